@@ -1,0 +1,39 @@
+"""hypermax: hyperparameter search for any program.
+
+The public API is imported lazily so that a trial process, which imports this package through the
+child bootstrap, pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_spec", "optimize"]
+
+if TYPE_CHECKING:
+    from hypermax.spec import Spec
+
+
+def load_spec(path: str) -> Spec:
+    """Read, resolve and validate a search spec file (JSON or YAML).
+
+    Raises ``hypermax.errors.SpecError`` naming the file and JSON path of each problem.
+    """
+    from hypermax.spec import load_spec as _load
+
+    return _load(path)
+
+
+def optimize(spec: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Run a search from a spec path or dict without the dashboard; return the best trial.
+
+    Example::
+
+        best = hypermax.optimize("search.json", iterations=20)
+        print(best["loss"], best["params"])
+    """
+    from hypermax.search import run_search
+
+    return run_search(spec, **overrides)

@@ -1,0 +1,6 @@
+"""``python -m hypermax``."""
+
+from hypermax.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

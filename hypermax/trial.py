@@ -1,0 +1,114 @@
+"""Shared vocabulary of trials: states, kill reasons and the frozen records that cross seams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class TrialState(str, Enum):
+    """Where a trial is in its life. Every state but RUNNING is final."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    KILLED = "killed"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    IMPORTED = "imported"
+
+    @property
+    def finished(self) -> bool:
+        return self is not TrialState.RUNNING
+
+
+class KillReason(str, Enum):
+    """Which watchdog limit a killed trial crossed."""
+
+    TIME = "time"
+    RAM = "ram"
+    SYSTEM_RAM = "system_ram"
+    EARLY_STOP = "early_stop"
+    INTERRUPT = "interrupt"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Params the optimizer proposes for one trial.
+
+    ``params`` is the nested value the trial receives; ``internal`` is the optimizer's own encoding
+    (hyperopt labels to raw values), kept in the journal so the history can be rebuilt exactly.
+    """
+
+    trial_id: int
+    params: dict[str, Any]
+    internal: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Report:
+    """An intermediate report from a running trial: ``reporter(step, **metrics)``."""
+
+    trial_id: int
+    step: int
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """What the watchdog sees of a running trial's process tree right now."""
+
+    trial_id: int
+    elapsed: float
+    rss_mib: float
+    cpu_percent: float
+    processes: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a trial process ended, as the runner saw it, before any loss is computed.
+
+    ``result`` is the trial's return value normalised to a dict (a bare number becomes
+    ``{"loss": number}``), or None when no result arrived.
+    """
+
+    trial_id: int
+    state: TrialState
+    result: dict[str, Any] | None = None
+    reason: str | None = None
+    kill_reason: KillReason | None = None
+    kill_value: float | None = None
+    wall_time: float = 0.0
+    cpu_time: float = 0.0
+    peak_rss_mib: float = 0.0
+    exit_code: int | None = None
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial as the journal knows it; ``state`` RUNNING until it ends."""
+
+    id: int
+    params: dict[str, Any]
+    internal: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    loss: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    loss_terms: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    time: float | None = None
+    cpu_time: float | None = None
+    peak_rss_mib: float | None = None
+    reason: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    attachments: tuple[str, ...] = ()
+    reports: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def counts_for_optimizer(self) -> bool:
+        """A trial teaches the optimizer when it ended with a loss."""
+        return self.state is not TrialState.RUNNING and self.loss is not None

@@ -1,0 +1,40 @@
+"""Packaging for hypermax."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "hypermax" / "__init__.py").read_text()
+).group(1)
+
+EXTRAS = {
+    "examples": ["scikit-learn>=1.3"],
+    "plots": ["matplotlib>=3.7"],
+    "dask": ["dask[distributed]>=2024.1"],
+    "test": ["pytest>=8", "pytest-timeout>=2.2", "ruff>=0.6", "scikit-learn>=1.3"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="hypermax",
+    version=VERSION,
+    description="Hyperparameter search for any program: TPE, watchdog-guarded trials, resume.",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["hypermax", "hypermax.*"]),
+    package_data={"hypermax": ["schema.json", "templates/*.json"]},
+    install_requires=[
+        "hyperopt>=0.2.7",
+        "jsonschema>=4.18",
+        "psutil>=5.9",
+        "pyyaml>=6.0",
+        "urwid>=2.6",
+        "numpy>=1.24",
+    ],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["hypermax=hypermax.cli:main"]},
+)
