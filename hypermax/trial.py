@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class TrialState(str, Enum):
+class TrialState(StrEnum):
     """Where a trial is in its life. Every state but RUNNING is final."""
 
     RUNNING = "running"
@@ -23,7 +23,7 @@ class TrialState(str, Enum):
         return self is not TrialState.RUNNING
 
 
-class KillReason(str, Enum):
+class KillReason(StrEnum):
     """Which watchdog limit a killed trial crossed."""
 
     TIME = "time"

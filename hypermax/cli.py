@@ -1,0 +1,127 @@
+"""Command line: argument parsing only; one function per subcommand, each returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from hypermax import __version__
+from hypermax.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, HypermaxError, UsageError
+
+SUBCOMMANDS = ("run", "resume", "validate", "sample", "show", "export")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hypermax", description="Hyperparameter search for any program.")
+    parser.add_argument("--version", action="version", version=f"hypermax {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run or resume a search")
+    run.add_argument("spec")
+    run.add_argument("results_dir", nargs="?", help="results folder to continue in")
+    _add_run_options(run)
+
+    resume = sub.add_parser("resume", help="continue from the spec frozen in a results folder")
+    resume.add_argument("results_dir")
+    resume.add_argument("--no-ui", action="store_true")
+    resume.add_argument("--iterations", type=int)
+    resume.add_argument("--parallel", type=int)
+
+    validate = sub.add_parser("validate", help="check a spec")
+    validate.add_argument("spec")
+
+    sample = sub.add_parser("sample", help="print the next N suggested parameter sets")
+    sample.add_argument("spec")
+    sample.add_argument("-n", type=int, default=5)
+    sample.add_argument("--seed", type=int)
+
+    show = sub.add_parser("show", help="summary of a results folder")
+    show.add_argument("results_dir")
+
+    export = sub.add_parser("export", help="export trials as CSV or JSON")
+    export.add_argument("results_dir")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--best", action="store_true")
+    return parser
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-ui", action="store_true", help="plain console output")
+    p.add_argument("--parallel", type=int)
+    p.add_argument("--iterations", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--results", help="results directory (overrides results.directory)")
+    p.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
+    p.add_argument("--scheduler", help="Dask scheduler address")
+
+
+def _normalise_argv(argv: list[str]) -> list[str]:
+    """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("-"):
+            continue
+        if arg not in SUBCOMMANDS:
+            return [*argv[:i], "run", *argv[i:]]
+        break
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args_list
+    try:
+        args = build_parser().parse_args(args_list)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_BAD_INPUT
+        handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
+        return handler(args)
+    except HypermaxError as exc:
+        if debug:
+            traceback.print_exc()
+        for line in str(exc).splitlines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hypermax: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from hypermax.space import Space
+    from hypermax.spec import load_spec
+
+    spec = load_spec(args.spec)
+    space = Space.from_spec(spec)
+    print(
+        f"{args.spec}: ok ({len(space.labels())} searched parameters, "
+        f"{spec.search.iterations} iterations, method {spec.search.method})"
+    )
+    return 0
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), name)(args))
+
+    return call
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate,
+    "run": _lazy("hypermax.commands", "cmd_run"),
+    "resume": _lazy("hypermax.commands", "cmd_resume"),
+    "sample": _lazy("hypermax.commands", "cmd_sample"),
+    "show": _lazy("hypermax.commands", "cmd_show"),
+    "export": _lazy("hypermax.commands", "cmd_export"),
+}

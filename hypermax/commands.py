@@ -1,0 +1,120 @@
+"""The subcommands behind the command line; each takes parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
+from hypermax.spec import load_spec
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for flag, dotted in (
+        ("iterations", "search.iterations"),
+        ("seed", "search.seed"),
+        ("parallel", "function.parallel"),
+        ("results", "results.directory"),
+        ("scheduler", "cluster.scheduler"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[dotted] = value
+    return out
+
+
+def _finish(outcome: Any) -> int:
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    if outcome.best is None and outcome.done > 0:
+        print("hypermax: every trial failed; their logs are in the results folder", file=sys.stderr)
+        return EXIT_SEARCH_FAILED
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hypermax.search import execute, prepare, use_dashboard
+
+    spec = load_spec(args.spec, _overrides(args))
+    folder = Path(args.results_dir) if args.results_dir else None
+    prepared = prepare(spec, folder, fresh=args.fresh)
+    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from hypermax.search import execute, frozen_spec, prepare, use_dashboard
+
+    results_dir = Path(args.results_dir)
+    spec = frozen_spec(results_dir, _overrides(args))
+    prepared = prepare(spec, results_dir)
+    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import secrets
+
+    from hypermax.optimizers import make_optimizer
+    from hypermax.space import Space
+
+    if args.n < 1:
+        raise UsageError("hypermax sample: -n must be at least 1")
+    spec = load_spec(args.spec, _overrides(args))
+    seed = spec.search.seed if spec.search.seed is not None else secrets.randbelow(2**31)
+    optimizer = make_optimizer(spec.search.method, Space.from_spec(spec), seed, spec.search.options)
+    for trial_id in range(1, args.n + 1):
+        print(json.dumps(optimizer.ask(trial_id).params))
+    return EXIT_OK
+
+
+def _load_trials(results_dir: str) -> list[Any]:
+    from hypermax.journal import read_records, replay
+    from hypermax.results import ResultsFolder
+
+    folder = ResultsFolder(Path(results_dir))
+    if not folder.journal.exists():
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+    return list(replay(read_records(folder.journal), folder.journal).trials.values())
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from hypermax.export import best_trial
+    from hypermax.ui.console import format_loss, format_params
+
+    trials = _load_trials(args.results_dir)
+    counts = Counter(t.state.value for t in trials)
+    print(
+        f"{args.results_dir}: {len(trials)} trials ("
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + ")"
+    )
+    best = best_trial(trials)
+    if best is None:
+        print("no trial produced a loss")
+        return EXIT_OK
+    print(f"best loss {format_loss(best.loss)} (trial {best.id}): {format_params(best.params)}")
+    ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))[:10]
+    print(f"{'trial':>6}  {'loss':<12}  {'time':>7}  params")
+    for t in ranked:
+        params = format_params(t.params, 100)
+        print(f"{t.id:>6}  {format_loss(t.loss):<12}  {t.time or 0:>6.1f}s  {params}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from hypermax.export import best_trial, rows_to_csv, trial_document, trial_row
+
+    trials = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    if args.best:
+        best = best_trial(trials)
+        trials = [best] if best else []
+    if args.format == "json":
+        print(json.dumps([trial_document(t) for t in trials], indent=2, default=str))
+    else:
+        sys.stdout.write(rows_to_csv([trial_row(t) for t in trials]))
+    return EXIT_OK

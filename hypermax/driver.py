@@ -1,0 +1,362 @@
+"""The search loop: keep ``parallel`` trials running, ask and tell, journal, emit events.
+
+The driver is the only writer of the journal. It never imports the UI: reporters receive events
+through :meth:`Reporter.handle`, and anything that steers the search (pause, quit, export) goes
+through :meth:`Driver.request`, which only puts a command on a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hypermax import events as ev
+from hypermax.export import best_trial, write_views
+from hypermax.journal import Journal, JournalState, finished_record, started_record
+from hypermax.loss import LossError, compute_loss
+from hypermax.space import EncodeError, flatten
+from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.events import Reporter
+    from hypermax.execution.base import BaseRunner
+    from hypermax.optimizers import BaseOptimizer
+    from hypermax.results import ResultsFolder
+    from hypermax.spec import Spec
+
+log = logging.getLogger("hypermax")
+
+POLL_SECONDS = 0.25
+LIVE_UPDATE_SECONDS = 1.0
+RESERVED_KEYS = ("loss", "status", "time", "reason")
+
+#: Trials in these states count towards ``iterations``; interrupted ones run again.
+COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """How a search ended."""
+
+    best: Trial | None
+    done: int
+    reason: str
+    interrupted: bool
+    trials: tuple[Trial, ...]
+
+
+class Driver:
+    """Runs one search to its end.
+
+    Args:
+        spec: the validated spec.
+        optimizer: proposes params; already told nothing (the driver replays ``history``).
+        runner: runs trials.
+        journal: the open journal of ``folder``.
+        folder: the results folder (trial folders, logs, views).
+        reporters: event consumers.
+        history: the journal's state when resuming.
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        optimizer: BaseOptimizer,
+        runner: BaseRunner,
+        journal: Journal,
+        folder: ResultsFolder,
+        reporters: Sequence[Reporter] = (),
+        history: JournalState | None = None,
+    ) -> None:
+        self.spec = spec
+        self.optimizer = optimizer
+        self.runner = runner
+        self.journal = journal
+        self.folder = folder
+        self.reporters = list(reporters)
+        self._control: queue.Queue[str] = queue.Queue()
+        self._trials: dict[int, Trial] = {}
+        self._running: dict[int, Trial] = {}
+        self._presets: list[Proposal | dict[str, Any]] = []
+        self._paused = False
+        self._stopping: str | None = None
+        self._interrupted = False
+        self._replay(history or JournalState())
+
+    # -- steering (any thread) --------------------------------------------------------------
+    def request(self, command: str) -> None:
+        """Queue a command: ``pause``, ``resume``, ``toggle_pause``, ``export``, ``interrupt``."""
+        self._control.put(command)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> SearchOutcome:
+        search = self.spec.search
+        started = time.monotonic()
+        self._emit(
+            ev.SearchStarted(
+                name=search.name,
+                method=search.method,
+                iterations=search.iterations,
+                parallel=self.spec.function.parallel,
+                results_folder=self.folder.path,
+                history=tuple(self._trials.values()),
+                resumed=bool(self._trials),
+            )
+        )
+        last_live = 0.0
+        try:
+            while True:
+                self._drain_control()
+                self._check_stop_rules(started)
+                if self._stopping is None and not self._paused:
+                    self._launch()
+                if not self._running and (self._stopping is not None or self._exhausted()):
+                    break
+                for event in self.runner.poll(POLL_SECONDS):
+                    self._on_runner_event(event)
+                now = time.monotonic()
+                if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
+                    last_live = now
+                    self._emit(ev.LiveUpdate(self.runner.live()))
+        finally:
+            for outcome in self.runner.close():
+                self._on_runner_event(outcome)
+            for event in self.runner.poll(0):
+                self._on_runner_event(event)
+        reason = self._stopping or "iterations done"
+        best = best_trial(self._trials.values())
+        self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
+        return SearchOutcome(
+            best, self._done(), reason, self._interrupted, tuple(self._trials.values())
+        )
+
+    # -- history ----------------------------------------------------------------------------
+    def _replay(self, history: JournalState) -> None:
+        """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
+        for trial in history.trials.values():
+            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+                self._presets.append(Proposal(trial.id, trial.params, trial.internal))
+                continue
+            self._trials[trial.id] = trial
+            self.optimizer.tell(trial.id, trial.internal, trial.loss)
+        self._next_id = max([0, *history.trials]) + 1
+        if history.trials:
+            seen = {_key(t.params) for t in history.trials.values()}
+            points = [p for p in self.spec.search.points if _key(p) not in seen]
+        else:
+            points = list(self.spec.search.points)
+            defaults = self.optimizer.space.defaults()
+            if defaults is not None:
+                points.insert(0, defaults)
+        self._presets.extend(points)
+
+    # -- launching --------------------------------------------------------------------------
+    def _done(self) -> int:
+        return sum(1 for t in self._trials.values() if t.state in COUNTED)
+
+    def _exhausted(self) -> bool:
+        return self._done() + len(self._running) >= self.spec.search.iterations
+
+    def _launch(self) -> None:
+        while len(self._running) < self.spec.function.parallel and not self._exhausted():
+            proposal = self._next_proposal()
+            trial = Trial(
+                id=proposal.trial_id,
+                params=proposal.params,
+                internal=proposal.internal,
+                started_at=time.time(),
+            )
+            self.runner.submit(proposal, self.folder.trial_dir(trial.id), self.folder.log(trial.id))
+            ids = self.runner.process_ids(trial.id)
+            self.journal.append(started_record(trial, *(ids or (None, None))))
+            self._running[trial.id] = trial
+            self._emit(ev.TrialStarted(trial))
+
+    def _next_proposal(self) -> Proposal:
+        while self._presets:
+            preset = self._presets.pop(0)
+            if isinstance(preset, Proposal):
+                self.optimizer.pending(preset.trial_id, preset.internal)
+                return preset
+            trial_id = self._take_id()
+            try:
+                return self.optimizer.propose(trial_id, preset)
+            except EncodeError as exc:
+                self._emit(ev.Message(f"skipping a point the space cannot produce: {exc}"))
+                self._next_id -= 1
+        return self.optimizer.ask(self._take_id())
+
+    def _take_id(self) -> int:
+        trial_id = self._next_id
+        self._next_id += 1
+        return trial_id
+
+    # -- hearing back -----------------------------------------------------------------------
+    def _on_runner_event(self, event: Report | Outcome) -> None:
+        if isinstance(event, Report):
+            trial = self._running.get(event.trial_id)
+            if trial is None:
+                return
+            report = {"step": event.step, **event.metrics}
+            self._running[trial.id] = replace(trial, reports=(*trial.reports, report))
+            self.journal.append(
+                {
+                    "event": "trial_reported",
+                    "id": event.trial_id,
+                    "step": event.step,
+                    "metrics": event.metrics,
+                    "at": time.time(),
+                }
+            )
+            self._emit(ev.TrialReported(event))
+            return
+        running = self._running.pop(event.trial_id, None)
+        if running is None:
+            return
+        trial = self._conclude(running, event)
+        if trial.state is not TrialState.INTERRUPTED:
+            self.optimizer.tell(trial.id, trial.internal, trial.loss)
+        self.journal.append(finished_record(trial))
+        self._trials[trial.id] = trial
+        write_views(self.folder.path, list(self._trials.values()))
+        self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+
+    def _conclude(self, trial: Trial, outcome: Outcome) -> Trial:
+        """The finished trial: state, loss and its terms, metrics, metadata, attachments."""
+        fn = self.spec.function
+        result = outcome.result or {}
+        state, reason = outcome.state, outcome.reason
+        wall = outcome.wall_time
+        measured = result.get("time")
+        seconds = float(measured) if _is_number(measured) else wall
+        loss: float | None = None
+        terms: dict[str, float] = {}
+        if state is TrialState.OK:
+            if str(result.get("status", "ok")).lower() in ("fail", "failed", "error"):
+                state, reason = (
+                    TrialState.FAILED,
+                    str(result.get("reason") or "the trial said it failed"),
+                )
+            else:
+                try:
+                    breakdown = compute_loss(
+                        result,
+                        self.spec.metrics,
+                        wall_time=wall,
+                        peak_rss_mib=outcome.peak_rss_mib,
+                        direction=self.spec.search.direction,
+                        metric=self.spec.search.metric,
+                    )
+                    loss, terms = breakdown.loss, breakdown.terms
+                except LossError as exc:
+                    state, reason = TrialState.FAILED, str(exc)
+        elif state is TrialState.KILLED and fn.auto_kill_loss is not None:
+            loss = float(fn.auto_kill_loss)
+        elif state is TrialState.STOPPED and trial.reports:
+            last = trial.reports[-1].get(self.spec.search.metric, trial.reports[-1].get("loss"))
+            loss = float(last) if _is_number(last) else None
+        metrics, metadata = self._split_result(result)
+        return replace(
+            trial,
+            state=state,
+            loss=loss,
+            metrics=metrics,
+            loss_terms=terms,
+            metadata=metadata,
+            time=seconds,
+            cpu_time=outcome.cpu_time,
+            peak_rss_mib=outcome.peak_rss_mib,
+            reason=reason,
+            ended_at=time.time(),
+            attachments=self._attachments(trial.id, result),
+        )
+
+    def _split_result(self, result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        named = {m.name for m in self.spec.metrics} | {"loss", self.spec.search.metric}
+        metrics = {k: v for k, v in result.items() if k in named and k not in ("status", "time")}
+        metadata = {k: v for k, v in result.items() if k not in named and k not in RESERVED_KEYS}
+        return metrics, metadata
+
+    def _attachments(self, trial_id: int, result: dict[str, Any]) -> tuple[str, ...]:
+        folder = self.folder.trial_dir(trial_id).resolve()
+        found = []
+        for value in result.values():
+            if not isinstance(value, str) or len(value) > 4096:
+                continue
+            path = Path(value) if os.path.isabs(value) else folder / value
+            try:
+                resolved = path.resolve()
+            except OSError:
+                continue
+            if resolved.is_file() and resolved.is_relative_to(folder):
+                found.append(str(resolved.relative_to(folder)))
+        return tuple(found)
+
+    # -- steering ---------------------------------------------------------------------------
+    def _drain_control(self) -> None:
+        while True:
+            try:
+                command = self._control.get_nowait()
+            except queue.Empty:
+                return
+            if command == "interrupt":
+                self._interrupt()
+            elif command in ("pause", "resume", "toggle_pause"):
+                paused = {"pause": True, "resume": False}.get(command, not self._paused)
+                if paused != self._paused:
+                    self._paused = paused
+                    self._emit(ev.Paused(paused))
+            elif command == "export":
+                write_views(self.folder.path, list(self._trials.values()))
+                self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
+
+    def _interrupt(self) -> None:
+        if self._interrupted:
+            return
+        self._interrupted = True
+        self._stopping = "interrupted"
+        for trial_id in list(self._running):
+            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+
+    def _check_stop_rules(self, started: float) -> None:
+        if self._stopping is not None:
+            return
+        search = self.spec.search
+        if search.timeout is not None and time.monotonic() - started >= search.timeout:
+            self._stop_early(f"timeout of {search.timeout:g} s")
+            return
+        if search.loss_threshold is not None:
+            best = best_trial(self._trials.values())
+            if best is not None and best.loss is not None and best.loss <= search.loss_threshold:
+                self._stop_early(f"loss threshold {search.loss_threshold:g} reached")
+
+    def _stop_early(self, reason: str) -> None:
+        self._stopping = reason
+        for trial_id in list(self._running):
+            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+
+    def _emit(self, event: ev.Event) -> None:
+        for reporter in self.reporters:
+            try:
+                reporter.handle(event)
+            except Exception:
+                log.exception(
+                    "reporter %s failed on %s", type(reporter).__name__, type(event).__name__
+                )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _key(params: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(flatten(params), sort_keys=True, default=str)

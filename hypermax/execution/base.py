@@ -1,0 +1,48 @@
+"""The runner seam: start trials, hear from them, stop them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report
+
+RunnerEvent = Report | Outcome
+
+
+class BaseRunner(ABC):
+    """Runs trials somewhere and reports back.
+
+    ``submit`` starts a trial and returns at once; ``poll`` hands back what happened since the last
+    call (intermediate reports and outcomes of ended trials), waiting up to ``timeout`` seconds for
+    the first event; ``cancel`` ends a running trial, which then comes back from ``poll`` as an
+    Outcome; ``close`` ends every trial still running and frees the runner's resources.
+    """
+
+    @abstractmethod
+    def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Start trial ``proposal.trial_id`` with ``proposal.params``."""
+
+    @abstractmethod
+    def poll(self, timeout: float) -> list[RunnerEvent]:
+        """Reports and outcomes since the last call; waits up to ``timeout`` for the first."""
+
+    @abstractmethod
+    def cancel(self, trial_id: int, reason: KillReason) -> None:
+        """Stop a running trial; its Outcome arrives through ``poll``."""
+
+    @abstractmethod
+    def close(self) -> list[Outcome]:
+        """Stop every running trial, wait for them, and return their outcomes."""
+
+    def running(self) -> int:
+        """How many trials are running now."""
+        return len(self.live())
+
+    def live(self) -> dict[int, LiveStats]:
+        """What is known of each running trial right now."""
+        return {}
+
+    def process_ids(self, trial_id: int) -> tuple[int, float] | None:
+        """(pid, create time) of a running trial's main process, when it has one here."""
+        return None

@@ -1,0 +1,97 @@
+"""What passes between hypermax and a trial process: params in, reports and a result out.
+
+Params reach the trial as a JSON file (env ``HYPERMAX_PARAMS_FILE``); a trial may write its result
+to the file named by ``HYPERMAX_RESULT_FILE``, else the last stdout line that parses as a number
+or a JSON object is its result. Progress comes as stdout lines ``HYPERMAX_REPORT {json}``.
+This module is imported by the child bootstrap: standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
+RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
+TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
+TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
+PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
+REPORT_PREFIX = "HYPERMAX_REPORT "
+ERROR_KEY = "__hypermax_error__"
+
+
+def format_report(step: int, metrics: dict[str, Any]) -> str:
+    """The stdout line that carries one intermediate report."""
+    return REPORT_PREFIX + json.dumps({"step": step, **metrics}, default=_jsonable)
+
+
+def parse_report(line: str) -> tuple[int, dict[str, float]] | None:
+    """``HYPERMAX_REPORT {"step": 3, "loss": 0.4}`` → (3, {"loss": 0.4}); None if not a report."""
+    if not line.startswith(REPORT_PREFIX):
+        return None
+    try:
+        data = json.loads(line[len(REPORT_PREFIX) :])
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("step", 0), int):
+        return None
+    step = data.pop("step", 0)
+    return step, data
+
+
+def parse_result_line(line: str) -> dict[str, Any] | None:
+    """A stdout line that is a number or a JSON object → the result dict; else None."""
+    text = line.strip()
+    if not text or text[0] not in "-+.0123456789{NnIi":
+        return None
+    try:
+        value = json.loads(text) if text[0] == "{" else float(text)
+    except ValueError:
+        return None
+    return normalise_result(value)
+
+
+def normalise_result(value: Any) -> dict[str, Any] | None:
+    """A trial's return value → a result dict (a bare number is the loss); None if unusable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return {"loss": float(value)}
+    if isinstance(value, dict):
+        return value
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy scalars and arrays, paths and sets → JSON values."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            return value.item()
+        except ValueError:
+            pass
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, set | tuple):
+        return list(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return repr(value)
+
+
+def dump_json(value: Any) -> str:
+    """JSON with NaN and infinities kept as the strings "NaN"/"Infinity" would be invalid JSON."""
+    return json.dumps(value, default=_jsonable, allow_nan=True)
+
+
+def write_json_atomic(path: str, value: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and a rename."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(dump_json(value))
+    os.replace(tmp, path)
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

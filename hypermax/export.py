@@ -1,0 +1,106 @@
+"""Views derived from the journal: ``results.csv``, ``best.json`` and JSON exports.
+
+Each file is written to a temporary name and renamed into place, so a reader never sees half.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hypermax.space import flatten
+from hypermax.trial import Trial
+
+FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
+
+
+def best_trial(trials: Iterable[Trial]) -> Trial | None:
+    """The trial with the lowest loss (the earliest on ties); None when none has a loss."""
+    best = None
+    for trial in trials:
+        if (
+            trial.loss is not None
+            and trial.state.finished
+            and (best is None or trial.loss < best.loss)
+        ):  # type: ignore[operator]
+            best = trial
+    return best
+
+
+def trial_row(trial: Trial) -> dict[str, Any]:
+    """One trial as a flat row: fixed columns, metrics, flat params, reason."""
+    row: dict[str, Any] = {
+        "trial": trial.id,
+        "state": trial.state.value,
+        "loss": trial.loss,
+        "time": None if trial.time is None else round(trial.time, 4),
+        "peak_rss_mib": None if trial.peak_rss_mib is None else round(trial.peak_rss_mib, 1),
+    }
+    params = flatten(trial.params)
+    for name, value in trial.metrics.items():
+        if isinstance(value, dict | list) or name in row:
+            continue
+        row[f"metric.{name}" if name in params else name] = value
+    for name, value in params.items():
+        row.setdefault(name, json.dumps(value) if isinstance(value, dict | list) else value)
+    row["reason"] = trial.reason
+    return row
+
+
+def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns and key != "reason":
+                columns.append(key)
+    columns.append("reason")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def trial_document(trial: Trial) -> dict[str, Any]:
+    """A trial as a JSON document (export, best.json)."""
+    return {
+        "trial": trial.id,
+        "state": trial.state.value,
+        "loss": trial.loss,
+        "params": trial.params,
+        "flat_params": flatten(trial.params),
+        "metrics": trial.metrics,
+        "loss_terms": trial.loss_terms,
+        "metadata": trial.metadata,
+        "time": trial.time,
+        "cpu_time": trial.cpu_time,
+        "peak_rss_mib": trial.peak_rss_mib,
+        "reason": trial.reason,
+        "attachments": list(trial.attachments),
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_views(folder: Path, trials: Sequence[Trial]) -> None:
+    """Rewrite ``results.csv`` and ``best.json`` from the finished trials."""
+    finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
+    write_atomic(folder / "results.csv", rows_to_csv([trial_row(t) for t in finished]))
+    best = best_trial(finished)
+    write_atomic(
+        folder / "best.json",
+        json.dumps(trial_document(best) if best else None, indent=2, default=str) + "\n",
+    )

@@ -1,0 +1,229 @@
+"""The journal: ``trials.jsonl``, append-only, one JSON record a line, fsynced at every write.
+
+It is the only source of truth of a search; every other file is derived from it. Records:
+
+- ``header``: format version, hypermax version, spec fingerprint, seed (first line).
+- ``trial_started``: id, params, internal (optimizer) values, pid, create_time, started_at.
+- ``trial_reported``: id, step, metrics, at.
+- ``trial_finished``: id, state, loss, metrics, loss_terms, metadata, time, cpu_time,
+  peak_rss_mib, reason, attachments, ended_at.
+
+A torn last line (a crash mid-write) is skipped with a warning; any other damage is an error
+naming the line. The file is never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hypermax.errors import ResultsError
+from hypermax.trial import Trial, TrialState
+
+FORMAT_VERSION = 1
+JOURNAL_NAME = "trials.jsonl"
+
+
+class Journal:
+    """Appends records to the journal file, each flushed and fsynced before ``append`` returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        seal_torn_tail(path)
+        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False) + "\n"
+        self._file.write(line.encode())
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities → their names as strings, so every line is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """All records of a journal.
+
+    A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
+    that a later ``torn_line`` record marks as seen. Any other broken line is a ResultsError.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    lines = data.split(b"\n")
+    records: list[dict[str, Any]] = []
+    broken: int | None = None
+    for index, raw in enumerate(lines):
+        number = index + 1
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict) or "event" not in record:
+                raise ValueError("not a journal record")
+        except ValueError:
+            if broken is not None:
+                raise _damaged(path, broken) from None
+            broken = number
+            continue
+        if broken is not None:
+            if record.get("event") != "torn_line" or record.get("line") != broken:
+                raise _damaged(path, broken)
+            broken = None
+            continue
+        records.append(record)
+    if broken is not None:
+        warnings.warn(
+            f"{path}: line {broken}: skipping a torn last line (a crash while writing)",
+            stacklevel=2,
+        )
+    return records
+
+
+def _damaged(path: Path, number: int) -> ResultsError:
+    return ResultsError(f"{path}: line {number}: damaged journal record (not valid JSON)")
+
+
+def seal_torn_tail(path: Path) -> None:
+    """Before appending to a journal whose last line is torn: end that line and mark it seen."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    if not data or data.endswith(b"\n"):
+        return
+    number = data.count(b"\n") + 1
+    with open(path, "ab") as f:
+        f.write(b"\n" + json.dumps({"event": "torn_line", "line": number}).encode() + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@dataclass
+class JournalState:
+    """What a journal says: its header and every trial in id order."""
+
+    header: dict[str, Any] | None = None
+    trials: dict[int, Trial] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> list[Trial]:
+        return [t for t in self.trials.values() if t.state.finished]
+
+    @property
+    def unfinished(self) -> list[Trial]:
+        """Trials that started and never ended (running at a crash) or were interrupted."""
+        return [
+            t
+            for t in self.trials.values()
+            if t.state in (TrialState.RUNNING, TrialState.INTERRUPTED)
+        ]
+
+
+def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalState:
+    """Fold journal records into the state of every trial."""
+    state = JournalState()
+    where = f"{path}: " if path else ""
+    for record in records:
+        event = record.get("event")
+        if event == "header":
+            version = record.get("format", 0)
+            if not isinstance(version, int) or version > FORMAT_VERSION:
+                raise ResultsError(
+                    f"{where}journal format {version} is newer than this hypermax reads "
+                    f"({FORMAT_VERSION}); upgrade hypermax"
+                )
+            state.header = record
+        elif event in ("trial_started", "trial_imported"):
+            trial = Trial(
+                id=int(record["id"]),
+                params=record["params"],
+                internal=record.get("internal", {}),
+                started_at=record.get("started_at"),
+            )
+            if event == "trial_imported":
+                trial = _finish(trial, record)
+            state.trials[trial.id] = trial
+        elif event == "trial_reported":
+            trial = state.trials.get(int(record["id"]))
+            if trial is not None:
+                report = {"step": record.get("step", 0), **record.get("metrics", {})}
+                state.trials[trial.id] = replace(trial, reports=(*trial.reports, report))
+        elif event == "trial_finished":
+            trial = state.trials.get(int(record["id"]))
+            if trial is not None:
+                state.trials[trial.id] = _finish(trial, record)
+    state.trials = dict(sorted(state.trials.items()))
+    return state
+
+
+def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
+    loss = record.get("loss")
+    return replace(
+        trial,
+        state=TrialState(record.get("state", "ok")),
+        loss=loss if isinstance(loss, int | float) else None,
+        metrics=record.get("metrics", {}),
+        loss_terms=record.get("loss_terms", {}),
+        metadata=record.get("metadata", {}),
+        time=record.get("time"),
+        cpu_time=record.get("cpu_time"),
+        peak_rss_mib=record.get("peak_rss_mib"),
+        reason=record.get("reason"),
+        ended_at=record.get("ended_at"),
+        attachments=tuple(record.get("attachments", ())),
+    )
+
+
+def started_record(trial: Trial, pid: int | None, create_time: float | None) -> dict[str, Any]:
+    return {
+        "event": "trial_started",
+        "id": trial.id,
+        "params": trial.params,
+        "internal": trial.internal,
+        "pid": pid,
+        "create_time": create_time,
+        "started_at": trial.started_at,
+    }
+
+
+def finished_record(trial: Trial) -> dict[str, Any]:
+    return {
+        "event": "trial_finished",
+        "id": trial.id,
+        "state": trial.state.value,
+        "loss": trial.loss,
+        "metrics": trial.metrics,
+        "loss_terms": trial.loss_terms,
+        "metadata": trial.metadata,
+        "time": trial.time,
+        "cpu_time": trial.cpu_time,
+        "peak_rss_mib": trial.peak_rss_mib,
+        "reason": trial.reason,
+        "attachments": list(trial.attachments),
+        "ended_at": trial.ended_at,
+    }

@@ -1,0 +1,96 @@
+"""The results folder ``<results.directory>/<search.name>/``: its layout and its lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+from pathlib import Path
+from typing import IO, Any
+
+from hypermax.errors import ResultsError
+from hypermax.journal import JOURNAL_NAME
+
+SPEC_NAME = "search.json"
+LOCK_NAME = ".lock"
+
+
+class ResultsFolder:
+    """Paths inside one search's results folder, and the lock that keeps it to one hypermax."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: IO[str] | None = None
+
+    @property
+    def journal(self) -> Path:
+        return self.path / JOURNAL_NAME
+
+    @property
+    def spec(self) -> Path:
+        return self.path / SPEC_NAME
+
+    def trial_dir(self, trial_id: int) -> Path:
+        return self.path / "trials" / str(trial_id)
+
+    def log(self, trial_id: int) -> Path:
+        return self.path / "logs" / f"trial_{trial_id}.log"
+
+    def exists(self) -> bool:
+        return self.journal.exists()
+
+    def create(self) -> None:
+        for sub in ("", "trials", "logs"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+
+    def lock(self) -> None:
+        """Take the folder's lock or raise ResultsError naming the process that holds it.
+
+        The lock is an ``flock``: the kernel drops it when its holder dies, so a lock left by a
+        crashed hypermax is simply taken over.
+        """
+        self.create()
+        path = self.path / LOCK_NAME
+        handle = open(path, "a+")  # noqa: SIM115 - held until unlock()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _holder(handle.read())
+            handle.close()
+            raise ResultsError(f"{self.path}: in use by another hypermax ({holder})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        handle.flush()
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def move_aside(self) -> Path:
+        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path."""
+        n = 1
+        while (target := self.path.with_name(f"{self.path.name}.{n}")).exists():
+            n += 1
+        self.path.rename(target)
+        return target
+
+    def write_spec(self, raw: dict[str, Any]) -> None:
+        from hypermax.export import write_atomic
+
+        write_atomic(self.spec, json.dumps(raw, indent=2, default=str) + "\n")
+
+
+def _holder(text: str) -> str:
+    try:
+        data = json.loads(text)
+        return f"pid {data['pid']} on {data['host']}"
+    except (ValueError, KeyError, TypeError):
+        return "unknown process"

@@ -1,0 +1,167 @@
+"""Put a search together: results folder, journal, history, optimizer, runner, reporters."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypermax import __version__
+from hypermax.driver import Driver, SearchOutcome
+from hypermax.errors import ResultsError
+from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
+from hypermax.results import ResultsFolder
+from hypermax.spec import Spec, load_spec, spec_from_dict
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A results folder made ready (locked, history read) for a search."""
+
+    spec: Spec
+    folder: ResultsFolder
+    history: JournalState
+    seed: int
+
+
+def prepare(spec: Spec, folder_path: Path | None = None, fresh: bool = False) -> Prepared:
+    """Lock the results folder, read its history, and check that it belongs to this spec."""
+    folder = ResultsFolder(folder_path or spec.results_folder)
+    if fresh and folder.exists():
+        folder = ResultsFolder(folder.path)
+        folder.lock()
+        folder.unlock()
+        folder.move_aside()
+    folder.lock()
+    try:
+        history = replay(read_records(folder.journal), folder.journal)
+        header = history.header
+        if header is not None and header.get("spec_hash") != spec.fingerprint():
+            raise ResultsError(
+                f"{folder.path}: holds a search with another space, function or loss; "
+                "use --fresh to start anew (the old folder is kept)"
+            )
+        seed = _seed(spec, header)
+        folder.write_spec(spec.raw)
+        if header is None:
+            with Journal(folder.journal) as journal:
+                journal.append(
+                    {
+                        "event": "header",
+                        "format": FORMAT_VERSION,
+                        "hypermax": __version__,
+                        "name": spec.search.name,
+                        "spec_hash": spec.fingerprint(),
+                        "spec_path": str(spec.path.resolve()),
+                        "seed": seed,
+                        "created_at": time.time(),
+                    }
+                )
+    except BaseException:
+        folder.unlock()
+        raise
+    return Prepared(spec, folder, history, seed)
+
+
+def _seed(spec: Spec, header: dict[str, Any] | None) -> int:
+    if header is not None and isinstance(header.get("seed"), int):
+        return int(header["seed"])  # a resumed search keeps the seed it started with
+    if spec.search.seed is not None:
+        return int(spec.search.seed)
+    return secrets.randbelow(2**31)
+
+
+def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
+    """The spec frozen in a results folder, with paths resolved from the original spec's folder."""
+    import json
+
+    folder = ResultsFolder(results_dir)
+    if not folder.spec.exists():
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
+    header = replay(read_records(folder.journal), folder.journal).header or {}
+    origin = Path(header.get("spec_path") or folder.spec)
+    try:
+        doc = json.loads(folder.spec.read_text())
+    except ValueError as exc:
+        raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
+    return spec_from_dict(doc, origin, overrides)
+
+
+def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
+    from hypermax.execution.local import LocalRunner
+    from hypermax.optimizers import make_optimizer
+    from hypermax.space import Space
+
+    spec = prepared.spec
+    space = Space.from_spec(spec)
+    optimizer = make_optimizer(spec.search.method, space, prepared.seed, spec.search.options)
+    runner = LocalRunner(spec.function, spec.folder)
+    journal = Journal(prepared.folder.journal)
+    driver = Driver(spec, optimizer, runner, journal, prepared.folder, reporters, prepared.history)
+    return driver, journal
+
+
+@contextlib.contextmanager
+def interrupts_go_to(driver: Driver) -> Iterator[None]:
+    """While inside, Ctrl-C and SIGTERM ask the driver to stop instead of raising."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        driver.request("interrupt")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def use_dashboard(spec: Spec, no_ui: bool) -> bool:
+    if no_ui:
+        return False
+    if spec.ui_enabled is not None:
+        return bool(spec.ui_enabled) and sys.stdout.isatty()
+    return sys.stdout.isatty() and os.environ.get("TERM", "dumb") != "dumb"
+
+
+def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
+    """Run a prepared search with the dashboard or the console reporter."""
+    from hypermax.ui.console import ConsoleReporter
+
+    try:
+        if dashboard:
+            from hypermax.ui.dashboard import run_dashboard
+
+            driver, journal = build_driver(prepared, [])
+            with journal:
+                return run_dashboard(driver)
+        driver, journal = build_driver(prepared, [ConsoleReporter()])
+        with journal, interrupts_go_to(driver):
+            return driver.run()
+    finally:
+        prepared.folder.unlock()
+
+
+def run_search(spec: str | Path | dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The Python API behind :func:`hypermax.optimize`: run without the dashboard."""
+    from hypermax.export import trial_document
+
+    flags = {f"search.{k}": v for k, v in overrides.items() if k in ("iterations", "seed", "name")}
+    flags.update({f"function.{k}": v for k, v in overrides.items() if k == "parallel"})
+    if isinstance(spec, dict):
+        loaded = spec_from_dict(spec, Path.cwd() / "search.json", flags)
+    else:
+        loaded = load_spec(spec, flags)
+    outcome = execute(prepare(loaded, fresh=bool(overrides.get("fresh"))), dashboard=False)
+    return trial_document(outcome.best) if outcome.best else {}

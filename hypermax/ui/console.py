@@ -1,0 +1,85 @@
+"""Plain progress lines: one per finished trial, with a progress bar; for pipes, logs and CI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from hypermax import events as ev
+from hypermax.space import flatten
+from hypermax.trial import Trial
+
+BAR_WIDTH = 20
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """``[#######.............]`` for ``done`` of ``total``."""
+    filled = 0 if total <= 0 else min(width, round(width * done / total))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def format_loss(loss: float | None) -> str:
+    if loss is None:
+        return "-"
+    return f"{loss:.6g}"
+
+
+def format_params(params: dict[str, object], limit: int = 200) -> str:
+    text = ", ".join(f"{k}={json.dumps(v)}" for k, v in flatten(params).items())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ConsoleReporter:
+    """Writes one line per finished trial and a summary at the end."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.total = 0
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def handle(self, event: ev.Event) -> None:
+        if isinstance(event, ev.SearchStarted):
+            self.total = event.iterations
+            self._print(
+                f"hypermax: {event.name}: {event.method}, {event.iterations} trials, "
+                f"parallel {event.parallel}, results in {event.results_folder}"
+            )
+            if event.resumed:
+                done = sum(
+                    1
+                    for t in event.history
+                    if t.state.value in ("ok", "failed", "killed", "stopped")
+                )
+                self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
+        elif isinstance(event, ev.TrialFinished):
+            self._print(self._trial_line(event.trial, event.best, event.done))
+        elif isinstance(event, ev.Message):
+            self._print(f"hypermax: {event.text}")
+        elif isinstance(event, ev.Paused):
+            self._print("hypermax: paused" if event.paused else "hypermax: resumed")
+        elif isinstance(event, ev.SearchFinished):
+            self._print(f"hypermax: search ended ({event.reason}); {event.done} trials done")
+            if event.best is not None:
+                self._print(
+                    f"best loss {format_loss(event.best.loss)} (trial {event.best.id}): "
+                    f"{format_params(event.best.params)}"
+                )
+            else:
+                self._print("no trial produced a loss")
+
+    def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:
+        width = len(str(self.total))
+        parts = [
+            f"{progress_bar(done, self.total)} {done:>{width}}/{self.total}",
+            f"trial {trial.id:<{width}}",
+            f"{trial.state.value:<11}",
+            f"loss {format_loss(trial.loss):<10}",
+            f"best {format_loss(best.loss if best else None)}" + (f" (#{best.id})" if best else ""),
+            f"{trial.time or 0:.1f} s",
+        ]
+        if trial.reason:
+            parts.append(f"- {trial.reason}")
+        return "  ".join(parts)
