@@ -1,0 +1,52 @@
+"""Shared helpers: write a spec into a temporary folder and run the real command line on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+OBJECTIVES = Path(__file__).parent / "objectives"
+
+
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 90, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m hypermax ARGS`` in ``cwd``; returns the completed process (text output)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "hypermax", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def journal_records(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines() if line]
+
+
+def finished_records(folder: Path) -> dict[int, dict[str, Any]]:
+    return {r["id"]: r for r in journal_records(folder) if r["event"] == "trial_finished"}
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    """write_spec(doc, name="search.json") → path; results go to tmp_path/results."""
+
+    def write(doc: dict[str, Any], name: str = "search.json") -> Path:
+        doc = json.loads(json.dumps(doc))
+        doc.setdefault("results", {"directory": str(tmp_path / "results")})
+        path = tmp_path / name
+        path.write_text(json.dumps(doc, indent=1))
+        return path
+
+    return write

@@ -1,0 +1,142 @@
+"""End-to-end runs through the real command line: python_function and executable trials."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+
+SPACE = {
+    "type": "object",
+    "properties": {"x": {"type": "number", "min": -4, "max": 4}, "y": {"enum": [0, 1, 2]}},
+}
+
+
+def _assert_views_agree(folder: Path, iterations: int) -> dict[int, dict]:
+    finished = finished_records(folder)
+    started = [r for r in journal_records(folder) if r["event"] == "trial_started"]
+    assert len(started) == iterations
+    assert sorted(finished) == sorted(r["id"] for r in started)
+    rows = list(csv.DictReader((folder / "results.csv").open()))
+    assert [int(r["trial"]) for r in rows] == sorted(finished)
+    for row in rows:
+        assert float(row["loss"]) == finished[int(row["trial"])]["loss"]
+    best = json.loads((folder / "best.json").read_text())
+    best_id = min(finished, key=lambda i: (finished[i]["loss"], i))
+    assert best["trial"] == best_id
+    assert best["loss"] == finished[best_id]["loss"]
+    return finished
+
+
+def test_python_function_search_with_two_parallel_trials(tmp_path, write_spec):
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "python_function",
+                "src": str(OBJECTIVES / "quadratic.py"),
+                "name": "train",
+                "parallel": 2,
+            },
+            "search": {"name": "quad", "iterations": 8, "seed": 5},
+        }
+    )
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "best loss" in proc.stdout
+    folder = tmp_path / "results" / "quad"
+    finished = _assert_views_agree(folder, 8)
+    assert all(r["state"] == "ok" for r in finished.values())
+    assert all(r["metadata"] == {"extra": "kept"} for r in finished.values())
+    assert (folder / "trials" / "1" / "received.json").exists()
+    assert json.loads((folder / "search.json").read_text())["search"]["iterations"] == 8
+
+
+def test_executable_search_reads_params_three_ways(tmp_path, write_spec):
+    import sys
+
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, str(OBJECTIVES / "quadratic_exe.py"), "{x}", "{y}"],
+                "parallel": 2,
+            },
+            "search": {"name": "exe", "iterations": 6, "seed": 2},
+        }
+    )
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "exe"
+    finished = _assert_views_agree(folder, 6)
+    assert all(r["state"] == "ok" and r["metadata"] == {"note": "exe"} for r in finished.values())
+    records = journal_records(folder)
+    reports = [r for r in records if r["event"] == "trial_reported"]
+    assert len(reports) == 6 and all(r["metrics"] == {"loss": 9.0} for r in reports)
+    started = {r["id"]: r["params"] for r in records if r["event"] == "trial_started"}
+    seen = json.loads((folder / "trials" / "3" / "argv.json").read_text())
+    assert seen["argv"] == [json.dumps(started[3]["x"]), str(started[3]["y"])]
+    assert (folder / "logs" / "trial_3.log").read_text().startswith("starting a trial")
+
+
+def test_parallel_trials_really_overlap(tmp_path, write_spec):
+    """Each trial waits until another has started too: this finishes only if two run at once."""
+    (tmp_path / "meet.py").write_text(
+        "import os, time, pathlib\n"
+        "def train(params):\n"
+        "    here = pathlib.Path(os.environ['MEET_DIR'])\n"
+        "    (here / os.environ['HYPERMAX_TRIAL_ID']).touch()\n"
+        "    deadline = time.monotonic() + 20\n"
+        "    while len(list(here.iterdir())) < 2 and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    return 0.0 if len(list(here.iterdir())) >= 2 else 1.0\n"
+    )
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "python_function",
+                "module": "meet",
+                "name": "train",
+                "parallel": 2,
+                "env": {"MEET_DIR": str(meet)},
+            },
+            "search": {"name": "meet", "iterations": 2},
+        }
+    )
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["loss"] for r in finished_records(tmp_path / "results" / "meet").values()] == [
+        0.0,
+        0.0,
+    ]
+
+
+def test_show_and_export_read_the_results(tmp_path, write_spec):
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "python_function",
+                "src": str(OBJECTIVES / "quadratic.py"),
+                "name": "train",
+            },
+            "search": {"name": "views", "iterations": 4, "seed": 1},
+        }
+    )
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    folder = tmp_path / "results" / "views"
+    finished = finished_records(folder)
+    best_id = min(finished, key=lambda i: finished[i]["loss"])
+    show = run_cli("show", str(folder), cwd=tmp_path)
+    assert show.returncode == 0
+    assert f"(trial {best_id})" in show.stdout and "4 trials (4 ok)" in show.stdout
+    exported = run_cli("export", str(folder), "--format", "json", "--best", cwd=tmp_path)
+    assert json.loads(exported.stdout)[0]["trial"] == best_id
+    rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
+    assert len(rows) == 4 and {"trial", "state", "loss", "x", "y"} <= set(rows[0])

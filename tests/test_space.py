@@ -1,0 +1,182 @@
+"""The space: every node kind, checked by the values trials actually received."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import OBJECTIVES, finished_records, run_cli
+
+from hypermax.space import EncodeError, Space, flatten, unflatten
+
+EVERY_KIND = {
+    "type": "object",
+    "properties": {
+        "lin": {"type": "number", "min": -2, "max": 3, "default": 0.5},
+        "log": {"type": "number", "min": 1e-5, "max": 1e-1, "scaling": "logarithmic"},
+        "exp": {"type": "number", "min": 1, "max": 1000, "scaling": "exponential"},
+        "step": {"type": "number", "min": 0, "max": 1, "rounding": 0.25},
+        "count": {"type": "integer", "min": 1, "max": 5},
+        "rounded_int": {"type": "number", "min": 10, "max": 50, "rounding": 1},
+        "noise": {"type": "number", "mode": "normal", "mean": 0, "stddev": 1},
+        "choice": {"enum": ["relu", 3, {"kind": "dict"}, None, True]},
+        "fixed": {"constant": "keep"},
+        "also_fixed": {"const": [1, 2]},
+        "nested": {
+            "type": "object",
+            "properties": {"deep": {"type": "integer", "min": 0, "max": 2}},
+        },
+        "model": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"const": "svm"},
+                        "C": {"type": "number", "min": 0.1, "max": 10},
+                    },
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"const": "forest"},
+                        "depth": {"type": "integer", "min": 2, "max": 8},
+                    },
+                },
+            ]
+        },
+        "optimizer": {
+            "oneOf": [
+                {"type": "object", "properties": {"kind": {"const": "sgd"}}},
+                {
+                    "type": "object",
+                    "properties": {"kind": {"const": "adam"}, "beta": {"enum": [0.9, 0.99]}},
+                },
+            ]
+        },
+        "pair": {
+            "type": "array",
+            "items": [{"type": "integer", "min": 0, "max": 9}, {"enum": ["a", "b"]}],
+        },
+        "layers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"units": {"type": "integer", "min": 8, "max": 64, "rounding": 8}},
+            },
+            "minItems": 1,
+            "maxItems": 3,
+        },
+    },
+}
+
+
+def _check(params: dict, types: dict) -> None:
+    assert -2 <= params["lin"] <= 3 and types["lin"] == "float"
+    assert 1e-5 <= params["log"] <= 1e-1
+    assert 1 <= params["exp"] <= 1000
+    assert params["step"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert types["count"] == "int" and 1 <= params["count"] <= 5
+    assert types["rounded_int"] == "int" and 10 <= params["rounded_int"] <= 50
+    assert types["noise"] == "float" and math.isfinite(params["noise"])
+    assert params["choice"] in ["relu", 3, {"kind": "dict"}, None, True]
+    assert params["fixed"] == "keep" and params["also_fixed"] == [1, 2]
+    assert types["nested"]["deep"] == "int" and 0 <= params["nested"]["deep"] <= 2
+    model = params["model"]
+    if model["name"] == "svm":
+        assert set(model) == {"name", "C"} and 0.1 <= model["C"] <= 10
+    else:
+        assert set(model) == {"name", "depth"} and types["model"]["depth"] == "int"
+    opt = params["optimizer"]
+    assert opt == {"kind": "sgd"} or (set(opt) == {"kind", "beta"} and opt["beta"] in (0.9, 0.99))
+    assert len(params["pair"]) == 2 and types["pair"][0] == "int" and params["pair"][1] in "ab"
+    assert 1 <= len(params["layers"]) <= 3
+    for layer, layer_types in zip(params["layers"], types["layers"], strict=True):
+        assert (
+            layer_types["units"] == "int" and layer["units"] % 8 == 0 and 8 <= layer["units"] <= 64
+        )
+
+
+def test_trials_receive_plain_values_of_every_node_kind(tmp_path, write_spec):
+    spec = write_spec(
+        {
+            "hyperparameters": EVERY_KIND,
+            "function": {
+                "type": "python_function",
+                "src": str(OBJECTIVES / "quadratic.py"),
+                "name": "anything",
+                "parallel": 2,
+            },
+            "search": {"name": "kinds", "method": "random", "iterations": 24, "seed": 11},
+        }
+    )
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "kinds"
+    assert len(finished_records(folder)) == 24
+    seen_branches, seen_lengths, seen_choices = set(), set(), set()
+    for trial_dir in (folder / "trials").iterdir():
+        received = json.loads((trial_dir / "received.json").read_text())
+        _check(received["params"], received["types"])
+        seen_branches.add(received["params"]["model"]["name"])
+        seen_lengths.add(len(received["params"]["layers"]))
+        seen_choices.add(json.dumps(received["params"]["choice"]))
+    assert seen_branches == {"svm", "forest"}
+    assert seen_lengths == {1, 2, 3}
+    assert len(seen_choices) >= 4
+    first = json.loads((folder / "trials" / "1" / "received.json").read_text())["params"]
+    assert first["lin"] == 0.5  # the first trial evaluates the defaults
+
+
+def test_decode_encode_round_trip():
+    space = Space(EVERY_KIND)
+    from hypermax.optimizers import make_optimizer
+
+    optimizer = make_optimizer("random", space, seed=3)
+    for trial_id in range(1, 30):
+        proposal = optimizer.ask(trial_id)
+        assert space.encode(proposal.params) == proposal.internal
+        assert space.decode(proposal.internal) == proposal.params
+
+
+def test_encode_refuses_params_the_space_cannot_produce():
+    space = Space(EVERY_KIND)
+    good = space.defaults()
+    assert good is not None
+    for bad in (
+        {**good, "lin": 7},
+        {**good, "choice": "tanh"},
+        {**good, "unknown": 1},
+        {**good, "layers": []},
+    ):
+        with pytest.raises(EncodeError):
+            space.encode(bad)
+
+
+def test_labels_are_unique_and_flat_names_follow_the_value():
+    space = Space(EVERY_KIND)
+    labels = space.labels()
+    assert len(labels) == len(set(labels))
+    assert "model#1.depth" in labels and "layers#3.2.units" in labels
+    flat = flatten(
+        {"model": {"name": "forest", "depth": 3}, "layers": [{"units": 8}, {"units": 16}]}
+    )
+    assert flat == {
+        "model.name": "forest",
+        "model.depth": 3,
+        "layers.0.units": 8,
+        "layers.1.units": 16,
+    }
+    assert unflatten(flat) == {
+        "model": {"name": "forest", "depth": 3},
+        "layers": [{"units": 8}, {"units": 16}],
+    }
+
+
+def test_no_defaults_means_no_warm_start_trial():
+    assert (
+        Space(
+            {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+        ).defaults()
+        is None
+    )
