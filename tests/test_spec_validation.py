@@ -1,0 +1,520 @@
+"""Invalid specs through ``hypermax validate``: exit code 2 and the exact one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from hypermax.errors import SpecError
+from hypermax.spec import load_spec
+from hypermax.validation import SCHEMA_PATH, report, same, spec_schema
+
+OBJECTIVE = "def train(params):\n    return 0.0\n"
+
+
+def hp(**properties: Any) -> dict[str, Any]:
+    """An object node."""
+    return {"type": "object", "properties": properties}
+
+
+X = {"type": "number", "min": 0, "max": 1}
+FUNCTION = {"type": "python_function", "module": "objective", "name": "train"}
+
+
+def spec(**sections: Any) -> dict[str, Any]:
+    """The minimal valid spec with some sections replaced (``None`` removes one)."""
+    doc: dict[str, Any] = {"hyperparameters": hp(x=X), "function": dict(FUNCTION)}
+    for key, value in sections.items():
+        if value is None:
+            doc.pop(key)
+        else:
+            doc[key] = value
+    return doc
+
+
+def function(**keys: Any) -> dict[str, Any]:
+    """The minimal python_function section with some keys replaced (``None`` removes one)."""
+    section = {**FUNCTION, **keys}
+    return {key: value for key, value in section.items() if value is not None}
+
+
+def validate(spec_path: Path) -> subprocess.CompletedProcess[str]:
+    """``hypermax validate SPEC`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "hypermax", "validate", str(spec_path)],
+        capture_output=True,
+        text=True,
+        cwd=spec_path.parent,
+        timeout=60,
+    )
+
+
+def write_files(folder: Path, files: dict[str, Any]) -> None:
+    (folder / "objective.py").write_text(OBJECTIVE)
+    for name, content in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content if isinstance(content, str) else json.dumps(content, indent=1))
+
+
+# Each case: the files to write (the first is the spec) and the exact stderr lines.
+# "{folder}" in an expected line is the folder the spec is in.
+CASES = [
+    pytest.param(
+        {"bad.json": spec(function=function(auto_kill_max_ram="512MB"))},
+        ['bad.json: function.auto_kill_max_ram: must be a number, got "512MB"'],
+        id="wrong-type",
+    ),
+    pytest.param(
+        {"bad.json": spec(resutls={"directory": "out"})},
+        ['bad.json: unknown key "resutls"'],
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"iteratons": 10})},
+        ['bad.json: search: unknown key "iteratons"'],
+        id="unknown-key-in-section",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(name=None))},
+        ['bad.json: function: missing required key "name"'],
+        id="missing-required-key",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=None)},
+        ['bad.json: missing required key "hyperparameters"'],
+        id="missing-section",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"method": "tpee"})},
+        [
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, "
+            'evolution, ablation or module:Class, got "tpee"'
+        ],
+        id="bad-method",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(parallel=0))},
+        ["bad.json: function.parallel: must be at least 1, got 0"],
+        id="parallel-0",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"iterations": 2.5})},
+        ["bad.json: search.iterations: must be an integer, got 2.5"],
+        id="iterations-not-integer",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"type": "number", "min": 1, "max": 1}))},
+        ["bad.json: hyperparameters.properties.x.max: must be greater than min (1), got 1"],
+        id="min-not-below-max",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    layers={
+                        "type": "array",
+                        "items": [{"type": "integer", "min": 8, "max": 4}, X],
+                    }
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.layers.items.0.max: "
+            "must be greater than min (8), got 4"
+        ],
+        id="min-not-below-max-in-tuple",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    lr={"type": "number", "min": 0, "max": 0.1, "scaling": "logarithmic"}
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.lr.min: "
+            "must be greater than 0 with logarithmic scaling, got 0"
+        ],
+        id="log-scaling-min-0",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={**X, "default": 2}))},
+        ["bad.json: hyperparameters.properties.x.default: must be between 0 and 1, got 2"],
+        id="default-outside-range",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(act={"enum": ["relu", "tanh"], "default": "elu"}))},
+        [
+            "bad.json: hyperparameters.properties.act.default: "
+            'must be one of relu or tanh, got "elu"'
+        ],
+        id="default-not-in-enum",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(act={"enum": []}))},
+        ["bad.json: hyperparameters.properties.act.enum: must not be empty"],
+        id="enum-empty",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"min": 0, "max": 1}))},
+        [
+            "bad.json: hyperparameters.properties.x: is not a hyperparameter node: "
+            'give it "type", "enum", "constant", "anyOf" or "oneOf"'
+        ],
+        id="node-without-kind",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"type": "float", "min": 0, "max": 1}))},
+        [
+            "bad.json: hyperparameters.properties.x.type: "
+            'must be one of object, number, integer or array, got "float"'
+        ],
+        id="unknown-node-type",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"type": "number", "mode": "normal", "mean": 0}))},
+        ['bad.json: hyperparameters.properties.x: missing required key "stddev"'],
+        id="normal-without-stddev",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    layers={"type": "array", "items": X, "minItems": 3, "maxItems": 2}
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.layers.maxItems: "
+            "must be at least minItems (3), got 2"
+        ],
+        id="min-items-above-max-items",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters={"enum": [1, 2]})},
+        ['bad.json: hyperparameters: must be an object node ("type": "object" with "properties")'],
+        id="hyperparameters-not-an-object-node",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(model={"$ref": "nothere.json"}))},
+        ['bad.json: hyperparameters.properties.model: $ref "nothere.json": file not found'],
+        id="ref-missing-file",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json#/hyperparameters/nope"}),
+            "space.json": {"hyperparameters": hp(x=X)},
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json#/hyperparameters/nope": '
+            "space.json has no /hyperparameters/nope"
+        ],
+        id="ref-bad-pointer",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters={"$ref": "template:catboost#/hyperparameters"})},
+        [
+            'bad.json: hyperparameters: $ref "template:catboost#/hyperparameters": '
+            'unknown template "catboost" (templates: lightgbm, random_forest, xgboost)'
+        ],
+        id="ref-unknown-template",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "parts/space.json"}),
+            "parts/space.json": hp(x={"$ref": "missing.yaml#/x"}),
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "missing.yaml#/x" '
+            "(in parts/space.json): file not found"
+        ],
+        id="ref-inside-referenced-file",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "a.json"}),
+            "a.json": hp(x={"$ref": "b.json"}),
+            "b.json": {"$ref": "a.json"},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "a.json" (in b.json): '
+            "forms a cycle: a.json -> b.json -> a.json"
+        ],
+        id="ref-cycle",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json"}),
+            "space.json": '{"type": "object",\n "properties": {}\n',
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json": line 3: invalid JSON: '
+            "Expecting ',' delimiter"
+        ],
+        id="ref-invalid-json",
+    ),
+    pytest.param(
+        {
+            "bad.yaml": (
+                "hyperparameters:\n"
+                "  type: object\n"
+                "  properties: !!python/object/apply:os.system ['echo pwned']\n"
+            )
+        },
+        ["bad.yaml: line 3: YAML tag !!python/object/apply:os.system is not allowed"],
+        id="yaml-python-tag",
+    ),
+    pytest.param(
+        {"bad.yaml": "search:\n  iterations: 5\n  seed: 1\n  iterations: 6\n"},
+        ['bad.yaml: line 4: duplicate key "iterations"'],
+        id="yaml-duplicate-key",
+    ),
+    pytest.param(
+        {"bad.yaml": "search:\n  name: [a\n"},
+        ["bad.yaml: line 3: invalid YAML: expected ',' or ']', but got '<stream end>'"],
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        {"bad.json": '{"search": {"iterations": 5, "iterations": 6}}'},
+        ['bad.json: search: duplicate key "iterations"'],
+        id="json-duplicate-key",
+    ),
+    pytest.param(
+        {"bad.json": '{\n  "search": {"iterations": 5}\n  "function": {}\n}\n'},
+        ["bad.json: line 3: invalid JSON: Expecting ',' delimiter"],
+        id="json-syntax",
+    ),
+    pytest.param(
+        {"bad.json": "[1, 2]"},
+        ["bad.json: must be an object with the spec's sections"],
+        id="top-level-not-an-object",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(module="modle"))},
+        ['bad.json: function.module: cannot find module "modle" in {folder}'],
+        id="module-not-found",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(module="objective.py"))},
+        [
+            "bad.json: function.module: must be a module name, not a file name "
+            '(use "src": "objective.py")'
+        ],
+        id="module-is-a-file-name",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(module=None, src="train.py"))},
+        ['bad.json: function.src: cannot find file "train.py" in {folder}'],
+        id="src-missing",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(src="objective.py"))},
+        ['bad.json: function: give "module" or "src", not both'],
+        id="module-and-src",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(module=None))},
+        ['bad.json: function: needs "module" or "src"'],
+        id="neither-module-nor-src",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable"})},
+        ['bad.json: function: missing required key "command"'],
+        id="executable-without-command",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": []})},
+        ["bad.json: function.command: must not be empty"],
+        id="executable-empty-command",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": "python 'train.py"})},
+        ["bad.json: function.command: cannot be split into arguments: No closing quotation"],
+        id="executable-unsplittable-command",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "shell", "command": "true"})},
+        ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
+        id="bad-function-type",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                metrics={
+                    "time": {
+                        "type": "time",
+                        "target_time": 10,
+                        "max_time": 10,
+                        "penalty_at_max": 0.1,
+                    }
+                }
+            )
+        },
+        ["bad.json: metrics.time.max_time: must be greater than target_time (10), got 10"],
+        id="time-metric-target-not-below-max",
+    ),
+    pytest.param(
+        {"bad.json": spec(metrics={"time": {"type": "time", "target_time": 1, "max_time": 10}})},
+        ['bad.json: metrics.time: missing required key "penalty_at_max"'],
+        id="time-metric-without-penalty",
+    ),
+    pytest.param(
+        {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5, "direction": "up"}})},
+        [
+            'bad.json: metrics.auc.direction: must be one of increase or decrease, got "up"',
+        ],
+        id="metric-bad-direction",
+    ),
+    pytest.param(
+        {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5}})},
+        ["bad.json: metrics.auc.max: must be greater than min (1.0), got 0.5"],
+        id="metric-min-not-below-max",
+    ),
+    pytest.param(
+        {"bad.json": spec(metrics={"auc": {"min": 0.5}}, search={"direction": "max"})},
+        [
+            "bad.json: search.direction: cannot be used with a metrics section: "
+            "the metrics define the loss"
+        ],
+        id="direction-with-metrics",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "mean"}})},
+        ['bad.json: search.early_stopping.policy: must be one of median, asha or none, got "mean"'],
+        id="early-stopping-policy",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"name": "../elsewhere"})},
+        [
+            'bad.json: search.name: must be usable as a folder name (letters, digits, "_", '
+            '"-" and ".", not starting with "." or "-"), got "../elsewhere"'
+        ],
+        id="search-name-not-a-folder-name",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"method": "random", "tpe": {"gamma": 0.2}})},
+        ['bad.json: search.tpe: options for method "tpe", but the method is "random"'],
+        id="options-for-another-method",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"tpe": {"gamma": 1.5}})},
+        ["bad.json: search.tpe.gamma: must be less than 1, got 1.5"],
+        id="tpe-gamma-range",
+    ),
+    pytest.param(
+        {"bad.json": spec(ui={"enabled": "yes"})},
+        ['bad.json: ui.enabled: must be true or false, got "yes"'],
+        id="ui-enabled-not-boolean",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(env={"DEBUG": 1}))},
+        ["bad.json: function.env.DEBUG: must be a string, got 1"],
+        id="env-value-not-a-string",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(a={"type": "number", "min": 0}, b={"enum": []}),
+                function=function(parallel=0, auto_kill_max_ram="1G"),
+                search={"iterations": 0, "method": "tpee"},
+                extra=True,
+            )
+        },
+        [
+            'bad.json: unknown key "extra"',
+            'bad.json: function.auto_kill_max_ram: must be a number, got "1G"',
+            "bad.json: function.parallel: must be at least 1, got 0",
+            'bad.json: hyperparameters.properties.a: missing required key "max"',
+            "bad.json: hyperparameters.properties.b.enum: must not be empty",
+        ],
+        id="only-the-first-five-problems",
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "expected"), CASES)
+def test_invalid_spec_is_one_line_per_problem(
+    files: dict[str, Any], expected: list[str], tmp_path: Path
+) -> None:
+    write_files(tmp_path, files)
+    spec_path = tmp_path / next(iter(files))
+    result = validate(spec_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    folder = str(tmp_path.resolve())
+    assert result.stderr.splitlines() == [line.replace("{folder}", folder) for line in expected]
+
+
+def test_missing_spec_file(tmp_path: Path) -> None:
+    result = validate(tmp_path / "nothere.json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["nothere.json: cannot read: No such file or directory"]
+
+
+def test_load_spec_raises_spec_error_with_path_and_message(tmp_path: Path) -> None:
+    write_files(tmp_path, {"bad.json": spec(function=function(parallel=0))})
+    with pytest.raises(SpecError) as caught:
+        load_spec(tmp_path / "bad.json")
+    assert caught.value.file == "bad.json"
+    assert caught.value.problems == [("function.parallel", "must be at least 1, got 0")]
+
+
+def test_report_sorts_by_path_with_indices_in_number_order() -> None:
+    problems = [
+        (("a", 10), "ten"),
+        (("a", 2), "two"),
+        (("a", 2), "two"),
+        ((), "top"),
+    ]
+    assert report(problems) == [("", "top"), ("a.2", "two"), ("a.10", "ten")]
+
+
+def test_json_equality_of_enum_values() -> None:
+    assert same(1, 1.0)
+    assert not same(True, 1)
+    assert same([1, {"a": False}], [1.0, {"a": False}])
+    assert not same({"a": 1}, {"b": 1})
+
+
+def undescribed_properties(schema: Any, where: str = "#") -> list[str]:
+    """Properties without a description, walking the subschemas (not the ``if`` conditions)."""
+    if not isinstance(schema, dict):
+        return []
+    missing = []
+    for group in ("properties", "patternProperties"):
+        for name, sub in schema.get(group, {}).items():
+            if "description" not in sub:
+                missing.append(f"{where}/{group}/{name}")
+            missing += undescribed_properties(sub, f"{where}/{group}/{name}")
+    for name, sub in schema.get("$defs", {}).items():
+        missing += undescribed_properties(sub, f"{where}/$defs/{name}")
+    for key in ("items", "additionalProperties", "then", "else", "not"):
+        missing += undescribed_properties(schema.get(key), f"{where}/{key}")
+    for i, sub in enumerate(schema.get("allOf", [])):
+        missing += undescribed_properties(sub, f"{where}/allOf/{i}")
+    return missing
+
+
+def test_schema_is_valid_and_describes_every_property() -> None:
+    schema = spec_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema == json.loads(SCHEMA_PATH.read_text())
+    assert undescribed_properties(schema) == []
+
+
+def test_schema_sections_reject_unknown_keys() -> None:
+    schema = spec_schema()
+    assert schema["additionalProperties"] is False
+    sections = [schema["properties"][name] for name in ("results", "ui", "cluster")]
+    sections += [schema["$defs"][name] for name in ("function", "metric", "search")]
+    assert all(section["additionalProperties"] is False for section in sections)
