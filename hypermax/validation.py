@@ -469,8 +469,13 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     if low is not None and high is not None and high <= low:
         yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
     scaling = node.get("scaling", "linear")
-    if scaling in LOG_SCALINGS and low is not None and low <= 0:
-        yield (*where, "min"), f"must be greater than 0 with {scaling} scaling, got {show(low)}"
+    if scaling in LOG_SCALINGS:
+        for key in ("min", "mean"):
+            if key in node and node[key] <= 0:
+                yield (
+                    (*where, key),
+                    f"must be greater than 0 with {scaling} scaling, got {show(node[key])}",
+                )
     if not normal:
         for key in ("mean", "stddev"):
             if key in node:
@@ -610,11 +615,12 @@ def _ram_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[Pr
     target = metric.get("target", metric.get("target_time"))
     top = metric.get("max", metric.get("max_time"))
     if target is None:
-        yield where, 'missing required key "target_time" (MiB up to which RAM costs nothing)'
+        yield where, 'missing required key "target" (MiB up to which RAM adds nothing)'
     if top is None:
-        yield where, 'missing required key "max_time" (MiB at which the penalty is penalty_at_max)'
+        yield where, 'missing required key "max" (MiB at which RAM adds penalty_at_max)'
     if target is not None and top is not None and top <= target:
-        yield where, f"the maximum ({show(top)}) must be greater than the target ({show(target)})"
+        at = (*where, "max" if "max" in metric else "max_time")
+        yield at, f"must be greater than the target ({show(target)}), got {show(top)}"
 
 
 def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[Problem]:

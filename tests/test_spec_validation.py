@@ -367,6 +367,34 @@ CASES = [
         id="time-metric-without-penalty",
     ),
     pytest.param(
+        {"bad.json": spec(metrics={"rss": {"type": "ram", "target": 800, "penalty_at_max": 1}})},
+        [
+            'bad.json: metrics.rss: missing required key "max" '
+            "(MiB at which RAM adds penalty_at_max)"
+        ],
+        id="ram-metric-without-max",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    lr={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 0,
+                        "stddev": 1,
+                        "scaling": "logarithmic",
+                    }
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.lr.mean: "
+            "must be greater than 0 with logarithmic scaling, got 0"
+        ],
+        id="log-normal-mean-0",
+    ),
+    pytest.param(
         {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5, "direction": "up"}})},
         [
             'bad.json: metrics.auc.direction: must be one of increase or decrease, got "up"',
