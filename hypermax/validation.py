@@ -480,7 +480,8 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         for key in ("mean", "stddev"):
             if key in node:
                 yield (*where, key), 'is only used with "mode": "normal"'
-    if "default" in node:
+    range_is_valid = low is None or high is None or low < high
+    if "default" in node and range_is_valid:
         yield from _default_problems(node, where, low, high)
 
 

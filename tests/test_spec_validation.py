@@ -204,6 +204,14 @@ CASES = [
         id="hyperparameters-not-an-object-node",
     ),
     pytest.param(
+        {"bad.json": spec(hyperparameters=X)},
+        [
+            'bad.json: hyperparameters.type: must be "object": the top of the space is an '
+            'object node, got "number"'
+        ],
+        id="hyperparameters-a-number-node",
+    ),
+    pytest.param(
         {"bad.json": spec(hyperparameters=hp(model={"$ref": "nothere.json"}))},
         ['bad.json: hyperparameters.properties.model: $ref "nothere.json": file not found'],
         id="ref-missing-file",
