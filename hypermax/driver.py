@@ -88,6 +88,9 @@ class Driver:
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
+        self._notes: list[str] = []
+        self._views_cost = 0.0
+        self._views_written = 0.0
         self._replay(history or JournalState())
 
     # -- steering (any thread) --------------------------------------------------------------
@@ -110,6 +113,8 @@ class Driver:
                 resumed=bool(self._trials),
             )
         )
+        for note in self._notes:
+            self._emit(ev.Message(note))
         last_live = 0.0
         try:
             while True:
@@ -130,6 +135,7 @@ class Driver:
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
+            self._write_views(force=True)
         reason = self._stopping or "iterations done"
         best = best_trial(self._trials.values())
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
@@ -140,12 +146,14 @@ class Driver:
     # -- history ----------------------------------------------------------------------------
     def _replay(self, history: JournalState) -> None:
         """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
+        told = []
         for trial in history.trials.values():
             if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 self._presets.append(Proposal(trial.id, trial.params, trial.internal))
                 continue
             self._trials[trial.id] = trial
-            self.optimizer.tell(trial.id, trial.internal, trial.loss)
+            told.append((trial.id, trial.internal, trial.loss))
+        self.optimizer.tell_many(told)
         self._next_id = max([0, *history.trials]) + 1
         if history.trials:
             seen = {_key(t.params) for t in history.trials.values()}
@@ -156,6 +164,37 @@ class Driver:
             if defaults is not None:
                 points.insert(0, defaults)
         self._presets.extend(points)
+
+    def import_trials(self, imported: Sequence[tuple[dict[str, Any], float]], source: str) -> int:
+        """Record finished trials of another search (warm start) and teach them to the optimizer.
+
+        They are journaled as ``imported`` and never run; they do not count towards
+        ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
+        """
+        told = []
+        for params, loss in imported:
+            try:
+                internal = self.optimizer.space.encode(params)
+            except EncodeError:
+                continue
+            trial = Trial(
+                id=self._take_id(),
+                params=self.optimizer.space.decode(internal),
+                internal=internal,
+                state=TrialState.IMPORTED,
+                loss=loss,
+                time=0.0,
+                reason="imported",
+            )
+            record = {**finished_record(trial), **started_record(trial, None, None)}
+            self.journal.append({**record, "event": "trial_imported"})
+            self._trials[trial.id] = trial
+            told.append((trial.id, internal, loss))
+        self.optimizer.tell_many(told)
+        self._notes.append(
+            f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
+        )
+        return len(told)
 
     # -- launching --------------------------------------------------------------------------
     def _done(self) -> int:
@@ -225,8 +264,18 @@ class Driver:
             self.optimizer.tell(trial.id, trial.internal, trial.loss)
         self.journal.append(finished_record(trial))
         self._trials[trial.id] = trial
-        write_views(self.folder.path, list(self._trials.values()))
+        self._write_views()
         self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+
+    def _write_views(self, force: bool = False) -> None:
+        """Rewrite results.csv and best.json after a trial; on huge searches, so that the
+        rewriting takes at most a tenth of the time."""
+        now = time.monotonic()
+        if not force and now - self._views_written < 10 * self._views_cost:
+            return
+        write_views(self.folder.path, list(self._trials.values()))
+        self._views_written = time.monotonic()
+        self._views_cost = self._views_written - now
 
     def _conclude(self, trial: Trial, outcome: Outcome) -> Trial:
         """The finished trial: state, loss and its terms, metrics, metadata, attachments."""
@@ -314,7 +363,7 @@ class Driver:
                     self._paused = paused
                     self._emit(ev.Paused(paused))
             elif command == "export":
-                write_views(self.folder.path, list(self._trials.values()))
+                self._write_views(force=True)
                 self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
 
     def _interrupt(self) -> None:

@@ -106,6 +106,12 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     runner = LocalRunner(spec.function, spec.folder)
     journal = Journal(prepared.folder.journal)
     driver = Driver(spec, optimizer, runner, journal, prepared.folder, reporters, prepared.history)
+    if spec.search.warm_start and prepared.history.header is None:
+        from hypermax.warmstart import load_warm_start
+
+        names = set(spec.hyperparameters.get("properties", {}))
+        source = (spec.folder / spec.search.warm_start).resolve()
+        driver.import_trials(load_warm_start(source, names), spec.search.warm_start)
     return driver, journal
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.trial import Proposal
@@ -50,6 +51,11 @@ class BaseOptimizer(ABC):
 
         A trial the optimizer has not seen (resumed or imported) is added to its history.
         """
+
+    def tell_many(self, history: Iterable[tuple[int, dict[str, Any], float | None]]) -> None:
+        """Tell many finished trials at once (resume, warm start); subclasses may batch it."""
+        for trial_id, internal, loss in history:
+            self.tell(trial_id, internal, loss)
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:  # noqa: B027
         """Note a running trial the optimizer did not propose. Default: nothing to do."""

@@ -1,0 +1,75 @@
+"""Read finished trials of an earlier search to learn from before the first ask.
+
+Accepts a hypermax journal (``trials.jsonl``), a hypermax ``results.csv``, or the original
+Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat parameter names).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from hypermax.errors import ResultsError
+from hypermax.space import unflatten
+
+NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
+GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
+
+
+def load_warm_start(path: Path, top_level_names: set[str]) -> list[tuple[dict[str, Any], float]]:
+    """(params, loss) of every finished trial with a finite loss in ``path``.
+
+    ``top_level_names`` are the space's top-level parameter names: CSV columns whose first
+    dotted part is one of them are parameters; the others (metrics, metadata) are left out.
+    """
+    if not path.exists():
+        raise ResultsError(f"{path}: warm start file not found")
+    if path.suffix == ".jsonl":
+        return _from_journal(path)
+    return _from_csv(path, top_level_names)
+
+
+def _from_journal(path: Path) -> list[tuple[dict[str, Any], float]]:
+    from hypermax.journal import read_records, replay
+
+    state = replay(read_records(path), path)
+    return [
+        (t.params, float(t.loss))
+        for t in state.trials.values()
+        if t.state.finished and t.loss is not None and math.isfinite(t.loss)
+    ]
+
+
+def _from_csv(path: Path, names: set[str]) -> list[tuple[dict[str, Any], float]]:
+    out = []
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            state = (row.get("state") or row.get("status") or "").strip().lower()
+            loss = _parse(row.get("loss", ""))
+            if state not in GOOD_STATES or not isinstance(loss, int | float):
+                continue
+            if not math.isfinite(loss):
+                continue
+            flat = {
+                k: _parse(v)
+                for k, v in row.items()
+                if k and k not in NOT_PARAMS and k.split(".")[0] in names and v != ""
+            }
+            out.append((unflatten(flat), float(loss)))
+    return out
+
+
+def _parse(text: str | None) -> Any:
+    """A CSV cell → the JSON value it spells (numbers, true/false, null, lists), else the text."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return text

@@ -1,0 +1,231 @@
+"""Nothing finished is lost: kill, resume, replay deterministically, refuse a changed spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+
+SPEC = {
+    "hyperparameters": {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": -2, "max": 2},
+            "k": {"type": "integer", "min": 0, "max": 5},
+        },
+    },
+    "function": {"type": "python_function", "src": str(OBJECTIVES / "steady.py"), "name": "train"},
+    "search": {"name": "steady", "seed": 21, "tpe": {"n_startup_jobs": 4}},
+}
+
+
+def _spec(write_spec, iterations: int, parallel: int = 1, **function) -> Path:
+    doc = json.loads(json.dumps(SPEC))
+    doc["search"]["iterations"] = iterations
+    doc["function"].update(parallel=parallel, **function)
+    return write_spec(doc)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def _kill_after(spec: Path, cwd: Path, folder: Path, finished: int) -> None:
+    """Start hypermax, SIGKILL it once ``finished`` trials are in the journal."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", str(spec), "--no-ui"],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(
+            lambda: (
+                folder.joinpath("trials.jsonl").exists()
+                and len(finished_records(folder)) >= finished
+            )
+        )
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _proposals(folder: Path) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for record in journal_records(folder):
+        if record["event"] == "trial_started":
+            assert out.setdefault(record["id"], record["params"]) == record["params"]
+    return out
+
+
+def test_sigkill_then_resume_loses_nothing_and_stops_at_iterations(tmp_path, write_spec):
+    spec = _spec(write_spec, iterations=14, parallel=2)
+    folder = tmp_path / "results" / "steady"
+    _kill_after(spec, tmp_path, folder, finished=5)
+    before = finished_records(folder)
+    assert len(before) >= 5
+
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"resuming steady: {len(before)} of 14 trials done" in proc.stdout
+    records = journal_records(folder)
+    finishes = [r for r in records if r["event"] == "trial_finished"]
+    assert len(finishes) == 14
+    assert len({r["id"] for r in finishes}) == 14
+    after = finished_records(folder)
+    for trial_id, record in before.items():
+        assert after[trial_id] == record
+    _proposals(folder)  # a trial that ran again ran with the same params
+
+
+def test_killed_and_resumed_search_proposes_what_an_unbroken_one_does(tmp_path, write_spec):
+    unbroken = tmp_path / "unbroken"
+    spec = write_spec(
+        {
+            **SPEC,
+            "search": {**SPEC["search"], "iterations": 10},
+            "results": {"directory": str(unbroken)},
+        },
+        "a.json",
+    )
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+
+    broken = tmp_path / "broken"
+    spec = write_spec(
+        {
+            **SPEC,
+            "search": {**SPEC["search"], "iterations": 10},
+            "results": {"directory": str(broken)},
+        },
+        "b.json",
+    )
+    _kill_after(spec, tmp_path, broken / "steady", finished=5)
+    assert len(finished_records(broken / "steady")) < 10
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert _proposals(broken / "steady") == _proposals(unbroken / "steady")
+    assert len(_proposals(unbroken / "steady")) == 10
+
+
+def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
+    spec = _spec(write_spec, iterations=3)
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    doc = json.loads(spec.read_text())
+    doc["hyperparameters"]["properties"]["x"]["max"] = 3
+    spec.write_text(json.dumps(doc))
+    folder = tmp_path / "results" / "steady"
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"{folder}: holds a search with another space, function or loss; "
+        "use --fresh to start anew (the old folder is kept)"
+    )
+    proc = run_cli(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(folder)) == 3
+    assert len(finished_records(folder.with_name("steady.1"))) == 3
+
+
+def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):
+    spec = _spec(write_spec, iterations=3)
+    folder = tmp_path / "results" / "steady"
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli("resume", str(folder), "--no-ui", "--iterations", "5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "resuming steady: 3 of 5 trials done" in proc.stdout
+    assert len(finished_records(folder)) == 5
+    other = tmp_path / "elsewhere"
+    proc = run_cli(str(spec), str(other), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(other)) == 3
+
+
+def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
+    gate = tmp_path / "gate"
+    spec = _spec(write_spec, iterations=2, env={"STEADY_GATE": str(gate)})
+    folder = tmp_path / "results" / "steady"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: any(r["event"] == "trial_started" for r in _records_or_none(folder)))
+        second = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+        assert second.returncode == 2
+        host = os.uname().nodename
+        assert (
+            second.stderr.strip()
+            == f"{folder}: in use by another hypermax (pid {first.pid} on {host})"
+        )
+        gate.touch()
+        assert first.wait(timeout=60) == 0
+    finally:
+        gate.touch()
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    # the lock went with its holder: the folder is usable again
+    assert run_cli(str(spec), "--no-ui", "--iterations", "3", cwd=tmp_path).returncode == 0
+
+
+def _records_or_none(folder: Path) -> list[dict]:
+    try:
+        return journal_records(folder)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+
+
+def test_stale_lock_of_a_killed_hypermax_is_taken_over(tmp_path, write_spec):
+    gate = tmp_path / "gate"
+    spec = _spec(write_spec, iterations=2, env={"STEADY_GATE": str(gate)})
+    folder = tmp_path / "results" / "steady"
+    first = subprocess.Popen([sys.executable, "-m", "hypermax", str(spec), "--no-ui"], cwd=tmp_path)
+    _wait_for(lambda: any(r["event"] == "trial_started" for r in _records_or_none(folder)))
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    gate.touch()
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(folder)) == 2
+
+
+def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, write_spec):
+    first = _spec(write_spec, iterations=4)
+    assert run_cli(str(first), "--no-ui", cwd=tmp_path).returncode == 0
+    earlier = tmp_path / "results" / "steady" / "results.csv"
+    hypermax_v0 = tmp_path / "old_results.csv"
+    hypermax_v0.write_text(
+        "trial,status,loss,time,x,k\n0,ok,0.5,1.2,0.1,2\n1,fail,,0.1,0.2,1\n2,ok,0.25,1.0,0.7,3\n"
+    )
+    for name, source, expected in (("warm", earlier, 4), ("warm_v0", hypermax_v0, 2)):
+        doc = json.loads(json.dumps(SPEC))
+        doc["search"].update(name=name, iterations=3, warm_start=str(source))
+        spec = write_spec(doc, f"{name}.json")
+        proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert f"warm start: learned from {expected} of {expected} trials" in proc.stdout
+        records = journal_records(tmp_path / "results" / name)
+        imported = [r for r in records if r["event"] == "trial_imported"]
+        assert len(imported) == expected and all(r["state"] == "imported" for r in imported)
+        assert len([r for r in records if r["event"] == "trial_started"]) == 3
+        # resuming does not import again
+        proc = run_cli(str(spec), "--no-ui", "--iterations", "4", cwd=tmp_path)
+        assert (
+            len(
+                [
+                    r
+                    for r in journal_records(tmp_path / "results" / name)
+                    if r["event"] == "trial_imported"
+                ]
+            )
+            == expected
+        )
