@@ -1,0 +1,88 @@
+"""The journal: append-only, torn-tail tolerant, loud about any other damage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_cli
+
+from hypermax.errors import ResultsError
+from hypermax.journal import FORMAT_VERSION, Journal, read_records, replay
+from hypermax.trial import TrialState
+
+HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
+STARTED = {"event": "trial_started", "id": 1, "params": {"x": 1}, "internal": {"x": 1.0}}
+FINISHED = {"event": "trial_finished", "id": 1, "state": "ok", "loss": 0.5}
+
+
+def _write(path, *lines: str) -> None:
+    path.write_text("".join(lines))
+
+
+def test_records_fold_into_trials(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    with Journal(path) as journal:
+        for record in (
+            HEADER,
+            STARTED,
+            {"event": "trial_reported", "id": 1, "step": 0, "metrics": {"loss": 0.9}},
+            FINISHED,
+        ):
+            journal.append(record)
+        journal.append({**STARTED, "id": 2})
+    state = replay(read_records(path))
+    assert state.header == HEADER
+    assert state.trials[1].state is TrialState.OK and state.trials[1].loss == 0.5
+    assert state.trials[1].reports == ({"step": 0, "loss": 0.9},)
+    assert [t.id for t in state.unfinished] == [2]
+
+
+def test_nan_is_written_as_strict_json(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    with Journal(path) as journal:
+        journal.append({"event": "trial_finished", "id": 1, "metrics": {"auc": float("nan")}})
+    assert json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(c))["metrics"] == {
+        "auc": "nan"
+    }
+
+
+def test_torn_last_line_is_skipped_with_a_warning_and_appending_goes_on(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    _write(path, json.dumps(HEADER) + "\n", json.dumps(STARTED) + "\n", '{"event": "trial_fini')
+    with pytest.warns(UserWarning, match="line 3: skipping a torn last line"):
+        assert len(read_records(path)) == 2
+    before = path.read_bytes()
+    with Journal(path) as journal:
+        journal.append(FINISHED)
+    assert path.read_bytes().startswith(before)  # never rewritten, only appended
+    records = read_records(path)
+    assert [r["event"] for r in records] == ["header", "trial_started", "trial_finished"]
+
+
+def test_a_damaged_middle_line_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    _write(path, json.dumps(HEADER) + "\n", "garbage\n", json.dumps(STARTED) + "\n")
+    with pytest.raises(
+        ResultsError, match=r"trials.jsonl: line 2: damaged journal record \(not valid JSON\)$"
+    ):
+        read_records(path)
+    proc = run_cli("show", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"{path}: line 2: damaged journal record (not valid JSON)"
+
+
+def test_an_empty_journal_is_a_search_with_no_trials(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    path.write_text("")
+    state = replay(read_records(path))
+    assert state.header is None and state.trials == {}
+
+
+def test_a_journal_from_a_newer_format_is_refused(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    _write(path, json.dumps({**HEADER, "format": FORMAT_VERSION + 1}) + "\n")
+    with pytest.raises(
+        ResultsError, match=f"journal format {FORMAT_VERSION + 1} is newer than this hypermax reads"
+    ):
+        replay(read_records(path), path)
