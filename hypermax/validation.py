@@ -124,15 +124,8 @@ class _Resolver:
         if not siblings:
             return target
         if not isinstance(target, dict):
-            raise _RefProblem(
-                where,
-                self._ref_message(
-                    value["$ref"],
-                    base,
-                    "names a value that is not an object, "
-                    "so it cannot take the keys written beside $ref",
-                ),
-            )
+            problem = "names a value that is not an object, so keys beside $ref cannot apply"
+            raise _RefProblem(where, self._ref_message(value["$ref"], base, problem))
         return {**target, **self.resolve(siblings, where, base)}
 
     def follow(self, ref: Any, where: JsonPath, base: Path) -> Any:
