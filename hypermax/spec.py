@@ -17,6 +17,8 @@ from typing import Any
 from hypermax.errors import SpecError
 
 DEFAULT_ITERATIONS = 100
+#: function keys that say how trials are run, not what they compute
+RUN_SETTINGS = ("parallel", "kill_grace")
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,15 @@ class Spec:
         return self.results_directory / self.search.name
 
     def fingerprint(self) -> str:
-        """Hash of what makes two specs the same search: the space, the function and the loss."""
+        """Hash of what makes two specs the same search: the space, the function and the loss.
+
+        How many trials run at once and how long a kill may take do not change what a trial
+        computes, so ``--parallel`` may change on resume.
+        """
         keyed = {k: self.raw.get(k) for k in ("hyperparameters", "function", "metrics")}
+        keyed["function"] = {
+            k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS
+        }
         keyed["direction"] = [self.search.direction, self.search.metric]
         blob = json.dumps(keyed, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

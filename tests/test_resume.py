@@ -229,3 +229,11 @@ def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, w
             )
             == expected
         )
+
+
+def test_resume_may_change_parallel(tmp_path, write_spec):
+    spec = _spec(write_spec, iterations=2)
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli(str(spec), "--no-ui", "--parallel", "2", "--iterations", "4", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(tmp_path / "results" / "steady")) == 4
