@@ -283,8 +283,8 @@ class Driver:
         result = outcome.result or {}
         state, reason = outcome.state, outcome.reason
         wall = outcome.wall_time
-        measured = result.get("time")
-        seconds = float(measured) if _is_number(measured) else wall
+        measured = _finite(result.get("time"))
+        seconds = wall if measured is None else measured
         loss: float | None = None
         terms: dict[str, float] = {}
         if state is TrialState.OK:
@@ -310,7 +310,7 @@ class Driver:
             loss = float(fn.auto_kill_loss)
         elif state is TrialState.STOPPED and trial.reports:
             last = trial.reports[-1].get(self.spec.search.metric, trial.reports[-1].get("loss"))
-            loss = float(last) if _is_number(last) else None
+            loss = _finite(last)
         metrics, metadata = self._split_result(result)
         return replace(
             trial,
@@ -401,8 +401,11 @@ class Driver:
                 )
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number, else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _key(params: dict[str, Any]) -> str:

@@ -169,14 +169,14 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
                 trial = _finish(trial, record)
             state.trials[trial.id] = trial
         elif event == "trial_reported":
-            trial = state.trials.get(int(record["id"]))
-            if trial is not None:
+            known = state.trials.get(int(record["id"]))
+            if known is not None:
                 report = {"step": record.get("step", 0), **record.get("metrics", {})}
-                state.trials[trial.id] = replace(trial, reports=(*trial.reports, report))
+                state.trials[known.id] = replace(known, reports=(*known.reports, report))
         elif event == "trial_finished":
-            trial = state.trials.get(int(record["id"]))
-            if trial is not None:
-                state.trials[trial.id] = _finish(trial, record)
+            known = state.trials.get(int(record["id"]))
+            if known is not None:
+                state.trials[known.id] = _finish(known, record)
     state.trials = dict(sorted(state.trials.items()))
     return state
 

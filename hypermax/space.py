@@ -351,6 +351,8 @@ def build_node(raw: dict[str, Any], label: str) -> Node:
             return TupleNode(
                 [build_node(node, _join(label, str(i))) for i, node in enumerate(items)]
             )
+        if not isinstance(items, dict):
+            raise ValueError(f"an array node needs items: {raw!r}")
         lo, hi = int(raw.get("minItems", 0)), int(raw.get("maxItems", raw.get("minItems", 1)))
         lengths = list(range(lo, hi + 1))
         variants = [
