@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,14 +22,14 @@ FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
 
 def best_trial(trials: Iterable[Trial]) -> Trial | None:
     """The trial with the lowest loss (the earliest on ties); None when none has a loss."""
-    best = None
+    best: Trial | None = None
+    best_loss = math.inf
     for trial in trials:
-        if (
-            trial.loss is not None
-            and trial.state.finished
-            and (best is None or trial.loss < best.loss)
-        ):  # type: ignore[operator]
-            best = trial
+        loss = trial.loss
+        if loss is None or not trial.state.finished:
+            continue
+        if loss < best_loss or (loss == best_loss and best is not None and trial.id < best.id):
+            best, best_loss = trial, loss
     return best
 
 

@@ -16,11 +16,15 @@ def trial_seed(search_seed: int, trial_id: int) -> int:
     """The seed of one ask: a function of the search seed and the trial id only.
 
     So a resumed search, which rebuilds its history from the journal, proposes exactly what an
-    uninterrupted one would have.
+    uninterrupted one would have. It is the ``trial_id``-th draw of
+    ``numpy.random.default_rng(search_seed).integers(2**31 - 1)``: the seed hyperopt's ``fmin``
+    hands its n-th suggest call, so a sequential hypermax search with seed S proposes what
+    ``fmin(..., rstate=default_rng(S))`` does.
     """
     import numpy as np
 
-    return int(np.random.SeedSequence([search_seed, trial_id]).generate_state(1)[0])
+    draws = np.random.default_rng(search_seed).integers(2**31 - 1, size=max(trial_id, 1))
+    return int(draws[-1])
 
 
 class BaseOptimizer(ABC):
