@@ -1,0 +1,370 @@
+"""What the dashboard shows, folded from the driver's events; pure Python, no urwid.
+
+:class:`DashboardState` consumes events with :meth:`DashboardState.apply` and answers the panels'
+questions (counts, best trial, ETA, the best-so-far series, running rows, which params relate to
+the loss). The dashboard renders from it; tests drive it with events and a fake clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hypermax import events as ev
+from hypermax.space import flatten
+from hypermax.trial import LiveStats, Trial, TrialState
+
+#: States that count towards ``iterations`` (the driver's ``COUNTED``).
+DONE_STATES = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+#: How many of the latest trial durations the ETA is estimated from.
+RECENT_DURATIONS = 20
+#: Fewest finished trials with a loss before params are ranked against it.
+MIN_RANKED_TRIALS = 5
+MESSAGES_KEPT = 50
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    """One running trial as the running-trials panel shows it."""
+
+    trial_id: int
+    elapsed: float
+    rss_mib: float | None
+    cpu_percent: float | None
+    last_report: dict[str, Any] | None
+    differs: tuple[tuple[str, Any, Any], ...]
+    """``(flat name, this trial's value, the best trial's value)`` for each param that differs."""
+
+
+@dataclass(frozen=True)
+class ParamRelation:
+    """How one flat param relates to the loss over the finished trials.
+
+    ``rho`` is Spearman's rank correlation between the param and the loss. An enum (any
+    non-numeric param) is first encoded by the rank of each value's mean loss, so its ``rho`` is
+    never negative and ``best_value`` names the value with the lowest mean loss.
+    """
+
+    name: str
+    rho: float
+    trials: int
+    kind: str
+    best_value: Any = None
+
+
+class DashboardState:
+    """The dashboard's model, updated one event at a time.
+
+    Args:
+        clock: monotonic seconds; injectable for tests.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.name = ""
+        self.method = ""
+        self.iterations = 0
+        self.parallel = 1
+        self.results_folder: Path | None = None
+        self.resumed = False
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.finished: dict[int, Trial] = {}
+        self.order: list[int] = []
+        self.running: dict[int, Trial] = {}
+        self.live: dict[int, LiveStats] = {}
+        self.last_report: dict[int, dict[str, Any]] = {}
+        self.best: Trial | None = None
+        self.paused = False
+        self.ended = False
+        self.end_reason: str | None = None
+        self.interrupted = False
+        self.messages: deque[str] = deque(maxlen=MESSAGES_KEPT)
+        self.version = 0
+        self.finished_version = 0
+        self._launched_at: dict[int, float] = {}
+        self._flat: dict[int, dict[str, Any]] = {}
+        self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
+        self._ranking: tuple[int, list[ParamRelation]] | None = None
+
+    # -- folding events -------------------------------------------------------------------------
+    def apply(self, event: ev.Event) -> None:
+        """Fold one driver event into the state."""
+        self.version += 1
+        if isinstance(event, ev.SearchStarted):
+            self._start(event)
+        elif isinstance(event, ev.TrialStarted):
+            self.running[event.trial.id] = event.trial
+            self._launched_at[event.trial.id] = self.clock()
+        elif isinstance(event, ev.TrialReported):
+            report = event.report
+            self.last_report[report.trial_id] = {"step": report.step, **report.metrics}
+        elif isinstance(event, ev.TrialFinished):
+            self._finish(event.trial)
+            if event.best is not None:
+                self.best = event.best
+        elif isinstance(event, ev.LiveUpdate):
+            self.live = {tid: stats for tid, stats in event.stats.items() if tid in self.running}
+        elif isinstance(event, ev.Paused):
+            self.paused = event.paused
+        elif isinstance(event, ev.Message):
+            self.messages.append(event.text)
+        elif isinstance(event, ev.SearchFinished):
+            self.ended = True
+            self.ended_at = self.clock()
+            self.end_reason = event.reason
+            self.interrupted = event.interrupted
+            self.paused = False
+            if event.best is not None:
+                self.best = event.best
+
+    def note(self, text: str) -> None:
+        """Add a line to the messages (the dashboard's own notes: errors, quitting)."""
+        self.version += 1
+        self.messages.append(text)
+
+    def _start(self, event: ev.SearchStarted) -> None:
+        self.name = event.name
+        self.method = event.method
+        self.iterations = event.iterations
+        self.parallel = max(1, event.parallel)
+        self.results_folder = event.results_folder
+        self.resumed = event.resumed
+        self.started_at = self.clock()
+        for trial in sorted(event.history, key=lambda t: (t.ended_at or 0.0, t.id)):
+            self._finish(trial)
+        if event.resumed:
+            done = self.counts()["done"]
+            self.messages.append(f"resumed: {done} of {self.iterations} trials were done")
+
+    def _finish(self, trial: Trial) -> None:
+        self.running.pop(trial.id, None)
+        self.live.pop(trial.id, None)
+        self.last_report.pop(trial.id, None)
+        launched = self._launched_at.pop(trial.id, None)
+        if trial.id not in self.finished:
+            self.order.append(trial.id)
+        self.finished[trial.id] = trial
+        self._flat[trial.id] = flatten(trial.params)
+        self.finished_version += 1
+        duration = _duration(trial, launched, self.clock())
+        if duration is not None and trial.state in DONE_STATES:
+            self._durations.append(duration)
+        if trial.loss is not None and (self.best is None or trial.loss < (self.best.loss or 0.0)):
+            self.best = trial
+
+    # -- derived views --------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Trials by state, plus ``done`` (those counted towards iterations) and ``running``."""
+        counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
+        for trial in self.finished.values():
+            counts[trial.state.value] = counts.get(trial.state.value, 0) + 1
+        counts["done"] = sum(counts[s.value] for s in DONE_STATES)
+        counts["running"] = len(self.running)
+        return counts
+
+    def elapsed(self) -> float:
+        """Seconds since the search started in this session (frozen once it ended)."""
+        if self.started_at is None:
+            return 0.0
+        end = self.ended_at if self.ended_at is not None else self.clock()
+        return max(0.0, end - self.started_at)
+
+    def eta(self) -> float | None:
+        """Seconds until ``iterations`` trials are done, from the median of recent durations.
+
+        None before any trial finished, once the search ended, and while it is paused.
+        """
+        if self.ended or self.paused or not self._durations:
+            return None
+        typical = statistics.median(self._durations)
+        now = self.clock()
+        running_left = [max(0.0, typical - self._running_elapsed(tid, now)) for tid in self.running]
+        to_launch = max(0, self.iterations - self.counts()["done"] - len(self.running))
+        work = sum(running_left) + to_launch * typical
+        return max(work / self.parallel, max(running_left, default=0.0))
+
+    def chart_points(self) -> list[tuple[float | None, str]]:
+        """``(loss, state)`` of every finished trial that counts, in the order they finished."""
+        out = []
+        for tid in self.order:
+            trial = self.finished[tid]
+            if trial.state in DONE_STATES:
+                out.append((trial.loss, trial.state.value))
+        return out
+
+    def best_series(self) -> list[float | None]:
+        """The best loss so far after each point of :meth:`chart_points` (None before the first)."""
+        best: float | None = None
+        out: list[float | None] = []
+        for loss, _state in self.chart_points():
+            if loss is not None and math.isfinite(loss) and (best is None or loss < best):
+                best = loss
+            out.append(best)
+        return out
+
+    def running_rows(self) -> list[RunningRow]:
+        """The running trials, oldest first, with live resource use and params unlike the best."""
+        now = self.clock()
+        best_flat = flatten(self.best.params) if self.best is not None else None
+        rows = []
+        for tid in sorted(self.running):
+            trial = self.running[tid]
+            stats = self.live.get(tid)
+            rows.append(
+                RunningRow(
+                    trial_id=tid,
+                    elapsed=self._running_elapsed(tid, now),
+                    rss_mib=stats.rss_mib if stats else None,
+                    cpu_percent=stats.cpu_percent if stats else None,
+                    last_report=self.last_report.get(tid),
+                    differs=params_differing(flatten(trial.params), best_flat),
+                )
+            )
+        return rows
+
+    def trials(self, sort: str = "loss", reverse: bool = False) -> list[Trial]:
+        """Finished and running trials, by ``loss`` (no loss last) or by ``id``."""
+        everyone = [*self.finished.values(), *self.running.values()]
+        if sort == "id":
+            return sorted(everyone, key=lambda t: t.id, reverse=reverse)
+        with_loss = sorted(
+            (t for t in everyone if t.loss is not None), key=lambda t: (t.loss, t.id)
+        )
+        if reverse:
+            with_loss.reverse()
+        without = sorted((t for t in everyone if t.loss is None), key=lambda t: t.id)
+        return [*with_loss, *without]
+
+    def trial(self, trial_id: int) -> Trial | None:
+        """A finished or running trial by id."""
+        return self.finished.get(trial_id) or self.running.get(trial_id)
+
+    def param_ranking(self, min_trials: int = MIN_RANKED_TRIALS) -> list[ParamRelation]:
+        """Flat params ranked by ``|rho|`` against the loss (cached until another trial ends)."""
+        if self._ranking is not None and self._ranking[0] == self.finished_version:
+            return self._ranking[1]
+        scored = [
+            (self._flat[tid], float(t.loss))
+            for tid, t in self.finished.items()
+            if t.loss is not None and math.isfinite(t.loss)
+        ]
+        ranking = rank_params(scored, min_trials)
+        self._ranking = (self.finished_version, ranking)
+        return ranking
+
+    def _running_elapsed(self, trial_id: int, now: float) -> float:
+        stats = self.live.get(trial_id)
+        if stats is not None:
+            return stats.elapsed
+        launched = self._launched_at.get(trial_id)
+        return 0.0 if launched is None else max(0.0, now - launched)
+
+
+def _duration(trial: Trial, launched: float | None, now: float) -> float | None:
+    if trial.started_at is not None and trial.ended_at is not None:
+        return max(0.0, trial.ended_at - trial.started_at)
+    if launched is not None:
+        return max(0.0, now - launched)
+    return trial.time
+
+
+def params_differing(
+    params: dict[str, Any], best: dict[str, Any] | None
+) -> tuple[tuple[str, Any, Any], ...]:
+    """``(name, value, best value)`` for each flat param whose value is not the best trial's."""
+    if best is None:
+        return ()
+    out = []
+    for name, value in params.items():
+        other = best.get(name, _MISSING)
+        if other is _MISSING or not _same(value, other):
+            out.append((name, value, None if other is _MISSING else other))
+    return tuple(out)
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _is_number(a) and _is_number(b):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def rank_params(
+    scored: Iterable[tuple[dict[str, Any], float]], min_trials: int = MIN_RANKED_TRIALS
+) -> list[ParamRelation]:
+    """Spearman correlation of each flat param with the loss, strongest first.
+
+    Args:
+        scored: ``(flat params, loss)`` of the finished trials with a finite loss.
+        min_trials: a param seen in fewer trials (a rare conditional branch) is left out.
+    """
+    columns: dict[str, tuple[list[Any], list[float]]] = {}
+    for flat, loss in scored:
+        for name, value in flat.items():
+            values, losses = columns.setdefault(name, ([], []))
+            values.append(value)
+            losses.append(loss)
+    out = []
+    for name, (values, losses) in columns.items():
+        if len(values) < min_trials:
+            continue
+        relation = _relation(name, values, losses)
+        if relation is not None:
+            out.append(relation)
+    out.sort(key=lambda r: (-abs(r.rho), r.name))
+    return out
+
+
+def _relation(name: str, values: list[Any], losses: list[float]) -> ParamRelation | None:
+    y = np.asarray(losses, dtype=float)
+    if all(isinstance(v, int | float) and math.isfinite(float(v)) for v in values):
+        x = np.asarray([float(v) for v in values], dtype=float)
+        kind, best_value = ("bool" if all(isinstance(v, bool) for v in values) else "number"), None
+    else:
+        keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
+        means: dict[str, list[float]] = {}
+        for key, loss in zip(keys, losses, strict=True):
+            means.setdefault(key, []).append(loss)
+        by_mean = sorted(means, key=lambda k: (statistics.fmean(means[k]), k))
+        rank = {key: i for i, key in enumerate(by_mean)}
+        x = np.asarray([rank[k] for k in keys], dtype=float)
+        kind, best_value = "enum", json.loads(by_mean[0])
+    rho = spearman(x, y)
+    if rho is None:
+        return None
+    return ParamRelation(name, rho, len(values), kind, best_value)
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Spearman's rank correlation (ties get their average rank); None if either is constant."""
+    if len(x) < 2 or len(x) != len(y):
+        return None
+    rx, ry = rankdata(x), rankdata(y)
+    sx, sy = rx.std(), ry.std()
+    if sx == 0 or sy == 0:
+        return None
+    return float(np.clip(((rx - rx.mean()) * (ry - ry.mean())).mean() / (sx * sy), -1.0, 1.0))
+
+
+def rankdata(values: np.ndarray) -> np.ndarray:
+    """Ranks starting at 1, tied values sharing their average rank (``scipy.stats.rankdata``)."""
+    _unique, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    average = (ends - counts + 1 + ends) / 2.0
+    return average[inverse.reshape(-1)]

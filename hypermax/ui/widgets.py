@@ -1,0 +1,568 @@
+"""The dashboard's panels: urwid widgets drawn from a :class:`~hypermax.ui.state.DashboardState`.
+
+Nothing here touches the terminal, the driver or threads: :class:`DashboardView` is an ordinary
+box widget, so tests render it with ``view.render((cols, rows))`` and press keys with
+``view.keypress((cols, rows), key)``. What a key asks of the search goes through
+:class:`Actions`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urwid
+
+from hypermax.space import flatten
+from hypermax.trial import Trial
+from hypermax.ui.chart import (
+    BEST_GLYPHS,
+    KILLED,
+    NO_LOSS,
+    POINT,
+    STOPPED,
+    draw_chart,
+    wants_log_scale,
+)
+from hypermax.ui.state import DashboardState, ParamRelation, RunningRow
+
+PALETTE: list[tuple[str, str, str]] = [
+    ("body", "default", "default"),
+    ("border", "dark gray", "default"),
+    ("border focus", "light cyan", "default"),
+    ("title", "white,bold", "default"),
+    ("name", "white,bold", "default"),
+    ("dim", "dark gray", "default"),
+    ("label", "light gray", "default"),
+    ("ok", "light green", "default"),
+    ("failed", "light red", "default"),
+    ("killed", "light magenta", "default"),
+    ("stopped", "yellow", "default"),
+    ("running", "light cyan", "default"),
+    ("interrupted", "dark gray", "default"),
+    ("imported", "light gray", "default"),
+    ("best", "light green,bold", "default"),
+    ("warning", "yellow,bold", "default"),
+    ("error", "light red,bold", "default"),
+    ("point", "light blue", "default"),
+    ("best line", "light green", "default"),
+    ("axis", "dark gray", "default"),
+    ("bar", "light blue", "default"),
+    ("pb normal", "light gray", "dark gray"),
+    ("pb complete", "black", "dark cyan"),
+    ("selected", "black", "light cyan"),
+    ("footer", "black", "light gray"),
+    ("key", "dark blue,bold", "light gray"),
+    ("dialog", "white", "dark blue"),
+    ("dialog key", "yellow,bold", "dark blue"),
+]
+#: A focused row is drawn in one colour whatever its parts were.
+SELECTED = {name: "selected" for name, _fg, _bg in PALETTE} | {None: "selected"}
+#: Below this width the panels stack in one column; from it on, two columns.
+WIDE_COLUMNS = 120
+PANEL_ORDER = ("trials", "running", "best", "params")
+LOG_TAIL_LINES = 40
+LOG_TAIL_BYTES = 32 * 1024
+BAR_CELLS = 10
+
+
+@dataclass
+class Actions:
+    """What the dashboard's keys ask of the search; every field defaults to doing nothing."""
+
+    request: Callable[[str], None] = lambda command: None
+    """Send a driver command: ``toggle_pause``, ``export``."""
+    quit: Callable[[], None] = lambda: None
+    """The user confirmed quitting: interrupt the search, leave once it has stopped."""
+    leave: Callable[[], None] = lambda: None
+    """Leave the dashboard now (the search already ended)."""
+    log_path: Callable[[int], Path | None] = lambda trial_id: None
+    """Where a trial's log is, for the trial view."""
+
+
+# -- formatting ---------------------------------------------------------------------------------
+def format_duration(seconds: float | None) -> str:
+    """``42s``, ``3m07s``, ``2h05m``; ``-`` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    total = round(max(0.0, seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m{total % 60:02d}s"
+    return f"{total // 3600}h{total % 3600 // 60:02d}m"
+
+
+def format_loss(loss: float | None) -> str:
+    """A loss with six significant digits, ``-`` for none."""
+    return "-" if loss is None else f"{loss:.6g}"
+
+
+def format_value(value: Any) -> str:
+    """A param or metric value, short: floats to four significant digits."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int | str):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def format_params(flat: dict[str, Any]) -> str:
+    """``name=value`` pairs separated by spaces."""
+    return "  ".join(f"{name}={format_value(value)}" for name, value in flat.items())
+
+
+def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` lines of a trial's log (read from its last ``LOG_TAIL_BYTES``)."""
+    if path is None:
+        return ["(no log for this trial)"]
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            data = handle.read()
+    except OSError as exc:
+        return [f"(cannot read {path}: {exc.strerror or exc})"]
+    text = data.decode("utf-8", errors="replace").replace("\t", "    ")
+    tail = text.splitlines()[-lines:]
+    return tail or ["(the log is empty)"]
+
+
+# -- small widgets ------------------------------------------------------------------------------
+class Row(urwid.Text):
+    """A line of a panel's list that can take the focus (so the list scrolls and opens it)."""
+
+    _selectable = True
+
+    def __init__(self, markup: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> None:
+        super().__init__(markup, wrap=wrap)
+        self.trial_id = trial_id
+
+    def keypress(self, size: tuple[int], key: str) -> str:
+        return key
+
+
+def selectable_row(
+    markup: Any, trial_id: int | None = None, wrap: str = "ellipsis"
+) -> urwid.Widget:
+    """A :class:`Row` drawn in the selection colour when it has the focus."""
+    return urwid.AttrMap(Row(markup, trial_id, wrap), None, focus_map=SELECTED)
+
+
+class Panel(urwid.WidgetWrap):
+    """A titled box whose border lights up while it has the focus."""
+
+    def __init__(self, name: str, title: str, body: urwid.Widget) -> None:
+        self.name = name
+        self.box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
+        self.box.title_widget.set_wrap_mode("ellipsis")
+        super().__init__(urwid.AttrMap(self.box, "border", focus_map="border focus"))
+
+    def set_title(self, title: str) -> None:
+        """Change the title (it is redrawn only when it changed)."""
+        if self.box.title_widget.text != self.box.format_title(title):
+            self.box.set_title(title)
+
+
+class ListPanel(Panel):
+    """A panel holding a scrollable list of rows."""
+
+    def __init__(self, name: str, title: str, wrap: str = "ellipsis") -> None:
+        self.wrap = wrap
+        self.walker = urwid.SimpleFocusListWalker([])
+        self.listbox = urwid.ListBox(self.walker)
+        super().__init__(name, title, self.listbox)
+        self._shown: list[Any] = []
+
+    def set_rows(self, markups: Sequence[Any], ids: Sequence[int | None] | None = None) -> None:
+        """Replace the rows, keeping the focus index; nothing happens if they did not change."""
+        key = [*markups, *(ids or ())]
+        if key == self._shown:
+            return
+        self._shown = key
+        focus = self.walker.focus if self.walker else 0
+        ids = ids or [None] * len(markups)
+        pairs = zip(markups, ids, strict=True)
+        self.walker[:] = [selectable_row(m, i, wrap=self.wrap) for m, i in pairs]
+        if self.walker:
+            self.walker.set_focus(min(focus or 0, len(self.walker) - 1))
+
+    def focused_trial(self) -> int | None:
+        """The trial id of the focused row, if it stands for a trial."""
+        widget, _pos = self.walker.get_focus()
+        return None if widget is None else widget.base_widget.trial_id
+
+
+class ProgressLine(urwid.ProgressBar):
+    """The progress bar with ``done/total`` written on it."""
+
+    def __init__(self) -> None:
+        super().__init__("pb normal", "pb complete")
+        self.label = ""
+
+    def get_text(self) -> str:
+        return self.label
+
+    def show(self, done: int, total: int) -> None:
+        """Fill to ``done`` of ``total``."""
+        label = f"{done}/{total} trials  {0 if total <= 0 else 100 * done // total}%"
+        if (done, total, label) != (self.current, self.done, self.label):
+            self.label = label
+            self.done = max(1, total)
+            self.set_completion(min(done, max(1, total)))
+
+
+class ChartWidget(urwid.Widget):
+    """The loss chart, drawn to whatever size the panel gives it."""
+
+    _sizing = frozenset([urwid.Sizing.BOX])
+    _selectable = False
+
+    def __init__(self, state: DashboardState) -> None:
+        super().__init__()
+        self.state = state
+        self._version = -1
+        self.log_scale = False
+
+    def update(self) -> None:
+        """Redraw on the next render if another trial finished."""
+        if self.state.finished_version != self._version:
+            self._version = self.state.finished_version
+            self._invalidate()
+
+    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
+        cols, rows = size
+        points = self.state.chart_points()
+        self.log_scale = wants_log_scale([loss for loss, _ in points])
+        chart = draw_chart(points, self.state.best_series(), cols, rows, self.log_scale)
+        markup = [_chart_markup(line, chart.label_width) for line in chart.lines]
+        texts = [urwid.Text(m, wrap="clip").render((cols,)) for m in markup]
+        return urwid.CanvasCombine([(c, None, False) for c in texts])
+
+
+_CHART_ATTRS = {POINT: "point", STOPPED: "stopped", KILLED: "killed", NO_LOSS: "failed"}
+
+
+def _chart_markup(line: str, label_width: int) -> list[tuple[str, str]]:
+    """Colour a chart line by glyph: axis, points, killed/failed marks, the best line."""
+    out: list[tuple[str, str]] = [("axis", line[:label_width])] if label_width else []
+    for ch in line[label_width:]:
+        if ch in _CHART_ATTRS:
+            attr = _CHART_ATTRS[ch]
+        elif ch in BEST_GLYPHS and label_width:
+            attr = "best line"
+        else:
+            attr = "axis"
+        if out and out[-1][0] == attr:
+            out[-1] = (attr, out[-1][1] + ch)
+        else:
+            out.append((attr, ch))
+    return out or [("axis", "")]
+
+
+# -- the status bar -----------------------------------------------------------------------------
+class StatusBar(urwid.WidgetWrap):
+    """Search, counts, best, elapsed, ETA, a progress bar and the latest message."""
+
+    def __init__(self) -> None:
+        self.title = urwid.Text("")
+        self.clock = urwid.Text("", align="right")
+        self.counts = urwid.Text("")
+        self.progress = ProgressLine()
+        self.message = urwid.Text("", wrap="ellipsis")
+        self.bottom = urwid.Columns([self.progress])
+        self._has_message = False
+        super().__init__(
+            urwid.Pile(
+                [
+                    urwid.Columns([self.title, ("pack", self.clock)], dividechars=2),
+                    self.counts,
+                    self.bottom,
+                ]
+            )
+        )
+
+    def update(self, state: DashboardState, note: str | None = None) -> None:
+        """Show ``state``; ``note`` (quitting, errors) takes the place of the latest message."""
+        counts = state.counts()
+        self.title.set_text(_title_markup(state))
+        eta = state.eta()
+        clock = f"elapsed {format_duration(state.elapsed())}"
+        if eta is not None:
+            clock += f"  ETA {format_duration(eta)}"
+        self.clock.set_text(("label", clock))
+        self.counts.set_text(_counts_markup(state, counts))
+        self.progress.show(counts["done"], state.iterations)
+        message = note or (state.messages[-1] if state.messages else "")
+        attr = "warning" if note else "dim"
+        self.message.set_text((attr, message))
+        if bool(message) != self._has_message:
+            self._has_message = bool(message)
+            parts = [self.progress, self.message] if message else [self.progress]
+            self.bottom.contents = [(w, self.bottom.options()) for w in parts]
+
+
+def _title_markup(state: DashboardState) -> list[Any]:
+    parts: list[Any] = [("name", state.name or "hypermax"), ("label", f"  {state.method}")]
+    parts.append(("dim", f"  parallel {state.parallel}"))
+    if state.ended:
+        parts.append(("best", f"  search ended ({state.end_reason}) — press q to leave"))
+    elif state.paused:
+        parts.append(("warning", "  PAUSED (p resumes)"))
+    return parts
+
+
+def _counts_markup(state: DashboardState, counts: dict[str, int]) -> list[Any]:
+    parts: list[Any] = [
+        ("name", f"{counts['done']}/{state.iterations}"),
+        " done  ",
+        ("running", f"{counts['running']} running"),
+    ]
+    for key in ("failed", "killed", "stopped"):
+        parts += ["  ", (key if counts[key] else "dim", f"{counts[key]} {key}")]
+    if counts.get("interrupted"):
+        parts += ["  ", ("interrupted", f"{counts['interrupted']} interrupted")]
+    best = state.best
+    if best is not None:
+        parts += ["   best ", ("best", format_loss(best.loss)), ("dim", f" (trial {best.id})")]
+    else:
+        parts += ["   best ", ("dim", "-")]
+    return parts
+
+
+# -- panels -------------------------------------------------------------------------------------
+def running_markup(row: RunningRow) -> list[Any]:
+    """One running trial: id, elapsed, RSS, CPU, its last report and params unlike the best."""
+    parts: list[Any] = [("running", f"#{row.trial_id}"), f"  {format_duration(row.elapsed)}"]
+    if row.rss_mib is not None:
+        parts.append(f"  {row.rss_mib:.0f} MiB")
+    if row.cpu_percent is not None:
+        parts.append(f"  CPU {row.cpu_percent:.0f}%")
+    if row.last_report:
+        report = dict(row.last_report)
+        step = report.pop("step", None)
+        text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
+        parts.append(("label", f"  {text}"))
+    if row.differs:
+        shown = "  ".join(
+            f"{name}={format_value(value)}" + ("" if best is None else f" ({format_value(best)})")
+            for name, value, best in row.differs
+        )
+        parts.append(("dim", f"\n   vs best: {shown}"))
+    return parts
+
+
+def best_markups(best: Trial | None) -> list[Any]:
+    """The best trial's loss, metrics and every param."""
+    if best is None:
+        return [("dim", "no trial with a loss yet")]
+    rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
+    flat = flatten(best.params)
+    width = min(28, max((len(n) for n in flat), default=0))
+    for name, value in flat.items():
+        rows.append([("label", name.ljust(width)), "  ", format_value(value)])
+    for name, value in best.metrics.items():
+        if name != "loss":
+            rows.append([("dim", f"{name} = {format_value(value)}")])
+    return rows
+
+
+def ranking_markups(ranking: Sequence[ParamRelation], finished: int, needed: int) -> list[Any]:
+    """Params by ``|rho|`` with a bar; enums name the value with the lowest mean loss."""
+    if not ranking:
+        if finished < needed:
+            return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
+        return [("dim", "no param varies yet")]
+    width = min(24, max(len(r.name) for r in ranking))
+    rows: list[Any] = []
+    for relation in ranking:
+        cells = round(abs(relation.rho) * BAR_CELLS)
+        row: list[Any] = [
+            ("label", relation.name.ljust(width)),
+            f" {relation.rho:+.2f} ",
+            ("bar", "█" * cells),
+            ("dim", "·" * (BAR_CELLS - cells)),
+        ]
+        if relation.kind == "enum":
+            row.append(("dim", f" best {format_value(relation.best_value)}"))
+        rows.append(row)
+    return rows
+
+
+def trial_markup(trial: Trial) -> list[Any]:
+    """A trials-table row: id, state, loss, time, params."""
+    state = trial.state.value
+    return [
+        f"{trial.id:>5} ",
+        (state, f"{state:<11}"),
+        f"{format_loss(trial.loss):>11} ",
+        ("dim", f"{format_duration(trial.time) if trial.time is not None else '-':>7}  "),
+        format_params(flatten(trial.params)),
+    ]
+
+
+TABLE_HEADER = f"{'trial':>5} {'state':<11}{'loss':>11} {'time':>7}  params"
+
+
+class TrialsWalker(urwid.ListWalker):
+    """The trials table's rows, built on demand, focus kept on the same trial when re-sorted.
+
+    When the focus is on the first row it stays there, so the best (or newest) trial is shown.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.focus = 0
+        self._trials: dict[int, Trial] = {}
+        self._rows: dict[int, tuple[Trial, urwid.Widget]] = {}
+
+    def set_trials(self, trials: Sequence[Trial]) -> None:
+        """Show ``trials`` in this order."""
+        ids = [t.id for t in trials]
+        changed = [t for t in trials if self._trials.get(t.id) is not t]
+        if ids == self.ids and not changed:
+            return
+        focused = self.ids[self.focus] if self.ids and self.focus > 0 else None
+        self._trials = {t.id: t for t in trials}
+        self.ids = ids
+        if focused is not None and focused in self._trials:
+            self.focus = ids.index(focused)
+        else:
+            self.focus = 0 if focused is None else min(self.focus, max(0, len(ids) - 1))
+        self._modified()
+
+    def __getitem__(self, position: int) -> urwid.Widget:
+        if not 0 <= position < len(self.ids):
+            raise IndexError(position)
+        trial = self._trials[self.ids[position]]
+        cached = self._rows.get(trial.id)
+        if cached is None or cached[0] is not trial:
+            cached = (trial, selectable_row(trial_markup(trial), trial.id, wrap="clip"))
+            self._rows[trial.id] = cached
+        return cached[1]
+
+    def next_position(self, position: int) -> int:
+        if position + 1 >= len(self.ids):
+            raise IndexError(position)
+        return position + 1
+
+    def prev_position(self, position: int) -> int:
+        if position <= 0:
+            raise IndexError(position)
+        return position - 1
+
+    def set_focus(self, position: int) -> None:
+        if not 0 <= position < len(self.ids):
+            raise IndexError(position)
+        self.focus = position
+        self._modified()
+
+    def positions(self, reverse: bool = False) -> range:
+        if reverse:
+            return range(len(self.ids) - 1, -1, -1)
+        return range(len(self.ids))
+
+    def focused_trial(self) -> int | None:
+        """The id of the focused row's trial."""
+        return self.ids[self.focus] if 0 <= self.focus < len(self.ids) else None
+
+
+class TrialsPanel(Panel):
+    """Every trial in a table sortable by loss or id."""
+
+    def __init__(self) -> None:
+        self.walker = TrialsWalker()
+        self.listbox = urwid.ListBox(self.walker)
+        self.sort = "loss"
+        self.reverse = False
+        header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
+        body = urwid.Frame(self.listbox, header=header)
+        super().__init__("trials", "trials", body)
+
+    def update(self, state: DashboardState) -> None:
+        """Show the state's trials in the current order."""
+        self.walker.set_trials(state.trials(self.sort, self.reverse))
+        arrow = "↓" if self.reverse else "↑"
+        if self.sort == "id":
+            arrow = "newest first" if self.reverse else "oldest first"
+        count = len(self.walker.ids)
+        self.set_title(f"trials ({count}) by {self.sort} {arrow} — s sort, r reverse")
+
+    def toggle_sort(self) -> None:
+        """Switch between sorting by loss (best first) and by id (newest first)."""
+        self.sort, self.reverse = ("id", True) if self.sort == "loss" else ("loss", False)
+        self.walker.focus = 0
+
+    def toggle_reverse(self) -> None:
+        """Reverse the current order."""
+        self.reverse = not self.reverse
+        self.walker.focus = 0
+
+    def focused_trial(self) -> int | None:
+        """The trial id of the focused row."""
+        return self.walker.focused_trial()
+
+
+def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[str]) -> list[Any]:
+    """Everything about one trial: state and reason, loss and its terms, metrics, params, log."""
+    rows: list[Any] = [
+        [("name", f"trial {trial.id}"), "  ", (trial.state.value, trial.state.value)]
+        + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
+    ]
+    if trial.reason:
+        rows.append([("label", "reason  "), ("warning", trial.reason)])
+    rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
+    facts = [
+        ("time", format_duration(trial.time) if trial.time is not None else "-"),
+        ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
+        ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
+    ]
+    rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
+    sections: list[tuple[str, dict[str, Any]]] = [
+        ("loss terms", trial.loss_terms),
+        ("metrics", trial.metrics),
+        ("params", flatten(trial.params)),
+        ("metadata", trial.metadata),
+    ]
+    for title, values in sections:
+        if not values:
+            continue
+        rows.append("")
+        rows.append(("title", title))
+        width = min(32, max(len(str(k)) for k in values))
+        for name, value in values.items():
+            rows.append([("label", f"  {str(name).ljust(width)}"), "  ", format_value(value)])
+    if trial.attachments:
+        rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
+    if trial.reports:
+        rows += ["", ("title", f"reports ({len(trial.reports)}, last 5)")]
+        rows += [f"  {format_params(report)}" for report in trial.reports[-5:]]
+    rows += ["", ("title", "log (tail)"), *[("dim", line) for line in log_tail]]
+    return rows
+
+
+HELP_ROWS = [
+    ("title", "keys"),
+    "  q        quit: asks y to confirm; running trials are killed, the journal is kept",
+    "  p        pause / resume launching new trials (running ones go on)",
+    "  e        write results.csv and best.json now",
+    "  Tab      next panel (Shift-Tab: previous); arrows move between and inside panels",
+    "  Enter    open the focused trial: params, metrics, loss terms, log",
+    "  s / r    sort the trials table by loss or id / reverse it",
+    "  Esc      close a window",
+    "  ?        this help",
+    "",
+    ("title", "the chart"),
+    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed   "
+    f"{NO_LOSS} (on the axis) no loss",
+    "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
+    "",
+    ("dim", "press any key to close"),
+]
