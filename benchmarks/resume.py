@@ -154,7 +154,8 @@ def main() -> None:
     costs = measure_append(500)
     print(
         f"journal append per trial (started + finished, 2 fsyncs), 500 trials: "
-        f"median {statistics.median(costs) * 1000:.2f} ms, p95 {sorted(costs)[int(0.95 * len(costs))] * 1000:.2f} ms"
+        f"median {statistics.median(costs) * 1000:.2f} ms, "
+        f"p95 {sorted(costs)[int(0.95 * len(costs))] * 1000:.2f} ms"
     )
 
 

@@ -92,12 +92,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
     print(
-        f"best loss after {args.trials} trials, {args.seeds} seeds (mean ± stdev; lower is better)\n"
+        f"best loss after {args.trials} trials, {args.seeds} seeds (mean ± stdev; lower is better)"
     )
+    print()
     print(
-        "| problem | hypermax tpe | hyperopt fmin tpe | ratio of means (hypermax / fmin gap to optimum) | seconds hypermax / fmin |"
+        "| problem | hypermax tpe | hyperopt fmin tpe | gap to optimum, hypermax / fmin "
+        "| seeds with the same best loss | seconds hypermax / fmin |"
     )
-    print("| --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, (objective, bounds) in PROBLEMS.items():
         optimum = float(name.split("min ")[1].rstrip(")"))
         results = {}
@@ -110,9 +112,10 @@ def main() -> None:
             seconds[label] = time.perf_counter() - started
         gap = {k: statistics.mean(v) - optimum for k, v in results.items()}
         cells = [f"{statistics.mean(v):.4f} ± {statistics.stdev(v):.4f}" for v in results.values()]
+        same = sum(a == b for a, b in zip(results["hypermax"], results["fmin"], strict=True))
         print(
-            f"| {name} | {cells[0]} | {cells[1]} | {gap['hypermax'] / gap['fmin']:.2f} | "
-            f"{seconds['hypermax']:.1f} / {seconds['fmin']:.1f} |"
+            f"| {name} | {cells[0]} | {cells[1]} | {gap['hypermax'] / gap['fmin']:.2f} "
+            f"| {same} of {args.seeds} | {seconds['hypermax']:.1f} / {seconds['fmin']:.1f} |"
         )
 
 
