@@ -35,12 +35,11 @@ class Prepared:
 def prepare(spec: Spec, folder_path: Path | None = None, fresh: bool = False) -> Prepared:
     """Lock the results folder, read its history, and check that it belongs to this spec."""
     folder = ResultsFolder(folder_path or spec.results_folder)
-    if fresh and folder.exists():
-        folder = ResultsFolder(folder.path)
-        folder.lock()
-        folder.unlock()
-        folder.move_aside()
     folder.lock()
+    if fresh and folder.exists():
+        folder.move_aside()  # under the lock: no other hypermax is using it
+        folder.unlock()
+        folder.lock()
     try:
         history = replay(read_records(folder.journal), folder.journal)
         header = history.header
