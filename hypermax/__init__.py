@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_spec", "optimize"]
+__all__ = ["__version__", "load_spec", "optimize", "report"]
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -37,3 +37,20 @@ def optimize(spec: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
     from hypermax.search import run_search
 
     return run_search(spec, **overrides)
+
+
+def report(step: int, **metrics: Any) -> None:
+    """Report intermediate metrics from inside a running trial.
+
+    Works in a ``python_function`` trial and in a Python ``executable`` alike: it prints the
+    ``HYPERMAX_REPORT`` line that hypermax reads from the trial's stdout::
+
+        for epoch in range(10):
+            hypermax.report(epoch, loss=val_loss)
+    """
+    import sys
+
+    from hypermax.execution.protocol import format_report
+
+    sys.stdout.write(format_report(int(step), metrics) + "\n")
+    sys.stdout.flush()

@@ -140,3 +140,28 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
     assert json.loads(exported.stdout)[0]["trial"] == best_id
     rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
     assert len(rows) == 4 and {"trial", "state", "loss", "x", "y"} <= set(rows[0])
+
+
+def test_a_trial_reports_progress_with_hypermax_report(tmp_path, write_spec):
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "python_function",
+                "src": str(OBJECTIVES / "quadratic.py"),
+                "name": "reporting",
+            },
+            "search": {"name": "reports", "iterations": 1},
+        }
+    )
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    reports = [
+        r
+        for r in journal_records(tmp_path / "results" / "reports")
+        if r["event"] == "trial_reported"
+    ]
+    assert [(r["step"], r["metrics"]) for r in reports] == [
+        (0, {"loss": 10.0}),
+        (1, {"loss": 9.0}),
+        (2, {"loss": 8.0}),
+    ]
