@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
 
@@ -69,21 +70,14 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def trial_document(trial: Trial) -> dict[str, Any]:
-    """A trial as a JSON document (export, best.json)."""
+    """A trial as a JSON document (export, best.json): its journal record plus its params."""
+    record = finished_record(trial)
+    del record["event"], record["id"]
     return {
         "trial": trial.id,
-        "state": trial.state.value,
-        "loss": trial.loss,
         "params": trial.params,
         "flat_params": flatten(trial.params),
-        "metrics": trial.metrics,
-        "loss_terms": trial.loss_terms,
-        "metadata": trial.metadata,
-        "time": trial.time,
-        "cpu_time": trial.cpu_time,
-        "peak_rss_mib": trial.peak_rss_mib,
-        "reason": trial.reason,
-        "attachments": list(trial.attachments),
+        **record,
     }
 
 
