@@ -131,10 +131,24 @@ class _Scale:
 
 
 def _labels(scale: _Scale, rows: int) -> dict[int, str]:
-    """Labelled rows: the top, the bottom and about every fourth row between."""
-    step = 4 if rows >= 9 else 2
-    picked = {0, rows - 1} | {r for r in range(step, rows - 1, step) if rows - 1 - r >= 2}
-    return {row: format_tick(scale.value(row, rows)) for row in sorted(picked)}
+    """Labelled rows: the top, the bottom, and between them every fourth row or, on a log
+    scale, the rows where a power of ten falls (kept at least two rows apart)."""
+    labels = {
+        0: format_tick(scale.value(0, rows)),
+        rows - 1: format_tick(scale.value(rows - 1, rows)),
+    }
+    if scale.log:
+        candidates = [
+            (scale.row(10.0**d, rows), format_tick(10.0**d))
+            for d in range(math.floor(scale.hi), math.ceil(scale.lo) - 1, -1)
+        ]
+    else:
+        step = 4 if rows >= 9 else 2
+        candidates = [(r, format_tick(scale.value(r, rows))) for r in range(step, rows - 1, step)]
+    for row, text in candidates:
+        if 0 < row < rows - 1 and all(abs(row - taken) >= 2 for taken in labels):
+            labels[row] = text
+    return dict(sorted(labels.items()))
 
 
 def format_tick(value: float) -> str:

@@ -41,7 +41,7 @@ from hypermax.ui.widgets import (
     format_loss,
     ranking_markups,
     read_log_tail,
-    running_markup,
+    running_item,
     trial_detail_markups,
 )
 
@@ -177,8 +177,9 @@ class DashboardView(urwid.WidgetWrap):
         self.trials.update(state)
         rows = state.running_rows()
         self.running.set_title(f"running ({len(rows)})")
+        short = self.trials.walker.short
         self.running.set_rows(
-            [running_markup(r) for r in rows] or [("dim", "nothing running")],
+            [running_item(r, short) for r in rows] or [("dim", "nothing running")],
             [r.trial_id for r in rows] or [None],
         )
         best = state.best
@@ -209,6 +210,10 @@ class DashboardView(urwid.WidgetWrap):
         self.refresh()
 
     # -- keys ---------------------------------------------------------------------------------
+    def selectable(self) -> bool:
+        """Always: the dashboard's keys work whatever is shown (a dialog has no selectable part)."""
+        return True
+
     def keypress(self, size: tuple[int, int], key: str) -> str | None:
         if self.overlay is not None:
             return self._overlay_key(size, key)
@@ -336,6 +341,9 @@ class Guard(urwid.WidgetWrap):
         self.failures = 0
         self.failed_last = False
 
+    def selectable(self) -> bool:
+        return True
+
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
         try:
             canvas = self.view.render(size, focus)
@@ -387,6 +395,11 @@ class DashboardReporter:
         self._pending = False
         self._forward: Any = None
         self._closed = False
+
+    @property
+    def forwarding(self) -> bool:
+        """Whether events now go to another reporter (the UI gave up)."""
+        return self._forward is not None
 
     def connect(self, fd: int) -> None:
         """Wake the UI by writing to ``fd`` (the write end of ``loop.watch_pipe``)."""
@@ -536,8 +549,16 @@ class DashboardSession:
             self.loop.remove_watch_pipe(self._wake_fd)
             os.close(self._wake_fd)
             self._wake_fd = None
-        if self.loop is not None and self.loop.screen.started:
+        self._stop_screen()
+
+    def _stop_screen(self) -> None:
+        """Give the terminal back, whatever state the screen is in."""
+        if self.loop is None or not self.loop.screen.started:
+            return
+        try:
             self.loop.screen.stop()
+        except Exception:
+            log.exception("could not restore the terminal")
 
     def _drive(self) -> None:
         outcome, error = None, None
@@ -618,8 +639,7 @@ class DashboardSession:
     def _fall_back(self, exc: Exception) -> None:
         from hypermax.ui.console import ConsoleReporter
 
-        if self.loop is not None and self.loop.screen.started:
-            self.loop.screen.stop()
+        self._stop_screen()
         print(f"hypermax: the dashboard stopped ({exc}); plain output follows", file=sys.stderr)
         log.debug("dashboard failure", exc_info=exc)
         console = ConsoleReporter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,24 +136,38 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
 
 
 # -- small widgets ------------------------------------------------------------------------------
-class Row(urwid.Text):
-    """A line of a panel's list that can take the focus (so the list scrolls and opens it)."""
+@dataclass(frozen=True)
+class Item:
+    """A list entry of two parts: ``head`` on its first line, ``detail`` indented below it."""
+
+    head: Any
+    detail: Any = None
+
+
+class Row(urwid.WidgetWrap):
+    """An entry of a panel's list that can take the focus (so the list scrolls and opens it)."""
 
     _selectable = True
 
-    def __init__(self, markup: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> None:
-        super().__init__(markup, wrap=wrap)
+    def __init__(self, item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> None:
+        if isinstance(item, Item):
+            head = urwid.Text(item.head, wrap=wrap)
+            widget: urwid.Widget = head
+            if item.detail:
+                detail = urwid.Padding(urwid.Text(item.detail, wrap=wrap), left=3)
+                widget = urwid.Pile([head, detail])
+        else:
+            widget = urwid.Text(item, wrap=wrap)
+        super().__init__(widget)
         self.trial_id = trial_id
 
     def keypress(self, size: tuple[int], key: str) -> str:
         return key
 
 
-def selectable_row(
-    markup: Any, trial_id: int | None = None, wrap: str = "ellipsis"
-) -> urwid.Widget:
+def selectable_row(item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> urwid.Widget:
     """A :class:`Row` drawn in the selection colour when it has the focus."""
-    return urwid.AttrMap(Row(markup, trial_id, wrap), None, focus_map=SELECTED)
+    return urwid.AttrMap(Row(item, trial_id, wrap), None, focus_map=SELECTED)
 
 
 class Panel(urwid.WidgetWrap):
@@ -310,11 +324,12 @@ class StatusBar(urwid.WidgetWrap):
 
 
 def _title_markup(state: DashboardState) -> list[Any]:
-    parts: list[Any] = [("name", state.name or "hypermax"), ("label", f"  {state.method}")]
-    parts.append(("dim", f"  parallel {state.parallel}"))
+    parts: list[Any] = [("name", state.name or "hypermax")]
     if state.ended:
         parts.append(("best", f"  search ended ({state.end_reason}) — press q to leave"))
-    elif state.paused:
+        return parts
+    parts += [("label", f"  {state.method}"), ("dim", f"  parallel {state.parallel}")]
+    if state.paused:
         parts.append(("warning", "  PAUSED (p resumes)"))
     return parts
 
@@ -338,8 +353,11 @@ def _counts_markup(state: DashboardState, counts: dict[str, int]) -> list[Any]:
 
 
 # -- panels -------------------------------------------------------------------------------------
-def running_markup(row: RunningRow) -> list[Any]:
-    """One running trial: id, elapsed, RSS, CPU, its last report and params unlike the best."""
+def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
+    """One running trial: id, elapsed, RSS, CPU, its last report; params unlike the best below.
+
+    ``short`` maps flat param names to the shorter names shown.
+    """
     parts: list[Any] = [("running", f"#{row.trial_id}"), f"  {format_duration(row.elapsed)}"]
     if row.rss_mib is not None:
         parts.append(f"  {row.rss_mib:.0f} MiB")
@@ -350,13 +368,29 @@ def running_markup(row: RunningRow) -> list[Any]:
         step = report.pop("step", None)
         text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
         parts.append(("label", f"  {text}"))
-    if row.differs:
-        shown = "  ".join(
-            f"{name}={format_value(value)}" + ("" if best is None else f" ({format_value(best)})")
-            for name, value, best in row.differs
-        )
-        parts.append(("dim", f"\n   vs best: {shown}"))
-    return parts
+    short = short or {}
+    detail = "  ".join(
+        f"{short.get(name, name)}={format_value(value)}"
+        + ("" if best is None else f" (best {format_value(best)})")
+        for name, value, best in row.differs
+    )
+    return Item(parts, ("dim", detail) if detail else None)
+
+
+def short_names(names: Iterable[str]) -> dict[str, str]:
+    """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``."""
+    names = list(dict.fromkeys(names))
+    parts = {name: name.split(".") for name in names}
+    out = {}
+    for name in names:
+        for length in range(1, len(parts[name]) + 1):
+            tail = parts[name][-length:]
+            if not any(o != name and parts[o][-length:] == tail for o in names):
+                out[name] = ".".join(tail)
+                break
+        else:
+            out[name] = name
+    return out
 
 
 def best_markups(best: Trial | None) -> list[Any]:
@@ -396,15 +430,18 @@ def ranking_markups(ranking: Sequence[ParamRelation], finished: int, needed: int
     return rows
 
 
-def trial_markup(trial: Trial) -> list[Any]:
-    """A trials-table row: id, state, loss, time, params."""
+def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]:
+    """A trials-table row: id, state, loss, time, params (under ``short`` names if given)."""
     state = trial.state.value
+    flat = flatten(trial.params)
+    if short:
+        flat = {short.get(name, name): value for name, value in flat.items()}
     return [
         f"{trial.id:>5} ",
         (state, f"{state:<11}"),
         f"{format_loss(trial.loss):>11} ",
         ("dim", f"{format_duration(trial.time) if trial.time is not None else '-':>7}  "),
-        format_params(flatten(trial.params)),
+        format_params(flat),
     ]
 
 
@@ -422,6 +459,8 @@ class TrialsWalker(urwid.ListWalker):
         self.focus = 0
         self._trials: dict[int, Trial] = {}
         self._rows: dict[int, tuple[Trial, urwid.Widget]] = {}
+        self._names: dict[str, None] = {}
+        self.short: dict[str, str] = {}
 
     def set_trials(self, trials: Sequence[Trial]) -> None:
         """Show ``trials`` in this order."""
@@ -429,6 +468,12 @@ class TrialsWalker(urwid.ListWalker):
         changed = [t for t in trials if self._trials.get(t.id) is not t]
         if ids == self.ids and not changed:
             return
+        before = len(self._names)
+        for trial in changed:
+            self._names.update(dict.fromkeys(flatten(trial.params)))
+        if len(self._names) != before:
+            self.short = short_names(self._names)
+            self._rows.clear()
         focused = self.ids[self.focus] if self.ids and self.focus > 0 else None
         self._trials = {t.id: t for t in trials}
         self.ids = ids
@@ -444,7 +489,8 @@ class TrialsWalker(urwid.ListWalker):
         trial = self._trials[self.ids[position]]
         cached = self._rows.get(trial.id)
         if cached is None or cached[0] is not trial:
-            cached = (trial, selectable_row(trial_markup(trial), trial.id, wrap="clip"))
+            row = selectable_row(trial_markup(trial, self.short), trial.id, wrap="clip")
+            cached = (trial, row)
             self._rows[trial.id] = cached
         return cached[1]
 

@@ -1,0 +1,271 @@
+"""The dashboard drawn from a state without a terminal: ``widget.render((cols, rows)).text``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_dashboard_state import FakeClock, run_trial, started, trial
+
+from hypermax import events as ev
+from hypermax.trial import LiveStats, Report, TrialState
+from hypermax.ui.chart import KILLED, NO_LOSS, POINT, draw_chart, render_chart, wants_log_scale
+from hypermax.ui.dashboard import DashboardView
+from hypermax.ui.state import DashboardState
+from hypermax.ui.widgets import Actions, format_duration, read_log_tail, short_names
+
+SIZES = [(80, 24), (160, 50)]
+
+
+def screen(widget, size: tuple[int, int]) -> str:
+    canvas = widget.render(size, focus=True)
+    lines = [line.decode("utf-8") for line in canvas.text]
+    assert len(lines) == size[1]
+    return "\n".join(lines)
+
+
+def search_state() -> DashboardState:
+    """12 of 40 trials done (one failed, one killed), trials 13 and 14 running."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(name="tuning", iterations=40, parallel=2))
+    losses = [0.9, 0.5, None, 0.7, 0.031415, 0.6, 0.8, 0.45, 3.0, 0.66, 0.55, 0.72]
+    for i, loss in enumerate(losses, start=1):
+        status = TrialState.FAILED if loss is None else TrialState.OK
+        if loss == 3.0:
+            status = TrialState.KILLED
+        params = {"opt": {"lr": 0.001 * i, "name": ["adam", "sgd"][i % 2]}, "layers": i % 4}
+        run_trial(state, i, loss, status, params=params, reason="boom" if loss is None else None)
+        clock.now += 5
+    state.apply(ev.TrialStarted(trial(13, {"opt": {"lr": 0.2, "name": "sgd"}, "layers": 1})))
+    state.apply(ev.TrialStarted(trial(14, {"opt": {"lr": 0.005, "name": "sgd"}, "layers": 1})))
+    state.apply(ev.LiveUpdate({13: LiveStats(13, 4.0, 321.0, 99.0, 1)}))
+    state.apply(ev.TrialReported(Report(13, 2, {"loss": 0.777})))
+    return state
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_dashboard_shows_progress_best_and_running_trials(size):
+    text = screen(DashboardView(search_state()), size)
+    assert "tuning" in text and "tpe" in text
+    assert "12/40 done" in text
+    assert "2 running" in text and "1 failed" in text and "1 killed" in text
+    assert "best 0.031415 (trial 5)" in text
+    assert "#13" in text and "#14" in text
+    assert "321 MiB" in text and "CPU 99%" in text
+    assert "12/40 trials" in text  # the progress bar
+    assert "elapsed 1m00s" in text
+    assert "q quit" in text and "p pause" in text and "? help" in text
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_panels_show_the_best_params_the_ranking_and_the_table(size):
+    text = screen(DashboardView(search_state()), size)
+    assert "best trial (5)" in text
+    assert "params vs loss" in text
+    assert "trials (14) by loss" in text
+    table_rows = [line for line in text.splitlines() if "0.031415" in line and " ok " in line]
+    assert table_rows, "the best trial heads the table sorted by loss"
+    assert "loss of 12 trials" in text  # the failed one is marked on the axis
+
+
+def test_the_wide_layout_shows_more_than_the_narrow_one():
+    state = search_state()
+    narrow = screen(DashboardView(state), (80, 24))
+    wide = screen(DashboardView(state), (160, 50))
+    assert "step 2 loss=0.777" in wide
+    assert "opt.name" in wide  # best params panel lists every param with its full name
+    assert wide.count("\n") > narrow.count("\n")
+    # two columns side by side at 160, one stack at 80
+    assert any(line.count("┐") >= 2 for line in wide.splitlines()[3:5])
+
+
+def test_the_view_follows_a_resize_and_keeps_the_focused_panel():
+    view = DashboardView(search_state())
+    screen(view, (160, 50))
+    view.keypress((160, 50), "tab")
+    assert view.layout.focused_panel() == "running"
+    screen(view, (80, 24))
+    assert view.layout.focused_panel() == "running"
+    view.keypress((80, 24), "tab")
+    assert view.layout.focused_panel() == "best"
+    view.keypress((80, 24), "shift tab")
+    view.keypress((80, 24), "shift tab")
+    assert view.layout.focused_panel() == "trials"
+
+
+def test_search_ended_says_how_to_leave_and_q_leaves_without_asking():
+    state = search_state()
+    left = []
+    view = DashboardView(state, Actions(leave=lambda: left.append(True)))
+    state.apply(ev.SearchFinished(state.best, 12, "iterations done"))
+    view.refresh()
+    text = screen(view, (80, 24))
+    assert "search ended (iterations done)" in text
+    assert "press q to leave" in text and "q leave" in text
+    view.keypress((80, 24), "q")
+    assert left == [True]
+
+
+def test_q_asks_for_confirmation_and_y_quits():
+    quits, requests = [], []
+    view = DashboardView(
+        search_state(), Actions(request=requests.append, quit=lambda: quits.append(1))
+    )
+    view.keypress((80, 24), "q")
+    assert "Quit the search now?" in screen(view, (80, 24))
+    view.keypress((80, 24), "n")
+    assert "Quit the search now?" not in screen(view, (80, 24))
+    assert quits == []
+    view.keypress((80, 24), "q")
+    view.keypress((80, 24), "y")
+    assert quits == [1]
+    text = screen(view, (80, 24))
+    assert "stopping" in text
+    view.keypress((80, 24), "ctrl c")
+    assert quits == [1]  # asked once
+
+
+def test_keys_pause_export_and_help():
+    requests: list[str] = []
+    view = DashboardView(search_state(), Actions(request=requests.append))
+    view.keypress((80, 24), "p")
+    view.keypress((80, 24), "e")
+    assert requests == ["toggle_pause", "export"]
+    view.keypress((80, 24), "?")
+    assert "pause / resume" in screen(view, (80, 24))
+    view.keypress((80, 24), "x")
+    assert "pause / resume" not in screen(view, (80, 24))
+
+
+def test_paused_and_messages_show_in_the_status_line():
+    state = search_state()
+    view = DashboardView(state)
+    state.apply(ev.Paused(True))
+    state.apply(ev.Message("exported /r/results.csv"))
+    view.refresh()
+    text = screen(view, (160, 50))
+    assert "PAUSED" in text and "exported /r/results.csv" in text and "p resume" in text
+
+
+def test_s_sorts_the_table_by_id_newest_first():
+    view = DashboardView(search_state())
+    view.keypress((160, 50), "s")
+    text = screen(view, (160, 50))
+    assert "trials (14) by id newest first" in text
+    rows = [
+        m.group(1) for m in re.finditer(r"^│\s+(\d+) (?:ok|running|failed|killed) ", text, re.M)
+    ]
+    assert rows[:3] == ["14", "13", "12"]
+
+
+def test_enter_opens_a_trial_with_params_metrics_terms_and_its_log(tmp_path: Path):
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    done = trial(
+        1,
+        {"opt": {"lr": 0.01}},
+        TrialState.FAILED,
+        None,
+        reason="ValueError: bad lr",
+        metrics={"auc": 0.91},
+        loss_terms={"auc": 0.3, "time": 0.05},
+    )
+    state.apply(ev.TrialStarted(trial(1, {"opt": {"lr": 0.01}})))
+    state.apply(ev.TrialFinished(done, None, 1))
+    log = tmp_path / "trial_1.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100)) + "Traceback: ValueError\n")
+    view = DashboardView(state, Actions(log_path=lambda trial_id: log))
+    view.refresh()
+    view.keypress((160, 50), "enter")
+    text = screen(view, (160, 50))
+    assert "trial 1" in text and "failed" in text
+    assert "ValueError: bad lr" in text
+    assert "opt.lr" in text and "auc" in text and "loss terms" in text
+    view.keypress((160, 50), "end")
+    text = screen(view, (160, 50))
+    assert "Traceback: ValueError" in text and "line 99" in text
+    assert "line 10\n" not in text  # only the tail
+    view.keypress((160, 50), "esc")
+    assert "loss terms" not in screen(view, (160, 50))
+
+
+def test_a_state_before_the_search_started_renders():
+    text = screen(DashboardView(DashboardState(FakeClock())), (80, 24))
+    assert "waiting for the first trial" in text
+    assert "0/0 done" in text
+
+
+def test_chart_has_the_requested_size_and_marks_failed_and_killed_trials():
+    points = [(1.0, "ok"), (None, "failed"), (0.5, "ok"), (2.0, "killed"), (0.2, "ok")]
+    best = [1.0, 1.0, 0.5, 0.5, 0.2]
+    lines = render_chart(points, best, 40, 10, False)
+    assert len(lines) == 10 and all(len(line) == 40 for line in lines)
+    assert NO_LOSS in lines[-1]  # the failed trial is marked on the x axis
+    assert KILLED in lines[0]  # the killed trial has the highest loss
+    assert lines[0].lstrip().startswith("2┤")
+    assert lines[-2].lstrip().startswith("0.2┤")
+    assert POINT in lines[-2]
+
+
+def test_chart_best_line_only_goes_down():
+    points = [(5.0, "ok"), (4.0, "ok"), (6.0, "ok"), (1.0, "ok"), (3.0, "ok")]
+    chart = draw_chart(points, [5.0, 4.0, 4.0, 1.0, 1.0], 60, 12, False)
+    plot = [line[chart.label_width :] for line in chart.lines[:-1]]
+    rows_of_line = []
+    for col in range(len(plot[0])):
+        rows = [r for r in range(len(plot)) if plot[r][col] in "─╰"]
+        if rows:
+            rows_of_line.append(max(rows))
+    assert rows_of_line == sorted(rows_of_line)
+    assert rows_of_line[-1] == len(plot) - 1  # ends at the best loss, the lowest row
+
+
+def test_chart_log_scale_spreads_decades():
+    points = [(10.0**-k, "ok") for k in range(5)]
+    best = [10.0**-k for k in range(5)]
+    assert wants_log_scale([p for p, _ in points])
+    assert not wants_log_scale([1.0, 2.0, -1.0])
+    log_lines = render_chart(points, best, 50, 9, True)
+    labels = [line.split("┤")[0].strip() for line in log_lines if "┤" in line]
+    assert labels == ["1", "0.1", "0.01", "0.0001"]  # decades
+    rows = [i for i, line in enumerate(log_lines) if POINT in line]
+    assert len(rows) == 5  # one row per decade; a linear scale would crowd four at the bottom
+    linear = render_chart(points, best, 50, 9, False)
+    assert sum(1 for line in linear if POINT in line) < 5
+
+
+def test_chart_handles_no_losses_and_tiny_sizes():
+    assert any("waiting" in line for line in render_chart([], [], 40, 5, False))
+    assert any(
+        "no finished" in line for line in render_chart([(None, "failed")], [None], 40, 5, False)
+    )
+    assert [len(line) for line in render_chart([(1.0, "ok")], [1.0], 5, 2, False)] == [5, 5]
+    one = render_chart([(1.0, "ok")], [1.0], 30, 4, False)
+    assert sum(line.count(POINT) for line in one) == 1
+
+
+def test_chart_squeezes_more_trials_than_columns():
+    points = [(float(i % 7) + 1, "ok") for i in range(500)]
+    best = [1.0] * 500
+    lines = render_chart(points, best, 40, 8, False)
+    assert all(len(line) == 40 for line in lines)
+
+
+def test_format_helpers():
+    assert [format_duration(s) for s in (5, 65, 3725, None)] == ["5s", "1m05s", "1h02m", "-"]
+    assert short_names(["opt.lr", "opt.name", "model.name", "layers"]) == {
+        "opt.lr": "lr",
+        "opt.name": "opt.name",
+        "model.name": "model.name",
+        "layers": "layers",
+    }
+
+
+def test_read_log_tail(tmp_path: Path):
+    path = tmp_path / "log"
+    path.write_text("a\nb\nc\n")
+    assert read_log_tail(path, 2) == ["b", "c"]
+    assert "cannot read" in read_log_tail(tmp_path / "missing")[0]
+    assert read_log_tail(None) == ["(no log for this trial)"]

@@ -1,0 +1,309 @@
+"""The dashboard at run time, in-process: a fake driver in the worker thread, urwid on a pty.
+
+The fake driver plays the user too: it writes keys to the terminal or signals the process at the
+point of the search where a person would, so nothing here sleeps to wait for the UI.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import queue
+import signal
+import struct
+import termios
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import urwid
+from test_dashboard_state import trial
+
+from hypermax import events as ev
+from hypermax.driver import SearchOutcome
+from hypermax.trial import TrialState
+from hypermax.ui import dashboard
+from hypermax.ui.console import ConsoleReporter
+from hypermax.ui.dashboard import DashboardReporter, DriverDone, run_dashboard
+
+
+class Terminal:
+    """A pseudo-terminal of a given size; what urwid writes is kept in ``output``."""
+
+    def __init__(self, cols: int = 100, rows: int = 30) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.modes = termios.tcgetattr(slave)
+        self.slave_in = os.fdopen(slave, "rb", buffering=0)
+        self.slave_out = os.fdopen(os.dup(slave), "w", encoding="utf-8")
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output += data
+
+    def screen(self) -> urwid.display.raw.Screen:
+        return urwid.display.raw.Screen(input=self.slave_in, output=self.slave_out)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> None:
+        """Poll what was drawn until ``text`` shows (bounded)."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.output:
+            assert time.monotonic() < deadline, f"{text!r} never showed on the terminal"
+            time.sleep(0.01)
+
+    def restored(self) -> bool:
+        return termios.tcgetattr(self.slave_in.fileno()) == self.modes
+
+    def close(self) -> None:
+        self.slave_out.close()
+        self.slave_in.close()
+        # the reader sees EIO once no slave end is open; join it before the master's number
+        # can be reused by the next terminal
+        self._reader.join(5)
+        os.close(self.master)
+
+
+class FakeFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def log(self, trial_id: int) -> Path:
+        return self.path / f"trial_{trial_id}.log"
+
+
+class FakeDriver:
+    """Looks like a Driver to the dashboard; ``script(driver)`` is its search."""
+
+    def __init__(self, tmp_path: Path, script: Callable[[FakeDriver], SearchOutcome]) -> None:
+        self.reporters: list[Any] = []
+        self.requests: queue.Queue[str] = queue.Queue()
+        self.folder = FakeFolder(tmp_path)
+        self.script = script
+        self.thread: threading.Thread | None = None
+
+    def request(self, command: str) -> None:
+        self.requests.put(command)
+
+    def run(self) -> SearchOutcome:
+        self.thread = threading.current_thread()
+        return self.script(self)
+
+    def emit(self, event: Any) -> None:
+        for reporter in list(self.reporters):
+            reporter.handle(event)
+
+    def wait_for(self, command: str, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.requests.get(timeout=0.1) == command:
+                    return True
+            except queue.Empty:
+                continue
+        return False
+
+    def start_search(self, trials: int = 3) -> None:
+        self.emit(ev.SearchStarted("fake", "random", 10, 2, self.folder.path))
+        best = None
+        for i in range(1, trials + 1):
+            self.emit(ev.TrialStarted(trial(i)))
+            done = trial(i, state=TrialState.OK, loss=1.0 / i)
+            best = done
+            self.emit(ev.TrialFinished(done, best, i))
+
+    def end(self, interrupted: bool = False, done: int = 3) -> SearchOutcome:
+        reason = "interrupted" if interrupted else "iterations done"
+        self.emit(ev.SearchFinished(None, done, reason, interrupted))
+        return SearchOutcome(None, done, reason, interrupted, ())
+
+
+@pytest.fixture
+def terminal():
+    term = Terminal()
+    yield term
+    term.close()
+
+
+def test_the_search_runs_in_a_worker_thread_and_q_leaves_after_it_ended(tmp_path, terminal):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")  # the user, once the screen says the search ended
+        return outcome
+
+    driver = FakeDriver(tmp_path, search)
+    outcome = run_dashboard(driver, screen=terminal.screen())
+    assert outcome.reason == "iterations done" and not outcome.interrupted
+    assert driver.thread is not None and driver.thread is not threading.main_thread()
+    assert isinstance(driver.reporters[0], DashboardReporter)
+    assert terminal.restored()
+    assert b"fake" in terminal.output  # the dashboard was drawn on the terminal
+
+
+def test_q_then_y_interrupts_the_search_and_leaves_once_it_stopped(tmp_path, terminal):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        terminal.wait_for("3/10")
+        terminal.type(b"q")
+        terminal.wait_for("Quit the search now?")
+        terminal.type(b"y")
+        assert driver.wait_for("interrupt"), "the dashboard never asked to interrupt"
+        driver.emit(ev.TrialFinished(trial(4, state=TrialState.INTERRUPTED), None, 3))
+        return driver.end(interrupted=True)
+
+    driver = FakeDriver(tmp_path, search)
+    outcome = run_dashboard(driver, screen=terminal.screen())
+    assert outcome.interrupted
+    assert terminal.restored()
+
+
+def test_q_then_another_key_keeps_the_search_going(tmp_path, terminal):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        terminal.wait_for("3/10")
+        terminal.type(b"q")
+        terminal.wait_for("Quit the search now?")
+        terminal.type(b"n")
+        terminal.type(b"p")  # reaches the driver only if the confirmation was dismissed
+        assert driver.wait_for("toggle_pause")
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")
+        return outcome
+
+    driver = FakeDriver(tmp_path, search)
+    outcome = run_dashboard(driver, screen=terminal.screen())
+    assert not outcome.interrupted
+
+
+def test_ctrl_c_signal_interrupts_the_search(tmp_path, terminal):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert driver.wait_for("interrupt"), "SIGINT did not reach the driver"
+        return driver.end(interrupted=True)
+
+    previous = signal.getsignal(signal.SIGINT)
+    outcome = run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert outcome.interrupted
+    assert signal.getsignal(signal.SIGINT) is previous  # handlers restored
+
+
+def test_a_driver_error_is_raised_after_the_terminal_is_restored(tmp_path, terminal):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        raise RuntimeError("optimizer exploded")
+
+    with pytest.raises(RuntimeError, match="optimizer exploded"):
+        run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert terminal.restored()
+
+
+def test_repeated_render_errors_hand_over_to_the_console(tmp_path, terminal, monkeypatch, capsys):
+    def broken(self: Any, size: Any, focus: bool = False) -> Any:
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(dashboard.DashboardView, "render", broken)
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        reporter = driver.reporters[0]
+        deadline = time.monotonic() + 10
+        i = 10
+        while not reporter.forwarding and time.monotonic() < deadline:
+            i += 1  # each finished trial makes the dashboard draw again
+            driver.emit(ev.TrialFinished(trial(i, state=TrialState.OK, loss=0.5), None, i))
+            time.sleep(0.05)
+        assert reporter.forwarding, "the console never took over"
+        driver.emit(ev.TrialFinished(trial(99, state=TrialState.OK, loss=0.25), None, 42))
+        return driver.end(done=42)
+
+    outcome = run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert outcome.done == 42
+    captured = capsys.readouterr()
+    assert "the dashboard stopped" in captured.err
+    assert "trial 99" in captured.out  # the console reported what came after
+    assert "search ended" in captured.out
+    assert terminal.restored()
+
+
+def test_a_screen_that_cannot_start_falls_back_to_the_console(tmp_path, capsys):
+    class NoTerminal(urwid.display.raw.Screen):
+        def _start(self, *args: Any, **kwargs: Any) -> None:
+            raise OSError("not a terminal")
+
+    term = Terminal()
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        return driver.end()
+
+    try:
+        screen = NoTerminal(input=term.slave_in, output=term.slave_out)
+        outcome = run_dashboard(FakeDriver(tmp_path, search), screen=screen)
+    finally:
+        term.close()
+    assert outcome.reason == "iterations done"
+    captured = capsys.readouterr()
+    assert "not a terminal" in captured.err
+    assert "hypermax: fake: random" in captured.out  # the console saw the search from its start
+
+
+def test_reporter_wakes_once_per_burst_and_drains_everything():
+    read_end, write_end = os.pipe()
+    reporter = DashboardReporter()
+    reporter.connect(write_end)
+    for i in range(1000):
+        reporter.handle(ev.Message(str(i)))
+    assert os.read(read_end, 100) == b"!"  # one wake-up for the whole burst
+    drained = reporter.drain()
+    assert [e.text for e in drained] == [str(i) for i in range(1000)]
+    reporter.handle(ev.Message("next"))
+    assert os.read(read_end, 100) == b"!"  # after a drain the next event wakes the UI again
+    assert reporter.wakeups == 2
+    os.close(read_end)
+    os.close(write_end)
+
+
+def test_reporter_never_blocks_on_a_full_pipe():
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    while True:  # fill the pipe
+        try:
+            os.write(write_end, b"x" * 4096)
+        except BlockingIOError:
+            break
+    reporter = DashboardReporter()
+    reporter.connect(write_end)
+    reporter.handle(ev.Message("still queued"))
+    assert [e.text for e in reporter.drain()] == ["still queued"]
+    os.close(read_end)
+    os.close(write_end)
+
+
+def test_forwarding_hands_queued_and_later_events_over_in_order(capsys):
+    reporter = DashboardReporter()
+    reporter.handle(ev.Message("one"))
+    reporter.handle(DriverDone(None, None))
+    console = ConsoleReporter()
+    left = reporter.forward_to(console)
+    assert [type(e).__name__ for e in left] == ["Message", "DriverDone"]
+    reporter.handle(ev.Message("two"))
+    assert capsys.readouterr().out == "hypermax: two\n"
+    assert reporter.forwarding

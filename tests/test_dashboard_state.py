@@ -1,0 +1,279 @@
+"""DashboardState: folding the driver's events, and the views the panels draw from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hypermax import events as ev
+from hypermax.trial import LiveStats, Report, Trial, TrialState
+from hypermax.ui.state import DashboardState, params_differing, rank_params, rankdata, spearman
+
+
+class FakeClock:
+    """Monotonic seconds that only move when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def started(name: str = "quad", iterations: int = 10, parallel: int = 2, **kw: Any) -> Any:
+    return ev.SearchStarted(name, "tpe", iterations, parallel, Path("/tmp/results/quad"), **kw)
+
+
+def trial(
+    trial_id: int,
+    params: dict[str, Any] | None = None,
+    state: TrialState = TrialState.RUNNING,
+    loss: float | None = None,
+    seconds: float = 10.0,
+    **kw: Any,
+) -> Trial:
+    """A trial that started at ``100 + 10 * id`` and, unless running, took ``seconds``."""
+    begin = 100.0 + 10 * trial_id
+    end = None if state is TrialState.RUNNING else begin + seconds
+    return Trial(
+        trial_id,
+        params if params is not None else {"x": float(trial_id)},
+        {},
+        state=state,
+        loss=loss,
+        time=None if end is None else seconds,
+        started_at=begin,
+        ended_at=end,
+        **kw,
+    )
+
+
+def run_trial(
+    state: DashboardState,
+    trial_id: int,
+    loss: float | None,
+    status: TrialState = TrialState.OK,
+    params: dict[str, Any] | None = None,
+    **kw: Any,
+) -> Trial:
+    """Start and finish one trial through events, as the driver would."""
+    state.apply(ev.TrialStarted(trial(trial_id, params)))
+    done = trial(trial_id, params, status, loss, **kw)
+    best = done if loss is not None and (state.best is None or loss < state.best.loss) else None
+    state.apply(ev.TrialFinished(done, best or state.best, 0))
+    return done
+
+
+def test_counts_follow_started_and_finished_trials():
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=8))
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, None, TrialState.FAILED, reason="boom")
+    run_trial(state, 3, 3.0, TrialState.KILLED)
+    run_trial(state, 4, 0.7, TrialState.STOPPED)
+    run_trial(state, 5, None, TrialState.INTERRUPTED)
+    state.apply(ev.TrialStarted(trial(6)))
+    counts = state.counts()
+    assert (counts["ok"], counts["failed"], counts["killed"], counts["stopped"]) == (1, 1, 1, 1)
+    assert counts["interrupted"] == 1
+    assert counts["done"] == 4  # an interrupted trial runs again, so it is not done
+    assert counts["running"] == 1
+    assert state.iterations == 8 and state.name == "quad" and state.method == "tpe"
+
+
+def test_best_is_the_lowest_loss_and_ignores_worse_trials():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, 0.2)
+    run_trial(state, 3, 0.9)
+    assert state.best is not None and state.best.id == 2
+
+
+def test_resumed_history_counts_and_sets_the_best():
+    history = (
+        trial(1, state=TrialState.OK, loss=0.4),
+        trial(2, state=TrialState.FAILED),
+        trial(3, state=TrialState.OK, loss=0.1),
+    )
+    state = DashboardState(FakeClock())
+    state.apply(started(history=history, resumed=True))
+    assert state.counts()["done"] == 3
+    assert state.best is not None and state.best.id == 3
+    assert state.order == [1, 2, 3]
+    assert "3 of 10" in state.messages[-1]
+
+
+def test_eta_uses_recent_durations_running_trials_and_parallel():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=10, parallel=2))
+    for trial_id in range(1, 5):
+        run_trial(state, trial_id, 1.0, seconds=10.0)
+    assert state.eta() == pytest.approx(30.0)  # 6 trials of 10 s on 2 workers
+    state.apply(ev.TrialStarted(trial(5)))
+    state.apply(ev.TrialStarted(trial(6)))
+    state.apply(ev.LiveUpdate({5: LiveStats(5, 4.0, 10, 50, 1), 6: LiveStats(6, 4.0, 10, 50, 1)}))
+    # 2 running with 6 s left each, 4 not started: (12 + 40) / 2
+    assert state.eta() == pytest.approx(26.0)
+
+
+def test_eta_is_unknown_before_any_trial_while_paused_and_after_the_end():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    assert state.eta() is None
+    run_trial(state, 1, 1.0)
+    assert state.eta() is not None
+    state.apply(ev.Paused(True))
+    assert state.paused and state.eta() is None
+    state.apply(ev.Paused(False))
+    state.apply(ev.SearchFinished(state.best, 1, "iterations done"))
+    assert state.ended and state.end_reason == "iterations done" and not state.paused
+    assert state.eta() is None
+
+
+def test_elapsed_counts_from_the_start_and_stops_at_the_end():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    assert state.elapsed() == 0.0
+    state.apply(started())
+    clock.now += 65
+    assert state.elapsed() == pytest.approx(65)
+    state.apply(ev.SearchFinished(None, 0, "interrupted", interrupted=True))
+    clock.now += 100
+    assert state.elapsed() == pytest.approx(65)
+    assert state.interrupted
+
+
+def test_chart_points_and_best_series_in_finishing_order():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 2, 0.8)
+    run_trial(state, 1, None, TrialState.FAILED)
+    run_trial(state, 3, 0.9)
+    run_trial(state, 4, 0.3, TrialState.KILLED)
+    run_trial(state, 5, None, TrialState.INTERRUPTED)
+    assert state.chart_points() == [(0.8, "ok"), (None, "failed"), (0.9, "ok"), (0.3, "killed")]
+    assert state.best_series() == [0.8, 0.8, 0.8, 0.3]
+
+
+def test_best_series_is_none_until_the_first_loss():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, None, TrialState.FAILED)
+    run_trial(state, 2, 2.0)
+    assert state.best_series() == [None, 2.0]
+
+
+def test_running_rows_carry_live_stats_last_report_and_params_unlike_the_best():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    run_trial(state, 1, 0.1, params={"lr": 0.01, "opt": {"name": "adam"}, "layers": 2})
+    state.apply(ev.TrialStarted(trial(2, {"lr": 0.5, "opt": {"name": "adam"}, "layers": 2})))
+    state.apply(ev.TrialStarted(trial(3, {"lr": 0.01, "opt": {"name": "sgd"}, "layers": 2})))
+    clock.now += 7
+    state.apply(ev.LiveUpdate({2: LiveStats(2, 5.5, 123.0, 97.0, 2)}))
+    state.apply(ev.TrialReported(Report(2, 3, {"loss": 0.4})))
+    rows = {row.trial_id: row for row in state.running_rows()}
+    assert sorted(rows) == [2, 3]
+    assert (rows[2].elapsed, rows[2].rss_mib, rows[2].cpu_percent) == (5.5, 123.0, 97.0)
+    assert rows[2].last_report == {"step": 3, "loss": 0.4}
+    assert rows[2].differs == (("lr", 0.5, 0.01),)
+    assert rows[3].differs == (("opt.name", "sgd", "adam"),)
+    assert rows[3].elapsed == pytest.approx(7)  # no live stats yet: time since it started
+    assert rows[3].rss_mib is None
+
+
+def test_a_finished_trial_leaves_the_running_rows_and_its_live_stats():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1)))
+    state.apply(ev.LiveUpdate({1: LiveStats(1, 1.0, 10.0, 5.0, 1), 9: LiveStats(9, 1, 1, 1, 1)}))
+    assert set(state.live) == {1}  # stats of a trial that is not running are dropped
+    state.apply(ev.TrialFinished(trial(1, state=TrialState.OK, loss=1.0), None, 1))
+    assert state.running_rows() == [] and state.live == {}
+
+
+def test_trials_sort_by_loss_with_no_loss_last_or_by_id():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, None, TrialState.FAILED)
+    run_trial(state, 3, 0.1)
+    state.apply(ev.TrialStarted(trial(4)))
+    assert [t.id for t in state.trials("loss")] == [3, 1, 2, 4]
+    assert [t.id for t in state.trials("loss", reverse=True)] == [1, 3, 2, 4]
+    assert [t.id for t in state.trials("id", reverse=True)] == [4, 3, 2, 1]
+    assert state.trial(4) is not None and state.trial(4).state is TrialState.RUNNING
+    assert state.trial(99) is None
+
+
+def test_messages_pause_and_notes():
+    state = DashboardState(FakeClock())
+    version = state.version
+    state.apply(ev.Message("exported results.csv"))
+    state.apply(ev.Paused(True))
+    state.note("display error")
+    assert list(state.messages) == ["exported results.csv", "display error"]
+    assert state.paused
+    assert state.version == version + 3
+
+
+def test_spearman_matches_the_textbook_value_with_ties():
+    # scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == 0.8207826816681233
+    rho = spearman(np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 6, 7, 8, 7]))
+    assert rho == pytest.approx(0.8207826816681233)
+    assert spearman(np.array([1.0, 1, 1]), np.array([1.0, 2, 3])) is None
+
+
+def test_rankdata_averages_ties():
+    assert rankdata(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
+
+
+def test_param_ranking_orders_by_strength_and_encodes_enums_by_mean_loss():
+    scored = []
+    for i in range(12):
+        opt = ["adam", "sgd", "rmsprop"][i % 3]
+        loss = i + {"adam": 0, "sgd": 30, "rmsprop": 15}[opt]
+        scored.append(({"lr": float(i), "opt": opt, "const": 7}, float(loss)))
+    ranking = rank_params(scored, min_trials=5)
+    # a param that never varies says nothing; the enum explains more of the loss than lr
+    assert [r.name for r in ranking] == ["opt", "lr"]
+    by_name = {r.name: r for r in ranking}
+    assert by_name["opt"].kind == "enum" and by_name["opt"].best_value == "adam"
+    assert by_name["opt"].rho > 0.8
+    assert by_name["lr"].kind == "number" and 0 < by_name["lr"].rho < by_name["opt"].rho
+
+
+def test_param_ranking_skips_params_seen_in_too_few_trials():
+    scored = [
+        ({"x": float(i), "branch_only": i} if i < 3 else {"x": float(i)}, float(i))
+        for i in range(8)
+    ]
+    ranking = rank_params(scored, min_trials=5)
+    assert [r.name for r in ranking] == ["x"]
+    assert ranking[0].rho == pytest.approx(1.0)
+
+
+def test_state_param_ranking_uses_flat_names_and_finished_trials_with_a_loss():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    for i in range(1, 7):
+        run_trial(state, i, float(i), params={"opt": {"lr": -float(i)}})
+    run_trial(state, 7, None, TrialState.FAILED, params={"opt": {"lr": 100.0}})
+    ranking = state.param_ranking()
+    assert [(r.name, round(r.rho, 6), r.trials) for r in ranking] == [("opt.lr", -1.0, 6)]
+    assert state.param_ranking() is ranking  # cached until another trial finishes
+
+
+def test_params_differing_lists_missing_and_changed_values():
+    best = {"a": 1, "b": 0.1, "c": "x"}
+    assert params_differing({"a": 1, "b": 0.1 + 1e-15, "c": "y", "d": 4}, best) == (
+        ("c", "y", "x"),
+        ("d", 4, None),
+    )
+    assert params_differing({"a": 2}, None) == ()
