@@ -17,6 +17,7 @@ from typing import Any
 from hypermax import __version__
 from hypermax.driver import Driver, SearchOutcome
 from hypermax.errors import ResultsError
+from hypermax.execution.watchdog import kill_leftover_trials
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
@@ -41,7 +42,9 @@ def prepare(spec: Spec, folder_path: Path | None = None, fresh: bool = False) ->
         folder.unlock()
         folder.lock()
     try:
-        history = replay(read_records(folder.journal), folder.journal)
+        records = read_records(folder.journal)
+        kill_leftover_trials(records, folder.path / "trials")
+        history = replay(records, folder.journal)
         header = history.header
         if header is not None and header.get("spec_hash") != spec.fingerprint():
             raise ResultsError(

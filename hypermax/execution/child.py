@@ -4,16 +4,24 @@
 loads the function, calls it with the params from ``HYPERMAX_PARAMS_FILE`` (and a reporter when
 it takes one) and writes the return value to ``HYPERMAX_RESULT_FILE``. Standard library only, so a
 trivial trial costs little more than an interpreter start.
+
+If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
+starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
+closes); where that could not be armed, :func:`watch_lifeline` does the same from a thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
+import fcntl
 import importlib
 import importlib.util
 import inspect
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -58,7 +66,57 @@ def wants_reporter(fn: Callable[..., Any]) -> str | None:
     return "positional" if len(positional) >= 2 else None
 
 
+def watch_lifeline() -> Any:
+    """When the lifeline is not armed in the kernel, watch it from a thread; return the thread.
+
+    The watcher kills the trial's whole process group (this process included) once the pipe
+    reaches end of file, which happens when hypermax exits, however it exits.
+    """
+    fd = _lifeline_fd()
+    if fd is None or _armed(fd):
+        return None
+    import threading  # only here: most trials never need it
+
+    watcher = threading.Thread(target=_die_with_lifeline, args=(fd,), daemon=True)
+    watcher.start()
+    return watcher
+
+
+def _lifeline_fd() -> int | None:
+    value = os.environ.get(protocol.LIFELINE_FD_ENV, "")
+    if not value.isdigit():
+        return None
+    try:
+        os.fstat(int(value))
+    except OSError:
+        return None
+    return int(value)
+
+
+def _armed(fd: int) -> bool:
+    """Whether the runner set the pipe to signal this process group at end of file."""
+    setsig = getattr(fcntl, "F_GETSIG", None)
+    if setsig is None:
+        return False
+    try:
+        return fcntl.fcntl(fd, setsig) == signal.SIGKILL and fcntl.fcntl(fd, fcntl.F_GETOWN) != 0
+    except OSError:
+        return False
+
+
+def _die_with_lifeline(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 512):
+            pass
+    if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
+    faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
+    watch_lifeline()
     parser = argparse.ArgumentParser(prog="hypermax-trial")
     parser.add_argument("--module")
     parser.add_argument("--src")

@@ -1,25 +1,39 @@
-"""Run each trial as its own process on this machine, guarded by the psutil watchdog.
+"""Run each trial as its own process on this machine, guarded by the watchdog.
 
-One monitor thread samples every running trial's process tree each tick, enforces the time and
-memory limits, and notices when a trial process exits; two reader threads per trial stream its
-stdout and stderr into the trial's log (capped) and pick out reports and the result line.
+Threads, and what each one does:
+
+- the monitor (one per runner): every tick, one :class:`~hypermax.execution.watchdog.Watchdog`
+  scan samples every trial's process tree and enforces the time and memory limits;
+- the output pump (one per runner): carries every trial's stdout and stderr into its log file
+  (capped) and picks reports and the result line out of stdout, never holding more than a chunk
+  and one line in memory, and never waiting on a pipe that a leftover process holds open;
+- one follower per trial: waits for the trial's main process to exit (``wait4``, which also gives
+  its peak RSS and CPU time), kills whatever the trial left behind, then builds its Outcome.
+
+No trial outlives hypermax: each trial gets SIGKILL when hypermax dies (Linux parent-death
+signal, armed in the child before exec and checked against a parent that died before it was
+armed), and a lifeline pipe that only hypermax holds open sends SIGKILL to the trial's whole
+process group when it closes (armed in the kernel with ``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import queue
+import selectors
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from hypermax.execution import protocol, watchdog
 from hypermax.execution.base import BaseRunner, RunnerEvent
@@ -30,60 +44,197 @@ if TYPE_CHECKING:
     from hypermax.spec import FunctionSpec
 
 LOG_CAP_BYTES = 20 * 1024 * 1024
-RAM_SAMPLES_TO_KILL = 3
-READER_JOIN_SECONDS = 5.0
+#: how long the output of an ended trial may take to reach end of file before it is cut off
+OUTPUT_DRAIN_SECONDS = 2.0
+#: result files larger than this are not read
+RESULT_FILE_CAP_BYTES = 16 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
+_DRAIN_CHUNKS = 64
+_TAIL_BYTES = 4096
 
 
+# -- the trial's log ------------------------------------------------------------------------
 class LogSink:
-    """The trial's log file, shared by its stdout and stderr readers, capped at ``cap`` bytes."""
+    """The trial's log file, shared by its stdout and stderr, capped at ``cap`` bytes."""
 
     def __init__(self, path: Path, cap: int = LOG_CAP_BYTES) -> None:
         self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
         self._cap = cap
         self._written = 0
         self._dropped = 0
+        self._error: OSError | None = None
         self._lock = threading.Lock()
 
     def write(self, data: bytes) -> None:
         with self._lock:
             room = self._cap - self._written
-            if room > 0:
+            if room > 0 and self._error is None:
                 chunk = data[:room]
-                self._file.write(chunk)
+                try:
+                    self._file.write(chunk)
+                except OSError as exc:  # a full disk must not stop the trial's output pipe
+                    self._error = exc
+                    chunk = b""
                 self._written += len(chunk)
-            self._dropped += max(0, len(data) - max(room, 0))
+                data = data[len(chunk) :]
+            self._dropped += len(data)
+
+    def note(self, text: str) -> None:
+        """A line from hypermax itself, written even past the cap."""
+        with self._lock:
+            if not self._file.closed:
+                with contextlib.suppress(OSError):
+                    self._file.write(f"\n[hypermax: {text}]\n".encode())
 
     def close(self) -> None:
         with self._lock:
             if self._dropped:
-                note = f"\n[hypermax: log capped at {self._cap} bytes; {self._dropped} dropped]\n"
-                self._file.write(note.encode())
-            self._file.close()
+                why = f"cannot write: {self._error}" if self._error else "log capped"
+                with contextlib.suppress(OSError):
+                    self._file.write(
+                        f"\n[hypermax: {why} at {self._written} bytes; "
+                        f"{self._dropped} more bytes of output dropped]\n".encode()
+                    )
+            with contextlib.suppress(OSError):
+                self._file.close()
 
     @property
     def dropped(self) -> int:
         return self._dropped
 
 
+# -- moving output --------------------------------------------------------------------------
+class _Stream:
+    """One pipe from a trial: where its bytes go, and whether it has ended."""
+
+    def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
+        self.fd = fd
+        self.sink = sink
+        self.ended = threading.Event()
+
+
+class OutputPump:
+    """One thread that drains every trial's stdout and stderr pipes as data arrives."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        self._requests: queue.SimpleQueue[tuple[str, _Stream | None]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
+        self._thread.start()
+
+    def add(self, stream: _Stream) -> None:
+        """Start carrying ``stream``; its ``ended`` event is set at end of file."""
+        self._request("add", stream)
+
+    def cut(self, stream: _Stream) -> None:
+        """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
+        self._request("cut", stream)
+
+    def close(self) -> None:
+        """Stop the thread; streams still open are cut."""
+        if self._thread.is_alive():
+            self._request("stop", None)
+            self._thread.join()
+        os.close(self._wake_write)
+
+    def _request(self, what: str, stream: _Stream | None) -> None:
+        self._requests.put((what, stream))
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"\0")
+
+    def _run(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.data is not None:
+                    self._read(key.data)
+                elif not self._handle_requests():
+                    self._shut()
+                    return
+
+    def _handle_requests(self) -> bool:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_read, 4096):
+                pass
+        while True:
+            try:
+                what, stream = self._requests.get_nowait()
+            except queue.Empty:
+                return True
+            if what == "stop":
+                return False
+            assert stream is not None
+            if what == "add":
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+            elif what == "cut" and not stream.ended.is_set():
+                self._drain(stream)
+
+    def _read(self, stream: _Stream) -> bool:
+        """Move one chunk; at end of file, finish the stream. False when nothing was there."""
+        try:
+            data = os.read(stream.fd, _READ_CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if data:
+            stream.sink(data)
+            return True
+        self._finish(stream)
+        return False
+
+    def _drain(self, stream: _Stream) -> None:
+        """Read what the pipe holds now (within reason: a writer may never stop), then close."""
+        for _ in range(_DRAIN_CHUNKS):
+            if stream.ended.is_set() or not self._read(stream):
+                break
+        if not stream.ended.is_set():
+            self._finish(stream)
+
+    def _finish(self, stream: _Stream) -> None:
+        self._selector.unregister(stream.fd)
+        os.close(stream.fd)
+        stream.ended.set()
+
+    def _shut(self) -> None:
+        for key in list(self._selector.get_map().values()):
+            if key.data is not None:
+                self._drain(key.data)
+        self._selector.close()
+        os.close(self._wake_read)
+
+
+# -- one running trial ----------------------------------------------------------------------
 @dataclass
 class _Trial:
     proposal: Proposal
-    proc: subprocess.Popen[bytes]
-    tree: watchdog.ProcessTree
-    token: str
+    pid: int
+    create_time: float
     log: LogSink
+    scanner: protocol.StdoutScanner
+    stderr_tail: bytearray
+    streams: tuple[_Stream, _Stream]
+    lifeline: int
     result_file: Path
     started: float
-    readers: list[threading.Thread] = field(default_factory=list)
-    last_result_line: dict[str, Any] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
     kill: tuple[KillReason, float | None] | None = None
+    kill_began: float | None = None
+    exited: bool = False
+    returncode: int | None = None
     ram_strikes: int = 0
+    sampled_at: float = 0.0
+    spawner_rss_mib: float = float("inf")
     peak_rss_mib: float = 0.0
     rss_mib: float = 0.0
     cpu_seconds: float = 0.0
     cpu_percent: float = 0.0
     processes: int = 1
-    ending: bool = False
+    follower: threading.Thread | None = None
+    tree: watchdog.ProcessTree | None = None
 
 
 class LocalRunner(BaseRunner):
@@ -99,14 +250,25 @@ class LocalRunner(BaseRunner):
         self.function = function
         self.spec_folder = spec_folder.resolve()
         self.tick = tick
+        self.limits = watchdog.Limits(
+            function.auto_kill_max_time,
+            function.auto_kill_max_ram,
+            function.auto_kill_max_system_ram,
+        )
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
         self._trials: dict[int, _Trial] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._guardian = watchdog.Guardian()
+        self._watchdog = watchdog.Watchdog(on_escape=self._guardian.escaped)
+        self._pump: OutputPump | None = None
         self._monitor: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._system_strikes = 0
 
     # -- the seam -------------------------------------------------------------------------
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Start the trial; when it cannot start, its failed Outcome is queued at once."""
         trial_dir = trial_dir.resolve()
         trial_dir.mkdir(parents=True, exist_ok=True)
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,47 +278,54 @@ class LocalRunner(BaseRunner):
             result_file.unlink()
         params_file.write_text(json.dumps(proposal.params))
         token = uuid.uuid4().hex
-        env = self._environment(proposal, trial_dir, params_file, result_file, token)
-        argv = self._argv(proposal)
-        cwd = self._cwd(trial_dir)
         log = LogSink(log_path)
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        life_read, life_write = os.pipe()
+        env = self._environment(proposal, trial_dir, params_file, result_file, token)
+        env[protocol.LIFELINE_FD_ENV] = str(life_read)
+        argv = self._argv(proposal)
+        own = watchdog.read_proc(os.getpid())
+        started = time.monotonic()
         try:
             proc = subprocess.Popen(
                 argv,
-                cwd=cwd,
+                cwd=self._cwd(trial_dir),
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=out_write,
+                stderr=err_write,
+                pass_fds=(life_read,),
                 start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()),
+                preexec_fn=_child_setup(os.getpid(), life_read),
             )
-        except OSError as exc:
-            log.write(f"hypermax: cannot start {argv[0]}: {exc}\n".encode())
+        except (OSError, subprocess.SubprocessError) as exc:
+            for fd in (out_read, err_read, life_write):
+                os.close(fd)
+            log.note(f"cannot start {argv[0]}: {exc}")
             log.close()
             self._events.put(
                 Outcome(proposal.trial_id, TrialState.FAILED, reason=f"cannot start: {exc}")
             )
             return
+        finally:
+            for fd in (out_write, err_write, life_read):
+                os.close(fd)
         trial = _Trial(
             proposal=proposal,
-            proc=proc,
-            tree=watchdog.ProcessTree(proc.pid),
-            token=token,
+            pid=proc.pid,
+            create_time=_create_time(proc.pid),
             log=log,
+            scanner=protocol.StdoutScanner(self._reporter(proposal.trial_id)),
+            stderr_tail=bytearray(),
+            streams=(_Stream(out_read, log.write), _Stream(err_read, log.write)),
+            lifeline=life_write,
             result_file=result_file,
-            started=time.monotonic(),
+            started=started,
+            spawner_rss_mib=own.rss / watchdog.MIB if own is not None else float("inf"),
         )
-        assert proc.stdout is not None and proc.stderr is not None
-        trial.readers = [
-            threading.Thread(target=self._read_stdout, args=(trial, proc.stdout), daemon=True),
-            threading.Thread(target=self._read_stderr, args=(trial, proc.stderr), daemon=True),
-        ]
-        for reader in trial.readers:
-            reader.start()
-        with self._lock:
-            self._trials[proposal.trial_id] = trial
-        self._ensure_monitor()
+        self._track(trial, token)
+        self._start_follower(trial, proc)
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
         events: list[RunnerEvent] = []
@@ -173,28 +342,33 @@ class LocalRunner(BaseRunner):
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         with self._lock:
             trial = self._trials.get(trial_id)
-        if trial is not None and trial.kill is None:
-            trial.kill = (reason, None)
-            self._end(trial)
+        if trial is not None:
+            self._kill(trial, reason, None)
 
     def close(self) -> list[Outcome]:
+        """Stop every running trial (as interrupted), wait for them, free the threads."""
         with self._lock:
             trials = list(self._trials.values())
         for trial in trials:
-            if trial.kill is None:
-                trial.kill = (KillReason.INTERRUPT, None)
-        threads = [threading.Thread(target=self._finish, args=(t,)) for t in trials]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+            self._kill(trial, KillReason.INTERRUPT, None)
+        for trial in trials:
+            if trial.follower is not None:
+                trial.follower.join()
         self._stop.set()
+        self._wake.set()
         if self._monitor is not None:
             self._monitor.join()
-        outcomes: list[Outcome] = []
+            self._monitor = None
+        if self._pump is not None:
+            self._pump.close()
+            self._pump = None
+        self._guardian.close()
+        outcomes = []
         for event in self.poll(0):
             if isinstance(event, Outcome):
                 outcomes.append(event)
+            else:
+                self._events.put(event)
         return outcomes
 
     def live(self) -> dict[int, LiveStats]:
@@ -212,12 +386,7 @@ class LocalRunner(BaseRunner):
     def process_ids(self, trial_id: int) -> tuple[int, float] | None:
         with self._lock:
             trial = self._trials.get(trial_id)
-        if trial is None:
-            return None
-        try:
-            return trial.proc.pid, trial.tree.create_time()
-        except Exception:
-            return trial.proc.pid, 0.0
+        return None if trial is None else (trial.pid, trial.create_time)
 
     # -- starting ---------------------------------------------------------------------------
     def _argv(self, proposal: Proposal) -> list[str]:
@@ -262,104 +431,179 @@ class LocalRunner(BaseRunner):
             return str((self.spec_folder / self.function.cwd).resolve())
         return str(trial_dir)
 
-    # -- reading output ---------------------------------------------------------------------
-    def _read_stdout(self, trial: _Trial, stream: IO[bytes]) -> None:
-        trial_id = trial.proposal.trial_id
-        for raw in iter(stream.readline, b""):
-            trial.log.write(raw)
-            if len(raw) > 65536:
-                continue
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            report = protocol.parse_report(line)
-            if report is not None:
-                self._events.put(Report(trial_id, report[0], report[1]))
-                continue
-            result = protocol.parse_result_line(line)
-            if result is not None:
-                trial.last_result_line = result
-        stream.close()
+    def _reporter(self, trial_id: int) -> Callable[[int, dict[str, Any]], None]:
+        def on_report(step: int, metrics: dict[str, Any]) -> None:
+            self._events.put(Report(trial_id, step, metrics))
 
-    def _read_stderr(self, trial: _Trial, stream: IO[bytes]) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
-            trial.log.write(chunk)
-        stream.close()
+        return on_report
+
+    def _track(self, trial: _Trial, token: str) -> None:
+        """Hand a started trial to the watchdog, the output pump and the monitor."""
+        stdout, stderr = trial.streams
+        scanner, tail = trial.scanner, trial.stderr_tail
+
+        def to_stdout(data: bytes) -> None:
+            trial.log.write(data)
+            scanner.feed(data)
+
+        def to_stderr(data: bytes) -> None:
+            trial.log.write(data)
+            tail.extend(data[-_TAIL_BYTES:])
+            del tail[:-_TAIL_BYTES]
+
+        stdout.sink, stderr.sink = to_stdout, to_stderr
+        for stream in trial.streams:
+            os.set_blocking(stream.fd, False)
+        self._guardian.start()
+        trial.tree = self._watchdog.watch(trial.proposal.trial_id, trial.pid, token)
+        if trial.tree is not None:
+            self._guardian.trial(trial.tree)
+        first = self._watchdog.sample(trial.proposal.trial_id)  # a trial shorter than a tick
+        if first is not None:
+            trial.peak_rss_mib = first.peak_mib
+        with self._lock:
+            self._trials[trial.proposal.trial_id] = trial
+            if self._pump is None:
+                self._pump = OutputPump()
+            pump = self._pump
+        for stream in trial.streams:
+            pump.add(stream)
+        self._ensure_monitor()
+
+    def _start_follower(self, trial: _Trial, proc: subprocess.Popen[bytes]) -> None:
+        trial.follower = threading.Thread(
+            target=self._follow,
+            args=(trial, proc),
+            name=f"hypermax-trial-{trial.proposal.trial_id}",
+            daemon=True,
+        )
+        trial.follower.start()
 
     # -- watching ---------------------------------------------------------------------------
     def _ensure_monitor(self) -> None:
-        if self._monitor is None or not self._monitor.is_alive():
-            self._stop.clear()
-            self._monitor = threading.Thread(
-                target=self._watch, name="hypermax-watchdog", daemon=True
-            )
-            self._monitor.start()
+        with self._lock:
+            if self._monitor is None or not self._monitor.is_alive():
+                self._stop.clear()
+                self._monitor = threading.Thread(
+                    target=self._watch, name="hypermax-watchdog", daemon=True
+                )
+                self._monitor.start()
+        self._wake.set()
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.tick):
+        while not self._stop.is_set():
             with self._lock:
-                trials = [t for t in self._trials.values() if not t.ending]
+                trials = list(self._trials.values())
             if not trials:
+                self._wake.wait()
+                self._wake.clear()
                 continue
+            samples = self._watchdog.tick()
             system_used = None
-            if self.function.auto_kill_max_system_ram is not None:
+            if self.limits.max_system_ram_mib is not None:
                 system_used = watchdog.system_used_mib()
             for trial in trials:
-                self._check(trial, system_used)
+                sample = samples.get(trial.proposal.trial_id)
+                if sample is not None:
+                    self._check(trial, sample)
+            if system_used is not None:
+                self._check_system(trials, system_used)
+            self._stop.wait(self._next_wait(trials))
 
-    def _check(self, trial: _Trial, system_used: float | None) -> None:
-        if trial.proc.poll() is not None:
-            self._end(trial)
+    def _next_wait(self, trials: list[_Trial]) -> float:
+        """A tick, or less when a time limit falls due sooner (so it is met to the millisecond)."""
+        wait = self.tick
+        if self.limits.max_time is not None:
+            now = time.monotonic()
+            for trial in trials:
+                if trial.kill is None:
+                    wait = min(wait, trial.started + self.limits.max_time - now + 0.001)
+        return max(wait, 0.001)
+
+    def _check(self, trial: _Trial, sample: watchdog.TreeSample) -> None:
+        now = time.monotonic()
+        elapsed = now - trial.started
+        since = now - (trial.sampled_at or trial.started)
+        if since > 0 and sample.cpu_seconds >= trial.cpu_seconds:
+            trial.cpu_percent = 100.0 * (sample.cpu_seconds - trial.cpu_seconds) / since
+        trial.sampled_at = now
+        trial.rss_mib = sample.rss_mib
+        trial.cpu_seconds = max(trial.cpu_seconds, sample.cpu_seconds)
+        trial.processes = sample.processes
+        trial.peak_rss_mib = max(trial.peak_rss_mib, sample.peak_mib)
+        if watchdog.time_breach(self.limits, elapsed):
+            self._kill(trial, KillReason.TIME, elapsed)
             return
-        fn = self.function
-        elapsed = time.monotonic() - trial.started
-        sample = trial.tree.sample()
-        if elapsed > 0:
-            trial.cpu_percent = 100.0 * (sample.cpu_seconds - trial.cpu_seconds) / self.tick
-        trial.rss_mib, trial.cpu_seconds, trial.processes = (
-            sample.rss_mib,
-            sample.cpu_seconds,
-            sample.processes,
-        )
-        trial.peak_rss_mib = max(trial.peak_rss_mib, sample.rss_mib)
-        if fn.auto_kill_max_time is not None and elapsed > fn.auto_kill_max_time:
-            trial.kill = (KillReason.TIME, elapsed)
-        elif fn.auto_kill_max_ram is not None and sample.rss_mib > fn.auto_kill_max_ram:
-            trial.ram_strikes += 1
-            if trial.ram_strikes >= RAM_SAMPLES_TO_KILL:
-                trial.kill = (KillReason.RAM, sample.rss_mib)
-        elif system_used is not None and system_used > (fn.auto_kill_max_system_ram or 0):
-            trial.kill = (KillReason.SYSTEM_RAM, system_used)
-        else:
-            trial.ram_strikes = 0
-        if trial.kill is not None:
-            self._end(trial)
+        trial.ram_strikes = watchdog.ram_strikes(self.limits, sample.rss_mib, trial.ram_strikes)
+        if trial.ram_strikes >= watchdog.RAM_SAMPLES_TO_KILL:
+            self._kill(trial, KillReason.RAM, sample.rss_mib)
 
-    def _end(self, trial: _Trial) -> None:
-        """Hand the trial to a finishing thread once; the monitor goes on watching the rest."""
-        with self._lock:
-            if trial.ending:
+    def _check_system(self, trials: list[_Trial], used_mib: float) -> None:
+        """Over the machine's limit for a few samples: kill the trial with the largest tree."""
+        limit = self.limits.max_system_ram_mib
+        if limit is None or used_mib <= limit:
+            self._system_strikes = 0
+            return
+        self._system_strikes += 1
+        candidates = [t for t in trials if t.kill is None and not t.exited]
+        if self._system_strikes >= watchdog.RAM_SAMPLES_TO_KILL and candidates:
+            self._system_strikes = 0
+            largest = max(candidates, key=lambda t: t.rss_mib)
+            self._kill(largest, KillReason.SYSTEM_RAM, used_mib)
+
+    def _kill(self, trial: _Trial, reason: KillReason, value: float | None) -> None:
+        """Start killing the trial's tree (SIGTERM now, SIGKILL after the grace) in a thread."""
+        with trial.lock:
+            if trial.exited or trial.kill is not None:
                 return
-            trial.ending = True
-        threading.Thread(target=self._finish, args=(trial,), daemon=True).start()
+            trial.kill = (reason, value)
+            trial.kill_began = time.monotonic()
+        if reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
+            trial.log.note(f"killed: {watchdog.kill_text(reason, value, self.limits)}")
+        threading.Thread(
+            target=self._watchdog.terminate,
+            args=(trial.proposal.trial_id, self.function.kill_grace, trial.kill_began),
+            name=f"hypermax-kill-{trial.proposal.trial_id}",
+            daemon=True,
+        ).start()
 
-    def _finish(self, trial: _Trial) -> None:
-        """Kill whatever is left of the tree, drain the output, build the Outcome."""
-        members = trial.tree.members()
-        members += [
-            p for p in watchdog.find_by_token(trial.token) if p.pid not in {m.pid for m in members}
-        ]
-        watchdog.kill_tree(members, self.function.kill_grace)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            trial.proc.wait(timeout=READER_JOIN_SECONDS)
-        for reader in trial.readers:
-            reader.join(READER_JOIN_SECONDS)
-        trial.log.close()
-        outcome = self._outcome(trial, time.monotonic() - trial.started)
+    # -- ending -----------------------------------------------------------------------------
+    def _follow(self, trial: _Trial, proc: subprocess.Popen[bytes]) -> None:
+        """From the main process's exit to the Outcome; runs in the trial's own thread."""
+        status, usage = _wait(trial.pid)
+        proc.returncode = trial.returncode = os.waitstatus_to_exitcode(status)
+        with trial.lock:
+            trial.exited = True
+        wall = time.monotonic() - trial.started
+        trial.peak_rss_mib = max(trial.peak_rss_mib, _own_maxrss_mib(usage, trial.spawner_rss_mib))
+        trial.cpu_seconds = max(trial.cpu_seconds, usage.ru_utime + usage.ru_stime)
+        trial_id = trial.proposal.trial_id
+        leftovers = self._watchdog.terminate(trial_id, self.function.kill_grace, trial.kill_began)
+        if leftovers and trial.kill is None:
+            pids = ", ".join(str(p.pid) for p in leftovers)
+            trial.log.note(f"the trial left {len(leftovers)} process(es) running: killed {pids}")
+        os.close(trial.lifeline)
+        if trial.tree is not None:
+            self._guardian.ended(trial.tree)
+        self._drain_output(trial)
+        self._watchdog.forget(trial_id)
+        outcome = self._outcome(trial, wall)
         with self._lock:
-            self._trials.pop(trial.proposal.trial_id, None)
+            self._trials.pop(trial_id, None)
         self._events.put(outcome)
 
+    def _drain_output(self, trial: _Trial) -> None:
+        deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
+        for stream in trial.streams:
+            if not stream.ended.wait(max(0.0, deadline - time.monotonic())):
+                if self._pump is not None:
+                    self._pump.cut(stream)
+                stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+        trial.scanner.close()
+        trial.log.close()
+
     def _outcome(self, trial: _Trial, wall: float) -> Outcome:
-        code = trial.proc.returncode
+        code = trial.returncode
         common: dict[str, Any] = {
             "trial_id": trial.proposal.trial_id,
             "wall_time": wall,
@@ -368,71 +612,117 @@ class LocalRunner(BaseRunner):
             "exit_code": code,
         }
         if trial.kill is not None:
-            reason, value = trial.kill
-            if reason is KillReason.INTERRUPT:
-                return Outcome(
-                    state=TrialState.INTERRUPTED, reason="interrupted", kill_reason=reason, **common
-                )
-            if reason is KillReason.EARLY_STOP:
-                return Outcome(
-                    state=TrialState.STOPPED, reason="stopped early", kill_reason=reason, **common
-                )
-            return Outcome(
-                state=TrialState.KILLED,
-                reason=_kill_text(reason, value, self.function),
-                kill_reason=reason,
-                kill_value=value,
-                **common,
-            )
+            return self._killed_outcome(trial.kill, common)
         result, problem = self._read_result(trial)
         if result is not None and protocol.ERROR_KEY in result:
             return Outcome(
                 state=TrialState.FAILED, reason=str(result[protocol.ERROR_KEY]), **common
             )
         if code != 0:
-            return Outcome(
-                state=TrialState.FAILED, reason=_exit_text(code), result=result, **common
-            )
+            reason = _exit_text(code, bytes(trial.stderr_tail))
+            return Outcome(state=TrialState.FAILED, reason=reason, result=result, **common)
         if result is None:
             return Outcome(state=TrialState.FAILED, reason=problem, **common)
         return Outcome(state=TrialState.OK, result=result, **common)
 
+    def _killed_outcome(
+        self, kill: tuple[KillReason, float | None], common: dict[str, Any]
+    ) -> Outcome:
+        reason, value = kill
+        if reason is KillReason.INTERRUPT:
+            return Outcome(
+                state=TrialState.INTERRUPTED, reason="interrupted", kill_reason=reason, **common
+            )
+        if reason is KillReason.EARLY_STOP:
+            return Outcome(
+                state=TrialState.STOPPED, reason="stopped early", kill_reason=reason, **common
+            )
+        return Outcome(
+            state=TrialState.KILLED,
+            reason=watchdog.kill_text(reason, value, self.limits),
+            kill_reason=reason,
+            kill_value=value,
+            **common,
+        )
+
     def _read_result(self, trial: _Trial) -> tuple[dict[str, Any] | None, str]:
-        if trial.result_file.exists():
-            text = trial.result_file.read_text()
+        """The result file if the trial wrote one, else the last result line of its stdout."""
+        try:
+            size = trial.result_file.stat().st_size
+        except OSError:
+            size = -1
+        if size > RESULT_FILE_CAP_BYTES:
+            return None, f"the result file is larger than {RESULT_FILE_CAP_BYTES} bytes"
+        if size >= 0:
+            text = trial.result_file.read_text(errors="replace")
             try:
                 value = json.loads(text)
             except ValueError:
-                return None, "the result file is not JSON"
+                return None, f"the result file is not JSON: {_clip(text)}"
             result = protocol.normalise_result(value)
             if result is None:
-                return None, f"the result is not a number or an object: {text[:80]}"
+                return None, f"the result is not a number or an object: {_clip(text)}"
             return result, ""
-        if trial.last_result_line is not None:
-            return trial.last_result_line, ""
+        if trial.scanner.result is not None:
+            return trial.scanner.result, ""
+        if self.function.type == "python_function":
+            return None, "no result: the trial's process ended without returning from the function"
         return None, "no result: nothing on stdout parses as a number or a JSON object"
 
 
-def _kill_text(reason: KillReason, value: float | None, fn: FunctionSpec) -> str:
-    if reason is KillReason.TIME:
-        return f"time limit: ran {value:.1f} s, limit {fn.auto_kill_max_time} s"
-    if reason is KillReason.RAM:
-        return f"memory limit: tree RSS {value:.0f} MiB, limit {fn.auto_kill_max_ram} MiB"
-    if reason is KillReason.SYSTEM_RAM:
-        return (
-            f"system memory limit: {value:.0f} MiB in use, limit {fn.auto_kill_max_system_ram} MiB"
-        )
-    return reason.value
+# -- helpers --------------------------------------------------------------------------------
+def _wait(pid: int) -> tuple[int, Any]:
+    """Reap the trial's main process; its wait status and resource usage."""
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage
 
 
-def _exit_text(code: int | None) -> str:
+def _own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float:
+    """The trial's peak RSS from ``wait4`` in MiB, or 0 when it says nothing about the trial.
+
+    The kernel carries the high-water mark of the memory a process had before ``exec`` into its
+    ``ru_maxrss``, and before ``exec`` a trial is a copy of hypermax. So the figure is the trial's
+    own only when it is above what hypermax held when it started the trial.
+    """
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
+    maxrss = float(usage.ru_maxrss) * scale / watchdog.MIB
+    return maxrss if maxrss > spawner_rss_mib + 2.0 else 0.0
+
+
+def _create_time(pid: int) -> float:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return 0.0
+
+
+def _exit_text(code: int | None, stderr_tail: bytes) -> str:
+    """One line on how a failed process ended, with the last line of its stderr."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"killed by {name}"
-    return f"exit code {code}"
+        text = f"ended by signal {name}"
+    else:
+        text = f"exit code {code}"
+    last = _last_line(stderr_tail)
+    return f"{text}: {last}" if last else text
+
+
+def _last_line(data: bytes) -> str:
+    for raw in reversed(data.splitlines()):
+        line = raw.decode("utf-8", "replace").strip()
+        if line and not line.startswith("[hypermax:"):
+            return _clip(line)
+    return ""
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _text(value: Any) -> str:
@@ -453,20 +743,52 @@ def _fill(part: str, values: dict[str, str]) -> str:
     return out
 
 
-def _die_with_parent(parent_pid: int) -> Any:
-    """preexec_fn: ask Linux to SIGKILL the trial when hypermax dies, then check we were not late.
+# -- inside the child, between fork and exec ------------------------------------------------
+_PR_SET_PDEATHSIG = 1
 
-    Linux sends the signal when the *thread* that forked exits, so trials must be submitted from a
-    thread that lives as long as the search (the driver's).
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
+
+
+def _child_setup(parent_pid: int, lifeline: int) -> Callable[[], None]:
+    """The ``preexec_fn`` of a trial: tie its life to hypermax's before it execs.
+
+    Runs in the forked child, so it only calls what was looked up in the parent. Linux sends the
+    parent-death signal when the *thread* that forked exits, so trials must be submitted from a
+    thread that lives as long as the search (the driver's); the lifeline pipe has no such limit.
     """
 
     def setup() -> None:
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent_pid:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _F_SETSIG is not None:
+            _arm_lifeline(lifeline, _F_SETSIG)
+        if os.getppid() != parent_pid:  # hypermax died before any of that was armed
             os._exit(1)
 
-    return setup if sys.platform.startswith("linux") else None
+    return setup
+
+
+def _arm_lifeline(fd: int, setsig: int) -> None:
+    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
+        fcntl.fcntl(fd, setsig, signal.SIGKILL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except OSError:
+        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
+        # pipe from a thread when it finds it not armed
+        return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
@@ -18,8 +19,12 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
+#: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
+LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"
 REPORT_PREFIX = "HYPERMAX_REPORT "
 ERROR_KEY = "__hypermax_error__"
+#: stdout lines longer than this are logged but never parsed (and never held whole in memory)
+MAX_PARSED_LINE = 64 * 1024
 
 
 def format_report(step: int, metrics: dict[str, Any]) -> str:
@@ -51,6 +56,63 @@ def parse_result_line(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return normalise_result(value)
+
+
+class StdoutScanner:
+    """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
+
+    Memory stays bounded whatever the trial prints: a line longer than ``MAX_PARSED_LINE`` is
+    skipped up to its end instead of being gathered.
+    """
+
+    def __init__(self, on_report: Callable[[int, dict[str, Any]], None]) -> None:
+        self._on_report = on_report
+        self._partial = bytearray()
+        self._too_long = False
+        self.result: dict[str, Any] | None = None
+
+    def feed(self, data: bytes) -> None:
+        """Take the next chunk of output."""
+        lines = data.split(b"\n")
+        self._extend(lines[0])
+        if len(lines) == 1:
+            return
+        self._end_line()
+        for line in lines[1:-1]:
+            if len(line) <= MAX_PARSED_LINE:
+                self._line(line)
+        self._extend(lines[-1])
+
+    def close(self) -> None:
+        """The output ended: a last line without a newline counts too."""
+        self._end_line()
+
+    def _extend(self, chunk: bytes) -> None:
+        if self._too_long or not chunk:
+            return
+        if len(self._partial) + len(chunk) > MAX_PARSED_LINE:
+            self._too_long = True
+            self._partial.clear()
+        else:
+            self._partial += chunk
+
+    def _end_line(self) -> None:
+        if not self._too_long and self._partial:
+            self._line(bytes(self._partial))
+        self._partial.clear()
+        self._too_long = False
+
+    def _line(self, raw: bytes) -> None:
+        if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+            return
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        report = parse_report(line)
+        if report is not None:
+            self._on_report(*report)
+            return
+        result = parse_result_line(line)
+        if result is not None:
+            self.result = result
 
 
 def normalise_result(value: Any) -> dict[str, Any] | None:

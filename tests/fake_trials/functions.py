@@ -1,0 +1,39 @@
+"""Misbehaving ``python_function`` trials."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def raise_error(params: dict[str, Any]) -> float:
+    raise ValueError(f"bad params {params}")
+
+
+def return_nan(params: dict[str, Any]) -> float:
+    return float("nan")
+
+
+def return_infinity(params: dict[str, Any]) -> dict[str, Any]:
+    return {"loss": float("inf")}
+
+
+def return_text(params: dict[str, Any]) -> str:
+    return "not a loss"
+
+
+def loss_is_text(params: dict[str, Any]) -> dict[str, Any]:
+    return {"loss": "low"}
+
+
+def exit_without_result(params: dict[str, Any]) -> float:
+    os._exit(0)
+
+
+def fine(params: dict[str, Any]) -> dict[str, Any]:
+    return {"loss": 0.5}
+
+
+def dispatch(params: dict[str, Any]) -> Any:
+    """Runs the function named by ``params["kind"]``: one search can try every misbehaviour."""
+    return globals()[params["kind"]](params)

@@ -1,0 +1,159 @@
+"""Helpers for the watchdog tests: run the real command line, read the journal, find processes.
+
+Every fake trial runs with ``HYPERMAX_TEST_MARKER=<marker>`` in its environment (through the
+spec's ``function.env``), and everything it starts inherits it: the tests find a trial's
+processes by that marker, and :func:`new_marker` kills any that a failing test left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+FAKES = Path(__file__).resolve().parent
+MARKER_ENV = "HYPERMAX_TEST_MARKER"
+
+
+def fake(name: str) -> list[str]:
+    """The command that runs the fake trial program ``name``."""
+    return [sys.executable, str(FAKES / f"{name}.py")]
+
+
+def write_spec(folder: Path, doc: dict[str, Any], name: str = "search.json") -> Path:
+    """Write a spec into ``folder``; results go to ``folder/results``."""
+    doc = json.loads(json.dumps(doc))
+    doc.setdefault("results", {"directory": str(folder / "results")})
+    path = folder / name
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def hypermax_argv(spec: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui", *extra]
+
+
+def run_hypermax(spec: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a search through the real command line to its end."""
+    return subprocess.run(
+        hypermax_argv(spec),
+        cwd=spec.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def start_hypermax(spec: Path) -> subprocess.Popen[str]:
+    """Start a search through the real command line and return at once."""
+    return subprocess.Popen(
+        hypermax_argv(spec),
+        cwd=spec.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def records(folder: Path) -> list[dict[str, Any]]:
+    path = folder / "trials.jsonl"
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    return [json.loads(line) for line in lines if line.strip().endswith("}")]
+
+
+def finished(folder: Path) -> dict[int, dict[str, Any]]:
+    """``trial_finished`` records by trial id."""
+    return {r["id"]: r for r in records(folder) if r["event"] == "trial_finished"}
+
+
+def started(folder: Path) -> dict[int, dict[str, Any]]:
+    """``trial_started`` records by trial id."""
+    return {r["id"]: r for r in records(folder) if r["event"] == "trial_started"}
+
+
+def by_param(folder: Path, name: str) -> dict[Any, dict[str, Any]]:
+    """Finished records keyed by the value of parameter ``name`` each trial ran with."""
+    params = {i: r["params"][name] for i, r in started(folder).items()}
+    return {params[i]: r for i, r in finished(folder).items()}
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``check`` every 20 ms until it returns something true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def marked(marker: str) -> list[psutil.Process]:
+    """Live processes (zombies excluded) whose environment carries ``marker``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get(MARKER_ENV) == marker and proc.status() != "zombie":
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def assert_none_alive(marker: str, timeout: float = 5.0) -> None:
+    """Every process with ``marker`` is gone within ``timeout`` (they are killed, not awaited)."""
+    try:
+        wait_until(lambda: not marked(marker), timeout, f"the processes marked {marker} to end")
+    except AssertionError:
+        alive = [(p.pid, " ".join(_cmdline(p))) for p in marked(marker)]
+        raise AssertionError(f"trial processes outlived their trial: {alive}") from None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != "zombie"
+    except psutil.Error:
+        return False
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return ["?"]
+
+
+@contextlib.contextmanager
+def new_marker() -> Iterator[str]:
+    """A marker for one test's trial processes; any still alive at the end are killed."""
+    value = f"watchdog-test-{uuid.uuid4().hex}"
+    try:
+        yield value
+    finally:
+        for proc in marked(value):
+            try:
+                proc.kill()
+            except psutil.Error:
+                continue
+
+
+def kill_pid(pid: int) -> None:
+    """Kill a process the test started itself (used for deliberate leftovers)."""
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        return

@@ -1,0 +1,239 @@
+"""The watchdog: following a trial's whole tree, and the time and memory limits end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import (
+    FAKES,
+    MARKER_ENV,
+    assert_none_alive,
+    by_param,
+    fake,
+    new_marker,
+    pid_alive,
+    run_hypermax,
+    wait_until,
+    write_spec,
+)
+
+from hypermax.execution import watchdog
+from hypermax.trial import KillReason
+
+
+@pytest.fixture
+def marker() -> Iterator[str]:
+    with new_marker() as value:
+        yield value
+
+
+def _fake_search(name: str, fakes: list[str], marker: str, **function: object) -> dict:
+    return {
+        "hyperparameters": {"type": "object", "properties": {"fake": {"enum": fakes}}},
+        "function": {
+            "type": "executable",
+            "command": [sys.executable, str(FAKES / "{fake}.py")],
+            "parallel": len(fakes),
+            "env": {MARKER_ENV: marker},
+            **function,
+        },
+        "search": {
+            "name": name,
+            "method": "random",
+            "iterations": len(fakes),
+            "points": [{"fake": f} for f in fakes],
+        },
+    }
+
+
+def _start_family(tmp_path: Path, marker: str, token: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        MARKER_ENV: marker,
+        watchdog.TOKEN_ENV: token,
+        "HYPERMAX_TRIAL_DIR": str(tmp_path),
+    }
+    return subprocess.Popen(fake("family"), env=env, start_new_session=True)
+
+
+# -- following a tree -----------------------------------------------------------------------
+def test_the_tree_holds_children_and_a_setsid_daemon_and_dies_whole(tmp_path, marker):
+    token = uuid.uuid4().hex
+    dog = watchdog.Watchdog()
+    proc = _start_family(tmp_path, marker, token)
+    dog.watch(1, proc.pid, token)
+    up = wait_until(lambda: (tmp_path / "up").exists() and (tmp_path / "up"), 10, "family up")
+    main, child, daemon = (int(pid) for pid in up.read_text().split())
+    members = {p.pid for p in dog.members(1)}
+    assert {main, child, daemon} <= members
+    sample = dog.tick()[1]
+    assert sample.processes >= 3 and sample.rss_mib > 10
+    signalled = dog.terminate(1, grace=1.0)
+    proc.wait(5)
+    assert {main, child, daemon} <= {p.pid for p in signalled}
+    assert_none_alive(marker)
+
+
+def test_a_daemon_that_escaped_between_two_looks_is_found_by_its_token(tmp_path, marker):
+    token = uuid.uuid4().hex
+    escaped = []
+    dog = watchdog.Watchdog(on_escape=lambda tree, info: escaped.append(info.pid))
+    proc = _start_family(tmp_path, marker, token)
+    dog.watch(1, proc.pid, token)
+    up = wait_until(lambda: (tmp_path / "up").exists() and (tmp_path / "up"), 10, "family up")
+    daemon = int(up.read_text().split()[2])
+    dog.tick()
+    # a second watchdog that never saw the intermediate process: only the token ties the daemon
+    late = watchdog.Watchdog()
+    late.watch(1, proc.pid, token)
+    assert daemon in {p.pid for p in late.members(1)}
+    assert daemon in escaped  # reported to the guardian as outside the trial's session
+    dog.terminate(1, grace=1.0)
+    proc.wait(5)
+    assert_none_alive(marker)
+
+
+def test_terminate_waits_the_grace_then_kills(tmp_path, marker):
+    env = {**os.environ, MARKER_ENV: marker, "HYPERMAX_TRIAL_DIR": str(tmp_path)}
+    proc = subprocess.Popen(fake("ignore_sigterm"), env=env, start_new_session=True)
+    wait_until(lambda: (tmp_path / "up").exists(), 10, "the trial to start")
+    dog = watchdog.Watchdog()
+    dog.watch(1, proc.pid, "no-token")
+    began = time.monotonic()
+    dog.terminate(1, grace=0.4)
+    took = time.monotonic() - began
+    assert proc.wait(5) == -signal.SIGKILL
+    assert 0.4 <= took < 2.0
+
+
+def test_memory_strikes_count_consecutive_samples_only():
+    limits = watchdog.Limits(max_ram_mib=100)
+    strikes = 0
+    for rss in (150, 150, 90, 150, 150):  # a dip resets the count: two spikes never kill
+        strikes = watchdog.ram_strikes(limits, rss, strikes)
+        assert strikes < watchdog.RAM_SAMPLES_TO_KILL
+    for _ in range(watchdog.RAM_SAMPLES_TO_KILL - 2):
+        strikes = watchdog.ram_strikes(limits, 150, strikes)
+    assert strikes == watchdog.RAM_SAMPLES_TO_KILL
+    assert watchdog.ram_strikes(watchdog.Limits(), 10**6, 0) == 0
+
+
+def test_kill_text_names_the_limit_and_the_value():
+    limits = watchdog.Limits(2, 200, 3800)
+    assert watchdog.kill_text(KillReason.TIME, 2.004, limits) == "time limit: ran 2.00 s, limit 2 s"
+    assert watchdog.kill_text(KillReason.RAM, 250.2, limits) == (
+        "memory limit: tree RSS 250 MiB, limit 200 MiB"
+    )
+    assert watchdog.kill_text(KillReason.SYSTEM_RAM, 3900, limits) == (
+        "system memory limit: 3900 MiB in use, limit 3800 MiB"
+    )
+
+
+def test_read_token_ignores_the_name_inside_another_value(tmp_path):
+    env = {"OTHER": f"x{watchdog.TOKEN_ENV}=wrong", watchdog.TOKEN_ENV: "right", "PATH": "/bin"}
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    try:
+        # None (not known yet) for a moment while the process execs, then its value
+        wait_until(lambda: watchdog.read_token(proc.pid) is not None, 5, "an environment")
+        assert watchdog.read_token(proc.pid) == "right"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- limits, end to end ---------------------------------------------------------------------
+def test_time_limit_kills_at_the_limit_and_sigkills_after_the_grace(tmp_path, marker):
+    spec = write_spec(
+        tmp_path,
+        _fake_search(
+            "time",
+            ["sleep_forever", "ignore_sigterm"],
+            marker,
+            auto_kill_max_time=1.0,
+            kill_grace=0.5,
+            auto_kill_loss=7.0,
+        ),
+    )
+    proc = run_hypermax(spec)
+    assert proc.returncode == 0, proc.stderr
+    trials = by_param(tmp_path / "results" / "time", "fake")
+    for trial in trials.values():
+        assert trial["state"] == "killed"
+        assert trial["reason"].startswith("time limit: ran 1.0")
+        assert trial["loss"] == 7.0  # auto_kill_loss
+    assert 1.0 < trials["sleep_forever"]["time"] < 1.3
+    assert 1.5 <= trials["ignore_sigterm"]["time"] < 2.0  # SIGTERM ignored: SIGKILL after 0.5 s
+    assert_none_alive(marker)
+
+
+def test_memory_limit_kills_the_tree_of_a_grandchild_that_eats(tmp_path, marker):
+    spec = write_spec(
+        tmp_path,
+        _fake_search(
+            "ram", ["memory_grandchild"], marker, auto_kill_max_ram=200, auto_kill_max_time=30
+        ),
+    )
+    proc = run_hypermax(spec)
+    assert proc.returncode == 1, proc.stderr  # the only trial failed: "every trial failed"
+    trial = by_param(tmp_path / "results" / "ram", "fake")["memory_grandchild"]
+    assert trial["state"] == "killed" and trial["loss"] is None
+    assert trial["reason"].startswith("memory limit: tree RSS ")
+    assert trial["reason"].endswith("limit 200 MiB")
+    assert 200 < trial["peak_rss_mib"] < 1024
+    eater = int((tmp_path / "results" / "ram" / "trials" / "1" / "eater").read_text())
+    assert not pid_alive(eater)
+    assert_none_alive(marker)
+
+
+def test_system_memory_limit_kills(tmp_path, marker):
+    spec = write_spec(
+        tmp_path,
+        _fake_search(
+            "system", ["sleep_forever"], marker, auto_kill_max_system_ram=1, kill_grace=0.5
+        ),
+    )
+    proc = run_hypermax(spec)
+    trial = by_param(tmp_path / "results" / "system", "fake")["sleep_forever"]
+    assert trial["state"] == "killed", proc.stderr
+    assert trial["reason"].startswith("system memory limit: ")
+    assert trial["reason"].endswith("limit 1 MiB")
+    assert_none_alive(marker)
+
+
+def test_cpu_time_and_peak_rss_are_recorded(tmp_path, marker):
+    (tmp_path / "work.py").write_text(
+        "import time\n"
+        "def train(params):\n"
+        "    block = bytearray(120 * 1024 * 1024)\n"
+        "    end = time.process_time() + 0.3\n"
+        "    while time.process_time() < end:\n"
+        "        pass\n"
+        "    return len(block) * 0.0\n"
+    )
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"constant": 1}}},
+            "function": {
+                "type": "python_function",
+                "module": "work",
+                "name": "train",
+                "env": {MARKER_ENV: marker},
+            },
+            "search": {"name": "usage", "iterations": 1},
+        },
+    )
+    proc = run_hypermax(spec)
+    assert proc.returncode == 0, proc.stderr
+    trial = by_param(tmp_path / "results" / "usage", "x")[1]
+    assert trial["state"] == "ok"
+    assert trial["cpu_time"] >= 0.3
+    assert 120 <= trial["peak_rss_mib"] < 400
