@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import queue
 import signal
@@ -53,6 +54,8 @@ log = logging.getLogger("hypermax")
 #: The least time between two redraws caused by events (seconds); the clock ticks once a second.
 MIN_REDRAW_SECONDS = 0.1
 TICK_SECONDS = 1.0
+#: The least time between two rankings of params against the loss while trials finish.
+RANKING_SECONDS = 1.0
 #: Consecutive failed draws after which the console reporter takes over.
 MAX_RENDER_FAILURES = 3
 
@@ -140,6 +143,8 @@ class DashboardView(urwid.WidgetWrap):
         self.note: str | None = None
         self.quitting = False
         self.overlay: str | None = None
+        self._ranked_version = -1
+        self._ranked_at = -math.inf
         self.status = StatusBar()
         self.chart = ChartWidget(state)
         self.chart_panel = Panel("chart", "loss", self.chart)
@@ -186,11 +191,22 @@ class DashboardView(urwid.WidgetWrap):
         self.best.set_title("best trial" if best is None else f"best trial ({best.id})")
         markups = best_markups(best)
         self.best.set_rows(markups, [best.id if best else None] * len(markups))
+        self._refresh_ranking()
+        self.footer.set_text(self._footer_markup())
+
+    def _refresh_ranking(self) -> None:
+        """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in."""
+        state = self.state
+        now = state.clock()
+        if state.finished_version == self._ranked_version:
+            return
+        if now - self._ranked_at < RANKING_SECONDS and not state.ended:
+            return
+        self._ranked_version, self._ranked_at = state.finished_version, now
         ranking = state.param_ranking()
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
         self.params.set_title(f"params vs loss (Spearman, {scored} trials)")
         self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS))
-        self.footer.set_text(self._footer_markup())
 
     def _footer_markup(self) -> list[Any]:
         if self.quitting and not self.state.ended:
@@ -383,8 +399,10 @@ class DashboardReporter:
     """A Reporter that queues events for the UI thread and wakes it through a pipe.
 
     ``handle`` never blocks: the pipe is non-blocking and a byte is written only when no wake-up
-    is pending, so a burst of events wakes the UI once. Once :meth:`forward_to` is called (the UI
-    gave up), events go straight to another reporter, in order, nothing lost.
+    is pending, so a burst of events wakes the UI once; while the UI waits to redraw (at most
+    every ``MIN_REDRAW_SECONDS``) it holds wake-ups back (:meth:`hold`) and drains the queue
+    itself. Once :meth:`forward_to` is called (the UI gave up), events go straight to another
+    reporter, in order, nothing lost.
     """
 
     def __init__(self) -> None:
@@ -428,6 +446,11 @@ class DashboardReporter:
             except OSError as exc:
                 log.warning("cannot wake the dashboard (%s); it stops receiving events", exc)
                 self._closed = True
+
+    def hold(self) -> None:
+        """Write no wake-up until the next :meth:`drain` (the UI will drain on its own)."""
+        with self._lock:
+            self._pending = True
 
     def drain(self) -> list[Any]:
         """Every queued event, oldest first; the next event wakes the UI again."""
@@ -570,6 +593,12 @@ class DashboardSession:
         self.reporter.handle(self.result)
 
     def _on_wake(self, data: bytes) -> bool:
+        self._take_events()
+        self._redraw_soon()
+        return True
+
+    def _take_events(self) -> None:
+        """Fold every queued event into the state; leave if the search is over and we quit."""
         for event in self.reporter.drain():
             if isinstance(event, DriverDone):
                 self.done = event
@@ -582,18 +611,20 @@ class DashboardSession:
             self.view.confirm_quit()
         if self.done is not None and (self.view.quitting or self.done.error is not None):
             raise urwid.ExitMainLoop()
-        self._redraw_soon()
-        return True
 
     def _redraw_soon(self) -> None:
+        """Redraw now, or at the next allowed time; until then events wait without waking us."""
         wait = self._last_redraw + self.min_redraw - time.monotonic()
         if wait <= 0:
             self._redraw()
-        elif self._redraw_alarm is None and self.loop is not None:
+            return
+        self.reporter.hold()
+        if self._redraw_alarm is None and self.loop is not None:
             self._redraw_alarm = self.loop.set_alarm_in(wait, self._on_redraw_alarm)
 
     def _on_redraw_alarm(self, loop: urwid.MainLoop, data: Any) -> None:
         self._redraw_alarm = None
+        self._take_events()
         self._redraw()
 
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:

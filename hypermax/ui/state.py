@@ -95,6 +95,7 @@ class DashboardState:
         self._flat: dict[int, dict[str, Any]] = {}
         self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
         self._ranking: tuple[int, list[ParamRelation]] | None = None
+        self._chart: tuple[int, list[tuple[float | None, str]], list[float | None]] | None = None
 
     # -- folding events -------------------------------------------------------------------------
     def apply(self, event: ev.Event) -> None:
@@ -195,22 +196,30 @@ class DashboardState:
 
     def chart_points(self) -> list[tuple[float | None, str]]:
         """``(loss, state)`` of every finished trial that counts, in the order they finished."""
-        out = []
-        for tid in self.order:
-            trial = self.finished[tid]
-            if trial.state in DONE_STATES:
-                out.append((trial.loss, trial.state.value))
-        return out
+        return self._series()[0]
 
     def best_series(self) -> list[float | None]:
         """The best loss so far after each point of :meth:`chart_points` (None before the first)."""
+        return self._series()[1]
+
+    def _series(self) -> tuple[list[tuple[float | None, str]], list[float | None]]:
+        """Both chart series, rebuilt only after another trial finished."""
+        if self._chart is not None and self._chart[0] == self.finished_version:
+            return self._chart[1], self._chart[2]
+        points: list[tuple[float | None, str]] = []
+        series: list[float | None] = []
         best: float | None = None
-        out: list[float | None] = []
-        for loss, _state in self.chart_points():
+        for tid in self.order:
+            trial = self.finished[tid]
+            if trial.state not in DONE_STATES:
+                continue
+            loss = trial.loss
+            points.append((loss, trial.state.value))
             if loss is not None and math.isfinite(loss) and (best is None or loss < best):
                 best = loss
-            out.append(best)
-        return out
+            series.append(best)
+        self._chart = (self.finished_version, points, series)
+        return points, series
 
     def running_rows(self) -> list[RunningRow]:
         """The running trials, oldest first, with live resource use and params unlike the best."""
