@@ -116,6 +116,7 @@ def test_eta_uses_recent_durations_running_trials_and_parallel():
     assert state.eta() == pytest.approx(30.0)  # 6 trials of 10 s on 2 workers
     state.apply(ev.TrialStarted(trial(5)))
     state.apply(ev.TrialStarted(trial(6)))
+    clock.now += 4
     state.apply(ev.LiveUpdate({5: LiveStats(5, 4.0, 10, 50, 1), 6: LiveStats(6, 4.0, 10, 50, 1)}))
     # 2 running with 6 s left each, 4 not started: (12 + 40) / 2
     assert state.eta() == pytest.approx(26.0)
@@ -176,16 +177,17 @@ def test_running_rows_carry_live_stats_last_report_and_params_unlike_the_best():
     state.apply(ev.TrialStarted(trial(2, {"lr": 0.5, "opt": {"name": "adam"}, "layers": 2})))
     state.apply(ev.TrialStarted(trial(3, {"lr": 0.01, "opt": {"name": "sgd"}, "layers": 2})))
     clock.now += 7
-    state.apply(ev.LiveUpdate({2: LiveStats(2, 5.5, 123.0, 97.0, 2)}))
+    state.apply(ev.LiveUpdate({2: LiveStats(2, 6.5, 123.0, 97.0, 2)}))
     state.apply(ev.TrialReported(Report(2, 3, {"loss": 0.4})))
     rows = {row.trial_id: row for row in state.running_rows()}
     assert sorted(rows) == [2, 3]
-    assert (rows[2].elapsed, rows[2].rss_mib, rows[2].cpu_percent) == (5.5, 123.0, 97.0)
+    # elapsed by the dashboard's clock: live stats can be a second old
+    assert (rows[2].elapsed, rows[2].rss_mib, rows[2].cpu_percent) == (7.0, 123.0, 97.0)
     assert rows[2].last_report == {"step": 3, "loss": 0.4}
     assert rows[2].differs == (("lr", 0.5, 0.01),)
     assert rows[3].differs == (("opt.name", "sgd", "adam"),)
-    assert rows[3].elapsed == pytest.approx(7)  # no live stats yet: time since it started
-    assert rows[3].rss_mib is None
+    assert rows[3].elapsed == pytest.approx(7)
+    assert rows[3].rss_mib is None  # no live stats for it yet
 
 
 def test_a_finished_trial_leaves_the_running_rows_and_its_live_stats():

@@ -34,6 +34,15 @@ class Chart:
     log_scale: bool
 
 
+def scaled_losses(points: Sequence[tuple[float | None, str]]) -> list[float]:
+    """The losses the y axis spans: measured ones. A killed trial's loss is the spec's
+    ``auto_kill_loss``, a penalty that would squash the rest, so it is drawn at the top edge
+    when it is off the scale (unless only killed trials have a loss)."""
+    finite = [(v, s) for v, s in points if v is not None and math.isfinite(v)]
+    measured = [v for v, s in finite if s != "killed"]
+    return measured or [v for v, _ in finite]
+
+
 def wants_log_scale(losses: Sequence[float | None]) -> bool:
     """Whether losses span decades (all positive, max/min at least ``LOG_SCALE_RATIO``)."""
     finite = [v for v in losses if v is not None and math.isfinite(v)]
@@ -54,6 +63,7 @@ def render_chart(
     Args:
         points: ``(loss, state)`` of each finished trial in the order they finished; ``state`` is
             ``ok``, ``stopped``, ``killed`` or ``failed``; ``loss`` None for a trial without one.
+            The y axis spans :func:`scaled_losses`; a loss off it is drawn at the nearer edge.
         best_series: the best loss after each point (None before the first loss).
         width: characters per line, y-axis labels included.
         height: lines, the x axis included.
@@ -78,7 +88,7 @@ def draw_chart(
     width, height = max(0, width), max(0, height)
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         return Chart(_blank_with("chart: too small", width, height), 0, False)
-    losses = [v for v, _ in points if v is not None and math.isfinite(v)]
+    losses = scaled_losses(points)
     if not losses:
         text = "no finished trial with a loss yet" if points else "waiting for the first trial"
         return Chart(_blank_with(text, width, height), 0, False)
@@ -120,6 +130,8 @@ class _Scale:
         self.lo, self.hi = lo, hi
 
     def row(self, value: float, rows: int) -> int:
+        if self.log and value <= 0:
+            return rows - 1
         t = math.log10(value) if self.log else value
         fraction = (self.hi - t) / (self.hi - self.lo)
         return min(rows - 1, max(0, round(fraction * (rows - 1))))

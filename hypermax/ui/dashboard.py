@@ -206,7 +206,8 @@ class DashboardView(urwid.WidgetWrap):
         ranking = state.param_ranking()
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
         self.params.set_title(f"params vs loss (Spearman, {scored} trials)")
-        self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS))
+        short = self.trials.walker.short
+        self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
 
     def _footer_markup(self) -> list[Any]:
         if self.quitting and not self.state.ended:

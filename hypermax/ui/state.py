@@ -272,11 +272,12 @@ class DashboardState:
         return ranking
 
     def _running_elapsed(self, trial_id: int, now: float) -> float:
-        stats = self.live.get(trial_id)
-        if stats is not None:
-            return stats.elapsed
+        """Seconds since the trial started: by our clock (live stats are up to a second old)."""
         launched = self._launched_at.get(trial_id)
-        return 0.0 if launched is None else max(0.0, now - launched)
+        if launched is not None:
+            return max(0.0, now - launched)
+        stats = self.live.get(trial_id)
+        return stats.elapsed if stats is not None else 0.0
 
 
 def _duration(trial: Trial, launched: float | None, now: float) -> float | None:

@@ -26,6 +26,7 @@ from hypermax.ui.chart import (
     POINT,
     STOPPED,
     draw_chart,
+    scaled_losses,
     wants_log_scale,
 )
 from hypermax.ui.state import DashboardState, ParamRelation, RunningRow
@@ -68,6 +69,7 @@ PANEL_ORDER = ("trials", "running", "best", "params")
 LOG_TAIL_LINES = 40
 LOG_TAIL_BYTES = 32 * 1024
 BAR_CELLS = 10
+RANKED_NAME_WIDTH = 16
 
 
 @dataclass
@@ -254,7 +256,7 @@ class ChartWidget(urwid.Widget):
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
         cols, rows = size
         points = self.state.chart_points()
-        self.log_scale = wants_log_scale([loss for loss, _ in points])
+        self.log_scale = wants_log_scale(scaled_losses(points))
         chart = draw_chart(points, self.state.best_series(), cols, rows, self.log_scale)
         markup = [_chart_markup(line, chart.label_width) for line in chart.lines]
         texts = [urwid.Text(m, wrap="clip").render((cols,)) for m in markup]
@@ -408,18 +410,27 @@ def best_markups(best: Trial | None) -> list[Any]:
     return rows
 
 
-def ranking_markups(ranking: Sequence[ParamRelation], finished: int, needed: int) -> list[Any]:
-    """Params by ``|rho|`` with a bar; enums name the value with the lowest mean loss."""
+def ranking_markups(
+    ranking: Sequence[ParamRelation],
+    finished: int,
+    needed: int,
+    short: dict[str, str] | None = None,
+) -> list[Any]:
+    """Params by ``|rho|`` with a bar; enums name the value with the lowest mean loss.
+
+    ``short`` maps flat names to the shorter ones shown (cut to ``RANKED_NAME_WIDTH``).
+    """
     if not ranking:
         if finished < needed:
             return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
         return [("dim", "no param varies yet")]
-    width = min(24, max(len(r.name) for r in ranking))
+    names = {r.name: _cut((short or {}).get(r.name, r.name), RANKED_NAME_WIDTH) for r in ranking}
+    width = max(len(name) for name in names.values())
     rows: list[Any] = []
     for relation in ranking:
         cells = round(abs(relation.rho) * BAR_CELLS)
         row: list[Any] = [
-            ("label", relation.name.ljust(width)),
+            ("label", names[relation.name].ljust(width)),
             f" {relation.rho:+.2f} ",
             ("bar", "█" * cells),
             ("dim", "·" * (BAR_CELLS - cells)),
@@ -428,6 +439,10 @@ def ranking_markups(ranking: Sequence[ParamRelation], finished: int, needed: int
             row.append(("dim", f" best {format_value(relation.best_value)}"))
         rows.append(row)
     return rows
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]:
@@ -606,8 +621,9 @@ HELP_ROWS = [
     "  ?        this help",
     "",
     ("title", "the chart"),
-    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed   "
-    f"{NO_LOSS} (on the axis) no loss",
+    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed (at the top edge "
+    "when its loss is off the scale)",
+    f"  {NO_LOSS} on the x axis: a trial that failed or was killed without a loss",
     "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
     "",
     ("dim", "press any key to close"),
