@@ -70,6 +70,8 @@ LOG_TAIL_LINES = 40
 LOG_TAIL_BYTES = 32 * 1024
 BAR_CELLS = 10
 RANKED_NAME_WIDTH = 16
+#: A wrapping list entry narrower than this shows one line per part.
+COMPACT_COLUMNS = 50
 
 
 @dataclass
@@ -146,25 +148,42 @@ class Item:
     detail: Any = None
 
 
-class Row(urwid.WidgetWrap):
-    """An entry of a panel's list that can take the focus (so the list scrolls and opens it)."""
+class Row(urwid.Widget):
+    """An entry of a panel's list that can take the focus (so the list scrolls and opens it).
+
+    A wrapping entry is cut to one line per part instead when narrower than
+    ``COMPACT_COLUMNS``, so that a narrow panel still shows several entries.
+    """
 
     _selectable = True
+    _sizing = frozenset([urwid.Sizing.FLOW])
 
     def __init__(self, item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> None:
-        if isinstance(item, Item):
-            head = urwid.Text(item.head, wrap=wrap)
-            widget: urwid.Widget = head
-            if item.detail:
-                detail = urwid.Padding(urwid.Text(item.detail, wrap=wrap), left=3)
-                widget = urwid.Pile([head, detail])
-        else:
-            widget = urwid.Text(item, wrap=wrap)
-        super().__init__(widget)
+        super().__init__()
         self.trial_id = trial_id
+        self._full = _entry(item, wrap)
+        self._compact = self._full if wrap == "ellipsis" else _entry(item, "ellipsis")
+
+    def _pick(self, size: tuple[int]) -> urwid.Widget:
+        return self._compact if size[0] < COMPACT_COLUMNS else self._full
+
+    def rows(self, size: tuple[int], focus: bool = False) -> int:
+        return self._pick(size).rows(size, focus)
+
+    def render(self, size: tuple[int], focus: bool = False) -> urwid.Canvas:
+        return urwid.CompositeCanvas(self._pick(size).render(size, focus))
 
     def keypress(self, size: tuple[int], key: str) -> str:
         return key
+
+
+def _entry(item: Any, wrap: str) -> urwid.Widget:
+    if not isinstance(item, Item):
+        return urwid.Text(item, wrap=wrap)
+    head = urwid.Text(item.head, wrap=wrap)
+    if not item.detail:
+        return head
+    return urwid.Pile([head, urwid.Padding(urwid.Text(item.detail, wrap=wrap), left=3)])
 
 
 def selectable_row(item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> urwid.Widget:
