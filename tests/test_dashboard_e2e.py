@@ -153,3 +153,13 @@ def test_a_finished_search_waits_for_q_and_exits_0(tmp_path, terminal):
     assert terminal.exit_code() == 0
     finished, started = assert_journal_complete(tmp_path / "results" / "watched")
     assert len(started) == 6 and set(finished.values()) == {"ok"}
+
+
+def test_ctrl_c_interrupts_without_asking_and_exits_130(tmp_path, terminal):
+    spec = write_search(tmp_path, iterations=40)
+    terminal.start(f"{hypermax_command()} {spec}", tmp_path)
+    terminal.wait_for(lambda s: done_count(s, 40) >= 2, "2 trials done")
+    terminal.keys("C-c")
+    assert terminal.exit_code() == 130
+    _finished, started = assert_journal_complete(tmp_path / "results" / "watched")
+    assert len(started) < 40
