@@ -593,12 +593,17 @@ class LocalRunner(BaseRunner):
         self._events.put(outcome)
 
     def _drain_output(self, trial: _Trial) -> None:
+        """Read the trial's output to its end; cut it off if a stray process holds it open."""
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
         for stream in trial.streams:
-            if not stream.ended.wait(max(0.0, deadline - time.monotonic())):
-                if self._pump is not None:
-                    self._pump.cut(stream)
-                stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            if stream.ended.wait(max(0.0, deadline - time.monotonic())):
+                continue
+            if self._pump is not None:
+                self._pump.cut(stream)
+            stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            trial.log.note(
+                "stopped reading the trial's output: a process outside its tree still holds it"
+            )
         trial.scanner.close()
         trial.log.close()
 

@@ -339,7 +339,7 @@ class Watchdog:
     def watch(self, key: int, pid: int, token: str) -> ProcessTree | None:
         """Start following the trial ``key`` whose main process is ``pid``; None if it is gone."""
         with self._lock:
-            self._table.scan(self._watched())
+            self._refresh()
             root = self._table.get(pid) or read_proc(pid)
             if root is None:
                 return None
@@ -362,11 +362,9 @@ class Watchdog:
     def sample(self, key: int) -> TreeSample | None:
         """A sample of one tree now (the others are left for the next tick)."""
         with self._lock:
+            self._refresh()
             tree = self._trees.get(key)
-            if tree is None:
-                return None
-            self._table.scan(tree.member_pids)
-            return tree.sample(self._table)
+            return tree.sample(self._table) if tree is not None else None
 
     def members(self, key: int) -> list[ProcInfo]:
         """The live processes of trial ``key`` right now."""

@@ -30,6 +30,21 @@ def exit_without_result(params: dict[str, Any]) -> float:
     os._exit(0)
 
 
+def crash(params: dict[str, Any]) -> float:
+    import ctypes
+
+    return float(len(ctypes.string_at(0)))
+
+
+def sleep_forever(params: dict[str, Any]) -> float:
+    import pathlib
+    import time
+
+    pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up").write_text(str(os.getpid()))
+    while True:
+        time.sleep(60)
+
+
 def fine(params: dict[str, Any]) -> dict[str, Any]:
     return {"loss": 0.5}
 

@@ -42,10 +42,10 @@ def hypermax_argv(spec: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui", *extra]
 
 
-def run_hypermax(spec: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_hypermax(spec: Path, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a search through the real command line to its end."""
     return subprocess.run(
-        hypermax_argv(spec),
+        hypermax_argv(spec, *extra),
         cwd=spec.parent,
         capture_output=True,
         text=True,
@@ -157,3 +157,31 @@ def kill_pid(pid: int) -> None:
         os.kill(pid, 9)
     except ProcessLookupError:
         return
+
+
+def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, float]:
+    """Run a search to its end; (exit code, stderr, peak RSS of hypermax in MiB).
+
+    The peak comes from ``wait4`` on the hypermax process itself.
+    """
+    err = spec.parent / "hypermax.err"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            hypermax_argv(spec),
+            cwd=spec.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"hypermax did not finish within {timeout} s")
+        time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, err.read_text(), usage.ru_maxrss / 1024

@@ -1,0 +1,263 @@
+"""No process of a trial outlives it: not when hypermax is stopped, not when it is SIGKILLed.
+
+Layers, each tested here: the parent-death signal and the lifeline pipe (the kernel kills the
+trial's process group when hypermax dies), the guardian process (kills what left the group),
+the leftover sweep on the next start (kills what a journal names), and Ctrl-C/SIGTERM handling.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from fake_trials.helpers import (
+    FAKES,
+    MARKER_ENV,
+    assert_none_alive,
+    finished,
+    kill_pid,
+    new_marker,
+    pid_alive,
+    records,
+    run_hypermax,
+    start_hypermax,
+    started,
+    wait_until,
+    write_spec,
+)
+
+from hypermax.execution import protocol, watchdog
+
+
+@pytest.fixture
+def marker() -> Iterator[str]:
+    with new_marker() as value:
+        yield value
+
+
+def _family_search(marker: str, parallel: int = 2) -> dict:
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {
+            "type": "executable",
+            "command": [sys.executable, str(FAKES / "family.py")],
+            "parallel": parallel,
+            "kill_grace": 0.5,
+            "env": {MARKER_ENV: marker},
+        },
+        "search": {"name": "family", "method": "random", "iterations": 10},
+    }
+
+
+def _family_pids(results: Path, trial_id: int) -> list[int]:
+    up = results / "trials" / str(trial_id) / "up"
+    return [int(pid) for pid in up.read_text().split()]
+
+
+def _wait_for_two_families(results: Path) -> list[int]:
+    def both_up() -> bool:
+        ids = sorted(started(results))
+        return len(ids) >= 2 and all((results / "trials" / str(i) / "up").exists() for i in ids[:2])
+
+    wait_until(both_up, 30, "two trials to start their families")
+    return [pid for i in sorted(started(results))[:2] for pid in _family_pids(results, i)]
+
+
+def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(tmp_path, marker):
+    spec = write_spec(tmp_path, _family_search(marker))
+    hypermax = start_hypermax(spec)
+    try:
+        pids = _wait_for_two_families(tmp_path / "results" / "family")
+        assert len(pids) == 6 and all(pid_alive(p) for p in pids)
+        hypermax.send_signal(signal.SIGKILL)
+        assert hypermax.wait(10) == -signal.SIGKILL
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert_none_alive(marker)  # main processes, their children and their setsid daemons
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_ctrl_c_interrupts_running_trials_and_exits_130(tmp_path, marker, sig):
+    spec = write_spec(tmp_path, _family_search(marker))
+    hypermax = start_hypermax(spec)
+    try:
+        results = tmp_path / "results" / "family"
+        _wait_for_two_families(results)
+        hypermax.send_signal(sig)
+        _, stderr = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+    assert hypermax.returncode == 130, stderr
+    ended = finished(results)
+    assert set(ended) == set(started(results))  # every started trial has its record
+    assert all(r["state"] == "interrupted" for r in ended.values())
+    assert_none_alive(marker)
+
+
+def test_a_trial_left_running_by_a_crash_is_killed_on_the_next_start(tmp_path, marker):
+    """Leftovers named by the journal are killed; processes that only look alike are not."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2, 3]}}},
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, "-c", "print(0.5)"],
+                "env": {MARKER_ENV: marker},
+            },
+            "search": {"name": "left", "method": "random", "iterations": 5},
+        },
+    )
+    assert run_hypermax(spec, "--iterations", "1").returncode == 0
+    results = tmp_path / "results" / "left"
+    first = started(results)[1]
+    env = {**os.environ, MARKER_ENV: marker}
+
+    def spawn(name: str, trial_dir: Path, token: str = "") -> psutil.Process:
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        extra = {"HYPERMAX_TRIAL_DIR": str(trial_dir), watchdog.TOKEN_ENV: token}
+        proc = subprocess.Popen(
+            [sys.executable, str(FAKES / f"{name}.py")],
+            env={**env, **extra},
+            start_new_session=True,
+        )
+        wait_until(lambda: (trial_dir / "up").exists(), 10, f"{name} to start")
+        return psutil.Process(proc.pid)
+
+    # trial 2 "survived" a crash with its child and its setsid daemon
+    family = spawn("family", results / "trials" / "2", token="token-of-trial-2")
+    family_pids = [int(p) for p in (results / "trials" / "2" / "up").read_text().split()]
+    # trial 3's main process died, but a grandchild of it lives on in its folder
+    orphan = spawn("sleep_forever", results / "trials" / "3")
+    # a process that is no trial's, named by a finished trial and by a pid-reused record
+    bystander = spawn("sleep_forever", tmp_path / "not-a-trial")
+    try:
+        lines = [
+            {**first, "id": 2, "pid": family.pid, "create_time": family.create_time()},
+            {**first, "id": 3, "pid": None, "create_time": None},
+            {**first, "id": 4, "pid": bystander.pid, "create_time": bystander.create_time()},
+            {"event": "trial_finished", "id": 4, "state": "ok", "loss": 0.5},
+            {**first, "id": 5, "pid": bystander.pid, "create_time": bystander.create_time() - 99},
+        ]
+        with open(results / "trials.jsonl", "a") as journal:
+            journal.writelines(json.dumps(line) + "\n" for line in lines)
+
+        proc = run_hypermax(spec)
+        assert proc.returncode == 0, proc.stderr
+        assert not any(pid_alive(pid) for pid in family_pids)
+        assert not pid_alive(orphan.pid)
+        assert pid_alive(bystander.pid)
+        ended = finished(results)
+        assert sorted(ended) == [1, 2, 3, 4, 5]  # 2, 3 and 5 ran again
+        assert all(r["state"] == "ok" for r in ended.values())
+    finally:
+        kill_pid(bystander.pid)
+    assert_none_alive(marker)
+
+
+def test_unfinished_trial_processes_reads_the_journal():
+    journal = [
+        {"event": "header"},
+        {"event": "trial_started", "id": 1, "pid": 10, "create_time": 1.5},
+        {"event": "trial_started", "id": 2, "pid": 20, "create_time": 2.5},
+        {"event": "trial_finished", "id": 1},
+        {"event": "trial_started", "id": 3, "pid": None, "create_time": None},
+        {"event": "trial_started", "id": 2, "pid": 21, "create_time": 3.5},  # run again
+    ]
+    assert watchdog.unfinished_trial_processes(journal) == [(21, 3.5)]
+    assert watchdog.kill_leftover_trials([]) == []
+
+
+# -- each layer on its own ------------------------------------------------------------------
+RUNNER_THEN_DIE = """
+import os, pathlib, sys, time
+from hypermax.execution import local, watchdog
+from hypermax.spec import FunctionSpec
+from hypermax.trial import Proposal
+
+layer = sys.argv[1]
+if layer != "parent-death":
+    local._PRCTL = None
+if layer != "lifeline":
+    local._F_SETSIG = None
+if layer != "guardian":
+    watchdog.Guardian.start = lambda self: None
+folder = pathlib.Path(sys.argv[2])
+fn = FunctionSpec(type="executable", command=(sys.executable, sys.argv[3]),
+                  env={"HYPERMAX_TEST_MARKER": sys.argv[4]})
+runner = local.LocalRunner(fn, folder)
+runner.submit(Proposal(1, {}, {}), folder / "trial", folder / "trial.log")
+while not (folder / "trial" / "up").exists():
+    time.sleep(0.01)
+os._exit(0)  # no close(): as if hypermax were killed
+"""
+
+
+@pytest.mark.parametrize(
+    ("layer", "survivors"),
+    [
+        ("parent-death", ["child", "daemon"]),  # only the main process had the signal
+        ("lifeline", ["daemon"]),  # the whole process group, but the daemon left it
+        ("guardian", []),  # everything it was told about, and every holder of the token
+    ],
+)
+def test_each_layer_on_its_own_when_hypermax_dies(tmp_path, marker, layer, survivors):
+    script = tmp_path / "runner.py"
+    script.write_text(textwrap.dedent(RUNNER_THEN_DIE))
+    subprocess.run(
+        [sys.executable, str(script), layer, str(tmp_path), str(FAKES / "family.py"), marker],
+        check=True,
+        timeout=30,
+    )
+    main, child, daemon = (int(p) for p in (tmp_path / "trial" / "up").read_text().split())
+    names = {"main": main, "child": child, "daemon": daemon}
+    dead = [pid for name, pid in names.items() if name not in survivors]
+    wait_until(lambda: not any(pid_alive(pid) for pid in dead), 5, f"{layer} to kill")
+    assert all(pid_alive(names[name]) for name in survivors)
+    for name in survivors:
+        kill_pid(names[name])
+    assert_none_alive(marker)
+
+
+def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
+    """Where the kernel cannot be asked, the child bootstrap's thread kills the trial's group."""
+    params = tmp_path / "params.json"
+    params.write_text("{}")
+    read_end, write_end = os.pipe()
+    env = {
+        **os.environ,
+        MARKER_ENV: marker,
+        protocol.LIFELINE_FD_ENV: str(read_end),
+        protocol.PARAMS_FILE_ENV: str(params),
+        protocol.RESULT_FILE_ENV: str(tmp_path / "result.json"),
+        protocol.TRIAL_DIR_ENV: str(tmp_path),
+    }
+    argv = ["--src", str(FAKES / "functions.py"), "--name", "sleep_forever"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypermax.execution.child", *argv],
+        env=env,
+        pass_fds=(read_end,),
+        start_new_session=True,
+    )
+    os.close(read_end)
+    try:
+        wait_until(lambda: (tmp_path / "up").exists(), 10, "the trial function to start")
+        os.close(write_end)
+        assert proc.wait(5) == -signal.SIGKILL
+    finally:
+        proc.kill()
+        proc.wait()
+    assert_none_alive(marker)
+    assert records(tmp_path) == []
