@@ -62,8 +62,9 @@ def run_trial(
     """Start and finish one trial through events, as the driver would."""
     state.apply(ev.TrialStarted(trial(trial_id, params)))
     done = trial(trial_id, params, status, loss, **kw)
-    best = done if loss is not None and (state.best is None or loss < state.best.loss) else None
-    state.apply(ev.TrialFinished(done, best or state.best, 0))
+    previous = state.best.loss if state.best is not None else None
+    better = loss is not None and (previous is None or loss < previous)
+    state.apply(ev.TrialFinished(done, done if better else state.best, 0))
     return done
 
 

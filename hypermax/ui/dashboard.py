@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import urwid
 
@@ -36,9 +36,11 @@ from hypermax.ui.widgets import (
     ChartWidget,
     ListPanel,
     Panel,
+    Size,
     StatusBar,
     TrialsPanel,
     best_markups,
+    box_size,
     format_loss,
     ranking_markups,
     read_log_tail,
@@ -60,6 +62,9 @@ RANKING_SECONDS = 1.0
 MAX_RENDER_FAILURES = 3
 
 
+Layout: TypeAlias = "urwid.Pile | urwid.Columns"
+
+
 class DashboardBroken(RuntimeError):
     """The dashboard failed to draw too many times in a row."""
 
@@ -74,15 +79,15 @@ class Responsive(urwid.Widget):
     _sizing = frozenset([urwid.Sizing.BOX])
     _selectable = True
 
-    def __init__(self, narrow: urwid.Widget, wide: urwid.Widget, panels: list[Panel]) -> None:
+    def __init__(self, narrow: Layout, wide: Layout, panels: list[Panel]) -> None:
         super().__init__()
         self.narrow, self.wide = narrow, wide
         self.panels = {panel.name: panel for panel in panels}
         self.current = narrow
 
-    def pick(self, size: tuple[int, int]) -> urwid.Widget:
+    def pick(self, size: Size) -> Layout:
         """The layout for ``size``; switching carries the focused panel over."""
-        layout = self.wide if size[0] >= WIDE_COLUMNS else self.narrow
+        layout = self.wide if box_size(size)[0] >= WIDE_COLUMNS else self.narrow
         if layout is not self.current:
             focused = self.focused_panel()
             self.current = layout
@@ -90,10 +95,10 @@ class Responsive(urwid.Widget):
                 self.focus_panel(focused)
         return layout
 
-    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         return urwid.CompositeCanvas(self.pick(size).render(size, focus))
 
-    def keypress(self, size: tuple[int, int], key: str) -> str | None:
+    def keypress(self, size: Size, key: str) -> str | None:
         return self.pick(size).keypress(size, key)
 
     def focused_panel(self) -> str | None:
@@ -118,7 +123,7 @@ class Responsive(urwid.Widget):
         self.focus_panel(PANEL_ORDER[(index + step) % len(PANEL_ORDER)])
 
 
-def _path_to(widget: urwid.Widget, target: urwid.Widget) -> list[int] | None:
+def _path_to(widget: object, target: urwid.Widget) -> list[int] | None:
     if widget is target:
         return []
     if isinstance(widget, urwid.Pile | urwid.Columns):
@@ -231,7 +236,7 @@ class DashboardView(urwid.WidgetWrap):
         """Always: the dashboard's keys work whatever is shown (a dialog has no selectable part)."""
         return True
 
-    def keypress(self, size: tuple[int, int], key: str) -> str | None:
+    def keypress(self, size: Size, key: str) -> str | None:
         if self.overlay is not None:
             return self._overlay_key(size, key)
         if key == "ctrl c":
@@ -258,10 +263,10 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "enter":
             self.open_focused_trial()
         else:
-            return self.frame.keypress(size, key)
+            return self.frame.keypress(box_size(size), key)
         return None
 
-    def _overlay_key(self, size: tuple[int, int], key: str) -> str | None:
+    def _overlay_key(self, size: Size, key: str) -> str | None:
         kind = self.overlay
         if kind == "confirm":
             self.close_overlay()
@@ -323,7 +328,7 @@ def _pile(*parts: tuple[int, urwid.Widget]) -> urwid.Pile:
     return urwid.Pile([("weight", weight, widget) for weight, widget in parts])
 
 
-def _box(title: str, body: urwid.Widget | list[urwid.Widget]) -> urwid.Widget:
+def _box(title: str, body: urwid.Widget | list[urwid.Text]) -> urwid.Widget:
     if isinstance(body, list):
         body = urwid.ListBox(urwid.SimpleFocusListWalker(body))
     box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
@@ -361,7 +366,7 @@ class Guard(urwid.WidgetWrap):
     def selectable(self) -> bool:
         return True
 
-    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         try:
             canvas = self.view.render(size, focus)
         except Exception as exc:
@@ -371,12 +376,12 @@ class Guard(urwid.WidgetWrap):
             if self.failures >= MAX_RENDER_FAILURES:
                 raise DashboardBroken(f"the dashboard failed to draw: {exc}") from exc
             text = urwid.Text(("error", f"display error: {exc} — the search goes on"))
-            return urwid.CompositeCanvas(urwid.Filler(text, "top").render(size))
+            return urwid.CompositeCanvas(urwid.Filler(text, "top").render(box_size(size)))
         self.failures = 0
         self.failed_last = False
         return urwid.CompositeCanvas(canvas)
 
-    def keypress(self, size: tuple[int, int], key: str) -> str | None:
+    def keypress(self, size: Size, key: str) -> str | None:
         try:
             return self.view.keypress(size, key)
         except urwid.ExitMainLoop:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import urwid
 
@@ -30,6 +30,10 @@ from hypermax.ui.chart import (
     wants_log_scale,
 )
 from hypermax.ui.state import DashboardState, ParamRelation, RunningRow
+
+#: A widget size as urwid passes it: ``()``, ``(cols,)`` or ``(cols, rows)``.
+Size: TypeAlias = "tuple[()] | tuple[int] | tuple[int, int]"
+Wrap: TypeAlias = Literal["space", "any", "clip", "ellipsis"]
 
 PALETTE: list[tuple[str, str, str]] = [
     ("body", "default", "default"),
@@ -62,7 +66,8 @@ PALETTE: list[tuple[str, str, str]] = [
     ("dialog key", "yellow,bold", "dark blue"),
 ]
 #: A focused row is drawn in one colour whatever its parts were.
-SELECTED = {name: "selected" for name, _fg, _bg in PALETTE} | {None: "selected"}
+SELECTED: dict[Hashable, Hashable] = {name: "selected" for name, _fg, _bg in PALETTE}
+SELECTED[None] = "selected"
 #: Below this width the panels stack in one column; from it on, two columns.
 WIDE_COLUMNS = 120
 PANEL_ORDER = ("trials", "running", "best", "params")
@@ -139,6 +144,13 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
     return tail or ["(the log is empty)"]
 
 
+def box_size(size: Size) -> tuple[int, int]:
+    """``(cols, rows)`` of the size urwid gives a box widget."""
+    if len(size) != 2:
+        raise ValueError(f"a box widget is drawn at (cols, rows), not {size!r}")
+    return size[0], size[1]
+
+
 # -- small widgets ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Item:
@@ -158,26 +170,31 @@ class Row(urwid.Widget):
     _selectable = True
     _sizing = frozenset([urwid.Sizing.FLOW])
 
-    def __init__(self, item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> None:
+    def __init__(self, item: Any, trial_id: int | None = None, wrap: Wrap = "ellipsis") -> None:
         super().__init__()
         self.trial_id = trial_id
         self._full = _entry(item, wrap)
         self._compact = self._full if wrap == "ellipsis" else _entry(item, "ellipsis")
 
-    def _pick(self, size: tuple[int]) -> urwid.Widget:
-        return self._compact if size[0] < COMPACT_COLUMNS else self._full
+    def _pick(self, size: Size) -> tuple[urwid.Text | urwid.Pile, tuple[int]]:
+        if len(size) != 1:
+            raise ValueError(f"a list entry is drawn at (cols,), not {size!r}")
+        cols = size[0]
+        return (self._compact if cols < COMPACT_COLUMNS else self._full), (cols,)
 
-    def rows(self, size: tuple[int], focus: bool = False) -> int:
-        return self._pick(size).rows(size, focus)
+    def rows(self, size: Size, focus: bool = False) -> int:
+        widget, flow = self._pick(size)
+        return widget.rows(flow, focus)
 
-    def render(self, size: tuple[int], focus: bool = False) -> urwid.Canvas:
-        return urwid.CompositeCanvas(self._pick(size).render(size, focus))
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        widget, flow = self._pick(size)
+        return urwid.CompositeCanvas(widget.render(flow, focus))
 
-    def keypress(self, size: tuple[int], key: str) -> str:
+    def keypress(self, size: Size, key: str) -> str:
         return key
 
 
-def _entry(item: Any, wrap: str) -> urwid.Widget:
+def _entry(item: Any, wrap: Wrap) -> urwid.Text | urwid.Pile:
     if not isinstance(item, Item):
         return urwid.Text(item, wrap=wrap)
     head = urwid.Text(item.head, wrap=wrap)
@@ -186,7 +203,7 @@ def _entry(item: Any, wrap: str) -> urwid.Widget:
     return urwid.Pile([head, urwid.Padding(urwid.Text(item.detail, wrap=wrap), left=3)])
 
 
-def selectable_row(item: Any, trial_id: int | None = None, wrap: str = "ellipsis") -> urwid.Widget:
+def selectable_row(item: Any, trial_id: int | None = None, wrap: Wrap = "ellipsis") -> urwid.Widget:
     """A :class:`Row` drawn in the selection colour when it has the focus."""
     return urwid.AttrMap(Row(item, trial_id, wrap), None, focus_map=SELECTED)
 
@@ -209,9 +226,9 @@ class Panel(urwid.WidgetWrap):
 class ListPanel(Panel):
     """A panel holding a scrollable list of rows."""
 
-    def __init__(self, name: str, title: str, wrap: str = "ellipsis") -> None:
+    def __init__(self, name: str, title: str, wrap: Wrap = "ellipsis") -> None:
         self.wrap = wrap
-        self.walker = urwid.SimpleFocusListWalker([])
+        self.walker: urwid.SimpleFocusListWalker[Any] = urwid.SimpleFocusListWalker([])
         self.listbox = urwid.ListBox(self.walker)
         super().__init__(name, title, self.listbox)
         self._shown: list[Any] = []
@@ -272,8 +289,8 @@ class ChartWidget(urwid.Widget):
             self._version = self.state.finished_version
             self._invalidate()
 
-    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
-        cols, rows = size
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        cols, rows = box_size(size)
         points = self.state.chart_points()
         self.log_scale = wants_log_scale(scaled_losses(points))
         chart = draw_chart(points, self.state.best_series(), cols, rows, self.log_scale)
@@ -563,7 +580,7 @@ class TrialsPanel(Panel):
         self.sort = "loss"
         self.reverse = False
         header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
-        body = urwid.Frame(self.listbox, header=header)
+        body: urwid.Frame[Any, Any, Any] = urwid.Frame(self.listbox, header=header)
         super().__init__("trials", "trials", body)
 
     def update(self, state: DashboardState) -> None:
@@ -628,7 +645,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
     return rows
 
 
-HELP_ROWS = [
+HELP_ROWS: list[Any] = [
     ("title", "keys"),
     "  q        quit: asks y to confirm; running trials are killed, the journal is kept",
     "  p        pause / resume launching new trials (running ones go on)",
