@@ -7,6 +7,7 @@ point of the search where a person would, so nothing here sleeps to wait for the
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
 import signal
@@ -307,3 +308,31 @@ def test_forwarding_hands_queued_and_later_events_over_in_order(capsys):
     reporter.handle(ev.Message("two"))
     assert capsys.readouterr().out == "hypermax: two\n"
     assert reporter.forwarding
+
+
+@pytest.mark.timeout(10)
+def test_a_broken_wake_pipe_is_logged_once_without_deadlock():
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    reporter = DashboardReporter()
+    reporter.connect(write_end)
+    collect = dashboard._CollectLogs(reporter)  # logs come back to the reporter as Messages
+    with dashboard._logs_to(collect):
+        reporter.handle(ev.Message("first"))
+        reporter.handle(ev.Message("dropped"))
+    assert len(collect.lines) == 1 and "cannot wake the dashboard" in collect.lines[0]
+    os.close(write_end)
+
+
+def test_warnings_show_in_the_status_line_and_on_stderr_afterwards(tmp_path, terminal, capsys):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        logging.getLogger("hypermax").warning("reporter Foo failed on TrialFinished")
+        terminal.wait_for("reporter Foo failed")
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")
+        return outcome
+
+    run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert "hypermax: warning: reporter Foo failed on TrialFinished" in capsys.readouterr().err

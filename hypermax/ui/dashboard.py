@@ -434,6 +434,7 @@ class DashboardReporter:
 
     def handle(self, event: Any) -> None:
         """Queue ``event`` for the UI (from any thread)."""
+        broken: OSError | None = None
         with self._lock:
             if self._forward is not None:
                 self._forward.handle(event)
@@ -450,8 +451,10 @@ class DashboardReporter:
             except BlockingIOError:
                 pass  # the pipe is full of wake-ups already; the UI will drain the queue
             except OSError as exc:
-                log.warning("cannot wake the dashboard (%s); it stops receiving events", exc)
                 self._closed = True
+                broken = exc
+        if broken is not None:  # logged outside the lock: the log comes back here as a Message
+            log.warning("cannot wake the dashboard (%s); it stops receiving events", broken)
 
     def hold(self) -> None:
         """Write no wake-up until the next :meth:`drain` (the UI will drain on its own)."""
@@ -489,19 +492,23 @@ class DashboardReporter:
 
 
 class _CollectLogs(logging.Handler):
-    """While the UI owns the terminal: log records go to the status line and are kept for later."""
+    """While the UI owns the terminal: warnings go to the status line and are kept for later.
+
+    They are printed, one line each, once the terminal is back.
+    """
 
     def __init__(self, reporter: DashboardReporter) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.WARNING)
         self.reporter = reporter
         self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("hypermax: %(levelname)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = self.format(record)
-        self.lines.append(text)
-        if record.levelno >= logging.WARNING:
-            self.reporter.handle(ev.Message(record.getMessage()))
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text += f" ({type(error).__name__}: {error})"
+        self.lines.append(f"hypermax: {record.levelname.lower()}: {text}")
+        self.reporter.handle(ev.Message(text))
 
 
 # -- the session --------------------------------------------------------------------------------
