@@ -336,3 +336,16 @@ def test_warnings_show_in_the_status_line_and_on_stderr_afterwards(tmp_path, ter
 
     run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
     assert "hypermax: warning: reporter Foo failed on TrialFinished" in capsys.readouterr().err
+
+
+def test_without_a_terminal_the_console_reports_from_the_start(tmp_path, capsys):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        return driver.end()
+
+    outcome = run_dashboard(FakeDriver(tmp_path, search))  # pytest's stdin and stdout: no tty
+    assert outcome.reason == "iterations done"
+    captured = capsys.readouterr()
+    assert "no dashboard (the input is not a terminal)" in captured.err
+    assert "hypermax: fake: random" in captured.out
+    assert "search ended" in captured.out

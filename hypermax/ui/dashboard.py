@@ -41,7 +41,7 @@ MAX_RENDER_FAILURES = 3
 
 
 class DashboardBroken(RuntimeError):
-    """The dashboard failed to draw too many times in a row."""
+    """The dashboard cannot run (no terminal) or failed to draw too many times in a row."""
 
 
 # -- drawing errors ------------------------------------------------------------------------------
@@ -236,6 +236,7 @@ class DashboardSession:
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
         self._signalled = False
+        self._ran = False
 
     def run(self) -> SearchOutcome:
         """Run the search under the dashboard; return the driver's outcome or raise its error."""
@@ -270,6 +271,10 @@ class DashboardSession:
 
     # -- the loop -----------------------------------------------------------------------------
     def _start_loop(self) -> urwid.MainLoop:
+        if self.screen is None:
+            for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
+                if stream is None or not stream.isatty():
+                    raise DashboardBroken(f"the {name} is not a terminal")
         loop = urwid.MainLoop(self.guard, PALETTE, screen=self.screen, handle_mouse=False)
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)
@@ -310,6 +315,7 @@ class DashboardSession:
 
     def _take_events(self) -> None:
         """Fold every queued event into the state; leave if the search is over and we quit."""
+        self._ran = True
         for event in self.reporter.drain():
             if isinstance(event, DriverDone):
                 self.done = event
@@ -340,6 +346,7 @@ class DashboardSession:
 
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:
         loop.set_alarm_in(self.tick, self._on_tick)
+        self._ran = True
         if not self.state.ended:
             self._redraw()
 
@@ -382,7 +389,8 @@ class DashboardSession:
         from hypermax.ui.console import ConsoleReporter
 
         self._stop_screen()
-        print(f"hypermax: the dashboard stopped ({exc}); plain output follows", file=sys.stderr)
+        what = "the dashboard stopped" if self._ran else "no dashboard"
+        print(f"hypermax: {what} ({exc}); plain output follows", file=sys.stderr)
         log.debug("dashboard failure", exc_info=exc)
         console = ConsoleReporter()
         console.total = self.state.iterations
