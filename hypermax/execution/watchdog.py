@@ -41,6 +41,8 @@ KILL_WAIT_SECONDS = 5.0
 #: SIGTERM → SIGKILL grace for leftovers of a crashed hypermax found on the next start
 LEFTOVER_GRACE_SECONDS = 1.0
 _KILL_POLL_SECONDS = 0.02
+#: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
+PEAK_EVERY_TICKS = 5
 #: looks at a new process whose environment reads empty (it is in the middle of an exec)
 _ENVIRONMENT_TRIES = 5
 
@@ -307,12 +309,17 @@ class ProcessTree:
             del self._members[pid]
         return alive
 
-    def sample(self, table: ProcessTable) -> TreeSample:
-        """Summed RSS (MiB) and CPU seconds of the live tree."""
+    def sample(self, table: ProcessTable, with_peak: bool = True) -> TreeSample:
+        """Summed RSS (MiB) and CPU seconds of the live tree.
+
+        ``with_peak`` also reads the main process's high-water mark (a file read more).
+        """
         alive = self.live(table)
         rss = sum(p.rss for p in alive)
         cpu = self._cpu_of_dead + sum(self._cpu.values())
-        root_peak = read_peak_rss(self.root.pid) if self.root.pid in self._members else 0
+        root_peak = 0
+        if with_peak and self.root.pid in self._members:
+            root_peak = read_peak_rss(self.root.pid)
         return TreeSample(rss / MIB, cpu, len(alive), max(rss, root_peak) / MIB)
 
 
@@ -335,6 +342,7 @@ class Watchdog:
         self._on_escape = on_escape
         # processes whose environment could not be read yet, and how many more tries each gets
         self._unread: dict[tuple[int, float], int] = {}
+        self._ticks = 0
 
     def watch(self, key: int, pid: int, token: str) -> ProcessTree | None:
         """Start following the trial ``key`` whose main process is ``pid``; None if it is gone."""
@@ -357,7 +365,9 @@ class Watchdog:
         """Look at every process once; return a sample of each followed tree."""
         with self._lock:
             self._refresh()
-            return {key: tree.sample(self._table) for key, tree in self._trees.items()}
+            self._ticks += 1
+            with_peak = self._ticks % PEAK_EVERY_TICKS == 0
+            return {key: t.sample(self._table, with_peak) for key, t in self._trees.items()}
 
     def sample(self, key: int) -> TreeSample | None:
         """A sample of one tree now (the others are left for the next tick)."""
@@ -618,8 +628,30 @@ def ram_strikes(limits: Limits, rss_mib: float, strikes: int) -> int:
 
 def system_used_mib() -> float:
     """Total minus available memory of the machine, in MiB."""
+    if _USE_PROC:
+        used = _meminfo_used_kib()
+        if used is not None:
+            return used / 1024
     vm = psutil.virtual_memory()
     return (vm.total - vm.available) / MIB
+
+
+def _meminfo_used_kib() -> int | None:
+    """MemTotal - MemAvailable from ``/proc/meminfo`` (what psutil reports, read 5x faster)."""
+    fd = os.open("/proc/meminfo", os.O_RDONLY)
+    try:
+        head = os.read(fd, 512)
+    finally:
+        os.close(fd)
+    values = {}
+    for line in head.split(b"\n")[:3]:
+        name, _, rest = line.partition(b":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            values[name] = int(fields[0])
+    if b"MemTotal" not in values or b"MemAvailable" not in values:
+        return None
+    return values[b"MemTotal"] - values[b"MemAvailable"]
 
 
 def kill_text(reason: KillReason, value: float | None, limits: Limits) -> str:
