@@ -136,11 +136,11 @@ def interrupts_go_to(driver: Driver) -> Iterator[None]:
 
 
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:
-    if no_ui:
+    """The dashboard needs a terminal on both ends and nobody asking for plain output."""
+    if no_ui or spec.ui_enabled is False:
         return False
-    if spec.ui_enabled is not None:
-        return bool(spec.ui_enabled) and sys.stdout.isatty()
-    return sys.stdout.isatty() and os.environ.get("TERM", "dumb") != "dumb"
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    return terminal and os.environ.get("TERM", "dumb") != "dumb"
 
 
 def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
