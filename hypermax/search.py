@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +14,7 @@ from hypermax import __version__
 from hypermax.driver import Driver, SearchOutcome
 from hypermax.errors import ResultsError
 from hypermax.execution.watchdog import kill_leftover_trials
+from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
@@ -117,24 +114,6 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     return driver, journal
 
 
-@contextlib.contextmanager
-def interrupts_go_to(driver: Driver) -> Iterator[None]:
-    """While inside, Ctrl-C and SIGTERM ask the driver to stop instead of raising."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        driver.request("interrupt")
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:
     """The dashboard needs a terminal on both ends and nobody asking for plain output."""
     if no_ui or spec.ui_enabled is False:
@@ -155,7 +134,7 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             with journal:
                 return run_dashboard(driver)
         driver, journal = build_driver(prepared, [ConsoleReporter()])
-        with journal, interrupts_go_to(driver):
+        with journal, signals_to(lambda signum, frame: driver.request("interrupt")):
             return driver.run()
     finally:
         prepared.folder.unlock()

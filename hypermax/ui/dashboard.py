@@ -13,11 +13,10 @@ import contextlib
 import logging
 import os
 import queue
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import urwid
 
 from hypermax import events as ev
+from hypermax.interrupts import signals_to
 from hypermax.ui.state import DashboardState
 from hypermax.ui.widgets import PALETTE, Actions, DashboardView, Size, box_size, format_loss
 
@@ -244,7 +244,7 @@ class DashboardSession:
         thread = threading.Thread(target=self._drive, name="hypermax-driver")
         collect = _CollectLogs(self.reporter)
         try:
-            with _signals_to(self._on_signal), _logs_to(collect):
+            with signals_to(self._on_signal), _logs_to(collect):
                 try:
                     loop = self._start_loop()
                     thread.start()
@@ -414,20 +414,6 @@ def _wait_for(thread: threading.Thread) -> None:
     """Join ``thread`` in short steps so that signal handlers keep running meanwhile."""
     while thread.is_alive():
         thread.join(0.2)
-
-
-@contextlib.contextmanager
-def _signals_to(handler: Callable[[int, Any], None]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM call ``handler`` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextlib.contextmanager
