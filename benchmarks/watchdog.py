@@ -35,12 +35,12 @@ from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal
 
 SLEEP = "import time\nwhile True: time.sleep(60)"
-#: 10 MiB every 50 ms = 200 MiB/s, every page touched; stops at 3 GiB in any case
+#: 10 MB every 50 ms on a fixed schedule = 200 MB/s, every page touched; stops at 3 GB
 ALLOCATE = (
-    "import time\nblocks = []\n"
-    "for _ in range(300):\n"
-    "    blocks.append(bytearray(10 * 1024 * 1024))\n"
-    "    time.sleep(0.05)\n"
+    "import time\nblocks = []\nstart = time.monotonic()\n"
+    "for i in range(1, 301):\n"
+    "    blocks.append(bytearray(10_000_000))\n"
+    "    time.sleep(max(0.0, start + i * 0.05 - time.monotonic()))\n"
 )
 
 

@@ -1,9 +1,11 @@
 """The bootstrap that runs a ``python_function`` trial inside its own process.
 
-``python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC --path DIR``
+``python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC [--path DIR]``
 loads the function, calls it with the params from ``HYPERMAX_PARAMS_FILE`` (and a reporter when
-it takes one) and writes the return value to ``HYPERMAX_RESULT_FILE``. Standard library only, so a
-trivial trial costs little more than an interpreter start.
+it takes one) and writes the return value to ``HYPERMAX_RESULT_FILE``.
+
+Every trial pays for what this module imports, so it imports only what an interpreter has loaded
+anyway or nearly so: no argparse, no inspect, no importlib.util; traceback only on a failure.
 
 If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
 starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
@@ -12,22 +14,25 @@ closes); where that could not be armed, :func:`watch_lifeline` does the same fro
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import faulthandler
 import fcntl
 import importlib
-import importlib.util
-import inspect
+import importlib.machinery
 import json
 import os
 import signal
 import sys
-import traceback
-from collections.abc import Callable
-from typing import Any
+import types
+from typing import TYPE_CHECKING, Any
 
 from hypermax.execution import protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
+_OPTIONS = ("--module", "--src", "--name", "--path")
 
 
 class Reporter:
@@ -41,26 +46,62 @@ class Reporter:
         self._stream.flush()
 
 
+def parse_options(argv: list[str]) -> dict[str, str]:
+    """``--name value`` pairs → {"name": value}; raises SystemExit(2) on anything else."""
+    options: dict[str, str] = {}
+    pairs = iter(argv)
+    for flag in pairs:
+        value = next(pairs, None)
+        if flag not in _OPTIONS or value is None:
+            raise SystemExit(f"{USAGE}\nunexpected: {flag}")
+        options[flag[2:]] = value
+    if "name" not in options or ("module" in options) == ("src" in options):
+        raise SystemExit(USAGE)
+    return options
+
+
 def load_function(module: str | None, src: str | None, name: str) -> Callable[..., Any]:
+    """The function ``name`` of an importable ``module`` or of the Python file ``src``."""
     if src:
-        spec = importlib.util.spec_from_file_location("_hypermax_trial_module", src)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {src}")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
+        mod_name = "_hypermax_trial_module"
+        loader = importlib.machinery.SourceFileLoader(mod_name, src)
+        mod = types.ModuleType(mod_name)
+        mod.__file__ = src
+        mod.__loader__ = loader
+        mod.__spec__ = importlib.machinery.ModuleSpec(mod_name, loader, origin=src)
+        sys.modules[mod_name] = mod
+        loader.exec_module(mod)
     else:
         mod = importlib.import_module(str(module))
-    return getattr(mod, name)
+    fn: Callable[..., Any] = getattr(mod, name)
+    return fn
 
 
 def wants_reporter(fn: Callable[..., Any]) -> str | None:
-    """'positional', 'keyword' or None: how the function takes a reporter, if it does."""
+    """'keyword', 'positional' or None: how the function takes a reporter, if it does.
+
+    A plain function is read from its code object; anything else (a bound method, a partial, a
+    callable object) from ``inspect.signature``, imported only then.
+    """
+    code = getattr(fn, "__code__", None)
+    if not isinstance(fn, types.FunctionType) or code is None:
+        return _wants_reporter_by_signature(fn)
+    names = code.co_varnames
+    positional = code.co_argcount
+    if "reporter" in names[code.co_posonlyargcount : positional + code.co_kwonlyargcount]:
+        return "keyword"
+    return "positional" if positional >= 2 else None
+
+
+def _wants_reporter_by_signature(fn: Callable[..., Any]) -> str | None:
+    import inspect
+
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return None
-    if any(p.name == "reporter" and p.kind is not p.VAR_POSITIONAL for p in params):
+    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if any(p.name == "reporter" and p.kind in keywordable for p in params):
         return "keyword"
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return "positional" if len(positional) >= 2 else None
@@ -95,52 +136,57 @@ def _lifeline_fd() -> int | None:
 
 def _armed(fd: int) -> bool:
     """Whether the runner set the pipe to signal this process group at end of file."""
-    setsig = getattr(fcntl, "F_GETSIG", None)
-    if setsig is None:
+    getsig = getattr(fcntl, "F_GETSIG", None)
+    if getsig is None:
         return False
     try:
-        return fcntl.fcntl(fd, setsig) == signal.SIGKILL and fcntl.fcntl(fd, fcntl.F_GETOWN) != 0
+        return fcntl.fcntl(fd, getsig) == signal.SIGKILL and fcntl.fcntl(fd, fcntl.F_GETOWN) != 0
     except OSError:
         return False
 
 
 def _die_with_lifeline(fd: int) -> None:
-    with contextlib.suppress(OSError):
+    try:
         while os.read(fd, 512):
             pass
+    except OSError:
+        pass  # a broken pipe means the same as its end: hypermax is gone
     if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # then at least this process goes
             os.killpg(os.getpid(), signal.SIGKILL)
     os._exit(1)
 
 
+def _call(fn: Callable[..., Any], params: Any) -> Any:
+    how = wants_reporter(fn)
+    reporter = Reporter(sys.stdout)
+    if how == "keyword":
+        return fn(params, reporter=reporter)
+    if how == "positional":
+        return fn(params, reporter)
+    return fn(params)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the trial function once; 0 when it returned, 1 when it raised."""
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     watch_lifeline()
-    parser = argparse.ArgumentParser(prog="hypermax-trial")
-    parser.add_argument("--module")
-    parser.add_argument("--src")
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--path", default=".")
-    args = parser.parse_args(argv)
-    sys.path.insert(0, os.path.abspath(args.path))
+    options = parse_options(sys.argv[1:] if argv is None else argv)
+    sys.path.insert(0, os.path.abspath(options.get("path", ".")))
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
         with open(os.environ[protocol.PARAMS_FILE_ENV]) as f:
             params = json.load(f)
-        fn = load_function(args.module, args.src, args.name)
-        how = wants_reporter(fn)
-        reporter = Reporter(sys.stdout)
-        if how == "keyword":
-            value = fn(params, reporter=reporter)
-        elif how == "positional":
-            value = fn(params, reporter)
-        else:
-            value = fn(params)
+        fn = load_function(options.get("module"), options.get("src"), options["name"])
+        value = _call(fn, params)
     except BaseException as exc:
+        import traceback
+
         traceback.print_exc()
         sys.stderr.flush()
-        reason = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+        text = str(exc).strip()
+        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        reason = reason.splitlines()[0][:300]
         protocol.write_json_atomic(result_file, {protocol.ERROR_KEY: reason})
         return 1
     protocol.write_json_atomic(result_file, value)

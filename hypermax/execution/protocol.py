@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
 RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
