@@ -101,6 +101,18 @@ def test_a_daemon_that_escaped_between_two_looks_is_found_by_its_token(tmp_path,
     assert_none_alive(marker)
 
 
+def test_a_look_at_the_root_before_its_setsid_does_not_make_our_session_the_trials():
+    """A tick between the fork and the setsid sees a trial in hypermax's session."""
+    ours = {"ppid": os.getpid(), "pgid": os.getpgid(0), "sid": os.getsid(0)}
+    early_root = watchdog.ProcInfo(pid=4000001, start=10.0, rss=0, cpu=0.0, zombie=False, **ours)
+    tree = watchdog.ProcessTree(early_root, "token")
+    next_trial = watchdog.ProcInfo(pid=4000002, start=11.0, rss=0, cpu=0.0, zombie=False, **ours)
+    assert not tree.descends(next_trial)
+    child = watchdog.ProcInfo(4000003, 4000001, 4000003, 4000003, 12.0, 0, 0.0, False)
+    in_session = watchdog.ProcInfo(4000004, 1, 4000004, 4000001, 12.0, 0, 0.0, False)
+    assert tree.descends(child) and tree.descends(in_session)
+
+
 def test_terminate_waits_the_grace_then_kills(tmp_path, marker):
     env = {**os.environ, MARKER_ENV: marker, "HYPERMAX_TRIAL_DIR": str(tmp_path)}
     proc = subprocess.Popen(fake("ignore_sigterm"), env=env, start_new_session=True)

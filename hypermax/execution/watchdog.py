@@ -192,8 +192,8 @@ def is_alive(pid: int, start: float) -> bool:
 
 
 def send(info: ProcInfo, sig: int) -> None:
-    """Signal one process, unless its pid now names another process."""
-    if is_alive(info.pid, info.start):
+    """Signal one process, unless its pid now names another process (or this one)."""
+    if info.pid != os.getpid() and is_alive(info.pid, info.start):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(info.pid, sig)
 
@@ -205,7 +205,7 @@ def _signal_all(procs: list[ProcInfo], sig: int) -> None:
     while a process still uses it as its group id, so the group is the trial's own. Signalling
     the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
     """
-    groups = {p.pgid for p in procs if p.pgid == p.sid}
+    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
     for pgid in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
@@ -271,10 +271,16 @@ class TreeSample:
 
 
 class ProcessTree:
-    """Every process a trial started: its session, its descendants, and its token holders."""
+    """Every process a trial started: its session, its descendants, and its token holders.
+
+    The trial's main process ``root`` leads a session of its own (it was started with
+    ``setsid``), so the session id is the root's pid. It is not taken from a reading of the
+    root: one made between the fork and the ``setsid`` would name hypermax's own session.
+    """
 
     def __init__(self, root: ProcInfo, token: str) -> None:
         self.root = root
+        self.sid = root.pid
         self.token = token
         self._members: dict[int, float] = {root.pid: root.start}
         self._cpu: dict[int, float] = {root.pid: root.cpu}
@@ -288,7 +294,7 @@ class ProcessTree:
         """Whether ``info`` is in the trial's session or a child of one of its members."""
         if info.start < self.root.start:
             return False
-        return info.sid == self.root.sid or info.ppid in self._members
+        return info.sid == self.sid or info.ppid in self._members
 
     def add(self, info: ProcInfo) -> None:
         self._members[info.pid] = info.start
@@ -348,7 +354,7 @@ class Watchdog:
         """Start following the trial ``key`` whose main process is ``pid``; None if it is gone."""
         with self._lock:
             self._refresh()
-            root = self._table.get(pid) or read_proc(pid)
+            root = read_proc(pid)  # fresh: the table may hold a look from before its exec
             if root is None:
                 return None
             tree = ProcessTree(root, token)
@@ -455,7 +461,7 @@ class Watchdog:
 
     def _add(self, tree: ProcessTree, info: ProcInfo) -> None:
         tree.add(info)
-        if info.sid != tree.root.sid and self._on_escape is not None:
+        if info.sid != tree.sid and self._on_escape is not None:
             self._on_escape(tree, info)
 
 
@@ -507,15 +513,15 @@ class Guardian:
 
     def trial(self, tree: ProcessTree) -> None:
         """A trial started."""
-        self._send(f"T {tree.root.sid} {tree.root.start:.0f} {tree.token}")
+        self._send(f"T {tree.sid} {tree.root.start:.0f} {tree.token}")
 
     def escaped(self, tree: ProcessTree, info: ProcInfo) -> None:
         """A process of the trial left its session."""
-        self._send(f"P {tree.root.sid} {info.pid} {info.start:.0f}")
+        self._send(f"P {tree.sid} {info.pid} {info.start:.0f}")
 
     def ended(self, tree: ProcessTree) -> None:
         """The trial and all its processes are gone."""
-        self._send(f"E {tree.root.sid}")
+        self._send(f"E {tree.sid}")
 
     def close(self) -> None:
         """hypermax is closing normally: the guardian exits without killing anything."""
