@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import queue
 import selectors
@@ -42,6 +43,8 @@ from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, Tri
 
 if TYPE_CHECKING:
     from hypermax.spec import FunctionSpec
+
+log = logging.getLogger("hypermax")
 
 LOG_CAP_BYTES = 20 * 1024 * 1024
 #: how long the output of an ended trial may take to reach end of file before it is cut off
@@ -181,7 +184,11 @@ class OutputPump:
         except OSError:
             data = b""
         if data:
-            stream.sink(data)
+            try:
+                stream.sink(data)
+            except Exception:  # one trial's broken sink must not stop every trial's output
+                log.exception("cannot take the output of a trial; dropping the rest of it")
+                stream.sink = _discard
             return True
         self._finish(stream)
         return False
@@ -498,17 +505,21 @@ class LocalRunner(BaseRunner):
                 self._wake.wait()
                 self._wake.clear()
                 continue
-            samples = self._watchdog.tick()
-            system_used = None
-            if self.limits.max_system_ram_mib is not None:
-                system_used = watchdog.system_used_mib()
-            for trial in trials:
-                sample = samples.get(trial.proposal.trial_id)
-                if sample is not None:
-                    self._check(trial, sample)
-            if system_used is not None:
-                self._check_system(trials, system_used)
+            try:
+                self._look(trials)
+            except Exception:  # a failed look must not end the watch over every trial
+                log.exception("the watchdog's look at the trials failed; looking again")
             self._stop.wait(self._next_wait(trials))
+
+    def _look(self, trials: list[_Trial]) -> None:
+        """One tick: sample every tree, enforce every limit."""
+        samples = self._watchdog.tick()
+        for trial in trials:
+            sample = samples.get(trial.proposal.trial_id)
+            if sample is not None:
+                self._check(trial, sample)
+        if self.limits.max_system_ram_mib is not None:
+            self._check_system(trials, watchdog.system_used_mib())
 
     def _next_wait(self, trials: list[_Trial]) -> float:
         """A tick, or less when a time limit falls due sooner (so it is met to the millisecond)."""
@@ -516,7 +527,7 @@ class LocalRunner(BaseRunner):
         if self.limits.max_time is not None:
             now = time.monotonic()
             for trial in trials:
-                if trial.kill is None:
+                if trial.kill is None and not trial.exited:
                     wait = min(wait, trial.started + self.limits.max_time - now + 0.001)
         return max(wait, 0.001)
 
@@ -569,14 +580,33 @@ class LocalRunner(BaseRunner):
 
     # -- ending -----------------------------------------------------------------------------
     def _follow(self, trial: _Trial, proc: subprocess.Popen[bytes]) -> None:
-        """From the main process's exit to the Outcome; runs in the trial's own thread."""
-        status, usage = _wait(trial.pid)
-        proc.returncode = trial.returncode = os.waitstatus_to_exitcode(status)
+        """From the main process's exit to the Outcome; runs in the trial's own thread.
+
+        An Outcome is delivered whatever happens here: a trial is never lost to the driver.
+        """
+        trial_id = trial.proposal.trial_id
+        try:
+            outcome = self._end(trial, proc)
+        except Exception as exc:  # a bug here must cost one trial, not the search
+            reason = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
+            outcome = Outcome(trial_id, TrialState.FAILED, reason=reason)
+        finally:
+            self._watchdog.forget(trial_id)
+            with self._lock:
+                self._trials.pop(trial_id, None)
+        self._events.put(outcome)
+
+    def _end(self, trial: _Trial, proc: subprocess.Popen[bytes]) -> Outcome:
+        """Reap the main process, kill what it left, read its output and result."""
+        code, usage = _wait(trial.pid)
+        proc.returncode = trial.returncode = code
         with trial.lock:
             trial.exited = True
         wall = time.monotonic() - trial.started
-        trial.peak_rss_mib = max(trial.peak_rss_mib, _own_maxrss_mib(usage, trial.spawner_rss_mib))
-        trial.cpu_seconds = max(trial.cpu_seconds, usage.ru_utime + usage.ru_stime)
+        if usage is not None:
+            own_peak = _own_maxrss_mib(usage, trial.spawner_rss_mib)
+            trial.peak_rss_mib = max(trial.peak_rss_mib, own_peak)
+            trial.cpu_seconds = max(trial.cpu_seconds, usage.ru_utime + usage.ru_stime)
         trial_id = trial.proposal.trial_id
         leftovers = self._watchdog.terminate(trial_id, self.function.kill_grace, trial.kill_began)
         if leftovers and trial.kill is None:
@@ -586,11 +616,7 @@ class LocalRunner(BaseRunner):
         if trial.tree is not None:
             self._guardian.ended(trial.tree)
         self._drain_output(trial)
-        self._watchdog.forget(trial_id)
-        outcome = self._outcome(trial, wall)
-        with self._lock:
-            self._trials.pop(trial_id, None)
-        self._events.put(outcome)
+        return self._outcome(trial, wall)
 
     def _drain_output(self, trial: _Trial) -> None:
         """Read the trial's output to its end; cut it off if a stray process holds it open."""
@@ -623,7 +649,7 @@ class LocalRunner(BaseRunner):
             return Outcome(
                 state=TrialState.FAILED, reason=str(result[protocol.ERROR_KEY]), **common
             )
-        if code != 0:
+        if code is not None and code != 0:
             reason = _exit_text(code, bytes(trial.stderr_tail))
             return Outcome(state=TrialState.FAILED, reason=reason, result=result, **common)
         if result is None:
@@ -676,10 +702,21 @@ class LocalRunner(BaseRunner):
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _wait(pid: int) -> tuple[int, Any]:
-    """Reap the trial's main process; its wait status and resource usage."""
-    _, status, usage = os.wait4(pid, 0)
-    return status, usage
+def _discard(data: bytes) -> None:
+    """A sink that drops what it gets."""
+
+
+def _wait(pid: int) -> tuple[int | None, Any]:
+    """Reap the trial's main process: its return code and resource usage.
+
+    (None, None) when something else in this process reaped it first (a library that waits for
+    any child): the process is gone, but how it ended is not known.
+    """
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return None, None
+    return os.waitstatus_to_exitcode(status), usage
 
 
 def _own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float:
@@ -703,9 +740,9 @@ def _create_time(pid: int) -> float:
         return 0.0
 
 
-def _exit_text(code: int | None, stderr_tail: bytes) -> str:
+def _exit_text(code: int, stderr_tail: bytes) -> str:
     """One line on how a failed process ended, with the last line of its stderr."""
-    if code is not None and code < 0:
+    if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
@@ -759,7 +796,8 @@ def _load_prctl() -> Callable[..., int] | None:
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
     except (OSError, AttributeError):
         return None
 

@@ -728,7 +728,7 @@ def kill_leftover_trials(
 
 def unfinished_trial_processes(records: Iterable[dict[str, Any]]) -> list[tuple[int, float]]:
     """(pid, create time) of every trial the journal shows started and not finished."""
-    started: dict[int, tuple[int, float]] = {}
+    started: dict[Any, tuple[int, float]] = {}
     for record in records:
         event = record.get("event")
         trial_id = record.get("id")
