@@ -26,7 +26,6 @@ from fake_trials.helpers import (
     kill_pid,
     new_marker,
     pid_alive,
-    records,
     run_hypermax,
     start_hypermax,
     started,
@@ -260,4 +259,3 @@ def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
         proc.kill()
         proc.wait()
     assert_none_alive(marker)
-    assert records(tmp_path) == []
