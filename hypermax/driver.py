@@ -323,6 +323,9 @@ class Driver:
             cpu_time=outcome.cpu_time,
             peak_rss_mib=outcome.peak_rss_mib,
             reason=reason,
+            kill_reason=outcome.kill_reason.value if outcome.kill_reason else None,
+            kill_value=outcome.kill_value,
+            exit_code=outcome.exit_code,
             ended_at=time.time(),
             attachments=self._attachments(trial.id, result),
         )

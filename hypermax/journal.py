@@ -194,6 +194,9 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
         cpu_time=record.get("cpu_time"),
         peak_rss_mib=record.get("peak_rss_mib"),
         reason=record.get("reason"),
+        kill_reason=record.get("kill_reason"),
+        kill_value=record.get("kill_value"),
+        exit_code=record.get("exit_code"),
         ended_at=record.get("ended_at"),
         attachments=tuple(record.get("attachments", ())),
     )
@@ -224,6 +227,9 @@ def finished_record(trial: Trial) -> dict[str, Any]:
         "cpu_time": trial.cpu_time,
         "peak_rss_mib": trial.peak_rss_mib,
         "reason": trial.reason,
+        "kill_reason": trial.kill_reason,
+        "kill_value": trial.kill_value,
+        "exit_code": trial.exit_code,
         "attachments": list(trial.attachments),
         "ended_at": trial.ended_at,
     }

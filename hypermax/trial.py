@@ -103,6 +103,9 @@ class Trial:
     cpu_time: float | None = None
     peak_rss_mib: float | None = None
     reason: str | None = None
+    kill_reason: str | None = None
+    kill_value: float | None = None
+    exit_code: int | None = None
     started_at: float | None = None
     ended_at: float | None = None
     attachments: tuple[str, ...] = ()

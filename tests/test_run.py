@@ -165,3 +165,25 @@ def test_a_trial_reports_progress_with_hypermax_report(tmp_path, write_spec):
         (1, {"loss": 9.0}),
         (2, {"loss": 8.0}),
     ]
+
+
+def test_a_killed_trial_records_what_crossed_which_limit(tmp_path, write_spec):
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {
+                "type": "python_function",
+                "src": str(OBJECTIVES / "quadratic.py"),
+                "name": "sleepy",
+                "auto_kill_max_time": 0.5,
+                "kill_grace": 0.2,
+                "auto_kill_loss": 3.0,
+            },
+            "search": {"name": "killed", "iterations": 1},
+        }
+    )
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    record = finished_records(tmp_path / "results" / "killed")[1]
+    assert (record["state"], record["kill_reason"], record["loss"]) == ("killed", "time", 3.0)
+    assert 0.5 <= record["kill_value"] < 1.5
+    assert record["reason"].startswith("time limit")

@@ -33,3 +33,9 @@ def reporting(params):
     for step in range(3):
         hypermax.report(step, loss=10.0 - step)
     return 7.0
+
+
+def sleepy(params):
+    import time
+
+    time.sleep(600)
