@@ -6,13 +6,15 @@ child bootstrap, pays only for what it uses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this package
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "load_spec", "optimize", "report"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from hypermax.spec import Spec
 
 
