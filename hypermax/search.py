@@ -124,7 +124,7 @@ def use_dashboard(spec: Spec, no_ui: bool) -> bool:
 
 def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     """Run a prepared search with the dashboard or the console reporter."""
-    from hypermax.ui.console import ConsoleReporter
+    from hypermax.ui.console import ConsoleReporter, summary_lines
 
     try:
         if dashboard:
@@ -132,7 +132,10 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
 
             driver, journal = build_driver(prepared, [])
             with journal:
-                return run_dashboard(driver)
+                outcome = run_dashboard(driver)
+            # the dashboard's screen is gone: leave the result in the terminal
+            print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
+            return outcome
         driver, journal = build_driver(prepared, [ConsoleReporter()])
         with journal, signals_to(lambda signum, frame: driver.request("interrupt")):
             return driver.run()

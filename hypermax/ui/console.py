@@ -30,6 +30,15 @@ def format_params(params: dict[str, object], limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def summary_lines(reason: str, done: int, best: Trial | None) -> list[str]:
+    """How a search ended and its best trial, as printed at the end of every run."""
+    lines = [f"hypermax: search ended ({reason}); {done} trials done"]
+    if best is None:
+        return [*lines, "no trial produced a loss"]
+    loss = format_loss(best.loss)
+    return [*lines, f"best loss {loss} (trial {best.id}): {format_params(best.params)}"]
+
+
 class ConsoleReporter:
     """Writes one line per finished trial and a summary at the end."""
 
@@ -61,14 +70,8 @@ class ConsoleReporter:
         elif isinstance(event, ev.Paused):
             self._print("hypermax: paused" if event.paused else "hypermax: resumed")
         elif isinstance(event, ev.SearchFinished):
-            self._print(f"hypermax: search ended ({event.reason}); {event.done} trials done")
-            if event.best is not None:
-                self._print(
-                    f"best loss {format_loss(event.best.loss)} (trial {event.best.id}): "
-                    f"{format_params(event.best.params)}"
-                )
-            else:
-                self._print("no trial produced a loss")
+            for line in summary_lines(event.reason, event.done, event.best):
+                self._print(line)
 
     def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:
         width = len(str(self.total))
