@@ -13,7 +13,7 @@ from typing import Any
 from hypermax import __version__
 from hypermax.driver import Driver, SearchOutcome
 from hypermax.errors import ResultsError
-from hypermax.execution.watchdog import kill_leftover_trials
+from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import ResultsFolder

@@ -33,7 +33,7 @@ from fake_trials.helpers import (
     write_spec,
 )
 
-from hypermax.execution import protocol, watchdog
+from hypermax.execution import leftovers, protocol
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_a_trial_left_running_by_a_crash_is_killed_on_the_next_start(tmp_path, m
 
     def spawn(name: str, trial_dir: Path, token: str = "") -> psutil.Process:
         trial_dir.mkdir(parents=True, exist_ok=True)
-        extra = {"HYPERMAX_TRIAL_DIR": str(trial_dir), watchdog.TOKEN_ENV: token}
+        extra = {"HYPERMAX_TRIAL_DIR": str(trial_dir), protocol.TOKEN_ENV: token}
         proc = subprocess.Popen(
             [sys.executable, str(FAKES / f"{name}.py")],
             env={**env, **extra},
@@ -175,24 +175,24 @@ def test_unfinished_trial_processes_reads_the_journal():
         {"event": "trial_started", "id": 3, "pid": None, "create_time": None},
         {"event": "trial_started", "id": 2, "pid": 21, "create_time": 3.5},  # run again
     ]
-    assert watchdog.unfinished_trial_processes(journal) == [(21, 3.5)]
-    assert watchdog.kill_leftover_trials([]) == []
+    assert leftovers.unfinished_trial_processes(journal) == [(21, 3.5)]
+    assert leftovers.kill_leftover_trials([]) == []
 
 
 # -- each layer on its own ------------------------------------------------------------------
 RUNNER_THEN_DIE = """
 import os, pathlib, sys, time
-from hypermax.execution import local, watchdog
+from hypermax.execution import guardian, local, spawn
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal
 
 layer = sys.argv[1]
 if layer != "parent-death":
-    local._PRCTL = None
+    spawn._PRCTL = None
 if layer != "lifeline":
-    local._F_SETSIG = None
+    spawn._F_SETSIG = None
 if layer != "guardian":
-    watchdog.Guardian.start = lambda self: None
+    guardian.Guardian.start = lambda self: None
 folder = pathlib.Path(sys.argv[2])
 fn = FunctionSpec(type="executable", command=(sys.executable, sys.argv[3]),
                   env={"HYPERMAX_TEST_MARKER": sys.argv[4]})

@@ -25,7 +25,7 @@ from fake_trials.helpers import (
     write_spec,
 )
 
-from hypermax.execution import watchdog
+from hypermax.execution import procfs, protocol, watchdog
 from hypermax.trial import KillReason
 
 
@@ -58,7 +58,7 @@ def _start_family(tmp_path: Path, marker: str, token: str) -> subprocess.Popen[b
     env = {
         **os.environ,
         MARKER_ENV: marker,
-        watchdog.TOKEN_ENV: token,
+        protocol.TOKEN_ENV: token,
         "HYPERMAX_TRIAL_DIR": str(tmp_path),
     }
     return subprocess.Popen(fake("family"), env=env, start_new_session=True)
@@ -104,12 +104,12 @@ def test_a_daemon_that_escaped_between_two_looks_is_found_by_its_token(tmp_path,
 def test_a_look_at_the_root_before_its_setsid_does_not_make_our_session_the_trials():
     """A tick between the fork and the setsid sees a trial in hypermax's session."""
     ours = {"ppid": os.getpid(), "pgid": os.getpgid(0), "sid": os.getsid(0)}
-    early_root = watchdog.ProcInfo(pid=4000001, start=10.0, rss=0, cpu=0.0, zombie=False, **ours)
+    early_root = procfs.ProcInfo(pid=4000001, start=10.0, rss=0, cpu=0.0, zombie=False, **ours)
     tree = watchdog.ProcessTree(early_root, "token")
-    next_trial = watchdog.ProcInfo(pid=4000002, start=11.0, rss=0, cpu=0.0, zombie=False, **ours)
+    next_trial = procfs.ProcInfo(pid=4000002, start=11.0, rss=0, cpu=0.0, zombie=False, **ours)
     assert not tree.descends(next_trial)
-    child = watchdog.ProcInfo(4000003, 4000001, 4000003, 4000003, 12.0, 0, 0.0, False)
-    in_session = watchdog.ProcInfo(4000004, 1, 4000004, 4000001, 12.0, 0, 0.0, False)
+    child = procfs.ProcInfo(4000003, 4000001, 4000003, 4000003, 12.0, 0, 0.0, False)
+    in_session = procfs.ProcInfo(4000004, 1, 4000004, 4000001, 12.0, 0, 0.0, False)
     assert tree.descends(child) and tree.descends(in_session)
 
 
@@ -150,12 +150,12 @@ def test_kill_text_names_the_limit_and_the_value():
 
 
 def test_read_token_ignores_the_name_inside_another_value(tmp_path):
-    env = {"OTHER": f"x{watchdog.TOKEN_ENV}=wrong", watchdog.TOKEN_ENV: "right", "PATH": "/bin"}
+    env = {"OTHER": f"x{protocol.TOKEN_ENV}=wrong", protocol.TOKEN_ENV: "right", "PATH": "/bin"}
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
     try:
         # None (not known yet) for a moment while the process execs, then its value
-        wait_until(lambda: watchdog.read_token(proc.pid) is not None, 5, "an environment")
-        assert watchdog.read_token(proc.pid) == "right"
+        wait_until(lambda: procfs.read_token(proc.pid) is not None, 5, "an environment")
+        assert procfs.read_token(proc.pid) == "right"
     finally:
         proc.kill()
         proc.wait()

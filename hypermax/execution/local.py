@@ -4,27 +4,25 @@ Threads, and what each one does:
 
 - the monitor (one per runner): every tick, one :class:`~hypermax.execution.watchdog.Watchdog`
   scan samples every trial's process tree and enforces the time and memory limits;
-- the output pump (one per runner): carries every trial's stdout and stderr into its log file
-  (capped) and picks reports and the result line out of stdout, never holding more than a chunk
-  and one line in memory, and never waiting on a pipe that a leftover process holds open;
+- the output pump (one per runner, :class:`~hypermax.execution.output.OutputPump`): carries every
+  trial's stdout and stderr into its log file (capped) and picks reports and the result line out
+  of stdout, never holding more than a chunk and one line in memory, and never waiting on a pipe
+  that a leftover process holds open;
 - one follower per trial: waits for the trial's main process to exit (``wait4``, which also gives
   its peak RSS and CPU time), kills whatever the trial left behind, then builds its Outcome.
 
-No trial outlives hypermax: each trial gets SIGKILL when hypermax dies (Linux parent-death
-signal, armed in the child before exec and checked against a parent that died before it was
-armed), and a lifeline pipe that only hypermax holds open sends SIGKILL to the trial's whole
-process group when it closes (armed in the kernel with ``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
+No trial outlives hypermax: the trial's start ties its life to hypermax's (see
+:mod:`~hypermax.execution.spawn`), and a :class:`~hypermax.execution.guardian.Guardian` process
+kills what left the trial's process group.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
 import queue
-import selectors
 import signal
 import subprocess
 import sys
@@ -36,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.execution import protocol, watchdog
+from hypermax.execution import procfs, protocol, spawn, watchdog
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.space import flatten
+from hypermax.execution.guardian import Guardian
+from hypermax.execution.output import LogSink, OutputPump, Stream
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -46,172 +45,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hypermax")
 
-LOG_CAP_BYTES = 20 * 1024 * 1024
 #: how long the output of an ended trial may take to reach end of file before it is cut off
 OUTPUT_DRAIN_SECONDS = 2.0
 #: result files larger than this are not read
 RESULT_FILE_CAP_BYTES = 16 * 1024 * 1024
-_READ_CHUNK = 256 * 1024
-_DRAIN_CHUNKS = 64
 _TAIL_BYTES = 4096
-
-
-# -- the trial's log ------------------------------------------------------------------------
-class LogSink:
-    """The trial's log file, shared by its stdout and stderr, capped at ``cap`` bytes."""
-
-    def __init__(self, path: Path, cap: int = LOG_CAP_BYTES) -> None:
-        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
-        self._cap = cap
-        self._written = 0
-        self._dropped = 0
-        self._error: OSError | None = None
-        self._lock = threading.Lock()
-
-    def write(self, data: bytes) -> None:
-        with self._lock:
-            room = self._cap - self._written
-            if room > 0 and self._error is None:
-                chunk = data[:room]
-                try:
-                    self._file.write(chunk)
-                except OSError as exc:  # a full disk must not stop the trial's output pipe
-                    self._error = exc
-                    chunk = b""
-                self._written += len(chunk)
-                data = data[len(chunk) :]
-            self._dropped += len(data)
-
-    def note(self, text: str) -> None:
-        """A line from hypermax itself, written even past the cap."""
-        with self._lock:
-            if not self._file.closed:
-                with contextlib.suppress(OSError):
-                    self._file.write(f"\n[hypermax: {text}]\n".encode())
-
-    def close(self) -> None:
-        with self._lock:
-            if self._dropped:
-                why = f"cannot write: {self._error}" if self._error else "log capped"
-                with contextlib.suppress(OSError):
-                    self._file.write(
-                        f"\n[hypermax: {why} at {self._written} bytes; "
-                        f"{self._dropped} more bytes of output dropped]\n".encode()
-                    )
-            with contextlib.suppress(OSError):
-                self._file.close()
-
-    @property
-    def dropped(self) -> int:
-        return self._dropped
-
-
-# -- moving output --------------------------------------------------------------------------
-class _Stream:
-    """One pipe from a trial: where its bytes go, and whether it has ended."""
-
-    def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
-        self.fd = fd
-        self.sink = sink
-        self.ended = threading.Event()
-
-
-class OutputPump:
-    """One thread that drains every trial's stdout and stderr pipes as data arrives."""
-
-    def __init__(self) -> None:
-        self._selector = selectors.DefaultSelector()
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
-        self._requests: queue.SimpleQueue[tuple[str, _Stream | None]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
-        self._thread.start()
-
-    def add(self, stream: _Stream) -> None:
-        """Start carrying ``stream``; its ``ended`` event is set at end of file."""
-        self._request("add", stream)
-
-    def cut(self, stream: _Stream) -> None:
-        """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
-        self._request("cut", stream)
-
-    def close(self) -> None:
-        """Stop the thread; streams still open are cut."""
-        if self._thread.is_alive():
-            self._request("stop", None)
-            self._thread.join()
-        os.close(self._wake_write)
-
-    def _request(self, what: str, stream: _Stream | None) -> None:
-        self._requests.put((what, stream))
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._wake_write, b"\0")
-
-    def _run(self) -> None:
-        while True:
-            for key, _ in self._selector.select():
-                if key.data is not None:
-                    self._read(key.data)
-                elif not self._handle_requests():
-                    self._shut()
-                    return
-
-    def _handle_requests(self) -> bool:
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self._wake_read, 4096):
-                pass
-        while True:
-            try:
-                what, stream = self._requests.get_nowait()
-            except queue.Empty:
-                return True
-            if what == "stop":
-                return False
-            assert stream is not None
-            if what == "add":
-                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
-            elif what == "cut" and not stream.ended.is_set():
-                self._drain(stream)
-
-    def _read(self, stream: _Stream) -> bool:
-        """Move one chunk; at end of file, finish the stream. False when nothing was there."""
-        try:
-            data = os.read(stream.fd, _READ_CHUNK)
-        except BlockingIOError:
-            return False
-        except OSError:
-            data = b""
-        if data:
-            try:
-                stream.sink(data)
-            except Exception:  # one trial's broken sink must not stop every trial's output
-                log.exception("cannot take the output of a trial; dropping the rest of it")
-                stream.sink = _discard
-            return True
-        self._finish(stream)
-        return False
-
-    def _drain(self, stream: _Stream) -> None:
-        """Read what the pipe holds now (within reason: a writer may never stop), then close."""
-        for _ in range(_DRAIN_CHUNKS):
-            if stream.ended.is_set() or not self._read(stream):
-                break
-        if not stream.ended.is_set():
-            self._finish(stream)
-
-    def _finish(self, stream: _Stream) -> None:
-        self._selector.unregister(stream.fd)
-        os.close(stream.fd)
-        stream.ended.set()
-
-    def _shut(self) -> None:
-        for key in list(self._selector.get_map().values()):
-            if key.data is not None:
-                self._drain(key.data)
-        self._selector.close()
-        os.close(self._wake_read)
 
 
 # -- one running trial ----------------------------------------------------------------------
@@ -223,7 +61,7 @@ class _Trial:
     log: LogSink
     scanner: protocol.StdoutScanner
     stderr_tail: bytearray
-    streams: tuple[_Stream, _Stream]
+    streams: tuple[Stream, Stream]
     lifeline: int
     result_file: Path
     started: float
@@ -265,7 +103,7 @@ class LocalRunner(BaseRunner):
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
         self._trials: dict[int, _Trial] = {}
         self._lock = threading.Lock()
-        self._guardian = watchdog.Guardian()
+        self._guardian = Guardian()
         self._watchdog = watchdog.Watchdog(on_escape=self._guardian.escaped)
         self._pump: OutputPump | None = None
         self._monitor: threading.Thread | None = None
@@ -289,22 +127,24 @@ class LocalRunner(BaseRunner):
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         life_read, life_write = os.pipe()
-        env = self._environment(proposal, trial_dir, params_file, result_file, token)
+        env = spawn.trial_environment(
+            self.function, self.spec_folder, proposal, trial_dir, params_file, result_file, token
+        )
         env[protocol.LIFELINE_FD_ENV] = str(life_read)
-        argv = self._argv(proposal)
-        own = watchdog.read_proc(os.getpid())
+        argv = spawn.trial_argv(self.function, self.spec_folder, proposal)
+        own = procfs.read_proc(os.getpid())
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
                 argv,
-                cwd=self._cwd(trial_dir),
+                cwd=spawn.trial_cwd(self.function, self.spec_folder, trial_dir),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out_write,
                 stderr=err_write,
                 pass_fds=(life_read,),
                 start_new_session=True,
-                preexec_fn=_child_setup(os.getpid(), life_read),
+                preexec_fn=spawn.child_setup(os.getpid(), life_read),
             )
         except (OSError, subprocess.SubprocessError) as exc:
             for fd in (out_read, err_read, life_write):
@@ -321,15 +161,15 @@ class LocalRunner(BaseRunner):
         trial = _Trial(
             proposal=proposal,
             pid=proc.pid,
-            create_time=_create_time(proc.pid),
+            create_time=procfs.create_time(proc.pid),
             log=log,
             scanner=protocol.StdoutScanner(self._reporter(proposal.trial_id)),
             stderr_tail=bytearray(),
-            streams=(_Stream(out_read, log.write), _Stream(err_read, log.write)),
+            streams=(Stream(out_read, log.write), Stream(err_read, log.write)),
             lifeline=life_write,
             result_file=result_file,
             started=started,
-            spawner_rss_mib=own.rss / watchdog.MIB if own is not None else float("inf"),
+            spawner_rss_mib=own.rss / procfs.MIB if own is not None else float("inf"),
         )
         self._track(trial, token)
         self._start_follower(trial, proc)
@@ -396,48 +236,6 @@ class LocalRunner(BaseRunner):
         return None if trial is None else (trial.pid, trial.create_time)
 
     # -- starting ---------------------------------------------------------------------------
-    def _argv(self, proposal: Proposal) -> list[str]:
-        fn = self.function
-        if fn.type == "python_function":
-            argv = [sys.executable, "-m", "hypermax.execution.child", "--name", str(fn.name)]
-            if fn.src:
-                argv += ["--src", str((self.spec_folder / fn.src).resolve())]
-            else:
-                argv += ["--module", str(fn.module)]
-            return [*argv, "--path", str(self.spec_folder)]
-        flat = flatten(proposal.params)
-        values = {name: _text(value) for name, value in flat.items()}
-        values.update(
-            {k: json.dumps(v) for k, v in proposal.params.items() if isinstance(v, dict | list)}
-        )
-        values["trial_id"] = str(proposal.trial_id)
-        return [_fill(part, values) for part in fn.command]
-
-    def _environment(
-        self, proposal: Proposal, trial_dir: Path, params_file: Path, result_file: Path, token: str
-    ) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(self.function.env)
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(self.spec_folder), package_root, env.get("PYTHONPATH", "")) if p
-        )
-        env[protocol.PARAMS_FILE_ENV] = str(params_file)
-        env[protocol.RESULT_FILE_ENV] = str(result_file)
-        env[protocol.TRIAL_DIR_ENV] = str(trial_dir)
-        env[protocol.TRIAL_ID_ENV] = str(proposal.trial_id)
-        env[watchdog.TOKEN_ENV] = token
-        env["PYTHONUNBUFFERED"] = "1"
-        for name, value in flatten(proposal.params).items():
-            key = protocol.PARAM_ENV_PREFIX + _env_name(name)
-            env[key] = _text(value)
-        return env
-
-    def _cwd(self, trial_dir: Path) -> str:
-        if self.function.cwd:
-            return str((self.spec_folder / self.function.cwd).resolve())
-        return str(trial_dir)
-
     def _reporter(self, trial_id: int) -> Callable[[int, dict[str, Any]], None]:
         def on_report(step: int, metrics: dict[str, Any]) -> None:
             self._events.put(Report(trial_id, step, metrics))
@@ -519,7 +317,7 @@ class LocalRunner(BaseRunner):
             if sample is not None:
                 self._check(trial, sample)
         if self.limits.max_system_ram_mib is not None:
-            self._check_system(trials, watchdog.system_used_mib())
+            self._check_system(trials, procfs.system_used_mib())
 
     def _next_wait(self, trials: list[_Trial]) -> float:
         """A tick, or less when a time limit falls due sooner (so it is met to the millisecond)."""
@@ -702,10 +500,6 @@ class LocalRunner(BaseRunner):
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _discard(data: bytes) -> None:
-    """A sink that drops what it gets."""
-
-
 def _wait(pid: int) -> tuple[int | None, Any]:
     """Reap the trial's main process: its return code and resource usage.
 
@@ -727,17 +521,8 @@ def _own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float:
     own only when it is above what hypermax held when it started the trial.
     """
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
-    maxrss = float(usage.ru_maxrss) * scale / watchdog.MIB
+    maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
     return maxrss if maxrss > spawner_rss_mib + 2.0 else 0.0
-
-
-def _create_time(pid: int) -> float:
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return 0.0
 
 
 def _exit_text(code: int, stderr_tail: bytes) -> str:
@@ -765,73 +550,3 @@ def _last_line(data: bytes) -> str:
 def _clip(text: str, limit: int = 200) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _env_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).upper()
-
-
-def _fill(part: str, values: dict[str, str]) -> str:
-    """Replace ``{name}`` placeholders; unknown ``{...}`` is left as it is."""
-    if "{" not in part:
-        return part
-    out = part
-    for name, value in values.items():
-        out = out.replace("{" + name + "}", value)
-    return out
-
-
-# -- inside the child, between fork and exec ------------------------------------------------
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-        return prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
-
-
-def _child_setup(parent_pid: int, lifeline: int) -> Callable[[], None]:
-    """The ``preexec_fn`` of a trial: tie its life to hypermax's before it execs.
-
-    Runs in the forked child, so it only calls what was looked up in the parent. Linux sends the
-    parent-death signal when the *thread* that forked exits, so trials must be submitted from a
-    thread that lives as long as the search (the driver's); the lifeline pipe has no such limit.
-    """
-
-    def setup() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if _F_SETSIG is not None:
-            _arm_lifeline(lifeline, _F_SETSIG)
-        if os.getppid() != parent_pid:  # hypermax died before any of that was armed
-            os._exit(1)
-
-    return setup
-
-
-def _arm_lifeline(fd: int, setsig: int) -> None:
-    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
-        fcntl.fcntl(fd, setsig, signal.SIGKILL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
-    except OSError:
-        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
-        # pipe from a thread when it finds it not armed
-        return

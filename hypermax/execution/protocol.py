@@ -9,7 +9,6 @@ This module is imported by the child bootstrap: standard library only.
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,9 @@ TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
 LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"
+#: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
+#: the processes that left the trial's session
+TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"
 REPORT_PREFIX = "HYPERMAX_REPORT "
 ERROR_KEY = "__hypermax_error__"
 #: stdout lines longer than this are logged but never parsed (and never held whole in memory)
@@ -155,7 +157,3 @@ def write_json_atomic(path: str, value: Any) -> None:
     with open(tmp, "w") as f:
         f.write(dump_json(value))
     os.replace(tmp, path)
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

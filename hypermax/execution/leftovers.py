@@ -1,0 +1,137 @@
+"""On the next start, kill what a crashed hypermax left running of its trials."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from hypermax.execution.procfs import read_token
+from hypermax.execution.protocol import TOKEN_ENV, TRIAL_DIR_ENV
+from hypermax.execution.watchdog import KILL_WAIT_SECONDS
+
+#: SIGTERM → SIGKILL grace for leftovers of a crashed hypermax found on the next start
+LEFTOVER_GRACE_SECONDS = 1.0
+
+
+def kill_leftover_trials(
+    records: Iterable[dict[str, Any]], trials_root: Path | None = None
+) -> list[int]:
+    """Kill what is left of trials that a crashed hypermax left running; return their pids.
+
+    ``records`` are the journal's records: a ``trial_started`` record names the trial's main
+    process by pid and create time, and a later ``trial_finished`` record for the same id means
+    it ended. Each such process still alive is killed with its descendants, its session and
+    every process carrying its token. With ``trials_root`` (``<results>/trials``), any process
+    whose ``HYPERMAX_TRIAL_DIR`` lies inside it is killed too: the grandchildren of a trial whose
+    main process already died. Call it while holding the results folder's lock.
+    """
+    found: dict[int, psutil.Process] = {}
+    for pid, create_time in unfinished_trial_processes(records):
+        root = _same_process(pid, create_time)
+        if root is not None:
+            found.update((p.pid, p) for p in _tree_of(root))
+    if trials_root is not None:
+        found.update((p.pid, p) for p in _processes_inside(trials_root))
+    for pid in _me_and_my_ancestors():
+        found.pop(pid, None)
+    if not found:
+        return []
+    kill_tree(list(found.values()), LEFTOVER_GRACE_SECONDS)
+    return sorted(found)
+
+
+def unfinished_trial_processes(records: Iterable[dict[str, Any]]) -> list[tuple[int, float]]:
+    """(pid, create time) of every trial the journal shows started and not finished."""
+    started: dict[Any, tuple[int, float]] = {}
+    for record in records:
+        event = record.get("event")
+        trial_id = record.get("id")
+        if event == "trial_started":
+            pid, create_time = record.get("pid"), record.get("create_time")
+            if isinstance(pid, int) and isinstance(create_time, int | float) and pid > 0:
+                started[trial_id] = (pid, float(create_time))
+            else:
+                started.pop(trial_id, None)
+        elif event == "trial_finished":
+            started.pop(trial_id, None)
+    return list(started.values())
+
+
+def _same_process(pid: int, create_time: float) -> psutil.Process | None:
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - create_time) < 0.01 and _running(proc):
+            return proc
+    except psutil.Error:
+        return None
+    return None
+
+
+def _tree_of(root: psutil.Process) -> Iterator[psutil.Process]:
+    """The root, its descendants, its session and the holders of its token."""
+    yield root
+    with contextlib.suppress(psutil.Error):
+        yield from root.children(recursive=True)
+    try:
+        token = root.environ().get(TOKEN_ENV)
+        since = root.create_time()
+    except psutil.Error:
+        token, since = None, 0.0
+    for proc in psutil.process_iter():
+        try:
+            if proc.create_time() < since:
+                continue
+            if os.getsid(proc.pid) == root.pid or (token and read_token(proc.pid) == token):
+                yield proc
+        except (OSError, psutil.Error):
+            continue
+
+
+def _processes_inside(trials_root: Path) -> Iterator[psutil.Process]:
+    """Processes whose ``HYPERMAX_TRIAL_DIR`` is a folder inside ``trials_root``."""
+    root = trials_root.resolve()
+    for proc in psutil.process_iter():
+        try:
+            trial_dir = proc.environ().get(TRIAL_DIR_ENV)
+        except (OSError, psutil.Error):
+            continue
+        if trial_dir and Path(trial_dir).resolve().is_relative_to(root) and _running(proc):
+            yield proc
+
+
+def _me_and_my_ancestors() -> set[int]:
+    pids = {os.getpid()}
+    with contextlib.suppress(psutil.Error):
+        pids.update(p.pid for p in psutil.Process().parents())
+    return pids
+
+
+def kill_tree(procs: list[psutil.Process], grace: float) -> list[psutil.Process]:
+    """SIGTERM every process, wait up to ``grace`` seconds, SIGKILL the rest, wait for them.
+
+    Returns the processes that were still alive at the end (normally none).
+    """
+    procs = [p for p in procs if _running(p)]
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGTERM)
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    alive = [p for p in alive if _running(p)]
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    _, alive = psutil.wait_procs(alive, timeout=KILL_WAIT_SECONDS)
+    return [p for p in alive if _running(p)]
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

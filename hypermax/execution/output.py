@@ -1,0 +1,176 @@
+"""Carry trials' stdout and stderr to where they go: one thread for all pipes, a capped log each."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import selectors
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger("hypermax")
+
+LOG_CAP_BYTES = 20 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
+_DRAIN_CHUNKS = 64
+
+
+# -- the trial's log ------------------------------------------------------------------------
+class LogSink:
+    """The trial's log file, shared by its stdout and stderr, capped at ``cap`` bytes."""
+
+    def __init__(self, path: Path, cap: int = LOG_CAP_BYTES) -> None:
+        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+        self._cap = cap
+        self._written = 0
+        self._dropped = 0
+        self._error: OSError | None = None
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            room = self._cap - self._written
+            if room > 0 and self._error is None:
+                chunk = data[:room]
+                try:
+                    self._file.write(chunk)
+                except OSError as exc:  # a full disk must not stop the trial's output pipe
+                    self._error = exc
+                    chunk = b""
+                self._written += len(chunk)
+                data = data[len(chunk) :]
+            self._dropped += len(data)
+
+    def note(self, text: str) -> None:
+        """A line from hypermax itself, written even past the cap."""
+        with self._lock:
+            if not self._file.closed:
+                with contextlib.suppress(OSError):
+                    self._file.write(f"\n[hypermax: {text}]\n".encode())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._dropped:
+                why = f"cannot write: {self._error}" if self._error else "log capped"
+                with contextlib.suppress(OSError):
+                    self._file.write(
+                        f"\n[hypermax: {why} at {self._written} bytes; "
+                        f"{self._dropped} more bytes of output dropped]\n".encode()
+                    )
+            with contextlib.suppress(OSError):
+                self._file.close()
+
+
+# -- moving output --------------------------------------------------------------------------
+class Stream:
+    """One pipe from a trial: where its bytes go, and whether it has ended."""
+
+    def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
+        self.fd = fd
+        self.sink = sink
+        self.ended = threading.Event()
+
+
+class OutputPump:
+    """One thread that drains every trial's stdout and stderr pipes as data arrives."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        self._requests: queue.SimpleQueue[tuple[str, Stream | None]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
+        self._thread.start()
+
+    def add(self, stream: Stream) -> None:
+        """Start carrying ``stream``; its ``ended`` event is set at end of file."""
+        self._request("add", stream)
+
+    def cut(self, stream: Stream) -> None:
+        """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
+        self._request("cut", stream)
+
+    def close(self) -> None:
+        """Stop the thread; streams still open are cut."""
+        if self._thread.is_alive():
+            self._request("stop", None)
+            self._thread.join()
+        os.close(self._wake_write)
+
+    def _request(self, what: str, stream: Stream | None) -> None:
+        self._requests.put((what, stream))
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"\0")
+
+    def _run(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.data is not None:
+                    self._read(key.data)
+                elif not self._handle_requests():
+                    self._shut()
+                    return
+
+    def _handle_requests(self) -> bool:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_read, 4096):
+                pass
+        while True:
+            try:
+                what, stream = self._requests.get_nowait()
+            except queue.Empty:
+                return True
+            if what == "stop":
+                return False
+            assert stream is not None
+            if what == "add":
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+            elif what == "cut" and not stream.ended.is_set():
+                self._drain(stream)
+
+    def _read(self, stream: Stream) -> bool:
+        """Move one chunk; at end of file, finish the stream. False when nothing was there."""
+        try:
+            data = os.read(stream.fd, _READ_CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if data:
+            try:
+                stream.sink(data)
+            except Exception:  # one trial's broken sink must not stop every trial's output
+                log.exception("cannot take the output of a trial; dropping the rest of it")
+                stream.sink = _discard
+            return True
+        self._finish(stream)
+        return False
+
+    def _drain(self, stream: Stream) -> None:
+        """Read what the pipe holds now (within reason: a writer may never stop), then close."""
+        for _ in range(_DRAIN_CHUNKS):
+            if stream.ended.is_set() or not self._read(stream):
+                break
+        if not stream.ended.is_set():
+            self._finish(stream)
+
+    def _finish(self, stream: Stream) -> None:
+        self._selector.unregister(stream.fd)
+        os.close(stream.fd)
+        stream.ended.set()
+
+    def _shut(self) -> None:
+        for key in list(self._selector.get_map().values()):
+            if key.data is not None:
+                self._drain(key.data)
+        self._selector.close()
+        os.close(self._wake_read)
+
+
+def _discard(data: bytes) -> None:
+    """A sink that drops what it gets."""

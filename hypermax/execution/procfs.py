@@ -1,0 +1,197 @@
+"""Read the machine's processes and memory: from ``/proc`` on Linux, through psutil elsewhere.
+
+On Linux each read is one small file read, which is what lets the watchdog look at every trial's
+processes many times a second; psutil is slower but equivalent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import psutil
+
+from hypermax.execution.protocol import TOKEN_ENV
+
+MIB = 1024 * 1024
+
+_USE_PROC = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if _USE_PROC else 1
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if _USE_PROC else 1
+_TOKEN_NEEDLE = TOKEN_ENV.encode() + b"="
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    """One process as the last look saw it.
+
+    ``start`` orders processes by creation and, with ``pid``, names one process uniquely (clock
+    ticks since boot on Linux, the creation time elsewhere).
+    """
+
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    start: float
+    rss: int
+    cpu: float
+    zombie: bool
+
+
+def read_proc(pid: int) -> ProcInfo | None:
+    """The process ``pid`` now, or None when it is gone (or not ours to read)."""
+    return _read_stat(pid) if _USE_PROC else _read_psutil(pid)
+
+
+def _read_stat(pid: int) -> ProcInfo | None:
+    data = _read_head(f"/proc/{pid}/stat", 4096)
+    if data is None:
+        return None
+    # the command name may hold spaces and parentheses: the fields start after the last ")"
+    fields = data[data.rfind(b")") + 2 :].split()
+    if len(fields) < 22:
+        return None
+    return ProcInfo(
+        pid=pid,
+        ppid=int(fields[1]),
+        pgid=int(fields[2]),
+        sid=int(fields[3]),
+        start=float(fields[19]),
+        rss=int(fields[21]) * _PAGE_SIZE,
+        cpu=(int(fields[11]) + int(fields[12])) / _CLOCK_TICKS,
+        zombie=fields[0] in (b"Z", b"X"),
+    )
+
+
+def _read_psutil(pid: int) -> ProcInfo | None:
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            times = proc.cpu_times()
+            return ProcInfo(
+                pid=pid,
+                ppid=proc.ppid(),
+                pgid=os.getpgid(pid),
+                sid=os.getsid(pid),
+                start=proc.create_time(),
+                rss=proc.memory_info().rss,
+                cpu=times.user + times.system,
+                zombie=proc.status() == psutil.STATUS_ZOMBIE,
+            )
+    except (OSError, psutil.Error):
+        return None
+
+
+def read_peak_rss(pid: int) -> int:
+    """The highest RSS (bytes) process ``pid`` reached since it started its program; 0 unknown.
+
+    Linux keeps this high-water mark per process (``VmHWM``): reading it each tick catches a peak
+    that came and went between two samples.
+    """
+    if not _USE_PROC:
+        return 0
+    data = _read_head(f"/proc/{pid}/status", 16384)
+    if data is None:
+        return 0
+    at = data.find(b"VmHWM:")
+    if at < 0:
+        return 0
+    end = data.find(b"kB", at)
+    try:
+        return int(data[at + 6 : end]) * 1024
+    except ValueError:
+        return 0
+
+
+def create_time(pid: int) -> float:
+    """When the process ``pid`` started, in seconds since the epoch (as psutil tells it); 0 gone.
+
+    With the pid, this names the process in the journal, across restarts of hypermax.
+    """
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return 0.0
+
+
+def list_pids() -> set[int]:
+    """Every process id on the machine."""
+    if _USE_PROC:
+        return {int(name) for name in os.listdir("/proc") if name.isdigit()}
+    return set(psutil.pids())
+
+
+def read_token(pid: int) -> str | None:
+    """The trial token in the environment of ``pid``: "" when it has none, None when unknown.
+
+    Unknown: the process is gone, is not ours to read, or has no environment yet (for a moment
+    while it execs a program, its environment reads empty).
+    """
+    if not _USE_PROC:
+        try:
+            return str(psutil.Process(pid).environ().get(TOKEN_ENV, "")) or None
+        except (OSError, psutil.Error):
+            return None
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            environ = f.read()
+    except OSError:
+        return None
+    if not environ:
+        return None
+    at = environ.find(_TOKEN_NEEDLE)
+    while at > 0 and environ[at - 1] != 0:  # a match inside another variable's value
+        at = environ.find(_TOKEN_NEEDLE, at + 1)
+    if at < 0:
+        return ""
+    value_at = at + len(_TOKEN_NEEDLE)
+    end = environ.find(b"\0", value_at)
+    return environ[value_at : end if end >= 0 else len(environ)].decode("ascii", "replace")
+
+
+def is_alive(pid: int, start: float) -> bool:
+    """Whether the process ``pid`` that started at ``start`` still runs (a zombie does not)."""
+    info = read_proc(pid)
+    return info is not None and info.start == start and not info.zombie
+
+
+def system_used_mib() -> float:
+    """Total minus available memory of the machine, in MiB."""
+    if _USE_PROC:
+        used = _meminfo_used_kib()
+        if used is not None:
+            return used / 1024
+    vm = psutil.virtual_memory()
+    return (vm.total - vm.available) / MIB
+
+
+def _meminfo_used_kib() -> int | None:
+    """MemTotal - MemAvailable from ``/proc/meminfo`` (what psutil reports, read 5x faster)."""
+    head = _read_head("/proc/meminfo", 512)
+    if head is None:
+        return None
+    values = {}
+    for line in head.split(b"\n")[:3]:
+        name, _, rest = line.partition(b":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            values[name] = int(fields[0])
+    if b"MemTotal" not in values or b"MemAvailable" not in values:
+        return None
+    return values[b"MemTotal"] - values[b"MemAvailable"]
+
+
+def _read_head(path: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of a ``/proc`` file in one read; None when it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
