@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_trials.helpers import new_marker
 
 OBJECTIVES = Path(__file__).parent / "objectives"
 
@@ -50,3 +52,10 @@ def write_spec(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def marker() -> Iterator[str]:
+    """A fresh marker for the environment of trial processes, to find them all by it afterwards."""
+    with new_marker() as value:
+        yield value

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -24,7 +23,6 @@ from fake_trials.helpers import (
     assert_none_alive,
     finished,
     kill_pid,
-    new_marker,
     pid_alive,
     run_hypermax,
     start_hypermax,
@@ -34,12 +32,6 @@ from fake_trials.helpers import (
 )
 
 from hypermax.execution import leftovers, protocol
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    with new_marker() as value:
-        yield value
 
 
 def _family_search(marker: str, parallel: int = 2) -> dict:

@@ -8,17 +8,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
     assert_none_alive,
     by_param,
     fake,
-    new_marker,
     pid_alive,
     run_hypermax,
     wait_until,
@@ -27,12 +24,6 @@ from fake_trials.helpers import (
 
 from hypermax.execution import procfs, protocol, watchdog
 from hypermax.trial import KillReason
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    with new_marker() as value:
-        yield value
 
 
 def _fake_search(name: str, fakes: list[str], marker: str, **function: object) -> dict:
