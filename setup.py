@@ -14,7 +14,15 @@ EXTRAS = {
     "examples": ["scikit-learn>=1.3"],
     "plots": ["matplotlib>=3.7"],
     "dask": ["dask[distributed]>=2024.1"],
-    "test": ["pytest>=8", "pytest-timeout>=2.2", "ruff>=0.6", "scikit-learn>=1.3"],
+    "test": [
+        "pytest>=8",
+        "pytest-timeout>=2.2",
+        "ruff>=0.6",
+        "mypy>=1.10",
+        "types-PyYAML",
+        "types-psutil",
+        "scikit-learn>=1.3",
+    ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
