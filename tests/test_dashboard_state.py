@@ -226,6 +226,19 @@ def test_messages_pause_and_notes():
     assert state.version == version + 3
 
 
+def test_a_failed_or_killed_trial_says_what_went_wrong_in_the_messages():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, None, TrialState.FAILED, reason="ValueError: bad lr\nmore lines")
+    run_trial(state, 3, 3.0, TrialState.KILLED, reason="time 61.0 s over the limit 60 s")
+    run_trial(state, 4, 0.7, TrialState.STOPPED)
+    assert list(state.messages) == [
+        "trial 2 failed: ValueError: bad lr",
+        "trial 3 killed: time 61.0 s over the limit 60 s",
+    ]
+
+
 def test_spearman_matches_the_textbook_value_with_ties():
     # scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == 0.8207826816681233
     rho = spearman(np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 6, 7, 8, 7]))

@@ -111,6 +111,8 @@ class DashboardState:
             self.last_report[report.trial_id] = {"step": report.step, **report.metrics}
         elif isinstance(event, ev.TrialFinished):
             self._finish(event.trial)
+            if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
+                self.messages.append(problem_line(event.trial))
             if event.best is not None:
                 self.best = event.best
         elif isinstance(event, ev.LiveUpdate):
@@ -278,6 +280,12 @@ class DashboardState:
             return max(0.0, now - launched)
         stats = self.live.get(trial_id)
         return stats.elapsed if stats is not None else 0.0
+
+
+def problem_line(trial: Trial) -> str:
+    """One line on what went wrong with a failed or killed trial, for the status line."""
+    reason = (trial.reason or "no reason given").splitlines()[0]
+    return f"trial {trial.id} {trial.state.value}: {reason}"
 
 
 def _duration(trial: Trial, launched: float | None, now: float) -> float | None:
