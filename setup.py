@@ -12,6 +12,7 @@ VERSION = re.search(
 
 EXTRAS = {
     "examples": ["scikit-learn>=1.3"],
+    "atpe": ["lightgbm>=4.0", "scikit-learn>=1.3"],
     "plots": ["matplotlib>=3.7"],
     "dask": ["dask[distributed]>=2024.1"],
     "test": [
@@ -22,6 +23,7 @@ EXTRAS = {
         "types-PyYAML",
         "types-psutil",
         "scikit-learn>=1.3",
+        "lightgbm>=4.0",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})

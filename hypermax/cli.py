@@ -8,7 +8,14 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from hypermax import __version__
-from hypermax.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, HypermaxError, UsageError
+from hypermax.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_SEARCH_FAILED,
+    HypermaxError,
+    UsageError,
+    unexpected,
+)
 
 SUBCOMMANDS = ("run", "resume", "validate", "sample", "show", "export")
 
@@ -75,8 +82,9 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
-    debug = "--debug" in args_list
+    given = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in given  # taken anywhere on the line, not only before the subcommand
+    args_list = _normalise_argv([arg for arg in given if arg != "--debug"])
     try:
         args = build_parser().parse_args(args_list)
         if args.command is None:
@@ -93,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hypermax: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug or a broken plugin: one line, the traceback with --debug
+        if debug:
+            traceback.print_exc()
+        print(f"hypermax: {unexpected(exc)}", file=sys.stderr)
+        return EXIT_SEARCH_FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

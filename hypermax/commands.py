@@ -64,7 +64,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
     seed = spec.search.seed if spec.search.seed is not None else secrets.randbelow(2**31)
-    optimizer = make_optimizer(spec.search.method, Space.from_spec(spec), seed, spec.search.options)
+    optimizer = make_optimizer(
+        spec.search.method, Space.from_spec(spec), seed, spec.search.options, spec.folder
+    )
     for trial_id in range(1, args.n + 1):
         print(json.dumps(optimizer.ask(trial_id).params))
     return EXIT_OK

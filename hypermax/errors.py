@@ -49,3 +49,11 @@ class SearchFailed(HypermaxError):
     """The search could not go on (for example every trial failed to start)."""
 
     exit_code = EXIT_SEARCH_FAILED
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an error hypermax did not foresee (a bug, or a plugin's): what and where to
+    look; ``--debug`` shows the traceback."""
+    text = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return f"unexpected error: {detail} (run with --debug for the traceback)"

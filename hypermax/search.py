@@ -101,7 +101,9 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
 
     spec = prepared.spec
     space = Space.from_spec(spec)
-    optimizer = make_optimizer(spec.search.method, space, prepared.seed, spec.search.options)
+    optimizer = make_optimizer(
+        spec.search.method, space, prepared.seed, spec.search.options, spec.folder
+    )
     runner = LocalRunner(spec.function, spec.folder)
     journal = Journal(prepared.folder.journal)
     driver = Driver(spec, optimizer, runner, journal, prepared.folder, reporters, prepared.history)

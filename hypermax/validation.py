@@ -407,7 +407,7 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
         *node_problems(doc["hyperparameters"], ("hyperparameters",)),
         *function_problems(doc["function"], folder),
         *metric_problems(doc.get("metrics", {})),
-        *search_problems(doc),
+        *search_problems(doc, folder),
     ]
 
 
@@ -634,8 +634,10 @@ def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[
                 )
 
 
-def search_problems(doc: dict[str, Any]) -> Iterator[Problem]:
+def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``search`` section, alone and together with ``metrics``."""
+    from hypermax.optimizers import method_problem
+
     search = doc.get("search", {})
     if "metrics" in doc:
         for key in ("direction", "metric"):
@@ -645,6 +647,9 @@ def search_problems(doc: dict[str, Any]) -> Iterator[Problem]:
                     "cannot be used with a metrics section: the metrics define the loss",
                 )
     method = search.get("method", "tpe")
+    problem = method_problem(method, folder)
+    if problem is not None:
+        yield ("search", "method"), problem
     for key in search:
         is_options = key in BUILTIN_METHODS or ":" in key
         if is_options and key != method:

@@ -16,6 +16,16 @@ from fake_trials.helpers import new_marker
 OBJECTIVES = Path(__file__).parent / "objectives"
 
 
+def quadratic(name: str = "train", **keys: Any) -> dict[str, Any]:
+    """The ``function`` section that runs ``name`` of ``objectives/quadratic.py``."""
+    return {
+        "type": "python_function",
+        "src": str(OBJECTIVES / "quadratic.py"),
+        "name": name,
+        **keys,
+    }
+
+
 def run_cli(
     *args: str, cwd: Path, timeout: float = 90, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

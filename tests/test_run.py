@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from conftest import OBJECTIVES, finished_records, journal_records, quadratic, run_cli
 
 SPACE = {
     "type": "object",
@@ -34,12 +34,7 @@ def test_python_function_search_with_two_parallel_trials(tmp_path, write_spec):
     spec = write_spec(
         {
             "hyperparameters": SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(OBJECTIVES / "quadratic.py"),
-                "name": "train",
-                "parallel": 2,
-            },
+            "function": quadratic("train", parallel=2),
             "search": {"name": "quad", "iterations": 8, "seed": 5},
         }
     )
@@ -121,11 +116,7 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
     spec = write_spec(
         {
             "hyperparameters": SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(OBJECTIVES / "quadratic.py"),
-                "name": "train",
-            },
+            "function": quadratic("train"),
             "search": {"name": "views", "iterations": 4, "seed": 1},
         }
     )
@@ -146,11 +137,7 @@ def test_a_trial_reports_progress_with_hypermax_report(tmp_path, write_spec):
     spec = write_spec(
         {
             "hyperparameters": SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(OBJECTIVES / "quadratic.py"),
-                "name": "reporting",
-            },
+            "function": quadratic("reporting"),
             "search": {"name": "reports", "iterations": 1},
         }
     )
@@ -171,14 +158,9 @@ def test_a_killed_trial_records_what_crossed_which_limit(tmp_path, write_spec):
     spec = write_spec(
         {
             "hyperparameters": SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(OBJECTIVES / "quadratic.py"),
-                "name": "sleepy",
-                "auto_kill_max_time": 0.5,
-                "kill_grace": 0.2,
-                "auto_kill_loss": 3.0,
-            },
+            "function": quadratic(
+                "sleepy", auto_kill_max_time=0.5, kill_grace=0.2, auto_kill_loss=3.0
+            ),
             "search": {"name": "killed", "iterations": 1},
         }
     )
@@ -187,3 +169,44 @@ def test_a_killed_trial_records_what_crossed_which_limit(tmp_path, write_spec):
     assert (record["state"], record["kill_reason"], record["loss"]) == ("killed", "time", 3.0)
     assert 0.5 <= record["kill_value"] < 1.5
     assert record["reason"].startswith("time limit")
+
+
+BROKEN_OPTIMIZER = """
+from hypermax.optimizers.hyperopt_based import RandomOptimizer
+
+
+class FailsOnThirdAsk(RandomOptimizer):
+    def ask(self, trial_id):
+        if trial_id >= 3:
+            raise RuntimeError("the model diverged\\nsecond line")
+        return super().ask(trial_id)
+"""
+
+
+def test_an_optimizer_that_breaks_ends_the_search_with_one_line(tmp_path, write_spec):
+    """A bug in a plugin (or in hypermax) is one line and exit 1; the journal stays whole."""
+    (tmp_path / "my_optimizers.py").write_text(BROKEN_OPTIMIZER)
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic("train"),
+            "search": {
+                "name": "broken",
+                "iterations": 5,
+                "method": "my_optimizers:FailsOnThirdAsk",
+            },
+        }
+    )
+    result = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "hypermax: unexpected error: RuntimeError: the model diverged "
+        "(run with --debug for the traceback)"
+    )
+    finished = finished_records(tmp_path / "results" / "broken")
+    assert sorted(finished) == [1, 2] and {r["state"] for r in finished.values()} == {"ok"}
+
+    debug = run_cli(str(spec), "--no-ui", "--debug", cwd=tmp_path)
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr and "RuntimeError: the model diverged" in debug.stderr

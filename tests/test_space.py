@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from conftest import OBJECTIVES, finished_records, run_cli
+from conftest import finished_records, quadratic, run_cli
 
 from hypermax.space import EncodeError, Space, flatten, unflatten
 
@@ -101,12 +101,7 @@ def test_trials_receive_plain_values_of_every_node_kind(tmp_path, write_spec):
     spec = write_spec(
         {
             "hyperparameters": EVERY_KIND,
-            "function": {
-                "type": "python_function",
-                "src": str(OBJECTIVES / "quadratic.py"),
-                "name": "anything",
-                "parallel": 2,
-            },
+            "function": quadratic("anything", parallel=2),
             "search": {"name": "kinds", "method": "random", "iterations": 24, "seed": 11},
         }
     )

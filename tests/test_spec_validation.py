@@ -100,6 +100,49 @@ CASES = [
         id="bad-method",
     ),
     pytest.param(
+        {"bad.json": spec(search={"method": "grid"})},
+        [
+            'bad.json: search.method: "grid" is not available in this version; use tpe, '
+            'random, anneal, atpe or a "module:Class"'
+        ],
+        id="method-not-available",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"method": "my_optimizers:Greedy"})},
+        ['bad.json: search.method: cannot find module "my_optimizers" in {folder}'],
+        id="plugin-module-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": "import numpyy\n",
+        },
+        [
+            'bad.json: search.method: cannot import "my_optimizers": '
+            "ModuleNotFoundError: No module named 'numpyy'"
+        ],
+        id="plugin-module-fails-to-import",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": "class Gredy:\n    pass\n",
+        },
+        ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],
+        id="plugin-class-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": "class Greedy:\n    pass\n",
+        },
+        [
+            'bad.json: search.method: "my_optimizers:Greedy" is not a subclass of '
+            "hypermax.optimizers.BaseOptimizer"
+        ],
+        id="plugin-not-an-optimizer",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(parallel=0))},
         ["bad.json: function.parallel: must be at least 1, got 0"],
         id="parallel-0",

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer, trial_seed
@@ -10,7 +14,15 @@ from hypermax.optimizers.base import BaseOptimizer, trial_seed
 if TYPE_CHECKING:
     from hypermax.space import Space
 
-__all__ = ["BUILTIN_METHODS", "BaseOptimizer", "make_optimizer", "trial_seed"]
+__all__ = [
+    "BUILTIN_METHODS",
+    "BaseOptimizer",
+    "OptimizerError",
+    "load_optimizer_class",
+    "make_optimizer",
+    "method_problem",
+    "trial_seed",
+]
 
 BUILTIN_METHODS = {
     "tpe": "hypermax.optimizers.hyperopt_based:TPEOptimizer",
@@ -18,22 +30,84 @@ BUILTIN_METHODS = {
     "anneal": "hypermax.optimizers.hyperopt_based:AnnealOptimizer",
     "atpe": "hypermax.optimizers.hyperopt_based:ATPEOptimizer",
 }
+#: methods the spec format names that this version does not provide yet
+PLANNED_METHODS = ("grid", "evolution", "ablation")
+#: packages a built-in method needs beyond hypermax's own dependencies: (import name, pip name)
+EXTRA_PACKAGES = {"atpe": (("lightgbm", "lightgbm"), ("sklearn", "scikit-learn"))}
 
 
-def load_optimizer_class(method: str) -> type[BaseOptimizer]:
-    """A built-in method name or a plugin ``module:Class`` → the optimizer class."""
+class OptimizerError(ValueError):
+    """A ``search.method`` that cannot be used; the message is one line."""
+
+
+def method_problem(method: str, folder: Path | None = None) -> str | None:
+    """Why ``method`` cannot be used, in one line, or None when it can.
+
+    A built-in method is checked without importing it (only that the packages it needs are
+    installed); a plugin ``module:Class`` is imported, with ``folder`` first on ``sys.path``.
+    """
+    if method in PLANNED_METHODS:
+        usable = ", ".join(BUILTIN_METHODS)
+        return f'"{method}" is not available in this version; use {usable} or a "module:Class"'
+    if method in BUILTIN_METHODS:
+        needed = EXTRA_PACKAGES.get(method, ())
+        missing = [pip for name, pip in needed if importlib.util.find_spec(name) is None]
+        if missing:
+            return f'"{method}" needs {" and ".join(missing)}: pip install {" ".join(missing)}'
+        return None
+    try:
+        load_optimizer_class(method, folder)
+    except OptimizerError as exc:
+        return str(exc)
+    return None
+
+
+def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOptimizer]:
+    """A built-in method name or a plugin ``module:Class`` → the optimizer class.
+
+    A plugin's module is imported with ``folder`` (the spec's folder) first on ``sys.path``.
+    Raises :class:`OptimizerError` with a one-line reason.
+    """
     target = BUILTIN_METHODS.get(method, method)
     if ":" not in target:
-        raise ValueError(f"unknown method {method!r}")
+        raise OptimizerError(f'unknown method "{method}"')
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls = getattr(_import(module_name, folder), class_name, None)
+    if cls is None:
+        raise OptimizerError(f'module "{module_name}" has no "{class_name}"')
     if not (isinstance(cls, type) and issubclass(cls, BaseOptimizer)):
-        raise ValueError(f"{method} is not a hypermax BaseOptimizer subclass")
+        raise OptimizerError(f'"{method}" is not a subclass of hypermax.optimizers.BaseOptimizer')
     return cls
 
 
+def _import(module_name: str, folder: Path | None) -> ModuleType:
+    saved = list(sys.path)
+    if folder is not None:
+        sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            where = f" in {folder}" if folder is not None else ""
+            raise OptimizerError(f'cannot find module "{exc.name}"{where}') from exc
+        raise OptimizerError(f'cannot import "{module_name}": {_one_line(exc)}') from exc
+    except Exception as exc:
+        raise OptimizerError(f'cannot import "{module_name}": {_one_line(exc)}') from exc
+    finally:
+        sys.path[:] = saved
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def make_optimizer(
-    method: str, space: Space, seed: int, options: dict[str, Any] | None = None
+    method: str,
+    space: Space,
+    seed: int,
+    options: dict[str, Any] | None = None,
+    folder: Path | None = None,
 ) -> BaseOptimizer:
-    """Build the optimizer for ``search.method``."""
-    return load_optimizer_class(method)(space, seed, options)
+    """Build the optimizer for ``search.method`` (a plugin is imported from ``folder``)."""
+    return load_optimizer_class(method, folder)(space, seed, options)

@@ -45,20 +45,22 @@ class HyperoptOptimizer(BaseOptimizer):
         if self.method == "anneal":
             return anneal.suggest
         if self.method == "atpe":
-            from hyperopt import atpe
-
-            return atpe.suggest
+            return _atpe_suggest
         kwargs = {k: self.options[k] for k in TPE_OPTIONS if k in self.options}
         return functools.partial(tpe.suggest, verbose=False, **kwargs)
 
     def ask(self, trial_id: int) -> Proposal:
         docs = self._suggest(
-            [trial_id], self._domain, self._trials, trial_seed(self.seed, trial_id)
+            [trial_id], self._domain, self._history(), trial_seed(self.seed, trial_id)
         )
         vals = docs[0]["misc"]["vals"]
         internal = {label: _plain(v[0]) for label, v in vals.items() if len(v)}
         self.pending(trial_id, internal)
         return Proposal(trial_id, self.space.decode(internal), internal)
+
+    def _history(self) -> Any:
+        """The ``Trials`` the suggest function sees: all of them, running ones included."""
+        return self._trials
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
         from hyperopt.base import JOB_STATE_RUNNING
@@ -119,6 +121,24 @@ class HyperoptOptimizer(BaseOptimizer):
             doc["result"] = {"status": "ok", "loss": float(loss)}
 
 
+def _atpe_suggest(new_ids: list[int], domain: Any, trials: Any, seed: int) -> list[dict[str, Any]]:
+    """``atpe.suggest`` draws from the global ``random`` and ``numpy.random``, not from ``seed``:
+    seed both from it for the call, so proposals are reproducible, and put them back after."""
+    import random
+
+    import numpy as np
+    from hyperopt import atpe
+
+    saved_random, saved_numpy = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        return atpe.suggest(new_ids, domain, trials, seed)
+    finally:
+        random.setstate(saved_random)
+        np.random.set_state(saved_numpy)
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars → Python numbers, so internal values are JSON-ready."""
     return value.item() if hasattr(value, "item") else value
@@ -143,6 +163,25 @@ class AnnealOptimizer(HyperoptOptimizer):
 
 
 class ATPEOptimizer(HyperoptOptimizer):
-    """Adaptive TPE (hyperopt ``atpe.suggest``; needs lightgbm and scikit-learn)."""
+    """Adaptive TPE (hyperopt ``atpe.suggest``; needs lightgbm and scikit-learn).
+
+    ``atpe.suggest`` reads a loss and booking times from every trial it is given, so it sees a
+    copy of the finished trials that have a loss, never the running or failed ones.
+    """
 
     method = "atpe"
+
+    def _history(self) -> Any:
+        import datetime
+
+        from hyperopt import Trials
+        from hyperopt.base import JOB_STATE_DONE
+
+        done = [doc for doc in self._docs.values() if doc["state"] == JOB_STATE_DONE]
+        now = datetime.datetime.now()
+        trials = Trials()
+        if done:
+            docs = [{**doc, "book_time": now, "refresh_time": now} for doc in done]
+            trials.insert_trial_docs(docs)
+            trials.refresh()
+        return trials
