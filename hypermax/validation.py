@@ -11,8 +11,10 @@ import functools
 import importlib.machinery
 import importlib.util
 import json
+import os
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -499,7 +501,7 @@ def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder)
     else:
-        yield from _executable_problems(fn)
+        yield from _executable_problems(fn, folder)
 
 
 def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
@@ -558,19 +560,45 @@ def _src_problems(src: str, folder: Path) -> Iterator[Problem]:
         yield ("function", "src"), f'cannot find file "{src}" in {folder}'
 
 
-def _executable_problems(fn: dict[str, Any]) -> Iterator[Problem]:
+def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
     for key in ("module", "src", "name"):
         if key in fn:
             yield ("function", key), 'is only used by "type": "python_function"'
     command = fn["command"]
+    where: JsonPath = ("function", "command", 0)
     if isinstance(command, str):
+        where = ("function", "command")
         try:
-            argv = shlex.split(command)
+            command = shlex.split(command)
         except ValueError as exc:
-            yield ("function", "command"), f"cannot be split into arguments: {exc}"
+            yield where, f"cannot be split into arguments: {exc}"
             return
-        if not argv:
-            yield ("function", "command"), "must not be empty"
+        if not command:
+            yield where, "must not be empty"
+            return
+    problem = program_problem(command[0], folder / fn.get("cwd", "."), fn.get("env", {}))
+    if problem is not None:
+        yield where, problem
+
+
+def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
+    """Why the program of a command cannot run, or None: a path (relative ones from ``start``)
+    must be an executable file; a bare name must be found on ``PATH`` (the spec's, if it sets
+    one). A program with a ``{placeholder}`` is only known at run time."""
+    if "{" in program:
+        return None
+    if "/" in program:
+        target = start / program
+        if not target.is_file():
+            return f'cannot find program "{program}"' + (
+                "" if Path(program).is_absolute() else f" in {start.resolve()}"
+            )
+        if not os.access(target, os.X_OK):
+            return f'"{program}" is not executable (chmod +x {program})'
+        return None
+    if shutil.which(program, path=env.get("PATH", os.environ.get("PATH"))) is None:
+        return f'cannot find program "{program}" on PATH'
+    return None
 
 
 _TIME_KEYS = ("target_time", "max_time", "penalty_at_max")

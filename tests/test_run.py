@@ -210,3 +210,28 @@ def test_an_optimizer_that_breaks_ends_the_search_with_one_line(tmp_path, write_
     debug = run_cli(str(spec), "--no-ui", "--debug", cwd=tmp_path)
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr and "RuntimeError: the model diverged" in debug.stderr
+
+
+def test_a_relative_program_is_found_from_the_spec_folder_and_runs_in_the_trial_folder(
+    tmp_path, write_spec
+):
+    script = tmp_path / "bin" / "train.sh"
+    script.parent.mkdir()
+    script.write_text('#!/bin/sh\necho "$1" > argument.txt\necho 0.25\n')
+    script.chmod(0o755)
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": {"type": "executable", "command": "bin/train.sh {y}"},
+            "search": {"name": "script", "iterations": 2},
+        }
+    )
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path / "bin")
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "script"
+    finished = finished_records(folder)
+    assert [(r["state"], r["loss"]) for r in finished.values()] == [("ok", 0.25)] * 2
+    started = {
+        r["id"]: r["params"] for r in journal_records(folder) if r["event"] == "trial_started"
+    }
+    assert (folder / "trials" / "2" / "argument.txt").read_text() == f"{started[2]['y']}\n"

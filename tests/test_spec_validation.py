@@ -392,6 +392,24 @@ CASES = [
         id="executable-unsplittable-command",
     ),
     pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": ["trian-model", "{x}"]})},
+        ['bad.json: function.command.0: cannot find program "trian-model" on PATH'],
+        id="executable-program-not-on-path",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": "./train.sh --x {x}"})},
+        ['bad.json: function.command: cannot find program "./train.sh" in {folder}'],
+        id="executable-relative-program-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(function={"type": "executable", "command": ["bin/train.sh"]}),
+            "bin/train.sh": "#!/bin/sh\necho 0.5\n",
+        },
+        ['bad.json: function.command.0: "bin/train.sh" is not executable (chmod +x bin/train.sh)'],
+        id="executable-program-not-executable",
+    ),
+    pytest.param(
         {"bad.json": spec(function={"type": "shell", "command": "true"})},
         ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
         id="bad-function-type",

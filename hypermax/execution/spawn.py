@@ -40,7 +40,11 @@ def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) ->
         {k: json.dumps(v) for k, v in proposal.params.items() if isinstance(v, dict | list)}
     )
     values["trial_id"] = str(proposal.trial_id)
-    return [_fill(part, values) for part in function.command]
+    program, *args = (_fill(part, values) for part in function.command)
+    if "/" in program and not function.cwd:
+        # the trial starts in its own folder; a relative program is named from the spec's
+        program = str((spec_folder / program).resolve())
+    return [program, *args]
 
 
 def trial_environment(
