@@ -40,9 +40,14 @@ def test_python_function_search_with_two_parallel_trials(tmp_path, write_spec):
     )
     proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "best loss" in proc.stdout
     folder = tmp_path / "results" / "quad"
     finished = _assert_views_agree(folder, 8)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"hypermax: quad: tpe, 8 trials, parallel 2, results in {folder}"
+    assert [line.split()[1:3] for line in lines[1:9]] == [[f"{n}/8", "trial"] for n in range(1, 9)]
+    best = min(finished.values(), key=lambda r: (r["loss"], r["id"]))
+    assert lines[9] == "hypermax: search ended (iterations done); 8 trials done"
+    assert lines[10].startswith(f"best loss {best['loss']:.6g} (trial {best['id']}): x=")
     assert all(r["state"] == "ok" for r in finished.values())
     assert all(r["metadata"] == {"extra": "kept"} for r in finished.values())
     assert (folder / "trials" / "1" / "received.json").exists()
@@ -164,7 +169,10 @@ def test_a_killed_trial_records_what_crossed_which_limit(tmp_path, write_spec):
             "search": {"name": "killed", "iterations": 1},
         }
     )
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "killed: tpe, 1 trial, parallel 1" in proc.stdout
+    assert "search ended (iterations done); 1 trial done" in proc.stdout
     record = finished_records(tmp_path / "results" / "killed")[1]
     assert (record["state"], record["kill_reason"], record["loss"]) == ("killed", "time", 3.0)
     assert 0.5 <= record["kill_value"] < 1.5
