@@ -410,7 +410,14 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
         *function_problems(doc["function"], folder),
         *metric_problems(doc.get("metrics", {})),
         *search_problems(doc, folder),
+        *cluster_problems(doc),
     ]
+
+
+def cluster_problems(doc: dict[str, Any]) -> Iterator[Problem]:
+    """The ``cluster`` section is part of the format; this version runs trials here only."""
+    if "cluster" in doc:
+        yield ("cluster",), "running trials on a Dask cluster is not available in this version"
 
 
 def node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:

@@ -143,6 +143,11 @@ CASES = [
         id="plugin-not-an-optimizer",
     ),
     pytest.param(
+        {"bad.json": spec(cluster={"scheduler": "tcp://127.0.0.1:8786"})},
+        ["bad.json: cluster: running trials on a Dask cluster is not available in this version"],
+        id="cluster-not-available",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(parallel=0))},
         ["bad.json: function.parallel: must be at least 1, got 0"],
         id="parallel-0",
@@ -615,3 +620,19 @@ def test_schema_sections_reject_unknown_keys() -> None:
     sections = [schema["properties"][name] for name in ("results", "ui", "cluster")]
     sections += [schema["$defs"][name] for name in ("function", "metric", "search")]
     assert all(section["additionalProperties"] is False for section in sections)
+
+
+def test_scheduler_flag_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+    write_files(tmp_path, {"search.json": spec()})
+    result = subprocess.run(
+        [sys.executable, "-m", "hypermax", "search.json", "--scheduler", "tcp://127.0.0.1:8786"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "hypermax: --scheduler: running trials on a Dask cluster is not available in this version\n"
+    )
+    assert not (tmp_path / "results").exists()
