@@ -681,6 +681,12 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
                     ("search", key),
                     "cannot be used with a metrics section: the metrics define the loss",
                 )
+    policy = search.get("early_stopping", {}).get("policy", "none")
+    if policy != "none":
+        yield (
+            ("search", "early_stopping", "policy"),
+            f'"{policy}" is not available in this version; trials run to the end ("none")',
+        )
     method = search.get("method", "tpe")
     problem = method_problem(method, folder)
     if problem is not None:

@@ -148,6 +148,14 @@ CASES = [
         id="cluster-not-available",
     ),
     pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "min_trials": 5}})},
+        [
+            'bad.json: search.early_stopping.policy: "median" is not available in this version; '
+            'trials run to the end ("none")'
+        ],
+        id="early-stopping-not-available",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(parallel=0))},
         ["bad.json: function.parallel: must be at least 1, got 0"],
         id="parallel-0",
