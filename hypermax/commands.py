@@ -89,12 +89,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from hypermax.export import best_trial
-    from hypermax.ui.console import format_loss, format_params
+    from hypermax.ui.console import format_loss, format_params, trials_text
 
     trials = _load_trials(args.results_dir)
     counts = Counter(t.state.value for t in trials)
     print(
-        f"{args.results_dir}: {len(trials)} trials ("
+        f"{args.results_dir}: {trials_text(len(trials))} ("
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + ")"
     )

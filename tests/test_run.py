@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import OBJECTIVES, finished_records, journal_records, quadratic, run_cli
@@ -55,8 +57,6 @@ def test_python_function_search_with_two_parallel_trials(tmp_path, write_spec):
 
 
 def test_executable_search_reads_params_three_ways(tmp_path, write_spec):
-    import sys
-
     spec = write_spec(
         {
             "hyperparameters": SPACE,
@@ -136,6 +136,17 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
     assert json.loads(exported.stdout)[0]["trial"] == best_id
     rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
     assert len(rows) == 4 and {"trial", "state", "loss", "x", "y"} <= set(rows[0])
+
+    # a reader that goes away at once (`hypermax export ... | head -0`): no traceback, no noise
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", "export", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()
+    assert proc.stderr.read() == ""
+    assert proc.wait(timeout=30) == 1
 
 
 def test_a_trial_reports_progress_with_hypermax_report(tmp_path, write_spec):

@@ -30,14 +30,14 @@ def format_params(params: dict[str, object], limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def trials(count: int) -> str:
+def trials_text(count: int) -> str:
     """``1 trial``, ``2 trials``."""
     return f"{count} trial" if count == 1 else f"{count} trials"
 
 
 def summary_lines(reason: str, done: int, best: Trial | None) -> list[str]:
     """How a search ended and its best trial, as printed at the end of every run."""
-    lines = [f"hypermax: search ended ({reason}); {trials(done)} done"]
+    lines = [f"hypermax: search ended ({reason}); {trials_text(done)} done"]
     if best is None:
         return [*lines, "no trial produced a loss"]
     loss = format_loss(best.loss)
@@ -58,7 +58,7 @@ class ConsoleReporter:
         if isinstance(event, ev.SearchStarted):
             self.total = event.iterations
             self._print(
-                f"hypermax: {event.name}: {event.method}, {trials(event.iterations)}, "
+                f"hypermax: {event.name}: {event.method}, {trials_text(event.iterations)}, "
                 f"parallel {event.parallel}, results in {event.results_folder}"
             )
             if event.resumed:
