@@ -162,7 +162,8 @@ def kill_pid(pid: int) -> None:
 def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, float]:
     """Run a search to its end; (exit code, stderr, peak RSS of hypermax in MiB).
 
-    The peak comes from ``wait4`` on the hypermax process itself.
+    The peak is the high-water mark (``VmHWM``) of the hypermax process alone, read while it
+    runs: ``wait4``'s ``ru_maxrss`` would also count the largest of the trials it reaped.
     """
     err = spec.parent / "hypermax.err"
     with open(err, "w") as stderr:
@@ -174,8 +175,10 @@ def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, fl
             stdin=subprocess.DEVNULL,
         )
     deadline = time.monotonic() + timeout
+    peak_kib = 0
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        peak_kib = max(peak_kib, _high_water_mark_kib(proc.pid))
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.monotonic() > deadline:
@@ -184,4 +187,15 @@ def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, fl
             raise AssertionError(f"hypermax did not finish within {timeout} s")
         time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err.read_text(), usage.ru_maxrss / 1024
+    return proc.returncode, err.read_text(), peak_kib / 1024
+
+
+def _high_water_mark_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
