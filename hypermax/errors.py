@@ -51,9 +51,13 @@ class SearchFailed(HypermaxError):
     exit_code = EXIT_SEARCH_FAILED
 
 
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, for errors that come from code hypermax runs."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def unexpected(exc: BaseException) -> str:
-    """One line for an error hypermax did not foresee (a bug, or a plugin's): what and where to
-    look; ``--debug`` shows the traceback."""
-    text = str(exc).strip().splitlines()
-    detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-    return f"unexpected error: {detail} (run with --debug for the traceback)"
+    """One line for an error hypermax did not foresee (a bug, or a plugin's); ``--debug`` shows
+    the traceback."""
+    return f"unexpected error: {one_line(exc)} (run with --debug for the traceback)"

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import one_line
 from hypermax.optimizers.base import BaseOptimizer, trial_seed
 
 if TYPE_CHECKING:
@@ -90,16 +91,11 @@ def _import(module_name: str, folder: Path | None) -> ModuleType:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             where = f" in {folder}" if folder is not None else ""
             raise OptimizerError(f'cannot find module "{exc.name}"{where}') from exc
-        raise OptimizerError(f'cannot import "{module_name}": {_one_line(exc)}') from exc
+        raise OptimizerError(f'cannot import "{module_name}": {one_line(exc)}') from exc
     except Exception as exc:
-        raise OptimizerError(f'cannot import "{module_name}": {_one_line(exc)}') from exc
+        raise OptimizerError(f'cannot import "{module_name}": {one_line(exc)}') from exc
     finally:
         sys.path[:] = saved
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def make_optimizer(
