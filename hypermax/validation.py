@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from hypermax.errors import SpecError
+from hypermax.optimizers import BUILTIN_METHODS, PLANNED_METHODS, method_problem
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -31,7 +32,9 @@ TEMPLATES_FOLDER = Path(__file__).with_name("templates")
 TEMPLATE_PREFIX = "template:"
 MAX_PROBLEMS = 5
 
-BUILTIN_METHODS = ("tpe", "random", "anneal", "atpe", "grid", "evolution", "ablation")
+#: every method name the format knows, whose options may stand in ``search`` under that name
+METHOD_NAMES = (*BUILTIN_METHODS, *PLANNED_METHODS)
+NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
 LOG_SCALINGS = ("logarithmic", "exponential")
 
 JsonPath = tuple[str | int, ...]
@@ -417,7 +420,7 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
 def cluster_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     """The ``cluster`` section is part of the format; this version runs trials here only."""
     if "cluster" in doc:
-        yield ("cluster",), "running trials on a Dask cluster is not available in this version"
+        yield ("cluster",), NO_CLUSTER
 
 
 def node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -671,8 +674,6 @@ def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[
 
 def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``search`` section, alone and together with ``metrics``."""
-    from hypermax.optimizers import method_problem
-
     search = doc.get("search", {})
     if "metrics" in doc:
         for key in ("direction", "metric"):
@@ -692,7 +693,7 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     if problem is not None:
         yield ("search", "method"), problem
     for key in search:
-        is_options = key in BUILTIN_METHODS or ":" in key
+        is_options = key in METHOD_NAMES or ":" in key
         if is_options and key != method:
             yield ("search", key), f'options for method "{key}", but the method is "{method}"'
 

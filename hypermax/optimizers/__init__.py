@@ -87,12 +87,11 @@ def _import(module_name: str, folder: Path | None) -> ModuleType:
         sys.path.insert(0, str(folder))
     try:
         return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            where = f" in {folder}" if folder is not None else ""
-            raise OptimizerError(f'cannot find module "{exc.name}"{where}') from exc
-        raise OptimizerError(f'cannot import "{module_name}": {one_line(exc)}') from exc
     except Exception as exc:
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            where = f" in {folder}" if folder is not None else ""
+            raise OptimizerError(f'cannot find module "{missing}"{where}') from exc
         raise OptimizerError(f'cannot import "{module_name}": {one_line(exc)}') from exc
     finally:
         sys.path[:] = saved

@@ -20,6 +20,8 @@ from typing import Any
 
 import psutil
 
+from hypermax.execution import procfs
+
 FAKES = Path(__file__).resolve().parent
 MARKER_ENV = "HYPERMAX_TEST_MARKER"
 
@@ -175,9 +177,9 @@ def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, fl
             stdin=subprocess.DEVNULL,
         )
     deadline = time.monotonic() + timeout
-    peak_kib = 0
+    peak_bytes = 0
     while True:
-        peak_kib = max(peak_kib, _high_water_mark_kib(proc.pid))
+        peak_bytes = max(peak_bytes, procfs.read_peak_rss(proc.pid))
         pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -187,15 +189,4 @@ def run_hypermax_measured(spec: Path, timeout: float = 60) -> tuple[int, str, fl
             raise AssertionError(f"hypermax did not finish within {timeout} s")
         time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err.read_text(), peak_kib / 1024
-
-
-def _high_water_mark_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return proc.returncode, err.read_text(), peak_bytes / 2**20
