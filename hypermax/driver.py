@@ -13,11 +13,12 @@ import os
 import queue
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax import events as ev
+from hypermax.events import Command, SearchOutcome
 from hypermax.export import best_trial, write_views
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.loss import LossError, compute_loss
@@ -39,17 +40,6 @@ RESERVED_KEYS = ("loss", "status", "time", "reason")
 
 #: Trials in these states count towards ``iterations``; interrupted ones run again.
 COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
-
-
-@dataclass(frozen=True)
-class SearchOutcome:
-    """How a search ended."""
-
-    best: Trial | None
-    done: int
-    reason: str
-    interrupted: bool
-    trials: tuple[Trial, ...]
 
 
 class Driver:
@@ -81,7 +71,7 @@ class Driver:
         self.journal = journal
         self.folder = folder
         self.reporters = list(reporters)
-        self._control: queue.Queue[str] = queue.Queue()
+        self._control: queue.Queue[Command] = queue.Queue()
         self._trials: dict[int, Trial] = {}
         self._running: dict[int, Trial] = {}
         self._presets: list[Proposal | dict[str, Any]] = []
@@ -94,9 +84,17 @@ class Driver:
         self._replay(history or JournalState())
 
     # -- steering (any thread) --------------------------------------------------------------
-    def request(self, command: str) -> None:
-        """Queue a command: ``pause``, ``resume``, ``toggle_pause``, ``export``, ``interrupt``."""
-        self._control.put(command)
+    def request(self, command: Command) -> None:
+        """Queue a command; the loop carries it out at its next turn."""
+        self._control.put(Command(command))
+
+    def subscribe(self, reporter: Reporter) -> None:
+        """Send every later event to ``reporter`` too (call before :meth:`run`)."""
+        self.reporters.append(reporter)
+
+    def log_path(self, trial_id: int) -> Path:
+        """Where the output of trial ``trial_id`` is logged."""
+        return self.folder.log(trial_id)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
@@ -358,14 +356,14 @@ class Driver:
                 command = self._control.get_nowait()
             except queue.Empty:
                 return
-            if command == "interrupt":
+            if command is Command.INTERRUPT:
                 self._interrupt()
-            elif command in ("pause", "resume", "toggle_pause"):
-                paused = {"pause": True, "resume": False}.get(command, not self._paused)
+            elif command in (Command.PAUSE, Command.RESUME, Command.TOGGLE_PAUSE):
+                paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
                 if paused != self._paused:
                     self._paused = paused
                     self._emit(ev.Paused(paused))
-            elif command == "export":
+            elif command is Command.EXPORT:
                 self._write_views(force=True)
                 self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
 

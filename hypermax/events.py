@@ -1,8 +1,14 @@
-"""What the driver tells its reporters (the dashboard, the console), and the Reporter protocol."""
+"""The boundary between a search and its user interfaces.
+
+The driver tells its reporters (the dashboard, the console) what happens through the events
+below; a user interface steers the search with a :class:`Command` through the small
+:class:`SearchControl` protocol and knows nothing else of the driver.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -80,3 +86,40 @@ class Reporter(Protocol):
     """Anything that consumes the driver's events. ``handle`` must not block."""
 
     def handle(self, event: Event) -> None: ...
+
+
+class Command(StrEnum):
+    """What a user interface may ask of a running search."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    TOGGLE_PAUSE = "toggle_pause"
+    EXPORT = "export"
+    INTERRUPT = "interrupt"
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """How a search ended."""
+
+    best: Trial | None
+    done: int
+    reason: str
+    interrupted: bool
+    trials: tuple[Trial, ...]
+
+
+class SearchControl(Protocol):
+    """All a user interface needs of a search: run it, steer it, hear from it.
+
+    ``run`` blocks until the search ends (the dashboard calls it from a worker thread);
+    ``request`` and ``subscribe`` may be called from any thread before or during ``run``.
+    """
+
+    def run(self) -> SearchOutcome: ...
+
+    def request(self, command: Command) -> None: ...
+
+    def subscribe(self, reporter: Reporter) -> None: ...
+
+    def log_path(self, trial_id: int) -> Path: ...

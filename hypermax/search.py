@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from hypermax import __version__
-from hypermax.driver import Driver, SearchOutcome
+from hypermax.driver import Driver
 from hypermax.errors import ResultsError
+from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
@@ -139,7 +140,7 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
             return outcome
         driver, journal = build_driver(prepared, [ConsoleReporter()])
-        with journal, signals_to(lambda signum, frame: driver.request("interrupt")):
+        with journal, signals_to(lambda signum, frame: driver.request(Command.INTERRUPT)):
             return driver.run()
     finally:
         prepared.folder.unlock()

@@ -79,26 +79,24 @@ class Terminal:
         os.close(self.master)
 
 
-class FakeFolder:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def log(self, trial_id: int) -> Path:
-        return self.path / f"trial_{trial_id}.log"
-
-
 class FakeDriver:
-    """Looks like a Driver to the dashboard; ``script(driver)`` is its search."""
+    """A SearchControl for the dashboard; ``script(driver)`` is its search."""
 
     def __init__(self, tmp_path: Path, script: Callable[[FakeDriver], SearchOutcome]) -> None:
         self.reporters: list[Any] = []
         self.requests: queue.Queue[str] = queue.Queue()
-        self.folder = FakeFolder(tmp_path)
+        self.path = tmp_path
         self.script = script
         self.thread: threading.Thread | None = None
 
     def request(self, command: str) -> None:
         self.requests.put(command)
+
+    def subscribe(self, reporter: Any) -> None:
+        self.reporters.append(reporter)
+
+    def log_path(self, trial_id: int) -> Path:
+        return self.path / f"trial_{trial_id}.log"
 
     def run(self) -> SearchOutcome:
         self.thread = threading.current_thread()
@@ -119,7 +117,7 @@ class FakeDriver:
         return False
 
     def start_search(self, trials: int = 3) -> None:
-        self.emit(ev.SearchStarted("fake", "random", 10, 2, self.folder.path))
+        self.emit(ev.SearchStarted("fake", "random", 10, 2, self.path))
         best = None
         for i in range(1, trials + 1):
             self.emit(ev.TrialStarted(trial(i)))

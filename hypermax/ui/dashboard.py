@@ -29,7 +29,7 @@ from hypermax.ui.state import DashboardState
 from hypermax.ui.widgets import PALETTE, Actions, DashboardView, Size, box_size, format_loss
 
 if TYPE_CHECKING:
-    from hypermax.driver import Driver, SearchOutcome
+    from hypermax.events import SearchControl, SearchOutcome
 
 log = logging.getLogger("hypermax")
 
@@ -212,7 +212,7 @@ class DashboardSession:
 
     def __init__(
         self,
-        driver: Driver,
+        driver: SearchControl,
         screen: Any = None,
         min_redraw: float = MIN_REDRAW_SECONDS,
         tick: float = TICK_SECONDS,
@@ -240,7 +240,7 @@ class DashboardSession:
 
     def run(self) -> SearchOutcome:
         """Run the search under the dashboard; return the driver's outcome or raise its error."""
-        self.driver.reporters.append(self.reporter)
+        self.driver.subscribe(self.reporter)
         thread = threading.Thread(target=self._drive, name="hypermax-driver")
         collect = _CollectLogs(self.reporter)
         try:
@@ -254,7 +254,9 @@ class DashboardSession:
                     if thread.ident is None:
                         thread.start()
                 except BaseException:
-                    self.driver.request("interrupt")  # so the search stops and the thread ends
+                    self.driver.request(
+                        ev.Command.INTERRUPT
+                    )  # so the search stops and the thread ends
                     raise
                 finally:
                     self._stop_loop()
@@ -365,7 +367,7 @@ class DashboardSession:
 
     # -- actions ------------------------------------------------------------------------------
     def _quit(self) -> None:
-        self.driver.request("interrupt")
+        self.driver.request(ev.Command.INTERRUPT)
         if self.done is not None:
             raise urwid.ExitMainLoop()
 
@@ -373,11 +375,11 @@ class DashboardSession:
         raise urwid.ExitMainLoop()
 
     def _log_path(self, trial_id: int) -> Path | None:
-        return self.driver.folder.log(trial_id)
+        return self.driver.log_path(trial_id)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         """Ctrl-C or SIGTERM: interrupt the search; the UI notes it on its next wake-up."""
-        self.driver.request("interrupt")
+        self.driver.request(ev.Command.INTERRUPT)
         self._signalled = True
         fd = self._wake_fd
         if fd is not None:
@@ -430,11 +432,11 @@ def _logs_to(handler: logging.Handler) -> Iterator[None]:
         logger.propagate = propagate
 
 
-def run_dashboard(driver: Driver, screen: Any = None) -> SearchOutcome:
+def run_dashboard(driver: SearchControl, screen: Any = None) -> SearchOutcome:
     """Run ``driver`` in a worker thread under the urwid dashboard; return its outcome.
 
     Args:
-        driver: a ready driver; the dashboard appends its reporter to ``driver.reporters``.
+        driver: a ready search; the dashboard subscribes its reporter to it.
         screen: an urwid screen (default: the terminal).
 
     Returns:

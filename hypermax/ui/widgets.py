@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeAlias
 
 import urwid
 
+from hypermax.events import Command
 from hypermax.space import flatten
 from hypermax.trial import Trial
 from hypermax.ui.chart import (
@@ -86,8 +87,8 @@ RANKING_SECONDS = 1.0
 class Actions:
     """What the dashboard's keys ask of the search; every field defaults to doing nothing."""
 
-    request: Callable[[str], None] = lambda command: None
-    """Send a driver command: ``toggle_pause``, ``export``."""
+    request: Callable[[Command], None] = lambda command: None
+    """Send the search a command (pause, export)."""
     quit: Callable[[], None] = lambda: None
     """The user confirmed quitting: interrupt the search, leave once it has stopped."""
     leave: Callable[[], None] = lambda: None
@@ -847,9 +848,9 @@ class DashboardView(urwid.WidgetWrap):
             else:
                 self._open("confirm", _confirm_box(), width=62, height="pack")
         elif key == "p":
-            self.actions.request("toggle_pause")
+            self.actions.request(Command.TOGGLE_PAUSE)
         elif key == "e":
-            self.actions.request("export")
+            self.actions.request(Command.EXPORT)
         elif key == "?":
             self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
         elif key in ("tab", "shift tab"):
