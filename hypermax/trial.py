@@ -85,6 +85,9 @@ class Outcome:
     peak_rss_mib: float = 0.0
     exit_code: int | None = None
     attachments: tuple[str, ...] = ()
+    """Files inside the trial's folder that its result names (paths relative to that folder)."""
+    ended_at: float | None = None
+    """Unix time at which the runner saw the trial end."""
 
 
 @dataclass(frozen=True)
