@@ -1,0 +1,222 @@
+"""The nodes of the space tree that hold other nodes: objects, conditionals, tuples and lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hypermax.space.leaf import Condition, EncodeError, Leaf
+from hypermax.space.nodes import ConstNode, Node, join_path, product_points, product_size
+
+
+@dataclass
+class ObjectNode(Node):
+    children: dict[str, Node]
+
+    def expr(self) -> Any:
+        return {key: child.expr() for key, child in self.children.items()}
+
+    def decode(self, vals: dict[str, Any]) -> Any:
+        return {key: child.decode(vals) for key, child in self.children.items()}
+
+    def encode(self, value: Any, out: dict[str, Any]) -> None:
+        if not isinstance(value, dict):
+            raise EncodeError(f"expected an object, got {value!r}")
+        extra = set(value) - set(self.children)
+        if extra:
+            raise EncodeError(f"unknown parameter {sorted(extra)[0]!r}")
+        for key, child in self.children.items():
+            if key not in value:
+                if isinstance(child, ConstNode):
+                    continue
+                raise EncodeError(f"missing parameter {key!r}")
+            child.encode(value[key], out)
+
+    def default(self) -> Any:
+        return {key: child.default() for key, child in self.children.items()}
+
+    def has_default(self) -> bool:
+        return any(child.has_default() for child in self.children.values())
+
+    def labels(self) -> Iterator[str]:
+        for child in self.children.values():
+            yield from child.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        for key, child in self.children.items():
+            yield from child.leaves(join_path(path, key), condition)
+
+    def points(self) -> list[dict[str, Any]] | None:
+        return product_points(list(self.children.values()))
+
+    def size(self) -> int | None:
+        return product_size([child.size() for child in self.children.values()])
+
+
+@dataclass
+class ChoiceNode(Node):
+    """A conditional (``anyOf``/``oneOf``): one branch is chosen per trial."""
+
+    label: str
+    branches: list[Node]
+
+    def expr(self) -> Any:
+        from hyperopt import hp
+
+        return hp.choice(self.label, [branch.expr() for branch in self.branches])
+
+    def decode(self, vals: dict[str, Any]) -> Any:
+        return self.branches[int(vals[self.label])].decode(vals)
+
+    def encode(self, value: Any, out: dict[str, Any]) -> None:
+        problems = []
+        for i, branch in enumerate(self.branches):
+            attempt: dict[str, Any] = {}
+            try:
+                branch.encode(value, attempt)
+            except EncodeError as exc:
+                problems.append(str(exc))
+                continue
+            out[self.label] = i
+            out.update(attempt)
+            return
+        raise EncodeError(f"{self.label}: matches no branch ({'; '.join(problems)})")
+
+    def default(self) -> Any:
+        for branch in self.branches:
+            if branch.has_default():
+                return branch.default()
+        return self.branches[0].default()
+
+    def has_default(self) -> bool:
+        return any(branch.has_default() for branch in self.branches)
+
+    def labels(self) -> Iterator[str]:
+        yield self.label
+        for branch in self.branches:
+            yield from branch.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        yield Leaf(
+            label=self.label,
+            path=path,
+            kind="categorical",
+            role="branch",
+            choices=tuple(range(len(self.branches))),
+            condition=condition,
+        )
+        for i, branch in enumerate(self.branches):
+            yield from branch.leaves(path, (*condition, (self.label, i)))
+
+    def points(self) -> list[dict[str, Any]] | None:
+        out: list[dict[str, Any]] = []
+        for i, branch in enumerate(self.branches):
+            points = branch.points()
+            if points is None:
+                return None
+            out.extend({self.label: i, **point} for point in points)
+        return out
+
+    def size(self) -> int | None:
+        return sum_sizes([branch.size() for branch in self.branches])
+
+
+def sum_sizes(sizes: list[int | None]) -> int | None:
+    return None if any(size is None for size in sizes) else sum(s for s in sizes if s is not None)
+
+
+@dataclass
+class TupleNode(Node):
+    items: list[Node]
+
+    def expr(self) -> Any:
+        return [item.expr() for item in self.items]
+
+    def decode(self, vals: dict[str, Any]) -> Any:
+        return [item.decode(vals) for item in self.items]
+
+    def encode(self, value: Any, out: dict[str, Any]) -> None:
+        if not isinstance(value, list) or len(value) != len(self.items):
+            raise EncodeError(f"expected a list of {len(self.items)} items, got {value!r}")
+        for item, v in zip(self.items, value, strict=True):
+            item.encode(v, out)
+
+    def default(self) -> Any:
+        return [item.default() for item in self.items]
+
+    def has_default(self) -> bool:
+        return any(item.has_default() for item in self.items)
+
+    def labels(self) -> Iterator[str]:
+        for item in self.items:
+            yield from item.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        for i, item in enumerate(self.items):
+            yield from item.leaves(join_path(path, str(i)), condition)
+
+    def points(self) -> list[dict[str, Any]] | None:
+        return product_points(list(self.items))
+
+    def size(self) -> int | None:
+        return product_size([item.size() for item in self.items])
+
+
+@dataclass
+class ListNode(Node):
+    """A list of variable length: a choice over lengths, each with its own item labels."""
+
+    label: str
+    lengths: list[int]
+    variants: list[TupleNode]
+
+    def expr(self) -> Any:
+        from hyperopt import hp
+
+        return hp.choice(self.label, [variant.expr() for variant in self.variants])
+
+    def decode(self, vals: dict[str, Any]) -> Any:
+        return self.variants[int(vals[self.label])].decode(vals)
+
+    def encode(self, value: Any, out: dict[str, Any]) -> None:
+        if not isinstance(value, list) or len(value) not in self.lengths:
+            raise EncodeError(f"{self.label}: expected a list of {self.lengths} items")
+        index = self.lengths.index(len(value))
+        out[self.label] = index
+        self.variants[index].encode(value, out)
+
+    def default(self) -> Any:
+        return self.variants[0].default()
+
+    def has_default(self) -> bool:
+        return any(variant.has_default() for variant in self.variants)
+
+    def labels(self) -> Iterator[str]:
+        yield self.label
+        for variant in self.variants:
+            yield from variant.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        yield Leaf(
+            label=self.label,
+            path=path,
+            kind="categorical",
+            role="length",
+            choices=tuple(self.lengths),
+            condition=condition,
+        )
+        for i, variant in enumerate(self.variants):
+            yield from variant.leaves(path, (*condition, (self.label, i)))
+
+    def points(self) -> list[dict[str, Any]] | None:
+        out: list[dict[str, Any]] = []
+        for i, variant in enumerate(self.variants):
+            points = variant.points()
+            if points is None:
+                return None
+            out.extend({self.label: i, **point} for point in points)
+        return out
+
+    def size(self) -> int | None:
+        return sum_sizes([variant.size() for variant in self.variants])

@@ -1,0 +1,66 @@
+"""What a searched value of the space is, for optimizers that do not speak hyperopt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: A condition under which a leaf is searched: every (choice label, option index) pair holds.
+Condition = tuple[tuple[str, int], ...]
+
+
+class EncodeError(ValueError):
+    """A value that this space cannot produce (used for points, defaults and warm starts)."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One searched value of the space, described for any optimizer backend.
+
+    The optimizer's ``internal`` values are keyed by ``label``. A ``float`` or ``int`` leaf's
+    internal value is the number itself (``int`` leaves are numbers with a step, delivered as
+    ``int`` when the step is 1); a ``categorical`` leaf's internal value is the index of the
+    chosen entry of ``choices``.
+
+    Attributes:
+        label: the unique internal label (``model#1.C``, ``layers#3.0.units``).
+        path: the dotted path of the value in the params the trial receives (``model.C``); for
+            the branch of a conditional or the length of a list, the path of that node.
+        kind: ``float``, ``int`` or ``categorical``.
+        role: ``value`` (a number or an enum), ``branch`` (which branch of an ``anyOf``/
+            ``oneOf``; choices are the branch numbers) or ``length`` (how many items a list of
+            variable length has; choices are the lengths).
+        low, high: the bounds of a number (infinite for a normal prior without bounds).
+        log: whether the number is searched uniformly in log space.
+        step: the quantisation step of a number (1 for integers), or None.
+        choices: the values a categorical leaf chooses between.
+        prior: ``(mean, stddev)`` of a normal prior (of the log of the value when ``log``).
+        condition: the (branch or length label, index) pairs that must all hold in the internal
+            values for this leaf to be searched; empty when it always is.
+        grid: the finite values of a number, when it has them (a bounded number with a step, or
+            explicit ``grid`` values), else None.
+    """
+
+    label: str
+    path: str
+    kind: Literal["float", "int", "categorical"]
+    role: Literal["value", "branch", "length"] = "value"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+    prior: tuple[float, float] | None = None
+    condition: Condition = ()
+    grid: tuple[float, ...] | None = None
+
+    def active(self, internal: dict[str, Any]) -> bool:
+        """Whether this leaf is searched under the given internal values."""
+        return all(internal.get(label) == index for label, index in self.condition)
+
+    def options(self) -> tuple[Any, ...] | None:
+        """The finite internal values of this leaf in order, or None when there are infinitely
+        many."""
+        if self.kind == "categorical":
+            return tuple(range(len(self.choices)))
+        return self.grid

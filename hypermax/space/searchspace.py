@@ -1,0 +1,88 @@
+"""The Space: what optimizers search, in every form they need it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from hypermax.space.build import build_node
+from hypermax.space.leaf import Leaf
+
+
+class HasHyperparameters(Protocol):
+    """Anything with a spec's ``hyperparameters`` section (a Spec)."""
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]: ...
+
+
+class Space:
+    """A search space built from the spec's ``hyperparameters`` section.
+
+    Optimizers see it three ways: as hyperopt's expression (:meth:`hyperopt_space`), as a list
+    of :class:`Leaf` descriptions for other backends (:meth:`leaves`), and, when it is finite,
+    as every point it holds (:meth:`size`, :meth:`points`). All of them speak the same internal
+    values, which :meth:`decode` turns into the params a trial receives.
+    """
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.root = build_node(raw, "")
+        self._expr: Any = None
+        self._leaves: list[Leaf] | None = None
+
+    @classmethod
+    def from_spec(cls, spec: HasHyperparameters) -> Space:
+        return cls(spec.hyperparameters)
+
+    def hyperopt_space(self) -> Any:
+        """The pyll expression hyperopt's suggest functions search (built once)."""
+        if self._expr is None:
+            self._expr = self.root.expr()
+        return self._expr
+
+    def labels(self) -> list[str]:
+        """Every searched hyperopt label, in spec order."""
+        return list(self.root.labels())
+
+    def decode(self, internal: dict[str, Any]) -> dict[str, Any]:
+        """Internal values (active labels only) → the params a trial receives."""
+        return self.root.decode(internal)
+
+    def encode(self, params: Any) -> dict[str, Any]:
+        """Params → internal values; raises EncodeError for params this space cannot produce."""
+        out: dict[str, Any] = {}
+        self.root.encode(params, out)
+        return out
+
+    def defaults(self) -> dict[str, Any] | None:
+        """The warm-start params, or None when no leaf of the space has a ``default``."""
+        if not self.root.has_default():
+            return None
+        return self.root.default()
+
+    def leaves(self) -> list[Leaf]:
+        """Every searched leaf in spec order, a branch or length choice before what it governs."""
+        if self._leaves is None:
+            self._leaves = list(self.root.leaves("", ()))
+        return list(self._leaves)
+
+    def active(self, internal: dict[str, Any]) -> dict[str, Any]:
+        """Only the internal values of the leaves that ``internal`` itself makes active."""
+        return {
+            leaf.label: internal[leaf.label]
+            for leaf in self.leaves()
+            if leaf.label in internal and leaf.active(internal)
+        }
+
+    def size(self) -> int | None:
+        """How many distinct points the space holds, or None when it holds infinitely many (a
+        number without a step, a normal prior)."""
+        return self.root.size()
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every point of a finite space as internal values, in a fixed order (the first option
+        of every choice first). Raises ValueError for an infinite space."""
+        points = self.root.points()
+        if points is None:
+            raise ValueError("the space holds infinitely many points")
+        return points
