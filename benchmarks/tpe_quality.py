@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from hypermax.optimizers import make_optimizer
+from hypermax.optimizers.base import finished
 from hypermax.space import Space
 
 HARTMANN_A = np.array(
@@ -64,7 +65,7 @@ def run_hypermax(objective, bounds, trials: int, seed: int) -> float:
     for trial_id in range(1, trials + 1):
         proposal = optimizer.ask(trial_id)
         loss = objective(proposal.params)
-        optimizer.tell(trial_id, proposal.internal, loss)
+        optimizer.tell(finished(trial_id, proposal.internal, loss))
         best = min(best, loss)
     return best
 

@@ -59,18 +59,20 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import secrets
 
-    from hypermax.optimizers import make_optimizer
+    from hypermax.optimizers import NoProposal
+    from hypermax.search import build_optimizer
     from hypermax.space import Space
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
     seed = spec.search.seed if spec.search.seed is not None else secrets.randbelow(2**31)
-    optimizer = make_optimizer(
-        spec.search.method, Space.from_spec(spec), seed, spec.search.options, spec.folder
-    )
+    optimizer = build_optimizer(spec, Space.from_spec(spec), seed)
     for trial_id in range(1, args.n + 1):
-        print(json.dumps(optimizer.ask(trial_id).params))
+        proposal = optimizer.ask(trial_id)
+        if isinstance(proposal, NoProposal):
+            break  # the method proposes nothing more without results
+        print(json.dumps(proposal.params))
     return EXIT_OK
 
 

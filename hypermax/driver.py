@@ -2,13 +2,14 @@
 
 The driver is the only writer of the journal. It never imports the UI: reporters receive events
 through :meth:`Reporter.handle`, and anything that steers the search (pause, quit, export) goes
-through :meth:`Driver.request`, which only puts a command on a queue.
+through :meth:`Driver.request`, which only puts a command on a queue. The Driver is the
+:class:`~hypermax.events.SearchControl` a user interface drives.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import os
 import queue
 import time
@@ -18,10 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax import events as ev
+from hypermax import stopping
+from hypermax.conclude import conclude
 from hypermax.events import Command, SearchOutcome
 from hypermax.export import best_trial, write_views
 from hypermax.journal import Journal, JournalState, finished_record, started_record
-from hypermax.loss import LossError, compute_loss
+from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
 
@@ -30,13 +33,13 @@ if TYPE_CHECKING:
     from hypermax.execution.base import BaseRunner
     from hypermax.optimizers import BaseOptimizer
     from hypermax.results import ResultsFolder
+    from hypermax.space import Space
     from hypermax.spec import Spec
 
 log = logging.getLogger("hypermax")
 
 POLL_SECONDS = 0.25
 LIVE_UPDATE_SECONDS = 1.0
-RESERVED_KEYS = ("loss", "status", "time", "reason")
 
 #: Trials in these states count towards ``iterations``; interrupted ones run again.
 COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
@@ -47,7 +50,8 @@ class Driver:
 
     Args:
         spec: the validated spec.
-        optimizer: proposes params; already told nothing (the driver replays ``history``).
+        space: the search space (defaults, points and warm starts are encoded with it).
+        optimizer: proposes params; told nothing yet (the driver replays ``history``).
         runner: runs trials.
         journal: the open journal of ``folder``.
         folder: the results folder (trial folders, logs, views).
@@ -58,6 +62,7 @@ class Driver:
     def __init__(
         self,
         spec: Spec,
+        space: Space,
         optimizer: BaseOptimizer,
         runner: BaseRunner,
         journal: Journal,
@@ -66,6 +71,7 @@ class Driver:
         history: JournalState | None = None,
     ) -> None:
         self.spec = spec
+        self.space = space
         self.optimizer = optimizer
         self.runner = runner
         self.journal = journal
@@ -78,6 +84,8 @@ class Driver:
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
+        self._waiting = False  # the optimizer said WAIT: ask again after the next trial ends
+        self._exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._notes: list[str] = []
         self._views_cost = 0.0
         self._views_written = 0.0
@@ -98,6 +106,7 @@ class Driver:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
+        """Run trials until the search ends; always stops the runner and writes the views."""
         search = self.spec.search
         started = time.monotonic()
         self._emit(
@@ -120,7 +129,7 @@ class Driver:
                 self._check_stop_rules(started)
                 if self._stopping is None and not self._paused:
                     self._launch()
-                if not self._running and (self._stopping is not None or self._exhausted()):
+                if not self._running and self._ended():
                     break
                 for event in self.runner.poll(POLL_SECONDS):
                     self._on_runner_event(event)
@@ -134,12 +143,22 @@ class Driver:
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
             self._write_views(force=True)
-        reason = self._stopping or "iterations done"
+        reason = self._stopping or stopping.ITERATIONS_DONE
         best = best_trial(self._trials.values())
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
         return SearchOutcome(
             best, self._done(), reason, self._interrupted, tuple(self._trials.values())
         )
+
+    def _ended(self) -> bool:
+        """With nothing running: whether the search is over."""
+        if self._stopping is not None or self._budget_spent():
+            return True
+        if self._exhausted or (self._waiting and not self._presets):
+            # a WAIT with nothing running can never change: nothing is left to tell
+            self._stopping = stopping.EXHAUSTED
+            return True
+        return False
 
     # -- history ----------------------------------------------------------------------------
     def _replay(self, history: JournalState) -> None:
@@ -150,7 +169,7 @@ class Driver:
                 self._presets.append(Proposal(trial.id, trial.params, trial.internal))
                 continue
             self._trials[trial.id] = trial
-            told.append((trial.id, trial.internal, trial.loss))
+            told.append(trial)
         self.optimizer.tell_many(told)
         self._next_id = max([0, *history.trials]) + 1
         if history.trials:
@@ -158,7 +177,7 @@ class Driver:
             points = [p for p in self.spec.search.points if _key(p) not in seen]
         else:
             points = list(self.spec.search.points)
-            defaults = self.optimizer.space.defaults()
+            defaults = self.space.defaults()
             if defaults is not None:
                 points.insert(0, defaults)
         self._presets.extend(points)
@@ -172,12 +191,12 @@ class Driver:
         told = []
         for params, loss in imported:
             try:
-                internal = self.optimizer.space.encode(params)
+                internal = self.space.encode(params)
             except EncodeError:
                 continue
             trial = Trial(
                 id=self._take_id(),
-                params=self.optimizer.space.decode(internal),
+                params=self.space.decode(internal),
                 internal=internal,
                 state=TrialState.IMPORTED,
                 loss=loss,
@@ -187,7 +206,7 @@ class Driver:
             record = {**finished_record(trial), **started_record(trial, None, None)}
             self.journal.append({**record, "event": "trial_imported"})
             self._trials[trial.id] = trial
-            told.append((trial.id, internal, loss))
+            told.append(trial)
         self.optimizer.tell_many(told)
         self._notes.append(
             f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
@@ -198,12 +217,14 @@ class Driver:
     def _done(self) -> int:
         return sum(1 for t in self._trials.values() if t.state in COUNTED)
 
-    def _exhausted(self) -> bool:
+    def _budget_spent(self) -> bool:
         return self._done() + len(self._running) >= self.spec.search.iterations
 
     def _launch(self) -> None:
-        while len(self._running) < self.spec.function.parallel and not self._exhausted():
+        while len(self._running) < self.spec.function.parallel and not self._budget_spent():
             proposal = self._next_proposal()
+            if proposal is None:
+                return
             trial = Trial(
                 id=proposal.trial_id,
                 params=proposal.params,
@@ -216,7 +237,9 @@ class Driver:
             self._running[trial.id] = trial
             self._emit(ev.TrialStarted(trial))
 
-    def _next_proposal(self) -> Proposal:
+    def _next_proposal(self) -> Proposal | None:
+        """A preset (a resumed trial, the defaults, a user point), else the optimizer's ask;
+        None when the optimizer has nothing to propose now."""
         while self._presets:
             preset = self._presets.pop(0)
             if isinstance(preset, Proposal):
@@ -228,7 +251,15 @@ class Driver:
             except EncodeError as exc:
                 self._emit(ev.Message(f"skipping a point the space cannot produce: {exc}"))
                 self._next_id -= 1
-        return self.optimizer.ask(self._take_id())
+        if self._waiting or self._exhausted:
+            return None
+        answer = self.optimizer.ask(self._take_id())
+        if isinstance(answer, NoProposal):
+            self._next_id -= 1
+            self._waiting = answer is NoProposal.WAIT
+            self._exhausted = answer is NoProposal.EXHAUSTED
+            return None
+        return answer
 
     def _take_id(self) -> int:
         trial_id = self._next_id
@@ -238,32 +269,56 @@ class Driver:
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:
         if isinstance(event, Report):
-            trial = self._running.get(event.trial_id)
-            if trial is None:
-                return
-            report = {"step": event.step, **event.metrics}
-            self._running[trial.id] = replace(trial, reports=(*trial.reports, report))
-            self.journal.append(
-                {
-                    "event": "trial_reported",
-                    "id": event.trial_id,
-                    "step": event.step,
-                    "metrics": event.metrics,
-                    "at": time.time(),
-                }
-            )
-            self._emit(ev.TrialReported(event))
+            self._on_report(event)
             return
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
-        trial = self._conclude(running, event)
+        trial = conclude(running, self._with_attachments(event), self.spec)
         if trial.state is not TrialState.INTERRUPTED:
-            self.optimizer.tell(trial.id, trial.internal, trial.loss)
+            self.optimizer.tell(trial)
+            self._waiting = False
         self.journal.append(finished_record(trial))
         self._trials[trial.id] = trial
         self._write_views()
         self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+
+    def _on_report(self, report: Report) -> None:
+        trial = self._running.get(report.trial_id)
+        if trial is None:
+            return
+        entry = {"step": report.step, **report.metrics}
+        self._running[trial.id] = replace(trial, reports=(*trial.reports, entry))
+        self.journal.append(
+            {
+                "event": "trial_reported",
+                "id": report.trial_id,
+                "step": report.step,
+                "metrics": report.metrics,
+                "at": time.time(),
+            }
+        )
+        self._emit(ev.TrialReported(report))
+
+    def _with_attachments(self, outcome: Outcome) -> Outcome:
+        """The outcome with its ``ended_at`` and the files its result names in the trial folder."""
+        found = []
+        folder = self.folder.trial_dir(outcome.trial_id).resolve()
+        for value in (outcome.result or {}).values():
+            if not isinstance(value, str) or len(value) > 4096:
+                continue
+            path = Path(value) if os.path.isabs(value) else folder / value
+            try:
+                resolved = path.resolve()
+            except OSError:
+                continue
+            if resolved.is_file() and resolved.is_relative_to(folder):
+                found.append(str(resolved.relative_to(folder)))
+        return replace(
+            outcome,
+            attachments=outcome.attachments or tuple(found),
+            ended_at=outcome.ended_at or time.time(),
+        )
 
     def _write_views(self, force: bool = False) -> None:
         """Rewrite results.csv and best.json after a trial; on huge searches, so that the
@@ -274,80 +329,6 @@ class Driver:
         write_views(self.folder.path, list(self._trials.values()))
         self._views_written = time.monotonic()
         self._views_cost = self._views_written - now
-
-    def _conclude(self, trial: Trial, outcome: Outcome) -> Trial:
-        """The finished trial: state, loss and its terms, metrics, metadata, attachments."""
-        fn = self.spec.function
-        result = outcome.result or {}
-        state, reason = outcome.state, outcome.reason
-        wall = outcome.wall_time
-        measured = _finite(result.get("time"))
-        seconds = wall if measured is None else measured
-        loss: float | None = None
-        terms: dict[str, float] = {}
-        if state is TrialState.OK:
-            if str(result.get("status", "ok")).lower() in ("fail", "failed", "error"):
-                state, reason = (
-                    TrialState.FAILED,
-                    str(result.get("reason") or "the trial said it failed"),
-                )
-            else:
-                try:
-                    breakdown = compute_loss(
-                        result,
-                        self.spec.metrics,
-                        wall_time=wall,
-                        peak_rss_mib=outcome.peak_rss_mib,
-                        direction=self.spec.search.direction,
-                        metric=self.spec.search.metric,
-                    )
-                    loss, terms = breakdown.loss, breakdown.terms
-                except LossError as exc:
-                    state, reason = TrialState.FAILED, str(exc)
-        elif state is TrialState.KILLED and fn.auto_kill_loss is not None:
-            loss = float(fn.auto_kill_loss)
-        elif state is TrialState.STOPPED and trial.reports:
-            last = trial.reports[-1].get(self.spec.search.metric, trial.reports[-1].get("loss"))
-            loss = _finite(last)
-        metrics, metadata = self._split_result(result)
-        return replace(
-            trial,
-            state=state,
-            loss=loss,
-            metrics=metrics,
-            loss_terms=terms,
-            metadata=metadata,
-            time=seconds,
-            cpu_time=outcome.cpu_time,
-            peak_rss_mib=outcome.peak_rss_mib,
-            reason=reason,
-            kill_reason=outcome.kill_reason.value if outcome.kill_reason else None,
-            kill_value=outcome.kill_value,
-            exit_code=outcome.exit_code,
-            ended_at=time.time(),
-            attachments=self._attachments(trial.id, result),
-        )
-
-    def _split_result(self, result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        named = {m.name for m in self.spec.metrics} | {"loss", self.spec.search.metric}
-        metrics = {k: v for k, v in result.items() if k in named and k not in ("status", "time")}
-        metadata = {k: v for k, v in result.items() if k not in named and k not in RESERVED_KEYS}
-        return metrics, metadata
-
-    def _attachments(self, trial_id: int, result: dict[str, Any]) -> tuple[str, ...]:
-        folder = self.folder.trial_dir(trial_id).resolve()
-        found = []
-        for value in result.values():
-            if not isinstance(value, str) or len(value) > 4096:
-                continue
-            path = Path(value) if os.path.isabs(value) else folder / value
-            try:
-                resolved = path.resolve()
-            except OSError:
-                continue
-            if resolved.is_file() and resolved.is_relative_to(folder):
-                found.append(str(resolved.relative_to(folder)))
-        return tuple(found)
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
@@ -371,21 +352,17 @@ class Driver:
         if self._interrupted:
             return
         self._interrupted = True
-        self._stopping = "interrupted"
-        for trial_id in list(self._running):
-            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+        self._stop_early(stopping.INTERRUPTED)
 
     def _check_stop_rules(self, started: float) -> None:
         if self._stopping is not None:
             return
-        search = self.spec.search
-        if search.timeout is not None and time.monotonic() - started >= search.timeout:
-            self._stop_early(f"timeout of {search.timeout:g} s")
-            return
-        if search.loss_threshold is not None:
-            best = best_trial(self._trials.values())
-            if best is not None and best.loss is not None and best.loss <= search.loss_threshold:
-                self._stop_early(f"loss threshold {search.loss_threshold:g} reached")
+        best = best_trial(self._trials.values()) if self.spec.search.loss_threshold else None
+        reason = stopping.search_stop_reason(
+            self.spec.search, time.monotonic() - started, best.loss if best else None
+        )
+        if reason is not None:
+            self._stop_early(reason)
 
     def _stop_early(self, reason: str) -> None:
         self._stopping = reason
@@ -402,14 +379,5 @@ class Driver:
                 )
 
 
-def _finite(value: Any) -> float | None:
-    """``value`` as a float when it is a finite number, else None."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def _key(params: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(flatten(params), sort_keys=True, default=str)

@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypermax import __version__
 from hypermax.driver import Driver
@@ -19,6 +19,10 @@ from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
+
+if TYPE_CHECKING:
+    from hypermax.optimizers import BaseOptimizer
+    from hypermax.space import Space
 
 
 @dataclass(frozen=True)
@@ -97,17 +101,16 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
     from hypermax.execution.local import LocalRunner
-    from hypermax.optimizers import make_optimizer
     from hypermax.space import Space
 
     spec = prepared.spec
     space = Space.from_spec(spec)
-    optimizer = make_optimizer(
-        spec.search.method, space, prepared.seed, spec.search.options, spec.folder
-    )
+    optimizer = build_optimizer(spec, space, prepared.seed)
     runner = LocalRunner(spec.function, spec.folder)
     journal = Journal(prepared.folder.journal)
-    driver = Driver(spec, optimizer, runner, journal, prepared.folder, reporters, prepared.history)
+    driver = Driver(
+        spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
+    )
     if spec.search.warm_start and prepared.history.header is None:
         from hypermax.warmstart import load_warm_start
 
@@ -115,6 +118,16 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
         source = (spec.folder / spec.search.warm_start).resolve()
         driver.import_trials(load_warm_start(source, names), spec.search.warm_start)
     return driver, journal
+
+
+def build_optimizer(spec: Spec, space: Space, seed: int) -> BaseOptimizer:
+    """The optimizer ``search.method`` names, with its options and the search's budget."""
+    from hypermax.optimizers import Budget, make_optimizer
+
+    budget = Budget(iterations=spec.search.iterations, parallel=spec.function.parallel)
+    return make_optimizer(
+        spec.search.method, space, seed, spec.search.options, spec.folder, budget=budget
+    )
 
 
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:

@@ -1,4 +1,4 @@
-"""One contract suite for every built-in optimizer, plus the same-seed-same-proposals promise."""
+"""The optimizer contract against every built-in method, and what each method promises beyond it."""
 
 from __future__ import annotations
 
@@ -9,92 +9,67 @@ from conftest import journal_records, quadratic, run_cli
 
 from hypermax.optimizers import (
     BUILTIN_METHODS,
-    BaseOptimizer,
     OptimizerError,
     load_optimizer_class,
     make_optimizer,
 )
+from hypermax.optimizers.base import finished
 from hypermax.space import Space
+from hypermax.testing import FLAT_SPACE, OptimizerContract, drive, flat_loss
 
-SPACE = Space(
-    {
-        "type": "object",
-        "properties": {
-            "x": {"type": "number", "min": -5, "max": 5},
-            "k": {"type": "integer", "min": 1, "max": 4},
-            "c": {"enum": ["a", "b", "c"]},
-        },
-    }
-)
-METHODS = sorted(BUILTIN_METHODS)
+SPACE = Space(FLAT_SPACE)
 
 
-def _loss(params: dict) -> float:
-    return (params["x"] - 1) ** 2 + params["k"] + (params["c"] != "b")
+class TestTPE(OptimizerContract):
+    method = "tpe"
+    options = {"n_startup_jobs": 5}
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_asks_stay_in_the_space_and_tells_are_accepted(method):
-    optimizer = make_optimizer(method, SPACE, seed=1, options={"n_startup_jobs": 5})
-    assert isinstance(optimizer, BaseOptimizer)
-    for trial_id in range(1, 26):
-        proposal = optimizer.ask(trial_id)
-        assert proposal.trial_id == trial_id
-        assert -5 <= proposal.params["x"] <= 5 and proposal.params["c"] in "abc"
-        assert SPACE.encode(proposal.params) == proposal.internal
-        loss = None if trial_id % 7 == 0 else _loss(proposal.params)
-        optimizer.tell(trial_id, proposal.internal, loss)
+class TestRandom(OptimizerContract):
+    method = "random"
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_same_seed_same_proposals_and_another_seed_differs(method):
-    def run(seed: int) -> list[dict]:
-        optimizer = make_optimizer(method, SPACE, seed=seed, options={"n_startup_jobs": 5})
-        out = []
-        for trial_id in range(1, 16):
-            proposal = optimizer.ask(trial_id)
-            optimizer.tell(trial_id, proposal.internal, _loss(proposal.params))
-            out.append(proposal.params)
-        return out
-
-    assert run(7) == run(7)
-    assert run(7) != run(8)
+class TestAnneal(OptimizerContract):
+    method = "anneal"
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_a_history_told_afterwards_equals_one_built_live(method):
-    """What resume relies on: telling finished trials rebuilds the same next proposal."""
-    live = make_optimizer(method, SPACE, seed=3, options={"n_startup_jobs": 5})
-    history = []
-    for trial_id in range(1, 13):
-        proposal = live.ask(trial_id)
-        live.tell(trial_id, proposal.internal, _loss(proposal.params))
-        history.append(proposal)
-    rebuilt = make_optimizer(method, SPACE, seed=3, options={"n_startup_jobs": 5})
-    for proposal in history:
-        rebuilt.tell(proposal.trial_id, proposal.internal, _loss(proposal.params))
-    assert rebuilt.ask(13).params == live.ask(13).params
+class TestATPE(OptimizerContract):
+    method = "atpe"
+    requires = ("lightgbm", "sklearn")
 
 
-def test_pending_trials_push_parallel_asks_apart():
-    optimizer = make_optimizer("tpe", SPACE, seed=5, options={"n_startup_jobs": 3})
-    for trial_id in range(1, 10):
-        proposal = optimizer.ask(trial_id)
-        optimizer.tell(trial_id, proposal.internal, _loss(proposal.params))
-    first, second = optimizer.ask(10), optimizer.ask(11)
-    assert first.params != second.params
+def test_every_built_in_method_has_a_contract_run():
+    tested = {cls.method for cls in (TestTPE, TestRandom, TestAnneal, TestATPE)}
+    assert tested == set(BUILTIN_METHODS)
+
+
+def test_a_running_trial_changes_what_tpe_proposes_next():
+    """Parallel asks spread out: a pending trial counts in TPE's model until it is told."""
+
+    def after_history(seed: int = 5):
+        optimizer = make_optimizer("tpe", SPACE, seed=seed, options={"n_startup_jobs": 3})
+        drive(optimizer, 9, flat_loss)
+        return optimizer
+
+    running = after_history()
+    internal = SPACE.encode({"x": 1.0, "k": 1, "c": "b"})
+    running.pending(10, internal)
+    with_pending = running.ask(11)
+    without_pending = after_history().ask(11)
+    assert with_pending.params != without_pending.params
+    # once told, a pending trial is history like any other: as if it had been told at once
+    noted = after_history()
+    noted.pending(10, internal)
+    noted.tell(finished(10, internal, 2.0))
+    told = after_history()
+    told.tell(finished(10, internal, 2.0))
+    assert noted.ask(11).params == told.ask(11).params
 
 
 def test_tpe_beats_random_on_a_smooth_problem():
     def best_after(method: str, seed: int) -> float:
         optimizer = make_optimizer(method, SPACE, seed=seed, options={"n_startup_jobs": 10})
-        best = float("inf")
-        for trial_id in range(1, 61):
-            proposal = optimizer.ask(trial_id)
-            loss = _loss(proposal.params)
-            optimizer.tell(trial_id, proposal.internal, loss)
-            best = min(best, loss)
-        return best
+        return min(t.loss for t in drive(optimizer, 60, flat_loss) if t.loss is not None)
 
     tpe = sum(best_after("tpe", s) for s in range(4))
     rand = sum(best_after("random", s) for s in range(4))

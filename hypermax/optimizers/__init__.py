@@ -10,14 +10,25 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import one_line
-from hypermax.optimizers.base import BaseOptimizer, trial_seed
+from hypermax.optimizers.base import (
+    EXHAUSTED,
+    WAIT,
+    BaseOptimizer,
+    Budget,
+    NoProposal,
+    trial_seed,
+)
 
 if TYPE_CHECKING:
     from hypermax.space import Space
 
 __all__ = [
     "BUILTIN_METHODS",
+    "EXHAUSTED",
+    "WAIT",
     "BaseOptimizer",
+    "Budget",
+    "NoProposal",
     "OptimizerError",
     "load_optimizer_class",
     "make_optimizer",
@@ -103,6 +114,7 @@ def make_optimizer(
     seed: int,
     options: dict[str, Any] | None = None,
     folder: Path | None = None,
+    budget: Budget | None = None,
 ) -> BaseOptimizer:
     """Build the optimizer for ``search.method`` (a plugin is imported from ``folder``)."""
-    return load_optimizer_class(method, folder)(space, seed, options)
+    return load_optimizer_class(method, folder)(space, seed, options, budget=budget)

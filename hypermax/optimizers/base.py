@@ -4,12 +4,45 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from hypermax.trial import Proposal
+from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
     from hypermax.space import Space
+
+
+class NoProposal(Enum):
+    """What :meth:`BaseOptimizer.ask` answers when it has no params to propose.
+
+    ``WAIT``: nothing now; the driver asks again after the next trial ends (a generation-based
+    method waiting for results, a grid whose last points are running). ``EXHAUSTED``: nothing
+    ever again (a grid that is used up); the driver ends the search once the running trials
+    have ended, with the reason ``exhausted``.
+    """
+
+    WAIT = "wait"
+    EXHAUSTED = "exhausted"
+
+
+#: ``ask`` may answer these instead of a Proposal.
+WAIT = NoProposal.WAIT
+EXHAUSTED = NoProposal.EXHAUSTED
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the search will spend, for methods that plan by it (a grid, a portfolio).
+
+    Attributes:
+        iterations: the trials the search runs in all, resumed ones included.
+        parallel: how many trials run at the same time.
+    """
+
+    iterations: int = 100
+    parallel: int = 1
 
 
 def trial_seed(search_seed: int, trial_id: int) -> int:
@@ -28,44 +61,82 @@ def trial_seed(search_seed: int, trial_id: int) -> int:
 
 
 class BaseOptimizer(ABC):
-    """Proposes params for trials and learns from their losses.
+    """Proposes params for trials and learns from how they ended.
 
-    Subclasses implement :meth:`ask` and :meth:`tell`; :meth:`pending` lets them account for a
-    running trial they did not propose (a user point, the defaults, a trial resumed after a crash).
-    Losses are always minimised.
+    Subclasses implement :meth:`ask` and :meth:`tell`. The driver calls ``ask`` whenever a slot
+    is free, ``tell`` once for every trial that ended (in any state but ``interrupted``, which
+    runs again), :meth:`tell_many` with the finished trials of a resumed or warm-started
+    search before the first ask, and :meth:`pending` for a running trial the optimizer did not
+    propose (a user point, the defaults, a trial resumed after a crash). Losses are minimised.
+
+    An optimizer must be deterministic given its seed and what it was told, so that a resumed
+    search proposes what an unbroken one would have: derive the randomness of each ask from
+    :func:`trial_seed` ``(self.seed, trial_id)``.
+
+    Example, a plugin (``"method": "mypackage.search:Halton"`` in the spec)::
+
+        class Halton(BaseOptimizer):
+            def ask(self, trial_id):
+                internal = ...  # a value for every active leaf of self.space.leaves()
+                return Proposal(trial_id, self.space.decode(internal), internal)
+
+            def tell(self, trial):
+                ...  # trial.state, trial.loss, trial.internal
 
     Args:
         space: the search space.
-        seed: the search seed; every ask derives its own seed from it and the trial id.
+        seed: the search seed.
         options: the method's options from the spec (``search.tpe`` for TPE, ...).
+        budget: the search's iterations and parallel trials.
     """
 
-    def __init__(self, space: Space, seed: int, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        space: Space,
+        seed: int,
+        options: dict[str, Any] | None = None,
+        budget: Budget | None = None,
+    ) -> None:
         self.space = space
         self.seed = seed
         self.options = dict(options or {})
+        self.budget = budget or Budget()
 
     @abstractmethod
-    def ask(self, trial_id: int) -> Proposal:
-        """Propose params for trial ``trial_id``; the trial counts as running until told."""
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        """Propose params for trial ``trial_id``, or say there are none now (:data:`WAIT`) or
+        ever again (:data:`EXHAUSTED`). A proposed trial counts as running until told."""
 
     @abstractmethod
-    def tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
-        """Record how trial ``trial_id`` ended: its loss, or None when it failed.
+    def tell(self, trial: Trial) -> None:
+        """Learn how ``trial`` ended.
 
-        A trial the optimizer has not seen (resumed or imported) is added to its history.
+        ``trial.state`` tells the cases apart: ``ok`` (its loss), ``stopped`` early (the loss of
+        its last report, or None), ``killed`` by a limit (``auto_kill_loss``, or None), ``failed``
+        (no loss), ``imported`` from a warm start (its loss). A trial the optimizer has not seen
+        (resumed or imported) is added to its history.
         """
 
-    def tell_many(self, history: Iterable[tuple[int, dict[str, Any], float | None]]) -> None:
-        """Tell many finished trials at once (resume, warm start); subclasses may batch it."""
-        for trial_id, internal, loss in history:
-            self.tell(trial_id, internal, loss)
+    def tell_many(self, trials: Iterable[Trial]) -> None:
+        """Learn many finished trials at once (resume, warm start); subclasses may batch it."""
+        for trial in trials:
+            self.tell(trial)
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:  # noqa: B027
         """Note a running trial the optimizer did not propose. Default: nothing to do."""
 
     def propose(self, trial_id: int, params: dict[str, Any]) -> Proposal:
-        """Run ``params`` (a user point or the defaults) as trial ``trial_id``."""
+        """Run ``params`` (a user point or the defaults) as trial ``trial_id``.
+
+        Raises ``hypermax.space.EncodeError`` for params the space cannot produce.
+        """
         internal = self.space.encode(params)
         self.pending(trial_id, internal)
         return Proposal(trial_id, self.space.decode(internal), internal)
+
+
+def finished(trial_id: int, internal: dict[str, Any], loss: float | None) -> Trial:
+    """A finished trial record with just what an optimizer reads: ``ok`` with ``loss``, or
+    ``failed`` when the loss is None. For optimizer tests, benchmarks and examples."""
+    state = TrialState.FAILED if loss is None else TrialState.OK
+    return Trial(id=trial_id, params={}, internal=internal, state=state, loss=loss)

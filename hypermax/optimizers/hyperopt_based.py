@@ -6,8 +6,8 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, trial_seed
-from hypermax.trial import Proposal
+from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
+from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
     from hypermax.space import Space
@@ -22,14 +22,22 @@ def _unused_objective(params: Any) -> None:  # pragma: no cover - hyperopt never
 class HyperoptOptimizer(BaseOptimizer):
     """Drives one of hyperopt's ``suggest`` functions one trial at a time (never ``fmin``).
 
-    Running trials sit in the ``Trials`` as running docs, so parallel asks see each other;
-    failed trials are error docs, which hyperopt leaves out of its history.
+    Running trials sit in the ``Trials`` as running docs, so parallel asks see each other.
+    A trial that ended with a loss (ok, stopped, killed with ``auto_kill_loss``, imported) is a
+    done doc with that loss; one without (failed, killed without ``auto_kill_loss``) is an
+    error doc, which hyperopt leaves out of its history.
     """
 
     method = "tpe"
 
-    def __init__(self, space: Space, seed: int, options: dict[str, Any] | None = None) -> None:
-        super().__init__(space, seed, options)
+    def __init__(
+        self,
+        space: Space,
+        seed: int,
+        options: dict[str, Any] | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        super().__init__(space, seed, options, budget)
         from hyperopt import Domain, Trials
 
         self._domain = Domain(_unused_objective, space.hyperopt_space())
@@ -68,20 +76,20 @@ class HyperoptOptimizer(BaseOptimizer):
         if trial_id not in self._docs:
             self._insert([(trial_id, internal)], JOB_STATE_RUNNING, [{"status": "new"}])
 
-    def tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
-        self.pending(trial_id, internal)
-        self._finish(trial_id, loss)
+    def tell(self, trial: Trial) -> None:
+        self.pending(trial.id, trial.internal)
+        self._finish(trial.id, trial.loss)
         self._trials.refresh()
 
-    def tell_many(self, history: Iterable[tuple[int, dict[str, Any], float | None]]) -> None:
+    def tell_many(self, trials: Iterable[Trial]) -> None:
         """One insert and one refresh for the whole history: resuming 10,000 trials is linear."""
         from hyperopt.base import JOB_STATE_RUNNING
 
-        history = list(history)
-        unseen = [(tid, internal) for tid, internal, _ in history if tid not in self._docs]
+        history = list(trials)
+        unseen = [(t.id, t.internal) for t in history if t.id not in self._docs]
         self._insert(unseen, JOB_STATE_RUNNING, [{"status": "new"} for _ in unseen])
-        for trial_id, _, loss in history:
-            self._finish(trial_id, loss)
+        for trial in history:
+            self._finish(trial.id, trial.loss)
         self._trials.refresh()
 
     def _insert(

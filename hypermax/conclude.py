@@ -1,0 +1,102 @@
+"""From how a trial process ended to the finished trial: state, loss and its terms, metrics.
+
+:func:`conclude` is a pure function of the running trial, the runner's Outcome and the spec, so
+the driver, a resume and the tests all turn outcomes into trials the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from hypermax.loss import LossBreakdown, LossError, compute_loss
+from hypermax.trial import Outcome, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.spec import Spec
+
+#: keys of a result that say how the trial went rather than what it measured
+RESERVED_KEYS = ("loss", "status", "time", "reason")
+_FAILED_STATUSES = ("fail", "failed", "error")
+
+
+def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
+    """The finished trial.
+
+    Every state that carries a loss gets it through the spec's composite loss: an ``ok`` trial
+    from its result, a ``stopped`` trial from the metrics of its last report (so ``direction:
+    max`` and weighted metrics count the same as for a finished trial). A ``killed`` trial's loss
+    is ``function.auto_kill_loss`` (None without it); ``failed`` and ``interrupted`` trials have
+    none. An ``ok`` result that says ``"status": "fail"`` or yields no usable loss makes the trial
+    ``failed`` with the reason.
+    """
+    result = outcome.result or {}
+    state, reason = outcome.state, outcome.reason
+    loss: float | None = None
+    terms: dict[str, float] = {}
+    metrics, metadata = split_result(result, spec)
+    if state is TrialState.OK:
+        if str(result.get("status", "ok")).lower() in _FAILED_STATUSES:
+            state = TrialState.FAILED
+            reason = str(result.get("reason") or "the trial said it failed")
+        else:
+            try:
+                breakdown = _loss(result, outcome, spec)
+                loss, terms = breakdown.loss, breakdown.terms
+            except LossError as exc:
+                state, reason = TrialState.FAILED, str(exc)
+    elif state is TrialState.KILLED and spec.function.auto_kill_loss is not None:
+        loss = float(spec.function.auto_kill_loss)
+    elif state is TrialState.STOPPED and trial.reports:
+        last = {k: v for k, v in trial.reports[-1].items() if k != "step"}
+        metrics = {**metrics, **last}
+        try:
+            breakdown = _loss(last, outcome, spec)
+            loss, terms = breakdown.loss, breakdown.terms
+        except LossError:
+            loss = None
+    measured = finite(result.get("time"))
+    return replace(
+        trial,
+        state=state,
+        loss=loss,
+        metrics=metrics,
+        loss_terms=terms,
+        metadata=metadata,
+        time=outcome.wall_time if measured is None else measured,
+        cpu_time=outcome.cpu_time,
+        peak_rss_mib=outcome.peak_rss_mib,
+        reason=reason,
+        kill_reason=outcome.kill_reason.value if outcome.kill_reason else None,
+        kill_value=outcome.kill_value,
+        exit_code=outcome.exit_code,
+        ended_at=outcome.ended_at,
+        attachments=outcome.attachments,
+    )
+
+
+def _loss(values: dict[str, Any], outcome: Outcome, spec: Spec) -> LossBreakdown:
+    return compute_loss(
+        values,
+        spec.metrics,
+        wall_time=outcome.wall_time,
+        peak_rss_mib=outcome.peak_rss_mib,
+        direction=spec.search.direction,
+        metric=spec.search.metric,
+    )
+
+
+def split_result(result: dict[str, Any], spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A result's metrics (the named ones and ``loss``) and the rest, kept as metadata."""
+    named = {m.name for m in spec.metrics} | {"loss", spec.search.metric}
+    metrics = {k: v for k, v in result.items() if k in named and k not in ("status", "time")}
+    metadata = {k: v for k, v in result.items() if k not in named and k not in RESERVED_KEYS}
+    return metrics, metadata
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number, else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None

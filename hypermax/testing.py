@@ -1,0 +1,260 @@
+"""The optimizer contract: one pytest suite every optimizer passes, plugins included.
+
+Subclass :class:`OptimizerContract` in a test module, name the method, and pytest runs every
+check against it::
+
+    # test_my_optimizer.py
+    from hypermax.testing import OptimizerContract
+
+    class TestHalton(OptimizerContract):
+        method = "mypackage.search:Halton"   # a built-in name or "module:Class"
+        options = {}                          # its options, as in the spec's search.<method>
+
+The suite drives the optimizer the way the search driver does: it asks for free slots, tells
+every trial how it ended (ok, failed, killed, stopped, imported), tells a resumed history in
+one batch, and notes running trials it did not propose. It checks what the driver relies on:
+proposals stay in the space and round-trip through it, the same seed gives the same proposals,
+a history told afterwards gives the same next proposal as one built live (resume), every
+trial state is accepted, conditional spaces and variable-length lists work, and a method that
+answers ``WAIT`` or ``EXHAUSTED`` does so consistently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pytest
+
+from hypermax.optimizers import NoProposal, make_optimizer
+from hypermax.optimizers.base import BaseOptimizer, Budget
+from hypermax.space import Space
+from hypermax.trial import Proposal, Trial, TrialState
+
+__all__ = ["CONDITIONAL_SPACE", "FLAT_SPACE", "OptimizerContract", "drive", "flat_loss"]
+
+FLAT_SPACE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "x": {"type": "number", "min": -5, "max": 5},
+        "k": {"type": "integer", "min": 1, "max": 4},
+        "c": {"enum": ["a", "b", "c"]},
+    },
+}
+
+CONDITIONAL_SPACE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "lr": {"type": "number", "min": 1e-4, "max": 1, "scaling": "logarithmic"},
+        "model": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"const": "svm"},
+                        "C": {"type": "number", "min": 0.1, "max": 10, "rounding": 0.1},
+                    },
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"const": "forest"},
+                        "depth": {"type": "integer", "min": 2, "max": 8},
+                    },
+                },
+            ]
+        },
+        "layers": {
+            "type": "array",
+            "items": {"type": "integer", "min": 8, "max": 64, "rounding": 8},
+            "minItems": 1,
+            "maxItems": 3,
+        },
+    },
+}
+
+
+def flat_loss(params: dict[str, Any]) -> float:
+    """A loss over :data:`FLAT_SPACE`, lowest at x=1, k=1, c="b"."""
+    return (params["x"] - 1) ** 2 + params["k"] + (params["c"] != "b")
+
+
+def conditional_loss(params: dict[str, Any]) -> float:
+    """A loss over :data:`CONDITIONAL_SPACE`."""
+    model = params["model"]
+    term = abs(model["C"] - 1) if model["name"] == "svm" else abs(model["depth"] - 5) / 3
+    return abs(math.log10(params["lr"]) + 2) + term + sum(params["layers"]) / 64
+
+
+def _state_for(trial_id: int) -> TrialState:
+    """A mix of every finished state, the same on every run."""
+    return (TrialState.OK, TrialState.OK, TrialState.FAILED, TrialState.KILLED)[trial_id % 4]
+
+
+def drive(
+    optimizer: BaseOptimizer,
+    trials: int,
+    loss: Callable[[dict[str, Any]], float],
+    parallel: int = 1,
+    states: Callable[[int], TrialState] = lambda trial_id: TrialState.OK,
+) -> list[Trial]:
+    """Run ``trials`` trials the way the driver does, with up to ``parallel`` running at once.
+
+    Trials end oldest first. ``states(trial_id)`` picks how each ends: ``ok`` with its loss,
+    ``failed`` without one, ``killed`` with the worst loss so far plus one (as
+    ``auto_kill_loss`` would give), ``stopped`` with its loss. Stops early when the optimizer
+    is exhausted, or says WAIT with nothing running. Returns the finished trials as they were
+    told, in order.
+    """
+    told: list[Trial] = []
+    proposals: list[Proposal] = []
+    running: list[Proposal] = []
+    next_id, worst, exhausted = 1, 0.0, False
+    while len(proposals) < trials or running:
+        while not exhausted and len(running) < parallel and len(proposals) < trials:
+            answer = optimizer.ask(next_id)
+            if answer is NoProposal.EXHAUSTED:
+                exhausted = True
+            if isinstance(answer, NoProposal):
+                break
+            assert isinstance(answer, Proposal), f"ask returned {answer!r}"
+            assert answer.trial_id == next_id
+            proposals.append(answer)
+            running.append(answer)
+            next_id += 1
+        if not running:
+            break
+        done = running.pop(0)
+        state = states(done.trial_id)
+        value: float | None = loss(done.params)
+        worst = max(worst, value or 0.0)
+        if state is TrialState.FAILED:
+            value = None
+        elif state is TrialState.KILLED:
+            value = worst + 1.0
+        trial = _ended(done, state, value)
+        optimizer.tell(trial)
+        told.append(trial)
+    return told
+
+
+def _ended(proposal: Proposal, state: TrialState, loss: float | None) -> Trial:
+    reports: tuple[dict[str, Any], ...] = ()
+    if state is TrialState.STOPPED and loss is not None:
+        reports = ({"step": 3, "loss": loss},)
+    return Trial(
+        id=proposal.trial_id,
+        params=proposal.params,
+        internal=proposal.internal,
+        state=state,
+        loss=loss,
+        reports=reports,
+    )
+
+
+class OptimizerContract:
+    """The checks every optimizer passes; subclass it as ``Test...`` and set :attr:`method`.
+
+    Attributes:
+        method: a built-in method name or a plugin ``"module:Class"``.
+        options: the method's options (the spec's ``search.<method>``).
+        seeded: whether proposals depend on the seed (a grid in order does not).
+        trials: how many trials each check runs.
+        requires: import names the method needs; the suite is skipped without them.
+    """
+
+    method: ClassVar[str] = ""
+    options: ClassVar[dict[str, Any]] = {}
+    seeded: ClassVar[bool] = True
+    trials: ClassVar[int] = 24
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def make(
+        self, space: dict[str, Any] = FLAT_SPACE, seed: int = 1, parallel: int = 1
+    ) -> BaseOptimizer:
+        """A fresh optimizer of this method over ``space``."""
+        for name in self.requires:
+            pytest.importorskip(name, reason=f'"{self.method}" needs {name}')
+        budget = Budget(iterations=self.trials, parallel=parallel)
+        return make_optimizer(self.method, Space(space), seed, dict(self.options), budget=budget)
+
+    def test_proposals_stay_in_the_space_and_round_trip(self) -> None:
+        space = Space(FLAT_SPACE)
+        optimizer = self.make()
+        told = drive(optimizer, self.trials, flat_loss, states=_state_for)
+        assert told, "the optimizer proposed nothing"
+        for trial in told:
+            params = trial.params
+            assert -5 <= params["x"] <= 5 and isinstance(params["x"], float)
+            assert params["k"] in (1, 2, 3, 4) and isinstance(params["k"], int)
+            assert params["c"] in ("a", "b", "c")
+            assert space.encode(params) == space.active(trial.internal)
+            assert space.decode(trial.internal) == params
+
+    def test_every_finished_state_is_taken(self) -> None:
+        optimizer = self.make()
+        every = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+        told = drive(optimizer, self.trials, flat_loss, parallel=2, states=lambda i: every[i % 4])
+        assert {t.state for t in told} == set(every) or len(told) < 4
+        answer = optimizer.ask(len(told) + 1)
+        assert isinstance(answer, Proposal | NoProposal)
+
+    def test_same_seed_same_proposals_and_another_seed_differs(self) -> None:
+        def run(seed: int) -> list[dict[str, Any]]:
+            optimizer = self.make(seed=seed)
+            return [p.params for p in drive(optimizer, 15, flat_loss, states=_state_for)]
+
+        assert run(7) == run(7)
+        if self.seeded:
+            assert run(7) != run(8)
+
+    def test_a_history_told_afterwards_gives_the_next_proposal_of_one_built_live(self) -> None:
+        """What resume relies on: telling the finished trials in one batch rebuilds the state."""
+        live = self.make(seed=3)
+        history = drive(live, 12, flat_loss, states=_state_for)
+        rebuilt = self.make(seed=3)
+        rebuilt.tell_many(history)
+        expected, got = live.ask(13), rebuilt.ask(13)
+        assert got == expected
+
+    def test_running_trials_it_did_not_propose_are_taken(self) -> None:
+        """A resumed trial or a user point runs: ``pending`` notes it, ``tell`` ends it."""
+        space = Space(FLAT_SPACE)
+        optimizer = self.make()
+        point = optimizer.propose(1, {"x": 1.0, "k": 1, "c": "b"})
+        assert point.params == {"x": 1.0, "k": 1, "c": "b"}
+        internal = space.encode({"x": -2.0, "k": 3, "c": "a"})
+        optimizer.pending(2, internal)
+        optimizer.tell(_ended(point, TrialState.OK, 1.0))
+        optimizer.tell(Trial(2, space.decode(internal), internal, TrialState.OK, loss=12.0))
+        imported = space.encode({"x": 4.0, "k": 2, "c": "c"})
+        optimizer.tell(Trial(3, space.decode(imported), imported, TrialState.IMPORTED, loss=12.0))
+        answer = optimizer.ask(4)
+        assert isinstance(answer, Proposal | NoProposal)
+
+    def test_conditional_spaces_and_lists_of_variable_length(self) -> None:
+        space = Space(CONDITIONAL_SPACE)
+        optimizer = self.make(CONDITIONAL_SPACE)
+        told = drive(optimizer, self.trials, conditional_loss, states=_state_for)
+        assert told
+        for trial in told:
+            params = trial.params
+            assert 1e-4 <= params["lr"] <= 1
+            assert params["model"]["name"] in ("svm", "forest")
+            assert set(params["model"]) in ({"name", "C"}, {"name", "depth"})
+            assert 1 <= len(params["layers"]) <= 3
+            assert all(units % 8 == 0 and 8 <= units <= 64 for units in params["layers"])
+            assert space.decode(trial.internal) == params
+
+    def test_parallel_asks_are_accepted_and_differ(self) -> None:
+        optimizer = self.make(parallel=4)
+        drive(optimizer, 8, flat_loss)
+        asked = []
+        for trial_id in range(9, 13):
+            answer = optimizer.ask(trial_id)
+            if isinstance(answer, NoProposal):
+                break
+            asked.append(answer.params)
+        unique = {tuple(sorted(params.items())) for params in asked}
+        assert len(unique) == len(asked), f"concurrent asks repeated a proposal: {asked}"
