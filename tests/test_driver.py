@@ -1,0 +1,325 @@
+"""The driver in-process, with a fake runner and a fake optimizer: the loop's own logic.
+
+Everything else is real: the spec, the space, the journal and the results folder. The fake
+runner ends trials only when the test (or its default policy) says so, so each check sees the
+exact order of asks, launches, tells and journal records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import OBJECTIVES
+
+from hypermax import events as ev
+from hypermax.driver import Driver
+from hypermax.events import Command
+from hypermax.execution.base import BaseRunner, RunnerEvent
+from hypermax.journal import Journal, JournalState, read_records, replay
+from hypermax.optimizers.base import EXHAUSTED, WAIT, BaseOptimizer, NoProposal
+from hypermax.results import ResultsFolder
+from hypermax.space import Space
+from hypermax.spec import Spec, spec_from_dict
+from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
+
+CANCELLED = {
+    KillReason.INTERRUPT: TrialState.INTERRUPTED,
+    KillReason.EARLY_STOP: TrialState.STOPPED,
+}
+
+
+class FakeRunner(BaseRunner):
+    """Runs nothing. Each poll first calls ``on_poll(runner)``, then, if nothing is queued,
+    ends the oldest running trial with ``{"loss": x}`` (unless ``auto`` is off)."""
+
+    def __init__(self, on_poll: Callable[[FakeRunner], None] | None = None, auto: bool = True):
+        self.running: dict[int, Proposal] = {}
+        self.submitted: list[int] = []
+        self.cancelled: list[tuple[int, KillReason]] = []
+        self.queued: list[RunnerEvent] = []
+        self.most_running = 0
+        self.polls = 0
+        self.closed = False
+        self.on_poll = on_poll
+        self.auto = auto
+
+    def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        self.running[proposal.trial_id] = proposal
+        self.submitted.append(proposal.trial_id)
+        self.most_running = max(self.most_running, len(self.running))
+
+    def poll(self, timeout: float) -> list[RunnerEvent]:
+        self.polls += 1
+        if self.on_poll is not None:
+            self.on_poll(self)
+        if not self.queued and self.running and self.auto:
+            self.end(min(self.running))
+        events, self.queued = self.queued, []
+        return events
+
+    def end(self, trial_id: int, state: TrialState = TrialState.OK, **result: Any) -> None:
+        proposal = self.running.pop(trial_id)
+        outcome_result = (
+            (result or {"loss": float(proposal.params["x"])}) if state is TrialState.OK else None
+        )
+        self.queued.append(Outcome(trial_id, state, result=outcome_result, wall_time=1.0))
+
+    def report(self, trial_id: int, step: int, **metrics: float) -> None:
+        self.queued.append(Report(trial_id, step, metrics))
+
+    def cancel(self, trial_id: int, reason: KillReason) -> None:
+        self.cancelled.append((trial_id, reason))
+        if trial_id in self.running:
+            self.end(trial_id, CANCELLED[reason])
+
+    def close(self) -> list[Outcome]:
+        self.closed = True
+        for trial_id in list(self.running):
+            self.end(trial_id, TrialState.INTERRUPTED)
+        outcomes = [e for e in self.queued if isinstance(e, Outcome)]
+        self.queued = [e for e in self.queued if not isinstance(e, Outcome)]
+        return outcomes
+
+
+class FakeOptimizer(BaseOptimizer):
+    """Proposes x = 1, 2, 3, ... (or what ``script(optimizer, trial_id)`` answers) and keeps a
+    log of every call."""
+
+    def __init__(self, space: Space, script: Callable[..., Any] | None = None) -> None:
+        super().__init__(space, seed=0)
+        self.script = script
+        self.calls: list[tuple[str, Any]] = []
+        self.told: list[Trial] = []
+        self.pending_ids: set[int] = set()
+        self.proposed = 0
+
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        self.calls.append(("ask", trial_id))
+        if self.script is not None:
+            answer = self.script(self, trial_id)
+            if isinstance(answer, NoProposal):
+                self.calls.append((answer.value, trial_id))
+                return answer
+        self.proposed += 1
+        self.pending_ids.add(trial_id)
+        return self.propose(trial_id, {"x": self.proposed})
+
+    def tell(self, trial: Trial) -> None:
+        self.calls.append(("tell", trial.id))
+        self.pending_ids.discard(trial.id)
+        self.told.append(trial)
+
+    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
+        self.pending_ids.add(trial_id)
+
+
+SPACE = {"type": "object", "properties": {"x": {"type": "integer", "min": 0, "max": 1000}}}
+
+
+def make_spec(tmp_path: Path, iterations: int = 5, parallel: int = 1, **search: Any) -> Spec:
+    doc = {
+        "hyperparameters": SPACE,
+        "function": {
+            "type": "python_function",
+            "src": str(OBJECTIVES / "quadratic.py"),
+            "name": "train",
+            "parallel": parallel,
+        },
+        "search": {"name": "fake", "iterations": iterations, **search},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    return spec_from_dict(doc, tmp_path / "search.json")
+
+
+class Search:
+    """A driver over the fakes, with a real journal and results folder, and its events."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        runner: FakeRunner | None = None,
+        script: Callable[..., Any] | None = None,
+        history: JournalState | None = None,
+        **spec: Any,
+    ) -> None:
+        self.spec = make_spec(tmp_path, **spec)
+        self.space = Space.from_spec(self.spec)
+        self.folder = ResultsFolder(self.spec.results_folder)
+        self.folder.create()
+        self.journal = Journal(self.folder.journal)
+        self.runner = runner or FakeRunner()
+        self.optimizer = FakeOptimizer(self.space, script)
+        self.events: list[ev.Event] = []
+        self.driver = Driver(
+            self.spec,
+            self.space,
+            self.optimizer,
+            self.runner,
+            self.journal,
+            self.folder,
+            history=history,
+        )
+        self.driver.subscribe(self)
+
+    def handle(self, event: ev.Event) -> None:
+        self.events.append(event)
+
+    def run(self) -> ev.SearchOutcome:
+        try:
+            return self.driver.run()
+        finally:
+            self.journal.close()
+
+    def records(self) -> list[dict[str, Any]]:
+        return read_records(self.folder.journal)
+
+
+def test_trials_run_in_id_order_and_each_is_journaled_before_and_after(tmp_path):
+    search = Search(tmp_path, iterations=4)
+    outcome = search.run()
+    assert outcome.done == 4 and outcome.reason == "iterations done" and not outcome.interrupted
+    assert [(r["event"], r["id"]) for r in search.records()] == [
+        (event, i) for i in range(1, 5) for event in ("trial_started", "trial_finished")
+    ]
+    assert search.optimizer.calls == [(call, i) for i in range(1, 5) for call in ("ask", "tell")]
+    assert [t.loss for t in search.optimizer.told] == [1.0, 2.0, 3.0, 4.0]
+    assert outcome.best is not None and outcome.best.id == 1
+    assert search.runner.closed
+
+
+def test_a_free_slot_is_refilled_before_the_runner_is_polled_again(tmp_path):
+    seen: list[tuple[int, int]] = []
+
+    def watch(runner: FakeRunner) -> None:
+        seen.append((len(runner.running), len(runner.submitted)))
+
+    search = Search(tmp_path, FakeRunner(watch), iterations=7, parallel=3)
+    assert search.run().done == 7
+    # (running, submitted) at each poll: every slot busy until fewer trials are left than slots;
+    # the last poll is the one after the runner closed
+    assert seen == [(3, 3), (3, 4), (3, 5), (3, 6), (3, 7), (2, 7), (1, 7), (0, 7)]
+    assert search.runner.submitted == list(range(1, 8))
+
+
+def test_pause_launches_nothing_until_resumed(tmp_path):
+    polls_while_paused: list[int] = []
+
+    def steer(runner: FakeRunner) -> None:
+        if runner.polls == 1:
+            search.driver.request(Command.PAUSE)
+        elif 2 <= runner.polls <= 5:
+            polls_while_paused.append(len(runner.submitted))
+        elif runner.polls == 6:
+            search.driver.request(Command.TOGGLE_PAUSE)
+
+    search = Search(tmp_path, FakeRunner(steer), iterations=4)
+    assert search.run().done == 4
+    # the first trial ended at poll 1; nothing new started while paused
+    assert polls_while_paused == [1, 1, 1, 1]
+    assert search.runner.submitted == [1, 2, 3, 4]
+    paused = [e.paused for e in search.events if isinstance(e, ev.Paused)]
+    assert paused == [True, False]
+
+
+def test_interrupt_cancels_the_running_trials_and_they_are_not_told(tmp_path):
+    def steer(runner: FakeRunner) -> None:
+        if runner.polls == 1:
+            runner.end(1)
+        elif runner.polls == 2:
+            search.driver.request(Command.INTERRUPT)
+
+    search = Search(tmp_path, FakeRunner(steer, auto=False), iterations=10, parallel=2)
+    outcome = search.run()
+    assert outcome.interrupted and outcome.reason == "interrupted"
+    assert search.runner.cancelled == [(2, KillReason.INTERRUPT), (3, KillReason.INTERRUPT)]
+    assert [t.id for t in search.optimizer.told] == [1]
+    states = {t.id: t.state for t in outcome.trials}
+    assert states == {1: TrialState.OK, 2: TrialState.INTERRUPTED, 3: TrialState.INTERRUPTED}
+    assert outcome.done == 1
+
+
+def test_an_exhausted_optimizer_ends_the_search_with_reason_exhausted(tmp_path):
+    def three_then_none(optimizer: FakeOptimizer, trial_id: int) -> Any:
+        return EXHAUSTED if optimizer.proposed >= 3 else None
+
+    search = Search(tmp_path, script=three_then_none, iterations=10, parallel=2)
+    outcome = search.run()
+    assert outcome.reason == "exhausted" and outcome.done == 3
+    assert [name for name, _ in search.optimizer.calls].count("ask") == 4  # never again after
+    finished = [e for e in search.events if isinstance(e, ev.SearchFinished)]
+    assert finished[0].reason == "exhausted"
+
+
+def test_wait_is_asked_again_only_after_a_trial_ends(tmp_path):
+    """A generation-like method: one trial at a time although three slots are free."""
+
+    def one_at_a_time(optimizer: FakeOptimizer, trial_id: int) -> Any:
+        return WAIT if optimizer.pending_ids else None
+
+    search = Search(tmp_path, script=one_at_a_time, iterations=5, parallel=3)
+    outcome = search.run()
+    assert outcome.done == 5 and outcome.reason == "iterations done"
+    assert search.runner.most_running == 1
+    assert search.runner.submitted == [1, 2, 3, 4, 5]  # a WAIT gives the trial id back
+    calls = [name for name, _ in search.optimizer.calls if name != "ask"]
+    # after each WAIT the next call is a tell, never another ask: no busy loop
+    assert calls == ["wait", "tell"] * 4 + ["tell"]
+
+
+def test_wait_with_nothing_running_ends_the_search_as_exhausted(tmp_path):
+    search = Search(tmp_path, script=lambda optimizer, trial_id: WAIT, iterations=5)
+    outcome = search.run()
+    assert outcome.reason == "exhausted" and outcome.done == 0
+    assert search.runner.submitted == []
+
+
+def test_a_resumed_history_is_told_at_once_and_unfinished_trials_run_first(tmp_path):
+    first = Search(tmp_path, iterations=3)
+    first.run()
+    records = read_records(first.folder.journal)
+    # trial 2 was running at a crash: drop its end
+    records = [r for r in records if not (r["event"] == "trial_finished" and r["id"] == 2)]
+    history = replay(records)
+    (tmp_path / "again").mkdir()
+    search = Search(tmp_path / "again", history=history, iterations=5)
+    outcome = search.run()
+    assert [t.id for t in search.optimizer.told[:2]] == [1, 3]  # the batch, before any ask
+    assert search.optimizer.calls[:2] == [("tell", 1), ("tell", 3)]
+    assert search.runner.submitted == [2, 4, 5]
+    assert search.optimizer.calls[2] == ("tell", 2)  # the resumed trial ran with its params
+    assert {t.id for t in outcome.trials} == {1, 2, 3, 4, 5} and outcome.done == 5
+
+
+def test_reports_are_journaled_and_a_stopped_trial_gets_the_loss_of_its_last(tmp_path):
+    def steer(runner: FakeRunner) -> None:
+        if runner.polls == 1:
+            runner.report(1, 0, loss=5.0)
+            runner.report(1, 1, loss=4.0)
+        elif runner.polls == 2:
+            runner.cancel(1, KillReason.EARLY_STOP)
+
+    search = Search(tmp_path, FakeRunner(steer, auto=False), iterations=1)
+    outcome = search.run()
+    (trial,) = outcome.trials
+    assert trial.state is TrialState.STOPPED and trial.loss == 4.0
+    assert search.optimizer.told == [trial]
+    reported = [r for r in search.records() if r["event"] == "trial_reported"]
+    assert [(r["step"], r["metrics"]) for r in reported] == [(0, {"loss": 5.0}), (1, {"loss": 4.0})]
+
+
+def test_timeout_stops_launching_and_cancels_what_runs(tmp_path):
+    search = Search(tmp_path, FakeRunner(auto=False), iterations=10, timeout=0.05)
+    outcome = search.run()
+    assert outcome.reason == "timeout of 0.05 s" and outcome.done == 0
+    assert search.runner.cancelled == [(1, KillReason.INTERRUPT)]
+    assert [t.state for t in outcome.trials] == [TrialState.INTERRUPTED]
+
+
+@pytest.mark.parametrize("threshold, done", [(2.5, 1), (0.5, 4)])
+def test_a_loss_threshold_stops_the_search_once_reached(tmp_path, threshold, done):
+    search = Search(tmp_path, iterations=4, loss_threshold=threshold)
+    outcome = search.run()
+    assert outcome.done == done
