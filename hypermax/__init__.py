@@ -28,8 +28,31 @@ def load_spec(path: str) -> Spec:
     return _load(path)
 
 
-def optimize(spec: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
+def optimize(
+    spec: str | dict[str, Any],
+    *,
+    iterations: int | None = None,
+    parallel: int | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    fresh: bool = False,
+) -> dict[str, Any]:
     """Run a search from a spec path or dict without the dashboard; return the best trial.
+
+    Trials run in their own processes under the watchdog, as with the command line. Running the
+    same spec again resumes its search.
+
+    Args:
+        spec: the path of a spec file, or a spec as a dict (relative paths in it start at the
+            current folder).
+        iterations, parallel, seed, name: override ``search.iterations``, ``function.parallel``,
+            ``search.seed`` and ``search.name``.
+        fresh: start anew when the results folder holds another search (the old folder is
+            moved aside), instead of refusing.
+
+    Returns:
+        The best trial as a dict (``loss``, ``params``, ...), or an empty dict when no trial
+        produced a loss.
 
     Example::
 
@@ -38,7 +61,9 @@ def optimize(spec: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """
     from hypermax.search import run_search
 
-    return run_search(spec, **overrides)
+    overrides = {"iterations": iterations, "parallel": parallel, "seed": seed, "name": name}
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return run_search(spec, fresh=fresh, **given)
 
 
 def report(step: int, **metrics: Any) -> None:

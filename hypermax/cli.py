@@ -13,8 +13,10 @@ from hypermax.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_SEARCH_FAILED,
+    Crashed,
     HypermaxError,
     UsageError,
+    save_traceback,
     unexpected,
 )
 
@@ -105,10 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``| head``): leave quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_SEARCH_FAILED
-    except Exception as exc:  # a bug or a broken plugin: one line, the traceback with --debug
+    except Exception as exc:  # a bug or a broken plugin: one line; the traceback goes to a log
+        error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
         if debug:
-            traceback.print_exc()
-        print(f"hypermax: {unexpected(exc)}", file=sys.stderr)
+            traceback.print_exception(error)
+        print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_SEARCH_FAILED = 1
@@ -57,7 +58,48 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def unexpected(exc: BaseException) -> str:
-    """One line for an error hypermax did not foresee (a bug, or a plugin's); ``--debug`` shows
-    the traceback."""
-    return f"unexpected error: {one_line(exc)} (run with --debug for the traceback)"
+#: where a search keeps its own log (warnings, and the traceback of an unforeseen error)
+HYPERMAX_LOG = "hypermax.log"
+
+
+class Crashed(Exception):
+    """An error nobody foresaw ended a search; its traceback was saved to ``log``."""
+
+    def __init__(self, error: BaseException, log: Path) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.log = log
+
+
+def save_traceback(exc: BaseException, folder: Path | None = None) -> Path:
+    """Append ``exc``'s traceback to ``folder/hypermax.log`` and return that file's path.
+
+    Without a folder, or when it cannot be written, the traceback goes to a new file in the
+    temporary folder instead.
+    """
+    import datetime
+    import tempfile
+    import traceback
+
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    text = f"{stamp} unexpected error\n{''.join(traceback.format_exception(exc))}\n"
+    if folder is not None:
+        path = folder / HYPERMAX_LOG
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(path, "a") as f:
+                f.write(text)
+            return path
+        except OSError:
+            pass
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="hypermax-", suffix=".log", delete=False
+    ) as handle:
+        handle.write(text)
+    return Path(handle.name)
+
+
+def unexpected(exc: BaseException, log: Path) -> str:
+    """One line for an error hypermax did not foresee (a bug, or a plugin's), naming the file
+    that holds its traceback."""
+    return f"unexpected error: {one_line(exc)} (traceback in {log})"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import secrets
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax import __version__
 from hypermax.driver import Driver
-from hypermax.errors import ResultsError
+from hypermax.errors import HYPERMAX_LOG, Crashed, HypermaxError, ResultsError, save_traceback
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
@@ -35,8 +38,13 @@ class Prepared:
     seed: int
 
 
-def prepare(spec: Spec, folder_path: Path | None = None, fresh: bool = False) -> Prepared:
-    """Lock the results folder, read its history, and check that it belongs to this spec."""
+def prepare(
+    spec: Spec, folder_path: Path | None = None, fresh: bool = False, fresh_hint: str = "--fresh"
+) -> Prepared:
+    """Lock the results folder, read its history, and check that it belongs to this spec.
+
+    ``fresh_hint`` names how the caller asks for a fresh start, for the error that says so.
+    """
     folder = ResultsFolder(folder_path or spec.results_folder)
     folder.lock()
     if fresh and folder.exists():
@@ -51,7 +59,7 @@ def prepare(spec: Spec, folder_path: Path | None = None, fresh: bool = False) ->
         if header is not None and header.get("spec_hash") != spec.fingerprint():
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss; "
-                "use --fresh to start anew (the old folder is kept)"
+                f"use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = _seed(spec, header)
         folder.write_spec(spec.raw)
@@ -139,35 +147,86 @@ def use_dashboard(spec: Spec, no_ui: bool) -> bool:
 
 
 def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
-    """Run a prepared search with the dashboard or the console reporter."""
-    from hypermax.ui.console import ConsoleReporter, summary_lines
+    """Run a prepared search with the dashboard or the console reporter.
 
+    hypermax's own warnings go to ``logs/hypermax.log`` in the results folder. An error nobody
+    foresaw (a bug, or one in a plugin) leaves its traceback there too and is raised again as
+    :class:`~hypermax.errors.Crashed`, after the running trials were stopped and recorded.
+    """
+    logs = prepared.folder.path / "logs"
     try:
-        if dashboard:
-            from hypermax.ui.dashboard import run_dashboard
-
-            driver, journal = build_driver(prepared, [])
-            with journal:
-                outcome = run_dashboard(driver)
-            # the dashboard's screen is gone: leave the result in the terminal
-            print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
-            return outcome
-        driver, journal = build_driver(prepared, [ConsoleReporter()])
-        with journal, signals_to(lambda signum, frame: driver.request(Command.INTERRUPT)):
-            return driver.run()
+        with log_to_file(logs / HYPERMAX_LOG):
+            return _execute(prepared, dashboard)
+    except (HypermaxError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise Crashed(exc, save_traceback(exc, logs)) from exc
     finally:
         prepared.folder.unlock()
 
 
-def run_search(spec: str | Path | dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """The Python API behind :func:`hypermax.optimize`: run without the dashboard."""
+@contextlib.contextmanager
+def log_to_file(path: Path) -> Iterator[None]:
+    """While inside, warnings and errors of the ``hypermax`` logger are appended to ``path``."""
+    logger = logging.getLogger("hypermax")
+    try:
+        handler: logging.Handler = logging.FileHandler(path, delay=True)
+    except OSError:
+        yield
+        return
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
+    from hypermax.ui.console import ConsoleReporter, summary_lines
+
+    if dashboard:
+        from hypermax.ui.dashboard import run_dashboard
+
+        driver, journal = build_driver(prepared, [])
+        with journal:
+            outcome = run_dashboard(driver)
+        # the dashboard's screen is gone: leave the result in the terminal
+        print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
+        return outcome
+    driver, journal = build_driver(prepared, [ConsoleReporter()])
+    with journal, signals_to(lambda signum, frame: driver.request(Command.INTERRUPT)):
+        return driver.run()
+
+
+#: the spec fields the Python API sets by keyword
+API_OVERRIDES = {
+    "iterations": "search.iterations",
+    "seed": "search.seed",
+    "name": "search.name",
+    "parallel": "function.parallel",
+}
+
+
+def run_search(
+    spec: str | Path | dict[str, Any], fresh: bool = False, **overrides: Any
+) -> dict[str, Any]:
+    """The Python API behind :func:`hypermax.optimize`: run without the dashboard.
+
+    ``overrides`` are keys of :data:`API_OVERRIDES`; any other raises TypeError.
+    """
     from hypermax.export import trial_document
 
-    flags = {f"search.{k}": v for k, v in overrides.items() if k in ("iterations", "seed", "name")}
-    flags.update({f"function.{k}": v for k, v in overrides.items() if k == "parallel"})
+    unknown = sorted(set(overrides) - set(API_OVERRIDES))
+    if unknown:
+        raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
+    flags = {API_OVERRIDES[key]: value for key, value in overrides.items()}
     if isinstance(spec, dict):
         loaded = spec_from_dict(spec, Path.cwd() / "search.json", flags)
     else:
         loaded = load_spec(spec, flags)
-    outcome = execute(prepare(loaded, fresh=bool(overrides.get("fresh"))), dashboard=False)
+    prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
+    outcome = execute(prepared, dashboard=False)
     return trial_document(outcome.best) if outcome.best else {}

@@ -219,16 +219,41 @@ def test_an_optimizer_that_breaks_ends_the_search_with_one_line(tmp_path, write_
     result = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+    log = tmp_path / "results" / "broken" / "logs" / "hypermax.log"
     assert result.stderr.splitlines()[-1] == (
-        "hypermax: unexpected error: RuntimeError: the model diverged "
-        "(run with --debug for the traceback)"
+        f"hypermax: unexpected error: RuntimeError: the model diverged (traceback in {log})"
     )
+    saved = log.read_text()
+    assert "Traceback (most recent call last)" in saved and "in ask" in saved
+    assert "RuntimeError: the model diverged\nsecond line" in saved
     finished = finished_records(tmp_path / "results" / "broken")
     assert sorted(finished) == [1, 2] and {r["state"] for r in finished.values()} == {"ok"}
 
     debug = run_cli(str(spec), "--no-ui", "--debug", cwd=tmp_path)
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr and "RuntimeError: the model diverged" in debug.stderr
+    assert log.read_text().count("Traceback (most recent call last)") == 2
+
+
+def test_an_unforeseen_error_outside_a_search_leaves_its_traceback_in_the_temp_folder(
+    tmp_path, write_spec
+):
+    (tmp_path / "my_optimizers.py").write_text(BROKEN_OPTIMIZER)
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic("train"),
+            "search": {"name": "broken", "method": "my_optimizers:FailsOnThirdAsk"},
+        }
+    )
+    result = run_cli("sample", str(spec), "-n", "5", cwd=tmp_path, env={"TMPDIR": str(tmp_path)})
+    assert result.returncode == 1 and len(result.stdout.splitlines()) == 2
+    line = result.stderr.strip()
+    prefix = "hypermax: unexpected error: RuntimeError: the model diverged (traceback in "
+    assert line.startswith(prefix) and line.endswith(")")
+    log = Path(line[len(prefix) : -1])
+    assert log.parent == tmp_path and log.name.startswith("hypermax-")
+    assert "Traceback (most recent call last)" in log.read_text()
 
 
 def test_a_relative_program_is_found_from_the_spec_folder_and_runs_in_the_trial_folder(

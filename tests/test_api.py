@@ -1,0 +1,54 @@
+"""The Python API: hypermax.optimize runs the same search as the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import OBJECTIVES
+
+import hypermax
+from hypermax.errors import ResultsError
+
+
+def _spec(tmp_path, high: float = 2.0) -> dict:
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": -2, "max": high}},
+        },
+        "function": {
+            "type": "python_function",
+            "src": str(OBJECTIVES / "quadratic.py"),
+            "name": "train",
+        },
+        "search": {"name": "api", "seed": 3},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+
+
+def test_optimize_runs_a_spec_dict_and_returns_the_best_trial(tmp_path):
+    best = hypermax.optimize(_spec(tmp_path), iterations=3, parallel=2)
+    assert best["state"] == "ok" and best["loss"] == pytest.approx((best["params"]["x"] - 1) ** 2)
+    journal = (tmp_path / "results" / "api" / "trials.jsonl").read_text().splitlines()
+    finished = [json.loads(line) for line in journal if '"trial_finished"' in line]
+    assert len(finished) == 3
+    assert best["loss"] == min(r["loss"] for r in finished)
+
+
+def test_an_unknown_keyword_is_a_type_error_before_anything_runs(tmp_path):
+    with pytest.raises(TypeError, match="'iteratons'"):
+        hypermax.optimize(_spec(tmp_path), iteratons=3)
+    assert not (tmp_path / "results").exists()
+
+
+def test_another_search_in_the_folder_is_refused_in_the_api_s_own_words(tmp_path):
+    hypermax.optimize(_spec(tmp_path), iterations=1)
+    with pytest.raises(ResultsError) as refused:
+        hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1)
+    message = str(refused.value)
+    assert "use fresh=True to start anew (the old folder is kept)" in message
+    assert "--fresh" not in message
+    best = hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1, fresh=True)
+    assert best["state"] == "ok"
+    assert (tmp_path / "results" / "api.1" / "trials.jsonl").exists()
