@@ -13,7 +13,9 @@ from jsonschema import Draft202012Validator
 
 from hypermax.errors import SpecError
 from hypermax.spec import load_spec
-from hypermax.validation import SCHEMA_PATH, report, same, spec_schema
+from hypermax.specfile.problems import report
+from hypermax.specfile.schema import SCHEMA_PATH, spec_schema
+from hypermax.values import json_equal
 
 OBJECTIVE = "def train(params):\n    return 0.0\n"
 
@@ -590,10 +592,10 @@ def test_report_sorts_by_path_with_indices_in_number_order() -> None:
 
 
 def test_json_equality_of_enum_values() -> None:
-    assert same(1, 1.0)
-    assert not same(True, 1)
-    assert same([1, {"a": False}], [1.0, {"a": False}])
-    assert not same({"a": 1}, {"b": 1})
+    assert json_equal(1, 1.0)
+    assert not json_equal(True, 1)
+    assert json_equal([1, {"a": False}], [1.0, {"a": False}])
+    assert not json_equal({"a": 1}, {"b": 1})
 
 
 def undescribed_properties(schema: Any, where: str = "#") -> list[str]:
