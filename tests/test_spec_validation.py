@@ -328,6 +328,76 @@ CASES = [
         id="ref-invalid-json",
     ),
     pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": 5}))},
+        ["bad.json: hyperparameters.properties.x: $ref must be a string, got 5"],
+        id="ref-not-a-string",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "https://example.com/space.json#/x"}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "https://example.com/space.json#/x": '
+            "only files and templates can be referenced"
+        ],
+        id="ref-to-a-url",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#x"})), "space.json": {}},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#x": '
+            "the part after # must be a JSON pointer such as #/hyperparameters"
+        ],
+        id="ref-fragment-not-a-pointer",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "#/function/name", "min": 0}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/function/name": '
+            "names a value that is not an object, so keys beside $ref cannot apply"
+        ],
+        id="ref-keys-beside-a-value",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "#/function/name/0"}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/function/name/0": '
+            "bad.json has no /function/name/0"
+        ],
+        id="ref-pointer-into-a-string",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#/items/-1"})),
+            "space.json": {"items": [X]},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#/items/-1": '
+            "space.json has no /items/-1"
+        ],
+        id="ref-negative-index",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#/items/first"})),
+            "space.json": {"items": [X]},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#/items/first": '
+            "space.json has no /items/first"
+        ],
+        id="ref-word-into-a-list",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "parts.json#/a"})),
+            "parts.json": {"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/a" (in parts.json): '
+            "forms a cycle: parts.json#/a -> parts.json#/b -> parts.json#/a"
+        ],
+        id="ref-cycle-inside-one-file",
+    ),
+    pytest.param(
         {
             "bad.yaml": (
                 "hyperparameters:\n"

@@ -50,20 +50,31 @@ def declared_default(definition: str, key: str) -> Any:
 
 
 def check_schema(doc: dict[str, Any]) -> list[Problem]:
-    """Every way ``doc`` breaks the schema, one short message each; fills defaults into ``doc``.
+    """Every way ``doc`` breaks schema.json, one short message each; fills defaults into ``doc``.
 
-    The defaults are filled as the schema is walked, so ``doc`` is complete only when no problem
-    is returned.
+    The defaults are written as the schema is walked, so ``doc`` is complete only when no
+    problem is returned.
     """
-    return [(tuple(error.absolute_path), explain(error)) for error in _validator().iter_errors(doc)]
+    return [
+        (tuple(error.absolute_path), explain(error)) for error in _spec_validator().iter_errors(doc)
+    ]
 
 
 @functools.cache
-def _validator() -> Validator:
-    """A Draft 2020-12 validator of schema.json that also writes missing defaults."""
+def _spec_validator() -> Validator:
+    return filling_validator(spec_schema())
+
+
+def filling_validator(schema: dict[str, Any]) -> Validator:
+    """A Draft 2020-12 validator of ``schema`` that writes each missing default as it checks.
+
+    Where ``properties`` applies to an object, a property it lacks whose subschema has a
+    ``default`` gets a copy of that default, before its subschema is checked (so the defaults of
+    a section filled in this way are filled in too). An ``if`` is tested without filling.
+    """
     from jsonschema import Draft202012Validator, validators
 
-    plain = Draft202012Validator(spec_schema())
+    plain = Draft202012Validator(schema)
     check_properties = Draft202012Validator.VALIDATORS["properties"]
 
     def properties(
@@ -78,10 +89,10 @@ def _validator() -> Validator:
     def if_(
         validator: Validator, if_schema: Any, instance: Any, schema: Any
     ) -> Iterator[ValidationError]:
-        # the condition is tested without filling: a branch not taken must leave nothing behind
+        # only the branch taken may leave defaults behind, and the condition itself none
         branch = "then" if plain.evolve(schema=if_schema).is_valid(instance) else "else"
         if branch in schema:
             yield from validator.descend(instance, schema[branch], schema_path=branch)
 
     filling = validators.extend(Draft202012Validator, {"properties": properties, "if": if_})
-    return filling(spec_schema())  # type: ignore[no-any-return]
+    return filling(schema)
