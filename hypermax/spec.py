@@ -59,7 +59,11 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One term of the composite loss (DESIGN §2.4)."""
+    """One term of the composite loss (DESIGN §2.4).
+
+    ``type`` and ``scaling`` are declared here, not in schema.json: a spec that leaves them out
+    keeps them out of its filled document, whose metrics results folders fingerprint.
+    """
 
     name: str
     type: str = "value"  # "value" | "time" | "ram"
@@ -88,8 +92,8 @@ class SearchSpec:
     points: tuple[dict[str, Any], ...] = ()
     warm_start: str | None = None
     early_stopping: dict[str, Any] = field(default_factory=dict)
-    # without a metrics section, search.direction and search.metric choose the loss; with one,
-    # the metrics make a loss that is minimised and named "loss"
+    # declared here, not in schema.json: without a metrics section they choose the loss, and
+    # beside one they cannot be written (the metrics make a loss, minimised, named "loss")
     direction: str = "min"
     metric: str = "loss"
 
@@ -202,8 +206,15 @@ def _function(fn: dict[str, Any]) -> FunctionSpec:
 
 #: metric keys a spec may leave out, in which case MetricSpec's defaults apply
 _OPTIONAL_METRIC_KEYS = (
-    *("type", "min", "max", "direction", "scaling", "target"),
-    *("target_time", "max_time", "penalty_at_max"),
+    "type",
+    "min",
+    "max",
+    "direction",
+    "scaling",
+    "target",
+    "target_time",
+    "max_time",
+    "penalty_at_max",
 )
 
 
