@@ -19,6 +19,7 @@ from hypermax.errors import (
     save_traceback,
     unexpected,
 )
+from hypermax.registry import METHODS, PLUGIN_FORM
 
 SUBCOMMANDS = ("run", "resume", "validate", "sample", "show", "export")
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run or resume a search")
+    run = sub.add_parser("run", help="run or resume a search", epilog=_methods_help())
     run.add_argument("spec")
     run.add_argument("results_dir", nargs="?", help="results folder to continue in")
     _add_run_options(run)
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a spec")
     validate.add_argument("spec")
 
-    sample = sub.add_parser("sample", help="print the next N suggested parameter sets")
+    sample = sub.add_parser(
+        "sample", help="print the next N suggested parameter sets", epilog=_methods_help()
+    )
     sample.add_argument("spec")
     sample.add_argument("-n", type=int, default=5)
     sample.add_argument("--seed", type=int)
@@ -61,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--best", action="store_true")
     return parser
+
+
+def _methods_help() -> str:
+    """The methods ``search.method`` may name in this version, for help texts."""
+    usable = [f"{name} ({info.summary})" for name, info in METHODS.items() if info.available]
+    return f"search.method: {', '.join(usable)}, or {PLUGIN_FORM} for a plugin optimizer"
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -121,9 +130,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     space = Space.from_spec(spec)
+    method = spec.search.method
+    info = METHODS.get(method)
+    about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
     print(
         f"{args.spec}: ok ({len(space.labels())} searched parameters, "
-        f"{spec.search.iterations} iterations, method {spec.search.method})"
+        f"{spec.search.iterations} iterations, {about})"
     )
     return 0
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
 from hypermax.spec import load_spec
-from hypermax.validation import NO_CLUSTER
+from hypermax.specfile.checks import NO_CLUSTER
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

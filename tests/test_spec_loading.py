@@ -93,6 +93,28 @@ def test_ref_into_the_same_file_and_a_whole_section() -> None:
     assert spec.function.name == "train"
 
 
+def test_ref_pointer_escapes_and_a_yaml_file(tmp_path: Path) -> None:
+    """``~1`` is "/", ``~0`` is "~", %-escapes are decoded in the file name and the pointer."""
+    (tmp_path / "my parts.yaml").write_text(
+        "spaces:\n  a/b:\n    c~d: {type: number, min: 1, max: 2}\n  plain: {enum: [x]}\n"
+    )
+    doc = {
+        **MINIMAL,
+        "hyperparameters": {
+            "type": "object",
+            "properties": {
+                "escaped": {"$ref": "my%20parts.yaml#/spaces/a~1b/c~0d"},
+                "percent": {"$ref": "my parts.yaml#/spaces/pl%61in"},
+            },
+        },
+    }
+    props = load_spec(write_spec(tmp_path, doc)).hyperparameters["properties"]
+    assert props == {
+        "escaped": {"type": "number", "min": 1, "max": 2},
+        "percent": {"enum": ["x"]},
+    }
+
+
 def test_defaults_are_filled_in(tmp_path: Path) -> None:
     spec = load_spec(write_spec(tmp_path, MINIMAL, "my search.json"))
     assert spec.raw["search"] == {"name": "my_search", "method": "tpe", "iterations": 100}

@@ -13,7 +13,9 @@ from jsonschema import Draft202012Validator
 
 from hypermax.errors import SpecError
 from hypermax.spec import load_spec
-from hypermax.validation import SCHEMA_PATH, report, same, spec_schema
+from hypermax.specfile.problems import report
+from hypermax.specfile.schema import SCHEMA_PATH, spec_schema
+from hypermax.values import json_equal
 
 OBJECTIVE = "def train(params):\n    return 0.0\n"
 
@@ -326,6 +328,76 @@ CASES = [
         id="ref-invalid-json",
     ),
     pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": 5}))},
+        ["bad.json: hyperparameters.properties.x: $ref must be a string, got 5"],
+        id="ref-not-a-string",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "https://example.com/space.json#/x"}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "https://example.com/space.json#/x": '
+            "only files and templates can be referenced"
+        ],
+        id="ref-to-a-url",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#x"})), "space.json": {}},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#x": '
+            "the part after # must be a JSON pointer such as #/hyperparameters"
+        ],
+        id="ref-fragment-not-a-pointer",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "#/function/name", "min": 0}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/function/name": '
+            "names a value that is not an object, so keys beside $ref cannot apply"
+        ],
+        id="ref-keys-beside-a-value",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={"$ref": "#/function/name/0"}))},
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/function/name/0": '
+            "bad.json has no /function/name/0"
+        ],
+        id="ref-pointer-into-a-string",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#/items/-1"})),
+            "space.json": {"items": [X]},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#/items/-1": '
+            "space.json has no /items/-1"
+        ],
+        id="ref-negative-index",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "space.json#/items/first"})),
+            "space.json": {"items": [X]},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "space.json#/items/first": '
+            "space.json has no /items/first"
+        ],
+        id="ref-word-into-a-list",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters=hp(x={"$ref": "parts.json#/a"})),
+            "parts.json": {"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}},
+        },
+        [
+            'bad.json: hyperparameters.properties.x: $ref "#/a" (in parts.json): '
+            "forms a cycle: parts.json#/a -> parts.json#/b -> parts.json#/a"
+        ],
+        id="ref-cycle-inside-one-file",
+    ),
+    pytest.param(
         {
             "bad.yaml": (
                 "hyperparameters:\n"
@@ -590,10 +662,10 @@ def test_report_sorts_by_path_with_indices_in_number_order() -> None:
 
 
 def test_json_equality_of_enum_values() -> None:
-    assert same(1, 1.0)
-    assert not same(True, 1)
-    assert same([1, {"a": False}], [1.0, {"a": False}])
-    assert not same({"a": 1}, {"b": 1})
+    assert json_equal(1, 1.0)
+    assert not json_equal(True, 1)
+    assert json_equal([1, {"a": False}], [1.0, {"a": False}])
+    assert not json_equal({"a": 1}, {"b": 1})
 
 
 def undescribed_properties(schema: Any, where: str = "#") -> list[str]:

@@ -1,9 +1,11 @@
-"""Optimizers: ``make_optimizer`` picks one by the spec's ``search.method``."""
+"""Optimizers: ``make_optimizer`` picks one by the spec's ``search.method``.
+
+Built-in method names come from :mod:`hypermax.registry`; any other ``module:Class`` is a plugin.
+"""
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +20,7 @@ from hypermax.optimizers.base import (
     NoProposal,
     trial_seed,
 )
+from hypermax.registry import METHODS, builtin_problem
 
 if TYPE_CHECKING:
     from hypermax.space import Space
@@ -36,16 +39,8 @@ __all__ = [
     "trial_seed",
 ]
 
-BUILTIN_METHODS = {
-    "tpe": "hypermax.optimizers.hyperopt_based:TPEOptimizer",
-    "random": "hypermax.optimizers.hyperopt_based:RandomOptimizer",
-    "anneal": "hypermax.optimizers.hyperopt_based:AnnealOptimizer",
-    "atpe": "hypermax.optimizers.hyperopt_based:ATPEOptimizer",
-}
-#: methods the spec format names that this version does not provide yet
-PLANNED_METHODS = ("grid", "evolution", "ablation")
-#: packages a built-in method needs beyond hypermax's own dependencies: (import name, pip name)
-EXTRA_PACKAGES = {"atpe": (("lightgbm", "lightgbm"), ("sklearn", "scikit-learn"))}
+#: the built-in methods this version provides → the ``"module:Class"`` that implements each
+BUILTIN_METHODS = {name: info.target for name, info in METHODS.items() if info.target is not None}
 
 
 class OptimizerError(ValueError):
@@ -58,15 +53,8 @@ def method_problem(method: str, folder: Path | None = None) -> str | None:
     A built-in method is checked without importing it (only that the packages it needs are
     installed); a plugin ``module:Class`` is imported, with ``folder`` first on ``sys.path``.
     """
-    if method in PLANNED_METHODS:
-        usable = ", ".join(BUILTIN_METHODS)
-        return f'"{method}" is not available in this version; use {usable} or a "module:Class"'
-    if method in BUILTIN_METHODS:
-        needed = EXTRA_PACKAGES.get(method, ())
-        missing = [pip for name, pip in needed if importlib.util.find_spec(name) is None]
-        if missing:
-            return f'"{method}" needs {" and ".join(missing)}: pip install {" ".join(missing)}'
-        return None
+    if method in METHODS:
+        return builtin_problem(method)
     try:
         load_optimizer_class(method, folder)
     except OptimizerError as exc:
@@ -80,6 +68,8 @@ def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOp
     A plugin's module is imported with ``folder`` (the spec's folder) first on ``sys.path``.
     Raises :class:`OptimizerError` with a one-line reason.
     """
+    if method in METHODS and not METHODS[method].available:
+        raise OptimizerError(builtin_problem(method))
     target = BUILTIN_METHODS.get(method, method)
     if ":" not in target:
         raise OptimizerError(f'unknown method "{method}"')

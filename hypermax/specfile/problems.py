@@ -1,0 +1,58 @@
+"""Problems of a spec: ``(json path, message)`` pairs, and how values are shown in their messages.
+
+Every check yields problems; :func:`report` turns them into the ``(dotted.path, message)`` lines a
+SpecError prints, at most :data:`MAX_PROBLEMS` of them, sorted by path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+JsonPath = tuple[str | int, ...]
+Problem = tuple[JsonPath, str]
+
+MAX_PROBLEMS = 5
+
+
+def report(problems: Iterable[Problem]) -> list[tuple[str, str]]:
+    """The first problems by path, without repeats, as ``(dotted.path, message)`` pairs."""
+    unique = list(dict.fromkeys(problems))
+    unique.sort(key=lambda problem: _sort_key(problem[0]))
+    return [(dotted(where), message) for where, message in unique[:MAX_PROBLEMS]]
+
+
+def dotted(where: Iterable[str | int]) -> str:
+    """``("layers", "items", 0, "max")`` → ``"layers.items.0.max"``."""
+    return ".".join(str(part) for part in where)
+
+
+def _sort_key(where: JsonPath) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in where)
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it, shortened: ``"512MB"``, ``0``, ``an object``."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:56] + '..."'
+
+
+def choices(values: Iterable[Any], limit: int = 12) -> str:
+    """``a, b or c``: strings bare, other values as JSON."""
+    shown = [v if isinstance(v, str) else show(v) for v in values]
+    if len(shown) > limit:
+        return ", ".join(shown[:limit]) + ", ..."
+    return join_or(shown)
+
+
+def join_or(words: Iterable[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]

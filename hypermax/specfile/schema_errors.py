@@ -1,0 +1,148 @@
+"""Word a jsonschema error as one short line, the way a user reads it (without its JSON path).
+
+The schema's own ``errorMessage`` for a keyword wins (``{got}`` in it becomes the value found);
+otherwise each keyword has a translator: ``must be a number, got "512MB"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hypermax.specfile.problems import choices, join_or, show
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+
+def explain(error: ValidationError) -> str:
+    """One short line for a jsonschema error (without its path)."""
+    custom = _custom_message(error)
+    if custom is not None:
+        return custom
+    translate = _TRANSLATORS.get(str(error.validator), _fallback)
+    return translate(error)
+
+
+def _custom_message(error: ValidationError) -> str | None:
+    """The schema's own ``errorMessage`` for this keyword, with ``{got}`` filled in."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("errorMessage")
+    if isinstance(custom, dict):
+        custom = custom.get(str(error.validator))
+    if not isinstance(custom, str):
+        return None
+    return custom.replace("{got}", show(error.instance))
+
+
+_TYPE_NAMES = {
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _type(error: ValidationError) -> str:
+    wanted = error.validator_value
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
+    return f"must be {join_or(_TYPE_NAMES.get(n, n) for n in names)}, got {show(error.instance)}"
+
+
+def _required(error: ValidationError) -> str:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    missing = [key for key in error.validator_value if key not in instance]
+    if len(missing) == 1:
+        return f'missing required key "{missing[0]}"'
+    return "missing required keys " + ", ".join(f'"{key}"' for key in missing)
+
+
+def _additional(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    unknown = [
+        key
+        for key in error.instance
+        if key not in known and not any(re.search(p, str(key)) for p in patterns)
+    ]
+    if len(unknown) == 1:
+        return f'unknown key "{unknown[0]}"'
+    return "unknown keys " + ", ".join(f'"{key}"' for key in unknown)
+
+
+def _enum(error: ValidationError) -> str:
+    return f"must be one of {choices(error.validator_value)}, got {show(error.instance)}"
+
+
+def _const(error: ValidationError) -> str:
+    return f"must be {show(error.validator_value)}, got {show(error.instance)}"
+
+
+def _bound(words: str) -> Callable[[ValidationError], str]:
+    def translate(error: ValidationError) -> str:
+        return f"must be {words} {show(error.validator_value)}, got {show(error.instance)}"
+
+    return translate
+
+
+def _min_items(error: ValidationError) -> str:
+    if error.validator_value == 1:
+        return "must not be empty"
+    return f"must have at least {error.validator_value} items, got {len(error.instance)}"
+
+
+def _max_items(error: ValidationError) -> str:
+    return f"must have at most {error.validator_value} items, got {len(error.instance)}"
+
+
+def _min_length(error: ValidationError) -> str:
+    if error.validator_value == 1:
+        return "must not be empty"
+    return f"must be at least {error.validator_value} characters long, got {show(error.instance)}"
+
+
+def _max_length(error: ValidationError) -> str:
+    return f"must be at most {error.validator_value} characters long"
+
+
+def _pattern(error: ValidationError) -> str:
+    return f"must match {error.validator_value}, got {show(error.instance)}"
+
+
+def _min_properties(error: ValidationError) -> str:
+    if error.validator_value == 1:
+        return "must not be empty"
+    return f"must have at least {error.validator_value} keys"
+
+
+def _fallback(error: ValidationError) -> str:
+    return str(error.message).splitlines()[0]
+
+
+_TRANSLATORS: dict[str, Callable[[ValidationError], str]] = {
+    "type": _type,
+    "required": _required,
+    "additionalProperties": _additional,
+    "unevaluatedProperties": _additional,
+    "enum": _enum,
+    "const": _const,
+    "minimum": _bound("at least"),
+    "maximum": _bound("at most"),
+    "exclusiveMinimum": _bound("greater than"),
+    "exclusiveMaximum": _bound("less than"),
+    "multipleOf": _bound("a multiple of"),
+    "minItems": _min_items,
+    "maxItems": _max_items,
+    "minLength": _min_length,
+    "maxLength": _max_length,
+    "pattern": _pattern,
+    "minProperties": _min_properties,
+    "uniqueItems": lambda error: "must not repeat a value",
+    "false": lambda error: "is not allowed here",
+    "not": lambda error: "is not allowed here",
+}
