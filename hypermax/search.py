@@ -96,7 +96,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
-    from hypermax.execution.local import LocalRunner
+    from hypermax.execution import make_runner
     from hypermax.optimizers import make_optimizer
     from hypermax.space import Space
 
@@ -105,7 +105,7 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     optimizer = make_optimizer(
         spec.search.method, space, prepared.seed, spec.search.options, spec.folder
     )
-    runner = LocalRunner(spec.function, spec.folder)
+    runner = make_runner(spec)
     journal = Journal(prepared.folder.journal)
     driver = Driver(spec, optimizer, runner, journal, prepared.folder, reporters, prepared.history)
     if spec.search.warm_start and prepared.history.header is None:

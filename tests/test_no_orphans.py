@@ -174,15 +174,15 @@ def test_unfinished_trial_processes_reads_the_journal():
 # -- each layer on its own ------------------------------------------------------------------
 RUNNER_THEN_DIE = """
 import os, pathlib, sys, time
-from hypermax.execution import guardian, local, spawn
+from hypermax.execution import guardian, launch, local
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal
 
 layer = sys.argv[1]
 if layer != "parent-death":
-    spawn._PRCTL = None
+    launch._PRCTL = None
 if layer != "lifeline":
-    spawn._F_SETSIG = None
+    launch._F_SETSIG = None
 if layer != "guardian":
     guardian.Guardian.start = lambda self: None
 folder = pathlib.Path(sys.argv[2])
