@@ -12,7 +12,7 @@ from runner_contract import executable, python_function
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import attachments
-from hypermax.execution.trial_run import run_trial
+from hypermax.execution.trial_run import TrialPlan, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, TrialState
 
@@ -22,14 +22,10 @@ def _function(marker: str, settings: dict) -> FunctionSpec:
 
 
 def _run(function: FunctionSpec, folder: Path, trial_id: int = 1, **kwargs) -> Outcome:
-    return run_trial(
-        function,
-        folder,
-        Proposal(trial_id, {"x": 1}, {}),
-        folder / "trials" / str(trial_id),
-        folder / "logs" / f"trial_{trial_id}.log",
-        **kwargs,
-    )
+    trial_dir = folder / "trials" / str(trial_id)
+    log = folder / "logs" / f"trial_{trial_id}.log"
+    plan = TrialPlan(function, folder, Proposal(trial_id, {"x": 1}, {}), trial_dir, log)
+    return run_trial(plan, **kwargs)
 
 
 def test_run_trial_runs_a_function_to_its_outcome_and_hands_on_its_reports(tmp_path, marker):

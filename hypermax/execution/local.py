@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialRun
+from hypermax.execution.trial_run import TrialPlan, TrialRun
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal
 
 if TYPE_CHECKING:
@@ -58,15 +58,8 @@ class LocalRunner(BaseRunner):
 
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start the trial; when it cannot start, its failed Outcome is queued at once."""
-        run = TrialRun(
-            self.host,
-            self.function,
-            self.spec_folder,
-            proposal,
-            trial_dir,
-            log_path,
-            self._events.put,
-        )
+        plan = TrialPlan(self.function, self.spec_folder, proposal, trial_dir, log_path)
+        run = TrialRun(self.host, plan, self._events.put)
         if not run.start():
             self._events.put(run.finish())
             return

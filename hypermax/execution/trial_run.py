@@ -16,10 +16,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.execution import protocol, spawn
+from hypermax.execution import spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
 from hypermax.execution.launch import LaunchedProcess, LaunchError, LaunchRequest
@@ -31,20 +32,36 @@ from hypermax.execution.limits import (
     time_breach,
 )
 from hypermax.execution.outcome import Ending, trial_outcome
-from hypermax.execution.output import LogSink, Stream
+from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
-#: how long the output of an ended trial may take to reach end of file before it is cut off
-OUTPUT_DRAIN_SECONDS = 2.0
 PARAMS_FILE = ".hypermax_params.json"
 RESULT_FILE = ".hypermax_result.json"
-_TAIL_BYTES = 4096
 
 OnReport = Callable[[Report], None]
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """What to run for one trial and where its files go; all a runner anywhere needs of it.
+
+    Attributes:
+        function: the spec's ``function`` section.
+        spec_folder: where relative ``module``/``src``/``cwd`` paths start.
+        proposal: the trial's id and params.
+        trial_dir: the trial's own folder (created if missing).
+        log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
+    """
+
+    function: FunctionSpec
+    spec_folder: Path
+    proposal: Proposal
+    trial_dir: Path
+    log_path: Path
 
 
 class TrialRun:
@@ -52,37 +69,22 @@ class TrialRun:
 
     Args:
         host: the machinery shared with the other trials of this process.
-        function: the spec's ``function`` section.
-        spec_folder: where relative ``module``/``src``/``cwd`` paths start.
-        proposal: the trial's id and params.
-        trial_dir: the trial's own folder (created if missing).
-        log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
+        plan: what to run, and where its files go.
         on_report: called with each intermediate report, from the output thread.
     """
 
-    def __init__(
-        self,
-        host: TrialHost,
-        function: FunctionSpec,
-        spec_folder: Path,
-        proposal: Proposal,
-        trial_dir: Path,
-        log_path: Path,
-        on_report: OnReport | None = None,
-    ) -> None:
+    def __init__(self, host: TrialHost, plan: TrialPlan, on_report: OnReport | None = None) -> None:
         self.host = host
-        self.function = function
-        self.spec_folder = spec_folder.resolve()
-        self.proposal = proposal
-        self.trial_dir = trial_dir.resolve()
-        self.log_path = log_path
+        self.function = plan.function
+        self.spec_folder = plan.spec_folder.resolve()
+        self.proposal = plan.proposal
+        self.trial_dir = plan.trial_dir.resolve()
+        self.log_path = plan.log_path
         self.key = host.new_key()
         self.outcome: Outcome | None = None
         self._on_report = on_report
         self._log: LogSink | None = None
-        self._scanner = protocol.StdoutScanner(self._report)
-        self._stderr_tail = bytearray()
-        self._streams: tuple[Stream, ...] = ()
+        self._output: TrialOutput | None = None
         self._process: LaunchedProcess | None = None
         self._tree: ProcessTree | None = None
         self._lifeline: int | None = None
@@ -92,9 +94,9 @@ class TrialRun:
         self._problem: str | None = None  # why the trial failed, when no process can tell
         self._ladder = Ladder(
             lambda: host.members(self.key),
-            function.kill_grace,
+            plan.function.kill_grace,
             self._note,
-            name=f"hypermax-kill-{proposal.trial_id}",
+            name=f"hypermax-kill-{plan.proposal.trial_id}",
         )
         self.started = time.monotonic()
         self.ended_at: float | None = None
@@ -152,7 +154,8 @@ class TrialRun:
             for fd in (out_write, err_write, life_read):
                 os.close(fd)
         self._lifeline = life_write
-        self._watch(self._process.pid, token, out_read, err_read)
+        self._output = TrialOutput(self._log, self._report)
+        self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
         return True
 
     def _prepare_files(self) -> Path:
@@ -170,18 +173,13 @@ class TrialRun:
         self.ended_at = time.time()
         return False
 
-    def _watch(self, pid: int, token: str, out_read: int, err_read: int) -> None:
+    def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
-        stdout = Stream(out_read, self._stdout)
-        stderr = Stream(err_read, self._stderr)
-        self._streams = (stdout, stderr)
-        for stream in self._streams:
-            os.set_blocking(stream.fd, False)
         self._tree = self.host.follow(self, pid, token)
         first = self.host.watchdog.sample(self.key)  # a trial shorter than a tick
         if first is not None:
             self.peak_rss_mib = first.peak_mib
-        self.host.carry(self._streams)
+        self.host.carry(streams)
 
     # -- while it runs (other threads) ------------------------------------------------------
     def process_ids(self) -> tuple[int, float] | None:
@@ -245,7 +243,8 @@ class TrialRun:
             if self._process is not None:
                 self._reap(self._process)
                 self._sweep()
-                self._drain()
+                if self._output is not None:
+                    self._output.drain(self.host.cut)
         except Exception as exc:  # a bug here must cost one trial, not the search
             self._problem = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
         finally:
@@ -270,17 +269,6 @@ class TrialRun:
         self._ladder.nudge()
         self._ladder.run("the trial left processes running")
         self._close_lifeline()
-
-    def _drain(self) -> None:
-        """Read the trial's output to its end; cut it off if a stray process holds it open."""
-        deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
-        for stream in self._streams:
-            if stream.ended.wait(max(0.0, deadline - time.monotonic())):
-                continue
-            self.host.cut(stream)
-            stream.ended.wait(OUTPUT_DRAIN_SECONDS)
-            self._note("stopped reading the trial's output: a process outside its tree holds it")
-        self._scanner.close()
 
     def _release(self) -> None:
         self._close_lifeline()
@@ -311,31 +299,17 @@ class TrialRun:
         return Outcome(state=TrialState.FAILED, reason=self._problem, **common)
 
     def _ending(self, common: dict[str, Any]) -> Ending:
+        output = self._output
         return Ending(
             trial_dir=self.trial_dir,
             result_file=self.trial_dir / RESULT_FILE,
-            stdout_result=self._scanner.result,
-            stderr_tail=bytes(self._stderr_tail),
+            stdout_result=None if output is None else output.scanner.result,
+            stderr_tail=b"" if output is None else output.stderr_tail,
             function_type=self.function.type,
             kill=self._kill,
             limits=self.host.limits,
             **common,
         )
-
-    # -- output -----------------------------------------------------------------------------
-    def _stdout(self, data: bytes) -> None:
-        self._write(data)
-        self._scanner.feed(data)
-
-    def _stderr(self, data: bytes) -> None:
-        self._write(data)
-        tail = self._stderr_tail
-        tail.extend(data[-_TAIL_BYTES:])
-        del tail[:-_TAIL_BYTES]
-
-    def _write(self, data: bytes) -> None:
-        if self._log is not None:
-            self._log.write(data)
 
     def _note(self, text: str) -> None:
         if self._log is not None:
@@ -347,13 +321,7 @@ class TrialRun:
 
 
 def run_trial(
-    function: FunctionSpec,
-    spec_folder: Path,
-    proposal: Proposal,
-    trial_dir: Path,
-    log_path: Path,
-    on_report: OnReport | None = None,
-    host: TrialHost | None = None,
+    plan: TrialPlan, on_report: OnReport | None = None, host: TrialHost | None = None
 ) -> Outcome:
     """Run one trial to its end in this thread and return its Outcome (never raises for it).
 
@@ -361,18 +329,11 @@ def run_trial(
     held to the same limits (made on first use). Reports reach ``on_report`` while it runs.
 
     Example:
-        >>> outcome = run_trial(spec.function, spec.folder, Proposal(1, {"x": 0.5}, {}),
-        ...                     Path("trials/1"), Path("logs/trial_1.log"))
-        >>> outcome.state, outcome.result
+        >>> plan = TrialPlan(spec.function, spec.folder, Proposal(1, {"x": 0.5}, {}),
+        ...                  Path("trials/1"), Path("logs/trial_1.log"))
+        >>> run_trial(plan).state
+        <TrialState.OK: 'ok'>
     """
-    run = TrialRun(
-        host or shared_host(Limits.of(function)),
-        function,
-        spec_folder,
-        proposal,
-        trial_dir,
-        log_path,
-        on_report,
-    )
+    run = TrialRun(host or shared_host(Limits.of(plan.function)), plan, on_report)
     run.start()
     return run.finish()
