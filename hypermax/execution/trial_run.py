@@ -280,7 +280,8 @@ class TrialRun:
     def _close_lifeline(self) -> None:
         fd, self._lifeline = self._lifeline, None
         if fd is not None:
-            os.close(fd)
+            with contextlib.suppress(OSError):  # nothing here may keep the Outcome from being built
+                os.close(fd)
 
     def _conclude(self) -> Outcome:
         common: dict[str, Any] = {
