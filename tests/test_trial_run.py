@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 from pathlib import Path
 
@@ -51,6 +52,13 @@ def test_run_trial_returns_a_failed_outcome_when_the_trial_cannot_start(tmp_path
     outcome = _run(function, tmp_path)
     assert outcome.state is TrialState.FAILED
     assert outcome.reason is not None and outcome.reason.startswith("cannot start: ")
+
+
+def test_a_plan_travels_whole_to_another_process(tmp_path):
+    """What a cluster task receives: the plan, pickled."""
+    function = FunctionSpec(**python_function("report_three", env={"A": "1"}, kill_grace=0.5))
+    plan = TrialPlan(function, tmp_path, Proposal(2, {"x": [1, 2]}, {"x": 0}), tmp_path, tmp_path)
+    assert pickle.loads(pickle.dumps(plan)) == plan
 
 
 def test_the_shared_host_serves_every_trial_with_the_same_limits():

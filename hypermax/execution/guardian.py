@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Guardian:
     """A small process of its own that kills the live trials if hypermax dies without closing.
 
-    The kernel already kills each trial's process group with hypermax (see the local runner);
+    The kernel already kills each trial's process group with hypermax (see the launcher);
     the guardian also gets the processes that left the group: ``setsid`` daemons. hypermax tells
     it, one line at a time on its stdin, which trials run (session, start, token), which of their
     processes escaped their session, and which trials ended. End of file before ``Q`` means
