@@ -3,8 +3,8 @@
 The driver's events reach the UI through :class:`DashboardReporter`: a queue plus a one-byte
 wake-up on ``loop.watch_pipe``, written only when no wake-up is pending, so a burst of events
 costs one wake-up, one drain and one redraw. Keys steer the search through
-:meth:`Driver.request`; Ctrl-C and SIGTERM interrupt it. If the UI cannot start or keeps failing
-to draw, the plain console reporter takes over and the search goes on.
+:meth:`hypermax.events.SearchControl.request`; Ctrl-C and SIGTERM interrupt it. If the UI cannot
+start or keeps failing to draw, the plain console reporter takes over and the search goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import urwid
 
+from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import signals_to
 from hypermax.ui.state import DashboardState
@@ -277,6 +278,7 @@ class DashboardSession:
             for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
                 if stream is None or not stream.isatty():
                     raise DashboardBroken(f"the {name} is not a terminal")
+        analysis.load()  # the params ranking's scipy: loaded now, not in the middle of a redraw
         loop = urwid.MainLoop(self.guard, PALETTE, screen=self.screen, handle_mouse=False)
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)
