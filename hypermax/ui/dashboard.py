@@ -26,8 +26,10 @@ import urwid
 from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import signals_to
+from hypermax.ui.formatting import format_loss
 from hypermax.ui.state import DashboardState
-from hypermax.ui.widgets import PALETTE, Actions, DashboardView, Size, box_size, format_loss
+from hypermax.ui.view import Actions, DashboardView
+from hypermax.ui.widgets import PALETTE, Size, box_size
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
