@@ -1,9 +1,10 @@
 """Result analysis: what the finished trials say about the params.
 
-Pure functions over ``(flat params, loss)`` pairs, so that the dashboard, ``hypermax show`` and
-``hypermax plot`` all read the same numbers. :func:`rank_params` ranks each param by Spearman's
-rank correlation with the loss. scipy is imported on the first call, not with this module: it
-takes half a second to load and nothing on a trial's path may pay for it.
+Pure functions over ``(flat params, loss)`` pairs with no user interface in them, so that every
+view of the results (today the dashboard's params panel) reads the same numbers.
+:func:`rank_params` ranks each param by Spearman's rank correlation with the loss. scipy is
+imported on the first call (or by :func:`load`), not with this module: it takes half a second
+to load, and nothing on a trial's path may pay for it.
 """
 
 from __future__ import annotations
