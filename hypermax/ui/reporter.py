@@ -91,27 +91,25 @@ class DashboardReporter:
         """Every queued event, oldest first; the next event wakes the UI again."""
         with self._lock:
             self._pending = False
-        out = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
+        return self._take_queued()
 
     def forward_to(self, reporter: Any) -> list[Any]:
         """Send every later event to ``reporter``; returns the ones queued but not yet drained."""
         with self._lock:
             self._fd = None
             self._forward = reporter
-            left = []
-            while True:
-                try:
-                    left.append(self.events.get_nowait())
-                except queue.Empty:
-                    return left
+            return self._take_queued()
 
     def close(self) -> None:
         """Drop every later event (the dashboard is gone and nothing took over)."""
         with self._lock:
             self._fd = None
             self._closed = True
+
+    def _take_queued(self) -> list[Any]:
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
