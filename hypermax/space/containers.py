@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from hypermax.space.leaf import Condition, EncodeError, Leaf
 from hypermax.space.nodes import ConstNode, Node, join_path, product_points, product_size
@@ -54,12 +55,67 @@ class ObjectNode(Node):
         return product_size([child.size() for child in self.children.values()])
 
 
+class Alternatives(Node):
+    """A node that takes one of several subtrees, picked by the index under its own label: the
+    branch of a conditional, the length of a list."""
+
+    label: str
+    role: Literal["branch", "length"]
+
+    @abstractmethod
+    def alternatives(self) -> Sequence[Node]:
+        """The subtrees, in the order their index counts."""
+
+    @abstractmethod
+    def choices(self) -> tuple[Any, ...]:
+        """What each index means to a user (branch numbers, list lengths)."""
+
+    def has_default(self) -> bool:
+        return any(option.has_default() for option in self.alternatives())
+
+    def labels(self) -> Iterator[str]:
+        yield self.label
+        for option in self.alternatives():
+            yield from option.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        yield Leaf(
+            label=self.label,
+            path=path,
+            kind="categorical",
+            role=self.role,
+            choices=self.choices(),
+            condition=condition,
+        )
+        for i, option in enumerate(self.alternatives()):
+            yield from option.leaves(path, (*condition, (self.label, i)))
+
+    def points(self) -> list[dict[str, Any]] | None:
+        out: list[dict[str, Any]] = []
+        for i, option in enumerate(self.alternatives()):
+            points = option.points()
+            if points is None:
+                return None
+            out.extend({self.label: i, **point} for point in points)
+        return out
+
+    def size(self) -> int | None:
+        return sum_sizes([option.size() for option in self.alternatives()])
+
+
 @dataclass
-class ChoiceNode(Node):
+class ChoiceNode(Alternatives):
     """A conditional (``anyOf``/``oneOf``): one branch is chosen per trial."""
 
     label: str
     branches: list[Node]
+    role: Literal["branch", "length"] = "branch"
+
+    def alternatives(self) -> Sequence[Node]:
+        return self.branches
+
+    def choices(self) -> tuple[Any, ...]:
+        return tuple(range(len(self.branches)))
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -88,38 +144,6 @@ class ChoiceNode(Node):
             if branch.has_default():
                 return branch.default()
         return self.branches[0].default()
-
-    def has_default(self) -> bool:
-        return any(branch.has_default() for branch in self.branches)
-
-    def labels(self) -> Iterator[str]:
-        yield self.label
-        for branch in self.branches:
-            yield from branch.labels()
-
-    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
-        yield Leaf(
-            label=self.label,
-            path=path,
-            kind="categorical",
-            role="branch",
-            choices=tuple(range(len(self.branches))),
-            condition=condition,
-        )
-        for i, branch in enumerate(self.branches):
-            yield from branch.leaves(path, (*condition, (self.label, i)))
-
-    def points(self) -> list[dict[str, Any]] | None:
-        out: list[dict[str, Any]] = []
-        for i, branch in enumerate(self.branches):
-            points = branch.points()
-            if points is None:
-                return None
-            out.extend({self.label: i, **point} for point in points)
-        return out
-
-    def size(self) -> int | None:
-        return sum_sizes([branch.size() for branch in self.branches])
 
 
 def sum_sizes(sizes: list[int | None]) -> int | None:
@@ -164,12 +188,19 @@ class TupleNode(Node):
 
 
 @dataclass
-class ListNode(Node):
+class ListNode(Alternatives):
     """A list of variable length: a choice over lengths, each with its own item labels."""
 
     label: str
     lengths: list[int]
     variants: list[TupleNode]
+    role: Literal["branch", "length"] = "length"
+
+    def alternatives(self) -> Sequence[Node]:
+        return self.variants
+
+    def choices(self) -> tuple[Any, ...]:
+        return tuple(self.lengths)
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -188,35 +219,3 @@ class ListNode(Node):
 
     def default(self) -> Any:
         return self.variants[0].default()
-
-    def has_default(self) -> bool:
-        return any(variant.has_default() for variant in self.variants)
-
-    def labels(self) -> Iterator[str]:
-        yield self.label
-        for variant in self.variants:
-            yield from variant.labels()
-
-    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
-        yield Leaf(
-            label=self.label,
-            path=path,
-            kind="categorical",
-            role="length",
-            choices=tuple(self.lengths),
-            condition=condition,
-        )
-        for i, variant in enumerate(self.variants):
-            yield from variant.leaves(path, (*condition, (self.label, i)))
-
-    def points(self) -> list[dict[str, Any]] | None:
-        out: list[dict[str, Any]] = []
-        for i, variant in enumerate(self.variants):
-            points = variant.points()
-            if points is None:
-                return None
-            out.extend({self.label: i, **point} for point in points)
-        return out
-
-    def size(self) -> int | None:
-        return sum_sizes([variant.size() for variant in self.variants])
