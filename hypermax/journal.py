@@ -38,8 +38,14 @@ class Journal:
         self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False) + "\n"
-        self._file.write(line.encode())
+        self.append_many([record])
+
+    def append_many(self, records: list[dict[str, Any]]) -> None:
+        """Append ``records`` in order with one flush and one fsync (nothing when empty)."""
+        if not records:
+            return
+        lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
+        self._file.write("".join(f"{line}\n" for line in lines).encode())
         self._file.flush()
         os.fsync(self._file.fileno())
 

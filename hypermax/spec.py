@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: function keys that say how trials are run, not what they compute
-RUN_SETTINGS = ("parallel", "kill_grace")
+RUN_SETTINGS = ("parallel", "kill_grace", "preload")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class FunctionSpec:
     auto_kill_max_system_ram: float | None = None
     auto_kill_loss: float | None = None
     kill_grace: float = float(declared_default("function", "kill_grace"))
+    # declared here, not in schema.json: a spec that leaves it out keeps it out of its filled
+    # document, as specs written before it existed do
+    preload: bool = True
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ def _function(fn: dict[str, Any]) -> FunctionSpec:
         auto_kill_max_system_ram=fn.get("auto_kill_max_system_ram"),
         auto_kill_loss=fn.get("auto_kill_loss"),
         kill_grace=float(fn["kill_grace"]),
+        preload=bool(fn.get("preload", True)),
     )
 
 

@@ -192,15 +192,15 @@ def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marke
 # -- each layer on its own ------------------------------------------------------------------
 RUNNER_THEN_DIE = """
 import os, pathlib, sys, time
-from hypermax.execution import guardian, launch, local
+from hypermax.execution import guardian, local, tether
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal
 
 layer = sys.argv[1]
 if layer != "parent-death":
-    launch._PRCTL = None
+    tether._PRCTL = None
 if layer != "lifeline":
-    launch._F_SETSIG = None
+    tether._F_SETSIG = None
 if layer != "guardian":
     guardian.Guardian.start = lambda self: None
 folder = pathlib.Path(sys.argv[2])

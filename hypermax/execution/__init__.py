@@ -4,7 +4,9 @@
 - ``local``: the runner for this machine: a host and a follower thread per trial.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
-- ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs.
+- ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
+  ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
+  a server that imported the objective once.
 - ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.
 - ``outcome``, ``output``, ``protocol``: its result and Outcome, its output, the wire format.
 - ``child``: the bootstrap inside a ``python_function`` trial; ``guardian``, ``leftovers``:
@@ -25,13 +27,25 @@ __all__ = ["make_runner"]
 
 
 def make_runner(spec: Spec) -> BaseRunner:
-    """The runner for a search: today, trials as fresh processes on this machine.
+    """The runner for a search: trials as processes on this machine.
+
+    A ``python_function`` trial is forked from a server that imported the objective once
+    (``function.preload``, on by default); an executable, or a function with ``preload: false``,
+    starts as a fresh process.
 
     Example:
         >>> runner = make_runner(load_spec("search.json"))
         >>> runner.submit(proposal, trial_dir, log_path)
     """
-    from hypermax.execution.launch import SubprocessLauncher
+    from hypermax.execution.launch import Launcher, SubprocessLauncher
     from hypermax.execution.local import LocalRunner
 
-    return LocalRunner(spec.function, spec.folder, launcher=SubprocessLauncher())
+    function = spec.function
+    launcher: Launcher = SubprocessLauncher()
+    if function.type == "python_function" and function.preload:
+        from hypermax.execution.preload import START_TIMEOUT, PreloadLauncher
+        from hypermax.execution.spawn import preload_cwd
+
+        timeout = function.auto_kill_max_time or START_TIMEOUT
+        launcher = PreloadLauncher(preload_cwd(function, spec.folder), timeout)
+    return LocalRunner(function, spec.folder, launcher=launcher)

@@ -135,12 +135,17 @@ def _lifeline_fd() -> int | None:
 
 
 def _armed(fd: int) -> bool:
-    """Whether the runner set the pipe to signal this process group at end of file."""
+    """Whether the runner set the pipe to signal the trial at end of file.
+
+    The owner (the trial's process group) is not read back: ``F_GETOWN`` cannot return a
+    group on every platform, and only the launcher sets SIGKILL and ``O_ASYNC`` on this pipe.
+    """
     getsig = getattr(fcntl, "F_GETSIG", None)
     if getsig is None:
         return False
     try:
-        return fcntl.fcntl(fd, getsig) == signal.SIGKILL and fcntl.fcntl(fd, fcntl.F_GETOWN) != 0
+        async_on = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ASYNC
+        return bool(async_on) and fcntl.fcntl(fd, getsig) == signal.SIGKILL
     except OSError:
         return False
 
@@ -172,13 +177,31 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     watch_lifeline()
     options = parse_options(sys.argv[1:] if argv is None else argv)
+    add_search_path(options)
+    return run_trial(
+        lambda: load_function(options.get("module"), options.get("src"), options["name"])
+    )
+
+
+def add_search_path(options: dict[str, str]) -> None:
+    """Put the spec's folder first on ``sys.path``: ``module`` is resolved from there."""
     sys.path.insert(0, os.path.abspath(options.get("path", ".")))
+
+
+def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
+    """One trial in this process: params in, the function called, its result (or error) out.
+
+    ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
+    preloaded server (:mod:`.forkserver`) hands over the one the server loaded. The params come
+    from ``HYPERMAX_PARAMS_FILE``; the return value, or the reason of a failure, goes to
+    ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
+    function returned, 1 when loading or calling it raised.
+    """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
         with open(os.environ[protocol.PARAMS_FILE_ENV]) as f:
             params = json.load(f)
-        fn = load_function(options.get("module"), options.get("src"), options["name"])
-        value = _call(fn, params)
+        value = _call(load(), params)
     except BaseException as exc:
         import traceback
 

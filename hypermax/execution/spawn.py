@@ -20,10 +20,14 @@ if TYPE_CHECKING:
     from hypermax.trial import Proposal
 
 
+#: the module a ``python_function`` trial's interpreter runs (``python -m``)
+CHILD_MODULE = "hypermax.execution.child"
+
+
 def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) -> list[str]:
     """The trial's command line: the child bootstrap, or the spec's command with its params."""
     if function.type == "python_function":
-        argv = [sys.executable, "-m", "hypermax.execution.child", "--name", str(function.name)]
+        argv = [sys.executable, "-m", CHILD_MODULE, "--name", str(function.name)]
         if function.src:
             argv += ["--src", str((spec_folder / function.src).resolve())]
         else:
@@ -72,6 +76,11 @@ def trial_cwd(function: FunctionSpec, spec_folder: Path, trial_dir: Path) -> str
     if function.cwd:
         return str((spec_folder / function.cwd).resolve())
     return str(trial_dir)
+
+
+def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
+    """Where a preloaded server imports the objective: the spec's ``cwd``, else its folder."""
+    return str((spec_folder / (function.cwd or ".")).resolve())
 
 
 def python_path(env: Mapping[str, str], *first: str) -> str:

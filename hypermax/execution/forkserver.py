@@ -1,0 +1,315 @@
+"""The preloaded trial server: import the objective once, then fork every trial from it.
+
+``python -m hypermax.execution.forkserver --socket FD (--module NAME | --src PATH) --name FUNC
+[--path DIR]`` loads the trial function as the child bootstrap would (:mod:`.child`), checks that
+the process is still safe to fork (no Python thread running, CUDA not initialised), says
+``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
+(one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
+forks one trial. The server never starts a thread, so every fork copies a single-threaded
+process.
+
+The forked trial becomes what a fresh trial process is: it leads a session of its own, is tied
+to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
+the trial's stdin (``/dev/null``), stdout, stderr, environment, folder and ``sys.argv``, shows
+its token and trial folder in ``/proc/<pid>/environ`` (where the watchdog, the guardian and the
+leftover sweep look for them), reseeds the random generators the server loaded, runs the trial
+(:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
+
+The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
+``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
+pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` or ``{"id": n,
+"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
+The server exits when hypermax closes the socket; its trials die with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import faulthandler
+import json
+import os
+import select
+import signal
+import socket
+import sys
+from typing import Any
+
+from hypermax.execution import child, protocol, tether
+
+#: the largest request (the trial's environment) the server reads
+MAX_REQUEST = 4 * 1024 * 1024
+#: variables of the server's environment that each forked trial overwrites in place, so that
+#: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
+STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
+PLACEHOLDER = "-"
+USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the trial function, say whether the server is ready, serve until hypermax leaves."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2 or args[0] != "--socket" or not args[1].isdigit():
+        raise SystemExit(USAGE)
+    sock = socket.socket(fileno=int(args[1]))
+    options = child.parse_options(args[2:])
+    child.add_search_path(options)
+    try:
+        function = child.load_function(options.get("module"), options.get("src"), options["name"])
+        hazard = fork_hazard()
+    except BaseException as exc:
+        import traceback
+
+        traceback.print_exc()
+        _send(sock, {"failed": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]})
+        return 1
+    if hazard is not None:
+        _send(sock, {"failed": hazard})
+        return 1
+    _quiet()
+    _send(sock, {"ready": os.getpid()})
+    serve(sock, function)
+    return 0
+
+
+def fork_hazard() -> str | None:
+    """Why forking this process now would be unsafe for the trials, or None when it is safe.
+
+    A thread that runs at the fork is missing from the child while the locks it held stay
+    held; CUDA, once initialised, does not work in a forked child.
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
+        return f"the module started threads when imported ({names}); a fork would lose them"
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
+        return "the module initialised CUDA when imported, which does not survive a fork"
+    return None
+
+
+def serve(sock: socket.socket, function: Any) -> None:
+    """Fork a trial for each request; report each trial's end; return when hypermax leaves."""
+    wake_read, wake_write = os.pipe()
+    for fd in (wake_read, wake_write):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that the wake-up fd hears of it
+    poll = select.poll()
+    poll.register(sock, select.POLLIN)
+    poll.register(wake_read, select.POLLIN)
+    running: set[int] = set()
+    server = _Server(sock, function, (wake_read, wake_write), os.getpid())
+    while True:
+        for fd, _ in poll.poll():
+            if fd == wake_read:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_read, 4096)
+                _reap(sock, running)
+                continue
+            try:
+                message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
+            except OSError:
+                return  # hypermax is gone
+            if not message:
+                return  # hypermax closed its end: nothing more to run
+            pid = server.fork(json.loads(message), fds)
+            if pid is not None:
+                running.add(pid)
+
+
+class _Server:
+    """What a fork needs of the server: its socket, its function, its own fds, its pid."""
+
+    def __init__(self, sock: socket.socket, function: Any, own: tuple[int, int], pid: int) -> None:
+        self.sock = sock
+        self.function = function
+        self.own = own
+        self.pid = pid
+
+    def fork(self, request: dict[str, Any], fds: list[int]) -> int | None:
+        """Fork the trial ``request`` describes; tell hypermax its pid; None when it failed."""
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            _send(self.sock, {"id": request.get("id"), "error": "the trial's pipes did not arrive"})
+            return None
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            _send(self.sock, {"id": request["id"], "error": f"cannot fork: {exc}"})
+            pid = None
+        if pid == 0:
+            code = 1
+            try:
+                code = self.become_trial(request, *fds)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()  # to the trial's log once its stderr is in place
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        if pid is not None:
+            _send(self.sock, {"id": request["id"], "pid": pid, "start": _start_ticks(pid)})
+        return pid
+
+    def become_trial(self, request: dict[str, Any], stdout: int, stderr: int, lifeline: int) -> int:
+        """In the forked child: become the trial's process, run it, exit like an interpreter."""
+        os.setsid()
+        tether.child_setup(self.pid, lifeline)()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.sock.close()
+        for fd in self.own:
+            os.close(fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(fd, target)
+            os.close(fd)
+        faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
+        os.chdir(request["cwd"])
+        env = {**request["env"], protocol.LIFELINE_FD_ENV: str(lifeline)}
+        os.environ.clear()
+        os.environ.update(env)
+        stamp_environ({name: env.get(name, "") for name in STAMPED})
+        sys.argv = [child.__file__, *request["argv"][3:]]
+        _reseed()
+        child.watch_lifeline()
+        code = child.run_trial(lambda: self.function)
+        return _exit_like_an_interpreter(code)
+
+
+def server_environment(env: dict[str, str]) -> dict[str, str]:
+    """The server's environment, from a trial's: without what is the trial's own, with room for
+    what :func:`stamp_environ` writes into each forked trial's."""
+    own = (
+        protocol.PARAMS_FILE_ENV,
+        protocol.RESULT_FILE_ENV,
+        protocol.TRIAL_ID_ENV,
+        protocol.LIFELINE_FD_ENV,
+        *STAMPED,
+    )
+    kept = {
+        k: v for k, v in env.items() if k not in own and not k.startswith(protocol.PARAM_ENV_PREFIX)
+    }
+    return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
+
+
+def stamp_environ(values: dict[str, str]) -> None:
+    """Overwrite, in this process's original environment block, the reserved values of
+    :data:`STAMPED`: what ``/proc/<pid>/environ`` shows, which ``os.environ`` cannot change.
+
+    A value longer than its room, or a block without the variable, is left as it is.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        env_start = int(stat[stat.rfind(b")") + 2 :].split()[47])
+        with open("/proc/self/environ", "rb") as f:
+            block = f.read()
+        with open("/proc/self/mem", "r+b", buffering=0) as mem:
+            for name, value in values.items():
+                at = _value_at(block, name)
+                room = STAMPED[name]
+                data = value.encode()
+                if at is None or len(data) >= room:
+                    continue
+                mem.seek(env_start + at)
+                # the rest of the room becomes a word without "=", which readers skip
+                mem.write(data + b"\0" + b"_" * (room - len(data) - 1))
+    except (OSError, ValueError, IndexError):
+        return  # not Linux, or not allowed: the trial runs, found by its session alone
+
+
+def _value_at(block: bytes, name: str) -> int | None:
+    """Where the value of variable ``name`` starts in an environment block; None if absent."""
+    needle = f"{name}=".encode()
+    if block.startswith(needle):
+        return len(needle)
+    at = block.find(b"\0" + needle)
+    return None if at < 0 else at + 1 + len(needle)
+
+
+def _reseed() -> None:
+    """Give the trial fresh random state, as a fresh process has (``random`` does it itself)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        with contextlib.suppress(Exception):
+            numpy.random.seed()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            torch.seed()
+
+
+def _exit_like_an_interpreter(code: int) -> int:
+    """What an interpreter does before it exits: wait for threads, run ``atexit``, flush."""
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        with contextlib.suppress(Exception):
+            shutdown()
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    return code
+
+
+def _reap(sock: socket.socket, running: set[int]) -> None:
+    """Report every trial that ended."""
+    while running:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            running.clear()
+            return
+        if pid == 0:
+            return
+        running.discard(pid)
+        _send(
+            sock,
+            {
+                "exit": pid,
+                "code": os.waitstatus_to_exitcode(status),
+                "maxrss_kib": usage.ru_maxrss,
+                "cpu": usage.ru_utime + usage.ru_stime,
+            },
+        )
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (it is not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rfind(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _send(sock: socket.socket, message: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
+        sock.send(json.dumps(message).encode())
+
+
+def _quiet() -> None:
+    """Loading is over: the server's own stdout and stderr go nowhere from now on."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """SIGCHLD's handler: the wake-up fd does the work."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
