@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from fake_trials.functions import PROGRAM_ENV
 from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
@@ -36,21 +37,29 @@ from fake_trials.helpers import (
 from hypermax.execution import leftovers, protocol
 
 
-def _family_search(marker: str, parallel: int = 2) -> dict:
+def _family_search(marker: str, parallel: int = 2, launch: str = "fresh") -> dict:
+    """A search whose trials each start a family (a child and a setsid daemon) and wait.
+
+    ``launch``: "fresh", the family program as an executable; "preload", the same program run
+    inside ``python_function`` trials forked from a preloaded server.
+    """
+    function: dict = {"type": "executable", "command": [sys.executable, str(FAKES / "family.py")]}
+    env = {MARKER_ENV: marker}
+    if launch == "preload":
+        function = {"type": "python_function", "src": str(FAKES / "functions.py")}
+        function["name"] = "run_program"
+        env[PROGRAM_ENV] = "family"
     return {
         "hyperparameters": {
             "type": "object",
             "properties": {"x": {"type": "number", "min": 0, "max": 1}},
         },
-        "function": {
-            "type": "executable",
-            "command": [sys.executable, str(FAKES / "family.py")],
-            "parallel": parallel,
-            "kill_grace": 0.5,
-            "env": {MARKER_ENV: marker},
-        },
+        "function": {**function, "parallel": parallel, "kill_grace": 0.5, "env": env},
         "search": {"name": "family", "method": "random", "iterations": 10},
     }
+
+
+LAUNCHES = pytest.mark.parametrize("launch", ["fresh", "preload"])
 
 
 def _family_pids(results: Path, trial_id: int) -> list[int]:
@@ -67,8 +76,11 @@ def _wait_for_two_families(results: Path) -> list[int]:
     return [pid for i in sorted(started(results))[:2] for pid in _family_pids(results, i)]
 
 
-def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(tmp_path, marker):
-    spec = write_spec(tmp_path, _family_search(marker))
+@LAUNCHES
+def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(
+    tmp_path, marker, launch
+):
+    spec = write_spec(tmp_path, _family_search(marker, launch=launch))
     hypermax = start_hypermax(spec)
     try:
         pids = _wait_for_two_families(tmp_path / "results" / "family")
@@ -81,9 +93,10 @@ def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(tm
     assert_none_alive(marker)  # main processes, their children and their setsid daemons
 
 
+@LAUNCHES
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_or_ctrl_c_interrupts_running_trials_and_exits_130(tmp_path, marker, sig):
-    spec = write_spec(tmp_path, _family_search(marker))
+def test_sigterm_or_ctrl_c_interrupts_running_trials_and_exits_130(tmp_path, marker, sig, launch):
+    spec = write_spec(tmp_path, _family_search(marker, launch=launch))
     hypermax = start_hypermax(spec)
     try:
         results = tmp_path / "results" / "family"

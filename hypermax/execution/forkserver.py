@@ -127,6 +127,7 @@ class _Server:
         self.function = function
         self.own = own
         self.pid = pid
+        self.slots = environ_slots()
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> int | None:
         """Fork the trial ``request`` describes; tell hypermax its pid; None when it failed."""
@@ -172,9 +173,8 @@ class _Server:
         faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
         os.chdir(request["cwd"])
         env = {**request["env"], protocol.LIFELINE_FD_ENV: str(lifeline)}
-        os.environ.clear()
-        os.environ.update(env)
-        stamp_environ({name: env.get(name, "") for name in STAMPED})
+        _set_environ(env)
+        stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]
         _reseed()
         child.watch_lifeline()
@@ -198,30 +198,38 @@ def server_environment(env: dict[str, str]) -> dict[str, str]:
     return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
 
 
-def stamp_environ(values: dict[str, str]) -> None:
-    """Overwrite, in this process's original environment block, the reserved values of
-    :data:`STAMPED`: what ``/proc/<pid>/environ`` shows, which ``os.environ`` cannot change.
-
-    A value longer than its room, or a block without the variable, is left as it is.
-    """
+def environ_slots() -> dict[str, int]:
+    """Where, in this process's memory, the reserved value of each :data:`STAMPED` variable of
+    its original environment block starts (what ``/proc/<pid>/environ`` shows, and what
+    ``os.environ`` cannot change). Read once in the server: a forked child has the same layout.
+    Empty where it cannot be known (not Linux)."""
     try:
         with open("/proc/self/stat", "rb") as f:
             stat = f.read()
         env_start = int(stat[stat.rfind(b")") + 2 :].split()[47])
         with open("/proc/self/environ", "rb") as f:
             block = f.read()
+    except (OSError, ValueError, IndexError):
+        return {}
+    slots = {name: _value_at(block, name) for name in STAMPED}
+    return {name: env_start + at for name, at in slots.items() if at is not None}
+
+
+def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
+    """Write ``values`` into the reserved slots (:func:`environ_slots`) of this process's
+    original environment block. A value longer than its room is left out."""
+    try:
         with open("/proc/self/mem", "r+b", buffering=0) as mem:
-            for name, value in values.items():
-                at = _value_at(block, name)
+            for name, address in slots.items():
+                data = values.get(name, "").encode()
                 room = STAMPED[name]
-                data = value.encode()
-                if at is None or len(data) >= room:
+                if len(data) >= room:
                     continue
-                mem.seek(env_start + at)
+                mem.seek(address)
                 # the rest of the room becomes a word without "=", which readers skip
                 mem.write(data + b"\0" + b"_" * (room - len(data) - 1))
-    except (OSError, ValueError, IndexError):
-        return  # not Linux, or not allowed: the trial runs, found by its session alone
+    except OSError:
+        return  # not allowed here: the trial runs, found by its session alone
 
 
 def _value_at(block: bytes, name: str) -> int | None:
@@ -231,6 +239,16 @@ def _value_at(block: bytes, name: str) -> int | None:
         return len(needle)
     at = block.find(b"\0" + needle)
     return None if at < 0 else at + 1 + len(needle)
+
+
+def _set_environ(env: dict[str, str]) -> None:
+    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs."""
+    current = os.environ
+    for key in [key for key in current if key not in env]:
+        del current[key]
+    for key, value in env.items():
+        if current.get(key) != value:
+            current[key] = value
 
 
 def _reseed() -> None:

@@ -102,9 +102,10 @@ class PreloadLauncher(Launcher):
                     break
         return self.fresh.launch(request)
 
-    def refusal(self, options: tuple[str, ...]) -> str | None:
-        """Why trials with these bootstrap options start fresh, or None while they are forked."""
-        return self._refused.get(options)
+    def refusals(self) -> list[str]:
+        """Why trials start fresh instead of forked: one reason per objective refused."""
+        with self._lock:
+            return list(self._refused.values())
 
     def server_pids(self) -> list[int]:
         """The pids of the live servers."""
