@@ -37,17 +37,18 @@ from fake_trials.helpers import (
 from hypermax.execution import leftovers, protocol
 
 
-def _family_search(marker: str, parallel: int = 2, launch: str = "fresh") -> dict:
+def _family_search(marker: str, parallel: int = 2, launch: str = "executable") -> dict:
     """A search whose trials each start a family (a child and a setsid daemon) and wait.
 
-    ``launch``: "fresh", the family program as an executable; "preload", the same program run
-    inside ``python_function`` trials forked from a preloaded server.
+    ``launch``: "executable", the family program as an executable; "function", the same program
+    run inside ``python_function`` trials started fresh (they tie themselves to hypermax as they
+    start); "preload", inside ``python_function`` trials forked from a preloaded server.
     """
     function: dict = {"type": "executable", "command": [sys.executable, str(FAKES / "family.py")]}
     env = {MARKER_ENV: marker}
-    if launch == "preload":
+    if launch != "executable":
         function = {"type": "python_function", "src": str(FAKES / "functions.py")}
-        function["name"] = "run_program"
+        function.update(name="run_program", preload=launch == "preload")
         env[PROGRAM_ENV] = "family"
     return {
         "hyperparameters": {
@@ -59,7 +60,7 @@ def _family_search(marker: str, parallel: int = 2, launch: str = "fresh") -> dic
     }
 
 
-LAUNCHES = pytest.mark.parametrize("launch", ["fresh", "preload"])
+LAUNCHES = pytest.mark.parametrize("launch", ["executable", "function", "preload"])
 
 
 def _family_pids(results: Path, trial_id: int) -> list[int]:
@@ -281,4 +282,29 @@ def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
     finally:
         proc.kill()
         proc.wait()
+    assert_none_alive(marker)
+
+
+def test_a_function_trial_whose_hypermax_died_before_it_was_tied_exits_at_once(tmp_path, marker):
+    """The bootstrap ties itself to hypermax (pid in HYPERMAX_PARENT_PID) and checks it is
+    still its parent: a trial whose hypermax died before that never runs its function."""
+    params = tmp_path / "params.json"
+    params.write_text("{}")
+    env = {
+        **os.environ,
+        MARKER_ENV: marker,
+        protocol.PARENT_PID_ENV: "1",  # not its parent: as if hypermax were gone
+        protocol.PARAMS_FILE_ENV: str(params),
+        protocol.RESULT_FILE_ENV: str(tmp_path / "result.json"),
+        protocol.TRIAL_DIR_ENV: str(tmp_path),
+    }
+    argv = ["--src", str(FAKES / "functions.py"), "--name", "sleep_forever"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "hypermax.execution.child", *argv],
+        env=env,
+        timeout=30,
+        start_new_session=True,
+    )
+    assert proc.returncode == 1
+    assert not (tmp_path / "up").exists() and not (tmp_path / "result.json").exists()
     assert_none_alive(marker)

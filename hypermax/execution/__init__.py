@@ -17,7 +17,7 @@ Nothing here imports anything heavy: the child bootstrap lives in this package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this package
 
 if TYPE_CHECKING:
     from hypermax.execution.base import BaseRunner

@@ -14,7 +14,6 @@ closes); where that could not be armed, :func:`watch_lifeline` does the same fro
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import fcntl
 import importlib
@@ -24,12 +23,14 @@ import os
 import signal
 import sys
 import types
-from typing import TYPE_CHECKING, Any
 
 from hypermax.execution import protocol
 
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
 _OPTIONS = ("--module", "--src", "--name", "--path")
@@ -107,6 +108,17 @@ def _wants_reporter_by_signature(fn: Callable[..., Any]) -> str | None:
     return "positional" if len(positional) >= 2 else None
 
 
+def tie_to_hypermax() -> None:
+    """Arm the parent-death signal and the lifeline here, when the launcher left it to the
+    trial (``HYPERMAX_PARENT_PID``): the same ties as between fork and exec, and the same check
+    that hypermax did not die before they held (then the trial exits at once)."""
+    parent = os.environ.pop(protocol.PARENT_PID_ENV, "")
+    if parent.isdigit():
+        from hypermax.execution.tether import child_setup
+
+        child_setup(int(parent), _lifeline_fd())()
+
+
 def watch_lifeline() -> Any:
     """When the lifeline is not armed in the kernel, watch it from a thread; return the thread.
 
@@ -157,8 +169,10 @@ def _die_with_lifeline(fd: int) -> None:
     except OSError:
         pass  # a broken pipe means the same as its end: hypermax is gone
     if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
-        with contextlib.suppress(OSError):  # then at least this process goes
+        try:  # noqa: SIM105 - contextlib costs every trial an import
             os.killpg(os.getpid(), signal.SIGKILL)
+        except OSError:
+            pass  # then at least this process goes
     os._exit(1)
 
 
@@ -175,6 +189,7 @@ def _call(fn: Callable[..., Any], params: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Run the trial function once; 0 when it returned, 1 when it raised."""
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
+    tie_to_hypermax()
     watch_lifeline()
     options = parse_options(sys.argv[1:] if argv is None else argv)
     add_search_path(options)

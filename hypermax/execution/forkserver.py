@@ -190,6 +190,7 @@ def server_environment(env: dict[str, str]) -> dict[str, str]:
         protocol.RESULT_FILE_ENV,
         protocol.TRIAL_ID_ENV,
         protocol.LIFELINE_FD_ENV,
+        protocol.PARENT_PID_ENV,
         *STAMPED,
     )
     kept = {

@@ -89,10 +89,20 @@ class Launcher(ABC):
 
 # -- a fresh process per trial --------------------------------------------------------------
 class SubprocessLauncher(Launcher):
-    """Each trial is a fresh process (``subprocess.Popen``) and a child of this one."""
+    """Each trial is a fresh process (``subprocess.Popen``) and a child of this one.
+
+    A ``python_function`` trial ties itself to hypermax as its bootstrap starts (told hypermax's
+    pid in ``HYPERMAX_PARENT_PID``), which lets ``Popen`` start it with ``vfork``: no copy of
+    hypermax's page tables per trial. An executable is tied between fork and exec.
+    """
 
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
+        setup = None
+        if request.argv[1:3] == ("-m", protocol.CHILD_MODULE):
+            env[protocol.PARENT_PID_ENV] = str(os.getpid())
+        else:
+            setup = child_setup(os.getpid(), request.lifeline)
         own = procfs.read_proc(os.getpid())
         try:
             popen = subprocess.Popen(
@@ -104,7 +114,7 @@ class SubprocessLauncher(Launcher):
                 stderr=request.stderr,
                 pass_fds=(request.lifeline,),
                 start_new_session=True,
-                preexec_fn=child_setup(os.getpid(), request.lifeline),
+                preexec_fn=setup,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise LaunchError(str(exc)) from exc

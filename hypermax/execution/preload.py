@@ -33,7 +33,7 @@ from typing import Any
 
 import psutil
 
-from hypermax.execution import forkserver, procfs
+from hypermax.execution import forkserver, procfs, protocol
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -42,7 +42,6 @@ from hypermax.execution.launch import (
     LaunchRequest,
     SubprocessLauncher,
 )
-from hypermax.execution.spawn import CHILD_MODULE
 from hypermax.execution.tether import child_setup
 
 log = logging.getLogger("hypermax")
@@ -146,7 +145,7 @@ class PreloadLauncher(Launcher):
 
 def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     """The child bootstrap's options of a ``python_function`` trial's command; None for others."""
-    if len(argv) > 3 and argv[1:3] == ("-m", CHILD_MODULE):
+    if len(argv) > 3 and argv[1:3] == ("-m", protocol.CHILD_MODULE):
         return tuple(argv[3:])
     return None
 

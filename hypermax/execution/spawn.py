@@ -20,14 +20,10 @@ if TYPE_CHECKING:
     from hypermax.trial import Proposal
 
 
-#: the module a ``python_function`` trial's interpreter runs (``python -m``)
-CHILD_MODULE = "hypermax.execution.child"
-
-
 def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) -> list[str]:
     """The trial's command line: the child bootstrap, or the spec's command with its params."""
     if function.type == "python_function":
-        argv = [sys.executable, "-m", CHILD_MODULE, "--name", str(function.name)]
+        argv = [sys.executable, "-m", protocol.CHILD_MODULE, "--name", str(function.name)]
         if function.src:
             argv += ["--src", str((spec_folder / function.src).resolve())]
         else:

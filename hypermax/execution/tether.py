@@ -18,7 +18,11 @@ import fcntl
 import os
 import signal
 import sys
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing itself is not imported: trial processes import this module
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
 
