@@ -8,7 +8,8 @@ load average before and after is printed with them.
 
 - overhead: a trivial objective (``x ** 2``), ``--trials`` trials of random search at parallel 1
   and 2. hypermax per trial is the time from the first trial's start to the last one's end in
-  the journal, divided by the trials (the start-up of the command is reported apart); peers:
+  the journal, divided by the trials (the start-up of the command, up to the first trial's
+  start, is reported apart; the first trial pays for starting the trial server); peers:
   ``subprocess.run([python, "-c", "pass"])`` (the interpreter floor), ``os.fork()`` + wait,
   hyperopt's in-process ``fmin`` with ``rand.suggest``, and the random optimizer's own ask+tell.
   Goals: with preload under 2x (fork+wait + ask); without preload under 1.2x the floor.
@@ -71,14 +72,39 @@ def python_floor(parallel: int, count: int) -> float:
     return in_workers(parallel, count, lambda: _run([sys.executable, "-c", "pass"]))
 
 
-def fork_wait(parallel: int, count: int) -> float:
-    def one() -> None:
+FORK_WAIT = """
+import os, sys, threading, time
+sys.path.insert(0, sys.argv[3])
+import objective  # the process forked is warm with the objective, as the trial server is
+parallel, count = int(sys.argv[1]), int(sys.argv[2])
+left = [count]
+lock = threading.Lock()
+def work():
+    while True:
+        with lock:
+            if left[0] == 0:
+                return
+            left[0] -= 1
         pid = os.fork()
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
+started = time.perf_counter()
+workers = [threading.Thread(target=work) for _ in range(parallel)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+print((time.perf_counter() - started) / count)
+"""
 
-    return in_workers(parallel, count, one)
+
+def fork_wait(folder: Path, source: str, parallel: int, count: int) -> float:
+    """``os.fork()`` + wait per trial, in a fresh interpreter that imported the objective."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "objective.py").write_text(source)
+    argv = [sys.executable, "-c", FORK_WAIT, str(parallel), str(count), str(folder)]
+    return float(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
 
 
 def hyperopt_fmin(count: int) -> float:
@@ -147,12 +173,16 @@ def hypermax_search(
     starts = {r["id"]: r for r in records if r["event"] == "trial_started"}
     ends = {r["id"]: r for r in records if r["event"] == "trial_finished"}
     assert len(ends) == count and all(r["state"] == "ok" for r in ends.values()), "trials failed"
-    first, last = min(r["started_at"] for r in starts.values()), max(
-        r["ended_at"] for r in ends.values()
+    first, last = (
+        min(r["started_at"] for r in starts.values()),
+        max(r["ended_at"] for r in ends.values()),
     )
     span = last - first
+    # from the first trial's end: the trial server (if any) is warm, start-up is behind
+    steady = (last - min(r["ended_at"] for r in ends.values())) / (count - 1)
     return {
         "per_trial": span / count,
+        "steady": steady,
         "wall": wall,
         "startup": wall - span,
         "work": sum(starts[i]["params"]["x"] for i in ends),
@@ -173,6 +203,19 @@ def ms(seconds: float) -> str:
 
 
 # -- the sections -------------------------------------------------------------------------------
+CELLS = ("python -c pass", "fork + wait", "preload", "no preload")
+
+
+def cell(name: str, folder: Path, parallel: int, trials: int) -> dict[str, float]:
+    """One figure of the overhead table (seconds per trial, and start-up for hypermax)."""
+    if name == "python -c pass":
+        return {"per_trial": python_floor(parallel, trials)}
+    if name == "fork + wait":
+        return {"per_trial": fork_wait(folder / "fork", TRIVIAL, parallel, trials)}
+    preload = name == "preload"
+    return hypermax_search(folder / name.replace(" ", "-"), TRIVIAL, trials, parallel, preload)
+
+
 def overhead(root: Path, trials: int, rounds: int) -> None:
     print(f"\n## trivial objective, {trials} trials, random (load before: {load()})")
     ask = statistics.median(optimizer_ask("random", trials) for _ in range(rounds))
@@ -180,23 +223,11 @@ def overhead(root: Path, trials: int, rounds: int) -> None:
     for parallel in (1, 2):
         figures: dict[str, list[float]] = {}
         for round_ in range(rounds):
-            cells = {
-                "python -c pass": lambda: python_floor(parallel, trials),
-                "fork + wait": lambda: fork_wait(parallel, trials),
-                "preload": lambda: hypermax_search(
-                    root / f"p{parallel}-{round_}-on", TRIVIAL, trials, parallel, True
-                ),
-                "no preload": lambda: hypermax_search(
-                    root / f"p{parallel}-{round_}-off", TRIVIAL, trials, parallel, False
-                ),
-            }
-            order = list(cells) if round_ % 2 == 0 else list(reversed(cells))
+            order = list(CELLS) if round_ % 2 == 0 else list(reversed(CELLS))
             for name in order:
-                value = cells[name]()
-                figures.setdefault(name, []).append(
-                    value["per_trial"] if isinstance(value, dict) else value
-                )
-                if isinstance(value, dict):
+                value = cell(name, root / f"p{parallel}-{round_}", parallel, trials)
+                figures.setdefault(name, []).append(value["per_trial"])
+                if "startup" in value:
                     figures.setdefault(f"{name} start-up", []).append(value["startup"])
         med = {name: statistics.median(values) for name, values in figures.items()}
         budget = 2 * (med["fork + wait"] + ask)
@@ -236,7 +267,10 @@ def sklearn(root: Path, trials: int) -> None:
             value = hypermax_search(folder, SKLEARN, trials, parallel, preload)
             imports = len((folder / "imports.log").read_text().split())
             extra = f", start-up {value['startup']:.2f} s" if preload else ""
-            row.append(f"{ms(value['per_trial'])}{extra}, {imports} imports")
+            row.append(
+                f"{ms(value['per_trial'])} (after the first {ms(value['steady'])}){extra}, "
+                f"{imports} imports"
+            )
         print(f"| {parallel} | {row[0]} | {row[1]} |")
     print(f"load after: {load()}")
 

@@ -1,11 +1,14 @@
-"""Command line: argument parsing only; one function per subcommand, each returning an exit code."""
+"""Command line: argument parsing only; one function per subcommand, each returning an exit code.
+
+``hypermax --help`` must cost little more than starting the interpreter: this module imports
+argparse and the error types, and everything else where it is used.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 
 from hypermax import __version__
@@ -19,14 +22,41 @@ from hypermax.errors import (
     save_traceback,
     unexpected,
 )
-from hypermax.registry import METHODS, PLUGIN_FORM
+
+TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--help``
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SUBCOMMANDS = ("run", "resume", "validate", "sample", "show", "export")
+#: the epilog that lists the methods, written by :func:`_methods_help` when help is shown
+_METHODS = "<methods>"
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal's width without importing shutil (and with it
+    bz2 and lzma) as argparse does."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(1).columns
+        except (ValueError, OSError):
+            columns = 80
+        super().__init__(prog, width=columns - 2)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
+
+    def format_help(self) -> str:
+        if self.epilog == _METHODS:  # written only when shown: it reads the method registry
+            self.epilog = _methods_help()
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run or resume a search", epilog=_methods_help())
+    run = sub.add_parser("run", help="run or resume a search", epilog=_METHODS)
     run.add_argument("spec")
     run.add_argument("results_dir", nargs="?", help="results folder to continue in")
     _add_run_options(run)
@@ -50,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("spec")
 
     sample = sub.add_parser(
-        "sample", help="print the next N suggested parameter sets", epilog=_methods_help()
+        "sample", help="print the next N suggested parameter sets", epilog=_METHODS
     )
     sample.add_argument("spec")
     sample.add_argument("-n", type=int, default=5)
@@ -68,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _methods_help() -> str:
     """The methods ``search.method`` may name in this version, for help texts."""
+    from hypermax.registry import METHODS, PLUGIN_FORM
+
     usable = [f"{name} ({info.summary})" for name, info in METHODS.items() if info.available]
     return f"search.method: {', '.join(usable)}, or {PLUGIN_FORM} for a plugin optimizer"
 
@@ -106,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except HypermaxError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         for line in str(exc).splitlines():
             print(line, file=sys.stderr)
@@ -119,12 +153,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or a broken plugin: one line; the traceback goes to a log
         error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
         if debug:
+            import traceback
+
             traceback.print_exception(error)
         print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from hypermax.registry import METHODS
     from hypermax.space import Space
     from hypermax.spec import load_spec
 

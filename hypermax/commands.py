@@ -1,4 +1,8 @@
-"""The subcommands behind the command line; each takes parsed arguments and returns an exit code."""
+"""The subcommands behind the command line; each takes parsed arguments and returns an exit code.
+
+Each imports what it needs when it runs: ``show`` and ``export`` never load the spec machinery
+(jsonschema) nor the optimizers.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
-from hypermax.spec import load_spec
-from hypermax.specfile.checks import NO_CLUSTER
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "scheduler", None) is not None:
+        from hypermax.specfile.checks import NO_CLUSTER
+
         raise UsageError(f"hypermax: --scheduler: {NO_CLUSTER}")
     out: dict[str, Any] = {}
     for flag, dotted in (
@@ -40,6 +44,7 @@ def _finish(outcome: Any) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare, use_dashboard
+    from hypermax.spec import load_spec
 
     spec = load_spec(args.spec, _overrides(args))
     folder = Path(args.results_dir) if args.results_dir else None
@@ -62,6 +67,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from hypermax.optimizers import NoProposal
     from hypermax.search import build_optimizer
     from hypermax.space import Space
+    from hypermax.spec import load_spec
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")

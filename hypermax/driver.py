@@ -140,14 +140,14 @@ class Driver:
                 if self._stopping is None and not self._paused:
                     self._launch()
                 self._record()
-                if not self._running and self._ended():
-                    break
-                for event in self.runner.poll(POLL_SECONDS):
-                    self._on_runner_event(event)
                 now = time.monotonic()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))
+                if not self._running and self._ended():
+                    break
+                for event in self.runner.poll(POLL_SECONDS):
+                    self._on_runner_event(event)
         finally:
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
