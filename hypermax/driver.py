@@ -6,9 +6,10 @@ through :meth:`Driver.request`, which only puts a command on a queue. The Driver
 :class:`~hypermax.events.SearchControl` a user interface drives.
 
 A free slot never waits for bookkeeping: each turn of the loop first refills the free slots,
-then journals what ended and what started (one fsync for the lot), rewrites the views and tells
-the reporters. An optimizer whose proposals do not depend on results (``random``) is asked
-ahead, one proposal per slot, so the next trial is ready when a slot frees. Counts and the best
+then journals what ended and what started (one write; the fsync happens in the journal's
+thread), rewrites the views and tells the reporters. An optimizer whose proposals do not
+depend on results (``random``) is asked ahead, one proposal per slot, so the next trial is
+ready when a slot frees. Counts and the best
 trial are kept as trials end, so a turn costs the same after 10 trials as after 100,000.
 """
 
@@ -356,15 +357,16 @@ class Driver:
         self._unrecorded.append((record, ev.TrialReported(report)))
 
     def _record(self) -> None:
-        """Journal what happened since the last turn (one fsync), then tell the reporters.
+        """Journal what happened since the last turn, then tell the reporters.
 
-        Runs once the free slots were refilled: the journal's fsync and the reporters take
-        their time while the new trials already run. Records keep the order of events.
+        Runs once the free slots were refilled, and writes the records with one write; their
+        fsync happens in the journal's thread (one for all the turns since the last), so a disk
+        slow to sync never holds a free slot. Records keep the order of events.
         """
         if not self._unrecorded:
             return
         batch, self._unrecorded = self._unrecorded, []
-        self.journal.append_many([record for record, _ in batch])
+        self.journal.append_many([record for record, _ in batch], wait_for_disk=False)
         if any(isinstance(event, ev.TrialFinished) for _, event in batch):
             self._write_views()
         for _, event in batch:

@@ -30,33 +30,92 @@ JOURNAL_NAME = "trials.jsonl"
 
 
 class Journal:
-    """Appends records to the journal file, each flushed and fsynced before ``append`` returns."""
+    """Appends records to the journal file, each written and flushed before ``append`` returns.
+
+    ``append`` also fsyncs before it returns. ``append_many(records, wait_for_disk=False)``
+    leaves the fsync to a background thread, which syncs once for everything appended since its
+    last sync: the records are in the kernel when the call returns (a crash of hypermax loses
+    nothing), and on the disk a sync later (only a crash of the machine in between could lose
+    them). :meth:`close` waits for the last sync.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
         self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+        self._syncer: _Syncer | None = None
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
 
-    def append_many(self, records: list[dict[str, Any]]) -> None:
-        """Append ``records`` in order with one flush and one fsync (nothing when empty)."""
+    def append_many(self, records: list[dict[str, Any]], wait_for_disk: bool = True) -> None:
+        """Append ``records`` in order with one write and one flush (nothing when empty); then
+        fsync, or have the background thread fsync when ``wait_for_disk`` is False."""
         if not records:
             return
         lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
         self._file.write("".join(f"{line}\n" for line in lines).encode())
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if wait_for_disk:
+            os.fsync(self._file.fileno())
+            return
+        if self._syncer is None:
+            self._syncer = _Syncer(self._file.fileno())
+        self._syncer.request()
 
     def close(self) -> None:
-        self._file.close()
+        syncer, self._syncer = self._syncer, None
+        try:
+            if syncer is not None:
+                syncer.close()
+        finally:
+            self._file.close()
 
     def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Syncer:
+    """A thread that fsyncs a file whenever asked, once for all the requests since its last."""
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self._fd = fd
+        self._wanted = threading.Event()
+        self._closing = False
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="hypermax-journal", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Sync what is pending, stop the thread; raise what a sync raised."""
+        self._closing = True
+        self._wanted.set()
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            closing = self._closing
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:  # reported to the writer at its next append, or at close
+                self.error = exc
+                return
+            if closing:
+                return
 
 
 def _finite(value: Any) -> Any:
