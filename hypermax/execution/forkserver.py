@@ -5,10 +5,12 @@
 the process is still safe to fork (no Python thread running, CUDA not initialised), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
 (one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
-forks one trial. The server never starts a thread, so every fork copies a single-threaded
-process.
+becomes one trial. The server never starts a thread, so every fork copies a single-threaded
+process. It forks each trial's process ahead, while the previous trial runs: this spare leads
+its own session, is tied to the server, has fresh random state, and waits on a socket of its
+own; a request is handed to it (fds and all), so a trial starts with no fork on its path.
 
-The forked trial becomes what a fresh trial process is: it leads a session of its own, is tied
+The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
 the trial's stdin (``/dev/null``), stdout, stderr, environment, folder and ``sys.argv``, shows
 its token and trial folder in ``/proc/<pid>/environ`` (where the watchdog, the guardian and the
@@ -99,14 +101,14 @@ def serve(sock: socket.socket, function: Any) -> None:
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
-    running: set[int] = set()
     server = _Server(sock, function, (wake_read, wake_write), os.getpid())
+    server.fork_spare()
     while True:
         for fd, _ in poll.poll():
             if fd == wake_read:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_read, 4096)
-                _reap(sock, running)
+                _reap(sock, server.children)
                 continue
             try:
                 message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
@@ -114,13 +116,13 @@ def serve(sock: socket.socket, function: Any) -> None:
                 return  # hypermax is gone
             if not message:
                 return  # hypermax closed its end: nothing more to run
-            pid = server.fork(json.loads(message), fds)
-            if pid is not None:
-                running.add(pid)
+            server.start_trial(json.loads(message), fds)
+            server.fork_spare()  # the next trial's process, forked while this one runs
 
 
 class _Server:
-    """What a fork needs of the server: its socket, its function, its own fds, its pid."""
+    """The server's state: its socket, its function, its own fds, its pid, its children, and
+    the spare: a child forked ahead, ready to become the next trial."""
 
     def __init__(self, sock: socket.socket, function: Any, own: tuple[int, int], pid: int) -> None:
         self.sock = sock
@@ -128,44 +130,76 @@ class _Server:
         self.own = own
         self.pid = pid
         self.slots = environ_slots()
+        self.children: set[int] = set()
+        self.spare: tuple[int, socket.socket] | None = None
 
-    def fork(self, request: dict[str, Any], fds: list[int]) -> int | None:
-        """Fork the trial ``request`` describes; tell hypermax its pid; None when it failed."""
-        if len(fds) != 3:
-            for fd in fds:
-                os.close(fd)
-            _send(self.sock, {"id": request.get("id"), "error": "the trial's pipes did not arrive"})
-            return None
+    def fork_spare(self) -> None:
+        """Fork the process of the next trial now: it waits for its request on a socket."""
+        if self.spare is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             pid = os.fork()
-        except OSError as exc:
-            _send(self.sock, {"id": request["id"], "error": f"cannot fork: {exc}"})
-            pid = None
+        except OSError:
+            ours.close()
+            theirs.close()
+            return  # the next request will say why
         if pid == 0:
             code = 1
             try:
-                code = self.become_trial(request, *fds)
+                ours.close()
+                code = self.become_trial(theirs)
             except BaseException:
                 import traceback
 
                 traceback.print_exc()  # to the trial's log once its stderr is in place
             finally:
                 os._exit(code)
-        for fd in fds:
-            os.close(fd)
-        if pid is not None:
-            _send(self.sock, {"id": request["id"], "pid": pid, "start": _start_ticks(pid)})
-        return pid
+        theirs.close()
+        self.children.add(pid)
+        self.spare = (pid, ours)
 
-    def become_trial(self, request: dict[str, Any], stdout: int, stderr: int, lifeline: int) -> int:
-        """In the forked child: become the trial's process, run it, exit like an interpreter."""
+    def start_trial(self, request: dict[str, Any], fds: list[int]) -> None:
+        """Hand the trial ``request`` describes to the spare; tell hypermax its pid."""
+        if self.spare is None:
+            self.fork_spare()
+        spare, self.spare = self.spare, None
+        try:
+            if len(fds) != 3:
+                raise OSError("the trial's pipes did not arrive")
+            if spare is None:
+                raise OSError("cannot fork")
+            pid, channel = spare
+            socket.send_fds(channel, [json.dumps(request).encode()], fds)
+            channel.close()
+        except OSError as exc:
+            _send(self.sock, {"id": request.get("id"), "error": str(exc)})
+            if spare is not None:
+                spare[1].close()  # the spare reads end of file and exits
+            return
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _send(self.sock, {"id": request["id"], "pid": pid, "start": _start_ticks(pid)})
+
+    def become_trial(self, channel: socket.socket) -> int:
+        """In the spare: get ready, wait for a trial, become its process, run it, exit like an
+        interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
-        tether.child_setup(self.pid, lifeline)()
+        tether.child_setup(self.pid, None)()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self.sock.close()
         for fd in self.own:
             os.close(fd)
+        _reseed()
+        message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST, 3)
+        channel.close()
+        if not message or len(fds) != 3:
+            return 0
+        request = json.loads(message)
+        stdout, stderr, lifeline = fds
+        tether.child_setup(self.pid, lifeline)()
         devnull = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
@@ -176,7 +210,6 @@ class _Server:
         _set_environ(env)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]
-        _reseed()
         child.watch_lifeline()
         code = child.run_trial(lambda: self.function)
         return _exit_like_an_interpreter(code)
