@@ -180,11 +180,7 @@ class _Server:
     ) -> None:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        argv = [
-            sys.executable,
-            *os.environ.get("HM_SERVER", "-m hypermax.execution.forkserver").split(),
-            "--socket",
-        ]
+        argv = [sys.executable, "-m", "hypermax.execution.forkserver", "--socket"]
         try:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
