@@ -7,7 +7,9 @@ Every figure comes from one run, peers next to each other, because the machine i
 load average before and after is printed with them.
 
 - overhead: a trivial objective (``x ** 2``), ``--trials`` trials of random search at parallel 1
-  and 2. hypermax per trial is the time from the first trial's start to the last one's end in
+  and 2; wall time per trial, and CPU time per trial (every process involved: less sensitive to
+  the machine's load than wall time; for hypermax, less the CPU of a one-trial search).
+  hypermax per trial is the time from the first trial's start to the last one's end in
   the journal, divided by the trials (the start-up of the command, up to the first trial's
   start, is reported apart; the first trial pays for starting the trial server); peers:
   ``subprocess.run([python, "-c", "pass"])`` (the interpreter floor), ``os.fork()`` + wait,
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,50 +71,54 @@ def in_workers(parallel: int, count: int, one: Callable[[], None]) -> float:
     return (time.perf_counter() - started) / count
 
 
-def python_floor(parallel: int, count: int) -> float:
-    return in_workers(parallel, count, lambda: _run([sys.executable, "-c", "pass"]))
+def python_floor(parallel: int, count: int) -> dict[str, float]:
+    cpu = children_cpu()
+    wall = in_workers(parallel, count, lambda: _run([sys.executable, "-c", "pass"]))
+    return {"per_trial": wall, "cpu": (children_cpu() - cpu) / count}
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children (and theirs, once reaped)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 FORK_WAIT = """
-import os, sys, threading, time
-sys.path.insert(0, sys.argv[3])
+import os, sys
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
 import objective  # the process forked is warm with the objective, as the trial server is
-parallel, count = int(sys.argv[1]), int(sys.argv[2])
-left = [count]
-lock = threading.Lock()
-def work():
-    while True:
-        with lock:
-            if left[0] == 0:
-                return
-            left[0] -= 1
-        pid = os.fork()
-        if pid == 0:
-            os._exit(0)
-        os.waitpid(pid, 0)
-started = time.perf_counter()
-workers = [threading.Thread(target=work) for _ in range(parallel)]
-for w in workers:
-    w.start()
-for w in workers:
-    w.join()
-print((time.perf_counter() - started) / count)
+from overhead import in_workers
+import resource
+def one():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+def cpu():
+    usages = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usages)
+count = int(sys.argv[2])
+before = cpu()
+wall = in_workers(int(sys.argv[1]), count, one)
+print(wall, (cpu() - before) / count)
 """
 
 
-def fork_wait(folder: Path, source: str, parallel: int, count: int) -> float:
+def fork_wait(folder: Path, source: str, parallel: int, count: int) -> dict[str, float]:
     """``os.fork()`` + wait per trial, in a fresh interpreter that imported the objective."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "objective.py").write_text(source)
-    argv = [sys.executable, "-c", FORK_WAIT, str(parallel), str(count), str(folder)]
-    return float(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
+    here = str(Path(__file__).resolve().parent)
+    argv = [sys.executable, "-c", FORK_WAIT, str(parallel), str(count), str(folder), here]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
+    return {"per_trial": float(out[0]), "cpu": float(out[1])}
 
 
-def hyperopt_fmin(count: int) -> float:
+def hyperopt_fmin(count: int) -> dict[str, float]:
     import numpy as np
     from hyperopt import Trials, fmin, hp, rand
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     fmin(
         lambda x: x**2,
         hp.uniform("x", -1, 1),
@@ -121,10 +128,13 @@ def hyperopt_fmin(count: int) -> float:
         rstate=np.random.default_rng(1),
         show_progressbar=False,
     )
-    return (time.perf_counter() - started) / count
+    return {
+        "per_trial": (time.perf_counter() - started) / count,
+        "cpu": (time.process_time() - cpu) / count,
+    }
 
 
-def optimizer_ask(method: str, count: int) -> float:
+def optimizer_ask(method: str, count: int) -> dict[str, float]:
     """hypermax's own ask + tell per trial, in process."""
     from hypermax.optimizers import make_optimizer
     from hypermax.optimizers.base import finished
@@ -132,11 +142,14 @@ def optimizer_ask(method: str, count: int) -> float:
 
     space = Space({"type": "object", "properties": {"x": {"type": "number", "min": -1, "max": 1}}})
     optimizer = make_optimizer(method, space, 1, {})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for trial_id in range(1, count + 1):
         proposal = optimizer.ask(trial_id)
         optimizer.tell(finished(trial_id, proposal.internal, proposal.params["x"] ** 2))
-    return (time.perf_counter() - started) / count
+    return {
+        "per_trial": (time.perf_counter() - started) / count,
+        "cpu": (time.process_time() - cpu) / count,
+    }
 
 
 # -- hypermax -------------------------------------------------------------------------------
@@ -163,9 +176,10 @@ def hypermax_search(
         "results": {"directory": str(folder / "results")},
     }
     (folder / "search.json").write_text(json.dumps(spec))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     _run([sys.executable, "-m", "hypermax", "run", str(folder / "search.json"), "--no-ui"], folder)
     wall = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     records = [
         json.loads(line)
         for line in (folder / "results" / "bench" / "trials.jsonl").read_text().splitlines()
@@ -179,9 +193,10 @@ def hypermax_search(
     )
     span = last - first
     # from the first trial's end: the trial server (if any) is warm, start-up is behind
-    steady = (last - min(r["ended_at"] for r in ends.values())) / (count - 1)
+    steady = (last - min(r["ended_at"] for r in ends.values())) / max(count - 1, 1)
     return {
         "per_trial": span / count,
+        "cpu": cpu,
         "steady": steady,
         "wall": wall,
         "startup": wall - span,
@@ -207,49 +222,61 @@ CELLS = ("python -c pass", "fork + wait", "preload", "no preload")
 
 
 def cell(name: str, folder: Path, parallel: int, trials: int) -> dict[str, float]:
-    """One figure of the overhead table (seconds per trial, and start-up for hypermax)."""
+    """One row of the overhead table: seconds per trial, CPU seconds (per trial for the peers,
+    in all for hypermax), start-up for hypermax."""
     if name == "python -c pass":
-        return {"per_trial": python_floor(parallel, trials)}
+        return python_floor(parallel, trials)
     if name == "fork + wait":
-        return {"per_trial": fork_wait(folder / "fork", TRIVIAL, parallel, trials)}
+        return fork_wait(folder / "fork", TRIVIAL, parallel, trials)
     preload = name == "preload"
     return hypermax_search(folder / name.replace(" ", "-"), TRIVIAL, trials, parallel, preload)
 
 
 def overhead(root: Path, trials: int, rounds: int) -> None:
     print(f"\n## trivial objective, {trials} trials, random (load before: {load()})")
-    ask = statistics.median(optimizer_ask("random", trials) for _ in range(rounds))
-    fmin = statistics.median(hyperopt_fmin(trials) for _ in range(rounds))
+    ask = median_figures([optimizer_ask("random", trials) for _ in range(rounds)])
+    fmin = median_figures([hyperopt_fmin(trials) for _ in range(rounds)])
     for parallel in (1, 2):
-        figures: dict[str, list[float]] = {}
+        runs: dict[str, list[dict[str, float]]] = {}
         for round_ in range(rounds):
             order = list(CELLS) if round_ % 2 == 0 else list(reversed(CELLS))
             for name in order:
-                value = cell(name, root / f"p{parallel}-{round_}", parallel, trials)
-                figures.setdefault(name, []).append(value["per_trial"])
-                if "startup" in value:
-                    figures.setdefault(f"{name} start-up", []).append(value["startup"])
-        med = {name: statistics.median(values) for name, values in figures.items()}
-        budget = 2 * (med["fork + wait"] + ask)
+                runs.setdefault(name, []).append(
+                    cell(name, root / f"p{parallel}-{round_}", parallel, trials)
+                )
+        med = {name: median_figures(values) for name, values in runs.items()}
+        for name in ("preload", "no preload"):  # CPU per trial: less the CPU of a 1-trial run
+            one = cell(name, root / f"p{parallel}-one", parallel, 1)
+            med[name]["cpu"] = (med[name]["cpu"] - one["cpu"]) / (trials - 1)
+        fork, floor = med["fork + wait"], med["python -c pass"]
         print(f"\nparallel {parallel}:")
-        print("| what | per trial |")
-        print("| --- | --- |")
-        for name in ("python -c pass", "fork + wait"):
-            print(f"| {name} | {ms(med[name])} |")
-        print(f"| hyperopt fmin, rand.suggest, in process | {ms(fmin)} |")
-        print(f"| hypermax random ask + tell, in process | {ms(ask)} |")
-        print(
-            f"| hypermax, preload | {ms(med['preload'])} "
-            f"(goal < 2 x (fork+wait + ask) = {ms(budget)}: {med['preload'] / budget:.2f} of it); "
-            f"start-up {med['preload start-up']:.2f} s |"
-        )
-        floor = med["python -c pass"]
-        print(
-            f"| hypermax, no preload | {ms(med['no preload'])} "
-            f"({med['no preload'] / floor:.2f}x the floor, goal < 1.2x); "
-            f"start-up {med['no preload start-up']:.2f} s |"
-        )
+        print("| what | wall per trial | CPU per trial | start-up |")
+        print("| --- | --- | --- | --- |")
+        rows = [
+            ("`python -c pass` (subprocess.run)", floor),
+            ("`os.fork()` + wait, warm process", fork),
+            ("hyperopt `fmin`, `rand.suggest`, in process", fmin),
+            ("hypermax random ask + tell, in process", ask),
+            ("hypermax, preload", med["preload"]),
+            ("hypermax, no preload", med["no preload"]),
+        ]
+        for label, figures in rows:
+            startup = f"{figures['startup']:.2f} s" if "startup" in figures else ""
+            print(f"| {label} | {ms(figures['per_trial'])} | {ms(figures['cpu'])} | {startup} |")
+        for what in ("per_trial", "cpu"):
+            budget = 2 * (fork[what] + ask[what])
+            print(
+                f"- {'wall' if what == 'per_trial' else 'CPU'}: preload "
+                f"{med['preload'][what] / budget:.2f} of its goal (2 x (fork+wait + ask) = "
+                f"{ms(budget)}); no preload {med['no preload'][what] / floor[what]:.2f}x "
+                f"the floor (goal < 1.2x)"
+            )
     print(f"\nload after: {load()}")
+
+
+def median_figures(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over the runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def sklearn(root: Path, trials: int) -> None:

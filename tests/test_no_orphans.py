@@ -254,23 +254,35 @@ def test_each_layer_on_its_own_when_hypermax_dies(tmp_path, marker, layer, survi
     assert_none_alive(marker)
 
 
-def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
-    """Where the kernel cannot be asked, the child bootstrap's thread kills the trial's group."""
-    params = tmp_path / "params.json"
+#: the child bootstrap, started by hand, running a function that writes ``up`` and sleeps
+SLEEPING_BOOTSTRAP = [
+    sys.executable,
+    "-m",
+    "hypermax.execution.child",
+    *("--src", str(FAKES / "functions.py"), "--name", "sleep_forever"),
+]
+
+
+def _bootstrap_env(trial_dir: Path, marker: str, **extra: str) -> dict[str, str]:
+    """The environment of a trial started by hand in ``trial_dir``, with ``extra``."""
+    params = trial_dir / "params.json"
     params.write_text("{}")
-    read_end, write_end = os.pipe()
-    env = {
+    return {
         **os.environ,
         MARKER_ENV: marker,
-        protocol.LIFELINE_FD_ENV: str(read_end),
         protocol.PARAMS_FILE_ENV: str(params),
-        protocol.RESULT_FILE_ENV: str(tmp_path / "result.json"),
-        protocol.TRIAL_DIR_ENV: str(tmp_path),
+        protocol.RESULT_FILE_ENV: str(trial_dir / "result.json"),
+        protocol.TRIAL_DIR_ENV: str(trial_dir),
+        **extra,
     }
-    argv = ["--src", str(FAKES / "functions.py"), "--name", "sleep_forever"]
+
+
+def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
+    """Where the kernel cannot be asked, the child bootstrap's thread kills the trial's group."""
+    read_end, write_end = os.pipe()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hypermax.execution.child", *argv],
-        env=env,
+        SLEEPING_BOOTSTRAP,
+        env=_bootstrap_env(tmp_path, marker, **{protocol.LIFELINE_FD_ENV: str(read_end)}),
         pass_fds=(read_end,),
         start_new_session=True,
     )
@@ -288,20 +300,10 @@ def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
 def test_a_function_trial_whose_hypermax_died_before_it_was_tied_exits_at_once(tmp_path, marker):
     """The bootstrap ties itself to hypermax (pid in HYPERMAX_PARENT_PID) and checks it is
     still its parent: a trial whose hypermax died before that never runs its function."""
-    params = tmp_path / "params.json"
-    params.write_text("{}")
-    env = {
-        **os.environ,
-        MARKER_ENV: marker,
-        protocol.PARENT_PID_ENV: "1",  # not its parent: as if hypermax were gone
-        protocol.PARAMS_FILE_ENV: str(params),
-        protocol.RESULT_FILE_ENV: str(tmp_path / "result.json"),
-        protocol.TRIAL_DIR_ENV: str(tmp_path),
-    }
-    argv = ["--src", str(FAKES / "functions.py"), "--name", "sleep_forever"]
     proc = subprocess.run(
-        [sys.executable, "-m", "hypermax.execution.child", *argv],
-        env=env,
+        SLEEPING_BOOTSTRAP,
+        # hypermax's pid is not its parent's: as if hypermax were gone
+        env=_bootstrap_env(tmp_path, marker, **{protocol.PARENT_PID_ENV: "1"}),
         timeout=30,
         start_new_session=True,
     )
