@@ -9,8 +9,8 @@ A free slot never waits for bookkeeping: each turn of the loop first refills the
 then journals what ended and what started (one write; the fsync happens in the journal's
 thread), rewrites the views and tells the reporters. An optimizer whose proposals do not
 depend on results (``random``) is asked ahead, one proposal per slot, so the next trial is
-ready when a slot frees. Counts and the best
-trial are kept as trials end, so a turn costs the same after 10 trials as after 100,000.
+ready when a slot frees. Counts and the best trial are kept as trials end, so a turn costs the
+same after 10 trials as after 100,000 (but for the optimizer's own ask).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax import events as ev
 from hypermax import stopping
+from hypermax.bulk import bulk
 from hypermax.conclude import conclude
 from hypermax.events import Command, SearchOutcome
 from hypermax.export import best_trial, write_views
@@ -176,6 +177,7 @@ class Driver:
         return False
 
     # -- history ----------------------------------------------------------------------------
+    @bulk
     def _replay(self, history: JournalState) -> None:
         """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
         told = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.trial import Trial, TrialState
 
@@ -129,6 +130,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
+@bulk
 def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of a journal.
 
@@ -209,6 +211,7 @@ class JournalState:
         ]
 
 
+@bulk
 def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalState:
     """Fold journal records into the state of every trial."""
     state = JournalState()
