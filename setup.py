@@ -36,7 +36,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["hypermax", "hypermax.*"]),
-    package_data={"hypermax": ["schema.json", "templates/*.json"]},
+    package_data={"hypermax": ["schema.json", "templates/*.json", "templates/*.py"]},
     install_requires=[
         "hyperopt>=0.2.7",
         "jsonschema>=4.18",
