@@ -42,6 +42,7 @@ setup(
         "jsonschema>=4.18",
         "psutil>=5.9",
         "pyyaml>=6.0",
+        "cloudpickle>=2.2",
         "urwid>=2.6",
         "numpy>=1.24",
         "scipy>=1.10",
