@@ -91,6 +91,10 @@ def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
     init = sub.add_parser("init", help="write search.json and objective.py from a template")
     init.add_argument("template", nargs="?", help="a name from `hypermax templates`")
 
+    from hypermax.quick import add_parser
+
+    add_parser(sub)
+
 
 def _methods_help() -> str:
     """The methods ``search.method`` may name in this version, for help texts."""
@@ -121,8 +125,10 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in given  # taken anywhere on the line, not only before the subcommand
-    args_list = _normalise_argv([arg for arg in given if arg != "--debug"])
+    # --debug is taken anywhere on the line, but not from a trial's command after "--"
+    ours = given[: given.index("--")] if "--" in given else given
+    debug = "--debug" in ours
+    args_list = _normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
         args = build_parser().parse_args(args_list)
         if args.command is None:

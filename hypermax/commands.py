@@ -29,7 +29,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _finish(outcome: Any) -> int:
+def finish(outcome: Any) -> int:
+    """The exit code of a search that ended: interrupted, every trial failed, or done."""
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     if outcome.best is None and outcome.done > 0:
@@ -44,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, _overrides(args))
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare(spec, folder, fresh=args.fresh)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     spec = frozen_spec(results_dir, _overrides(args))
     prepared = prepare(spec, results_dir)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ def parse_assignment(text: str) -> tuple[str, dict[str, Any]]:
     name, sep, written = text.partition("=")
     name = name.strip()
     if not sep or not _NAME.fullmatch(name):
-        raise RangeError(f'"{text}": write name=range, e.g. lr=1e-5:l5:0.1')
+        raise RangeError("write name=range, e.g. lr=1e-5:l5:0.1")
     return name, parse_range(written.strip())
 
 
@@ -45,28 +45,28 @@ def parse_range(text: str) -> dict[str, Any]:
 def _interval(text: str) -> dict[str, Any]:
     parts = [part.strip() for part in text.split(":")]
     if len(parts) not in (2, 3):
-        raise RangeError(f'"{text}": write a:b, a:lN:b or a:uN:b')
-    low, high = _number(parts[0], text), _number(parts[-1], text)
+        raise RangeError("write a:b, a:lN:b or a:uN:b")
+    low, high = _number(parts[0]), _number(parts[-1])
     if not low < high:
-        raise RangeError(f'"{text}": the low end must be below the high end')
+        raise RangeError("the low end must be below the high end")
     whole = all(re.fullmatch(r"[-+]?\d+", part) for part in (parts[0], parts[-1]))
     node: dict[str, Any] = {"type": "integer" if whole else "number", "min": low, "max": high}
     if len(parts) == 3:
         spaced = _SPACED.fullmatch(parts[1])
         if spaced is None or int(spaced.group(2)) < 2:
-            raise RangeError(f'"{text}": the middle part is lN (log-spaced) or uN (even), N >= 2')
+            raise RangeError("the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2")
         if spaced.group(1) == "l":
             if low <= 0:
-                raise RangeError(f'"{text}": a log-spaced range needs a low end above 0')
+                raise RangeError("a log-spaced range needs a low end above 0")
             node["scaling"] = "logarithmic"
         node["grid_points"] = int(spaced.group(2))
     return node
 
 
-def _number(part: str, text: str) -> int | float:
+def _number(part: str) -> int | float:
     value = _value(part)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RangeError(f'"{text}": "{part}" is not a number')
+        raise RangeError(f'"{part}" is not a number')
     return value
 
 
@@ -92,7 +92,10 @@ def space_node(space: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict):
             properties[name] = value
         elif isinstance(value, str):
-            properties[name] = parse_range(value)
+            try:
+                properties[name] = parse_range(value)
+            except RangeError as exc:
+                raise RangeError(f'space "{name}": "{value}": {exc}') from None
         elif isinstance(value, list | tuple):
             properties[name] = {"enum": list(value)}
         else:
