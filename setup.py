@@ -13,7 +13,8 @@ VERSION = re.search(
 EXTRAS = {
     "examples": ["scikit-learn>=1.3"],
     "atpe": ["lightgbm>=4.0", "scikit-learn>=1.3"],
-    "plots": ["matplotlib>=3.7"],
+    "plots": ["matplotlib>=3.7", "scikit-learn>=1.3"],
+    "notebook": ["pandas>=2.0", "matplotlib>=3.7", "scikit-learn>=1.3"],
     "dask": ["dask[distributed]>=2024.1"],
     "test": [
         "pytest>=8",
@@ -24,6 +25,8 @@ EXTRAS = {
         "types-psutil",
         "scikit-learn>=1.3",
         "lightgbm>=4.0",
+        "matplotlib>=3.7",
+        "pandas>=2.0",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
