@@ -14,6 +14,7 @@ from hypermax.space.build import build_node
 from hypermax.space.leaf import Condition, EncodeError, Leaf
 from hypermax.space.paths import flatten, unflatten
 from hypermax.space.searchspace import HasHyperparameters, Space
+from hypermax.space.unit import UnitCube
 
 __all__ = [
     "Condition",
@@ -21,6 +22,7 @@ __all__ = [
     "HasHyperparameters",
     "Leaf",
     "Space",
+    "UnitCube",
     "build_node",
     "flatten",
     "unflatten",

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypermax.space.leaf import Condition, EncodeError, Leaf
-from hypermax.space.nodes import ConstNode, Node, join_path, product_points, product_size
+from hypermax.space.nodes import (
+    ConstNode,
+    Node,
+    join_path,
+    option_number,
+    product_point,
+    product_point_index,
+    product_size,
+)
 
 
 @dataclass
@@ -47,11 +55,14 @@ class ObjectNode(Node):
         for key, child in self.children.items():
             yield from child.leaves(join_path(path, key), condition)
 
-    def points(self) -> list[dict[str, Any]] | None:
-        return product_points(list(self.children.values()))
-
     def size(self) -> int | None:
         return product_size([child.size() for child in self.children.values()])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return product_point(list(self.children.values()), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return product_point_index(list(self.children.values()), internal)
 
 
 @dataclass
@@ -109,21 +120,38 @@ class ChoiceNode(Node):
         for i, branch in enumerate(self.branches):
             yield from branch.leaves(path, (*condition, (self.label, i)))
 
-    def points(self) -> list[dict[str, Any]] | None:
-        out: list[dict[str, Any]] = []
-        for i, branch in enumerate(self.branches):
-            points = branch.points()
-            if points is None:
-                return None
-            out.extend({self.label: i, **point} for point in points)
-        return out
-
     def size(self) -> int | None:
         return sum_sizes([branch.size() for branch in self.branches])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return option_point(self.label, list(self.branches), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return option_point_index(self.label, list(self.branches), internal)
 
 
 def sum_sizes(sizes: list[int | None]) -> int | None:
     return None if any(size is None for size in sizes) else sum(s for s in sizes if s is not None)
+
+
+def option_point(label: str, options: list[Node], index: int) -> dict[str, Any]:
+    """Point ``index`` of a choice between finite ``options``: their points one after another,
+    with the option's number under ``label``."""
+    for i, option in enumerate(options):
+        size = option.size() or 1
+        if index < size:
+            return {label: i, **option.point(index)}
+        index -= size
+    raise IndexError("point index out of range")
+
+
+def option_point_index(label: str, options: list[Node], internal: dict[str, Any]) -> int | None:
+    """The inverse of :func:`option_point`."""
+    chosen = option_number(internal.get(label), len(options))
+    own = None if chosen is None else options[chosen].point_index(internal)
+    if chosen is None or own is None:
+        return None
+    return sum(option.size() or 1 for option in options[:chosen]) + own
 
 
 @dataclass
@@ -156,11 +184,14 @@ class TupleNode(Node):
         for i, item in enumerate(self.items):
             yield from item.leaves(join_path(path, str(i)), condition)
 
-    def points(self) -> list[dict[str, Any]] | None:
-        return product_points(list(self.items))
-
     def size(self) -> int | None:
         return product_size([item.size() for item in self.items])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return product_point(list(self.items), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return product_point_index(list(self.items), internal)
 
 
 @dataclass
@@ -209,14 +240,11 @@ class ListNode(Node):
         for i, variant in enumerate(self.variants):
             yield from variant.leaves(path, (*condition, (self.label, i)))
 
-    def points(self) -> list[dict[str, Any]] | None:
-        out: list[dict[str, Any]] = []
-        for i, variant in enumerate(self.variants):
-            points = variant.points()
-            if points is None:
-                return None
-            out.extend({self.label: i, **point} for point in points)
-        return out
-
     def size(self) -> int | None:
         return sum_sizes([variant.size() for variant in self.variants])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return option_point(self.label, list(self.variants), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return option_point_index(self.label, list(self.variants), internal)
