@@ -44,6 +44,7 @@ setup(
         "pyyaml>=6.0",
         "urwid>=2.6",
         "numpy>=1.24",
+        "scipy>=1.10",
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["hypermax=hypermax.cli:main"]},

@@ -29,7 +29,7 @@ from typing import Any
 import urwid
 
 from hypermax import events as ev
-from hypermax.driver import SearchOutcome
+from hypermax.events import Command, Reporter, SearchOutcome
 from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.dashboard import DashboardSession
 
@@ -74,16 +74,21 @@ class Terminal:
 
 
 class FakeDriver:
-    """Enough of a Driver for the dashboard; ``script(driver)`` plays the search."""
+    """A :class:`~hypermax.events.SearchControl` whose ``script(driver)`` plays the search."""
 
     def __init__(self, script: Callable[[FakeDriver], None]) -> None:
-        self.reporters: list[Any] = []
-        self.folder = type("Folder", (), {"path": Path("."), "log": lambda self, i: None})()
+        self.reporters: list[Reporter] = []
         self.script = script
         self.cpu = 0.0
 
-    def request(self, command: str) -> None:
+    def request(self, command: Command) -> None:
         pass
+
+    def subscribe(self, reporter: Reporter) -> None:
+        self.reporters.append(reporter)
+
+    def log_path(self, trial_id: int) -> Path:
+        return Path("logs") / f"trial_{trial_id}.log"
 
     def emit(self, event: Any) -> None:
         for reporter in self.reporters:
@@ -129,7 +134,7 @@ def run(script: Callable[[FakeDriver, DashboardSession, Terminal], None]) -> dic
         script(driver, driver_box["session"], term)
 
     driver = FakeDriver(play)
-    session = DashboardSession(driver, screen=term.screen())  # type: ignore[arg-type]
+    session = DashboardSession(driver, screen=term.screen())
     driver_box["session"] = session
     cpu0, wall0 = time.process_time(), time.monotonic()
     session.run()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import time
 from collections.abc import Sequence
@@ -274,7 +273,7 @@ class Driver:
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
-        trial = conclude(running, self._with_attachments(event), self.spec)
+        trial = conclude(running, event, self.spec)
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
             self._waiting = False
@@ -299,26 +298,6 @@ class Driver:
             }
         )
         self._emit(ev.TrialReported(report))
-
-    def _with_attachments(self, outcome: Outcome) -> Outcome:
-        """The outcome with its ``ended_at`` and the files its result names in the trial folder."""
-        found = []
-        folder = self.folder.trial_dir(outcome.trial_id).resolve()
-        for value in (outcome.result or {}).values():
-            if not isinstance(value, str) or len(value) > 4096:
-                continue
-            path = Path(value) if os.path.isabs(value) else folder / value
-            try:
-                resolved = path.resolve()
-            except OSError:
-                continue
-            if resolved.is_file() and resolved.is_relative_to(folder):
-                found.append(str(resolved.relative_to(folder)))
-        return replace(
-            outcome,
-            attachments=outcome.attachments or tuple(found),
-            ended_at=outcome.ended_at or time.time(),
-        )
 
     def _write_views(self, force: bool = False) -> None:
         """Rewrite results.csv and best.json after a trial; on huge searches, so that the

@@ -9,11 +9,11 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.protocol import write_atomic
 from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
@@ -79,15 +79,6 @@ def trial_document(trial: Trial) -> dict[str, Any]:
         "flat_params": flatten(trial.params),
         **record,
     }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_views(folder: Path, trials: Sequence[Trial]) -> None:

@@ -83,7 +83,7 @@ class ResultsFolder:
         return target
 
     def write_spec(self, raw: dict[str, Any]) -> None:
-        from hypermax.export import write_atomic
+        from hypermax.execution.protocol import write_atomic
 
         write_atomic(self.spec, json.dumps(raw, indent=2, default=str) + "\n")
 

@@ -108,13 +108,13 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
-    from hypermax.execution.local import LocalRunner
+    from hypermax.execution import make_runner
     from hypermax.space import Space
 
     spec = prepared.spec
     space = Space.from_spec(spec)
     optimizer = build_optimizer(spec, space, prepared.seed)
-    runner = LocalRunner(spec.function, spec.folder)
+    runner = make_runner(spec)
     journal = Journal(prepared.folder.journal)
     driver = Driver(
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history

@@ -28,7 +28,8 @@ from hypermax.driver import SearchOutcome
 from hypermax.trial import TrialState
 from hypermax.ui import dashboard
 from hypermax.ui.console import ConsoleReporter
-from hypermax.ui.dashboard import DashboardReporter, DriverDone, run_dashboard
+from hypermax.ui.dashboard import run_dashboard
+from hypermax.ui.reporter import DashboardReporter, DriverDone
 
 
 class Terminal:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from hypermax import events as ev
 from hypermax.trial import LiveStats, Report, Trial, TrialState
-from hypermax.ui.state import DashboardState, params_differing, rank_params, rankdata, spearman
+from hypermax.ui.state import DashboardState, params_differing
 
 
 class FakeClock:
@@ -239,42 +238,6 @@ def test_a_failed_or_killed_trial_says_what_went_wrong_in_the_messages():
     ]
 
 
-def test_spearman_matches_the_textbook_value_with_ties():
-    # scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == 0.8207826816681233
-    rho = spearman(np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 6, 7, 8, 7]))
-    assert rho == pytest.approx(0.8207826816681233)
-    assert spearman(np.array([1.0, 1, 1]), np.array([1.0, 2, 3])) is None
-
-
-def test_rankdata_averages_ties():
-    assert rankdata(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
-
-
-def test_param_ranking_orders_by_strength_and_encodes_enums_by_mean_loss():
-    scored = []
-    for i in range(12):
-        opt = ["adam", "sgd", "rmsprop"][i % 3]
-        loss = i + {"adam": 0, "sgd": 30, "rmsprop": 15}[opt]
-        scored.append(({"lr": float(i), "opt": opt, "const": 7}, float(loss)))
-    ranking = rank_params(scored, min_trials=5)
-    # a param that never varies says nothing; the enum explains more of the loss than lr
-    assert [r.name for r in ranking] == ["opt", "lr"]
-    by_name = {r.name: r for r in ranking}
-    assert by_name["opt"].kind == "enum" and by_name["opt"].best_value == "adam"
-    assert by_name["opt"].rho > 0.8
-    assert by_name["lr"].kind == "number" and 0 < by_name["lr"].rho < by_name["opt"].rho
-
-
-def test_param_ranking_skips_params_seen_in_too_few_trials():
-    scored = [
-        ({"x": float(i), "branch_only": i} if i < 3 else {"x": float(i)}, float(i))
-        for i in range(8)
-    ]
-    ranking = rank_params(scored, min_trials=5)
-    assert [r.name for r in ranking] == ["x"]
-    assert ranking[0].rho == pytest.approx(1.0)
-
-
 def test_state_param_ranking_uses_flat_names_and_finished_trials_with_a_loss():
     state = DashboardState(FakeClock())
     state.apply(started())
@@ -293,3 +256,13 @@ def test_params_differing_lists_missing_and_changed_values():
         ("d", 4, None),
     )
     assert params_differing({"a": 2}, None) == ()
+
+
+def test_params_differing_compares_as_json():
+    best = {"n": 1, "flag": True, "name": "1"}
+    # 1 and 1.0 are the same JSON number; true is not 1 and "1" is not 1
+    assert params_differing({"n": 1.0, "flag": True, "name": "1"}, best) == ()
+    assert params_differing({"n": 1, "flag": 1, "name": 1}, best) == (
+        ("flag", 1, True),
+        ("name", 1, "1"),
+    )

@@ -8,6 +8,7 @@ the leftover sweep on the next start (kills what a journal names), and Ctrl-C/SI
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
     assert_none_alive,
+    fake,
     finished,
     kill_pid,
     pid_alive,
@@ -171,18 +173,34 @@ def test_unfinished_trial_processes_reads_the_journal():
     assert leftovers.kill_leftover_trials([]) == []
 
 
+def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marker, caplog):
+    env = {**os.environ, MARKER_ENV: marker, protocol.TRIAL_DIR_ENV: str(tmp_path)}
+    proc = subprocess.Popen(fake("sleep_forever"), env=env, start_new_session=True)
+    wait_until((tmp_path / "up").exists, 10, "the leftover to start")
+    created = psutil.Process(proc.pid).create_time()
+    record = {"event": "trial_started", "id": 1, "pid": proc.pid, "create_time": created}
+    with caplog.at_level(logging.INFO, logger="hypermax"):
+        assert leftovers.kill_leftover_trials([record]) == [proc.pid]
+    assert proc.wait(5) == -signal.SIGTERM
+    grace = f"{leftovers.LEFTOVER_GRACE_SECONDS:g}"
+    first = f"leftovers of an earlier hypermax: SIGTERM to {proc.pid}; SIGKILL after {grace} s"
+    assert caplog.messages[0] == first
+    assert caplog.messages[1].endswith(" s after SIGTERM")
+    assert {r.levelno for r in caplog.records} == {logging.INFO}
+
+
 # -- each layer on its own ------------------------------------------------------------------
 RUNNER_THEN_DIE = """
 import os, pathlib, sys, time
-from hypermax.execution import guardian, local, spawn
+from hypermax.execution import guardian, launch, local
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal
 
 layer = sys.argv[1]
 if layer != "parent-death":
-    spawn._PRCTL = None
+    launch._PRCTL = None
 if layer != "lifeline":
-    spawn._F_SETSIG = None
+    launch._F_SETSIG = None
 if layer != "guardian":
     guardian.Guardian.start = lambda self: None
 folder = pathlib.Path(sys.argv[2])

@@ -49,10 +49,17 @@ FUNCTIONS = [
 ]
 
 
-def _points_search(name: str, param: str, values: list[str], function: dict[str, Any]) -> dict:
+#: the executables' SIGTERM → SIGKILL grace: the daemon one leaves behind ignores SIGTERM, so
+#: its cleanup takes at least this long, which the trial's recorded time must not include
+EXECUTABLES_GRACE = 2.0
+
+
+def _points_search(
+    name: str, param: str, values: list[str], function: dict[str, Any], grace: float = 0.5
+) -> dict:
     return {
         "hyperparameters": {"type": "object", "properties": {param: {"enum": values}}},
-        "function": {"parallel": 2, "auto_kill_max_time": 30, "kill_grace": 0.5, **function},
+        "function": {"parallel": 2, "auto_kill_max_time": 30, "kill_grace": grace, **function},
         "search": {
             "name": name,
             "method": "random",
@@ -72,7 +79,8 @@ def executables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             "command": [sys.executable, str(FAKES / "{fake}.py")],
             "env": {MARKER_ENV: marker},
         }
-        spec = write_spec(folder, _points_search("exe", "fake", EXECUTABLES, function))
+        search = _points_search("exe", "fake", EXECUTABLES, function, EXECUTABLES_GRACE)
+        spec = write_spec(folder, search)
         code, stderr, peak_mib = run_hypermax_measured(spec)
         results = folder / "results" / "exe"
         alive_after = marked(marker)
@@ -153,8 +161,12 @@ def test_a_daemon_left_behind_by_a_good_trial_is_killed(executables):
     assert trial["state"] == "ok" and trial["loss"] == 0.25
     daemon = int((executables["folder"] / "trials" / str(trial["id"]) / "daemon").read_text())
     assert not pid_alive(daemon)
-    assert f"killed {daemon}" in _log(executables["folder"], trial)
-    assert trial["time"] < 1.0  # the trial's time stops when it returns, not after the cleanup
+    log = _log(executables["folder"], trial)
+    grace = f"{EXECUTABLES_GRACE:g}"
+    assert f"[hypermax: the trial left processes running: SIGTERM to {daemon}; " in log
+    assert f"[hypermax: 1 left after the {grace} s grace: SIGKILL to {daemon}]" in log
+    # the trial's time stops when it returns, not after the cleanup (which took the grace)
+    assert trial["time"] < EXECUTABLES_GRACE
 
 
 def test_peak_rss_and_cpu_time_are_recorded_even_for_short_trials(executables):

@@ -89,7 +89,9 @@ def _check(params: dict, types: dict) -> None:
         assert set(model) == {"name", "depth"} and types["model"]["depth"] == "int"
     opt = params["optimizer"]
     assert opt == {"kind": "sgd"} or (set(opt) == {"kind", "beta"} and opt["beta"] in (0.9, 0.99))
-    assert len(params["pair"]) == 2 and types["pair"][0] == "int" and params["pair"][1] in "ab"
+    assert (
+        len(params["pair"]) == 2 and types["pair"][0] == "int" and params["pair"][1] in ("a", "b")
+    )
     assert 1 <= len(params["layers"]) <= 3
     for layer, layer_types in zip(params["layers"], types["layers"], strict=True):
         assert (
@@ -175,3 +177,98 @@ def test_no_defaults_means_no_warm_start_trial():
         ).defaults()
         is None
     )
+
+
+def test_leaves_describe_every_searched_value_for_other_backends():
+    leaves = {leaf.label: leaf for leaf in Space(EVERY_KIND).leaves()}
+    assert list(leaves)[:3] == ["lin", "log", "exp"]
+    assert "fixed" not in leaves and "also_fixed" not in leaves  # constants are not searched
+    log = leaves["log"]
+    assert (log.kind, log.low, log.high, log.log, log.step) == ("float", 1e-5, 1e-1, True, None)
+    assert leaves["exp"].log and leaves["exp"].grid is None
+    assert leaves["step"].grid == (0.0, 0.25, 0.5, 0.75, 1.0) and leaves["step"].kind == "float"
+    assert leaves["count"].kind == "int" and leaves["count"].grid == (1, 2, 3, 4, 5)
+    assert leaves["noise"].prior == (0.0, 1.0) and leaves["noise"].grid is None
+    choice = leaves["choice"]
+    assert choice.kind == "categorical" and choice.choices == (
+        "relu",
+        3,
+        {"kind": "dict"},
+        None,
+        True,
+    )
+    assert leaves["nested.deep"].path == "nested.deep"
+    model = leaves["model"]
+    assert (model.role, model.choices, model.condition) == ("branch", (0, 1), ())
+    assert leaves["model#0.C"].path == "model.C" and leaves["model#0.C"].condition == (
+        ("model", 0),
+    )
+    assert leaves["model#1.depth"].condition == (("model", 1),)
+    assert leaves["optimizer#1.beta"].choices == (0.9, 0.99)
+    assert leaves["pair.0"].path == "pair.0" and leaves["pair.1"].choices == ("a", "b")
+    layers = leaves["layers"]
+    assert (layers.role, layers.choices) == ("length", (1, 2, 3))
+    assert leaves["layers#3.2.units"].path == "layers.2.units"
+    assert leaves["layers#3.2.units"].condition == (("layers", 2),)
+    assert leaves["layers#3.2.units"].grid == (8, 16, 24, 32, 40, 48, 56, 64)
+    # every hyperopt label is a leaf, and the other way round
+    assert set(leaves) == set(Space(EVERY_KIND).labels())
+
+
+def test_a_leaf_is_active_only_under_its_condition():
+    space = Space(EVERY_KIND)
+    internal = space.encode(space.defaults())
+    active = {leaf.label for leaf in space.leaves() if leaf.active(internal)}
+    assert "model#0.C" in active and "model#1.depth" not in active
+    assert "layers#1.0.units" in active and "layers#2.0.units" not in active
+    noisy = {**internal, "model#1.depth": 4.0, "layers#3.0.units": 8.0}
+    assert space.active(noisy) == internal
+
+
+SMALL = {
+    "type": "object",
+    "properties": {
+        "a": {"enum": [1, 2]},
+        "fixed": {"const": "k"},
+        "model": {
+            "anyOf": [
+                {"type": "object", "properties": {"kind": {"const": "x"}}},
+                {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"const": "y"},
+                        "d": {"type": "integer", "min": 1, "max": 3},
+                    },
+                },
+            ]
+        },
+        "layers": {"type": "array", "items": {"enum": ["p", "q"]}, "minItems": 0, "maxItems": 2},
+        "step": {"type": "number", "min": 0.1, "max": 0.3, "rounding": 0.1},
+    },
+}
+
+
+def test_a_finite_space_counts_and_lists_every_point_once():
+    space = Space(SMALL)
+    # a: 2; model: 1 + 3; layers: 1 + 2 + 4; step: 3
+    assert space.size() == 2 * 4 * 7 * 3
+    points = space.points()
+    assert len(points) == space.size()
+    decoded = [space.decode(point) for point in points]
+    keys = {json.dumps(params, sort_keys=True) for params in decoded}
+    assert len(keys) == len(points)  # no point twice
+    assert {p["model"]["kind"] for p in decoded} == {"x", "y"}
+    assert {p["model"].get("d") for p in decoded} == {None, 1, 2, 3}
+    assert {len(p["layers"]) for p in decoded} == {0, 1, 2}
+    assert {p["step"] for p in decoded} == {0.1, 0.2, 0.3}
+    assert all(p["fixed"] == "k" for p in decoded)
+    assert points[0] == {"a": 0, "model": 0, "layers": 0, "step": pytest.approx(0.1)}
+    for point in points:  # every point is what the space encodes its params as
+        assert space.encode(space.decode(point)) == space.active(point)
+
+
+def test_an_infinite_space_has_no_size_and_cannot_be_listed():
+    space = Space(EVERY_KIND)
+    assert space.size() is None
+    with pytest.raises(ValueError, match="infinitely many"):
+        space.points()

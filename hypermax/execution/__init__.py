@@ -1,4 +1,37 @@
-"""Running trials: the runner seam, the local process runner and the watchdog.
+"""Running trials: the runner seam and what runs a trial.
+
+- ``base``: :class:`BaseRunner`, the seam the driver talks to; :func:`make_runner` builds one.
+- ``local``: the runner for this machine: a host and a follower thread per trial.
+- ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
+- ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
+- ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs.
+- ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.
+- ``outcome``, ``output``, ``protocol``: its result and Outcome, its output, the wire format.
+- ``child``: the bootstrap inside a ``python_function`` trial; ``guardian``, ``leftovers``:
+  no trial outlives hypermax.
 
 Nothing here imports anything heavy: the child bootstrap lives in this package.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hypermax.execution.base import BaseRunner
+    from hypermax.spec import Spec
+
+__all__ = ["make_runner"]
+
+
+def make_runner(spec: Spec) -> BaseRunner:
+    """The runner for a search: today, trials as fresh processes on this machine.
+
+    Example:
+        >>> runner = make_runner(load_spec("search.json"))
+        >>> runner.submit(proposal, trial_dir, log_path)
+    """
+    from hypermax.execution.launch import SubprocessLauncher
+    from hypermax.execution.local import LocalRunner
+
+    return LocalRunner(spec.function, spec.folder, launcher=SubprocessLauncher())

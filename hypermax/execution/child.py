@@ -187,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         text = str(exc).strip()
         reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
         reason = reason.splitlines()[0][:300]
-        protocol.write_json_atomic(result_file, {protocol.ERROR_KEY: reason})
+        error = protocol.dump_json({protocol.ERROR_KEY: reason})
+        protocol.write_atomic(result_file, error, durable=False)
         return 1
-    protocol.write_json_atomic(result_file, value)
+    protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
     sys.stdout.flush()
     return 0
 

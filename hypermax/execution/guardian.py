@@ -8,11 +8,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING
 
+from hypermax.execution.kill import kill_ladder
 from hypermax.execution.procfs import list_pids, read_proc, read_token
-from hypermax.execution.watchdog import KILL_POLL_SECONDS, signal_all
 
 if TYPE_CHECKING:
     from hypermax.execution.procfs import ProcInfo
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 class Guardian:
     """A small process of its own that kills the live trials if hypermax dies without closing.
 
-    The kernel already kills each trial's process group with hypermax (see the local runner);
+    The kernel already kills each trial's process group with hypermax (see the launcher);
     the guardian also gets the processes that left the group: ``setsid`` daemons. hypermax tells
     it, one line at a time on its stdin, which trials run (session, start, token), which of their
     processes escaped their session, and which trials ended. End of file before ``Q`` means
@@ -138,12 +137,14 @@ def _guard_message(
 
 
 def _kill_registered(trials: dict[int, tuple[float, str]], escaped: set[tuple[int, float]]) -> None:
+    """SIGKILL, without a grace, every process of the registered trials until none is left."""
     if not trials:
         return
     oldest = min(start for start, _ in trials.values())
     tokens = {token for _, token in trials.values()}
-    for _ in range(50):
-        victims = []
+
+    def victims() -> list[ProcInfo]:
+        found = []
         for pid in list_pids() - {os.getpid()}:
             info = read_proc(pid)
             if info is None or info.zombie or info.start < oldest:
@@ -154,11 +155,14 @@ def _kill_registered(trials: dict[int, tuple[float, str]], escaped: set[tuple[in
                 or (pid, info.start) in escaped
                 or read_token(pid) in tokens
             ):
-                victims.append(info)
-        if not victims:
-            return
-        signal_all(victims, signal.SIGKILL)
-        time.sleep(KILL_POLL_SECONDS)
+                found.append(info)
+        return found
+
+    kill_ladder(victims, 0.0, _unheard)
+
+
+def _unheard(text: str) -> None:
+    """The guardian's notes: nobody reads them (hypermax, which would, is gone)."""
 
 
 if __name__ == "__main__":

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import signal
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from hypermax.execution.procfs import read_token
+from hypermax.execution.kill import kill_ladder
+from hypermax.execution.procfs import ProcInfo, read_proc, read_token
 from hypermax.execution.protocol import TOKEN_ENV, TRIAL_DIR_ENV
-from hypermax.execution.watchdog import KILL_WAIT_SECONDS
+
+log = logging.getLogger("hypermax")
 
 #: SIGTERM → SIGKILL grace for leftovers of a crashed hypermax found on the next start
 LEFTOVER_GRACE_SECONDS = 1.0
@@ -31,8 +33,22 @@ def kill_leftover_trials(
     whose ``HYPERMAX_TRIAL_DIR`` lies inside it is killed too: the grandchildren of a trial whose
     main process already died. Call it while holding the results folder's lock.
     """
+    roots = unfinished_trial_processes(records)
+
+    def find() -> list[ProcInfo]:
+        return _leftovers(roots, trials_root)
+
+    found = find()
+    if not found:
+        return []
+    kill_ladder(find, LEFTOVER_GRACE_SECONDS, log.info, "leftovers of an earlier hypermax")
+    return sorted(p.pid for p in found)
+
+
+def _leftovers(roots: list[tuple[int, float]], trials_root: Path | None) -> list[ProcInfo]:
+    """The live processes of the trials ``roots`` names, and those inside ``trials_root``."""
     found: dict[int, psutil.Process] = {}
-    for pid, create_time in unfinished_trial_processes(records):
+    for pid, create_time in roots:
         root = _same_process(pid, create_time)
         if root is not None:
             found.update((p.pid, p) for p in _tree_of(root))
@@ -40,10 +56,8 @@ def kill_leftover_trials(
         found.update((p.pid, p) for p in _processes_inside(trials_root))
     for pid in _me_and_my_ancestors():
         found.pop(pid, None)
-    if not found:
-        return []
-    kill_tree(list(found.values()), LEFTOVER_GRACE_SECONDS)
-    return sorted(found)
+    infos = (read_proc(pid) for pid in found)
+    return [info for info in infos if info is not None and not info.zombie]
 
 
 def unfinished_trial_processes(records: Iterable[dict[str, Any]]) -> list[tuple[int, float]]:
@@ -110,24 +124,6 @@ def _me_and_my_ancestors() -> set[int]:
     with contextlib.suppress(psutil.Error):
         pids.update(p.pid for p in psutil.Process().parents())
     return pids
-
-
-def kill_tree(procs: list[psutil.Process], grace: float) -> list[psutil.Process]:
-    """SIGTERM every process, wait up to ``grace`` seconds, SIGKILL the rest, wait for them.
-
-    Returns the processes that were still alive at the end (normally none).
-    """
-    procs = [p for p in procs if _running(p)]
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.send_signal(signal.SIGTERM)
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    alive = [p for p in alive if _running(p)]
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    _, alive = psutil.wait_procs(alive, timeout=KILL_WAIT_SECONDS)
-    return [p for p in alive if _running(p)]
 
 
 def _running(proc: psutil.Process) -> bool:

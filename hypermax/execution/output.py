@@ -8,12 +8,19 @@ import os
 import queue
 import selectors
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from hypermax.execution.protocol import StdoutScanner
 
 log = logging.getLogger("hypermax")
 
 LOG_CAP_BYTES = 20 * 1024 * 1024
+#: how long the output of an ended trial may take to reach end of file before it is cut off
+OUTPUT_DRAIN_SECONDS = 2.0
+_TAIL_BYTES = 4096
 _READ_CHUNK = 256 * 1024
 _DRAIN_CHUNKS = 64
 
@@ -62,6 +69,54 @@ class LogSink:
                     )
             with contextlib.suppress(OSError):
                 self._file.close()
+
+
+# -- one trial's output ---------------------------------------------------------------------
+class TrialOutput:
+    """One trial's stdout and stderr: both into its log, reports and result picked out of
+    stdout, the tail of stderr kept (its last line says why a failed trial failed).
+
+    Args:
+        log: the trial's log.
+        on_report: called with the step and metrics of each report line, from the pump's thread.
+    """
+
+    def __init__(self, log: LogSink, on_report: Callable[[int, dict[str, Any]], None]) -> None:
+        self.log = log
+        self.scanner = StdoutScanner(on_report)
+        self.streams: tuple[Stream, ...] = ()
+        self._tail = bytearray()
+
+    @property
+    def stderr_tail(self) -> bytes:
+        return bytes(self._tail)
+
+    def attach(self, stdout: int, stderr: int) -> tuple[Stream, ...]:
+        """The streams that read the trial's pipes (made non-blocking), for the pump to carry."""
+        self.streams = (Stream(stdout, self._stdout), Stream(stderr, self._stderr))
+        for stream in self.streams:
+            os.set_blocking(stream.fd, False)
+        return self.streams
+
+    def drain(self, cut: Callable[[Stream], None]) -> None:
+        """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds."""
+        deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
+        for stream in self.streams:
+            if stream.ended.wait(max(0.0, deadline - time.monotonic())):
+                continue
+            cut(stream)
+            stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            self.log.note("stopped reading the trial's output: a process outside its tree holds it")
+        self.scanner.close()
+
+    def _stdout(self, data: bytes) -> None:
+        self.log.write(data)
+        self.scanner.feed(data)
+
+    def _stderr(self, data: bytes) -> None:
+        self.log.write(data)
+        self._tail.extend(data[-_TAIL_BYTES:])
+        del self._tail[:-_TAIL_BYTES]
 
 
 # -- moving output --------------------------------------------------------------------------

@@ -151,9 +151,25 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_jsonable, allow_nan=True)
 
 
-def write_json_atomic(path: str, value: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(dump_json(value))
-    os.replace(tmp, path)
+def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it and a rename.
+
+    A reader sees the old file or the new one, never half of one. ``durable`` also flushes the
+    data to disk before the rename, so that a crash of the machine cannot leave an empty file
+    in place of the old one; a trial's result file skips that (it costs the trial a disk write,
+    and a trial that did not finish before a crash runs again anyway).
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,19 +1,14 @@
-"""How a trial's process is started: its command, environment and folder, and its tie to hypermax.
+"""What a trial's process runs: its command, its environment and its folder.
 
-The tie is set up in the forked child before it execs: the trial gets SIGKILL when hypermax dies
-(Linux parent-death signal, checked against a parent that died before it was armed), and a
-lifeline pipe that only hypermax holds open sends SIGKILL to the trial's whole process group when
-it closes (armed in the kernel with ``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
+How it is started, and tied to hypermax, is the launcher's business (:mod:`.launch`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,55 +96,3 @@ def _fill(part: str, values: dict[str, str]) -> str:
     for name, value in values.items():
         out = out.replace("{" + name + "}", value)
     return out
-
-
-# -- inside the child, between fork and exec ------------------------------------------------
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-        return prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
-
-
-def child_setup(parent_pid: int, lifeline: int) -> Callable[[], None]:
-    """The ``preexec_fn`` of a trial: tie its life to hypermax's before it execs.
-
-    Runs in the forked child, so it only calls what was looked up in the parent. Linux sends the
-    parent-death signal when the *thread* that forked exits, so trials must be submitted from a
-    thread that lives as long as the search (the driver's); the lifeline pipe has no such limit.
-    """
-
-    def setup() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if _F_SETSIG is not None:
-            _arm_lifeline(lifeline, _F_SETSIG)
-        if os.getppid() != parent_pid:  # hypermax died before any of that was armed
-            os._exit(1)
-
-    return setup
-
-
-def _arm_lifeline(fd: int, setsig: int) -> None:
-    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
-        fcntl.fcntl(fd, setsig, signal.SIGKILL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
-    except OSError:
-        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
-        # pipe from a thread when it finds it not armed
-        return

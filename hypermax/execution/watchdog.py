@@ -1,4 +1,4 @@
-"""Follow the process tree of every live trial: measure it, hold it to its limits, kill it.
+"""Follow the process tree of every live trial: who belongs to it, and what it uses.
 
 One :class:`Watchdog` serves all the live trials of a runner. Each tick it lists the machine's
 processes once and reads ``/proc/<pid>/stat`` only for processes it has not seen before and for
@@ -13,57 +13,24 @@ double-forked between two ticks). Every member ever seen stays a member until it
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hypermax.execution.procfs import (
     MIB,
     ProcInfo,
-    is_alive,
     list_pids,
     read_peak_rss,
     read_proc,
     read_token,
 )
-from hypermax.trial import KillReason
 
-#: consecutive over-limit samples before a memory limit kills (one spike does not)
-RAM_SAMPLES_TO_KILL = 3
-#: how long to wait for SIGKILLed processes to vanish before giving up on them
-KILL_WAIT_SECONDS = 5.0
-KILL_POLL_SECONDS = 0.02
 #: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
 PEAK_EVERY_TICKS = 5
 #: looks at a new process whose environment reads empty (it is in the middle of an exec)
 _ENVIRONMENT_TRIES = 5
-
-
-# -- signals --------------------------------------------------------------------------------
-def _send(info: ProcInfo, sig: int) -> None:
-    """Signal one process, unless its pid now names another process (or this one)."""
-    if info.pid != os.getpid() and is_alive(info.pid, info.start):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(info.pid, sig)
-
-
-def signal_all(procs: list[ProcInfo], sig: int) -> None:
-    """Signal each process, and at once every process group they lead.
-
-    A group is signalled only while a live process is in it: Linux does not hand a pid out again
-    while a process still uses it as its group id, so the group is the trial's own. Signalling
-    the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
-    """
-    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
-    for pgid in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig)
-    for info in procs:
-        _send(info, sig)
 
 
 # -- the machine's processes ----------------------------------------------------------------
@@ -187,7 +154,7 @@ class Watchdog:
     """Follows the process trees of every live trial of a runner with one scan per tick.
 
     Thread-safe: the runner's monitor thread calls :meth:`tick`, other threads :meth:`watch`,
-    :meth:`forget`, :meth:`members` and :meth:`terminate`.
+    :meth:`forget`, :meth:`sample` and :meth:`members` (what a kill ladder asks at each step).
 
     Args:
         on_escape: called (inside the watchdog's lock: keep it short) with a tree and each
@@ -242,28 +209,6 @@ class Watchdog:
             tree = self._trees.get(key)
             return tree.live(self._table) if tree is not None else []
 
-    def terminate(self, key: int, grace: float, since: float | None = None) -> list[ProcInfo]:
-        """SIGTERM every process of trial ``key``, SIGKILL what is left after ``grace`` seconds.
-
-        ``since`` is the monotonic time the SIGTERM phase began, when an earlier call started it.
-        Processes that appear meanwhile get the same treatment. Returns the processes that were
-        signalled (empty when the tree was already gone).
-        """
-        began = time.monotonic() if since is None else since
-        signalled: dict[int, ProcInfo] = {}
-        while True:
-            alive = self.members(key)
-            if not alive:
-                return list(signalled.values())
-            now = time.monotonic()
-            if now > began + grace + KILL_WAIT_SECONDS:
-                return list(signalled.values())
-            sig = signal.SIGKILL if now >= began + grace else signal.SIGTERM
-            fresh = [p for p in alive if sig == signal.SIGKILL or p.pid not in signalled]
-            signal_all(fresh, sig)
-            signalled.update((p.pid, p) for p in fresh)
-            time.sleep(KILL_POLL_SECONDS)
-
     # -- inside the lock ----------------------------------------------------------------------
     def _watched(self) -> set[int]:
         return {pid for tree in self._trees.values() for pid in tree.member_pids}
@@ -316,37 +261,3 @@ class Watchdog:
         tree.add(info)
         if info.sid != tree.sid and self._on_escape is not None:
             self._on_escape(tree, info)
-
-
-# -- limits ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Limits:
-    """The watchdog limits of one trial (None: no limit)."""
-
-    max_time: float | None = None
-    max_ram_mib: float | None = None
-    max_system_ram_mib: float | None = None
-
-
-def time_breach(limits: Limits, elapsed: float) -> bool:
-    return limits.max_time is not None and elapsed > limits.max_time
-
-
-def ram_strikes(limits: Limits, rss_mib: float, strikes: int) -> int:
-    """Consecutive samples over the tree RSS limit, this one included (0 when under it)."""
-    if limits.max_ram_mib is None or rss_mib <= limits.max_ram_mib:
-        return 0
-    return strikes + 1
-
-
-def kill_text(reason: KillReason, value: float | None, limits: Limits) -> str:
-    """The one-line reason recorded for a trial the watchdog killed."""
-    if reason is KillReason.TIME and value is not None:
-        return f"time limit: ran {value:.2f} s, limit {limits.max_time:g} s"
-    if reason is KillReason.RAM and value is not None:
-        return f"memory limit: tree RSS {value:.0f} MiB, limit {limits.max_ram_mib:g} MiB"
-    if reason is KillReason.SYSTEM_RAM and value is not None:
-        return (
-            f"system memory limit: {value:.0f} MiB in use, limit {limits.max_system_ram_mib:g} MiB"
-        )
-    return reason.value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from hypermax.space.leaf import Condition, EncodeError, Leaf
 from hypermax.space.nodes import (
@@ -65,12 +66,76 @@ class ObjectNode(Node):
         return product_point_index(list(self.children.values()), internal)
 
 
+class Alternatives(Node):
+    """A node that takes one of several subtrees, picked by the index under its own label: the
+    branch of a conditional, the length of a list."""
+
+    label: str
+    role: Literal["branch", "length"]
+
+    @abstractmethod
+    def alternatives(self) -> Sequence[Node]:
+        """The subtrees, in the order their index counts."""
+
+    @abstractmethod
+    def choices(self) -> tuple[Any, ...]:
+        """What each index means to a user (branch numbers, list lengths)."""
+
+    def has_default(self) -> bool:
+        return any(option.has_default() for option in self.alternatives())
+
+    def labels(self) -> Iterator[str]:
+        yield self.label
+        for option in self.alternatives():
+            yield from option.labels()
+
+    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
+        yield Leaf(
+            label=self.label,
+            path=path,
+            kind="categorical",
+            role=self.role,
+            choices=self.choices(),
+            condition=condition,
+        )
+        for i, option in enumerate(self.alternatives()):
+            yield from option.leaves(path, (*condition, (self.label, i)))
+
+    def size(self) -> int | None:
+        return sum_sizes([option.size() for option in self.alternatives()])
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The alternatives' points one after another, with the alternative's index under this
+        node's label."""
+        for i, option in enumerate(self.alternatives()):
+            size = option.size() or 1
+            if index < size:
+                return {self.label: i, **option.point(index)}
+            index -= size
+        raise IndexError("point index out of range")
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        options = self.alternatives()
+        chosen = option_number(internal.get(self.label), len(options))
+        own = None if chosen is None else options[chosen].point_index(internal)
+        if chosen is None or own is None:
+            return None
+        return sum(option.size() or 1 for option in options[:chosen]) + own
+
+
 @dataclass
-class ChoiceNode(Node):
+class ChoiceNode(Alternatives):
     """A conditional (``anyOf``/``oneOf``): one branch is chosen per trial."""
 
     label: str
     branches: list[Node]
+    role: Literal["branch", "length"] = "branch"
+
+    def alternatives(self) -> Sequence[Node]:
+        return self.branches
+
+    def choices(self) -> tuple[Any, ...]:
+        return tuple(range(len(self.branches)))
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -100,58 +165,9 @@ class ChoiceNode(Node):
                 return branch.default()
         return self.branches[0].default()
 
-    def has_default(self) -> bool:
-        return any(branch.has_default() for branch in self.branches)
-
-    def labels(self) -> Iterator[str]:
-        yield self.label
-        for branch in self.branches:
-            yield from branch.labels()
-
-    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
-        yield Leaf(
-            label=self.label,
-            path=path,
-            kind="categorical",
-            role="branch",
-            choices=tuple(range(len(self.branches))),
-            condition=condition,
-        )
-        for i, branch in enumerate(self.branches):
-            yield from branch.leaves(path, (*condition, (self.label, i)))
-
-    def size(self) -> int | None:
-        return sum_sizes([branch.size() for branch in self.branches])
-
-    def point(self, index: int) -> dict[str, Any]:
-        return option_point(self.label, list(self.branches), index)
-
-    def point_index(self, internal: dict[str, Any]) -> int | None:
-        return option_point_index(self.label, list(self.branches), internal)
-
 
 def sum_sizes(sizes: list[int | None]) -> int | None:
     return None if any(size is None for size in sizes) else sum(s for s in sizes if s is not None)
-
-
-def option_point(label: str, options: list[Node], index: int) -> dict[str, Any]:
-    """Point ``index`` of a choice between finite ``options``: their points one after another,
-    with the option's number under ``label``."""
-    for i, option in enumerate(options):
-        size = option.size() or 1
-        if index < size:
-            return {label: i, **option.point(index)}
-        index -= size
-    raise IndexError("point index out of range")
-
-
-def option_point_index(label: str, options: list[Node], internal: dict[str, Any]) -> int | None:
-    """The inverse of :func:`option_point`."""
-    chosen = option_number(internal.get(label), len(options))
-    own = None if chosen is None else options[chosen].point_index(internal)
-    if chosen is None or own is None:
-        return None
-    return sum(option.size() or 1 for option in options[:chosen]) + own
 
 
 @dataclass
@@ -195,12 +211,19 @@ class TupleNode(Node):
 
 
 @dataclass
-class ListNode(Node):
+class ListNode(Alternatives):
     """A list of variable length: a choice over lengths, each with its own item labels."""
 
     label: str
     lengths: list[int]
     variants: list[TupleNode]
+    role: Literal["branch", "length"] = "length"
+
+    def alternatives(self) -> Sequence[Node]:
+        return self.variants
+
+    def choices(self) -> tuple[Any, ...]:
+        return tuple(self.lengths)
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -219,32 +242,3 @@ class ListNode(Node):
 
     def default(self) -> Any:
         return self.variants[0].default()
-
-    def has_default(self) -> bool:
-        return any(variant.has_default() for variant in self.variants)
-
-    def labels(self) -> Iterator[str]:
-        yield self.label
-        for variant in self.variants:
-            yield from variant.labels()
-
-    def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
-        yield Leaf(
-            label=self.label,
-            path=path,
-            kind="categorical",
-            role="length",
-            choices=tuple(self.lengths),
-            condition=condition,
-        )
-        for i, variant in enumerate(self.variants):
-            yield from variant.leaves(path, (*condition, (self.label, i)))
-
-    def size(self) -> int | None:
-        return sum_sizes([variant.size() for variant in self.variants])
-
-    def point(self, index: int) -> dict[str, Any]:
-        return option_point(self.label, list(self.variants), index)
-
-    def point_index(self, internal: dict[str, Any]) -> int | None:
-        return option_point_index(self.label, list(self.variants), internal)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
 from hypermax import events as ev
-from hypermax.space import flatten
 from hypermax.trial import Trial
+from hypermax.ui.formatting import format_loss, format_params, trials_text
+
+__all__ = [
+    "ConsoleReporter",
+    "format_loss",
+    "format_params",
+    "progress_bar",
+    "summary_lines",
+    "trials_text",
+]
 
 BAR_WIDTH = 20
 
@@ -17,22 +25,6 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     """``[#######.............]`` for ``done`` of ``total``."""
     filled = 0 if total <= 0 else min(width, round(width * done / total))
     return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
-def format_loss(loss: float | None) -> str:
-    if loss is None:
-        return "-"
-    return f"{loss:.6g}"
-
-
-def format_params(params: dict[str, object], limit: int = 200) -> str:
-    text = ", ".join(f"{k}={json.dumps(v)}" for k, v in flatten(params).items())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def trials_text(count: int) -> str:
-    """``1 trial``, ``2 trials``."""
-    return f"{count} trial" if count == 1 else f"{count} trials"
 
 
 def summary_lines(reason: str, done: int, best: Trial | None) -> list[str]:

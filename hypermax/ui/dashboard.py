@@ -3,8 +3,8 @@
 The driver's events reach the UI through :class:`DashboardReporter`: a queue plus a one-byte
 wake-up on ``loop.watch_pipe``, written only when no wake-up is pending, so a burst of events
 costs one wake-up, one drain and one redraw. Keys steer the search through
-:meth:`Driver.request`; Ctrl-C and SIGTERM interrupt it. If the UI cannot start or keeps failing
-to draw, the plain console reporter takes over and the search goes on.
+:meth:`hypermax.events.SearchControl.request`; Ctrl-C and SIGTERM interrupt it. If the UI cannot
+start or keeps failing to draw, the plain console reporter takes over and the search goes on.
 """
 
 from __future__ import annotations
@@ -12,21 +12,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import urwid
 
+from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import signals_to
+from hypermax.ui.formatting import format_loss
+from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
-from hypermax.ui.widgets import PALETTE, Actions, DashboardView, Size, box_size, format_loss
+from hypermax.ui.view import Actions, DashboardView
+from hypermax.ui.widgets import PALETTE, Size, box_size
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -87,105 +89,7 @@ class Guard(urwid.WidgetWrap):
             return None
 
 
-# -- from the driver's thread to the UI's ----------------------------------------------------------
-@dataclass(frozen=True)
-class DriverDone:
-    """Put on the queue when ``driver.run()`` returned or raised."""
-
-    outcome: SearchOutcome | None
-    error: BaseException | None
-
-
-class DashboardReporter:
-    """A Reporter that queues events for the UI thread and wakes it through a pipe.
-
-    ``handle`` never blocks: the pipe is non-blocking and a byte is written only when no wake-up
-    is pending, so a burst of events wakes the UI once; while the UI waits to redraw (at most
-    every ``MIN_REDRAW_SECONDS``) it holds wake-ups back (:meth:`hold`) and drains the queue
-    itself. Once :meth:`forward_to` is called (the UI gave up), events go straight to another
-    reporter, in order, nothing lost.
-    """
-
-    def __init__(self) -> None:
-        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.wakeups = 0
-        self._lock = threading.Lock()
-        self._fd: int | None = None
-        self._pending = False
-        self._forward: Any = None
-        self._closed = False
-
-    @property
-    def forwarding(self) -> bool:
-        """Whether events now go to another reporter (the UI gave up)."""
-        return self._forward is not None
-
-    def connect(self, fd: int) -> None:
-        """Wake the UI by writing to ``fd`` (the write end of ``loop.watch_pipe``)."""
-        os.set_blocking(fd, False)
-        with self._lock:
-            self._fd = fd
-            self._pending = False
-
-    def handle(self, event: Any) -> None:
-        """Queue ``event`` for the UI (from any thread)."""
-        broken: OSError | None = None
-        with self._lock:
-            if self._forward is not None:
-                self._forward.handle(event)
-                return
-            if self._closed:
-                return
-            self.events.put(event)
-            if self._pending or self._fd is None:
-                return
-            self._pending = True
-            self.wakeups += 1
-            try:
-                os.write(self._fd, b"!")
-            except BlockingIOError:
-                pass  # the pipe is full of wake-ups already; the UI will drain the queue
-            except OSError as exc:
-                self._closed = True
-                broken = exc
-        if broken is not None:  # logged outside the lock: the log comes back here as a Message
-            log.warning("cannot wake the dashboard (%s); it stops receiving events", broken)
-
-    def hold(self) -> None:
-        """Write no wake-up until the next :meth:`drain` (the UI will drain on its own)."""
-        with self._lock:
-            self._pending = True
-
-    def drain(self) -> list[Any]:
-        """Every queued event, oldest first; the next event wakes the UI again."""
-        with self._lock:
-            self._pending = False
-        out = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
-
-    def forward_to(self, reporter: Any) -> list[Any]:
-        """Send every later event to ``reporter``; returns the ones queued but not yet drained."""
-        with self._lock:
-            self._fd = None
-            self._forward = reporter
-            left = []
-            while True:
-                try:
-                    left.append(self.events.get_nowait())
-                except queue.Empty:
-                    return left
-
-    def close(self) -> None:
-        """Drop every later event (the dashboard is gone and nothing took over)."""
-        with self._lock:
-            self._fd = None
-            self._closed = True
-
-
+# -- the log while the UI owns the terminal -----------------------------------------------------
 class _CollectLogs(logging.Handler):
     """While the UI owns the terminal: warnings go to the status line and are kept for later.
 
@@ -277,6 +181,7 @@ class DashboardSession:
             for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
                 if stream is None or not stream.isatty():
                     raise DashboardBroken(f"the {name} is not a terminal")
+        analysis.load()  # the params ranking's scipy: loaded now, not in the middle of a redraw
         loop = urwid.MainLoop(self.guard, PALETTE, screen=self.screen, handle_mouse=False)
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)

@@ -7,28 +7,27 @@ the loss). The dashboard renders from it; tests drive it with events and a fake 
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hypermax import events as ev
+from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.space import flatten
 from hypermax.trial import LiveStats, Trial, TrialState
+from hypermax.values import json_equal
 
 #: States that count towards ``iterations`` (the driver's ``COUNTED``).
 DONE_STATES = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
 #: How many of the latest trial durations the ETA is estimated from.
 RECENT_DURATIONS = 20
 #: Fewest finished trials with a loss before params are ranked against it.
-MIN_RANKED_TRIALS = 5
+MIN_RANKED_TRIALS = MIN_TRIALS
 MESSAGES_KEPT = 50
 
 
@@ -43,22 +42,6 @@ class RunningRow:
     last_report: dict[str, Any] | None
     differs: tuple[tuple[str, Any, Any], ...]
     """``(flat name, this trial's value, the best trial's value)`` for each param that differs."""
-
-
-@dataclass(frozen=True)
-class ParamRelation:
-    """How one flat param relates to the loss over the finished trials.
-
-    ``rho`` is Spearman's rank correlation between the param and the loss. An enum (any
-    non-numeric param) is first encoded by the rank of each value's mean loss, so its ``rho`` is
-    never negative and ``best_value`` names the value with the lowest mean loss.
-    """
-
-    name: str
-    rho: float
-    trials: int
-    kind: str
-    best_value: Any = None
 
 
 class DashboardState:
@@ -261,13 +244,14 @@ class DashboardState:
         return self.finished.get(trial_id) or self.running.get(trial_id)
 
     def param_ranking(self, min_trials: int = MIN_RANKED_TRIALS) -> list[ParamRelation]:
-        """Flat params ranked by ``|rho|`` against the loss (cached until another trial ends)."""
+        """Flat params ranked by ``|rho|`` against the loss (cached until another trial ends).
+
+        See :func:`hypermax.analysis.rank_params`.
+        """
         if self._ranking is not None and self._ranking[0] == self.finished_version:
             return self._ranking[1]
         scored = [
-            (self._flat[tid], float(t.loss))
-            for tid, t in self.finished.items()
-            if t.loss is not None and math.isfinite(t.loss)
+            (self._flat[tid], t.loss) for tid, t in self.finished.items() if t.loss is not None
         ]
         ranking = rank_params(scored, min_trials)
         self._ranking = (self.finished_version, ranking)
@@ -314,75 +298,11 @@ _MISSING = object()
 
 
 def _same(a: Any, b: Any) -> bool:
+    """JSON equality; numbers that agree to nine significant digits are the same value."""
     if _is_number(a) and _is_number(b):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    return bool(a == b)
+    return json_equal(a, b)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def rank_params(
-    scored: Iterable[tuple[dict[str, Any], float]], min_trials: int = MIN_RANKED_TRIALS
-) -> list[ParamRelation]:
-    """Spearman correlation of each flat param with the loss, strongest first.
-
-    Args:
-        scored: ``(flat params, loss)`` of the finished trials with a finite loss.
-        min_trials: a param seen in fewer trials (a rare conditional branch) is left out.
-    """
-    columns: dict[str, tuple[list[Any], list[float]]] = {}
-    for flat, loss in scored:
-        for name, value in flat.items():
-            values, losses = columns.setdefault(name, ([], []))
-            values.append(value)
-            losses.append(loss)
-    out = []
-    for name, (values, losses) in columns.items():
-        if len(values) < min_trials:
-            continue
-        relation = _relation(name, values, losses)
-        if relation is not None:
-            out.append(relation)
-    out.sort(key=lambda r: (-abs(r.rho), r.name))
-    return out
-
-
-def _relation(name: str, values: list[Any], losses: list[float]) -> ParamRelation | None:
-    y = np.asarray(losses, dtype=float)
-    if all(isinstance(v, int | float) and math.isfinite(float(v)) for v in values):
-        x = np.asarray([float(v) for v in values], dtype=float)
-        kind, best_value = ("bool" if all(isinstance(v, bool) for v in values) else "number"), None
-    else:
-        keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
-        means: dict[str, list[float]] = {}
-        for key, loss in zip(keys, losses, strict=True):
-            means.setdefault(key, []).append(loss)
-        by_mean = sorted(means, key=lambda k: (statistics.fmean(means[k]), k))
-        rank = {key: i for i, key in enumerate(by_mean)}
-        x = np.asarray([rank[k] for k in keys], dtype=float)
-        kind, best_value = "enum", json.loads(by_mean[0])
-    rho = spearman(x, y)
-    if rho is None:
-        return None
-    return ParamRelation(name, rho, len(values), kind, best_value)
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Spearman's rank correlation (ties get their average rank); None if either is constant."""
-    if len(x) < 2 or len(x) != len(y):
-        return None
-    rx, ry = rankdata(x), rankdata(y)
-    sx, sy = rx.std(), ry.std()
-    if sx == 0 or sy == 0:
-        return None
-    return float(np.clip(((rx - rx.mean()) * (ry - ry.mean())).mean() / (sx * sy), -1.0, 1.0))
-
-
-def rankdata(values: np.ndarray) -> np.ndarray:
-    """Ranks starting at 1, tied values sharing their average rank (``scipy.stats.rankdata``)."""
-    _unique, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    average = (ends - counts + 1 + ends) / 2.0
-    return average[inverse.reshape(-1)]

@@ -52,3 +52,10 @@ def fine(params: dict[str, Any]) -> dict[str, Any]:
 def dispatch(params: dict[str, Any]) -> Any:
     """Runs the function named by ``params["kind"]``: one search can try every misbehaviour."""
     return globals()[params["kind"]](params)
+
+
+def report_three(params: dict[str, Any], reporter: Any) -> dict[str, Any]:
+    """Reports steps 1 to 3, then returns its last loss."""
+    for step in (1, 2, 3):
+        reporter(step, loss=1.0 / step)
+    return {"loss": 1.0 / 3}

@@ -1,0 +1,217 @@
+"""What the trials running in one process share: the watchdog, the output pump, the guardian.
+
+Threads, and what each one does:
+
+- the monitor (one per host): every tick, one :class:`~hypermax.execution.watchdog.Watchdog`
+  scan samples every trial's process tree, and each trial holds itself to its limits
+  (:meth:`TrialRun.observe <hypermax.execution.trial_run.TrialRun.observe>`); the host holds the
+  machine to the system memory limit. It sleeps a tick, or less when a time limit falls due
+  sooner, so that limit is met to the millisecond;
+- the output pump (one per host, :class:`~hypermax.execution.output.OutputPump`): carries every
+  trial's stdout and stderr to its log, never waiting on a pipe that a leftover process holds;
+- the guardian (a process, :class:`~hypermax.execution.guardian.Guardian`): kills the trials'
+  processes that left their process group if this process dies without closing the host.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from hypermax.execution import procfs, watchdog
+from hypermax.execution.guardian import Guardian
+from hypermax.execution.launch import Launcher, SubprocessLauncher
+from hypermax.execution.limits import RAM_SAMPLES_TO_KILL, Limits
+from hypermax.execution.output import OutputPump, Stream
+from hypermax.trial import KillReason
+
+if TYPE_CHECKING:
+    from hypermax.execution.procfs import ProcInfo
+
+log = logging.getLogger("hypermax")
+
+
+class Watched(Protocol):
+    """A live trial as the monitor sees it (:class:`~hypermax.execution.trial_run.TrialRun`)."""
+
+    key: int
+    rss_mib: float
+
+    def observe(self, sample: watchdog.TreeSample) -> None: ...
+
+    def due(self) -> float | None: ...
+
+    def killable(self) -> bool: ...
+
+    def stop(self, reason: KillReason, value: float | None = None) -> None: ...
+
+
+class TrialHost:
+    """The machinery several trials share in this process, started when the first one needs it.
+
+    Args:
+        limits: the watchdog limits every trial of this host is held to.
+        launcher: starts the trials' processes (default: a fresh process each).
+        tick: seconds between two watchdog samples.
+    """
+
+    def __init__(self, limits: Limits, launcher: Launcher | None = None, tick: float = 0.1) -> None:
+        self.limits = limits
+        self.launcher = launcher or SubprocessLauncher()
+        self.tick = tick
+        self.watchdog = watchdog.Watchdog(on_escape=self._escaped)
+        self.guardian = Guardian()
+        self._keys = itertools.count(1)
+        self._runs: dict[int, Watched] = {}
+        self._lock = threading.Lock()
+        self._pump: OutputPump | None = None
+        self._monitor: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._system_strikes = 0
+
+    # -- what a trial asks of its host ------------------------------------------------------
+    def new_key(self) -> int:
+        """A key that names one trial among all of this host's, whatever search it is from."""
+        return next(self._keys)
+
+    def follow(self, run: Watched, pid: int, token: str) -> watchdog.ProcessTree | None:
+        """Watch the tree of ``run``, whose main process is ``pid``; None if it is gone already."""
+        self.guardian.start()
+        tree = self.watchdog.watch(run.key, pid, token)
+        if tree is not None:
+            self.guardian.trial(tree)
+        with self._lock:
+            self._runs[run.key] = run
+        self._ensure_monitor()
+        return tree
+
+    def carry(self, streams: tuple[Stream, ...]) -> None:
+        """Start carrying a trial's output pipes."""
+        with self._lock:
+            if self._pump is None:
+                self._pump = OutputPump()
+            pump = self._pump
+        for stream in streams:
+            pump.add(stream)
+
+    def cut(self, stream: Stream) -> None:
+        """Stop reading a pipe that a process outside the trial's tree holds open."""
+        with self._lock:
+            pump = self._pump
+        if pump is not None:
+            pump.cut(stream)
+
+    def members(self, key: int) -> list[ProcInfo]:
+        """The live processes of trial ``key`` (what its kill ladder asks at each step)."""
+        return self.watchdog.members(key)
+
+    def release(self, run: Watched, tree: watchdog.ProcessTree | None) -> None:
+        """The trial ended and its processes are gone: stop watching it."""
+        with self._lock:
+            self._runs.pop(run.key, None)
+        self.watchdog.forget(run.key)
+        if tree is not None:
+            self.guardian.ended(tree)
+
+    def close(self) -> None:
+        """Stop the threads and the guardian; call once every trial has ended."""
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            monitor, self._monitor = self._monitor, None
+            pump, self._pump = self._pump, None
+        if monitor is not None:
+            monitor.join()
+        if pump is not None:
+            pump.close()
+        self.guardian.close()
+
+    def _escaped(self, tree: watchdog.ProcessTree, info: ProcInfo) -> None:
+        self.guardian.escaped(tree, info)
+
+    # -- the monitor ------------------------------------------------------------------------
+    def _ensure_monitor(self) -> None:
+        with self._lock:
+            if self._monitor is None or not self._monitor.is_alive():
+                self._stop.clear()
+                self._monitor = threading.Thread(
+                    target=self._watch, name="hypermax-watchdog", daemon=True
+                )
+                self._monitor.start()
+        self._wake.set()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                runs = list(self._runs.values())
+            if not runs:
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            try:
+                self._look(runs)
+            except Exception:  # a failed look must not end the watch over every trial
+                log.exception("the watchdog's look at the trials failed; looking again")
+            self._stop.wait(self._next_wait(runs))
+
+    def _look(self, runs: list[Watched]) -> None:
+        """One tick: sample every tree, enforce every limit."""
+        samples = self.watchdog.tick()
+        for run in runs:
+            sample = samples.get(run.key)
+            if sample is not None:
+                run.observe(sample)
+        if self.limits.max_system_ram_mib is not None:
+            self._check_system(runs, procfs.system_used_mib())
+
+    def _next_wait(self, runs: list[Watched]) -> float:
+        """A tick, or less when a time limit falls due sooner."""
+        wait = self.tick
+        now = time.monotonic()
+        for run in runs:
+            due = run.due()
+            if due is not None:
+                wait = min(wait, due - now + 0.001)
+        return max(wait, 0.001)
+
+    def _check_system(self, runs: list[Watched], used_mib: float) -> None:
+        """Over the machine's limit for a few samples: kill the trial with the largest tree."""
+        limit = self.limits.max_system_ram_mib
+        if limit is None or used_mib <= limit:
+            self._system_strikes = 0
+            return
+        self._system_strikes += 1
+        candidates = [run for run in runs if run.killable()]
+        if self._system_strikes >= RAM_SAMPLES_TO_KILL and candidates:
+            self._system_strikes = 0
+            largest = max(candidates, key=lambda run: run.rss_mib)
+            largest.stop(KillReason.SYSTEM_RAM, used_mib)
+
+
+# -- one host per set of limits, for trials run one by one ----------------------------------
+_shared: dict[Limits, TrialHost] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_host(limits: Limits) -> TrialHost:
+    """This process's host for trials held to ``limits``, made on first use, closed at exit."""
+    with _shared_lock:
+        host = _shared.get(limits)
+        if host is None:
+            if not _shared:
+                atexit.register(_close_shared)
+            host = _shared[limits] = TrialHost(limits)
+        return host
+
+
+def _close_shared() -> None:
+    with _shared_lock:
+        hosts = list(_shared.values())
+        _shared.clear()
+    for host in hosts:
+        host.close()

@@ -1,0 +1,196 @@
+"""The one way hypermax kills a tree of processes: SIGTERM, a grace, SIGKILL, every step noted.
+
+The watchdog's trees, the guardian's victims and a crashed hypermax's leftovers all go through
+:func:`kill_ladder`; only how the processes are found differs. A trial has one
+:class:`Ladder`, so a cancel and the end of the trial's main process never kill it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from hypermax.execution.procfs import ProcInfo, is_alive
+
+log = logging.getLogger("hypermax")
+
+#: how long to wait for SIGKILLed processes to vanish before giving up on them
+KILL_WAIT_SECONDS = 5.0
+KILL_POLL_SECONDS = 0.02
+
+Finder = Callable[[], list[ProcInfo]]
+Note = Callable[[str], None]
+
+
+# -- signals --------------------------------------------------------------------------------
+def _send(info: ProcInfo, sig: int) -> None:
+    """Signal one process, unless its pid now names another process (or this one)."""
+    if info.pid != os.getpid() and is_alive(info.pid, info.start):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(info.pid, sig)
+
+
+def signal_all(procs: list[ProcInfo], sig: int) -> None:
+    """Signal each process, and at once every process group they lead.
+
+    A group is signalled only while a live process is in it: Linux does not hand a pid out again
+    while a process still uses it as its group id, so the group is the trial's own. Signalling
+    the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
+    """
+    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+    for info in procs:
+        _send(info, sig)
+
+
+# -- the ladder -----------------------------------------------------------------------------
+def kill_ladder(
+    find: Finder,
+    grace: float,
+    note: Note,
+    label: str = "",
+    wake: threading.Event | None = None,
+) -> list[ProcInfo]:
+    """SIGTERM every process ``find`` names, SIGKILL those left after ``grace`` seconds.
+
+    ``find`` is asked again at every poll, so a process that appears meanwhile gets the signal
+    of the step under way; a process once found stays a target until it dies. ``grace`` 0 goes
+    straight to SIGKILL. Each step is told to ``note`` as one line starting with ``label``:
+    which pids got which signal, the grace, how many were left after it, what survived.
+    Nothing is noted when ``find`` names nothing. Setting ``wake`` makes it look again at once
+    instead of at the next poll (when the caller knows that a process just ended).
+
+    Returns:
+        The processes still alive ``KILL_WAIT_SECONDS`` after SIGKILL (normally none).
+    """
+    targets: dict[tuple[int, float], ProcInfo] = {}
+    alive = _look(find, targets)
+    if not alive:
+        return []
+    head = f"{label}: " if label else ""
+    began = time.monotonic()
+    if grace > 0:
+        signal_all(alive, signal.SIGTERM)
+        note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
+        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake)
+        if not alive:
+            note(f"all ended {time.monotonic() - began:.2f} s after SIGTERM")
+            return []
+        note(f"{len(alive)} left after the {grace:g} s grace: SIGKILL to {_pids(alive)}")
+    else:
+        note(f"{head}SIGKILL to {_pids(alive)} (no grace)")
+    signal_all(alive, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_WAIT_SECONDS
+    survivors = _wait(find, targets, deadline, signal.SIGKILL, note, wake)
+    if survivors:
+        note(f"still alive {KILL_WAIT_SECONDS:g} s after SIGKILL: {_pids(survivors)}")
+    return survivors
+
+
+def _look(find: Finder, targets: dict[tuple[int, float], ProcInfo]) -> list[ProcInfo]:
+    """Add what ``find`` names to ``targets``, drop the dead; the live targets, oldest first."""
+    for info in find():
+        targets.setdefault((info.pid, info.start), info)
+    for key, info in list(targets.items()):
+        if not is_alive(info.pid, info.start):
+            del targets[key]
+    return sorted(targets.values(), key=lambda p: (p.start, p.pid))
+
+
+def _wait(
+    find: Finder,
+    targets: dict[tuple[int, float], ProcInfo],
+    deadline: float,
+    sig: int,
+    note: Note,
+    wake: threading.Event | None,
+) -> list[ProcInfo]:
+    """Until ``deadline`` or until every target is gone, give ``sig`` to newcomers too."""
+    while True:
+        known = set(targets)
+        alive = _look(find, targets)
+        fresh = [p for p in alive if (p.pid, p.start) not in known]
+        if fresh:
+            signal_all(fresh, sig)
+            note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
+        now = time.monotonic()
+        if not alive or now >= deadline:
+            return alive
+        pause = min(KILL_POLL_SECONDS, deadline - now)
+        if wake is None:
+            time.sleep(pause)
+        elif wake.wait(pause):
+            wake.clear()
+
+
+def _pids(procs: list[ProcInfo]) -> str:
+    return ", ".join(str(p.pid) for p in procs)
+
+
+class Ladder:
+    """The one kill ladder of one trial: whoever asks first runs it, later askers wait for it.
+
+    Args:
+        find: the trial's live processes, asked again at every step.
+        grace: seconds between SIGTERM and SIGKILL.
+        note: where each step is told (the trial's log).
+        name: the name of the thread :meth:`start` runs it in.
+    """
+
+    def __init__(self, find: Finder, grace: float, note: Note, name: str = "hypermax-kill") -> None:
+        self._find = find
+        self._grace = grace
+        self._note = note
+        self._name = name
+        self._lock = threading.Lock()
+        self._begun = False
+        self._done = threading.Event()
+        self._wake = threading.Event()
+        self._survivors: list[ProcInfo] = []
+
+    @property
+    def begun(self) -> bool:
+        return self._begun
+
+    def start(self, label: str) -> None:
+        """Run the ladder in a thread of its own, unless it has begun already; return at once."""
+        if self._claim():
+            thread = threading.Thread(
+                target=self._run_logged, args=(label,), name=self._name, daemon=True
+            )
+            thread.start()
+
+    def run(self, label: str) -> list[ProcInfo]:
+        """Run the ladder in this thread, or wait for the one under way; what survived it."""
+        if self._claim():
+            self._run(label)
+        self._done.wait()
+        return self._survivors
+
+    def nudge(self) -> None:
+        """Have a ladder under way look again now (a process of the trial just ended)."""
+        self._wake.set()
+
+    def _claim(self) -> bool:
+        with self._lock:
+            first, self._begun = not self._begun, True
+        return first
+
+    def _run(self, label: str) -> None:
+        try:
+            self._survivors = kill_ladder(self._find, self._grace, self._note, label, self._wake)
+        finally:
+            self._done.set()
+
+    def _run_logged(self, label: str) -> None:
+        try:
+            self._run(label)
+        except Exception:  # a thread of its own: nobody else would hear of it
+            log.exception("killing a trial failed")

@@ -1,0 +1,198 @@
+"""Start a trial's process and learn how it ended: the launcher seam and its one implementation.
+
+A :class:`Launcher` turns a :class:`LaunchRequest` (what to run, where, with which pipes) into a
+:class:`LaunchedProcess`, whose :meth:`~LaunchedProcess.wait` blocks until the process ended and
+says how (:class:`ExitStatus`). The trial unit needs nothing else of it, so a launcher that forks
+trials from a warm server process, which reports their exit for them, fits the same seam.
+
+:class:`SubprocessLauncher` starts a fresh interpreter or the spec's executable, in a session of
+its own, tied to hypermax before it execs: it gets SIGKILL when hypermax dies (Linux parent-death
+signal, checked against a parent that died before it was armed), and the lifeline pipe, whose
+write end only hypermax holds, sends SIGKILL to its whole process group when it closes (armed in
+the kernel with ``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypermax.execution import procfs, protocol
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """What to start: command, environment, folder, and the pipes the process writes to.
+
+    ``stdout`` and ``stderr`` are the write ends of the trial's output pipes and ``lifeline`` the
+    read end of its lifeline; the launched process must hold them, and the caller closes its own
+    copies once :meth:`Launcher.launch` returned.
+    """
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: str
+    stdout: int
+    stderr: int
+    lifeline: int
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """How a launched process ended; None where the launcher cannot tell.
+
+    ``exit_code`` is negative for a signal (``-9``: SIGKILL); ``peak_rss_mib`` is the process's
+    own high-water mark and ``cpu_seconds`` its user plus system time.
+    """
+
+    exit_code: int | None = None
+    peak_rss_mib: float | None = None
+    cpu_seconds: float | None = None
+
+
+class LaunchError(Exception):
+    """The process could not be started; the message says why, in one line."""
+
+
+class LaunchedProcess(ABC):
+    """A started trial process: its pid and create time name it; :meth:`wait` reaps it."""
+
+    def __init__(self, pid: int, create_time: float) -> None:
+        self.pid = pid
+        self.create_time = create_time
+
+    @abstractmethod
+    def wait(self) -> ExitStatus:
+        """Block until the process ended; how it ended. Called once, from one thread."""
+
+
+class Launcher(ABC):
+    """Starts trial processes."""
+
+    @abstractmethod
+    def launch(self, request: LaunchRequest) -> LaunchedProcess:
+        """Start the process ``request`` describes; raises :class:`LaunchError` if it cannot.
+
+        Runs in the thread that submits trials, which must live as long as they do (Linux sends
+        the parent-death signal when the thread that forked exits).
+        """
+
+
+# -- a fresh process per trial --------------------------------------------------------------
+class SubprocessLauncher(Launcher):
+    """Each trial is a fresh process (``subprocess.Popen``) and a child of this one."""
+
+    def launch(self, request: LaunchRequest) -> LaunchedProcess:
+        env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
+        own = procfs.read_proc(os.getpid())
+        try:
+            popen = subprocess.Popen(
+                request.argv,
+                cwd=request.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=request.stdout,
+                stderr=request.stderr,
+                pass_fds=(request.lifeline,),
+                start_new_session=True,
+                preexec_fn=child_setup(os.getpid(), request.lifeline),
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise LaunchError(str(exc)) from exc
+        spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
+        return _Child(popen, spawner_rss_mib)
+
+
+class _Child(LaunchedProcess):
+    def __init__(self, popen: subprocess.Popen[bytes], spawner_rss_mib: float) -> None:
+        super().__init__(popen.pid, procfs.create_time(popen.pid))
+        self._popen = popen
+        self._spawner_rss_mib = spawner_rss_mib
+
+    def wait(self) -> ExitStatus:
+        """Reap with ``wait4``, which also gives the process's peak RSS and CPU time.
+
+        All None when something else in this process reaped it first (a library that waits for
+        any child): the process is gone, but how it ended is not known.
+        """
+        try:
+            _, status, usage = os.wait4(self.pid, 0)
+        except ChildProcessError:
+            self._popen.returncode = -1  # reaped elsewhere: Popen must not wait for it again
+            return ExitStatus()
+        code = os.waitstatus_to_exitcode(status)
+        self._popen.returncode = code
+        return ExitStatus(
+            exit_code=code,
+            peak_rss_mib=own_maxrss_mib(usage, self._spawner_rss_mib),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+        )
+
+
+def own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float | None:
+    """The process's peak RSS from ``wait4`` in MiB, or None when it says nothing about it.
+
+    The kernel carries the high-water mark of the memory a process had before ``exec`` into its
+    ``ru_maxrss``, and before ``exec`` a trial is a copy of hypermax. So the figure is the trial's
+    own only when it is above what hypermax held when it started the trial.
+    """
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
+    maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
+    return maxrss if maxrss > spawner_rss_mib + 2.0 else None
+
+
+# -- inside the child, between fork and exec ------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
+
+
+def child_setup(parent_pid: int, lifeline: int) -> Callable[[], None]:
+    """The ``preexec_fn`` of a trial: tie its life to hypermax's before it execs.
+
+    Runs in the forked child, so it only calls what was looked up in the parent.
+    """
+
+    def setup() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _F_SETSIG is not None:
+            _arm_lifeline(lifeline, _F_SETSIG)
+        if os.getppid() != parent_pid:  # hypermax died before any of that was armed
+            os._exit(1)
+
+    return setup
+
+
+def _arm_lifeline(fd: int, setsig: int) -> None:
+    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
+        fcntl.fcntl(fd, setsig, signal.SIGKILL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except OSError:
+        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
+        # pipe from a thread when it finds it not armed
+        return

@@ -1,0 +1,160 @@
+"""From what is known of an ended trial to its Outcome: its result, its state, its reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypermax.execution import protocol
+from hypermax.execution.limits import Limits, kill_text
+from hypermax.trial import KillReason, Outcome, TrialState
+
+#: result files larger than this are not read
+RESULT_FILE_CAP_BYTES = 16 * 1024 * 1024
+#: result values longer than this are never taken for a file's path
+_PATH_CAP = 4096
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What the trial unit saw of an ended trial, before its result is read."""
+
+    trial_id: int
+    trial_dir: Path
+    result_file: Path
+    stdout_result: dict[str, Any] | None
+    stderr_tail: bytes
+    function_type: str
+    kill: tuple[KillReason, float | None] | None
+    limits: Limits
+    wall_time: float
+    cpu_time: float
+    peak_rss_mib: float
+    exit_code: int | None
+    ended_at: float
+
+
+def trial_outcome(ending: Ending) -> Outcome:
+    """The Outcome of an ended trial: killed, failed (with the reason) or ok (with its result)."""
+    common: dict[str, Any] = {
+        "trial_id": ending.trial_id,
+        "wall_time": ending.wall_time,
+        "cpu_time": ending.cpu_time,
+        "peak_rss_mib": ending.peak_rss_mib,
+        "exit_code": ending.exit_code,
+        "ended_at": ending.ended_at,
+    }
+    if ending.kill is not None:
+        return _killed(*ending.kill, ending.limits, common)
+    result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
+    if result is not None and protocol.ERROR_KEY in result:
+        return Outcome(state=TrialState.FAILED, reason=str(result[protocol.ERROR_KEY]), **common)
+    if result is not None:
+        common.update(result=result, attachments=attachments(ending.trial_dir, result))
+    code = ending.exit_code
+    if code is not None and code != 0:
+        return Outcome(
+            state=TrialState.FAILED, reason=exit_text(code, ending.stderr_tail), **common
+        )
+    if result is None:
+        return Outcome(state=TrialState.FAILED, reason=problem, **common)
+    return Outcome(state=TrialState.OK, **common)
+
+
+def _killed(
+    reason: KillReason, value: float | None, limits: Limits, common: dict[str, Any]
+) -> Outcome:
+    if reason is KillReason.INTERRUPT:
+        return Outcome(
+            state=TrialState.INTERRUPTED, reason="interrupted", kill_reason=reason, **common
+        )
+    if reason is KillReason.EARLY_STOP:
+        return Outcome(
+            state=TrialState.STOPPED, reason="stopped early", kill_reason=reason, **common
+        )
+    return Outcome(
+        state=TrialState.KILLED,
+        reason=kill_text(reason, value, limits),
+        kill_reason=reason,
+        kill_value=value,
+        **common,
+    )
+
+
+def read_result(
+    result_file: Path, stdout_result: dict[str, Any] | None, function_type: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The result file if the trial wrote one, else the last result line of its stdout.
+
+    Returns:
+        (result, "") or (None, why there is none).
+    """
+    try:
+        size = result_file.stat().st_size
+    except OSError:
+        size = -1
+    if size > RESULT_FILE_CAP_BYTES:
+        return None, f"the result file is larger than {RESULT_FILE_CAP_BYTES} bytes"
+    if size >= 0:
+        text = result_file.read_text(errors="replace")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None, f"the result file is not JSON: {_clip(text)}"
+        result = protocol.normalise_result(value)
+        if result is None:
+            return None, f"the result is not a number or an object: {_clip(text)}"
+        return result, ""
+    if stdout_result is not None:
+        return stdout_result, ""
+    if function_type == "python_function":
+        return None, "no result: the trial's process ended without returning from the function"
+    return None, "no result: nothing on stdout parses as a number or a JSON object"
+
+
+def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
+    """The values of ``result`` that name a file inside ``trial_dir``, relative to it."""
+    folder = trial_dir.resolve()
+    found = []
+    for value in result.values():
+        if not isinstance(value, str) or len(value) > _PATH_CAP:
+            continue
+        path = Path(value) if os.path.isabs(value) else folder / value
+        try:
+            resolved = path.resolve()
+            if resolved.is_file() and resolved.is_relative_to(folder):
+                found.append(str(resolved.relative_to(folder)))
+        except (OSError, ValueError):  # not a path this system can look up
+            continue
+    return tuple(found)
+
+
+def exit_text(code: int, stderr_tail: bytes) -> str:
+    """One line on how a failed process ended, with the last line of its stderr."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        text = f"ended by signal {name}"
+    else:
+        text = f"exit code {code}"
+    last = _last_line(stderr_tail)
+    return f"{text}: {last}" if last else text
+
+
+def _last_line(data: bytes) -> str:
+    for raw in reversed(data.splitlines()):
+        line = raw.decode("utf-8", "replace").strip()
+        if line and not line.startswith("[hypermax:"):
+            return _clip(line)
+    return ""
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

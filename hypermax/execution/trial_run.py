@@ -1,0 +1,340 @@
+"""The life of one trial as one unit: its files, its process, its watch, its end, its Outcome.
+
+:class:`TrialRun` is what every runner runs: :meth:`~TrialRun.start` prepares the trial's files
+and starts its process through the host's launcher; :meth:`~TrialRun.finish` reaps it, kills
+what it left behind, drains its output, reads its result and builds its Outcome, always.
+:func:`run_trial` does both for one trial, blocking, on a host shared by this process: what a
+task on a cluster worker calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hypermax.execution import spawn
+from hypermax.execution.host import TrialHost, shared_host
+from hypermax.execution.kill import Ladder
+from hypermax.execution.launch import LaunchedProcess, LaunchError, LaunchRequest
+from hypermax.execution.limits import (
+    RAM_SAMPLES_TO_KILL,
+    Limits,
+    kill_text,
+    ram_strikes,
+    time_breach,
+)
+from hypermax.execution.outcome import Ending, trial_outcome
+from hypermax.execution.output import LogSink, Stream, TrialOutput
+from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.execution.watchdog import ProcessTree, TreeSample
+    from hypermax.spec import FunctionSpec
+
+PARAMS_FILE = ".hypermax_params.json"
+RESULT_FILE = ".hypermax_result.json"
+
+OnReport = Callable[[Report], None]
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """What to run for one trial and where its files go; all a runner anywhere needs of it.
+
+    Attributes:
+        function: the spec's ``function`` section.
+        spec_folder: where relative ``module``/``src``/``cwd`` paths start.
+        proposal: the trial's id and params.
+        trial_dir: the trial's own folder (created if missing).
+        log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
+    """
+
+    function: FunctionSpec
+    spec_folder: Path
+    proposal: Proposal
+    trial_dir: Path
+    log_path: Path
+
+
+class TrialRun:
+    """One trial, from its files to its Outcome.
+
+    Args:
+        host: the machinery shared with the other trials of this process.
+        plan: what to run, and where its files go.
+        on_report: called with each intermediate report, from the output thread.
+    """
+
+    def __init__(self, host: TrialHost, plan: TrialPlan, on_report: OnReport | None = None) -> None:
+        self.host = host
+        self.function = plan.function
+        self.spec_folder = plan.spec_folder.resolve()
+        self.proposal = plan.proposal
+        self.trial_dir = plan.trial_dir.resolve()
+        self.log_path = plan.log_path
+        self.key = host.new_key()
+        self.outcome: Outcome | None = None
+        self._on_report = on_report
+        self._log: LogSink | None = None
+        self._output: TrialOutput | None = None
+        self._process: LaunchedProcess | None = None
+        self._tree: ProcessTree | None = None
+        self._lifeline: int | None = None
+        self._lock = threading.Lock()
+        self._kill: tuple[KillReason, float | None] | None = None
+        self._exited = False
+        self._problem: str | None = None  # why the trial failed, when no process can tell
+        self._ladder = Ladder(
+            lambda: host.members(self.key),
+            plan.function.kill_grace,
+            self._note,
+            name=f"hypermax-kill-{plan.proposal.trial_id}",
+        )
+        self.started = time.monotonic()
+        self.ended_at: float | None = None
+        self.wall_time = 0.0
+        self.exit_code: int | None = None
+        # what the watchdog saw of the tree
+        self.rss_mib = 0.0
+        self.peak_rss_mib = 0.0
+        self.cpu_seconds = 0.0
+        self.cpu_percent = 0.0
+        self.processes = 1
+        self._ram_strikes = 0
+        self._sampled_at = 0.0
+
+    @property
+    def trial_id(self) -> int:
+        return self.proposal.trial_id
+
+    # -- starting ---------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start the trial's process; False when it cannot start (:meth:`finish` says why).
+
+        Call it from a thread that lives as long as the trial (see :class:`.launch.Launcher`).
+        """
+        token = uuid.uuid4().hex
+        try:
+            result_file = self._prepare_files()
+            self._log = LogSink(self.log_path)
+        except OSError as exc:
+            return self._not_started(f"cannot prepare the trial's files: {exc}")
+        env = spawn.trial_environment(
+            self.function,
+            self.spec_folder,
+            self.proposal,
+            self.trial_dir,
+            self.trial_dir / PARAMS_FILE,
+            result_file,
+            token,
+        )
+        argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal)
+        cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir)
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        life_read, life_write = os.pipe()
+        request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
+        self.started = time.monotonic()
+        try:
+            self._process = self.host.launcher.launch(request)
+        except LaunchError as exc:
+            for fd in (out_read, err_read, life_write):
+                os.close(fd)
+            self._note(f"cannot start {argv[0]}: {exc}")
+            return self._not_started(f"cannot start: {exc}")
+        finally:
+            for fd in (out_write, err_write, life_read):
+                os.close(fd)
+        self._lifeline = life_write
+        self._output = TrialOutput(self._log, self._report)
+        self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
+        return True
+
+    def _prepare_files(self) -> Path:
+        """The trial's folder with its params file; the result file, cleared of an earlier run."""
+        self.trial_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        result_file = self.trial_dir / RESULT_FILE
+        with contextlib.suppress(FileNotFoundError):
+            result_file.unlink()
+        (self.trial_dir / PARAMS_FILE).write_text(json.dumps(self.proposal.params))
+        return result_file
+
+    def _not_started(self, reason: str) -> bool:
+        self._problem = reason
+        self.ended_at = time.time()
+        return False
+
+    def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
+        """Hand the started trial to the watchdog, the guardian and the output pump."""
+        self._tree = self.host.follow(self, pid, token)
+        first = self.host.watchdog.sample(self.key)  # a trial shorter than a tick
+        if first is not None:
+            self.peak_rss_mib = first.peak_mib
+        self.host.carry(streams)
+
+    # -- while it runs (other threads) ------------------------------------------------------
+    def process_ids(self) -> tuple[int, float] | None:
+        """(pid, create time) of the trial's main process, once it started."""
+        process = self._process
+        return None if process is None else (process.pid, process.create_time)
+
+    def live(self) -> LiveStats:
+        elapsed = time.monotonic() - self.started
+        return LiveStats(self.trial_id, elapsed, self.rss_mib, self.cpu_percent, self.processes)
+
+    def observe(self, sample: TreeSample) -> None:
+        """The watchdog's latest look at the tree: keep the figures, enforce the limits."""
+        now = time.monotonic()
+        since = now - (self._sampled_at or self.started)
+        if since > 0 and sample.cpu_seconds >= self.cpu_seconds:
+            self.cpu_percent = 100.0 * (sample.cpu_seconds - self.cpu_seconds) / since
+        self._sampled_at = now
+        self.rss_mib = sample.rss_mib
+        self.cpu_seconds = max(self.cpu_seconds, sample.cpu_seconds)
+        self.processes = sample.processes
+        self.peak_rss_mib = max(self.peak_rss_mib, sample.peak_mib)
+        limits = self.host.limits
+        elapsed = now - self.started
+        if time_breach(limits, elapsed):
+            self.stop(KillReason.TIME, elapsed)
+            return
+        self._ram_strikes = ram_strikes(limits, sample.rss_mib, self._ram_strikes)
+        if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
+            self.stop(KillReason.RAM, sample.rss_mib)
+
+    def due(self) -> float | None:
+        """When the time limit falls due (monotonic), while it can still kill."""
+        limit = self.host.limits.max_time
+        return None if limit is None or not self.killable() else self.started + limit
+
+    def killable(self) -> bool:
+        return self._process is not None and self._kill is None and not self._exited
+
+    def stop(self, reason: KillReason, value: float | None = None) -> None:
+        """Begin killing the trial's tree (its kill ladder, in a thread); return at once.
+
+        The Outcome says why: ``reason`` and ``value`` (the measure that broke a limit). Once
+        the trial's main process ended, or a stop began, this does nothing.
+        """
+        with self._lock:
+            if not self.killable():
+                return
+            self._kill = (reason, value)
+        if reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
+            self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
+        self._ladder.start(f"stopping the trial ({reason.value})")
+
+    # -- ending -----------------------------------------------------------------------------
+    def finish(self) -> Outcome:
+        """Block until the trial ended and everything it left is gone; its Outcome.
+
+        An Outcome is built whatever happens here: a trial is never lost to its caller.
+        """
+        try:
+            if self._process is not None:
+                self._reap(self._process)
+                self._sweep()
+                if self._output is not None:
+                    self._output.drain(self.host.cut)
+        except Exception as exc:  # a bug here must cost one trial, not the search
+            self._problem = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
+        finally:
+            self._release()
+            self.outcome = self._conclude()
+        return self.outcome
+
+    def _reap(self, process: LaunchedProcess) -> None:
+        status = process.wait()
+        self.wall_time = time.monotonic() - self.started
+        self.ended_at = time.time()
+        with self._lock:
+            self._exited = True
+        self.exit_code = status.exit_code
+        if status.peak_rss_mib is not None:
+            self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
+        if status.cpu_seconds is not None:
+            self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
+
+    def _sweep(self) -> None:
+        """Kill what the trial left running (or wait for the kill under way to end)."""
+        self._ladder.nudge()
+        self._ladder.run("the trial left processes running")
+        self._close_lifeline()
+
+    def _release(self) -> None:
+        self._close_lifeline()
+        if self._process is not None:
+            self.host.release(self, self._tree)
+        if self._log is not None:
+            self._log.close()
+
+    def _close_lifeline(self) -> None:
+        fd, self._lifeline = self._lifeline, None
+        if fd is not None:
+            with contextlib.suppress(OSError):  # nothing here may keep the Outcome from being built
+                os.close(fd)
+
+    def _conclude(self) -> Outcome:
+        common: dict[str, Any] = {
+            "trial_id": self.trial_id,
+            "wall_time": self.wall_time,
+            "cpu_time": self.cpu_seconds,
+            "peak_rss_mib": self.peak_rss_mib,
+            "exit_code": self.exit_code,
+            "ended_at": self.ended_at or time.time(),
+        }
+        if self._problem is None:
+            try:
+                return trial_outcome(self._ending(common))
+            except Exception as exc:  # reading the result: the trial still gets its Outcome
+                self._problem = f"hypermax cannot read the trial's result: {exc}"
+        return Outcome(state=TrialState.FAILED, reason=self._problem, **common)
+
+    def _ending(self, common: dict[str, Any]) -> Ending:
+        output = self._output
+        return Ending(
+            trial_dir=self.trial_dir,
+            result_file=self.trial_dir / RESULT_FILE,
+            stdout_result=None if output is None else output.scanner.result,
+            stderr_tail=b"" if output is None else output.stderr_tail,
+            function_type=self.function.type,
+            kill=self._kill,
+            limits=self.host.limits,
+            **common,
+        )
+
+    def _note(self, text: str) -> None:
+        if self._log is not None:
+            self._log.note(text)
+
+    def _report(self, step: int, metrics: dict[str, Any]) -> None:
+        if self._on_report is not None:
+            self._on_report(Report(self.trial_id, step, metrics))
+
+
+def run_trial(
+    plan: TrialPlan, on_report: OnReport | None = None, host: TrialHost | None = None
+) -> Outcome:
+    """Run one trial to its end in this thread and return its Outcome (never raises for it).
+
+    The trial is watched by ``host``, by default the one this process shares among all trials
+    held to the same limits (made on first use). Reports reach ``on_report`` while it runs.
+
+    Example:
+        >>> plan = TrialPlan(spec.function, spec.folder, Proposal(1, {"x": 0.5}, {}),
+        ...                  Path("trials/1"), Path("logs/trial_1.log"))
+        >>> run_trial(plan).state
+        <TrialState.OK: 'ok'>
+    """
+    run = TrialRun(host or shared_host(Limits.of(plan.function)), plan, on_report)
+    run.start()
+    return run.finish()

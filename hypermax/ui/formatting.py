@@ -1,0 +1,84 @@
+"""How losses, durations, values and params are written, on the dashboard and on the console."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hypermax.space import flatten
+
+
+def format_loss(loss: float | None) -> str:
+    """A loss with six significant digits, ``-`` for none."""
+    return "-" if loss is None else f"{loss:.6g}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``42s``, ``3m07s``, ``2h05m``; ``-`` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    total = round(max(0.0, seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m{total % 60:02d}s"
+    return f"{total // 3600}h{total % 3600 // 60:02d}m"
+
+
+def format_value(value: Any) -> str:
+    """A param or metric value, short: floats to four significant digits, strings bare."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int | str):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def format_params(
+    params: Mapping[str, Any], limit: int | None = 200, *, short: bool = False
+) -> str:
+    """``name=value`` for each param under its flat dotted name.
+
+    Args:
+        params: nested or flat params.
+        limit: the text is cut to this many characters, ending in ``...``; None keeps it whole.
+        short: values as :func:`format_value` writes them, two spaces apart (the dashboard);
+            otherwise exact JSON values, comma-separated (the console and ``hypermax show``).
+
+    Example:
+        >>> format_params({"opt": {"lr": 0.000123456, "name": "adam"}})
+        'opt.lr=0.000123456, opt.name="adam"'
+        >>> format_params({"opt": {"lr": 0.000123456, "name": "adam"}}, None, short=True)
+        'opt.lr=0.0001235  opt.name=adam'
+    """
+    flat = flatten(dict(params))
+    if short:
+        text = "  ".join(f"{name}={format_value(value)}" for name, value in flat.items())
+    else:
+        text = ", ".join(f"{name}={json.dumps(value)}" for name, value in flat.items())
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def trials_text(count: int) -> str:
+    """``1 trial``, ``2 trials``."""
+    return f"{count} trial" if count == 1 else f"{count} trials"
+
+
+def short_names(names: Iterable[str]) -> dict[str, str]:
+    """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``."""
+    names = list(dict.fromkeys(names))
+    parts = {name: name.split(".") for name in names}
+    out = {}
+    for name in names:
+        for length in range(1, len(parts[name]) + 1):
+            tail = parts[name][-length:]
+            if not any(o != name and parts[o][-length:] == tail for o in names):
+                out[name] = ".".join(tail)
+                break
+        else:
+            out[name] = name
+    return out

@@ -1,0 +1,90 @@
+"""What the running, best-trial and params panels list, as urwid text markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypermax.analysis import ParamRelation
+from hypermax.space import flatten
+from hypermax.trial import Trial
+from hypermax.ui.formatting import format_duration, format_loss, format_value
+from hypermax.ui.state import RunningRow
+from hypermax.ui.widgets import Item
+
+BAR_CELLS = 10
+RANKED_NAME_WIDTH = 16
+
+
+def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
+    """One running trial: id, elapsed, RSS, CPU, its last report; params unlike the best below.
+
+    ``short`` maps flat param names to the shorter names shown.
+    """
+    parts: list[Any] = [("running", f"#{row.trial_id}"), f"  {format_duration(row.elapsed)}"]
+    if row.rss_mib is not None:
+        parts.append(f"  {row.rss_mib:.0f} MiB")
+    if row.cpu_percent is not None:
+        parts.append(f"  CPU {row.cpu_percent:.0f}%")
+    if row.last_report:
+        report = dict(row.last_report)
+        step = report.pop("step", None)
+        text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
+        parts.append(("label", f"  {text}"))
+    short = short or {}
+    detail = "  ".join(
+        f"{short.get(name, name)}={format_value(value)}"
+        + ("" if best is None else f" (best {format_value(best)})")
+        for name, value, best in row.differs
+    )
+    return Item(parts, ("dim", detail) if detail else None)
+
+
+def best_markups(best: Trial | None) -> list[Any]:
+    """The best trial's loss, metrics and every param."""
+    if best is None:
+        return [("dim", "no trial with a loss yet")]
+    rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
+    flat = flatten(best.params)
+    width = min(28, max((len(n) for n in flat), default=0))
+    for name, value in flat.items():
+        rows.append([("label", name.ljust(width)), "  ", format_value(value)])
+    for name, value in best.metrics.items():
+        if name != "loss":
+            rows.append([("dim", f"{name} = {format_value(value)}")])
+    return rows
+
+
+def ranking_markups(
+    ranking: Sequence[ParamRelation],
+    finished: int,
+    needed: int,
+    short: dict[str, str] | None = None,
+) -> list[Any]:
+    """Params by ``|rho|`` with a bar; enums name the value with the lowest mean loss.
+
+    ``short`` maps flat names to the shorter ones shown (cut to ``RANKED_NAME_WIDTH``).
+    """
+    if not ranking:
+        if finished < needed:
+            return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
+        return [("dim", "no param varies yet")]
+    names = {r.name: _cut((short or {}).get(r.name, r.name), RANKED_NAME_WIDTH) for r in ranking}
+    width = max(len(name) for name in names.values())
+    rows: list[Any] = []
+    for relation in ranking:
+        cells = round(abs(relation.rho) * BAR_CELLS)
+        row: list[Any] = [
+            ("label", names[relation.name].ljust(width)),
+            f" {relation.rho:+.2f} ",
+            ("bar", "█" * cells),
+            ("dim", "·" * (BAR_CELLS - cells)),
+        ]
+        if relation.kind == "enum":
+            row.append(("dim", f" best {format_value(relation.best_value)}"))
+        rows.append(row)
+    return rows
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

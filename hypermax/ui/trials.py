@@ -1,0 +1,207 @@
+"""The trials table (every trial, sortable by loss or id) and the window that opens one trial."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import urwid
+
+from hypermax.space import flatten
+from hypermax.trial import Trial
+from hypermax.ui.formatting import (
+    format_duration,
+    format_loss,
+    format_params,
+    format_value,
+    short_names,
+)
+from hypermax.ui.widgets import Panel, selectable_row
+
+if TYPE_CHECKING:
+    from hypermax.ui.state import DashboardState
+
+LOG_TAIL_LINES = 40
+LOG_TAIL_BYTES = 32 * 1024
+
+
+def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` lines of a trial's log (read from its last ``LOG_TAIL_BYTES``)."""
+    if path is None:
+        return ["(no log for this trial)"]
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            data = handle.read()
+    except OSError as exc:
+        return [f"(cannot read {path}: {exc.strerror or exc})"]
+    text = data.decode("utf-8", errors="replace").replace("\t", "    ")
+    tail = text.splitlines()[-lines:]
+    return tail or ["(the log is empty)"]
+
+
+def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]:
+    """A trials-table row: id, state, loss, time, params (under ``short`` names if given)."""
+    state = trial.state.value
+    flat = flatten(trial.params)
+    if short:
+        flat = {short.get(name, name): value for name, value in flat.items()}
+    return [
+        f"{trial.id:>5} ",
+        (state, f"{state:<11}"),
+        f"{format_loss(trial.loss):>11} ",
+        ("dim", f"{format_duration(trial.time) if trial.time is not None else '-':>7}  "),
+        format_params(flat, None, short=True),
+    ]
+
+
+TABLE_HEADER = f"{'trial':>5} {'state':<11}{'loss':>11} {'time':>7}  params"
+
+
+class TrialsWalker(urwid.ListWalker):
+    """The trials table's rows, built on demand, focus kept on the same trial when re-sorted.
+
+    When the focus is on the first row it stays there, so the best (or newest) trial is shown.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.focus = 0
+        self._trials: dict[int, Trial] = {}
+        self._rows: dict[int, tuple[Trial, urwid.Widget]] = {}
+        self._names: dict[str, None] = {}
+        self.short: dict[str, str] = {}
+
+    def set_trials(self, trials: Sequence[Trial]) -> None:
+        """Show ``trials`` in this order."""
+        ids = [t.id for t in trials]
+        changed = [t for t in trials if self._trials.get(t.id) is not t]
+        if ids == self.ids and not changed:
+            return
+        before = len(self._names)
+        for trial in changed:
+            self._names.update(dict.fromkeys(flatten(trial.params)))
+        if len(self._names) != before:
+            self.short = short_names(self._names)
+            self._rows.clear()
+        focused = self.ids[self.focus] if self.ids and self.focus > 0 else None
+        self._trials = {t.id: t for t in trials}
+        self.ids = ids
+        if focused is not None and focused in self._trials:
+            self.focus = ids.index(focused)
+        else:
+            self.focus = 0 if focused is None else min(self.focus, max(0, len(ids) - 1))
+        self._modified()
+
+    def __getitem__(self, position: int) -> urwid.Widget:
+        if not 0 <= position < len(self.ids):
+            raise IndexError(position)
+        trial = self._trials[self.ids[position]]
+        cached = self._rows.get(trial.id)
+        if cached is None or cached[0] is not trial:
+            row = selectable_row(trial_markup(trial, self.short), trial.id, wrap="clip")
+            cached = (trial, row)
+            self._rows[trial.id] = cached
+        return cached[1]
+
+    def next_position(self, position: int) -> int:
+        if position + 1 >= len(self.ids):
+            raise IndexError(position)
+        return position + 1
+
+    def prev_position(self, position: int) -> int:
+        if position <= 0:
+            raise IndexError(position)
+        return position - 1
+
+    def set_focus(self, position: int) -> None:
+        if not 0 <= position < len(self.ids):
+            raise IndexError(position)
+        self.focus = position
+        self._modified()
+
+    def positions(self, reverse: bool = False) -> range:
+        if reverse:
+            return range(len(self.ids) - 1, -1, -1)
+        return range(len(self.ids))
+
+    def focused_trial(self) -> int | None:
+        """The id of the focused row's trial."""
+        return self.ids[self.focus] if 0 <= self.focus < len(self.ids) else None
+
+
+class TrialsPanel(Panel):
+    """Every trial in a table sortable by loss or id."""
+
+    def __init__(self) -> None:
+        self.walker = TrialsWalker()
+        self.listbox = urwid.ListBox(self.walker)
+        self.sort = "loss"
+        self.reverse = False
+        header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
+        body: urwid.Frame[Any, Any, Any] = urwid.Frame(self.listbox, header=header)
+        super().__init__("trials", "trials", body)
+
+    def update(self, state: DashboardState) -> None:
+        """Show the state's trials in the current order."""
+        self.walker.set_trials(state.trials(self.sort, self.reverse))
+        arrow = "↓" if self.reverse else "↑"
+        if self.sort == "id":
+            arrow = "newest first" if self.reverse else "oldest first"
+        count = len(self.walker.ids)
+        self.set_title(f"trials ({count}) by {self.sort} {arrow} — s sort, r reverse")
+
+    def toggle_sort(self) -> None:
+        """Switch between sorting by loss (best first) and by id (newest first)."""
+        self.sort, self.reverse = ("id", True) if self.sort == "loss" else ("loss", False)
+        self.walker.focus = 0
+
+    def toggle_reverse(self) -> None:
+        """Reverse the current order."""
+        self.reverse = not self.reverse
+        self.walker.focus = 0
+
+    def focused_trial(self) -> int | None:
+        """The trial id of the focused row."""
+        return self.walker.focused_trial()
+
+
+def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[str]) -> list[Any]:
+    """Everything about one trial: state and reason, loss and its terms, metrics, params, log."""
+    rows: list[Any] = [
+        [("name", f"trial {trial.id}"), "  ", (trial.state.value, trial.state.value)]
+        + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
+    ]
+    if trial.reason:
+        rows.append([("label", "reason  "), ("warning", trial.reason)])
+    rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
+    facts = [
+        ("time", format_duration(trial.time) if trial.time is not None else "-"),
+        ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
+        ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
+    ]
+    rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
+    sections: list[tuple[str, dict[str, Any]]] = [
+        ("loss terms", trial.loss_terms),
+        ("metrics", trial.metrics),
+        ("params", flatten(trial.params)),
+        ("metadata", trial.metadata),
+    ]
+    for title, values in sections:
+        if not values:
+            continue
+        rows.append("")
+        rows.append(("title", title))
+        width = min(32, max(len(str(k)) for k in values))
+        for name, value in values.items():
+            rows.append([("label", f"  {str(name).ljust(width)}"), "  ", format_value(value)])
+    if trial.attachments:
+        rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
+    if trial.reports:
+        rows += ["", ("title", f"reports ({len(trial.reports)}, last 5)")]
+        rows += [f"  {format_params(report, None, short=True)}" for report in trial.reports[-5:]]
+    rows += ["", ("title", "log (tail)"), *[("dim", line) for line in log_tail]]
+    return rows

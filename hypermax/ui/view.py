@@ -1,0 +1,347 @@
+"""The whole dashboard screen and its keys: :class:`DashboardView` from a
+:class:`~hypermax.ui.state.DashboardState`.
+
+Nothing here touches the terminal, the driver or threads: :class:`DashboardView` is an ordinary
+box widget, so tests render it with ``view.render((cols, rows))`` and press keys with
+``view.keypress((cols, rows), key)``. What a key asks of the search goes through
+:class:`Actions`; running it is ``hypermax.ui.dashboard``'s job.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import urwid
+
+from hypermax.events import Command
+from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
+from hypermax.ui.panels import best_markups, ranking_markups, running_item
+from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
+from hypermax.ui.trials import TrialsPanel, read_log_tail, trial_detail_markups
+from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
+
+Layout: TypeAlias = "urwid.Pile | urwid.Columns"
+#: Below this width the panels stack in one column; from it on, two columns.
+WIDE_COLUMNS = 120
+PANEL_ORDER = ("trials", "running", "best", "params")
+#: The least time between two rankings of params against the loss while trials finish.
+RANKING_SECONDS = 1.0
+
+
+@dataclass
+class Actions:
+    """What the dashboard's keys ask of the search; every field defaults to doing nothing."""
+
+    request: Callable[[Command], None] = lambda command: None
+    """Send the search a command (pause, export)."""
+    quit: Callable[[], None] = lambda: None
+    """The user confirmed quitting: interrupt the search, leave once it has stopped."""
+    leave: Callable[[], None] = lambda: None
+    """Leave the dashboard now (the search already ended)."""
+    log_path: Callable[[int], Path | None] = lambda trial_id: None
+    """Where a trial's log is, for the trial view."""
+
+
+HELP_ROWS: list[Any] = [
+    ("title", "keys"),
+    "  q        quit: asks y to confirm; running trials are killed, the journal is kept",
+    "  p        pause / resume launching new trials (running ones go on)",
+    "  e        write results.csv and best.json now",
+    "  Tab      next panel (Shift-Tab: previous); arrows move between and inside panels",
+    "  Enter    open the focused trial: params, metrics, loss terms, log",
+    "  s / r    sort the trials table by loss or id / reverse it",
+    "  Esc      close a window",
+    "  ?        this help",
+    "",
+    ("title", "the chart"),
+    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed (at the top edge "
+    "when its loss is off the scale)",
+    f"  {NO_LOSS} on the x axis: a trial that failed or was killed without a loss",
+    "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
+    "",
+    ("dim", "press any key to close"),
+]
+
+
+class Responsive(urwid.Widget):
+    """Shows the one-column layout below ``WIDE_COLUMNS`` columns and the two-column one above.
+
+    Both layouts hold the same panels; the focused panel follows across a resize.
+    """
+
+    _sizing = frozenset([urwid.Sizing.BOX])
+    _selectable = True
+
+    def __init__(self, narrow: Layout, wide: Layout, panels: list[Panel]) -> None:
+        super().__init__()
+        self.narrow, self.wide = narrow, wide
+        self.panels = {panel.name: panel for panel in panels}
+        self.current = narrow
+
+    def pick(self, size: Size) -> Layout:
+        """The layout for ``size``; switching carries the focused panel over."""
+        layout = self.wide if box_size(size)[0] >= WIDE_COLUMNS else self.narrow
+        if layout is not self.current:
+            focused = self.focused_panel()
+            self.current = layout
+            if focused is not None:
+                self.focus_panel(focused)
+        return layout
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        return urwid.CompositeCanvas(self.pick(size).render(size, focus))
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return self.pick(size).keypress(size, key)
+
+    def focused_panel(self) -> str | None:
+        """The name of the panel that has the focus in the layout shown last."""
+        for widget in self.current.get_focus_widgets():
+            if isinstance(widget, Panel):
+                return widget.name
+        return None
+
+    def focus_panel(self, name: str) -> None:
+        """Give ``name``'s panel the focus in both layouts."""
+        target = self.panels[name]
+        for layout in (self.narrow, self.wide):
+            path = _path_to(layout, target)
+            if path is not None:
+                layout.set_focus_path(path)
+
+    def cycle(self, step: int) -> None:
+        """Move the focus to the next (``step`` 1) or previous (-1) panel."""
+        current = self.focused_panel() or PANEL_ORDER[0]
+        index = PANEL_ORDER.index(current) if current in PANEL_ORDER else 0
+        self.focus_panel(PANEL_ORDER[(index + step) % len(PANEL_ORDER)])
+
+
+def _path_to(widget: object, target: urwid.Widget) -> list[int] | None:
+    if widget is target:
+        return []
+    if isinstance(widget, urwid.Pile | urwid.Columns):
+        for position, (child, _options) in enumerate(widget.contents):
+            sub = _path_to(child, target)
+            if sub is not None:
+                return [position, *sub]
+    return None
+
+
+class DashboardView(urwid.WidgetWrap):
+    """Everything on screen, drawn from ``state``; call :meth:`refresh` after the state changed.
+
+    Args:
+        state: the folded events.
+        actions: what keys ask of the search.
+    """
+
+    def __init__(self, state: DashboardState, actions: Actions | None = None) -> None:
+        self.state = state
+        self.actions = actions or Actions()
+        self.note: str | None = None
+        self.quitting = False
+        self.overlay: str | None = None
+        self._ranked_version = -1
+        self._ranked_at = -math.inf
+        self.status = StatusBar()
+        self.chart = ChartWidget(state)
+        self.chart_panel = Panel("chart", "loss", self.chart)
+        self.trials = TrialsPanel()
+        self.running = ListPanel("running", "running", wrap="space")
+        self.best = ListPanel("best", "best trial")
+        self.params = ListPanel("params", "params vs loss")
+        narrow = _pile(
+            (4, self.chart_panel),
+            (3, urwid.Columns([self.running, self.best])),
+            (4, urwid.Columns([("weight", 3, self.trials), ("weight", 2, self.params)])),
+        )
+        left = _pile((2, self.chart_panel), (3, self.trials))
+        right = _pile((2, self.running), (3, self.best), (2, self.params))
+        wide = urwid.Columns([("weight", 3, left), ("weight", 2, right)])
+        panels = [self.chart_panel, self.trials, self.running, self.best, self.params]
+        self.layout = Responsive(narrow, wide, panels)
+        self.layout.focus_panel("trials")
+        self.footer = urwid.Text("", wrap="ellipsis")
+        self.frame = urwid.Frame(
+            self.layout, header=self.status, footer=urwid.AttrMap(self.footer, "footer")
+        )
+        super().__init__(self.frame)
+        self.refresh()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Bring every panel up to date with the state."""
+        state = self.state
+        self.status.update(state, self.note)
+        self.chart.update()
+        points = len(state.chart_points())
+        scale = ", log scale" if self.chart.log_scale else ""
+        self.chart_panel.set_title(f"loss of {points} trials{scale} — line: best so far")
+        self.trials.update(state)
+        rows = state.running_rows()
+        self.running.set_title(f"running ({len(rows)})")
+        short = self.trials.walker.short
+        self.running.set_rows(
+            [running_item(r, short) for r in rows] or [("dim", "nothing running")],
+            [r.trial_id for r in rows] or [None],
+        )
+        best = state.best
+        self.best.set_title("best trial" if best is None else f"best trial ({best.id})")
+        markups = best_markups(best)
+        self.best.set_rows(markups, [best.id if best else None] * len(markups))
+        self._refresh_ranking()
+        self.footer.set_text(self._footer_markup())
+
+    def _refresh_ranking(self) -> None:
+        """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in."""
+        state = self.state
+        now = state.clock()
+        if state.finished_version == self._ranked_version:
+            return
+        if now - self._ranked_at < RANKING_SECONDS and not state.ended:
+            return
+        self._ranked_version, self._ranked_at = state.finished_version, now
+        ranking = state.param_ranking()
+        scored = sum(1 for t in state.finished.values() if t.loss is not None)
+        self.params.set_title(f"params vs loss (Spearman, {scored} trials)")
+        short = self.trials.walker.short
+        self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
+
+    def _footer_markup(self) -> list[Any]:
+        if self.quitting and not self.state.ended:
+            return [("key", " stopping: "), "killing running trials and saving the journal…"]
+        keys = [("q", "leave" if self.state.ended else "quit")]
+        if not self.state.ended:
+            keys.append(("p", "resume" if self.state.paused else "pause"))
+        keys += [("e", "export"), ("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
+        out: list[Any] = []
+        for key, text in keys:
+            out += [("key", f" {key}"), f" {text} "]
+        return out
+
+    def set_note(self, note: str | None) -> None:
+        """Show ``note`` in the status line (it outranks the driver's messages)."""
+        self.note = note
+        self.refresh()
+
+    # -- keys ---------------------------------------------------------------------------------
+    def selectable(self) -> bool:
+        """Always: the dashboard's keys work whatever is shown (a dialog has no selectable part)."""
+        return True
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        if self.overlay is not None:
+            return self._overlay_key(size, key)
+        if key == "ctrl c":
+            self.confirm_quit()
+        elif key in ("q", "Q"):
+            if self.state.ended:
+                self.actions.leave()
+            else:
+                self._open("confirm", _confirm_box(), width=62, height="pack")
+        elif key == "p":
+            self.actions.request(Command.TOGGLE_PAUSE)
+        elif key == "e":
+            self.actions.request(Command.EXPORT)
+        elif key == "?":
+            self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
+        elif key in ("tab", "shift tab"):
+            self.layout.cycle(-1 if key == "shift tab" else 1)
+        elif key == "s":
+            self.trials.toggle_sort()
+            self.refresh()
+        elif key == "r":
+            self.trials.toggle_reverse()
+            self.refresh()
+        elif key == "enter":
+            self.open_focused_trial()
+        else:
+            return self.frame.keypress(box_size(size), key)
+        return None
+
+    def _overlay_key(self, size: Size, key: str) -> str | None:
+        kind = self.overlay
+        if kind == "confirm":
+            self.close_overlay()
+            if key in ("y", "Y"):
+                self.confirm_quit()
+            return None
+        if kind == "detail" and key not in ("esc", "q", "enter", "backspace", "left"):
+            return self._w.keypress(size, key)
+        self.close_overlay()
+        return None
+
+    def confirm_quit(self) -> None:
+        """Interrupt the search (running trials are killed) and leave once it stopped."""
+        if self.state.ended:
+            self.actions.leave()
+            return
+        if not self.quitting:
+            self.quitting = True
+            self.set_note("stopping: killing running trials…")
+            self.actions.quit()
+
+    def open_focused_trial(self) -> None:
+        """Open the trial under the focus in the trials, running or best panel."""
+        panel = self.layout.focused_panel()
+        trial_id = None
+        if panel == "trials":
+            trial_id = self.trials.focused_trial()
+        elif panel in ("running", "best"):
+            trial_id = (self.running if panel == "running" else self.best).focused_trial()
+        if trial_id is not None:
+            self.open_trial(trial_id)
+
+    def open_trial(self, trial_id: int) -> None:
+        """Show one trial: params, metrics, loss terms, state and reason, the tail of its log."""
+        trial = self.state.trial(trial_id)
+        if trial is None:
+            return
+        tail = read_log_tail(self.actions.log_path(trial_id))
+        markups = trial_detail_markups(trial, self.state.best, tail)
+        listbox = urwid.ListBox(urwid.SimpleFocusListWalker([urwid.Text(m) for m in markups]))
+        title = f"trial {trial_id} — Esc closes, arrows scroll"
+        self._open("detail", _box(title, listbox), width=("relative", 92), height=("relative", 90))
+
+    def _open(
+        self, kind: str, box: urwid.Widget, width: Any, height: Any = ("relative", 80)
+    ) -> None:
+        self.overlay = kind
+        self._w = urwid.Overlay(
+            box, self.frame, "center", width, "middle", height, min_width=20, min_height=3
+        )
+
+    def close_overlay(self) -> None:
+        """Back to the panels."""
+        self.overlay = None
+        self._w = self.frame
+
+
+def _pile(*parts: tuple[int, urwid.Widget]) -> urwid.Pile:
+    return urwid.Pile([("weight", weight, widget) for weight, widget in parts])
+
+
+def _box(title: str, body: urwid.Widget | list[urwid.Text]) -> urwid.Widget:
+    if isinstance(body, list):
+        body = urwid.ListBox(urwid.SimpleFocusListWalker(body))
+    box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
+    return urwid.AttrMap(box, "border focus")
+
+
+def _confirm_box() -> urwid.Widget:
+    text = urwid.Text(
+        [
+            "Quit the search now?\n",
+            "Running trials are killed; finished ones stay in the journal.\n\n",
+            ("dialog key", "y"),
+            " quit    ",
+            ("dialog key", "any other key"),
+            " keep going",
+        ]
+    )
+    box = urwid.LineBox(urwid.Padding(text, left=1, right=1), title="quit")
+    return urwid.AttrMap(box, "dialog")

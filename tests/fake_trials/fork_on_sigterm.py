@@ -1,0 +1,28 @@
+"""Answers the first SIGTERM by starting a child, then ignores SIGTERM and sleeps forever.
+
+The child inherits the ignored SIGTERM. Writes ``up`` in the trial folder once the handler is
+set, and the child's pid to ``child``.
+"""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+trial_dir = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"])
+LOOP = "import time\nwhile True: time.sleep(60)"
+
+
+def on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    child = subprocess.Popen([sys.executable, "-c", LOOP])
+    (trial_dir / "child.tmp").write_text(str(child.pid))
+    (trial_dir / "child.tmp").rename(trial_dir / "child")
+
+
+signal.signal(signal.SIGTERM, on_sigterm)
+(trial_dir / "up").write_text(str(os.getpid()))
+while True:
+    time.sleep(60)

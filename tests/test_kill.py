@@ -1,0 +1,78 @@
+"""The kill ladder: SIGTERM, the grace, SIGKILL, each step noted; one ladder per trial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, fake, pid_alive, wait_until
+
+from hypermax.execution import watchdog
+from hypermax.execution.kill import Ladder, kill_ladder
+
+
+def _start(
+    name: str, folder: Path, marker: str
+) -> tuple[subprocess.Popen[bytes], watchdog.Watchdog]:
+    """Start a fake trial in a session of its own, wait for its ``up``, watch its tree."""
+    env = {**os.environ, MARKER_ENV: marker, "HYPERMAX_TRIAL_DIR": str(folder)}
+    proc = subprocess.Popen(fake(name), env=env, start_new_session=True)
+    wait_until((folder / "up").exists, 10, f"{name} to start")
+    dog = watchdog.Watchdog()
+    dog.watch(1, proc.pid, "no-token")
+    return proc, dog
+
+
+def test_grace_zero_goes_straight_to_sigkill(tmp_path, marker):
+    proc, dog = _start("sleep_forever", tmp_path, marker)
+    notes: list[str] = []
+    assert kill_ladder(lambda: dog.members(1), 0.0, notes.append, "guardian") == []
+    assert proc.wait(5) == -signal.SIGKILL
+    assert notes == [f"guardian: SIGKILL to {proc.pid} (no grace)"]
+
+
+def test_a_tree_that_obeys_sigterm_is_not_sigkilled(tmp_path, marker):
+    proc, dog = _start("sleep_forever", tmp_path, marker)
+    notes: list[str] = []
+    assert kill_ladder(lambda: dog.members(1), 5.0, notes.append) == []
+    assert proc.wait(5) == -signal.SIGTERM
+    assert notes[0] == f"SIGTERM to {proc.pid}; SIGKILL after 5 s"
+    assert notes[1].startswith("all ended ") and notes[1].endswith(" s after SIGTERM")
+    assert len(notes) == 2
+
+
+def test_a_process_that_appears_during_the_grace_is_caught(tmp_path, marker):
+    proc, dog = _start("fork_on_sigterm", tmp_path, marker)
+    notes: list[str] = []
+    assert kill_ladder(lambda: dog.members(1), 1.0, notes.append) == []
+    child = int((tmp_path / "child").read_text())
+    assert notes[0] == f"SIGTERM to {proc.pid}; SIGKILL after 1 s"
+    assert notes[1] == f"SIGTERM to {child}, which appeared meanwhile"
+    assert notes[2] == f"2 left after the 1 s grace: SIGKILL to {proc.pid}, {child}"
+    assert proc.wait(5) == -signal.SIGKILL and not pid_alive(child)
+    assert_none_alive(marker)
+
+
+def test_a_trial_has_one_ladder_whoever_asks(tmp_path, marker):
+    """A cancel and the end of the trial's main process both ask: one ladder runs."""
+    proc, dog = _start("ignore_sigterm", tmp_path, marker)
+    notes: list[str] = []
+    ladder = Ladder(lambda: dog.members(1), 0.3, notes.append)
+    assert not ladder.begun
+    ladder.start("cancel")
+    ladder.start("cancel again")
+    assert ladder.begun
+    assert ladder.run("the main process ended") == []  # waits for the one under way
+    assert not pid_alive(proc.pid) and proc.wait(5) == -signal.SIGKILL
+    assert notes == [
+        f"cancel: SIGTERM to {proc.pid}; SIGKILL after 0.3 s",
+        f"1 left after the 0.3 s grace: SIGKILL to {proc.pid}",
+    ]
+
+
+def test_nothing_to_kill_notes_nothing():
+    notes: list[str] = []
+    assert kill_ladder(list, 1.0, notes.append, "label") == []
+    assert notes == []

@@ -1,0 +1,114 @@
+"""One trial run to its end on its own (``run_trial``, what a cluster task calls); attachments."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import MARKER_ENV, assert_none_alive
+from runner_contract import executable, python_function
+
+from hypermax.execution.host import TrialHost, shared_host
+from hypermax.execution.limits import Limits
+from hypermax.execution.outcome import attachments
+from hypermax.execution.trial_run import TrialPlan, run_trial
+from hypermax.spec import FunctionSpec
+from hypermax.trial import KillReason, Outcome, Proposal, Report, TrialState
+
+
+def _function(marker: str, settings: dict) -> FunctionSpec:
+    return FunctionSpec(env={MARKER_ENV: marker}, **settings)
+
+
+def _run(function: FunctionSpec, folder: Path, trial_id: int = 1, **kwargs) -> Outcome:
+    trial_dir = folder / "trials" / str(trial_id)
+    log = folder / "logs" / f"trial_{trial_id}.log"
+    plan = TrialPlan(function, folder, Proposal(trial_id, {"x": 1}, {}), trial_dir, log)
+    return run_trial(plan, **kwargs)
+
+
+def test_run_trial_runs_a_function_to_its_outcome_and_hands_on_its_reports(tmp_path, marker):
+    reports: list[Report] = []
+    outcome = _run(
+        _function(marker, python_function("report_three")), tmp_path, 4, on_report=reports.append
+    )
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 1.0 / 3}
+    assert outcome.trial_id == 4 and outcome.ended_at is not None
+    assert [(r.trial_id, r.step) for r in reports] == [(4, 1), (4, 2), (4, 3)]
+    assert_none_alive(marker)
+
+
+def test_run_trial_holds_the_trial_to_its_limits(tmp_path, marker):
+    function = _function(marker, executable("sleep_forever", auto_kill_max_time=0.3))
+    outcome = _run(function, tmp_path)
+    assert outcome.state is TrialState.KILLED and outcome.kill_reason is KillReason.TIME
+    assert_none_alive(marker)
+
+
+def test_run_trial_returns_a_failed_outcome_when_the_trial_cannot_start(tmp_path):
+    function = FunctionSpec(type="executable", command=(str(tmp_path / "missing"),))
+    outcome = _run(function, tmp_path)
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason is not None and outcome.reason.startswith("cannot start: ")
+
+
+def test_a_plan_travels_whole_to_another_process(tmp_path):
+    """What a cluster task receives: the plan, pickled."""
+    function = FunctionSpec(**python_function("report_three", env={"A": "1"}, kill_grace=0.5))
+    plan = TrialPlan(function, tmp_path, Proposal(2, {"x": [1, 2]}, {"x": 0}), tmp_path, tmp_path)
+    assert pickle.loads(pickle.dumps(plan)) == plan
+
+
+def test_the_shared_host_serves_every_trial_with_the_same_limits():
+    limits = Limits(max_time=12.5)
+    assert shared_host(limits) is shared_host(Limits(max_time=12.5))
+    assert shared_host(limits) is not shared_host(Limits(max_time=13.5))
+
+
+def test_two_searches_may_run_trials_with_the_same_id_on_one_host(tmp_path, marker):
+    """Trial 1 of one search and trial 1 of another are two trials to the host's watchdog."""
+    host = TrialHost(Limits(max_time=0.5))
+    outcomes: dict[str, Outcome] = {}
+
+    def run(name: str) -> None:
+        function = _function(marker, executable(name, auto_kill_max_time=0.5))
+        outcomes[name] = _run(function, tmp_path / name, host=host)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("sleep_forever", "good")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    host.close()
+    assert outcomes["good"].state is TrialState.OK
+    assert outcomes["sleep_forever"].kill_reason is KillReason.TIME
+    assert_none_alive(marker)
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("plot.png", True),
+        ("sub/curve.csv", True),
+        ("missing.png", False),
+        ("../outside.txt", False),
+        ("sub", False),  # a folder, not a file
+        ("x" * 5000, False),
+        ("bad\0path", False),
+    ],
+)
+def test_attachments_are_files_inside_the_trial_folder(tmp_path, value, kept):
+    trial_dir = tmp_path / "trial"
+    (trial_dir / "sub").mkdir(parents=True)
+    (trial_dir / "plot.png").write_bytes(b"png")
+    (trial_dir / "sub" / "curve.csv").write_text("1,2")
+    (tmp_path / "outside.txt").write_text("no")
+    assert attachments(trial_dir, {"loss": 1.0, "file": value}) == ((value,) if kept else ())
+
+
+def test_an_absolute_path_inside_the_trial_folder_is_kept_relative(tmp_path):
+    (tmp_path / "plot.png").write_bytes(b"png")
+    result = {"plot": str(tmp_path / "plot.png"), "n": 3, "nested": {"plot": "plot.png"}}
+    assert attachments(tmp_path, result) == ("plot.png",)
