@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from conftest import journal_records, run_cli
 from objectives.ablation_model import loss
 
+from hypermax import events as ev
 from hypermax.ablation_table import ablation_effects, ablation_lines
 from hypermax.errors import SpecError
 from hypermax.optimizers import EXHAUSTED, make_optimizer
@@ -18,6 +20,8 @@ from hypermax.optimizers.ablation import ABLATED, AblationOptimizer
 from hypermax.space import EncodeError, Space
 from hypermax.spec import load_spec
 from hypermax.trial import Proposal, Trial, TrialState
+from hypermax.ui.state import DashboardState
+from hypermax.ui.view import DashboardView
 
 OBJECTIVE = Path(__file__).parent / "objectives" / "ablation_model.py"
 COMPONENTS = {"features": ["age", "income"], "layers": ["dense_2", "dropout_1"]}
@@ -209,3 +213,23 @@ def test_study_problems_are_one_line_each(change: Any, expected: str, tmp_path: 
     with pytest.raises(SpecError) as caught:
         load_spec(tmp_path / "bad.json")
     assert str(caught.value) == f"bad.json: {expected}"
+
+
+def test_the_dashboards_best_panel_shows_the_baseline() -> None:
+    state = DashboardState()
+    state.apply(ev.SearchStarted("study", "ablation", 5, 2, Path("/tmp/results/study")))
+    age = {"group": "features", "name": "age"}
+    dense = {"group": "layers", "name": "dense_2"}
+    for record in (
+        trial(1, 1, 0, age, 0.67),
+        trial(2, 0, 0, None, 0.57),
+        trial(3, 2, 0, dense, 0.1),
+    ):
+        state.apply(ev.TrialStarted(replace(record, state=TrialState.RUNNING, loss=None)))
+        state.apply(ev.TrialFinished(record, None, record.id))
+    canvas = DashboardView(state).render((160, 50), focus=True)
+    text = "\n".join(line.decode("utf-8") for line in canvas.text)
+    assert "baseline (2)" in text and "best trial" not in text
+    assert "loss 0.57" in text
+    assert "features.age" in text and "+0.1 " in text
+    assert "layers.dense_2" in text and "-0.47" in text
