@@ -38,8 +38,9 @@ class Leaf:
         prior: ``(mean, stddev)`` of a normal prior (of the log of the value when ``log``).
         condition: the (branch or length label, index) pairs that must all hold in the internal
             values for this leaf to be searched; empty when it always is.
-        grid: the finite values of a number, when it has them (a bounded number with a step, or
-            explicit ``grid`` values), else None.
+        grid: the finite values of a number, when it has them (its ``grid`` values, its
+            ``grid_points`` values, or every step of a bounded number with a step), else None;
+            the values the ``grid`` method visits (other methods search the whole range).
     """
 
     label: str

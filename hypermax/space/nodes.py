@@ -13,7 +13,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number
@@ -150,7 +150,6 @@ class NumberNode(Node):
     integer: bool = False
     given_default: Any = MISSING
     grid: tuple[float, ...] | None = None
-    _listed: tuple[float, ...] | None = field(default=None, repr=False, compare=False)
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -211,9 +210,7 @@ class NumberNode(Node):
         steps = self._steps()
         if steps is None:
             return None
-        if self._listed is None or len(self._listed) != steps[1] - steps[0] + 1:
-            self._listed = tuple(self._step_value(i) for i in range(steps[0], steps[1] + 1))
-        return self._listed
+        return tuple(self._step_value(i) for i in range(steps[0], steps[1] + 1))
 
     def _steps(self) -> tuple[int, int] | None:
         """The first and last multiple of the step within the bounds, when they are few enough
@@ -232,10 +229,11 @@ class NumberNode(Node):
 
     def with_grid(self, given: list[float] | None, count: int | None) -> NumberNode:
         """Set :attr:`grid`: the ``given`` values, or ``count`` values spaced between the bounds
-        (log-spaced with logarithmic scaling), each rounded as the number is, repeats dropped."""
+        (log-spaced with logarithmic scaling; none without bounds), each rounded as the number
+        is, repeats dropped."""
         if given is not None:
             values = [float(v) for v in given]
-        elif count is not None:
+        elif count is not None and math.isfinite(self.low) and math.isfinite(self.high):
             values = spaced(self.low, self.high, count, self.log)
         else:
             return self
@@ -266,24 +264,23 @@ class NumberNode(Node):
         return None if steps is None else steps[1] - steps[0] + 1
 
     def point(self, index: int) -> dict[str, Any]:
-        steps = self._steps() if self.grid is None else None
-        if steps is not None:
-            return {self.label: float(self._step_value(steps[0] + index))}
-        return {self.label: float((self.values() or ())[index])}
+        if self.grid is not None:
+            return {self.label: float(self.grid[index])}
+        first, _ = self._steps() or (0, 0)
+        return {self.label: float(self._step_value(first + index))}
 
     def point_index(self, internal: dict[str, Any]) -> int | None:
         value = internal.get(self.label)
         if not isinstance(value, int | float):
             return None
-        steps = self._steps() if self.grid is None else None
-        if steps is not None:
-            step = round(value / (self.q or 1.0))
-            found = steps[0] <= step <= steps[1] and _same(self._step_value(step), value)
-            return step - steps[0] if found else None
-        for i, candidate in enumerate(self.values() or ()):
-            if _same(candidate, value):
-                return i
-        return None
+        if self.grid is not None:
+            return next((i for i, v in enumerate(self.grid) if _same(v, value)), None)
+        steps = self._steps()
+        if steps is None:
+            return None
+        step = round(value / (self.q or 1.0))
+        found = steps[0] <= step <= steps[1] and _same(self._step_value(step), value)
+        return step - steps[0] if found else None
 
 
 def option_number(value: Any, count: int) -> int | None:

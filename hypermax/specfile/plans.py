@@ -15,8 +15,6 @@ from hypermax.specfile.walk import every_node
 
 #: a grid larger than this asks for ``search.iterations`` rather than run for ever
 LARGEST_WHOLE_GRID = 1_000_000
-#: keys every ablation trial receives beside the params
-ABLATED = "ablated"
 
 
 def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -57,6 +55,8 @@ def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
 def ablation_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     """An ablation study needs its components, runs nothing but its plan, and adds keys of its
     own to the params."""
+    from hypermax.optimizers.ablation import ABLATED
+
     search = doc["search"]
     if "ablation" not in search:
         yield (
