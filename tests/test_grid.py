@@ -239,7 +239,9 @@ def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) 
         (number(min=0, max=1, grid=[0.5], grid_points=3), {},
          ['hyperparameters.properties.n.grid_points: give "grid" or "grid_points", not both']),
         (number(mode="normal", mean=0, stddev=1, grid_points=3), {},
-         ['hyperparameters.properties.n.grid_points: needs "min" and "max": the values are '
+         ["hyperparameters.properties.n: needs grid values for the grid method: add "
+          '"grid": [values] or "grid_points": N',
+          'hyperparameters.properties.n.grid_points: needs "min" and "max": the values are '
           "spaced between them"]),
         (number(min=0, max=1, grid_points=1), {},
          ["hyperparameters.properties.n.grid_points: must be at least 2, got 1"]),
