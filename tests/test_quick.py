@@ -216,6 +216,49 @@ def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
     assert "epoch 2 of 2 debug" in log
 
 
+def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):
+    (tmp_path / "train.py").write_text(TRAIN)
+    ran = run_cli(
+        "quick",
+        "--hp",
+        "lr=1e-4:l3:0.01",
+        "--hp",
+        "layers=1,2",
+        "--hp",
+        "dropout=0.2",
+        "--metric",
+        "val_loss",
+        "--method",
+        "grid",
+        "--no-ui",
+        *COMMAND,
+        cwd=tmp_path,
+    )
+    assert ran.returncode == 0, ran.stderr
+    started = _started(tmp_path / "results" / "quick").values()
+    visited = sorted((round(p["lr"], 12), p["layers"], p["dropout"]) for p in started)
+    grid = sorted((lr, layers, 0.2) for lr in (1e-4, 1e-3, 1e-2) for layers in (1, 2))
+    assert visited == grid  # every point once: the grid's size is the number of trials
+    continuous = run_cli(
+        "quick",
+        "--hp",
+        "lr=1e-4:0.01",
+        "--metric",
+        "v",
+        "--method",
+        "grid",
+        "--",
+        "true",
+        cwd=tmp_path,
+        env={},
+    )
+    assert (continuous.returncode, continuous.stderr) == (
+        2,
+        "hypermax quick: --hp lr=1e-4:0.01: the grid method needs grid points: "
+        "write a:lN:b or a:uN:b\n",
+    )
+
+
 def test_a_bad_range_or_metric_is_one_line_and_exit_2(tmp_path):
     bad = run_cli("quick", "--hp", "lr=0.5:0.1", "--metric", "v", "--", "true", cwd=tmp_path)
     assert (bad.returncode, bad.stderr) == (

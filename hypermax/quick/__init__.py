@@ -66,6 +66,10 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             raise UsageError(f"{ORIGIN}: --hp {text}: {exc}") from None
         if name in space:
             raise UsageError(f"{ORIGIN}: --hp {name} is given twice")
+        if args.method == "grid" and node.get("type") == "number" and "grid_points" not in node:
+            raise UsageError(
+                f"{ORIGIN}: --hp {text}: the grid method needs grid points: write a:lN:b or a:uN:b"
+            )
         space[name] = node
     metric, _, direction = args.metric.partition(":")
     if not metric or direction not in ("", "min", "max"):
