@@ -75,20 +75,13 @@ def test_the_result_reads_well_and_becomes_a_dataframe(tmp_path):
 
 
 def test_calling_again_resumes_the_same_search(tmp_path):
-    first = hypermax.optimize(
-        quadratic,
-        space={"x": "-2:2", "opt": ["adam"]},
-        iterations=2,
-        results_dir=str(tmp_path),
-        seed=1,
-    )
-    again = hypermax.optimize(
-        quadratic,
-        space={"x": "-2:2", "opt": ["adam"]},
-        iterations=3,
-        results_dir=str(tmp_path),
-        seed=1,
-    )
+    def search(iterations: int) -> Result:
+        space = {"x": "-2:2", "opt": ["adam"]}
+        return hypermax.optimize(
+            quadratic, space=space, iterations=iterations, results_dir=str(tmp_path), seed=1
+        )
+
+    first, again = search(2), search(3)
     assert len(first.trials) == 2 and len(again.trials) == 3
     assert again.trials[:2] == first.trials
 

@@ -87,15 +87,19 @@ def test_a_short_space_keeps_nodes_and_names_a_bad_range():
         space_node({"lr": "1:0"})
 
 
+def quick(tmp_path, *options: str, env: dict[str, str] | None = None):
+    """``hypermax quick RANGES OPTIONS --no-ui -- python train.py ...`` in ``tmp_path``."""
+    (tmp_path / "train.py").write_text(TRAIN)
+    return run_cli("quick", *RANGES, *options, "--no-ui", *COMMAND, cwd=tmp_path, env=env)
+
+
 def _started(folder) -> dict[int, dict]:
     return {r["id"]: r["params"] for r in journal_records(folder) if r["event"] == "trial_started"}
 
 
 def test_quick_tunes_a_script_from_ranges_and_reads_the_last_metric_line(tmp_path):
-    (tmp_path / "train.py").write_text(TRAIN)
-    ran = run_cli(
-        "quick",
-        *RANGES,
+    ran = quick(
+        tmp_path,
         "--metric",
         "val_loss:min",
         "--method",
@@ -106,9 +110,6 @@ def test_quick_tunes_a_script_from_ranges_and_reads_the_last_metric_line(tmp_pat
         "2",
         "--seed",
         "3",
-        "--no-ui",
-        *COMMAND,
-        cwd=tmp_path,
     )
     assert ran.returncode == 0, ran.stderr
     folder = tmp_path / "results" / "quick"
@@ -126,18 +127,8 @@ def test_quick_tunes_a_script_from_ranges_and_reads_the_last_metric_line(tmp_pat
 
 
 def test_a_metric_to_maximise_and_a_result_file_that_wins_over_the_output(tmp_path):
-    (tmp_path / "train.py").write_text(TRAIN)
-    ran = run_cli(
-        "quick",
-        *RANGES,
-        "--metric",
-        "val_loss:max",
-        "--iterations",
-        "2",
-        "--no-ui",
-        *COMMAND,
-        cwd=tmp_path,
-        env={"WRITE_RESULT": "1"},
+    ran = quick(
+        tmp_path, "--metric", "val_loss:max", "--iterations", "2", env={"WRITE_RESULT": "1"}
     )
     assert ran.returncode == 0, ran.stderr
     finished = finished_records(tmp_path / "results" / "quick")
@@ -146,18 +137,7 @@ def test_a_metric_to_maximise_and_a_result_file_that_wins_over_the_output(tmp_pa
 
 
 def test_a_trial_that_never_prints_the_metric_or_exits_badly_fails_with_the_reason(tmp_path):
-    (tmp_path / "train.py").write_text(TRAIN)
-    silent = run_cli(
-        "quick",
-        *RANGES,
-        "--metric",
-        "accuracy",
-        "--iterations",
-        "1",
-        "--no-ui",
-        *COMMAND,
-        cwd=tmp_path,
-    )
+    silent = quick(tmp_path, "--metric", "accuracy", "--iterations", "1")
     assert silent.returncode == 1
     (record,) = finished_records(tmp_path / "results" / "quick").values()
     assert record["state"] == "failed"
@@ -165,19 +145,8 @@ def test_a_trial_that_never_prints_the_metric_or_exits_badly_fails_with_the_reas
         record["reason"]
         == 'accuracy was never printed (a line "accuracy: 0.31" or "accuracy=0.31")'
     )
-    crashed = run_cli(
-        "quick",
-        *RANGES,
-        "--metric",
-        "val_loss",
-        "--iterations",
-        "1",
-        "--no-ui",
-        "--name",
-        "bad",
-        *COMMAND,
-        cwd=tmp_path,
-        env={"EXIT": "3"},
+    crashed = quick(
+        tmp_path, "--metric", "val_loss", "--iterations", "1", "--name", "bad", env={"EXIT": "3"}
     )
     assert crashed.returncode == 1
     (record,) = finished_records(tmp_path / "results" / "bad").values()
