@@ -40,6 +40,8 @@ SUBCOMMANDS = (
     "init",
     "quick",
 )
+#: the line ``hypermax --help`` shows for ``quick`` (as :func:`hypermax.quick.add_parser` has it)
+QUICK_HELP = "tune a command from ranges on the command line"
 #: the epilog that lists the methods, written by :func:`_methods_help` when help is shown
 _METHODS = "<methods>"
 
@@ -70,7 +72,9 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(quick: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. Without ``quick``, the ``quick`` subcommand is only listed,
+    not built: building it imports :mod:`hypermax.quick`, which every ``--help`` would pay."""
     parser = _Parser(prog="hypermax", description="Hyperparameter search for any program.")
     parser.add_argument("--version", action="version", version=f"hypermax {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -107,11 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("results_dir")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--best", action="store_true")
-    _add_result_tools(sub)
+    _add_result_tools(sub, quick)
     return parser
 
 
-def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_result_tools(sub: argparse._SubParsersAction[_Parser], quick: bool) -> None:
     """Subcommands that start a search without a spec, or look at what one found."""
     plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
     plot.add_argument("results_dir")
@@ -121,6 +125,9 @@ def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
     init = sub.add_parser("init", help="write search.json and objective.py from a template")
     init.add_argument("template", nargs="?", help="a name from `hypermax templates`")
 
+    if not quick:
+        sub.add_parser("quick", help=QUICK_HELP)  # listed; built when it is the subcommand
+        return
     from hypermax.quick import add_parser
 
     add_parser(sub)
@@ -162,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in ours
     args_list = _normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
-        args = build_parser().parse_args(args_list)
+        parser = build_parser(quick="quick" in args_list)
+        args = parser.parse_args(args_list)
         if args.command is None:
-            build_parser().print_help()
+            parser.print_help()
             return EXIT_BAD_INPUT
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
         return handler(args)

@@ -96,7 +96,6 @@ def _load_trials(results_dir: str) -> list[Any]:
 def cmd_show(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
     from hypermax.ui.console import format_loss, format_params, trials_text
 
@@ -117,7 +116,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for t in ranked:
         params = format_params(t.params, 100)
         print(f"{t.id:>6}  {format_loss(t.loss):<12}  {t.time or 0:>6.1f}s  {params}")
-    table = ablation_lines(trials)
+    table = _ablation_table(args.results_dir, trials)
     if table:
         print()
         print("\n".join(table))
@@ -127,6 +126,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         print()
         print("\n".join(importance_lines(param_importance(scored_trials(trials)))))
     return EXIT_OK
+
+
+def _ablation_table(results_dir: str, trials: list[Any]) -> list[str]:
+    """The ablation table of a results folder whose search was an ablation study; else no lines
+    (and the optimizers are not imported for nothing: ``show`` must start fast)."""
+    try:
+        frozen = json.loads((Path(results_dir) / "search.json").read_text())
+        method = frozen.get("search", {}).get("method")
+    except (OSError, ValueError, AttributeError):
+        method = "ablation"  # unknown: look at the trials themselves
+    if method != "ablation":
+        return []
+    from hypermax.ablation_table import ablation_lines
+
+    return ablation_lines(trials)
 
 
 def importance_lines(importance: Any) -> list[str]:
