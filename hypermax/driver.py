@@ -7,10 +7,10 @@ through :meth:`Driver.request`, which only puts a command on a queue. The Driver
 
 A free slot never waits for bookkeeping: each turn of the loop first refills the free slots,
 then journals what ended and what started (one write; the fsync happens in the journal's
-thread), rewrites the views and tells the reporters. An optimizer whose proposals do not
-depend on results (``random``) is asked ahead, one proposal per slot, so the next trial is
-ready when a slot frees. Counts and the best trial are kept as trials end, so a turn costs the
-same after 10 trials as after 100,000 (but for the optimizer's own ask).
+thread), has the views rewritten (in their own thread) and tells the reporters. An optimizer
+whose proposals do not depend on results (``random``) is asked ahead, one proposal per slot, so
+the next trial is ready when a slot frees. Counts and the best trial are kept as trials end, so
+a turn costs the same after 10 trials as after 100,000 (but for the optimizer's own ask).
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from hypermax import stopping
 from hypermax.bulk import bulk
 from hypermax.conclude import conclude
 from hypermax.events import Command, SearchOutcome
-from hypermax.export import best_trial, write_views
+from hypermax.export import best_trial
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
+from hypermax.views import ViewWriter
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -47,6 +48,8 @@ log = logging.getLogger("hypermax")
 
 POLL_SECONDS = 0.25
 LIVE_UPDATE_SECONDS = 1.0
+#: results.csv and best.json are rewritten at most this often while trials end (and at the end)
+VIEWS_SECONDS = 1.0
 
 #: Trials in these states count towards ``iterations``; interrupted ones run again.
 COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
@@ -99,8 +102,8 @@ class Driver:
         self._unrecorded: list[tuple[dict[str, Any], ev.Event]] = []  # to journal, then emit
         self._done_count = 0
         self._best: Trial | None = None
-        self._views_cost = 0.0
-        self._views_written = 0.0
+        self._views = ViewWriter(folder.path)
+        self._views_submitted = -VIEWS_SECONDS
         self._replay(history or JournalState())
 
     # -- steering (any thread) --------------------------------------------------------------
@@ -157,6 +160,7 @@ class Driver:
                 self._on_runner_event(event)
             self._record()
             self._write_views(force=True)
+            self._views.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
         best = self._best
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
@@ -375,14 +379,14 @@ class Driver:
             self._emit(event)
 
     def _write_views(self, force: bool = False) -> None:
-        """Rewrite results.csv and best.json after a trial; on huge searches, so that the
-        rewriting takes at most a tenth of the time."""
+        """Rewrite results.csv and best.json: in the view writer's thread, at most every
+        :data:`VIEWS_SECONDS`, or now in this thread (``force``: at the end, on an export)."""
         now = time.monotonic()
-        if not force and now - self._views_written < 10 * self._views_cost:
-            return
-        write_views(self.folder.path, list(self._trials.values()))
-        self._views_written = time.monotonic()
-        self._views_cost = self._views_written - now
+        if force:
+            self._views.flush(list(self._trials.values()))
+        elif self._views.idle() and now - self._views_submitted >= VIEWS_SECONDS:
+            self._views_submitted = now
+            self._views.submit(list(self._trials.values()))
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
