@@ -18,8 +18,8 @@ class Leaf:
     """One searched value of the space, described for any optimizer backend.
 
     The optimizer's ``internal`` values are keyed by ``label``. A ``float`` or ``int`` leaf's
-    internal value is the number itself (``int`` leaves are numbers with a step, delivered as
-    ``int`` when the step is 1); a ``categorical`` leaf's internal value is the index of the
+    internal value is the number itself (``int`` leaves are numbers with a whole-number step,
+    delivered as ``int``); a ``categorical`` leaf's internal value is the index of the
     chosen entry of ``choices``.
 
     Attributes:

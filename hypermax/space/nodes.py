@@ -155,9 +155,12 @@ class NumberNode(Node):
             value = round(value, 12)
         if self.normal is None:
             value = min(max(value, self.low), self.high)
-        if self.integer:
-            return round(value)
-        return value
+        if not self.integer:
+            return value
+        whole = round(value)
+        if self.normal is None:  # a fractional bound: the nearest whole number inside it
+            whole = min(max(whole, math.ceil(self.low)), math.floor(self.high))
+        return whole
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return self._shape(vals[self.label])
