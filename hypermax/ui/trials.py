@@ -14,6 +14,7 @@ from hypermax.ui.formatting import (
     format_duration,
     format_loss,
     format_params,
+    format_trial_time,
     format_value,
     short_names,
 )
@@ -53,7 +54,7 @@ def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]
         f"{trial.id:>5} ",
         (state, f"{state:<11}"),
         f"{format_loss(trial.loss):>11} ",
-        ("dim", f"{format_duration(trial.time) if trial.time is not None else '-':>7}  "),
+        ("dim", f"{format_trial_time(trial.time):>7}  "),
         format_params(flat, None, short=True),
     ]
 
@@ -179,7 +180,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         rows.append([("label", "reason  "), ("warning", trial.reason)])
     rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
     facts = [
-        ("time", format_duration(trial.time) if trial.time is not None else "-"),
+        ("time", format_trial_time(trial.time)),
         ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
