@@ -148,10 +148,10 @@ class Driver:
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))
-        except OSError as exc:
+        except OSError as exc:  # starting a trial, or a report, met a full disk
             if not is_disk_full(exc):
                 raise
-            self._disk_full = exc
+            self._disk_full = self._disk_full or exc
             self._stop_early(stopping.DISK_FULL)
         finally:
             for outcome in self.runner.close():
@@ -318,16 +318,17 @@ class Driver:
             self._logs.trim()
 
     def _while_room(self, write: Callable[[], None]) -> None:
-        """Do a write to the results folder; once its disk is full, a write that fails too is
-        given up (what still fits is kept), and the search ends with DiskFull anyway."""
-        if self._disk_full is None:
-            write()
-            return
+        """Do a write to the results folder. When its disk is full, the search stops (running
+        trials are recorded interrupted as far as the journal takes it, then DiskFull is
+        raised) and later writes that fail too are given up: what still fits is kept."""
         try:
             write()
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
+            if self._disk_full is None:
+                self._disk_full = exc
+                self._stop_early(stopping.DISK_FULL)
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)

@@ -210,6 +210,13 @@ class _LogFileHandler(logging.FileHandler):
         if not is_disk_full(sys.exc_info()[1] or Exception()):
             super().handleError(record)
 
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last records could not be flushed
+            if not is_disk_full(exc):
+                raise
+
 
 def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     from hypermax.ui.console import ConsoleReporter, summary_lines
