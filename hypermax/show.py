@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.export import best_trial
-from hypermax.space import flatten
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_loss, format_params, trials_text
+from hypermax.ui.formatting import format_loss, format_params, trial_sections, trials_text
 
 
 def summary_lines(
@@ -59,13 +58,7 @@ def trial_lines(trial: Trial, best: Trial | None, log: Path) -> list[str]:
         lines.append(f"  killed      {trial.kill_reason}{value}")
     if trial.exit_code is not None:
         lines.append(f"  exit code   {trial.exit_code}")
-    sections: list[tuple[str, dict[str, Any]]] = [
-        ("loss terms", trial.loss_terms),
-        ("metrics", trial.metrics),
-        ("params", flatten(trial.params)),
-        ("metadata", trial.metadata),
-    ]
-    for title, values in sections:
+    for title, values in trial_sections(trial):
         if values:
             lines += [f"{title}:", *_pairs(values.items())]
     if trial.attachments:

@@ -7,7 +7,6 @@ error into the journal's and the views' writers where it cannot.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import finished_records, journal_records, run_cli
+from conftest import finished_records, journal_records, model_spec, run_cli
 from test_driver import FakeOptimizer, FakeRunner, make_spec
 
 from hypermax import driver as driver_module
@@ -72,6 +71,8 @@ def train(params):
     return params["x"]
 """
 
+TRAIN = "def train(params):\n    return params['x']\n"
+
 MESSAGE = re.compile(
     r"hypermax: no space left on device in (?P<folder>\S+) \((?P<free>[0-9.]+ (bytes|KiB|MiB)) "
     r"free there\); free some space, then run the same command again to resume"
@@ -81,24 +82,14 @@ MESSAGE = re.compile(
 def test_a_full_disk_ends_the_search_in_one_line_and_it_resumes(
     small_disk: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "model.py").write_text(FILLING)
     filler = small_disk / "filler.bin"
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {
-            "type": "python_function",
-            "src": "model.py",
-            "name": "train",
-            "env": {"FILLER": str(filler), "FILLED": str(tmp_path / "filled")},
-        },
-        "search": {"name": "full", "method": "random", "iterations": 8, "seed": 4},
-        "results": {"directory": str(small_disk / "results")},
-    }
-    spec = tmp_path / "search.json"
-    spec.write_text(json.dumps(doc))
+    spec = model_spec(
+        tmp_path,
+        FILLING,
+        {"name": "full", "method": "random", "iterations": 8, "seed": 4},
+        function={"env": {"FILLER": str(filler), "FILLED": str(tmp_path / "filled")}},
+        results={"directory": str(small_disk / "results")},
+    )
     folder = small_disk / "results" / "full"
 
     first = run_cli(str(spec), "--no-ui", cwd=tmp_path)
@@ -155,17 +146,9 @@ def test_leftover_temporary_files_are_removed_on_the_next_start(tmp_path: Path) 
         path.write_text("")
     keep = folder / "notes.tmp"
     keep.write_text("the user's")
-    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "model.py", "name": "train"},
-        "search": {"name": "again", "iterations": 1},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
+    model_spec(
+        tmp_path, "def train(params):\n    return params['x']\n", {"name": "again", "iterations": 1}
+    )
     proc = run_cli("search.json", "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert not any(path.exists() for path in leftovers)

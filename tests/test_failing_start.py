@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import finished_records, run_cli
+from conftest import finished_records, model_spec, run_cli
 
 from hypermax.stopping import common_failure, failing_start_reason
 from hypermax.trial import Trial, TrialState
@@ -22,19 +21,9 @@ MISSING_LOSS = (
 
 
 def _search(folder: Path, source: str, iterations: int = 20, **search: Any) -> Path:
-    (folder / "model.py").write_text(source)
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "model.py", "name": "train"},
-        "search": {"name": "broken", "method": "random", "iterations": iterations, **search},
-        "results": {"directory": str(folder / "results")},
-    }
-    path = folder / "search.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return model_spec(
+        folder, source, {"name": "broken", "method": "random", "iterations": iterations, **search}
+    )
 
 
 def test_the_first_five_failures_end_the_search_with_the_reason_and_a_log(tmp_path: Path) -> None:

@@ -127,22 +127,28 @@ def test_a_document_nested_too_deep_is_one_line(tmp_path: Path, levels: int) -> 
     assert "Traceback" not in proc.stderr
 
 
+def _validate_ref_to(tmp_path: Path, parts: dict, ref: str) -> list[str]:
+    """``hypermax validate`` of a spec whose one param is ``{"$ref": ref}`` into ``parts.json``:
+    its exit code must be 2; its stderr lines."""
+    (tmp_path / "parts.json").write_text(json.dumps(parts))
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"$ref": ref}}},
+        "function": {"type": "executable", "command": ["true"]},
+    }
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(doc))
+    proc = run_cli("validate", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    return proc.stderr.splitlines()
+
+
 def test_refs_that_multiply_are_refused_at_the_ref_written_in_the_spec(tmp_path: Path) -> None:
     parts = {
         f"l{i}": {"a": {"$ref": f"#/l{i + 1}"}, "b": {"$ref": f"#/l{i + 1}"}} for i in range(40)
     }
     parts["l40"] = {"type": "number", "min": 0, "max": 1}
-    (tmp_path / "parts.json").write_text(json.dumps(parts))
-    doc = {
-        "hyperparameters": {"type": "object", "properties": {"x": {"$ref": "parts.json#/l0"}}},
-        "function": {"type": "executable", "command": ["true"]},
-    }
-    path = tmp_path / "bomb.json"
-    path.write_text(json.dumps(doc))
-    proc = run_cli("validate", str(path), cwd=tmp_path, timeout=60)
-    assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [
-        'bomb.json: hyperparameters.properties.x: $ref "parts.json#/l0": '
+    assert _validate_ref_to(tmp_path, parts, "parts.json#/l0") == [
+        'search.json: hyperparameters.properties.x: $ref "parts.json#/l0": '
         "expands the spec past 100,000 values"
     ]
 
@@ -150,16 +156,7 @@ def test_refs_that_multiply_are_refused_at_the_ref_written_in_the_spec(tmp_path:
 def test_a_long_chain_of_refs_is_refused(tmp_path: Path) -> None:
     chain = {f"c{i}": {"$ref": f"#/c{i + 1}"} for i in range(5000)}
     chain["c5000"] = {"type": "number", "min": 0, "max": 1}
-    (tmp_path / "chain.json").write_text(json.dumps(chain))
-    doc = {
-        "hyperparameters": {"type": "object", "properties": {"x": {"$ref": "chain.json#/c0"}}},
-        "function": {"type": "executable", "command": ["true"]},
-    }
-    path = tmp_path / "search.json"
-    path.write_text(json.dumps(doc))
-    proc = run_cli("validate", str(path), cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [
-        f'search.json: hyperparameters.properties.x: $ref "chain.json#/c0": starts a chain of '
+    assert _validate_ref_to(tmp_path, chain, "parts.json#/c0") == [
+        f'search.json: hyperparameters.properties.x: $ref "parts.json#/c0": starts a chain of '
         f"more than {MAX_REF_CHAIN} $refs"
     ]

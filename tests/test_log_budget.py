@@ -3,10 +3,9 @@ and the journal stays complete."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from conftest import finished_records, run_cli
+from conftest import finished_records, model_spec, run_cli
 
 from hypermax.logbudget import KEEP_LINES, MIB, LogBudget
 
@@ -24,17 +23,8 @@ def train(params):
 
 
 def test_the_oldest_logs_are_trimmed_to_their_last_lines(tmp_path: Path) -> None:
-    (tmp_path / "model.py").write_text(CHATTY)
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "model.py", "name": "train"},
-        "search": {"name": "chatty", "method": "random", "iterations": 8},
-        "results": {"directory": str(tmp_path / "results"), "max_log_mb": 0.5},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
+    search = {"name": "chatty", "method": "random", "iterations": 8}
+    model_spec(tmp_path, CHATTY, search, results={"max_log_mb": 0.5})
     proc = run_cli("search.json", "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "chatty"

@@ -17,6 +17,7 @@ from hypermax.ui.formatting import (
     format_trial_time,
     format_value,
     short_names,
+    trial_sections,
 )
 from hypermax.ui.widgets import Panel, selectable_row
 
@@ -185,13 +186,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
-    sections: list[tuple[str, dict[str, Any]]] = [
-        ("loss terms", trial.loss_terms),
-        ("metrics", trial.metrics),
-        ("params", flatten(trial.params)),
-        ("metadata", trial.metadata),
-    ]
-    for title, values in sections:
+    for title, values in trial_sections(trial):
         if not values:
             continue
         rows.append("")
