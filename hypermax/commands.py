@@ -110,6 +110,7 @@ def _load_trials(results_dir: str) -> list[Trial]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
     from hypermax.show import summary_lines, trial_lines
 
@@ -119,6 +120,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     trials = _load_trials(args.results_dir)
     if args.trial is None:
         lines = summary_lines(Path(args.results_dir), trials, _metadata(folder), args.top)
+        table = ablation_lines(trials)
+        if table:
+            lines += ["", *table]
     else:
         by_id = {t.id: t for t in trials}
         if args.trial not in by_id:

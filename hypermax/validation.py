@@ -18,6 +18,7 @@ from typing import Any
 from hypermax.errors import SpecError
 from hypermax.specfile.checks import semantic_problems
 from hypermax.specfile.compat import given_name
+from hypermax.specfile.plans import planned_iterations
 from hypermax.specfile.problems import report
 from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
@@ -40,8 +41,9 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 
     Returns:
         A new document: every ``$ref`` replaced by what it names, the defaults schema.json
-        declares filled in, and ``search.name`` (from ``hypermax_results.name``, else the spec
-        file's name). It validates again as it stands.
+        declares filled in, ``search.name`` (from ``hypermax_results.name``, else the spec
+        file's name), and for a grid or an ablation study ``search.iterations`` (the size of
+        its plan). It validates again as it stands.
 
     Raises:
         SpecError: one ``file: json.path: message`` line per problem.
@@ -55,6 +57,8 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
     if "name" not in resolved["search"]:
         name = folder_name(given_name(resolved) or path.stem)
         resolved["search"] = {"name": name, **resolved["search"]}
+    if "iterations" not in resolved["search"]:  # a method that plans its trials
+        resolved["search"]["iterations"] = planned_iterations(resolved)
     return resolved
 
 

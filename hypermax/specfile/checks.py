@@ -9,6 +9,7 @@ reports every problem it can.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.specfile.function import function_problems
+from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
+from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal
 
 NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
@@ -42,6 +45,8 @@ def semantic_problems(
     if not broken.under(("search",)) and not broken.at(("metrics",)):
         problems += search_problems(doc, folder)
         problems += unavailable_problems(doc)
+        if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
+            problems += plan_problems(doc)
     return problems
 
 
@@ -63,30 +68,21 @@ class Broken:
 def node_problems(
     node: dict[str, Any], where: JsonPath, broken: Broken | None = None
 ) -> Iterator[Problem]:
-    """Problems of a hyperparameter node and of every node below it, except those ``broken``
-    (the nodes the schema found problems in)."""
+    """Problems of a hyperparameter node and of every node below it, but for the nodes the
+    schema found ``broken`` (a node with a problem of its own is left out with what is below
+    it; one with a problem below it only is checked no further than its sound nodes)."""
     broken = broken or Broken(())
-    if broken.at(where):
-        return
-    if "constant" in node or "const" in node:
-        return
-    if "enum" in node:
-        if not broken.under(where):
-            yield from _enum_node_problems(node, where)
-        return
-    for key in ("anyOf", "oneOf"):
-        if key in node:
-            for i, branch in enumerate(node[key]):
-                yield from node_problems(branch, (*where, key, i), broken)
-            return
-    kind = node["type"]
-    if kind == "object":
-        for name, child in node.get("properties", {}).items():
-            yield from node_problems(child, (*where, "properties", name), broken)
-    elif kind == "array":
-        yield from _array_node_problems(node, where, broken)
-    elif not broken.under(where):
-        yield from _number_node_problems(node, where)
+    for at, each in every_node(node, where, prune=broken.at):
+        if "constant" in each or "const" in each or "anyOf" in each or "oneOf" in each:
+            continue
+        if "enum" in each and not broken.under(at):
+            yield from _enum_node_problems(each, at)
+        elif "enum" in each:
+            continue
+        elif each["type"] == "array":
+            yield from _array_node_problems(each, at)
+        elif each["type"] != "object" and not broken.under(at):
+            yield from _number_node_problems(each, at)
 
 
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -97,21 +93,15 @@ def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Probl
         )
 
 
-def _array_node_problems(
-    node: dict[str, Any], where: JsonPath, broken: Broken
-) -> Iterator[Problem]:
-    items = node["items"]
-    if isinstance(items, list):
+def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    if isinstance(node["items"], list):
         for key in ("minItems", "maxItems"):
             if key in node:
                 yield (*where, key), "is only used when items is one node, not a list of nodes"
-        for i, item in enumerate(items):
-            yield from node_problems(item, (*where, "items", i), broken)
         return
     low, high = node.get("minItems"), node.get("maxItems")
     if low is not None and high is not None and high < low:
         yield (*where, "maxItems"), f"must be at least minItems ({low}), got {high}"
-    yield from node_problems(items, (*where, "items"), broken)
 
 
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -133,22 +123,35 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
                 yield (*where, key), 'is only used with "mode": "normal"'
     range_is_valid = low is None or high is None or low < high
     if "default" in node and range_is_valid:
-        yield from _default_problems(node, where, low, high)
+        yield from _value_problems(node["default"], (*where, "default"), node)
+    if range_is_valid:
+        yield from _grid_problems(node, where)
 
 
-def _default_problems(
-    node: dict[str, Any], where: JsonPath, low: float | None, high: float | None
-) -> Iterator[Problem]:
-    default = node["default"]
-    at = (*where, "default")
-    if low is not None and high is not None and not low <= default <= high:
-        yield at, f"must be between {show(low)} and {show(high)}, got {show(default)}"
-    elif low is not None and high is None and default < low:
-        yield at, f"must be at least {show(low)}, got {show(default)}"
-    elif high is not None and low is None and default > high:
-        yield at, f"must be at most {show(high)}, got {show(default)}"
-    if whole_numbers(node) and default != int(default):
-        yield at, f"must be a whole number, got {show(default)}"
+def _grid_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    if "grid" in node and "grid_points" in node:
+        yield (*where, "grid_points"), 'give "grid" or "grid_points", not both'
+    elif "grid_points" in node and not ("min" in node and "max" in node):
+        yield (*where, "grid_points"), 'needs "min" and "max": the values are spaced between them'
+    step = node.get("rounding")
+    for i, value in enumerate(node.get("grid", ())):
+        at = (*where, "grid", i)
+        yield from _value_problems(value, at, node)
+        if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
+            yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
+
+
+def _value_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:
+    """A value the number must be able to take: within its bounds, whole for an integer."""
+    low, high = node.get("min"), node.get("max")
+    if low is not None and high is not None and not low <= value <= high:
+        yield at, f"must be between {show(low)} and {show(high)}, got {show(value)}"
+    elif low is not None and high is None and value < low:
+        yield at, f"must be at least {show(low)}, got {show(value)}"
+    elif high is not None and low is None and value > high:
+        yield at, f"must be at most {show(high)}, got {show(value)}"
+    if whole_numbers(node) and value != int(value):
+        yield at, f"must be a whole number, got {show(value)}"
 
 
 _TIME_KEYS = ("target_time", "max_time", "penalty_at_max")
