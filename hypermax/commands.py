@@ -36,7 +36,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _finish(outcome: SearchOutcome, folder: ResultsFolder) -> int:
+def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
+    """The exit code of a search that ended: interrupted, every trial failed (said on stderr,
+    with the reason most trials share and a log of ``folder`` that holds it), or done."""
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     if outcome.best is None and outcome.done > 0:
@@ -45,14 +47,16 @@ def _finish(outcome: SearchOutcome, folder: ResultsFolder) -> int:
     return EXIT_OK
 
 
-def failure_text(trials: Sequence[Trial], folder: ResultsFolder) -> str:
+def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
     """Why every trial failed: the reason most of them share, and a log that holds details."""
     common = common_failure(trials)
     if common is None:
         return "every trial failed; their logs are in the results folder"
     reason, sharing, failed = common
     share = "" if len(sharing) == failed else f" ({len(sharing)} of {failed})"
-    return f"every trial failed{share}: {reason}; details in {folder.log(sharing[-1].id)}"
+    last = sharing[-1].id
+    log = folder.log(last) if folder is not None else f"the log of trial {last}"
+    return f"every trial failed{share}: {reason}; details in {log}"
 
 
 def _announce(spec: Spec) -> None:
@@ -68,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _announce(spec)
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare(spec, folder, fresh=args.fresh)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -77,7 +81,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     spec = frozen_spec(results_dir, _overrides(args))
     prepared = prepare(spec, results_dir)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -123,6 +127,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         table = ablation_lines(trials)
         if table:
             lines += ["", *table]
+        if getattr(args, "importance", False):
+            from hypermax.analysis import param_importance, scored_trials
+
+            lines += ["", *importance_lines(param_importance(scored_trials(trials)))]
     else:
         by_id = {t.id: t for t in trials}
         if args.trial not in by_id:
@@ -144,15 +152,42 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
     return metadata(doc) if isinstance(doc, dict) else {}
 
 
+def importance_lines(importance: Any) -> list[str]:
+    """``show --importance``: the params by importance, with a bar, rho and an enum's best value."""
+    if not importance.params:
+        return ["param importance: too few trials with a loss that varies to rank the params"]
+    how = "a random forest" if importance.method == "forest" else "Spearman's rho"
+    lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
+    width = max(len("param"), *(len(p.name) for p in importance.params))
+    lines.append(f"{'param':<{width}}  importance              rho  best")
+    for p in importance.params:
+        bar = "#" * round(p.importance * 20)
+        rho = "" if p.rho is None else f"{p.rho:+.2f}"
+        best = "" if p.best_value is None else json.dumps(p.best_value)
+        lines.append(f"{p.name:<{width}}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}".rstrip())
+    return lines
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    """CSV: one row per finished trial. JSON: ``{"trials": [...], "importance": {...}}``.
+
+    The importance always rests on every finished trial, ``--best`` or not.
+    """
     from hypermax.export import best_trial, rows_to_csv, trial_document, trial_row
 
-    trials = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    finished = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    trials = finished
     if args.best:
         best = best_trial(trials)
         trials = [best] if best else []
     if args.format == "json":
-        print(json.dumps([trial_document(t) for t in trials], indent=2, default=str))
+        from hypermax.analysis import param_importance, scored_trials
+
+        doc = {
+            "trials": [trial_document(t) for t in trials],
+            "importance": param_importance(scored_trials(finished)).to_dict(),
+        }
+        print(json.dumps(doc, indent=2, default=str))
     else:
         sys.stdout.write(rows_to_csv([trial_row(t) for t in trials]))
     return EXIT_OK

@@ -166,7 +166,9 @@ def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
     rows = list(csv.DictReader((folder / "results.csv").open()))
     assert all(row["layer1_size"].isdigit() and row["layer1_layers"].isdigit() for row in rows)
     exported = run_cli("export", str(folder), "--format", "json", cwd=tmp_path)
-    assert all(type(t["params"]["layer1_size"]) is int for t in json.loads(exported.stdout))
+    documents = json.loads(exported.stdout)["trials"]
+    assert len(documents) == 6
+    assert all(type(t["params"]["layer1_size"]) is int for t in documents)
 
     frozen = json.loads((folder / "search.json").read_text())
     assert frozen["hypermax_results"] == ORIGINAL_SPEC["hypermax_results"]

@@ -28,7 +28,8 @@ def _actions(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action
 
 def test_every_option_and_argument_has_help() -> None:
     actions = _actions(build_parser())
-    assert len({prog for prog, _ in actions}) == 7  # hypermax and its six subcommands
+    progs = {prog for prog, _ in actions}
+    assert {"hypermax run", "hypermax show", "hypermax validate", "hypermax resume"} < progs
     missing = [
         f"{prog} {'/'.join(a.option_strings) or a.dest}"
         for prog, a in actions
