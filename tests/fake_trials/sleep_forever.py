@@ -5,7 +5,7 @@ import pathlib
 import time
 
 up = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up")
-partial = up.with_name(".up.tmp")
+partial = up.with_name("up.tmp")
 partial.write_text(str(os.getpid()))
 os.replace(partial, up)  # a reader never sees the file empty
 while True:
