@@ -15,11 +15,12 @@ a turn costs the same after 10 trials as after 100,000 (but for the optimizer's 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,12 @@ from hypermax import events as ev
 from hypermax import stopping
 from hypermax.bulk import bulk
 from hypermax.conclude import conclude
+from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
+from hypermax.execution.output import append_note
 from hypermax.export import best_trial
 from hypermax.journal import Journal, JournalState, finished_record, started_record
+from hypermax.logbudget import MIB, LogBudget
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
@@ -104,6 +108,10 @@ class Driver:
         self._best: Trial | None = None
         self._views = ViewWriter(folder.path)
         self._views_submitted = -VIEWS_SECONDS
+        self._finished_here = 0  # trials that ended in this run (not interrupted)
+        self._any_loss = False  # whether a trial of this search ever produced a loss
+        self._disk_full: OSError | None = None
+        self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._replay(history or JournalState())
 
     # -- steering (any thread) --------------------------------------------------------------
@@ -121,7 +129,12 @@ class Driver:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
-        """Run trials until the search ends; always stops the runner and writes the views."""
+        """Run trials until the search ends; always stops the runner and writes the views.
+
+        Raises:
+            DiskFull: the results folder's disk filled up; the running trials were stopped and
+                recorded ``interrupted`` as far as the journal could take it.
+        """
         search = self.spec.search
         started = time.monotonic()
         self._emit(
@@ -153,17 +166,24 @@ class Driver:
                     break
                 for event in self.runner.poll(POLL_SECONDS):
                     self._on_runner_event(event)
+        except OSError as exc:  # starting a trial, or a report, met a full disk
+            if not is_disk_full(exc):
+                raise
+            self._disk_full = self._disk_full or exc
+            self._stop_early(stopping.DISK_FULL)
         finally:
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
             self._record()
-            self._write_views(force=True)
+            self._while_room(lambda: self._write_views(force=True))
             self._views.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
         best = self._best
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
+        if self._disk_full is not None:
+            raise DiskFull(self.folder.path, self._disk_full)
         return SearchOutcome(
             best, self._done(), reason, self._interrupted, tuple(self._trials.values())
         )
@@ -191,6 +211,9 @@ class Driver:
                 continue
             self._keep(trial)
             told.append(trial)
+            if trial.state is not TrialState.IMPORTED:  # another search's losses
+                self._any_loss = self._any_loss or trial.loss is not None
+                self._logs.add(trial.id, self.folder.log(trial.id))
         self.optimizer.tell_many(told)
         self._next_id = max([0, *history.trials]) + 1
         if history.trials:
@@ -343,6 +366,8 @@ class Driver:
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
             self._waiting = False
+            self._finished_here += 1
+            self._any_loss = self._any_loss or trial.loss is not None
         self._keep(trial)
         finished = ev.TrialFinished(trial, self._best, self._done())
         self._unrecorded.append((finished_record(trial), finished))
@@ -372,11 +397,38 @@ class Driver:
         if not self._unrecorded:
             return
         batch, self._unrecorded = self._unrecorded, []
-        self.journal.append_many([record for record, _ in batch], wait_for_disk=False)
-        if any(isinstance(event, ev.TrialFinished) for _, event in batch):
+        records = [record for record, _ in batch]
+        self._while_room(lambda: self.journal.append_many(records, wait_for_disk=False))
+        finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
+        for trial in finished:
+            self._while_room(functools.partial(self._keep_log, trial))
+        if finished:
             self._write_views()
         for _, event in batch:
             self._emit(event)
+
+    def _keep_log(self, trial: Trial) -> None:
+        """A failed trial's log says why, even when the trial printed nothing; then the logs
+        are held to ``results.max_log_mb``."""
+        path = self.folder.log(trial.id)
+        if trial.state is TrialState.FAILED:
+            append_note(path, f"trial {trial.id} failed: {trial.reason}")
+        if trial.state is not TrialState.INTERRUPTED:
+            self._logs.add(trial.id, path)
+            self._logs.trim()
+
+    def _while_room(self, write: Callable[[], None]) -> None:
+        """Do a write to the results folder. When its disk is full, the search stops (running
+        trials are recorded interrupted as far as the journal takes it, then DiskFull is
+        raised) and later writes that fail too are given up: what still fits is kept."""
+        try:
+            write()
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            if self._disk_full is None:
+                self._disk_full = exc
+                self._stop_early(stopping.DISK_FULL)
 
     def _write_views(self, force: bool = False) -> None:
         """Rewrite results.csv and best.json: in the view writer's thread, at most every
@@ -418,6 +470,8 @@ class Driver:
         best = self._best
         reason = stopping.search_stop_reason(
             self.spec.search, time.monotonic() - started, best.loss if best else None
+        ) or stopping.failing_start_reason(
+            self._finished_here, self.spec.search.max_initial_failures, self._any_loss
         )
         if reason is not None:
             self._stop_early(reason)

@@ -14,6 +14,7 @@ naming the line. The file is never rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -33,36 +34,53 @@ JOURNAL_NAME = "trials.jsonl"
 class Journal:
     """Appends records to the journal file, each written and flushed before ``append`` returns.
 
-    ``append`` also fsyncs before it returns. ``append_many(records, wait_for_disk=False)``
-    leaves the fsync to a background thread, which syncs once for everything appended since its
-    last sync: the records are in the kernel when the call returns (a crash of hypermax loses
-    nothing), and on the disk a sync later (only a crash of the machine in between could lose
-    them). :meth:`close` waits for the last sync.
+    Records are appended whole or not at all: when the disk is full part-way through, the file
+    is cut back to where it was and the OSError is raised, so the journal stays readable and can
+    be appended to again once there is room. ``append`` also fsyncs before it returns;
+    ``append_many(records, wait_for_disk=False)`` leaves the fsync to a background thread, which
+    syncs once for everything appended since its last sync: the records are in the kernel when
+    the call returns (a crash of hypermax loses nothing), and on the disk a sync later (only a
+    crash of the machine in between could lose them). :meth:`close` waits for the last sync.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
-        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
         self._syncer: _Syncer | None = None
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
 
     def append_many(self, records: list[dict[str, Any]], wait_for_disk: bool = True) -> None:
-        """Append ``records`` in order with one write and one flush (nothing when empty); then
-        fsync, or have the background thread fsync when ``wait_for_disk`` is False."""
+        """Append ``records`` in order with one write (nothing when empty); then fsync, or have
+        the background thread fsync when ``wait_for_disk`` is False."""
         if not records:
             return
         lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
-        self._file.write("".join(f"{line}\n" for line in lines).encode())
-        self._file.flush()
+        data = "".join(f"{line}\n" for line in lines).encode()
+        fd = self._file.fileno()
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            self._write(data)
+            if wait_for_disk:
+                os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # if even this fails, the next start seals it
+                os.ftruncate(fd, end)
+            raise
         if wait_for_disk:
-            os.fsync(self._file.fileno())
             return
         if self._syncer is None:
             self._syncer = _Syncer(self._file.fileno())
         self._syncer.request()
+
+    def _write(self, data: bytes) -> None:
+        """Write all of ``data`` at the end of the file (a write may take only part of it)."""
+        view = memoryview(data)
+        while view:
+            written = self._file.write(view)
+            view = view[written or 0 :]
 
     def close(self) -> None:
         syncer, self._syncer = self._syncer, None
