@@ -403,7 +403,7 @@ class Driver:
         for trial in finished:
             self._while_room(functools.partial(self._keep_log, trial))
         if finished:
-            self._write_views()
+            self._while_room(self._write_views)
         for _, event in batch:
             self._emit(event)
 

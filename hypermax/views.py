@@ -3,7 +3,9 @@
 Rewriting them costs a few milliseconds and two fsyncs, and grows with the trials; the driver
 must not spend that while a slot is free. :class:`ViewWriter` takes the latest finished trials
 and rewrites the views in a thread of its own; what arrives while it writes replaces what waits,
-so it writes at most as often as it can and always ends on the latest trials.
+so it writes at most as often as it can and always ends on the latest trials. A full disk met
+by the thread is raised to the driver at its next :meth:`ViewWriter.submit` or
+:meth:`ViewWriter.flush` (a full disk stops a search); any other failure is logged.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from hypermax.export import write_views
+from hypermax import export
+from hypermax.errors import is_disk_full
 from hypermax.trial import Trial
 
 log = logging.getLogger("hypermax")
@@ -29,6 +32,7 @@ class ViewWriter:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._disk_full: OSError | None = None  # met by the thread, for the next caller
 
     def idle(self) -> bool:
         """Whether nothing waits and nothing is being written."""
@@ -36,8 +40,12 @@ class ViewWriter:
             return self._pending is None and not self._busy
 
     def submit(self, trials: Sequence[Trial]) -> None:
-        """Rewrite the views from ``trials`` soon (replaces trials given before and not written)."""
+        """Rewrite the views from ``trials`` soon (replaces trials given before and not written).
+
+        Raises the OSError of a full disk that an earlier write in the thread met.
+        """
         with self._cond:
+            self._raise_disk_full()
             if self._closing:
                 return
             self._pending = trials
@@ -54,9 +62,10 @@ class ViewWriter:
             self._pending = None
             while self._busy:
                 self._cond.wait()
+            self._raise_disk_full()
             self._busy = True
         try:
-            write_views(self.folder, trials)
+            export.write_views(self.folder, trials)
         finally:
             with self._cond:
                 self._busy = False
@@ -72,6 +81,12 @@ class ViewWriter:
         if thread is not None:
             thread.join()
 
+    def _raise_disk_full(self) -> None:
+        """(Under the lock.) Raise, once, the full disk the thread met."""
+        failure, self._disk_full = self._disk_full, None
+        if failure is not None:
+            raise failure
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -82,7 +97,12 @@ class ViewWriter:
                     return
                 self._busy = True
             try:
-                write_views(self.folder, trials)
+                export.write_views(self.folder, trials)
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    log.exception("cannot rewrite results.csv and best.json")
+                with self._cond:
+                    self._disk_full = self._disk_full or (exc if is_disk_full(exc) else None)
             except Exception:  # derived files: the journal holds the truth; say so and go on
                 log.exception("cannot rewrite results.csv and best.json")
             finally:

@@ -282,7 +282,7 @@ def _spec_doc(function: dict[str, Any], iterations: int = 3) -> dict[str, Any]:
     [
         ({"type": "python_function", "src": "objective.py", "name": "inspect"}, PreloadLauncher),
         (
-            {"type": "python_function", "src": "objective.py", "name": "f", "preload": False},
+            {"type": "python_function", "src": "objective.py", "name": "wait", "preload": False},
             SubprocessLauncher,
         ),
         ({"type": "executable", "command": ["true"]}, SubprocessLauncher),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import threading
 from pathlib import Path
+
+import pytest
+from fake_trials.helpers import wait_until
 
 from hypermax import views
 from hypermax.trial import Trial, TrialState
@@ -29,7 +34,7 @@ def test_flush_writes_the_views_at_once(tmp_path):
 def test_submitted_trials_are_written_in_the_writers_thread_latest_last(tmp_path, monkeypatch):
     threads: list[str] = []
     writing, release = threading.Event(), threading.Event()
-    real = views.write_views
+    real = views.export.write_views
 
     def write(folder: Path, trials: list[Trial]) -> None:
         threads.append(threading.current_thread().name)
@@ -37,7 +42,7 @@ def test_submitted_trials_are_written_in_the_writers_thread_latest_last(tmp_path
         release.wait(10)  # hold the first write: the next submits wait behind it
         real(folder, trials)
 
-    monkeypatch.setattr(views, "write_views", write)
+    monkeypatch.setattr(views.export, "write_views", write)
     writer = ViewWriter(tmp_path)
     writer.submit([trial(1, 0.5)])
     assert writing.wait(10)
@@ -63,7 +68,7 @@ def test_a_failed_write_is_logged_and_the_writer_goes_on(tmp_path, monkeypatch, 
             raise OSError("disk full")
         (folder / "results.csv").write_text(f"{len(trials)} trials")
 
-    monkeypatch.setattr(views, "write_views", write)
+    monkeypatch.setattr(views.export, "write_views", write)
     writer = ViewWriter(tmp_path)
     writer.submit([trial(1, 0.5)])
     assert failed.wait(10)
@@ -83,3 +88,24 @@ def test_flushing_alone_starts_no_thread_and_close_is_harmless(tmp_path):
     writer.submit([trial(2, 0.1)])  # after close: dropped, no thread
     assert best_id(tmp_path) == 1
     assert "hypermax-views" not in {t.name for t in threading.enumerate()}
+
+
+def test_a_full_disk_met_by_the_thread_is_raised_at_the_next_call(tmp_path, monkeypatch):
+    failed = threading.Event()
+
+    def write(folder: Path, trials: list[Trial]) -> None:
+        failed.set()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(views.export, "write_views", write)
+    writer = ViewWriter(tmp_path)
+    writer.submit([trial(1, 0.5)])
+    assert failed.wait(10)
+    wait_until(writer.idle, 10, "the failed write to end")
+    with pytest.raises(OSError) as caught:
+        writer.submit([trial(2, 0.5)])
+    assert caught.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    writer.flush([trial(3, 0.1)])  # raised once: the next write goes ahead
+    writer.close()
+    assert best_id(tmp_path) == 3
