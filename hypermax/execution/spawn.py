@@ -79,10 +79,13 @@ def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
     return str((spec_folder / (function.cwd or ".")).resolve())
 
 
+#: the folder hypermax itself is imported from, for the ``PYTHONPATH`` of the processes it starts
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
 def python_path(env: Mapping[str, str], *first: str) -> str:
     """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself, then ``env``'s."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    return os.pathsep.join(p for p in (*first, package_root, env.get("PYTHONPATH", "")) if p)
+    return os.pathsep.join(p for p in (*first, PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
 
 
 def _text(value: Any) -> str:
