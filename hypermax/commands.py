@@ -10,18 +10,16 @@ from typing import Any
 
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
 from hypermax.spec import load_spec
-from hypermax.specfile.checks import NO_CLUSTER
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    if getattr(args, "scheduler", None) is not None:
-        raise UsageError(f"hypermax: --scheduler: {NO_CLUSTER}")
     out: dict[str, Any] = {}
     for flag, dotted in (
         ("iterations", "search.iterations"),
         ("seed", "search.seed"),
         ("parallel", "function.parallel"),
         ("results", "results.directory"),
+        ("scheduler", "cluster.scheduler"),
     ):
         value = getattr(args, flag, None)
         if value is not None:

@@ -21,7 +21,8 @@ from hypermax.registry import METHODS, builtin_problem
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.values import json_equal
 
-NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
+#: the protocols a Dask scheduler's address may name
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
 LOG_SCALINGS = ("logarithmic", "exponential")
 
 
@@ -33,6 +34,7 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
         *function_problems(doc["function"], folder),
         *metric_problems(doc.get("metrics", {})),
         *search_problems(doc, folder),
+        *cluster_problems(doc.get("cluster"), folder),
         *unavailable_problems(doc),
     ]
 
@@ -177,11 +179,19 @@ def module_exists(name: str, folder: Path) -> bool:
 
 
 def _src_problems(src: str, folder: Path) -> Iterator[Problem]:
-    given = Path(src)
+    problem = file_problem(src, folder)
+    if problem is not None:
+        yield ("function", "src"), problem
+
+
+def file_problem(name: str, folder: Path) -> str | None:
+    """Why the file ``name`` (relative ones from ``folder``) cannot be found, or None."""
+    given = Path(name)
     if given.is_absolute() and not given.is_file():
-        yield ("function", "src"), f'cannot find file "{src}"'
-    elif not (folder / given).is_file():
-        yield ("function", "src"), f'cannot find file "{src}" in {folder}'
+        return f'cannot find file "{name}"'
+    if not (folder / given).is_file():
+        return f'cannot find file "{name}" in {folder}'
+    return None
 
 
 def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
@@ -319,10 +329,47 @@ def method_problem(method: str, folder: Path) -> str | None:
     return plugin_problem(method, folder)
 
 
+def cluster_problems(cluster: dict[str, Any] | None, folder: Path) -> Iterator[Problem]:
+    """Problems of the ``cluster`` section: Dask importable, the address, the TLS files."""
+    if cluster is None:
+        return
+    if importlib.util.find_spec("distributed") is None:
+        yield ("cluster",), 'needs Dask on this machine: pip install "hypermax[dask]"'
+    address = cluster["scheduler"]
+    problem = address_problem(address)
+    if problem is not None:
+        yield ("cluster", "scheduler"), problem
+    security = cluster.get("security", {})
+    if security and problem is None and not address.startswith(("tls://", "wss://")):
+        yield (
+            ("cluster", "security"),
+            f'is for a "tls://" or "wss://" scheduler address, got "{address}"',
+        )
+    for key, value in security.items():
+        if key.startswith("tls_") and (missing := file_problem(value, folder)) is not None:
+            yield ("cluster", "security", key), missing
+    if "tls_client_key" in security and "tls_client_cert" not in security:
+        yield ("cluster", "security", "tls_client_key"), "is only used with tls_client_cert"
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` is not a Dask scheduler's address (``[protocol://]host[:port]``), or None."""
+    protocol, _, place = address.rpartition("://")
+    if protocol and protocol not in SCHEDULER_PROTOCOLS:
+        known = ", ".join(f"{name}://" for name in SCHEDULER_PROTOCOLS)
+        return f'unknown protocol "{protocol}://" (use {known}), got "{address}"'
+    host = place
+    if ":" in place and not place.endswith("]"):  # "[::1]" is a host without a port
+        host, _, port = place.rpartition(":")
+        if not (port.isdigit() and 0 < int(port) < 65536):
+            return f'must end in a port number from 1 to 65535, got "{address}"'
+    if not host or any(c.isspace() or c in "/?#@" for c in host):
+        return f'must be a scheduler address like "tcp://host:8786", got "{address}"'
+    return None
+
+
 def unavailable_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     """Parts of the format this version does not run yet, refused rather than ignored."""
-    if "cluster" in doc:
-        yield ("cluster",), NO_CLUSTER
     policy = doc["search"].get("early_stopping", {}).get("policy", "none")
     if policy != "none":
         yield (
