@@ -24,6 +24,7 @@ EXTRAS = {
         "types-psutil",
         "scikit-learn>=1.3",
         "lightgbm>=4.0",
+        "dask[distributed]>=2024.1",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})

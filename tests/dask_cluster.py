@@ -134,7 +134,7 @@ class LocalDaskCluster:
         with Client(self.address, timeout=STARTUP_SECONDS, **self.client_options()) as client:
             client.wait_for_workers(count, timeout=STARTUP_SECONDS)
             deadline = time.monotonic() + STARTUP_SECONDS
-            while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
+            while len(client.nthreads()) != count:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"the scheduler did not come to {count} workers")
                 time.sleep(0.05)

@@ -75,18 +75,19 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
 
     client = connect(cluster, spec_name, min(CHECK_SECONDS, cluster.lost_scheduler_wait))
     try:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
-        facts = client.run(worker_facts, on_error="return") if workers else {}
+        threads = client.nthreads()
+        facts = client.run(worker_facts, on_error="return") if threads else {}
     finally:
         client.close(timeout=5)
-    threads = sum(int(worker.get("nthreads", 0)) for worker in workers.values())
-    lines = [f"{cluster.scheduler}: answers; {len(workers)} workers, {threads} threads"]
+    total = sum(threads.values())
+    lines = [f"{cluster.scheduler}: answers; {len(threads)} workers, {total} threads"]
     if cluster.resources:
         wanted = cluster.resources
         offering = [
             address
-            for address, worker in workers.items()
-            if all(worker.get("resources", {}).get(k, 0) >= v for k, v in wanted.items())
+            for address, fact in facts.items()
+            if isinstance(fact, dict)
+            and all(fact["resources"].get(k, 0) >= v for k, v in wanted.items())
         ]
         shown = ", ".join(f"{k}={v:g}" for k, v in wanted.items())
         lines.append(f"{len(offering)} of them offer the resources each trial holds ({shown})")

@@ -292,8 +292,13 @@ def _watch() -> None:
             running.look()
 
 
-def worker_facts() -> dict[str, str]:
-    """What ``hypermax validate --connect`` asks of each worker: its hypermax and Python."""
+def worker_facts(dask_worker: Worker) -> dict[str, Any]:
+    """What ``hypermax validate --connect`` asks of each worker (through ``Client.run``): its
+    hypermax, its Python and the resources it offers."""
     from hypermax import __version__
 
-    return {"hypermax": __version__, "python": sys.version.split()[0]}
+    return {
+        "hypermax": __version__,
+        "python": sys.version.split()[0],
+        "resources": dict(dask_worker.state.total_resources),
+    }
