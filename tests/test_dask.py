@@ -26,9 +26,9 @@ from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
 
 from hypermax import events as ev
-from hypermax.errors import SearchFailed
+from hypermax.errors import SearchFailed, SpecError
 from hypermax.events import Command
-from hypermax.execution import make_runner
+from hypermax.execution import dask_files, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
@@ -194,6 +194,21 @@ def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, m
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert {i: r["state"] for i, r in finished.items()} == {1: "interrupted", 2: "interrupted"}
     assert not any(pid_alive(pid) for pid in pids)
+    assert_none_alive(marker)
+
+
+def test_the_workers_stop_the_trials_of_a_hypermax_that_died(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
+    search = start_search(write_spec(doc))
+    try:
+        pids = [sentinel(tmp_path / f"up-{i}")[0] for i in (1, 2)]
+        search.kill()  # no goodbye: the scheduler cancels its tasks, the workers stop the trials
+        search.wait()
+        for pid in pids:
+            wait_until(lambda pid=pid: not pid_alive(pid), OUTCOME_TIMEOUT, f"trial {pid} to end")
+    finally:
+        search.kill()
+        search.communicate()
     assert_none_alive(marker)
 
 
@@ -450,3 +465,63 @@ def test_the_driver_does_not_run_again_what_the_runner_stops_when_the_search_fai
     assert [(r["id"], r["state"]) for r in finished] == [(1, "interrupted")]
     assert search.runner.submitted == [1]
     assert not [e for e in search.events if isinstance(e, ev.Message)]
+
+
+# -- what travels with a task -------------------------------------------------------------------
+def test_the_code_bundle_holds_what_import_finds_and_an_outside_src(tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    for folder in (project / "pkg" / "sub", project / "data", project / ".hidden", elsewhere):
+        folder.mkdir(parents=True)
+    files = ("model.py", "pkg/__init__.py", "pkg/sub/layers.py", "data/notes.py", ".hidden/x.py")
+    for path in files:  # data/ is no package: import finds nothing there
+        (project / path).write_text(f"# {path}\n")
+    (project / "search.json").write_text("{}")
+    (elsewhere / "train.py").write_text("def train(params):\n    return 0.0\n")
+    function = FunctionSpec(type="python_function", src=str(elsewhere / "train.py"), name="train")
+    bundle = dask_files.code_bundle(function, project)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == [
+        "folder/model.py",
+        "folder/pkg/__init__.py",
+        "folder/pkg/sub/layers.py",
+        "src/train.py",
+    ]
+    assert dask_files.place_code(bundle, tmp_path / "cache") == (
+        project.resolve(),
+        str((elsewhere / "train.py").resolve()),
+    )  # the same files at the same paths: in place
+    (elsewhere / "train.py").write_text("def train(params):\n    return 1.0\n")
+    folder, src = dask_files.place_code(bundle, tmp_path / "cache")
+    assert folder == tmp_path / "cache" / bundle.digest / "folder"
+    assert Path(str(src)).read_text() == "def train(params):\n    return 0.0\n"
+    assert (folder / "pkg" / "sub" / "layers.py").read_text() == "# pkg/sub/layers.py\n"
+    assert dask_files.code_bundle(FunctionSpec(**executable("good")), project) is None
+
+
+def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
+    (tmp_path / "big.py").write_text("x = 1\n" * 100)
+    monkeypatch.setattr(dask_files, "CODE_CAP_BYTES", 100)
+    function = FunctionSpec(type="python_function", module="big", name="train")
+    with pytest.raises(SpecError) as caught:
+        DaskRunner(function, tmp_path, ClusterSpec("tcp://127.0.0.1:9"), "search.json")
+    assert str(caught.value) == (
+        "search.json: function: the spec's folder holds more than 0 MiB of Python files to send "
+        f"to the Dask workers ({tmp_path.resolve()})"
+    )
+
+
+def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
+    sent = dask_files.TrialFiles(
+        b"output\n",
+        files=(("plot.png", b"png"), ("deep/er.txt", b"x"), ("../escape", b"!"), ("/abs", b"!")),
+        left=("model.bin",),
+        kept_at="/scratch/trial",
+    )
+    trial_dir, log = tmp_path / "trials" / "1", tmp_path / "logs" / "trial_1.log"
+    dask_files.restore_files(sent, trial_dir, log, "tcp://10.0.0.7:1234")
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["logs/trial_1.log", "trials/1/deep/er.txt", "trials/1/plot.png"]
+    assert log.read_text() == (
+        "output\n\n[hypermax: 1 files of the trial's folder were too large to send back; they "
+        "stay on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hypermax.execution.base import outcomes_of
 from hypermax.trial import KillReason, LiveStats, Outcome, Report, TrialState
 
 if TYPE_CHECKING:
@@ -148,13 +149,7 @@ class Attempts:
 
     def outcomes(self) -> list[Outcome]:
         """The outcomes handed on and not taken yet; the reports stay for ``take``."""
-        outcomes: list[Outcome] = []
-        for event in self.take(0):
-            if isinstance(event, Outcome):
-                outcomes.append(event)
-            else:
-                self._events.put(event)
-        return outcomes
+        return outcomes_of(self.take(0), self._events.put)
 
     def live(self) -> dict[int, LiveStats]:
         """What is known of each started attempt."""
