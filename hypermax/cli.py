@@ -142,6 +142,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     method = spec.search.method
     info = METHODS.get(method)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
+    if method == "grid":
+        about += f", {space.size() or 0:,} grid points"
     print(
         f"{args.spec}: ok ({len(space.labels())} searched parameters, "
         f"{spec.search.iterations} iterations, {about})"

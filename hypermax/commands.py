@@ -87,6 +87,7 @@ def _load_trials(results_dir: str) -> list[Any]:
 def cmd_show(args: argparse.Namespace) -> int:
     from collections import Counter
 
+    from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
     from hypermax.ui.console import format_loss, format_params, trials_text
 
@@ -107,6 +108,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     for t in ranked:
         params = format_params(t.params, 100)
         print(f"{t.id:>6}  {format_loss(t.loss):<12}  {t.time or 0:>6.1f}s  {params}")
+    table = ablation_lines(trials)
+    if table:
+        print()
+        print("\n".join(table))
     return EXIT_OK
 
 
