@@ -110,9 +110,11 @@ def run_attempt(task: TrialTask) -> TaskResult:
         outcome = replace(outcome, reason=f"{outcome.reason} (on Dask worker {address})")
     if scratch is None:
         return TaskResult(outcome, address)
-    return TaskResult(
-        outcome, address, dask_files.gather_files(plan.trial_dir, plan.log_path, scratch)
-    )
+    try:
+        files = dask_files.gather_files(plan.trial_dir, plan.log_path, scratch)
+    except OSError as exc:  # the outcome still goes back
+        files = TrialFiles(f"\n[hypermax: cannot send the trial's files back: {exc}]\n".encode())
+    return TaskResult(outcome, address, files)
 
 
 def _claim(task: TrialTask, address: str) -> Outcome | None:
@@ -121,21 +123,28 @@ def _claim(task: TrialTask, address: str) -> Outcome | None:
     An attempt that another run already claimed was lost with that run's worker; one the runner
     stopped before it started ends as stopped (or interrupted) without running.
     """
-    client = get_client()
     where = claim_path(task.topic, task.key)
-    seen = client.get_metadata(where, default=None)
-    if isinstance(seen, dict) and "stop" in seen:
+    try:
+        client = get_client()
+        seen = client.get_metadata(where, default=None)
+        if not isinstance(seen, dict):
+            client.set_metadata([*where, "worker"], address)
+            return None
+    except Exception as exc:  # unclaimed, the trial must not run: the driver decides again
+        return _interrupted(task, f"worker {address} cannot reach the scheduler: {exc}")
+    if "stop" in seen:
         return not_run(task.plan, KillReason(seen["stop"]))
-    if isinstance(seen, dict) and "worker" in seen:
-        return Outcome(
-            task.plan.proposal.trial_id,
-            TrialState.INTERRUPTED,
-            reason=lost_text(seen["worker"]),
-            kill_reason=KillReason.INTERRUPT,
-            ended_at=time.time(),
-        )
-    client.set_metadata([*where, "worker"], address)
-    return None
+    return _interrupted(task, lost_text(seen.get("worker")))
+
+
+def _interrupted(task: TrialTask, reason: str) -> Outcome:
+    return Outcome(
+        task.plan.proposal.trial_id,
+        TrialState.INTERRUPTED,
+        reason=reason,
+        kill_reason=KillReason.INTERRUPT,
+        ended_at=time.time(),
+    )
 
 
 def not_run(plan: TrialPlan, reason: KillReason) -> Outcome:
