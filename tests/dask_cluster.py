@@ -132,7 +132,8 @@ class LocalDaskCluster:
         from distributed import Client
 
         with Client(self.address, timeout=STARTUP_SECONDS, **self.client_options()) as client:
-            client.wait_for_workers(count, timeout=STARTUP_SECONDS)
+            if count:
+                client.wait_for_workers(count, timeout=STARTUP_SECONDS)
             deadline = time.monotonic() + STARTUP_SECONDS
             while len(client.nthreads()) != count:
                 if time.monotonic() > deadline:

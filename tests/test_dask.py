@@ -149,6 +149,22 @@ def test_a_search_runs_its_trials_in_the_process_trees_of_the_workers(
     assert_none_alive(marker)
 
 
+def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(tmp_path, marker, "where", {}, iterations=2)
+    del doc["cluster"]
+    result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "results" / "onworkers"
+    more = ("--iterations", "4", "--no-ui", "--scheduler", cluster.address)
+    result = run_cli("resume", str(folder), *more, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    finished = finished_records(folder)
+    assert sorted(finished) == [1, 2, 3, 4] and {r["state"] for r in finished.values()} == {"ok"}
+    workers = {worker.pid for worker in cluster.workers}
+    assert {finished[i]["metadata"]["parent"] for i in (1, 2)}.isdisjoint(workers)
+    assert {finished[i]["metadata"]["parent"] for i in (3, 4)} <= workers
+
+
 def test_a_time_limit_kills_trials_on_the_workers(cluster, tmp_path, write_spec, marker):
     doc = search_doc(
         tmp_path,
