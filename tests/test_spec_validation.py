@@ -351,7 +351,8 @@ CASES = [
         {"bad.json": spec(hyperparameters={"$ref": "template:catboost#/hyperparameters"})},
         [
             'bad.json: hyperparameters: $ref "template:catboost#/hyperparameters": '
-            'unknown template "catboost" (templates: lightgbm, random_forest, xgboost)'
+            'unknown template "catboost" (templates: example, hist_gradient_boosting, lightgbm, '
+            "logistic_regression, mlp, random_forest, svc, xgboost)"
         ],
         id="ref-unknown-template",
     ),
