@@ -21,6 +21,11 @@ def where(params: dict[str, Any]) -> dict[str, Any]:
     return {"loss": (params["x"] - 0.3) ** 2, "pid": os.getpid(), "parent": os.getppid()}
 
 
+def where_unless_one(params: dict[str, Any]) -> Any:
+    """``where``, except that at x = 1 it hangs (see ``hang``)."""
+    return hang(params) if params["x"] == 1.0 else where(params)
+
+
 def first_run_hangs(params: dict[str, Any]) -> dict[str, Any]:
     """Each run adds its pid to ``runs``; the first one then hangs (until its worker dies)."""
     runs = _sentinels() / "runs"
