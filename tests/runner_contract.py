@@ -107,11 +107,8 @@ class RunnerContract:
     def up(trial_dir: Path) -> list[int]:
         """Wait for the fake trial's ``up`` sentinel; the pids it names."""
         sentinel = trial_dir / "up"
-
-        def written() -> str:  # the trial may be caught between creating and writing it
-            return sentinel.read_text().strip() if sentinel.exists() else ""
-
-        return [int(pid) for pid in wait_until(written, OUTCOME_TIMEOUT, f"{sentinel}").split()]
+        wait_until(sentinel.exists, OUTCOME_TIMEOUT, f"{sentinel} to appear")
+        return [int(pid) for pid in sentinel.read_text().split()]
 
     @staticmethod
     def log(folder: Path, trial_id: int) -> str:

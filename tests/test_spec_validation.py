@@ -75,12 +75,12 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(resutls={"directory": "out"})},
-        ['bad.json: unknown key "resutls"'],
+        ['bad.json: unknown key "resutls" (did you mean "results"?)'],
         id="unknown-top-level-key",
     ),
     pytest.param(
         {"bad.json": spec(search={"iteratons": 10})},
-        ['bad.json: search: unknown key "iteratons"'],
+        ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
     pytest.param(
@@ -679,8 +679,11 @@ CASES = [
             "bad.json: function.parallel: must be at least 1, got 0",
             'bad.json: hyperparameters.properties.a: missing required key "max"',
             "bad.json: hyperparameters.properties.b.enum: must not be empty",
+            "bad.json: search.iterations: must be at least 1, got 0",
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, evolution, "
+            'ablation or module:Class, got "tpee"',
         ],
-        id="only-the-first-five-problems",
+        id="every-problem-at-once",
     ),
 ]
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypermax.space import flatten
+
+if TYPE_CHECKING:
+    from hypermax.trial import Trial
 
 
 def format_loss(loss: float | None) -> str:
@@ -25,6 +28,14 @@ def format_duration(seconds: float | None) -> str:
     if total < 3600:
         return f"{total // 60}m{total % 60:02d}s"
     return f"{total // 3600}h{total % 3600 // 60:02d}m"
+
+
+def format_trial_time(seconds: float | None) -> str:
+    """A trial's time: tenths of a second under a minute (``0.4s``, ``12.3s``), else as
+    :func:`format_duration` writes it."""
+    if seconds is not None and math.isfinite(seconds) and 0 <= seconds < 59.95:
+        return f"{seconds:.1f}s"
+    return format_duration(seconds)
 
 
 def format_value(value: Any) -> str:
@@ -61,6 +72,17 @@ def format_params(
     else:
         text = ", ".join(f"{name}={json.dumps(value)}" for name, value in flat.items())
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:
+    """What a trial holds by name, in the order a trial is shown: its loss terms, metrics,
+    flat params and metadata."""
+    return [
+        ("loss terms", trial.loss_terms),
+        ("metrics", trial.metrics),
+        ("params", flatten(trial.params)),
+        ("metadata", trial.metadata),
+    ]
 
 
 def trials_text(count: int) -> str:
