@@ -43,10 +43,14 @@ class LocalDaskCluster:
         self._options: dict[int, tuple[str, ...]] = {}
         self.address = ""
         folder.mkdir(parents=True, exist_ok=True)
-        self._start_scheduler()
-        for _ in range(workers):
-            self.add_worker()
-        self.wait_for_workers(workers)
+        try:
+            self._start_scheduler()
+            for _ in range(workers):
+                self.add_worker()
+            self.wait_for_workers(workers)
+        except BaseException:
+            self.stop()  # nothing it started outlives a failed start
+            raise
 
     def _tls_args(self) -> list[str]:
         if self.tls is None:
