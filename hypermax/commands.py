@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
 from hypermax.results import ResultsFolder
 from hypermax.spec import Spec, load_spec
-from hypermax.specfile.checks import NO_CLUSTER
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
@@ -21,14 +20,13 @@ if TYPE_CHECKING:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    if getattr(args, "scheduler", None) is not None:
-        raise UsageError(f"hypermax: --scheduler: {NO_CLUSTER}")
     out: dict[str, Any] = {}
     for flag, dotted in (
         ("iterations", "search.iterations"),
         ("seed", "search.seed"),
         ("parallel", "function.parallel"),
         ("results", "results.directory"),
+        ("scheduler", "cluster.scheduler"),
     ):
         value = getattr(args, flag, None)
         if value is not None:

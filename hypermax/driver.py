@@ -89,6 +89,8 @@ class Driver:
         self._waiting = False  # the optimizer said WAIT: ask again after the next trial ends
         self._exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._notes: list[str] = []
+        self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
+        self._closing = False
         self._views_cost = 0.0
         self._views_written = 0.0
         self._finished_here = 0  # trials that ended in this run (not interrupted)
@@ -154,6 +156,7 @@ class Driver:
             self._disk_full = self._disk_full or exc
             self._stop_early(stopping.DISK_FULL)
         finally:
+            self._closing = True
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
@@ -306,6 +309,23 @@ class Driver:
         self._keep_log(trial)
         self._while_room(self._write_views)
         self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+        if trial.state is TrialState.INTERRUPTED and self._stopping is None and not self._closing:
+            self._run_again(trial)
+
+    def _run_again(self, trial: Trial) -> None:
+        """A trial interrupted though nobody stopped it was lost by its runner (its cluster
+        worker died): it runs again with the same id and params, at most
+        ``cluster.lost_worker_reruns`` times in this search (a resume runs it anyway)."""
+        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
+        runs = self._reruns.get(trial.id, 0)
+        if runs >= limit:
+            self._emit(ev.Message(f"trial {trial.id} {trial.reason}; not run again in this search"))
+            return
+        self._reruns[trial.id] = runs + 1
+        self._presets.insert(0, Proposal(trial.id, trial.params, trial.internal))
+        self._emit(
+            ev.Message(f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})")
+        )
 
     def _keep_log(self, trial: Trial) -> None:
         """A failed trial's log says why, even when the trial printed nothing; then the logs
