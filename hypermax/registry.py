@@ -9,7 +9,7 @@ Example::
 
     from hypermax.registry import METHODS, available_methods
 
-    available_methods()          # ['tpe', 'random', 'anneal', 'atpe']
+    available_methods()          # ['tpe', 'random', 'anneal', 'atpe', 'hyperopt_tpe', ...]
     METHODS["grid"].available    # False: a name the format reserves for a later version
 """
 
@@ -32,12 +32,15 @@ class MethodInfo:
             the spec format reserves that this version does not provide yet.
         needs: packages it needs beyond hypermax's own dependencies, as
             ``(import name, pip name)`` pairs.
+        extra: the extra of the hypermax package that installs them (``pip install
+            "hypermax[gp]"``), if there is one.
     """
 
     name: str
     summary: str
     target: str | None = None
     needs: tuple[tuple[str, str], ...] = ()
+    extra: str | None = None
 
     @property
     def available(self) -> bool:
@@ -46,12 +49,13 @@ class MethodInfo:
 
 
 _HYPEROPT = "hypermax.optimizers.hyperopt_based"
+_OPTUNA = "hypermax.optimizers.optuna_based"
 
 #: every built-in method name the spec format knows, in the order help texts list them
 METHODS: dict[str, MethodInfo] = {
     info.name: info
     for info in (
-        MethodInfo("tpe", "Tree-structured Parzen Estimator", f"{_HYPEROPT}:TPEOptimizer"),
+        MethodInfo("tpe", "Tree-structured Parzen Estimator (Optuna)", f"{_OPTUNA}:TPEOptimizer"),
         MethodInfo("random", "random sampling of the space", f"{_HYPEROPT}:RandomOptimizer"),
         MethodInfo("anneal", "simulated annealing around the best", f"{_HYPEROPT}:AnnealOptimizer"),
         MethodInfo(
@@ -59,6 +63,36 @@ METHODS: dict[str, MethodInfo] = {
             "adaptive TPE",
             f"{_HYPEROPT}:ATPEOptimizer",
             needs=(("lightgbm", "lightgbm"), ("sklearn", "scikit-learn")),
+        ),
+        MethodInfo(
+            "hyperopt_tpe",
+            "hyperopt's original TPE, as fmin runs it",
+            f"{_HYPEROPT}:HyperoptTPEOptimizer",
+        ),
+        MethodInfo(
+            "gp",
+            "Gaussian-process Bayesian optimisation (Optuna)",
+            f"{_OPTUNA}:GPOptimizer",
+            needs=(("torch", "torch"),),
+            extra="gp",
+        ),
+        MethodInfo(
+            "cmaes",
+            "CMA-ES evolution strategy",
+            "hypermax.optimizers.cma_es:CMAESOptimizer",
+            needs=(("cmaes", "cmaes"),),
+        ),
+        MethodInfo(
+            "ngopt",
+            "nevergrad's NGOpt portfolio",
+            "hypermax.optimizers.nevergrad_based:NGOptOptimizer",
+            needs=(("nevergrad", "nevergrad"),),
+            extra="ngopt",
+        ),
+        MethodInfo(
+            "auto",
+            "gp or tpe, picked by the space and the trials so far",
+            "hypermax.optimizers.auto:AutoOptimizer",
         ),
         MethodInfo("grid", "every point of a grid over the space"),
         MethodInfo("evolution", "differential evolution"),
@@ -89,5 +123,7 @@ def builtin_problem(name: str) -> str | None:
         return f'"{name}" is not available in this version; use {usable} or a "{PLUGIN_FORM}"'
     missing = missing_packages(name)
     if missing:
-        return f'"{name}" needs {" and ".join(missing)}: pip install {" ".join(missing)}'
+        extra = METHODS[name].extra
+        how = f'"hypermax[{extra}]"' if extra else " ".join(missing)
+        return f'"{name}" needs {" and ".join(missing)}: pip install {how}'
     return None

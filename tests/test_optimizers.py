@@ -25,6 +25,38 @@ class TestTPE(OptimizerContract):
     options = {"n_startup_jobs": 5}
 
 
+class TestTPEWithoutMultivariateModel(OptimizerContract):
+    method = "tpe"
+    options = {"n_startup_jobs": 5, "multivariate": False, "constant_liar": False}
+
+
+class TestHyperoptTPE(OptimizerContract):
+    method = "hyperopt_tpe"
+    options = {"n_startup_jobs": 5}
+
+
+class TestGP(OptimizerContract):
+    method = "gp"
+    options = {"n_startup_jobs": 4}
+    trials = 10
+    requires = ("torch",)
+
+
+class TestCMAES(OptimizerContract):
+    method = "cmaes"
+
+
+class TestNGOpt(OptimizerContract):
+    method = "ngopt"
+    requires = ("nevergrad",)
+
+
+class TestAuto(OptimizerContract):
+    method = "auto"
+    options = {"gp": {"n_startup_jobs": 4}, "tpe": {"n_startup_jobs": 5}}
+    trials = 10
+
+
 class TestRandom(OptimizerContract):
     method = "random"
 
@@ -39,8 +71,18 @@ class TestATPE(OptimizerContract):
 
 
 def test_every_built_in_method_has_a_contract_run():
-    tested = {cls.method for cls in (TestTPE, TestRandom, TestAnneal, TestATPE)}
-    assert tested == set(BUILTIN_METHODS)
+    contracts = (
+        TestTPE,
+        TestHyperoptTPE,
+        TestGP,
+        TestCMAES,
+        TestNGOpt,
+        TestAuto,
+        TestRandom,
+        TestAnneal,
+        TestATPE,
+    )
+    assert {cls.method for cls in contracts} == set(BUILTIN_METHODS)
 
 
 def test_a_running_trial_changes_what_tpe_proposes_next():

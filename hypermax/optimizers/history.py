@@ -1,0 +1,59 @@
+"""What an optimizer backend has been told, by trial id, and the loss each trial teaches.
+
+Every finished trial teaches: one that ended with a loss (ok, stopped with a report, killed with
+``auto_kill_loss``, imported) teaches that loss; one without (failed, killed without
+``auto_kill_loss``, stopped before any report) teaches "bad", which a backend that ranks losses
+reads as worse than everything, and one that fits a model to losses as the worst loss seen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hypermax.trial import Trial
+
+
+def taught_loss(trial: Trial) -> float | None:
+    """The loss ``trial`` teaches, or None for "bad" (no usable loss)."""
+    loss = trial.loss
+    if loss is None or not math.isfinite(loss):
+        return None
+    return float(loss)
+
+
+@dataclass
+class History:
+    """The trials an optimizer knows: finished ones with the loss they teach, and running ones."""
+
+    finished: dict[int, tuple[dict[str, Any], float | None]] = field(default_factory=dict)
+    running: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def note(self, trial_id: int, internal: dict[str, Any]) -> bool:
+        """Note a running trial; False when it was known already."""
+        if trial_id in self.running or trial_id in self.finished:
+            return False
+        self.running[trial_id] = dict(internal)
+        return True
+
+    def finish(self, trial: Trial) -> bool:
+        """Record ``trial`` as finished; False when it was unknown (never noted as running)."""
+        known = self.running.pop(trial.id, None) is not None or trial.id in self.finished
+        self.finished[trial.id] = (dict(trial.internal), taught_loss(trial))
+        return known
+
+    def losses(self) -> list[float]:
+        """The losses the finished trials teach (without the "bad" ones)."""
+        return [loss for _, loss in self.finished.values() if loss is not None]
+
+    def worst(self) -> float | None:
+        """The worst loss taught so far, or None when no trial has a loss yet."""
+        losses = self.losses()
+        return max(losses) if losses else None
+
+    def best(self) -> float | None:
+        """The best loss taught so far, or None."""
+        losses = self.losses()
+        return min(losses) if losses else None

@@ -1,0 +1,156 @@
+"""nevergrad's NGOpt (an algorithm chosen by the space and the budget) over the unit cube.
+
+nevergrad's optimizers keep state that advances with every ask, so hypermax seeds each ask from
+its trial's seed and rebuilds a told history by replaying it: in the order of the ids, an ask
+and a tell for every trial NGOpt proposed, a tell of a point it did not ask for every other one
+(a user point, the defaults, an imported trial). A resumed sequential search so proposes what an
+unbroken one would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
+from hypermax.optimizers.dimensions import dimensions
+from hypermax.optimizers.history import History, taught_loss
+from hypermax.trial import Proposal, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.space import Space
+
+
+class NGOptOptimizer(BaseOptimizer):
+    """nevergrad's NGOpt, which picks its algorithm by dimensions, budget and parallel trials.
+
+    Starts from a random point of the space (drawn from the search seed). A failed trial counts
+    as the worst loss told so far. Options (``search.ngopt``): ``optimizer`` (another nevergrad
+    optimizer by name, default ``NGOpt``).
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        seed: int,
+        options: dict[str, Any] | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        super().__init__(space, seed, options, budget)
+        self.dimensions = dimensions(space)
+        self.history = History()
+        self._ng: Any = None
+        self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
+
+    # -- the seam ---------------------------------------------------------------------------
+    def ask(self, trial_id: int) -> Proposal:
+        internal = self._ask(trial_id)
+        self.history.note(trial_id, internal)
+        return Proposal(trial_id, self.space.decode(internal), internal)
+
+    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
+        self.history.note(trial_id, internal)
+
+    def tell(self, trial: Trial) -> None:
+        self.history.finish(trial)
+        self._tell(trial.id, trial.internal, taught_loss(trial))
+
+    def tell_many(self, trials: Iterable[Trial]) -> None:
+        """Replay the history in id order, asking for every trial NGOpt would have proposed."""
+        import copy
+
+        told = sorted(
+            (trial for trial in trials if trial.id not in self.history.finished),
+            key=lambda trial: trial.id,
+        )
+        presets = {trial.id for trial in told if trial.state is TrialState.IMPORTED}
+        while True:
+            snapshot = (self._ng, dict(self._asked), copy.deepcopy(self.history))
+            unexpected = self._replay(told, presets)
+            if unexpected is None:
+                return
+            self._ng, self._asked, self.history = snapshot
+            presets.add(unexpected)
+
+    def _replay(self, told: list[Trial], presets: set[int]) -> int | None:
+        """Ask and tell ``told`` in order; the id of the first trial NGOpt would not have
+        proposed (not in ``presets``), or None when the replay went through."""
+        import copy
+
+        self._ng = None if self._ng is None else copy.deepcopy(self._ng)
+        for trial in told:
+            if trial.id not in presets and trial.id not in self.history.running:
+                internal = self._ask(trial.id)
+                if internal != self.space.active(trial.internal):
+                    return trial.id
+            self.tell(trial)
+        return None
+
+    # -- nevergrad --------------------------------------------------------------------------
+    def _optimizer(self) -> Any:
+        if self._ng is None:
+            import nevergrad as ng
+            import numpy as np
+
+            _scalar_predictions()
+
+            n = max(len(self.dimensions), 1)
+            start = np.random.default_rng(self.seed).uniform(0.2, 0.8, size=n)
+            parametrization = ng.p.Array(init=start, lower=0.0, upper=1.0)
+            parametrization.random_state.seed(self.seed % 2**32)
+            name = str(self.options.get("optimizer", "NGOpt"))
+            self._ng = ng.optimizers.registry[name](
+                parametrization,
+                budget=self.budget.iterations,
+                num_workers=max(self.budget.parallel, 2),
+            )
+        return self._ng
+
+    def _ask(self, trial_id: int) -> dict[str, Any]:
+        optimizer = self._optimizer()
+        optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
+        candidate = optimizer.ask()
+        self._asked[trial_id] = candidate
+        internal: dict[str, Any] = {}
+        for i, dim in enumerate(self.dimensions):
+            if dim.leaf.active(internal):
+                internal[dim.label] = dim.from_unit(candidate.value[i])
+        return internal
+
+    def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
+        import numpy as np
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        if loss is None:
+            loss = self.history.worst()
+            if loss is None:
+                return  # nothing to compare a failure with yet
+        optimizer = self._optimizer()
+        candidate = self._asked.pop(trial_id, None)
+        if candidate is None:
+            x = np.full(max(len(self.dimensions), 1), 0.5)
+            for i, dim in enumerate(self.dimensions):
+                if dim.label in internal and dim.leaf.active(internal):
+                    x[i] = dim.to_unit(internal[dim.label])
+            candidate = optimizer.parametrization.spawn_child(new_value=x)
+        # the algorithm NGOpt chose may learn only from its own proposals
+        with contextlib.suppress(TellNotAskedNotSupportedError):
+            optimizer.tell(candidate, float(loss))
+
+
+def _scalar_predictions() -> None:
+    """nevergrad 1.0's MetaModel turns a one-element prediction into a number with ``float``,
+    which NumPy 2.4 refuses for an array of one dimension: give that module a ``float`` that
+    takes the element, so NGOpt's surrogate model works instead of raising."""
+    import builtins
+
+    import numpy as np
+    from nevergrad.optimization import metamodel
+
+    def scalar(value: Any = 0.0) -> float:
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(-1)[0]
+        return builtins.float(value)
+
+    metamodel.float = scalar  # type: ignore[attr-defined]
