@@ -213,7 +213,7 @@ def _key(task: tuple[Any, ...]) -> str:
 MODEL_SPACE = {
     "type": "object",
     "properties": {
-        "n_estimators": {"type": "integer", "min": 10, "max": 120},
+        "n_estimators": {"type": "integer", "min": 5, "max": 40},
         "max_depth": {"type": "integer", "min": 2, "max": 32, "scaling": "logarithmic"},
         "max_features": {"type": "number", "min": 0.05, "max": 1.0},
         "min_samples_leaf": {"type": "integer", "min": 1, "max": 10},
@@ -254,7 +254,7 @@ def _optuna_model(peer: str, trials: int, seed: int) -> tuple[list[float], float
         started = time.perf_counter()
         t = study.ask()
         params = {
-            "n_estimators": t.suggest_int("n_estimators", 10, 120),
+            "n_estimators": t.suggest_int("n_estimators", 5, 40),
             "max_depth": t.suggest_int("max_depth", 2, 32, log=True),
             "max_features": t.suggest_float("max_features", 0.05, 1.0),
             "min_samples_leaf": t.suggest_int("min_samples_leaf", 1, 10),
@@ -411,9 +411,7 @@ def main() -> None:
     slow = {"gp", "auto", "optuna-gp"}
     if args.model:
         model_peers = [
-            p
-            for p in peers
-            if p in ("tpe", "auto", "cmaes", "hyperopt_tpe", "random", "optuna-tpe")
+            p for p in peers if p in ("tpe", "auto", "hyperopt_tpe", "random", "optuna-tpe")
         ]
         tasks: list[Any] = [(p, s, 60) for p in model_peers for s in range(args.seeds)]
         work, fn = [t for t in tasks if _key(("model", *t)) not in results], model_task
@@ -426,7 +424,12 @@ def main() -> None:
                 for parallel in parallels:
                     tasks += [(peer, problem, s, parallel, args.trials) for s in range(seeds)]
         tasks = [(auto_alias(t[0], t[1]), *t[1:]) for t in tasks]
-        work, fn = sorted({t for t in tasks if _key(t) not in results}), one_task
+        # fast peers first, then the slow ones seed by seed, so that every cell grows evenly
+        work = sorted(
+            {t for t in tasks if _key(t) not in results},
+            key=lambda t: (t[0] in slow, t[2], t[0], t[1], t[3]),
+        )
+        fn = one_task
     if not args.table:
         with Pool(args.jobs) as pool:
             for i, (key, value) in enumerate(pool.imap_unordered(fn, work), 1):

@@ -78,7 +78,7 @@ METHODS: dict[str, MethodInfo] = {
         ),
         MethodInfo(
             "cmaes",
-            "CMA-ES evolution strategy",
+            "CMA-ES, covariance matrix adaptation",
             "hypermax.optimizers.cma_es:CMAESOptimizer",
             needs=(("cmaes", "cmaes"),),
         ),

@@ -37,8 +37,8 @@ class TestHyperoptTPE(OptimizerContract):
 
 class TestGP(OptimizerContract):
     method = "gp"
-    options = {"n_startup_jobs": 4}
-    trials = 10
+    options = {"n_startup_jobs": 9}  # a Gaussian-process ask costs 0.1 to 0.5 s: few of them
+    trials = 12
     requires = ("torch",)
 
 
@@ -52,9 +52,10 @@ class TestNGOpt(OptimizerContract):
 
 
 class TestAuto(OptimizerContract):
+    """On the flat space auto starts with gp and hands over to tpe after 6 trials."""
+
     method = "auto"
-    options = {"gp": {"n_startup_jobs": 4}, "tpe": {"n_startup_jobs": 5}}
-    trials = 10
+    options = {"gp_trials": 6, "gp": {"n_startup_jobs": 4}, "tpe": {"n_startup_jobs": 5}}
 
 
 class TestRandom(OptimizerContract):

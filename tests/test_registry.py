@@ -73,7 +73,21 @@ def test_every_registry_method_and_nothing_else_has_an_options_object() -> None:
 
 
 def test_builtin_methods_are_the_available_entries_and_load() -> None:
-    assert list(BUILTIN_METHODS) == available_methods() == ["tpe", "random", "anneal", "atpe"]
+    assert (
+        list(BUILTIN_METHODS)
+        == available_methods()
+        == [
+            "tpe",
+            "random",
+            "anneal",
+            "atpe",
+            "hyperopt_tpe",
+            "gp",
+            "cmaes",
+            "ngopt",
+            "auto",
+        ]
+    )
     for name, target in BUILTIN_METHODS.items():
         assert target == METHODS[name].target
         cls = load_optimizer_class(name)
@@ -86,7 +100,8 @@ def test_reserved_names_are_refused_in_one_line() -> None:
     for name in RESERVED:
         message = (
             f'"{name}" is not available in this version; '
-            'use tpe, random, anneal, atpe or a "module:Class"'
+            "use tpe, random, anneal, atpe, hyperopt_tpe, gp, cmaes, ngopt, auto "
+            'or a "module:Class"'
         )
         assert builtin_problem(name) == message
         assert method_problem(name) == message

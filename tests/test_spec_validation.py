@@ -96,8 +96,8 @@ CASES = [
     pytest.param(
         {"bad.json": spec(search={"method": "tpee"})},
         [
-            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, "
-            'evolution, ablation or module:Class, got "tpee"'
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, hyperopt_tpe, "
+            'gp, cmaes, ngopt, auto, grid, evolution, ablation or module:Class, got "tpee"'
         ],
         id="bad-method",
     ),
@@ -105,7 +105,7 @@ CASES = [
         {"bad.json": spec(search={"method": "grid"})},
         [
             'bad.json: search.method: "grid" is not available in this version; use tpe, '
-            'random, anneal, atpe or a "module:Class"'
+            'random, anneal, atpe, hyperopt_tpe, gp, cmaes, ngopt, auto or a "module:Class"'
         ],
         id="method-not-available",
     ),
