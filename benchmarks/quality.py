@@ -169,10 +169,12 @@ def run_optuna(
         trial = study.ask()
         params: dict[str, Any] = {}
         for name, node in props.items():
+            log = node.get("scaling") == "logarithmic"
             if "enum" in node:
                 params[name] = trial.suggest_categorical(name, node["enum"])
+            elif node["type"] == "integer":
+                params[name] = trial.suggest_int(name, node["min"], node["max"], log=log)
             else:
-                log = node.get("scaling") == "logarithmic"
                 params[name] = trial.suggest_float(name, node["min"], node["max"], log=log)
         seconds += time.perf_counter() - started
         loss = objective(params)
@@ -238,36 +240,10 @@ def model_task(task: tuple[str, int, int]) -> tuple[str, dict[str, Any]]:
     warnings.simplefilter("ignore")
     PROBLEMS["digits"] = (MODEL_SPACE, forest_error, 0.0)
     if peer in OPTUNA_PEERS:
-        losses, per_ask = _optuna_model(peer, trials, seed)
+        losses, per_ask = run_optuna(peer, MODEL_SPACE, forest_error, trials, seed)
     else:
         losses, per_ask = run_hypermax(peer, MODEL_SPACE, forest_error, trials, seed, 1)
     return _key(("model", *task)), {"gap": min(losses), "per_ask": per_ask}
-
-
-def _optuna_model(peer: str, trials: int, seed: int) -> tuple[list[float], float]:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
-    losses, seconds = [], 0.0
-    for _ in range(trials):
-        started = time.perf_counter()
-        t = study.ask()
-        params = {
-            "n_estimators": t.suggest_int("n_estimators", 5, 40),
-            "max_depth": t.suggest_int("max_depth", 2, 32, log=True),
-            "max_features": t.suggest_float("max_features", 0.05, 1.0),
-            "min_samples_leaf": t.suggest_int("min_samples_leaf", 1, 10),
-            "criterion": t.suggest_categorical("criterion", ["gini", "entropy"]),
-            "bootstrap": t.suggest_categorical("bootstrap", [True, False]),
-        }
-        seconds += time.perf_counter() - started
-        loss = forest_error(params)
-        started = time.perf_counter()
-        study.tell(t, loss)
-        seconds += time.perf_counter() - started
-        losses.append(loss)
-    return losses, seconds / trials
 
 
 # -- ask + tell at a long history --------------------------------------------------------------

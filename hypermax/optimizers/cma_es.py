@@ -11,21 +11,18 @@ the seed of its trial.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
-from hypermax.optimizers.dimensions import dimensions
-from hypermax.optimizers.history import History
-from hypermax.trial import Proposal, Trial
+from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.history import HistoryOptimizer
+from hypermax.trial import Proposal
 
 if TYPE_CHECKING:
     import numpy as np
     from cmaes import CMA
 
-    from hypermax.space import Space
 
-
-class CMAESOptimizer(BaseOptimizer):
+class CMAESOptimizer(HistoryOptimizer):
     """Covariance matrix adaptation evolution strategy.
 
     Best on continuous spaces, ill-conditioned ones included; a choice is searched as a slice of
@@ -35,16 +32,7 @@ class CMAESOptimizer(BaseOptimizer):
     step size on the unit cube, default 1/6, as Optuna's CmaEsSampler).
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.dimensions = dimensions(space)
-        self.history = History()
+    def setup(self) -> None:
         self._cma: CMA | None = None
         self._learned: list[int] = []  # ids of the trials the strategy has learned, in order
         self._worst: float | None = None
@@ -53,19 +41,7 @@ class CMAESOptimizer(BaseOptimizer):
     def ask(self, trial_id: int) -> Proposal:
         cma = self._current()
         cma.reseed_rng(trial_seed(self.seed, trial_id))
-        x = cma.ask()
-        internal: dict[str, Any] = {}
-        for i, dim in enumerate(self.dimensions):
-            if dim.leaf.active(internal):
-                internal[dim.label] = dim.from_unit(x[i])
-        self.history.note(trial_id, internal)
-        return Proposal(trial_id, self.space.decode(internal), internal)
-
-    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
-        self.history.note(trial_id, internal)
-
-    def tell(self, trial: Trial) -> None:
-        self.history.finish(trial)
+        return self.proposal(trial_id, self.from_unit_cube(cma.ask()))
 
     # -- the strategy -----------------------------------------------------------------------
     def _current(self) -> CMA:
@@ -104,8 +80,6 @@ class CMAESOptimizer(BaseOptimizer):
         )
 
     def _solutions(self, cma: CMA, generation: list[int]) -> list[tuple[np.ndarray, float]]:
-        import numpy as np
-
         losses = [self.history.finished[i][1] for i in generation]
         known = [loss for loss in losses if loss is not None]
         if known:
@@ -114,9 +88,6 @@ class CMAESOptimizer(BaseOptimizer):
         out = []
         for trial_id, loss in zip(generation, losses, strict=True):
             internal, _ = self.history.finished[trial_id]
-            x = np.array(cma.mean, dtype=float)
-            for i, dim in enumerate(self.dimensions):
-                if dim.label in internal and dim.leaf.active(internal):
-                    x[i] = dim.to_unit(internal[dim.label])
+            x = self.to_unit_cube(internal, fill=cma.mean)
             out.append((x, bad if loss is None else loss))
         return out

@@ -13,16 +13,15 @@ import contextlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
-from hypermax.optimizers.dimensions import dimensions
-from hypermax.optimizers.history import History, taught_loss
+from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.history import HistoryOptimizer, taught_loss
 from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
-    from hypermax.space import Space
+    pass
 
 
-class NGOptOptimizer(BaseOptimizer):
+class NGOptOptimizer(HistoryOptimizer):
     """nevergrad's NGOpt, which picks its algorithm by dimensions, budget and parallel trials.
 
     Starts from a random point of the space (drawn from the search seed). A failed trial counts
@@ -30,30 +29,16 @@ class NGOptOptimizer(BaseOptimizer):
     optimizer by name, default ``NGOpt``).
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.dimensions = dimensions(space)
-        self.history = History()
+    def setup(self) -> None:
         self._ng: Any = None
         self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
 
     # -- the seam ---------------------------------------------------------------------------
     def ask(self, trial_id: int) -> Proposal:
-        internal = self._ask(trial_id)
-        self.history.note(trial_id, internal)
-        return Proposal(trial_id, self.space.decode(internal), internal)
-
-    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
-        self.history.note(trial_id, internal)
+        return self.proposal(trial_id, self._ask(trial_id))
 
     def tell(self, trial: Trial) -> None:
-        self.history.finish(trial)
+        super().tell(trial)
         self._tell(trial.id, trial.internal, taught_loss(trial))
 
     def tell_many(self, trials: Iterable[Trial]) -> None:
@@ -112,14 +97,9 @@ class NGOptOptimizer(BaseOptimizer):
         optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
         candidate = optimizer.ask()
         self._asked[trial_id] = candidate
-        internal: dict[str, Any] = {}
-        for i, dim in enumerate(self.dimensions):
-            if dim.leaf.active(internal):
-                internal[dim.label] = dim.from_unit(candidate.value[i])
-        return internal
+        return self.from_unit_cube(candidate.value)
 
     def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
-        import numpy as np
         from nevergrad.common.errors import TellNotAskedNotSupportedError
 
         if loss is None:
@@ -129,10 +109,7 @@ class NGOptOptimizer(BaseOptimizer):
         optimizer = self._optimizer()
         candidate = self._asked.pop(trial_id, None)
         if candidate is None:
-            x = np.full(max(len(self.dimensions), 1), 0.5)
-            for i, dim in enumerate(self.dimensions):
-                if dim.label in internal and dim.leaf.active(internal):
-                    x[i] = dim.to_unit(internal[dim.label])
+            x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)
         # the algorithm NGOpt chose may learn only from its own proposals
         with contextlib.suppress(TellNotAskedNotSupportedError):

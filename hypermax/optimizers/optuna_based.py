@@ -14,16 +14,14 @@ import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
-from hypermax.optimizers.dimensions import Dimension, dimensions
-from hypermax.optimizers.history import History
+from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.dimensions import Dimension
+from hypermax.optimizers.history import HistoryOptimizer
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
     import optuna
     from optuna.samplers import BaseSampler
-
-    from hypermax.space import Space
 
 
 def quiet_optuna() -> None:
@@ -35,7 +33,7 @@ def quiet_optuna() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
 
 
-class OptunaOptimizer(BaseOptimizer):
+class OptunaOptimizer(HistoryOptimizer):
     """Proposes params with an Optuna sampler (:meth:`sampler`) over an in-memory study.
 
     The study holds every trial the optimizer knows in the order of their ids: finished ones with
@@ -54,16 +52,7 @@ class OptunaOptimizer(BaseOptimizer):
     rebuild_each_ask = False
     n_startup_default = 10
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.dimensions = dimensions(space)
-        self.history = History()
+    def setup(self) -> None:
         self.n_startup = int(self.options.get("n_startup_jobs", self.n_startup_default))
         self.constant_liar = bool(self.options.get("constant_liar", True))
         self._study: optuna.Study | None = None
@@ -101,11 +90,10 @@ class OptunaOptimizer(BaseOptimizer):
             for dim in self.dimensions:
                 if dim.leaf.active(internal):
                     internal[dim.label] = dim.from_param(_suggest(trial, dim))
-        self.history.note(trial_id, internal)
         self._numbers[trial_id] = trial.number
         self._count = trial.number + 1
         self._last_id = max(self._last_id, trial_id)
-        return Proposal(trial_id, self.space.decode(internal), internal)
+        return self.proposal(trial_id, internal)
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
         if self.history.note(trial_id, internal) and self._mirrors_live():
