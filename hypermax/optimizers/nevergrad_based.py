@@ -10,6 +10,7 @@ unbroken one would have.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +76,14 @@ class NGOptOptimizer(HistoryOptimizer):
     # -- nevergrad --------------------------------------------------------------------------
     def _optimizer(self) -> Any:
         if self._ng is None:
-            import nevergrad as ng
             import numpy as np
+
+            with warnings.catch_warnings():  # the cma it uses warns that matplotlib is missing
+                warnings.simplefilter("ignore", UserWarning)
+                import nevergrad as ng
+
+                with contextlib.suppress(ImportError):
+                    import cma  # noqa: F401
 
             _scalar_predictions()
 
