@@ -96,8 +96,8 @@ CASES = [
     pytest.param(
         {"bad.json": spec(search={"method": "tpee"})},
         [
-            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, "
-            'evolution, ablation or module:Class, got "tpee"'
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, hyperopt_tpe, "
+            'gp, cmaes, ngopt, auto, grid, evolution, ablation or module:Class, got "tpee"'
         ],
         id="bad-method",
     ),
@@ -680,8 +680,8 @@ CASES = [
             'bad.json: hyperparameters.properties.a: missing required key "max"',
             "bad.json: hyperparameters.properties.b.enum: must not be empty",
             "bad.json: search.iterations: must be at least 1, got 0",
-            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, evolution, "
-            'ablation or module:Class, got "tpee"',
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, hyperopt_tpe, "
+            'gp, cmaes, ngopt, auto, grid, evolution, ablation or module:Class, got "tpee"',
         ],
         id="every-problem-at-once",
     ),
