@@ -297,3 +297,22 @@ def test_importing_the_optimizers_imports_no_backend() -> None:
     )
     loaded = set(json.loads(result.stdout))
     assert not {"optuna", "torch", "nevergrad", "cmaes", "hyperopt"} & loaded
+
+
+@pytest.mark.parametrize("method", ["tpe", "cmaes", "auto"])
+def test_the_ends_of_a_log_scaled_range_are_taken_as_they_are(method: str) -> None:
+    """A default at the very bound of a log-scaled number (exp(log(x)) is not always x)."""
+    space = {
+        "type": "object",
+        "properties": {
+            "l2": {"type": "number", "min": 1e-6, "max": 10, "scaling": "logarithmic"},
+        },
+    }
+    low = dimension(Space(space).leaves()[0])
+    assert low.value_bounds() == (1e-6, 10)
+    optimizer = make_optimizer(method, Space(space), 1, {}, budget=Budget(10, 1))
+    for trial_id, value in ((1, 1e-6), (2, 10.0)):
+        proposal = optimizer.propose(trial_id, {"l2": value})
+        optimizer.tell(finished(trial_id, proposal.internal, value))
+    answer = optimizer.ask(3)
+    assert isinstance(answer, Proposal) and 1e-6 <= answer.params["l2"] <= 10

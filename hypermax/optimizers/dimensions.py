@@ -86,9 +86,20 @@ class Dimension:
             return CategoricalDistribution(tuple(range(self.choices)))
         if self.stepped:
             return IntDistribution(int(self.low), int(self.high), log=self.leaf.log)
-        if self.leaf.log:
-            return FloatDistribution(math.exp(self.low), math.exp(self.high), log=True)
-        return FloatDistribution(self.low, self.high)
+        low, high = self.value_bounds()
+        return FloatDistribution(low, high, log=self.leaf.log)
+
+    def value_bounds(self) -> tuple[float, float]:
+        """The range of an unstepped number's value: the leaf's own bounds, exactly, where the
+        searched range is theirs (``exp(log(x))`` is not always ``x``)."""
+        if not self.leaf.log:
+            return self.low, self.high
+        low, high = math.exp(self.low), math.exp(self.high)
+        if self.leaf.low is not None and math.isclose(low, self.leaf.low, rel_tol=1e-9):
+            low = self.leaf.low
+        if self.leaf.high is not None and math.isclose(high, self.leaf.high, rel_tol=1e-9):
+            high = self.leaf.high
+        return low, high
 
     def to_param(self, internal: Any) -> Any:
         """The internal value → the Optuna parameter (a step count for a stepped number)."""
@@ -96,7 +107,8 @@ class Dimension:
             return int(internal)
         if self.stepped:
             return self._step_of_value(internal)
-        return float(internal)
+        low, high = self.value_bounds()
+        return min(max(float(internal), low), high)
 
     def from_param(self, param: Any) -> Any:
         """An Optuna parameter → the internal value."""
