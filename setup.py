@@ -13,6 +13,9 @@ VERSION = re.search(
 EXTRAS = {
     "examples": ["scikit-learn>=1.3"],
     "atpe": ["lightgbm>=4.0", "scikit-learn>=1.3"],
+    # torch: the newest release this range admits is the CPU build this project is tested with
+    "gp": ["torch>=2.1,<=2.13.0", "greenlet>=3.0"],
+    "ngopt": ["nevergrad>=1.0"],
     "plots": ["matplotlib>=3.7", "scikit-learn>=1.3"],
     "notebook": ["pandas>=2.0", "matplotlib>=3.7", "scikit-learn>=1.3"],
     "dask": ["dask[distributed]>=2024.1"],
@@ -27,6 +30,8 @@ EXTRAS = {
         "lightgbm>=4.0",
         "matplotlib>=3.7",
         "pandas>=2.0",
+        "dask[distributed]>=2024.1",
+        "nevergrad>=1.0",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -42,6 +47,8 @@ setup(
     package_data={"hypermax": ["schema.json", "templates/*.json", "templates/*.py"]},
     install_requires=[
         "hyperopt>=0.2.7",
+        "optuna>=5.0",
+        "cmaes>=0.11",
         "jsonschema>=4.18",
         "psutil>=5.9",
         "pyyaml>=6.0",

@@ -28,6 +28,8 @@ TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--
 if TYPE_CHECKING:
     from typing import Any
 
+    from hypermax.spec import Spec
+
 SUBCOMMANDS = (
     "run",
     "resume",
@@ -106,9 +108,15 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
         "--iterations", type=int, metavar="N", help="trials in all, finished ones included"
     )
     resume.add_argument("--parallel", type=int, metavar="N", help="trials at the same time")
+    resume.add_argument(
+        "--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR"
+    )
 
     validate = sub.add_parser("validate", help="check a spec; print every problem")
     validate.add_argument("spec", help="the search spec to check")
+    validate.add_argument(
+        "--connect", action="store_true", help="also check that the spec's Dask cluster answers"
+    )
 
     sample = sub.add_parser(
         "sample", help="print the next N suggested parameter sets", epilog=_METHODS
@@ -179,7 +187,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="the optimizer's seed (search.seed)")
     p.add_argument("--results", metavar="DIR", help="results directory (results.directory)")
     p.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
-    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address (not available yet)")
+    p.add_argument("--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR")
 
 
 def _normalise_argv(argv: list[str]) -> list[str]:
@@ -240,6 +248,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     space = Space.from_spec(spec)
+    cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
@@ -249,7 +258,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{args.spec}: ok ({len(space.labels())} searched parameters, "
         f"{spec.search.iterations} iterations, {about})"
     )
+    for line in cluster_lines:
+        print(line)
     return 0
+
+
+def _connect(spec: Spec, spec_arg: str) -> list[str]:
+    """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve."""
+    if spec.cluster is None:
+        raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
+    from hypermax.execution.dask_cluster import check_cluster
+
+    return check_cluster(spec.cluster, spec.path.name)
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:

@@ -24,16 +24,13 @@ if TYPE_CHECKING:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    if getattr(args, "scheduler", None) is not None:
-        from hypermax.specfile.checks import NO_CLUSTER
-
-        raise UsageError(f"hypermax: --scheduler: {NO_CLUSTER}")
     out: dict[str, Any] = {}
     for flag, dotted in (
         ("iterations", "search.iterations"),
         ("seed", "search.seed"),
         ("parallel", "function.parallel"),
         ("results", "results.directory"),
+        ("scheduler", "cluster.scheduler"),
     ):
         value = getattr(args, flag, None)
         if value is not None:

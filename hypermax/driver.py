@@ -101,9 +101,12 @@ class Driver:
         self._waiting = False  # the optimizer said WAIT: ask again after the next trial ends
         self._exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._notes: list[str] = []
+        self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
+        self._closing = False
         self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
         self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
-        self._unrecorded: list[tuple[dict[str, Any], ev.Event]] = []  # to journal, then emit
+        # to journal (when there is a record), then emit, in order
+        self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
         self._done_count = 0
         self._best: Trial | None = None
         self._views = ViewWriter(folder.path)
@@ -172,6 +175,7 @@ class Driver:
             self._disk_full = self._disk_full or exc
             self._stop_early(stopping.DISK_FULL)
         finally:
+            self._closing = True
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
@@ -371,6 +375,23 @@ class Driver:
         self._keep(trial)
         finished = ev.TrialFinished(trial, self._best, self._done())
         self._unrecorded.append((finished_record(trial), finished))
+        if trial.state is TrialState.INTERRUPTED and self._stopping is None and not self._closing:
+            self._run_again(trial)
+
+    def _run_again(self, trial: Trial) -> None:
+        """A trial interrupted though nobody stopped it was lost by its runner (its cluster
+        worker died): it runs again with the same id and params, at most
+        ``cluster.lost_worker_reruns`` times in this search (a resume runs it anyway)."""
+        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
+        runs = self._reruns.get(trial.id, 0)
+        if runs >= limit:
+            message = f"trial {trial.id} {trial.reason}; not run again in this search"
+            self._unrecorded.append((None, ev.Message(message)))
+            return
+        self._reruns[trial.id] = runs + 1
+        self._presets.insert(0, Proposal(trial.id, trial.params, trial.internal))
+        message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
+        self._unrecorded.append((None, ev.Message(message)))
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
@@ -397,7 +418,7 @@ class Driver:
         if not self._unrecorded:
             return
         batch, self._unrecorded = self._unrecorded, []
-        records = [record for record, _ in batch]
+        records = [record for record, _ in batch if record is not None]
         self._while_room(lambda: self.journal.append_many(records, wait_for_disk=False))
         finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
         for trial in finished:

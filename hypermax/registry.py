@@ -9,7 +9,7 @@ Example::
 
     from hypermax.registry import METHODS, available_methods
 
-    available_methods()          # ['tpe', 'random', 'anneal', 'atpe', 'grid', ...]
+    available_methods()          # ['tpe', 'random', 'anneal', 'atpe', 'hyperopt_tpe', ...]
     METHODS["grid"].planned      # True: its iterations default to the size of the grid
 """
 
@@ -35,6 +35,8 @@ class MethodInfo:
         planned: whether the method plans a finite set of trials (a grid, an ablation study):
             its ``iterations`` default to the plan's size instead of 100 (``schema.json`` lists
             these methods where it declares that default).
+        extra: the extra of the hypermax package that installs them (``pip install
+            "hypermax[gp]"``), if there is one.
     """
 
     name: str
@@ -42,6 +44,7 @@ class MethodInfo:
     target: str | None = None
     needs: tuple[tuple[str, str], ...] = ()
     planned: bool = False
+    extra: str | None = None
 
     @property
     def available(self) -> bool:
@@ -51,12 +54,13 @@ class MethodInfo:
 
 _OWN = "hypermax.optimizers"
 _HYPEROPT = f"{_OWN}.hyperopt_based"
+_OPTUNA = f"{_OWN}.optuna_based"
 
 #: every built-in method name the spec format knows, in the order help texts list them
 METHODS: dict[str, MethodInfo] = {
     info.name: info
     for info in (
-        MethodInfo("tpe", "Tree-structured Parzen Estimator", f"{_HYPEROPT}:TPEOptimizer"),
+        MethodInfo("tpe", "Tree-structured Parzen Estimator (Optuna)", f"{_OPTUNA}:TPEOptimizer"),
         MethodInfo("random", "random sampling of the space", f"{_HYPEROPT}:RandomOptimizer"),
         MethodInfo("anneal", "simulated annealing around the best", f"{_HYPEROPT}:AnnealOptimizer"),
         MethodInfo(
@@ -64,6 +68,36 @@ METHODS: dict[str, MethodInfo] = {
             "adaptive TPE",
             f"{_HYPEROPT}:ATPEOptimizer",
             needs=(("lightgbm", "lightgbm"), ("sklearn", "scikit-learn")),
+        ),
+        MethodInfo(
+            "hyperopt_tpe",
+            "hyperopt's original TPE, as fmin runs it",
+            f"{_HYPEROPT}:HyperoptTPEOptimizer",
+        ),
+        MethodInfo(
+            "gp",
+            "Gaussian-process Bayesian optimisation (Optuna)",
+            f"{_OPTUNA}:GPOptimizer",
+            needs=(("torch", "torch"),),
+            extra="gp",
+        ),
+        MethodInfo(
+            "cmaes",
+            "CMA-ES, covariance matrix adaptation",
+            f"{_OWN}.cma_es:CMAESOptimizer",
+            needs=(("cmaes", "cmaes"),),
+        ),
+        MethodInfo(
+            "ngopt",
+            "nevergrad's NGOpt portfolio",
+            f"{_OWN}.nevergrad_based:NGOptOptimizer",
+            needs=(("nevergrad", "nevergrad"),),
+            extra="ngopt",
+        ),
+        MethodInfo(
+            "auto",
+            "gp or tpe, picked by the space and the trials so far",
+            f"{_OWN}.auto:AutoOptimizer",
         ),
         MethodInfo(
             "grid",
@@ -104,5 +138,7 @@ def builtin_problem(name: str) -> str | None:
         return f'"{name}" is not available in this version; use {usable} or a "{PLUGIN_FORM}"'
     missing = missing_packages(name)
     if missing:
-        return f'"{name}" needs {" and ".join(missing)}: pip install {" ".join(missing)}'
+        extra = METHODS[name].extra
+        how = f'"hypermax[{extra}]"' if extra else " ".join(missing)
+        return f'"{name}" needs {" and ".join(missing)}: pip install {how}'
     return None

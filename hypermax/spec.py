@@ -25,6 +25,7 @@ from hypermax.specfile.schema import declared_default
 from hypermax.validation import resolve_and_validate
 
 __all__ = [
+    "ClusterSpec",
     "FunctionSpec",
     "MetricSpec",
     "SearchSpec",
@@ -110,6 +111,17 @@ class SearchSpec:
 
 
 @dataclass(frozen=True)
+class ClusterSpec:
+    """The Dask cluster that runs the trials (DESIGN §2.7); file paths are absolute."""
+
+    scheduler: str
+    resources: dict[str, float] = field(default_factory=dict)
+    security: dict[str, Any] = field(default_factory=dict)  # keywords of Dask's Security
+    lost_worker_reruns: int = int(declared_default("cluster", "lost_worker_reruns"))
+    lost_scheduler_wait: float = float(declared_default("cluster", "lost_scheduler_wait"))
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated search spec. ``raw`` is the resolved document with defaults filled in."""
 
@@ -121,7 +133,7 @@ class Spec:
     search: SearchSpec
     results_directory: Path
     ui_enabled: bool | None = None
-    scheduler: str | None = None
+    cluster: ClusterSpec | None = None
     max_log_mb: float = DEFAULT_MAX_LOG_MB
     metadata: dict[str, Any] = field(default_factory=dict)
     """The original Hypermax's ``hypermax_results`` section, kept as the search's metadata."""
@@ -196,7 +208,7 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         search=_search(doc["search"]),
         results_directory=Path(doc["results"]["directory"]),
         ui_enabled=doc.get("ui", {}).get("enabled"),
-        scheduler=doc.get("cluster", {}).get("scheduler"),
+        cluster=_cluster(doc["cluster"], path.parent) if "cluster" in doc else None,
         max_log_mb=float(doc["results"].get("max_log_mb", DEFAULT_MAX_LOG_MB)),
         metadata=compat.metadata(doc),
         notices=notices,
@@ -222,6 +234,20 @@ def _function(fn: dict[str, Any]) -> FunctionSpec:
         auto_kill_loss=fn.get("auto_kill_loss"),
         kill_grace=float(fn["kill_grace"]),
         preload=bool(fn.get("preload", True)),
+    )
+
+
+def _cluster(cluster: dict[str, Any], folder: Path) -> ClusterSpec:
+    security = {
+        key: str((folder / value).resolve()) if key.startswith("tls_") else value
+        for key, value in cluster.get("security", {}).items()
+    }
+    return ClusterSpec(
+        scheduler=cluster["scheduler"],
+        resources={str(k): float(v) for k, v in cluster.get("resources", {}).items()},
+        security=security,
+        lost_worker_reruns=int(cluster["lost_worker_reruns"]),
+        lost_scheduler_wait=float(cluster["lost_scheduler_wait"]),
     )
 
 

@@ -31,6 +31,39 @@ class TestTPE(OptimizerContract):
     options = {"n_startup_jobs": 5}
 
 
+class TestTPEWithoutMultivariateModel(OptimizerContract):
+    method = "tpe"
+    options = {"n_startup_jobs": 5, "multivariate": False, "constant_liar": False}
+
+
+class TestHyperoptTPE(OptimizerContract):
+    method = "hyperopt_tpe"
+    options = {"n_startup_jobs": 5}
+
+
+class TestGP(OptimizerContract):
+    method = "gp"
+    options = {"n_startup_jobs": 9}  # a Gaussian-process ask costs 0.1 to 0.5 s: few of them
+    trials = 12
+    requires = ("torch",)
+
+
+class TestCMAES(OptimizerContract):
+    method = "cmaes"
+
+
+class TestNGOpt(OptimizerContract):
+    method = "ngopt"
+    requires = ("nevergrad",)
+
+
+class TestAuto(OptimizerContract):
+    """On the flat space auto starts with gp and hands over to tpe after 6 trials."""
+
+    method = "auto"
+    options = {"gp_trials": 6, "gp": {"n_startup_jobs": 4}, "tpe": {"n_startup_jobs": 5}}
+
+
 class TestRandom(OptimizerContract):
     method = "random"
 
@@ -75,7 +108,19 @@ NOT_CONTRACTED = {"ablation"}
 
 
 def test_every_built_in_method_has_a_contract_run():
-    contracts = (TestTPE, TestRandom, TestAnneal, TestATPE, TestGrid, TestEvolution)
+    contracts = (
+        TestTPE,
+        TestHyperoptTPE,
+        TestGP,
+        TestCMAES,
+        TestNGOpt,
+        TestAuto,
+        TestRandom,
+        TestAnneal,
+        TestATPE,
+        TestGrid,
+        TestEvolution,
+    )
     tested = {cls.method for cls in contracts}
     assert tested | NOT_CONTRACTED == set(BUILTIN_METHODS)
     assert not tested & NOT_CONTRACTED

@@ -73,16 +73,24 @@ def test_every_registry_method_and_nothing_else_has_an_options_object() -> None:
 
 
 def test_builtin_methods_are_the_available_entries_and_load() -> None:
-    assert list(BUILTIN_METHODS) == available_methods()
-    assert available_methods() == [
-        "tpe",
-        "random",
-        "anneal",
-        "atpe",
-        "grid",
-        "evolution",
-        "ablation",
-    ]
+    assert (
+        list(BUILTIN_METHODS)
+        == available_methods()
+        == [
+            "tpe",
+            "random",
+            "anneal",
+            "atpe",
+            "hyperopt_tpe",
+            "gp",
+            "cmaes",
+            "ngopt",
+            "auto",
+            "grid",
+            "evolution",
+            "ablation",
+        ]
+    )
     for name, target in BUILTIN_METHODS.items():
         assert target == METHODS[name].target
         cls = load_optimizer_class(name)
@@ -95,7 +103,8 @@ def test_reserved_names_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(METHODS, "someday", MethodInfo("someday", "a name kept for later"))
     message = (
         '"someday" is not available in this version; '
-        'use tpe, random, anneal, atpe, grid, evolution, ablation or a "module:Class"'
+        "use tpe, random, anneal, atpe, hyperopt_tpe, gp, cmaes, ngopt, auto, grid, evolution, "
+        'ablation or a "module:Class"'
     )
     assert builtin_problem("someday") == message
     assert method_problem("someday") == message

@@ -28,7 +28,7 @@ class HyperoptOptimizer(BaseOptimizer):
     error doc, which hyperopt leaves out of its history.
     """
 
-    method = "tpe"
+    method = "hyperopt_tpe"
 
     def __init__(
         self,
@@ -152,10 +152,10 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-class TPEOptimizer(HyperoptOptimizer):
-    """Tree-structured Parzen Estimator (hyperopt ``tpe.suggest``)."""
+class HyperoptTPEOptimizer(HyperoptOptimizer):
+    """hyperopt's own Tree-structured Parzen Estimator (``tpe.suggest``), as ``fmin`` runs it."""
 
-    method = "tpe"
+    method = "hyperopt_tpe"
 
 
 class RandomOptimizer(HyperoptOptimizer):

@@ -16,13 +16,13 @@ from typing import Any
 
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
+from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal
 
-NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
 LOG_SCALINGS = ("logarithmic", "exponential")
 
 
@@ -47,6 +47,8 @@ def semantic_problems(
         problems += unavailable_problems(doc)
         if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
             problems += plan_problems(doc)
+    if "cluster" in doc and not broken.under(("cluster",)):
+        problems += cluster_problems(doc["cluster"], folder)
     return problems
 
 
@@ -250,8 +252,6 @@ def method_problem(method: str, folder: Path) -> str | None:
 
 def unavailable_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     """Parts of the format this version does not run yet, refused rather than ignored."""
-    if "cluster" in doc:
-        yield ("cluster",), NO_CLUSTER
     policy = doc["search"].get("early_stopping", {}).get("policy", "none")
     if policy != "none":
         yield (

@@ -1,0 +1,123 @@
+"""``auto``: the method that suits the space and the budget, among those installed.
+
+The choice (:func:`choose`) follows the quality benchmark (``benchmarks/README.md``): a Gaussian
+process (``gp``, with torch installed) on spaces without conditional branches while the history
+is small enough for its asks to stay fast; TPE on conditional spaces, without torch, and once a
+Gaussian process would grow slow, when auto hands the history over to TPE.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hypermax.optimizers.base import BaseOptimizer, Budget
+from hypermax.registry import missing_packages
+from hypermax.trial import Proposal, Trial
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from hypermax.space import Space
+
+#: trials after which a Gaussian process hands over to TPE (its asks grow with the cube of it)
+GP_TRIALS = 200
+#: dimensions above which a Gaussian process is not chosen
+GP_DIMENSIONS = 20
+
+
+def choose(
+    space: Space,
+    trials_so_far: int = 0,
+    gp_trials: int = GP_TRIALS,
+    gp_installed: bool | None = None,
+) -> str:
+    """The method ``auto`` uses for ``space`` after ``trials_so_far`` trials.
+
+    Args:
+        space: the search space.
+        trials_so_far: trials proposed before this one.
+        gp_trials: trials after which a Gaussian process hands over to TPE.
+        gp_installed: whether ``gp`` can run (default: whether torch is installed).
+    """
+    if gp_installed is None:
+        gp_installed = not missing_packages("gp")
+    leaves = space.leaves()
+    conditional = any(leaf.condition for leaf in leaves)
+    if (
+        gp_installed
+        and not conditional
+        and len(leaves) <= GP_DIMENSIONS
+        and trials_so_far < gp_trials
+    ):
+        return "gp"
+    return "tpe"
+
+
+class AutoOptimizer(BaseOptimizer):
+    """Picks ``gp`` or ``tpe`` by the space (:func:`choose`) and switches from ``gp`` to TPE,
+    handing over the history, after ``gp_trials`` trials.
+
+    Options (``search.auto``): ``gp_trials`` (default 200), ``method`` (fix the choice), and the
+    options of each member as ``tpe: {...}`` and ``gp: {...}``.
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        seed: int,
+        options: dict[str, Any] | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        super().__init__(space, seed, options, budget)
+        self.method = ""
+        self.member: BaseOptimizer | None = None
+        self._finished: dict[int, Trial] = {}
+        self._running: dict[int, dict[str, Any]] = {}
+        self._switch_to(self._choice(0))
+
+    def _choice(self, trial_id: int) -> str:
+        gp_trials = int(self.options.get("gp_trials", GP_TRIALS))
+        return str(self.options.get("method") or choose(self.space, trial_id - 1, gp_trials))
+
+    def _switch_to(self, method: str) -> BaseOptimizer:
+        """Hand everything told so far to a new member running ``method``."""
+        from hypermax.optimizers import make_optimizer
+
+        options = self.options.get(method, {})
+        member = make_optimizer(method, self.space, self.seed, options, budget=self.budget)
+        member.tell_many(sorted(self._finished.values(), key=lambda trial: trial.id))
+        for trial_id, internal in sorted(self._running.items()):
+            member.pending(trial_id, internal)
+        self.method, self.member = method, member
+        return member
+
+    def _current(self, trial_id: int) -> BaseOptimizer:
+        method = self._choice(trial_id)
+        if method != self.method or self.member is None:
+            return self._switch_to(method)
+        return self.member
+
+    def ask(self, trial_id: int) -> Proposal:
+        proposal = self._current(trial_id).ask(trial_id)
+        assert isinstance(proposal, Proposal)
+        self._running[trial_id] = proposal.internal
+        return proposal
+
+    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
+        self._running.setdefault(trial_id, internal)
+        assert self.member is not None
+        self.member.pending(trial_id, internal)
+
+    def tell(self, trial: Trial) -> None:
+        self._running.pop(trial.id, None)
+        self._finished[trial.id] = trial
+        assert self.member is not None
+        self.member.tell(trial)
+
+    def tell_many(self, trials: Iterable[Trial]) -> None:
+        told = list(trials)
+        for trial in told:
+            self._running.pop(trial.id, None)
+            self._finished[trial.id] = trial
+        assert self.member is not None
+        self.member.tell_many(told)

@@ -1,0 +1,140 @@
+"""nevergrad's NGOpt (an algorithm chosen by the space and the budget) over the unit cube.
+
+nevergrad's optimizers keep state that advances with every ask, so hypermax seeds each ask from
+its trial's seed and rebuilds a told history by replaying it: in the order of the ids, an ask
+and a tell for every trial NGOpt proposed, a tell of a point it did not ask for every other one
+(a user point, the defaults, an imported trial). A resumed sequential search so proposes what an
+unbroken one would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.history import HistoryOptimizer, taught_loss
+from hypermax.trial import Proposal, Trial, TrialState
+
+if TYPE_CHECKING:
+    pass
+
+
+class NGOptOptimizer(HistoryOptimizer):
+    """nevergrad's NGOpt, which picks its algorithm by dimensions, budget and parallel trials.
+
+    Starts from a random point of the space (drawn from the search seed). A failed trial counts
+    as the worst loss told so far. Options (``search.ngopt``): ``optimizer`` (another nevergrad
+    optimizer by name, default ``NGOpt``).
+    """
+
+    def setup(self) -> None:
+        self._ng: Any = None
+        self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
+
+    # -- the seam ---------------------------------------------------------------------------
+    def ask(self, trial_id: int) -> Proposal:
+        return self.proposal(trial_id, self._ask(trial_id))
+
+    def tell(self, trial: Trial) -> None:
+        super().tell(trial)
+        self._tell(trial.id, trial.internal, taught_loss(trial))
+
+    def tell_many(self, trials: Iterable[Trial]) -> None:
+        """Replay the history in id order, asking for every trial NGOpt would have proposed."""
+        import copy
+
+        told = sorted(
+            (trial for trial in trials if trial.id not in self.history.finished),
+            key=lambda trial: trial.id,
+        )
+        presets = {trial.id for trial in told if trial.state is TrialState.IMPORTED}
+        while True:
+            snapshot = (self._ng, dict(self._asked), copy.deepcopy(self.history))
+            unexpected = self._replay(told, presets)
+            if unexpected is None:
+                return
+            self._ng, self._asked, self.history = snapshot
+            presets.add(unexpected)
+
+    def _replay(self, told: list[Trial], presets: set[int]) -> int | None:
+        """Ask and tell ``told`` in order; the id of the first trial NGOpt would not have
+        proposed (not in ``presets``), or None when the replay went through."""
+        import copy
+
+        self._ng = None if self._ng is None else copy.deepcopy(self._ng)
+        for trial in told:
+            if trial.id not in presets and trial.id not in self.history.running:
+                internal = self._ask(trial.id)
+                if internal != self.space.active(trial.internal):
+                    return trial.id
+            self.tell(trial)
+        return None
+
+    # -- nevergrad --------------------------------------------------------------------------
+    def _optimizer(self) -> Any:
+        if self._ng is None:
+            import numpy as np
+
+            with warnings.catch_warnings():  # the cma it uses warns that matplotlib is missing
+                warnings.simplefilter("ignore", UserWarning)
+                import nevergrad as ng
+
+                with contextlib.suppress(ImportError):
+                    import cma  # noqa: F401
+
+            _scalar_predictions()
+
+            n = max(len(self.dimensions), 1)
+            start = np.random.default_rng(self.seed).uniform(0.2, 0.8, size=n)
+            parametrization = ng.p.Array(init=start, lower=0.0, upper=1.0)
+            parametrization.random_state.seed(self.seed % 2**32)
+            name = str(self.options.get("optimizer", "NGOpt"))
+            self._ng = ng.optimizers.registry[name](
+                parametrization,
+                budget=self.budget.iterations,
+                num_workers=max(self.budget.parallel, 2),
+            )
+        return self._ng
+
+    def _ask(self, trial_id: int) -> dict[str, Any]:
+        optimizer = self._optimizer()
+        optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
+        candidate = optimizer.ask()
+        self._asked[trial_id] = candidate
+        return self.from_unit_cube(candidate.value)
+
+    def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        if loss is None:
+            loss = self.history.worst()
+            if loss is None:
+                return  # nothing to compare a failure with yet
+        optimizer = self._optimizer()
+        candidate = self._asked.pop(trial_id, None)
+        if candidate is None:
+            x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
+            candidate = optimizer.parametrization.spawn_child(new_value=x)
+        # the algorithm NGOpt chose may learn only from its own proposals
+        with contextlib.suppress(TellNotAskedNotSupportedError):
+            optimizer.tell(candidate, float(loss))
+
+
+def _scalar_predictions() -> None:
+    """nevergrad 1.0's MetaModel turns a one-element prediction into a number with ``float``,
+    which NumPy 2.4 refuses for an array of one dimension: give that module a ``float`` that
+    takes the element, so NGOpt's surrogate model works instead of raising."""
+    import builtins
+
+    import numpy as np
+    from nevergrad.optimization import metamodel
+
+    def scalar(value: Any = 0.0) -> float:
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(-1)[0]
+        return builtins.float(value)
+
+    metamodel.float = scalar  # type: ignore[attr-defined]

@@ -1,0 +1,305 @@
+"""TPE and Gaussian-process search through Optuna's samplers, driven one ask at a time.
+
+hypermax keeps an Optuna study in memory that mirrors what the optimizer was told, trial by
+trial in the order of their ids, and asks it through Optuna's ask/tell interface with the
+distributions derived from the space (:mod:`hypermax.optimizers.dimensions`). Each ask draws its
+randomness from :func:`~hypermax.optimizers.base.trial_seed`, so a history told afterwards (a
+resume) proposes what the live search would have. Optuna is imported on the first ask, never
+when hypermax or its spec validation is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.dimensions import Dimension
+from hypermax.optimizers.history import HistoryOptimizer
+from hypermax.trial import Proposal, Trial
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.samplers import BaseSampler
+
+
+def quiet_optuna() -> None:
+    """Keep Optuna from logging a line per trial and from warning about experimental options."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
+
+
+class OptunaOptimizer(HistoryOptimizer):
+    """Proposes params with an Optuna sampler (:meth:`sampler`) over an in-memory study.
+
+    The study holds every trial the optimizer knows in the order of their ids: finished ones with
+    the loss they teach (:meth:`finished_value`) and running ones as Optuna sees them
+    (:meth:`running_value`). A sampler that only ranks losses (TPE) keeps one study and one
+    sampler for the whole search and reseeds the sampler before each ask; one that fits the
+    losses themselves (a Gaussian process) gets a study rebuilt before each ask, because the
+    values standing in for failed and running trials change as trials come in.
+
+    Options shared by every Optuna method (``search.<method>``):
+        n_startup_jobs: random trials before the model is used.
+        constant_liar: with trials running in parallel, let the model count them (default true).
+    """
+
+    #: rebuild the study before every ask (for samplers that fit the losses)
+    rebuild_each_ask = False
+    n_startup_default = 10
+
+    def setup(self) -> None:
+        self.n_startup = int(self.options.get("n_startup_jobs", self.n_startup_default))
+        self.constant_liar = bool(self.options.get("constant_liar", True))
+        self._study: optuna.Study | None = None
+        self._sampler: BaseSampler | None = None
+        self._numbers: dict[int, int] = {}  # trial id → the Optuna trial's number
+        self._count = 0  # trials in the study (Optuna numbers them 0, 1, ...)
+        self._last_id = 0  # the largest trial id in the study, which must stay in id order
+
+    # -- what subclasses decide -------------------------------------------------------------
+    def sampler(self, seed: int) -> BaseSampler:
+        """A new sampler seeded with ``seed``."""
+        raise NotImplementedError
+
+    def reseed(self, sampler: BaseSampler, seed: int) -> BaseSampler:
+        """The sampler to ask with, drawing from ``seed``: by default a new one."""
+        return self.sampler(seed)
+
+    def finished_value(self, loss: float | None) -> float | None:
+        """The value a finished trial has in the study (None: leave it out). A trial without a
+        loss is worse than every other: +inf for a sampler that only ranks values."""
+        return math.inf if loss is None else loss
+
+    def running_value(self) -> float | None:
+        """The value a running trial has in a rebuilt study (None: leave it out)."""
+        return None
+
+    # -- the seam ---------------------------------------------------------------------------
+    def ask(self, trial_id: int) -> Proposal:
+        seed = trial_seed(self.seed, trial_id)
+        study = self._prepared_study(seed)
+        with warnings.catch_warnings():
+            quiet_optuna()
+            trial = study.ask()
+            internal: dict[str, Any] = {}
+            for dim in self.dimensions:
+                if dim.leaf.active(internal):
+                    internal[dim.label] = dim.from_param(_suggest(trial, dim))
+        self._numbers[trial_id] = trial.number
+        self._count = trial.number + 1
+        self._last_id = max(self._last_id, trial_id)
+        return self.proposal(trial_id, internal)
+
+    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
+        if self.history.note(trial_id, internal) and self._mirrors_live():
+            self._add(trial_id, internal, None, running=True)
+
+    def tell(self, trial: Trial) -> None:
+        known = self.history.finish(trial)
+        if not self._mirrors_live():
+            return
+        _, loss = self.history.finished[trial.id]
+        if known and trial.id in self._numbers:
+            self._finish(trial.id, loss)
+        else:
+            self._add(trial.id, trial.internal, loss, running=False)
+
+    # -- the mirrored study -----------------------------------------------------------------
+    def _mirrors_live(self) -> bool:
+        """Whether pending and tell update the study as they come (else it is rebuilt)."""
+        return self._study is not None and not self.rebuild_each_ask
+
+    def _prepared_study(self, seed: int) -> optuna.Study:
+        import optuna
+
+        if self._study is None or self.rebuild_each_ask:
+            self._rebuild()
+        assert self._study is not None
+        if self._sampler is None:
+            self._sampler = self.sampler(seed)
+        else:
+            self._sampler = self.reseed(self._sampler, seed)
+        return optuna.Study(self._study.study_name, self._study._storage, sampler=self._sampler)
+
+    def _rebuild(self) -> None:
+        """A new study holding every known trial in the order of the ids."""
+        import optuna
+        from optuna.storages import InMemoryStorage
+
+        with warnings.catch_warnings():
+            quiet_optuna()
+            self._study = optuna.create_study(storage=InMemoryStorage())
+        self._sampler = None
+        self._numbers = {}
+        self._count = 0
+        self._last_id = 0
+        lie = self.running_value()
+        known = sorted(
+            [(i, internal, False, loss) for i, (internal, loss) in self.history.finished.items()]
+            + [(i, internal, True, lie) for i, internal in self.history.running.items()]
+        )
+        for trial_id, internal, running, loss in known:
+            if running and self.rebuild_each_ask:
+                if self.constant_liar and lie is not None:
+                    self._add(trial_id, internal, lie, running=False, value_given=True)
+            elif running:
+                self._add(trial_id, internal, None, running=True)
+            else:
+                self._add(trial_id, internal, loss, running=False)
+
+    def _add(
+        self,
+        trial_id: int,
+        internal: dict[str, Any],
+        loss: float | None,
+        running: bool,
+        value_given: bool = False,
+    ) -> None:
+        """Add a trial the study has not seen; one older than the newest breaks the id order,
+        and the study is rebuilt before the next ask."""
+        from optuna.trial import TrialState, create_trial
+
+        assert self._study is not None
+        if trial_id < self._last_id:
+            self._study = None
+            return
+        value = loss if value_given else self.finished_value(loss)
+        if not running and value is None:
+            return
+        params, distributions = {}, {}
+        for dim in self.dimensions:
+            if dim.label in internal and dim.leaf.active(internal):
+                params[dim.label] = dim.to_param(internal[dim.label])
+                distributions[dim.label] = dim.distribution()
+        state = TrialState.RUNNING if running else TrialState.COMPLETE
+        frozen = create_trial(
+            state=state,
+            params=params,
+            distributions=distributions,
+            value=None if running else value,
+        )
+        self._study.add_trial(frozen)
+        self._numbers[trial_id] = self._count
+        self._count += 1
+        self._last_id = trial_id
+
+    def _finish(self, trial_id: int, loss: float | None) -> None:
+        from optuna.trial import TrialState
+
+        assert self._study is not None
+        value = self.finished_value(loss)
+        number = self._numbers[trial_id]
+        with warnings.catch_warnings():
+            quiet_optuna()
+            if value is None:
+                self._study.tell(number, state=TrialState.FAIL)
+            else:
+                self._study.tell(number, value)
+
+
+def _suggest(trial: optuna.Trial, dim: Dimension) -> Any:
+    """Sample one leaf through Optuna's define-by-run interface."""
+    if dim.choices:
+        return trial.suggest_categorical(dim.label, list(range(dim.choices)))
+    if dim.stepped:
+        return trial.suggest_int(dim.label, int(dim.low), int(dim.high), log=dim.leaf.log)
+    if dim.leaf.log:
+        return trial.suggest_float(dim.label, math.exp(dim.low), math.exp(dim.high), log=True)
+    return trial.suggest_float(dim.label, dim.low, dim.high)
+
+
+class TPEOptimizer(OptunaOptimizer):
+    """Tree-structured Parzen Estimator (Optuna's ``TPESampler``), the default method.
+
+    Multivariate (one joint model of all parameters) and grouped (conditional branches modelled
+    apart), with running trials counted as bad while they run (constant liar). Options
+    (``search.tpe``): ``n_startup_jobs`` (random trials first, default 10), ``n_EI_candidates``
+    (candidates scored per ask, default 24), ``gamma`` (fraction of trials modelled as good,
+    at most 25; default 0.15, tuned by ``benchmarks/quality.py``), ``prior_weight`` (default
+    1), ``multivariate`` (default true), ``constant_liar`` (default true).
+    """
+
+    def sampler(self, seed: int) -> BaseSampler:
+        import optuna
+
+        options = self.options
+        kwargs: dict[str, Any] = {"gamma": _Gamma(float(options.get("gamma", GAMMA)))}
+        if "prior_weight" in options:
+            kwargs["prior_weight"] = float(options["prior_weight"])
+        multivariate = bool(options.get("multivariate", True))
+        with warnings.catch_warnings():
+            quiet_optuna()
+            return optuna.samplers.TPESampler(
+                n_startup_trials=self.n_startup,
+                n_ei_candidates=int(options.get("n_EI_candidates", 24)),
+                multivariate=multivariate,
+                group=multivariate and _conditional(self.dimensions),
+                constant_liar=self.constant_liar,
+                seed=seed,
+                **kwargs,
+            )
+
+    def reseed(self, sampler: BaseSampler, seed: int) -> BaseSampler:
+        """The same sampler (its caches of the search space carry over) drawing from ``seed``."""
+        try:
+            sampler._rng.rng.seed(seed)  # type: ignore[attr-defined]
+            sampler._random_sampler._rng.rng.seed(seed)  # type: ignore[attr-defined]
+        except AttributeError:  # another Optuna version: a new sampler is as good, if slower
+            return self.sampler(seed)
+        return sampler
+
+
+#: the fraction of trials TPE models as good (Optuna's default is 0.1; 0.15 did better on all
+#: four functions of benchmarks/quality.py)
+GAMMA = 0.15
+
+
+class _Gamma:
+    """How many of ``n`` trials TPE models as good: ``gamma * n``, at least 1, at most 25."""
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+
+    def __call__(self, n: int) -> int:
+        return min(max(math.ceil(self.fraction * n), 1), 25)
+
+
+def _conditional(dims: list[Dimension]) -> bool:
+    return any(dim.leaf.condition for dim in dims)
+
+
+class GPOptimizer(OptunaOptimizer):
+    """Gaussian-process Bayesian optimisation (Optuna's ``GPSampler``; needs torch).
+
+    Best on smooth spaces of a few dimensions, numbers and categories alike; the parameters of a
+    conditional branch are sampled at random. A failed trial counts as the worst loss so far; a
+    running one, with ``constant_liar``, as the best so far (so that parallel asks move away
+    from it). An ask fits the process anew, in about 0.1 to 0.5 s at 100 trials. Options
+    (``search.gp``): ``n_startup_jobs`` (random trials first, default 10), ``constant_liar``
+    (default true), ``deterministic_objective`` (fit without noise, default false).
+    """
+
+    rebuild_each_ask = True
+
+    def sampler(self, seed: int) -> BaseSampler:
+        import optuna
+
+        with warnings.catch_warnings():
+            quiet_optuna()
+            return optuna.samplers.GPSampler(
+                n_startup_trials=self.n_startup,
+                deterministic_objective=bool(self.options.get("deterministic_objective", False)),
+                warn_independent_sampling=False,
+                seed=seed,
+            )
+
+    def finished_value(self, loss: float | None) -> float | None:
+        return self.history.worst() if loss is None else loss
+
+    def running_value(self) -> float | None:
+        return self.history.best()

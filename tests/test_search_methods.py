@@ -1,0 +1,318 @@
+"""What the Optuna, CMA-ES, nevergrad and auto methods promise beyond the optimizer contract:
+they beat random search, every trial state teaches, running trials spread parallel asks, and
+``auto`` picks by the space and hands its history over."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_cli
+
+from hypermax.optimizers import make_optimizer
+from hypermax.optimizers.auto import AutoOptimizer, choose
+from hypermax.optimizers.base import BaseOptimizer, Budget, finished
+from hypermax.optimizers.dimensions import dimension
+from hypermax.optimizers.history import taught_loss
+from hypermax.registry import METHODS, MethodInfo, builtin_problem
+from hypermax.space import Space
+from hypermax.testing import CONDITIONAL_SPACE, FLAT_SPACE, drive, flat_loss
+from hypermax.trial import Proposal, Trial, TrialState
+
+PLANE = Space(
+    {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": -5, "max": 5},
+            "y": {"type": "number", "min": -5, "max": 5},
+        },
+    }
+)
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_NEVERGRAD = importlib.util.find_spec("nevergrad") is not None
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="gp needs torch (pip install torch)")
+needs_nevergrad = pytest.mark.skipif(not HAS_NEVERGRAD, reason="ngopt needs nevergrad")
+
+
+def bowl(params: dict[str, Any]) -> float:
+    """A smooth loss over PLANE, 0 at (1, -2)."""
+    return (params["x"] - 1) ** 2 + (params["y"] + 2) ** 2
+
+
+def optimizer(method: str, seed: int = 1, space: Space = PLANE, **options: Any) -> BaseOptimizer:
+    return make_optimizer(method, space, seed, options, budget=Budget(iterations=30, parallel=1))
+
+
+SPHERE = Space(
+    {
+        "type": "object",
+        "properties": {key: {"type": "number", "min": -5, "max": 5} for key in "abcd"},
+    }
+)
+SPHERE_CENTRE = {"a": 1.0, "b": -2.0, "c": 0.5, "d": 3.0}
+
+
+def sphere(params: dict[str, Any]) -> float:
+    """A smooth loss over SPHERE, 0 at SPHERE_CENTRE."""
+    return sum((params[key] - centre) ** 2 for key, centre in SPHERE_CENTRE.items())
+
+
+def median_best(method: str, trials: int, options: dict[str, Any]) -> float:
+    """The median over three seeds of the best loss after ``trials`` trials on the sphere."""
+    bests = []
+    for seed in range(3):
+        opt = make_optimizer(method, SPHERE, seed, options, budget=Budget(trials, 1))
+        bests.append(min(t.loss for t in drive(opt, trials, sphere) if t.loss is not None))
+    return sorted(bests)[1]
+
+
+# -- a quality floor: each method beats random search on a small smooth function -------------
+@pytest.mark.parametrize(
+    ("method", "trials", "options"),
+    [
+        pytest.param("tpe", 30, {"n_startup_jobs": 8}, id="tpe"),
+        pytest.param("hyperopt_tpe", 30, {"n_startup_jobs": 8}, id="hyperopt_tpe"),
+        pytest.param("cmaes", 30, {}, id="cmaes"),
+        pytest.param("gp", 12, {"n_startup_jobs": 5}, id="gp", marks=needs_torch),
+        pytest.param("ngopt", 30, {}, id="ngopt", marks=needs_nevergrad),
+        # auto runs gp where torch is installed, else tpe, which needs more trials to show
+        pytest.param(
+            "auto",
+            12 if HAS_TORCH else 30,
+            {"gp": {"n_startup_jobs": 5}, "tpe": {"n_startup_jobs": 8}},
+            id="auto",
+        ),
+    ],
+)
+def test_method_beats_random_search_on_a_smooth_function(
+    method: str, trials: int, options: dict[str, Any]
+) -> None:
+    assert median_best(method, trials, options) < median_best("random", trials, {})
+
+
+# -- every trial state teaches ---------------------------------------------------------------
+def test_the_loss_a_trial_teaches() -> None:
+    def trial(state: TrialState, loss: float | None) -> Trial:
+        return Trial(1, {}, {}, state, loss=loss)
+
+    assert taught_loss(trial(TrialState.OK, 0.5)) == 0.5
+    assert taught_loss(trial(TrialState.KILLED, 9.0)) == 9.0  # auto_kill_loss
+    assert taught_loss(trial(TrialState.STOPPED, 0.7)) == 0.7  # its last report
+    assert taught_loss(trial(TrialState.IMPORTED, 0.2)) == 0.2
+    assert taught_loss(trial(TrialState.KILLED, None)) is None  # "bad"
+    assert taught_loss(trial(TrialState.FAILED, None)) is None
+    assert taught_loss(trial(TrialState.OK, float("nan"))) is None
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "tpe",
+        "cmaes",
+        pytest.param("gp", marks=needs_torch),
+        pytest.param("ngopt", marks=needs_nevergrad),
+    ],
+)
+def test_a_failed_trial_changes_what_comes_next(method: str) -> None:
+    """A failed trial is not dropped: it teaches "bad" where it ran. For the methods that learn
+    from any point: a failure at the optimum against no trial there at all; for ngopt, whose
+    algorithm may learn only from its own proposals: its proposal failed against the same
+    proposal ending well."""
+    options = {"n_startup_jobs": 4} if method in ("tpe", "gp") else {}
+
+    def next_proposals(fails: bool) -> list[dict[str, Any]]:
+        opt = optimizer(method, seed=4, **options)
+        drive(opt, 11, bowl)
+        if method == "ngopt":
+            own = opt.ask(12)
+            assert isinstance(own, Proposal)
+            opt.tell(finished(12, own.internal, None if fails else bowl(own.params)))
+        elif fails:
+            opt.tell(finished(12, PLANE.encode({"x": 1.0, "y": -2.0}), None))
+        return [p.params for p in drive_from(opt, 13, 3)]
+
+    assert next_proposals(fails=True) != next_proposals(fails=False)
+
+
+def drive_from(opt: BaseOptimizer, first_id: int, trials: int) -> list[Proposal]:
+    """Ask and tell ``trials`` more trials on the bowl, from id ``first_id``."""
+    out = []
+    for trial_id in range(first_id, first_id + trials):
+        proposal = opt.ask(trial_id)
+        assert isinstance(proposal, Proposal)
+        opt.tell(finished(trial_id, proposal.internal, bowl(proposal.params)))
+        out.append(proposal)
+    return out
+
+
+def test_a_killed_trial_with_auto_kill_loss_teaches_that_loss() -> None:
+    def next_after(state: TrialState) -> dict[str, Any]:
+        opt = optimizer("tpe", seed=2, n_startup_jobs=4)
+        drive(opt, 8, bowl)
+        internal = PLANE.encode({"x": 3.0, "y": 3.0})
+        opt.tell(Trial(9, PLANE.decode(internal), internal, state, loss=4.0))
+        answer = opt.ask(10)
+        assert isinstance(answer, Proposal)
+        return answer.params
+
+    assert next_after(TrialState.KILLED) == next_after(TrialState.OK)
+
+
+def test_gp_counts_a_failed_trial_as_the_worst_loss_and_tpe_as_worse_than_all() -> None:
+    from hypermax.optimizers.optuna_based import GPOptimizer, TPEOptimizer
+
+    gp = GPOptimizer(PLANE, 1)
+    tpe = TPEOptimizer(PLANE, 1)
+    for opt in (gp, tpe):
+        for trial_id, loss in ((1, 3.0), (2, 7.0), (3, 1.0)):
+            opt.tell(finished(trial_id, PLANE.encode({"x": 0.0, "y": float(trial_id)}), loss))
+    assert gp.finished_value(None) == 7.0
+    assert gp.running_value() == 1.0
+    assert tpe.finished_value(None) == float("inf")
+
+
+# -- parallel asks spread out ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "liar", "changes"),
+    [
+        ("tpe", True, True),
+        ("tpe", False, False),
+        pytest.param("gp", True, True, marks=needs_torch),
+        pytest.param("gp", False, False, marks=needs_torch),
+    ],
+)
+def test_a_running_trial_counts_only_with_the_constant_liar(
+    method: str, liar: bool, changes: bool
+) -> None:
+    """With the liar on, concurrent asks see the trials still running and move away from them;
+    with it off, a running trial is not seen."""
+
+    def concurrent_asks(first_id: int) -> list[dict[str, Any]]:
+        opt = optimizer(method, seed=6, n_startup_jobs=4, constant_liar=liar)
+        drive(opt, 8, bowl)
+        asked = [opt.ask(trial_id) for trial_id in range(first_id, 13)]
+        return [p.params for p in asked if isinstance(p, Proposal)][-3:]
+
+    assert (concurrent_asks(9) != concurrent_asks(10)) is changes
+
+
+# -- auto ------------------------------------------------------------------------------------
+def test_auto_picks_gp_for_flat_spaces_and_tpe_for_conditional_ones_or_without_torch() -> None:
+    assert choose(PLANE, gp_installed=True) == "gp"
+    assert choose(Space(FLAT_SPACE), gp_installed=True) == "gp"
+    assert choose(Space(CONDITIONAL_SPACE), gp_installed=True) == "tpe"
+    assert choose(PLANE, gp_installed=False) == "tpe"
+    assert choose(PLANE, trials_so_far=200, gp_installed=True) == "tpe"
+    assert choose(PLANE, trials_so_far=9, gp_trials=10, gp_installed=True) == "gp"
+    assert choose(PLANE, trials_so_far=10, gp_trials=10, gp_installed=True) == "tpe"
+
+
+@needs_torch
+def test_auto_hands_the_history_to_tpe_and_a_resume_proposes_the_same() -> None:
+    options = {"gp_trials": 6, "gp": {"n_startup_jobs": 3}, "tpe": {"n_startup_jobs": 3}}
+
+    def make() -> AutoOptimizer:
+        opt = make_optimizer("auto", Space(FLAT_SPACE), 5, options)
+        assert isinstance(opt, AutoOptimizer)
+        return opt
+
+    live = make()
+    assert live.method == "gp"
+    history = drive(live, 10, flat_loss)
+    assert live.method == "tpe"
+    member = live.member
+    assert member is not None
+    assert sorted(member.history.finished) == list(range(1, 11))  # type: ignore[attr-defined]
+    rebuilt = make()
+    rebuilt.tell_many(history)
+    assert rebuilt.ask(11) == live.ask(11)
+
+
+# -- how leaves become search dimensions -----------------------------------------------------
+def test_a_stepped_log_number_is_searched_on_its_steps() -> None:
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "trees": {"type": "integer", "min": 1, "max": 1000, "scaling": "logarithmic"},
+                "units": {"type": "number", "min": 5, "max": 64, "rounding": 8},
+            },
+        }
+    )
+    trees, units = (dimension(leaf) for leaf in space.leaves())
+    assert [trees.from_unit(u) for u in (0.0, 0.5, 1.0)] == [1.0, 32.0, 1000.0]
+    assert [units.from_unit(u) for u in (0.0, 0.5, 1.0)] == [8.0, 32.0, 64.0]
+    for dim, value in ((trees, 37.0), (units, 40.0)):
+        assert dim.from_unit(dim.to_unit(value)) == value
+        assert dim.from_param(dim.to_param(value)) == value
+    assert (units.distribution().low, units.distribution().high) == (1, 8)  # type: ignore[attr-defined]
+
+
+def test_a_normal_prior_is_searched_over_three_standard_deviations() -> None:
+    leaf = Space(
+        {
+            "type": "object",
+            "properties": {"w": {"type": "number", "mode": "normal", "mean": 2, "stddev": 0.5}},
+        }
+    ).leaves()[0]
+    dim = dimension(leaf)
+    assert (dim.low, dim.high) == (0.5, 3.5)
+
+
+# -- the spec and the registry ----------------------------------------------------------------
+def test_method_options_are_validated_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "cmaes", "cmaes": {"popsize": 1}},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    result = run_cli("validate", "search.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "search.json: search.cmaes.popsize: must be at least 2, got 1\n"
+
+
+def test_a_missing_extra_is_named_with_its_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    needs = (("hypermax_no_such_package", "no-such-package"),)
+    info = MethodInfo("fancy", "a method for this test", METHODS["gp"].target, needs, extra="fancy")
+    monkeypatch.setitem(METHODS, "fancy", info)
+    assert (
+        builtin_problem("fancy") == '"fancy" needs no-such-package: pip install "hypermax[fancy]"'
+    )
+
+
+def test_importing_the_optimizers_imports_no_backend() -> None:
+    code = "import hypermax.optimizers, json, sys; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(json.loads(result.stdout))
+    assert not {"optuna", "torch", "nevergrad", "cmaes", "hyperopt"} & loaded
+
+
+@pytest.mark.parametrize("method", ["tpe", "cmaes", "auto"])
+def test_the_ends_of_a_log_scaled_range_are_taken_as_they_are(method: str) -> None:
+    """A default at the very bound of a log-scaled number (exp(log(x)) is not always x)."""
+    space = {
+        "type": "object",
+        "properties": {
+            "l2": {"type": "number", "min": 1e-6, "max": 10, "scaling": "logarithmic"},
+        },
+    }
+    low = dimension(Space(space).leaves()[0])
+    assert low.value_bounds() == (1e-6, 10)
+    optimizer = make_optimizer(method, Space(space), 1, {}, budget=Budget(10, 1))
+    for trial_id, value in ((1, 1e-6), (2, 10.0)):
+        proposal = optimizer.propose(trial_id, {"l2": value})
+        optimizer.tell(finished(trial_id, proposal.internal, value))
+    answer = optimizer.ask(3)
+    assert isinstance(answer, Proposal) and 1e-6 <= answer.params["l2"] <= 10
