@@ -1,6 +1,6 @@
 """Would asking TPE one proposal ahead cost search quality? Best loss after 100 trials, two ways.
 
-    python benchmarks/ask_ahead.py [--trials 100] [--seeds 20]
+    python benchmarks/ask_ahead.py [--trials 100] [--seeds 20] [--method hyperopt_tpe]
 
 - in turn: ask, evaluate, tell, as the driver does for TPE (each proposal knows every result
   before it);
@@ -18,16 +18,15 @@ import argparse
 import math
 import statistics
 
-from tpe_quality import PROBLEMS
+from quality import PROBLEMS
 
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import finished
 from hypermax.space import Space
 
 
-def best_loss(objective, bounds, trials: int, seed: int, ahead: bool) -> float:
-    props = {k: {"type": "number", "min": lo, "max": hi} for k, (lo, hi) in bounds.items()}
-    optimizer = make_optimizer("tpe", Space({"type": "object", "properties": props}), seed)
+def best_loss(method: str, space: dict, objective, trials: int, seed: int, ahead: bool) -> float:
+    optimizer = make_optimizer(method, Space(space), seed)
     best = math.inf
     next_proposal = optimizer.ask(1)
     for trial_id in range(1, trials + 1):
@@ -46,12 +45,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--method", default="hyperopt_tpe")
+    parser.add_argument("--problems", default="Branin,Hartmann6")
     args = parser.parse_args()
     print("| problem | in turn: best loss | one ahead: best loss | seeds where ahead is worse |")
     print("| --- | --- | --- | --- |")
-    for name, (objective, bounds) in PROBLEMS.items():
-        turn = [best_loss(objective, bounds, args.trials, s, False) for s in range(args.seeds)]
-        ahead = [best_loss(objective, bounds, args.trials, s, True) for s in range(args.seeds)]
+    for name in args.problems.split(","):
+        space, objective, _ = PROBLEMS[name]
+        runs = [(s, a) for a in (False, True) for s in range(args.seeds)]
+        losses = {r: best_loss(args.method, space, objective, args.trials, *r) for r in runs}
+        turn = [losses[(s, False)] for s in range(args.seeds)]
+        ahead = [losses[(s, True)] for s in range(args.seeds)]
         worse = sum(a > t for a, t in zip(ahead, turn, strict=True))
         print(
             f"| {name} | {statistics.mean(turn):.4f} ± {statistics.stdev(turn):.4f} | "

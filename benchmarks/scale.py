@@ -1,11 +1,12 @@
 """How hypermax's costs grow with the history: ask latency, resume time, the driver's memory.
 
     python benchmarks/scale.py [--sizes 1000,10000,100000] [--rss-trials 10000] [--asks 5]
+                               [--method hyperopt_tpe]
 
 - ask and resume: a synthetic journal of N finished trials over 5 params (the one of
   ``benchmarks/resume.py``); resume = lock, read and replay the journal, rebuild the optimizer's
   history (what happens before the first new trial can start); then the median of ``--asks``
-  TPE asks and random asks over that history.
+  asks of ``--method`` (hyperopt's TPE by default) and of random search over that history.
 - rss: a real search of ``--rss-trials`` trivial trials (random, preload, parallel 2); the
   driver's RSS (``VmRSS`` of the hypermax process) as trials accumulate. Goal: under 300 MB
   after 10,000 trials, and flat.
@@ -27,9 +28,9 @@ from resume import make_spec, write_journal
 from hypermax.search import build_driver, build_optimizer, prepare
 
 
-def ask_and_resume(size: int, asks: int) -> dict[str, float]:
+def ask_and_resume(size: int, asks: int, method: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        spec = make_spec(Path(tmp), size + 1000)
+        spec = spec_from_method(make_spec(Path(tmp), size + 1000), method)
         write_journal(spec, size)
         started = time.perf_counter()
         prepared = prepare(spec)
@@ -123,13 +124,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--asks", type=int, default=5)
     parser.add_argument("--rss-trials", type=int, default=10_000)
+    parser.add_argument("--method", default="hyperopt_tpe")
     args = parser.parse_args()
-    ask_and_resume(100, 1)  # warm: hyperopt and numpy imported, as in a running hypermax
+    ask_and_resume(
+        100, 1, args.method
+    )  # warm: hyperopt and numpy imported, as in a running hypermax
     print(f"## ask latency and resume time against the history (load before: {load()})")
-    print("| trials | read + replay | rebuild optimizer | resume total | TPE ask | random ask |")
+    print(
+        f"| trials | read + replay | rebuild optimizer | resume total | {args.method} ask "
+        "| random ask |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for size in (int(s) for s in args.sizes.split(",") if s):
-        f = ask_and_resume(size, args.asks)
+        f = ask_and_resume(size, args.asks, args.method)
         print(
             f"| {size:,} | {f['read'] * 1000:.0f} ms | {f['rebuild'] * 1000:.0f} ms | "
             f"{(f['read'] + f['rebuild']) * 1000:.0f} ms | {f['tpe'] * 1000:.1f} ms | "
