@@ -34,7 +34,6 @@ from hypermax.execution.limits import (
 )
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
-from hypermax.execution.procfs import MIB
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -181,10 +180,9 @@ class TrialRun:
     def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
         self._tree = self.host.follow(self, pid, token)
-        if (
-            self._tree is not None
-        ):  # the look the watchdog just took: for a trial shorter than a tick
-            self.peak_rss_mib = self._tree.root.rss / MIB
+        first = self.host.watchdog.sample(self.key)  # a trial shorter than a tick
+        if first is not None:
+            self.peak_rss_mib = first.peak_mib
         self.host.carry(streams)
 
     # -- while it runs (other threads) ------------------------------------------------------
