@@ -91,6 +91,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     from hypermax.export import best_trial
     from hypermax.ui.console import format_loss, format_params, trials_text
+    from hypermax.ui.formatting import format_state
 
     trials = _load_trials(args.results_dir)
     counts = Counter(t.state.value for t in trials)
@@ -105,10 +106,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"best loss {format_loss(best.loss)} (trial {best.id}): {format_params(best.params)}")
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))[:10]
-    print(f"{'trial':>6}  {'loss':<12}  {'time':>7}  params")
+    print(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
     for t in ranked:
         params = format_params(t.params, 100)
-        print(f"{t.id:>6}  {format_loss(t.loss):<12}  {t.time or 0:>6.1f}s  {params}")
+        state = format_state(t)
+        print(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {t.time or 0:>6.1f}s  {params}")
     return EXIT_OK
 
 

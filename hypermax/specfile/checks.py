@@ -33,6 +33,7 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
         *function_problems(doc["function"], folder),
         *metric_problems(doc.get("metrics", {})),
         *search_problems(doc, folder),
+        *early_stopping_problems(doc["search"].get("early_stopping", {})),
         *unavailable_problems(doc),
     ]
 
@@ -319,13 +320,30 @@ def method_problem(method: str, folder: Path) -> str | None:
     return plugin_problem(method, folder)
 
 
+#: the early_stopping keys only one policy uses
+POLICY_KEYS = {"median": ("grace_steps",), "asha": ("eta", "min_steps", "max_steps")}
+
+
+def early_stopping_problems(section: dict[str, Any]) -> Iterator[Problem]:
+    """Keys that the chosen policy does not use, and an ASHA whose rungs would all be past the end.
+
+    With ``"policy": "none"`` the other keys are kept and ignored, so stopping can be switched
+    off without deleting its settings.
+    """
+    where = ("search", "early_stopping")
+    policy = section.get("policy", "none")
+    for other, keys in POLICY_KEYS.items():
+        if policy in POLICY_KEYS and other != policy:
+            for key in keys:
+                if key in section:
+                    yield (*where, key), f'is only used by the {other} policy, not by "{policy}"'
+    if policy == "asha" and "max_steps" in section:
+        first, last = section["min_steps"], section["max_steps"]
+        if last <= first:
+            yield (*where, "max_steps"), f"must be greater than min_steps ({first}), got {last}"
+
+
 def unavailable_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     """Parts of the format this version does not run yet, refused rather than ignored."""
     if "cluster" in doc:
         yield ("cluster",), NO_CLUSTER
-    policy = doc["search"].get("early_stopping", {}).get("policy", "none")
-    if policy != "none":
-        yield (
-            ("search", "early_stopping", "policy"),
-            f'"{policy}" is not available in this version; trials run to the end ("none")',
-        )

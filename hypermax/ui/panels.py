@@ -7,8 +7,9 @@ from typing import Any
 
 from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
+from hypermax.stopping import Standing
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_value
+from hypermax.ui.formatting import format_duration, format_loss, format_value, sparkline
 from hypermax.ui.state import RunningRow
 from hypermax.ui.widgets import Item
 
@@ -31,6 +32,8 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
         step = report.pop("step", None)
         text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
         parts.append(("label", f"  {text}"))
+    if row.standing is not None:
+        parts += standing_markup(row.curve, row.standing)
     short = short or {}
     detail = "  ".join(
         f"{short.get(name, name)}={format_value(value)}"
@@ -38,6 +41,28 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
         for name, value, best in row.differs
     )
     return Item(parts, ("dim", detail) if detail else None)
+
+
+def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
+    """A running trial's curve against early stopping's bar: ``▇▄▂ 0.31 > 0.28 (median ...)``.
+
+    The curve is drawn on a scale that takes the bar in, so its last glyph sits above or below
+    where the bar would; it is coloured as the trial fares (``stopped`` when worse).
+    """
+    bar = standing.bar
+    if bar is None:
+        line = sparkline(curve)
+        return [("dim", f"  {line} {format_loss(standing.loss)} ({standing.against})")]
+    values = [*curve, bar]
+    line = sparkline(curve, min(values), max(values))
+    worse = standing.loss > bar
+    sign = ">" if worse else "≤"
+    return [
+        "  ",
+        ("stopped" if worse else "ok", line),
+        f" {format_loss(standing.loss)} {sign} {format_loss(bar)} ",
+        ("dim", f"({standing.against})"),
+    ]
 
 
 def best_markups(best: Trial | None) -> list[Any]:
