@@ -1,4 +1,4 @@
-"""Training by epochs: each epoch takes a moment and reports; a larger ``x`` is worse at every epoch.
+"""Training by epochs: each epoch takes a moment and reports; a larger ``x`` is always worse.
 
 The curve is ``loss(epoch) = x + 1 / epoch`` (and ``accuracy = 1 - loss``), so early stopping can
 tell a bad configuration from a good one after the first epoch. As a ``python_function``
@@ -27,8 +27,10 @@ def curve(x, epoch):
 
 def _hold(epoch):
     hold = os.environ.get("EPOCHS_HOLD")
-    if not hold or epoch != 2 or os.environ.get("EPOCHS_HOLD_TRIAL") != os.environ.get(
-        "HYPERMAX_TRIAL_ID"
+    if (
+        not hold
+        or epoch != 2
+        or os.environ.get("EPOCHS_HOLD_TRIAL") != os.environ.get("HYPERMAX_TRIAL_ID")
     ):
         return
     Path(os.environ["HYPERMAX_TRIAL_DIR"], "held").write_text("")
