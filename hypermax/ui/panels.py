@@ -18,7 +18,8 @@ RANKED_NAME_WIDTH = 16
 
 
 def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
-    """One running trial: id, elapsed, RSS, CPU, its last report; params unlike the best below.
+    """One running trial: id, elapsed, RSS, CPU, its last report; below, its curve against early
+    stopping's bar and the params unlike the best.
 
     ``short`` maps flat param names to the shorter names shown.
     """
@@ -32,15 +33,16 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
         step = report.pop("step", None)
         text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
         parts.append(("label", f"  {text}"))
-    if row.standing is not None:
-        parts += standing_markup(row.curve, row.standing)
     short = short or {}
-    detail = "  ".join(
+    differs = "  ".join(
         f"{short.get(name, name)}={format_value(value)}"
         + ("" if best is None else f" (best {format_value(best)})")
         for name, value, best in row.differs
     )
-    return Item(parts, ("dim", detail) if detail else None)
+    detail: list[Any] = [] if row.standing is None else standing_markup(row.curve, row.standing)
+    if differs:
+        detail.append(("dim", f"  {differs}" if detail else differs))
+    return Item(parts, detail or None)
 
 
 def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
@@ -52,13 +54,12 @@ def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
     bar = standing.bar
     if bar is None:
         line = sparkline(curve)
-        return [("dim", f"  {line} {format_loss(standing.loss)} ({standing.against})")]
+        return [("dim", f"{line} {format_loss(standing.loss)} ({standing.against})")]
     values = [*curve, bar]
     line = sparkline(curve, min(values), max(values))
     worse = standing.loss > bar
     sign = ">" if worse else "≤"
     return [
-        "  ",
         ("stopped" if worse else "ok", line),
         f" {format_loss(standing.loss)} {sign} {format_loss(bar)} ",
         ("dim", f"({standing.against})"),
