@@ -36,6 +36,7 @@ from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
+    from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
@@ -229,15 +230,15 @@ class TrialRun:
         """Begin stopping the trial; return at once.
 
         The trial's tree goes down its kill ladder (in a thread), except that early stopping
-        (``EARLY_STOP``) asks a ``python_function`` trial to stop at its next report first
-        (:data:`~hypermax.execution.protocol.STOP_SIGNAL`, which makes that report raise
-        ``TrialStopped``) and runs the ladder only if the trial has not ended after
-        :func:`stop_wait`. A stop that comes while a trial is being asked runs the ladder at
-        once. Once the trial's main process ended, or a stop began, this does nothing else.
-
-        The Outcome says why: ``reason`` and ``value`` (the measure that broke a limit).
+        asks a ``python_function`` trial to stop at its next report first (that report raises
+        ``TrialStopped``) and runs the ladder only if it has not ended after :func:`stop_wait`;
+        a stop that comes meanwhile runs the ladder at once. Once the trial's main process
+        ended, or a stop began, this does nothing else. The Outcome says why: ``reason`` and
+        ``value`` (the measure that broke a limit).
         """
-        if reason is KillReason.EARLY_STOP and not self._main_alive():
+        early = reason is KillReason.EARLY_STOP
+        root = self._live_root() if early else None
+        if early and root is None:
             return  # it ended on its own before the stop came: that ending stands
         with self._lock:
             first = self.killable()
@@ -246,33 +247,27 @@ class TrialRun:
                 return
             if first:
                 self._kill = (reason, value)
-                self._asking = reason is KillReason.EARLY_STOP and self._cooperative()
+                cooperative = self.function.type == "python_function"  # runs our bootstrap
+                self._asking = early and cooperative
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
-        if first and self._asking:
-            self._ask_to_stop()
+        if first and self._asking and root is not None:
+            self._ask_to_stop(root.pid)
         else:
             self._ladder.start(f"stopping the trial ({reason.value})")
 
-    def _main_alive(self) -> bool:
+    def _live_root(self) -> ProcInfo | None:
+        """The trial's main process while it runs."""
         root = None if self._tree is None else self._tree.root
-        return root is not None and procfs.is_alive(root.pid, root.start)
+        return root if root is not None and procfs.is_alive(root.pid, root.start) else None
 
-    def _cooperative(self) -> bool:
-        """Whether the trial runs hypermax's bootstrap, which stops at a report when asked."""
-        return self.function.type == "python_function"
-
-    def _ask_to_stop(self) -> None:
+    def _ask_to_stop(self, pid: int) -> None:
         """Signal the trial's main process to stop at its next report; the ladder after a wait."""
         wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
-        root = None if self._tree is None else self._tree.root
-        if root is None:
-            self._ladder.start("stopping the trial (early_stop)")
-            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(root.pid, protocol.STOP_SIGNAL)
+            os.kill(pid, protocol.STOP_SIGNAL)
         self._note(
-            f"stopped early: {protocol.STOP_SIGNAL.name} to {root.pid}, to stop at its next "
+            f"stopped early: {protocol.STOP_SIGNAL.name} to {pid}, to stop at its next "
             f"report; the kill ladder in {wait:g} s unless it ends"
         )
         threading.Thread(
