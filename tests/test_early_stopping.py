@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
-from fake_trials.helpers import wait_until
+from fake_trials.helpers import start_hypermax, wait_until
 
 from hypermax.execution.trial_run import RESULT_FILE
 
@@ -129,12 +128,7 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(tmp_pa
     spec = write_spec(_python_spec("killed", env=held_env), "killed.json")
     folder = tmp_path / "results" / "killed"
     hold.write_text("")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hypermax", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_hypermax(spec)
     try:
         wait_until((folder / "trials" / "4" / "held").exists, 60, "trial 4 to hold")
     finally:
