@@ -13,7 +13,8 @@ VERSION = re.search(
 EXTRAS = {
     "examples": ["scikit-learn>=1.3"],
     "atpe": ["lightgbm>=4.0", "scikit-learn>=1.3"],
-    "plots": ["matplotlib>=3.7"],
+    "plots": ["matplotlib>=3.7", "scikit-learn>=1.3"],
+    "notebook": ["pandas>=2.0", "matplotlib>=3.7", "scikit-learn>=1.3"],
     "dask": ["dask[distributed]>=2024.1"],
     "test": [
         "pytest>=8",
@@ -24,6 +25,8 @@ EXTRAS = {
         "types-psutil",
         "scikit-learn>=1.3",
         "lightgbm>=4.0",
+        "matplotlib>=3.7",
+        "pandas>=2.0",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -36,12 +39,13 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["hypermax", "hypermax.*"]),
-    package_data={"hypermax": ["schema.json", "templates/*.json"]},
+    package_data={"hypermax": ["schema.json", "templates/*.json", "templates/*.py"]},
     install_requires=[
         "hyperopt>=0.2.7",
         "jsonschema>=4.18",
         "psutil>=5.9",
         "pyyaml>=6.0",
+        "cloudpickle>=2.2",
         "urwid>=2.6",
         "numpy>=1.24",
         "scipy>=1.10",

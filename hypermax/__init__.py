@@ -13,8 +13,10 @@ __version__ = "0.1.0"
 __all__ = ["TrialStopped", "__version__", "load_spec", "optimize", "report"]
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    from hypermax.api import Result
     from hypermax.execution.protocol import TrialStopped
     from hypermax.spec import Spec
 
@@ -30,41 +32,80 @@ def load_spec(path: str) -> Spec:
 
 
 def optimize(
-    spec: str | dict[str, Any],
+    objective: str | dict[str, Any] | Callable[..., Any],
     *,
+    space: dict[str, Any] | None = None,
     iterations: int | None = None,
+    method: str | None = None,
     parallel: int | None = None,
+    metrics: dict[str, Any] | str | None = None,
     seed: int | None = None,
     name: str | None = None,
+    results_dir: str | None = None,
     fresh: bool = False,
-) -> dict[str, Any]:
-    """Run a search from a spec path or dict without the dashboard; return the best trial.
+    **function_options: Any,
+) -> Result:
+    """Run a search without the dashboard and return its :class:`~hypermax.api.Result`.
 
-    Trials run in their own processes under the watchdog, as with the command line. Running the
-    same spec again resumes its search.
+    Every trial runs in its own process under the watchdog, exactly as with the command line;
+    running the same search again resumes it.
 
     Args:
-        spec: the path of a spec file, or a spec as a dict (relative paths in it start at the
-            current folder).
-        iterations, parallel, seed, name: override ``search.iterations``, ``function.parallel``,
-            ``search.seed`` and ``search.name``.
+        objective: what a trial runs — a spec (the path of a spec file, or a dict; relative
+            paths in a dict start at the current folder), a ``"module:function"`` string
+            (importable from the current folder), or a Python callable taking the params dict
+            (and optionally a ``reporter``) and returning a loss or a dict of metrics. A
+            callable is shipped to the trial processes with cloudpickle, so one defined in a
+            notebook or in ``__main__`` works too.
+        space: with a callable or ``"module:function"``: the hyperparameters, as a spec node
+            or in short, one entry per param: a spec node (``{"type": "number", ...}``), a
+            range string as ``hypermax quick`` reads it (``"1e-5:l5:0.1"``), a list of values,
+            or a constant.
+        iterations, method, seed, name: ``search.iterations``, ``search.method``,
+            ``search.seed`` and ``search.name`` (with a callable, the name defaults to its
+            ``__name__``).
+        parallel: how many trials run at once (``function.parallel``).
+        metrics: the spec's ``metrics`` section as a dict, or ``"name:min"``/``"name:max"``
+            to optimise one value the objective returns.
+        results_dir: ``results.directory`` (default ``results``).
         fresh: start anew when the results folder holds another search (the old folder is
             moved aside), instead of refusing.
+        **function_options: other keys of the spec's ``function`` section:
+            ``auto_kill_max_time``, ``auto_kill_max_ram``, ``auto_kill_loss``, ``env``, ...
 
     Returns:
-        The best trial as a dict (``loss``, ``params``, ...), or an empty dict when no trial
-        produced a loss.
+        A :class:`~hypermax.api.Result`: ``best_params``, ``best_loss``, ``trials`` (JSON
+        documents), ``dataframe()`` (with pandas), ``folder``.
+
+    Raises:
+        TypeError: an unknown keyword, or arguments that do not fit the objective.
+        hypermax.errors.SpecError: the search they make is not valid.
 
     Example::
 
-        best = hypermax.optimize("search.json", iterations=20)
-        print(best["loss"], best["params"])
+        def train(params):
+            return (params["x"] - 1) ** 2
+
+        result = hypermax.optimize(train, space={"x": "-2:2"}, iterations=20)
+        print(result.best_loss, result.best_params)
     """
+    from hypermax.api import function_options as known_options
     from hypermax.search import run_search
 
-    overrides = {"iterations": iterations, "parallel": parallel, "seed": seed, "name": name}
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return run_search(spec, fresh=fresh, **given)
+    unknown = sorted(set(function_options) - known_options())
+    if unknown:
+        raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
+    search = {"iterations": iterations, "method": method, "seed": seed, "name": name}
+    function = {"parallel": parallel, **function_options}
+    return run_search(
+        objective,
+        space=space,
+        metrics=metrics,
+        results_dir=results_dir,
+        fresh=fresh,
+        search={key: value for key, value in search.items() if value is not None},
+        function={key: value for key, value in function.items() if value is not None},
+    )
 
 
 def report(step: int, **metrics: Any) -> None:

@@ -1,10 +1,12 @@
 """Result analysis: what the finished trials say about the params.
 
 Pure functions over ``(flat params, loss)`` pairs with no user interface in them, so that every
-view of the results (today the dashboard's params panel) reads the same numbers.
-:func:`rank_params` ranks each param by Spearman's rank correlation with the loss. scipy is
-imported on the first call (or by :func:`load`), not with this module: it takes half a second
-to load, and nothing on a trial's path may pay for it.
+view of the results (the dashboard's params panel, ``hypermax show --importance``, the JSON
+export, the plots) reads the same numbers. :func:`rank_params` ranks each param by Spearman's
+rank correlation with the loss; :func:`param_importance` measures how much of the loss's
+variance each param explains, with a random forest when scikit-learn is installed. scipy and
+scikit-learn are imported on the first call (scipy also by :func:`load`), not with this module:
+they take half a second and more to load, and nothing on a trial's path may pay for it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,22 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-__all__ = ["MIN_TRIALS", "ParamKind", "ParamRelation", "load", "rank_params"]
+if TYPE_CHECKING:
+    from hypermax.trial import Trial
+
+__all__ = [
+    "MIN_TRIALS",
+    "Importance",
+    "ParamImportance",
+    "ParamKind",
+    "ParamRelation",
+    "load",
+    "param_importance",
+    "rank_params",
+    "scored_trials",
+]
 
 #: Fewest trials a param must appear in (with a loss) before it is ranked.
 MIN_TRIALS = 5
@@ -69,6 +84,21 @@ def rank_params(
         >>> [(r.name, round(r.rho, 2), r.best_value) for r in rank_params(scored, 3)]
         [('opt', 0.88, 'adam'), ('lr', 0.48, None)]
     """
+    out = []
+    for name, (values, losses) in _columns(scored).items():
+        if len(values) < min_trials:
+            continue
+        relation = _relation(name, values, losses)
+        if relation is not None:
+            out.append(relation)
+    out.sort(key=lambda r: (-round(abs(r.rho), _RHO_DIGITS), r.name))
+    return out
+
+
+def _columns(
+    scored: Iterable[tuple[Mapping[str, Any], float]],
+) -> dict[str, tuple[list[Any], list[float]]]:
+    """Each param's values and the losses of the trials it appeared in (finite losses only)."""
     columns: dict[str, tuple[list[Any], list[float]]] = {}
     for flat, loss in scored:
         if not math.isfinite(loss):
@@ -77,15 +107,18 @@ def rank_params(
             values, losses = columns.setdefault(name, ([], []))
             values.append(value)
             losses.append(float(loss))
-    out = []
-    for name, (values, losses) in columns.items():
-        if len(values) < min_trials:
-            continue
-        relation = _relation(name, values, losses)
-        if relation is not None:
-            out.append(relation)
-    out.sort(key=lambda r: (-round(abs(r.rho), _RHO_DIGITS), r.name))
-    return out
+    return columns
+
+
+def scored_trials(trials: Iterable[Trial]) -> list[tuple[dict[str, Any], float]]:
+    """``(flat params, loss)`` of each finished trial with a loss: what the rankings here take."""
+    from hypermax.space import flatten
+
+    return [
+        (flatten(t.params), float(t.loss))
+        for t in trials
+        if t.state.finished and t.loss is not None
+    ]
 
 
 def load() -> None:
@@ -105,18 +138,24 @@ def _stats() -> ModuleType:
 
 def _relation(name: str, values: list[Any], losses: list[float]) -> ParamRelation | None:
     """The param's relation to the loss, or None when either of them is constant."""
-    kind: ParamKind
-    if all(isinstance(v, int | float) and math.isfinite(float(v)) for v in values):
-        codes = [float(v) for v in values]
-        kind = "bool" if all(isinstance(v, bool) for v in values) else "number"
-        best_value = None
-    else:
-        codes, best_value = _encode_by_mean_loss(values, losses)
-        kind = "enum"
+    kind, codes, best_value = encode(values, losses)
     if len(set(codes)) < 2 or len(set(losses)) < 2:
         return None
     rho = float(_stats().spearmanr(codes, losses).statistic)
     return ParamRelation(name, min(1.0, max(-1.0, rho)), len(values), kind, best_value)
+
+
+def encode(values: list[Any], losses: list[float]) -> tuple[ParamKind, list[float], Any]:
+    """A param's values as numbers: ``(kind, codes, best value of an enum)``.
+
+    Numbers stay as they are, bools become 0/1, and any other value (an ``enum``) becomes the
+    rank of its mean loss (see :class:`ParamRelation`).
+    """
+    if all(isinstance(v, int | float) and math.isfinite(float(v)) for v in values):
+        kind: ParamKind = "bool" if all(isinstance(v, bool) for v in values) else "number"
+        return kind, [float(v) for v in values], None
+    codes, best_value = _encode_by_mean_loss(values, losses)
+    return "enum", codes, best_value
 
 
 def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[float], Any]:
@@ -128,3 +167,201 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     order = sorted(by_key, key=lambda k: (statistics.fmean(by_key[k]), k))
     rank = {key: float(i) for i, key in enumerate(order)}
     return [rank[k] for k in keys], json.loads(order[0])
+
+
+#: Trees in the importance forest, and their depth (Optuna's fANOVA evaluator uses the same).
+FOREST_TREES = 64
+FOREST_DEPTH = 64
+#: Values at which a param's main effect is measured (quantiles of its values beyond this).
+_EFFECT_POINTS = 32
+#: Trials the main effect is averaged over (a seeded sample of them beyond this).
+_BACKGROUND = 400
+
+
+@dataclass(frozen=True)
+class ParamImportance:
+    """How much of the loss's variation one flat param accounts for.
+
+    Attributes:
+        name: the flat dotted name.
+        importance: this param's share of the importance, in ``[0, 1]``; the shares of a
+            search's params add up to 1 (unless none explains anything: then all are 0).
+        rho: Spearman's rank correlation with the loss (see :class:`ParamRelation`), or None
+            when it is undefined (the param varies only among trials of equal loss).
+        trials: how many trials with a loss the param appeared in.
+        kind: ``number``, ``bool`` or ``enum``.
+        best_value: for an ``enum``, the value with the lowest mean loss.
+    """
+
+    name: str
+    importance: float
+    rho: float | None
+    trials: int
+    kind: ParamKind
+    best_value: Any = None
+
+
+@dataclass(frozen=True)
+class Importance:
+    """The params of a search ranked by importance, most important first.
+
+    Attributes:
+        method: ``forest`` (main effects of a random forest fitted to the trials, as fANOVA
+            measures them) or ``spearman`` (shares of ``|rho|``, when scikit-learn is missing
+            or was not asked for).
+        params: one :class:`ParamImportance` per param that varies.
+        trials: how many trials with a finite loss the ranking rests on.
+    """
+
+    method: Literal["forest", "spearman"]
+    params: tuple[ParamImportance, ...]
+    trials: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (``export --format json`` writes this)."""
+        return {
+            "method": self.method,
+            "trials": self.trials,
+            "params": [
+                {
+                    "name": p.name,
+                    "importance": p.importance,
+                    "rho": p.rho,
+                    "trials": p.trials,
+                    "kind": p.kind,
+                    "best_value": p.best_value,
+                }
+                for p in self.params
+            ],
+        }
+
+
+def param_importance(
+    scored: Iterable[tuple[Mapping[str, Any], float]],
+    min_trials: int = MIN_TRIALS,
+    forest: bool | None = None,
+    seed: int = 0,
+) -> Importance:
+    """Rank the params by how much of the variation of the loss each accounts for.
+
+    With scikit-learn installed, a random forest (64 trees, as Optuna's
+    ``FanovaImportanceEvaluator``) learns the loss from the params of the finished trials;
+    a param's importance is the variance of its main effect — the forest's prediction
+    averaged over the other params' values, as a function of this param alone — as a share of
+    the main effects of all params. Unlike fANOVA, which averages over the uniform box of the
+    space, the averages run over the trials themselves, so the part of the space the search
+    actually visited weighs most. Without scikit-learn (or with ``forest=False``), the shares
+    are those of ``|rho|`` from :func:`rank_params`.
+
+    Args:
+        scored: ``(flat params, loss)`` of each finished trial; losses that are not finite
+            are skipped.
+        min_trials: a param seen in fewer trials is left out; the forest is fitted only from
+            this many trials on (fewer give ``spearman`` shares).
+        forest: True requires scikit-learn (ImportError without it), False never uses it,
+            None uses it when it is installed.
+        seed: the forest's random state: the same trials give the same importance.
+
+    Returns:
+        An :class:`Importance`; its ``params`` are empty when the loss never varies.
+
+    Example::
+
+        ranking = param_importance(
+            (flatten(t.params), t.loss) for t in trials if t.loss is not None
+        )
+        for p in ranking.params:
+            print(f"{p.name:20} {p.importance:.2f}")
+    """
+    scored = [(flat, float(loss)) for flat, loss in scored if math.isfinite(loss)]
+    relations = {r.name: r for r in rank_params(scored, min_trials)}
+    columns = _columns(scored)
+    losses = [loss for _, loss in scored]
+    names = sorted(
+        name
+        for name, (values, _) in columns.items()
+        if len(values) >= min_trials and len(set(encode(values, columns[name][1])[1])) > 1
+    )
+    if len(set(losses)) < 2 or not names:
+        return Importance("spearman", (), len(scored))
+    shares: list[float] | None = None
+    method: Literal["forest", "spearman"] = "spearman"
+    if forest is not False and len(scored) >= min_trials:
+        try:
+            shares = _forest_shares(_matrix(scored, names, columns), losses, seed)
+            method = "forest"
+        except ImportError:
+            if forest:
+                raise
+    if shares is None:
+        strength = [abs(relations[n].rho) if n in relations else 0.0 for n in names]
+        total = sum(strength)
+        shares = [s / total if total > 0 else 0.0 for s in strength]
+    params = []
+    for name, share in zip(names, shares, strict=True):
+        values, param_losses = columns[name]
+        kind, _, best_value = encode(values, param_losses)
+        relation = relations.get(name)
+        rho = relation.rho if relation is not None else None
+        params.append(ParamImportance(name, share, rho, len(values), kind, best_value))
+    params.sort(key=lambda p: (-round(p.importance, _RHO_DIGITS), p.name))
+    return Importance(method, tuple(params), len(scored))
+
+
+def _matrix(
+    scored: list[tuple[Mapping[str, Any], float]],
+    names: list[str],
+    columns: dict[str, tuple[list[Any], list[float]]],
+) -> list[list[float]]:
+    """One row per trial, one column per param; a param a trial lacks gets a value of its own.
+
+    The missing value lies below all the param's values, so a tree can split it off like any
+    other (a conditional branch not taken is information too).
+    """
+    rows: list[list[float]] = [[] for _ in scored]
+    for name in names:
+        values, losses = columns[name]
+        _, codes, _ = encode(values, losses)
+        lookup = iter(codes)
+        missing = min(codes) - 1.0 - (max(codes) - min(codes))
+        for row, (flat, _) in zip(rows, scored, strict=True):
+            row.append(next(lookup) if name in flat else missing)
+    return rows
+
+
+def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) -> list[float]:
+    """Each column's main-effect variance under a random forest, as shares of their sum."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+
+    x = np.asarray(matrix, dtype=float)
+    model = RandomForestRegressor(
+        n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=seed, n_jobs=1
+    ).fit(x, np.asarray(losses, dtype=float))
+    background = x
+    if len(x) > _BACKGROUND:
+        rows = np.random.default_rng(seed).choice(len(x), _BACKGROUND, replace=False)
+        background = x[np.sort(rows)]
+    effects = []
+    for j in range(x.shape[1]):
+        points, weights = _effect_points(x[:, j])
+        batch = np.repeat(background[None, :, :], len(points), axis=0)
+        batch[:, :, j] = points[:, None]
+        flat_batch = batch.reshape(-1, x.shape[1])
+        curve = model.predict(flat_batch).reshape(len(points), -1).mean(axis=1)
+        mean = np.average(curve, weights=weights)
+        effects.append(float(np.average((curve - mean) ** 2, weights=weights)))
+    total = sum(effects)
+    return [effect / total if total > 0 else 0.0 for effect in effects]
+
+
+def _effect_points(column: Any) -> tuple[Any, Any]:
+    """The values at which a main effect is measured, and how many trials each stands for."""
+    import numpy as np
+
+    values, counts = np.unique(column, return_counts=True)
+    if len(values) <= _EFFECT_POINTS:
+        return values, counts
+    ordered = np.sort(column)
+    chunks = np.array_split(ordered, _EFFECT_POINTS)
+    return np.array([np.median(c) for c in chunks]), np.array([len(c) for c in chunks])

@@ -21,7 +21,18 @@ from hypermax.errors import (
 )
 from hypermax.registry import METHODS, PLUGIN_FORM
 
-SUBCOMMANDS = ("run", "resume", "validate", "sample", "show", "export")
+SUBCOMMANDS = (
+    "run",
+    "resume",
+    "validate",
+    "sample",
+    "show",
+    "export",
+    "plot",
+    "templates",
+    "init",
+    "quick",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,12 +69,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="summary of a results folder")
     show.add_argument("results_dir")
+    show.add_argument(
+        "--importance", action="store_true", help="rank the params by how much they matter"
+    )
 
     export = sub.add_parser("export", help="export trials as CSV or JSON")
     export.add_argument("results_dir")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--best", action="store_true")
+    _add_result_tools(sub)
     return parser
+
+
+def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Subcommands that start a search without a spec, or look at what one found."""
+    plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
+    plot.add_argument("results_dir")
+    plot.add_argument("--open", action="store_true", help="open the folder in the file viewer")
+
+    sub.add_parser("templates", help="list the bundled templates")
+    init = sub.add_parser("init", help="write search.json and objective.py from a template")
+    init.add_argument("template", nargs="?", help="a name from `hypermax templates`")
+
+    from hypermax.quick import add_parser
+
+    add_parser(sub)
 
 
 def _methods_help() -> str:
@@ -95,8 +125,10 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in given  # taken anywhere on the line, not only before the subcommand
-    args_list = _normalise_argv([arg for arg in given if arg != "--debug"])
+    # --debug is taken anywhere on the line, but not from a trial's command after "--"
+    ours = given[: given.index("--")] if "--" in given else given
+    debug = "--debug" in ours
+    args_list = _normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
         args = build_parser().parse_args(args_list)
         if args.command is None:
@@ -133,6 +165,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     method = spec.search.method
     info = METHODS.get(method)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
+    if method == "grid":
+        about += f", {space.size() or 0:,} grid points"
     print(
         f"{args.spec}: ok ({len(space.labels())} searched parameters, "
         f"{spec.search.iterations} iterations, {about})"
@@ -156,4 +190,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sample": _lazy("hypermax.commands", "cmd_sample"),
     "show": _lazy("hypermax.commands", "cmd_show"),
     "export": _lazy("hypermax.commands", "cmd_export"),
+    "plot": _lazy("hypermax.plots", "cmd_plot"),
+    "templates": _lazy("hypermax.templates", "cmd_templates"),
+    "init": _lazy("hypermax.templates", "cmd_init"),
+    "quick": _lazy("hypermax.quick", "cmd_quick"),
 }

@@ -29,7 +29,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _finish(outcome: Any) -> int:
+def finish(outcome: Any) -> int:
+    """The exit code of a search that ended: interrupted, every trial failed, or done."""
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     if outcome.best is None and outcome.done > 0:
@@ -44,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, _overrides(args))
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare(spec, folder, fresh=args.fresh)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     spec = frozen_spec(results_dir, _overrides(args))
     prepared = prepare(spec, results_dir)
-    return _finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -89,6 +90,7 @@ def _load_trials(results_dir: str) -> list[Any]:
 def cmd_show(args: argparse.Namespace) -> int:
     from collections import Counter
 
+    from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
     from hypermax.ui.console import format_loss, format_params, trials_text
     from hypermax.ui.formatting import format_state
@@ -111,18 +113,54 @@ def cmd_show(args: argparse.Namespace) -> int:
         params = format_params(t.params, 100)
         state = format_state(t)
         print(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {t.time or 0:>6.1f}s  {params}")
+    table = ablation_lines(trials)
+    if table:
+        print()
+        print("\n".join(table))
+    if getattr(args, "importance", False):
+        from hypermax.analysis import param_importance, scored_trials
+
+        print()
+        print("\n".join(importance_lines(param_importance(scored_trials(trials)))))
     return EXIT_OK
 
 
+def importance_lines(importance: Any) -> list[str]:
+    """``show --importance``: the params by importance, with a bar, rho and an enum's best value."""
+    if not importance.params:
+        return ["param importance: too few trials with a loss that varies to rank the params"]
+    how = "a random forest" if importance.method == "forest" else "Spearman's rho"
+    lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
+    width = max(len("param"), *(len(p.name) for p in importance.params))
+    lines.append(f"{'param':<{width}}  importance              rho  best")
+    for p in importance.params:
+        bar = "#" * round(p.importance * 20)
+        rho = "" if p.rho is None else f"{p.rho:+.2f}"
+        best = "" if p.best_value is None else json.dumps(p.best_value)
+        lines.append(f"{p.name:<{width}}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}".rstrip())
+    return lines
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    """CSV: one row per finished trial. JSON: ``{"trials": [...], "importance": {...}}``.
+
+    The importance always rests on every finished trial, ``--best`` or not.
+    """
     from hypermax.export import best_trial, rows_to_csv, trial_document, trial_row
 
-    trials = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    finished = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    trials = finished
     if args.best:
         best = best_trial(trials)
         trials = [best] if best else []
     if args.format == "json":
-        print(json.dumps([trial_document(t) for t in trials], indent=2, default=str))
+        from hypermax.analysis import param_importance, scored_trials
+
+        doc = {
+            "trials": [trial_document(t) for t in trials],
+            "importance": param_importance(scored_trials(finished)).to_dict(),
+        }
+        print(json.dumps(doc, indent=2, default=str))
     else:
         sys.stdout.write(rows_to_csv([trial_row(t) for t in trials]))
     return EXIT_OK

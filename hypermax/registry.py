@@ -9,8 +9,8 @@ Example::
 
     from hypermax.registry import METHODS, available_methods
 
-    available_methods()          # ['tpe', 'random', 'anneal', 'atpe']
-    METHODS["grid"].available    # False: a name the format reserves for a later version
+    available_methods()          # ['tpe', 'random', 'anneal', 'atpe', 'grid', ...]
+    METHODS["grid"].planned      # True: its iterations default to the size of the grid
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ class MethodInfo:
             the spec format reserves that this version does not provide yet.
         needs: packages it needs beyond hypermax's own dependencies, as
             ``(import name, pip name)`` pairs.
+        planned: whether the method plans a finite set of trials (a grid, an ablation study):
+            its ``iterations`` default to the plan's size instead of 100 (``schema.json`` lists
+            these methods where it declares that default).
     """
 
     name: str
     summary: str
     target: str | None = None
     needs: tuple[tuple[str, str], ...] = ()
+    planned: bool = False
 
     @property
     def available(self) -> bool:
@@ -45,7 +49,8 @@ class MethodInfo:
         return self.target is not None
 
 
-_HYPEROPT = "hypermax.optimizers.hyperopt_based"
+_OWN = "hypermax.optimizers"
+_HYPEROPT = f"{_OWN}.hyperopt_based"
 
 #: every built-in method name the spec format knows, in the order help texts list them
 METHODS: dict[str, MethodInfo] = {
@@ -60,9 +65,19 @@ METHODS: dict[str, MethodInfo] = {
             f"{_HYPEROPT}:ATPEOptimizer",
             needs=(("lightgbm", "lightgbm"), ("sklearn", "scikit-learn")),
         ),
-        MethodInfo("grid", "every point of a grid over the space"),
-        MethodInfo("evolution", "differential evolution"),
-        MethodInfo("ablation", "leave one component out at a time"),
+        MethodInfo(
+            "grid",
+            "every point of a grid over the space",
+            f"{_OWN}.grid:GridOptimizer",
+            planned=True,
+        ),
+        MethodInfo("evolution", "differential evolution", f"{_OWN}.evolution:EvolutionOptimizer"),
+        MethodInfo(
+            "ablation",
+            "leave one component out at a time",
+            f"{_OWN}.ablation:AblationOptimizer",
+            planned=True,
+        ),
     )
 }
 

@@ -24,6 +24,7 @@ from hypermax.results import ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
 
 if TYPE_CHECKING:
+    from hypermax.api import Result
     from hypermax.optimizers import BaseOptimizer
     from hypermax.space import Space
 
@@ -201,32 +202,30 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         return driver.run()
 
 
-#: the spec fields the Python API sets by keyword
-API_OVERRIDES = {
-    "iterations": "search.iterations",
-    "seed": "search.seed",
-    "name": "search.name",
-    "parallel": "function.parallel",
-}
-
-
 def run_search(
-    spec: str | Path | dict[str, Any], fresh: bool = False, **overrides: Any
-) -> dict[str, Any]:
+    objective: Any,
+    *,
+    space: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | str | None = None,
+    results_dir: str | Path | None = None,
+    fresh: bool = False,
+    search: dict[str, Any] | None = None,
+    function: dict[str, Any] | None = None,
+) -> Result:
     """The Python API behind :func:`hypermax.optimize`: run without the dashboard.
 
-    ``overrides`` are keys of :data:`API_OVERRIDES`; any other raises TypeError.
+    ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
+    :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
-    from hypermax.export import trial_document
+    from hypermax.api import make_result, plan_search, ship
 
-    unknown = sorted(set(overrides) - set(API_OVERRIDES))
-    if unknown:
-        raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
-    flags = {API_OVERRIDES[key]: value for key, value in overrides.items()}
-    if isinstance(spec, dict):
-        loaded = spec_from_dict(spec, Path.cwd() / "search.json", flags)
+    plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
+    if plan.doc is not None:
+        loaded = spec_from_dict(plan.doc, Path.cwd() / "search.json", plan.overrides)
     else:
-        loaded = load_spec(spec, flags)
+        loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
+    if plan.shipped is not None and plan.shipped_file is not None:
+        ship(plan.shipped, plan.shipped_file)  # under the folder's lock, after any fresh start
     outcome = execute(prepared, dashboard=False)
-    return trial_document(outcome.best) if outcome.best else {}
+    return make_result(prepared.folder.path, outcome.reason, outcome.trials)

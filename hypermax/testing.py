@@ -10,6 +10,11 @@ check against it::
         method = "mypackage.search:Halton"   # a built-in name or "module:Class"
         options = {}                          # its options, as in the spec's search.<method>
 
+A plugin imported from a folder that is not on ``sys.path`` names it in ``folder`` (as a spec's
+folder is searched for ``search.method``). A method that visits a finite set of points, like
+``grid``, subclasses :class:`FiniteOptimizerContract` instead, which gives every number of the
+test spaces ``grid_points`` values and adds the checks of a finite walk.
+
 The suite drives the optimizer the way the search driver does: it asks for free slots, tells
 every trial how it ended (ok, failed, killed, stopped, imported), tells a resumed history in
 one batch, and notes running trials it did not propose. It checks what the driver relies on:
@@ -21,8 +26,10 @@ answers ``WAIT`` or ``EXHAUSTED`` does so consistently.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -32,7 +39,15 @@ from hypermax.optimizers.base import BaseOptimizer, Budget
 from hypermax.space import Space
 from hypermax.trial import Proposal, Trial, TrialState
 
-__all__ = ["CONDITIONAL_SPACE", "FLAT_SPACE", "OptimizerContract", "drive", "flat_loss"]
+__all__ = [
+    "CONDITIONAL_SPACE",
+    "FLAT_SPACE",
+    "FiniteOptimizerContract",
+    "OptimizerContract",
+    "drive",
+    "flat_loss",
+    "with_grid_points",
+]
 
 FLAT_SPACE: dict[str, Any] = {
     "type": "object",
@@ -87,6 +102,25 @@ def conditional_loss(params: dict[str, Any]) -> float:
     return abs(math.log10(params["lr"]) + 2) + term + sum(params["layers"]) / 64
 
 
+def with_grid_points(space: dict[str, Any], count: int) -> dict[str, Any]:
+    """A copy of ``space`` in which every number without finitely many values (no step, no
+    ``grid``) has ``grid_points: count``: a finite space for a grid-like method."""
+    space = copy.deepcopy(space)
+    stack = [space]
+    while stack:
+        node = stack.pop()
+        kind = node.get("type")
+        if kind in ("number", "integer"):
+            stepped = node.get("rounding") or kind == "integer"
+            if not stepped and "grid" not in node and "mode" not in node:
+                node.setdefault("grid_points", count)
+        stack.extend(node.get("properties", {}).values())
+        stack.extend(node.get("anyOf", node.get("oneOf", [])))
+        items = node.get("items")
+        stack.extend(items if isinstance(items, list) else [items] if items else [])
+    return space
+
+
 def _state_for(trial_id: int) -> TrialState:
     """A mix of every finished state, the same on every run."""
     return (TrialState.OK, TrialState.OK, TrialState.FAILED, TrialState.KILLED)[trial_id % 4]
@@ -98,19 +132,20 @@ def drive(
     loss: Callable[[dict[str, Any]], float],
     parallel: int = 1,
     states: Callable[[int], TrialState] = lambda trial_id: TrialState.OK,
+    first_id: int = 1,
 ) -> list[Trial]:
     """Run ``trials`` trials the way the driver does, with up to ``parallel`` running at once.
 
     Trials end oldest first. ``states(trial_id)`` picks how each ends: ``ok`` with its loss,
     ``failed`` without one, ``killed`` with the worst loss so far plus one (as
     ``auto_kill_loss`` would give), ``stopped`` with its loss. Stops early when the optimizer
-    is exhausted, or says WAIT with nothing running. Returns the finished trials as they were
-    told, in order.
+    is exhausted, or says WAIT with nothing running. Trial ids count from ``first_id`` (after
+    a resumed history). Returns the finished trials as they were told, in order.
     """
     told: list[Trial] = []
     proposals: list[Proposal] = []
     running: list[Proposal] = []
-    next_id, worst, exhausted = 1, 0.0, False
+    next_id, worst, exhausted = first_id, 0.0, False
     while len(proposals) < trials or running:
         while not exhausted and len(running) < parallel and len(proposals) < trials:
             answer = optimizer.ask(next_id)
@@ -160,8 +195,9 @@ class OptimizerContract:
         method: a built-in method name or a plugin ``"module:Class"``.
         options: the method's options (the spec's ``search.<method>``).
         seeded: whether proposals depend on the seed (a grid in order does not).
-        trials: how many trials each check runs.
+        trials: how many trials each check runs (and the optimizer's budget of iterations).
         requires: import names the method needs; the suite is skipped without them.
+        folder: where a plugin's module is imported from, when it is not on ``sys.path``.
     """
 
     method: ClassVar[str] = ""
@@ -169,18 +205,30 @@ class OptimizerContract:
     seeded: ClassVar[bool] = True
     trials: ClassVar[int] = 24
     requires: ClassVar[tuple[str, ...]] = ()
+    folder: ClassVar[Path | None] = None
+
+    def space(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The test space ``raw`` as this method searches it (a hook: unchanged here)."""
+        return raw
 
     def make(
         self, space: dict[str, Any] = FLAT_SPACE, seed: int = 1, parallel: int = 1
     ) -> BaseOptimizer:
-        """A fresh optimizer of this method over ``space``."""
+        """A fresh optimizer of this method over the test space ``space``."""
         for name in self.requires:
             pytest.importorskip(name, reason=f'"{self.method}" needs {name}')
         budget = Budget(iterations=self.trials, parallel=parallel)
-        return make_optimizer(self.method, Space(space), seed, dict(self.options), budget=budget)
+        return make_optimizer(
+            self.method,
+            Space(self.space(space)),
+            seed,
+            dict(self.options),
+            folder=self.folder,
+            budget=budget,
+        )
 
     def test_proposals_stay_in_the_space_and_round_trip(self) -> None:
-        space = Space(FLAT_SPACE)
+        space = Space(self.space(FLAT_SPACE))
         optimizer = self.make()
         told = drive(optimizer, self.trials, flat_loss, states=_state_for)
         assert told, "the optimizer proposed nothing"
@@ -220,7 +268,7 @@ class OptimizerContract:
 
     def test_running_trials_it_did_not_propose_are_taken(self) -> None:
         """A resumed trial or a user point runs: ``pending`` notes it, ``tell`` ends it."""
-        space = Space(FLAT_SPACE)
+        space = Space(self.space(FLAT_SPACE))
         optimizer = self.make()
         point = optimizer.propose(1, {"x": 1.0, "k": 1, "c": "b"})
         assert point.params == {"x": 1.0, "k": 1, "c": "b"}
@@ -234,7 +282,7 @@ class OptimizerContract:
         assert isinstance(answer, Proposal | NoProposal)
 
     def test_conditional_spaces_and_lists_of_variable_length(self) -> None:
-        space = Space(CONDITIONAL_SPACE)
+        space = Space(self.space(CONDITIONAL_SPACE))
         optimizer = self.make(CONDITIONAL_SPACE)
         told = drive(optimizer, self.trials, conditional_loss, states=_state_for)
         assert told
@@ -258,3 +306,43 @@ class OptimizerContract:
             asked.append(answer.params)
         unique = {tuple(sorted(params.items())) for params in asked}
         assert len(unique) == len(asked), f"concurrent asks repeated a proposal: {asked}"
+
+
+class FiniteOptimizerContract(OptimizerContract):
+    """The contract of a method that visits a finite set of points (a grid), plus its own checks:
+    every point once and then ``EXHAUSTED``, and a resumed walk that runs only the rest.
+
+    Attributes:
+        grid_points: the values every number of the test spaces gets (``with_grid_points``).
+    """
+
+    grid_points: ClassVar[int] = 3
+
+    def space(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return with_grid_points(raw, self.grid_points)
+
+    def test_every_point_once_then_exhausted(self) -> None:
+        space = Space(self.space(FLAT_SPACE))
+        size = space.size() or 0
+        optimizer = self.make(parallel=3)
+        told = drive(optimizer, size + 5, flat_loss, parallel=3, states=_state_for)
+        assert sorted(_grid_indexes(space, told)) == list(range(size))
+        assert optimizer.ask(size + 1) is NoProposal.EXHAUSTED
+
+    def test_a_resumed_walk_runs_the_points_not_yet_run(self) -> None:
+        space = Space(self.space(FLAT_SPACE))
+        size = space.size() or 0
+        first = drive(self.make(seed=4), size // 2, flat_loss, states=_state_for)
+        resumed = self.make(seed=4)
+        resumed.tell_many(first)
+        rest = drive(resumed, size, flat_loss, first_id=len(first) + 1)
+        before, after = _grid_indexes(space, first), _grid_indexes(space, rest)
+        assert set(before).isdisjoint(after)
+        assert sorted(before + after) == list(range(size))
+
+
+def _grid_indexes(space: Space, trials: list[Trial]) -> list[int]:
+    """Where each trial's point stands in the space's grid (every trial must be on it)."""
+    indexes = [space.point_index(trial.internal) for trial in trials]
+    assert None not in indexes, "a trial off the grid"
+    return [index for index in indexes if index is not None]

@@ -14,6 +14,7 @@ from typing import Any
 
 from hypermax.errors import SpecError
 from hypermax.specfile.checks import semantic_problems
+from hypermax.specfile.plans import planned_iterations
 from hypermax.specfile.problems import report
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
@@ -31,7 +32,8 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 
     Returns:
         A new document: every ``$ref`` replaced by what it names, the defaults schema.json
-        declares filled in, and ``search.name``. It validates again as it stands.
+        declares filled in, ``search.name``, and for a grid or an ablation study
+        ``search.iterations`` (the size of its plan). It validates again as it stands.
 
     Raises:
         SpecError: one ``file: json.path: message`` line per problem (at most five).
@@ -44,6 +46,8 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
         raise SpecError(path.name, report(problems))
     if "name" not in resolved["search"]:
         resolved["search"] = {"name": default_search_name(path), **resolved["search"]}
+    if "iterations" not in resolved["search"]:  # a method that plans its trials
+        resolved["search"]["iterations"] = planned_iterations(resolved)
     return resolved
 
 

@@ -28,7 +28,7 @@ def _spec(tmp_path, high: float = 2.0) -> dict:
 
 
 def test_optimize_runs_a_spec_dict_and_returns_the_best_trial(tmp_path):
-    best = hypermax.optimize(_spec(tmp_path), iterations=3, parallel=2)
+    best = hypermax.optimize(_spec(tmp_path), iterations=3, parallel=2).best
     assert best["state"] == "ok" and best["loss"] == pytest.approx((best["params"]["x"] - 1) ** 2)
     journal = (tmp_path / "results" / "api" / "trials.jsonl").read_text().splitlines()
     finished = [json.loads(line) for line in journal if '"trial_finished"' in line]
@@ -49,6 +49,6 @@ def test_another_search_in_the_folder_is_refused_in_the_api_s_own_words(tmp_path
     message = str(refused.value)
     assert "use fresh=True to start anew (the old folder is kept)" in message
     assert "--fresh" not in message
-    best = hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1, fresh=True)
+    best = hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1, fresh=True).best
     assert best["state"] == "ok"
     assert (tmp_path / "results" / "api.1" / "trials.jsonl").exists()

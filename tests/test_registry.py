@@ -73,7 +73,16 @@ def test_every_registry_method_and_nothing_else_has_an_options_object() -> None:
 
 
 def test_builtin_methods_are_the_available_entries_and_load() -> None:
-    assert list(BUILTIN_METHODS) == available_methods() == ["tpe", "random", "anneal", "atpe"]
+    assert list(BUILTIN_METHODS) == available_methods()
+    assert available_methods() == [
+        "tpe",
+        "random",
+        "anneal",
+        "atpe",
+        "grid",
+        "evolution",
+        "ablation",
+    ]
     for name, target in BUILTIN_METHODS.items():
         assert target == METHODS[name].target
         cls = load_optimizer_class(name)
@@ -81,18 +90,27 @@ def test_builtin_methods_are_the_available_entries_and_load() -> None:
         assert f"{cls.__module__}:{cls.__name__}" == target
 
 
-def test_reserved_names_are_refused_in_one_line() -> None:
-    assert RESERVED == ["grid", "evolution", "ablation"]
-    for name in RESERVED:
-        message = (
-            f'"{name}" is not available in this version; '
-            'use tpe, random, anneal, atpe or a "module:Class"'
-        )
-        assert builtin_problem(name) == message
-        assert method_problem(name) == message
-        with pytest.raises(OptimizerError) as caught:
-            make_optimizer(name, None, seed=1)  # type: ignore[arg-type]
-        assert str(caught.value) == message
+def test_reserved_names_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert RESERVED == []  # this version provides every name the format reserves
+    monkeypatch.setitem(METHODS, "someday", MethodInfo("someday", "a name kept for later"))
+    message = (
+        '"someday" is not available in this version; '
+        'use tpe, random, anneal, atpe, grid, evolution, ablation or a "module:Class"'
+    )
+    assert builtin_problem("someday") == message
+    assert method_problem("someday") == message
+    with pytest.raises(OptimizerError) as caught:
+        make_optimizer("someday", None, seed=1)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+def test_methods_that_plan_their_trials_are_where_schema_json_keeps_iterations_default() -> None:
+    planned = [name for name, info in METHODS.items() if info.planned]
+    assert planned == ["grid", "ablation"]
+    (rule,) = search_schema()["allOf"]
+    assert rule["if"]["not"]["properties"]["method"]["enum"] == planned
+    assert rule["then"]["properties"]["iterations"]["default"] == 100
+    assert "default" not in search_schema()["properties"]["iterations"]
 
 
 def test_missing_packages_name_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

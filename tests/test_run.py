@@ -133,7 +133,7 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
     assert show.returncode == 0
     assert f"(trial {best_id})" in show.stdout and "4 trials (4 ok)" in show.stdout
     exported = run_cli("export", str(folder), "--format", "json", "--best", cwd=tmp_path)
-    assert json.loads(exported.stdout)[0]["trial"] == best_id
+    assert [t["trial"] for t in json.loads(exported.stdout)["trials"]] == [best_id]
     rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
     assert len(rows) == 4 and {"trial", "state", "loss", "x", "y"} <= set(rows[0])
 

@@ -89,7 +89,9 @@ def _check(params: dict, types: dict) -> None:
         assert set(model) == {"name", "depth"} and types["model"]["depth"] == "int"
     opt = params["optimizer"]
     assert opt == {"kind": "sgd"} or (set(opt) == {"kind", "beta"} and opt["beta"] in (0.9, 0.99))
-    assert len(params["pair"]) == 2 and types["pair"][0] == "int" and params["pair"][1] in "ab"
+    assert (
+        len(params["pair"]) == 2 and types["pair"][0] == "int" and params["pair"][1] in ("a", "b")
+    )
     assert 1 <= len(params["layers"]) <= 3
     for layer, layer_types in zip(params["layers"], types["layers"], strict=True):
         assert (

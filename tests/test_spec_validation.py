@@ -104,10 +104,10 @@ CASES = [
     pytest.param(
         {"bad.json": spec(search={"method": "grid"})},
         [
-            'bad.json: search.method: "grid" is not available in this version; use tpe, '
-            'random, anneal, atpe or a "module:Class"'
+            "bad.json: hyperparameters.properties.x: needs grid values for the grid method: "
+            'add "grid": [values] or "grid_points": N'
         ],
-        id="method-not-available",
+        id="grid-over-a-number-without-grid-values",
     ),
     pytest.param(
         {"bad.json": spec(search={"method": "my_optimizers:Greedy"})},
@@ -318,7 +318,8 @@ CASES = [
         {"bad.json": spec(hyperparameters={"$ref": "template:catboost#/hyperparameters"})},
         [
             'bad.json: hyperparameters: $ref "template:catboost#/hyperparameters": '
-            'unknown template "catboost" (templates: lightgbm, random_forest, xgboost)'
+            'unknown template "catboost" (templates: example, hist_gradient_boosting, lightgbm, '
+            "logistic_regression, mlp, random_forest, svc, xgboost)"
         ],
         id="ref-unknown-template",
     ),

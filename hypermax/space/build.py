@@ -53,7 +53,7 @@ def _number(raw: dict[str, Any], label: str, default: Any) -> NumberNode:
     normal = None
     if raw.get("mode") == "normal":
         normal = (float(raw["mean"]), float(raw["stddev"]))
-    return NumberNode(
+    node = NumberNode(
         label=label,
         low=float(raw.get("min", -math.inf)),
         high=float(raw.get("max", math.inf)),
@@ -63,3 +63,4 @@ def _number(raw: dict[str, Any], label: str, default: Any) -> NumberNode:
         integer=integer,
         given_default=default,
     )
+    return node.with_grid(raw.get("grid"), raw.get("grid_points"))

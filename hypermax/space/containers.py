@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hypermax.space.leaf import Condition, EncodeError, Leaf
-from hypermax.space.nodes import ConstNode, Node, join_path, product_points, product_size
+from hypermax.space.nodes import (
+    ConstNode,
+    Node,
+    join_path,
+    option_number,
+    product_point,
+    product_point_index,
+    product_size,
+)
 
 
 @dataclass
@@ -48,11 +56,14 @@ class ObjectNode(Node):
         for key, child in self.children.items():
             yield from child.leaves(join_path(path, key), condition)
 
-    def points(self) -> list[dict[str, Any]] | None:
-        return product_points(list(self.children.values()))
-
     def size(self) -> int | None:
         return product_size([child.size() for child in self.children.values()])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return product_point(list(self.children.values()), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return product_point_index(list(self.children.values()), internal)
 
 
 class Alternatives(Node):
@@ -90,17 +101,26 @@ class Alternatives(Node):
         for i, option in enumerate(self.alternatives()):
             yield from option.leaves(path, (*condition, (self.label, i)))
 
-    def points(self) -> list[dict[str, Any]] | None:
-        out: list[dict[str, Any]] = []
-        for i, option in enumerate(self.alternatives()):
-            points = option.points()
-            if points is None:
-                return None
-            out.extend({self.label: i, **point} for point in points)
-        return out
-
     def size(self) -> int | None:
         return sum_sizes([option.size() for option in self.alternatives()])
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The alternatives' points one after another, with the alternative's index under this
+        node's label."""
+        for i, option in enumerate(self.alternatives()):
+            size = option.size() or 1
+            if index < size:
+                return {self.label: i, **option.point(index)}
+            index -= size
+        raise IndexError("point index out of range")
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        options = self.alternatives()
+        chosen = option_number(internal.get(self.label), len(options))
+        own = None if chosen is None else options[chosen].point_index(internal)
+        if chosen is None or own is None:
+            return None
+        return sum(option.size() or 1 for option in options[:chosen]) + own
 
 
 @dataclass
@@ -180,11 +200,14 @@ class TupleNode(Node):
         for i, item in enumerate(self.items):
             yield from item.leaves(join_path(path, str(i)), condition)
 
-    def points(self) -> list[dict[str, Any]] | None:
-        return product_points(list(self.items))
-
     def size(self) -> int | None:
         return product_size([item.size() for item in self.items])
+
+    def point(self, index: int) -> dict[str, Any]:
+        return product_point(list(self.items), index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return product_point_index(list(self.items), internal)
 
 
 @dataclass

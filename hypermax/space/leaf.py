@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,8 +38,9 @@ class Leaf:
         prior: ``(mean, stddev)`` of a normal prior (of the log of the value when ``log``).
         condition: the (branch or length label, index) pairs that must all hold in the internal
             values for this leaf to be searched; empty when it always is.
-        grid: the finite values of a number, when it has them (a bounded number with a step, or
-            explicit ``grid`` values), else None.
+        grid: the finite values of a number, when it has them (its ``grid`` values, its
+            ``grid_points`` values, or every step of a bounded number with a step), else None;
+            the values the ``grid`` method visits (other methods search the whole range).
     """
 
     label: str
@@ -58,9 +60,32 @@ class Leaf:
         """Whether this leaf is searched under the given internal values."""
         return all(internal.get(label) == index for label, index in self.condition)
 
+    def shape(self, raw: float) -> float | int:
+        """A number as the trial receives it: rounded to the step, kept within the bounds (but
+        for a normal prior), an ``int`` for integers. Its internal value is ``float`` of it."""
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        return shape_number(raw, low, high, self.step, self.prior is None, self.kind == "int")
+
     def options(self) -> tuple[Any, ...] | None:
         """The finite internal values of this leaf in order, or None when there are infinitely
         many."""
         if self.kind == "categorical":
             return tuple(range(len(self.choices)))
         return self.grid
+
+
+def shape_number(
+    raw: float, low: float, high: float, step: float | None, bounded: bool, integer: bool
+) -> float | int:
+    """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` when
+    ``bounded``, and an ``int`` when ``integer``."""
+    value = float(raw)
+    if step:
+        value = round(value / step) * step
+        value = round(value, 12)
+    if bounded:
+        value = min(max(value, low), high)
+    if integer:
+        return round(value)
+    return value

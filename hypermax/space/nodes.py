@@ -2,12 +2,13 @@
 
 Each node turns internal values into the value a trial receives (:meth:`Node.decode`) and back
 (:meth:`Node.encode`), gives hyperopt its expression, describes its leaves and, when it has
-finitely many values, lists them.
+finitely many values, numbers its points: :meth:`Node.point` gives the i-th without listing the
+others and :meth:`Node.point_index` finds where a point stands, so a grid of any size is walked
+in any order with memory for the points visited only.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from abc import ABC, abstractmethod
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hypermax.space.leaf import Condition, EncodeError, Leaf
+from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number
 from hypermax.values import json_equal
 
 MISSING: Any = object()
@@ -56,14 +57,22 @@ class Node(ABC):
         """Every searched leaf in this subtree, whose value stands at ``path`` in the params."""
         yield from ()
 
-    def points(self) -> list[dict[str, Any]] | None:
-        """Every distinct combination of internal values of this subtree, or None when there
-        are infinitely many."""
-        return [{}]
-
     def size(self) -> int | None:
         """How many distinct combinations of values this subtree has (None: infinitely many)."""
         return 1
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The internal values of point ``index`` (``0 <= index < size()``) of this subtree.
+
+        Points are numbered in a fixed order: the first value of every leaf first, the last leaf
+        of an object changing fastest, the points of a conditional branch by branch.
+        """
+        return {}
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        """The number :meth:`point` gives the point ``internal`` makes active here, or None when
+        ``internal`` holds no point of this subtree (a value off its grid, a missing label)."""
+        return 0
 
 
 def product_size(sizes: list[int | None]) -> int | None:
@@ -75,21 +84,38 @@ def product_size(sizes: list[int | None]) -> int | None:
     return total
 
 
-def product_points(children: list[Node]) -> list[dict[str, Any]] | None:
-    """The cartesian product of the children's points, merged into one dict each."""
-    parts = []
+def product_point(children: list[Node], index: int) -> dict[str, Any]:
+    """Point ``index`` of the cartesian product of finite children, the last changing fastest."""
+    point: dict[str, Any] = {}
+    for child in reversed(children):
+        size = child.size() or 1
+        index, own = divmod(index, size)
+        point.update(child.point(own))
+    return point
+
+
+def product_point_index(children: list[Node], internal: dict[str, Any]) -> int | None:
+    """The inverse of :func:`product_point`."""
+    index = 0
     for child in children:
-        points = child.points()
-        if points is None:
+        own = child.point_index(internal)
+        if own is None:
             return None
-        parts.append(points)
-    out = []
-    for combination in itertools.product(*parts):
-        merged: dict[str, Any] = {}
-        for part in combination:
-            merged.update(part)
-        out.append(merged)
-    return out
+        index = index * (child.size() or 1) + own
+    return index
+
+
+def spaced(low: float, high: float, count: int, log: bool) -> list[float]:
+    """``count`` evenly spaced values from ``low`` to ``high`` (in log space when ``log``),
+    written with 12 significant digits so that 0.1 * 3 reads 0.3."""
+    if count == 1:
+        return [low]
+    if log:
+        a, b = math.log(low), math.log(high)
+        raw = [math.exp(a + (b - a) * i / (count - 1)) for i in range(count)]
+    else:
+        raw = [low + (high - low) * i / (count - 1) for i in range(count)]
+    return [float(f"{value:.12g}") for value in raw]
 
 
 @dataclass
@@ -149,15 +175,7 @@ class NumberNode(Node):
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
-        value = float(raw)
-        if self.q:
-            value = round(value / self.q) * self.q
-            value = round(value, 12)
-        if self.normal is None:
-            value = min(max(value, self.low), self.high)
-        if self.integer:
-            return round(value)
-        return value
+        return shape_number(raw, self.low, self.high, self.q, self.normal is None, self.integer)
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return self._shape(vals[self.label])
@@ -189,6 +207,14 @@ class NumberNode(Node):
         or None when there are infinitely many."""
         if self.grid is not None:
             return self.grid
+        steps = self._steps()
+        if steps is None:
+            return None
+        return tuple(self._step_value(i) for i in range(steps[0], steps[1] + 1))
+
+    def _steps(self) -> tuple[int, int] | None:
+        """The first and last multiple of the step within the bounds, when they are few enough
+        to list (a number with a step, bounded, not normal)."""
         if not self.q or self.normal is not None:
             return None
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
@@ -196,7 +222,23 @@ class NumberNode(Node):
         first, last = math.ceil(self.low / self.q - 1e-9), math.floor(self.high / self.q + 1e-9)
         if last - first > 10_000_000:
             return None  # far too many to list; counted as infinite
-        return tuple(self._shape(i * self.q) for i in range(first, last + 1))
+        return first, last
+
+    def _step_value(self, step: int) -> float | int:
+        return self._shape(step * (self.q or 1.0))
+
+    def with_grid(self, given: list[float] | None, count: int | None) -> NumberNode:
+        """Set :attr:`grid`: the ``given`` values, or ``count`` values spaced between the bounds
+        (log-spaced with logarithmic scaling; none without bounds), each rounded as the number
+        is, repeats dropped."""
+        if given is not None:
+            values = [float(v) for v in given]
+        elif count is not None and math.isfinite(self.low) and math.isfinite(self.high):
+            values = spaced(self.low, self.high, count, self.log)
+        else:
+            return self
+        self.grid = tuple(dict.fromkeys(self._shape(value) for value in values))
+        return self
 
     def leaves(self, path: str, condition: Condition) -> Iterator[Leaf]:
         prior = None
@@ -215,13 +257,41 @@ class NumberNode(Node):
             grid=self.values(),
         )
 
-    def points(self) -> list[dict[str, Any]] | None:
-        values = self.values()
-        return None if values is None else [{self.label: float(v)} for v in values]
-
     def size(self) -> int | None:
-        values = self.values()
-        return None if values is None else len(values)
+        if self.grid is not None:
+            return len(self.grid)
+        steps = self._steps()
+        return None if steps is None else steps[1] - steps[0] + 1
+
+    def point(self, index: int) -> dict[str, Any]:
+        if self.grid is not None:
+            return {self.label: float(self.grid[index])}
+        first, _ = self._steps() or (0, 0)
+        return {self.label: float(self._step_value(first + index))}
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        value = internal.get(self.label)
+        if not isinstance(value, int | float):
+            return None
+        if self.grid is not None:
+            return next((i for i, v in enumerate(self.grid) if _same(v, value)), None)
+        steps = self._steps()
+        if steps is None:
+            return None
+        step = round(value / (self.q or 1.0))
+        found = steps[0] <= step <= steps[1] and _same(self._step_value(step), value)
+        return step - steps[0] if found else None
+
+
+def option_number(value: Any, count: int) -> int | None:
+    """``value`` as the number of one of ``count`` options, or None when it is not one."""
+    if isinstance(value, int | float) and int(value) == value and 0 <= value < count:
+        return int(value)
+    return None
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @dataclass
@@ -264,8 +334,11 @@ class EnumNode(Node):
             condition=condition,
         )
 
-    def points(self) -> list[dict[str, Any]] | None:
-        return [{self.label: i} for i in range(len(self.options))]
-
     def size(self) -> int | None:
         return len(self.options)
+
+    def point(self, index: int) -> dict[str, Any]:
+        return {self.label: index}
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        return option_number(internal.get(self.label), len(self.options))

@@ -76,13 +76,24 @@ class Space:
 
     def size(self) -> int | None:
         """How many distinct points the space holds, or None when it holds infinitely many (a
-        number without a step, a normal prior)."""
+        number without a step or ``grid`` values, a normal prior). A number's ``grid`` values
+        are its points: this is the size of the grid the ``grid`` method walks."""
         return self.root.size()
 
     def points(self) -> list[dict[str, Any]]:
         """Every point of a finite space as internal values, in a fixed order (the first option
         of every choice first). Raises ValueError for an infinite space."""
-        points = self.root.points()
-        if points is None:
+        size = self.size()
+        if size is None:
             raise ValueError("the space holds infinitely many points")
-        return points
+        return [self.root.point(index) for index in range(size)]
+
+    def point(self, index: int) -> dict[str, Any]:
+        """Point ``index`` of :meth:`points` (``0 <= index < size()``), without listing them:
+        a grid of any size can be walked in any order."""
+        return self.root.point(index)
+
+    def point_index(self, internal: dict[str, Any]) -> int | None:
+        """Where the point ``internal`` holds stands in :meth:`points`, or None when it is not
+        one of them (a number off its grid, a value missing)."""
+        return self.root.point_index(internal)

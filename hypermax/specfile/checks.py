@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import math
 import os
 import shlex
 import shutil
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.registry import METHODS, builtin_problem
+from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
+from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal
 
 NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
@@ -33,6 +36,7 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
         *function_problems(doc["function"], folder),
         *metric_problems(doc.get("metrics", {})),
         *search_problems(doc, folder),
+        *plan_problems(doc),
         *early_stopping_problems(doc["search"].get("early_stopping", {})),
         *unavailable_problems(doc),
     ]
@@ -40,24 +44,15 @@ def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
 
 def node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     """Problems of a hyperparameter node and of every node below it."""
-    if "constant" in node or "const" in node:
-        return
-    if "enum" in node:
-        yield from _enum_node_problems(node, where)
-        return
-    for key in ("anyOf", "oneOf"):
-        if key in node:
-            for i, branch in enumerate(node[key]):
-                yield from node_problems(branch, (*where, key, i))
-            return
-    kind = node["type"]
-    if kind == "object":
-        for name, child in node.get("properties", {}).items():
-            yield from node_problems(child, (*where, "properties", name))
-    elif kind == "array":
-        yield from _array_node_problems(node, where)
-    else:
-        yield from _number_node_problems(node, where)
+    for at, each in every_node(node, where):
+        if "constant" in each or "const" in each or "anyOf" in each or "oneOf" in each:
+            continue
+        if "enum" in each:
+            yield from _enum_node_problems(each, at)
+        elif each["type"] == "array":
+            yield from _array_node_problems(each, at)
+        elif each["type"] != "object":
+            yield from _number_node_problems(each, at)
 
 
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -69,18 +64,14 @@ def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Probl
 
 
 def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
-    items = node["items"]
-    if isinstance(items, list):
+    if isinstance(node["items"], list):
         for key in ("minItems", "maxItems"):
             if key in node:
                 yield (*where, key), "is only used when items is one node, not a list of nodes"
-        for i, item in enumerate(items):
-            yield from node_problems(item, (*where, "items", i))
         return
     low, high = node.get("minItems"), node.get("maxItems")
     if low is not None and high is not None and high < low:
         yield (*where, "maxItems"), f"must be at least minItems ({low}), got {high}"
-    yield from node_problems(items, (*where, "items"))
 
 
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -102,23 +93,36 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
                 yield (*where, key), 'is only used with "mode": "normal"'
     range_is_valid = low is None or high is None or low < high
     if "default" in node and range_is_valid:
-        yield from _default_problems(node, where, low, high)
+        yield from _value_problems(node["default"], (*where, "default"), node)
+    if range_is_valid:
+        yield from _grid_problems(node, where)
 
 
-def _default_problems(
-    node: dict[str, Any], where: JsonPath, low: float | None, high: float | None
-) -> Iterator[Problem]:
-    default = node["default"]
-    at = (*where, "default")
-    if low is not None and high is not None and not low <= default <= high:
-        yield at, f"must be between {show(low)} and {show(high)}, got {show(default)}"
-    elif low is not None and high is None and default < low:
-        yield at, f"must be at least {show(low)}, got {show(default)}"
-    elif high is not None and low is None and default > high:
-        yield at, f"must be at most {show(high)}, got {show(default)}"
+def _grid_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    if "grid" in node and "grid_points" in node:
+        yield (*where, "grid_points"), 'give "grid" or "grid_points", not both'
+    elif "grid_points" in node and not ("min" in node and "max" in node):
+        yield (*where, "grid_points"), 'needs "min" and "max": the values are spaced between them'
+    step = node.get("rounding")
+    for i, value in enumerate(node.get("grid", ())):
+        at = (*where, "grid", i)
+        yield from _value_problems(value, at, node)
+        if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
+            yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
+
+
+def _value_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:
+    """A value the number must be able to take: within its bounds, whole for an integer."""
+    low, high = node.get("min"), node.get("max")
+    if low is not None and high is not None and not low <= value <= high:
+        yield at, f"must be between {show(low)} and {show(high)}, got {show(value)}"
+    elif low is not None and high is None and value < low:
+        yield at, f"must be at least {show(low)}, got {show(value)}"
+    elif high is not None and low is None and value > high:
+        yield at, f"must be at most {show(high)}, got {show(value)}"
     integer = node["type"] == "integer" or node.get("rounding") == 1
-    if integer and default != int(default):
-        yield at, f"must be a whole number, got {show(default)}"
+    if integer and value != int(value):
+        yield at, f"must be a whole number, got {show(value)}"
 
 
 def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hypermax.ablation_table import Effect
 from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
 from hypermax.stopping import Standing
@@ -78,6 +79,23 @@ def best_markups(best: Trial | None) -> list[Any]:
     for name, value in best.metrics.items():
         if name != "loss":
             rows.append([("dim", f"{name} = {format_value(value)}")])
+    return rows
+
+
+def baseline_markups(baseline: Trial | None, effects: Sequence[Effect]) -> list[Any]:
+    """An ablation study's baseline (as the best trial is shown), then the loss change of each
+    component left out so far."""
+    if baseline is None:
+        return [("dim", "no baseline trial with a loss yet")]
+    rows = best_markups(baseline)
+    changes = [e for e in effects if e.group is not None and e.change is not None]
+    if changes:
+        rows.append([("dim", "loss change without:")])
+        width = min(28, max(len(f"{e.group}.{e.name}") for e in changes))
+        for effect in changes:
+            spread = "" if effect.spread is None else f" ±{effect.spread:.2g}"
+            name = f"{effect.group}.{effect.name}".ljust(width)
+            rows.append([("label", name), f"  {effect.change:+.4g}", ("dim", spread)])
     return rows
 
 

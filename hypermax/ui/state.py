@@ -18,6 +18,7 @@ from typing import Any
 
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
+from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
@@ -167,6 +168,15 @@ class DashboardState:
             self.best = trial
 
     # -- derived views --------------------------------------------------------------------------
+    def baseline(self) -> Trial | None:
+        """In an ablation study, the first baseline trial that has a loss; else None."""
+        for trial_id in sorted(self.finished):
+            trial = self.finished[trial_id]
+            planned = planned_trial(trial)
+            if planned is not None and planned.group is None and trial.loss is not None:
+                return trial
+        return None
+
     def counts(self) -> dict[str, int]:
         """Trials by state, plus ``done`` (those counted towards iterations) and ``running``."""
         counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}

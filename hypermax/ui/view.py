@@ -17,9 +17,10 @@ from typing import Any, TypeAlias
 
 import urwid
 
+from hypermax.ablation_table import ablation_effects
 from hypermax.events import Command
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
-from hypermax.ui.panels import best_markups, ranking_markups, running_item
+from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
 from hypermax.ui.trials import TrialsPanel, read_log_tail, trial_detail_markups
 from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
@@ -193,12 +194,20 @@ class DashboardView(urwid.WidgetWrap):
             [running_item(r, short) for r in rows] or [("dim", "nothing running")],
             [r.trial_id for r in rows] or [None],
         )
-        best = state.best
-        self.best.set_title("best trial" if best is None else f"best trial ({best.id})")
-        markups = best_markups(best)
-        self.best.set_rows(markups, [best.id if best else None] * len(markups))
+        self._refresh_best(state)
         self._refresh_ranking()
         self.footer.set_text(self._footer_markup())
+
+    def _refresh_best(self, state: DashboardState) -> None:
+        """The best trial; in an ablation study, the baseline and each component's change."""
+        if state.method == "ablation":
+            shown, title = state.baseline(), "baseline"
+            markups = baseline_markups(shown, ablation_effects(state.finished.values()))
+        else:
+            shown, title = state.best, "best trial"
+            markups = best_markups(shown)
+        self.best.set_title(title if shown is None else f"{title} ({shown.id})")
+        self.best.set_rows(markups, [shown.id if shown else None] * len(markups))
 
     def _refresh_ranking(self) -> None:
         """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in."""

@@ -1,0 +1,219 @@
+"""What :func:`hypermax.optimize` adds to a search: a spec made from an objective, and a Result.
+
+The objective may be a spec (a path or a dict), a ``"module:function"`` string, or a Python
+callable, which is shipped to the trial processes with cloudpickle (see :mod:`hypermax.shipped`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import sysconfig
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV
+
+if TYPE_CHECKING:
+    from hypermax.trial import Trial
+
+#: the file in the results folder that holds a shipped callable
+SHIPPED_FILE = "objective.pkl"
+_MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+
+def function_options() -> frozenset[str]:
+    """Keys of the spec's ``function`` section that ``optimize(**options)`` may set."""
+    schema = json.loads((Path(__file__).parent / "schema.json").read_text())
+    keys = set(schema["$defs"]["function"]["properties"])
+    return frozenset(keys - {"type", "module", "src", "name", "command"})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A search to run: a spec document (or the path of a spec file) and dotted overrides.
+
+    ``shipped`` is the callable to pickle into ``<results folder>/objective.pkl`` before the
+    first trial starts, if the objective was one.
+    """
+
+    doc: dict[str, Any] | None
+    path: Path | None
+    overrides: dict[str, Any]
+    shipped: Callable[..., Any] | None = None
+    shipped_file: Path | None = None
+
+
+def plan_search(
+    objective: Any,
+    space: dict[str, Any] | None,
+    search: dict[str, Any],
+    metrics: dict[str, Any] | str | None,
+    function: dict[str, Any],
+    results_dir: str | Path | None,
+) -> Plan:
+    """Turn :func:`hypermax.optimize`'s arguments into a :class:`Plan`.
+
+    ``search`` holds ``search.*`` keys (name, method, iterations, seed) and ``function`` the
+    function options, each set only when given. Raises TypeError for arguments that do not fit.
+    """
+    overrides = {f"search.{key}": value for key, value in search.items()}
+    overrides.update({f"function.{key}": value for key, value in function.items()})
+    overrides.update(_metric_overrides(metrics))
+    if results_dir is not None:
+        overrides["results.directory"] = str(results_dir)
+    spec_given = isinstance(objective, dict) or (
+        isinstance(objective, str | Path) and not _MODULE_FUNCTION.fullmatch(str(objective))
+    )
+    if spec_given:
+        if space is not None:
+            raise TypeError(
+                "optimize(): space= is for a callable or 'module:function'; a spec "
+                "has its own hyperparameters"
+            )
+        if isinstance(objective, dict):
+            return Plan(objective, None, overrides)
+        return Plan(None, Path(objective), overrides)
+    if space is None:
+        raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
+    from hypermax.quick.ranges import space_node
+
+    name = search.get("name") or _default_name(objective)
+    directory = Path(results_dir if results_dir is not None else "results")
+    doc: dict[str, Any] = {
+        "hyperparameters": space_node(space),
+        "search": {"name": name},
+        "results": {"directory": str(directory)},
+    }
+    if isinstance(objective, str):
+        module, _, function_name = objective.partition(":")
+        doc["function"] = {"type": "python_function", "module": module, "name": function_name}
+        return Plan(doc, None, overrides)
+    if not callable(objective):
+        raise TypeError(
+            f"optimize(): the objective must be a spec, 'module:function' or a "
+            f"callable, got {type(objective).__name__}"
+        )
+    shipped_file = (directory / name / SHIPPED_FILE).resolve()
+    env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
+    overrides["function.env"] = env
+    doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
+    return Plan(doc, None, overrides, objective, shipped_file)
+
+
+def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
+    """``metrics={...}`` is the metrics section; ``"val_loss:max"`` the one metric to optimise."""
+    if metrics is None:
+        return {}
+    if isinstance(metrics, dict):
+        return {"metrics": metrics}
+    name, _, direction = str(metrics).partition(":")
+    if direction not in ("", "min", "max"):
+        raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
+    return {"search.metric": name, "search.direction": direction or "min"}
+
+
+def _default_name(objective: Any) -> str:
+    if isinstance(objective, str):
+        return objective.rpartition(":")[2]
+    name = getattr(objective, "__name__", "")
+    return name if re.fullmatch(r"[A-Za-z0-9_][\w.-]*", name) else "objective"
+
+
+def ship(fn: Callable[..., Any], path: Path) -> None:
+    """Pickle ``fn`` with cloudpickle to ``path``; user code travels by value, libraries by name.
+
+    cloudpickle sends functions of ``__main__`` (a script, a notebook) by value by itself; a
+    function of any other module not installed as a library (a test module, a module next to
+    the notebook) is sent by value too, so the trial process need not be able to import it.
+    """
+    import cloudpickle
+
+    module = sys.modules.get(getattr(fn, "__module__", "") or "")
+    by_value = module is not None and module.__name__ != "__main__" and _user_code(module)
+    if by_value:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        data = cloudpickle.dumps(fn)
+    finally:
+        if by_value:
+            cloudpickle.unregister_pickle_by_value(module)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _user_code(module: Any) -> bool:
+    """Whether a module is the user's own code rather than the standard library or a package."""
+    file = getattr(module, "__file__", None)
+    if not file or module.__name__.split(".")[0] == "hypermax":
+        return False
+    libraries = {sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}
+    resolved = Path(file).resolve()
+    return not any(resolved.is_relative_to(Path(lib).resolve()) for lib in libraries)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`hypermax.optimize` returns.
+
+    Attributes:
+        best_params: the params of the trial with the lowest loss (None when no trial had one).
+        best_loss: its loss.
+        best: that trial as a JSON document (as ``best.json`` has it), or None.
+        trials: every finished trial as a JSON document, in trial order.
+        folder: the results folder (journal, logs, ``results.csv``, ``best.json``).
+        reason: why the search ended (``iterations done``, ``timeout``, ...).
+    """
+
+    best_params: dict[str, Any] | None
+    best_loss: float | None
+    best: dict[str, Any] | None
+    trials: list[dict[str, Any]]
+    folder: Path
+    reason: str
+    rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def dataframe(self) -> Any:
+        """The trials as a pandas DataFrame, one flat row each (the columns of results.csv)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Result.dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.rows).set_index("trial") if self.rows else pd.DataFrame()
+
+    def __repr__(self) -> str:
+        from hypermax.ui.formatting import format_loss, format_params, trials_text
+
+        states = Counter(t["state"] for t in self.trials)
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        lines = [f"Result: {trials_text(len(self.trials))} ({counts or 'none'}) in {self.folder}"]
+        lines.append(f"  ended: {self.reason}")
+        if self.best is not None:
+            lines.append(f"  best loss {format_loss(self.best_loss)} (trial {self.best['trial']})")
+            lines.append(f"  best params: {format_params(self.best_params or {}, 300)}")
+        else:
+            lines.append("  no trial produced a loss")
+        return "\n".join(lines)
+
+
+def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
+    """The Result of a search that ended, from its finished trials."""
+    from hypermax.export import best_trial, trial_document, trial_row
+
+    finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
+    best = best_trial(finished)
+    return Result(
+        best_params=best.params if best else None,
+        best_loss=best.loss if best else None,
+        best=trial_document(best) if best else None,
+        trials=[trial_document(t) for t in finished],
+        folder=folder,
+        reason=reason,
+        rows=[trial_row(t) for t in finished],
+    )

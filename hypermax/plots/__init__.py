@@ -1,0 +1,88 @@
+"""``hypermax plot``: PNG charts of a results folder, written to ``<folder>/plots/``.
+
+``loss.png`` (loss per trial, best-so-far line, killed, failed and stopped trials marked),
+``param-NAME.png`` for each param (a number against the loss, log axes where it is searched so;
+an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % of the trials),
+``importance.png``, ``hotspot.png`` (the mean loss over the two most important params) and
+``curves.png`` (the reported curves, early-stopped trials marked). Needs matplotlib (the
+``plots`` extra); this package is imported only by the ``plot`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from hypermax.errors import EXIT_OK, UsageError
+
+__all__ = ["cmd_plot", "write_plots"]
+
+PLOTS_FOLDER = "plots"
+
+
+def write_plots(results_dir: Path) -> list[Path]:
+    """Draw every chart the search has data for into ``results_dir/plots/``; return the files.
+
+    Raises:
+        hypermax.errors.ResultsError: ``results_dir`` is not a results folder.
+        ImportError: matplotlib is not installed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never a window, whatever the environment says
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    data = load_plot_data(results_dir)
+    out = results_dir / PLOTS_FOLDER
+    out.mkdir(exist_ok=True)
+    for old in out.glob("param-*.png"):
+        old.unlink()  # params of an earlier spec must not linger
+    written = [
+        charts.loss_history(data, out / "loss.png"),
+        charts.importance_chart(data, out / "importance.png"),
+        charts.hotspot_grid(data, out / "hotspot.png"),
+        charts.parallel_coordinates(data, out / "parallel.png"),
+        charts.reported_curves(data, out / "curves.png"),
+    ]
+    for name in data.param_names():
+        written.append(charts.param_chart(data, name, out / f"param-{_file_name(name)}.png"))
+    return [path for path in written if path is not None]
+
+
+def _file_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``hypermax plot DIR [--open]``."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("hypermax plot: needs matplotlib: pip install 'hypermax[plots]'") from None
+    results_dir = Path(args.results_dir)
+    written = write_plots(results_dir)
+    folder = results_dir / PLOTS_FOLDER
+    print(f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}")
+    if args.open:
+        _open(folder)
+    return EXIT_OK
+
+
+def _open(folder: Path) -> None:
+    """Open the folder with the desktop's viewer, where there is one."""
+    opener = shutil.which("open" if sys.platform == "darwin" else "xdg-open")
+    if opener is None:
+        print("no desktop viewer found (xdg-open); the charts are in the folder above")
+        return
+    subprocess.Popen(
+        [opener, str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

@@ -1,0 +1,376 @@
+"""The charts of ``hypermax plot``, one function each: draw from :class:`PlotData`, save a PNG.
+
+Each function returns the path it wrote, or None when the search has too little for that chart.
+Figures are built with matplotlib's object API (no pyplot, no global state, no display).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from hypermax.plots.data import PlotData, _key
+from hypermax.trial import Trial, TrialState
+
+DPI = 110
+#: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
+_MARKS = {
+    TrialState.OK: ("o", "#1f77b4", "ok"),
+    TrialState.IMPORTED: ("o", "#7f7f7f", "imported"),
+    TrialState.STOPPED: ("v", "#ff7f0e", "stopped early"),
+    TrialState.KILLED: ("X", "#d62728", "killed"),
+    TrialState.FAILED: ("x", "#9467bd", "failed"),
+    TrialState.INTERRUPTED: ("x", "#8c564b", "interrupted"),
+}
+#: The share of trials (by loss) that the parallel-coordinates chart shows.
+TOP_SHARE = 0.2
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def _log_scale(values: list[float]) -> bool:
+    """A loss axis goes logarithmic when every loss is positive and they span 3 decades."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) >= 1000
+
+
+def loss_history(data: PlotData, path: Path) -> Path | None:
+    """Loss per trial with the best-so-far line; trials without a loss marked on the top edge."""
+    if not data.trials:
+        return None
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    scored = data.scored()
+    losses = [float(t.loss) for t in scored if t.loss is not None]
+    for state, (marker, color, label) in _MARKS.items():
+        group = [t for t in scored if t.state is state]
+        if group:
+            ax.scatter(
+                [t.id for t in group],
+                [_loss(t) for t in group],
+                marker=marker,
+                color=color,
+                s=28,
+                label=f"{label} ({len(group)})",
+                zorder=3,
+            )
+    best_x, best_y, best = [], [], math.inf
+    for t in sorted(scored, key=lambda t: t.id):
+        if t.state is not TrialState.IMPORTED and t.loss is not None and t.loss < best:
+            best = t.loss
+        if math.isfinite(best):
+            best_x.append(t.id)
+            best_y.append(best)
+    if best_x:
+        ax.step(best_x, best_y, where="post", color="#2ca02c", lw=2, label="best so far")
+    if _log_scale(losses):
+        ax.set_yscale("log")
+    lossless = [t for t in data.trials if t not in scored]
+    for state in {t.state for t in lossless}:
+        marker, color, label = _MARKS[state]
+        group = [t for t in lossless if t.state is state]
+        ax.scatter(
+            [t.id for t in group],
+            [1.0] * len(group),
+            marker=marker,
+            color=color,
+            s=40,
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            zorder=4,
+            label=f"{label}, no loss ({len(group)})",
+        )
+    ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
+    return _save(fig, path)
+
+
+def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
+    """A number against the loss (log axis where it is searched so), or an enum as box plots."""
+    scored = [t for t in data.scored() if name in data.flat[t.id]]
+    if len(scored) < 2:
+        return None
+    fig = Figure(figsize=(6.5, 4.5))
+    ax = fig.add_subplot()
+    losses = [float(t.loss) for t in scored if t.loss is not None]
+    best = min(scored, key=lambda t: (t.loss, t.id))
+    if data.numeric(name):
+        values = [data.flat[t.id][name] for t in scored]
+        points = ax.scatter(values, losses, c=[t.id for t in scored], cmap="viridis", s=30)
+        fig.colorbar(points, ax=ax, label="trial")
+        ax.scatter(
+            [data.flat[best.id][name]],
+            [_loss(best)],
+            marker="*",
+            s=220,
+            color="#d62728",
+            edgecolor="black",
+            zorder=4,
+            label=f"best (trial {best.id})",
+        )
+        if name in data.log_params:
+            ax.set_xscale("log")
+        ax.legend(loc="upper right", fontsize=8)
+    else:
+        groups: dict[str, list[float]] = {}
+        for t, loss in zip(scored, losses, strict=True):
+            groups.setdefault(_label(data.flat[t.id][name]), []).append(loss)
+        labels = sorted(groups, key=lambda k: statistics.median(groups[k]))
+        ax.boxplot(
+            [groups[k] for k in labels], tick_labels=labels, showmeans=True, showfliers=False
+        )
+        for i, label in enumerate(labels, start=1):
+            ys = groups[label]
+            xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
+            ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
+        ax.tick_params(axis="x", labelrotation=20 if max(map(len, labels)) > 8 else 0)
+    if _log_scale(losses):
+        ax.set_yscale("log")
+    scale = " (log scale)" if name in data.log_params else ""
+    ax.set(xlabel=f"{name}{scale}", ylabel="loss", title=f"{name} against the loss")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
+    """The best 20 % of the trials (at least 2) as lines across every param, then the loss."""
+    scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
+    names = data.param_names()
+    top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
+    if len(top) < 2 or not names:
+        return None
+    axes = [*names, "loss"]
+    columns = [_unit_column(data, top, n) for n in names]
+    losses = [float(t.loss) for t in top if t.loss is not None]
+    columns.append(_unit_column_of(losses, log=_log_scale(losses)))
+    fig = Figure(figsize=(max(7.0, 1.3 * len(axes)), 5))
+    ax = fig.add_subplot()
+    span = (max(losses) - min(losses)) or 1.0
+    cmap = _colormap("viridis")
+    for row, t in enumerate(top):
+        ys = [column[0][row] for column in columns]
+        color = cmap(((t.loss or 0) - min(losses)) / span * 0.85)
+        ax.plot(
+            range(len(axes)),
+            ys,
+            color=color,
+            lw=2.2 if row == 0 else 1.2,
+            alpha=0.85,
+            zorder=3 if row == 0 else 2,
+        )
+    for i, (_, ticks) in enumerate(columns):
+        ax.axvline(i, color="black", lw=0.8)
+        for y, text in ticks:
+            below = y == 0 and len(ticks) == 2
+            offset = (3, -12) if below else (3, 4 if y >= 1 else -3)
+            ax.annotate(text, (i, y), xytext=offset, textcoords="offset points", fontsize=7)
+    ax.set_xticks(range(len(axes)), axes, rotation=25 if len(axes) > 5 else 0, ha="right")
+    ax.set_yticks([])
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_title(f"the best {len(top)} of {len(scored)} trials (darkest: lowest loss)")
+    return _save(fig, path)
+
+
+def importance_chart(data: PlotData, path: Path) -> Path | None:
+    """The params' importance as horizontal bars, the most important on top."""
+    params = data.importance.params
+    if not params:
+        return None
+    fig = Figure(figsize=(7, 1.2 + 0.4 * len(params)))
+    ax = fig.add_subplot()
+    names = [p.name for p in params][::-1]
+    shares = [p.importance for p in params][::-1]
+    bars = ax.barh(names, shares, color="#1f77b4")
+    ax.bar_label(bars, labels=[f"{s:.2f}" for s in shares], padding=3, fontsize=8)
+    ax.set_xlim(0, max(1e-9, max(shares)) * 1.15)
+    how = "random forest, fANOVA-style" if data.importance.method == "forest" else "|Spearman rho|"
+    ax.set(
+        xlabel="share of importance",
+        title=f"param importance ({how}, {data.importance.trials} trials)",
+    )
+    return _save(fig, path)
+
+
+def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
+    """The two most important params as a grid of the mean loss of the trials in each cell."""
+    ranked = [p.name for p in data.importance.params]
+    if len(ranked) < 2:
+        return None
+    x_name, y_name = ranked[0], ranked[1]
+    scored = [t for t in data.scored() if x_name in data.flat[t.id] and y_name in data.flat[t.id]]
+    if len(scored) < 4:
+        return None
+    x_bins = _bins(data, scored, x_name, cells)
+    y_bins = _bins(data, scored, y_name, cells)
+    sums = [[0.0] * len(x_bins[1]) for _ in y_bins[1]]
+    counts = [[0] * len(x_bins[1]) for _ in y_bins[1]]
+    for t in scored:
+        col = x_bins[0](data.flat[t.id][x_name])
+        row = y_bins[0](data.flat[t.id][y_name])
+        sums[row][col] += float(t.loss or 0)
+        counts[row][col] += 1
+    grid = [
+        [s / c if c else math.nan for s, c in zip(r, n, strict=True)]
+        for r, n in zip(sums, counts, strict=True)
+    ]
+    fig = Figure(figsize=(7.5, 5.5))
+    ax = fig.add_subplot()
+    image = ax.imshow(grid, origin="lower", cmap="viridis_r", aspect="auto")
+    fig.colorbar(image, ax=ax, label="mean loss (blank: no trial)")
+    filled = [v for line in grid for v in line if not math.isnan(v)]
+    low, high = min(filled), max(filled)
+    for row, line in enumerate(grid):
+        for col, value in enumerate(line):
+            if not math.isnan(value):
+                light = value - low < (high - low) / 2  # viridis_r: low losses are light cells
+                ax.text(
+                    col,
+                    row,
+                    f"{value:.3g}\n({counts[row][col]})",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="black" if light else "white",
+                )
+    ax.set_xticks(range(len(x_bins[1])), x_bins[1], rotation=35, ha="right", fontsize=7)
+    ax.set_yticks(range(len(y_bins[1])), y_bins[1], fontsize=7)
+    ax.set(xlabel=x_name, ylabel=y_name, title=f"hotspots: mean loss by {x_name} and {y_name}")
+    return _save(fig, path)
+
+
+def reported_curves(data: PlotData, path: Path) -> Path | None:
+    """Every trial's intermediate reports; those stopped early stand out."""
+    reporting = [t for t in data.trials if t.reports]
+    if not reporting:
+        return None
+    metric = _curve_metric(reporting)
+    if metric is None:
+        return None
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.add_subplot()
+    for t in reporting:
+        points = [(r["step"], r[metric]) for r in t.reports if _number(r.get(metric))]
+        if not points:
+            continue
+        stopped = t.state is TrialState.STOPPED
+        ax.plot(
+            *zip(*points, strict=True),
+            marker="." if len(points) < 30 else None,
+            color="#ff7f0e" if stopped else "#1f77b4",
+            alpha=0.9 if stopped else 0.45,
+            lw=1.6 if stopped else 1.0,
+        )
+    stopped_count = sum(t.state is TrialState.STOPPED for t in reporting)
+    ax.plot([], [], color="#1f77b4", label="ran to the end")
+    ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel=metric, title=f"reported {metric} of {len(reporting)} trials")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _curve_metric(trials: list[Trial]) -> str | None:
+    """``loss`` if the reports carry it, else the metric reported most often."""
+    seen: dict[str, int] = {}
+    for t in trials:
+        for report in t.reports:
+            for key, value in report.items():
+                if key != "step" and _number(value):
+                    seen[key] = seen.get(key, 0) + 1
+    if "loss" in seen:
+        return "loss"
+    return max(seen, key=lambda k: (seen[k], k)) if seen else None
+
+
+def _loss(trial: Trial) -> float:
+    return float(trial.loss) if trial.loss is not None else math.nan
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _label(value: Any) -> str:
+    return value if isinstance(value, str) else _key(value)
+
+
+Ticks = list[tuple[float, str]]
+
+
+def _unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[float], Ticks]:
+    """A param's values of ``trials`` mapped to [0, 1], and where to label which value.
+
+    A number spans its values among ``trials`` (a trial without it sits at the low end); an
+    enum spreads every value any trial took evenly, each labelled.
+    """
+    raw = [data.flat[t.id].get(name) for t in trials]
+    if data.numeric(name):
+        low = min(float(v) for v in raw if v is not None)
+        filled = [float(v) if v is not None else low for v in raw]
+        return _unit_column_of(filled, log=name in data.log_params)
+    every = (data.flat[t.id].get(name) for t in data.trials)
+    labels = sorted({_label(v) for v in every if v is not None})
+    if len(labels) == 1:
+        return [0.5] * len(raw), [(0.5, labels[0])]
+    index = {label: i / (len(labels) - 1) for i, label in enumerate(labels)}
+    return [index[_label(v)] if v is not None else 0.0 for v in raw], [
+        (y, label) for label, y in index.items()
+    ]
+
+
+def _unit_column_of(values: list[float], log: bool) -> tuple[list[float], Ticks]:
+    use_log = log and min(values) > 0
+    scaled = [math.log10(v) for v in values] if use_log else values
+    low, high = min(scaled), max(scaled)
+    if high == low:
+        return [0.5] * len(values), [(0.5, f"{values[0]:.4g}")]
+    ticks = [(0.0, f"{min(values):.4g}"), (1.0, f"{max(values):.4g}")]
+    return [(v - low) / (high - low) for v in scaled], ticks
+
+
+def _bins(
+    data: PlotData, trials: list[Trial], name: str, cells: int
+) -> tuple[Callable[[Any], int], list[str]]:
+    """Which cell a value falls in, and each cell's label: equal widths (log ones where the
+    param is searched on a log scale) for numbers with many values, one cell per value else."""
+    values = [data.flat[t.id][name] for t in trials]
+    distinct = sorted({_label(v) for v in values})
+    if not data.numeric(name) or len(distinct) <= cells:
+        if data.numeric(name):
+            distinct = [_label(v) for v in sorted({float(v) for v in values})]
+            distinct = [re.sub(r"\.0$", "", d) for d in distinct]
+            order = {float(d): i for i, d in enumerate(distinct)}
+            return (lambda v: order[float(v)]), distinct
+        order_of = {d: i for i, d in enumerate(distinct)}
+        return (lambda v: order_of[_label(v)]), distinct
+    log = name in data.log_params and min(values) > 0
+    scale: Callable[[float], float] = math.log10 if log else float
+    low, high = scale(min(values)), scale(max(values))
+    width = (high - low) / cells or 1.0
+
+    def cell(v: Any) -> int:
+        return min(cells - 1, int((scale(v) - low) / width))
+
+    edges = [low + width * i for i in range(cells + 1)]
+    shown = [10**e if log else e for e in edges]
+    labels = [f"{a:.3g} to {b:.3g}" for a, b in itertools.pairwise(shown)]
+    return cell, labels
+
+
+def _colormap(name: str) -> Any:
+    from matplotlib import colormaps
+
+    return colormaps[name]

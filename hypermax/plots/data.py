@@ -1,0 +1,86 @@
+"""What the charts are drawn from: a results folder's trials, its params' scales, the ranking."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypermax.analysis import Importance, param_importance, scored_trials
+from hypermax.errors import HypermaxError, ResultsError
+from hypermax.journal import read_records, replay
+from hypermax.results import ResultsFolder
+from hypermax.space import flatten
+from hypermax.trial import Trial, TrialState
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """A search's finished trials and what the charts need to know about them.
+
+    Attributes:
+        name: the search's name (for titles).
+        trials: finished trials in id order (running ones are left out).
+        flat: each trial's flat params, by trial id.
+        log_params: flat names of the params searched on a log scale.
+        importance: the params ranked by :func:`hypermax.analysis.param_importance`.
+    """
+
+    name: str
+    trials: tuple[Trial, ...]
+    flat: dict[int, dict[str, Any]]
+    log_params: frozenset[str]
+    importance: Importance
+
+    def scored(self) -> list[Trial]:
+        """The trials with a finite loss."""
+        return [t for t in self.trials if t.loss is not None and math.isfinite(t.loss)]
+
+    def param_names(self) -> list[str]:
+        """Every flat param that varies, most important first, then the rest by name."""
+        ranked = [p.name for p in self.importance.params]
+        seen = {name for t in self.trials for name in self.flat[t.id]}
+        varying = {n for n in seen if len({_key(self.flat[t.id].get(n)) for t in self.trials}) > 1}
+        return [n for n in ranked if n in varying] + sorted(varying - set(ranked))
+
+    def numeric(self, name: str) -> bool:
+        """Whether every value the param took is a number (bools are not)."""
+        values = [self.flat[t.id][name] for t in self.trials if name in self.flat[t.id]]
+        return bool(values) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        )
+
+
+def load_plot_data(results_dir: Path) -> PlotData:
+    """Read a results folder's journal and frozen spec; ResultsError when it is not one."""
+    folder = ResultsFolder(results_dir)
+    if not folder.journal.exists():
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+    state = replay(read_records(folder.journal), folder.journal)
+    trials = tuple(t for t in state.trials.values() if t.state is not TrialState.RUNNING)
+    name = str((state.header or {}).get("name") or results_dir.name)
+    return PlotData(
+        name=name,
+        trials=trials,
+        flat={t.id: flatten(t.params) for t in trials},
+        log_params=_log_params(folder.spec),
+        importance=param_importance(scored_trials(trials)),
+    )
+
+
+def _log_params(spec_file: Path) -> frozenset[str]:
+    """Flat names of the numbers the frozen spec searches on a log scale (none if unreadable)."""
+    from hypermax.space import Space
+
+    try:
+        raw = json.loads(spec_file.read_text())["hyperparameters"]
+        leaves = Space(raw).leaves()
+    except (OSError, ValueError, KeyError, TypeError, HypermaxError):
+        return frozenset()  # without the spec the charts use linear axes throughout
+    return frozenset(leaf.path for leaf in leaves if leaf.log and leaf.role == "value")
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,115 @@
+"""``hypermax quick``: tune a command from ranges typed on the command line, without a spec.
+
+``hypermax quick --hp lr=1e-5:l5:0.1 --hp layers=1,2,3 --metric val_loss:min -- python train.py
+--lr {lr}`` builds the spec such a search needs (:func:`quick_spec`): the ranges (see
+:mod:`hypermax.quick.ranges`) as its hyperparameters, the command as an ``executable`` run from
+the current folder through :mod:`hypermax.quick.metric_line`, which reads the metric from the
+command's output (``val_loss: 0.31`` or ``val_loss=0.31``, the last one wins) unless the command
+writes its result file, and the metric with its direction as what the search optimises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypermax.errors import EXIT_OK, UsageError
+from hypermax.quick.ranges import RangeError, parse_assignment, space_node
+
+__all__ = ["add_parser", "cmd_quick", "quick_spec"]
+
+#: how the spec of a quick search is named in messages, and its default search name
+ORIGIN = "hypermax quick"
+DEFAULT_NAME = "quick"
+
+
+def add_parser(sub: Any) -> None:
+    """The ``quick`` subcommand's arguments."""
+    quick = sub.add_parser(
+        "quick",
+        help="tune a command from ranges on the command line",
+        description="Ranges: a:b uniform (integers when both ends are), a:lN:b log-uniform "
+        "(N log-spaced grid points), a:uN:b uniform (N grid points), a,b,c a list, v a constant. "
+        "{name} in the command is replaced by the param's value.",
+    )
+    quick.add_argument("--hp", action="append", required=True, metavar="NAME=RANGE")
+    quick.add_argument("--metric", required=True, metavar="NAME[:min|:max]")
+    quick.add_argument("--method", default="tpe")
+    quick.add_argument("--iterations", type=int)
+    quick.add_argument("--parallel", type=int)
+    quick.add_argument("--seed", type=int)
+    quick.add_argument("--name", default=DEFAULT_NAME, help="search name (results folder)")
+    quick.add_argument("--results", default="results", help="results directory")
+    quick.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
+    quick.add_argument("--no-ui", action="store_true", help="plain console output")
+    quick.add_argument("--save-spec", metavar="FILE", help="write the spec to FILE; run nothing")
+    quick.add_argument(
+        "trial_command", nargs="+", metavar="COMMAND", help="after --: what a trial runs"
+    )
+
+
+def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """The search.json equivalent to a ``hypermax quick`` command line.
+
+    ``folder`` is where the spec would live: the command runs from the current folder, which
+    ``function.cwd`` names relative to it.
+    """
+    space: dict[str, Any] = {}
+    for text in args.hp:
+        try:
+            name, node = parse_assignment(text)
+        except RangeError as exc:
+            raise UsageError(f"{ORIGIN}: --hp {text}: {exc}") from None
+        if name in space:
+            raise UsageError(f"{ORIGIN}: --hp {name} is given twice")
+        if args.method == "grid" and node.get("type") == "number" and "grid_points" not in node:
+            raise UsageError(
+                f"{ORIGIN}: --hp {text}: the grid method needs grid points: write a:lN:b or a:uN:b"
+            )
+        space[name] = node
+    metric, _, direction = args.metric.partition(":")
+    if not metric or direction not in ("", "min", "max"):
+        raise UsageError(f'{ORIGIN}: --metric "{args.metric}": write NAME, NAME:min or NAME:max')
+    reader = [sys.executable, "-m", "hypermax.quick.metric_line", metric, "--"]
+    function: dict[str, Any] = {
+        "type": "executable",
+        "command": [*reader, *args.trial_command],
+        "cwd": os.path.relpath(Path.cwd(), folder),
+    }
+    if args.parallel is not None:
+        function["parallel"] = args.parallel
+    search: dict[str, Any] = {"name": args.name, "method": args.method}
+    search.update(metric=metric, direction=direction or "min")
+    if args.iterations is not None:
+        search["iterations"] = args.iterations
+    if args.seed is not None:
+        search["seed"] = args.seed
+    return {
+        "hyperparameters": space_node(space),
+        "function": function,
+        "search": search,
+        "results": {"directory": args.results},  # relative to where hypermax runs, as always
+    }
+
+
+def cmd_quick(args: argparse.Namespace) -> int:
+    """Run the search a ``hypermax quick`` command line describes, or save its spec."""
+    from hypermax.commands import finish
+    from hypermax.search import execute, prepare, use_dashboard
+    from hypermax.spec import spec_from_dict
+
+    if args.save_spec:
+        target = Path(args.save_spec)
+        doc = quick_spec(args, target.resolve().parent)
+        spec_from_dict(doc, target.resolve())  # a spec that cannot run is not saved
+        target.write_text(json.dumps(doc, indent=2) + "\n")
+        print(f"wrote {target}; run it with: hypermax {target}")
+        return EXIT_OK
+    origin = Path.cwd() / ORIGIN
+    spec = spec_from_dict(quick_spec(args, origin.parent), origin)
+    prepared = prepare(spec, fresh=args.fresh)
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))

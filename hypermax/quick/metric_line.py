@@ -1,0 +1,72 @@
+"""Runs a ``hypermax quick`` trial's command and reads its metric from what it prints.
+
+``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output on
+line by line, and keeps the last line of the form ``NAME: 0.31`` or ``NAME=0.31``. When COMMAND
+exits 0 without writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as
+``{"NAME": value}``, or, if no such line came, a failure saying so. The exit code is COMMAND's.
+Standard library only: every trial pays for what this imports.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from hypermax.execution import protocol
+
+USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+
+
+def metric_pattern(name: str) -> re.Pattern[bytes]:
+    """Matches a line that gives the metric ``name``: ``name: 0.31``, ``name=0.31``."""
+    text = rf"\s*{re.escape(name)}\s*[:=]\s*({_NUMBER})\s*"
+    return re.compile(text.encode())
+
+
+def last_value(lines: list[bytes], pattern: re.Pattern[bytes]) -> float | None:
+    """The value of the last line that matches ``pattern``, or None."""
+    value = None
+    for line in lines:
+        found = pattern.fullmatch(line.rstrip(b"\r\n"))
+        if found:
+            value = float(found.group(1))
+    return value
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[1] != "--":
+        print(USAGE, file=sys.stderr)
+        return 2
+    name, command = argv[0], argv[2:]
+    pattern = metric_pattern(name)
+    value = None
+    out = sys.stdout.buffer
+    try:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE)
+    except OSError as exc:
+        print(f"hypermax quick: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
+        return 127
+    assert child.stdout is not None
+    for line in child.stdout:
+        out.write(line)
+        out.flush()
+        found = last_value([line], pattern)
+        if found is not None:
+            value = found
+    code = child.wait()
+    result_file = os.environ.get(protocol.RESULT_FILE_ENV)
+    if code == 0 and result_file and not os.path.exists(result_file):
+        if value is None:
+            reason = f'{name} was never printed (a line "{name}: 0.31" or "{name}=0.31")'
+            result = protocol.dump_json({protocol.ERROR_KEY: reason})
+        else:
+            result = protocol.dump_json({name: value})
+        protocol.write_atomic(result_file, result, durable=False)
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

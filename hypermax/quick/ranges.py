@@ -1,0 +1,120 @@
+"""Hyperparameter ranges written on one line, after Studio: ``lr=1e-5:l5:0.1``.
+
+``a:b`` is a uniform number (an integer when both ends are), ``a:lN:b`` a log-uniform one whose
+grid is N log-spaced points, ``a:uN:b`` a uniform one whose grid is N evenly spaced points,
+``a,b,c`` a list of values, and a single value a constant. The grid points count for the ``grid``
+method only; every other method searches the whole range.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["RangeError", "parse_assignment", "parse_range"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACED = re.compile(r"([lu])(\d+)")
+
+
+class RangeError(ValueError):
+    """A range that cannot be read; the message says what is wrong with it."""
+
+
+def parse_assignment(text: str) -> tuple[str, dict[str, Any]]:
+    """``name=range`` → ``(name, spec node)``; raises RangeError."""
+    name, sep, written = text.partition("=")
+    name = name.strip()
+    if not sep or not _NAME.fullmatch(name):
+        raise RangeError("write name=range, e.g. lr=1e-5:l5:0.1")
+    return name, parse_range(written.strip())
+
+
+def parse_range(text: str) -> dict[str, Any]:
+    """One range → the spec node it stands for (see the module's docs for the forms)."""
+    if not text:
+        raise RangeError("the range is empty")
+    if ":" in text:
+        return _interval(text)
+    if "," in text:
+        return {"enum": [_value(part.strip()) for part in text.split(",")]}
+    return {"constant": _value(text)}
+
+
+def _interval(text: str) -> dict[str, Any]:
+    parts = [part.strip() for part in text.split(":")]
+    if len(parts) not in (2, 3):
+        raise RangeError("write a:b, a:lN:b or a:uN:b")
+    low, high = _number(parts[0]), _number(parts[-1])
+    if not low < high:
+        raise RangeError("the low end must be below the high end")
+    whole = all(re.fullmatch(r"[-+]?\d+", part) for part in (parts[0], parts[-1]))
+    node: dict[str, Any] = {"type": "integer" if whole else "number", "min": low, "max": high}
+    if len(parts) == 3:
+        spaced = _SPACED.fullmatch(parts[1])
+        if spaced is None or int(spaced.group(2)) < 2:
+            raise RangeError("the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2")
+        if spaced.group(1) == "l":
+            if low <= 0:
+                raise RangeError("a log-spaced range needs a low end above 0")
+            node["scaling"] = "logarithmic"
+        node["grid_points"] = int(spaced.group(2))
+    return node
+
+
+def _number(part: str) -> int | float:
+    value = _value(part)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RangeError(f'"{part}" is not a number')
+    return value
+
+
+def _value(part: str) -> Any:
+    """A JSON value (number, true, null, "quoted") when the text is one, else the text itself."""
+    try:
+        return json.loads(part)
+    except ValueError:
+        return part
+
+
+def space_node(space: dict[str, Any]) -> dict[str, Any]:
+    """The ``hyperparameters`` node for a space given in short: ``{"lr": "1e-5:l5:0.1"}``.
+
+    A value that is a dict is a spec node as it is; a string is a range as above; a list is an
+    enum of its values; any other value is a constant. A space that is already an object node
+    (``{"type": "object", "properties": ...}``) is returned as it is.
+    """
+    if space.get("type") == "object" and isinstance(space.get("properties"), dict):
+        return space
+    properties = {}
+    for name, value in space.items():
+        if isinstance(value, dict):
+            properties[name] = value
+        elif isinstance(value, str):
+            try:
+                properties[name] = parse_range(value)
+            except RangeError as exc:
+                raise RangeError(f'space "{name}": "{value}": {exc}') from None
+        elif isinstance(value, list | tuple):
+            properties[name] = {"enum": list(value)}
+        else:
+            properties[name] = {"constant": value}
+    return {"type": "object", "properties": _gridless(properties)}
+
+
+def _gridless(properties: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``grid_points`` where this version's schema has no grid method to use it."""
+    if _schema_has_grid_points():
+        return properties
+    return {
+        name: {k: v for k, v in node.items() if k != "grid_points"}
+        for name, node in properties.items()
+    }
+
+
+def _schema_has_grid_points() -> bool:
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).parents[1] / "schema.json").read_text())
+    return "grid_points" in schema["$defs"]["numberNode"]["properties"]

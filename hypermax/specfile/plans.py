@@ -1,0 +1,121 @@
+"""Methods that plan their trials (grid, ablation) and the evolution's options: what schema.json
+cannot say about them, and the size of a plan, which ``search.iterations`` defaults to.
+
+Each check yields ``(json path, message)`` problems of a document that passed the schema; only a
+``search.iterations`` the spec gives is in it (schema.json declares no default for these methods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hypermax.specfile.problems import Problem, show
+from hypermax.specfile.walk import every_node
+
+#: a grid larger than this asks for ``search.iterations`` rather than run for ever
+LARGEST_WHOLE_GRID = 1_000_000
+
+
+def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
+    """Problems of the method ``search.method`` names, when it is one of these."""
+    method = doc["search"]["method"]
+    if method == "grid":
+        yield from grid_problems(doc)
+    elif method == "ablation":
+        yield from ablation_problems(doc)
+    elif method == "evolution":
+        yield from evolution_problems(doc["search"].get("evolution", {}))
+
+
+def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
+    """Every number needs grid values; a grid too large to run whole needs ``iterations``."""
+    from hypermax.space import Space, build_node
+
+    space = doc["hyperparameters"]
+    endless = False
+    for where, node in every_node(space, ("hyperparameters",)):
+        if node.get("type") in ("number", "integer") and build_node(node, "x").size() is None:
+            endless = True
+            yield (
+                where,
+                'needs grid values for the grid method: add "grid": [values] or "grid_points": N',
+            )
+    if endless or "iterations" in doc["search"]:
+        return
+    size = Space(space).size()
+    if size is not None and size > LARGEST_WHOLE_GRID:
+        yield (
+            ("search",),
+            f"the grid has {size:,} points (more than {LARGEST_WHOLE_GRID:,}): "
+            'give "iterations" to run that many of them, in a shuffled order',
+        )
+
+
+def ablation_problems(doc: dict[str, Any]) -> Iterator[Problem]:
+    """An ablation study needs its components, runs nothing but its plan, and adds keys of its
+    own to the params."""
+    from hypermax.optimizers.ablation import ABLATED
+
+    search = doc["search"]
+    if "ablation" not in search:
+        yield (
+            ("search",),
+            'the ablation method needs "ablation": {"components": {"group": ["name", ...]}}',
+        )
+    for key in ("points", "warm_start"):
+        if key in search:
+            yield ("search", key), "is not used by an ablation study, which runs its plan only"
+    names = doc["hyperparameters"].get("properties", {})
+    if ABLATED in names:
+        yield (
+            ("hyperparameters", "properties", ABLATED),
+            f'"{ABLATED}" is the key that names the component an ablation trial leaves out; '
+            "rename this hyperparameter",
+        )
+    seed_param = search.get("ablation", {}).get("seed_param")
+    if seed_param == ABLATED:
+        yield ("search", "ablation", "seed_param"), f'must not be "{ABLATED}"'
+
+
+def evolution_problems(options: dict[str, Any]) -> Iterator[Problem]:
+    """The population must hold the target and the members its strategy draws on."""
+    from hypermax.optimizers.evolution import DEFAULT_STRATEGY, Strategy
+
+    name = options.get("strategy", DEFAULT_STRATEGY)
+    least = Strategy.parse(name).donors + 1
+    size = options.get("population_size")
+    if size is not None and size < least:
+        yield (
+            ("search", "evolution", "population_size"),
+            f"must be at least {least} with the strategy {name}, got {show(size)}",
+        )
+
+
+def planned_iterations(doc: dict[str, Any]) -> int | None:
+    """How many trials a grid or an ablation study plans, for a valid document without
+    ``search.iterations``; None for the other methods.
+
+    A grid's plan is its size, plus the defaults and ``search.points`` that are not grid points
+    (they run first and are trials too); an ablation study's is ``(1 + components) * repeats``.
+    """
+    search = doc["search"]
+    if search["method"] == "ablation":
+        options = search["ablation"]
+        components = sum(len(names) for names in options["components"].values())
+        return (1 + components) * int(options.get("repeats", 1))
+    if search["method"] != "grid":
+        return None
+    from hypermax.space import EncodeError, Space
+
+    space = Space(doc["hyperparameters"])
+    size = space.size() or 0
+    defaults = space.defaults()
+    off_grid = 0
+    for params in [*([defaults] if defaults is not None else []), *search.get("points", ())]:
+        try:
+            internal = space.encode(params)
+        except EncodeError:
+            continue  # the search skips it
+        off_grid += space.point_index(internal) is None
+    return size + off_grid

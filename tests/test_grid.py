@@ -1,0 +1,278 @@
+"""Grid search: the values of a number, the exact points a search visits, resume, the shuffle."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import journal_records, quadratic, run_cli
+
+from hypermax.errors import SpecError
+from hypermax.optimizers import EXHAUSTED, Budget, make_optimizer
+from hypermax.space import Space
+from hypermax.spec import load_spec, spec_from_dict
+from hypermax.trial import Proposal
+
+#: a conditional, a list of variable length, a log-spaced number: 2 x 4 x 6 = 48 points
+SVM = {
+    "type": "object",
+    "properties": {
+        "name": {"const": "svm"},
+        "C": {"type": "number", "min": 0, "max": 4, "grid": [0.5, 2]},
+    },
+}
+TREE = {
+    "type": "object",
+    "properties": {"name": {"const": "tree"}, "depth": {"type": "integer", "min": 2, "max": 3}},
+}
+SPACE = {
+    "type": "object",
+    "properties": {
+        "x": {
+            "type": "number",
+            "min": 0.001,
+            "max": 0.1,
+            "scaling": "logarithmic",
+            "grid_points": 2,
+            "default": 0.1,
+        },
+        "model": {"anyOf": [SVM, TREE]},
+        "layers": {"type": "array", "items": {"enum": [16, 32]}, "minItems": 1, "maxItems": 2},
+    },
+}
+
+EXPECTED = [
+    {"x": x, "model": model, "layers": layers}
+    for x, model, layers in itertools.product(
+        [0.001, 0.1],
+        [
+            {"name": "svm", "C": 0.5},
+            {"name": "svm", "C": 2.0},
+            {"name": "tree", "depth": 2},
+            {"name": "tree", "depth": 3},
+        ],
+        [[16], [32], [16, 16], [16, 32], [32, 16], [32, 32]],
+    )
+]
+
+
+def number(**keys: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {"n": {"type": "number", **keys}}}
+
+
+@pytest.mark.parametrize(
+    ("keys", "values"),
+    [
+        ({"min": 0, "max": 1, "grid_points": 5}, (0.0, 0.25, 0.5, 0.75, 1.0)),
+        ({"min": 0, "max": 0.3, "grid_points": 4}, (0.0, 0.1, 0.2, 0.3)),
+        (
+            {"min": 1e-4, "max": 1, "scaling": "logarithmic", "grid_points": 5},
+            (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+        ),
+        ({"type": "integer", "min": 1, "max": 4, "grid_points": 3}, (1, 2, 4)),  # 2.5 → 2
+        ({"type": "integer", "min": 1, "max": 3, "grid_points": 9}, (1, 2, 3)),  # repeats dropped
+        ({"min": 0, "max": 1, "rounding": 0.5, "grid_points": 4}, (0.0, 0.5, 1.0)),
+        ({"min": 0, "max": 10, "grid": [5, 1, 2.5]}, (5.0, 1.0, 2.5)),  # the order given
+        ({"min": 0, "max": 1, "rounding": 0.25}, (0.0, 0.25, 0.5, 0.75, 1.0)),  # every step
+        ({"min": 0, "max": 1}, None),
+    ],
+)
+def test_the_values_a_number_offers_the_grid(keys: dict[str, Any], values: Any) -> None:
+    (leaf,) = Space(number(**keys)).leaves()
+    assert leaf.grid == values
+    if values is not None:
+        assert [type(v) for v in leaf.grid] == [type(v) for v in values]
+
+
+def test_points_are_numbered_without_listing_them_and_found_again() -> None:
+    space = Space(SPACE)
+    points = space.points()
+    assert len(points) == space.size() == 48
+    assert [space.decode(p) for p in points] == EXPECTED  # the last leaf changes fastest
+    assert [space.point_index(p) for p in points] == list(range(48))
+    assert [space.point(i) for i in range(48)] == points
+    off_grid = {**points[0], "x": 0.002}
+    assert space.point_index(off_grid) is None
+    axes = {f"n{i}": {"type": "integer", "min": 0, "max": 999} for i in range(5)}
+    huge = Space({"type": "object", "properties": axes})
+    assert huge.size() == 1000**5
+    point = huge.point(123_456_789_012)
+    assert huge.point_index(point) == 123_456_789_012
+
+
+def test_a_search_visits_every_point_exactly_once_with_conditionals_and_lists(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """The defaults run first (C has none: the middle of its range, 2, a grid value) and are
+    not run again; iterations default to the 48 points."""
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic("anything", parallel=3),
+            "search": {"name": "g", "method": "grid"},
+        }
+    )
+    validated = run_cli("validate", str(spec), cwd=tmp_path)
+    assert validated.stdout == (
+        f"{spec}: ok (8 searched parameters, 48 iterations, "
+        "method grid: every point of a grid over the space, 48 grid points)\n"
+    )
+    result = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    started = [
+        r for r in journal_records(tmp_path / "results" / "g") if r["event"] == "trial_started"
+    ]
+    received = [r["params"] for r in started]
+    assert received[0] == {"x": 0.1, "model": {"name": "svm", "C": 2.0}, "layers": [16]}
+    assert sorted(map(_key, received)) == sorted(map(_key, EXPECTED))  # each point once
+    assert "ended (exhausted)" not in result.stdout + result.stderr
+
+
+def test_a_half_done_grid_resumes_with_the_points_not_yet_run(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    spec = write_spec(
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic("anything"),
+            "search": {"name": "g", "method": "grid", "seed": 5},
+        }
+    )
+    first = run_cli(str(spec), "--no-ui", "--iterations", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    rest = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert rest.returncode == 0, rest.stderr
+    records = journal_records(tmp_path / "results" / "g")
+    received = [r["params"] for r in records if r["event"] == "trial_started"]
+    assert len(received) == 48
+    assert sorted(map(_key, received)) == sorted(map(_key, EXPECTED))
+    # the first part was a seeded shuffle over the whole grid, not its first 20 points
+    assert sorted(map(_key, received[:20])) != sorted(map(_key, EXPECTED[:20]))
+
+
+def test_a_partial_grid_is_a_seeded_shuffle_that_covers_the_space() -> None:
+    axes = {f"v{i}": {"type": "integer", "min": 0, "max": 9} for i in range(2)}
+    space = Space({"type": "object", "properties": axes})
+
+    def first(count: int, seed: int, iterations: int) -> list[dict[str, Any]]:
+        optimizer = make_optimizer("grid", space, seed, budget=Budget(iterations=iterations))
+        answers = [optimizer.ask(i) for i in range(1, count + 1)]
+        return [a.params for a in answers if isinstance(a, Proposal)]
+
+    in_order = first(20, 1, 100)
+    assert in_order == [{"v0": i // 10, "v1": i % 10} for i in range(20)]
+    assert first(20, 2, 100) == in_order  # a whole grid's order does not depend on the seed
+    for seed in range(10):
+        shuffled = first(20, seed, 20)
+        assert shuffled == first(20, seed, 20)
+        assert len({json.dumps(p) for p in shuffled}) == 20
+        assert len({p["v0"] for p in shuffled}) >= 7  # in order, they would be 0 and 1 only
+    assert first(20, 1, 20) != first(20, 2, 20)
+    assert sorted(map(_key, first(100, 3, 99))) == sorted(map(_key, in_order_all(space)))
+
+
+def in_order_all(space: Space) -> list[dict[str, Any]]:
+    return [space.decode(p) for p in space.points()]
+
+
+def test_a_grid_of_any_size_is_walked_without_listing_it() -> None:
+    axes = {f"v{i}": {"type": "integer", "min": 0, "max": 999} for i in range(4)}
+    space = Space({"type": "object", "properties": axes})
+    optimizer = make_optimizer("grid", space, 1, budget=Budget(iterations=50))
+    proposals = [optimizer.ask(i) for i in range(1, 51)]
+    assert len({_key(p.params) for p in proposals if isinstance(p, Proposal)}) == 50
+
+
+def test_a_used_up_grid_is_exhausted_and_taken_points_are_skipped() -> None:
+    space = Space(number(min=0, max=1, grid_points=3))
+    optimizer = make_optimizer("grid", space, 1, budget=Budget(iterations=3))
+    optimizer.pending(1, {"n": 0.5})  # the defaults, running
+    asked = [optimizer.ask(2), optimizer.ask(3)]
+    assert [a.params for a in asked if isinstance(a, Proposal)] == [{"n": 0.0}, {"n": 1.0}]
+    assert optimizer.ask(4) is EXHAUSTED
+
+
+def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        "hyperparameters": number(min=0, max=1, grid_points=3, default=0.2),
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "grid", "points": [{"n": 1.0}, {"n": 0.7}]},
+    }
+    assert spec_from_dict(doc, tmp_path / "s.json").search.iterations == 3 + 2
+    doc["hyperparameters"]["properties"]["n"]["default"] = 0.5
+    assert spec_from_dict(doc, tmp_path / "s.json").search.iterations == 3 + 1
+    doc["search"]["iterations"] = 2
+    assert spec_from_dict(doc, tmp_path / "s.json").search.iterations == 2
+
+
+@pytest.mark.parametrize(
+    ("node", "search", "expected"),
+    [
+        (
+            {"type": "object", "properties": {"m": {"anyOf": [
+                {"type": "object", "properties": {"a": {"enum": [1]}}},
+                {"type": "object", "properties": {"b": {"type": "array", "items": {
+                    "type": "number", "mode": "normal", "mean": 0, "stddev": 1}}}},
+            ]}}},
+            {},
+            ["hyperparameters.properties.m.anyOf.1.properties.b.items: needs grid values for "
+             'the grid method: add "grid": [values] or "grid_points": N'],
+        ),
+        (
+            {"type": "object", "properties": {
+                "a": {"type": "integer", "min": 0, "max": 999},
+                "b": {"type": "integer", "min": 0, "max": 1000}}},
+            {},
+            ["search: the grid has 1,001,000 points (more than 1,000,000): give "
+             '"iterations" to run that many of them, in a shuffled order'],
+        ),
+        (number(min=0, max=1, grid=[0.5, 2]), {"method": "tpe"},
+         ["hyperparameters.properties.n.grid.1: must be between 0 and 1, got 2"]),
+        (number(type="integer", min=0, max=9, grid=[1, 2.5]), {"method": "random"},
+         ["hyperparameters.properties.n.grid.1: must be a whole number, got 2.5"]),
+        (number(min=0, max=1, rounding=0.25, grid=[0.5, 0.3]), {},
+         ["hyperparameters.properties.n.grid.1: must be a multiple of rounding (0.25), got 0.3"]),
+        (number(min=0, max=1, grid=[0.5], grid_points=3), {},
+         ['hyperparameters.properties.n.grid_points: give "grid" or "grid_points", not both']),
+        (number(mode="normal", mean=0, stddev=1, grid_points=3), {},
+         ["hyperparameters.properties.n: needs grid values for the grid method: add "
+          '"grid": [values] or "grid_points": N',
+          'hyperparameters.properties.n.grid_points: needs "min" and "max": the values are '
+          "spaced between them"]),
+        (number(min=0, max=1, grid_points=1), {},
+         ["hyperparameters.properties.n.grid_points: must be at least 2, got 1"]),
+    ],
+)  # fmt: skip
+def test_grid_problems_are_one_line_each(
+    node: dict[str, Any], search: dict[str, Any], expected: list[str], tmp_path: Path
+) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        "hyperparameters": node,
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "grid", **search},
+    }
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(SpecError) as caught:
+        load_spec(tmp_path / "bad.json")
+    assert str(caught.value).splitlines() == [f"bad.json: {line}" for line in expected]
+
+
+def test_a_grid_too_large_to_run_whole_runs_the_iterations_given(tmp_path: Path) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    axes = {name: {"type": "integer", "min": 0, "max": 999} for name in ("a", "b", "c")}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": axes},
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "grid", "iterations": 30},
+    }
+    spec = spec_from_dict(doc, tmp_path / "big.json")
+    assert spec.search.iterations == 30
+
+
+def _key(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True)

@@ -1,0 +1,100 @@
+"""hypermax.analysis.param_importance: the share of the loss's variation each param accounts for."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+
+from hypermax.analysis import param_importance
+
+
+def _search(n: int = 120, seed: int = 0) -> list[tuple[dict, float]]:
+    """A loss with a U-shaped param, an enum, a weak linear param, noise, and a conditional."""
+    rng = random.Random(seed)
+    scored = []
+    for _ in range(n):
+        flat = {
+            "u": rng.uniform(0, 1),
+            "weak": rng.uniform(0, 1),
+            "noise": rng.uniform(0, 1),
+            "opt": rng.choice(["adam", "sgd", "rmsprop"]),
+        }
+        if flat["opt"] == "sgd":
+            flat["momentum"] = rng.uniform(0, 1)
+        loss = 8 * (flat["u"] - 0.5) ** 2 + 0.6 * flat["weak"]
+        loss += {"adam": 0.0, "sgd": 0.6, "rmsprop": 0.3}[flat["opt"]]
+        scored.append((flat, loss + rng.gauss(0, 0.01)))
+    return scored
+
+
+def test_the_forest_finds_a_u_shaped_param_that_the_rank_correlation_misses():
+    forest = param_importance(_search())
+    spearman = param_importance(_search(), forest=False)
+    assert forest.method == "forest" and spearman.method == "spearman"
+    by_name = {p.name: p for p in forest.params}
+    # 8 (u - 0.5)^2 over U(0, 1) has variance 0.36; the enum 0.06; 0.6 * U(0, 1) 0.03
+    assert [p.name for p in forest.params[:3]] == ["u", "opt", "weak"]
+    assert by_name["u"].importance > 0.7
+    assert by_name["noise"].importance < 0.02
+    assert abs(by_name["u"].rho) < 0.3  # rising and falling: no rank correlation to speak of
+    assert spearman.params[0].name == "opt"  # by |rho| alone, the U is nearly invisible
+    assert sum(p.importance for p in forest.params) == pytest.approx(1.0)
+    assert sum(p.importance for p in spearman.params) == pytest.approx(1.0)
+
+
+def test_each_param_keeps_its_kind_count_rho_and_best_enum_value():
+    ranking = param_importance(_search())
+    by_name = {p.name: p for p in ranking.params}
+    assert ranking.trials == 120
+    assert by_name["opt"].kind == "enum" and by_name["opt"].best_value == "adam"
+    assert by_name["weak"].kind == "number" and by_name["weak"].rho > 0.1
+    momentum = by_name["momentum"]  # a conditional param: only in the sgd trials
+    assert 20 < momentum.trials < 60 and momentum.importance < 0.05
+
+
+def test_shares_follow_rho_without_the_forest():
+    scored = [({"a": float(i), "b": float(i % 3)}, float(i)) for i in range(12)]
+    ranking = param_importance(scored, forest=False)
+    shares = {p.name: p.importance for p in ranking.params}
+    rhos = {p.name: abs(p.rho) for p in ranking.params}
+    assert shares["a"] == pytest.approx(rhos["a"] / (rhos["a"] + rhos["b"]))
+    assert [p.name for p in ranking.params] == ["a", "b"]
+
+
+def test_the_same_trials_give_the_same_importance_and_the_seed_is_used():
+    first = param_importance(_search(40), seed=1)
+    assert param_importance(_search(40), seed=1) == first
+    assert param_importance(_search(40), seed=2) != first
+
+
+def test_a_constant_loss_or_too_few_trials_rank_nothing():
+    flat_loss = [({"x": float(i)}, 0.25) for i in range(10)]
+    assert param_importance(flat_loss).params == ()
+    few = [({"x": float(i)}, float(i)) for i in range(3)]
+    assert param_importance(few, min_trials=5).params == ()
+    with_nan = [({"x": float(i)}, float(i)) for i in range(6)] + [({"x": 9.0}, float("nan"))]
+    assert param_importance(with_nan).trials == 6
+
+
+def test_without_scikit_learn_the_ranking_falls_back_to_the_rank_correlation():
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from hypermax.analysis import param_importance\n"
+        "r = param_importance([({'x': float(i)}, float(i)) for i in range(8)])\n"
+        "print(r.method, r.params[0].importance)\n"
+        "try:\n    param_importance([({'x': float(i)}, float(i)) for i in range(8)], forest=True)\n"
+        "except ImportError:\n    print('required')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["spearman", "1.0", "required"]
+
+
+def test_to_dict_is_plain_json():
+    ranking = param_importance(_search(30))
+    doc = ranking.to_dict()
+    assert doc["method"] == "forest" and doc["trials"] == 30
+    assert [p["name"] for p in doc["params"]] == [p.name for p in ranking.params]
+    assert set(doc["params"][0]) == {"name", "importance", "rho", "trials", "kind", "best_value"}

@@ -1,0 +1,110 @@
+"""Bundled templates: listed, validated, written by ``hypermax init``, and run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import finished_records, run_cli
+
+from hypermax.space import Space
+from hypermax.spec import load_spec, spec_from_dict
+from hypermax.templates import FOLDER, load_template, templates
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = [
+    "hist_gradient_boosting",
+    "lightgbm",
+    "logistic_regression",
+    "mlp",
+    "random_forest",
+    "svc",
+    "xgboost",
+]
+
+
+def test_templates_lists_each_bundled_template_on_one_line(tmp_path):
+    listed = run_cli("templates", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names == sorted(p.stem for p in FOLDER.glob("*.json"))
+    assert set(MODELS) | {"example"} == set(names)
+    lightgbm = next(line for line in listed.stdout.splitlines() if line.startswith("lightgbm "))
+    assert "LGBMClassifier" in lightgbm
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_template_is_a_valid_search_that_names_its_source(name, tmp_path):
+    template = load_template(name)
+    assert "https://" in template.document["hyperparameters"]["description"]
+    (tmp_path / "objective.py").write_text(template.objective())
+    spec = spec_from_dict(template.spec(), tmp_path / "search.json")
+    assert spec.search.name == name and spec.function.src == "objective.py"
+    assert Space.from_spec(spec).defaults() is not None  # the first trial runs the defaults
+    # the space is reachable by $ref from any spec, unchanged
+    by_ref = spec_from_dict(
+        {**template.spec(), "hyperparameters": {"$ref": f"template:{name}#/hyperparameters"}},
+        tmp_path / "search.json",
+    )
+    assert by_ref.hyperparameters == spec.hyperparameters
+
+
+def test_init_writes_a_template_s_spec_and_objective_and_never_overwrites(tmp_path):
+    made = run_cli("init", "svc", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "wrote search.json and objective.py (svc)" in made.stdout
+    spec = load_spec(str(tmp_path / "search.json"))
+    assert spec.search.name == "svc"
+    assert (tmp_path / "objective.py").read_text() == (FOLDER / "svc.py").read_text()
+
+    (tmp_path / "search.json").unlink()  # objective.py is still there: nothing is written
+    again = run_cli("init", "lightgbm", cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr == "hypermax init: objective.py exists already; nothing was written\n"
+    assert not (tmp_path / "search.json").exists()
+
+
+def test_init_without_a_name_writes_the_readme_example(tmp_path):
+    made = run_cli("init", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    written = json.loads((tmp_path / "search.json").read_text())
+    example = json.loads((ROOT / "search.example.json").read_text())
+    assert written["function"].pop("src") == "objective.py"
+    assert example["function"].pop("src") == "examples/objective.py"
+    assert written == example
+    objective = (ROOT / "examples" / "objective.py").read_text()
+    assert (tmp_path / "objective.py").read_text() == objective
+    assert load_spec(str(tmp_path / "search.json")).search.name == "example"
+
+
+def test_an_unknown_template_is_one_line_naming_the_known_ones(tmp_path):
+    refused = run_cli("init", "catboost", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith('hypermax init: no template "catboost" (templates: example, ')
+    assert len(refused.stderr.splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_each_template_runs_three_trials(name, tmp_path):
+    template = next(t for t in templates() if t.name == name)
+    if not template.installed():
+        pytest.skip(f"{name} needs {', '.join(template.requires)}, which is not installed")
+    assert run_cli("init", name, cwd=tmp_path).returncode == 0
+    ran = run_cli(
+        "search.json",
+        "--no-ui",
+        "--iterations",
+        "3",
+        "--parallel",
+        "3",
+        "--seed",
+        "1",
+        cwd=tmp_path,
+        timeout=110,
+    )
+    assert ran.returncode == 0, ran.stderr
+    finished = finished_records(tmp_path / "results" / name)
+    assert [r["state"] for r in finished.values()] == ["ok"] * 3
+    assert all(0 <= r["loss"] <= 1 for r in finished.values())  # 1 - AUC
+    assert finished[1]["loss"] < 0.05  # the defaults, tried first, are a sound classifier
