@@ -2,8 +2,9 @@
 bad configurations stopped after their first epoch, good ones run to the end, and a search
 killed in the middle that, resumed, stops the trials the uninterrupted one stops.
 
-The trials are ``objectives/epochs.py`` (loss ``x + 1/epoch``, 10 epochs), run on fixed points so
-that every run proposes the same configurations in the same order.
+The trials are ``objectives/epochs.py`` (loss ``x + 1/epoch``, 12 epochs of 0.1 s), run on fixed
+points so that every run proposes the same configurations in the same order. A bad trial is
+judged at its first report and has 1.1 s of epochs left to be stopped in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fake_trials.helpers import start_hypermax, wait_until
 from hypermax.execution.trial_run import RESULT_FILE
 
 SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
-EPOCHS = 10
+EPOCHS = 12
 #: with min_trials 2: trial 3 is judged against trials 1 and 2 first, and so on
 XS = [0.1, 0.2, 0.9, 0.05, 0.8, 0.3]
 #: at step 1, each x's loss (x + 1) against the median of the earlier trials' (see the docstrings)

@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-EPOCHS = 10
-EPOCH_SECONDS = 0.05
+EPOCHS = 12
+EPOCH_SECONDS = 0.1
 
 
 def curve(x, epoch):
