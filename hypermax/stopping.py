@@ -196,9 +196,10 @@ class MedianRule(StoppingPolicy):
 
     def judge(self, trial_id: int, step: int, loss: float) -> Standing:
         rule = self.rule
+        best = self.curves[trial_id].best  # what is weighed, judged or not
         if step < rule.grace_steps:
             grace = f"grace (step {step} < {rule.grace_steps})"
-            return Standing(trial_id, step, loss, against=grace)
+            return Standing(trial_id, step, best, against=grace)
         others = [
             value
             for other, curve in self.curves.items()
@@ -206,9 +207,8 @@ class MedianRule(StoppingPolicy):
         ]
         if len(others) < rule.min_trials:
             needs = f"{len(others)} of {rule.min_trials} trials at step {step}"
-            return Standing(trial_id, step, loss, against=needs)
+            return Standing(trial_id, step, best, against=needs)
         median = statistics.median(others)
-        best = self.curves[trial_id].best
         against = f"median of {len(others)} at step {step}"
         return Standing(trial_id, step, best, median, against, stop=best > median)
 

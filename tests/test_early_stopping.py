@@ -89,7 +89,8 @@ def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_pa
         (finished[i]["state"], finished[i]["step"]) for i in sorted(finished)
     ]
     exported = json.loads(run_cli("export", str(folder), "--format", "json", cwd=tmp_path).stdout)
-    assert [d["step"] for d in exported] == [finished[i]["step"] for i in sorted(finished)]
+    steps = [d["step"] for d in exported["trials"]]
+    assert steps == [finished[i]["step"] for i in sorted(finished)]
 
 
 def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spec):

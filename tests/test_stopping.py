@@ -107,6 +107,8 @@ def test_median_weighs_a_trials_best_loss_so_far_not_its_last():
     standings = feed(policy, [(1, 0, 1.0), (1, 1, 1.0), (2, 0, 0.5), (2, 1, 3.0)])
     assert stops(standings) == []  # 3.0 > 1.0, but its best, 0.5, is not
     assert standings[-1].loss == 0.5
+    in_grace = MedianRule(EarlyStopping(policy="median", min_trials=1, grace_steps=5))
+    assert [s.loss for s in feed(in_grace, [(1, 0, 0.5), (1, 1, 2.0)])] == [0.5, 0.5]
 
 
 def test_median_takes_another_trials_loss_from_its_last_report_up_to_the_step():
