@@ -27,6 +27,7 @@ EXTRAS = {
         "lightgbm>=4.0",
         "matplotlib>=3.7",
         "pandas>=2.0",
+        "dask[distributed]>=2024.1",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})

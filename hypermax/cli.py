@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hypermax import __version__
 from hypermax.errors import (
@@ -20,6 +21,9 @@ from hypermax.errors import (
     unexpected,
 )
 from hypermax.registry import METHODS, PLUGIN_FORM
+
+if TYPE_CHECKING:
+    from hypermax.spec import Spec
 
 SUBCOMMANDS = (
     "run",
@@ -43,40 +47,70 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hypermax", description="Hyperparameter search for any program.")
     parser.add_argument("--version", action="version", version=f"hypermax {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the traceback of an error (anywhere on the line)",
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        parser_class=_Parser,
+        metavar="COMMAND",
+        help="what to do (hypermax COMMAND -h: its options); hypermax SPEC runs the spec",
+    )
 
     run = sub.add_parser("run", help="run or resume a search", epilog=_methods_help())
-    run.add_argument("spec")
-    run.add_argument("results_dir", nargs="?", help="results folder to continue in")
+    run.add_argument("spec", help="the search spec (.json, .yaml or .yml)")
+    run.add_argument(
+        "results_dir",
+        nargs="?",
+        help="results folder to run or continue in (default: "
+        "<results.directory>/<search.name> of the spec)",
+    )
     _add_run_options(run)
 
     resume = sub.add_parser("resume", help="continue from the spec frozen in a results folder")
-    resume.add_argument("results_dir")
-    resume.add_argument("--no-ui", action="store_true")
-    resume.add_argument("--iterations", type=int)
-    resume.add_argument("--parallel", type=int)
+    resume.add_argument("results_dir", help="the results folder of the search to continue")
+    resume.add_argument("--no-ui", action="store_true", help="plain lines instead of the dashboard")
+    resume.add_argument(
+        "--iterations", type=int, metavar="N", help="trials in all, finished ones included"
+    )
+    resume.add_argument("--parallel", type=int, metavar="N", help="trials at the same time")
+    resume.add_argument(
+        "--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR"
+    )
 
-    validate = sub.add_parser("validate", help="check a spec")
-    validate.add_argument("spec")
+    validate = sub.add_parser("validate", help="check a spec; print every problem")
+    validate.add_argument("spec", help="the search spec to check")
+    validate.add_argument(
+        "--connect", action="store_true", help="also check that the spec's Dask cluster answers"
+    )
 
     sample = sub.add_parser(
         "sample", help="print the next N suggested parameter sets", epilog=_methods_help()
     )
-    sample.add_argument("spec")
-    sample.add_argument("-n", type=int, default=5)
-    sample.add_argument("--seed", type=int)
+    sample.add_argument("spec", help="the search spec")
+    sample.add_argument("-n", type=int, default=5, metavar="N", help="how many (default 5)")
+    sample.add_argument("--seed", type=int, help="the optimizer's seed (overrides search.seed)")
 
-    show = sub.add_parser("show", help="summary of a results folder")
-    show.add_argument("results_dir")
+    show = sub.add_parser("show", help="summary of a results folder, or one trial whole")
+    show.add_argument("results_dir", help="the results folder of a search")
+    show.add_argument(
+        "--trial", type=int, metavar="N", help="show trial N whole: params, loss, log, ..."
+    )
+    show.add_argument(
+        "--top", type=int, default=10, metavar="N", help="rows of the table of best trials (10)"
+    )
     show.add_argument(
         "--importance", action="store_true", help="rank the params by how much they matter"
     )
 
     export = sub.add_parser("export", help="export trials as CSV or JSON")
-    export.add_argument("results_dir")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--best", action="store_true")
+    export.add_argument("results_dir", help="the results folder of a search")
+    export.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="csv (default) or json"
+    )
+    export.add_argument("--best", action="store_true", help="only the best trial")
     _add_result_tools(sub)
     return parser
 
@@ -84,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
     """Subcommands that start a search without a spec, or look at what one found."""
     plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
-    plot.add_argument("results_dir")
+    plot.add_argument("results_dir", help="the results folder of a search")
     plot.add_argument("--open", action="store_true", help="open the folder in the file viewer")
 
     sub.add_parser("templates", help="list the bundled templates")
@@ -103,13 +137,20 @@ def _methods_help() -> str:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-ui", action="store_true", help="plain console output")
-    p.add_argument("--parallel", type=int)
-    p.add_argument("--iterations", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--results", help="results directory (overrides results.directory)")
+    p.add_argument("--no-ui", action="store_true", help="plain lines instead of the dashboard")
+    p.add_argument(
+        "--parallel", type=int, metavar="N", help="trials at the same time (function.parallel)"
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="trials in all, finished ones included (search.iterations)",
+    )
+    p.add_argument("--seed", type=int, help="the optimizer's seed (search.seed)")
+    p.add_argument("--results", metavar="DIR", help="results directory (results.directory)")
     p.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
-    p.add_argument("--scheduler", help="Dask scheduler address")
+    p.add_argument("--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR")
 
 
 def _normalise_argv(argv: list[str]) -> list[str]:
@@ -161,7 +202,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from hypermax.spec import load_spec
 
     spec = load_spec(args.spec)
+    for notice in spec.notices:
+        print(notice, file=sys.stderr)
     space = Space.from_spec(spec)
+    cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
@@ -171,7 +215,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{args.spec}: ok ({len(space.labels())} searched parameters, "
         f"{spec.search.iterations} iterations, {about})"
     )
+    for line in cluster_lines:
+        print(line)
     return 0
+
+
+def _connect(spec: Spec, spec_arg: str) -> list[str]:
+    """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve."""
+    if spec.cluster is None:
+        raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
+    from hypermax.execution.dask_cluster import check_cluster
+
+    return check_cluster(spec.cluster, spec.path.name)
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:

@@ -5,23 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
-from hypermax.spec import load_spec
-from hypermax.specfile.checks import NO_CLUSTER
+from hypermax.results import ResultsFolder
+from hypermax.spec import Spec, load_spec
+from hypermax.stopping import common_failure
+
+if TYPE_CHECKING:
+    from hypermax.events import SearchOutcome
+    from hypermax.trial import Trial
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    if getattr(args, "scheduler", None) is not None:
-        raise UsageError(f"hypermax: --scheduler: {NO_CLUSTER}")
     out: dict[str, Any] = {}
     for flag, dotted in (
         ("iterations", "search.iterations"),
         ("seed", "search.seed"),
         ("parallel", "function.parallel"),
         ("results", "results.directory"),
+        ("scheduler", "cluster.scheduler"),
     ):
         value = getattr(args, flag, None)
         if value is not None:
@@ -29,23 +34,43 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def finish(outcome: Any) -> int:
-    """The exit code of a search that ended: interrupted, every trial failed, or done."""
+def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
+    """The exit code of a search that ended: interrupted, every trial failed (said on stderr,
+    with the reason most trials share and a log of ``folder`` that holds it), or done."""
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     if outcome.best is None and outcome.done > 0:
-        print("hypermax: every trial failed; their logs are in the results folder", file=sys.stderr)
+        print(f"hypermax: {failure_text(outcome.trials, folder)}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
     return EXIT_OK
+
+
+def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
+    """Why every trial failed: the reason most of them share, and a log that holds details."""
+    common = common_failure(trials)
+    if common is None:
+        return "every trial failed; their logs are in the results folder"
+    reason, sharing, failed = common
+    share = "" if len(sharing) == failed else f" ({len(sharing)} of {failed})"
+    last = sharing[-1].id
+    log = folder.log(last) if folder is not None else f"the log of trial {last}"
+    return f"every trial failed{share}: {reason}; details in {log}"
+
+
+def _announce(spec: Spec) -> None:
+    """The notices about keys of the original Hypermax that do nothing here."""
+    for notice in spec.notices:
+        print(notice, file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare, use_dashboard
 
     spec = load_spec(args.spec, _overrides(args))
+    _announce(spec)
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare(spec, folder, fresh=args.fresh)
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -54,7 +79,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     spec = frozen_spec(results_dir, _overrides(args))
     prepared = prepare(spec, results_dir)
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -77,9 +102,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_trials(results_dir: str) -> list[Any]:
+def _load_trials(results_dir: str) -> list[Trial]:
     from hypermax.journal import read_records, replay
-    from hypermax.results import ResultsFolder
 
     folder = ResultsFolder(Path(results_dir))
     if not folder.journal.exists():
@@ -88,41 +112,42 @@ def _load_trials(results_dir: str) -> list[Any]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from collections import Counter
-
     from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
-    from hypermax.ui.console import format_loss, format_params, trials_text
-    from hypermax.ui.formatting import format_state
+    from hypermax.show import summary_lines, trial_lines
 
+    if args.top < 1:
+        raise UsageError("hypermax show: --top must be at least 1")
+    folder = ResultsFolder(Path(args.results_dir))
     trials = _load_trials(args.results_dir)
-    counts = Counter(t.state.value for t in trials)
-    print(
-        f"{args.results_dir}: {trials_text(len(trials))} ("
-        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        + ")"
-    )
-    best = best_trial(trials)
-    if best is None:
-        print("no trial produced a loss")
-        return EXIT_OK
-    print(f"best loss {format_loss(best.loss)} (trial {best.id}): {format_params(best.params)}")
-    ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))[:10]
-    print(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
-    for t in ranked:
-        params = format_params(t.params, 100)
-        state = format_state(t)
-        print(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {t.time or 0:>6.1f}s  {params}")
-    table = ablation_lines(trials)
-    if table:
-        print()
-        print("\n".join(table))
-    if getattr(args, "importance", False):
-        from hypermax.analysis import param_importance, scored_trials
+    if args.trial is None:
+        lines = summary_lines(Path(args.results_dir), trials, _metadata(folder), args.top)
+        table = ablation_lines(trials)
+        if table:
+            lines += ["", *table]
+        if getattr(args, "importance", False):
+            from hypermax.analysis import param_importance, scored_trials
 
-        print()
-        print("\n".join(importance_lines(param_importance(scored_trials(trials)))))
+            lines += ["", *importance_lines(param_importance(scored_trials(trials)))]
+    else:
+        by_id = {t.id: t for t in trials}
+        if args.trial not in by_id:
+            known = f"trials {min(by_id)} to {max(by_id)}" if by_id else "no trials"
+            raise ResultsError(f"{args.results_dir}: has no trial {args.trial} ({known})")
+        lines = trial_lines(by_id[args.trial], best_trial(trials), folder.log(args.trial))
+    print("\n".join(lines))
     return EXIT_OK
+
+
+def _metadata(folder: ResultsFolder) -> dict[str, Any]:
+    """The search's metadata, from the spec frozen in its folder (none when unreadable)."""
+    from hypermax.specfile.compat import metadata
+
+    try:
+        doc = json.loads(folder.spec.read_text())
+    except (OSError, ValueError):
+        return {}
+    return metadata(doc) if isinstance(doc, dict) else {}
 
 
 def importance_lines(importance: Any) -> list[str]:

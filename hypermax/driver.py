@@ -12,7 +12,7 @@ import json
 import logging
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 from hypermax import events as ev
 from hypermax import stopping
 from hypermax.conclude import conclude
+from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
+from hypermax.execution.output import append_note
 from hypermax.export import best_trial, write_views
 from hypermax.journal import Journal, JournalState, finished_record, started_record
+from hypermax.logbudget import MIB, LogBudget
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.stopping import EarlyStopper
@@ -87,9 +90,15 @@ class Driver:
         self._waiting = False  # the optimizer said WAIT: ask again after the next trial ends
         self._exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._notes: list[str] = []
+        self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
+        self._closing = False
         self._views_cost = 0.0
         self._views_written = 0.0
         self._stopper = EarlyStopper.for_spec(spec)
+        self._finished_here = 0  # trials that ended in this run (not interrupted)
+        self._any_loss = False  # whether a trial of this search ever produced a loss
+        self._disk_full: OSError | None = None
+        self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._replay(history or JournalState())
 
     # -- steering (any thread) --------------------------------------------------------------
@@ -107,7 +116,12 @@ class Driver:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
-        """Run trials until the search ends; always stops the runner and writes the views."""
+        """Run trials until the search ends; always stops the runner and writes the views.
+
+        Raises:
+            DiskFull: the results folder's disk filled up; the running trials were stopped and
+                recorded ``interrupted`` as far as the journal could take it.
+        """
         search = self.spec.search
         started = time.monotonic()
         self._emit(
@@ -138,15 +152,23 @@ class Driver:
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))
+        except OSError as exc:  # starting a trial, or a report, met a full disk
+            if not is_disk_full(exc):
+                raise
+            self._disk_full = self._disk_full or exc
+            self._stop_early(stopping.DISK_FULL)
         finally:
+            self._closing = True
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
-            self._write_views(force=True)
+            self._while_room(lambda: self._write_views(force=True))
         reason = self._stopping or stopping.ITERATIONS_DONE
         best = best_trial(self._trials.values())
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
+        if self._disk_full is not None:
+            raise DiskFull(self.folder.path, self._disk_full)
         return SearchOutcome(
             best, self._done(), reason, self._interrupted, tuple(self._trials.values())
         )
@@ -171,6 +193,9 @@ class Driver:
                 continue
             self._trials[trial.id] = trial
             told.append(trial)
+            if trial.state is not TrialState.IMPORTED:  # another search's losses
+                self._any_loss = self._any_loss or trial.loss is not None
+                self._logs.add(trial.id, self.folder.log(trial.id))
         self.optimizer.tell_many(told)
         self._stopper.rebuild(told)
         self._next_id = max([0, *history.trials]) + 1
@@ -280,10 +305,53 @@ class Driver:
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
             self._waiting = False
-        self.journal.append(finished_record(trial))
+            self._finished_here += 1
+            self._any_loss = self._any_loss or trial.loss is not None
+        self._while_room(lambda: self.journal.append(finished_record(trial)))
         self._trials[trial.id] = trial
-        self._write_views()
+        self._keep_log(trial)
+        self._while_room(self._write_views)
         self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+        if trial.state is TrialState.INTERRUPTED and self._stopping is None and not self._closing:
+            self._run_again(trial)
+
+    def _run_again(self, trial: Trial) -> None:
+        """A trial interrupted though nobody stopped it was lost by its runner (its cluster
+        worker died): it runs again with the same id and params, at most
+        ``cluster.lost_worker_reruns`` times in this search (a resume runs it anyway)."""
+        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
+        runs = self._reruns.get(trial.id, 0)
+        if runs >= limit:
+            self._emit(ev.Message(f"trial {trial.id} {trial.reason}; not run again in this search"))
+            return
+        self._reruns[trial.id] = runs + 1
+        self._presets.insert(0, Proposal(trial.id, trial.params, trial.internal))
+        self._emit(
+            ev.Message(f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})")
+        )
+
+    def _keep_log(self, trial: Trial) -> None:
+        """A failed trial's log says why, even when the trial printed nothing; then the logs
+        are held to ``results.max_log_mb``."""
+        path = self.folder.log(trial.id)
+        if trial.state is TrialState.FAILED:
+            append_note(path, f"trial {trial.id} failed: {trial.reason}")
+        if trial.state is not TrialState.INTERRUPTED:
+            self._logs.add(trial.id, path)
+            self._logs.trim()
+
+    def _while_room(self, write: Callable[[], None]) -> None:
+        """Do a write to the results folder. When its disk is full, the search stops (running
+        trials are recorded interrupted as far as the journal takes it, then DiskFull is
+        raised) and later writes that fail too are given up: what still fits is kept."""
+        try:
+            write()
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            if self._disk_full is None:
+                self._disk_full = exc
+                self._stop_early(stopping.DISK_FULL)
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
@@ -345,6 +413,8 @@ class Driver:
         best = best_trial(self._trials.values()) if self.spec.search.loss_threshold else None
         reason = stopping.search_stop_reason(
             self.spec.search, time.monotonic() - started, best.loss if best else None
+        ) or stopping.failing_start_reason(
+            self._finished_here, self.spec.search.max_initial_failures, self._any_loss
         )
         if reason is not None:
             self._stop_early(reason)

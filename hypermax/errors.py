@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,6 +51,49 @@ class SearchFailed(HypermaxError):
     """The search could not go on (for example every trial failed to start)."""
 
     exit_code = EXIT_SEARCH_FAILED
+
+
+#: the errors of a full disk, or of a full quota on it
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota on it) is full."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+class DiskFull(HypermaxError):
+    """The results folder's disk filled up. What was written is intact; the search resumes.
+
+    Exit code 1, like any search that could not go on.
+    """
+
+    exit_code = EXIT_SEARCH_FAILED
+
+    def __init__(self, folder: Path, error: OSError) -> None:
+        import shutil
+
+        self.folder = folder
+        self.error = error
+        try:
+            free = f"{_size(shutil.disk_usage(folder).free)} free there"
+        except OSError:
+            free = "free space unknown"
+        what = "disk quota exceeded" if error.errno == errno.EDQUOT else "no space left on device"
+        super().__init__(
+            f"hypermax: {what} in {folder} ({free}); free some space, then run the same "
+            "command again to resume"
+        )
+
+
+def _size(count: int) -> str:
+    """``512 bytes``, ``12.0 KiB``, ``3.4 GiB``."""
+    if count < 1024:
+        return f"{count} bytes"
+    value, units = count / 1024, ["KiB", "MiB", "GiB", "TiB"]
+    while value >= 1024 and len(units) > 1:
+        value, units = value / 1024, units[1:]
+    return f"{value:.1f} {units[0]}"
 
 
 def one_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ naming the line. The file is never rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -31,18 +32,36 @@ JOURNAL_NAME = "trials.jsonl"
 
 
 class Journal:
-    """Appends records to the journal file, each flushed and fsynced before ``append`` returns."""
+    """Appends records to the journal file, each on disk (fsynced) before ``append`` returns.
+
+    A record is appended whole or not at all: when the disk is full part-way through one, the
+    file is cut back to where it was and the OSError is raised, so the journal stays readable
+    and can be appended to again once there is room.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
-        self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
 
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False) + "\n"
-        self._file.write(line.encode())
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        fd = self._file.fileno()
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            self._write(line.encode())
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # if even this fails, the next start seals it
+                os.ftruncate(fd, end)
+            raise
+
+    def _write(self, data: bytes) -> None:
+        """Write all of ``data`` at the end of the file (a write may take only part of it)."""
+        view = memoryview(data)
+        while view:
+            written = self._file.write(view)
+            view = view[written or 0 :]
 
     def close(self) -> None:
         self._file.close()

@@ -58,6 +58,13 @@ def _log10(x: float, name: str) -> float:
     return math.log10(x)
 
 
+def _returned(missing: str, result: dict[str, Any]) -> str:
+    """``"loss" (it returned "accuracy", "time")``: what was missing and what was there."""
+    keys = [key for key in result if key != "status"]
+    returned = ", ".join(f'"{key}"' for key in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    return f'"{missing}" (it returned {returned or "no values"})'
+
+
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LossError(f"{what} is not a number: {value!r}")
@@ -84,7 +91,10 @@ def compute_loss(
     """
     if not metrics:
         if metric not in result:
-            raise LossError(f"the result has no {metric!r}")
+            raise LossError(
+                f"the result has no {_returned(metric, result)}; to use one of those, set "
+                "search.metric and search.direction, or add a metrics section"
+            )
         value = _number(result[metric], metric)
         return LossBreakdown(-value if direction == "max" else value, {metric: value})
     terms: dict[str, float] = {}
@@ -99,6 +109,6 @@ def compute_loss(
             terms[m.name] = m.weight * _penalty(m, peak_rss_mib, target, top)
             continue
         if m.name not in result:
-            raise LossError(f"the result has no metric {m.name!r}")
+            raise LossError(f"the result has no metric {_returned(m.name, result)}")
         terms[m.name] = metric_term(m, _number(result[m.name], m.name))
     return LossBreakdown(math.fsum(terms.values()), terms)

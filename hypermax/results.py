@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import socket
 from pathlib import Path
 from typing import IO, Any
@@ -15,6 +16,8 @@ from hypermax.journal import JOURNAL_NAME
 
 SPEC_NAME = "search.json"
 LOCK_NAME = ".lock"
+#: what an atomic write leaves when it is cut short: ``.results.csv.tmp1234``
+_TEMPORARY = re.compile(r"\..+\.tmp\d*")
 
 
 class ResultsFolder:
@@ -73,6 +76,18 @@ class ResultsFolder:
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+    def remove_leftovers(self) -> list[Path]:
+        """Remove the temporary files of atomic writes cut short (a full disk, a crash) from
+        the folder and its logs; call it holding the lock. Returns what was removed."""
+        removed = []
+        for folder in (self.path, self.path / "logs"):
+            for path in folder.glob(".*.tmp*"):
+                if _TEMPORARY.fullmatch(path.name) and path.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    removed.append(path)
+        return removed
 
     def move_aside(self) -> Path:
         """Rename this folder to ``<name>.1`` (or the next free number) and return the new path."""

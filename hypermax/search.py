@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax import __version__
 from hypermax.driver import Driver
-from hypermax.errors import HYPERMAX_LOG, Crashed, HypermaxError, ResultsError, save_traceback
+from hypermax.errors import (
+    HYPERMAX_LOG,
+    Crashed,
+    DiskFull,
+    HypermaxError,
+    ResultsError,
+    is_disk_full,
+    save_traceback,
+)
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
@@ -47,12 +55,22 @@ def prepare(
     ``fresh_hint`` names how the caller asks for a fresh start, for the error that says so.
     """
     folder = ResultsFolder(folder_path or spec.results_folder)
+    try:
+        return _prepare(spec, folder, fresh, fresh_hint)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(folder.path, exc) from None
+        raise
+
+
+def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
     folder.lock()
     if fresh and folder.exists():
         folder.move_aside()  # under the lock: no other hypermax is using it
         folder.unlock()
         folder.lock()
     try:
+        folder.remove_leftovers()
         records = read_records(folder.journal)
         kill_leftover_trials(records, folder.path / "trials")
         history = replay(records, folder.journal)
@@ -171,7 +189,7 @@ def log_to_file(path: Path) -> Iterator[None]:
     """While inside, warnings and errors of the ``hypermax`` logger are appended to ``path``."""
     logger = logging.getLogger("hypermax")
     try:
-        handler: logging.Handler = logging.FileHandler(path, delay=True)
+        handler: logging.Handler = _LogFileHandler(path, delay=True)
     except OSError:
         yield
         return
@@ -183,6 +201,22 @@ def log_to_file(path: Path) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         handler.close()
+
+
+class _LogFileHandler(logging.FileHandler):
+    """``hypermax.log``: on a full disk a record is dropped, rather than printed as a "Logging
+    error" traceback over the user's terminal (the search itself says the disk is full)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not is_disk_full(sys.exc_info()[1] or Exception()):
+            super().handleError(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last records could not be flushed
+            if not is_disk_full(exc):
+                raise
 
 
 def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:

@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
+from hypermax.specfile import compat
+from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
 from hypermax.validation import resolve_and_validate
 
 __all__ = [
+    "ClusterSpec",
     "FunctionSpec",
     "MetricSpec",
     "SearchSpec",
@@ -36,6 +39,9 @@ __all__ = [
 
 #: function keys that say how trials are run, not what they compute
 RUN_SETTINGS = ("parallel", "kill_grace")
+#: ``results.max_log_mb`` when a spec leaves it out; declared here, not in schema.json, as
+#: filled into every document it would change the search.json of every results folder
+DEFAULT_MAX_LOG_MB = 1024.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,20 @@ class SearchSpec:
     # beside one they cannot be written (the metrics make a loss, minimised, named "loss")
     direction: str = "min"
     metric: str = "loss"
+    # declared here, not in schema.json: filled into every document, it would change the
+    # search.json of every results folder
+    max_initial_failures: int = 5
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """The Dask cluster that runs the trials (DESIGN §2.7); file paths are absolute."""
+
+    scheduler: str
+    resources: dict[str, float] = field(default_factory=dict)
+    security: dict[str, Any] = field(default_factory=dict)  # keywords of Dask's Security
+    lost_worker_reruns: int = int(declared_default("cluster", "lost_worker_reruns"))
+    lost_scheduler_wait: float = float(declared_default("cluster", "lost_scheduler_wait"))
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,12 @@ class Spec:
     search: SearchSpec
     results_directory: Path
     ui_enabled: bool | None = None
-    scheduler: str | None = None
+    cluster: ClusterSpec | None = None
+    max_log_mb: float = DEFAULT_MAX_LOG_MB
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """The original Hypermax's ``hypermax_results`` section, kept as the search's metadata."""
+    notices: tuple[str, ...] = ()
+    """``file: json.path: notice`` lines for keys accepted for compatibility that do nothing."""
 
     @property
     def folder(self) -> Path:
@@ -153,8 +178,8 @@ def spec_from_dict(
 ) -> Spec:
     """Validate an already-parsed document as if it had been read from ``path``."""
     doc = copy.deepcopy(doc)
-    for dotted, value in (overrides or {}).items():
-        _set_dotted(doc, dotted, value)
+    for key, value in (overrides or {}).items():
+        _set_dotted(doc, key, value)
     doc.pop("$schema", None)
     doc = resolve_and_validate(doc, path)
     return _freeze(doc, path)
@@ -170,6 +195,7 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
+    notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in compat.notices(doc))
     return Spec(
         path=path,
         raw=doc,
@@ -179,7 +205,10 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         search=_search(doc["search"]),
         results_directory=Path(doc["results"]["directory"]),
         ui_enabled=doc.get("ui", {}).get("enabled"),
-        scheduler=doc.get("cluster", {}).get("scheduler"),
+        cluster=_cluster(doc["cluster"], path.parent) if "cluster" in doc else None,
+        max_log_mb=float(doc["results"].get("max_log_mb", DEFAULT_MAX_LOG_MB)),
+        metadata=compat.metadata(doc),
+        notices=notices,
     )
 
 
@@ -201,6 +230,20 @@ def _function(fn: dict[str, Any]) -> FunctionSpec:
         auto_kill_max_system_ram=fn.get("auto_kill_max_system_ram"),
         auto_kill_loss=fn.get("auto_kill_loss"),
         kill_grace=float(fn["kill_grace"]),
+    )
+
+
+def _cluster(cluster: dict[str, Any], folder: Path) -> ClusterSpec:
+    security = {
+        key: str((folder / value).resolve()) if key.startswith("tls_") else value
+        for key, value in cluster.get("security", {}).items()
+    }
+    return ClusterSpec(
+        scheduler=cluster["scheduler"],
+        resources={str(k): float(v) for k, v in cluster.get("resources", {}).items()},
+        security=security,
+        lost_worker_reruns=int(cluster["lost_worker_reruns"]),
+        lost_scheduler_wait=float(cluster["lost_scheduler_wait"]),
     )
 
 
@@ -238,5 +281,9 @@ def _search(search: dict[str, Any]) -> SearchSpec:
         points=tuple(search.get("points", ())),
         warm_start=search.get("warm_start"),
         early_stopping=dict(search.get("early_stopping", {})),
-        **{key: search[key] for key in ("direction", "metric") if key in search},
+        **{
+            key: search[key]
+            for key in ("direction", "metric", "max_initial_failures")
+            if key in search
+        },
     )

@@ -3,21 +3,30 @@
 The steps live in :mod:`hypermax.specfile`: ``refs`` (``$ref``), ``schema`` (schema.json and the
 defaults it declares), ``checks`` (what the schema cannot say). Every problem becomes one
 ``(json.path, message)`` pair; :func:`resolve_and_validate` raises them together as a SpecError,
-at most five of them, sorted by path.
+sorted by path: the schema's problems and those of every part the schema found sound.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
 from hypermax.specfile.checks import semantic_problems
+from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
 from hypermax.specfile.problems import report
+from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
+
+#: Python frames the checks may take per level of nesting (jsonschema descends through a
+#: dozen keywords for each node of the space)
+_FRAMES_PER_LEVEL = 40
 
 __all__ = ["TEMPLATES_FOLDER", "default_search_name", "resolve_and_validate", "template_names"]
 
@@ -32,20 +41,22 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 
     Returns:
         A new document: every ``$ref`` replaced by what it names, the defaults schema.json
-        declares filled in, ``search.name``, and for a grid or an ablation study
-        ``search.iterations`` (the size of its plan). It validates again as it stands.
+        declares filled in, ``search.name`` (from ``hypermax_results.name``, else the spec
+        file's name), and for a grid or an ablation study ``search.iterations`` (the size of
+        its plan). It validates again as it stands.
 
     Raises:
-        SpecError: one ``file: json.path: message`` line per problem (at most five).
+        SpecError: one ``file: json.path: message`` line per problem.
     """
     resolved = resolve_refs(doc, path)
-    problems = check_schema(resolved)
-    if not problems:
-        problems = semantic_problems(resolved, path)
+    with _stack_for(MAX_DEPTH):
+        problems = check_schema(resolved)
+        problems += semantic_problems(resolved, path, problems)
     if problems:
         raise SpecError(path.name, report(problems))
     if "name" not in resolved["search"]:
-        resolved["search"] = {"name": default_search_name(path), **resolved["search"]}
+        name = folder_name(given_name(resolved) or path.stem)
+        resolved["search"] = {"name": name, **resolved["search"]}
     if "iterations" not in resolved["search"]:  # a method that plans its trials
         resolved["search"]["iterations"] = planned_iterations(resolved)
     return resolved
@@ -53,5 +64,21 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def default_search_name(path: Path) -> str:
     """The spec file's stem, made safe as a folder name (``my search.json`` → ``my_search``)."""
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip(".-")
+    return folder_name(path.stem)
+
+
+def folder_name(text: str) -> str:
+    """``text`` made safe as a folder name: ``my search`` → ``my_search``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip(".-")
     return name[:100] or "search"
+
+
+@contextlib.contextmanager
+def _stack_for(depth: int) -> Iterator[None]:
+    """Room on the stack to check a document nested ``depth`` levels deep."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, depth * _FRAMES_PER_LEVEL))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)

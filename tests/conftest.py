@@ -69,3 +69,27 @@ def marker() -> Iterator[str]:
     """A fresh marker for the environment of trial processes, to find them all by it afterwards."""
     with new_marker() as value:
         yield value
+
+
+#: a space of one number ``x`` in [0, 1]
+X_SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+
+
+def model_spec(
+    folder: Path, source: str, search: dict[str, Any], **sections: dict[str, Any]
+) -> Path:
+    """Write ``model.py`` (``source``, defining ``train``) and ``search.json`` searching it over
+    :data:`X_SPACE` into ``folder``; results go to ``folder/results``. ``sections`` add to the
+    ``function`` and ``results`` sections or add others."""
+    (folder / "model.py").write_text(source)
+    doc: dict[str, Any] = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": search,
+        "results": {"directory": str(folder / "results")},
+    }
+    for name, section in sections.items():
+        doc[name] = {**doc.get(name, {}), **section}
+    path = folder / "search.json"
+    path.write_text(json.dumps(doc))
+    return path

@@ -46,7 +46,7 @@ def test_a_callable_of_this_module_runs_in_trial_processes_and_gives_a_result(tm
     finished = finished_records(folder)
     assert [r["state"] for r in finished.values()] == ["ok"] * 4
     assert result.best_loss == min(r["loss"] for r in finished.values())
-    best = min(finished.values(), key=lambda r: r["loss"])
+    best = min(finished.values(), key=lambda r: (r["loss"], r["id"]))  # ties: the earliest
     assert result.best_params == result.best["params"]
     x, opt = result.best_params["x"], result.best_params["opt"]
     assert result.best_loss == pytest.approx((x - 1) ** 2 + (0 if opt == "adam" else 0.5))

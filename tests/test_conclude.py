@@ -94,7 +94,11 @@ def test_a_killed_trial_gets_auto_kill_loss_or_no_loss(tmp_path):
         ({"status": "fail", "reason": "diverged"}, "diverged"),
         ({"status": "FAILED"}, "the trial said it failed"),
         ({"loss": float("nan")}, "loss is nan"),
-        ({"other": 1}, "the result has no 'loss'"),
+        (
+            {"other": 1},
+            'the result has no "loss" (it returned "other"); to use one of those, '
+            "set search.metric and search.direction, or add a metrics section",
+        ),
     ],
 )
 def test_a_result_without_a_usable_loss_fails_the_trial(tmp_path, result, reason):

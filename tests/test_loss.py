@@ -64,7 +64,11 @@ def test_without_metrics_loss_or_a_maximised_metric():
         ({"loss": math.nan}, "loss is nan"),
         ({"loss": math.inf}, "loss is inf"),
         ({"loss": "low"}, "loss is not a number: 'low'"),
-        ({"accuracy": 1}, "the result has no 'loss'"),
+        (
+            {"accuracy": 1, "time": 2},
+            'the result has no "loss" \\(it returned "accuracy", "time"\\); to use one of those, '
+            "set search.metric and search.direction, or add a metrics section",
+        ),
     ],
 )
 def test_unusable_results_raise(result, message):

@@ -65,6 +65,8 @@ def _points_search(
             "method": "random",
             "iterations": len(values),
             "points": [{param: v} for v in values],
+            # every trial is meant to fail: the search must go on through all of them
+            "max_initial_failures": 0,
         },
     }
 

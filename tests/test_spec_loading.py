@@ -195,7 +195,9 @@ def test_module_inside_a_package_is_found_without_importing_it(tmp_path: Path) -
     package.mkdir()
     marker = tmp_path / "imported"
     (package / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
-    (package / "model.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (package / "model.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n\ndef train(params):\n    return 0.0\n"
+    )
     doc = {
         **MINIMAL,
         "function": {"type": "python_function", "module": "pkgmarker.model", "name": "train"},

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from hypermax.errors import SpecError
-from hypermax.spec import load_spec
+from hypermax.spec import ClusterSpec, load_spec, spec_from_dict
 from hypermax.specfile.problems import report
 from hypermax.specfile.schema import SCHEMA_PATH, spec_schema
 from hypermax.values import json_equal
@@ -75,12 +75,12 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(resutls={"directory": "out"})},
-        ['bad.json: unknown key "resutls"'],
+        ['bad.json: unknown key "resutls" (did you mean "results"?)'],
         id="unknown-top-level-key",
     ),
     pytest.param(
         {"bad.json": spec(search={"iteratons": 10})},
-        ['bad.json: search: unknown key "iteratons"'],
+        ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
     pytest.param(
@@ -145,9 +145,71 @@ CASES = [
         id="plugin-not-an-optimizer",
     ),
     pytest.param(
-        {"bad.json": spec(cluster={"scheduler": "tcp://127.0.0.1:8786"})},
-        ["bad.json: cluster: running trials on a Dask cluster is not available in this version"],
-        id="cluster-not-available",
+        {
+            "bad.json": spec(
+                cluster={
+                    "scheduler": "http://host:8786",
+                    "security": {"tls_ca_file": "ca.pem", "tls_client_key": "key.pem"},
+                }
+            )
+        },
+        [
+            'bad.json: cluster.scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
+            'wss://, ucx://), got "http://host:8786"',
+            'bad.json: cluster.security.tls_ca_file: cannot find file "ca.pem" in {folder}',
+            'bad.json: cluster.security.tls_client_key: cannot find file "key.pem" in {folder}',
+            "bad.json: cluster.security.tls_client_key: is only used with tls_client_cert",
+        ],
+        id="cluster-address-and-tls-files",
+    ),
+    pytest.param(
+        {"bad.json": spec(cluster={"scheduler": "tcp://host:87x6"})},
+        [
+            "bad.json: cluster.scheduler: must end in a port number from 1 to 65535, "
+            'got "tcp://host:87x6"'
+        ],
+        id="cluster-port",
+    ),
+    pytest.param(
+        {"bad.json": spec(cluster={"scheduler": "tcp://:8786"})},
+        [
+            'bad.json: cluster.scheduler: must be a scheduler address like "tcp://host:8786", '
+            'got "tcp://:8786"'
+        ],
+        id="cluster-host",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                cluster={"scheduler": "tcp://host:8786", "security": {"require_encryption": True}}
+            )
+        },
+        [
+            'bad.json: cluster.security: is for a "tls://" or "wss://" scheduler address, '
+            'got "tcp://host:8786"'
+        ],
+        id="cluster-security-without-tls",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                cluster={
+                    "scheduler": "",
+                    "resources": {"GPU": 0},
+                    "lost_worker_reruns": -1,
+                    "lost_scheduler_wait": 0,
+                    "workers": 3,
+                }
+            )
+        },
+        [
+            'bad.json: cluster: unknown key "workers"',
+            "bad.json: cluster.lost_scheduler_wait: must be greater than 0, got 0",
+            "bad.json: cluster.lost_worker_reruns: must be at least 0, got -1",
+            "bad.json: cluster.resources.GPU: must be greater than 0, got 0",
+            "bad.json: cluster.scheduler: must not be empty",
+        ],
+        id="cluster-schema",
     ),
     pytest.param(
         {"bad.json": spec(search={"early_stopping": {"policy": "median", "eta": 3}})},
@@ -646,8 +708,11 @@ CASES = [
             "bad.json: function.parallel: must be at least 1, got 0",
             'bad.json: hyperparameters.properties.a: missing required key "max"',
             "bad.json: hyperparameters.properties.b.enum: must not be empty",
+            "bad.json: search.iterations: must be at least 1, got 0",
+            "bad.json: search.method: must be one of tpe, random, anneal, atpe, grid, evolution, "
+            'ablation or module:Class, got "tpee"',
         ],
-        id="only-the-first-five-problems",
+        id="every-problem-at-once",
     ),
 ]
 
@@ -727,15 +792,16 @@ def test_schema_is_valid_and_describes_every_property() -> None:
 def test_schema_sections_reject_unknown_keys() -> None:
     schema = spec_schema()
     assert schema["additionalProperties"] is False
-    sections = [schema["properties"][name] for name in ("results", "ui", "cluster")]
-    sections += [schema["$defs"][name] for name in ("function", "metric", "search")]
+    sections = [schema["properties"][name] for name in ("results", "ui")]
+    sections += [schema["$defs"][name] for name in ("function", "metric", "search", "cluster")]
+    sections.append(schema["$defs"]["cluster"]["properties"]["security"])
     assert all(section["additionalProperties"] is False for section in sections)
 
 
-def test_scheduler_flag_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+def test_scheduler_flag_sets_the_cluster_scheduler_checked_like_the_section(tmp_path: Path) -> None:
     write_files(tmp_path, {"search.json": spec()})
     result = subprocess.run(
-        [sys.executable, "-m", "hypermax", "search.json", "--scheduler", "tcp://127.0.0.1:8786"],
+        [sys.executable, "-m", "hypermax", "search.json", "--scheduler", "http://127.0.0.1:8786"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -743,6 +809,30 @@ def test_scheduler_flag_is_refused_rather_than_ignored(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == (
-        "hypermax: --scheduler: running trials on a Dask cluster is not available in this version\n"
+        'search.json: cluster.scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
+        'wss://, ucx://), got "http://127.0.0.1:8786"\n'
     )
     assert not (tmp_path / "results").exists()
+
+
+def test_the_cluster_section_freezes_with_its_defaults_and_absolute_tls_files(
+    tmp_path: Path,
+) -> None:
+    write_files(tmp_path, {"ca.pem": "", "search.json": spec()})
+    doc = spec(
+        cluster={
+            "scheduler": "tls://10.0.0.7:8786",
+            "resources": {"GPU": 1},
+            "security": {"tls_ca_file": "ca.pem", "require_encryption": True},
+        }
+    )
+    frozen = spec_from_dict(doc, tmp_path / "search.json")
+    assert frozen.cluster == ClusterSpec(
+        scheduler="tls://10.0.0.7:8786",
+        resources={"GPU": 1.0},
+        security={"tls_ca_file": str((tmp_path / "ca.pem").resolve()), "require_encryption": True},
+        lost_worker_reruns=3,
+        lost_scheduler_wait=60.0,
+    )
+    assert frozen.raw["cluster"]["lost_worker_reruns"] == 3
+    assert spec_from_dict(spec(), tmp_path / "search.json").cluster is None

@@ -2,6 +2,8 @@
 
 - ``base``: :class:`BaseRunner`, the seam the driver talks to; :func:`make_runner` builds one.
 - ``local``: the runner for this machine: a host and a follower thread per trial.
+- ``dask``: the runner for a Dask cluster (``cluster.scheduler``); ``dask_worker``: its task, on
+  a worker; ``dask_files``: the code and trial files that travel with it. Imported only then.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs.
@@ -25,12 +27,17 @@ __all__ = ["make_runner"]
 
 
 def make_runner(spec: Spec) -> BaseRunner:
-    """The runner for a search: today, trials as fresh processes on this machine.
+    """The runner for a search: tasks on the Dask cluster of the spec's ``cluster`` section,
+    else fresh processes on this machine.
 
     Example:
         >>> runner = make_runner(load_spec("search.json"))
         >>> runner.submit(proposal, trial_dir, log_path)
     """
+    if spec.cluster is not None:
+        from hypermax.execution.dask import DaskRunner
+
+        return DaskRunner(spec.function, spec.folder, spec.cluster, spec.path.name)
     from hypermax.execution.launch import SubprocessLauncher
     from hypermax.execution.local import LocalRunner
 

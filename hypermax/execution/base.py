@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report
 
 RunnerEvent = Report | Outcome
+
+
+def outcomes_of(events: Iterable[RunnerEvent], put_back: Callable[[Report], None]) -> list[Outcome]:
+    """The outcomes among ``events``; the reports go to ``put_back``, in order (what ``close``
+    returns, and what it leaves for ``poll``)."""
+    outcomes = []
+    for event in events:
+        if isinstance(event, Outcome):
+            outcomes.append(event)
+        else:
+            put_back(event)
+    return outcomes
 
 
 class BaseRunner(ABC):

@@ -66,9 +66,18 @@ def parse_options(argv: list[str]) -> dict[str, str]:
 
 
 def load_function(module: str | None, src: str | None, name: str) -> Callable[..., Any]:
-    """The function ``name`` of an importable ``module`` or of the Python file ``src``."""
+    """The function ``name`` of an importable ``module`` or of the Python file ``src``.
+
+    ``src`` is loaded the way Python runs a script: its folder first on ``sys.path`` (so that it
+    imports the modules beside it), and under its own name when no module has it yet (so that
+    what it defines can be pickled, by worker processes it starts for instance).
+    """
     if src:
-        mod_name = "_hypermax_trial_module"
+        folder, file = os.path.split(os.path.abspath(src))
+        sys.path.insert(0, folder)
+        stem = file[:-3] if file.endswith(".py") else file
+        free = stem.isidentifier() and stem not in sys.modules
+        mod_name = stem if free else "_hypermax_trial_module"
         loader = importlib.machinery.SourceFileLoader(mod_name, src)
         mod = types.ModuleType(mod_name)
         mod.__file__ = src

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermax.execution.base import BaseRunner, RunnerEvent
+from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun
@@ -108,13 +108,7 @@ class LocalRunner(BaseRunner):
         for follower in followers:
             follower.join()
         self.host.close()
-        outcomes = []
-        for event in self.poll(0):
-            if isinstance(event, Outcome):
-                outcomes.append(event)
-            else:
-                self._events.put(event)
-        return outcomes
+        return outcomes_of(self.poll(0), self._events.put)
 
     def live(self) -> dict[int, LiveStats]:
         with self._lock:

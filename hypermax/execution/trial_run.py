@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import is_disk_full
 from hypermax.execution import procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
@@ -127,12 +128,15 @@ class TrialRun:
         """Start the trial's process; False when it cannot start (:meth:`finish` says why).
 
         Call it from a thread that lives as long as the trial (see :class:`.launch.Launcher`).
+        Raises the OSError of a full disk (or quota) met while writing the trial's files.
         """
         token = uuid.uuid4().hex
         try:
             result_file = self._prepare_files()
             self._log = LogSink(self.log_path)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise  # not this trial's failure: no trial can start until there is room
             return self._not_started(f"cannot prepare the trial's files: {exc}")
         env = spawn.trial_environment(
             self.function,

@@ -36,12 +36,16 @@ def add_parser(sub: Any) -> None:
         "(N log-spaced grid points), a:uN:b uniform (N grid points), a,b,c a list, v a constant. "
         "{name} in the command is replaced by the param's value.",
     )
-    quick.add_argument("--hp", action="append", required=True, metavar="NAME=RANGE")
-    quick.add_argument("--metric", required=True, metavar="NAME[:min|:max]")
-    quick.add_argument("--method", default="tpe")
-    quick.add_argument("--iterations", type=int)
-    quick.add_argument("--parallel", type=int)
-    quick.add_argument("--seed", type=int)
+    quick.add_argument(
+        "--hp", action="append", required=True, metavar="NAME=RANGE", help="a param and its range"
+    )
+    quick.add_argument(
+        "--metric", required=True, metavar="NAME[:min|:max]", help="the value to optimise"
+    )
+    quick.add_argument("--method", default="tpe", help="search.method (default tpe)")
+    quick.add_argument("--iterations", type=int, metavar="N", help="trials in all")
+    quick.add_argument("--parallel", type=int, metavar="N", help="trials at the same time")
+    quick.add_argument("--seed", type=int, help="the optimizer's seed")
     quick.add_argument("--name", default=DEFAULT_NAME, help="search name (results folder)")
     quick.add_argument("--results", default="results", help="results directory")
     quick.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")

@@ -45,9 +45,17 @@ def build_node(raw: dict[str, Any], label: str) -> Node:
     raise ValueError(f"not a hyperparameter node: {raw!r}")
 
 
+def whole_numbers(raw: dict[str, Any]) -> bool:
+    """Whether a number node's values are ints: ``"type": "integer"``, or a whole-number
+    ``rounding`` (1, 16, 64), which reaches the trial as an ``int`` however params reach it."""
+    rounding = raw.get("rounding")
+    whole = isinstance(rounding, int | float) and float(rounding).is_integer()
+    return raw.get("type") == "integer" or whole
+
+
 def _number(raw: dict[str, Any], label: str, default: Any) -> NumberNode:
     q = raw.get("rounding")
-    integer = raw.get("type") == "integer" or q == 1
+    integer = whole_numbers(raw)
     if integer and not q:
         q = 1
     normal = None

@@ -19,8 +19,8 @@ class Leaf:
     """One searched value of the space, described for any optimizer backend.
 
     The optimizer's ``internal`` values are keyed by ``label``. A ``float`` or ``int`` leaf's
-    internal value is the number itself (``int`` leaves are numbers with a step, delivered as
-    ``int`` when the step is 1); a ``categorical`` leaf's internal value is the index of the
+    internal value is the number itself (``int`` leaves are numbers with a whole-number step,
+    delivered as ``int``); a ``categorical`` leaf's internal value is the index of the
     chosen entry of ``choices``.
 
     Attributes:
@@ -79,13 +79,19 @@ def shape_number(
     raw: float, low: float, high: float, step: float | None, bounded: bool, integer: bool
 ) -> float | int:
     """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` when
-    ``bounded``, and an ``int`` when ``integer``."""
+    ``bounded``, and an ``int`` when ``integer`` (within fractional bounds, the nearest whole
+    number inside them)."""
     value = float(raw)
     if step:
         value = round(value / step) * step
         value = round(value, 12)
     if bounded:
         value = min(max(value, low), high)
-    if integer:
-        return round(value)
-    return value
+    if not integer:
+        return value
+    whole = round(value)
+    if bounded and math.isfinite(low):
+        whole = max(whole, math.ceil(low))
+    if bounded and math.isfinite(high):
+        whole = min(whole, math.floor(high))
+    return whole

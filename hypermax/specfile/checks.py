@@ -1,57 +1,89 @@
 """What schema.json cannot say about a spec: cross-field rules, files and programs that must
-exist, methods that must be usable, and sections this version refuses.
+exist, methods that must be usable, early stopping keys that fit the policy.
 
-Each check yields ``(json path, message)`` problems; the document has already passed the schema
-and has its defaults filled in.
+Each check yields ``(json path, message)`` problems on a document whose defaults are filled in.
+Parts of the document that broke the schema are left out (their problems are already known,
+and these checks rely on the schema's shapes); every other part is checked, so that one run
+reports every problem it can.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import math
-import os
-import shlex
-import shutil
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from hypermax.registry import METHODS, builtin_problem
+from hypermax.space.build import whole_numbers
+from hypermax.specfile.cluster import cluster_problems
+from hypermax.specfile.function import function_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal
 
-NO_CLUSTER = "running trials on a Dask cluster is not available in this version"
 LOG_SCALINGS = ("logarithmic", "exponential")
 
 
-def semantic_problems(doc: dict[str, Any], path: Path) -> list[Problem]:
-    """What the schema cannot say; ``doc`` must already match the schema."""
+def semantic_problems(
+    doc: dict[str, Any], path: Path, schema_problems: Iterable[Problem] = ()
+) -> list[Problem]:
+    """What the schema cannot say, in every part of ``doc`` that ``schema_problems`` spare."""
     folder = path.resolve().parent
-    return [
-        *node_problems(doc["hyperparameters"], ("hyperparameters",)),
-        *function_problems(doc["function"], folder),
-        *metric_problems(doc.get("metrics", {})),
-        *search_problems(doc, folder),
-        *plan_problems(doc),
-        *early_stopping_problems(doc["search"].get("early_stopping", {})),
-        *unavailable_problems(doc),
-    ]
+    broken = Broken(where for where, _ in schema_problems)
+    problems: list[Problem] = []
+    if "hyperparameters" in doc:
+        problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
+    if "function" in doc and not broken.under(("function",)):
+        problems += function_problems(doc["function"], folder)
+    if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
+        metrics = doc.get("metrics", {})
+        problems += metric_problems(
+            {name: m for name, m in metrics.items() if not broken.under(("metrics", name))}
+        )
+    if not broken.under(("search",)) and not broken.at(("metrics",)):
+        problems += search_problems(doc, folder)
+        problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
+        if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
+            problems += plan_problems(doc)
+    if "cluster" in doc and not broken.under(("cluster",)):
+        problems += cluster_problems(doc["cluster"], folder)
+    return problems
 
 
-def node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
-    """Problems of a hyperparameter node and of every node below it."""
-    for at, each in every_node(node, where):
+class Broken:
+    """The JSON paths where the schema found problems, asked about the parts that hold them."""
+
+    def __init__(self, paths: Iterable[JsonPath]) -> None:
+        self.paths = [tuple(where) for where in paths]
+
+    def under(self, where: JsonPath) -> bool:
+        """A problem at ``where`` or anywhere below it."""
+        return any(p[: len(where)] == where for p in self.paths)
+
+    def at(self, where: JsonPath) -> bool:
+        """A problem of the value at ``where`` itself or of one of its own keys."""
+        return any(p[: len(where)] == where and len(p) <= len(where) + 1 for p in self.paths)
+
+
+def node_problems(
+    node: dict[str, Any], where: JsonPath, broken: Broken | None = None
+) -> Iterator[Problem]:
+    """Problems of a hyperparameter node and of every node below it, but for the nodes the
+    schema found ``broken`` (a node with a problem of its own is left out with what is below
+    it; one with a problem below it only is checked no further than its sound nodes)."""
+    broken = broken or Broken(())
+    for at, each in every_node(node, where, prune=broken.at):
         if "constant" in each or "const" in each or "anyOf" in each or "oneOf" in each:
             continue
-        if "enum" in each:
+        if "enum" in each and not broken.under(at):
             yield from _enum_node_problems(each, at)
+        elif "enum" in each:
+            continue
         elif each["type"] == "array":
             yield from _array_node_problems(each, at)
-        elif each["type"] != "object":
+        elif each["type"] != "object" and not broken.under(at):
             yield from _number_node_problems(each, at)
 
 
@@ -120,114 +152,8 @@ def _value_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterato
         yield at, f"must be at least {show(low)}, got {show(value)}"
     elif high is not None and low is None and value > high:
         yield at, f"must be at most {show(high)}, got {show(value)}"
-    integer = node["type"] == "integer" or node.get("rounding") == 1
-    if integer and value != int(value):
+    if whole_numbers(node) and value != int(value):
         yield at, f"must be a whole number, got {show(value)}"
-
-
-def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
-    """Problems of the ``function`` section; ``folder`` is the spec's folder."""
-    if fn["type"] == "python_function":
-        yield from _python_function_problems(fn, folder)
-    else:
-        yield from _executable_problems(fn, folder)
-
-
-def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
-    if "command" in fn:
-        yield ("function", "command"), 'is only used by "type": "executable"'
-    if "module" in fn and "src" in fn:
-        yield ("function",), 'give "module" or "src", not both'
-    elif "module" in fn:
-        yield from _module_problems(fn["module"], folder)
-    elif "src" in fn:
-        yield from _src_problems(fn["src"], folder)
-    else:
-        yield ("function",), 'needs "module" or "src"'
-
-
-def _module_problems(module: str, folder: Path) -> Iterator[Problem]:
-    if module.endswith(".py"):
-        yield (
-            ("function", "module"),
-            f'must be a module name, not a file name (use "src": "{module}")',
-        )
-    elif not module_exists(module, folder):
-        yield ("function", "module"), f'cannot find module "{module}" in {folder}'
-
-
-def module_exists(name: str, folder: Path) -> bool:
-    """Whether ``name`` could be imported with ``folder`` first on sys.path, without importing it.
-
-    Parent packages are located with PathFinder instead of ``find_spec``, which would import
-    them.
-    """
-    saved = list(sys.path)
-    sys.path.insert(0, str(folder))
-    try:
-        importlib.invalidate_caches()
-        top, *rest = name.split(".")
-        spec = importlib.util.find_spec(top)
-        for depth in range(1, len(rest) + 1):
-            if spec is None or not spec.submodule_search_locations:
-                return False
-            full_name = ".".join([top, *rest[:depth]])
-            locations = list(spec.submodule_search_locations)
-            spec = importlib.machinery.PathFinder.find_spec(full_name, locations)
-        return spec is not None
-    except (ImportError, ValueError):
-        return False
-    finally:
-        sys.path[:] = saved
-
-
-def _src_problems(src: str, folder: Path) -> Iterator[Problem]:
-    given = Path(src)
-    if given.is_absolute() and not given.is_file():
-        yield ("function", "src"), f'cannot find file "{src}"'
-    elif not (folder / given).is_file():
-        yield ("function", "src"), f'cannot find file "{src}" in {folder}'
-
-
-def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
-    for key in ("module", "src", "name"):
-        if key in fn:
-            yield ("function", key), 'is only used by "type": "python_function"'
-    command = fn["command"]
-    where: JsonPath = ("function", "command", 0)
-    if isinstance(command, str):
-        where = ("function", "command")
-        try:
-            command = shlex.split(command)
-        except ValueError as exc:
-            yield where, f"cannot be split into arguments: {exc}"
-            return
-        if not command:
-            yield where, "must not be empty"
-            return
-    problem = program_problem(command[0], folder / fn.get("cwd", "."), fn.get("env", {}))
-    if problem is not None:
-        yield where, problem
-
-
-def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
-    """Why the program of a command cannot run, or None: a path (relative ones from ``start``)
-    must be an executable file; a bare name must be found on ``PATH`` (the spec's, if it sets
-    one). A program with a ``{placeholder}`` is only known at run time."""
-    if "{" in program:
-        return None
-    if "/" in program:
-        target = start / program
-        if not target.is_file():
-            return f'cannot find program "{program}"' + (
-                "" if Path(program).is_absolute() else f" in {start.resolve()}"
-            )
-        if not os.access(target, os.X_OK):
-            return f'"{program}" is not executable (chmod +x {program})'
-        return None
-    if shutil.which(program, path=env.get("PATH", os.environ.get("PATH"))) is None:
-        return f'cannot find program "{program}" on PATH'
-    return None
 
 
 _TIME_KEYS = ("target_time", "max_time", "penalty_at_max")
@@ -341,13 +267,7 @@ def early_stopping_problems(section: dict[str, Any]) -> Iterator[Problem]:
             for key in keys:
                 if key in section:
                     yield (*where, key), f'is only used by the {other} policy, not by "{policy}"'
-    if policy == "asha" and "max_steps" in section:
+    if policy == "asha" and "max_steps" in section and "min_steps" in section:
         first, last = section["min_steps"], section["max_steps"]
         if last <= first:
             yield (*where, "max_steps"), f"must be greater than min_steps ({first}), got {last}"
-
-
-def unavailable_problems(doc: dict[str, Any]) -> Iterator[Problem]:
-    """Parts of the format this version does not run yet, refused rather than ignored."""
-    if "cluster" in doc:
-        yield ("cluster",), NO_CLUSTER

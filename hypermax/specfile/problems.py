@@ -1,7 +1,8 @@
 """Problems of a spec: ``(json path, message)`` pairs, and how values are shown in their messages.
 
 Every check yields problems; :func:`report` turns them into the ``(dotted.path, message)`` lines a
-SpecError prints, at most :data:`MAX_PROBLEMS` of them, sorted by path.
+SpecError prints, sorted by path: all of them, up to :data:`MAX_PROBLEMS` (a spec that breaks in
+more places gets a last line that says how many more there are).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from typing import Any
 JsonPath = tuple[str | int, ...]
 Problem = tuple[JsonPath, str]
 
-MAX_PROBLEMS = 5
+MAX_PROBLEMS = 100
 
 
 def report(problems: Iterable[Problem]) -> list[tuple[str, str]]:
-    """The first problems by path, without repeats, as ``(dotted.path, message)`` pairs."""
+    """The problems by path, without repeats, as ``(dotted.path, message)`` pairs."""
     unique = list(dict.fromkeys(problems))
     unique.sort(key=lambda problem: _sort_key(problem[0]))
-    return [(dotted(where), message) for where, message in unique[:MAX_PROBLEMS]]
+    lines = [(dotted(where), message) for where, message in unique[:MAX_PROBLEMS]]
+    if len(unique) > MAX_PROBLEMS:
+        lines.append(("", f"and {len(unique) - MAX_PROBLEMS} more problems"))
+    return lines
 
 
 def dotted(where: Iterable[str | int]) -> str:

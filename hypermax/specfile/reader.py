@@ -2,16 +2,31 @@
 
 Used for the spec and for every file its ``$ref``s name. Each problem is a SpecError whose one
 line names the file (and the line, for syntax errors).
+
+Specs are shared between people, so a small file must not be able to take the machine down:
+YAML aliases are counted as they are composed (a document that would expand past
+:data:`MAX_VALUES` values, or nest deeper than :data:`MAX_DEPTH`, is refused naming the first
+alias that crossed the bound), and a document nested too deeply for the checks is refused
+instead of exhausting the stack. YAML numbers written with an exponent (``1e-3``, ``5e+2``),
+which PyYAML reads as strings, are numbers.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
+
+#: the most values a document may hold once its YAML aliases are expanded
+MAX_VALUES = 100_000
+#: the deepest nesting of objects and lists a document may have
+MAX_DEPTH = 100
+#: a number with an exponent, as YAML 1.2 and JSON write it, that PyYAML 1.1 rules miss
+_EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -40,8 +55,33 @@ def parse_document(path: Path) -> Any:
     except OSError as exc:
         raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
     if path.suffix.lower() in (".yaml", ".yml"):
-        return _parse_yaml(text, path.name)
-    return _parse_json(text, path.name)
+        doc = _parse_yaml(text, path.name)
+    else:
+        doc = _parse_json(text, path.name)
+    where = too_deep(doc)
+    if where is not None:
+        raise SpecError(path.name, [(where, f"nested more than {MAX_DEPTH} levels deep")])
+    return doc
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted path of the first value nested deeper than ``limit``, or None.
+
+    Walks without recursion, and visits a value shared by YAML aliases once per depth.
+    """
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        item, depth, where = stack.pop()
+        if not isinstance(item, dict | list) or (id(item), depth) in seen:
+            continue
+        if depth >= limit:
+            return where
+        seen.add((id(item), depth))
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            stack.append((child, depth + 1, f"{where}.{key}" if where else str(key)))
+    return None
 
 
 class _DuplicateKeys:
@@ -92,6 +132,8 @@ def _parse_json(text: str, file: str) -> Any:
     duplicates = _DuplicateKeys()
     try:
         doc = json.loads(text, object_pairs_hook=duplicates.hook, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
         raise SpecError(file, [("", f"line {exc.lineno}: invalid JSON: {exc.msg}")]) from None
     except _NotJSON as exc:
@@ -110,15 +152,71 @@ class _YAMLProblem(Exception):
         self.line = node.start_mark.line + 1
 
 
+class _Expansion:
+    """The size and depth each composed YAML node would have with its aliases expanded.
+
+    Nodes are measured once, when they are complete, from their children's measures, so a
+    document of a few aliases that would expand to billions of values is measured in the time
+    it takes to read it.
+    """
+
+    def __init__(self) -> None:
+        self.measures: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth)
+        self.total = 0  # values of the document so far, with its aliases expanded
+
+    def measure(self, node: Any) -> tuple[int, int]:
+        """Record a complete node: 1 + its children's values, 1 + its deepest child's depth."""
+        if not isinstance(node.value, list):  # a scalar
+            measured = (1, 0)
+        else:
+            children = [
+                part
+                for child in node.value
+                for part in (child if isinstance(child, tuple) else (child,))
+            ]
+            sizes = [self.measures[id(child)] for child in children]
+            measured = (
+                1 + sum(values for values, _ in sizes),
+                1 + max((depth for _, depth in sizes), default=0),
+            )
+        self.measures[id(node)] = measured  # the document holds every node: ids stay unique
+        return measured
+
+
 @functools.cache
 def _spec_yaml_loader() -> type:
-    """A SafeLoader that refuses unknown tags, duplicate keys and keys that are not strings.
+    """A SafeLoader that refuses unknown tags, duplicate keys and keys that are not strings,
+    counts what its aliases expand to, and reads numbers with an exponent as numbers.
 
     Built on first use so that reading a JSON spec never imports yaml.
     """
     import yaml
 
     class SpecLoader(yaml.SafeLoader):
+        def compose_document(self) -> Any:
+            self.expansion = _Expansion()
+            return super().compose_document()
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            expansion: _Expansion = self.expansion
+            if not self.check_event(yaml.AliasEvent):
+                node = super().compose_node(parent, index)
+                values, depth = expansion.measure(node)
+                expansion.total += 1
+                if depth > MAX_DEPTH:
+                    raise _YAMLProblem(node, f"nested more than {MAX_DEPTH} levels deep")
+                return node
+            alias = self.peek_event()
+            node = super().compose_node(parent, index)
+            if id(node) not in expansion.measures:  # still being composed: it holds the alias
+                raise _YAMLProblem(alias, f"alias *{alias.anchor} refers to a value that holds it")
+            values, depth = expansion.measures[id(node)]
+            expansion.total += values
+            if expansion.total > MAX_VALUES:
+                message = f"alias *{alias.anchor} expands the document past {MAX_VALUES:,} values"
+                raise _YAMLProblem(alias, message)
+            return node
+
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
@@ -141,6 +239,9 @@ def _spec_yaml_loader() -> type:
         return str(loader.construct_scalar(node))
 
     SpecLoader.add_constructor(None, refuse_tag)
+    SpecLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float", _EXPONENT_NUMBER, list("-+.0123456789")
+    )
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
     return SpecLoader
@@ -154,6 +255,8 @@ def _parse_yaml(text: str, file: str) -> Any:
         return yaml.load(text, Loader=_spec_yaml_loader())
     except _YAMLProblem as exc:
         raise SpecError(file, [("", f"line {exc.line}: {exc}")]) from None
+    except RecursionError:
+        raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

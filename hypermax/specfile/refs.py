@@ -4,7 +4,10 @@
 ``#/pointer`` points into that same file, ``template:NAME#/pointer`` into a bundled template
 (``hypermax/templates/NAME.json``). Keys beside ``$ref`` override the keys of the referenced
 object. A ``$ref`` that cannot be followed (missing file, bad pointer, a cycle) is one problem
-naming the JSON path where it stood.
+naming the JSON path where it stood. So is one that would make the spec too large (past
+:data:`~hypermax.specfile.reader.MAX_VALUES` values: a few refs that each pull another twice can
+expand to billions), too deep (past :data:`~hypermax.specfile.reader.MAX_DEPTH` levels), or
+that starts a chain of more than :data:`MAX_REF_CHAIN` refs.
 
 The resolver is hand-written rather than built on the ``referencing`` library that jsonschema
 brings along, because ``referencing`` does not fit these documents, which are not schemas:
@@ -25,7 +28,10 @@ from urllib.parse import unquote
 
 from hypermax.errors import SpecError
 from hypermax.specfile.problems import JsonPath, dotted, show
-from hypermax.specfile.reader import parse_document
+from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, parse_document
+
+#: the longest chain of ``$ref``s followed to resolve one (a ref to a ref to a ref ...)
+MAX_REF_CHAIN = 50
 
 TEMPLATES_FOLDER = Path(__file__).parent.parent / "templates"
 TEMPLATE_PREFIX = "template:"
@@ -66,9 +72,14 @@ class _Resolver:
         self.spec_folder = self.spec_file.parent
         self.documents: dict[Path, Any] = {self.spec_file: doc}
         self.chain: list[tuple[Path, str]] = []
+        self.following: list[tuple[str, JsonPath, Path]] = []  # (ref, where, base) of the chain
+        self.values = 0  # values written into the resolved document so far
 
     def resolve(self, value: Any, where: JsonPath, base: Path) -> Any:
         """A copy of ``value`` (found in file ``base``) with its ``$ref``s replaced."""
+        self.values += 1
+        if self.values > MAX_VALUES or len(where) > MAX_DEPTH:
+            self._too_big(where)
         if isinstance(value, list):
             return [self.resolve(item, (*where, i), base) for i, item in enumerate(value)]
         if not isinstance(value, dict):
@@ -97,13 +108,32 @@ class _Resolver:
                 self._display(*link) for link in [*self.chain[self.chain.index(key) :], key]
             )
             raise _RefProblem(where, self._ref_message(ref, base, f"forms a cycle: {cycle}"))
+        if len(self.chain) >= MAX_REF_CHAIN:
+            message = f"starts a chain of more than {MAX_REF_CHAIN} $refs"
+            first, first_where, first_base = self.following[0]
+            raise _RefProblem(first_where, self._ref_message(first, first_base, message))
         document = self._document(ref, target_file, where, base)
         target = self._point(document, pointer, ref, where, base, target_file)
         self.chain.append(key)
+        self.following.append((ref, where, base))
         try:
             return self.resolve(target, where, target_file)
         finally:
             self.chain.pop()
+            self.following.pop()
+
+    def _too_big(self, where: JsonPath) -> None:
+        """Refuse the spec at the outermost ``$ref`` being followed, the one the spec's author
+        wrote, when it made the spec too large or too deep."""
+        problem = (
+            f"expands the spec past {MAX_VALUES:,} values"
+            if self.values > MAX_VALUES
+            else f"nests the spec more than {MAX_DEPTH} levels deep"
+        )
+        if not self.following:
+            raise _RefProblem(where, problem)
+        ref, at, base = self.following[0]
+        raise _RefProblem(at, self._ref_message(ref, base, problem))
 
     def _target_file(self, ref: str, file_part: str, where: JsonPath, base: Path) -> Path:
         if file_part.startswith(TEMPLATE_PREFIX):

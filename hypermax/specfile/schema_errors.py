@@ -6,6 +6,7 @@ otherwise each keyword has a translator: ``must be a number, got "512MB"``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -70,9 +71,17 @@ def _additional(error: ValidationError) -> str:
         for key in error.instance
         if key not in known and not any(re.search(p, str(key)) for p in patterns)
     ]
-    if len(unknown) == 1:
-        return f'unknown key "{unknown[0]}"'
-    return "unknown keys " + ", ".join(f'"{key}"' for key in unknown)
+    unused = [key for key in known if key not in error.instance]
+    named = [f'"{key}"{did_you_mean(str(key), unused)}' for key in unknown]
+    if len(named) == 1:
+        return f"unknown key {named[0]}"
+    return "unknown keys " + ", ".join(named)
+
+
+def did_you_mean(word: str, known: list[str]) -> str:
+    """`` (did you mean "iterations"?)`` when ``word`` is close to one of ``known``, else ``""``."""
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
+    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 def _enum(error: ValidationError) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TextIO
 
 from hypermax import events as ev
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_loss, format_params, trials_text
+from hypermax.ui.formatting import format_duration, format_loss, format_params, trials_text
 
 __all__ = [
     "ConsoleReporter",
@@ -42,6 +43,8 @@ class ConsoleReporter:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self.total = 0
+        self._started = time.monotonic()
+        self._done_before = 0  # trials a resumed search had done before this run
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -49,6 +52,7 @@ class ConsoleReporter:
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.SearchStarted):
             self.total = event.iterations
+            self._started = time.monotonic()
             self._print(
                 f"hypermax: {event.name}: {event.method}, {trials_text(event.iterations)}, "
                 f"parallel {event.parallel}, results in {event.results_folder}"
@@ -59,6 +63,7 @@ class ConsoleReporter:
                     for t in event.history
                     if t.state.value in ("ok", "failed", "killed", "stopped")
                 )
+                self._done_before = done
                 self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
         elif isinstance(event, ev.TrialFinished):
             self._print(self._trial_line(event.trial, event.best, event.done))
@@ -70,6 +75,15 @@ class ConsoleReporter:
             for line in summary_lines(event.reason, event.done, event.best):
                 self._print(line)
 
+    def _pace(self, done: int) -> list[str]:
+        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far."""
+        elapsed = time.monotonic() - self._started
+        parts = [f"elapsed {format_duration(elapsed)}"]
+        done_here, left = done - self._done_before, self.total - done
+        if done_here > 0 and left > 0:
+            parts.append(f"ETA {format_duration(elapsed / done_here * left)}")
+        return parts
+
     def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:
         width = len(str(self.total))
         parts = [
@@ -79,6 +93,7 @@ class ConsoleReporter:
             f"loss {format_loss(trial.loss):<10}",
             f"best {format_loss(best.loss if best else None)}" + (f" (#{best.id})" if best else ""),
             f"{trial.time or 0:.1f} s",
+            *self._pace(done),
         ]
         if trial.reason:
             parts.append(f"- {trial.reason}")

@@ -32,6 +32,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 3600}h{total % 3600 // 60:02d}m"
 
 
+def format_trial_time(seconds: float | None) -> str:
+    """A trial's time: tenths of a second under a minute (``0.4s``, ``12.3s``), else as
+    :func:`format_duration` writes it."""
+    if seconds is not None and math.isfinite(seconds) and 0 <= seconds < 59.95:
+        return f"{seconds:.1f}s"
+    return format_duration(seconds)
+
+
 def format_value(value: Any) -> str:
     """A param or metric value, short: floats to four significant digits, strings bare."""
     if isinstance(value, bool) or value is None:
@@ -91,6 +99,17 @@ def sparkline(values: Sequence[float], low: float | None = None, high: float | N
         level = 0.5 if span <= 0 else (min(max(value, low), high) - low) / span
         cells.append(SPARK_GLYPHS[round(level * top)])
     return "".join(cells)
+
+
+def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:
+    """What a trial holds by name, in the order a trial is shown: its loss terms, metrics,
+    flat params and metadata."""
+    return [
+        ("loss terms", trial.loss_terms),
+        ("metrics", trial.metrics),
+        ("params", flatten(trial.params)),
+        ("metadata", trial.metadata),
+    ]
 
 
 def trials_text(count: int) -> str:

@@ -15,8 +15,10 @@ from hypermax.ui.formatting import (
     format_loss,
     format_params,
     format_state,
+    format_trial_time,
     format_value,
     short_names,
+    trial_sections,
 )
 from hypermax.ui.widgets import Panel, selectable_row
 
@@ -54,7 +56,7 @@ def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]
         f"{trial.id:>5} ",
         (state, f"{format_state(trial):<11}"),
         f"{format_loss(trial.loss):>11} ",
-        ("dim", f"{format_duration(trial.time) if trial.time is not None else '-':>7}  "),
+        ("dim", f"{format_trial_time(trial.time):>7}  "),
         format_params(flat, None, short=True),
     ]
 
@@ -180,20 +182,14 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         rows.append([("label", "reason  "), ("warning", trial.reason)])
     rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
     facts = [
-        ("time", format_duration(trial.time) if trial.time is not None else "-"),
+        ("time", format_trial_time(trial.time)),
         ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
     if trial.step is not None:
         facts.append(("to step", str(trial.step)))
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
-    sections: list[tuple[str, dict[str, Any]]] = [
-        ("loss terms", trial.loss_terms),
-        ("metrics", trial.metrics),
-        ("params", flatten(trial.params)),
-        ("metadata", trial.metadata),
-    ]
-    for title, values in sections:
+    for title, values in trial_sections(trial):
         if not values:
             continue
         rows.append("")

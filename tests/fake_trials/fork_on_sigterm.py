@@ -23,6 +23,7 @@ def on_sigterm(signum, frame):
 
 
 signal.signal(signal.SIGTERM, on_sigterm)
-(trial_dir / "up").write_text(str(os.getpid()))
+(trial_dir / "up.tmp").write_text(str(os.getpid()))
+(trial_dir / "up.tmp").rename(trial_dir / "up")  # whole, never seen empty
 while True:
     time.sleep(60)

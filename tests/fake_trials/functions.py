@@ -40,7 +40,9 @@ def sleep_forever(params: dict[str, Any]) -> float:
     import pathlib
     import time
 
-    pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up").write_text(str(os.getpid()))
+    up = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up")
+    up.with_name("up.tmp").write_text(str(os.getpid()))
+    up.with_name("up.tmp").rename(up)  # whole, never seen empty
     while True:
         time.sleep(60)
 

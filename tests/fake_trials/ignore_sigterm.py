@@ -6,6 +6,8 @@ import signal
 import time
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up").write_text(str(os.getpid()))
+up = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up")
+up.with_name("up.tmp").write_text(str(os.getpid()))
+up.with_name("up.tmp").rename(up)  # whole, never seen empty
 while True:
     time.sleep(60)

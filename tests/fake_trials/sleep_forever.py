@@ -1,9 +1,12 @@
-"""Sleeps forever (until the time limit kills it)."""
+"""Sleeps forever (until the time limit kills it); its ``up`` file, written whole, holds its pid."""
 
 import os
 import pathlib
 import time
 
-pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up").write_text(str(os.getpid()))
+up = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "up")
+partial = up.with_name("up.tmp")
+partial.write_text(str(os.getpid()))
+os.replace(partial, up)  # a reader never sees the file empty
 while True:
     time.sleep(60)

@@ -1,0 +1,351 @@
+"""Run trials on an existing Dask cluster (``cluster.scheduler``): the runner on hypermax's side.
+
+Each attempt at a trial is one Dask task (:func:`~hypermax.execution.dask_worker.run_attempt`)
+that runs the trial's process tree on a worker under that worker's watchdog and returns its
+Outcome; the driver keeps ``parallel`` tasks in flight, as it keeps local trials running.
+
+How things cross the cluster, and why that way:
+
+- **Reports, starts, live looks** travel worker → runner as Dask events on a topic of the
+  runner's own (``Worker.log_event`` → ``Client.subscribe_topic``; Dask's successor of pub/sub).
+  Sending never blocks the trial's output thread, costs no round trip, and the worker's one
+  ordered stream carries them before the task's result, so every report reaches :meth:`poll`
+  before its trial's Outcome. A Queue or a Variable would cost a scheduler round trip per report.
+- **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
+  trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
+  polling. A trial stopped before it started is marked in the scheduler's metadata, where the
+  task looks for its claim before it starts the trial (the runner clears them when it closes).
+- **A lost worker**: the runner watches the event topic of each worker running its trials; when
+  the scheduler removes the worker, each of those trials comes back ``interrupted`` ("lost with
+  its Dask worker ...") and its task is cancelled. Dask's own retry of such a task finds the
+  task's claim and returns at once without running, so the driver alone decides to run the
+  trial again (``cluster.lost_worker_reruns``).
+- **A lost scheduler**: the running trials come back ``interrupted``; if the scheduler does not
+  answer again within ``cluster.lost_scheduler_wait`` seconds, :meth:`poll` raises
+  :class:`~hypermax.errors.SearchFailed` (exit code 1). The workers stop the trials whose tasks
+  were cancelled, and a worker that dies takes its trials with it (parent-death signal).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distributed import KilledWorker
+
+from hypermax.errors import SearchFailed, SpecError, one_line
+from hypermax.execution import dask_files
+from hypermax.execution.base import BaseRunner, RunnerEvent
+from hypermax.execution.dask_attempts import Attempt, Attempts
+from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax
+from hypermax.execution.dask_worker import (
+    TaskResult,
+    TrialTask,
+    claim_path,
+    lost_text,
+    not_run,
+    run_attempt,
+    stop_trial,
+)
+from hypermax.execution.trial_run import TrialPlan
+from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
+
+if TYPE_CHECKING:
+    from distributed import Future
+
+    from hypermax.spec import ClusterSpec, FunctionSpec
+
+log = logging.getLogger("hypermax")
+
+#: how long :meth:`DaskRunner.close` waits for stopped trials beyond their kill grace
+CLOSE_SECONDS = 10.0
+LOST_CONNECTION = "lost the connection to the Dask scheduler"
+_POLL_SLICE = 0.5
+
+
+class DaskRunner(BaseRunner):
+    """Trials as tasks on the workers of an existing Dask cluster.
+
+    Args:
+        function: the spec's ``function`` section.
+        spec_folder: where relative ``module``/``src``/``cwd`` paths start.
+        cluster: the spec's ``cluster`` section.
+        spec_name: the spec file's name, for errors.
+        share_files: let workers that see the results folder (a shared filesystem, or this
+            machine) write trial folders and logs there directly; False sends them back always.
+
+    Raises:
+        SearchFailed: no scheduler answers within ``cluster.lost_scheduler_wait`` seconds.
+        SpecError: the function's code is too large to send to the workers.
+
+    Example:
+        >>> runner = DaskRunner(spec.function, spec.folder, spec.cluster)
+        >>> runner.submit(Proposal(1, {"x": 0.5}, {}), Path("trials/1"), Path("logs/trial_1.log"))
+        >>> runner.poll(1.0)
+        [Report(trial_id=1, step=1, metrics={'loss': 0.7}), Outcome(trial_id=1, ...)]
+    """
+
+    def __init__(
+        self,
+        function: FunctionSpec,
+        spec_folder: Path,
+        cluster: ClusterSpec,
+        spec_name: str = "search.json",
+        share_files: bool = True,
+    ) -> None:
+        self.function = function
+        self.spec_folder = spec_folder.resolve()
+        self.cluster = cluster
+        self.spec_name = spec_name
+        self.share_files = share_files
+        try:
+            self._code = dask_files.code_bundle(function, self.spec_folder)
+        except dask_files.CodeTooLarge as exc:
+            raise SpecError(spec_name, [("function", str(exc))]) from None
+        self._attempts = Attempts()
+        self._probes: dict[Path, tuple[str, str] | None] = {}
+        self._watched: set[str] = set()  # workers whose removal the runner listens for
+        self._lost_since: float | None = None  # when the scheduler stopped answering
+        self._closed = False
+        dask_logs_to_hypermax()
+        self.client = connect(cluster, spec_name)
+        self.topic = f"hypermax-{uuid.uuid4().hex}"
+        self.client.subscribe_topic(self.topic, self._on_event)
+
+    # -- the seam ---------------------------------------------------------------------------
+    def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Send the trial to the cluster as one task (once the scheduler answers); return."""
+        plan = TrialPlan(self.function, self.spec_folder, proposal, trial_dir, log_path)
+        key = f"hypermax-trial-{proposal.trial_id}-{uuid.uuid4().hex[:12]}"
+        task = TrialTask(plan, key, self.topic, self._probe(trial_dir.parent), self._code)
+        attempt = Attempt(task, trial_dir, log_path)
+        self._attempts.add(attempt)
+        if self._lost_since is None and self.client.status == "running":
+            self._send(attempt)
+
+    def poll(self, timeout: float) -> list[RunnerEvent]:
+        """Reports and outcomes; raises SearchFailed once the scheduler is lost for too long."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_scheduler()
+            left = deadline - time.monotonic()
+            events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
+            if events or left <= _POLL_SLICE:
+                return events
+
+    def cancel(self, trial_id: int, reason: KillReason) -> None:
+        """Stop the trial on its worker (or before it starts); its Outcome comes through poll."""
+        attempt = self._attempts.of_trial(trial_id)
+        with self._attempts.lock:
+            if attempt is None or attempt.done or attempt.stop is not None:
+                return
+            attempt.stop = reason
+            started = attempt.worker is not None
+        if attempt.future is None:  # never sent: it ends here
+            self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
+        elif started:
+            self._on_loop(self._deliver_stop, attempt)
+        else:  # not started: its task finds the mark when it starts
+            try:
+                self.client.set_metadata(
+                    [*claim_path(self.topic, attempt.key), "stop"], reason.value
+                )
+            except Exception as exc:  # its start event, if it comes, delivers the stop instead
+                log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
+
+    def close(self) -> list[Outcome]:
+        """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
+        if not self._closed:
+            for attempt in self._attempts.in_flight():
+                self.cancel(attempt.trial_id, KillReason.INTERRUPT)
+            self._attempts.wait_for_all(
+                self.function.kill_grace + CLOSE_SECONDS, lambda: self.client.status == "running"
+            )
+            for attempt in self._attempts.in_flight():
+                self._give_up(attempt, "interrupted", "the Dask cluster did not answer in time")
+            self._closed = True
+            with contextlib.suppress(Exception):
+                if self.client.status == "running":
+                    self.client.set_metadata([self.topic], None)  # every attempt's claim
+                self.client.close(timeout=5)
+        self._attempts.release()
+        return self._attempts.outcomes()
+
+    def live(self) -> dict[int, LiveStats]:
+        return self._attempts.live()
+
+    def running(self) -> int:
+        return len(self._attempts)
+
+    # -- sending, and what comes back -------------------------------------------------------
+    def _send(self, attempt: Attempt) -> None:
+        try:
+            future = self.client.submit(
+                run_attempt,
+                attempt.task,
+                key=attempt.key,
+                pure=False,
+                resources=self.cluster.resources or None,
+            )
+        except Exception as exc:  # the client gave up on the scheduler
+            self._attempts.finish(attempt, attempt.interrupted(LOST_CONNECTION))
+            raise self._lost_scheduler() from exc
+        attempt.future = future
+        future.add_done_callback(self._on_done)
+
+    def _on_event(self, event: tuple[float, dict[str, Any]]) -> None:
+        """An event of this runner's topic (on the client's event loop)."""
+        message = event[1]
+        attempt = self._attempts.of_key(str(message.get("key")))
+        if attempt is None:
+            return
+        kind = message.get("kind")
+        if kind == "report":
+            metrics = dict(message.get("metrics") or {})
+            self._attempts.report(attempt, Report(attempt.trial_id, int(message["step"]), metrics))
+        elif kind == "live":
+            attempt.live = (message["rss_mib"], message["cpu_percent"], message["processes"])
+        elif kind == "started":
+            with self._attempts.lock:
+                attempt.worker = str(message["worker"])
+                attempt.started = time.monotonic()
+                stop = attempt.stop
+            self._watch_worker(attempt.worker)
+            if stop is not None:
+                self._on_loop(self._deliver_stop, attempt)
+
+    def _on_done(self, future: Future) -> None:
+        """The task of an attempt ended (in Dask's callback thread)."""
+        attempt = self._attempts.of_key(str(future.key))
+        if attempt is None or attempt.done:
+            return
+        try:
+            result: TaskResult = future.result()
+        except Exception as exc:
+            outcome = self._failed_task(attempt, exc)
+            self._attempts.finish(attempt, outcome, hold=outcome.reason == LOST_CONNECTION)
+            return
+        if result.files is not None:
+            try:
+                dask_files.restore_files(
+                    result.files, attempt.trial_dir, attempt.log_path, result.worker
+                )
+            except OSError as exc:
+                log.warning("cannot write what trial %s sent back: %s", attempt.trial_id, exc)
+        self._attempts.finish(attempt, result.outcome)
+
+    def _failed_task(self, attempt: Attempt, exc: BaseException) -> Outcome:
+        """The Outcome of an attempt whose task raised instead of returning."""
+        if self.client.status != "running":
+            return attempt.interrupted(LOST_CONNECTION)
+        if isinstance(exc, KilledWorker):
+            return attempt.interrupted(lost_text(attempt.worker))
+        if isinstance(exc, concurrent.futures.CancelledError):
+            return attempt.interrupted("its Dask task was cancelled")
+        reason = f"the Dask task failed: {one_line(exc)}"
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("hypermax"):
+            reason += " (install hypermax on every worker: pip install 'hypermax[dask]')"
+        return Outcome(attempt.trial_id, TrialState.FAILED, reason=reason, ended_at=time.time())
+
+    def _give_up(self, attempt: Attempt, reason: str, note: str, hold: bool = False) -> None:
+        """End an attempt whose task will not answer: interrupted, its task cancelled."""
+        if self._attempts.finish(attempt, attempt.interrupted(reason), hold):
+            dask_files.append_note(attempt.log_path, note)
+            if attempt.future is not None and self.client.status == "running":
+                self._on_loop(self._cancel_task, attempt.future)
+
+    def _probe(self, trials_root: Path) -> tuple[str, str] | None:
+        """The probe workers look for to find they share the results folder."""
+        if not self.share_files:
+            return None
+        if trials_root not in self._probes:
+            self._probes[trials_root] = dask_files.write_probe(trials_root)
+        return self._probes[trials_root]
+
+    # -- workers and the scheduler ----------------------------------------------------------
+    def _watch_worker(self, worker: str) -> None:
+        """Listen for the scheduler's removal of ``worker``."""
+        with self._attempts.lock:
+            if worker in self._watched:
+                return
+            self._watched.add(worker)
+        self.client.subscribe_topic(worker, lambda event: self._on_worker_event(worker, event))
+
+    def _on_worker_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
+        if event[1].get("action") != "remove-worker":
+            return
+        for attempt in self._attempts.in_flight():
+            if attempt.worker == worker:
+                note = f"{lost_text(worker)}; its output stayed there"
+                self._give_up(attempt, lost_text(worker), note)
+
+    def _check_scheduler(self) -> None:
+        """Note a lost scheduler, and give up on it after ``cluster.lost_scheduler_wait``.
+
+        The trials lost with it are handed on once it answers again (the driver runs them
+        again then), or when the runner closes; trials submitted meanwhile wait for it.
+        """
+        if self._closed:
+            return
+        if self.client.status == "running":
+            if self._lost_since is not None:
+                self._scheduler_back()
+            return
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            note = f"{LOST_CONNECTION}; the trial's output may be lost"
+            for attempt in self._attempts.in_flight():
+                if attempt.future is not None:
+                    self._give_up(attempt, LOST_CONNECTION, note, hold=True)
+        waited = time.monotonic() - self._lost_since
+        if waited > self.cluster.lost_scheduler_wait or self.client.status == "closed":
+            raise self._lost_scheduler()
+
+    def _scheduler_back(self) -> None:
+        """The scheduler answers again (subscriptions do not survive a reconnect)."""
+        self._lost_since = None
+        with self._attempts.lock:
+            self._watched.clear()
+        self.client.subscribe_topic(self.topic, self._on_event)
+        self._attempts.release()
+        for attempt in self._attempts.in_flight():
+            if attempt.future is None:
+                self._send(attempt)
+
+    def _lost_scheduler(self) -> SearchFailed:
+        wait = self.cluster.lost_scheduler_wait
+        return SearchFailed(
+            f"hypermax: lost the Dask scheduler at {self.cluster.scheduler}: no answer for "
+            f"{wait:g} s (cluster.lost_scheduler_wait)"
+        )
+
+    # -- on the client's event loop ---------------------------------------------------------
+    def _on_loop(self, coroutine_function: Any, *args: Any) -> None:
+        """Run ``coroutine_function(*args)`` on the client's event loop; return at once."""
+        loop = self.client.loop
+        if loop is not None:
+            loop.add_callback(coroutine_function, *args)
+
+    async def _deliver_stop(self, attempt: Attempt) -> None:
+        if attempt.done or attempt.stop is None or attempt.worker is None:
+            return
+        try:
+            await self.client.run(
+                stop_trial,
+                attempt.key,
+                attempt.stop.value,
+                workers=[attempt.worker],
+                on_error="ignore",
+                asynchronous=True,
+            )
+        except Exception as exc:  # a lost worker: the runner hears of it as such
+            log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
+
+    async def _cancel_task(self, future: Future) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.cancel([future], asynchronous=True)

@@ -1,0 +1,162 @@
+"""The Dask runner's bookkeeping: its attempts at trials, and the events it hands to ``poll``.
+
+Threads meet here: the driver's (submit, poll, cancel, close), the Dask client's event loop
+(events from the workers) and Dask's callback thread (ended tasks). Every Outcome is handed on
+once, after the reports of its attempt, under one lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hypermax.execution.base import outcomes_of
+from hypermax.trial import KillReason, LiveStats, Outcome, Report, TrialState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from distributed import Future
+
+    from hypermax.execution.base import RunnerEvent
+    from hypermax.execution.dask_worker import TrialTask
+
+
+@dataclass(eq=False)
+class Attempt:
+    """One attempt at a trial: its task, where it runs, what was asked of it.
+
+    ``future`` is None until the task is sent (it waits while the scheduler is away).
+    """
+
+    task: TrialTask
+    trial_dir: Path
+    log_path: Path
+    future: Future | None = None
+    worker: str | None = None
+    started: float | None = None  # monotonic, when its start event came
+    stop: KillReason | None = None
+    live: tuple[float, float, int] = (0.0, 0.0, 1)  # rss MiB, cpu %, processes
+    done: bool = False
+
+    @property
+    def trial_id(self) -> int:
+        return self.task.plan.proposal.trial_id
+
+    @property
+    def key(self) -> str:
+        return self.task.key
+
+    def interrupted(self, reason: str) -> Outcome:
+        """The Outcome of this attempt, lost or stopped without its task's word."""
+        wall = 0.0 if self.started is None else time.monotonic() - self.started
+        return Outcome(
+            self.trial_id,
+            TrialState.INTERRUPTED,
+            reason=reason,
+            kill_reason=KillReason.INTERRUPT,
+            wall_time=wall,
+            ended_at=time.time(),
+        )
+
+
+class Attempts:
+    """The attempts in flight, by trial id and by task key, and the events for ``poll``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self._events: queue.Queue[RunnerEvent] = queue.Queue()
+        self._by_trial: dict[int, Attempt] = {}
+        self._by_key: dict[str, Attempt] = {}
+        self._held: list[Outcome] = []
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self._by_trial)
+
+    def add(self, attempt: Attempt) -> None:
+        with self.lock:
+            self._by_trial[attempt.trial_id] = attempt
+            self._by_key[attempt.key] = attempt
+
+    def of_trial(self, trial_id: int) -> Attempt | None:
+        with self.lock:
+            return self._by_trial.get(trial_id)
+
+    def of_key(self, key: str) -> Attempt | None:
+        with self.lock:
+            return self._by_key.get(key)
+
+    def in_flight(self) -> list[Attempt]:
+        with self.lock:
+            return list(self._by_trial.values())
+
+    def report(self, attempt: Attempt, report: Report) -> None:
+        """Hand on a report, unless its attempt already ended."""
+        with self.lock:
+            if not attempt.done:
+                self._events.put(report)
+
+    def finish(self, attempt: Attempt, outcome: Outcome, hold: bool = False) -> bool:
+        """Hand on the attempt's Outcome, once (``hold``: at :meth:`release`); False if it was
+        handed on already."""
+        with self.lock:
+            if attempt.done:
+                return False
+            attempt.done = True
+            if self._by_trial.get(attempt.trial_id) is attempt:
+                del self._by_trial[attempt.trial_id]
+            self._by_key.pop(attempt.key, None)
+            if hold:
+                self._held.append(outcome)
+            else:
+                self._events.put(outcome)
+            self.lock.notify_all()
+        return True
+
+    def release(self) -> None:
+        """Hand on the outcomes held so far."""
+        with self.lock:
+            held, self._held = self._held, []
+            for outcome in held:
+                self._events.put(outcome)
+
+    def wait_for_all(self, seconds: float, worth_it: Callable[[], bool]) -> None:
+        """Wait until no attempt is in flight, ``seconds`` pass, or ``worth_it()`` is false."""
+        deadline = time.monotonic() + seconds
+        with self.lock:
+            while self._by_trial and worth_it():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.lock.wait(min(0.5, left))
+
+    def take(self, timeout: float) -> list[RunnerEvent]:
+        """The events handed on, waiting up to ``timeout`` for the first."""
+        try:
+            events = [self._events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                events.append(self._events.get_nowait())
+        return events
+
+    def outcomes(self) -> list[Outcome]:
+        """The outcomes handed on and not taken yet; the reports stay for ``take``."""
+        return outcomes_of(self.take(0), self._events.put)
+
+    def live(self) -> dict[int, LiveStats]:
+        """What is known of each started attempt."""
+        now = time.monotonic()
+        with self.lock:
+            return {
+                a.trial_id: LiveStats(a.trial_id, now - a.started, *a.live)
+                for a in self._by_trial.values()
+                if a.started is not None
+            }

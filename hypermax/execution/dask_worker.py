@@ -1,0 +1,313 @@
+"""What runs on a Dask worker: each trial is one task, run under the worker's own watchdog.
+
+:func:`run_attempt` is the task. It first claims the attempt in the scheduler's metadata, under
+the runner's topic (:func:`claim_path`): when Dask runs a task again because the worker running
+it died, or runs a task it was told to forget, the new run finds the claim and returns the trial
+``interrupted`` at once, so that hypermax, not Dask, decides whether the trial runs again (and
+journals each loss). The claims are not the task's own metadata, which Dask drops with the task:
+a run that starts as the task is forgotten would find nothing there. Then the task places the
+trial's code and files (see :mod:`.dask_files`) and runs the trial as a
+:class:`~hypermax.execution.trial_run.TrialRun` on the host this worker process shares among its
+trials: the same launcher, watchdog, limits and kill ladder as on hypermax's own machine, one
+process tree per task.
+
+While a trial runs, its start, its reports and a look at it every :data:`LIVE_SECONDS` travel to
+the runner as Dask events on the runner's topic (``Worker.log_event``): they never block the
+trial's output thread, and they arrive in order and before the task's result, which travels the
+same stream. The runner stops a trial with :func:`stop_trial`, run on its worker through
+``Client.run``; a trial whose task was cancelled (its client went away: Ctrl-C, a crash, a lost
+scheduler) is stopped by the worker's own watcher thread.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distributed import get_client, get_worker
+
+from hypermax.execution import dask_files
+from hypermax.execution.dask_files import CodeBundle, TrialFiles
+from hypermax.execution.host import shared_host
+from hypermax.execution.limits import Limits
+from hypermax.execution.outcome import Ending, trial_outcome
+from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.trial import KillReason, Outcome, Report, TrialState
+
+if TYPE_CHECKING:
+    from distributed import Worker
+
+#: seconds between two looks at each running trial, sent to the runner
+LIVE_SECONDS = 1.0
+#: what a trial's task is in, on its worker, once it is cancelled
+_CANCELLED = ("cancelled", "released", "forgotten")
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """One attempt at a trial, as a Dask task receives it.
+
+    Attributes:
+        plan: the trial, with the paths of hypermax's machine.
+        key: the attempt's Dask key (a trial that runs again gets a new one).
+        topic: the Dask event topic the runner listens on.
+        probe: (path, token) of the runner's probe in the results folder, or None.
+        code: the ``python_function``'s code, or None.
+    """
+
+    plan: TrialPlan
+    key: str
+    topic: str
+    probe: tuple[str, str] | None = None
+    code: CodeBundle | None = None
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a task returns: the Outcome, the worker, and the files sent back (None: in place)."""
+
+    outcome: Outcome
+    worker: str
+    files: TrialFiles | None = None
+
+
+def claim_path(topic: str, key: str) -> list[str]:
+    """Where the scheduler's metadata holds the claim (or stop mark) of attempt ``key``."""
+    return [topic, key]
+
+
+def lost_text(worker: str | None) -> str:
+    """The reason of a trial lost with its worker."""
+    return f"lost with its Dask worker {worker or '(unknown)'}"
+
+
+# -- the task -------------------------------------------------------------------------------
+def run_attempt(task: TrialTask) -> TaskResult:
+    """Run one attempt at a trial on this worker; never raises for the trial."""
+    worker = get_worker()
+    address = str(worker.address)
+    refusal = _claim(task, address)
+    if refusal is not None:
+        return TaskResult(refusal, address)
+    in_place = task.probe is not None and dask_files.reads_probe(task.probe)
+    scratch = None if in_place else Path(worker.local_directory, "hypermax-trials", task.key)
+    plan = task.plan
+    try:
+        plan = _worker_plan(task, worker, scratch)
+        outcome = _run(task, plan, worker)
+    except Exception as exc:  # placing code or files failed: the trial fails, not the worker
+        outcome = Outcome(
+            task.plan.proposal.trial_id,
+            TrialState.FAILED,
+            reason=f"cannot run the trial: {type(exc).__name__}: {exc}",
+            ended_at=time.time(),
+        )
+    if outcome.state is TrialState.FAILED:
+        outcome = replace(outcome, reason=f"{outcome.reason} (on Dask worker {address})")
+    if scratch is None:
+        return TaskResult(outcome, address)
+    try:
+        files = dask_files.gather_files(plan.trial_dir, plan.log_path, scratch)
+    except OSError as exc:  # the outcome still goes back
+        files = TrialFiles(f"\n[hypermax: cannot send the trial's files back: {exc}]\n".encode())
+    return TaskResult(outcome, address, files)
+
+
+def _claim(task: TrialTask, address: str) -> Outcome | None:
+    """Claim the attempt for this run of its task; the Outcome to return instead, if any.
+
+    An attempt that another run already claimed was lost with that run's worker; one the runner
+    stopped before it started ends as stopped (or interrupted) without running.
+    """
+    where = claim_path(task.topic, task.key)
+    try:
+        client = get_client()
+        seen = client.get_metadata(where, default=None)
+        if not isinstance(seen, dict):
+            client.set_metadata([*where, "worker"], address)
+            return None
+    except Exception as exc:  # unclaimed, the trial must not run: the driver decides again
+        return _interrupted(task, f"worker {address} cannot reach the scheduler: {exc}")
+    if "stop" in seen:
+        return not_run(task.plan, KillReason(seen["stop"]))
+    return _interrupted(task, lost_text(seen.get("worker")))
+
+
+def _interrupted(task: TrialTask, reason: str) -> Outcome:
+    return Outcome(
+        task.plan.proposal.trial_id,
+        TrialState.INTERRUPTED,
+        reason=reason,
+        kill_reason=KillReason.INTERRUPT,
+        ended_at=time.time(),
+    )
+
+
+def not_run(plan: TrialPlan, reason: KillReason) -> Outcome:
+    """The Outcome of a trial stopped before it started: as if stopped at once."""
+    return trial_outcome(
+        Ending(
+            trial_id=plan.proposal.trial_id,
+            trial_dir=plan.trial_dir,
+            result_file=plan.trial_dir,
+            stdout_result=None,
+            stderr_tail=b"",
+            function_type=plan.function.type,
+            kill=(reason, None),
+            limits=Limits.of(plan.function),
+            wall_time=0.0,
+            cpu_time=0.0,
+            peak_rss_mib=0.0,
+            exit_code=None,
+            ended_at=time.time(),
+        )
+    )
+
+
+def _worker_plan(task: TrialTask, worker: Worker, scratch: Path | None) -> TrialPlan:
+    """The plan with this worker's paths: its copy of the code, its scratch folder."""
+    plan = task.plan
+    if task.code is not None:
+        folder, src = dask_files.place_code(
+            task.code, Path(worker.local_directory, "hypermax-code")
+        )
+        function = plan.function
+        cwd = str((plan.spec_folder / function.cwd).resolve()) if function.cwd else None
+        plan = replace(plan, spec_folder=folder, function=replace(function, src=src, cwd=cwd))
+    if scratch is not None:
+        plan = replace(plan, trial_dir=scratch / "trial", log_path=scratch / "trial.log")
+    return plan
+
+
+def _run(task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
+    running = _Running(task, worker)
+    run = running.run = TrialRun(shared_host(Limits.of(plan.function)), plan, running.report)
+    with _lock:
+        _runs[task.key] = running
+    try:
+        where = f"trial {plan.proposal.trial_id} runs on Dask worker {worker.address}"
+        dask_files.append_note(plan.log_path, where)
+        if run.start():
+            running.begin()
+            pid, create_time = run.process_ids() or (None, None)
+            running.send({"kind": "started", "pid": pid, "create_time": create_time})
+            _ensure_watcher()
+        return run.finish()
+    finally:
+        with _lock:
+            _runs.pop(task.key, None)
+
+
+# -- the trials running on this worker ------------------------------------------------------
+class _Running:
+    """A trial running on this worker, as :func:`stop_trial` and the watcher find it."""
+
+    def __init__(self, task: TrialTask, worker: Worker) -> None:
+        self.key = task.key
+        self.topic = task.topic
+        self.worker = worker
+        self.run: TrialRun | None = None
+        self.started = False
+        self.stop_reason: KillReason | None = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        """An event for the runner (the worker adds its address to it)."""
+        try:
+            self.worker.log_event(self.topic, {"key": self.key, **message})
+        except Exception:  # a closing worker: the runner learns of the trial from its task
+            return
+
+    def report(self, report: Report) -> None:
+        self.send({"kind": "report", "step": report.step, "metrics": report.metrics})
+
+    def begin(self) -> None:
+        """The trial's process started: carry out a stop that came before it."""
+        with _lock:
+            self.started = True
+            reason = self.stop_reason
+        if reason is not None and self.run is not None:
+            self.run.stop(reason)
+
+    def stop(self, reason: KillReason) -> None:
+        with _lock:
+            self.stop_reason = self.stop_reason or reason
+            started = self.started
+        if started and self.run is not None:
+            self.run.stop(reason)
+
+    def cancelled(self) -> bool:
+        """Whether Dask cancelled the trial's task (it goes on running in its thread)."""
+        state = self.worker.state.tasks.get(self.key)
+        return state is None or state.state in _CANCELLED
+
+    def look(self) -> None:
+        """Stop the trial if its task was cancelled, else send the runner how it runs."""
+        if self.run is None or not self.started:
+            return
+        if self.cancelled():
+            self.stop(KillReason.INTERRUPT)
+            return
+        stats = self.run.live()
+        self.send(
+            {
+                "kind": "live",
+                "rss_mib": stats.rss_mib,
+                "cpu_percent": stats.cpu_percent,
+                "processes": stats.processes,
+            }
+        )
+
+
+_lock = threading.Lock()
+_runs: dict[str, _Running] = {}
+_watcher: threading.Thread | None = None
+
+
+def stop_trial(key: str, reason: str) -> bool:
+    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``).
+
+    Returns whether the attempt runs here.
+    """
+    with _lock:
+        running = _runs.get(key)
+    if running is not None:
+        running.stop(KillReason(reason))
+    return running is not None
+
+
+def _ensure_watcher() -> None:
+    global _watcher
+    with _lock:
+        if _watcher is None:
+            _watcher = threading.Thread(target=_watch, name="hypermax-dask-watch", daemon=True)
+            _watcher.start()
+
+
+def _watch() -> None:
+    """Every :data:`LIVE_SECONDS`, look at each running trial; end when none is left."""
+    global _watcher
+    while True:
+        time.sleep(LIVE_SECONDS)
+        with _lock:
+            runs = list(_runs.values())
+            if not runs:
+                _watcher = None
+                return
+        for running in runs:
+            running.look()
+
+
+def worker_facts(dask_worker: Worker) -> dict[str, Any]:
+    """What ``hypermax validate --connect`` asks of each worker (through ``Client.run``): its
+    hypermax, its Python and the resources it offers."""
+    from hypermax import __version__
+
+    return {
+        "hypermax": __version__,
+        "python": sys.version.split()[0],
+        "resources": dict(dask_worker.state.total_resources),
+    }

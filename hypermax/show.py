@@ -1,0 +1,102 @@
+"""``hypermax show``: a results folder as text — its summary and best trials, or one trial whole."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hypermax.export import best_trial
+from hypermax.trial import Trial
+from hypermax.ui.formatting import (
+    format_loss,
+    format_params,
+    format_state,
+    trial_sections,
+    trials_text,
+)
+
+
+def summary_lines(
+    folder: Path, trials: Sequence[Trial], metadata: dict[str, Any], top: int
+) -> list[str]:
+    """The folder's trials by state, the search's metadata, the best trial and the ``top`` best.
+
+    Args:
+        folder: the results folder, as the user named it.
+        trials: every trial of its journal.
+        metadata: the search's metadata (the original Hypermax's ``hypermax_results``).
+        top: rows of the table of the best trials.
+    """
+    counts = Counter(t.state.value for t in trials)
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    lines = [f"{folder}: {trials_text(len(trials))} ({states})"]
+    if metadata:
+        lines += ["metadata:", *_pairs(metadata.items())]
+    best = best_trial(trials)
+    if best is None:
+        return [*lines, "no trial produced a loss"]
+    params = format_params(best.params)
+    lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
+    ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
+    lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
+    for t in ranked[:top]:
+        params, state = format_params(t.params, 100), format_state(t)
+        time = f"{t.time or 0:>6.1f}s"
+        lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {time}  {params}")
+    if len(ranked) > top:
+        lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
+    return lines
+
+
+def trial_lines(trial: Trial, best: Trial | None, log: Path) -> list[str]:
+    """One trial whole: state and reason, loss and its terms, metrics, params (exact values),
+    metadata, files, reports, timings and where its log is."""
+    tag = "  (the best trial)" if best is not None and best.id == trial.id else ""
+    lines = [f"trial {trial.id}: {trial.state.value}{tag}"]
+    if trial.reason:
+        lines.append(f"  reason      {trial.reason}")
+    lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
+    if trial.kill_reason:
+        value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
+        lines.append(f"  killed      {trial.kill_reason}{value}")
+    if trial.exit_code is not None:
+        lines.append(f"  exit code   {trial.exit_code}")
+    if trial.step is not None:
+        lines.append(f"  step        {trial.step} (of its last report)")
+    for title, values in trial_sections(trial):
+        if values:
+            lines += [f"{title}:", *_pairs(values.items())]
+    if trial.attachments:
+        lines += ["files:", *(f"  {name}" for name in trial.attachments)]
+    if trial.reports:
+        lines.append(f"reports: {len(trial.reports)}, the last {min(5, len(trial.reports))}:")
+        lines += [f"  {format_params(report, None)}" for report in trial.reports[-5:]]
+    lines += ["timings:", *_pairs(_timings(trial))]
+    lines.append(f"log: {log}" + ("" if log.exists() else " (not there)"))
+    return lines
+
+
+def _timings(trial: Trial) -> list[tuple[str, str]]:
+    out = []
+    for name, value in (("started", trial.started_at), ("ended", trial.ended_at)):
+        if value is not None:
+            stamp = datetime.datetime.fromtimestamp(value).isoformat(sep=" ", timespec="seconds")
+            out.append((name, stamp))
+    if trial.time is not None:
+        out.append(("time", f"{trial.time:.3f} s"))
+    if trial.cpu_time is not None:
+        out.append(("cpu", f"{trial.cpu_time:.3f} s"))
+    if trial.peak_rss_mib is not None:
+        out.append(("peak RSS", f"{trial.peak_rss_mib:.1f} MiB"))
+    return out
+
+
+def _pairs(items: Iterable[tuple[str, Any]]) -> list[str]:
+    """``  name   value`` lines, names padded to a column; values as exact JSON, text bare."""
+    pairs = [(str(k), v if isinstance(v, str) else json.dumps(v, default=str)) for k, v in items]
+    width = min(32, max((len(k) for k, _ in pairs), default=0))
+    return [f"  {name.ljust(width)}  {value}" for name, value in pairs]

@@ -1,0 +1,155 @@
+"""What schema.json cannot say about the ``function`` section: whether its trials can start.
+
+The module or ``src`` file of a ``python_function`` must be found the way a trial's process finds
+it (the spec's folder first, then the installed modules), and a file found beside the spec must
+define the function (read with ``ast``, never imported); the program of an ``executable`` must
+exist and be executable.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hypermax.specfile.problems import JsonPath, Problem
+from hypermax.specfile.pyfile import missing_function
+
+
+def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
+    """Problems of the ``function`` section; ``folder`` is the spec's folder."""
+    if fn["type"] == "python_function":
+        yield from _python_function_problems(fn, folder)
+    else:
+        yield from _executable_problems(fn, folder)
+
+
+def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
+    if "command" in fn:
+        yield ("function", "command"), 'is only used by "type": "executable"'
+    if "module" in fn and "src" in fn:
+        yield ("function",), 'give "module" or "src", not both'
+    elif "module" in fn:
+        yield from _module_problems(fn["module"], fn["name"], folder)
+    elif "src" in fn:
+        yield from _src_problems(fn["src"], fn["name"], folder)
+    else:
+        yield ("function",), 'needs "module" or "src"'
+
+
+#: the original Hypermax's own modules, which specs written for it may name
+_ORIGINAL_PACKAGE = "hypermax."
+
+
+def _module_problems(module: str, name: str, folder: Path) -> Iterator[Problem]:
+    where = ("function", "module")
+    if module.endswith(".py"):
+        yield where, f'must be a module name, not a file name (use "src": "{module}")'
+        return
+    origin = module_origin(module, folder)
+    if origin is None and module.startswith(_ORIGINAL_PACKAGE):
+        short = module.rsplit(".", 1)[-1]
+        yield (
+            where,
+            (
+                f'cannot find module "{module}": it belonged to the original Hypermax; '
+                f'copy {short}.py beside the spec and name it "{short}"'
+            ),
+        )
+    elif origin is None:
+        yield where, f'cannot find module "{module}" in {folder}'
+    elif origin.suffix == ".py" and origin.is_relative_to(folder.resolve()):
+        # found beside the spec: read it; an installed module is left to the run
+        problem = missing_function(origin, name)
+        if problem is not None:
+            yield ("function", "name"), f"{origin.relative_to(folder.resolve())} {problem}"
+
+
+def module_origin(name: str, folder: Path) -> Path | None:
+    """The file ``name`` would be imported from with ``folder`` first on sys.path (the way a
+    trial imports it), without importing it; None when it cannot be found.
+
+    A module found but not in a file (built in, frozen, a namespace package) gives its name as a
+    path that is no file. Parent packages are located with PathFinder instead of ``find_spec``,
+    which would import them.
+    """
+    saved = list(sys.path)
+    # what a trial's process sees: the spec's folder, then the installed modules (not the
+    # folder hypermax was started in)
+    sys.path[:] = [str(folder), *(p for p in saved if p not in ("", os.getcwd()))]
+    try:
+        importlib.invalidate_caches()
+        top, *rest = name.split(".")
+        spec = importlib.util.find_spec(top)
+        for depth in range(1, len(rest) + 1):
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            full_name = ".".join([top, *rest[:depth]])
+            locations = list(spec.submodule_search_locations)
+            spec = importlib.machinery.PathFinder.find_spec(full_name, locations)
+    except (ImportError, ValueError):
+        return None
+    finally:
+        sys.path[:] = saved
+    if spec is None:
+        return None
+    return Path(spec.origin) if spec.origin and spec.has_location else Path(name)
+
+
+def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
+    given = Path(src)
+    if given.is_absolute() and not given.is_file():
+        yield ("function", "src"), f'cannot find file "{src}"'
+    elif not (folder / given).is_file():
+        yield ("function", "src"), f'cannot find file "{src}" in {folder}'
+    else:
+        problem = missing_function(folder / given, name)
+        if problem is not None:
+            yield ("function", "name"), f"{src} {problem}"
+
+
+def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
+    for key in ("module", "src", "name"):
+        if key in fn:
+            yield ("function", key), 'is only used by "type": "python_function"'
+    command = fn["command"]
+    where: JsonPath = ("function", "command", 0)
+    if isinstance(command, str):
+        where = ("function", "command")
+        try:
+            command = shlex.split(command)
+        except ValueError as exc:
+            yield where, f"cannot be split into arguments: {exc}"
+            return
+        if not command:
+            yield where, "must not be empty"
+            return
+    problem = program_problem(command[0], folder / fn.get("cwd", "."), fn.get("env", {}))
+    if problem is not None:
+        yield where, problem
+
+
+def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
+    """Why the program of a command cannot run, or None: a path (relative ones from ``start``)
+    must be an executable file; a bare name must be found on ``PATH`` (the spec's, if it sets
+    one). A program with a ``{placeholder}`` is only known at run time."""
+    if "{" in program:
+        return None
+    if "/" in program:
+        target = start / program
+        if not target.is_file():
+            return f'cannot find program "{program}"' + (
+                "" if Path(program).is_absolute() else f" in {start.resolve()}"
+            )
+        if not os.access(target, os.X_OK):
+            return f'"{program}" is not executable (chmod +x {program})'
+        return None
+    if shutil.which(program, path=env.get("PATH", os.environ.get("PATH"))) is None:
+        return f'cannot find program "{program}" on PATH'
+    return None

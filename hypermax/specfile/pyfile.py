@@ -1,0 +1,109 @@
+"""Whether a Python file defines a function, read with ``ast`` (never imported, never run).
+
+``validate`` uses it for a ``python_function``'s ``src`` file, or its ``module`` when that is
+found beside the spec, so that a misspelt function name is refused before any trial runs. A
+file that can define names in ways a reader cannot follow (``from x import *``, a module
+``__getattr__``, writing to ``globals()``) is given the benefit of the doubt: the run decides.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+#: files larger than this are left to the run rather than parsed
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+
+def missing_function(file: Path, name: str) -> str | None:
+    """Why ``file`` cannot provide the function ``name``, or None when it does or may.
+
+    Args:
+        file: a ``.py`` file.
+        name: the function's name (for a dotted name, its first part is looked for).
+
+    Returns:
+        ``'defines no "trian" (it defines: train, evaluate)'``, ``"line 3: invalid Python:
+        ..."``, or None.
+    """
+    try:
+        if file.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        source = file.read_bytes()
+    except OSError:
+        return None
+    try:
+        tree = ast.parse(source, filename=str(file))
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: invalid Python: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        return None  # null bytes, or nested past what the parser takes: the run will say
+    wanted = name.split(".")[0]
+    defined = list(dict.fromkeys(_top_level_names(tree.body)))
+    if wanted in defined or _defines_dynamically(tree):
+        return None
+    functions = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name[:1] != "_"
+    ]
+    listed = f" (it defines: {', '.join(functions[:8])})" if functions else ""
+    return f'defines no "{wanted}"{listed}'
+
+
+def _top_level_names(body: list[ast.stmt]) -> Iterator[str]:
+    """Names bound at module level, also inside ``if``/``try``/``with``/loops (not functions)."""
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                yield alias.asname or alias.name.split(".")[0]
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                yield from _bound(target)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    yield from _bound(item.optional_vars)
+        if isinstance(node, ast.If | ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith):
+            yield from _top_level_names(node.body)
+            yield from _top_level_names(getattr(node, "orelse", []))
+        elif isinstance(node, ast.Try | ast.TryStar):
+            for block in (node.body, node.orelse, node.finalbody):
+                yield from _top_level_names(block)
+            for handler in node.handlers:
+                yield from _top_level_names(handler.body)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                yield from _top_level_names(case.body)
+    for node in body:  # walrus targets anywhere at module level
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.NamedExpr):
+                yield inner.target.id
+
+
+def _bound(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _bound(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound(target.value)
+
+
+def _defines_dynamically(tree: ast.Module) -> bool:
+    """Whether the module may bind names a reader cannot see: a star import, ``globals()``,
+    ``exec``, ``setattr`` on itself, or a module-level ``__getattr__``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return True
+        called = node.func if isinstance(node, ast.Call) else None
+        if isinstance(called, ast.Name) and called.id in ("globals", "exec", "setattr", "vars"):
+            return True
+    return any(
+        isinstance(node, ast.FunctionDef) and node.name == "__getattr__" for node in tree.body
+    )

@@ -1,0 +1,204 @@
+"""A real Dask cluster on 127.0.0.1 for the tests and the throughput benchmark.
+
+``dask scheduler`` and ``dask worker`` processes (no nanny: a worker's pid is the process that
+runs its trials) on random free ports; the scheduler's address comes from its scheduler file.
+Every process is stopped by its pid, and :meth:`LocalDaskCluster.stop` waits for each to end.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STARTUP_SECONDS = 60.0
+
+
+class LocalDaskCluster:
+    """A scheduler and workers started as processes of their own in ``folder``.
+
+    Args:
+        folder: where their files (scheduler file, logs, workers' local folders) go.
+        workers: how many workers to start.
+        threads: how many tasks (trials) each worker runs at once.
+        tls: (ca, cert, key) PEM files: the cluster speaks TLS only.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        workers: int = 2,
+        threads: int = 2,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.threads = threads
+        self.tls = tls
+        self.scheduler: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self._options: dict[int, tuple[str, ...]] = {}
+        self.address = ""
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_scheduler()
+            for _ in range(workers):
+                self.add_worker()
+            self.wait_for_workers(workers)
+        except BaseException:
+            self.stop()  # nothing it started outlives a failed start
+            raise
+
+    def _tls_args(self) -> list[str]:
+        if self.tls is None:
+            return []
+        ca, cert, key = self.tls
+        return ["--tls-ca-file", str(ca), "--tls-cert", str(cert), "--tls-key", str(key)]
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        with open(self.folder / f"{name}.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "dask", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self.folder,
+            )
+
+    def _start_scheduler(self) -> None:
+        info = self.folder / "scheduler.json"
+        protocol = "tls" if self.tls else "tcp"
+        self.scheduler = self._spawn(
+            "scheduler",
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--protocol",
+                protocol,
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+                *self._tls_args(),
+            ],
+        )
+        self.address = _wait_for_address(info, self.scheduler)
+
+    def add_worker(self, *options: str) -> subprocess.Popen[bytes]:
+        """Start one more worker (``options``: more ``dask worker`` options)."""
+        index = len(self.workers) + 1
+        worker = self._spawn(
+            f"worker{index}",
+            [
+                "worker",
+                self.address,
+                "--nthreads",
+                str(self.threads),
+                "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--death-timeout",
+                "60",
+                "--local-directory",
+                str(self.folder / f"worker{index}"),
+                *self._tls_args(),
+                *options,
+            ],
+        )
+        self.workers.append(worker)
+        self._options[worker.pid] = options
+        return worker
+
+    def replace_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        """Start a worker like ``worker`` (which ended) in its place; wait until it is known."""
+        self.workers.remove(worker)
+        self.add_worker(*self._options.pop(worker.pid))
+        self.wait_for_workers(len(self.workers))
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``distributed.Client`` for this cluster."""
+        if self.tls is None:
+            return {}
+        from distributed.security import Security
+
+        ca, cert, key = self.tls
+        security = Security(tls_ca_file=str(ca), tls_client_cert=str(cert), tls_client_key=str(key))
+        return {"security": security}
+
+    def wait_for_workers(self, count: int) -> None:
+        """Block until the scheduler knows ``count`` live workers."""
+        from distributed import Client
+
+        with Client(self.address, timeout=STARTUP_SECONDS, **self.client_options()) as client:
+            if count:
+                client.wait_for_workers(count, timeout=STARTUP_SECONDS)
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while len(client.nthreads()) != count:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the scheduler did not come to {count} workers")
+                time.sleep(0.05)
+
+    def live_workers(self) -> list[subprocess.Popen[bytes]]:
+        return [worker for worker in self.workers if worker.poll() is None]
+
+    def stop(self) -> None:
+        """Stop every worker, then the scheduler, each by its pid; wait for each to end.
+
+        A worker asked to stop says goodbye to its scheduler first, so it gets SIGTERM while the
+        scheduler runs, and SIGKILL once the scheduler is gone (it would wait for it in vain).
+        """
+        scheduler = [self.scheduler] if self.scheduler is not None else []
+        _stop(self.workers, signal.SIGTERM if scheduler and scheduler[0].poll() is None else None)
+        _stop(scheduler, signal.SIGTERM)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]], how: signal.Signals | None) -> None:
+    """Stop ``processes`` with signal ``how`` (None: SIGKILL) and wait for each to end."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.send_signal(how or signal.SIGKILL)
+    for proc in processes:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_address(info: Path, process: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the scheduler exited with code {process.returncode}")
+        try:
+            return str(json.loads(info.read_text())["address"])
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.05)
+    raise AssertionError("the scheduler did not write its address")
+
+
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A certificate authority and one certificate for 127.0.0.1 signed by it, with openssl."""
+    ca_key, ca, key, request, cert = (
+        folder / name for name in ("ca.key", "ca.pem", "node.key", "node.csr", "node.pem")
+    )
+    extensions = folder / "node.ext"
+    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    new_key = ("-newkey", "rsa:2048", "-nodes")
+    openssl("req", "-x509", *new_key, "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+            "-subj", "/CN=hypermax-test-ca")  # fmt: skip
+    openssl("req", *new_key, "-keyout", str(key), "-out", str(request), "-subj", "/CN=127.0.0.1")
+    signed_by_ca = ("-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial")
+    openssl("x509", "-req", "-in", str(request), *signed_by_ca, "-out", str(cert), "-days", "2",
+            "-extfile", str(extensions))  # fmt: skip
+    return ca, cert, key

@@ -1,0 +1,46 @@
+"""Objectives for the Dask cluster tests: each says where it ran, some wait on sentinel files.
+
+``HYPERMAX_TEST_SENTINELS`` (set through the spec's ``function.env``) names a folder the test
+watches: a trial writes ``up-<trial id>`` there with its pid, and waits for ``go`` where asked.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _sentinels() -> Path:
+    return Path(os.environ["HYPERMAX_TEST_SENTINELS"])
+
+
+def where(params: dict[str, Any]) -> dict[str, Any]:
+    """A quadratic loss, and the pids of the trial's process and of its parent."""
+    return {"loss": (params["x"] - 0.3) ** 2, "pid": os.getpid(), "parent": os.getppid()}
+
+
+def where_unless_one(params: dict[str, Any]) -> Any:
+    """``where``, except that at x = 1 it hangs (see ``hang``)."""
+    return hang(params) if params["x"] == 1.0 else where(params)
+
+
+def first_run_hangs(params: dict[str, Any]) -> dict[str, Any]:
+    """Each run adds its pid to ``runs``; the first one then hangs (until its worker dies)."""
+    runs = _sentinels() / "runs"
+    with open(runs, "a") as f:
+        f.write(f"{os.getpid()} {os.getppid()}\n")
+    if len(runs.read_text().splitlines()) == 1:
+        (_sentinels() / "up").write_text(f"{os.getpid()} {os.getppid()}")
+        while True:
+            time.sleep(60)
+    return where(params)
+
+
+def hang(params: dict[str, Any]) -> float:
+    """Writes ``up-<trial id>`` with its pid, then sleeps until it is killed."""
+    trial = os.environ["HYPERMAX_TRIAL_ID"]
+    (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
+    while True:
+        time.sleep(60)

@@ -1,0 +1,294 @@
+"""Specs written for the original Hypermax run unchanged, through the real command line.
+
+The spec below uses every key its README documents and that its own searches carry
+(``"type": "string"`` beside an ``enum`` and a ``constant``, ``mode``, ``scaling``, ``rounding``,
+the ``hypermax_results`` section, ``results.graphs``, a module beside the spec, ...). Whole-number
+roundings must reach the trial as ints however the params reach it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import finished_records, journal_records, run_cli
+
+#: the trial function, in a file beside the spec: what it received, kept in its folder
+MODEL = """
+import json, os
+
+def trainModel(params):
+    with open(os.environ["HYPERMAX_PARAMS_FILE"]) as f:
+        from_file = json.load(f)
+    env = {k: v for k, v in os.environ.items() if k.startswith("HYPERMAX_PARAM_")}
+    with open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "received.json"), "w") as f:
+        json.dump({"params": params, "types": {k: type(v).__name__ for k, v in params.items()},
+                   "file": from_file, "env": env}, f)
+    return {"loss": params["learning_rate"] + params["layer1_size"] / 1000, "accuracy": 0.5}
+"""
+
+ORIGINAL_SPEC: dict[str, Any] = {
+    "hyperparameters": {
+        "type": "object",
+        "properties": {
+            "learning_rate": {
+                "type": "number",
+                "mode": "uniform",
+                "scaling": "linear",
+                "min": 0.1,
+                "max": 3.0,
+            },
+            "weight_decay": {
+                "type": "number",
+                "mode": "uniform",
+                "scaling": "logarithmic",
+                "min": 2e-5,
+                "max": 2e-3,
+            },
+            "activation": {"type": "string", "enum": ["relu", "elu", "selu", "rrelu"]},
+            "batch": {"type": "integer", "enum": [32, 64]},
+            "momentum": {"type": "number", "enum": [0.9, 0.99]},
+            "layer1_size": {
+                "type": "number",
+                "mode": "uniform",
+                "scaling": "logarithmic",
+                "min": 32,
+                "max": 96,
+                "rounding": 16,
+            },
+            "layer1_layers": {
+                "type": "number",
+                "mode": "uniform",
+                "scaling": "linear",
+                "min": 1,
+                "max": 3,
+                "rounding": 1,
+            },
+            "optimizer": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "optimizerName": {"type": "string", "constant": "adam"},
+                            "learningRate": {"type": "number", "min": 1e-5, "max": 1e-3},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "optimizerName": {"type": "string", "constant": "sgd"},
+                            "learningRate": {"type": "number", "min": 1e-5, "max": 1e-3},
+                        },
+                    },
+                ]
+            },
+        },
+    },
+    "function": {
+        "type": "python_function",
+        "module": "model",
+        "name": "trainModel",
+        "parallel": 2,
+        "auto_kill_max_time": 120.0,
+        "auto_kill_max_ram": 512,
+        "auto_kill_max_system_ram": 100000,
+        "auto_kill_loss": 1.0,
+    },
+    "search": {"method": "random", "iterations": 6},
+    "results": {"graphs": True},
+    "ui": {"enabled": False},
+    "hypermax_results": {
+        "name": "cifar10_resnet",
+        "upload_frequency": 10,
+        "author": "Someone",
+        "contact": "someone@example.com",
+        "date": "August 8, 2018",
+        "description": "A random search of a small ResNet on cifar10.",
+        "algorithm": "convnet",
+        "input_types": ["image"],
+        "output_types": ["classification"],
+        "metrics": ["accuracy"],
+    },
+}
+
+WHOLE = ("layer1_size", "layer1_layers")
+TRAIN = "def train(params):\n    return params['x']\n"
+X_SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+
+
+def _write_original(folder: Path, spec: dict[str, Any]) -> Path:
+    (folder / "model.py").write_text(MODEL)
+    doc = json.loads(json.dumps(spec))
+    doc["results"]["directory"] = str(folder / "results")
+    path = folder / "cifar10.json"
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
+    spec = _write_original(tmp_path, ORIGINAL_SPEC)
+    notices = [
+        "cifar10.json: hypermax_results.upload_frequency: results are not uploaded by this "
+        "version; the section is kept as the search's metadata",
+        "cifar10.json: results.graphs: this version draws no graphs into the results folder "
+        "(the dashboard charts the search)",
+    ]
+    checked = run_cli("validate", str(spec), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr.splitlines() == notices
+
+    proc = run_cli(str(spec), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == notices  # once each, not an error
+    folder = tmp_path / "results" / "cifar10_resnet"  # named by hypermax_results.name
+    finished = finished_records(folder)
+    assert len(finished) == 6 and all(r["state"] == "ok" for r in finished.values())
+
+    started = {
+        r["id"]: r["params"] for r in journal_records(folder) if r["event"] == "trial_started"
+    }
+    for trial_id, params in started.items():
+        received = json.loads((folder / "trials" / str(trial_id) / "received.json").read_text())
+        assert received["params"] == params == received["file"]
+        for name in WHOLE:
+            assert received["types"][name] == "int", (name, received["params"][name])
+            assert type(params[name]) is int  # the journal holds them as JSON integers
+            assert received["env"][f"HYPERMAX_PARAM_{name.upper()}"] == str(params[name])
+        assert params["layer1_size"] % 16 == 0 and 32 <= params["layer1_size"] <= 96
+        assert params["activation"] in ("relu", "elu", "selu", "rrelu")
+        assert params["batch"] in (32, 64) and params["momentum"] in (0.9, 0.99)
+        assert params["optimizer"]["optimizerName"] in ("adam", "sgd")
+
+    rows = list(csv.DictReader((folder / "results.csv").open()))
+    assert all(row["layer1_size"].isdigit() and row["layer1_layers"].isdigit() for row in rows)
+    exported = run_cli("export", str(folder), "--format", "json", cwd=tmp_path)
+    documents = json.loads(exported.stdout)["trials"]
+    assert len(documents) == 6
+    assert all(type(t["params"]["layer1_size"]) is int for t in documents)
+
+    frozen = json.loads((folder / "search.json").read_text())
+    assert frozen["hypermax_results"] == ORIGINAL_SPEC["hypermax_results"]
+    shown = run_cli("show", str(folder), cwd=tmp_path).stdout.splitlines()
+    assert shown[1:12] == [
+        "metadata:",
+        "  name              cifar10_resnet",
+        "  upload_frequency  10",
+        "  author            Someone",
+        "  contact           someone@example.com",
+        "  date              August 8, 2018",
+        "  description       A random search of a small ResNet on cifar10.",
+        "  algorithm         convnet",
+        '  input_types       ["image"]',
+        '  output_types      ["classification"]',
+        '  metrics           ["accuracy"]',
+    ]
+
+
+def test_whole_number_rounding_reaches_an_executable_as_ints(tmp_path: Path) -> None:
+    program = tmp_path / "train.py"
+    program.write_text(
+        "import json, os, sys\n"
+        "with open(os.environ['HYPERMAX_PARAMS_FILE']) as f:\n"
+        "    params = json.load(f)\n"
+        "seen = {'argv': sys.argv[1:], 'env': os.environ['HYPERMAX_PARAM_UNITS'], "
+        "'file': params}\n"
+        "with open(os.path.join(os.environ['HYPERMAX_TRIAL_DIR'], 'seen.json'), 'w') as f:\n"
+        "    json.dump(seen, f)\n"
+        "print(params['units'] / 100)\n"
+    )
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {
+                "units": {"type": "number", "min": 64, "max": 768, "rounding": 64},
+                "depth": {"type": "number", "min": 1.5, "max": 4.5, "rounding": 1},
+            },
+        },
+        "function": {
+            "type": "executable",
+            "command": [sys.executable, str(program), "{units}", "--depth={depth}"],
+        },
+        "search": {"name": "exe", "method": "random", "iterations": 4, "seed": 3},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    spec = tmp_path / "search.json"
+    spec.write_text(json.dumps(doc))
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "exe"
+    for trial_id in range(1, 5):
+        seen = json.loads((folder / "trials" / str(trial_id) / "seen.json").read_text())
+        units, depth = seen["file"]["units"], seen["file"]["depth"]
+        assert type(units) is int and type(depth) is int
+        assert 2 <= depth <= 4  # the nearest whole numbers inside the fractional bounds
+        assert seen["argv"] == [str(units), f"--depth={depth}"]
+        assert seen["env"] == str(units)
+
+
+@pytest.mark.parametrize(
+    ("files", "module"),
+    [
+        pytest.param({"model.py": "m"}, "model", id="file-beside-the-spec"),
+        pytest.param(
+            {"nets/__init__.py": "", "nets/model.py": "m"}, "nets.model", id="package-beside"
+        ),
+        pytest.param({"nets/model.py": "m"}, "nets.model", id="namespace-package-beside"),
+        pytest.param({"../site/installed_model.py": "m"}, "installed_model", id="installed"),
+    ],
+)
+def test_a_module_is_found_the_ways_the_original_readme_names(
+    tmp_path: Path, files: dict[str, str], module: str
+) -> None:
+    folder = tmp_path / "search"
+    folder.mkdir()
+    for name, content in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(TRAIN if content == "m" else content)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": module, "name": "train"},
+        "search": {"name": "found", "method": "random", "iterations": 2},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    spec = folder / "search.json"
+    spec.write_text(json.dumps(doc))
+    env = {"PYTHONPATH": str(tmp_path / "site")}  # where an installed module would be
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checked = run_cli("validate", str(spec), cwd=elsewhere, env=env)
+    assert checked.returncode == 0, checked.stderr
+    proc = run_cli(str(spec), "--no-ui", cwd=elsewhere, env=env)
+    assert proc.returncode == 0, proc.stderr
+    finished = finished_records(tmp_path / "results" / "found")
+    assert [r["state"] for r in finished.values()] == ["ok", "ok"]
+
+
+def test_a_src_file_imports_the_modules_beside_it_and_is_named_after_itself(
+    tmp_path: Path,
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "layers.py").write_text("SCALE = 2.0\n")
+    (models / "net.py").write_text(
+        "import pickle\nimport layers\n\n"
+        "def train(params):\n"
+        "    assert pickle.loads(pickle.dumps(train)) is train  # importable by its own name\n"
+        "    return params['x'] * layers.SCALE\n"
+    )
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "src": "models/net.py", "name": "train"},
+        "search": {"name": "src", "method": "random", "iterations": 2},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    spec = tmp_path / "search.json"
+    spec.write_text(json.dumps(doc))
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    finished = finished_records(tmp_path / "results" / "src")
+    assert [r["state"] for r in finished.values()] == ["ok", "ok"], finished

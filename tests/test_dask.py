@@ -1,0 +1,536 @@
+"""Trials on a real Dask cluster: a ``dask scheduler`` and two ``dask worker`` processes on
+127.0.0.1 (random free ports), started once for this module and stopped by pid at its end.
+
+The runner contract runs against the Dask runner; searches run through the command line; a
+worker is killed mid-trial, a scheduler is lost, Ctrl-C stops trials on the workers.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from dask_cluster import LocalDaskCluster, make_certificates
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
+from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
+from test_driver import FakeRunner, Search
+
+from hypermax import events as ev
+from hypermax.errors import SearchFailed, SpecError
+from hypermax.events import Command
+from hypermax.execution import dask_files, make_runner
+from hypermax.execution.base import BaseRunner
+from hypermax.execution.dask import DaskRunner
+from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
+from hypermax.trial import KillReason, Outcome, Proposal, TrialState
+
+SENTINELS_ENV = "HYPERMAX_TEST_SENTINELS"
+SLOT = "SLOT"  # a resource only the second worker of the module's cluster offers
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """The module's cluster: two workers of two threads; the second offers one ``SLOT``."""
+    local = LocalDaskCluster(tmp_path_factory.mktemp("dask"), workers=1)
+    try:
+        local.add_worker("--resources", f"{SLOT}=1")
+        local.wait_for_workers(2)
+        yield local
+    finally:
+        local.stop()
+
+
+def search_doc(
+    tmp_path: Path, marker: str, name: str, cluster: dict[str, Any], **function: Any
+) -> dict[str, Any]:
+    """A random search over ``x`` whose trials call ``name`` of ``objectives/on_worker.py``."""
+    iterations = function.pop("iterations", 4)
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {
+            "type": "python_function",
+            "src": str(OBJECTIVES / "on_worker.py"),
+            "name": name,
+            "env": {MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+            "kill_grace": 0.5,
+            **function,
+        },
+        "search": {"name": "onworkers", "method": "random", "iterations": iterations, "seed": 3},
+        "cluster": cluster,
+        "results": {"directory": str(tmp_path / "results")},
+    }
+
+
+def start_search(spec: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=spec.parent,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def sentinel(path: Path) -> list[int]:
+    wait_until(path.exists, OUTCOME_TIMEOUT, f"{path} to appear")
+    wait_until(lambda: path.read_text().strip(), OUTCOME_TIMEOUT, f"{path} to be written")
+    return [int(pid) for pid in path.read_text().split()]
+
+
+# -- the runner contract ----------------------------------------------------------------------
+class TestDaskRunner(RunnerContract):
+    names_processes = False
+
+    @pytest.fixture(autouse=True)
+    def _cluster(self, cluster: LocalDaskCluster) -> None:
+        self.address = cluster.address
+
+    def make_runner(self, function: FunctionSpec, folder: Path) -> BaseRunner:
+        return DaskRunner(function, folder, ClusterSpec(self.address))
+
+
+def test_make_runner_builds_the_dask_runner_for_a_spec_with_a_cluster(cluster, tmp_path):
+    function = {**executable("good"), "command": list(executable("good")["command"])}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": function,
+        "cluster": {"scheduler": cluster.address, "resources": {SLOT: 1}},
+    }
+    runner = make_runner(spec_from_dict(doc, tmp_path / "search.json"))
+    try:
+        assert isinstance(runner, DaskRunner)
+        assert runner.cluster == ClusterSpec(cluster.address, resources={SLOT: 1.0})
+        assert runner.client.status == "running"
+    finally:
+        runner.close()
+    assert runner.client.status == "closed"
+
+
+# -- searches through the command line --------------------------------------------------------
+def test_a_search_runs_its_trials_in_the_workers_process_trees_and_a_time_limit_kills_there(
+    cluster, tmp_path, write_spec, marker
+):
+    doc = search_doc(
+        tmp_path,
+        marker,
+        "where_unless_one",
+        {"scheduler": "tcp://127.0.0.1:1"},  # --scheduler wins
+        parallel=4,
+        iterations=8,
+        auto_kill_max_time=1.5,
+        auto_kill_loss=1.0,
+    )
+    doc["search"]["points"] = [{"x": 1.0}]  # trial 1 hangs until the time limit kills it
+    spec = write_spec(doc)
+    result = run_cli("run", str(spec), "--no-ui", "--scheduler", cluster.address, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "results" / "onworkers"
+    finished = finished_records(folder)
+    assert sorted(finished) == list(range(1, 9))
+    killed = finished.pop(1)
+    assert (killed["state"], killed["kill_reason"], killed["loss"]) == ("killed", "time", 1.0)
+    assert killed["kill_value"] > 1.5 and killed["reason"].endswith("limit 1.5 s")
+    assert not pid_alive(sentinel(tmp_path / "up-1")[0])
+    assert {r["state"] for r in finished.values()} == {"ok"}
+    parents = {r["metadata"]["parent"] for r in finished.values()}
+    assert parents == {worker.pid for worker in cluster.workers}  # both workers, nothing else
+    started = [r for r in journal_records(folder) if r["event"] == "trial_started"]
+    assert [r["pid"] for r in started] == [None] * 8  # no process of this machine to name
+    for trial_id, record in finished.items():
+        log = (folder / "logs" / f"trial_{trial_id}.log").read_text()
+        assert f"[hypermax: trial {trial_id} runs on Dask worker tcp://127.0.0.1:" in log
+        assert record["loss"] == pytest.approx((started[trial_id - 1]["params"]["x"] - 0.3) ** 2)
+    assert "[hypermax: killed: time limit: ran " in (folder / "logs" / "trial_1.log").read_text()
+    frozen = json.loads((folder / "search.json").read_text())
+    assert frozen["cluster"] == {
+        "scheduler": cluster.address,
+        "lost_worker_reruns": 3,
+        "lost_scheduler_wait": 60,
+    }
+    assert_none_alive(marker)
+
+
+def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(tmp_path, marker, "where", {}, iterations=1)
+    del doc["cluster"]
+    result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "results" / "onworkers"
+    more = ("--iterations", "2", "--no-ui", "--scheduler", cluster.address)
+    result = run_cli("resume", str(folder), *more, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    finished = finished_records(folder)
+    assert sorted(finished) == [1, 2] and {r["state"] for r in finished.values()} == {"ok"}
+    workers = {worker.pid for worker in cluster.workers}
+    assert finished[1]["metadata"]["parent"] not in workers  # this machine's hypermax
+    assert finished[2]["metadata"]["parent"] in workers
+
+
+def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, write_spec, marker):
+    cluster_section = {"scheduler": cluster.address, "resources": {SLOT: 1}}
+    doc = search_doc(tmp_path, marker, "where", cluster_section, parallel=2, iterations=3)
+    result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert len(finished) == 3
+    assert {r["metadata"]["parent"] for r in finished.values()} == {cluster.workers[1].pid}
+
+
+def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
+    search = start_search(write_spec(doc))
+    try:
+        pids = [sentinel(tmp_path / f"up-{i}")[0] for i in (1, 2)]
+        search.send_signal(signal.SIGINT)
+        _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert search.returncode == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert {i: r["state"] for i, r in finished.items()} == {1: "interrupted", 2: "interrupted"}
+    assert not any(pid_alive(pid) for pid in pids)
+    assert_none_alive(marker)
+
+
+def test_the_workers_stop_the_trials_of_a_hypermax_that_died(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
+    search = start_search(write_spec(doc))
+    try:
+        pids = [sentinel(tmp_path / f"up-{i}")[0] for i in (1, 2)]
+        search.kill()  # no goodbye: the scheduler cancels its tasks, the workers stop the trials
+        search.wait()
+        for pid in pids:
+            wait_until(lambda pid=pid: not pid_alive(pid), OUTCOME_TIMEOUT, f"trial {pid} to end")
+    finally:
+        search.kill()
+        search.communicate()
+    assert_none_alive(marker)
+
+
+def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
+    cluster, tmp_path, write_spec, marker
+):
+    doc = search_doc(
+        tmp_path, marker, "first_run_hangs", {"scheduler": cluster.address}, iterations=1
+    )
+    search = start_search(write_spec(doc))
+    try:
+        trial, worker_pid = sentinel(tmp_path / "up")
+        (victim,) = [worker for worker in cluster.workers if worker.pid == worker_pid]
+        victim.kill()  # SIGKILL: the worker dies mid-trial, without a word to anyone
+        victim.wait()
+        stdout, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+        cluster.replace_worker(victim)
+    assert search.returncode == 0, stderr
+    folder = tmp_path / "results" / "onworkers"
+    trail = [(r["event"], r.get("state")) for r in journal_records(folder) if r.get("id") == 1]
+    assert trail == [
+        ("trial_started", None),
+        ("trial_finished", "interrupted"),
+        ("trial_started", None),
+        ("trial_finished", "ok"),
+    ]
+    lost = next(r for r in journal_records(folder) if r.get("state") == "interrupted")
+    assert lost["reason"].startswith("lost with its Dask worker tcp://127.0.0.1:")
+    assert f"trial 1 {lost['reason']}; running it again (1 of 3)" in stdout
+    runs = (tmp_path / "runs").read_text().split("\n")[:-1]
+    assert len(runs) == 2  # Dask's own retry of the lost task never ran the trial
+    assert int(runs[1].split()[1]) != worker_pid  # the second run was on the other worker
+    assert not pid_alive(trial)
+    assert "[hypermax: lost with its Dask worker" in (folder / "logs" / "trial_1.log").read_text()
+    assert_none_alive(marker)
+
+
+# -- the runner's own promises ----------------------------------------------------------------
+def test_code_goes_to_and_files_come_back_from_a_worker_that_does_not_share_them(
+    cluster, tmp_path, marker
+):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "shipped.py").write_text(
+        "import pathlib\n\n"
+        "def train(params):\n"
+        "    pathlib.Path('plot.txt').write_text('drawn')\n"
+        "    print('hello from the shipped module', flush=True)\n"
+        "    return {'loss': params['x'], 'plot': 'plot.txt'}\n"
+    )
+    function = FunctionSpec(
+        type="python_function", module="shipped", name="train", env={MARKER_ENV: marker}
+    )
+    runner = DaskRunner(function, project, ClusterSpec(cluster.address), share_files=False)
+    try:
+        (project / "shipped.py").unlink()  # the workers cannot use it in place any more
+        trial_dir = tmp_path / "results" / "trials" / "1"
+        log_path = tmp_path / "results" / "logs" / "trial_1.log"
+        runner.submit(Proposal(1, {"x": 0.25}, {}), trial_dir, log_path)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.25, "plot": "plot.txt"}
+    assert outcome.attachments == ("plot.txt",)
+    assert (trial_dir / "plot.txt").read_text() == "drawn"
+    assert json.loads((trial_dir / ".hypermax_params.json").read_text()) == {"x": 0.25}
+    log = log_path.read_text()
+    assert "runs on Dask worker" in log and "hello from the shipped module" in log
+    assert list(cluster.folder.glob("worker*/**/hypermax-code/*/folder/shipped.py"))
+    assert not list(cluster.folder.glob("worker*/**/hypermax-trials/*"))  # scratch removed
+
+
+def test_an_executable_missing_on_the_worker_fails_the_trial_saying_where(cluster, tmp_path):
+    missing = str(tmp_path / "not-on-the-workers")
+    runner = DaskRunner(
+        FunctionSpec(type="executable", command=(missing,)), tmp_path, ClusterSpec(cluster.address)
+    )
+    try:
+        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "logs" / "t1")
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason is not None and outcome.reason.startswith("cannot start: ")
+    assert missing in outcome.reason
+    assert " (on Dask worker tcp://127.0.0.1:" in outcome.reason
+
+
+def test_a_scheduler_that_does_not_answer_is_one_clear_error(tmp_path):
+    cluster = ClusterSpec("tcp://127.0.0.1:9", lost_scheduler_wait=0.5)
+    with pytest.raises(SearchFailed) as caught:
+        DaskRunner(FunctionSpec(**executable("good")), tmp_path, cluster, "search.json")
+    message = str(caught.value)
+    assert message.startswith(
+        "search.json: cluster.scheduler: no Dask scheduler answers at tcp://127.0.0.1:9 "
+        "within 0.5 s ("
+    )
+    assert "\n" not in message
+
+
+def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        doc = search_doc(
+            tmp_path, marker, "hang", {"scheduler": own.address, "lost_scheduler_wait": 2}
+        )
+        search = start_search(write_spec(doc))
+        try:
+            trial = sentinel(tmp_path / "up-1")[0]
+            assert own.scheduler is not None
+            own.scheduler.kill()
+            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+        finally:
+            search.kill()
+    finally:
+        own.stop()
+    assert search.returncode == 1
+    assert stderr == (
+        f"hypermax: lost the Dask scheduler at {own.address}: no answer for 2 s "
+        "(cluster.lost_scheduler_wait)\n"
+    )
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert finished[1]["state"] == "interrupted"
+    assert finished[1]["reason"] == "lost the connection to the Dask scheduler"
+    wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the trial to end with its worker")
+    assert_none_alive(marker)
+
+
+def test_a_tls_cluster_runs_trials_with_the_security_settings(tmp_path, marker):
+    if subprocess.run(["openssl", "version"], capture_output=True).returncode != 0:
+        pytest.skip("needs openssl to make certificates")
+    ca, cert, key = make_certificates(tmp_path)
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1, tls=(ca, cert, key))
+    try:
+        assert own.address.startswith("tls://")
+        security = {
+            "tls_ca_file": str(ca),
+            "tls_client_cert": str(cert),
+            "tls_client_key": str(key),
+        }
+        function = FunctionSpec(**executable("good"), env={MARKER_ENV: marker})
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address, security=security))
+        try:
+            runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "logs" / "1")
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+        assert outcome.state is TrialState.OK and outcome.result == {
+            "loss": 0.25,
+            "plot": "plot.png",
+        }
+        with pytest.raises(SearchFailed, match="no Dask scheduler answers at tls://"):
+            DaskRunner(function, tmp_path, ClusterSpec(own.address, lost_scheduler_wait=1))
+    finally:
+        own.stop()
+
+
+# -- hypermax validate --connect --------------------------------------------------------------
+def test_validate_connect_says_what_the_cluster_offers(cluster, tmp_path, write_spec, marker):
+    doc = search_doc(
+        tmp_path, marker, "where", {"scheduler": cluster.address, "resources": {SLOT: 1}}
+    )
+    spec = write_spec(doc)
+    result = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        f"{cluster.address}: answers; 2 workers, 4 threads",
+        "1 of them offer the resources each trial holds (SLOT=1)",
+    ]
+
+
+def test_validate_connect_fails_when_no_scheduler_answers(tmp_path, write_spec, marker):
+    doc = search_doc(
+        tmp_path, marker, "where", {"scheduler": "tcp://127.0.0.1:9", "lost_scheduler_wait": 0.5}
+    )
+    spec = write_spec(doc)
+    result = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "search.json: cluster.scheduler: no Dask scheduler answers at tcp://127.0.0.1:9 within "
+        "0.5 s ("
+    )
+    assert result.stderr.count("\n") == 1
+    no_cluster = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "local.json")
+    result = run_cli("validate", str(no_cluster), "--connect", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"hypermax validate: --connect: {no_cluster} has no cluster section\n"
+
+
+# -- the driver runs a lost trial again ---------------------------------------------------------
+LOST = "lost with its Dask worker tcp://10.0.0.7:40000"
+
+
+def lose(runner: FakeRunner, trial_id: int) -> None:
+    runner.running.pop(trial_id)
+    runner.queued.append(
+        Outcome(trial_id, TrialState.INTERRUPTED, reason=LOST, kill_reason=KillReason.INTERRUPT)
+    )
+
+
+def test_the_driver_runs_a_lost_trial_again_at_most_lost_worker_reruns_times(tmp_path):
+    def lose_trial_1(runner: FakeRunner) -> None:
+        if 1 in runner.running:
+            lose(runner, 1)
+
+    search = Search(tmp_path, FakeRunner(lose_trial_1), iterations=2)
+    search.driver.spec = replace(
+        search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786", lost_worker_reruns=2)
+    )
+    outcome = search.run()
+    assert search.runner.submitted == [1, 1, 1, 2, 3]  # the same trial twice more, then no more
+    assert (
+        outcome.done == 2 and {t.id: t.state for t in outcome.trials}[1] is TrialState.INTERRUPTED
+    )
+    started = [r for r in search.records() if r["event"] == "trial_started" and r["id"] == 1]
+    assert [r["params"] for r in started] == [{"x": 1}] * 3
+    assert [t.id for t in search.optimizer.told] == [2, 3]  # a lost trial teaches nothing
+    assert [c for c in search.optimizer.calls if c[0] == "ask"] == [("ask", i) for i in (1, 2, 3)]
+    messages = [e.text for e in search.events if isinstance(e, ev.Message)]
+    assert messages == [
+        f"trial 1 {LOST}; running it again (1 of 2)",
+        f"trial 1 {LOST}; running it again (2 of 2)",
+        f"trial 1 {LOST}; not run again in this search",
+    ]
+
+
+def test_the_driver_does_not_run_again_what_it_stopped_itself(tmp_path):
+    def stop_once_running(runner: FakeRunner) -> None:
+        if runner.running and not runner.cancelled:
+            search.driver.request(Command.INTERRUPT)
+
+    search = Search(tmp_path, FakeRunner(stop_once_running, auto=False), iterations=3)
+    search.driver.spec = replace(search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786"))
+    outcome = search.run()
+    assert outcome.interrupted and search.runner.submitted == [1]
+    assert {t.id: t.state for t in outcome.trials} == {1: TrialState.INTERRUPTED}
+    assert not [e for e in search.events if isinstance(e, ev.Message)]
+
+
+def test_the_driver_does_not_run_again_what_the_runner_stops_when_the_search_fails(tmp_path):
+    def lose_the_cluster(runner: FakeRunner) -> None:
+        if runner.running:
+            raise SearchFailed("hypermax: lost the Dask scheduler")
+
+    search = Search(tmp_path, FakeRunner(lose_the_cluster, auto=False), iterations=3)
+    search.driver.spec = replace(search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786"))
+    with pytest.raises(SearchFailed):
+        search.run()
+    finished = [r for r in search.records() if r["event"] == "trial_finished"]
+    assert [(r["id"], r["state"]) for r in finished] == [(1, "interrupted")]
+    assert search.runner.submitted == [1]
+    assert not [e for e in search.events if isinstance(e, ev.Message)]
+
+
+# -- what travels with a task -------------------------------------------------------------------
+def test_the_code_bundle_holds_what_import_finds_and_an_outside_src(tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    for folder in (project / "pkg" / "sub", project / "data", project / ".hidden", elsewhere):
+        folder.mkdir(parents=True)
+    files = ("model.py", "pkg/__init__.py", "pkg/sub/layers.py", "data/notes.py", ".hidden/x.py")
+    for path in files:  # data/ is no package: import finds nothing there
+        (project / path).write_text(f"# {path}\n")
+    (project / "search.json").write_text("{}")
+    (elsewhere / "train.py").write_text("def train(params):\n    return 0.0\n")
+    function = FunctionSpec(type="python_function", src=str(elsewhere / "train.py"), name="train")
+    bundle = dask_files.code_bundle(function, project)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == [
+        "folder/model.py",
+        "folder/pkg/__init__.py",
+        "folder/pkg/sub/layers.py",
+        "src/train.py",
+    ]
+    assert dask_files.place_code(bundle, tmp_path / "cache") == (
+        project.resolve(),
+        str((elsewhere / "train.py").resolve()),
+    )  # the same files at the same paths: in place
+    (elsewhere / "train.py").write_text("def train(params):\n    return 1.0\n")
+    folder, src = dask_files.place_code(bundle, tmp_path / "cache")
+    assert folder == tmp_path / "cache" / bundle.digest / "folder"
+    assert Path(str(src)).read_text() == "def train(params):\n    return 0.0\n"
+    assert (folder / "pkg" / "sub" / "layers.py").read_text() == "# pkg/sub/layers.py\n"
+    assert dask_files.code_bundle(FunctionSpec(**executable("good")), project) is None
+
+
+def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
+    (tmp_path / "big.py").write_text("x = 1\n" * 100)
+    monkeypatch.setattr(dask_files, "CODE_CAP_BYTES", 100)
+    function = FunctionSpec(type="python_function", module="big", name="train")
+    with pytest.raises(SpecError) as caught:
+        DaskRunner(function, tmp_path, ClusterSpec("tcp://127.0.0.1:9"), "search.json")
+    assert str(caught.value) == (
+        "search.json: function: the spec's folder holds more than 0 MiB of Python files to send "
+        f"to the Dask workers ({tmp_path.resolve()})"
+    )
+
+
+def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
+    sent = dask_files.TrialFiles(
+        b"output\n",
+        files=(("plot.png", b"png"), ("deep/er.txt", b"x"), ("../escape", b"!"), ("/abs", b"!")),
+        left=("model.bin",),
+        kept_at="/scratch/trial",
+    )
+    trial_dir, log = tmp_path / "trials" / "1", tmp_path / "logs" / "trial_1.log"
+    dask_files.restore_files(sent, trial_dir, log, "tcp://10.0.0.7:1234")
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["logs/trial_1.log", "trials/1/deep/er.txt", "trials/1/plot.png"]
+    assert log.read_text() == (
+        "output\n\n[hypermax: 1 files of the trial's folder were too large to send back; they "
+        "stay on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
+    )

@@ -1,0 +1,109 @@
+"""A search whose first trials all fail stops early, says why and where the details are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import finished_records, model_spec, run_cli
+
+from hypermax.stopping import common_failure, failing_start_reason
+from hypermax.trial import Trial, TrialState
+
+NO_LOSS = "def train(params):\n    return {'accuracy': params['x']}\n"
+RAISES = "def train(params):\n    raise ValueError(f'bad x {params[\"x\"] > 2}')\n"
+WORKS = "def train(params):\n    return params['x']\n"
+MISSING_LOSS = (
+    'the result has no "loss" (it returned "accuracy"); to use one of those, set search.metric '
+    "and search.direction, or add a metrics section"
+)
+
+
+def _search(folder: Path, source: str, iterations: int = 20, **search: Any) -> Path:
+    return model_spec(
+        folder, source, {"name": "broken", "method": "random", "iterations": iterations, **search}
+    )
+
+
+def test_the_first_five_failures_end_the_search_with_the_reason_and_a_log(tmp_path: Path) -> None:
+    proc = run_cli(str(_search(tmp_path, NO_LOSS)), "--no-ui", cwd=tmp_path)
+    folder = tmp_path / "results" / "broken"
+    assert proc.returncode == 1
+    assert len(finished_records(folder)) == 5
+    assert "hypermax: search ended (the first 5 trials failed and none produced a loss); " in (
+        proc.stdout
+    )
+    assert proc.stderr.splitlines()[-1] == (
+        f"hypermax: every trial failed: {MISSING_LOSS}; details in {folder}/logs/trial_5.log"
+    )
+    # the trial printed nothing; its log still says why it failed
+    log = (folder / "logs" / "trial_5.log").read_text()
+    assert log.strip() == f"[hypermax: trial 5 failed: {MISSING_LOSS}]"
+
+
+@pytest.mark.parametrize(("limit", "finished"), [(2, 2), (0, 7)])
+def test_how_many_failures_end_it_is_configurable(
+    tmp_path: Path, limit: int, finished: int
+) -> None:
+    spec = _search(tmp_path, RAISES, iterations=7, max_initial_failures=limit)
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert len(finished_records(tmp_path / "results" / "broken")) == finished
+    assert "every trial failed: ValueError: bad x False; details in " in proc.stderr
+
+
+def test_the_most_common_reason_is_named_when_they_differ(tmp_path: Path) -> None:
+    source = (
+        "import os\n"
+        "def train(params):\n"
+        "    if os.environ['HYPERMAX_TRIAL_ID'] == '2':\n"
+        "        raise KeyError('lr')\n"
+        "    return {'accuracy': 1}\n"
+    )
+    proc = run_cli(str(_search(tmp_path, source, iterations=4)), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 1
+    folder = tmp_path / "results" / "broken"
+    assert proc.stderr.splitlines()[-1] == (
+        f"hypermax: every trial failed (3 of 4): {MISSING_LOSS}; details in "
+        f"{folder}/logs/trial_4.log"
+    )
+
+
+def test_a_fixed_function_resumes_without_being_stopped_by_the_old_failures(
+    tmp_path: Path,
+) -> None:
+    spec = _search(tmp_path, NO_LOSS, iterations=8)
+    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 1
+    (tmp_path / "model.py").write_text(WORKS)
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    states = [r["state"] for r in finished_records(tmp_path / "results" / "broken").values()]
+    assert states == ["failed"] * 5 + ["ok"] * 3
+
+
+def _trial(trial_id: int, state: TrialState, loss: float | None = None, reason: str = "") -> Trial:
+    return Trial(trial_id, {}, {}, state=state, loss=loss, reason=reason or None)
+
+
+def test_the_rule_only_fires_when_no_trial_ever_produced_a_loss() -> None:
+    assert failing_start_reason(5, 5, any_loss=False) == (
+        "the first 5 trials failed and none produced a loss"
+    )
+    assert failing_start_reason(4, 5, any_loss=False) is None
+    assert failing_start_reason(50, 5, any_loss=True) is None
+    assert failing_start_reason(50, 0, any_loss=False) is None
+
+
+def test_the_common_failure_counts_trials_without_a_loss() -> None:
+    trials = [
+        _trial(1, TrialState.FAILED, reason="ValueError: x"),
+        _trial(2, TrialState.KILLED, reason="time limit"),
+        _trial(3, TrialState.FAILED, reason="ValueError: x"),
+        _trial(4, TrialState.KILLED, loss=1.0, reason="time limit"),  # auto_kill_loss
+        _trial(5, TrialState.INTERRUPTED),
+        _trial(6, TrialState.OK, loss=0.5),
+    ]
+    reason, sharing, failed = common_failure(trials) or ("", [], 0)
+    assert (reason, [t.id for t in sharing], failed) == ("ValueError: x", [1, 3], 3)
+    assert common_failure(trials[3:]) is None
