@@ -28,6 +28,7 @@ from hypermax.journal import Journal, JournalState, finished_record, started_rec
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
+from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class Driver:
         self._closing = False
         self._views_cost = 0.0
         self._views_written = 0.0
+        self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
@@ -195,6 +197,7 @@ class Driver:
                 self._any_loss = self._any_loss or trial.loss is not None
                 self._logs.add(trial.id, self.folder.log(trial.id))
         self.optimizer.tell_many(told)
+        self._stopper.rebuild(told)
         self._next_id = max([0, *history.trials]) + 1
         if history.trials:
             seen = {_key(t.params) for t in history.trials.values()}
@@ -298,7 +301,7 @@ class Driver:
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
-        trial = conclude(running, event, self.spec)
+        trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
             self._waiting = False
@@ -365,7 +368,10 @@ class Driver:
                 "at": time.time(),
             }
         )
-        self._emit(ev.TrialReported(report))
+        standing = self._stopper.on_report(report)
+        if standing is not None and standing.stop:
+            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
+        self._emit(ev.TrialReported(report, standing))
 
     def _write_views(self, force: bool = False) -> None:
         """Rewrite results.csv and best.json after a trial; on huge searches, so that the

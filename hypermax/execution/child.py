@@ -36,12 +36,17 @@ _OPTIONS = ("--module", "--src", "--name", "--path")
 
 
 class Reporter:
-    """Passed to a trial function that asks for it: ``reporter(step, loss=0.4, acc=0.8)``."""
+    """Passed to a trial function that asks for it: ``reporter(step, loss=0.4, acc=0.8)``.
+
+    Once hypermax stopped the trial early, a call raises
+    :class:`~hypermax.execution.protocol.TrialStopped` instead of reporting.
+    """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
+        protocol.raise_if_stopped()
         self._stream.write(protocol.format_report(int(step), metrics) + "\n")
         self._stream.flush()
 
@@ -177,9 +182,14 @@ def _call(fn: Callable[..., Any], params: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the trial function once; 0 when it returned, 1 when it raised."""
+    """Run the trial function once; 0 when it returned or was stopped early, 1 when it raised.
+
+    A trial stopped early (a report raised TrialStopped) writes no result, even if it caught the
+    exception and returned: it did not run to its end.
+    """
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     watch_lifeline()
+    protocol.listen_for_stop()
     options = parse_options(sys.argv[1:] if argv is None else argv)
     sys.path.insert(0, os.path.abspath(options.get("path", ".")))
     result_file = os.environ[protocol.RESULT_FILE_ENV]
@@ -188,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             params = json.load(f)
         fn = load_function(options.get("module"), options.get("src"), options["name"])
         value = _call(fn, params)
+    except protocol.TrialStopped:
+        sys.stdout.flush()
+        return 0
     except BaseException as exc:
         import traceback
 
@@ -199,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         error = protocol.dump_json({protocol.ERROR_KEY: reason})
         protocol.write_atomic(result_file, error, durable=False)
         return 1
-    protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
+    if not protocol.stopped_at_a_report():
+        protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
     sys.stdout.flush()
     return 0
 
