@@ -10,13 +10,14 @@ TYPE_CHECKING = False  # typing itself is not imported: every trial process impo
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_spec", "optimize", "report"]
+__all__ = ["TrialStopped", "__version__", "load_spec", "optimize", "report"]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
     from hypermax.api import Result
+    from hypermax.execution.protocol import TrialStopped
     from hypermax.spec import Spec
 
 
@@ -115,10 +116,22 @@ def report(step: int, **metrics: Any) -> None:
 
         for epoch in range(10):
             hypermax.report(epoch, loss=val_loss)
+
+    In a ``python_function`` trial that early stopping stopped, it raises
+    :class:`TrialStopped` instead (an executable is stopped with SIGTERM).
     """
     import sys
 
-    from hypermax.execution.protocol import format_report
+    from hypermax.execution.protocol import format_report, raise_if_stopped
 
+    raise_if_stopped()
     sys.stdout.write(format_report(int(step), metrics) + "\n")
     sys.stdout.flush()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TrialStopped":  # imported on first use: a trial pays for nothing it skips
+        from hypermax.execution.protocol import TrialStopped
+
+        return TrialStopped
+    raise AttributeError(f"module 'hypermax' has no attribute {name!r}")

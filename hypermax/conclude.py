@@ -42,7 +42,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
             reason = str(result.get("reason") or "the trial said it failed")
         else:
             try:
-                breakdown = _loss(result, outcome, spec)
+                breakdown = composite_loss(result, spec, outcome.wall_time, outcome.peak_rss_mib)
                 loss, terms = breakdown.loss, breakdown.terms
             except LossError as exc:
                 state, reason = TrialState.FAILED, str(exc)
@@ -52,7 +52,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         last = {k: v for k, v in trial.reports[-1].items() if k != "step"}
         metrics = {**metrics, **last}
         try:
-            breakdown = _loss(last, outcome, spec)
+            breakdown = composite_loss(last, spec, outcome.wall_time, outcome.peak_rss_mib)
             loss, terms = breakdown.loss, breakdown.terms
         except LossError:
             loss = None
@@ -73,15 +73,23 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         exit_code=outcome.exit_code,
         ended_at=outcome.ended_at,
         attachments=outcome.attachments,
+        step=trial.reports[-1].get("step") if trial.reports else None,
     )
 
 
-def _loss(values: dict[str, Any], outcome: Outcome, spec: Spec) -> LossBreakdown:
+def composite_loss(
+    values: dict[str, Any], spec: Spec, wall_time: float = 0.0, peak_rss_mib: float = 0.0
+) -> LossBreakdown:
+    """The spec's loss of a result or of a report's metrics (its metrics, or its direction).
+
+    ``time`` and ``ram`` metrics use ``wall_time`` (unless ``values`` has a ``time``) and
+    ``peak_rss_mib``. Raises :class:`~hypermax.loss.LossError` when no finite loss comes out.
+    """
     return compute_loss(
         values,
         spec.metrics,
-        wall_time=outcome.wall_time,
-        peak_rss_mib=outcome.peak_rss_mib,
+        wall_time=wall_time,
+        peak_rss_mib=peak_rss_mib,
         direction=spec.search.direction,
         metric=spec.search.metric,
     )

@@ -37,6 +37,7 @@ from hypermax.journal import Journal, JournalState, finished_record, started_rec
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
+from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
 from hypermax.views import ViewWriter
 
@@ -111,6 +112,7 @@ class Driver:
         self._best: Trial | None = None
         self._views = ViewWriter(folder.path)
         self._views_submitted = -VIEWS_SECONDS
+        self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
@@ -219,6 +221,7 @@ class Driver:
                 self._any_loss = self._any_loss or trial.loss is not None
                 self._logs.add(trial.id, self.folder.log(trial.id))
         self.optimizer.tell_many(told)
+        self._stopper.rebuild(told)
         self._next_id = max([0, *history.trials]) + 1
         if history.trials:
             seen = {_key(t.params) for t in history.trials.values()}
@@ -366,7 +369,7 @@ class Driver:
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
-        trial = conclude(running, event, self.spec)
+        trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
             self._waiting = False
@@ -406,7 +409,10 @@ class Driver:
             "metrics": report.metrics,
             "at": time.time(),
         }
-        self._unrecorded.append((record, ev.TrialReported(report)))
+        standing = self._stopper.on_report(report)
+        if standing is not None and standing.stop:
+            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
+        self._unrecorded.append((record, ev.TrialReported(report, standing)))
 
     def _record(self) -> None:
         """Journal what happened since the last turn, then tell the reporters.

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hypermax.trial import LiveStats, Report, Trial
+
+if TYPE_CHECKING:
+    from hypermax.stopping import Standing
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class TrialStarted:
 @dataclass(frozen=True)
 class TrialReported:
     report: Report
+    standing: Standing | None = None
+    """Where early stopping puts the trial after this report (None without early stopping)."""
 
 
 @dataclass(frozen=True)

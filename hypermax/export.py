@@ -35,7 +35,8 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
 
 
 def trial_row(trial: Trial) -> dict[str, Any]:
-    """One trial as a flat row: fixed columns, metrics, flat params, reason."""
+    """One trial as a flat row: fixed columns, the step of its last report (if it reported),
+    metrics, flat params, reason."""
     row: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -43,6 +44,8 @@ def trial_row(trial: Trial) -> dict[str, Any]:
         "time": None if trial.time is None else round(trial.time, 4),
         "peak_rss_mib": None if trial.peak_rss_mib is None else round(trial.peak_rss_mib, 1),
     }
+    if trial.step is not None:
+        row["step"] = trial.step  # of its last report: where a stopped trial stopped
     params = flatten(trial.params)
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list) or name in row:

@@ -6,7 +6,8 @@ It is the only source of truth of a search; every other file is derived from it.
 - ``trial_started``: id, params, internal (optimizer) values, pid, create_time, started_at.
 - ``trial_reported``: id, step, metrics, at.
 - ``trial_finished``: id, state, loss, metrics, loss_terms, metadata, time, cpu_time,
-  peak_rss_mib, reason, attachments, ended_at.
+  peak_rss_mib, reason, attachments, ended_at, step (of the last report; where a stopped
+  trial stopped).
 
 A torn last line (a crash mid-write) is skipped with a warning; any other damage is an error
 naming the line. The file is never rewritten.
@@ -285,6 +286,7 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
         exit_code=record.get("exit_code"),
         ended_at=record.get("ended_at"),
         attachments=tuple(record.get("attachments", ())),
+        step=record.get("step"),
     )
 
 
@@ -318,4 +320,5 @@ def finished_record(trial: Trial) -> dict[str, Any]:
         "exit_code": trial.exit_code,
         "attachments": list(trial.attachments),
         "ended_at": trial.ended_at,
+        "step": trial.step,
     }

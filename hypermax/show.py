@@ -11,7 +11,13 @@ from typing import Any
 
 from hypermax.export import best_trial
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_loss, format_params, trial_sections, trials_text
+from hypermax.ui.formatting import (
+    format_loss,
+    format_params,
+    format_state,
+    trial_sections,
+    trials_text,
+)
 
 
 def summary_lines(
@@ -36,10 +42,11 @@ def summary_lines(
     params = format_params(best.params)
     lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
-    lines.append(f"{'trial':>6}  {'loss':<12}  {'time':>7}  params")
+    lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
     for t in ranked[:top]:
-        params = format_params(t.params, 100)
-        lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {t.time or 0:>6.1f}s  {params}")
+        params, state = format_params(t.params, 100), format_state(t)
+        time = f"{t.time or 0:>6.1f}s"
+        lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {time}  {params}")
     if len(ranked) > top:
         lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
     return lines
@@ -58,6 +65,8 @@ def trial_lines(trial: Trial, best: Trial | None, log: Path) -> list[str]:
         lines.append(f"  killed      {trial.kill_reason}{value}")
     if trial.exit_code is not None:
         lines.append(f"  exit code   {trial.exit_code}")
+    if trial.step is not None:
+        lines.append(f"  step        {trial.step} (of its last report)")
     for title, values in trial_sections(trial):
         if values:
             lines += [f"{title}:", *_pairs(values.items())]

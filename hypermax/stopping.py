@@ -3,18 +3,41 @@
 The driver asks :func:`search_stop_reason` at every turn of its loop with the time spent and
 the best loss so far, and :func:`failing_start_reason` whether a search whose trials all fail
 should go on; everything they need is passed in, so the rules are tested as plain functions.
+
+Early stopping (``search.early_stopping``) judges running trials from their reports. Each report
+becomes one loss, the spec's composite loss of the metrics it carries (so ``direction: max`` and
+weighted metrics count as they do for a finished trial), and a :class:`StoppingPolicy` says where
+the trial stands against the other trials' curves:
+
+- ``median`` (:class:`MedianRule`): at step s, a trial whose best loss so far is worse than the
+  median of the other trials' losses at s is stopped, once ``min_trials`` others have reached s
+  and s is at least ``grace_steps``;
+- ``asha`` (:class:`Asha`): rungs at ``min_steps * eta**k`` below ``max_steps``; a trial reaching a
+  rung goes on if its loss there is among the best ``1/eta`` of all losses recorded at that rung
+  so far (at least the best one), else it is stopped. No trial waits for a bracket to fill; a
+  rung with fewer than ``min_trials`` other trials lets every trial through.
+
+A trial is judged at every report, in the order the reports arrive (there is no timer), and a
+policy's state is nothing but the curves it was shown: replaying a journal's reports rebuilds it,
+so a resumed search stops the trials the uninterrupted one would have.
 """
 
 from __future__ import annotations
 
+import bisect
+import statistics
+from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
 
+from hypermax.specfile.schema import declared_default
 from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:
-    from hypermax.spec import SearchSpec
+    from hypermax.spec import SearchSpec, Spec
+    from hypermax.trial import Report
 
 #: the reason a search ends with when its optimizer has nothing more to propose
 EXHAUSTED = "exhausted"
@@ -72,3 +95,294 @@ def common_failure(trials: Iterable[Trial]) -> tuple[str, list[Trial], int] | No
     counts = Counter(t.reason or "no reason recorded" for t in failed)
     reason, _ = counts.most_common(1)[0]
     return reason, [t for t in failed if (t.reason or "no reason recorded") == reason], len(failed)
+
+
+# -- the rule as the spec states it ---------------------------------------------------------
+def _default(key: str) -> Any:
+    return declared_default("early_stopping", key)
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """``search.early_stopping``, typed; defaults are those schema.json declares."""
+
+    policy: str = _default("policy")  # "median" | "asha" | "none"
+    min_trials: int = _default("min_trials")
+    grace_steps: int = _default("grace_steps")
+    eta: int = _default("eta")
+    min_steps: int = _default("min_steps")
+    max_steps: int | None = None
+
+    @classmethod
+    def of(cls, section: Mapping[str, Any]) -> EarlyStopping:
+        """The rule of a validated ``early_stopping`` section (missing keys take defaults)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in section.items() if key in known})
+
+    def rungs(self, up_to: int) -> list[int]:
+        """ASHA's rungs at or below step ``up_to``: ``min_steps * eta**k``, below ``max_steps``."""
+        found = []
+        rung = self.min_steps
+        while rung <= up_to and self._before_end(rung):
+            found.append(rung)
+            rung *= self.eta
+        return found
+
+    def next_rung(self, step: int) -> int | None:
+        """ASHA's first rung after ``step``; None past the last one."""
+        rung = self.min_steps
+        while rung <= step:
+            rung *= self.eta
+        return rung if self._before_end(rung) else None
+
+    def _before_end(self, rung: int) -> bool:
+        return self.max_steps is None or rung < self.max_steps
+
+
+# -- what a policy says ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Standing:
+    """Where a running trial stands after one of its reports.
+
+    Attributes:
+        trial_id: the trial.
+        step: the step of the report.
+        loss: the loss the policy weighed: the trial's best so far (median), its loss at the
+            rung it reached (asha), else the report's composite loss.
+        bar: the loss to beat: the median at this step, or the cutoff at a rung (the next one
+            between rungs); None while there is nothing to compare with.
+        against: what ``bar`` is (``"median of 6 at step 4"``, ``"rung 9: best 2 of 7"``), or
+            why there is none (``"grace (step 0 < 1)"``).
+        stop: the trial should stop now.
+    """
+
+    trial_id: int
+    step: int
+    loss: float
+    bar: float | None = None
+    against: str = ""
+    stop: bool = False
+
+    @property
+    def reason(self) -> str:
+        """The one line a stopped trial's record keeps."""
+        text = f"stopped at step {self.step}: loss {self.loss:.6g}"
+        return text if self.bar is None else f"{text} worse than {self.bar:.6g} ({self.against})"
+
+
+class Curve:
+    """One trial's reported losses, by step."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.best = float("inf")
+
+    def add(self, step: int, loss: float) -> None:
+        """Record a report; a second report of the same step replaces the first."""
+        i = bisect.bisect_left(self.steps, step)
+        if i < len(self.steps) and self.steps[i] == step:
+            self.losses[i] = loss
+        else:
+            self.steps.insert(i, step)
+            self.losses.insert(i, loss)
+        self.best = min(self.best, loss)
+
+    def at(self, step: int) -> float | None:
+        """The loss at ``step``: that of the last report at or before it, once the trial
+        reported ``step`` or a later one; else None."""
+        if not self.steps or self.steps[-1] < step:
+            return None
+        i = bisect.bisect_right(self.steps, step) - 1
+        return self.losses[i] if i >= 0 else None
+
+
+# -- the policies ---------------------------------------------------------------------------
+class StoppingPolicy(ABC):
+    """Judges a trial's reports against the other trials' curves.
+
+    Args:
+        rule: the spec's ``early_stopping`` section.
+    """
+
+    def __init__(self, rule: EarlyStopping) -> None:
+        self.rule = rule
+        self.curves: dict[int, Curve] = {}
+
+    def observe(self, trial_id: int, step: int, loss: float) -> Standing:
+        """Record one report of a running trial and judge it."""
+        self.record(trial_id, step, loss)
+        return self.judge(trial_id, step, loss)
+
+    def record(self, trial_id: int, step: int, loss: float) -> None:
+        """Add a report to what the policy knows, without judging it (a replayed report)."""
+        self.curves.setdefault(trial_id, Curve()).add(step, loss)
+
+    def forget(self, trial_id: int) -> None:
+        """Drop a trial's reports (it runs again from the start)."""
+        self.curves.pop(trial_id, None)
+
+    @abstractmethod
+    def judge(self, trial_id: int, step: int, loss: float) -> Standing:
+        """Where the trial stands after its recorded report ``(step, loss)``."""
+
+
+class MedianRule(StoppingPolicy):
+    """Stop a trial whose best loss is worse than the median of the others at the same step."""
+
+    def judge(self, trial_id: int, step: int, loss: float) -> Standing:
+        rule = self.rule
+        best = self.curves[trial_id].best  # what is weighed, judged or not
+        if step < rule.grace_steps:
+            grace = f"grace (step {step} < {rule.grace_steps})"
+            return Standing(trial_id, step, best, against=grace)
+        others = [
+            value
+            for other, curve in self.curves.items()
+            if other != trial_id and (value := curve.at(step)) is not None
+        ]
+        if len(others) < rule.min_trials:
+            needs = f"{len(others)} of {rule.min_trials} trials at step {step}"
+            return Standing(trial_id, step, best, against=needs)
+        median = statistics.median(others)
+        against = f"median of {len(others)} at step {step}"
+        return Standing(trial_id, step, best, median, against, stop=best > median)
+
+
+class Asha(StoppingPolicy):
+    """Asynchronous successive halving: only the best ``1/eta`` at each rung goes on."""
+
+    def __init__(self, rule: EarlyStopping) -> None:
+        super().__init__(rule)
+        #: rung → trial → (its loss there, the step of the report that reached it)
+        self.rungs: dict[int, dict[int, tuple[float, int]]] = {}
+
+    def record(self, trial_id: int, step: int, loss: float) -> None:
+        super().record(trial_id, step, loss)
+        for rung in self.rule.rungs(step):
+            self.rungs.setdefault(rung, {}).setdefault(trial_id, (loss, step))
+
+    def forget(self, trial_id: int) -> None:
+        super().forget(trial_id)
+        for entries in self.rungs.values():
+            entries.pop(trial_id, None)
+
+    def judge(self, trial_id: int, step: int, loss: float) -> Standing:
+        reached = [r for r in self.rule.rungs(step) if self.rungs[r][trial_id][1] == step]
+        for rung in reached:  # the rungs this report reached, lowest first
+            at_rung = self.rungs[rung][trial_id][0]
+            cutoff, against = self.cutoff(rung, len(self.rungs[rung]))
+            if cutoff is not None and at_rung > cutoff:
+                return Standing(trial_id, step, at_rung, cutoff, against, stop=True)
+        if reached:
+            cutoff, against = self.cutoff(reached[-1], len(self.rungs[reached[-1]]))
+            return Standing(trial_id, step, loss, cutoff, against)
+        return self._ahead(trial_id, step, loss)
+
+    def _ahead(self, trial_id: int, step: int, loss: float) -> Standing:
+        """Between rungs: the cutoff the trial will meet at the next rung, as things stand."""
+        upcoming = self.rule.next_rung(step)
+        if upcoming is None:
+            return Standing(trial_id, step, loss, against="past the last rung")
+        entries = self.rungs.get(upcoming, {})
+        cutoff, against = self.cutoff(upcoming, len(entries) + (trial_id not in entries))
+        return Standing(trial_id, step, loss, cutoff, f"next {against}")
+
+    def cutoff(self, rung: int, count: int) -> tuple[float | None, str]:
+        """The worst loss kept at ``rung`` once ``count`` trials reached it, and what it is."""
+        losses = sorted(loss for loss, _ in self.rungs.get(rung, {}).values())
+        if count - 1 < self.rule.min_trials or not losses:
+            return None, f"rung {rung}: {count - 1} of {self.rule.min_trials} trials"
+        keep = max(1, count // self.rule.eta)
+        return losses[min(keep, len(losses)) - 1], f"rung {rung}: best {keep} of {count}"
+
+
+POLICIES: dict[str, type[StoppingPolicy]] = {"median": MedianRule, "asha": Asha}
+
+
+def make_policy(rule: EarlyStopping) -> StoppingPolicy | None:
+    """The policy ``rule.policy`` names; None for ``"none"``."""
+    policy = POLICIES.get(rule.policy)
+    return None if policy is None else policy(rule)
+
+
+# -- the driver's side ----------------------------------------------------------------------
+LossOf = Callable[[dict[str, Any]], float | None]
+
+
+class EarlyStopper:
+    """What the driver calls on each report and on each finished trial.
+
+    It turns each report into a loss, asks the policy, remembers which trials it asked to stop
+    and why, and rebuilds the policy from the journal when a search resumes.
+
+    Args:
+        rule: the spec's ``early_stopping`` section.
+        loss_of: the composite loss of a report's metrics, None when they give no finite loss
+            (such a report is not judged).
+    """
+
+    def __init__(self, rule: EarlyStopping, loss_of: LossOf) -> None:
+        self.rule = rule
+        self.policy = make_policy(rule)
+        self.loss_of = loss_of
+        self._stopping: dict[int, Standing] = {}
+
+    @classmethod
+    def for_spec(cls, spec: Spec) -> EarlyStopper:
+        """The stopper of a spec: its ``early_stopping`` rule, its composite loss."""
+        from hypermax.conclude import composite_loss
+        from hypermax.loss import LossError
+
+        def loss_of(metrics: dict[str, Any]) -> float | None:
+            try:
+                return composite_loss(metrics, spec).loss
+            except LossError:
+                return None
+
+        return cls(EarlyStopping.of(spec.search.early_stopping), loss_of)
+
+    def rebuild(self, trials: Iterable[Trial]) -> None:
+        """Show the policy every report of the finished trials of a resumed search.
+
+        Trials that were running or interrupted are left out: they run again and report anew.
+        """
+        if self.policy is None:
+            return
+        for trial in trials:
+            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+                continue
+            for entry in trial.reports:
+                metrics = {k: v for k, v in entry.items() if k != "step"}
+                loss = self.loss_of(metrics)
+                if loss is not None:
+                    self.policy.record(trial.id, int(entry.get("step", 0)), loss)
+
+    def on_report(self, report: Report) -> Standing | None:
+        """Judge one report of a running trial; None when nothing judges it.
+
+        The returned Standing has ``stop`` set the first time the trial should stop, never again.
+        """
+        if self.policy is None:
+            return None
+        loss = self.loss_of(report.metrics)
+        if loss is None:
+            return None
+        standing = self.policy.observe(report.trial_id, report.step, loss)
+        if standing.stop:
+            if report.trial_id in self._stopping:
+                return replace(standing, stop=False)
+            self._stopping[report.trial_id] = standing
+        return standing
+
+    def on_finished(self, trial: Trial) -> Trial:
+        """The finished trial, a stopped one with the reason it was stopped.
+
+        An interrupted trial's reports are forgotten: it runs again from the start.
+        """
+        standing = self._stopping.pop(trial.id, None)
+        if trial.state is TrialState.INTERRUPTED and self.policy is not None:
+            self.policy.forget(trial.id)
+        if trial.state is TrialState.STOPPED and standing is not None:
+            return replace(trial, reason=standing.reason)
+        return trial

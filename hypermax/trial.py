@@ -113,6 +113,8 @@ class Trial:
     ended_at: float | None = None
     attachments: tuple[str, ...] = ()
     reports: tuple[dict[str, Any], ...] = ()
+    step: int | None = None
+    """The step of the trial's last report: for a stopped trial, the step it reached."""
 
     @property
     def counts_for_optimizer(self) -> bool:

@@ -51,6 +51,11 @@ def python_function(name: str, **settings: Any) -> dict[str, Any]:
     return {"type": "python_function", "src": str(FAKES / "functions.py"), "name": name, **settings}
 
 
+def stoppable(name: str, **settings: Any) -> dict[str, Any]:
+    """``function`` settings that call ``name`` of ``fake_trials/stoppable.py``."""
+    return {**python_function(name, **settings), "src": str(FAKES / "stoppable.py")}
+
+
 class RunnerContract:
     """The tests every runner passes. Subclasses give :meth:`make_runner`.
 
@@ -217,6 +222,38 @@ class RunnerContract:
             f"SIGKILL after {GRACE:g} s]"
         ) in log
         assert f"[hypermax: 2 left after the {GRACE:g} s grace: SIGKILL to {main}, {child}]" in log
+
+    # -- early stopping ---------------------------------------------------------------------
+    @pytest.mark.parametrize("via", ["reporter", "hypermax.report"])
+    def test_a_function_stopped_early_ends_itself_at_its_next_report(
+        self, runner_for, tmp_path, via
+    ):
+        runner = runner_for(**stoppable("report_until_stopped"))
+        trial_dir = self.submit(runner, tmp_path, 1, via=via)
+        (pid,) = self.up(trial_dir)
+        runner.cancel(1, KillReason.EARLY_STOP)
+        outcome, events = self.outcome(runner, 1)
+        assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
+        assert outcome.exit_code == 0  # no signal ended it: it returned from the bootstrap
+        last = max(e.step for e in events if isinstance(e, Report))
+        assert int((trial_dir / "finally").read_text()) == last + 1  # that report raised
+        log = self.log(tmp_path, 1)
+        assert f"[hypermax: stopped early: SIGUSR1 to {pid}, to stop at its next report; " in log
+        assert "SIGTERM" not in log and "SIGKILL" not in log
+
+    def test_a_function_stopped_early_that_reports_no_more_goes_down_the_ladder(
+        self, runner_for, tmp_path
+    ):
+        runner = runner_for(**stoppable("report_once_then_compute", kill_grace=GRACE))
+        (pid,) = self.up(self.submit(runner, tmp_path, 1))
+        runner.cancel(1, KillReason.EARLY_STOP)
+        outcome, _ = self.outcome(runner, 1)
+        assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
+        assert outcome.exit_code == -signal.SIGTERM
+        assert f"s of the stop: SIGTERM to {pid}; SIGKILL after {GRACE:g} s]" in self.log(
+            tmp_path, 1
+        )
+        assert not pid_alive(pid)
 
     # -- limits -----------------------------------------------------------------------------
     def test_a_time_limit_kills(self, runner_for, tmp_path):

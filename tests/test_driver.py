@@ -312,6 +312,55 @@ def test_reports_are_journaled_and_a_stopped_trial_gets_the_loss_of_its_last(tmp
     assert [(r["step"], r["metrics"]) for r in reported] == [(0, {"loss": 5.0}), (1, {"loss": 4.0})]
 
 
+MEDIAN = {"policy": "median", "min_trials": 1, "grace_steps": 0}
+
+
+def report_once(losses: dict[int, float]) -> Callable[[FakeRunner], None]:
+    """A runner policy: each trial reports step 1 with its loss in ``losses``, then ends."""
+    reported: set[int] = set()
+
+    def steer(runner: FakeRunner) -> None:
+        for trial_id in list(runner.running):
+            if trial_id not in reported:
+                reported.add(trial_id)
+                runner.report(trial_id, 1, loss=losses[trial_id])
+
+    return steer
+
+
+def test_early_stopping_cancels_a_trial_worse_than_the_median_and_records_where(tmp_path):
+    runner = FakeRunner(report_once({1: 1.0, 2: 5.0, 3: 0.5}))
+    search = Search(tmp_path, runner, iterations=3, early_stopping=MEDIAN)
+    outcome = search.run()
+    assert runner.cancelled == [(2, KillReason.EARLY_STOP)]
+    trials = {t.id: t for t in outcome.trials}
+    stopped = trials[2]
+    assert (stopped.state, stopped.loss, stopped.step) == (TrialState.STOPPED, 5.0, 1)
+    assert stopped.reason == "stopped at step 1: loss 5 worse than 1 (median of 1 at step 1)"
+    assert trials[1].state is TrialState.OK and trials[3].state is TrialState.OK
+    assert stopped in search.optimizer.told
+    record = next(r for r in search.records() if r["event"] == "trial_finished" and r["id"] == 2)
+    assert (record["state"], record["step"], record["reason"]) == ("stopped", 1, stopped.reason)
+    standings = [e.standing for e in search.events if isinstance(e, ev.TrialReported)]
+    assert [(s.trial_id, s.stop, s.bar) for s in standings if s is not None] == [
+        (1, False, None),
+        (2, True, 1.0),
+        (3, False, 3.0),  # the median of 1.0 and 5.0
+    ]
+
+
+def test_a_resumed_search_judges_against_the_reports_of_its_finished_trials(tmp_path):
+    first = Search(tmp_path, FakeRunner(report_once({1: 1.0})), iterations=1, early_stopping=MEDIAN)
+    first.run()
+    history = replay(read_records(first.folder.journal))
+    (tmp_path / "again").mkdir()
+    runner = FakeRunner(report_once({2: 5.0}))
+    again = Search(tmp_path / "again", runner, history=history, iterations=2, early_stopping=MEDIAN)
+    outcome = again.run()
+    assert runner.cancelled == [(2, KillReason.EARLY_STOP)]  # trial 1's report is the median
+    assert [t.state for t in outcome.trials] == [TrialState.OK, TrialState.STOPPED]
+
+
 def test_timeout_stops_launching_and_cancels_what_runs(tmp_path):
     search = Search(tmp_path, FakeRunner(auto=False), iterations=10, timeout=0.05)
     outcome = search.run()

@@ -212,12 +212,41 @@ CASES = [
         id="cluster-schema",
     ),
     pytest.param(
-        {"bad.json": spec(search={"early_stopping": {"policy": "median", "min_trials": 5}})},
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "eta": 3}})},
+        ['bad.json: search.early_stopping.eta: is only used by the asha policy, not by "median"'],
+        id="early-stopping-key-of-another-policy",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "asha", "grace_steps": 2}})},
         [
-            'bad.json: search.early_stopping.policy: "median" is not available in this version; '
-            'trials run to the end ("none")'
+            "bad.json: search.early_stopping.grace_steps: is only used by the median policy, "
+            'not by "asha"'
         ],
-        id="early-stopping-not-available",
+        id="early-stopping-grace-with-asha",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "asha", "eta": 1}})},
+        ["bad.json: search.early_stopping.eta: must be at least 2, got 1"],
+        id="early-stopping-eta-below-2",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "asha", "min_trials": 2.5}})},
+        ["bad.json: search.early_stopping.min_trials: must be an integer, got 2.5"],
+        id="early-stopping-min-trials-not-integer",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                search={"early_stopping": {"policy": "asha", "min_steps": 4, "max_steps": 4}}
+            )
+        },
+        ["bad.json: search.early_stopping.max_steps: must be greater than min_steps (4), got 4"],
+        id="early-stopping-no-rung-before-the-end",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
+        ['bad.json: search.early_stopping: unknown key "interval"'],
+        id="early-stopping-unknown-key",
     ),
     pytest.param(
         {"bad.json": spec(function=function(parallel=0))},

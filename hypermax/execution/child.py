@@ -37,12 +37,17 @@ _OPTIONS = ("--module", "--src", "--name", "--path")
 
 
 class Reporter:
-    """Passed to a trial function that asks for it: ``reporter(step, loss=0.4, acc=0.8)``."""
+    """Passed to a trial function that asks for it: ``reporter(step, loss=0.4, acc=0.8)``.
+
+    Once hypermax stopped the trial early, a call raises
+    :class:`~hypermax.execution.protocol.TrialStopped` instead of reporting.
+    """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
+        protocol.raise_if_stopped()
         self._stream.write(protocol.format_report(int(step), metrics) + "\n")
         self._stream.flush()
 
@@ -196,10 +201,15 @@ def _call(fn: Callable[..., Any], params: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the trial function once; 0 when it returned, 1 when it raised."""
+    """Run the trial function once; 0 when it returned or was stopped early, 1 when it raised.
+
+    A trial stopped early (a report raised TrialStopped) writes no result, even if it caught the
+    exception and returned: it did not run to its end.
+    """
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     tie_to_hypermax()
     watch_lifeline()
+    protocol.listen_for_stop()
     options = parse_options(sys.argv[1:] if argv is None else argv)
     add_search_path(options)
     return run_trial(
@@ -219,13 +229,18 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     preloaded server (:mod:`.forkserver`) hands over the one the server loaded. The params come
     from ``HYPERMAX_PARAMS_FILE``; the return value, or the reason of a failure, goes to
     ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
-    function returned, 1 when loading or calling it raised.
+    function returned or was stopped early (then no result is written, even if the function
+    caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
+    calling it raised.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
         with open(os.environ[protocol.PARAMS_FILE_ENV]) as f:
             params = json.load(f)
         value = _call(load(), params)
+    except protocol.TrialStopped:
+        sys.stdout.flush()
+        return 0
     except BaseException as exc:
         import traceback
 
@@ -237,7 +252,8 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
         error = protocol.dump_json({protocol.ERROR_KEY: reason})
         protocol.write_atomic(result_file, error, durable=False)
         return 1
-    protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
+    if not protocol.stopped_at_a_report():
+        protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
     sys.stdout.flush()
     return 0
 

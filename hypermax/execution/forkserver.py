@@ -193,6 +193,7 @@ class _Server:
         for fd in self.own:
             os.close(fd)
         _reseed()
+        protocol.listen_for_stop()  # early stopping's request, even before the trial begins
         message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST, 3)
         channel.close()
         if not message or len(fds) != 3:

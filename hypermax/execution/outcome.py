@@ -39,7 +39,13 @@ class Ending:
 
 
 def trial_outcome(ending: Ending) -> Outcome:
-    """The Outcome of an ended trial: killed, failed (with the reason) or ok (with its result)."""
+    """The Outcome of an ended trial: killed, stopped, interrupted, failed (with the reason) or
+    ok (with its result).
+
+    A ``python_function`` trial stopped early that returned its result before it reached
+    another report ran to its end: it is ok. (Its bootstrap writes no result once a report
+    raised ``TrialStopped``.)
+    """
     common: dict[str, Any] = {
         "trial_id": ending.trial_id,
         "wall_time": ending.wall_time,
@@ -48,7 +54,7 @@ def trial_outcome(ending: Ending) -> Outcome:
         "exit_code": ending.exit_code,
         "ended_at": ending.ended_at,
     }
-    if ending.kill is not None:
+    if ending.kill is not None and not _returned_before_the_stop(ending):
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
     if result is not None and protocol.ERROR_KEY in result:
@@ -63,6 +69,14 @@ def trial_outcome(ending: Ending) -> Outcome:
     if result is None:
         return Outcome(state=TrialState.FAILED, reason=problem, **common)
     return Outcome(state=TrialState.OK, **common)
+
+
+def _returned_before_the_stop(ending: Ending) -> bool:
+    """A function stopped early that still wrote its result: the stop came too late."""
+    if ending.kill is None or ending.kill[0] is not KillReason.EARLY_STOP:
+        return False
+    finished = ending.function_type == "python_function" and ending.exit_code == 0
+    return finished and ending.result_file.exists()
 
 
 def _killed(

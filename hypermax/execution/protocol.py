@@ -3,6 +3,10 @@
 Params reach the trial as a JSON file (env ``HYPERMAX_PARAMS_FILE``); a trial may write its result
 to the file named by ``HYPERMAX_RESULT_FILE``, else the last stdout line that parses as a number
 or a JSON object is its result. Progress comes as stdout lines ``HYPERMAX_REPORT {json}``.
+
+Early stopping asks a ``python_function`` trial to stop with :data:`STOP_SIGNAL`, which the
+bootstrap turns into a request (:func:`listen_for_stop`); the trial's next report then raises
+:class:`TrialStopped` instead of being sent (:func:`raise_if_stopped`).
 This module is imported by the child bootstrap: standard library only.
 """
 
@@ -10,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import FrameType
     from typing import Any
 
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
@@ -36,6 +42,46 @@ REPORT_PREFIX = "HYPERMAX_REPORT "
 ERROR_KEY = "__hypermax_error__"
 #: stdout lines longer than this are logged but never parsed (and never held whole in memory)
 MAX_PARSED_LINE = 64 * 1024
+#: sent to a python_function trial's main process to have it stop at its next report
+STOP_SIGNAL = signal.SIGUSR1
+
+
+class TrialStopped(BaseException):
+    """Raised by ``reporter(...)`` and ``hypermax.report(...)`` in a trial asked to stop early.
+
+    It derives from BaseException, as SystemExit does, so that an ``except Exception`` in a
+    training loop does not swallow it: the trial's ``finally`` blocks and ``with`` exits run,
+    and the bootstrap ends the process cleanly. A trial may catch it to save something, and
+    should raise it again; every later report raises it anew.
+    """
+
+
+class _StopRequest:
+    """Whether hypermax asked this trial process to stop, and whether a report said so."""
+
+    asked = False
+    raised = False
+
+
+def listen_for_stop() -> None:
+    """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report."""
+    signal.signal(STOP_SIGNAL, _on_stop_signal)
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    _StopRequest.asked = True
+
+
+def raise_if_stopped() -> None:
+    """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports."""
+    if _StopRequest.asked:
+        _StopRequest.raised = True
+        raise TrialStopped("hypermax stopped this trial early")
+
+
+def stopped_at_a_report() -> bool:
+    """Whether a report of this trial raised :class:`TrialStopped` (it did not run to its end)."""
+    return _StopRequest.raised
 
 
 def format_report(step: int, metrics: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import is_disk_full
-from hypermax.execution import spawn
+from hypermax.execution import procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
 from hypermax.execution.launch import LaunchedProcess, LaunchError, LaunchRequest
@@ -37,11 +37,14 @@ from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
+    from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
 PARAMS_FILE = ".hypermax_params.json"
 RESULT_FILE = ".hypermax_result.json"
+#: the longest a python_function trial stopped early is given to reach its next report
+STOP_WAIT_CAP_SECONDS = 60.0
 
 OnReport = Callable[[Report], None]
 
@@ -91,6 +94,8 @@ class TrialRun:
         self._lifeline: int | None = None
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
+        self._asking = False  # a python_function was asked to stop at its next report
+        self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
         self._ladder = Ladder(
@@ -111,6 +116,8 @@ class TrialRun:
         self.processes = 1
         self._ram_strikes = 0
         self._sampled_at = 0.0
+        self._last_report_at: float | None = None
+        self._longest_report_gap = 0.0
 
     @property
     def trial_id(self) -> int:
@@ -224,18 +231,59 @@ class TrialRun:
         return self._process is not None and self._kill is None and not self._exited
 
     def stop(self, reason: KillReason, value: float | None = None) -> None:
-        """Begin killing the trial's tree (its kill ladder, in a thread); return at once.
+        """Begin stopping the trial; return at once.
 
-        The Outcome says why: ``reason`` and ``value`` (the measure that broke a limit). Once
-        the trial's main process ended, or a stop began, this does nothing.
+        The trial's tree goes down its kill ladder (in a thread), except that early stopping
+        asks a ``python_function`` trial to stop at its next report first (that report raises
+        ``TrialStopped``) and runs the ladder only if it has not ended after :func:`stop_wait`;
+        a stop that comes meanwhile runs the ladder at once. Once the trial's main process
+        ended, or a stop began, this does nothing else. The Outcome says why: ``reason`` and
+        ``value`` (the measure that broke a limit).
         """
+        early = reason is KillReason.EARLY_STOP
+        root = self._live_root() if early else None
+        if early and root is None:
+            return  # it ended on its own before the stop came: that ending stands
         with self._lock:
-            if not self.killable():
+            first = self.killable()
+            hurry = not first and self._asking and not self._exited
+            if not (first or hurry):
                 return
-            self._kill = (reason, value)
-        if reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
+            if first:
+                self._kill = (reason, value)
+                cooperative = self.function.type == "python_function"  # runs our bootstrap
+                self._asking = early and cooperative
+        if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
-        self._ladder.start(f"stopping the trial ({reason.value})")
+        if first and self._asking and root is not None:
+            self._ask_to_stop(root.pid)
+        else:
+            self._ladder.start(f"stopping the trial ({reason.value})")
+
+    def _live_root(self) -> ProcInfo | None:
+        """The trial's main process while it runs."""
+        root = None if self._tree is None else self._tree.root
+        return root if root is not None and procfs.is_alive(root.pid, root.start) else None
+
+    def _ask_to_stop(self, pid: int) -> None:
+        """Signal the trial's main process to stop at its next report; the ladder after a wait."""
+        wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, protocol.STOP_SIGNAL)
+        self._note(
+            f"stopped early: {protocol.STOP_SIGNAL.name} to {pid}, to stop at its next "
+            f"report; the kill ladder in {wait:g} s unless it ends"
+        )
+        threading.Thread(
+            target=self._ladder_unless_gone,
+            args=(wait,),
+            name=f"hypermax-stop-{self.trial_id}",
+            daemon=True,
+        ).start()
+
+    def _ladder_unless_gone(self, wait: float) -> None:
+        if not self._gone.wait(wait):
+            self._ladder.start(f"no report within {wait:g} s of the stop")
 
     # -- ending -----------------------------------------------------------------------------
     def finish(self) -> Outcome:
@@ -262,6 +310,7 @@ class TrialRun:
         self.ended_at = time.time()
         with self._lock:
             self._exited = True
+        self._gone.set()
         self.exit_code = status.exit_code
         if status.peak_rss_mib is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
@@ -275,6 +324,7 @@ class TrialRun:
         self._close_lifeline()
 
     def _release(self) -> None:
+        self._gone.set()
         self._close_lifeline()
         if self._process is not None:
             self.host.release(self, self._tree)
@@ -321,8 +371,21 @@ class TrialRun:
             self._log.note(text)
 
     def _report(self, step: int, metrics: dict[str, Any]) -> None:
+        now = time.monotonic()
+        previous = self.started if self._last_report_at is None else self._last_report_at
+        self._longest_report_gap = max(self._longest_report_gap, now - previous)
+        self._last_report_at = now
         if self._on_report is not None:
             self._on_report(Report(self.trial_id, step, metrics))
+
+
+def stop_wait(longest_report_gap: float, kill_grace: float) -> float:
+    """How long a ``python_function`` trial asked to stop has to reach its next report.
+
+    Twice the longest it took so far between two reports (or to its first), at least the
+    function's ``kill_grace`` and at most :data:`STOP_WAIT_CAP_SECONDS`; then the kill ladder.
+    """
+    return min(STOP_WAIT_CAP_SECONDS, max(kill_grace, 2 * longest_report_gap))
 
 
 def run_trial(

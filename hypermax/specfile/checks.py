@@ -1,5 +1,5 @@
 """What schema.json cannot say about a spec: cross-field rules, files and programs that must
-exist, methods that must be usable, and sections this version refuses.
+exist, methods that must be usable, early stopping keys that fit the policy.
 
 Each check yields ``(json path, message)`` problems on a document whose defaults are filled in.
 Parts of the document that broke the schema are left out (their problems are already known,
@@ -44,7 +44,7 @@ def semantic_problems(
         )
     if not broken.under(("search",)) and not broken.at(("metrics",)):
         problems += search_problems(doc, folder)
-        problems += unavailable_problems(doc)
+        problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
         if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
             problems += plan_problems(doc)
     if "cluster" in doc and not broken.under(("cluster",)):
@@ -250,11 +250,24 @@ def method_problem(method: str, folder: Path) -> str | None:
     return plugin_problem(method, folder)
 
 
-def unavailable_problems(doc: dict[str, Any]) -> Iterator[Problem]:
-    """Parts of the format this version does not run yet, refused rather than ignored."""
-    policy = doc["search"].get("early_stopping", {}).get("policy", "none")
-    if policy != "none":
-        yield (
-            ("search", "early_stopping", "policy"),
-            f'"{policy}" is not available in this version; trials run to the end ("none")',
-        )
+#: the early_stopping keys only one policy uses
+POLICY_KEYS = {"median": ("grace_steps",), "asha": ("eta", "min_steps", "max_steps")}
+
+
+def early_stopping_problems(section: dict[str, Any]) -> Iterator[Problem]:
+    """Keys that the chosen policy does not use, and an ASHA whose rungs would all be past the end.
+
+    With ``"policy": "none"`` the other keys are kept and ignored, so stopping can be switched
+    off without deleting its settings.
+    """
+    where = ("search", "early_stopping")
+    policy = section.get("policy", "none")
+    for other, keys in POLICY_KEYS.items():
+        if policy in POLICY_KEYS and other != policy:
+            for key in keys:
+                if key in section:
+                    yield (*where, key), f'is only used by the {other} policy, not by "{policy}"'
+    if policy == "asha" and "max_steps" in section and "min_steps" in section:
+        first, last = section["min_steps"], section["max_steps"]
+        if last <= first:
+            yield (*where, "max_steps"), f"must be greater than min_steps ({first}), got {last}"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hypermax.space import flatten
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
+
+SPARK_GLYPHS = "▁▂▃▄▅▆▇█"
 
 
 def format_loss(loss: float | None) -> str:
@@ -72,6 +74,31 @@ def format_params(
     else:
         text = ", ".join(f"{name}={json.dumps(value)}" for name, value in flat.items())
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def format_state(trial: Trial) -> str:
+    """A trial's state; a stopped trial's with the step it reached: ``stopped@4``."""
+    state = trial.state.value
+    return f"{state}@{trial.step}" if state == "stopped" and trial.step is not None else state
+
+
+def sparkline(values: Sequence[float], low: float | None = None, high: float | None = None) -> str:
+    """One glyph a value, from ``▁`` at ``low`` to ``█`` at ``high`` (default: their range)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return ""
+    low = min(finite) if low is None else low
+    high = max(finite) if high is None else high
+    span = high - low
+    top = len(SPARK_GLYPHS) - 1
+    cells = []
+    for value in values:
+        if not math.isfinite(value):
+            cells.append(" ")
+            continue
+        level = 0.5 if span <= 0 else (min(max(value, low), high) - low) / span
+        cells.append(SPARK_GLYPHS[round(level * top)])
+    return "".join(cells)
 
 
 def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:

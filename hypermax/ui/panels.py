@@ -8,8 +8,9 @@ from typing import Any
 from hypermax.ablation_table import Effect
 from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
+from hypermax.stopping import Standing
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_value
+from hypermax.ui.formatting import format_duration, format_loss, format_value, sparkline
 from hypermax.ui.state import RunningRow
 from hypermax.ui.widgets import Item
 
@@ -18,7 +19,8 @@ RANKED_NAME_WIDTH = 16
 
 
 def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
-    """One running trial: id, elapsed, RSS, CPU, its last report; params unlike the best below.
+    """One running trial: id, elapsed, RSS, CPU, its last report; below, its curve against early
+    stopping's bar and the params unlike the best.
 
     ``short`` maps flat param names to the shorter names shown.
     """
@@ -33,12 +35,36 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
         text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
         parts.append(("label", f"  {text}"))
     short = short or {}
-    detail = "  ".join(
+    differs = "  ".join(
         f"{short.get(name, name)}={format_value(value)}"
         + ("" if best is None else f" (best {format_value(best)})")
         for name, value, best in row.differs
     )
-    return Item(parts, ("dim", detail) if detail else None)
+    detail: list[Any] = [] if row.standing is None else standing_markup(row.curve, row.standing)
+    if differs:
+        detail.append(("dim", f"  {differs}" if detail else differs))
+    return Item(parts, detail or None)
+
+
+def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
+    """A running trial's curve against early stopping's bar: ``▇▄▂ 0.31 > 0.28 (median ...)``.
+
+    The curve is drawn on a scale that takes the bar in, so its last glyph sits above or below
+    where the bar would; it is coloured as the trial fares (``stopped`` when worse).
+    """
+    bar = standing.bar
+    if bar is None:
+        line = sparkline(curve)
+        return [("dim", f"{line} {format_loss(standing.loss)} ({standing.against})")]
+    values = [*curve, bar]
+    line = sparkline(curve, min(values), max(values))
+    worse = standing.loss > bar
+    sign = ">" if worse else "≤"
+    return [
+        ("stopped" if worse else "ok", line),
+        f" {format_loss(standing.loss)} {sign} {format_loss(bar)} ",
+        ("dim", f"({standing.against})"),
+    ]
 
 
 def best_markups(best: Trial | None) -> list[Any]:

@@ -20,6 +20,7 @@ from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
+from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.values import json_equal
 
@@ -30,6 +31,8 @@ RECENT_DURATIONS = 20
 #: Fewest finished trials with a loss before params are ranked against it.
 MIN_RANKED_TRIALS = MIN_TRIALS
 MESSAGES_KEPT = 50
+#: How many of a running trial's latest judged losses its curve keeps.
+CURVE_POINTS = 24
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class RunningRow:
     last_report: dict[str, Any] | None
     differs: tuple[tuple[str, Any, Any], ...]
     """``(flat name, this trial's value, the best trial's value)`` for each param that differs."""
+    curve: tuple[float, ...] = ()
+    """The losses early stopping weighed at the trial's latest reports, oldest first."""
+    standing: Standing | None = None
+    """Where early stopping put the trial at its last report: its loss against the bar."""
 
 
 class DashboardState:
@@ -67,6 +74,8 @@ class DashboardState:
         self.running: dict[int, Trial] = {}
         self.live: dict[int, LiveStats] = {}
         self.last_report: dict[int, dict[str, Any]] = {}
+        self.standing: dict[int, Standing] = {}
+        self.curves: dict[int, deque[float]] = {}
         self.best: Trial | None = None
         self.paused = False
         self.ended = False
@@ -91,8 +100,7 @@ class DashboardState:
             self.running[event.trial.id] = event.trial
             self._launched_at[event.trial.id] = self.clock()
         elif isinstance(event, ev.TrialReported):
-            report = event.report
-            self.last_report[report.trial_id] = {"step": report.step, **report.metrics}
+            self._reported(event)
         elif isinstance(event, ev.TrialFinished):
             self._finish(event.trial)
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
@@ -113,6 +121,14 @@ class DashboardState:
             self.paused = False
             if event.best is not None:
                 self.best = event.best
+
+    def _reported(self, event: ev.TrialReported) -> None:
+        report, standing = event.report, event.standing
+        self.last_report[report.trial_id] = {"step": report.step, **report.metrics}
+        if standing is not None and report.trial_id in self.running:
+            self.standing[report.trial_id] = standing
+            curve = self.curves.setdefault(report.trial_id, deque(maxlen=CURVE_POINTS))
+            curve.append(standing.loss)
 
     def note(self, text: str) -> None:
         """Add a line to the messages (the dashboard's own notes: errors, quitting)."""
@@ -137,6 +153,8 @@ class DashboardState:
         self.running.pop(trial.id, None)
         self.live.pop(trial.id, None)
         self.last_report.pop(trial.id, None)
+        self.standing.pop(trial.id, None)
+        self.curves.pop(trial.id, None)
         launched = self._launched_at.pop(trial.id, None)
         if trial.id not in self.finished:
             self.order.append(trial.id)
@@ -232,6 +250,8 @@ class DashboardState:
                     cpu_percent=stats.cpu_percent if stats else None,
                     last_report=self.last_report.get(tid),
                     differs=params_differing(flatten(trial.params), best_flat),
+                    curve=tuple(self.curves.get(tid, ())),
+                    standing=self.standing.get(tid),
                 )
             )
         return rows

@@ -14,6 +14,7 @@ from hypermax.ui.formatting import (
     format_duration,
     format_loss,
     format_params,
+    format_state,
     format_trial_time,
     format_value,
     short_names,
@@ -53,7 +54,7 @@ def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]
         flat = {short.get(name, name): value for name, value in flat.items()}
     return [
         f"{trial.id:>5} ",
-        (state, f"{state:<11}"),
+        (state, f"{format_state(trial):<11}"),
         f"{format_loss(trial.loss):>11} ",
         ("dim", f"{format_trial_time(trial.time):>7}  "),
         format_params(flat, None, short=True),
@@ -185,6 +186,8 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
+    if trial.step is not None:
+        facts.append(("to step", str(trial.step)))
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
     for title, values in trial_sections(trial):
         if not values:

@@ -64,6 +64,10 @@ HELP_ROWS: list[Any] = [
     f"  {NO_LOSS} on the x axis: a trial that failed or was killed without a loss",
     "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
     "",
+    ("title", "early stopping"),
+    "  running trials: the losses the policy weighed, against the median or the rung's cutoff",
+    "  (> worse, ≤ as good or better); stopped@N in the table: stopped after its step N",
+    "",
     ("dim", "press any key to close"),
 ]
 

@@ -1,0 +1,240 @@
+"""Early stopping on a model trained epoch by epoch: compute and best loss with none, median, asha.
+
+An MLPClassifier learns scikit-learn's digits (70 % of the images, each also shifted by a pixel
+up, down, left and right) one epoch (``partial_fit``) at a time, up to ``--epochs`` epochs, and
+reports its log loss on the other 30 % after each; its result is the loss after its last epoch.
+A search of ``--trials`` trials (TPE, one trial at a time, so that a seed fixes the search) runs
+with each policy and each seed through ``hypermax.optimize``: real trial processes, a real
+journal.
+
+Compute is counted three ways: the epochs trained and the CPU seconds of training, which each
+trial counts itself and leaves in its folder from a ``finally`` block (which runs when it is
+stopped too), and the CPU seconds of the trial processes as the watchdog measured them
+(interpreter start and imports included, a cost per trial that stopping cannot save).
+
+    python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27]
+
+This file is also the trials' ``src``: only the standard library is imported at its top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EPOCHS_ENV = "BENCH_EPOCHS"
+COMPUTE_FILE = "compute.json"
+
+
+# -- the trial ------------------------------------------------------------------------------
+def train(params: dict[str, Any], reporter: Any) -> float:
+    """Train epoch by epoch, report the validation log loss after each, return the last."""
+    import warnings
+
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    warnings.filterwarnings("ignore")  # divergence and convergence warnings are the point
+    x, y = load_digits(return_X_y=True)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
+    )
+    moves = ((1, 0), (-1, 0), (0, 1), (0, -1))
+    x_train = np.vstack([x_train, *(_shifted(x_train, dy, dx) for dy, dx in moves)])
+    y_train = np.tile(y_train, 1 + len(moves))
+    classes = np.unique(y)
+    model = MLPClassifier(
+        hidden_layer_sizes=(params["hidden"],),
+        learning_rate_init=params["learning_rate"],
+        alpha=params["alpha"],
+        batch_size=params["batch_size"],
+        random_state=0,
+    )
+    epochs, began, loss = 0, time.process_time(), float("nan")
+    try:
+        for epoch in range(1, int(os.environ[EPOCHS_ENV]) + 1):
+            model.partial_fit(x_train, y_train, classes=classes)
+            epochs = epoch
+            loss = float(log_loss(y_val, model.predict_proba(x_val), labels=classes))
+            reporter(epoch, loss=loss if np.isfinite(loss) else 1e3)
+    finally:
+        compute = {"epochs": epochs, "cpu": time.process_time() - began}
+        Path(os.environ["HYPERMAX_TRIAL_DIR"], COMPUTE_FILE).write_text(json.dumps(compute))
+    return loss if np.isfinite(loss) else 1e3
+
+
+def _shifted(images: Any, dy: int, dx: int) -> Any:
+    """8x8 images (as rows of 64) moved by ``dy`` rows and ``dx`` columns, blank where emptied."""
+    import numpy as np
+
+    square = images.reshape(-1, 8, 8)
+    moved = np.zeros_like(square)
+    rows_to, rows_from = slice(max(dy, 0), 8 + min(dy, 0)), slice(max(-dy, 0), 8 + min(-dy, 0))
+    cols_to, cols_from = slice(max(dx, 0), 8 + min(dx, 0)), slice(max(-dx, 0), 8 + min(-dx, 0))
+    moved[:, rows_to, cols_to] = square[:, rows_from, cols_from]
+    return moved.reshape(len(images), 64)
+
+
+# -- the searches ---------------------------------------------------------------------------
+SPACE = {
+    "type": "object",
+    "properties": {
+        "learning_rate": {"type": "number", "min": 1e-5, "max": 1.0, "scaling": "logarithmic"},
+        "alpha": {"type": "number", "min": 1e-6, "max": 0.1, "scaling": "logarithmic"},
+        "hidden": {"enum": [32, 64, 128, 256]},
+        "batch_size": {"enum": [32, 64, 128, 256]},
+    },
+}
+
+
+def policies(epochs: int) -> dict[str, dict[str, Any]]:
+    """The early_stopping sections compared, each with its defaults but ASHA's end."""
+    return {
+        "none": {"policy": "none"},
+        "median": {"policy": "median"},
+        "asha": {"policy": "asha", "max_steps": epochs},
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One search: its best loss and what it cost."""
+
+    policy: str
+    seed: int
+    best: float
+    epochs: int
+    train_cpu: float
+    process_cpu: float
+    stopped: int
+    seconds: float
+
+
+def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Namespace) -> Run:
+    import hypermax
+    from hypermax.journal import read_records, replay
+
+    name = f"{policy}-seed{seed}"
+    spec = {
+        "hyperparameters": SPACE,
+        "function": {
+            "type": "python_function",
+            "src": str(Path(__file__).resolve()),
+            "name": "train",
+            "env": {EPOCHS_ENV: str(args.epochs), "OMP_NUM_THREADS": "1"},
+        },
+        "search": {
+            "name": name,
+            "method": "tpe",
+            "iterations": args.trials,
+            "seed": seed,
+            "early_stopping": rule,
+        },
+        "results": {"directory": str(args.out)},
+        "ui": {"enabled": False},
+    }
+    began = time.monotonic()
+    with contextlib.redirect_stdout(io.StringIO()):
+        hypermax.optimize(spec, fresh=True)
+    seconds = time.monotonic() - began
+    folder = args.out / name
+    trials = list(replay(read_records(folder / "trials.jsonl")).trials.values())
+    epochs, train_cpu = 0, 0.0
+    for trial in trials:
+        compute = json.loads((folder / "trials" / str(trial.id) / COMPUTE_FILE).read_text())
+        epochs += compute["epochs"]
+        train_cpu += compute["cpu"]
+    return Run(
+        policy=policy,
+        seed=seed,
+        best=min(t.loss for t in trials if t.loss is not None),
+        epochs=epochs,
+        train_cpu=train_cpu,
+        process_cpu=sum(t.cpu_time or 0.0 for t in trials),
+        stopped=sum(1 for t in trials if t.state.value == "stopped"),
+        seconds=seconds,
+    )
+
+
+# -- the report -----------------------------------------------------------------------------
+def _mean(values: list[float], digits: int) -> str:
+    mean = statistics.fmean(values)
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
+
+
+def _percent(ratios: list[float], spec: str = ".0f") -> str:
+    return f"{100 * statistics.fmean(ratios):{spec}} %"
+
+
+def report(runs: list[Run], args: argparse.Namespace) -> None:
+    print(f"\n{args.trials} trials, up to {args.epochs} epochs each, seeds {args.seeds}\n")
+    print("| policy | seed | best val loss | epochs | training CPU s | process CPU s | stopped |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in runs:
+        print(
+            f"| {r.policy} | {r.seed} | {r.best:.4f} | {r.epochs} | {r.train_cpu:.1f} "
+            f"| {r.process_cpu:.1f} | {r.stopped} |"
+        )
+    base = {r.seed: r for r in runs if r.policy == "none"}
+    print("\n| policy | best val loss | vs none | epochs | training CPU | process CPU |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for policy in policies(args.epochs):
+        mine = [r for r in runs if r.policy == policy]
+        gap = [r.best / base[r.seed].best - 1 for r in mine]
+        share = [r.epochs / base[r.seed].epochs for r in mine]
+        train = [r.train_cpu / base[r.seed].train_cpu for r in mine]
+        process = [r.process_cpu / base[r.seed].process_cpu for r in mine]
+        best = _mean([r.best for r in mine], 4)
+        print(
+            f"| {policy} | {best} | {_percent(gap, '+.1f')} (worst {100 * max(gap):+.1f} %) "
+            f"| {_percent(share)} | {_percent(train)} | {_percent(process)} |"
+        )
+    asha = [r for r in runs if r.policy == "asha"]
+    within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
+    half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)
+    print(
+        f"\nasha: best loss within 1 % of no stopping on {within} of {len(asha)} seeds; "
+        f"at most half the epochs on {half} of {len(asha)}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=27)
+    parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:
+        args.out = (args.out or Path(temp)).resolve()
+        runs = []
+        for seed in args.seeds:
+            for policy, rule in policies(args.epochs).items():
+                run = run_search(policy, rule, seed, args)
+                print(
+                    f"{policy:>6} seed {seed}: best {run.best:.4f}, {run.epochs} epochs, "
+                    f"{run.train_cpu:.1f} / {run.process_cpu:.1f} CPU s, "
+                    f"{run.stopped} stopped, {run.seconds:.0f} s",
+                    file=sys.stderr,
+                )
+                runs.append(run)
+        report(runs, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""``python_function`` trials for early stopping: each leaves ``up`` (its pid) in its folder once it
+reported step 1, and ``finally`` (the last step it began) when its ``finally`` block runs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _folder() -> Path:
+    return Path(os.environ["HYPERMAX_TRIAL_DIR"])
+
+
+def _leave(name: str, text: str) -> None:
+    """Write a sentinel whole: a reader sees it complete or not at all."""
+    (_folder() / f".{name}").write_text(text)
+    os.replace(_folder() / f".{name}", _folder() / name)
+
+
+def _up() -> None:
+    _leave("up", str(os.getpid()))
+
+
+def report_until_stopped(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step after step (a step's work takes 10 ms) until a report raises."""
+    step = 0
+    try:
+        while True:
+            step += 1
+            if params.get("via") == "hypermax.report":
+                import hypermax
+
+                hypermax.report(step, loss=1.0 / step)
+            else:
+                reporter(step, loss=1.0 / step)
+            if step == 1:
+                _up()
+            time.sleep(0.01)
+    finally:
+        _leave("finally", str(step))
+
+
+def report_once_then_compute(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1, then computes for ever without reporting again."""
+    reporter(1, loss=1.0)
+    _up()
+    while True:
+        time.sleep(60)
+
+
+def report_once_then_return_on_go(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1, then returns 0.25 without another report once ``go`` exists."""
+    reporter(1, loss=1.0)
+    _up()
+    while not (_folder() / "go").exists():
+        time.sleep(0.01)
+    return 0.25
+
+
+def swallow_the_stop(params: dict[str, Any], reporter: Any) -> float:
+    """Reports until a report raises, catches that and returns a loss anyway."""
+    import hypermax
+
+    step = 0
+    try:
+        while True:
+            step += 1
+            reporter(step, loss=1.0)
+            if step == 1:
+                _up()
+            time.sleep(0.01)
+    except hypermax.TrialStopped:
+        return 0.125

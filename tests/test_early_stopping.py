@@ -1,0 +1,149 @@
+"""Early stopping end to end, through the real command line: trials that report every epoch,
+bad configurations stopped after their first epoch, good ones run to the end, and a search
+killed in the middle that, resumed, stops the trials the uninterrupted one stops.
+
+The trials are ``objectives/epochs.py`` (loss ``x + 1/epoch``, 12 epochs of 0.1 s), run on fixed
+points so that every run proposes the same configurations in the same order. A bad trial is
+judged at its first report and has 1.1 s of epochs left to be stopped in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from fake_trials.helpers import start_hypermax, wait_until
+
+from hypermax.execution.trial_run import RESULT_FILE
+
+SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+EPOCHS = 12
+#: with min_trials 2: trial 3 is judged against trials 1 and 2 first, and so on
+XS = [0.1, 0.2, 0.9, 0.05, 0.8, 0.3]
+#: at step 1, each x's loss (x + 1) against the median of the earlier trials' (see the docstrings)
+STOPPED_MEDIAN = {3: (1.9, 1.15, 2), 5: (1.8, 1.15, 4), 6: (1.3, 1.2, 5)}
+
+
+def _search(name: str, early_stopping: dict[str, Any], xs: list[float], **more: Any) -> dict:
+    return {
+        "name": name,
+        "method": "random",
+        "seed": 1,
+        "iterations": len(xs),
+        "points": [{"x": x} for x in xs],
+        "early_stopping": early_stopping,
+        **more,
+    }
+
+
+def _python_spec(name: str, **function: Any) -> dict[str, Any]:
+    return {
+        "hyperparameters": SPACE,
+        "function": {
+            "type": "python_function",
+            "src": str(OBJECTIVES / "epochs.py"),
+            "name": "train",
+            **function,
+        },
+        "search": _search(name, {"policy": "median", "min_trials": 2}, XS),
+    }
+
+
+def _states(folder: Path) -> dict[int, tuple[str, str | None]]:
+    return {i: (r["state"], r["reason"]) for i, r in sorted(finished_records(folder).items())}
+
+
+def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_path, write_spec):
+    """Stopped trials end themselves: their ``finally`` ran, no signal killed them."""
+    spec = write_spec(_python_spec("median"))
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "median"
+    finished = finished_records(folder)
+    for trial_id, record in finished.items():
+        began = int((folder / "trials" / str(trial_id) / "cleaned_up").read_text())
+        if trial_id not in STOPPED_MEDIAN:
+            assert (record["state"], record["step"], began) == ("ok", EPOCHS, EPOCHS)
+            continue
+        loss, median, others = STOPPED_MEDIAN[trial_id]
+        assert record["state"] == "stopped" and record["exit_code"] == 0
+        assert record["reason"] == (
+            f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
+        )
+        assert 1 <= record["step"] < EPOCHS and began == record["step"] + 1
+        assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]
+        assert not (folder / "trials" / str(trial_id) / RESULT_FILE).exists()
+        assert "SIGTERM" not in (folder / "logs" / f"trial_{trial_id}.log").read_text()
+    assert "trial 3  stopped      loss 1.9 " in proc.stdout
+
+    show = run_cli("show", str(folder), cwd=tmp_path)
+    assert "6 trials (3 ok, 3 stopped)" in show.stdout
+    row = next(line.split() for line in show.stdout.splitlines() if line.split()[:1] == ["3"])
+    assert row[2] == f"stopped@{finished[3]['step']}"
+    rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
+    assert [(r["state"], int(r["step"])) for r in rows] == [
+        (finished[i]["state"], finished[i]["step"]) for i in sorted(finished)
+    ]
+    exported = json.loads(run_cli("export", str(folder), "--format", "json", cwd=tmp_path).stdout)
+    steps = [d["step"] for d in exported["trials"]]
+    assert steps == [finished[i]["step"] for i in sorted(finished)]
+
+
+def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spec):
+    """Accuracy is maximised: the rungs keep the trials with the highest accuracy."""
+    xs = [0.1, 0.2, 0.9, 0.05, 0.8, 0.3, 0.01, 0.6]
+    asha = {"policy": "asha", "min_trials": 2, "eta": 2, "max_steps": EPOCHS}
+    search = _search("asha", asha, xs, metric="accuracy", direction="max")
+    command = [sys.executable, str(OBJECTIVES / "epochs.py")]
+    function = {"type": "executable", "command": command}
+    spec = write_spec({"hyperparameters": SPACE, "function": function, "search": search})
+    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    finished = finished_records(tmp_path / "results" / "asha")
+    stopped = {i for i, r in finished.items() if r["state"] == "stopped"}
+    # at rung 1 (loss = x): trial 3 is outside the best 1 of 3, 5 the best 2 of 5 (0.05, 0.1),
+    # 6 the best 3 of 6 (0.05, 0.1, 0.2), 8 the best 4 of 8 (0.01, 0.05, 0.1, 0.2)
+    assert stopped == {3, 5, 6, 8}
+    for trial_id, record in finished.items():
+        if trial_id in stopped:
+            assert record["exit_code"] == -15 and 1 <= record["step"] < EPOCHS  # SIGTERM
+            assert record["reason"].startswith("stopped at step 1: loss ")
+            assert record["loss"] == -record["metrics"]["accuracy"]  # of its last report
+        else:
+            assert (record["state"], record["step"]) == ("ok", EPOCHS)
+    best = min(finished.values(), key=lambda r: r["loss"])
+    assert best["id"] == 7 and best["loss"] == -(1.0 - (0.01 + 1 / EPOCHS))
+
+
+def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(tmp_path, write_spec):
+    """Trial 4 holds at its second epoch while hypermax is SIGKILLed; the resumed search reruns
+    it and then judges trials 5 and 6 against all the curves, the journaled ones included."""
+    reference = write_spec(_python_spec("straight"), "straight.json")
+    assert run_cli(str(reference), "--no-ui", cwd=tmp_path).returncode == 0
+
+    hold = tmp_path / "hold"
+    held_env = {"EPOCHS_HOLD": str(hold), "EPOCHS_HOLD_TRIAL": "4"}
+    spec = write_spec(_python_spec("killed", env=held_env), "killed.json")
+    folder = tmp_path / "results" / "killed"
+    hold.write_text("")
+    proc = start_hypermax(spec)
+    try:
+        wait_until((folder / "trials" / "4" / "held").exists, 60, "trial 4 to hold")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert sorted(finished_records(folder)) == [1, 2, 3]
+    hold.unlink()
+
+    resumed = run_cli("resume", str(folder), "--no-ui", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming killed: 3 of 6 trials done" in resumed.stdout
+    started = [r["id"] for r in journal_records(folder) if r["event"] == "trial_started"]
+    assert started == [1, 2, 3, 4, 4, 5, 6]
+    expected = _states(tmp_path / "results" / "straight")
+    assert [i for i, (state, _) in expected.items() if state == "stopped"] == [3, 5, 6]
+    assert _states(folder) == expected

@@ -1,0 +1,291 @@
+"""Early stopping's policies on hand-built curves: who is stopped at which step, and why.
+
+Curves are fed one report at a time, in the order given, as the driver feeds them; each test
+says which report stops which trial against which bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import OBJECTIVES
+
+from hypermax.spec import Spec, spec_from_dict
+from hypermax.stopping import Asha, EarlyStopper, EarlyStopping, MedianRule, Standing
+from hypermax.trial import Report, Trial, TrialState
+
+Feed = list[tuple[int, int, float]]  # (trial, step, loss), in arrival order
+
+
+def feed(policy: MedianRule | Asha, reports: Feed) -> list[Standing]:
+    return [policy.observe(trial, step, loss) for trial, step, loss in reports]
+
+
+def stops(standings: list[Standing]) -> list[tuple[int, int]]:
+    """(trial, step) of every report that stopped its trial."""
+    return [(s.trial_id, s.step) for s in standings if s.stop]
+
+
+X = {"type": "number", "min": 0, "max": 1}
+
+
+def spec(tmp_path: Path, early_stopping: dict[str, Any], **sections: Any) -> Spec:
+    doc: dict[str, Any] = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "src": str(OBJECTIVES / "epochs.py")},
+        "search": {"early_stopping": early_stopping, **sections.pop("search", {})},
+        **sections,
+    }
+    doc["function"]["name"] = "train"
+    return spec_from_dict(doc, tmp_path / "search.json")
+
+
+# -- the rule as the spec states it ---------------------------------------------------------
+def test_each_policy_gets_its_defaults_from_the_schema(tmp_path):
+    median = spec(tmp_path, {"policy": "median"}).search.early_stopping
+    assert median == {"policy": "median", "min_trials": 5, "grace_steps": 1}
+    asha = spec(tmp_path, {"policy": "asha", "max_steps": 30}).search.early_stopping
+    assert asha == {"policy": "asha", "min_trials": 5, "eta": 3, "min_steps": 1, "max_steps": 30}
+    rule = EarlyStopping.of(asha)
+    assert (rule.eta, rule.min_steps, rule.max_steps, rule.min_trials) == (3, 1, 30, 5)
+    assert EarlyStopping.of({}).policy == "none"
+
+
+def test_asha_rungs_are_eta_apart_from_min_steps_and_stop_before_max_steps():
+    rule = EarlyStopping(policy="asha", eta=3, min_steps=2, max_steps=54)
+    assert rule.rungs(100) == [2, 6, 18]  # 54 is the end, not a rung
+    assert rule.rungs(17) == [2, 6]
+    assert (rule.next_rung(0), rule.next_rung(2), rule.next_rung(18)) == (2, 6, None)
+    assert EarlyStopping(policy="asha", eta=2, min_steps=1).rungs(40) == [1, 2, 4, 8, 16, 32]
+
+
+# -- the median rule ------------------------------------------------------------------------
+def test_median_stops_a_trial_worse_than_the_median_of_the_others_at_the_same_step():
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=2, grace_steps=1))
+    standings = feed(
+        policy,
+        [
+            (1, 1, 1.0), (1, 2, 0.8), (1, 3, 0.6),
+            (2, 1, 2.0), (2, 2, 1.0), (2, 3, 0.7),
+            # trial 3: at step 1 the median of 1.0 and 2.0 is 1.5; 1.4 is better
+            (3, 1, 1.4),
+            # at step 2 the median of 0.8 and 1.0 is 0.9; its best so far, 1.3, is worse
+            (3, 2, 1.3),
+        ],
+    )  # fmt: skip
+    assert stops(standings) == [(3, 2)]
+    stopped = standings[-1]
+    assert (stopped.loss, stopped.bar, stopped.against) == (1.3, 0.9, "median of 2 at step 2")
+    assert stopped.reason == "stopped at step 2: loss 1.3 worse than 0.9 (median of 2 at step 2)"
+    assert standings[-2].bar == 1.5 and not standings[-2].stop
+
+
+def test_median_waits_for_min_trials_others_at_a_step_and_never_judges_the_grace_steps():
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=3, grace_steps=2))
+    standings = feed(
+        policy,
+        [
+            (1, 1, 1.0), (1, 2, 1.0), (1, 3, 1.0),
+            (2, 1, 1.0), (2, 2, 1.0),
+            (3, 1, 1.0), (3, 2, 1.0),
+            (4, 1, 9.0),  # awful, but step 1 is a grace step
+            (4, 2, 9.0),  # three others at step 2: judged
+        ],
+    )  # fmt: skip
+    assert stops(standings) == [(4, 2)]
+    assert standings[7].against == "grace (step 1 < 2)" and standings[7].bar is None
+    assert standings[6].against == "2 of 3 trials at step 2"  # trial 3 had only two others
+
+
+def test_median_weighs_a_trials_best_loss_so_far_not_its_last():
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=1, grace_steps=0))
+    standings = feed(policy, [(1, 0, 1.0), (1, 1, 1.0), (2, 0, 0.5), (2, 1, 3.0)])
+    assert stops(standings) == []  # 3.0 > 1.0, but its best, 0.5, is not
+    assert standings[-1].loss == 0.5
+    in_grace = MedianRule(EarlyStopping(policy="median", min_trials=1, grace_steps=5))
+    assert [s.loss for s in feed(in_grace, [(1, 0, 0.5), (1, 1, 2.0)])] == [0.5, 0.5]
+
+
+def test_median_takes_another_trials_loss_from_its_last_report_up_to_the_step():
+    """Trials may report on different steps: a trial that reported steps 2 and 4 has reached
+    step 3, with its step-2 loss there; one that stopped reporting at step 2 has not."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=2, grace_steps=0))
+    standings = feed(
+        policy,
+        [(1, 2, 1.0), (1, 4, 0.5), (2, 2, 3.0), (3, 3, 2.0), (4, 2, 1.2), (4, 3, 1.1)],
+    )
+    # trial 3 at step 3: only trial 1 has reached it (trial 2 stopped at step 2): not judged
+    assert standings[3].against == "1 of 2 trials at step 3"
+    # trial 4 at step 3: trials 1 (1.0, from step 2) and 3 (2.0): median 1.5, 1.1 passes
+    assert (standings[5].bar, standings[5].stop) == (1.5, False)
+
+
+def test_median_does_not_count_a_forgotten_trial():
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=1, grace_steps=0))
+    feed(policy, [(1, 0, 0.1)])
+    policy.forget(1)
+    assert policy.observe(2, 0, 5.0).against == "0 of 1 trials at step 0"
+
+
+# -- ASHA -----------------------------------------------------------------------------------
+def test_asha_keeps_the_best_one_in_eta_at_each_rung_without_waiting_for_a_bracket():
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=1, max_steps=8))
+    standings = feed(
+        policy,
+        [
+            (1, 1, 0.5),  # first at rung 1: nobody to compare with
+            (2, 1, 0.9),  # best 1 of 2 is 0.5: stopped
+            (3, 1, 0.3),  # best 1 of 3 is 0.3: itself
+            (4, 1, 0.4),  # best 2 of 4: 0.3, 0.4
+            (5, 1, 0.45),  # best 2 of 5: 0.3, 0.4: stopped
+            (1, 2, 0.4),  # trial 1 reaches rung 2 alone
+            (3, 2, 0.2),  # best 1 of 2 at rung 2 is 0.2
+            (4, 2, 0.35),  # best 1 of 3 is 0.2: stopped
+        ],
+    )
+    assert stops(standings) == [(2, 1), (5, 1), (4, 2)]
+    assert (standings[4].bar, standings[4].against) == (0.4, "rung 1: best 2 of 5")
+    assert standings[0].against == "rung 1: 0 of 1 trials"
+    assert (
+        standings[7].reason == "stopped at step 2: loss 0.35 worse than 0.2 (rung 2: best 1 of 3)"
+    )
+
+
+def test_asha_judges_between_rungs_only_when_a_report_reaches_one():
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=3, min_steps=1, max_steps=10))
+    standings = feed(
+        policy,
+        [(1, 1, 0.1), (1, 3, 0.1), (1, 9, 0.1), (2, 1, 0.05), (2, 2, 5.0), (2, 3, 0.2)],
+    )
+    assert stops(standings) == [(2, 3)]
+    between = standings[4]  # step 2: no rung; shows the cutoff it will meet at rung 3
+    assert (between.stop, between.bar, between.against) == (False, 0.1, "next rung 3: best 1 of 2")
+
+
+def test_asha_judges_every_rung_a_report_jumps_over_with_its_loss():
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=1, max_steps=100))
+    feed(policy, [(1, 1, 0.5), (1, 2, 0.5), (1, 4, 0.5)])
+    jumper = policy.observe(2, 5, 0.7)  # its first report is past rungs 1, 2 and 4
+    assert jumper.stop and jumper.against == "rung 1: best 1 of 2"
+    assert {rung: entries[2][0] for rung, entries in policy.rungs.items() if 2 in entries} == {
+        1: 0.7,
+        2: 0.7,
+        4: 0.7,
+    }
+
+
+def test_asha_never_judges_at_or_past_max_steps():
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=2, max_steps=4))
+    standings = feed(policy, [(1, 2, 0.1), (1, 4, 0.1), (2, 2, 0.1), (2, 4, 9.0), (2, 6, 9.0)])
+    assert stops(standings) == []
+    assert standings[3].against == "past the last rung"
+
+
+def test_asha_lets_every_trial_through_a_rung_with_fewer_than_min_trials_others():
+    policy = Asha(EarlyStopping(policy="asha", min_trials=3, eta=2, min_steps=1, max_steps=8))
+    standings = feed(policy, [(1, 1, 0.1), (2, 1, 0.9), (3, 1, 0.8), (4, 1, 0.85)])
+    assert stops(standings) == [(4, 1)]  # the first with three others: best 2 of 4
+    assert [s.bar for s in standings] == [None, None, None, 0.8]
+
+
+# -- the composite loss: direction max, weighted metrics ------------------------------------
+def test_direction_max_stops_the_trial_with_the_lowest_accuracy(tmp_path):
+    rule = {"policy": "median", "min_trials": 2, "grace_steps": 0}
+    search = {"metric": "accuracy", "direction": "max"}
+    stopper = EarlyStopper.for_spec(spec(tmp_path, rule, search=search))
+    for trial, accuracy in ((1, 0.9), (2, 0.8)):
+        assert stopper.on_report(Report(trial, 0, {"accuracy": accuracy})) is not None
+    good = stopper.on_report(Report(3, 0, {"accuracy": 0.95}))
+    bad = stopper.on_report(Report(4, 0, {"accuracy": 0.5}))
+    assert good is not None and not good.stop and good.loss == -0.95
+    assert bad is not None and bad.stop and (bad.loss, bad.bar) == (-0.5, -0.9)  # -0.8, -0.9, -0.95
+
+
+def test_weighted_increasing_metrics_make_the_loss_asha_compares(tmp_path):
+    rule = {"policy": "asha", "min_trials": 1, "eta": 2, "max_steps": 8}
+    metrics = {
+        "auc": {"min": 0.5, "max": 1.0, "direction": "increase", "weight": 2.0},
+        "size": {"min": 0, "max": 100},
+    }
+    stopper = EarlyStopper.for_spec(spec(tmp_path, rule, metrics=metrics))
+    first = stopper.on_report(Report(1, 1, {"auc": 0.9, "size": 50}))  # 2 * 0.2 + 0.5
+    second = stopper.on_report(Report(2, 1, {"auc": 0.95, "size": 90}))  # 2 * 0.1 + 0.9
+    assert first is not None and first.loss == pytest.approx(0.9)
+    assert second is not None and second.loss == pytest.approx(1.1) and second.stop
+
+
+def test_a_report_without_a_usable_loss_is_not_judged(tmp_path):
+    stopper = EarlyStopper.for_spec(spec(tmp_path, {"policy": "median", "min_trials": 1}))
+    assert stopper.on_report(Report(1, 1, {"accuracy": 0.5})) is None  # the loss is "loss"
+    assert stopper.on_report(Report(1, 1, {"loss": float("nan")})) is None
+    assert stopper.policy is not None and stopper.policy.curves == {}
+
+
+def test_without_a_policy_nothing_is_judged(tmp_path):
+    stopper = EarlyStopper.for_spec(spec(tmp_path, {"policy": "none", "min_trials": 1}))
+    assert stopper.policy is None and stopper.on_report(Report(1, 1, {"loss": 1.0})) is None
+
+
+# -- the driver's side ----------------------------------------------------------------------
+def _stopper(tmp_path: Path) -> EarlyStopper:
+    rule = {"policy": "median", "min_trials": 2, "grace_steps": 1}
+    return EarlyStopper.for_spec(spec(tmp_path, rule))
+
+
+CURVES = {1: [1.0, 0.8, 0.6], 2: [2.0, 1.0, 0.7], 3: [1.4, 1.3, 1.2], 4: [1.6, 1.0, 0.9]}
+
+
+def _reports(trial_id: int) -> list[Report]:
+    return [Report(trial_id, step, {"loss": loss}) for step, loss in enumerate(CURVES[trial_id], 1)]
+
+
+def test_a_trial_is_asked_to_stop_once_and_its_record_says_why(tmp_path):
+    stopper = _stopper(tmp_path)
+    for report in [*_reports(1), *_reports(2)]:
+        stopper.on_report(report)
+    judged = [stopper.on_report(report) for report in _reports(3)]
+    assert [s.stop for s in judged if s is not None] == [False, True, False]  # once, at step 2
+    ended = Trial(3, {"x": 1}, {}, state=TrialState.STOPPED, reports=({"step": 2, "loss": 1.3},))
+    stopped = stopper.on_finished(ended)
+    assert stopped.reason == "stopped at step 2: loss 1.3 worse than 0.9 (median of 2 at step 2)"
+    ok = Trial(1, {"x": 1}, {}, state=TrialState.OK, reason=None)
+    assert stopper.on_finished(ok) is ok
+
+
+def test_a_resumed_search_rebuilt_from_finished_trials_stops_what_the_first_would_have(tmp_path):
+    """Trials 1-3 finished before a crash; trial 4 was running (its reports are dropped) and
+    runs again: the rebuilt stopper judges it as the uninterrupted one does."""
+    straight = _stopper(tmp_path)
+    for trial_id in (1, 2, 3):
+        for report in _reports(trial_id):
+            straight.on_report(report)
+    expected = [straight.on_report(report) for report in _reports(4)]
+
+    def finished(trial_id: int, state: TrialState) -> Trial:
+        reports = tuple({"step": r.step, **r.metrics} for r in _reports(trial_id))
+        return Trial(trial_id, {"x": 1}, {}, state=state, reports=reports)
+
+    resumed = _stopper(tmp_path)
+    resumed.rebuild(
+        [
+            finished(1, TrialState.OK),
+            finished(2, TrialState.OK),
+            finished(3, TrialState.STOPPED),
+            finished(4, TrialState.RUNNING),  # ran at the crash: runs again
+        ]
+    )
+    assert [resumed.on_report(report) for report in _reports(4)] == expected
+    assert [s.stop for s in expected if s is not None] == [True, False, False]
+
+
+def test_an_interrupted_trials_reports_are_forgotten(tmp_path):
+    stopper = _stopper(tmp_path)
+    for report in [*_reports(1), *_reports(2)]:
+        stopper.on_report(report)
+    stopper.on_finished(Trial(2, {"x": 1}, {}, state=TrialState.INTERRUPTED))
+    assert stopper.policy is not None and set(stopper.policy.curves) == {1}

@@ -1,0 +1,95 @@
+"""Stopping one trial early (``TrialRun.stop(EARLY_STOP)``, what any runner's cancel calls):
+when the trial returned first, when it swallows the stop, when another stop hurries it."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
+from runner_contract import stoppable
+
+from hypermax.execution.host import TrialHost
+from hypermax.execution.limits import Limits
+from hypermax.execution.trial_run import STOP_WAIT_CAP_SECONDS, TrialPlan, TrialRun, stop_wait
+from hypermax.spec import FunctionSpec
+from hypermax.trial import KillReason, Proposal, TrialState
+
+#: what a trial may take to start and report its first step here (it takes well under a second)
+UP_TIMEOUT = 30.0
+
+
+@pytest.fixture
+def host() -> Iterator[TrialHost]:
+    host = TrialHost(Limits())
+    yield host
+    host.close()
+
+
+def start(host: TrialHost, folder: Path, marker: str, name: str, **settings) -> TrialRun:
+    """Start ``name`` of ``fake_trials/stoppable.py``; return once it reported step 1."""
+    function = FunctionSpec(env={MARKER_ENV: marker}, **stoppable(name, **settings))
+    trial_dir = folder / "trials" / "1"
+    plan = TrialPlan(function, folder, Proposal(1, {}, {}), trial_dir, folder / "trial_1.log")
+    run = TrialRun(host, plan)
+    assert run.start()
+    wait_until((trial_dir / "up").exists, UP_TIMEOUT, "the trial's first report")
+    return run
+
+
+def test_a_function_that_returned_before_its_next_report_ran_to_its_end(host, tmp_path, marker):
+    run = start(host, tmp_path, marker, "report_once_then_return_on_go")
+    run.stop(KillReason.EARLY_STOP)
+    (run.trial_dir / "go").write_text("")
+    outcome = run.finish()
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.25}
+    assert outcome.exit_code == 0
+    assert_none_alive(marker)
+
+
+def test_a_function_that_swallows_the_stop_is_stopped_and_its_return_value_dropped(
+    host, tmp_path, marker
+):
+    run = start(host, tmp_path, marker, "swallow_the_stop")
+    run.stop(KillReason.EARLY_STOP)
+    outcome = run.finish()
+    assert outcome.state is TrialState.STOPPED and outcome.result is None
+    assert outcome.exit_code == 0
+    assert not (run.trial_dir / ".hypermax_result.json").exists()
+
+
+def test_a_limit_or_an_interrupt_during_the_wait_runs_the_kill_ladder_at_once(
+    host, tmp_path, marker
+):
+    """With a long grace the trial would have minutes to reach a report; an interrupt (Ctrl-C)
+    does not wait for that. The trial stays stopped: that came first."""
+    run = start(host, tmp_path, marker, "report_once_then_compute", kill_grace=600)
+    run.stop(KillReason.EARLY_STOP)
+    run.stop(KillReason.INTERRUPT)
+    outcome = run.finish()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
+    assert outcome.exit_code == -signal.SIGTERM
+    assert outcome.wall_time < STOP_WAIT_CAP_SECONDS  # it did not wait for the report
+    log = (tmp_path / "trial_1.log").read_text()
+    assert "the kill ladder in 60 s unless it ends]" in log
+    assert "[hypermax: stopping the trial (interrupt): SIGTERM to " in log
+    assert_none_alive(marker)
+
+
+def test_a_stop_after_the_trial_ended_changes_nothing(host, tmp_path, marker):
+    run = start(host, tmp_path, marker, "report_once_then_return_on_go")
+    (run.trial_dir / "go").write_text("")
+    outcome = run.finish()
+    run.stop(KillReason.EARLY_STOP)  # a report judged after the trial ended: no error, no signal
+    assert outcome.state is TrialState.OK
+    assert "stopped early" not in (tmp_path / "trial_1.log").read_text()
+
+
+@pytest.mark.parametrize(
+    ("gap", "grace", "wait"),
+    [(0.1, 2.0, 2.0), (5.0, 2.0, 10.0), (45.0, 2.0, STOP_WAIT_CAP_SECONDS), (0.0, 0.0, 0.0)],
+)
+def test_the_wait_for_the_next_report_is_twice_the_longest_gap_within_bounds(gap, grace, wait):
+    assert stop_wait(gap, grace) == wait
