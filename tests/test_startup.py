@@ -73,5 +73,5 @@ def test_show_imports_no_spec_machinery_nor_optimizer(tmp_path, write_spec):
     modules = imported_by("show", str(folder), cwd=tmp_path)
     assert "hypermax.journal" in modules  # it did read the trials
     assert not modules & set(HEAVY)
-    assert not modules & {"hypermax.spec", "hypermax.validation", "hypermax.specfile.schema"}
+    assert not modules & {"hypermax.spec", "hypermax.validation"}
     assert not any(m.startswith("hypermax.optimizers") for m in modules)
