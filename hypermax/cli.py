@@ -1,13 +1,15 @@
-"""Command line: argument parsing only; one function per subcommand, each returning an exit code."""
+"""Command line: argument parsing only; one function per subcommand, each returning an exit code.
+
+``hypermax --help`` must cost little more than starting the interpreter: this module imports
+argparse and the error types, and everything else where it is used.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from hypermax import __version__
 from hypermax.errors import (
@@ -20,9 +22,12 @@ from hypermax.errors import (
     save_traceback,
     unexpected,
 )
-from hypermax.registry import METHODS, PLUGIN_FORM
+
+TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--help``
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from hypermax.spec import Spec
 
 SUBCOMMANDS = (
@@ -37,14 +42,41 @@ SUBCOMMANDS = (
     "init",
     "quick",
 )
+#: the line ``hypermax --help`` shows for ``quick`` (as :func:`hypermax.quick.add_parser` has it)
+QUICK_HELP = "tune a command from ranges on the command line"
+#: the epilog that lists the methods, written by :func:`_methods_help` when help is shown
+_METHODS = "<methods>"
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal's width without importing shutil (and with it
+    bz2 and lzma) as argparse does."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(1).columns
+        except (ValueError, OSError):
+            columns = 80
+        super().__init__(prog, width=columns - 2)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
 
+    def format_help(self) -> str:
+        if self.epilog == _METHODS:  # written only when shown: it reads the method registry
+            self.epilog = _methods_help()
+        return super().format_help()
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(quick: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. Without ``quick``, the ``quick`` subcommand is only listed,
+    not built: building it imports :mod:`hypermax.quick`, which every ``--help`` would pay."""
     parser = _Parser(prog="hypermax", description="Hyperparameter search for any program.")
     parser.add_argument("--version", action="version", version=f"hypermax {__version__}")
     parser.add_argument(
@@ -59,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to do (hypermax COMMAND -h: its options); hypermax SPEC runs the spec",
     )
 
-    run = sub.add_parser("run", help="run or resume a search", epilog=_methods_help())
+    run = sub.add_parser("run", help="run or resume a search", epilog=_METHODS)
     run.add_argument("spec", help="the search spec (.json, .yaml or .yml)")
     run.add_argument(
         "results_dir",
@@ -87,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sample = sub.add_parser(
-        "sample", help="print the next N suggested parameter sets", epilog=_methods_help()
+        "sample", help="print the next N suggested parameter sets", epilog=_METHODS
     )
     sample.add_argument("spec", help="the search spec")
     sample.add_argument("-n", type=int, default=5, metavar="N", help="how many (default 5)")
@@ -111,11 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "json"), default="csv", help="csv (default) or json"
     )
     export.add_argument("--best", action="store_true", help="only the best trial")
-    _add_result_tools(sub)
+    _add_result_tools(sub, quick)
     return parser
 
 
-def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_result_tools(sub: argparse._SubParsersAction[_Parser], quick: bool) -> None:
     """Subcommands that start a search without a spec, or look at what one found."""
     plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
     plot.add_argument("results_dir", help="the results folder of a search")
@@ -125,6 +157,9 @@ def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
     init = sub.add_parser("init", help="write search.json and objective.py from a template")
     init.add_argument("template", nargs="?", help="a name from `hypermax templates`")
 
+    if not quick:
+        sub.add_parser("quick", help=QUICK_HELP)  # listed; built when it is the subcommand
+        return
     from hypermax.quick import add_parser
 
     add_parser(sub)
@@ -132,6 +167,8 @@ def _add_result_tools(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _methods_help() -> str:
     """The methods ``search.method`` may name in this version, for help texts."""
+    from hypermax.registry import METHODS, PLUGIN_FORM
+
     usable = [f"{name} ({info.summary})" for name, info in METHODS.items() if info.available]
     return f"search.method: {', '.join(usable)}, or {PLUGIN_FORM} for a plugin optimizer"
 
@@ -171,14 +208,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in ours
     args_list = _normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
-        args = build_parser().parse_args(args_list)
+        parser = build_parser(quick="quick" in args_list)
+        args = parser.parse_args(args_list)
         if args.command is None:
-            build_parser().print_help()
+            parser.print_help()
             return EXIT_BAD_INPUT
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
         return handler(args)
     except HypermaxError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         for line in str(exc).splitlines():
             print(line, file=sys.stderr)
@@ -192,12 +232,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or a broken plugin: one line; the traceback goes to a log
         error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
         if debug:
+            import traceback
+
             traceback.print_exception(error)
         print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from hypermax.registry import METHODS
     from hypermax.space import Space
     from hypermax.spec import load_spec
 

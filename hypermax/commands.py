@@ -1,4 +1,8 @@
-"""The subcommands behind the command line; each takes parsed arguments and returns an exit code."""
+"""The subcommands behind the command line; each takes parsed arguments and returns an exit code.
+
+Each imports what it needs when it runs: ``show`` and ``export`` never load the spec machinery
+(jsonschema) nor the optimizers.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
 from hypermax.results import ResultsFolder
-from hypermax.spec import Spec, load_spec
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
+    from hypermax.spec import Spec
     from hypermax.trial import Trial
 
 
@@ -65,6 +69,7 @@ def _announce(spec: Spec) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare, use_dashboard
+    from hypermax.spec import load_spec
 
     spec = load_spec(args.spec, _overrides(args))
     _announce(spec)
@@ -88,6 +93,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from hypermax.optimizers import NoProposal
     from hypermax.search import build_optimizer
     from hypermax.space import Space
+    from hypermax.spec import load_spec
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
@@ -112,7 +118,6 @@ def _load_trials(results_dir: str) -> list[Trial]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from hypermax.ablation_table import ablation_lines
     from hypermax.export import best_trial
     from hypermax.show import summary_lines, trial_lines
 
@@ -122,7 +127,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     trials = _load_trials(args.results_dir)
     if args.trial is None:
         lines = summary_lines(Path(args.results_dir), trials, _metadata(folder), args.top)
-        table = ablation_lines(trials)
+        table = _ablation_table(args.results_dir, trials)
         if table:
             lines += ["", *table]
         if getattr(args, "importance", False):
@@ -137,6 +142,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines = trial_lines(by_id[args.trial], best_trial(trials), folder.log(args.trial))
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _ablation_table(results_dir: str, trials: list[Any]) -> list[str]:
+    """The ablation table of a results folder whose search was an ablation study; else no lines
+    (and the optimizers are not imported for nothing: ``show`` must start fast)."""
+    try:
+        frozen = json.loads((Path(results_dir) / "search.json").read_text())
+        method = frozen.get("search", {}).get("method")
+    except (OSError, ValueError, AttributeError):
+        method = "ablation"  # unknown: look at the trials themselves
+    if method != "ablation":
+        return []
+    from hypermax.ablation_table import ablation_lines
+
+    return ablation_lines(trials)
 
 
 def _metadata(folder: ResultsFolder) -> dict[str, Any]:

@@ -4,10 +4,18 @@ The driver is the only writer of the journal. It never imports the UI: reporters
 through :meth:`Reporter.handle`, and anything that steers the search (pause, quit, export) goes
 through :meth:`Driver.request`, which only puts a command on a queue. The Driver is the
 :class:`~hypermax.events.SearchControl` a user interface drives.
+
+A free slot never waits for bookkeeping: each turn of the loop first refills the free slots,
+then journals what ended and what started (one write; the fsync happens in the journal's
+thread), has the views rewritten (in their own thread) and tells the reporters. An optimizer
+whose proposals do not depend on results (``random``) is asked ahead, one proposal per slot, so
+the next trial is ready when a slot frees. Counts and the best trial are kept as trials end, so
+a turn costs the same after 10 trials as after 100,000 (but for the optimizer's own ask).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -19,17 +27,19 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax import events as ev
 from hypermax import stopping
+from hypermax.bulk import bulk
 from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.output import append_note
-from hypermax.export import best_trial, write_views
+from hypermax.export import best_trial
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
+from hypermax.views import ViewWriter
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -43,6 +53,8 @@ log = logging.getLogger("hypermax")
 
 POLL_SECONDS = 0.25
 LIVE_UPDATE_SECONDS = 1.0
+#: results.csv and best.json are rewritten at most this often while trials end (and at the end)
+VIEWS_SECONDS = 1.0
 
 #: Trials in these states count towards ``iterations``; interrupted ones run again.
 COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
@@ -92,8 +104,14 @@ class Driver:
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
-        self._views_cost = 0.0
-        self._views_written = 0.0
+        self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
+        self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
+        # to journal (when there is a record), then emit, in order
+        self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
+        self._done_count = 0
+        self._best: Trial | None = None
+        self._views = ViewWriter(folder.path)
+        self._views_submitted = -VIEWS_SECONDS
         self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
@@ -144,14 +162,15 @@ class Driver:
                 self._check_stop_rules(started)
                 if self._stopping is None and not self._paused:
                     self._launch()
-                if not self._running and self._ended():
-                    break
-                for event in self.runner.poll(POLL_SECONDS):
-                    self._on_runner_event(event)
+                self._record()
                 now = time.monotonic()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))
+                if not self._running and self._ended():
+                    break
+                for event in self.runner.poll(POLL_SECONDS):
+                    self._on_runner_event(event)
         except OSError as exc:  # starting a trial, or a report, met a full disk
             if not is_disk_full(exc):
                 raise
@@ -163,9 +182,11 @@ class Driver:
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
+            self._record()
             self._while_room(lambda: self._write_views(force=True))
+            self._views.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
-        best = best_trial(self._trials.values())
+        best = self._best
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
         if self._disk_full is not None:
             raise DiskFull(self.folder.path, self._disk_full)
@@ -177,6 +198,8 @@ class Driver:
         """With nothing running: whether the search is over."""
         if self._stopping is not None or self._budget_spent():
             return True
+        if self._ahead:
+            return False  # proposals asked ahead are still to run
         if self._exhausted or (self._waiting and not self._presets):
             # a WAIT with nothing running can never change: nothing is left to tell
             self._stopping = stopping.EXHAUSTED
@@ -184,6 +207,7 @@ class Driver:
         return False
 
     # -- history ----------------------------------------------------------------------------
+    @bulk
     def _replay(self, history: JournalState) -> None:
         """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
         told = []
@@ -191,7 +215,7 @@ class Driver:
             if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 self._presets.append(Proposal(trial.id, trial.params, trial.internal))
                 continue
-            self._trials[trial.id] = trial
+            self._keep(trial)
             told.append(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
                 self._any_loss = self._any_loss or trial.loss is not None
@@ -232,7 +256,7 @@ class Driver:
             )
             record = {**finished_record(trial), **started_record(trial, None, None)}
             self.journal.append({**record, "event": "trial_imported"})
-            self._trials[trial.id] = trial
+            self._keep(trial)
             told.append(trial)
         self.optimizer.tell_many(told)
         self._notes.append(
@@ -242,12 +266,23 @@ class Driver:
 
     # -- launching --------------------------------------------------------------------------
     def _done(self) -> int:
-        return sum(1 for t in self._trials.values() if t.state in COUNTED)
+        return self._done_count
 
     def _budget_spent(self) -> bool:
         return self._done() + len(self._running) >= self.spec.search.iterations
 
+    def _keep(self, trial: Trial) -> None:
+        """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
+        old = self._trials.get(trial.id)
+        self._trials[trial.id] = trial
+        self._done_count += (trial.state in COUNTED) - (old is not None and old.state in COUNTED)
+        if old is not None and old is self._best:
+            self._best = best_trial(self._trials.values())  # the best was replaced: look again
+        elif best_trial([trial, *([self._best] if self._best else [])]) is trial:
+            self._best = trial
+
     def _launch(self) -> None:
+        """Fill the free slots; then ask ahead for the next ones, if the optimizer allows."""
         while len(self._running) < self.spec.function.parallel and not self._budget_spent():
             proposal = self._next_proposal()
             if proposal is None:
@@ -260,13 +295,38 @@ class Driver:
             )
             self.runner.submit(proposal, self.folder.trial_dir(trial.id), self.folder.log(trial.id))
             ids = self.runner.process_ids(trial.id)
-            self.journal.append(started_record(trial, *(ids or (None, None))))
             self._running[trial.id] = trial
-            self._emit(ev.TrialStarted(trial))
+            self._unrecorded.append(
+                (started_record(trial, *(ids or (None, None))), ev.TrialStarted(trial))
+            )
+        self._ask_ahead()
+
+    def _ask_ahead(self) -> None:
+        """Ask for the proposals of the next free slots now, while the trials run.
+
+        Only for an optimizer whose proposals do not depend on the results it was told
+        (``proposals_use_results`` False): for any other, a proposal asked ahead would miss the
+        result of the trial whose end frees its slot, and a resumed search would propose
+        something else than an unbroken one.
+        """
+        if self.optimizer.proposals_use_results or self._presets:
+            return
+        room = self.spec.search.iterations - self._done() - len(self._running)
+        while len(self._ahead) < min(self.spec.function.parallel, room):
+            if self._waiting or self._exhausted or self._ask_error is not None:
+                return
+            try:
+                proposal = self._ask()
+            except Exception as exc:  # raised when the proposal is needed, as without asking ahead
+                self._ask_error = exc
+                return
+            if proposal is None:
+                return
+            self._ahead.append(proposal)
 
     def _next_proposal(self) -> Proposal | None:
-        """A preset (a resumed trial, the defaults, a user point), else the optimizer's ask;
-        None when the optimizer has nothing to propose now."""
+        """A preset (a resumed trial, the defaults, a user point), else a proposal asked ahead,
+        else the optimizer's ask; None when the optimizer has nothing to propose now."""
         while self._presets:
             preset = self._presets.pop(0)
             if isinstance(preset, Proposal):
@@ -278,8 +338,15 @@ class Driver:
             except EncodeError as exc:
                 self._emit(ev.Message(f"skipping a point the space cannot produce: {exc}"))
                 self._next_id -= 1
+        if self._ahead:
+            return self._ahead.pop(0)
+        if self._ask_error is not None:
+            raise self._ask_error
         if self._waiting or self._exhausted:
             return None
+        return self._ask()
+
+    def _ask(self) -> Proposal | None:
         answer = self.optimizer.ask(self._take_id())
         if isinstance(answer, NoProposal):
             self._next_id -= 1
@@ -295,6 +362,7 @@ class Driver:
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:
+        """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
             self._on_report(event)
             return
@@ -307,11 +375,9 @@ class Driver:
             self._waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
-        self._while_room(lambda: self.journal.append(finished_record(trial)))
-        self._trials[trial.id] = trial
-        self._keep_log(trial)
-        self._while_room(self._write_views)
-        self._emit(ev.TrialFinished(trial, best_trial(self._trials.values()), self._done()))
+        self._keep(trial)
+        finished = ev.TrialFinished(trial, self._best, self._done())
+        self._unrecorded.append((finished_record(trial), finished))
         if trial.state is TrialState.INTERRUPTED and self._stopping is None and not self._closing:
             self._run_again(trial)
 
@@ -322,13 +388,51 @@ class Driver:
         limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
         runs = self._reruns.get(trial.id, 0)
         if runs >= limit:
-            self._emit(ev.Message(f"trial {trial.id} {trial.reason}; not run again in this search"))
+            message = f"trial {trial.id} {trial.reason}; not run again in this search"
+            self._unrecorded.append((None, ev.Message(message)))
             return
         self._reruns[trial.id] = runs + 1
         self._presets.insert(0, Proposal(trial.id, trial.params, trial.internal))
-        self._emit(
-            ev.Message(f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})")
-        )
+        message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
+        self._unrecorded.append((None, ev.Message(message)))
+
+    def _on_report(self, report: Report) -> None:
+        trial = self._running.get(report.trial_id)
+        if trial is None:
+            return
+        entry = {"step": report.step, **report.metrics}
+        self._running[trial.id] = replace(trial, reports=(*trial.reports, entry))
+        record = {
+            "event": "trial_reported",
+            "id": report.trial_id,
+            "step": report.step,
+            "metrics": report.metrics,
+            "at": time.time(),
+        }
+        standing = self._stopper.on_report(report)
+        if standing is not None and standing.stop:
+            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
+        self._unrecorded.append((record, ev.TrialReported(report, standing)))
+
+    def _record(self) -> None:
+        """Journal what happened since the last turn, then tell the reporters.
+
+        Runs once the free slots were refilled, and writes the records with one write; their
+        fsync happens in the journal's thread (one for all the turns since the last), so a disk
+        slow to sync never holds a free slot. Records keep the order of events.
+        """
+        if not self._unrecorded:
+            return
+        batch, self._unrecorded = self._unrecorded, []
+        records = [record for record, _ in batch if record is not None]
+        self._while_room(lambda: self.journal.append_many(records, wait_for_disk=False))
+        finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
+        for trial in finished:
+            self._while_room(functools.partial(self._keep_log, trial))
+        if finished:
+            self._while_room(self._write_views)
+        for _, event in batch:
+            self._emit(event)
 
     def _keep_log(self, trial: Trial) -> None:
         """A failed trial's log says why, even when the trial printed nothing; then the logs
@@ -353,35 +457,15 @@ class Driver:
                 self._disk_full = exc
                 self._stop_early(stopping.DISK_FULL)
 
-    def _on_report(self, report: Report) -> None:
-        trial = self._running.get(report.trial_id)
-        if trial is None:
-            return
-        entry = {"step": report.step, **report.metrics}
-        self._running[trial.id] = replace(trial, reports=(*trial.reports, entry))
-        self.journal.append(
-            {
-                "event": "trial_reported",
-                "id": report.trial_id,
-                "step": report.step,
-                "metrics": report.metrics,
-                "at": time.time(),
-            }
-        )
-        standing = self._stopper.on_report(report)
-        if standing is not None and standing.stop:
-            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
-        self._emit(ev.TrialReported(report, standing))
-
     def _write_views(self, force: bool = False) -> None:
-        """Rewrite results.csv and best.json after a trial; on huge searches, so that the
-        rewriting takes at most a tenth of the time."""
+        """Rewrite results.csv and best.json: in the view writer's thread, at most every
+        :data:`VIEWS_SECONDS`, or now in this thread (``force``: at the end, on an export)."""
         now = time.monotonic()
-        if not force and now - self._views_written < 10 * self._views_cost:
-            return
-        write_views(self.folder.path, list(self._trials.values()))
-        self._views_written = time.monotonic()
-        self._views_cost = self._views_written - now
+        if force:
+            self._views.flush(list(self._trials.values()))
+        elif self._views.idle() and now - self._views_submitted >= VIEWS_SECONDS:
+            self._views_submitted = now
+            self._views.submit(list(self._trials.values()))
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
@@ -410,7 +494,7 @@ class Driver:
     def _check_stop_rules(self, started: float) -> None:
         if self._stopping is not None:
             return
-        best = best_trial(self._trials.values()) if self.spec.search.loss_threshold else None
+        best = self._best
         reason = stopping.search_stop_reason(
             self.spec.search, time.monotonic() - started, best.loss if best else None
         ) or stopping.failing_start_reason(

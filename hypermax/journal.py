@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.trial import Trial, TrialState
 
@@ -32,29 +33,48 @@ JOURNAL_NAME = "trials.jsonl"
 
 
 class Journal:
-    """Appends records to the journal file, each on disk (fsynced) before ``append`` returns.
+    """Appends records to the journal file, each written and flushed before ``append`` returns.
 
-    A record is appended whole or not at all: when the disk is full part-way through one, the
-    file is cut back to where it was and the OSError is raised, so the journal stays readable
-    and can be appended to again once there is room.
+    Records are appended whole or not at all: when the disk is full part-way through, the file
+    is cut back to where it was and the OSError is raised, so the journal stays readable and can
+    be appended to again once there is room. ``append`` also fsyncs before it returns;
+    ``append_many(records, wait_for_disk=False)`` leaves the fsync to a background thread, which
+    syncs once for everything appended since its last sync: the records are in the kernel when
+    the call returns (a crash of hypermax loses nothing), and on the disk a sync later (only a
+    crash of the machine in between could lose them). :meth:`close` waits for the last sync.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self._syncer: _Syncer | None = None
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False) + "\n"
+        self.append_many([record])
+
+    def append_many(self, records: list[dict[str, Any]], wait_for_disk: bool = True) -> None:
+        """Append ``records`` in order with one write (nothing when empty); then fsync, or have
+        the background thread fsync when ``wait_for_disk`` is False."""
+        if not records:
+            return
+        lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
+        data = "".join(f"{line}\n" for line in lines).encode()
         fd = self._file.fileno()
         end = os.lseek(fd, 0, os.SEEK_END)
         try:
-            self._write(line.encode())
-            os.fsync(fd)
+            self._write(data)
+            if wait_for_disk:
+                os.fsync(fd)
         except OSError:
             with contextlib.suppress(OSError):  # if even this fails, the next start seals it
                 os.ftruncate(fd, end)
             raise
+        if wait_for_disk:
+            return
+        if self._syncer is None:
+            self._syncer = _Syncer(self._file.fileno())
+        self._syncer.request()
 
     def _write(self, data: bytes) -> None:
         """Write all of ``data`` at the end of the file (a write may take only part of it)."""
@@ -64,13 +84,58 @@ class Journal:
             view = view[written or 0 :]
 
     def close(self) -> None:
-        self._file.close()
+        syncer, self._syncer = self._syncer, None
+        try:
+            if syncer is not None:
+                syncer.close()
+        finally:
+            self._file.close()
 
     def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Syncer:
+    """A thread that fsyncs a file whenever asked, once for all the requests since its last."""
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self._fd = fd
+        self._wanted = threading.Event()
+        self._closing = False
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="hypermax-journal", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Sync what is pending, stop the thread; raise what a sync raised."""
+        self._closing = True
+        self._wanted.set()
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            closing = self._closing
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:  # reported to the writer at its next append, or at close
+                self.error = exc
+                return
+            if closing:
+                return
 
 
 def _finite(value: Any) -> Any:
@@ -84,6 +149,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
+@bulk
 def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of a journal.
 
@@ -164,6 +230,7 @@ class JournalState:
         ]
 
 
+@bulk
 def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalState:
     """Fold journal records into the state of every trial."""
     state = JournalState()

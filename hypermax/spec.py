@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: function keys that say how trials are run, not what they compute
-RUN_SETTINGS = ("parallel", "kill_grace")
+RUN_SETTINGS = ("parallel", "kill_grace", "preload")
 #: ``results.max_log_mb`` when a spec leaves it out; declared here, not in schema.json, as
 #: filled into every document it would change the search.json of every results folder
 DEFAULT_MAX_LOG_MB = 1024.0
@@ -61,6 +61,9 @@ class FunctionSpec:
     auto_kill_max_system_ram: float | None = None
     auto_kill_loss: float | None = None
     kill_grace: float = float(declared_default("function", "kill_grace"))
+    # declared here, not in schema.json: a spec that leaves it out keeps it out of its filled
+    # document, as specs written before it existed do
+    preload: bool = True
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ def _function(fn: dict[str, Any]) -> FunctionSpec:
         auto_kill_max_system_ram=fn.get("auto_kill_max_system_ram"),
         auto_kill_loss=fn.get("auto_kill_loss"),
         kill_grace=float(fn["kill_grace"]),
+        preload=bool(fn.get("preload", True)),
     )
 
 

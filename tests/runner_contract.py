@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 import pytest
+from fake_trials.functions import PROGRAM_ENV
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
 from hypermax.execution.base import BaseRunner, RunnerEvent
@@ -56,7 +57,14 @@ def stoppable(name: str, **settings: Any) -> dict[str, Any]:
 
 
 class RunnerContract:
-    """The tests every runner passes. Subclasses give :meth:`make_runner`."""
+    """The tests every runner passes. Subclasses give :meth:`make_runner`.
+
+    With ``programs_as_functions`` set, each fake program runs inside a ``python_function``
+    trial (``functions.run_program``) instead of as an executable: what a runner that forks
+    function trials from a preloaded server must pass too.
+    """
+
+    programs_as_functions = False
 
     #: whether :meth:`BaseRunner.process_ids` names a running trial's main process: False for a
     #: runner whose trials run on other machines (cluster workers), which gives None instead
@@ -67,6 +75,13 @@ class RunnerContract:
         raise NotImplementedError
 
     # -- fixtures and helpers ---------------------------------------------------------------
+    def program(self, name: str, **settings: Any) -> dict[str, Any]:
+        """``function`` settings that run the fake program ``name`` (see the class)."""
+        if not self.programs_as_functions:
+            return executable(name, **settings)
+        env = {PROGRAM_ENV: name, **settings.pop("env", {})}
+        return python_function("run_program", env=env, **settings)
+
     @pytest.fixture
     def runner_for(self, tmp_path: Path, marker: str) -> Iterator[MakeRunner]:
         """runner_for(**function settings) → a runner whose trials carry this test's marker.
@@ -121,7 +136,7 @@ class RunnerContract:
 
     # -- a trial that ends well -------------------------------------------------------------
     def test_an_executable_ends_ok_with_its_result_reports_and_files(self, runner_for, tmp_path):
-        runner = runner_for(**executable("good"))
+        runner = runner_for(**self.program("good"))
         before = time.time()
         self.submit(runner, tmp_path, 1)
         outcome, events = self.outcome(runner, 1)
@@ -144,7 +159,7 @@ class RunnerContract:
         assert events[-1] is outcome
 
     def test_what_a_good_trial_leaves_running_is_killed_and_noted(self, runner_for, tmp_path):
-        runner = runner_for(**executable("daemon", kill_grace=GRACE))
+        runner = runner_for(**self.program("daemon", kill_grace=GRACE))
         trial_dir = self.submit(runner, tmp_path, 1)
         outcome, _ = self.outcome(runner, 1)
         assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.25}
@@ -174,7 +189,7 @@ class RunnerContract:
         ],
     )
     def test_cancel_ends_the_trial_in_its_state(self, runner_for, tmp_path, reason, state, text):
-        runner = runner_for(**executable("sleep_forever"))
+        runner = runner_for(**self.program("sleep_forever"))
         (pid,) = self.up(self.submit(runner, tmp_path, 1))
         runner.cancel(1, reason)
         outcome, _ = self.outcome(runner, 1)
@@ -184,7 +199,7 @@ class RunnerContract:
         assert not pid_alive(pid)
 
     def test_close_stops_running_trials_and_returns_their_outcomes(self, runner_for, tmp_path):
-        runner = runner_for(**executable("sleep_forever"))
+        runner = runner_for(**self.program("sleep_forever"))
         pids = [self.up(self.submit(runner, tmp_path, i))[0] for i in (1, 2)]
         outcomes = runner.close()
         assert sorted(o.trial_id for o in outcomes) == [1, 2]
@@ -193,7 +208,7 @@ class RunnerContract:
         assert runner.running() == 0 and runner.live() == {}
 
     def test_a_trial_that_ignores_sigterm_and_forks_dies_whole(self, runner_for, tmp_path):
-        runner = runner_for(**executable("stubborn", kill_grace=GRACE))
+        runner = runner_for(**self.program("stubborn", kill_grace=GRACE))
         main, child = self.up(self.submit(runner, tmp_path, 1))
         runner.cancel(1, KillReason.INTERRUPT)
         outcome, _ = self.outcome(runner, 1)
@@ -242,7 +257,7 @@ class RunnerContract:
 
     # -- limits -----------------------------------------------------------------------------
     def test_a_time_limit_kills(self, runner_for, tmp_path):
-        runner = runner_for(**executable("sleep_forever", auto_kill_max_time=0.3))
+        runner = runner_for(**self.program("sleep_forever", auto_kill_max_time=0.3))
         self.submit(runner, tmp_path, 1)
         outcome, _ = self.outcome(runner, 1)
         assert outcome.state is TrialState.KILLED
@@ -253,7 +268,7 @@ class RunnerContract:
         assert "[hypermax: killed: time limit: ran " in self.log(tmp_path, 1)
 
     def test_a_memory_limit_kills_the_whole_tree(self, runner_for, tmp_path):
-        runner = runner_for(**executable("memory_grandchild", auto_kill_max_ram=200))
+        runner = runner_for(**self.program("memory_grandchild", auto_kill_max_ram=200))
         trial_dir = self.submit(runner, tmp_path, 1)
         outcome, _ = self.outcome(runner, 1)
         assert outcome.state is TrialState.KILLED
@@ -265,7 +280,7 @@ class RunnerContract:
 
     # -- what a running trial looks like ----------------------------------------------------
     def test_live_and_process_ids_name_the_running_trial(self, runner_for, tmp_path):
-        runner = runner_for(**executable("sleep_forever"))
+        runner = runner_for(**self.program("sleep_forever"))
         (pid,) = self.up(self.submit(runner, tmp_path, 3))
         ids = runner.process_ids(3)
         if self.names_processes:

@@ -7,6 +7,8 @@ exact order of asks, launches, tells and journal records.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -372,3 +374,108 @@ def test_a_loss_threshold_stops_the_search_once_reached(tmp_path, threshold, don
     search = Search(tmp_path, iterations=4, loss_threshold=threshold)
     outcome = search.run()
     assert outcome.done == done
+
+
+# -- a free slot never waits ---------------------------------------------------------------------
+class AheadOptimizer(FakeOptimizer):
+    """A fake whose proposals do not depend on results (as random search's)."""
+
+    proposals_use_results = False
+
+
+def ahead_search(tmp_path: Path, runner: FakeRunner | None = None, **spec: Any) -> Search:
+    search = Search(tmp_path, runner, **spec)
+    search.optimizer = AheadOptimizer(search.space)
+    search.driver.optimizer = search.optimizer
+    return search
+
+
+def test_proposals_that_do_not_use_results_are_asked_ahead_one_per_slot(tmp_path):
+    search = ahead_search(tmp_path, iterations=4)
+    outcome = search.run()
+    assert outcome.done == 4
+    # the next trial's ask comes before the running trial's tell, and none past the budget
+    assert search.optimizer.calls == [
+        ("ask", 1),
+        ("ask", 2),
+        ("tell", 1),
+        ("ask", 3),
+        ("tell", 2),
+        ("ask", 4),
+        ("tell", 3),
+        ("tell", 4),
+    ]
+    assert search.runner.submitted == [1, 2, 3, 4]
+    started = [r["params"]["x"] for r in search.records() if r["event"] == "trial_started"]
+    assert started == [1, 2, 3, 4]
+
+
+def test_proposals_that_use_results_are_asked_after_the_tell(tmp_path):
+    seen: list[list[tuple[str, int]]] = []
+    search = Search(tmp_path, FakeRunner(lambda runner: seen.append(list(calls))), iterations=3)
+    calls = search.optimizer.calls
+    search.run()
+    assert seen[0] == [("ask", 1)]  # nothing asked ahead while trial 1 runs
+    assert calls == [("ask", 1), ("tell", 1), ("ask", 2), ("tell", 2), ("ask", 3), ("tell", 3)]
+
+
+def test_an_ask_ahead_that_raises_raises_when_its_slot_frees(tmp_path):
+    def script(optimizer: FakeOptimizer, trial_id: int) -> Any:
+        if trial_id == 3:
+            raise RuntimeError("diverged")
+        return None
+
+    search = ahead_search(tmp_path, iterations=5)
+    search.optimizer.script = script
+    with pytest.raises(RuntimeError, match="diverged"):
+        search.run()
+    finished = {r["id"]: r["state"] for r in search.records() if r["event"] == "trial_finished"}
+    assert finished == {1: "ok", 2: "ok"}  # trial 2 ran to its end before the error surfaced
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names fds through /proc")
+def test_a_turn_journals_what_ended_then_what_started_and_never_waits_for_the_disk(
+    tmp_path, monkeypatch
+):
+    fsyncs: list[tuple[str, str]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        fsyncs.append((threading.current_thread().name, os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    search = Search(tmp_path, iterations=3)
+    search.run()
+    assert [(r["event"], r["id"]) for r in search.records()] == [
+        ("trial_started", 1),
+        ("trial_finished", 1),
+        ("trial_started", 2),
+        ("trial_finished", 2),
+        ("trial_started", 3),
+        ("trial_finished", 3),
+    ]
+    journal = str(search.folder.journal.resolve())
+    threads = [name for name, path in fsyncs if path == journal]
+    assert threads and set(threads) == {"hypermax-journal"}  # never the driver's thread
+    assert len(threads) <= 4  # at most one per turn: start 1; end 1 + start 2; ...; end 3
+
+
+def test_the_best_and_the_count_follow_the_trials_as_they_end(tmp_path):
+    losses = iter([5.0, 2.0, 7.0, 2.0, 1.0])
+
+    def end(runner: FakeRunner) -> None:
+        for trial_id in list(runner.running):
+            runner.end(trial_id, loss=next(losses))
+
+    search = Search(tmp_path, FakeRunner(end, auto=False), iterations=5)
+    outcome = search.run()
+    finished = [e for e in search.events if isinstance(e, ev.TrialFinished)]
+    assert [(e.done, e.best.id if e.best else None) for e in finished] == [
+        (1, 1),
+        (2, 2),
+        (3, 2),
+        (4, 2),  # a tie keeps the earlier trial
+        (5, 5),
+    ]
+    assert outcome.best is not None and outcome.best.id == 5 and outcome.done == 5

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 
 import pytest
 from conftest import run_cli
@@ -86,3 +88,34 @@ def test_a_journal_from_a_newer_format_is_refused(tmp_path):
         ResultsError, match=f"journal format {FORMAT_VERSION + 1} is newer than this hypermax reads"
     ):
         replay(read_records(path), path)
+
+
+def test_appended_records_are_readable_at_once_and_synced_in_the_background(tmp_path, monkeypatch):
+    path = tmp_path / "trials.jsonl"
+    synced = threading.Event()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        if threading.current_thread().name == "hypermax-journal":
+            synced.set()
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with Journal(path) as journal:
+        journal.append_many([HEADER, STARTED], wait_for_disk=False)
+        assert read_records(path) == [HEADER, STARTED]  # written and flushed before it returned
+        assert synced.wait(10)  # and synced by the journal's thread
+        journal.append_many([FINISHED], wait_for_disk=False)
+    assert read_records(path) == [HEADER, STARTED, FINISHED]
+    assert "hypermax-journal" not in {t.name for t in threading.enumerate()}
+
+
+def test_a_failed_background_sync_is_raised_to_the_writer(tmp_path, monkeypatch):
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    journal = Journal(tmp_path / "trials.jsonl")
+    monkeypatch.setattr(os, "fsync", broken)
+    journal.append_many([HEADER], wait_for_disk=False)
+    with pytest.raises(OSError, match="Input/output error"):
+        journal.close()

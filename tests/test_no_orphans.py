@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from fake_trials.functions import PROGRAM_ENV
 from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
@@ -36,21 +37,30 @@ from fake_trials.helpers import (
 from hypermax.execution import leftovers, protocol
 
 
-def _family_search(marker: str, parallel: int = 2) -> dict:
+def _family_search(marker: str, parallel: int = 2, launch: str = "executable") -> dict:
+    """A search whose trials each start a family (a child and a setsid daemon) and wait.
+
+    ``launch``: "executable", the family program as an executable; "function", the same program
+    run inside ``python_function`` trials started fresh (they tie themselves to hypermax as they
+    start); "preload", inside ``python_function`` trials forked from a preloaded server.
+    """
+    function: dict = {"type": "executable", "command": [sys.executable, str(FAKES / "family.py")]}
+    env = {MARKER_ENV: marker}
+    if launch != "executable":
+        function = {"type": "python_function", "src": str(FAKES / "functions.py")}
+        function.update(name="run_program", preload=launch == "preload")
+        env[PROGRAM_ENV] = "family"
     return {
         "hyperparameters": {
             "type": "object",
             "properties": {"x": {"type": "number", "min": 0, "max": 1}},
         },
-        "function": {
-            "type": "executable",
-            "command": [sys.executable, str(FAKES / "family.py")],
-            "parallel": parallel,
-            "kill_grace": 0.5,
-            "env": {MARKER_ENV: marker},
-        },
+        "function": {**function, "parallel": parallel, "kill_grace": 0.5, "env": env},
         "search": {"name": "family", "method": "random", "iterations": 10},
     }
+
+
+LAUNCHES = pytest.mark.parametrize("launch", ["executable", "function", "preload"])
 
 
 def _family_pids(results: Path, trial_id: int) -> list[int]:
@@ -67,8 +77,11 @@ def _wait_for_two_families(results: Path) -> list[int]:
     return [pid for i in sorted(started(results))[:2] for pid in _family_pids(results, i)]
 
 
-def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(tmp_path, marker):
-    spec = write_spec(tmp_path, _family_search(marker))
+@LAUNCHES
+def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(
+    tmp_path, marker, launch
+):
+    spec = write_spec(tmp_path, _family_search(marker, launch=launch))
     hypermax = start_hypermax(spec)
     try:
         pids = _wait_for_two_families(tmp_path / "results" / "family")
@@ -81,9 +94,10 @@ def test_sigkill_of_hypermax_during_a_parallel_search_leaves_no_trial_process(tm
     assert_none_alive(marker)  # main processes, their children and their setsid daemons
 
 
+@LAUNCHES
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_or_ctrl_c_interrupts_running_trials_and_exits_130(tmp_path, marker, sig):
-    spec = write_spec(tmp_path, _family_search(marker))
+def test_sigterm_or_ctrl_c_interrupts_running_trials_and_exits_130(tmp_path, marker, sig, launch):
+    spec = write_spec(tmp_path, _family_search(marker, launch=launch))
     hypermax = start_hypermax(spec)
     try:
         results = tmp_path / "results" / "family"
@@ -192,15 +206,15 @@ def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marke
 # -- each layer on its own ------------------------------------------------------------------
 RUNNER_THEN_DIE = """
 import os, pathlib, sys, time
-from hypermax.execution import guardian, launch, local
+from hypermax.execution import guardian, local, tether
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal
 
 layer = sys.argv[1]
 if layer != "parent-death":
-    launch._PRCTL = None
+    tether._PRCTL = None
 if layer != "lifeline":
-    launch._F_SETSIG = None
+    tether._F_SETSIG = None
 if layer != "guardian":
     guardian.Guardian.start = lambda self: None
 folder = pathlib.Path(sys.argv[2])
@@ -240,23 +254,35 @@ def test_each_layer_on_its_own_when_hypermax_dies(tmp_path, marker, layer, survi
     assert_none_alive(marker)
 
 
-def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
-    """Where the kernel cannot be asked, the child bootstrap's thread kills the trial's group."""
-    params = tmp_path / "params.json"
+#: the child bootstrap, started by hand, running a function that writes ``up`` and sleeps
+SLEEPING_BOOTSTRAP = [
+    sys.executable,
+    "-m",
+    "hypermax.execution.child",
+    *("--src", str(FAKES / "functions.py"), "--name", "sleep_forever"),
+]
+
+
+def _bootstrap_env(trial_dir: Path, marker: str, **extra: str) -> dict[str, str]:
+    """The environment of a trial started by hand in ``trial_dir``, with ``extra``."""
+    params = trial_dir / "params.json"
     params.write_text("{}")
-    read_end, write_end = os.pipe()
-    env = {
+    return {
         **os.environ,
         MARKER_ENV: marker,
-        protocol.LIFELINE_FD_ENV: str(read_end),
         protocol.PARAMS_FILE_ENV: str(params),
-        protocol.RESULT_FILE_ENV: str(tmp_path / "result.json"),
-        protocol.TRIAL_DIR_ENV: str(tmp_path),
+        protocol.RESULT_FILE_ENV: str(trial_dir / "result.json"),
+        protocol.TRIAL_DIR_ENV: str(trial_dir),
+        **extra,
     }
-    argv = ["--src", str(FAKES / "functions.py"), "--name", "sleep_forever"]
+
+
+def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
+    """Where the kernel cannot be asked, the child bootstrap's thread kills the trial's group."""
+    read_end, write_end = os.pipe()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hypermax.execution.child", *argv],
-        env=env,
+        SLEEPING_BOOTSTRAP,
+        env=_bootstrap_env(tmp_path, marker, **{protocol.LIFELINE_FD_ENV: str(read_end)}),
         pass_fds=(read_end,),
         start_new_session=True,
     )
@@ -268,4 +294,19 @@ def test_the_bootstrap_watches_an_unarmed_lifeline(tmp_path, marker):
     finally:
         proc.kill()
         proc.wait()
+    assert_none_alive(marker)
+
+
+def test_a_function_trial_whose_hypermax_died_before_it_was_tied_exits_at_once(tmp_path, marker):
+    """The bootstrap ties itself to hypermax (pid in HYPERMAX_PARENT_PID) and checks it is
+    still its parent: a trial whose hypermax died before that never runs its function."""
+    proc = subprocess.run(
+        SLEEPING_BOOTSTRAP,
+        # hypermax's pid is not its parent's: as if hypermax were gone
+        env=_bootstrap_env(tmp_path, marker, **{protocol.PARENT_PID_ENV: "1"}),
+        timeout=30,
+        start_new_session=True,
+    )
+    assert proc.returncode == 1
+    assert not (tmp_path / "up").exists() and not (tmp_path / "result.json").exists()
     assert_none_alive(marker)

@@ -11,12 +11,22 @@ from hypermax.execution.base import BaseRunner
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.limits import Limits
 from hypermax.execution.local import LocalRunner
+from hypermax.execution.preload import PreloadLauncher
 from hypermax.spec import FunctionSpec, spec_from_dict
 
 
 class TestLocalRunner(RunnerContract):
     def make_runner(self, function: FunctionSpec, folder: Path) -> BaseRunner:
         return LocalRunner(function, folder)
+
+
+class TestPreloadRunner(RunnerContract):
+    """The local runner with function trials forked from a preloaded server."""
+
+    programs_as_functions = True
+
+    def make_runner(self, function: FunctionSpec, folder: Path) -> BaseRunner:
+        return LocalRunner(function, folder, launcher=PreloadLauncher(str(folder)))
 
 
 def test_make_runner_builds_the_local_runner_for_the_spec(tmp_path):

@@ -6,7 +6,9 @@
   a worker; ``dask_files``: the code and trial files that travel with it. Imported only then.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
-- ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs.
+- ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
+  ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
+  a server that imported the objective once.
 - ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.
 - ``outcome``, ``output``, ``protocol``: its result and Outcome, its output, the wire format.
 - ``child``: the bootstrap inside a ``python_function`` trial; ``guardian``, ``leftovers``:
@@ -17,7 +19,7 @@ Nothing here imports anything heavy: the child bootstrap lives in this package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this package
 
 if TYPE_CHECKING:
     from hypermax.execution.base import BaseRunner
@@ -28,7 +30,11 @@ __all__ = ["make_runner"]
 
 def make_runner(spec: Spec) -> BaseRunner:
     """The runner for a search: tasks on the Dask cluster of the spec's ``cluster`` section,
-    else fresh processes on this machine.
+    else trials as processes on this machine.
+
+    On this machine, a ``python_function`` trial is forked from a server that imported the
+    objective once (``function.preload``, on by default); an executable, or a function with
+    ``preload: false``, starts as a fresh process.
 
     Example:
         >>> runner = make_runner(load_spec("search.json"))
@@ -38,7 +44,15 @@ def make_runner(spec: Spec) -> BaseRunner:
         from hypermax.execution.dask import DaskRunner
 
         return DaskRunner(spec.function, spec.folder, spec.cluster, spec.path.name)
-    from hypermax.execution.launch import SubprocessLauncher
+    from hypermax.execution.launch import Launcher, SubprocessLauncher
     from hypermax.execution.local import LocalRunner
 
-    return LocalRunner(spec.function, spec.folder, launcher=SubprocessLauncher())
+    function = spec.function
+    launcher: Launcher = SubprocessLauncher()
+    if function.type == "python_function" and function.preload:
+        from hypermax.execution.preload import START_TIMEOUT, PreloadLauncher
+        from hypermax.execution.spawn import preload_cwd
+
+        timeout = function.auto_kill_max_time or START_TIMEOUT
+        launcher = PreloadLauncher(preload_cwd(function, spec.folder), timeout)
+    return LocalRunner(function, spec.folder, launcher=launcher)

@@ -14,7 +14,6 @@ closes); where that could not be armed, :func:`watch_lifeline` does the same fro
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import fcntl
 import importlib
@@ -24,12 +23,14 @@ import os
 import signal
 import sys
 import types
-from typing import TYPE_CHECKING, Any
 
 from hypermax.execution import protocol
 
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
 _OPTIONS = ("--module", "--src", "--name", "--path")
@@ -121,6 +122,17 @@ def _wants_reporter_by_signature(fn: Callable[..., Any]) -> str | None:
     return "positional" if len(positional) >= 2 else None
 
 
+def tie_to_hypermax() -> None:
+    """Arm the parent-death signal and the lifeline here, when the launcher left it to the
+    trial (``HYPERMAX_PARENT_PID``): the same ties as between fork and exec, and the same check
+    that hypermax did not die before they held (then the trial exits at once)."""
+    parent = os.environ.pop(protocol.PARENT_PID_ENV, "")
+    if parent.isdigit():
+        from hypermax.execution.tether import child_setup
+
+        child_setup(int(parent), _lifeline_fd())()
+
+
 def watch_lifeline() -> Any:
     """When the lifeline is not armed in the kernel, watch it from a thread; return the thread.
 
@@ -149,12 +161,17 @@ def _lifeline_fd() -> int | None:
 
 
 def _armed(fd: int) -> bool:
-    """Whether the runner set the pipe to signal this process group at end of file."""
+    """Whether the runner set the pipe to signal the trial at end of file.
+
+    The owner (the trial's process group) is not read back: ``F_GETOWN`` cannot return a
+    group on every platform, and only the launcher sets SIGKILL and ``O_ASYNC`` on this pipe.
+    """
     getsig = getattr(fcntl, "F_GETSIG", None)
     if getsig is None:
         return False
     try:
-        return fcntl.fcntl(fd, getsig) == signal.SIGKILL and fcntl.fcntl(fd, fcntl.F_GETOWN) != 0
+        async_on = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ASYNC
+        return bool(async_on) and fcntl.fcntl(fd, getsig) == signal.SIGKILL
     except OSError:
         return False
 
@@ -166,8 +183,10 @@ def _die_with_lifeline(fd: int) -> None:
     except OSError:
         pass  # a broken pipe means the same as its end: hypermax is gone
     if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
-        with contextlib.suppress(OSError):  # then at least this process goes
+        try:  # noqa: SIM105 - contextlib costs every trial an import
             os.killpg(os.getpid(), signal.SIGKILL)
+        except OSError:
+            pass  # then at least this process goes
     os._exit(1)
 
 
@@ -188,16 +207,37 @@ def main(argv: list[str] | None = None) -> int:
     exception and returned: it did not run to its end.
     """
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
+    tie_to_hypermax()
     watch_lifeline()
     protocol.listen_for_stop()
     options = parse_options(sys.argv[1:] if argv is None else argv)
+    add_search_path(options)
+    return run_trial(
+        lambda: load_function(options.get("module"), options.get("src"), options["name"])
+    )
+
+
+def add_search_path(options: dict[str, str]) -> None:
+    """Put the spec's folder first on ``sys.path``: ``module`` is resolved from there."""
     sys.path.insert(0, os.path.abspath(options.get("path", ".")))
+
+
+def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
+    """One trial in this process: params in, the function called, its result (or error) out.
+
+    ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
+    preloaded server (:mod:`.forkserver`) hands over the one the server loaded. The params come
+    from ``HYPERMAX_PARAMS_FILE``; the return value, or the reason of a failure, goes to
+    ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
+    function returned or was stopped early (then no result is written, even if the function
+    caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
+    calling it raised.
+    """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
         with open(os.environ[protocol.PARAMS_FILE_ENV]) as f:
             params = json.load(f)
-        fn = load_function(options.get("module"), options.get("src"), options["name"])
-        value = _call(fn, params)
+        value = _call(load(), params)
     except protocol.TrialStopped:
         sys.stdout.flush()
         return 0

@@ -119,7 +119,8 @@ class TrialHost:
             self.guardian.ended(tree)
 
     def close(self) -> None:
-        """Stop the threads and the guardian; call once every trial has ended."""
+        """Stop the threads, the launcher and the guardian; call once every trial has ended."""
+        self.launcher.close()
         self._stop.set()
         self._wake.set()
         with self._lock:

@@ -6,25 +6,24 @@ says how (:class:`ExitStatus`). The trial unit needs nothing else of it, so a la
 trials from a warm server process, which reports their exit for them, fits the same seam.
 
 :class:`SubprocessLauncher` starts a fresh interpreter or the spec's executable, in a session of
-its own, tied to hypermax before it execs: it gets SIGKILL when hypermax dies (Linux parent-death
-signal, checked against a parent that died before it was armed), and the lifeline pipe, whose
-write end only hypermax holds, sends SIGKILL to its whole process group when it closes (armed in
-the kernel with ``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
+its own, tied to hypermax before it execs (:mod:`.tether`): it gets SIGKILL when hypermax dies
+(Linux parent-death signal, checked against a parent that died before it was armed), and the
+lifeline pipe, whose write end only hypermax holds, sends SIGKILL to its whole process group when
+it closes. :class:`~hypermax.execution.preload.PreloadLauncher` forks ``python_function`` trials
+from a server that imported the objective once instead.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import signal
 import subprocess
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import procfs, protocol
+from hypermax.execution.tether import child_setup
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,26 @@ class Launcher(ABC):
         the parent-death signal when the thread that forked exits).
         """
 
+    def close(self) -> None:  # noqa: B027 - most launchers hold nothing
+        """Free what the launcher holds (a server process); call once every trial has ended."""
+
 
 # -- a fresh process per trial --------------------------------------------------------------
 class SubprocessLauncher(Launcher):
-    """Each trial is a fresh process (``subprocess.Popen``) and a child of this one."""
+    """Each trial is a fresh process (``subprocess.Popen``) and a child of this one.
+
+    A ``python_function`` trial ties itself to hypermax as its bootstrap starts (told hypermax's
+    pid in ``HYPERMAX_PARENT_PID``), which lets ``Popen`` start it with ``vfork``: no copy of
+    hypermax's page tables per trial. An executable is tied between fork and exec.
+    """
 
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
+        setup = None
+        if request.argv[1:3] == ("-m", protocol.CHILD_MODULE):
+            env[protocol.PARENT_PID_ENV] = str(os.getpid())
+        else:
+            setup = child_setup(os.getpid(), request.lifeline)
         own = procfs.read_proc(os.getpid())
         try:
             popen = subprocess.Popen(
@@ -102,7 +114,7 @@ class SubprocessLauncher(Launcher):
                 stderr=request.stderr,
                 pass_fds=(request.lifeline,),
                 start_new_session=True,
-                preexec_fn=child_setup(os.getpid(), request.lifeline),
+                preexec_fn=setup,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise LaunchError(str(exc)) from exc
@@ -146,53 +158,3 @@ def own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float | None:
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
     return maxrss if maxrss > spawner_rss_mib + 2.0 else None
-
-
-# -- inside the child, between fork and exec ------------------------------------------------
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-        return prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
-
-
-def child_setup(parent_pid: int, lifeline: int) -> Callable[[], None]:
-    """The ``preexec_fn`` of a trial: tie its life to hypermax's before it execs.
-
-    Runs in the forked child, so it only calls what was looked up in the parent.
-    """
-
-    def setup() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if _F_SETSIG is not None:
-            _arm_lifeline(lifeline, _F_SETSIG)
-        if os.getppid() != parent_pid:  # hypermax died before any of that was armed
-            os._exit(1)
-
-    return setup
-
-
-def _arm_lifeline(fd: int, setsig: int) -> None:
-    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
-        fcntl.fcntl(fd, setsig, signal.SIGKILL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
-    except OSError:
-        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
-        # pipe from a thread when it finds it not armed
-        return

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
+    from typing import Any
 
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
 RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
@@ -28,6 +30,11 @@ TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
 LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"
+#: the pid of hypermax, for a ``python_function`` trial that ties itself to hypermax when it
+#: starts (see :func:`hypermax.execution.child.main`) instead of between fork and exec
+PARENT_PID_ENV = "HYPERMAX_PARENT_PID"
+#: the module a ``python_function`` trial's interpreter runs (``python -m``)
+CHILD_MODULE = "hypermax.execution.child"
 #: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
 #: the processes that left the trial's session
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"

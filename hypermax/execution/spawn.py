@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) -> list[str]:
     """The trial's command line: the child bootstrap, or the spec's command with its params."""
     if function.type == "python_function":
-        argv = [sys.executable, "-m", "hypermax.execution.child", "--name", str(function.name)]
+        argv = [sys.executable, "-m", protocol.CHILD_MODULE, "--name", str(function.name)]
         if function.src:
             argv += ["--src", str((spec_folder / function.src).resolve())]
         else:
@@ -74,10 +74,18 @@ def trial_cwd(function: FunctionSpec, spec_folder: Path, trial_dir: Path) -> str
     return str(trial_dir)
 
 
+def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
+    """Where a preloaded server imports the objective: the spec's ``cwd``, else its folder."""
+    return str((spec_folder / (function.cwd or ".")).resolve())
+
+
+#: the folder hypermax itself is imported from, for the ``PYTHONPATH`` of the processes it starts
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
 def python_path(env: Mapping[str, str], *first: str) -> str:
     """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself, then ``env``'s."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    return os.pathsep.join(p for p in (*first, package_root, env.get("PYTHONPATH", "")) if p)
+    return os.pathsep.join(p for p in (*first, PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
 
 
 def _text(value: Any) -> str:

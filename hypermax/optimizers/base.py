@@ -90,6 +90,10 @@ class BaseOptimizer(ABC):
         budget: the search's iterations and parallel trials.
     """
 
+    #: Whether ``ask`` depends on what ``tell`` taught. When it does not (random search), the
+    #: driver asks ahead: the next proposal is ready before a slot frees.
+    proposals_use_results: bool = True
+
     def __init__(
         self,
         space: Space,

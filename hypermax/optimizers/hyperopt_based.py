@@ -162,6 +162,7 @@ class RandomOptimizer(HyperoptOptimizer):
     """Independent random sampling (hyperopt ``rand.suggest``)."""
 
     method = "random"
+    proposals_use_results = False
 
 
 class AnnealOptimizer(HyperoptOptimizer):

@@ -115,7 +115,7 @@ def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
 
 
 def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
-    for key in ("module", "src", "name"):
+    for key in ("module", "src", "name", "preload"):
         if key in fn:
             yield ("function", key), 'is only used by "type": "python_function"'
     command = fn["command"]

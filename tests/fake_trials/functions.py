@@ -61,3 +61,42 @@ def report_three(params: dict[str, Any], reporter: Any) -> dict[str, Any]:
     for step in (1, 2, 3):
         reporter(step, loss=1.0 / step)
     return {"loss": 1.0 / 3}
+
+
+#: names the fake program :func:`run_program` runs
+PROGRAM_ENV = "HYPERMAX_TEST_PROGRAM"
+
+
+def run_program(params: dict[str, Any]) -> Any:
+    """Runs the fake program named by ``HYPERMAX_TEST_PROGRAM`` inside this trial, as its main
+    script; its result is what an executable's would be: its last stdout line that is one."""
+    import pathlib
+    import runpy
+    import sys
+
+    from hypermax.execution.protocol import parse_result_line
+
+    program = pathlib.Path(__file__).parent / f"{os.environ[PROGRAM_ENV]}.py"
+    stdout = sys.stdout
+    sys.stdout = tee = _Tee(stdout)
+    try:
+        runpy.run_path(str(program), run_name="__main__")
+    finally:
+        sys.stdout = stdout
+    results = (parse_result_line(line) for line in reversed(tee.text.splitlines()))
+    return next((result for result in results if result is not None), None)
+
+
+class _Tee:
+    """Writes through to ``stream`` and keeps what was written."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return int(self.stream.write(text))
+
+    def flush(self) -> None:
+        self.stream.flush()

@@ -1,0 +1,160 @@
+"""How hypermax's costs grow with the history: ask latency, resume time, the driver's memory.
+
+    python benchmarks/scale.py [--sizes 1000,10000,100000] [--rss-trials 10000] [--asks 5]
+                               [--method hyperopt_tpe]
+
+- ask and resume: a synthetic journal of N finished trials over 5 params (the one of
+  ``benchmarks/resume.py``); resume = lock, read and replay the journal, rebuild the optimizer's
+  history (what happens before the first new trial can start); then the median of ``--asks``
+  asks of ``--method`` (hyperopt's TPE by default) and of random search over that history.
+- rss: a real search of ``--rss-trials`` trivial trials (random, preload, parallel 2); the
+  driver's RSS (``VmRSS`` of the hypermax process) as trials accumulate. Goal: under 300 MB
+  after 10,000 trials, and flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from resume import make_spec, write_journal
+
+from hypermax.search import build_driver, build_optimizer, prepare
+
+
+def ask_and_resume(size: int, asks: int, method: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = spec_from_method(make_spec(Path(tmp), size + 1000), method)
+        write_journal(spec, size)
+        started = time.perf_counter()
+        prepared = prepare(spec)
+        read = time.perf_counter()
+        driver, journal = build_driver(prepared, [])
+        rebuilt = time.perf_counter()
+        tpe = []
+        for i in range(asks):
+            t0 = time.perf_counter()
+            driver.optimizer.ask(size + 1 + i)
+            tpe.append(time.perf_counter() - t0)
+        journal.close()
+        prepared.folder.unlock()
+        random_spec = spec_from_method(spec, "random")
+        optimizer = build_optimizer(random_spec, driver.space, 1)
+        optimizer.tell_many(driver._trials.values())
+        rand = []
+        for i in range(asks):
+            t0 = time.perf_counter()
+            optimizer.ask(size + 1 + i)
+            rand.append(time.perf_counter() - t0)
+    return {
+        "read": read - started,
+        "rebuild": rebuilt - read,
+        "tpe": statistics.median(tpe),
+        "random": statistics.median(rand),
+    }
+
+
+def spec_from_method(spec, method: str):
+    from dataclasses import replace
+
+    return replace(spec, search=replace(spec.search, method=method))
+
+
+def driver_rss(trials: int) -> list[tuple[int, float]]:
+    """(finished trials, hypermax's RSS in MiB) along a real search of trivial trials."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "objective.py").write_text("def f(params):\n    return params['x'] ** 2\n")
+        doc = {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": -1, "max": 1}},
+            },
+            "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+            "search": {"name": "rss", "method": "random", "iterations": trials, "seed": 1},
+            "results": {"directory": str(folder / "results")},
+        }
+        doc["function"]["parallel"] = 2
+        (folder / "search.json").write_text(json.dumps(doc))
+        argv = [sys.executable, "-m", "hypermax", "run", "search.json", "--no-ui"]
+        proc = subprocess.Popen(
+            argv, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        journal = folder / "results" / "rss" / "trials.jsonl"
+        samples: list[tuple[int, float]] = []
+        while proc.poll() is None:
+            rss = _rss_mib(proc.pid)
+            done = _finished(journal)
+            if rss is not None:
+                samples.append((done, rss))
+            time.sleep(1.0)
+        return samples
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _finished(journal: Path) -> int:
+    try:
+        return journal.read_bytes().count(b'"event":"trial_finished"')
+    except OSError:
+        return 0
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--asks", type=int, default=5)
+    parser.add_argument("--rss-trials", type=int, default=10_000)
+    parser.add_argument("--method", default="hyperopt_tpe")
+    args = parser.parse_args()
+    ask_and_resume(
+        100, 1, args.method
+    )  # warm: hyperopt and numpy imported, as in a running hypermax
+    print(f"## ask latency and resume time against the history (load before: {load()})")
+    print(
+        f"| trials | read + replay | rebuild optimizer | resume total | {args.method} ask "
+        "| random ask |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        f = ask_and_resume(size, args.asks, args.method)
+        print(
+            f"| {size:,} | {f['read'] * 1000:.0f} ms | {f['rebuild'] * 1000:.0f} ms | "
+            f"{(f['read'] + f['rebuild']) * 1000:.0f} ms | {f['tpe'] * 1000:.1f} ms | "
+            f"{f['random'] * 1000:.2f} ms |"
+        )
+    print(f"load after: {load()}")
+    if args.rss_trials:
+        print(f"\n## driver RSS along {args.rss_trials:,} trials (load before: {load()})")
+        samples = driver_rss(args.rss_trials)
+        marks = sorted({max(1, args.rss_trials * k // 10) for k in range(11)})
+        print("| finished trials | hypermax RSS |")
+        print("| --- | --- |")
+        for mark in marks:
+            at = [rss for done, rss in samples if done >= mark]
+            if at:
+                print(f"| {mark:,} | {at[0]:.1f} MiB |")
+        print(f"peak {max(rss for _, rss in samples):.1f} MiB; load after: {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+"""The preloaded trial server: import the objective once, then fork every trial from it.
+
+``python -m hypermax.execution.forkserver --socket FD (--module NAME | --src PATH) --name FUNC
+[--path DIR]`` loads the trial function as the child bootstrap would (:mod:`.child`), checks that
+the process is still safe to fork (no Python thread running, CUDA not initialised), says
+``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
+(one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
+becomes one trial. The server never starts a thread, so every fork copies a single-threaded
+process. It forks each trial's process ahead, while the previous trial runs: this spare leads
+its own session, is tied to the server, has fresh random state, and waits on a socket of its
+own; a request is handed to it (fds and all), so a trial starts with no fork on its path.
+
+The spare becomes what a fresh trial process is: it leads a session of its own, is tied
+to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
+the trial's stdin (``/dev/null``), stdout, stderr, environment, folder and ``sys.argv``, shows
+its token and trial folder in ``/proc/<pid>/environ`` (where the watchdog, the guardian and the
+leftover sweep look for them), reseeds the random generators the server loaded, runs the trial
+(:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
+
+The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
+``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
+pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` or ``{"id": n,
+"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
+The server exits when hypermax closes the socket; its trials die with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import faulthandler
+import json
+import os
+import select
+import signal
+import socket
+import sys
+from typing import Any
+
+from hypermax.execution import child, protocol, tether
+
+#: the largest request (the trial's environment) the server reads
+MAX_REQUEST = 4 * 1024 * 1024
+#: variables of the server's environment that each forked trial overwrites in place, so that
+#: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
+STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
+PLACEHOLDER = "-"
+USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the trial function, say whether the server is ready, serve until hypermax leaves."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2 or args[0] != "--socket" or not args[1].isdigit():
+        raise SystemExit(USAGE)
+    sock = socket.socket(fileno=int(args[1]))
+    options = child.parse_options(args[2:])
+    child.add_search_path(options)
+    try:
+        function = child.load_function(options.get("module"), options.get("src"), options["name"])
+        hazard = fork_hazard()
+    except BaseException as exc:
+        import traceback
+
+        traceback.print_exc()
+        _send(sock, {"failed": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]})
+        return 1
+    if hazard is not None:
+        _send(sock, {"failed": hazard})
+        return 1
+    _quiet()
+    _send(sock, {"ready": os.getpid()})
+    serve(sock, function)
+    return 0
+
+
+def fork_hazard() -> str | None:
+    """Why forking this process now would be unsafe for the trials, or None when it is safe.
+
+    A thread that runs at the fork is missing from the child while the locks it held stay
+    held; CUDA, once initialised, does not work in a forked child.
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
+        return f"the module started threads when imported ({names}); a fork would lose them"
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
+        return "the module initialised CUDA when imported, which does not survive a fork"
+    return None
+
+
+def serve(sock: socket.socket, function: Any) -> None:
+    """Fork a trial for each request; report each trial's end; return when hypermax leaves."""
+    wake_read, wake_write = os.pipe()
+    for fd in (wake_read, wake_write):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that the wake-up fd hears of it
+    poll = select.poll()
+    poll.register(sock, select.POLLIN)
+    poll.register(wake_read, select.POLLIN)
+    server = _Server(sock, function, (wake_read, wake_write), os.getpid())
+    server.fork_spare()
+    while True:
+        for fd, _ in poll.poll():
+            if fd == wake_read:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_read, 4096)
+                _reap(sock, server.children)
+                continue
+            try:
+                message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
+            except OSError:
+                return  # hypermax is gone
+            if not message:
+                return  # hypermax closed its end: nothing more to run
+            server.start_trial(json.loads(message), fds)
+            server.fork_spare()  # the next trial's process, forked while this one runs
+
+
+class _Server:
+    """The server's state: its socket, its function, its own fds, its pid, its children, and
+    the spare: a child forked ahead, ready to become the next trial."""
+
+    def __init__(self, sock: socket.socket, function: Any, own: tuple[int, int], pid: int) -> None:
+        self.sock = sock
+        self.function = function
+        self.own = own
+        self.pid = pid
+        self.slots = environ_slots()
+        self.children: set[int] = set()
+        self.spare: tuple[int, socket.socket] | None = None
+
+    def fork_spare(self) -> None:
+        """Fork the process of the next trial now: it waits for its request on a socket."""
+        if self.spare is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            return  # the next request will say why
+        if pid == 0:
+            code = 1
+            try:
+                ours.close()
+                code = self.become_trial(theirs)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()  # to the trial's log once its stderr is in place
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.children.add(pid)
+        self.spare = (pid, ours)
+
+    def start_trial(self, request: dict[str, Any], fds: list[int]) -> None:
+        """Hand the trial ``request`` describes to the spare; tell hypermax its pid."""
+        if self.spare is None:
+            self.fork_spare()
+        spare, self.spare = self.spare, None
+        try:
+            if len(fds) != 3:
+                raise OSError("the trial's pipes did not arrive")
+            if spare is None:
+                raise OSError("cannot fork")
+            pid, channel = spare
+            socket.send_fds(channel, [json.dumps(request).encode()], fds)
+            channel.close()
+        except OSError as exc:
+            _send(self.sock, {"id": request.get("id"), "error": str(exc)})
+            if spare is not None:
+                spare[1].close()  # the spare reads end of file and exits
+            return
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _send(self.sock, {"id": request["id"], "pid": pid, "start": _start_ticks(pid)})
+
+    def become_trial(self, channel: socket.socket) -> int:
+        """In the spare: get ready, wait for a trial, become its process, run it, exit like an
+        interpreter. Exits at once when the server closes the channel without a trial."""
+        os.setsid()
+        tether.child_setup(self.pid, None)()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.sock.close()
+        for fd in self.own:
+            os.close(fd)
+        _reseed()
+        protocol.listen_for_stop()  # early stopping's request, even before the trial begins
+        message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST, 3)
+        channel.close()
+        if not message or len(fds) != 3:
+            return 0
+        request = json.loads(message)
+        stdout, stderr, lifeline = fds
+        tether.child_setup(self.pid, lifeline)()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(fd, target)
+            os.close(fd)
+        faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
+        os.chdir(request["cwd"])
+        env = {**request["env"], protocol.LIFELINE_FD_ENV: str(lifeline)}
+        _set_environ(env)
+        stamp_environ(self.slots, env)
+        sys.argv = [child.__file__, *request["argv"][3:]]
+        child.watch_lifeline()
+        code = child.run_trial(lambda: self.function)
+        return _exit_like_an_interpreter(code)
+
+
+def server_environment(env: dict[str, str]) -> dict[str, str]:
+    """The server's environment, from a trial's: without what is the trial's own, with room for
+    what :func:`stamp_environ` writes into each forked trial's."""
+    own = (
+        protocol.PARAMS_FILE_ENV,
+        protocol.RESULT_FILE_ENV,
+        protocol.TRIAL_ID_ENV,
+        protocol.LIFELINE_FD_ENV,
+        protocol.PARENT_PID_ENV,
+        *STAMPED,
+    )
+    kept = {
+        k: v for k, v in env.items() if k not in own and not k.startswith(protocol.PARAM_ENV_PREFIX)
+    }
+    return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
+
+
+def environ_slots() -> dict[str, int]:
+    """Where, in this process's memory, the reserved value of each :data:`STAMPED` variable of
+    its original environment block starts (what ``/proc/<pid>/environ`` shows, and what
+    ``os.environ`` cannot change). Read once in the server: a forked child has the same layout.
+    Empty where it cannot be known (not Linux)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        env_start = int(stat[stat.rfind(b")") + 2 :].split()[47])
+        with open("/proc/self/environ", "rb") as f:
+            block = f.read()
+    except (OSError, ValueError, IndexError):
+        return {}
+    slots = {name: _value_at(block, name) for name in STAMPED}
+    return {name: env_start + at for name, at in slots.items() if at is not None}
+
+
+def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
+    """Write ``values`` into the reserved slots (:func:`environ_slots`) of this process's
+    original environment block. A value longer than its room is left out."""
+    try:
+        with open("/proc/self/mem", "r+b", buffering=0) as mem:
+            for name, address in slots.items():
+                data = values.get(name, "").encode()
+                room = STAMPED[name]
+                if len(data) >= room:
+                    continue
+                mem.seek(address)
+                # the rest of the room becomes a word without "=", which readers skip
+                mem.write(data + b"\0" + b"_" * (room - len(data) - 1))
+    except OSError:
+        return  # not allowed here: the trial runs, found by its session alone
+
+
+def _value_at(block: bytes, name: str) -> int | None:
+    """Where the value of variable ``name`` starts in an environment block; None if absent."""
+    needle = f"{name}=".encode()
+    if block.startswith(needle):
+        return len(needle)
+    at = block.find(b"\0" + needle)
+    return None if at < 0 else at + 1 + len(needle)
+
+
+def _set_environ(env: dict[str, str]) -> None:
+    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs."""
+    current = os.environ
+    for key in [key for key in current if key not in env]:
+        del current[key]
+    for key, value in env.items():
+        if current.get(key) != value:
+            current[key] = value
+
+
+def _reseed() -> None:
+    """Give the trial fresh random state, as a fresh process has (``random`` does it itself)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        with contextlib.suppress(Exception):
+            numpy.random.seed()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            torch.seed()
+
+
+def _exit_like_an_interpreter(code: int) -> int:
+    """What an interpreter does before it exits: wait for threads, run ``atexit``, flush."""
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        with contextlib.suppress(Exception):
+            shutdown()
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    return code
+
+
+def _reap(sock: socket.socket, running: set[int]) -> None:
+    """Report every trial that ended."""
+    while running:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            running.clear()
+            return
+        if pid == 0:
+            return
+        running.discard(pid)
+        _send(
+            sock,
+            {
+                "exit": pid,
+                "code": os.waitstatus_to_exitcode(status),
+                "maxrss_kib": usage.ru_maxrss,
+                "cpu": usage.ru_utime + usage.ru_stime,
+            },
+        )
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (it is not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rfind(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _send(sock: socket.socket, message: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
+        sock.send(json.dumps(message).encode())
+
+
+def _quiet() -> None:
+    """Loading is over: the server's own stdout and stderr go nowhere from now on."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """SIGCHLD's handler: the wake-up fd does the work."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+"""Fork ``python_function`` trials from a preloaded server: a trial costs a fork, not an
+interpreter start plus the objective's imports.
+
+:class:`PreloadLauncher` is a :class:`~hypermax.execution.launch.Launcher`. On the first trial it
+starts one server process (:mod:`.forkserver`) that imports the objective's module, and asks it
+for every trial after that; each forked trial is a process of its own, in its own session, with
+its own folder, log pipes, environment and lifeline, watched and killed like any other. The
+server reaps the trials and reports how each ended, which :meth:`_Forked.wait` returns.
+
+Whatever cannot be forked starts fresh, as the
+:class:`~hypermax.execution.launch.SubprocessLauncher` starts it: executables, a module that
+fails to import in the server (each trial then fails with the error in its own log, exactly as
+without preload), one that is unsafe to fork (it started threads or initialised CUDA when
+imported). A server that dies is replaced by a new one at the next trial (the trials it was
+running die with it: they are tied to it by the parent-death signal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import itertools
+import json
+import logging
+import os
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import Any
+
+import psutil
+
+from hypermax.execution import forkserver, procfs, protocol
+from hypermax.execution.launch import (
+    ExitStatus,
+    LaunchedProcess,
+    Launcher,
+    LaunchError,
+    LaunchRequest,
+    SubprocessLauncher,
+)
+from hypermax.execution.tether import child_setup
+
+log = logging.getLogger("hypermax")
+
+#: how long a server may take to import the objective, without a time limit in the spec
+START_TIMEOUT = 300.0
+#: how long a running server may take to answer a fork
+FORK_TIMEOUT = 30.0
+#: servers that may die during one search before its trials start fresh for good
+MAX_RESTARTS = 3
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class ServerFailed(Exception):
+    """The server could not load the objective, or is unsafe to fork; the message says why."""
+
+
+class _ServerGone(Exception):
+    """The server died, or stopped answering."""
+
+
+class PreloadLauncher(Launcher):
+    """Forks each ``python_function`` trial from a server that imported its objective once.
+
+    Args:
+        cwd: where the server imports the objective (the spec's ``cwd``, else its folder).
+        start_timeout: how long the server may take to import it; then trials start fresh.
+        fresh: starts what is not forked (default: a fresh process each).
+    """
+
+    def __init__(
+        self, cwd: str, start_timeout: float = START_TIMEOUT, fresh: Launcher | None = None
+    ) -> None:
+        self.cwd = cwd
+        self.start_timeout = start_timeout
+        self.fresh = fresh or SubprocessLauncher()
+        self._servers: dict[tuple[str, ...], _Server] = {}
+        self._refused: dict[tuple[str, ...], str] = {}
+        self._restarts = 0
+        self._lock = threading.Lock()
+
+    def launch(self, request: LaunchRequest) -> LaunchedProcess:
+        """Fork the trial from its server (started on first use); start it fresh otherwise."""
+        options = served_options(request.argv)
+        if options is None:
+            return self.fresh.launch(request)
+        with self._lock:
+            for _ in range(2):  # a dead server is replaced once per trial
+                server = self._server(options, request)
+                if server is None:
+                    break
+                try:
+                    return server.fork(request)
+                except _ServerGone:
+                    continue
+                except _TooLarge:
+                    break
+        return self.fresh.launch(request)
+
+    def refusals(self) -> list[str]:
+        """Why trials start fresh instead of forked: one reason per objective refused."""
+        with self._lock:
+            return list(self._refused.values())
+
+    def server_pids(self) -> list[int]:
+        """The pids of the live servers."""
+        with self._lock:
+            return [s.pid for s in self._servers.values() if s.alive]
+
+    def close(self) -> None:
+        """Stop every server (call once every trial has ended) and the fresh launcher."""
+        with self._lock:
+            servers = list(self._servers.values())
+            self._servers.clear()
+        for server in servers:
+            server.close()
+        self.fresh.close()
+
+    def _server(self, options: tuple[str, ...], request: LaunchRequest) -> _Server | None:
+        server = self._servers.get(options)
+        if server is not None and server.alive:
+            return server
+        if server is not None:
+            self._servers.pop(options)
+            code = server.close()
+            self._restarts += 1
+            if self._restarts > MAX_RESTARTS:
+                self._refused[options] = f"the server died {self._restarts} times"
+            log.warning("the preloaded trial server ended (exit code %s); starting another", code)
+        if options in self._refused:
+            return None
+        try:
+            server = _Server(options, request.env, self.cwd, self.start_timeout)
+        except ServerFailed as exc:
+            self._refused[options] = str(exc)
+            log.warning("preload: %s; every trial starts a fresh process", exc)
+            return None
+        self._servers[options] = server
+        return server
+
+
+def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The child bootstrap's options of a ``python_function`` trial's command; None for others."""
+    if len(argv) > 3 and argv[1:3] == ("-m", protocol.CHILD_MODULE):
+        return tuple(argv[3:])
+    return None
+
+
+class _TooLarge(Exception):
+    """The trial's request does not fit in one message to the server."""
+
+
+class _Forked(LaunchedProcess):
+    """A trial forked by the server; the server reports how it ended."""
+
+    def __init__(self, pid: int, create_time: float) -> None:
+        super().__init__(pid, create_time)
+        self._ended = threading.Event()
+        self._status = ExitStatus()
+
+    def end(self, status: ExitStatus) -> None:
+        self._status = status
+        self._ended.set()
+
+    def wait(self) -> ExitStatus:
+        """Block until the server reaped the trial (all None if the server died first)."""
+        self._ended.wait()
+        return self._status
+
+
+class _Server:
+    """One server process, the socket to it, and a thread that reads what it reports."""
+
+    def __init__(
+        self, options: tuple[str, ...], env: dict[str, str], cwd: str, timeout: float
+    ) -> None:
+        self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        argv = [sys.executable, "-m", "hypermax.execution.forkserver", "--socket"]
+        try:
+            self.process = subprocess.Popen(
+                [*argv, str(theirs.fileno()), *options],
+                cwd=cwd,
+                env=forkserver.server_environment(env),
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=self._output,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                preexec_fn=child_setup(os.getpid(), None),
+            )
+        except OSError as exc:
+            self._sock.close()
+            raise ServerFailed(f"cannot start the trial server: {exc}") from exc
+        finally:
+            theirs.close()
+        self.pid = self.process.pid
+        self.alive = True
+        self._boot_time = psutil.boot_time()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, queue.SimpleQueue[Any]] = {}
+        self._forked: dict[int, _Forked] = {}
+        self._await_ready(timeout)
+        self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
+        self._reader.start()
+
+    def _await_ready(self, timeout: float) -> None:
+        self._sock.settimeout(timeout)
+        try:
+            first = self._sock.recv(65536)
+        except TimeoutError:
+            self.close()
+            raise ServerFailed(f"the objective took over {timeout:g} s to import") from None
+        except OSError:
+            first = b""
+        finally:
+            self._sock.settimeout(None)
+        message = json.loads(first) if first else {}
+        if "ready" not in message:
+            self.close()
+            why = message.get("failed") or f"the server exited: {self._output_tail()}"
+            raise ServerFailed(f"cannot preload the objective: {why}")
+
+    def _output_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            self._output.seek(0)
+            lines = self._output.read().decode(errors="replace").strip().splitlines()
+            return lines[-1] if lines else "no output"
+        return "no output"
+
+    def fork(self, request: LaunchRequest) -> _Forked:
+        """Have the server fork the trial; its process once the server answered."""
+        replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        payload = {"argv": list(request.argv), "env": request.env, "cwd": request.cwd}
+        with self._lock:
+            if not self.alive:
+                raise _ServerGone
+            trial = next(self._ids)
+            data = json.dumps({"id": trial, **payload}).encode()
+            fds = [request.stdout, request.stderr, request.lifeline]
+            try:
+                socket.send_fds(self._sock, [data], fds)
+            except OSError as exc:
+                if exc.errno == errno.EMSGSIZE:
+                    raise _TooLarge from exc
+                raise _ServerGone from exc
+            self._waiting[trial] = replies
+        try:
+            reply = replies.get(timeout=FORK_TIMEOUT)
+        except queue.Empty:
+            self.process.kill()
+            raise _ServerGone from None
+        if isinstance(reply, _ServerGone | LaunchError):
+            raise reply
+        assert isinstance(reply, _Forked)
+        return reply
+
+    def close(self) -> int | None:
+        """Stop the server (it exits when its socket closes) and the reader; its exit code."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        reader = getattr(self, "_reader", None)
+        if reader is not None and reader is not threading.current_thread():
+            reader.join()
+        self._sock.close()
+        self._output.close()
+        return code
+
+    # -- the reader thread ----------------------------------------------------------------------
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            self._dispatch(json.loads(data))
+        with self._lock:
+            self.alive = False
+            waiting, self._waiting = self._waiting, {}
+            forked, self._forked = self._forked, {}
+        for replies in waiting.values():
+            replies.put(_ServerGone())
+        for process in forked.values():
+            process.end(ExitStatus())  # the trial died with its server: how is not known
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "exit" in message:
+            with self._lock:
+                process = self._forked.pop(message["exit"], None)
+            if process is not None:
+                rss_kib, cpu = message.get("maxrss_kib"), message.get("cpu")
+                process.end(ExitStatus(message.get("code"), rss_kib and rss_kib / 1024, cpu))
+            return
+        with self._lock:
+            replies = self._waiting.pop(message.get("id", -1), None)
+            if replies is None:
+                return
+            if "pid" not in message:
+                replies.put(LaunchError(str(message.get("error", "the server said no"))))
+                return
+            pid = int(message["pid"])
+            start = message.get("start")
+            created = (
+                self._boot_time + start / _CLOCK_TICKS
+                if isinstance(start, int)
+                else procfs.create_time(pid)
+            )
+            process = self._forked[pid] = _Forked(pid, created)
+        replies.put(process)

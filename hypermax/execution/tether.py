@@ -1,0 +1,75 @@
+"""Tie a trial process's life to its parent's: what runs in the child between fork and its work.
+
+A trial must die when hypermax dies, however hypermax ends. Two kernel mechanisms arrange it,
+armed in the child right after the fork (before ``exec`` for a fresh process, before the trial
+function for a trial forked from a preloaded server):
+
+- the parent-death signal: SIGKILL when the parent (the thread that forked) ends;
+- the lifeline pipe, whose write end only hypermax holds: when it closes, the kernel sends
+  SIGKILL to the trial's whole process group (``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
+
+Standard library only, and everything looked up here before any fork: the child must not import
+or load anything between fork and exec.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+
+TYPE_CHECKING = False  # typing itself is not imported: trial processes import this module
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+_F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
+
+
+def child_setup(parent_pid: int, lifeline: int | None) -> Callable[[], None]:
+    """What a trial runs first in the forked child: tie its life to its parent's.
+
+    The child must already lead its own session (``setsid``). Runs in the forked child, so it
+    only calls what was looked up in the parent; it exits the child at once when the parent
+    died before any of this was armed. Without a ``lifeline``, only the parent-death signal.
+    """
+
+    def setup() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _F_SETSIG is not None and lifeline is not None:
+            _arm_lifeline(lifeline, _F_SETSIG)
+        if os.getppid() != parent_pid:  # the parent died before any of that was armed
+            os._exit(1)
+
+    return setup
+
+
+def _arm_lifeline(fd: int, setsig: int) -> None:
+    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
+        fcntl.fcntl(fd, setsig, signal.SIGKILL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except OSError:
+        # not fatal: the parent-death signal still holds, and the child bootstrap watches the
+        # pipe from a thread when it finds it not armed
+        return

@@ -1,0 +1,111 @@
+"""The derived views of a results folder (``results.csv``, ``best.json``), rewritten in a thread.
+
+Rewriting them costs a few milliseconds and two fsyncs, and grows with the trials; the driver
+must not spend that while a slot is free. :class:`ViewWriter` takes the latest finished trials
+and rewrites the views in a thread of its own; what arrives while it writes replaces what waits,
+so it writes at most as often as it can and always ends on the latest trials. A full disk met
+by the thread is raised to the driver at its next :meth:`ViewWriter.submit` or
+:meth:`ViewWriter.flush` (a full disk stops a search); any other failure is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from hypermax import export
+from hypermax.errors import is_disk_full
+from hypermax.trial import Trial
+
+log = logging.getLogger("hypermax")
+
+
+class ViewWriter:
+    """Rewrites the views of ``folder`` from the trials it was last given, in its own thread."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pending: Sequence[Trial] | None = None
+        self._busy = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._disk_full: OSError | None = None  # met by the thread, for the next caller
+
+    def idle(self) -> bool:
+        """Whether nothing waits and nothing is being written."""
+        with self._cond:
+            return self._pending is None and not self._busy
+
+    def submit(self, trials: Sequence[Trial]) -> None:
+        """Rewrite the views from ``trials`` soon (replaces trials given before and not written).
+
+        Raises the OSError of a full disk that an earlier write in the thread met.
+        """
+        with self._cond:
+            self._raise_disk_full()
+            if self._closing:
+                return
+            self._pending = trials
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="hypermax-views", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def flush(self, trials: Sequence[Trial]) -> None:
+        """Rewrite the views from ``trials`` now, in this thread, after any write under way."""
+        with self._cond:
+            self._pending = None
+            while self._busy:
+                self._cond.wait()
+            self._raise_disk_full()
+            self._busy = True
+        try:
+            export.write_views(self.folder, trials)
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop the thread (what waits is dropped: :meth:`flush` the last trials first)."""
+        with self._cond:
+            self._closing = True
+            self._pending = None
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+
+    def _raise_disk_full(self) -> None:
+        """(Under the lock.) Raise, once, the full disk the thread met."""
+        failure, self._disk_full = self._disk_full, None
+        if failure is not None:
+            raise failure
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closing and (self._pending is None or self._busy):
+                    self._cond.wait()
+                trials, self._pending = self._pending, None
+                if self._closing or trials is None:
+                    return
+                self._busy = True
+            try:
+                export.write_views(self.folder, trials)
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    log.exception("cannot rewrite results.csv and best.json")
+                with self._cond:
+                    self._disk_full = self._disk_full or (exc if is_disk_full(exc) else None)
+            except Exception:  # derived files: the journal holds the truth; say so and go on
+                log.exception("cannot rewrite results.csv and best.json")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

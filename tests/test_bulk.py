@@ -1,0 +1,48 @@
+"""Bulk work over a search's history runs with the cyclic garbage collector paused."""
+
+from __future__ import annotations
+
+import gc
+
+from hypermax import journal
+from hypermax.bulk import bulk, collector_paused
+
+
+def test_the_collector_is_paused_inside_and_left_as_it_was_found():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
+
+
+def test_a_bulk_function_runs_paused_and_keeps_its_name_and_result():
+    @bulk
+    def fold(values: list[int]) -> tuple[bool, int]:
+        """Sums."""
+        return gc.isenabled(), sum(values)
+
+    assert fold([1, 2, 3]) == (False, 6)
+    assert fold.__name__ == "fold" and fold.__doc__ == "Sums."
+    assert gc.isenabled()
+
+
+def test_reading_and_replaying_a_journal_are_bulk_work(tmp_path, monkeypatch):
+    seen: list[bool] = []
+    real_loads = journal.json.loads
+
+    def loads(text: str | bytes) -> object:
+        seen.append(gc.isenabled())
+        return real_loads(text)
+
+    path = tmp_path / "trials.jsonl"
+    path.write_text('{"event": "header", "format": 1}\n')
+    monkeypatch.setattr(journal.json, "loads", loads)
+    state = journal.replay(journal.read_records(path), path)
+    assert seen == [False] and state.header == {"event": "header", "format": 1}
