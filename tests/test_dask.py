@@ -534,3 +534,40 @@ def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
         "output\n\n[hypermax: 1 files of the trial's folder were too large to send back; they "
         "stay on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
     )
+
+
+def test_early_stopping_decides_on_the_driver_and_stops_trials_on_the_workers(
+    cluster, tmp_path, write_spec
+):
+    """The median rule across the cluster: reports cross from the workers to the driver while
+    the trials run, its stop decisions cross back, and each stopped trial ends itself on its
+    worker at its next report (its ``finally`` ran), as it does on this machine."""
+    from test_early_stopping import EPOCHS, STOPPED_MEDIAN, XS, _python_spec
+
+    doc = _python_spec("median")
+    doc["cluster"] = {"scheduler": cluster.address}
+    spec = write_spec(doc)
+    result = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "results" / "median"
+    finished = finished_records(folder)
+    assert sorted(finished) == list(range(1, len(XS) + 1))
+    stopped = {i for i, r in finished.items() if r["state"] == "stopped"}
+    assert stopped == set(STOPPED_MEDIAN)
+    reported = [r for r in journal_records(folder) if r["event"] == "trial_reported"]
+    for trial_id, record in finished.items():
+        cleaned_up = int((folder / "trials" / str(trial_id) / "cleaned_up").read_text())
+        log = (folder / "logs" / f"trial_{trial_id}.log").read_text()
+        assert f"[hypermax: trial {trial_id} runs on Dask worker tcp://127.0.0.1:" in log
+        steps = [r["step"] for r in reported if r["id"] == trial_id]
+        if trial_id not in stopped:
+            assert (record["state"], record["step"], cleaned_up) == ("ok", EPOCHS, EPOCHS)
+            assert steps == list(range(1, EPOCHS + 1))
+            continue
+        loss, median, others = STOPPED_MEDIAN[trial_id]
+        assert record["reason"] == (
+            f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
+        )
+        assert record["exit_code"] == 0 and cleaned_up == record["step"] + 1 < EPOCHS
+        assert steps == list(range(1, record["step"] + 1))
+        assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]
