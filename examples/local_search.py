@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hypermax.optimizers import BaseOptimizer, Budget, trial_seed
-from hypermax.space import Space, UnitCube
+from hypermax.optimizers import BaseOptimizer, trial_seed
+from hypermax.space import UnitCube
 from hypermax.trial import Proposal, Trial
 
 
@@ -24,15 +24,8 @@ class LocalSearch(BaseOptimizer):
     trials told, so a resumed search proposes what an unbroken one would have.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.cube = UnitCube(space)
+    def setup(self) -> None:
+        self.cube = UnitCube(self.space)
         self.startup = int(self.options.get("startup", 10))
         self.step = float(self.options.get("step", 0.1))
         self.told = 0

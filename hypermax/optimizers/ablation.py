@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import EXHAUSTED, BaseOptimizer, Budget, NoProposal, trial_seed
+from hypermax.optimizers.base import EXHAUSTED, BaseOptimizer, NoProposal, trial_seed
 from hypermax.space import EncodeError
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
-    from hypermax.space import Space
+    pass
 
 #: the key of the params that names the component a trial leaves out (None for the baseline)
 ABLATED = "ablated"
@@ -85,19 +85,12 @@ class AblationOptimizer(BaseOptimizer):
     driver runs first are the first baseline.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
+    def setup(self) -> None:
         if "components" not in self.options:
             raise ValueError('the ablation method needs "components" in search.ablation')
         self.plan = ablation_plan(self.options["components"], int(self.options.get("repeats", 1)))
         self.seed_param = str(self.options.get("seed_param", DEFAULT_SEED_PARAM))
-        self.baseline = space.encode(space.root.default())
+        self.baseline = self.space.encode(self.space.root.default())
         self._taken: set[int] = set()
         self._cursor = 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget
+from hypermax.optimizers.base import BaseOptimizer
 from hypermax.registry import missing_packages
 from hypermax.trial import Proposal, Trial
 
@@ -61,14 +61,7 @@ class AutoOptimizer(BaseOptimizer):
     options of each member as ``tpe: {...}`` and ``gp: {...}``.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
+    def setup(self) -> None:
         self.method = ""
         self.member: BaseOptimizer | None = None
         self._finished: dict[int, Trial] = {}

@@ -105,6 +105,11 @@ class BaseOptimizer(ABC):
         self.seed = seed
         self.options = dict(options or {})
         self.budget = budget or Budget()
+        self.setup()
+
+    def setup(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the method's own state; called once at the end of ``__init__``, with
+        ``space``, ``seed``, ``options`` and ``budget`` set. Override this, not ``__init__``."""
 
     @abstractmethod
     def ask(self, trial_id: int) -> Proposal | NoProposal:

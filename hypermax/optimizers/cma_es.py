@@ -33,6 +33,7 @@ class CMAESOptimizer(HistoryOptimizer):
     """
 
     def setup(self) -> None:
+        super().setup()
         self._cma: CMA | None = None
         self._learned: list[int] = []  # ids of the trials the strategy has learned, in order
         self._worst: float | None = None

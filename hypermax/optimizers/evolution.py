@@ -6,14 +6,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
+from hypermax.optimizers.base import BaseOptimizer, trial_seed
 from hypermax.space.unit import UnitCube
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from hypermax.space import Space
 
 #: the options' defaults (schema.json describes them; the benchmark in benchmarks/ chose them)
 DEFAULT_POPULATION = 10
@@ -101,15 +100,8 @@ class EvolutionOptimizer(BaseOptimizer):
     ``randtobest``, then ``1`` or ``2`` differences, then ``bin`` or ``exp``).
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.cube = UnitCube(space)
+    def setup(self) -> None:
+        self.cube = UnitCube(self.space)
         self.population_size = population_size(self.options, self.cube.dims)
         self.mutation = float(self.options.get("mutation", DEFAULT_MUTATION))
         self.crossover = float(self.options.get("crossover", DEFAULT_CROSSOVER))

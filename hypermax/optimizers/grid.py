@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import EXHAUSTED, BaseOptimizer, Budget, NoProposal
+from hypermax.optimizers.base import EXHAUSTED, BaseOptimizer, NoProposal
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
-    from hypermax.space import Space
+    pass
 
 _MASK64 = (1 << 64) - 1
 _ROUNDS = 8
@@ -34,20 +34,13 @@ class GridOptimizer(BaseOptimizer):
         ValueError: for a space with infinitely many points.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        size = space.size()
+    def setup(self) -> None:
+        size = self.space.size()
         if size is None:
             raise ValueError("the grid method needs a finite space: give numbers grid values")
         self.size = size
         self.shuffled = self.budget.iterations < size
-        self._permutation = Permutation(size, seed)
+        self._permutation = Permutation(size, self.seed)
         self._taken: set[int] = set()
         self._cursor = 0  # every position before it is taken
 

@@ -14,14 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget
+from hypermax.optimizers.base import BaseOptimizer
 from hypermax.optimizers.dimensions import dimensions
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from hypermax.space import Space
 
 
 def taught_loss(trial: Trial) -> float | None:
@@ -76,20 +74,10 @@ class HistoryOptimizer(BaseOptimizer):
     state extends them.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
-        self.dimensions = dimensions(space)
-        self.history = History()
-        self.setup()
-
     def setup(self) -> None:
-        """Set up the backend's own state (called at the end of ``__init__``)."""
+        """The dimensions and the history; a backend that keeps more state extends this."""
+        self.dimensions = dimensions(self.space)
+        self.history = History()
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
         self.history.note(trial_id, internal)

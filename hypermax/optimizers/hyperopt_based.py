@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, Budget, trial_seed
+from hypermax.optimizers.base import BaseOptimizer, trial_seed
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
-    from hypermax.space import Space
+    pass
 
 TPE_OPTIONS = ("n_startup_jobs", "gamma", "n_EI_candidates", "prior_weight")
 
@@ -30,17 +30,10 @@ class HyperoptOptimizer(BaseOptimizer):
 
     method = "hyperopt_tpe"
 
-    def __init__(
-        self,
-        space: Space,
-        seed: int,
-        options: dict[str, Any] | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(space, seed, options, budget)
+    def setup(self) -> None:
         from hyperopt import Domain, Trials
 
-        self._domain = Domain(_unused_objective, space.hyperopt_space())
+        self._domain = Domain(_unused_objective, self.space.hyperopt_space())
         self._trials = Trials()
         self._docs: dict[int, dict[str, Any]] = {}
         self._suggest = self._suggest_function()

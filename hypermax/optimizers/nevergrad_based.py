@@ -31,6 +31,7 @@ class NGOptOptimizer(HistoryOptimizer):
     """
 
     def setup(self) -> None:
+        super().setup()
         self._ng: Any = None
         self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
 

@@ -53,6 +53,7 @@ class OptunaOptimizer(HistoryOptimizer):
     n_startup_default = 10
 
     def setup(self) -> None:
+        super().setup()
         self.n_startup = int(self.options.get("n_startup_jobs", self.n_startup_default))
         self.constant_liar = bool(self.options.get("constant_liar", True))
         self._study: optuna.Study | None = None
