@@ -14,7 +14,10 @@ stopped too), and the CPU seconds of the trial processes as the watchdog measure
 
     python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27]
 
-This file is also the trials' ``src``: only the standard library is imported at its top.
+The trial itself is ``early_stopping_trial.py``, which imports numpy and scikit-learn at its top,
+as a training module does: with ``function.preload`` (the default) the search imports it once
+and forks every trial from it, so a trial's process CPU is its training, not an interpreter's
+start; ``--no-preload`` starts every trial afresh instead.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -32,60 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EPOCHS_ENV = "BENCH_EPOCHS"
-COMPUTE_FILE = "compute.json"
+from early_stopping_trial import COMPUTE_FILE, EPOCHS_ENV
 
-
-# -- the trial ------------------------------------------------------------------------------
-def train(params: dict[str, Any], reporter: Any) -> float:
-    """Train epoch by epoch, report the validation log loss after each, return the last."""
-    import warnings
-
-    import numpy as np
-    from sklearn.datasets import load_digits
-    from sklearn.metrics import log_loss
-    from sklearn.model_selection import train_test_split
-    from sklearn.neural_network import MLPClassifier
-
-    warnings.filterwarnings("ignore")  # divergence and convergence warnings are the point
-    x, y = load_digits(return_X_y=True)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
-    )
-    moves = ((1, 0), (-1, 0), (0, 1), (0, -1))
-    x_train = np.vstack([x_train, *(_shifted(x_train, dy, dx) for dy, dx in moves)])
-    y_train = np.tile(y_train, 1 + len(moves))
-    classes = np.unique(y)
-    model = MLPClassifier(
-        hidden_layer_sizes=(params["hidden"],),
-        learning_rate_init=params["learning_rate"],
-        alpha=params["alpha"],
-        batch_size=params["batch_size"],
-        random_state=0,
-    )
-    epochs, began, loss = 0, time.process_time(), float("nan")
-    try:
-        for epoch in range(1, int(os.environ[EPOCHS_ENV]) + 1):
-            model.partial_fit(x_train, y_train, classes=classes)
-            epochs = epoch
-            loss = float(log_loss(y_val, model.predict_proba(x_val), labels=classes))
-            reporter(epoch, loss=loss if np.isfinite(loss) else 1e3)
-    finally:
-        compute = {"epochs": epochs, "cpu": time.process_time() - began}
-        Path(os.environ["HYPERMAX_TRIAL_DIR"], COMPUTE_FILE).write_text(json.dumps(compute))
-    return loss if np.isfinite(loss) else 1e3
-
-
-def _shifted(images: Any, dy: int, dx: int) -> Any:
-    """8x8 images (as rows of 64) moved by ``dy`` rows and ``dx`` columns, blank where emptied."""
-    import numpy as np
-
-    square = images.reshape(-1, 8, 8)
-    moved = np.zeros_like(square)
-    rows_to, rows_from = slice(max(dy, 0), 8 + min(dy, 0)), slice(max(-dy, 0), 8 + min(-dy, 0))
-    cols_to, cols_from = slice(max(dx, 0), 8 + min(dx, 0)), slice(max(-dx, 0), 8 + min(-dx, 0))
-    moved[:, rows_to, cols_to] = square[:, rows_from, cols_from]
-    return moved.reshape(len(images), 64)
+TRIAL = Path(__file__).resolve().with_name("early_stopping_trial.py")
 
 
 # -- the searches ---------------------------------------------------------------------------
@@ -132,9 +83,10 @@ def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Name
         "hyperparameters": SPACE,
         "function": {
             "type": "python_function",
-            "src": str(Path(__file__).resolve()),
+            "src": str(TRIAL),
             "name": "train",
             "env": {EPOCHS_ENV: str(args.epochs), "OMP_NUM_THREADS": "1"},
+            "preload": not args.no_preload,
         },
         "search": {
             "name": name,
@@ -181,7 +133,10 @@ def _percent(ratios: list[float], spec: str = ".0f") -> str:
 
 
 def report(runs: list[Run], args: argparse.Namespace) -> None:
-    print(f"\n{args.trials} trials, up to {args.epochs} epochs each, seeds {args.seeds}\n")
+    launch = "fresh processes" if args.no_preload else "preloaded (forked) trials"
+    print(
+        f"\n{args.trials} trials, up to {args.epochs} epochs each, seeds {args.seeds}, {launch}\n"
+    )
     print("| policy | seed | best val loss | epochs | training CPU s | process CPU s | stopped |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in runs:
@@ -218,6 +173,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=27)
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
+    parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:
         args.out = (args.out or Path(temp)).resolve()
