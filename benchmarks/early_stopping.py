@@ -57,6 +57,7 @@ def policies(epochs: int) -> dict[str, dict[str, Any]]:
         "none": {"policy": "none"},
         "median": {"policy": "median"},
         "asha": {"policy": "asha", "max_steps": epochs},
+        "asha-3": {"policy": "asha", "min_steps": 3, "max_steps": epochs},
     }
 
 
@@ -158,13 +159,15 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             f"| {policy} | {best} | {_percent(gap, '+.1f')} (worst {100 * max(gap):+.1f} %) "
             f"| {_percent(share)} | {_percent(train)} | {_percent(process)} |"
         )
-    asha = [r for r in runs if r.policy == "asha"]
-    within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
-    half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)
-    print(
-        f"\nasha: best loss within 1 % of no stopping on {within} of {len(asha)} seeds; "
-        f"at most half the epochs on {half} of {len(asha)}"
-    )
+    for policy in ("asha", "asha-3"):
+        asha = [r for r in runs if r.policy == policy]
+        within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
+        half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)
+        cpu = sum(1 for r in asha if r.process_cpu <= 0.5 * base[r.seed].process_cpu)
+        print(
+            f"\n{policy}: best loss within 1 % of no stopping on {within} of {len(asha)} seeds; "
+            f"at most half the epochs on {half}, half the process CPU on {cpu}"
+        )
 
 
 def main() -> int:
