@@ -22,6 +22,18 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if _USE_PROC else 1
 _TOKEN_NEEDLE = TOKEN_ENV.encode() + b"="
 
 
+def _proc_is_ours() -> bool:
+    """Whether ``/proc`` numbers processes as this process sees them (the same pid namespace),
+    which the last pid of ``/proc/loadavg`` is counted in."""
+    try:
+        return _USE_PROC and os.readlink("/proc/self") == str(os.getpid())
+    except OSError:
+        return False
+
+
+_PIDS_IN_ORDER = _proc_is_ours()
+
+
 @dataclass(frozen=True)
 class ProcInfo:
     """One process as the last look saw it.
@@ -51,8 +63,8 @@ def _read_stat(pid: int) -> ProcInfo | None:
         return None
     # the command name may hold spaces and parentheses: the fields start after the last ")"
     fields = data[data.rfind(b")") + 2 :].split()
-    if len(fields) < 22:
-        return None
+    if len(fields) < 22 or (len(fields) > 35 and fields[35] == b"-1"):
+        return None  # a thread (its exit signal is -1), which ``/proc/<tid>`` also shows
     return ProcInfo(
         pid=pid,
         ppid=int(fields[1]),
@@ -121,6 +133,19 @@ def list_pids() -> set[int]:
     if _USE_PROC:
         return {int(name) for name in os.listdir("/proc") if name.isdigit()}
     return set(psutil.pids())
+
+
+def last_pid() -> int | None:
+    """The pid most recently handed out on the machine (to a process or a thread), or None when
+    it cannot be known. Linux hands pids out in increasing order, so the processes started
+    since this was last read have pids above it, until the numbers wrap around."""
+    if not _PIDS_IN_ORDER:
+        return None
+    head = _read_head("/proc/loadavg", 128)
+    try:
+        return None if head is None else int(head.split()[4])
+    except (IndexError, ValueError):
+        return None
 
 
 def read_token(pid: int) -> str | None:

@@ -187,7 +187,7 @@ class TrialRun:
     def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
         self._tree = self.host.follow(self, pid, token)
-        first = self.host.watchdog.sample(self.key)  # a trial shorter than a tick
+        first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
             self.peak_rss_mib = first.peak_mib
         self.host.carry(streams)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from hypermax.execution.procfs import (
     MIB,
     ProcInfo,
+    last_pid,
     list_pids,
     read_peak_rss,
     read_proc,
@@ -29,6 +30,9 @@ from hypermax.execution.procfs import (
 
 #: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
 PEAK_EVERY_TICKS = 5
+#: the most pids handed out since the last look that :meth:`ProcessTable.catch_up` reads one by
+#: one; beyond that a listing of every process is cheaper
+CATCH_UP_PIDS = 24
 #: looks at a new process whose environment reads empty (it is in the middle of an exec)
 _ENVIRONMENT_TRIES = 5
 
@@ -44,9 +48,11 @@ class ProcessTable:
 
     def __init__(self) -> None:
         self._procs: dict[int, ProcInfo] = {}
+        self._mark: int | None = None  # the last pid handed out before the last look
 
     def scan(self, watched: Iterable[int] = ()) -> list[ProcInfo]:
         """Look again; return the processes that appeared since the last look, oldest first."""
+        mark = last_pid()  # before the listing: what starts meanwhile is caught up later
         pids = list_pids()
         for pid in self._procs.keys() - pids:
             del self._procs[pid]
@@ -56,15 +62,45 @@ class ProcessTable:
             if info is not None:
                 self._procs[pid] = info
                 new.append(info)
-        for pid in set(watched) & pids:
+        self._mark = mark
+        return self._reread(watched, new)
+
+    def catch_up(self, watched: Iterable[int] = ()) -> list[ProcInfo]:
+        """Look again, reading only the processes started since the last look (and the
+        ``watched`` ones): what :meth:`scan` returns, without listing the machine's processes.
+
+        Linux numbers new processes in increasing order (:func:`~.procfs.last_pid`), so the
+        pids handed out since the last look are all there is to read. When that cannot be
+        told (the numbers wrapped around, too many started, not Linux), this is :meth:`scan`.
+        """
+        mark = last_pid()
+        if self._mark is None or mark is None or not 0 <= mark - self._mark <= CATCH_UP_PIDS:
+            return self.scan(watched)
+        new: list[ProcInfo] = []
+        for pid in range(self._mark + 1, mark + 1):
+            info = read_proc(pid)  # None: gone already, or a thread
+            if info is not None:
+                self._procs[pid] = info
+                new.append(info)
+        self._mark = mark
+        return self._reread(watched, new)
+
+    def _reread(self, watched: Iterable[int], new: list[ProcInfo]) -> list[ProcInfo]:
+        """Read the ``watched`` processes again; ``new`` and those whose pid was reused,
+        oldest first."""
+        for pid in set(watched) & self._procs.keys():
             info = read_proc(pid)
             if info is None:
                 self._procs.pop(pid, None)
                 continue
-            if info.start != self._procs[pid].start:  # the pid now names a newer process
-                new.append(info)
+            if info.start != self._procs[pid].start:
+                new.append(info)  # the pid now names a newer process
             self._procs[pid] = info
         return sorted(new, key=lambda p: (p.start, p.pid))
+
+    def put(self, info: ProcInfo) -> None:
+        """Hold a fresh look at one process."""
+        self._procs[info.pid] = info
 
     def get(self, pid: int) -> ProcInfo | None:
         return self._procs.get(pid)
@@ -171,15 +207,19 @@ class Watchdog:
         self._ticks = 0
 
     def watch(self, key: int, pid: int, token: str) -> ProcessTree | None:
-        """Start following the trial ``key`` whose main process is ``pid``; None if it is gone."""
+        """Start following the trial ``key`` whose main process is ``pid``; None if it is gone.
+
+        It lists no process: its children already seen by a look are claimed now; those started
+        since are claimed by the next look (a tick, or :meth:`members` at the trial's end), like
+        any newcomer.
+        """
         with self._lock:
-            self._refresh()
             root = read_proc(pid)  # fresh: the table may hold a look from before its exec
             if root is None:
                 return None
+            self._table.put(root)
             tree = ProcessTree(root, token)
             self._trees[key] = tree
-            # children it forked before this call were seen by an earlier scan: claim them now
             self._claim(self._table.since(root.start), [tree])
             return tree
 
@@ -195,17 +235,21 @@ class Watchdog:
             with_peak = self._ticks % PEAK_EVERY_TICKS == 0
             return {key: t.sample(self._table, with_peak) for key, t in self._trees.items()}
 
-    def sample(self, key: int) -> TreeSample | None:
-        """A sample of one tree now (the others are left for the next tick)."""
+    def sample(self, key: int, look: bool = True) -> TreeSample | None:
+        """A sample of one tree now (the others are left for the next tick); ``look`` False
+        samples what is known, without looking for newcomers (right after :meth:`watch`)."""
         with self._lock:
-            self._refresh()
+            if look:
+                self._refresh(catch_up=True)
             tree = self._trees.get(key)
             return tree.sample(self._table) if tree is not None else None
 
     def members(self, key: int) -> list[ProcInfo]:
-        """The live processes of trial ``key`` right now."""
+        """The live processes of trial ``key`` right now, every newcomer since the last look
+        included (it reads only the processes started since, where it can: see
+        :meth:`ProcessTable.catch_up`)."""
         with self._lock:
-            self._refresh()
+            self._refresh(catch_up=True)
             tree = self._trees.get(key)
             return tree.live(self._table) if tree is not None else []
 
@@ -213,8 +257,11 @@ class Watchdog:
     def _watched(self) -> set[int]:
         return {pid for tree in self._trees.values() for pid in tree.member_pids}
 
-    def _refresh(self) -> None:
-        new = self._table.scan(self._watched())
+    def _refresh(self, catch_up: bool = False) -> None:
+        """Look again (every process, or with ``catch_up`` the newcomers only) and claim what
+        is new."""
+        look = self._table.catch_up if catch_up else self._table.scan
+        new = look(self._watched())
         if not self._trees:
             self._unread.clear()
             return
