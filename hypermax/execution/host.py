@@ -18,8 +18,10 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from hypermax.execution import procfs, watchdog
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from hypermax.execution.procfs import ProcInfo
 
 log = logging.getLogger("hypermax")
+
+#: paths a host keeps resolved (:meth:`TrialHost.resolve`); a search names a few
+_PATHS_KEPT = 256
 
 
 class Watched(Protocol):
@@ -73,11 +78,30 @@ class TrialHost:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._system_strikes = 0
+        self._paths: dict[Path, Path] = {}
 
     # -- what a trial asks of its host ------------------------------------------------------
     def new_key(self) -> int:
         """A key that names one trial among all of this host's, whatever search it is from."""
         return next(self._keys)
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, kept for the later trials: the folders a search names (the spec's,
+        the results') do not move while it runs, and resolving them costs a system call per
+        part of the path."""
+        resolved = self._paths.get(path)
+        if resolved is None:
+            if len(self._paths) >= _PATHS_KEPT:
+                self._paths.clear()
+            resolved = self._paths[path] = path.resolve()
+        return resolved
+
+    def resolve_trial_dir(self, trial_dir: Path) -> Path:
+        """``trial_dir.resolve()``, its parent from :meth:`resolve` (it is the same for every
+        trial): only the trial's own folder is looked at, in case it is a symlink."""
+        if os.path.islink(trial_dir):
+            return trial_dir.resolve()
+        return self.resolve(trial_dir.parent) / trial_dir.name
 
     def follow(self, run: Watched, pid: int, token: str) -> watchdog.ProcessTree | None:
         """Watch the tree of ``run``, whose main process is ``pid``; None if it is gone already."""

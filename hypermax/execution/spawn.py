@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +20,20 @@ if TYPE_CHECKING:
     from hypermax.trial import Proposal
 
 
-def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) -> list[str]:
-    """The trial's command line: the child bootstrap, or the spec's command with its params."""
+Resolve = Callable[[Path], Path]
+
+
+def trial_argv(
+    function: FunctionSpec, spec_folder: Path, proposal: Proposal, resolve: Resolve = Path.resolve
+) -> list[str]:
+    """The trial's command line: the child bootstrap, or the spec's command with its params.
+
+    ``resolve`` makes a path absolute and free of symlinks (a cache of ``Path.resolve``, for
+    the trials of one search)."""
     if function.type == "python_function":
         argv = [sys.executable, "-m", protocol.CHILD_MODULE, "--name", str(function.name)]
         if function.src:
-            argv += ["--src", str((spec_folder / function.src).resolve())]
+            argv += ["--src", str(resolve(spec_folder / function.src))]
         else:
             argv += ["--module", str(function.module)]
         return [*argv, "--path", str(spec_folder)]
@@ -38,7 +46,7 @@ def trial_argv(function: FunctionSpec, spec_folder: Path, proposal: Proposal) ->
     program, *args = (_fill(part, values) for part in function.command)
     if "/" in program and not function.cwd:
         # the trial starts in its own folder; a relative program is named from the spec's
-        program = str((spec_folder / program).resolve())
+        program = str(resolve(spec_folder / program))
     return [program, *args]
 
 
@@ -52,7 +60,7 @@ def trial_environment(
     token: str,
 ) -> dict[str, str]:
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
-    env = dict(os.environ)
+    env = current_environ()
     env.update(function.env)
     env["PYTHONPATH"] = python_path(env, str(spec_folder))
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
@@ -67,10 +75,31 @@ def trial_environment(
     return env
 
 
-def trial_cwd(function: FunctionSpec, spec_folder: Path, trial_dir: Path) -> str:
+def current_environ() -> dict[str, str]:
+    """A copy of ``os.environ`` as it is now.
+
+    Decoding the environment is what ``dict(os.environ)`` spends its time on, once per trial;
+    the decoded copy is kept for as long as the environment stays the same.
+    """
+    global _environ_seen
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict):
+        return dict(os.environ)
+    seen = _environ_seen
+    if seen is None or seen[0] != data:
+        seen = _environ_seen = (dict(data), dict(os.environ))
+    return dict(seen[1])
+
+
+_environ_seen: tuple[dict[Any, Any], dict[str, str]] | None = None
+
+
+def trial_cwd(
+    function: FunctionSpec, spec_folder: Path, trial_dir: Path, resolve: Resolve = Path.resolve
+) -> str:
     """Where the trial runs: the spec's ``cwd``, else the trial's own folder."""
     if function.cwd:
-        return str((spec_folder / function.cwd).resolve())
+        return str(resolve(spec_folder / function.cwd))
     return str(trial_dir)
 
 

@@ -80,9 +80,9 @@ class TrialRun:
     def __init__(self, host: TrialHost, plan: TrialPlan, on_report: OnReport | None = None) -> None:
         self.host = host
         self.function = plan.function
-        self.spec_folder = plan.spec_folder.resolve()
+        self.spec_folder = host.resolve(plan.spec_folder)
         self.proposal = plan.proposal
-        self.trial_dir = plan.trial_dir.resolve()
+        self.trial_dir = host.resolve_trial_dir(plan.trial_dir)
         self.log_path = plan.log_path
         self.key = host.new_key()
         self.outcome: Outcome | None = None
@@ -147,8 +147,9 @@ class TrialRun:
             result_file,
             token,
         )
-        argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal)
-        cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir)
+        resolve = self.host.resolve
+        argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
+        cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         life_read, life_write = os.pipe()
@@ -171,12 +172,13 @@ class TrialRun:
 
     def _prepare_files(self) -> Path:
         """The trial's folder with its params file; the result file, cleared of an earlier run."""
-        self.trial_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         result_file = self.trial_dir / RESULT_FILE
-        with contextlib.suppress(FileNotFoundError):
-            result_file.unlink()
-        (self.trial_dir / PARAMS_FILE).write_text(json.dumps(self.proposal.params))
+        if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
+            with contextlib.suppress(FileNotFoundError):
+                result_file.unlink()
+        _make_dir(self.log_path.parent)
+        with open(self.trial_dir / PARAMS_FILE, "w") as f:
+            f.write(json.dumps(self.proposal.params))
         return result_file
 
     def _not_started(self, reason: str) -> bool:
@@ -377,6 +379,20 @@ class TrialRun:
         self._last_report_at = now
         if self._on_report is not None:
             self._on_report(Report(self.trial_id, step, metrics))
+
+
+def _make_dir(path: Path) -> bool:
+    """Make the folder ``path`` (and its parents); whether it was made now, rather than there."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+        return False
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+        return True
 
 
 def stop_wait(longest_report_gap: float, kill_grace: float) -> float:
