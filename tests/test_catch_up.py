@@ -67,3 +67,22 @@ def test_a_thread_is_not_read_as_a_process():
     finally:
         done.set()
         thread.join()
+
+
+def test_a_process_whose_fork_was_under_way_at_the_last_look_is_read_by_the_next(monkeypatch):
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        table = watchdog.ProcessTable()
+        table.scan()
+        mark = procfs.last_pid()
+        assert mark is not None
+        # as if the listing came before the fork was done: the pid was handed out, unseen
+        del table._procs[proc.pid]
+        monkeypatch.setattr(watchdog, "CATCH_UP_MARGIN", mark - proc.pid + 1)
+        monkeypatch.setattr(watchdog, "CATCH_UP_PIDS", 10**9)  # however busy the machine is
+        monkeypatch.setattr(watchdog, "list_pids", _no_listing)
+        assert proc.pid in {info.pid for info in table.catch_up()}
+        assert table.get(proc.pid) is not None
+    finally:
+        proc.kill()
+        proc.wait()

@@ -218,6 +218,27 @@ def test_a_server_that_died_is_replaced_and_its_trials_die_with_it(runner_for, o
     assert outcome_of(runner, 2).state is TrialState.INTERRUPTED
 
 
+def test_a_trial_runs_in_the_spare_forked_ahead_and_a_dead_spare_costs_one_trial_at_most(
+    runner_for, objective, tmp_path
+):
+    runner, launcher = runner_for("inspect")
+    assert run(runner, tmp_path, 1, x=1.0).state is TrialState.OK
+    (server,) = launcher.server_pids()
+
+    def the_spare() -> int | None:
+        children = psutil.Process(server).children()
+        return children[0].pid if len(children) == 1 else None
+
+    spare = wait_until(the_spare, TIMEOUT, "the server's spare")
+    assert run(runner, tmp_path, 2, x=2.0).state is TrialState.OK
+    assert seen(tmp_path, 2)["pid"] == spare  # hypermax followed the process it ran in
+    os.kill(wait_until(the_spare, TIMEOUT, "the next spare"), signal.SIGKILL)
+    # the next trial may have gone to the dead spare (then it fails) or to a new one: it ends
+    assert run(runner, tmp_path, 3, x=3.0).state in (TrialState.OK, TrialState.FAILED)
+    assert run(runner, tmp_path, 4, x=4.0).state is TrialState.OK
+    assert launcher.server_pids() == [server]  # a spare's death is not the server's
+
+
 def test_a_module_that_cannot_be_imported_fails_each_trial_as_without_preload(runner_for, tmp_path):
     src = tmp_path / "broken.py"
     src.write_text("import no_such_module_here\n\ndef f(params):\n    return 0.0\n")

@@ -21,7 +21,11 @@ The server reaps each trial and reports its exit status, peak RSS and CPU time: 
 ``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
 pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` or ``{"id": n,
 "error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
-The server exits when hypermax closes the socket; its trials die with it.
+``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start":
+ticks``): the process the next request goes to, so hypermax need not wait for that reply.
+The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
+freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
+collection in a trial writes to those pages, which the fork shares.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import select
@@ -69,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         _send(sock, {"failed": hazard})
         return 1
     _quiet()
-    _send(sock, {"ready": os.getpid()})
+    gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     serve(sock, function)
     return 0
 
@@ -103,12 +108,14 @@ def serve(sock: socket.socket, function: Any) -> None:
     poll.register(wake_read, select.POLLIN)
     server = _Server(sock, function, (wake_read, wake_write), os.getpid())
     server.fork_spare()
+    _send(sock, {"ready": server.pid, **server.spare_info()})
     while True:
         for fd, _ in poll.poll():
             if fd == wake_read:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_read, 4096)
                 _reap(sock, server.children)
+                server.check_spare()
                 continue
             try:
                 message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
@@ -116,8 +123,9 @@ def serve(sock: socket.socket, function: Any) -> None:
                 return  # hypermax is gone
             if not message:
                 return  # hypermax closed its end: nothing more to run
-            server.start_trial(json.loads(message), fds)
+            reply = server.start_trial(json.loads(message), fds)
             server.fork_spare()  # the next trial's process, forked while this one runs
+            _send(sock, {**reply, **server.spare_info()})
 
 
 class _Server:
@@ -159,28 +167,45 @@ class _Server:
         self.children.add(pid)
         self.spare = (pid, ours)
 
-    def start_trial(self, request: dict[str, Any], fds: list[int]) -> None:
-        """Hand the trial ``request`` describes to the spare; tell hypermax its pid."""
+    def spare_info(self) -> dict[str, Any]:
+        """The spare, as told to hypermax: its pid and start ticks (nothing if there is none)."""
         if self.spare is None:
+            return {}
+        pid = self.spare[0]
+        return {"spare": pid, "spare_start": _start_ticks(pid)}
+
+    def check_spare(self) -> None:
+        """Forget a spare that ended (it was reaped): the next request forks another."""
+        if self.spare is not None and self.spare[0] not in self.children:
+            self.spare[1].close()
+            self.spare = None
+
+    def start_trial(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+        """Hand the trial ``request`` describes to the spare; the reply to hypermax.
+
+        A request sent to a named spare (``"to": pid``, the spare hypermax was told of) goes to
+        that one or fails: hypermax follows that process as the trial's.
+        """
+        to = request.get("to")
+        if self.spare is None and to is None:
             self.fork_spare()
         spare, self.spare = self.spare, None
         try:
             if len(fds) != 3:
                 raise OSError("the trial's pipes did not arrive")
-            if spare is None:
-                raise OSError("cannot fork")
+            if spare is None or to not in (None, spare[0]):
+                raise OSError("cannot fork" if to is None else "the spare ended before its trial")
             pid, channel = spare
             socket.send_fds(channel, [json.dumps(request).encode()], fds)
             channel.close()
         except OSError as exc:
-            _send(self.sock, {"id": request.get("id"), "error": str(exc)})
             if spare is not None:
                 spare[1].close()  # the spare reads end of file and exits
-            return
+            return {"id": request.get("id"), "error": str(exc)}
         finally:
             for fd in fds:
                 os.close(fd)
-        _send(self.sock, {"id": request["id"], "pid": pid, "start": _start_ticks(pid)})
+        return {"id": request["id"], "pid": pid, "start": _start_ticks(pid)}
 
     def become_trial(self, channel: socket.socket) -> int:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an

@@ -132,11 +132,12 @@ def read_result(
 
 def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
     """The values of ``result`` that name a file inside ``trial_dir``, relative to it."""
+    values = [v for v in result.values() if isinstance(v, str) and len(v) <= _PATH_CAP]
+    if not values:
+        return ()
     folder = trial_dir.resolve()
     found = []
-    for value in result.values():
-        if not isinstance(value, str) or len(value) > _PATH_CAP:
-            continue
+    for value in values:
         path = Path(value) if os.path.isabs(value) else folder / value
         try:
             resolved = path.resolve()

@@ -205,6 +205,9 @@ class _Server:
         self._ids = itertools.count(1)
         self._waiting: dict[int, queue.SimpleQueue[Any]] = {}
         self._forked: dict[int, _Forked] = {}
+        self._spare: tuple[int, float] | None = None  # the server's spare: pid, create time
+        self._unanswered = 0  # requests sent whose reply was not read yet
+        self._sent_to_spare: dict[int, _Forked] = {}  # request id → the spare it went to
         self._await_ready(timeout)
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
@@ -225,6 +228,7 @@ class _Server:
             self.close()
             why = message.get("failed") or f"the server exited: {self._output_tail()}"
             raise ServerFailed(f"cannot preload the objective: {why}")
+        self._spare = self._announced(message)
 
     def _output_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -234,14 +238,22 @@ class _Server:
         return "no output"
 
     def fork(self, request: LaunchRequest) -> _Forked:
-        """Have the server fork the trial; its process once the server answered."""
+        """Have the server fork the trial; its process.
+
+        When the server named its spare (the process the request goes to) in its last reply,
+        and no request went since, the trial's process is that spare, known without waiting
+        for the reply; should the reply say that the spare did not take the request, the
+        process ends with nothing known of how. Else, its process once the server answered.
+        """
         replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         payload = {"argv": list(request.argv), "env": request.env, "cwd": request.cwd}
         with self._lock:
             if not self.alive:
                 raise _ServerGone
             trial = next(self._ids)
-            data = json.dumps({"id": trial, **payload}).encode()
+            spare = self._spare
+            to = {} if spare is None else {"to": spare[0]}
+            data = json.dumps({"id": trial, **payload, **to}).encode()
             fds = [request.stdout, request.stderr, request.lifeline]
             try:
                 socket.send_fds(self._sock, [data], fds)
@@ -249,6 +261,11 @@ class _Server:
                 if exc.errno == errno.EMSGSIZE:
                     raise _TooLarge from exc
                 raise _ServerGone from exc
+            self._unanswered += 1
+            self._spare = None
+            if spare is not None:
+                process = self._forked[spare[0]] = self._sent_to_spare[trial] = _Forked(*spare)
+                return process
             self._waiting[trial] = replies
         try:
             reply = replies.get(timeout=FORK_TIMEOUT)
@@ -290,6 +307,7 @@ class _Server:
             self.alive = False
             waiting, self._waiting = self._waiting, {}
             forked, self._forked = self._forked, {}
+            self._sent_to_spare.clear()
         for replies in waiting.values():
             replies.put(_ServerGone())
         for process in forked.values():
@@ -299,23 +317,44 @@ class _Server:
         if "exit" in message:
             with self._lock:
                 process = self._forked.pop(message["exit"], None)
+                if self._spare is not None and self._spare[0] == message["exit"]:
+                    self._spare = None  # it died before a trial went to it
             if process is not None:
                 rss_kib, cpu = message.get("maxrss_kib"), message.get("cpu")
                 process.end(ExitStatus(message.get("code"), rss_kib and rss_kib / 1024, cpu))
             return
+        missed: _Forked | None = None
         with self._lock:
-            replies = self._waiting.pop(message.get("id", -1), None)
-            if replies is None:
-                return
-            if "pid" not in message:
-                replies.put(LaunchError(str(message.get("error", "the server said no"))))
-                return
-            pid = int(message["pid"])
-            start = message.get("start")
-            created = (
-                self._boot_time + start / _CLOCK_TICKS
-                if isinstance(start, int)
-                else procfs.create_time(pid)
-            )
-            process = self._forked[pid] = _Forked(pid, created)
-        replies.put(process)
+            self._unanswered -= 1
+            if self._unanswered == 0:  # no later request took the spare this reply names
+                self._spare = self._announced(message)
+            trial = message.get("id", -1)
+            sent = self._sent_to_spare.pop(trial, None)
+            if sent is not None:
+                if message.get("pid") != sent.pid:  # the spare did not take the trial
+                    missed = self._forked.pop(sent.pid, None)
+            else:
+                replies = self._waiting.pop(trial, None)
+                if replies is None:
+                    return
+                if "pid" not in message:
+                    replies.put(LaunchError(str(message.get("error", "the server said no"))))
+                    return
+                pid = int(message["pid"])
+                process = self._forked[pid] = _Forked(pid, self._created(pid, message.get("start")))
+                replies.put(process)
+        if missed is not None:
+            missed.end(ExitStatus())
+
+    def _announced(self, message: dict[str, Any]) -> tuple[int, float] | None:
+        """The spare a message of the server names: pid and create time; None if none."""
+        pid = message.get("spare")
+        if not isinstance(pid, int):
+            return None
+        return pid, self._created(pid, message.get("spare_start"))
+
+    def _created(self, pid: int, start: Any) -> float:
+        """The create time of the server's child ``pid`` that started ``start`` ticks after boot."""
+        if isinstance(start, int):
+            return self._boot_time + start / _CLOCK_TICKS
+        return procfs.create_time(pid)

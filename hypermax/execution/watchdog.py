@@ -33,6 +33,9 @@ PEAK_EVERY_TICKS = 5
 #: the most pids handed out since the last look that :meth:`ProcessTable.catch_up` reads one by
 #: one; beyond that a listing of every process is cheaper
 CATCH_UP_PIDS = 24
+#: pids handed out before the last look that :meth:`ProcessTable.catch_up` reads again when that
+#: look did not see them: processes whose fork was under way then
+CATCH_UP_MARGIN = 12
 #: looks at a new process whose environment reads empty (it is in the middle of an exec)
 _ENVIRONMENT_TRIES = 5
 
@@ -70,14 +73,18 @@ class ProcessTable:
         ``watched`` ones): what :meth:`scan` returns, without listing the machine's processes.
 
         Linux numbers new processes in increasing order (:func:`~.procfs.last_pid`), so the
-        pids handed out since the last look are all there is to read. When that cannot be
-        told (the numbers wrapped around, too many started, not Linux), this is :meth:`scan`.
+        pids handed out since the last look are all there is to read, and the last
+        :data:`CATCH_UP_MARGIN` before them that the last look did not see: a process shows in
+        ``/proc`` only once its fork is done, some time after it got its pid. When that cannot
+        be told (the numbers wrapped around, too many started, not Linux), this is :meth:`scan`.
         """
         mark = last_pid()
         if self._mark is None or mark is None or not 0 <= mark - self._mark <= CATCH_UP_PIDS:
             return self.scan(watched)
         new: list[ProcInfo] = []
-        for pid in range(self._mark + 1, mark + 1):
+        for pid in range(max(1, self._mark + 1 - CATCH_UP_MARGIN), mark + 1):
+            if pid <= self._mark and pid in self._procs:
+                continue  # seen by the last look
             info = read_proc(pid)  # None: gone already, or a thread
             if info is not None:
                 self._procs[pid] = info
