@@ -3,7 +3,9 @@
 The :class:`~hypermax.execution.host.TrialHost` watches every trial (one monitor thread, one
 output thread, one guardian process); each trial is a
 :class:`~hypermax.execution.trial_run.TrialRun` started in the caller's thread and finished in a
-follower thread of its own, which queues its Outcome for :meth:`LocalRunner.poll`.
+follower thread, which queues its Outcome for :meth:`LocalRunner.poll`. Followers are kept for
+the next trials (as many as ever ran at once): starting a thread per trial would cost each
+trial a wait for the new thread to run.
 
 No trial outlives hypermax: the launcher ties each trial's life to hypermax's (see
 :mod:`~hypermax.execution.launch`), and the guardian kills what left the trial's process group.
@@ -49,7 +51,9 @@ class LocalRunner(BaseRunner):
         self.host = TrialHost(Limits.of(function), launcher, tick)
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
         self._runs: dict[int, TrialRun] = {}
-        self._followers: dict[int, threading.Thread] = {}
+        self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
+        self._followers: list[threading.Thread] = []
+        self._idle = 0  # followers waiting for a trial
         self._lock = threading.Lock()
 
     @property
@@ -63,22 +67,31 @@ class LocalRunner(BaseRunner):
         if not run.start():
             self._events.put(run.finish())
             return
-        follower = threading.Thread(
-            target=self._follow, args=(run,), name=f"hypermax-trial-{run.trial_id}", daemon=True
-        )
         with self._lock:
             self._runs[run.trial_id] = run
-            self._followers[run.trial_id] = follower
-        follower.start()
-
-    def _follow(self, run: TrialRun) -> None:
-        try:
-            outcome = run.finish()
-        finally:
+            more = self._idle == 0
+            if not more:
+                self._idle -= 1
+        self._to_follow.put(run)
+        if more:  # every follower has a trial: one more (there are never more than ever ran)
+            follower = threading.Thread(target=self._follow, name="hypermax-follower", daemon=True)
             with self._lock:
-                self._runs.pop(run.trial_id, None)
-                self._followers.pop(run.trial_id, None)
-        self._events.put(outcome)
+                self._followers.append(follower)
+            follower.start()
+
+    def _follow(self) -> None:
+        """A follower: finish one trial after another (each in turn blocks until it ended)."""
+        while True:
+            run = self._to_follow.get()
+            if run is None:
+                return
+            try:
+                outcome = run.finish()
+            finally:
+                with self._lock:
+                    self._runs.pop(run.trial_id, None)
+                    self._idle += 1  # before the Outcome: the next submit finds this one idle
+            self._events.put(outcome)
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
         events: list[RunnerEvent] = []
@@ -102,11 +115,14 @@ class LocalRunner(BaseRunner):
         """Stop every running trial (as interrupted), wait for them, free the threads."""
         with self._lock:
             runs = list(self._runs.values())
-            followers = list(self._followers.values())
+            followers, self._followers = self._followers, []
         for run in runs:
             run.stop(KillReason.INTERRUPT)
+        for _ in followers:
+            self._to_follow.put(None)  # after the trials queued before it
         for follower in followers:
             follower.join()
+        self._idle = 0
         self.host.close()
         return outcomes_of(self.poll(0), self._events.put)
 
