@@ -1,11 +1,14 @@
 """The bootstrap that runs a ``python_function`` trial inside its own process.
 
-``python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC [--path DIR]``
+``python -c "...import main; sys.exit(main())" (--module NAME | --src PATH) --name FUNC [--path
+DIR]`` (:data:`~.protocol.CHILD_ARGS`; ``python -m hypermax.execution.child`` does the same)
 loads the function, calls it with the params from ``HYPERMAX_PARAMS_FILE`` (and a reporter when
 it takes one) and writes the return value to ``HYPERMAX_RESULT_FILE``.
 
 Every trial pays for what this module imports, so it imports only what an interpreter has loaded
-anyway or nearly so: no argparse, no inspect, no importlib.util; traceback only on a failure.
+anyway or nearly so: no argparse, no inspect, no importlib.util, no runpy (it is not run with
+``-m``), no json (the params come marshalled too, a plain result is written without it);
+traceback only on a failure.
 
 If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
 starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
@@ -14,13 +17,12 @@ closes); where that could not be armed, :func:`watch_lifeline` does the same fro
 
 from __future__ import annotations
 
+import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import faulthandler
 import fcntl
 import importlib
 import importlib.machinery
-import json
 import os
-import signal
 import sys
 import types
 
@@ -171,7 +173,7 @@ def _armed(fd: int) -> bool:
         return False
     try:
         async_on = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ASYNC
-        return bool(async_on) and fcntl.fcntl(fd, getsig) == signal.SIGKILL
+        return bool(async_on) and fcntl.fcntl(fd, getsig) == _signal.SIGKILL
     except OSError:
         return False
 
@@ -184,7 +186,7 @@ def _die_with_lifeline(fd: int) -> None:
         pass  # a broken pipe means the same as its end: hypermax is gone
     if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
         try:  # noqa: SIM105 - contextlib costs every trial an import
-            os.killpg(os.getpid(), signal.SIGKILL)
+            os.killpg(os.getpid(), _signal.SIGKILL)
         except OSError:
             pass  # then at least this process goes
     os._exit(1)
@@ -206,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     A trial stopped early (a report raised TrialStopped) writes no result, even if it caught the
     exception and returned: it did not run to its end.
     """
+    if argv is None and sys.argv[:1] == ["-c"]:  # started as ``python -c CHILD_CODE``
+        sys.argv[0] = __file__  # what ``python -m`` would show the trial
+        if sys.path[:1] == [""]:
+            sys.path[0] = os.getcwd()
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     tie_to_hypermax()
     watch_lifeline()
@@ -235,8 +241,7 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
-        with open(os.environ[protocol.PARAMS_FILE_ENV]) as f:
-            params = json.load(f)
+        params = protocol.read_params()
         value = _call(load(), params)
     except protocol.TrialStopped:
         sys.stdout.flush()
@@ -249,13 +254,19 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
         text = str(exc).strip()
         reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
         reason = reason.splitlines()[0][:300]
-        error = protocol.dump_json({protocol.ERROR_KEY: reason})
+        error = _result_text({protocol.ERROR_KEY: reason})
         protocol.write_atomic(result_file, error, durable=False)
         return 1
     if not protocol.stopped_at_a_report():
-        protocol.write_atomic(result_file, protocol.dump_json(value), durable=False)
+        protocol.write_atomic(result_file, _result_text(value), durable=False)
     sys.stdout.flush()
     return 0
+
+
+def _result_text(value: Any) -> str:
+    """The result file's text: made without ``json`` when the value is plain."""
+    text = protocol.plain_json(value)
+    return protocol.dump_json(value) if text is None else text
 
 
 if __name__ == "__main__":

@@ -246,6 +246,7 @@ def server_environment(env: dict[str, str]) -> dict[str, str]:
     what :func:`stamp_environ` writes into each forked trial's."""
     own = (
         protocol.PARAMS_FILE_ENV,
+        protocol.PARAMS_PACKED_ENV,
         protocol.RESULT_FILE_ENV,
         protocol.TRIAL_ID_ENV,
         protocol.LIFELINE_FD_ENV,

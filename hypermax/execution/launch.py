@@ -99,7 +99,7 @@ class SubprocessLauncher(Launcher):
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
         setup = None
-        if request.argv[1:3] == ("-m", protocol.CHILD_MODULE):
+        if request.argv[1:3] == protocol.CHILD_ARGS:
             env[protocol.PARENT_PID_ENV] = str(os.getpid())
         else:
             setup = child_setup(os.getpid(), request.lifeline)

@@ -145,7 +145,7 @@ class PreloadLauncher(Launcher):
 
 def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     """The child bootstrap's options of a ``python_function`` trial's command; None for others."""
-    if len(argv) > 3 and argv[1:3] == ("-m", protocol.CHILD_MODULE):
+    if len(argv) > 3 and argv[1:3] == protocol.CHILD_ARGS:
         return tuple(argv[3:])
     return None
 

@@ -12,9 +12,8 @@ This module is imported by the child bootstrap: standard library only.
 
 from __future__ import annotations
 
-import json
+import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import os
-import signal
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
@@ -33,8 +32,16 @@ LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"
 #: the pid of hypermax, for a ``python_function`` trial that ties itself to hypermax when it
 #: starts (see :func:`hypermax.execution.child.main`) instead of between fork and exec
 PARENT_PID_ENV = "HYPERMAX_PARENT_PID"
-#: the module a ``python_function`` trial's interpreter runs (``python -m``)
+#: the module a ``python_function`` trial's interpreter runs
 CHILD_MODULE = "hypermax.execution.child"
+#: how the interpreter runs it: ``python -c CHILD_CODE --name ...`` imports no ``runpy``, which
+#: ``python -m`` costs every trial
+CHILD_ARGS = ("-c", f"import sys; from {CHILD_MODULE} import main; sys.exit(main())")
+#: the params again, for a ``python_function`` trial's bootstrap: marshalled, in hex (see
+#: :func:`pack_params`), which it reads without importing ``json``
+PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
+#: the longest packed params put in the environment; longer ones are read from the file
+MAX_PACKED = 32 * 1024
 #: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
 #: the processes that left the trial's session
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"
@@ -43,7 +50,7 @@ ERROR_KEY = "__hypermax_error__"
 #: stdout lines longer than this are logged but never parsed (and never held whole in memory)
 MAX_PARSED_LINE = 64 * 1024
 #: sent to a python_function trial's main process to have it stop at its next report
-STOP_SIGNAL = signal.SIGUSR1
+STOP_SIGNAL: int = _signal.SIGUSR1
 
 
 class TrialStopped(BaseException):
@@ -65,7 +72,7 @@ class _StopRequest:
 
 def listen_for_stop() -> None:
     """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report."""
-    signal.signal(STOP_SIGNAL, _on_stop_signal)
+    _signal.signal(STOP_SIGNAL, _on_stop_signal)
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
@@ -86,6 +93,8 @@ def stopped_at_a_report() -> bool:
 
 def format_report(step: int, metrics: dict[str, Any]) -> str:
     """The stdout line that carries one intermediate report."""
+    import json  # here: a trial's bootstrap may never need it
+
     return REPORT_PREFIX + json.dumps({"step": step, **metrics}, default=_jsonable)
 
 
@@ -93,6 +102,8 @@ def parse_report(line: str) -> tuple[int, dict[str, float]] | None:
     """``HYPERMAX_REPORT {"step": 3, "loss": 0.4}`` → (3, {"loss": 0.4}); None if not a report."""
     if not line.startswith(REPORT_PREFIX):
         return None
+    import json
+
     try:
         data = json.loads(line[len(REPORT_PREFIX) :])
     except ValueError:
@@ -108,6 +119,8 @@ def parse_result_line(line: str) -> dict[str, Any] | None:
     text = line.strip()
     if not text or text[0] not in "-+.0123456789{NnIi":
         return None
+    import json
+
     try:
         value = json.loads(text) if text[0] == "{" else float(text)
     except ValueError:
@@ -201,6 +214,8 @@ def _jsonable(value: Any) -> Any:
 
 def dump_json(value: Any) -> str:
     """JSON with NaN and infinities kept as the strings "NaN"/"Infinity" would be invalid JSON."""
+    import json  # here: a trial's bootstrap may never need it
+
     return json.dumps(value, default=_jsonable, allow_nan=True)
 
 
@@ -226,3 +241,65 @@ def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) 
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def plain_json(value: Any) -> str | None:
+    """What :func:`dump_json` makes of a number, a plain string, true, false, null or a flat
+    dict of those with string keys, made without ``json`` (which costs a trial's bootstrap the
+    import of ``re``); None for anything else."""
+    kind = type(value)
+    if kind is dict:
+        parts = []
+        for key, item in value.items():
+            text = plain_json(item) if type(item) is not dict else None
+            if type(key) is not str or text is None:
+                return None
+            name = plain_json(key)
+            if name is None:
+                return None
+            parts.append(f"{name}: {text}")
+        return "{" + ", ".join(parts) + "}"
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (_INFINITY, -_INFINITY):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if kind is int:
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is str and value.isascii() and value.isprintable():
+        return None if '"' in value or "\\" in value else f'"{value}"'
+    return None
+
+
+_INFINITY = float("inf")
+
+
+def pack_params(params_json: str) -> str | None:
+    """The params (their JSON text, as in the params file) as :data:`PARAMS_PACKED_ENV` carries
+    them: marshalled by this interpreter, which is the trial's, in hex; None when too long."""
+    import json
+    import marshal
+
+    packed = marshal.dumps(json.loads(params_json)).hex()
+    return packed if len(packed) <= MAX_PACKED else None
+
+
+def read_params() -> Any:
+    """In a trial: its params, from :data:`PARAMS_PACKED_ENV` if there, else from the file."""
+    packed = os.environ.get(PARAMS_PACKED_ENV)
+    if packed:
+        import marshal
+
+        try:
+            return marshal.loads(bytes.fromhex(packed))
+        except (ValueError, EOFError, TypeError):
+            pass  # not ours to read: the file says the same
+    import json
+
+    with open(os.environ[PARAMS_FILE_ENV]) as f:
+        return json.load(f)

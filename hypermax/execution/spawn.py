@@ -31,7 +31,7 @@ def trial_argv(
     ``resolve`` makes a path absolute and free of symlinks (a cache of ``Path.resolve``, for
     the trials of one search)."""
     if function.type == "python_function":
-        argv = [sys.executable, "-m", protocol.CHILD_MODULE, "--name", str(function.name)]
+        argv = [sys.executable, *protocol.CHILD_ARGS, "--name", str(function.name)]
         if function.src:
             argv += ["--src", str(resolve(spec_folder / function.src))]
         else:

@@ -14,9 +14,9 @@ or load anything between fork and exec.
 
 from __future__ import annotations
 
+import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import fcntl
 import os
-import signal
 import sys
 
 TYPE_CHECKING = False  # typing itself is not imported: trial processes import this module
@@ -54,7 +54,7 @@ def child_setup(parent_pid: int, lifeline: int | None) -> Callable[[], None]:
 
     def setup() -> None:
         if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            _PRCTL(_PR_SET_PDEATHSIG, _signal.SIGKILL)
         if _F_SETSIG is not None and lifeline is not None:
             _arm_lifeline(lifeline, _F_SETSIG)
         if os.getppid() != parent_pid:  # the parent died before any of that was armed
@@ -67,7 +67,7 @@ def _arm_lifeline(fd: int, setsig: int) -> None:
     """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
-        fcntl.fcntl(fd, setsig, signal.SIGKILL)
+        fcntl.fcntl(fd, setsig, _signal.SIGKILL)
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
     except OSError:
         # not fatal: the parent-death signal still holds, and the child bootstrap watches the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -98,6 +99,7 @@ class TrialRun:
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
+        self._params_json = "{}"
         self._ladder = Ladder(
             lambda: host.members(self.key),
             plan.function.kill_grace,
@@ -147,6 +149,10 @@ class TrialRun:
             result_file,
             token,
         )
+        if self.function.type == "python_function":  # its bootstrap reads them without json
+            packed = protocol.pack_params(self._params_json)
+            if packed is not None:
+                env[protocol.PARAMS_PACKED_ENV] = packed
         resolve = self.host.resolve
         argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
         cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
@@ -177,8 +183,9 @@ class TrialRun:
             with contextlib.suppress(FileNotFoundError):
                 result_file.unlink()
         _make_dir(self.log_path.parent)
+        self._params_json = json.dumps(self.proposal.params)
         with open(self.trial_dir / PARAMS_FILE, "w") as f:
-            f.write(json.dumps(self.proposal.params))
+            f.write(self._params_json)
         return result_file
 
     def _not_started(self, reason: str) -> bool:
@@ -272,8 +279,9 @@ class TrialRun:
         wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
+        name = signal.Signals(protocol.STOP_SIGNAL).name
         self._note(
-            f"stopped early: {protocol.STOP_SIGNAL.name} to {pid}, to stop at its next "
+            f"stopped early: {name} to {pid}, to stop at its next "
             f"report; the kill ladder in {wait:g} s unless it ends"
         )
         threading.Thread(
