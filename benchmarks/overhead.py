@@ -1,10 +1,14 @@
 """What isolation costs per trial: hypermax with and without preload, side by side with its peers.
 
     python benchmarks/overhead.py [--trials 500] [--sklearn-trials 30] [--busy-trials 100]
-                                  [--rounds 1] [--only overhead,sklearn,busy]
+                                  [--rounds 1] [--only overhead,sklearn,busy] [--dir /dev/shm]
 
 Every figure comes from one run, peers next to each other, because the machine is shared: the
-load average before and after is printed with them.
+load average before and after is printed with them, and how hypermax is installed (an editable
+install imports its finder in every interpreter, the floor's included; without byte-code files,
+``PYTHONDONTWRITEBYTECODE``, every fresh trial compiles hypermax's bootstrap modules again).
+The searches write their results under ``--dir`` (default: the system's temporary folder): a
+trial creates a folder and three files, which costs what the file system makes it cost.
 
 - overhead: a trivial objective (``x ** 2``), ``--trials`` trials of random search at parallel 1
   and 2; wall time per trial, and CPU time per trial (every process involved: less sensitive to
@@ -209,6 +213,16 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
     subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def install() -> str:
+    """How hypermax is installed here, and whether interpreters may write byte-code files."""
+    import hypermax
+
+    where = Path(hypermax.__file__).resolve().parent.parent
+    kind = "an installed copy" if "site-packages" in where.parts else f"from {where} (editable)"
+    bytecode = "off" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on"
+    return f"hypermax {kind}, byte-code writing {bytecode}"
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -326,10 +340,12 @@ def main() -> None:
     parser.add_argument("--busy-trials", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", default="overhead,sklearn,busy")
+    parser.add_argument("--dir", default=None, help="where the searches write (a temporary folder)")
     args = parser.parse_args()
     sections = args.only.split(",")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as tmp:
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {install()}")
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        print(f"results under {tmp}")
         root = Path(tmp)
         if "overhead" in sections:
             overhead(root, args.trials, args.rounds)
