@@ -3,6 +3,9 @@
 One :class:`Watchdog` serves all the live trials of a runner. Each tick it lists the machine's
 processes once and reads ``/proc/<pid>/stat`` only for processes it has not seen before and for
 members of a trial's tree, so its cost grows with the trials' processes, not with the machine's.
+Between ticks (a trial's start, its end, each step of a kill ladder) it lists nothing: it reads
+the processes started since its last look, by the pids handed out since
+(:meth:`ProcessTable.catch_up`).
 
 A process belongs to a trial when it is in the trial's session (the trial starts in a session of
 its own, so this is its process group and everything forked from it that did not call
