@@ -166,14 +166,46 @@ def test_a_killed_trial_with_auto_kill_loss_teaches_that_loss() -> None:
 def test_gp_counts_a_failed_trial_as_the_worst_loss_and_tpe_as_worse_than_all() -> None:
     from hypermax.optimizers.optuna_based import GPOptimizer, TPEOptimizer
 
-    gp = GPOptimizer(PLANE, 1)
+    gp = GPOptimizer(PLANE, 1, {"warp_losses": False})
     tpe = TPEOptimizer(PLANE, 1)
     for opt in (gp, tpe):
         for trial_id, loss in ((1, 3.0), (2, 7.0), (3, 1.0)):
             opt.tell(finished(trial_id, PLANE.encode({"x": 0.0, "y": float(trial_id)}), loss))
     assert gp.finished_value(None) == 7.0
-    assert gp.running_value() == 1.0
     assert tpe.finished_value(None) == float("inf")
+
+
+def test_the_power_warp_keeps_the_order_of_losses_and_evens_out_their_scale() -> None:
+    from hypermax.optimizers.warping import power_warp
+
+    losses = [0.5, 2.0, 40.0, 900.0, 3e4, 8e5, 7.0, 120.0]
+    warp = power_warp(losses)
+    warped = [warp(loss) for loss in sorted(losses)]
+    assert warped == sorted(warped) and len(set(warped)) == len(warped)
+
+    def share(values: list[float], i: int) -> float:
+        """How far apart the i-th and (i+1)-th are, as a share of the whole range."""
+        return (values[i + 1] - values[i]) / (values[-1] - values[0])
+
+    raw = sorted(losses)
+    assert share(warped, 0) > 5 * share(raw, 0)  # the best ones are told apart better
+    assert share(warped, 6) < 0.75 * share(raw, 6)  # the worst one dominates less
+    assert power_warp([1.0, 1.0, 2.0])(5.0) == 5.0  # too few distinct losses: as they are
+
+
+def test_gp_fits_the_warped_losses_and_the_worst_for_a_failure() -> None:
+    from hypermax.optimizers.optuna_based import GPOptimizer
+    from hypermax.optimizers.warping import power_warp
+
+    gp = GPOptimizer(PLANE, 1, {"n_startup_jobs": 3})
+    losses = {1: 3.0, 2: 700.0, 3: 1.0, 4: 45.0, 5: None}
+    for trial_id, loss in losses.items():
+        gp.tell(finished(trial_id, PLANE.encode({"x": 0.0, "y": float(trial_id)}), loss))
+    assert isinstance(gp.ask(6), Proposal)
+    warp = power_warp([3.0, 700.0, 1.0, 45.0])
+    assert gp._study is not None
+    values = [trial.value for trial in gp._study.get_trials() if trial.value is not None]
+    assert values == [warp(3.0), warp(700.0), warp(1.0), warp(45.0), warp(700.0)]
 
 
 # -- parallel asks spread out ----------------------------------------------------------------
