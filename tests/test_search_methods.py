@@ -233,6 +233,23 @@ def test_a_running_trial_counts_only_with_the_constant_liar(
     assert (concurrent_asks(9) != concurrent_asks(10)) is changes
 
 
+@needs_nevergrad
+def test_ngopt_is_built_for_the_parallel_trials_and_waits_past_them() -> None:
+    """NGOpt picks its algorithm for ``budget.parallel`` workers; one picked for a single worker
+    may not take a second ask before a tell, so an ask past them waits for a trial to end."""
+    from hypermax.optimizers import WAIT
+
+    for parallel in (1, 3):
+        opt = make_optimizer("ngopt", PLANE, 2, {}, budget=Budget(30, parallel))
+        asked = [opt.ask(trial_id) for trial_id in range(1, parallel + 2)]
+        assert all(isinstance(answer, Proposal) for answer in asked[:parallel])
+        assert asked[parallel] is WAIT
+        first = asked[0]
+        assert isinstance(first, Proposal)
+        opt.tell(finished(1, first.internal, None))  # a failure ends it as well
+        assert isinstance(opt.ask(parallel + 2), Proposal)
+
+
 # -- auto ------------------------------------------------------------------------------------
 def test_auto_picks_gp_for_flat_spaces_and_tpe_for_conditional_ones_or_without_torch() -> None:
     assert choose(PLANE, gp_installed=True) == "gp"

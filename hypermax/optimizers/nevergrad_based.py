@@ -10,6 +10,7 @@ unbroken one would have.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -23,8 +24,8 @@ class NGOptOptimizer(HistoryOptimizer):
     """nevergrad's NGOpt, which picks its algorithm by dimensions, budget and parallel trials.
 
     Starts from a random point of the space (drawn from the search seed). A failed trial counts
-    as the worst loss told so far. Options (``search.ngopt``): ``optimizer`` (another nevergrad
-    optimizer by name, default ``NGOpt``).
+    as the worst loss told so far (as infinite before any loss). Options (``search.ngopt``):
+    ``optimizer`` (another nevergrad optimizer by name, default ``NGOpt``).
     """
 
     def setup(self) -> None:
@@ -113,9 +114,11 @@ class NGOptOptimizer(HistoryOptimizer):
 
         candidate = self._asked.pop(trial_id, None)
         if loss is None:
+            # the worst so far; before any loss, worse than every loss to come (an algorithm
+            # picked for one worker asks nothing more until its proposal is told)
             loss = self.history.worst()
             if loss is None:
-                return  # nothing to compare a failure with yet
+                loss = math.inf
         optimizer = self._optimizer()
         if candidate is None:
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
