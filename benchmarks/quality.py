@@ -186,14 +186,14 @@ def run_optuna(
     return losses, seconds / trials
 
 
-def auto_alias(peer: str, problem: str) -> str:
+def auto_alias(peer: str, problem: str, parallel: int = 1) -> str:
     """The method ``auto`` runs on ``problem`` with default options: its runs are that method's
     runs, proposal for proposal (same seed, same options), so the script reuses them."""
     if peer != "auto":
         return peer
     from hypermax.optimizers.auto import choose
 
-    return choose(Space(PROBLEMS[problem][0]))
+    return choose(Space(PROBLEMS[problem][0]), parallel=parallel)
 
 
 def one_thread() -> None:
@@ -484,7 +484,7 @@ def main() -> None:
                 parallels = (1, 4) if peer in args.parallel.split(",") else (1,)
                 for parallel in parallels:
                     tasks += [(peer, problem, s, parallel, args.trials) for s in range(seeds)]
-        tasks = [(auto_alias(t[0], t[1]), *t[1:]) for t in tasks]
+        tasks = [(auto_alias(t[0], t[1], t[3]), *t[1:]) for t in tasks]
         # fast peers first, then the slow ones seed by seed, so that every cell grows evenly
         work = sorted(
             {t for t in tasks if _key(t) not in results},
@@ -499,8 +499,9 @@ def main() -> None:
                 print(f"[{i}/{len(work)}] {key}: gap {value['gap']:.4g}", flush=True)
     for key in list(results):
         peer, _, rest = key.partition("|")
-        problem = rest.split("|")[0]
-        if problem in PROBLEMS and auto_alias("auto", problem) == peer:
+        parts = rest.split("|")
+        problem = parts[0]
+        if problem in PROBLEMS and auto_alias("auto", problem, int(parts[2])) == peer:
             results.setdefault(f"auto|{rest}", results[key])
     if args.model:
         model_table(results, peers, args.seeds, 60)

@@ -80,10 +80,11 @@ def median_best(method: str, trials: int, options: dict[str, Any]) -> float:
         pytest.param("cmaes", 30, {}, id="cmaes"),
         pytest.param("gp", 12, {"n_startup_jobs": 5}, id="gp", marks=needs_torch),
         pytest.param("ngopt", 30, {}, id="ngopt", marks=needs_nevergrad),
-        # auto runs gp where torch is installed, else tpe, which needs more trials to show
+        # on numbers alone auto runs ngopt where nevergrad is installed, else gp where torch is,
+        # else tpe, which needs more trials to show
         pytest.param(
             "auto",
-            12 if HAS_TORCH else 30,
+            12 if HAS_TORCH and not HAS_NEVERGRAD else 30,
             {"gp": {"n_startup_jobs": 5}, "tpe": {"n_startup_jobs": 8}},
             id="auto",
         ),
@@ -252,13 +253,41 @@ def test_ngopt_is_built_for_the_parallel_trials_and_waits_past_them() -> None:
 
 # -- auto ------------------------------------------------------------------------------------
 def test_auto_picks_gp_for_flat_spaces_and_tpe_for_conditional_ones_or_without_torch() -> None:
-    assert choose(PLANE, gp_installed=True) == "gp"
-    assert choose(Space(FLAT_SPACE), gp_installed=True) == "gp"
-    assert choose(Space(CONDITIONAL_SPACE), gp_installed=True) == "tpe"
-    assert choose(PLANE, gp_installed=False) == "tpe"
-    assert choose(PLANE, trials_so_far=200, gp_installed=True) == "tpe"
-    assert choose(PLANE, trials_so_far=9, gp_trials=10, gp_installed=True) == "gp"
-    assert choose(PLANE, trials_so_far=10, gp_trials=10, gp_installed=True) == "tpe"
+    def pick(space: Space, **kwargs: Any) -> str:
+        return choose(space, gp_installed=kwargs.pop("gp", True), ngopt_installed=False, **kwargs)
+
+    assert pick(PLANE) == "gp"
+    assert pick(Space(FLAT_SPACE)) == "gp"
+    assert pick(Space(CONDITIONAL_SPACE)) == "tpe"
+    assert pick(PLANE, gp=False) == "tpe"
+    assert pick(PLANE, trials_so_far=200) == "tpe"
+    assert pick(PLANE, trials_so_far=9, gp_trials=10) == "gp"
+    assert pick(PLANE, trials_so_far=10, gp_trials=10) == "tpe"
+
+
+def test_auto_picks_ngopt_for_numbers_alone_searched_one_at_a_time() -> None:
+    def pick(space: Space, parallel: int = 1, installed: bool = True) -> str:
+        return choose(space, gp_installed=True, parallel=parallel, ngopt_installed=installed)
+
+    assert pick(PLANE) == "ngopt"
+    assert pick(PLANE, parallel=2) == "gp"
+    assert pick(PLANE, installed=False) == "gp"
+    assert pick(Space(FLAT_SPACE)) == "gp"  # a categorical leaf
+    assert pick(Space(CONDITIONAL_SPACE)) == "tpe"
+
+
+@needs_nevergrad
+def test_auto_with_ngopt_resumes_to_the_same_proposal() -> None:
+    def make() -> AutoOptimizer:
+        opt = make_optimizer("auto", PLANE, 5, {}, budget=Budget(20, 1))
+        assert isinstance(opt, AutoOptimizer) and opt.method == "ngopt"
+        return opt
+
+    live = make()
+    history = drive(live, 10, bowl)
+    rebuilt = make()
+    rebuilt.tell_many(history)
+    assert rebuilt.ask(11) == live.ask(11)
 
 
 @needs_torch
