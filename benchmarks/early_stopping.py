@@ -57,7 +57,7 @@ def policies(epochs: int) -> dict[str, dict[str, Any]]:
         "none": {"policy": "none"},
         "median": {"policy": "median"},
         "asha": {"policy": "asha", "max_steps": epochs},
-        "asha-3": {"policy": "asha", "min_steps": 3, "max_steps": epochs},
+        "asha-1": {"policy": "asha", "min_steps": 1, "max_steps": epochs},
     }
 
 
@@ -159,7 +159,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             f"| {policy} | {best} | {_percent(gap, '+.1f')} (worst {100 * max(gap):+.1f} %) "
             f"| {_percent(share)} | {_percent(train)} | {_percent(process)} |"
         )
-    for policy in ("asha", "asha-3"):
+    for policy in ("asha", "asha-1"):
         asha = [r for r in runs if r.policy == policy]
         within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
         half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)

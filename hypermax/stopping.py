@@ -12,7 +12,8 @@ the trial stands against the other trials' curves:
 - ``median`` (:class:`MedianRule`): at step s, a trial whose best loss so far is worse than the
   median of the other trials' losses at s is stopped, once ``min_trials`` others have reached s
   and s is at least ``grace_steps``;
-- ``asha`` (:class:`Asha`): rungs at ``min_steps * eta**k`` below ``max_steps``; a trial reaching a
+- ``asha`` (:class:`Asha`): rungs at ``min_steps * eta**k`` below ``max_steps`` (``min_steps``
+  defaults to ``max_steps // eta**2``, see :attr:`EarlyStopping.first_rung`); a trial reaching a
   rung goes on if its loss there is among the best ``1/eta`` of all losses recorded at that rung
   so far (at least the best one), else it is stopped. No trial waits for a bracket to fill; a
   rung with fewer than ``min_trials`` other trials lets every trial through.
@@ -110,7 +111,7 @@ class EarlyStopping:
     min_trials: int = _default("min_trials")
     grace_steps: int = _default("grace_steps")
     eta: int = _default("eta")
-    min_steps: int = _default("min_steps")
+    min_steps: int | None = None
     max_steps: int | None = None
 
     @classmethod
@@ -119,10 +120,22 @@ class EarlyStopping:
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in section.items() if key in known})
 
+    @property
+    def first_rung(self) -> int:
+        """ASHA's first rung: ``min_steps`` when given; else ``max_steps // eta**2`` (at least
+        1), so that a trial is judged twice before its end, at about ``max_steps / eta**2`` and
+        ``max_steps / eta`` (the loss after one step says little of the loss at the end); 1
+        without ``max_steps``."""
+        if self.min_steps is not None:
+            return self.min_steps
+        if self.max_steps is None:
+            return 1
+        return max(1, self.max_steps // self.eta**2)
+
     def rungs(self, up_to: int) -> list[int]:
-        """ASHA's rungs at or below step ``up_to``: ``min_steps * eta**k``, below ``max_steps``."""
+        """ASHA's rungs at or below step ``up_to``: ``first_rung * eta**k``, below ``max_steps``."""
         found = []
-        rung = self.min_steps
+        rung = self.first_rung
         while rung <= up_to and self._before_end(rung):
             found.append(rung)
             rung *= self.eta
@@ -130,7 +143,7 @@ class EarlyStopping:
 
     def next_rung(self, step: int) -> int | None:
         """ASHA's first rung after ``step``; None past the last one."""
-        rung = self.min_steps
+        rung = self.first_rung
         while rung <= step:
             rung *= self.eta
         return rung if self._before_end(rung) else None

@@ -176,8 +176,9 @@ def drive(
 
 def _ended(proposal: Proposal, state: TrialState, loss: float | None) -> Trial:
     reports: tuple[dict[str, Any], ...] = ()
+    step = None
     if state is TrialState.STOPPED and loss is not None:
-        reports = ({"step": 3, "loss": loss},)
+        reports, step = ({"step": 3, "loss": loss},), 3
     return Trial(
         id=proposal.trial_id,
         params=proposal.params,
@@ -185,6 +186,7 @@ def _ended(proposal: Proposal, state: TrialState, loss: float | None) -> Trial:
         state=state,
         loss=loss,
         reports=reports,
+        step=step,
     )
 
 

@@ -96,7 +96,7 @@ def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_pa
 def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spec):
     """Accuracy is maximised: the rungs keep the trials with the highest accuracy."""
     xs = [0.1, 0.2, 0.9, 0.05, 0.8, 0.3, 0.01, 0.6]
-    asha = {"policy": "asha", "min_trials": 2, "eta": 2, "max_steps": EPOCHS}
+    asha = {"policy": "asha", "min_trials": 2, "eta": 2, "min_steps": 1, "max_steps": EPOCHS}
     search = _search("asha", asha, xs, metric="accuracy", direction="max")
     command = [sys.executable, str(OBJECTIVES / "epochs.py")]
     function = {"type": "executable", "command": command}

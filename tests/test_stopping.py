@@ -50,9 +50,9 @@ def test_each_policy_gets_its_defaults_from_the_schema(tmp_path):
     median = spec(tmp_path, {"policy": "median"}).search.early_stopping
     assert median == {"policy": "median", "min_trials": 5, "grace_steps": 1}
     asha = spec(tmp_path, {"policy": "asha", "max_steps": 30}).search.early_stopping
-    assert asha == {"policy": "asha", "min_trials": 5, "eta": 3, "min_steps": 1, "max_steps": 30}
+    assert asha == {"policy": "asha", "min_trials": 5, "eta": 3, "max_steps": 30}
     rule = EarlyStopping.of(asha)
-    assert (rule.eta, rule.min_steps, rule.max_steps, rule.min_trials) == (3, 1, 30, 5)
+    assert (rule.eta, rule.first_rung, rule.max_steps, rule.min_trials) == (3, 3, 30, 5)
     assert EarlyStopping.of({}).policy == "none"
 
 
@@ -62,6 +62,15 @@ def test_asha_rungs_are_eta_apart_from_min_steps_and_stop_before_max_steps():
     assert rule.rungs(17) == [2, 6]
     assert (rule.next_rung(0), rule.next_rung(2), rule.next_rung(18)) == (2, 6, None)
     assert EarlyStopping(policy="asha", eta=2, min_steps=1).rungs(40) == [1, 2, 4, 8, 16, 32]
+
+
+def test_asha_without_min_steps_judges_a_trial_twice_before_max_steps():
+    assert EarlyStopping(policy="asha", eta=3, max_steps=27).rungs(100) == [3, 9]
+    assert EarlyStopping(policy="asha", eta=3, max_steps=100).rungs(100) == [11, 33, 99]
+    assert EarlyStopping(policy="asha", eta=2, max_steps=10).rungs(100) == [2, 4, 8]
+    assert EarlyStopping(policy="asha", eta=4, max_steps=12).rungs(100) == [1, 4]  # at least 1
+    assert EarlyStopping(policy="asha", eta=3).rungs(10) == [1, 3, 9]  # no end: from step 1
+    assert EarlyStopping(policy="asha", eta=3, min_steps=1, max_steps=27).rungs(100) == [1, 3, 9]
 
 
 # -- the median rule ------------------------------------------------------------------------
@@ -207,7 +216,7 @@ def test_direction_max_stops_the_trial_with_the_lowest_accuracy(tmp_path):
 
 
 def test_weighted_increasing_metrics_make_the_loss_asha_compares(tmp_path):
-    rule = {"policy": "asha", "min_trials": 1, "eta": 2, "max_steps": 8}
+    rule = {"policy": "asha", "min_trials": 1, "eta": 2, "min_steps": 1, "max_steps": 8}
     metrics = {
         "auc": {"min": 0.5, "max": 1.0, "direction": "increase", "weight": 2.0},
         "size": {"min": 0, "max": 100},

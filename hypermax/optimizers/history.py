@@ -5,6 +5,8 @@ Every finished trial teaches: one that ended with a loss (ok, stopped with a rep
 ``auto_kill_loss``, imported) teaches that loss; one without (failed, killed without
 ``auto_kill_loss``, stopped before any report) teaches "bad", which a backend that ranks losses
 reads as worse than everything, and one that fits a model to losses as the worst loss seen.
+A trial stopped early also leaves the step it reached (:attr:`History.stopped_at`), for a
+backend that ranks such trials apart (TPE: after every trial that ran to its end).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer
 from hypermax.optimizers.dimensions import dimensions
-from hypermax.trial import Proposal, Trial
+from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +38,8 @@ class History:
 
     finished: dict[int, tuple[dict[str, Any], float | None]] = field(default_factory=dict)
     running: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: trial id → the step a trial stopped early had reached (its loss is that report's)
+    stopped_at: dict[int, int] = field(default_factory=dict)
 
     def note(self, trial_id: int, internal: dict[str, Any]) -> bool:
         """Note a running trial; False when it was known already."""
@@ -48,6 +52,8 @@ class History:
         """Record ``trial`` as finished; False when it was unknown (never noted as running)."""
         known = self.running.pop(trial.id, None) is not None or trial.id in self.finished
         self.finished[trial.id] = (dict(trial.internal), taught_loss(trial))
+        if trial.state is TrialState.STOPPED and trial.step is not None:
+            self.stopped_at[trial.id] = trial.step
         return known
 
     def losses(self) -> list[float]:

@@ -53,6 +53,9 @@ class OptunaOptimizer(HistoryOptimizer):
 
     #: rebuild the study before every ask (for samplers that fit the losses)
     rebuild_each_ask = False
+    #: tell trials stopped early as Optuna's pruned trials (ranked after every complete one,
+    #: deeper first), with the loss of their last report at its step
+    tells_pruned = False
     n_startup_default = 10
 
     def setup(self) -> None:
@@ -182,17 +185,32 @@ class OptunaOptimizer(HistoryOptimizer):
             if dim.label in internal and dim.leaf.active(internal):
                 params[dim.label] = dim.to_param(internal[dim.label])
                 distributions[dim.label] = dim.distribution()
-        state = TrialState.RUNNING if running else TrialState.COMPLETE
-        frozen = create_trial(
-            state=state,
-            params=params,
-            distributions=distributions,
-            value=None if running else value,
-        )
+        step = self._pruned_step(trial_id, value)
+        if running:
+            frozen = create_trial(
+                state=TrialState.RUNNING, params=params, distributions=distributions
+            )
+        elif step is not None and value is not None:
+            frozen = create_trial(
+                state=TrialState.PRUNED,
+                params=params,
+                distributions=distributions,
+                intermediate_values={step: value},
+            )
+        else:
+            frozen = create_trial(
+                state=TrialState.COMPLETE, params=params, distributions=distributions, value=value
+            )
         self._study.add_trial(frozen)
         self._numbers[trial_id] = self._count
         self._count += 1
         self._last_id = trial_id
+
+    def _pruned_step(self, trial_id: int, value: float | None) -> int | None:
+        """The step a trial stopped early reached, when the sampler is told it as pruned."""
+        if not self.tells_pruned or value is None or not math.isfinite(value):
+            return None
+        return self.history.stopped_at.get(trial_id)
 
     def _finish(self, trial_id: int, loss: float | None) -> None:
         from optuna.trial import TrialState
@@ -202,8 +220,16 @@ class OptunaOptimizer(HistoryOptimizer):
         number = self._numbers[trial_id]
         with warnings.catch_warnings():
             quiet_optuna()
+            step = self._pruned_step(trial_id, value)
             if value is None:
                 self._study.tell(number, state=TrialState.FAIL)
+            elif step is not None:  # the loss it reported at ``step``, then pruned
+                storage = self._study._storage
+                stored_id = storage.get_trial_id_from_study_id_trial_number(
+                    self._study._study_id, number
+                )
+                storage.set_trial_intermediate_value(stored_id, step, value)
+                self._study.tell(number, state=TrialState.PRUNED)
             else:
                 self._study.tell(number, value)
 
@@ -229,6 +255,8 @@ class TPEOptimizer(OptunaOptimizer):
     at most 25; default 0.15, tuned by ``benchmarks/quality.py``), ``prior_weight`` (default
     1), ``multivariate`` (default true), ``constant_liar`` (default true).
     """
+
+    tells_pruned = True
 
     def sampler(self, seed: int) -> BaseSampler:
         import optuna
