@@ -63,6 +63,7 @@ class OptunaOptimizer(HistoryOptimizer):
         self.n_startup = int(self.options.get("n_startup_jobs", self.n_startup_default))
         self.constant_liar = bool(self.options.get("constant_liar", True))
         self._study: optuna.Study | None = None
+        self._asking: optuna.Study | None = None
         self._sampler: BaseSampler | None = None
         self._numbers: dict[int, int] = {}  # trial id → the Optuna trial's number
         self._count = 0  # trials in the study (Optuna numbers them 0, 1, ...)
@@ -132,7 +133,18 @@ class OptunaOptimizer(HistoryOptimizer):
             self._sampler = self.sampler(seed)
         else:
             self._sampler = self.reseed(self._sampler, seed)
-        return optuna.Study(self._study.study_name, self._study._storage, sampler=self._sampler)
+        asking = self._asking
+        if (
+            asking is None
+            or asking._storage is not self._study._storage
+            or asking.sampler is not self._sampler
+        ):
+            # the study that asks: kept while neither the trials' storage nor the sampler change
+            asking = optuna.Study(
+                self._study.study_name, self._study._storage, sampler=self._sampler
+            )
+            self._asking = asking
+        return asking
 
     def _rebuild(self) -> None:
         """A new study holding every known trial in the order of the ids."""
