@@ -96,7 +96,7 @@ METHODS: dict[str, MethodInfo] = {
         ),
         MethodInfo(
             "auto",
-            "gp or tpe, picked by the space and the trials so far",
+            "ngopt, gp or tpe, picked by the space, the parallel trials and the trials so far",
             f"{_OWN}.auto:AutoOptimizer",
         ),
         MethodInfo(

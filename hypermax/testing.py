@@ -243,7 +243,7 @@ class OptimizerContract:
             assert space.decode(trial.internal) == params
 
     def test_every_finished_state_is_taken(self) -> None:
-        optimizer = self.make()
+        optimizer = self.make(parallel=2)
         every = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
         told = drive(optimizer, self.trials, flat_loss, parallel=2, states=lambda i: every[i % 4])
         assert {t.state for t in told} == set(every) or len(told) < 4

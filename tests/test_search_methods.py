@@ -80,10 +80,11 @@ def median_best(method: str, trials: int, options: dict[str, Any]) -> float:
         pytest.param("cmaes", 30, {}, id="cmaes"),
         pytest.param("gp", 12, {"n_startup_jobs": 5}, id="gp", marks=needs_torch),
         pytest.param("ngopt", 30, {}, id="ngopt", marks=needs_nevergrad),
-        # auto runs gp where torch is installed, else tpe, which needs more trials to show
+        # on numbers alone auto runs ngopt where nevergrad is installed, else gp where torch is,
+        # else tpe, which needs more trials to show
         pytest.param(
             "auto",
-            12 if HAS_TORCH else 30,
+            12 if HAS_TORCH and not HAS_NEVERGRAD else 30,
             {"gp": {"n_startup_jobs": 5}, "tpe": {"n_startup_jobs": 8}},
             id="auto",
         ),
@@ -166,14 +167,46 @@ def test_a_killed_trial_with_auto_kill_loss_teaches_that_loss() -> None:
 def test_gp_counts_a_failed_trial_as_the_worst_loss_and_tpe_as_worse_than_all() -> None:
     from hypermax.optimizers.optuna_based import GPOptimizer, TPEOptimizer
 
-    gp = GPOptimizer(PLANE, 1)
+    gp = GPOptimizer(PLANE, 1, {"warp_losses": False})
     tpe = TPEOptimizer(PLANE, 1)
     for opt in (gp, tpe):
         for trial_id, loss in ((1, 3.0), (2, 7.0), (3, 1.0)):
             opt.tell(finished(trial_id, PLANE.encode({"x": 0.0, "y": float(trial_id)}), loss))
     assert gp.finished_value(None) == 7.0
-    assert gp.running_value() == 1.0
     assert tpe.finished_value(None) == float("inf")
+
+
+def test_the_power_warp_keeps_the_order_of_losses_and_evens_out_their_scale() -> None:
+    from hypermax.optimizers.warping import power_warp
+
+    losses = [0.5, 2.0, 40.0, 900.0, 3e4, 8e5, 7.0, 120.0]
+    warp = power_warp(losses)
+    warped = [warp(loss) for loss in sorted(losses)]
+    assert warped == sorted(warped) and len(set(warped)) == len(warped)
+
+    def share(values: list[float], i: int) -> float:
+        """How far apart the i-th and (i+1)-th are, as a share of the whole range."""
+        return (values[i + 1] - values[i]) / (values[-1] - values[0])
+
+    raw = sorted(losses)
+    assert share(warped, 0) > 5 * share(raw, 0)  # the best ones are told apart better
+    assert share(warped, 6) < 0.75 * share(raw, 6)  # the worst one dominates less
+    assert power_warp([1.0, 1.0, 2.0])(5.0) == 5.0  # too few distinct losses: as they are
+
+
+def test_gp_fits_the_warped_losses_and_the_worst_for_a_failure() -> None:
+    from hypermax.optimizers.optuna_based import GPOptimizer
+    from hypermax.optimizers.warping import power_warp
+
+    gp = GPOptimizer(PLANE, 1, {"n_startup_jobs": 3})
+    losses = {1: 3.0, 2: 700.0, 3: 1.0, 4: 45.0, 5: None}
+    for trial_id, loss in losses.items():
+        gp.tell(finished(trial_id, PLANE.encode({"x": 0.0, "y": float(trial_id)}), loss))
+    assert isinstance(gp.ask(6), Proposal)
+    warp = power_warp([3.0, 700.0, 1.0, 45.0])
+    assert gp._study is not None
+    values = [trial.value for trial in gp._study.get_trials() if trial.value is not None]
+    assert values == [warp(3.0), warp(700.0), warp(1.0), warp(45.0), warp(700.0)]
 
 
 # -- parallel asks spread out ----------------------------------------------------------------
@@ -201,15 +234,60 @@ def test_a_running_trial_counts_only_with_the_constant_liar(
     assert (concurrent_asks(9) != concurrent_asks(10)) is changes
 
 
+@needs_nevergrad
+def test_ngopt_is_built_for_the_parallel_trials_and_waits_past_them() -> None:
+    """NGOpt picks its algorithm for ``budget.parallel`` workers; one picked for a single worker
+    may not take a second ask before a tell, so an ask past them waits for a trial to end."""
+    from hypermax.optimizers import WAIT
+
+    for parallel in (1, 3):
+        opt = make_optimizer("ngopt", PLANE, 2, {}, budget=Budget(30, parallel))
+        asked = [opt.ask(trial_id) for trial_id in range(1, parallel + 2)]
+        assert all(isinstance(answer, Proposal) for answer in asked[:parallel])
+        assert asked[parallel] is WAIT
+        first = asked[0]
+        assert isinstance(first, Proposal)
+        opt.tell(finished(1, first.internal, None))  # a failure ends it as well
+        assert isinstance(opt.ask(parallel + 2), Proposal)
+
+
 # -- auto ------------------------------------------------------------------------------------
 def test_auto_picks_gp_for_flat_spaces_and_tpe_for_conditional_ones_or_without_torch() -> None:
-    assert choose(PLANE, gp_installed=True) == "gp"
-    assert choose(Space(FLAT_SPACE), gp_installed=True) == "gp"
-    assert choose(Space(CONDITIONAL_SPACE), gp_installed=True) == "tpe"
-    assert choose(PLANE, gp_installed=False) == "tpe"
-    assert choose(PLANE, trials_so_far=200, gp_installed=True) == "tpe"
-    assert choose(PLANE, trials_so_far=9, gp_trials=10, gp_installed=True) == "gp"
-    assert choose(PLANE, trials_so_far=10, gp_trials=10, gp_installed=True) == "tpe"
+    def pick(space: Space, **kwargs: Any) -> str:
+        return choose(space, gp_installed=kwargs.pop("gp", True), ngopt_installed=False, **kwargs)
+
+    assert pick(PLANE) == "gp"
+    assert pick(Space(FLAT_SPACE)) == "gp"
+    assert pick(Space(CONDITIONAL_SPACE)) == "tpe"
+    assert pick(PLANE, gp=False) == "tpe"
+    assert pick(PLANE, trials_so_far=200) == "tpe"
+    assert pick(PLANE, trials_so_far=9, gp_trials=10) == "gp"
+    assert pick(PLANE, trials_so_far=10, gp_trials=10) == "tpe"
+
+
+def test_auto_picks_ngopt_for_numbers_alone_searched_one_at_a_time() -> None:
+    def pick(space: Space, parallel: int = 1, installed: bool = True) -> str:
+        return choose(space, gp_installed=True, parallel=parallel, ngopt_installed=installed)
+
+    assert pick(PLANE) == "ngopt"
+    assert pick(PLANE, parallel=2) == "gp"
+    assert pick(PLANE, installed=False) == "gp"
+    assert pick(Space(FLAT_SPACE)) == "gp"  # a categorical leaf
+    assert pick(Space(CONDITIONAL_SPACE)) == "tpe"
+
+
+@needs_nevergrad
+def test_auto_with_ngopt_resumes_to_the_same_proposal() -> None:
+    def make() -> AutoOptimizer:
+        opt = make_optimizer("auto", PLANE, 5, {}, budget=Budget(20, 1))
+        assert isinstance(opt, AutoOptimizer) and opt.method == "ngopt"
+        return opt
+
+    live = make()
+    history = drive(live, 10, bowl)
+    rebuilt = make()
+    rebuilt.tell_many(history)
+    assert rebuilt.ask(11) == live.ask(11)
 
 
 @needs_torch

@@ -54,10 +54,20 @@ def trial_seed(search_seed: int, trial_id: int) -> int:
     hands its n-th suggest call, so a sequential hypermax search with seed S proposes what
     ``fmin(..., rstate=default_rng(S))`` does.
     """
-    import numpy as np
+    draws = _SEED_DRAWS.get(search_seed)
+    if draws is None or len(draws) < trial_id:
+        import numpy as np
 
-    draws = np.random.default_rng(search_seed).integers(2**31 - 1, size=max(trial_id, 1))
-    return int(draws[-1])
+        # the draws are a prefix of any longer run of them: draw twice as many as needed once,
+        # rather than ``trial_id`` numbers at every ask
+        size = max(trial_id, 2 * len(draws) if draws is not None else 1024)
+        draws = np.random.default_rng(search_seed).integers(2**31 - 1, size=size)
+        _SEED_DRAWS[search_seed] = draws
+    return int(draws[max(trial_id, 1) - 1])
+
+
+#: search seed → the first draws of its generator (see :func:`trial_seed`)
+_SEED_DRAWS: dict[int, Any] = {}
 
 
 class BaseOptimizer(ABC):

@@ -10,24 +10,22 @@ unbroken one would have.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.base import WAIT, NoProposal, trial_seed
 from hypermax.optimizers.history import HistoryOptimizer, taught_loss
 from hypermax.trial import Proposal, Trial, TrialState
-
-if TYPE_CHECKING:
-    pass
 
 
 class NGOptOptimizer(HistoryOptimizer):
     """nevergrad's NGOpt, which picks its algorithm by dimensions, budget and parallel trials.
 
     Starts from a random point of the space (drawn from the search seed). A failed trial counts
-    as the worst loss told so far. Options (``search.ngopt``): ``optimizer`` (another nevergrad
-    optimizer by name, default ``NGOpt``).
+    as the worst loss told so far (as infinite before any loss). Options (``search.ngopt``):
+    ``optimizer`` (another nevergrad optimizer by name, default ``NGOpt``).
     """
 
     def setup(self) -> None:
@@ -36,7 +34,11 @@ class NGOptOptimizer(HistoryOptimizer):
         self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
 
     # -- the seam ---------------------------------------------------------------------------
-    def ask(self, trial_id: int) -> Proposal:
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        """A proposal, or WAIT while ``budget.parallel`` of NGOpt's own proposals are running:
+        the algorithm it picked for that many workers may not take more at once."""
+        if len(self._asked) >= self.budget.parallel:
+            return WAIT
         return self.proposal(trial_id, self._ask(trial_id))
 
     def tell(self, trial: Trial) -> None:
@@ -96,7 +98,7 @@ class NGOptOptimizer(HistoryOptimizer):
             self._ng = ng.optimizers.registry[name](
                 parametrization,
                 budget=self.budget.iterations,
-                num_workers=max(self.budget.parallel, 2),
+                num_workers=self.budget.parallel,
             )
         return self._ng
 
@@ -110,12 +112,14 @@ class NGOptOptimizer(HistoryOptimizer):
     def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
         from nevergrad.common.errors import TellNotAskedNotSupportedError
 
+        candidate = self._asked.pop(trial_id, None)
         if loss is None:
+            # the worst so far; before any loss, worse than every loss to come (an algorithm
+            # picked for one worker asks nothing more until its proposal is told)
             loss = self.history.worst()
             if loss is None:
-                return  # nothing to compare a failure with yet
+                loss = math.inf
         optimizer = self._optimizer()
-        candidate = self._asked.pop(trial_id, None)
         if candidate is None:
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)

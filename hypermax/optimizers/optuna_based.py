@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 from hypermax.optimizers.base import trial_seed
 from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
+from hypermax.optimizers.warping import power_warp
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import optuna
     from optuna.samplers import BaseSampler
 
@@ -41,7 +44,7 @@ class OptunaOptimizer(HistoryOptimizer):
     (:meth:`running_value`). A sampler that only ranks losses (TPE) keeps one study and one
     sampler for the whole search and reseeds the sampler before each ask; one that fits the
     losses themselves (a Gaussian process) gets a study rebuilt before each ask, because the
-    values standing in for failed and running trials change as trials come in.
+    values it fits (warped, and standing in for failed trials) change as trials come in.
 
     Options shared by every Optuna method (``search.<method>``):
         n_startup_jobs: random trials before the model is used.
@@ -60,6 +63,7 @@ class OptunaOptimizer(HistoryOptimizer):
         self.n_startup = int(self.options.get("n_startup_jobs", self.n_startup_default))
         self.constant_liar = bool(self.options.get("constant_liar", True))
         self._study: optuna.Study | None = None
+        self._asking: optuna.Study | None = None
         self._sampler: BaseSampler | None = None
         self._numbers: dict[int, int] = {}  # trial id → the Optuna trial's number
         self._count = 0  # trials in the study (Optuna numbers them 0, 1, ...)
@@ -80,7 +84,8 @@ class OptunaOptimizer(HistoryOptimizer):
         return math.inf if loss is None else loss
 
     def running_value(self) -> float | None:
-        """The value a running trial has in a rebuilt study (None: leave it out)."""
+        """The value a running trial has in a rebuilt study (None: a running trial, which the
+        sampler takes as it does)."""
         return None
 
     # -- the seam ---------------------------------------------------------------------------
@@ -128,7 +133,18 @@ class OptunaOptimizer(HistoryOptimizer):
             self._sampler = self.sampler(seed)
         else:
             self._sampler = self.reseed(self._sampler, seed)
-        return optuna.Study(self._study.study_name, self._study._storage, sampler=self._sampler)
+        asking = self._asking
+        if (
+            asking is None
+            or asking._storage is not self._study._storage
+            or asking.sampler is not self._sampler
+        ):
+            # the study that asks: kept while neither the trials' storage nor the sampler change
+            asking = optuna.Study(
+                self._study.study_name, self._study._storage, sampler=self._sampler
+            )
+            self._asking = asking
+        return asking
 
     def _rebuild(self) -> None:
         """A new study holding every known trial in the order of the ids."""
@@ -148,9 +164,10 @@ class OptunaOptimizer(HistoryOptimizer):
             + [(i, internal, True, lie) for i, internal in self.history.running.items()]
         )
         for trial_id, internal, running, loss in known:
-            if running and self.rebuild_each_ask:
-                if self.constant_liar and lie is not None:
-                    self._add(trial_id, internal, lie, running=False, value_given=True)
+            if running and self.rebuild_each_ask and not self.constant_liar:
+                continue
+            if running and lie is not None:
+                self._add(trial_id, internal, lie, running=False, value_given=True)
             elif running:
                 self._add(trial_id, internal, None, running=True)
             else:
@@ -306,14 +323,23 @@ class GPOptimizer(OptunaOptimizer):
     """Gaussian-process Bayesian optimisation (Optuna's ``GPSampler``; needs torch).
 
     Best on smooth spaces of a few dimensions, numbers and categories alike; the parameters of a
-    conditional branch are sampled at random. A failed trial counts as the worst loss so far; a
-    running one, with ``constant_liar``, as the best so far (so that parallel asks move away
-    from it). An ask fits the process anew, in about 0.1 to 0.5 s at 100 trials. Options
-    (``search.gp``): ``n_startup_jobs`` (random trials first, default 10), ``constant_liar``
-    (default true), ``deterministic_objective`` (fit without noise, default false).
+    conditional branch are sampled at random. The process is fitted to the losses after a
+    monotone power transform (:func:`~hypermax.optimizers.warping.power_warp`), which keeps
+    their order and evens out their scale. A failed trial counts as the worst loss so far. With
+    trials running in parallel, Optuna's batch acquisition (q-expected improvement over the
+    running trials' possible outcomes) spreads the asks; with ``constant_liar: false`` the
+    running trials are left out. An ask fits the process anew, in about 0.1 to 0.5 s at 100
+    trials. Options (``search.gp``): ``n_startup_jobs`` (random trials first, default 10),
+    ``constant_liar`` (count running trials, default true), ``warp_losses`` (default true),
+    ``deterministic_objective`` (fit without noise, default false).
     """
 
     rebuild_each_ask = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.warp_losses = bool(self.options.get("warp_losses", True))
+        self._warp: Callable[[float], float] = float
 
     def sampler(self, seed: int) -> BaseSampler:
         import optuna
@@ -327,8 +353,11 @@ class GPOptimizer(OptunaOptimizer):
                 seed=seed,
             )
 
-    def finished_value(self, loss: float | None) -> float | None:
-        return self.history.worst() if loss is None else loss
+    def _rebuild(self) -> None:
+        losses = self.history.losses()
+        self._warp = power_warp(losses) if self.warp_losses else float
+        super()._rebuild()
 
-    def running_value(self) -> float | None:
-        return self.history.best()
+    def finished_value(self, loss: float | None) -> float | None:
+        value = self.history.worst() if loss is None else loss
+        return None if value is None else self._warp(value)
