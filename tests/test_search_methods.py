@@ -194,6 +194,7 @@ def test_the_power_warp_keeps_the_order_of_losses_and_evens_out_their_scale() ->
     assert power_warp([1.0, 1.0, 2.0])(5.0) == 5.0  # too few distinct losses: as they are
 
 
+@needs_torch
 def test_gp_fits_the_warped_losses_and_the_worst_for_a_failure() -> None:
     from hypermax.optimizers.optuna_based import GPOptimizer
     from hypermax.optimizers.warping import power_warp
