@@ -23,7 +23,7 @@ import pytest
 from conftest import finished_records, run_cli
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
-from hypermax.execution import make_runner, procfs, protocol
+from hypermax.execution import make_runner, preload, procfs, protocol
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
 from hypermax.execution.preload import PreloadLauncher
@@ -237,6 +237,25 @@ def test_a_trial_runs_in_the_spare_forked_ahead_and_a_dead_spare_costs_one_trial
     assert run(runner, tmp_path, 3, x=3.0).state in (TrialState.OK, TrialState.FAILED)
     assert run(runner, tmp_path, 4, x=4.0).state is TrialState.OK
     assert launcher.server_pids() == [server]  # a spare's death is not the server's
+
+
+def test_a_hung_server_is_killed_when_a_trial_sent_to_its_spare_goes_unanswered(
+    runner_for, objective, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(preload, "FORK_TIMEOUT", 1.0)
+    runner, launcher = runner_for("inspect")
+    assert run(runner, tmp_path, 1, x=1.0).state is TrialState.OK
+    (server,) = launcher.server_pids()
+    wait_until(lambda: len(psutil.Process(server).children()) == 1, TIMEOUT, "the spare")
+    os.kill(server, signal.SIGSTOP)  # hung: it reads no request and answers none
+    try:
+        assert run(runner, tmp_path, 2, x=2.0).state is TrialState.FAILED  # not a hang
+        assert not pid_alive(server)
+    finally:
+        if pid_alive(server):
+            os.kill(server, signal.SIGKILL)
+    assert run(runner, tmp_path, 3, x=3.0).state is TrialState.OK  # on a new server
+    assert launcher.server_pids() != [server]
 
 
 def test_a_module_that_cannot_be_imported_fails_each_trial_as_without_preload(runner_for, tmp_path):

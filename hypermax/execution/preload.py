@@ -24,11 +24,13 @@ import json
 import logging
 import os
 import queue
+import select
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from typing import Any
 
 import psutil
@@ -50,6 +52,8 @@ log = logging.getLogger("hypermax")
 START_TIMEOUT = 300.0
 #: how long a running server may take to answer a fork
 FORK_TIMEOUT = 30.0
+#: how often the reader, with nothing to read, looks for requests a spare took too long to answer
+OVERDUE_CHECK = 1.0
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -208,6 +212,7 @@ class _Server:
         self._spare: tuple[int, float] | None = None  # the server's spare: pid, create time
         self._unanswered = 0  # requests sent whose reply was not read yet
         self._sent_to_spare: dict[int, _Forked] = {}  # request id → the spare it went to
+        self._sent_at: dict[int, float] = {}  # request id → when it went to a spare
         self._await_ready(timeout)
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
@@ -265,6 +270,7 @@ class _Server:
             self._spare = None
             if spare is not None:
                 process = self._forked[spare[0]] = self._sent_to_spare[trial] = _Forked(*spare)
+                self._sent_at[trial] = time.monotonic()
                 return process
             self._waiting[trial] = replies
         try:
@@ -296,6 +302,10 @@ class _Server:
     # -- the reader thread ----------------------------------------------------------------------
     def _read(self) -> None:
         while True:
+            readable, _, _ = select.select([self._sock], [], [], OVERDUE_CHECK)
+            if not readable:
+                self._kill_if_overdue()
+                continue
             try:
                 data = self._sock.recv(65536)
             except OSError:
@@ -308,6 +318,7 @@ class _Server:
             waiting, self._waiting = self._waiting, {}
             forked, self._forked = self._forked, {}
             self._sent_to_spare.clear()
+            self._sent_at.clear()
         for replies in waiting.values():
             replies.put(_ServerGone())
         for process in forked.values():
@@ -330,6 +341,7 @@ class _Server:
                 self._spare = self._announced(message)
             trial = message.get("id", -1)
             sent = self._sent_to_spare.pop(trial, None)
+            self._sent_at.pop(trial, None)
             if sent is not None:
                 if message.get("pid") != sent.pid:  # the spare did not take the trial
                     missed = self._forked.pop(sent.pid, None)
@@ -345,6 +357,19 @@ class _Server:
                 replies.put(process)
         if missed is not None:
             missed.end(ExitStatus())
+
+    def _kill_if_overdue(self) -> None:
+        """A request a spare took and the server did not answer within ``FORK_TIMEOUT``: the
+        server is hung; killing it ends its trials (as failed), and the next trial starts a
+        new one — as when a request without a spare goes unanswered."""
+        with self._lock:
+            oldest = min(self._sent_at.values(), default=None)
+        if oldest is not None and time.monotonic() - oldest > FORK_TIMEOUT:
+            log.warning(
+                "trial server %d answered no request in %.0f s: killed", self.pid, FORK_TIMEOUT
+            )
+            with contextlib.suppress(OSError):
+                self.process.kill()
 
     def _announced(self, message: dict[str, Any]) -> tuple[int, float] | None:
         """The spare a message of the server names: pid and create time; None if none."""
