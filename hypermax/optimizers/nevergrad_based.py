@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from hypermax.optimizers.base import WAIT, NoProposal, trial_seed
@@ -105,7 +105,8 @@ class NGOptOptimizer(HistoryOptimizer):
     def _ask(self, trial_id: int) -> dict[str, Any]:
         optimizer = self._optimizer()
         optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
-        candidate = optimizer.ask()
+        with _quiet():
+            candidate = optimizer.ask()
         self._asked[trial_id] = candidate
         return self.from_unit_cube(candidate.value)
 
@@ -124,8 +125,18 @@ class NGOptOptimizer(HistoryOptimizer):
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)
         # the algorithm NGOpt chose may learn only from its own proposals
-        with contextlib.suppress(TellNotAskedNotSupportedError):
+        with contextlib.suppress(TellNotAskedNotSupportedError), _quiet():
             optimizer.tell(candidate, float(loss))
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """nevergrad's warnings about a loss it clips (a failure told as infinite) and those of the
+    scipy solvers it runs would reach the search's console or dashboard: keep them out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scipy's COBYLA on its tolerances
+        warnings.simplefilter("ignore", RuntimeWarning)  # nevergrad's LossTooLargeWarning
+        yield
 
 
 def _scalar_predictions() -> None:
