@@ -8,6 +8,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,44 @@ def test_ngopt_is_built_for_the_parallel_trials_and_waits_past_them() -> None:
         assert isinstance(first, Proposal)
         opt.tell(finished(1, first.internal, None))  # a failure ends it as well
         assert isinstance(opt.ask(parallel + 2), Proposal)
+
+
+@needs_nevergrad
+def test_ngopt_keeps_nevergrads_warnings_out_of_the_console() -> None:
+    """A failure is told as an infinite loss, which nevergrad clips with a warning; warnings
+    printed during a search would break into its console or dashboard."""
+    opt = make_optimizer("ngopt", PLANE, 2, {}, budget=Budget(20, 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        states = lambda trial_id: TrialState.FAILED if trial_id <= 2 else TrialState.OK  # noqa: E731
+        drive(opt, 12, lambda params: params["x"] ** 2 + params["y"] ** 2, states=states)
+    assert [str(w.message) for w in caught] == []
+
+
+NGOPT_KEPT_TO_THE_END = """
+from hypermax.optimizers import make_optimizer
+from hypermax.optimizers.base import Budget
+from hypermax.space import Space
+from hypermax.testing import drive
+from hypermax.trial import TrialState
+
+PLANE = Space({"type": "object", "properties": {
+    "x": {"type": "number", "min": -1, "max": 1}, "y": {"type": "number", "min": -1, "max": 1}}})
+OPTIMIZER = make_optimizer("ngopt", PLANE, 2, {}, budget=Budget(20, 1))  # referenced to the end
+states = lambda trial_id: TrialState.FAILED if trial_id <= 2 else TrialState.OK
+drive(OPTIMIZER, 12, lambda params: params["x"] ** 2 + params["y"] ** 2, states=states)
+print("done", flush=True)
+"""
+
+
+@needs_nevergrad
+def test_a_process_that_still_holds_an_ngopt_optimizer_exits():
+    """The algorithm NGOpt picks here (scipy's COBYLA, recast as ask and tell) waits for the
+    next tell in a thread of its own, which used to keep the interpreter from exiting."""
+    proc = subprocess.run(
+        [sys.executable, "-c", NGOPT_KEPT_TO_THE_END], capture_output=True, text=True, timeout=90
+    )
+    assert (proc.returncode, proc.stdout) == (0, "done\n"), proc.stderr
 
 
 # -- auto ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -89,6 +90,7 @@ class NGOptOptimizer(HistoryOptimizer):
                     import cma  # noqa: F401
 
             _scalar_predictions()
+            _stop_threads_at_exit()
 
             n = max(len(self.dimensions), 1)
             start = np.random.default_rng(self.seed).uniform(0.2, 0.8, size=n)
@@ -127,6 +129,28 @@ class NGOptOptimizer(HistoryOptimizer):
         # the algorithm NGOpt chose may learn only from its own proposals
         with contextlib.suppress(TellNotAskedNotSupportedError), _quiet():
             optimizer.tell(candidate, float(loss))
+
+
+def _stop_threads_at_exit() -> None:
+    """Some algorithms NGOpt picks (scipy's, recast as ask and tell) run in a thread of their
+    own that waits for the next tell and is stopped only when its optimizer is collected: one
+    still referenced when the interpreter exits would keep it from exiting. Stop them first."""
+    global _AT_EXIT
+    register = getattr(threading, "_register_atexit", None)  # runs before threads are joined
+    if register is not None and not _AT_EXIT:
+        register(_stop_recast_threads)
+        _AT_EXIT = True
+
+
+_AT_EXIT = False  # whether _stop_recast_threads is registered
+
+
+def _stop_recast_threads() -> None:
+    from nevergrad.optimization.recaster import _MessagingThread
+
+    for thread in threading.enumerate():
+        if isinstance(thread, _MessagingThread):
+            thread.stop()
 
 
 @contextlib.contextmanager
