@@ -91,6 +91,11 @@ class NGOptOptimizer(HistoryOptimizer):
 
             _scalar_predictions()
             _stop_threads_at_exit()
+            # scipy's COBYLA, run by NGOpt in a thread of its own (outside _quiet), warns that
+            # nevergrad's tolerance is out of range and uses its own: nothing a user can act on
+            warnings.filterwarnings(
+                "ignore", message="COBYLA: Invalid RHOEND", category=UserWarning
+            )
 
             n = max(len(self.dimensions), 1)
             start = np.random.default_rng(self.seed).uniform(0.2, 0.8, size=n)
