@@ -35,10 +35,10 @@ from hypermax.execution.output import append_note
 from hypermax.export import best_trial
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
-from hypermax.optimizers.base import NoProposal
+from hypermax.proposals import Proposals
 from hypermax.space import EncodeError, flatten
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
+from hypermax.trial import KillReason, Outcome, Report, Trial, TrialState
 from hypermax.views import ViewWriter
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Driver:
     ) -> None:
         self.spec = spec
         self.space = space
-        self.optimizer = optimizer
+        self._proposals = Proposals(optimizer, lambda text: self._emit(ev.Message(text)))
         self.runner = runner
         self.journal = journal
         self.folder = folder
@@ -95,17 +95,12 @@ class Driver:
         self._control: queue.Queue[Command] = queue.Queue()
         self._trials: dict[int, Trial] = {}
         self._running: dict[int, Trial] = {}
-        self._presets: list[Proposal | dict[str, Any]] = []
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
-        self._waiting = False  # the optimizer said WAIT: ask again after the next trial ends
-        self._exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
-        self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
-        self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
         # to journal (when there is a record), then emit, in order
         self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
         self._done_count = 0
@@ -118,6 +113,15 @@ class Driver:
         self._disk_full: OSError | None = None
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._replay(history or JournalState())
+
+    @property
+    def optimizer(self) -> BaseOptimizer:
+        """The search's optimizer (the one its proposals come from)."""
+        return self._proposals.optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer: BaseOptimizer) -> None:
+        self._proposals.optimizer = optimizer
 
     # -- steering (any thread) --------------------------------------------------------------
     def request(self, command: Command) -> None:
@@ -198,10 +202,7 @@ class Driver:
         """With nothing running: whether the search is over."""
         if self._stopping is not None or self._budget_spent():
             return True
-        if self._ahead:
-            return False  # proposals asked ahead are still to run
-        if self._exhausted or (self._waiting and not self._presets):
-            # a WAIT with nothing running can never change: nothing is left to tell
+        if self._proposals.over():
             self._stopping = stopping.EXHAUSTED
             return True
         return False
@@ -213,7 +214,7 @@ class Driver:
         told = []
         for trial in history.trials.values():
             if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
-                self._presets.append(Proposal(trial.id, trial.params, trial.internal))
+                self._proposals.run_again(trial)
                 continue
             self._keep(trial)
             told.append(trial)
@@ -222,7 +223,7 @@ class Driver:
                 self._logs.add(trial.id, self.folder.log(trial.id))
         self.optimizer.tell_many(told)
         self._stopper.rebuild(told)
-        self._next_id = max([0, *history.trials]) + 1
+        self._proposals.next_id = max([0, *history.trials]) + 1
         if history.trials:
             seen = {_key(t.params) for t in history.trials.values()}
             points = [p for p in self.spec.search.points if _key(p) not in seen]
@@ -231,7 +232,7 @@ class Driver:
             defaults = self.space.defaults()
             if defaults is not None:
                 points.insert(0, defaults)
-        self._presets.extend(points)
+        self._proposals.presets.extend(points)
 
     def import_trials(self, imported: Sequence[tuple[dict[str, Any], float]], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
@@ -246,7 +247,7 @@ class Driver:
             except EncodeError:
                 continue
             trial = Trial(
-                id=self._take_id(),
+                id=self._proposals.take_id(),
                 params=self.space.decode(internal),
                 internal=internal,
                 state=TrialState.IMPORTED,
@@ -284,7 +285,7 @@ class Driver:
     def _launch(self) -> None:
         """Fill the free slots; then ask ahead for the next ones, if the optimizer allows."""
         while len(self._running) < self.spec.function.parallel and not self._budget_spent():
-            proposal = self._next_proposal()
+            proposal = self._proposals.next()
             if proposal is None:
                 return
             trial = Trial(
@@ -299,66 +300,8 @@ class Driver:
             self._unrecorded.append(
                 (started_record(trial, *(ids or (None, None))), ev.TrialStarted(trial))
             )
-        self._ask_ahead()
-
-    def _ask_ahead(self) -> None:
-        """Ask for the proposals of the next free slots now, while the trials run.
-
-        Only for an optimizer whose proposals do not depend on the results it was told
-        (``proposals_use_results`` False): for any other, a proposal asked ahead would miss the
-        result of the trial whose end frees its slot, and a resumed search would propose
-        something else than an unbroken one.
-        """
-        if self.optimizer.proposals_use_results or self._presets:
-            return
         room = self.spec.search.iterations - self._done() - len(self._running)
-        while len(self._ahead) < min(self.spec.function.parallel, room):
-            if self._waiting or self._exhausted or self._ask_error is not None:
-                return
-            try:
-                proposal = self._ask()
-            except Exception as exc:  # raised when the proposal is needed, as without asking ahead
-                self._ask_error = exc
-                return
-            if proposal is None:
-                return
-            self._ahead.append(proposal)
-
-    def _next_proposal(self) -> Proposal | None:
-        """A preset (a resumed trial, the defaults, a user point), else a proposal asked ahead,
-        else the optimizer's ask; None when the optimizer has nothing to propose now."""
-        while self._presets:
-            preset = self._presets.pop(0)
-            if isinstance(preset, Proposal):
-                self.optimizer.pending(preset.trial_id, preset.internal)
-                return preset
-            trial_id = self._take_id()
-            try:
-                return self.optimizer.propose(trial_id, preset)
-            except EncodeError as exc:
-                self._emit(ev.Message(f"skipping a point the space cannot produce: {exc}"))
-                self._next_id -= 1
-        if self._ahead:
-            return self._ahead.pop(0)
-        if self._ask_error is not None:
-            raise self._ask_error
-        if self._waiting or self._exhausted:
-            return None
-        return self._ask()
-
-    def _ask(self) -> Proposal | None:
-        answer = self.optimizer.ask(self._take_id())
-        if isinstance(answer, NoProposal):
-            self._next_id -= 1
-            self._waiting = answer is NoProposal.WAIT
-            self._exhausted = answer is NoProposal.EXHAUSTED
-            return None
-        return answer
-
-    def _take_id(self) -> int:
-        trial_id = self._next_id
-        self._next_id += 1
-        return trial_id
+        self._proposals.ask_ahead(min(self.spec.function.parallel, room))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:
@@ -372,7 +315,7 @@ class Driver:
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
-            self._waiting = False
+            self._proposals.waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
         self._keep(trial)
@@ -392,7 +335,7 @@ class Driver:
             self._unrecorded.append((None, ev.Message(message)))
             return
         self._reruns[trial.id] = runs + 1
-        self._presets.insert(0, Proposal(trial.id, trial.params, trial.internal))
+        self._proposals.run_again(trial, first=True)
         message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
         self._unrecorded.append((None, ev.Message(message)))
 

@@ -1,0 +1,103 @@
+"""Where a search's next trials come from: presets first, then proposals asked ahead, then the
+optimizer's ask; trial ids handed out in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hypermax.optimizers.base import NoProposal
+from hypermax.space import EncodeError
+from hypermax.trial import Proposal, Trial
+
+if TYPE_CHECKING:
+    from hypermax.optimizers import BaseOptimizer
+
+
+class Proposals:
+    """The driver's supply of proposals.
+
+    Presets (trials to run again with their ids, the space's defaults, the spec's points) come
+    before the optimizer. An optimizer whose proposals do not use results
+    (``proposals_use_results`` False) is asked ahead, while trials run; any other is asked
+    only when a slot is free, so a resumed sequential search proposes what an unbroken one would.
+
+    Args:
+        optimizer: the search's optimizer.
+        note: called with a one-line message (a preset point the space cannot produce).
+    """
+
+    def __init__(self, optimizer: BaseOptimizer, note: Callable[[str], None]) -> None:
+        self.optimizer = optimizer
+        self.note = note
+        self.presets: list[Proposal | dict[str, Any]] = []
+        self.next_id = 1
+        self.waiting = False  # the optimizer said WAIT: ask again after the next trial ends
+        self.exhausted = False  # the optimizer said EXHAUSTED: never ask again
+        self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
+        self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
+
+    def run_again(self, trial: Trial, first: bool = False) -> None:
+        """Queue ``trial`` to run again with its id and params (``first``: before the others)."""
+        preset = Proposal(trial.id, trial.params, trial.internal)
+        self.presets.insert(0 if first else len(self.presets), preset)
+
+    def over(self) -> bool:
+        """With nothing running: whether nothing is left to propose, ever (a WAIT with nothing
+        running can never change, since nothing is left to tell)."""
+        if self._ahead:
+            return False
+        return self.exhausted or (self.waiting and not self.presets)
+
+    def next(self) -> Proposal | None:
+        """A preset, else a proposal asked ahead, else the optimizer's ask; None when the
+        optimizer has nothing to propose now."""
+        while self.presets:
+            preset = self.presets.pop(0)
+            if isinstance(preset, Proposal):
+                self.optimizer.pending(preset.trial_id, preset.internal)
+                return preset
+            trial_id = self.take_id()
+            try:
+                return self.optimizer.propose(trial_id, preset)
+            except EncodeError as exc:
+                self.note(f"skipping a point the space cannot produce: {exc}")
+                self.next_id -= 1
+        if self._ahead:
+            return self._ahead.pop(0)
+        if self._ask_error is not None:
+            raise self._ask_error
+        if self.waiting or self.exhausted:
+            return None
+        return self._ask()
+
+    def ask_ahead(self, slots: int) -> None:
+        """Hold proposals for the next ``slots`` free slots, if the optimizer allows it."""
+        if self.optimizer.proposals_use_results or self.presets:
+            return
+        while len(self._ahead) < slots:
+            if self.waiting or self.exhausted or self._ask_error is not None:
+                return
+            try:
+                proposal = self._ask()
+            except Exception as exc:  # raised when the proposal is needed, as without asking ahead
+                self._ask_error = exc
+                return
+            if proposal is None:
+                return
+            self._ahead.append(proposal)
+
+    def _ask(self) -> Proposal | None:
+        answer = self.optimizer.ask(self.take_id())
+        if isinstance(answer, NoProposal):
+            self.next_id -= 1
+            self.waiting = answer is NoProposal.WAIT
+            self.exhausted = answer is NoProposal.EXHAUSTED
+            return None
+        return answer
+
+    def take_id(self) -> int:
+        """The next trial id (taken: the next call gives the one after)."""
+        trial_id = self.next_id
+        self.next_id += 1
+        return trial_id
