@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     A trial stopped early (a report raised TrialStopped) writes no result, even if it caught the
     exception and returned: it did not run to its end.
     """
+    start_site()
     if argv is None and sys.argv[:1] == ["-c"]:  # started as ``python -c CHILD_CODE``
         sys.argv[0] = __file__  # what ``python -m`` would show the trial
         if sys.path[:1] == [""]:
@@ -221,6 +222,42 @@ def main(argv: list[str] | None = None) -> int:
     return run_trial(
         lambda: load_function(options.get("module"), options.get("src"), options["name"])
     )
+
+
+def start_site() -> None:
+    """In a trial started without ``site`` (``-S``): what ``site`` did for a normal start.
+
+    hypermax found it by a probe and passes it in ``HYPERMAX_SITE_STATE`` (see
+    :mod:`hypermax.execution.fresh`): the ``sys.path`` it built, a virtual environment's
+    ``sys.prefix``, ``site``'s own settings, the ``exit``/``help`` built-ins, and the ``.pth``
+    code lines to run here. Should this interpreter's ``sys.path`` before ``site`` differ from
+    the probe's (a relative ``PYTHONPATH`` entry, for one), the trial starts again with ``site``.
+    """
+    packed = os.environ.pop(protocol.SITE_STATE_ENV, "")
+    if not packed or not sys.flags.no_site:
+        return
+    import marshal
+
+    state = marshal.loads(bytes.fromhex(packed))
+    skip = 0 if sys.flags.safe_path else 1  # the entry of ``-c``: added after ``site`` runs
+    if sys.path[skip:] != state["before"]:
+        os.execv(sys.executable, [sys.executable, *protocol.CHILD_ARGS, *sys.argv[1:]])
+    sys.path[skip:] = state["path"]
+    import site
+
+    sys.prefix, sys.exec_prefix = state["prefix"], state["exec_prefix"]
+    if state["home"] is not None:
+        sys._home = state["home"]  # type: ignore[attr-defined]
+    site.PREFIXES[:] = state["prefixes"]
+    site.ENABLE_USER_SITE = state["enable_user_site"]
+    site.USER_BASE, site.USER_SITE = state["user_base"], state["user_site"]
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    if not sys.flags.isolated:
+        site.enablerlcompleter()
+    for folder, name, line in state["replay"]:  # as ``site.addpackage`` runs them
+        exec(line, vars(site), {"sitedir": folder, "name": name})
 
 
 def add_search_path(options: dict[str, str]) -> None:
