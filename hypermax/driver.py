@@ -302,6 +302,16 @@ class Driver:
             )
         room = self.spec.search.iterations - self._done() - len(self._running)
         self._proposals.ask_ahead(min(self.spec.function.parallel, room))
+        self._prepare_ahead()
+
+    def _prepare_ahead(self) -> None:
+        """Have the runner make the files of the trials asked ahead while the others run: a
+        free slot then only starts a process."""
+        for proposal in self._proposals.ahead:
+            trial_id = proposal.trial_id
+            self.runner.prepare(
+                proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id)
+            )
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:
