@@ -141,13 +141,22 @@ def test_this_environment_starts_trials_without_site_and_imports_its_packages(st
     assert seen["file"] == psutil.__file__  # from this environment's site-packages
 
 
-def test_a_pth_file_that_runs_unknown_code_makes_trials_start_with_site(start, tmp_path):
+@pytest.mark.parametrize(
+    ("name", "text", "ran"),
+    [
+        ("coverage_like.pth", "import os; os.environ['PTH_RAN'] = 'pth'\n", "pth"),
+        ("sitecustomize.py", "import os\nos.environ['PTH_RAN'] = 'custom'\n", "custom"),
+    ],
+)
+def test_code_that_site_runs_and_the_trial_cannot_replay_makes_it_start_with_site(
+    start, tmp_path, name, text, ran
+):
     python, site_packages = _venv(tmp_path)
-    (site_packages / "coverage_like.pth").write_text("import os; os.environ['PTH_RAN'] = '1'\n")
+    (site_packages / name).write_text(text)
     argv, seen = _trial(start, tmp_path, python)
     assert "-S" not in argv
     assert seen["no_site"] == 0
-    assert seen["pth_ran"] == "1"  # its effect reaches the trial
+    assert seen["pth_ran"] == ran  # its effect reaches the trial
     _same_as_plain(seen, _plain(tmp_path, python))
 
 
@@ -158,14 +167,6 @@ def test_a_pth_file_added_during_the_search_is_seen_by_the_next_trial(start, tmp
     argv, seen = _trial(start, tmp_path, python)
     assert "-S" not in argv
     assert seen["pth_ran"] == "1"
-
-
-def test_sitecustomize_makes_trials_start_with_site(start, tmp_path):
-    python, site_packages = _venv(tmp_path)
-    (site_packages / "sitecustomize.py").write_text("import os\nos.environ['PTH_RAN'] = 'custom'\n")
-    argv, seen = _trial(start, tmp_path, python)
-    assert "-S" not in argv
-    assert seen["pth_ran"] == "custom"
 
 
 def test_setuptools_distutils_line_is_run_by_the_trial(start, tmp_path):

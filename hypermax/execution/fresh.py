@@ -51,7 +51,7 @@ BOOTSTRAP_MODULES = (
 )
 #: the pure-Python standard modules they import, imported before ``sys.pycache_prefix`` points
 #: to the folder compiled for the bootstrap (where none of theirs is)
-BOOTSTRAP_IMPORTS = ("__future__", "importlib.machinery", "os", "types")
+BOOTSTRAP_IMPORTS = ("__future__", "os")
 #: ``.pth`` files whose code lines a trial started without site runs itself, as site would
 REPLAYED_PTH = frozenset({"distutils-precedence.pth"})
 #: the longest the probe may take
