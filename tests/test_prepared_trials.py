@@ -114,3 +114,31 @@ def test_a_search_stopped_early_leaves_no_folder_of_a_trial_asked_ahead(tmp_path
     assert {p.name for p in (folder / "logs").glob("trial_*.log")} == {
         f"trial_{i}.log" for i in ran
     }
+
+
+def test_a_search_prepares_each_trial_it_asks_ahead_once_before_it_runs(tmp_path, monkeypatch):
+    """random search is asked one proposal ahead: every trial after the first was prepared,
+    once, while the one before it ran."""
+    import hypermax
+
+    prepared: list[int] = []
+    original = LocalRunner.prepare
+
+    def noting(self, proposal, trial_dir, log_path):
+        prepared.append(proposal.trial_id)
+        original(self, proposal, trial_dir, log_path)
+        assert (trial_dir / PARAMS_FILE).exists()  # made now, before the trial's submit
+
+    monkeypatch.setattr(LocalRunner, "prepare", noting)
+    (tmp_path / "objective.py").write_text(SQUARE)
+    monkeypatch.chdir(tmp_path)
+    result = hypermax.optimize(
+        "objective:f",
+        space={"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}},
+        iterations=6,
+        method="random",
+        seed=1,
+        results_dir=str(tmp_path / "results"),
+    )
+    assert len(result.trials) == 6
+    assert prepared == [2, 3, 4, 5, 6]
