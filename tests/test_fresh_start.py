@@ -224,6 +224,10 @@ def test_the_bootstrap_is_read_compiled_and_nothing_else_is_compiled_for_it(star
     assert done.stdout.strip() == "[]"
     start.close()
     assert not os.path.exists(folder)
+    argv, seen = _trial(start, tmp_path)  # a trial after close: compiled again, elsewhere
+    assert seen["cached"].startswith(argv[3].split("sys.pycache_prefix, ")[1].split(";")[0][1:-1])
+    assert not seen["cached"].startswith(folder)
+    assert os.path.exists(seen["cached"])
 
 
 def test_a_changed_bootstrap_source_is_compiled_again_by_the_trial(tmp_path):

@@ -139,9 +139,11 @@ class FreshStart:
         }
 
     def close(self) -> None:
-        """Remove the compiled bootstrap."""
-        if self._cleanup is not None:
-            self._cleanup()
+        """Remove the compiled bootstrap (a later trial compiles it again)."""
+        with self._lock:
+            if self._cleanup is not None:
+                self._cleanup()
+            self._code = self._cleanup = None
 
     # -- byte code ------------------------------------------------------------------------------
     def _bootstrap_code(self) -> str:
