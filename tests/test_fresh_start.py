@@ -46,9 +46,7 @@ print(json.dumps({
 
 @pytest.fixture
 def start():
-    kit = FreshStart()
-    yield kit
-    kit.close()
+    return FreshStart()
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -222,12 +220,31 @@ def test_the_bootstrap_is_read_compiled_and_nothing_else_is_compiled_for_it(star
         [sys.executable, "-S", "-c", code], env=env, check=True, capture_output=True, text=True
     )
     assert done.stdout.strip() == "[]"
-    start.close()
-    assert not os.path.exists(folder)
-    argv, seen = _trial(start, tmp_path)  # a trial after close: compiled again, elsewhere
-    assert seen["cached"].startswith(argv[3].split("sys.pycache_prefix, ")[1].split(";")[0][1:-1])
-    assert not seen["cached"].startswith(folder)
-    assert os.path.exists(seen["cached"])
+
+
+def test_the_compiled_bootstrap_is_shared_and_removed_when_its_process_exits(tmp_path):
+    """Every search of a process reads the same folder; a forked child that exits leaves it."""
+    code = (
+        "import os, sys\n"
+        "from hypermax.execution import protocol\n"
+        "from hypermax.execution.fresh import FreshStart\n"
+        "request = (sys.executable, *protocol.CHILD_ARGS, '--module', 'm', '--name', 'f')\n"
+        "codes = {FreshStart().command(request, dict(os.environ), '.')[0][-5] for _ in 'ab'}\n"
+        "(code,) = codes\n"
+        "folder = code.split('sys.pycache_prefix, ')[1].split(';')[0][1:-1]\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)  # a normal exit: atexit runs in the child too\n"
+        "os.waitpid(child, 0)\n"
+        "print(folder, os.path.isdir(folder))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": fresh.spawn.PACKAGE_ROOT}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    folder, there = done.stdout.split()
+    assert there == "True"  # one folder for both, still there after the child exited
+    assert not os.path.exists(folder)  # removed when the process that made it exited
 
 
 def test_a_changed_bootstrap_source_is_compiled_again_by_the_trial(tmp_path):

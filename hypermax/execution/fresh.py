@@ -17,14 +17,16 @@ trials of a search instead:
   So does every trial when ``HYPERMAX_TRIAL_SITE=1`` is in hypermax's environment or the spec's
   ``env``. The probe is run again when a site folder or a ``.pth`` file changes.
 - **byte code**. With ``PYTHONDONTWRITEBYTECODE`` (or a read-only install) nothing caches the
-  compiled bootstrap, and each trial compiles it again. hypermax compiles the bootstrap's modules
-  once into a folder of its own and has the trial read them from there (``sys.pycache_prefix``,
-  set only while those modules are imported: the objective's own modules use their usual cache).
-  The compiled files are checked against their sources, as Python always does.
+  compiled bootstrap, and each trial compiles it again. hypermax compiles the bootstrap's
+  modules once per process into a temporary folder and has the trial read them from there
+  (``sys.pycache_prefix``, set only while those modules are imported: the objective's own
+  modules use their usual cache). The compiled files are checked against their sources, as
+  Python always does.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -35,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,15 +112,15 @@ class _Site:
 class FreshStart:
     """Turns the command of a fresh ``python_function`` trial into the cheapest equivalent one.
 
-    One per launcher (so per search); :meth:`command` is called for each trial, :meth:`close`
-    removes the compiled bootstrap.
+    :meth:`command` is called for each trial. What it prepares is shared by every search of this
+    process: the probes (one per interpreter and environment, made again when a site folder or
+    a ``.pth`` file changed) and the compiled bootstrap (one folder, removed when the process
+    that made it exits).
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sites: dict[tuple[str, frozenset[tuple[str, str]]], _Site] = {}
-        self._code: str | None = None
-        self._cleanup: weakref.finalize | None = None
+    _lock = threading.Lock()
+    _sites: dict[tuple[str, frozenset[tuple[str, str]]], _Site] = {}
+    _code: str | None = None
 
     def command(
         self, argv: tuple[str, ...], env: dict[str, str], cwd: str
@@ -138,31 +139,32 @@ class FreshStart:
             protocol.SITE_STATE_ENV: site.packed,
         }
 
-    def close(self) -> None:
-        """Remove the compiled bootstrap (a later trial compiles it again)."""
-        with self._lock:
-            if self._cleanup is not None:
-                self._cleanup()
-            self._code = self._cleanup = None
-
     # -- byte code ------------------------------------------------------------------------------
-    def _bootstrap_code(self) -> str:
+    @classmethod
+    def _bootstrap_code(cls) -> str:
         """The ``-c`` code: the bootstrap's modules read from the folder compiled for them."""
-        if self._code is None:
-            self._code = protocol.CHILD_ARGS[1]
+        if cls._code is None:
+            cls._code = protocol.CHILD_ARGS[1]
             folder = tempfile.mkdtemp(prefix="hypermax-bootstrap-")
-            self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            atexit.register(_remove, folder, os.getpid())
             if compile_bootstrap(folder):
-                self._code = bootstrap_code(folder)
-        return self._code
+                cls._code = bootstrap_code(folder)
+        return cls._code
 
     # -- site -----------------------------------------------------------------------------------
-    def _site(self, executable: str, env: dict[str, str], cwd: str) -> _Site:
+    @classmethod
+    def _site(cls, executable: str, env: dict[str, str], cwd: str) -> _Site:
         key = (executable, frozenset(_site_environment(env).items()))
-        site = self._sites.get(key)
+        site = cls._sites.get(key)
         if site is None or not site.fresh():
-            site = self._sites[key] = probe_site(executable, env, cwd)
+            site = cls._sites[key] = probe_site(executable, env, cwd)
         return site
+
+
+def _remove(folder: str, owner: int) -> None:
+    """At exit: remove ``folder``, in the process that made it only (not in a forked child)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def bootstrap_code(folder: str) -> str:

@@ -128,10 +128,6 @@ class SubprocessLauncher(Launcher):
         spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
         return _Child(popen, spawner_rss_mib)
 
-    def close(self) -> None:
-        """Remove what the trials' fresh starts were prepared with."""
-        self._fresh.close()
-
 
 class _Child(LaunchedProcess):
     def __init__(self, popen: subprocess.Popen[bytes], spawner_rss_mib: float) -> None:
