@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
 from fake_trials.helpers import start_hypermax, wait_until
 
@@ -57,9 +58,14 @@ def _states(folder: Path) -> dict[int, tuple[str, str | None]]:
     return {i: (r["state"], r["reason"]) for i, r in sorted(finished_records(folder).items())}
 
 
-def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_path, write_spec):
-    """Stopped trials end themselves: their ``finally`` ran, no signal killed them."""
-    spec = write_spec(_python_spec("median"))
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_python_function_worse_than_the_median_stops_at_the_report_judged(
+    tmp_path, write_spec, preload
+):
+    """Stopped trials end themselves: their ``finally`` ran, no signal killed them; the report
+    that got a trial stopped raised in it, so it began no further epoch (forked from the
+    preloaded server or started afresh alike)."""
+    spec = write_spec(_python_spec("median", preload=preload))
     proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "median"
@@ -74,7 +80,7 @@ def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_pa
         assert record["reason"] == (
             f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
         )
-        assert 1 <= record["step"] < EPOCHS and began == record["step"] + 1
+        assert record["step"] == 1 and began == 1
         assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]
         assert not (folder / "trials" / str(trial_id) / RESULT_FILE).exists()
         assert "SIGTERM" not in (folder / "logs" / f"trial_{trial_id}.log").read_text()
