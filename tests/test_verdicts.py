@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from hypermax.execution import protocol
 
 #: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
@@ -34,6 +36,12 @@ TRIAL = textwrap.dedent(
         thread = threading.Thread(target=run)
         thread.start()
         thread.join()
+    elif os.environ.get("FORKED"):
+        pid = os.fork()
+        if pid == 0:
+            run()
+            os._exit(0)
+        os.waitpid(pid, 0)
     else:
         run()
     """
@@ -99,10 +107,11 @@ def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its
     assert trial.rest() == ["stopped at 2"]
 
 
-def test_a_report_off_the_main_thread_or_without_the_setting_never_waits():
+@pytest.mark.parametrize("where", ["OFF_MAIN", "FORKED"])
+def test_a_report_off_the_main_thread_in_a_forked_process_or_without_the_setting_never_waits(where):
     """Nobody answers, and the wait would be 60 s: each trial runs to its end at once."""
-    off_main = Trial(wait=60, OFF_MAIN="1")
-    assert [line for line in off_main.rest() if not line.startswith("HYPERMAX_REPORT")] == [
+    elsewhere = Trial(wait=60, **{where: "1"})
+    assert [line for line in elsewhere.rest() if not line.startswith("HYPERMAX_REPORT")] == [
         f"went on {step}" for step in (1, 2, 3)
     ]
     plain = subprocess.run(

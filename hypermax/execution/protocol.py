@@ -84,12 +84,14 @@ class _StopRequest:
     awaited = 0
     verdicts = 0
     main_thread = 0
+    pid = 0
 
 
 def listen_for_stop() -> None:
     """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report
     and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
     _StopRequest.main_thread = _thread.get_ident()
+    _StopRequest.pid = os.getpid()
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
     _signal.signal(GO_ON_SIGNAL, _on_go_on)
 
@@ -115,13 +117,15 @@ def send_report(stream: Any, step: int, metrics: dict[str, Any]) -> None:
 
 def await_verdict() -> None:
     """Wait until hypermax judged every report this trial sent, at most :data:`VERDICT_WAIT_ENV`
-    seconds per verdict; return at once when no wait was asked for, or off the main thread
-    (Python runs signal handlers there). While the main thread waits in ``sigtimedwait``, the
-    kernel hands it the verdict even when other threads (a numerical library's workers) could
-    take a signal sent to the process. A verdict that comes late counts for its own report, so
-    the next report still waits for its own."""
+    seconds per verdict; return at once when no wait was asked for, or off the trial's main
+    thread (Python runs signal handlers there, and verdicts go to the trial's process). While
+    the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
+    threads (a numerical library's workers) could take a signal sent to the process. A verdict
+    that comes late counts for its own report, so the next report still waits for its own."""
     wait = os.environ.get(VERDICT_WAIT_ENV)
     if not wait or _thread.get_ident() != _StopRequest.main_thread:
+        return
+    if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
         return
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
