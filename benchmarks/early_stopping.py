@@ -12,7 +12,7 @@ trial counts itself and leaves in its folder from a ``finally`` block (which run
 stopped too), and the CPU seconds of the trial processes as the watchdog measured them
 (interpreter start and imports included, a cost per trial that stopping cannot save).
 
-    python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27]
+    python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27] [--policies ...]
 
 The trial itself is ``early_stopping_trial.py``, which imports numpy and scikit-learn at its top,
 as a training module does: with ``function.preload`` (the default) the search imports it once
@@ -177,12 +177,17 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=27)
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
     parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
+    parser.add_argument(
+        "--policies", nargs="+", default=None, help="only these (default: none median asha asha-1)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:
         args.out = (args.out or Path(temp)).resolve()
         runs = []
         for seed in args.seeds:
             for policy, rule in policies(args.epochs).items():
+                if args.policies and policy not in args.policies:
+                    continue
                 run = run_search(policy, rule, seed, args)
                 print(
                     f"{policy:>6} seed {seed}: best {run.best:.4f}, {run.epochs} epochs, "
