@@ -367,6 +367,8 @@ class Driver:
         standing = self._stopper.on_report(report)
         if standing is not None and standing.stop:
             self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
+        else:
+            self.runner.go_on(report.trial_id)
         self._unrecorded.append((record, ev.TrialReported(report, standing)))
 
     def _record(self) -> None:

@@ -56,4 +56,14 @@ def make_runner(spec: Spec) -> BaseRunner:
 
         timeout = function.auto_kill_max_time or START_TIMEOUT
         launcher = PreloadLauncher(preload_cwd(function, spec.folder), timeout)
-    return LocalRunner(function, spec.folder, launcher=launcher)
+    return LocalRunner(function, spec.folder, launcher=launcher, verdict_wait=_verdict_wait(spec))
+
+
+def _verdict_wait(spec: Spec) -> float | None:
+    """How long a trial waits for the verdict on each report: only when early stopping judges
+    reports."""
+    if spec.search.early_stopping.get("policy", "none") == "none":
+        return None
+    from hypermax.execution.protocol import VERDICT_WAIT
+
+    return VERDICT_WAIT

@@ -50,6 +50,11 @@ class BaseRunner(ABC):
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         """Stop a running trial; its Outcome arrives through ``poll``."""
 
+    def go_on(self, trial_id: int) -> None:  # noqa: B027 - a no-op unless overridden
+        """Early stopping judged the trial's latest report and lets it go on. A runner whose
+        trials wait for that verdict (see :func:`.protocol.await_verdict`) lets the trial
+        resume; by default trials never wait, and there is nothing to do."""
+
     @abstractmethod
     def close(self) -> list[Outcome]:
         """Stop every running trial, wait for them, and return their outcomes."""

@@ -51,9 +51,7 @@ class Reporter:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
-        protocol.raise_if_stopped()
-        self._stream.write(protocol.format_report(int(step), metrics) + "\n")
-        self._stream.flush()
+        protocol.send_report(self._stream, step, metrics)
 
 
 def parse_options(argv: list[str]) -> dict[str, str]:

@@ -61,6 +61,9 @@ class TrialPlan:
         proposal: the trial's id and params.
         trial_dir: the trial's own folder (created if missing).
         log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
+        verdict_wait: when early stopping judges the trial's reports, how long a
+            ``python_function`` trial waits after each for the verdict on it (see
+            :func:`.protocol.await_verdict`); None: it never waits.
     """
 
     function: FunctionSpec
@@ -68,6 +71,7 @@ class TrialPlan:
     proposal: Proposal
     trial_dir: Path
     log_path: Path
+    verdict_wait: float | None = None
 
 
 class TrialRun:
@@ -98,6 +102,8 @@ class TrialRun:
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
+        self._verdict_wait = plan.verdict_wait
+        self._verdicts = False  # the trial waits for the verdict on each report
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
@@ -160,6 +166,9 @@ class TrialRun:
             packed = protocol.pack_params(self._params_json)
             if packed is not None:
                 env[protocol.PARAMS_PACKED_ENV] = packed
+            if self._verdict_wait:
+                env[protocol.VERDICT_WAIT_ENV] = f"{self._verdict_wait:g}"
+                self._verdicts = True
         resolve = self.host.resolve
         argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
         cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
@@ -305,15 +314,30 @@ class TrialRun:
         root = None if self._tree is None else self._tree.root
         return root if root is not None and procfs.is_alive(root.pid, root.start) else None
 
+    def go_on(self) -> None:
+        """Early stopping judged the trial's latest report and lets it go on: a trial that
+        waits for verdicts resumes at once; others were never held."""
+        if not self._verdicts:
+            return
+        with self._lock:
+            if not self.killable():
+                return
+        root = self._live_root()
+        if root is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(root.pid, protocol.GO_ON_SIGNAL)
+
     def _ask_to_stop(self, pid: int) -> None:
-        """Signal the trial's main process to stop at its next report; the ladder after a wait."""
+        """Signal the trial's main process to stop at its next report (at the report it waits
+        on, when it waits for verdicts); the ladder after a wait."""
         wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
         name = signal.Signals(protocol.STOP_SIGNAL).name
+        at = "the report it waits on" if self._verdicts else "its next report"
         self._note(
-            f"stopped early: {name} to {pid}, to stop at its next "
-            f"report; the kill ladder in {wait:g} s unless it ends"
+            f"stopped early: {name} to {pid}, to stop at {at}; "
+            f"the kill ladder in {wait:g} s unless it ends"
         )
         threading.Thread(
             target=self._ladder_unless_gone,
