@@ -7,6 +7,7 @@
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
+  ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);
   ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
   a server that imported the objective once.
 - ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.

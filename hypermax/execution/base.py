@@ -36,6 +36,12 @@ class BaseRunner(ABC):
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""
 
+    def prepare(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:  # noqa: B027
+        """Make what trial ``proposal.trial_id`` needs before it starts (its folder, its files),
+        ahead of its ``submit`` with the same arguments, while other trials run. Optional: a
+        runner may do nothing here; one that does removes in ``close`` what it made for trials
+        never submitted."""
+
     @abstractmethod
     def poll(self, timeout: float) -> list[RunnerEvent]:
         """Reports and outcomes since the last call; waits up to ``timeout`` for the first."""

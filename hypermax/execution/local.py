@@ -59,17 +59,33 @@ class LocalRunner(BaseRunner):
         self._followers: list[threading.Thread] = []
         self._idle = 0  # followers waiting for a trial
         self._lock = threading.Lock()
+        self._prepared: dict[int, TrialRun] = {}  # trials whose files are made, not yet submitted
 
     @property
     def limits(self) -> Limits:
         return self.host.limits
 
-    def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
-        """Start the trial; when it cannot start, its failed Outcome is queued at once."""
-        plan = TrialPlan(
+    def prepare(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Make the trial's folder, params file and log now, for its :meth:`submit` to come."""
+        if proposal.trial_id in self._prepared:
+            return
+        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._events.put)
+        if run.prepare():
+            self._prepared[proposal.trial_id] = run
+
+    def _plan(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialPlan:
+        return TrialPlan(
             self.function, self.spec_folder, proposal, trial_dir, log_path, self.verdict_wait
         )
-        run = TrialRun(self.host, plan, self._events.put)
+
+    def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Start the trial; when it cannot start, its failed Outcome is queued at once."""
+        plan = self._plan(proposal, trial_dir, log_path)
+        run = self._prepared.pop(proposal.trial_id, None)
+        if run is None or run.plan != plan:
+            if run is not None:
+                run.discard()
+            run = TrialRun(self.host, plan, self._events.put)
         if not run.start():
             self._events.put(run.finish())
             return
@@ -124,7 +140,11 @@ class LocalRunner(BaseRunner):
             run.go_on()
 
     def close(self) -> list[Outcome]:
-        """Stop every running trial (as interrupted), wait for them, free the threads."""
+        """Stop every running trial (as interrupted), wait for them, free the threads; remove
+        the files of trials prepared and never submitted."""
+        for prepared in self._prepared.values():
+            prepared.discard()
+        self._prepared.clear()
         with self._lock:
             runs = list(self._runs.values())
             followers, self._followers = self._followers, []

@@ -41,6 +41,11 @@ CHILD_MODULE = "hypermax.execution.child"
 #: how the interpreter runs it: ``python -c CHILD_CODE --name ...`` imports no ``runpy``, which
 #: ``python -m`` costs every trial
 CHILD_ARGS = ("-c", f"import sys; from {CHILD_MODULE} import main; sys.exit(main())")
+#: what ``site`` gave a normal start of the trial's interpreter, for a trial started without it
+#: (``-S``) to replay (see :mod:`hypermax.execution.fresh`); packed as :func:`pack` packs
+SITE_STATE_ENV = "HYPERMAX_SITE_STATE"
+#: "1" in hypermax's environment or the spec's ``env``: trials' interpreters start with ``site``
+TRIAL_SITE_ENV = "HYPERMAX_TRIAL_SITE"
 #: the params again, for a ``python_function`` trial's bootstrap: marshalled, in hex (see
 #: :func:`pack_params`), which it reads without importing ``json``
 PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
@@ -347,10 +352,18 @@ def pack_params(params_json: str) -> str | None:
     """The params (their JSON text, as in the params file) as :data:`PARAMS_PACKED_ENV` carries
     them: marshalled by this interpreter, which is the trial's, in hex; None when too long."""
     import json
+
+    packed = pack(json.loads(params_json))
+    return packed if len(packed) <= MAX_PACKED else None
+
+
+def pack(value: Any) -> str:
+    """Plain data (dicts, lists, tuples, strings, numbers, None) as an environment variable
+    carries it to a trial, which reads it without ``json``: marshalled by this interpreter (the
+    trial's), in hex."""
     import marshal
 
-    packed = marshal.dumps(json.loads(params_json)).hex()
-    return packed if len(packed) <= MAX_PACKED else None
+    return marshal.dumps(value).hex()
 
 
 def read_params() -> Any:
