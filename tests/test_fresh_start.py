@@ -261,3 +261,17 @@ def test_a_changed_bootstrap_source_is_compiled_again_by_the_trial(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "22"
+
+
+def test_compiled_bootstrap_folders_left_by_killed_processes_are_removed(tmp_path):
+    """A SIGKILLed hypermax runs no exit handler: its folder goes when another process makes
+    one; the folder of a process that still runs, and other folders, stay."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = tmp_path / f"{fresh.BOOTSTRAP_PREFIX}{ended.pid}-abc"
+    live = tmp_path / f"{fresh.BOOTSTRAP_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{fresh.BOOTSTRAP_PREFIX}notapid"
+    for folder in (left, live, other):
+        (folder / "hypermax").mkdir(parents=True)
+    assert fresh.remove_leftovers(str(tmp_path)) == [str(left)]
+    assert not left.exists() and live.is_dir() and other.is_dir()

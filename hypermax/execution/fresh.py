@@ -21,7 +21,8 @@ trials of a search instead:
   modules once per process into a temporary folder and has the trial read them from there
   (``sys.pycache_prefix``, set only while those modules are imported: the objective's own
   modules use their usual cache). The compiled files are checked against their sources, as
-  Python always does.
+  Python always does. The folder is removed when the process exits; one left by a process that
+  was killed is removed by the next that makes one (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ BOOTSTRAP_IMPORTS = ("__future__", "os")
 REPLAYED_PTH = frozenset({"distutils-precedence.pth"})
 #: the longest the probe may take
 PROBE_TIMEOUT = 30.0
+#: the compiled bootstrap's folder in the temporary folder: this, the pid of its process, ``-``
+BOOTSTRAP_PREFIX = "hypermax-bootstrap-"
 _FINDER_LINE = re.compile(r"import (__editable___\w+_finder); \1\.install\(\)\s*$")
 
 #: run as ``python -S -c PROBE``: what ``site`` does to this interpreter, as JSON on stdout
@@ -145,7 +148,8 @@ class FreshStart:
         """The ``-c`` code: the bootstrap's modules read from the folder compiled for them."""
         if cls._code is None:
             cls._code = protocol.CHILD_ARGS[1]
-            folder = tempfile.mkdtemp(prefix="hypermax-bootstrap-")
+            remove_leftovers()
+            folder = tempfile.mkdtemp(prefix=f"{BOOTSTRAP_PREFIX}{os.getpid()}-")
             atexit.register(_remove, folder, os.getpid())
             if compile_bootstrap(folder):
                 cls._code = bootstrap_code(folder)
@@ -159,6 +163,35 @@ class FreshStart:
         if site is None or not site.fresh():
             site = cls._sites[key] = probe_site(executable, env, cwd)
         return site
+
+
+def remove_leftovers(temp: str | None = None) -> list[str]:
+    """Remove the compiled-bootstrap folders (in ``temp``, by default the temporary folder) that
+    this user's processes made and that outlived them (a hypermax killed by SIGKILL runs no exit
+    handler); the folders removed. A folder whose process still runs is left alone."""
+    temp = temp or tempfile.gettempdir()
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(temp):
+            owner = entry.name[len(BOOTSTRAP_PREFIX) :].split("-", 1)[0]
+            if not entry.name.startswith(BOOTSTRAP_PREFIX) or not owner.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(int(owner)):
+                    continue
+                shutil.rmtree(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(folder: str, owner: int) -> None:
