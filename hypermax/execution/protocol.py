@@ -116,22 +116,23 @@ def send_report(stream: Any, step: int, metrics: dict[str, Any]) -> None:
     raise_if_stopped()
     stream.write(format_report(int(step), metrics) + "\n")
     stream.flush()
-    await_verdict()
-    raise_if_stopped()
+    if await_verdict():
+        raise_if_stopped()
 
 
-def await_verdict() -> None:
+def await_verdict() -> bool:
     """Wait until hypermax judged every report this trial sent, at most :data:`VERDICT_WAIT_ENV`
     seconds per verdict; return at once when no wait was asked for, or off the trial's main
     thread (Python runs signal handlers there, and verdicts go to the trial's process). While
     the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
     threads (a numerical library's workers) could take a signal sent to the process. A verdict
-    that comes late counts for its own report, so the next report still waits for its own."""
+    that comes late counts for its own report, so the next report still waits for its own.
+    Returns whether it waited (then a stop applies to this report; else to the next)."""
     wait = os.environ.get(VERDICT_WAIT_ENV)
     if not wait or _thread.get_ident() != _StopRequest.main_thread:
-        return
+        return False
     if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
-        return
+        return False
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
     _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
@@ -139,13 +140,14 @@ def await_verdict() -> None:
         while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
             got = _signal.sigtimedwait(both, float(wait))
             if got is None:
-                return  # hypermax is busy: go on; a stop still comes, at a later report
+                break  # hypermax is busy: go on; a stop still comes, at a later report
             if got.si_signo == STOP_SIGNAL:
                 _StopRequest.asked = True
             else:
                 _StopRequest.verdicts += 1
     finally:
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
+    return True
 
 
 def raise_if_stopped() -> None:
