@@ -12,7 +12,7 @@ trial counts itself and leaves in its folder from a ``finally`` block (which run
 stopped too), and the CPU seconds of the trial processes as the watchdog measured them
 (interpreter start and imports included, a cost per trial that stopping cannot save).
 
-    python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27]
+    python benchmarks/early_stopping.py [--trials 40] [--seeds 1 2 3] [--epochs 27] [--policies ...]
 
 The trial itself is ``early_stopping_trial.py``, which imports numpy and scikit-learn at its top,
 as a training module does: with ``function.preload`` (the default) the search imports it once
@@ -133,6 +133,16 @@ def _percent(ratios: list[float], spec: str = ".0f") -> str:
     return f"{100 * statistics.fmean(ratios):{spec}} %"
 
 
+def _share(mine: list[Run], base: dict[int, Run], measure: str) -> str:
+    """A policy's compute against no stopping: the mean of the seeds' shares, and the share of
+    all seeds' compute together."""
+    ratios = [getattr(r, measure) / getattr(base[r.seed], measure) for r in mine]
+    pooled = sum(getattr(r, measure) for r in mine) / sum(
+        getattr(base[r.seed], measure) for r in mine
+    )
+    return f"{_percent(ratios)} ({100 * pooled:.0f} %)"
+
+
 def report(runs: list[Run], args: argparse.Namespace) -> None:
     launch = "fresh processes" if args.no_preload else "preloaded (forked) trials"
     print(
@@ -146,20 +156,22 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             f"| {r.process_cpu:.1f} | {r.stopped} |"
         )
     base = {r.seed: r for r in runs if r.policy == "none"}
-    print("\n| policy | best val loss | vs none | epochs | training CPU | process CPU |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for policy in policies(args.epochs):
+    print(
+        "\n| policy | best val loss | vs none | epochs vs none | training CPU vs none "
+        "| process CPU vs none |\n| --- | --- | --- | --- | --- | --- |"
+    )
+    ran = [policy for policy in policies(args.epochs) if any(r.policy == policy for r in runs)]
+    for policy in ran:
         mine = [r for r in runs if r.policy == policy]
         gap = [r.best / base[r.seed].best - 1 for r in mine]
-        share = [r.epochs / base[r.seed].epochs for r in mine]
-        train = [r.train_cpu / base[r.seed].train_cpu for r in mine]
-        process = [r.process_cpu / base[r.seed].process_cpu for r in mine]
         best = _mean([r.best for r in mine], 4)
+        shares = [_share(mine, base, measure) for measure in ("epochs", "train_cpu", "process_cpu")]
         print(
             f"| {policy} | {best} | {_percent(gap, '+.1f')} (worst {100 * max(gap):+.1f} %) "
-            f"| {_percent(share)} | {_percent(train)} | {_percent(process)} |"
+            f"| {' | '.join(shares)} |"
         )
-    for policy in ("asha", "asha-1"):
+    print("(compute: the mean of the seeds' shares; in brackets, all seeds' compute together)")
+    for policy in [p for p in ("asha", "asha-1") if p in ran]:
         asha = [r for r in runs if r.policy == policy]
         within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
         half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)
@@ -177,12 +189,17 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=27)
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
     parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
+    parser.add_argument(
+        "--policies", nargs="+", default=None, help="only these (default: none median asha asha-1)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:
         args.out = (args.out or Path(temp)).resolve()
         runs = []
         for seed in args.seeds:
             for policy, rule in policies(args.epochs).items():
+                if args.policies and policy not in args.policies:
+                    continue
                 run = run_search(policy, rule, seed, args)
                 print(
                     f"{policy:>6} seed {seed}: best {run.best:.4f}, {run.epochs} epochs, "

@@ -122,11 +122,9 @@ def report(step: int, **metrics: Any) -> None:
     """
     import sys
 
-    from hypermax.execution.protocol import format_report, raise_if_stopped
+    from hypermax.execution.protocol import send_report
 
-    raise_if_stopped()
-    sys.stdout.write(format_report(int(step), metrics) + "\n")
-    sys.stdout.flush()
+    send_report(sys.stdout, step, metrics)
 
 
 def __getattr__(name: str) -> Any:

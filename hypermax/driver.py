@@ -111,6 +111,7 @@ class Driver:
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
+        self._prepared_to = 0  # the last trial id asked ahead whose files the runner prepared
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._replay(history or JournalState())
 
@@ -302,6 +303,17 @@ class Driver:
             )
         room = self.spec.search.iterations - self._done() - len(self._running)
         self._proposals.ask_ahead(min(self.spec.function.parallel, room))
+        self._prepare_ahead()
+
+    def _prepare_ahead(self) -> None:
+        """Have the runner make the files of the trials asked ahead while the others run: a
+        free slot then only starts a process."""
+        for proposal in self._proposals.ahead:  # asked ahead in the order of their ids
+            trial_id = proposal.trial_id
+            if trial_id > self._prepared_to:
+                self._prepared_to = trial_id
+                trial_dir, log = self.folder.trial_dir(trial_id), self.folder.log(trial_id)
+                self.runner.prepare(proposal, trial_dir, log)
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:
@@ -355,6 +367,8 @@ class Driver:
         standing = self._stopper.on_report(report)
         if standing is not None and standing.stop:
             self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
+        else:
+            self.runner.go_on(report.trial_id)
         self._unrecorded.append((record, ev.TrialReported(report, standing)))
 
     def _record(self) -> None:

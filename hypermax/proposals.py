@@ -71,6 +71,11 @@ class Proposals:
             return None
         return self._ask()
 
+    @property
+    def ahead(self) -> tuple[Proposal, ...]:
+        """The proposals asked ahead, in the order the next free slots get them."""
+        return tuple(self._ahead)
+
     def ask_ahead(self, slots: int) -> None:
         """Hold proposals for the next ``slots`` free slots, if the optimizer allows it."""
         if self.optimizer.proposals_use_results or self.presets:

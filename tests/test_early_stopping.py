@@ -2,9 +2,11 @@
 bad configurations stopped after their first epoch, good ones run to the end, and a search
 killed in the middle that, resumed, stops the trials the uninterrupted one stops.
 
-The trials are ``objectives/epochs.py`` (loss ``x + 1/epoch``, 12 epochs of 0.1 s), run on fixed
-points so that every run proposes the same configurations in the same order. A bad trial is
-judged at its first report and has 1.1 s of epochs left to be stopped in.
+The trials are ``objectives/epochs.py`` (loss ``x + 1/epoch``, 12 epochs), run on fixed points
+so that every run proposes the same configurations in the same order. An executable trial's
+epochs take 0.1 s: a bad one is judged at its first report and has 1.1 s of epochs left to be
+stopped in. A python_function trial waits for the verdict on each report, so its epochs need
+not last: 0.01 s.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
 from fake_trials.helpers import start_hypermax, wait_until
 
@@ -40,13 +43,14 @@ def _search(name: str, early_stopping: dict[str, Any], xs: list[float], **more: 
     }
 
 
-def _python_spec(name: str, **function: Any) -> dict[str, Any]:
+def _python_spec(name: str, env: dict[str, str] | None = None, **function: Any) -> dict[str, Any]:
     return {
         "hyperparameters": SPACE,
         "function": {
             "type": "python_function",
             "src": str(OBJECTIVES / "epochs.py"),
             "name": "train",
+            "env": {"EPOCH_SECONDS": "0.01", **(env or {})},
             **function,
         },
         "search": _search(name, {"policy": "median", "min_trials": 2}, XS),
@@ -57,9 +61,14 @@ def _states(folder: Path) -> dict[int, tuple[str, str | None]]:
     return {i: (r["state"], r["reason"]) for i, r in sorted(finished_records(folder).items())}
 
 
-def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_path, write_spec):
-    """Stopped trials end themselves: their ``finally`` ran, no signal killed them."""
-    spec = write_spec(_python_spec("median"))
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_python_function_worse_than_the_median_stops_at_the_report_judged(
+    tmp_path, write_spec, preload
+):
+    """Stopped trials end themselves: their ``finally`` ran, no signal killed them; the report
+    that got a trial stopped raised in it, so it began no further epoch (forked from the
+    preloaded server or started afresh alike)."""
+    spec = write_spec(_python_spec("median", preload=preload))
     proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "median"
@@ -74,7 +83,7 @@ def test_a_python_function_worse_than_the_median_stops_at_its_next_report(tmp_pa
         assert record["reason"] == (
             f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
         )
-        assert 1 <= record["step"] < EPOCHS and began == record["step"] + 1
+        assert record["step"] == 1 and began == 1
         assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]
         assert not (folder / "trials" / str(trial_id) / RESULT_FILE).exists()
         assert "SIGTERM" not in (folder / "logs" / f"trial_{trial_id}.log").read_text()

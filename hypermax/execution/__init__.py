@@ -7,6 +7,7 @@
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
+  ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);
   ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
   a server that imported the objective once.
 - ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.
@@ -55,4 +56,14 @@ def make_runner(spec: Spec) -> BaseRunner:
 
         timeout = function.auto_kill_max_time or START_TIMEOUT
         launcher = PreloadLauncher(preload_cwd(function, spec.folder), timeout)
-    return LocalRunner(function, spec.folder, launcher=launcher)
+    return LocalRunner(function, spec.folder, launcher=launcher, verdict_wait=_verdict_wait(spec))
+
+
+def _verdict_wait(spec: Spec) -> float | None:
+    """How long a trial waits for the verdict on each report: only when early stopping judges
+    reports."""
+    if spec.search.early_stopping.get("policy", "none") == "none":
+        return None
+    from hypermax.execution.protocol import VERDICT_WAIT
+
+    return VERDICT_WAIT

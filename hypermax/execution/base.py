@@ -36,6 +36,12 @@ class BaseRunner(ABC):
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""
 
+    def prepare(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:  # noqa: B027
+        """Make what trial ``proposal.trial_id`` needs before it starts (its folder, its files),
+        ahead of its ``submit`` with the same arguments, while other trials run. Optional: a
+        runner may do nothing here; one that does removes in ``close`` what it made for trials
+        never submitted."""
+
     @abstractmethod
     def poll(self, timeout: float) -> list[RunnerEvent]:
         """Reports and outcomes since the last call; waits up to ``timeout`` for the first."""
@@ -43,6 +49,11 @@ class BaseRunner(ABC):
     @abstractmethod
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         """Stop a running trial; its Outcome arrives through ``poll``."""
+
+    def go_on(self, trial_id: int) -> None:  # noqa: B027 - a no-op unless overridden
+        """Early stopping judged the trial's latest report and lets it go on. A runner whose
+        trials wait for that verdict (see :func:`.protocol.await_verdict`) lets the trial
+        resume; by default trials never wait, and there is nothing to do."""
 
     @abstractmethod
     def close(self) -> list[Outcome]:

@@ -6,7 +6,8 @@ loads the function, calls it with the params from ``HYPERMAX_PARAMS_FILE`` (and 
 it takes one) and writes the return value to ``HYPERMAX_RESULT_FILE``.
 
 Every trial pays for what this module imports, so it imports only what an interpreter has loaded
-anyway or nearly so: no argparse, no inspect, no importlib.util, no runpy (it is not run with
+anyway or nearly so: no argparse, no inspect, no importlib (its frozen bootstrap instead: the
+package imports ``warnings``), no types, no runpy (it is not run with
 ``-m``), no json (the params come marshalled too, a plain result is written without it);
 traceback only on a failure.
 
@@ -17,14 +18,13 @@ closes); where that could not be armed, :func:`watch_lifeline` does the same fro
 
 from __future__ import annotations
 
+import _frozen_importlib  # what importlib.machinery is made of (loaded by every interpreter)
+import _frozen_importlib_external
 import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import faulthandler
 import fcntl
-import importlib
-import importlib.machinery
 import os
 import sys
-import types
 
 from hypermax.execution import protocol
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+_ModuleType = type(sys)  # types.ModuleType
+_FunctionType = type(lambda: None)  # types.FunctionType
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
 _OPTIONS = ("--module", "--src", "--name", "--path")
 
@@ -49,9 +51,7 @@ class Reporter:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
-        protocol.raise_if_stopped()
-        self._stream.write(protocol.format_report(int(step), metrics) + "\n")
-        self._stream.flush()
+        protocol.send_report(self._stream, step, metrics)
 
 
 def parse_options(argv: list[str]) -> dict[str, str]:
@@ -81,15 +81,16 @@ def load_function(module: str | None, src: str | None, name: str) -> Callable[..
         stem = file[:-3] if file.endswith(".py") else file
         free = stem.isidentifier() and stem not in sys.modules
         mod_name = stem if free else "_hypermax_trial_module"
-        loader = importlib.machinery.SourceFileLoader(mod_name, src)
-        mod = types.ModuleType(mod_name)
+        loader = _frozen_importlib_external.SourceFileLoader(mod_name, src)
+        mod = _ModuleType(mod_name)
         mod.__file__ = src
         mod.__loader__ = loader
-        mod.__spec__ = importlib.machinery.ModuleSpec(mod_name, loader, origin=src)
+        mod.__spec__ = _frozen_importlib.ModuleSpec(mod_name, loader, origin=src)
         sys.modules[mod_name] = mod
         loader.exec_module(mod)
     else:
-        mod = importlib.import_module(str(module))
+        __import__(str(module))  # what importlib.import_module does, without importing importlib
+        mod = sys.modules[str(module)]
     fn: Callable[..., Any] = getattr(mod, name)
     return fn
 
@@ -101,7 +102,7 @@ def wants_reporter(fn: Callable[..., Any]) -> str | None:
     callable object) from ``inspect.signature``, imported only then.
     """
     code = getattr(fn, "__code__", None)
-    if not isinstance(fn, types.FunctionType) or code is None:
+    if not isinstance(fn, _FunctionType) or code is None:
         return _wants_reporter_by_signature(fn)
     names = code.co_varnames
     positional = code.co_argcount
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     A trial stopped early (a report raised TrialStopped) writes no result, even if it caught the
     exception and returned: it did not run to its end.
     """
+    start_site()
     if argv is None and sys.argv[:1] == ["-c"]:  # started as ``python -c CHILD_CODE``
         sys.argv[0] = __file__  # what ``python -m`` would show the trial
         if sys.path[:1] == [""]:
@@ -221,6 +223,42 @@ def main(argv: list[str] | None = None) -> int:
     return run_trial(
         lambda: load_function(options.get("module"), options.get("src"), options["name"])
     )
+
+
+def start_site() -> None:
+    """In a trial started without ``site`` (``-S``): what ``site`` did for a normal start.
+
+    hypermax found it by a probe and passes it in ``HYPERMAX_SITE_STATE`` (see
+    :mod:`hypermax.execution.fresh`): the ``sys.path`` it built, a virtual environment's
+    ``sys.prefix``, ``site``'s own settings, the ``exit``/``help`` built-ins, and the ``.pth``
+    code lines to run here. Should this interpreter's ``sys.path`` before ``site`` differ from
+    the probe's (a relative ``PYTHONPATH`` entry, for one), the trial starts again with ``site``.
+    """
+    packed = os.environ.pop(protocol.SITE_STATE_ENV, "")
+    if not packed or not sys.flags.no_site:
+        return
+    import marshal
+
+    state = marshal.loads(bytes.fromhex(packed))
+    skip = 0 if sys.flags.safe_path else 1  # the entry of ``-c``: added after ``site`` runs
+    if sys.path[skip:] != state["before"]:
+        os.execv(sys.executable, [sys.executable, *protocol.CHILD_ARGS, *sys.argv[1:]])
+    sys.path[skip:] = state["path"]
+    import site
+
+    sys.prefix, sys.exec_prefix = state["prefix"], state["exec_prefix"]
+    if state["home"] is not None:
+        sys._home = state["home"]  # type: ignore[attr-defined]
+    site.PREFIXES[:] = state["prefixes"]
+    site.ENABLE_USER_SITE = state["enable_user_site"]
+    site.USER_BASE, site.USER_SITE = state["user_base"], state["user_site"]
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    if not sys.flags.isolated:
+        site.enablerlcompleter()
+    for folder, name, line in state["replay"]:  # as ``site.addpackage`` runs them
+        exec(line, vars(site), {"sitedir": folder, "name": name})
 
 
 def add_search_path(options: dict[str, str]) -> None:

@@ -19,10 +19,12 @@ import os
 import subprocess
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import procfs, protocol
+from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
 
 
@@ -96,17 +98,22 @@ class SubprocessLauncher(Launcher):
     hypermax's page tables per trial. An executable is tied between fork and exec.
     """
 
+    def __init__(self) -> None:
+        self._fresh = FreshStart()
+
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
+        argv: Sequence[str] = request.argv
         setup = None
         if request.argv[1:3] == protocol.CHILD_ARGS:
             env[protocol.PARENT_PID_ENV] = str(os.getpid())
+            argv, env = self._fresh.command(request.argv, env, request.cwd)
         else:
             setup = child_setup(os.getpid(), request.lifeline)
         own = procfs.read_proc(os.getpid())
         try:
             popen = subprocess.Popen(
-                request.argv,
+                argv,
                 cwd=request.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,

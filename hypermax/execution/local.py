@@ -37,6 +37,8 @@ class LocalRunner(BaseRunner):
         spec_folder: where relative ``module``/``src``/``cwd`` paths start.
         tick: seconds between two watchdog samples.
         launcher: how each trial's process starts (default: a fresh process each).
+        verdict_wait: when early stopping judges reports, how long a ``python_function``
+            trial waits after each for the verdict (:meth:`go_on` or ``cancel``); None: never.
     """
 
     def __init__(
@@ -45,8 +47,10 @@ class LocalRunner(BaseRunner):
         spec_folder: Path,
         tick: float = 0.1,
         launcher: Launcher | None = None,
+        verdict_wait: float | None = None,
     ) -> None:
         self.function = function
+        self.verdict_wait = verdict_wait
         self.spec_folder = spec_folder.resolve()
         self.host = TrialHost(Limits.of(function), launcher, tick)
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
@@ -55,15 +59,33 @@ class LocalRunner(BaseRunner):
         self._followers: list[threading.Thread] = []
         self._idle = 0  # followers waiting for a trial
         self._lock = threading.Lock()
+        self._prepared: dict[int, TrialRun] = {}  # trials whose files are made, not yet submitted
 
     @property
     def limits(self) -> Limits:
         return self.host.limits
 
+    def prepare(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
+        """Make the trial's folder, params file and log now, for its :meth:`submit` to come."""
+        if proposal.trial_id in self._prepared:
+            return
+        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._events.put)
+        if run.prepare():
+            self._prepared[proposal.trial_id] = run
+
+    def _plan(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialPlan:
+        return TrialPlan(
+            self.function, self.spec_folder, proposal, trial_dir, log_path, self.verdict_wait
+        )
+
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start the trial; when it cannot start, its failed Outcome is queued at once."""
-        plan = TrialPlan(self.function, self.spec_folder, proposal, trial_dir, log_path)
-        run = TrialRun(self.host, plan, self._events.put)
+        plan = self._plan(proposal, trial_dir, log_path)
+        run = self._prepared.pop(proposal.trial_id, None)
+        if run is None or run.plan != plan:
+            if run is not None:
+                run.discard()
+            run = TrialRun(self.host, plan, self._events.put)
         if not run.start():
             self._events.put(run.finish())
             return
@@ -111,8 +133,18 @@ class LocalRunner(BaseRunner):
         if run is not None:
             run.stop(reason)
 
+    def go_on(self, trial_id: int) -> None:
+        with self._lock:
+            run = self._runs.get(trial_id)
+        if run is not None:
+            run.go_on()
+
     def close(self) -> list[Outcome]:
-        """Stop every running trial (as interrupted), wait for them, free the threads."""
+        """Stop every running trial (as interrupted), wait for them, free the threads; remove
+        the files of trials prepared and never submitted."""
+        for prepared in self._prepared.values():
+            prepared.discard()
+        self._prepared.clear()
         with self._lock:
             runs = list(self._runs.values())
             followers, self._followers = self._followers, []

@@ -6,13 +6,17 @@ or a JSON object is its result. Progress comes as stdout lines ``HYPERMAX_REPORT
 
 Early stopping asks a ``python_function`` trial to stop with :data:`STOP_SIGNAL`, which the
 bootstrap turns into a request (:func:`listen_for_stop`); the trial's next report then raises
-:class:`TrialStopped` instead of being sent (:func:`raise_if_stopped`).
+:class:`TrialStopped` instead of being sent (:func:`raise_if_stopped`). When the runner sets
+:data:`VERDICT_WAIT_ENV`, each report waits for hypermax's verdict on it (:func:`send_report`):
+:data:`STOP_SIGNAL` makes that very report raise, so a trial stopped at step s does not train
+step s + 1 first; :data:`GO_ON_SIGNAL` lets it go on.
 This module is imported by the child bootstrap: standard library only.
 """
 
 from __future__ import annotations
 
 import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
+import _thread
 import os
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
@@ -37,6 +41,11 @@ CHILD_MODULE = "hypermax.execution.child"
 #: how the interpreter runs it: ``python -c CHILD_CODE --name ...`` imports no ``runpy``, which
 #: ``python -m`` costs every trial
 CHILD_ARGS = ("-c", f"import sys; from {CHILD_MODULE} import main; sys.exit(main())")
+#: what ``site`` gave a normal start of the trial's interpreter, for a trial started without it
+#: (``-S``) to replay (see :mod:`hypermax.execution.fresh`); packed as :func:`pack` packs
+SITE_STATE_ENV = "HYPERMAX_SITE_STATE"
+#: "1" in hypermax's environment or the spec's ``env``: trials' interpreters start with ``site``
+TRIAL_SITE_ENV = "HYPERMAX_TRIAL_SITE"
 #: the params again, for a ``python_function`` trial's bootstrap: marshalled, in hex (see
 #: :func:`pack_params`), which it reads without importing ``json``
 PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
@@ -51,6 +60,14 @@ ERROR_KEY = "__hypermax_error__"
 MAX_PARSED_LINE = 64 * 1024
 #: sent to a python_function trial's main process to have it stop at its next report
 STOP_SIGNAL: int = _signal.SIGUSR1
+#: sent to a trial that waits for verdicts: its last report was judged and it goes on (a
+#: real-time signal: they queue, one per report, where SIGUSR2 would merge)
+GO_ON_SIGNAL: int = _signal.SIGRTMIN + 1
+#: set by the runner when early stopping judges the trial's reports: after each report, the
+#: trial's main thread waits at most this many seconds for the verdict on it
+VERDICT_WAIT_ENV = "HYPERMAX_VERDICT_WAIT"
+#: the wait hypermax sets: it answers a report in well under a millisecond when not busy
+VERDICT_WAIT = 2.0
 
 
 class TrialStopped(BaseException):
@@ -64,19 +81,71 @@ class TrialStopped(BaseException):
 
 
 class _StopRequest:
-    """Whether hypermax asked this trial process to stop, and whether a report said so."""
+    """Whether hypermax asked this trial process to stop, and whether a report said so; the
+    reports sent that await a verdict and the verdicts received."""
 
     asked = False
     raised = False
+    awaited = 0
+    verdicts = 0
+    main_thread = 0
+    pid = 0
 
 
 def listen_for_stop() -> None:
-    """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report."""
+    """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report
+    and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
+    _StopRequest.main_thread = _thread.get_ident()
+    _StopRequest.pid = os.getpid()
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
+    _signal.signal(GO_ON_SIGNAL, _on_go_on)
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     _StopRequest.asked = True
+
+
+def _on_go_on(signum: int, frame: FrameType | None) -> None:
+    _StopRequest.verdicts += 1
+
+
+def send_report(stream: Any, step: int, metrics: dict[str, Any]) -> None:
+    """Write one report to ``stream`` (the trial's stdout); then, when the runner asked for it,
+    wait for the verdict on it. Raises :class:`TrialStopped` when hypermax stopped the trial,
+    before this report or on it."""
+    raise_if_stopped()
+    stream.write(format_report(int(step), metrics) + "\n")
+    stream.flush()
+    await_verdict()
+    raise_if_stopped()
+
+
+def await_verdict() -> None:
+    """Wait until hypermax judged every report this trial sent, at most :data:`VERDICT_WAIT_ENV`
+    seconds per verdict; return at once when no wait was asked for, or off the trial's main
+    thread (Python runs signal handlers there, and verdicts go to the trial's process). While
+    the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
+    threads (a numerical library's workers) could take a signal sent to the process. A verdict
+    that comes late counts for its own report, so the next report still waits for its own."""
+    wait = os.environ.get(VERDICT_WAIT_ENV)
+    if not wait or _thread.get_ident() != _StopRequest.main_thread:
+        return
+    if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
+        return
+    _StopRequest.awaited += 1
+    both = {STOP_SIGNAL, GO_ON_SIGNAL}
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
+    try:
+        while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
+            got = _signal.sigtimedwait(both, float(wait))
+            if got is None:
+                return  # hypermax is busy: go on; a stop still comes, at a later report
+            if got.si_signo == STOP_SIGNAL:
+                _StopRequest.asked = True
+            else:
+                _StopRequest.verdicts += 1
+    finally:
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
 
 
 def raise_if_stopped() -> None:
@@ -283,10 +352,18 @@ def pack_params(params_json: str) -> str | None:
     """The params (their JSON text, as in the params file) as :data:`PARAMS_PACKED_ENV` carries
     them: marshalled by this interpreter, which is the trial's, in hex; None when too long."""
     import json
+
+    packed = pack(json.loads(params_json))
+    return packed if len(packed) <= MAX_PACKED else None
+
+
+def pack(value: Any) -> str:
+    """Plain data (dicts, lists, tuples, strings, numbers, None) as an environment variable
+    carries it to a trial, which reads it without ``json``: marshalled by this interpreter (the
+    trial's), in hex."""
     import marshal
 
-    packed = marshal.dumps(json.loads(params_json)).hex()
-    return packed if len(packed) <= MAX_PACKED else None
+    return marshal.dumps(value).hex()
 
 
 def read_params() -> Any:

@@ -28,15 +28,27 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _load_prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, looked up once here: the child must not import or load anything."""
+    """libc's ``prctl``, looked up once here: the child must not import or load anything.
+
+    Through ``ctypes``' C half: ``import ctypes`` (its classes for every C type, ``struct``)
+    would cost each fresh trial, which ties itself to hypermax, about 3 ms.
+    """
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
+        import _ctypes
 
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        class _Int(_ctypes._SimpleCData):  # ctypes.c_int
+            _type_ = "i"
+
+        class _Function(_ctypes.CFuncPtr):  # what ctypes.CDLL(None, use_errno=True) makes
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+            _restype_ = _Int
+
+        program = _ctypes.dlopen(None)  # type: ignore[arg-type]  # None: the program itself
+        prctl: Callable[..., int] = _Function(_ctypes.dlsym(program, "prctl"))
         return prctl
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         return None
 
 

@@ -10,6 +10,7 @@ task on a cluster worker calls.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -60,6 +61,9 @@ class TrialPlan:
         proposal: the trial's id and params.
         trial_dir: the trial's own folder (created if missing).
         log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
+        verdict_wait: when early stopping judges the trial's reports, how long a
+            ``python_function`` trial waits after each for the verdict on it (see
+            :func:`.protocol.await_verdict`); None: it never waits.
     """
 
     function: FunctionSpec
@@ -67,6 +71,7 @@ class TrialPlan:
     proposal: Proposal
     trial_dir: Path
     log_path: Path
+    verdict_wait: float | None = None
 
 
 class TrialRun:
@@ -80,6 +85,7 @@ class TrialRun:
 
     def __init__(self, host: TrialHost, plan: TrialPlan, on_report: OnReport | None = None) -> None:
         self.host = host
+        self.plan = plan
         self.function = plan.function
         self.spec_folder = host.resolve(plan.spec_folder)
         self.proposal = plan.proposal
@@ -96,6 +102,8 @@ class TrialRun:
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
+        self._verdict_wait = plan.verdict_wait
+        self._verdicts = False  # the trial waits for the verdict on each report
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
@@ -130,16 +138,21 @@ class TrialRun:
         """Start the trial's process; False when it cannot start (:meth:`finish` says why).
 
         Call it from a thread that lives as long as the trial (see :class:`.launch.Launcher`).
-        Raises the OSError of a full disk (or quota) met while writing the trial's files.
+        Raises the OSError of a full disk (or quota) met while writing the trial's files, or
+        found before a trial prepared ahead starts (its files were written before).
         """
         token = uuid.uuid4().hex
-        try:
-            result_file = self._prepare_files()
-            self._log = LogSink(self.log_path)
-        except OSError as exc:
-            if is_disk_full(exc):
-                raise  # not this trial's failure: no trial can start until there is room
-            return self._not_started(f"cannot prepare the trial's files: {exc}")
+        if self._log is not None and not _room_left(self.trial_dir):
+            self.discard()  # prepared before the disk filled up, which the files would have met
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.trial_dir))
+        if self._log is None:  # not prepared ahead
+            try:
+                self._log = self._prepare_files()
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise  # not this trial's failure: no trial can start until there is room
+                return self._not_started(f"cannot prepare the trial's files: {exc}")
+        result_file = self.trial_dir / RESULT_FILE
         env = spawn.trial_environment(
             self.function,
             self.spec_folder,
@@ -153,6 +166,9 @@ class TrialRun:
             packed = protocol.pack_params(self._params_json)
             if packed is not None:
                 env[protocol.PARAMS_PACKED_ENV] = packed
+            if self._verdict_wait:
+                env[protocol.VERDICT_WAIT_ENV] = f"{self._verdict_wait:g}"
+                self._verdicts = True
         resolve = self.host.resolve
         argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
         cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
@@ -176,17 +192,41 @@ class TrialRun:
         self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
         return True
 
-    def _prepare_files(self) -> Path:
-        """The trial's folder with its params file; the result file, cleared of an earlier run."""
-        result_file = self.trial_dir / RESULT_FILE
+    def prepare(self) -> bool:
+        """Make the trial's files ahead of :meth:`start` (which then only starts its process):
+        its folder, params file and log, while other trials run. Only a trial whose folder and
+        log are new is prepared (False otherwise, and nothing is made): what :meth:`discard`
+        removes is then exactly what was made."""
+        if os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path):
+            return False
+        try:
+            self._log = self._prepare_files()
+        except OSError:
+            self.discard()
+            return False  # :meth:`start` tries again, and says why if it fails
+        return True
+
+    def discard(self) -> None:
+        """Remove what :meth:`prepare` made, for a trial that will not run."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        for path in (self.trial_dir / PARAMS_FILE, self.log_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.trial_dir)
+
+    def _prepare_files(self) -> LogSink:
+        """The trial's folder with its params file, cleared of an earlier run's result; its log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             with contextlib.suppress(FileNotFoundError):
-                result_file.unlink()
+                (self.trial_dir / RESULT_FILE).unlink()
         _make_dir(self.log_path.parent)
         self._params_json = json.dumps(self.proposal.params)
         with open(self.trial_dir / PARAMS_FILE, "w") as f:
             f.write(self._params_json)
-        return result_file
+        return LogSink(self.log_path)
 
     def _not_started(self, reason: str) -> bool:
         self._problem = reason
@@ -274,15 +314,30 @@ class TrialRun:
         root = None if self._tree is None else self._tree.root
         return root if root is not None and procfs.is_alive(root.pid, root.start) else None
 
+    def go_on(self) -> None:
+        """Early stopping judged the trial's latest report and lets it go on: a trial that
+        waits for verdicts resumes at once; others were never held."""
+        if not self._verdicts:
+            return
+        with self._lock:
+            if not self.killable():
+                return
+        root = self._live_root()
+        if root is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(root.pid, protocol.GO_ON_SIGNAL)
+
     def _ask_to_stop(self, pid: int) -> None:
-        """Signal the trial's main process to stop at its next report; the ladder after a wait."""
+        """Signal the trial's main process to stop at its next report (at the report it waits
+        on, when it waits for verdicts); the ladder after a wait."""
         wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
         name = signal.Signals(protocol.STOP_SIGNAL).name
+        at = "the report it waits on" if self._verdicts else "its next report"
         self._note(
-            f"stopped early: {name} to {pid}, to stop at its next "
-            f"report; the kill ladder in {wait:g} s unless it ends"
+            f"stopped early: {name} to {pid}, to stop at {at}; "
+            f"the kill ladder in {wait:g} s unless it ends"
         )
         threading.Thread(
             target=self._ladder_unless_gone,
@@ -400,6 +455,14 @@ def _make_dir(path: Path) -> bool:
         return False
     except FileNotFoundError:
         os.makedirs(path, exist_ok=True)
+        return True
+
+
+def _room_left(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has a free block left (True when it cannot tell)."""
+    try:
+        return os.statvfs(folder).f_bavail > 0
+    except OSError:
         return True
 
 

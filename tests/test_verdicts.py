@@ -1,0 +1,124 @@
+"""A trial that waits for early stopping's verdict on each report: real processes, real
+signals, no runner in between."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from hypermax.execution import protocol
+
+#: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
+#: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread
+TRIAL = textwrap.dedent(
+    """
+    import os, sys, threading, time
+    from hypermax.execution import protocol
+
+    protocol.listen_for_stop()
+    if os.environ.get("THREADED"):
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+
+    def run():
+        for step in (1, 2, 3):
+            try:
+                protocol.send_report(sys.stdout, step, {"loss": 1.0})
+            except protocol.TrialStopped:
+                print("stopped at", step, flush=True)
+                return
+            print("went on", step, flush=True)
+
+    if os.environ.get("OFF_MAIN"):
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+    elif os.environ.get("FORKED"):
+        pid = os.fork()
+        if pid == 0:
+            run()
+            os._exit(0)
+        os.waitpid(pid, 0)
+    else:
+        run()
+    """
+)
+
+
+class Trial:
+    """The trial above as a process whose stdout is read line by line."""
+
+    def __init__(self, wait: float, **env: str) -> None:
+        environ = {**os.environ, protocol.VERDICT_WAIT_ENV: str(wait), **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", TRIAL], stdout=subprocess.PIPE, text=True, env=environ
+        )
+
+    def line(self) -> str:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.readline().strip()
+
+    def report(self) -> int:
+        step, _ = protocol.parse_report(self.line()) or (None, None)
+        assert step is not None
+        return step
+
+    def verdict(self, signum: int) -> None:
+        os.kill(self.proc.pid, signum)
+
+    def rest(self) -> list[str]:
+        out, _ = self.proc.communicate(timeout=30)
+        return out.split("\n")[:-1]
+
+
+def test_a_report_waits_for_its_verdict_and_a_stop_raises_at_that_report():
+    trial = Trial(wait=60)
+    assert trial.report() == 1
+    trial.verdict(protocol.GO_ON_SIGNAL)
+    assert trial.line() == "went on 1"
+    assert trial.report() == 2
+    trial.verdict(protocol.STOP_SIGNAL)
+    assert trial.rest() == ["stopped at 2"]  # it began no step 3
+
+
+def test_the_verdict_reaches_the_main_thread_when_another_thread_could_take_a_signal():
+    """The main thread blocks the verdict's signals while it waits: were they not handed to it
+    in the wait, the sleeping thread would take them, and the wait would last its 60 s."""
+    trial = Trial(wait=60, THREADED="1")
+    for step in (1, 2):
+        assert trial.report() == step
+        trial.verdict(protocol.GO_ON_SIGNAL)
+        assert trial.line() == f"went on {step}"
+    assert trial.report() == 3
+    trial.verdict(protocol.STOP_SIGNAL)
+    assert trial.rest() == ["stopped at 3"]
+
+
+def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its_report():
+    trial = Trial(wait=0.2)
+    assert trial.report() == 1
+    assert trial.line() == "went on 1"  # nobody answered within 0.2 s
+    trial.verdict(protocol.GO_ON_SIGNAL)  # report 1's verdict, late
+    assert trial.report() == 2
+    trial.verdict(protocol.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
+    assert trial.rest() == ["stopped at 2"]
+
+
+@pytest.mark.parametrize("where", ["OFF_MAIN", "FORKED"])
+def test_a_report_off_the_main_thread_in_a_forked_process_or_without_the_setting_never_waits(where):
+    """Nobody answers, and the wait would be 60 s: each trial runs to its end at once."""
+    elsewhere = Trial(wait=60, **{where: "1"})
+    assert [line for line in elsewhere.rest() if not line.startswith("HYPERMAX_REPORT")] == [
+        f"went on {step}" for step in (1, 2, 3)
+    ]
+    plain = subprocess.run(
+        [sys.executable, "-c", TRIAL],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != protocol.VERDICT_WAIT_ENV},
+    )
+    assert plain.stdout.count("went on") == 3
