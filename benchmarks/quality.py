@@ -10,6 +10,7 @@ stock TPE is the ``hyperopt_tpe`` row: it proposes exactly what hyperopt's ``fmi
 (``benchmarks/tpe_quality.py`` in the history of this file showed it seed by seed).
 
     python benchmarks/quality.py [--trials 100] [--seeds 10] [--jobs 2] [--only tpe,gp]
+    python benchmarks/quality.py --parallel-seeds 100   # parallel 4 vs 1 of the fast methods
     python benchmarks/quality.py --model [--seeds 3]     # the real model, 60 trials
     python benchmarks/quality.py --speed      # ask+tell: tpe at 1,000 trials, gp at 100
 
@@ -408,29 +409,53 @@ def table(results: dict[str, Any], peers: list[str], seeds: int, trials: int) ->
         print(f"| {peer} | " + " | ".join(cells) + f" | {seconds} | {min(counts)} |")
 
 
-def parallel_table(results: dict[str, Any], peers: list[str], seeds: int, trials: int) -> None:
+def parallel_table(
+    results: dict[str, Any], peers: list[str], seeds: dict[str, int], trials: int
+) -> None:
+    """Median gap at parallel 4 against parallel 1 on the same seeds, the ratio of the two
+    medians and its 90 % bootstrap interval (seeds resampled): with ten seeds a ratio of
+    medians moves by tens of percent from one set of seeds to the next."""
     problems = list(PROBLEMS)[:4]
     print()
-    print(f"parallel 4 against parallel 1: median gap after {trials} trials (ratio 4/1)")
+    print(
+        f"parallel 4 against parallel 1: median gap after {trials} trials, "
+        "ratio 4/1 [90 % bootstrap interval], seeds"
+    )
     print()
-    print("| method | " + " | ".join(problems) + " |")
-    print("|---|" + "---|" * len(problems))
+    print("| method | " + " | ".join(problems) + " | seeds |")
+    print("|---|" + "---|" * (len(problems) + 1))
     for peer in peers:
-        cells = []
+        cells, counts = [], []
         for problem in problems:
-            med = {}
-            for parallel in (1, 4):
-                found = [
-                    results.get(_key((peer, problem, s, parallel, trials))) for s in range(seeds)
-                ]
-                gaps = [r["gap"] for r in found if r is not None]
-                med[parallel] = statistics.median(gaps) if gaps else None
-            if med[1] is None or med[4] is None:
+            pairs = []
+            for s in range(seeds[peer]):
+                one = results.get(_key((peer, problem, s, 1, trials)))
+                four = results.get(_key((peer, problem, s, 4, trials)))
+                if one is not None and four is not None:
+                    pairs.append((one["gap"], four["gap"]))
+            counts.append(len(pairs))
+            if not pairs:
                 cells.append("-")
-            else:
-                ratio = med[4] / med[1] if med[1] > 0 else math.inf
-                cells.append(f"{_fmt(med[4])} vs {_fmt(med[1])} ({ratio:.2f})")
-        print(f"| {peer} | " + " | ".join(cells) + " |")
+                continue
+            gaps = np.array(pairs)
+            med1, med4 = float(np.median(gaps[:, 0])), float(np.median(gaps[:, 1]))
+            low, high = _ratio_interval(gaps)
+            ratio = med4 / med1 if med1 > 0 else math.inf
+            cells.append(f"{_fmt(med4)} vs {_fmt(med1)} ({ratio:.2f} [{low:.2f}, {high:.2f}])")
+        print(f"| {peer} | " + " | ".join(cells) + f" | {min(counts)} |")
+
+
+def _ratio_interval(gaps: np.ndarray, rounds: int = 2000) -> tuple[float, float]:
+    """The 5th and 95th percentiles of median(column 1) / median(column 0) over ``rounds``
+    resamplings of the rows (seeds), with a fixed generator."""
+    rng = np.random.default_rng(0)
+    rows = rng.integers(len(gaps), size=(rounds, len(gaps)))
+    one = np.median(gaps[rows, 0], axis=1)
+    four = np.median(gaps[rows, 1], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(one > 0, four / one, np.inf)
+    low, high = np.percentile(ratios, [5, 95])
+    return float(low), float(high)
 
 
 def model_table(results: dict[str, Any], peers: list[str], seeds: int, trials: int) -> None:
@@ -461,6 +486,13 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated methods/peers")
     parser.add_argument("--parallel", default="tpe,auto,gp,cmaes,ngopt")
     parser.add_argument("--slow-seeds", type=int, default=10, help="seeds for gp, auto, optuna-gp")
+    parser.add_argument(
+        "--parallel-seeds",
+        type=int,
+        default=0,
+        help="seeds of the parallel-4 against parallel-1 comparison for the fast methods "
+        "(default: --seeds)",
+    )
     parser.add_argument("--cache", default="/tmp/hypermax-quality.json")
     parser.add_argument("--model", action="store_true")
     parser.add_argument("--speed", action="store_true")
@@ -475,6 +507,10 @@ def main() -> None:
     if args.only:
         peers = [p for p in peers if p in args.only.split(",")]
     slow = {"gp", "auto", "optuna-gp"}
+    parallel_seeds = {
+        peer: args.slow_seeds if peer in slow else max(args.seeds, args.parallel_seeds)
+        for peer in peers
+    }
     if args.model:
         model_peers = [p for p in peers if p in ("tpe", "auto", "hyperopt_tpe", "optuna-tpe")]
         tasks: list[Any] = [(p, s, 60) for p in model_peers for s in range(args.seeds)]
@@ -484,9 +520,13 @@ def main() -> None:
         for peer in peers:
             seeds = args.slow_seeds if peer in slow else args.seeds
             for problem in list(PROBLEMS)[:4]:
-                parallels = (1, 4) if peer in args.parallel.split(",") else (1,)
-                for parallel in parallels:
-                    tasks += [(peer, problem, s, parallel, args.trials) for s in range(seeds)]
+                tasks += [(peer, problem, s, 1, args.trials) for s in range(seeds)]
+                if peer in args.parallel.split(","):
+                    tasks += [
+                        (peer, problem, s, parallel, args.trials)
+                        for s in range(parallel_seeds[peer])
+                        for parallel in (1, 4)
+                    ]
         tasks = [(auto_alias(t[0], t[1], t[3]), *t[1:]) for t in tasks]
         # fast peers first, then the slow ones seed by seed, so that every cell grows evenly
         work = sorted(
@@ -513,7 +553,7 @@ def main() -> None:
         parallel_table(
             results,
             [p for p in peers if p in args.parallel.split(",")],
-            max(args.seeds, args.slow_seeds),
+            parallel_seeds,
             args.trials,
         )
 

@@ -236,6 +236,88 @@ def test_a_running_trial_counts_only_with_the_constant_liar(
     assert (concurrent_asks(9) != concurrent_asks(10)) is changes
 
 
+@needs_torch
+def test_gp_counts_a_running_trial_at_the_loss_the_process_predicts_there() -> None:
+    """The kriging believer: Optuna's batch acquisition, which GPSampler builds when trials
+    are running, becomes expected improvement over a process that holds each running trial at
+    its posterior mean: the mean stays, the uncertainty around the running trial goes."""
+    import optuna
+    import torch
+    from optuna._gp import acqf as acqf_module
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from hypermax.optimizers.believer import believed_acquisition
+
+    built: list[Any] = []
+
+    class Recording(optuna.samplers.GPSampler):
+        def _optimize_acqf(self, acqf: Any, best_params: Any) -> Any:
+            built.append(acqf)
+            return super()._optimize_acqf(acqf, best_params)
+
+    distributions = {"x": FloatDistribution(-5, 5), "y": FloatDistribution(-5, 5)}
+    study = optuna.create_study(sampler=Recording(n_startup_trials=4, seed=1))
+    points = [(-4.0, 4.0), (3.0, 3.0), (0.0, -1.0), (4.0, -4.0), (-2.0, -3.0), (1.5, 0.5)]
+    for x, y in points:
+        params = {"x": x, "y": y}
+        study.add_trial(
+            create_trial(params=params, distributions=distributions, value=bowl(params))
+        )
+    for x, y in [(2.5, -1.0), (-3.5, 0.5)]:
+        study.add_trial(
+            create_trial(
+                state=TrialState.RUNNING, params={"x": x, "y": y}, distributions=distributions
+            )
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.ask(distributions)
+    (batch,) = built
+    assert isinstance(batch, acqf_module.qLogEI)
+    running = batch._cond_gpr._X_running
+    mean, variance = batch._cond_gpr._gpr.posterior(running)
+    believed = believed_acquisition(batch)
+    assert isinstance(believed, acqf_module.LogEI)
+    mean_believed, variance_believed = believed._gpr.posterior(running)
+    assert torch.allclose(mean_believed, mean)
+    assert bool((variance_believed < 0.5 * variance).all())
+    assert believed_acquisition(believed) is believed  # plain acquisitions stay as they are
+
+
+X_LEAF = {"type": "number", "min": 0, "max": 1}
+
+
+@needs_torch
+def test_gp_believes_running_trials_unless_told_to_sample_them(tmp_path: Path) -> None:
+    """``running_trials`` picks the kriging believer (the default) or Optuna's batch
+    acquisition, the two give different parallel asks, and another value is a one-line error."""
+    from hypermax.errors import SpecError
+    from hypermax.spec import spec_from_dict
+
+    def concurrent_asks(options: dict[str, Any]) -> list[dict[str, Any]]:
+        opt = make_optimizer("gp", PLANE, 6, {"n_startup_jobs": 4, **options}, Budget(30, 3))
+        drive(opt, 8, bowl)
+        asked = [opt.ask(trial_id) for trial_id in range(9, 12)]
+        return [p.params for p in asked if isinstance(p, Proposal)]
+
+    assert concurrent_asks({}) == concurrent_asks({"running_trials": "predicted"})
+    assert concurrent_asks({}) != concurrent_asks({"running_trials": "sampled"})
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": dict(X_LEAF)}},
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "gp", "gp": {"running_trials": "sampled"}},
+    }
+    spec_from_dict(doc, tmp_path / "search.json")
+    doc["search"]["gp"]["running_trials"] = "guessed"
+    with pytest.raises(SpecError) as raised:
+        spec_from_dict(doc, tmp_path / "search.json")
+    assert raised.value.lines() == [
+        'search.json: search.gp.running_trials: must be one of predicted or sampled, got "guessed"'
+    ]
+
+
 @needs_nevergrad
 def test_ngopt_is_built_for_the_parallel_trials_and_waits_past_them() -> None:
     """NGOpt picks its algorithm for ``budget.parallel`` workers; one picked for a single worker

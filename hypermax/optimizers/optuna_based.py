@@ -15,6 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import trial_seed
+from hypermax.optimizers.believer import believer_sampler_class
 from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
 from hypermax.optimizers.warping import power_warp
@@ -326,11 +327,14 @@ class GPOptimizer(OptunaOptimizer):
     conditional branch are sampled at random. The process is fitted to the losses after a
     monotone power transform (:func:`~hypermax.optimizers.warping.power_warp`), which keeps
     their order and evens out their scale. A failed trial counts as the worst loss so far. With
-    trials running in parallel, Optuna's batch acquisition (q-expected improvement over the
-    running trials' possible outcomes) spreads the asks; with ``constant_liar: false`` the
-    running trials are left out. An ask fits the process anew, in about 0.1 to 0.5 s at 100
-    trials. Options (``search.gp``): ``n_startup_jobs`` (random trials first, default 10),
-    ``constant_liar`` (count running trials, default true), ``warp_losses`` (default true),
+    trials running in parallel, each counts at the loss the process predicts there (the kriging
+    believer, :mod:`~hypermax.optimizers.believer`), which spreads the asks without a guess at
+    its outcome; ``running_trials: sampled`` uses Optuna's batch acquisition instead
+    (q-expected improvement over the running trials' possible outcomes), and
+    ``constant_liar: false`` leaves them out. An ask fits the process anew, in about 0.1 to
+    0.5 s at 100 trials. Options (``search.gp``): ``n_startup_jobs`` (random trials first,
+    default 10), ``constant_liar`` (count running trials, default true), ``running_trials``
+    (``predicted`` or ``sampled``, default ``predicted``), ``warp_losses`` (default true),
     ``deterministic_objective`` (fit without noise, default false).
     """
 
@@ -344,9 +348,12 @@ class GPOptimizer(OptunaOptimizer):
     def sampler(self, seed: int) -> BaseSampler:
         import optuna
 
+        sampler_class = optuna.samplers.GPSampler
+        if self.options.get("running_trials", RUNNING_TRIALS) == "predicted":
+            sampler_class = believer_sampler_class()
         with warnings.catch_warnings():
             quiet_optuna()
-            return optuna.samplers.GPSampler(
+            return sampler_class(
                 n_startup_trials=self.n_startup,
                 deterministic_objective=bool(self.options.get("deterministic_objective", False)),
                 warn_independent_sampling=False,
@@ -361,3 +368,8 @@ class GPOptimizer(OptunaOptimizer):
     def finished_value(self, loss: float | None) -> float | None:
         value = self.history.worst() if loss is None else loss
         return None if value is None else self._warp(value)
+
+
+#: how ``gp`` counts running trials: "predicted" (at the loss the process predicts there, the
+#: kriging believer) or "sampled" (Optuna's batch expected improvement over their outcomes)
+RUNNING_TRIALS = "predicted"
