@@ -111,7 +111,6 @@ class Driver:
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
-        self._prepared_to = 0  # the last trial id asked ahead whose files the runner prepared
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._replay(history or JournalState())
 
@@ -302,18 +301,11 @@ class Driver:
                 (started_record(trial, *(ids or (None, None))), ev.TrialStarted(trial))
             )
         room = self.spec.search.iterations - self._done() - len(self._running)
-        self._proposals.ask_ahead(min(self.spec.function.parallel, room))
-        self._prepare_ahead()
-
-    def _prepare_ahead(self) -> None:
-        """Have the runner make the files of the trials asked ahead while the others run: a
-        free slot then only starts a process."""
-        for proposal in self._proposals.ahead:  # asked ahead in the order of their ids
-            trial_id = proposal.trial_id
-            if trial_id > self._prepared_to:
-                self._prepared_to = trial_id
-                trial_dir, log = self.folder.trial_dir(trial_id), self.folder.log(trial_id)
-                self.runner.prepare(proposal, trial_dir, log)
+        # the runner makes the files of the trials asked ahead while the others run: a free
+        # slot then only starts a process
+        for proposal in self._proposals.ask_ahead(min(self.spec.function.parallel, room)):
+            folder, trial_id = self.folder, proposal.trial_id
+            self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome) -> None:

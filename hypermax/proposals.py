@@ -71,26 +71,25 @@ class Proposals:
             return None
         return self._ask()
 
-    @property
-    def ahead(self) -> tuple[Proposal, ...]:
-        """The proposals asked ahead, in the order the next free slots get them."""
-        return tuple(self._ahead)
-
-    def ask_ahead(self, slots: int) -> None:
-        """Hold proposals for the next ``slots`` free slots, if the optimizer allows it."""
+    def ask_ahead(self, slots: int) -> list[Proposal]:
+        """Hold proposals for the next ``slots`` free slots, if the optimizer allows it; the
+        proposals asked by this call, in the order the free slots will get them."""
+        asked: list[Proposal] = []
         if self.optimizer.proposals_use_results or self.presets:
-            return
+            return asked
         while len(self._ahead) < slots:
             if self.waiting or self.exhausted or self._ask_error is not None:
-                return
+                break
             try:
                 proposal = self._ask()
             except Exception as exc:  # raised when the proposal is needed, as without asking ahead
                 self._ask_error = exc
-                return
+                break
             if proposal is None:
-                return
+                break
             self._ahead.append(proposal)
+            asked.append(proposal)
+        return asked
 
     def _ask(self) -> Proposal | None:
         answer = self.optimizer.ask(self.take_id())

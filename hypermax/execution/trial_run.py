@@ -102,7 +102,6 @@ class TrialRun:
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
-        self._verdict_wait = plan.verdict_wait
         self._verdicts = False  # the trial waits for the verdict on each report
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
@@ -166,8 +165,8 @@ class TrialRun:
             packed = protocol.pack_params(self._params_json)
             if packed is not None:
                 env[protocol.PARAMS_PACKED_ENV] = packed
-            if self._verdict_wait:
-                env[protocol.VERDICT_WAIT_ENV] = f"{self._verdict_wait:g}"
+            if self.plan.verdict_wait:
+                env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
                 self._verdicts = True
         resolve = self.host.resolve
         argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
