@@ -189,7 +189,8 @@ class RunnerContract:
         ],
     )
     def test_cancel_ends_the_trial_in_its_state(self, runner_for, tmp_path, reason, state, text):
-        runner = runner_for(**self.program("sleep_forever"))
+        # a function stopped early that reports no more gets SIGTERM after the grace: a short one
+        runner = runner_for(**self.program("sleep_forever", kill_grace=GRACE))
         (pid,) = self.up(self.submit(runner, tmp_path, 1))
         runner.cancel(1, reason)
         outcome, _ = self.outcome(runner, 1)
