@@ -39,8 +39,7 @@ def _fake_search(name: str, fakes: list[str], marker: str, **function: object) -
             **function,
         },
         "search": {
-            "name": name,
-            "method": "random",
+            "name": name,  # every trial is one of the points: the method proposes none
             "iterations": len(fakes),
             "points": [{"fake": f} for f in fakes],
         },
