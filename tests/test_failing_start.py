@@ -21,9 +21,8 @@ MISSING_LOSS = (
 
 
 def _search(folder: Path, source: str, iterations: int = 20, **search: Any) -> Path:
-    return model_spec(
-        folder, source, {"name": "broken", "method": "random", "iterations": iterations, **search}
-    )
+    """A search of ``source`` by the default method (what the trials fail on is not x)."""
+    return model_spec(folder, source, {"name": "broken", "iterations": iterations, **search})
 
 
 def test_the_first_five_failures_end_the_search_with_the_reason_and_a_log(tmp_path: Path) -> None:
