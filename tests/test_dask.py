@@ -53,7 +53,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 def search_doc(
     tmp_path: Path, marker: str, name: str, cluster: dict[str, Any], **function: Any
 ) -> dict[str, Any]:
-    """A random search over ``x`` whose trials call ``name`` of ``objectives/on_worker.py``."""
+    """A search over ``x`` (by the default method) whose trials call ``name`` of
+    ``objectives/on_worker.py``."""
     iterations = function.pop("iterations", 4)
     return {
         "hyperparameters": {
@@ -68,7 +69,7 @@ def search_doc(
             "kill_grace": 0.5,
             **function,
         },
-        "search": {"name": "onworkers", "method": "random", "iterations": iterations, "seed": 3},
+        "search": {"name": "onworkers", "iterations": iterations, "seed": 3},
         "cluster": cluster,
         "results": {"directory": str(tmp_path / "results")},
     }
