@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +62,37 @@ def _states(folder: Path) -> dict[int, tuple[str, str | None]]:
     return {i: (r["state"], r["reason"]) for i, r in sorted(finished_records(folder).items())}
 
 
+MedianSearch = Callable[[bool], tuple[Path, subprocess.CompletedProcess[str]]]
+
+
+@pytest.fixture(scope="module")
+def median_search(tmp_path_factory: pytest.TempPathFactory) -> MedianSearch:
+    """median_search(preload) → (results folder, finished hypermax process) of the search of
+    :func:`_python_spec`, run once per ``preload`` in this module; the tests only read it."""
+    runs: dict[bool, tuple[Path, subprocess.CompletedProcess[str]]] = {}
+
+    def run(preload: bool) -> tuple[Path, subprocess.CompletedProcess[str]]:
+        if preload not in runs:
+            root = tmp_path_factory.mktemp(f"median-preload-{preload}".lower())
+            doc = _python_spec("median", preload=preload)
+            doc["results"] = {"directory": str(root / "results")}
+            (root / "search.json").write_text(json.dumps(doc))
+            proc = run_cli(str(root / "search.json"), "--no-ui", cwd=root)
+            runs[preload] = (root / "results" / "median", proc)
+        return runs[preload]
+
+    return run
+
+
 @pytest.mark.parametrize("preload", [True, False])
 def test_a_python_function_worse_than_the_median_stops_at_the_report_judged(
-    tmp_path, write_spec, preload
+    tmp_path, median_search, preload
 ):
     """Stopped trials end themselves: their ``finally`` ran, no signal killed them; the report
     that got a trial stopped raised in it, so it began no further epoch (forked from the
     preloaded server or started afresh alike)."""
-    spec = write_spec(_python_spec("median", preload=preload))
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    folder, proc = median_search(preload)
     assert proc.returncode == 0, proc.stderr
-    folder = tmp_path / "results" / "median"
     finished = finished_records(folder)
     for trial_id, record in finished.items():
         began = int((folder / "trials" / str(trial_id) / "cleaned_up").read_text())
@@ -127,11 +149,14 @@ def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spe
     assert best["id"] == 7 and best["loss"] == -(1.0 - (0.01 + 1 / EPOCHS))
 
 
-def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(tmp_path, write_spec):
+def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(
+    tmp_path, write_spec, median_search
+):
     """Trial 4 holds at its second epoch while hypermax is SIGKILLed; the resumed search reruns
-    it and then judges trials 5 and 6 against all the curves, the journaled ones included."""
-    reference = write_spec(_python_spec("straight"), "straight.json")
-    assert run_cli(str(reference), "--no-ui", cwd=tmp_path).returncode == 0
+    it and then judges trials 5 and 6 against all the curves, the journaled ones included. The
+    reference is the same search run straight through (preloaded, as the default is)."""
+    straight, reference = median_search(True)
+    assert reference.returncode == 0, reference.stderr
 
     hold = tmp_path / "hold"
     held_env = {"EPOCHS_HOLD": str(hold), "EPOCHS_HOLD_TRIAL": "4"}
@@ -152,6 +177,6 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(tmp_pa
     assert "resuming killed: 3 of 6 trials done" in resumed.stdout
     started = [r["id"] for r in journal_records(folder) if r["event"] == "trial_started"]
     assert started == [1, 2, 3, 4, 4, 5, 6]
-    expected = _states(tmp_path / "results" / "straight")
+    expected = _states(straight)
     assert [i for i, (state, _) in expected.items() if state == "stopped"] == [3, 5, 6]
     assert _states(folder) == expected
