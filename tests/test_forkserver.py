@@ -310,10 +310,11 @@ def test_an_executable_starts_fresh(tmp_path, marker):
 
 # -- the choice, and searches ---------------------------------------------------------------------
 def _spec_doc(function: dict[str, Any], iterations: int = 3) -> dict[str, Any]:
+    """A search by the default method: how the objective is imported and run is what counts."""
     return {
         "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2, 3]}}},
         "function": function,
-        "search": {"name": "s", "method": "random", "iterations": iterations, "seed": 1},
+        "search": {"name": "s", "iterations": iterations, "seed": 1},
     }
 
 
