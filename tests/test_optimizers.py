@@ -75,6 +75,7 @@ class TestAnneal(OptimizerContract):
 class TestATPE(OptimizerContract):
     method = "atpe"
     requires = ("lightgbm", "sklearn")
+    trials = 14  # 10 initialization rounds, then 4 asks of its model (each costs ~0.07 s)
 
 
 class TestGrid(FiniteOptimizerContract):
