@@ -55,6 +55,11 @@ class BaseRunner(ABC):
         trials wait for that verdict (see :func:`.protocol.await_verdict`) lets the trial
         resume; by default trials never wait, and there is nothing to do."""
 
+    def interrupt(self) -> None:  # noqa: B027 - a no-op unless overridden
+        """The search is being interrupted (its running trials are cancelled next): a trial
+        start under way gives up, its trial ending ``interrupted``, and none begins after.
+        Called from any thread, or from a signal handler, so it only sets a flag."""
+
     @abstractmethod
     def close(self) -> list[Outcome]:
         """Stop every running trial, wait for them, and return their outcomes."""

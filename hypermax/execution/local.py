@@ -139,6 +139,9 @@ class LocalRunner(BaseRunner):
         if run is not None:
             run.go_on()
 
+    def interrupt(self) -> None:
+        self.host.launcher.interrupt()
+
     def close(self) -> list[Outcome]:
         """Stop every running trial (as interrupted), wait for them, free the threads; remove
         the files of trials prepared and never submitted."""

@@ -25,7 +25,12 @@ from hypermax.errors import is_disk_full
 from hypermax.execution import procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
-from hypermax.execution.launch import LaunchedProcess, LaunchError, LaunchRequest
+from hypermax.execution.launch import (
+    LaunchedProcess,
+    LaunchError,
+    LaunchInterrupted,
+    LaunchRequest,
+)
 from hypermax.execution.limits import (
     RAM_SAMPLES_TO_KILL,
     Limits,
@@ -174,10 +179,17 @@ class TrialRun:
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
         try:
+            if self.host.launcher.interrupted:
+                raise LaunchInterrupted("the search was interrupted")
             self._process = self.host.launcher.launch(request)
         except LaunchError as exc:
             for fd in (out_read, err_read, life_write):
                 os.close(fd)
+            if isinstance(exc, LaunchInterrupted):  # interrupted, not failed: it runs again
+                self._note(f"not started: {exc}")
+                self._kill = (KillReason.INTERRUPT, None)
+                self.ended_at = time.time()
+                return False
             self._note(f"cannot start {argv[0]}: {exc}")
             return self._not_started(f"cannot start: {exc}")
         finally:
