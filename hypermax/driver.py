@@ -445,6 +445,16 @@ class Driver:
             return
         self._interrupted = True
         self._stop_early(stopping.INTERRUPTED)
+        grace = self.spec.function.kill_grace
+        if self._running and grace > 0:
+            count = len(self._running)
+            trials = "trial" if count == 1 else "trials"
+            self._emit(
+                ev.Message(
+                    f"stopping {count} running {trials} (SIGTERM, then SIGKILL after {grace:g} s);"
+                    " interrupt again to kill them at once"
+                )
+            )
 
     def _check_stop_rules(self, started: float) -> None:
         if self._stopping is not None:

@@ -58,7 +58,9 @@ class BaseRunner(ABC):
     def interrupt(self) -> None:  # noqa: B027 - a no-op unless overridden
         """The search is being interrupted (its running trials are cancelled next): a trial
         start under way gives up, its trial ending ``interrupted``, and none begins after.
-        Called from any thread, or from a signal handler, so it only sets a flag."""
+        Called again (a second Ctrl-C): trials still stopping are killed without the rest of
+        their ``kill_grace``. Called from any thread, or from a signal handler, so it only
+        sets flags."""
 
     @abstractmethod
     def close(self) -> list[Outcome]:

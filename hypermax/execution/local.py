@@ -140,6 +140,8 @@ class LocalRunner(BaseRunner):
             run.go_on()
 
     def interrupt(self) -> None:
+        if self.host.launcher.interrupted:  # again: no more grace for the trials still stopping
+            self.host.hurry = True
         self.host.launcher.interrupt()
 
     def close(self) -> list[Outcome]:

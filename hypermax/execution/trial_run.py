@@ -115,6 +115,7 @@ class TrialRun:
             plan.function.kill_grace,
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
+            hurry=lambda: host.hurry,
         )
         self.started = time.monotonic()
         self.ended_at: float | None = None

@@ -1,4 +1,5 @@
-"""Ctrl-C ends a search at once even while its preload server is still importing the objective."""
+"""Ctrl-C ends a search at once: while its preload server still imports the objective, and when
+pressed again while trials that ignore SIGTERM are in their grace."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
     assert_none_alive,
+    fake,
     finished,
     pid_alive,
     start_hypermax,
@@ -58,4 +60,39 @@ def test_ctrl_c_while_the_objective_is_imported_interrupts_the_search_and_its_se
     assert ended and set(ended) == set(started(results))  # every trial begun has its record
     assert {r["state"] for r in ended.values()} == {"interrupted"}  # they run again on resume
     assert not pid_alive(server)
+    assert_none_alive(marker)
+
+
+def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker):
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {
+                "type": "executable",
+                "command": fake("ignore_sigterm"),
+                "kill_grace": 300,
+                "env": {MARKER_ENV: marker},
+            },
+            "search": {"name": "grace", "method": "random", "iterations": 2},
+        },
+    )
+    results = tmp_path / "results" / "grace"
+    log = results / "logs" / "trial_1.log"
+    hypermax = start_hypermax(spec)
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, 30, "the trial to start")
+        hypermax.send_signal(signal.SIGINT)
+        wait_until(lambda: "SIGTERM to" in log.read_text(), 30, "the trial's SIGTERM")
+        hypermax.send_signal(signal.SIGINT)  # without it: SIGKILL after the 300 s grace
+        stdout, stderr = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+    assert hypermax.returncode == 130, stderr
+    assert "interrupt again to kill them at once" in stdout + stderr
+    assert finished(results)[1]["state"] == "interrupted"
+    assert "interrupted again: SIGKILL to" in log.read_text()
     assert_none_alive(marker)
