@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 
+from conftest import X_SPACE
 from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
@@ -26,10 +27,7 @@ def test_ctrl_c_while_the_objective_is_imported_interrupts_the_search_and_its_se
     spec = write_spec(
         tmp_path,
         {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
+            "hyperparameters": X_SPACE,
             "function": {
                 "type": "python_function",
                 "src": str(FAKES / "slow_import.py"),
@@ -67,10 +65,7 @@ def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker)
     spec = write_spec(
         tmp_path,
         {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
+            "hyperparameters": X_SPACE,
             "function": {
                 "type": "executable",
                 "command": fake("ignore_sigterm"),
