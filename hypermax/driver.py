@@ -446,7 +446,7 @@ class Driver:
         self._interrupted = True
         self._stop_early(stopping.INTERRUPTED)
         grace = self.spec.function.kill_grace
-        if self._running and grace > 0:
+        if self._running and grace > 0 and self.runner.hurries:
             count = len(self._running)
             trials = "trial" if count == 1 else "trials"
             self._emit(

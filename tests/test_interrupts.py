@@ -1,10 +1,16 @@
-"""Ctrl-C ends a search at once: while its preload server still imports the objective, and when
-pressed again while trials that ignore SIGTERM are in their grace."""
+"""Ctrl-C ends a search at once: while its preload server still imports the objective, while it
+waits for a Dask scheduler that is not there, and when pressed again while trials that ignore
+SIGTERM are in their grace."""
 
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
+import sys
+import time
 
+import pytest
 from conftest import X_SPACE
 from fake_trials.helpers import (
     FAKES,
@@ -91,3 +97,40 @@ def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker)
     assert finished(results)[1]["state"] == "interrupted"
     assert "interrupted again: SIGKILL to" in log.read_text()
     assert_none_alive(marker)
+
+
+CONNECT = """
+import sys
+from hypermax.execution.dask_cluster import connect
+from hypermax.spec import ClusterSpec
+print("connecting", flush=True)
+try:
+    connect(ClusterSpec(scheduler=sys.argv[1], lost_scheduler_wait=60), "search.json")
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_connecting_to_a_scheduler_that_is_not_there_ends_the_wait():
+    pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        address = f"tcp://127.0.0.1:{taken.getsockname()[1]}"  # then nothing listens there
+    # Ctrl-C at four moments of Dask's attempts to connect, which nothing outside it can see:
+    # before, at about half of them, the half-made client's clean-up held the process until
+    # Dask's own timeout (60 s)
+    afters = (0.3, 0.6, 1.0, 1.3)
+    argv = [sys.executable, "-c", CONNECT, address]
+    waiting = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in afters]
+    try:
+        for process in waiting:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "connecting"
+        began = time.monotonic()
+        for process, after in zip(waiting, afters, strict=True):
+            time.sleep(max(0.0, began + after - time.monotonic()))
+            process.send_signal(signal.SIGINT)
+        ended = [(p.wait(timeout=15), p.communicate()[0].strip()) for p in waiting]
+    finally:
+        for process in waiting:
+            process.kill()
+    assert ended == [(0, "interrupted")] * len(afters)

@@ -32,6 +32,9 @@ class BaseRunner(ABC):
     Outcome; ``close`` ends every trial still running and frees the runner's resources.
     """
 
+    #: whether :meth:`interrupt`, called again, kills the trials still in their kill grace
+    hurries = False
+
     @abstractmethod
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""

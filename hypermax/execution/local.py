@@ -41,6 +41,8 @@ class LocalRunner(BaseRunner):
             trial waits after each for the verdict (:meth:`go_on` or ``cancel``); None: never.
     """
 
+    hurries = True
+
     def __init__(
         self,
         function: FunctionSpec,
