@@ -268,7 +268,8 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
 
 
 def _jsonable(value: Any) -> Any:
-    """numpy scalars and arrays, paths and sets → JSON values."""
+    """numpy scalars and arrays, other numbers (``Decimal``, ``Fraction``), paths and sets →
+    JSON values."""
     if hasattr(value, "item") and callable(value.item):
         try:
             return value.item()
@@ -280,6 +281,13 @@ def _jsonable(value: Any) -> Any:
         return list(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
+    import numbers  # here: only a trial that returns an unusual value pays for it
+
+    if isinstance(value, numbers.Number):  # a complex number has no float: its repr, below
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            pass
     return repr(value)
 
 
