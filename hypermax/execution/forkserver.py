@@ -2,7 +2,8 @@
 
 ``python -m hypermax.execution.forkserver --socket FD (--module NAME | --src PATH) --name FUNC
 [--path DIR]`` loads the trial function as the child bootstrap would (:mod:`.child`), checks that
-the process is still safe to fork (no Python thread running, CUDA not initialised), says
+the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
+initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
 (one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
 becomes one trial. The server never starts a thread, so every fork copies a single-threaded
@@ -40,10 +41,10 @@ import select
 import signal
 import socket
 import sys
-import time
 from typing import Any
 
 from hypermax.execution import child, protocol, tether
+from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
@@ -51,8 +52,6 @@ MAX_REQUEST = 4 * 1024 * 1024
 #: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
 STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
 PLACEHOLDER = "-"
-#: how long a forked child may take for a parallel torch operation before torch counts as unsafe
-TORCH_PROBE_SECONDS = 3.0
 USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
 
 
@@ -80,54 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     serve(sock, function)
     return 0
-
-
-def fork_hazard() -> str | None:
-    """Why forking this process now would be unsafe for the trials, or None when it is safe.
-
-    A thread that runs at the fork is missing from the child while the locks it held stay
-    held; CUDA, once initialised, does not work in a forked child.
-    """
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
-        return f"the module started threads when imported ({names}); a fork would lose them"
-    torch = sys.modules.get("torch")
-    cuda = getattr(torch, "cuda", None)
-    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
-        return "the module initialised CUDA when imported, which does not survive a fork"
-    if torch is not None and not _forked_torch_works(torch):
-        return (
-            "the module ran a parallel torch operation when imported, and torch's thread pool "
-            "hangs in a forked process (OMP_NUM_THREADS=1 avoids it)"
-        )
-    return None
-
-
-def _forked_torch_works(torch: Any) -> bool:
-    """Whether a process forked from this one can run a parallel torch operation.
-
-    Once the parent ran one, GNU OpenMP's thread pool is started, and the child's first
-    parallel region waits for threads the fork did not copy, for ever. What torch's build uses
-    cannot be asked, so a child tries (a 512 x 512 product: milliseconds when it works).
-    """
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            (torch.ones(512, 512) @ torch.ones(512, 512)).sum()
-            code = 0
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + TORCH_PROBE_SECONDS
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status) == 0
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return False
 
 
 def serve(sock: socket.socket, function: Any) -> None:

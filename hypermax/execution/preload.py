@@ -10,9 +10,9 @@ server reaps the trials and reports how each ended, which :meth:`_Forked.wait` r
 Whatever cannot be forked starts fresh, as the
 :class:`~hypermax.execution.launch.SubprocessLauncher` starts it: executables, a module that
 fails to import in the server (each trial then fails with the error in its own log, exactly as
-without preload), one that is unsafe to fork (it started threads or initialised CUDA when
-imported). A server that dies is replaced by a new one at the next trial (the trials it was
-running die with it: they are tied to it by the parent-death signal).
+without preload), one that is unsafe to fork (it started threads, initialised CUDA or ran an
+OpenMP region when imported). A server that dies is replaced by a new one at the next trial
+(the trials it was running die with it: they are tied to it by the parent-death signal).
 """
 
 from __future__ import annotations
