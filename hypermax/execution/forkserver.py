@@ -223,6 +223,7 @@ class _Server:
         sys.argv = [child.__file__, *request["argv"][3:]]
         child.watch_lifeline()
         code = child.run_trial(lambda: self.function)
+        child.exit_within(code)
         return _exit_like_an_interpreter(code)
 
 

@@ -68,6 +68,9 @@ GO_ON_SIGNAL: int = _signal.SIGRTMIN + 1
 VERDICT_WAIT_ENV = "HYPERMAX_VERDICT_WAIT"
 #: the wait hypermax sets: it answers a report in well under a millisecond when not busy
 VERDICT_WAIT = 2.0
+#: set by the runner (the function's ``kill_grace``): once a python_function returned, how long
+#: threads it left running may hold its process before it exits without them
+EXIT_WAIT_ENV = "HYPERMAX_EXIT_WAIT"
 
 
 class TrialStopped(BaseException):

@@ -168,6 +168,7 @@ class TrialRun:
             packed = protocol.pack_params(self.files.params_json)
             if packed is not None:
                 env[protocol.PARAMS_PACKED_ENV] = packed
+            env[protocol.EXIT_WAIT_ENV] = f"{self.function.kill_grace:g}"
             if self.plan.verdict_wait:
                 env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
                 self._verdicts = True
