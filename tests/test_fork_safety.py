@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import X_SPACE
-from fake_trials.helpers import FAKES, finished, run_hypermax, write_spec
+from conftest import fake_function_spec
+from fake_trials.helpers import finished, run_hypermax
 
 SEEN = """
 import numpy as np
@@ -30,19 +30,13 @@ def test_the_openmp_pool_is_seen_once_a_parallel_region_ran_and_not_before():
 
 def test_a_module_that_ran_openmp_when_imported_starts_its_trials_fresh(tmp_path):
     imports = tmp_path / "imports"
-    spec = write_spec(
+    spec = fake_function_spec(
         tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(FAKES / "openmp_at_import.py"),
-                "name": "f",
-                "env": {"OMP_NUM_THREADS": "2", "OPENMP_IMPORTS": str(imports)},
-                "auto_kill_max_time": 30,  # a trial that hangs is killed, and fails the test
-            },
-            "search": {"name": "openmp", "method": "random", "iterations": 1},
-        },
+        "openmp_at_import.py",
+        "f",
+        {"name": "openmp", "method": "random", "iterations": 1},
+        env={"OMP_NUM_THREADS": "2", "OPENMP_IMPORTS": str(imports)},
+        auto_kill_max_time=30,  # a trial that hangs is killed, and fails the test
     )
     done = run_hypermax(spec, timeout=120)
     assert done.returncode == 0, done.stderr

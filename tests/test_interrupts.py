@@ -11,9 +11,8 @@ import sys
 import time
 
 import pytest
-from conftest import X_SPACE
+from conftest import X_SPACE, fake_function_spec
 from fake_trials.helpers import (
-    FAKES,
     MARKER_ENV,
     assert_none_alive,
     fake,
@@ -30,22 +29,16 @@ def test_ctrl_c_while_the_objective_is_imported_interrupts_the_search_and_its_se
     tmp_path, marker
 ):
     importing, release = tmp_path / "importing", tmp_path / "release"  # release: never written
-    spec = write_spec(
+    spec = fake_function_spec(
         tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(FAKES / "slow_import.py"),
-                "name": "f",
-                "parallel": 2,
-                "env": {
-                    MARKER_ENV: marker,
-                    "SLOW_IMPORT_STARTED": str(importing),
-                    "SLOW_IMPORT_RELEASE": str(release),
-                },
-            },
-            "search": {"name": "loading", "method": "random", "iterations": 4},
+        "slow_import.py",
+        "f",
+        {"name": "loading", "method": "random", "iterations": 4},
+        parallel=2,
+        env={
+            MARKER_ENV: marker,
+            "SLOW_IMPORT_STARTED": str(importing),
+            "SLOW_IMPORT_RELEASE": str(release),
         },
     )
     hypermax = start_hypermax(spec)

@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("torch", reason="needs torch: pip install 'hypermax[gp]'")
 
-from conftest import X_SPACE
-from fake_trials.helpers import FAKES, finished, run_hypermax, write_spec
+from conftest import fake_function_spec
+from fake_trials.helpers import finished, run_hypermax
 
 
 def _search(tmp_path, op_at_import: bool) -> tuple[dict, int, str]:
@@ -18,19 +18,13 @@ def _search(tmp_path, op_at_import: bool) -> tuple[dict, int, str]:
         "TORCH_OP_AT_IMPORT": "1" if op_at_import else "",
         "TORCH_IMPORTS": str(imports),
     }
-    spec = write_spec(
+    spec = fake_function_spec(
         tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(FAKES / "torch_at_import.py"),
-                "name": "f",
-                "env": env,
-                "auto_kill_max_time": 30,  # a trial that hangs is killed, and fails the test
-            },
-            "search": {"name": "torch", "method": "random", "iterations": 2},
-        },
+        "torch_at_import.py",
+        "f",
+        {"name": "torch", "method": "random", "iterations": 2},
+        env=env,
+        auto_kill_max_time=30,  # a trial that hangs is killed, and fails the test
     )
     done = run_hypermax(spec, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -4,25 +4,19 @@ function's kill_grace to end, then the trial exits without them and its result c
 from __future__ import annotations
 
 import pytest
-from conftest import X_SPACE
-from fake_trials.helpers import FAKES, finished, run_hypermax, write_spec
+from conftest import fake_function_spec
+from fake_trials.helpers import finished, run_hypermax
 
 
 def _run(tmp_path, name: str, preload: bool) -> tuple[dict, str]:
-    spec = write_spec(
+    spec = fake_function_spec(
         tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {
-                "type": "python_function",
-                "src": str(FAKES / "leftover_threads.py"),
-                "name": name,
-                "preload": preload,
-                "kill_grace": 0.3,
-                "auto_kill_max_time": 20,  # a trial that waits for its threads is killed
-            },
-            "search": {"name": "threads", "method": "random", "iterations": 1},
-        },
+        "leftover_threads.py",
+        name,
+        {"name": "threads", "method": "random", "iterations": 1},
+        preload=preload,
+        kill_grace=0.3,
+        auto_kill_max_time=20,  # a trial that waits for its threads is killed
     )
     done = run_hypermax(spec)
     assert done.returncode == 0, done.stderr
