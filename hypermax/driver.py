@@ -92,7 +92,7 @@ class Driver:
         self.journal = journal
         self.folder = folder
         self.reporters = list(reporters)
-        self._control: queue.Queue[Command] = queue.Queue()
+        self._control: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._trials: dict[int, Trial] = {}
         self._running: dict[int, Trial] = {}
         self._paused = False
@@ -125,8 +125,13 @@ class Driver:
 
     # -- steering (any thread) --------------------------------------------------------------
     def request(self, command: Command) -> None:
-        """Queue a command; the loop carries it out at its next turn."""
-        self._control.put(Command(command))
+        """Queue a command; the loop carries it out at its next turn. An interrupt also tells
+        the runner at once, so that a trial start under way (a preload server importing the
+        objective) gives up instead of holding the loop. Safe from a signal handler."""
+        command = Command(command)
+        if command is Command.INTERRUPT:
+            self.runner.interrupt()
+        self._control.put(command)  # a SimpleQueue: a put from a signal handler cannot deadlock
 
     def subscribe(self, reporter: Reporter) -> None:
         """Send every later event to ``reporter`` too (call before :meth:`run`)."""
@@ -166,6 +171,7 @@ class Driver:
                 self._check_stop_rules(started)
                 if self._stopping is None and not self._paused:
                     self._launch()
+                    self._drain_control()  # an interrupt that cut a start short: before its Outcome
                 self._record()
                 now = time.monotonic()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
@@ -439,6 +445,16 @@ class Driver:
             return
         self._interrupted = True
         self._stop_early(stopping.INTERRUPTED)
+        grace = self.spec.function.kill_grace
+        if self._running and grace > 0 and self.runner.hurries:
+            count = len(self._running)
+            trials = "trial" if count == 1 else "trials"
+            self._emit(
+                ev.Message(
+                    f"stopping {count} running {trials} (SIGTERM, then SIGKILL after {grace:g} s);"
+                    " interrupt again to kill them at once"
+                )
+            )
 
     def _check_stop_rules(self, started: float) -> None:
         if self._stopping is not None:

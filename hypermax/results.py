@@ -11,13 +11,17 @@ import socket
 from pathlib import Path
 from typing import IO, Any
 
-from hypermax.errors import ResultsError
+from hypermax.errors import ResultsError, is_disk_full
 from hypermax.journal import JOURNAL_NAME
 
 SPEC_NAME = "search.json"
 LOCK_NAME = ".lock"
 #: what an atomic write leaves when it is cut short: ``.results.csv.tmp1234``
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
+
+
+class FolderUnusable(ResultsError):
+    """The results folder cannot be made where its path points."""
 
 
 class ResultsFolder:
@@ -45,8 +49,18 @@ class ResultsFolder:
         return self.journal.exists()
 
     def create(self) -> None:
+        """Make the folder with its ``trials`` and ``logs``. Raises :class:`FolderUnusable` when
+        the path cannot hold them (a file in the way, no permission); a full disk raises its
+        OSError."""
         for sub in ("", "trials", "logs"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise
+                why = exc.strerror or str(exc)
+                message = f"{self.path}: cannot make the results folder: {why}"
+                raise FolderUnusable(message) from None
 
     def lock(self) -> None:
         """Take the folder's lock or raise ResultsError naming the process that holds it.

@@ -28,7 +28,7 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import ResultsFolder
+from hypermax.results import FolderUnusable, ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ def prepare(
     folder = ResultsFolder(folder_path or spec.results_folder)
     try:
         return _prepare(spec, folder, fresh, fresh_hint)
+    except FolderUnusable as exc:
+        if folder_path is not None:  # named on the command line (or by the caller)
+            raise
+        raise FolderUnusable(f"{spec.path.name}: results.directory: {exc}") from None
     except OSError as exc:
         if is_disk_full(exc):
             raise DiskFull(folder.path, exc) from None

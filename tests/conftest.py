@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import new_marker
+from fake_trials import helpers
+from fake_trials.helpers import FAKES, new_marker
 
 OBJECTIVES = Path(__file__).parent / "objectives"
 
@@ -73,6 +74,27 @@ def marker() -> Iterator[str]:
 
 #: a space of one number ``x`` in [0, 1]
 X_SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+
+
+def fake_function_spec(
+    folder: Path, src: str, name: str, search: dict[str, Any], **function: Any
+) -> Path:
+    """Write ``search.json`` into ``folder``: the ``python_function`` ``name`` of the fake trial
+    module ``src`` (in tests/fake_trials/) over :data:`X_SPACE`, with ``function`` settings
+    added; results go to ``folder/results``."""
+    return helpers.write_spec(
+        folder,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {
+                "type": "python_function",
+                "src": str(FAKES / src),
+                "name": name,
+                **function,
+            },
+            "search": search,
+        },
+    )
 
 
 def model_spec(

@@ -23,7 +23,7 @@ import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
 from fake_trials.helpers import start_hypermax, wait_until
 
-from hypermax.execution.trial_run import RESULT_FILE
+from hypermax.execution.trial_files import RESULT_FILE
 
 SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
 EPOCHS = 12

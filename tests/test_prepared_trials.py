@@ -12,7 +12,7 @@ import pytest
 
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
-from hypermax.execution.trial_run import PARAMS_FILE, RESULT_FILE
+from hypermax.execution.trial_files import PARAMS_FILE, RESULT_FILE
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, TrialState
 

@@ -32,6 +32,9 @@ class BaseRunner(ABC):
     Outcome; ``close`` ends every trial still running and frees the runner's resources.
     """
 
+    #: whether :meth:`interrupt`, called again, kills the trials still in their kill grace
+    hurries = False
+
     @abstractmethod
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""
@@ -54,6 +57,13 @@ class BaseRunner(ABC):
         """Early stopping judged the trial's latest report and lets it go on. A runner whose
         trials wait for that verdict (see :func:`.protocol.await_verdict`) lets the trial
         resume; by default trials never wait, and there is nothing to do."""
+
+    def interrupt(self) -> None:  # noqa: B027 - a no-op unless overridden
+        """The search is being interrupted (its running trials are cancelled next): a trial
+        start under way gives up, its trial ending ``interrupted``, and none begins after.
+        Called again (a second Ctrl-C): trials still stopping are killed without the rest of
+        their ``kill_grace``. Called from any thread, or from a signal handler, so it only
+        sets flags."""
 
     @abstractmethod
     def close(self) -> list[Outcome]:

@@ -25,6 +25,7 @@ import faulthandler
 import fcntl
 import os
 import sys
+import time
 
 from hypermax.execution import protocol
 
@@ -220,9 +221,44 @@ def main(argv: list[str] | None = None) -> int:
     protocol.listen_for_stop()
     options = parse_options(sys.argv[1:] if argv is None else argv)
     add_search_path(options)
-    return run_trial(
+    code = run_trial(
         lambda: load_function(options.get("module"), options.get("src"), options["name"])
     )
+    exit_within(code)
+    return code
+
+
+def exit_within(code: int) -> None:
+    """The trial's function returned: have this process exit soon even if threads it started
+    (not daemons) still run, which an interpreter waits for at exit, for ever if they never end.
+
+    They get ``HYPERMAX_EXIT_WAIT`` seconds (the function's ``kill_grace``; 2 without it) from
+    now, as the interpreter's exit goes on (a thread pool left open ends there); then a note
+    goes to the trial's log and the process exits with ``code``, its result written.
+    """
+    threading = sys.modules.get("threading")
+    if threading is None:  # nothing imported it: no thread was started
+        return
+    main = threading.main_thread()
+    left = [t for t in threading.enumerate() if t is not main and not t.daemon]
+    if not left:
+        return
+    try:
+        wait = float(os.environ.get(protocol.EXIT_WAIT_ENV, "2"))
+    except ValueError:
+        wait = 2.0
+
+    def leave() -> None:
+        time.sleep(wait)
+        names = ", ".join(t.name for t in left if t.is_alive())
+        note = (
+            f"\n[hypermax: the function returned, but its threads ({names}) still ran "
+            f"{wait:g} s later (kill_grace): the trial exits without them]\n"
+        )
+        os.write(2, note.encode(errors="replace"))
+        os._exit(code)
+
+    threading.Thread(target=leave, name="hypermax-exit", daemon=True).start()
 
 
 def start_site() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from distributed import Client
@@ -11,6 +13,8 @@ from hypermax.errors import SearchFailed, one_line
 from hypermax.execution.dask_worker import worker_facts
 
 if TYPE_CHECKING:
+    from distributed.security import Security
+
     from hypermax.spec import ClusterSpec
 
 log = logging.getLogger("hypermax")
@@ -29,20 +33,52 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     from distributed.security import Security
 
     wait = cluster.lost_scheduler_wait if wait is None else wait
+    attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        security = Security(**cluster.security) if cluster.security else None
-        return Client(
-            cluster.scheduler,
-            security=security,
-            timeout=wait,
-            set_as_default=False,
-            name="hypermax",
-        )
+        return attempt.result()
     except Exception as exc:
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s ({one_line(exc)})"
         ) from None
+
+
+def _client(cluster: ClusterSpec, security_type: type[Security], wait: float) -> Client:
+    security = security_type(**cluster.security) if cluster.security else None
+    return Client(
+        cluster.scheduler, security=security, timeout=wait, set_as_default=False, name="hypermax"
+    )
+
+
+class _Attempt:
+    """Connecting in a thread of its own, which the caller waits for: a Ctrl-C while the
+    scheduler does not answer (a wrong address, a cluster still starting) then ends the wait
+    at once. Connecting in the caller's thread, the interrupt left a half-made Client whose
+    clean-up blocked the interpreter's exit until Dask's own timeout."""
+
+    def __init__(self, make: Callable[[], Client]) -> None:
+        self._make = make
+        self._done = threading.Event()
+        self._client: Client | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="hypermax-dask-connect", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._client = self._make()
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Client:
+        """The client, once connected; raises what connecting raised (KeyboardInterrupt
+        from this thread's wait included)."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._client is not None
+        return self._client
 
 
 def dask_logs_to_hypermax() -> None:

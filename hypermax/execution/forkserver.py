@@ -2,7 +2,8 @@
 
 ``python -m hypermax.execution.forkserver --socket FD (--module NAME | --src PATH) --name FUNC
 [--path DIR]`` loads the trial function as the child bootstrap would (:mod:`.child`), checks that
-the process is still safe to fork (no Python thread running, CUDA not initialised), says
+the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
+initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
 (one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
 becomes one trial. The server never starts a thread, so every fork copies a single-threaded
@@ -43,6 +44,7 @@ import sys
 from typing import Any
 
 from hypermax.execution import child, protocol, tether
+from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
@@ -77,23 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     serve(sock, function)
     return 0
-
-
-def fork_hazard() -> str | None:
-    """Why forking this process now would be unsafe for the trials, or None when it is safe.
-
-    A thread that runs at the fork is missing from the child while the locks it held stay
-    held; CUDA, once initialised, does not work in a forked child.
-    """
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
-        return f"the module started threads when imported ({names}); a fork would lose them"
-    torch = sys.modules.get("torch")
-    cuda = getattr(torch, "cuda", None)
-    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
-        return "the module initialised CUDA when imported, which does not survive a fork"
-    return None
 
 
 def serve(sock: socket.socket, function: Any) -> None:
@@ -238,6 +223,7 @@ class _Server:
         sys.argv = [child.__file__, *request["argv"][3:]]
         child.watch_lifeline()
         code = child.run_trial(lambda: self.function)
+        child.exit_within(code)
         return _exit_like_an_interpreter(code)
 
 

@@ -67,6 +67,8 @@ class TrialHost:
     def __init__(self, limits: Limits, launcher: Launcher | None = None, tick: float = 0.1) -> None:
         self.limits = limits
         self.launcher = launcher or SubprocessLauncher()
+        #: set when the search was interrupted twice: trials still stopping are killed now
+        self.hurry = False
         self.tick = tick
         self.watchdog = watchdog.Watchdog(on_escape=self._escaped)
         self.guardian = Guardian()

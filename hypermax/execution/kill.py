@@ -57,6 +57,7 @@ def kill_ladder(
     note: Note,
     label: str = "",
     wake: threading.Event | None = None,
+    hurry: Callable[[], bool] | None = None,
 ) -> list[ProcInfo]:
     """SIGTERM every process ``find`` names, SIGKILL those left after ``grace`` seconds.
 
@@ -65,7 +66,9 @@ def kill_ladder(
     straight to SIGKILL. Each step is told to ``note`` as one line starting with ``label``:
     which pids got which signal, the grace, how many were left after it, what survived.
     Nothing is noted when ``find`` names nothing. Setting ``wake`` makes it look again at once
-    instead of at the next poll (when the caller knows that a process just ended).
+    instead of at the next poll (when the caller knows that a process just ended). Once
+    ``hurry`` says so (the search was interrupted twice), what is left gets SIGKILL without the
+    rest of the grace.
 
     Returns:
         The processes still alive ``KILL_WAIT_SECONDS`` after SIGKILL (normally none).
@@ -79,11 +82,16 @@ def kill_ladder(
     if grace > 0:
         signal_all(alive, signal.SIGTERM)
         note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
-        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake)
+        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry)
         if not alive:
             note(f"all ended {time.monotonic() - began:.2f} s after SIGTERM")
             return []
-        note(f"{len(alive)} left after the {grace:g} s grace: SIGKILL to {_pids(alive)}")
+        waited = time.monotonic() - began
+        if waited < grace:  # told to hurry
+            when = f"{waited:.2f} s into the {grace:g} s grace, interrupted again"
+        else:
+            when = f"after the {grace:g} s grace"
+        note(f"{len(alive)} left {when}: SIGKILL to {_pids(alive)}")
     else:
         note(f"{head}SIGKILL to {_pids(alive)} (no grace)")
     signal_all(alive, signal.SIGKILL)
@@ -111,8 +119,10 @@ def _wait(
     sig: int,
     note: Note,
     wake: threading.Event | None,
+    hurry: Callable[[], bool] | None = None,
 ) -> list[ProcInfo]:
-    """Until ``deadline`` or until every target is gone, give ``sig`` to newcomers too."""
+    """Until ``deadline``, until every target is gone or until ``hurry`` says so, give ``sig``
+    to newcomers too."""
     while True:
         known = set(targets)
         alive = _look(find, targets)
@@ -121,7 +131,7 @@ def _wait(
             signal_all(fresh, sig)
             note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
         now = time.monotonic()
-        if not alive or now >= deadline:
+        if not alive or now >= deadline or (hurry is not None and hurry()):
             return alive
         pause = min(KILL_POLL_SECONDS, deadline - now)
         if wake is None:
@@ -142,13 +152,22 @@ class Ladder:
         grace: seconds between SIGTERM and SIGKILL.
         note: where each step is told (the trial's log).
         name: the name of the thread :meth:`start` runs it in.
+        hurry: once it says so, SIGKILL without the rest of the grace.
     """
 
-    def __init__(self, find: Finder, grace: float, note: Note, name: str = "hypermax-kill") -> None:
+    def __init__(
+        self,
+        find: Finder,
+        grace: float,
+        note: Note,
+        name: str = "hypermax-kill",
+        hurry: Callable[[], bool] | None = None,
+    ) -> None:
         self._find = find
         self._grace = grace
         self._note = note
         self._name = name
+        self._hurry = hurry
         self._lock = threading.Lock()
         self._begun = False
         self._done = threading.Event()
@@ -185,7 +204,9 @@ class Ladder:
 
     def _run(self, label: str) -> None:
         try:
-            self._survivors = kill_ladder(self._find, self._grace, self._note, label, self._wake)
+            self._survivors = kill_ladder(
+                self._find, self._grace, self._note, label, self._wake, self._hurry
+            )
         finally:
             self._done.set()
 

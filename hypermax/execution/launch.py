@@ -62,6 +62,10 @@ class LaunchError(Exception):
     """The process could not be started; the message says why, in one line."""
 
 
+class LaunchInterrupted(LaunchError):
+    """The search was interrupted before the process started: it will not start."""
+
+
 class LaunchedProcess(ABC):
     """A started trial process: its pid and create time name it; :meth:`wait` reaps it."""
 
@@ -77,6 +81,9 @@ class LaunchedProcess(ABC):
 class Launcher(ABC):
     """Starts trial processes."""
 
+    #: set by :meth:`interrupt`: starts under way give up, and no start begins
+    interrupted = False
+
     @abstractmethod
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         """Start the process ``request`` describes; raises :class:`LaunchError` if it cannot.
@@ -84,6 +91,12 @@ class Launcher(ABC):
         Runs in the thread that submits trials, which must live as long as they do (Linux sends
         the parent-death signal when the thread that forked exits).
         """
+
+    def interrupt(self) -> None:
+        """The search is being interrupted: a start that waits (a preload server still
+        importing the objective) gives up, raising :class:`LaunchInterrupted`, and so does
+        every start after. Only sets a flag: safe from any thread and from a signal handler."""
+        self.interrupted = True
 
     def close(self) -> None:  # noqa: B027 - most launchers hold nothing
         """Free what the launcher holds (a server process); call once every trial has ended."""

@@ -41,6 +41,8 @@ class LocalRunner(BaseRunner):
             trial waits after each for the verdict (:meth:`go_on` or ``cancel``); None: never.
     """
 
+    hurries = True
+
     def __init__(
         self,
         function: FunctionSpec,
@@ -138,6 +140,11 @@ class LocalRunner(BaseRunner):
             run = self._runs.get(trial_id)
         if run is not None:
             run.go_on()
+
+    def interrupt(self) -> None:
+        if self.host.launcher.interrupted:  # again: no more grace for the trials still stopping
+            self.host.hurry = True
+        self.host.launcher.interrupt()
 
     def close(self) -> list[Outcome]:
         """Stop every running trial (as interrupted), wait for them, free the threads; remove

@@ -10,9 +10,9 @@ server reaps the trials and reports how each ended, which :meth:`_Forked.wait` r
 Whatever cannot be forked starts fresh, as the
 :class:`~hypermax.execution.launch.SubprocessLauncher` starts it: executables, a module that
 fails to import in the server (each trial then fails with the error in its own log, exactly as
-without preload), one that is unsafe to fork (it started threads or initialised CUDA when
-imported). A server that dies is replaced by a new one at the next trial (the trials it was
-running die with it: they are tied to it by the parent-death signal).
+without preload), one that is unsafe to fork (it started threads, initialised CUDA or ran an
+OpenMP region when imported). A server that dies is replaced by a new one at the next trial
+(the trials it was running die with it: they are tied to it by the parent-death signal).
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ import logging
 import os
 import queue
 import select
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -41,6 +43,7 @@ from hypermax.execution.launch import (
     LaunchedProcess,
     Launcher,
     LaunchError,
+    LaunchInterrupted,
     LaunchRequest,
     SubprocessLauncher,
 )
@@ -56,6 +59,8 @@ FORK_TIMEOUT = 30.0
 OVERDUE_CHECK = 1.0
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
+#: how often a server's start (the objective's import) looks whether the search was interrupted
+INTERRUPT_CHECK = 0.1
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -138,7 +143,9 @@ class PreloadLauncher(Launcher):
         if options in self._refused:
             return None
         try:
-            server = _Server(options, request.env, self.cwd, self.start_timeout)
+            server = _Server(
+                options, request.env, self.cwd, self.start_timeout, lambda: self.interrupted
+            )
         except ServerFailed as exc:
             self._refused[options] = str(exc)
             log.warning("preload: %s; every trial starts a fresh process", exc)
@@ -180,7 +187,12 @@ class _Server:
     """One server process, the socket to it, and a thread that reads what it reports."""
 
     def __init__(
-        self, options: tuple[str, ...], env: dict[str, str], cwd: str, timeout: float
+        self,
+        options: tuple[str, ...],
+        env: dict[str, str],
+        cwd: str,
+        timeout: float,
+        interrupted: Callable[[], bool] = lambda: False,
     ) -> None:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
@@ -213,21 +225,30 @@ class _Server:
         self._unanswered = 0  # requests sent whose reply was not read yet
         self._sent_to_spare: dict[int, _Forked] = {}  # request id → the spare it went to
         self._sent_at: dict[int, float] = {}  # request id → when it went to a spare
-        self._await_ready(timeout)
+        self._await_ready(timeout, interrupted)
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
 
-    def _await_ready(self, timeout: float) -> None:
-        self._sock.settimeout(timeout)
-        try:
-            first = self._sock.recv(65536)
-        except TimeoutError:
-            self.close()
-            raise ServerFailed(f"the objective took over {timeout:g} s to import") from None
-        except OSError:
-            first = b""
-        finally:
-            self._sock.settimeout(None)
+    def _await_ready(self, timeout: float, interrupted: Callable[[], bool]) -> None:
+        """Wait for the server's first message, which says whether it loaded the objective;
+        an interrupted search stops waiting (and the server) within :data:`INTERRUPT_CHECK`."""
+        deadline = time.monotonic() + timeout
+        first = b""
+        while True:
+            if interrupted():
+                with contextlib.suppress(OSError):  # it may be in the middle of a long import
+                    os.killpg(self.pid, signal.SIGKILL)  # what the import started goes too
+                self.close()
+                raise LaunchInterrupted("the search was interrupted while the objective loaded")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise ServerFailed(f"the objective took over {timeout:g} s to import")
+            readable, _, _ = select.select([self._sock], [], [], min(left, INTERRUPT_CHECK))
+            if readable:
+                with contextlib.suppress(OSError):
+                    first = self._sock.recv(65536)
+                break
         message = json.loads(first) if first else {}
         if "ready" not in message:
             self.close()

@@ -68,6 +68,9 @@ GO_ON_SIGNAL: int = _signal.SIGRTMIN + 1
 VERDICT_WAIT_ENV = "HYPERMAX_VERDICT_WAIT"
 #: the wait hypermax sets: it answers a report in well under a millisecond when not busy
 VERDICT_WAIT = 2.0
+#: set by the runner (the function's ``kill_grace``): once a python_function returned, how long
+#: threads it left running may hold its process before it exits without them
+EXIT_WAIT_ENV = "HYPERMAX_EXIT_WAIT"
 
 
 class TrialStopped(BaseException):
@@ -268,7 +271,8 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
 
 
 def _jsonable(value: Any) -> Any:
-    """numpy scalars and arrays, paths and sets → JSON values."""
+    """numpy scalars and arrays, other numbers (``Decimal``, ``Fraction``), paths and sets →
+    JSON values."""
     if hasattr(value, "item") and callable(value.item):
         try:
             return value.item()
@@ -280,6 +284,13 @@ def _jsonable(value: Any) -> Any:
         return list(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
+    import numbers  # here: only a trial that returns an unusual value pays for it
+
+    if isinstance(value, numbers.Number):  # a complex number has no float: its repr, below
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            pass
     return repr(value)
 
 

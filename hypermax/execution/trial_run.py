@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import signal
 import threading
@@ -26,7 +25,12 @@ from hypermax.errors import is_disk_full
 from hypermax.execution import procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
-from hypermax.execution.launch import LaunchedProcess, LaunchError, LaunchRequest
+from hypermax.execution.launch import (
+    LaunchedProcess,
+    LaunchError,
+    LaunchInterrupted,
+    LaunchRequest,
+)
 from hypermax.execution.limits import (
     RAM_SAMPLES_TO_KILL,
     Limits,
@@ -36,6 +40,7 @@ from hypermax.execution.limits import (
 )
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
+from hypermax.execution.trial_files import TrialFiles
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -43,8 +48,6 @@ if TYPE_CHECKING:
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
-PARAMS_FILE = ".hypermax_params.json"
-RESULT_FILE = ".hypermax_result.json"
 #: the longest a python_function trial stopped early is given to reach its next report
 STOP_WAIT_CAP_SECONDS = 60.0
 
@@ -91,6 +94,7 @@ class TrialRun:
         self.proposal = plan.proposal
         self.trial_dir = host.resolve_trial_dir(plan.trial_dir)
         self.log_path = plan.log_path
+        self.files = TrialFiles(self.trial_dir, self.log_path)
         self.key = host.new_key()
         self.outcome: Outcome | None = None
         self._on_report = on_report
@@ -106,12 +110,12 @@ class TrialRun:
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
-        self._params_json = "{}"
         self._ladder = Ladder(
             lambda: host.members(self.key),
             plan.function.kill_grace,
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
+            hurry=lambda: host.hurry,
         )
         self.started = time.monotonic()
         self.ended_at: float | None = None
@@ -141,30 +145,30 @@ class TrialRun:
         found before a trial prepared ahead starts (its files were written before).
         """
         token = uuid.uuid4().hex
-        if self._log is not None and not _room_left(self.trial_dir):
+        if self._log is not None and not self.files.room_left():
             self.discard()  # prepared before the disk filled up, which the files would have met
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.trial_dir))
         if self._log is None:  # not prepared ahead
             try:
-                self._log = self._prepare_files()
+                self._log = self.files.make(self.proposal.params)
             except OSError as exc:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
                 return self._not_started(f"cannot prepare the trial's files: {exc}")
-        result_file = self.trial_dir / RESULT_FILE
         env = spawn.trial_environment(
             self.function,
             self.spec_folder,
             self.proposal,
             self.trial_dir,
-            self.trial_dir / PARAMS_FILE,
-            result_file,
+            self.files.params_file,
+            self.files.result_file,
             token,
         )
         if self.function.type == "python_function":  # its bootstrap reads them without json
-            packed = protocol.pack_params(self._params_json)
+            packed = protocol.pack_params(self.files.params_json)
             if packed is not None:
                 env[protocol.PARAMS_PACKED_ENV] = packed
+            env[protocol.EXIT_WAIT_ENV] = f"{self.function.kill_grace:g}"
             if self.plan.verdict_wait:
                 env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
                 self._verdicts = True
@@ -177,10 +181,17 @@ class TrialRun:
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
         try:
+            if self.host.launcher.interrupted:
+                raise LaunchInterrupted("the search was interrupted")
             self._process = self.host.launcher.launch(request)
         except LaunchError as exc:
             for fd in (out_read, err_read, life_write):
                 os.close(fd)
+            if isinstance(exc, LaunchInterrupted):  # interrupted, not failed: it runs again
+                self._note(f"not started: {exc}")
+                self._kill = (KillReason.INTERRUPT, None)
+                self.ended_at = time.time()
+                return False
             self._note(f"cannot start {argv[0]}: {exc}")
             return self._not_started(f"cannot start: {exc}")
         finally:
@@ -196,10 +207,10 @@ class TrialRun:
         its folder, params file and log, while other trials run. Only a trial whose folder and
         log are new is prepared (False otherwise, and nothing is made): what :meth:`discard`
         removes is then exactly what was made."""
-        if os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path):
+        if not self.files.are_new():
             return False
         try:
-            self._log = self._prepare_files()
+            self._log = self.files.make(self.proposal.params)
         except OSError:
             self.discard()
             return False  # :meth:`start` tries again, and says why if it fails
@@ -210,22 +221,7 @@ class TrialRun:
         if self._log is not None:
             self._log.close()
             self._log = None
-        for path in (self.trial_dir / PARAMS_FILE, self.log_path):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        with contextlib.suppress(OSError):
-            os.rmdir(self.trial_dir)
-
-    def _prepare_files(self) -> LogSink:
-        """The trial's folder with its params file, cleared of an earlier run's result; its log."""
-        if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
-            with contextlib.suppress(FileNotFoundError):
-                (self.trial_dir / RESULT_FILE).unlink()
-        _make_dir(self.log_path.parent)
-        self._params_json = json.dumps(self.proposal.params)
-        with open(self.trial_dir / PARAMS_FILE, "w") as f:
-            f.write(self._params_json)
-        return LogSink(self.log_path)
+        self.files.remove()
 
     def _not_started(self, reason: str) -> bool:
         self._problem = reason
@@ -421,7 +417,7 @@ class TrialRun:
         output = self._output
         return Ending(
             trial_dir=self.trial_dir,
-            result_file=self.trial_dir / RESULT_FILE,
+            result_file=self.files.result_file,
             stdout_result=None if output is None else output.scanner.result,
             stderr_tail=b"" if output is None else output.stderr_tail,
             function_type=self.function.type,
@@ -441,28 +437,6 @@ class TrialRun:
         self._last_report_at = now
         if self._on_report is not None:
             self._on_report(Report(self.trial_id, step, metrics))
-
-
-def _make_dir(path: Path) -> bool:
-    """Make the folder ``path`` (and its parents); whether it was made now, rather than there."""
-    try:
-        os.mkdir(path)
-        return True
-    except FileExistsError:
-        if not os.path.isdir(path):
-            raise
-        return False
-    except FileNotFoundError:
-        os.makedirs(path, exist_ok=True)
-        return True
-
-
-def _room_left(folder: Path) -> bool:
-    """Whether the file system of ``folder`` has a free block left (True when it cannot tell)."""
-    try:
-        return os.statvfs(folder).f_bavail > 0
-    except OSError:
-        return True
 
 
 def stop_wait(longest_report_gap: float, kill_grace: float) -> float:

@@ -1,0 +1,89 @@
+"""A trial's files: its folder with its params file, its log, and where its result lands.
+
+:class:`TrialFiles` makes them before the trial's process starts (ahead of time, while other
+trials run, when the runner can) and removes them again for a trial that never ran, so that a
+results folder only ever holds trials that ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from hypermax.execution.output import LogSink
+
+#: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)
+PARAMS_FILE = ".hypermax_params.json"
+#: in the trial's folder: where its result is written (``HYPERMAX_RESULT_FILE``)
+RESULT_FILE = ".hypermax_result.json"
+
+
+class TrialFiles:
+    """The files of one trial.
+
+    Args:
+        trial_dir: the trial's own folder (made if missing, with its parents).
+        log_path: its log, for its stdout, its stderr and hypermax's notes.
+    """
+
+    def __init__(self, trial_dir: Path, log_path: Path) -> None:
+        self.trial_dir = trial_dir
+        self.log_path = log_path
+        #: the params as the params file holds them, once :meth:`make` wrote it
+        self.params_json = "{}"
+
+    @property
+    def params_file(self) -> Path:
+        return self.trial_dir / PARAMS_FILE
+
+    @property
+    def result_file(self) -> Path:
+        return self.trial_dir / RESULT_FILE
+
+    def are_new(self) -> bool:
+        """Whether neither the folder nor the log is there yet (nothing of another run)."""
+        return not (os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path))
+
+    def make(self, params: dict[str, Any]) -> LogSink:
+        """The folder with the params file, cleared of an earlier run's result; the open log."""
+        if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
+            with contextlib.suppress(FileNotFoundError):
+                self.result_file.unlink()
+        _make_dir(self.log_path.parent)
+        self.params_json = json.dumps(params)
+        with open(self.params_file, "w") as f:
+            f.write(self.params_json)
+        return LogSink(self.log_path)
+
+    def remove(self) -> None:
+        """Remove what :meth:`make` made (close the log first), for a trial that will not run."""
+        for path in (self.params_file, self.log_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.trial_dir)
+
+    def room_left(self) -> bool:
+        """Whether the file system of the folder has a free block left (True when it cannot
+        tell): a trial whose files were made before the disk filled up must not start."""
+        try:
+            return os.statvfs(self.trial_dir).f_bavail > 0
+        except OSError:
+            return True
+
+
+def _make_dir(path: Path) -> bool:
+    """Make the folder ``path`` (and its parents); whether it was made now, rather than there."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+        return False
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+        return True

@@ -1,0 +1,129 @@
+"""Ctrl-C ends a search at once: while its preload server still imports the objective, while it
+waits for a Dask scheduler that is not there, and when pressed again while trials that ignore
+SIGTERM are in their grace."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import X_SPACE, fake_function_spec
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    fake,
+    finished,
+    pid_alive,
+    start_hypermax,
+    started,
+    wait_until,
+    write_spec,
+)
+
+
+def test_ctrl_c_while_the_objective_is_imported_interrupts_the_search_and_its_server(
+    tmp_path, marker
+):
+    importing, release = tmp_path / "importing", tmp_path / "release"  # release: never written
+    spec = fake_function_spec(
+        tmp_path,
+        "slow_import.py",
+        "f",
+        {"name": "loading", "method": "random", "iterations": 4},
+        parallel=2,
+        env={
+            MARKER_ENV: marker,
+            "SLOW_IMPORT_STARTED": str(importing),
+            "SLOW_IMPORT_RELEASE": str(release),
+        },
+    )
+    hypermax = start_hypermax(spec)
+    try:
+        wait_until(importing.exists, 30, "the trial server to import the objective")
+        server = int(importing.read_text())
+        hypermax.send_signal(signal.SIGINT)
+        # without the interrupt reaching the start under way, hypermax would wait for the
+        # import (here: for ever; at most function's start timeout, 300 s)
+        _, stderr = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+    assert hypermax.returncode == 130, stderr
+    results = tmp_path / "results" / "loading"
+    ended = finished(results)
+    assert ended and set(ended) == set(started(results))  # every trial begun has its record
+    assert {r["state"] for r in ended.values()} == {"interrupted"}  # they run again on resume
+    assert not pid_alive(server)
+    assert_none_alive(marker)
+
+
+def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker):
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {
+                "type": "executable",
+                "command": fake("ignore_sigterm"),
+                "kill_grace": 300,
+                "env": {MARKER_ENV: marker},
+            },
+            "search": {"name": "grace", "method": "random", "iterations": 2},
+        },
+    )
+    results = tmp_path / "results" / "grace"
+    log = results / "logs" / "trial_1.log"
+    hypermax = start_hypermax(spec)
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, 30, "the trial to start")
+        hypermax.send_signal(signal.SIGINT)
+        wait_until(lambda: "SIGTERM to" in log.read_text(), 30, "the trial's SIGTERM")
+        hypermax.send_signal(signal.SIGINT)  # without it: SIGKILL after the 300 s grace
+        stdout, stderr = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+    assert hypermax.returncode == 130, stderr
+    assert "interrupt again to kill them at once" in stdout + stderr
+    assert finished(results)[1]["state"] == "interrupted"
+    assert "interrupted again: SIGKILL to" in log.read_text()
+    assert_none_alive(marker)
+
+
+CONNECT = """
+import sys
+from hypermax.execution.dask_cluster import connect
+from hypermax.spec import ClusterSpec
+print("connecting", flush=True)
+try:
+    connect(ClusterSpec(scheduler=sys.argv[1], lost_scheduler_wait=60), "search.json")
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_connecting_to_a_scheduler_that_is_not_there_ends_the_wait():
+    pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        address = f"tcp://127.0.0.1:{taken.getsockname()[1]}"  # then nothing listens there
+    # Ctrl-C at four moments of Dask's attempts to connect, which nothing outside it can see:
+    # before, at about half of them, the half-made client's clean-up held the process until
+    # Dask's own timeout (60 s)
+    afters = (0.3, 0.6, 1.0, 1.3)
+    argv = [sys.executable, "-c", CONNECT, address]
+    waiting = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in afters]
+    try:
+        for process in waiting:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "connecting"
+        began = time.monotonic()
+        for process, after in zip(waiting, afters, strict=True):
+            time.sleep(max(0.0, began + after - time.monotonic()))
+            process.send_signal(signal.SIGINT)
+        ended = [(p.wait(timeout=15), p.communicate()[0].strip()) for p in waiting]
+    finally:
+        for process in waiting:
+            process.kill()
+    assert ended == [(0, "interrupted")] * len(afters)

@@ -1,0 +1,44 @@
+"""A results folder that cannot be made is a user's mistake: exit 2 and one line that says where."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import X_SPACE
+from fake_trials.helpers import fake, run_hypermax, write_spec
+
+
+def _spec(tmp_path, directory):
+    return write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+            "results": {"directory": str(directory)},
+        },
+    )
+
+
+def test_a_results_directory_under_a_file_is_one_line_naming_the_spec_and_its_path(tmp_path):
+    in_the_way = tmp_path / "results"
+    in_the_way.write_text("not a folder")
+    done = run_hypermax(_spec(tmp_path, in_the_way))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"search.json: results.directory: {in_the_way}/s: cannot make the results folder: "
+        "Not a directory"
+    )
+
+
+def test_a_results_folder_argument_under_a_file_is_one_line_naming_it(tmp_path):
+    in_the_way = tmp_path / "file"
+    in_the_way.write_text("not a folder")
+    spec = _spec(tmp_path, tmp_path / "results")
+    argv = [sys.executable, "-m", "hypermax", "run", str(spec), str(in_the_way / "here"), "--no-ui"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{in_the_way}/here: cannot make the results folder: Not a directory"
+    )

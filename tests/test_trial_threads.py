@@ -1,0 +1,37 @@
+"""A python_function that returned is done, whatever threads it left running: they get the
+function's kill_grace to end, then the trial exits without them and its result counts."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import fake_function_spec
+from fake_trials.helpers import finished, run_hypermax
+
+
+def _run(tmp_path, name: str, preload: bool) -> tuple[dict, str]:
+    spec = fake_function_spec(
+        tmp_path,
+        "leftover_threads.py",
+        name,
+        {"name": "threads", "method": "random", "iterations": 1},
+        preload=preload,
+        kill_grace=0.3,
+        auto_kill_max_time=20,  # a trial that waits for its threads is killed
+    )
+    done = run_hypermax(spec)
+    assert done.returncode == 0, done.stderr
+    results = tmp_path / "results" / "threads"
+    return finished(results)[1], (results / "logs" / "trial_1.log").read_text()
+
+
+@pytest.mark.parametrize("preload", [True, False], ids=["preload", "fresh"])
+def test_a_thread_that_never_ends_does_not_hold_the_trial(tmp_path, preload):
+    trial, log = _run(tmp_path, "stuck_thread", preload)
+    assert trial["state"] == "ok" and trial["loss"] is not None
+    assert "its threads (stuck) still ran 0.3 s later (kill_grace)" in log
+
+
+def test_an_open_thread_pool_ends_with_the_trial_as_in_any_interpreter(tmp_path):
+    trial, log = _run(tmp_path, "open_pool", preload=True)
+    assert trial["state"] == "ok"
+    assert "still ran" not in log  # its workers ended as the process exited: nothing was cut
