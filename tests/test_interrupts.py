@@ -33,7 +33,7 @@ def test_ctrl_c_while_the_objective_is_imported_interrupts_the_search_and_its_se
         tmp_path,
         "slow_import.py",
         "f",
-        {"name": "loading", "method": "random", "iterations": 4},
+        {"name": "loading", "iterations": 4},  # by the default method: x is not what counts
         parallel=2,
         env={
             MARKER_ENV: marker,
@@ -71,7 +71,7 @@ def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker)
                 "kill_grace": 300,
                 "env": {MARKER_ENV: marker},
             },
-            "search": {"name": "grace", "method": "random", "iterations": 2},
+            "search": {"name": "grace", "iterations": 2},  # the trials ignore x
         },
     )
     results = tmp_path / "results" / "grace"
