@@ -50,8 +50,9 @@ FUNCTIONS = [
 
 
 #: the executables' SIGTERM → SIGKILL grace: the daemon one leaves behind ignores SIGTERM, so
-#: its cleanup takes at least this long, which the trial's recorded time must not include
-EXECUTABLES_GRACE = 2.0
+#: its cleanup takes at least this long, which the trial's recorded time must not include (the
+#: trial itself takes well under a tenth of it)
+EXECUTABLES_GRACE = 1.0
 
 
 def _points_search(
