@@ -58,7 +58,9 @@ def inspect(params):
 
 
 def wait(params):
-    (Path(os.environ["HYPERMAX_TRIAL_DIR"]) / "up").write_text(str(os.getpid()))
+    trial_dir = Path(os.environ["HYPERMAX_TRIAL_DIR"])
+    (trial_dir / ".up").write_text(str(os.getpid()))
+    os.replace(trial_dir / ".up", trial_dir / "up")  # whole: a reader never sees it empty
     while True:
         time.sleep(60)
 
@@ -208,7 +210,9 @@ def test_a_server_that_died_is_replaced_and_its_trials_die_with_it(runner_for, o
     os.kill(server, signal.SIGKILL)
     outcome = outcome_of(runner, 1)
     assert outcome.state is TrialState.FAILED
-    assert not pid_alive(trial)  # tied to its server by the parent-death signal
+    # tied to its server by the parent-death signal, which may reach it after hypermax saw the
+    # server's socket close
+    wait_until(lambda: not pid_alive(trial), TIMEOUT, "the trial to die with its server")
     runner.submit(Proposal(2, {}, {}), tmp_path / "trials" / "2", tmp_path / "logs" / "2.log")
     wait_until((tmp_path / "trials" / "2" / "up").exists, TIMEOUT, "a trial after the crash")
     (replacement,) = launcher.server_pids()
