@@ -125,7 +125,10 @@ def test_q_asks_for_confirmation_and_y_quits():
     text = screen(view, (80, 24))
     assert "stopping" in text
     view.keypress((80, 24), "ctrl c")
-    assert quits == [1]  # asked once
+    assert quits == [1, 1]  # asked again: the trials still stopping are killed at once
+    assert "killing running trials now" in screen(view, (80, 24))
+    view.keypress((80, 24), "ctrl c")
+    assert quits == [1, 1]  # a third time asks nothing more
 
 
 def test_keys_pause_export_and_help():

@@ -81,9 +81,11 @@ def _value(part: str) -> Any:
 def space_node(space: dict[str, Any]) -> dict[str, Any]:
     """The ``hyperparameters`` node for a space given in short: ``{"lr": "1e-5:l5:0.1"}``.
 
-    A value that is a dict is a spec node as it is; a string is a range as above; a list is an
-    enum of its values; any other value is a constant. A space that is already an object node
-    (``{"type": "object", "properties": ...}``) is returned as it is.
+    A value that is a dict is a spec node as it is; a string is a range as above; a tuple of
+    two numbers ``(low, high)`` is the range ``low:high``; a list is an enum of its values; any
+    other value is a constant. A space that is already an object node (``{"type": "object",
+    "properties": ...}``) is returned as it is. Raises RangeError for a range that cannot be
+    read (a tuple of anything but two numbers included: it would be a choice by mistake).
     """
     if space.get("type") == "object" and isinstance(space.get("properties"), dict):
         return space
@@ -96,11 +98,28 @@ def space_node(space: dict[str, Any]) -> dict[str, Any]:
                 properties[name] = parse_range(value)
             except RangeError as exc:
                 raise RangeError(f'space "{name}": "{value}": {exc}') from None
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, tuple):
+            properties[name] = _pair(name, value)
+        elif isinstance(value, list):
             properties[name] = {"enum": list(value)}
         else:
             properties[name] = {"constant": value}
     return {"type": "object", "properties": _gridless(properties)}
+
+
+def _pair(name: str, value: tuple[Any, ...]) -> dict[str, Any]:
+    """``(low, high)`` → the node of the range ``low:high`` (integers when both ends are)."""
+    numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(value) != 2 or len(numbers) != 2:
+        raise RangeError(
+            f'space "{name}": {value!r}: a tuple is a range (low, high) of two numbers; '
+            "a list is a choice of values"
+        )
+    low, high = numbers
+    if not low < high:
+        raise RangeError(f'space "{name}": {value!r}: the low end must be below the high end')
+    whole = all(isinstance(v, int) for v in numbers)
+    return {"type": "integer" if whole else "number", "min": low, "max": high}
 
 
 def _gridless(properties: dict[str, Any]) -> dict[str, Any]:

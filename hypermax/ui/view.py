@@ -149,6 +149,7 @@ class DashboardView(urwid.WidgetWrap):
         self.actions = actions or Actions()
         self.note: str | None = None
         self.quitting = False
+        self.hurried = False  # asked to quit twice: no grace for the trials
         self.overlay: str | None = None
         self._ranked_version = -1
         self._ranked_at = -math.inf
@@ -289,13 +290,18 @@ class DashboardView(urwid.WidgetWrap):
         return None
 
     def confirm_quit(self) -> None:
-        """Interrupt the search (running trials are killed) and leave once it stopped."""
+        """Interrupt the search (running trials are killed) and leave once it stopped. Asked
+        again while they stop (Ctrl-C twice), they are killed without the rest of their grace."""
         if self.state.ended:
             self.actions.leave()
             return
         if not self.quitting:
             self.quitting = True
-            self.set_note("stopping: killing running trials…")
+            self.set_note("stopping: killing running trials… (Ctrl-C again: at once)")
+            self.actions.quit()
+        elif not self.hurried:
+            self.hurried = True
+            self.set_note("stopping: killing running trials now…")
             self.actions.quit()
 
     def open_focused_trial(self) -> None:
