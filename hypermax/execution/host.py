@@ -105,10 +105,13 @@ class TrialHost:
             return trial_dir.resolve()
         return self.resolve(trial_dir.parent) / trial_dir.name
 
-    def follow(self, run: Watched, pid: int, token: str) -> watchdog.ProcessTree | None:
-        """Watch the tree of ``run``, whose main process is ``pid``; None if it is gone already."""
+    def follow(
+        self, run: Watched, pid: int, token: str, create_time: float | None = None
+    ) -> watchdog.ProcessTree | None:
+        """Watch the tree of ``run``, whose main process is ``pid`` (created at
+        ``create_time``); None if it is gone already and ``create_time`` is not given."""
         self.guardian.start()
-        tree = self.watchdog.watch(run.key, pid, token)
+        tree = self.watchdog.watch(run.key, pid, token, create_time)
         if tree is not None:
             self.guardian.trial(tree)
         with self._lock:

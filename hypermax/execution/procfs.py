@@ -128,6 +128,14 @@ def create_time(pid: int) -> float:
         return 0.0
 
 
+def start_of(create_time: float) -> float:
+    """What :attr:`ProcInfo.start` says of a process created at ``create_time`` (seconds since
+    the epoch, as :func:`create_time` tells it): clock ticks since boot on Linux."""
+    if not _USE_PROC:
+        return create_time
+    return float(round((create_time - psutil.boot_time()) * _CLOCK_TICKS))
+
+
 def list_pids() -> set[int]:
     """Every process id on the machine."""
     if _USE_PROC:

@@ -230,7 +230,8 @@ class TrialRun:
 
     def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
-        self._tree = self.host.follow(self, pid, token)
+        create_time = self._process.create_time if self._process is not None else None
+        self._tree = self.host.follow(self, pid, token, create_time)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
             self.peak_rss_mib = first.peak_mib

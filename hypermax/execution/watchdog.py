@@ -29,6 +29,7 @@ from hypermax.execution.procfs import (
     read_peak_rss,
     read_proc,
     read_token,
+    start_of,
 )
 
 #: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
@@ -216,18 +217,28 @@ class Watchdog:
         self._unread: dict[tuple[int, float], int] = {}
         self._ticks = 0
 
-    def watch(self, key: int, pid: int, token: str) -> ProcessTree | None:
-        """Start following the trial ``key`` whose main process is ``pid``; None if it is gone.
+    def watch(
+        self, key: int, pid: int, token: str, create_time: float | None = None
+    ) -> ProcessTree | None:
+        """Start following the trial ``key`` whose main process is ``pid``, created at
+        ``create_time`` (seconds since the epoch).
 
         It lists no process: its children already seen by a look are claimed now; those started
         since are claimed by the next look (a tick, or :meth:`members` at the trial's end), like
-        any newcomer.
+        any newcomer. A trial so short that its main process is gone already (forked from a
+        preloaded server, which reaped it) is followed all the same, from ``create_time``: what
+        it left running is claimed by its session and its token. None when the process is gone
+        and ``create_time`` is not known.
         """
         with self._lock:
             root = read_proc(pid)  # fresh: the table may hold a look from before its exec
-            if root is None:
+            if root is None and not create_time:  # 0: not known either
                 return None
-            self._table.put(root)
+            if root is None:
+                start = start_of(create_time or 0.0)
+                root = ProcInfo(pid, 0, pid, pid, start, rss=0, cpu=0.0, zombie=True)
+            else:
+                self._table.put(root)
             tree = ProcessTree(root, token)
             self._trees[key] = tree
             self._claim(self._table.since(root.start), [tree])
