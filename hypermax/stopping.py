@@ -26,6 +26,7 @@ so a resumed search stops the trials the uninterrupted one would have.
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -310,6 +311,10 @@ class Asha(StoppingPolicy):
         return losses[min(keep, len(losses)) - 1], f"rung {rung}: best {keep} of {count}"
 
 
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 POLICIES: dict[str, type[StoppingPolicy]] = {"median": MedianRule, "asha": Asha}
 
 
@@ -331,8 +336,9 @@ class EarlyStopper:
 
     Args:
         rule: the spec's ``early_stopping`` section.
-        loss_of: the composite loss of a report's metrics, None when they give no finite loss
-            (such a report is not judged).
+        loss_of: the composite loss of a report's metrics: infinite when one is NaN or
+            infinite (the trial diverged), None when they lack what the loss needs (such a
+            report is not judged).
     """
 
     def __init__(self, rule: EarlyStopping, loss_of: LossOf) -> None:
@@ -344,14 +350,17 @@ class EarlyStopper:
     @classmethod
     def for_spec(cls, spec: Spec) -> EarlyStopper:
         """The stopper of a spec: its ``early_stopping`` rule, its composite loss."""
-        from hypermax.conclude import composite_loss
+        from hypermax.conclude import composite_loss, split_result
         from hypermax.loss import LossError
 
         def loss_of(metrics: dict[str, Any]) -> float | None:
             try:
                 return composite_loss(metrics, spec).loss
             except LossError:
-                return None
+                # a NaN or an infinity (a diverged model): worse than any loss, as Optuna's
+                # pruners take it; a report without the metrics the loss needs is not judged
+                used, _ = split_result(metrics, spec)
+                return math.inf if any(_not_finite(v) for v in used.values()) else None
 
         return cls(EarlyStopping.of(spec.search.early_stopping), loss_of)
 

@@ -1,0 +1,38 @@
+"""A report whose loss is NaN or infinite (a model that diverged) is judged as the worst loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import X_SPACE
+
+from hypermax.spec import spec_from_dict
+from hypermax.stopping import EarlyStopper
+from hypermax.trial import Report
+
+
+def _stopper(tmp_path: Path) -> EarlyStopper:
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "executable", "command": ["true"]},
+        "search": {
+            "name": "s",
+            "early_stopping": {"policy": "asha", "min_steps": 1, "max_steps": 9, "min_trials": 2},
+        },
+    }
+    return EarlyStopper.for_spec(spec_from_dict(doc, tmp_path / "search.json"))
+
+
+def test_a_nan_or_infinite_report_is_stopped_where_a_bad_one_would_be(tmp_path):
+    stopper = _stopper(tmp_path)
+    for trial_id, loss in ((1, 0.2), (2, 0.3)):  # rung 1 holds two trials
+        assert not stopper.on_report(Report(trial_id, 1, {"loss": loss})).stop
+    nan = stopper.on_report(Report(3, 1, {"loss": float("nan")}))
+    assert nan is not None and nan.stop  # before: not judged, and it trained to the end
+    infinite = stopper.on_report(Report(4, 1, {"loss": float("inf")}))
+    assert infinite is not None and infinite.stop
+
+
+def test_a_report_without_the_loss_is_not_judged(tmp_path):
+    stopper = _stopper(tmp_path)
+    assert stopper.on_report(Report(1, 1, {"accuracy": float("nan")})) is None
