@@ -201,6 +201,17 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def _late_results_dir(args: argparse.Namespace, extra: list[str]) -> bool:
+    """Whether ``extra`` is ``run``'s results folder given after an option (``hypermax run
+    SPEC --no-ui DIR``), which argparse leaves over: it reads the positionals of one stretch."""
+    return (
+        getattr(args, "command", None) == "run"
+        and getattr(args, "results_dir", None) is None
+        and len(extra) == 1
+        and not extra[0].startswith("-")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     # --debug is taken anywhere on the line, but not from a trial's command after "--"
@@ -209,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = _normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
         parser = build_parser(quick="quick" in args_list)
-        args = parser.parse_args(args_list)
+        args, extra = parser.parse_known_args(args_list)
+        if _late_results_dir(args, extra):
+            args.results_dir = extra[0]
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT

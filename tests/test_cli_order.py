@@ -1,0 +1,28 @@
+"""The results folder of ``hypermax run`` may come after the options, as users type it."""
+
+from __future__ import annotations
+
+from conftest import X_SPACE
+from fake_trials.helpers import fake, finished, run_hypermax, write_spec
+
+
+def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    folder = tmp_path / "here"
+    done = run_hypermax(spec, str(folder))  # hypermax run SPEC --no-ui FOLDER
+    assert done.returncode == 0, done.stderr  # before: "unrecognized arguments", exit 2
+    assert [t["state"] for t in finished(folder).values()] == ["ok"]
+
+
+def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
+    spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
+    done = run_hypermax(spec, "one", "two")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "hypermax: unrecognized arguments: one two"
