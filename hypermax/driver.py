@@ -16,7 +16,6 @@ a turn costs the same after 10 trials as after 100,000 (but for the optimizer's 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import queue
 import time
@@ -33,13 +32,14 @@ from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.output import append_note
 from hypermax.export import best_trial
+from hypermax.interrupts import stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
-from hypermax.proposals import Proposals
-from hypermax.space import EncodeError, flatten
+from hypermax.proposals import Proposals, points_to_run
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Report, Trial, TrialState
 from hypermax.views import ViewWriter
+from hypermax.warmstart import imported_trials
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -105,8 +105,7 @@ class Driver:
         self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
         self._done_count = 0
         self._best: Trial | None = None
-        self._views = ViewWriter(folder.path)
-        self._views_submitted = -VIEWS_SECONDS
+        self._views = ViewWriter(folder.path, every=VIEWS_SECONDS)
         self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._any_loss = False  # whether a trial of this search ever produced a loss
@@ -230,14 +229,8 @@ class Driver:
         self.optimizer.tell_many(told)
         self._stopper.rebuild(told)
         self._proposals.next_id = max([0, *history.trials]) + 1
-        if history.trials:
-            seen = {_key(t.params) for t in history.trials.values()}
-            points = [p for p in self.spec.search.points if _key(p) not in seen]
-        else:
-            points = list(self.spec.search.points)
-            defaults = self.space.defaults()
-            if defaults is not None:
-                points.insert(0, defaults)
+        ran = [t.params for t in history.trials.values()]
+        points = points_to_run(self.spec.search.points, self.space.defaults(), ran)
         self._proposals.presets.extend(points)
 
     def import_trials(self, imported: Sequence[tuple[dict[str, Any], float]], source: str) -> int:
@@ -246,25 +239,11 @@ class Driver:
         They are journaled as ``imported`` and never run; they do not count towards
         ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
         """
-        told = []
-        for params, loss in imported:
-            try:
-                internal = self.space.encode(params)
-            except EncodeError:
-                continue
-            trial = Trial(
-                id=self._proposals.take_id(),
-                params=self.space.decode(internal),
-                internal=internal,
-                state=TrialState.IMPORTED,
-                loss=loss,
-                time=0.0,
-                reason="imported",
-            )
+        told = imported_trials(self.space, imported, self._proposals.take_id)
+        for trial in told:
             record = {**finished_record(trial), **started_record(trial, None, None)}
             self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
-            told.append(trial)
         self.optimizer.tell_many(told)
         self._notes.append(
             f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
@@ -415,12 +394,10 @@ class Driver:
     def _write_views(self, force: bool = False) -> None:
         """Rewrite results.csv and best.json: in the view writer's thread, at most every
         :data:`VIEWS_SECONDS`, or now in this thread (``force``: at the end, on an export)."""
-        now = time.monotonic()
         if force:
             self._views.flush(list(self._trials.values()))
-        elif self._views.idle() and now - self._views_submitted >= VIEWS_SECONDS:
-            self._views_submitted = now
-            self._views.submit(list(self._trials.values()))
+        else:
+            self._views.submit_due(lambda: list(self._trials.values()))
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
@@ -447,14 +424,7 @@ class Driver:
         self._stop_early(stopping.INTERRUPTED)
         grace = self.spec.function.kill_grace
         if self._running and grace > 0 and self.runner.hurries:
-            count = len(self._running)
-            trials = "trial" if count == 1 else "trials"
-            self._emit(
-                ev.Message(
-                    f"stopping {count} running {trials} (SIGTERM, then SIGKILL after {grace:g} s);"
-                    " interrupt again to kill them at once"
-                )
-            )
+            self._emit(ev.Message(stopping_note(len(self._running), grace)))
 
     def _check_stop_rules(self, started: float) -> None:
         if self._stopping is not None:
@@ -481,7 +451,3 @@ class Driver:
                 log.exception(
                     "reporter %s failed on %s", type(reporter).__name__, type(event).__name__
                 )
-
-
-def _key(params: dict[str, Any]) -> str:
-    return json.dumps(flatten(params), sort_keys=True, default=str)

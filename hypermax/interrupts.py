@@ -24,3 +24,12 @@ def signals_to(handler: Callable[[int, Any], None]) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def stopping_note(running: int, grace: float) -> str:
+    """What an interrupt does to the ``running`` trials, and how to hurry it."""
+    trials = "trial" if running == 1 else "trials"
+    return (
+        f"stopping {running} running {trials} (SIGTERM, then SIGKILL after {grace:g} s);"
+        " interrupt again to kill them at once"
+    )

@@ -3,11 +3,12 @@ optimizer's ask; trial ids handed out in order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import NoProposal
-from hypermax.space import EncodeError
+from hypermax.space import EncodeError, flatten
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
@@ -105,3 +106,18 @@ class Proposals:
         trial_id = self.next_id
         self.next_id += 1
         return trial_id
+
+
+def points_to_run(
+    points: Iterable[dict[str, Any]], defaults: dict[str, Any] | None, ran: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The spec's ``points`` still to run, the space's ``defaults`` first in a new search: a
+    resumed search (the params of the trials that ``ran``) leaves out the points it ran."""
+    if ran:
+        seen = {_key(params) for params in ran}
+        return [point for point in points if _key(point) not in seen]
+    return [*([defaults] if defaults is not None else []), *points]
+
+
+def _key(params: dict[str, Any]) -> str:
+    return json.dumps(flatten(params), sort_keys=True, default=str)

@@ -11,8 +11,10 @@ by the thread is raised to the driver at its next :meth:`ViewWriter.submit` or
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hypermax import export
@@ -23,10 +25,13 @@ log = logging.getLogger("hypermax")
 
 
 class ViewWriter:
-    """Rewrites the views of ``folder`` from the trials it was last given, in its own thread."""
+    """Rewrites the views of ``folder`` from the trials it was last given, in its own thread;
+    :meth:`submit_due` at most every ``every`` seconds."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, every: float = 0.0) -> None:
         self.folder = folder
+        self.every = every
+        self._submitted = -math.inf
         self._pending: Sequence[Trial] | None = None
         self._busy = False
         self._cond = threading.Condition()
@@ -55,6 +60,14 @@ class ViewWriter:
                 )
                 self._thread.start()
             self._cond.notify()
+
+    def submit_due(self, trials: Callable[[], Sequence[Trial]]) -> None:
+        """:meth:`submit` the ``trials()`` when nothing is being written and the last submit
+        was at least ``every`` seconds ago; else nothing (they are asked for only then)."""
+        now = time.monotonic()
+        if now - self._submitted >= self.every and self.idle():
+            self._submitted = now
+            self.submit(trials())
 
     def flush(self, trials: Sequence[Trial]) -> None:
         """Rewrite the views from ``trials`` now, in this thread, after any write under way."""

@@ -9,11 +9,16 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import ResultsError
-from hypermax.space import unflatten
+from hypermax.space import EncodeError, unflatten
+from hypermax.trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.space import Space
 
 NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
 GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
@@ -30,6 +35,31 @@ def load_warm_start(path: Path, top_level_names: set[str]) -> list[tuple[dict[st
     if path.suffix == ".jsonl":
         return _from_journal(path)
     return _from_csv(path, top_level_names)
+
+
+def imported_trials(
+    space: Space, imported: Sequence[tuple[dict[str, Any], float]], take_id: Callable[[], int]
+) -> list[Trial]:
+    """The finished trials ``imported`` (params, loss) as trials of this search, ``imported``
+    and never run, each with an id from ``take_id``; params the space cannot produce are left
+    out."""
+    trials = []
+    for params, loss in imported:
+        try:
+            internal = space.encode(params)
+        except EncodeError:
+            continue
+        trial = Trial(
+            id=take_id(),
+            params=space.decode(internal),
+            internal=internal,
+            state=TrialState.IMPORTED,
+            loss=loss,
+            time=0.0,
+            reason="imported",
+        )
+        trials.append(trial)
+    return trials
 
 
 def _from_journal(path: Path) -> list[tuple[dict[str, Any], float]]:
