@@ -86,8 +86,8 @@ def kill_ladder(
         if not alive:
             note(f"all ended {time.monotonic() - began:.2f} s after SIGTERM")
             return []
-        waited = time.monotonic() - began
-        if waited < grace:  # told to hurry
+        if hurry is not None and hurry():
+            waited = time.monotonic() - began
             when = f"{waited:.2f} s into the {grace:g} s grace, interrupted again"
         else:
             when = f"after the {grace:g} s grace"
