@@ -79,6 +79,7 @@ def test_a_report_line_with_a_whole_float_step_is_a_report():
         ('{"step": NaN}', f"{WHOLE} nan"),
         ('{"step": 1', "not JSON: Expecting ',' delimiter"),
         ("[1, 0.5]", "not a JSON object: [1, 0.5]"),
+        ("[" * 20000, "not JSON: nested too deeply"),
     ],
 )
 def test_a_report_line_that_cannot_be_used_says_why(rest, why):
@@ -97,6 +98,20 @@ def test_the_scanner_passes_on_the_first_refusal_only_and_counts_them_all():
     assert reports == [(1, {"loss": 1})]
     assert refusals == [f"{WHOLE} 0.5"]
     assert scanner.refused == 2
+    assert scanner.result == {"loss": 0.25}
+
+
+def test_lines_nested_too_deeply_for_json_do_not_stop_the_scanner():
+    """json gives up on them with RecursionError, which would have cost the trial the rest of
+    its output."""
+    reports: list[tuple[int, dict[str, Any]]] = []
+    refusals: list[str] = []
+    scanner = StdoutScanner(lambda step, metrics: reports.append((step, metrics)), refusals.append)
+    scanner.feed(b"HYPERMAX_REPORT " + b"[" * 20000 + b"\n" + b'{"a": ' * 12000 + b"\n")
+    scanner.feed(b'HYPERMAX_REPORT {"step": 1, "loss": 0.5}\n0.25\n')
+    scanner.close()
+    assert reports == [(1, {"loss": 0.5})]
+    assert refusals == ["not JSON: nested too deeply"]
     assert scanner.result == {"loss": 0.25}
 
 

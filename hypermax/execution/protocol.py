@@ -227,8 +227,10 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
 
     try:
         data = json.loads(line[len(REPORT_PREFIX) :])
-    except ValueError as exc:
-        raise ValueError(f"not JSON: {getattr(exc, 'msg', exc)}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg}") from None
+    except RecursionError:  # ``[[[[...``: it must not stop the reading of the trial's output
+        raise ValueError("not JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError(f"not a JSON object: {_shown(data)}")
     try:
@@ -247,7 +249,7 @@ def parse_result_line(line: str) -> dict[str, Any] | None:
 
     try:
         value = json.loads(text) if text[0] == "{" else float(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return normalise_result(value)
 
