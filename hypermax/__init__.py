@@ -117,14 +117,16 @@ def report(step: int, **metrics: Any) -> None:
         for epoch in range(10):
             hypermax.report(epoch, loss=val_loss)
 
-    In a ``python_function`` trial that early stopping stopped, it raises
-    :class:`TrialStopped` instead (an executable is stopped with SIGTERM).
+    ``step`` is a whole number (an epoch, a batch count; ``2.0`` counts as 2); anything else
+    (``0.5``, ``"epoch1"``, ``None``) raises TypeError that says so. In a ``python_function``
+    trial that early stopping stopped, it raises :class:`TrialStopped` instead (an executable
+    is stopped with SIGTERM).
     """
     import sys
 
     from hypermax.execution.protocol import send_report
 
-    send_report(sys.stdout, step, metrics)
+    send_report(sys.stdout, step, metrics, "hypermax.report")
 
 
 def __getattr__(name: str) -> Any:

@@ -44,7 +44,8 @@ _OPTIONS = ("--module", "--src", "--name", "--path")
 class Reporter:
     """Passed to a trial function that asks for it: ``reporter(step, loss=0.4, acc=0.8)``.
 
-    Once hypermax stopped the trial early, a call raises
+    ``step`` is a whole number (an epoch, a batch count; ``2.0`` counts as 2); anything else
+    raises TypeError that says so. Once hypermax stopped the trial early, a call raises
     :class:`~hypermax.execution.protocol.TrialStopped` instead of reporting.
     """
 
@@ -52,7 +53,7 @@ class Reporter:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
-        protocol.send_report(self._stream, step, metrics)
+        protocol.send_report(self._stream, step, metrics, "reporter")
 
 
 def parse_options(argv: list[str]) -> dict[str, str]:

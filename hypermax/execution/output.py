@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hypermax.errors import is_disk_full
-from hypermax.execution.protocol import StdoutScanner
+from hypermax.execution.protocol import MAX_PARSED_LINE, parse_report, parse_result_line
 
 log = logging.getLogger("hypermax")
 
@@ -111,9 +111,85 @@ class LogSink:
 
 
 # -- one trial's output ---------------------------------------------------------------------
+class StdoutScanner:
+    """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
+
+    Memory stays bounded whatever the trial prints: a line longer than ``MAX_PARSED_LINE`` is
+    skipped up to its end instead of being gathered.
+
+    Args:
+        on_report: called with the step and metrics of each report line.
+        on_refused: called with why, the first time a line that starts with the report prefix
+            is no usable report (see :func:`~.protocol.parse_report`). Such lines are ignored;
+            :attr:`refused` counts them.
+    """
+
+    def __init__(
+        self,
+        on_report: Callable[[int, dict[str, Any]], None],
+        on_refused: Callable[[str], None] | None = None,
+    ) -> None:
+        self._on_report = on_report
+        self._on_refused = on_refused
+        self.refused = 0
+        self._partial = bytearray()
+        self._too_long = False
+        self.result: dict[str, Any] | None = None
+
+    def feed(self, data: bytes) -> None:
+        """Take the next chunk of output."""
+        lines = data.split(b"\n")
+        self._extend(lines[0])
+        if len(lines) == 1:
+            return
+        self._end_line()
+        for line in lines[1:-1]:
+            if len(line) <= MAX_PARSED_LINE:
+                self._line(line)
+        self._extend(lines[-1])
+
+    def close(self) -> None:
+        """The output ended: a last line without a newline counts too."""
+        self._end_line()
+
+    def _extend(self, chunk: bytes) -> None:
+        if self._too_long or not chunk:
+            return
+        if len(self._partial) + len(chunk) > MAX_PARSED_LINE:
+            self._too_long = True
+            self._partial.clear()
+        else:
+            self._partial += chunk
+
+    def _end_line(self) -> None:
+        if not self._too_long and self._partial:
+            self._line(bytes(self._partial))
+        self._partial.clear()
+        self._too_long = False
+
+    def _line(self, raw: bytes) -> None:
+        if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+            return
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        try:
+            report = parse_report(line)
+        except ValueError as exc:
+            self.refused += 1
+            if self.refused == 1 and self._on_refused is not None:
+                self._on_refused(str(exc))
+            return
+        if report is not None:
+            self._on_report(*report)
+            return
+        result = parse_result_line(line)
+        if result is not None:
+            self.result = result
+
+
 class TrialOutput:
     """One trial's stdout and stderr: both into its log, reports and result picked out of
-    stdout, the tail of stderr kept (its last line says why a failed trial failed).
+    stdout, the tail of stderr kept (its last line says why a failed trial failed). A report
+    line that cannot be used leaves a note in the log, the first one why, at the end how many.
 
     Args:
         log: the trial's log.
@@ -122,7 +198,7 @@ class TrialOutput:
 
     def __init__(self, log: LogSink, on_report: Callable[[int, dict[str, Any]], None]) -> None:
         self.log = log
-        self.scanner = StdoutScanner(on_report)
+        self.scanner = StdoutScanner(on_report, self._refused)
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
 
@@ -147,6 +223,8 @@ class TrialOutput:
             stream.ended.wait(OUTPUT_DRAIN_SECONDS)
             self.log.note("stopped reading the trial's output: a process outside its tree holds it")
         self.scanner.close()
+        if self.scanner.refused > 1:  # the first one's note said why
+            self.log.note(f"ignored {self.scanner.refused} report lines in all")
 
     def _stdout(self, data: bytes) -> None:
         self.log.write(data)
@@ -156,6 +234,9 @@ class TrialOutput:
         self.log.write(data)
         self._tail.extend(data[-_TAIL_BYTES:])
         del self._tail[:-_TAIL_BYTES]
+
+    def _refused(self, why: str) -> None:
+        self.log.note(f"ignored a report line: {why}")
 
 
 # -- moving output --------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import os
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -112,12 +111,17 @@ def _on_go_on(signum: int, frame: FrameType | None) -> None:
     _StopRequest.verdicts += 1
 
 
-def send_report(stream: Any, step: int, metrics: dict[str, Any]) -> None:
+def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "reporter") -> None:
     """Write one report to ``stream`` (the trial's stdout); then, when the runner asked for it,
     wait for the verdict on it. Raises :class:`TrialStopped` when hypermax stopped the trial,
-    before this report or on it."""
+    before this report or on it, and TypeError, prefixed with ``caller``, when ``step`` is not a
+    whole number (see :func:`whole_step`)."""
     raise_if_stopped()
-    stream.write(format_report(int(step), metrics) + "\n")
+    try:
+        step = whole_step(step)
+    except TypeError as exc:
+        raise TypeError(f"{caller}: {exc}") from None
+    stream.write(format_report(step, metrics) + "\n")
     stream.flush()
     if await_verdict():
         raise_if_stopped()
@@ -172,19 +176,67 @@ def format_report(step: int, metrics: dict[str, Any]) -> str:
     return REPORT_PREFIX + json.dumps({"step": step, **metrics}, default=_jsonable)
 
 
-def parse_report(line: str) -> tuple[int, dict[str, float]] | None:
-    """``HYPERMAX_REPORT {"step": 3, "loss": 0.4}`` → (3, {"loss": 0.4}); None if not a report."""
+def whole_step(value: Any) -> int:
+    """A report's step as an int: an int, or a value that is one (``operator.index``: a numpy
+    integer), as it is; a float that is a whole number (``2.0``, a numpy float too) as that int.
+
+    Raises:
+        TypeError: for anything else, naming it: ``step must be a whole number (an epoch, a
+            batch count), got 0.5``; so for ``"epoch1"``, ``None``, ``True``, NaN and infinities.
+    """
+    import operator  # here: a trial that never reports, or starts without site, skips it
+
+    if type(value).__name__ not in ("bool", "bool_"):  # numpy 2 calls its bool "bool" too
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+        whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
+        if whole is not None:
+            return whole
+    raise TypeError(f"step must be a whole number (an epoch, a batch count), got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: it goes into a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _whole_float(value: Any) -> int | None:
+    """The int a number is equal to as a float (2.0 → 2); None when it is not a whole one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
+    """``HYPERMAX_REPORT {"step": 3, "loss": 0.4}`` → (3, {"loss": 0.4}); None if not a report
+    (the line does not start with :data:`REPORT_PREFIX`). A step that is a whole float (``2.0``)
+    counts as that int; a missing step is step 0.
+
+    Raises:
+        ValueError: the line starts with the prefix but is no report hypermax can use: its rest
+            is not JSON, or not a JSON object, or its step is not a whole number; says which.
+    """
     if not line.startswith(REPORT_PREFIX):
         return None
     import json
 
     try:
         data = json.loads(line[len(REPORT_PREFIX) :])
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("step", 0), int):
-        return None
-    step = data.pop("step", 0)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg}") from None
+    except RecursionError:  # ``[[[[...``: it must not stop the reading of the trial's output
+        raise ValueError("not JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"not a JSON object: {_shown(data)}")
+    try:
+        step = whole_step(data.pop("step", 0))
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
     return step, data
 
 
@@ -197,66 +249,9 @@ def parse_result_line(line: str) -> dict[str, Any] | None:
 
     try:
         value = json.loads(text) if text[0] == "{" else float(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return normalise_result(value)
-
-
-class StdoutScanner:
-    """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
-
-    Memory stays bounded whatever the trial prints: a line longer than ``MAX_PARSED_LINE`` is
-    skipped up to its end instead of being gathered.
-    """
-
-    def __init__(self, on_report: Callable[[int, dict[str, Any]], None]) -> None:
-        self._on_report = on_report
-        self._partial = bytearray()
-        self._too_long = False
-        self.result: dict[str, Any] | None = None
-
-    def feed(self, data: bytes) -> None:
-        """Take the next chunk of output."""
-        lines = data.split(b"\n")
-        self._extend(lines[0])
-        if len(lines) == 1:
-            return
-        self._end_line()
-        for line in lines[1:-1]:
-            if len(line) <= MAX_PARSED_LINE:
-                self._line(line)
-        self._extend(lines[-1])
-
-    def close(self) -> None:
-        """The output ended: a last line without a newline counts too."""
-        self._end_line()
-
-    def _extend(self, chunk: bytes) -> None:
-        if self._too_long or not chunk:
-            return
-        if len(self._partial) + len(chunk) > MAX_PARSED_LINE:
-            self._too_long = True
-            self._partial.clear()
-        else:
-            self._partial += chunk
-
-    def _end_line(self) -> None:
-        if not self._too_long and self._partial:
-            self._line(bytes(self._partial))
-        self._partial.clear()
-        self._too_long = False
-
-    def _line(self, raw: bytes) -> None:
-        if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
-            return
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        report = parse_report(line)
-        if report is not None:
-            self._on_report(*report)
-            return
-        result = parse_result_line(line)
-        if result is not None:
-            self.result = result
 
 
 def normalise_result(value: Any) -> dict[str, Any] | None:

@@ -1,0 +1,182 @@
+"""A report's step is a whole number: ``2.0`` counts as 2; ``0.5``, ``"epoch1"`` or ``None`` fail
+the trial with a reason that names the step, and a ``HYPERMAX_REPORT`` line that cannot be used
+is ignored with a note in the trial's log, never dropped without a trace."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy
+import pytest
+from conftest import journal_records
+from fake_trials.helpers import FAKES, by_param, run_hypermax, write_spec
+
+from hypermax.execution.output import StdoutScanner
+from hypermax.execution.protocol import parse_report, whole_step
+
+WHOLE = "step must be a whole number (an epoch, a batch count), got"
+FUNCTION_KINDS = ["half_steps", "text_step", "no_step", "whole_steps"]
+
+
+# -- the step function ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "step"),
+    [
+        (3, 3),
+        (0, 0),
+        (numpy.int64(7), 7),
+        (numpy.uint8(4), 4),
+        (2.0, 2),
+        (-1.0, -1),
+        (numpy.float64(5.0), 5),
+        (numpy.float32(6.0), 6),
+    ],
+)
+def test_a_whole_number_is_a_step(value, step):
+    assert whole_step(value) == step
+    assert type(whole_step(value)) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.5, "0.5"),
+        (numpy.float32(1.5), repr(numpy.float32(1.5))),  # numpy 1 shows 1.5, numpy 2 more
+        ("epoch1", "'epoch1'"),
+        ("3", "'3'"),
+        (None, "None"),
+        (True, "True"),
+        (numpy.True_, repr(numpy.True_)),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        ([1], "[1]"),
+        (1 + 0j, "(1+0j)"),
+        ("x" * 100, "'" + "x" * 56 + "..."),
+    ],
+)
+def test_anything_else_is_refused_saying_what_it_got(value, shown):
+    with pytest.raises(TypeError) as info:
+        whole_step(value)
+    assert str(info.value) == f"{WHOLE} {shown}"
+
+
+# -- report lines ---------------------------------------------------------------------------
+def test_a_report_line_with_a_whole_float_step_is_a_report():
+    assert parse_report('HYPERMAX_REPORT {"step": 2.0, "loss": 0.4}') == (2, {"loss": 0.4})
+    assert parse_report('HYPERMAX_REPORT {"loss": 0.4}') == (0, {"loss": 0.4})
+    assert parse_report('{"step": 2, "loss": 0.4}') is None  # no prefix: not a report line
+
+
+@pytest.mark.parametrize(
+    ("rest", "why"),
+    [
+        ('{"step": 1.5}', f"{WHOLE} 1.5"),
+        ('{"step": "3"}', f"{WHOLE} '3'"),
+        ('{"step": null}', f"{WHOLE} None"),
+        ('{"step": true}', f"{WHOLE} True"),
+        ('{"step": NaN}', f"{WHOLE} nan"),
+        ('{"step": 1', "not JSON: Expecting ',' delimiter"),
+        ("[1, 0.5]", "not a JSON object: [1, 0.5]"),
+        ("[" * 20000, "not JSON: nested too deeply"),
+    ],
+)
+def test_a_report_line_that_cannot_be_used_says_why(rest, why):
+    with pytest.raises(ValueError) as info:
+        parse_report("HYPERMAX_REPORT " + rest)
+    assert str(info.value) == why
+
+
+def test_the_scanner_passes_on_the_first_refusal_only_and_counts_them_all():
+    reports: list[tuple[int, dict[str, Any]]] = []
+    refusals: list[str] = []
+    scanner = StdoutScanner(lambda step, metrics: reports.append((step, metrics)), refusals.append)
+    scanner.feed(b'HYPERMAX_REPORT {"step": 0.5}\nHYPERMAX_REPORT {"step": 1.0, "loss": 1}\n')
+    scanner.feed(b"HYPERMAX_REPORT nonsense\n0.25\n")
+    scanner.close()
+    assert reports == [(1, {"loss": 1})]
+    assert refusals == [f"{WHOLE} 0.5"]
+    assert scanner.refused == 2
+    assert scanner.result == {"loss": 0.25}
+
+
+def test_lines_nested_too_deeply_for_json_do_not_stop_the_scanner():
+    """json gives up on them with RecursionError, which would have cost the trial the rest of
+    its output."""
+    reports: list[tuple[int, dict[str, Any]]] = []
+    refusals: list[str] = []
+    scanner = StdoutScanner(lambda step, metrics: reports.append((step, metrics)), refusals.append)
+    scanner.feed(b"HYPERMAX_REPORT " + b"[" * 20000 + b"\n" + b'{"a": ' * 12000 + b"\n")
+    scanner.feed(b'HYPERMAX_REPORT {"step": 1, "loss": 0.5}\n0.25\n')
+    scanner.close()
+    assert reports == [(1, {"loss": 0.5})]
+    assert refusals == ["not JSON: nested too deeply"]
+    assert scanner.result == {"loss": 0.25}
+
+
+# -- real trials ----------------------------------------------------------------------------
+def _points(name: str, kinds: list[str], function: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "hyperparameters": {"type": "object", "properties": {"kind": {"enum": kinds}}},
+        "function": {"parallel": 2, **function},
+        "search": {
+            "name": name,
+            "iterations": len(kinds),
+            "points": [{"kind": kind} for kind in kinds],
+            "max_initial_failures": 0,  # most trials are meant to fail: the search goes on
+        },
+    }
+
+
+def _reported_steps(folder: Path, trial_id: int) -> list[int]:
+    records = journal_records(folder)
+    return [r["step"] for r in records if r["event"] == "trial_reported" and r["id"] == trial_id]
+
+
+@pytest.fixture(scope="module")
+def functions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One search over every kind of step in ``fake_trials/report_steps.py``: its results
+    folder and its finished records by kind."""
+    folder = tmp_path_factory.mktemp("report-steps")
+    function = {"type": "python_function", "src": str(FAKES / "report_steps.py"), "name": "train"}
+    proc = run_hypermax(write_spec(folder, _points("steps", FUNCTION_KINDS, function)))
+    assert proc.returncode == 0, proc.stderr
+    results = folder / "results" / "steps"
+    return results, by_param(results, "kind")
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("half_steps", f"TypeError: reporter: {WHOLE} 0.5"),
+        ("text_step", f"TypeError: reporter: {WHOLE} 'epoch1'"),
+        ("no_step", f"TypeError: hypermax.report: {WHOLE} None"),
+    ],
+)
+def test_a_step_that_is_not_a_whole_number_fails_the_trial_naming_the_step(functions, kind, reason):
+    folder, trials = functions
+    trial = trials[kind]
+    assert (trial["state"], trial["reason"]) == ("failed", reason)
+    assert _reported_steps(folder, trial["id"]) == []  # 0.5 was not reported as step 0
+
+
+def test_whole_floats_and_numpy_numbers_are_reported_as_their_int(functions):
+    folder, trials = functions
+    trial = trials["whole_steps"]
+    assert trial["state"] == "ok", trial["reason"]
+    assert _reported_steps(folder, trial["id"]) == [1, 2, 3]
+
+
+def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_count(tmp_path):
+    function = {"type": "executable", "command": [sys.executable, str(FAKES / "report_lines.py")]}
+    doc = _points("lines", ["one"], function)
+    proc = run_hypermax(write_spec(tmp_path, doc))
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "lines"
+    assert by_param(folder, "kind")["one"]["state"] == "ok"
+    assert _reported_steps(folder, 1) == [2, 5]
+    log = (folder / "logs" / "trial_1.log").read_text()
+    assert log.count("[hypermax: ignored a report line: ") == 1
+    assert f"[hypermax: ignored a report line: {WHOLE} '3']" in log
+    assert "[hypermax: ignored 4 report lines in all]" in log
