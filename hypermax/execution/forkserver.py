@@ -196,7 +196,7 @@ class _Server:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
-        tether.child_setup(self.pid, None)()
+        tether.child_setup(self.pid, None, oom_first=False)()  # the server's, inherited
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self.sock.close()
@@ -210,7 +210,7 @@ class _Server:
             return 0
         request = json.loads(message)
         stdout, stderr, lifeline = fds
-        tether.child_setup(self.pid, lifeline)()
+        tether.child_setup(self.pid, lifeline, oom_first=False)()
         devnull = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)

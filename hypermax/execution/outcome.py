@@ -36,6 +36,8 @@ class Ending:
     peak_rss_mib: float
     exit_code: int | None
     ended_at: float
+    #: it ended by a SIGKILL from the kernel's out-of-memory killer
+    oom_killed: bool = False
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -64,7 +66,9 @@ def trial_outcome(ending: Ending) -> Outcome:
     code = ending.exit_code
     if code is not None and code != 0:
         return Outcome(
-            state=TrialState.FAILED, reason=exit_text(code, ending.stderr_tail), **common
+            state=TrialState.FAILED,
+            reason=exit_text(code, ending.stderr_tail, ending.oom_killed),
+            **common,
         )
     if result is None:
         return Outcome(state=TrialState.FAILED, reason=problem, **common)
@@ -148,9 +152,18 @@ def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def exit_text(code: int, stderr_tail: bytes) -> str:
+#: why a trial the out-of-memory killer took ended
+OOM_KILLED = (
+    "ended by signal SIGKILL from the kernel's out-of-memory killer"
+    " (the machine, or its memory cgroup, ran out of memory)"
+)
+
+
+def exit_text(code: int, stderr_tail: bytes, oom_killed: bool = False) -> str:
     """One line on how a failed process ended, with the last line of its stderr."""
-    if code < 0:
+    if oom_killed:
+        text = OOM_KILLED
+    elif code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:

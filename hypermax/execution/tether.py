@@ -8,6 +8,11 @@ function for a trial forked from a preloaded server):
 - the lifeline pipe, whose write end only hypermax holds: when it closes, the kernel sends
   SIGKILL to the trial's whole process group (``F_SETOWN``/``F_SETSIG``/``O_ASYNC``).
 
+It also makes the process the first the kernel's out-of-memory killer takes when the machine
+(or its memory cgroup) runs out of memory (``oom_score_adj`` 1000, which what it starts
+inherits): a trial is what a search can lose and run again, not hypermax, which would take
+every running trial with it, nor the user's other programs.
+
 Standard library only, and everything looked up here before any fork: the child must not import
 or load anything between fork and exec.
 """
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
+#: a trial's ``oom_score_adj``: the out-of-memory killer's first choice
+OOM_SCORE_ADJ = b"1000"
 
 
 def _load_prctl() -> Callable[..., int] | None:
@@ -56,15 +63,21 @@ _PRCTL = _load_prctl()
 _F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
 
 
-def child_setup(parent_pid: int, lifeline: int | None) -> Callable[[], None]:
+def child_setup(
+    parent_pid: int, lifeline: int | None, oom_first: bool = True
+) -> Callable[[], None]:
     """What a trial runs first in the forked child: tie its life to its parent's.
 
     The child must already lead its own session (``setsid``). Runs in the forked child, so it
     only calls what was looked up in the parent; it exits the child at once when the parent
     died before any of this was armed. Without a ``lifeline``, only the parent-death signal.
+    ``oom_first``: make it the out-of-memory killer's first choice (a process forked from one
+    that is already inherits it).
     """
 
     def setup() -> None:
+        if oom_first:
+            _first_for_the_oom_killer()
         if _PRCTL is not None:
             _PRCTL(_PR_SET_PDEATHSIG, _signal.SIGKILL)
         if _F_SETSIG is not None and lifeline is not None:
@@ -73,6 +86,20 @@ def child_setup(parent_pid: int, lifeline: int | None) -> Callable[[], None]:
             os._exit(1)
 
     return setup
+
+
+def _first_for_the_oom_killer() -> None:
+    """Raise this process's ``oom_score_adj`` to the most (raising it needs no privilege)."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+    except OSError:  # not Linux, or no procfs
+        return
+    try:
+        os.write(fd, OOM_SCORE_ADJ)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _arm_lifeline(fd: int, setsig: int) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import is_disk_full
-from hypermax.execution import procfs, protocol, spawn
+from hypermax.execution import oom, procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder
 from hypermax.execution.launch import (
@@ -131,6 +131,7 @@ class TrialRun:
         self._sampled_at = 0.0
         self._last_report_at: float | None = None
         self._longest_report_gap = 0.0
+        self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
 
     @property
     def trial_id(self) -> int:
@@ -180,6 +181,7 @@ class TrialRun:
         life_read, life_write = os.pipe()
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
+        self._oom_kills = oom.oom_kills()
         try:
             if self.host.launcher.interrupted:
                 raise LaunchInterrupted("the search was interrupted")
@@ -424,8 +426,17 @@ class TrialRun:
             function_type=self.function.type,
             kill=self._kill,
             limits=self.host.limits,
+            oom_killed=self._oom_killed(),
             **common,
         )
+
+    def _oom_killed(self) -> bool:
+        """Whether the out-of-memory killer took the trial: it ended by a SIGKILL hypermax did
+        not send while the killer's count rose."""
+        if self.exit_code != -signal.SIGKILL or self._kill is not None or self._oom_kills is None:
+            return False
+        now = oom.oom_kills()
+        return now is not None and now > self._oom_kills
 
     def _note(self, text: str) -> None:
         if self._log is not None:

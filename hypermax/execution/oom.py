@@ -1,0 +1,59 @@
+"""How many processes the kernel's out-of-memory killer has killed: to tell a trial it took.
+
+A trial that ends by SIGKILL that hypermax did not send was most likely taken by the
+out-of-memory killer (trials are its first choice: :mod:`.tether`). The kernel counts its kills
+for each memory cgroup (``oom_kill`` in ``memory.events`` under cgroup v2, in
+``memory.oom_control`` under v1), whichever out-of-memory it was, the cgroup's or the machine's,
+and for the machine (``/proc/vmstat``). :func:`oom_kills` reads the count of hypermax's own
+memory cgroup, which its trials share, or the machine's where that cannot be read; a trial whose
+count rose while it ran, and that ended by SIGKILL, was taken by it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_VMSTAT = Path("/proc/vmstat")
+
+
+def oom_kills() -> int | None:
+    """The out-of-memory killer's kills so far, in hypermax's memory cgroup if it can be read,
+    else on the machine; None where neither can (not Linux, no procfs)."""
+    for path in (*_cgroup_counters(), _VMSTAT):
+        count = _count(path)
+        if count is not None:
+            return count
+    return None
+
+
+@functools.cache
+def _cgroup_counters() -> tuple[Path, ...]:
+    """The files that hold the kill count of this process's memory cgroup (v2, then v1)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return ()
+    found = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        where = path.lstrip("/")
+        if controllers == "":  # cgroup v2: one hierarchy, mounted at the root or at unified/
+            for root in (_CGROUP_ROOT, _CGROUP_ROOT / "unified"):
+                found.append(root / where / "memory.events")
+        elif "memory" in controllers.split(","):
+            found.append(_CGROUP_ROOT / "memory" / where / "memory.oom_control")
+    return tuple(found)
+
+
+def _count(path: Path) -> int | None:
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
