@@ -19,8 +19,8 @@ from typing import Any
 
 from hypermax.errors import SpecError
 from hypermax.specfile import compat
-from hypermax.specfile.problems import dotted
 from hypermax.specfile.paths import home_expanded
+from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
 from hypermax.validation import resolve_and_validate

@@ -178,6 +178,8 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
 
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
 _PYTHON = re.compile(r"python[0-9.]*")
+#: the interpreter's options whose value may be the next argument (``-X dev``, ``-W error``)
+_OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 
 
 def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Iterator[Problem]:
@@ -189,10 +191,12 @@ def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Itera
     program, *args = command
     if not (_PYTHON.fullmatch(Path(program).name) or program == sys.executable):
         return
+    option_value = False
     for index, arg in enumerate(args, start=1):
         if arg.startswith(("-m", "-c")):
             return  # a module or a command: no script
-        if arg.startswith("-"):
+        if option_value or arg.startswith("-"):
+            option_value = arg in _OPTIONS_WITH_A_VALUE
             continue
         if "{" not in arg and not Path(arg).is_absolute() and (folder / arg).is_file():
             at = (*where[:-1], index) if isinstance(where[-1], int) else where
