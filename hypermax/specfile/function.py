@@ -21,29 +21,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import missing_function
 
 
 def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``function`` section; ``folder`` is the spec's folder."""
-    cwd_problem = _cwd_problem(fn["cwd"], folder) if "cwd" in fn else None
+    cwd_problem = path_problem(fn["cwd"], folder, "folder") if "cwd" in fn else None
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder)
     else:
         yield from _executable_problems(fn, folder, cwd_found=cwd_problem is None)
-
-
-def _cwd_problem(cwd: str, folder: Path) -> str | None:
-    """Why ``cwd`` (a relative one from the spec's ``folder``) is no folder to start in, or None."""
-    start = folder / cwd
-    if start.is_dir():
-        return None
-    if start.exists():
-        return f'"{cwd}" is not a folder'
-    return f'cannot find folder "{cwd}"' + ("" if Path(cwd).is_absolute() else f" in {folder}")
 
 
 def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
@@ -119,13 +110,11 @@ def module_origin(name: str, folder: Path) -> Path | None:
 
 
 def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
-    given = Path(src)
-    if given.is_absolute() and not given.is_file():
-        yield ("function", "src"), f'cannot find file "{src}"'
-    elif not (folder / given).is_file():
-        yield ("function", "src"), f'cannot find file "{src}" in {folder}'
+    missing = path_problem(src, folder, "file")
+    if missing is not None:
+        yield ("function", "src"), missing
     else:
-        problem = missing_function(folder / given, name)
+        problem = missing_function(folder / src, name)
         if problem is not None:
             yield ("function", "name"), f"{src} {problem}"
 

@@ -6,13 +6,16 @@ shell, so it expands ``~`` and ``~user`` itself, at the start of ``results.direc
 arguments, which the program reads as it likes). Validation and the frozen Spec both read the
 document through :func:`home_expanded`, so they see the same paths; the document as written (the
 results folder's ``search.json``, the spec's fingerprint) keeps its ``~``.
+
+:func:`path_problem` says, in one wording for every section, that a file or folder is missing.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 
 def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
@@ -51,3 +54,13 @@ def _program_expanded(command: Any) -> Any:
     if not words or not words[0].startswith("~"):
         return command
     return shlex.join([os.path.expanduser(words[0]), *words[1:]])
+
+
+def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> str | None:
+    """Why there is no ``kind`` at ``name`` (a relative one from the spec's ``folder``), or None."""
+    target = folder / name
+    if target.is_dir() if kind == "folder" else target.is_file():
+        return None
+    if kind == "folder" and target.exists():
+        return f'"{name}" is not a folder'
+    return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")
