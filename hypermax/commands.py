@@ -126,7 +126,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     folder = ResultsFolder(Path(args.results_dir))
     trials = _load_trials(args.results_dir)
     if args.trial is None:
-        lines = summary_lines(Path(args.results_dir), trials, _metadata(folder), args.top)
+        lines = summary_lines(
+            Path(args.results_dir), trials, _metadata(folder), args.top, folder.searching()
+        )
         table = _ablation_table(args.results_dir, trials)
         if table:
             lines += ["", *table]
@@ -139,7 +141,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.trial not in by_id:
             known = f"trials {min(by_id)} to {max(by_id)}" if by_id else "no trials"
             raise ResultsError(f"{args.results_dir}: has no trial {args.trial} ({known})")
-        lines = trial_lines(by_id[args.trial], best_trial(trials), folder.log(args.trial))
+        trial, best = by_id[args.trial], best_trial(trials)
+        lines = trial_lines(trial, best, folder.log(args.trial), folder.searching())
     print("\n".join(lines))
     return EXIT_OK
 

@@ -1,29 +1,71 @@
-"""Route Ctrl-C and SIGTERM to a handler while a search runs."""
+"""Route Ctrl-C, SIGTERM and a closed terminal's SIGHUP to a handler while a search runs."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+#: the standard streams: input, output, errors
+_STANDARD_FDS = (0, 1, 2)
+
 
 @contextlib.contextmanager
 def signals_to(handler: Callable[[int, Any], None]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM call ``handler`` instead of their usual action.
+    """While inside, SIGINT, SIGTERM and SIGHUP call ``handler`` instead of their usual action.
 
+    SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
+    ignored, as under ``nohup``. When it comes because the terminal hung up, the standard
+    streams that were on it are pointed at ``/dev/null`` before ``handler`` runs, so that what
+    hypermax still writes while it stops (the interrupt's note, the summary) cannot fail.
     Only the main thread can set signal handlers; elsewhere this changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    on_terminal = [fd for fd in _STANDARD_FDS if _is_terminal(fd)]
+
+    def on_hangup(signum: int, frame: Any) -> None:
+        leave_terminal(on_terminal)
+        handler(signum, frame)
+
+    handlers: dict[int, Callable[[int, Any], None]] = {
+        signal.SIGINT: handler,
+        signal.SIGTERM: handler,
+    }
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        handlers[signal.SIGHUP] = on_hangup
+    previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def leave_terminal(fds: list[int]) -> bool:
+    """Point each of ``fds`` (standard streams that were on a terminal) that is no longer a
+    terminal (it hung up) at ``/dev/null``; returns whether any was."""
+    gone = [fd for fd in fds if not _is_terminal(fd)]
+    if not gone:
+        return False
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in gone:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    return True
+
+
+def _is_terminal(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
 
 
 def stopping_note(running: int, grace: float) -> str:

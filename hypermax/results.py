@@ -84,6 +84,24 @@ class ResultsFolder:
         handle.flush()
         self._lock = handle
 
+    def searching(self) -> bool | None:
+        """Whether a hypermax runs this folder's search now: the process its lock file names,
+        on this host, is alive. None when that cannot be told (no lock file, another host)."""
+        try:
+            holder = json.loads((self.path / LOCK_NAME).read_text())
+            pid, host = int(holder["pid"]), str(holder["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if host != socket.gethostname():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, someone else's
+            return True
+        return True
+
     def unlock(self) -> None:
         if self._lock is not None:
             with contextlib.suppress(OSError):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.export import best_trial
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     format_loss,
     format_params,
@@ -19,9 +19,16 @@ from hypermax.ui.formatting import (
     trials_text,
 )
 
+#: what a trial that started and never ended is called once no hypermax runs its search
+UNFINISHED = "unfinished"
+
 
 def summary_lines(
-    folder: Path, trials: Sequence[Trial], metadata: dict[str, Any], top: int
+    folder: Path,
+    trials: Sequence[Trial],
+    metadata: dict[str, Any],
+    top: int,
+    searching: bool | None = None,
 ) -> list[str]:
     """The folder's trials by state, the search's metadata, the best trial and the ``top`` best.
 
@@ -30,10 +37,17 @@ def summary_lines(
         trials: every trial of its journal.
         metadata: the search's metadata (the original Hypermax's ``hypermax_results``).
         top: rows of the table of the best trials.
+        searching: whether a hypermax runs the search now (None: cannot be told). When none
+            does, trials that started and never ended are not running but ``unfinished``.
     """
-    counts = Counter(t.state.value for t in trials)
+    counts = Counter(_state_text(t, searching) for t in trials)
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     lines = [f"{folder}: {trials_text(len(trials))} ({states})"]
+    if counts[UNFINISHED]:
+        lines.append(
+            "the search is not running (its hypermax is gone): its unfinished trials run"
+            " again when it resumes"
+        )
     if metadata:
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
@@ -52,11 +66,23 @@ def summary_lines(
     return lines
 
 
-def trial_lines(trial: Trial, best: Trial | None, log: Path) -> list[str]:
+def _state_text(trial: Trial, searching: bool | None) -> str:
+    if trial.state is TrialState.RUNNING and searching is False:
+        return UNFINISHED
+    return trial.state.value
+
+
+def trial_lines(
+    trial: Trial, best: Trial | None, log: Path, searching: bool | None = None
+) -> list[str]:
     """One trial whole: state and reason, loss and its terms, metrics, params (exact values),
-    metadata, files, reports, timings and where its log is."""
+    metadata, files, reports, timings and where its log is. ``searching`` as for
+    :func:`summary_lines`."""
     tag = "  (the best trial)" if best is not None and best.id == trial.id else ""
-    lines = [f"trial {trial.id}: {trial.state.value}{tag}"]
+    state = _state_text(trial, searching)
+    if state == UNFINISHED:
+        tag += "  (the search is not running: it runs again when the search resumes)"
+    lines = [f"trial {trial.id}: {state}{tag}"]
     if trial.reason:
         lines.append(f"  reason      {trial.reason}")
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")

@@ -3,8 +3,9 @@
 The driver's events reach the UI through :class:`DashboardReporter`: a queue plus a one-byte
 wake-up on ``loop.watch_pipe``, written only when no wake-up is pending, so a burst of events
 costs one wake-up, one drain and one redraw. Keys steer the search through
-:meth:`hypermax.events.SearchControl.request`; Ctrl-C and SIGTERM interrupt it. If the UI cannot
-start or keeps failing to draw, the plain console reporter takes over and the search goes on.
+:meth:`hypermax.events.SearchControl.request`; Ctrl-C, SIGTERM and SIGHUP interrupt it. If the
+UI cannot start or keeps failing to draw, the plain console reporter takes over and the search
+goes on.
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ class DashboardSession:
         return self.driver.log_path(trial_id)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """Ctrl-C or SIGTERM: interrupt the search; the UI notes it on its next wake-up."""
+        """Ctrl-C, SIGTERM or SIGHUP: interrupt the search; the UI notes it on its next wake-up."""
         self.driver.request(ev.Command.INTERRUPT)
         self._signalled = True
         fd = self._wake_fd

@@ -1,0 +1,150 @@
+"""A closed terminal (SIGHUP) stops a search as SIGTERM does, unless hypermax runs under nohup.
+
+hypermax runs here as the session leader of a real pseudo-terminal: closing the terminal's
+master end makes the kernel hang it up and send SIGHUP, as when a terminal window or an ssh
+connection closes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    fake,
+    finished,
+    started,
+    wait_until,
+    write_spec,
+)
+
+
+def _search(marker: str, program: str, parallel: int = 2, go: Path | None = None) -> dict:
+    env = {MARKER_ENV: marker, "GO_FILE": str(go)}
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {
+            "type": "executable",
+            "command": fake(program),
+            "parallel": parallel,
+            "kill_grace": 30,
+            "env": env,
+        },
+        "search": {"name": "hup", "iterations": 4},
+    }
+
+
+class Session:
+    """``hypermax`` started in a new session whose controlling terminal is a fresh pty."""
+
+    def __init__(self, argv: list[str], cwd: Path, ignore_hangup: bool = False) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+
+        def take_the_terminal() -> None:  # in the child, before exec
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            if ignore_hangup:  # what nohup does
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+        env = {**os.environ, "TERM": "xterm-256color"}
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            preexec_fn=take_the_terminal,
+        )
+        os.close(slave)
+        self.output = bytearray()
+        self._closing = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        """Keep the terminal's output drained (a full pty would block hypermax's writes)."""
+        while not self._closing.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output += data
+
+    def hang_up(self) -> None:
+        """Close the terminal: the kernel sends SIGHUP to its session leader, hypermax.
+
+        The reader stops first: a read in progress would hold the master open."""
+        self._closing.set()
+        self._reader.join(5)
+        os.close(self.master)
+        self.master = -1
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.process.kill()
+            if self.master >= 0:
+                self.hang_up()
+
+
+@pytest.mark.parametrize("ui", ["--no-ui", "dashboard"])
+def test_a_closed_terminal_stops_the_running_trials_and_records_them_interrupted(
+    tmp_path, marker, ui
+):
+    spec = write_spec(tmp_path, _search(marker, "note_sigterm"))
+    argv = [sys.executable, "-m", "hypermax", "run", str(spec)]
+    session = Session([*argv, "--no-ui"] if ui == "--no-ui" else argv, tmp_path)
+    results = tmp_path / "results" / "hup"
+
+    def both_up() -> bool:
+        ids = sorted(started(results))
+        return len(ids) == 2 and all((results / "trials" / str(i) / "up").exists() for i in ids)
+
+    wait_until(both_up, 30, "two trials to start")
+    if ui == "dashboard":
+        wait_until(lambda: b"2 running" in session.output, 30, "the dashboard to show them")
+    session.hang_up()
+    assert session.wait(30) == 130  # without a handler: killed by SIGHUP (-1)
+    ended = finished(results)
+    assert set(ended) == set(started(results)) == {1, 2}
+    assert all(record["state"] == "interrupted" for record in ended.values())
+    for trial_id in ended:  # stopped down their kill ladders, not killed with hypermax
+        assert (results / "trials" / str(trial_id) / "sigterm").exists()
+    assert_none_alive(marker)
+
+
+def test_under_nohup_a_closed_terminal_does_not_stop_the_search(tmp_path, marker):
+    spec = write_spec(tmp_path, _search(marker, "wait_for_go", parallel=1, go=tmp_path / "go"))
+    argv = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    session = Session(argv, tmp_path, ignore_hangup=True)
+    results = tmp_path / "results" / "hup"
+    first = results / "trials" / "1"
+    wait_until(lambda: (first / "up").exists(), 30, "the first trial to start")
+    session.hang_up()
+    os.kill(session.process.pid, signal.SIGHUP)  # also when it comes from elsewhere
+    (tmp_path / "go").write_text("")  # the trials end once it exists
+    assert session.wait(60) == 0
+    assert [record["state"] for record in finished(results).values()] == ["ok"] * 4
+    assert_none_alive(marker)
