@@ -19,6 +19,7 @@ from typing import Any
 
 from hypermax.errors import SpecError
 from hypermax.specfile import compat
+from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
@@ -46,7 +47,8 @@ DEFAULT_MAX_LOG_MB = 1024.0
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """How one trial runs (DESIGN §2.2)."""
+    """How one trial runs (DESIGN §2.2); a leading ``~`` of ``cwd``, ``src`` and the program
+    of ``command`` is expanded, and relative paths start at the spec's folder."""
 
     type: str  # "python_function" | "executable"
     module: str | None = None
@@ -131,7 +133,7 @@ class Spec:
     function: FunctionSpec
     metrics: tuple[MetricSpec, ...]
     search: SearchSpec
-    results_directory: Path
+    results_directory: Path  # a leading ``~`` expanded; relative ones start where hypermax runs
     ui_enabled: bool | None = None
     cluster: ClusterSpec | None = None
     max_log_mb: float = DEFAULT_MAX_LOG_MB
@@ -199,14 +201,15 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
     notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in compat.notices(doc))
+    paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
         path=path,
         raw=doc,
         hyperparameters=doc["hyperparameters"],
-        function=_function(doc["function"]),
+        function=_function(paths["function"]),
         metrics=tuple(_metric(name, metric) for name, metric in doc.get("metrics", {}).items()),
         search=_search(doc["search"]),
-        results_directory=Path(doc["results"]["directory"]),
+        results_directory=Path(paths["results"]["directory"]),
         ui_enabled=doc.get("ui", {}).get("enabled"),
         cluster=_cluster(doc["cluster"], path.parent) if "cluster" in doc else None,
         max_log_mb=float(doc["results"].get("max_log_mb", DEFAULT_MAX_LOG_MB)),

@@ -587,6 +587,74 @@ CASES = [
         id="executable-program-not-executable",
     ),
     pytest.param(
+        {"bad.json": spec(function=function(cwd="nowhere"))},
+        ['bad.json: function.cwd: cannot find folder "nowhere" in {folder}'],
+        id="python-function-cwd-missing",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(cwd="objective.py"))},
+        ['bad.json: function.cwd: "objective.py" is not a folder'],
+        id="cwd-is-a-file",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(cwd="/no/such/folder"))},
+        ['bad.json: function.cwd: cannot find folder "/no/such/folder"'],
+        id="absolute-cwd-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": ["./train.sh"], "cwd": "nowhere"}
+            )
+        },
+        # the program is not looked for in a folder that is not there
+        ['bad.json: function.cwd: cannot find folder "nowhere" in {folder}'],
+        id="executable-cwd-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(function={"type": "executable", "command": ["python3", "train.py"]}),
+            "train.py": "print(0.5)\n",
+        },
+        [
+            "bad.json: function.command.1: a trial starts in its own folder, where there is no "
+            '"train.py": add "cwd": "." to start trials in the spec\'s folder, or name the script '
+            "by its absolute path"
+        ],
+        id="python-script-beside-the-spec",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={
+                    "type": "executable",
+                    "command": [sys.executable, "-u", "-X", "dev", "src/train.py", "{x}"],
+                }
+            ),
+            "src/train.py": "print(0.5)\n",
+        },
+        [
+            "bad.json: function.command.4: a trial starts in its own folder, where there is no "
+            '"src/train.py": add "cwd": "." to start trials in the spec\'s folder, or name the '
+            "script by its absolute path"
+        ],
+        id="this-python-and-options-before-the-script",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "python3 -u train.py --x {x}"}
+            ),
+            "train.py": "print(0.5)\n",
+        },
+        [
+            "bad.json: function.command: a trial starts in its own folder, where there is no "
+            '"train.py": add "cwd": "." to start trials in the spec\'s folder, or name the script '
+            "by its absolute path"
+        ],
+        id="python-script-in-a-string-command",
+    ),
+    pytest.param(
         {"bad.json": spec(function={"type": "shell", "command": "true"})},
         ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
         id="bad-function-type",

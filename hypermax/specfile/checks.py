@@ -18,6 +18,7 @@ from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
+from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
@@ -31,6 +32,7 @@ def semantic_problems(
 ) -> list[Problem]:
     """What the schema cannot say, in every part of ``doc`` that ``schema_problems`` spare."""
     folder = path.resolve().parent
+    doc = home_expanded(doc)  # the paths the run will use
     broken = Broken(where for where, _ in schema_problems)
     problems: list[Problem] = []
     if "hyperparameters" in doc:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import Problem
 
 #: the protocols a Dask scheduler's address may name
@@ -29,7 +30,7 @@ def cluster_problems(cluster: dict[str, Any], folder: Path) -> Iterator[Problem]
             f'is for a "tls://" or "wss://" scheduler address, got "{address}"',
         )
     for key, value in security.items():
-        if key.startswith("tls_") and (missing := file_problem(value, folder)) is not None:
+        if key.startswith("tls_") and (missing := path_problem(value, folder, "file")) is not None:
             yield ("cluster", "security", key), missing
     if "tls_client_key" in security and "tls_client_cert" not in security:
         yield ("cluster", "security", "tls_client_key"), "is only used with tls_client_cert"
@@ -48,14 +49,4 @@ def address_problem(address: str) -> str | None:
             return f'must end in a port number from 1 to 65535, got "{address}"'
     if not host or any(c.isspace() or c in "/?#@" for c in host):
         return f'must be a scheduler address like "tcp://host:8786", got "{address}"'
-    return None
-
-
-def file_problem(name: str, folder: Path) -> str | None:
-    """Why the file ``name`` (relative ones from ``folder``) cannot be found, or None."""
-    given = Path(name)
-    if given.is_absolute() and not given.is_file():
-        return f'cannot find file "{name}"'
-    if not (folder / given).is_file():
-        return f'cannot find file "{name}" in {folder}'
     return None

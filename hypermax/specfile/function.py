@@ -3,7 +3,9 @@
 The module or ``src`` file of a ``python_function`` must be found the way a trial's process finds
 it (the spec's folder first, then the installed modules), and a file found beside the spec must
 define the function (read with ``ast``, never imported); the program of an ``executable`` must
-exist and be executable.
+exist and be executable. A ``cwd`` must be a folder; and an executable that runs a Python script
+beside the spec, without a ``cwd``, is refused: its trials start in their own folders, where the
+script is not.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -18,16 +21,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import missing_function
 
 
 def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``function`` section; ``folder`` is the spec's folder."""
+    cwd_problem = path_problem(fn["cwd"], folder, "folder") if "cwd" in fn else None
+    if cwd_problem is not None:
+        yield ("function", "cwd"), cwd_problem
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder)
     else:
-        yield from _executable_problems(fn, folder)
+        yield from _executable_problems(fn, folder, cwd_found=cwd_problem is None)
 
 
 def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
@@ -103,18 +110,16 @@ def module_origin(name: str, folder: Path) -> Path | None:
 
 
 def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
-    given = Path(src)
-    if given.is_absolute() and not given.is_file():
-        yield ("function", "src"), f'cannot find file "{src}"'
-    elif not (folder / given).is_file():
-        yield ("function", "src"), f'cannot find file "{src}" in {folder}'
+    missing = path_problem(src, folder, "file")
+    if missing is not None:
+        yield ("function", "src"), missing
     else:
-        problem = missing_function(folder / given, name)
+        problem = missing_function(folder / src, name)
         if problem is not None:
             yield ("function", "name"), f"{src} {problem}"
 
 
-def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
+def _executable_problems(fn: dict[str, Any], folder: Path, cwd_found: bool) -> Iterator[Problem]:
     for key in ("module", "src", "name", "preload"):
         if key in fn:
             yield ("function", key), 'is only used by "type": "python_function"'
@@ -130,9 +135,14 @@ def _executable_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
         if not command:
             yield where, "must not be empty"
             return
-    problem = program_problem(command[0], folder / fn.get("cwd", "."), fn.get("env", {}))
-    if problem is not None:
-        yield where, problem
+    program = command[0]
+    if cwd_found or "/" not in program or Path(program).is_absolute():
+        # a relative path from a missing cwd is not looked for: the cwd's problem says why
+        problem = program_problem(program, folder / fn.get("cwd", "."), fn.get("env", {}))
+        if problem is not None:
+            yield where, problem
+    if "cwd" not in fn:
+        yield from _script_problems(command, folder, where)
 
 
 def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
@@ -153,3 +163,35 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     if shutil.which(program, path=env.get("PATH", os.environ.get("PATH"))) is None:
         return f'cannot find program "{program}" on PATH'
     return None
+
+
+#: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
+_PYTHON = re.compile(r"python[0-9.]*")
+#: the interpreter's options whose value may be the next argument (``-X dev``, ``-W error``)
+_OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
+
+
+def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Iterator[Problem]:
+    """A Python script named relative to the spec's folder, for a trial that starts in its own.
+
+    Only a Python interpreter's script is looked at: other programs may find their arguments
+    otherwise. ``where`` is the command's first word, or the whole command written as a string.
+    """
+    program, *args = command
+    if not (_PYTHON.fullmatch(Path(program).name) or program == sys.executable):
+        return
+    option_value = False
+    for index, arg in enumerate(args, start=1):
+        if arg.startswith(("-m", "-c")):
+            return  # a module or a command: no script
+        if option_value or arg.startswith("-"):
+            option_value = arg in _OPTIONS_WITH_A_VALUE
+            continue
+        if "{" not in arg and not Path(arg).is_absolute() and (folder / arg).is_file():
+            at = (*where[:-1], index) if isinstance(where[-1], int) else where
+            yield (
+                at,
+                f'a trial starts in its own folder, where there is no "{arg}": add "cwd": "." '
+                "to start trials in the spec's folder, or name the script by its absolute path",
+            )
+        return

@@ -1,0 +1,66 @@
+"""The paths a spec names for its trials, with a leading ``~`` read as a shell reads it.
+
+A user who writes ``"cwd": "~/work"`` means the ``work`` folder of their home; hypermax runs no
+shell, so it expands ``~`` and ``~user`` itself, at the start of ``results.directory``,
+``function.cwd``, ``function.src`` and the program of an executable's ``command`` (not in its
+arguments, which the program reads as it likes). Validation and the frozen Spec both read the
+document through :func:`home_expanded`, so they see the same paths; the document as written (the
+results folder's ``search.json``, the spec's fingerprint) keeps its ``~``.
+
+:func:`path_problem` says, in one wording for every section, that a file or folder is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any, Literal
+
+
+def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with a leading ``~`` or ``~user`` expanded in the paths it names for its trials.
+
+    Only the sections that change are copied; ``doc`` itself is left as it is. A value of the
+    wrong type, or a string command that cannot be split, is left for the checks to report.
+    """
+    expanded = dict(doc)
+    results = doc.get("results")
+    if isinstance(results, dict) and "directory" in results:
+        expanded["results"] = {**results, "directory": _home(results["directory"])}
+    fn = doc.get("function")
+    if isinstance(fn, dict):
+        fn = {**fn, **{key: _home(fn[key]) for key in ("cwd", "src") if key in fn}}
+        if "command" in fn:
+            fn["command"] = _program_expanded(fn["command"])
+        expanded["function"] = fn
+    return expanded
+
+
+def _home(path: Any) -> Any:
+    return os.path.expanduser(path) if isinstance(path, str) else path
+
+
+def _program_expanded(command: Any) -> Any:
+    """``command`` with its program's ``~`` expanded; a string stays a string split the same."""
+    if isinstance(command, list) and command:
+        return [_home(command[0]), *command[1:]]
+    if not isinstance(command, str) or "~" not in command:
+        return command
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    if not words or not words[0].startswith("~"):
+        return command
+    return shlex.join([os.path.expanduser(words[0]), *words[1:]])
+
+
+def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> str | None:
+    """Why there is no ``kind`` at ``name`` (a relative one from the spec's ``folder``), or None."""
+    target = folder / name
+    if target.is_dir() if kind == "folder" else target.is_file():
+        return None
+    if kind == "folder" and target.exists():
+        return f'"{name}" is not a folder'
+    return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")
