@@ -41,15 +41,13 @@ from hypermax.execution.limits import (
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.trial_files import TrialFiles
+from hypermax.execution.verdicts import Verdicts
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
     from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
-
-#: the longest a python_function trial stopped early is given to reach its next report
-STOP_WAIT_CAP_SECONDS = 60.0
 
 OnReport = Callable[[Report], None]
 
@@ -106,7 +104,7 @@ class TrialRun:
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
-        self._verdicts = False  # the trial waits for the verdict on each report
+        self._verdicts = Verdicts(self.trial_id, plan.function.kill_grace, self._note)
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
@@ -129,8 +127,6 @@ class TrialRun:
         self.processes = 1
         self._ram_strikes = 0
         self._sampled_at = 0.0
-        self._last_report_at: float | None = None
-        self._longest_report_gap = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
 
     @property
@@ -172,7 +168,7 @@ class TrialRun:
             env[protocol.EXIT_WAIT_ENV] = f"{self.function.kill_grace:g}"
             if self.plan.verdict_wait:
                 env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
-                self._verdicts = True
+                self._verdicts.awaited = True
         resolve = self.host.resolve
         argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
         cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
@@ -181,6 +177,7 @@ class TrialRun:
         life_read, life_write = os.pipe()
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
+        self._verdicts.started(self.started)
         self._oom_kills = oom.oom_kills()
         try:
             if self.host.launcher.interrupted:
@@ -303,7 +300,7 @@ class TrialRun:
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
-            self._ask_to_stop(root.pid)
+            self._verdicts.ask_to_stop(root.pid, self._gone, self._ladder.start)
         else:
             self._ladder.start(f"stopping the trial ({reason.value})")
 
@@ -315,38 +312,14 @@ class TrialRun:
     def go_on(self) -> None:
         """Early stopping judged the trial's latest report and lets it go on: a trial that
         waits for verdicts resumes at once; others were never held."""
-        if not self._verdicts:
+        if not self._verdicts.awaited:
             return
         with self._lock:
             if not self.killable():
                 return
         root = self._live_root()
         if root is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(root.pid, protocol.GO_ON_SIGNAL)
-
-    def _ask_to_stop(self, pid: int) -> None:
-        """Signal the trial's main process to stop at its next report (at the report it waits
-        on, when it waits for verdicts); the ladder after a wait."""
-        wait = stop_wait(self._longest_report_gap, self.function.kill_grace)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, protocol.STOP_SIGNAL)
-        name = signal.Signals(protocol.STOP_SIGNAL).name
-        at = "the report it waits on" if self._verdicts else "its next report"
-        self._note(
-            f"stopped early: {name} to {pid}, to stop at {at}; "
-            f"the kill ladder in {wait:g} s unless it ends"
-        )
-        threading.Thread(
-            target=self._ladder_unless_gone,
-            args=(wait,),
-            name=f"hypermax-stop-{self.trial_id}",
-            daemon=True,
-        ).start()
-
-    def _ladder_unless_gone(self, wait: float) -> None:
-        if not self._gone.wait(wait):
-            self._ladder.start(f"no report within {wait:g} s of the stop")
+            self._verdicts.go_on(root.pid)
 
     # -- ending -----------------------------------------------------------------------------
     def finish(self) -> Outcome:
@@ -443,21 +416,9 @@ class TrialRun:
             self._log.note(text)
 
     def _report(self, step: int, metrics: dict[str, Any]) -> None:
-        now = time.monotonic()
-        previous = self.started if self._last_report_at is None else self._last_report_at
-        self._longest_report_gap = max(self._longest_report_gap, now - previous)
-        self._last_report_at = now
+        self._verdicts.reported()
         if self._on_report is not None:
             self._on_report(Report(self.trial_id, step, metrics))
-
-
-def stop_wait(longest_report_gap: float, kill_grace: float) -> float:
-    """How long a ``python_function`` trial asked to stop has to reach its next report.
-
-    Twice the longest it took so far between two reports (or to its first), at least the
-    function's ``kill_grace`` and at most :data:`STOP_WAIT_CAP_SECONDS`; then the kill ladder.
-    """
-    return min(STOP_WAIT_CAP_SECONDS, max(kill_grace, 2 * longest_report_gap))
 
 
 def run_trial(

@@ -1,0 +1,88 @@
+"""Early stopping's verdicts, told to a running trial's process: go on, or stop at a report.
+
+A ``python_function`` trial runs hypermax's bootstrap, which can stop it cleanly at a report
+(the report raises ``TrialStopped``; see :mod:`.protocol`). Asked to stop, it gets
+:data:`~.protocol.STOP_SIGNAL` and :func:`stop_wait` seconds to reach a report; the kill
+ladder follows unless it ended. A trial that waits for the verdict on each report (early
+stopping judges it) is let go on with :data:`~.protocol.GO_ON_SIGNAL`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from hypermax.execution import protocol
+
+#: the longest a python_function trial stopped early is given to reach its next report
+STOP_WAIT_CAP_SECONDS = 60.0
+
+
+def stop_wait(longest_report_gap: float, kill_grace: float) -> float:
+    """How long a ``python_function`` trial asked to stop has to reach its next report.
+
+    Twice the longest it took so far between two reports (or to its first), at least the
+    function's ``kill_grace`` and at most :data:`STOP_WAIT_CAP_SECONDS`; then the kill ladder.
+    """
+    return min(STOP_WAIT_CAP_SECONDS, max(kill_grace, 2 * longest_report_gap))
+
+
+class Verdicts:
+    """Tell one trial's main process early stopping's verdicts; keep the pace of its reports.
+
+    Args:
+        trial_id: the trial's id (names the thread that waits for a stopped trial).
+        kill_grace: the function's ``kill_grace``, the least :func:`stop_wait`.
+        note: writes a line into the trial's log.
+    """
+
+    def __init__(self, trial_id: int, kill_grace: float, note: Callable[[str], None]) -> None:
+        self.trial_id = trial_id
+        self.kill_grace = kill_grace
+        self.note = note
+        #: the trial waits after each report for the verdict on it
+        self.awaited = False
+        self.longest_report_gap = 0.0
+        self._last_report_at = time.monotonic()
+
+    def started(self, at: float) -> None:
+        """The trial's process started at ``at`` (monotonic): its first report's gap counts
+        from there."""
+        self._last_report_at = at
+
+    def reported(self) -> None:
+        """The trial sent a report now."""
+        now = time.monotonic()
+        self.longest_report_gap = max(self.longest_report_gap, now - self._last_report_at)
+        self._last_report_at = now
+
+    def go_on(self, pid: int) -> None:
+        """Let the trial, waiting for the verdict on its latest report, go on."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, protocol.GO_ON_SIGNAL)
+
+    def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
+        """Signal the trial's main process ``pid`` to stop at its next report (at the report it
+        waits on, when it waits for verdicts); call ``ladder`` with why unless ``gone`` is set
+        within :func:`stop_wait`."""
+        wait = stop_wait(self.longest_report_gap, self.kill_grace)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, protocol.STOP_SIGNAL)
+        name = signal.Signals(protocol.STOP_SIGNAL).name
+        at = "the report it waits on" if self.awaited else "its next report"
+        self.note(
+            f"stopped early: {name} to {pid}, to stop at {at}; "
+            f"the kill ladder in {wait:g} s unless it ends"
+        )
+
+        def ladder_unless_gone() -> None:
+            if not gone.wait(wait):
+                ladder(f"no report within {wait:g} s of the stop")
+
+        threading.Thread(
+            target=ladder_unless_gone, name=f"hypermax-stop-{self.trial_id}", daemon=True
+        ).start()
