@@ -10,7 +10,13 @@ from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_value, sparkline
+from hypermax.ui.formatting import (
+    format_duration,
+    format_loss,
+    format_value,
+    one_line,
+    sparkline,
+)
 from hypermax.ui.state import RunningRow
 from hypermax.ui.widgets import Item
 
@@ -32,11 +38,13 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
     if row.last_report:
         report = dict(row.last_report)
         step = report.pop("step", None)
-        text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
+        text = f"step {step}" + "".join(
+            f" {one_line(k)}={format_value(v)}" for k, v in report.items()
+        )
         parts.append(("label", f"  {text}"))
     short = short or {}
     differs = "  ".join(
-        f"{short.get(name, name)}={format_value(value)}"
+        f"{one_line(short.get(name, name))}={format_value(value)}"
         + ("" if best is None else f" (best {format_value(best)})")
         for name, value, best in row.differs
     )
@@ -72,13 +80,13 @@ def best_markups(best: Trial | None) -> list[Any]:
     if best is None:
         return [("dim", "no trial with a loss yet")]
     rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
-    flat = flatten(best.params)
+    flat = {one_line(name): value for name, value in flatten(best.params).items()}
     width = min(28, max((len(n) for n in flat), default=0))
     for name, value in flat.items():
         rows.append([("label", name.ljust(width)), "  ", format_value(value)])
     for name, value in best.metrics.items():
         if name != "loss":
-            rows.append([("dim", f"{name} = {format_value(value)}")])
+            rows.append([("dim", f"{one_line(name)} = {format_value(value)}")])
     return rows
 
 
@@ -113,7 +121,8 @@ def ranking_markups(
         if finished < needed:
             return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
         return [("dim", "no param varies yet")]
-    names = {r.name: _cut((short or {}).get(r.name, r.name), RANKED_NAME_WIDTH) for r in ranking}
+    short = short or {}
+    names = {r.name: _cut(one_line(short.get(r.name, r.name)), RANKED_NAME_WIDTH) for r in ranking}
     width = max(len(name) for name in names.values())
     rows: list[Any] = []
     for relation in ranking:

@@ -17,6 +17,7 @@ from hypermax.ui.formatting import (
     format_state,
     format_trial_time,
     format_value,
+    one_line,
     short_names,
     trial_sections,
 )
@@ -194,9 +195,10 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
             continue
         rows.append("")
         rows.append(("title", title))
-        width = min(32, max(len(str(k)) for k in values))
-        for name, value in values.items():
-            rows.append([("label", f"  {str(name).ljust(width)}"), "  ", format_value(value)])
+        names = {one_line(str(name)): value for name, value in values.items()}
+        width = min(32, max(len(name) for name in names))
+        for name, value in names.items():
+            rows.append([("label", f"  {name.ljust(width)}"), "  ", format_value(value)])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:
