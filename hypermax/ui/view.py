@@ -231,7 +231,8 @@ class DashboardView(urwid.WidgetWrap):
         keys = [("q", "leave" if self.state.ended else "quit")]
         if not self.state.ended:
             keys.append(("p", "resume" if self.state.paused else "pause"))
-        keys += [("e", "export"), ("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
+            keys.append(("e", "export"))
+        keys += [("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
         out: list[Any] = []
         for key, text in keys:
             out += [("key", f" {key}"), f" {text} "]
@@ -260,7 +261,7 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "p":
             self.actions.request(Command.TOGGLE_PAUSE)
         elif key == "e":
-            self.actions.request(Command.EXPORT)
+            self._export()
         elif key == "?":
             self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
         elif key in ("tab", "shift tab"):
@@ -276,6 +277,16 @@ class DashboardView(urwid.WidgetWrap):
         else:
             return self.frame.keypress(box_size(size), key)
         return None
+
+    def _export(self) -> None:
+        """Ask for results.csv and best.json now; once the search ended, say where they are (the
+        search wrote them as it ended and takes no more commands)."""
+        if not self.state.ended:
+            self.actions.request(Command.EXPORT)
+            return
+        folder = self.state.results_folder
+        csv = "results.csv" if folder is None else folder / "results.csv"
+        self.set_note(f"written as the search ended: {csv} (and best.json)")
 
     def _overlay_key(self, size: Size, key: str) -> str | None:
         kind = self.overlay
