@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import urwid
 
 from hypermax.space import flatten
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     format_duration,
     format_loss,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 LOG_TAIL_LINES = 40
 LOG_TAIL_BYTES = 32 * 1024
+#: How often the window of a running trial reads its log again (seconds).
+LOG_REREAD_SECONDS = 1.0
 
 
 def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
@@ -206,3 +209,36 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         rows += [f"  {format_params(report, None, short=True)}" for report in trial.reports[-5:]]
     rows += ["", ("title", "log (tail)"), *[("dim", line) for line in log_tail]]
     return rows
+
+
+class TrialWindow:
+    """The scrollable contents of the window that shows one trial.
+
+    :meth:`follow` keeps them up to date: anew when the trial changed (it ended), and its log
+    read again at most every ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled
+    to stays in view; at the last row, the view follows the new last row (the log's end).
+    """
+
+    def __init__(self, trial_id: int, log_path: Path | None) -> None:
+        self.trial_id = trial_id
+        self.log_path = log_path
+        self.walker: urwid.SimpleFocusListWalker[urwid.Text] = urwid.SimpleFocusListWalker([])
+        self.listbox = urwid.ListBox(self.walker)
+        self._shown: Trial | None = None
+        self._read_at = -math.inf
+
+    def follow(self, state: DashboardState) -> None:
+        """Show the trial as ``state`` has it now (if anything changed)."""
+        trial = state.trial(self.trial_id)
+        if trial is None:
+            return
+        now = state.clock()
+        rereading = trial.state is TrialState.RUNNING and now - self._read_at >= LOG_REREAD_SECONDS
+        if trial is self._shown and not rereading:
+            return
+        self._shown, self._read_at = trial, now
+        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path))
+        focus = self.walker.focus or 0
+        at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
+        self.walker[:] = [urwid.Text(markup) for markup in markups]
+        self.walker.set_focus(len(self.walker) - 1 if at_end else min(focus, len(self.walker) - 1))

@@ -22,7 +22,7 @@ from hypermax.events import Command
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
-from hypermax.ui.trials import TrialsPanel, read_log_tail, trial_detail_markups
+from hypermax.ui.trials import TrialsPanel, TrialWindow
 from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
 
 Layout: TypeAlias = "urwid.Pile | urwid.Columns"
@@ -151,6 +151,7 @@ class DashboardView(urwid.WidgetWrap):
         self.quitting = False
         self.hurried = False  # asked to quit twice: no grace for the trials
         self.overlay: str | None = None
+        self.detail: TrialWindow | None = None
         self._ranked_version = -1
         self._ranked_at = -math.inf
         self.status = StatusBar()
@@ -198,6 +199,8 @@ class DashboardView(urwid.WidgetWrap):
         self._refresh_best(state)
         self._refresh_ranking()
         self.footer.set_text(self._footer_markup())
+        if self.detail is not None:
+            self.detail.follow(state)
 
     def _refresh_best(self, state: DashboardState) -> None:
         """The best trial; in an ablation study, the baseline and each component's change."""
@@ -327,20 +330,22 @@ class DashboardView(urwid.WidgetWrap):
             self.open_trial(trial_id)
 
     def open_trial(self, trial_id: int) -> None:
-        """Show one trial: params, metrics, loss terms, state and reason, the tail of its log."""
-        trial = self.state.trial(trial_id)
-        if trial is None:
+        """Show one trial: params, metrics, loss terms, state and reason, the tail of its log;
+        kept up to date while it is open (see :class:`~hypermax.ui.trials.TrialWindow`)."""
+        if self.state.trial(trial_id) is None:
             return
-        tail = read_log_tail(self.actions.log_path(trial_id))
-        markups = trial_detail_markups(trial, self.state.best, tail)
-        listbox = urwid.ListBox(urwid.SimpleFocusListWalker([urwid.Text(m) for m in markups]))
+        window = TrialWindow(trial_id, self.actions.log_path(trial_id))
+        window.follow(self.state)
         title = f"trial {trial_id} — Esc closes, arrows scroll"
-        self._open("detail", _box(title, listbox), width=("relative", 92), height=("relative", 90))
+        box = _box(title, window.listbox)
+        self._open("detail", box, width=("relative", 92), height=("relative", 90))
+        self.detail = window
 
     def _open(
         self, kind: str, box: urwid.Widget, width: Any, height: Any = ("relative", 80)
     ) -> None:
         self.overlay = kind
+        self.detail = None
         self._w = urwid.Overlay(
             box, self.frame, "center", width, "middle", height, min_width=20, min_height=3
         )
@@ -348,6 +353,7 @@ class DashboardView(urwid.WidgetWrap):
     def close_overlay(self) -> None:
         """Back to the panels."""
         self.overlay = None
+        self.detail = None
         self._w = self.frame
 
 
