@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import urwid
 from test_dashboard_render import screen
 from test_dashboard_state import FakeClock, run_trial, started, trial
 
@@ -50,3 +51,33 @@ def test_an_opened_trial_writes_control_characters_as_escapes():
     text = screen(view, (160, 50))
     assert "You are a helpful assistant.\\nAnswer:\\t\\x1b[2J" in text
     assert "note\\nkey" in text and "a\\nb" in text
+
+
+LONG_WIDE_NAME = "バッチサイズの上限値を決めるパラメータ"
+
+
+def wide_state() -> DashboardState:
+    """Six trials whose params have names in wide (two-column) characters."""
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    for i in range(1, 7):
+        params = {"学習率": 0.1 * i, LONG_WIDE_NAME: i % 3, "momentum": 1 - 0.1 * i}
+        run_trial(state, i, 1.0 / i + 0.01 * (i % 3), params=params)
+    return state
+
+
+def test_wide_characters_in_names_keep_the_columns_aligned():
+    text = screen(DashboardView(wide_state()), (160, 50))
+    right = [re.split("[│┘]│", row)[-1] for row in text.splitlines()]  # the right-hand panels
+    best = [cell for cell in right if cell.startswith(("学習率", "momentum")) and "█" not in cell]
+    ranking = [cell for cell in right if "█" in cell]
+    assert len(best) == 2 and len(ranking) == 3
+
+    def column(cell: str, pattern: str) -> int:
+        found = re.search(pattern, cell)
+        assert found is not None, cell
+        return urwid.str_util.calc_width(cell, 0, found.start())
+
+    assert len({column(cell, r" \d") for cell in best}) == 1, best  # values in one column
+    assert len({column(cell, r" [+-]\d\.\d\d ") for cell in ranking}) == 1, ranking
+    assert all(column(cell, r" [+-]\d\.\d\d ") <= 16 for cell in ranking)  # names cut to fit

@@ -18,7 +18,7 @@ from hypermax.ui.formatting import (
     sparkline,
 )
 from hypermax.ui.state import RunningRow
-from hypermax.ui.widgets import Item
+from hypermax.ui.widgets import Item, columns, cut, pad
 
 BAR_CELLS = 10
 RANKED_NAME_WIDTH = 16
@@ -81,9 +81,9 @@ def best_markups(best: Trial | None) -> list[Any]:
         return [("dim", "no trial with a loss yet")]
     rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
     flat = {one_line(name): value for name, value in flatten(best.params).items()}
-    width = min(28, max((len(n) for n in flat), default=0))
+    width = min(28, max((columns(n) for n in flat), default=0))
     for name, value in flat.items():
-        rows.append([("label", name.ljust(width)), "  ", format_value(value)])
+        rows.append([("label", pad(name, width)), "  ", format_value(value)])
     for name, value in best.metrics.items():
         if name != "loss":
             rows.append([("dim", f"{one_line(name)} = {format_value(value)}")])
@@ -99,10 +99,10 @@ def baseline_markups(baseline: Trial | None, effects: Sequence[Effect]) -> list[
     changes = [e for e in effects if e.group is not None and e.change is not None]
     if changes:
         rows.append([("dim", "loss change without:")])
-        width = min(28, max(len(f"{e.group}.{e.name}") for e in changes))
+        width = min(28, max(columns(f"{e.group}.{e.name}") for e in changes))
         for effect in changes:
             spread = "" if effect.spread is None else f" ±{effect.spread:.2g}"
-            name = f"{effect.group}.{effect.name}".ljust(width)
+            name = pad(f"{effect.group}.{effect.name}", width)
             rows.append([("label", name), f"  {effect.change:+.4g}", ("dim", spread)])
     return rows
 
@@ -122,13 +122,13 @@ def ranking_markups(
             return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
         return [("dim", "no param varies yet")]
     short = short or {}
-    names = {r.name: _cut(one_line(short.get(r.name, r.name)), RANKED_NAME_WIDTH) for r in ranking}
-    width = max(len(name) for name in names.values())
+    names = {r.name: cut(one_line(short.get(r.name, r.name)), RANKED_NAME_WIDTH) for r in ranking}
+    width = max(columns(name) for name in names.values())
     rows: list[Any] = []
     for relation in ranking:
         cells = round(abs(relation.rho) * BAR_CELLS)
         row: list[Any] = [
-            ("label", names[relation.name].ljust(width)),
+            ("label", pad(names[relation.name], width)),
             f" {relation.rho:+.2f} ",
             ("bar", "█" * cells),
             ("dim", "·" * (BAR_CELLS - cells)),
@@ -137,7 +137,3 @@ def ranking_markups(
             row.append(("dim", f" best {format_value(relation.best_value)}"))
         rows.append(row)
     return rows
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

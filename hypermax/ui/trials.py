@@ -22,7 +22,7 @@ from hypermax.ui.formatting import (
     short_names,
     trial_sections,
 )
-from hypermax.ui.widgets import Panel, selectable_row
+from hypermax.ui.widgets import Panel, columns, pad, selectable_row
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
@@ -199,9 +199,9 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         rows.append("")
         rows.append(("title", title))
         names = {one_line(str(name)): value for name, value in values.items()}
-        width = min(32, max(len(name) for name in names))
+        width = min(32, max(columns(name) for name in names))
         for name, value in names.items():
-            rows.append([("label", f"  {name.ljust(width)}"), "  ", format_value(value)])
+            rows.append([("label", f"  {pad(name, width)}"), "  ", format_value(value)])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:
