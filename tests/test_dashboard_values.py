@@ -12,6 +12,7 @@ from test_dashboard_state import FakeClock, run_trial, started, trial
 
 from hypermax import events as ev
 from hypermax.trial import Report
+from hypermax.ui.chart import render_chart
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
 
@@ -81,3 +82,13 @@ def test_wide_characters_in_names_keep_the_columns_aligned():
     assert len({column(cell, r" \d") for cell in best}) == 1, best  # values in one column
     assert len({column(cell, r" [+-]\d\.\d\d ") for cell in ranking}) == 1, ranking
     assert all(column(cell, r" [+-]\d\.\d\d ") <= 16 for cell in ranking)  # names cut to fit
+
+
+def test_losses_at_the_ends_of_the_float_range_are_charted():
+    points = [(1e308, "ok"), (-1e308, "ok"), (0.0, "ok"), (1.7e308, "killed")]
+    lines = render_chart(points, [1e308, -1e308, -1e308, -1e308], 60, 10, log_scale=False)
+    assert len(lines) == 10 and {len(line) for line in lines} == {60}
+    text = "\n".join(lines)
+    assert "nan" not in text and "inf" not in text
+    assert lines[0].lstrip().startswith("1e+308┤") and lines[8].lstrip().startswith("-1e+308┤")
+    assert "•" in lines[0] and "•" in lines[8]  # the top and the bottom trial
