@@ -50,3 +50,17 @@ def test_an_open_trial_follows_it_while_it_runs_and_when_it_ends(tmp_path):
     assert "loss    0.125" in text and "done: 0.125" in text
     view.keypress((160, 50), "esc")
     assert "trial 1  ok" not in screen(view, (160, 50))
+
+
+def test_esc_and_a_key_read_together_close_the_window_then_do_the_key():
+    """A terminal sends Esc as one byte: typed quickly, or while the screen is busy, Esc and the
+    next key arrive in one read and urwid reports them as one ``meta`` key."""
+    view = DashboardView(prompt_state())
+    view.open_trial(1)
+    assert "Esc closes" in screen(view, (160, 50))
+    view.keypress((160, 50), "meta s")
+    text = screen(view, (160, 50))
+    assert "Esc closes" not in text
+    assert "by id newest first" in text
+    view.keypress((160, 50), "meta q")
+    assert "Quit the search now?" in screen(view, (160, 50))

@@ -252,6 +252,9 @@ class DashboardView(urwid.WidgetWrap):
         return True
 
     def keypress(self, size: Size, key: str) -> str | None:
+        if key.startswith("meta "):  # Esc and the next key, read at once
+            self.keypress(size, "esc")
+            return self.keypress(size, key.removeprefix("meta "))
         if self.overlay is not None:
             return self._overlay_key(size, key)
         if key == "ctrl c":
