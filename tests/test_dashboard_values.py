@@ -14,7 +14,7 @@ from hypermax import events as ev
 from hypermax.trial import Report
 from hypermax.ui.chart import render_chart
 from hypermax.ui.state import DashboardState
-from hypermax.ui.view import DashboardView
+from hypermax.ui.view import Actions, DashboardView
 
 PROMPT = "You are a helpful assistant.\nAnswer:\t\x1b[2J"
 
@@ -92,3 +92,24 @@ def test_losses_at_the_ends_of_the_float_range_are_charted():
     assert "nan" not in text and "inf" not in text
     assert lines[0].lstrip().startswith("1e+308┤") and lines[8].lstrip().startswith("-1e+308┤")
     assert "•" in lines[0] and "•" in lines[8]  # the top and the bottom trial
+
+
+def test_an_opened_trial_shows_the_start_of_a_huge_value_or_log_line(tmp_path):
+    """urwid lays out a long unbroken line in time that grows with the square of its length (a
+    megabyte took minutes, the dashboard frozen): the window shows the start of each."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5, params={"x": 1.0}, metadata={"weights": "w" * 50_000, "n": 3})
+    log = tmp_path / "trial_1.log"
+    log.write_text("start\n" + "p" * 50_000 + "\nend\n")
+    view = DashboardView(state, Actions(log_path=lambda trial_id: log))
+    view.open_trial(1)
+    view.keypress((160, 50), "end")
+    text = screen(view, (160, 50))
+    assert re.search(r"│end ", text)  # the log's last line
+    clipped = re.findall(r"… \(([\d,]+) more characters\)", text)
+    assert "28,763" in clipped  # the long log line: what of it the log's last 32 KiB hold
+    view.keypress((160, 50), "home")
+    text = screen(view, (160, 50))
+    assert "weights" in text and "w" * 100 in text
+    assert "(46,000 more characters)" in text

@@ -31,6 +31,16 @@ LOG_TAIL_LINES = 40
 LOG_TAIL_BYTES = 32 * 1024
 #: How often the window of a running trial reads its log again (seconds).
 LOG_REREAD_SECONDS = 1.0
+#: The most characters of one value or log line the trial window shows: urwid lays out a long
+#: unbroken line in time that grows with the square of its length (a megabyte: minutes).
+SHOWN_CHARS = 4000
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and how many more there are."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
 def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
@@ -46,7 +56,7 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
     except OSError as exc:
         return [f"(cannot read {path}: {exc.strerror or exc})"]
     text = data.decode("utf-8", errors="replace").replace("\t", "    ")
-    tail = text.splitlines()[-lines:]
+    tail = [clip(line) for line in text.splitlines()[-lines:]]
     return tail or ["(the log is empty)"]
 
 
@@ -183,7 +193,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
     ]
     if trial.reason:
-        rows.append([("label", "reason  "), ("warning", trial.reason)])
+        rows.append([("label", "reason  "), ("warning", clip(trial.reason))])
     rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
     facts = [
         ("time", format_trial_time(trial.time)),
@@ -201,7 +211,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         names = {one_line(str(name)): value for name, value in values.items()}
         width = min(32, max(columns(name) for name in names))
         for name, value in names.items():
-            rows.append([("label", f"  {pad(name, width)}"), "  ", format_value(value)])
+            rows.append([("label", f"  {pad(name, width)}"), "  ", clip(format_value(value))])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:
