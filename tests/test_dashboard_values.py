@@ -113,3 +113,12 @@ def test_an_opened_trial_shows_the_start_of_a_huge_value_or_log_line(tmp_path):
     text = screen(view, (160, 50))
     assert "weights" in text and "w" * 100 in text
     assert "(46,000 more characters)" in text
+
+
+def test_one_trial_is_counted_in_the_singular():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    text = screen(DashboardView(state), (160, 50))
+    assert "loss of 1 trial —" in text and "(Spearman, 1 trial)" in text
+    assert "1 trials" not in text

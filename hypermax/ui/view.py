@@ -20,6 +20,7 @@ import urwid
 from hypermax.ablation_table import ablation_effects
 from hypermax.events import Command
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
+from hypermax.ui.formatting import trials_text
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
 from hypermax.ui.trials import TrialsPanel, TrialWindow
@@ -187,7 +188,7 @@ class DashboardView(urwid.WidgetWrap):
         self.chart.update()
         points = len(state.chart_points())
         scale = ", log scale" if self.chart.log_scale else ""
-        self.chart_panel.set_title(f"loss of {points} trials{scale} — line: best so far")
+        self.chart_panel.set_title(f"loss of {trials_text(points)}{scale} — line: best so far")
         self.trials.update(state)
         rows = state.running_rows()
         self.running.set_title(f"running ({len(rows)})")
@@ -224,7 +225,7 @@ class DashboardView(urwid.WidgetWrap):
         self._ranked_version, self._ranked_at = state.finished_version, now
         ranking = state.param_ranking()
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
-        self.params.set_title(f"params vs loss (Spearman, {scored} trials)")
+        self.params.set_title(f"params vs loss (Spearman, {trials_text(scored)})")
         short = self.trials.walker.short
         self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
 
