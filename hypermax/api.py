@@ -37,14 +37,14 @@ def function_options() -> frozenset[str]:
 class Plan:
     """A search to run: a spec document (or the path of a spec file) and dotted overrides.
 
-    ``shipped`` is the callable to pickle into ``<results folder>/objective.pkl`` before the
-    first trial starts, if the objective was one.
+    ``shipped`` is the pickled callable to write to ``<results folder>/objective.pkl`` before
+    the first trial starts, if the objective was one.
     """
 
     doc: dict[str, Any] | None
     path: Path | None
     overrides: dict[str, Any]
-    shipped: Callable[..., Any] | None = None
+    shipped: bytes | None = None
     shipped_file: Path | None = None
 
 
@@ -59,7 +59,8 @@ def plan_search(
     """Turn :func:`hypermax.optimize`'s arguments into a :class:`Plan`.
 
     ``search`` holds ``search.*`` keys (name, method, iterations, seed) and ``function`` the
-    function options, each set only when given. Raises TypeError for arguments that do not fit.
+    function options, each set only when given. Raises TypeError for arguments that do not fit,
+    a callable that cannot be pickled included (before anything is written).
     """
     overrides = {f"search.{key}": value for key, value in search.items()}
     overrides.update({f"function.{key}": value for key, value in function.items()})
@@ -98,11 +99,12 @@ def plan_search(
             f"optimize(): the objective must be a spec, 'module:function' or a "
             f"callable, got {type(objective).__name__}"
         )
+    shipped = pickled(objective)
     shipped_file = (directory / name / SHIPPED_FILE).resolve()
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
-    return Plan(doc, None, overrides, objective, shipped_file)
+    return Plan(doc, None, overrides, shipped, shipped_file)
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -124,12 +126,14 @@ def _default_name(objective: Any) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_][\w.-]*", name) else "objective"
 
 
-def ship(fn: Callable[..., Any], path: Path) -> None:
-    """Pickle ``fn`` with cloudpickle to ``path``; user code travels by value, libraries by name.
+def pickled(fn: Callable[..., Any]) -> bytes:
+    """``fn`` pickled with cloudpickle; user code travels by value, libraries by name.
 
     cloudpickle sends functions of ``__main__`` (a script, a notebook) by value by itself; a
     function of any other module not installed as a library (a test module, a module next to
     the notebook) is sent by value too, so the trial process need not be able to import it.
+    Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
+    the callable refers to, or its object holds).
     """
     import cloudpickle
 
@@ -138,10 +142,20 @@ def ship(fn: Callable[..., Any], path: Path) -> None:
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        data = cloudpickle.dumps(fn)
+        return cloudpickle.dumps(fn)
+    except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
+        raise TypeError(
+            f"optimize(): the objective cannot be sent to the trial processes: {exc} "
+            "(it is pickled with what it refers to: a bound method with its object, a "
+            "closure with its variables; create such things inside the objective)"
+        ) from exc
     finally:
         if by_value:
             cloudpickle.unregister_pickle_by_value(module)
+
+
+def ship(data: bytes, path: Path) -> None:
+    """Write a pickled objective (:func:`pickled`) to ``path``, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)

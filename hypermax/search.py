@@ -264,6 +264,10 @@ def run_search(
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
     if plan.shipped is not None and plan.shipped_file is not None:
-        ship(plan.shipped, plan.shipped_file)  # under the folder's lock, after any fresh start
+        try:  # under the folder's lock, after any fresh start
+            ship(plan.shipped, plan.shipped_file)
+        except BaseException:
+            prepared.folder.unlock()
+            raise
     outcome = execute(prepared, dashboard=False)
     return make_result(prepared.folder.path, outcome.reason, outcome.trials)
