@@ -80,6 +80,9 @@ def optimize(
     Raises:
         TypeError: an unknown keyword, or arguments that do not fit the objective.
         hypermax.errors.SpecError: the search they make is not valid.
+        KeyboardInterrupt: Ctrl-C (or SIGTERM, SIGHUP) stopped the search, after its running
+            trials were recorded ``interrupted``; it is a
+            :class:`~hypermax.api.SearchInterrupted` whose ``result`` is the Result so far.
 
     Example::
 

@@ -216,6 +216,22 @@ class Result:
         return "\n".join(lines)
 
 
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP) ended :func:`hypermax.optimize`'s search.
+
+    Raised after the running trials were stopped and recorded ``interrupted``, so that the
+    script stops as Ctrl-C stops it anywhere else; ``result`` holds the :class:`Result` so far,
+    and calling ``optimize`` again resumes the search.
+    """
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        super().__init__(
+            f"the search in {result.folder} was interrupted: its trials are recorded, "
+            "and optimize() with the same arguments resumes it"
+        )
+
+
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
     """The Result of a search that ended, from its finished trials."""
     from hypermax.export import best_trial, trial_document, trial_row

@@ -255,7 +255,7 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
-    from hypermax.api import make_result, plan_search, ship
+    from hypermax.api import SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
     if plan.doc is not None:
@@ -270,4 +270,7 @@ def run_search(
             prepared.folder.unlock()
             raise
     outcome = execute(prepared, dashboard=False)
-    return make_result(prepared.folder.path, outcome.reason, outcome.trials)
+    result = make_result(prepared.folder.path, outcome.reason, outcome.trials)
+    if outcome.interrupted:
+        raise SearchInterrupted(result)
+    return result
