@@ -3,8 +3,11 @@
 A callable handed to :func:`hypermax.optimize` — one defined in a notebook or in ``__main__``
 too — is written with cloudpickle to ``objective.pkl`` in the results folder, and the trial's
 ``function`` is ``{"module": "hypermax.shipped", "name": "objective"}`` with the pickle's path in
-env ``HYPERMAX_OBJECTIVE``. Unpickling needs only the standard library's pickle (which imports
-cloudpickle's small helpers by reference); nothing heavy is imported here.
+env ``HYPERMAX_OBJECTIVE``. Looking up ``objective`` unpickles the callable, which imports what
+it refers to: a preload server looks it up once and forks every trial from there, so those
+imports are paid once per search, as a module's are. Unpickling needs only the standard
+library's pickle (which imports cloudpickle's small helpers by reference); nothing heavy is
+imported here.
 """
 
 from __future__ import annotations
@@ -19,15 +22,12 @@ OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
 ENTRY = "objective"
 
 
-def objective(params: Any, reporter: Any = None) -> Any:
-    """Load the shipped callable and call it as a ``python_function`` trial would be called."""
-    from hypermax.execution.child import wants_reporter
+def __getattr__(name: str) -> Any:
+    """``objective``: the shipped callable, unpickled from the file ``HYPERMAX_OBJECTIVE`` names.
 
+    The trial calls it as any ``python_function`` (with a reporter when it takes one).
+    """
+    if name != ENTRY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
-        fn = pickle.load(f)
-    how = wants_reporter(fn)
-    if how == "keyword":
-        return fn(params, reporter=reporter)
-    if how == "positional":
-        return fn(params, reporter)
-    return fn(params)
+        return pickle.load(f)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
 
 import pytest
+from fake_trials.helpers import finished
 
 import hypermax
 
@@ -38,3 +42,36 @@ def test_an_objective_that_cannot_be_pickled_is_a_type_error_before_anything_run
         fit, space={"x": "-2:2"}, iterations=1, name="m", results_dir=tmp_path
     )
     assert [t["state"] for t in result.trials] == ["ok"]
+
+
+PRELOADED = textwrap.dedent(
+    """
+    import hypermax
+    import counted  # a slow import, as scikit-learn's: it notes each time it is imported
+
+    def train(params):
+        return counted.OFFSET + params["x"] ** 2
+
+    hypermax.optimize(train, space={"x": "-2:2"}, iterations=3, results_dir="out", PRELOAD)
+    """
+)
+
+
+@pytest.mark.parametrize(("preload", "imports"), [(True, 2), (False, 4)])
+def test_a_shipped_objective_s_imports_are_paid_once_per_search_when_preloaded(
+    tmp_path, preload, imports
+):
+    (tmp_path / "counted.py").write_text(
+        "import os\n"
+        "with open(os.path.join(os.path.dirname(__file__), 'imports'), 'a') as f:\n"
+        "    f.write('imported\\n')\n"
+        "OFFSET = 1.0\n"
+    )
+    script = PRELOADED.replace("PRELOAD", f"preload={preload}")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert [t["state"] for t in finished(tmp_path / "out" / "train").values()] == ["ok"] * 3
+    # this script's own import, then the preload server's (or each fresh trial's)
+    assert (tmp_path / "imports").read_text().count("imported") == imports
