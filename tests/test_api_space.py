@@ -1,8 +1,9 @@
 """The short space of hypermax.optimize: a tuple of two numbers is a range, never a choice; a
-dict that is no spec node a nested space."""
+dict that is no spec node a nested space; numpy values the numbers they hold."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import hypermax
@@ -48,3 +49,36 @@ def test_a_nested_short_space_reaches_the_trial_as_nested_params(tmp_path):
     )
     (trial,) = result.trials
     assert trial["state"] == "ok" and trial["params"]["optimizer"]["momentum"] == 0.5
+
+
+def test_numpy_values_are_the_numbers_and_lists_they_hold():
+    node = space_node(
+        {
+            "lr": np.logspace(-3, -1, 3),
+            "depth": (np.int64(2), np.int64(8)),
+            "units": [np.int64(16), np.int64(32)],
+            "seed": np.int64(7),
+        }
+    )
+    assert node["properties"] == {
+        "lr": {"enum": [0.001, 0.01, 0.1]},
+        "depth": {"type": "integer", "min": 2, "max": 8},
+        "units": {"enum": [16, 32]},
+        "seed": {"constant": 7},
+    }
+    assert space_node({"n": range(1, 4)})["properties"]["n"] == {"enum": [1, 2, 3]}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [({1, 2}, "{1, 2}"), (object, "<class 'object'>"), ([1, {3}], "[1, {3}]")]
+)
+def test_a_value_that_is_no_json_is_an_error_naming_the_param(tmp_path, value, shown):
+    with pytest.raises(RangeError) as raised:
+        hypermax.optimize(
+            lambda params: 0.0, space={"opt": {"x": value}}, iterations=1, results_dir=tmp_path
+        )
+    assert str(raised.value) == (
+        f'space "opt.x": {shown}: write a range string, a (low, high) tuple, a list of values '
+        "or a constant that JSON can hold"
+    )
+    assert not list(tmp_path.iterdir())

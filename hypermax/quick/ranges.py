@@ -96,24 +96,55 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     if space.get("type") == "object" and isinstance(space.get("properties"), dict):
         return space
     properties = {}
-    for key, value in space.items():
+    for key, given in space.items():
         name = f"{within}{key}"
+        value = _plain(given)
         if isinstance(value, dict) and not _NODE_KEYS.intersection(value):
             properties[key] = space_node(value, f"{name}.")
         elif isinstance(value, dict):
-            properties[key] = value
+            properties[key] = _json_value(name, value)
         elif isinstance(value, str):
             try:
                 properties[key] = parse_range(value)
             except RangeError as exc:
                 raise RangeError(f'space "{name}": "{value}": {exc}') from None
         elif isinstance(value, tuple):
-            properties[key] = _pair(name, value)
+            properties[key] = _pair(name, tuple(_plain(end) for end in value))
         elif isinstance(value, list):
-            properties[key] = {"enum": list(value)}
+            properties[key] = {"enum": _json_value(name, value)}
         else:
-            properties[key] = {"constant": value}
+            properties[key] = {"constant": _json_value(name, value)}
     return {"type": "object", "properties": _gridless(properties)}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy array or number (or anything with ``tolist``: a pandas Series, a tensor) as the
+    Python list or number it holds, a ``range`` as a list; any other value as it is."""
+    if isinstance(value, range):
+        return list(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, type | str | list | tuple):
+        return tolist()
+    return value
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """``value`` as JSON holds it (numpy values inside turned into numbers and lists); raises
+    RangeError naming the param for a value JSON cannot hold (a set, an object)."""
+
+    def plain(inner: Any) -> Any:
+        converted = _plain(inner)
+        if converted is inner:
+            raise TypeError(type(inner).__name__)
+        return converted
+
+    try:
+        return json.loads(json.dumps(value, default=plain))
+    except (TypeError, ValueError):
+        raise RangeError(
+            f'space "{name}": {value!r}: write a range string, a (low, high) tuple, a list of '
+            "values or a constant that JSON can hold"
+        ) from None
 
 
 def _pair(name: str, value: tuple[Any, ...]) -> dict[str, Any]:
