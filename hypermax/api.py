@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: the file in the results folder that holds a shipped callable
 SHIPPED_FILE = "objective.pkl"
+#: the name of a spec made by optimize(), which has no file: what its errors start with
+API_SPEC = "optimize()"
 _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 

@@ -255,11 +255,11 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
-    from hypermax.api import SearchInterrupted, make_result, plan_search, ship
+    from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
-    if plan.doc is not None:
-        loaded = spec_from_dict(plan.doc, Path.cwd() / "search.json", plan.overrides)
+    if plan.doc is not None:  # no file: errors name optimize(), relative paths start here
+        loaded = spec_from_dict(plan.doc, Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
