@@ -308,7 +308,8 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
 
     ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
     preloaded server (:mod:`.forkserver`) hands over the one the server loaded. The params come
-    from ``HYPERMAX_PARAMS_FILE``; the return value, or the reason of a failure, goes to
+    from ``HYPERMAX_PARAMS_FILE``; an ``async def`` function is run to its end with
+    ``asyncio.run``; the return value, or the reason of a failure, goes to
     ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
     function returned or was stopped early (then no result is written, even if the function
     caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
@@ -318,6 +319,10 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
+        if getattr(value, "cr_code", None) is not None:  # an ``async def`` function's coroutine
+            import asyncio
+
+            value = asyncio.run(value)
     except protocol.TrialStopped:
         sys.stdout.flush()
         return 0
