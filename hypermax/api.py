@@ -185,6 +185,8 @@ class Result:
         trials: every finished trial as a JSON document, in trial order.
         folder: the results folder (journal, logs, ``results.csv``, ``best.json``).
         reason: why the search ended (``iterations done``, ``timeout``, ...).
+        failure: when no trial produced a loss but some failed, the reason most of them share
+            and the log that holds its details; else None.
     """
 
     best_params: dict[str, Any] | None
@@ -194,6 +196,7 @@ class Result:
     folder: Path
     reason: str
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    failure: str | None = None
 
     def dataframe(self) -> Any:
         """The trials as a pandas DataFrame, one flat row each (the columns of results.csv)."""
@@ -213,6 +216,8 @@ class Result:
         if self.best is not None:
             lines.append(f"  best loss {format_loss(self.best_loss)} (trial {self.best['trial']})")
             lines.append(f"  best params: {format_params(self.best_params or {}, 300)}")
+        elif self.failure is not None:
+            lines.append(f"  no trial produced a loss: {self.failure}")
         else:
             lines.append("  no trial produced a loss")
         return "\n".join(lines)
@@ -236,10 +241,14 @@ class SearchInterrupted(KeyboardInterrupt):
 
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
     """The Result of a search that ended, from its finished trials."""
+    from hypermax.commands import failure_text
     from hypermax.export import best_trial, trial_document, trial_row
+    from hypermax.results import ResultsFolder
+    from hypermax.stopping import common_failure
 
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     best = best_trial(finished)
+    failed = best is None and common_failure(finished) is not None
     return Result(
         best_params=best.params if best else None,
         best_loss=best.loss if best else None,
@@ -248,4 +257,5 @@ def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
         folder=folder,
         reason=reason,
         rows=[trial_row(t) for t in finished],
+        failure=failure_text(finished, ResultsFolder(folder)) if failed else None,
     )

@@ -19,3 +19,17 @@ def test_an_async_objective_is_run_to_its_end_and_its_result_kept(tmp_path):
     assert trial["state"] == "ok", trial["reason"]
     assert trial["loss"] == 0.5 and trial["metadata"] == {"awaited": True}
     assert "never awaited" not in (tmp_path / "fetch_score" / "logs" / "trial_1.log").read_text()
+
+
+def broken(params):
+    raise RuntimeError(f"no data for x={params['x']}")
+
+
+def test_the_result_of_a_search_whose_trials_all_failed_says_why(tmp_path):
+    result = hypermax.optimize(broken, space={"x": [1]}, iterations=2, results_dir=tmp_path)
+    assert result.best_params is None and result.best_loss is None
+    log = tmp_path / "broken" / "logs" / "trial_2.log"
+    assert repr(result).splitlines()[2:] == [
+        f"  no trial produced a loss: every trial failed: RuntimeError: no data for x=1; "
+        f"details in {log}"
+    ]
