@@ -7,6 +7,7 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import sysconfig
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
@@ -134,9 +135,14 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     cloudpickle sends functions of ``__main__`` (a script, a notebook) by value by itself; a
     function of any other module not installed as a library (a test module, a module next to
     the notebook) is sent by value too, so the trial process need not be able to import it.
+    The modules it refers to are imported by name in the trial, which looks for them where
+    this process does: the pickle carries this process's ``sys.path`` (a script's folder, when
+    the script ran from another folder), put before the trial's own entries that it lacks.
     Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
     the callable refers to, or its object holds).
     """
+    import pickle
+
     import cloudpickle
 
     module = sys.modules.get(getattr(fn, "__module__", "") or "")
@@ -144,7 +150,7 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        return cloudpickle.dumps(fn)
+        data = cloudpickle.dumps(fn)
     except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
         raise TypeError(
             f"optimize(): the objective cannot be sent to the trial processes: {exc} "
@@ -154,6 +160,8 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     finally:
         if by_value:
             cloudpickle.unregister_pickle_by_value(module)
+    path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
+    return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
 
 
 def ship(data: bytes, path: Path) -> None:

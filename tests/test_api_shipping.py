@@ -75,3 +75,22 @@ def test_a_shipped_objective_s_imports_are_paid_once_per_search_when_preloaded(
     assert [t["state"] for t in finished(tmp_path / "out" / "train").values()] == ["ok"] * 3
     # this script's own import, then the preload server's (or each fresh trial's)
     assert (tmp_path / "imports").read_text().count("imported") == imports
+
+
+def test_modules_beside_a_script_run_from_another_folder_are_found_by_the_trials(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "helpers.py").write_text("def score(x):\n    return (x - 1) ** 2\n")
+    (project / "model.py").write_text(
+        "import helpers\n\ndef train(params):\n    return helpers.score(params['x'])\n"
+    )
+    (project / "run.py").write_text(
+        "import hypermax, model\n"
+        "hypermax.optimize(model.train, space={'x': [1, 3]}, iterations=2, results_dir='out')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "project/run.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    trials = finished(tmp_path / "out" / "train").values()
+    assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2
