@@ -65,8 +65,10 @@ def plan_search(
     function options, each set only when given. Raises TypeError for arguments that do not fit,
     a callable that cannot be pickled included (before anything is written).
     """
-    overrides = {f"search.{key}": value for key, value in search.items()}
-    overrides.update({f"function.{key}": value for key, value in function.items()})
+    from hypermax.quick.ranges import plain, space_node
+
+    overrides = {f"search.{key}": plain(value) for key, value in search.items()}
+    overrides.update({f"function.{key}": plain(value) for key, value in function.items()})
     overrides.update(_metric_overrides(metrics))
     if results_dir is not None:
         overrides["results.directory"] = str(results_dir)
@@ -84,7 +86,6 @@ def plan_search(
         return Plan(None, Path(objective), overrides)
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
-    from hypermax.quick.ranges import space_node
 
     name = search.get("name") or _default_name(objective)
     directory = Path(results_dir if results_dir is not None else "results")

@@ -1,7 +1,11 @@
-"""A mistake in optimize()'s arguments names optimize() and the spec path, not a made-up file."""
+"""A mistake in optimize()'s arguments names optimize() and the spec path, not a made-up file;
+numpy numbers are no mistake."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 import hypermax
@@ -36,3 +40,18 @@ def test_a_spec_dict_s_mistake_and_an_unusable_folder_name_optimize_too(tmp_path
     with pytest.raises(HypermaxError) as raised:
         hypermax.optimize(train, space={"x": "0:1"}, results_dir=tmp_path / "file")
     assert str(raised.value).startswith("optimize(): results.directory: ")
+
+
+def test_numpy_numbers_are_numbers_in_every_argument(tmp_path):
+    result = hypermax.optimize(
+        train,
+        space={"x": "0:1"},
+        iterations=np.int64(2),
+        seed=np.int32(3),
+        parallel=np.int64(1),
+        auto_kill_max_time=np.int64(30),
+        results_dir=tmp_path,
+    )
+    assert [t["state"] for t in result.trials] == ["ok", "ok"]
+    frozen = json.loads((tmp_path / "train" / "search.json").read_text())
+    assert frozen["search"]["iterations"] == 2 and frozen["function"]["auto_kill_max_time"] == 30

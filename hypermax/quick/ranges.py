@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["RangeError", "parse_assignment", "parse_range"]
+__all__ = ["RangeError", "parse_assignment", "parse_range", "plain", "space_node"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACED = re.compile(r"([lu])(\d+)")
@@ -98,7 +98,7 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     properties = {}
     for key, given in space.items():
         name = f"{within}{key}"
-        value = _plain(given)
+        value = plain(given)
         if isinstance(value, dict) and not _NODE_KEYS.intersection(value):
             properties[key] = space_node(value, f"{name}.")
         elif isinstance(value, dict):
@@ -109,7 +109,7 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
             except RangeError as exc:
                 raise RangeError(f'space "{name}": "{value}": {exc}') from None
         elif isinstance(value, tuple):
-            properties[key] = _pair(name, tuple(_plain(end) for end in value))
+            properties[key] = _pair(name, tuple(plain(end) for end in value))
         elif isinstance(value, list):
             properties[key] = {"enum": _json_value(name, value)}
         else:
@@ -117,7 +117,7 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     return {"type": "object", "properties": _gridless(properties)}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A numpy array or number (or anything with ``tolist``: a pandas Series, a tensor) as the
     Python list or number it holds, a ``range`` as a list; any other value as it is."""
     if isinstance(value, range):
@@ -132,14 +132,14 @@ def _json_value(name: str, value: Any) -> Any:
     """``value`` as JSON holds it (numpy values inside turned into numbers and lists); raises
     RangeError naming the param for a value JSON cannot hold (a set, an object)."""
 
-    def plain(inner: Any) -> Any:
-        converted = _plain(inner)
+    def convert(inner: Any) -> Any:
+        converted = plain(inner)
         if converted is inner:
             raise TypeError(type(inner).__name__)
         return converted
 
     try:
-        return json.loads(json.dumps(value, default=plain))
+        return json.loads(json.dumps(value, default=convert))
     except (TypeError, ValueError):
         raise RangeError(
             f'space "{name}": {value!r}: write a range string, a (low, high) tuple, a list of '
