@@ -84,6 +84,11 @@ def plan_search(
         if isinstance(objective, dict):
             return Plan(objective, None, overrides)
         return Plan(None, Path(objective), overrides)
+    if not isinstance(objective, str) and not callable(objective):
+        raise TypeError(
+            f"optimize(): the objective must be a spec, 'module:function' or a "
+            f"callable, got {type(objective).__name__}"
+        )
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
 
@@ -98,11 +103,6 @@ def plan_search(
         module, _, function_name = objective.partition(":")
         doc["function"] = {"type": "python_function", "module": module, "name": function_name}
         return Plan(doc, None, overrides)
-    if not callable(objective):
-        raise TypeError(
-            f"optimize(): the objective must be a spec, 'module:function' or a "
-            f"callable, got {type(objective).__name__}"
-        )
     shipped = pickled(objective)
     shipped_file = (directory / name / SHIPPED_FILE).resolve()
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}

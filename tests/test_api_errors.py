@@ -55,3 +55,12 @@ def test_numpy_numbers_are_numbers_in_every_argument(tmp_path):
     assert [t["state"] for t in result.trials] == ["ok", "ok"]
     frozen = json.loads((tmp_path / "train" / "search.json").read_text())
     assert frozen["search"]["iterations"] == 2 and frozen["function"]["auto_kill_max_time"] == 30
+
+
+@pytest.mark.parametrize(("objective", "kind"), [(42, "int"), (None, "NoneType")])
+def test_an_objective_of_no_usable_kind_is_named_as_the_mistake(tmp_path, objective, kind):
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(objective, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f"optimize(): the objective must be a spec, 'module:function' or a callable, got {kind}"
+    )
