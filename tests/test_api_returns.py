@@ -33,3 +33,23 @@ def test_the_result_of_a_search_whose_trials_all_failed_says_why(tmp_path):
         f"  no trial produced a loss: every trial failed: RuntimeError: no data for x=1; "
         f"details in {log}"
     ]
+
+
+def cross_validated(params):
+    """As ``pd.DataFrame(cross_validate(...)).mean()`` returns: a Series of named scores."""
+    import pandas as pd
+
+    return pd.Series({"test_score": params["x"], "fit_time": 0.5})
+
+
+def test_a_pandas_series_of_named_values_is_a_dict_of_metrics(tmp_path):
+    result = hypermax.optimize(
+        cross_validated,
+        space={"x": [0.8]},
+        iterations=1,
+        metrics="test_score:max",
+        results_dir=tmp_path,
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["metrics"] == {"test_score": 0.8} and trial["metadata"] == {"fit_time": 0.5}
