@@ -53,3 +53,18 @@ def test_a_pandas_series_of_named_values_is_a_dict_of_metrics(tmp_path):
     (trial,) = result.trials
     assert trial["state"] == "ok", trial["reason"]
     assert trial["metrics"] == {"test_score": 0.8} and trial["metadata"] == {"fit_time": 0.5}
+
+
+def forgot_to_return(params):
+    params["x"] ** 2  # the return it lacks
+
+
+def test_an_objective_that_returns_none_is_told_so(tmp_path):
+    result = hypermax.optimize(
+        forgot_to_return, space={"x": [2]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == (
+        "the function returned None (no return statement?): return the loss, or a dict of metrics"
+    )
