@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import hypermax
+from hypermax.errors import SpecError
 from hypermax.quick.ranges import RangeError, space_node
 
 
@@ -81,4 +82,18 @@ def test_a_value_that_is_no_json_is_an_error_naming_the_param(tmp_path, value, s
         f'space "opt.x": {shown}: write a range string, a (low, high) tuple, a list of values '
         "or a constant that JSON can hold"
     )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("space", "problem"),
+    [
+        ({"x": "0:1e400"}, "x.max: must be a finite number, got Infinity"),
+        ({"x": (float("-inf"), 0.0)}, "x.min: must be a finite number, got -Infinity"),
+    ],
+)
+def test_an_infinite_end_is_a_spec_error_before_anything_runs(tmp_path, space, problem):
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(lambda params: 0.0, space=space, iterations=1, results_dir=tmp_path)
+    assert str(raised.value) == f"optimize(): hyperparameters.properties.{problem}"
     assert not list(tmp_path.iterdir())

@@ -111,6 +111,9 @@ def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Prob
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
+    for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
+        if key in node and not math.isfinite(node[key]):
+            yield (*where, key), f"must be a finite number, got {show(node[key])}"
     if low is not None and high is not None and high <= low:
         yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
     scaling = node.get("scaling")
