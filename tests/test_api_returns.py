@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import hypermax
 
@@ -68,3 +69,26 @@ def test_an_objective_that_returns_none_is_told_so(tmp_path):
     assert trial["reason"] == (
         "the function returned None (no return statement?): return the loss, or a dict of metrics"
     )
+
+
+def timed(fn):
+    """A decorator as most are written (``torch.no_grad()`` too): ``*args, **kwargs`` through."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@timed
+def decorated(params, reporter):
+    reporter(1, loss=params["x"])
+    return params["x"]
+
+
+def test_a_decorated_objective_gets_the_reporter_its_own_signature_asks_for(tmp_path):
+    result = hypermax.optimize(decorated, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.5 and trial["step"] == 1

@@ -101,10 +101,11 @@ def wants_reporter(fn: Callable[..., Any]) -> str | None:
     """'keyword', 'positional' or None: how the function takes a reporter, if it does.
 
     A plain function is read from its code object; anything else (a bound method, a partial, a
-    callable object) from ``inspect.signature``, imported only then.
+    callable object, a decorated function: ``functools.wraps`` sets ``__wrapped__``) from
+    ``inspect.signature``, imported only then.
     """
     code = getattr(fn, "__code__", None)
-    if not isinstance(fn, _FunctionType) or code is None:
+    if not isinstance(fn, _FunctionType) or code is None or hasattr(fn, "__wrapped__"):
         return _wants_reporter_by_signature(fn)
     names = code.co_varnames
     positional = code.co_argcount
