@@ -236,7 +236,13 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
-    with journal, signals_to(lambda signum, frame: driver.request(Command.INTERRUPT)):
+    with (
+        journal,
+        signals_to(
+            lambda signum, frame: driver.request(Command.INTERRUPT),
+            on_stop=lambda signum, frame: driver.request(Command.STOP),
+        ),
+    ):
         return driver.run()
 
 

@@ -116,6 +116,8 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
     if low is not None and high is not None and high <= low:
         yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
+    elif low is not None and high is not None and math.isinf(high - low):
+        yield (*where, "max"), "is too far from min: max - min is more than a float holds"
     scaling = node.get("scaling")
     if scaling in LOG_SCALINGS:
         for key in ("min", "mean"):
