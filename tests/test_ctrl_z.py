@@ -14,9 +14,8 @@ import time
 
 import psutil
 from fake_trials.helpers import (
-    MARKER_ENV,
     assert_none_alive,
-    fake,
+    fake_search,
     finished,
     hypermax_argv,
     started,
@@ -38,20 +37,9 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
     go = tmp_path / "go"
     spec = write_spec(
         tmp_path,
-        {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
-            "function": {
-                "type": "executable",
-                "command": fake("wait_for_go"),
-                "parallel": 2,
-                "auto_kill_max_time": TIME_LIMIT,
-                "env": {MARKER_ENV: marker, "GO_FILE": str(go)},
-            },
-            "search": {"name": "ctrlz", "iterations": 2},
-        },
+        fake_search(
+            "wait_for_go", marker, "ctrlz", 2, go=go, parallel=2, auto_kill_max_time=TIME_LIMIT
+        ),
     )
     results = tmp_path / "results" / "ctrlz"
     hypermax = subprocess.Popen(

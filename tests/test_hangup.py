@@ -20,32 +20,13 @@ from pathlib import Path
 
 import pytest
 from fake_trials.helpers import (
-    MARKER_ENV,
     assert_none_alive,
-    fake,
+    fake_search,
     finished,
     started,
     wait_until,
     write_spec,
 )
-
-
-def _search(marker: str, program: str, parallel: int = 2, go: Path | None = None) -> dict:
-    env = {MARKER_ENV: marker, "GO_FILE": str(go)}
-    return {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {
-            "type": "executable",
-            "command": fake(program),
-            "parallel": parallel,
-            "kill_grace": 30,
-            "env": env,
-        },
-        "search": {"name": "hup", "iterations": 4},
-    }
 
 
 class Session:
@@ -113,7 +94,9 @@ class Session:
 def test_a_closed_terminal_stops_the_running_trials_and_records_them_interrupted(
     tmp_path, marker, ui
 ):
-    spec = write_spec(tmp_path, _search(marker, "note_sigterm"))
+    spec = write_spec(
+        tmp_path, fake_search("note_sigterm", marker, "hup", 4, parallel=2, kill_grace=30)
+    )
     argv = [sys.executable, "-m", "hypermax", "run", str(spec)]
     session = Session([*argv, "--no-ui"] if ui == "--no-ui" else argv, tmp_path)
     results = tmp_path / "results" / "hup"
@@ -136,7 +119,7 @@ def test_a_closed_terminal_stops_the_running_trials_and_records_them_interrupted
 
 
 def test_under_nohup_a_closed_terminal_does_not_stop_the_search(tmp_path, marker):
-    spec = write_spec(tmp_path, _search(marker, "wait_for_go", parallel=1, go=tmp_path / "go"))
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "hup", 4, go=tmp_path / "go"))
     argv = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     session = Session(argv, tmp_path, ignore_hangup=True)
     results = tmp_path / "results" / "hup"

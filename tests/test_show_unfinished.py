@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 from fake_trials.helpers import (
-    MARKER_ENV,
     assert_none_alive,
-    fake,
+    fake_search,
     start_hypermax,
     started,
     wait_until,
@@ -31,20 +30,7 @@ def _show(*args: str, command: str = "show") -> str:
 
 def test_show_calls_the_trials_of_a_killed_search_unfinished_not_running(tmp_path, marker):
     spec = write_spec(
-        tmp_path,
-        {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
-            "function": {
-                "type": "executable",
-                "command": fake("wait_for_go"),
-                "parallel": 2,
-                "env": {MARKER_ENV: marker, "GO_FILE": str(tmp_path / "go")},
-            },
-            "search": {"name": "cut", "iterations": 4},
-        },
+        tmp_path, fake_search("wait_for_go", marker, "cut", 4, go=tmp_path / "go", parallel=2)
     )
     results = tmp_path / "results" / "cut"
     hypermax = start_hypermax(spec)

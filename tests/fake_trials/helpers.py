@@ -40,6 +40,28 @@ def write_spec(folder: Path, doc: dict[str, Any], name: str = "search.json") -> 
     return path
 
 
+def fake_search(
+    program: str,
+    marker: str,
+    name: str,
+    iterations: int,
+    go: Path | None = None,
+    **function: Any,
+) -> dict[str, Any]:
+    """A search over one number ``x`` whose trials run the fake trial program ``program`` as an
+    executable, their processes marked with ``marker``; ``go`` is the file that ends the trials
+    of ``wait_for_go`` once it exists. ``function`` adds to the ``function`` section."""
+    env = {MARKER_ENV: marker, **({"GO_FILE": str(go)} if go is not None else {})}
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "executable", "command": fake(program), "env": env, **function},
+        "search": {"name": name, "iterations": iterations},
+    }
+
+
 def hypermax_argv(spec: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui", *extra]
 
