@@ -21,6 +21,10 @@ log = logging.getLogger("hypermax")
 
 #: how long ``hypermax validate --connect`` waits for the scheduler, at most
 CHECK_SECONDS = 10.0
+#: how much longer than its own timeout connecting may take before hypermax gives up on it
+#: (Dask bounds the connection, not the handshake after it: a port that accepts and never
+#: answers in Dask's terms, a web server say, would hold it forever)
+HANDSHAKE_GRACE = 1.0
 
 
 def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> Client:
@@ -35,7 +39,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     wait = cluster.lost_scheduler_wait if wait is None else wait
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        return attempt.result()
+        return attempt.result(wait + HANDSHAKE_GRACE)
     except Exception as exc:
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
@@ -71,10 +75,11 @@ class _Attempt:
         finally:
             self._done.set()
 
-    def result(self) -> Client:
+    def result(self, timeout: float) -> Client:
         """The client, once connected; raises what connecting raised (KeyboardInterrupt
-        from this thread's wait included)."""
-        self._done.wait()
+        from this thread's wait included), or TimeoutError after ``timeout`` seconds."""
+        if not self._done.wait(timeout):
+            raise TimeoutError("something answers there, but not as a Dask scheduler does")
         if self._error is not None:
             raise self._error
         assert self._client is not None

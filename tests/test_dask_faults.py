@@ -1,0 +1,47 @@
+"""A Dask cluster's failures as users meet them: addresses that are not a scheduler, a cluster
+whose workers cannot take the trials, workers that go away.
+
+A real ``dask scheduler`` and workers on 127.0.0.1 (see ``dask_cluster.py``), started by the
+test that needs them and stopped by pid at its end.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+
+from conftest import run_cli
+from test_dask import search_doc
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A plain HTTP server on 127.0.0.1 (a port that accepts, and speaks no Dask): its address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
+    tmp_path, write_spec, marker, web_server
+):
+    doc = search_doc(
+        tmp_path, marker, "where", {"scheduler": web_server, "lost_scheduler_wait": 0.5}
+    )
+    result = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
+        "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
+    )
