@@ -8,15 +8,20 @@ test that needs them and stopped by pid at its end.
 from __future__ import annotations
 
 import http.server
+import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import run_cli
-from test_dask import search_doc
+from conftest import finished_records, run_cli
+from dask_cluster import LocalDaskCluster
+from fake_trials.helpers import wait_until
+from runner_contract import OUTCOME_TIMEOUT
+from test_dask import search_doc, start_search
 
 
 @pytest.fixture
@@ -45,3 +50,30 @@ def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
         f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
         "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
     )
+
+
+def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spec, marker):
+    """No worker ever takes the trials: the interrupt ends them where they wait."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, parallel=2)
+        search = start_search(write_spec(doc))
+        try:
+            journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
+            wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent")
+            search.send_signal(signal.SIGINT)
+            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+        finally:
+            search.kill()
+    finally:
+        own.stop()
+    assert search.returncode == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert {i: (r["state"], r["reason"], r["time"]) for i, r in finished.items()} == {
+        1: ("interrupted", "interrupted", 0.0),
+        2: ("interrupted", "interrupted", 0.0),
+    }
+
+
+def read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""

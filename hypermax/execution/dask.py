@@ -13,8 +13,10 @@ How things cross the cluster, and why that way:
   before its trial's Outcome. A Queue or a Variable would cost a scheduler round trip per report.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
   trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
-  polling. A trial stopped before it started is marked in the scheduler's metadata, where the
-  task looks for its claim before it starts the trial (the runner clears them when it closes).
+  polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
+  a free thread: it may wait for ever), and is marked in the scheduler's metadata, where a task
+  that starts all the same looks for its claim before it starts the trial (the runner clears
+  them when it closes).
 - **A lost worker**: the runner watches the event topic of each worker running its trials; when
   the scheduler removes the worker, each of those trials comes back ``interrupted`` ("lost with
   its Dask worker ...") and its task is cancelled. Dask's own retry of such a task finds the
@@ -150,13 +152,14 @@ class DaskRunner(BaseRunner):
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
             self._on_loop(self._deliver_stop, attempt)
-        else:  # not started: its task finds the mark when it starts
-            try:
+        else:  # not started: dropped where it waits (for a worker, a free thread)
+            try:  # a task that starts all the same finds the mark, and does not run the trial
                 self.client.set_metadata(
                     [*claim_path(self.topic, attempt.key), "stop"], reason.value
                 )
             except Exception as exc:  # its start event, if it comes, delivers the stop instead
                 log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
+            self._on_loop(self._cancel_task, attempt.future)
 
     def close(self) -> list[Outcome]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -246,6 +249,10 @@ class DaskRunner(BaseRunner):
         if isinstance(exc, KilledWorker):
             return attempt.interrupted(lost_text(attempt.worker))
         if isinstance(exc, concurrent.futures.CancelledError):
+            with self._attempts.lock:
+                stop = attempt.stop if attempt.worker is None else None
+            if stop is not None:  # stopped before it started, as asked
+                return not_run(attempt.task.plan, stop)
             return attempt.interrupted("its Dask task was cancelled")
         reason = f"the Dask task failed: {one_line(exc)}"
         if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("hypermax"):
