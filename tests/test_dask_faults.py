@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.server
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +79,48 @@ def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spe
 
 def read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_spec, marker):
+    """A worker that cannot import hypermax fails each trial saying so; before, it could not
+    read the task, dropped its connection and ended, and the trials waited for ever."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    worker = None
+    try:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", WORKER_WITHOUT_HYPERMAX, own.address],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        own.wait_for_workers(1)
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=2)
+        result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+        assert worker.poll() is None  # it read the tasks, and stayed
+    finally:
+        if worker is not None:
+            worker.kill()
+            worker.wait()
+        own.stop()
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("hypermax: every trial failed: the Dask task failed: ")
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert sorted(finished) == [1, 2]
+    for record in finished.values():
+        assert record["state"] == "failed"
+        assert record["reason"].startswith("the Dask task failed: ModuleNotFoundError: ")
+        assert record["reason"].endswith(
+            "(install hypermax on every worker: pip install 'hypermax[dask]')"
+        )
+
+
+#: a ``dask worker`` for the address in argv[1] that cannot import hypermax
+WORKER_WITHOUT_HYPERMAX = """
+import sys
+sys.modules["hypermax"] = None  # import hypermax: ModuleNotFoundError
+from dask.cli import run_cli
+sys.argv = ["dask", "worker", sys.argv[1], "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+            "--nthreads", "1", "--death-timeout", "60"]
+run_cli()
+"""

@@ -1,6 +1,7 @@
 """Run trials on an existing Dask cluster (``cluster.scheduler``): the runner on hypermax's side.
 
-Each attempt at a trial is one Dask task (:func:`~hypermax.execution.dask_worker.run_attempt`)
+Each attempt at a trial is one Dask task (:func:`~hypermax.execution.dask_worker.run_attempt`,
+sent as :func:`~hypermax.execution.dask_worker.task_payload`)
 that runs the trial's process tree on a worker under that worker's watchdog and returns its
 Outcome; the driver keeps ``parallel`` tasks in flight, as it keeps local trials running.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import pickle
 import time
 import uuid
 from pathlib import Path
@@ -51,8 +53,8 @@ from hypermax.execution.dask_worker import (
     claim_path,
     lost_text,
     not_run,
-    run_attempt,
     stop_trial,
+    task_payload,
 )
 from hypermax.execution.trial_run import TrialPlan
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
@@ -189,8 +191,8 @@ class DaskRunner(BaseRunner):
     def _send(self, attempt: Attempt) -> None:
         try:
             future = self.client.submit(
-                run_attempt,
-                attempt.task,
+                pickle.loads,
+                task_payload(attempt.task),
                 key=attempt.key,
                 pure=False,
                 resources=self.cluster.resources or None,
