@@ -7,10 +7,13 @@ test that needs them and stopped by pid at its end.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +27,8 @@ from dask_cluster import LocalDaskCluster
 from fake_trials.helpers import wait_until
 from runner_contract import OUTCOME_TIMEOUT
 from test_dask import search_doc, start_search
+
+import hypermax
 
 
 @pytest.fixture
@@ -85,23 +90,11 @@ def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_sp
     """A worker that cannot import hypermax fails each trial saying so; before, it could not
     read the task, dropped its connection and ended, and the trials waited for ever."""
     own = LocalDaskCluster(tmp_path / "cluster", workers=0)
-    worker = None
     try:
-        worker = subprocess.Popen(
-            [sys.executable, "-c", WORKER_WITHOUT_HYPERMAX, own.address],
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        own.wait_for_workers(1)
-        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=2)
-        result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
-        assert worker.poll() is None  # it read the tasks, and stayed
+        with worker_without(own, "hypermax", tmp_path):
+            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=2)
+            result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
     finally:
-        if worker is not None:
-            worker.kill()
-            worker.wait()
         own.stop()
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("hypermax: every trial failed: the Dask task failed: ")
@@ -115,12 +108,72 @@ def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_sp
         )
 
 
-#: a ``dask worker`` for the address in argv[1] that cannot import hypermax
-WORKER_WITHOUT_HYPERMAX = """
+#: a ``dask worker`` for the address in argv[1] that cannot import the module named in argv[2]
+WORKER_WITHOUT = """
 import sys
-sys.modules["hypermax"] = None  # import hypermax: ModuleNotFoundError
+sys.modules[sys.argv[2]] = None  # import it: ModuleNotFoundError
 from dask.cli import run_cli
 sys.argv = ["dask", "worker", sys.argv[1], "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
             "--nthreads", "1", "--death-timeout", "60"]
 run_cli()
 """
+
+
+@contextlib.contextmanager
+def worker_without(
+    cluster: LocalDaskCluster, module: str, cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """A worker of ``cluster`` that cannot import ``module``, stopped by its pid at the end
+    (``env``: that of :func:`packages_without`)."""
+    worker = subprocess.Popen(
+        [sys.executable, *(["-S"] if env else []), "-c", WORKER_WITHOUT, cluster.address, module],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        cluster.wait_for_workers(1)
+        yield
+        assert worker.poll() is None  # it read the tasks, and stayed
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_versions_that_differ_are_validates_to_tell_and_stay_off_a_searchs_terminal(
+    tmp_path, write_spec, marker
+):
+    """Dask's own version check warns as it connects, over whatever the terminal shows; it is
+    ``validate --connect``'s to say, in its own output."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        with worker_without(own, "numpy", tmp_path, packages_without("numpy", tmp_path)):
+            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=1)
+            spec = write_spec(doc)
+            checked = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
+            result = run_cli("run", str(spec), "--no-ui", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert (checked.returncode, checked.stderr) == (0, "")
+    lines = checked.stdout.splitlines()
+    assert lines[1] == f"{own.address}: answers; 1 workers, 1 threads"
+    assert lines[2] == "Dask's versions differ between this machine, the scheduler and the workers:"
+    assert any(line.startswith("| numpy ") for line in lines[3:])
+    assert result.returncode == 0, result.stderr
+    assert "Mismatched versions" not in result.stderr and "Warning" not in result.stderr
+    assert finished_records(tmp_path / "results" / "onworkers")[1]["state"] == "ok"
+
+
+def packages_without(package: str, folder: Path) -> dict[str, str]:
+    """The environment of a Python that finds this one's packages except ``package``: a folder
+    of links to the others, its only path (started with ``-S``), and hypermax's source."""
+    site = folder / "site-packages"
+    site.mkdir()
+    installed = Path(sysconfig.get_paths()["purelib"])
+    for entry in installed.iterdir():
+        if not entry.name.lower().startswith((package, f"{package}-")):
+            (site / entry.name).symlink_to(entry)
+    source = Path(hypermax.__file__).resolve().parents[1]
+    return {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{site}", "PYTHONNOUSERSITE": "1"}

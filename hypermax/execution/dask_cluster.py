@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from distributed import Client
+from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, one_line
 from hypermax.execution.dask_worker import worker_facts
@@ -89,7 +91,10 @@ class _Attempt:
 def dask_logs_to_hypermax() -> None:
     """From now on, Dask's warnings go to hypermax's log (``logs/hypermax.log`` during a search)
     instead of the terminal, which the dashboard owns. Dask logs even after its client closed
-    (a reconnect giving up), so this is never undone."""
+    (a reconnect giving up), so this is never undone. The table of versions that differ, which
+    Dask's client warns of as it connects (and reconnects), is ``validate --connect``'s to show
+    (:func:`check_cluster`)."""
+    warnings.filterwarnings("ignore", category=VersionMismatchWarning)
     dask_loggers = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
     for name in ("distributed", *dask_loggers):
         logger = logging.getLogger(name)
@@ -114,14 +119,20 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     """
     from hypermax import __version__
 
+    dask_logs_to_hypermax()
     client = connect(cluster, spec_name, min(CHECK_SECONDS, cluster.lost_scheduler_wait))
     try:
         threads = client.nthreads()
         facts = client.run(worker_facts, on_error="return") if threads else {}
+        versions: Any = client.get_versions()  # a dict, from a client that is not asynchronous
     finally:
         client.close(timeout=5)
     total = sum(threads.values())
     lines = [f"{cluster.scheduler}: answers; {len(threads)} workers, {total} threads"]
+    differ = error_message(versions["scheduler"], versions["workers"], versions["client"])
+    if differ["warning"]:
+        lines.append("Dask's versions differ between this machine, the scheduler and the workers:")
+        lines.extend(line for line in differ["warning"].splitlines() if line.startswith(("+", "|")))
     if cluster.resources:
         wanted = cluster.resources
         offering = [
