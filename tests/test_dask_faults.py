@@ -24,11 +24,14 @@ pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hy
 
 from conftest import finished_records, run_cli
 from dask_cluster import LocalDaskCluster
-from fake_trials.helpers import wait_until
-from runner_contract import OUTCOME_TIMEOUT
+from fake_trials.helpers import MARKER_ENV, wait_until
+from runner_contract import OUTCOME_TIMEOUT, RunnerContract
 from test_dask import search_doc, start_search
 
 import hypermax
+from hypermax.execution.dask import DaskRunner
+from hypermax.spec import ClusterSpec, FunctionSpec
+from hypermax.trial import Proposal, TrialState
 
 
 @pytest.fixture
@@ -177,3 +180,37 @@ def packages_without(package: str, folder: Path) -> dict[str, str]:
             (site / entry.name).symlink_to(entry)
     source = Path(hypermax.__file__).resolve().parents[1]
     return {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{site}", "PYTHONNOUSERSITE": "1"}
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_a_src_file_imports_its_neighbours_on_a_worker_that_does_not_share_them(
+    tmp_path, marker, where
+):
+    """A ``src`` file's folder is first on its ``sys.path`` (as when Python runs it): the
+    modules beside it travel with it, whether it lies inside the spec's folder or outside."""
+    project = tmp_path / "project"
+    code = project / "sub" if where == "inside" else tmp_path / "elsewhere"
+    code.mkdir(parents=True)
+    project.mkdir(exist_ok=True)
+    (code / "helper.py").write_text("SHIFT = 0.5\n")
+    (code / "train.py").write_text(
+        "from helper import SHIFT\n\ndef train(params):\n    return params['x'] + SHIFT\n"
+    )
+    function = FunctionSpec(
+        type="python_function", src=str(code / "train.py"), name="train", env={MARKER_ENV: marker}
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        runner = DaskRunner(function, project, ClusterSpec(own.address), share_files=False)
+        try:
+            for path in code.iterdir():  # the worker cannot use them in place any more
+                path.unlink()
+            trial_dir = tmp_path / "results" / "trials" / "1"
+            runner.submit(Proposal(1, {"x": 0.25}, {}), trial_dir, tmp_path / "trial_1.log")
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.75}
