@@ -214,3 +214,26 @@ def test_a_src_file_imports_its_neighbours_on_a_worker_that_does_not_share_them(
         own.stop()
     assert outcome.state is TrialState.OK, outcome.reason
     assert outcome.result == {"loss": 0.75}
+
+
+def test_a_program_and_cwd_only_the_workers_have_pass_validation_for_a_cluster(
+    tmp_path, write_spec
+):
+    """The trials run on the workers: a program and a cwd that this machine lacks are theirs to
+    have (a trial on a worker that lacks them fails, saying so); without a cluster, they are
+    spec errors as always."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {
+            "type": "executable",
+            "command": ["/opt/only-on-the-workers/train", "--x", "{x}"],
+            "cwd": "/scratch/only-on-the-workers",
+        },
+        "cluster": {"scheduler": "tcp://127.0.0.1:9"},
+    }
+    result = run_cli("validate", str(write_spec(doc)), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    local = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "local.json")
+    result = run_cli("validate", str(local), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("local.json: function.cwd: ")
