@@ -26,7 +26,7 @@ from conftest import finished_records, run_cli
 from dask_cluster import LocalDaskCluster
 from fake_trials.helpers import MARKER_ENV, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract
-from test_dask import search_doc, start_search
+from test_dask import search_doc, sentinel, start_search
 
 import hypermax
 from hypermax.execution.dask import DaskRunner
@@ -237,3 +237,27 @@ def test_a_program_and_cwd_only_the_workers_have_pass_validation_for_a_cluster(
     result = run_cli("validate", str(local), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("local.json: function.cwd: ")
+
+
+def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
+    tmp_path, write_spec, marker
+):
+    """The trials lost with the scheduler wait for it to answer again (to run again then), for
+    up to ``lost_scheduler_wait``; an interrupt ends them at once, and the search with 130."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        doc = search_doc(tmp_path, marker, "hang", {"scheduler": own.address}, parallel=1)
+        search = start_search(write_spec(doc))
+        try:
+            sentinel(tmp_path / "up-1")
+            assert own.scheduler is not None
+            own.scheduler.kill()
+            search.send_signal(signal.SIGINT)
+            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+        finally:
+            search.kill()
+    finally:
+        own.stop()
+    assert search.returncode == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]

@@ -145,8 +145,11 @@ class DaskRunner(BaseRunner):
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         """Stop the trial on its worker (or before it starts); its Outcome comes through poll."""
         attempt = self._attempts.of_trial(trial_id)
+        if attempt is None:  # ended; lost with the scheduler, its Outcome need not wait for it
+            self._attempts.release(trial_id)
+            return
         with self._attempts.lock:
-            if attempt is None or attempt.done or attempt.stop is not None:
+            if attempt.done or attempt.stop is not None:
                 return
             attempt.stop = reason
             started = attempt.worker is not None
@@ -233,7 +236,8 @@ class DaskRunner(BaseRunner):
             result: TaskResult = future.result()
         except Exception as exc:
             outcome = self._failed_task(attempt, exc)
-            self._attempts.finish(attempt, outcome, hold=outcome.reason == LOST_CONNECTION)
+            lost = outcome.reason == LOST_CONNECTION and attempt.stop is None
+            self._attempts.finish(attempt, outcome, hold=lost)
             return
         if result.files is not None:
             try:
@@ -309,8 +313,8 @@ class DaskRunner(BaseRunner):
             self._lost_since = time.monotonic()
             note = f"{LOST_CONNECTION}; the trial's output may be lost"
             for attempt in self._attempts.in_flight():
-                if attempt.future is not None:
-                    self._give_up(attempt, LOST_CONNECTION, note, hold=True)
+                if attempt.future is not None:  # one that was stopped need not run again
+                    self._give_up(attempt, LOST_CONNECTION, note, hold=attempt.stop is None)
         waited = time.monotonic() - self._lost_since
         if waited > self.cluster.lost_scheduler_wait or self.client.status == "closed":
             raise self._lost_scheduler()

@@ -119,11 +119,12 @@ class Attempts:
             self.lock.notify_all()
         return True
 
-    def release(self) -> None:
-        """Hand on the outcomes held so far."""
+    def release(self, trial_id: int | None = None) -> None:
+        """Hand on the outcomes held so far (only trial ``trial_id``'s, if given)."""
         with self.lock:
-            held, self._held = self._held, []
-            for outcome in held:
+            chosen = [o for o in self._held if trial_id in (None, o.trial_id)]
+            self._held = [o for o in self._held if trial_id not in (None, o.trial_id)]
+            for outcome in chosen:
                 self._events.put(outcome)
 
     def wait_for_all(self, seconds: float, worth_it: Callable[[], bool]) -> None:
