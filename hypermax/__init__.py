@@ -59,8 +59,8 @@ def optimize(
             notebook or in ``__main__`` works too.
         space: with a callable or ``"module:function"``: the hyperparameters, as a spec node
             or in short, one entry per param: a spec node (``{"type": "number", ...}``), a
-            range string as ``hypermax quick`` reads it (``"1e-5:l5:0.1"``), a list of values,
-            or a constant.
+            range string as ``hypermax quick`` reads it (``"1e-5:l5:0.1"``), a ``(low, high)``
+            tuple, a list of values, a constant, or a dict of such entries (a nested space).
         iterations, method, seed, name: ``search.iterations``, ``search.method``,
             ``search.seed`` and ``search.name`` (with a callable, the name defaults to its
             ``__name__``).
@@ -80,6 +80,9 @@ def optimize(
     Raises:
         TypeError: an unknown keyword, or arguments that do not fit the objective.
         hypermax.errors.SpecError: the search they make is not valid.
+        KeyboardInterrupt: Ctrl-C (or SIGTERM, SIGHUP) stopped the search, after its running
+            trials were recorded ``interrupted``; it is a
+            :class:`~hypermax.api.SearchInterrupted` whose ``result`` is the Result so far.
 
     Example::
 

@@ -7,6 +7,7 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import sysconfig
@@ -16,13 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
 
 #: the file in the results folder that holds a shipped callable
 SHIPPED_FILE = "objective.pkl"
+#: the name of a spec made by optimize(), which has no file: what its errors start with
+API_SPEC = "optimize()"
 _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
@@ -37,14 +40,14 @@ def function_options() -> frozenset[str]:
 class Plan:
     """A search to run: a spec document (or the path of a spec file) and dotted overrides.
 
-    ``shipped`` is the callable to pickle into ``<results folder>/objective.pkl`` before the
-    first trial starts, if the objective was one.
+    ``shipped`` is the pickled callable to write to ``<results folder>/objective.pkl`` before
+    the first trial starts, if the objective was one.
     """
 
     doc: dict[str, Any] | None
     path: Path | None
     overrides: dict[str, Any]
-    shipped: Callable[..., Any] | None = None
+    shipped: bytes | None = None
     shipped_file: Path | None = None
 
 
@@ -59,10 +62,13 @@ def plan_search(
     """Turn :func:`hypermax.optimize`'s arguments into a :class:`Plan`.
 
     ``search`` holds ``search.*`` keys (name, method, iterations, seed) and ``function`` the
-    function options, each set only when given. Raises TypeError for arguments that do not fit.
+    function options, each set only when given. Raises TypeError for arguments that do not fit,
+    a callable that cannot be pickled included (before anything is written).
     """
-    overrides = {f"search.{key}": value for key, value in search.items()}
-    overrides.update({f"function.{key}": value for key, value in function.items()})
+    from hypermax.quick.ranges import plain, space_node
+
+    overrides = {f"search.{key}": plain(value) for key, value in search.items()}
+    overrides.update({f"function.{key}": plain(value) for key, value in function.items()})
     overrides.update(_metric_overrides(metrics))
     if results_dir is not None:
         overrides["results.directory"] = str(results_dir)
@@ -78,9 +84,13 @@ def plan_search(
         if isinstance(objective, dict):
             return Plan(objective, None, overrides)
         return Plan(None, Path(objective), overrides)
+    if not isinstance(objective, str) and not callable(objective):
+        raise TypeError(
+            f"optimize(): the objective must be a spec, 'module:function' or a "
+            f"callable, got {type(objective).__name__}"
+        )
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
-    from hypermax.quick.ranges import space_node
 
     name = search.get("name") or _default_name(objective)
     directory = Path(results_dir if results_dir is not None else "results")
@@ -93,16 +103,12 @@ def plan_search(
         module, _, function_name = objective.partition(":")
         doc["function"] = {"type": "python_function", "module": module, "name": function_name}
         return Plan(doc, None, overrides)
-    if not callable(objective):
-        raise TypeError(
-            f"optimize(): the objective must be a spec, 'module:function' or a "
-            f"callable, got {type(objective).__name__}"
-        )
+    shipped = pickled(objective)
     shipped_file = (directory / name / SHIPPED_FILE).resolve()
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
-    return Plan(doc, None, overrides, objective, shipped_file)
+    return Plan(doc, None, overrides, shipped, shipped_file)
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -124,13 +130,20 @@ def _default_name(objective: Any) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_][\w.-]*", name) else "objective"
 
 
-def ship(fn: Callable[..., Any], path: Path) -> None:
-    """Pickle ``fn`` with cloudpickle to ``path``; user code travels by value, libraries by name.
+def pickled(fn: Callable[..., Any]) -> bytes:
+    """``fn`` pickled with cloudpickle; user code travels by value, libraries by name.
 
     cloudpickle sends functions of ``__main__`` (a script, a notebook) by value by itself; a
     function of any other module not installed as a library (a test module, a module next to
     the notebook) is sent by value too, so the trial process need not be able to import it.
+    The modules it refers to are imported by name in the trial, which looks for them where
+    this process does: the pickle carries this process's ``sys.path`` (a script's folder, when
+    the script ran from another folder), put before the trial's own entries that it lacks.
+    Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
+    the callable refers to, or its object holds).
     """
+    import pickle
+
     import cloudpickle
 
     module = sys.modules.get(getattr(fn, "__module__", "") or "")
@@ -139,9 +152,21 @@ def ship(fn: Callable[..., Any], path: Path) -> None:
         cloudpickle.register_pickle_by_value(module)
     try:
         data = cloudpickle.dumps(fn)
+    except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
+        raise TypeError(
+            f"optimize(): the objective cannot be sent to the trial processes: {exc} "
+            "(it is pickled with what it refers to: a bound method with its object, a "
+            "closure with its variables; create such things inside the objective)"
+        ) from exc
     finally:
         if by_value:
             cloudpickle.unregister_pickle_by_value(module)
+    path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
+    return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
+
+
+def ship(data: bytes, path: Path) -> None:
+    """Write a pickled objective (:func:`pickled`) to ``path``, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -169,6 +194,8 @@ class Result:
         trials: every finished trial as a JSON document, in trial order.
         folder: the results folder (journal, logs, ``results.csv``, ``best.json``).
         reason: why the search ended (``iterations done``, ``timeout``, ...).
+        failure: when no trial produced a loss but some failed, the reason most of them share
+            and the log that holds its details; else None.
     """
 
     best_params: dict[str, Any] | None
@@ -178,6 +205,7 @@ class Result:
     folder: Path
     reason: str
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    failure: str | None = None
 
     def dataframe(self) -> Any:
         """The trials as a pandas DataFrame, one flat row each (the columns of results.csv)."""
@@ -197,17 +225,39 @@ class Result:
         if self.best is not None:
             lines.append(f"  best loss {format_loss(self.best_loss)} (trial {self.best['trial']})")
             lines.append(f"  best params: {format_params(self.best_params or {}, 300)}")
+        elif self.failure is not None:
+            lines.append(f"  no trial produced a loss: {self.failure}")
         else:
             lines.append("  no trial produced a loss")
         return "\n".join(lines)
 
 
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP) ended :func:`hypermax.optimize`'s search.
+
+    Raised after the running trials were stopped and recorded ``interrupted``, so that the
+    script stops as Ctrl-C stops it anywhere else; ``result`` holds the :class:`Result` so far,
+    and calling ``optimize`` again resumes the search.
+    """
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        super().__init__(
+            f"the search in {result.folder} was interrupted: its trials are recorded, "
+            "and optimize() with the same arguments resumes it"
+        )
+
+
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
     """The Result of a search that ended, from its finished trials."""
+    from hypermax.commands import failure_text
     from hypermax.export import best_trial, trial_document, trial_row
+    from hypermax.results import ResultsFolder
+    from hypermax.stopping import common_failure
 
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     best = best_trial(finished)
+    failed = best is None and common_failure(finished) is not None
     return Result(
         best_params=best.params if best else None,
         best_loss=best.loss if best else None,
@@ -216,4 +266,5 @@ def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
         folder=folder,
         reason=reason,
         rows=[trial_row(t) for t in finished],
+        failure=failure_text(finished, ResultsFolder(folder)) if failed else None,
     )

@@ -32,7 +32,7 @@ from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.output import append_note
 from hypermax.export import best_trial
-from hypermax.interrupts import stopping_note
+from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.proposals import Proposals, points_to_run
@@ -416,6 +416,18 @@ class Driver:
             elif command is Command.EXPORT:
                 self._write_views(force=True)
                 self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
+            elif command is Command.STOP:
+                self._stop_with_trials()
+
+    def _stop_with_trials(self) -> None:
+        """Ctrl-Z: stop the running trials, then this process; continue them when it
+        continues (fg, bg). Call from the main thread."""
+        stopped = self.runner.pause()
+        self._emit(ev.Message(stopped_note(stopped)))
+        stop_this_process()  # returns once something continues it
+        self.runner.unpause()
+        if stopped:
+            self._emit(ev.Message(continued_note(stopped)))
 
     def _interrupt(self) -> None:
         if self._interrupted:

@@ -101,6 +101,8 @@ class Command(StrEnum):
     TOGGLE_PAUSE = "toggle_pause"
     EXPORT = "export"
     INTERRUPT = "interrupt"
+    #: Ctrl-Z: stop the running trials with hypermax; continue them when it continues
+    STOP = "stop"
 
 
 @dataclass(frozen=True)

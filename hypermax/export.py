@@ -57,8 +57,14 @@ def trial_row(trial: Trial) -> dict[str, Any]:
     return row
 
 
+#: the columns every row has, first in every table (the only ones of a table without rows)
+FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
+
+
 def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    columns: list[str] = []
+    """The rows of :func:`trial_row` as CSV: the fixed columns, the others in the order they
+    first appear, ``reason`` last."""
+    columns: list[str] = list(FIXED_COLUMNS)
     for row in rows:
         for key in row:
             if key not in columns and key != "reason":

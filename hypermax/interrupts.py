@@ -1,4 +1,6 @@
-"""Route Ctrl-C, SIGTERM and a closed terminal's SIGHUP to a handler while a search runs."""
+"""Route Ctrl-C, SIGTERM and a closed terminal's SIGHUP to a handler while a search runs, and
+Ctrl-Z (SIGTSTP) to another: trials lead sessions of their own, so the terminal stops only
+hypermax, and hypermax stops them itself."""
 
 from __future__ import annotations
 
@@ -14,8 +16,12 @@ _STANDARD_FDS = (0, 1, 2)
 
 
 @contextlib.contextmanager
-def signals_to(handler: Callable[[int, Any], None]) -> Iterator[None]:
-    """While inside, SIGINT, SIGTERM and SIGHUP call ``handler`` instead of their usual action.
+def signals_to(
+    handler: Callable[[int, Any], None], on_stop: Callable[[int, Any], None] | None = None
+) -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM and SIGHUP call ``handler`` instead of their usual action,
+    and SIGTSTP (Ctrl-Z) calls ``on_stop`` when it is given and SIGTSTP has its default action
+    (``on_stop`` must then stop the process itself: see :func:`stop_this_process`).
 
     SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
     ignored, as under ``nohup``. When it comes because the terminal hung up, the standard
@@ -38,6 +44,8 @@ def signals_to(handler: Callable[[int, Any], None]) -> Iterator[None]:
     }
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         handlers[signal.SIGHUP] = on_hangup
+    if on_stop is not None and signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:
+        handlers[signal.SIGTSTP] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
     try:
         yield
@@ -66,6 +74,34 @@ def _is_terminal(fd: int) -> bool:
         return os.isatty(fd)
     except OSError:
         return False
+
+
+def stop_this_process() -> None:
+    """Stop this process as Ctrl-Z does (SIGTSTP's default action); return once it continues.
+
+    A process whose group is orphaned (no shell that could continue it) is not stopped: the
+    kernel drops the signal, and this returns at once. Call from the main thread."""
+    if threading.current_thread() is not threading.main_thread():  # cannot set a handler here
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return
+    previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    try:
+        os.kill(os.getpid(), signal.SIGTSTP)
+    finally:
+        signal.signal(signal.SIGTSTP, previous)
+
+
+def stopped_note(stopped: int) -> str:
+    """What Ctrl-Z did to the running trials."""
+    return f"stopped, with {_trials(stopped)} running; fg or bg continues"
+
+
+def continued_note(stopped: int) -> str:
+    return f"continued {_trials(stopped)}"
+
+
+def _trials(count: int) -> str:
+    return f"{count} trial" + ("" if count == 1 else "s")
 
 
 def stopping_note(running: int, grace: float) -> str:

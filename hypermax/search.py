@@ -236,7 +236,13 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
-    with journal, signals_to(lambda signum, frame: driver.request(Command.INTERRUPT)):
+    with (
+        journal,
+        signals_to(
+            lambda signum, frame: driver.request(Command.INTERRUPT),
+            on_stop=lambda signum, frame: driver.request(Command.STOP),
+        ),
+    ):
         return driver.run()
 
 
@@ -255,15 +261,22 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
-    from hypermax.api import make_result, plan_search, ship
+    from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
-    if plan.doc is not None:
-        loaded = spec_from_dict(plan.doc, Path.cwd() / "search.json", plan.overrides)
+    if plan.doc is not None:  # no file: errors name optimize(), relative paths start here
+        loaded = spec_from_dict(plan.doc, Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
     if plan.shipped is not None and plan.shipped_file is not None:
-        ship(plan.shipped, plan.shipped_file)  # under the folder's lock, after any fresh start
+        try:  # under the folder's lock, after any fresh start
+            ship(plan.shipped, plan.shipped_file)
+        except BaseException:
+            prepared.folder.unlock()
+            raise
     outcome = execute(prepared, dashboard=False)
-    return make_result(prepared.folder.path, outcome.reason, outcome.trials)
+    result = make_result(prepared.folder.path, outcome.reason, outcome.trials)
+    if outcome.interrupted:
+        raise SearchInterrupted(result)
+    return result

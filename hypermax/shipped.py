@@ -1,33 +1,41 @@
 """Runs, inside a trial's process, an objective that ``hypermax.optimize`` shipped as a pickle.
 
 A callable handed to :func:`hypermax.optimize` — one defined in a notebook or in ``__main__``
-too — is written with cloudpickle to ``objective.pkl`` in the results folder, and the trial's
+too — is written with cloudpickle to ``objective.pkl`` in the results folder (with the caller's
+``sys.path``), and the trial's
 ``function`` is ``{"module": "hypermax.shipped", "name": "objective"}`` with the pickle's path in
-env ``HYPERMAX_OBJECTIVE``. Unpickling needs only the standard library's pickle (which imports
-cloudpickle's small helpers by reference); nothing heavy is imported here.
+env ``HYPERMAX_OBJECTIVE``. Looking up ``objective`` unpickles the callable, which imports what
+it refers to: a preload server looks it up once and forks every trial from there, so those
+imports are paid once per search, as a module's are. Unpickling needs only the standard
+library's pickle (which imports cloudpickle's small helpers by reference); nothing heavy is
+imported here.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import sys
 from typing import Any
 
 #: env var that names the pickled objective's file
 OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
-#: what ``function.name`` is for a shipped objective
+#: what ``function.name`` is for a shipped objective; the pickled callable's key in the file
 ENTRY = "objective"
+#: the key of the caller's ``sys.path`` in the file
+SHIPPED_PATH = "sys.path"
 
 
-def objective(params: Any, reporter: Any = None) -> Any:
-    """Load the shipped callable and call it as a ``python_function`` trial would be called."""
-    from hypermax.execution.child import wants_reporter
+def __getattr__(name: str) -> Any:
+    """``objective``: the shipped callable, unpickled from the file ``HYPERMAX_OBJECTIVE`` names.
 
+    The trial calls it as any ``python_function`` (with a reporter when it takes one). The
+    folders of the caller's ``sys.path`` that this one lacks come first on it, so that the
+    modules the callable refers to are found where the caller found them.
+    """
+    if name != ENTRY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
-        fn = pickle.load(f)
-    how = wants_reporter(fn)
-    if how == "keyword":
-        return fn(params, reporter=reporter)
-    if how == "positional":
-        return fn(params, reporter)
-    return fn(params)
+        shipped = pickle.load(f)
+    sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
+    return pickle.loads(shipped[ENTRY])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import ResultsError
+from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, unflatten
 from hypermax.trial import Trial, TrialState
 
@@ -25,13 +26,19 @@ GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
 
 
 def load_warm_start(path: Path, top_level_names: set[str]) -> list[tuple[dict[str, Any], float]]:
-    """(params, loss) of every finished trial with a finite loss in ``path``.
+    """(params, loss) of every finished trial with a finite loss in ``path``: a journal
+    (``.jsonl``), a results table (CSV), or a results folder (its journal, else its table).
 
     ``top_level_names`` are the space's top-level parameter names: CSV columns whose first
     dotted part is one of them are parameters; the others (metrics, metadata) are left out.
     """
     if not path.exists():
         raise ResultsError(f"{path}: warm start file not found")
+    if path.is_dir():  # a results folder: its journal, or the table of another tool's
+        found = [path / name for name in (JOURNAL_NAME, "results.csv") if (path / name).is_file()]
+        if not found:
+            raise ResultsError(f"{path}: not a results folder (no {JOURNAL_NAME} or results.csv)")
+        path = found[0]
     if path.suffix == ".jsonl":
         return _from_journal(path)
     return _from_csv(path, top_level_names)

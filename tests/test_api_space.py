@@ -1,9 +1,13 @@
-"""The short space of hypermax.optimize: a tuple of two numbers is a range, never a choice."""
+"""The short space of hypermax.optimize: a tuple of two numbers is a range, never a choice; a
+dict that is no spec node a nested space; numpy values the numbers they hold."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import hypermax
+from hypermax.errors import SpecError
 from hypermax.quick.ranges import RangeError, space_node
 
 
@@ -20,3 +24,76 @@ def test_a_pair_of_numbers_is_a_range_of_integers_when_both_ends_are():
 def test_any_other_tuple_is_an_error_not_a_choice(value):
     with pytest.raises(RangeError, match='space "x"'):
         space_node({"x": value})
+
+
+def test_a_dict_that_is_not_a_node_is_a_nested_short_space():
+    node = space_node({"optimizer": {"lr": "0.1:1", "momentum": [0.9, 0.99]}, "x": (0, 1)})
+    assert node["properties"]["optimizer"] == {
+        "type": "object",
+        "properties": {
+            "lr": {"type": "number", "min": 0.1, "max": 1},
+            "momentum": {"enum": [0.9, 0.99]},
+        },
+    }
+    assert space_node({"n": {"enum": [1, 2]}})["properties"]["n"] == {"enum": [1, 2]}
+
+
+def test_a_nested_short_space_reaches_the_trial_as_nested_params(tmp_path):
+    def train(params):
+        return params["optimizer"]["lr"] * params["optimizer"]["momentum"]
+
+    result = hypermax.optimize(
+        train,
+        space={"optimizer": {"lr": (0.1, 1.0), "momentum": [0.5]}},
+        iterations=1,
+        results_dir=tmp_path,
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "ok" and trial["params"]["optimizer"]["momentum"] == 0.5
+
+
+def test_numpy_values_are_the_numbers_and_lists_they_hold():
+    node = space_node(
+        {
+            "lr": np.logspace(-3, -1, 3),
+            "depth": (np.int64(2), np.int64(8)),
+            "units": [np.int64(16), np.int64(32)],
+            "seed": np.int64(7),
+        }
+    )
+    assert node["properties"] == {
+        "lr": {"enum": [0.001, 0.01, 0.1]},
+        "depth": {"type": "integer", "min": 2, "max": 8},
+        "units": {"enum": [16, 32]},
+        "seed": {"constant": 7},
+    }
+    assert space_node({"n": range(1, 4)})["properties"]["n"] == {"enum": [1, 2, 3]}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [({1, 2}, "{1, 2}"), (object, "<class 'object'>"), ([1, {3}], "[1, {3}]")]
+)
+def test_a_value_that_is_no_json_is_an_error_naming_the_param(tmp_path, value, shown):
+    with pytest.raises(RangeError) as raised:
+        hypermax.optimize(
+            lambda params: 0.0, space={"opt": {"x": value}}, iterations=1, results_dir=tmp_path
+        )
+    assert str(raised.value) == (
+        f'space "opt.x": {shown}: write a range string, a (low, high) tuple, a list of values '
+        "or a constant that JSON can hold"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("space", "problem"),
+    [
+        ({"x": "0:1e400"}, "x.max: must be a finite number, got Infinity"),
+        ({"x": (float("-inf"), 0.0)}, "x.min: must be a finite number, got -Infinity"),
+    ],
+)
+def test_an_infinite_end_is_a_spec_error_before_anything_runs(tmp_path, space, problem):
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(lambda params: 0.0, space=space, iterations=1, results_dir=tmp_path)
+    assert str(raised.value) == f"optimize(): hyperparameters.properties.{problem}"
+    assert not list(tmp_path.iterdir())

@@ -139,3 +139,20 @@ def test_the_out_of_memory_killer_takes_the_trial_not_a_larger_hypermax(tmp_path
     )
     assert done.returncode == 0, done.stderr  # before: -9, the program itself was killed
     assert done.stdout.splitlines()[-1] == OOM_KILLED
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n", 4),  # cgroup v1 memory.oom_control
+        ("low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n", 2),  # v2 memory.events
+        ("pgfault 1234\noom_kill 27\nnuma_hit 9\n", 27),  # /proc/vmstat
+        ("oom_kill_disable 0\nunder_oom 0\n", None),  # a kernel before 4.13 counts none
+    ],
+)
+def test_the_kill_count_is_read_from_each_kind_of_file(tmp_path, text, count):
+    from hypermax.execution import oom
+
+    path = tmp_path / "counts"
+    path.write_text(text)
+    assert oom._count(path) == count

@@ -1,4 +1,5 @@
-"""``hypermax show`` tells a trial that runs from one whose hypermax is gone (killed mid-trial)."""
+"""``hypermax show`` tells a trial that runs from one whose hypermax is gone (killed mid-trial);
+``export`` of such a search, with no trial finished, is a table of no rows with its columns."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from fake_trials.helpers import (
 )
 
 
-def _show(*args: str) -> str:
+def _show(*args: str, command: str = "show") -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "hypermax", "show", *args],
+        [sys.executable, "-m", "hypermax", command, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,3 +67,4 @@ def test_show_calls_the_trials_of_a_killed_search_unfinished_not_running(tmp_pat
     assert "(2 unfinished)" in summary and "running" not in summary.splitlines()[0]
     assert "the search is not running" in summary
     assert _show(str(results), "--trial", "2").startswith("trial 2: unfinished")
+    assert _show(str(results), command="export") == "trial,state,loss,time,peak_rss_mib,reason\n"

@@ -134,3 +134,40 @@ def test_the_fix_the_error_gives_runs(tmp_path: Path) -> None:
     result = run_cli("run", "search.json", "--no-ui", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [r["loss"] for r in finished_records(tmp_path / "results" / "s").values()] == [0.5]
+
+
+def test_a_warm_start_under_home(tmp_path: Path) -> None:
+    home = home_with_files(tmp_path)
+    earlier = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "src": "~/code/quadratic.py", "name": "train"},
+        "search": {"name": "earlier", "iterations": 2},
+        "results": {"directory": "~/hmres"},
+    }
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier))
+    later = {
+        **earlier,
+        "search": {"name": "later", "iterations": 3, "warm_start": "~/hmres/earlier"},
+    }
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    for name in ("earlier.json", "later.json"):
+        result = run_cli("run", name, "--no-ui", cwd=tmp_path, env={"HOME": str(home)})
+        assert result.returncode == 0, result.stderr
+    later_folder = home / "hmres" / "later"
+    events = [json.loads(line)["event"] for line in (later_folder / "trials.jsonl").open()]
+    assert events.count("trial_imported") == 2  # the earlier search's, from its results folder
+    assert [r["state"] for r in finished_records(later_folder).values()] == ["ok"] * 3
+
+
+def test_cluster_tls_files_under_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "ca.pem").write_text("")
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "src": "~/code.py", "name": "train"},
+        "cluster": {"scheduler": "tls://127.0.0.1:8786", "security": {"tls_ca_file": "~/ca.pem"}},
+    }
+    (tmp_path / "code.py").write_text("def train(params):\n    return 0.5\n")
+    frozen = spec_from_dict(doc, tmp_path / "elsewhere" / "search.json")
+    assert frozen.cluster is not None
+    assert frozen.cluster.security == {"tls_ca_file": str(tmp_path / "ca.pem")}

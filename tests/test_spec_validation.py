@@ -747,6 +747,14 @@ CASES = [
         id="options-for-another-method",
     ),
     pytest.param(
+        {"bad.json": spec(hyperparameters=hp(a={"type": "number", "min": -1e308, "max": 1e308}))},
+        [
+            "bad.json: hyperparameters.properties.a.max: is too far from min:"
+            " max - min is more than a float holds"
+        ],
+        id="number-range-wider-than-a-float",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"tpe": {"gamma": 1.5}})},
         ["bad.json: search.tpe.gamma: must be less than 1, got 1.5"],
         id="tpe-gamma-range",

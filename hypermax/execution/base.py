@@ -65,6 +65,15 @@ class BaseRunner(ABC):
         their ``kill_grace``. Called from any thread, or from a signal handler, so it only
         sets flags."""
 
+    def pause(self) -> int:
+        """Stop the running trials' processes and their clocks (hypermax itself is about to be
+        stopped, by Ctrl-Z); how many were stopped. By default none can be: a runner whose
+        trials run elsewhere leaves them running."""
+        return 0
+
+    def unpause(self) -> None:  # noqa: B027 - a no-op unless overridden
+        """Continue what :meth:`pause` stopped (hypermax was continued: fg, bg)."""
+
     @abstractmethod
     def close(self) -> list[Outcome]:
         """Stop every running trial, wait for them, and return their outcomes."""

@@ -101,10 +101,11 @@ def wants_reporter(fn: Callable[..., Any]) -> str | None:
     """'keyword', 'positional' or None: how the function takes a reporter, if it does.
 
     A plain function is read from its code object; anything else (a bound method, a partial, a
-    callable object) from ``inspect.signature``, imported only then.
+    callable object, a decorated function: ``functools.wraps`` sets ``__wrapped__``) from
+    ``inspect.signature``, imported only then.
     """
     code = getattr(fn, "__code__", None)
-    if not isinstance(fn, _FunctionType) or code is None:
+    if not isinstance(fn, _FunctionType) or code is None or hasattr(fn, "__wrapped__"):
         return _wants_reporter_by_signature(fn)
     names = code.co_varnames
     positional = code.co_argcount
@@ -308,7 +309,8 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
 
     ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
     preloaded server (:mod:`.forkserver`) hands over the one the server loaded. The params come
-    from ``HYPERMAX_PARAMS_FILE``; the return value, or the reason of a failure, goes to
+    from ``HYPERMAX_PARAMS_FILE``; an ``async def`` function is run to its end with
+    ``asyncio.run``; the return value, or the reason of a failure, goes to
     ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
     function returned or was stopped early (then no result is written, even if the function
     caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
@@ -318,6 +320,10 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
+        if getattr(value, "cr_code", None) is not None:  # an ``async def`` function's coroutine
+            import asyncio
+
+            value = asyncio.run(value)
     except protocol.TrialStopped:
         sys.stdout.flush()
         return 0

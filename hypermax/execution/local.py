@@ -146,6 +146,17 @@ class LocalRunner(BaseRunner):
             self.host.hurry = True
         self.host.launcher.interrupt()
 
+    def pause(self) -> int:
+        with self._lock:
+            runs = list(self._runs.values())
+        return sum(run.pause() for run in runs)
+
+    def unpause(self) -> None:
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            run.unpause()
+
     def close(self) -> list[Outcome]:
         """Stop every running trial (as interrupted), wait for them, free the threads; remove
         the files of trials prepared and never submitted."""

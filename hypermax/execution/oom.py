@@ -12,6 +12,7 @@ count rose while it ran, and that ended by SIGKILL, was taken by it.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -48,12 +49,20 @@ def _cgroup_counters() -> tuple[Path, ...]:
 
 
 def _count(path: Path) -> int | None:
+    """The ``oom_kill`` line's count in ``path``; read with one system call (every trial's
+    start reads it)."""
     try:
-        text = path.read_text()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name == "oom_kill" and value.strip().isdigit():
-            return int(value)
-    return None
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    start = data.find(b"oom_kill ")
+    if start < 0:
+        return None
+    value = data[start + len(b"oom_kill ") :].split(b"\n", 1)[0].strip()
+    return int(value) if value.isdigit() else None

@@ -124,6 +124,11 @@ def read_result(
         except ValueError:
             return None, f"the result file is not JSON: {_clip(text)}"
         result = protocol.normalise_result(value)
+        if result is None and value is None and function_type == "python_function":
+            return None, (
+                "the function returned None (no return statement?): return the loss, or a "
+                "dict of metrics"
+            )
         if result is None:
             return None, f"the result is not a number or an object: {_clip(text)}"
         return result, ""

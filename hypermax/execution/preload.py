@@ -195,6 +195,9 @@ class _Server:
         interrupted: Callable[[], bool] = lambda: False,
     ) -> None:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # the server's lifeline: when hypermax dies, the kernel kills the server's process
+        # group, what its import started included (the parent-death signal is not inherited)
+        life_read, self._lifeline = os.pipe()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         argv = [sys.executable, "-m", "hypermax.execution.forkserver", "--socket"]
         try:
@@ -205,15 +208,17 @@ class _Server:
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=(theirs.fileno(), life_read),
                 start_new_session=True,
-                preexec_fn=child_setup(os.getpid(), None),
+                preexec_fn=child_setup(os.getpid(), life_read),
             )
         except OSError as exc:
             self._sock.close()
+            os.close(self._lifeline)
             raise ServerFailed(f"cannot start the trial server: {exc}") from exc
         finally:
             theirs.close()
+            os.close(life_read)
         self.pid = self.process.pid
         self.alive = True
         self._boot_time = psutil.boot_time()
@@ -305,7 +310,8 @@ class _Server:
         return reply
 
     def close(self) -> int | None:
-        """Stop the server (it exits when its socket closes) and the reader; its exit code."""
+        """Stop the server (it exits when its socket closes), what its import started (its
+        process group: the trials lead sessions of their own) and the reader; its exit code."""
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         try:
@@ -313,6 +319,10 @@ class _Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(self._lifeline)
         reader = getattr(self, "_reader", None)
         if reader is not None and reader is not threading.current_thread():
             reader.join()

@@ -266,8 +266,10 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
 
 
 def _jsonable(value: Any) -> Any:
-    """numpy scalars and arrays, other numbers (``Decimal``, ``Fraction``), paths and sets →
-    JSON values."""
+    """numpy scalars and arrays, a pandas Series (a dict of its labels), other numbers
+    (``Decimal``, ``Fraction``), paths and sets → JSON values."""
+    if getattr(value, "ndim", None) == 1 and callable(getattr(value, "to_dict", None)):
+        return value.to_dict()
     if hasattr(value, "item") and callable(value.item):
         try:
             return value.item()

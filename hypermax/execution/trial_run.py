@@ -116,6 +116,7 @@ class TrialRun:
             hurry=lambda: host.hurry,
         )
         self.started = time.monotonic()
+        self._paused_at: float | None = None  # its processes are stopped (SIGSTOP) since then
         self.ended_at: float | None = None
         self.wall_time = 0.0
         self.exit_code: int | None = None
@@ -243,7 +244,7 @@ class TrialRun:
         return None if process is None else (process.pid, process.create_time)
 
     def live(self) -> LiveStats:
-        elapsed = time.monotonic() - self.started
+        elapsed = self._elapsed(time.monotonic())
         return LiveStats(self.trial_id, elapsed, self.rss_mib, self.cpu_percent, self.processes)
 
     def observe(self, sample: TreeSample) -> None:
@@ -258,7 +259,7 @@ class TrialRun:
         self.processes = sample.processes
         self.peak_rss_mib = max(self.peak_rss_mib, sample.peak_mib)
         limits = self.host.limits
-        elapsed = now - self.started
+        elapsed = self._elapsed(now)
         if time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
             return
@@ -269,7 +270,9 @@ class TrialRun:
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
         limit = self.host.limits.max_time
-        return None if limit is None or not self.killable() else self.started + limit
+        if limit is None or not self.killable() or self._paused_at is not None:
+            return None
+        return self.started + limit
 
     def killable(self) -> bool:
         return self._process is not None and self._kill is None and not self._exited
@@ -303,6 +306,38 @@ class TrialRun:
             self._verdicts.ask_to_stop(root.pid, self._gone, self._ladder.start)
         else:
             self._ladder.start(f"stopping the trial ({reason.value})")
+
+    def pause(self) -> bool:
+        """Stop the trial's processes (SIGSTOP) and its clock: the time it spends stopped
+        counts neither towards its time limit nor its time. Whether it was running."""
+        root = self._live_root()
+        if root is None or self._paused_at is not None:
+            return False
+        self._paused_at = time.monotonic()
+        self._signal_tree(root.pid, signal.SIGSTOP)
+        return True
+
+    def unpause(self) -> None:
+        """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again."""
+        paused_at, root = self._paused_at, self._live_root()
+        if paused_at is None:
+            return
+        self.started += time.monotonic() - paused_at
+        self._paused_at = None
+        if root is not None:
+            self._signal_tree(root.pid, signal.SIGCONT)
+
+    def _signal_tree(self, root: int, sig: int) -> None:
+        """Send ``sig`` to the trial's process group and to every process of its tree."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(root, sig)  # the trial leads its group: what it started since the last look
+        for member in self.host.members(self.key):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(member.pid, sig)
+
+    def _elapsed(self, now: float) -> float:
+        """How long the trial has run by ``now``, the time it was paused left out."""
+        return (self._paused_at or now) - self.started
 
     def _live_root(self) -> ProcInfo | None:
         """The trial's main process while it runs."""

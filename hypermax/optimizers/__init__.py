@@ -106,5 +106,17 @@ def make_optimizer(
     folder: Path | None = None,
     budget: Budget | None = None,
 ) -> BaseOptimizer:
-    """Build the optimizer for ``search.method`` (a plugin is imported from ``folder``)."""
-    return load_optimizer_class(method, folder)(space, seed, options, budget=budget)
+    """Build the optimizer for ``search.method`` (a plugin is imported from ``folder``).
+
+    A space with nothing to search gets :class:`~hypermax.optimizers.fixed.FixedOptimizer`
+    whichever built-in method it names (the grid's one point still runs once)."""
+    cls = load_optimizer_class(method, folder)
+    if method in BUILTIN_METHODS and method not in _OWN_ONE_POINT and not space.labels():
+        from hypermax.optimizers.fixed import FixedOptimizer
+
+        cls = FixedOptimizer
+    return cls(space, seed, options, budget=budget)
+
+
+#: built-in methods that handle a space with nothing to search themselves
+_OWN_ONE_POINT = frozenset({"grid", "ablation"})

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["RangeError", "parse_assignment", "parse_range"]
+__all__ = ["RangeError", "parse_assignment", "parse_range", "plain", "space_node"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACED = re.compile(r"([lu])(\d+)")
@@ -78,33 +78,73 @@ def _value(part: str) -> Any:
         return part
 
 
-def space_node(space: dict[str, Any]) -> dict[str, Any]:
+#: the keys that make a dict a spec node rather than a nested space in short
+_NODE_KEYS = frozenset({"type", "enum", "constant", "const", "anyOf", "oneOf", "$ref"})
+
+
+def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     """The ``hyperparameters`` node for a space given in short: ``{"lr": "1e-5:l5:0.1"}``.
 
-    A value that is a dict is a spec node as it is; a string is a range as above; a tuple of
-    two numbers ``(low, high)`` is the range ``low:high``; a list is an enum of its values; any
-    other value is a constant. A space that is already an object node (``{"type": "object",
-    "properties": ...}``) is returned as it is. Raises RangeError for a range that cannot be
-    read (a tuple of anything but two numbers included: it would be a choice by mistake).
+    A value that is a spec node (a dict with ``type``, ``enum``, ``constant``, ...) is taken as
+    it is, any other dict is a nested space in short (the trial gets a nested dict); a string
+    is a range as above; a tuple of two numbers ``(low, high)`` is the range ``low:high``; a
+    list is an enum of its values; any other value is a constant. A space that is already an
+    object node (``{"type": "object", "properties": ...}``) is returned as it is. Raises
+    RangeError for a range that cannot be read (a tuple of anything but two numbers included:
+    it would be a choice by mistake). ``within`` is the dotted name of a nested space.
     """
     if space.get("type") == "object" and isinstance(space.get("properties"), dict):
         return space
     properties = {}
-    for name, value in space.items():
-        if isinstance(value, dict):
-            properties[name] = value
+    for key, given in space.items():
+        name = f"{within}{key}"
+        value = plain(given)
+        if isinstance(value, dict) and not _NODE_KEYS.intersection(value):
+            properties[key] = space_node(value, f"{name}.")
+        elif isinstance(value, dict):
+            properties[key] = _json_value(name, value)
         elif isinstance(value, str):
             try:
-                properties[name] = parse_range(value)
+                properties[key] = parse_range(value)
             except RangeError as exc:
                 raise RangeError(f'space "{name}": "{value}": {exc}') from None
         elif isinstance(value, tuple):
-            properties[name] = _pair(name, value)
+            properties[key] = _pair(name, tuple(plain(end) for end in value))
         elif isinstance(value, list):
-            properties[name] = {"enum": list(value)}
+            properties[key] = {"enum": _json_value(name, value)}
         else:
-            properties[name] = {"constant": value}
+            properties[key] = {"constant": _json_value(name, value)}
     return {"type": "object", "properties": _gridless(properties)}
+
+
+def plain(value: Any) -> Any:
+    """A numpy array or number (or anything with ``tolist``: a pandas Series, a tensor) as the
+    Python list or number it holds, a ``range`` as a list; any other value as it is."""
+    if isinstance(value, range):
+        return list(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, type | str | list | tuple):
+        return tolist()
+    return value
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """``value`` as JSON holds it (numpy values inside turned into numbers and lists); raises
+    RangeError naming the param for a value JSON cannot hold (a set, an object)."""
+
+    def convert(inner: Any) -> Any:
+        converted = plain(inner)
+        if converted is inner:
+            raise TypeError(type(inner).__name__)
+        return converted
+
+    try:
+        return json.loads(json.dumps(value, default=convert))
+    except (TypeError, ValueError):
+        raise RangeError(
+            f'space "{name}": {value!r}: write a range string, a (low, high) tuple, a list of '
+            "values or a constant that JSON can hold"
+        ) from None
 
 
 def _pair(name: str, value: tuple[Any, ...]) -> dict[str, Any]:

@@ -111,8 +111,14 @@ def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Prob
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
-    if low is not None and high is not None and high <= low:
-        yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
+    for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
+        if key in node and not math.isfinite(node[key]):
+            yield (*where, key), f"must be a finite number, got {show(node[key])}"
+    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+        if high <= low:
+            yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
+        elif math.isinf(high - low):
+            yield (*where, "max"), "is too far from min: max - min is more than a float holds"
     scaling = node.get("scaling")
     if scaling in LOG_SCALINGS:
         for key in ("min", "mean"):

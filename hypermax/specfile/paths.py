@@ -2,8 +2,9 @@
 
 A user who writes ``"cwd": "~/work"`` means the ``work`` folder of their home; hypermax runs no
 shell, so it expands ``~`` and ``~user`` itself, at the start of ``results.directory``,
-``function.cwd``, ``function.src`` and the program of an executable's ``command`` (not in its
-arguments, which the program reads as it likes). Validation and the frozen Spec both read the
+``function.cwd``, ``function.src``, the program of an executable's ``command`` (not in its
+arguments, which the program reads as it likes), ``search.warm_start`` and the files of
+``cluster.security``. Validation and the frozen Spec both read the
 document through :func:`home_expanded`, so they see the same paths; the document as written (the
 results folder's ``search.json``, the spec's fingerprint) keeps its ``~``.
 
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 
 def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` with a leading ``~`` or ``~user`` expanded in the paths it names for its trials.
+    """``doc`` with a leading ``~`` or ``~user`` expanded in the paths it names.
 
     Only the sections that change are copied; ``doc`` itself is left as it is. A value of the
     wrong type, or a string command that cannot be split, is left for the checks to report.
@@ -34,6 +35,16 @@ def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
         if "command" in fn:
             fn["command"] = _program_expanded(fn["command"])
         expanded["function"] = fn
+    search = doc.get("search")
+    if isinstance(search, dict) and "warm_start" in search:
+        expanded["search"] = {**search, "warm_start": _home(search["warm_start"])}
+    cluster = doc.get("cluster")
+    if isinstance(cluster, dict) and isinstance(cluster.get("security"), dict):
+        security = {
+            key: _home(value) if key.startswith("tls_") else value
+            for key, value in cluster["security"].items()
+        }
+        expanded["cluster"] = {**cluster, "security": security}
     return expanded
 
 

@@ -1,0 +1,66 @@
+"""A mistake in optimize()'s arguments names optimize() and the spec path, not a made-up file;
+numpy numbers are no mistake."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import hypermax
+from hypermax.errors import HypermaxError, SpecError
+
+
+def train(params):
+    return params["x"]
+
+
+def test_a_bad_argument_is_named_by_its_spec_path_in_optimize(tmp_path):
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, iterations=0, results_dir=tmp_path)
+    assert str(raised.value) == "optimize(): search.iterations: must be at least 1, got 0"
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(train, space={"x": {"type": "number", "min": 1}}, results_dir=tmp_path)
+    assert (
+        str(raised.value) == 'optimize(): hyperparameters.properties.x: missing required key "max"'
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_spec_dict_s_mistake_and_an_unusable_folder_name_optimize_too(tmp_path):
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "module": "model", "name": "fit", "paralel": 2},
+    }
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(spec)
+    assert str(raised.value).startswith("optimize(): function: ")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(HypermaxError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, results_dir=tmp_path / "file")
+    assert str(raised.value).startswith("optimize(): results.directory: ")
+
+
+def test_numpy_numbers_are_numbers_in_every_argument(tmp_path):
+    result = hypermax.optimize(
+        train,
+        space={"x": "0:1"},
+        iterations=np.int64(2),
+        seed=np.int32(3),
+        parallel=np.int64(1),
+        auto_kill_max_time=np.int64(30),
+        results_dir=tmp_path,
+    )
+    assert [t["state"] for t in result.trials] == ["ok", "ok"]
+    frozen = json.loads((tmp_path / "train" / "search.json").read_text())
+    assert frozen["search"]["iterations"] == 2 and frozen["function"]["auto_kill_max_time"] == 30
+
+
+@pytest.mark.parametrize(("objective", "kind"), [(42, "int"), (None, "NoneType")])
+def test_an_objective_of_no_usable_kind_is_named_as_the_mistake(tmp_path, objective, kind):
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(objective, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f"optimize(): the objective must be a spec, 'module:function' or a callable, got {kind}"
+    )

@@ -1,0 +1,94 @@
+"""What an objective may be and return: an async def runs to its end."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import hypermax
+
+
+async def fetch_score(params, reporter):
+    await asyncio.sleep(0)
+    reporter(1, loss=params["x"] + 1)
+    return {"loss": params["x"], "awaited": True}
+
+
+def test_an_async_objective_is_run_to_its_end_and_its_result_kept(tmp_path):
+    result = hypermax.optimize(fetch_score, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.5 and trial["metadata"] == {"awaited": True}
+    assert "never awaited" not in (tmp_path / "fetch_score" / "logs" / "trial_1.log").read_text()
+
+
+def broken(params):
+    raise RuntimeError(f"no data for x={params['x']}")
+
+
+def test_the_result_of_a_search_whose_trials_all_failed_says_why(tmp_path):
+    result = hypermax.optimize(broken, space={"x": [1]}, iterations=2, results_dir=tmp_path)
+    assert result.best_params is None and result.best_loss is None
+    log = tmp_path / "broken" / "logs" / "trial_2.log"
+    assert repr(result).splitlines()[2:] == [
+        f"  no trial produced a loss: every trial failed: RuntimeError: no data for x=1; "
+        f"details in {log}"
+    ]
+
+
+def cross_validated(params):
+    """As ``pd.DataFrame(cross_validate(...)).mean()`` returns: a Series of named scores."""
+    import pandas as pd
+
+    return pd.Series({"test_score": params["x"], "fit_time": 0.5})
+
+
+def test_a_pandas_series_of_named_values_is_a_dict_of_metrics(tmp_path):
+    result = hypermax.optimize(
+        cross_validated,
+        space={"x": [0.8]},
+        iterations=1,
+        metrics="test_score:max",
+        results_dir=tmp_path,
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["metrics"] == {"test_score": 0.8} and trial["metadata"] == {"fit_time": 0.5}
+
+
+def forgot_to_return(params):
+    params["x"] ** 2  # the return it lacks
+
+
+def test_an_objective_that_returns_none_is_told_so(tmp_path):
+    result = hypermax.optimize(
+        forgot_to_return, space={"x": [2]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == (
+        "the function returned None (no return statement?): return the loss, or a dict of metrics"
+    )
+
+
+def timed(fn):
+    """A decorator as most are written (``torch.no_grad()`` too): ``*args, **kwargs`` through."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@timed
+def decorated(params, reporter):
+    reporter(1, loss=params["x"])
+    return params["x"]
+
+
+def test_a_decorated_objective_gets_the_reporter_its_own_signature_asks_for(tmp_path):
+    result = hypermax.optimize(decorated, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.5 and trial["step"] == 1

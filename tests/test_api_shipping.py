@@ -1,0 +1,96 @@
+"""What happens to a callable objective on its way to the trial processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from fake_trials.helpers import finished
+
+import hypermax
+
+
+class _Model:
+    """Holds a lock, as objects that serve threads do: it cannot be pickled."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def fit(self, params):
+        return params["x"] ** 2
+
+
+def fit(params):
+    return params["x"] ** 2
+
+
+def test_an_objective_that_cannot_be_pickled_is_a_type_error_before_anything_runs(tmp_path):
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(
+            _Model().fit, space={"x": "-2:2"}, iterations=1, name="m", results_dir=tmp_path
+        )
+    message = str(raised.value)
+    assert message.startswith("optimize(): the objective cannot be sent to the trial processes")
+    assert "cannot pickle '_thread.lock' object" in message
+    assert not (tmp_path / "m").exists()
+    # the error is kept (as a notebook keeps the last one): the folder is free all the same
+    kept = raised.value  # noqa: F841
+    result = hypermax.optimize(
+        fit, space={"x": "-2:2"}, iterations=1, name="m", results_dir=tmp_path
+    )
+    assert [t["state"] for t in result.trials] == ["ok"]
+
+
+PRELOADED = textwrap.dedent(
+    """
+    import hypermax
+    import counted  # a slow import, as scikit-learn's: it notes each time it is imported
+
+    def train(params):
+        return counted.OFFSET + params["x"] ** 2
+
+    hypermax.optimize(train, space={"x": "-2:2"}, iterations=3, results_dir="out", PRELOAD)
+    """
+)
+
+
+@pytest.mark.parametrize(("preload", "imports"), [(True, 2), (False, 4)])
+def test_a_shipped_objective_s_imports_are_paid_once_per_search_when_preloaded(
+    tmp_path, preload, imports
+):
+    (tmp_path / "counted.py").write_text(
+        "import os\n"
+        "with open(os.path.join(os.path.dirname(__file__), 'imports'), 'a') as f:\n"
+        "    f.write('imported\\n')\n"
+        "OFFSET = 1.0\n"
+    )
+    script = PRELOADED.replace("PRELOAD", f"preload={preload}")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert [t["state"] for t in finished(tmp_path / "out" / "train").values()] == ["ok"] * 3
+    # this script's own import, then the preload server's (or each fresh trial's)
+    assert (tmp_path / "imports").read_text().count("imported") == imports
+
+
+def test_modules_beside_a_script_run_from_another_folder_are_found_by_the_trials(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "helpers.py").write_text("def score(x):\n    return (x - 1) ** 2\n")
+    (project / "model.py").write_text(
+        "import helpers\n\ndef train(params):\n    return helpers.score(params['x'])\n"
+    )
+    (project / "run.py").write_text(
+        "import hypermax, model\n"
+        "hypermax.optimize(model.train, space={'x': [1, 3]}, iterations=2, results_dir='out')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "project/run.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    trials = finished(tmp_path / "out" / "train").values()
+    assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2

@@ -1,0 +1,87 @@
+"""Ctrl-Z (SIGTSTP) stops the running trials with hypermax, and fg or bg (SIGCONT) continues
+them; the time they spent stopped counts towards neither their time limit nor their time.
+
+Trials lead sessions of their own, so a terminal's Ctrl-Z reaches only hypermax's process
+group; here the test sends SIGTSTP to hypermax, started in a process group of its own inside
+the test's session, as a shell with job control starts it.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import psutil
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    fake,
+    finished,
+    hypermax_argv,
+    started,
+    wait_until,
+    write_spec,
+)
+
+TIME_LIMIT = 3.0
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
+
+
+def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, marker):
+    go = tmp_path / "go"
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {
+                "type": "executable",
+                "command": fake("wait_for_go"),
+                "parallel": 2,
+                "auto_kill_max_time": TIME_LIMIT,
+                "env": {MARKER_ENV: marker, "GO_FILE": str(go)},
+            },
+            "search": {"name": "ctrlz", "iterations": 2},
+        },
+    )
+    results = tmp_path / "results" / "ctrlz"
+    hypermax = subprocess.Popen(
+        hypermax_argv(spec),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,  # a job of its own, as a shell's job control starts it
+    )
+    try:
+        ups = [results / "trials" / str(i) / "up" for i in (1, 2)]
+        wait_until(
+            lambda: len(started(results)) == 2 and all(u.exists() for u in ups), 30, "trials"
+        )
+        trials = [int(up.read_text()) for up in ups]
+        hypermax.send_signal(signal.SIGTSTP)
+        wait_until(lambda: _stopped(hypermax.pid), 10, "hypermax to stop")
+        assert all(_stopped(pid) for pid in trials)  # before: they ran on, hypermax stopped
+        time.sleep(TIME_LIMIT)  # stopped for longer than the trials' time limit
+        hypermax.send_signal(signal.SIGCONT)
+        wait_until(lambda: not any(_stopped(pid) for pid in trials), 10, "the trials to go on")
+        go.write_text("")
+        out, err = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert hypermax.returncode == 0, err
+    assert "stopped, with 2 trials running; fg or bg continues" in out + err
+    ended = finished(results)
+    assert [record["state"] for record in ended.values()] == ["ok", "ok"]  # not killed for time
+    assert all(record["time"] < TIME_LIMIT for record in ended.values())
+    assert_none_alive(marker)

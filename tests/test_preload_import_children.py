@@ -1,0 +1,86 @@
+"""What a preloaded objective's module starts as it is imported (a process it forks) ends with
+the search: the preload server's process group is killed when the server stops, and by the
+kernel (the server's lifeline) when hypermax is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import model_spec
+from fake_trials.helpers import pid_alive, wait_until
+
+MODULE = """\
+import os
+import time
+
+if os.fork() == 0:  # a helper process the module starts as it is imported
+    with open({pid_file!r} + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace({pid_file!r} + ".tmp", {pid_file!r})
+    time.sleep(300)
+    os._exit(0)
+
+
+def train(params):
+    if {wait!r}:  # leave a sentinel, then run until hypermax is killed
+        with open({pid_file!r} + ".up", "w"):
+            pass
+        time.sleep(300)
+    return params["x"]
+"""
+
+
+def test_a_process_the_module_forked_at_import_ends_with_the_search(tmp_path):
+    pid_file = str(tmp_path / "forked_at_import")
+    spec = model_spec(
+        tmp_path,
+        MODULE.format(pid_file=pid_file, wait=False),
+        {"name": "forks", "iterations": 2},
+        function={"preload": True},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    pid = int(Path(pid_file).read_text())
+    try:
+        wait_until(lambda: not pid_alive(pid), 5, "the process forked at import to end")
+    finally:
+        if pid_alive(pid):  # it outlived the search: end it, the test failed
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_process_the_module_forked_at_import_dies_with_a_killed_hypermax(tmp_path):
+    pid_file = str(tmp_path / "forked_at_import")
+    spec = model_spec(
+        tmp_path,
+        MODULE.format(pid_file=pid_file, wait=True),
+        {"name": "forks", "iterations": 1},
+        function={"preload": True},
+    )
+    hypermax = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: Path(pid_file + ".up").exists(), 30, "the trial to start")
+        hypermax.kill()
+        hypermax.wait(10)
+    finally:
+        hypermax.kill()
+    pid = int(Path(pid_file).read_text())
+    try:  # before: the server died with hypermax, what its import forked lived on
+        wait_until(lambda: not pid_alive(pid), 5, "the process forked at import to end")
+    finally:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
