@@ -15,8 +15,9 @@ import subprocess
 import sys
 import sysconfig
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,17 +68,14 @@ def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spe
     own = LocalDaskCluster(tmp_path / "cluster", workers=0)
     try:
         doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, parallel=2)
-        search = start_search(write_spec(doc))
-        try:
-            journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
-            wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent")
-            search.send_signal(signal.SIGINT)
-            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
-        finally:
-            search.kill()
+        journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
+        code, stderr = interrupted_search(
+            write_spec(doc),
+            lambda: wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent"),
+        )
     finally:
         own.stop()
-    assert search.returncode == 130, stderr
+    assert code == 130, stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert {i: (r["state"], r["reason"], r["time"]) for i, r in finished.items()} == {
         1: ("interrupted", "interrupted", 0.0),
@@ -87,6 +85,18 @@ def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spe
 
 def read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+def interrupted_search(spec: Path, until: Callable[[], Any]) -> tuple[int, str]:
+    """Start a search of ``spec``, wait ``until()``, Ctrl-C it: its exit code and errors."""
+    search = start_search(spec)
+    try:
+        until()
+        search.send_signal(signal.SIGINT)
+        _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    return search.returncode, stderr
 
 
 def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_spec, marker):
@@ -247,17 +257,15 @@ def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     try:
         doc = search_doc(tmp_path, marker, "hang", {"scheduler": own.address}, parallel=1)
-        search = start_search(write_spec(doc))
-        try:
+
+        def lose_the_scheduler() -> None:
             sentinel(tmp_path / "up-1")
             assert own.scheduler is not None
             own.scheduler.kill()
-            search.send_signal(signal.SIGINT)
-            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
-        finally:
-            search.kill()
+
+        code, stderr = interrupted_search(write_spec(doc), lose_the_scheduler)
     finally:
         own.stop()
-    assert search.returncode == 130, stderr
+    assert code == 130, stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
