@@ -23,16 +23,17 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import finished_records, run_cli
+from conftest import OBJECTIVES, finished_records, run_cli
 from dask_cluster import LocalDaskCluster
-from fake_trials.helpers import MARKER_ENV, wait_until
+from fake_trials.helpers import MARKER_ENV, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract
-from test_dask import search_doc, sentinel, start_search
+from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 
 import hypermax
+from hypermax.execution import dask as dask_runner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
-from hypermax.trial import Proposal, TrialState
+from hypermax.trial import KillReason, Proposal, TrialState
 
 
 @pytest.fixture
@@ -269,3 +270,39 @@ def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
     assert code == 130, stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
+
+
+def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A worker that hangs (SIGSTOP) cannot stop its trial: the runner gives up on the trial
+    ``kill_grace`` + CLOSE_SECONDS after the stop, and cancels its task, which the worker
+    carries out when it comes back."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 1.0)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.5,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            trial = sentinel(tmp_path / "up-1")[0]
+            worker.send_signal(signal.SIGSTOP)
+            runner.cancel(1, KillReason.INTERRUPT)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.INTERRUPTED, KillReason.INTERRUPT)
+    assert outcome.reason is not None
+    assert outcome.reason.startswith("its Dask worker tcp://127.0.0.1:")
+    assert outcome.reason.endswith(" did not stop the trial within 1.5 s")

@@ -137,6 +137,7 @@ class DaskRunner(BaseRunner):
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
+            self._check_stops()
             left = deadline - time.monotonic()
             events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
             if events or left <= _POLL_SLICE:
@@ -152,6 +153,7 @@ class DaskRunner(BaseRunner):
             if attempt.done or attempt.stop is not None:
                 return
             attempt.stop = reason
+            attempt.stopped_at = time.monotonic()
             started = attempt.worker is not None
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
@@ -264,6 +266,18 @@ class DaskRunner(BaseRunner):
         if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("hypermax"):
             reason += " (install hypermax on every worker: pip install 'hypermax[dask]')"
         return Outcome(attempt.trial_id, TrialState.FAILED, reason=reason, ended_at=time.time())
+
+    def _check_stops(self) -> None:
+        """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
+        + :data:`CLOSE_SECONDS` (a worker that hangs); their tasks are cancelled, and the worker
+        stops them if it comes back."""
+        wait = self.function.kill_grace + CLOSE_SECONDS
+        now = time.monotonic()
+        for attempt in self._attempts.in_flight():
+            if attempt.stopped_at is not None and now - attempt.stopped_at > wait:
+                worker = attempt.worker or "(unknown)"
+                reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+                self._give_up(attempt, reason, reason)
 
     def _give_up(self, attempt: Attempt, reason: str, note: str, hold: bool = False) -> None:
         """End an attempt whose task will not answer: interrupted, its task cancelled."""

@@ -41,6 +41,7 @@ class Attempt:
     worker: str | None = None
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
+    stopped_at: float | None = None  # monotonic, when it was asked to stop
     live: tuple[float, float, int] = (0.0, 0.0, 1)  # rss MiB, cpu %, processes
     done: bool = False
 
