@@ -306,3 +306,32 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     assert outcome.reason is not None
     assert outcome.reason.startswith("its Dask worker tcp://127.0.0.1:")
     assert outcome.reason.endswith(" did not stop the trial within 1.5 s")
+
+
+def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
+    tmp_path, marker, monkeypatch
+):
+    """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
+    + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 1.0)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "epochs.py"),
+        name="train",
+        kill_grace=0.5,
+        env={MARKER_ENV: marker, "EPOCH_SECONDS": "2"},  # a report every 2 s
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            wait_until(lambda: runner.poll(0.5), OUTCOME_TIMEOUT, "the first report")
+            runner.cancel(1, KillReason.EARLY_STOP)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
+    assert (tmp_path / "t" / "1" / "cleaned_up").read_text() == "2"

@@ -57,6 +57,7 @@ from hypermax.execution.dask_worker import (
     task_payload,
 )
 from hypermax.execution.trial_run import TrialPlan
+from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -269,12 +270,16 @@ class DaskRunner(BaseRunner):
 
     def _check_stops(self) -> None:
         """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
-        + :data:`CLOSE_SECONDS` (a worker that hangs); their tasks are cancelled, and the worker
-        stops them if it comes back."""
-        wait = self.function.kill_grace + CLOSE_SECONDS
+        + :data:`CLOSE_SECONDS` (and, stopped early, the longest wait for their next report): a
+        worker that hangs. Their tasks are cancelled; the worker stops them if it comes back."""
         now = time.monotonic()
         for attempt in self._attempts.in_flight():
-            if attempt.stopped_at is not None and now - attempt.stopped_at > wait:
+            if attempt.stopped_at is None:
+                continue
+            wait = self.function.kill_grace + CLOSE_SECONDS
+            if attempt.stop is KillReason.EARLY_STOP:
+                wait += STOP_WAIT_CAP_SECONDS
+            if now - attempt.stopped_at > wait:
                 worker = attempt.worker or "(unknown)"
                 reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
                 self._give_up(attempt, reason, reason)
