@@ -313,7 +313,7 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
 ):
     """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
     + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 1.0)
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)  # 1 s: less than a report gap
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "epochs.py"),
