@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -335,3 +336,23 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
         own.stop()
     assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
     assert (tmp_path / "t" / "1" / "cleaned_up").read_text() == "2"
+
+
+def test_validate_connect_names_a_worker_that_hangs(tmp_path, write_spec, marker):
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        cluster = {"scheduler": own.address, "lost_scheduler_wait": 1}
+        spec = write_spec(search_doc(tmp_path, marker, "where", cluster))
+        worker.send_signal(signal.SIGSTOP)
+        try:
+            result = run_cli("validate", str(spec), "--connect", cwd=tmp_path, timeout=60)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"search\.json: cluster: worker tcp://127\.0\.0\.1:\d+ does not answer within 1 s\n",
+        result.stderr,
+    )

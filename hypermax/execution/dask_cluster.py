@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import warnings
@@ -120,10 +121,19 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     from hypermax import __version__
 
     dask_logs_to_hypermax()
-    client = connect(cluster, spec_name, min(CHECK_SECONDS, cluster.lost_scheduler_wait))
+    wait = min(CHECK_SECONDS, cluster.lost_scheduler_wait)
+    client = connect(cluster, spec_name, wait)
     try:
         threads = client.nthreads()
-        facts = client.run(worker_facts, on_error="return") if threads else {}
+        facts: dict[str, Any] = client.sync(_worker_facts, client, list(threads), wait)
+        silent = sorted(address for address, fact in facts.items() if fact is None)
+        if silent:  # Dask's version check would wait for them for ever
+            raise SearchFailed(
+                "\n".join(
+                    f"{spec_name}: cluster: worker {address} does not answer within {wait:g} s"
+                    for address in silent
+                )
+            )
         versions: Any = client.get_versions()  # a dict, from a client that is not asynchronous
     finally:
         client.close(timeout=5)
@@ -154,3 +164,18 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
     return lines
+
+
+async def _worker_facts(client: Client, workers: list[str], wait: float) -> dict[str, Any]:
+    """:func:`worker_facts` of each worker, the error it raised there, or None: no answer within
+    ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for it for ever)."""
+
+    async def ask(address: str) -> Any:
+        run = client.run(worker_facts, workers=[address], on_error="return", asynchronous=True)
+        try:
+            answers = await asyncio.wait_for(run, wait)
+        except TimeoutError:
+            return None
+        return answers.get(address)
+
+    return dict(zip(workers, await asyncio.gather(*map(ask, workers)), strict=True))
