@@ -133,12 +133,13 @@ class _Scale:
         if self.log and value <= 0:
             return rows - 1
         t = math.log10(value) if self.log else value
-        fraction = (self.hi - t) / (self.hi - self.lo)
+        # halves: the span of losses near both ends of the float range would overflow
+        fraction = (self.hi / 2 - t / 2) / (self.hi / 2 - self.lo / 2)
         return min(rows - 1, max(0, round(fraction * (rows - 1))))
 
     def value(self, row: int, rows: int) -> float:
         fraction = row / max(1, rows - 1)
-        t = self.hi - fraction * (self.hi - self.lo)
+        t = self.hi * (1 - fraction) + self.lo * fraction
         return 10**t if self.log else t
 
 

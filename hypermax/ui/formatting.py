@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from hypermax.trial import Trial
 
 SPARK_GLYPHS = "▁▂▃▄▅▆▇█"
+#: Control characters (C0, DEL, C1) as the escapes Python writes them in: ``\n``, ``\x1b``.
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 def format_loss(loss: float | None) -> str:
@@ -40,14 +42,21 @@ def format_trial_time(seconds: float | None) -> str:
     return format_duration(seconds)
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters written as escapes (a newline as ``\\n``): it stays
+    on one row of a table and cannot steer the terminal."""
+    return text.translate(_ESCAPES)
+
+
 def format_value(value: Any) -> str:
-    """A param or metric value, short: floats to four significant digits, strings bare."""
+    """A param or metric value, short and on one line: floats to four significant digits,
+    strings bare (control characters escaped, see :func:`one_line`)."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int | str):
-        return str(value)
+        return one_line(str(value))
     return json.dumps(value, default=str)
 
 
@@ -70,9 +79,9 @@ def format_params(
     """
     flat = flatten(dict(params))
     if short:
-        text = "  ".join(f"{name}={format_value(value)}" for name, value in flat.items())
+        text = "  ".join(f"{one_line(name)}={format_value(value)}" for name, value in flat.items())
     else:
-        text = ", ".join(f"{name}={json.dumps(value)}" for name, value in flat.items())
+        text = ", ".join(f"{one_line(name)}={json.dumps(value)}" for name, value in flat.items())
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 

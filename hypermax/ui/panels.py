@@ -10,9 +10,15 @@ from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_value, sparkline
+from hypermax.ui.formatting import (
+    format_duration,
+    format_loss,
+    format_value,
+    one_line,
+    sparkline,
+)
 from hypermax.ui.state import RunningRow
-from hypermax.ui.widgets import Item
+from hypermax.ui.widgets import Item, columns, cut, pad
 
 BAR_CELLS = 10
 RANKED_NAME_WIDTH = 16
@@ -32,11 +38,13 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
     if row.last_report:
         report = dict(row.last_report)
         step = report.pop("step", None)
-        text = f"step {step}" + "".join(f" {k}={format_value(v)}" for k, v in report.items())
+        text = f"step {step}" + "".join(
+            f" {one_line(k)}={format_value(v)}" for k, v in report.items()
+        )
         parts.append(("label", f"  {text}"))
     short = short or {}
     differs = "  ".join(
-        f"{short.get(name, name)}={format_value(value)}"
+        f"{one_line(short.get(name, name))}={format_value(value)}"
         + ("" if best is None else f" (best {format_value(best)})")
         for name, value, best in row.differs
     )
@@ -72,13 +80,13 @@ def best_markups(best: Trial | None) -> list[Any]:
     if best is None:
         return [("dim", "no trial with a loss yet")]
     rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
-    flat = flatten(best.params)
-    width = min(28, max((len(n) for n in flat), default=0))
+    flat = {one_line(name): value for name, value in flatten(best.params).items()}
+    width = min(28, max((columns(n) for n in flat), default=0))
     for name, value in flat.items():
-        rows.append([("label", name.ljust(width)), "  ", format_value(value)])
+        rows.append([("label", pad(name, width)), "  ", format_value(value)])
     for name, value in best.metrics.items():
         if name != "loss":
-            rows.append([("dim", f"{name} = {format_value(value)}")])
+            rows.append([("dim", f"{one_line(name)} = {format_value(value)}")])
     return rows
 
 
@@ -91,10 +99,10 @@ def baseline_markups(baseline: Trial | None, effects: Sequence[Effect]) -> list[
     changes = [e for e in effects if e.group is not None and e.change is not None]
     if changes:
         rows.append([("dim", "loss change without:")])
-        width = min(28, max(len(f"{e.group}.{e.name}") for e in changes))
+        width = min(28, max(columns(f"{e.group}.{e.name}") for e in changes))
         for effect in changes:
             spread = "" if effect.spread is None else f" ±{effect.spread:.2g}"
-            name = f"{effect.group}.{effect.name}".ljust(width)
+            name = pad(f"{effect.group}.{effect.name}", width)
             rows.append([("label", name), f"  {effect.change:+.4g}", ("dim", spread)])
     return rows
 
@@ -113,13 +121,14 @@ def ranking_markups(
         if finished < needed:
             return [("dim", f"needs {needed} trials with a loss ({finished} so far)")]
         return [("dim", "no param varies yet")]
-    names = {r.name: _cut((short or {}).get(r.name, r.name), RANKED_NAME_WIDTH) for r in ranking}
-    width = max(len(name) for name in names.values())
+    short = short or {}
+    names = {r.name: cut(one_line(short.get(r.name, r.name)), RANKED_NAME_WIDTH) for r in ranking}
+    width = max(columns(name) for name in names.values())
     rows: list[Any] = []
     for relation in ranking:
         cells = round(abs(relation.rho) * BAR_CELLS)
         row: list[Any] = [
-            ("label", names[relation.name].ljust(width)),
+            ("label", pad(names[relation.name], width)),
             f" {relation.rho:+.2f} ",
             ("bar", "█" * cells),
             ("dim", "·" * (BAR_CELLS - cells)),
@@ -128,7 +137,3 @@ def ranking_markups(
             row.append(("dim", f" best {format_value(relation.best_value)}"))
         rows.append(row)
     return rows
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import urwid
 
 from hypermax.space import flatten
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     format_duration,
     format_loss,
@@ -17,16 +18,29 @@ from hypermax.ui.formatting import (
     format_state,
     format_trial_time,
     format_value,
+    one_line,
     short_names,
     trial_sections,
 )
-from hypermax.ui.widgets import Panel, selectable_row
+from hypermax.ui.widgets import Panel, columns, pad, selectable_row
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
 
 LOG_TAIL_LINES = 40
 LOG_TAIL_BYTES = 32 * 1024
+#: How often the window of a running trial reads its log again (seconds).
+LOG_REREAD_SECONDS = 1.0
+#: The most characters of one value or log line the trial window shows: urwid lays out a long
+#: unbroken line in time that grows with the square of its length (a megabyte: minutes).
+SHOWN_CHARS = 4000
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and how many more there are."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
 def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
@@ -42,7 +56,7 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
     except OSError as exc:
         return [f"(cannot read {path}: {exc.strerror or exc})"]
     text = data.decode("utf-8", errors="replace").replace("\t", "    ")
-    tail = text.splitlines()[-lines:]
+    tail = [clip(line) for line in text.splitlines()[-lines:]]
     return tail or ["(the log is empty)"]
 
 
@@ -179,7 +193,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
     ]
     if trial.reason:
-        rows.append([("label", "reason  "), ("warning", trial.reason)])
+        rows.append([("label", "reason  "), ("warning", clip(trial.reason))])
     rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
     facts = [
         ("time", format_trial_time(trial.time)),
@@ -194,9 +208,10 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
             continue
         rows.append("")
         rows.append(("title", title))
-        width = min(32, max(len(str(k)) for k in values))
-        for name, value in values.items():
-            rows.append([("label", f"  {str(name).ljust(width)}"), "  ", format_value(value)])
+        names = {one_line(str(name)): value for name, value in values.items()}
+        width = min(32, max(columns(name) for name in names))
+        for name, value in names.items():
+            rows.append([("label", f"  {pad(name, width)}"), "  ", clip(format_value(value))])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:
@@ -204,3 +219,36 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         rows += [f"  {format_params(report, None, short=True)}" for report in trial.reports[-5:]]
     rows += ["", ("title", "log (tail)"), *[("dim", line) for line in log_tail]]
     return rows
+
+
+class TrialWindow:
+    """The scrollable contents of the window that shows one trial.
+
+    :meth:`follow` keeps them up to date: anew when the trial changed (it ended), and its log
+    read again at most every ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled
+    to stays in view; at the last row, the view follows the new last row (the log's end).
+    """
+
+    def __init__(self, trial_id: int, log_path: Path | None) -> None:
+        self.trial_id = trial_id
+        self.log_path = log_path
+        self.walker: urwid.SimpleFocusListWalker[urwid.Text] = urwid.SimpleFocusListWalker([])
+        self.listbox = urwid.ListBox(self.walker)
+        self._shown: Trial | None = None
+        self._read_at = -math.inf
+
+    def follow(self, state: DashboardState) -> None:
+        """Show the trial as ``state`` has it now (if anything changed)."""
+        trial = state.trial(self.trial_id)
+        if trial is None:
+            return
+        now = state.clock()
+        rereading = trial.state is TrialState.RUNNING and now - self._read_at >= LOG_REREAD_SECONDS
+        if trial is self._shown and not rereading:
+            return
+        self._shown, self._read_at = trial, now
+        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path))
+        focus = self.walker.focus or 0
+        at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
+        self.walker[:] = [urwid.Text(markup) for markup in markups]
+        self.walker.set_focus(len(self.walker) - 1 if at_end else min(focus, len(self.walker) - 1))

@@ -20,9 +20,10 @@ import urwid
 from hypermax.ablation_table import ablation_effects
 from hypermax.events import Command
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
+from hypermax.ui.formatting import trials_text
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
-from hypermax.ui.trials import TrialsPanel, read_log_tail, trial_detail_markups
+from hypermax.ui.trials import TrialsPanel, TrialWindow
 from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
 
 Layout: TypeAlias = "urwid.Pile | urwid.Columns"
@@ -151,6 +152,7 @@ class DashboardView(urwid.WidgetWrap):
         self.quitting = False
         self.hurried = False  # asked to quit twice: no grace for the trials
         self.overlay: str | None = None
+        self.detail: TrialWindow | None = None
         self._ranked_version = -1
         self._ranked_at = -math.inf
         self.status = StatusBar()
@@ -186,7 +188,7 @@ class DashboardView(urwid.WidgetWrap):
         self.chart.update()
         points = len(state.chart_points())
         scale = ", log scale" if self.chart.log_scale else ""
-        self.chart_panel.set_title(f"loss of {points} trials{scale} — line: best so far")
+        self.chart_panel.set_title(f"loss of {trials_text(points)}{scale} — line: best so far")
         self.trials.update(state)
         rows = state.running_rows()
         self.running.set_title(f"running ({len(rows)})")
@@ -198,6 +200,8 @@ class DashboardView(urwid.WidgetWrap):
         self._refresh_best(state)
         self._refresh_ranking()
         self.footer.set_text(self._footer_markup())
+        if self.detail is not None:
+            self.detail.follow(state)
 
     def _refresh_best(self, state: DashboardState) -> None:
         """The best trial; in an ablation study, the baseline and each component's change."""
@@ -221,7 +225,7 @@ class DashboardView(urwid.WidgetWrap):
         self._ranked_version, self._ranked_at = state.finished_version, now
         ranking = state.param_ranking()
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
-        self.params.set_title(f"params vs loss (Spearman, {scored} trials)")
+        self.params.set_title(f"params vs loss (Spearman, {trials_text(scored)})")
         short = self.trials.walker.short
         self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
 
@@ -231,7 +235,8 @@ class DashboardView(urwid.WidgetWrap):
         keys = [("q", "leave" if self.state.ended else "quit")]
         if not self.state.ended:
             keys.append(("p", "resume" if self.state.paused else "pause"))
-        keys += [("e", "export"), ("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
+            keys.append(("e", "export"))
+        keys += [("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
         out: list[Any] = []
         for key, text in keys:
             out += [("key", f" {key}"), f" {text} "]
@@ -248,6 +253,9 @@ class DashboardView(urwid.WidgetWrap):
         return True
 
     def keypress(self, size: Size, key: str) -> str | None:
+        if key.startswith("meta "):  # Esc and the next key, read at once
+            self.keypress(size, "esc")
+            return self.keypress(size, key.removeprefix("meta "))
         if self.overlay is not None:
             return self._overlay_key(size, key)
         if key == "ctrl c":
@@ -260,7 +268,7 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "p":
             self.actions.request(Command.TOGGLE_PAUSE)
         elif key == "e":
-            self.actions.request(Command.EXPORT)
+            self._export()
         elif key == "?":
             self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
         elif key in ("tab", "shift tab"):
@@ -276,6 +284,16 @@ class DashboardView(urwid.WidgetWrap):
         else:
             return self.frame.keypress(box_size(size), key)
         return None
+
+    def _export(self) -> None:
+        """Ask for results.csv and best.json now; once the search ended, say where they are (the
+        search wrote them as it ended and takes no more commands)."""
+        if not self.state.ended:
+            self.actions.request(Command.EXPORT)
+            return
+        folder = self.state.results_folder
+        csv = "results.csv" if folder is None else folder / "results.csv"
+        self.set_note(f"written as the search ended: {csv} (and best.json)")
 
     def _overlay_key(self, size: Size, key: str) -> str | None:
         kind = self.overlay
@@ -316,20 +334,22 @@ class DashboardView(urwid.WidgetWrap):
             self.open_trial(trial_id)
 
     def open_trial(self, trial_id: int) -> None:
-        """Show one trial: params, metrics, loss terms, state and reason, the tail of its log."""
-        trial = self.state.trial(trial_id)
-        if trial is None:
+        """Show one trial: params, metrics, loss terms, state and reason, the tail of its log;
+        kept up to date while it is open (see :class:`~hypermax.ui.trials.TrialWindow`)."""
+        if self.state.trial(trial_id) is None:
             return
-        tail = read_log_tail(self.actions.log_path(trial_id))
-        markups = trial_detail_markups(trial, self.state.best, tail)
-        listbox = urwid.ListBox(urwid.SimpleFocusListWalker([urwid.Text(m) for m in markups]))
+        window = TrialWindow(trial_id, self.actions.log_path(trial_id))
+        window.follow(self.state)
         title = f"trial {trial_id} — Esc closes, arrows scroll"
-        self._open("detail", _box(title, listbox), width=("relative", 92), height=("relative", 90))
+        box = _box(title, window.listbox)
+        self._open("detail", box, width=("relative", 92), height=("relative", 90))
+        self.detail = window
 
     def _open(
         self, kind: str, box: urwid.Widget, width: Any, height: Any = ("relative", 80)
     ) -> None:
         self.overlay = kind
+        self.detail = None
         self._w = urwid.Overlay(
             box, self.frame, "center", width, "middle", height, min_width=20, min_height=3
         )
@@ -337,6 +357,7 @@ class DashboardView(urwid.WidgetWrap):
     def close_overlay(self) -> None:
         """Back to the panels."""
         self.overlay = None
+        self.detail = None
         self._w = self.frame
 
 

@@ -76,6 +76,24 @@ def box_size(size: Size) -> tuple[int, int]:
     return size[0], size[1]
 
 
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (a wide character, such as 学, takes two)."""
+    return int(urwid.str_util.calc_width(text, 0, len(text)))
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` with spaces up to ``width`` columns (``str.ljust`` counts characters)."""
+    return text + " " * (width - columns(text))
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` columns, ending in ``…`` when cut."""
+    if columns(text) <= width:
+        return text
+    end, _ = urwid.str_util.calc_text_pos(text, 0, len(text), width - 1)
+    return text[:end] + "…"
+
+
 @dataclass(frozen=True)
 class Item:
     """A list entry of two parts: ``head`` on its first line, ``detail`` indented below it."""
