@@ -1,6 +1,7 @@
 """Run trials on an existing Dask cluster (``cluster.scheduler``): the runner on hypermax's side.
 
-Each attempt at a trial is one Dask task (:func:`~hypermax.execution.dask_worker.run_attempt`)
+Each attempt at a trial is one Dask task (:func:`~hypermax.execution.dask_worker.run_attempt`,
+sent as :func:`~hypermax.execution.dask_worker.task_payload`)
 that runs the trial's process tree on a worker under that worker's watchdog and returns its
 Outcome; the driver keeps ``parallel`` tasks in flight, as it keeps local trials running.
 
@@ -13,8 +14,10 @@ How things cross the cluster, and why that way:
   before its trial's Outcome. A Queue or a Variable would cost a scheduler round trip per report.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
   trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
-  polling. A trial stopped before it started is marked in the scheduler's metadata, where the
-  task looks for its claim before it starts the trial (the runner clears them when it closes).
+  polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
+  a free thread: it may wait for ever), and is marked in the scheduler's metadata, where a task
+  that starts all the same looks for its claim before it starts the trial (the runner clears
+  them when it closes).
 - **A lost worker**: the runner watches the event topic of each worker running its trials; when
   the scheduler removes the worker, each of those trials comes back ``interrupted`` ("lost with
   its Dask worker ...") and its task is cancelled. Dask's own retry of such a task finds the
@@ -31,6 +34,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import pickle
 import time
 import uuid
 from pathlib import Path
@@ -49,10 +53,11 @@ from hypermax.execution.dask_worker import (
     claim_path,
     lost_text,
     not_run,
-    run_attempt,
     stop_trial,
+    task_payload,
 )
 from hypermax.execution.trial_run import TrialPlan
+from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -133,6 +138,7 @@ class DaskRunner(BaseRunner):
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
+            self._check_stops()
             left = deadline - time.monotonic()
             events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
             if events or left <= _POLL_SLICE:
@@ -141,22 +147,27 @@ class DaskRunner(BaseRunner):
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         """Stop the trial on its worker (or before it starts); its Outcome comes through poll."""
         attempt = self._attempts.of_trial(trial_id)
+        if attempt is None:  # ended; lost with the scheduler, its Outcome need not wait for it
+            self._attempts.release(trial_id)
+            return
         with self._attempts.lock:
-            if attempt is None or attempt.done or attempt.stop is not None:
+            if attempt.done or attempt.stop is not None:
                 return
             attempt.stop = reason
+            attempt.stopped_at = time.monotonic()
             started = attempt.worker is not None
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
             self._on_loop(self._deliver_stop, attempt)
-        else:  # not started: its task finds the mark when it starts
-            try:
+        else:  # not started: dropped where it waits (for a worker, a free thread)
+            try:  # a task that starts all the same finds the mark, and does not run the trial
                 self.client.set_metadata(
                     [*claim_path(self.topic, attempt.key), "stop"], reason.value
                 )
             except Exception as exc:  # its start event, if it comes, delivers the stop instead
                 log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
+            self._on_loop(self._cancel_task, attempt.future)
 
     def close(self) -> list[Outcome]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -186,8 +197,8 @@ class DaskRunner(BaseRunner):
     def _send(self, attempt: Attempt) -> None:
         try:
             future = self.client.submit(
-                run_attempt,
-                attempt.task,
+                pickle.loads,
+                task_payload(attempt.task),
                 key=attempt.key,
                 pure=False,
                 resources=self.cluster.resources or None,
@@ -228,7 +239,8 @@ class DaskRunner(BaseRunner):
             result: TaskResult = future.result()
         except Exception as exc:
             outcome = self._failed_task(attempt, exc)
-            self._attempts.finish(attempt, outcome, hold=outcome.reason == LOST_CONNECTION)
+            lost = outcome.reason == LOST_CONNECTION and attempt.stop is None
+            self._attempts.finish(attempt, outcome, hold=lost)
             return
         if result.files is not None:
             try:
@@ -246,11 +258,31 @@ class DaskRunner(BaseRunner):
         if isinstance(exc, KilledWorker):
             return attempt.interrupted(lost_text(attempt.worker))
         if isinstance(exc, concurrent.futures.CancelledError):
+            with self._attempts.lock:
+                stop = attempt.stop if attempt.worker is None else None
+            if stop is not None:  # stopped before it started, as asked
+                return not_run(attempt.task.plan, stop)
             return attempt.interrupted("its Dask task was cancelled")
         reason = f"the Dask task failed: {one_line(exc)}"
         if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("hypermax"):
             reason += " (install hypermax on every worker: pip install 'hypermax[dask]')"
         return Outcome(attempt.trial_id, TrialState.FAILED, reason=reason, ended_at=time.time())
+
+    def _check_stops(self) -> None:
+        """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
+        + :data:`CLOSE_SECONDS` (and, stopped early, the longest wait for their next report): a
+        worker that hangs. Their tasks are cancelled; the worker stops them if it comes back."""
+        now = time.monotonic()
+        for attempt in self._attempts.in_flight():
+            if attempt.stopped_at is None:
+                continue
+            wait = self.function.kill_grace + CLOSE_SECONDS
+            if attempt.stop is KillReason.EARLY_STOP:
+                wait += STOP_WAIT_CAP_SECONDS
+            if now - attempt.stopped_at > wait:
+                worker = attempt.worker or "(unknown)"
+                reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+                self._give_up(attempt, reason, reason)
 
     def _give_up(self, attempt: Attempt, reason: str, note: str, hold: bool = False) -> None:
         """End an attempt whose task will not answer: interrupted, its task cancelled."""
@@ -300,8 +332,8 @@ class DaskRunner(BaseRunner):
             self._lost_since = time.monotonic()
             note = f"{LOST_CONNECTION}; the trial's output may be lost"
             for attempt in self._attempts.in_flight():
-                if attempt.future is not None:
-                    self._give_up(attempt, LOST_CONNECTION, note, hold=True)
+                if attempt.future is not None:  # one that was stopped need not run again
+                    self._give_up(attempt, LOST_CONNECTION, note, hold=attempt.stop is None)
         waited = time.monotonic() - self._lost_since
         if waited > self.cluster.lost_scheduler_wait or self.client.status == "closed":
             raise self._lost_scheduler()

@@ -41,6 +41,7 @@ class Attempt:
     worker: str | None = None
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
+    stopped_at: float | None = None  # monotonic, when it was asked to stop
     live: tuple[float, float, int] = (0.0, 0.0, 1)  # rss MiB, cpu %, processes
     done: bool = False
 
@@ -119,11 +120,12 @@ class Attempts:
             self.lock.notify_all()
         return True
 
-    def release(self) -> None:
-        """Hand on the outcomes held so far."""
+    def release(self, trial_id: int | None = None) -> None:
+        """Hand on the outcomes held so far (only trial ``trial_id``'s, if given)."""
         with self.lock:
-            held, self._held = self._held, []
-            for outcome in held:
+            chosen = [o for o in self._held if trial_id in (None, o.trial_id)]
+            self._held = [o for o in self._held if trial_id not in (None, o.trial_id)]
+            for outcome in chosen:
                 self._events.put(outcome)
 
     def wait_for_all(self, seconds: float, worth_it: Callable[[], bool]) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from distributed import Client
+from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, one_line
 from hypermax.execution.dask_worker import worker_facts
@@ -21,6 +24,10 @@ log = logging.getLogger("hypermax")
 
 #: how long ``hypermax validate --connect`` waits for the scheduler, at most
 CHECK_SECONDS = 10.0
+#: how much longer than its own timeout connecting may take before hypermax gives up on it
+#: (Dask bounds the connection, not the handshake after it: a port that accepts and never
+#: answers in Dask's terms, a web server say, would hold it forever)
+HANDSHAKE_GRACE = 1.0
 
 
 def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> Client:
@@ -35,7 +42,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     wait = cluster.lost_scheduler_wait if wait is None else wait
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        return attempt.result()
+        return attempt.result(wait + HANDSHAKE_GRACE)
     except Exception as exc:
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
@@ -71,10 +78,11 @@ class _Attempt:
         finally:
             self._done.set()
 
-    def result(self) -> Client:
+    def result(self, timeout: float) -> Client:
         """The client, once connected; raises what connecting raised (KeyboardInterrupt
-        from this thread's wait included)."""
-        self._done.wait()
+        from this thread's wait included), or TimeoutError after ``timeout`` seconds."""
+        if not self._done.wait(timeout):
+            raise TimeoutError("something answers there, but not as a Dask scheduler does")
         if self._error is not None:
             raise self._error
         assert self._client is not None
@@ -84,7 +92,10 @@ class _Attempt:
 def dask_logs_to_hypermax() -> None:
     """From now on, Dask's warnings go to hypermax's log (``logs/hypermax.log`` during a search)
     instead of the terminal, which the dashboard owns. Dask logs even after its client closed
-    (a reconnect giving up), so this is never undone."""
+    (a reconnect giving up), so this is never undone. The table of versions that differ, which
+    Dask's client warns of as it connects (and reconnects), is ``validate --connect``'s to show
+    (:func:`check_cluster`)."""
+    warnings.filterwarnings("ignore", category=VersionMismatchWarning)
     dask_loggers = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
     for name in ("distributed", *dask_loggers):
         logger = logging.getLogger(name)
@@ -109,14 +120,29 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     """
     from hypermax import __version__
 
-    client = connect(cluster, spec_name, min(CHECK_SECONDS, cluster.lost_scheduler_wait))
+    dask_logs_to_hypermax()
+    wait = min(CHECK_SECONDS, cluster.lost_scheduler_wait)
+    client = connect(cluster, spec_name, wait)
     try:
         threads = client.nthreads()
-        facts = client.run(worker_facts, on_error="return") if threads else {}
+        facts: dict[str, Any] = client.sync(_worker_facts, client, list(threads), wait)
+        silent = sorted(address for address, fact in facts.items() if fact is None)
+        if silent:  # Dask's version check would wait for them for ever
+            raise SearchFailed(
+                "\n".join(
+                    f"{spec_name}: cluster: worker {address} does not answer within {wait:g} s"
+                    for address in silent
+                )
+            )
+        versions: Any = client.get_versions()  # a dict, from a client that is not asynchronous
     finally:
         client.close(timeout=5)
     total = sum(threads.values())
     lines = [f"{cluster.scheduler}: answers; {len(threads)} workers, {total} threads"]
+    differ = error_message(versions["scheduler"], versions["workers"], versions["client"])
+    if differ["warning"]:
+        lines.append("Dask's versions differ between this machine, the scheduler and the workers:")
+        lines.extend(line for line in differ["warning"].splitlines() if line.startswith(("+", "|")))
     if cluster.resources:
         wanted = cluster.resources
         offering = [
@@ -138,3 +164,18 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
     return lines
+
+
+async def _worker_facts(client: Client, workers: list[str], wait: float) -> dict[str, Any]:
+    """:func:`worker_facts` of each worker, the error it raised there, or None: no answer within
+    ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for it for ever)."""
+
+    async def ask(address: str) -> Any:
+        run = client.run(worker_facts, workers=[address], on_error="return", asynchronous=True)
+        try:
+            answers = await asyncio.wait_for(run, wait)
+        except TimeoutError:
+            return None
+        return answers.get(address)
+
+    return dict(zip(workers, await asyncio.gather(*map(ask, workers)), strict=True))

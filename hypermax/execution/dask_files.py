@@ -2,7 +2,8 @@
 
 - **Code.** A ``python_function``'s code travels with each task as a small zip
   (:class:`CodeBundle`): the Python files importable from the spec's folder (its top-level
-  ``*.py`` files and its packages) and the ``src`` file. A worker that sees the very same files at
+  ``*.py`` files and its packages), the ``src`` file and those importable from its folder (first
+  on its ``sys.path``, as when Python runs it). A worker that sees the very same files at
   the same paths (a shared filesystem, or this machine) runs them in place; any other unpacks the
   bundle once into its local folder and runs the trial from there. Installed packages and data
   files do not travel: they must be on the workers.
@@ -51,8 +52,8 @@ class CodeBundle:
 
     Attributes:
         digest: names the bundle's content (a worker unpacks each digest once).
-        archive: a zip of ``folder/<path>`` (the spec folder's files) and ``src/<name>`` (a
-            ``src`` file from outside the spec's folder).
+        archive: a zip of ``folder/<path>`` (the spec folder's files) and ``src/<path>`` (a
+            ``src`` file from outside the spec's folder, and what ``import`` finds beside it).
         folder: the spec's folder on hypermax's machine.
         src: the ``src`` file's absolute path there, if the function has one.
     """
@@ -68,7 +69,9 @@ class CodeBundle:
         with zipfile.ZipFile(io.BytesIO(self.archive)) as archive:
             for name in archive.namelist():
                 kind, _, rest = name.partition("/")
-                members[name] = Path(self.src or "") if kind == _SRC else Path(self.folder, rest)
+                members[name] = Path(
+                    Path(self.src or "").parent if kind == _SRC else self.folder, rest
+                )
         return members
 
 
@@ -83,10 +86,11 @@ def code_bundle(function: FunctionSpec, spec_folder: Path) -> CodeBundle | None:
     folder = spec_folder.resolve()
     members = {f"{_FOLDER}/{rel}": path for rel, path in importable_files(folder)}
     src = (folder / function.src).resolve() if function.src else None
-    if src is not None and src.is_relative_to(folder):
-        members.setdefault(f"{_FOLDER}/{src.relative_to(folder).as_posix()}", src)
-    elif src is not None:
-        members[f"{_SRC}/{src.name}"] = src
+    if src is not None:  # and what it imports from its folder, first on its sys.path
+        inside = src.is_relative_to(folder)
+        prefix = f"{_FOLDER}/{src.parent.relative_to(folder).as_posix()}" if inside else _SRC
+        for rel, path in [(src.name, src), *importable_files(src.parent)]:
+            members.setdefault(f"{prefix}/{rel}".replace("/./", "/"), path)
     size = 0
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

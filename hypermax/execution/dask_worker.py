@@ -21,6 +21,7 @@ scheduler) is stopped by the worker's own watcher thread.
 
 from __future__ import annotations
 
+import pickle
 import sys
 import threading
 import time
@@ -86,6 +87,23 @@ def lost_text(worker: str | None) -> str:
 
 
 # -- the task -------------------------------------------------------------------------------
+def task_payload(task: TrialTask) -> bytes:
+    """The attempt as Dask sends it: bytes whose unpickling runs :func:`run_attempt` (submit
+    ``pickle.loads`` with them). Dask reads a task's function and arguments as it receives the
+    task, and a worker that cannot import them (no hypermax there) drops its connection and
+    ends, leaving the trial waiting for ever; read inside the task, the import error fails the
+    task instead, and the runner says what is missing."""
+    return pickle.dumps(_Call(task))
+
+
+class _Call:
+    def __init__(self, task: TrialTask) -> None:
+        self.task = task
+
+    def __reduce__(self) -> tuple[Any, tuple[TrialTask]]:
+        return run_attempt, (self.task,)
+
+
 def run_attempt(task: TrialTask) -> TaskResult:
     """Run one attempt at a trial on this worker; never raises for the trial."""
     worker = get_worker()

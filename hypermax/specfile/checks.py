@@ -38,7 +38,7 @@ def semantic_problems(
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
     if "function" in doc and not broken.under(("function",)):
-        problems += function_problems(doc["function"], folder)
+        problems += function_problems(doc["function"], folder, on_cluster="cluster" in doc)
     if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
         metrics = doc.get("metrics", {})
         problems += metric_problems(

@@ -26,15 +26,22 @@ from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import missing_function
 
 
-def function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
-    """Problems of the ``function`` section; ``folder`` is the spec's folder."""
-    cwd_problem = path_problem(fn["cwd"], folder, "folder") if "cwd" in fn else None
+def function_problems(
+    fn: dict[str, Any], folder: Path, on_cluster: bool = False
+) -> Iterator[Problem]:
+    """Problems of the ``function`` section; ``folder`` is the spec's folder. ``on_cluster``:
+    the trials run on Dask workers, which are to have the ``cwd`` and the program (this machine
+    need not), while a ``python_function``'s code travels from here."""
+    cwd_problem = None
+    if "cwd" in fn and not on_cluster:
+        cwd_problem = path_problem(fn["cwd"], folder, "folder")
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder)
     else:
-        yield from _executable_problems(fn, folder, cwd_found=cwd_problem is None)
+        found = cwd_problem is None and not on_cluster  # else the program is not looked for
+        yield from _executable_problems(fn, folder, cwd_found=found, look_for_program=found)
 
 
 def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
@@ -119,7 +126,9 @@ def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
             yield ("function", "name"), f"{src} {problem}"
 
 
-def _executable_problems(fn: dict[str, Any], folder: Path, cwd_found: bool) -> Iterator[Problem]:
+def _executable_problems(
+    fn: dict[str, Any], folder: Path, cwd_found: bool, look_for_program: bool = True
+) -> Iterator[Problem]:
     for key in ("module", "src", "name", "preload"):
         if key in fn:
             yield ("function", key), 'is only used by "type": "python_function"'
@@ -136,7 +145,7 @@ def _executable_problems(fn: dict[str, Any], folder: Path, cwd_found: bool) -> I
             yield where, "must not be empty"
             return
     program = command[0]
-    if cwd_found or "/" not in program or Path(program).is_absolute():
+    if look_for_program and (cwd_found or "/" not in program or Path(program).is_absolute()):
         # a relative path from a missing cwd is not looked for: the cwd's problem says why
         problem = program_problem(program, folder / fn.get("cwd", "."), fn.get("env", {}))
         if problem is not None:

@@ -1,0 +1,358 @@
+"""A Dask cluster's failures as users meet them: addresses that are not a scheduler, a cluster
+whose workers cannot take the trials, workers that go away.
+
+A real ``dask scheduler`` and workers on 127.0.0.1 (see ``dask_cluster.py``), started by the
+test that needs them and stopped by pid at its end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import re
+import signal
+import subprocess
+import sys
+import sysconfig
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+
+from conftest import OBJECTIVES, finished_records, run_cli
+from dask_cluster import LocalDaskCluster
+from fake_trials.helpers import MARKER_ENV, pid_alive, wait_until
+from runner_contract import OUTCOME_TIMEOUT, RunnerContract
+from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
+
+import hypermax
+from hypermax.execution import dask as dask_runner
+from hypermax.execution.dask import DaskRunner
+from hypermax.spec import ClusterSpec, FunctionSpec
+from hypermax.trial import KillReason, Proposal, TrialState
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A plain HTTP server on 127.0.0.1 (a port that accepts, and speaks no Dask): its address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
+    tmp_path, write_spec, marker, web_server
+):
+    doc = search_doc(
+        tmp_path, marker, "where", {"scheduler": web_server, "lost_scheduler_wait": 0.5}
+    )
+    result = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
+        "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
+    )
+
+
+def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spec, marker):
+    """No worker ever takes the trials: the interrupt ends them where they wait."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, parallel=2)
+        journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
+        code, stderr = interrupted_search(
+            write_spec(doc),
+            lambda: wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent"),
+        )
+    finally:
+        own.stop()
+    assert code == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert {i: (r["state"], r["reason"], r["time"]) for i, r in finished.items()} == {
+        1: ("interrupted", "interrupted", 0.0),
+        2: ("interrupted", "interrupted", 0.0),
+    }
+
+
+def read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def interrupted_search(spec: Path, until: Callable[[], Any]) -> tuple[int, str]:
+    """Start a search of ``spec``, wait ``until()``, Ctrl-C it: its exit code and errors."""
+    search = start_search(spec)
+    try:
+        until()
+        search.send_signal(signal.SIGINT)
+        _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    return search.returncode, stderr
+
+
+def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_spec, marker):
+    """A worker that cannot import hypermax fails each trial saying so; before, it could not
+    read the task, dropped its connection and ended, and the trials waited for ever."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        with worker_without(own, "hypermax", tmp_path):
+            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=2)
+            result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("hypermax: every trial failed: the Dask task failed: ")
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert sorted(finished) == [1, 2]
+    for record in finished.values():
+        assert record["state"] == "failed"
+        assert record["reason"].startswith("the Dask task failed: ModuleNotFoundError: ")
+        assert record["reason"].endswith(
+            "(install hypermax on every worker: pip install 'hypermax[dask]')"
+        )
+
+
+#: a ``dask worker`` for the address in argv[1] that cannot import the module named in argv[2]
+WORKER_WITHOUT = """
+import sys
+sys.modules[sys.argv[2]] = None  # import it: ModuleNotFoundError
+from dask.cli import run_cli
+sys.argv = ["dask", "worker", sys.argv[1], "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+            "--nthreads", "1", "--death-timeout", "60"]
+run_cli()
+"""
+
+
+@contextlib.contextmanager
+def worker_without(
+    cluster: LocalDaskCluster, module: str, cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """A worker of ``cluster`` that cannot import ``module``, stopped by its pid at the end
+    (``env``: that of :func:`packages_without`)."""
+    worker = subprocess.Popen(
+        [sys.executable, *(["-S"] if env else []), "-c", WORKER_WITHOUT, cluster.address, module],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        cluster.wait_for_workers(1)
+        yield
+        assert worker.poll() is None  # it read the tasks, and stayed
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_versions_that_differ_are_validates_to_tell_and_stay_off_a_searchs_terminal(
+    tmp_path, write_spec, marker
+):
+    """Dask's own version check warns as it connects, over whatever the terminal shows; it is
+    ``validate --connect``'s to say, in its own output."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        with worker_without(own, "numpy", tmp_path, packages_without("numpy", tmp_path)):
+            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=1)
+            spec = write_spec(doc)
+            checked = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
+            result = run_cli("run", str(spec), "--no-ui", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert (checked.returncode, checked.stderr) == (0, "")
+    lines = checked.stdout.splitlines()
+    assert lines[1] == f"{own.address}: answers; 1 workers, 1 threads"
+    assert lines[2] == "Dask's versions differ between this machine, the scheduler and the workers:"
+    assert any(line.startswith("| numpy ") for line in lines[3:])
+    assert result.returncode == 0, result.stderr
+    assert "Mismatched versions" not in result.stderr and "Warning" not in result.stderr
+    assert finished_records(tmp_path / "results" / "onworkers")[1]["state"] == "ok"
+
+
+def packages_without(package: str, folder: Path) -> dict[str, str]:
+    """The environment of a Python that finds this one's packages except ``package``: a folder
+    of links to the others, its only path (started with ``-S``), and hypermax's source."""
+    site = folder / "site-packages"
+    site.mkdir()
+    installed = Path(sysconfig.get_paths()["purelib"])
+    for entry in installed.iterdir():
+        if not entry.name.lower().startswith((package, f"{package}-")):
+            (site / entry.name).symlink_to(entry)
+    source = Path(hypermax.__file__).resolve().parents[1]
+    return {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{site}", "PYTHONNOUSERSITE": "1"}
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_a_src_file_imports_its_neighbours_on_a_worker_that_does_not_share_them(
+    tmp_path, marker, where
+):
+    """A ``src`` file's folder is first on its ``sys.path`` (as when Python runs it): the
+    modules beside it travel with it, whether it lies inside the spec's folder or outside."""
+    project = tmp_path / "project"
+    code = project / "sub" if where == "inside" else tmp_path / "elsewhere"
+    code.mkdir(parents=True)
+    project.mkdir(exist_ok=True)
+    (code / "helper.py").write_text("SHIFT = 0.5\n")
+    (code / "train.py").write_text(
+        "from helper import SHIFT\n\ndef train(params):\n    return params['x'] + SHIFT\n"
+    )
+    function = FunctionSpec(
+        type="python_function", src=str(code / "train.py"), name="train", env={MARKER_ENV: marker}
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        runner = DaskRunner(function, project, ClusterSpec(own.address), share_files=False)
+        try:
+            for path in code.iterdir():  # the worker cannot use them in place any more
+                path.unlink()
+            trial_dir = tmp_path / "results" / "trials" / "1"
+            runner.submit(Proposal(1, {"x": 0.25}, {}), trial_dir, tmp_path / "trial_1.log")
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.75}
+
+
+def test_a_program_and_cwd_only_the_workers_have_pass_validation_for_a_cluster(
+    tmp_path, write_spec
+):
+    """The trials run on the workers: a program and a cwd that this machine lacks are theirs to
+    have (a trial on a worker that lacks them fails, saying so); without a cluster, they are
+    spec errors as always."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {
+            "type": "executable",
+            "command": ["/opt/only-on-the-workers/train", "--x", "{x}"],
+            "cwd": "/scratch/only-on-the-workers",
+        },
+        "cluster": {"scheduler": "tcp://127.0.0.1:9"},
+    }
+    result = run_cli("validate", str(write_spec(doc)), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    local = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "local.json")
+    result = run_cli("validate", str(local), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("local.json: function.cwd: ")
+
+
+def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
+    tmp_path, write_spec, marker
+):
+    """The trials lost with the scheduler wait for it to answer again (to run again then), for
+    up to ``lost_scheduler_wait``; an interrupt ends them at once, and the search with 130."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        doc = search_doc(tmp_path, marker, "hang", {"scheduler": own.address}, parallel=1)
+
+        def lose_the_scheduler() -> None:
+            sentinel(tmp_path / "up-1")
+            assert own.scheduler is not None
+            own.scheduler.kill()
+
+        code, stderr = interrupted_search(write_spec(doc), lose_the_scheduler)
+    finally:
+        own.stop()
+    assert code == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
+
+
+def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A worker that hangs (SIGSTOP) cannot stop its trial: the runner gives up on the trial
+    ``kill_grace`` + CLOSE_SECONDS after the stop, and cancels its task, which the worker
+    carries out when it comes back."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 1.0)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.5,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            trial = sentinel(tmp_path / "up-1")[0]
+            worker.send_signal(signal.SIGSTOP)
+            runner.cancel(1, KillReason.INTERRUPT)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.INTERRUPTED, KillReason.INTERRUPT)
+    assert outcome.reason is not None
+    assert outcome.reason.startswith("its Dask worker tcp://127.0.0.1:")
+    assert outcome.reason.endswith(" did not stop the trial within 1.5 s")
+
+
+def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
+    tmp_path, marker, monkeypatch
+):
+    """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
+    + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)  # 1 s: less than a report gap
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "epochs.py"),
+        name="train",
+        kill_grace=0.5,
+        env={MARKER_ENV: marker, "EPOCH_SECONDS": "2"},  # a report every 2 s
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            wait_until(lambda: runner.poll(0.5), OUTCOME_TIMEOUT, "the first report")
+            runner.cancel(1, KillReason.EARLY_STOP)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
+    assert (tmp_path / "t" / "1" / "cleaned_up").read_text() == "2"
+
+
+def test_validate_connect_names_a_worker_that_hangs(tmp_path, write_spec, marker):
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        cluster = {"scheduler": own.address, "lost_scheduler_wait": 1}
+        spec = write_spec(search_doc(tmp_path, marker, "where", cluster))
+        worker.send_signal(signal.SIGSTOP)
+        try:
+            result = run_cli("validate", str(spec), "--connect", cwd=tmp_path, timeout=60)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"search\.json: cluster: worker tcp://127\.0\.0\.1:\d+ does not answer within 1 s\n",
+        result.stderr,
+    )
