@@ -279,12 +279,12 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     """A worker that hangs (SIGSTOP) cannot stop its trial: the runner gives up on the trial
     ``kill_grace`` + CLOSE_SECONDS after the stop, and cancels its task, which the worker
     carries out when it comes back."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 1.0)
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "on_worker.py"),
         name="hang",
-        kill_grace=0.5,
+        kill_grace=0.25,
         env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
     )
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
@@ -306,7 +306,7 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     assert (outcome.state, outcome.kill_reason) == (TrialState.INTERRUPTED, KillReason.INTERRUPT)
     assert outcome.reason is not None
     assert outcome.reason.startswith("its Dask worker tcp://127.0.0.1:")
-    assert outcome.reason.endswith(" did not stop the trial within 1.5 s")
+    assert outcome.reason.endswith(" did not stop the trial within 0.75 s")
 
 
 def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
@@ -314,13 +314,13 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
 ):
     """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
     + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)  # 1 s: less than a report gap
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.25)  # 0.5 s: less than a report gap
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "epochs.py"),
         name="train",
-        kill_grace=0.5,
-        env={MARKER_ENV: marker, "EPOCH_SECONDS": "2"},  # a report every 2 s
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, "EPOCH_SECONDS": "1"},  # a report every second
     )
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     try:

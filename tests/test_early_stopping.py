@@ -129,7 +129,8 @@ def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spe
     asha = {"policy": "asha", "min_trials": 2, "eta": 2, "min_steps": 1, "max_steps": EPOCHS}
     search = _search("asha", asha, xs, metric="accuracy", direction="max")
     command = [sys.executable, str(OBJECTIVES / "epochs.py")]
-    function = {"type": "executable", "command": command}
+    # an epoch of 50 ms: the SIGTERM of a stop lands long before a trial's last epoch
+    function = {"type": "executable", "command": command, "env": {"EPOCH_SECONDS": "0.05"}}
     spec = write_spec({"hyperparameters": SPACE, "function": function, "search": search})
     proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
