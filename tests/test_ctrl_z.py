@@ -23,7 +23,7 @@ from fake_trials.helpers import (
     write_spec,
 )
 
-TIME_LIMIT = 3.0
+TIME_LIMIT = 2.0
 
 
 def _stopped(pid: int) -> bool:

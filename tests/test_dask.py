@@ -326,7 +326,7 @@ def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec,
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     try:
         doc = search_doc(
-            tmp_path, marker, "hang", {"scheduler": own.address, "lost_scheduler_wait": 2}
+            tmp_path, marker, "hang", {"scheduler": own.address, "lost_scheduler_wait": 1}
         )
         search = start_search(write_spec(doc))
         try:
@@ -340,7 +340,7 @@ def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec,
         own.stop()
     assert search.returncode == 1
     assert stderr == (
-        f"hypermax: lost the Dask scheduler at {own.address}: no answer for 2 s "
+        f"hypermax: lost the Dask scheduler at {own.address}: no answer for 1 s "
         "(cluster.lost_scheduler_wait)\n"
     )
     finished = finished_records(tmp_path / "results" / "onworkers")
