@@ -57,6 +57,48 @@ def validate(spec_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: run in one fresh interpreter: ``hypermax validate`` of each spec path in argv, from the
+#: spec's folder, each with the modules and sys.path it found; prints their results as JSON
+VALIDATE_EACH = """
+import contextlib, io, json, os, sys
+from hypermax.cli import main
+
+results = []
+for path in sys.argv[1:]:
+    os.chdir(os.path.dirname(path))
+    modules, search_path = set(sys.modules), list(sys.path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["validate", path])
+        except SystemExit as exc:
+            code = exc.code
+    folder = os.path.dirname(path)
+    for name in set(sys.modules) - modules:  # a plugin a spec named is not the next one's
+        if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder):
+            del sys.modules[name]
+    sys.path[:] = search_path
+    results.append({"returncode": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
+print(json.dumps(results))
+"""
+
+
+def validate_each(spec_paths: list[Path]) -> list[subprocess.CompletedProcess[str]]:
+    """``hypermax validate`` of each spec, as :func:`validate` runs it but in one interpreter,
+    whose start-up is paid once."""
+    done = subprocess.run(
+        [sys.executable, "-c", VALIDATE_EACH, *map(str, spec_paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return [
+        subprocess.CompletedProcess(["hypermax", "validate", str(path)], **result)
+        for path, result in zip(spec_paths, json.loads(done.stdout), strict=True)
+    ]
+
+
 def write_files(folder: Path, files: dict[str, Any]) -> None:
     (folder / "objective.py").write_text(OBJECTIVE)
     for name, content in files.items():
@@ -793,17 +835,32 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def validated(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every case of :data:`CASES` written into a folder of its own and validated, by case id."""
+    paths = {}
+    for case in CASES:
+        folder = tmp_path_factory.mktemp("case")
+        files = case.values[0]
+        write_files(folder, files)
+        paths[str(case.id)] = folder / next(iter(files))
+    return dict(zip(paths, validate_each(list(paths.values())), strict=True))
+
+
 @pytest.mark.parametrize(("files", "expected"), CASES)
 def test_invalid_spec_is_one_line_per_problem(
-    files: dict[str, Any], expected: list[str], tmp_path: Path
+    files: dict[str, Any],
+    expected: list[str],
+    validated: dict[str, subprocess.CompletedProcess[str]],
+    request: pytest.FixtureRequest,
 ) -> None:
-    write_files(tmp_path, files)
-    spec_path = tmp_path / next(iter(files))
-    result = validate(spec_path)
+    result = validated[request.node.callspec.id]
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
-    folder = str(tmp_path.resolve())
+    folder = str(Path(result.args[2]).parent.resolve())
     assert result.stderr.splitlines() == [line.replace("{folder}", folder) for line in expected]
 
 
