@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import urwid
+from fake_trials.helpers import drain_terminal
 from test_dashboard_state import trial
 
 from hypermax import events as ev
@@ -42,18 +43,10 @@ class Terminal:
         self.slave_in = os.fdopen(slave, "rb", buffering=0)
         self.slave_out = os.fdopen(os.dup(slave), "w", encoding="utf-8")
         self.output = bytearray()
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader = threading.Thread(
+            target=drain_terminal, args=(self.master, self.output, threading.Event()), daemon=True
+        )
         self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.output += data
 
     def screen(self) -> urwid.display.raw.Screen:
         return urwid.display.raw.Screen(input=self.slave_in, output=self.slave_out)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import select
 import signal
 import struct
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from fake_trials.helpers import (
     assert_none_alive,
+    drain_terminal,
     fake_search,
     finished,
     started,
@@ -55,22 +55,10 @@ class Session:
         os.close(slave)
         self.output = bytearray()
         self._closing = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader = threading.Thread(
+            target=drain_terminal, args=(self.master, self.output, self._closing), daemon=True
+        )
         self._reader.start()
-
-    def _read(self) -> None:
-        """Keep the terminal's output drained (a full pty would block hypermax's writes)."""
-        while not self._closing.is_set():
-            ready, _, _ = select.select([self.master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.output += data
 
     def hang_up(self) -> None:
         """Close the terminal: the kernel sends SIGHUP to its session leader, hypermax.

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,6 +62,24 @@ def fake_search(
         "function": {"type": "executable", "command": fake(program), "env": env, **function},
         "search": {"name": name, "iterations": iterations},
     }
+
+
+def drain_terminal(master: int, into: bytearray, stop: threading.Event) -> None:
+    """Append what the master end of a pseudo-terminal reads to ``into`` (a full terminal would
+    block the writes of what runs on it) until it ends (EOF, or EIO once no slave end is open)
+    or ``stop`` is set; run it in a thread, and set ``stop`` and join it before closing
+    ``master`` (a read in progress holds it open)."""
+    while not stop.is_set():
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            return
+        if not data:
+            return
+        into += data
 
 
 def hypermax_argv(spec: Path, *extra: str) -> list[str]:
