@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs, protocol, spawn
 from hypermax.execution.host import TrialHost, shared_host
-from hypermax.execution.kill import Ladder
+from hypermax.execution.kill import Ladder, signal_all
 from hypermax.execution.launch import (
     LaunchedProcess,
     LaunchError,
@@ -314,26 +314,17 @@ class TrialRun:
         if root is None or self._paused_at is not None:
             return False
         self._paused_at = time.monotonic()
-        self._signal_tree(root.pid, signal.SIGSTOP)
+        signal_all(self.host.members(self.key), signal.SIGSTOP)
         return True
 
     def unpause(self) -> None:
         """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again."""
-        paused_at, root = self._paused_at, self._live_root()
+        paused_at = self._paused_at
         if paused_at is None:
             return
         self.started += time.monotonic() - paused_at
         self._paused_at = None
-        if root is not None:
-            self._signal_tree(root.pid, signal.SIGCONT)
-
-    def _signal_tree(self, root: int, sig: int) -> None:
-        """Send ``sig`` to the trial's process group and to every process of its tree."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(root, sig)  # the trial leads its group: what it started since the last look
-        for member in self.host.members(self.key):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(member.pid, sig)
+        signal_all(self.host.members(self.key), signal.SIGCONT)
 
     def _elapsed(self, now: float) -> float:
         """How long the trial has run by ``now``, the time it was paused left out."""
