@@ -422,9 +422,20 @@ class Driver:
     def _stop_with_trials(self) -> None:
         """Ctrl-Z: stop the running trials, then this process; continue them when it
         continues (fg, bg). Call from the main thread."""
+        stopped = self.pause_trials()
+        stop_this_process()  # returns once something continues it
+        self.continue_trials(stopped)
+
+    def pause_trials(self) -> int:
+        """Stop the running trials' processes and their clocks, before this process stops
+        (Ctrl-Z); how many were stopped. Safe from any thread but from a signal handler in the
+        driver's own thread (it takes the runner's locks)."""
         stopped = self.runner.pause()
         self._emit(ev.Message(stopped_note(stopped)))
-        stop_this_process()  # returns once something continues it
+        return stopped
+
+    def continue_trials(self, stopped: int) -> None:
+        """Continue what :meth:`pause_trials` stopped, once this process continues."""
         self.runner.unpause()
         if stopped:
             self._emit(ev.Message(continued_note(stopped)))

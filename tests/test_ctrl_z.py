@@ -12,25 +12,18 @@ import signal
 import subprocess
 import time
 
-import psutil
 from fake_trials.helpers import (
     assert_none_alive,
     fake_search,
     finished,
     hypermax_argv,
+    is_stopped,
     started,
     wait_until,
     write_spec,
 )
 
 TIME_LIMIT = 2.0
-
-
-def _stopped(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
-    except psutil.Error:
-        return False
 
 
 def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, marker):
@@ -57,11 +50,11 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
         )
         trials = [int(up.read_text()) for up in ups]
         hypermax.send_signal(signal.SIGTSTP)
-        wait_until(lambda: _stopped(hypermax.pid), 10, "hypermax to stop")
-        assert all(_stopped(pid) for pid in trials)  # before: they ran on, hypermax stopped
+        wait_until(lambda: is_stopped(hypermax.pid), 10, "hypermax to stop")
+        assert all(is_stopped(pid) for pid in trials)  # before: they ran on, hypermax stopped
         time.sleep(TIME_LIMIT)  # stopped for longer than the trials' time limit
         hypermax.send_signal(signal.SIGCONT)
-        wait_until(lambda: not any(_stopped(pid) for pid in trials), 10, "the trials to go on")
+        wait_until(lambda: not any(is_stopped(pid) for pid in trials), 10, "the trials to go on")
         go.write_text("")
         out, err = hypermax.communicate(timeout=30)
     finally:

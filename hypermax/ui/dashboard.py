@@ -24,7 +24,7 @@ import urwid
 
 from hypermax import analysis
 from hypermax import events as ev
-from hypermax.interrupts import signals_to
+from hypermax.interrupts import signals_to, stop_this_process
 from hypermax.ui.formatting import format_loss
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
@@ -149,7 +149,7 @@ class DashboardSession:
         thread = threading.Thread(target=self._drive, name="hypermax-driver")
         collect = _CollectLogs(self.reporter)
         try:
-            with signals_to(self._on_signal), _logs_to(collect):
+            with signals_to(self._on_signal, on_stop=self._on_stop), _logs_to(collect):
                 try:
                     loop = self._start_loop()
                     thread.start()
@@ -291,6 +291,16 @@ class DashboardSession:
         if fd is not None:
             with contextlib.suppress(OSError):  # a full pipe already holds a wake-up
                 os.write(fd, b"!")
+
+    def _on_stop(self, signum: int, frame: Any) -> None:
+        """Ctrl-Z: stop the running trials, then this process; continue them on fg or bg.
+
+        urwid's own SIGTSTP handler comes first: it gives the terminal back, then raises
+        SIGTSTP again for this one, and takes the terminal again (a full redraw) once this
+        returns. Runs in the main thread, which holds none of the runner's locks."""
+        stopped = self.driver.pause_trials()
+        stop_this_process()
+        self.driver.continue_trials(stopped)
 
     # -- when the UI cannot go on -------------------------------------------------------------
     def _fall_back(self, exc: Exception) -> None:

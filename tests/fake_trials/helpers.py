@@ -167,6 +167,14 @@ def assert_none_alive(marker: str, timeout: float = 5.0) -> None:
         raise AssertionError(f"trial processes outlived their trial: {alive}") from None
 
 
+def is_stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (SIGSTOP, SIGTSTP)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
+
+
 def pid_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != "zombie"
