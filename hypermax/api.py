@@ -127,7 +127,7 @@ def _default_name(objective: Any) -> str:
     if isinstance(objective, str):
         return objective.rpartition(":")[2]
     name = getattr(objective, "__name__", "")
-    return name if re.fullmatch(r"[A-Za-z0-9_][\w.-]*", name) else "objective"
+    return name if re.fullmatch(r"\w[\w.-]*", name) else "objective"
 
 
 def pickled(fn: Callable[..., Any]) -> bytes:

@@ -68,8 +68,9 @@ def default_search_name(path: Path) -> str:
 
 
 def folder_name(text: str) -> str:
-    """``text`` made safe as a folder name: ``my search`` → ``my_search``."""
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip(".-")
+    """``text`` made safe as a folder name: ``my search`` → ``my_search`` (letters of any
+    script are kept: ``модель`` stays ``модель``)."""
+    name = re.sub(r"[^\w.-]", "_", text).lstrip(".-")
     return name[:100] or "search"
 
 

@@ -55,7 +55,8 @@ def write_plots(results_dir: Path) -> list[Path]:
 
 
 def _file_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    """A param's name in a file name: letters of any script kept, so names differ."""
+    return re.sub(r"[^\w.-]", "_", name)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -1,0 +1,56 @@
+"""Names in any script: a spec file, a search, a param or an objective named in Cyrillic or
+with accents keeps its letters where hypermax makes a name of it (they all became "_", so two
+such specs shared one results folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli
+
+from hypermax.api import _default_name
+from hypermax.plots import _file_name
+
+
+def _spec(folder: Path, file_name: str, high: float, **search: object) -> str:
+    space = {"type": "object", "properties": {"x": {**X_SPACE["properties"]["x"], "max": high}}}
+    doc = {
+        "hyperparameters": space,
+        "function": {
+            "type": "python_function",
+            "src": str(OBJECTIVES / "quadratic.py"),
+            "name": "train",
+        },
+        "search": {"iterations": 1, **search},
+        "results": {"directory": str(folder / "results")},
+    }
+    (folder / file_name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return file_name
+
+
+def test_two_specs_named_in_cyrillic_get_a_results_folder_each(tmp_path):
+    for file_name, high in (("модель.json", 1.0), ("данные.json", 2.0)):  # same length
+        done = run_cli("run", _spec(tmp_path, file_name, high), "--no-ui", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr  # before: the second found the first's folder
+    for name in ("модель", "данные"):
+        assert [r["state"] for r in finished_records(tmp_path / "results" / name).values()] == [
+            "ok"
+        ]
+
+
+def test_a_search_name_with_accents_is_a_folder_name(tmp_path):
+    done = run_cli("validate", _spec(tmp_path, "s.json", 1.0, name="réseau-ünï"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    refused = run_cli("validate", _spec(tmp_path, "t.json", 1.0, name="a b"), cwd=tmp_path)
+    assert refused.returncode == 2 and 'got "a b"' in refused.stderr
+
+
+def test_params_and_objectives_named_in_any_script_keep_their_names():
+    assert _file_name("скорость") != _file_name("глубина")
+    assert _file_name("скорость") == "скорость"
+
+    def обучить(params: dict) -> float:
+        return 0.0
+
+    assert _default_name(обучить) == "обучить"
