@@ -80,10 +80,8 @@ def stop_this_process() -> None:
     """Stop this process as Ctrl-Z does (SIGTSTP's default action); return once it continues.
 
     A process whose group is orphaned (no shell that could continue it) is not stopped: the
-    kernel drops the signal, and this returns at once. Call from the main thread."""
-    if threading.current_thread() is not threading.main_thread():  # cannot set a handler here
-        os.kill(os.getpid(), signal.SIGSTOP)
-        return
+    kernel drops the signal, and this returns at once. Call from the main thread (only it can
+    set the handler back); Ctrl-Z's handlers, which call this, run there."""
     previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
     try:
         os.kill(os.getpid(), signal.SIGTSTP)

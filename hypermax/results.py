@@ -77,7 +77,8 @@ class ResultsFolder:
             handle.seek(0)
             holder = _holder(handle.read())
             handle.close()
-            raise ResultsError(f"{self.path}: in use by another hypermax ({holder})") from None
+            named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
+            raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
@@ -88,12 +89,12 @@ class ResultsFolder:
         """Whether a hypermax runs this folder's search now: the process its lock file names,
         on this host, is alive. None when that cannot be told (no lock file, another host)."""
         try:
-            holder = json.loads((self.path / LOCK_NAME).read_text())
-            pid, host = int(holder["pid"]), str(holder["host"])
-        except (OSError, ValueError, KeyError, TypeError):
+            holder = _holder((self.path / LOCK_NAME).read_text())
+        except OSError:
             return None
-        if host != socket.gethostname():
+        if holder is None or holder[1] != socket.gethostname():
             return None
+        pid = holder[0]
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -135,9 +136,10 @@ class ResultsFolder:
         write_atomic(self.spec, json.dumps(raw, indent=2, default=str) + "\n")
 
 
-def _holder(text: str) -> str:
+def _holder(text: str) -> tuple[int, str] | None:
+    """(pid, host) of the hypermax a lock file names; None when it names none."""
     try:
         data = json.loads(text)
-        return f"pid {data['pid']} on {data['host']}"
+        return int(data["pid"]), str(data["host"])
     except (ValueError, KeyError, TypeError):
-        return "unknown process"
+        return None

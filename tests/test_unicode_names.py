@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli
+from conftest import X_SPACE, finished_records, quadratic, run_cli
 
 from hypermax.api import _default_name
 from hypermax.plots import _file_name
@@ -17,11 +17,7 @@ def _spec(folder: Path, file_name: str, high: float, **search: object) -> str:
     space = {"type": "object", "properties": {"x": {**X_SPACE["properties"]["x"], "max": high}}}
     doc = {
         "hyperparameters": space,
-        "function": {
-            "type": "python_function",
-            "src": str(OBJECTIVES / "quadratic.py"),
-            "name": "train",
-        },
+        "function": quadratic(),
         "search": {"iterations": 1, **search},
         "results": {"directory": str(folder / "results")},
     }

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import OBJECTIVES, X_SPACE, run_cli
+from conftest import X_SPACE, quadratic, run_cli
 
 
 def _spec(folder: Path, name: str, **search: object) -> str:
     doc = {
         "hyperparameters": X_SPACE,
-        "function": {
-            "type": "python_function",
-            "src": str(OBJECTIVES / "quadratic.py"),
-            "name": "train",
-        },
+        "function": quadratic(),
         "search": {"name": name, "iterations": 2, **search},
         "results": {"directory": str(folder / "results")},
     }
