@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from conftest import journal_records, quadratic, run_cli
@@ -76,6 +77,19 @@ class TestATPE(OptimizerContract):
     method = "atpe"
     requires = ("lightgbm", "sklearn")
     trials = 14  # 10 initialization rounds, then 4 asks of its model (each costs ~0.07 s)
+
+    @pytest.fixture(autouse=True)
+    def _one_openmp_thread(self) -> Iterator[None]:
+        """Every ATPE ask, even in its initialization rounds, loads 13 LightGBM models, and
+        OpenMP's threads wait for each other by spinning: on two busy cores that took 4 times
+        the CPU time of one thread. LightGBM's models predict the same with one thread (the
+        proposals of a seed are the same), so these checks run with one."""
+        for name in self.requires:  # loads OpenMP, which a limit set before would miss
+            pytest.importorskip(name, reason=f'"{self.method}" needs {name}')
+        from threadpoolctl import threadpool_limits  # scikit-learn's dependency
+
+        with threadpool_limits(1, user_api="openmp"):
+            yield
 
 
 class TestGrid(FiniteOptimizerContract):
