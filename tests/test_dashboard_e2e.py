@@ -105,7 +105,7 @@ def write_search(folder: Path, iterations: int) -> Path:
             "properties": {"x": {"type": "number", "min": -3, "max": 3}, "y": {"enum": [0, 1, 2]}},
         },
         "function": {"type": "python_function", "module": "sleepy", "name": "train", "parallel": 2},
-        "search": {"name": "watched", "method": "random", "iterations": iterations, "seed": 3},
+        "search": {"name": "watched", "iterations": iterations, "seed": 3},  # the default: tpe
         "results": {"directory": str(folder / "results")},
     }
     path = folder / "search.json"
@@ -131,7 +131,7 @@ def test_quit_with_confirmation_kills_running_trials_and_exits_130(tmp_path, ter
     spec = write_search(tmp_path, iterations=40)
     terminal.start(f"{hypermax_command()} {spec}", tmp_path)
     screen = terminal.wait_for(lambda s: done_count(s, 40) >= 4, "4 trials done")
-    assert "watched" in screen and "random" in screen
+    assert "watched" in screen and re.search(r" tpe +parallel 2\b", screen)
     assert re.search(r"running \(\d\)", screen)
     assert "best " in screen and "q quit" in screen
     terminal.keys("q")

@@ -88,7 +88,7 @@ def test_a_full_disk_ends_the_search_in_one_line_and_it_resumes(
     spec = model_spec(
         tmp_path,
         FILLING,
-        {"name": "full", "method": "random", "iterations": 8, "seed": 4},
+        {"name": "full", "iterations": 8, "seed": 4},
         function={"env": {"FILLER": str(filler), "FILLED": str(tmp_path / "filled")}},
         results={"directory": str(small_disk / "results")},
     )
