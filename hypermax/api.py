@@ -103,6 +103,9 @@ def plan_search(
         module, _, function_name = objective.partition(":")
         doc["function"] = {"type": "python_function", "module": module, "name": function_name}
         return Plan(doc, None, overrides)
+    problem = keyword_problem(objective, list(doc["hyperparameters"].get("properties", {})))
+    if problem is not None:
+        raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
     shipped_file = (directory / name / SHIPPED_FILE).resolve()
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
@@ -121,6 +124,27 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
     if direction not in ("", "min", "max"):
         raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
     return {"search.metric": name, "search.direction": direction or "min"}
+
+
+def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
+    """Why a callable that takes its params as keywords cannot take these top-level ``params``
+    (:func:`hypermax.execution.child.keyword_mismatch`), or None."""
+    import inspect
+
+    from hypermax.execution import child
+
+    try:
+        parameters = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    required = [
+        p.name
+        for p in parameters
+        if p.kind in keywordable and p.default is p.empty and p.name != "reporter"
+    ]
+    name = getattr(objective, "__name__", None) or type(objective).__name__
+    return child.keyword_mismatch(name, child.signature(objective), required, params)
 
 
 def _default_name(objective: Any) -> str:
