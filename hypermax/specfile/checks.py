@@ -19,6 +19,7 @@ from hypermax.space.build import whole_numbers
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
+from hypermax.specfile.placeholders import placeholder_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
@@ -40,6 +41,8 @@ def semantic_problems(
     if "function" in doc and not broken.under(("function",)):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
+        if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
+            problems += placeholder_problems(doc["function"], doc["hyperparameters"])
     if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
         metrics = doc.get("metrics", {})
         problems += metric_problems(
