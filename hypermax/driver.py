@@ -37,7 +37,7 @@ from hypermax.journal import Journal, JournalState, finished_record, started_rec
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.proposals import Proposals, points_to_run
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Outcome, Report, Trial, TrialState
+from hypermax.trial import KillReason, Outcome, Report, RunnerNote, Trial, TrialState
 from hypermax.views import ViewWriter
 from hypermax.warmstart import imported_trials
 
@@ -293,10 +293,13 @@ class Driver:
             self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
 
     # -- hearing back -----------------------------------------------------------------------
-    def _on_runner_event(self, event: Report | Outcome) -> None:
+    def _on_runner_event(self, event: Report | Outcome | RunnerNote) -> None:
         """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
             self._on_report(event)
+            return
+        if isinstance(event, RunnerNote):
+            self._unrecorded.append((None, ev.Message(event.text)))
             return
         running = self._running.pop(event.trial_id, None)
         if running is None:
