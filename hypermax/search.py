@@ -287,12 +287,11 @@ def run_search(
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
-    if plan.shipped is not None and plan.shipped_file is not None:
-        try:  # under the folder's lock, after any fresh start
-            ship(plan.shipped, plan.shipped_file)
-        except BaseException:
-            prepared.folder.unlock()
-            raise
+    try:  # under the folder's lock, after any fresh start
+        ship(plan, resumed=prepared.history.header is not None)
+    except BaseException:
+        prepared.folder.unlock()
+        raise
     outcome = execute(prepared, dashboard=False)
     result = make_result(prepared.folder.path, outcome.reason, outcome.trials)
     if outcome.interrupted:
