@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import compileall
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -55,6 +57,23 @@ def run_cli(
         env=full_env,
         stdin=subprocess.DEVNULL,
     )
+
+
+def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``hypermax ARGS`` as :func:`run_cli` returns it, but run by the command line's own
+    ``main`` in this process, from ``cwd``: for the commands that only read a results folder
+    (``show``, ``export``, ``plot``), where the process is not what a test is about. The
+    interpreter's start-up and the imports (scikit-learn for the importance, matplotlib) are
+    paid once for the whole suite, not by each call."""
+    from hypermax.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's --help and --version
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["hypermax", *args], code, out.getvalue(), err.getvalue())
 
 
 def journal_records(folder: Path) -> list[dict[str, Any]]:

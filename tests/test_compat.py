@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import finished_records, journal_records, run_cli
+from conftest import finished_records, journal_records, run_cli, run_cli_here
 
 #: the trial function, in a file beside the spec: what it received, kept in its folder
 MODEL = """
@@ -165,14 +165,14 @@ def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
 
     rows = list(csv.DictReader((folder / "results.csv").open()))
     assert all(row["layer1_size"].isdigit() and row["layer1_layers"].isdigit() for row in rows)
-    exported = run_cli("export", str(folder), "--format", "json", cwd=tmp_path)
+    exported = run_cli_here("export", str(folder), "--format", "json", cwd=tmp_path)
     documents = json.loads(exported.stdout)["trials"]
     assert len(documents) == 6
     assert all(type(t["params"]["layer1_size"]) is int for t in documents)
 
     frozen = json.loads((folder / "search.json").read_text())
     assert frozen["hypermax_results"] == ORIGINAL_SPEC["hypermax_results"]
-    shown = run_cli("show", str(folder), cwd=tmp_path).stdout.splitlines()
+    shown = run_cli_here("show", str(folder), cwd=tmp_path).stdout.splitlines()
     assert shown[1:12] == [
         "metadata:",
         "  name              cifar10_resnet",

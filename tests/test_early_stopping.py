@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli, run_cli_here
 from fake_trials.helpers import start_hypermax, wait_until
 
 from hypermax.execution.trial_files import RESULT_FILE
@@ -110,15 +110,18 @@ def test_a_python_function_worse_than_the_median_stops_at_the_report_judged(
         assert "SIGTERM" not in (folder / "logs" / f"trial_{trial_id}.log").read_text()
     assert "trial 3  stopped      loss 1.9 " in proc.stdout
 
-    show = run_cli("show", str(folder), cwd=tmp_path)
+    show = run_cli_here("show", str(folder), cwd=tmp_path)
     assert "6 trials (3 ok, 3 stopped)" in show.stdout
     row = next(line.split() for line in show.stdout.splitlines() if line.split()[:1] == ["3"])
     assert row[2] == f"stopped@{finished[3]['step']}"
-    rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
+    exported_csv = run_cli_here("export", str(folder), cwd=tmp_path).stdout
+    rows = list(csv.DictReader(exported_csv.splitlines()))
     assert [(r["state"], int(r["step"])) for r in rows] == [
         (finished[i]["state"], finished[i]["step"]) for i in sorted(finished)
     ]
-    exported = json.loads(run_cli("export", str(folder), "--format", "json", cwd=tmp_path).stdout)
+    exported = json.loads(
+        run_cli_here("export", str(folder), "--format", "json", cwd=tmp_path).stdout
+    )
     steps = [d["step"] for d in exported["trials"]]
     assert steps == [finished[i]["step"] for i in sorted(finished)]
 

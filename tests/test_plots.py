@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import OBJECTIVES, run_cli
+from conftest import OBJECTIVES, run_cli, run_cli_here
 
 pytest.importorskip("matplotlib", reason="hypermax plot needs matplotlib (the plots extra)")
 from PIL import Image, ImageStat
@@ -66,7 +66,7 @@ def test_plot_draws_every_chart_as_a_real_image(searched):
         if '"trial_finished"' in line
     ]
     assert {"ok", "failed", "killed"} <= set(states)  # the search has every kind to mark
-    drawn = run_cli("plot", str(searched), cwd=searched.parent)
+    drawn = run_cli_here("plot", str(searched), cwd=searched.parent)
     assert drawn.returncode == 0, drawn.stderr
     plots = searched / "plots"
     expected = {
@@ -94,7 +94,7 @@ def test_the_charts_know_which_params_are_log_scaled_and_rank_the_one_that_matte
 
 
 def test_show_importance_and_the_json_export_rank_the_params(searched):
-    shown = run_cli("show", str(searched), "--importance", cwd=searched.parent)
+    shown = run_cli_here("show", str(searched), "--importance", cwd=searched.parent)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     at = lines.index(next(line for line in lines if line.startswith("param importance")))
@@ -102,7 +102,7 @@ def test_show_importance_and_the_json_export_rank_the_params(searched):
     assert lines[at + 1].split() == ["param", "importance", "rho", "best"]
     assert lines[at + 2].split()[0] == "lr"
     exported = json.loads(
-        run_cli("export", str(searched), "--format", "json", cwd=searched.parent).stdout
+        run_cli_here("export", str(searched), "--format", "json", cwd=searched.parent).stdout
     )
     importance = exported["importance"]
     assert importance["method"] == "forest" and importance["params"][0]["name"] == "lr"
@@ -142,7 +142,7 @@ def _journal(folder: Path, trials: int) -> Path:
 
 def test_early_stopped_trials_and_their_curves_are_drawn(tmp_path):
     folder = _journal(tmp_path / "stopped", 6)
-    drawn = run_cli("plot", str(folder), cwd=tmp_path)
+    drawn = run_cli_here("plot", str(folder), cwd=tmp_path)
     assert drawn.returncode == 0, drawn.stderr
     for name in ("loss.png", "curves.png", "param-x.png", "param-kind.png"):
         _not_blank(folder / "plots" / name)
