@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import journal_records, run_cli
+from conftest import journal_records, run_cli, run_cli_here
 from objectives.ablation_model import loss
 
 from hypermax import events as ev
@@ -70,7 +70,7 @@ def test_a_study_runs_the_baseline_and_each_component_left_out(
     assert [p[ABLATED] for p in params] == PLANNED  # the defaults ran first, as the baseline
     assert {p["seed"] for p in params} == {params[0]["seed"]}  # one repeat, one seed
     assert all(p["lr"] == 0.01 and p["noise"] == 0.0 for p in params)
-    shown = run_cli("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
+    shown = run_cli_here("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[-8:] == [
         "",
@@ -108,7 +108,7 @@ def test_repeats_run_with_a_seed_each_and_show_the_spread(tmp_path: Path, write_
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         for row in [header, *rows]
     ]
-    shown = run_cli("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
+    shown = run_cli_here("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
     assert shown.stdout.splitlines()[-7:] == [
         "ablation study: loss change when a component is left out "
         "(mean of 3 repeats, ± standard deviation)",

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import OBJECTIVES, run_cli
+from conftest import OBJECTIVES, run_cli, run_cli_here
 
 from hypermax.cli import build_parser
 from hypermax.trial import Trial, TrialState
@@ -77,16 +77,16 @@ def test_each_console_line_shows_elapsed_time_and_an_eta(tmp_path: Path) -> None
 def test_show_one_trial_whole_and_a_longer_table(tmp_path: Path) -> None:
     assert run_cli(str(_search(tmp_path, 14)), "--no-ui", cwd=tmp_path).returncode == 0
     folder = tmp_path / "results" / "quad"
-    table = run_cli("show", str(folder), cwd=tmp_path).stdout.splitlines()
+    table = run_cli_here("show", str(folder), cwd=tmp_path).stdout.splitlines()
     assert table[-1] == "... 4 more with a loss (--top N shows more)"
-    longer = run_cli("show", str(folder), "--top", "14", cwd=tmp_path).stdout.splitlines()
+    longer = run_cli_here("show", str(folder), "--top", "14", cwd=tmp_path).stdout.splitlines()
     assert longer[:13] == table[:13] and len(longer) == 3 + 14  # every trial, no "more" line
     record = next(
         json.loads(line)
         for line in (folder / "trials.jsonl").read_text().splitlines()
         if '"trial_finished","id":3,' in line
     )
-    shown = run_cli("show", str(folder), "--trial", "3", cwd=tmp_path).stdout.splitlines()
+    shown = run_cli_here("show", str(folder), "--trial", "3", cwd=tmp_path).stdout.splitlines()
     assert shown[0].startswith("trial 3: ok")
     assert f"  loss        {record['loss']!r}" in shown
     params = json.loads((folder / "trials" / "3" / "received.json").read_text())["params"]
@@ -97,7 +97,7 @@ def test_show_one_trial_whole_and_a_longer_table(tmp_path: Path) -> None:
     assert "metadata:" in shown and "  extra  kept" in shown
     assert any(line.startswith("  peak RSS  ") for line in shown)
     assert shown[-1] == f"log: {folder / 'logs' / 'trial_3.log'}"
-    missing = run_cli("show", str(folder), "--trial", "99", cwd=tmp_path)
+    missing = run_cli_here("show", str(folder), "--trial", "99", cwd=tmp_path)
     assert missing.returncode == 2
     assert missing.stderr == f"{folder}: has no trial 99 (trials 1 to 14)\n"
 

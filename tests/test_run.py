@@ -8,7 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import OBJECTIVES, finished_records, journal_records, quadratic, run_cli
+from conftest import (
+    OBJECTIVES,
+    finished_records,
+    journal_records,
+    quadratic,
+    run_cli,
+    run_cli_here,
+)
 
 SPACE = {
     "type": "object",
@@ -129,12 +136,13 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
     folder = tmp_path / "results" / "views"
     finished = finished_records(folder)
     best_id = min(finished, key=lambda i: finished[i]["loss"])
-    show = run_cli("show", str(folder), cwd=tmp_path)
+    show = run_cli_here("show", str(folder), cwd=tmp_path)
     assert show.returncode == 0
     assert f"(trial {best_id})" in show.stdout and "4 trials (4 ok)" in show.stdout
-    exported = run_cli("export", str(folder), "--format", "json", "--best", cwd=tmp_path)
+    exported = run_cli_here("export", str(folder), "--format", "json", "--best", cwd=tmp_path)
     assert [t["trial"] for t in json.loads(exported.stdout)["trials"]] == [best_id]
-    rows = list(csv.DictReader(run_cli("export", str(folder), cwd=tmp_path).stdout.splitlines()))
+    exported_csv = run_cli_here("export", str(folder), cwd=tmp_path).stdout
+    rows = list(csv.DictReader(exported_csv.splitlines()))
     assert len(rows) == 4 and {"trial", "state", "loss", "x", "y"} <= set(rows[0])
 
     # a reader that goes away at once (`hypermax export ... | head -0`): no traceback, no noise
