@@ -9,8 +9,9 @@ It is the only source of truth of a search; every other file is derived from it.
   peak_rss_mib, reason, attachments, ended_at, step (of the last report; where a stopped
   trial stopped).
 
-A torn last line (a crash mid-write) is skipped with a warning; any other damage is an error
-naming the line. The file is never rewritten.
+A torn last line (a crash mid-write) is skipped with a warning; any other damage (a broken
+line before the last, a trial record of the wrong shape) is an error naming the line. The file
+is never rewritten.
 """
 
 from __future__ import annotations
@@ -154,12 +155,16 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of a journal.
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
-    that a later ``torn_line`` record marks as seen. Any other broken line is a ResultsError.
+    that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
+    :func:`replay` cannot fold (no integer id, params or metrics not an object, an unknown
+    state) and a journal that cannot be read are a ResultsError naming the file (and line).
     """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
     lines = data.split(b"\n")
     records: list[dict[str, Any]] = []
     broken: int | None = None
@@ -167,11 +172,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         number = index + 1
         if not raw.strip():
             continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict) or "event" not in record:
-                raise ValueError("not a journal record")
-        except ValueError:
+        record = _parse(raw)
+        if record is None:
             if broken is not None:
                 raise _damaged(path, broken) from None
             broken = number
@@ -181,6 +183,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
                 raise _damaged(path, broken)
             broken = None
             continue
+        problem = _shape_problem(record)
+        if problem is not None:
+            raise ResultsError(f"{path}: line {number}: {problem}")
         records.append(record)
     if broken is not None:
         warnings.warn(
@@ -190,8 +195,39 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+_TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
+_STATES = frozenset(state.value for state in TrialState)
+
+
+def _shape_problem(record: dict[str, Any]) -> str | None:
+    """What makes a trial record unusable by :func:`replay` (None: nothing)."""
+    event = record["event"]
+    if event not in _TRIAL_EVENTS:
+        return None  # a header, a torn_line mark, or an event a later version writes
+    if type(record.get("id")) is not int:
+        return f"{event} record without an integer id"
+    if event in ("trial_started", "trial_imported") and not isinstance(record.get("params"), dict):
+        return f"{event} record whose params are not an object"
+    if not isinstance(record.get("metrics", {}), dict):
+        return f"{event} record whose metrics are not an object"
+    state = record.get("state", "ok")
+    finishes = event in ("trial_finished", "trial_imported")
+    if finishes and not (isinstance(state, str) and state in _STATES):
+        return f"{event} record with an unknown state {json.dumps(state)}"
+    return None
+
+
 def _damaged(path: Path, number: int) -> ResultsError:
     return ResultsError(f"{path}: line {number}: damaged journal record (not valid JSON)")
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    """The record a line holds; None when it holds none (torn, garbage, NULs)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "event" in record else None
 
 
 def seal_torn_tail(path: Path) -> None:

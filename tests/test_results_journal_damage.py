@@ -1,0 +1,57 @@
+"""A damaged journal read by show, export or a resume: one line naming the file and the line,
+exit 2, or the damage skipped with a warning that says so; never an unexpected error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hypermax.cli import main
+from hypermax.journal import FORMAT_VERSION
+
+HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
+STARTED = {"event": "trial_started", "id": 1, "params": {"x": 0.5}, "internal": {}}
+FINISHED = {"event": "trial_finished", "id": 1, "state": "ok", "loss": 0.25}
+
+
+def _folder(tmp_path, *lines: str):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "trials.jsonl").write_text("".join(lines))
+    return folder
+
+
+def _line(record) -> str:
+    return json.dumps(record) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"event": "trial_finished", "state": "ok"}, "trial_finished record without an integer id"),
+        ({**STARTED, "id": "one"}, "trial_started record without an integer id"),
+        ({**STARTED, "id": True}, "trial_started record without an integer id"),
+        ({**STARTED, "params": [0.5]}, "trial_started record whose params are not an object"),
+        ({**FINISHED, "state": "weird"}, 'trial_finished record with an unknown state "weird"'),
+        ({"event": "trial_reported", "id": 1, "metrics": 3}, "metrics are not an object"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_one_line_naming_the_file_and_the_line(
+    tmp_path, capsys, record, problem
+):
+    folder = _folder(tmp_path, _line(HEADER), _line(STARTED), _line(record), _line(FINISHED))
+    for command in ("show", "export"):
+        assert main([command, str(folder)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"{folder}/trials.jsonl: line 3: "), err
+        assert problem in err
+        assert "\n" not in err
+
+
+def test_a_journal_that_cannot_be_read_is_one_line_naming_it(tmp_path, capsys):
+    folder = tmp_path / "results"
+    (folder / "trials.jsonl").mkdir(parents=True)  # a folder where the file should be
+    assert main(["show", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"{folder}/trials.jsonl: cannot read the journal: Is a directory"
