@@ -231,16 +231,23 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
 
 
 def seal_torn_tail(path: Path) -> None:
-    """Before appending to a journal whose last line is torn: end that line and mark it seen."""
+    """Before appending to a journal: end its last line, and when that line holds no record
+    (torn, or NULs a crash left, with or without its newline) mark it seen, so that it stays
+    skippable once records follow it."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return
-    if not data or data.endswith(b"\n"):
+    body = data.rstrip()
+    last = body[body.rfind(b"\n") + 1 :]
+    tail = b"" if not data or data.endswith(b"\n") else b"\n"
+    if last and _parse(last) is None:
+        number = body.count(b"\n") + 1
+        tail += json.dumps({"event": "torn_line", "line": number}).encode() + b"\n"
+    if not tail:
         return
-    number = data.count(b"\n") + 1
     with open(path, "ab") as f:
-        f.write(b"\n" + json.dumps({"event": "torn_line", "line": number}).encode() + b"\n")
+        f.write(tail)
         f.flush()
         os.fsync(f.fileno())
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from hypermax.cli import main
-from hypermax.journal import FORMAT_VERSION
+from hypermax.journal import FORMAT_VERSION, Journal, read_records, replay
 
 HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
 STARTED = {"event": "trial_started", "id": 1, "params": {"x": 0.5}, "internal": {}}
@@ -55,3 +55,21 @@ def test_a_journal_that_cannot_be_read_is_one_line_naming_it(tmp_path, capsys):
     assert main(["show", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"{folder}/trials.jsonl: cannot read the journal: Is a directory"
+
+
+def test_a_broken_last_line_that_ends_its_line_is_sealed_before_appending(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    path.write_text(_line(HEADER) + _line(STARTED) + '{"event": "trial_fini\n')
+    with Journal(path) as journal:
+        journal.append(FINISHED)
+    # the broken line is marked as seen, so it stays skippable once records follow it
+    state = replay(read_records(path))
+    assert state.trials[1].loss == 0.25
+
+
+def test_a_nul_filled_tail_is_sealed_and_a_resumed_journal_stays_readable(tmp_path):
+    path = tmp_path / "trials.jsonl"
+    path.write_bytes((_line(HEADER) + _line(STARTED)).encode() + b"\0" * 300)
+    with Journal(path) as journal:
+        journal.append(FINISHED)
+    assert replay(read_records(path)).trials[1].loss == 0.25
