@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import run_cli
 
 from hypermax.cli import main
 from hypermax.journal import FORMAT_VERSION, Journal, read_records, replay
@@ -73,3 +74,13 @@ def test_a_nul_filled_tail_is_sealed_and_a_resumed_journal_stays_readable(tmp_pa
     with Journal(path) as journal:
         journal.append(FINISHED)
     assert replay(read_records(path)).trials[1].loss == 0.25
+
+
+def test_a_torn_tail_warning_is_one_line_on_the_command_line(tmp_path):
+    folder = _folder(tmp_path, _line(HEADER), _line(STARTED), _line(FINISHED), '{"event": "tr')
+    done = run_cli("export", str(folder), cwd=tmp_path)  # a process: pytest catches warnings
+    assert done.returncode == 0
+    assert done.stderr == (
+        f"hypermax: warning: {folder}/trials.jsonl: line 4: "
+        "skipping a torn last line (a crash while writing)\n"
+    )
