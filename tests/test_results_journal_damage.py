@@ -84,3 +84,9 @@ def test_a_torn_tail_warning_is_one_line_on_the_command_line(tmp_path):
         f"hypermax: warning: {folder}/trials.jsonl: line 4: "
         "skipping a torn last line (a crash while writing)\n"
     )
+
+
+def test_an_empty_journal_shows_no_empty_brackets(tmp_path, capsys):
+    folder = _folder(tmp_path)
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{folder}: 0 trials"
