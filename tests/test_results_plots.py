@@ -1,0 +1,43 @@
+"""hypermax plot on hand-written journals: many trials, odd param names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="hypermax plot needs matplotlib (the plots extra)")
+
+from hypermax.plots.data import load_plot_data
+from hypermax.trial import Trial
+
+
+def _journal(folder, trials) -> None:
+    """A results folder whose journal holds ``trials``: (params, state, loss) each."""
+    folder.mkdir(parents=True)
+    lines = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
+    for i, (params, state, loss) in enumerate(trials, 1):
+        lines.append({"event": "trial_started", "id": i, "params": params, "started_at": i})
+        lines.append({"event": "trial_finished", "id": i, "state": state, "loss": loss})
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def test_the_loss_chart_does_not_compare_every_trial_with_every_other(tmp_path, monkeypatch):
+    from hypermax.plots.charts import loss_history
+
+    trials = [
+        ({"x": i / 400}, "ok" if i % 3 else "failed", i if i % 3 else None) for i in range(150)
+    ]
+    _journal(tmp_path / "r", trials)
+    data = load_plot_data(tmp_path / "r")
+    compared = 0
+    equal = Trial.__eq__
+
+    def counting(self, other):
+        nonlocal compared
+        compared += 1
+        return equal(self, other)
+
+    monkeypatch.setattr(Trial, "__eq__", counting)
+    assert loss_history(data, tmp_path / "loss.png") is not None
+    assert compared < len(data.trials)  # a membership test in a list made it 150 x 100
