@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="hypermax plot needs matplotlib (the plots extra)")
 
+from hypermax.cli import main
 from hypermax.plots.data import load_plot_data
 from hypermax.trial import Trial
 
@@ -41,3 +42,14 @@ def test_the_loss_chart_does_not_compare_every_trial_with_every_other(tmp_path, 
     monkeypatch.setattr(Trial, "__eq__", counting)
     assert loss_history(data, tmp_path / "loss.png") is not None
     assert compared < len(data.trials)  # a membership test in a list made it 150 x 100
+
+
+def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, capsys):
+    long, smile, grin = "lr_" + "a" * 300, "size🙂", "size😀"
+    trials = [({long: i, smile: i * 2, grin: 9 - i}, "ok", float(i)) for i in range(4)]
+    _journal(tmp_path / "r", trials)
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    charts = sorted(p.name for p in (tmp_path / "r" / "plots").glob("param-*.png"))
+    assert len(charts) == 3, charts
+    assert all(len(name.encode()) <= 120 for name in charts)
+    assert any(name.startswith("param-lr_aaaa") for name in charts)

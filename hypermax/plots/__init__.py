@@ -11,6 +11,7 @@ an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
@@ -54,9 +55,18 @@ def write_plots(results_dir: Path) -> list[Path]:
     return [path for path in written if path is not None]
 
 
+#: bytes of a param's name kept in its chart's file name (a file name holds 255 at most)
+NAME_BYTES = 80
+
+
 def _file_name(name: str) -> str:
-    """A param's name in a file name: letters of any script kept, so names differ."""
-    return re.sub(r"[^\w.-]", "_", name)
+    """A param's name in a file name: letters of any script kept; a name that had to be
+    changed (other characters, too long) gets a hash of itself, so that names differ."""
+    safe = re.sub(r"[^\w.-]", "_", name)
+    short = safe.encode()[:NAME_BYTES].decode(errors="ignore")
+    if short == name:
+        return name
+    return f"{short}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
