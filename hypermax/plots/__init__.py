@@ -16,9 +16,14 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypermax.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from hypermax.plots.data import PlotData
 
 __all__ = ["cmd_plot", "write_plots"]
 
@@ -35,11 +40,20 @@ def write_plots(results_dir: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never a window, whatever the environment says
-    from hypermax.plots import charts
     from hypermax.plots.data import load_plot_data
 
     data = load_plot_data(results_dir)
-    out = results_dir / PLOTS_FOLDER
+    with warnings.catch_warnings():
+        # a param named in a script the font lacks: its letters are boxes, said once per
+        # letter per chart by matplotlib (dozens of lines); a long name: the layout gives up
+        warnings.filterwarnings("ignore", "Glyph .* missing from font")
+        warnings.filterwarnings("ignore", "Tight layout not applied")
+        return _draw(data, results_dir / PLOTS_FOLDER)
+
+
+def _draw(data: PlotData, out: Path) -> list[Path]:
+    from hypermax.plots import charts
+
     out.mkdir(exist_ok=True)
     for old in out.glob("param-*.png"):
         old.unlink()  # params of an earlier spec must not linger
