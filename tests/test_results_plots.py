@@ -55,3 +55,11 @@ def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, cap
     assert any(name.startswith("param-lr_aaaa") for name in charts)
     # the letters DejaVu Sans lacks are not one warning per letter and chart
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
+
+def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0)])
+    (tmp_path / "r" / "plots").write_text("a file in the way")
+    assert main(["plot", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{tmp_path}/r/plots: cannot write the charts: File exists\n"

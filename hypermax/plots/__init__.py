@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermax.errors import EXIT_OK, UsageError
+from hypermax.errors import EXIT_OK, ResultsError, SearchFailed, UsageError, is_disk_full
 
 if TYPE_CHECKING:
     from hypermax.plots.data import PlotData
@@ -34,7 +34,8 @@ def write_plots(results_dir: Path) -> list[Path]:
     """Draw every chart the search has data for into ``results_dir/plots/``; return the files.
 
     Raises:
-        hypermax.errors.ResultsError: ``results_dir`` is not a results folder.
+        hypermax.errors.ResultsError: ``results_dir`` is not a results folder, or its
+            ``plots`` folder cannot be written (SearchFailed, exit 1, when its disk is full).
         ImportError: matplotlib is not installed.
     """
     import matplotlib
@@ -48,7 +49,12 @@ def write_plots(results_dir: Path) -> list[Path]:
         # letter per chart by matplotlib (dozens of lines); a long name: the layout gives up
         warnings.filterwarnings("ignore", "Glyph .* missing from font")
         warnings.filterwarnings("ignore", "Tight layout not applied")
-        return _draw(data, results_dir / PLOTS_FOLDER)
+        try:
+            return _draw(data, results_dir / PLOTS_FOLDER)
+        except OSError as exc:
+            failure = SearchFailed if is_disk_full(exc) else ResultsError
+            why = exc.strerror or str(exc)
+            raise failure(f"{results_dir / PLOTS_FOLDER}: cannot write the charts: {why}") from None
 
 
 def _draw(data: PlotData, out: Path) -> list[Path]:
