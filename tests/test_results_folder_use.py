@@ -1,0 +1,33 @@
+"""A results folder or a working folder that cannot be written: one line naming it, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import X_SPACE
+
+from hypermax.cli import main
+
+
+def test_a_results_folder_whose_lock_cannot_be_made_is_one_line_naming_it(tmp_path, capsys):
+    folder = tmp_path / "results" / "s"
+    (folder / ".lock").mkdir(parents=True)  # as on a read-only disk: open() fails
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": X_SPACE,
+                "function": {"type": "executable", "command": ["true"]},
+                "search": {"name": "s", "iterations": 1},
+                "results": {"directory": str(tmp_path / "results")},
+            }
+        )
+    )
+    assert main(["run", str(spec), "--no-ui"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"search.json: results.directory: {folder}: cannot lock the results folder: "
+        "Is a directory\n"
+    )
+    assert main(["run", str(spec), str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err == f"{folder}: cannot lock the results folder: Is a directory\n"
