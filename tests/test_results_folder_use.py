@@ -31,3 +31,15 @@ def test_a_results_folder_whose_lock_cannot_be_made_is_one_line_naming_it(tmp_pa
     )
     assert main(["run", str(spec), str(folder), "--no-ui"]) == 2
     assert capsys.readouterr().err == f"{folder}: cannot lock the results folder: Is a directory\n"
+
+
+def test_init_that_cannot_write_a_file_says_so_and_leaves_nothing_behind(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "objective.py").symlink_to(tmp_path / "gone" / "objective.py")  # cannot be made
+    assert main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"hypermax init: cannot write {tmp_path}/objective.py: ")
+    assert "\n" not in err.rstrip("\n")
+    assert not (tmp_path / "search.json").exists()  # not half a template: init may run again
