@@ -43,3 +43,25 @@ def test_init_that_cannot_write_a_file_says_so_and_leaves_nothing_behind(
     assert err.startswith(f"hypermax init: cannot write {tmp_path}/objective.py: ")
     assert "\n" not in err.rstrip("\n")
     assert not (tmp_path / "search.json").exists()  # not half a template: init may run again
+
+
+def _save_spec(target: str) -> int:
+    hp = ["--hp", "x=0:1", "--metric", "loss", "--save-spec", target]
+    return main(["quick", *hp, "--", "true"])
+
+
+def test_quick_save_spec_never_overwrites_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "search.json").write_text('{"mine": 1}\n')
+    assert _save_spec("search.json") == 2
+    err = capsys.readouterr().err
+    assert err == "hypermax quick: --save-spec search.json: exists already; nothing was written\n"
+    assert (tmp_path / "search.json").read_text() == '{"mine": 1}\n'
+
+
+def test_quick_save_spec_into_a_missing_folder_names_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _save_spec("specs/search.json") == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: --save-spec specs/search.json: no folder specs\n"
+    )
