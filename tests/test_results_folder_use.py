@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from conftest import X_SPACE
 
@@ -65,3 +66,11 @@ def test_quick_save_spec_into_a_missing_folder_names_the_folder(tmp_path, monkey
     assert capsys.readouterr().err == (
         "hypermax quick: --save-spec specs/search.json: no folder specs\n"
     )
+
+
+def test_quick_whose_every_trial_failed_names_the_log_to_read(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    hp = ["--hp", "x=0:1", "--metric", "loss", "--iterations", "1", "--no-ui"]
+    assert main(["quick", *hp, "--", sys.executable, "-c", "raise SystemExit(3)"]) == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.endswith("details in results/quick/logs/trial_1.log"), last

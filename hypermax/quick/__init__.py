@@ -111,7 +111,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     origin = Path.cwd() / ORIGIN
     spec = spec_from_dict(quick_spec(args, origin.parent), origin)
     prepared = prepare(spec, fresh=args.fresh)
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
 def _save_spec(args: argparse.Namespace, target: Path) -> int:
