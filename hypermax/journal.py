@@ -156,8 +156,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
-    :func:`replay` cannot fold (no integer id, params or metrics not an object, an unknown
-    state) and a journal that cannot be read are a ResultsError naming the file (and line).
+    :func:`replay` cannot fold (no integer id, params, internal values or metrics not an
+    object, an unknown state) and a journal that cannot be read are a ResultsError naming
+    the file (and line).
     """
     try:
         data = path.read_bytes()
@@ -206,8 +207,11 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:
         return f"{event} record without an integer id"
-    if event in ("trial_started", "trial_imported") and not isinstance(record.get("params"), dict):
-        return f"{event} record whose params are not an object"
+    if event in ("trial_started", "trial_imported"):
+        if not isinstance(record.get("params"), dict):
+            return f"{event} record whose params are not an object"
+        if not isinstance(record.get("internal", {}), dict):
+            return f"{event} record whose internal values are not an object"
     if not isinstance(record.get("metrics", {}), dict):
         return f"{event} record whose metrics are not an object"
     state = record.get("state", "ok")

@@ -34,6 +34,7 @@ def _line(record) -> str:
         ({**STARTED, "id": "one"}, "trial_started record without an integer id"),
         ({**STARTED, "id": True}, "trial_started record without an integer id"),
         ({**STARTED, "params": [0.5]}, "trial_started record whose params are not an object"),
+        ({**STARTED, "internal": 5}, "whose internal values are not an object"),
         ({**FINISHED, "state": "weird"}, 'trial_finished record with an unknown state "weird"'),
         ({"event": "trial_reported", "id": 1, "metrics": 3}, "metrics are not an object"),
     ],
