@@ -7,13 +7,21 @@ Each imports what it needs when it runs: ``show`` and ``export`` never load the 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
+from hypermax.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SEARCH_FAILED,
+    HypermaxError,
+    ResultsError,
+    UsageError,
+)
 from hypermax.results import ResultsFolder
 from hypermax.stopping import common_failure
 
@@ -143,7 +151,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             raise ResultsError(f"{args.results_dir}: has no trial {args.trial} ({known})")
         trial, best = by_id[args.trial], best_trial(trials)
         lines = trial_lines(trial, best, folder.log(args.trial), folder.searching())
-    print("\n".join(lines))
+    write_out("\n".join(lines) + "\n", "show")
     return EXIT_OK
 
 
@@ -208,7 +216,22 @@ def cmd_export(args: argparse.Namespace) -> int:
             "trials": [trial_document(t) for t in trials],
             "importance": param_importance(scored_trials(finished)).to_dict(),
         }
-        print(json.dumps(doc, indent=2, default=str))
+        write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
     else:
-        sys.stdout.write(rows_to_csv([trial_row(t) for t in trials]))
+        write_out(rows_to_csv([trial_row(t) for t in trials]), "export")
     return EXIT_OK
+
+
+def write_out(text: str, command: str) -> None:
+    """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
+    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller."""
+    try:
+        if sys.stdout is None:
+            raise OSError(errno.EBADF, "closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise HypermaxError(f"hypermax {command}: cannot write its output: {why}") from None

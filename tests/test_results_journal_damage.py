@@ -3,6 +3,7 @@ exit 2, or the damage skipped with a warning that says so; never an unexpected e
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -91,3 +92,16 @@ def test_an_empty_journal_shows_no_empty_brackets(tmp_path, capsys):
     folder = _folder(tmp_path)
     assert main(["show", str(folder)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == f"{folder}: 0 trials"
+
+
+@pytest.mark.parametrize("command", [["export"], ["export", "--format", "json"], ["show"]])
+def test_output_to_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch, command):
+    folder = _folder(tmp_path, _line(HEADER), _line(STARTED), _line(FINISHED))
+    full = open("/dev/full", "w")  # noqa: SIM115 - every write: No space left on device
+    monkeypatch.setattr("sys.stdout", full)
+    assert main([*command, str(folder)]) == 1
+    monkeypatch.undo()
+    with contextlib.suppress(OSError):  # what it holds still cannot be written
+        full.close()
+    err = capsys.readouterr().err
+    assert err == f"hypermax {command[0]}: cannot write its output: No space left on device\n"
