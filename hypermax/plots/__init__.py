@@ -49,6 +49,7 @@ def write_plots(results_dir: Path) -> list[Path]:
         # letter per chart by matplotlib (dozens of lines); a long name: the layout gives up
         warnings.filterwarnings("ignore", "Glyph .* missing from font")
         warnings.filterwarnings("ignore", "Tight layout not applied")
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)  # 1e308 losses
         try:
             return _draw(data, results_dir / PLOTS_FOLDER)
         except OSError as exc:
