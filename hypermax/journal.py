@@ -156,9 +156,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
-    :func:`replay` cannot fold (no integer id, params, internal values or metrics not an
-    object, an unknown state) and a journal that cannot be read are a ResultsError naming
-    the file (and line).
+    :func:`replay` cannot fold (no integer id, params, internal values, metrics, loss terms or
+    metadata not an object, an unknown state) and a journal that cannot be read are a
+    ResultsError naming the file (and line).
     """
     try:
         data = path.read_bytes()
@@ -212,8 +212,9 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
             return f"{event} record whose params are not an object"
         if not isinstance(record.get("internal", {}), dict):
             return f"{event} record whose internal values are not an object"
-    if not isinstance(record.get("metrics", {}), dict):
-        return f"{event} record whose metrics are not an object"
+    for name in ("metrics", "loss_terms", "metadata"):
+        if not isinstance(record.get(name, {}), dict):
+            return f"{event} record whose {name} are not an object"
     state = record.get("state", "ok")
     finishes = event in ("trial_finished", "trial_imported")
     if finishes and not (isinstance(state, str) and state in _STATES):
@@ -297,7 +298,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
                 id=int(record["id"]),
                 params=record["params"],
                 internal=record.get("internal", {}),
-                started_at=record.get("started_at"),
+                started_at=_number(record.get("started_at")),
             )
             if event == "trial_imported":
                 trial = _finish(trial, record)
@@ -316,25 +317,33 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
 
 
 def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
-    loss = record.get("loss")
     return replace(
         trial,
         state=TrialState(record.get("state", "ok")),
-        loss=loss if isinstance(loss, int | float) else None,
+        loss=_number(record.get("loss")),
         metrics=record.get("metrics", {}),
         loss_terms=record.get("loss_terms", {}),
         metadata=record.get("metadata", {}),
-        time=record.get("time"),
-        cpu_time=record.get("cpu_time"),
-        peak_rss_mib=record.get("peak_rss_mib"),
+        time=_number(record.get("time")),
+        cpu_time=_number(record.get("cpu_time")),
+        peak_rss_mib=_number(record.get("peak_rss_mib")),
         reason=record.get("reason"),
         kill_reason=record.get("kill_reason"),
-        kill_value=record.get("kill_value"),
-        exit_code=record.get("exit_code"),
-        ended_at=record.get("ended_at"),
+        kill_value=_number(record.get("kill_value")),
+        exit_code=_integer(record.get("exit_code")),
+        ended_at=_number(record.get("ended_at")),
         attachments=tuple(record.get("attachments", ())),
-        step=record.get("step"),
+        step=_integer(record.get("step")),
     )
+
+
+def _number(value: Any) -> float | None:
+    """A number of a record as it is ("nan" and a hand-edited "abc": None)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def started_record(trial: Trial, pid: int | None, create_time: float | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def _line(record) -> str:
         ({**STARTED, "id": True}, "trial_started record without an integer id"),
         ({**STARTED, "params": [0.5]}, "trial_started record whose params are not an object"),
         ({**STARTED, "internal": 5}, "whose internal values are not an object"),
+        ({**FINISHED, "loss_terms": [1]}, "trial_finished record whose loss_terms are not an"),
         ({**FINISHED, "state": "weird"}, 'trial_finished record with an unknown state "weird"'),
         ({"event": "trial_reported", "id": 1, "metrics": 3}, "metrics are not an object"),
     ],
@@ -105,3 +106,12 @@ def test_output_to_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch, comman
         full.close()
     err = capsys.readouterr().err
     assert err == f"hypermax {command[0]}: cannot write its output: No space left on device\n"
+
+
+def test_a_hand_edited_number_of_the_wrong_type_is_shown_as_unknown(tmp_path, capsys):
+    edited = {**FINISHED, "state": "killed", "time": "abc", "kill_value": "12 GB", "step": "3"}
+    folder = _folder(tmp_path, _line(HEADER), _line(STARTED), _line(edited))
+    assert main(["show", str(folder), "--trial", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "trial 1: killed" in out and "abc" not in out and "12 GB" not in out
+    assert main(["show", str(folder)]) == 0
