@@ -200,6 +200,17 @@ _TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", 
 _STATES = frozenset(state.value for state in TrialState)
 
 
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The header of a journal (its first line), without reading the rest; None when it has
+    none or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            record = _parse(f.readline())
+    except OSError:
+        return None
+    return record if record is not None and record["event"] == "header" else None
+
+
 def _shape_problem(record: dict[str, Any]) -> str | None:
     """What makes a trial record unusable by :func:`replay` (None: nothing)."""
     event = record["event"]
