@@ -115,3 +115,21 @@ def test_a_hand_edited_number_of_the_wrong_type_is_shown_as_unknown(tmp_path, ca
     out = capsys.readouterr().out
     assert "trial 1: killed" in out and "abc" not in out and "12 GB" not in out
     assert main(["show", str(folder)]) == 0
+
+
+def test_show_trial_escapes_control_characters_of_names_values_and_reason(tmp_path, capsys):
+    started = {**STARTED, "params": {"pro\nmpt": "one\ntwo\x1b[31m"}}
+    failed = {
+        **FINISHED,
+        "state": "failed",
+        "loss": None,
+        "reason": "ValueError: bad\x1b[2J",
+        "metadata": {"note": "a\nb"},
+    }
+    folder = _folder(tmp_path, _line(HEADER), _line(started), _line(failed))
+    assert main(["show", str(folder), "--trial", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "  reason      ValueError: bad\\x1b[2J\n" in out
+    assert "  pro\\nmpt  one\\ntwo\\x1b[31m\n" in out
+    assert "  note  a\\nb\n" in out
