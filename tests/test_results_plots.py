@@ -63,3 +63,10 @@ def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, c
     assert main(["plot", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err == f"{tmp_path}/r/plots: cannot write the charts: File exists\n"
+
+
+def test_a_frozen_spec_edited_out_of_shape_leaves_the_charts_on_linear_axes(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0), ({"x": 0.7}, "ok", 2.0)])
+    (tmp_path / "r" / "search.json").write_text('{"hyperparameters": []}')
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "r" / "plots" / "param-x.png").exists()
