@@ -34,3 +34,11 @@ def test_another_method_and_another_seed_on_resume_are_each_said_in_one_line(tmp
         "search.json: search.seed: 2 is not used: a resumed search keeps the seed it started "
         "with (1)"
     ) in err
+
+
+def test_resume_from_a_frozen_spec_that_is_not_an_object_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "results" / "s"
+    folder.mkdir(parents=True)
+    (folder / "search.json").write_text("[]")
+    assert main(["resume", str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err == f"{folder}/search.json: damaged (not a JSON object)\n"
