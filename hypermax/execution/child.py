@@ -27,6 +27,7 @@ import os
 import sys
 import time
 
+from hypermax.calling import signature, takes_keywords
 from hypermax.execution import protocol
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
@@ -95,37 +96,6 @@ def load_function(module: str | None, src: str | None, name: str) -> Callable[..
         mod = sys.modules[str(module)]
     fn: Callable[..., Any] = getattr(mod, name)
     return fn
-
-
-def wants_reporter(fn: Callable[..., Any]) -> str | None:
-    """'keyword', 'positional' or None: how the function takes a reporter, if it does.
-
-    A plain function is read from its code object; anything else (a bound method, a partial, a
-    callable object, a decorated function: ``functools.wraps`` sets ``__wrapped__``) from
-    ``inspect.signature``, imported only then.
-    """
-    code = getattr(fn, "__code__", None)
-    if not isinstance(fn, _FunctionType) or code is None or hasattr(fn, "__wrapped__"):
-        return _wants_reporter_by_signature(fn)
-    names = code.co_varnames
-    positional = code.co_argcount
-    if "reporter" in names[code.co_posonlyargcount : positional + code.co_kwonlyargcount]:
-        return "keyword"
-    return "positional" if positional >= 2 else None
-
-
-def _wants_reporter_by_signature(fn: Callable[..., Any]) -> str | None:
-    import inspect
-
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    if any(p.name == "reporter" and p.kind in keywordable for p in params):
-        return "keyword"
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return "positional" if len(positional) >= 2 else None
 
 
 def tie_to_hypermax() -> None:
@@ -197,8 +167,11 @@ def _die_with_lifeline(fd: int) -> None:
 
 
 def _call(fn: Callable[..., Any], params: Any) -> Any:
-    how = wants_reporter(fn)
+    sig = signature(fn)
+    how = sig.reporter
     reporter = Reporter(sys.stdout)
+    if takes_keywords(sig, params):
+        return fn(**params, reporter=reporter) if how == "keyword" else fn(**params)
     if how == "keyword":
         return fn(params, reporter=reporter)
     if how == "positional":
