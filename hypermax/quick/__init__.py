@@ -107,13 +107,32 @@ def cmd_quick(args: argparse.Namespace) -> int:
     from hypermax.spec import spec_from_dict
 
     if args.save_spec:
-        target = Path(args.save_spec)
-        doc = quick_spec(args, target.resolve().parent)
-        spec_from_dict(doc, target.resolve())  # a spec that cannot run is not saved
-        target.write_text(json.dumps(doc, indent=2) + "\n")
-        print(f"wrote {target}; run it with: hypermax {target}")
-        return EXIT_OK
+        return _save_spec(args, Path(args.save_spec))
     origin = Path.cwd() / ORIGIN
     spec = spec_from_dict(quick_spec(args, origin.parent), origin)
     prepared = prepare(spec, fresh=args.fresh)
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)))
+    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+
+
+def _save_spec(args: argparse.Namespace, target: Path) -> int:
+    """``--save-spec FILE``: write the spec there, never over a file, into a folder that is."""
+    from hypermax.spec import spec_from_dict
+
+    where = f"{ORIGIN}: --save-spec {target}"
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{where}: exists already; nothing was written")
+    if not target.resolve().parent.is_dir():
+        raise UsageError(f"{where}: no folder {target.parent}")
+    doc = quick_spec(args, target.resolve().parent)
+    spec_from_dict(doc, target.resolve())  # a spec that cannot run is not saved
+    made = False
+    try:
+        with open(target, "x") as f:
+            made = True
+            f.write(json.dumps(doc, indent=2) + "\n")
+    except OSError as exc:  # a read-only folder, a full disk: no half a spec left behind
+        if made:
+            target.unlink(missing_ok=True)
+        raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
+    print(f"wrote {target}; run it with: hypermax {target}")
+    return EXIT_OK
