@@ -235,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.formatwarning = _python_warning
 
 
+#: the commands whose ``results_dir`` may be given as the spec whose results folder it is
+_READ_A_RESULTS_FOLDER = ("resume", "show", "export", "plot")
+
+
 def _main(argv: Sequence[str] | None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     # --debug is taken anywhere on the line, but not from a trial's command after "--"
@@ -251,6 +255,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        if args.command in _READ_A_RESULTS_FOLDER:
+            from hypermax.commands import results_folder_named
+
+            args.results_dir = results_folder_named(args.results_dir)
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
         return handler(args)
     except HypermaxError as exc:

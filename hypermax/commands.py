@@ -153,6 +153,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def results_folder_named(given: str) -> str:
+    """The results folder that a command reading one (``show``, ``export``, ``plot``,
+    ``resume``) is given: the folder itself, or a search spec, whose results folder is its
+    ``results.directory``/``search.name``, as a run of it makes it."""
+    if not Path(given).is_file():
+        return given
+    from hypermax.spec import load_spec
+
+    return str(load_spec(given).results_folder)
+
+
 def _load_trials(results_dir: str) -> list[Trial]:
     from hypermax.journal import read_records, replay
 
