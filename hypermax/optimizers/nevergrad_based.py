@@ -150,6 +150,25 @@ class NGOptOptimizer(HistoryOptimizer):
             optimizer.tell(candidate, float(loss))
 
 
+def optimizer_problem(name: str) -> str | None:
+    """Why ``search.ngopt.optimizer`` cannot be used (no optimizer of nevergrad's registry has
+    that name), with the names it may have meant, or None; None too without nevergrad."""
+    import difflib
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from nevergrad.optimization import registry
+    except ImportError:
+        return None
+    if name in registry:
+        return None
+    by_lower = {known.lower(): known for known in registry}
+    close = [by_lower[k] for k in difflib.get_close_matches(name.lower(), by_lower, n=3)]
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f'nevergrad has no optimizer "{name}"{hint}'
+
+
 def _stop_threads_at_exit() -> None:
     """Some algorithms NGOpt picks (scipy's, recast as ask and tell) run in a thread of their
     own that waits for the next tell and is stopped only when its optimizer is collected: one
