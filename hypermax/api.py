@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax.callables import IDENTITY_FILE, identity
+from hypermax.errors import ResultsError
 from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
 
 if TYPE_CHECKING:
@@ -49,6 +51,10 @@ class Plan:
     overrides: dict[str, Any]
     shipped: bytes | None = None
     shipped_file: Path | None = None
+    #: what the callable objective computes (:func:`hypermax.callables.identity`)
+    identity: str | None = None
+    #: whether the search's name was given (else it is the callable's, or ``objective``)
+    named: bool = True
 
 
 def plan_search(
@@ -92,6 +98,7 @@ def plan_search(
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
 
+    named = bool(search.get("name"))
     name = search.get("name") or _default_name(objective)
     directory = Path(results_dir if results_dir is not None else "results")
     doc: dict[str, Any] = {
@@ -103,12 +110,16 @@ def plan_search(
         module, _, function_name = objective.partition(":")
         doc["function"] = {"type": "python_function", "module": module, "name": function_name}
         return Plan(doc, None, overrides)
+    problem = keyword_problem(objective, list(doc["hyperparameters"].get("properties", {})))
+    if problem is not None:
+        raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
     shipped_file = (directory / name / SHIPPED_FILE).resolve()
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
-    return Plan(doc, None, overrides, shipped, shipped_file)
+    named = named or _own_name(objective) is not None
+    return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -123,11 +134,37 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
     return {"search.metric": name, "search.direction": direction or "min"}
 
 
+def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
+    """Why a callable that takes its params as keywords cannot take these top-level ``params``
+    (:func:`hypermax.execution.child.keyword_mismatch`), or None."""
+    import inspect
+
+    from hypermax.execution import child
+
+    try:
+        parameters = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    required = [
+        p.name
+        for p in parameters
+        if p.kind in keywordable and p.default is p.empty and p.name != "reporter"
+    ]
+    name = getattr(objective, "__name__", None) or type(objective).__name__
+    return child.keyword_mismatch(name, child.signature(objective), required, params)
+
+
 def _default_name(objective: Any) -> str:
     if isinstance(objective, str):
         return objective.rpartition(":")[2]
+    return _own_name(objective) or "objective"
+
+
+def _own_name(objective: Any) -> str | None:
+    """The callable's name, if it has one a search can take (a lambda's ``<lambda>`` cannot)."""
     name = getattr(objective, "__name__", "")
-    return name if re.fullmatch(r"\w[\w.-]*", name) else "objective"
+    return name if re.fullmatch(r"\w[\w.-]*", name) else None
 
 
 def pickled(fn: Callable[..., Any]) -> bytes:
@@ -165,12 +202,26 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
 
 
-def ship(data: bytes, path: Path) -> None:
-    """Write a pickled objective (:func:`pickled`) to ``path``, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def ship(plan: Plan, resumed: bool) -> None:
+    """Write the plan's pickled objective (:func:`pickled`) and its identity beside it,
+    atomically; before that, refuse a search ``resumed`` under a name nobody gave (a lambda's,
+    a partial's, a callable object's ``objective``) when the folder's search had another
+    objective."""
+    if plan.shipped is None or plan.shipped_file is None:
+        return
+    folder = plan.shipped_file.parent
+    kept = folder / IDENTITY_FILE
+    if resumed and not plan.named and kept.exists() and kept.read_text().strip() != plan.identity:
+        raise ResultsError(
+            f"{folder}: holds the search of another objective (a lambda, a partial and a "
+            'callable object are all named "objective"): give each a name=, or fresh=True '
+            "to start anew (the old folder is kept)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, data in ((plan.shipped_file, plan.shipped), (kept, f"{plan.identity}\n".encode())):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
 
 
 def _user_code(module: Any) -> bool:

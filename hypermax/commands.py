@@ -88,21 +88,25 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    import secrets
-
-    from hypermax.optimizers import NoProposal
-    from hypermax.search import build_optimizer
+    from hypermax.proposals import Proposals
+    from hypermax.search import build_optimizer, sampling_history
     from hypermax.space import Space
     from hypermax.spec import load_spec
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
-    seed = spec.search.seed if spec.search.seed is not None else secrets.randbelow(2**31)
-    optimizer = build_optimizer(spec, Space.from_spec(spec), seed)
-    for trial_id in range(1, args.n + 1):
-        proposal = optimizer.ask(trial_id)
-        if isinstance(proposal, NoProposal):
+    space = Space.from_spec(spec)
+    trials, seed, note = sampling_history(spec)
+    if note:
+        print(f"hypermax: {note}", file=sys.stderr)
+    proposals = Proposals(
+        build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
+    )
+    proposals.resume(trials, spec.search.points, space.defaults())
+    for _ in range(args.n):
+        proposal = proposals.next()
+        if proposal is None:
             break  # the method proposes nothing more without results
         print(json.dumps(proposal.params))
     return EXIT_OK

@@ -35,9 +35,9 @@ from hypermax.export import best_trial
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
-from hypermax.proposals import Proposals, points_to_run
+from hypermax.proposals import Proposals
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Outcome, Report, Trial, TrialState
+from hypermax.trial import KillReason, Outcome, Report, RunnerNote, Trial, TrialState
 from hypermax.views import ViewWriter
 from hypermax.warmstart import imported_trials
 
@@ -216,22 +216,15 @@ class Driver:
     @bulk
     def _replay(self, history: JournalState) -> None:
         """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
-        told = []
-        for trial in history.trials.values():
-            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
-                self._proposals.run_again(trial)
-                continue
+        told = self._proposals.resume(
+            history.trials.values(), self.spec.search.points, self.space.defaults()
+        )
+        for trial in told:
             self._keep(trial)
-            told.append(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
                 self._any_loss = self._any_loss or trial.loss is not None
                 self._logs.add(trial.id, self.folder.log(trial.id))
-        self.optimizer.tell_many(told)
         self._stopper.rebuild(told)
-        self._proposals.next_id = max([0, *history.trials]) + 1
-        ran = [t.params for t in history.trials.values()]
-        points = points_to_run(self.spec.search.points, self.space.defaults(), ran)
-        self._proposals.presets.extend(points)
 
     def import_trials(self, imported: Sequence[tuple[dict[str, Any], float]], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
@@ -293,10 +286,13 @@ class Driver:
             self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
 
     # -- hearing back -----------------------------------------------------------------------
-    def _on_runner_event(self, event: Report | Outcome) -> None:
+    def _on_runner_event(self, event: Report | Outcome | RunnerNote) -> None:
         """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
             self._on_report(event)
+            return
+        if isinstance(event, RunnerNote):
+            self._unrecorded.append((None, ev.Message(event.text)))
             return
         running = self._running.pop(event.trial_id, None)
         if running is None:

@@ -91,9 +91,11 @@ def compute_loss(
     """
     if not metrics:
         if metric not in result:
+            example = next((key for key in result if key != "status"), "name")
             raise LossError(
                 f"the result has no {_returned(metric, result)}; to use one of those, set "
-                "search.metric and search.direction, or add a metrics section"
+                "search.metric and search.direction, or add a metrics section "
+                f'(hypermax.optimize: metrics="{example}" or "{example}:max")'
             )
         value = _number(result[metric], metric)
         return LossBreakdown(-value if direction == "max" else value, {metric: value})

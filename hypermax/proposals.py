@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SearchFailed
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
-from hypermax.trial import Proposal, Trial
+from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
@@ -43,6 +43,27 @@ class Proposals:
         """Queue ``trial`` to run again with its id and params (``first``: before the others)."""
         preset = Proposal(trial.id, trial.params, trial.internal)
         self.presets.insert(0 if first else len(self.presets), preset)
+
+    def resume(
+        self,
+        trials: Iterable[Trial],
+        points: Iterable[dict[str, Any]],
+        defaults: dict[str, Any] | None,
+    ) -> list[Trial]:
+        """Go on from a search's history: the trials that did not finish run again first, the
+        optimizer learns the finished ones (returned), ids go on after the last, and the spec's
+        ``points`` (the space's ``defaults`` first, in a new search) not run yet come next."""
+        trials = list(trials)
+        told = []
+        for trial in trials:
+            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+                self.run_again(trial)
+            else:
+                told.append(trial)
+        self.optimizer.tell_many(told)
+        self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
+        self.presets.extend(points_to_run(points, defaults, [t.params for t in trials]))
+        return told
 
     def over(self) -> bool:
         """With nothing running: whether nothing is left to propose, ever (a WAIT with nothing

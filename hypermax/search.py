@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hypermax.api import Result
     from hypermax.optimizers import BaseOptimizer
     from hypermax.space import Space
+    from hypermax.trial import Trial
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,23 @@ def _seed(spec: Spec, header: dict[str, Any] | None) -> int:
     if spec.search.seed is not None:
         return int(spec.search.seed)
     return secrets.randbelow(2**31)
+
+
+def sampling_history(spec: Spec) -> tuple[list[Trial], int, str | None]:
+    """What ``hypermax sample`` goes on from: the trials in the spec's results folder and the
+    seed its search keeps, when the folder holds this spec's search (read, not locked: a search
+    may be running there); else none and the seed a new search would take, with a note why the
+    folder was left aside (another search's, or unreadable)."""
+    folder = ResultsFolder(spec.results_folder)
+    try:
+        history = replay(read_records(folder.journal), folder.journal)
+    except (OSError, HypermaxError) as exc:
+        return [], _seed(spec, None), f"{folder.path}: not read ({exc}); sampling as a new search"
+    header = history.header
+    if header is not None and header.get("spec_hash") != spec.fingerprint():
+        note = f"{folder.path} holds a search with another space, function or loss: not used"
+        return [], _seed(spec, None), note
+    return list(history.trials.values()), _seed(spec, header), None
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
@@ -269,12 +287,11 @@ def run_search(
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
-    if plan.shipped is not None and plan.shipped_file is not None:
-        try:  # under the folder's lock, after any fresh start
-            ship(plan.shipped, plan.shipped_file)
-        except BaseException:
-            prepared.folder.unlock()
-            raise
+    try:  # under the folder's lock, after any fresh start
+        ship(plan, resumed=prepared.history.header is not None)
+    except BaseException:
+        prepared.folder.unlock()
+        raise
     outcome = execute(prepared, dashboard=False)
     result = make_result(prepared.folder.path, outcome.reason, outcome.trials)
     if outcome.interrupted:

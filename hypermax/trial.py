@@ -56,6 +56,15 @@ class Report:
 
 
 @dataclass(frozen=True)
+class RunnerNote:
+    """A line for the user from a runner, about no trial in particular: ``poll`` hands it on
+    among the reports and outcomes, and the search shows it (the dashboard's messages, a
+    ``hypermax: ...`` line without it). "the trials wait for a worker", say."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class LiveStats:
     """What the watchdog sees of a running trial's process tree right now."""
 

@@ -97,7 +97,8 @@ def test_a_killed_trial_gets_auto_kill_loss_or_no_loss(tmp_path):
         (
             {"other": 1},
             'the result has no "loss" (it returned "other"); to use one of those, '
-            "set search.metric and search.direction, or add a metrics section",
+            "set search.metric and search.direction, or add a metrics section "
+            '(hypermax.optimize: metrics="other" or "other:max")',
         ),
     ],
 )

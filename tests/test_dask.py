@@ -32,7 +32,7 @@ from hypermax.execution import dask_files, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
-from hypermax.trial import KillReason, Outcome, Proposal, TrialState
+from hypermax.trial import KillReason, Outcome, Proposal, RunnerNote, TrialState
 
 SENTINELS_ENV = "HYPERMAX_TEST_SENTINELS"
 SLOT = "SLOT"  # a resource only the second worker of the module's cluster offers
@@ -189,6 +189,32 @@ def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, wri
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert len(finished) == 3
     assert {r["metadata"]["parent"] for r in finished.values()} == {cluster.workers[1].pid}
+    assert "cluster:" not in result.stdout  # a worker offers them: nothing to wait for
+
+
+def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_path, marker):
+    wanted = ClusterSpec(cluster.address, resources={"GPU": 1.0})
+    runner = DaskRunner(
+        FunctionSpec(**executable("good", env={MARKER_ENV: marker})), tmp_path, wanted
+    )
+    try:
+        RunnerContract.submit(runner, tmp_path, 1)
+        notes = wait_until(
+            lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
+            OUTCOME_TIMEOUT,
+            "a note that the trial waits",
+        )
+        runner.cancel(1, KillReason.INTERRUPT)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert notes == [
+        RunnerNote(
+            f"cluster: none of the 2 workers of {cluster.address} offers the resources each "
+            "trial holds (GPU=1); the trials wait for one that does"
+        )
+    ]
+    assert outcome.state is TrialState.INTERRUPTED
 
 
 def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):

@@ -16,7 +16,8 @@ RAISES = "def train(params):\n    raise ValueError(f'bad x {params[\"x\"] > 2}')
 WORKS = "def train(params):\n    return params['x']\n"
 MISSING_LOSS = (
     'the result has no "loss" (it returned "accuracy"); to use one of those, set search.metric '
-    "and search.direction, or add a metrics section"
+    "and search.direction, or add a metrics section "
+    '(hypermax.optimize: metrics="accuracy" or "accuracy:max")'
 )
 
 

@@ -67,7 +67,8 @@ def test_without_metrics_loss_or_a_maximised_metric():
         (
             {"accuracy": 1, "time": 2},
             'the result has no "loss" \\(it returned "accuracy", "time"\\); to use one of those, '
-            "set search.metric and search.direction, or add a metrics section",
+            "set search.metric and search.direction, or add a metrics section "
+            '\\(hypermax.optimize: metrics="accuracy" or "accuracy:max"\\)',
         ),
     ],
 )

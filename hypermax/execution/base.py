@@ -6,14 +6,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report
+from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, RunnerNote
 
-RunnerEvent = Report | Outcome
+RunnerEvent = Report | Outcome | RunnerNote
 
 
-def outcomes_of(events: Iterable[RunnerEvent], put_back: Callable[[Report], None]) -> list[Outcome]:
-    """The outcomes among ``events``; the reports go to ``put_back``, in order (what ``close``
-    returns, and what it leaves for ``poll``)."""
+def outcomes_of(
+    events: Iterable[RunnerEvent], put_back: Callable[[Report | RunnerNote], None]
+) -> list[Outcome]:
+    """The outcomes among ``events``; the reports and notes go to ``put_back``, in order (what
+    ``close`` returns, and what it leaves for ``poll``)."""
     outcomes = []
     for event in events:
         if isinstance(event, Outcome):
@@ -47,7 +49,8 @@ class BaseRunner(ABC):
 
     @abstractmethod
     def poll(self, timeout: float) -> list[RunnerEvent]:
-        """Reports and outcomes since the last call; waits up to ``timeout`` for the first."""
+        """Reports, outcomes and notes (:class:`~hypermax.trial.RunnerNote`) since the last call;
+        waits up to ``timeout`` for the first."""
 
     @abstractmethod
     def cancel(self, trial_id: int, reason: KillReason) -> None:

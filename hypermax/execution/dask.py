@@ -46,7 +46,7 @@ from hypermax.errors import SearchFailed, SpecError, one_line
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts
-from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax
+from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax, waiting_note
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
@@ -117,6 +117,7 @@ class DaskRunner(BaseRunner):
         self._watched: set[str] = set()  # workers whose removal the runner listens for
         self._lost_since: float | None = None  # when the scheduler stopped answering
         self._closed = False
+        self._waiting_checked = False
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
@@ -208,6 +209,11 @@ class DaskRunner(BaseRunner):
             raise self._lost_scheduler() from exc
         attempt.future = future
         future.add_done_callback(self._on_done)
+        if not self._waiting_checked:  # once a search: a worker may join later
+            self._waiting_checked = True
+            note = waiting_note(self.client, self.cluster)
+            if note is not None:
+                self._attempts.note(note)
 
     def _on_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """An event of this runner's topic (on the client's event loop)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax.execution.base import outcomes_of
-from hypermax.trial import KillReason, LiveStats, Outcome, Report, TrialState
+from hypermax.trial import KillReason, LiveStats, Outcome, Report, RunnerNote, TrialState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -102,6 +102,10 @@ class Attempts:
         with self.lock:
             if not attempt.done:
                 self._events.put(report)
+
+    def note(self, text: str) -> None:
+        """Hand on a line for the user (:class:`~hypermax.trial.RunnerNote`)."""
+        self._events.put(RunnerNote(text))
 
     def finish(self, attempt: Attempt, outcome: Outcome, hold: bool = False) -> bool:
         """Hand on the attempt's Outcome, once (``hold``: at :meth:`release`); False if it was

@@ -148,10 +148,9 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
         offering = [
             address
             for address, fact in facts.items()
-            if isinstance(fact, dict)
-            and all(fact["resources"].get(k, 0) >= v for k, v in wanted.items())
+            if isinstance(fact, dict) and offers(fact["resources"], wanted)
         ]
-        shown = ", ".join(f"{k}={v:g}" for k, v in wanted.items())
+        shown = resources_text(wanted)
         lines.append(f"{len(offering)} of them offer the resources each trial holds ({shown})")
     problems = []
     for address, fact in sorted(facts.items()):
@@ -164,6 +163,36 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
     return lines
+
+
+def offers(offered: dict[str, float], wanted: dict[str, float]) -> bool:
+    """Whether a worker that offers ``offered`` can run a trial that holds ``wanted``."""
+    return all(offered.get(name, 0) >= amount for name, amount in wanted.items())
+
+
+def resources_text(resources: dict[str, float]) -> str:
+    """``GPU=1, MEMORY=4e+09``."""
+    return ", ".join(f"{name}={amount:g}" for name, amount in resources.items())
+
+
+def waiting_note(client: Client, cluster: ClusterSpec) -> str | None:
+    """Why the trials sent to the cluster cannot start yet, when no worker there can run them:
+    it has none, or none offers the resources each trial holds. None when one can (or the
+    scheduler did not say)."""
+    try:
+        workers = client.scheduler_info()["workers"]
+    except Exception:  # the scheduler's answer is for a note only
+        return None
+    if not workers:
+        return f"cluster: no worker has joined {cluster.scheduler} yet; the trials wait for one"
+    wanted = cluster.resources
+    if wanted and not any(offers(w.get("resources") or {}, wanted) for w in workers.values()):
+        return (
+            f"cluster: none of the {len(workers)} workers of {cluster.scheduler} offers the "
+            f"resources each trial holds ({resources_text(wanted)}); the trials wait for one "
+            "that does"
+        )
+    return None
 
 
 async def _worker_facts(client: Client, workers: list[str], wait: float) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from hypermax.space.build import whole_numbers
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
+from hypermax.specfile.placeholders import placeholder_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
@@ -38,7 +39,10 @@ def semantic_problems(
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
     if "function" in doc and not broken.under(("function",)):
-        problems += function_problems(doc["function"], folder, on_cluster="cluster" in doc)
+        params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
+        problems += function_problems(doc["function"], folder, "cluster" in doc, params)
+        if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
+            problems += placeholder_problems(doc["function"], doc["hyperparameters"])
     if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
         metrics = doc.get("metrics", {})
         problems += metric_problems(
@@ -52,6 +56,15 @@ def semantic_problems(
     if "cluster" in doc and not broken.under(("cluster",)):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
+
+
+def top_level_params(doc: dict[str, Any]) -> list[str] | None:
+    """The names of the params a trial's dict holds at its top, when the space is an object."""
+    node = doc.get("hyperparameters")
+    if not isinstance(node, dict) or set(node) & {"$ref", "anyOf", "oneOf"}:
+        return None
+    properties = node.get("properties")
+    return list(properties) if isinstance(properties, dict) else None
 
 
 class Broken:

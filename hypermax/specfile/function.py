@@ -17,42 +17,48 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
-from hypermax.specfile.pyfile import missing_function
+from hypermax.specfile.pyfile import keyword_problem, missing_function
 
 
 def function_problems(
-    fn: dict[str, Any], folder: Path, on_cluster: bool = False
+    fn: dict[str, Any],
+    folder: Path,
+    on_cluster: bool = False,
+    params: Sequence[str] | None = None,
 ) -> Iterator[Problem]:
     """Problems of the ``function`` section; ``folder`` is the spec's folder. ``on_cluster``:
     the trials run on Dask workers, which are to have the ``cwd`` and the program (this machine
-    need not), while a ``python_function``'s code travels from here."""
+    need not), while a ``python_function``'s code travels from here. ``params``: the top-level
+    param names, when known, for a function that takes them as keywords."""
     cwd_problem = None
     if "cwd" in fn and not on_cluster:
         cwd_problem = path_problem(fn["cwd"], folder, "folder")
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
     if fn["type"] == "python_function":
-        yield from _python_function_problems(fn, folder)
+        yield from _python_function_problems(fn, folder, params)
     else:
         found = cwd_problem is None and not on_cluster  # else the program is not looked for
         yield from _executable_problems(fn, folder, cwd_found=found, look_for_program=found)
 
 
-def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Problem]:
+def _python_function_problems(
+    fn: dict[str, Any], folder: Path, params: Sequence[str] | None
+) -> Iterator[Problem]:
     if "command" in fn:
         yield ("function", "command"), 'is only used by "type": "executable"'
     if "module" in fn and "src" in fn:
         yield ("function",), 'give "module" or "src", not both'
     elif "module" in fn:
-        yield from _module_problems(fn["module"], fn["name"], folder)
+        yield from _module_problems(fn["module"], fn["name"], folder, params)
     elif "src" in fn:
-        yield from _src_problems(fn["src"], fn["name"], folder)
+        yield from _src_problems(fn["src"], fn["name"], folder, params)
     else:
         yield ("function",), 'needs "module" or "src"'
 
@@ -61,7 +67,9 @@ def _python_function_problems(fn: dict[str, Any], folder: Path) -> Iterator[Prob
 _ORIGINAL_PACKAGE = "hypermax."
 
 
-def _module_problems(module: str, name: str, folder: Path) -> Iterator[Problem]:
+def _module_problems(
+    module: str, name: str, folder: Path, params: Sequence[str] | None
+) -> Iterator[Problem]:
     where = ("function", "module")
     if module.endswith(".py"):
         yield where, f'must be a module name, not a file name (use "src": "{module}")'
@@ -80,9 +88,7 @@ def _module_problems(module: str, name: str, folder: Path) -> Iterator[Problem]:
         yield where, f'cannot find module "{module}" in {folder}'
     elif origin.suffix == ".py" and origin.is_relative_to(folder.resolve()):
         # found beside the spec: read it; an installed module is left to the run
-        problem = missing_function(origin, name)
-        if problem is not None:
-            yield ("function", "name"), f"{origin.relative_to(folder.resolve())} {problem}"
+        yield from _file_problems(origin, origin.relative_to(folder.resolve()), name, params)
 
 
 def module_origin(name: str, folder: Path) -> Path | None:
@@ -116,14 +122,29 @@ def module_origin(name: str, folder: Path) -> Path | None:
     return Path(spec.origin) if spec.origin and spec.has_location else Path(name)
 
 
-def _src_problems(src: str, name: str, folder: Path) -> Iterator[Problem]:
+def _src_problems(
+    src: str, name: str, folder: Path, params: Sequence[str] | None
+) -> Iterator[Problem]:
     missing = path_problem(src, folder, "file")
     if missing is not None:
         yield ("function", "src"), missing
     else:
-        problem = missing_function(folder / src, name)
+        yield from _file_problems(folder / src, src, name, params)
+
+
+def _file_problems(
+    file: Path, shown: str | Path, name: str, params: Sequence[str] | None
+) -> Iterator[Problem]:
+    """The function ``name`` must be in ``file`` (``shown`` as given) and, when it takes its
+    params as keywords, take these."""
+    problem = missing_function(file, name)
+    if problem is None and params is not None:
+        problem = keyword_problem(file, name, params)
         if problem is not None:
-            yield ("function", "name"), f"{src} {problem}"
+            yield ("function", "name"), f"{shown}: {problem}"
+            return
+    if problem is not None:
+        yield ("function", "name"), f"{shown} {problem}"
 
 
 def _executable_problems(

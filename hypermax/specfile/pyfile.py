@@ -9,8 +9,10 @@ file that can define names in ways a reader cannot follow (``from x import *``, 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from hypermax.execution import child
 
 #: files larger than this are left to the run rather than parsed
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -27,18 +29,9 @@ def missing_function(file: Path, name: str) -> str | None:
         ``'defines no "trian" (it defines: train, evaluate)'``, ``"line 3: invalid Python:
         ..."``, or None.
     """
-    try:
-        if file.stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        source = file.read_bytes()
-    except OSError:
-        return None
-    try:
-        tree = ast.parse(source, filename=str(file))
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: invalid Python: {exc.msg}"
-    except (ValueError, RecursionError, MemoryError):
-        return None  # null bytes, or nested past what the parser takes: the run will say
+    tree = _parsed(file)
+    if not isinstance(tree, ast.Module):
+        return tree
     wanted = name.split(".")[0]
     defined = list(dict.fromkeys(_top_level_names(tree.body)))
     if wanted in defined or _defines_dynamically(tree):
@@ -50,6 +43,53 @@ def missing_function(file: Path, name: str) -> str | None:
     ]
     listed = f" (it defines: {', '.join(functions[:8])})" if functions else ""
     return f'defines no "{wanted}"{listed}'
+
+
+def keyword_problem(file: Path, name: str, params: Sequence[str]) -> str | None:
+    """Why the function ``name`` in ``file``, when it takes its params as keywords
+    (:func:`hypermax.execution.child.takes_keywords`), cannot take the top-level ``params``;
+    None when it can, takes the params dict, or cannot be read (decorated, defined twice over
+    by a reader's view, or not a plain ``def``: the run decides).
+
+    ``"train() has no parameter for the param 'dropout'"``.
+    """
+    tree = _parsed(file)
+    if not isinstance(tree, ast.Module):
+        return None
+    defs = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+    ]
+    if len(defs) != 1 or defs[0].decorator_list:
+        return None
+    args = defs[0].args
+    keywordable = [*args.args, *args.kwonlyargs]
+    positional = len(args.posonlyargs) + len(args.args) + (args.vararg is not None)
+    sig = child.signature_from([arg.arg for arg in keywordable], args.kwarg is not None, positional)
+    ordered = [*args.posonlyargs, *args.args]
+    with_default = {arg.arg for arg in ordered[len(ordered) - len(args.defaults) :]}
+    kw_defaults = zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    with_default |= {arg.arg for arg, default in kw_defaults if default is not None}
+    required = [n for n in sig.names if n not in with_default]
+    return child.keyword_mismatch(name, sig, required, params)
+
+
+def _parsed(file: Path) -> ast.Module | str | None:
+    """The file's syntax tree; why it is no Python (``"line 3: invalid Python: ..."``); or None
+    when it is too large, unreadable or past what the parser takes (the run will say)."""
+    try:
+        if file.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        source = file.read_bytes()
+    except OSError:
+        return None
+    try:
+        return ast.parse(source, filename=str(file))
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: invalid Python: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        return None  # null bytes, or nested past what the parser takes: the run will say
 
 
 def _top_level_names(body: list[ast.stmt]) -> Iterator[str]:

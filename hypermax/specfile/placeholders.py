@@ -1,0 +1,113 @@
+"""Whether the ``{name}`` placeholders of an executable's command name params.
+
+A trial's command gets ``{name}`` replaced by the value of the param of that flat name
+(``{lr}``, ``{layers.0.units}``), by the JSON of a top-level object or list param, or by the
+trial's id (``{trial_id}``); anything else in braces is passed on as written. So a misspelt
+``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused here instead.
+Only braces around a name (letters, digits, ``_``, ``.``) count, and not ``${NAME}`` (a shell's
+variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+from hypermax.specfile.problems import JsonPath, Problem
+from hypermax.specfile.walk import every_node
+
+#: a placeholder: ``{name}`` not preceded by ``$``
+PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
+#: what every trial's command may name besides its params
+TRIAL_NAMES = ("trial_id",)
+#: stands for any item's index in the name of a param in a list of variable length
+ANY_INDEX = "*"
+#: how many names a problem lists
+LISTED = 6
+
+
+def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Iterator[Problem]:
+    """A problem for each placeholder of ``function['command']`` that names no param of
+    ``space`` (the spec's ``hyperparameters``): ``function.command[3]: {lrr} names no param
+    (params: lr, momentum; or {trial_id})``."""
+    command = function.get("command")
+    if isinstance(command, str):
+        try:
+            parts: list[tuple[JsonPath, str]] = [
+                (("function", "command"), part) for part in shlex.split(command)
+            ]
+        except ValueError:
+            return  # the command's own problem says why
+    elif isinstance(command, list):
+        parts = [(("function", "command", i), part) for i, part in enumerate(command)]
+    else:
+        return
+    names, open_ended = param_names(space)
+    for where, part in parts:
+        for name in PLACEHOLDER.findall(part):
+            if not _known(name, names, open_ended):
+                yield where, f"{{{name}}} names no param ({_hint(name, names)})"
+
+
+def _hint(name: str, names: set[str]) -> str:
+    shown = sorted(known.replace(ANY_INDEX, "0") for known in names - set(TRIAL_NAMES))
+    close = difflib.get_close_matches(name, shown, n=1)
+    if close:
+        return f"did you mean {{{close[0]}}}?"
+    listed = ", ".join(shown[:LISTED]) + (", ..." if len(shown) > LISTED else "")
+    return f"params: {listed}; or {{trial_id}}"
+
+
+def param_names(space: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The flat names a trial's params may have (``*`` for an index of a list of variable
+    length) and the top-level names; and the names below which any name may be (an option or
+    a constant that is itself an object or a list)."""
+    names: set[str] = set(TRIAL_NAMES)
+    open_ended: set[str] = set()
+    for where, node in every_node(space, ()):
+        name = _flat_name(where)
+        if not name:
+            continue
+        if "properties" not in node and "anyOf" not in node and "oneOf" not in node:
+            names.add(name)
+        if len(where) == 2:
+            names.add(name)  # a top-level object or list is given whole, as JSON
+        values = node.get("enum", []) + [node[k] for k in ("constant", "const") if k in node]
+        if any(isinstance(value, dict | list) for value in values):
+            open_ended.add(name)
+    return names, open_ended
+
+
+def _flat_name(where: JsonPath) -> str:
+    """``('properties', 'layers', 'items', 'properties', 'units')`` → ``layers.*.units``."""
+    parts: list[str] = []
+    at = 0
+    while at < len(where):
+        step = where[at]
+        following = where[at + 1] if at + 1 < len(where) else None
+        if step == "properties" or (step == "items" and isinstance(following, int)):
+            parts.append(str(following))
+            at += 2
+        elif step == "items":
+            parts.append(ANY_INDEX)
+            at += 1
+        else:  # anyOf / oneOf and the branch's index: the branch's params sit where it does
+            at += 2
+    return ".".join(parts)
+
+
+def _known(name: str, names: set[str], open_ended: set[str]) -> bool:
+    wanted = name.split(".")
+    for known in names | open_ended:
+        pattern = known.split(".")
+        if len(pattern) > len(wanted):
+            continue
+        if len(pattern) < len(wanted) and known not in open_ended:
+            continue
+        pairs = zip(pattern, wanted[: len(pattern)], strict=True)
+        if all(p == w or (p == ANY_INDEX and w.isdigit()) for p, w in pairs):
+            return True
+    return False

@@ -1,0 +1,72 @@
+"""A lambda, a partial and a callable object all name their search ``objective``: another such
+objective does not resume the folder's search (which would mix two objectives' losses), while
+the same one does, wherever it sits in its file."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+import hypermax
+from hypermax.callables import identity
+from hypermax.errors import ResultsError
+
+
+def defined(source: str, blank_lines: int = 0) -> object:
+    """The ``objective`` that ``source`` defines, as if ``blank_lines`` stood above it."""
+    scope: dict[str, object] = {}
+    exec(compile("\n" * blank_lines + source, "script.py", "exec"), scope)
+    return scope["objective"]
+
+
+def scaled(params, scale):
+    return params["x"] * scale
+
+
+class Model:
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+
+    def __call__(self, params):
+        return params["x"] + self.offset
+
+
+def test_the_identity_follows_what_the_objective_computes_not_where_it_sits():
+    square = "objective = lambda p: p['x'] ** 2\n"
+    assert identity(defined(square)) == identity(defined(square, blank_lines=7))
+    assert identity(defined(square)) != identity(defined("objective = lambda p: p['x'] ** 3\n"))
+    nested = (
+        "def objective(p):\n    def inner(v):\n        return v {} 1\n    return inner(p['x'])\n"
+    )
+    assert identity(defined(nested.format("+"))) != identity(defined(nested.format("-")))
+    assert identity(functools.partial(scaled, scale=2)) == identity(
+        functools.partial(scaled, scale=2)
+    )
+    assert identity(functools.partial(scaled, scale=2)) != identity(
+        functools.partial(scaled, scale=3)
+    )
+    assert identity(Model(1)) == identity(Model(2))  # an object's class and its __call__
+
+
+def test_another_unnamed_objective_is_refused_and_the_same_one_resumes(tmp_path):
+    space = {"x": (0.0, 1.0)}
+    first = hypermax.optimize(
+        lambda p: p["x"] ** 2, space=space, iterations=1, results_dir=str(tmp_path)
+    )
+    folder = tmp_path / "objective"
+    assert first.folder == folder
+    with pytest.raises(ResultsError) as refused:
+        hypermax.optimize(
+            lambda p: (p["x"] - 5) ** 2, space=space, iterations=2, results_dir=str(tmp_path)
+        )
+    assert str(refused.value) == (
+        f"{folder}: holds the search of another objective (a lambda, a partial and a callable "
+        'object are all named "objective"): give each a name=, or fresh=True to start anew '
+        "(the old folder is kept)"
+    )
+    again = hypermax.optimize(
+        lambda p: p["x"] ** 2, space=space, iterations=2, results_dir=str(tmp_path)
+    )
+    assert [t["trial"] for t in again.trials] == [1, 2]  # resumed: trial 1 is the first call's
+    assert again.trials[0] == first.trials[0]

@@ -1,0 +1,81 @@
+"""A ``{name}`` in an executable's command that names no param is a spec error, not text that
+reaches every trial as written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hypermax.cli import main
+
+SPACE = {
+    "type": "object",
+    "properties": {
+        "lr": {"type": "number", "min": 0.001, "max": 1},
+        "layers": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"units": {"enum": [16, 32]}}},
+            "minItems": 1,
+            "maxItems": 3,
+        },
+        "pair": {"type": "array", "items": [{"constant": 1}, {"enum": [1, 2]}]},
+        "opt": {
+            "anyOf": [
+                {"type": "object", "properties": {"kind": {"constant": "sgd"}}},
+                {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"constant": "adam"},
+                        "beta": {"type": "number", "min": 0.8, "max": 0.99},
+                    },
+                },
+            ]
+        },
+        "config": {"enum": [{"depth": 2}, {"depth": 3, "width": 8}]},
+    },
+}
+
+
+def validate(tmp_path, monkeypatch, capsys, command) -> tuple[int, list[str]]:
+    spec = {"hyperparameters": SPACE, "function": {"type": "executable", "command": command}}
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    code = main(["validate", "search.json"])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_every_name_a_trial_fills_in_is_accepted(tmp_path, monkeypatch, capsys):
+    names = ["lr", "layers.2.units", "layers", "pair.1", "opt.kind", "opt.beta", "opt"]
+    names += ["config", "config.width", "trial_id"]
+    command = ["echo", *(f"--{n}={{{n}}}" for n in names)]
+    command += ["${HOME}", '{"json": 1}', "{}", "{ lr }"]  # not placeholders
+    code, err = validate(tmp_path, monkeypatch, capsys, command)
+    assert (code, err) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (["echo", "-x", "{lrr}"], "function.command.2: {lrr} names no param (did you mean {lr}?)"),
+        (
+            ["echo", "{layers.1.unit}"],
+            "function.command.1: {layers.1.unit} names no param (did you mean {layers.0.units}?)",
+        ),
+        (
+            ["echo", "{pair.2}"],
+            "function.command.1: {pair.2} names no param (did you mean {pair.1}?)",
+        ),
+        (
+            "echo --seed {seed}",
+            "function.command: {seed} names no param "
+            "(params: config, layers, layers.0.units, lr, opt, opt.beta, ...; or {trial_id})",
+        ),
+    ],
+)
+def test_a_placeholder_that_names_no_param_is_refused(
+    tmp_path, monkeypatch, capsys, command, error
+):
+    code, err = validate(tmp_path, monkeypatch, capsys, command)
+    assert code == 2
+    assert err == [f"search.json: {error}"]

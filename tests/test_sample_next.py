@@ -1,0 +1,67 @@
+"""``hypermax sample`` prints what the search would run next: the space's defaults and the spec's
+points first, and, where the spec's results folder holds its search, what comes after its trials
+(with the seed that search keeps)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import finished_records, quadratic
+
+import hypermax
+from hypermax.cli import main
+
+SPEC = {
+    "hyperparameters": {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": -2, "max": 2, "default": 0.5},
+            "opt": {"enum": ["adam", "sgd"]},
+        },
+    },
+    "function": quadratic(),
+    "search": {"name": "next", "method": "random", "points": [{"x": 1.5, "opt": "sgd"}]},
+}
+
+
+def sample(capsys, n: int) -> list[dict]:
+    assert main(["sample", "search.json", "-n", str(n)]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_sample_gives_the_params_the_search_runs_and_then_goes_on_from_its_results(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "search.json").write_text(json.dumps(SPEC))  # no seed: the journal keeps one
+    monkeypatch.chdir(tmp_path)
+    first = sample(capsys, 2)
+    assert first == [{"x": 0.5, "opt": "adam"}, {"x": 1.5, "opt": "sgd"}]  # defaults, points
+
+    hypermax.optimize("search.json", iterations=3)
+    capsys.readouterr()  # its progress lines
+    journal = (tmp_path / "results" / "next" / "trials.jsonl").read_text().splitlines()
+    started = [json.loads(line) for line in journal if '"trial_started"' in line]
+    assert [r["params"] for r in started[:2]] == first
+    assert len(finished_records(tmp_path / "results" / "next")) == 3
+
+    coming = sample(capsys, 2)
+    assert coming == sample(capsys, 2)  # the seed the search keeps, not a new one each time
+    assert coming[0] not in [r["params"] for r in started]
+    hypermax.optimize("search.json", iterations=5)
+    journal = (tmp_path / "results" / "next" / "trials.jsonl").read_text().splitlines()
+    started = [json.loads(line) for line in journal if '"trial_started"' in line]
+    assert [r["params"] for r in started[3:]] == coming
+
+
+def test_a_folder_of_another_search_is_left_aside_saying_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "results" / "next"  # as the spec names it
+    folder.mkdir(parents=True)
+    header = {"event": "header", "format": 1, "spec_hash": "another", "seed": 3}
+    (folder / "trials.jsonl").write_text(json.dumps(header) + "\n")
+    (tmp_path / "search.json").write_text(json.dumps(SPEC))
+    assert sample(capsys, 1) == [{"x": 0.5, "opt": "adam"}]
+    main(["sample", "search.json", "-n", "1"])
+    assert capsys.readouterr().err == (
+        "hypermax: results/next holds a search with another space, function or loss: not used\n"
+    )
