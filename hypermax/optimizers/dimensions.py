@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypermax.space.leaf import step_range
+
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
@@ -154,8 +156,8 @@ def dimension(leaf: Leaf) -> Dimension:
     if leaf.step is not None:
         step = leaf.step
         value_low, value_high = (math.exp(low), math.exp(high)) if leaf.log else (low, high)
-        k_low = math.ceil(value_low / step - 1e-9)
-        k_high = max(math.floor(value_high / step + 1e-9), k_low)
+        first, last = step_range(value_low, value_high, step)
+        k_low, k_high = int(first), int(max(last, first))
         if leaf.log:
             k_low = max(k_low, 1)
             k_high = max(k_high, k_low)
