@@ -76,8 +76,9 @@ class Dimension:
         return _fraction(value, self.low, self.high)
 
     # -- Optuna ------------------------------------------------------------------------------
-    def distribution(self) -> BaseDistribution:
-        """The Optuna distribution of this leaf's parameter (see :meth:`to_param`)."""
+    def distribution(self, most_steps: float = math.inf) -> BaseDistribution:
+        """The Optuna distribution of this leaf's parameter (see :meth:`to_param`); a stepped
+        number with more than ``most_steps`` steps has a continuous one over its step counts."""
         from optuna.distributions import (
             CategoricalDistribution,
             FloatDistribution,
@@ -86,8 +87,10 @@ class Dimension:
 
         if self.choices:
             return CategoricalDistribution(tuple(range(self.choices)))
-        if self.stepped:
+        if self.stepped and self.high - self.low <= most_steps:
             return IntDistribution(int(self.low), int(self.high), log=self.leaf.log)
+        if self.stepped:
+            return FloatDistribution(self.low, self.high, log=self.leaf.log)
         low, high = self.value_bounds()
         return FloatDistribution(low, high, log=self.leaf.log)
 
@@ -117,7 +120,7 @@ class Dimension:
         if self.choices:
             return int(param)
         if self.stepped:
-            return self._value_of_step(int(param))
+            return self._value_of_step(round(param))
         return float(param)
 
     # -- steps ------------------------------------------------------------------------------
