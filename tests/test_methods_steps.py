@@ -1,19 +1,14 @@
 """A number with a step (``rounding``) whose bounds are off the step takes multiples of the step
-only: the first and last multiple within the bounds stand in for the bounds, whatever the method."""
+only: the first and last multiple within the bounds stand in for the bounds, whatever the method
+(a range without a multiple is a spec error: ``test_methods_options.py``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from conftest import quadratic
 
-from hypermax.errors import SpecError
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import Budget, finished
 from hypermax.space import Space
-from hypermax.spec import spec_from_dict
 from hypermax.trial import Proposal
 
 OFF_THE_STEP = {
@@ -61,35 +56,3 @@ def test_the_end_multiples_are_as_likely_as_the_others() -> None:
     counts = [draws.count(value) for value in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
     assert sum(counts) == 1800
     assert max(counts) < 1.4 * min(counts)  # 200 each on average; an end used to take ~340
-
-
-def spec(node: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "hyperparameters": {"type": "object", "properties": {"x": node}},
-        "function": quadratic(),
-        "search": {"iterations": 3},
-    }
-
-
-@pytest.mark.parametrize(
-    ("node", "line"),
-    [
-        (
-            {"type": "number", "min": 3.2, "max": 3.8, "rounding": 1},
-            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (3.2) "
-            "and max (3.8)",
-        ),
-        (
-            {"type": "integer", "min": 0.2, "max": 0.8},
-            "hyperparameters.properties.x: no whole number lies between min (0.2) and max (0.8)",
-        ),
-    ],
-    ids=["rounding", "integer"],
-)
-def test_a_range_without_a_multiple_of_its_step_is_a_spec_error(
-    tmp_path: Path, node: dict[str, Any], line: str
-) -> None:
-    """It used to run a value outside the range (3, or 0)."""
-    with pytest.raises(SpecError) as caught:
-        spec_from_dict(spec(node), tmp_path / "search.json")
-    assert caught.value.lines() == [f"search.json: {line}"]
