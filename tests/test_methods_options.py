@@ -1,5 +1,5 @@
-"""What schema.json cannot check of method options and of numbers with a step: spec errors, one
-line each with the JSON path."""
+"""What schema.json cannot check of method options, numbers with a step and names with dots:
+spec errors, one line each with the JSON path."""
 
 from __future__ import annotations
 
@@ -55,12 +55,29 @@ def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, A
             "hyperparameters.properties.x: no whole number lies between min (0.2) and max (0.8)",
             id="integer",
         ),
+        pytest.param(
+            {
+                **spec({}),
+                "hyperparameters": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "object", "properties": {"b": {"enum": [1, 2]}}},
+                        "a.b": {"type": "number", "min": 0, "max": 1},
+                        "c.d": {"type": "number", "min": 0, "max": 1},  # no "c": a name
+                    },
+                },
+            },
+            'hyperparameters.properties.a.b: "a.b" is also the dotted path of another '
+            "parameter: rename one of them",
+            id="dotted-name",
+        ),
     ],
 )
 def test_a_spec_error(tmp_path: Path, doc: dict[str, Any], line: str) -> None:
     """They used to pass validation: an unknown nevergrad optimizer then ended the run with
     "unexpected error: KeyError", a range without a multiple of its step ran a value outside it
-    (3, or 0)."""
+    (3, or 0), and two parameters of one dotted path ended the run with "unexpected error:
+    ValueError: Cannot set different distribution kind to the same parameter name"."""
     with pytest.raises(SpecError) as caught:
         spec_from_dict(doc, tmp_path / "search.json")
     assert caught.value.exit_code == 2

@@ -39,6 +39,8 @@ def semantic_problems(
     problems: list[Problem] = []
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
+        if not problems and not broken.under(("hyperparameters",)):
+            problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
     if "function" in doc and not broken.under(("function",)):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
@@ -101,6 +103,24 @@ def node_problems(
             yield from _array_node_problems(each, at)
         elif each["type"] != "object" and not broken.under(at):
             yield from _number_node_problems(each, at)
+
+
+def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """Names with ``.`` or ``#`` that make two parameters one: ``"a.b"`` beside an object ``a``
+    with a ``b`` (the optimizers and the tables know a parameter by its dotted path)."""
+    from hypermax.space import Space
+
+    labels = Space(node).labels()
+    shared = {label for label in labels if labels.count(label) > 1}
+    if not shared:
+        return
+    for at, each in every_node(node, where):
+        for name in each.get("properties", {}) if each.get("type") == "object" else ():
+            if ("." in name or "#" in name) and any(label.endswith(name) for label in shared):
+                yield (
+                    (*at, "properties", name),
+                    f'"{name}" is also the dotted path of another parameter: rename one of them',
+                )
 
 
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
