@@ -136,10 +136,10 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
 
 def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
     """Why a callable that takes its params as keywords cannot take these top-level ``params``
-    (:func:`hypermax.execution.child.keyword_mismatch`), or None."""
+    (:func:`hypermax.calling.keyword_mismatch`), or None."""
     import inspect
 
-    from hypermax.execution import child
+    from hypermax import calling
 
     try:
         parameters = inspect.signature(objective).parameters.values()
@@ -152,7 +152,7 @@ def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | N
         if p.kind in keywordable and p.default is p.empty and p.name != "reporter"
     ]
     name = getattr(objective, "__name__", None) or type(objective).__name__
-    return child.keyword_mismatch(name, child.signature(objective), required, params)
+    return calling.keyword_mismatch(name, calling.signature(objective), required, params)
 
 
 def _default_name(objective: Any) -> str:

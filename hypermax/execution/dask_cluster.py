@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import ssl
 import threading
 import warnings
 from collections.abc import Callable
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
-from hypermax.errors import SearchFailed, one_line
+from hypermax.errors import SearchFailed, SpecError, one_line
 from hypermax.execution.dask_worker import worker_facts
 
 if TYPE_CHECKING:
@@ -34,8 +36,9 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     """A client of the cluster's scheduler.
 
     Raises:
+        SpecError: Dask cannot use the address or the TLS settings (it says so at once).
         SearchFailed: no scheduler answers within ``wait`` seconds (default
-            ``cluster.lost_scheduler_wait``), or the TLS settings do not work.
+            ``cluster.lost_scheduler_wait``).
     """
     from distributed.security import Security
 
@@ -43,6 +46,11 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
         return attempt.result(wait + HANDSHAKE_GRACE)
+    except (ValueError, TypeError, ssl.SSLError) as exc:  # before any connection was tried
+        tls = isinstance(exc, TypeError | ssl.SSLError)
+        where = "security" if cluster.security and tls else "scheduler"
+        problem = f"Dask cannot use it: {one_line(exc)}"
+        raise SpecError(spec_name, [(f"cluster.{where}", problem)]) from None
     except Exception as exc:
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
@@ -52,9 +60,25 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
 
 def _client(cluster: ClusterSpec, security_type: type[Security], wait: float) -> Client:
     security = security_type(**cluster.security) if cluster.security else None
-    return Client(
+    return _Client(
         cluster.scheduler, security=security, timeout=wait, set_as_default=False, name="hypermax"
     )
+
+
+class _Client(Client):
+    """A Client that, when it cannot start (an address Dask cannot parse, TLS settings it
+    cannot use), leaves nothing for the interpreter's exit: Dask's own half-made client closes
+    itself as it is collected, waiting twice the connect timeout for an event loop that
+    never answers, and then prints a traceback."""
+
+    def start(self, **kwargs: Any) -> None:
+        try:
+            super().start(**kwargs)
+        except BaseException:
+            self.status = "closed"  # what failed to open needs no closing
+            with contextlib.suppress(Exception):
+                self._loop_runner.stop()
+            raise
 
 
 class _Attempt:

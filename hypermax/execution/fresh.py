@@ -46,6 +46,7 @@ from hypermax.execution import protocol, spawn
 #: the bootstrap's modules, compiled ahead for the trials (paths from the package's root)
 BOOTSTRAP_MODULES = (
     "hypermax/__init__.py",
+    "hypermax/calling.py",
     "hypermax/execution/__init__.py",
     "hypermax/execution/protocol.py",
     "hypermax/execution/child.py",

@@ -37,16 +37,19 @@ def cluster_problems(cluster: dict[str, Any], folder: Path) -> Iterator[Problem]
 
 
 def address_problem(address: str) -> str | None:
-    """Why ``address`` is not a Dask scheduler's address (``[protocol://]host[:port]``), or None."""
+    """Why ``address`` is not a Dask scheduler's address (``[protocol://]host:port``; the port
+    may be left out of a ``ucx://`` one), or None."""
     protocol, _, place = address.rpartition("://")
     if protocol and protocol not in SCHEDULER_PROTOCOLS:
         known = ", ".join(f"{name}://" for name in SCHEDULER_PROTOCOLS)
         return f'unknown protocol "{protocol}://" (use {known}), got "{address}"'
-    host = place
+    host, port = place, None
     if ":" in place and not place.endswith("]"):  # "[::1]" is a host without a port
         host, _, port = place.rpartition(":")
         if not (port.isdigit() and 0 < int(port) < 65536):
             return f'must end in a port number from 1 to 65535, got "{address}"'
     if not host or any(c.isspace() or c in "/?#@" for c in host):
         return f'must be a scheduler address like "tcp://host:8786", got "{address}"'
+    if port is None and protocol != "ucx":  # Dask finds no default port for the others
+        return f'needs a port, as in "{protocol or "tcp"}://{host}:8786", got "{address}"'
     return None

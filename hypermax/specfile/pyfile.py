@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hypermax.execution import child
+from hypermax import calling
 
 #: files larger than this are left to the run rather than parsed
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -47,7 +47,7 @@ def missing_function(file: Path, name: str) -> str | None:
 
 def keyword_problem(file: Path, name: str, params: Sequence[str]) -> str | None:
     """Why the function ``name`` in ``file``, when it takes its params as keywords
-    (:func:`hypermax.execution.child.takes_keywords`), cannot take the top-level ``params``;
+    (:func:`hypermax.calling.takes_keywords`), cannot take the top-level ``params``;
     None when it can, takes the params dict, or cannot be read (decorated, defined twice over
     by a reader's view, or not a plain ``def``: the run decides).
 
@@ -66,13 +66,15 @@ def keyword_problem(file: Path, name: str, params: Sequence[str]) -> str | None:
     args = defs[0].args
     keywordable = [*args.args, *args.kwonlyargs]
     positional = len(args.posonlyargs) + len(args.args) + (args.vararg is not None)
-    sig = child.signature_from([arg.arg for arg in keywordable], args.kwarg is not None, positional)
+    sig = calling.signature_from(
+        [arg.arg for arg in keywordable], args.kwarg is not None, positional
+    )
     ordered = [*args.posonlyargs, *args.args]
     with_default = {arg.arg for arg in ordered[len(ordered) - len(args.defaults) :]}
     kw_defaults = zip(args.kwonlyargs, args.kw_defaults, strict=True)
     with_default |= {arg.arg for arg, default in kw_defaults if default is not None}
     required = [n for n in sig.names if n not in with_default]
-    return child.keyword_mismatch(name, sig, required, params)
+    return calling.keyword_mismatch(name, sig, required, params)
 
 
 def _parsed(file: Path) -> ast.Module | str | None:

@@ -1,0 +1,63 @@
+"""Cluster settings Dask cannot use are the user's mistake, said in one line at once: an address
+without a port, TLS files that hold no certificate. Dask's half-made client left behind used to
+hold the interpreter's exit for twice the connect timeout and print a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
+
+from conftest import quadratic, run_cli
+
+from hypermax.cli import main
+
+WAIT = 20  # the connect timeout: Dask's leftover client waited twice this at exit
+
+
+def spec(cluster: dict) -> dict:
+    return {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": quadratic(),
+        "search": {"iterations": 1},
+        "cluster": {"lost_scheduler_wait": WAIT, **cluster},
+    }
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("nothing", 'needs a port, as in "tcp://nothing:8786", got "nothing"'),
+        ("tls://10.0.0.7", 'needs a port, as in "tls://10.0.0.7:8786", got "tls://10.0.0.7"'),
+    ],
+)
+def test_an_address_without_a_port_is_refused_by_validate(
+    tmp_path, monkeypatch, capsys, address, problem
+):
+    (tmp_path / "search.json").write_text(json.dumps(spec({"scheduler": address})))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.json"]) == 2
+    assert capsys.readouterr().err == f"search.json: cluster.scheduler: {problem}\n"
+
+
+@pytest.mark.parametrize(
+    ("security", "error"),
+    [
+        (["tls_ca_file"], "TypeError: TLS expects a `ssl_context` argument"),
+        (["tls_ca_file", "tls_client_cert"], "SSLError: "),
+    ],
+    ids=["ca-only", "not-a-certificate"],
+)
+def test_tls_files_dask_cannot_use_end_the_run_at_once_in_one_line(tmp_path, security, error):
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    doc = spec(
+        {"scheduler": "tls://127.0.0.1:8786", "security": dict.fromkeys(security, "notes.txt")}
+    )
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "search.json", "--no-ui", cwd=tmp_path, timeout=WAIT)
+    assert done.returncode == 2, done.stderr
+    prefix = "search.json: cluster.security: Dask cannot use it: "
+    assert done.stderr.startswith(prefix + error), done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # no traceback at exit
