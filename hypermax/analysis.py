@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -164,9 +163,14 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     by_key: dict[str, list[float]] = {}
     for key, loss in zip(keys, losses, strict=True):
         by_key.setdefault(key, []).append(loss)
-    order = sorted(by_key, key=lambda k: (statistics.fmean(by_key[k]), k))
+    order = sorted(by_key, key=lambda k: (_mean(by_key[k]), k))
     rank = {key: float(i) for i, key in enumerate(order)}
     return [rank[k] for k in keys], json.loads(order[0])
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of finite values, even of losses near the largest float (a sum overflows)."""
+    return math.fsum(v / len(values) for v in values)
 
 
 #: Trees in the importance forest, and their depth (Optuna's fANOVA evaluator uses the same).
@@ -335,9 +339,11 @@ def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) ->
     from sklearn.ensemble import RandomForestRegressor
 
     x = np.asarray(matrix, dtype=float)
+    y = np.asarray(losses, dtype=float)
+    y = y / (np.abs(y).max() or 1.0)  # shares do not change with scale; squares of 1e200 do
     model = RandomForestRegressor(
         n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=seed, n_jobs=1
-    ).fit(x, np.asarray(losses, dtype=float))
+    ).fit(x, y)
     background = x
     if len(x) > _BACKGROUND:
         rows = np.random.default_rng(seed).choice(len(x), _BACKGROUND, replace=False)

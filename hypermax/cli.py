@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from hypermax import __version__
@@ -212,7 +213,33 @@ def _late_results_dir(args: argparse.Namespace, extra: list[str]) -> bool:
     )
 
 
+def _warning_line(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: Any = None
+) -> str:
+    """A warning raised in hypermax's own code (a torn journal line skipped, a glyph a chart's
+    font lacks) as one line; any other as Python shows it."""
+    if filename.startswith(_PACKAGE):
+        return f"hypermax: warning: {message}\n"
+    return _python_warning(message, category, filename, lineno, line)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_python_warning = warnings.formatwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.formatwarning = _warning_line
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = _python_warning
+
+
+#: the commands whose ``results_dir`` may be given as the spec whose results folder it is
+_READ_A_RESULTS_FOLDER = ("resume", "show", "export", "plot")
+
+
+def _main(argv: Sequence[str] | None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     # --debug is taken anywhere on the line, but not from a trial's command after "--"
     ours = given[: given.index("--")] if "--" in given else given
@@ -228,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        if args.command in _READ_A_RESULTS_FOLDER:
+            from hypermax.commands import results_folder_named
+
+            args.results_dir = results_folder_named(args.results_dir)
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
         return handler(args)
     except HypermaxError as exc:

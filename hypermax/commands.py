@@ -7,13 +7,21 @@ Each imports what it needs when it runs: ``show`` and ``export`` never load the 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SEARCH_FAILED, ResultsError, UsageError
+from hypermax.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SEARCH_FAILED,
+    HypermaxError,
+    ResultsError,
+    UsageError,
+)
 from hypermax.results import ResultsFolder
 from hypermax.stopping import common_failure
 
@@ -74,8 +82,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, _overrides(args))
     _announce(spec)
     folder = Path(args.results_dir) if args.results_dir else None
+    edits = [] if args.fresh else edits_since_start(folder or spec.results_folder, spec)
     prepared = prepare(spec, folder, fresh=args.fresh)
+    for line in edits:
+        print(line, file=sys.stderr)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+
+
+def edits_since_start(folder: Path, spec: Spec) -> list[str]:
+    """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
+    started, one line each: another method asks from now on; another seed is not used (the
+    search keeps its own). Nothing when ``folder`` holds no search of this spec."""
+    from hypermax.journal import read_header
+
+    results = ResultsFolder(folder)
+    header = read_header(results.journal)
+    if header is None or header.get("spec_hash") != spec.fingerprint():
+        return []
+    try:
+        was = json.loads(results.spec.read_text())["search"]["method"]
+    except (OSError, ValueError, KeyError, TypeError):
+        was = None
+    lines = []
+    method = spec.search.method
+    if isinstance(was, str) and was != method:
+        lines.append(
+            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
+            "taught the trials done"
+        )
+    seed, kept = spec.search.seed, header.get("seed")
+    if seed is not None and isinstance(kept, int) and seed != kept:
+        lines.append(
+            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"seed it started with ({kept})"
+        )
+    return lines
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -110,6 +151,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
             break  # the method proposes nothing more without results
         print(json.dumps(proposal.params))
     return EXIT_OK
+
+
+def results_folder_named(given: str) -> str:
+    """The results folder that a command reading one (``show``, ``export``, ``plot``,
+    ``resume``) is given: the folder itself, or a search spec, whose results folder is its
+    ``results.directory``/``search.name``, as a run of it makes it."""
+    if not Path(given).is_file():
+        return given
+    from hypermax.spec import load_spec
+
+    return str(load_spec(given).results_folder)
 
 
 def _load_trials(results_dir: str) -> list[Trial]:
@@ -147,7 +199,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             raise ResultsError(f"{args.results_dir}: has no trial {args.trial} ({known})")
         trial, best = by_id[args.trial], best_trial(trials)
         lines = trial_lines(trial, best, folder.log(args.trial), folder.searching())
-    print("\n".join(lines))
+    write_out("\n".join(lines) + "\n", "show")
     return EXIT_OK
 
 
@@ -212,7 +264,22 @@ def cmd_export(args: argparse.Namespace) -> int:
             "trials": [trial_document(t) for t in trials],
             "importance": param_importance(scored_trials(finished)).to_dict(),
         }
-        print(json.dumps(doc, indent=2, default=str))
+        write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
     else:
-        sys.stdout.write(rows_to_csv([trial_row(t) for t in trials]))
+        write_out(rows_to_csv([trial_row(t) for t in trials]), "export")
     return EXIT_OK
+
+
+def write_out(text: str, command: str) -> None:
+    """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
+    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller."""
+    try:
+        if sys.stdout is None:
+            raise OSError(errno.EBADF, "closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise HypermaxError(f"hypermax {command}: cannot write its output: {why}") from None

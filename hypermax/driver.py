@@ -15,8 +15,10 @@ a turn costs the same after 10 trials as after 100,000 (but for the optimizer's 
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
+import os
 import queue
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +32,7 @@ from hypermax.bulk import bulk
 from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
+from hypermax.execution import protocol
 from hypermax.execution.output import append_note
 from hypermax.export import best_trial
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
@@ -297,6 +300,10 @@ class Driver:
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
+        if event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED:
+            # the trial's disk is full: it runs again once there is room
+            self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._stop_early(stopping.DISK_FULL)
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)

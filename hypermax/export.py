@@ -18,7 +18,11 @@ from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
 
+#: the columns every row has, first in every table (the only ones of a table without rows)
 FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
+#: the columns of hypermax's own; a param named like one gets :data:`PARAM_PREFIX` before its name
+OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason"})
+PARAM_PREFIX = "param."
 
 
 def best_trial(trials: Iterable[Trial]) -> Trial | None:
@@ -36,7 +40,8 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
 
 def trial_row(trial: Trial) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
-    metrics, flat params, reason."""
+    metrics (``metric.NAME`` when a param has that name), flat params (``param.NAME`` when
+    named like a column of hypermax's own: ``time``, ``state``, ...), reason."""
     row: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -52,13 +57,10 @@ def trial_row(trial: Trial) -> dict[str, Any]:
             continue
         row[f"metric.{name}" if name in params else name] = value
     for name, value in params.items():
-        row.setdefault(name, json.dumps(value) if isinstance(value, dict | list) else value)
+        column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
+        row.setdefault(column, json.dumps(value) if isinstance(value, dict | list) else value)
     row["reason"] = trial.reason
     return row
-
-
-#: the columns every row has, first in every table (the only ones of a table without rows)
-FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:

@@ -9,8 +9,9 @@ It is the only source of truth of a search; every other file is derived from it.
   peak_rss_mib, reason, attachments, ended_at, step (of the last report; where a stopped
   trial stopped).
 
-A torn last line (a crash mid-write) is skipped with a warning; any other damage is an error
-naming the line. The file is never rewritten.
+A torn last line (a crash mid-write) is skipped with a warning; any other damage (a broken
+line before the last, a trial record of the wrong shape) is an error naming the line. The file
+is never rewritten.
 """
 
 from __future__ import annotations
@@ -154,12 +155,17 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of a journal.
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
-    that a later ``torn_line`` record marks as seen. Any other broken line is a ResultsError.
+    that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
+    :func:`replay` cannot fold (no integer id, params, internal values, metrics, loss terms or
+    metadata not an object, an unknown state) and a journal that cannot be read are a
+    ResultsError naming the file (and line).
     """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
     lines = data.split(b"\n")
     records: list[dict[str, Any]] = []
     broken: int | None = None
@@ -167,11 +173,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         number = index + 1
         if not raw.strip():
             continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict) or "event" not in record:
-                raise ValueError("not a journal record")
-        except ValueError:
+        record = _parse(raw)
+        if record is None:
             if broken is not None:
                 raise _damaged(path, broken) from None
             broken = number
@@ -181,6 +184,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
                 raise _damaged(path, broken)
             broken = None
             continue
+        problem = _shape_problem(record)
+        if problem is not None:
+            raise ResultsError(f"{path}: line {number}: {problem}")
         records.append(record)
     if broken is not None:
         warnings.warn(
@@ -190,21 +196,74 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+_TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
+_STATES = frozenset(state.value for state in TrialState)
+
+
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The header of a journal (its first line), without reading the rest; None when it has
+    none or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            record = _parse(f.readline())
+    except OSError:
+        return None
+    return record if record is not None and record["event"] == "header" else None
+
+
+def _shape_problem(record: dict[str, Any]) -> str | None:
+    """What makes a trial record unusable by :func:`replay` (None: nothing)."""
+    event = record["event"]
+    if event not in _TRIAL_EVENTS:
+        return None  # a header, a torn_line mark, or an event a later version writes
+    if type(record.get("id")) is not int:
+        return f"{event} record without an integer id"
+    if event in ("trial_started", "trial_imported"):
+        if not isinstance(record.get("params"), dict):
+            return f"{event} record whose params are not an object"
+        if not isinstance(record.get("internal", {}), dict):
+            return f"{event} record whose internal values are not an object"
+    for name in ("metrics", "loss_terms", "metadata"):
+        if not isinstance(record.get(name, {}), dict):
+            return f"{event} record whose {name} are not an object"
+    state = record.get("state", "ok")
+    finishes = event in ("trial_finished", "trial_imported")
+    if finishes and not (isinstance(state, str) and state in _STATES):
+        return f"{event} record with an unknown state {json.dumps(state)}"
+    return None
+
+
 def _damaged(path: Path, number: int) -> ResultsError:
     return ResultsError(f"{path}: line {number}: damaged journal record (not valid JSON)")
 
 
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    """The record a line holds; None when it holds none (torn, garbage, NULs)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "event" in record else None
+
+
 def seal_torn_tail(path: Path) -> None:
-    """Before appending to a journal whose last line is torn: end that line and mark it seen."""
+    """Before appending to a journal: end its last line, and when that line holds no record
+    (torn, or NULs a crash left, with or without its newline) mark it seen, so that it stays
+    skippable once records follow it."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return
-    if not data or data.endswith(b"\n"):
+    body = data.rstrip()
+    last = body[body.rfind(b"\n") + 1 :]
+    tail = b"" if not data or data.endswith(b"\n") else b"\n"
+    if last and _parse(last) is None:
+        number = body.count(b"\n") + 1
+        tail += json.dumps({"event": "torn_line", "line": number}).encode() + b"\n"
+    if not tail:
         return
-    number = data.count(b"\n") + 1
     with open(path, "ab") as f:
-        f.write(b"\n" + json.dumps({"event": "torn_line", "line": number}).encode() + b"\n")
+        f.write(tail)
         f.flush()
         os.fsync(f.fileno())
 
@@ -250,7 +309,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
                 id=int(record["id"]),
                 params=record["params"],
                 internal=record.get("internal", {}),
-                started_at=record.get("started_at"),
+                started_at=_number(record.get("started_at")),
             )
             if event == "trial_imported":
                 trial = _finish(trial, record)
@@ -269,25 +328,33 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
 
 
 def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
-    loss = record.get("loss")
     return replace(
         trial,
         state=TrialState(record.get("state", "ok")),
-        loss=loss if isinstance(loss, int | float) else None,
+        loss=_number(record.get("loss")),
         metrics=record.get("metrics", {}),
         loss_terms=record.get("loss_terms", {}),
         metadata=record.get("metadata", {}),
-        time=record.get("time"),
-        cpu_time=record.get("cpu_time"),
-        peak_rss_mib=record.get("peak_rss_mib"),
+        time=_number(record.get("time")),
+        cpu_time=_number(record.get("cpu_time")),
+        peak_rss_mib=_number(record.get("peak_rss_mib")),
         reason=record.get("reason"),
         kill_reason=record.get("kill_reason"),
-        kill_value=record.get("kill_value"),
-        exit_code=record.get("exit_code"),
-        ended_at=record.get("ended_at"),
+        kill_value=_number(record.get("kill_value")),
+        exit_code=_integer(record.get("exit_code")),
+        ended_at=_number(record.get("ended_at")),
         attachments=tuple(record.get("attachments", ())),
-        step=record.get("step"),
+        step=_integer(record.get("step")),
     )
+
+
+def _number(value: Any) -> float | None:
+    """A number of a record as it is ("nan" and a hand-edited "abc": None)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def started_record(trial: Trial, pid: int | None, create_time: float | None) -> dict[str, Any]:

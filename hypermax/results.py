@@ -63,14 +63,21 @@ class ResultsFolder:
                 raise FolderUnusable(message) from None
 
     def lock(self) -> None:
-        """Take the folder's lock or raise ResultsError naming the process that holds it.
+        """Take the folder's lock or raise ResultsError naming the process that holds it
+        (:class:`FolderUnusable` when the lock file cannot be opened: a read-only disk).
 
         The lock is an ``flock``: the kernel drops it when its holder dies, so a lock left by a
         crashed hypermax is simply taken over.
         """
         self.create()
         path = self.path / LOCK_NAME
-        handle = open(path, "a+")  # noqa: SIM115 - held until unlock()
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 - held until unlock()
+        except OSError as exc:  # a read-only disk, say
+            if is_disk_full(exc):
+                raise
+            why = exc.strerror or str(exc)
+            raise FolderUnusable(f"{self.path}: cannot lock the results folder: {why}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

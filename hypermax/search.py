@@ -145,6 +145,8 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         doc = json.loads(folder.spec.read_text())
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
     return spec_from_dict(doc, origin, overrides)
 
 

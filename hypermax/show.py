@@ -15,6 +15,7 @@ from hypermax.ui.formatting import (
     format_loss,
     format_params,
     format_state,
+    one_line,
     trial_sections,
     trials_text,
 )
@@ -42,7 +43,7 @@ def summary_lines(
     """
     counts = Counter(_state_text(t, searching) for t in trials)
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"{folder}: {trials_text(len(trials))} ({states})"]
+    lines = [f"{folder}: {trials_text(len(trials))}" + (f" ({states})" if states else "")]
     if counts[UNFINISHED]:
         lines.append(
             "the search is not running (its hypermax is gone): its unfinished trials run"
@@ -84,11 +85,11 @@ def trial_lines(
         tag += "  (the search is not running: it runs again when the search resumes)"
     lines = [f"trial {trial.id}: {state}{tag}"]
     if trial.reason:
-        lines.append(f"  reason      {trial.reason}")
+        lines.append(f"  reason      {one_line(trial.reason)}")
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
     if trial.kill_reason:
         value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
-        lines.append(f"  killed      {trial.kill_reason}{value}")
+        lines.append(f"  killed      {one_line(str(trial.kill_reason))}{value}")
     if trial.exit_code is not None:
         lines.append(f"  exit code   {trial.exit_code}")
     if trial.step is not None:
@@ -97,7 +98,7 @@ def trial_lines(
         if values:
             lines += [f"{title}:", *_pairs(values.items())]
     if trial.attachments:
-        lines += ["files:", *(f"  {name}" for name in trial.attachments)]
+        lines += ["files:", *(f"  {one_line(str(name))}" for name in trial.attachments)]
     if trial.reports:
         lines.append(f"reports: {len(trial.reports)}, the last {min(5, len(trial.reports))}:")
         lines += [f"  {format_params(report, None)}" for report in trial.reports[-5:]]
@@ -122,7 +123,11 @@ def _timings(trial: Trial) -> list[tuple[str, str]]:
 
 
 def _pairs(items: Iterable[tuple[str, Any]]) -> list[str]:
-    """``  name   value`` lines, names padded to a column; values as exact JSON, text bare."""
-    pairs = [(str(k), v if isinstance(v, str) else json.dumps(v, default=str)) for k, v in items]
+    """``  name   value`` lines, names padded to a column; values as exact JSON, text bare
+    (control characters escaped: one line each, and nothing that steers the terminal)."""
+    pairs = [
+        (one_line(str(k)), one_line(v) if isinstance(v, str) else json.dumps(v, default=str))
+        for k, v in items
+    ]
     width = min(32, max((len(k) for k, _ in pairs), default=0))
     return [f"  {name.ljust(width)}  {value}" for name, value in pairs]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import ResultsError
+from hypermax.export import OWN_COLUMNS, PARAM_PREFIX
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, unflatten
 from hypermax.trial import Trial, TrialState
@@ -90,13 +91,19 @@ def _from_csv(path: Path, names: set[str]) -> list[tuple[dict[str, Any], float]]
                 continue
             if not math.isfinite(loss):
                 continue
-            flat = {
-                k: _parse(v)
-                for k, v in row.items()
-                if k and k not in NOT_PARAMS and k.split(".")[0] in names and v != ""
-            }
+            flat = {}
+            for column, text in row.items():
+                name = _param_name(column or "")
+                if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
+                    flat[name] = _parse(text)
             out.append((unflatten(flat), float(loss)))
     return out
+
+
+def _param_name(column: str) -> str:
+    """The param a column of a results table may hold: ``param.time`` holds ``time``."""
+    bare = column.removeprefix(PARAM_PREFIX)
+    return bare if bare in OWN_COLUMNS else column
 
 
 def _parse(text: str | None) -> Any:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+_NO_SPACE = (28, 122)  # errno.ENOSPC, errno.EDQUOT (Linux)
 _ModuleType = type(sys)  # types.ModuleType
 _FunctionType = type(lambda: None)  # types.FunctionType
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
@@ -309,11 +310,25 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
         reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
         reason = reason.splitlines()[0][:300]
         error = _result_text({protocol.ERROR_KEY: reason})
-        protocol.write_atomic(result_file, error, durable=False)
-        return 1
+        return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
-        protocol.write_atomic(result_file, _result_text(value), durable=False)
+        code = _write_result(result_file, _result_text(value))
+        if code:
+            return code
     sys.stdout.flush()
+    return 0
+
+
+def _write_result(path: str, text: str) -> int:
+    """Write the result file: 0, or :data:`~.protocol.NO_SPACE_EXIT` when the disk is full."""
+    try:
+        protocol.write_atomic(path, text, durable=False)
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE:
+            raise
+        sys.stderr.write(protocol.NO_SPACE_LINE + "\n")
+        sys.stderr.flush()
+        return protocol.NO_SPACE_EXIT
     return 0
 
 

@@ -64,6 +64,13 @@ def trial_outcome(ending: Ending) -> Outcome:
     if result is not None:
         common.update(result=result, attachments=attachments(ending.trial_dir, result))
     code = ending.exit_code
+    if code == protocol.NO_SPACE_EXIT and protocol.NO_SPACE_LINE.encode() in ending.stderr_tail:
+        return Outcome(
+            state=TrialState.INTERRUPTED,
+            reason=protocol.NO_SPACE_REASON,
+            kill_reason=KillReason.INTERRUPT,
+            **common,
+        )
     if code is not None and code != 0:
         return Outcome(
             state=TrialState.FAILED,

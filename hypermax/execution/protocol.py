@@ -55,6 +55,12 @@ MAX_PACKED = 32 * 1024
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"
 REPORT_PREFIX = "HYPERMAX_REPORT "
 ERROR_KEY = "__hypermax_error__"
+#: a ``python_function`` trial that could not write its result (or its error) for want of space
+#: says this on stderr and exits with :data:`NO_SPACE_EXIT` (``EX_TEMPFAIL``): the disk's
+#: fault, not the trial's, so it is recorded interrupted and runs again once there is room
+NO_SPACE_LINE = "[hypermax: no space left on device for the trial's result]"
+NO_SPACE_EXIT = 75
+NO_SPACE_REASON = "no space left on device for its result"
 #: stdout lines longer than this are logged but never parsed (and never held whole in memory)
 MAX_PARSED_LINE = 64 * 1024
 #: sent to a python_function trial's main process to have it stop at its next report

@@ -11,13 +11,19 @@ an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hypermax.errors import EXIT_OK, UsageError
+from hypermax.errors import EXIT_OK, ResultsError, SearchFailed, UsageError, is_disk_full
+
+if TYPE_CHECKING:
+    from hypermax.plots.data import PlotData
 
 __all__ = ["cmd_plot", "write_plots"]
 
@@ -28,17 +34,33 @@ def write_plots(results_dir: Path) -> list[Path]:
     """Draw every chart the search has data for into ``results_dir/plots/``; return the files.
 
     Raises:
-        hypermax.errors.ResultsError: ``results_dir`` is not a results folder.
+        hypermax.errors.ResultsError: ``results_dir`` is not a results folder, or its
+            ``plots`` folder cannot be written (SearchFailed, exit 1, when its disk is full).
         ImportError: matplotlib is not installed.
     """
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never a window, whatever the environment says
-    from hypermax.plots import charts
     from hypermax.plots.data import load_plot_data
 
     data = load_plot_data(results_dir)
-    out = results_dir / PLOTS_FOLDER
+    with warnings.catch_warnings():
+        # a param named in a script the font lacks: its letters are boxes, said once per
+        # letter per chart by matplotlib (dozens of lines); a long name: the layout gives up
+        warnings.filterwarnings("ignore", "Glyph .* missing from font")
+        warnings.filterwarnings("ignore", "Tight layout not applied")
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)  # 1e308 losses
+        try:
+            return _draw(data, results_dir / PLOTS_FOLDER)
+        except OSError as exc:
+            failure = SearchFailed if is_disk_full(exc) else ResultsError
+            why = exc.strerror or str(exc)
+            raise failure(f"{results_dir / PLOTS_FOLDER}: cannot write the charts: {why}") from None
+
+
+def _draw(data: PlotData, out: Path) -> list[Path]:
+    from hypermax.plots import charts
+
     out.mkdir(exist_ok=True)
     for old in out.glob("param-*.png"):
         old.unlink()  # params of an earlier spec must not linger
@@ -54,9 +76,18 @@ def write_plots(results_dir: Path) -> list[Path]:
     return [path for path in written if path is not None]
 
 
+#: bytes of a param's name kept in its chart's file name (a file name holds 255 at most)
+NAME_BYTES = 80
+
+
 def _file_name(name: str) -> str:
-    """A param's name in a file name: letters of any script kept, so names differ."""
-    return re.sub(r"[^\w.-]", "_", name)
+    """A param's name in a file name: letters of any script kept; a name that had to be
+    changed (other characters, too long) gets a hash of itself, so that names differ."""
+    safe = re.sub(r"[^\w.-]", "_", name)
+    short = safe.encode()[:NAME_BYTES].decode(errors="ignore")
+    if short == name:
+        return name
+    return f"{short}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -76,7 +76,8 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
         ax.step(best_x, best_y, where="post", color="#2ca02c", lw=2, label="best so far")
     if _log_scale(losses):
         ax.set_yscale("log")
-    lossless = [t for t in data.trials if t not in scored]
+    scored_ids = {t.id for t in scored}  # a set: a list's membership test made this quadratic
+    lossless = [t for t in data.trials if t.id not in scored_ids]
     for state in {t.state for t in lossless}:
         marker, color, label = _MARKS[state]
         group = [t for t in lossless if t.state is state]

@@ -77,7 +77,7 @@ def _log_params(spec_file: Path) -> frozenset[str]:
     try:
         raw = json.loads(spec_file.read_text())["hyperparameters"]
         leaves = Space(raw).leaves()
-    except (OSError, ValueError, KeyError, TypeError, HypermaxError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
         return frozenset()  # without the spec the charts use linear axes throughout
     return frozenset(leaf.path for leaf in leaves if leaf.log and leaf.role == "value")
 

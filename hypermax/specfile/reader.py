@@ -52,6 +52,8 @@ def parse_document(path: Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SpecError(path.name, [("", "is not UTF-8 text")]) from None
+    except IsADirectoryError:
+        raise SpecError(str(path), [("", _folder_problem(path))]) from None
     except OSError as exc:
         raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -262,3 +264,10 @@ def _parse_yaml(text: str, file: str) -> Any:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
+
+
+def _folder_problem(path: Path) -> str:
+    """What is wrong with a folder given as a spec: a results folder says how to resume it."""
+    if (path / "trials.jsonl").exists() or (path / "search.json").exists():
+        return f"is a results folder, not a spec: hypermax resume {path} continues its search"
+    return "is a folder, not a spec file"

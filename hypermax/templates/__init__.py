@@ -114,8 +114,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     for path in targets:
         if path.exists():
             raise UsageError(f"hypermax init: {path.name} exists already; nothing was written")
-    for path, text in targets.items():
-        path.write_text(text)
+    written: list[Path] = []
+    try:
+        for path, text in targets.items():
+            with open(path, "x") as f:  # never over a file, even one made meanwhile
+                written.append(path)
+                f.write(text)
+    except OSError as exc:  # a read-only folder, a full disk: not half a template
+        for done in written:
+            done.unlink(missing_ok=True)
+        raise UsageError(f"hypermax init: cannot write {path}: {exc.strerror or exc}") from None
     print(f"wrote {SPEC_FILE} and {OBJECTIVE_FILE} ({template.name}); run: hypermax {SPEC_FILE}")
     if not template.installed():
         print(f"the objective needs: pip install {' '.join(_pip_names(template.requires))}")

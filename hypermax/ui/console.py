@@ -64,7 +64,13 @@ class ConsoleReporter:
                     if t.state.value in ("ok", "failed", "killed", "stopped")
                 )
                 self._done_before = done
-                self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
+                if done < event.iterations:
+                    self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
+                else:  # iterations lowered below what ran: nothing is left to run
+                    self._print(
+                        f"resuming {event.name}: {done} trials done, iterations "
+                        f"{event.iterations}: none left to run"
+                    )
         elif isinstance(event, ev.TrialFinished):
             self._print(self._trial_line(event.trial, event.best, event.done))
         elif isinstance(event, ev.Message):

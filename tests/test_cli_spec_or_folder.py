@@ -1,0 +1,57 @@
+"""The commands that read a results folder take the spec whose folder it is, too; a folder given
+where a spec is due says what it is (a results folder: how to resume it)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import quadratic
+
+import hypermax
+from hypermax.cli import main
+
+SPEC = {
+    "hyperparameters": {
+        "type": "object",
+        "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+    },
+    "function": quadratic(),
+    "search": {"name": "quad", "iterations": 2, "seed": 1},
+    "results": {"directory": "out"},
+}
+
+
+def output(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_show_export_and_resume_take_the_spec_of_a_results_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "search.json").write_text(json.dumps(SPEC))
+    hypermax.optimize("search.json")
+    capsys.readouterr()
+    for command in (["show"], ["export", "--best"], ["show", "--trial", "2"]):
+        by_folder = output(capsys, *command, "out/quad")
+        assert by_folder[0] == 0 and by_folder[1]
+        assert output(capsys, *command, "search.json") == by_folder
+    code, out, _ = output(capsys, "resume", "search.json", "--no-ui")
+    assert code == 0 and "resuming quad: 2 trials done" in out
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["sample"]])
+def test_a_folder_given_as_a_spec_says_what_it_is(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out" / "quad").mkdir(parents=True)
+    (tmp_path / "out" / "quad" / "trials.jsonl").write_text("")
+    (tmp_path / "notes").mkdir()
+    code, _, err = output(capsys, *command, "out/quad")
+    assert (code, err) == (
+        2,
+        "out/quad: is a results folder, not a spec: "
+        "hypermax resume out/quad continues its search\n",
+    )
+    code, _, err = output(capsys, *command, "notes")
+    assert (code, err) == (2, "notes: is a folder, not a spec file\n")

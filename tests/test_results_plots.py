@@ -1,0 +1,72 @@
+"""hypermax plot on hand-written journals: many trials, odd param names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="hypermax plot needs matplotlib (the plots extra)")
+
+from hypermax.cli import main
+from hypermax.plots.data import load_plot_data
+from hypermax.trial import Trial
+
+
+def _journal(folder, trials) -> None:
+    """A results folder whose journal holds ``trials``: (params, state, loss) each."""
+    folder.mkdir(parents=True)
+    lines = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
+    for i, (params, state, loss) in enumerate(trials, 1):
+        lines.append({"event": "trial_started", "id": i, "params": params, "started_at": i})
+        lines.append({"event": "trial_finished", "id": i, "state": state, "loss": loss})
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def test_the_loss_chart_does_not_compare_every_trial_with_every_other(tmp_path, monkeypatch):
+    from hypermax.plots.charts import loss_history
+
+    trials = [
+        ({"x": i / 400}, "ok" if i % 3 else "failed", i if i % 3 else None) for i in range(150)
+    ]
+    _journal(tmp_path / "r", trials)
+    data = load_plot_data(tmp_path / "r")
+    compared = 0
+    equal = Trial.__eq__
+
+    def counting(self, other):
+        nonlocal compared
+        compared += 1
+        return equal(self, other)
+
+    monkeypatch.setattr(Trial, "__eq__", counting)
+    assert loss_history(data, tmp_path / "loss.png") is not None
+    assert compared < len(data.trials)  # a membership test in a list made it 150 x 100
+
+
+def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, capsys, recwarn):
+    long, smile, grin = "lr_" + "a" * 300, "size🙂", "size😀"
+    trials = [({long: i, smile: i * 2, grin: 9 - i}, "ok", float(i)) for i in range(4)]
+    _journal(tmp_path / "r", trials)
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    charts = sorted(p.name for p in (tmp_path / "r" / "plots").glob("param-*.png"))
+    assert len(charts) == 3, charts
+    assert all(len(name.encode()) <= 120 for name in charts)
+    assert any(name.startswith("param-lr_aaaa") for name in charts)
+    # the letters DejaVu Sans lacks are not one warning per letter and chart
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
+
+def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0)])
+    (tmp_path / "r" / "plots").write_text("a file in the way")
+    assert main(["plot", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{tmp_path}/r/plots: cannot write the charts: File exists\n"
+
+
+def test_a_frozen_spec_edited_out_of_shape_leaves_the_charts_on_linear_axes(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0), ({"x": 0.7}, "ok", 2.0)])
+    (tmp_path / "r" / "search.json").write_text('{"hyperparameters": []}')
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "r" / "plots" / "param-x.png").exists()
