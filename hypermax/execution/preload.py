@@ -47,6 +47,7 @@ from hypermax.execution.launch import (
     LaunchRequest,
     SubprocessLauncher,
 )
+from hypermax.execution.outcome import exit_text
 from hypermax.execution.tether import child_setup
 
 log = logging.getLogger("hypermax")
@@ -256,17 +257,18 @@ class _Server:
                 break
         message = json.loads(first) if first else {}
         if "ready" not in message:
-            self.close()
-            why = message.get("failed") or f"the server exited: {self._output_tail()}"
+            output = self._output_so_far()  # close() closes the file it is in
+            code = self.close()
+            why = message.get("failed") or f"the server exited: {exit_text(code, output)}"
             raise ServerFailed(f"cannot preload the objective: {why}")
         self._spare = self._announced(message)
 
-    def _output_tail(self) -> str:
+    def _output_so_far(self) -> bytes:
+        """What the server printed while it loaded the objective."""
         with contextlib.suppress(OSError):
             self._output.seek(0)
-            lines = self._output.read().decode(errors="replace").strip().splitlines()
-            return lines[-1] if lines else "no output"
-        return "no output"
+            return self._output.read()
+        return b""
 
     def fork(self, request: LaunchRequest) -> _Forked:
         """Have the server fork the trial; its process.
