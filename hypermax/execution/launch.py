@@ -50,12 +50,14 @@ class ExitStatus:
     """How a launched process ended; None where the launcher cannot tell.
 
     ``exit_code`` is negative for a signal (``-9``: SIGKILL); ``peak_rss_mib`` is the process's
-    own high-water mark and ``cpu_seconds`` its user plus system time.
+    own high-water mark and ``cpu_seconds`` its user plus system time. ``lost`` says, when the
+    launcher knows nothing of how the process ended, why (the server that reaped it died).
     """
 
     exit_code: int | None = None
     peak_rss_mib: float | None = None
     cpu_seconds: float | None = None
+    lost: str | None = None
 
 
 class LaunchError(Exception):

@@ -38,6 +38,8 @@ class Ending:
     ended_at: float
     #: it ended by a SIGKILL from the kernel's out-of-memory killer
     oom_killed: bool = False
+    #: why nothing is known of how it ended (the launcher says), if so
+    lost: str | None = None
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -78,7 +80,7 @@ def trial_outcome(ending: Ending) -> Outcome:
             **common,
         )
     if result is None:
-        return Outcome(state=TrialState.FAILED, reason=problem, **common)
+        return Outcome(state=TrialState.FAILED, reason=ending.lost or problem, **common)
     return Outcome(state=TrialState.OK, **common)
 
 

@@ -58,6 +58,8 @@ START_TIMEOUT = 300.0
 FORK_TIMEOUT = 30.0
 #: how often the reader, with nothing to read, looks for requests a spare took too long to answer
 OVERDUE_CHECK = 1.0
+#: why a trial that ran when its server died failed (the parent-death signal killed it)
+SERVER_DIED = "the preload server died while the trial ran, and took the trial with it"
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
 #: how often a server's start (the objective's import) looks whether the search was interrupted
@@ -355,7 +357,7 @@ class _Server:
         for replies in waiting.values():
             replies.put(_ServerGone())
         for process in forked.values():
-            process.end(ExitStatus())  # the trial died with its server: how is not known
+            process.end(ExitStatus(lost=SERVER_DIED))  # how it died with its server: not known
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "exit" in message:

@@ -120,6 +120,7 @@ class TrialRun:
         self.ended_at: float | None = None
         self.wall_time = 0.0
         self.exit_code: int | None = None
+        self._lost: str | None = None  # why how it ended is not known, when it is not
         # what the watchdog saw of the tree
         self.rss_mib = 0.0
         self.peak_rss_mib = 0.0
@@ -374,6 +375,7 @@ class TrialRun:
             self._exited = True
         self._gone.set()
         self.exit_code = status.exit_code
+        self._lost = status.lost
         if status.peak_rss_mib is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
         if status.cpu_seconds is not None:
@@ -426,6 +428,7 @@ class TrialRun:
             kill=self._kill,
             limits=self.host.limits,
             oom_killed=self._oom_killed(),
+            lost=self._lost,
             **common,
         )
 
