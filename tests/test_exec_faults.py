@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import finished_records, model_spec
 from fake_trials.helpers import (
     MARKER_ENV,
@@ -14,6 +16,7 @@ from fake_trials.helpers import (
     run_hypermax,
     start_hypermax,
     wait_until,
+    write_spec,
 )
 
 #: a module that ends its own process while the preload server imports it (the first import
@@ -90,3 +93,32 @@ def test_a_trial_whose_preload_server_died_says_so(tmp_path: Path, marker: str) 
         "the preload server died while the trial ran, and took the trial with it"
     )
     assert_none_alive(marker)
+
+
+@pytest.mark.parametrize("named", ["from the spec's folder", "absolute"])
+def test_an_executable_run_through_a_symlink_keeps_its_name(tmp_path: Path, named: str) -> None:
+    """A virtual environment's ``bin/python`` is a symlink to the base interpreter, which finds
+    the environment from the name it was started by: resolved, the trial runs outside it."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    base = Path(getattr(sys, "_base_executable", sys.executable))
+    (venv / "pyvenv.cfg").write_text(f"home = {base.parent}\n")
+    (venv / "bin" / "python").symlink_to(base)
+    script = tmp_path / "train.py"
+    script.write_text("import json, sys\nprint(json.dumps({'loss': 0.5, 'prefix': sys.prefix}))\n")
+    program = "venv/bin/python" if named == "from the spec's folder" else str(venv / "bin/python")
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "executable", "command": [program, str(script)]},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax(spec)
+    assert done.returncode == 0, done.stderr
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert Path(record["metadata"]["prefix"]) == venv
