@@ -122,3 +122,26 @@ def test_an_executable_run_through_a_symlink_keeps_its_name(tmp_path: Path, name
     assert done.returncode == 0, done.stderr
     (record,) = finished_records(tmp_path / "results" / "s").values()
     assert Path(record["metadata"]["prefix"]) == venv
+
+
+#: a function that prints a number, then ends its process without returning (a library that
+#: calls ``os._exit`` to skip a slow teardown)
+EXITS_WITHOUT_RETURNING = """
+import os
+
+
+def train(params):
+    print(0.25, flush=True)
+    os._exit(0)
+"""
+
+
+def test_a_function_that_never_returned_has_no_result_whatever_it_printed(tmp_path: Path) -> None:
+    spec = model_spec(tmp_path, EXITS_WITHOUT_RETURNING, {"name": "s", "iterations": 1})
+    run_hypermax(spec)
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert record["state"] == "failed"
+    assert record["loss"] is None
+    assert record["reason"] == (
+        "no result: the trial's process ended without returning from the function"
+    )

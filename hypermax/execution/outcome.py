@@ -115,7 +115,9 @@ def _killed(
 def read_result(
     result_file: Path, stdout_result: dict[str, Any] | None, function_type: str
 ) -> tuple[dict[str, Any] | None, str]:
-    """The result file if the trial wrote one, else the last result line of its stdout.
+    """The result file if the trial wrote one, else, for an executable, the last result line of
+    its stdout (a ``python_function``'s result is what it returned: its bootstrap writes the
+    file, so without one the function never returned, whatever it printed).
 
     Returns:
         (result, "") or (None, why there is none).
@@ -141,10 +143,10 @@ def read_result(
         if result is None:
             return None, f"the result is not a number or an object: {_clip(text)}"
         return result, ""
-    if stdout_result is not None:
-        return stdout_result, ""
     if function_type == "python_function":
         return None, "no result: the trial's process ended without returning from the function"
+    if stdout_result is not None:
+        return stdout_result, ""
     return None, "no result: nothing on stdout parses as a number or a JSON object"
 
 
