@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import finished_records, model_spec
+from conftest import finished_records, journal_records, model_spec
 from fake_trials.helpers import (
     MARKER_ENV,
     assert_none_alive,
@@ -145,3 +145,28 @@ def test_a_function_that_never_returned_has_no_result_whatever_it_printed(tmp_pa
     assert record["reason"] == (
         "no result: the trial's process ended without returning from the function"
     )
+
+
+#: a function that silences what it calls (a noisy library) and reports from inside
+REPORTS_WHILE_SILENCED = """
+import contextlib, io
+import hypermax
+
+
+def train(params):
+    with contextlib.redirect_stdout(io.StringIO()):
+        print("noise")
+        hypermax.report(1, loss=0.5)
+    return 0.25
+"""
+
+
+def test_a_report_made_while_stdout_is_redirected_reaches_hypermax(tmp_path: Path) -> None:
+    spec = model_spec(tmp_path, REPORTS_WHILE_SILENCED, {"name": "s", "iterations": 1})
+    done = run_hypermax(spec)
+    assert done.returncode == 0, done.stderr
+    reports = [
+        r for r in journal_records(tmp_path / "results" / "s") if r["event"] == "trial_reported"
+    ]
+    assert [(r["step"], r["metrics"]) for r in reports] == [(1, {"loss": 0.5})]
+    assert "noise" not in (tmp_path / "results" / "s" / "logs" / "trial_1.log").read_text()
