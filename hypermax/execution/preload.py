@@ -261,7 +261,8 @@ class _Server:
         if "ready" not in message:
             output = self._output_so_far()  # close() closes the file it is in
             code = self.close()
-            why = message.get("failed") or f"the server exited: {exit_text(code, output)}"
+            ended = "it ended" if code is None else exit_text(code, output)
+            why = message.get("failed") or f"the server exited: {ended}"
             raise ServerFailed(f"cannot preload the objective: {why}")
         self._spare = self._announced(message)
 
