@@ -170,3 +170,40 @@ def test_a_report_made_while_stdout_is_redirected_reaches_hypermax(tmp_path: Pat
     ]
     assert [(r["step"], r["metrics"]) for r in reports] == [(1, {"loss": 0.5})]
     assert "noise" not in (tmp_path / "results" / "s" / "logs" / "trial_1.log").read_text()
+
+
+#: 150 MiB of its own, then 3 forked workers that share it, copy-on-write (a multiprocessing
+#: pool's with a dataset loaded first): their RSS counts it 4 times, the memory holds it once
+FORKS_WORKERS_ON_ITS_DATA = """
+import os, time
+
+
+def train(params):
+    data = bytearray(150 << 20)
+    data[::4096] = b"x" * len(data[::4096])
+    workers = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(1.0)  # long enough for the watchdog to weigh the tree several times
+            os._exit(0)
+        workers.append(pid)
+    for pid in workers:
+        os.waitpid(pid, 0)
+    return 0.5
+"""
+
+
+def test_pages_a_trial_shares_with_its_forked_workers_count_once_against_the_ram_limit(
+    tmp_path: Path,
+) -> None:
+    spec = model_spec(
+        tmp_path,
+        FORKS_WORKERS_ON_ITS_DATA,
+        {"name": "s", "iterations": 1},
+        function={"auto_kill_max_ram": 400},
+    )
+    done = run_hypermax(spec)
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert record["state"] == "ok", record["reason"]
+    assert done.returncode == 0

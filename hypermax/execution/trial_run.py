@@ -264,9 +264,12 @@ class TrialRun:
         if time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
             return
-        self._ram_strikes = ram_strikes(limits, sample.rss_mib, self._ram_strikes)
+        ram_mib = sample.rss_mib
+        if ram_strikes(limits, ram_mib, 0):  # over by RSS: count what its processes share once
+            ram_mib = sample.proportional_mib()
+        self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
         if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
-            self.stop(KillReason.RAM, sample.rss_mib)
+            self.stop(KillReason.RAM, ram_mib)
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""

@@ -28,6 +28,7 @@ from hypermax.execution.procfs import (
     list_pids,
     read_peak_rss,
     read_proc,
+    read_pss,
     read_token,
     start_of,
 )
@@ -129,12 +130,25 @@ class TreeSample:
     """One look at a trial's tree: summed RSS, summed CPU seconds, live process count.
 
     ``peak_mib`` is at least ``rss_mib`` and at least the main process's own high-water mark.
+    ``members`` are the live processes' (pid, RSS in bytes).
     """
 
     rss_mib: float
     cpu_seconds: float
     processes: int
     peak_mib: float = 0.0
+    members: tuple[tuple[int, int], ...] = ()
+
+    def proportional_mib(self) -> float:
+        """The tree's memory with the pages its processes share counted once, split among them
+        (the sum of their PSS; a process whose PSS cannot be read counts its RSS): forked
+        workers that share their parent's data copy-on-write do not count it once each. Reads
+        each process's ``smaps_rollup``: ask only when the summed RSS is over a limit."""
+        total = 0
+        for pid, rss in self.members:
+            pss = read_pss(pid)
+            total += rss if pss is None else min(pss, rss)
+        return total / MIB
 
 
 class ProcessTree:
@@ -193,7 +207,8 @@ class ProcessTree:
         root_peak = 0
         if with_peak and self.root.pid in self._members:
             root_peak = read_peak_rss(self.root.pid)
-        return TreeSample(rss / MIB, cpu, len(alive), max(rss, root_peak) / MIB)
+        members = tuple((p.pid, p.rss) for p in alive)
+        return TreeSample(rss / MIB, cpu, len(alive), max(rss, root_peak) / MIB, members)
 
 
 # -- all trials -----------------------------------------------------------------------------
