@@ -207,3 +207,31 @@ def test_pages_a_trial_shares_with_its_forked_workers_count_once_against_the_ram
     (record,) = finished_records(tmp_path / "results" / "s").values()
     assert record["state"] == "ok", record["reason"]
     assert done.returncode == 0
+
+
+def test_a_failed_trial_reason_holds_no_terminal_escape_sequences(tmp_path: Path) -> None:
+    """A colouring logger's last line (and a title-setting OSC sequence) must not reach the
+    journal, nor the terminal through the reason hypermax prints."""
+    (tmp_path / "fail.py").write_text(
+        "import os, sys\n"
+        "os.write(2, b'\\x1b[31mValueError: bad shape\\x1b[0m\\x1b]0;title\\x07\\r\\n')\n"
+        "sys.exit(3)\n"
+    )
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, str(tmp_path / "fail.py")],
+            },
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax(spec)
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert record["reason"] == "exit code 3: ValueError: bad shape"
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr

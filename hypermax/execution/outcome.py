@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,8 @@ def trial_outcome(ending: Ending) -> Outcome:
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
     if result is not None and protocol.ERROR_KEY in result:
-        return Outcome(state=TrialState.FAILED, reason=str(result[protocol.ERROR_KEY]), **common)
+        reason = _clip(str(result[protocol.ERROR_KEY]), 300)
+        return Outcome(state=TrialState.FAILED, reason=reason, **common)
     if result is not None:
         common.update(result=result, attachments=attachments(ending.trial_dir, result))
     code = ending.exit_code
@@ -199,6 +201,15 @@ def _last_line(data: bytes) -> str:
     return ""
 
 
+#: a terminal escape sequence: CSI (colours, cursor moves), OSC (a window title, the clipboard)
+#: up to its end, or a two-character one
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)")
+
+
 def _clip(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
+    """One line of ``text`` fit to be a reason: whitespace runs made one space, terminal escape
+    sequences and other control characters dropped (a colouring logger's line must not reach
+    the journal, nor the terminal that shows the reason), at most ``limit`` characters."""
+    plain = _ESCAPE.sub("", text)
+    line = " ".join("".join(c for c in part if c.isprintable()) for part in plain.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
