@@ -235,3 +235,31 @@ def test_a_failed_trial_reason_holds_no_terminal_escape_sequences(tmp_path: Path
     (record,) = finished_records(tmp_path / "results" / "s").values()
     assert record["reason"] == "exit code 3: ValueError: bad shape"
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("first_line", "why"),
+    [
+        (b"#!/bin/sh\r\n", "its first line ends in a carriage return (Windows line endings)"),
+        (b"#!/no/such/sh\n", "its interpreter /no/such/sh (its first line) cannot be found"),
+        (b"echo 0.5\n", "it is a script without a first line naming its interpreter (#!/bin/sh)"),
+    ],
+)
+def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, why: str) -> None:
+    script = tmp_path / "train.sh"
+    script.write_bytes(first_line + b"echo 0.5\n")
+    script.chmod(0o755)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "executable", "command": [str(script)]},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    run_hypermax(spec)
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert record["reason"] == f"cannot start: {script}: {why}"
