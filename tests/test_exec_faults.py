@@ -263,3 +263,16 @@ def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, 
     run_hypermax(spec)
     (record,) = finished_records(tmp_path / "results" / "s").values()
     assert record["reason"] == f"cannot start: {script}: {why}"
+
+
+def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
+    tmp_path: Path,
+) -> None:
+    source = 'def train(params):\n    return {"loss": 0.1, "blob": "x" * (17 << 20)}\n'
+    spec = model_spec(tmp_path, source, {"name": "s", "iterations": 1})
+    run_hypermax(spec)
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert record["reason"] == (
+        "the function returned 17 MiB (as JSON), over the 16 MiB a result may hold: write large"
+        " data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and return its name"
+    )

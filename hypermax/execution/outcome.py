@@ -129,7 +129,14 @@ def read_result(
     except OSError:
         size = -1
     if size > RESULT_FILE_CAP_BYTES:
-        return None, f"the result file is larger than {RESULT_FILE_CAP_BYTES} bytes"
+        cap = f"{RESULT_FILE_CAP_BYTES // 2**20} MiB"
+        if function_type != "python_function":
+            return None, f"the result file is larger than {cap}"
+        return None, (
+            f"the function returned {size // 2**20} MiB (as JSON), over the {cap} a result may"
+            " hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and"
+            " return its name"
+        )
     if size >= 0:
         text = result_file.read_text(errors="replace")
         try:
