@@ -42,6 +42,7 @@ from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.verdicts import Verdicts
+from hypermax.execution.watchdog import SharedOnce
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class TrialRun:
         self.cpu_percent = 0.0
         self.processes = 1
         self._ram_strikes = 0
+        self._shared_once = SharedOnce()
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
 
@@ -265,8 +267,8 @@ class TrialRun:
             self.stop(KillReason.TIME, elapsed)
             return
         ram_mib = sample.rss_mib
-        if ram_strikes(limits, ram_mib, 0):  # over by RSS: count what its processes share once
-            ram_mib = sample.proportional_mib()
+        if limits.max_ram_mib is not None and ram_mib > limits.max_ram_mib:
+            ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
         self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
         if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
             self.stop(KillReason.RAM, ram_mib)
