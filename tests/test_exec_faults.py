@@ -276,3 +276,17 @@ def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
         "the function returned 17 MiB (as JSON), over the 16 MiB a result may hold: write large"
         " data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and return its name"
     )
+
+
+def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path) -> None:
+    source = (
+        "import os, shutil\n\n\n"
+        "def train(params):\n"
+        "    shutil.rmtree(os.environ['HYPERMAX_TRIAL_DIR'])  # its cwd: 'clean up everything'\n"
+        "    return 0.5\n"
+    )
+    spec = model_spec(tmp_path, source, {"name": "s", "iterations": 1})
+    done = run_hypermax(spec)
+    assert done.returncode == 0, done.stderr
+    (record,) = finished_records(tmp_path / "results" / "s").values()
+    assert (record["state"], record["loss"]) == ("ok", 0.5)
