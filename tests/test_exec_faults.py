@@ -17,6 +17,14 @@ from fake_trials.helpers import (
     wait_until,
 )
 
+
+def _spec(folder: Path, source: str, iterations: int, marker: str) -> Path:
+    """A search of ``train`` in ``source`` (written to ``folder/model.py``), preloaded (the
+    default), its processes marked with ``marker``."""
+    search = {"name": "s", "iterations": iterations}
+    return model_spec(folder, source, search, function={"env": {MARKER_ENV: marker}})
+
+
 #: a module that ends its own process while the preload server imports it (the first import
 #: only: the sentinel file is gone after), as an extension that crashes at import would
 DIES_IN_THE_SERVER = """
@@ -38,13 +46,7 @@ def test_a_preload_server_that_exits_while_importing_leaves_every_trial_to_start
     tmp_path: Path, marker: str
 ) -> None:
     (tmp_path / "die_once").touch()
-    spec = model_spec(
-        tmp_path,
-        DIES_IN_THE_SERVER,
-        {"name": "s", "iterations": 2},
-        function={"env": {MARKER_ENV: marker}},
-    )
-    done = run_hypermax(spec)
+    done = run_hypermax(_spec(tmp_path, DIES_IN_THE_SERVER, 2, marker))
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "die_once").exists()  # the server did import it, and died
     assert [r["state"] for r in finished_records(tmp_path / "results" / "s").values()] == [
@@ -71,13 +73,7 @@ def train(params):
 
 
 def test_a_trial_whose_preload_server_died_says_so(tmp_path: Path, marker: str) -> None:
-    spec = model_spec(
-        tmp_path,
-        NAMES_ITS_SERVER,
-        {"name": "s", "iterations": 1},
-        function={"env": {MARKER_ENV: marker}},
-    )
-    search = start_hypermax(spec)
+    search = start_hypermax(_spec(tmp_path, NAMES_ITS_SERVER, 1, marker))
     up = tmp_path / "results" / "s" / "trials" / "1" / "up"
     try:
         wait_until(up.exists, 30, "the trial to start")
