@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import SearchFailed
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten
 from hypermax.trial import Proposal, Trial, TrialState
@@ -114,19 +115,48 @@ class Proposals:
         return asked
 
     def _ask(self) -> Proposal | None:
-        answer = self.optimizer.ask(self.take_id())
+        trial_id = self.take_id()
+        answer = self.optimizer.ask(trial_id)
         if isinstance(answer, NoProposal):
             self.next_id -= 1
             self.waiting = answer is NoProposal.WAIT
             self.exhausted = answer is NoProposal.EXHAUSTED
             return None
+        problem = self._answer_problem(trial_id, answer)
+        if problem is not None:
+            kind = type(self.optimizer)
+            raise ProposalError(
+                f"hypermax: the optimizer {kind.__module__}:{kind.__qualname__} {problem}"
+            )
         return answer
+
+    def _answer_problem(self, trial_id: int, answer: object) -> str | None:
+        """What is wrong with the optimizer's answer to ``ask(trial_id)``, or None."""
+        if not isinstance(answer, Proposal):
+            text = repr(answer)
+            text = text if len(text) <= 60 else text[:57] + "..."
+            return (
+                f"answered ask({trial_id}) with {text}: ask returns a Proposal, WAIT or EXHAUSTED"
+            )
+        if answer.trial_id != trial_id:
+            return f"proposed trial {answer.trial_id} when asked for trial {trial_id}"
+        if self.optimizer.proposes_from_space:
+            try:
+                self.optimizer.space.encode(answer.params)
+            except EncodeError as exc:
+                return f"proposed params the space cannot produce for trial {trial_id}: {exc}"
+        return None
 
     def take_id(self) -> int:
         """The next trial id (taken: the next call gives the one after)."""
         trial_id = self.next_id
         self.next_id += 1
         return trial_id
+
+
+class ProposalError(SearchFailed):
+    """An optimizer answered an ask with something the search cannot run (not a Proposal,
+    another trial's id, params outside the space); the message is one line naming it."""
 
 
 def points_to_run(

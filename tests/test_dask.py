@@ -399,8 +399,17 @@ def test_a_tls_cluster_runs_trials_with_the_security_settings(tmp_path, marker):
             "loss": 0.25,
             "plot": "plot.png",
         }
-        with pytest.raises(SearchFailed, match="no Dask scheduler answers at tls://"):
-            DaskRunner(function, tmp_path, ClusterSpec(own.address, lost_scheduler_wait=1))
+        with pytest.raises(SpecError) as without_tls:  # said at once, not after the wait
+            DaskRunner(function, tmp_path, ClusterSpec(own.address, lost_scheduler_wait=30))
+        assert without_tls.value.problems == [
+            (
+                "cluster.security",
+                "tls:// needs the TLS files (tls_ca_file, tls_client_cert, tls_client_key), here "
+                "or in Dask's configuration; Dask says: TypeError: TLS expects a `ssl_context` "
+                "argument of type ssl.SSLContext (perhaps check your TLS configuration?) Instead "
+                "got None",
+            )
+        ]
     finally:
         own.stop()
 

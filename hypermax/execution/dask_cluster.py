@@ -47,15 +47,25 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     try:
         return attempt.result(wait + HANDSHAKE_GRACE)
     except (ValueError, TypeError, ssl.SSLError) as exc:  # before any connection was tried
-        tls = isinstance(exc, TypeError | ssl.SSLError)
-        where = "security" if cluster.security and tls else "scheduler"
-        problem = f"Dask cannot use it: {one_line(exc)}"
-        raise SpecError(spec_name, [(f"cluster.{where}", problem)]) from None
+        raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
     except Exception as exc:
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s ({one_line(exc)})"
         ) from None
+
+
+def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, str]:
+    """Where and why Dask could not use the cluster's settings (it raised ``exc`` at once)."""
+    said = one_line(exc)
+    if not isinstance(exc, TypeError | ssl.SSLError):
+        return "cluster.scheduler", f"Dask cannot use it: {said}"
+    if not cluster.security:
+        return "cluster.security", (
+            f"{cluster.scheduler.partition('://')[0]}:// needs the TLS files (tls_ca_file, "
+            f"tls_client_cert, tls_client_key), here or in Dask's configuration; Dask says: {said}"
+        )
+    return "cluster.security", f"Dask cannot use it: {said}"
 
 
 def _client(cluster: ClusterSpec, security_type: type[Security], wait: float) -> Client:

@@ -85,6 +85,8 @@ class AblationOptimizer(BaseOptimizer):
     driver runs first are the first baseline.
     """
 
+    proposes_from_space = False  # the params carry "ablated" and the repeat's seed
+
     def setup(self) -> None:
         if "components" not in self.options:
             raise ValueError('the ablation method needs "components" in search.ablation')

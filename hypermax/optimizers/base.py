@@ -104,6 +104,11 @@ class BaseOptimizer(ABC):
     #: driver asks ahead: the next proposal is ready before a slot frees.
     proposals_use_results: bool = True
 
+    #: Whether every proposal's params are params the space can produce. The driver checks it
+    #: of each proposal (a search ends on one that is not, naming the optimizer); a method whose
+    #: params carry keys of its own (an ablation study's ``ablated``) turns it off.
+    proposes_from_space: bool = True
+
     def __init__(
         self,
         space: Space,

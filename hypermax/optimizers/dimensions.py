@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypermax.space.leaf import step_range
+
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
@@ -74,8 +76,9 @@ class Dimension:
         return _fraction(value, self.low, self.high)
 
     # -- Optuna ------------------------------------------------------------------------------
-    def distribution(self) -> BaseDistribution:
-        """The Optuna distribution of this leaf's parameter (see :meth:`to_param`)."""
+    def distribution(self, most_steps: float = math.inf) -> BaseDistribution:
+        """The Optuna distribution of this leaf's parameter (see :meth:`to_param`); a stepped
+        number with more than ``most_steps`` steps has a continuous one over its step counts."""
         from optuna.distributions import (
             CategoricalDistribution,
             FloatDistribution,
@@ -84,8 +87,10 @@ class Dimension:
 
         if self.choices:
             return CategoricalDistribution(tuple(range(self.choices)))
-        if self.stepped:
+        if self.stepped and self.high - self.low <= most_steps:
             return IntDistribution(int(self.low), int(self.high), log=self.leaf.log)
+        if self.stepped:
+            return FloatDistribution(self.low, self.high, log=self.leaf.log)
         low, high = self.value_bounds()
         return FloatDistribution(low, high, log=self.leaf.log)
 
@@ -115,7 +120,7 @@ class Dimension:
         if self.choices:
             return int(param)
         if self.stepped:
-            return self._value_of_step(int(param))
+            return self._value_of_step(round(param))
         return float(param)
 
     # -- steps ------------------------------------------------------------------------------
@@ -154,8 +159,8 @@ def dimension(leaf: Leaf) -> Dimension:
     if leaf.step is not None:
         step = leaf.step
         value_low, value_high = (math.exp(low), math.exp(high)) if leaf.log else (low, high)
-        k_low = math.ceil(value_low / step - 1e-9)
-        k_high = max(math.floor(value_high / step + 1e-9), k_low)
+        first, last = step_range(value_low, value_high, step)
+        k_low, k_high = int(first), int(max(last, first))
         if leaf.log:
             k_low = max(k_low, 1)
             k_high = max(k_high, k_low)

@@ -33,6 +33,9 @@ class NGOptOptimizer(HistoryOptimizer):
         super().setup()
         self._ng: Any = None
         self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
+        # every ask and tell NGOpt took, in order: it is rebuilt from them to take an ask back
+        # (nevergrad's optimizers cannot all be copied)
+        self._taken: list[tuple[int, dict[str, Any] | None, float]] = []
 
     # -- the seam ---------------------------------------------------------------------------
     def ask(self, trial_id: int) -> Proposal | NoProposal:
@@ -46,36 +49,42 @@ class NGOptOptimizer(HistoryOptimizer):
         super().tell(trial)
         self._tell(trial.id, trial.internal, taught_loss(trial))
 
+    def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
+        """Note a running trial it was not asked for. One that NGOpt would have proposed (a
+        trial of a resumed search that was running when it stopped) is asked for again, so
+        that NGOpt goes on as it would have; any other is told, when it ends, as a point NGOpt
+        did not ask for."""
+        if trial_id in self.history.running or trial_id in self.history.finished:
+            return
+        if len(self._asked) < self.budget.parallel:
+            self._ask_if_proposed(trial_id, internal)
+        super().pending(trial_id, internal)
+
     def tell_many(self, trials: Iterable[Trial]) -> None:
         """Replay the history in id order, asking for every trial NGOpt would have proposed."""
-        import copy
-
         told = sorted(
             (trial for trial in trials if trial.id not in self.history.finished),
             key=lambda trial: trial.id,
         )
-        presets = {trial.id for trial in told if trial.state is TrialState.IMPORTED}
-        while True:
-            snapshot = (self._ng, dict(self._asked), copy.deepcopy(self.history))
-            unexpected = self._replay(told, presets)
-            if unexpected is None:
-                return
-            self._ng, self._asked, self.history = snapshot
-            presets.add(unexpected)
-
-    def _replay(self, told: list[Trial], presets: set[int]) -> int | None:
-        """Ask and tell ``told`` in order; the id of the first trial NGOpt would not have
-        proposed (not in ``presets``), or None when the replay went through."""
-        import copy
-
-        self._ng = None if self._ng is None else copy.deepcopy(self._ng)
         for trial in told:
-            if trial.id not in presets and trial.id not in self.history.running:
-                internal = self._ask(trial.id)
-                if internal != self.space.active(trial.internal):
-                    return trial.id
+            imported = trial.state is TrialState.IMPORTED
+            if not imported and trial.id not in self.history.running:
+                self._ask_if_proposed(trial.id, trial.internal)
             self.tell(trial)
-        return None
+
+    def _ask_if_proposed(self, trial_id: int, internal: dict[str, Any]) -> bool:
+        """Ask for ``trial_id``; when NGOpt proposes other values than ``internal``, take the
+        ask back (NGOpt is rebuilt without it). Whether it proposed them."""
+        taken = list(self._taken)
+        if self._ask(trial_id) == self.space.active(internal):
+            return True
+        self._ng, self._asked, self._taken = None, {}, []
+        for taken_id, told, loss in taken:
+            if told is None:
+                self._ask(taken_id)
+            else:
+                self._tell_ng(taken_id, told, loss)
+        return False
 
     # -- nevergrad --------------------------------------------------------------------------
     def _optimizer(self) -> Any:
@@ -115,18 +124,23 @@ class NGOptOptimizer(HistoryOptimizer):
         with _quiet():
             candidate = optimizer.ask()
         self._asked[trial_id] = candidate
+        self._taken.append((trial_id, None, math.nan))
         return self.from_unit_cube(candidate.value)
 
     def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
-        from nevergrad.common.errors import TellNotAskedNotSupportedError
-
-        candidate = self._asked.pop(trial_id, None)
         if loss is None:
             # the worst so far; before any loss, worse than every loss to come (an algorithm
             # picked for one worker asks nothing more until its proposal is told)
             loss = self.history.worst()
             if loss is None:
                 loss = math.inf
+        self._tell_ng(trial_id, internal, loss)
+
+    def _tell_ng(self, trial_id: int, internal: dict[str, Any], loss: float) -> None:
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        self._taken.append((trial_id, internal, loss))
+        candidate = self._asked.pop(trial_id, None)
         optimizer = self._optimizer()
         if candidate is None:
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
@@ -134,6 +148,25 @@ class NGOptOptimizer(HistoryOptimizer):
         # the algorithm NGOpt chose may learn only from its own proposals
         with contextlib.suppress(TellNotAskedNotSupportedError), _quiet():
             optimizer.tell(candidate, float(loss))
+
+
+def optimizer_problem(name: str) -> str | None:
+    """Why ``search.ngopt.optimizer`` cannot be used (no optimizer of nevergrad's registry has
+    that name), with the names it may have meant, or None; None too without nevergrad."""
+    import difflib
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from nevergrad.optimization import registry
+    except ImportError:
+        return None
+    if name in registry:
+        return None
+    by_lower = {known.lower(): known for known in registry}
+    close = [by_lower[k] for k in difflib.get_close_matches(name.lower(), by_lower, n=3)]
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f'nevergrad has no optimizer "{name}"{hint}'
 
 
 def _stop_threads_at_exit() -> None:

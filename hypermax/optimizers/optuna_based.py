@@ -57,6 +57,9 @@ class OptunaOptimizer(HistoryOptimizer):
     #: tell trials stopped early as Optuna's pruned trials (ranked after every complete one,
     #: deeper first), with the loss of their last report at its step
     tells_pruned = False
+    #: a stepped number with more steps than this is searched as a continuous step count,
+    #: rounded (a Gaussian process lists every step of an integer parameter)
+    most_steps = math.inf
     n_startup_default = 10
 
     def setup(self) -> None:
@@ -99,7 +102,7 @@ class OptunaOptimizer(HistoryOptimizer):
             internal: dict[str, Any] = {}
             for dim in self.dimensions:
                 if dim.leaf.active(internal):
-                    internal[dim.label] = dim.from_param(_suggest(trial, dim))
+                    internal[dim.label] = dim.from_param(_suggest(trial, dim, self.most_steps))
         self._numbers[trial_id] = trial.number
         self._count = trial.number + 1
         self._last_id = max(self._last_id, trial_id)
@@ -197,7 +200,7 @@ class OptunaOptimizer(HistoryOptimizer):
         for dim in self.dimensions:
             if dim.label in internal and dim.leaf.active(internal):
                 params[dim.label] = dim.to_param(internal[dim.label])
-                distributions[dim.label] = dim.distribution()
+                distributions[dim.label] = dim.distribution(self.most_steps)
         step = self._pruned_step(trial_id, value)
         if running:
             frozen = create_trial(
@@ -247,15 +250,20 @@ class OptunaOptimizer(HistoryOptimizer):
                 self._study.tell(number, value)
 
 
-def _suggest(trial: optuna.Trial, dim: Dimension) -> Any:
-    """Sample one leaf through Optuna's define-by-run interface."""
+def _suggest(trial: optuna.Trial, dim: Dimension, most_steps: float) -> Any:
+    """Sample one leaf through Optuna's define-by-run interface, from the distribution
+    :meth:`Dimension.distribution` gives it."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+
     if dim.choices:
         return trial.suggest_categorical(dim.label, list(range(dim.choices)))
-    if dim.stepped:
-        return trial.suggest_int(dim.label, int(dim.low), int(dim.high), log=dim.leaf.log)
-    if dim.leaf.log:
-        return trial.suggest_float(dim.label, math.exp(dim.low), math.exp(dim.high), log=True)
-    return trial.suggest_float(dim.label, dim.low, dim.high)
+    distribution = dim.distribution(most_steps)
+    if isinstance(distribution, IntDistribution):
+        first, last = distribution.low, distribution.high
+        return trial.suggest_int(dim.label, first, last, log=distribution.log)
+    assert isinstance(distribution, FloatDistribution)
+    low, high = distribution.low, distribution.high
+    return trial.suggest_float(dim.label, low, high, log=distribution.log)
 
 
 class TPEOptimizer(OptunaOptimizer):
@@ -339,6 +347,7 @@ class GPOptimizer(OptunaOptimizer):
     """
 
     rebuild_each_ask = True
+    most_steps = 2**16  # Optuna's process lists the steps: 1e12 of them took terabytes
 
     def setup(self) -> None:
         super().setup()

@@ -19,6 +19,7 @@ from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError
 from hypermax.quick.ranges import RangeError, parse_assignment, space_node
+from hypermax.specfile.function import program_problem
 
 __all__ = ["add_parser", "cmd_quick", "quick_spec"]
 
@@ -78,6 +79,9 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     metric, _, direction = args.metric.partition(":")
     if not metric or direction not in ("", "min", "max"):
         raise UsageError(f'{ORIGIN}: --metric "{args.metric}": write NAME, NAME:min or NAME:max')
+    program = args.trial_command[0]
+    if "{" not in program and (problem := program_problem(program, Path.cwd(), {})) is not None:
+        raise UsageError(f"{ORIGIN}: the command: {problem}")
     reader = [sys.executable, "-m", "hypermax.quick.metric_line", metric, "--"]
     function: dict[str, Any] = {
         "type": "executable",
@@ -109,7 +113,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     if args.save_spec:
         return _save_spec(args, Path(args.save_spec))
     origin = Path.cwd() / ORIGIN
-    spec = spec_from_dict(quick_spec(args, origin.parent), origin)
+    spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
     prepared = prepare(spec, fresh=args.fresh)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
@@ -124,7 +128,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
     if not target.resolve().parent.is_dir():
         raise UsageError(f"{where}: no folder {target.parent}")
     doc = quick_spec(args, target.resolve().parent)
-    spec_from_dict(doc, target.resolve())  # a spec that cannot run is not saved
+    _in_quick_terms(spec_from_dict, doc, target.resolve())  # a spec that cannot run: not saved
     made = False
     try:
         with open(target, "x") as f:
@@ -136,3 +140,38 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
         raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {target}; run it with: hypermax {target}")
     return EXIT_OK
+
+
+#: spec paths as a quick command line names them (the longest that fits is used)
+_OPTIONS = {
+    "search.iterations": "--iterations",
+    "search.method": "--method",
+    "search.seed": "--seed",
+    "search.name": "--name",
+    "search": "--method",  # a method's own options, which quick cannot give
+    "function.parallel": "--parallel",
+    "function.command": "the command",
+    "results": "--results",
+    "hyperparameters.properties": "--hp",
+}
+
+
+def _in_quick_terms(load: Any, doc: dict[str, Any], origin: Path) -> Any:
+    """``load(doc, origin)``, its problems named by the options of the command line
+    (``--iterations``, ``--hp lr``, "the command") rather than by the spec's JSON paths."""
+    from hypermax.errors import SpecError
+
+    try:
+        return load(doc, origin)
+    except SpecError as exc:
+        raise SpecError(ORIGIN, [(_option(path), text) for path, text in exc.problems]) from None
+
+
+def _option(path: str) -> str:
+    for prefix in sorted(_OPTIONS, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "."):
+            rest = path[len(prefix) + 1 :]
+            if prefix == "hyperparameters.properties" and rest:
+                return f"--hp {rest.split('.')[0]}"
+            return _OPTIONS[prefix]
+    return path

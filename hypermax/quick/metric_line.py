@@ -1,7 +1,8 @@
 """Runs a ``hypermax quick`` trial's command and reads its metric from what it prints.
 
 ``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output on
-line by line, and keeps the last line of the form ``NAME: 0.31`` or ``NAME=0.31``. When COMMAND
+line by line, and keeps the last line of the form ``NAME: 0.31`` or ``NAME=0.31``, or a JSON
+object that holds NAME (``{"NAME": 0.31, ...}``). When COMMAND
 exits 0 without writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as
 ``{"NAME": value}``, or, if no such line came, a failure saying so. The exit code is COMMAND's.
 Standard library only: every trial pays for what this imports.
@@ -26,14 +27,34 @@ def metric_pattern(name: str) -> re.Pattern[bytes]:
     return re.compile(text.encode())
 
 
-def last_value(lines: list[bytes], pattern: re.Pattern[bytes]) -> float | None:
-    """The value of the last line that matches ``pattern``, or None."""
+def last_value(
+    lines: list[bytes], pattern: re.Pattern[bytes], name: str | None = None
+) -> float | None:
+    """The value of the last line that matches ``pattern`` or, given the metric's ``name``, is
+    a JSON object that holds it as a number (``{"val_loss": 0.31, "epoch": 9}``); or None."""
     value = None
     for line in lines:
-        found = pattern.fullmatch(line.rstrip(b"\r\n"))
+        text = line.rstrip(b"\r\n")
+        found = pattern.fullmatch(text)
         if found:
             value = float(found.group(1))
+        elif name is not None and text.lstrip().startswith(b"{"):
+            value = _from_json(text, name, value)
     return value
+
+
+def _from_json(text: bytes, name: str, value: float | None) -> float | None:
+    """The metric of a JSON object line, else ``value`` (json imported only for such lines)."""
+    import json
+
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return value
+    number = document.get(name) if isinstance(document, dict) else None
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        return value
+    return float(number)
 
 
 def main(argv: list[str]) -> int:
@@ -53,14 +74,17 @@ def main(argv: list[str]) -> int:
     for line in child.stdout:
         out.write(line)
         out.flush()
-        found = last_value([line], pattern)
+        found = last_value([line], pattern, name)
         if found is not None:
             value = found
     code = child.wait()
     result_file = os.environ.get(protocol.RESULT_FILE_ENV)
     if code == 0 and result_file and not os.path.exists(result_file):
         if value is None:
-            reason = f'{name} was never printed (a line "{name}: 0.31" or "{name}=0.31")'
+            reason = (
+                f'{name} was never printed (a line "{name}: 0.31", "{name}=0.31" or '
+                f'{{"{name}": 0.31}})'
+            )
             result = protocol.dump_json({protocol.ERROR_KEY: reason})
         else:
             result = protocol.dump_json({name: value})

@@ -79,11 +79,16 @@ def shape_number(
     raw: float, low: float, high: float, step: float | None, bounded: bool, integer: bool
 ) -> float | int:
     """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` when
-    ``bounded``, and an ``int`` when ``integer`` (within fractional bounds, the nearest whole
-    number inside them)."""
+    ``bounded`` (with a step, to the first or last multiple within them, so that bounds off the
+    step are never taken), and an ``int`` when ``integer`` (within fractional bounds, the
+    nearest whole number inside them)."""
     value = float(raw)
     if step:
         value = round(value / step) * step
+        if bounded:
+            first, last = step_range(low, high, step)
+            if first <= last:  # a spec's number always holds a multiple (validation)
+                value = min(max(value, first * step), last * step)
         value = round(value, 12)
     if bounded:
         value = min(max(value, low), high)
@@ -95,3 +100,12 @@ def shape_number(
     if bounded and math.isfinite(high):
         whole = min(whole, math.floor(high))
     return whole
+
+
+def step_range(low: float, high: float, step: float) -> tuple[float, float]:
+    """``(first, last)``: ``first * step`` and ``last * step`` are the first and the last
+    multiple of ``step`` within ``[low, high]`` (whole numbers; an infinite bound gives an
+    infinite end). ``first > last`` when no multiple lies within them."""
+    first = math.ceil(low / step - 1e-9) if math.isfinite(low) else -math.inf
+    last = math.floor(high / step + 1e-9) if math.isfinite(high) else math.inf
+    return first, last

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number
+from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number, step_range
 from hypermax.values import json_equal
 
 MISSING: Any = object()
@@ -169,9 +169,11 @@ class NumberNode(Node):
             lo, hi = math.log(self.low), math.log(self.high)
             return hp.qloguniform(self.label, lo, hi, q) if q else hp.loguniform(self.label, lo, hi)
         if q:
-            # widen by almost half a step so the end points are as likely as the inner ones
+            # from the first to the last multiple within the bounds, widened by almost half a
+            # step, so that the end points are as likely as the inner ones
+            first, last = step_range(self.low, self.high, q)
             half = q * 0.4999
-            return hp.quniform(self.label, self.low - half, self.high + half, q)
+            return hp.quniform(self.label, first * q - half, last * q + half, q)
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
@@ -219,10 +221,10 @@ class NumberNode(Node):
             return None
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             return None
-        first, last = math.ceil(self.low / self.q - 1e-9), math.floor(self.high / self.q + 1e-9)
+        first, last = step_range(self.low, self.high, self.q)
         if last - first > 10_000_000:
             return None  # far too many to list; counted as infinite
-        return first, last
+        return int(first), int(last)
 
     def _step_value(self, step: int) -> float | int:
         return self._shape(step * (self.q or 1.0))

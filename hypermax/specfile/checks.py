@@ -16,6 +16,7 @@ from typing import Any
 
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
+from hypermax.space.leaf import step_range
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
@@ -38,6 +39,8 @@ def semantic_problems(
     problems: list[Problem] = []
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
+        if not problems and not broken.under(("hyperparameters",)):
+            problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
     if "function" in doc and not broken.under(("function",)):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
@@ -102,6 +105,24 @@ def node_problems(
             yield from _number_node_problems(each, at)
 
 
+def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """Names with ``.`` or ``#`` that make two parameters one: ``"a.b"`` beside an object ``a``
+    with a ``b`` (the optimizers and the tables know a parameter by its dotted path)."""
+    from hypermax.space import Space
+
+    labels = Space(node).labels()
+    shared = {label for label in labels if labels.count(label) > 1}
+    if not shared:
+        return
+    for at, each in every_node(node, where):
+        for name in each.get("properties", {}) if each.get("type") == "object" else ():
+            if ("." in name or "#" in name) and any(label.endswith(name) for label in shared):
+                yield (
+                    (*at, "properties", name),
+                    f'"{name}" is also the dotted path of another parameter: rename one of them',
+                )
+
+
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     if "default" in node and not any(json_equal(node["default"], v) for v in node["enum"]):
         yield (
@@ -145,10 +166,29 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
             if key in node:
                 yield (*where, key), 'is only used with "mode": "normal"'
     range_is_valid = low is None or high is None or low < high
+    if range_is_valid and not normal:
+        yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
     if range_is_valid:
         yield from _grid_problems(node, where)
+
+
+def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """A bounded number with a step must hold a multiple of it (an integer a whole number)."""
+    low, high, step = node.get("min"), node.get("max"), node.get("rounding")
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return
+    first, last = step_range(low, high, step or 1)
+    if first <= last or not (step or whole_numbers(node)):
+        return
+    if step:
+        message = (
+            f"no multiple of {show(step)} lies between min ({show(low)}) and max ({show(high)})"
+        )
+        yield (*where, "rounding"), message
+    else:
+        yield where, f"no whole number lies between min ({show(low)}) and max ({show(high)})"
 
 
 def _grid_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:

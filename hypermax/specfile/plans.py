@@ -1,5 +1,5 @@
-"""Methods that plan their trials (grid, ablation) and the evolution's options: what schema.json
-cannot say about them, and the size of a plan, which ``search.iterations`` defaults to.
+"""Methods that plan their trials (grid, ablation), the evolution's and ngopt's options: what
+schema.json cannot say about them, and the size of a plan, which ``search.iterations`` defaults to.
 
 Each check yields ``(json path, message)`` problems of a document that passed the schema; only a
 ``search.iterations`` the spec gives is in it (schema.json declares no default for these methods).
@@ -26,6 +26,8 @@ def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
         yield from ablation_problems(doc)
     elif method == "evolution":
         yield from evolution_problems(doc["search"].get("evolution", {}))
+    elif method in ("ngopt", "auto"):
+        yield from ngopt_problems(doc["search"].get(method, {}), method)
 
 
 def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -90,6 +92,19 @@ def evolution_problems(options: dict[str, Any]) -> Iterator[Problem]:
             ("search", "evolution", "population_size"),
             f"must be at least {least} with the strategy {name}, got {show(size)}",
         )
+
+
+def ngopt_problems(options: dict[str, Any], method: str) -> Iterator[Problem]:
+    """The nevergrad optimizer ``optimizer`` names must exist (nevergrad is imported to look)."""
+    where: tuple[str, ...] = ("search", method)
+    if method == "auto":
+        options, where = options.get("ngopt", {}), (*where, "ngopt")
+    if "optimizer" in options:
+        from hypermax.optimizers.nevergrad_based import optimizer_problem
+
+        problem = optimizer_problem(options["optimizer"])
+        if problem is not None:
+            yield (*where, "optimizer"), problem
 
 
 def planned_iterations(doc: dict[str, Any]) -> int | None:

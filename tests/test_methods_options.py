@@ -1,0 +1,92 @@
+"""What schema.json cannot check of method options, numbers with a step and names with dots:
+spec errors, one line each with the JSON path."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import quadratic
+
+from hypermax.errors import SpecError
+from hypermax.spec import spec_from_dict
+
+needs_nevergrad = pytest.mark.skipif(
+    importlib.util.find_spec("nevergrad") is None, reason="ngopt needs nevergrad"
+)
+
+
+def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": x or {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"iterations": 3, **search},
+    }
+
+
+@pytest.mark.parametrize(
+    ("doc", "line"),
+    [
+        pytest.param(
+            spec({"method": "ngopt", "ngopt": {"optimizer": "ngopt"}}),
+            'search.ngopt.optimizer: nevergrad has no optimizer "ngopt" (did you mean NGOpt, ',
+            marks=needs_nevergrad,
+            id="ngopt",
+        ),
+        pytest.param(
+            spec({"method": "auto", "auto": {"ngopt": {"optimizer": "NoSuchOptimizer"}}}),
+            'search.auto.ngopt.optimizer: nevergrad has no optimizer "NoSuchOptimizer"',
+            marks=needs_nevergrad,
+            id="auto",
+        ),
+        pytest.param(
+            spec({}, {"type": "number", "min": 3.2, "max": 3.8, "rounding": 1}),
+            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (3.2) "
+            "and max (3.8)",
+            id="rounding",
+        ),
+        pytest.param(
+            spec({}, {"type": "integer", "min": 0.2, "max": 0.8}),
+            "hyperparameters.properties.x: no whole number lies between min (0.2) and max (0.8)",
+            id="integer",
+        ),
+        pytest.param(
+            {
+                **spec({}),
+                "hyperparameters": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "object", "properties": {"b": {"enum": [1, 2]}}},
+                        "a.b": {"type": "number", "min": 0, "max": 1},
+                        "c.d": {"type": "number", "min": 0, "max": 1},  # no "c": a name
+                    },
+                },
+            },
+            'hyperparameters.properties.a.b: "a.b" is also the dotted path of another '
+            "parameter: rename one of them",
+            id="dotted-name",
+        ),
+    ],
+)
+def test_a_spec_error(tmp_path: Path, doc: dict[str, Any], line: str) -> None:
+    """They used to pass validation: an unknown nevergrad optimizer then ended the run with
+    "unexpected error: KeyError", a range without a multiple of its step ran a value outside it
+    (3, or 0), and two parameters of one dotted path ended the run with "unexpected error:
+    ValueError: Cannot set different distribution kind to the same parameter name"."""
+    with pytest.raises(SpecError) as caught:
+        spec_from_dict(doc, tmp_path / "search.json")
+    assert caught.value.exit_code == 2
+    assert [text.startswith(f"search.json: {line}") for text in caught.value.lines()] == [True]
+
+
+@needs_nevergrad
+def test_a_nevergrad_optimizer_by_its_registry_name_is_accepted(tmp_path: Path) -> None:
+    loaded = spec_from_dict(
+        spec({"method": "ngopt", "ngopt": {"optimizer": "CMA"}}), tmp_path / "search.json"
+    )
+    assert loaded.search.options == {"optimizer": "CMA"}

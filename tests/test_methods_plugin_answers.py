@@ -1,0 +1,112 @@
+"""A plugin optimizer whose ask answers something the search cannot run ends the search with one
+line naming the optimizer and what it answered, instead of hanging or running it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import quadratic, run_cli
+
+from hypermax.optimizers import BaseOptimizer
+from hypermax.proposals import ProposalError, Proposals
+from hypermax.space import Space
+from hypermax.trial import Proposal, Trial
+
+SPACE = {
+    "type": "object",
+    "properties": {"x": {"type": "number", "min": 0, "max": 1}, "k": {"enum": ["a", "b"]}},
+}
+
+
+class Answers(BaseOptimizer):
+    """Answers every ask with ``options["answer"](self, trial_id)``."""
+
+    def ask(self, trial_id: int) -> Any:
+        return self.options["answer"](self, trial_id)
+
+    def tell(self, trial: Trial) -> None:
+        pass
+
+
+def proposal(optimizer: BaseOptimizer, trial_id: int, internal: dict[str, Any]) -> Proposal:
+    return Proposal(trial_id, optimizer.space.decode(internal), internal)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda opt, i: None, "answered ask(1) with None: ask returns a Proposal, WAIT or"),
+        (lambda opt, i: {"x": 0.2, "k": "a"}, "answered ask(1) with {'x': 0.2, 'k': 'a'}"),
+        (
+            lambda opt, i: proposal(opt, i + 1, {"x": 0.1, "k": 0}),
+            "proposed trial 2 when asked for trial 1",
+        ),
+        (
+            lambda opt, i: Proposal(i, {"x": 7.5, "k": "a"}, {"x": 7.5, "k": 0}),
+            "proposed params the space cannot produce for trial 1: x: 7.5 is outside [0.0, 1.0]",
+        ),
+        (
+            lambda opt, i: Proposal(i, {"x": 0.5, "k": "z"}, {"x": 0.5, "k": 0}),
+            "for trial 1: k: 'z' is not one of ['a', 'b']",
+        ),
+    ],
+    ids=["none", "a-dict", "another-id", "number-outside", "not-an-option"],
+)
+def test_an_answer_the_search_cannot_run_is_an_error_naming_the_optimizer(
+    answer: Any, message: str
+) -> None:
+    optimizer = Answers(Space(SPACE), 1, {"answer": answer})
+    proposals = Proposals(optimizer, note=lambda line: None)
+    with pytest.raises(ProposalError) as raised:
+        proposals.next()
+    text = str(raised.value)
+    assert text.startswith(f"hypermax: the optimizer {__name__}:Answers ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_a_proposal_in_the_space_is_run() -> None:
+    optimizer = Answers(
+        Space(SPACE), 1, {"answer": lambda opt, i: proposal(opt, i, {"x": 0.25, "k": 1})}
+    )
+    got = Proposals(optimizer, note=lambda line: None).next()
+    assert got is not None and got.params == {"x": 0.25, "k": "b"}
+
+
+def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -> None:
+    """It used to leave the search waiting for ever with nothing running."""
+    (tmp_path / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from hypermax.optimizers import BaseOptimizer
+
+            class Nothing(BaseOptimizer):
+                def ask(self, trial_id):
+                    return None
+
+                def tell(self, trial):
+                    pass
+            """
+        )
+    )
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"name": "nothing", "method": "plugin:Nothing", "iterations": 3},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "hypermax: the optimizer plugin:Nothing answered ask(1) with None: "
+        "ask returns a Proposal, WAIT or EXHAUSTED"
+    )
+    assert "Traceback" not in done.stderr

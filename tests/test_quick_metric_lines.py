@@ -1,0 +1,42 @@
+"""``hypermax quick`` reads its metric from ``name: value`` and ``name=value`` lines and from a
+JSON object line that holds it, the way programs print their metrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from hypermax.quick.metric_line import last_value, main, metric_pattern
+
+LINES = [
+    (b"val_loss: 0.5\n", 0.5),
+    (b"val_loss=0.25\n", 0.25),
+    (b'{"val_loss": 0.125, "epoch": 3}\n', 0.125),
+    (b'  {"epoch": 3, "val_loss": 2}\r\n', 2.0),
+    (b'{"val_loss": "low"}\n', None),  # not a number
+    (b'{"val_loss": true}\n', None),
+    (b'{"other": 1}\n', None),
+    (b"{not json\n", None),
+    (b"[0.5]\n", None),
+]
+
+
+@pytest.mark.parametrize(("line", "value"), LINES)
+def test_a_line_gives_the_metric_when_it_names_it(line, value):
+    assert last_value([line], metric_pattern("val_loss"), "val_loss") == value
+
+
+def test_the_last_line_that_gives_it_wins_and_other_lines_leave_it():
+    lines = [b"val_loss: 0.5\n", b'{"val_loss": 0.25}\n', b'{"val_loss": "x"}\n', b"done\n"]
+    assert last_value(lines, metric_pattern("val_loss"), "val_loss") == 0.25
+
+
+def test_a_command_that_prints_json_metrics_gets_its_result(tmp_path, monkeypatch, capsysbinary):
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    printing = "import json; print(json.dumps({'acc': 0.875, 'loss': 0.3}))"
+    assert main(["acc", "--", sys.executable, "-c", printing]) == 0
+    assert json.loads(result.read_text()) == {"acc": 0.875}
+    assert capsysbinary.readouterr().out == b'{"acc": 0.875, "loss": 0.3}\n'  # passed on
