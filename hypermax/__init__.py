@@ -115,7 +115,8 @@ def report(step: int, **metrics: Any) -> None:
     """Report intermediate metrics from inside a running trial.
 
     Works in a ``python_function`` trial and in a Python ``executable`` alike: it prints the
-    ``HYPERMAX_REPORT`` line that hypermax reads from the trial's stdout::
+    ``HYPERMAX_REPORT`` line that hypermax reads from the trial's stdout (the process's own,
+    also inside a ``contextlib.redirect_stdout``)::
 
         for epoch in range(10):
             hypermax.report(epoch, loss=val_loss)
@@ -129,7 +130,9 @@ def report(step: int, **metrics: Any) -> None:
 
     from hypermax.execution.protocol import send_report
 
-    send_report(sys.stdout, step, metrics, "hypermax.report")
+    # the process's own stdout: a contextlib.redirect_stdout that silences a library must not
+    # swallow the report (and leave an early-stopped trial waiting for a verdict on it)
+    send_report(sys.__stdout__ or sys.stdout, step, metrics, "hypermax.report")
 
 
 def __getattr__(name: str) -> Any:

@@ -82,8 +82,8 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
         header = history.header
         if header is not None and header.get("spec_hash") != spec.fingerprint():
             raise ResultsError(
-                f"{folder.path}: holds a search with another space, function or loss; "
-                f"use {fresh_hint} to start anew (the old folder is kept)"
+                f"{folder.path}: holds a search with another space, function or loss"
+                f"{_changed(folder, spec)}; use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = _seed(spec, header)
         folder.write_spec(spec.raw)
@@ -105,6 +105,21 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
         folder.unlock()
         raise
     return Prepared(spec, folder, history, seed)
+
+
+def _changed(folder: ResultsFolder, spec: Spec) -> str:
+    """`` (hyperparameters.properties.x.max differs)``: where the spec differs from the one the
+    folder's search was started with, when its frozen copy can say."""
+    import json
+
+    from hypermax.spec import first_difference
+
+    try:
+        before = json.loads(folder.spec.read_text())
+    except (OSError, ValueError):
+        return ""
+    where = first_difference(before, spec.raw) if isinstance(before, dict) else None
+    return f" ({where} differs)" if where else ""
 
 
 def _seed(spec: Spec, header: dict[str, Any] | None) -> int:

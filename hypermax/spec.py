@@ -158,13 +158,50 @@ class Spec:
         How many trials run at once and how long a kill may take do not change what a trial
         computes, so ``--parallel`` may change on resume.
         """
-        keyed = {k: self.raw.get(k) for k in ("hyperparameters", "function", "metrics")}
-        keyed["function"] = {
-            k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS
-        }
-        keyed["direction"] = [self.search.direction, self.search.metric]
+        keyed = search_identity(self.raw, self.search.direction, self.search.metric)
         blob = json.dumps(keyed, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def search_identity(raw: dict[str, Any], direction: Any, metric: Any) -> dict[str, Any]:
+    """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section."""
+    keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
+    function = keyed["function"] or {}
+    keyed["function"] = {k: v for k, v in function.items() if k not in RUN_SETTINGS}
+    keyed["direction"] = [direction, metric]
+    return keyed
+
+
+def first_difference(before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    """The JSON path of the first part of the search that differs between two validated spec
+    documents (``hyperparameters.properties.x.max``; ``search.direction`` for the metric or its
+    direction), or None when they make the same search."""
+
+    def identity(raw: dict[str, Any]) -> dict[str, Any]:
+        search = raw.get("search") or {}
+        return search_identity(raw, search.get("direction"), search.get("metric"))
+
+    return _differs(identity(before), identity(after), [])
+
+
+def _differs(a: Any, b: Any, path: list[str]) -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            found = _differs(a.get(key), b.get(key), [*path, str(key)])
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _differs(x, y, [*path, str(i)])
+            if found is not None:
+                return found
+        return None
+    if json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str):
+        return None
+    if path[:1] == ["direction"]:
+        return "search.direction" if path[1:] == ["0"] else "search.metric"
+    return ".".join(path)
 
 
 def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Spec:

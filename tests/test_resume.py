@@ -125,8 +125,9 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        f"{folder}: holds a search with another space, function or loss; "
-        "use --fresh to start anew (the old folder is kept)"
+        f"{folder}: holds a search with another space, function or loss "
+        "(hyperparameters.properties.x.max differs); use --fresh to start anew (the old folder "
+        "is kept)"
     )
     proc = run_cli(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -320,9 +320,16 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
 
 
 def _write_result(path: str, text: str) -> int:
-    """Write the result file: 0, or :data:`~.protocol.NO_SPACE_EXIT` when the disk is full."""
+    """Write the result file: 0, or :data:`~.protocol.NO_SPACE_EXIT` when the disk is full.
+
+    A function that removed its own folder (its working folder: "clean up everything") still
+    has its result kept: the folder is made again."""
     try:
-        protocol.write_atomic(path, text, durable=False)
+        try:
+            protocol.write_atomic(path, text, durable=False)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            protocol.write_atomic(path, text, durable=False)
     except OSError as exc:
         if exc.errno not in _NO_SPACE:
             raise

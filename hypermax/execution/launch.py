@@ -15,7 +15,9 @@ from a server that imported the objective once instead.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
@@ -50,12 +52,14 @@ class ExitStatus:
     """How a launched process ended; None where the launcher cannot tell.
 
     ``exit_code`` is negative for a signal (``-9``: SIGKILL); ``peak_rss_mib`` is the process's
-    own high-water mark and ``cpu_seconds`` its user plus system time.
+    own high-water mark and ``cpu_seconds`` its user plus system time. ``lost`` says, when the
+    launcher knows nothing of how the process ended, why (the server that reaped it died).
     """
 
     exit_code: int | None = None
     peak_rss_mib: float | None = None
     cpu_seconds: float | None = None
+    lost: str | None = None
 
 
 class LaunchError(Exception):
@@ -136,10 +140,39 @@ class SubprocessLauncher(Launcher):
                 start_new_session=True,
                 preexec_fn=setup,
             )
-        except (OSError, subprocess.SubprocessError) as exc:
+        except OSError as exc:
+            raise LaunchError(start_problem(exc, request)) from exc
+        except subprocess.SubprocessError as exc:
             raise LaunchError(str(exc)) from exc
         spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
         return _Child(popen, spawner_rss_mib)
+
+
+def start_problem(exc: OSError, request: LaunchRequest) -> str:
+    """Why the program did not start, in one line. The kernel says a script whose first line
+    names an interpreter it cannot find is not there ("No such file or directory"): that line
+    is named instead, and a script without one ("Exec format error") is said to be one."""
+    program = request.argv[0]
+    if "/" not in program:
+        program = shutil.which(program, path=request.env.get("PATH")) or program
+    program = os.path.join(request.cwd, program)
+    if exc.errno not in (errno.ENOENT, errno.ENOEXEC) or not os.path.isfile(program):
+        return str(exc)
+    try:
+        with open(program, "rb") as script:
+            first = script.readline(512)
+    except OSError:
+        return str(exc)
+    if not first.startswith(b"#!"):
+        if exc.errno != errno.ENOEXEC or first.startswith(b"\x7fELF"):
+            return str(exc)  # a program built for another machine, or that went away
+        why = "it is a script without a first line naming its interpreter (#!/bin/sh)"
+    elif first.rstrip(b"\n").endswith(b"\r"):
+        why = "its first line ends in a carriage return (Windows line endings)"
+    else:
+        interpreter = (first[2:].split() or [b""])[0].decode(errors="replace")
+        why = f"its interpreter {interpreter} (its first line) cannot be found"
+    return f"{request.argv[0]}: {why}"
 
 
 class _Child(LaunchedProcess):

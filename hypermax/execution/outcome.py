@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ class Ending:
     ended_at: float
     #: it ended by a SIGKILL from the kernel's out-of-memory killer
     oom_killed: bool = False
+    #: why nothing is known of how it ended (the launcher says), if so
+    lost: str | None = None
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -60,7 +63,8 @@ def trial_outcome(ending: Ending) -> Outcome:
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
     if result is not None and protocol.ERROR_KEY in result:
-        return Outcome(state=TrialState.FAILED, reason=str(result[protocol.ERROR_KEY]), **common)
+        reason = _clip(str(result[protocol.ERROR_KEY]), 300)
+        return Outcome(state=TrialState.FAILED, reason=reason, **common)
     if result is not None:
         common.update(result=result, attachments=attachments(ending.trial_dir, result))
     code = ending.exit_code
@@ -78,7 +82,7 @@ def trial_outcome(ending: Ending) -> Outcome:
             **common,
         )
     if result is None:
-        return Outcome(state=TrialState.FAILED, reason=problem, **common)
+        return Outcome(state=TrialState.FAILED, reason=ending.lost or problem, **common)
     return Outcome(state=TrialState.OK, **common)
 
 
@@ -113,7 +117,9 @@ def _killed(
 def read_result(
     result_file: Path, stdout_result: dict[str, Any] | None, function_type: str
 ) -> tuple[dict[str, Any] | None, str]:
-    """The result file if the trial wrote one, else the last result line of its stdout.
+    """The result file if the trial wrote one, else, for an executable, the last result line of
+    its stdout (a ``python_function``'s result is what it returned: its bootstrap writes the
+    file, so without one the function never returned, whatever it printed).
 
     Returns:
         (result, "") or (None, why there is none).
@@ -123,7 +129,14 @@ def read_result(
     except OSError:
         size = -1
     if size > RESULT_FILE_CAP_BYTES:
-        return None, f"the result file is larger than {RESULT_FILE_CAP_BYTES} bytes"
+        cap = f"{RESULT_FILE_CAP_BYTES // 2**20} MiB"
+        if function_type != "python_function":
+            return None, f"the result file is larger than {cap}"
+        return None, (
+            f"the function returned {size // 2**20} MiB (as JSON), over the {cap} a result may"
+            " hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and"
+            " return its name"
+        )
     if size >= 0:
         text = result_file.read_text(errors="replace")
         try:
@@ -139,10 +152,10 @@ def read_result(
         if result is None:
             return None, f"the result is not a number or an object: {_clip(text)}"
         return result, ""
-    if stdout_result is not None:
-        return stdout_result, ""
     if function_type == "python_function":
         return None, "no result: the trial's process ended without returning from the function"
+    if stdout_result is not None:
+        return stdout_result, ""
     return None, "no result: nothing on stdout parses as a number or a JSON object"
 
 
@@ -195,6 +208,15 @@ def _last_line(data: bytes) -> str:
     return ""
 
 
+#: a terminal escape sequence: CSI (colours, cursor moves), OSC (a window title, the clipboard)
+#: up to its end, or a two-character one
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)")
+
+
 def _clip(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
+    """One line of ``text`` fit to be a reason: whitespace runs made one space, terminal escape
+    sequences and other control characters dropped (a colouring logger's line must not reach
+    the journal, nor the terminal that shows the reason), at most ``limit`` characters."""
+    plain = _ESCAPE.sub("", text)
+    line = " ".join("".join(c for c in part if c.isprintable()) for part in plain.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -47,6 +47,7 @@ from hypermax.execution.launch import (
     LaunchRequest,
     SubprocessLauncher,
 )
+from hypermax.execution.outcome import exit_text
 from hypermax.execution.tether import child_setup
 
 log = logging.getLogger("hypermax")
@@ -57,6 +58,8 @@ START_TIMEOUT = 300.0
 FORK_TIMEOUT = 30.0
 #: how often the reader, with nothing to read, looks for requests a spare took too long to answer
 OVERDUE_CHECK = 1.0
+#: why a trial that ran when its server died failed (the parent-death signal killed it)
+SERVER_DIED = "the preload server died while the trial ran, and took the trial with it"
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
 #: how often a server's start (the objective's import) looks whether the search was interrupted
@@ -256,17 +259,19 @@ class _Server:
                 break
         message = json.loads(first) if first else {}
         if "ready" not in message:
-            self.close()
-            why = message.get("failed") or f"the server exited: {self._output_tail()}"
+            output = self._output_so_far()  # close() closes the file it is in
+            code = self.close()
+            ended = "it ended" if code is None else exit_text(code, output)
+            why = message.get("failed") or f"the server exited: {ended}"
             raise ServerFailed(f"cannot preload the objective: {why}")
         self._spare = self._announced(message)
 
-    def _output_tail(self) -> str:
+    def _output_so_far(self) -> bytes:
+        """What the server printed while it loaded the objective."""
         with contextlib.suppress(OSError):
             self._output.seek(0)
-            lines = self._output.read().decode(errors="replace").strip().splitlines()
-            return lines[-1] if lines else "no output"
-        return "no output"
+            return self._output.read()
+        return b""
 
     def fork(self, request: LaunchRequest) -> _Forked:
         """Have the server fork the trial; its process.
@@ -353,7 +358,7 @@ class _Server:
         for replies in waiting.values():
             replies.put(_ServerGone())
         for process in forked.values():
-            process.end(ExitStatus())  # the trial died with its server: how is not known
+            process.end(ExitStatus(lost=SERVER_DIED))  # how it died with its server: not known
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "exit" in message:

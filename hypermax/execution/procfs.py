@@ -105,16 +105,33 @@ def read_peak_rss(pid: int) -> int:
     if not _USE_PROC:
         return 0
     data = _read_head(f"/proc/{pid}/status", 16384)
-    if data is None:
-        return 0
-    at = data.find(b"VmHWM:")
+    return (_kib_field(data, b"VmHWM:") or 0) if data is not None else 0
+
+
+def read_pss(pid: int) -> int | None:
+    """Process ``pid``'s proportional set size (bytes): its RSS with each page it shares with
+    other processes (copy-on-write pages of a fork, shared memory, libraries) counted as its
+    share of the page. None when it cannot be told (gone, not Linux, a kernel before 4.14).
+
+    Costlier than its RSS (the kernel walks the process's page tables): read it only where
+    counting shared pages once matters.
+    """
+    if not _USE_PROC:
+        return None
+    data = _read_head(f"/proc/{pid}/smaps_rollup", 4096)
+    return _kib_field(data, b"\nPss:") if data is not None else None
+
+
+def _kib_field(data: bytes, name: bytes) -> int | None:
+    """The value, in bytes, of the ``name  1234 kB`` line of a ``/proc`` file; None if none."""
+    at = data.find(name)
     if at < 0:
-        return 0
+        return None
     end = data.find(b"kB", at)
     try:
-        return int(data[at + 6 : end]) * 1024
+        return int(data[at + len(name) : end]) * 1024
     except ValueError:
-        return 0
+        return None
 
 
 def create_time(pid: int) -> float:

@@ -45,8 +45,10 @@ def trial_argv(
     values["trial_id"] = str(proposal.trial_id)
     program, *args = (_fill(part, values) for part in function.command)
     if "/" in program and not function.cwd:
-        # the trial starts in its own folder; a relative program is named from the spec's
-        program = str(resolve(spec_folder / program))
+        # the trial starts in its own folder; a relative program is named from the spec's. Its
+        # symlinks stay: a program may tell by its name what to be (a virtual environment's
+        # bin/python finds the environment from it)
+        program = str((spec_folder / program).absolute())
     return [program, *args]
 
 

@@ -42,6 +42,7 @@ from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.verdicts import Verdicts
+from hypermax.execution.watchdog import SharedOnce
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class TrialRun:
         self.ended_at: float | None = None
         self.wall_time = 0.0
         self.exit_code: int | None = None
+        self._lost: str | None = None  # why how it ended is not known, when it is not
         # what the watchdog saw of the tree
         self.rss_mib = 0.0
         self.peak_rss_mib = 0.0
@@ -127,6 +129,7 @@ class TrialRun:
         self.cpu_percent = 0.0
         self.processes = 1
         self._ram_strikes = 0
+        self._shared_once = SharedOnce()
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
 
@@ -263,9 +266,12 @@ class TrialRun:
         if time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
             return
-        self._ram_strikes = ram_strikes(limits, sample.rss_mib, self._ram_strikes)
+        ram_mib = sample.rss_mib
+        if limits.max_ram_mib is not None and ram_mib > limits.max_ram_mib:
+            ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
+        self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
         if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
-            self.stop(KillReason.RAM, sample.rss_mib)
+            self.stop(KillReason.RAM, ram_mib)
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
@@ -374,6 +380,7 @@ class TrialRun:
             self._exited = True
         self._gone.set()
         self.exit_code = status.exit_code
+        self._lost = status.lost
         if status.peak_rss_mib is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
         if status.cpu_seconds is not None:
@@ -426,6 +433,7 @@ class TrialRun:
             kill=self._kill,
             limits=self.host.limits,
             oom_killed=self._oom_killed(),
+            lost=self._lost,
             **common,
         )
 

@@ -1,0 +1,166 @@
+"""Single trials that misbehave in ways the other watchdog tests do not try, each run to its
+end by ``run_trial`` (the unit the runners use): their outcome, reports and processes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_trials.helpers import MARKER_ENV, assert_none_alive
+
+from hypermax.execution.trial_run import TrialPlan, run_trial
+from hypermax.spec import FunctionSpec
+from hypermax.trial import Outcome, Proposal, Report, TrialState
+
+
+def _run(folder: Path, reports: list[Report] | None = None, **function: Any) -> Outcome:
+    """Run one trial of the function ``function`` describes, in ``folder``."""
+    plan = TrialPlan(
+        FunctionSpec(**function),
+        folder,
+        Proposal(1, {"x": 0.5}, {}),
+        folder / "trials" / "1",
+        folder / "logs" / "trial_1.log",
+    )
+    return run_trial(plan, on_report=None if reports is None else reports.append)
+
+
+def _train(folder: Path, source: str, **settings: Any) -> dict[str, Any]:
+    """The ``function`` settings of ``train`` in ``source``, written to ``folder/model.py``."""
+    (folder / "model.py").write_text(source)
+    return {"type": "python_function", "src": str(folder / "model.py"), "name": "train", **settings}
+
+
+def test_an_executable_run_through_a_symlink_keeps_its_name(tmp_path: Path) -> None:
+    """A virtual environment's ``bin/python`` is a symlink to the base interpreter, which finds
+    the environment from the name it was started by: resolved, the trial runs outside it."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    base = Path(getattr(sys, "_base_executable", sys.executable))
+    (venv / "pyvenv.cfg").write_text(f"home = {base.parent}\n")
+    (venv / "bin" / "python").symlink_to(base)
+    script = tmp_path / "train.py"
+    script.write_text("import json, sys\nprint(json.dumps({'loss': 0.5, 'prefix': sys.prefix}))\n")
+    outcome = _run(tmp_path, type="executable", command=(str(venv / "bin/python"), str(script)))
+    assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
+    assert Path(outcome.result["prefix"]) == venv
+
+
+def test_a_function_that_never_returned_has_no_result_whatever_it_printed(tmp_path: Path) -> None:
+    """It prints a number, then ends its process (a library that calls ``os._exit`` to skip a
+    slow teardown): that number is not its loss."""
+    source = "import os\n\n\ndef train(params):\n    print(0.25, flush=True)\n    os._exit(0)\n"
+    outcome = _run(tmp_path, **_train(tmp_path, source))
+    assert outcome.state is TrialState.FAILED and outcome.result is None
+    assert outcome.reason == (
+        "no result: the trial's process ended without returning from the function"
+    )
+
+
+#: a function that silences what it calls (a noisy library) and reports from inside
+REPORTS_WHILE_SILENCED = """
+import contextlib, io
+import hypermax
+
+
+def train(params):
+    with contextlib.redirect_stdout(io.StringIO()):
+        print("noise")
+        hypermax.report(1, loss=0.5)
+    return 0.25
+"""
+
+
+def test_a_report_made_while_stdout_is_redirected_reaches_hypermax(tmp_path: Path) -> None:
+    reports: list[Report] = []
+    outcome = _run(tmp_path, reports, **_train(tmp_path, REPORTS_WHILE_SILENCED))
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert [(r.step, r.metrics) for r in reports] == [(1, {"loss": 0.5})]
+    assert "noise" not in (tmp_path / "logs" / "trial_1.log").read_text()
+
+
+#: 150 MiB of its own, then 3 forked workers that share it, copy-on-write (a multiprocessing
+#: pool's with a dataset loaded first): their RSS counts it 4 times, the memory holds it once
+FORKS_WORKERS_ON_ITS_DATA = """
+import os, time
+
+
+def train(params):
+    data = bytearray(150 << 20)
+    data[::4096] = b"x" * len(data[::4096])
+    workers = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(1.0)  # long enough for the watchdog to weigh the tree several times
+            os._exit(0)
+        workers.append(pid)
+    for pid in workers:
+        os.waitpid(pid, 0)
+    return 0.5
+"""
+
+
+def test_pages_a_trial_shares_with_its_forked_workers_count_once_against_the_ram_limit(
+    tmp_path: Path, marker: str
+) -> None:
+    function = _train(
+        tmp_path, FORKS_WORKERS_ON_ITS_DATA, auto_kill_max_ram=400, env={MARKER_ENV: marker}
+    )
+    outcome = _run(tmp_path, **function)
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.peak_rss_mib > 400  # the plain sum of RSS, which the limit did not act on
+    assert_none_alive(marker)
+
+
+def test_a_failed_trial_reason_holds_no_terminal_escape_sequences(tmp_path: Path) -> None:
+    """A colouring logger's last line (and a title-setting OSC sequence) must not reach the
+    journal, nor the terminal that shows the reason."""
+    (tmp_path / "fail.py").write_text(
+        "import os, sys\n"
+        "os.write(2, b'\\x1b[31mValueError: bad shape\\x1b[0m\\x1b]0;title\\x07\\r\\n')\n"
+        "sys.exit(3)\n"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(tmp_path / "fail.py")))
+    assert outcome.reason == "exit code 3: ValueError: bad shape"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "why"),
+    [
+        (b"#!/bin/sh\r\n", "its first line ends in a carriage return (Windows line endings)"),
+        (b"#!/no/such/sh\n", "its interpreter /no/such/sh (its first line) cannot be found"),
+        (b"echo 0.5\n", "it is a script without a first line naming its interpreter (#!/bin/sh)"),
+    ],
+)
+def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, why: str) -> None:
+    script = tmp_path / "train.sh"
+    script.write_bytes(first_line + b"echo 0.5\n")
+    script.chmod(0o755)
+    outcome = _run(tmp_path, type="executable", command=(str(script),))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == f"cannot start: {script}: {why}"
+
+
+def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
+    tmp_path: Path,
+) -> None:
+    source = 'def train(params):\n    return {"loss": 0.1, "blob": "x" * (17 << 20)}\n'
+    outcome = _run(tmp_path, **_train(tmp_path, source))
+    assert outcome.reason == (
+        "the function returned 17 MiB (as JSON), over the 16 MiB a result may hold: write large"
+        " data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and return its name"
+    )
+
+
+def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path) -> None:
+    source = (
+        "import os, shutil\n\n\n"
+        "def train(params):\n"
+        "    shutil.rmtree(os.environ['HYPERMAX_TRIAL_DIR'])  # its cwd: 'clean up everything'\n"
+        "    return 0.5\n"
+    )
+    outcome = _run(tmp_path, **_train(tmp_path, source))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.5}

@@ -1,0 +1,38 @@
+"""Top-level keys that start with ``x-`` are extension keys, ignored, as in docker-compose
+files: a place for YAML anchors that the space reuses. Anywhere else they stay unknown keys."""
+
+from __future__ import annotations
+
+from conftest import OBJECTIVES
+
+from hypermax.cli import main
+from hypermax.spec import load_spec
+
+ANCHORED = f"""
+x-rate: &rate {{type: number, min: 0.0001, max: 1, scaling: logarithmic}}
+x-notes: tuned for the small dataset
+hyperparameters:
+  type: object
+  properties:
+    lr: *rate
+    decay:
+      <<: *rate
+      max: 0.1
+function: {{type: python_function, src: "{OBJECTIVES / "quadratic.py"}", name: train}}
+"""
+
+
+def test_an_x_key_holds_anchors_the_space_reuses(tmp_path):
+    path = tmp_path / "search.yaml"
+    path.write_text(ANCHORED)
+    properties = load_spec(path).hyperparameters["properties"]
+    assert properties["lr"]["max"] == 1 and properties["decay"]["max"] == 0.1
+    assert properties["decay"]["scaling"] == "logarithmic"
+
+
+def test_an_x_key_below_the_top_is_still_unknown(tmp_path, monkeypatch, capsys):
+    text = ANCHORED.replace("name: train}", "name: train, x-note: 1}")
+    (tmp_path / "search.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.yaml"]) == 2
+    assert capsys.readouterr().err.startswith('search.yaml: function: unknown key "x-note"')
