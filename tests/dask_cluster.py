@@ -45,9 +45,8 @@ class LocalDaskCluster:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             self._start_scheduler()
-            for _ in range(workers):  # they start as it does, and find it by its file
+            for _ in range(workers):
                 self.add_worker()
-            self.address = _wait_for_address(self.folder / "scheduler.json", self.scheduler)
             self.wait_for_workers(workers)
         except BaseException:
             self.stop()  # nothing it started outlives a failed start
@@ -88,18 +87,16 @@ class LocalDaskCluster:
                 *self._tls_args(),
             ],
         )
+        self.address = _wait_for_address(info, self.scheduler)
 
     def add_worker(self, *options: str) -> subprocess.Popen[bytes]:
-        """Start one more worker (``options``: more ``dask worker`` options). It reads the
-        scheduler's address from its scheduler file, which it waits for (up to the death
-        timeout): a worker may start while the scheduler still does."""
+        """Start one more worker (``options``: more ``dask worker`` options)."""
         index = len(self.workers) + 1
         worker = self._spawn(
             f"worker{index}",
             [
                 "worker",
-                "--scheduler-file",
-                str(self.folder / "scheduler.json"),
+                self.address,
                 "--nthreads",
                 str(self.threads),
                 "--no-nanny",

@@ -41,10 +41,9 @@ SLOT = "SLOT"  # a resource only the second worker of the module's cluster offer
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     """The module's cluster: two workers of two threads; the second offers one ``SLOT``."""
-    local = LocalDaskCluster(tmp_path_factory.mktemp("dask"), workers=0)
+    local = LocalDaskCluster(tmp_path_factory.mktemp("dask"), workers=1)
     try:
-        local.add_worker()
-        local.add_worker("--resources", f"{SLOT}=1")  # the two start at once
+        local.add_worker("--resources", f"{SLOT}=1")
         local.wait_for_workers(2)
         yield local
     finally:
