@@ -16,18 +16,21 @@ from a server that imported the objective once instead.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
+
+log = logging.getLogger("hypermax")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,15 @@ class Launcher(ABC):
 
     #: set by :meth:`interrupt`: starts under way give up, and no start begins
     interrupted = False
+    #: where :meth:`say` sends a line for the user besides hypermax's log (the runner's notes)
+    listener: Callable[[str], None] | None = None
+
+    def say(self, text: str) -> None:
+        """A line for the user about how trials start (a preload server refused): it goes to
+        hypermax's log, and to :attr:`listener`, which the runner hands on as a note."""
+        log.warning("%s", text)
+        if self.listener is not None:
+            self.listener(text)
 
     @abstractmethod
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
