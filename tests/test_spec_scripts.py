@@ -21,7 +21,7 @@ SCRIPTS = [
     ),
     (
         b"echo 0.5\n",
-        '"./train" is a script without a first line naming its interpreter (#!/bin/sh)',
+        '"./train": it is a script without a first line naming its interpreter (#!/bin/sh)',
     ),
     (
         b"#!/usr/bin/env no-such-python\n",

@@ -29,6 +29,7 @@ from typing import Any
 from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
+from hypermax.scripts import first_line_problem
 
 log = logging.getLogger("hypermax")
 
@@ -165,26 +166,14 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
     names an interpreter it cannot find is not there ("No such file or directory"): that line
     is named instead, and a script without one ("Exec format error") is said to be one."""
     program = request.argv[0]
+    path = request.env.get("PATH")
     if "/" not in program:
-        program = shutil.which(program, path=request.env.get("PATH")) or program
+        program = shutil.which(program, path=path) or program
     program = os.path.join(request.cwd, program)
     if exc.errno not in (errno.ENOENT, errno.ENOEXEC) or not os.path.isfile(program):
         return str(exc)
-    try:
-        with open(program, "rb") as script:
-            first = script.readline(512)
-    except OSError:
-        return str(exc)
-    if not first.startswith(b"#!"):
-        if exc.errno != errno.ENOEXEC or first.startswith(b"\x7fELF"):
-            return str(exc)  # a program built for another machine, or that went away
-        why = "it is a script without a first line naming its interpreter (#!/bin/sh)"
-    elif first.rstrip(b"\n").endswith(b"\r"):
-        why = "its first line ends in a carriage return (Windows line endings)"
-    else:
-        interpreter = (first[2:].split() or [b""])[0].decode(errors="replace")
-        why = f"its interpreter {interpreter} (its first line) cannot be found"
-    return f"{request.argv[0]}: {why}"
+    why = first_line_problem(program, path)
+    return str(exc) if why is None else f"{request.argv[0]}: {why}"
 
 
 class _Child(LaunchedProcess):

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import keyword_problem, missing_function
@@ -190,37 +191,16 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
             )
         if not os.access(target, os.X_OK):
             return f'"{program}" is not executable (chmod +x {program})'
-        return script_problem(program, target, path)
+        return _script_problem(program, target, path)
     found = shutil.which(program, path=path)
     if found is None:
         return f'cannot find program "{program}" on PATH'
-    return script_problem(program, Path(found), path)
+    return _script_problem(program, Path(found), path)
 
 
-def script_problem(program: str, file: Path, path: str | None) -> str | None:
-    """Why a script cannot start, read from its first line: no ``#!`` line (and not a binary),
-    Windows line endings, or an interpreter that cannot be found; None when it can or may."""
-    try:
-        with open(file, "rb") as script:
-            first = script.readline(512)
-    except OSError:
-        return None
-    if not first.startswith(b"#!"):
-        if not first or first.startswith(b"\x7fELF") or b"\0" in first:
-            return None  # a binary, or empty: the run will say
-        return f'"{program}" is a script without a first line naming its interpreter (#!/bin/sh)'
-    if first.rstrip(b"\n").endswith(b"\r"):
-        return f'"{program}": its first line ends in a carriage return (Windows line endings)'
-    words = first[2:].decode(errors="replace").split()
-    if not words:
-        return f'"{program}": its first line names no interpreter'
-    interpreter = words[0]
-    if Path(interpreter).name == "env" and len(words) > 1 and not words[1].startswith("-"):
-        if shutil.which(words[1], path=path) is None:
-            return f'"{program}": its interpreter {words[1]} (#!{interpreter}) is not on PATH'
-    elif not os.access(interpreter, os.X_OK):
-        return f'"{program}": its interpreter {interpreter} (its first line) cannot be found'
-    return None
+def _script_problem(program: str, file: Path, path: str | None) -> str | None:
+    why = first_line_problem(file, path)
+    return None if why is None else f'"{program}": {why}'
 
 
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
