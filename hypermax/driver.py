@@ -111,6 +111,7 @@ class Driver:
         self._views = ViewWriter(folder.path, every=VIEWS_SECONDS)
         self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
+        self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
@@ -300,6 +301,9 @@ class Driver:
         running = self._running.pop(event.trial_id, None)
         if running is None:
             return
+        reports = self._reports.pop(event.trial_id, ())
+        if reports:  # gathered in a list: a tuple grown report by report costs n² in all
+            running = replace(running, reports=(*running.reports, *reports))
         if event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -335,8 +339,7 @@ class Driver:
         trial = self._running.get(report.trial_id)
         if trial is None:
             return
-        entry = {"step": report.step, **report.metrics}
-        self._running[trial.id] = replace(trial, reports=(*trial.reports, entry))
+        self._reports.setdefault(trial.id, []).append({"step": report.step, **report.metrics})
         record = {
             "event": "trial_reported",
             "id": report.trial_id,

@@ -294,6 +294,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
     """Fold journal records into the state of every trial."""
     state = JournalState()
     where = f"{path}: " if path else ""
+    reports: dict[int, list[dict[str, Any]]] = {}  # each trial's, joined to it at the end
     for record in records:
         event = record.get("event")
         if event == "header":
@@ -314,15 +315,19 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
             if event == "trial_imported":
                 trial = _finish(trial, record)
             state.trials[trial.id] = trial
+            reports.pop(trial.id, None)  # a trial run again reports anew
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
             if known is not None:
                 report = {"step": record.get("step", 0), **record.get("metrics", {})}
-                state.trials[known.id] = replace(known, reports=(*known.reports, report))
+                reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
             if known is not None:
                 state.trials[known.id] = _finish(known, record)
+    for trial_id, made in reports.items():
+        trial = state.trials[trial_id]
+        state.trials[trial_id] = replace(trial, reports=(*trial.reports, *made))
     state.trials = dict(sorted(state.trials.items()))
     return state
 

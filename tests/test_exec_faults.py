@@ -55,6 +55,11 @@ def test_a_preload_server_that_exits_while_importing_leaves_every_trial_to_start
     ]
     log = (tmp_path / "results" / "s" / "logs" / "hypermax.log").read_text()
     assert "cannot preload the objective: the server exited: exit code 3" in log
+    said = [line for line in done.stdout.splitlines() if line.startswith("hypermax: preload:")]
+    assert said == [
+        "hypermax: preload: cannot preload the objective: the server exited: exit code 3; "
+        "every trial starts a fresh process"
+    ], done.stdout  # on the console too, not only in the log
     assert_none_alive(marker)
 
 

@@ -50,6 +50,15 @@ def signal_all(procs: list[ProcInfo], sig: int) -> None:
         _send(info, sig)
 
 
+def terminate_all(procs: list[ProcInfo]) -> None:
+    """SIGTERM, then SIGCONT: a stopped process (SIGSTOP, a terminal's Ctrl-Z) handles its
+    SIGTERM only once it runs again; otherwise it would sit out the grace and get SIGKILL
+    without its ``finally`` blocks. hypermax stops its trials only while it is stopped itself
+    (Ctrl-Z), when no ladder runs."""
+    signal_all(procs, signal.SIGTERM)
+    signal_all(procs, signal.SIGCONT)
+
+
 # -- the ladder -----------------------------------------------------------------------------
 def kill_ladder(
     find: Finder,
@@ -59,7 +68,8 @@ def kill_ladder(
     wake: threading.Event | None = None,
     hurry: Callable[[], bool] | None = None,
 ) -> list[ProcInfo]:
-    """SIGTERM every process ``find`` names, SIGKILL those left after ``grace`` seconds.
+    """SIGTERM (and SIGCONT, :func:`terminate_all`) every process ``find`` names, SIGKILL those
+    left after ``grace`` seconds.
 
     ``find`` is asked again at every poll, so a process that appears meanwhile gets the signal
     of the step under way; a process once found stays a target until it dies. ``grace`` 0 goes
@@ -80,7 +90,7 @@ def kill_ladder(
     head = f"{label}: " if label else ""
     began = time.monotonic()
     if grace > 0:
-        signal_all(alive, signal.SIGTERM)
+        terminate_all(alive)
         note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
         alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry)
         if not alive:
@@ -129,6 +139,8 @@ def _wait(
         fresh = [p for p in alive if (p.pid, p.start) not in known]
         if fresh:
             signal_all(fresh, sig)
+            if sig == signal.SIGTERM:
+                signal_all(fresh, signal.SIGCONT)  # as terminate_all does
             note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
         now = time.monotonic()
         if not alive or now >= deadline or (hurry is not None and hurry()):

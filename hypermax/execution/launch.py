@@ -16,18 +16,22 @@ from a server that imported the objective once instead.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
+from hypermax.scripts import first_line_problem
+
+log = logging.getLogger("hypermax")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,15 @@ class Launcher(ABC):
 
     #: set by :meth:`interrupt`: starts under way give up, and no start begins
     interrupted = False
+    #: where :meth:`say` sends a line for the user besides hypermax's log (the runner's notes)
+    listener: Callable[[str], None] | None = None
+
+    def say(self, text: str) -> None:
+        """A line for the user about how trials start (a preload server refused): it goes to
+        hypermax's log, and to :attr:`listener`, which the runner hands on as a note."""
+        log.warning("%s", text)
+        if self.listener is not None:
+            self.listener(text)
 
     @abstractmethod
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
@@ -153,26 +166,14 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
     names an interpreter it cannot find is not there ("No such file or directory"): that line
     is named instead, and a script without one ("Exec format error") is said to be one."""
     program = request.argv[0]
+    path = request.env.get("PATH")
     if "/" not in program:
-        program = shutil.which(program, path=request.env.get("PATH")) or program
+        program = shutil.which(program, path=path) or program
     program = os.path.join(request.cwd, program)
     if exc.errno not in (errno.ENOENT, errno.ENOEXEC) or not os.path.isfile(program):
         return str(exc)
-    try:
-        with open(program, "rb") as script:
-            first = script.readline(512)
-    except OSError:
-        return str(exc)
-    if not first.startswith(b"#!"):
-        if exc.errno != errno.ENOEXEC or first.startswith(b"\x7fELF"):
-            return str(exc)  # a program built for another machine, or that went away
-        why = "it is a script without a first line naming its interpreter (#!/bin/sh)"
-    elif first.rstrip(b"\n").endswith(b"\r"):
-        why = "its first line ends in a carriage return (Windows line endings)"
-    else:
-        interpreter = (first[2:].split() or [b""])[0].decode(errors="replace")
-        why = f"its interpreter {interpreter} (its first line) cannot be found"
-    return f"{request.argv[0]}: {why}"
+    why = first_line_problem(program, path)
+    return str(exc) if why is None else f"{request.argv[0]}: {why}"
 
 
 class _Child(LaunchedProcess):

@@ -22,7 +22,7 @@ from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun
-from hypermax.trial import KillReason, LiveStats, Outcome, Proposal
+from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, RunnerNote
 
 if TYPE_CHECKING:
     from hypermax.execution.launch import Launcher
@@ -56,6 +56,7 @@ class LocalRunner(BaseRunner):
         self.spec_folder = spec_folder.resolve()
         self.host = TrialHost(Limits.of(function), launcher, tick)
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
+        self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
         self._followers: list[threading.Thread] = []

@@ -140,9 +140,10 @@ class PreloadLauncher(Launcher):
             self._servers.pop(options)
             code = server.close()
             self._restarts += 1
-            if self._restarts > MAX_RESTARTS:
-                self._refused[options] = f"the server died {self._restarts} times"
             log.warning("the preloaded trial server ended (exit code %s); starting another", code)
+            if self._restarts > MAX_RESTARTS:
+                self._refused[options] = why = f"the server died {self._restarts} times"
+                self.say(f"preload: {why}; every trial starts a fresh process")
         if options in self._refused:
             return None
         try:
@@ -151,7 +152,7 @@ class PreloadLauncher(Launcher):
             )
         except ServerFailed as exc:
             self._refused[options] = str(exc)
-            log.warning("preload: %s; every trial starts a fresh process", exc)
+            self.say(f"preload: {exc}; every trial starts a fresh process")
             return None
         self._servers[options] = server
         return server

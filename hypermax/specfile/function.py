@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import keyword_problem, missing_function
@@ -181,6 +182,7 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     one). A program with a ``{placeholder}`` is only known at run time."""
     if "{" in program:
         return None
+    path = env.get("PATH", os.environ.get("PATH"))
     if "/" in program:
         target = start / program
         if not target.is_file():
@@ -189,10 +191,16 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
             )
         if not os.access(target, os.X_OK):
             return f'"{program}" is not executable (chmod +x {program})'
-        return None
-    if shutil.which(program, path=env.get("PATH", os.environ.get("PATH"))) is None:
+        return _script_problem(program, target, path)
+    found = shutil.which(program, path=path)
+    if found is None:
         return f'cannot find program "{program}" on PATH'
-    return None
+    return _script_problem(program, Path(found), path)
+
+
+def _script_problem(program: str, file: Path, path: str | None) -> str | None:
+    why = first_line_problem(file, path)
+    return None if why is None else f'"{program}": {why}'
 
 
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
