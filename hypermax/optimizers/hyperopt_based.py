@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer, trial_seed
+from hypermax.space.hyperopt_lite import defer_atpe
 from hypermax.trial import Proposal, Trial
+
+defer_atpe()  # hyperopt's ATPE (and scipy.stats) only for the atpe method
 
 if TYPE_CHECKING:
     pass
