@@ -263,6 +263,9 @@ def _parse_yaml(text: str, file: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and problem.startswith("but "):  # "but found another document"
+            problem = f"{context}, {problem}"
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
 
 
