@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hypermax.cli import main
 
 GOOD_JSON = (
@@ -28,3 +30,30 @@ def test_a_yaml_file_of_two_documents_says_so(tmp_path, monkeypatch, capsys):
             "but found another document"
         ],
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            GOOD_JSON + ",\n}\n",
+            "line 3: invalid JSON: a trailing comma before } is not allowed",
+        ),
+        (
+            GOOD_JSON.replace('"search"', '"search": {}, "x": [1, 2,]') + "}",
+            "line 3: invalid JSON: a trailing comma before ] is not allowed",
+        ),
+        (
+            GOOD_JSON + ",\n // two trials\n}\n",
+            "line 4: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
+        ),
+        (
+            GOOD_JSON.replace(",\n", ", /* an enum */\n", 1) + "}",
+            "line 1: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
+        ),
+    ],
+    ids=["trailing-comma-object", "trailing-comma-list", "line-comment", "block-comment"],
+)
+def test_json_comments_and_trailing_commas_are_named(tmp_path, monkeypatch, capsys, text, error):
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.json", text)
+    assert (code, err) == (2, [f"bad.json: {error}"])

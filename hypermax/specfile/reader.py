@@ -137,13 +137,27 @@ def _parse_json(text: str, file: str) -> Any:
     except RecursionError:
         raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
-        raise SpecError(file, [("", f"line {exc.lineno}: invalid JSON: {exc.msg}")]) from None
+        line, message = _json_mistake(exc)
+        raise SpecError(file, [("", f"line {line}: invalid JSON: {message}")]) from None
     except _NotJSON as exc:
         raise SpecError(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
     problems = duplicates.problems(doc)
     if problems:
         raise SpecError(file, problems)
     return doc
+
+
+def _json_mistake(exc: json.JSONDecodeError) -> tuple[int, str]:
+    """The line and reason of a JSON syntax error, naming the two mistakes of people used to
+    JavaScript or YAML (a comment, a trailing comma) instead of what the parser expected."""
+    text, pos = exc.doc, exc.pos
+    if text.startswith(("//", "/*"), pos):
+        return exc.lineno, "comments are not allowed (write the spec in YAML to keep them)"
+    before = text[:pos].rstrip()
+    if text.startswith(("}", "]"), pos) and before.endswith(","):
+        line = before.count("\n") + 1
+        return line, f"a trailing comma before {text[pos]} is not allowed"
+    return exc.lineno, exc.msg
 
 
 class _YAMLProblem(Exception):
