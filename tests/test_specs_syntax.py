@@ -1,4 +1,5 @@
-"""Spec files as people write them: the one-line reason for JSON and YAML a reader refuses."""
+"""Spec files as people write them: the one-line reason for JSON and YAML a reader refuses, and
+a spec given as ``-``."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def test_a_yaml_file_of_two_documents_says_so(tmp_path, monkeypatch, capsys):
 def test_json_comments_and_trailing_commas_are_named(tmp_path, monkeypatch, capsys, text, error):
     code, err = validate(tmp_path, monkeypatch, capsys, "bad.json", text)
     assert (code, err) == (2, [f"bad.json: {error}"])
+
+
+def test_a_spec_on_stdin_is_refused_with_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["validate", "-"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (code, err) == (
+        2,
+        [
+            "-: a spec cannot be read from stdin: save it to a file "
+            "(its relative paths are relative to that file's folder)"
+        ],
+    )

@@ -34,8 +34,14 @@ def read_document(path: Path) -> dict[str, Any]:
 
     Raises SpecError naming the file for unreadable files, syntax errors (with their line),
     duplicate keys, YAML tags that would build Python objects, and a top level that is not an
-    object.
+    object; and for ``-`` (stdin), which has no folder for the spec's relative paths.
     """
+    if str(path) == "-" and not path.is_file():
+        problem = (
+            "a spec cannot be read from stdin: save it to a file "
+            "(its relative paths are relative to that file's folder)"
+        )
+        raise SpecError("-", [("", problem)])
     doc = parse_document(path)
     if not isinstance(doc, dict):
         raise SpecError(path.name, [("", "must be an object with the spec's sections")])
