@@ -71,3 +71,27 @@ def test_a_spec_on_stdin_is_refused_with_what_to_do(tmp_path, monkeypatch, capsy
             "(its relative paths are relative to that file's folder)"
         ],
     )
+
+
+@pytest.mark.parametrize(
+    ("enum", "error"),
+    [
+        (
+            "[yes, no, off]",
+            "hyperparameters.properties.opt.enum: must not repeat a value: false is repeated "
+            "(YAML reads yes, no, on and off as true and false: quote them to keep the words)",
+        ),
+        (
+            "[relu, 2, relu]",
+            'hyperparameters.properties.opt.enum: must not repeat a value: "relu" is repeated',
+        ),
+    ],
+    ids=["yaml-booleans", "word"],
+)
+def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, error):
+    text = (
+        f"hyperparameters: {{type: object, properties: {{opt: {{enum: {enum}}}}}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+    )
+    code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
+    assert (code, err) == (2, [f"bools.yaml: {error}"])
