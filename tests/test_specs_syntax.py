@@ -95,3 +95,15 @@ def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, err
     )
     code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
     assert (code, err) == (2, [f"bools.yaml: {error}"])
+
+
+def test_a_yaml_tab_indent_says_to_indent_with_spaces(tmp_path, monkeypatch, capsys):
+    text = "search:\n\titerations: 2\n"
+    code, err = validate(tmp_path, monkeypatch, capsys, "tabs.yaml", text)
+    assert (code, err) == (
+        2,
+        [
+            "tabs.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token "
+            "(write spaces, not tabs, to indent and separate YAML)"
+        ],
+    )

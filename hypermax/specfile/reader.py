@@ -286,6 +286,8 @@ def _parse_yaml(text: str, file: str) -> Any:
         context = getattr(exc, "context", None)
         if context and problem.startswith("but "):  # "but found another document"
             problem = f"{context}, {problem}"
+        if "'\\t'" in problem:  # PyYAML refuses tabs where a user sees whitespace
+            problem += " (write spaces, not tabs, to indent and separate YAML)"
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
 
 
