@@ -21,16 +21,25 @@ def validate(tmp_path, monkeypatch, capsys, name: str, text: str) -> tuple[int, 
     return code, capsys.readouterr().err.strip().splitlines()
 
 
-def test_a_yaml_file_of_two_documents_says_so(tmp_path, monkeypatch, capsys):
-    text = "search:\n  iterations: 2\n---\nfunction: {type: executable, command: [true]}\n"
-    code, err = validate(tmp_path, monkeypatch, capsys, "two.yaml", text)
-    assert (code, err) == (
-        2,
-        [
-            "two.yaml: line 3: invalid YAML: expected a single document in the stream, "
-            "but found another document"
-        ],
-    )
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "search:\n  iterations: 2\n---\nfunction: {type: executable, command: [true]}\n",
+            "line 3: invalid YAML: expected a single document in the stream, "
+            "but found another document",
+        ),
+        (
+            "search:\n\titerations: 2\n",
+            "line 2: invalid YAML: found character '\\t' that cannot start any token "
+            "(write spaces, not tabs, to indent and separate YAML)",
+        ),
+    ],
+    ids=["two-documents", "tab-indent"],
+)
+def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, error):
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text)
+    assert (code, err) == (2, [f"bad.yaml: {error}"])
 
 
 @pytest.mark.parametrize(
@@ -95,15 +104,3 @@ def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, err
     )
     code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
     assert (code, err) == (2, [f"bools.yaml: {error}"])
-
-
-def test_a_yaml_tab_indent_says_to_indent_with_spaces(tmp_path, monkeypatch, capsys):
-    text = "search:\n\titerations: 2\n"
-    code, err = validate(tmp_path, monkeypatch, capsys, "tabs.yaml", text)
-    assert (code, err) == (
-        2,
-        [
-            "tabs.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token "
-            "(write spaces, not tabs, to indent and separate YAML)"
-        ],
-    )
