@@ -194,7 +194,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 def _normalise_argv(argv: list[str]) -> list[str]:
     """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``."""
     for i, arg in enumerate(argv):
-        if arg.startswith("-"):
+        if arg.startswith("-") and arg != "-":  # "-" names a file (stdin), not an option
             continue
         if arg not in SUBCOMMANDS:
             return [*argv[:i], "run", *argv[i:]]

@@ -55,3 +55,10 @@ def test_a_folder_given_as_a_spec_says_what_it_is(tmp_path, monkeypatch, capsys,
     )
     code, _, err = output(capsys, *command, "notes")
     assert (code, err) == (2, "notes: is a folder, not a spec file\n")
+
+
+def test_a_spec_named_dash_is_taken_as_a_spec_not_an_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = output(capsys, "-")
+    assert code == 2
+    assert err.startswith("-: a spec cannot be read from stdin")
