@@ -282,6 +282,10 @@ class Asha(StoppingPolicy):
             entries.pop(trial_id, None)
 
     def judge(self, trial_id: int, step: int, loss: float) -> Standing:
+        if self.rule.max_steps is not None and step >= self.rule.max_steps:
+            # the trial trained all its steps (even one whose report jumped over the rungs):
+            # stopping it now would save nothing and throw its result away
+            return Standing(trial_id, step, loss, against="past the last rung")
         reached = [r for r in self.rule.rungs(step) if self.rungs[r][trial_id][1] == step]
         for rung in reached:  # the rungs this report reached, lowest first
             at_rung = self.rungs[rung][trial_id][0]
