@@ -144,8 +144,12 @@ class Spec:
 
     @property
     def folder(self) -> Path:
-        """The folder the spec file is in: relative paths in the spec start here."""
-        return self.path.parent
+        """The folder the spec file is in: relative paths in the spec start here.
+
+        A spec reached through a symlink is in the folder of the file it links to, where
+        validation and ``$ref`` look for the files it names.
+        """
+        return self.path.resolve().parent
 
     @property
     def results_folder(self) -> Path:
@@ -248,7 +252,7 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         search=_search(paths["search"]),
         results_directory=Path(paths["results"]["directory"]),
         ui_enabled=doc.get("ui", {}).get("enabled"),
-        cluster=_cluster(paths["cluster"], path.parent) if "cluster" in doc else None,
+        cluster=_cluster(paths["cluster"], path.resolve().parent) if "cluster" in doc else None,
         max_log_mb=float(doc["results"].get("max_log_mb", DEFAULT_MAX_LOG_MB)),
         metadata=compat.metadata(doc),
         notices=notices,

@@ -34,8 +34,14 @@ def read_document(path: Path) -> dict[str, Any]:
 
     Raises SpecError naming the file for unreadable files, syntax errors (with their line),
     duplicate keys, YAML tags that would build Python objects, and a top level that is not an
-    object.
+    object; and for ``-`` (stdin), which has no folder for the spec's relative paths.
     """
+    if str(path) == "-" and not path.is_file():
+        problem = (
+            "a spec cannot be read from stdin: save it to a file "
+            "(its relative paths are relative to that file's folder)"
+        )
+        raise SpecError("-", [("", problem)])
     doc = parse_document(path)
     if not isinstance(doc, dict):
         raise SpecError(path.name, [("", "must be an object with the spec's sections")])
@@ -137,13 +143,27 @@ def _parse_json(text: str, file: str) -> Any:
     except RecursionError:
         raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
-        raise SpecError(file, [("", f"line {exc.lineno}: invalid JSON: {exc.msg}")]) from None
+        line, message = _json_mistake(exc)
+        raise SpecError(file, [("", f"line {line}: invalid JSON: {message}")]) from None
     except _NotJSON as exc:
         raise SpecError(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
     problems = duplicates.problems(doc)
     if problems:
         raise SpecError(file, problems)
     return doc
+
+
+def _json_mistake(exc: json.JSONDecodeError) -> tuple[int, str]:
+    """The line and reason of a JSON syntax error, naming the two mistakes of people used to
+    JavaScript or YAML (a comment, a trailing comma) instead of what the parser expected."""
+    text, pos = exc.doc, exc.pos
+    if text.startswith(("//", "/*"), pos):
+        return exc.lineno, "comments are not allowed (write the spec in YAML to keep them)"
+    before = text[:pos].rstrip()
+    if text.startswith(("}", "]"), pos) and before.endswith(","):
+        line = before.count("\n") + 1
+        return line, f"a trailing comma before {text[pos]} is not allowed"
+    return exc.lineno, exc.msg
 
 
 class _YAMLProblem(Exception):
@@ -263,6 +283,11 @@ def _parse_yaml(text: str, file: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and problem.startswith("but "):  # "but found another document"
+            problem = f"{context}, {problem}"
+        if "'\\t'" in problem:  # PyYAML refuses tabs where a user sees whitespace
+            problem += " (write spaces, not tabs, to indent and separate YAML)"
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
 
 

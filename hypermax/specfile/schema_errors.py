@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypermax.specfile.problems import choices, join_or, show
 
@@ -133,6 +133,27 @@ def _fallback(error: ValidationError) -> str:
     return str(error.message).splitlines()[0]
 
 
+def _unique_items(error: ValidationError) -> str:
+    """Name the repeated value: YAML's ``[yes, no, off]`` repeats ``false`` where none is seen."""
+    items = error.instance if isinstance(error.instance, list) else []
+    seen: list[Any] = []
+    for item in items:
+        if any(_same(item, earlier) for earlier in seen):
+            hint = (
+                " (YAML reads yes, no, on and off as true and false: quote them to keep the words)"
+                if isinstance(item, bool)
+                else ""
+            )
+            return f"must not repeat a value: {show(item)} is repeated{hint}"
+        seen.append(item)
+    return "must not repeat a value"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: ``true`` is not ``1``, as jsonschema's ``uniqueItems`` sees them."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
 _TRANSLATORS: dict[str, Callable[[ValidationError], str]] = {
     "type": _type,
     "required": _required,
@@ -151,7 +172,7 @@ _TRANSLATORS: dict[str, Callable[[ValidationError], str]] = {
     "maxLength": _max_length,
     "pattern": _pattern,
     "minProperties": _min_properties,
-    "uniqueItems": lambda error: "must not repeat a value",
+    "uniqueItems": _unique_items,
     "false": lambda error: "is not allowed here",
     "not": lambda error: "is not allowed here",
 }

@@ -1,0 +1,106 @@
+"""Spec files as people write them: the one-line reason for JSON and YAML a reader refuses, and
+a spec given as ``-``."""
+
+from __future__ import annotations
+
+import pytest
+
+from hypermax.cli import main
+
+GOOD_JSON = (
+    '{"hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},\n'
+    ' "function": {"type": "executable", "command": ["true"]},\n'
+    ' "search": {"iterations": 2}'
+)
+
+
+def validate(tmp_path, monkeypatch, capsys, name: str, text: str) -> tuple[int, list[str]]:
+    (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    code = main(["validate", name])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "search:\n  iterations: 2\n---\nfunction: {type: executable, command: [true]}\n",
+            "line 3: invalid YAML: expected a single document in the stream, "
+            "but found another document",
+        ),
+        (
+            "search:\n\titerations: 2\n",
+            "line 2: invalid YAML: found character '\\t' that cannot start any token "
+            "(write spaces, not tabs, to indent and separate YAML)",
+        ),
+    ],
+    ids=["two-documents", "tab-indent"],
+)
+def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, error):
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text)
+    assert (code, err) == (2, [f"bad.yaml: {error}"])
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            GOOD_JSON + ",\n}\n",
+            "line 3: invalid JSON: a trailing comma before } is not allowed",
+        ),
+        (
+            GOOD_JSON.replace('"search"', '"search": {}, "x": [1, 2,]') + "}",
+            "line 3: invalid JSON: a trailing comma before ] is not allowed",
+        ),
+        (
+            GOOD_JSON + ",\n // two trials\n}\n",
+            "line 4: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
+        ),
+        (
+            GOOD_JSON.replace(",\n", ", /* an enum */\n", 1) + "}",
+            "line 1: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
+        ),
+    ],
+    ids=["trailing-comma-object", "trailing-comma-list", "line-comment", "block-comment"],
+)
+def test_json_comments_and_trailing_commas_are_named(tmp_path, monkeypatch, capsys, text, error):
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.json", text)
+    assert (code, err) == (2, [f"bad.json: {error}"])
+
+
+def test_a_spec_on_stdin_is_refused_with_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["validate", "-"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (code, err) == (
+        2,
+        [
+            "-: a spec cannot be read from stdin: save it to a file "
+            "(its relative paths are relative to that file's folder)"
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("enum", "error"),
+    [
+        (
+            "[yes, no, off]",
+            "hyperparameters.properties.opt.enum: must not repeat a value: false is repeated "
+            "(YAML reads yes, no, on and off as true and false: quote them to keep the words)",
+        ),
+        (
+            "[relu, 2, relu]",
+            'hyperparameters.properties.opt.enum: must not repeat a value: "relu" is repeated',
+        ),
+    ],
+    ids=["yaml-booleans", "word"],
+)
+def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, error):
+    text = (
+        f"hyperparameters: {{type: object, properties: {{opt: {{enum: {enum}}}}}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+    )
+    code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
+    assert (code, err) == (2, [f"bools.yaml: {error}"])
