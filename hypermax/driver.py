@@ -42,7 +42,7 @@ from hypermax.proposals import Proposals
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Report, RunnerNote, Trial, TrialState
 from hypermax.views import ViewWriter
-from hypermax.warmstart import imported_trials
+from hypermax.warmstart import Finished, imported_trials
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -230,7 +230,7 @@ class Driver:
                 self._logs.add(trial.id, self.folder.log(trial.id))
         self._stopper.rebuild(told)
 
-    def import_trials(self, imported: Sequence[tuple[dict[str, Any], float]], source: str) -> int:
+    def import_trials(self, imported: Sequence[Finished], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
         They are journaled as ``imported`` and never run; they do not count towards

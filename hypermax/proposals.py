@@ -163,11 +163,17 @@ def points_to_run(
     points: Iterable[dict[str, Any]], defaults: dict[str, Any] | None, ran: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The spec's ``points`` still to run, the space's ``defaults`` first in a new search: a
-    resumed search (the params of the trials that ``ran``) leaves out the points it ran."""
-    if ran:
-        seen = {_key(params) for params in ran}
-        return [point for point in points if _key(point) not in seen]
-    return [*([defaults] if defaults is not None else []), *points]
+    resumed search (the params of the trials that ``ran``) leaves out the points it ran, and a
+    point equal to the defaults or to an earlier point runs once."""
+    seen = {_key(params) for params in ran}
+    first = [defaults] if defaults is not None and not ran else []
+    to_run = []
+    for point in [*first, *points]:
+        key = _key(point)
+        if key not in seen:
+            seen.add(key)
+            to_run.append(point)
+    return to_run
 
 
 def _key(params: dict[str, Any]) -> str:

@@ -9,9 +9,9 @@ becomes one loss, the spec's composite loss of the metrics it carries (so ``dire
 weighted metrics count as they do for a finished trial), and a :class:`StoppingPolicy` says where
 the trial stands against the other trials' curves:
 
-- ``median`` (:class:`MedianRule`): at step s, a trial whose best loss so far is worse than the
-  median of the other trials' losses at s is stopped, once ``min_trials`` others have reached s
-  and s is at least ``grace_steps``;
+- ``median`` (:class:`MedianRule`): at step s, a trial whose best loss so far (or whose report
+  diverged: an infinite loss) is worse than the median of the other trials' losses at s is
+  stopped, once ``min_trials`` others have reached s and s is at least ``grace_steps``;
 - ``asha`` (:class:`Asha`): rungs at ``min_steps * eta**k`` below ``max_steps`` (``min_steps``
   defaults to ``max_steps // eta**2``, see :attr:`EarlyStopping.first_rung`); a trial reaching a
   rung goes on if its loss there is among the best ``1/eta`` of all losses recorded at that rung
@@ -246,7 +246,9 @@ class MedianRule(StoppingPolicy):
 
     def judge(self, trial_id: int, step: int, loss: float) -> Standing:
         rule = self.rule
-        best = self.curves[trial_id].best  # what is weighed, judged or not
+        # what is weighed, judged or not: the best so far, or the report's infinite loss (the
+        # model diverged: a good start does not save it)
+        best = loss if math.isinf(loss) else self.curves[trial_id].best
         if step < rule.grace_steps:
             grace = f"grace (step {step} < {rule.grace_steps})"
             return Standing(trial_id, step, best, against=grace)
@@ -282,6 +284,10 @@ class Asha(StoppingPolicy):
             entries.pop(trial_id, None)
 
     def judge(self, trial_id: int, step: int, loss: float) -> Standing:
+        if self.rule.max_steps is not None and step >= self.rule.max_steps:
+            # the trial trained all its steps (even one whose report jumped over the rungs):
+            # stopping it now would save nothing and throw its result away
+            return Standing(trial_id, step, loss, against="past the last rung")
         reached = [r for r in self.rule.rungs(step) if self.rungs[r][trial_id][1] == step]
         for rung in reached:  # the rungs this report reached, lowest first
             at_rung = self.rungs[rung][trial_id][0]

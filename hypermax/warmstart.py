@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypermax.errors import ResultsError
 from hypermax.export import OWN_COLUMNS, PARAM_PREFIX
@@ -26,8 +26,17 @@ NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", 
 GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
 
 
-def load_warm_start(path: Path, top_level_names: set[str]) -> list[tuple[dict[str, Any], float]]:
-    """(params, loss) of every finished trial with a finite loss in ``path``: a journal
+class Finished(NamedTuple):
+    """A finished trial of an earlier search: its params, its loss, and, for a trial stopped
+    early, the step of the report its loss is from (else None)."""
+
+    params: dict[str, Any]
+    loss: float
+    step: int | None = None
+
+
+def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
+    """Every finished trial with a finite loss in ``path``: a journal
     (``.jsonl``), a results table (CSV), or a results folder (its journal, else its table).
 
     ``top_level_names`` are the space's top-level parameter names: CSV columns whose first
@@ -46,13 +55,14 @@ def load_warm_start(path: Path, top_level_names: set[str]) -> list[tuple[dict[st
 
 
 def imported_trials(
-    space: Space, imported: Sequence[tuple[dict[str, Any], float]], take_id: Callable[[], int]
+    space: Space, imported: Sequence[Finished], take_id: Callable[[], int]
 ) -> list[Trial]:
-    """The finished trials ``imported`` (params, loss) as trials of this search, ``imported``
-    and never run, each with an id from ``take_id``; params the space cannot produce are left
-    out."""
+    """The finished trials ``imported`` as trials of this search, ``imported`` and never run,
+    each with an id from ``take_id``; params the space cannot produce are left out. A trial
+    stopped early keeps its ``step`` (only those have one), so that the optimizer ranks it as a
+    stopped trial, not as one whose loss is that of a trial that ran to its end."""
     trials = []
-    for params, loss in imported:
+    for params, loss, step in imported:
         try:
             internal = space.encode(params)
         except EncodeError:
@@ -64,24 +74,32 @@ def imported_trials(
             state=TrialState.IMPORTED,
             loss=loss,
             time=0.0,
-            reason="imported",
+            reason="imported" if step is None else f"imported: stopped at step {step}",
+            step=step,
         )
         trials.append(trial)
     return trials
 
 
-def _from_journal(path: Path) -> list[tuple[dict[str, Any], float]]:
+def _from_journal(path: Path) -> list[Finished]:
     from hypermax.journal import read_records, replay
 
     state = replay(read_records(path), path)
     return [
-        (t.params, float(t.loss))
+        Finished(t.params, float(t.loss), _stopped_step(t.state.value, t.step))
         for t in state.trials.values()
         if t.state.finished and t.loss is not None and math.isfinite(t.loss)
     ]
 
 
-def _from_csv(path: Path, names: set[str]) -> list[tuple[dict[str, Any], float]]:
+def _stopped_step(state: str, step: Any) -> int | None:
+    """The step of a trial stopped early (one imported stopped keeps it); None for the others."""
+    if state not in ("stopped", "imported") or isinstance(step, bool):
+        return None
+    return step if isinstance(step, int) else None
+
+
+def _from_csv(path: Path, names: set[str]) -> list[Finished]:
     out = []
     with path.open(newline="") as f:
         for row in csv.DictReader(f):
@@ -96,7 +114,11 @@ def _from_csv(path: Path, names: set[str]) -> list[tuple[dict[str, Any], float]]
                 name = _param_name(column or "")
                 if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
                     flat[name] = _parse(text)
-            out.append((unflatten(flat), float(loss)))
+            out.append(
+                Finished(
+                    unflatten(flat), float(loss), _stopped_step(state, _parse(row.get("step")))
+                )
+            )
     return out
 
 

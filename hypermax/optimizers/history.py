@@ -5,7 +5,8 @@ Every finished trial teaches: one that ended with a loss (ok, stopped with a rep
 ``auto_kill_loss``, imported) teaches that loss; one without (failed, killed without
 ``auto_kill_loss``, stopped before any report) teaches "bad", which a backend that ranks losses
 reads as worse than everything, and one that fits a model to losses as the worst loss seen.
-A trial stopped early also leaves the step it reached (:attr:`History.stopped_at`), for a
+A trial stopped early (or imported by a warm start from one: only those carry a step) also
+leaves the step it reached (:attr:`History.stopped_at`), for a
 backend that ranks such trials apart (TPE: after every trial that ran to its end).
 """
 
@@ -52,7 +53,7 @@ class History:
         """Record ``trial`` as finished; False when it was unknown (never noted as running)."""
         known = self.running.pop(trial.id, None) is not None or trial.id in self.finished
         self.finished[trial.id] = (dict(trial.internal), taught_loss(trial))
-        if trial.state is TrialState.STOPPED and trial.step is not None:
+        if trial.state in (TrialState.STOPPED, TrialState.IMPORTED) and trial.step is not None:
             self.stopped_at[trial.id] = trial.step
         return known
 
