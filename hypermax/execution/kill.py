@@ -50,13 +50,14 @@ def signal_all(procs: list[ProcInfo], sig: int) -> None:
         _send(info, sig)
 
 
-def terminate_all(procs: list[ProcInfo]) -> None:
-    """SIGTERM, then SIGCONT: a stopped process (SIGSTOP, a terminal's Ctrl-Z) handles its
-    SIGTERM only once it runs again; otherwise it would sit out the grace and get SIGKILL
-    without its ``finally`` blocks. hypermax stops its trials only while it is stopped itself
-    (Ctrl-Z), when no ladder runs."""
-    signal_all(procs, signal.SIGTERM)
-    signal_all(procs, signal.SIGCONT)
+def _give(procs: list[ProcInfo], sig: int) -> None:
+    """A step of the ladder: ``sig`` to each process; after SIGTERM, SIGCONT too. A stopped
+    process (SIGSTOP, a terminal's Ctrl-Z) handles its SIGTERM only once it runs again;
+    otherwise it would sit out the grace and get SIGKILL without its ``finally`` blocks.
+    hypermax stops its trials only while it is stopped itself (Ctrl-Z), when no ladder runs."""
+    signal_all(procs, sig)
+    if sig == signal.SIGTERM:
+        signal_all(procs, signal.SIGCONT)
 
 
 # -- the ladder -----------------------------------------------------------------------------
@@ -68,7 +69,7 @@ def kill_ladder(
     wake: threading.Event | None = None,
     hurry: Callable[[], bool] | None = None,
 ) -> list[ProcInfo]:
-    """SIGTERM (and SIGCONT, :func:`terminate_all`) every process ``find`` names, SIGKILL those
+    """SIGTERM (and SIGCONT, :func:`_give`) every process ``find`` names, SIGKILL those
     left after ``grace`` seconds.
 
     ``find`` is asked again at every poll, so a process that appears meanwhile gets the signal
@@ -90,7 +91,7 @@ def kill_ladder(
     head = f"{label}: " if label else ""
     began = time.monotonic()
     if grace > 0:
-        terminate_all(alive)
+        _give(alive, signal.SIGTERM)
         note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
         alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry)
         if not alive:
@@ -104,7 +105,7 @@ def kill_ladder(
         note(f"{len(alive)} left {when}: SIGKILL to {_pids(alive)}")
     else:
         note(f"{head}SIGKILL to {_pids(alive)} (no grace)")
-    signal_all(alive, signal.SIGKILL)
+    _give(alive, signal.SIGKILL)
     deadline = time.monotonic() + KILL_WAIT_SECONDS
     survivors = _wait(find, targets, deadline, signal.SIGKILL, note, wake)
     if survivors:
@@ -138,9 +139,7 @@ def _wait(
         alive = _look(find, targets)
         fresh = [p for p in alive if (p.pid, p.start) not in known]
         if fresh:
-            signal_all(fresh, sig)
-            if sig == signal.SIGTERM:
-                signal_all(fresh, signal.SIGCONT)  # as terminate_all does
+            _give(fresh, sig)
             note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
         now = time.monotonic()
         if not alive or now >= deadline or (hurry is not None and hurry()):

@@ -266,9 +266,7 @@ class TrialRun:
         if time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
             return
-        ram_mib = sample.rss_mib
-        if limits.max_ram_mib is not None and ram_mib > limits.max_ram_mib:
-            ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
+        ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
         self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
         if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
             self.stop(KillReason.RAM, ram_mib)

@@ -157,18 +157,20 @@ class TreeSample:
 class SharedOnce:
     """A trial's memory with the pages its processes share counted once, for its RAM limit.
 
-    Asked only while the tree's summed RSS is over the limit. The tree's PSS is read at most
-    every :data:`PSS_EVERY` seconds; in between, the RSS is scaled by the share the last reading
-    found. Whenever that estimate is over the limit, the PSS is read afresh: a kill always rests
-    on a reading of its own.
+    While the tree's summed RSS is within the limit, that is its memory (PSS is never more).
+    Over it, the tree's PSS is read at most every :data:`PSS_EVERY` seconds; in between, the
+    RSS is scaled by the share the last reading found. Whenever that estimate is over the
+    limit, the PSS is read afresh: a kill always rests on a reading of its own.
     """
 
     def __init__(self) -> None:
         self._share: float | None = None  # PSS / RSS at the last reading
         self._read_at = 0.0
 
-    def mib(self, sample: TreeSample, limit_mib: float, now: float) -> float:
+    def mib(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
         """The tree's memory in MiB, shared pages once; ``now`` is a monotonic time."""
+        if limit_mib is None or sample.rss_mib <= limit_mib:
+            return sample.rss_mib
         if self._share is not None and now - self._read_at < PSS_EVERY:
             estimate = sample.rss_mib * self._share
             if estimate <= limit_mib:
