@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from conftest import model_spec
-from fake_trials.helpers import pid_alive, wait_until
+from fake_trials.helpers import pid_alive, run_hypermax, start_hypermax, wait_until
 
 MODULE = """\
 import os
@@ -34,22 +32,20 @@ def train(params):
 """
 
 
-def test_a_process_the_module_forked_at_import_ends_with_the_search(tmp_path):
+def forking_search(tmp_path: Path, wait: bool, iterations: int) -> tuple[Path, str]:
+    """A preloaded search whose module forks a process as it is imported; the spec and the
+    file that names that process's pid."""
     pid_file = str(tmp_path / "forked_at_import")
     spec = model_spec(
         tmp_path,
-        MODULE.format(pid_file=pid_file, wait=False),
-        {"name": "forks", "iterations": 2},
+        MODULE.format(pid_file=pid_file, wait=wait),
+        {"name": "forks", "iterations": iterations},
         function={"preload": True},
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    return spec, pid_file
+
+
+def assert_forked_process_ends(pid_file: str) -> None:
     pid = int(Path(pid_file).read_text())
     try:
         wait_until(lambda: not pid_alive(pid), 5, "the process forked at import to end")
@@ -58,29 +54,21 @@ def test_a_process_the_module_forked_at_import_ends_with_the_search(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_a_process_the_module_forked_at_import_ends_with_the_search(tmp_path):
+    spec, pid_file = forking_search(tmp_path, wait=False, iterations=2)
+    done = run_hypermax(spec)
+    assert done.returncode == 0, done.stderr
+    assert_forked_process_ends(pid_file)
+
+
 def test_a_process_the_module_forked_at_import_dies_with_a_killed_hypermax(tmp_path):
-    pid_file = str(tmp_path / "forked_at_import")
-    spec = model_spec(
-        tmp_path,
-        MODULE.format(pid_file=pid_file, wait=True),
-        {"name": "forks", "iterations": 1},
-        function={"preload": True},
-    )
-    hypermax = subprocess.Popen(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    spec, pid_file = forking_search(tmp_path, wait=True, iterations=1)
+    hypermax = start_hypermax(spec)
     try:
         wait_until(lambda: Path(pid_file + ".up").exists(), 30, "the trial to start")
         hypermax.kill()
         hypermax.wait(10)
     finally:
         hypermax.kill()
-    pid = int(Path(pid_file).read_text())
-    try:  # before: the server died with hypermax, what its import forked lived on
-        wait_until(lambda: not pid_alive(pid), 5, "the process forked at import to end")
-    finally:
-        if pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    # before: the server died with hypermax, what its import forked lived on
+    assert_forked_process_ends(pid_file)
