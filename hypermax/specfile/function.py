@@ -24,7 +24,7 @@ from typing import Any
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
-from hypermax.specfile.pyfile import keyword_problem, missing_function
+from hypermax.specfile.pyfile import read_function
 
 
 def function_problems(
@@ -138,14 +138,11 @@ def _file_problems(
 ) -> Iterator[Problem]:
     """The function ``name`` must be in ``file`` (``shown`` as given) and, when it takes its
     params as keywords, take these."""
-    problem = missing_function(file, name)
-    if problem is None and params is not None:
-        problem = keyword_problem(file, name, params)
-        if problem is not None:
-            yield ("function", "name"), f"{shown}: {problem}"
-            return
-    if problem is not None:
-        yield ("function", "name"), f"{shown} {problem}"
+    missing, unfit = read_function(file, name, params)
+    if missing is not None:
+        yield ("function", "name"), f"{shown} {missing}"
+    elif unfit is not None:
+        yield ("function", "name"), f"{shown}: {unfit}"
 
 
 def _executable_problems(

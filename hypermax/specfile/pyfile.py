@@ -18,20 +18,31 @@ from hypermax import calling
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 
 
-def missing_function(file: Path, name: str) -> str | None:
-    """Why ``file`` cannot provide the function ``name``, or None when it does or may.
+def read_function(
+    file: Path, name: str, params: Sequence[str] | None = None
+) -> tuple[str | None, str | None]:
+    """What is wrong with the function ``name`` of ``file``, read (and parsed) once.
 
     Args:
         file: a ``.py`` file.
         name: the function's name (for a dotted name, its first part is looked for).
+        params: the top-level param names, to check a function that takes them as keywords.
 
     Returns:
-        ``'defines no "trian" (it defines: train, evaluate)'``, ``"line 3: invalid Python:
-        ..."``, or None.
+        (why the file cannot provide it, or None when it does or may: ``'defines no "trian"
+        (it defines: train, evaluate)'``, ``"line 3: invalid Python: ..."``; why it cannot
+        take ``params``, or None: see :func:`keyword_problem`). At most one is not None.
     """
     tree = _parsed(file)
     if not isinstance(tree, ast.Module):
-        return tree
+        return tree, None
+    missing = _missing_function(tree, name)
+    if missing is not None or params is None:
+        return missing, None
+    return None, keyword_problem(tree, name, params)
+
+
+def _missing_function(tree: ast.Module, name: str) -> str | None:
     wanted = name.split(".")[0]
     defined = list(dict.fromkeys(_top_level_names(tree.body)))
     if wanted in defined or _defines_dynamically(tree):
@@ -45,17 +56,14 @@ def missing_function(file: Path, name: str) -> str | None:
     return f'defines no "{wanted}"{listed}'
 
 
-def keyword_problem(file: Path, name: str, params: Sequence[str]) -> str | None:
-    """Why the function ``name`` in ``file``, when it takes its params as keywords
+def keyword_problem(tree: ast.Module, name: str, params: Sequence[str]) -> str | None:
+    """Why the function ``name`` of a module, when it takes its params as keywords
     (:func:`hypermax.calling.takes_keywords`), cannot take the top-level ``params``;
     None when it can, takes the params dict, or cannot be read (decorated, defined twice over
     by a reader's view, or not a plain ``def``: the run decides).
 
     ``"train() has no parameter for the param 'dropout'"``.
     """
-    tree = _parsed(file)
-    if not isinstance(tree, ast.Module):
-        return None
     defs = [
         node
         for node in tree.body
