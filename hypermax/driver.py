@@ -116,7 +116,10 @@ class Driver:
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
-        self._replay(history or JournalState())
+        self._unfinished = 0  # a resumed search's trials that had not finished: they run again
+        history = history or JournalState()
+        self._resumed = bool(history.trials)  # not a warm start's imports: those come later
+        self._replay(history)
 
     @property
     def optimizer(self) -> BaseOptimizer:
@@ -163,7 +166,8 @@ class Driver:
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
                 history=tuple(self._trials.values()),
-                resumed=bool(self._trials),
+                resumed=self._resumed,
+                unfinished=self._unfinished,
             )
         )
         for note in self._notes:
@@ -224,6 +228,7 @@ class Driver:
         told = self._proposals.resume(
             history.trials.values(), self.spec.search.points, self.space.defaults()
         )
+        self._unfinished = len(history.trials) - len(told)
         for trial in told:
             self._keep(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
