@@ -149,7 +149,8 @@ def sampling_history(spec: Spec) -> tuple[list[Trial], int, str | None]:
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
     """The spec frozen in a results folder, with paths resolved from the original spec's folder
-    (which the journal's header names, else the frozen spec itself)."""
+    (which the journal's header names, else the frozen spec itself); its problems name the
+    frozen copy, the file read."""
     import json
 
     folder = ResultsFolder(results_dir)
@@ -163,7 +164,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
     origin = Path(header.get("spec_path") or folder.spec_origin(doc))
-    return spec_from_dict(doc, origin, overrides)
+    return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:

@@ -31,13 +31,17 @@ _FRAMES_PER_LEVEL = 40
 __all__ = ["TEMPLATES_FOLDER", "default_search_name", "resolve_and_validate", "template_names"]
 
 
-def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def resolve_and_validate(
+    doc: dict[str, Any], path: Path, named: str | None = None
+) -> dict[str, Any]:
     """Return the resolved document with defaults filled in, or raise SpecError.
 
     Args:
         doc: the parsed spec (it is not modified).
         path: where the spec was read from; ``$ref`` files, ``module`` and ``src`` are found
             relative to its folder, and its stem is the default ``search.name``.
+        named: the file its problems name, when the document was read from another file than
+            ``path`` (the copy a results folder keeps); ``path``'s name by default.
 
     Returns:
         A new document: every ``$ref`` replaced by what it names, the defaults schema.json
@@ -48,12 +52,13 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
     Raises:
         SpecError: one ``file: json.path: message`` line per problem.
     """
-    resolved = resolve_refs(doc, path)
+    named = named or path.name
+    resolved = resolve_refs(doc, path, named)
     with _stack_for(MAX_DEPTH):
         problems = check_schema(resolved)
         problems += semantic_problems(resolved, path, problems)
     if problems:
-        raise SpecError(path.name, report(problems))
+        raise SpecError(named, report(problems))
     if "name" not in resolved["search"]:
         name = folder_name(given_name(resolved) or path.stem)
         resolved["search"] = {"name": name, **resolved["search"]}

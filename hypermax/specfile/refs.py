@@ -50,17 +50,18 @@ class _RefProblem(Exception):
         self.where = where
 
 
-def resolve_refs(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def resolve_refs(doc: dict[str, Any], path: Path, named: str | None = None) -> dict[str, Any]:
     """A copy of ``doc`` (read from ``path``) with every ``$ref`` replaced by what it names.
 
     Raises:
-        SpecError: one line naming the JSON path where a ``$ref`` that cannot be followed stood.
+        SpecError: one line naming the JSON path where a ``$ref`` that cannot be followed stood,
+            in the file ``named`` (``path``'s name by default).
     """
     resolver = _Resolver(path, doc)
     try:
         resolved = resolver.resolve(doc, (), resolver.spec_file)
     except _RefProblem as exc:
-        raise SpecError(path.name, [(dotted(exc.where), str(exc))]) from None
+        raise SpecError(named or path.name, [(dotted(exc.where), str(exc))]) from None
     return resolved
 
 
