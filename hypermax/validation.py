@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import SpecError
 from hypermax.specfile.checks import semantic_problems
 from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
-from hypermax.specfile.problems import report
 from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
@@ -50,15 +48,15 @@ def resolve_and_validate(
         its plan). It validates again as it stands.
 
     Raises:
-        SpecError: one ``file: json.path: message`` line per problem.
+        SpecError: one ``file: json.path: message`` line per problem; a problem in a file a
+            ``$ref`` names is named in that file, with the ``$ref`` that brought it in.
     """
-    named = named or path.name
-    resolved = resolve_refs(doc, path, named)
+    resolved, sources = resolve_refs(doc, path, named)
     with _stack_for(MAX_DEPTH):
         problems = check_schema(resolved)
         problems += semantic_problems(resolved, path, problems)
     if problems:
-        raise SpecError(named, report(problems))
+        raise sources.error(problems)
     if "name" not in resolved["search"]:
         name = folder_name(given_name(resolved) or path.stem)
         resolved["search"] = {"name": name, **resolved["search"]}
