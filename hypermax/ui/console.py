@@ -8,7 +8,13 @@ from typing import TextIO
 
 from hypermax import events as ev
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_params, trials_text
+from hypermax.ui.formatting import (
+    format_duration,
+    format_loss,
+    format_params,
+    trials_text,
+    unfinished_text,
+)
 
 __all__ = [
     "ConsoleReporter",
@@ -65,7 +71,10 @@ class ConsoleReporter:
                 )
                 self._done_before = done
                 if done < event.iterations:
-                    self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
+                    self._print(
+                        f"resuming {event.name}: {done} of {event.iterations} trials done"
+                        + unfinished_text(event.unfinished)
+                    )
                 else:  # iterations lowered below what ran: nothing is left to run
                     self._print(
                         f"resuming {event.name}: {done} trials done, iterations "
