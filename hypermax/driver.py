@@ -242,15 +242,20 @@ class Driver:
         They are journaled as ``imported`` and never run; they do not count towards
         ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
         """
-        told = imported_trials(self.space, imported, self._proposals.take_id)
+        left_out: list[str] = []
+        told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
         for trial in told:
             record = {**finished_record(trial), **started_record(trial, None, None)}
             self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
-        self._notes.append(
-            f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
-        )
+        note = f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
+        if left_out:
+            first = "" if len(left_out) == 1 else "the first: "
+            note += (
+                f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
+            )
+        self._notes.append(note)
         return len(told)
 
     # -- launching --------------------------------------------------------------------------

@@ -67,3 +67,19 @@ def test_the_dashboard_says_the_unfinished_trials_run_again():
     state = DashboardState()
     state.apply(ev.SearchStarted("quad", "tpe", 3, 1, Path("out/quad"), (), True, unfinished=1))
     assert state.messages[-1] == "resumed: 0 of 3 trials were done, 1 unfinished runs again"
+
+
+def test_a_warm_start_says_why_it_left_trials_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, write(tmp_path, "first"))[0] == 0
+    spec = json.loads((tmp_path / "first.json").read_text())
+    spec["hyperparameters"]["properties"]["x"]["max"] = 1e-9  # none of first's x fits
+    spec["search"] = {"name": "narrow", "iterations": 1, "warm_start": "out/first"}
+    (tmp_path / "narrow.json").write_text(json.dumps(spec))
+    code, lines = run(capsys, "narrow.json")
+    assert code == 0
+    assert lines[1].startswith(
+        "hypermax: warm start: learned from 0 of 3 trials in out/first; 3 left out, their "
+        "params not in this space (the first: x: "
+    )
+    assert lines[1].endswith(" is outside [0.0, 1e-09])")
