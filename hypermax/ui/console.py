@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import TextIO
@@ -15,6 +16,8 @@ from hypermax.ui.formatting import (
     trials_text,
     unfinished_text,
 )
+
+log = logging.getLogger("hypermax")
 
 __all__ = [
     "ConsoleReporter",
@@ -51,9 +54,16 @@ class ConsoleReporter:
         self.total = 0
         self._started = time.monotonic()
         self._done_before = 0  # trials a resumed search had done before this run
+        self._closed = False  # the stream's reader went away (``| head``): the search goes on
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        if self._closed:
+            return
+        try:
+            print(text, file=self.stream, flush=True)
+        except BrokenPipeError:
+            self._closed = True
+            log.warning("the output's reader is gone: no more trial lines; the search goes on")
 
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.SearchStarted):
