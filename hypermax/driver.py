@@ -101,7 +101,7 @@ class Driver:
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
-        self._timed_out = False  # the search's timeout stopped it
+        self._ruled_out = False  # a stop rule of the search (timeout, loss threshold) ended it
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
@@ -319,8 +319,8 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._timed_out and running.reports:
-            event = replace(event, state=TrialState.STOPPED, reason=self._timeout_text(running))
+        elif event.state is TrialState.INTERRUPTED and self._ruled_out and running.reports:
+            event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
@@ -348,10 +348,11 @@ class Driver:
         message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
         self._unrecorded.append((None, ev.Message(message)))
 
-    def _timeout_text(self, trial: Trial) -> str:
-        """Why a trial the search's timeout cut short after it reported is ``stopped``: like a
-        trial stopped early, it keeps the loss of its last report and the step it reached (and
-        teaches the optimizer); one that never reported stays ``interrupted`` and runs again."""
+    def _stopped_text(self, trial: Trial) -> str:
+        """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
+        short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
+        its last report and the step it reached (and teaches the optimizer); one that never
+        reported stays ``interrupted`` and runs again."""
         return f"stopped at step {trial.reports[-1].get('step')}: {self._stopping}"
 
     def _on_report(self, report: Report) -> None:
@@ -478,15 +479,14 @@ class Driver:
         if self._stopping is not None:
             return
         best = self._best
-        elapsed = time.monotonic() - started
-        reason = stopping.search_stop_reason(
-            self.spec.search, elapsed, best.loss if best else None
-        ) or stopping.failing_start_reason(
+        ruled = stopping.search_stop_reason(
+            self.spec.search, time.monotonic() - started, best.loss if best else None
+        )
+        reason = ruled or stopping.failing_start_reason(
             self._finished_here, self.spec.search.max_initial_failures, self._any_loss
         )
         if reason is not None:
-            # without a best loss, the search's stop rules can name only its timeout
-            self._timed_out = reason == stopping.search_stop_reason(self.spec.search, elapsed, None)
+            self._ruled_out = ruled is not None
             self._stop_early(reason)
 
     def _stop_early(self, reason: str) -> None:

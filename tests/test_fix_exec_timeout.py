@@ -59,3 +59,23 @@ def test_a_timeout_records_a_trial_that_reported_as_stopped_with_its_last_loss(t
     assert again.runner.submitted == [2]  # the stopped trial is done; the interrupted runs again
     assert [t.id for t in again.optimizer.told] == [1, 2]
     assert {t.id: t.state for t in resumed.trials} == {1: TrialState.STOPPED, 2: TrialState.OK}
+
+
+def test_a_loss_threshold_reached_records_a_trial_that_reported_as_stopped(tmp_path: Path):
+    """Trial 1 reports, then trial 2 ends under the threshold: the search ends, and trial 1,
+    cut short, keeps its report as ``stopped``."""
+
+    def steer(runner: FakeRunner) -> None:
+        if {1, 2} <= set(runner.running) and not getattr(runner, "reported", False):
+            runner.reported = True  # type: ignore[attr-defined]
+            runner.report(1, 4, loss=0.7)
+            runner.end(2, loss=0.05)
+
+    search = Search(
+        tmp_path, FakeRunner(steer, auto=False), iterations=10, parallel=2, loss_threshold=0.1
+    )
+    outcome = search.run()
+    assert outcome.reason == "loss threshold 0.1 reached"
+    cut = {t.id: t for t in outcome.trials}[1]
+    assert (cut.state, cut.loss, cut.step) == (TrialState.STOPPED, 0.7, 4)
+    assert cut.reason == "stopped at step 4: loss threshold 0.1 reached"
