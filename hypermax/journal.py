@@ -228,6 +228,9 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     for name in ("metrics", "loss_terms", "metadata"):
         if not isinstance(record.get(name, {}), dict):
             return f"{event} record whose {name} are not an object"
+    step = record.get("step")
+    if event == "trial_reported" and not (type(step) is int or step is None):
+        return f"{event} record whose step is not a whole number: {json.dumps(step)}"
     state = record.get("state", "ok")
     finishes = event in ("trial_finished", "trial_imported")
     if finishes and not (isinstance(state, str) and state in _STATES):
@@ -321,7 +324,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
             if known is not None:
-                report = {"step": record.get("step", 0), **record.get("metrics", {})}
+                report = {"step": record.get("step") or 0, **record.get("metrics", {})}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))

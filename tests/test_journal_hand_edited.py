@@ -44,3 +44,17 @@ def test_fields_of_the_wrong_kind_are_read_as_absent(tmp_path, capsys):
     assert main(["export", folder, "--format", "json"]) == 0
     (trial,) = json.loads(capsys.readouterr().out)["trials"]
     assert trial["reason"] is None and trial["attachments"] == []
+
+
+def test_a_report_whose_step_is_not_a_whole_number_is_a_one_line_error(tmp_path, capsys):
+    folder = _folder(tmp_path, {})
+    journal = tmp_path / "r" / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    report = {"event": "trial_reported", "id": 1, "step": "interrupted", "metrics": {"loss": 1}}
+    lines.insert(2, json.dumps(report))
+    journal.write_text("\n".join(lines) + "\n")
+    assert main(["show", folder]) == 2
+    assert capsys.readouterr().err == (
+        f"{journal}: line 3: trial_reported record whose step is not a whole number: "
+        '"interrupted"\n'
+    )
