@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import quadratic
+
 from hypermax.cli import main
 
 
@@ -58,3 +60,26 @@ def test_a_report_whose_step_is_not_a_whole_number_is_a_one_line_error(tmp_path,
         f"{journal}: line 3: trial_reported record whose step is not a whole number: "
         '"interrupted"\n'
     )
+
+
+def test_a_header_whose_spec_path_is_not_a_text_still_resumes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"name": "quad", "iterations": 1, "method": "random"},
+        "results": {"directory": "out"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    assert main(["search.json", "--no-ui"]) == 0
+    journal = tmp_path / "out" / "quad" / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["spec_path"] = True
+    journal.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    capsys.readouterr()
+    assert main(["resume", "out/quad", "--no-ui"]) == 0, capsys.readouterr().err
+    assert "resuming quad: 1 trial" in capsys.readouterr().out
