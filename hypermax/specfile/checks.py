@@ -177,6 +177,9 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
 def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     """A bounded number with a step must hold a multiple of it (an integer a whole number)."""
     low, high, step = node.get("min"), node.get("max"), node.get("rounding")
+    if step and node.get("type") == "integer" and not float(step).is_integer():
+        yield (*where, "rounding"), f"must be a whole number for an integer, got {show(step)}"
+        return
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return
     first, last = step_range(low, high, step or 1)
