@@ -262,13 +262,53 @@ def _chart_markup(line: str, label_width: int) -> list[tuple[str, str]]:
 
 
 # -- the status bar --------------------------------------------------------------------------------
+class FittingText(urwid.Widget):
+    """Text that shows, of its variants (fullest first), the first that fits its width on one
+    line; the last wraps when none does. A line cut between a count and its word
+    (``2 killed  0`` / ``stopped``) reads worse than one that leaves out what matters least."""
+
+    _sizing = frozenset([urwid.Sizing.FLOW])
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._variants: list[Any] = [""]
+        self._text = urwid.Text("")
+        self._shown = -1
+
+    def set_variants(self, variants: list[Any]) -> None:
+        self._variants = variants
+        self._shown = -1
+        self._invalidate()
+
+    def _fit(self, size: Size) -> tuple[int]:
+        if len(size) != 1:
+            raise ValueError(f"a status line is drawn at (cols,), not {size!r}")
+        cols = size[0]
+        chosen = len(self._variants) - 1
+        for i, markup in enumerate(self._variants):
+            text, _ = urwid.decompose_tagmarkup(markup)
+            if columns(str(text)) <= cols:
+                chosen = i
+                break
+        if chosen != self._shown:
+            self._shown = chosen
+            self._text.set_text(self._variants[chosen])
+        return (cols,)
+
+    def rows(self, size: Size, focus: bool = False) -> int:
+        return self._text.rows(self._fit(size), focus)
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        return urwid.CompositeCanvas(self._text.render(self._fit(size), focus))
+
+
 class StatusBar(urwid.WidgetWrap):
     """Search, counts, best, elapsed, ETA, a progress bar and the latest message."""
 
     def __init__(self) -> None:
         self.title = urwid.Text("")
         self.clock = urwid.Text("", align="right")
-        self.counts = urwid.Text("")
+        self.counts = FittingText()
         self.progress = ProgressLine()
         self.message = urwid.Text("", wrap="ellipsis")
         self.bottom = urwid.Columns([self.progress])
@@ -292,7 +332,9 @@ class StatusBar(urwid.WidgetWrap):
         if eta is not None:
             clock += f"  ETA {format_duration(eta)}"
         self.clock.set_text(("label", clock))
-        self.counts.set_text(_counts_markup(state, counts))
+        self.counts.set_variants(
+            [_counts_markup(state, counts, brief) for brief in range(len(_BRIEFER))]
+        )
         self.progress.show(counts["done"], state.iterations)
         message = note or (state.messages[-1] if state.messages else "")
         attr = "warning" if note else "dim"
@@ -314,19 +356,26 @@ def _title_markup(state: DashboardState) -> list[Any]:
     return parts
 
 
-def _counts_markup(state: DashboardState, counts: dict[str, int]) -> list[Any]:
+#: What the counts line leaves out, step by step, when its width is short: nothing; the counts
+#: that are 0; then its spaces and the word "trial".
+_BRIEFER = ("all", "no zeros", "tight")
+
+
+def _counts_markup(state: DashboardState, counts: dict[str, int], brief: int = 0) -> list[Any]:
+    gap = "  " if brief < 2 else " "
     parts: list[Any] = [
         ("name", f"{counts['done']}/{state.iterations}"),
-        " done  ",
+        f" done{gap}",
         ("running", f"{counts['running']} running"),
     ]
-    for key in ("failed", "killed", "stopped"):
-        parts += ["  ", (key if counts[key] else "dim", f"{counts[key]} {key}")]
-    if counts.get("interrupted"):
-        parts += ["  ", ("interrupted", f"{counts['interrupted']} interrupted")]
+    for key in ("failed", "killed", "stopped", "interrupted"):
+        if counts.get(key) or (brief == 0 and key != "interrupted"):
+            parts += [gap, (key if counts.get(key) else "dim", f"{counts[key]} {key}")]
     best = state.best
+    parts.append(f"{gap} best ")
     if best is not None:
-        parts += ["   best ", ("best", format_loss(best.loss)), ("dim", f" (trial {best.id})")]
+        trial = f" (trial {best.id})" if brief < 2 else f" (#{best.id})"
+        parts += [("best", format_loss(best.loss)), ("dim", trial)]
     else:
-        parts += ["   best ", ("dim", "-")]
+        parts.append(("dim", "-"))
     return parts
