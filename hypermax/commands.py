@@ -129,7 +129,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from hypermax.proposals import Proposals
+    from hypermax.proposals import Proposals, sampled
     from hypermax.search import build_optimizer, sampling_history
     from hypermax.space import Space
     from hypermax.spec import load_spec
@@ -145,10 +145,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
     )
     proposals.resume(trials, spec.search.points, space.defaults())
-    for _ in range(args.n):
-        proposal = proposals.next()
-        if proposal is None:
-            break  # the method proposes nothing more without results
+    for proposal in sampled(proposals, args.n):
         print(json.dumps(proposal.params))
     return EXIT_OK
 
