@@ -52,7 +52,8 @@ class Proposals:
     ) -> list[Trial]:
         """Go on from a search's history: the trials that did not finish run again first, the
         optimizer learns the finished ones (returned), ids go on after the last, and the spec's
-        ``points`` (the space's ``defaults`` first, in a new search) not run yet come next."""
+        ``points`` (completed from the space's defaults; the ``defaults`` themselves first, in a
+        new search) not run yet come next."""
         trials = list(trials)
         told = []
         for trial in trials:
@@ -62,7 +63,8 @@ class Proposals:
                 told.append(trial)
         self.optimizer.tell_many(told)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
-        self.presets.extend(points_to_run(points, defaults, [t.params for t in trials]))
+        completed = [self.optimizer.space.complete(point) for point in points]
+        self.presets.extend(points_to_run(completed, defaults, [t.params for t in trials]))
         return told
 
     def over(self) -> bool:

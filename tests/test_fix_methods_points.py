@@ -1,0 +1,105 @@
+"""A ``search.points`` entry that leaves out parameters with a ``default`` runs with those
+defaults; one that leaves out a parameter without a default is still skipped, saying why."""
+
+from __future__ import annotations
+
+import json
+
+from hypermax.cli import main
+from hypermax.space import Space
+
+NUMBER = {"type": "number", "min": 0, "max": 1}
+
+
+def sample(
+    tmp_path, monkeypatch, capsys, properties: dict, points: list, n: int, method: str = "random"
+) -> list[dict]:
+    doc = {
+        "hyperparameters": {"type": "object", "properties": properties},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"method": method, "seed": 1, "points": points},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    (tmp_path / "model.py").write_text("def train(params):\n    return 0.0\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "search.json", "-n", str(n)]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_a_partial_point_is_completed_from_the_defaults(tmp_path, monkeypatch, capsys):
+    properties = {"x": NUMBER, "y": {**NUMBER, "default": 0.25}, "c": {"constant": 7}}
+    points = [{"x": 0.3}, {"x": 0.5, "y": 0.25}]  # the second is the first completed: runs once
+    sampled = sample(tmp_path, monkeypatch, capsys, properties, points, 3)
+    assert sampled[:2] == [{"x": 0.5, "y": 0.25, "c": 7}, {"x": 0.3, "y": 0.25, "c": 7}]
+    assert sampled[2]["x"] not in (0.3, 0.5)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_point_missing_a_param_without_default_is_skipped_saying_so(
+    tmp_path, monkeypatch, capsys
+):
+    properties = {"x": NUMBER, "y": {**NUMBER, "default": 0.25}}
+    sampled = sample(tmp_path, monkeypatch, capsys, properties, [{"y": 0.75}], 2)
+    assert sampled[0] == {"x": 0.5, "y": 0.25} and sampled[1]["y"] != 0.75
+    main(["sample", "search.json", "-n", "2"])
+    assert capsys.readouterr().err == (
+        "hypermax: skipping a point the space cannot produce: missing parameter 'x'\n"
+    )
+
+
+def test_nested_objects_conditionals_and_lists_are_completed_inside():
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "model": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {
+                                "kind": {"constant": "svm"},
+                                "C": {**NUMBER, "default": 0.5},
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "properties": {"kind": {"constant": "tree"}, "depth": NUMBER},
+                        },
+                    ]
+                },
+                "layers": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 2,
+                    "items": {
+                        "type": "object",
+                        "properties": {"units": NUMBER, "drop": {**NUMBER, "default": 0.1}},
+                    },
+                },
+                "opt": {"type": "object", "properties": {"lr": {**NUMBER, "default": 0.01}}},
+            },
+        }
+    )
+    given = {"model": {"kind": "svm"}, "layers": [{"units": 0.2}, {"units": 0.4, "drop": 0.3}]}
+    before = json.loads(json.dumps(given))
+    completed = space.complete(given)
+    assert completed == {
+        "model": {"kind": "svm", "C": 0.5},
+        "layers": [{"units": 0.2, "drop": 0.1}, {"units": 0.4, "drop": 0.3}],
+        "opt": {"lr": 0.01},
+    }
+    space.encode(completed)
+    assert given == before  # not changed in place
+    tree = {"model": {"kind": "tree"}, "layers": [{"units": 0.2}]}  # depth has no default
+    assert space.complete(tree)["model"] == {"kind": "tree"}
+
+
+def test_a_grid_counts_a_completed_point_off_the_grid_in_its_iterations(
+    tmp_path, monkeypatch, capsys
+):
+    properties = {"x": {**NUMBER, "grid_points": 3}, "y": {"enum": [1, 2], "default": 2}}
+    sampled = sample(tmp_path, monkeypatch, capsys, properties, [{"x": 0.3}], 10, "grid")
+    assert sampled[:2] == [{"x": 0.5, "y": 2}, {"x": 0.3, "y": 2}]  # the defaults: a grid point
+    assert len(sampled) == 7
+    assert main(["validate", "search.json"]) == 0
+    assert "7 iterations" in capsys.readouterr().out  # all of them, not the grid's 6
