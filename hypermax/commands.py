@@ -139,8 +139,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, _overrides(args))
     space = Space.from_spec(spec)
     trials, seed, note = sampling_history(spec)
-    if note:
-        print(f"hypermax: {note}", file=sys.stderr)
+    lines = [f"hypermax: {note}"] if note else edits_since_start(spec.results_folder, spec)
+    for line in lines:  # the folder left aside, or what goes on there as a run would say it
+        print(line, file=sys.stderr)
     proposals = Proposals(
         build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
     )

@@ -42,3 +42,33 @@ def test_ngopt_samples_n_params_those_a_search_whose_trials_fail_runs(
         if r["event"] == "trial_started"
     ]
     assert started == sampled
+
+
+def test_a_seed_the_results_folder_overrides_is_named_as_run_names_it(
+    tmp_path, monkeypatch, capsys
+):
+    from hypermax.spec import load_spec
+
+    number = {"type": "number", "min": 0, "max": 1}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": number}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"name": "kept", "method": "random"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    (tmp_path / "model.py").write_text(FAILING)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "results" / "kept"
+    folder.mkdir(parents=True)
+    spec_hash = load_spec("search.json").fingerprint()
+    header = {"event": "header", "format": 1, "spec_hash": spec_hash, "seed": 5}
+    (folder / "trials.jsonl").write_text(json.dumps(header) + "\n")
+
+    assert main(["sample", "search.json", "-n", "2", "--seed", "9"]) == 0
+    with_9 = capsys.readouterr()
+    assert with_9.err == (
+        "search.json: search.seed: 9 is not used: a resumed search keeps the seed it started "
+        "with (5)\n"
+    )
+    assert main(["sample", "search.json", "-n", "2", "--seed", "5"]) == 0
+    assert capsys.readouterr() == (with_9.out, "")  # the seed kept is the one sampled with
