@@ -145,7 +145,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     proposals = Proposals(
         build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
     )
-    proposals.resume(trials, spec.search.points, space.defaults())
+    live = ResultsFolder(spec.results_folder).searching() is True
+    proposals.resume(trials, spec.search.points, space.defaults(), live=live)
     for proposal in sampled(proposals, args.n):
         print(json.dumps(proposal.params))
     return EXIT_OK

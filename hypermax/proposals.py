@@ -38,6 +38,7 @@ class Proposals:
         self.exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
         self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
+        self.running: list[Proposal] = []  # what a live search runs now (resume(live=True))
 
     def run_again(self, trial: Trial, first: bool = False) -> None:
         """Queue ``trial`` to run again with its id and params (``first``: before the others)."""
@@ -49,19 +50,25 @@ class Proposals:
         trials: Iterable[Trial],
         points: Iterable[dict[str, Any]],
         defaults: dict[str, Any] | None,
+        live: bool = False,
     ) -> list[Trial]:
         """Go on from a search's history: the trials that did not finish run again first, the
         optimizer learns the finished ones (returned), ids go on after the last, and the spec's
         ``points`` (completed from the space's defaults; the ``defaults`` themselves first, in a
-        new search) not run yet come next."""
+        new search) not run yet come next. ``live``: the search runs now (``hypermax sample``
+        reads it), so its running trials go on running (noted as such, in ``running``)."""
         trials = list(trials)
         told = []
         for trial in trials:
-            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+            if live and trial.state is TrialState.RUNNING:
+                self.running.append(Proposal(trial.id, trial.params, trial.internal))
+            elif trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 self.run_again(trial)
             else:
                 told.append(trial)
         self.optimizer.tell_many(told)
+        for proposal in self.running:
+            self.optimizer.pending(proposal.trial_id, proposal.internal)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
         completed = [self.optimizer.space.complete(point) for point in points]
         self.presets.extend(points_to_run(completed, defaults, [t.params for t in trials]))
@@ -164,9 +171,10 @@ class ProposalError(SearchFailed):
 def sampled(proposals: Proposals, n: int) -> Iterator[Proposal]:
     """The next ``n`` proposals of a search (``hypermax sample``), each asked as if those before
     it were still running. An optimizer that proposes nothing more while they run (NGOpt, tuned
-    for ``parallel`` trials at once) is told that the earliest of them failed, as the search
-    would tell it, and asked again; fewer than ``n`` only when it has nothing more to propose."""
-    running: list[Proposal] = []
+    for ``parallel`` trials at once) is told that the earliest of them (those a live search
+    runs now first) failed, as the search would tell it, and asked again; fewer than ``n`` only
+    when it has nothing more to propose."""
+    running = list(proposals.running)
     while n > 0:
         proposal = proposals.next()
         if proposal is None:

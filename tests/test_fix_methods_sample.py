@@ -72,3 +72,42 @@ def test_a_seed_the_results_folder_overrides_is_named_as_run_names_it(
     )
     assert main(["sample", "search.json", "-n", "2", "--seed", "5"]) == 0
     assert capsys.readouterr() == (with_9.out, "")  # the seed kept is the one sampled with
+
+
+def test_the_trials_a_live_search_runs_now_are_not_sampled_as_its_next(
+    tmp_path, monkeypatch, capsys
+):
+    from hypermax.results import ResultsFolder
+    from hypermax.spec import load_spec
+
+    number = {"type": "number", "min": 0, "max": 1}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": number}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"name": "live", "method": "random", "seed": 3},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    (tmp_path / "model.py").write_text(FAILING)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "search.json", "-n", "3"]) == 0
+    first, second, third = capsys.readouterr().out.splitlines()
+
+    folder = ResultsFolder(tmp_path / "results" / "live")
+    folder.path.mkdir(parents=True)
+    spec_hash = load_spec("search.json").fingerprint()
+    records = [{"event": "header", "format": 1, "spec_hash": spec_hash, "seed": 3}]
+    for trial_id, line in ((1, first), (2, second)):
+        params = json.loads(line)
+        records.append(
+            {"event": "trial_started", "id": trial_id, "params": params, "internal": params}
+        )
+    folder.journal.write_text("".join(json.dumps(r) + "\n" for r in records))
+    folder.lock()  # this process runs the search: trials 1 and 2 run now
+    try:
+        assert main(["sample", "search.json", "-n", "1"]) == 0
+        assert capsys.readouterr().out.splitlines() == [third]
+    finally:
+        folder.unlock()
+    (folder.path / ".lock").unlink()  # its search stopped
+    assert main(["sample", "search.json", "-n", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [first]  # trial 1 runs again on resume
