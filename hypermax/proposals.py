@@ -26,7 +26,7 @@ class Proposals:
 
     Args:
         optimizer: the search's optimizer.
-        note: called with a one-line message (a preset point the space cannot produce).
+        note: called with a one-line message (a point of the spec the space cannot produce).
     """
 
     def __init__(self, optimizer: BaseOptimizer, note: Callable[[str], None]) -> None:
@@ -70,9 +70,24 @@ class Proposals:
         for proposal in self.running:
             self.optimizer.pending(proposal.trial_id, proposal.internal)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
-        completed = [self.optimizer.space.complete(point) for point in points]
-        self.presets.extend(points_to_run(completed, defaults, [t.params for t in trials]))
+        usable = self._usable(points)
+        self.presets.extend(points_to_run(usable, defaults, [t.params for t in trials]))
         return told
+
+    def _usable(self, points: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The spec's ``points`` completed from the space's defaults, but for those the space
+        cannot produce even so: each of them is noted by its JSON path, and skipped."""
+        space = self.optimizer.space
+        usable = []
+        for index, point in enumerate(points):
+            completed = space.complete(point)
+            try:
+                space.encode(completed)
+            except EncodeError as exc:
+                self.note(f"search.points.{index}: skipped, the space cannot produce it: {exc}")
+                continue
+            usable.append(completed)
+        return usable
 
     def over(self) -> bool:
         """With nothing running: whether nothing is left to propose, ever (a WAIT with nothing
