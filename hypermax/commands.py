@@ -138,7 +138,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
     space = Space.from_spec(spec)
-    trials, seed, note = sampling_history(spec)
+    trials, seed, note, drawn = sampling_history(spec)
     lines = [f"hypermax: {note}"] if note else edits_since_start(spec.results_folder, spec)
     for line in lines:  # the folder left aside, or what goes on there as a run would say it
         print(line, file=sys.stderr)
@@ -149,6 +149,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     proposals.resume(trials, spec.search.points, space.defaults(), live=live)
     for proposal in sampled(proposals, args.n):
         print(json.dumps(proposal.params))
+    if drawn:
+        print(
+            f"hypermax: no search.seed: sampled with seed {seed}, drawn now; a search draws its "
+            f"own (--seed {seed} runs these)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -130,21 +130,26 @@ def _seed(spec: Spec, header: dict[str, Any] | None) -> int:
     return secrets.randbelow(2**31)
 
 
-def sampling_history(spec: Spec) -> tuple[list[Trial], int, str | None]:
+def sampling_history(spec: Spec) -> tuple[list[Trial], int, str | None, bool]:
     """What ``hypermax sample`` goes on from: the trials in the spec's results folder and the
     seed its search keeps, when the folder holds this spec's search (read, not locked: a search
     may be running there); else none and the seed a new search would take, with a note why the
-    folder was left aside (another search's, or unreadable)."""
+    folder was left aside (another search's, or unreadable). Last, whether that seed was drawn
+    now, for want of one (a search would draw its own)."""
     folder = ResultsFolder(spec.results_folder)
     try:
         history = replay(read_records(folder.journal), folder.journal)
     except (OSError, HypermaxError) as exc:
-        return [], _seed(spec, None), f"{folder.path}: not read ({exc}); sampling as a new search"
-    header = history.header
-    if header is not None and header.get("spec_hash") != spec.fingerprint():
-        note = f"{folder.path} holds a search with another space, function or loss: not used"
-        return [], _seed(spec, None), note
-    return list(history.trials.values()), _seed(spec, header), None
+        trials, header = [], None
+        note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"
+    else:
+        trials, header, note = list(history.trials.values()), history.header, None
+        if header is not None and header.get("spec_hash") != spec.fingerprint():
+            trials, header = [], None
+            note = f"{folder.path} holds a search with another space, function or loss: not used"
+    seed = _seed(spec, header)
+    kept = header is not None and header.get("seed") == seed
+    return trials, seed, note, spec.search.seed is None and not kept
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:

@@ -111,3 +111,27 @@ def test_the_trials_a_live_search_runs_now_are_not_sampled_as_its_next(
     (folder.path / ".lock").unlink()  # its search stopped
     assert main(["sample", "search.json", "-n", "1"]) == 0
     assert capsys.readouterr().out.splitlines() == [first]  # trial 1 runs again on resume
+
+
+def test_without_a_seed_sample_says_which_it_drew(tmp_path, monkeypatch, capsys):
+    import re
+
+    number = {"type": "number", "min": 0, "max": 1}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": number}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"name": "unseeded", "method": "random"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    (tmp_path / "model.py").write_text(FAILING)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "search.json", "-n", "2"]) == 0
+    drawn = capsys.readouterr()
+    said = re.fullmatch(
+        r"hypermax: no search\.seed: sampled with seed (\d+), drawn now; a search draws its "
+        r"own \(--seed \1 runs these\)\n",
+        drawn.err,
+    )
+    assert said, drawn.err
+    assert main(["sample", "search.json", "-n", "2", "--seed", said.group(1)]) == 0
+    assert capsys.readouterr() == (drawn.out, "")
