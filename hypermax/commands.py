@@ -129,32 +129,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from hypermax.proposals import Proposals, sampled
-    from hypermax.search import build_optimizer, sampling_history
-    from hypermax.space import Space
+    from hypermax.sampling import sample
     from hypermax.spec import load_spec
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
-    space = Space.from_spec(spec)
-    trials, seed, note, drawn = sampling_history(spec)
-    lines = [f"hypermax: {note}"] if note else edits_since_start(spec.results_folder, spec)
-    for line in lines:  # the folder left aside, or what goes on there as a run would say it
-        print(line, file=sys.stderr)
-    proposals = Proposals(
-        build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
-    )
-    live = ResultsFolder(spec.results_folder).searching() is True
-    proposals.resume(trials, spec.search.points, space.defaults(), live=live)
-    for proposal in sampled(proposals, args.n):
-        print(json.dumps(proposal.params))
-    if drawn:
-        print(
-            f"hypermax: no search.seed: sampled with seed {seed}, drawn now; a search draws its "
-            f"own (--seed {seed} runs these)",
-            file=sys.stderr,
-        )
+    for params in sample(spec, args.n, lambda line: print(line, file=sys.stderr)):
+        print(json.dumps(params))
     return EXIT_OK
 
 

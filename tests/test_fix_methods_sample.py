@@ -135,3 +135,33 @@ def test_without_a_seed_sample_says_which_it_drew(tmp_path, monkeypatch, capsys)
     assert said, drawn.err
     assert main(["sample", "search.json", "-n", "2", "--seed", said.group(1)]) == 0
     assert capsys.readouterr() == (drawn.out, "")
+
+
+def test_a_warm_started_search_is_sampled_after_the_trials_it_learns_from(
+    tmp_path, monkeypatch, capsys
+):
+    number = {"type": "number", "min": 0, "max": 1}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": number}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"name": "warm", "method": "random", "seed": 4, "iterations": 2},
+    }
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    (tmp_path / "earlier.csv").write_text("loss,x\n0.5,0.5\n0.25,0.25\n0.75,0.75\n")
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "search.json", "-n", "2"]) == 0
+    cold = capsys.readouterr().out.splitlines()
+    doc["search"]["warm_start"] = "earlier.csv"
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    assert main(["sample", "search.json", "-n", "2"]) == 0
+    sampled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sampled != [json.loads(line) for line in cold]  # trials 4 and 5, not 1 and 2
+
+    hypermax.optimize("search.json")
+    started = [
+        r["params"]
+        for r in journal_records(tmp_path / "results" / "warm")
+        if r["event"] == "trial_started"
+    ]
+    assert started == sampled
