@@ -319,17 +319,20 @@ def _matrix(
 ) -> list[list[float]]:
     """One row per trial, one column per param; a param a trial lacks gets a value of its own.
 
-    The missing value lies below all the param's values, so a tree can split it off like any
-    other (a conditional branch not taken is information too).
+    A column holds the rank of each value among the param's values: trees split on order
+    alone, so the forest is the one the values themselves would grow, and values as large as
+    1e300 (which the forest's float32 could not hold) rank like any others. The missing value
+    ranks below all of them, so a tree can split it off like any other (a conditional branch
+    not taken is information too).
     """
     rows: list[list[float]] = [[] for _ in scored]
     for name in names:
         values, losses = columns[name]
         _, codes, _ = encode(values, losses)
+        rank = {code: float(i) for i, code in enumerate(sorted(set(codes)))}
         lookup = iter(codes)
-        missing = min(codes) - 1.0 - (max(codes) - min(codes))
         for row, (flat, _) in zip(rows, scored, strict=True):
-            row.append(next(lookup) if name in flat else missing)
+            row.append(rank[next(lookup)] if name in flat else -1.0)
     return rows
 
 

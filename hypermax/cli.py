@@ -7,6 +7,7 @@ argparse and the error types, and everything else where it is used.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -16,6 +17,7 @@ from hypermax import __version__
 from hypermax.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_SEARCH_FAILED,
     Crashed,
     HypermaxError,
@@ -228,11 +230,48 @@ _python_warning = warnings.formatwarning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``hypermax`` command: its exit code. A stdout whose reader went away (``hypermax
+    export DIR | head -1``) ends a command quietly, with its own exit code (0 when it did its
+    work): what is left unwritten is dropped."""
     warnings.formatwarning = _warning_line
     try:
         return _main(argv)
     finally:
         warnings.formatwarning = _python_warning
+        _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    """Flush stdout now rather than in the interpreter's exit, which reports a reader gone away
+    as an error (and exits 120); any other failure to write is left to it, as before."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_output()
+    except (OSError, ValueError):
+        pass
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader closed it (``| head`` took what it wanted), rather
+    than some other pipe of the command broken."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+    except (AttributeError, ValueError, OSError):  # io.UnsupportedOperation: not a file
+        return False
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def _drop_output() -> None:
+    """Send what stdout still holds, and anything written to it later, to ``/dev/null``."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 #: the commands whose ``results_dir`` may be given as the spec whose results folder it is
@@ -272,17 +311,24 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("hypermax: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # the reader went away (``| head``): leave quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_SEARCH_FAILED
+    except BrokenPipeError as exc:
+        if not _reader_gone():
+            return _crashed(exc, debug)
+        _drop_output()  # the reader took what it wanted (``| head``): the work is done
+        return EXIT_OK
     except Exception as exc:  # a bug or a broken plugin: one line; the traceback goes to a log
-        error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
-        if debug:
-            import traceback
+        return _crashed(exc, debug)
 
-            traceback.print_exception(error)
-        print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
-        return EXIT_SEARCH_FAILED
+
+def _crashed(exc: Exception, debug: bool) -> int:
+    """An unexpected error as one line (its traceback in a log, or shown with ``--debug``)."""
+    error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
+    if debug:
+        import traceback
+
+        traceback.print_exception(error)
+    print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
+    return EXIT_SEARCH_FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -237,7 +237,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     The importance always rests on every finished trial, ``--best`` or not.
     """
-    from hypermax.export import best_trial, rows_to_csv, trial_document, trial_row
+    from hypermax.export import best_trial, trial_document, trials_csv
 
     finished = [t for t in _load_trials(args.results_dir) if t.state.finished]
     trials = finished
@@ -253,7 +253,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         }
         write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
     else:
-        write_out(rows_to_csv([trial_row(t) for t in trials]), "export")
+        write_out(trials_csv(trials), "export")
     return EXIT_OK
 
 

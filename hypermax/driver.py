@@ -101,6 +101,7 @@ class Driver:
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
+        self._ruled_out = False  # a stop rule of the search (timeout, loss threshold) ended it
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
@@ -115,7 +116,10 @@ class Driver:
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
         self._logs = LogBudget(int(spec.max_log_mb * MIB))
-        self._replay(history or JournalState())
+        self._unfinished = 0  # a resumed search's trials that had not finished: they run again
+        history = history or JournalState()
+        self._resumed = bool(history.trials)  # not a warm start's imports: those come later
+        self._replay(history)
 
     @property
     def optimizer(self) -> BaseOptimizer:
@@ -162,7 +166,8 @@ class Driver:
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
                 history=tuple(self._trials.values()),
-                resumed=bool(self._trials),
+                resumed=self._resumed,
+                unfinished=self._unfinished,
             )
         )
         for note in self._notes:
@@ -223,6 +228,7 @@ class Driver:
         told = self._proposals.resume(
             history.trials.values(), self.spec.search.points, self.space.defaults()
         )
+        self._unfinished = len(history.trials) - len(told)
         for trial in told:
             self._keep(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
@@ -236,15 +242,20 @@ class Driver:
         They are journaled as ``imported`` and never run; they do not count towards
         ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
         """
-        told = imported_trials(self.space, imported, self._proposals.take_id)
+        left_out: list[str] = []
+        told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
         for trial in told:
             record = {**finished_record(trial), **started_record(trial, None, None)}
             self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
-        self._notes.append(
-            f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
-        )
+        note = f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
+        if left_out:
+            first = "" if len(left_out) == 1 else "the first: "
+            note += (
+                f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
+            )
+        self._notes.append(note)
         return len(told)
 
     # -- launching --------------------------------------------------------------------------
@@ -308,6 +319,8 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
+        elif event.state is TrialState.INTERRUPTED and self._ruled_out and running.reports:
+            event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self.optimizer.tell(trial)
@@ -334,6 +347,13 @@ class Driver:
         self._proposals.run_again(trial, first=True)
         message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
         self._unrecorded.append((None, ev.Message(message)))
+
+    def _stopped_text(self, trial: Trial) -> str:
+        """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
+        short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
+        its last report and the step it reached (and teaches the optimizer); one that never
+        reported stays ``interrupted`` and runs again."""
+        return f"stopped at step {trial.reports[-1].get('step')}: {self._stopping}"
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
@@ -459,12 +479,14 @@ class Driver:
         if self._stopping is not None:
             return
         best = self._best
-        reason = stopping.search_stop_reason(
+        ruled = stopping.search_stop_reason(
             self.spec.search, time.monotonic() - started, best.loss if best else None
-        ) or stopping.failing_start_reason(
+        )
+        reason = ruled or stopping.failing_start_reason(
             self._finished_here, self.spec.search.max_initial_failures, self._any_loss
         )
         if reason is not None:
+            self._ruled_out = ruled is not None
             self._stop_early(reason)
 
     def _stop_early(self, reason: str) -> None:

@@ -27,6 +27,8 @@ class SearchStarted:
     results_folder: Path
     history: tuple[Trial, ...] = ()
     resumed: bool = False
+    unfinished: int = 0
+    """Trials of a resumed search that had not finished: they run again first."""
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,14 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
     return best
 
 
-def trial_row(trial: Trial) -> dict[str, Any]:
+def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
     metrics (``metric.NAME`` when a param has that name), flat params (``param.NAME`` when
-    named like a column of hypermax's own: ``time``, ``state``, ...), reason."""
+    named like a column of hypermax's own: ``time``, ``state``, ...), reason.
+
+    An empty list or object param is its JSON text (``[]``), a null param ``null``: a table
+    (:func:`trials_csv`) gives it ``"null"``, since a blank cell there is a param the trial
+    does not have (one of another branch)."""
     row: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -51,16 +55,34 @@ def trial_row(trial: Trial) -> dict[str, Any]:
     }
     if trial.step is not None:
         row["step"] = trial.step  # of its last report: where a stopped trial stopped
-    params = flatten(trial.params)
+    params = flatten(_spelled_out(trial.params, null))
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list) or name in row:
             continue
         row[f"metric.{name}" if name in params else name] = value
     for name, value in params.items():
         column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
-        row.setdefault(column, json.dumps(value) if isinstance(value, dict | list) else value)
+        row.setdefault(column, value)
     row["reason"] = trial.reason
     return row
+
+
+def _spelled_out(value: Any, null: Any) -> Any:
+    """``value`` with what :func:`flatten` would leave no column for spelled out: an empty list
+    or object as its JSON text, and null as ``null``."""
+    if isinstance(value, dict | list) and not value:
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return {key: _spelled_out(child, null) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_spelled_out(child, null) for child in value]
+    return null if value is None else value
+
+
+def trials_csv(trials: Iterable[Trial]) -> str:
+    """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
+    start reads their params back from it as the journal holds them."""
+    return rows_to_csv([trial_row(t, null="null") for t in trials])
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -95,7 +117,7 @@ def trial_document(trial: Trial) -> dict[str, Any]:
 def write_views(folder: Path, trials: Sequence[Trial]) -> None:
     """Rewrite ``results.csv`` and ``best.json`` from the finished trials."""
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
-    write_atomic(folder / "results.csv", rows_to_csv([trial_row(t) for t in finished]))
+    write_atomic(folder / "results.csv", trials_csv(finished))
     best = best_trial(finished)
     write_atomic(
         folder / "best.json",

@@ -15,6 +15,9 @@ from hypermax.errors import ResultsError, is_disk_full
 from hypermax.journal import JOURNAL_NAME
 
 SPEC_NAME = "search.json"
+#: the key of the frozen spec that names the spec file it was made from (whose folder its
+#: relative paths start from), for a resume whose journal has no header to say so
+SPEC_ORIGIN = "x-hypermax-spec"
 LOCK_NAME = ".lock"
 #: what an atomic write leaves when it is cut short: ``.results.csv.tmp1234``
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
@@ -137,10 +140,18 @@ class ResultsFolder:
         self.path.rename(target)
         return target
 
-    def write_spec(self, raw: dict[str, Any]) -> None:
+    def write_spec(self, raw: dict[str, Any], origin: Path) -> None:
+        """Freeze the validated spec ``raw`` of the spec file ``origin`` into the folder."""
         from hypermax.execution.protocol import write_atomic
 
-        write_atomic(self.spec, json.dumps(raw, indent=2, default=str) + "\n")
+        frozen = {**raw, SPEC_ORIGIN: str(origin.resolve())}
+        write_atomic(self.spec, json.dumps(frozen, indent=2, default=str) + "\n")
+
+    def spec_origin(self, frozen: dict[str, Any]) -> Path:
+        """The spec file the frozen spec ``frozen`` (read from this folder) was made from: the
+        one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""
+        origin = frozen.get(SPEC_ORIGIN)
+        return Path(origin) if isinstance(origin, str) and origin else self.spec
 
 
 def _holder(text: str) -> tuple[int, str] | None:

@@ -86,7 +86,7 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
                 f"{_changed(folder, spec)}; use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = search_seed(spec, header)
-        folder.write_spec(spec.raw)
+        folder.write_spec(spec.raw, spec.path)
         if header is None:
             with Journal(folder.journal) as journal:
                 journal.append(
@@ -143,21 +143,23 @@ def warm_start_trials(spec: Spec) -> list[Finished]:
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
-    """The spec frozen in a results folder, with paths resolved from the original spec's folder."""
+    """The spec frozen in a results folder, with paths resolved from the original spec's folder
+    (which the journal's header names, else the frozen spec itself); its problems name the
+    frozen copy, the file read."""
     import json
 
     folder = ResultsFolder(results_dir)
     if not folder.spec.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
     header = replay(read_records(folder.journal), folder.journal).header or {}
-    origin = Path(header.get("spec_path") or folder.spec)
     try:
         doc = json.loads(folder.spec.read_text())
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
-    return spec_from_dict(doc, origin, overrides)
+    origin = Path(header.get("spec_path") or folder.spec_origin(doc))
+    return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:

@@ -220,14 +220,18 @@ def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Spec
 
 
 def spec_from_dict(
-    doc: dict[str, Any], path: Path, overrides: dict[str, Any] | None = None
+    doc: dict[str, Any],
+    path: Path,
+    overrides: dict[str, Any] | None = None,
+    named: str | None = None,
 ) -> Spec:
-    """Validate an already-parsed document as if it had been read from ``path``."""
+    """Validate an already-parsed document as if it had been read from ``path``; its problems
+    name the file ``named`` (``path``'s name by default)."""
     doc = copy.deepcopy(doc)
     for key, value in (overrides or {}).items():
         _set_dotted(doc, key, value)
     doc.pop("$schema", None)
-    doc = resolve_and_validate(doc, path)
+    doc = resolve_and_validate(doc, path, named)
     return _freeze(doc, path)
 
 

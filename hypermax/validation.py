@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import SpecError
 from hypermax.specfile.checks import semantic_problems
 from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
-from hypermax.specfile.problems import report
 from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
@@ -31,13 +29,17 @@ _FRAMES_PER_LEVEL = 40
 __all__ = ["TEMPLATES_FOLDER", "default_search_name", "resolve_and_validate", "template_names"]
 
 
-def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def resolve_and_validate(
+    doc: dict[str, Any], path: Path, named: str | None = None
+) -> dict[str, Any]:
     """Return the resolved document with defaults filled in, or raise SpecError.
 
     Args:
         doc: the parsed spec (it is not modified).
         path: where the spec was read from; ``$ref`` files, ``module`` and ``src`` are found
             relative to its folder, and its stem is the default ``search.name``.
+        named: the file its problems name, when the document was read from another file than
+            ``path`` (the copy a results folder keeps); ``path``'s name by default.
 
     Returns:
         A new document: every ``$ref`` replaced by what it names, the defaults schema.json
@@ -46,14 +48,15 @@ def resolve_and_validate(doc: dict[str, Any], path: Path) -> dict[str, Any]:
         its plan). It validates again as it stands.
 
     Raises:
-        SpecError: one ``file: json.path: message`` line per problem.
+        SpecError: one ``file: json.path: message`` line per problem; a problem in a file a
+            ``$ref`` names is named in that file, with the ``$ref`` that brought it in.
     """
-    resolved = resolve_refs(doc, path)
+    resolved, sources = resolve_refs(doc, path, named)
     with _stack_for(MAX_DEPTH):
         problems = check_schema(resolved)
         problems += semantic_problems(resolved, path, problems)
     if problems:
-        raise SpecError(path.name, report(problems))
+        raise sources.error(problems)
     if "name" not in resolved["search"]:
         name = folder_name(given_name(resolved) or path.stem)
         resolved["search"] = {"name": name, **resolved["search"]}

@@ -55,17 +55,23 @@ def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
 
 
 def imported_trials(
-    space: Space, imported: Sequence[Finished], take_id: Callable[[], int]
+    space: Space,
+    imported: Sequence[Finished],
+    take_id: Callable[[], int],
+    left_out: list[str] | None = None,
 ) -> list[Trial]:
     """The finished trials ``imported`` as trials of this search, ``imported`` and never run,
     each with an id from ``take_id``; params the space cannot produce are left out. A trial
     stopped early keeps its ``step`` (only those have one), so that the optimizer ranks it as a
-    stopped trial, not as one whose loss is that of a trial that ran to its end."""
+    stopped trial, not as one whose loss is that of a trial that ran to its end. Why each trial
+    was left out goes to ``left_out``, when given."""
     trials = []
     for params, loss, step in imported:
         try:
             internal = space.encode(params)
-        except EncodeError:
+        except EncodeError as exc:
+            if left_out is not None:
+                left_out.append(str(exc))
             continue
         trial = Trial(
             id=take_id(),

@@ -433,8 +433,8 @@ CASES = [
             "parts/space.json": hp(x={"$ref": "missing.yaml#/x"}),
         },
         [
-            'bad.json: hyperparameters.properties.x: $ref "missing.yaml#/x" '
-            "(in parts/space.json): file not found"
+            'parts/space.json: properties.x: $ref "missing.yaml#/x": file not found '
+            "(via the $ref at bad.json: hyperparameters)"
         ],
         id="ref-inside-referenced-file",
     ),
@@ -445,8 +445,8 @@ CASES = [
             "b.json": {"$ref": "a.json"},
         },
         [
-            'bad.json: hyperparameters.properties.x: $ref "a.json" (in b.json): '
-            "forms a cycle: a.json -> b.json -> a.json"
+            'b.json: $ref "a.json": forms a cycle: a.json -> b.json -> a.json '
+            "(via the $ref at a.json: properties.x)"
         ],
         id="ref-cycle",
     ),
@@ -526,8 +526,8 @@ CASES = [
             "parts.json": {"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}},
         },
         [
-            'bad.json: hyperparameters.properties.x: $ref "#/a" (in parts.json): '
-            "forms a cycle: parts.json#/a -> parts.json#/b -> parts.json#/a"
+            'parts.json: b: $ref "#/a": forms a cycle: parts.json#/a -> parts.json#/b -> '
+            "parts.json#/a (via the $ref at parts.json: a)"
         ],
         id="ref-cycle-inside-one-file",
     ),

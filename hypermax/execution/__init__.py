@@ -10,7 +10,8 @@
   ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);
   ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
   a server that imported the objective once.
-- ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder.
+- ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder;
+  ``shm``: what a killed trial left in /dev/shm.
 - ``outcome``, ``output``, ``protocol``: its result and Outcome, its output, the wire format.
 - ``child``: the bootstrap inside a ``python_function`` trial; ``guardian``, ``leftovers``:
   no trial outlives hypermax.

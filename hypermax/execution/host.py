@@ -44,7 +44,6 @@ class Watched(Protocol):
     """A live trial as the monitor sees it (:class:`~hypermax.execution.trial_run.TrialRun`)."""
 
     key: int
-    rss_mib: float
 
     def observe(self, sample: watchdog.TreeSample) -> None: ...
 
@@ -197,7 +196,7 @@ class TrialHost:
             if sample is not None:
                 run.observe(sample)
         if self.limits.max_system_ram_mib is not None:
-            self._check_system(runs, procfs.system_used_mib())
+            self._check_system(procfs.system_used_mib())
 
     def _next_wait(self, runs: list[Watched]) -> float:
         """A tick, or less when a time limit falls due sooner."""
@@ -209,18 +208,40 @@ class TrialHost:
                 wait = min(wait, due - now + 0.001)
         return max(wait, 0.001)
 
-    def _check_system(self, runs: list[Watched], used_mib: float) -> None:
-        """Over the machine's limit for a few samples: kill the trial with the largest tree."""
+    def _check_system(self, used_mib: float) -> None:
+        """Over the machine's limit for a few samples: kill the :meth:`heaviest` trial."""
         limit = self.limits.max_system_ram_mib
         if limit is None or used_mib <= limit:
             self._system_strikes = 0
             return
         self._system_strikes += 1
-        candidates = [run for run in runs if run.killable()]
-        if self._system_strikes >= RAM_SAMPLES_TO_KILL and candidates:
+        if self._system_strikes < RAM_SAMPLES_TO_KILL:
+            return
+        victim = self.heaviest()
+        if victim is not None:
             self._system_strikes = 0
-            largest = max(candidates, key=lambda run: run.rss_mib)
-            largest.stop(KillReason.SYSTEM_RAM, used_mib)
+            victim.stop(KillReason.SYSTEM_RAM, used_mib)
+
+    def heaviest(self) -> Watched | None:
+        """Of the trials that can still be killed, the one whose tree holds the most memory of
+        its own: its processes' summed PSS (:meth:`~.watchdog.TreeSample.proportional_mib`, what
+        the RAM limit weighs), so pages it shares (a preloaded trial's view of the server's
+        data, its forked workers' copy-on-write view of it) count as its share only. PSS is read
+        from the trees with the largest RSS down, until no RSS left can beat the best PSS found
+        (PSS is never more than RSS). None when no trial can be killed."""
+        with self._lock:
+            runs = [run for run in self._runs.values() if run.killable()]
+        samples = [(self.watchdog.sample(run.key), run) for run in runs]
+        sampled = [(sample, run) for sample, run in samples if sample is not None]
+        best: Watched | None = None
+        best_mib = -1.0
+        for sample, run in sorted(sampled, key=lambda pair: pair[0].rss_mib, reverse=True):
+            if sample.rss_mib <= best_mib:
+                break
+            mib = sample.proportional_mib()
+            if mib > best_mib:
+                best, best_mib = run, mib
+        return best
 
 
 # -- one host per set of limits, for trials run one by one ----------------------------------

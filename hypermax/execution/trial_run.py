@@ -40,6 +40,7 @@ from hypermax.execution.limits import (
 )
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
+from hypermax.execution.shm import SHM, ShmLeftovers
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.verdicts import Verdicts
 from hypermax.execution.watchdog import SharedOnce
@@ -109,8 +110,9 @@ class TrialRun:
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
+        self._shm: ShmLeftovers | None = None  # what it holds in /dev/shm, read before a kill
         self._ladder = Ladder(
-            lambda: host.members(self.key),
+            self._targets,
             plan.function.kill_grace,
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
@@ -201,6 +203,7 @@ class TrialRun:
             for fd in (out_write, err_write, life_read):
                 os.close(fd)
         self._lifeline = life_write
+        self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(self._log, self._report)
         self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
         return True
@@ -385,10 +388,20 @@ class TrialRun:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
 
     def _sweep(self) -> None:
-        """Kill what the trial left running (or wait for the kill under way to end)."""
+        """Kill what the trial left running (or wait for the kill under way to end), then
+        remove what the killed processes left in /dev/shm."""
         self._ladder.nudge()
         self._ladder.run("the trial left processes running")
         self._close_lifeline()
+        removed = self._shm.remove() if self._shm is not None else []
+        if removed:
+            self._note(f"removed what its killed processes left in {SHM}: {', '.join(removed)}")
+
+    def _targets(self) -> list[ProcInfo]:
+        """The trial's live processes, for its kill ladder: what each holds in /dev/shm is
+        read the first time, before it gets a signal."""
+        members = self.host.members(self.key)
+        return members if self._shm is None else self._shm.note(members)
 
     def _release(self) -> None:
         self._gone.set()

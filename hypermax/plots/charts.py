@@ -146,10 +146,12 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
 
 
 def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
-    """The best 20 % of the trials (at least 2) as lines across every param, then the loss."""
+    """The best 20 % of the trials (at least 2) as lines across every param they hold (a
+    conditional param none of them has is left out), then the loss."""
     scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
-    names = data.param_names()
     top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
+    held = [n for n in data.param_names() if any(data.flat[t.id].get(n) is not None for t in top)]
+    names = held
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,10 @@ from hypermax.journal import read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
+
+#: The largest magnitude a chart draws: a loss or a param beyond it (a run that diverged to
+#: 1e308) is drawn at it, since an axis that spans the whole range of floats cannot be laid out.
+DRAWN_LIMIT = 1e300
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,20 @@ def load_plot_data(results_dir: Path) -> PlotData:
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(
         name=name,
-        trials=trials,
-        flat={t.id: flatten(t.params) for t in trials},
+        trials=tuple(replace(t, loss=_drawn(t.loss)) for t in trials),
+        flat={t.id: {k: _drawn(v) for k, v in flatten(t.params).items()} for t in trials},
         log_params=_log_params(folder.spec),
         importance=param_importance(scored_trials(trials)),
     )
+
+
+def _drawn(value: Any) -> Any:
+    """``value`` as a chart draws it: a finite number within :data:`DRAWN_LIMIT`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    return math.copysign(DRAWN_LIMIT, value) if abs(value) > DRAWN_LIMIT else value
 
 
 def _log_params(spec_file: Path) -> frozenset[str]:

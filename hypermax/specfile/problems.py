@@ -19,12 +19,23 @@ MAX_PROBLEMS = 100
 
 def report(problems: Iterable[Problem]) -> list[tuple[str, str]]:
     """The problems by path, without repeats, as ``(dotted.path, message)`` pairs."""
-    unique = list(dict.fromkeys(problems))
-    unique.sort(key=lambda problem: _sort_key(problem[0]))
+    unique = in_order(problems)
     lines = [(dotted(where), message) for where, message in unique[:MAX_PROBLEMS]]
     if len(unique) > MAX_PROBLEMS:
-        lines.append(("", f"and {len(unique) - MAX_PROBLEMS} more problems"))
+        lines.append(("", more_problems(len(unique))))
     return lines
+
+
+def in_order(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems by path, without repeats."""
+    unique = list(dict.fromkeys(problems))
+    unique.sort(key=lambda problem: _sort_key(problem[0]))
+    return unique
+
+
+def more_problems(count: int) -> str:
+    """The last line of a report of ``count`` problems, past :data:`MAX_PROBLEMS`."""
+    return f"and {count - MAX_PROBLEMS} more problems"
 
 
 def dotted(where: Iterable[str | int]) -> str:

@@ -27,8 +27,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from hypermax.errors import SpecError
-from hypermax.specfile.problems import JsonPath, dotted, show
+from hypermax.specfile.problems import JsonPath, show
 from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, parse_document
+from hypermax.specfile.sources import Place, Sources
 
 #: the longest chain of ``$ref``s followed to resolve one (a ref to a ref to a ref ...)
 MAX_REF_CHAIN = 50
@@ -43,86 +44,100 @@ def template_names() -> list[str]:
 
 
 class _RefProblem(Exception):
-    """A ``$ref`` that cannot be followed; ``where`` is the JSON path where it stood."""
+    """A ``$ref`` that cannot be followed; ``place`` is where it was written."""
 
-    def __init__(self, where: JsonPath, message: str) -> None:
+    def __init__(self, place: Place, message: str) -> None:
         super().__init__(message)
-        self.where = where
+        self.place = place
 
 
-def resolve_refs(doc: dict[str, Any], path: Path) -> dict[str, Any]:
-    """A copy of ``doc`` (read from ``path``) with every ``$ref`` replaced by what it names.
+def resolve_refs(
+    doc: dict[str, Any], path: Path, named: str | None = None
+) -> tuple[dict[str, Any], Sources]:
+    """A copy of ``doc`` (read from ``path``) with every ``$ref`` replaced by what it names, and
+    where each part of it was written, to name a problem found in it where it was written
+    (``path`` is named ``named``, by default its name).
 
     Raises:
-        SpecError: one line naming the JSON path where a ``$ref`` that cannot be followed stood.
+        SpecError: one line naming the file and the JSON path where a ``$ref`` that cannot be
+            followed was written.
     """
-    resolver = _Resolver(path, doc)
+    resolver = _Resolver(path, doc, named or path.name)
     try:
-        resolved = resolver.resolve(doc, (), resolver.spec_file)
+        resolved = resolver.resolve(doc, (), Place(resolver.spec_file))
     except _RefProblem as exc:
-        raise SpecError(path.name, [(dotted(exc.where), str(exc))]) from None
-    return resolved
+        raise resolver.sources.error_at([(exc.place, str(exc))]) from None
+    return resolved, resolver.sources
 
 
 class _Resolver:
     """Follows ``$ref``s, keeping each file it read and the chain of refs being followed."""
 
-    def __init__(self, spec_path: Path, doc: dict[str, Any]) -> None:
+    def __init__(self, spec_path: Path, doc: dict[str, Any], named: str) -> None:
         self.spec_file = spec_path.resolve()
         self.spec_folder = self.spec_file.parent
         self.documents: dict[Path, Any] = {self.spec_file: doc}
         self.chain: list[tuple[Path, str]] = []
-        self.following: list[tuple[str, JsonPath, Path]] = []  # (ref, where, base) of the chain
+        self.following: list[tuple[str, Place]] = []  # (ref, where it stands) of the chain
         self.values = 0  # values written into the resolved document so far
+        self.sources = Sources(self.spec_file, named, lambda file: self._display(file, ""))
 
-    def resolve(self, value: Any, where: JsonPath, base: Path) -> Any:
-        """A copy of ``value`` (found in file ``base``) with its ``$ref``s replaced."""
+    def resolve(self, value: Any, where: JsonPath, place: Place) -> Any:
+        """A copy of ``value`` (written at ``place``) with its ``$ref``s replaced; ``where`` is
+        its path in the resolved spec."""
         self.values += 1
         if self.values > MAX_VALUES or len(where) > MAX_DEPTH:
-            self._too_big(where)
+            self._too_big(place)
         if isinstance(value, list):
-            return [self.resolve(item, (*where, i), base) for i, item in enumerate(value)]
+            return [self.resolve(item, (*where, i), place.child(i)) for i, item in enumerate(value)]
         if not isinstance(value, dict):
             return value
         if "$ref" not in value:
-            return {key: self.resolve(item, (*where, key), base) for key, item in value.items()}
-        target = self.follow(value["$ref"], where, base)
+            return {
+                key: self.resolve(item, (*where, key), place.child(key))
+                for key, item in value.items()
+            }
+        target = self.follow(value["$ref"], where, place)
         siblings = {key: item for key, item in value.items() if key != "$ref"}
         if not siblings:
             return target
         if not isinstance(target, dict):
             problem = "names a value that is not an object, so keys beside $ref cannot apply"
-            raise _RefProblem(where, self._ref_message(value["$ref"], base, problem))
-        return {**target, **self.resolve(siblings, where, base)}
+            raise _RefProblem(place, _ref_message(value["$ref"], problem))
+        for key in siblings:  # the keys beside the $ref are the referring file's
+            self.sources.add((*where, key), place.child(key))
+        return {**target, **self.resolve(siblings, where, place)}
 
-    def follow(self, ref: Any, where: JsonPath, base: Path) -> Any:
-        """The resolved value a ``$ref`` written in file ``base`` names."""
+    def follow(self, ref: Any, where: JsonPath, place: Place) -> Any:
+        """The resolved value a ``$ref`` written at ``place`` names."""
         if not isinstance(ref, str):
-            raise _RefProblem(where, f"$ref must be a string, got {show(ref)}")
+            raise _RefProblem(place, f"$ref must be a string, got {show(ref)}")
         file_part, _, fragment = ref.partition("#")
-        target_file = self._target_file(ref, file_part, where, base)
+        target_file = self._target_file(ref, file_part, place)
         pointer = unquote(fragment)
         key = (target_file, pointer)
         if key in self.chain:
             cycle = " -> ".join(
                 self._display(*link) for link in [*self.chain[self.chain.index(key) :], key]
             )
-            raise _RefProblem(where, self._ref_message(ref, base, f"forms a cycle: {cycle}"))
+            raise _RefProblem(place, _ref_message(ref, f"forms a cycle: {cycle}"))
         if len(self.chain) >= MAX_REF_CHAIN:
             message = f"starts a chain of more than {MAX_REF_CHAIN} $refs"
-            first, first_where, first_base = self.following[0]
-            raise _RefProblem(first_where, self._ref_message(first, first_base, message))
-        document = self._document(ref, target_file, where, base)
-        target = self._point(document, pointer, ref, where, base, target_file)
+            first, first_place = self.following[0]
+            raise _RefProblem(first_place, _ref_message(first, message))
+        document = self._document(ref, target_file, place)
+        target, tokens = self._point(document, pointer, ref, place, target_file)
         self.chain.append(key)
-        self.following.append((ref, where, base))
+        self.following.append((ref, place))
+        target_place = Place(target_file, tokens, place)
+        self.sources.add(where, target_place)
         try:
-            return self.resolve(target, where, target_file)
+            return self.resolve(target, where, target_place)
         finally:
             self.chain.pop()
             self.following.pop()
 
-    def _too_big(self, where: JsonPath) -> None:
+    def _too_big(self, place: Place) -> None:
         """Refuse the spec at the outermost ``$ref`` being followed, the one the spec's author
         wrote, when it made the spec too large or too deep."""
         problem = (
@@ -131,46 +146,47 @@ class _Resolver:
             else f"nests the spec more than {MAX_DEPTH} levels deep"
         )
         if not self.following:
-            raise _RefProblem(where, problem)
-        ref, at, base = self.following[0]
-        raise _RefProblem(at, self._ref_message(ref, base, problem))
+            raise _RefProblem(place, problem)
+        ref, first_place = self.following[0]
+        raise _RefProblem(first_place, _ref_message(ref, problem))
 
-    def _target_file(self, ref: str, file_part: str, where: JsonPath, base: Path) -> Path:
+    def _target_file(self, ref: str, file_part: str, place: Place) -> Path:
         if file_part.startswith(TEMPLATE_PREFIX):
             name = file_part[len(TEMPLATE_PREFIX) :]
             found = TEMPLATES_FOLDER / f"{name}.json"
             if not re.fullmatch(r"[A-Za-z0-9_-]+", name) or not found.is_file():
                 known = ", ".join(template_names()) or "none"
                 message = f'unknown template "{name}" (templates: {known})'
-                raise _RefProblem(where, self._ref_message(ref, base, message))
+                raise _RefProblem(place, _ref_message(ref, message))
             return found
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", file_part):
             message = "only files and templates can be referenced"
-            raise _RefProblem(where, self._ref_message(ref, base, message))
+            raise _RefProblem(place, _ref_message(ref, message))
         if not file_part:
-            return base
-        return (base.parent / unquote(file_part)).resolve()
+            return place.file
+        return (place.file.parent / unquote(file_part)).resolve()
 
-    def _document(self, ref: str, file: Path, where: JsonPath, base: Path) -> Any:
+    def _document(self, ref: str, file: Path, place: Place) -> Any:
         if file not in self.documents:
             if not file.is_file():
-                raise _RefProblem(where, self._ref_message(ref, base, "file not found"))
+                raise _RefProblem(place, _ref_message(ref, "file not found"))
             try:
                 self.documents[file] = parse_document(file)
             except SpecError as exc:
                 message = exc.problems[0][1] if exc.problems else str(exc)
-                raise _RefProblem(where, self._ref_message(ref, base, message)) from None
+                raise _RefProblem(place, _ref_message(ref, message)) from None
         return self.documents[file]
 
     def _point(
-        self, document: Any, pointer: str, ref: str, where: JsonPath, base: Path, file: Path
-    ) -> Any:
+        self, document: Any, pointer: str, ref: str, place: Place, file: Path
+    ) -> tuple[Any, JsonPath]:
+        """The value ``pointer`` names in ``document`` (of ``file``), and its path there."""
         if pointer == "":
-            return document
+            return document, ()
         if not pointer.startswith("/"):
             message = "the part after # must be a JSON pointer such as #/hyperparameters"
-            raise _RefProblem(where, self._ref_message(ref, base, message))
-        value = document
+            raise _RefProblem(place, _ref_message(ref, message))
+        value, tokens = document, []
         for token in pointer[1:].split("/"):
             token = token.replace("~1", "/").replace("~0", "~")
             if isinstance(value, dict) and token in value:
@@ -179,12 +195,9 @@ class _Resolver:
                 value = value[int(token)]
             else:
                 message = f"{self._display(file, '')} has no {pointer}"
-                raise _RefProblem(where, self._ref_message(ref, base, message))
-        return value
-
-    def _ref_message(self, ref: str, base: Path, problem: str) -> str:
-        origin = "" if base == self.spec_file else f" (in {self._display(base, '')})"
-        return f'$ref "{ref}"{origin}: {problem}'
+                raise _RefProblem(place, _ref_message(ref, message))
+            tokens.append(token)
+        return value, tuple(tokens)
 
     def _display(self, file: Path, pointer: str) -> str:
         if file.parent == TEMPLATES_FOLDER:
@@ -194,3 +207,7 @@ class _Resolver:
         else:
             name = str(file)
         return f"{name}#{pointer}" if pointer else name
+
+
+def _ref_message(ref: str, problem: str) -> str:
+    return f'$ref "{ref}": {problem}'

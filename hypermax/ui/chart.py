@@ -8,6 +8,7 @@ loss so far; on the x axis ``NO_LOSS`` marks a trial that failed (or was killed)
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,6 +119,10 @@ def draw_chart(
     return Chart(lines, label_width, log)
 
 
+#: The largest whole power of ten a float holds: a log scale padded past it is labelled at it.
+_LOG10_MAX = math.floor(math.log10(sys.float_info.max))
+
+
 class _Scale:
     """Maps a loss to a row (0 at the top) and a row back to the loss it stands for."""
 
@@ -126,7 +131,8 @@ class _Scale:
         lo, hi = (math.log10(low), math.log10(high)) if log else (low, high)
         if hi - lo <= 0:
             pad = 0.5 if log else max(abs(lo) * 0.1, 0.5)
-            lo, hi = lo - pad, hi + pad
+            biggest = sys.float_info.max  # a loss near it, padded, would overflow
+            lo, hi = max(lo - pad, -biggest), min(hi + pad, biggest)
         self.lo, self.hi = lo, hi
 
     def row(self, value: float, rows: int) -> int:
@@ -135,12 +141,13 @@ class _Scale:
         t = math.log10(value) if self.log else value
         # halves: the span of losses near both ends of the float range would overflow
         fraction = (self.hi / 2 - t / 2) / (self.hi / 2 - self.lo / 2)
-        return min(rows - 1, max(0, round(fraction * (rows - 1))))
+        # a loss far off the scale (a killed trial's penalty of 1e308) stays on its edge
+        return round(min(1.0, max(0.0, fraction)) * (rows - 1))
 
     def value(self, row: int, rows: int) -> float:
         fraction = row / max(1, rows - 1)
         t = self.hi * (1 - fraction) + self.lo * fraction
-        return 10**t if self.log else t
+        return 10 ** min(t, _LOG10_MAX) if self.log else t
 
 
 def _labels(scale: _Scale, rows: int) -> dict[int, str]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import TextIO
 
 from hypermax import events as ev
 from hypermax.trial import Trial
-from hypermax.ui.formatting import format_duration, format_loss, format_params, trials_text
+from hypermax.ui.formatting import (
+    format_duration,
+    format_loss,
+    format_params,
+    trials_text,
+    unfinished_text,
+)
+
+log = logging.getLogger("hypermax")
 
 __all__ = [
     "ConsoleReporter",
@@ -45,9 +54,16 @@ class ConsoleReporter:
         self.total = 0
         self._started = time.monotonic()
         self._done_before = 0  # trials a resumed search had done before this run
+        self._closed = False  # the stream's reader went away (``| head``): the search goes on
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        if self._closed:
+            return
+        try:
+            print(text, file=self.stream, flush=True)
+        except BrokenPipeError:
+            self._closed = True
+            log.warning("the output's reader is gone: no more trial lines; the search goes on")
 
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.SearchStarted):
@@ -65,7 +81,10 @@ class ConsoleReporter:
                 )
                 self._done_before = done
                 if done < event.iterations:
-                    self._print(f"resuming {event.name}: {done} of {event.iterations} trials done")
+                    self._print(
+                        f"resuming {event.name}: {done} of {event.iterations} trials done"
+                        + unfinished_text(event.unfinished)
+                    )
                 else:  # iterations lowered below what ran: nothing is left to run
                     self._print(
                         f"resuming {event.name}: {done} trials done, iterations "

@@ -126,6 +126,14 @@ def trials_text(count: int) -> str:
     return f"{count} trial" if count == 1 else f"{count} trials"
 
 
+def unfinished_text(count: int) -> str:
+    """What a resumed search says of its trials that had not finished: ``, 2 unfinished run
+    again`` (nothing when there are none)."""
+    if not count:
+        return ""
+    return f", {count} unfinished {'runs' if count == 1 else 'run'} again"
+
+
 def short_names(names: Iterable[str]) -> dict[str, str]:
     """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``."""
     names = list(dict.fromkeys(names))

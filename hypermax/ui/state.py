@@ -22,6 +22,7 @@ from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
+from hypermax.ui.formatting import unfinished_text
 from hypermax.values import json_equal
 
 #: States that count towards ``iterations`` (the driver's ``COUNTED``).
@@ -147,7 +148,10 @@ class DashboardState:
             self._finish(trial)
         if event.resumed:
             done = self.counts()["done"]
-            self.messages.append(f"resumed: {done} of {self.iterations} trials were done")
+            self.messages.append(
+                f"resumed: {done} of {self.iterations} trials were done"
+                + unfinished_text(event.unfinished)
+            )
 
     def _finish(self, trial: Trial) -> None:
         self.running.pop(trial.id, None)

@@ -1,0 +1,35 @@
+"""A search whose output's reader went away (``hypermax search.json --no-ui | head -1``) goes on
+to its end; its console stops writing, and says so once in the search's log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import finished_records, model_spec
+
+
+def test_a_search_whose_output_was_closed_runs_every_trial_and_logs_it_once(tmp_path):
+    spec = model_spec(
+        tmp_path,
+        "def train(params):\n    return params['x']\n",
+        {"method": "random", "iterations": 4, "name": "s"},
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hypermax", str(spec), "--no-ui"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=60,
+    )
+    os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "s"
+    assert sorted(finished_records(folder)) == [1, 2, 3, 4]
+    log = (folder / "logs" / "hypermax.log").read_text()
+    assert "Traceback" not in log
+    assert log.count("the output's reader is gone") == 1

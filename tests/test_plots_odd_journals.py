@@ -1,0 +1,52 @@
+"""hypermax plot on journals that are out of the ordinary: a conditional branch none of the best
+trials took, a run that diverged to a loss of 1e308, a param of 1e300."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="hypermax plot needs matplotlib (the plots extra)")
+
+from hypermax.cli import main
+from hypermax.plots.charts import parallel_coordinates
+from hypermax.plots.data import load_plot_data
+
+
+def _journal(folder, trials) -> None:
+    """A results folder whose journal holds ``trials``: (params, loss) each, all ``ok``."""
+    folder.mkdir()
+    lines: list[dict] = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
+    for i, (params, loss) in enumerate(trials, 1):
+        lines.append({"event": "trial_started", "id": i, "params": params})
+        lines.append({"event": "trial_finished", "id": i, "state": "ok", "loss": loss})
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def test_a_branch_none_of_the_best_trials_took_leaves_the_parallel_chart_drawn(tmp_path):
+    folder = tmp_path / "r"
+    leaves = [{"shape": "leaves", "leaves": 10 + i} for i in range(2)]  # the two best
+    depth = [{"shape": "depth", "depth": 2 + i} for i in range(3)]
+    trials = [({"lr": i / 10, "tree": tree}, float(i)) for i, tree in enumerate(leaves + depth, 1)]
+    _journal(folder, trials)
+    drawn = parallel_coordinates(load_plot_data(folder), tmp_path / "parallel.png")
+    assert drawn == tmp_path / "parallel.png" and drawn.stat().st_size > 0
+
+
+def test_a_diverged_loss_and_a_huge_param_are_drawn_and_ranked(tmp_path, capsys):
+    folder = tmp_path / "r"
+    lrs = [0.1, 0.2, 1e300, 0.3, 0.4, 0.5, 0.6]
+    losses = [1.0, 2.0, 1e308, 0.5, 3.0, 4.0, 5.0]
+    _journal(
+        folder,
+        [
+            ({"lr": lr, "n": i % 3}, loss)
+            for i, (lr, loss) in enumerate(zip(lrs, losses, strict=True))
+        ],
+    )
+    assert main(["plot", str(folder)]) == 0, capsys.readouterr().err
+    written = capsys.readouterr().out
+    for chart in ("loss.png", "param-lr.png", "parallel.png", "importance.png"):
+        assert chart in written and (folder / "plots" / chart).stat().st_size > 0
+    assert load_plot_data(folder).importance.method == "forest"
