@@ -18,26 +18,10 @@ NUMBER = {"type": "number", "min": 0, "max": 1}
 def test_atpe_proposes_objects_and_tuples_inside_arrays():
     pytest.importorskip("lightgbm")
     pytest.importorskip("sklearn")
-    space = Space(
-        {
-            "type": "object",
-            "properties": {
-                "layers": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 2,
-                    "items": {
-                        "type": "object",
-                        "properties": {"units": NUMBER, "e": {"enum": [1, 2]}},
-                    },
-                },
-                "pair": {
-                    "type": "array",
-                    "items": [{"type": "array", "items": [NUMBER, NUMBER]}, NUMBER],
-                },
-            },
-        }
-    )
+    item = {"type": "object", "properties": {"units": NUMBER, "e": {"enum": [1, 2]}}}
+    layers = {"type": "array", "minItems": 1, "maxItems": 2, "items": item}
+    pair = {"type": "array", "items": [{"type": "array", "items": [NUMBER, NUMBER]}, NUMBER]}
+    space = Space({"type": "object", "properties": {"layers": layers, "pair": pair}})
     optimizer = make_optimizer("atpe", space, 1)
     for trial_id in (1, 2, 3):
         proposal = optimizer.ask(trial_id)
