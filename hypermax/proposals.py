@@ -4,7 +4,7 @@ optimizer's ask; trial ids handed out in order."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import SearchFailed
@@ -181,29 +181,6 @@ class Proposals:
 class ProposalError(SearchFailed):
     """An optimizer answered an ask with something the search cannot run (not a Proposal,
     another trial's id, params outside the space); the message is one line naming it."""
-
-
-def sampled(proposals: Proposals, n: int) -> Iterator[Proposal]:
-    """The next ``n`` proposals of a search (``hypermax sample``), each asked as if those before
-    it were still running. An optimizer that proposes nothing more while they run (NGOpt, tuned
-    for ``parallel`` trials at once) is told that the earliest of them (those a live search
-    runs now first) failed, as the search would tell it, and asked again; fewer than ``n`` only
-    when it has nothing more to propose."""
-    running = list(proposals.running)
-    while n > 0:
-        proposal = proposals.next()
-        if proposal is None:
-            if proposals.exhausted or not running:
-                return
-            earliest = running.pop(0)
-            proposals.optimizer.tell(
-                Trial(earliest.trial_id, earliest.params, earliest.internal, TrialState.FAILED)
-            )
-            proposals.waiting = False
-            continue
-        running.append(proposal)
-        n -= 1
-        yield proposal
 
 
 def points_to_run(

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import HypermaxError
 from hypermax.journal import read_records, replay
 from hypermax.results import ResultsFolder
+from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
+    from hypermax.proposals import Proposals
     from hypermax.spec import Spec
-    from hypermax.trial import Trial
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,13 @@ def sampling_history(spec: Spec) -> Sampling:
 
 def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:
     """The params of the next ``n`` trials a search of ``spec`` would run, each as if those
-    before it were still running (see :func:`hypermax.proposals.sampled`): the space's defaults
+    before it were still running (see :func:`sampled`): the space's defaults
     and the spec's points first in a new search, which learns from its ``warm_start`` first;
     after the trials of its results folder when it holds its search (after those running now,
     when a search runs there). ``say`` gets one-line notes: the folder left aside, what a run
     would say of an edited seed or method, the seed drawn for want of one."""
     from hypermax.commands import edits_since_start
-    from hypermax.proposals import Proposals, sampled
+    from hypermax.proposals import Proposals
     from hypermax.search import build_optimizer, warm_start_trials
     from hypermax.space import Space
 
@@ -93,3 +94,26 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
             f"hypermax: no search.seed: sampled with seed {seed}, drawn now; a search draws its "
             f"own (--seed {seed} runs these)"
         )
+
+
+def sampled(proposals: Proposals, n: int) -> Iterator[Proposal]:
+    """The next ``n`` proposals of a search (``hypermax sample``), each asked as if those before
+    it were still running. An optimizer that proposes nothing more while they run (NGOpt, tuned
+    for ``parallel`` trials at once) is told that the earliest of them (those a live search
+    runs now first) failed, as the search would tell it, and asked again; fewer than ``n`` only
+    when it has nothing more to propose."""
+    running = list(proposals.running)
+    while n > 0:
+        proposal = proposals.next()
+        if proposal is None:
+            if proposals.exhausted or not running:
+                return
+            earliest = running.pop(0)
+            proposals.optimizer.tell(
+                Trial(earliest.trial_id, earliest.params, earliest.internal, TrialState.FAILED)
+            )
+            proposals.waiting = False
+            continue
+        running.append(proposal)
+        n -= 1
+        yield proposal
