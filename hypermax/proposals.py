@@ -75,18 +75,17 @@ class Proposals:
         return told
 
     def _usable(self, points: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The spec's ``points`` completed from the space's defaults, but for those the space
-        cannot produce even so: each of them is noted by its JSON path, and skipped."""
+        """The spec's ``points`` as their trials receive them: completed from the space's
+        defaults and rounded as the space rounds (to a number's step, an integer), so that one
+        is known again once run; those the space cannot produce are noted by their JSON path,
+        and skipped."""
         space = self.optimizer.space
         usable = []
         for index, point in enumerate(points):
-            completed = space.complete(point)
             try:
-                space.encode(completed)
+                usable.append(space.as_trial(point))
             except EncodeError as exc:
                 self.note(f"search.points.{index}: skipped, the space cannot produce it: {exc}")
-                continue
-            usable.append(completed)
         return usable
 
     def over(self) -> bool:

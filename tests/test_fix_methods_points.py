@@ -107,3 +107,35 @@ def test_a_grid_counts_a_completed_point_off_the_grid_in_its_iterations(
     assert len(sampled) == 7
     assert main(["validate", "search.json"]) == 0
     assert "7 iterations" in capsys.readouterr().out  # all of them, not the grid's 6
+
+
+def test_a_point_runs_rounded_as_its_trial_and_so_once(tmp_path, monkeypatch, capsys):
+    properties = {"x": {**NUMBER, "rounding": 0.25}, "n": {"type": "integer", "min": 1, "max": 9}}
+    points = [{"x": 0.3, "n": 2.4}, {"x": 0.25, "n": 2}]  # one point, once rounded
+    sampled = sample(tmp_path, monkeypatch, capsys, properties, points, 2)
+    assert sampled[0] == {"x": 0.25, "n": 2} and sampled[1] != sampled[0]
+    folder = tmp_path / "results" / "search"
+    folder.mkdir(parents=True)
+    from hypermax.spec import load_spec
+
+    spec_hash = load_spec("search.json").fingerprint()
+    header = {"event": "header", "format": 1, "spec_hash": spec_hash, "seed": 1}
+    ran = {
+        "event": "trial_started",
+        "id": 1,
+        "params": sampled[0],
+        "internal": {"x": 0.3, "n": 2.4},
+    }
+    (folder / "trials.jsonl").write_text(json.dumps(header) + "\n" + json.dumps(ran) + "\n")
+    assert main(["sample", "search.json", "-n", "2"]) == 0
+    resumed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert resumed[0] == sampled[0]  # trial 1 runs again: it never ended
+    assert resumed[1] == sampled[1]  # and the point does not run a second time
+
+
+def test_a_grid_does_not_count_a_point_that_runs_rounded_onto_it(tmp_path, monkeypatch, capsys):
+    properties = {"x": {**NUMBER, "rounding": 0.25}}  # the grid: 0, 0.25, ..., 1
+    sampled = sample(tmp_path, monkeypatch, capsys, properties, [{"x": 0.3}], 10, "grid")
+    assert sampled[0] == {"x": 0.25} and len(sampled) == 5
+    assert main(["validate", "search.json"]) == 0
+    assert "5 iterations" in capsys.readouterr().out

@@ -60,6 +60,12 @@ class Space:
         partial ``search.points`` entry); one without a default stays out."""
         return complete(self.root, params)
 
+    def as_trial(self, point: Any) -> dict[str, Any]:
+        """The params a trial of ``point`` (a ``search.points`` entry) receives: completed from
+        the defaults (:meth:`complete`) and rounded as the space rounds (to a number's step, an
+        integer); raises EncodeError for a point the space cannot produce even so."""
+        return self.decode(self.encode(self.complete(point)))
+
     def defaults(self) -> dict[str, Any] | None:
         """The warm-start params, or None when no leaf of the space has a ``default``."""
         if not self.root.has_default():

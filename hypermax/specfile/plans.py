@@ -143,7 +143,7 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
     off_grid = 0
     for params in [*([defaults] if defaults is not None else []), *search.get("points", ())]:
         try:
-            internal = space.encode(space.complete(params))
+            internal = space.encode(space.as_trial(params))
         except EncodeError:
             continue  # the search skips it
         off_grid += space.point_index(internal) is None
