@@ -135,7 +135,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
-    for params in sample(spec, args.n, lambda line: print(line, file=sys.stderr)):
+
+    def say(line: str) -> None:
+        sys.stdout.flush()  # the params before it first; to a reader gone away (| head), nothing
+        print(line, file=sys.stderr)
+
+    for params in sample(spec, args.n, say):
         print(json.dumps(params))
     return EXIT_OK
 

@@ -59,11 +59,11 @@ def sampling_history(spec: Spec) -> Sampling:
 
 def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:
     """The params of the next ``n`` trials a search of ``spec`` would run, each as if those
-    before it were still running (see :func:`sampled`): the space's defaults
-    and the spec's points first in a new search, which learns from its ``warm_start`` first;
-    after the trials of its results folder when it holds its search (after those running now,
-    when a search runs there). ``say`` gets one-line notes: the folder left aside, what a run
-    would say of an edited seed or method, the seed drawn for want of one."""
+    before it were still running (see :func:`sampled`): the space's defaults and the spec's
+    points first in a new search, which learns from its ``warm_start`` first; after the trials
+    of its results folder when it holds its search (after those running now, when a search runs
+    there). ``say`` gets one-line notes: the folder left aside, what a run would say of an
+    edited seed or method, the seed drawn for want of one."""
     from hypermax.commands import edits_since_start
     from hypermax.proposals import Proposals
     from hypermax.search import build_optimizer, warm_start_trials
