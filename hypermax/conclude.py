@@ -6,6 +6,7 @@ the driver, a resume and the tests all turn outcomes into trials the same way.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,13 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     terms: dict[str, float] = {}
     metrics, metadata = split_result(result, spec)
     if state is TrialState.OK:
-        if str(result.get("status", "ok")).lower() in _FAILED_STATUSES:
+        status = str(result.get("status", "ok")).lower()
+        if status in _FAILED_STATUSES:
             state = TrialState.FAILED
             reason = str(result.get("reason") or "the trial said it failed")
+        elif status != "ok":  # a typo must not pass a failed trial off as a good one
+            state = TrialState.FAILED
+            reason = f'the result\'s status is {json.dumps(result["status"])}, not "ok" or "fail"'
         else:
             try:
                 breakdown = composite_loss(result, spec, outcome.wall_time, outcome.peak_rss_mib)

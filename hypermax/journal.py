@@ -214,6 +214,8 @@ def read_header(path: Path) -> dict[str, Any] | None:
 def _shape_problem(record: dict[str, Any]) -> str | None:
     """What makes a trial record unusable by :func:`replay` (None: nothing)."""
     event = record["event"]
+    if not isinstance(event, str):
+        return f"record whose event is not a string: {json.dumps(event)}"
     if event not in _TRIAL_EVENTS:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:
@@ -226,6 +228,9 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     for name in ("metrics", "loss_terms", "metadata"):
         if not isinstance(record.get(name, {}), dict):
             return f"{event} record whose {name} are not an object"
+    step = record.get("step")
+    if event == "trial_reported" and not (type(step) is int or step is None):
+        return f"{event} record whose step is not a whole number: {json.dumps(step)}"
     state = record.get("state", "ok")
     finishes = event in ("trial_finished", "trial_imported")
     if finishes and not (isinstance(state, str) and state in _STATES):
@@ -319,7 +324,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
             if known is not None:
-                report = {"step": record.get("step", 0), **record.get("metrics", {})}
+                report = {"step": record.get("step") or 0, **record.get("metrics", {})}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
@@ -343,12 +348,12 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
         time=_number(record.get("time")),
         cpu_time=_number(record.get("cpu_time")),
         peak_rss_mib=_number(record.get("peak_rss_mib")),
-        reason=record.get("reason"),
-        kill_reason=record.get("kill_reason"),
+        reason=_text(record.get("reason")),
+        kill_reason=_text(record.get("kill_reason")),
         kill_value=_number(record.get("kill_value")),
         exit_code=_integer(record.get("exit_code")),
         ended_at=_number(record.get("ended_at")),
-        attachments=tuple(record.get("attachments", ())),
+        attachments=_texts(record.get("attachments")),
         step=_integer(record.get("step")),
     )
 
@@ -360,6 +365,16 @@ def _number(value: Any) -> float | None:
 
 def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    """A text of a record as it is (a hand-edited number or list: None)."""
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A list of texts of a record (what is not a text, left out)."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def started_record(trial: Trial, pid: int | None, create_time: float | None) -> dict[str, Any]:

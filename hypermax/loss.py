@@ -91,7 +91,9 @@ def compute_loss(
     """
     if not metrics:
         if metric not in result:
-            example = next((key for key in result if key != "status"), "name")
+            example = next((key for key in result if key != "status"), None)
+            if example is None:  # nothing to pick instead
+                raise LossError(f'the result has no "{metric}": it returned no values')
             raise LossError(
                 f"the result has no {_returned(metric, result)}; to use one of those, set "
                 "search.metric and search.direction, or add a metrics section "

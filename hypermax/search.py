@@ -158,7 +158,8 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
-    origin = Path(header.get("spec_path") or folder.spec_origin(doc))
+    named = header.get("spec_path")  # a text, unless the journal was edited by hand
+    origin = Path(named) if isinstance(named, str) and named else folder.spec_origin(doc)
     return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
 
 

@@ -111,8 +111,12 @@ def _timings(trial: Trial) -> list[tuple[str, str]]:
     out = []
     for name, value in (("started", trial.started_at), ("ended", trial.ended_at)):
         if value is not None:
-            stamp = datetime.datetime.fromtimestamp(value).isoformat(sep=" ", timespec="seconds")
-            out.append((name, stamp))
+            try:
+                when = datetime.datetime.fromtimestamp(value)
+            except (OverflowError, OSError, ValueError):  # a hand-edited time: shown as it is
+                out.append((name, repr(value)))
+                continue
+            out.append((name, when.isoformat(sep=" ", timespec="seconds")))
     if trial.time is not None:
         out.append(("time", f"{trial.time:.3f} s"))
     if trial.cpu_time is not None:

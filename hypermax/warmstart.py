@@ -108,7 +108,8 @@ def _stopped_step(state: str, step: Any) -> int | None:
 def _from_csv(path: Path, names: set[str]) -> list[Finished]:
     out = []
     with path.open(newline="") as f:
-        for row in csv.DictReader(f):
+        rows = csv.DictReader(f)
+        for row in rows:
             state = (row.get("state") or row.get("status") or "").strip().lower()
             loss = _parse(row.get("loss", ""))
             if state not in GOOD_STATES or not isinstance(loss, int | float):
@@ -120,6 +121,11 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
                 name = _param_name(column or "")
                 if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
                     flat[name] = _parse(text)
+            clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
+            if clash is not None:
+                raise ResultsError(
+                    f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
+                )
             out.append(
                 Finished(
                     unflatten(flat), float(loss), _stopped_step(state, _parse(row.get("step")))

@@ -139,6 +139,8 @@ def read_result(
         )
     if size >= 0:
         text = result_file.read_text(errors="replace")
+        if not text.strip():
+            return None, "the result file is empty"
         try:
             value = json.loads(text)
         except ValueError:
