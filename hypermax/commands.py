@@ -129,27 +129,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from hypermax.proposals import Proposals
-    from hypermax.search import build_optimizer, sampling_history
-    from hypermax.space import Space
+    from hypermax.sampling import sample
     from hypermax.spec import load_spec
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
     spec = load_spec(args.spec, _overrides(args))
-    space = Space.from_spec(spec)
-    trials, seed, note = sampling_history(spec)
-    if note:
-        print(f"hypermax: {note}", file=sys.stderr)
-    proposals = Proposals(
-        build_optimizer(spec, space, seed), lambda text: print(f"hypermax: {text}", file=sys.stderr)
-    )
-    proposals.resume(trials, spec.search.points, space.defaults())
-    for _ in range(args.n):
-        proposal = proposals.next()
-        if proposal is None:
-            break  # the method proposes nothing more without results
-        print(json.dumps(proposal.params))
+
+    def say(line: str) -> None:
+        sys.stdout.flush()  # the params before it first; to a reader gone away (| head), nothing
+        print(line, file=sys.stderr)
+
+    for params in sample(spec, args.n, say):
+        print(json.dumps(params))
     return EXIT_OK
 
 

@@ -26,7 +26,7 @@ class Proposals:
 
     Args:
         optimizer: the search's optimizer.
-        note: called with a one-line message (a preset point the space cannot produce).
+        note: called with a one-line message (a point of the spec the space cannot produce).
     """
 
     def __init__(self, optimizer: BaseOptimizer, note: Callable[[str], None]) -> None:
@@ -38,6 +38,7 @@ class Proposals:
         self.exhausted = False  # the optimizer said EXHAUSTED: never ask again
         self._ahead: list[Proposal] = []  # asked ahead, for the next free slots
         self._ask_error: Exception | None = None  # raised by an ask ahead, for the next slot
+        self.running: list[Proposal] = []  # what a live search runs now (resume(live=True))
 
     def run_again(self, trial: Trial, first: bool = False) -> None:
         """Queue ``trial`` to run again with its id and params (``first``: before the others)."""
@@ -49,21 +50,43 @@ class Proposals:
         trials: Iterable[Trial],
         points: Iterable[dict[str, Any]],
         defaults: dict[str, Any] | None,
+        live: bool = False,
     ) -> list[Trial]:
         """Go on from a search's history: the trials that did not finish run again first, the
         optimizer learns the finished ones (returned), ids go on after the last, and the spec's
-        ``points`` (the space's ``defaults`` first, in a new search) not run yet come next."""
+        ``points`` (completed from the space's defaults; the ``defaults`` themselves first, in a
+        new search) not run yet come next. ``live``: the search runs now (``hypermax sample``
+        reads it), so its running trials go on running (noted as such, in ``running``)."""
         trials = list(trials)
         told = []
         for trial in trials:
-            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+            if live and trial.state is TrialState.RUNNING:
+                self.running.append(Proposal(trial.id, trial.params, trial.internal))
+            elif trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 self.run_again(trial)
             else:
                 told.append(trial)
         self.optimizer.tell_many(told)
+        for proposal in self.running:
+            self.optimizer.pending(proposal.trial_id, proposal.internal)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
-        self.presets.extend(points_to_run(points, defaults, [t.params for t in trials]))
+        usable = self._usable(points)
+        self.presets.extend(points_to_run(usable, defaults, [t.params for t in trials]))
         return told
+
+    def _usable(self, points: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The spec's ``points`` as their trials receive them: completed from the space's
+        defaults and rounded as the space rounds (to a number's step, an integer), so that one
+        is known again once run; those the space cannot produce are noted by their JSON path,
+        and skipped."""
+        space = self.optimizer.space
+        usable = []
+        for index, point in enumerate(points):
+            try:
+                usable.append(space.as_trial(point))
+            except EncodeError as exc:
+                self.note(f"search.points.{index}: skipped, the space cannot produce it: {exc}")
+        return usable
 
     def over(self) -> bool:
         """With nothing running: whether nothing is left to propose, ever (a WAIT with nothing

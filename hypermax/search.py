@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hypermax.api import Result
     from hypermax.optimizers import BaseOptimizer
     from hypermax.space import Space
-    from hypermax.trial import Trial
+    from hypermax.warmstart import Finished
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec)}; use {fresh_hint} to start anew (the old folder is kept)"
             )
-        seed = _seed(spec, header)
+        seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
         if header is None:
             with Journal(folder.journal) as journal:
@@ -122,7 +122,9 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     return f" ({where} differs)" if where else ""
 
 
-def _seed(spec: Spec, header: dict[str, Any] | None) -> int:
+def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
+    """The seed of the spec's search: the one its journal ``header`` keeps, else
+    ``search.seed``, else one drawn now."""
     if header is not None and isinstance(header.get("seed"), int):
         return int(header["seed"])  # a resumed search keeps the seed it started with
     if spec.search.seed is not None:
@@ -130,21 +132,14 @@ def _seed(spec: Spec, header: dict[str, Any] | None) -> int:
     return secrets.randbelow(2**31)
 
 
-def sampling_history(spec: Spec) -> tuple[list[Trial], int, str | None]:
-    """What ``hypermax sample`` goes on from: the trials in the spec's results folder and the
-    seed its search keeps, when the folder holds this spec's search (read, not locked: a search
-    may be running there); else none and the seed a new search would take, with a note why the
-    folder was left aside (another search's, or unreadable)."""
-    folder = ResultsFolder(spec.results_folder)
-    try:
-        history = replay(read_records(folder.journal), folder.journal)
-    except (OSError, HypermaxError) as exc:
-        return [], _seed(spec, None), f"{folder.path}: not read ({exc}); sampling as a new search"
-    header = history.header
-    if header is not None and header.get("spec_hash") != spec.fingerprint():
-        note = f"{folder.path} holds a search with another space, function or loss: not used"
-        return [], _seed(spec, None), note
-    return list(history.trials.values()), _seed(spec, header), None
+def warm_start_trials(spec: Spec) -> list[Finished]:
+    """The finished trials of the spec's ``search.warm_start``, which a new search learns from
+    before its first ask."""
+    from hypermax.warmstart import load_warm_start
+
+    assert spec.search.warm_start is not None
+    names = set(spec.hyperparameters.get("properties", {}))
+    return load_warm_start((spec.folder / spec.search.warm_start).resolve(), names)
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
@@ -181,11 +176,7 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
     if spec.search.warm_start and prepared.history.header is None:
-        from hypermax.warmstart import load_warm_start
-
-        names = set(spec.hyperparameters.get("properties", {}))
-        source = (spec.folder / spec.search.warm_start).resolve()
-        driver.import_trials(load_warm_start(source, names), spec.search.warm_start)
+        driver.import_trials(warm_start_trials(spec), spec.search.warm_start)
     return driver, journal
 
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.space.leaf import step_range
+from hypermax.space.leaf import step_multiple, step_range
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -127,7 +127,7 @@ class Dimension:
     def _value_of_step(self, k: int) -> float:
         step = self.leaf.step
         assert step is not None
-        return round(k * step, 12)
+        return step_multiple(k, step)
 
     def _step_of_value(self, value: Any) -> int:
         step = self.leaf.step

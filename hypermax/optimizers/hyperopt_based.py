@@ -36,11 +36,16 @@ class HyperoptOptimizer(BaseOptimizer):
     def setup(self) -> None:
         from hyperopt import Domain, Trials
 
-        self._domain = Domain(_unused_objective, self.space.hyperopt_space())
+        self._renamed: dict[str, str] = {}  # hyperopt's name of a leaf → its label, if other
+        self._domain = Domain(_unused_objective, self._expression())
         self._trials = Trials()
         self._docs: dict[int, dict[str, Any]] = {}
         self._stale = False  # trials inserted or ended since the last refresh of their view
         self._suggest = self._suggest_function()
+
+    def _expression(self) -> Any:
+        """The space as hyperopt's expression, for the suggest function."""
+        return self.space.hyperopt_space()
 
     def _suggest_function(self) -> Callable[..., list[dict[str, Any]]]:
         from hyperopt import anneal, rand, tpe
@@ -59,7 +64,7 @@ class HyperoptOptimizer(BaseOptimizer):
             [trial_id], self._domain, self._history(), trial_seed(self.seed, trial_id)
         )
         vals = docs[0]["misc"]["vals"]
-        internal = {label: _plain(v[0]) for label, v in vals.items() if len(v)}
+        internal = {self._renamed.get(n, n): _plain(v[0]) for n, v in vals.items() if len(v)}
         self.pending(trial_id, internal)
         return Proposal(trial_id, self.space.decode(internal), internal)
 
@@ -98,14 +103,19 @@ class HyperoptOptimizer(BaseOptimizer):
     ) -> None:
         if not items:
             return
-        labels = list(self._domain.params)
+        labels = {name: self._renamed.get(name, name) for name in self._domain.params}
         miscs = [
             {
                 "tid": tid,
                 "cmd": self._domain.cmd,
                 "workdir": self._domain.workdir,
-                "idxs": {label: [tid] if label in internal else [] for label in labels},
-                "vals": {label: [internal[label]] if label in internal else [] for label in labels},
+                "idxs": {
+                    name: [tid] if label in internal else [] for name, label in labels.items()
+                },
+                "vals": {
+                    name: [internal[label]] if label in internal else []
+                    for name, label in labels.items()
+                },
             }
             for tid, internal in items
         ]
@@ -185,6 +195,23 @@ class ATPEOptimizer(HyperoptOptimizer):
     """
 
     method = "atpe"
+
+    def _expression(self) -> Any:
+        """ATPE looks a parameter's value up by its name with every ``.<digits>.`` taken out
+        (the branch numbers of its own names), so it would not find a leaf inside an array
+        (``layers#2.0.units``) or under a key of digits: it knows those by their label with
+        ``/`` for ``.``."""
+        import re
+
+        from hyperopt.pyll import as_apply, dfs
+
+        expression = as_apply(self.space.root.expr())  # a new one: its names are changed
+        for node in dfs(expression):
+            label = node.pos_args[0].obj if node.name == "hyperopt_param" else None
+            if isinstance(label, str) and re.search(r"\.\d+\.", label):
+                node.pos_args[0]._obj = label.replace(".", "/")
+                self._renamed[node.pos_args[0].obj] = label
+        return expression
 
     def _history(self) -> Any:
         import datetime

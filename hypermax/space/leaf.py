@@ -84,12 +84,12 @@ def shape_number(
     nearest whole number inside them)."""
     value = float(raw)
     if step:
-        value = round(value / step) * step
+        count: float = round(value / step)
         if bounded:
             first, last = step_range(low, high, step)
             if first <= last:  # a spec's number always holds a multiple (validation)
-                value = min(max(value, first * step), last * step)
-        value = round(value, 12)
+                count = min(max(count, first), last)
+        value = step_multiple(count, step)
     if bounded:
         value = min(max(value, low), high)
     if not integer:
@@ -100,6 +100,12 @@ def shape_number(
     if bounded and math.isfinite(high):
         whole = min(whole, math.floor(high))
     return whole
+
+
+def step_multiple(count: float, step: float) -> float:
+    """``count`` times ``step`` without float noise (0.30000000000000004): rounded to 12
+    decimals, or to 3 decimals past the step's first digit for a step finer than 1e-9."""
+    return round(count * step, max(12, 3 - math.floor(math.log10(step))))
 
 
 def step_range(low: float, high: float, step: float) -> tuple[float, float]:

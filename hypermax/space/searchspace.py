@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from hypermax.space.build import build_node
+from hypermax.space.complete import complete
 from hypermax.space.leaf import Leaf
 
 
@@ -53,6 +54,17 @@ class Space:
         out: dict[str, Any] = {}
         self.root.encode(params, out)
         return out
+
+    def complete(self, params: Any) -> Any:
+        """``params`` with every parameter it leaves out that has a ``default`` filled in (a
+        partial ``search.points`` entry); one without a default stays out."""
+        return complete(self.root, params)
+
+    def as_trial(self, point: Any) -> dict[str, Any]:
+        """The params a trial of ``point`` (a ``search.points`` entry) receives: completed from
+        the defaults (:meth:`complete`) and rounded as the space rounds (to a number's step, an
+        integer); raises EncodeError for a point the space cannot produce even so."""
+        return self.decode(self.encode(self.complete(point)))
 
     def defaults(self) -> dict[str, Any] | None:
         """The warm-start params, or None when no leaf of the space has a ``default``."""

@@ -1,5 +1,6 @@
-"""Methods that plan their trials (grid, ablation), the evolution's and ngopt's options: what
-schema.json cannot say about them, and the size of a plan, which ``search.iterations`` defaults to.
+"""Methods that plan their trials (grid, ablation), the evolution's and ngopt's options, the
+numbers atpe cannot search: what schema.json cannot say about them, and the size of a plan,
+which ``search.iterations`` defaults to.
 
 Each check yields ``(json path, message)`` problems of a document that passed the schema; only a
 ``search.iterations`` the spec gives is in it (schema.json declares no default for these methods).
@@ -28,6 +29,8 @@ def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
         yield from evolution_problems(doc["search"].get("evolution", {}))
     elif method in ("ngopt", "auto"):
         yield from ngopt_problems(doc["search"].get(method, {}), method)
+    elif method == "atpe":
+        yield from atpe_problems(doc["hyperparameters"])
 
 
 def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -52,6 +55,17 @@ def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
             f"the grid has {size:,} points (more than {LARGEST_WHOLE_GRID:,}): "
             'give "iterations" to run that many of them, in a shuffled order',
         )
+
+
+def atpe_problems(space: dict[str, Any]) -> Iterator[Problem]:
+    """hyperopt's ATPE reads every number's ``min`` and ``max``: a normal one has none."""
+    for where, node in every_node(space, ("hyperparameters",)):
+        if node.get("mode") == "normal":
+            yield (
+                (*where, "mode"),
+                'atpe searches numbers with bounds only (hyperopt\'s ATPE needs "min" and '
+                '"max"): make it uniform, or use another method',
+            )
 
 
 def ablation_problems(doc: dict[str, Any]) -> Iterator[Problem]:
@@ -129,7 +143,7 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
     off_grid = 0
     for params in [*([defaults] if defaults is not None else []), *search.get("points", ())]:
         try:
-            internal = space.encode(params)
+            internal = space.encode(space.as_trial(params))
         except EncodeError:
             continue  # the search skips it
         off_grid += space.point_index(internal) is None

@@ -1,0 +1,119 @@
+"""What ``hypermax sample`` prints: the params a search of a spec would run next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hypermax.errors import HypermaxError
+from hypermax.journal import read_records, replay
+from hypermax.results import ResultsFolder
+from hypermax.trial import Proposal, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.proposals import Proposals
+    from hypermax.spec import Spec
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What ``hypermax sample`` goes on from (:func:`sampling_history`).
+
+    Attributes:
+        trials: the trials of the spec's results folder, when it holds this spec's search.
+        seed: the seed that search keeps, else the seed a new search would take.
+        note: why the folder was left aside (another search's, or unreadable), or None.
+        seed_drawn: whether ``seed`` was drawn now, for want of one (a search draws its own).
+        new: whether a search would start afresh (no journal of this search): it would learn
+            from its ``warm_start`` first.
+    """
+
+    trials: list[Trial]
+    seed: int
+    note: str | None
+    seed_drawn: bool
+    new: bool
+
+
+def sampling_history(spec: Spec) -> Sampling:
+    """What ``hypermax sample`` goes on from: the spec's results folder, read, not locked (a
+    search may be running there), when it holds this spec's search; else a new search."""
+    from hypermax.search import search_seed
+
+    folder = ResultsFolder(spec.results_folder)
+    try:
+        history = replay(read_records(folder.journal), folder.journal)
+    except (OSError, HypermaxError) as exc:
+        trials, header = [], None
+        note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"
+    else:
+        trials, header, note = list(history.trials.values()), history.header, None
+        if header is not None and header.get("spec_hash") != spec.fingerprint():
+            trials, header = [], None
+            note = f"{folder.path} holds a search with another space, function or loss: not used"
+    seed = search_seed(spec, header)
+    kept = header is not None and header.get("seed") == seed
+    return Sampling(trials, seed, note, spec.search.seed is None and not kept, header is None)
+
+
+def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:
+    """The params of the next ``n`` trials a search of ``spec`` would run, each as if those
+    before it were still running (see :func:`sampled`): the space's defaults and the spec's
+    points first in a new search, which learns from its ``warm_start`` first; after the trials
+    of its results folder when it holds its search (after those running now, when a search runs
+    there). ``say`` gets one-line notes: the folder left aside, what a run would say of an
+    edited seed or method, the seed drawn for want of one."""
+    from hypermax.commands import edits_since_start
+    from hypermax.proposals import Proposals
+    from hypermax.search import build_optimizer, warm_start_trials
+    from hypermax.space import Space
+
+    space = Space.from_spec(spec)
+    history = sampling_history(spec)
+    if history.note:
+        say(f"hypermax: {history.note}")
+    else:
+        for line in edits_since_start(spec.results_folder, spec):
+            say(line)
+    proposals = Proposals(
+        build_optimizer(spec, space, history.seed), lambda text: say(f"hypermax: {text}")
+    )
+    live = ResultsFolder(spec.results_folder).searching() is True
+    proposals.resume(history.trials, spec.search.points, space.defaults(), live=live)
+    if spec.search.warm_start and history.new:
+        from hypermax.warmstart import imported_trials
+
+        imported = imported_trials(space, warm_start_trials(spec), proposals.take_id)
+        proposals.optimizer.tell_many(imported)
+    for proposal in sampled(proposals, n):
+        yield proposal.params
+    if history.seed_drawn:
+        seed = history.seed
+        say(
+            f"hypermax: no search.seed: sampled with seed {seed}, drawn now; a search draws its "
+            f"own (--seed {seed} runs these)"
+        )
+
+
+def sampled(proposals: Proposals, n: int) -> Iterator[Proposal]:
+    """The next ``n`` proposals of a search (``hypermax sample``), each asked as if those before
+    it were still running. An optimizer that proposes nothing more while they run (NGOpt, tuned
+    for ``parallel`` trials at once) is told that the earliest of them (those a live search
+    runs now first) failed, as the search would tell it, and asked again; fewer than ``n`` only
+    when it has nothing more to propose."""
+    running = list(proposals.running)
+    while n > 0:
+        proposal = proposals.next()
+        if proposal is None:
+            if proposals.exhausted or not running:
+                return
+            earliest = running.pop(0)
+            proposals.optimizer.tell(
+                Trial(earliest.trial_id, earliest.params, earliest.internal, TrialState.FAILED)
+            )
+            proposals.waiting = False
+            continue
+        running.append(proposal)
+        n -= 1
+        yield proposal

@@ -1,0 +1,48 @@
+"""hyperopt's ATPE finds a parameter's value by its name with every ``.<digits>.`` taken out,
+which the labels of a leaf inside an array (``layers#2.0.units``) have: the atpe method proposes
+for such spaces all the same."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hypermax.cli import main
+from hypermax.optimizers import make_optimizer
+from hypermax.space import Space
+
+NUMBER = {"type": "number", "min": 0, "max": 1}
+
+
+def test_atpe_proposes_objects_and_tuples_inside_arrays():
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("sklearn")
+    item = {"type": "object", "properties": {"units": NUMBER, "e": {"enum": [1, 2]}}}
+    layers = {"type": "array", "minItems": 1, "maxItems": 2, "items": item}
+    pair = {"type": "array", "items": [{"type": "array", "items": [NUMBER, NUMBER]}, NUMBER]}
+    space = Space({"type": "object", "properties": {"layers": layers, "pair": pair}})
+    optimizer = make_optimizer("atpe", space, 1)
+    for trial_id in (1, 2, 3):
+        proposal = optimizer.ask(trial_id)
+        assert space.encode(proposal.params) == space.active(proposal.internal)
+        assert set(proposal.params["layers"][0]) == {"units", "e"}
+
+
+def test_a_normal_number_is_a_spec_error_for_atpe_which_needs_bounds(tmp_path, capsys):
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("sklearn")
+    normal = {"type": "number", "mode": "normal", "mean": 0, "stddev": 1}
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": NUMBER, "a": normal}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"method": "atpe"},
+    }
+    (tmp_path / "model.py").write_text("def train(params):\n    return 0.0\n")
+    spec = tmp_path / "search.json"
+    spec.write_text(json.dumps(doc))
+    assert main(["validate", str(spec)]) == 2
+    assert capsys.readouterr().err == (
+        "search.json: hyperparameters.properties.a.mode: atpe searches numbers with bounds only "
+        '(hyperopt\'s ATPE needs "min" and "max"): make it uniform, or use another method\n'
+    )

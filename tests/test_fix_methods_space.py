@@ -1,0 +1,36 @@
+"""Numbers with a tiny ``rounding`` keep their value: a multiple of a step below 1e-12 was
+rounded to 12 decimals (to clean float noise), which took it to 0, then to the range's end."""
+
+from __future__ import annotations
+
+from hypermax.space import Space
+
+
+def test_a_step_below_1e_12_keeps_the_multiple_it_rounds_to():
+    weight_decay = {"type": "number", "min": 1e-14, "max": 1e-12, "rounding": 1e-14}
+    tiny = {"type": "number", "min": 1e-300, "max": 1e-299, "scaling": "logarithmic"}
+    space = Space(
+        {"type": "object", "properties": {"wd": weight_decay, "z": {**tiny, "rounding": 1e-301}}}
+    )
+    params = space.decode({"wd": 5.3e-13, "z": 7.300000000000001e-300})
+    assert params == {"wd": 5.3e-13, "z": 7.3e-300}
+    assert space.decode({"wd": 0.30000000000000004e-12, "z": 1e-300})["wd"] == 3e-13
+    # the float noise of an everyday step is still cleaned
+    step = Space(
+        {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1, "rounding": 0.1}},
+        }
+    )
+    assert step.decode({"x": 0.3})["x"] == 0.3
+    assert step.decode({"x": 0.7})["x"] == 0.7
+
+
+def test_optuna_methods_propose_tiny_steps_inside_the_range():
+    from hypermax.optimizers import make_optimizer
+
+    weight_decay = {"type": "number", "min": 1e-14, "max": 1e-12, "rounding": 1e-14}
+    space = Space({"type": "object", "properties": {"wd": weight_decay}})
+    optimizer = make_optimizer("tpe", space, 1)
+    proposed = {optimizer.ask(trial_id).params["wd"] for trial_id in range(1, 6)}
+    assert len(proposed) > 2 and all(1e-14 <= wd <= 1e-12 for wd in proposed)
