@@ -157,6 +157,11 @@ class SubprocessLauncher(Launcher):
             raise LaunchError(start_problem(exc, request)) from exc
         except subprocess.SubprocessError as exc:
             raise LaunchError(str(exc)) from exc
+        except ValueError as exc:  # a NUL byte, which no command line or environment carries
+            where = "command line" if any("\0" in arg for arg in argv) else "environment"
+            raise LaunchError(
+                f"its {where} holds a NUL byte (\\x00), which no program can be given"
+            ) from exc
         spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
         return _Child(popen, spawner_rss_mib)
 

@@ -72,8 +72,9 @@ def trial_environment(
     env[protocol.TOKEN_ENV] = token
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
-        key = protocol.PARAM_ENV_PREFIX + _env_name(name)
-        env[key] = _text(value)
+        text = _text(value)
+        if "\0" not in text:  # no environment variable can hold a NUL: the params file does
+            env[protocol.PARAM_ENV_PREFIX + _env_name(name)] = text
     return env
 
 
