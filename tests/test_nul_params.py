@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from conftest import finished_records
 
 from hypermax.cli import main
@@ -41,3 +42,27 @@ def test_a_python_function_without_preload_gets_a_nul_in_its_params(tmp_path, ca
     function = {"type": "python_function", "src": str(tmp_path / "f.py"), "name": "f"}
     records = _run(tmp_path, capsys, {**function, "preload": False})
     assert (records[1]["state"], records[1]["loss"]) == ("ok", 0.25)
+
+
+@pytest.mark.parametrize(
+    ("section", "where"),
+    [
+        ({"function": {"env": {"A": "x\u0000y"}}}, "function.env.A"),
+        ({"results": {"directory": "r\u0000"}}, "results.directory"),
+        ({"function": {"cwd": "a\u0000"}}, "function.cwd"),
+    ],
+)
+def test_a_nul_in_a_spec_outside_its_space_is_a_spec_error(tmp_path, capsys, section, where):
+    (tmp_path / "f.py").write_text("def f(p):\n    return 0\n")
+    spec = {
+        "hyperparameters": SPACE,
+        "function": {"type": "python_function", "src": "f.py", "name": "f"},
+    }
+    for key, value in section.items():
+        spec[key] = {**spec.get(key, {}), **value}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    assert main(["validate", str(tmp_path / "s.json")]) == 2
+    assert capsys.readouterr().err == (
+        f"s.json: {where}: holds a NUL byte (\\u0000), which no file name, command line or "
+        "environment variable can hold\n"
+    )

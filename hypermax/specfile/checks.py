@@ -33,6 +33,9 @@ def semantic_problems(
     doc: dict[str, Any], path: Path, schema_problems: Iterable[Problem] = ()
 ) -> list[Problem]:
     """What the schema cannot say, in every part of ``doc`` that ``schema_problems`` spare."""
+    nul = list(nul_problems(doc))
+    if nul:  # a file name, a command or a variable with a NUL: nothing below can be checked
+        return nul
     folder = path.resolve().parent
     doc = home_expanded(doc)  # the paths the run will use
     broken = Broken(where for where, _ in schema_problems)
@@ -59,6 +62,31 @@ def semantic_problems(
     if "cluster" in doc and not broken.under(("cluster",)):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
+
+
+#: The sections whose texts may hold a NUL byte: the space's values reach a trial in its params
+#: file, and metadata is only shown (so are the ``x-`` sections, ignored).
+_NUL_TAKEN = ("hyperparameters", "hypermax_results")
+_NUL_HOLDERS = "no file name, command line or environment variable"
+
+
+def nul_problems(value: Any, where: JsonPath = ()) -> Iterator[Problem]:
+    """Each text of the spec (outside :data:`_NUL_TAKEN`) that holds a NUL byte: no file name,
+    command line or environment variable can hold one."""
+    if isinstance(value, str):
+        if "\0" in value:
+            yield where, f"holds a NUL byte (\\u0000), which {_NUL_HOLDERS} can hold"
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from nul_problems(item, (*where, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if where or not (key in _NUL_TAKEN or str(key).startswith("x-")):
+                at = (*where, str(key))
+                if "\0" in str(key):
+                    yield at, f"holds a NUL byte (\\u0000), which {_NUL_HOLDERS} can hold"
+                else:
+                    yield from nul_problems(item, at)
 
 
 def top_level_params(doc: dict[str, Any]) -> list[str] | None:
