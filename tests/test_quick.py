@@ -58,7 +58,7 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
     ("text", "message"),
     [
         ("lr", "write name=range, e.g. lr=1e-5:l5:0.1"),
-        ("2lr=1:2", "write name=range, e.g. lr=1e-5:l5:0.1"),
+        ("2lr=1:2", 'a name is letters, digits and _, not starting with a digit: got "2lr"'),
         ("lr=", "the range is empty"),
         ("lr=0.5:0.1", "the low end must be below the high end"),
         ("lr=0:l5:1", "a log-spaced range needs a low end above 0"),

@@ -26,8 +26,12 @@ def parse_assignment(text: str) -> tuple[str, dict[str, Any]]:
     """``name=range`` → ``(name, spec node)``; raises RangeError."""
     name, sep, written = text.partition("=")
     name = name.strip()
-    if not sep or not _NAME.fullmatch(name):
+    if not sep or not name:
         raise RangeError("write name=range, e.g. lr=1e-5:l5:0.1")
+    if not _NAME.fullmatch(name):
+        raise RangeError(
+            f"a name is letters, digits and _, not starting with a digit: got {json.dumps(name)}"
+        )
     return name, parse_range(written.strip())
 
 
