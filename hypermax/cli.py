@@ -340,6 +340,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     space = Space.from_spec(spec)
+    _, unusable = space.points_as_trials(spec.search.points)
+    for where, why in unusable:
+        print(
+            f"hypermax: warning: {args.spec}: {where}: the space cannot produce it ({why}); "
+            "the search skips it",
+            file=sys.stderr,
+        )
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)

@@ -79,13 +79,9 @@ class Proposals:
         defaults and rounded as the space rounds (to a number's step, an integer), so that one
         is known again once run; those the space cannot produce are noted by their JSON path,
         and skipped."""
-        space = self.optimizer.space
-        usable = []
-        for index, point in enumerate(points):
-            try:
-                usable.append(space.as_trial(point))
-            except EncodeError as exc:
-                self.note(f"search.points.{index}: skipped, the space cannot produce it: {exc}")
+        usable, unusable = self.optimizer.space.points_as_trials(points)
+        for where, why in unusable:
+            self.note(f"{where}: skipped, the space cannot produce it: {why}")
         return usable
 
     def over(self) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from hypermax.space.build import build_node
 from hypermax.space.complete import complete
-from hypermax.space.leaf import Leaf
+from hypermax.space.leaf import EncodeError, Leaf
 
 
 class HasHyperparameters(Protocol):
@@ -65,6 +66,20 @@ class Space:
         the defaults (:meth:`complete`) and rounded as the space rounds (to a number's step, an
         integer); raises EncodeError for a point the space cannot produce even so."""
         return self.decode(self.encode(self.complete(point)))
+
+    def points_as_trials(
+        self, points: Iterable[Any]
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """The spec's ``points`` as their trials receive them (:meth:`as_trial`), and, for each
+        one the space cannot produce, its JSON path (``search.points.2``) and why."""
+        usable: list[dict[str, Any]] = []
+        unusable: list[tuple[str, str]] = []
+        for index, point in enumerate(points):
+            try:
+                usable.append(self.as_trial(point))
+            except EncodeError as exc:
+                unusable.append((f"search.points.{index}", str(exc)))
+        return usable, unusable
 
     def defaults(self) -> dict[str, Any] | None:
         """The warm-start params, or None when no leaf of the space has a ``default``."""
