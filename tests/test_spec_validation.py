@@ -302,7 +302,10 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(x={"type": "number", "min": 1, "max": 1}))},
-        ["bad.json: hyperparameters.properties.x.max: must be greater than min (1), got 1"],
+        [
+            "bad.json: hyperparameters.properties.x.max: must be greater than min (1), got 1: "
+            'for one value, write {"constant": 1}'
+        ],
         id="min-not-below-max",
     ),
     pytest.param(

@@ -177,8 +177,16 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         if key in node and not math.isfinite(node[key]):
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
     if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-        if high <= low:
+        if high < low:
             yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
+        elif high == low:  # a value that is not searched
+            yield (
+                (*where, "max"),
+                (
+                    f"must be greater than min ({show(low)}), got {show(high)}: for one value, "
+                    f'write {{"constant": {show(low)}}}'
+                ),
+            )
         elif math.isinf(high - low):
             yield (*where, "max"), "is too far from min: max - min is more than a float holds"
     scaling = node.get("scaling")
