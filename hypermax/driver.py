@@ -101,7 +101,7 @@ class Driver:
         self._paused = False
         self._stopping: str | None = None
         self._interrupted = False
-        self._ruled_out = False  # a stop rule of the search (timeout, loss threshold) ended it
+        self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
@@ -319,7 +319,7 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._ruled_out and running.reports:
+        elif event.state is TrialState.INTERRUPTED and self._cut_by and running.reports:
             event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
@@ -353,7 +353,7 @@ class Driver:
         short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
         its last report and the step it reached (and teaches the optimizer); one that never
         reported stays ``interrupted`` and runs again."""
-        return f"stopped at step {trial.reports[-1].get('step')}: {self._stopping}"
+        return f"stopped at step {trial.reports[-1].get('step')}: {self._cut_by}"
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
@@ -486,7 +486,7 @@ class Driver:
             self._finished_here, self.spec.search.max_initial_failures, self._any_loss
         )
         if reason is not None:
-            self._ruled_out = ruled is not None
+            self._cut_by = ruled
             self._stop_early(reason)
 
     def _stop_early(self, reason: str) -> None:

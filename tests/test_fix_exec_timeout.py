@@ -10,6 +10,7 @@ from pathlib import Path
 
 from test_driver import FakeRunner, Search
 
+from hypermax.events import Command
 from hypermax.journal import read_records, replay
 from hypermax.show import summary_lines
 from hypermax.trial import KillReason, TrialState
@@ -25,14 +26,16 @@ def _reports_then_hangs(runner: FakeRunner) -> None:
 
 def test_a_timeout_records_a_trial_that_reported_as_stopped_with_its_last_loss(tmp_path: Path):
     runner = FakeRunner(_reports_then_hangs, auto=False)
-    search = Search(tmp_path, runner, iterations=10, parallel=2, timeout=0.2)
+    search = Search(
+        tmp_path, runner, iterations=10, parallel=2, timeout=1
+    )  # a second: time for the first turns
     outcome = search.run()
 
-    assert outcome.reason == "timeout of 0.2 s"
+    assert outcome.reason == "timeout of 1 s"
     assert sorted(runner.cancelled) == [(1, KillReason.INTERRUPT), (2, KillReason.INTERRUPT)]
     stopped, interrupted = sorted(outcome.trials, key=lambda t: t.id)
     assert (stopped.state, stopped.loss, stopped.step) == (TrialState.STOPPED, 0.3, 2)
-    assert stopped.reason == "stopped at step 2: timeout of 0.2 s"
+    assert stopped.reason == "stopped at step 2: timeout of 1 s"
     assert (interrupted.state, interrupted.loss, interrupted.step) == (
         TrialState.INTERRUPTED,
         None,
@@ -76,6 +79,36 @@ def test_a_loss_threshold_reached_records_a_trial_that_reported_as_stopped(tmp_p
     )
     outcome = search.run()
     assert outcome.reason == "loss threshold 0.1 reached"
+    cut = {t.id: t for t in outcome.trials}[1]
+    assert (cut.state, cut.loss, cut.step) == (TrialState.STOPPED, 0.7, 4)
+    assert cut.reason == "stopped at step 4: loss threshold 0.1 reached"
+
+
+class _Lingering(FakeRunner):
+    """Records a stop but ends the trial only when told, as a trial in its kill grace does."""
+
+    def cancel(self, trial_id: int, reason: KillReason) -> None:
+        self.cancelled.append((trial_id, reason))
+
+
+def test_a_ctrl_c_while_a_cut_trial_stops_keeps_the_rule_that_cut_it(tmp_path: Path):
+    """The loss threshold cuts trial 1 short; Ctrl-C comes while it ends: it is still
+    ``stopped`` by the threshold, not by the interrupt."""
+    search: Search
+
+    def steer(runner: FakeRunner) -> None:
+        if {1, 2} <= set(runner.running) and not runner.cancelled:
+            runner.report(1, 4, loss=0.7)
+            runner.end(2, loss=0.05)
+        elif runner.cancelled and len(runner.cancelled) == 1:
+            search.driver.request(Command.INTERRUPT)
+        elif len(runner.cancelled) > 1 and 1 in runner.running:
+            runner.end(1, TrialState.INTERRUPTED)
+
+    search = Search(
+        tmp_path, _Lingering(steer, auto=False), iterations=10, parallel=2, loss_threshold=0.1
+    )
+    outcome = search.run()
     cut = {t.id: t for t in outcome.trials}[1]
     assert (cut.state, cut.loss, cut.step) == (TrialState.STOPPED, 0.7, 4)
     assert cut.reason == "stopped at step 4: loss threshold 0.1 reached"
