@@ -150,11 +150,22 @@ def encode(values: list[Any], losses: list[float]) -> tuple[ParamKind, list[floa
     Numbers stay as they are, bools become 0/1, and any other value (an ``enum``) becomes the
     rank of its mean loss (see :class:`ParamRelation`).
     """
-    if all(isinstance(v, int | float) and math.isfinite(float(v)) for v in values):
+    if all(_finite(v) for v in values):
         kind: ParamKind = "bool" if all(isinstance(v, bool) for v in values) else "number"
         return kind, [float(v) for v in values], None
     codes, best_value = _encode_by_mean_loss(values, losses)
     return "enum", codes, best_value
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is a number a float holds (not NaN, not infinite, not an int of
+    10**400)."""
+    if not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[float], Any]:

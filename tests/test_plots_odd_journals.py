@@ -36,7 +36,7 @@ def test_a_branch_none_of_the_best_trials_took_leaves_the_parallel_chart_drawn(t
 
 def test_a_diverged_loss_and_a_huge_param_are_drawn_and_ranked(tmp_path, capsys):
     folder = tmp_path / "r"
-    lrs = [0.1, 0.2, 1e300, 0.3, 0.4, 0.5, 0.6]
+    lrs = [0.1, 0.2, 1e300, 0.3, 0.4, 0.5, 10**400]  # an int no float holds
     losses = [1.0, 2.0, 1e308, 0.5, 3.0, 4.0, 5.0]
     _journal(
         folder,

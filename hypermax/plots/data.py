@@ -80,7 +80,9 @@ def _drawn(value: Any) -> Any:
         return value
     if isinstance(value, float) and not math.isfinite(value):
         return value
-    return math.copysign(DRAWN_LIMIT, value) if abs(value) > DRAWN_LIMIT else value
+    if abs(value) <= DRAWN_LIMIT:
+        return value
+    return DRAWN_LIMIT if value > 0 else -DRAWN_LIMIT  # an int of 10**400 too
 
 
 def _log_params(spec_file: Path) -> frozenset[str]:
