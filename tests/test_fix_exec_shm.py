@@ -13,7 +13,7 @@ from fake_trials.helpers import fake, wait_until
 
 from hypermax.execution.host import shared_host
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
+from hypermax.execution.trial_run import TrialPlan, TrialRun
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Proposal, TrialState
 
@@ -48,11 +48,15 @@ def _made(folder: Path) -> Path:
     return SHM / (folder / "trials" / "1" / "up").read_text()
 
 
-def test_a_segment_of_a_trial_killed_at_its_time_limit_is_removed(tmp_path, other_segment):
-    outcome = run_trial(_plan(tmp_path, other_segment, auto_kill_max_time=0.5))
+def test_a_segment_of_a_killed_trial_is_removed(tmp_path, other_segment):
+    run = TrialRun(shared_host(Limits()), _plan(tmp_path, other_segment))
+    assert run.start()
+    wait_until((tmp_path / "trials" / "1" / "up").exists, 30, "the trial's segment")
     made = _made(tmp_path)
     try:
-        assert outcome.state is TrialState.KILLED and outcome.kill_reason is KillReason.TIME
+        run.stop(KillReason.INTERRUPT)  # the kill ladder, as for a time or RAM limit
+        outcome = run.finish()
+        assert outcome.state is TrialState.INTERRUPTED
         assert not made.exists()
         assert (SHM / other_segment).exists()  # mapped by the trial, made before it started
         log = (tmp_path / "logs" / "trial_1.log").read_text()

@@ -158,7 +158,9 @@ class SubprocessLauncher(Launcher):
         except subprocess.SubprocessError as exc:
             raise LaunchError(str(exc)) from exc
         except ValueError as exc:  # a NUL byte, which no command line or environment carries
-            where = "command line" if any("\0" in arg for arg in argv) else "environment"
+            where = _holding_nul(argv, env)
+            if where is None:
+                raise
             raise LaunchError(
                 f"its {where} holds a NUL byte (\\x00), which no program can be given"
             ) from exc
@@ -217,3 +219,12 @@ def own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float | None:
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
     return maxrss if maxrss > spawner_rss_mib + 2.0 else None
+
+
+def _holding_nul(argv: Sequence[str], env: dict[str, str]) -> str | None:
+    """Which of a process's command line and environment holds a NUL byte, if one does."""
+    if any("\0" in arg for arg in argv):
+        return "command line"
+    if any("\0" in text for pair in env.items() for text in pair):
+        return "environment"
+    return None
