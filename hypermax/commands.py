@@ -76,7 +76,7 @@ def _announce(spec: Spec) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hypermax.search import execute, prepare, use_dashboard
+    from hypermax.search import edits_since_start, execute, prepare, use_dashboard
     from hypermax.spec import load_spec
 
     spec = load_spec(args.spec, _overrides(args))
@@ -87,36 +87,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in edits:
         print(line, file=sys.stderr)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
-
-
-def edits_since_start(folder: Path, spec: Spec) -> list[str]:
-    """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
-    started, one line each: another method asks from now on; another seed is not used (the
-    search keeps its own). Nothing when ``folder`` holds no search of this spec."""
-    from hypermax.journal import read_header
-
-    results = ResultsFolder(folder)
-    header = read_header(results.journal)
-    if header is None or header.get("spec_hash") != spec.fingerprint():
-        return []
-    try:
-        was = json.loads(results.spec.read_text())["search"]["method"]
-    except (OSError, ValueError, KeyError, TypeError):
-        was = None
-    lines = []
-    method = spec.search.method
-    if isinstance(was, str) and was != method:
-        lines.append(
-            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
-            "taught the trials done"
-        )
-    seed, kept = spec.search.seed, header.get("seed")
-    if seed is not None and isinstance(kept, int) and seed != kept:
-        lines.append(
-            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
-            f"seed it started with ({kept})"
-        )
-    return lines
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -64,9 +64,8 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     of its results folder when it holds its search (after those running now, when a search runs
     there). ``say`` gets one-line notes: the folder left aside, what a run would say of an
     edited seed or method, the seed drawn for want of one."""
-    from hypermax.commands import edits_since_start
     from hypermax.proposals import Proposals
-    from hypermax.search import build_optimizer, warm_start_trials
+    from hypermax.search import build_optimizer, edits_since_start, warm_start_trials
     from hypermax.space import Space
 
     space = Space.from_spec(spec)

@@ -122,6 +122,38 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     return f" ({where} differs)" if where else ""
 
 
+def edits_since_start(folder: Path, spec: Spec) -> list[str]:
+    """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
+    started, one line each: another method asks from now on; another seed is not used (the
+    search keeps its own). Nothing when ``folder`` holds no search of this spec."""
+    import json
+
+    from hypermax.journal import read_header
+
+    results = ResultsFolder(folder)
+    header = read_header(results.journal)
+    if header is None or header.get("spec_hash") != spec.fingerprint():
+        return []
+    try:
+        was = json.loads(results.spec.read_text())["search"]["method"]
+    except (OSError, ValueError, KeyError, TypeError):
+        was = None
+    lines = []
+    method = spec.search.method
+    if isinstance(was, str) and was != method:
+        lines.append(
+            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
+            "taught the trials done"
+        )
+    seed, kept = spec.search.seed, header.get("seed")
+    if seed is not None and isinstance(kept, int) and seed != kept:
+        lines.append(
+            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"seed it started with ({kept})"
+        )
+    return lines
+
+
 def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
     """The seed of the spec's search: the one its journal ``header`` keeps, else
     ``search.seed``, else one drawn now."""
