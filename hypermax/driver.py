@@ -226,7 +226,10 @@ class Driver:
     def _replay(self, history: JournalState) -> None:
         """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
         told = self._proposals.resume(
-            history.trials.values(), self.spec.search.points, self.space.defaults()
+            history.trials.values(),
+            self.spec.search.points,
+            self.space.defaults(),
+            spec_name=self.spec.path.name,
         )
         self._unfinished = len(history.trials) - len(told)
         for trial in told:

@@ -51,12 +51,14 @@ class Proposals:
         points: Iterable[dict[str, Any]],
         defaults: dict[str, Any] | None,
         live: bool = False,
+        spec_name: str = "spec",
     ) -> list[Trial]:
         """Go on from a search's history: the trials that did not finish run again first, the
         optimizer learns the finished ones (returned), ids go on after the last, and the spec's
         ``points`` (completed from the space's defaults; the ``defaults`` themselves first, in a
         new search) not run yet come next. ``live``: the search runs now (``hypermax sample``
-        reads it), so its running trials go on running (noted as such, in ``running``)."""
+        reads it), so its running trials go on running (noted as such, in ``running``). A
+        point the space cannot produce is noted with ``spec_name``, the spec file's name."""
         trials = list(trials)
         told = []
         for trial in trials:
@@ -70,18 +72,18 @@ class Proposals:
         for proposal in self.running:
             self.optimizer.pending(proposal.trial_id, proposal.internal)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
-        usable = self._usable(points)
+        usable = self._usable(points, spec_name)
         self.presets.extend(points_to_run(usable, defaults, [t.params for t in trials]))
         return told
 
-    def _usable(self, points: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _usable(self, points: Iterable[dict[str, Any]], spec_name: str) -> list[dict[str, Any]]:
         """The spec's ``points`` as their trials receive them: completed from the space's
         defaults and rounded as the space rounds (to a number's step, an integer), so that one
         is known again once run; those the space cannot produce are noted by their JSON path,
         and skipped."""
         usable, unusable = self.optimizer.space.points_as_trials(points)
         for where, why in unusable:
-            self.note(f"{where}: skipped, the space cannot produce it: {why}")
+            self.note(f"{spec_name}: {where}: skipped, the space cannot produce it: {why}")
         return usable
 
     def over(self) -> bool:

@@ -79,7 +79,9 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
         build_optimizer(spec, space, history.seed), lambda text: say(f"hypermax: {text}")
     )
     live = ResultsFolder(spec.results_folder).searching() is True
-    proposals.resume(history.trials, spec.search.points, space.defaults(), live=live)
+    proposals.resume(
+        history.trials, spec.search.points, space.defaults(), live=live, spec_name=spec.path.name
+    )
     if spec.search.warm_start and history.new:
         from hypermax.warmstart import imported_trials
 

@@ -44,10 +44,11 @@ def test_a_point_missing_a_param_without_default_is_skipped_saying_so(
     assert sampled[:2] == [{"x": 0.5, "y": 0.25}, {"x": 0.1, "y": 0.25}]
     assert sampled[2]["y"] != 0.75
     main(["sample", "search.json", "-n", "2"])
-    assert capsys.readouterr().err == (  # each named by its JSON path in the spec
-        "hypermax: search.points.1: skipped, the space cannot produce it: missing parameter 'x'\n"
-        "hypermax: search.points.2: skipped, the space cannot produce it: x: 2 is outside "
-        "[0.0, 1.0]\n"
+    assert capsys.readouterr().err == (  # each named by its file and JSON path in the spec
+        "hypermax: search.json: search.points.1: skipped, the space cannot produce it: "
+        "missing parameter 'x'\n"
+        "hypermax: search.json: search.points.2: skipped, the space cannot produce it: "
+        "x: 2 is outside [0.0, 1.0]\n"
     )
 
 
