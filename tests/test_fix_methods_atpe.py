@@ -43,6 +43,7 @@ def test_a_normal_number_is_a_spec_error_for_atpe_which_needs_bounds(tmp_path, c
     spec.write_text(json.dumps(doc))
     assert main(["validate", str(spec)]) == 2
     assert capsys.readouterr().err == (
-        "search.json: hyperparameters.properties.a.mode: atpe searches numbers with bounds only "
-        '(hyperopt\'s ATPE needs "min" and "max"): make it uniform, or use another method\n'
+        "search.json: hyperparameters.properties.a.mode: atpe cannot search a number of mode "
+        '"normal" (hyperopt\'s ATPE takes every number as uniform between its "min" and "max"): '
+        'make it "uniform", or use another method\n'
     )

@@ -63,8 +63,9 @@ def atpe_problems(space: dict[str, Any]) -> Iterator[Problem]:
         if node.get("mode") == "normal":
             yield (
                 (*where, "mode"),
-                'atpe searches numbers with bounds only (hyperopt\'s ATPE needs "min" and '
-                '"max"): make it uniform, or use another method',
+                'atpe cannot search a number of mode "normal" (hyperopt\'s ATPE takes every '
+                'number as uniform between its "min" and "max"): make it "uniform", or use '
+                "another method",
             )
 
 
