@@ -27,6 +27,7 @@ from typing import Any
 
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
+from hypermax.execution.protocol import whole_step
 from hypermax.trial import Trial, TrialState
 
 FORMAT_VERSION = 1
@@ -229,7 +230,7 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         if not isinstance(record.get(name, {}), dict):
             return f"{event} record whose {name} are not an object"
     step = record.get("step")
-    if event == "trial_reported" and not (type(step) is int or step is None):
+    if event == "trial_reported" and step is not None and _step(step) is None:
         return f"{event} record whose step is not a whole number: {json.dumps(step)}"
     state = record.get("state", "ok")
     finishes = event in ("trial_finished", "trial_imported")
@@ -324,7 +325,7 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
             if known is not None:
-                report = {"step": record.get("step") or 0, **record.get("metrics", {})}
+                report = {"step": _step(record.get("step", 0)) or 0, **record.get("metrics", {})}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
@@ -365,6 +366,14 @@ def _number(value: Any) -> float | None:
 
 def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _step(value: Any) -> int | None:
+    """A report's step as the trial's reports take it (``2.0`` is 2); None when it is none."""
+    try:
+        return whole_step(value)
+    except TypeError:
+        return None
 
 
 def _text(value: Any) -> str | None:

@@ -9,6 +9,7 @@ import json
 from conftest import quadratic
 
 from hypermax.cli import main
+from hypermax.journal import read_records, replay
 
 
 def _folder(tmp_path, finished: dict) -> str:
@@ -83,3 +84,15 @@ def test_a_header_whose_spec_path_is_not_a_text_still_resumes(tmp_path, monkeypa
     capsys.readouterr()
     assert main(["resume", "out/quad", "--no-ui"]) == 0, capsys.readouterr().err
     assert "resuming quad: 1 trial" in capsys.readouterr().out
+
+
+def test_a_report_whose_step_is_a_whole_float_is_read_as_the_trial_sent_it(tmp_path):
+    _folder(tmp_path, {})
+    journal = tmp_path / "r" / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    report = {"event": "trial_reported", "id": 1, "step": 2.0, "metrics": {"loss": 1}}
+    lines.insert(2, json.dumps(report))
+    journal.write_text("\n".join(lines) + "\n")
+    (trial,) = replay(read_records(journal)).trials.values()
+    assert trial.reports == ({"step": 2, "loss": 1},)
+    assert type(trial.reports[0]["step"]) is int
