@@ -150,8 +150,7 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     conditional param none of them has is left out), then the loss."""
     scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
     top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
-    held = [n for n in data.param_names() if any(data.flat[t.id].get(n) is not None for t in top)]
-    names = held
+    names = [n for n in data.param_names() if any(data.flat[t.id].get(n) is not None for t in top)]
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]

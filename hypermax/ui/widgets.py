@@ -276,6 +276,7 @@ class FittingText(urwid.Widget):
         self._shown = -1
 
     def set_variants(self, variants: list[Any]) -> None:
+        """Show the first of ``variants`` (text markup, fullest first) that fits."""
         self._variants = variants
         self._shown = -1
         self._invalidate()
@@ -333,7 +334,7 @@ class StatusBar(urwid.WidgetWrap):
             clock += f"  ETA {format_duration(eta)}"
         self.clock.set_text(("label", clock))
         self.counts.set_variants(
-            [_counts_markup(state, counts, brief) for brief in range(len(_BRIEFER))]
+            [_counts_markup(state, counts, brief) for brief in range(BRIEFER_COUNTS)]
         )
         self.progress.show(counts["done"], state.iterations)
         message = note or (state.messages[-1] if state.messages else "")
@@ -356,9 +357,9 @@ def _title_markup(state: DashboardState) -> list[Any]:
     return parts
 
 
-#: What the counts line leaves out, step by step, when its width is short: nothing; the counts
-#: that are 0; then its spaces and the word "trial".
-_BRIEFER = ("all", "no zeros", "tight")
+#: How many forms the counts line has: whole; without the counts that are 0; then also without
+#: its double spaces and the word "trial" (``brief`` 0, 1, 2 of :func:`_counts_markup`).
+BRIEFER_COUNTS = 3
 
 
 def _counts_markup(state: DashboardState, counts: dict[str, int], brief: int = 0) -> list[Any]:
