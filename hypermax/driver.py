@@ -42,7 +42,7 @@ from hypermax.proposals import Proposals
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Outcome, Report, RunnerNote, Trial, TrialState
 from hypermax.views import ViewWriter
-from hypermax.warmstart import Finished, imported_trials
+from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -252,13 +252,7 @@ class Driver:
             self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
-        note = f"warm start: learned from {len(told)} of {len(imported)} trials in {source}"
-        if left_out:
-            first = "" if len(left_out) == 1 else "the first: "
-            note += (
-                f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
-            )
-        self._notes.append(note)
+        self._notes.append(warm_start_note(len(told), len(imported), source, left_out))
         return len(told)
 
     # -- launching --------------------------------------------------------------------------

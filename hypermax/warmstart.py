@@ -87,6 +87,16 @@ def imported_trials(
     return trials
 
 
+def warm_start_note(kept: int, read: int, source: str, left_out: Sequence[str]) -> str:
+    """What a warm start says: how many of the trials ``read`` from ``source`` it ``kept``, and
+    why the first of those ``left_out`` was."""
+    note = f"warm start: learned from {kept} of {read} trials in {source}"
+    if left_out:
+        first = "" if len(left_out) == 1 else "the first: "
+        note += f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
+    return note
+
+
 def _from_journal(path: Path) -> list[Finished]:
     from hypermax.journal import read_records, replay
 
