@@ -7,6 +7,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ CHECK_SECONDS = 10.0
 #: (Dask bounds the connection, not the handshake after it: a port that accepts and never
 #: answers in Dask's terms, a web server say, would hold it forever)
 HANDSHAKE_GRACE = 1.0
+#: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
+WAIT_SLICE = 0.1
 
 
 def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> Client:
@@ -114,9 +117,15 @@ class _Attempt:
 
     def result(self, timeout: float) -> Client:
         """The client, once connected; raises what connecting raised (KeyboardInterrupt
-        from this thread's wait included), or TimeoutError after ``timeout`` seconds."""
-        if not self._done.wait(timeout):
-            raise TimeoutError("something answers there, but not as a Dask scheduler does")
+        from this thread's wait included), or TimeoutError after ``timeout`` seconds.
+
+        The wait is cut in short slices: a Ctrl-C that the kernel hands to another thread (Dask's
+        event loop, the connecting one) only wakes that thread, and the main thread sees it
+        when it next wakes; one long wait would hold it for the whole ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not self._done.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                raise TimeoutError("something answers there, but not as a Dask scheduler does")
         if self._error is not None:
             raise self._error
         assert self._client is not None
