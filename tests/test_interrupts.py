@@ -104,10 +104,15 @@ except KeyboardInterrupt:
 """
 
 
-def test_ctrl_c_while_connecting_to_a_scheduler_that_is_not_there_ends_the_wait():
+def _nowhere() -> str:
+    """The address of a port where nothing listens (it was free a moment ago)."""
     pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
     with socket.create_server(("127.0.0.1", 0)) as taken:
-        address = f"tcp://127.0.0.1:{taken.getsockname()[1]}"  # then nothing listens there
+        return f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+
+
+def test_ctrl_c_while_connecting_to_a_scheduler_that_is_not_there_ends_the_wait():
+    address = _nowhere()
     # Ctrl-C at four moments of Dask's attempts to connect, which nothing outside it can see:
     # before, at about half of them, the half-made client's clean-up held the process until
     # Dask's own timeout (60 s)
@@ -127,3 +132,28 @@ def test_ctrl_c_while_connecting_to_a_scheduler_that_is_not_there_ends_the_wait(
         for process in waiting:
             process.kill()
     assert ended == [(0, "interrupted")] * len(afters)
+
+
+#: Before CONNECT: Ctrl-C to the connecting thread, not the main one, as the kernel may hand it.
+TO_THE_CONNECTING_THREAD = """
+import signal, threading, time
+
+def ctrl_c_to_the_connecting_thread():
+    while True:
+        found = [t for t in threading.enumerate() if t.name == "hypermax-dask-connect"]
+        if found:
+            time.sleep(0.2)  # well inside Dask's attempts
+            signal.pthread_kill(found[0].ident, signal.SIGINT)
+            return
+        time.sleep(0.01)
+
+threading.Thread(target=ctrl_c_to_the_connecting_thread, daemon=True).start()
+"""
+
+
+def test_a_ctrl_c_that_another_thread_receives_ends_the_wait_for_a_scheduler():
+    """Only the thread the kernel hands a signal to wakes: a single long wait in the main
+    thread held it until the wait's end (60 s)."""
+    argv = [sys.executable, "-c", TO_THE_CONNECTING_THREAD + CONNECT, _nowhere()]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.split()) == (0, ["connecting", "interrupted"]), done.stderr

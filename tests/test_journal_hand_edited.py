@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import quadratic
+from conftest import X_SPACE, quadratic
 
 from hypermax.cli import main
 from hypermax.journal import read_records, replay
@@ -66,10 +66,7 @@ def test_a_report_whose_step_is_not_a_whole_number_is_a_one_line_error(tmp_path,
 def test_a_header_whose_spec_path_is_not_a_text_still_resumes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
+        "hyperparameters": X_SPACE,
         "function": quadratic(),
         "search": {"name": "quad", "iterations": 1, "method": "random"},
         "results": {"directory": "out"},

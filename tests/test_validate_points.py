@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 
+from conftest import X_SPACE
+
 from hypermax.cli import main
 
 
 def test_validate_warns_of_points_the_space_cannot_produce(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
+        "hyperparameters": X_SPACE,
         "function": {"type": "executable", "command": ["true"]},
         "search": {"points": [{"x": 0.5}, {"x": 5}, {"y": 1}]},
     }
