@@ -92,8 +92,11 @@ def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker)
     assert_none_alive(marker)
 
 
+#: connect() as the command line calls it, with a Ctrl-C reaching Python even when this process
+#: was started with SIGINT ignored (a background job of a script), as hypermax's own handler does
 CONNECT = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from hypermax.execution.dask_cluster import connect
 from hypermax.spec import ClusterSpec
 print("connecting", flush=True)
