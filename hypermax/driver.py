@@ -59,9 +59,6 @@ LIVE_UPDATE_SECONDS = 1.0
 #: results.csv and best.json are rewritten at most this often while trials end (and at the end)
 VIEWS_SECONDS = 1.0
 
-#: Trials in these states count towards ``iterations``; interrupted ones run again.
-COUNTED = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
-
 
 class Driver:
     """Runs one search to its end.
@@ -266,7 +263,7 @@ class Driver:
         """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
         old = self._trials.get(trial.id)
         self._trials[trial.id] = trial
-        self._done_count += (trial.state in COUNTED) - (old is not None and old.state in COUNTED)
+        self._done_count += trial.state.counted - (old is not None and old.state.counted)
         if old is not None and old is self._best:
             self._best = best_trial(self._trials.values())  # the best was replaced: look again
         elif best_trial([trial, *([self._best] if self._best else [])]) is trial:

@@ -63,7 +63,8 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     points first in a new search, which learns from its ``warm_start`` first; after the trials
     of its results folder when it holds its search (after those running now, when a search runs
     there). ``say`` gets one-line notes: the folder left aside, what a run would say of an
-    edited seed or method, the seed drawn for want of one."""
+    edited seed or method, the params a search would not run (beyond its ``iterations``),
+    the seed drawn for want of one."""
     from hypermax.proposals import Proposals
     from hypermax.search import build_optimizer, edits_since_start, warm_start_trials
     from hypermax.space import Space
@@ -82,13 +83,24 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     proposals.resume(
         history.trials, spec.search.points, space.defaults(), live=live, spec_name=spec.path.name
     )
+    running_now = list(proposals.running)  # what a live search runs now
     if spec.search.warm_start and history.new:
         from hypermax.warmstart import imported_trials
 
         imported = imported_trials(space, warm_start_trials(spec), proposals.take_id)
         proposals.optimizer.tell_many(imported)
+    printed = 0
     for proposal in sampled(proposals, n):
+        printed += 1
         yield proposal.params
+    done = sum(trial.state.counted for trial in history.trials)
+    room = max(spec.search.iterations - done - len(running_now), 0)
+    if printed > room:
+        so_far = f"{done} done" + (f", {len(running_now)} running" if running_now else "")
+        so_far = f" ({so_far})" if done or running_now else ""
+        these = f"only the first {room} of these" if room else "none of these"
+        iterations = spec.search.iterations
+        say(f"hypermax: search.iterations is {iterations}{so_far}: a search runs {these}")
     if history.seed_drawn:
         seed = history.seed
         say(

@@ -22,6 +22,12 @@ class TrialState(StrEnum):
     def finished(self) -> bool:
         return self is not TrialState.RUNNING
 
+    @property
+    def counted(self) -> bool:
+        """Whether a trial that ended so counts towards ``iterations`` (an interrupted one runs
+        again; an imported one was run by another search)."""
+        return self in (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+
 
 class KillReason(StrEnum):
     """Which watchdog limit a killed trial crossed."""

@@ -67,3 +67,17 @@ def test_a_folder_of_another_search_is_left_aside_saying_so(tmp_path, monkeypatc
         "hypermax: results/next holds a search with another space, function or loss: not used"
     )
     assert drawn.startswith("hypermax: no search.seed: sampled with seed ")  # not its seed 3
+
+
+def test_params_beyond_the_iterations_left_are_printed_saying_the_search_would_not_run_them(
+    tmp_path, monkeypatch, capsys
+):
+    spec = {**SPEC, "search": {**SPEC["search"], "iterations": 2, "seed": 1}}
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "search.json", "-n", "2"]) == 0
+    assert capsys.readouterr().err == ""  # as many as the search runs: nothing to say
+    assert main(["sample", "search.json", "-n", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 3  # what was asked for
+    assert err == "hypermax: search.iterations is 2: a search runs only the first 2 of these\n"

@@ -25,8 +25,8 @@ from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.formatting import unfinished_text
 from hypermax.values import json_equal
 
-#: States that count towards ``iterations`` (the driver's ``COUNTED``).
-DONE_STATES = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+#: States that count towards ``iterations``.
+DONE_STATES = tuple(state for state in TrialState if state.counted)
 #: How many of the latest trial durations the ETA is estimated from.
 RECENT_DURATIONS = 20
 #: Fewest finished trials with a loss before params are ranked against it.
