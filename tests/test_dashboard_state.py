@@ -266,3 +266,20 @@ def test_params_differing_compares_as_json():
         ("flag", 1, True),
         ("name", 1, "1"),
     )
+
+
+def test_eta_counts_the_time_between_trials_when_trials_are_shorter_than_it():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=30, parallel=2))
+    for trial_id in range(1, 6):  # trials of 0.1 s, one ending every 2 s: proposing is slow
+        clock.now += 2
+        run_trial(state, trial_id, 1.0, seconds=0.1)
+    assert state.eta() == pytest.approx(25 * 2.0)  # 25 left at the pace seen, not 25 x 0.1 / 2
+    state.apply(ev.Paused(True))
+    clock.now += 600  # paused: no trial ends, and that is no measure of the pace
+    state.apply(ev.Paused(False))
+    for trial_id in range(6, 8):
+        clock.now += 1
+        run_trial(state, trial_id, 1.0, seconds=0.1)
+    assert state.eta() == pytest.approx(23 * 1.0)

@@ -27,7 +27,8 @@ from hypermax.values import json_equal
 
 #: States that count towards ``iterations``.
 DONE_STATES = tuple(state for state in TrialState if state.counted)
-#: How many of the latest trial durations the ETA is estimated from.
+#: How many of the latest trial durations (and of the times trials ended) the ETA is estimated
+#: from.
 RECENT_DURATIONS = 20
 #: Fewest finished trials with a loss before params are ranked against it.
 MIN_RANKED_TRIALS = MIN_TRIALS
@@ -88,6 +89,7 @@ class DashboardState:
         self._launched_at: dict[int, float] = {}
         self._flat: dict[int, dict[str, Any]] = {}
         self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
+        self._ended_at: deque[float] = deque(maxlen=RECENT_DURATIONS)  # this session's, counted
         self._ranking: tuple[int, list[ParamRelation]] | None = None
         self._chart: tuple[int, list[tuple[float | None, str]], list[float | None]] | None = None
 
@@ -104,6 +106,8 @@ class DashboardState:
             self._reported(event)
         elif isinstance(event, ev.TrialFinished):
             self._finish(event.trial)
+            if event.trial.state.counted:
+                self._ended_at.append(self.clock())
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
                 self.messages.append(problem_line(event.trial))
             if event.best is not None:
@@ -112,6 +116,7 @@ class DashboardState:
             self.live = {tid: stats for tid, stats in event.stats.items() if tid in self.running}
         elif isinstance(event, ev.Paused):
             self.paused = event.paused
+            self._ended_at.clear()  # a pause is no part of the pace
         elif isinstance(event, ev.Message):
             self.messages.append(event.text)
         elif isinstance(event, ev.SearchFinished):
@@ -198,13 +203,19 @@ class DashboardState:
         return max(0.0, end - self.started_at)
 
     def eta(self) -> float | None:
-        """Seconds until ``iterations`` trials are done, from the median of recent durations.
+        """Seconds until ``iterations`` trials are done, from the median of recent durations,
+        or from the pace at which recent trials ended where that is slower: the time between
+        trials (proposing one, starting its process) counts too, and with trials of a second
+        or less, it can be most of the time.
 
         None before any trial finished, once the search ended, and while it is paused.
         """
         if self.ended or self.paused or not self._durations:
             return None
         typical = statistics.median(self._durations)
+        if len(self._ended_at) > 1:
+            between = (self._ended_at[-1] - self._ended_at[0]) / (len(self._ended_at) - 1)
+            typical = max(typical, between * self.parallel)
         now = self.clock()
         running_left = [max(0.0, typical - self._running_elapsed(tid, now)) for tid in self.running]
         to_launch = max(0, self.iterations - self.counts()["done"] - len(self.running))
