@@ -15,6 +15,7 @@ import struct
 import termios
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,31 @@ def test_warnings_show_in_the_status_line_and_on_stderr_afterwards(tmp_path, ter
 
     run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
     assert "hypermax: warning: reporter Foo failed on TrialFinished" in capsys.readouterr().err
+
+
+def test_a_python_warning_in_the_search_shows_as_a_line_and_leaves_the_screen_whole(
+    tmp_path, terminal, capsys
+):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        warnings.warn("overflow encountered in square", RuntimeWarning, stacklevel=1)
+        terminal.wait_for("RuntimeWarning: overflow encountered in square")  # the status line
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")
+        return outcome
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
+        run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+        assert warnings.showwarning is shown  # as it was again
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1  # nothing written over the screen while it ran; one line once it was left
+    assert err[0].startswith(
+        "hypermax: warning: RuntimeWarning: overflow encountered in square "
+        "(tests/test_dashboard_session.py:"
+    )
 
 
 def test_without_a_terminal_the_console_reports_from_the_start(tmp_path, capsys):

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -336,14 +337,22 @@ def _wait_for(thread: threading.Thread) -> None:
 
 @contextlib.contextmanager
 def _logs_to(handler: logging.Handler) -> Iterator[None]:
-    """While inside, hypermax's log goes to ``handler`` only (stderr would tear the screen)."""
+    """While inside, hypermax's log goes to ``handler`` only (stderr would tear the screen), and
+    so do Python's warnings (a library's numeric overflow, say), one line each."""
     logger = logging.getLogger("hypermax")
-    propagate = logger.propagate
+    propagate, show = logger.propagate, warnings.showwarning
+
+    def log_warning(message: Any, category: Any, filename: str, lineno: int, *_: Any) -> None:
+        where = f"{Path(filename).parent.name}/{Path(filename).name}:{lineno}"
+        logger.warning("%s: %s (%s)", category.__name__, message, where)
+
     logger.addHandler(handler)
     logger.propagate = False
+    warnings.showwarning = log_warning
     try:
         yield
     finally:
+        warnings.showwarning = show
         logger.removeHandler(handler)
         logger.propagate = propagate
 
