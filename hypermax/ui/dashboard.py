@@ -342,7 +342,14 @@ def _logs_to(handler: logging.Handler) -> Iterator[None]:
     logger = logging.getLogger("hypermax")
     propagate, show = logger.propagate, warnings.showwarning
 
-    def log_warning(message: Any, category: Any, filename: str, lineno: int, *_: Any) -> None:
+    def log_warning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
         where = f"{Path(filename).parent.name}/{Path(filename).name}:{lineno}"
         logger.warning("%s: %s (%s)", category.__name__, message, where)
 
