@@ -30,6 +30,7 @@ from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import FolderUnusable, ResultsFolder
 from hypermax.spec import Spec, load_spec, spec_from_dict
+from hypermax.warnings_log import warnings_logged
 
 if TYPE_CHECKING:
     from hypermax.api import Result
@@ -251,7 +252,8 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
 
 @contextlib.contextmanager
 def log_to_file(path: Path) -> Iterator[None]:
-    """While inside, warnings and errors of the ``hypermax`` logger are appended to ``path``."""
+    """While inside, warnings and errors of the ``hypermax`` logger, and Python's warnings, are
+    appended to ``path``."""
     logger = logging.getLogger("hypermax")
     try:
         handler: logging.Handler = _LogFileHandler(path, delay=True)
@@ -262,7 +264,8 @@ def log_to_file(path: Path) -> Iterator[None]:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     try:
-        yield
+        with warnings_logged(logger):
+            yield
     finally:
         logger.removeHandler(handler)
         handler.close()

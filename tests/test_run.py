@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -287,3 +288,27 @@ def test_a_relative_program_is_found_from_the_spec_folder_and_runs_in_the_trial_
         r["id"]: r["params"] for r in journal_records(folder) if r["event"] == "trial_started"
     }
     assert (folder / "trials" / "2" / "argument.txt").read_text() == f"{started[2]['y']}\n"
+
+
+def test_a_python_warning_while_a_search_runs_goes_to_its_log_and_not_to_the_terminal(
+    tmp_path, capsys
+):
+    import warnings
+
+    from hypermax.search import log_to_file
+
+    log = tmp_path / "logs" / "hypermax.log"
+    log.parent.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
+        with log_to_file(log):
+            warnings.warn("overflow encountered in square", RuntimeWarning, stacklevel=1)
+        assert warnings.showwarning is shown  # Python's own way again after the search
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1
+    assert re.search(
+        r" WARNING RuntimeWarning: overflow encountered in square \(tests/test_run\.py:\d+\)$",
+        lines[0],
+    )
+    assert "overflow" not in capsys.readouterr().err

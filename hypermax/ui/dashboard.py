@@ -16,7 +16,6 @@ import os
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
 from hypermax.ui.widgets import PALETTE, Size, box_size
+from hypermax.warnings_log import warnings_logged
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -338,28 +338,15 @@ def _wait_for(thread: threading.Thread) -> None:
 @contextlib.contextmanager
 def _logs_to(handler: logging.Handler) -> Iterator[None]:
     """While inside, hypermax's log goes to ``handler`` only (stderr would tear the screen), and
-    so do Python's warnings (a library's numeric overflow, say), one line each."""
+    so do Python's warnings, one line each."""
     logger = logging.getLogger("hypermax")
-    propagate, show = logger.propagate, warnings.showwarning
-
-    def log_warning(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: Any = None,
-        line: str | None = None,
-    ) -> None:
-        where = f"{Path(filename).parent.name}/{Path(filename).name}:{lineno}"
-        logger.warning("%s: %s (%s)", category.__name__, message, where)
-
+    propagate = logger.propagate
     logger.addHandler(handler)
     logger.propagate = False
-    warnings.showwarning = log_warning
     try:
-        yield
+        with warnings_logged(logger):
+            yield
     finally:
-        warnings.showwarning = show
         logger.removeHandler(handler)
         logger.propagate = propagate
 
