@@ -46,6 +46,7 @@ RANGES = ["--hp", "lr=1e-5:l5:0.1", "--hp", "layers=1,2,3", "--hp", "dropout=0.1
         ("0:u3:1.0", {"type": "number", "min": 0, "max": 1.0, "grid_points": 3}),
         ("1,2,3", {"enum": [1, 2, 3]}),
         ("adam, sgd,true", {"enum": ["adam", "sgd", True]}),
+        ('"",x', {"enum": ["", "x"]}),
         ("relu", {"constant": "relu"}),
         ("0.5", {"constant": 0.5}),
     ],
@@ -66,6 +67,8 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=1:l1:2", "the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2"),
         ("lr=a:2", '"a" is not a number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
+        ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
+        ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
     ],
 )
 def test_a_range_that_cannot_be_read_says_why(text, message):

@@ -42,7 +42,10 @@ def parse_range(text: str) -> dict[str, Any]:
     if ":" in text:
         return _interval(text)
     if "," in text:
-        return {"enum": [_value(part.strip()) for part in text.split(",")]}
+        parts = [part.strip() for part in text.split(",")]
+        if "" in parts:
+            raise RangeError('a value of the list is empty: write "" for an empty text')
+        return {"enum": [_value(part) for part in parts]}
     return {"constant": _value(text)}
 
 
