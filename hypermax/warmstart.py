@@ -27,12 +27,15 @@ GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
 
 
 class Finished(NamedTuple):
-    """A finished trial of an earlier search: its params, its loss, and, for a trial stopped
-    early, the step of the report its loss is from (else None)."""
+    """A finished trial of an earlier search: its params, its loss, for a trial stopped early
+    the step of the report its loss is from (else None), how long it took there (None when not
+    known), and the metrics it returned (a journal keeps them; empty from a table)."""
 
     params: dict[str, Any]
     loss: float
     step: int | None = None
+    time: float | None = None
+    metrics: dict[str, Any] = {}
 
 
 def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
@@ -66,9 +69,10 @@ def imported_trials(
     stopped trial, not as one whose loss is that of a trial that ran to its end. Why each trial
     was left out goes to ``left_out``, when given."""
     trials = []
-    for params, loss, step in imported:
+    for finished in imported:
+        step = finished.step
         try:
-            internal = space.encode(params)
+            internal = space.encode(finished.params)
         except EncodeError as exc:
             if left_out is not None:
                 left_out.append(str(exc))
@@ -78,8 +82,9 @@ def imported_trials(
             params=space.decode(internal),
             internal=internal,
             state=TrialState.IMPORTED,
-            loss=loss,
-            time=0.0,
+            loss=finished.loss,
+            metrics=dict(finished.metrics),
+            time=finished.time,
             reason="imported" if step is None else f"imported: stopped at step {step}",
             step=step,
         )
@@ -102,7 +107,7 @@ def _from_journal(path: Path) -> list[Finished]:
 
     state = replay(read_records(path), path)
     return [
-        Finished(t.params, float(t.loss), _stopped_step(t.state.value, t.step))
+        Finished(t.params, float(t.loss), _stopped_step(t.state.value, t.step), t.time, t.metrics)
         for t in state.trials.values()
         if t.state.finished and t.loss is not None and math.isfinite(t.loss)
     ]
@@ -136,12 +141,17 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
                 raise ResultsError(
                     f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
                 )
-            out.append(
-                Finished(
-                    unflatten(flat), float(loss), _stopped_step(state, _parse(row.get("step")))
-                )
-            )
+            step = _stopped_step(state, _parse(row.get("step")))
+            out.append(Finished(unflatten(flat), float(loss), step, _seconds(row.get("time"))))
     return out
+
+
+def _seconds(text: str | None) -> float | None:
+    """A table's ``time`` cell: seconds, or None when it holds none."""
+    value = _parse(text)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return max(0.0, float(value))
 
 
 def _param_name(column: str) -> str:

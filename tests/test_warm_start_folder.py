@@ -7,6 +7,9 @@ from pathlib import Path
 
 from conftest import X_SPACE, quadratic, run_cli
 
+from hypermax.space import Space
+from hypermax.warmstart import imported_trials, load_warm_start
+
 
 def _spec(folder: Path, name: str, **search: object) -> str:
     doc = {
@@ -27,6 +30,22 @@ def test_a_results_folder_warm_starts_from_its_journal(tmp_path):
     journal = tmp_path / "results" / "later" / "trials.jsonl"
     events = [json.loads(line)["event"] for line in journal.open()]
     assert events.count("trial_imported") == 2
+    earlier = map(json.loads, (tmp_path / "results" / "earlier" / "trials.jsonl").open())
+    ran = {r["loss"]: r for r in earlier if r["event"] == "trial_finished"}
+    for record in map(json.loads, journal.open()):
+        if record["event"] == "trial_imported":  # keeps what it took and returned there
+            assert record["time"] == ran[record["loss"]]["time"] > 0
+            assert record["metrics"] == ran[record["loss"]]["metrics"] != {}
+
+
+def test_a_results_table_gives_each_imported_trial_the_time_it_took(tmp_path):
+    (tmp_path / "results.csv").write_text(
+        "trial,status,loss,time,x\n1,ok,0.5,12.5,0.1\n2,ok,0.25,,0.2\n3,ok,0.75,n/a,0.3\n"
+    )
+    read = load_warm_start(tmp_path, {"x"})
+    ids = iter(range(1, 10))
+    trials = imported_trials(Space(X_SPACE), read, lambda: next(ids))
+    assert [(t.time, t.metrics) for t in trials] == [(12.5, {}), (None, {}), (None, {})]
 
 
 def test_a_folder_that_holds_no_results_is_one_line(tmp_path):
