@@ -60,7 +60,7 @@ def summary_lines(
     lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
     for t in ranked[:top]:
         params, state = format_params(t.params, 100), format_state(t)
-        time = f"{t.time or 0:>6.1f}s"
+        time = f"{'-':>7}" if t.time is None else f"{t.time:>6.1f}s"
         lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {time}  {params}")
     if len(ranked) > top:
         lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
@@ -102,8 +102,11 @@ def trial_lines(
     if trial.reports:
         lines.append(f"reports: {len(trial.reports)}, the last {min(5, len(trial.reports))}:")
         lines += [f"  {format_params(report, None)}" for report in trial.reports[-5:]]
-    lines += ["timings:", *_pairs(_timings(trial))]
-    lines.append(f"log: {log}" + ("" if log.exists() else " (not there)"))
+    timings = _timings(trial)
+    if timings:
+        lines += ["timings:", *_pairs(timings)]
+    if trial.state is not TrialState.IMPORTED:  # never run here: it has no log
+        lines.append(f"log: {log}" + ("" if log.exists() else " (not there)"))
     return lines
 
 

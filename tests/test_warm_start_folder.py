@@ -56,3 +56,21 @@ def test_a_folder_that_holds_no_results_is_one_line(tmp_path):
         "empty: not a results folder (no trials.jsonl or results.csv)"
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_show_gives_an_imported_trial_of_unknown_time_no_time_and_no_log(tmp_path):
+    from hypermax.show import summary_lines, trial_lines
+    from hypermax.trial import Trial, TrialState
+
+    imported = Trial(1, {"x": 0.1}, {"x": 0.1}, TrialState.IMPORTED, loss=0.5, reason="imported")
+    ran = Trial(2, {"x": 0.2}, {"x": 0.2}, TrialState.OK, loss=0.7, time=0.0)
+    table = summary_lines(tmp_path, [imported, ran], {}, top=10)[-2:]
+    assert [line.split()[3] for line in table] == ["-", "0.0s"]  # unknown is not 0 seconds
+    lines = trial_lines(imported, imported, tmp_path / "logs" / "trial_1.log")
+    assert not any(line.startswith(("log:", "timings:")) for line in lines)
+    lines = trial_lines(ran, imported, tmp_path / "logs" / "trial_2.log")
+    assert lines[-3:] == [
+        "timings:",
+        "  time  0.000 s",
+        f"log: {tmp_path / 'logs' / 'trial_2.log'} (not there)",
+    ]
