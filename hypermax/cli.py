@@ -155,6 +155,14 @@ def _add_result_tools(sub: argparse._SubParsersAction[_Parser], quick: bool) -> 
     plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
     plot.add_argument("results_dir", help="the results folder of a search")
     plot.add_argument("--open", action="store_true", help="open the folder in the file viewer")
+    plot.add_argument(
+        "--params",
+        type=int,
+        default=20,
+        metavar="N",
+        help="chart the N most important params (default 20), each on its own, as bars of "
+        "importance and as axes of the parallel coordinates",
+    )
 
     sub.add_parser("templates", help="list the bundled templates")
     init = sub.add_parser("init", help="write search.json and objective.py from a template")

@@ -4,6 +4,7 @@ trials took, a run that diverged to a loss of 1e308, a param of 1e300."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -50,3 +51,27 @@ def test_a_diverged_loss_and_a_huge_param_are_drawn_and_ranked(tmp_path, capsys)
     for chart in ("loss.png", "param-lr.png", "parallel.png", "importance.png"):
         assert chart in written and (folder / "plots" / chart).stat().st_size > 0
     assert load_plot_data(folder).importance.method == "forest"
+
+
+def test_a_search_of_many_params_charts_the_most_important_saying_so(tmp_path, capsys):
+    folder = tmp_path / "r"
+    noise = random.Random(1)  # p0 decides the loss; p1..p5 are noise
+    _journal(
+        folder,
+        [
+            ({"p0": i % 7, **{f"p{j}": noise.random() for j in range(1, 6)}}, i % 7)
+            for i in range(12)
+        ],
+    )
+    assert main(["plot", str(folder), "--params", "2"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out.splitlines()
+    charts = sorted(p.name for p in (folder / "plots").glob("param-*.png"))
+    ranked = [p.name for p in load_plot_data(folder).importance.params]
+    assert ranked[0] == "p0" and charts == sorted(f"param-{n}.png" for n in ranked[:2])
+    assert out[1] == "charts of the 2 most important of 6 params (--params 6 draws every one)"
+
+    assert main(["plot", str(folder), "--params", "6"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1  # every param drawn: nothing to say
+    assert len(list((folder / "plots").glob("param-*.png"))) == 6
+    assert main(["plot", str(folder), "--params", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "hypermax plot: --params must be at least 1, got 0"

@@ -11,6 +11,7 @@ an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -28,22 +29,32 @@ if TYPE_CHECKING:
 __all__ = ["cmd_plot", "write_plots"]
 
 PLOTS_FOLDER = "plots"
+#: how many params (the most important) get a chart of their own, a bar of importance and an
+#: axis of the parallel coordinates, unless ``hypermax plot --params N`` says otherwise: past
+#: that, charts grow unreadable (300 params: a 12,000-pixel bar chart) and slow to draw
+MOST_PARAMS = 20
 
 
-def write_plots(results_dir: Path) -> list[Path]:
+def write_plots(results_dir: Path, most_params: int | None = MOST_PARAMS) -> list[Path]:
     """Draw every chart the search has data for into ``results_dir/plots/``; return the files.
+    The charts of params draw the ``most_params`` most important of them (None: every one).
 
     Raises:
         hypermax.errors.ResultsError: ``results_dir`` is not a results folder, or its
             ``plots`` folder cannot be written (SearchFailed, exit 1, when its disk is full).
         ImportError: matplotlib is not installed.
     """
+    return _write_plots(results_dir, most_params)[0]
+
+
+def _write_plots(results_dir: Path, most_params: int | None) -> tuple[list[Path], int]:
+    """:func:`write_plots`, and how many params there were to draw."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never a window, whatever the environment says
     from hypermax.plots.data import load_plot_data
 
-    data = load_plot_data(results_dir)
+    data = dataclasses.replace(load_plot_data(results_dir), most_params=most_params)
     with warnings.catch_warnings():
         # a param named in a script the font lacks: its letters are boxes, said once per
         # letter per chart by matplotlib (dozens of lines); a long name: the layout gives up
@@ -51,7 +62,7 @@ def write_plots(results_dir: Path) -> list[Path]:
         warnings.filterwarnings("ignore", "Tight layout not applied")
         warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)  # 1e308 losses
         try:
-            return _draw(data, results_dir / PLOTS_FOLDER)
+            return _draw(data, results_dir / PLOTS_FOLDER), len(data.param_names())
         except OSError as exc:
             failure = SearchFailed if is_disk_full(exc) else ResultsError
             why = exc.strerror or str(exc)
@@ -71,7 +82,7 @@ def _draw(data: PlotData, out: Path) -> list[Path]:
         charts.parallel_coordinates(data, out / "parallel.png"),
         charts.reported_curves(data, out / "curves.png"),
     ]
-    for name in data.param_names():
+    for name in data.drawn_params():
         written.append(charts.param_chart(data, name, out / f"param-{_file_name(name)}.png"))
     return [path for path in written if path is not None]
 
@@ -96,10 +107,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
         import matplotlib  # noqa: F401
     except ImportError:
         raise UsageError("hypermax plot: needs matplotlib: pip install 'hypermax[plots]'") from None
+    if args.params < 1:
+        raise UsageError(f"hypermax plot: --params must be at least 1, got {args.params}")
     results_dir = Path(args.results_dir)
-    written = write_plots(results_dir)
+    written, params = _write_plots(results_dir, args.params)
     folder = results_dir / PLOTS_FOLDER
     print(f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}")
+    if params > args.params:
+        print(
+            f"charts of the {args.params} most important of {params} params "
+            f"(--params {params} draws every one)"
+        )
     if args.open:
         _open(folder)
     return EXIT_OK

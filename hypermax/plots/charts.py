@@ -150,7 +150,7 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     conditional param none of them has is left out), then the loss."""
     scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
     top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
-    names = [n for n in data.param_names() if any(data.flat[t.id].get(n) is not None for t in top)]
+    names = [n for n in data.drawn_params() if any(data.flat[t.id].get(n) is not None for t in top)]
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]
@@ -186,8 +186,10 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
 
 
 def importance_chart(data: PlotData, path: Path) -> Path | None:
-    """The params' importance as horizontal bars, the most important on top."""
-    params = data.importance.params
+    """The params' importance as horizontal bars, the most important on top (the first
+    :attr:`~PlotData.most_params` of them)."""
+    ranked = data.importance.params
+    params = ranked[: data.most_params]
     if not params:
         return None
     fig = Figure(figsize=(7, 1.2 + 0.4 * len(params)))
@@ -198,9 +200,10 @@ def importance_chart(data: PlotData, path: Path) -> Path | None:
     ax.bar_label(bars, labels=[f"{s:.2f}" for s in shares], padding=3, fontsize=8)
     ax.set_xlim(0, max(1e-9, max(shares)) * 1.15)
     how = "random forest, fANOVA-style" if data.importance.method == "forest" else "|Spearman rho|"
+    shown = "" if len(params) == len(ranked) else f"; the {len(params)} first of {len(ranked)}"
     ax.set(
         xlabel="share of importance",
-        title=f"param importance ({how}, {data.importance.trials} trials)",
+        title=f"param importance ({how}, {data.importance.trials} trials{shown})",
     )
     return _save(fig, path)
 

@@ -30,6 +30,8 @@ class PlotData:
         flat: each trial's flat params, by trial id.
         log_params: flat names of the params searched on a log scale.
         importance: the params ranked by :func:`hypermax.analysis.param_importance`.
+        most_params: how many params the charts of params draw at most (the most important:
+            :meth:`drawn_params`); None for every one.
     """
 
     name: str
@@ -37,6 +39,7 @@ class PlotData:
     flat: dict[int, dict[str, Any]]
     log_params: frozenset[str]
     importance: Importance
+    most_params: int | None = None
 
     def scored(self) -> list[Trial]:
         """The trials with a finite loss."""
@@ -48,6 +51,10 @@ class PlotData:
         seen = {name for t in self.trials for name in self.flat[t.id]}
         varying = {n for n in seen if len({_key(self.flat[t.id].get(n)) for t in self.trials}) > 1}
         return [n for n in ranked if n in varying] + sorted(varying - set(ranked))
+
+    def drawn_params(self) -> list[str]:
+        """The first :attr:`most_params` of :meth:`param_names`: those the charts draw."""
+        return self.param_names()[: self.most_params]
 
     def numeric(self, name: str) -> bool:
         """Whether every value the param took is a number (bools are not)."""
