@@ -63,7 +63,11 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
     if common is None:
         return "every trial failed; their logs are in the results folder"
     reason, sharing, failed = common
-    share = "" if len(sharing) == failed else f" ({len(sharing)} of {failed})"
+    share = ""
+    if len(sharing) == 1 and failed > 1:  # no two alike: the first of them
+        share = f", no two of the {failed} alike; the first"
+    elif len(sharing) < failed:
+        share = f", {len(sharing)} of the {failed} with"
     last = sharing[-1].id
     log = folder.log(last) if folder is not None else f"the log of trial {last}"
     return f"every trial failed{share}: {reason}; details in {log}"

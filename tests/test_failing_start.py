@@ -65,7 +65,7 @@ def test_the_most_common_reason_is_named_when_they_differ(tmp_path: Path) -> Non
     assert proc.returncode == 1
     folder = tmp_path / "results" / "broken"
     assert proc.stderr.splitlines()[-1] == (
-        f"hypermax: every trial failed (3 of 4): {MISSING_LOSS}; details in "
+        f"hypermax: every trial failed, 3 of the 4 with: {MISSING_LOSS}; details in "
         f"{folder}/logs/trial_4.log"
     )
 
@@ -107,3 +107,16 @@ def test_the_common_failure_counts_trials_without_a_loss() -> None:
     reason, sharing, failed = common_failure(trials) or ("", [], 0)
     assert (reason, [t.id for t in sharing], failed) == ("ValueError: x", [1, 3], 3)
     assert common_failure(trials[3:]) is None
+
+
+def test_failures_no_two_alike_are_named_by_the_first() -> None:
+    from hypermax.commands import failure_text
+
+    trials = [_trial(i, TrialState.FAILED, reason=f"ValueError: bad x {i}") for i in (1, 2, 3)]
+    assert failure_text(trials, None) == (
+        "every trial failed, no two of the 3 alike; the first: ValueError: bad x 1; "
+        "details in the log of trial 1"
+    )
+    assert failure_text(trials[:1], None) == (
+        "every trial failed: ValueError: bad x 1; details in the log of trial 1"
+    )
