@@ -165,6 +165,7 @@ class Driver:
                 history=tuple(self._trials.values()),
                 resumed=self._resumed,
                 unfinished=self._unfinished,
+                timeout=search.timeout,
             )
         )
         for note in self._notes:

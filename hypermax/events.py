@@ -29,6 +29,8 @@ class SearchStarted:
     resumed: bool = False
     unfinished: int = 0
     """Trials of a resumed search that had not finished: they run again first."""
+    timeout: float | None = None
+    """The search's ``timeout``: seconds from this start after which it ends (None: none)."""
 
 
 @dataclass(frozen=True)

@@ -283,3 +283,16 @@ def test_eta_counts_the_time_between_trials_when_trials_are_shorter_than_it():
         clock.now += 1
         run_trial(state, trial_id, 1.0, seconds=0.1)
     assert state.eta() == pytest.approx(23 * 1.0)
+
+
+def test_eta_ends_at_the_search_timeout():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=10, parallel=1, timeout=30.0))
+    clock.now += 10
+    run_trial(state, 1, 1.0, seconds=10.0)
+    clock.now += 10
+    run_trial(state, 2, 1.0, seconds=10.0)
+    assert state.eta() == pytest.approx(10.0)  # 8 x 10 s left, but the search ends at 30 s
+    clock.now += 15
+    assert state.eta() == 0.0

@@ -114,3 +114,19 @@ def test_short_trials_show_tenths_of_a_second() -> None:
     row = trial_markup(Trial(7, {"x": 1}, {}, state=TrialState.OK, loss=0.5, time=0.43))
     text = "".join(part[1] if isinstance(part, tuple) else part for part in row)
     assert "   0.4s  " in text
+
+
+def test_the_console_eta_ends_at_the_search_timeout() -> None:
+    import io
+
+    from hypermax import events as ev
+    from hypermax.trial import Trial, TrialState
+    from hypermax.ui.console import ConsoleReporter
+
+    now = [0.0]
+    out = io.StringIO()
+    console = ConsoleReporter(out, clock=lambda: now[0])
+    console.handle(ev.SearchStarted("quad", "tpe", 100, 1, Path("r"), timeout=1000.0))
+    now[0] = 100.0  # a trial in 100 s: 99 left would take 9,900 s, but the search ends at 1,000
+    console.handle(ev.TrialFinished(Trial(1, {}, {}, TrialState.OK, loss=1.0, time=100.0), None, 1))
+    assert out.getvalue().rstrip().endswith("elapsed 1m40s  ETA 15m00s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from hypermax import events as ev
@@ -15,6 +16,7 @@ from hypermax.ui.formatting import (
     format_params,
     trials_text,
     unfinished_text,
+    until_timeout,
 )
 
 log = logging.getLogger("hypermax")
@@ -49,10 +51,14 @@ def summary_lines(reason: str, done: int, best: Trial | None) -> list[str]:
 class ConsoleReporter:
     """Writes one line per finished trial and a summary at the end."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stream = stream or sys.stdout
+        self.clock = clock
         self.total = 0
-        self._started = time.monotonic()
+        self._timeout: float | None = None
+        self._started = clock()
         self._done_before = 0  # trials a resumed search had done before this run
         self._closed = False  # the stream's reader went away (``| head``): the search goes on
 
@@ -68,17 +74,14 @@ class ConsoleReporter:
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.SearchStarted):
             self.total = event.iterations
-            self._started = time.monotonic()
+            self._timeout = event.timeout
+            self._started = self.clock()
             self._print(
                 f"hypermax: {event.name}: {event.method}, {trials_text(event.iterations)}, "
                 f"parallel {event.parallel}, results in {event.results_folder}"
             )
             if event.resumed:
-                done = sum(
-                    1
-                    for t in event.history
-                    if t.state.value in ("ok", "failed", "killed", "stopped")
-                )
+                done = sum(t.state.counted for t in event.history)
                 self._done_before = done
                 if done < event.iterations:
                     self._print(
@@ -102,11 +105,12 @@ class ConsoleReporter:
 
     def _pace(self, done: int) -> list[str]:
         """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far."""
-        elapsed = time.monotonic() - self._started
+        elapsed = self.clock() - self._started
         parts = [f"elapsed {format_duration(elapsed)}"]
         done_here, left = done - self._done_before, self.total - done
         if done_here > 0 and left > 0:
-            parts.append(f"ETA {format_duration(elapsed / done_here * left)}")
+            eta = until_timeout(elapsed / done_here * left, self._timeout, elapsed)
+            parts.append(f"ETA {format_duration(eta)}")
         return parts
 
     def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:

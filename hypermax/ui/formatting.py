@@ -34,6 +34,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 3600}h{total % 3600 // 60:02d}m"
 
 
+def until_timeout(eta: float, timeout: float | None, elapsed: float) -> float:
+    """An ETA that the search's ``timeout`` cuts short: the search ends then, trials left or
+    not."""
+    return eta if timeout is None else min(eta, max(0.0, timeout - elapsed))
+
+
 def format_trial_time(seconds: float | None) -> str:
     """A trial's time: tenths of a second under a minute (``0.4s``, ``12.3s``), else as
     :func:`format_duration` writes it."""

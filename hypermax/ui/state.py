@@ -22,7 +22,7 @@ from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
-from hypermax.ui.formatting import unfinished_text
+from hypermax.ui.formatting import unfinished_text, until_timeout
 from hypermax.values import json_equal
 
 #: States that count towards ``iterations``.
@@ -67,6 +67,7 @@ class DashboardState:
         self.method = ""
         self.iterations = 0
         self.parallel = 1
+        self.timeout: float | None = None
         self.results_folder: Path | None = None
         self.resumed = False
         self.started_at: float | None = None
@@ -146,6 +147,7 @@ class DashboardState:
         self.method = event.method
         self.iterations = event.iterations
         self.parallel = max(1, event.parallel)
+        self.timeout = event.timeout
         self.results_folder = event.results_folder
         self.resumed = event.resumed
         self.started_at = self.clock()
@@ -220,7 +222,11 @@ class DashboardState:
         running_left = [max(0.0, typical - self._running_elapsed(tid, now)) for tid in self.running]
         to_launch = max(0, self.iterations - self.counts()["done"] - len(self.running))
         work = sum(running_left) + to_launch * typical
-        return max(work / self.parallel, max(running_left, default=0.0))
+        return until_timeout(
+            max(work / self.parallel, max(running_left, default=0.0)),
+            self.timeout,
+            self.elapsed(),
+        )
 
     def chart_points(self) -> list[tuple[float | None, str]]:
         """``(loss, state)`` of every finished trial that counts, in the order they finished."""
