@@ -29,3 +29,23 @@ def test_the_journal_table_names_every_field_of_a_finished_trial():
     row = _table_row("`trial_finished`")
     named = set(re.findall(r"`(\w+)`", row))
     assert set(finished_record(trial)) - {"event"} <= named
+
+
+def test_the_command_line_section_names_every_option_of_every_command():
+    from hypermax.cli import build_parser
+
+    block = README.split("## Command line\n\n```\n", 1)[1].split("```", 1)[0]
+    usage = {}
+    for line in block.splitlines():
+        if line.startswith("hypermax "):
+            command = line.split()[1]
+            usage[command] = line
+        elif line.startswith(" ") and usage:
+            usage[command] += line
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, sub in commands.items():
+        flags = {o for a in sub._actions for o in a.option_strings if o.startswith("-")}
+        flags -= {"-h", "--help"}
+        missing = {f for f in flags if not re.search(rf"[\[ ]{re.escape(f)}[\] ]", usage[name])}
+        assert not missing, f"hypermax {name}: {sorted(missing)}"
