@@ -49,3 +49,20 @@ def test_the_command_line_section_names_every_option_of_every_command():
         flags -= {"-h", "--help"}
         missing = {f for f in flags if not re.search(rf"[\[ ]{re.escape(f)}[\] ]", usage[name])}
         assert not missing, f"hypermax {name}: {sorted(missing)}"
+
+
+def test_validate_checks_the_cluster_that_scheduler_names(tmp_path, write_spec):
+    # README, "Running on a Dask cluster": `hypermax validate search.json --connect` is run on a
+    # spec whose cluster is given as `--scheduler` to the run, as `run` and `resume` take it
+    from conftest import X_SPACE, quadratic, run_cli_here
+
+    spec = write_spec({"hyperparameters": X_SPACE, "function": quadratic()})
+    done = run_cli_here("validate", str(spec), "--scheduler", "tcp://nowhere", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        'search.json: cluster.scheduler: needs a port, as in "tcp://nowhere:8786", '
+        'got "tcp://nowhere"\n'
+    )
+    done = run_cli_here("validate", str(spec), "--connect", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "(--scheduler ADDR names one)" in done.stderr
