@@ -368,10 +368,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _connect(spec: Spec, spec_arg: str) -> list[str]:
     """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve."""
     if spec.cluster is None:
-        raise UsageError(
-            f"hypermax validate: --connect: {spec_arg} has no cluster section"
-            " (--scheduler ADDR names one)"
-        )
+        raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
     from hypermax.execution.dask_cluster import check_cluster
 
     return check_cluster(spec.cluster, spec.path.name)
