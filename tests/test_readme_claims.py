@@ -11,8 +11,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _table_row(first_cell: str) -> str:
-    row = next(line for line in README.splitlines() if line.startswith(f"| {first_cell} |"))
-    return row
+    return next(line for line in README.splitlines() if line.startswith(f"| {first_cell} |"))
 
 
 def test_the_spec_at_the_top_is_the_example_search_that_ships():
