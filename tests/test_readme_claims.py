@@ -62,3 +62,12 @@ def test_validate_checks_the_cluster_that_scheduler_names(tmp_path, write_spec):
         'search.json: cluster.scheduler: needs a port, as in "tcp://nowhere:8786", '
         'got "tcp://nowhere"\n'
     )
+
+
+def test_a_file_the_result_names_twice_is_one_attachment(tmp_path):
+    # README, "result of a trial": a string that names a file inside the trial folder is kept
+    from hypermax.execution.outcome import attachments
+
+    (tmp_path / "plot.png").write_bytes(b"png")
+    result = {"loss": 1.0, "plot": str(tmp_path / "plot.png"), "same": "plot.png", "no": "x.png"}
+    assert attachments(tmp_path, result) == ("plot.png",)
