@@ -120,6 +120,9 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
     validate.add_argument(
         "--connect", action="store_true", help="also check that the spec's Dask cluster answers"
     )
+    validate.add_argument(
+        "--scheduler", metavar="ADDR", help="the Dask cluster at ADDR, as run --scheduler takes it"
+    )
 
     sample = sub.add_parser(
         "sample", help="print the next N suggested parameter sets", epilog=_METHODS
@@ -344,7 +347,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from hypermax.space import Space
     from hypermax.spec import load_spec
 
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec, {"cluster.scheduler": args.scheduler} if args.scheduler else None)
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     space = Space.from_spec(spec)

@@ -162,7 +162,7 @@ def read_result(
 
 
 def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
-    """The values of ``result`` that name a file inside ``trial_dir``, relative to it."""
+    """The files inside ``trial_dir`` that values of ``result`` name, relative to it, each once."""
     values = [v for v in result.values() if isinstance(v, str) and len(v) <= _PATH_CAP]
     if not values:
         return ()
@@ -176,7 +176,7 @@ def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
                 found.append(str(resolved.relative_to(folder)))
         except (OSError, ValueError):  # not a path this system can look up
             continue
-    return tuple(found)
+    return tuple(dict.fromkeys(found))
 
 
 #: why a trial the out-of-memory killer took ended
