@@ -364,10 +364,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
     if method == "grid":
         about += f", {space.size() or 0:,} grid points"
-    print(
-        f"{args.spec}: ok ({len(space.labels())} searched parameters, "
-        f"{spec.search.iterations} iterations, {about})"
-    )
+    from hypermax.ui.formatting import counted
+
+    searched = counted(len(space.labels()), "searched parameter")
+    print(f"{args.spec}: ok ({searched}, {counted(spec.search.iterations, 'iteration')}, {about})")
     for line in cluster_lines:
         print(line)
     return 0

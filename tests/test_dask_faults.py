@@ -173,7 +173,7 @@ def test_versions_that_differ_are_validates_to_tell_and_stay_off_a_searchs_termi
         own.stop()
     assert (checked.returncode, checked.stderr) == (0, "")
     lines = checked.stdout.splitlines()
-    assert lines[1] == f"{own.address}: answers; 1 workers, 1 threads"
+    assert lines[1] == f"{own.address}: answers; 1 worker, 1 thread"
     assert lines[2] == "Dask's versions differ between this machine, the scheduler and the workers:"
     assert any(line.startswith("| numpy ") for line in lines[3:])
     assert result.returncode == 0, result.stderr

@@ -145,7 +145,7 @@ def test_validate_names_the_method_from_the_registry(tmp_path: Path) -> None:
     result = run_cli("validate", "search.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "search.json: ok (1 searched parameters, 3 iterations, "
+        "search.json: ok (1 searched parameter, 3 iterations, "
         f"method random: {METHODS['random'].summary})\n"
     )
 

@@ -181,7 +181,10 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     finally:
         client.close(timeout=5)
     total = sum(threads.values())
-    lines = [f"{cluster.scheduler}: answers; {len(threads)} workers, {total} threads"]
+    from hypermax.ui.formatting import counted
+
+    workers = f"{counted(len(threads), 'worker')}, {counted(total, 'thread')}"
+    lines = [f"{cluster.scheduler}: answers; {workers}"]
     differ = error_message(versions["scheduler"], versions["workers"], versions["client"])
     if differ["warning"]:
         lines.append("Dask's versions differ between this machine, the scheduler and the workers:")

@@ -127,9 +127,14 @@ def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 trial``, ``2 trials``: the count and its noun, plural but for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def trials_text(count: int) -> str:
     """``1 trial``, ``2 trials``."""
-    return f"{count} trial" if count == 1 else f"{count} trials"
+    return counted(count, "trial")
 
 
 def unfinished_text(count: int) -> str:
