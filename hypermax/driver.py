@@ -250,7 +250,7 @@ class Driver:
             self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
-        self._notes.append(warm_start_note(len(told), len(imported), source, left_out))
+        self._notes.append(warm_start_note(told, len(imported), source, left_out))
         return len(told)
 
     # -- launching --------------------------------------------------------------------------

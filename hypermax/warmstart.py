@@ -24,23 +24,27 @@ if TYPE_CHECKING:
 
 NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
 GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
+#: a table's states of a trial that ended without a loss (hypermax's; hyperopt's ``fail``)
+FAILED_STATES = {"failed", "fail", "killed", "stopped", "imported"}
 
 
 class Finished(NamedTuple):
-    """A finished trial of an earlier search: its params, its loss, for a trial stopped early
-    the step of the report its loss is from (else None), how long it took there (None when not
+    """A finished trial of an earlier search: its params, its loss (None: it ended without one,
+    failed, and teaches the optimizer as a failed trial does), for a trial stopped early the
+    step of the report its loss is from (else None), how long it took there (None when not
     known), and the metrics it returned (a journal keeps them; empty from a table)."""
 
     params: dict[str, Any]
-    loss: float
+    loss: float | None
     step: int | None = None
     time: float | None = None
     metrics: dict[str, Any] = {}
 
 
 def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
-    """Every finished trial with a finite loss in ``path``: a journal
-    (``.jsonl``), a results table (CSV), or a results folder (its journal, else its table).
+    """Every finished trial in ``path``, those that ended without a finite loss (failed) with
+    none: a journal (``.jsonl``), a results table (CSV), or a results folder (its journal, else
+    its table). Trials that had not ended are left out.
 
     ``top_level_names`` are the space's top-level parameter names: CSV columns whose first
     dotted part is one of them are parameters; the others (metrics, metadata) are left out.
@@ -85,17 +89,28 @@ def imported_trials(
             loss=finished.loss,
             metrics=dict(finished.metrics),
             time=finished.time,
-            reason="imported" if step is None else f"imported: stopped at step {step}",
+            reason=_imported_reason(finished),
             step=step,
         )
         trials.append(trial)
     return trials
 
 
-def warm_start_note(kept: int, read: int, source: str, left_out: Sequence[str]) -> str:
-    """What a warm start says: how many of the trials ``read`` from ``source`` it ``kept``, and
-    why the first of those ``left_out`` was."""
-    note = f"warm start: learned from {kept} of {read} trials in {source}"
+def _imported_reason(finished: Finished) -> str:
+    if finished.loss is None:
+        return "imported: ended without a loss"
+    if finished.step is not None:
+        return f"imported: stopped at step {finished.step}"
+    return "imported"
+
+
+def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Sequence[str]) -> str:
+    """What a warm start says: how many of the trials ``read`` from ``source`` it ``kept`` (and
+    how many of those ended there without a loss), and why the first of those ``left_out`` was."""
+    note = f"warm start: learned from {len(kept)} of {read} trials in {source}"
+    failed = sum(trial.loss is None for trial in kept)
+    if failed:
+        note += f" ({failed} ended there without a loss)"
     if left_out:
         first = "" if len(left_out) == 1 else "the first: "
         note += f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
@@ -107,10 +122,23 @@ def _from_journal(path: Path) -> list[Finished]:
 
     state = replay(read_records(path), path)
     return [
-        Finished(t.params, float(t.loss), _stopped_step(t.state.value, t.step), t.time, t.metrics)
+        Finished(
+            t.params,
+            _finite(t.loss),
+            _stopped_step(t.state.value, t.step) if _finite(t.loss) is not None else None,
+            t.time,
+            t.metrics,
+        )
         for t in state.trials.values()
-        if t.state.finished and t.loss is not None and math.isfinite(t.loss)
+        if t.state.finished and t.state is not TrialState.INTERRUPTED
     ]
+
+
+def _finite(loss: Any) -> float | None:
+    """A loss a trial teaches: a finite number, else None (it ended without a usable one)."""
+    if isinstance(loss, bool) or not isinstance(loss, int | float) or not math.isfinite(loss):
+        return None
+    return float(loss)
 
 
 def _stopped_step(state: str, step: Any) -> int | None:
@@ -126,10 +154,10 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
         rows = csv.DictReader(f)
         for row in rows:
             state = (row.get("state") or row.get("status") or "").strip().lower()
-            loss = _parse(row.get("loss", ""))
-            if state not in GOOD_STATES or not isinstance(loss, int | float):
-                continue
-            if not math.isfinite(loss):
+            loss = _finite(_parse(row.get("loss", "")))
+            if loss is None and state not in FAILED_STATES:
+                continue  # no loss, and no word that it ended: running, interrupted, unknown
+            if loss is not None and state not in GOOD_STATES:
                 continue
             flat = {}
             for column, text in row.items():
@@ -141,8 +169,8 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
                 raise ResultsError(
                     f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
                 )
-            step = _stopped_step(state, _parse(row.get("step")))
-            out.append(Finished(unflatten(flat), float(loss), step, _seconds(row.get("time"))))
+            step = _stopped_step(state, _parse(row.get("step"))) if loss is not None else None
+            out.append(Finished(unflatten(flat), loss, step, _seconds(row.get("time"))))
     return out
 
 

@@ -207,7 +207,8 @@ def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, w
     hypermax_v0.write_text(
         "trial,status,loss,time,x,k\n0,ok,0.5,1.2,0.1,2\n1,fail,,0.1,0.2,1\n2,ok,0.25,1.0,0.7,3\n"
     )
-    for name, source, expected in (("warm", earlier, 4), ("warm_v0", hypermax_v0, 2)):
+    # the failed row is imported too: it teaches the optimizer as a failed trial does
+    for name, source, expected in (("warm", earlier, 4), ("warm_v0", hypermax_v0, 3)):
         doc = json.loads(json.dumps(SPEC))
         doc["search"].update(name=name, iterations=3, warm_start=str(source))
         spec = write_spec(doc, f"{name}.json")

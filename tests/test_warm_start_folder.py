@@ -74,3 +74,27 @@ def test_show_gives_an_imported_trial_of_unknown_time_no_time_and_no_log(tmp_pat
         "  time  0.000 s",
         f"log: {tmp_path / 'logs' / 'trial_2.log'} (not there)",
     ]
+
+
+def test_trials_that_ended_without_a_loss_are_imported_to_teach_as_failed_ones(tmp_path):
+    from hypermax.warmstart import warm_start_note
+
+    (tmp_path / "t.csv").write_text(
+        "trial,status,loss,x\n1,ok,0.5,0.1\n2,fail,,0.9\n3,running,,0.3\n4,ok,nan,0.4\n"
+    )
+    journal = tmp_path / "earlier" / "trials.jsonl"
+    journal.parent.mkdir()
+    records = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
+    for i, state in enumerate(("ok", "failed", "interrupted"), 1):
+        records.append({"event": "trial_started", "id": i, "params": {"x": i / 10}})
+        loss = 0.25 if state == "ok" else None
+        records.append({"event": "trial_finished", "id": i, "state": state, "loss": loss})
+    journal.write_text("".join(json.dumps(r) + "\n" for r in records))
+    for source in ("t.csv", "earlier"):
+        read = load_warm_start(tmp_path / source, {"x"})
+        trials = imported_trials(Space(X_SPACE), read, iter(range(1, 10)).__next__)
+        assert [t.loss is None for t in trials] == [False, True]  # not running nor interrupted
+        assert trials[1].reason == "imported: ended without a loss"
+        assert warm_start_note(trials, len(read), source, []) == (
+            f"warm start: learned from 2 of 2 trials in {source} (1 ended there without a loss)"
+        )
