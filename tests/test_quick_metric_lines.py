@@ -1,4 +1,4 @@
-"""``hypermax quick`` reads its metric from ``name: value`` and ``name=value`` lines and from a
+"""``hypermax quick`` reads its metric from ``name: value`` and ``name=value`` in a line and from a
 JSON object line that holds it, the way programs print their metrics."""
 
 from __future__ import annotations
@@ -20,12 +20,26 @@ LINES = [
     (b'{"other": 1}\n', None),
     (b"{not json\n", None),
     (b"[0.5]\n", None),
+    # inside a line, as training loops print them
+    (b"10/10 [====] - 1s - loss: 0.9 - val_loss: 0.375 - val_acc: 0.7\n", 0.375),
+    (b"\r 5/10 [==>...] val_loss: 0.9\r10/10 [=====] val_loss: 0.0625\n", 0.0625),
+    (b"Epoch 3: 100%|####| 10/10 [00:01<00:00, val_loss=0.5, acc=0.25]\n", 0.5),
+    (b"{'eval_loss': 1.5, 'val_loss': 0.75, 'epoch': 1.0}\n", 0.75),
+    (b"final val_loss: 0.5.\n", 0.5),
+    (b"loss: 0.9 - my.val_loss: 0.1 - pre_val_loss: 0.2\n", None),  # other metrics' names
+    (b"val_loss: 0.5s\n", None),  # a number that goes on is no value
+    (b"val_loss improved from 0.5 to 0.4\n", None),
 ]
 
 
 @pytest.mark.parametrize(("line", "value"), LINES)
 def test_a_line_gives_the_metric_when_it_names_it(line, value):
     assert last_value([line], metric_pattern("val_loss"), "val_loss") == value
+
+
+def test_a_metric_named_inside_another_is_read_by_its_own_name():
+    line = b"10/10 [====] - loss: 0.9 - val_loss: 0.375\n"
+    assert last_value([line], metric_pattern("loss"), "loss") == 0.9
 
 
 def test_the_last_line_that_gives_it_wins_and_other_lines_leave_it():

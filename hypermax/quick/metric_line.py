@@ -1,8 +1,10 @@
 """Runs a ``hypermax quick`` trial's command and reads its metric from what it prints.
 
 ``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output on
-line by line, and keeps the last line of the form ``NAME: 0.31`` or ``NAME=0.31``, or a JSON
-object that holds NAME (``{"NAME": 0.31, ...}``). When COMMAND
+line by line, and keeps the last value given as ``NAME: 0.31`` or ``NAME=0.31`` anywhere in a
+line (Keras' ``- val_loss: 0.31 -``, a progress bar's ``val_loss=0.31``, a printed dict's
+``'val_loss': 0.31``), or by a JSON object line that holds NAME (``{"NAME": 0.31, ...}``). When
+COMMAND
 exits 0 without writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as
 ``{"NAME": value}``, or, if no such line came, a failure saying so. The exit code is COMMAND's.
 Standard library only: every trial pays for what this imports.
@@ -22,22 +24,24 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
-    """Matches a line that gives the metric ``name``: ``name: 0.31``, ``name=0.31``."""
-    text = rf"\s*{re.escape(name)}\s*[:=]\s*({_NUMBER})\s*"
+    """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``;
+    not as part of a longer name (``val_loss`` does not give ``loss``), nor a number that goes on
+    (``0.31s``)."""
+    text = rf"(?<![\w.]){re.escape(name)}['\"]?\s*[:=]\s*({_NUMBER})(?!\w|\.\d)"
     return re.compile(text.encode())
 
 
 def last_value(
     lines: list[bytes], pattern: re.Pattern[bytes], name: str | None = None
 ) -> float | None:
-    """The value of the last line that matches ``pattern`` or, given the metric's ``name``, is
-    a JSON object that holds it as a number (``{"val_loss": 0.31, "epoch": 9}``); or None."""
+    """The last value ``pattern`` finds in the lines or, given the metric's ``name``, that a
+    JSON object line holds as a number (``{"val_loss": 0.31, "epoch": 9}``); or None."""
     value = None
     for line in lines:
         text = line.rstrip(b"\r\n")
-        found = pattern.fullmatch(text)
+        found = pattern.findall(text)
         if found:
-            value = float(found.group(1))
+            value = float(found[-1])
         elif name is not None and text.lstrip().startswith(b"{"):
             value = _from_json(text, name, value)
     return value
@@ -82,8 +86,8 @@ def main(argv: list[str]) -> int:
     if code == 0 and result_file and not os.path.exists(result_file):
         if value is None:
             reason = (
-                f'{name} was never printed (a line "{name}: 0.31", "{name}=0.31" or '
-                f'{{"{name}": 0.31}})'
+                f'{name} was never printed ("{name}: 0.31" or "{name}=0.31" in a line, or '
+                f'a line {{"{name}": 0.31}})'
             )
             result = protocol.dump_json({protocol.ERROR_KEY: reason})
         else:
