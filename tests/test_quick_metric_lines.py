@@ -54,3 +54,17 @@ def test_a_command_that_prints_json_metrics_gets_its_result(tmp_path, monkeypatc
     assert main(["acc", "--", sys.executable, "-c", printing]) == 0
     assert json.loads(result.read_text()) == {"acc": 0.875}
     assert capsysbinary.readouterr().out == b'{"acc": 0.875, "loss": 0.3}\n'  # passed on
+
+
+def test_a_metric_written_to_stderr_counts_and_both_streams_are_passed_on(
+    tmp_path, monkeypatch, capfdbinary
+):
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    logging = (  # a logger writes to stderr: so does a progress bar
+        "import sys; print('epoch 1', flush=True); sys.stderr.write('INFO val_loss: 0.5\\n')"
+    )
+    assert main(["val_loss", "--", sys.executable, "-c", logging]) == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}
+    streams = capfdbinary.readouterr()
+    assert (streams.out, streams.err) == (b"epoch 1\n", b"INFO val_loss: 0.5\n")

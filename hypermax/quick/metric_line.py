@@ -1,7 +1,8 @@
 """Runs a ``hypermax quick`` trial's command and reads its metric from what it prints.
 
-``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output on
-line by line, and keeps the last value given as ``NAME: 0.31`` or ``NAME=0.31`` anywhere in a
+``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output
+(stdout and stderr, each to its own: a logger or a progress bar writes to stderr) on line by
+line, and keeps the last value given, in either, as ``NAME: 0.31`` or ``NAME=0.31`` anywhere in a
 line (Keras' ``- val_loss: 0.31 -``, a progress bar's ``val_loss=0.31``, a printed dict's
 ``'val_loss': 0.31``), or by a JSON object line that holds NAME (``{"NAME": 0.31, ...}``). When
 COMMAND
@@ -16,6 +17,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from typing import IO
 
 from hypermax.execution import protocol
 
@@ -67,20 +70,29 @@ def main(argv: list[str]) -> int:
         return 2
     name, command = argv[0], argv[2:]
     pattern = metric_pattern(name)
-    value = None
-    out = sys.stdout.buffer
     try:
-        child = subprocess.Popen(command, stdout=subprocess.PIPE)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         print(f"hypermax quick: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
         return 127
-    assert child.stdout is not None
-    for line in child.stdout:
-        out.write(line)
-        out.flush()
-        found = last_value([line], pattern, name)
-        if found is not None:
-            value = found
+    assert child.stdout is not None and child.stderr is not None
+    found: list[float] = []  # the last value given, in either stream
+    lock = threading.Lock()
+
+    def pass_on(source: IO[bytes], to: IO[bytes]) -> None:
+        for line in source:
+            to.write(line)
+            to.flush()
+            value = last_value([line], pattern, name)
+            if value is not None:
+                with lock:
+                    found[:] = [value]
+
+    errors = threading.Thread(target=pass_on, args=(child.stderr, sys.stderr.buffer), daemon=True)
+    errors.start()
+    pass_on(child.stdout, sys.stdout.buffer)
+    errors.join()
+    value = found[-1] if found else None
     code = child.wait()
     result_file = os.environ.get(protocol.RESULT_FILE_ENV)
     if code == 0 and result_file and not os.path.exists(result_file):
