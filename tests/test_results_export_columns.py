@@ -27,7 +27,9 @@ def test_params_named_like_hypermax_columns_are_kept_and_warm_start_reads_them(t
     assert row["param.time"] == "30" and row["param.state"] == "CA"
     assert row["param.reason"] == "r" and row["param.loss"] == "l1" and row["x"] == "1"
     (folder / "results.csv").write_text(table)
-    assert load_warm_start(folder / "results.csv", set(params)) == [Finished(params, 0.1, None)]
+    assert load_warm_start(folder / "results.csv", set(params)) == [
+        Finished(params, 0.1, None, 0.5)
+    ]
 
 
 def test_losses_near_the_largest_float_are_ranked_not_an_unexpected_error(tmp_path, capsys):
