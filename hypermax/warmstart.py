@@ -176,10 +176,8 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
 
 def _seconds(text: str | None) -> float | None:
     """A table's ``time`` cell: seconds, or None when it holds none."""
-    value = _parse(text)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return max(0.0, float(value))
+    seconds = _finite(_parse(text))
+    return None if seconds is None else max(0.0, seconds)
 
 
 def _param_name(column: str) -> str:
