@@ -1,11 +1,11 @@
-"""hyperopt without its ATPE module until something uses it.
+"""hyperopt without its TPE and ATPE modules until something uses them.
 
-``import hyperopt`` imports every algorithm it has, ``atpe`` among them, and ``atpe`` imports
-``scipy.stats``: about 0.4 s of a process's start, paid by every search that samples its space
-with hyperopt (``random``, ``anneal``, ``hyperopt_tpe``) and never runs ATPE. Before hyperopt is
-first imported, :func:`defer_atpe` puts a stand-in for ``hyperopt.atpe`` in ``sys.modules``; the
-first attribute read from it (``atpe.suggest``) imports the real module in its place. Nothing
-changes where hyperopt was imported already.
+``import hyperopt`` imports every algorithm it has. Two of them import scipy: ``tpe``
+(``scipy.special``, which imports numpy's every submodule, f2py among them: about 0.2 s) and
+``atpe`` (``scipy.stats``: 0.4 s more). A search that samples its space with hyperopt's
+``random`` or ``anneal`` uses neither. Before hyperopt is first imported, :func:`defer_algorithms`
+puts a stand-in for each in ``sys.modules``; the first attribute read from one (``tpe.suggest``)
+imports the real module in its place. Nothing changes where hyperopt was imported already.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import importlib
 import sys
 from typing import Any
 
-ATPE = "hyperopt.atpe"
+#: hyperopt's modules that import scipy, imported when first used
+DEFERRED = ("hyperopt.atpe", "hyperopt.tpe")
 
 
 class _Deferred(type(sys)):  # type: ignore[misc]  # types.ModuleType
@@ -31,7 +32,11 @@ class _Deferred(type(sys)):  # type: ignore[misc]  # types.ModuleType
         return getattr(real, attr)
 
 
-def defer_atpe() -> None:
-    """Let hyperopt be imported without ``hyperopt.atpe`` (see the module's docstring)."""
-    if "hyperopt" not in sys.modules and ATPE not in sys.modules:
-        sys.modules[ATPE] = _Deferred(ATPE)
+def defer_algorithms() -> None:
+    """Let hyperopt be imported without its modules that import scipy (see the module's
+    docstring)."""
+    if "hyperopt" in sys.modules:
+        return
+    for name in DEFERRED:
+        if name not in sys.modules:
+            sys.modules[name] = _Deferred(name)
