@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -10,8 +9,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from hypermax.execution.kill import kill_ladder
-from hypermax.execution.procfs import list_pids, read_proc, read_token
+from hypermax.execution.reap import wait_ended
 
 if TYPE_CHECKING:
     from hypermax.execution.procfs import ProcInfo
@@ -80,8 +78,7 @@ class Guardian:
                 os.close(self._fd)
                 self._fd = None
         if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=5)
+            wait_ended(self._proc, 5)
             self._proc = None
 
     def _send(self, line: str) -> None:
@@ -137,9 +134,16 @@ def _guard_message(
 
 
 def _kill_registered(trials: dict[int, tuple[float, str]], escaped: set[tuple[int, float]]) -> None:
-    """SIGKILL, without a grace, every process of the registered trials until none is left."""
+    """SIGKILL, without a grace, every process of the registered trials until none is left.
+
+    The kill ladder and its reading of ``/proc`` (psutil) are imported here, when hypermax is
+    gone, not at the guardian's start: hypermax's close waits for the guardian to read its
+    ``Q``, and a short search ends before a guardian that imports them all has started."""
     if not trials:
         return
+    from hypermax.execution.kill import kill_ladder
+    from hypermax.execution.procfs import list_pids, read_proc, read_token
+
     oldest = min(start for start, _ in trials.values())
     tokens = {token for _, token in trials.values()}
 
