@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING
 
-from hypermax.execution.reap import wait_ended
+TYPE_CHECKING = False  # the guardian process imports this module: typing would cost its start
 
 if TYPE_CHECKING:
+    import subprocess
+
     from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree
 
@@ -36,7 +36,9 @@ class Guardian:
         """Start the guardian process (once)."""
         if self._proc is not None:
             return
-        from hypermax.execution.spawn import python_path  # here: the guardian itself never needs it
+        import subprocess  # here, as below: the guardian process itself never needs them
+
+        from hypermax.execution.spawn import python_path
 
         read_end, write_end = os.pipe()
         env = dict(os.environ)
@@ -78,6 +80,8 @@ class Guardian:
                 os.close(self._fd)
                 self._fd = None
         if self._proc is not None:
+            from hypermax.execution.reap import wait_ended
+
             wait_ended(self._proc, 5)
             self._proc = None
 
