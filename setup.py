@@ -58,5 +58,5 @@ setup(
         "scipy>=1.10",
     ],
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["hypermax=hypermax.cli:main"]},
+    entry_points={"console_scripts": ["hypermax=hypermax.cli:run"]},
 )

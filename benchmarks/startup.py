@@ -2,9 +2,12 @@
 
     python benchmarks/startup.py [--runs 20]
 
-Runs ``python -c pass``, ``hypermax --help``, ``hypermax validate search.example.json`` and
-``hypermax show`` on a small results folder in turn, ``--runs`` times each, and prints the median
-wall time and the mean CPU time (user + system, less sensitive to a loaded machine) of each.
+Runs ``python -c pass``, ``hypermax --help``, ``hypermax validate search.example.json``,
+``hypermax show`` on a small results folder, and a whole 3-trial search from start to exit with
+``tpe`` and with ``random`` (a trivial objective, ``--fresh`` each time: what most of the test
+suite's searches are) in turn, ``--runs`` times each, and prints the median wall time and the mean
+CPU time (user + system, less sensitive to a loaded machine) of each; a search's CPU counts its
+trials, its preload server and its guardian.
 Goals: ``--help`` within 2x the bare interpreter; ``validate`` and ``show`` under 150 ms.
 """
 
@@ -42,6 +45,15 @@ def results_folder(folder: Path) -> Path:
     return folder / "results" / "small"
 
 
+def small_search(folder: Path, method: str) -> Path:
+    """The spec of a 3-trial search of a trivial objective (written by :func:`results_folder`)."""
+    spec = json.loads((folder / "search.json").read_text())
+    spec["search"] = {"name": f"small-{method}", "method": method, "iterations": 3, "seed": 1}
+    path = folder / f"{method}.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -59,6 +71,16 @@ def main() -> None:
             "hypermax --help": [hypermax, "--help"],
             "hypermax validate": [hypermax, "validate", str(ROOT / "search.example.json")],
             "hypermax show": [hypermax, "show", str(results)],
+            **{
+                f"hypermax run (3 trials, {method})": [
+                    hypermax,
+                    "run",
+                    str(small_search(Path(tmp), method)),
+                    "--no-ui",
+                    "--fresh",
+                ]
+                for method in ("tpe", "random")
+            },
         }
         load = Path("/proc/loadavg").read_text().split()[:3]
         walls: dict[str, list[float]] = {name: [] for name in commands}

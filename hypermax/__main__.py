@@ -1,6 +1,6 @@
 """``python -m hypermax``."""
 
-from hypermax.cli import main
+from hypermax.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

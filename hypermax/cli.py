@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import warnings
@@ -250,6 +251,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warnings.formatwarning = _python_warning
         _flush_stdout()
+
+
+def run() -> int:
+    """The ``hypermax`` program (the console script, ``python -m hypermax``): :func:`main`,
+    then an exit that leaves the heap of the command's imports to the operating system.
+
+    What a search imported (numpy, optuna; hyperopt with scipy and networkx) stays reachable to
+    the end, and the interpreter's exit took it apart in full collections of the cyclic garbage
+    collector: 50 ms after a small ``tpe`` search, 75 to 150 ms after a ``random`` one. The
+    garbage the command made is collected here, as the exit would have (13 and 22 ms); what is
+    still reachable then is frozen (``gc.freeze``), out of the exit's collections, and goes with
+    the process (the exit then takes 5 ms). The exit is otherwise Python's own: the wait for
+    threads, ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
+    process that goes on, changes nothing of its collector.
+    """
+    code = main()
+    gc.collect()
+    gc.freeze()
+    return code
 
 
 def _flush_stdout() -> None:

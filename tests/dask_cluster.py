@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.reap import wait_ended
+
 STARTUP_SECONDS = 60.0
 
 
@@ -142,7 +144,7 @@ class LocalDaskCluster:
             while len(client.nthreads()) != count:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"the scheduler did not come to {count} workers")
-                time.sleep(0.05)
+                time.sleep(0.01)
 
     def live_workers(self) -> list[subprocess.Popen[bytes]]:
         return [worker for worker in self.workers if worker.poll() is None]
@@ -164,9 +166,7 @@ def _stop(processes: list[subprocess.Popen[bytes]], how: signal.Signals | None) 
         if proc.poll() is None:
             proc.send_signal(how or signal.SIGKILL)
     for proc in processes:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        if wait_ended(proc, 15) is None:
             proc.kill()
             proc.wait()
 
@@ -179,7 +179,7 @@ def _wait_for_address(info: Path, process: subprocess.Popen[bytes]) -> str:
         try:
             return str(json.loads(info.read_text())["address"])
         except (OSError, ValueError, KeyError):
-            time.sleep(0.05)
+            time.sleep(0.01)
     raise AssertionError("the scheduler did not write its address")
 
 

@@ -41,7 +41,8 @@ from hypermax.trial import KillReason, Proposal, TrialState
 def web_server() -> Iterator[str]:
     """A plain HTTP server on 127.0.0.1 (a port that accepts, and speaks no Dask): its address."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # its loop looks for shutdown() every poll_interval (0.5 s by default: the teardown's wait)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"tcp://127.0.0.1:{server.server_address[1]}"

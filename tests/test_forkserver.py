@@ -247,6 +247,9 @@ def test_a_hung_server_is_killed_when_a_trial_sent_to_its_spare_goes_unanswered(
     runner_for, objective, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(preload, "FORK_TIMEOUT", 1.0)
+    # the reader looks for an overdue request every OVERDUE_CHECK (1 s): the kill came 1 to 2 s
+    # after the request; looked for every 0.1 s, it comes 1 to 1.1 s after it
+    monkeypatch.setattr(preload, "OVERDUE_CHECK", 0.1)
     runner, launcher = runner_for("inspect")
     assert run(runner, tmp_path, 1, x=1.0).state is TrialState.OK
     (server,) = launcher.server_pids()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING
 
-from hypermax.execution.kill import kill_ladder
-from hypermax.execution.procfs import list_pids, read_proc, read_token
+TYPE_CHECKING = False  # the guardian process imports this module: typing would cost its start
 
 if TYPE_CHECKING:
+    import subprocess
+
     from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree
 
@@ -38,7 +36,9 @@ class Guardian:
         """Start the guardian process (once)."""
         if self._proc is not None:
             return
-        from hypermax.execution.spawn import python_path  # here: the guardian itself never needs it
+        import subprocess  # here, as below: the guardian process itself never needs them
+
+        from hypermax.execution.spawn import python_path
 
         read_end, write_end = os.pipe()
         env = dict(os.environ)
@@ -80,8 +80,9 @@ class Guardian:
                 os.close(self._fd)
                 self._fd = None
         if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=5)
+            from hypermax.execution.reap import wait_ended
+
+            wait_ended(self._proc, 5)
             self._proc = None
 
     def _send(self, line: str) -> None:
@@ -137,9 +138,16 @@ def _guard_message(
 
 
 def _kill_registered(trials: dict[int, tuple[float, str]], escaped: set[tuple[int, float]]) -> None:
-    """SIGKILL, without a grace, every process of the registered trials until none is left."""
+    """SIGKILL, without a grace, every process of the registered trials until none is left.
+
+    The kill ladder and its reading of ``/proc`` (psutil) are imported here, when hypermax is
+    gone, not at the guardian's start: hypermax's close waits for the guardian to read its
+    ``Q``, and a short search ends before a guardian that imports them all has started."""
     if not trials:
         return
+    from hypermax.execution.kill import kill_ladder
+    from hypermax.execution.procfs import list_pids, read_proc, read_token
+
     oldest = min(start for start, _ in trials.values())
     tokens = {token for _, token in trials.values()}
 

@@ -48,6 +48,7 @@ from hypermax.execution.launch import (
     SubprocessLauncher,
 )
 from hypermax.execution.outcome import exit_text
+from hypermax.execution.reap import wait_ended
 from hypermax.execution.tether import child_setup
 
 log = logging.getLogger("hypermax")
@@ -320,9 +321,8 @@ class _Server:
         process group: the trials lead sessions of their own) and the reader; its exit code."""
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        code = wait_ended(self.process, 5)
+        if code is None:
             self.process.kill()
             code = self.process.wait()
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from hypermax.deferred import defer
 from hypermax.errors import one_line
 from hypermax.optimizers.base import (
     EXHAUSTED,
@@ -24,6 +25,10 @@ from hypermax.registry import METHODS, builtin_problem
 
 if TYPE_CHECKING:
     from hypermax.space import Space
+
+# optuna's progress bar (tqdm, and asyncio with it: 30 ms of a search's start) only for
+# Study.optimize, which no search calls
+defer("optuna", "optuna.progress_bar")
 
 __all__ = [
     "BUILTIN_METHODS",

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer, trial_seed
-from hypermax.space.hyperopt_lite import defer_atpe
+from hypermax.space.hyperopt_lite import defer_algorithms
 from hypermax.trial import Proposal, Trial
 
-defer_atpe()  # hyperopt's ATPE (and scipy.stats) only for the atpe method
+defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods that run them
 
 if TYPE_CHECKING:
     pass

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hypermax.space.hyperopt_lite import defer_atpe
+from hypermax.space.hyperopt_lite import defer_algorithms
 from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number, step_range
 from hypermax.values import json_equal
 
-defer_atpe()  # hyperopt's ATPE (and scipy.stats) only for the atpe method
+defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods that run them
 
 MISSING: Any = object()
 
