@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import X_SPACE
+from fake_trials.helpers import fake, run_hypermax, write_spec
 
-from hypermax.errors import SpecError
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import BaseOptimizer, Budget
 from hypermax.optimizers.tpe_parallel import NEIGHBOURS
 from hypermax.space import Space
-from hypermax.spec import spec_from_dict
 from hypermax.testing import drive
 from hypermax.trial import Proposal, Trial, TrialState
 
@@ -96,18 +96,23 @@ def test_one_trial_at_a_time_proposes_as_optunas_constant_liar_does() -> None:
     assert proposals() == proposals(running_trials="worst")
 
 
-def test_running_trials_is_predicted_or_worst_in_the_spec(tmp_path: Path) -> None:
-    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
-    doc: dict[str, Any] = {
-        "hyperparameters": {"type": "object", "properties": {"x": {"type": "number"}}},
-        "function": {"type": "python_function", "module": "objective", "name": "train"},
-        "search": {"method": "tpe", "tpe": {"running_trials": "worst"}},
-    }
-    doc["hyperparameters"]["properties"]["x"].update(min=0, max=1)
-    spec_from_dict(doc, tmp_path / "search.json")
-    doc["search"]["tpe"]["running_trials"] = "sampled"
-    with pytest.raises(SpecError) as raised:
-        spec_from_dict(doc, tmp_path / "search.json")
-    assert raised.value.lines() == [
-        'search.json: search.tpe.running_trials: must be one of predicted or worst, got "sampled"'
-    ]
+@pytest.mark.parametrize("running_trials", ["worst", "sampled"])
+def test_running_trials_is_predicted_or_worst_and_anything_else_is_refused_in_one_line(
+    tmp_path: Path, running_trials: str
+) -> None:
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"iterations": 1, "tpe": {"running_trials": running_trials}},
+        },
+    )
+    done = run_hypermax(spec)
+    if running_trials == "worst":
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f'{spec.name}: search.tpe.running_trials: must be one of predicted or worst, got "sampled"'
+    )
