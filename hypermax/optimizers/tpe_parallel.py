@@ -73,11 +73,13 @@ def _believed_sample(
         for t in study._get_trials(deepcopy=False, states=(TrialState.RUNNING,), use_cache=False)
         if t.number != trial.number and search_space.keys() <= t.params.keys()
     ]
+    if not running or gamma is None:
+        return None
     finished = study._get_trials(
         deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED), use_cache=False
     )
     believed = believed_trials(running, finished, search_space)
-    if not believed or gamma is None:
+    if not believed:
         return None
     below, above = _split_trials(study, finished + believed, gamma(len(finished)))
     below_density = build(study, search_space, below, handle_below=True)
