@@ -18,6 +18,7 @@ from hypermax.optimizers.base import trial_seed
 from hypermax.optimizers.believer import believer_sampler_class
 from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
+from hypermax.optimizers.tpe_parallel import believer_tpe_sampler_class
 from hypermax.optimizers.warping import power_warp
 from hypermax.trial import Proposal, Trial
 
@@ -270,11 +271,15 @@ class TPEOptimizer(OptunaOptimizer):
     """Tree-structured Parzen Estimator (Optuna's ``TPESampler``), the default method.
 
     Multivariate (one joint model of all parameters) and grouped (conditional branches modelled
-    apart), with running trials counted as bad while they run (constant liar). Options
+    apart). With trials running in parallel, each counts at the mean loss of the finished
+    trials nearest to it (:mod:`~hypermax.optimizers.tpe_parallel`), so that one running near
+    the best is modelled as good; ``running_trials: worst`` counts them as bad instead
+    (Optuna's constant liar), ``constant_liar: false`` leaves them out. Options
     (``search.tpe``): ``n_startup_jobs`` (random trials first, default 10), ``n_EI_candidates``
     (candidates scored per ask, default 24), ``gamma`` (fraction of trials modelled as good,
     at most 25; default 0.15, tuned by ``benchmarks/quality.py``), ``prior_weight`` (default
-    1), ``multivariate`` (default true), ``constant_liar`` (default true).
+    1), ``multivariate`` (default true), ``constant_liar`` (default true), ``running_trials``
+    (``predicted`` or ``worst``, default ``predicted``).
     """
 
     tells_pruned = True
@@ -287,9 +292,12 @@ class TPEOptimizer(OptunaOptimizer):
         if "prior_weight" in options:
             kwargs["prior_weight"] = float(options["prior_weight"])
         multivariate = bool(options.get("multivariate", True))
+        sampler_class = optuna.samplers.TPESampler
+        if self.constant_liar and options.get("running_trials", TPE_RUNNING_TRIALS) == "predicted":
+            sampler_class = believer_tpe_sampler_class()
         with warnings.catch_warnings():
             quiet_optuna()
-            return optuna.samplers.TPESampler(
+            return sampler_class(
                 n_startup_trials=self.n_startup,
                 n_ei_candidates=int(options.get("n_EI_candidates", 24)),
                 multivariate=multivariate,
@@ -308,6 +316,10 @@ class TPEOptimizer(OptunaOptimizer):
             return self.sampler(seed)
         return sampler
 
+
+#: how ``tpe`` counts running trials: "predicted" (at the mean loss of the finished trials
+#: nearest to each) or "worst" (among the bad trials, Optuna's constant liar)
+TPE_RUNNING_TRIALS = "predicted"
 
 #: the fraction of trials TPE models as good (Optuna's default is 0.1; 0.15 did better on all
 #: four functions of benchmarks/quality.py)
