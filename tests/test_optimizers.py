@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import journal_records, quadratic, run_cli
 
+from hypermax.cli import main
 from hypermax.optimizers import (
     BUILTIN_METHODS,
     OptimizerError,
@@ -208,3 +209,24 @@ def test_same_seed_same_trials_through_the_command_line(tmp_path, write_spec):
     sampled = [run_cli("sample", str(spec), "-n", "4", cwd=tmp_path).stdout for _ in range(2)]
     assert sampled[0] == sampled[1]
     assert len([json.loads(line) for line in sampled[0].splitlines()]) == 4
+
+
+def test_anneal_takes_its_options(tmp_path, capsys):
+    def proposals(options: dict) -> list:
+        optimizer = make_optimizer("anneal", SPACE, seed=3, options=options)
+        return [t.params for t in drive(optimizer, 12, flat_loss)]
+
+    default = proposals({})
+    assert proposals({"avg_best_idx": 2, "shrink_coef": 0.1}) == default  # hyperopt's defaults
+    assert proposals({"shrink_coef": 5.0}) != default
+    assert proposals({"avg_best_idx": 10}) != default
+    spec = {  # hyperopt draws the rank annealed from with a mean of avg_best_idx: 1 at least
+        "hyperparameters": FLAT_SPACE,
+        "function": quadratic(),
+        "search": {"method": "anneal", "anneal": {"avg_best_idx": 0.5}},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    assert main(["validate", str(tmp_path / "s.json")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "s.json: search.anneal.avg_best_idx: must be at least 1, got 0.5\n"
+    )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     pass
 
 TPE_OPTIONS = ("n_startup_jobs", "gamma", "n_EI_candidates", "prior_weight")
+ANNEAL_OPTIONS = ("avg_best_idx", "shrink_coef")
 
 
 def _unused_objective(params: Any) -> None:  # pragma: no cover - hyperopt never calls it here
@@ -53,7 +54,8 @@ class HyperoptOptimizer(BaseOptimizer):
         if self.method == "random":
             return rand.suggest
         if self.method == "anneal":
-            return anneal.suggest
+            options = {k: self.options[k] for k in ANNEAL_OPTIONS if k in self.options}
+            return functools.partial(anneal.suggest, **options)
         if self.method == "atpe":
             return _atpe_suggest
         kwargs = {k: self.options[k] for k in TPE_OPTIONS if k in self.options}
