@@ -116,3 +116,18 @@ def test_running_trials_is_predicted_or_worst_and_anything_else_is_refused_in_on
     assert done.stderr.strip() == (
         f'{spec.name}: search.tpe.running_trials: must be one of predicted or worst, got "sampled"'
     )
+
+
+def test_optunas_own_warnings_go_to_hypermax_log_not_the_terminal(caplog, capfd):
+    import logging
+
+    import optuna
+
+    from hypermax.optimizers.optuna_based import quiet_optuna
+
+    quiet_optuna()
+    with caplog.at_level(logging.WARNING, logger="hypermax"):
+        optuna.logging.get_logger("optuna._gp.optim_mixed").warning("falling back, slower")
+    ours = [r.getMessage() for r in caplog.records if r.name == "hypermax"]
+    assert ours == ["optuna: falling back, slower"]
+    assert "falling back" not in capfd.readouterr().err  # not over the dashboard's screen

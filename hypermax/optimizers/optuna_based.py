@@ -10,6 +10,7 @@ when hypermax or its spec validation is imported.
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,24 @@ if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
 
 
+class _IntoHypermaxLog(logging.Handler):
+    """Optuna's own warnings (a slower fallback it took, say) as lines of hypermax's log, which
+    reaches the search's log file and the dashboard's status line, never over its screen."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("hypermax").log(record.levelno, "optuna: %s", record.getMessage())
+
+
 def quiet_optuna() -> None:
-    """Keep Optuna from logging a line per trial and from warning about experimental options."""
+    """Keep Optuna from logging a line per trial and from warning about experimental options;
+    what it still says goes to hypermax's log, not to the terminal."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    own = logging.getLogger("optuna")
+    if not any(isinstance(handler, _IntoHypermaxLog) for handler in own.handlers):
+        optuna.logging.disable_default_handler()
+        own.addHandler(_IntoHypermaxLog())
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
 
