@@ -6,16 +6,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+#: loaded once: with ``preload`` (the default) the data is read and the libraries imported
+#: once per search, and every trial is forked from there
+DATA = load_breast_cancer(return_X_y=True)
+
 
 def train(params: dict[str, Any], reporter: Any = None) -> dict[str, Any]:
     """Fit and score one configuration; report the AUC of each fold as it finishes."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
     started = time.monotonic()
-    x, y = load_breast_cancer(return_X_y=True)
+    x, y = DATA
     tree = params["tree"]
     model = HistGradientBoostingClassifier(
         learning_rate=params["learning_rate"],

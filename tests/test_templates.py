@@ -108,3 +108,18 @@ def test_each_template_runs_three_trials(name, tmp_path):
     assert [r["state"] for r in finished.values()] == ["ok"] * 3
     assert all(0 <= r["loss"] <= 1 for r in finished.values())  # 1 - AUC
     assert finished[1]["loss"] < 0.05  # the defaults, tried first, are a sound classifier
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [*(FOLDER / f"{name}.py" for name in ["example", *MODELS]), ROOT / "examples" / "objective.py"],
+)
+def test_an_objective_imports_its_libraries_and_reads_its_data_once_not_per_trial(objective):
+    """With preload (the default) the module is imported once and every trial forked from it:
+    what ``train`` imports or loads itself, every trial pays for again (a second of CPU)."""
+    import ast
+
+    tree = ast.parse(objective.read_text())
+    (train,) = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert not [node for node in ast.walk(train) if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert "load_breast_cancer" not in ast.unparse(train)

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import sklearn
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+#: loaded once: with ``preload`` (the default) the data is read and the libraries imported
+#: once per search, and every trial is forked from there
+DATA = load_breast_cancer(return_X_y=True)
+
 
 def train(params: dict[str, Any]) -> dict[str, float]:
     """Fit and score one configuration; the loss is 1 - AUC."""
-    import sklearn
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    x, y = load_breast_cancer(return_X_y=True)
+    x, y = DATA
     options: dict[str, Any] = {"solver": "saga", "max_iter": 2000}
     if tuple(int(part) for part in sklearn.__version__.split(".")[:2]) < (1, 8):
         options["penalty"] = "elasticnet"  # before 1.8, l1_ratio counts only with this penalty

@@ -7,17 +7,21 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+#: loaded once: with ``preload`` (the default) the data is read and the libraries imported
+#: once per search, and every trial is forked from there
+DATA = load_breast_cancer(return_X_y=True)
+
 
 def train(params: dict[str, Any]) -> dict[str, float]:
     """Fit and score one configuration; the loss is 1 - AUC."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import cross_val_score
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    x, y = load_breast_cancer(return_X_y=True)
+    x, y = DATA
     layers = tuple(params.pop("hidden_layer_sizes"))
     mlp = MLPClassifier(hidden_layer_sizes=layers, **params, max_iter=300, random_state=0)
     with warnings.catch_warnings():

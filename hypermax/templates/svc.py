@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+#: loaded once: with ``preload`` (the default) the data is read and the libraries imported
+#: once per search, and every trial is forked from there
+DATA = load_breast_cancer(return_X_y=True)
+
 
 def train(params: dict[str, Any]) -> dict[str, float]:
     """Fit and score one configuration; the loss is 1 - AUC."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    x, y = load_breast_cancer(return_X_y=True)
+    x, y = DATA
     kernel = dict(params["kernel"])
     svc = SVC(
         C=params["C"], kernel=kernel.pop("name"), class_weight=params["class_weight"], **kernel
