@@ -68,3 +68,22 @@ def test_a_metric_written_to_stderr_counts_and_both_streams_are_passed_on(
     assert json.loads(result.read_text()) == {"val_loss": 0.5}
     streams = capfdbinary.readouterr()
     assert (streams.out, streams.err) == (b"epoch 1\n", b"INFO val_loss: 0.5\n")
+
+
+def test_a_command_that_leaves_a_process_holding_its_output_still_gets_its_result(
+    tmp_path, monkeypatch
+):
+    import os
+    import signal
+    import time
+
+    result, pid_file = tmp_path / "result.json", tmp_path / "background.pid"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    script = f"sleep 60 & echo $! > {pid_file}; echo 'val_loss: 0.5'"  # a server left running
+    started = time.monotonic()
+    try:
+        assert main(["val_loss", "--", "sh", "-c", script]) == 0
+        assert time.monotonic() - started < 30  # not the background process's 60 s
+    finally:
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}

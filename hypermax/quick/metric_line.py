@@ -18,11 +18,14 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from typing import IO
 
 from hypermax.execution import protocol
 
 USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
+#: how long the output is still read once COMMAND exited, when something it left running holds it
+DRAIN_SECONDS = 1.0
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 
 
@@ -88,12 +91,18 @@ def main(argv: list[str]) -> int:
                 with lock:
                     found[:] = [value]
 
-    errors = threading.Thread(target=pass_on, args=(child.stderr, sys.stderr.buffer), daemon=True)
-    errors.start()
-    pass_on(child.stdout, sys.stdout.buffer)
-    errors.join()
-    value = found[-1] if found else None
+    streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
+    readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
+    for reader in readers:
+        reader.start()
     code = child.wait()
+    # what the command left running (a server it started in the background) may hold its
+    # output open: take what is written until then, and go
+    drained = time.monotonic() + DRAIN_SECONDS
+    for reader in readers:
+        reader.join(max(0.0, drained - time.monotonic()))
+    with lock:
+        value = found[-1] if found else None
     result_file = os.environ.get(protocol.RESULT_FILE_ENV)
     if code == 0 and result_file and not os.path.exists(result_file):
         if value is None:
