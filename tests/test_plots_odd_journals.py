@@ -16,12 +16,14 @@ from hypermax.plots.data import load_plot_data
 
 
 def _journal(folder, trials) -> None:
-    """A results folder whose journal holds ``trials``: (params, loss) each, all ``ok``."""
+    """A results folder whose journal holds ``trials``: (params, loss) each, ``ok`` with a loss
+    and ``failed`` without."""
     folder.mkdir()
     lines: list[dict] = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
     for i, (params, loss) in enumerate(trials, 1):
         lines.append({"event": "trial_started", "id": i, "params": params})
-        lines.append({"event": "trial_finished", "id": i, "state": "ok", "loss": loss})
+        state = "ok" if loss is not None else "failed"
+        lines.append({"event": "trial_finished", "id": i, "state": state, "loss": loss})
     (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
 
 
@@ -73,3 +75,16 @@ def test_a_search_of_many_params_charts_the_most_important_saying_so(tmp_path, c
 
     assert main(["plot", str(folder), "--params", "0"]) == 2
     assert capsys.readouterr().err.strip() == "hypermax plot: --params must be at least 1, got 0"
+
+
+@pytest.mark.parametrize("losses", [[None, 1.0, 2.0, None], [None, None]])
+def test_the_loss_chart_shows_every_trial_those_without_a_loss_too(tmp_path, monkeypatch, losses):
+    from hypermax.plots import charts
+
+    folder = tmp_path / "r"
+    _journal(folder, [({"x": i}, loss) for i, loss in enumerate(losses)])
+    drawn = []
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or path)
+    charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
+    low, high = drawn[0].axes[0].get_xlim()
+    assert low < 1 and high > len(losses)  # the first and the last trial, failed, within it

@@ -78,7 +78,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
         ax.set_yscale("log")
     scored_ids = {t.id for t in scored}  # a set: a list's membership test made this quadratic
     lossless = [t for t in data.trials if t.id not in scored_ids]
-    for state in {t.state for t in lossless}:
+    for state in dict.fromkeys(t.state for t in lossless):  # in trial order, the same each run
         marker, color, label = _MARKS[state]
         group = [t for t in lossless if t.state is state]
         ax.scatter(
@@ -92,6 +92,11 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
             zorder=4,
             label=f"{label}, no loss ({len(group)})",
         )
+    # the marks on the top edge do not widen the axis: every trial is on it
+    first, last = min(t.id for t in data.trials), max(t.id for t in data.trials)
+    pad = max(0.5, (last - first) * 0.02)
+    low, high = ax.get_xlim() if scored else (first, last)
+    ax.set_xlim(min(low, first - pad), max(high, last + pad))
     ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
