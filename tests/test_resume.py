@@ -100,16 +100,20 @@ def test_killed_and_resumed_search_proposes_what_an_unbroken_one_does(tmp_path, 
     assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
 
     broken = tmp_path / "broken"
+    gate = tmp_path / "gate"  # trial 6 and after wait for it: the kill comes before they end
+    held = {"env": {"STEADY_GATE": str(gate), "STEADY_HOLD_FROM": "6"}}
     spec = write_spec(
         {
             **SPEC,
+            "function": {**SPEC["function"], **held},
             "search": {**SPEC["search"], "iterations": 10},
             "results": {"directory": str(broken)},
         },
         "b.json",
     )
     _kill_after(spec, tmp_path, broken / "steady", finished=5)
-    assert len(finished_records(broken / "steady")) < 10
+    assert len(finished_records(broken / "steady")) == 5
+    gate.touch()
     assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
     assert _proposals(broken / "steady") == _proposals(unbroken / "steady")
     assert len(_proposals(unbroken / "steady")) == 10
