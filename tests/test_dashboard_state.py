@@ -296,3 +296,18 @@ def test_eta_ends_at_the_search_timeout():
     assert state.eta() == pytest.approx(10.0)  # 8 x 10 s left, but the search ends at 30 s
     clock.now += 15
     assert state.eta() == 0.0
+
+
+def test_the_pace_is_measured_anew_once_the_process_stood_still():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=30, parallel=1))
+    for trial_id in range(1, 4):  # trials of 0.1 s, one ending every 2 s
+        clock.now += 2
+        run_trial(state, trial_id, 1.0, seconds=0.1)
+    clock.now += 3600  # Ctrl-Z, an hour, fg: the dashboard is told so
+    state.forget_pace()
+    for trial_id in range(4, 6):
+        clock.now += 2
+        run_trial(state, trial_id, 1.0, seconds=0.1)
+    assert state.eta() == pytest.approx(25 * 2.0)  # not paced by the hour it stood still

@@ -302,6 +302,7 @@ class DashboardSession:
         stopped = self.driver.pause_trials()
         stop_this_process()
         self.driver.continue_trials(stopped)
+        self.state.forget_pace()  # the time it stood still is no part of the search's pace
 
     # -- when the UI cannot go on -------------------------------------------------------------
     def _fall_back(self, exc: Exception) -> None:

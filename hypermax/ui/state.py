@@ -117,7 +117,7 @@ class DashboardState:
             self.live = {tid: stats for tid, stats in event.stats.items() if tid in self.running}
         elif isinstance(event, ev.Paused):
             self.paused = event.paused
-            self._ended_at.clear()  # a pause is no part of the pace
+            self.forget_pace()  # a pause is no part of the pace
         elif isinstance(event, ev.Message):
             self.messages.append(event.text)
         elif isinstance(event, ev.SearchFinished):
@@ -136,6 +136,12 @@ class DashboardState:
             self.standing[report.trial_id] = standing
             curve = self.curves.setdefault(report.trial_id, deque(maxlen=CURVE_POINTS))
             curve.append(standing.loss)
+
+    def forget_pace(self) -> None:
+        """Measure the pace at which trials end (for :meth:`eta`) anew: after a pause, or after
+        the process stood still (Ctrl-Z, then ``fg``), the time between the trials before and
+        after it says nothing of the search."""
+        self._ended_at.clear()
 
     def note(self, text: str) -> None:
         """Add a line to the messages (the dashboard's own notes: errors, quitting)."""
