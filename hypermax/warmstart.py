@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -38,7 +38,7 @@ class Finished(NamedTuple):
     loss: float | None
     step: int | None = None
     time: float | None = None
-    metrics: dict[str, Any] = {}
+    metrics: Mapping[str, Any] = {}
 
 
 def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
@@ -121,17 +121,14 @@ def _from_journal(path: Path) -> list[Finished]:
     from hypermax.journal import read_records, replay
 
     state = replay(read_records(path), path)
-    return [
-        Finished(
-            t.params,
-            _finite(t.loss),
-            _stopped_step(t.state.value, t.step) if _finite(t.loss) is not None else None,
-            t.time,
-            t.metrics,
-        )
-        for t in state.trials.values()
-        if t.state.finished and t.state is not TrialState.INTERRUPTED
-    ]
+    out = []
+    for t in state.trials.values():
+        if not t.state.finished or t.state is TrialState.INTERRUPTED:
+            continue
+        loss = _finite(t.loss)
+        step = _stopped_step(t.state.value, t.step) if loss is not None else None
+        out.append(Finished(t.params, loss, step, t.time, t.metrics))
+    return out
 
 
 def _finite(loss: Any) -> float | None:

@@ -25,8 +25,6 @@ from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.formatting import unfinished_text, until_timeout
 from hypermax.values import json_equal
 
-#: States that count towards ``iterations``.
-DONE_STATES = tuple(state for state in TrialState if state.counted)
 #: How many of the latest trial durations (and of the times trials ended) the ETA is estimated
 #: from.
 RECENT_DURATIONS = 20
@@ -179,7 +177,7 @@ class DashboardState:
         self._flat[trial.id] = flatten(trial.params)
         self.finished_version += 1
         duration = _duration(trial, launched, self.clock())
-        if duration is not None and trial.state in DONE_STATES:
+        if duration is not None and trial.state.counted:
             self._durations.append(duration)
         if trial.loss is not None and (self.best is None or trial.loss < (self.best.loss or 0.0)):
             self.best = trial
@@ -199,7 +197,7 @@ class DashboardState:
         counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
         for trial in self.finished.values():
             counts[trial.state.value] = counts.get(trial.state.value, 0) + 1
-        counts["done"] = sum(counts[s.value] for s in DONE_STATES)
+        counts["done"] = sum(counts[s.value] for s in TrialState if s.counted)
         counts["running"] = len(self.running)
         return counts
 
@@ -251,7 +249,7 @@ class DashboardState:
         best: float | None = None
         for tid in self.order:
             trial = self.finished[tid]
-            if trial.state not in DONE_STATES:
+            if not trial.state.counted:
                 continue
             loss = trial.loss
             points.append((loss, trial.state.value))
