@@ -378,3 +378,18 @@ def test_a_changed_objective_is_picked_up_by_the_next_search(tmp_path, write_spe
     assert result.returncode == 0, result.stderr
     losses = {i: r["loss"] for i, r in finished_records(tmp_path / "results" / "s").items()}
     assert losses == {1: 1.0, 2: 1.0, 3: 2.0, 4: 2.0}
+
+
+def test_a_trials_time_and_time_limit_leave_out_the_servers_import(runner_for, tmp_path):
+    """The first trial waits for the server to import the module; that wait is the search's,
+    not the trial's: a slow import neither kills a quick trial for its time limit nor counts in
+    its time (a ``time`` metric of the loss)."""
+    src = tmp_path / "slow.py"
+    src.write_text(
+        "import time\ntime.sleep(0.8)  # a module that loads a dataset\n\n\n"
+        "def f(params):\n    return params['x']\n"
+    )
+    runner, _ = runner_for("f", src=src, auto_kill_max_time=0.5)
+    outcome = run(runner, tmp_path, 1, x=1.0)
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.wall_time < 0.5

@@ -183,7 +183,6 @@ class TrialRun:
         life_read, life_write = os.pipe()
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
-        self._verdicts.started(self.started)
         self._oom_kills = oom.oom_kills()
         try:
             if self.host.launcher.interrupted:
@@ -202,6 +201,10 @@ class TrialRun:
         finally:
             for fd in (out_write, err_write, life_read):
                 os.close(fd)
+        # its time, and its time limit, count from here: a preloaded trial may have waited for
+        # its server to import the objective, which is the search's cost, not the trial's
+        self.started = time.monotonic()
+        self._verdicts.started(self.started)
         self._lifeline = life_write
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(self._log, self._report)
