@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import statistics
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -68,6 +69,12 @@ def search_stop_reason(search: SearchSpec, elapsed: float, best_loss: float | No
     return None
 
 
+#: what a failed trial without a reason is said to have failed with
+NO_REASON = "no reason recorded"
+#: a number in a failure's reason
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
 def failing_start_reason(finished_here: int, limit: int, any_loss: bool) -> str | None:
     """Why a search that cannot work must stop now, or None to go on.
 
@@ -88,15 +95,18 @@ def failing_start_reason(finished_here: int, limit: int, any_loss: bool) -> str 
 def common_failure(trials: Iterable[Trial]) -> tuple[str, list[Trial], int] | None:
     """The reason most failed trials share: ``(reason, the trials with it, failed trials)``.
 
+    Reasons that differ only in their numbers are one (``time limit: ran 2.01 s`` and ``ran
+    2.03 s``, ``exit code 1`` and ``2``); the reason given is that of the last trial with it.
     Trials without a loss count as failed (a killed trial without ``auto_kill_loss`` too);
     interrupted and running ones do not. None when no trial failed.
     """
     failed = [t for t in trials if t.state in _ENDED and t.loss is None]
     if not failed:
         return None
-    counts = Counter(t.reason or "no reason recorded" for t in failed)
-    reason, _ = counts.most_common(1)[0]
-    return reason, [t for t in failed if (t.reason or "no reason recorded") == reason], len(failed)
+    kinds = [_NUMBER.sub("#", t.reason or NO_REASON) for t in failed]
+    kind, _ = Counter(kinds).most_common(1)[0]
+    sharing = [t for t, k in zip(failed, kinds, strict=True) if k == kind]
+    return sharing[-1].reason or NO_REASON, sharing, len(failed)
 
 
 # -- the rule as the spec states it ---------------------------------------------------------

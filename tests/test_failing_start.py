@@ -112,11 +112,27 @@ def test_the_common_failure_counts_trials_without_a_loss() -> None:
 def test_failures_no_two_alike_are_named_by_the_first() -> None:
     from hypermax.commands import failure_text
 
-    trials = [_trial(i, TrialState.FAILED, reason=f"ValueError: bad x {i}") for i in (1, 2, 3)]
+    reasons = {1: "ValueError: bad x", 2: "KeyError: 'y'", 3: "TypeError: z"}
+    trials = [_trial(i, TrialState.FAILED, reason=reason) for i, reason in reasons.items()]
     assert failure_text(trials, None) == (
-        "every trial failed, no two of the 3 alike; the first: ValueError: bad x 1; "
+        "every trial failed, no two of the 3 alike; the first: ValueError: bad x; "
         "details in the log of trial 1"
     )
     assert failure_text(trials[:1], None) == (
-        "every trial failed: ValueError: bad x 1; details in the log of trial 1"
+        "every trial failed: ValueError: bad x; details in the log of trial 1"
+    )
+
+
+def test_failures_that_differ_only_in_numbers_are_one_reason_named_by_the_last() -> None:
+    from hypermax.commands import failure_text
+
+    trials = [
+        _trial(1, TrialState.KILLED, reason="time limit: ran 0.01 s, limit 0.001 s"),
+        _trial(2, TrialState.FAILED, reason="exit code 1: KeyError: 'y'"),
+        _trial(3, TrialState.KILLED, reason="time limit: ran 0.09 s, limit 0.001 s"),
+        _trial(4, TrialState.KILLED, reason="time limit: ran 1e-05 s, limit 0.001 s"),
+    ]
+    assert failure_text(trials, None) == (
+        "every trial failed, 3 of the 4 with: time limit: ran 1e-05 s, limit 0.001 s; "
+        "details in the log of trial 4"
     )
