@@ -66,6 +66,9 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=1:x5:2", "the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2"),
         ("lr=1:l1:2", "the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2"),
         ("lr=a:2", '"a" is not a number'),
+        ("lr=1e999:2", '"1e999" is not a finite number'),
+        ("lr=0:Infinity", '"Infinity" is not a finite number'),
+        ("lr=NaN:1", '"NaN" is not a finite number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
         ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
@@ -146,8 +149,8 @@ def test_a_trial_that_never_prints_the_metric_or_exits_badly_fails_with_the_reas
     assert record["state"] == "failed"
     assert (
         record["reason"]
-        == 'accuracy was never printed ("accuracy: 0.31" or "accuracy=0.31" in a line, or '
-        'a line {"accuracy": 0.31})'
+        == 'accuracy was never printed ("accuracy: 0.31", "accuracy=0.31" or "accuracy 0.31" '
+        'in a line, or a line {"accuracy": 0.31})'
     )
     crashed = quick(
         tmp_path, "--metric", "val_loss", "--iterations", "1", "--name", "bad", env={"EXIT": "3"}

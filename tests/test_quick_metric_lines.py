@@ -1,5 +1,5 @@
-"""``hypermax quick`` reads its metric from ``name: value`` and ``name=value`` in a line and from a
-JSON object line that holds it, the way programs print their metrics."""
+"""``hypermax quick`` reads its metric from ``name: value``, ``name=value`` and ``name value`` in a
+line and from a JSON object line that holds it, the way programs print their metrics."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ LINES = [
     (b"loss: 0.9 - my.val_loss: 0.1 - pre_val_loss: 0.2\n", None),  # other metrics' names
     (b"val_loss: 0.5s\n", None),  # a number that goes on is no value
     (b"val_loss improved from 0.5 to 0.4\n", None),
+    # print("val_loss", value), alone or among others
+    (b"val_loss 0.5\n", 0.5),
+    (b"epoch 3 loss 0.9 val_loss  0.25 acc 0.5\n", 0.25),
+    (b"val_loss 0.5s\n", None),
 ]
 
 

@@ -2,12 +2,12 @@
 
 ``python -m hypermax.quick.metric_line NAME -- COMMAND...`` runs COMMAND, passes its output
 (stdout and stderr, each to its own: a logger or a progress bar writes to stderr) on line by
-line, and keeps the last value given, in either, as ``NAME: 0.31`` or ``NAME=0.31`` anywhere in a
-line (Keras' ``- val_loss: 0.31 -``, a progress bar's ``val_loss=0.31``, a printed dict's
-``'val_loss': 0.31``), or by a JSON object line that holds NAME (``{"NAME": 0.31, ...}``). When
-COMMAND
-exits 0 without writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as
-``{"NAME": value}``, or, if no such line came, a failure saying so. The exit code is COMMAND's.
+line, and keeps the last value given, in either, as ``NAME: 0.31``, ``NAME=0.31`` or
+``NAME 0.31`` anywhere in a line (Keras' ``- val_loss: 0.31 -``, a progress bar's
+``val_loss=0.31``, a printed dict's ``'val_loss': 0.31``, ``print("val_loss", 0.31)``), or by a
+JSON object line that holds NAME (``{"NAME": 0.31, ...}``). When COMMAND exits 0 without
+writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as ``{"NAME": value}``, or, if
+no such line came, a failure saying so. The exit code is COMMAND's.
 Standard library only: every trial pays for what this imports.
 """
 
@@ -30,10 +30,10 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
-    """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``;
-    not as part of a longer name (``val_loss`` does not give ``loss``), nor a number that goes on
-    (``0.31s``)."""
-    text = rf"(?<![\w.]){re.escape(name)}['\"]?\s*[:=]\s*({_NUMBER})(?!\w|\.\d)"
+    """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``,
+    ``name 0.31`` (``print("name", value)``); not as part of a longer name (``val_loss`` does not
+    give ``loss``), nor a number that goes on (``0.31s``)."""
+    text = rf"(?<![\w.]){re.escape(name)}['\"]?(?:\s*[:=]\s*|\s+)({_NUMBER})(?!\w|\.\d)"
     return re.compile(text.encode())
 
 
@@ -107,8 +107,8 @@ def main(argv: list[str]) -> int:
     if code == 0 and result_file and not os.path.exists(result_file):
         if value is None:
             reason = (
-                f'{name} was never printed ("{name}: 0.31" or "{name}=0.31" in a line, or '
-                f'a line {{"{name}": 0.31}})'
+                f'{name} was never printed ("{name}: 0.31", "{name}=0.31" or "{name} 0.31" '
+                f'in a line, or a line {{"{name}": 0.31}})'
             )
             result = protocol.dump_json({protocol.ERROR_KEY: reason})
         else:

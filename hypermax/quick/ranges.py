@@ -9,6 +9,7 @@ method only; every other method searches the whole range.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -74,6 +75,8 @@ def _number(part: str) -> int | float:
     value = _value(part)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RangeError(f'"{part}" is not a number')
+    if not math.isfinite(value):
+        raise RangeError(f'"{part}" is not a finite number')
     return value
 
 
