@@ -363,6 +363,7 @@ def _crashed(exc: Exception, debug: bool) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from hypermax.proposals import skipped_point
     from hypermax.registry import METHODS
     from hypermax.space import Space
     from hypermax.spec import load_spec
@@ -373,11 +374,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     space = Space.from_spec(spec)
     _, unusable = space.points_as_trials(spec.search.points)
     for where, why in unusable:
-        print(
-            f"hypermax: warning: {args.spec}: {where}: the space cannot produce it ({why}); "
-            "the search skips it",
-            file=sys.stderr,
-        )
+        print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)

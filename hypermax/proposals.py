@@ -83,7 +83,7 @@ class Proposals:
         and skipped."""
         usable, unusable = self.optimizer.space.points_as_trials(points)
         for where, why in unusable:
-            self.note(f"{spec_name}: {where}: skipped, the space cannot produce it: {why}")
+            self.note(skipped_point(spec_name, where, why))
         return usable
 
     def over(self) -> bool:
@@ -199,3 +199,8 @@ def points_to_run(
 
 def _key(params: dict[str, Any]) -> str:
     return json.dumps(flatten(params), sort_keys=True, default=str)
+
+
+def skipped_point(spec_name: str, where: str, why: str) -> str:
+    """What a search says of a point in ``search.points`` that it skips (``validate`` too)."""
+    return f"{spec_name}: {where}: skipped, the space cannot produce it: {why}"

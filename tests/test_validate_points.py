@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import X_SPACE
 
 from hypermax.cli import main
@@ -21,9 +22,20 @@ def test_validate_warns_of_points_the_space_cannot_produce(tmp_path, monkeypatch
     assert main(["validate", "s.json"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("s.json: ok (")
-    assert captured.err.splitlines() == [
-        "hypermax: warning: s.json: search.points.1: the space cannot produce it "
-        "(x: 5 is outside [0.0, 1.0]); the search skips it",
-        "hypermax: warning: s.json: search.points.2: the space cannot produce it "
-        "(unknown parameter 'y'); the search skips it",
+    assert captured.err.splitlines() == [  # in the words of the search that skips them
+        "hypermax: warning: s.json: search.points.1: skipped, the space cannot produce it: "
+        "x: 5 is outside [0.0, 1.0]",
+        "hypermax: warning: s.json: search.points.2: skipped, the space cannot produce it: "
+        "unknown parameter 'y'",
     ]
+
+
+def test_a_point_no_branch_can_produce_names_each_different_reason_once():
+    from hypermax.space import EncodeError, Space
+
+    branch = {"type": "object", "properties": {"name": {"constant": "a"}, "v": X_SPACE}}
+    other = {"type": "object", "properties": {"name": {"constant": "b"}}}
+    space = Space({"type": "object", "properties": {"k": {"anyOf": [branch, branch, other]}}})
+    with pytest.raises(EncodeError) as refused:
+        space.encode(space.as_trial({"k": "a"}))
+    assert str(refused.value) == "k: matches no branch (expected an object, got 'a')"

@@ -157,7 +157,8 @@ class ChoiceNode(Alternatives):
             out[self.label] = i
             out.update(attempt)
             return
-        raise EncodeError(f"{self.label}: matches no branch ({'; '.join(problems)})")
+        unlike = dict.fromkeys(problems)  # each once: branches of one shape fail alike
+        raise EncodeError(f"{self.label}: matches no branch ({'; '.join(unlike)})")
 
     def default(self) -> Any:
         for branch in self.branches:
