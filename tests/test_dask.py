@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,46 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert int(runs[1].split()[1]) != worker_pid  # the second run was on the other worker
     assert not pid_alive(trial)
     assert "[hypermax: lost with its Dask worker" in (folder / "logs" / "trial_1.log").read_text()
+    assert "cluster:" not in stdout  # the other worker could run it: nothing to wait for
+    assert_none_alive(marker)
+
+
+def test_a_trial_whose_only_able_worker_dies_waits_for_another_saying_so(
+    cluster, tmp_path, write_spec, marker
+):
+    section = {"scheduler": cluster.address, "resources": {SLOT: 1}}
+    doc = search_doc(tmp_path, marker, "first_run_hangs", section, iterations=1)
+    search = start_search(write_spec(doc))
+    lines: list[str] = []
+    errors: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: lines.extend(search.stdout or ()), daemon=True),
+        threading.Thread(target=lambda: errors.extend(search.stderr or ()), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    note = (
+        f"hypermax: cluster: the one worker of {cluster.address} does not offer the resources "
+        f"each trial holds ({SLOT}=1); the trials wait for one that does\n"
+    )
+    try:
+        _, worker_pid = sentinel(tmp_path / "up")
+        (victim,) = [worker for worker in cluster.workers if worker.pid == worker_pid]
+        victim.kill()  # the only worker that offers a SLOT
+        victim.wait()
+        try:
+            wait_until(lambda: note in lines, OUTCOME_TIMEOUT, "a note that the trial waits")
+        finally:
+            cluster.replace_worker(victim)  # one that offers a SLOT again: the trial runs there
+        search.wait(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    for reader in readers:
+        reader.join()
+    assert search.returncode == 0, "".join(errors)
+    assert lines.count(note) == 1
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert finished[1]["state"] == "ok"
     assert_none_alive(marker)
 
 

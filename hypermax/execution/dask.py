@@ -117,7 +117,8 @@ class DaskRunner(BaseRunner):
         self._watched: set[str] = set()  # workers whose removal the runner listens for
         self._lost_since: float | None = None  # when the scheduler stopped answering
         self._closed = False
-        self._waiting_checked = False
+        self._waiting_checked = False  # whether the trials sent can run on a worker
+        self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
@@ -209,9 +210,9 @@ class DaskRunner(BaseRunner):
             raise self._lost_scheduler() from exc
         attempt.future = future
         future.add_done_callback(self._on_done)
-        if not self._waiting_checked:  # once a search: a worker may join later
+        if not self._waiting_checked:  # at the first trial, and after a worker left
             self._waiting_checked = True
-            note = waiting_note(self.client, self.cluster)
+            note = waiting_note(self.client, self.cluster, self._worker_left)
             if note is not None:
                 self._attempts.note(note)
 
@@ -317,6 +318,8 @@ class DaskRunner(BaseRunner):
     def _on_worker_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
         if event[1].get("action") != "remove-worker":
             return
+        self._worker_left = True
+        self._waiting_checked = False  # its trials run again: the next one sent says if none can
         for attempt in self._attempts.in_flight():
             if attempt.worker == worker:
                 note = f"{lost_text(worker)}; its output stayed there"

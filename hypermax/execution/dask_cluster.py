@@ -221,22 +221,25 @@ def resources_text(resources: dict[str, float]) -> str:
     return ", ".join(f"{name}={amount:g}" for name, amount in resources.items())
 
 
-def waiting_note(client: Client, cluster: ClusterSpec) -> str | None:
+def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> str | None:
     """Why the trials sent to the cluster cannot start yet, when no worker there can run them:
-    it has none, or none offers the resources each trial holds. None when one can (or the
-    scheduler did not say)."""
+    it has none (none joined yet or, ``left``, the last one left), or none offers the resources
+    each trial holds. None when one can (or the scheduler did not say)."""
     try:
         workers = client.scheduler_info()["workers"]
     except Exception:  # the scheduler's answer is for a note only
         return None
     if not workers:
+        if left:
+            return f"cluster: no worker is left at {cluster.scheduler}; the trials wait for one"
         return f"cluster: no worker has joined {cluster.scheduler} yet; the trials wait for one"
     wanted = cluster.resources
     if wanted and not any(offers(w.get("resources") or {}, wanted) for w in workers.values()):
+        some = "the one worker" if len(workers) == 1 else f"none of the {len(workers)} workers"
+        does = "does not offer" if len(workers) == 1 else "offers"
         return (
-            f"cluster: none of the {len(workers)} workers of {cluster.scheduler} offers the "
-            f"resources each trial holds ({resources_text(wanted)}); the trials wait for one "
-            "that does"
+            f"cluster: {some} of {cluster.scheduler} {does} the resources each trial holds "
+            f"({resources_text(wanted)}); the trials wait for one that does"
         )
     return None
 
