@@ -45,7 +45,12 @@ def test_an_address_without_a_port_is_refused_by_validate(
 @pytest.mark.parametrize(
     ("security", "error"),
     [
-        (["tls_ca_file"], "TypeError: TLS expects a `ssl_context` argument"),
+        (
+            ["tls_ca_file"],
+            "it makes a TLS context only from both a tls_ca_file and a tls_client_cert (with its "
+            "tls_client_key), here or in Dask's configuration; Dask says: TypeError: TLS expects "
+            "a `ssl_context` argument",
+        ),
         (["tls_ca_file", "tls_client_cert"], "SSLError: "),
     ],
     ids=["ca-only", "not-a-certificate"],

@@ -68,6 +68,12 @@ def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, st
             f"{cluster.scheduler.partition('://')[0]}:// needs the TLS files (tls_ca_file, "
             f"tls_client_cert, tls_client_key), here or in Dask's configuration; Dask says: {said}"
         )
+    if isinstance(exc, TypeError) and "ssl_context" in said:  # it made no TLS context at all
+        return "cluster.security", (
+            "Dask cannot use it: it makes a TLS context only from both a tls_ca_file and a "
+            f"tls_client_cert (with its tls_client_key), here or in Dask's configuration; "
+            f"Dask says: {said}"
+        )
     return "cluster.security", f"Dask cannot use it: {said}"
 
 
