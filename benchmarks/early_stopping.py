@@ -68,6 +68,7 @@ class Run:
     policy: str
     seed: int
     best: float
+    best_ran_to_end: bool  # the best loss is a trial's after all its epochs, not a stopped one's
     epochs: int
     train_cpu: float
     process_cpu: float
@@ -110,10 +111,12 @@ def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Name
         compute = json.loads((folder / "trials" / str(trial.id) / COMPUTE_FILE).read_text())
         epochs += compute["epochs"]
         train_cpu += compute["cpu"]
+    best = min((t for t in trials if t.loss is not None), key=lambda t: t.loss or 0.0)
     return Run(
         policy=policy,
         seed=seed,
-        best=min(t.loss for t in trials if t.loss is not None),
+        best=best.loss or 0.0,
+        best_ran_to_end=best.state.value == "ok",
         epochs=epochs,
         train_cpu=train_cpu,
         process_cpu=sum(t.cpu_time or 0.0 for t in trials),
@@ -174,11 +177,13 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     for policy in [p for p in ("asha", "asha-1") if p in ran]:
         asha = [r for r in runs if r.policy == policy]
         within = sum(1 for r in asha if r.best <= 1.01 * base[r.seed].best)
+        full = sum(1 for r in asha if r.best_ran_to_end)
         half = sum(1 for r in asha if r.epochs <= 0.5 * base[r.seed].epochs)
         cpu = sum(1 for r in asha if r.process_cpu <= 0.5 * base[r.seed].process_cpu)
         print(
-            f"\n{policy}: best loss within 1 % of no stopping on {within} of {len(asha)} seeds; "
-            f"at most half the epochs on {half}, half the process CPU on {cpu}"
+            f"\n{policy}: best loss within 1 % of no stopping on {within} of {len(asha)} seeds "
+            f"(the best trial ran all its epochs on {full}); at most half the epochs on {half}, "
+            f"half the process CPU on {cpu}"
         )
 
 
