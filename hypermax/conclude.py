@@ -11,7 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hypermax.loss import LossBreakdown, LossError, compute_loss
+from hypermax.loss import LossBreakdown, LossError, compute_loss, to_float
 from hypermax.trial import Outcome, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def split_result(result: dict[str, Any], spec: Spec) -> tuple[dict[str, Any], di
 
 def finite(value: Any) -> float | None:
     """``value`` as a float when it is a finite number, else None."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = to_float(value)
+        return number if math.isfinite(number) else None
     return None

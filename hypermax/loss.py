@@ -65,10 +65,19 @@ def _returned(missing: str, result: dict[str, Any]) -> str:
     return f'"{missing}" (it returned {returned or "no values"})'
 
 
+def to_float(value: float) -> float:
+    """``value`` as a float; an integer past the largest float is an infinity of its sign
+    (``float()`` raises OverflowError for it: a result of ``10**400`` is not finite, not a bug)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LossError(f"{what} is not a number: {value!r}")
-    number = float(value)
+    number = to_float(value)
     if not math.isfinite(number):
         raise LossError(f"{what} is {number}")
     return number

@@ -1,0 +1,21 @@
+"""``python_function`` trials that return or report values at the edges of what a float holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypermax
+
+#: an integer past the largest float: ``float()`` of it raises OverflowError
+HUGE = 10**400
+
+
+def huge(params: dict[str, Any]) -> Any:
+    """What ``params["case"]`` names: a huge loss, a huge time, or a report of a huge loss."""
+    case = params["case"]
+    if case == "loss":
+        return {"loss": HUGE}
+    if case == "time":
+        return {"loss": 0.5, "time": HUGE}
+    hypermax.report(1, loss=HUGE)
+    return 0.25

@@ -1,0 +1,35 @@
+"""Objectives that return or report odd values: each is data about its trial, and the search
+goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fake_trials.helpers import FAKES
+
+import hypermax
+
+
+def _cases(tmp_path: Path, name: str, cases: list[str], **search: Any) -> dict[str, dict]:
+    """Run the fake trial ``odd_results.<name>`` once per case (a grid over ``case``); the
+    finished trials by case."""
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"case": {"enum": cases}}},
+        "function": {"type": "python_function", "src": str(FAKES / "odd_results.py"), "name": name},
+        "search": {"name": name, "method": "grid", "max_initial_failures": 0, **search},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    result = hypermax.optimize(spec)
+    return {trial["params"]["case"]: trial for trial in result.trials}
+
+
+def test_an_integer_too_large_for_a_float_is_an_infinite_value_not_a_crash(tmp_path):
+    trials = _cases(
+        tmp_path, "huge", ["loss", "time", "report"], early_stopping={"policy": "median"}
+    )
+    assert trials["loss"]["state"] == "failed"
+    assert trials["loss"]["reason"] == "loss is inf"
+    assert trials["time"]["state"] == "ok" and trials["time"]["loss"] == 0.5
+    assert 0 < trials["time"]["time"] < 60  # the measured time, not the one it returned
+    assert trials["report"]["state"] == "ok" and trials["report"]["loss"] == 0.25
