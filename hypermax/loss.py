@@ -124,4 +124,17 @@ def compute_loss(
         if m.name not in result:
             raise LossError(f"the result has no metric {_returned(m.name, result)}")
         terms[m.name] = metric_term(m, _number(result[m.name], m.name))
-    return LossBreakdown(math.fsum(terms.values()), terms)
+    return LossBreakdown(_sum(terms), terms)
+
+
+def _sum(terms: dict[str, float]) -> float:
+    """The loss of finite ``terms``; raises LossError when their sum is not a finite number (a
+    metric near the largest float, scaled or added to another, runs past it)."""
+    try:
+        loss = math.fsum(terms.values())
+    except (OverflowError, ValueError):  # past the largest float on the way; inf - inf
+        loss = math.nan
+    if not math.isfinite(loss):
+        shown = ", ".join(f"{name} {value:g}" for name, value in terms.items())
+        raise LossError(f"the loss, the sum of its terms ({shown}), is not a finite number")
+    return loss

@@ -11,7 +11,9 @@ from fake_trials.helpers import FAKES
 import hypermax
 
 
-def _cases(tmp_path: Path, name: str, cases: list[str], **search: Any) -> dict[str, dict]:
+def _cases(
+    tmp_path: Path, name: str, cases: list[str], metrics: dict | None = None, **search: Any
+) -> dict[str, dict]:
     """Run the fake trial ``odd_results.<name>`` once per case (a grid over ``case``); the
     finished trials by case."""
     spec = {
@@ -20,7 +22,7 @@ def _cases(tmp_path: Path, name: str, cases: list[str], **search: Any) -> dict[s
         "search": {"name": name, "method": "grid", "max_initial_failures": 0, **search},
         "results": {"directory": str(tmp_path / "results")},
     }
-    result = hypermax.optimize(spec)
+    result = hypermax.optimize(spec, metrics=metrics)
     return {trial["params"]["case"]: trial for trial in result.trials}
 
 
@@ -33,3 +35,16 @@ def test_an_integer_too_large_for_a_float_is_an_infinite_value_not_a_crash(tmp_p
     assert trials["time"]["state"] == "ok" and trials["time"]["loss"] == 0.5
     assert 0 < trials["time"]["time"] < 60  # the measured time, not the one it returned
     assert trials["report"]["state"] == "ok" and trials["report"]["loss"] == 0.25
+
+
+def test_a_loss_whose_terms_run_past_the_largest_float_fails_its_trial(tmp_path):
+    metrics = {"a": {"min": -1e308}, "b": {"min": 0}}
+    trials = _cases(tmp_path, "near_the_largest_float", ["one", "both"], metrics)
+    assert trials["one"]["state"] == "failed" and trials["one"]["loss"] is None
+    assert trials["one"]["reason"] == (
+        "the loss, the sum of its terms (a inf, b 1), is not a finite number"
+    )
+    assert trials["both"]["state"] == "failed" and trials["both"]["loss"] is None
+    assert trials["both"]["reason"] == (
+        "the loss, the sum of its terms (a 1.1e+308, b 1e+308), is not a finite number"
+    )

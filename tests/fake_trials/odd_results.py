@@ -19,3 +19,11 @@ def huge(params: dict[str, Any]) -> Any:
         return {"loss": 0.5, "time": HUGE}
     hypermax.report(1, loss=HUGE)
     return 0.25
+
+
+def near_the_largest_float(params: dict[str, Any]) -> dict[str, float]:
+    """Metrics near the largest float: finite, but a term is not (``one``), or their sum is not
+    (``both``), with ``a``'s ``min`` at -1e308 and ``b``'s at 0."""
+    if params["case"] == "one":
+        return {"a": 1e308, "b": 1.0}
+    return {"a": 1e307, "b": 1e308}
