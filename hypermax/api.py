@@ -88,7 +88,7 @@ def plan_search(
                 "has its own hyperparameters"
             )
         if isinstance(objective, dict):
-            return Plan(objective, None, overrides)
+            return Plan(_spec_document(objective), None, overrides)
         return Plan(None, Path(objective), overrides)
     if not isinstance(objective, str) and not callable(objective):
         raise TypeError(
@@ -120,6 +120,20 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _spec_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A spec given as a dict, as a spec file would hold it (:func:`~hypermax.quick.ranges.
+    as_json`: numpy numbers, tuples and paths as JSON's numbers, lists and strings), so that
+    it is checked by what it says; TypeError for what no spec file could hold."""
+    from hypermax.quick.ranges import as_json
+
+    try:
+        return dict(as_json(doc))
+    except TypeError as exc:
+        raise TypeError(f"optimize(): the spec holds {exc}") from None
+    except ValueError:
+        raise TypeError("optimize(): the spec holds itself (a circular reference)") from None
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:

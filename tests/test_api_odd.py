@@ -1,0 +1,56 @@
+"""optimize() given what a Python user has at hand: a spec dict built with numpy numbers, tuples
+and paths, and arguments of the wrong kind, which are named before anything runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import OBJECTIVES
+
+import hypermax
+
+
+def _spec_dict(results: Path) -> dict:
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "min": np.float64(-2), "max": np.int64(2)},
+                "k": {"enum": (1, 2)},
+            },
+        },
+        "function": {
+            "type": "python_function",
+            "src": OBJECTIVES / "quadratic.py",
+            "name": "train",
+        },
+        "search": {"name": "dict", "iterations": np.int64(2), "seed": 1},
+        "results": {"directory": results},
+    }
+
+
+def test_a_spec_dict_takes_numpy_numbers_tuples_and_paths_as_a_spec_file_would_hold_them(
+    tmp_path,
+):
+    result = hypermax.optimize(_spec_dict(tmp_path / "results"))
+    assert [t["state"] for t in result.trials] == ["ok", "ok"]
+    assert {t["params"]["k"] for t in result.trials} <= {1, 2}
+    frozen = json.loads((tmp_path / "results" / "dict" / "search.json").read_text())
+    assert frozen["search"]["iterations"] == 2
+    assert frozen["function"]["src"] == str(OBJECTIVES / "quadratic.py")
+
+
+def test_a_spec_dict_no_spec_file_could_hold_is_a_type_error_before_anything_runs(tmp_path):
+    spec = _spec_dict(tmp_path / "results")
+    spec["search"]["tags"] = {"a", "b"}
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(spec)
+    assert str(raised.value) == "optimize(): the spec holds a set, which JSON cannot hold"
+    spec["search"]["tags"] = spec
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(spec)
+    assert str(raised.value) == "optimize(): the spec holds itself (a circular reference)"
+    assert not (tmp_path / "results").exists()
