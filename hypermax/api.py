@@ -97,6 +97,11 @@ def plan_search(
         )
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
+    if not isinstance(space, dict):
+        raise TypeError(
+            f"optimize(): space= maps each param to its range or values, got a "
+            f"{type(space).__name__}"
+        )
 
     named = bool(search.get("name"))
     name = search.get("name") or _default_name(objective)
@@ -142,7 +147,12 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
         return {}
     if isinstance(metrics, dict):
         return {"metrics": metrics}
-    name, _, direction = str(metrics).partition(":")
+    if not isinstance(metrics, str):
+        raise TypeError(
+            f"optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            f"'name:min' or 'name:max', got {metrics!r}"
+        )
+    name, _, direction = metrics.partition(":")
     if direction not in ("", "min", "max"):
         raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
     return {"search.metric": name, "search.direction": direction or "min"}

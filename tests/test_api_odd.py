@@ -54,3 +54,35 @@ def test_a_spec_dict_no_spec_file_could_hold_is_a_type_error_before_anything_run
         hypermax.optimize(spec)
     assert str(raised.value) == "optimize(): the spec holds itself (a circular reference)"
     assert not (tmp_path / "results").exists()
+
+
+def train(params):
+    return params["x"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"space": {"x": "0:1"}, "metrics": 5},
+            "optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            "'name:min' or 'name:max', got 5",
+        ),
+        (
+            {"space": {"x": "0:1"}, "metrics": ["accuracy"]},
+            "optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            "'name:min' or 'name:max', got ['accuracy']",
+        ),
+        (
+            {"space": [("x", "0:1")]},
+            "optimize(): space= maps each param to its range or values, got a list",
+        ),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_a_type_error_before_anything_runs(
+    tmp_path, arguments, message
+):
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(train, results_dir=tmp_path, **arguments)
+    assert str(raised.value) == message
+    assert not list(tmp_path.iterdir())
