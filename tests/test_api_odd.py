@@ -86,3 +86,16 @@ def test_an_argument_of_the_wrong_kind_is_a_type_error_before_anything_runs(
         hypermax.optimize(train, results_dir=tmp_path, **arguments)
     assert str(raised.value) == message
     assert not list(tmp_path.iterdir())
+
+
+def test_a_resumed_search_says_that_the_seed_given_now_is_not_used(tmp_path, capsys):
+    hypermax.optimize(train, space={"x": "0:1"}, iterations=1, seed=1, results_dir=tmp_path)
+    capsys.readouterr()
+    result = hypermax.optimize(
+        train, space={"x": "0:1"}, iterations=2, seed=2, results_dir=tmp_path
+    )
+    assert len(result.trials) == 2
+    assert (
+        "optimize(): search.seed: 2 is not used: a resumed search keeps the seed it started "
+        "with (1)\n" in capsys.readouterr().err
+    )
