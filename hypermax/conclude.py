@@ -11,7 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hypermax.loss import LossBreakdown, LossError, compute_loss, to_float
+from hypermax.loss import LossBreakdown, LossError, compute_loss, shown, to_float
 from hypermax.trial import Outcome, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -45,6 +45,10 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         elif status != "ok":  # a typo must not pass a failed trial off as a good one
             state = TrialState.FAILED
             reason = f'the result\'s status is {json.dumps(result["status"])}, not "ok" or "fail"'
+        elif "time" in result and _seconds(result["time"]) is None:
+            state = TrialState.FAILED
+            time = shown(result["time"])
+            reason = f"the result's time is not a number of seconds (at least 0): {time}"
         else:
             try:
                 breakdown = composite_loss(result, spec, outcome.wall_time, outcome.peak_rss_mib)
@@ -61,7 +65,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
             loss, terms = breakdown.loss, breakdown.terms
         except LossError:
             loss = None
-    measured = finite(result.get("time"))
+    measured = _seconds(result.get("time"))
     return replace(
         trial,
         state=state,
@@ -106,6 +110,12 @@ def split_result(result: dict[str, Any], spec: Spec) -> tuple[dict[str, Any], di
     metrics = {k: v for k, v in result.items() if k in named and k not in ("status", "time")}
     metadata = {k: v for k, v in result.items() if k not in named and k not in RESERVED_KEYS}
     return metrics, metadata
+
+
+def _seconds(value: Any) -> float | None:
+    """A time a result returned, in seconds: a finite number at least 0, else None."""
+    seconds = finite(value)
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def finite(value: Any) -> float | None:

@@ -32,7 +32,11 @@ def test_an_integer_too_large_for_a_float_is_an_infinite_value_not_a_crash(tmp_p
     )
     assert trials["loss"]["state"] == "failed"
     assert trials["loss"]["reason"] == "loss is inf"
-    assert trials["time"]["state"] == "ok" and trials["time"]["loss"] == 0.5
+    assert trials["time"]["state"] == "failed"
+    assert trials["time"]["reason"] == (
+        "the result's time is not a number of seconds (at least 0): 10000000000000000000000000"
+        "0000000000000000000000000000000..."
+    )
     assert 0 < trials["time"]["time"] < 60  # the measured time, not the one it returned
     assert trials["report"]["state"] == "ok" and trials["report"]["loss"] == 0.25
 
@@ -48,3 +52,16 @@ def test_a_loss_whose_terms_run_past_the_largest_float_fails_its_trial(tmp_path)
     assert trials["both"]["reason"] == (
         "the loss, the sum of its terms (a 1.1e+308, b 1e+308), is not a finite number"
     )
+
+
+def test_a_returned_time_that_is_not_seconds_fails_its_trial_rather_than_vanish(tmp_path):
+    trials = _cases(tmp_path, "odd_time", ["text", "negative", "seconds"])
+    assert trials["text"]["state"] == "failed"
+    assert trials["text"]["reason"] == (
+        "the result's time is not a number of seconds (at least 0): 'fast'"
+    )
+    assert trials["negative"]["state"] == "failed" and trials["negative"]["time"] >= 0
+    assert trials["negative"]["reason"] == (
+        "the result's time is not a number of seconds (at least 0): -5"
+    )
+    assert trials["seconds"]["state"] == "ok" and trials["seconds"]["time"] == 2.5

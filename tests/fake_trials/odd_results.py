@@ -27,3 +27,8 @@ def near_the_largest_float(params: dict[str, Any]) -> dict[str, float]:
     if params["case"] == "one":
         return {"a": 1e308, "b": 1.0}
     return {"a": 1e307, "b": 1e308}
+
+
+def odd_time(params: dict[str, Any]) -> dict[str, Any]:
+    """A result whose ``time`` is ``params["case"]``: text, a negative number, or 2.5 s."""
+    return {"loss": 0.5, "time": {"text": "fast", "negative": -5, "seconds": 2.5}[params["case"]]}
