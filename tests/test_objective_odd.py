@@ -28,10 +28,11 @@ def _cases(
 
 def test_an_integer_too_large_for_a_float_is_an_infinite_value_not_a_crash(tmp_path):
     trials = _cases(
-        tmp_path, "huge", ["loss", "time", "report"], early_stopping={"policy": "median"}
+        tmp_path, "huge", ["bare", "loss", "time", "report"], early_stopping={"policy": "median"}
     )
-    assert trials["loss"]["state"] == "failed"
-    assert trials["loss"]["reason"] == "loss is inf"
+    for case in ("bare", "loss"):
+        assert trials[case]["state"] == "failed"
+        assert trials[case]["reason"] == "loss is inf"
     assert trials["time"]["state"] == "failed"
     assert trials["time"]["reason"] == (
         "the result's time is not a number of seconds (at least 0): 10000000000000000000000000"

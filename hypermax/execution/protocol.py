@@ -265,7 +265,10 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return {"loss": float(value)}
+        try:
+            return {"loss": float(value)}
+        except OverflowError:  # an integer past the largest float: the loss says it is inf
+            return {"loss": value}
     if isinstance(value, dict):
         return value
     return None

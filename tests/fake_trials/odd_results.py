@@ -11,10 +11,13 @@ HUGE = 10**400
 
 
 def huge(params: dict[str, Any]) -> Any:
-    """What ``params["case"]`` names: a huge loss, a huge time, or a report of a huge loss."""
+    """What ``params["case"]`` names: a huge loss (bare, or in a dict), a huge time, or a
+    report of a huge loss."""
     case = params["case"]
     if case == "loss":
         return {"loss": HUGE}
+    if case == "bare":
+        return HUGE
     if case == "time":
         return {"loss": 0.5, "time": HUGE}
     hypermax.report(1, loss=HUGE)
