@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from hypermax.execution.outcome import reason_line
 from hypermax.loss import LossBreakdown, LossError, compute_loss, shown, to_float
 from hypermax.trial import Outcome, Trial, TrialState
 
@@ -41,7 +42,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         status = str(result.get("status", "ok")).lower()
         if status in _FAILED_STATUSES:
             state = TrialState.FAILED
-            reason = str(result.get("reason") or "the trial said it failed")
+            reason = reason_line(str(result.get("reason") or "the trial said it failed"), 300)
         elif status != "ok":  # a typo must not pass a failed trial off as a good one
             state = TrialState.FAILED
             reason = f'the result\'s status is {json.dumps(result["status"])}, not "ok" or "fail"'

@@ -66,3 +66,9 @@ def test_a_returned_time_that_is_not_seconds_fails_its_trial_rather_than_vanish(
         "the result's time is not a number of seconds (at least 0): -5"
     )
     assert trials["seconds"]["state"] == "ok" and trials["seconds"]["time"] == 2.5
+
+
+def test_the_reason_a_trial_gives_for_its_failure_is_kept_as_one_plain_line(tmp_path):
+    (trial,) = _cases(tmp_path, "says_it_failed", ["one"]).values()
+    assert trial["state"] == "failed"
+    assert trial["reason"] == "CUDA out of memory at step 3 " + "x" * 268 + "..."

@@ -35,3 +35,11 @@ def near_the_largest_float(params: dict[str, Any]) -> dict[str, float]:
 def odd_time(params: dict[str, Any]) -> dict[str, Any]:
     """A result whose ``time`` is ``params["case"]``: text, a negative number, or 2.5 s."""
     return {"loss": 0.5, "time": {"text": "fast", "negative": -5, "seconds": 2.5}[params["case"]]}
+
+
+def says_it_failed(params: dict[str, Any]) -> dict[str, Any]:
+    """A failure in the trial's own words: a coloured, multi-line, long reason."""
+    return {
+        "status": "fail",
+        "reason": "\x1b[31mCUDA out of memory\x1b[0m\n  at step 3 " + "x" * 400,
+    }
