@@ -10,8 +10,7 @@ import hypermax
 from hypermax.errors import SpecError
 
 
-def test_a_folder_named_as_the_program_is_called_a_folder(tmp_path):
-    (tmp_path / "train").mkdir()
+def _spec(tmp_path):
     spec = tmp_path / "search.json"
     spec.write_text(
         json.dumps(
@@ -21,8 +20,22 @@ def test_a_folder_named_as_the_program_is_called_a_folder(tmp_path):
             }
         )
     )
+    return str(spec)
+
+
+def test_a_folder_named_as_the_program_is_called_a_folder(tmp_path):
+    (tmp_path / "train").mkdir()
     with pytest.raises(SpecError) as raised:
-        hypermax.load_spec(str(spec))
+        hypermax.load_spec(_spec(tmp_path))
     assert str(raised.value) == (
         'search.json: function.command.0: "./train" is a folder, not a program'
+    )
+
+
+def test_an_empty_program_is_named_before_every_trial_fails_to_start_it(tmp_path):
+    (tmp_path / "train").touch(mode=0o755)
+    with pytest.raises(SpecError) as raised:
+        hypermax.load_spec(_spec(tmp_path))
+    assert str(raised.value) == (
+        'search.json: function.command.0: "./train": it is empty: no program to run'
     )
