@@ -119,7 +119,7 @@ def plan_search(
     if problem is not None:
         raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
-    shipped_file = (directory / name / SHIPPED_FILE).resolve()
+    shipped_file = (directory.expanduser() / name / SHIPPED_FILE).resolve()  # as the spec does
     env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}

@@ -99,3 +99,13 @@ def test_a_resumed_search_says_that_the_seed_given_now_is_not_used(tmp_path, cap
         "optimize(): search.seed: 2 is not used: a resumed search keeps the seed it started "
         "with (1)\n" in capsys.readouterr().err
     )
+
+
+def test_a_results_dir_in_the_home_folder_keeps_the_objective_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = hypermax.optimize(train, space={"x": "0:1"}, iterations=1, results_dir="~/res")
+    assert result.trials[0]["state"] == "ok"
+    folder = tmp_path / "home" / "res" / "train"
+    assert (folder / "objective.pkl").is_file() and (folder / "objective.id").is_file()
+    assert not (tmp_path / "~").exists()
