@@ -40,7 +40,8 @@ def function_options() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Plan:
-    """A search to run: a spec document (or the path of a spec file) and dotted overrides.
+    """A search to run: a spec document (read as if from the file ``path``, when it has one),
+    or the path of a spec file, and dotted overrides.
 
     ``shipped`` is the pickled callable to write to ``<results folder>/objective.pkl`` before
     the first trial starts, if the objective was one.
@@ -78,7 +79,9 @@ def plan_search(
     overrides.update(_metric_overrides(metrics))
     if results_dir is not None:
         overrides["results.directory"] = str(results_dir)
-    spec_given = isinstance(objective, dict) or (
+    from hypermax.spec import Spec
+
+    spec_given = isinstance(objective, dict | Spec) or (
         isinstance(objective, str | Path) and not _MODULE_FUNCTION.fullmatch(str(objective))
     )
     if spec_given:
@@ -89,6 +92,8 @@ def plan_search(
             )
         if isinstance(objective, dict):
             return Plan(_spec_document(objective), None, overrides)
+        if isinstance(objective, Spec):  # as load_spec() read it: paths from its file's folder
+            return Plan(objective.raw, objective.path, overrides)
         return Plan(None, Path(objective), overrides)
     if not isinstance(objective, str) and not callable(objective):
         raise TypeError(

@@ -344,8 +344,8 @@ def run_search(
     from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
-    if plan.doc is not None:  # no file: errors name optimize(), relative paths start here
-        loaded = spec_from_dict(plan.doc, Path.cwd() / API_SPEC, plan.overrides)
+    if plan.doc is not None:  # without a file, errors name optimize(), relative paths start here
+        loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
     prepared = prepare_run(loaded, fresh=fresh, fresh_hint="fresh=True")

@@ -109,3 +109,22 @@ def test_a_results_dir_in_the_home_folder_keeps_the_objective_there(tmp_path, mo
     folder = tmp_path / "home" / "res" / "train"
     assert (folder / "objective.pkl").is_file() and (folder / "objective.id").is_file()
     assert not (tmp_path / "~").exists()
+
+
+def test_the_spec_load_spec_read_runs_with_paths_from_its_own_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "model.py").write_text("def train(params):\n    return params['x']\n")
+    (folder / "search.json").write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [0.5]}}},
+                "function": {"type": "python_function", "src": "model.py", "name": "train"},
+                "search": {"name": "loaded"},
+            }
+        )
+    )
+    spec = hypermax.load_spec(str(folder / "search.json"))
+    monkeypatch.chdir(tmp_path)  # elsewhere: model.py is found from the spec's folder
+    result = hypermax.optimize(spec, iterations=1, results_dir=tmp_path / "results")
+    assert [(t["state"], t["loss"]) for t in result.trials] == [("ok", 0.5)]
