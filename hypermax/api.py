@@ -72,11 +72,11 @@ def plan_search(
     function options, each set only when given. Raises TypeError for arguments that do not fit,
     a callable that cannot be pickled included (before anything is written).
     """
-    from hypermax.quick.ranges import plain, space_node
+    from hypermax.quick.ranges import space_node
 
-    overrides = {f"search.{key}": plain(value) for key, value in search.items()}
-    overrides.update({f"function.{key}": plain(value) for key, value in function.items()})
-    overrides.update(_metric_overrides(metrics))
+    overrides = {f"search.{key}": _argument(value) for key, value in search.items()}
+    overrides.update({f"function.{key}": _argument(value) for key, value in function.items()})
+    overrides.update({key: _argument(value) for key, value in _metric_overrides(metrics).items()})
     if results_dir is not None:
         overrides["results.directory"] = str(results_dir)
     from hypermax.spec import Spec
@@ -125,11 +125,23 @@ def plan_search(
         raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
     shipped_file = (directory.expanduser() / name / SHIPPED_FILE).resolve()  # as the spec does
-    env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
+    env = {**overrides.get("function.env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _argument(value: Any) -> Any:
+    """An argument as a spec file would hold it (:func:`~hypermax.quick.ranges.as_json`:
+    ``cwd=Path(...)``, ``env={"SEED": ...}``), or as it is when no file could (the spec's checks
+    then name it at its path)."""
+    from hypermax.quick.ranges import as_json
+
+    try:
+        return as_json(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _spec_document(doc: dict[str, Any]) -> dict[str, Any]:

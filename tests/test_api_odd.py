@@ -128,3 +128,22 @@ def test_the_spec_load_spec_read_runs_with_paths_from_its_own_folder(tmp_path, m
     monkeypatch.chdir(tmp_path)  # elsewhere: model.py is found from the spec's folder
     result = hypermax.optimize(spec, iterations=1, results_dir=tmp_path / "results")
     assert [(t["state"], t["loss"]) for t in result.trials] == [("ok", 0.5)]
+
+
+def where(params):
+    import os
+
+    return {"loss": 0.0, "cwd": os.getcwd(), "data": os.environ["DATA"]}
+
+
+def test_function_options_may_be_paths_as_the_rest_of_python_has_them(tmp_path):
+    result = hypermax.optimize(
+        where,
+        space={"x": [1]},
+        iterations=1,
+        results_dir=tmp_path / "results",
+        cwd=tmp_path,
+        env={"DATA": tmp_path / "data"},
+    )
+    (trial,) = result.trials
+    assert trial["metadata"] == {"cwd": str(tmp_path), "data": str(tmp_path / "data")}
