@@ -3,12 +3,15 @@ goes on."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_trials.helpers import FAKES
 
 import hypermax
+from hypermax.errors import SpecError
 
 
 def _cases(
@@ -72,3 +75,19 @@ def test_the_reason_a_trial_gives_for_its_failure_is_kept_as_one_plain_line(tmp_
     (trial,) = _cases(tmp_path, "says_it_failed", ["one"]).values()
     assert trial["state"] == "failed"
     assert trial["reason"] == "CUDA out of memory at step 3 " + "x" * 268 + "..."
+
+
+def test_a_src_that_is_a_folder_is_called_a_folder(tmp_path):
+    (tmp_path / "model.py").mkdir()
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+                "function": {"type": "python_function", "src": "model.py", "name": "train"},
+            }
+        )
+    )
+    with pytest.raises(SpecError) as raised:
+        hypermax.load_spec(str(spec))
+    assert str(raised.value) == 'search.json: function.src: "model.py" is a folder, not a file'
