@@ -300,7 +300,9 @@ class Result:
     failure: str | None = None
 
     def dataframe(self) -> Any:
-        """The trials as a pandas DataFrame, one flat row each (the columns of results.csv)."""
+        """The trials as a pandas DataFrame, one flat row each: the columns of results.csv, and
+        each other value the objective returned that is not a list or an object (``accuracy``
+        beside a ``loss``; ``metadata.NAME`` when a column has its name)."""
         try:
             import pandas as pd
         except ImportError:
@@ -340,6 +342,16 @@ class SearchInterrupted(KeyboardInterrupt):
         )
 
 
+def _dataframe_row(row: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """A trial's row of results.csv with its metadata's plain values added before ``reason``."""
+    reason = row.pop("reason")
+    for name, value in metadata.items():
+        if not isinstance(value, dict | list):
+            row.setdefault(name if name not in row else f"metadata.{name}", value)
+    row["reason"] = reason
+    return row
+
+
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
     """The Result of a search that ended, from its finished trials."""
     from hypermax.commands import failure_text
@@ -357,6 +369,6 @@ def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
         trials=[trial_document(t) for t in finished],
         folder=folder,
         reason=reason,
-        rows=[trial_row(t) for t in finished],
+        rows=[_dataframe_row(trial_row(t), t.metadata) for t in finished],
         failure=failure_text(finished, ResultsFolder(folder)) if failed else None,
     )

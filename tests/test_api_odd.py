@@ -147,3 +147,16 @@ def test_function_options_may_be_paths_as_the_rest_of_python_has_them(tmp_path):
     )
     (trial,) = result.trials
     assert trial["metadata"] == {"cwd": str(tmp_path), "data": str(tmp_path / "data")}
+
+
+def scored(params):
+    return {"loss": 1 - params["x"], "accuracy": params["x"], "x": "seen", "history": [0.1]}
+
+
+def test_the_dataframe_has_what_the_objective_returned_besides_its_loss(tmp_path):
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    result = hypermax.optimize(scored, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    frame = result.dataframe()
+    assert frame.loc[1, "accuracy"] == 0.25 and frame.loc[1, "loss"] == 0.75
+    assert frame.loc[1, "x"] == 0.25 and frame.loc[1, "metadata.x"] == "seen"
+    assert "history" not in frame.columns and list(frame.columns)[-1] == "reason"
