@@ -91,7 +91,7 @@ def plan_search(
                 "has its own hyperparameters"
             )
         if isinstance(objective, dict):
-            return Plan(_spec_document(objective), None, overrides)
+            return Plan(_named(_spec_document(objective)), None, overrides)
         if isinstance(objective, Spec):  # as load_spec() read it: paths from its file's folder
             return Plan(objective.raw, objective.path, overrides)
         return Plan(None, Path(objective), overrides)
@@ -156,6 +156,21 @@ def _spec_document(doc: dict[str, Any]) -> dict[str, Any]:
         raise TypeError(f"optimize(): the spec holds {exc}") from None
     except ValueError:
         raise TypeError("optimize(): the spec holds itself (a circular reference)") from None
+
+
+def _named(doc: dict[str, Any]) -> dict[str, Any]:
+    """A spec dict that names no search (no ``search.name``, nor a ``hypermax_results``
+    section, which may) named after its ``python_function``, as a ``"module:function"``
+    objective is, else ``search``: it has no file whose name a search would take."""
+    from hypermax.validation import folder_name
+
+    search, function = doc.get("search", {}), doc.get("function")
+    if not isinstance(search, dict) or "name" in search or "hypermax_results" in doc:
+        return doc
+    name = function.get("name") if isinstance(function, dict) else None
+    python = isinstance(function, dict) and function.get("type") == "python_function"
+    named = folder_name(name) if python and isinstance(name, str) else "search"
+    return {**doc, "search": {**search, "name": named}}
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:

@@ -160,3 +160,10 @@ def test_the_dataframe_has_what_the_objective_returned_besides_its_loss(tmp_path
     assert frame.loc[1, "accuracy"] == 0.25 and frame.loc[1, "loss"] == 0.75
     assert frame.loc[1, "x"] == 0.25 and frame.loc[1, "metadata.x"] == "seen"
     assert "history" not in frame.columns and list(frame.columns)[-1] == "reason"
+
+
+def test_a_spec_dict_without_a_search_name_is_named_after_its_function(tmp_path):
+    spec = _spec_dict(tmp_path / "results")
+    del spec["search"]["name"]
+    result = hypermax.optimize(spec, iterations=1)
+    assert result.folder.name == "train"  # not "optimize__", from no file at all
