@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
-from hypermax.errors import ResultsError
+from hypermax.errors import ResultsError, SentWhole
 from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
 
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ class Result:
         return "\n".join(lines)
 
 
-class SearchInterrupted(KeyboardInterrupt):
+class SearchInterrupted(SentWhole, KeyboardInterrupt):
     """Ctrl-C (or SIGTERM, SIGHUP) ended :func:`hypermax.optimize`'s search.
 
     Raised after the running trials were stopped and recorded ``interrupted``, so that the

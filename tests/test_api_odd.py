@@ -11,6 +11,7 @@ import pytest
 from conftest import OBJECTIVES
 
 import hypermax
+from hypermax.errors import SpecError
 
 
 def _spec_dict(results: Path) -> dict:
@@ -167,3 +168,29 @@ def test_a_spec_dict_without_a_search_name_is_named_after_its_function(tmp_path)
     del spec["search"]["name"]
     result = hypermax.optimize(spec, iterations=1)
     assert result.folder.name == "train"  # not "optimize__", from no file at all
+
+
+def _carried(error: BaseException) -> BaseException:
+    """``error`` as a process pool carries it back (pickled), and as ``copy`` copies it."""
+    import copy
+    import pickle
+
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert vars(copy.copy(error)) == vars(error)
+    return again
+
+
+def test_the_errors_of_a_search_survive_a_process_pool_s_pickling(tmp_path):
+    from hypermax.api import SearchInterrupted, make_result
+    from hypermax.errors import Crashed, DiskFull
+
+    with pytest.raises(SpecError) as spec_error:
+        hypermax.optimize({"hyperparameters": {"type": "object"}, "functoin": {}})
+    assert _carried(spec_error.value).problems == spec_error.value.problems
+    interrupted = SearchInterrupted(make_result(tmp_path, "interrupted", ()))
+    assert _carried(interrupted).result == interrupted.result
+    full = DiskFull(tmp_path, OSError(28, "No space left on device"))
+    assert _carried(full).folder == tmp_path
+    crashed = Crashed(ValueError("a bug"), tmp_path / "hypermax.log")
+    assert _carried(crashed).log == tmp_path / "hypermax.log"
