@@ -91,3 +91,18 @@ def test_a_src_that_is_a_folder_is_called_a_folder(tmp_path):
     with pytest.raises(SpecError) as raised:
         hypermax.load_spec(str(spec))
     assert str(raised.value) == 'search.json: function.src: "model.py" is a folder, not a file'
+
+
+def test_a_numpy_long_double_is_a_number(tmp_path):
+    trials = _cases(tmp_path, "long_double", ["bare", "dict"])
+    assert [(t["state"], t["loss"]) for t in trials.values()] == [("ok", 0.25), ("ok", 0.25)]
+    assert trials["dict"]["metadata"] == {"acc": 0.25}
+
+
+def test_a_numpy_complex_long_double_is_no_number_as_no_complex_number_is():
+    import numpy as np
+
+    from hypermax.execution import protocol
+
+    written = protocol.dump_json(np.clongdouble(1))
+    assert protocol.normalise_result(json.loads(written)) is None
