@@ -32,7 +32,7 @@ def load_spec(path: str) -> Spec:
 
 
 def optimize(
-    objective: str | dict[str, Any] | Callable[..., Any],
+    objective: str | dict[str, Any] | Spec | Callable[..., Any],
     *,
     space: dict[str, Any] | None = None,
     iterations: int | None = None,
@@ -51,8 +51,9 @@ def optimize(
     running the same search again resumes it.
 
     Args:
-        objective: what a trial runs — a spec (the path of a spec file, or a dict; relative
-            paths in a dict start at the current folder), a ``"module:function"`` string
+        objective: what a trial runs — a spec (the path of a spec file, the ``Spec`` that
+            :func:`load_spec` read from one, or a dict; relative paths in a dict start at the
+            current folder), a ``"module:function"`` string
             (importable from the current folder), or a Python callable taking the params dict
             (and optionally a ``reporter``) and returning a loss or a dict of metrics. A
             callable is shipped to the trial processes with cloudpickle, so one defined in a

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
-from hypermax.errors import ResultsError
+from hypermax.errors import ResultsError, SentWhole
 from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def function_options() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Plan:
-    """A search to run: a spec document (or the path of a spec file) and dotted overrides.
+    """A search to run: a spec document (read as if from the file ``path``, when it has one),
+    or the path of a spec file, and dotted overrides.
 
     ``shipped`` is the pickled callable to write to ``<results folder>/objective.pkl`` before
     the first trial starts, if the objective was one.
@@ -71,14 +72,16 @@ def plan_search(
     function options, each set only when given. Raises TypeError for arguments that do not fit,
     a callable that cannot be pickled included (before anything is written).
     """
-    from hypermax.quick.ranges import plain, space_node
+    from hypermax.quick.ranges import space_node
 
-    overrides = {f"search.{key}": plain(value) for key, value in search.items()}
-    overrides.update({f"function.{key}": plain(value) for key, value in function.items()})
-    overrides.update(_metric_overrides(metrics))
+    overrides = {f"search.{key}": _argument(value) for key, value in search.items()}
+    overrides.update({f"function.{key}": _argument(value) for key, value in function.items()})
+    overrides.update({key: _argument(value) for key, value in _metric_overrides(metrics).items()})
     if results_dir is not None:
         overrides["results.directory"] = str(results_dir)
-    spec_given = isinstance(objective, dict) or (
+    from hypermax.spec import Spec
+
+    spec_given = isinstance(objective, dict | Spec) or (
         isinstance(objective, str | Path) and not _MODULE_FUNCTION.fullmatch(str(objective))
     )
     if spec_given:
@@ -88,7 +91,9 @@ def plan_search(
                 "has its own hyperparameters"
             )
         if isinstance(objective, dict):
-            return Plan(objective, None, overrides)
+            return Plan(_named(_spec_document(objective)), None, overrides)
+        if isinstance(objective, Spec):  # as load_spec() read it: paths from its file's folder
+            return Plan(objective.raw, objective.path, overrides)
         return Plan(None, Path(objective), overrides)
     if not isinstance(objective, str) and not callable(objective):
         raise TypeError(
@@ -97,6 +102,11 @@ def plan_search(
         )
     if space is None:
         raise TypeError("optimize(): a callable or 'module:function' objective needs space=")
+    if not isinstance(space, dict):
+        raise TypeError(
+            f"optimize(): space= maps each param to its range or values, got a "
+            f"{type(space).__name__}"
+        )
 
     named = bool(search.get("name"))
     name = search.get("name") or _default_name(objective)
@@ -114,12 +124,53 @@ def plan_search(
     if problem is not None:
         raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
-    shipped_file = (directory / name / SHIPPED_FILE).resolve()
-    env = {**function.get("env", {}), OBJECTIVE_ENV: str(shipped_file)}
+    shipped_file = (directory.expanduser() / name / SHIPPED_FILE).resolve()  # as the spec does
+    env = {**overrides.get("function.env", {}), OBJECTIVE_ENV: str(shipped_file)}
     overrides["function.env"] = env
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _argument(value: Any) -> Any:
+    """An argument as a spec file would hold it (:func:`~hypermax.quick.ranges.as_json`:
+    ``cwd=Path(...)``, ``env={"SEED": ...}``), or as it is when no file could (the spec's checks
+    then name it at its path)."""
+    from hypermax.quick.ranges import as_json
+
+    try:
+        return as_json(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _spec_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A spec given as a dict, as a spec file would hold it (:func:`~hypermax.quick.ranges.
+    as_json`: numpy numbers, tuples and paths as JSON's numbers, lists and strings), so that
+    it is checked by what it says; TypeError for what no spec file could hold."""
+    from hypermax.quick.ranges import as_json
+
+    try:
+        return dict(as_json(doc))
+    except TypeError as exc:
+        raise TypeError(f"optimize(): the spec holds {exc}") from None
+    except ValueError:
+        raise TypeError("optimize(): the spec holds itself (a circular reference)") from None
+
+
+def _named(doc: dict[str, Any]) -> dict[str, Any]:
+    """A spec dict that names no search (no ``search.name``, nor a ``hypermax_results``
+    section, which may) named after its ``python_function``, as a ``"module:function"``
+    objective is, else ``search``: it has no file whose name a search would take."""
+    from hypermax.validation import folder_name
+
+    search, function = doc.get("search", {}), doc.get("function")
+    if not isinstance(search, dict) or "name" in search or "hypermax_results" in doc:
+        return doc
+    name = function.get("name") if isinstance(function, dict) else None
+    python = isinstance(function, dict) and function.get("type") == "python_function"
+    named = folder_name(name) if python and isinstance(name, str) else "search"
+    return {**doc, "search": {**search, "name": named}}
 
 
 def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -128,7 +179,12 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
         return {}
     if isinstance(metrics, dict):
         return {"metrics": metrics}
-    name, _, direction = str(metrics).partition(":")
+    if not isinstance(metrics, str):
+        raise TypeError(
+            f"optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            f"'name:min' or 'name:max', got {metrics!r}"
+        )
+    name, _, direction = metrics.partition(":")
     if direction not in ("", "min", "max"):
         raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
     return {"search.metric": name, "search.direction": direction or "min"}
@@ -259,7 +315,9 @@ class Result:
     failure: str | None = None
 
     def dataframe(self) -> Any:
-        """The trials as a pandas DataFrame, one flat row each (the columns of results.csv)."""
+        """The trials as a pandas DataFrame, one flat row each: the columns of results.csv, and
+        each other value the objective returned that is not a list or an object (``accuracy``
+        beside a ``loss``; ``metadata.NAME`` when a column has its name)."""
         try:
             import pandas as pd
         except ImportError:
@@ -283,7 +341,7 @@ class Result:
         return "\n".join(lines)
 
 
-class SearchInterrupted(KeyboardInterrupt):
+class SearchInterrupted(SentWhole, KeyboardInterrupt):
     """Ctrl-C (or SIGTERM, SIGHUP) ended :func:`hypermax.optimize`'s search.
 
     Raised after the running trials were stopped and recorded ``interrupted``, so that the
@@ -297,6 +355,16 @@ class SearchInterrupted(KeyboardInterrupt):
             f"the search in {result.folder} was interrupted: its trials are recorded, "
             "and optimize() with the same arguments resumes it"
         )
+
+
+def _dataframe_row(row: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """A trial's row of results.csv with its metadata's plain values added before ``reason``."""
+    reason = row.pop("reason")
+    for name, value in metadata.items():
+        if not isinstance(value, dict | list):
+            row.setdefault(name if name not in row else f"metadata.{name}", value)
+    row["reason"] = reason
+    return row
 
 
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
@@ -316,6 +384,6 @@ def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
         trials=[trial_document(t) for t in finished],
         folder=folder,
         reason=reason,
-        rows=[trial_row(t) for t in finished],
+        rows=[_dataframe_row(trial_row(t), t.metadata) for t in finished],
         failure=failure_text(finished, ResultsFolder(folder)) if failed else None,
     )

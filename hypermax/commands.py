@@ -27,7 +27,6 @@ from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
-    from hypermax.spec import Spec
     from hypermax.trial import Trial
 
 
@@ -73,23 +72,13 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
     return f"every trial failed{share}: {reason}; details in {log}"
 
 
-def _announce(spec: Spec) -> None:
-    """The notices about keys of the original Hypermax that do nothing here."""
-    for notice in spec.notices:
-        print(notice, file=sys.stderr)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from hypermax.search import edits_since_start, execute, prepare, use_dashboard
+    from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import load_spec
 
     spec = load_spec(args.spec, _overrides(args))
-    _announce(spec)
     folder = Path(args.results_dir) if args.results_dir else None
-    edits = [] if args.fresh else edits_since_start(folder or spec.results_folder, spec)
-    prepared = prepare(spec, folder, fresh=args.fresh)
-    for line in edits:
-        print(line, file=sys.stderr)
+    prepared = prepare_run(spec, folder, fresh=args.fresh)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 

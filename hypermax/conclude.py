@@ -11,7 +11,8 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hypermax.loss import LossBreakdown, LossError, compute_loss
+from hypermax.execution.outcome import reason_line
+from hypermax.loss import LossBreakdown, LossError, compute_loss, shown, to_float
 from hypermax.trial import Outcome, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -41,10 +42,14 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         status = str(result.get("status", "ok")).lower()
         if status in _FAILED_STATUSES:
             state = TrialState.FAILED
-            reason = str(result.get("reason") or "the trial said it failed")
+            reason = reason_line(str(result.get("reason") or "the trial said it failed"), 300)
         elif status != "ok":  # a typo must not pass a failed trial off as a good one
             state = TrialState.FAILED
             reason = f'the result\'s status is {json.dumps(result["status"])}, not "ok" or "fail"'
+        elif "time" in result and _seconds(result["time"]) is None:
+            state = TrialState.FAILED
+            time = shown(result["time"])
+            reason = f"the result's time is not a number of seconds (at least 0): {time}"
         else:
             try:
                 breakdown = composite_loss(result, spec, outcome.wall_time, outcome.peak_rss_mib)
@@ -61,7 +66,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
             loss, terms = breakdown.loss, breakdown.terms
         except LossError:
             loss = None
-    measured = finite(result.get("time"))
+    measured = _seconds(result.get("time"))
     return replace(
         trial,
         state=state,
@@ -108,8 +113,15 @@ def split_result(result: dict[str, Any], spec: Spec) -> tuple[dict[str, Any], di
     return metrics, metadata
 
 
+def _seconds(value: Any) -> float | None:
+    """A time a result returned, in seconds: a finite number at least 0, else None."""
+    seconds = finite(value)
+    return seconds if seconds is not None and seconds >= 0 else None
+
+
 def finite(value: Any) -> float | None:
     """``value`` as a float when it is a finite number, else None."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = to_float(value)
+        return number if math.isfinite(number) else None
     return None

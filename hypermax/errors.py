@@ -12,7 +12,29 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-class HypermaxError(Exception):
+class SentWhole:
+    """Mixed into an exception whose ``__init__`` takes other values than its message: it is
+    pickled with its message and attributes as they are, where Python's own pickling would
+    call ``__init__`` again with the message alone, and fail. A process pool (and ``copy``)
+    must carry a search's error back whole (``SpecError``, with its problems, and not a
+    ``BrokenProcessPool``)."""
+
+    args: tuple[object, ...]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(
+    cls: type[BaseException], args: tuple[object, ...], state: dict[str, object]
+) -> object:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class HypermaxError(SentWhole, Exception):
     """Base of every error hypermax reports as one line instead of a traceback."""
 
     exit_code = EXIT_SEARCH_FAILED
@@ -106,7 +128,7 @@ def one_line(exc: BaseException) -> str:
 HYPERMAX_LOG = "hypermax.log"
 
 
-class Crashed(Exception):
+class Crashed(SentWhole, Exception):
     """An error nobody foresaw ended a search; its traceback was saved to ``log``."""
 
     def __init__(self, error: BaseException, log: Path) -> None:

@@ -65,10 +65,26 @@ def _returned(missing: str, result: dict[str, Any]) -> str:
     return f'"{missing}" (it returned {returned or "no values"})'
 
 
+def to_float(value: float) -> float:
+    """``value`` as a float; an integer past the largest float is an infinity of its sign
+    (``float()`` raises OverflowError for it: a result of ``10**400`` is not finite, not a bug)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a trial's reason, cut to ``limit`` characters (a metric that holds a
+    whole log, or the digits of ``10**400``, is named, not copied)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LossError(f"{what} is not a number: {value!r}")
-    number = float(value)
+        raise LossError(f"{what} is not a number: {shown(value)}")
+    number = to_float(value)
     if not math.isfinite(number):
         raise LossError(f"{what} is {number}")
     return number
@@ -115,4 +131,17 @@ def compute_loss(
         if m.name not in result:
             raise LossError(f"the result has no metric {_returned(m.name, result)}")
         terms[m.name] = metric_term(m, _number(result[m.name], m.name))
-    return LossBreakdown(math.fsum(terms.values()), terms)
+    return LossBreakdown(_sum(terms), terms)
+
+
+def _sum(terms: dict[str, float]) -> float:
+    """The loss of finite ``terms``; raises LossError when their sum is not a finite number (a
+    metric near the largest float, scaled or added to another, runs past it)."""
+    try:
+        loss = math.fsum(terms.values())
+    except (OverflowError, ValueError):  # past the largest float on the way; inf - inf
+        loss = math.nan
+    if not math.isfinite(loss):
+        shown = ", ".join(f"{name} {value:g}" for name, value in terms.items())
+        raise LossError(f"the loss, the sum of its terms ({shown}), is not a finite number")
+    return loss

@@ -11,16 +11,18 @@ from pathlib import Path
 
 def first_line_problem(file: str | Path, path: str | None) -> str | None:
     """Why the script ``file`` cannot start (``PATH`` is ``path``): no ``#!`` line, Windows line
-    endings, or an interpreter that cannot be found; None when it can start, may (a binary, an
-    empty file), or cannot be read."""
+    endings, an interpreter that cannot be found, or nothing at all (an empty file, which the
+    kernel refuses to run); None when it can start, may (a binary), or cannot be read."""
     try:
         with open(file, "rb") as script:
             first = script.readline(512)
     except OSError:
         return None
+    if not first:
+        return "it is empty: no program to run"
     if not first.startswith(b"#!"):
-        if not first or first.startswith(b"\x7fELF") or b"\0" in first:
-            return None  # a binary, or empty: the kernel says best
+        if first.startswith(b"\x7fELF") or b"\0" in first:
+            return None  # a binary: the kernel says best
         return "it is a script without a first line naming its interpreter (#!/bin/sh)"
     if first.rstrip(b"\n").endswith(b"\r"):
         return "its first line ends in a carriage return (Windows line endings)"

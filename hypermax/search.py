@@ -69,6 +69,22 @@ def prepare(
         raise
 
 
+def prepare_run(
+    spec: Spec, folder_path: Path | None = None, fresh: bool = False, fresh_hint: str = "--fresh"
+) -> Prepared:
+    """:func:`prepare` for a run of ``spec``, saying on stderr, one line each, what the user
+    should know: the notices of the spec's keys that do nothing here (before the folder is
+    used), then, for a search it resumes, what becomes of the parts of the spec edited since
+    the search started (:func:`edits_since_start`: a changed seed is not used)."""
+    for notice in spec.notices:
+        print(notice, file=sys.stderr)
+    edits = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
+    prepared = prepare(spec, folder_path, fresh, fresh_hint)
+    for line in edits:
+        print(line, file=sys.stderr)
+    return prepared
+
+
 def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
     folder.lock()
     if fresh and folder.exists():
@@ -328,11 +344,11 @@ def run_search(
     from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
-    if plan.doc is not None:  # no file: errors name optimize(), relative paths start here
-        loaded = spec_from_dict(plan.doc, Path.cwd() / API_SPEC, plan.overrides)
+    if plan.doc is not None:  # without a file, errors name optimize(), relative paths start here
+        loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
-    prepared = prepare(loaded, fresh=fresh, fresh_hint="fresh=True")
+    prepared = prepare_run(loaded, fresh=fresh, fresh_hint="fresh=True")
     try:  # under the folder's lock, after any fresh start
         ship(plan, resumed=prepared.history.header is not None)
     except BaseException:

@@ -63,7 +63,7 @@ def trial_outcome(ending: Ending) -> Outcome:
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
     if result is not None and protocol.ERROR_KEY in result:
-        reason = _clip(str(result[protocol.ERROR_KEY]), 300)
+        reason = reason_line(str(result[protocol.ERROR_KEY]), 300)
         return Outcome(state=TrialState.FAILED, reason=reason, **common)
     if result is not None:
         common.update(result=result, attachments=attachments(ending.trial_dir, result))
@@ -144,7 +144,7 @@ def read_result(
         try:
             value = json.loads(text)
         except ValueError:
-            return None, f"the result file is not JSON: {_clip(text)}"
+            return None, f"the result file is not JSON: {reason_line(text)}"
         result = protocol.normalise_result(value)
         if result is None and value is None and function_type == "python_function":
             return None, (
@@ -152,7 +152,7 @@ def read_result(
                 "dict of metrics"
             )
         if result is None:
-            return None, f"the result is not a number or an object: {_clip(text)}"
+            return None, f"the result is not a number or an object: {reason_line(text)}"
         return result, ""
     if function_type == "python_function":
         return None, "no result: the trial's process ended without returning from the function"
@@ -206,7 +206,7 @@ def _last_line(data: bytes) -> str:
     for raw in reversed(data.splitlines()):
         line = raw.decode("utf-8", "replace").strip()
         if line and not line.startswith("[hypermax:"):
-            return _clip(line)
+            return reason_line(line)
     return ""
 
 
@@ -215,7 +215,7 @@ def _last_line(data: bytes) -> str:
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)")
 
 
-def _clip(text: str, limit: int = 200) -> str:
+def reason_line(text: str, limit: int = 200) -> str:
     """One line of ``text`` fit to be a reason: whitespace runs made one space, terminal escape
     sequences and other control characters dropped (a colouring logger's line must not reach
     the journal, nor the terminal that shows the reason), at most ``limit`` characters."""

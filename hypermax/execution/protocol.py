@@ -265,7 +265,10 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return {"loss": float(value)}
+        try:
+            return {"loss": float(value)}
+        except OverflowError:  # an integer past the largest float: the loss says it is inf
+            return {"loss": value}
     if isinstance(value, dict):
         return value
     return None
@@ -276,20 +279,24 @@ def _jsonable(value: Any) -> Any:
     (``Decimal``, ``Fraction``), paths and sets → JSON values."""
     if getattr(value, "ndim", None) == 1 and callable(getattr(value, "to_dict", None)):
         return value.to_dict()
-    if hasattr(value, "item") and callable(value.item):
+    for method in ("item", "tolist"):  # a numpy scalar, a 0-d or 1-element array, an array
+        convert = getattr(value, method, None)
+        if not callable(convert):
+            continue
         try:
-            return value.item()
+            converted = convert()
         except ValueError:
-            pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
+            continue
+        if type(converted) is not type(value):  # a longdouble's item() is itself: float() it
+            return converted
     if isinstance(value, set | tuple):
         return list(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     import numbers  # here: only a trial that returns an unusual value pays for it
 
-    if isinstance(value, numbers.Number):  # a complex number has no float: its repr, below
+    complex_only = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+    if isinstance(value, numbers.Number) and not complex_only:  # a complex one: its repr
         try:
             return float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError, OverflowError):

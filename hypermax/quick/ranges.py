@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from typing import Any
 
-__all__ = ["RangeError", "parse_assignment", "parse_range", "plain", "space_node"]
+__all__ = ["RangeError", "as_json", "parse_assignment", "parse_range", "plain", "space_node"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACED = re.compile(r"([lu])(\d+)")
@@ -138,18 +139,27 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _json_value(name: str, value: Any) -> Any:
-    """``value`` as JSON holds it (numpy values inside turned into numbers and lists); raises
-    RangeError naming the param for a value JSON cannot hold (a set, an object)."""
+def as_json(value: Any) -> Any:
+    """``value`` as JSON holds it: numpy values inside as the numbers and lists they hold
+    (:func:`plain`), tuples as lists, paths as strings. Raises TypeError naming the type of a
+    value JSON cannot hold (a set, an object), ValueError for a value that holds itself."""
 
     def convert(inner: Any) -> Any:
+        if isinstance(inner, os.PathLike):
+            return os.fspath(inner)
         converted = plain(inner)
         if converted is inner:
-            raise TypeError(type(inner).__name__)
+            raise TypeError(f"a {type(inner).__name__}, which JSON cannot hold")
         return converted
 
+    return json.loads(json.dumps(value, default=convert))
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """``value`` as JSON holds it (:func:`as_json`); raises RangeError naming the param for a
+    value JSON cannot hold (a set, an object)."""
     try:
-        return json.loads(json.dumps(value, default=convert))
+        return as_json(value)
     except (TypeError, ValueError):
         raise RangeError(
             f'space "{name}": {value!r}: write a range string, a (low, high) tuple, a list of '

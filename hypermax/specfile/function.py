@@ -182,6 +182,8 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     path = env.get("PATH", os.environ.get("PATH"))
     if "/" in program:
         target = start / program
+        if target.is_dir():
+            return f'"{program}" is a folder, not a program'
         if not target.is_file():
             return f'cannot find program "{program}"' + (
                 "" if Path(program).is_absolute() else f" in {start.resolve()}"

@@ -74,4 +74,6 @@ def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> st
         return None
     if kind == "folder" and target.exists():
         return f'"{name}" is not a folder'
+    if kind == "file" and target.is_dir():
+        return f'"{name}" is a folder, not a file'
     return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")

@@ -1,0 +1,219 @@
+"""optimize() given what a Python user has at hand: a spec dict built with numpy numbers, tuples
+and paths, and arguments of the wrong kind, which are named before anything runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import OBJECTIVES
+
+import hypermax
+from hypermax.errors import SpecError
+
+
+def _spec_dict(results: Path) -> dict:
+    return {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "min": np.float64(-2), "max": np.int64(2)},
+                "k": {"enum": (1, 2)},
+            },
+        },
+        "function": {
+            "type": "python_function",
+            "src": OBJECTIVES / "quadratic.py",
+            "name": "train",
+        },
+        "search": {"name": "dict", "iterations": np.int64(2), "seed": 1},
+        "results": {"directory": results},
+    }
+
+
+def test_a_spec_dict_takes_numpy_numbers_tuples_and_paths_as_a_spec_file_would_hold_them(
+    tmp_path,
+):
+    result = hypermax.optimize(_spec_dict(tmp_path / "results"))
+    assert [t["state"] for t in result.trials] == ["ok", "ok"]
+    assert {t["params"]["k"] for t in result.trials} <= {1, 2}
+    frozen = json.loads((tmp_path / "results" / "dict" / "search.json").read_text())
+    assert frozen["search"]["iterations"] == 2
+    assert frozen["function"]["src"] == str(OBJECTIVES / "quadratic.py")
+
+
+def test_a_spec_dict_no_spec_file_could_hold_is_a_type_error_before_anything_runs(tmp_path):
+    spec = _spec_dict(tmp_path / "results")
+    spec["search"]["tags"] = {"a", "b"}
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(spec)
+    assert str(raised.value) == "optimize(): the spec holds a set, which JSON cannot hold"
+    spec["search"]["tags"] = spec
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(spec)
+    assert str(raised.value) == "optimize(): the spec holds itself (a circular reference)"
+    assert not (tmp_path / "results").exists()
+
+
+def train(params):
+    return params["x"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"space": {"x": "0:1"}, "metrics": 5},
+            "optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            "'name:min' or 'name:max', got 5",
+        ),
+        (
+            {"space": {"x": "0:1"}, "metrics": ["accuracy"]},
+            "optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
+            "'name:min' or 'name:max', got ['accuracy']",
+        ),
+        (
+            {"space": [("x", "0:1")]},
+            "optimize(): space= maps each param to its range or values, got a list",
+        ),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_a_type_error_before_anything_runs(
+    tmp_path, arguments, message
+):
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(train, results_dir=tmp_path, **arguments)
+    assert str(raised.value) == message
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_resumed_search_says_that_the_seed_given_now_is_not_used(tmp_path, capsys):
+    hypermax.optimize(train, space={"x": "0:1"}, iterations=1, seed=1, results_dir=tmp_path)
+    capsys.readouterr()
+    result = hypermax.optimize(
+        train, space={"x": "0:1"}, iterations=2, seed=2, results_dir=tmp_path
+    )
+    assert len(result.trials) == 2
+    assert (
+        "optimize(): search.seed: 2 is not used: a resumed search keeps the seed it started "
+        "with (1)\n" in capsys.readouterr().err
+    )
+
+
+def test_a_results_dir_in_the_home_folder_keeps_the_objective_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = hypermax.optimize(train, space={"x": "0:1"}, iterations=1, results_dir="~/res")
+    assert result.trials[0]["state"] == "ok"
+    folder = tmp_path / "home" / "res" / "train"
+    assert (folder / "objective.pkl").is_file() and (folder / "objective.id").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+def test_the_spec_load_spec_read_runs_with_paths_from_its_own_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "model.py").write_text("def train(params):\n    return params['x']\n")
+    (folder / "search.json").write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [0.5]}}},
+                "function": {"type": "python_function", "src": "model.py", "name": "train"},
+                "search": {"name": "loaded"},
+            }
+        )
+    )
+    spec = hypermax.load_spec(str(folder / "search.json"))
+    monkeypatch.chdir(tmp_path)  # elsewhere: model.py is found from the spec's folder
+    result = hypermax.optimize(spec, iterations=1, results_dir=tmp_path / "results")
+    assert [(t["state"], t["loss"]) for t in result.trials] == [("ok", 0.5)]
+
+
+def where(params):
+    import os
+
+    return {"loss": 0.0, "cwd": os.getcwd(), "data": os.environ["DATA"]}
+
+
+def test_function_options_may_be_paths_as_the_rest_of_python_has_them(tmp_path):
+    result = hypermax.optimize(
+        where,
+        space={"x": [1]},
+        iterations=1,
+        results_dir=tmp_path / "results",
+        cwd=tmp_path,
+        env={"DATA": tmp_path / "data"},
+    )
+    (trial,) = result.trials
+    assert trial["metadata"] == {"cwd": str(tmp_path), "data": str(tmp_path / "data")}
+
+
+def scored(params):
+    return {"loss": 1 - params["x"], "accuracy": params["x"], "x": "seen", "history": [0.1]}
+
+
+def test_the_dataframe_has_what_the_objective_returned_besides_its_loss(tmp_path):
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    result = hypermax.optimize(scored, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    frame = result.dataframe()
+    assert frame.loc[1, "accuracy"] == 0.25 and frame.loc[1, "loss"] == 0.75
+    assert frame.loc[1, "x"] == 0.25 and frame.loc[1, "metadata.x"] == "seen"
+    assert "history" not in frame.columns and list(frame.columns)[-1] == "reason"
+
+
+def test_a_spec_dict_without_a_search_name_is_named_after_its_function(tmp_path):
+    spec = _spec_dict(tmp_path / "results")
+    del spec["search"]["name"]
+    result = hypermax.optimize(spec, iterations=1)
+    assert result.folder.name == "train"  # not "optimize__", from no file at all
+
+
+def _carried(error: BaseException) -> BaseException:
+    """``error`` as a process pool carries it back (pickled), and as ``copy`` copies it."""
+    import copy
+    import pickle
+
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert vars(copy.copy(error)) == vars(error)
+    return again
+
+
+def test_the_errors_of_a_search_survive_a_process_pool_s_pickling(tmp_path):
+    from hypermax.api import SearchInterrupted, make_result
+    from hypermax.errors import Crashed, DiskFull
+
+    with pytest.raises(SpecError) as spec_error:
+        hypermax.optimize({"hyperparameters": {"type": "object"}, "functoin": {}})
+    assert _carried(spec_error.value).problems == spec_error.value.problems
+    interrupted = SearchInterrupted(make_result(tmp_path, "interrupted", ()))
+    assert _carried(interrupted).result == interrupted.result
+    full = DiskFull(tmp_path, OSError(28, "No space left on device"))
+    assert _carried(full).folder == tmp_path
+    crashed = Crashed(ValueError("a bug"), tmp_path / "hypermax.log")
+    assert _carried(crashed).log == tmp_path / "hypermax.log"
+
+
+#: a notebook's cell (or a script): its functions belong to ``__main__``
+NOTEBOOK_CELL = """
+import multiprocessing
+
+def square(value):
+    return value * value
+
+def train(params):
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return sum(pool.map(square, [params["x"], 1.0]))
+"""
+
+
+def test_an_objective_of_main_may_hand_its_helpers_to_a_pool_of_workers(tmp_path):
+    cell: dict = {"__name__": "__main__"}
+    exec(NOTEBOOK_CELL, cell)
+    result = hypermax.optimize(
+        cell["train"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert (trial["state"], trial["loss"]) == ("ok", 1.25), trial["reason"]
