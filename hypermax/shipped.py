@@ -38,22 +38,4 @@ def __getattr__(name: str) -> Any:
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
         shipped = pickle.load(f)
     sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
-    objective = pickle.loads(shipped[ENTRY])
-    _into_main(objective)
-    return objective
-
-
-def _into_main(objective: Any) -> None:
-    """The functions and classes of the caller's ``__main__`` (a script, a notebook) that the
-    objective refers to, which travelled with it by value, made names of this process's
-    ``__main__`` too (where it has none of its own): a pool of workers that the objective
-    hands one of them (``multiprocessing.Pool().map(helper, ...)``) pickles it by reference,
-    as ``__main__.helper``, and must find it there, as it would in the caller's process."""
-    main = sys.modules.get("__main__")
-    function = getattr(objective, "func", objective)  # a functools.partial's function
-    names = getattr(function, "__globals__", None)
-    if main is None or not isinstance(names, dict):
-        return
-    for name, value in names.items():
-        if getattr(value, "__module__", None) == "__main__" and not hasattr(main, name):
-            setattr(main, name, value)
+    return pickle.loads(shipped[ENTRY])

@@ -194,26 +194,3 @@ def test_the_errors_of_a_search_survive_a_process_pool_s_pickling(tmp_path):
     assert _carried(full).folder == tmp_path
     crashed = Crashed(ValueError("a bug"), tmp_path / "hypermax.log")
     assert _carried(crashed).log == tmp_path / "hypermax.log"
-
-
-#: a notebook's cell (or a script): its functions belong to ``__main__``
-NOTEBOOK_CELL = """
-import multiprocessing
-
-def square(value):
-    return value * value
-
-def train(params):
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        return sum(pool.map(square, [params["x"], 1.0]))
-"""
-
-
-def test_an_objective_of_main_may_hand_its_helpers_to_a_pool_of_workers(tmp_path):
-    cell: dict = {"__name__": "__main__"}
-    exec(NOTEBOOK_CELL, cell)
-    result = hypermax.optimize(
-        cell["train"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
-    )
-    (trial,) = result.trials
-    assert (trial["state"], trial["loss"]) == ("ok", 1.25), trial["reason"]
