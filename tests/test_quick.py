@@ -67,7 +67,7 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=1:l1:2", "the middle part is lN (log-spaced) or uN (evenly spaced), N >= 2"),
         ("lr=a:2", '"a" is not a number'),
         ("lr=1e999:2", '"1e999" is not a finite number'),
-        ("lr=0:Infinity", '"Infinity" is not a finite number'),
+        ("lr=Infinity:0", '"Infinity" is not a finite number'),
         ("lr=NaN:1", '"NaN" is not a finite number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),

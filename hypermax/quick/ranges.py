@@ -57,6 +57,9 @@ def _interval(text: str) -> dict[str, Any]:
         raise RangeError("write a:b, a:lN:b or a:uN:b")
     low, high = _number(parts[0]), _number(parts[-1])
     if not low < high:
+        for part, end in ((parts[0], low), (parts[-1], high)):
+            if not math.isfinite(end):  # an infinite high end is the spec's to refuse
+                raise RangeError(f'"{part}" is not a finite number')
         raise RangeError("the low end must be below the high end")
     whole = all(re.fullmatch(r"[-+]?\d+", part) for part in (parts[0], parts[-1]))
     node: dict[str, Any] = {"type": "integer" if whole else "number", "min": low, "max": high}
@@ -76,8 +79,6 @@ def _number(part: str) -> int | float:
     value = _value(part)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RangeError(f'"{part}" is not a number')
-    if not math.isfinite(value):
-        raise RangeError(f'"{part}" is not a finite number')
     return value
 
 
