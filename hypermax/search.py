@@ -47,6 +47,7 @@ class Prepared:
     folder: ResultsFolder
     history: JournalState
     seed: int
+    set_aside: Path | None = None  # where a fresh start moved the folder's earlier search
 
 
 def prepare(
@@ -75,11 +76,17 @@ def prepare_run(
     """:func:`prepare` for a run of ``spec``, saying on stderr, one line each, what the user
     should know: the notices of the spec's keys that do nothing here (before the folder is
     used), then, for a search it resumes, what becomes of the parts of the spec edited since
-    the search started (:func:`edits_since_start`: a changed seed is not used)."""
+    the search started (:func:`edits_since_start`: a changed seed is not used), or, for a fresh
+    start, where the folder's earlier search went."""
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     edits = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
     prepared = prepare(spec, folder_path, fresh, fresh_hint)
+    if prepared.set_aside is not None:
+        edits.append(
+            f"hypermax: {fresh_hint}: the search that was in {prepared.folder.path} is now in "
+            f"{prepared.set_aside}"
+        )
     for line in edits:
         print(line, file=sys.stderr)
     return prepared
@@ -87,8 +94,9 @@ def prepare_run(
 
 def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
     folder.lock()
+    set_aside = None
     if fresh and folder.exists():
-        folder.move_aside()  # under the lock: no other hypermax is using it
+        set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
         folder.unlock()
         folder.lock()
     try:
@@ -121,7 +129,7 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
     except BaseException:
         folder.unlock()
         raise
-    return Prepared(spec, folder, history, seed)
+    return Prepared(spec, folder, history, seed, set_aside)
 
 
 def _changed(folder: ResultsFolder, spec: Spec) -> str:

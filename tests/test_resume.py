@@ -137,6 +137,9 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(folder)) == 3
     assert len(finished_records(folder.with_name("steady.1"))) == 3
+    assert proc.stderr == (
+        f"hypermax: --fresh: the search that was in {folder} is now in {folder}.1\n"
+    )
 
 
 def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):

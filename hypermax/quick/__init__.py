@@ -107,14 +107,14 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def cmd_quick(args: argparse.Namespace) -> int:
     """Run the search a ``hypermax quick`` command line describes, or save its spec."""
     from hypermax.commands import finish
-    from hypermax.search import execute, prepare, use_dashboard
+    from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import spec_from_dict
 
     if args.save_spec:
         return _save_spec(args, Path(args.save_spec))
     origin = Path.cwd() / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
-    prepared = prepare(spec, fresh=args.fresh)
+    prepared = prepare_run(spec, fresh=args.fresh)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
