@@ -115,6 +115,16 @@ def test_lines_nested_too_deeply_for_json_do_not_stop_the_scanner():
     assert scanner.result == {"loss": 0.25}
 
 
+def test_a_line_a_progress_bar_rewrote_with_carriage_returns_is_read_as_a_terminal_shows_it():
+    reports: list[tuple[int, dict[str, Any]]] = []
+    scanner = StdoutScanner(lambda step, metrics: reports.append((step, metrics)), print)
+    scanner.feed(b'batch 1/2\rbatch 2/2\rHYPERMAX_REPORT {"step": 1, "loss": 0.5}\r\n')
+    scanner.feed(b"epoch 1 [#####] 100%\r0.25\n")
+    scanner.close()
+    assert reports == [(1, {"loss": 0.5})]
+    assert scanner.result == {"loss": 0.25}
+
+
 # -- real trials ----------------------------------------------------------------------------
 def _points(name: str, kinds: list[str], function: dict[str, Any]) -> dict[str, Any]:
     return {

@@ -168,9 +168,10 @@ class StdoutScanner:
         self._too_long = False
 
     def _line(self, raw: bytes) -> None:
+        raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
         if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
             return
-        line = raw.decode("utf-8", "replace").rstrip("\r")
+        line = raw.decode("utf-8", "replace")
         try:
             report = parse_report(line)
         except ValueError as exc:
