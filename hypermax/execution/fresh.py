@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import protocol, spawn
+from hypermax.execution.child import CODE_CACHE_ENV
 
 #: the bootstrap's modules, compiled ahead for the trials (paths from the package's root)
 BOOTSTRAP_MODULES = (
@@ -125,6 +126,8 @@ class FreshStart:
     _lock = threading.Lock()
     _sites: dict[tuple[str, frozenset[tuple[str, str]]], _Site] = {}
     _code: str | None = None
+    _folder: str | None = None  # the compiled bootstrap's folder
+    _compiled: dict[str, tuple[int, int]] = {}  # objective files compiled there: their stamps
 
     def command(
         self, argv: tuple[str, ...], env: dict[str, str], cwd: str
@@ -136,12 +139,31 @@ class FreshStart:
             site = (
                 None if env.get(protocol.TRIAL_SITE_ENV) == "1" else self._site(argv[0], env, cwd)
             )
+            cache = self._objective_cache(options)
+        if cache is not None:
+            env = {**env, CODE_CACHE_ENV: cache}
         if site is None or site.packed is None:
             return [executable, "-c", code, *options], env
         return [executable, "-S", "-c", code, *options], {
             **env,
             protocol.SITE_STATE_ENV: site.packed,
         }
+
+    # -- the objective's byte code --------------------------------------------------------------
+    @classmethod
+    def _objective_cache(cls, options: tuple[str, ...]) -> str | None:
+        """The folder where the objective's file (``--src``) is compiled for the trial, or None.
+
+        Compiled again when its size or time stamp changed: one ``stat`` per trial here."""
+        src = dict(zip(options[::2], options[1::2], strict=False)).get("--src")
+        if src is None or cls._folder is None:
+            return None
+        stamp = _stamp(src)
+        if cls._compiled.get(src) != stamp:
+            if stamp is None or not _compile(src, cached_path(cls._folder, src)):
+                return None
+            cls._compiled[src] = stamp
+        return cls._folder
 
     # -- byte code ------------------------------------------------------------------------------
     @classmethod
@@ -154,6 +176,7 @@ class FreshStart:
             atexit.register(_remove, folder, os.getpid())
             if compile_bootstrap(folder):
                 cls._code = bootstrap_code(folder)
+                cls._folder = folder
         return cls._code
 
     # -- site -----------------------------------------------------------------------------------
@@ -213,13 +236,26 @@ def bootstrap_code(folder: str) -> str:
 
 def compile_bootstrap(folder: str) -> bool:
     """Compile the bootstrap's modules where ``sys.pycache_prefix = folder`` finds them."""
+    return all(
+        _compile(source, cached_path(folder, source))
+        for source in (os.path.join(spawn.PACKAGE_ROOT, module) for module in BOOTSTRAP_MODULES)
+    )
+
+
+def _compile(source: str, cfile: str) -> bool:
     try:
-        for module in BOOTSTRAP_MODULES:
-            source = os.path.join(spawn.PACKAGE_ROOT, module)
-            py_compile.compile(source, cfile=cached_path(folder, source), doraise=True)
+        py_compile.compile(source, cfile=cfile, doraise=True)
     except (OSError, py_compile.PyCompileError):
         return False
     return True
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def cached_path(prefix: str, source: str) -> str:
