@@ -26,10 +26,13 @@ trials of a search instead:
 """
 
 from __future__ import annotations
+import __future__
 
+import ast
 import atexit
 import contextlib
 import json
+import marshal
 import os
 import py_compile
 import re
@@ -39,6 +42,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from hypermax.execution import protocol, spawn
@@ -224,22 +228,96 @@ def _remove(folder: str, owner: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: the trial's ``-c`` code: the bootstrap's modules run from the bundle, each made as an import
+#: makes it (when every source is as it was compiled), else imported from their compiled files
+BOOTSTRAP_CODE = """import sys, os, marshal
+own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; bundle = {bundle!r}
+def _bundled(bundle):
+    try:
+        with open(bundle, "rb") as f:
+            modules = marshal.loads(f.read())
+        for name, file, stamp, code in modules:
+            found = os.stat(file)
+            if (found.st_mtime_ns, found.st_size) != stamp:
+                return False
+    except (OSError, ValueError, EOFError, TypeError):
+        return False
+    from _frozen_importlib import ModuleSpec
+    from _frozen_importlib_external import SourceFileLoader
+    for name, file, stamp, code in modules:
+        package = file.endswith("__init__.py")
+        module, loader = type(sys)(name), SourceFileLoader(name, file)
+        module.__spec__ = spec = ModuleSpec(name, loader, origin=file, is_package=package)
+        spec.has_location, spec.cached = True, bundle
+        module.__file__, module.__loader__, module.__cached__ = file, loader, bundle
+        module.__package__ = name if package else name.rpartition(".")[0]
+        if package:
+            module.__path__ = spec.submodule_search_locations = [os.path.dirname(file)]
+        sys.modules[name] = module
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
+        exec(code, vars(module))
+    return True
+if not _bundled(bundle):
+    import {imports}
+    import {child}, hypermax.execution.tether
+sys.pycache_prefix = own
+del _bundled, bundle
+from {child} import main
+sys.exit(main())
+"""
+#: the file in the compiled bootstrap's folder that holds all its modules' code
+BUNDLE = "bootstrap.marshal"
+
+
 def bootstrap_code(folder: str) -> str:
     """The trial's ``-c`` code when its bootstrap is compiled under ``folder``."""
-    return (
-        f"import sys, {', '.join(BOOTSTRAP_IMPORTS)}; "
-        f"own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; "
-        f"from {protocol.CHILD_MODULE} import main; import hypermax.execution.tether; "
-        "sys.pycache_prefix = own; sys.exit(main())"
+    return BOOTSTRAP_CODE.format(
+        folder=folder,
+        bundle=os.path.join(folder, BUNDLE),
+        imports=", ".join(BOOTSTRAP_IMPORTS),
+        child=protocol.CHILD_MODULE,
     )
 
 
 def compile_bootstrap(folder: str) -> bool:
-    """Compile the bootstrap's modules where ``sys.pycache_prefix = folder`` finds them."""
-    return all(
-        _compile(source, cached_path(folder, source))
-        for source in (os.path.join(spawn.PACKAGE_ROOT, module) for module in BOOTSTRAP_MODULES)
-    )
+    """Compile the bootstrap's modules where ``sys.pycache_prefix = folder`` finds them, and
+    into one bundle there that a trial runs without looking for any of them (:data:`BUNDLE`)."""
+    sources = [os.path.join(spawn.PACKAGE_ROOT, module) for module in BOOTSTRAP_MODULES]
+    if not all(_compile(source, cached_path(folder, source)) for source in sources):
+        return False
+    try:
+        bundle = [_bundle_entry(source) for source in sources]
+        with open(os.path.join(folder, BUNDLE), "wb") as f:
+            marshal.dump(bundle, f)
+    except (OSError, SyntaxError, ValueError):
+        return True  # the compiled files alone still do
+    return True
+
+
+def _bundle_entry(source: str) -> tuple[str, str, tuple[int, int], CodeType]:
+    """One module of the bundle: its name, file, stamp (as the trial checks it) and code.
+
+    Its ``__future__`` imports are compiled in as flags instead of run: a trial does not import
+    ``__future__`` for them (the module's names then lack the feature objects, nothing else)."""
+    found = os.stat(source)
+    with open(source, "rb") as f:
+        tree = ast.parse(f.read(), source)
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                flags |= getattr(__future__, alias.name).compiler_flag
+    tree.body = [
+        node
+        for node in tree.body
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    ]
+    relative = os.path.relpath(source, spawn.PACKAGE_ROOT)[: -len(".py")].split(os.sep)
+    name = ".".join(relative[:-1] if relative[-1] == "__init__" else relative)
+    code = compile(tree, source, "exec", flags=flags, dont_inherit=True)
+    return name, source, (found.st_mtime_ns, found.st_size), code
 
 
 def _compile(source: str, cfile: str) -> bool:
