@@ -5,11 +5,14 @@ the quick exit of a trial that loaded nothing but its objective."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from hypermax.execution import child, fresh, protocol
 from hypermax.execution.fresh import FreshStart
@@ -158,3 +161,71 @@ def test_an_objective_that_does_not_compile_fails_in_its_trial_as_before(tmp_pat
     assert done.returncode == 1
     assert "SyntaxError" in done.stderr
     assert "SyntaxError" in json.loads((tmp_path / "result.json").read_text())[protocol.ERROR_KEY]
+
+
+#: an objective that tells how its bootstrap was loaded
+LOOK = """
+import sys
+LOADED_BEFORE = sorted(sys.modules)
+import hypermax.execution.protocol
+from hypermax.execution import protocol
+
+def f(params):
+    child = sys.modules["hypermax.execution.child"]
+    return {
+        "loss": 0.0,
+        "loaded": LOADED_BEFORE,
+        "cached": child.__cached__,
+        "same": protocol is hypermax.execution.protocol is child.protocol,
+        "package": [child.__package__, child.__spec__.name, hypermax.execution.__path__],
+    }
+"""
+
+
+def _look(start: FreshStart, tmp_path: Path) -> tuple[str, dict]:
+    """Run the LOOK objective in a fresh trial; the compiled bootstrap's folder, and its result."""
+    (tmp_path / "objective.py").write_text(LOOK)
+    argv, env = _command(start, tmp_path)
+    folder = argv[3].split("sys.pycache_prefix, ")[1].split(";")[0].strip("'")
+    subprocess.run(argv, env=env, cwd=tmp_path, check=True, timeout=60)
+    return folder, json.loads((tmp_path / "result.json").read_text())
+
+
+def test_a_trial_runs_its_bootstrap_from_the_bundle_as_imported_modules(tmp_path):
+    folder, seen = _look(FreshStart(), tmp_path)
+    assert seen["cached"] == os.path.join(folder, fresh.BUNDLE)
+    assert "__future__" not in seen["loaded"]  # its imports compiled in as flags
+    assert seen["same"]  # one protocol module, whichever way it is named
+    execution = os.path.join(fresh.spawn.PACKAGE_ROOT, "hypermax", "execution")
+    assert seen["package"] == ["hypermax.execution", "hypermax.execution.child", [execution]]
+
+
+def _spoil_bundle(folder: str, spoil: str) -> None:
+    path = os.path.join(folder, fresh.BUNDLE)
+    with open(path, "rb") as f:
+        magic, data = f.read(4), f.read()
+    if spoil == "magic":
+        magic = bytes(4)
+    else:  # one source changed since the bundle was made
+        modules = marshal.loads(data)
+        name, file, (mtime, size), code = modules[0]
+        modules[0] = (name, file, (mtime, size + 1), code)
+        data = marshal.dumps(modules)
+    with open(path, "wb") as f:
+        f.write(magic + data)
+
+
+@pytest.mark.parametrize("spoil", ["stamp", "magic"])
+def test_a_bundle_of_changed_sources_or_another_python_is_not_run(tmp_path, spoil):
+    start = FreshStart()
+    folder, _ = _look(start, tmp_path)
+    bundle = Path(folder, fresh.BUNDLE)
+    kept = bundle.read_bytes()  # the folder serves every trial of this process: put it back
+    try:
+        _spoil_bundle(folder, spoil)
+        _, seen = _look(start, tmp_path)
+    finally:
+        bundle.write_bytes(kept)
+    child_source = os.path.join(fresh.spawn.PACKAGE_ROOT, "hypermax", "execution", "child.py")
+    assert seen["cached"] == fresh.cached_path(folder, child_source)  # the compiled files
+    assert seen["same"]

@@ -31,6 +31,7 @@ import __future__
 import ast
 import atexit
 import contextlib
+import importlib.util
 import json
 import marshal
 import os
@@ -233,9 +234,13 @@ def _remove(folder: str, owner: int) -> None:
 BOOTSTRAP_CODE = """import sys, os, marshal
 own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; bundle = {bundle!r}
 def _bundled(bundle):
+    from _frozen_importlib_external import MAGIC_NUMBER
     try:
         with open(bundle, "rb") as f:
-            modules = marshal.loads(f.read())
+            data = f.read()
+        if data[:4] != MAGIC_NUMBER:  # made by another version of Python
+            return False
+        modules = marshal.loads(memoryview(data)[4:])
         for name, file, stamp, code in modules:
             found = os.stat(file)
             if (found.st_mtime_ns, found.st_size) != stamp:
@@ -267,7 +272,8 @@ del _bundled, bundle
 from {child} import main
 sys.exit(main())
 """
-#: the file in the compiled bootstrap's folder that holds all its modules' code
+#: the file in the compiled bootstrap's folder that holds all its modules' code: the magic number
+#: of this Python's byte code (as a ``.pyc`` file starts), then the modules marshalled
 BUNDLE = "bootstrap.marshal"
 
 
@@ -290,7 +296,7 @@ def compile_bootstrap(folder: str) -> bool:
     try:
         bundle = [_bundle_entry(source) for source in sources]
         with open(os.path.join(folder, BUNDLE), "wb") as f:
-            marshal.dump(bundle, f)
+            f.write(importlib.util.MAGIC_NUMBER + marshal.dumps(bundle))
     except (OSError, SyntaxError, ValueError):
         return True  # the compiled files alone still do
     return True
