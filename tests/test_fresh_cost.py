@@ -85,6 +85,17 @@ def test_a_trial_that_loaded_only_its_objective_still_ends_as_an_interpreter_end
     assert "printed" in (tmp_path / "1.log").read_text()
 
 
+@pytest.mark.parametrize("imports", ["import typing", "from collections import OrderedDict"])
+def test_a_trial_whose_objective_imports_modules_ends_as_usual(tmp_path, imports):
+    """Modules the objective imported (``typing`` puts classes in ``sys.modules`` too) are left
+    to the interpreter's own exit."""
+    outcome, folder = _run_one(tmp_path, f"{imports}\n{LEAVES_WORK}", {"x": 2.0})
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 4.0}
+    assert (folder / "left_open.txt").read_text() == "buffered"
+    assert (folder / "del.txt").read_text() == "ran"
+
+
 QUICK = """
 import sys
 from hypermax.execution import child

@@ -216,17 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     before = frozenset(sys.modules)
     if own_process:
         gc.freeze()  # the bootstrap's objects: the collection at a quick exit skips them
-    loaded: list[frozenset[str]] = []
+    objective: list[str] = []  # the objective's own modules, once it is loaded
 
     def load() -> Callable[..., Any]:
-        fn = load_function(options.get("module"), options.get("src"), options["name"])
-        loaded.append(frozenset(sys.modules) - before)
+        module = options.get("module")
+        fn = load_function(module, options.get("src"), options["name"])
+        parts = module.split(".") if module else []
+        objective.extend(".".join(parts[: i + 1]) for i in range(len(parts)))  # its packages
+        objective.append(str(getattr(fn, "__module__", "")))
         return fn
 
     code = run_trial(load)
     exit_within(code)
-    if own_process and loaded:
-        exit_quickly(code, before, loaded[0])
+    if own_process and objective:
+        exit_quickly(code, before, frozenset(objective))
     return code
 
 
@@ -236,8 +239,8 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
 
     That teardown (clearing every module, collections, freeing the interpreter) costs a trivial
     trial about 1 ms, a tenth of its process. It is skipped only when the trial loaded no module
-    but those loaded ``before`` the objective and ``objective`` (the objective's module, with
-    its packages), and started no thread: then
+    but those loaded ``before`` the objective and ``objective`` (the module of the objective's
+    function, and the packages of its ``module``), and started no thread: then
     what it does is done here — the ``atexit`` functions run, the objective's modules are
     cleared and a collection runs (so their objects' ``__del__`` run and the files they left
     open are flushed), stdout and stderr are flushed — and the process exits at once. A flush
@@ -250,7 +253,7 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
     atexit._run_exitfuncs()
     for name in sorted(objective, reverse=True):  # a package's modules before the package
         module = sys.modules.get(name)
-        if module is not None:
+        if isinstance(module, _ModuleType):
             vars(module).clear()
     gc.collect()
     try:
