@@ -11,6 +11,10 @@ package imports ``warnings``), no types, no runpy (it is not run with
 ``-m``), no json (the params come marshalled too, a plain result is written without it);
 traceback only on a failure.
 
+A trial started as ``python -c`` whose objective loaded no module but its own ends without the
+interpreter's teardown (:func:`exit_quickly`): what that teardown would do that anyone sees is
+done first.
+
 If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
 starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
 closes); where that could not be armed, :func:`watch_lifeline` does the same from a thread.

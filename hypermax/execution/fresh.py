@@ -18,11 +18,18 @@ trials of a search instead:
   ``env``. The probe is run again when a site folder or a ``.pth`` file changes.
 - **byte code**. With ``PYTHONDONTWRITEBYTECODE`` (or a read-only install) nothing caches the
   compiled bootstrap, and each trial compiles it again. hypermax compiles the bootstrap's
-  modules once per process into a temporary folder and has the trial read them from there
-  (``sys.pycache_prefix``, set only while those modules are imported: the objective's own
-  modules use their usual cache). The compiled files are checked against their sources, as
-  Python always does. The folder is removed when the process exits; one left by a process that
-  was killed is removed by the next that makes one (:func:`remove_leftovers`).
+  modules once per process into a temporary folder: into one bundle (:data:`BUNDLE`), which the
+  trial's ``-c`` code (:data:`BOOTSTRAP_CODE`) runs without looking for any of them on
+  ``sys.path`` (each module made as an import makes it, its ``__future__`` imports compiled in
+  as flags: no trial imports ``__future__``), and as ``.pyc`` files, imported instead when a
+  source changed since the bundle was made or the trial runs another Python version
+  (``sys.pycache_prefix``, set only while those modules are imported). The objective's file
+  (``src``) is compiled there as well, again when its size or time stamp changes, and the trial
+  reads it from there (``HYPERMAX_CODE_CACHE``): the first ``compile()`` of a process costs it
+  about 1 ms (it makes the ``ast`` module's types), whatever it compiles. Compiled files are
+  checked against their sources, as Python always does. The folder is removed when the process
+  exits; one left by a process that was killed is removed by the next that makes one
+  (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
