@@ -9,17 +9,14 @@ import marshal
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from test_child_bootstrap import run_fresh
 
 from hypermax.execution import child, fresh, protocol
 from hypermax.execution.fresh import FreshStart
-from hypermax.execution.launch import SubprocessLauncher
-from hypermax.execution.local import LocalRunner
-from hypermax.spec import FunctionSpec
-from hypermax.trial import Outcome, Proposal, TrialState
+from hypermax.trial import Outcome, TrialState
 
 #: an objective that leaves work to the interpreter's exit: a file written and never closed,
 #: an object whose ``__del__`` writes, a generator stopped inside ``try``/``finally``, held in a
@@ -59,19 +56,7 @@ def f(params):
 
 
 def _run_one(tmp_path: Path, source: str, params: dict) -> tuple[Outcome, Path]:
-    (tmp_path / "objective.py").write_text(source)
-    function = FunctionSpec(type="python_function", src=str(tmp_path / "objective.py"), name="f")
-    runner = LocalRunner(function, tmp_path, launcher=SubprocessLauncher())
-    try:
-        runner.submit(Proposal(1, params, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            outcomes = [e for e in runner.poll(0.5) if isinstance(e, Outcome)]
-            if outcomes:
-                return outcomes[0], tmp_path / "trials" / "1"
-        raise AssertionError("no outcome")
-    finally:
-        runner.close()
+    return run_fresh(tmp_path, source, "f", params)
 
 
 def test_a_trial_that_loaded_only_its_objective_still_ends_as_an_interpreter_ends(tmp_path):
