@@ -247,7 +247,8 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
     function, and the packages of its ``module``), and started no thread: then
     what it does is done here — the ``atexit`` functions run, the objective's modules are
     cleared and a collection runs (so their objects' ``__del__`` run and the files they left
-    open are flushed), stdout and stderr are flushed — and the process exits at once. A flush
+    open are flushed; modules loaded before the objective are left as they are), stdout and
+    stderr are flushed — and the process exits at once. A flush
     that fails leaves it to the interpreter, which reports it as it always does.
     """
     if "threading" in sys.modules or set(sys.modules) - before - objective:
@@ -255,7 +256,7 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
     import atexit
 
     atexit._run_exitfuncs()
-    for name in sorted(objective, reverse=True):  # a package's modules before the package
+    for name in sorted(objective - before, reverse=True):  # a package's modules first
         module = sys.modules.get(name)
         if isinstance(module, _ModuleType):
             vars(module).clear()

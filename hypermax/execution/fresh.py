@@ -139,7 +139,8 @@ class FreshStart:
     _sites: dict[tuple[str, frozenset[tuple[str, str]]], _Site] = {}
     _code: str | None = None
     _folder: str | None = None  # the compiled bootstrap's folder
-    _compiled: dict[str, tuple[int, int]] = {}  # objective files compiled there: their stamps
+    #: objective files compiled there: their stamps then, and whether they compiled
+    _compiled: dict[str, tuple[tuple[int, int], bool]] = {}
 
     def command(
         self, argv: tuple[str, ...], env: dict[str, str], cwd: str
@@ -171,11 +172,12 @@ class FreshStart:
         if src is None or cls._folder is None:
             return None
         stamp = _stamp(src)
-        if cls._compiled.get(src) != stamp:
-            if stamp is None or not _compile(src, cached_path(cls._folder, src)):
-                return None
-            cls._compiled[src] = stamp
-        return cls._folder
+        if stamp is None:
+            return None
+        known = cls._compiled.get(src)
+        if known is None or known[0] != stamp:  # a file that does not compile: tried once
+            known = cls._compiled[src] = (stamp, _compile(src, cached_path(cls._folder, src)))
+        return cls._folder if known[1] else None
 
     # -- byte code ------------------------------------------------------------------------------
     @classmethod
