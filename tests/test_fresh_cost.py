@@ -151,12 +151,17 @@ def test_a_trial_reads_the_objective_compiled_by_hypermax_and_checks_it_against_
 
 def test_an_objective_that_does_not_compile_fails_in_its_trial_as_before(tmp_path):
     (tmp_path / "objective.py").write_text("def f(params):\n    return (\n")
-    argv, env = _command(FreshStart(), tmp_path)
+    start = FreshStart()
+    argv, env = _command(start, tmp_path)
     assert child.CODE_CACHE_ENV not in env
     done = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "SyntaxError" in done.stderr
     assert "SyntaxError" in json.loads((tmp_path / "result.json").read_text())[protocol.ERROR_KEY]
+    (tmp_path / "objective.py").write_text("def f(params):\n    return 77\n")  # mended
+    argv, env = _command(start, tmp_path)
+    assert child.CODE_CACHE_ENV in env
+    assert _result(argv, env, tmp_path) == 77
 
 
 #: an objective that tells how its bootstrap was loaded
