@@ -208,10 +208,10 @@ def _spoil_bundle(folder: str, spoil: str) -> None:
     if spoil == "magic":
         magic = bytes(4)
     else:  # one source changed since the bundle was made
-        modules = marshal.loads(data)
+        loader, modules = marshal.loads(data)
         name, file, (mtime, size), code = modules[0]
         modules[0] = (name, file, (mtime, size + 1), code)
-        data = marshal.dumps(modules)
+        data = marshal.dumps((loader, modules))
     with open(path, "wb") as f:
         f.write(magic + data)
 

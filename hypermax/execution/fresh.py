@@ -238,23 +238,36 @@ def _remove(folder: str, owner: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-#: the trial's ``-c`` code: the bootstrap's modules run from the bundle, each made as an import
-#: makes it (when every source is as it was compiled), else imported from their compiled files
-BOOTSTRAP_CODE = """import sys, os, marshal
-own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; bundle = {bundle!r}
-def _bundled(bundle):
-    from _frozen_importlib_external import MAGIC_NUMBER
+#: the trial's ``-c`` code, kept short (Python compiles it in every trial: 0.6 ms for the
+#: loader below): it runs the loader the bundle holds, or imports the compiled files when the
+#: bundle is missing or was made by another version of Python (:data:`FALLBACK`)
+BOOTSTRAP_CODE = """import sys, marshal
+from _frozen_importlib_external import MAGIC_NUMBER
+try:
+    with open({bundle!r}, "rb") as _f:
+        _b = _f.read()
+    _b = marshal.loads(memoryview(_b)[4:]) if _b[:4] == MAGIC_NUMBER else None
+except (OSError, ValueError, EOFError, TypeError):
+    _b = None
+exec(_b[0] if _b else {fallback!r})
+"""
+#: the bootstrap imported from its compiled files (``sys.pycache_prefix``, set only while they
+#: are imported; the standard modules they import are imported before)
+FALLBACK = (
+    "import {imports}; own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; "
+    "import {child}, hypermax.execution.tether; sys.pycache_prefix = own; "
+    "from {child} import main; sys.exit(main())"
+)
+#: the bundle's loader, compiled into it: each module of the bundle made as an import makes it,
+#: when every source is as it was compiled, else :data:`FALLBACK`; then the trial runs
+LOADER = """import os
+def _bundled(bundle, modules):
     try:
-        with open(bundle, "rb") as f:
-            data = f.read()
-        if data[:4] != MAGIC_NUMBER:  # made by another version of Python
-            return False
-        modules = marshal.loads(memoryview(data)[4:])
         for name, file, stamp, code in modules:
             found = os.stat(file)
             if (found.st_mtime_ns, found.st_size) != stamp:
                 return False
-    except (OSError, ValueError, EOFError, TypeError):
+    except OSError:
         return False
     from _frozen_importlib import ModuleSpec
     from _frozen_importlib_external import SourceFileLoader
@@ -273,24 +286,32 @@ def _bundled(bundle):
             setattr(sys.modules[parent], child, module)
         exec(code, vars(module))
     return True
-if not _bundled(bundle):
-    import {imports}
-    import {child}, hypermax.execution.tether
-sys.pycache_prefix = own
-del _bundled, bundle
+_modules = _b[1]
+del _f, _b, MAGIC_NUMBER
+if not _bundled({bundle!r}, _modules):
+    exec({fallback!r})
+del _bundled, _modules
 from {child} import main
 sys.exit(main())
 """
-#: the file in the compiled bootstrap's folder that holds all its modules' code: the magic number
-#: of this Python's byte code (as a ``.pyc`` file starts), then the modules marshalled
+#: the file in the compiled bootstrap's folder that holds the loader and the bootstrap's modules:
+#: the magic number of this Python's byte code (as a ``.pyc`` file starts), then the loader's
+#: code and the modules (name, file, its size and time stamp, code), marshalled
 BUNDLE = "bootstrap.marshal"
 
 
 def bootstrap_code(folder: str) -> str:
     """The trial's ``-c`` code when its bootstrap is compiled under ``folder``."""
     return BOOTSTRAP_CODE.format(
+        bundle=os.path.join(folder, BUNDLE), fallback=_fill(FALLBACK, folder)
+    )
+
+
+def _fill(text: str, folder: str) -> str:
+    return text.format(
         folder=folder,
         bundle=os.path.join(folder, BUNDLE),
+        fallback=_fill(FALLBACK, folder) if text is not FALLBACK else "",
         imports=", ".join(BOOTSTRAP_IMPORTS),
         child=protocol.CHILD_MODULE,
     )
@@ -303,7 +324,8 @@ def compile_bootstrap(folder: str) -> bool:
     if not all(_compile(source, cached_path(folder, source)) for source in sources):
         return False
     try:
-        bundle = [_bundle_entry(source) for source in sources]
+        loader = compile(_fill(LOADER, folder), "<hypermax bootstrap>", "exec", dont_inherit=True)
+        bundle = (loader, [_bundle_entry(source) for source in sources])
         with open(os.path.join(folder, BUNDLE), "wb") as f:
             f.write(importlib.util.MAGIC_NUMBER + marshal.dumps(bundle))
     except (OSError, SyntaxError, ValueError):
