@@ -18,8 +18,9 @@ trials of a search instead:
   ``env``. The probe is run again when a site folder or a ``.pth`` file changes.
 - **byte code**. With ``PYTHONDONTWRITEBYTECODE`` (or a read-only install) nothing caches the
   compiled bootstrap, and each trial compiles it again. hypermax compiles the bootstrap's
-  modules once per process into a temporary folder: into one bundle (:data:`BUNDLE`), which the
-  trial's ``-c`` code (:data:`BOOTSTRAP_CODE`) runs without looking for any of them on
+  modules once per process into a temporary folder: into one bundle (:data:`BUNDLE`), whose
+  loader (:data:`LOADER`, compiled into it: the trial's ``-c`` code, :data:`BOOTSTRAP_CODE`, is
+  a stub that Python compiles in every trial) runs them without looking for any on
   ``sys.path`` (each module made as an import makes it, its ``__future__`` imports compiled in
   as flags: no trial imports ``__future__``), and as ``.pyc`` files, imported instead when a
   source changed since the bundle was made or the trial runs another Python version
