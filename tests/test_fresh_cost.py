@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_child_bootstrap import run_fresh
 
-from hypermax.execution import child, fresh, protocol
+from hypermax.execution import child, compiled, fresh, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.trial import Outcome, TrialState
 
@@ -194,7 +194,7 @@ def _look(start: FreshStart, tmp_path: Path) -> tuple[str, dict]:
 
 def test_a_trial_runs_its_bootstrap_from_the_bundle_as_imported_modules(tmp_path):
     folder, seen = _look(FreshStart(), tmp_path)
-    assert seen["cached"] == os.path.join(folder, fresh.BUNDLE)
+    assert seen["cached"] == os.path.join(folder, compiled.BUNDLE)
     assert "__future__" not in seen["loaded"]  # its imports compiled in as flags
     assert seen["same"]  # one protocol module, whichever way it is named
     execution = os.path.join(fresh.spawn.PACKAGE_ROOT, "hypermax", "execution")
@@ -202,7 +202,7 @@ def test_a_trial_runs_its_bootstrap_from_the_bundle_as_imported_modules(tmp_path
 
 
 def _spoil_bundle(folder: str, spoil: str) -> None:
-    path = os.path.join(folder, fresh.BUNDLE)
+    path = os.path.join(folder, compiled.BUNDLE)
     with open(path, "rb") as f:
         magic, data = f.read(4), f.read()
     if spoil == "magic":
@@ -220,7 +220,7 @@ def _spoil_bundle(folder: str, spoil: str) -> None:
 def test_a_bundle_of_changed_sources_or_another_python_is_not_run(tmp_path, spoil):
     start = FreshStart()
     folder, _ = _look(start, tmp_path)
-    bundle = Path(folder, fresh.BUNDLE)
+    bundle = Path(folder, compiled.BUNDLE)
     kept = bundle.read_bytes()  # the folder serves every trial of this process: put it back
     try:
         _spoil_bundle(folder, spoil)
