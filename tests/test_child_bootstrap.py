@@ -31,9 +31,11 @@ def look(params):
 """
 
 
-def _run_one(tmp_path: Path, params: dict) -> tuple[Outcome, dict]:
-    (tmp_path / "objective.py").write_text(OBJECTIVE)
-    function = FunctionSpec(type="python_function", src=str(tmp_path / "objective.py"), name="look")
+def run_fresh(tmp_path: Path, source: str, name: str, params: dict) -> tuple[Outcome, Path]:
+    """Run ``source``'s function ``name`` as one fresh trial (``objective.py`` in ``tmp_path``):
+    its Outcome and its folder (its log is ``tmp_path / "1.log"``)."""
+    (tmp_path / "objective.py").write_text(source)
+    function = FunctionSpec(type="python_function", src=str(tmp_path / "objective.py"), name=name)
     runner = LocalRunner(function, tmp_path, launcher=SubprocessLauncher())
     try:
         runner.submit(Proposal(1, params, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
@@ -41,11 +43,15 @@ def _run_one(tmp_path: Path, params: dict) -> tuple[Outcome, dict]:
         while time.monotonic() < deadline:
             outcomes = [e for e in runner.poll(0.5) if isinstance(e, Outcome)]
             if outcomes:
-                seen = json.loads((tmp_path / "trials" / "1" / "seen.json").read_text())
-                return outcomes[0], seen
+                return outcomes[0], tmp_path / "trials" / "1"
         raise AssertionError("no outcome")
     finally:
         runner.close()
+
+
+def _run_one(tmp_path: Path, params: dict) -> tuple[Outcome, dict]:
+    outcome, folder = run_fresh(tmp_path, OBJECTIVE, "look", params)
+    return outcome, json.loads((folder / "seen.json").read_text())
 
 
 def test_a_fresh_trial_imports_no_json_runpy_or_signal_before_its_module(tmp_path):

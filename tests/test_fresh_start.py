@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hypermax.execution import fresh, protocol
+from hypermax.execution import compiled, fresh, protocol
 from hypermax.execution.fresh import FreshStart
 
 #: a trial function that tells what its interpreter looks like
@@ -210,7 +210,7 @@ def test_the_bootstrap_is_read_compiled_and_nothing_else_is_compiled_for_it(star
     # the standard modules the bootstrap imports are imported before the prefix is set: none is
     # looked for (and compiled) under it
     code = (
-        f"import sys, {', '.join(fresh.BOOTSTRAP_IMPORTS)}; before = set(sys.modules); "
+        f"import sys, {', '.join(compiled.BOOTSTRAP_IMPORTS)}; before = set(sys.modules); "
         "import hypermax.execution.child, hypermax.execution.tether; "
         "print([m for m in set(sys.modules) - before if not m.startswith('hypermax') "
         "and (getattr(sys.modules[m], '__file__', None) or '').endswith('.py')])"

@@ -18,11 +18,19 @@ trials of a search instead:
   ``env``. The probe is run again when a site folder or a ``.pth`` file changes.
 - **byte code**. With ``PYTHONDONTWRITEBYTECODE`` (or a read-only install) nothing caches the
   compiled bootstrap, and each trial compiles it again. hypermax compiles the bootstrap's
-  modules once per process into a temporary folder and has the trial read them from there
-  (``sys.pycache_prefix``, set only while those modules are imported: the objective's own
-  modules use their usual cache). The compiled files are checked against their sources, as
-  Python always does. The folder is removed when the process exits; one left by a process that
-  was killed is removed by the next that makes one (:func:`remove_leftovers`).
+  modules once per process into a temporary folder (:mod:`.compiled`): into one bundle, whose
+  loader (compiled into it: the trial's ``-c`` code is a stub, which Python compiles in every
+  trial) runs them without looking for any on
+  ``sys.path`` (each module made as an import makes it, its ``__future__`` imports compiled in
+  as flags: no trial imports ``__future__``), and as ``.pyc`` files, imported instead when a
+  source changed since the bundle was made or the trial runs another Python version
+  (``sys.pycache_prefix``, set only while those modules are imported). The objective's file
+  (``src``) is compiled there as well, again when its size or time stamp changes, and the trial
+  reads it from there (``HYPERMAX_CODE_CACHE``): the first ``compile()`` of a process costs it
+  about 1 ms (it makes the ``ast`` module's types), whatever it compiles. Compiled files are
+  checked against their sources, as Python always does. The folder is removed when the process
+  exits; one left by a process that was killed is removed by the next that makes one
+  (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -31,30 +39,18 @@ import atexit
 import contextlib
 import json
 import os
-import py_compile
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from hypermax.execution import protocol, spawn
+from hypermax.execution.child import CODE_CACHE_ENV
+from hypermax.execution.compiled import bootstrap_code, cached_path, compile_bootstrap, compile_file
 
-#: the bootstrap's modules, compiled ahead for the trials (paths from the package's root)
-BOOTSTRAP_MODULES = (
-    "hypermax/__init__.py",
-    "hypermax/calling.py",
-    "hypermax/execution/__init__.py",
-    "hypermax/execution/protocol.py",
-    "hypermax/execution/child.py",
-    "hypermax/execution/tether.py",
-)
-#: the pure-Python standard modules they import, imported before ``sys.pycache_prefix`` points
-#: to the folder compiled for the bootstrap (where none of theirs is)
-BOOTSTRAP_IMPORTS = ("__future__", "os")
 #: ``.pth`` files whose code lines a trial started without site runs itself, as site would
 REPLAYED_PTH = frozenset({"distutils-precedence.pth"})
 #: the longest the probe may take
@@ -125,6 +121,9 @@ class FreshStart:
     _lock = threading.Lock()
     _sites: dict[tuple[str, frozenset[tuple[str, str]]], _Site] = {}
     _code: str | None = None
+    _folder: str | None = None  # the compiled bootstrap's folder
+    #: objective files compiled there: their stamps then, and whether they compiled
+    _compiled: dict[str, tuple[tuple[int, int], bool]] = {}
 
     def command(
         self, argv: tuple[str, ...], env: dict[str, str], cwd: str
@@ -136,12 +135,32 @@ class FreshStart:
             site = (
                 None if env.get(protocol.TRIAL_SITE_ENV) == "1" else self._site(argv[0], env, cwd)
             )
+            cache = self._objective_cache(options)
+        if cache is not None:
+            env = {**env, CODE_CACHE_ENV: cache}
         if site is None or site.packed is None:
             return [executable, "-c", code, *options], env
         return [executable, "-S", "-c", code, *options], {
             **env,
             protocol.SITE_STATE_ENV: site.packed,
         }
+
+    # -- the objective's byte code --------------------------------------------------------------
+    @classmethod
+    def _objective_cache(cls, options: tuple[str, ...]) -> str | None:
+        """The folder where the objective's file (``--src``) is compiled for the trial, or None.
+
+        Compiled again when its size or time stamp changed: one ``stat`` per trial here."""
+        src = dict(zip(options[::2], options[1::2], strict=False)).get("--src")
+        if src is None or cls._folder is None:
+            return None
+        stamp = _stamp(src)
+        if stamp is None:
+            return None
+        known = cls._compiled.get(src)
+        if known is None or known[0] != stamp:  # a file that does not compile: tried once
+            known = cls._compiled[src] = (stamp, compile_file(src, cached_path(cls._folder, src)))
+        return cls._folder if known[1] else None
 
     # -- byte code ------------------------------------------------------------------------------
     @classmethod
@@ -154,6 +173,7 @@ class FreshStart:
             atexit.register(_remove, folder, os.getpid())
             if compile_bootstrap(folder):
                 cls._code = bootstrap_code(folder)
+                cls._folder = folder
         return cls._code
 
     # -- site -----------------------------------------------------------------------------------
@@ -201,33 +221,12 @@ def _remove(folder: str, owner: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def bootstrap_code(folder: str) -> str:
-    """The trial's ``-c`` code when its bootstrap is compiled under ``folder``."""
-    return (
-        f"import sys, {', '.join(BOOTSTRAP_IMPORTS)}; "
-        f"own, sys.pycache_prefix = sys.pycache_prefix, {folder!r}; "
-        f"from {protocol.CHILD_MODULE} import main; import hypermax.execution.tether; "
-        "sys.pycache_prefix = own; sys.exit(main())"
-    )
-
-
-def compile_bootstrap(folder: str) -> bool:
-    """Compile the bootstrap's modules where ``sys.pycache_prefix = folder`` finds them."""
+def _stamp(path: str) -> tuple[int, int] | None:
     try:
-        for module in BOOTSTRAP_MODULES:
-            source = os.path.join(spawn.PACKAGE_ROOT, module)
-            py_compile.compile(source, cfile=cached_path(folder, source), doraise=True)
-    except (OSError, py_compile.PyCompileError):
-        return False
-    return True
-
-
-def cached_path(prefix: str, source: str) -> str:
-    """Where an interpreter whose ``sys.pycache_prefix`` is ``prefix`` looks for ``source``'s
-    byte code (``importlib.util.cache_from_source``, for that prefix and no optimisation)."""
-    head, name = os.path.split(os.path.abspath(source))
-    stem = name.rpartition(".")[0]
-    return os.path.join(prefix, head.lstrip(os.sep), f"{stem}.{sys.implementation.cache_tag}.pyc")
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def _site_environment(env: dict[str, str]) -> dict[str, str]:
