@@ -271,36 +271,58 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
 
 
 def exit_within(code: int) -> None:
-    """The trial's function returned: have this process exit soon even if threads it started
-    (not daemons) still run, which an interpreter waits for at exit, for ever if they never end.
+    """The trial's function returned: have this process exit soon even if its exit does not end
+    on its own: threads it started (not daemons) still run, which an interpreter waits for at
+    exit, for ever if they never end; or an ``atexit`` function or a finalizer never returns.
 
     They get ``HYPERMAX_EXIT_WAIT`` seconds (the function's ``kill_grace``; 2 without it) from
     now, as the interpreter's exit goes on (a thread pool left open ends there); then a note
-    goes to the trial's log and the process exits with ``code``, its result written.
+    goes to the trial's log and the process exits with ``code``, its result written. Threads
+    left running are waited for by a thread; otherwise a timer signal (``SIGALRM``) ends the
+    wait, which needs no thread (``threading`` costs a trivial trial more than it does).
     """
-    threading = sys.modules.get("threading")
-    if threading is None:  # nothing imported it: no thread was started
-        return
-    main = threading.main_thread()
-    left = [t for t in threading.enumerate() if t is not main and not t.daemon]
-    if not left:
-        return
     try:
         wait = float(os.environ.get(protocol.EXIT_WAIT_ENV, "2"))
     except ValueError:
         wait = 2.0
+    threading = sys.modules.get("threading")
+    if threading is None:  # nothing imported it: no thread was started
+        _exit_on_alarm(code, wait)
+        return
+    main = threading.main_thread()
+    left = [t for t in threading.enumerate() if t is not main and not t.daemon]
+    if not left:
+        _exit_on_alarm(code, wait)
+        return
 
     def leave() -> None:
         time.sleep(wait)
         names = ", ".join(t.name for t in left if t.is_alive())
-        note = (
-            f"\n[hypermax: the function returned, but its threads ({names}) still ran "
-            f"{wait:g} s later (kill_grace): the trial exits without them]\n"
-        )
-        os.write(2, note.encode(errors="replace"))
-        os._exit(code)
+        why = f"its threads ({names}) still ran {wait:g} s later (kill_grace)"
+        _leave(code, f"{why}: the trial exits without them")
 
     threading.Thread(target=leave, name="hypermax-exit", daemon=True).start()
+
+
+def _exit_on_alarm(code: int, wait: float) -> None:
+    """Exit with ``code`` when the process has not ended ``wait`` seconds from now."""
+
+    def on_alarm(signum: int, frame: object) -> None:
+        _leave(
+            code,
+            f"its process had not ended {wait:g} s later (kill_grace; an atexit function or a "
+            "finalizer that does not return): the trial exits without waiting for it",
+        )
+
+    _signal.signal(_signal.SIGALRM, on_alarm)
+    _signal.setitimer(_signal.ITIMER_REAL, max(wait, 0.001))
+
+
+def _leave(code: int, why: str) -> None:
+    """End the process now with ``code``, its result written, saying ``why`` in its log."""
+    note = f"\n[hypermax: the function returned, but {why}]\n"
+    os.write(2, note.encode(errors="replace"))
+    os._exit(code)
 
 
 def start_site() -> None:
@@ -365,24 +387,46 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
 
             value = asyncio.run(value)
     except protocol.TrialStopped:
-        sys.stdout.flush()
+        _flush(sys.stdout)
         return 0
     except BaseException as exc:
         import traceback
 
-        traceback.print_exc()
-        sys.stderr.flush()
-        text = str(exc).strip()
-        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        reason = reason.splitlines()[0][:300]
-        error = _result_text({protocol.ERROR_KEY: reason})
+        # to the log, even when the function set sys.stderr to None (or to its own object)
+        traceback.print_exc(file=_writable(sys.stderr) or sys.__stderr__)
+        _flush(sys.stderr)
+        error = _result_text({protocol.ERROR_KEY: _reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
         code = _write_result(result_file, _result_text(value))
         if code:
             return code
-    sys.stdout.flush()
+    _flush(sys.stdout)
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """``Type: message``, one line of at most 300 characters; the type alone when the message
+    is empty or cannot be read (its ``__str__`` raised)."""
+    try:
+        text = str(exc).strip()
+    except Exception:
+        text = ""
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return reason.splitlines()[0][:300]
+
+
+def _writable(stream: Any) -> Any:
+    """``stream`` if it can be written to, else None (a function may have set ``sys.stdout``
+    or ``sys.stderr`` to None to silence a library)."""
+    return stream if callable(getattr(stream, "write", None)) else None
+
+
+def _flush(stream: Any) -> None:
+    """Flush ``stream`` when it is one (not the None a function silenced it with)."""
+    flush = getattr(stream, "flush", None)
+    if callable(flush):
+        flush()
 
 
 def _write_result(path: str, text: str) -> int:
@@ -399,8 +443,9 @@ def _write_result(path: str, text: str) -> int:
     except OSError as exc:
         if exc.errno not in _NO_SPACE:
             raise
-        sys.stderr.write(protocol.NO_SPACE_LINE + "\n")
-        sys.stderr.flush()
+        stderr = _writable(sys.stderr) or sys.__stderr__
+        stderr.write(protocol.NO_SPACE_LINE + "\n")
+        stderr.flush()
         return protocol.NO_SPACE_EXIT
     return 0
 
