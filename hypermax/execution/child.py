@@ -443,7 +443,7 @@ def _write_result(path: str, text: str) -> int:
     except OSError as exc:
         if exc.errno not in _NO_SPACE:
             raise
-        stderr = _writable(sys.stderr) or sys.__stderr__
+        stderr: Any = _writable(sys.stderr) or sys.__stderr__
         stderr.write(protocol.NO_SPACE_LINE + "\n")
         stderr.flush()
         return protocol.NO_SPACE_EXIT
