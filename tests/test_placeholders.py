@@ -79,3 +79,24 @@ def test_a_placeholder_that_names_no_param_is_refused(
     code, err = validate(tmp_path, monkeypatch, capsys, command)
     assert code == 2
     assert err == [f"search.json: {error}"]
+
+
+def test_an_argument_for_a_param_the_trial_does_not_have_is_left_out(tmp_path):
+    """A conditional branch not taken, an item past a list's length: the argument that would
+    pass it is left out, and the program's own default applies."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("train", "--kind={opt.kind}", "--beta={opt.beta}", "{layers.1.units}", "{lr}")
+    function = FunctionSpec(type="executable", command=command)
+    params = {"lr": 0.5, "layers": [{"units": 16}], "opt": {"kind": "sgd"}}
+    argv = trial_argv(function, tmp_path, Proposal(1, params, {}))
+    assert argv == ["train", "--kind=sgd", "0.5"]
+    params = {
+        "lr": 0.5,
+        "layers": [{"units": 16}, {"units": 32}],
+        "opt": {"kind": "adam", "beta": 0.9},
+    }
+    argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
+    assert argv == ["train", "--kind=adam", "--beta=0.9", "32", "0.5"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 
 Resolve = Callable[[Path], Path]
+#: a placeholder in an executable's command: ``{name}`` not preceded by ``$`` (``${HOME}`` is a
+#: shell's); :mod:`hypermax.specfile.placeholders` checks that each names a param
+PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 
 
 def trial_argv(
@@ -43,7 +47,11 @@ def trial_argv(
         {k: json.dumps(v) for k, v in proposal.params.items() if isinstance(v, dict | list)}
     )
     values["trial_id"] = str(proposal.trial_id)
-    program, *args = (_fill(part, values) for part in function.command)
+    program, *args = function.command
+    # an argument for a param this trial does not have (a branch it did not take, an item past
+    # its list's length) is left out: the program's own default applies (--gamma={k.gamma})
+    args = [_fill(part, values) for part in args if not _names_absent(part, values)]
+    program = _fill(program, values)
     if "/" in program and not function.cwd:
         # the trial starts in its own folder; a relative program is named from the spec's. Its
         # symlinks stay: a program may tell by its name what to be (a virtual environment's
@@ -126,6 +134,12 @@ def _text(value: Any) -> str:
 
 def _env_name(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+def _names_absent(part: str, values: dict[str, str]) -> bool:
+    """Whether ``part`` holds a placeholder of a param the trial does not have (validation
+    made sure that each names a param of the space)."""
+    return "{" in part and any(name not in values for name in PLACEHOLDER.findall(part))
 
 
 def _fill(part: str, values: dict[str, str]) -> str:

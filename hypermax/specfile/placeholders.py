@@ -2,7 +2,9 @@
 
 A trial's command gets ``{name}`` replaced by the value of the param of that flat name
 (``{lr}``, ``{layers.0.units}``), by the JSON of a top-level object or list param, or by the
-trial's id (``{trial_id}``); anything else in braces is passed on as written. So a misspelt
+trial's id (``{trial_id}``), and an argument with a placeholder of a param the trial does not
+have (a branch it did not take) is left out; anything else in braces is passed on as written. So
+a misspelt
 ``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused here instead.
 Only braces around a name (letters, digits, ``_``, ``.``) count, and not ``${NAME}`` (a shell's
 variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
@@ -11,16 +13,14 @@ variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
 from __future__ import annotations
 
 import difflib
-import re
 import shlex
 from collections.abc import Iterator
 from typing import Any
 
+from hypermax.execution.spawn import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.walk import every_node
 
-#: a placeholder: ``{name}`` not preceded by ``$``
-PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 #: what every trial's command may name besides its params
 TRIAL_NAMES = ("trial_id",)
 #: stands for any item's index in the name of a param in a list of variable length
