@@ -3,9 +3,9 @@
 A trial's command gets ``{name}`` replaced by the value of the param of that flat name
 (``{lr}``, ``{layers.0.units}``), by the JSON of a top-level object or list param, or by the
 trial's id (``{trial_id}``), and an argument with a placeholder of a param the trial does not
-have (a branch it did not take) is left out; anything else in braces is passed on as written. So
-a misspelt
-``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused here instead.
+have (a branch it did not take) is left out; anything else in braces is passed on as written.
+So a misspelt ``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused
+here instead.
 Only braces around a name (letters, digits, ``_``, ``.``) count, and not ``${NAME}`` (a shell's
 variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
 """
