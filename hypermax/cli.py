@@ -363,9 +363,8 @@ def _crashed(exc: Exception, debug: bool) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from hypermax.proposals import skipped_point
     from hypermax.registry import METHODS
-    from hypermax.space import Space
+    from hypermax.space import Space, skipped_point
     from hypermax.spec import load_spec
 
     spec = load_spec(args.spec, {"cluster.scheduler": args.scheduler} if args.scheduler else None)

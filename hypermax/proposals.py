@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import SearchFailed
 from hypermax.optimizers.base import NoProposal
-from hypermax.space import EncodeError, flatten
+from hypermax.space import EncodeError, flatten, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -199,8 +199,3 @@ def points_to_run(
 
 def _key(params: dict[str, Any]) -> str:
     return json.dumps(flatten(params), sort_keys=True, default=str)
-
-
-def skipped_point(spec_name: str, where: str, why: str) -> str:
-    """What a search says of a point in ``search.points`` that it skips (``validate`` too)."""
-    return f"{spec_name}: {where}: skipped, the space cannot produce it: {why}"

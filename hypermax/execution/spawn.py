@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.execution import protocol
 from hypermax.space import flatten
+from hypermax.specfile.placeholders import PLACEHOLDER
 
 if TYPE_CHECKING:
     from hypermax.spec import FunctionSpec
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
 
 Resolve = Callable[[Path], Path]
-#: a placeholder in an executable's command: ``{name}`` not preceded by ``$`` (``${HOME}`` is a
-#: shell's); :mod:`hypermax.specfile.placeholders` checks that each names a param
-PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 
 
 def trial_argv(

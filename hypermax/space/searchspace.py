@@ -124,3 +124,9 @@ class Space:
         """Where the point ``internal`` holds stands in :meth:`points`, or None when it is not
         one of them (a number off its grid, a value missing)."""
         return self.root.point_index(internal)
+
+
+def skipped_point(spec_name: str, where: str, why: str) -> str:
+    """What a search says of a point in ``search.points`` that it skips (``validate`` too):
+    ``where`` and ``why`` as :meth:`Space.points_as_trials` gives them."""
+    return f"{spec_name}: {where}: skipped, the space cannot produce it: {why}"

@@ -12,15 +12,15 @@ variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
 
 from __future__ import annotations
 
-import difflib
-import shlex
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from hypermax.execution.spawn import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.walk import every_node
 
+#: a placeholder: ``{name}`` not preceded by ``$``
+PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 #: what every trial's command may name besides its params
 TRIAL_NAMES = ("trial_id",)
 #: stands for any item's index in the name of a param in a list of variable length
@@ -33,6 +33,8 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
     """A problem for each placeholder of ``function['command']`` that names no param of
     ``space`` (the spec's ``hyperparameters``): ``function.command[3]: {lrr} names no param
     (params: lr, momentum; or {trial_id})``."""
+    import shlex  # here: a trial's command line is filled in with PLACEHOLDER alone
+
     command = function.get("command")
     if isinstance(command, str):
         try:
@@ -53,6 +55,8 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
 
 
 def _hint(name: str, names: set[str]) -> str:
+    import difflib
+
     shown = sorted(known.replace(ANY_INDEX, "0") for known in names - set(TRIAL_NAMES))
     close = difflib.get_close_matches(name, shown, n=1)
     if close:
