@@ -87,6 +87,11 @@ class ResultsFolder:
             handle.seek(0)
             holder = _holder(handle.read())
             handle.close()
+            if holder == (os.getpid(), socket.gethostname()):  # a search of this process
+                raise ResultsError(
+                    f"{self.path}: in use by another search of this process (pid {holder[0]}): "
+                    "two searches cannot share a results folder"
+                ) from None
             named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
             raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
         handle.seek(0)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
 
 SPEC = {
@@ -154,6 +155,25 @@ def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):
     proc = run_cli(str(spec), str(other), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(other)) == 3
+
+
+def test_a_second_search_of_the_same_process_on_a_folder_is_refused_saying_so(tmp_path):
+    from hypermax.errors import ResultsError
+    from hypermax.results import ResultsFolder
+
+    first, second = ResultsFolder(tmp_path / "s"), ResultsFolder(tmp_path / "s")
+    first.lock()
+    try:
+        with pytest.raises(ResultsError) as refused:
+            second.lock()
+    finally:
+        first.unlock()
+    assert str(refused.value) == (
+        f"{tmp_path / 's'}: in use by another search of this process (pid {os.getpid()}): "
+        "two searches cannot share a results folder"
+    )
+    second.lock()  # once the first let go
+    second.unlock()
 
 
 def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
