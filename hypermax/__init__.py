@@ -43,6 +43,7 @@ def optimize(
     name: str | None = None,
     results_dir: str | None = None,
     fresh: bool = False,
+    search: dict[str, Any] | None = None,
     **function_options: Any,
 ) -> Result:
     """Run a search without the dashboard and return its :class:`~hypermax.api.Result`.
@@ -71,6 +72,8 @@ def optimize(
         results_dir: ``results.directory`` (default ``results``).
         fresh: start anew when the results folder holds another search (the old folder is
             moved aside), instead of refusing.
+        search: other keys of the spec's ``search`` section: ``early_stopping``, ``timeout``,
+            ``loss_threshold``, ``points``, a method's options (``{"tpe": {...}}``), ...
         **function_options: other keys of the spec's ``function`` section:
             ``auto_kill_max_time``, ``auto_kill_max_ram``, ``auto_kill_loss``, ``env``, ...
 
@@ -99,7 +102,16 @@ def optimize(
     unknown = sorted(set(function_options) - known_options())
     if unknown:
         raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
-    search = {"iterations": iterations, "method": method, "seed": seed, "name": name}
+    if search is not None and not isinstance(search, dict):
+        raise TypeError(
+            f"optimize(): search= holds keys of the spec's search section, as a dict, got a "
+            f"{type(search).__name__}"
+        )
+    given = {"iterations": iterations, "method": method, "seed": seed, "name": name}
+    given = {key: value for key, value in given.items() if value is not None}
+    twice = sorted(set(given) & set(search or {}))
+    if twice:
+        raise TypeError(f"optimize(): {twice[0]} given twice, as {twice[0]}= and in search=")
     function = {"parallel": parallel, **function_options}
     return run_search(
         objective,
@@ -107,7 +119,7 @@ def optimize(
         metrics=metrics,
         results_dir=results_dir,
         fresh=fresh,
-        search={key: value for key, value in search.items() if value is not None},
+        search={**(search or {}), **given},
         function={key: value for key, value in function.items() if value is not None},
     )
 

@@ -52,3 +52,26 @@ def test_another_search_in_the_folder_is_refused_in_the_api_s_own_words(tmp_path
     best = hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1, fresh=True).best
     assert best["state"] == "ok"
     assert (tmp_path / "results" / "api.1" / "trials.jsonl").exists()
+
+
+def test_search_keys_without_a_keyword_of_their_own_go_in_search(tmp_path):
+    """A callable's search can stop at a loss threshold, stop trials early, ... (search=)."""
+
+    def train(params):
+        return 0.1
+
+    result = hypermax.optimize(
+        train,
+        space={"x": "0:1"},
+        iterations=5,
+        results_dir=str(tmp_path),
+        search={"loss_threshold": 0.5, "early_stopping": {"policy": "median"}},
+    )
+    assert result.reason == "loss threshold 0.5 reached"
+    assert len(result.trials) == 1
+    frozen = json.loads((tmp_path / "train" / "search.json").read_text())
+    assert frozen["search"]["early_stopping"]["policy"] == "median"
+    with pytest.raises(TypeError, match="iterations given twice, as iterations= and in search="):
+        hypermax.optimize(train, space={"x": "0:1"}, iterations=5, search={"iterations": 3})
+    with pytest.raises(TypeError, match="search= holds keys of the spec's search section"):
+        hypermax.optimize(train, space={"x": "0:1"}, search=["timeout", 5])  # type: ignore[arg-type]
