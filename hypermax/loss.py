@@ -142,6 +142,6 @@ def _sum(terms: dict[str, float]) -> float:
     except (OverflowError, ValueError):  # past the largest float on the way; inf - inf
         loss = math.nan
     if not math.isfinite(loss):
-        shown = ", ".join(f"{name} {value:g}" for name, value in terms.items())
-        raise LossError(f"the loss, the sum of its terms ({shown}), is not a finite number")
+        listed = ", ".join(f"{name} {value:g}" for name, value in terms.items())
+        raise LossError(f"the loss, the sum of its terms ({listed}), is not a finite number")
     return loss
