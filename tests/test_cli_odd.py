@@ -1,0 +1,50 @@
+"""``show`` and ``export`` on results folders a demanding user has: params with letters beyond
+ASCII, control characters, empty lists and conditional branches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import quadratic, run_cli, run_cli_here
+from fake_trials.helpers import write_spec
+
+#: every trial gets ``word`` and ``lst``; ``x`` decides the loss, ``pick`` follows it.
+SPACE = {
+    "type": "object",
+    "properties": {
+        "x": {"type": "number", "min": 0, "max": 2},
+        "word": {"const": "日本 ünï"},
+        "pick": {"enum": ["ö", "β"]},
+        "lst": {"enum": [["β"], []]},
+        "line\nname": {"enum": ["p", "q"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished search of 8 trials over :data:`SPACE`; its results folder."""
+    folder = tmp_path_factory.mktemp("odd")
+    spec = write_spec(
+        folder,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "odd", "method": "random", "iterations": 8, "seed": 2},
+        },
+    )
+    done = run_cli("run", str(spec), "--no-ui", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder / "results" / "odd"
+
+
+def test_show_writes_letters_beyond_ascii_as_they_are(odd: Path) -> None:
+    done = run_cli_here("show", str(odd), "--importance", cwd=odd)
+    assert done.returncode == 0, done.stderr
+    assert 'word="日本 ünï"' in done.stdout and "\\u65e5" not in done.stdout
+    ranked = done.stdout.split("param importance")[1].splitlines()
+    assert any(line.startswith("line\\nname ") for line in ranked), ranked
+    assert all(line.strip() for line in ranked[1:]), "a param name broke its row"
+    pick = next(line for line in ranked if line.startswith("pick "))
+    assert pick.endswith(('"ö"', '"β"')), pick
