@@ -48,3 +48,12 @@ def test_show_writes_letters_beyond_ascii_as_they_are(odd: Path) -> None:
     assert all(line.strip() for line in ranked[1:]), "a param name broke its row"
     pick = next(line for line in ranked if line.startswith("pick "))
     assert pick.endswith(('"ö"', '"β"')), pick
+
+
+def test_show_names_an_empty_list_param_as_it_does_in_the_csv(odd: Path) -> None:
+    summary = run_cli_here("show", str(odd), cwd=odd).stdout
+    rows = [line for line in summary.splitlines() if line.lstrip()[:1].isdigit()]
+    assert rows and all("lst=[]" in row or 'lst.0="β"' in row for row in rows), summary
+    empty = next(int(row.split()[0]) for row in rows if "lst=[]" in row)
+    one = run_cli_here("show", str(odd), "--trial", str(empty), cwd=odd).stdout
+    assert any(line.split() == ["lst", "[]"] for line in one.splitlines()), one

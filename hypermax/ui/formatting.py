@@ -89,7 +89,7 @@ def format_params(
         >>> format_params({"opt": {"lr": 0.000123456, "name": "adam"}}, None, short=True)
         'opt.lr=0.0001235  opt.name=adam'
     """
-    flat = flatten(dict(params))
+    flat = flatten(dict(params), keep_empty=True)
     if short:
         text = "  ".join(f"{one_line(name)}={format_value(value)}" for name, value in flat.items())
     else:
@@ -128,7 +128,7 @@ def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("loss terms", trial.loss_terms),
         ("metrics", trial.metrics),
-        ("params", flatten(trial.params)),
+        ("params", flatten(trial.params, keep_empty=True)),
         ("metadata", trial.metadata),
     ]
 
