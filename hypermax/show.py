@@ -53,7 +53,8 @@ def summary_lines(
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
     if best is None:
-        return [*lines, "no trial produced a loss"]
+        pending = any(t.state is TrialState.RUNNING for t in trials)
+        return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     params = format_params(best.params)
     lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))

@@ -3,6 +3,7 @@ ASCII, control characters, empty lists and conditional branches."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,16 @@ def test_show_names_an_empty_list_param_as_it_does_in_the_csv(odd: Path) -> None
     empty = next(int(row.split()[0]) for row in rows if "lst=[]" in row)
     one = run_cli_here("show", str(odd), "--trial", str(empty), cwd=odd).stdout
     assert any(line.split() == ["lst", "[]"] for line in one.splitlines()), one
+
+
+def test_show_of_a_search_whose_trials_have_not_ended_says_none_has_a_loss_yet(
+    odd: Path, tmp_path: Path
+) -> None:
+    lines = (odd / "trials.jsonl").read_text().splitlines(keepends=True)
+    started = [line for line in lines if '"trial_started"' in line]
+    folder = tmp_path / "cut"
+    shutil.copytree(odd, folder)
+    (folder / "trials.jsonl").write_text(lines[0] + started[0])
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "(1 unfinished)" in summary
+    assert summary.splitlines()[-1] == "no trial produced a loss yet"
