@@ -71,3 +71,12 @@ def test_show_of_a_search_whose_trials_have_not_ended_says_none_has_a_loss_yet(
     summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
     assert "(1 unfinished)" in summary
     assert summary.splitlines()[-1] == "no trial produced a loss yet"
+
+
+def test_a_python_file_given_as_the_spec_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return params['x']\n")
+    for command in ("validate", "run", "show"):
+        done = run_cli_here(command, "objective.py", cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith("objective.py: is a Python file, not a spec: "), done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "JSON" in done.stderr
