@@ -7,7 +7,6 @@ Each imports what it needs when it runs: ``show`` and ``export`` never load the 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import sys
 from collections.abc import Sequence
@@ -18,10 +17,10 @@ from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SEARCH_FAILED,
-    HypermaxError,
     ResultsError,
     UsageError,
 )
+from hypermax.output import write_out
 from hypermax.results import ResultsFolder
 from hypermax.stopping import common_failure
 
@@ -104,7 +103,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     for params in sample(spec, args.n, say):
-        print(json.dumps(params))
+        write_out(json.dumps(params) + "\n", "sample")
     return EXIT_OK
 
 
@@ -226,18 +225,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         write_out(trials_csv(trials), "export")
     return EXIT_OK
-
-
-def write_out(text: str, command: str) -> None:
-    """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
-    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller."""
-    try:
-        if sys.stdout is None:
-            raise OSError(errno.EBADF, "closed")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise HypermaxError(f"hypermax {command}: cannot write its output: {why}") from None

@@ -4,6 +4,8 @@ ASCII, control characters, empty lists and conditional branches."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,29 @@ def test_a_python_file_given_as_the_spec_is_named_as_such(tmp_path: Path) -> Non
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.startswith("objective.py: is a Python file, not a spec: "), done.stderr
         assert len(done.stderr.splitlines()) == 1 and "JSON" in done.stderr
+
+
+def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "full", "method": "random", "iterations": 2},
+        },
+    )
+    for command in (["validate", str(spec)], ["sample", str(spec), "-n", "1"], ["templates"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "hypermax", *command],
+                cwd=tmp_path,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert done.returncode == 1, done.stderr
+        line = f"hypermax {command[0]}: cannot write its output: No space left on device\n"
+        assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
