@@ -85,7 +85,7 @@ def test_a_python_file_given_as_the_spec_is_named_as_such(tmp_path: Path) -> Non
 
 
 def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
-    tmp_path: Path,
+    odd: Path, tmp_path: Path
 ) -> None:
     spec = write_spec(
         tmp_path,
@@ -95,7 +95,16 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
             "search": {"name": "full", "method": "random", "iterations": 2},
         },
     )
-    for command in (["validate", str(spec)], ["sample", str(spec), "-n", "1"], ["templates"]):
+    empty = tmp_path / "empty"  # a search before its first trial: nothing to draw yet
+    empty.mkdir()
+    (empty / "trials.jsonl").write_text((odd / "trials.jsonl").read_text().splitlines()[0])
+    commands = [
+        ["validate", str(spec)],
+        ["sample", str(spec), "-n", "1"],
+        ["templates"],
+        ["plot", str(empty)],
+    ]
+    for command in commands:
         with open("/dev/full", "w") as full:
             done = subprocess.run(
                 [sys.executable, "-m", "hypermax", *command],
