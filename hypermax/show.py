@@ -53,7 +53,8 @@ def summary_lines(
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
     if best is None:
-        pending = any(t.state is TrialState.RUNNING for t in trials)
+        # a running, unfinished or interrupted trial runs to its end yet (on resume)
+        pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     params = format_params(best.params)
     lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")

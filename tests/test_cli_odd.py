@@ -3,6 +3,7 @@ ASCII, control characters, empty lists and conditional branches."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,13 @@ def test_show_of_a_search_whose_trials_have_not_ended_says_none_has_a_loss_yet(
     (folder / "trials.jsonl").write_text(lines[0] + started[0])
     summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
     assert "(1 unfinished)" in summary
+    assert summary.splitlines()[-1] == "no trial produced a loss yet"
+    ended = json.loads(next(line for line in lines if '"trial_finished"' in line))
+    interrupted = {**ended, "state": "interrupted", "loss": None, "reason": "interrupted"}
+    started_one = next(line for line in started if f'"id":{ended["id"]},' in line)
+    (folder / "trials.jsonl").write_text(lines[0] + started_one + json.dumps(interrupted) + "\n")
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "(1 interrupted)" in summary
     assert summary.splitlines()[-1] == "no trial produced a loss yet"
 
 
