@@ -115,7 +115,12 @@ def results_folder_named(given: str) -> str:
         return given
     from hypermax.spec import load_spec
 
-    return str(load_spec(given).results_folder)
+    folder = load_spec(given).results_folder
+    if not folder.exists():
+        raise ResultsError(
+            f"{given}: its search has not run yet (no {folder}): hypermax {given} runs it"
+        )
+    return str(folder)
 
 
 def _load_trials(results_dir: str) -> list[Trial]:

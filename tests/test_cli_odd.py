@@ -125,3 +125,24 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
         assert done.returncode == 1, done.stderr
         line = f"hypermax {command[0]}: cannot write its output: No space left on device\n"
         assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
+
+
+def test_a_spec_whose_search_has_not_run_says_so_where_its_results_are_due(
+    tmp_path: Path,
+) -> None:
+    write_spec(
+        tmp_path,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "later", "method": "random", "iterations": 2},
+        },
+    )
+    for command in ("show", "export", "plot", "resume"):
+        done = run_cli_here(command, "search.json", cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert done.stderr == (
+            f"search.json: its search has not run yet (no {tmp_path}/results/later):"
+            " hypermax search.json runs it\n"
+        )
+    assert not (tmp_path / "results").exists()
