@@ -146,3 +146,14 @@ def test_a_spec_whose_search_has_not_run_says_so_where_its_results_are_due(
             " hypermax search.json runs it\n"
         )
     assert not (tmp_path / "results").exists()
+
+
+def test_show_writes_the_letters_of_a_metadata_list_as_they_are(odd: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "meta"
+    shutil.copytree(odd, folder)
+    frozen = json.loads((folder / "search.json").read_text())
+    frozen["hypermax_results"] = {"author": "Zoë", "input_types": ["画像", "テキスト"]}
+    (folder / "search.json").write_text(json.dumps(frozen))
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "  author       Zoë\n" in summary
+    assert '  input_types  ["画像", "テキスト"]\n' in summary, summary
