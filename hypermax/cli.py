@@ -380,12 +380,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
     if method == "grid":
         about += f", {space.size() or 0:,} grid points"
+    from hypermax.output import write_out
     from hypermax.ui.formatting import counted
 
     searched = counted(len(space.labels()), "searched parameter")
-    print(f"{args.spec}: ok ({searched}, {counted(spec.search.iterations, 'iteration')}, {about})")
-    for line in cluster_lines:
-        print(line)
+    ok = f"{args.spec}: ok ({searched}, {counted(spec.search.iterations, 'iteration')}, {about})"
+    write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
     return 0
 
 

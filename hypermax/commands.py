@@ -7,7 +7,6 @@ Each imports what it needs when it runs: ``show`` and ``export`` never load the 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import sys
 from collections.abc import Sequence
@@ -18,10 +17,10 @@ from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SEARCH_FAILED,
-    HypermaxError,
     ResultsError,
     UsageError,
 )
+from hypermax.output import write_out
 from hypermax.results import ResultsFolder
 from hypermax.stopping import common_failure
 
@@ -104,7 +103,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     for params in sample(spec, args.n, say):
-        print(json.dumps(params))
+        write_out(json.dumps(params) + "\n", "sample")
     return EXIT_OK
 
 
@@ -116,7 +115,12 @@ def results_folder_named(given: str) -> str:
         return given
     from hypermax.spec import load_spec
 
-    return str(load_spec(given).results_folder)
+    folder = load_spec(given).results_folder
+    if not folder.exists():
+        raise ResultsError(
+            f"{given}: its search has not run yet (no {folder}): hypermax {given} runs it"
+        )
+    return str(folder)
 
 
 def _load_trials(results_dir: str) -> list[Trial]:
@@ -186,17 +190,20 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
 
 def importance_lines(importance: Any) -> list[str]:
     """``show --importance``: the params by importance, with a bar, rho and an enum's best value."""
+    from hypermax.ui.formatting import json_value, one_line
+
     if not importance.params:
         return ["param importance: too few trials with a loss that varies to rank the params"]
     how = "a random forest" if importance.method == "forest" else "Spearman's rho"
     lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
-    width = max(len("param"), *(len(p.name) for p in importance.params))
+    names = [one_line(p.name) for p in importance.params]
+    width = max(len("param"), *(len(name) for name in names))
     lines.append(f"{'param':<{width}}  importance              rho  best")
-    for p in importance.params:
+    for p, name in zip(importance.params, names, strict=True):
         bar = "#" * round(p.importance * 20)
         rho = "" if p.rho is None else f"{p.rho:+.2f}"
-        best = "" if p.best_value is None else json.dumps(p.best_value)
-        lines.append(f"{p.name:<{width}}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}".rstrip())
+        best = "" if p.best_value is None else json_value(p.best_value)
+        lines.append(f"{name:<{width}}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}".rstrip())
     return lines
 
 
@@ -223,18 +230,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         write_out(trials_csv(trials), "export")
     return EXIT_OK
-
-
-def write_out(text: str, command: str) -> None:
-    """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
-    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller."""
-    try:
-        if sys.stdout is None:
-            raise OSError(errno.EBADF, "closed")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise HypermaxError(f"hypermax {command}: cannot write its output: {why}") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from hypermax.ui.formatting import (
     format_loss,
     format_params,
     format_state,
+    json_value,
     one_line,
     trial_sections,
     trials_text,
@@ -53,7 +53,9 @@ def summary_lines(
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
     if best is None:
-        return [*lines, "no trial produced a loss"]
+        # a running, unfinished or interrupted trial runs to its end yet (on resume)
+        pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
+        return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     params = format_params(best.params)
     lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
@@ -133,8 +135,7 @@ def _pairs(items: Iterable[tuple[str, Any]]) -> list[str]:
     """``  name   value`` lines, names padded to a column; values as exact JSON, text bare
     (control characters escaped: one line each, and nothing that steers the terminal)."""
     pairs = [
-        (one_line(str(k)), one_line(v) if isinstance(v, str) else json.dumps(v, default=str))
-        for k, v in items
+        (one_line(str(k)), one_line(v) if isinstance(v, str) else json_value(v)) for k, v in items
     ]
     width = min(32, max((len(k) for k, _ in pairs), default=0))
     return [f"  {name.ljust(width)}  {value}" for name, value in pairs]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax.errors import EXIT_OK, ResultsError, SearchFailed, UsageError, is_disk_full
+from hypermax.output import write_out
 
 if TYPE_CHECKING:
     from hypermax.plots.data import PlotData
@@ -112,12 +113,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     written, params = _write_plots(results_dir, args.params)
     folder = results_dir / PLOTS_FOLDER
-    print(f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}")
+    lines = [f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}"]
     if params > args.params:
-        print(
+        lines.append(
             f"charts of the {args.params} most important of {params} params "
             f"(--params {params} draws every one)"
         )
+    write_out("".join(f"{line}\n" for line in lines), "plot")
     if args.open:
         _open(folder)
     return EXIT_OK

@@ -7,17 +7,23 @@ from typing import Any
 from hypermax.space.nodes import join_path
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested params → ``{"optimizer.lr": 0.1, "layers.0.units": 64}``."""
+def flatten(value: Any, prefix: str = "", *, keep_empty: bool = False) -> dict[str, Any]:
+    """Nested params → ``{"optimizer.lr": 0.1, "layers.0.units": 64}``.
+
+    An empty list or object has no leaf and leaves no name, unless ``keep_empty``, which keeps
+    it as a value of its own (``{"layers": []}``): what is shown to the user, who would else
+    not tell it from a param the trial does not have."""
+    if keep_empty and prefix and isinstance(value, dict | list) and not value:
+        return {prefix: value}
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, child in value.items():
-            out.update(flatten(child, join_path(prefix, str(key))))
+            out.update(flatten(child, join_path(prefix, str(key)), keep_empty=keep_empty))
         return out
     if isinstance(value, list):
         out = {}
         for i, child in enumerate(value):
-            out.update(flatten(child, join_path(prefix, str(i))))
+            out.update(flatten(child, join_path(prefix, str(i)), keep_empty=keep_empty))
         return out
     return {prefix: value}
 

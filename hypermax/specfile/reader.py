@@ -62,6 +62,12 @@ def parse_document(path: Path) -> Any:
         raise SpecError(str(path), [("", _folder_problem(path))]) from None
     except OSError as exc:
         raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
+    if path.suffix.lower() == ".py":
+        problem = (
+            "is a Python file, not a spec: a spec is a JSON or YAML file, whose function"
+            " section names the Python file (`src`) or module (`module`) a trial runs"
+        )
+        raise SpecError(path.name, [("", problem)])
     if path.suffix.lower() in (".yaml", ".yml"):
         doc = _parse_yaml(text, path.name)
     else:

@@ -97,11 +97,15 @@ def load_template(name: str) -> Template:
 
 def cmd_templates(args: argparse.Namespace) -> int:
     """``hypermax templates``: one line per template; a note on those whose library is missing."""
+    from hypermax.output import write_out
+
     found = templates()
     width = max(len(t.name) for t in found)
+    lines = []
     for template in found:
         missing = "" if template.installed() else f"  (needs {', '.join(template.requires)})"
-        print(f"{template.name:<{width}}  {template.summary}{missing}")
+        lines.append(f"{template.name:<{width}}  {template.summary}{missing}\n")
+    write_out("".join(lines), "templates")
     return EXIT_OK
 
 
@@ -124,9 +128,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         for done in written:
             done.unlink(missing_ok=True)
         raise UsageError(f"hypermax init: cannot write {path}: {exc.strerror or exc}") from None
-    print(f"wrote {SPEC_FILE} and {OBJECTIVE_FILE} ({template.name}); run: hypermax {SPEC_FILE}")
+    from hypermax.output import write_out
+
+    lines = [f"wrote {SPEC_FILE} and {OBJECTIVE_FILE} ({template.name}); run: hypermax {SPEC_FILE}"]
     if not template.installed():
-        print(f"the objective needs: pip install {' '.join(_pip_names(template.requires))}")
+        lines.append(f"the objective needs: pip install {' '.join(_pip_names(template.requires))}")
+    write_out("".join(f"{line}\n" for line in lines), "init")
     return EXIT_OK
 
 

@@ -54,16 +54,22 @@ def one_line(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def json_value(value: Any) -> str:
+    """``value`` as exact JSON on one line, its letters as they are (``"ö"``, not ``"\\u00f6"``)
+    and its control characters escaped (see :func:`one_line`)."""
+    return one_line(json.dumps(value, ensure_ascii=False, default=str))
+
+
 def format_value(value: Any) -> str:
     """A param or metric value, short and on one line: floats to four significant digits,
     strings bare (control characters escaped, see :func:`one_line`)."""
     if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+        return json_value(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int | str):
         return one_line(str(value))
-    return json.dumps(value, default=str)
+    return json_value(value)
 
 
 def format_params(
@@ -83,11 +89,11 @@ def format_params(
         >>> format_params({"opt": {"lr": 0.000123456, "name": "adam"}}, None, short=True)
         'opt.lr=0.0001235  opt.name=adam'
     """
-    flat = flatten(dict(params))
+    flat = flatten(dict(params), keep_empty=True)
     if short:
         text = "  ".join(f"{one_line(name)}={format_value(value)}" for name, value in flat.items())
     else:
-        text = ", ".join(f"{one_line(name)}={json.dumps(value)}" for name, value in flat.items())
+        text = ", ".join(f"{one_line(name)}={json_value(value)}" for name, value in flat.items())
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -122,7 +128,7 @@ def trial_sections(trial: Trial) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("loss terms", trial.loss_terms),
         ("metrics", trial.metrics),
-        ("params", flatten(trial.params)),
+        ("params", flatten(trial.params, keep_empty=True)),
         ("metadata", trial.metadata),
     ]
 

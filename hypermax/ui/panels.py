@@ -80,7 +80,7 @@ def best_markups(best: Trial | None) -> list[Any]:
     if best is None:
         return [("dim", "no trial with a loss yet")]
     rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
-    flat = {one_line(name): value for name, value in flatten(best.params).items()}
+    flat = {one_line(name): value for name, value in flatten(best.params, keep_empty=True).items()}
     width = min(28, max((columns(n) for n in flat), default=0))
     for name, value in flat.items():
         rows.append([("label", pad(name, width)), "  ", format_value(value)])

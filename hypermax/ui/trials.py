@@ -63,7 +63,7 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
 def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]:
     """A trials-table row: id, state, loss, time, params (under ``short`` names if given)."""
     state = trial.state.value
-    flat = flatten(trial.params)
+    flat = flatten(trial.params, keep_empty=True)
     if short:
         flat = {short.get(name, name): value for name, value in flat.items()}
     return [
@@ -100,7 +100,7 @@ class TrialsWalker(urwid.ListWalker):
             return
         before = len(self._names)
         for trial in changed:
-            self._names.update(dict.fromkeys(flatten(trial.params)))
+            self._names.update(dict.fromkeys(flatten(trial.params, keep_empty=True)))
         if len(self._names) != before:
             self.short = short_names(self._names)
             self._rows.clear()

@@ -1,0 +1,159 @@
+"""``show`` and ``export`` on results folders a demanding user has: params with letters beyond
+ASCII, control characters, empty lists and conditional branches."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import quadratic, run_cli, run_cli_here
+from fake_trials.helpers import write_spec
+
+#: every trial gets ``word`` and ``lst``; ``x`` decides the loss, ``pick`` follows it.
+SPACE = {
+    "type": "object",
+    "properties": {
+        "x": {"type": "number", "min": 0, "max": 2},
+        "word": {"const": "日本 ünï"},
+        "pick": {"enum": ["ö", "β"]},
+        "lst": {"enum": [["β"], []]},
+        "line\nname": {"enum": ["p", "q"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished search of 8 trials over :data:`SPACE`; its results folder."""
+    folder = tmp_path_factory.mktemp("odd")
+    spec = write_spec(
+        folder,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "odd", "method": "random", "iterations": 8, "seed": 2},
+        },
+    )
+    done = run_cli("run", str(spec), "--no-ui", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder / "results" / "odd"
+
+
+def test_show_writes_letters_beyond_ascii_as_they_are(odd: Path) -> None:
+    done = run_cli_here("show", str(odd), "--importance", cwd=odd)
+    assert done.returncode == 0, done.stderr
+    assert 'word="日本 ünï"' in done.stdout and "\\u65e5" not in done.stdout
+    ranked = done.stdout.split("param importance")[1].splitlines()
+    assert any(line.startswith("line\\nname ") for line in ranked), ranked
+    assert all(line.strip() for line in ranked[1:]), "a param name broke its row"
+    pick = next(line for line in ranked if line.startswith("pick "))
+    assert pick.endswith(('"ö"', '"β"')), pick
+
+
+def test_show_names_an_empty_list_param_as_it_does_in_the_csv(odd: Path) -> None:
+    summary = run_cli_here("show", str(odd), cwd=odd).stdout
+    rows = [line for line in summary.splitlines() if line.lstrip()[:1].isdigit()]
+    assert rows and all("lst=[]" in row or 'lst.0="β"' in row for row in rows), summary
+    empty = next(int(row.split()[0]) for row in rows if "lst=[]" in row)
+    one = run_cli_here("show", str(odd), "--trial", str(empty), cwd=odd).stdout
+    assert any(line.split() == ["lst", "[]"] for line in one.splitlines()), one
+
+
+def test_show_of_a_search_whose_trials_have_not_ended_says_none_has_a_loss_yet(
+    odd: Path, tmp_path: Path
+) -> None:
+    lines = (odd / "trials.jsonl").read_text().splitlines(keepends=True)
+    started = [line for line in lines if '"trial_started"' in line]
+    folder = tmp_path / "cut"
+    shutil.copytree(odd, folder)
+    (folder / "trials.jsonl").write_text(lines[0] + started[0])
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "(1 unfinished)" in summary
+    assert summary.splitlines()[-1] == "no trial produced a loss yet"
+    ended = json.loads(next(line for line in lines if '"trial_finished"' in line))
+    interrupted = {**ended, "state": "interrupted", "loss": None, "reason": "interrupted"}
+    started_one = next(line for line in started if f'"id":{ended["id"]},' in line)
+    (folder / "trials.jsonl").write_text(lines[0] + started_one + json.dumps(interrupted) + "\n")
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "(1 interrupted)" in summary
+    assert summary.splitlines()[-1] == "no trial produced a loss yet"
+
+
+def test_a_python_file_given_as_the_spec_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "objective.py").write_text("def train(params):\n    return params['x']\n")
+    for command in ("validate", "run", "show"):
+        done = run_cli_here(command, "objective.py", cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith("objective.py: is a Python file, not a spec: "), done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "JSON" in done.stderr
+
+
+def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
+    odd: Path, tmp_path: Path
+) -> None:
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "full", "method": "random", "iterations": 2},
+        },
+    )
+    empty = tmp_path / "empty"  # a search before its first trial: nothing to draw yet
+    empty.mkdir()
+    (empty / "trials.jsonl").write_text((odd / "trials.jsonl").read_text().splitlines()[0])
+    commands = [
+        ["validate", str(spec)],
+        ["sample", str(spec), "-n", "1"],
+        ["templates"],
+        ["plot", str(empty)],
+    ]
+    for command in commands:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "hypermax", *command],
+                cwd=tmp_path,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert done.returncode == 1, done.stderr
+        line = f"hypermax {command[0]}: cannot write its output: No space left on device\n"
+        assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
+
+
+def test_a_spec_whose_search_has_not_run_says_so_where_its_results_are_due(
+    tmp_path: Path,
+) -> None:
+    write_spec(
+        tmp_path,
+        {
+            "hyperparameters": SPACE,
+            "function": quadratic(),
+            "search": {"name": "later", "method": "random", "iterations": 2},
+        },
+    )
+    for command in ("show", "export", "plot", "resume"):
+        done = run_cli_here(command, "search.json", cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert done.stderr == (
+            f"search.json: its search has not run yet (no {tmp_path}/results/later):"
+            " hypermax search.json runs it\n"
+        )
+    assert not (tmp_path / "results").exists()
+
+
+def test_show_writes_the_letters_of_a_metadata_list_as_they_are(odd: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "meta"
+    shutil.copytree(odd, folder)
+    frozen = json.loads((folder / "search.json").read_text())
+    frozen["hypermax_results"] = {"author": "Zoë", "input_types": ["画像", "テキスト"]}
+    (folder / "search.json").write_text(json.dumps(frozen))
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert "  author       Zoë\n" in summary
+    assert '  input_types  ["画像", "テキスト"]\n' in summary, summary
