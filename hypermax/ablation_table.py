@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.trial import Trial, TrialState
+from hypermax.ui.formatting import columns, padded
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,6 @@ def ablation_lines(trials: Iterable[Trial]) -> list[str]:
         if repeats > 1:
             row.append("" if effect.spread is None else f"±{effect.spread:.3g}")
         rows.append(row)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
+    table = ["  ".join(map(padded, row, widths)) for row in rows]
     return [title, *(line.rstrip() for line in table)]

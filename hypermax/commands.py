@@ -190,20 +190,21 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
 
 def importance_lines(importance: Any) -> list[str]:
     """``show --importance``: the params by importance, with a bar, rho and an enum's best value."""
-    from hypermax.ui.formatting import json_value, one_line
+    from hypermax.ui.formatting import columns, json_value, one_line, padded
 
     if not importance.params:
         return ["param importance: too few trials with a loss that varies to rank the params"]
     how = "a random forest" if importance.method == "forest" else "Spearman's rho"
     lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
     names = [one_line(p.name) for p in importance.params]
-    width = max(len("param"), *(len(name) for name in names))
+    width = max(len("param"), *(columns(name) for name in names))
     lines.append(f"{'param':<{width}}  importance              rho  best")
     for p, name in zip(importance.params, names, strict=True):
         bar = "#" * round(p.importance * 20)
         rho = "" if p.rho is None else f"{p.rho:+.2f}"
         best = "" if p.best_value is None else json_value(p.best_value)
-        lines.append(f"{name:<{width}}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}".rstrip())
+        row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}"
+        lines.append(row.rstrip())
     return lines
 
 

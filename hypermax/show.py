@@ -11,11 +11,13 @@ from typing import Any
 from hypermax.export import best_trial
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
+    columns,
     format_loss,
     format_params,
     format_state,
     json_value,
     one_line,
+    padded,
     trial_sections,
     trials_text,
 )
@@ -137,5 +139,5 @@ def _pairs(items: Iterable[tuple[str, Any]]) -> list[str]:
     pairs = [
         (one_line(str(k)), one_line(v) if isinstance(v, str) else json_value(v)) for k, v in items
     ]
-    width = min(32, max((len(k) for k, _ in pairs), default=0))
-    return [f"  {name.ljust(width)}  {value}" for name, value in pairs]
+    width = min(32, max((columns(k) for k, _ in pairs), default=0))
+    return [f"  {padded(name, width)}  {value}" for name, value in pairs]

@@ -54,6 +54,24 @@ def one_line(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a wide letter (Chinese, Japanese, Korean) two,
+    a combining mark none, any other one."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (:func:`columns`)."""
+    return text + " " * max(0, width - columns(text))
+
+
 def json_value(value: Any) -> str:
     """``value`` as exact JSON on one line, its letters as they are (``"ö"``, not ``"\\u00f6"``)
     and its control characters escaped (see :func:`one_line`)."""
