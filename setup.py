@@ -54,6 +54,7 @@ setup(
         "pyyaml>=6.0",
         "cloudpickle>=2.2",
         "urwid>=2.6",
+        "wcwidth>=0.2",  # the terminal columns a name takes: urwid's measure, used by show too
         "numpy>=1.24",
         "scipy>=1.10",
     ],

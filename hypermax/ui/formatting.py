@@ -55,20 +55,18 @@ def one_line(text: str) -> str:
 
 
 def columns(text: str) -> int:
-    """How many terminal columns ``text`` takes: a wide letter (Chinese, Japanese, Korean) two,
-    a combining mark none, any other one."""
+    """How many terminal columns ``text`` takes (a wide letter, such as 学, takes two; a
+    combining mark none), as urwid measures it for the dashboard: with ``wcwidth``."""
     if text.isascii():
         return len(text)
-    import unicodedata
+    import wcwidth  # urwid's measure; imported only for text beyond ASCII
 
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
+    measure = getattr(wcwidth, "width", None) or wcwidth.wcswidth
+    return max(0, int(measure(text)))
 
 
 def padded(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns (:func:`columns`)."""
+    """``text`` with spaces up to ``width`` terminal columns (``str.ljust`` counts characters)."""
     return text + " " * max(0, width - columns(text))
 
 

@@ -11,14 +11,16 @@ from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import Trial
 from hypermax.ui.formatting import (
+    columns,
     format_duration,
     format_loss,
     format_value,
     one_line,
+    padded,
     sparkline,
 )
 from hypermax.ui.state import RunningRow
-from hypermax.ui.widgets import Item, columns, cut, pad
+from hypermax.ui.widgets import Item, cut
 
 BAR_CELLS = 10
 RANKED_NAME_WIDTH = 16
@@ -83,7 +85,7 @@ def best_markups(best: Trial | None) -> list[Any]:
     flat = {one_line(name): value for name, value in flatten(best.params, keep_empty=True).items()}
     width = min(28, max((columns(n) for n in flat), default=0))
     for name, value in flat.items():
-        rows.append([("label", pad(name, width)), "  ", format_value(value)])
+        rows.append([("label", padded(name, width)), "  ", format_value(value)])
     for name, value in best.metrics.items():
         if name != "loss":
             rows.append([("dim", f"{one_line(name)} = {format_value(value)}")])
@@ -102,7 +104,7 @@ def baseline_markups(baseline: Trial | None, effects: Sequence[Effect]) -> list[
         width = min(28, max(columns(f"{e.group}.{e.name}") for e in changes))
         for effect in changes:
             spread = "" if effect.spread is None else f" ±{effect.spread:.2g}"
-            name = pad(f"{effect.group}.{effect.name}", width)
+            name = padded(f"{effect.group}.{effect.name}", width)
             rows.append([("label", name), f"  {effect.change:+.4g}", ("dim", spread)])
     return rows
 
@@ -128,7 +130,7 @@ def ranking_markups(
     for relation in ranking:
         cells = round(abs(relation.rho) * BAR_CELLS)
         row: list[Any] = [
-            ("label", pad(names[relation.name], width)),
+            ("label", padded(names[relation.name], width)),
             f" {relation.rho:+.2f} ",
             ("bar", "█" * cells),
             ("dim", "·" * (BAR_CELLS - cells)),

@@ -12,6 +12,7 @@ import urwid
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
+    columns,
     format_duration,
     format_loss,
     format_params,
@@ -19,10 +20,11 @@ from hypermax.ui.formatting import (
     format_trial_time,
     format_value,
     one_line,
+    padded,
     short_names,
     trial_sections,
 )
-from hypermax.ui.widgets import Panel, columns, pad, selectable_row
+from hypermax.ui.widgets import Panel, selectable_row
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
@@ -211,7 +213,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         names = {one_line(str(name)): value for name, value in values.items()}
         width = min(32, max(columns(name) for name in names))
         for name, value in names.items():
-            rows.append([("label", f"  {pad(name, width)}"), "  ", clip(format_value(value))])
+            rows.append([("label", f"  {padded(name, width)}"), "  ", clip(format_value(value))])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:

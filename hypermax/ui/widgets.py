@@ -23,7 +23,7 @@ from hypermax.ui.chart import (
     scaled_losses,
     wants_log_scale,
 )
-from hypermax.ui.formatting import format_duration, format_loss
+from hypermax.ui.formatting import columns, format_duration, format_loss
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
@@ -74,16 +74,6 @@ def box_size(size: Size) -> tuple[int, int]:
     if len(size) != 2:
         raise ValueError(f"a box widget is drawn at (cols, rows), not {size!r}")
     return size[0], size[1]
-
-
-def columns(text: str) -> int:
-    """How many terminal columns ``text`` takes (a wide character, such as 学, takes two)."""
-    return int(urwid.str_util.calc_width(text, 0, len(text)))
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` with spaces up to ``width`` columns (``str.ljust`` counts characters)."""
-    return text + " " * (width - columns(text))
 
 
 def cut(text: str, width: int) -> str:
