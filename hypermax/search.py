@@ -80,14 +80,14 @@ def prepare_run(
     start, where the folder's earlier search went."""
     for notice in spec.notices:
         print(notice, file=sys.stderr)
-    edits = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
+    said = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
     prepared = prepare(spec, folder_path, fresh, fresh_hint)
     if prepared.set_aside is not None:
-        edits.append(
+        said.append(
             f"hypermax: {fresh_hint}: the search that was in {prepared.folder.path} is now in "
             f"{prepared.set_aside}"
         )
-    for line in edits:
+    for line in said:
         print(line, file=sys.stderr)
     return prepared
 

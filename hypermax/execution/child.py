@@ -262,9 +262,8 @@ def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -
             vars(module).clear()
     gc.collect()
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        _flush(sys.stdout)
+        _flush(sys.stderr)
     except Exception:  # the interpreter's exit reports it, with its own exit code
         return
     os._exit(code)
