@@ -11,9 +11,7 @@ package imports ``warnings``), no types, no runpy (it is not run with
 ``-m``), no json (the params come marshalled too, a plain result is written without it);
 traceback only on a failure.
 
-A trial started as ``python -c`` whose objective loaded no module but its own ends without the
-interpreter's teardown (:func:`exit_quickly`): what that teardown would do that anyone sees is
-done first.
+How the process ends once the function returned is :mod:`.trial_exit`'s job.
 
 If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
 starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
@@ -30,10 +28,10 @@ import fcntl
 import gc
 import os
 import sys
-import time
 
 from hypermax.calling import signature, takes_keywords
 from hypermax.execution import protocol
+from hypermax.execution.trial_exit import exit_quickly, exit_within, flush
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
@@ -237,93 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def exit_quickly(code: int, before: frozenset[str], objective: frozenset[str]) -> None:
-    """End this trial process now with ``code`` when the interpreter's own teardown would do
-    nothing more that anyone could see; else return (and the interpreter exits as usual).
-
-    That teardown (clearing every module, collections, freeing the interpreter) costs a trivial
-    trial about 1 ms, a tenth of its process. It is skipped only when the trial loaded no module
-    but those loaded ``before`` the objective and ``objective`` (the module of the objective's
-    function, and the packages of its ``module``), and started no thread: then
-    what it does is done here — the ``atexit`` functions run, the objective's modules are
-    cleared and a collection runs (so their objects' ``__del__`` run and the files they left
-    open are flushed; modules loaded before the objective are left as they are), stdout and
-    stderr are flushed — and the process exits at once. A flush
-    that fails leaves it to the interpreter, which reports it as it always does.
-    """
-    if "threading" in sys.modules or set(sys.modules) - before - objective:
-        return
-    import atexit
-
-    atexit._run_exitfuncs()
-    for name in sorted(objective - before, reverse=True):  # a package's modules first
-        module = sys.modules.get(name)
-        if isinstance(module, _ModuleType):
-            vars(module).clear()
-    gc.collect()
-    try:
-        _flush(sys.stdout)
-        _flush(sys.stderr)
-    except Exception:  # the interpreter's exit reports it, with its own exit code
-        return
-    os._exit(code)
-
-
-def exit_within(code: int) -> None:
-    """The trial's function returned: have this process exit soon even if its exit does not end
-    on its own: threads it started (not daemons) still run, which an interpreter waits for at
-    exit, for ever if they never end; or an ``atexit`` function or a finalizer never returns.
-
-    They get ``HYPERMAX_EXIT_WAIT`` seconds (the function's ``kill_grace``; 2 without it) from
-    now, as the interpreter's exit goes on (a thread pool left open ends there); then a note
-    goes to the trial's log and the process exits with ``code``, its result written. Threads
-    left running are waited for by a thread; otherwise a timer signal (``SIGALRM``) ends the
-    wait, which needs no thread (``threading`` costs a trivial trial more than it does).
-    """
-    try:
-        wait = float(os.environ.get(protocol.EXIT_WAIT_ENV, "2"))
-    except ValueError:
-        wait = 2.0
-    threading = sys.modules.get("threading")
-    if threading is None:  # nothing imported it: no thread was started
-        _exit_on_alarm(code, wait)
-        return
-    main = threading.main_thread()
-    left = [t for t in threading.enumerate() if t is not main and not t.daemon]
-    if not left:
-        _exit_on_alarm(code, wait)
-        return
-
-    def leave() -> None:
-        time.sleep(wait)
-        names = ", ".join(t.name for t in left if t.is_alive())
-        why = f"its threads ({names}) still ran {wait:g} s later (kill_grace)"
-        _leave(code, f"{why}: the trial exits without them")
-
-    threading.Thread(target=leave, name="hypermax-exit", daemon=True).start()
-
-
-def _exit_on_alarm(code: int, wait: float) -> None:
-    """Exit with ``code`` when the process has not ended ``wait`` seconds from now."""
-
-    def on_alarm(signum: int, frame: object) -> None:
-        _leave(
-            code,
-            f"its process had not ended {wait:g} s later (kill_grace; an atexit function or a "
-            "finalizer that does not return): the trial exits without waiting for it",
-        )
-
-    _signal.signal(_signal.SIGALRM, on_alarm)
-    _signal.setitimer(_signal.ITIMER_REAL, max(wait, 0.001))
-
-
-def _leave(code: int, why: str) -> None:
-    """End the process now with ``code``, its result written, saying ``why`` in its log."""
-    note = f"\n[hypermax: the function returned, but {why}]\n"
-    os.write(2, note.encode(errors="replace"))
-    os._exit(code)
-
-
 def start_site() -> None:
     """In a trial started without ``site`` (``-S``): what ``site`` did for a normal start.
 
@@ -386,21 +297,21 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
 
             value = asyncio.run(value)
     except protocol.TrialStopped:
-        _flush(sys.stdout)
+        flush(sys.stdout)
         return 0
     except BaseException as exc:
         import traceback
 
         # to the log, even when the function set sys.stderr to None (or to its own object)
         traceback.print_exc(file=_writable(sys.stderr) or sys.__stderr__)
-        _flush(sys.stderr)
+        flush(sys.stderr)
         error = _result_text({protocol.ERROR_KEY: _reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
         code = _write_result(result_file, _result_text(value))
         if code:
             return code
-    _flush(sys.stdout)
+    flush(sys.stdout)
     return 0
 
 
@@ -419,13 +330,6 @@ def _writable(stream: Any) -> Any:
     """``stream`` if it can be written to, else None (a function may have set ``sys.stdout``
     or ``sys.stderr`` to None to silence a library)."""
     return stream if callable(getattr(stream, "write", None)) else None
-
-
-def _flush(stream: Any) -> None:
-    """Flush ``stream`` when it is one (not the None a function silenced it with)."""
-    flush = getattr(stream, "flush", None)
-    if callable(flush):
-        flush()
 
 
 def _write_result(path: str, text: str) -> int:

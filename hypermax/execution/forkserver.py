@@ -43,7 +43,7 @@ import socket
 import sys
 from typing import Any
 
-from hypermax.execution import child, protocol, tether
+from hypermax.execution import child, protocol, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
@@ -223,7 +223,7 @@ class _Server:
         sys.argv = [child.__file__, *request["argv"][3:]]
         child.watch_lifeline()
         code = child.run_trial(lambda: self.function)
-        child.exit_within(code)
+        trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
 
 
