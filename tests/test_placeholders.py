@@ -100,3 +100,25 @@ def test_an_argument_for_a_param_the_trial_does_not_have_is_left_out(tmp_path):
     }
     argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
     assert argv == ["train", "--kind=adam", "--beta=0.9", "32", "0.5"]
+
+
+def test_an_option_whose_value_is_left_out_is_left_out_with_it(tmp_path):
+    """``--beta {opt.beta}`` as two arguments: without the param, neither reaches the program,
+    which would otherwise take the next argument (or nothing) as the option's value."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("train", "--beta", "{opt.beta}", "-u", "{layers.1.units}", "--fast", "{lr}")
+    command += ("-1", "{layers.2.units}", "--", "{opt.beta}")
+    function = FunctionSpec(type="executable", command=command)
+    params = {"lr": 0.5, "layers": [{"units": 16}], "opt": {"kind": "sgd"}}
+    argv = trial_argv(function, tmp_path, Proposal(1, params, {}))
+    assert argv == ["train", "--fast", "0.5", "-1", "--"]
+    params = {
+        "lr": 0.5,
+        "layers": [{"units": 16}, {"units": 32}, {"units": 16}],
+        "opt": {"kind": "adam", "beta": 0.9},
+    }
+    argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
+    assert argv == ["train", "--beta", "0.9", "-u", "32", "--fast", "0.5", "-1", "16", "--", "0.9"]

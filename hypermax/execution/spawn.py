@@ -46,8 +46,9 @@ def trial_argv(
     values["trial_id"] = str(proposal.trial_id)
     program, *args = function.command
     # an argument for a param this trial does not have (a branch it did not take, an item past
-    # its list's length) is left out: the program's own default applies (--gamma={k.gamma})
-    args = [_fill(part, values) for part in args if not _names_absent(part, values)]
+    # its list's length) is left out, with the option it is the value of: the program's own
+    # default applies (--gamma={k.gamma}, or --gamma {k.gamma})
+    args = [_fill(part, values) for part in _present(args, values)]
     program = _fill(program, values)
     if "/" in program and not function.cwd:
         # the trial starts in its own folder; a relative program is named from the spec's. Its
@@ -137,6 +138,26 @@ def _names_absent(part: str, values: dict[str, str]) -> bool:
     """Whether ``part`` holds a placeholder of a param the trial does not have (validation
     made sure that each names a param of the space)."""
     return "{" in part and any(name not in values for name in PLACEHOLDER.findall(part))
+
+
+def _present(args: list[str], values: dict[str, str]) -> list[str]:
+    """``args`` without the arguments that name a param the trial does not have, and without an
+    option just before such an argument whose value it is (``--gamma``, ``-g``: a word that
+    starts with ``-``, holds no ``=`` nor placeholder, and is not a negative number)."""
+    kept: list[str] = []
+    for part in args:
+        if not _names_absent(part, values):
+            kept.append(part)
+        elif kept and _bare_option(kept[-1]):
+            kept.pop()
+    return kept
+
+
+def _bare_option(part: str) -> bool:
+    """Whether ``part`` is an option that takes its value as the next argument."""
+    if not part.startswith("-") or part in ("-", "--") or "=" in part or "{" in part:
+        return False
+    return not part[1:2].isdigit() and part[1:2] != "."
 
 
 def _fill(part: str, values: dict[str, str]) -> str:
