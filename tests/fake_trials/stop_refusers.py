@@ -1,4 +1,4 @@
-"""``python_function`` trials that do not end when early stopping stops them."""
+"""``python_function`` trials that do not end when they are done: stopped early, or returned."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ def report_on_after_the_stop(params: dict[str, Any], reporter: Any) -> float:
             (folder / ".up").write_text("")
             os.replace(folder / ".up", folder / "up")
         time.sleep(0.01)
+
+
+def return_leaving_a_thread(params: dict[str, Any]) -> float:
+    """Returns 0.25 at once, leaving a thread (not a daemon) that holds its exit for a minute."""
+    import threading
+
+    threading.Thread(target=time.sleep, args=(60,), name="lingering").start()
+    return 0.25
