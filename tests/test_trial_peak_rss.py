@@ -1,4 +1,5 @@
-"""A trial's recorded peak RSS is its own, not what its process carried from hypermax's."""
+"""A trial's recorded peak RSS is its own, not what its process carried from hypermax's, even
+when the trial ends before the watchdog's first look."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fake_trials.helpers import FAKES, finished, write_spec
+from fake_trials.helpers import FAKES, by_param, write_spec
 
 
-def test_a_fresh_trial_does_not_take_the_peak_of_the_process_that_ran_the_search(
+def test_a_fresh_trial_records_its_own_peak_not_that_of_the_process_that_ran_the_search(
     tmp_path: Path,
 ) -> None:
     # a fresh python_function trial starts with vfork: until its exec it runs in the memory of
     # the process that started it, whose high-water mark (200 MiB and more) the kernel carries
-    # into the trial's own ru_maxrss; the trial itself is a bare interpreter (about 10 MiB)
+    # into the trial's ru_maxrss; each trial ends within a few tens of milliseconds
     doc = {
-        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "hyperparameters": {"type": "object", "properties": {"mib": {"enum": [0, 60]}}},
         "function": {
             "type": "python_function",
-            "src": str(FAKES / "functions.py"),
-            "name": "fine",
+            "src": str(FAKES / "memory_use.py"),
+            "name": "use",
             "preload": False,
         },
         "search": {"name": "peak", "method": "grid"},
@@ -35,6 +36,8 @@ def test_a_fresh_trial_does_not_take_the_peak_of_the_process_that_ran_the_search
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
-    trial = finished(tmp_path / "results" / "peak")[1]
-    assert trial["state"] == "ok"
-    assert 0 <= trial["peak_rss_mib"] < 100
+    trials = by_param(tmp_path / "results" / "peak", "mib")
+    assert {trial["state"] for trial in trials.values()} == {"ok"}
+    bare, used = trials[0]["peak_rss_mib"], trials[60]["peak_rss_mib"]
+    assert 1 < bare < 100  # an interpreter: not the 200 MiB the search's process once held
+    assert 60 < used < 160  # what it wrote, which no sample of the watchdog saw

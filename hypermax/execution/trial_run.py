@@ -385,8 +385,11 @@ class TrialRun:
         self._gone.set()
         self.exit_code = status.exit_code
         self._lost = status.lost
-        if status.peak_rss_mib is not None:
-            self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
+        peak = status.peak_rss_mib
+        if peak is None and self.function.type == "python_function":
+            peak = self.files.peak_mib()  # wait4 could not tell it: what its bootstrap read
+        if peak is not None:
+            self.peak_rss_mib = max(self.peak_rss_mib, peak)
         if status.cpu_seconds is not None:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
 
