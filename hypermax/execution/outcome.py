@@ -41,6 +41,9 @@ class Ending:
     oom_killed: bool = False
     #: why nothing is known of how it ended (the launcher says), if so
     lost: str | None = None
+    #: its result file was there when a limit or an interrupt began to kill it: the function
+    #: had returned (or raised), and only its process's exit was left
+    returned_before_the_kill: bool = False
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -89,12 +92,14 @@ def trial_outcome(ending: Ending) -> Outcome:
 
 
 def _returned_before_the_stop(ending: Ending) -> bool:
-    """A function stopped or killed that had written its result: the stop came too late, when
-    the function had returned and only its process's exit was left (its bootstrap writes the
-    result file whole, once the function returned or raised)."""
+    """A function stopped or killed that had returned: the stop came too late. One stopped early
+    that returned instead of reaching a report, or one whose result was written before a limit
+    or an interrupt began to kill it (a result written after was made in answer to the kill)."""
     if ending.kill is None or ending.function_type != "python_function":
         return False
-    return ending.result_file.exists()
+    if ending.kill[0] is not KillReason.EARLY_STOP:
+        return ending.returned_before_the_kill
+    return ending.exit_code == 0 and ending.result_file.exists()
 
 
 def _killed(
