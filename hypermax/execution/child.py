@@ -290,6 +290,13 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     try:
+        return _run_trial(load, result_file)
+    finally:
+        _leave_peak(os.path.dirname(result_file))
+
+
+def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
+    try:
         params = protocol.read_params()
         value = _call(load(), params)
         if getattr(value, "cr_code", None) is not None:  # an ``async def`` function's coroutine
@@ -313,6 +320,20 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
             return code
     flush(sys.stdout)
     return 0
+
+
+def _leave_peak(folder: str) -> None:
+    """Write this process's peak RSS so far (``VmHWM``, kB) to :data:`~.protocol.PEAK_FILE` in
+    ``folder``; nothing where it cannot be read or written."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            status = f.read()
+        at = status.index(b"VmHWM:")
+        kib = status[at + 6 : status.index(b"\n", at)].split()[0]
+        with open(os.path.join(folder, protocol.PEAK_FILE), "wb") as f:
+            f.write(kib)
+    except (OSError, ValueError, IndexError):
+        return
 
 
 def _reason(exc: BaseException) -> str:

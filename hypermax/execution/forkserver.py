@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=int(args[1]))
     options = child.parse_options(args[2:])
     child.add_search_path(options)
+    before = dict(os.environ)
     try:
         function = child.load_function(options.get("module"), options.get("src"), options["name"])
         hazard = fork_hazard()
@@ -77,11 +78,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     _quiet()
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
-    serve(sock, function)
+    serve(sock, function, ImportedEnviron.since(before))
     return 0
 
 
-def serve(sock: socket.socket, function: Any) -> None:
+class ImportedEnviron:
+    """What the objective's import did to ``os.environ`` (``os.environ["OMP_NUM_THREADS"] =
+    "1"`` at the top of a module, to set up a library it imports later): each trial's
+    environment is the one hypermax gives it, so the server does it again in each, as the
+    import does in a fresh trial."""
+
+    def __init__(self, set_: dict[str, str], removed: frozenset[str]) -> None:
+        self.set = set_
+        self.removed = removed
+
+    @classmethod
+    def since(cls, before: dict[str, str]) -> ImportedEnviron:
+        """The changes made to ``os.environ`` since it was ``before``."""
+        now = os.environ
+        changed = {key: value for key, value in now.items() if before.get(key) != value}
+        return cls(changed, frozenset(before.keys() - now.keys()))
+
+    def apply(self, env: dict[str, str]) -> dict[str, str]:
+        """``env`` with the import's changes made to it."""
+        env = {**env, **self.set}
+        for key in self.removed:
+            env.pop(key, None)
+        return env
+
+
+def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None:
     """Fork a trial for each request; report each trial's end; return when hypermax leaves."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
@@ -91,7 +117,7 @@ def serve(sock: socket.socket, function: Any) -> None:
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
-    server = _Server(sock, function, (wake_read, wake_write), os.getpid())
+    server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported)
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
     while True:
@@ -114,10 +140,18 @@ def serve(sock: socket.socket, function: Any) -> None:
 
 
 class _Server:
-    """The server's state: its socket, its function, its own fds, its pid, its children, and
-    the spare: a child forked ahead, ready to become the next trial."""
+    """The server's state: its socket, its function, its own fds, its pid, what the import did
+    to ``os.environ``, its children, and the spare: a child forked ahead, ready to become the
+    next trial."""
 
-    def __init__(self, sock: socket.socket, function: Any, own: tuple[int, int], pid: int) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        function: Any,
+        own: tuple[int, int],
+        pid: int,
+        imported: ImportedEnviron,
+    ) -> None:
         self.sock = sock
         self.function = function
         self.own = own
@@ -125,6 +159,7 @@ class _Server:
         self.slots = environ_slots()
         self.children: set[int] = set()
         self.spare: tuple[int, socket.socket] | None = None
+        self.imported = imported
 
     def fork_spare(self) -> None:
         """Fork the process of the next trial now: it waits for its request on a socket."""
@@ -217,7 +252,7 @@ class _Server:
             os.close(fd)
         faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
         os.chdir(request["cwd"])
-        env = {**request["env"], protocol.LIFELINE_FD_ENV: str(lifeline)}
+        env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
         _set_environ(env)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]

@@ -140,7 +140,7 @@ class SubprocessLauncher(Launcher):
             argv, env = self._fresh.command(request.argv, env, request.cwd)
         else:
             setup = child_setup(os.getpid(), request.lifeline)
-        own = procfs.read_proc(os.getpid())
+        carried_mib = _carried_rss_mib(shares_memory=setup is None)
         try:
             popen = subprocess.Popen(
                 argv,
@@ -164,8 +164,23 @@ class SubprocessLauncher(Launcher):
             raise LaunchError(
                 f"its {where} holds a NUL byte (\\x00), which no program can be given"
             ) from exc
-        spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
-        return _Child(popen, spawner_rss_mib)
+        return _Child(popen, carried_mib)
+
+
+def _carried_rss_mib(shares_memory: bool) -> float:
+    """What the kernel carries from hypermax into the ``ru_maxrss`` of a trial it starts (MiB).
+
+    A child started with ``vfork`` (``shares_memory``: no setup to run between fork and exec)
+    runs in hypermax's memory until its ``exec``, and takes hypermax's high-water mark from
+    there: a search run from a process that once held a large dataset would otherwise record
+    that peak for each of its trials. A forked child takes the memory hypermax holds now.
+    """
+    pid = os.getpid()
+    if shares_memory:
+        peak = procfs.read_peak_rss(pid)
+        return peak / procfs.MIB if peak else float("inf")
+    own = procfs.read_proc(pid)
+    return own.rss / procfs.MIB if own is not None else float("inf")
 
 
 def start_problem(exc: OSError, request: LaunchRequest) -> str:
@@ -184,10 +199,10 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
 
 
 class _Child(LaunchedProcess):
-    def __init__(self, popen: subprocess.Popen[bytes], spawner_rss_mib: float) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], carried_mib: float) -> None:
         super().__init__(popen.pid, procfs.create_time(popen.pid))
         self._popen = popen
-        self._spawner_rss_mib = spawner_rss_mib
+        self._carried_mib = carried_mib
 
     def wait(self) -> ExitStatus:
         """Reap with ``wait4``, which also gives the process's peak RSS and CPU time.
@@ -204,21 +219,21 @@ class _Child(LaunchedProcess):
         self._popen.returncode = code
         return ExitStatus(
             exit_code=code,
-            peak_rss_mib=own_maxrss_mib(usage, self._spawner_rss_mib),
+            peak_rss_mib=own_maxrss_mib(usage, self._carried_mib),
             cpu_seconds=usage.ru_utime + usage.ru_stime,
         )
 
 
-def own_maxrss_mib(usage: Any, spawner_rss_mib: float) -> float | None:
+def own_maxrss_mib(usage: Any, carried_mib: float) -> float | None:
     """The process's peak RSS from ``wait4`` in MiB, or None when it says nothing about it.
 
     The kernel carries the high-water mark of the memory a process had before ``exec`` into its
-    ``ru_maxrss``, and before ``exec`` a trial is a copy of hypermax. So the figure is the trial's
-    own only when it is above what hypermax held when it started the trial.
+    ``ru_maxrss``, and before ``exec`` a trial is hypermax's memory or a copy of it. So the figure
+    is the trial's own only when it is above what it carried (:func:`_carried_rss_mib`).
     """
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
-    return maxrss if maxrss > spawner_rss_mib + 2.0 else None
+    return maxrss if maxrss > carried_mib + 2.0 else None
 
 
 def _holding_nul(argv: Sequence[str], env: dict[str, str]) -> str | None:

@@ -13,6 +13,7 @@ No trial outlives hypermax: the launcher ties each trial's life to hypermax's (s
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from pathlib import Path
@@ -23,6 +24,11 @@ from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, RunnerNote
+
+#: the most events one :meth:`LocalRunner.poll` hands back: trials that report thousands of
+#: times a second must not hold the driver from its stop rules (a search's timeout), its
+#: controls (Ctrl-C, quit) and its journal while it takes in a backlog of their reports
+POLL_BATCH = 500
 
 if TYPE_CHECKING:
     from hypermax.execution.launch import Launcher
@@ -119,16 +125,23 @@ class LocalRunner(BaseRunner):
             self._events.put(outcome)
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
+        """What happened since the last call, at most :data:`POLL_BATCH` events (the rest comes
+        at the next call); waits up to ``timeout`` for the first."""
         events: list[RunnerEvent] = []
         try:
             events.append(self._events.get(timeout=timeout))
         except queue.Empty:
             return events
-        while True:
+        return self._take(events, POLL_BATCH)
+
+    def _take(self, events: list[RunnerEvent], most: float) -> list[RunnerEvent]:
+        """``events`` and the queued events after them, up to ``most`` in all."""
+        while len(events) < most:
             try:
                 events.append(self._events.get_nowait())
             except queue.Empty:
-                return events
+                break
+        return events
 
     def cancel(self, trial_id: int, reason: KillReason) -> None:
         with self._lock:
@@ -175,7 +188,7 @@ class LocalRunner(BaseRunner):
             follower.join()
         self._idle = 0
         self.host.close()
-        return outcomes_of(self.poll(0), self._events.put)
+        return outcomes_of(self._take([], math.inf), self._events.put)
 
     def live(self) -> dict[int, LiveStats]:
         with self._lock:

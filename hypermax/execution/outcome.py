@@ -41,14 +41,18 @@ class Ending:
     oom_killed: bool = False
     #: why nothing is known of how it ended (the launcher says), if so
     lost: str | None = None
+    #: its result file was there when a limit or an interrupt began to kill it: the function
+    #: had returned (or raised), and only its process's exit was left
+    returned_before_the_kill: bool = False
 
 
 def trial_outcome(ending: Ending) -> Outcome:
     """The Outcome of an ended trial: killed, stopped, interrupted, failed (with the reason) or
     ok (with its result).
 
-    A ``python_function`` trial stopped early that returned its result before it reached
-    another report ran to its end: it is ok. (Its bootstrap writes no result once a report
+    A ``python_function`` trial whose function returned before a stop or a kill came ran to its
+    end: it is ok (or failed, when the function raised), whatever then held its exit (threads
+    it left running, for up to ``kill_grace``). (Its bootstrap writes no result once a report
     raised ``TrialStopped``.)
     """
     common: dict[str, Any] = {
@@ -75,7 +79,8 @@ def trial_outcome(ending: Ending) -> Outcome:
             kill_reason=KillReason.INTERRUPT,
             **common,
         )
-    if code is not None and code != 0:
+    killed_on_its_way_out = ending.kill is not None  # here: after the function returned
+    if code is not None and code != 0 and not killed_on_its_way_out:
         return Outcome(
             state=TrialState.FAILED,
             reason=exit_text(code, ending.stderr_tail, ending.oom_killed),
@@ -87,11 +92,14 @@ def trial_outcome(ending: Ending) -> Outcome:
 
 
 def _returned_before_the_stop(ending: Ending) -> bool:
-    """A function stopped early that still wrote its result: the stop came too late."""
-    if ending.kill is None or ending.kill[0] is not KillReason.EARLY_STOP:
+    """A function stopped or killed that had returned: the stop came too late. One stopped early
+    that returned instead of reaching a report, or one whose result was written before a limit
+    or an interrupt began to kill it (a result written after was made in answer to the kill)."""
+    if ending.kill is None or ending.function_type != "python_function":
         return False
-    finished = ending.function_type == "python_function" and ending.exit_code == 0
-    return finished and ending.result_file.exists()
+    if ending.kill[0] is not KillReason.EARLY_STOP:
+        return ending.returned_before_the_kill
+    return ending.exit_code == 0 and ending.result_file.exists()
 
 
 def _killed(

@@ -217,11 +217,14 @@ class TrialOutput:
     def drain(self, cut: Callable[[Stream], None]) -> None:
         """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds."""
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
+        held = False
         for stream in self.streams:
             if stream.ended.wait(max(0.0, deadline - time.monotonic())):
                 continue
             cut(stream)
             stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            held = True
+        if held:  # one note, whether the process holds its stdout, its stderr or both
             self.log.note("stopped reading the trial's output: a process outside its tree holds it")
         self.scanner.close()
         if self.scanner.refused > 1:  # the first one's note said why

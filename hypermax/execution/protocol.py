@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
 RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
+#: beside the result file: the peak RSS (kB) a ``python_function`` trial's process reached by
+#: the time its function ended, which ``wait4`` cannot tell of a process that started as
+#: hypermax's (its ``ru_maxrss`` is hypermax's high-water mark, when that is higher)
+PEAK_FILE = ".hypermax_peak"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.output import LogSink
+from hypermax.execution.protocol import PEAK_FILE
 
 #: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)
 PARAMS_FILE = ".hypermax_params.json"
@@ -43,6 +44,18 @@ class TrialFiles:
     def result_file(self) -> Path:
         return self.trial_dir / RESULT_FILE
 
+    @property
+    def peak_file(self) -> Path:
+        """Where a ``python_function`` trial leaves its process's peak RSS (kB)."""
+        return self.trial_dir / PEAK_FILE
+
+    def peak_mib(self) -> float | None:
+        """The peak RSS the trial's process left in :attr:`peak_file`, in MiB; None without it."""
+        try:
+            return int(self.peak_file.read_bytes()) / 1024
+        except (OSError, ValueError):
+            return None
+
     def are_new(self) -> bool:
         """Whether neither the folder nor the log is there yet (nothing of another run)."""
         return not (os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path))
@@ -50,8 +63,9 @@ class TrialFiles:
     def make(self, params: dict[str, Any]) -> LogSink:
         """The folder with the params file, cleared of an earlier run's result; the open log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
-            with contextlib.suppress(FileNotFoundError):
-                self.result_file.unlink()
+            for path in (self.result_file, self.peak_file):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
         _make_dir(self.log_path.parent)
         self.params_json = json.dumps(params)
         with open(self.params_file, "w") as f:

@@ -106,6 +106,7 @@ class TrialRun:
         self._lock = threading.Lock()
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
+        self._returned_first = False  # its function had returned when a kill began
         self._verdicts = Verdicts(self.trial_id, plan.function.kill_grace, self._note)
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
@@ -310,6 +311,9 @@ class TrialRun:
                 self._kill = (reason, value)
                 cooperative = self.function.type == "python_function"  # runs our bootstrap
                 self._asking = early and cooperative
+                # before any signal: a result already there is the function's own, not one it
+                # made in answer to the kill (a SIGTERM handler that returns or exits)
+                self._returned_first = cooperative and self.files.result_file.exists()
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
@@ -385,8 +389,11 @@ class TrialRun:
         self._gone.set()
         self.exit_code = status.exit_code
         self._lost = status.lost
-        if status.peak_rss_mib is not None:
-            self.peak_rss_mib = max(self.peak_rss_mib, status.peak_rss_mib)
+        peak = status.peak_rss_mib
+        if peak is None and self.function.type == "python_function":
+            peak = self.files.peak_mib()  # wait4 could not tell it: what its bootstrap read
+        if peak is not None:
+            self.peak_rss_mib = max(self.peak_rss_mib, peak)
         if status.cpu_seconds is not None:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
 
@@ -448,6 +455,7 @@ class TrialRun:
             limits=self.host.limits,
             oom_killed=self._oom_killed(),
             lost=self._lost,
+            returned_before_the_kill=self._returned_first,
             **common,
         )
 

@@ -80,8 +80,8 @@ class Verdicts:
         )
 
         def ladder_unless_gone() -> None:
-            if not gone.wait(wait):
-                ladder(f"no report within {wait:g} s of the stop")
+            if not gone.wait(wait):  # it reached no report, or went on past TrialStopped
+                ladder(f"not ended within {wait:g} s of the stop")
 
         threading.Thread(
             target=ladder_unless_gone, name=f"hypermax-stop-{self.trial_id}", daemon=True

@@ -1,0 +1,43 @@
+"""A trial's recorded peak RSS is its own, not what its process carried from hypermax's, even
+when the trial ends before the watchdog's first look."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from fake_trials.helpers import FAKES, by_param, write_spec
+
+
+def test_a_fresh_trial_records_its_own_peak_not_that_of_the_process_that_ran_the_search(
+    tmp_path: Path,
+) -> None:
+    # a fresh python_function trial starts with vfork: until its exec it runs in the memory of
+    # the process that started it, whose high-water mark (200 MiB and more) the kernel carries
+    # into the trial's ru_maxrss; each trial ends within a few tens of milliseconds
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"mib": {"enum": [0, 60]}}},
+        "function": {
+            "type": "python_function",
+            "src": str(FAKES / "memory_use.py"),
+            "name": "use",
+            "preload": False,
+        },
+        "search": {"name": "peak", "method": "grid"},
+    }
+    spec = write_spec(tmp_path, doc)
+    done = subprocess.run(
+        [sys.executable, str(FAKES / "search_after_a_peak.py"), str(spec)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    trials = by_param(tmp_path / "results" / "peak", "mib")
+    assert {trial["state"] for trial in trials.values()} == {"ok"}
+    bare, used = trials[0]["peak_rss_mib"], trials[60]["peak_rss_mib"]
+    assert 1 < bare < 100  # an interpreter: not the 200 MiB the search's process once held
+    assert 60 < used < 160  # what it wrote, which no sample of the watchdog saw
