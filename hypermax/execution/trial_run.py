@@ -187,7 +187,8 @@ class TrialRun:
         try:
             if self.host.launcher.interrupted:
                 raise LaunchInterrupted("the search was interrupted")
-            self._process = self.host.launcher.launch(request)
+            with self.host.launching:  # one start at a time, from whichever thread
+                self._process = self.host.launcher.launch(request)
         except LaunchError as exc:
             for fd in (out_read, err_read, life_write):
                 os.close(fd)
@@ -224,6 +225,11 @@ class TrialRun:
             self.discard()
             return False  # :meth:`start` tries again, and says why if it fails
         return True
+
+    @property
+    def prepared(self) -> bool:
+        """Whether its files are made and its process not started yet."""
+        return self._log is not None and self._process is None
 
     def discard(self) -> None:
         """Remove what :meth:`prepare` made, for a trial that will not run."""
@@ -358,14 +364,19 @@ class TrialRun:
             self._verdicts.go_on(root.pid)
 
     # -- ending -----------------------------------------------------------------------------
-    def finish(self) -> Outcome:
+    def finish(self, exited: Callable[[], None] | None = None) -> Outcome:
         """Block until the trial ended and everything it left is gone; its Outcome.
 
-        An Outcome is built whatever happens here: a trial is never lost to its caller.
+        ``exited`` is called once its main process was reaped, before the rest (what the
+        trial left running is killed, its output read to the end, its result read): a trial
+        held on standby can start then. An Outcome is built whatever happens here: a trial is
+        never lost to its caller.
         """
         try:
             if self._process is not None:
                 self._reap(self._process)
+                if exited is not None:
+                    exited()
                 self._sweep()
                 if self._output is not None:
                     self._output.drain(self.host.cut)
