@@ -143,6 +143,9 @@ def test_a_search_with_a_loss_threshold_holds_no_trial_that_would_only_be_stoppe
 
     assert main(["run", str(tmp_path / "search.json"), "--no-ui"]) == 0
     journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text().splitlines()
-    finished = [r for r in map(json.loads, journal) if r["event"] == "trial_finished"]
-    assert 2 < len(finished) < 40  # it ran a few trials, then stopped at the threshold
+    records = [json.loads(line) for line in journal]
+    finished = [r for r in records if r["event"] == "trial_finished"]
     assert {r["state"] for r in finished} == {"ok"}
+    reached = min(r["id"] for r in finished if r["loss"] <= 0.01)
+    assert 2 < reached < 40  # a few trials ran, then one reached the threshold
+    assert max(r["id"] for r in records if r["event"] == "trial_started") == reached
