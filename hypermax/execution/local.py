@@ -163,6 +163,8 @@ class LocalRunner(BaseRunner):
             started_at = time.time()
             try:
                 if run.start():
+                    with self._lock:  # cancel finds it once the driver hears of it
+                        self._runs[run.trial_id] = run
                     self._events.put(Launched(run.trial_id, started_at, run.process_ids()))
                     self._follow_up(run, owed=True)
                     return
