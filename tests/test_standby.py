@@ -149,3 +149,51 @@ def test_a_search_with_a_loss_threshold_holds_no_trial_that_would_only_be_stoppe
     reached = min(r["id"] for r in finished if r["loss"] <= 0.01)
     assert 2 < reached < 40  # a few trials ran, then one reached the threshold
     assert max(r["id"] for r in records if r["event"] == "trial_started") == reached
+
+
+HANGS_AFTER_THE_FIRST = """import os, pathlib, time
+
+def f(params):
+    if os.environ["HYPERMAX_TRIAL_ID"] != "1":
+        (pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"]) / "up").write_text("")
+        while True:
+            time.sleep(0.05)
+    return params["x"]
+"""
+
+
+def test_an_interrupted_search_starts_no_trial_held_on_standby(tmp_path):
+    """Ctrl-C while trial 2 runs and trial 3 is held: trial 2 is interrupted, and trial 3,
+    which its end would have started, never starts (no start in the journal, no folder)."""
+    import signal
+    import subprocess
+
+    (tmp_path / "objective.py").write_text(HANGS_AFTER_THE_FIRST)
+    spec = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+        "search": {"name": "s", "method": "random", "iterations": 5, "seed": 1},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    command = [sys.executable, "-m", "hypermax", "run", str(tmp_path / "search.json"), "--no-ui"]
+    search = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    folder = tmp_path / "results" / "s"
+    try:
+        _wait_up(folder / "trials" / "2")
+        search.send_signal(signal.SIGINT)
+        assert search.wait(timeout=60) == 130, search.stderr.read() if search.stderr else ""
+    finally:
+        if search.poll() is None:
+            search.kill()
+            search.wait()
+    journal = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    started = {r["id"] for r in journal if r["event"] == "trial_started"}
+    states = {r["id"]: r["state"] for r in journal if r["event"] == "trial_finished"}
+    assert started == {1, 2} and states == {1: "ok", 2: "interrupted"}
+    assert sorted(p.name for p in (folder / "trials").iterdir()) == ["1", "2"]
