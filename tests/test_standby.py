@@ -86,11 +86,24 @@ def test_a_held_trial_never_started_leaves_nothing_after_close(runner, tmp_path)
     assert not _paths(tmp_path, 2)[0].exists() and not _paths(tmp_path, 2)[1].exists()
 
 
+# each trial ends once the next one's files are made (asked ahead, then held at once): a
+# trial that ended first would leave nothing to hold
+WAITS_FOR_THE_NEXT = """import os, pathlib, time
+
+def f(params):
+    n = int(os.environ["HYPERMAX_TRIAL_ID"])
+    folder = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"]).parent
+    while n < 6 and not (folder / str(n + 1) / ".hypermax_params.json").exists():
+        time.sleep(0.005)
+    return params["x"] ** 2
+"""
+
+
 def test_a_random_search_journals_each_next_start_before_the_end_before_it(tmp_path):
     """At parallel 1, trial n+1 starts as trial n's process ends (from trial 3 on: the first
     trial's loss comes first), so its start is journaled before trial n's end; the search
     still runs exactly its iterations, and leaves no folder of a trial that did not run."""
-    (tmp_path / "objective.py").write_text("def f(params):\n    return params['x'] ** 2\n")
+    (tmp_path / "objective.py").write_text(WAITS_FOR_THE_NEXT)
     spec = {
         "hyperparameters": {
             "type": "object",

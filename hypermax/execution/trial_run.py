@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import is_disk_full
-from hypermax.execution import oom, procfs, protocol, spawn
+from hypermax.execution import oom, procfs, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder, signal_all
 from hypermax.execution.launch import (
@@ -134,6 +134,7 @@ class TrialRun:
         self._shared_once = SharedOnce()
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
+        self._command_made: tuple[list[str], dict[str, str], str, str] | None = None
 
     @property
     def trial_id(self) -> int:
@@ -147,7 +148,6 @@ class TrialRun:
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
         found before a trial prepared ahead starts (its files were written before).
         """
-        token = uuid.uuid4().hex
         if self._log is not None and not self.files.room_left():
             self.discard()  # prepared before the disk filled up, which the files would have met
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.trial_dir))
@@ -158,26 +158,9 @@ class TrialRun:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
                 return self._not_started(f"cannot prepare the trial's files: {exc}")
-        env = spawn.trial_environment(
-            self.function,
-            self.spec_folder,
-            self.proposal,
-            self.trial_dir,
-            self.files.params_file,
-            self.files.result_file,
-            token,
-        )
-        if self.function.type == "python_function":  # its bootstrap reads them without json
-            packed = protocol.pack_params(self.files.params_json)
-            if packed is not None:
-                env[protocol.PARAMS_PACKED_ENV] = packed
-            env[protocol.EXIT_WAIT_ENV] = f"{self.function.kill_grace:g}"
-            if self.plan.verdict_wait:
-                env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
-                self._verdicts.awaited = True
-        resolve = self.host.resolve
-        argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
-        cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
+        argv, env, cwd, token = self._command()
+        if self.function.type == "python_function" and self.plan.verdict_wait:
+            self._verdicts.awaited = True  # it waits for the verdict on each report
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         life_read, life_write = os.pipe()
@@ -212,11 +195,28 @@ class TrialRun:
         self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
         return True
 
+    def _command(self) -> tuple[list[str], dict[str, str], str, str]:
+        """The trial's argv, environment, starting folder and token (made once: for a trial
+        prepared ahead, while other trials run). Its files must be made."""
+        if self._command_made is None:
+            token = uuid.uuid4().hex
+            argv, env, cwd = spawn.trial_command(
+                self.function,
+                self.spec_folder,
+                self.proposal,
+                self.files,
+                token,
+                self.plan.verdict_wait,
+                self.host.resolve,
+            )
+            self._command_made = (argv, env, cwd, token)
+        return self._command_made
+
     def prepare(self) -> bool:
         """Make the trial's files ahead of :meth:`start` (which then only starts its process):
-        its folder, params file and log, while other trials run. Only a trial whose folder and
-        log are new is prepared (False otherwise, and nothing is made): what :meth:`discard`
-        removes is then exactly what was made."""
+        its folder, params file and log, and its command and environment, while other trials
+        run. Only a trial whose folder and log are new is prepared (False otherwise, and
+        nothing is made): what :meth:`discard` removes is then exactly what was made."""
         if not self.files.are_new():
             return False
         try:
@@ -224,6 +224,8 @@ class TrialRun:
         except OSError:
             self.discard()
             return False  # :meth:`start` tries again, and says why if it fails
+        with contextlib.suppress(Exception):  # made again by :meth:`start`, which says why
+            self._command()
         return True
 
     @property
