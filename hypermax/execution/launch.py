@@ -140,7 +140,6 @@ class SubprocessLauncher(Launcher):
             argv, env = self._fresh.command(request.argv, env, request.cwd)
         else:
             setup = child_setup(os.getpid(), request.lifeline)
-        own = procfs.read_proc(os.getpid())
         try:
             popen = subprocess.Popen(
                 argv,
@@ -164,6 +163,7 @@ class SubprocessLauncher(Launcher):
             raise LaunchError(
                 f"its {where} holds a NUL byte (\\x00), which no program can be given"
             ) from exc
+        own = procfs.read_proc(os.getpid())  # as it started the trial: read once it runs
         spawner_rss_mib = own.rss / procfs.MIB if own is not None else float("inf")
         return _Child(popen, spawner_rss_mib)
 
