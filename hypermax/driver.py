@@ -9,8 +9,10 @@ A free slot never waits for bookkeeping: each turn of the loop first refills the
 then journals what ended and what started (one write; the fsync happens in the journal's
 thread), has the views rewritten (in their own thread) and tells the reporters. An optimizer
 whose proposals do not depend on results (``random``) is asked ahead, one proposal per slot, so
-the next trial is ready when a slot frees. Counts and the best trial are kept as trials end, so
-a turn costs the same after 10 trials as after 100,000 (but for the optimizer's own ask).
+the next trial is ready when a slot frees; a runner that can holds it on standby and starts it
+the moment a trial's process ends, before that trial's outcome is built and told. Counts and
+the best trial are kept as trials end, so a turn costs the same after 10 trials as after
+100,000 (but for the optimizer's own ask).
 """
 
 from __future__ import annotations
@@ -39,8 +41,17 @@ from hypermax.interrupts import continued_note, stop_this_process, stopped_note,
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.proposals import Proposals
+from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Outcome, Report, RunnerNote, Trial, TrialState
+from hypermax.trial import (
+    KillReason,
+    Launched,
+    Outcome,
+    Report,
+    RunnerNote,
+    Trial,
+    TrialState,
+)
 from hypermax.views import ViewWriter
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
@@ -88,6 +99,7 @@ class Driver:
         self.spec = spec
         self.space = space
         self._proposals = Proposals(optimizer, lambda text: self._emit(ev.Message(text)))
+        self._standby = Standby(runner, self._proposals, folder)
         self.runner = runner
         self.journal = journal
         self.folder = folder
@@ -194,6 +206,7 @@ class Driver:
             self._stop_early(stopping.DISK_FULL)
         finally:
             self._closing = True
+            self._standby.withdraw()
             for outcome in self.runner.close():
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
@@ -258,7 +271,8 @@ class Driver:
         return self._done_count
 
     def _budget_spent(self) -> bool:
-        return self._done() + len(self._running) >= self.spec.search.iterations
+        taken = self._done() + len(self._running) + len(self._standby)
+        return taken >= self.spec.search.iterations
 
     def _keep(self, trial: Trial) -> None:
         """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
@@ -271,8 +285,16 @@ class Driver:
             self._best = trial
 
     def _launch(self) -> None:
-        """Fill the free slots; then ask ahead for the next ones, if the optimizer allows."""
-        while len(self._running) < self.spec.function.parallel and not self._budget_spent():
+        """Fill the free slots; then ask ahead for the next ones, if the optimizer allows, and
+        hold them on standby in the runner, if it can."""
+        parallel = self.spec.function.parallel
+        if len(self._standby) and len(self._running) < parallel:
+            # a slot is free though trials are held (a trial that never started ended): they
+            # run in the free slots first, in order
+            self._withdraw()
+            if self._stopping is not None:
+                return
+        while len(self._running) < parallel and not self._budget_spent():
             proposal = self._proposals.next()
             if proposal is None:
                 return
@@ -289,17 +311,57 @@ class Driver:
                 (started_record(trial, *(ids or (None, None))), ev.TrialStarted(trial))
             )
         room = self.spec.search.iterations - self._done() - len(self._running)
+        room -= len(self._standby)
         # the runner makes the files of the trials asked ahead while the others run: a free
         # slot then only starts a process
-        for proposal in self._proposals.ask_ahead(min(self.spec.function.parallel, room)):
+        for proposal in self._proposals.ask_ahead(min(parallel, room)):
             folder, trial_id = self.folder, proposal.trial_id
             self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
+        self._hold(parallel)
+
+    def _hold(self, parallel: int) -> None:
+        """Have the runner hold the proposals asked ahead, one per running trial, to start the
+        moment a trial's process ends; not before a trial produced a loss, nor with a loss
+        threshold: a trial held then could start only to be stopped with the search."""
+        if self._paused or not self._any_loss or self.spec.search.loss_threshold is not None:
+            return
+        room = self.spec.search.iterations - self._done() - len(self._running)
+        self._standby.hold(min(len(self._running), parallel, room))
+
+    def _withdraw(self) -> None:
+        """Take back the trials held on standby, then take in what the runner said since: a
+        held trial that started meanwhile runs already, and counts."""
+        if len(self._standby):
+            self._standby.withdraw()
+            for event in self.runner.poll(0):
+                self._on_runner_event(event)
+
+    def _on_launched(self, event: Launched) -> None:
+        """A trial held on standby started: it runs (and is journaled) from now on; one that
+        started as the search began to stop is stopped."""
+        proposal = self._standby.started(event.trial_id)
+        if proposal is None:
+            return
+        trial = Trial(
+            id=proposal.trial_id,
+            params=proposal.params,
+            internal=proposal.internal,
+            started_at=event.started_at,
+        )
+        self._running[trial.id] = trial
+        ids = event.process_ids or (None, None)
+        self._unrecorded.append((started_record(trial, *ids), ev.TrialStarted(trial)))
+        if self._stopping is not None or self._closing:
+            self.runner.cancel(trial.id, KillReason.INTERRUPT)
 
     # -- hearing back -----------------------------------------------------------------------
-    def _on_runner_event(self, event: Report | Outcome | RunnerNote) -> None:
+    def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:
         """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
             self._on_report(event)
+            return
+        if isinstance(event, Launched):
+            self._on_launched(event)
             return
         if isinstance(event, RunnerNote):
             self._unrecorded.append((None, ev.Message(event.text)))
@@ -433,6 +495,8 @@ class Driver:
                 paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
                 if paused != self._paused:
                     self._paused = paused
+                    if paused:  # no trial starts while paused, not even one held
+                        self._standby.withdraw()
                     self._emit(ev.Paused(paused))
             elif command is Command.EXPORT:
                 self._write_views(force=True)
@@ -486,6 +550,7 @@ class Driver:
 
     def _stop_early(self, reason: str) -> None:
         self._stopping = reason
+        self._standby.withdraw()
         for trial_id in list(self._running):
             self.runner.cancel(trial_id, KillReason.INTERRUPT)
 

@@ -135,6 +135,18 @@ class Proposals:
             asked.append(proposal)
         return asked
 
+    def take_ahead(self) -> Proposal | None:
+        """The next proposal asked ahead, if there is one and nothing comes before it (a
+        preset): it is no longer held here."""
+        if self.presets or not self._ahead:
+            return None
+        return self._ahead.pop(0)
+
+    def give_back(self, proposals: list[Proposal]) -> None:
+        """Proposals taken by :meth:`take_ahead` and not run: the next free slots get them
+        first, in the order of their ids."""
+        self._ahead[:0] = sorted(proposals, key=lambda p: p.trial_id)
+
     def _ask(self) -> Proposal | None:
         trial_id = self.take_id()
         answer = self.optimizer.ask(trial_id)

@@ -62,6 +62,18 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Launched:
+    """A trial the runner held on standby (:meth:`~hypermax.execution.base.BaseRunner.standby`)
+    started, at ``started_at`` (seconds since the epoch): ``poll`` hands it on before anything
+    else of that trial. ``process_ids`` is (pid, create time) of its main process, None when it
+    has none (its start failed: its Outcome follows)."""
+
+    trial_id: int
+    started_at: float
+    process_ids: tuple[int, float] | None = None
+
+
+@dataclass(frozen=True)
 class RunnerNote:
     """A line for the user from a runner, about no trial in particular: ``poll`` hands it on
     among the reports and outcomes, and the search shows it (the dashboard's messages, a

@@ -6,19 +6,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, RunnerNote
+from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, RunnerNote
 
-RunnerEvent = Report | Outcome | RunnerNote
+RunnerEvent = Report | Outcome | RunnerNote | Launched
 
 
 def outcomes_of(
     events: Iterable[RunnerEvent], put_back: Callable[[Report | RunnerNote], None]
-) -> list[Outcome]:
-    """The outcomes among ``events``; the reports and notes go to ``put_back``, in order (what
-    ``close`` returns, and what it leaves for ``poll``)."""
-    outcomes = []
+) -> list[Outcome | Launched]:
+    """The outcomes among ``events``, with the starts of trials held on standby (each before
+    its trial's Outcome); the reports and notes go to ``put_back``, in order (what ``close``
+    returns, and what it leaves for ``poll``)."""
+    outcomes: list[Outcome | Launched] = []
     for event in events:
-        if isinstance(event, Outcome):
+        if isinstance(event, Outcome | Launched):
             outcomes.append(event)
         else:
             put_back(event)
@@ -46,6 +47,21 @@ class BaseRunner(ABC):
         ahead of its ``submit`` with the same arguments, while other trials run. Optional: a
         runner may do nothing here; one that does removes in ``close`` what it made for trials
         never submitted."""
+
+    def standby(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> bool:
+        """Hold trial ``proposal.trial_id`` to start the moment the process of a running trial
+        ends, before that trial's Outcome is built and told (for an optimizer whose proposals
+        do not use results, whose next proposal is known already). True when it is held:
+        ``poll`` then says :class:`~hypermax.trial.Launched` when it starts, before anything
+        else of it. False (the default: a runner that cannot) leaves it to ``submit``. Only
+        one held trial starts for each process that ends; :meth:`withdraw` takes them back."""
+        return False
+
+    def withdraw(self) -> list[int]:
+        """Take back every trial held by :meth:`standby` that has not started, and return
+        their ids (their files stay prepared, for a later ``submit``). When it returns, no held
+        trial is starting: each one that started is announced by ``poll``."""
+        return []
 
     @abstractmethod
     def poll(self, timeout: float) -> list[RunnerEvent]:
@@ -78,8 +94,10 @@ class BaseRunner(ABC):
         """Continue what :meth:`pause` stopped (hypermax was continued: fg, bg)."""
 
     @abstractmethod
-    def close(self) -> list[Outcome]:
-        """Stop every running trial, wait for them, and return their outcomes."""
+    def close(self) -> list[Outcome | Launched]:
+        """Stop every running trial, wait for them, and return their outcomes (with the start
+        of each trial held on standby that started since the last ``poll``, before its
+        Outcome). Trials held on standby and not started never start."""
 
     def running(self) -> int:
         """How many trials are running now."""

@@ -58,7 +58,7 @@ from hypermax.execution.dask_worker import (
 )
 from hypermax.execution.trial_run import TrialPlan
 from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
-from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
+from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
     from distributed import Future
@@ -171,7 +171,7 @@ class DaskRunner(BaseRunner):
                 log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
             self._on_loop(self._cancel_task, attempt.future)
 
-    def close(self) -> list[Outcome]:
+    def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
         if not self._closed:
             for attempt in self._attempts.in_flight():

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax.execution.base import outcomes_of
-from hypermax.trial import KillReason, LiveStats, Outcome, Report, RunnerNote, TrialState
+from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Report, RunnerNote, TrialState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -153,7 +153,7 @@ class Attempts:
                 events.append(self._events.get_nowait())
         return events
 
-    def outcomes(self) -> list[Outcome]:
+    def outcomes(self) -> list[Outcome | Launched]:
         """The outcomes handed on and not taken yet; the reports stay for ``take``."""
         return outcomes_of(self.take(0), self._events.put)
 

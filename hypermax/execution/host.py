@@ -74,6 +74,8 @@ class TrialHost:
         self._keys = itertools.count(1)
         self._runs: dict[int, Watched] = {}
         self._lock = threading.Lock()
+        #: held while a trial's process starts: a trial held on standby starts in a follower
+        self.launching = threading.Lock()
         self._pump: OutputPump | None = None
         self._monitor: threading.Thread | None = None
         self._stop = threading.Event()

@@ -140,7 +140,6 @@ class SubprocessLauncher(Launcher):
             argv, env = self._fresh.command(request.argv, env, request.cwd)
         else:
             setup = child_setup(os.getpid(), request.lifeline)
-        carried_mib = _carried_rss_mib(shares_memory=setup is None)
         try:
             popen = subprocess.Popen(
                 argv,
@@ -164,7 +163,8 @@ class SubprocessLauncher(Launcher):
             raise LaunchError(
                 f"its {where} holds a NUL byte (\\x00), which no program can be given"
             ) from exc
-        return _Child(popen, carried_mib)
+        # what it carried of hypermax as it started: read once it runs, off the way to its start
+        return _Child(popen, _carried_rss_mib(shares_memory=setup is None))
 
 
 def _carried_rss_mib(shares_memory: bool) -> float:

@@ -5,7 +5,9 @@ output thread, one guardian process); each trial is a
 :class:`~hypermax.execution.trial_run.TrialRun` started in the caller's thread and finished in a
 follower thread, which queues its Outcome for :meth:`LocalRunner.poll`. Followers are kept for
 the next trials (as many as ever ran at once): starting a thread per trial would cost each
-trial a wait for the new thread to run.
+trial a wait for the new thread to run. A trial held on standby (:meth:`LocalRunner.standby`)
+is started by the follower that reaped the process of the trial before it, before that trial's
+Outcome is built: its slot does not wait for the bookkeeping of the trial that left it.
 
 No trial outlives hypermax: the launcher ties each trial's life to hypermax's (see
 :mod:`~hypermax.execution.launch`), and the guardian kills what left the trial's process group.
@@ -13,17 +15,30 @@ No trial outlives hypermax: the launcher ties each trial's life to hypermax's (s
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import threading
+import time
+from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hypermax.execution import protocol
 from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun
-from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, RunnerNote
+from hypermax.trial import (
+    KillReason,
+    Launched,
+    LiveStats,
+    Outcome,
+    Proposal,
+    RunnerNote,
+    TrialState,
+)
 
 #: the most events one :meth:`LocalRunner.poll` hands back: trials that report thousands of
 #: times a second must not hold the driver from its stop rules (a search's timeout), its
@@ -33,6 +48,8 @@ POLL_BATCH = 500
 if TYPE_CHECKING:
     from hypermax.execution.launch import Launcher
     from hypermax.spec import FunctionSpec
+
+log = logging.getLogger("hypermax")
 
 
 class LocalRunner(BaseRunner):
@@ -66,9 +83,12 @@ class LocalRunner(BaseRunner):
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
         self._followers: list[threading.Thread] = []
-        self._idle = 0  # followers waiting for a trial
+        self._idle = 0  # followers waiting for a trial (below 0: owed to trials queued ahead)
         self._lock = threading.Lock()
         self._prepared: dict[int, TrialRun] = {}  # trials whose files are made, not yet submitted
+        self._standby: deque[TrialRun] = deque()  # to start when a trial's process ends
+        self._standby_lock = threading.Lock()  # held while one of them starts
+        self._paused = False  # none of them starts while the running trials are paused
 
     @property
     def limits(self) -> Limits:
@@ -89,18 +109,29 @@ class LocalRunner(BaseRunner):
 
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start the trial; when it cannot start, its failed Outcome is queued at once."""
+        run = self._run_of(proposal, trial_dir, log_path)
+        if not run.start():
+            self._events.put(run.finish())
+            return
+        self._follow_up(run)
+
+    def _run_of(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialRun:
+        """The trial's run: the one prepared for it, else a new one."""
         plan = self._plan(proposal, trial_dir, log_path)
         run = self._prepared.pop(proposal.trial_id, None)
         if run is None or run.plan != plan:
             if run is not None:
                 run.discard()
             run = TrialRun(self.host, plan, self._events.put)
-        if not run.start():
-            self._events.put(run.finish())
-            return
+        return run
+
+    def _follow_up(self, run: TrialRun, owed: bool = False) -> None:
+        """Have a follower finish the started ``run``. ``owed``: queued by a follower that takes
+        no other trial before it comes back for one (it started ``run`` after its own trial's
+        process ended), so no new follower is needed for it."""
         with self._lock:
             self._runs[run.trial_id] = run
-            more = self._idle == 0
+            more = self._idle <= 0 and not owed
             if not more:
                 self._idle -= 1
         self._to_follow.put(run)
@@ -110,6 +141,54 @@ class LocalRunner(BaseRunner):
                 self._followers.append(follower)
             follower.start()
 
+    def standby(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> bool:
+        """Hold the trial (its files made now, if not prepared) to start in the follower that
+        reaps the next trial process to end."""
+        run = self._run_of(proposal, trial_dir, log_path)
+        if not run.prepared and not run.prepare():
+            return False  # its submit makes its files, or says why it cannot
+        with self._standby_lock:
+            self._standby.append(run)
+        return True
+
+    def withdraw(self) -> list[int]:
+        with self._standby_lock:  # a start under way ends first
+            runs, self._standby = list(self._standby), deque()
+        for run in runs:
+            self._prepared[run.trial_id] = run
+        return [run.trial_id for run in runs]
+
+    def _start_held(self) -> None:
+        """A trial's process ended: start the first trial held on standby, if any (in the
+        follower that reaped it, which follows the new one next, or another does). Never
+        raises: what goes wrong is the new trial's, not the ended one's."""
+        with self._standby_lock:
+            if not self._standby or self._paused:
+                return
+            run = self._standby.popleft()
+            started_at = time.time()
+            try:
+                if run.start():
+                    with self._lock:  # cancel finds it once the driver hears of it
+                        self._runs[run.trial_id] = run
+                    self._events.put(Launched(run.trial_id, started_at, run.process_ids()))
+                    self._follow_up(run, owed=True)
+                    return
+                failure = run.finish()
+            except OSError:  # a full disk, the only error a start raises: the search stops
+                failure = replace(
+                    run.finish(), state=TrialState.INTERRUPTED, reason=protocol.NO_SPACE_REASON
+                )
+            except Exception as exc:  # a bug here must cost one trial, not the search
+                log.exception("starting trial %s failed", run.trial_id)
+                failure = replace(
+                    run.finish(),
+                    state=TrialState.FAILED,
+                    reason=f"hypermax could not start it: {type(exc).__name__}: {exc}",
+                )
+            self._events.put(Launched(run.trial_id, started_at))
+            self._events.put(failure)
+
     def _follow(self) -> None:
         """A follower: finish one trial after another (each in turn blocks until it ended)."""
         while True:
@@ -117,7 +196,7 @@ class LocalRunner(BaseRunner):
             if run is None:
                 return
             try:
-                outcome = run.finish()
+                outcome = run.finish(self._start_held)
             finally:
                 with self._lock:
                     self._runs.pop(run.trial_id, None)
@@ -161,19 +240,24 @@ class LocalRunner(BaseRunner):
         self.host.launcher.interrupt()
 
     def pause(self) -> int:
+        with self._standby_lock:  # a trial held on standby starting now starts before the pause
+            self._paused = True
         with self._lock:
             runs = list(self._runs.values())
         return sum(run.pause() for run in runs)
 
     def unpause(self) -> None:
+        with self._standby_lock:
+            self._paused = False
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
             run.unpause()
 
-    def close(self) -> list[Outcome]:
+    def close(self) -> list[Outcome | Launched]:
         """Stop every running trial (as interrupted), wait for them, free the threads; remove
         the files of trials prepared and never submitted."""
+        self.withdraw()
         for prepared in self._prepared.values():
             prepared.discard()
         self._prepared.clear()

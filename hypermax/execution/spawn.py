@@ -17,11 +17,42 @@ from hypermax.space import flatten
 from hypermax.specfile.placeholders import PLACEHOLDER
 
 if TYPE_CHECKING:
+    from hypermax.execution.trial_files import TrialFiles
     from hypermax.spec import FunctionSpec
     from hypermax.trial import Proposal
 
 
 Resolve = Callable[[Path], Path]
+
+
+def trial_command(
+    function: FunctionSpec,
+    spec_folder: Path,
+    proposal: Proposal,
+    files: TrialFiles,
+    token: str,
+    verdict_wait: float | None,
+    resolve: Resolve = Path.resolve,
+) -> tuple[list[str], dict[str, str], str]:
+    """The argv, environment and starting folder of a trial whose ``files`` are made."""
+    env = trial_environment(
+        function,
+        spec_folder,
+        proposal,
+        files.trial_dir,
+        files.params_file,
+        files.result_file,
+        token,
+    )
+    if function.type == "python_function":  # its bootstrap reads them without json
+        packed = protocol.pack_params(files.params_json)
+        if packed is not None:
+            env[protocol.PARAMS_PACKED_ENV] = packed
+        env[protocol.EXIT_WAIT_ENV] = f"{function.kill_grace:g}"
+        if verdict_wait:
+            env[protocol.VERDICT_WAIT_ENV] = f"{verdict_wait:g}"
+    argv = trial_argv(function, spec_folder, proposal, resolve)
+    return argv, env, trial_cwd(function, spec_folder, files.trial_dir, resolve)
 
 
 def trial_argv(

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import is_disk_full
-from hypermax.execution import oom, procfs, protocol, spawn
+from hypermax.execution import oom, procfs, spawn
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.kill import Ladder, signal_all
 from hypermax.execution.launch import (
+    ExitStatus,
     LaunchedProcess,
     LaunchError,
     LaunchInterrupted,
@@ -135,6 +136,7 @@ class TrialRun:
         self._shared_once = SharedOnce()
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
+        self._command_made: tuple[list[str], dict[str, str], str, str] | None = None
 
     @property
     def trial_id(self) -> int:
@@ -148,7 +150,6 @@ class TrialRun:
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
         found before a trial prepared ahead starts (its files were written before).
         """
-        token = uuid.uuid4().hex
         if self._log is not None and not self.files.room_left():
             self.discard()  # prepared before the disk filled up, which the files would have met
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.trial_dir))
@@ -159,26 +160,9 @@ class TrialRun:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
                 return self._not_started(f"cannot prepare the trial's files: {exc}")
-        env = spawn.trial_environment(
-            self.function,
-            self.spec_folder,
-            self.proposal,
-            self.trial_dir,
-            self.files.params_file,
-            self.files.result_file,
-            token,
-        )
-        if self.function.type == "python_function":  # its bootstrap reads them without json
-            packed = protocol.pack_params(self.files.params_json)
-            if packed is not None:
-                env[protocol.PARAMS_PACKED_ENV] = packed
-            env[protocol.EXIT_WAIT_ENV] = f"{self.function.kill_grace:g}"
-            if self.plan.verdict_wait:
-                env[protocol.VERDICT_WAIT_ENV] = f"{self.plan.verdict_wait:g}"
-                self._verdicts.awaited = True
-        resolve = self.host.resolve
-        argv = spawn.trial_argv(self.function, self.spec_folder, self.proposal, resolve)
-        cwd = spawn.trial_cwd(self.function, self.spec_folder, self.trial_dir, resolve)
+        argv, env, cwd, token = self._command()
+        if self.function.type == "python_function" and self.plan.verdict_wait:
+            self._verdicts.awaited = True  # it waits for the verdict on each report
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         life_read, life_write = os.pipe()
@@ -188,7 +172,8 @@ class TrialRun:
         try:
             if self.host.launcher.interrupted:
                 raise LaunchInterrupted("the search was interrupted")
-            self._process = self.host.launcher.launch(request)
+            with self.host.launching:  # one start at a time, from whichever thread
+                self._process = self.host.launcher.launch(request)
         except LaunchError as exc:
             for fd in (out_read, err_read, life_write):
                 os.close(fd)
@@ -212,11 +197,28 @@ class TrialRun:
         self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
         return True
 
+    def _command(self) -> tuple[list[str], dict[str, str], str, str]:
+        """The trial's argv, environment, starting folder and token (made once: for a trial
+        prepared ahead, while other trials run). Its files must be made."""
+        if self._command_made is None:
+            token = uuid.uuid4().hex
+            argv, env, cwd = spawn.trial_command(
+                self.function,
+                self.spec_folder,
+                self.proposal,
+                self.files,
+                token,
+                self.plan.verdict_wait,
+                self.host.resolve,
+            )
+            self._command_made = (argv, env, cwd, token)
+        return self._command_made
+
     def prepare(self) -> bool:
         """Make the trial's files ahead of :meth:`start` (which then only starts its process):
-        its folder, params file and log, while other trials run. Only a trial whose folder and
-        log are new is prepared (False otherwise, and nothing is made): what :meth:`discard`
-        removes is then exactly what was made."""
+        its folder, params file and log, and its command and environment, while other trials
+        run. Only a trial whose folder and log are new is prepared (False otherwise, and
+        nothing is made): what :meth:`discard` removes is then exactly what was made."""
         if not self.files.are_new():
             return False
         try:
@@ -224,7 +226,14 @@ class TrialRun:
         except OSError:
             self.discard()
             return False  # :meth:`start` tries again, and says why if it fails
+        with contextlib.suppress(Exception):  # made again by :meth:`start`, which says why
+            self._command()
         return True
+
+    @property
+    def prepared(self) -> bool:
+        """Whether its files are made and its process not started yet."""
+        return self._log is not None and self._process is None
 
     def discard(self) -> None:
         """Remove what :meth:`prepare` made, for a trial that will not run."""
@@ -362,14 +371,20 @@ class TrialRun:
             self._verdicts.go_on(root.pid)
 
     # -- ending -----------------------------------------------------------------------------
-    def finish(self) -> Outcome:
+    def finish(self, exited: Callable[[], None] | None = None) -> Outcome:
         """Block until the trial ended and everything it left is gone; its Outcome.
 
-        An Outcome is built whatever happens here: a trial is never lost to its caller.
+        ``exited`` is called once its main process was reaped, before the rest (what the
+        trial left running is killed, its output read to the end, its result read): a trial
+        held on standby can start then. An Outcome is built whatever happens here: a trial is
+        never lost to its caller.
         """
         try:
             if self._process is not None:
-                self._reap(self._process)
+                status = self._reap(self._process)
+                if exited is not None:
+                    exited()
+                self._take_peak(status.peak_rss_mib)
                 self._sweep()
                 if self._output is not None:
                     self._output.drain(self.host.cut)
@@ -380,7 +395,7 @@ class TrialRun:
             self.outcome = self._conclude()
         return self.outcome
 
-    def _reap(self, process: LaunchedProcess) -> None:
+    def _reap(self, process: LaunchedProcess) -> ExitStatus:
         status = process.wait()
         self.wall_time = time.monotonic() - self.started
         self.ended_at = time.time()
@@ -389,13 +404,17 @@ class TrialRun:
         self._gone.set()
         self.exit_code = status.exit_code
         self._lost = status.lost
-        peak = status.peak_rss_mib
-        if peak is None and self.function.type == "python_function":
-            peak = self.files.peak_mib()  # wait4 could not tell it: what its bootstrap read
-        if peak is not None:
-            self.peak_rss_mib = max(self.peak_rss_mib, peak)
         if status.cpu_seconds is not None:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
+        return status
+
+    def _take_peak(self, peak: float | None) -> None:
+        """The process's peak RSS as its reaping told it; when it could not, what the
+        bootstrap of a ``python_function`` read before it exited."""
+        if peak is None and self.function.type == "python_function":
+            peak = self.files.peak_mib()
+        if peak is not None:
+            self.peak_rss_mib = max(self.peak_rss_mib, peak)
 
     def _sweep(self) -> None:
         """Kill what the trial left running (or wait for the kill under way to end), then
