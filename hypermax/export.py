@@ -17,6 +17,7 @@ from hypermax.execution.protocol import write_atomic
 from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
+from hypermax.values import json_equal
 
 #: the columns every row has, first in every table (the only ones of a table without rows)
 FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
@@ -40,13 +41,23 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
 
 def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
-    metrics (``metric.NAME`` when a param has that name), flat params (``param.NAME`` when
-    named like a column of hypermax's own: ``time``, ``state``, ...), reason.
+    metrics, flat params (``param.NAME`` when named like a column of hypermax's own: ``time``,
+    ``state``, ...), reason.
 
-    An empty list or object param is its JSON text (``[]``), a null param ``null``: a table
-    (:func:`trials_csv`) gives it ``"null"``, since a blank cell there is a param the trial
-    does not have (one of another branch)."""
-    row: dict[str, Any] = {
+    A metric named like a param gets ``metric.NAME``; so does one named like a column of
+    hypermax's own that holds another value (a returned ``loss`` that the spec's metrics weigh
+    into the loss), while one that holds the column's value (``loss`` without a ``metrics``
+    section) is that column. An empty list or object param is its JSON text (``[]``), a null
+    param ``null``: a table (:func:`trials_csv`) gives it ``"null"``, since a blank cell there
+    is a param the trial does not have (one of another branch)."""
+    fixed, metrics, params = _row_parts(trial, null)
+    return {**fixed, **metrics, **params, "reason": trial.reason}
+
+
+def _row_parts(trial: Trial, null: Any) -> tuple[dict[str, Any], ...]:
+    """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
+    (and ``step``), the metrics, the params."""
+    fixed: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
         "loss": trial.loss,
@@ -54,17 +65,22 @@ def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
         "peak_rss_mib": None if trial.peak_rss_mib is None else round(trial.peak_rss_mib, 1),
     }
     if trial.step is not None:
-        row["step"] = trial.step  # of its last report: where a stopped trial stopped
+        fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
+    exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
     params = flatten(_spelled_out(trial.params, null))
+    metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
-        if isinstance(value, dict | list) or name in row:
+        if isinstance(value, dict | list):
             continue
-        row[f"metric.{name}" if name in params else name] = value
+        if name in OWN_COLUMNS and json_equal(value, exact.get(name)):
+            continue  # the column holds it
+        metrics[f"metric.{name}" if name in params or name in OWN_COLUMNS else name] = value
+    columns: dict[str, Any] = {}
     for name, value in params.items():
         column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
-        row.setdefault(column, value)
-    row["reason"] = trial.reason
-    return row
+        if column not in metrics:
+            columns[column] = value
+    return fixed, metrics, columns
 
 
 def _spelled_out(value: Any, null: Any) -> Any:
@@ -81,19 +97,24 @@ def _spelled_out(value: Any, null: Any) -> Any:
 
 def trials_csv(trials: Iterable[Trial]) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
-    start reads their params back from it as the journal holds them."""
-    return rows_to_csv([trial_row(t, null="null") for t in trials])
+    start reads their params back from it as the journal holds them.
+
+    The columns, whichever trial comes first: the fixed ones, ``step`` (when a trial reported),
+    the metrics, the params, each group in the order its names first appear; ``reason`` last.
+    """
+    rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
+    for trial in trials:
+        parts = _row_parts(trial, "null")
+        for group, part in zip(groups, parts, strict=True):
+            group.update(dict.fromkeys(part))
+        rows.append({key: value for part in parts for key, value in part.items()})
+        rows[-1]["reason"] = trial.reason
+    columns = dict.fromkeys(key for group in groups for key in group)
+    return rows_to_csv(rows, [*columns, "reason"])
 
 
-def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows of :func:`trial_row` as CSV: the fixed columns, the others in the order they
-    first appear, ``reason`` last."""
-    columns: list[str] = list(FIXED_COLUMNS)
-    for row in rows:
-        for key in row:
-            if key not in columns and key != "reason":
-                columns.append(key)
-    columns.append("reason")
+def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` as CSV under ``columns`` (a cell a row lacks is blank)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

@@ -1,0 +1,85 @@
+"""show, export and plot over odd searches: journals written as the driver writes them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from hypermax.cli import main
+
+
+def _started(trial: int, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event": "trial_started",
+        "id": trial,
+        "params": params,
+        "internal": {},
+        "pid": 1,
+        "create_time": 1.0,
+        "started_at": 1_700_000_000.0 + trial,
+    }
+
+
+def _finished(trial: int, state: str, loss: float | None, **fields: Any) -> dict[str, Any]:
+    record = {
+        "event": "trial_finished",
+        "id": trial,
+        "state": state,
+        "loss": loss,
+        "metrics": {},
+        "loss_terms": {},
+        "metadata": {},
+        "time": 0.5,
+        "cpu_time": 0.1,
+        "peak_rss_mib": 10.0,
+        "reason": None,
+        "kill_reason": None,
+        "kill_value": None,
+        "exit_code": 0,
+        "attachments": [],
+        "ended_at": 1_700_000_001.0 + trial,
+        "step": None,
+    }
+    return record | fields
+
+
+def _journal(folder: Path, *records: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    header = {
+        "event": "header",
+        "format": 1,
+        "hypermax": "0.1.0",
+        "name": folder.name,
+        "spec_hash": "0",
+        "spec_path": "search.json",
+        "seed": 1,
+        "created_at": 1.0,
+    }
+    lines = [json.dumps(r) + "\n" for r in (header, *records)]
+    (folder / "trials.jsonl").write_text("".join(lines))
+    return folder
+
+
+def test_the_csv_columns_keep_their_order_and_a_weighed_loss_metric(tmp_path, capsys):
+    imported = _started(1, {"x": 0.1}) | _finished(1, "imported", 0.9, reason="imported")
+    stopped = {"metrics": {"loss": 0.7, "acc": 0.5}, "step": 3, "reason": "stopped at step 3"}
+    folder = _journal(
+        tmp_path / "r",
+        imported | {"event": "trial_imported"},
+        _started(2, {"x": 0.2}),
+        _finished(2, "stopped", 0.4, **stopped),
+        _started(3, {"x": 0.3}),
+        _finished(3, "ok", 0.2, metrics={"loss": 0.2, "acc": 0.9}),
+    )
+    assert main(["export", str(folder)]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table[0] == [
+        "trial", "state", "loss", "time", "peak_rss_mib", "step", "metric.loss", "acc", "x",
+        "reason",
+    ]  # fmt: skip
+    assert table[2] == ["2", "stopped", "0.4", "0.5", "10.0", "3", "0.7", "0.5", "0.2",
+                        "stopped at step 3"]  # fmt: skip
+    assert table[3][5:8] == ["", "", "0.9"]  # its metric loss is the loss
