@@ -97,20 +97,25 @@ def _spelled_out(value: Any, null: Any) -> Any:
 
 def trials_csv(trials: Iterable[Trial]) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
-    start reads their params back from it as the journal holds them.
+    start reads their params back from it as the journal holds them."""
+    return rows_to_csv(*trials_table(trials, null="null"))
 
-    The columns, whichever trial comes first: the fixed ones, ``step`` (when a trial reported),
-    the metrics, the params, each group in the order its names first appear; ``reason`` last.
-    """
+
+def trials_table(
+    trials: Iterable[Trial], null: Any = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of :func:`trial_row` (``null`` as there) and their columns, whichever trial comes
+    first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
+    in the order its names first appear; ``reason`` last."""
     rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
     for trial in trials:
-        parts = _row_parts(trial, "null")
+        parts = _row_parts(trial, null)
         for group, part in zip(groups, parts, strict=True):
             group.update(dict.fromkeys(part))
         rows.append({key: value for part in parts for key, value in part.items()})
         rows[-1]["reason"] = trial.reason
     columns = dict.fromkeys(key for group in groups for key in group)
-    return rows_to_csv(rows, [*columns, "reason"])
+    return rows, [*columns, "reason"]
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

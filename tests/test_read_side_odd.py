@@ -8,7 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hypermax.cli import main
+from hypermax.trial import Trial, TrialState
 
 
 def _started(trial: int, params: dict[str, Any]) -> dict[str, Any]:
@@ -83,3 +86,20 @@ def test_the_csv_columns_keep_their_order_and_a_weighed_loss_metric(tmp_path, ca
     assert table[2] == ["2", "stopped", "0.4", "0.5", "10.0", "3", "0.7", "0.5", "0.2",
                         "stopped at step 3"]  # fmt: skip
     assert table[3][5:8] == ["", "", "0.9"]  # its metric loss is the loss
+
+
+def test_the_dataframe_has_the_columns_of_results_csv_in_their_order(tmp_path):
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    from hypermax.api import make_result
+
+    trials = (
+        Trial(1, {"tree": {"leaves": 4}}, {}, TrialState.OK, 0.3, metadata={"note": "a"}),
+        Trial(2, {"tree": {"depth": 2}}, {}, TrialState.FAILED, reason="ValueError: no"),
+        Trial(3, {"tree": {"depth": 3}}, {}, TrialState.OK, 0.2, metadata={"seen": 1}),
+    )
+    frame = make_result(tmp_path, "iterations done", trials).dataframe()
+    assert list(frame.columns) == [
+        "state", "loss", "time", "peak_rss_mib", "tree.leaves", "tree.depth", "note", "seen",
+        "reason",
+    ]  # fmt: skip
+    assert frame.loc[2, "reason"] == "ValueError: no" and frame.loc[3, "tree.depth"] == 3
