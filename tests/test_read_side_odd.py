@@ -103,3 +103,13 @@ def test_the_dataframe_has_the_columns_of_results_csv_in_their_order(tmp_path):
         "reason",
     ]  # fmt: skip
     assert frame.loc[2, "reason"] == "ValueError: no" and frame.loc[3, "tree.depth"] == 3
+
+
+def test_a_chart_that_cannot_be_written_is_named_not_its_folder(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    folder = _journal(tmp_path / "r", _started(1, {"x": 0.1}), _finished(1, "ok", 0.5))
+    (folder / "plots" / "loss.png").mkdir(parents=True)
+    assert main(["plot", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"{folder}/plots/loss.png: cannot write the charts: Is a directory\n"
+    )
