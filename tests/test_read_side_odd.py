@@ -113,3 +113,22 @@ def test_a_chart_that_cannot_be_written_is_named_not_its_folder(tmp_path, capsys
     assert capsys.readouterr().err == (
         f"{folder}/plots/loss.png: cannot write the charts: Is a directory\n"
     )
+
+
+def test_parallel_coordinates_tell_null_and_absent_params_from_values(tmp_path):
+    pytest.importorskip("matplotlib")
+    from hypermax.plots.charts import ABSENT_LABEL, _unit_column
+    from hypermax.plots.data import load_plot_data
+
+    params = [{"n": None, "m": 1}, {"n": 0, "m": 2}, {"n": 0, "e": []}, {"n": None, "e": "a"}]
+    records = []
+    for i, p in enumerate(params, start=1):
+        records += [_started(i, p), _finished(i, "ok", i / 10)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    top = list(data.trials)
+    n, n_ticks = _unit_column(data, top, "n")
+    assert n[0] == n[3] != n[1] == n[2] and {text for _, text in n_ticks} == {"0", "null"}
+    m, m_ticks = _unit_column(data, top, "m")
+    assert m[2] == m[3] == 0.0 < m[0] < m[1] and (0.0, ABSENT_LABEL) in m_ticks
+    e, e_ticks = _unit_column(data, top, "e")
+    assert len(set(e)) == 3 and [t for _, t in e_ticks] == [ABSENT_LABEL, "[]", "a"]

@@ -155,7 +155,7 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     conditional param none of them has is left out), then the loss."""
     scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
     top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
-    names = [n for n in data.drawn_params() if any(data.flat[t.id].get(n) is not None for t in top)]
+    names = [n for n in data.drawn_params() if any(n in data.flat[t.id] for t in top)]
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]
@@ -318,25 +318,41 @@ def _label(value: Any) -> str:
 
 
 Ticks = list[tuple[float, str]]
+#: a param a trial does not have (of a branch it did not take), unlike one whose value is null
+_ABSENT = object()
+#: the label of the place on an enum's axis of the trials that do not have it
+ABSENT_LABEL = "(absent)"
+#: the share of a number's axis below its values, for the trials that do not have it
+ABSENT_BAND = 0.2
 
 
 def _unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[float], Ticks]:
     """A param's values of ``trials`` mapped to [0, 1], and where to label which value.
 
-    A number spans its values among ``trials`` (a trial without it sits at the low end); an
-    enum spreads every value any trial took evenly, each labelled.
+    A number spans its values among ``trials`` (above :data:`ABSENT_BAND`, when a trial
+    lacks it: that trial sits at the low end, labelled :data:`ABSENT_LABEL`); an enum spreads
+    every value any trial took evenly, each labelled (``null`` too: a value, not a param the
+    trial lacks), below them :data:`ABSENT_LABEL` when one of ``trials`` lacks it.
     """
-    raw = [data.flat[t.id].get(name) for t in trials]
+    raw = [data.flat[t.id].get(name, _ABSENT) for t in trials]
     if data.numeric(name):
-        low = min(float(v) for v in raw if v is not None)
-        filled = [float(v) if v is not None else low for v in raw]
-        return _unit_column_of(filled, log=name in data.log_params)
-    every = (data.flat[t.id].get(name) for t in data.trials)
-    labels = sorted({_label(v) for v in every if v is not None})
+        present = [float(v) for v in raw if v is not _ABSENT]
+        ys, ticks = _unit_column_of(present, log=name in data.log_params)
+        if len(present) == len(raw):
+            return ys, ticks
+        # the values above a place of their own for the trials without it
+        shown = iter(ABSENT_BAND + y * (1 - ABSENT_BAND) for y in ys)
+        column = [0.0 if v is _ABSENT else next(shown) for v in raw]
+        moved = [(ABSENT_BAND + y * (1 - ABSENT_BAND), text) for y, text in ticks]
+        return column, [(0.0, ABSENT_LABEL), *moved]
+    every = (data.flat[t.id].get(name, _ABSENT) for t in data.trials)
+    labels = sorted({_label(v) for v in every if v is not _ABSENT})
+    if _ABSENT in raw:
+        labels.insert(0, ABSENT_LABEL)
     if len(labels) == 1:
         return [0.5] * len(raw), [(0.5, labels[0])]
     index = {label: i / (len(labels) - 1) for i, label in enumerate(labels)}
-    return [index[_label(v)] if v is not None else 0.0 for v in raw], [
+    return [index[ABSENT_LABEL if v is _ABSENT else _label(v)] for v in raw], [
         (y, label) for label, y in index.items()
     ]
 
