@@ -132,3 +132,26 @@ def test_parallel_coordinates_tell_null_and_absent_params_from_values(tmp_path):
     assert m[2] == m[3] == 0.0 < m[0] < m[1] and (0.0, ABSENT_LABEL) in m_ticks
     e, e_ticks = _unit_column(data, top, "e")
     assert len(set(e)) == 3 and [t for _, t in e_ticks] == [ABSENT_LABEL, "[]", "a"]
+
+
+def test_the_loss_chart_numbers_whole_trials(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    drawn = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    records = [_started(1, {"x": 0.1}), _finished(1, "failed", None, reason="ValueError: no")]
+    records += [_started(2, {"x": 0.2}), _finished(2, "ok", 0.5)]
+    records += [_started(3, {"x": 0.3}), _finished(3, "ok", 0.4)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    assert charts.loss_history(data, tmp_path / "loss.png") == tmp_path / "loss.png"
+    assert charts.param_chart(data, "x", tmp_path / "x.png") == tmp_path / "x.png"
+    (trials, *_), (_, colorbar) = drawn[0].axes, drawn[1].axes
+    for ticks, (low, high) in (
+        (trials.get_xticks(), trials.get_xlim()),
+        (colorbar.get_yticks(), colorbar.get_ylim()),
+    ):
+        shown = [t for t in ticks if low <= t <= high]
+        assert shown and all(t == int(t) for t in shown), shown

@@ -97,6 +97,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     pad = max(0.5, (last - first) * 0.02)
     low, high = ax.get_xlim() if scored else (first, last)
     ax.set_xlim(min(low, first - pad), max(high, last + pad))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no trial 1.5
     ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
@@ -115,7 +116,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
     if data.numeric(name):
         values = [data.flat[t.id][name] for t in scored]
         points = ax.scatter(values, losses, c=[t.id for t in scored], cmap="viridis", s=30)
-        fig.colorbar(points, ax=ax, label="trial")
+        fig.colorbar(points, ax=ax, label="trial", ticks=MaxNLocator(integer=True))
         ax.scatter(
             [data.flat[best.id][name]],
             [_loss(best)],
