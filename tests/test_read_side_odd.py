@@ -155,3 +155,12 @@ def test_the_loss_chart_numbers_whole_trials(tmp_path, monkeypatch):
     ):
         shown = [t for t in ticks if low <= t <= high]
         assert shown and all(t == int(t) for t in shown), shown
+
+
+def test_a_loss_of_minus_zero_shows_as_0(tmp_path, capsys):
+    records = [_started(1, {"x": 0.1}), _finished(1, "ok", -0.0)]
+    folder = _journal(tmp_path / "r", *records, _started(2, {"x": 0.2}), _finished(2, "ok", 0.5))
+    assert main(["show", str(folder)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "best loss 0 (trial 1): x=0.1"
+    assert lines[3].split()[:2] == ["1", "0"]

@@ -18,8 +18,8 @@ _ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 
 
 
 def format_loss(loss: float | None) -> str:
-    """A loss with six significant digits, ``-`` for none."""
-    return "-" if loss is None else f"{loss:.6g}"
+    """A loss with six significant digits, ``-`` for none (and ``0`` for -0.0)."""
+    return "-" if loss is None else f"{loss + 0.0:.6g}"
 
 
 def format_duration(seconds: float | None) -> str:
