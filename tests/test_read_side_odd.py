@@ -164,3 +164,14 @@ def test_a_loss_of_minus_zero_shows_as_0(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "best loss 0 (trial 1): x=0.1"
     assert lines[3].split()[:2] == ["1", "0"]
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [(b"val_loss: NaN\n", "nan"), (b"val_loss=-Infinity\n", "-inf"), (b"val_loss INF\n", "inf")],
+)
+def test_quick_reads_a_diverged_metric_as_r_numpy_or_json_print_it(line, value):
+    from hypermax.quick.metric_line import last_value, metric_pattern
+
+    read = last_value([line], metric_pattern("val_loss"), "val_loss")
+    assert read is not None and repr(read) == value

@@ -26,7 +26,8 @@ from hypermax.execution import protocol
 USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
 #: how long the output is still read once COMMAND exited, when something it left running holds it
 DRAIN_SECONDS = 1.0
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+#: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?i:nan|inf(?:inity)?)"
 
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
