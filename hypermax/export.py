@@ -39,7 +39,7 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
     return best
 
 
-def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
+def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
     metrics, flat params (``param.NAME`` when named like a column of hypermax's own: ``time``,
     ``state``, ...), reason.
@@ -47,14 +47,16 @@ def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
     A metric named like a param gets ``metric.NAME``; so does one named like a column of
     hypermax's own that holds another value (a returned ``loss`` that the spec's metrics weigh
     into the loss), while one that holds the column's value (``loss`` without a ``metrics``
-    section) is that column. An empty list or object param is its JSON text (``[]``), a null
-    param ``null``: a table (:func:`trials_csv`) gives it ``"null"``, since a blank cell there
-    is a param the trial does not have (one of another branch)."""
-    fixed, metrics, params = _row_parts(trial, null)
+    section) is that column. An empty list or object param is its JSON text (``[]``). For a
+    ``table`` (:func:`trials_csv`), whose cells are read as the JSON they spell
+    (:func:`cell_value`), a null param is ``"null"``, since a blank cell there is a param the
+    trial does not have (one of another branch), and a text that would read as another value
+    (``"3"``, ``"true"``, ``"null"``, an empty text) is its JSON text (``"\"3\""``)."""
+    fixed, metrics, params = _row_parts(trial, table)
     return {**fixed, **metrics, **params, "reason": trial.reason}
 
 
-def _row_parts(trial: Trial, null: Any) -> tuple[dict[str, Any], ...]:
+def _row_parts(trial: Trial, table: bool) -> tuple[dict[str, Any], ...]:
     """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
     (and ``step``), the metrics, the params."""
     fixed: dict[str, Any] = {
@@ -67,7 +69,7 @@ def _row_parts(trial: Trial, null: Any) -> tuple[dict[str, Any], ...]:
     if trial.step is not None:
         fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
     exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
-    params = flatten(_spelled_out(trial.params, null))
+    params = flatten(_spelled_out(trial.params, table))
     metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list):
@@ -83,33 +85,52 @@ def _row_parts(trial: Trial, null: Any) -> tuple[dict[str, Any], ...]:
     return fixed, metrics, columns
 
 
-def _spelled_out(value: Any, null: Any) -> Any:
+def _spelled_out(value: Any, table: bool) -> Any:
     """``value`` with what :func:`flatten` would leave no column for spelled out: an empty list
-    or object as its JSON text, and null as ``null``."""
+    or object as its JSON text; for a table, null as ``null`` and a text that a cell would not
+    give back (:func:`cell_value`) as its JSON text."""
     if isinstance(value, dict | list) and not value:
         return json.dumps(value)
     if isinstance(value, dict):
-        return {key: _spelled_out(child, null) for key, child in value.items()}
+        return {key: _spelled_out(child, table) for key, child in value.items()}
     if isinstance(value, list):
-        return [_spelled_out(child, null) for child in value]
-    return null if value is None else value
+        return [_spelled_out(child, table) for child in value]
+    if not table:
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, str) and (value == "" or cell_value(value) != value):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def cell_value(text: str) -> Any:
+    """A cell of a results table → the JSON value it spells (numbers, true/false, null, lists,
+    a quoted text), ``True``/``False`` as booleans, else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return text
 
 
 def trials_csv(trials: Iterable[Trial]) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
     start reads their params back from it as the journal holds them."""
-    return rows_to_csv(*trials_table(trials, null="null"))
+    return rows_to_csv(*trials_table(trials, table=True))
 
 
 def trials_table(
-    trials: Iterable[Trial], null: Any = None
+    trials: Iterable[Trial], table: bool = False
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows of :func:`trial_row` (``null`` as there) and their columns, whichever trial comes
+    """The rows of :func:`trial_row` (``table`` as there) and their columns, whichever trial comes
     first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
     in the order its names first appear; ``reason`` last."""
     rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
     for trial in trials:
-        parts = _row_parts(trial, null)
+        parts = _row_parts(trial, table)
         for group, part in zip(groups, parts, strict=True):
             group.update(dict.fromkeys(part))
         rows.append({key: value for part in parts for key, value in part.items()})

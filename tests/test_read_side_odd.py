@@ -175,3 +175,19 @@ def test_quick_reads_a_diverged_metric_as_r_numpy_or_json_print_it(line, value):
 
     read = last_value([line], metric_pattern("val_loss"), "val_loss")
     assert read is not None and repr(read) == value
+
+
+def test_text_params_that_read_as_other_values_come_back_from_the_csv(tmp_path, capsys):
+    from hypermax.warmstart import load_warm_start
+
+    texts = ["1", "true", "True", "null", "", "NaN", "[]", " 2", 'say "hi"', "x"]
+    params = [{"s": text} for text in texts] + [{"s": None}, {"s": 1}, {"s": True}, {"s": []}]
+    records = []
+    for i, p in enumerate(params, start=1):
+        records += [_started(i, p), _finished(i, "ok", i / 10)]
+    folder = _journal(tmp_path / "r", *records)
+    assert main(["export", str(folder)]) == 0
+    (folder / "results.csv").write_text(capsys.readouterr().out)
+    back = load_warm_start(folder / "results.csv", {"s"})
+    assert [f.params for f in back] == params
+    assert [type(f.params["s"]) for f in back] == [type(p["s"]) for p in params]
