@@ -191,3 +191,10 @@ def test_text_params_that_read_as_other_values_come_back_from_the_csv(tmp_path, 
     back = load_warm_start(folder / "results.csv", {"s"})
     assert [f.params for f in back] == params
     assert [type(f.params["s"]) for f in back] == [type(p["s"]) for p in params]
+
+
+def test_a_curve_spanning_the_whole_range_of_floats_is_drawn():
+    from hypermax.ui.formatting import sparkline
+
+    assert sparkline([1e308, -1e308, 0.0]) == "█▁▅"
+    assert sparkline([-1.7e308, 1.0], -1.7e308, 1.7e308) == "▁▅"
