@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.protocol import write_atomic
+from hypermax.journal import _finite as strict_json
 from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
@@ -150,15 +151,13 @@ def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def trial_document(trial: Trial) -> dict[str, Any]:
-    """A trial as a JSON document (export, best.json): its journal record plus its params."""
+    """A trial as a JSON document (export, best.json, ``Result.trials``): its journal record
+    plus its params, NaN and infinities as the journal writes them (``"nan"``, ``"inf"``), so
+    that the document is strict JSON, whether the trial was read from the journal or not."""
     record = finished_record(trial)
     del record["event"], record["id"]
-    return {
-        "trial": trial.id,
-        "params": trial.params,
-        "flat_params": flatten(trial.params),
-        **record,
-    }
+    document = {"trial": trial.id, "params": trial.params, "flat_params": flatten(trial.params)}
+    return strict_json({**document, **record})
 
 
 def write_views(folder: Path, trials: Sequence[Trial]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,17 @@ def test_a_curve_spanning_the_whole_range_of_floats_is_drawn():
 
     assert sparkline([1e308, -1e308, 0.0]) == "█▁▅"
     assert sparkline([-1.7e308, 1.0], -1.7e308, 1.7e308) == "▁▅"
+
+
+def test_best_json_is_strict_json_when_the_best_trial_returned_nan(tmp_path):
+    from hypermax.export import write_views
+
+    nan = float("nan")
+    best = Trial(1, {"x": 0.1}, {}, TrialState.OK, 0.2, metadata={"acc": nan, "big": -math.inf})
+    write_views(tmp_path, [best, Trial(2, {"x": 0.2}, {}, TrialState.OK, 0.5)])
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    document = json.loads((tmp_path / "best.json").read_text(), parse_constant=refuse)
+    assert document["metadata"] == {"acc": "nan", "big": "-inf"} and document["trial"] == 1
