@@ -213,3 +213,16 @@ def test_best_json_is_strict_json_when_the_best_trial_returned_nan(tmp_path):
 
     document = json.loads((tmp_path / "best.json").read_text(), parse_constant=refuse)
     assert document["metadata"] == {"acc": "nan", "big": "-inf"} and document["trial"] == 1
+
+
+def test_the_dataframe_has_nan_as_a_number_also_when_read_back_from_the_journal(tmp_path):
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    from hypermax.api import make_result
+
+    trials = (
+        Trial(1, {"s": "nan"}, {}, TrialState.OK, 0.3, {"acc": "nan"}, metadata={"big": "-inf"}),
+        Trial(2, {"s": "x"}, {}, TrialState.OK, 0.2, {"acc": 0.5}, metadata={"big": 1.0}),
+    )
+    frame = make_result(tmp_path, "iterations done", trials).dataframe()
+    assert str(frame["acc"].dtype) == "float64" and math.isnan(frame.loc[1, "acc"])
+    assert frame.loc[1, "big"] == -math.inf and frame.loc[1, "s"] == "nan"  # a param's text
