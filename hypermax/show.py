@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.export import best_trial
-from hypermax.trial import Trial, TrialState
+from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     format_loss,
@@ -24,6 +24,8 @@ from hypermax.ui.formatting import (
 
 #: what a trial that started and never ended is called once no hypermax runs its search
 UNFINISHED = "unfinished"
+#: the kill reasons of a trial the watchdog killed for crossing a limit
+WATCHDOG_LIMITS = frozenset({KillReason.TIME, KillReason.RAM, KillReason.SYSTEM_RAM})
 
 
 def summary_lines(
@@ -93,7 +95,9 @@ def trial_lines(
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
     if trial.kill_reason:
         value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
-        lines.append(f"  killed      {one_line(str(trial.kill_reason))}{value}")
+        # a trial stopped early or interrupted was stopped, not killed for crossing a limit
+        how = "killed    " if trial.kill_reason in WATCHDOG_LIMITS else "ended by  "
+        lines.append(f"  {how}  {one_line(str(trial.kill_reason))}{value}")
     if trial.exit_code is not None:
         lines.append(f"  exit code   {trial.exit_code}")
     if trial.step is not None:

@@ -226,3 +226,19 @@ def test_the_dataframe_has_nan_as_a_number_also_when_read_back_from_the_journal(
     frame = make_result(tmp_path, "iterations done", trials).dataframe()
     assert str(frame["acc"].dtype) == "float64" and math.isnan(frame.loc[1, "acc"])
     assert frame.loc[1, "big"] == -math.inf and frame.loc[1, "s"] == "nan"  # a param's text
+
+
+def test_show_says_a_trial_stopped_early_was_not_killed(tmp_path, capsys):
+    stopped = {"kill_reason": "early_stop", "step": 3, "reason": "stopped at step 3: loss 0.9"}
+    killed = {"kill_reason": "time", "kill_value": 12.5, "exit_code": -15}
+    folder = _journal(
+        tmp_path / "r",
+        _started(1, {"x": 0.1}),
+        _finished(1, "stopped", 0.9, **stopped),
+        _started(2, {"x": 0.2}),
+        _finished(2, "killed", None, **killed),
+    )
+    assert main(["show", str(folder), "--trial", "1"]) == 0
+    assert "  ended by    early_stop" in capsys.readouterr().out.splitlines()
+    assert main(["show", str(folder), "--trial", "2"]) == 0
+    assert "  killed      time at 12.5" in capsys.readouterr().out.splitlines()
