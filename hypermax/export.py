@@ -70,7 +70,7 @@ def _row_parts(trial: Trial, table: bool) -> tuple[dict[str, Any], ...]:
     if trial.step is not None:
         fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
     exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
-    params = flatten(_spelled_out(trial.params, table))
+    params = flatten(_spelled_out(trial.params, table)) if trial.params else {}  # no column ""
     metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list):

@@ -242,3 +242,11 @@ def test_show_says_a_trial_stopped_early_was_not_killed(tmp_path, capsys):
     assert "  ended by    early_stop" in capsys.readouterr().out.splitlines()
     assert main(["show", str(folder), "--trial", "2"]) == 0
     assert "  killed      time at 12.5" in capsys.readouterr().out.splitlines()
+
+
+def test_a_search_without_params_has_no_nameless_column(tmp_path, capsys):
+    folder = _journal(tmp_path / "r", _started(1, {}), _finished(1, "ok", 0.25))
+    assert main(["export", str(folder)]) == 0
+    header, row = csv.reader(io.StringIO(capsys.readouterr().out))
+    assert header == ["trial", "state", "loss", "time", "peak_rss_mib", "reason"]
+    assert row == ["1", "ok", "0.25", "0.5", "10.0", ""]
