@@ -156,7 +156,8 @@ def trial_document(trial: Trial) -> dict[str, Any]:
     that the document is strict JSON, whether the trial was read from the journal or not."""
     record = finished_record(trial)
     del record["event"], record["id"]
-    document = {"trial": trial.id, "params": trial.params, "flat_params": flatten(trial.params)}
+    flat = flatten(trial.params, keep_empty=True)  # an empty list is a value, as in the table
+    document = {"trial": trial.id, "params": trial.params, "flat_params": flat}
     return strict_json({**document, **record})
 
 

@@ -250,3 +250,11 @@ def test_a_search_without_params_has_no_nameless_column(tmp_path, capsys):
     header, row = csv.reader(io.StringIO(capsys.readouterr().out))
     assert header == ["trial", "state", "loss", "time", "peak_rss_mib", "reason"]
     assert row == ["1", "ok", "0.25", "0.5", "10.0", ""]
+
+
+def test_the_json_export_keeps_empty_list_params_among_the_flat_params(tmp_path, capsys):
+    params = {"layers": [], "opt": {"extra": {}, "lr": 0.1}}
+    folder = _journal(tmp_path / "r", _started(1, params), _finished(1, "ok", 0.25))
+    assert main(["export", str(folder), "--format", "json"]) == 0
+    (trial,) = json.loads(capsys.readouterr().out)["trials"]
+    assert trial["flat_params"] == {"layers": [], "opt.extra": {}, "opt.lr": 0.1}
