@@ -22,8 +22,10 @@ from hypermax.values import json_equal
 
 #: the columns every row has, first in every table (the only ones of a table without rows)
 FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
-#: the columns of hypermax's own; a param named like one gets :data:`PARAM_PREFIX` before its name
-OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason"})
+#: the columns of hypermax's own, and those a warm start reads as such in the original
+#: Hypermax's tables (``id``, ``status``); a param named like one gets :data:`PARAM_PREFIX`
+#: before its name
+OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason", "id", "status"})
 PARAM_PREFIX = "param."
 
 

@@ -258,3 +258,14 @@ def test_the_json_export_keeps_empty_list_params_among_the_flat_params(tmp_path,
     assert main(["export", str(folder), "--format", "json"]) == 0
     (trial,) = json.loads(capsys.readouterr().out)["trials"]
     assert trial["flat_params"] == {"layers": [], "opt.extra": {}, "opt.lr": 0.1}
+
+
+def test_params_named_id_or_status_come_back_from_the_csv(tmp_path, capsys):
+    from hypermax.warmstart import load_warm_start
+
+    params = {"id": 3, "status": "new", "x": 1}
+    folder = _journal(tmp_path / "r", _started(1, params), _finished(1, "ok", 0.25))
+    assert main(["export", str(folder)]) == 0
+    (folder / "results.csv").write_text(capsys.readouterr().out)
+    (back,) = load_warm_start(folder / "results.csv", set(params))
+    assert back.params == params and back.loss == 0.25
