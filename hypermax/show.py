@@ -61,7 +61,8 @@ def summary_lines(
         pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     params = format_params(best.params)
-    lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
+    best_line = f"best loss {format_loss(best.loss)} (trial {best.id})"
+    lines.append(f"{best_line}: {params}" if params else best_line)  # a space with no params
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
     lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
     for t in ranked[:top]:

@@ -269,3 +269,9 @@ def test_params_named_id_or_status_come_back_from_the_csv(tmp_path, capsys):
     (folder / "results.csv").write_text(capsys.readouterr().out)
     (back,) = load_warm_start(folder / "results.csv", set(params))
     assert back.params == params and back.loss == 0.25
+
+
+def test_show_of_a_search_without_params_has_no_dangling_colon(tmp_path, capsys):
+    folder = _journal(tmp_path / "r", _started(1, {}), _finished(1, "ok", 0.25))
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "best loss 0.25 (trial 1)"
