@@ -275,3 +275,20 @@ def test_show_of_a_search_without_params_has_no_dangling_colon(tmp_path, capsys)
     folder = _journal(tmp_path / "r", _started(1, {}), _finished(1, "ok", 0.25))
     assert main(["show", str(folder)]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "best loss 0.25 (trial 1)"
+
+
+def test_an_ablation_spread_that_is_float_rounding_shows_as_0():
+    from hypermax.ablation_table import ablation_lines
+
+    def planned(i: int, repeat: int, name: str | None, loss: float) -> Trial:
+        ablated = None if name is None else {"group": "features", "name": name}
+        internal = {"@ablation": i, "@repeat": repeat}
+        return Trial(i, {"ablated": ablated, "seed": repeat}, internal, TrialState.OK, loss)
+
+    # the losses of a real study, each 0.5 + change + noise: age adds 0.1 in both repeats
+    losses = [(None, 0.52, 0.56), ("age", 0.62, 0.6599999999999999), ("income", 0.7, 0.9)]
+    trials = [planned(2 * i + r, r, name, pair[r]) for i, (name, *pair) in enumerate(losses)
+              for r in (0, 1)]  # fmt: skip
+    table = ablation_lines(trials)
+    assert table[3].split() == ["features", "age", "0.64", "+0.1", "±0"]
+    assert table[4].split()[-1] == "±0.113"
