@@ -292,3 +292,22 @@ def test_an_ablation_spread_that_is_float_rounding_shows_as_0():
     table = ablation_lines(trials)
     assert table[3].split() == ["features", "age", "0.64", "+0.1", "±0"]
     assert table[4].split()[-1] == "±0.113"
+
+
+def test_a_long_text_value_is_cut_on_the_charts(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    drawn = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    prompt = "You are a helpful model.\n" * 200
+    records = []
+    for i, s in enumerate([prompt, "short", prompt, "short"], start=1):
+        records += [_started(i, {"s": s, "x": i / 10}), _finished(i, "ok", i / 10)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    assert charts.param_chart(data, "s", tmp_path / "s.png") == tmp_path / "s.png"
+    (ax,) = drawn[0].axes
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels == ["You are a helpful model.\\nYou a…", "short"]  # by median loss

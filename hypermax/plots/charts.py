@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hypermax.plots.data import PlotData, _key
 from hypermax.trial import Trial, TrialState
+from hypermax.ui.formatting import one_line
 
 DPI = 110
 #: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
@@ -135,14 +136,13 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
         for t, loss in zip(scored, losses, strict=True):
             groups.setdefault(_label(data.flat[t.id][name]), []).append(loss)
         labels = sorted(groups, key=lambda k: statistics.median(groups[k]))
-        ax.boxplot(
-            [groups[k] for k in labels], tick_labels=labels, showmeans=True, showfliers=False
-        )
+        shown = [tick_text(k) for k in labels]
+        ax.boxplot([groups[k] for k in labels], tick_labels=shown, showmeans=True, showfliers=False)
         for i, label in enumerate(labels, start=1):
             ys = groups[label]
             xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
             ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
-        ax.tick_params(axis="x", labelrotation=20 if max(map(len, labels)) > 8 else 0)
+        ax.tick_params(axis="x", labelrotation=20 if max(map(len, shown)) > 8 else 0)
     if _log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
@@ -183,7 +183,9 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
         for y, text in ticks:
             below = y == 0 and len(ticks) == 2
             offset = (3, -12) if below else (3, 4 if y >= 1 else -3)
-            ax.annotate(text, (i, y), xytext=offset, textcoords="offset points", fontsize=7)
+            ax.annotate(
+                tick_text(text), (i, y), xytext=offset, textcoords="offset points", fontsize=7
+            )
     ax.set_xticks(range(len(axes)), axes, rotation=25 if len(axes) > 5 else 0, ha="right")
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
@@ -255,8 +257,9 @@ def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
                     fontsize=6,
                     color="black" if light else "white",
                 )
-    ax.set_xticks(range(len(x_bins[1])), x_bins[1], rotation=35, ha="right", fontsize=7)
-    ax.set_yticks(range(len(y_bins[1])), y_bins[1], fontsize=7)
+    x_ticks, y_ticks = ([tick_text(label) for label in bins[1]] for bins in (x_bins, y_bins))
+    ax.set_xticks(range(len(x_ticks)), x_ticks, rotation=35, ha="right", fontsize=7)
+    ax.set_yticks(range(len(y_ticks)), y_ticks, fontsize=7)
     ax.set(xlabel=x_name, ylabel=y_name, title=f"hotspots: mean loss by {x_name} and {y_name}")
     return _save(fig, path)
 
@@ -312,6 +315,17 @@ def _loss(trial: Trial) -> float:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: characters of a value a chart writes beside its place (a long text, a prompt, is cut)
+TICK_CHARS = 32
+
+
+def tick_text(label: str) -> str:
+    """A value's label as a chart writes it: on one line, cut to :data:`TICK_CHARS` with an
+    ellipsis (a longer label pushes the chart and every other label off the image)."""
+    text = one_line(label)
+    return text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1] + "…"
 
 
 def _label(value: Any) -> str:
