@@ -311,3 +311,18 @@ def test_a_long_text_value_is_cut_on_the_charts(tmp_path, monkeypatch):
     (ax,) = drawn[0].axes
     labels = [label.get_text() for label in ax.get_xticklabels()]
     assert labels == ["You are a helpful model.\\nYou a…", "short"]  # by median loss
+
+
+def test_sample_says_when_the_method_has_nothing_more_to_propose(tmp_path, capsys):
+    (tmp_path / "obj.py").write_text("def train(params):\n    return 0.5\n")
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"c": {"enum": ["a", "b"]}}},
+        "function": {"type": "python_function", "module": "obj", "name": "train"},
+        "search": {"name": "g", "method": "grid", "seed": 1},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    assert main(["sample", str(tmp_path / "search.json"), "-n", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line) for line in out.splitlines()] == [{"c": "a"}, {"c": "b"}]
+    assert err == "hypermax: search.method grid proposes nothing more: 2 of the 3 asked for\n"
