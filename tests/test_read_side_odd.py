@@ -1,4 +1,5 @@
-"""show, export and plot over odd searches: journals written as the driver writes them."""
+"""What reads a search's results (show, export, plot, sample, ``Result``, the ablation table,
+quick's metric reader) over odd searches: journals written as the driver writes them."""
 
 from __future__ import annotations
 
