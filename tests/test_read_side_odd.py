@@ -327,3 +327,13 @@ def test_sample_says_when_the_method_has_nothing_more_to_propose(tmp_path, capsy
     out, err = capsys.readouterr()
     assert [json.loads(line) for line in out.splitlines()] == [{"c": "a"}, {"c": "b"}]
     assert err == "hypermax: search.method grid proposes nothing more: 2 of the 3 asked for\n"
+
+
+def test_quick_with_an_empty_save_spec_name_runs_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    line = ["quick", "--hp", "x=1:2", "--metric", "m", "--save-spec", "", "--", "true"]
+    assert main(line) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: --save-spec: needs the name of the file to write\n"
+    )
+    assert list(tmp_path.iterdir()) == []
