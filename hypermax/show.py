@@ -64,14 +64,31 @@ def summary_lines(
     best_line = f"best loss {format_loss(best.loss)} (trial {best.id})"
     lines.append(f"{best_line}: {params}" if params else best_line)  # a space with no params
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
-    lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
-    for t in ranked[:top]:
-        params, state = format_params(t.params, 100), format_state(t)
-        time = f"{'-':>7}" if t.time is None else f"{t.time:>6.1f}s"
-        lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {time}  {params}")
+    rows = [
+        (
+            str(t.id),
+            format_loss(t.loss),
+            format_state(t),
+            "-" if t.time is None else f"{t.time:.1f}s",
+            format_params(t.params, 100),
+        )
+        for t in ranked[:top]
+    ]
+    # columns as wide as their widest cell (a trial of 30 hours, a loss of -1.8e+308), at least
+    # as wide as a search's usual ones
+    widths = [max(least, *(len(row[i]) for row in rows)) for i, least in enumerate((6, 12, 11, 7))]
+    header = ("trial", "loss", "state", "time")
+    lines.append(_row(header, widths) + "  params")
+    lines += [f"{_row(row[:4], widths)}  {row[4]}" for row in rows]
     if len(ranked) > top:
         lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
     return lines
+
+
+def _row(cells: tuple[str, ...], widths: list[int]) -> str:
+    """The trial, loss, state and time cells of a row of the table of best trials."""
+    trial, loss, state, time = cells
+    return f"{trial:>{widths[0]}}  {loss:<{widths[1]}}  {state:<{widths[2]}}  {time:>{widths[3]}}"
 
 
 def _state_text(trial: Trial, searching: bool | None) -> str:

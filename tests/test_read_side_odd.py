@@ -337,3 +337,19 @@ def test_quick_with_an_empty_save_spec_name_runs_nothing(tmp_path, monkeypatch, 
         "hypermax quick: --save-spec: needs the name of the file to write\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_show_lines_up_a_30_hour_trial_and_a_loss_near_the_largest_float(tmp_path, capsys):
+    folder = _journal(
+        tmp_path / "r",
+        _started(1, {"x": 0.1}),
+        _finished(1, "ok", 0.5, time=110_000.0),
+        _started(2, {"x": 0.2}),
+        _finished(2, "ok", -1.7976931348623157e308),
+        _started(1_000_000, {"x": 0.3}),
+        _finished(1_000_000, "ok", 0.7),
+    )
+    assert main(["show", str(folder)]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.index("x=") for row in rows] == [header.index("params")] * 3
+    assert rows[1].split()[:4] == ["1", "0.5", "ok", "110000.0s"]
