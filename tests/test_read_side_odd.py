@@ -353,3 +353,13 @@ def test_show_lines_up_a_30_hour_trial_and_a_loss_near_the_largest_float(tmp_pat
     header, *rows = capsys.readouterr().out.splitlines()[2:]
     assert [row.index("x=") for row in rows] == [header.index("params")] * 3
     assert rows[1].split()[:4] == ["1", "0.5", "ok", "110000.0s"]
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [(b"val_loss: 1,234.5\n", 1234.5), (b"val_loss=12,345,678 -\n", 12345678.0)],
+)
+def test_quick_reads_a_metric_printed_with_thousands_separators_whole(line, value):
+    from hypermax.quick.metric_line import last_value, metric_pattern
+
+    assert last_value([line], metric_pattern("val_loss"), "val_loss") == value
