@@ -74,10 +74,21 @@ def _effect(
         name=key[1],
         loss=statistics.fmean(losses) if losses else None,
         change=statistics.fmean(changes) if changes else None,
-        spread=statistics.stdev(spread_of) if len(spread_of) >= 2 else None,
+        spread=_spread(spread_of, [*losses, *spread_of]) if len(spread_of) >= 2 else None,
         runs=len(spread_of),
         failed=failed,
     )
+
+
+#: a spread this small against the values it comes from is the rounding of their floats
+_ROUNDING = 1e-12
+
+
+def _spread(values: list[float], scale_of: list[float]) -> float:
+    """The standard deviation of ``values``; 0 when it is only the rounding of floats (changes
+    of 0.62 - 0.52 and 0.66 - 0.56 differ by 1e-16, not by a spread)."""
+    spread = statistics.stdev(values)
+    return 0.0 if spread <= _ROUNDING * max(abs(v) for v in scale_of) else spread
 
 
 def ablation_lines(trials: Iterable[Trial]) -> list[str]:

@@ -7,13 +7,14 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
 import sysconfig
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -313,6 +314,7 @@ class Result:
     reason: str
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
     failure: str | None = None
+    columns: list[str] = field(default_factory=list, repr=False)
 
     def dataframe(self) -> Any:
         """The trials as a pandas DataFrame, one flat row each: the columns of results.csv, and
@@ -322,7 +324,9 @@ class Result:
             import pandas as pd
         except ImportError:
             raise ImportError("Result.dataframe() needs pandas: pip install pandas") from None
-        return pd.DataFrame(self.rows).set_index("trial") if self.rows else pd.DataFrame()
+        if not self.rows:
+            return pd.DataFrame()
+        return pd.DataFrame(self.rows, columns=self.columns or None).set_index("trial")
 
     def __repr__(self) -> str:
         from hypermax.ui.formatting import format_loss, format_params, trials_text
@@ -357,26 +361,50 @@ class SearchInterrupted(SentWhole, KeyboardInterrupt):
         )
 
 
-def _dataframe_row(row: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
-    """A trial's row of results.csv with its metadata's plain values added before ``reason``."""
-    reason = row.pop("reason")
-    for name, value in metadata.items():
-        if not isinstance(value, dict | list):
-            row.setdefault(name if name not in row else f"metadata.{name}", value)
-    row["reason"] = reason
-    return row
+def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of results.csv with each trial's metadata's plain values added, and the columns:
+    those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
+    and metadata is that number, also when it was read back from the journal (``"nan"``)."""
+    from hypermax.export import trials_table
+
+    trials = [
+        replace(t, metrics=_numbers(t.metrics), metadata=_numbers(t.metadata)) for t in trials
+    ]
+    rows, columns = trials_table(trials)
+    added: dict[str, None] = {}
+    for row, trial in zip(rows, trials, strict=True):
+        for name, value in trial.metadata.items():
+            if not isinstance(value, dict | list):
+                column = name if name not in row else f"metadata.{name}"
+                if column not in row:
+                    row[column] = value
+                    added[column] = None
+    return rows, [*columns[:-1], *(c for c in added if c not in columns), "reason"]
+
+
+#: how the journal writes the numbers JSON cannot hold
+_NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the journal's ``"nan"``, ``"inf"`` and ``"-inf"`` as the numbers."""
+    return {
+        name: _NOT_FINITE.get(value, value) if isinstance(value, str) else value
+        for name, value in values.items()
+    }
 
 
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
     """The Result of a search that ended, from its finished trials."""
     from hypermax.commands import failure_text
-    from hypermax.export import best_trial, trial_document, trial_row
+    from hypermax.export import best_trial, trial_document
     from hypermax.results import ResultsFolder
     from hypermax.stopping import common_failure
 
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     best = best_trial(finished)
     failed = best is None and common_failure(finished) is not None
+    rows, columns = _dataframe_rows(finished)
     return Result(
         best_params=best.params if best else None,
         best_loss=best.loss if best else None,
@@ -384,6 +412,7 @@ def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
         trials=[trial_document(t) for t in finished],
         folder=folder,
         reason=reason,
-        rows=[_dataframe_row(trial_row(t), t.metadata) for t in finished],
+        rows=rows,
         failure=failure_text(finished, ResultsFolder(folder)) if failed else None,
+        columns=columns,
     )

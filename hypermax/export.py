@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.protocol import write_atomic
+from hypermax.journal import _finite as strict_json
 from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.trial import Trial
+from hypermax.values import json_equal
 
 #: the columns every row has, first in every table (the only ones of a table without rows)
 FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
-#: the columns of hypermax's own; a param named like one gets :data:`PARAM_PREFIX` before its name
-OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason"})
+#: the columns of hypermax's own, and those a warm start reads as such in the original
+#: Hypermax's tables (``id``, ``status``); a param named like one gets :data:`PARAM_PREFIX`
+#: before its name
+OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason", "id", "status"})
 PARAM_PREFIX = "param."
 
 
@@ -38,15 +42,27 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
     return best
 
 
-def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
+def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
-    metrics (``metric.NAME`` when a param has that name), flat params (``param.NAME`` when
-    named like a column of hypermax's own: ``time``, ``state``, ...), reason.
+    metrics, flat params (``param.NAME`` when named like a column of hypermax's own: ``time``,
+    ``state``, ...), reason.
 
-    An empty list or object param is its JSON text (``[]``), a null param ``null``: a table
-    (:func:`trials_csv`) gives it ``"null"``, since a blank cell there is a param the trial
-    does not have (one of another branch)."""
-    row: dict[str, Any] = {
+    A metric named like a param gets ``metric.NAME``; so does one named like a column of
+    hypermax's own that holds another value (a returned ``loss`` that the spec's metrics weigh
+    into the loss), while one that holds the column's value (``loss`` without a ``metrics``
+    section) is that column. An empty list or object param is its JSON text (``[]``). For a
+    ``table`` (:func:`trials_csv`), whose cells are read as the JSON they spell
+    (:func:`cell_value`), a null param is ``"null"``, since a blank cell there is a param the
+    trial does not have (one of another branch), and a text that would read as another value
+    (``"3"``, ``"true"``, ``"null"``, an empty text) is its JSON text (``"\"3\""``)."""
+    fixed, metrics, params = _row_parts(trial, table)
+    return {**fixed, **metrics, **params, "reason": trial.reason}
+
+
+def _row_parts(trial: Trial, table: bool) -> tuple[dict[str, Any], ...]:
+    """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
+    (and ``step``), the metrics, the params."""
+    fixed: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
         "loss": trial.loss,
@@ -54,46 +70,80 @@ def trial_row(trial: Trial, null: Any = None) -> dict[str, Any]:
         "peak_rss_mib": None if trial.peak_rss_mib is None else round(trial.peak_rss_mib, 1),
     }
     if trial.step is not None:
-        row["step"] = trial.step  # of its last report: where a stopped trial stopped
-    params = flatten(_spelled_out(trial.params, null))
+        fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
+    exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
+    params = flatten(_spelled_out(trial.params, table)) if trial.params else {}  # no column ""
+    metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
-        if isinstance(value, dict | list) or name in row:
+        if isinstance(value, dict | list):
             continue
-        row[f"metric.{name}" if name in params else name] = value
+        if name in OWN_COLUMNS and json_equal(value, exact.get(name)):
+            continue  # the column holds it
+        metrics[f"metric.{name}" if name in params or name in OWN_COLUMNS else name] = value
+    columns: dict[str, Any] = {}
     for name, value in params.items():
         column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
-        row.setdefault(column, value)
-    row["reason"] = trial.reason
-    return row
+        if column not in metrics:
+            columns[column] = value
+    return fixed, metrics, columns
 
 
-def _spelled_out(value: Any, null: Any) -> Any:
+def _spelled_out(value: Any, table: bool) -> Any:
     """``value`` with what :func:`flatten` would leave no column for spelled out: an empty list
-    or object as its JSON text, and null as ``null``."""
+    or object as its JSON text; for a table, null as ``null`` and a text that a cell would not
+    give back (:func:`cell_value`) as its JSON text."""
     if isinstance(value, dict | list) and not value:
         return json.dumps(value)
     if isinstance(value, dict):
-        return {key: _spelled_out(child, null) for key, child in value.items()}
+        return {key: _spelled_out(child, table) for key, child in value.items()}
     if isinstance(value, list):
-        return [_spelled_out(child, null) for child in value]
-    return null if value is None else value
+        return [_spelled_out(child, table) for child in value]
+    if not table:
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, str) and (value == "" or cell_value(value) != value):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def cell_value(text: str) -> Any:
+    """A cell of a results table → the JSON value it spells (numbers, true/false, null, lists,
+    a quoted text), ``True``/``False`` as booleans, else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return text
 
 
 def trials_csv(trials: Iterable[Trial]) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
     start reads their params back from it as the journal holds them."""
-    return rows_to_csv([trial_row(t, null="null") for t in trials])
+    return rows_to_csv(*trials_table(trials, table=True))
 
 
-def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows of :func:`trial_row` as CSV: the fixed columns, the others in the order they
-    first appear, ``reason`` last."""
-    columns: list[str] = list(FIXED_COLUMNS)
-    for row in rows:
-        for key in row:
-            if key not in columns and key != "reason":
-                columns.append(key)
-    columns.append("reason")
+def trials_table(
+    trials: Iterable[Trial], table: bool = False
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of :func:`trial_row` (``table`` as there) and their columns, whichever trial comes
+    first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
+    in the order its names first appear; ``reason`` last."""
+    rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
+    for trial in trials:
+        parts = _row_parts(trial, table)
+        for group, part in zip(groups, parts, strict=True):
+            group.update(dict.fromkeys(part))
+        rows.append({key: value for part in parts for key, value in part.items()})
+        rows[-1]["reason"] = trial.reason
+    columns = dict.fromkeys(key for group in groups for key in group)
+    return rows, [*columns, "reason"]
+
+
+def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` as CSV under ``columns`` (a cell a row lacks is blank)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -103,15 +153,14 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def trial_document(trial: Trial) -> dict[str, Any]:
-    """A trial as a JSON document (export, best.json): its journal record plus its params."""
+    """A trial as a JSON document (export, best.json, ``Result.trials``): its journal record
+    plus its params, NaN and infinities as the journal writes them (``"nan"``, ``"inf"``), so
+    that the document is strict JSON, whether the trial was read from the journal or not."""
     record = finished_record(trial)
     del record["event"], record["id"]
-    return {
-        "trial": trial.id,
-        "params": trial.params,
-        "flat_params": flatten(trial.params),
-        **record,
-    }
+    flat = flatten(trial.params, keep_empty=True)  # an empty list is a value, as in the table
+    document = {"trial": trial.id, "params": trial.params, "flat_params": flat}
+    return strict_json({**document, **record})
 
 
 def write_views(folder: Path, trials: Sequence[Trial]) -> None:

@@ -93,6 +93,9 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     for proposal in sampled(proposals, n):
         printed += 1
         yield proposal.params
+    if printed < n:
+        these = f"{printed} of the {n} asked for" if printed else f"none of the {n} asked for"
+        say(f"hypermax: search.method {spec.search.method} proposes nothing more: {these}")
     done = sum(trial.state.counted for trial in history.trials)
     room = max(spec.search.iterations - done - len(running_now), 0)
     if printed > room:

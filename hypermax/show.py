@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.export import best_trial
-from hypermax.trial import Trial, TrialState
+from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     format_loss,
@@ -24,6 +24,8 @@ from hypermax.ui.formatting import (
 
 #: what a trial that started and never ended is called once no hypermax runs its search
 UNFINISHED = "unfinished"
+#: the kill reasons of a trial the watchdog killed for crossing a limit
+WATCHDOG_LIMITS = frozenset({KillReason.TIME, KillReason.RAM, KillReason.SYSTEM_RAM})
 
 
 def summary_lines(
@@ -59,16 +61,34 @@ def summary_lines(
         pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     params = format_params(best.params)
-    lines.append(f"best loss {format_loss(best.loss)} (trial {best.id}): {params}")
+    best_line = f"best loss {format_loss(best.loss)} (trial {best.id})"
+    lines.append(f"{best_line}: {params}" if params else best_line)  # a space with no params
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
-    lines.append(f"{'trial':>6}  {'loss':<12}  {'state':<11}  {'time':>7}  params")
-    for t in ranked[:top]:
-        params, state = format_params(t.params, 100), format_state(t)
-        time = f"{'-':>7}" if t.time is None else f"{t.time:>6.1f}s"
-        lines.append(f"{t.id:>6}  {format_loss(t.loss):<12}  {state:<11}  {time}  {params}")
+    rows = [
+        (
+            str(t.id),
+            format_loss(t.loss),
+            format_state(t),
+            "-" if t.time is None else f"{t.time:.1f}s",
+            format_params(t.params, 100),
+        )
+        for t in ranked[:top]
+    ]
+    # columns as wide as their widest cell (a trial of 30 hours, a loss of -1.8e+308), at least
+    # as wide as a search's usual ones
+    widths = [max(least, *(len(row[i]) for row in rows)) for i, least in enumerate((6, 12, 11, 7))]
+    header = ("trial", "loss", "state", "time")
+    lines.append(_row(header, widths) + "  params")
+    lines += [f"{_row(row[:4], widths)}  {row[4]}" for row in rows]
     if len(ranked) > top:
         lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
     return lines
+
+
+def _row(cells: tuple[str, ...], widths: list[int]) -> str:
+    """The trial, loss, state and time cells of a row of the table of best trials."""
+    trial, loss, state, time = cells
+    return f"{trial:>{widths[0]}}  {loss:<{widths[1]}}  {state:<{widths[2]}}  {time:>{widths[3]}}"
 
 
 def _state_text(trial: Trial, searching: bool | None) -> str:
@@ -93,7 +113,9 @@ def trial_lines(
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
     if trial.kill_reason:
         value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
-        lines.append(f"  killed      {one_line(str(trial.kill_reason))}{value}")
+        # a trial stopped early or interrupted was stopped, not killed for crossing a limit
+        how = "killed    " if trial.kill_reason in WATCHDOG_LIMITS else "ended by  "
+        lines.append(f"  {how}  {one_line(str(trial.kill_reason))}{value}")
     if trial.exit_code is not None:
         lines.append(f"  exit code   {trial.exit_code}")
     if trial.step is not None:

@@ -7,14 +7,13 @@ Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat pa
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypermax.errors import ResultsError
-from hypermax.export import OWN_COLUMNS, PARAM_PREFIX
+from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, unflatten
 from hypermax.trial import Trial, TrialState
@@ -184,13 +183,5 @@ def _param_name(column: str) -> str:
 
 
 def _parse(text: str | None) -> Any:
-    """A CSV cell → the JSON value it spells (numbers, true/false, null, lists), else the text."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        lowered = text.strip().lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        return text
+    """A CSV cell → the value it spells (:func:`hypermax.export.cell_value`); None for none."""
+    return None if text is None else cell_value(text)

@@ -66,8 +66,13 @@ def _write_plots(results_dir: Path, most_params: int | None) -> tuple[list[Path]
             return _draw(data, results_dir / PLOTS_FOLDER), len(data.param_names())
         except OSError as exc:
             failure = SearchFailed if is_disk_full(exc) else ResultsError
-            why = exc.strerror or str(exc)
-            raise failure(f"{results_dir / PLOTS_FOLDER}: cannot write the charts: {why}") from None
+            raise failure(_cannot_write(results_dir / PLOTS_FOLDER, exc)) from None
+
+
+def _cannot_write(folder: Path, exc: OSError) -> str:
+    """Why the charts cannot be written into ``folder``, naming the file or folder at fault."""
+    where = exc.filename or folder
+    return f"{where}: cannot write the charts: {exc.strerror or exc}"
 
 
 def _draw(data: PlotData, out: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hypermax.plots.data import PlotData, _key
 from hypermax.trial import Trial, TrialState
+from hypermax.ui.formatting import one_line
 
 DPI = 110
 #: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
@@ -97,6 +98,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     pad = max(0.5, (last - first) * 0.02)
     low, high = ax.get_xlim() if scored else (first, last)
     ax.set_xlim(min(low, first - pad), max(high, last + pad))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no trial 1.5
     ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
@@ -115,7 +117,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
     if data.numeric(name):
         values = [data.flat[t.id][name] for t in scored]
         points = ax.scatter(values, losses, c=[t.id for t in scored], cmap="viridis", s=30)
-        fig.colorbar(points, ax=ax, label="trial")
+        fig.colorbar(points, ax=ax, label="trial", ticks=MaxNLocator(integer=True))
         ax.scatter(
             [data.flat[best.id][name]],
             [_loss(best)],
@@ -134,14 +136,13 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
         for t, loss in zip(scored, losses, strict=True):
             groups.setdefault(_label(data.flat[t.id][name]), []).append(loss)
         labels = sorted(groups, key=lambda k: statistics.median(groups[k]))
-        ax.boxplot(
-            [groups[k] for k in labels], tick_labels=labels, showmeans=True, showfliers=False
-        )
+        shown = [tick_text(k) for k in labels]
+        ax.boxplot([groups[k] for k in labels], tick_labels=shown, showmeans=True, showfliers=False)
         for i, label in enumerate(labels, start=1):
             ys = groups[label]
             xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
             ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
-        ax.tick_params(axis="x", labelrotation=20 if max(map(len, labels)) > 8 else 0)
+        ax.tick_params(axis="x", labelrotation=20 if max(map(len, shown)) > 8 else 0)
     if _log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
@@ -155,7 +156,7 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     conditional param none of them has is left out), then the loss."""
     scored = sorted(data.scored(), key=lambda t: (t.loss, t.id))
     top = scored[: max(2, math.ceil(len(scored) * TOP_SHARE))]
-    names = [n for n in data.drawn_params() if any(data.flat[t.id].get(n) is not None for t in top)]
+    names = [n for n in data.drawn_params() if any(n in data.flat[t.id] for t in top)]
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]
@@ -182,7 +183,9 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
         for y, text in ticks:
             below = y == 0 and len(ticks) == 2
             offset = (3, -12) if below else (3, 4 if y >= 1 else -3)
-            ax.annotate(text, (i, y), xytext=offset, textcoords="offset points", fontsize=7)
+            ax.annotate(
+                tick_text(text), (i, y), xytext=offset, textcoords="offset points", fontsize=7
+            )
     ax.set_xticks(range(len(axes)), axes, rotation=25 if len(axes) > 5 else 0, ha="right")
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
@@ -254,8 +257,9 @@ def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
                     fontsize=6,
                     color="black" if light else "white",
                 )
-    ax.set_xticks(range(len(x_bins[1])), x_bins[1], rotation=35, ha="right", fontsize=7)
-    ax.set_yticks(range(len(y_bins[1])), y_bins[1], fontsize=7)
+    x_ticks, y_ticks = ([tick_text(label) for label in bins[1]] for bins in (x_bins, y_bins))
+    ax.set_xticks(range(len(x_ticks)), x_ticks, rotation=35, ha="right", fontsize=7)
+    ax.set_yticks(range(len(y_ticks)), y_ticks, fontsize=7)
     ax.set(xlabel=x_name, ylabel=y_name, title=f"hotspots: mean loss by {x_name} and {y_name}")
     return _save(fig, path)
 
@@ -313,30 +317,57 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: characters of a value a chart writes beside its place (a long text, a prompt, is cut)
+TICK_CHARS = 32
+
+
+def tick_text(label: str) -> str:
+    """A value's label as a chart writes it: on one line, cut to :data:`TICK_CHARS` with an
+    ellipsis (a longer label pushes the chart and every other label off the image)."""
+    text = one_line(label)
+    return text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1] + "…"
+
+
 def _label(value: Any) -> str:
     return value if isinstance(value, str) else _key(value)
 
 
 Ticks = list[tuple[float, str]]
+#: a param a trial does not have (of a branch it did not take), unlike one whose value is null
+_ABSENT = object()
+#: the label of the place on an enum's axis of the trials that do not have it
+ABSENT_LABEL = "(absent)"
+#: the share of a number's axis below its values, for the trials that do not have it
+ABSENT_BAND = 0.2
 
 
 def _unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[float], Ticks]:
     """A param's values of ``trials`` mapped to [0, 1], and where to label which value.
 
-    A number spans its values among ``trials`` (a trial without it sits at the low end); an
-    enum spreads every value any trial took evenly, each labelled.
+    A number spans its values among ``trials`` (above :data:`ABSENT_BAND`, when a trial
+    lacks it: that trial sits at the low end, labelled :data:`ABSENT_LABEL`); an enum spreads
+    every value any trial took evenly, each labelled (``null`` too: a value, not a param the
+    trial lacks), below them :data:`ABSENT_LABEL` when one of ``trials`` lacks it.
     """
-    raw = [data.flat[t.id].get(name) for t in trials]
+    raw = [data.flat[t.id].get(name, _ABSENT) for t in trials]
     if data.numeric(name):
-        low = min(float(v) for v in raw if v is not None)
-        filled = [float(v) if v is not None else low for v in raw]
-        return _unit_column_of(filled, log=name in data.log_params)
-    every = (data.flat[t.id].get(name) for t in data.trials)
-    labels = sorted({_label(v) for v in every if v is not None})
+        present = [float(v) for v in raw if v is not _ABSENT]
+        ys, ticks = _unit_column_of(present, log=name in data.log_params)
+        if len(present) == len(raw):
+            return ys, ticks
+        # the values above a place of their own for the trials without it
+        shown = iter(ABSENT_BAND + y * (1 - ABSENT_BAND) for y in ys)
+        column = [0.0 if v is _ABSENT else next(shown) for v in raw]
+        moved = [(ABSENT_BAND + y * (1 - ABSENT_BAND), text) for y, text in ticks]
+        return column, [(0.0, ABSENT_LABEL), *moved]
+    every = (data.flat[t.id].get(name, _ABSENT) for t in data.trials)
+    labels = sorted({_label(v) for v in every if v is not _ABSENT})
+    if _ABSENT in raw:
+        labels.insert(0, ABSENT_LABEL)
     if len(labels) == 1:
         return [0.5] * len(raw), [(0.5, labels[0])]
     index = {label: i / (len(labels) - 1) for i, label in enumerate(labels)}
-    return [index[_label(v)] if v is not None else 0.0 for v in raw], [
+    return [index[ABSENT_LABEL if v is _ABSENT else _label(v)] for v in raw], [
         (y, label) for label, y in index.items()
     ]
 

@@ -75,10 +75,16 @@ def load_plot_data(results_dir: Path) -> PlotData:
     return PlotData(
         name=name,
         trials=tuple(replace(t, loss=_drawn(t.loss)) for t in trials),
-        flat={t.id: {k: _drawn(v) for k, v in flatten(t.params).items()} for t in trials},
+        flat={t.id: _flat(t.params) for t in trials},
         log_params=_log_params(folder.spec),
         importance=param_importance(scored_trials(trials)),
     )
+
+
+def _flat(params: dict[str, Any]) -> dict[str, Any]:
+    """Flat params as the charts draw them; an empty list or object is a value of its own
+    (``[]``), as null is, not a param the trial lacks."""
+    return {name: _drawn(value) for name, value in flatten(params, keep_empty=True).items()}
 
 
 def _drawn(value: Any) -> Any:

@@ -110,7 +110,9 @@ def cmd_quick(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import spec_from_dict
 
-    if args.save_spec:
+    if args.save_spec is not None:  # "" too: a name left empty ("$SPEC" unset) runs nothing
+        if not args.save_spec:
+            raise UsageError(f"{ORIGIN}: --save-spec: needs the name of the file to write")
         return _save_spec(args, Path(args.save_spec))
     origin = Path.cwd() / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)

@@ -26,7 +26,12 @@ from hypermax.execution import protocol
 USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
 #: how long the output is still read once COMMAND exited, when something it left running holds it
 DRAIN_SECONDS = 1.0
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+#: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too,
+#: and with thousands separators (``1,234.5``, as ``f"{x:,}"`` prints it: not read as 1)
+_NUMBER = (
+    r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+    r"|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?i:nan|inf(?:inity)?)"
+)
 
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
@@ -47,7 +52,7 @@ def last_value(
         text = line.rstrip(b"\r\n")
         found = pattern.findall(text)
         if found:
-            value = float(found[-1])
+            value = float(found[-1].replace(b",", b""))
         elif name is not None and text.lstrip().startswith(b"{"):
             value = _from_json(text, name, value)
     return value

@@ -18,8 +18,8 @@ _ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 
 
 
 def format_loss(loss: float | None) -> str:
-    """A loss with six significant digits, ``-`` for none."""
-    return "-" if loss is None else f"{loss:.6g}"
+    """A loss with six significant digits, ``-`` for none (and ``0`` for -0.0)."""
+    return "-" if loss is None else f"{loss + 0.0:.6g}"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -126,14 +126,14 @@ def sparkline(values: Sequence[float], low: float | None = None, high: float | N
         return ""
     low = min(finite) if low is None else low
     high = max(finite) if high is None else high
-    span = high - low
+    span = high / 2 - low / 2  # halves: from -1e308 to 1e308 is beyond the largest float
     top = len(SPARK_GLYPHS) - 1
     cells = []
     for value in values:
         if not math.isfinite(value):
             cells.append(" ")
             continue
-        level = 0.5 if span <= 0 else (min(max(value, low), high) - low) / span
+        level = 0.5 if span <= 0 else (min(max(value, low), high) / 2 - low / 2) / span
         cells.append(SPARK_GLYPHS[round(level * top)])
     return "".join(cells)
 
