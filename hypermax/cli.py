@@ -244,7 +244,9 @@ _python_warning = warnings.formatwarning
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``hypermax`` command: its exit code. A stdout whose reader went away (``hypermax
     export DIR | head -1``) ends a command quietly, with its own exit code (0 when it did its
-    work): what is left unwritten is dropped."""
+    work): what is left unwritten is dropped. SIGTERM, SIGQUIT and a closed terminal's SIGHUP
+    end a command as Ctrl-C does (exit 130), a search's start-up included (once its trials run,
+    the search routes them to stop those first)."""
     warnings.formatwarning = _warning_line
     try:
         return _main(argv)
@@ -330,7 +332,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
             args.results_dir = results_folder_named(args.results_dir)
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
-        return handler(args)
+        from hypermax.interrupts import raise_interrupt, signals_to
+
+        with signals_to(raise_interrupt):
+            return handler(args)
     except HypermaxError as exc:
         if debug:
             import traceback

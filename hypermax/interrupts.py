@@ -60,6 +60,12 @@ def signals_to(
             signal.signal(sig, old)
 
 
+def raise_interrupt(signum: int, frame: Any) -> None:
+    """A handler for :func:`signals_to` that ends what the main thread does as Ctrl-C does:
+    it raises KeyboardInterrupt."""
+    raise KeyboardInterrupt
+
+
 def leave_terminal(fds: list[int]) -> bool:
     """Point each of ``fds`` (standard streams that were on a terminal) that is no longer a
     terminal (it hung up) at ``/dev/null``; returns whether any was."""

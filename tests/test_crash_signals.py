@@ -3,11 +3,15 @@ Ctrl-\\ (SIGQUIT), and a signal during start-up, before the search routes them."
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from fake_trials.helpers import (
+    FAKES,
     assert_none_alive,
     fake_search,
     finished,
@@ -18,7 +22,7 @@ from fake_trials.helpers import (
 )
 
 
-def _start(spec: Path) -> subprocess.Popen[str]:
+def _start(spec: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """hypermax as a terminal's foreground job starts it: SIGQUIT and SIGINT at their default
     action (a shell running the tests in the background ignores them, and that would be
     inherited)."""
@@ -35,6 +39,7 @@ def _start(spec: Path) -> subprocess.Popen[str]:
         text=True,
         stdin=subprocess.DEVNULL,
         preexec_fn=default_signals,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -54,3 +59,20 @@ def test_ctrl_backslash_stops_the_running_trials_and_records_them_interrupted(tm
     assert process.returncode == 0, err
     assert [record["state"] for record in finished(results).values()] == ["ok"]
     assert set(started(results)) == {1}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker, sig):
+    shutil.copy(FAKES / "waiting_plugin.py", tmp_path)
+    doc = fake_search("wait_for_go", marker, "early", 1, go=tmp_path / "go")
+    doc["search"]["method"] = "waiting_plugin:Waiting"  # its import holds hypermax
+    spec = write_spec(tmp_path, doc)
+    up = tmp_path / "plugin_up"
+    process = _start(spec, env={"PLUGIN_UP": str(up)})
+    wait_until(up.exists, 30, "hypermax to import the plugin")
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err  # without a handler: killed by the signal
+    assert err.splitlines()[-1] == "hypermax: interrupted"
+    assert "Traceback" not in err
+    assert_none_alive(marker)
