@@ -312,6 +312,8 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
                 )
             state.header = record
         elif event in ("trial_started", "trial_imported"):
+            if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
+                continue  # a start line repeated (copied by hand) after its trial ended
             trial = Trial(
                 id=int(record["id"]),
                 params=record["params"],
@@ -336,6 +338,12 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
         state.trials[trial_id] = replace(trial, reports=(*trial.reports, *made))
     state.trials = dict(sorted(state.trials.items()))
     return state
+
+
+def _ended_for_good(trial: Trial | None) -> bool:
+    """Whether a trial ended in a way that never runs it again (a search starts again only the
+    trials running at a crash and those it interrupted)."""
+    return trial is not None and trial.state not in (TrialState.RUNNING, TrialState.INTERRUPTED)
 
 
 def _finish(trial: Trial, record: dict[str, Any]) -> Trial:

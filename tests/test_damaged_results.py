@@ -1,0 +1,54 @@
+"""Results folders damaged between runs: lines of the journal repeated, parts of the folder
+missing or in the way. A resume reads what is there, runs no finished trial again and names what
+stops it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypermax.journal import read_records, replay
+from hypermax.trial import TrialState
+
+
+def _write_journal(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def _started(trial_id: int, x: float) -> dict:
+    return {"event": "trial_started", "id": trial_id, "params": {"x": x}, "internal": {"x": x}}
+
+
+def _finished(trial_id: int, state: str, loss: float | None) -> dict:
+    return {"event": "trial_finished", "id": trial_id, "state": state, "loss": loss}
+
+
+def test_a_start_line_repeated_after_its_trial_ended_does_not_run_it_again(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "dup", "seed": 1}
+    ended = [
+        _started(1, 0.5),
+        _finished(1, "ok", 0.25),
+        _started(2, 0.1),
+        _finished(2, "failed", None),
+    ]
+    # a line copied by hand (or by a careless merge of two journals) to the end
+    _write_journal(journal, [header, *ended, _started(1, 0.5), _started(2, 0.1)])
+    state = replay(read_records(journal), journal)
+    assert state.unfinished == []
+    assert [(t.id, t.state, t.loss) for t in state.finished] == [
+        (1, TrialState.OK, 0.25),
+        (2, TrialState.FAILED, None),
+    ]
+
+
+def test_a_trial_interrupted_or_running_at_a_crash_still_runs_again(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "again", "seed": 1}
+    records = [_started(1, 0.5), _finished(1, "interrupted", None), _started(1, 0.5)]
+    _write_journal(journal, [header, *records, _started(2, 0.1)])
+    state = replay(read_records(journal), journal)
+    assert [(t.id, t.state) for t in state.unfinished] == [
+        (1, TrialState.RUNNING),
+        (2, TrialState.RUNNING),
+    ]
