@@ -56,12 +56,15 @@ class ResultsFolder:
         the path cannot hold them (a file in the way, no permission); a full disk raises its
         OSError."""
         for sub in ("", "trials", "logs"):
+            where = self.path / sub
             try:
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                where.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 if is_disk_full(exc):
                     raise
                 why = exc.strerror or str(exc)
+                if sub and where.exists() and not where.is_dir():  # the folder itself is there
+                    why = f"{where} is a file, not a folder"
                 message = f"{self.path}: cannot make the results folder: {why}"
                 raise FolderUnusable(message) from None
 

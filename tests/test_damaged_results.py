@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from hypermax.errors import ResultsError
 from hypermax.journal import read_records, replay
+from hypermax.results import ResultsFolder
 from hypermax.trial import TrialState
 
 
@@ -52,3 +56,17 @@ def test_a_trial_interrupted_or_running_at_a_crash_still_runs_again(tmp_path):
         (1, TrialState.RUNNING),
         (2, TrialState.RUNNING),
     ]
+
+
+@pytest.mark.parametrize("part", ["trials", "logs"])
+def test_a_file_in_place_of_a_part_of_the_folder_is_named(tmp_path, part):
+    folder = ResultsFolder(tmp_path / "s")
+    folder.create()
+    (tmp_path / "s" / part).rmdir()
+    (tmp_path / "s" / part).write_text("")
+    with pytest.raises(ResultsError) as raised:
+        folder.lock()
+    where = tmp_path / "s"
+    assert str(raised.value) == (
+        f"{where}: cannot make the results folder: {where / part} is a file, not a folder"
+    )  # not "File exists", as if the results folder were the file
