@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fake_trials.helpers import fake_search, finished, run_hypermax, write_spec
 
 from hypermax.errors import ResultsError
 from hypermax.journal import read_records, replay
@@ -70,3 +71,16 @@ def test_a_file_in_place_of_a_part_of_the_folder_is_named(tmp_path, part):
     assert str(raised.value) == (
         f"{where}: cannot make the results folder: {where / part} is a file, not a folder"
     )  # not "File exists", as if the results folder were the file
+
+
+def test_a_view_that_cannot_be_written_is_said_and_the_search_still_ends_well(tmp_path, marker):
+    spec = write_spec(tmp_path, fake_search("good", marker, "views", 2))
+    folder = tmp_path / "results" / "views"
+    (folder / "best.json").mkdir(parents=True)  # in the way of the view
+    result = run_hypermax(spec)
+    assert result.returncode == 0, result.stderr  # it was "unexpected error", exit 1
+    said = f"hypermax: cannot write {folder / 'best.json'}: Is a directory"
+    assert said in result.stdout + result.stderr
+    assert "unexpected error" not in result.stderr
+    assert [r["state"] for r in finished(folder).values()] == ["ok", "ok"]
+    assert len((folder / "results.csv").read_text().splitlines()) == 3  # written before it
