@@ -162,6 +162,16 @@ class ResultsFolder:
         return Path(origin) if isinstance(origin, str) and origin else self.spec
 
 
+def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
+    """The error for a write to the results ``folder`` that failed with ``exc`` (not a full
+    disk): one line naming the file (the folder, for a temporary file it could not make)."""
+    named = exc.filename2 or exc.filename
+    where = Path(os.fsdecode(named)) if isinstance(named, str | bytes) else folder
+    if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
+        where = where.parent
+    return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
 def _holder(text: str) -> tuple[int, str] | None:
     """(pid, host) of the hypermax a lock file names; None when it names none."""
     try:

@@ -28,7 +28,7 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import FolderUnusable, ResultsFolder
+from hypermax.results import FolderUnusable, ResultsFolder, unwritable
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
 
@@ -67,7 +67,7 @@ def prepare(
     except OSError as exc:
         if is_disk_full(exc):
             raise DiskFull(folder.path, exc) from None
-        raise
+        raise unwritable(folder.path, exc) from None
 
 
 def prepare_run(
@@ -112,8 +112,8 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
             )
         seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
-        if header is None:
-            with Journal(folder.journal) as journal:
+        with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
+            if header is None:
                 journal.append(
                     {
                         "event": "header",
@@ -213,6 +213,8 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         doc = json.loads(folder.spec.read_text())
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
+    except OSError as exc:
+        raise ResultsError(f"{folder.spec}: cannot read it: {exc.strerror or exc}") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
     named = header.get("spec_path")  # a text, unless the journal was edited by hand

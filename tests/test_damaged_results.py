@@ -4,16 +4,22 @@ stops it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_trials.helpers import fake_search, finished, run_hypermax, write_spec
 
+from hypermax.cli import main
 from hypermax.errors import ResultsError
 from hypermax.journal import read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.trial import TrialState
+
+X_SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
 
 
 def _write_journal(path: Path, records: list[dict]) -> None:
@@ -84,3 +90,46 @@ def test_a_view_that_cannot_be_written_is_said_and_the_search_still_ends_well(tm
     assert "unexpected error" not in result.stderr
     assert [r["state"] for r in finished(folder).values()] == ["ok", "ok"]
     assert len((folder / "results.csv").read_text().splitlines()) == 3  # written before it
+
+
+def _spec_of_one_trial(tmp_path: Path) -> Path:
+    function = {"type": "executable", "command": ["true"]}
+    doc = {"hyperparameters": X_SPACE, "function": function, "search": {"name": "s"}}
+    return write_spec(tmp_path, doc)
+
+
+def test_a_frozen_spec_that_cannot_be_written_or_read_is_one_line_naming_it(tmp_path, capsys):
+    spec = _spec_of_one_trial(tmp_path)
+    frozen = tmp_path / "results" / "s" / "search.json"
+    frozen.mkdir(parents=True)  # in the way of the frozen spec
+    assert main(["run", str(spec), "--no-ui"]) == 2  # it was "unexpected error", exit 1
+    assert capsys.readouterr().err == f"{frozen}: cannot be written: Is a directory\n"
+    assert main(["resume", str(frozen.parent), "--no-ui"]) == 2
+    assert capsys.readouterr().err == f"{frozen}: cannot read it: Is a directory\n"
+
+
+@contextlib.contextmanager
+def _immutable(path: Path) -> Iterator[None]:
+    """``path`` may not be changed, not even by root (the test is skipped where that cannot be
+    made so: it takes root's CAP_LINUX_IMMUTABLE)."""
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not allowed here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("part", ["", "trials.jsonl"])
+def test_a_results_folder_or_journal_that_cannot_be_written_is_one_line_naming_it(
+    tmp_path, capsys, part
+):
+    spec = _spec_of_one_trial(tmp_path)
+    folder = tmp_path / "results" / "s"
+    ResultsFolder(folder).create()
+    (folder / ".lock").write_text("")
+    (folder / "trials.jsonl").write_text("")
+    with _immutable(folder / part):
+        assert main(["run", str(spec), "--no-ui"]) == 2  # it was "unexpected error", exit 1
+    where = folder / part if part else folder
+    assert capsys.readouterr().err == f"{where}: cannot be written: Operation not permitted\n"
