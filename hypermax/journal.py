@@ -202,14 +202,19 @@ _STATES = frozenset(state.value for state in TrialState)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
-    """The header of a journal (its first line), without reading the rest; None when it has
-    none or cannot be read."""
+    """The header of a journal (its first record), without reading the rest; None when it has
+    none or cannot be read. A header a crash tore, and the mark of it, are passed over: the
+    search that resumed it wrote its header after them."""
     try:
         with open(path, "rb") as f:
-            record = _parse(f.readline())
+            for raw in f:
+                record = _parse(raw)
+                if record is None or record["event"] == "torn_line":
+                    continue
+                return record if record["event"] == "header" else None
     except OSError:
         return None
-    return record if record is not None and record["event"] == "header" else None
+    return None
 
 
 def _shape_problem(record: dict[str, Any]) -> str | None:

@@ -15,7 +15,7 @@ from fake_trials.helpers import fake_search, finished, run_hypermax, write_spec
 
 from hypermax.cli import main
 from hypermax.errors import ResultsError
-from hypermax.journal import read_records, replay
+from hypermax.journal import Journal, read_header, read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.trial import TrialState
 
@@ -133,3 +133,12 @@ def test_a_results_folder_or_journal_that_cannot_be_written_is_one_line_naming_i
         assert main(["run", str(spec), "--no-ui"]) == 2  # it was "unexpected error", exit 1
     where = folder / part if part else folder
     assert capsys.readouterr().err == f"{where}: cannot be written: Operation not permitted\n"
+
+
+def test_the_header_written_after_a_torn_first_line_is_the_journal_s_header(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    journal.write_text('{"event":"header","format":1,"na')  # the first start was killed
+    header = {"event": "header", "format": 1, "name": "torn", "seed": 7}
+    with Journal(journal) as appending:  # as a resume does: the torn line is marked first
+        appending.append(header)
+    assert read_header(journal) == header  # what a resume compares its spec's method and seed to
