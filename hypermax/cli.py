@@ -266,9 +266,14 @@ def run() -> int:
     still reachable then is frozen (``gc.freeze``), out of the exit's collections, and goes with
     the process (the exit then takes 5 ms). The exit is otherwise Python's own: the wait for
     threads, ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
-    process that goes on, changes nothing of its collector.
+    process that goes on, changes nothing of its collector. A signal that would interrupt the
+    command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
+    at once, with the command's exit code.
     """
     code = main()
+    from hypermax.interrupts import exit_on_signals
+
+    exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
     gc.collect()
     gc.freeze()
     return code

@@ -66,6 +66,20 @@ def raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def exit_on_signals(code: int) -> None:
+    """From now on, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored) end this
+    process at once with exit code ``code``: for the exit of a command whose work is done, where
+    Ctrl-C raised KeyboardInterrupt in the middle of the interpreter's exit (a traceback, and
+    exit -2) and the others killed it. Flush what the process still has to write first."""
+
+    def leave(signum: int, frame: Any) -> None:
+        os._exit(code)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, leave)
+
+
 def leave_terminal(fds: list[int]) -> bool:
     """Point each of ``fds`` (standard streams that were on a terminal) that is no longer a
     terminal (it hung up) at ``/dev/null``; returns whether any was."""

@@ -76,3 +76,23 @@ def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker,
     assert err.splitlines()[-1] == "hypermax: interrupted"
     assert "Traceback" not in err
     assert_none_alive(marker)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_hypermax_exits_after_its_search_changes_nothing(tmp_path, sig):
+    shutil.copy(FAKES / "slow_exit_plugin.py", tmp_path)
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "exit", "method": "slow_exit_plugin:SlowExit"},
+    }
+    spec = write_spec(tmp_path, doc)
+    exiting = tmp_path / "exiting"
+    process = _start(spec, env={"EXITING": str(exiting)})
+    wait_until(exiting.exists, 30, "hypermax to finish its search and exit")
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err  # Ctrl-C: a KeyboardInterrupt traceback; SIGTERM: -15
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "2 trials done" in out + err
+    assert [r["state"] for r in finished(tmp_path / "results" / "exit").values()] == ["ok", "ok"]
