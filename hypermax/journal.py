@@ -222,6 +222,8 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     event = record["event"]
     if not isinstance(event, str):
         return f"record whose event is not a string: {json.dumps(event)}"
+    if event == "header" and type(record.get("format", 0)) is not int:
+        return f"header whose format is not a whole number: {json.dumps(record['format'])}"
     if event not in _TRIAL_EVENTS:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:

@@ -142,3 +142,12 @@ def test_the_header_written_after_a_torn_first_line_is_the_journal_s_header(tmp_
     with Journal(journal) as appending:  # as a resume does: the torn line is marked first
         appending.append(header)
     assert read_header(journal) == header  # what a resume compares its spec's method and seed to
+
+
+def test_a_header_whose_format_is_not_a_number_is_one_line_naming_its_line(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    _write_journal(journal, [{"event": "header", "format": "1", "name": "s"}])  # edited by hand
+    with pytest.raises(ResultsError) as raised:
+        read_records(journal)
+    # not "journal format 1 is newer than this hypermax reads (1)"
+    assert str(raised.value) == f'{journal}: line 1: header whose format is not a whole number: "1"'
