@@ -240,14 +240,15 @@ class Driver:
     def import_trials(self, imported: Sequence[Finished], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
-        They are journaled as ``imported`` and never run; they do not count towards
-        ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
+        They are journaled as ``imported``, all in one write (an interrupt or a crash leaves all
+        of them or none), and never run; they do not count towards ``iterations``. Params this
+        space cannot produce are skipped. Returns how many were kept.
         """
         left_out: list[str] = []
         told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
+        records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
+        self.journal.append_many([{**record, "event": "trial_imported"} for record in records])
         for trial in told:
-            record = {**finished_record(trial), **started_record(trial, None, None)}
-            self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
         self._notes.append(warm_start_note(told, len(imported), source, left_out))

@@ -234,7 +234,7 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     driver = Driver(
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
-    if spec.search.warm_start and prepared.history.header is None:
+    if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
         driver.import_trials(warm_start_trials(spec), spec.search.warm_start)
     return driver, journal
 

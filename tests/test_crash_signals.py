@@ -15,6 +15,7 @@ from fake_trials.helpers import (
     assert_none_alive,
     fake_search,
     finished,
+    records,
     run_hypermax,
     start_hypermax,
     started,
@@ -40,16 +41,18 @@ def signals_at_default() -> Iterator[None]:
 
 
 def _signalled_when_held(
-    tmp_path: Path, plugin: str, doc: dict[str, Any], sig: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, hold_at: str, doc: dict[str, Any], sig: int, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, str]:
-    """Run the search ``doc`` with the plugin optimizer module ``plugin`` (of the fake trials),
-    which holds hypermax once it leaves the file named by env ``HELD``; send ``sig`` then.
-    Returns hypermax's exit code and what it wrote (stdout, then stderr)."""
-    shutil.copy(FAKES / f"{plugin}.py", tmp_path)
+    """Run the search ``doc`` with the plugin optimizer ``holding_plugin:Holding`` of the fake
+    trials, which holds hypermax at ``hold_at``; send ``sig`` then. Returns hypermax's exit code
+    and what it wrote (stdout, then stderr)."""
+    shutil.copy(FAKES / "holding_plugin.py", tmp_path)
     held = tmp_path / "held"
     monkeypatch.setenv("HELD", str(held))
+    monkeypatch.setenv("HOLD_AT", hold_at)
+    doc = {**doc, "search": {**doc["search"], "method": "holding_plugin:Holding"}}
     process = start_hypermax(write_spec(tmp_path, doc))
-    wait_until(held.exists, 30, f"{plugin} to hold hypermax")
+    wait_until(held.exists, 30, f"the plugin to hold hypermax at {hold_at}")
     process.send_signal(sig)
     out, err = process.communicate(timeout=30)
     return process.returncode, out + err
@@ -75,8 +78,7 @@ def test_ctrl_backslash_stops_the_running_trials_and_records_them_interrupted(tm
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
 def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker, sig, monkeypatch):
     doc = fake_search("wait_for_go", marker, "early", 1, go=tmp_path / "go")
-    doc["search"]["method"] = "waiting_plugin:Waiting"  # its import holds hypermax
-    code, said = _signalled_when_held(tmp_path, "waiting_plugin", doc, sig, monkeypatch)
+    code, said = _signalled_when_held(tmp_path, "import", doc, sig, monkeypatch)
     assert code == 130, said  # without a handler: killed by the signal
     assert said.splitlines()[-1] == "hypermax: interrupted"
     assert "Traceback" not in said
@@ -88,10 +90,30 @@ def test_a_signal_while_hypermax_exits_after_its_search_changes_nothing(tmp_path
     doc = {
         "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
         "function": {"type": "executable", "command": ["echo", "0.5"]},
-        "search": {"name": "exit", "method": "slow_exit_plugin:SlowExit"},
+        "search": {"name": "exit"},
     }
-    code, said = _signalled_when_held(tmp_path, "slow_exit_plugin", doc, sig, monkeypatch)
+    code, said = _signalled_when_held(tmp_path, "exit", doc, sig, monkeypatch)
     assert code == 0, said  # Ctrl-C: a KeyboardInterrupt traceback; SIGTERM: -15
     assert "Traceback" not in said and "KeyboardInterrupt" not in said
     assert "2 trials done" in said
     assert [r["state"] for r in finished(tmp_path / "results" / "exit").values()] == ["ok", "ok"]
+
+
+def test_a_warm_start_interrupted_before_it_was_journaled_is_done_on_resume(tmp_path, monkeypatch):
+    (tmp_path / "earlier.csv").write_text("trial,state,loss,x\n1,ok,0.5,1\n2,ok,0.25,2\n")
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2, 3]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "warm", "warm_start": "earlier.csv"},
+    }
+    code, said = _signalled_when_held(tmp_path, "setup", doc, signal.SIGINT, monkeypatch)
+    assert code == 130, said
+    results = tmp_path / "results" / "warm"
+    assert [r["event"] for r in records(results)] == ["header"]  # stopped before the import
+    doc["search"]["method"] = "grid"
+    again = run_hypermax(write_spec(tmp_path, doc))
+    assert again.returncode == 0, again.stderr
+    assert "warm start: learned from 2 of 2 trials in earlier.csv" in again.stdout + again.stderr
+    imported = [r["params"]["x"] for r in records(results) if r["event"] == "trial_imported"]
+    assert imported == [1, 2]
+    assert [r["state"] for r in finished(results).values()] == ["ok"]  # the one left: x=3
