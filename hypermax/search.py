@@ -206,9 +206,16 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     import json
 
     folder = ResultsFolder(results_dir)
-    if not folder.spec.exists():
+    if not folder.spec.exists() and not folder.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
     header = replay(read_records(folder.journal), folder.journal).header or {}
+    if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
+        named = header.get("spec_path")
+        spec = named if isinstance(named, str) and named else "SPEC"
+        raise ResultsError(
+            f"{results_dir}: its frozen spec {folder.spec.name} is missing; resume it from the "
+            f"spec it came from: hypermax run {spec} {results_dir}"
+        )
     try:
         doc = json.loads(folder.spec.read_text())
     except ValueError as exc:

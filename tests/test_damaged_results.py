@@ -151,3 +151,17 @@ def test_a_header_whose_format_is_not_a_number_is_one_line_naming_its_line(tmp_p
         read_records(journal)
     # not "journal format 1 is newer than this hypermax reads (1)"
     assert str(raised.value) == f'{journal}: line 1: header whose format is not a whole number: "1"'
+
+
+def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes_it(
+    tmp_path, capsys
+):
+    folder = tmp_path / "results" / "s"
+    folder.mkdir(parents=True)
+    spec = tmp_path / "search.json"
+    _write_journal(folder / "trials.jsonl", [{"event": "header", "spec_path": str(spec)}])
+    assert main(["resume", str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err == (  # it said "not a hypermax results folder"
+        f"{folder}: its frozen spec search.json is missing; resume it from the spec it came "
+        f"from: hypermax run {spec} {folder}\n"
+    )
