@@ -244,7 +244,9 @@ _python_warning = warnings.formatwarning
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``hypermax`` command: its exit code. A stdout whose reader went away (``hypermax
     export DIR | head -1``) ends a command quietly, with its own exit code (0 when it did its
-    work): what is left unwritten is dropped."""
+    work): what is left unwritten is dropped. SIGTERM, SIGQUIT and a closed terminal's SIGHUP
+    end a command as Ctrl-C does (exit 130), a search's start-up included (once its trials run,
+    the search routes them to stop those first)."""
     warnings.formatwarning = _warning_line
     try:
         return _main(argv)
@@ -264,9 +266,14 @@ def run() -> int:
     still reachable then is frozen (``gc.freeze``), out of the exit's collections, and goes with
     the process (the exit then takes 5 ms). The exit is otherwise Python's own: the wait for
     threads, ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
-    process that goes on, changes nothing of its collector.
+    process that goes on, changes nothing of its collector. A signal that would interrupt the
+    command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
+    at once, with the command's exit code.
     """
     code = main()
+    from hypermax.interrupts import exit_on_signals
+
+    exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
     gc.collect()
     gc.freeze()
     return code
@@ -330,7 +337,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
             args.results_dir = results_folder_named(args.results_dir)
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
-        return handler(args)
+        from hypermax.interrupts import raise_interrupt, signals_to
+
+        with signals_to(raise_interrupt):
+            return handler(args)
     except HypermaxError as exc:
         if debug:
             import traceback

@@ -212,7 +212,7 @@ class Driver:
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
             self._record()
-            self._while_room(lambda: self._write_views(force=True))
+            self._while_room(self._write_views_now)
             self._views.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
         best = self._best
@@ -253,14 +253,15 @@ class Driver:
     def import_trials(self, imported: Sequence[Finished], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
-        They are journaled as ``imported`` and never run; they do not count towards
-        ``iterations``. Params this space cannot produce are skipped. Returns how many were kept.
+        They are journaled as ``imported``, all in one write (an interrupt or a crash leaves all
+        of them or none), and never run; they do not count towards ``iterations``. Params this
+        space cannot produce are skipped. Returns how many were kept.
         """
         left_out: list[str] = []
         told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
+        records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
+        self.journal.append_many([{**record, "event": "trial_imported"} for record in records])
         for trial in told:
-            record = {**finished_record(trial), **started_record(trial, None, None)}
-            self.journal.append({**record, "event": "trial_imported"})
             self._keep(trial)
         self.optimizer.tell_many(told)
         self._notes.append(warm_start_note(told, len(imported), source, left_out))
@@ -461,7 +462,7 @@ class Driver:
             self._logs.add(trial.id, path)
             self._logs.trim()
 
-    def _while_room(self, write: Callable[[], None]) -> None:
+    def _while_room(self, write: Callable[[], object]) -> None:
         """Do a write to the results folder. When its disk is full, the search stops (running
         trials are recorded interrupted as far as the journal takes it, then DiskFull is
         raised) and later writes that fail too are given up: what still fits is kept."""
@@ -474,13 +475,29 @@ class Driver:
                 self._disk_full = exc
                 self._stop_early(stopping.DISK_FULL)
 
-    def _write_views(self, force: bool = False) -> None:
-        """Rewrite results.csv and best.json: in the view writer's thread, at most every
-        :data:`VIEWS_SECONDS`, or now in this thread (``force``: at the end, on an export)."""
-        if force:
+    def _write_views(self) -> None:
+        """Rewrite results.csv and best.json in the view writer's thread, at most every
+        :data:`VIEWS_SECONDS`."""
+        self._views.submit_due(lambda: list(self._trials.values()))
+
+    def _write_views_now(self) -> bool:
+        """Rewrite results.csv and best.json now, in this thread (at the end, on an export);
+        returns whether they were written.
+
+        A full disk is raised. Any other failure (a file in the way, one that may not be
+        replaced) is said and logged, and the search goes on, as when the view writer's thread
+        meets it: the views are derived, the journal holds the truth."""
+        try:
             self._views.flush(list(self._trials.values()))
-        else:
-            self._views.submit_due(lambda: list(self._trials.values()))
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise
+            log.exception("cannot rewrite results.csv and best.json")
+            path = exc.filename2 or exc.filename or self.folder.path / "results.csv"
+            why = exc.strerror or str(exc)
+            self._emit(ev.Message(f"cannot write {path}: {why}; the journal holds every trial"))
+            return False
+        return True
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
@@ -499,8 +516,8 @@ class Driver:
                         self._standby.withdraw()
                     self._emit(ev.Paused(paused))
             elif command is Command.EXPORT:
-                self._write_views(force=True)
-                self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
+                if self._write_views_now():
+                    self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
             elif command is Command.STOP:
                 self._stop_with_trials()
 

@@ -1,6 +1,6 @@
-"""Route Ctrl-C, SIGTERM and a closed terminal's SIGHUP to a handler while a search runs, and
-Ctrl-Z (SIGTSTP) to another: trials lead sessions of their own, so the terminal stops only
-hypermax, and hypermax stops them itself."""
+"""Route Ctrl-C, Ctrl-\\ (SIGQUIT), SIGTERM and a closed terminal's SIGHUP to a handler while a
+search runs, and Ctrl-Z (SIGTSTP) to another: trials lead sessions of their own, so the terminal
+stops only hypermax, and hypermax stops them itself."""
 
 from __future__ import annotations
 
@@ -19,15 +19,19 @@ _STANDARD_FDS = (0, 1, 2)
 def signals_to(
     handler: Callable[[int, Any], None], on_stop: Callable[[int, Any], None] | None = None
 ) -> Iterator[None]:
-    """While inside, SIGINT, SIGTERM and SIGHUP call ``handler`` instead of their usual action,
-    and SIGTSTP (Ctrl-Z) calls ``on_stop`` when it is given and SIGTSTP has its default action
-    (``on_stop`` must then stop the process itself: see :func:`stop_this_process`).
+    """While inside, SIGINT, SIGTERM, SIGQUIT (Ctrl-\\) and SIGHUP call ``handler`` instead of
+    their usual action, and SIGTSTP (Ctrl-Z) calls ``on_stop`` when it is given and SIGTSTP has
+    its default action (``on_stop`` must then stop the process itself: see
+    :func:`stop_this_process`).
 
     SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
-    ignored, as under ``nohup``. When it comes because the terminal hung up, the standard
-    streams that were on it are pointed at ``/dev/null`` before ``handler`` runs, so that what
-    hypermax still writes while it stops (the interrupt's note, the summary) cannot fail.
-    Only the main thread can set signal handlers; elsewhere this changes nothing.
+    ignored, as under ``nohup``, and so is SIGQUIT (a shell ignores it in the jobs it starts in
+    the background). When SIGHUP comes because the terminal hung up, the standard streams that
+    were on it are pointed at ``/dev/null`` before ``handler`` runs, so that what hypermax still
+    writes while it stops (the interrupt's note, the summary) cannot fail. SIGQUIT's own action
+    would end hypermax at once: its trials killed without their grace and left unrecorded, the
+    dashboard's screen left on the terminal. Only the main thread can set signal handlers;
+    elsewhere this changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -44,6 +48,8 @@ def signals_to(
     }
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         handlers[signal.SIGHUP] = on_hangup
+    if signal.getsignal(signal.SIGQUIT) is not signal.SIG_IGN:
+        handlers[signal.SIGQUIT] = handler
     if on_stop is not None and signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:
         handlers[signal.SIGTSTP] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
@@ -52,6 +58,26 @@ def signals_to(
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def raise_interrupt(signum: int, frame: Any) -> None:
+    """A handler for :func:`signals_to` that ends what the main thread does as Ctrl-C does:
+    it raises KeyboardInterrupt."""
+    raise KeyboardInterrupt
+
+
+def exit_on_signals(code: int) -> None:
+    """From now on, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored) end this
+    process at once with exit code ``code``: for the exit of a command whose work is done, where
+    Ctrl-C raised KeyboardInterrupt in the middle of the interpreter's exit (a traceback, and
+    exit -2) and the others killed it. Flush what the process still has to write first."""
+
+    def leave(signum: int, frame: Any) -> None:
+        os._exit(code)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, leave)
 
 
 def leave_terminal(fds: list[int]) -> bool:

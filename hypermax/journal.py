@@ -202,14 +202,19 @@ _STATES = frozenset(state.value for state in TrialState)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
-    """The header of a journal (its first line), without reading the rest; None when it has
-    none or cannot be read."""
+    """The header of a journal (its first record), without reading the rest; None when it has
+    none or cannot be read. A header a crash tore, and the mark of it, are passed over: the
+    search that resumed it wrote its header after them."""
     try:
         with open(path, "rb") as f:
-            record = _parse(f.readline())
+            for raw in f:
+                record = _parse(raw)
+                if record is None or record["event"] == "torn_line":
+                    continue
+                return record if record["event"] == "header" else None
     except OSError:
         return None
-    return record if record is not None and record["event"] == "header" else None
+    return None
 
 
 def _shape_problem(record: dict[str, Any]) -> str | None:
@@ -217,6 +222,8 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     event = record["event"]
     if not isinstance(event, str):
         return f"record whose event is not a string: {json.dumps(event)}"
+    if event == "header" and type(record.get("format", 0)) is not int:
+        return f"header whose format is not a whole number: {json.dumps(record['format'])}"
     if event not in _TRIAL_EVENTS:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:
@@ -312,6 +319,8 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
                 )
             state.header = record
         elif event in ("trial_started", "trial_imported"):
+            if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
+                continue  # a start line repeated (copied by hand) after its trial ended
             trial = Trial(
                 id=int(record["id"]),
                 params=record["params"],
@@ -336,6 +345,12 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
         state.trials[trial_id] = replace(trial, reports=(*trial.reports, *made))
     state.trials = dict(sorted(state.trials.items()))
     return state
+
+
+def _ended_for_good(trial: Trial | None) -> bool:
+    """Whether a trial ended in a way that never runs it again (a search starts again only the
+    trials running at a crash and those it interrupted)."""
+    return trial is not None and trial.state not in (TrialState.RUNNING, TrialState.INTERRUPTED)
 
 
 def _finish(trial: Trial, record: dict[str, Any]) -> Trial:

@@ -56,12 +56,15 @@ class ResultsFolder:
         the path cannot hold them (a file in the way, no permission); a full disk raises its
         OSError."""
         for sub in ("", "trials", "logs"):
+            where = self.path / sub
             try:
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                where.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 if is_disk_full(exc):
                     raise
                 why = exc.strerror or str(exc)
+                if sub and where.exists() and not where.is_dir():  # the folder itself is there
+                    why = f"{where} is a file, not a folder"
                 message = f"{self.path}: cannot make the results folder: {why}"
                 raise FolderUnusable(message) from None
 
@@ -157,6 +160,16 @@ class ResultsFolder:
         one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""
         origin = frozen.get(SPEC_ORIGIN)
         return Path(origin) if isinstance(origin, str) and origin else self.spec
+
+
+def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
+    """The error for a write to the results ``folder`` that failed with ``exc`` (not a full
+    disk): one line naming the file (the folder, for a temporary file it could not make)."""
+    named = exc.filename2 or exc.filename
+    where = Path(os.fsdecode(named)) if isinstance(named, str | bytes) else folder
+    if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
+        where = where.parent
+    return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
 
 
 def _holder(text: str) -> tuple[int, str] | None:

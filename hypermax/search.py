@@ -28,7 +28,7 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import FolderUnusable, ResultsFolder
+from hypermax.results import FolderUnusable, ResultsFolder, unwritable
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
 
@@ -67,7 +67,7 @@ def prepare(
     except OSError as exc:
         if is_disk_full(exc):
             raise DiskFull(folder.path, exc) from None
-        raise
+        raise unwritable(folder.path, exc) from None
 
 
 def prepare_run(
@@ -112,8 +112,8 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
             )
         seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
-        if header is None:
-            with Journal(folder.journal) as journal:
+        with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
+            if header is None:
                 journal.append(
                     {
                         "event": "header",
@@ -206,13 +206,22 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     import json
 
     folder = ResultsFolder(results_dir)
-    if not folder.spec.exists():
+    if not folder.spec.exists() and not folder.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
     header = replay(read_records(folder.journal), folder.journal).header or {}
+    if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
+        named = header.get("spec_path")
+        spec = named if isinstance(named, str) and named else "SPEC"
+        raise ResultsError(
+            f"{results_dir}: its frozen spec {folder.spec.name} is missing; resume it from the "
+            f"spec it came from: hypermax run {spec} {results_dir}"
+        )
     try:
         doc = json.loads(folder.spec.read_text())
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
+    except OSError as exc:
+        raise ResultsError(f"{folder.spec}: cannot read it: {exc.strerror or exc}") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
     named = header.get("spec_path")  # a text, unless the journal was edited by hand
@@ -232,7 +241,7 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     driver = Driver(
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
-    if spec.search.warm_start and prepared.history.header is None:
+    if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
         driver.import_trials(warm_start_trials(spec), spec.search.warm_start)
     return driver, journal
 

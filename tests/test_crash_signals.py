@@ -1,0 +1,119 @@
+"""Signals that end hypermax outside the paths Ctrl-C and SIGTERM take while trials run:
+Ctrl-\\ (SIGQUIT), and a signal during start-up, before the search routes them."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_trials.helpers import (
+    FAKES,
+    assert_none_alive,
+    fake_search,
+    finished,
+    records,
+    run_hypermax,
+    start_hypermax,
+    started,
+    wait_until,
+    write_spec,
+)
+
+
+@pytest.fixture(autouse=True)
+def signals_at_default() -> Iterator[None]:
+    """hypermax starts with SIGINT and SIGQUIT at their default action, as a terminal's
+    foreground job does (a shell running the tests in the background ignores them, and hypermax
+    would inherit that)."""
+    saved = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGQUIT: signal.signal(signal.SIGQUIT, signal.SIG_DFL),
+    }
+    try:
+        yield
+    finally:
+        for sig, action in saved.items():
+            signal.signal(sig, action)
+
+
+def _signalled_when_held(
+    tmp_path: Path, hold_at: str, doc: dict[str, Any], sig: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """Run the search ``doc`` with the plugin optimizer ``holding_plugin:Holding`` of the fake
+    trials, which holds hypermax at ``hold_at``; send ``sig`` then. Returns hypermax's exit code
+    and what it wrote (stdout, then stderr)."""
+    shutil.copy(FAKES / "holding_plugin.py", tmp_path)
+    held = tmp_path / "held"
+    monkeypatch.setenv("HELD", str(held))
+    monkeypatch.setenv("HOLD_AT", hold_at)
+    doc = {**doc, "search": {**doc["search"], "method": "holding_plugin:Holding"}}
+    process = start_hypermax(write_spec(tmp_path, doc))
+    wait_until(held.exists, 30, f"the plugin to hold hypermax at {hold_at}")
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out + err
+
+
+def test_ctrl_backslash_stops_the_running_trials_and_records_them_interrupted(tmp_path, marker):
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "quit", 1, go=tmp_path / "go"))
+    results = tmp_path / "results" / "quit"
+    process = start_hypermax(spec)
+    wait_until(lambda: (results / "trials" / "1" / "up").exists(), 30, "the first trial to start")
+    process.send_signal(signal.SIGQUIT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err  # without a handler: killed by SIGQUIT (-3)
+    assert [record["state"] for record in finished(results).values()] == ["interrupted"]
+    assert_none_alive(marker)
+    (tmp_path / "go").write_text("")
+    again = run_hypermax(spec)  # the interrupted trial runs again, with its id and params
+    assert again.returncode == 0, again.stderr
+    assert [record["state"] for record in finished(results).values()] == ["ok"]
+    assert set(started(results)) == {1}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker, sig, monkeypatch):
+    doc = fake_search("wait_for_go", marker, "early", 1, go=tmp_path / "go")
+    code, said = _signalled_when_held(tmp_path, "import", doc, sig, monkeypatch)
+    assert code == 130, said  # without a handler: killed by the signal
+    assert said.splitlines()[-1] == "hypermax: interrupted"
+    assert "Traceback" not in said
+    assert_none_alive(marker)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_hypermax_exits_after_its_search_changes_nothing(tmp_path, sig, monkeypatch):
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "exit"},
+    }
+    code, said = _signalled_when_held(tmp_path, "exit", doc, sig, monkeypatch)
+    assert code == 0, said  # Ctrl-C: a KeyboardInterrupt traceback; SIGTERM: -15
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said
+    assert "2 trials done" in said
+    assert [r["state"] for r in finished(tmp_path / "results" / "exit").values()] == ["ok", "ok"]
+
+
+def test_a_warm_start_interrupted_before_it_was_journaled_is_done_on_resume(tmp_path, monkeypatch):
+    (tmp_path / "earlier.csv").write_text("trial,state,loss,x\n1,ok,0.5,1\n2,ok,0.25,2\n")
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2, 3]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "warm", "warm_start": "earlier.csv"},
+    }
+    code, said = _signalled_when_held(tmp_path, "setup", doc, signal.SIGINT, monkeypatch)
+    assert code == 130, said
+    results = tmp_path / "results" / "warm"
+    assert [r["event"] for r in records(results)] == ["header"]  # stopped before the import
+    doc["search"]["method"] = "grid"
+    again = run_hypermax(write_spec(tmp_path, doc))
+    assert again.returncode == 0, again.stderr
+    assert "warm start: learned from 2 of 2 trials in earlier.csv" in again.stdout + again.stderr
+    imported = [r["params"]["x"] for r in records(results) if r["event"] == "trial_imported"]
+    assert imported == [1, 2]
+    assert [r["state"] for r in finished(results).values()] == ["ok"]  # the one left: x=3

@@ -1,0 +1,167 @@
+"""Results folders damaged between runs: lines of the journal repeated, parts of the folder
+missing or in the way. A resume reads what is there, runs no finished trial again and names what
+stops it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import fake_search, finished, run_hypermax, write_spec
+
+from hypermax.cli import main
+from hypermax.errors import ResultsError
+from hypermax.journal import Journal, read_header, read_records, replay
+from hypermax.results import ResultsFolder
+from hypermax.trial import TrialState
+
+X_SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+
+
+def _write_journal(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def _started(trial_id: int, x: float) -> dict:
+    return {"event": "trial_started", "id": trial_id, "params": {"x": x}, "internal": {"x": x}}
+
+
+def _finished(trial_id: int, state: str, loss: float | None) -> dict:
+    return {"event": "trial_finished", "id": trial_id, "state": state, "loss": loss}
+
+
+def test_a_start_line_repeated_after_its_trial_ended_does_not_run_it_again(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "dup", "seed": 1}
+    ended = [
+        _started(1, 0.5),
+        _finished(1, "ok", 0.25),
+        _started(2, 0.1),
+        _finished(2, "failed", None),
+    ]
+    # a line copied by hand (or by a careless merge of two journals) to the end
+    _write_journal(journal, [header, *ended, _started(1, 0.5), _started(2, 0.1)])
+    state = replay(read_records(journal), journal)
+    assert state.unfinished == []
+    assert [(t.id, t.state, t.loss) for t in state.finished] == [
+        (1, TrialState.OK, 0.25),
+        (2, TrialState.FAILED, None),
+    ]
+
+
+def test_a_trial_interrupted_or_running_at_a_crash_still_runs_again(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "again", "seed": 1}
+    records = [_started(1, 0.5), _finished(1, "interrupted", None), _started(1, 0.5)]
+    _write_journal(journal, [header, *records, _started(2, 0.1)])
+    state = replay(read_records(journal), journal)
+    assert [(t.id, t.state) for t in state.unfinished] == [
+        (1, TrialState.RUNNING),
+        (2, TrialState.RUNNING),
+    ]
+
+
+@pytest.mark.parametrize("part", ["trials", "logs"])
+def test_a_file_in_place_of_a_part_of_the_folder_is_named(tmp_path, part):
+    folder = ResultsFolder(tmp_path / "s")
+    folder.create()
+    (tmp_path / "s" / part).rmdir()
+    (tmp_path / "s" / part).write_text("")
+    with pytest.raises(ResultsError) as raised:
+        folder.lock()
+    where = tmp_path / "s"
+    assert str(raised.value) == (
+        f"{where}: cannot make the results folder: {where / part} is a file, not a folder"
+    )  # not "File exists", as if the results folder were the file
+
+
+def test_a_view_that_cannot_be_written_is_said_and_the_search_still_ends_well(tmp_path, marker):
+    spec = write_spec(tmp_path, fake_search("good", marker, "views", 2))
+    folder = tmp_path / "results" / "views"
+    (folder / "best.json").mkdir(parents=True)  # in the way of the view
+    result = run_hypermax(spec)
+    assert result.returncode == 0, result.stderr  # it was "unexpected error", exit 1
+    said = f"hypermax: cannot write {folder / 'best.json'}: Is a directory"
+    assert said in result.stdout + result.stderr
+    assert "unexpected error" not in result.stderr
+    assert [r["state"] for r in finished(folder).values()] == ["ok", "ok"]
+    assert len((folder / "results.csv").read_text().splitlines()) == 3  # written before it
+
+
+def _spec_of_one_trial(tmp_path: Path) -> Path:
+    function = {"type": "executable", "command": ["true"]}
+    doc = {"hyperparameters": X_SPACE, "function": function, "search": {"name": "s"}}
+    return write_spec(tmp_path, doc)
+
+
+def test_a_frozen_spec_that_cannot_be_written_or_read_is_one_line_naming_it(tmp_path, capsys):
+    spec = _spec_of_one_trial(tmp_path)
+    frozen = tmp_path / "results" / "s" / "search.json"
+    frozen.mkdir(parents=True)  # in the way of the frozen spec
+    assert main(["run", str(spec), "--no-ui"]) == 2  # it was "unexpected error", exit 1
+    assert capsys.readouterr().err == f"{frozen}: cannot be written: Is a directory\n"
+    assert main(["resume", str(frozen.parent), "--no-ui"]) == 2
+    assert capsys.readouterr().err == f"{frozen}: cannot read it: Is a directory\n"
+
+
+@contextlib.contextmanager
+def _immutable(path: Path) -> Iterator[None]:
+    """``path`` may not be changed, not even by root (the test is skipped where that cannot be
+    made so: it takes root's CAP_LINUX_IMMUTABLE)."""
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not allowed here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("part", ["", "trials.jsonl"])
+def test_a_results_folder_or_journal_that_cannot_be_written_is_one_line_naming_it(
+    tmp_path, capsys, part
+):
+    spec = _spec_of_one_trial(tmp_path)
+    folder = tmp_path / "results" / "s"
+    ResultsFolder(folder).create()
+    (folder / ".lock").write_text("")
+    (folder / "trials.jsonl").write_text("")
+    with _immutable(folder / part):
+        assert main(["run", str(spec), "--no-ui"]) == 2  # it was "unexpected error", exit 1
+    where = folder / part if part else folder
+    assert capsys.readouterr().err == f"{where}: cannot be written: Operation not permitted\n"
+
+
+def test_the_header_written_after_a_torn_first_line_is_the_journal_s_header(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    journal.write_text('{"event":"header","format":1,"na')  # the first start was killed
+    header = {"event": "header", "format": 1, "name": "torn", "seed": 7}
+    with Journal(journal) as appending:  # as a resume does: the torn line is marked first
+        appending.append(header)
+    assert read_header(journal) == header  # what a resume compares its spec's method and seed to
+
+
+def test_a_header_whose_format_is_not_a_number_is_one_line_naming_its_line(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    _write_journal(journal, [{"event": "header", "format": "1", "name": "s"}])  # edited by hand
+    with pytest.raises(ResultsError) as raised:
+        read_records(journal)
+    # not "journal format 1 is newer than this hypermax reads (1)"
+    assert str(raised.value) == f'{journal}: line 1: header whose format is not a whole number: "1"'
+
+
+def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes_it(
+    tmp_path, capsys
+):
+    folder = tmp_path / "results" / "s"
+    folder.mkdir(parents=True)
+    spec = tmp_path / "search.json"
+    _write_journal(folder / "trials.jsonl", [{"event": "header", "spec_path": str(spec)}])
+    assert main(["resume", str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err == (  # it said "not a hypermax results folder"
+        f"{folder}: its frozen spec search.json is missing; resume it from the spec it came "
+        f"from: hypermax run {spec} {folder}\n"
+    )
