@@ -1,0 +1,95 @@
+"""Two installs of hypermax, the same trivial search through each, in turn: the cost per trial.
+
+    python benchmarks/ab_overhead.py VENV_A VENV_B [--parallel 1] [--preload] [--trials 400]
+                                     [--rounds 6]
+
+Each VENV is a virtual environment with hypermax (and hyperopt) installed in it, e.g. made with
+``python3.11 -m venv /tmp/a && /tmp/a/bin/pip install . hyperopt`` at each commit to compare. A
+round runs the search once through each install, in alternating order (A B, then B A), each in a
+results folder of its own that is never deleted during the run (on this machine's ext4, a
+search right after a large deletion pays for it). Per trial: wall time from the first trial's
+end to the last one's in the journal (start-up left out), and the CPU time of hypermax and its
+trials together. Medians over the rounds, and each round's figure, so that the machine's drift
+shows: a difference smaller than the spread of the rounds is no difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+TRIVIAL = "def f(params):\n    return params['x'] ** 2\n"
+
+
+def one_search(
+    venv: Path, folder: Path, parallel: int, preload: bool, trials: int
+) -> tuple[float, float]:
+    """Wall and CPU milliseconds per trial of one search run by ``venv``'s hypermax."""
+    folder.mkdir(parents=True)
+    (folder / "objective.py").write_text(TRIVIAL)
+    spec = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": -1, "max": 1}},
+        },
+        "function": {
+            "type": "python_function",
+            "src": "objective.py",
+            "name": "f",
+            "parallel": parallel,
+            "preload": preload,
+        },
+        "search": {"name": "b", "method": "random", "iterations": trials, "seed": 1},
+        "results": {"directory": str(folder / "results")},
+    }
+    (folder / "search.json").write_text(json.dumps(spec))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [str(venv / "bin" / "python"), "-m", "hypermax", "run", "search.json", "--no-ui"]
+    subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    journal = (folder / "results" / "b" / "trials.jsonl").read_text().splitlines()
+    ends = sorted(
+        record["ended_at"]
+        for record in map(json.loads, journal)
+        if record["event"] == "trial_finished"
+    )
+    assert len(ends) == trials, "some trials did not finish"
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return (ends[-1] - ends[0]) / (trials - 1) * 1e3, cpu / trials * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("venvs", nargs=2, type=Path)
+    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--preload", action="store_true")
+    parser.add_argument("--trials", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+    figures: dict[Path, list[tuple[float, float]]] = {venv: [] for venv in args.venvs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            order = args.venvs if round_ % 2 == 0 else args.venvs[::-1]
+            for venv in order:
+                folder = Path(tmp) / f"{round_}-{args.venvs.index(venv)}"
+                figures[venv].append(
+                    one_search(venv, folder, args.parallel, args.preload, args.trials)
+                )
+    what = f"parallel {args.parallel}, {'preload' if args.preload else 'no preload'}"
+    print(f"{args.trials} trials, {what}, {args.rounds} rounds")
+    for venv, runs in figures.items():
+        wall = [w for w, _ in runs]
+        cpu = [c for _, c in runs]
+        print(
+            f"{venv}: wall {statistics.median(wall):.2f} ms/trial {[round(w, 2) for w in wall]}; "
+            f"CPU {statistics.median(cpu):.2f} ms/trial {[round(c, 2) for c in cpu]}"
+        )
+
+
+if __name__ == "__main__":
+    main()
