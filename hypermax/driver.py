@@ -47,6 +47,7 @@ from hypermax.trial import (
     KillReason,
     Launched,
     Outcome,
+    Proposal,
     Report,
     RunnerNote,
     Trial,
@@ -299,18 +300,10 @@ class Driver:
             proposal = self._proposals.next()
             if proposal is None:
                 return
-            trial = Trial(
-                id=proposal.trial_id,
-                params=proposal.params,
-                internal=proposal.internal,
-                started_at=time.time(),
-            )
-            self.runner.submit(proposal, self.folder.trial_dir(trial.id), self.folder.log(trial.id))
-            ids = self.runner.process_ids(trial.id)
-            self._running[trial.id] = trial
-            self._unrecorded.append(
-                (started_record(trial, *(ids or (None, None))), ev.TrialStarted(trial))
-            )
+            started_at = time.time()
+            trial_id = proposal.trial_id
+            self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))
+            self._started(proposal, started_at, self.runner.process_ids(trial_id))
         room = self.spec.search.iterations - self._done() - len(self._running)
         room -= len(self._standby)
         # the runner makes the files of the trials asked ahead while the others run: a free
@@ -343,17 +336,19 @@ class Driver:
         proposal = self._standby.started(event.trial_id)
         if proposal is None:
             return
-        trial = Trial(
-            id=proposal.trial_id,
-            params=proposal.params,
-            internal=proposal.internal,
-            started_at=event.started_at,
-        )
-        self._running[trial.id] = trial
-        ids = event.process_ids or (None, None)
-        self._unrecorded.append((started_record(trial, *ids), ev.TrialStarted(trial)))
+        self._started(proposal, event.started_at, event.process_ids)
         if self._stopping is not None or self._closing:
-            self.runner.cancel(trial.id, KillReason.INTERRUPT)
+            self.runner.cancel(proposal.trial_id, KillReason.INTERRUPT)
+
+    def _started(
+        self, proposal: Proposal, started_at: float, ids: tuple[int, float] | None
+    ) -> None:
+        """Trial ``proposal`` runs from ``started_at`` (its main process: ``ids``, pid and
+        create time, if known): it is held as running, to journal and tell."""
+        trial = Trial(proposal.trial_id, proposal.params, proposal.internal, started_at=started_at)
+        self._running[trial.id] = trial
+        record = started_record(trial, *(ids or (None, None)))
+        self._unrecorded.append((record, ev.TrialStarted(trial)))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:

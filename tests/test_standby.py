@@ -41,6 +41,28 @@ def _events(runner: LocalRunner, until: int) -> list[Launched | Outcome]:
     raise AssertionError(f"no outcome of trial {until}: {seen}")
 
 
+def _random_search(tmp_path: Path, objective: str, **search: object) -> Path:
+    """Write ``objective.py`` and a spec of a random search over ``x`` in [0, 1] (``search``:
+    its search section's other keys); the spec's path."""
+    (tmp_path / "objective.py").write_text(objective)
+    spec = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+        "search": {"name": "s", "method": "random", **search},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    return tmp_path / "search.json"
+
+
+def _journal(tmp_path: Path) -> list[dict]:
+    lines = (tmp_path / "results" / "s" / "trials.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
 def _wait_up(trial_dir: Path) -> None:
     deadline = time.monotonic() + 60
     while not (trial_dir / "up").exists():
@@ -103,22 +125,12 @@ def test_a_random_search_journals_each_next_start_before_the_end_before_it(tmp_p
     """At parallel 1, trial n+1 starts as trial n's process ends (from trial 3 on: the first
     trial's loss comes first), so its start is journaled before trial n's end; the search
     still runs exactly its iterations, and leaves no folder of a trial that did not run."""
-    (tmp_path / "objective.py").write_text(WAITS_FOR_THE_NEXT)
-    spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "objective.py", "name": "f"},
-        "search": {"name": "s", "method": "random", "iterations": 6, "seed": 3},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(spec))
     from hypermax.cli import main
 
-    assert main(["run", str(tmp_path / "search.json"), "--no-ui"]) == 0
+    spec = _random_search(tmp_path, WAITS_FOR_THE_NEXT, iterations=6, seed=3)
+    assert main(["run", str(spec), "--no-ui"]) == 0
     folder = tmp_path / "results" / "s"
-    journal = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    journal = _journal(tmp_path)
     order = [
         (r["event"], r["id"]) for r in journal if r["event"] in ("trial_started", "trial_finished")
     ]
@@ -135,28 +147,12 @@ def test_a_random_search_journals_each_next_start_before_the_end_before_it(tmp_p
 def test_a_search_with_a_loss_threshold_holds_no_trial_that_would_only_be_stopped(tmp_path):
     """The trial that reaches the threshold ends the search: a trial held on standby would
     have started as its process ended, only to be stopped, interrupted."""
-    (tmp_path / "objective.py").write_text("def f(params):\n    return params['x'] ** 2\n")
-    spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "objective.py", "name": "f"},
-        "search": {
-            "name": "s",
-            "method": "random",
-            "iterations": 40,
-            "seed": 5,
-            "loss_threshold": 0.01,
-        },
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(spec))
     from hypermax.cli import main
 
-    assert main(["run", str(tmp_path / "search.json"), "--no-ui"]) == 0
-    journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in journal]
+    square = "def f(params):\n    return params['x'] ** 2\n"
+    spec = _random_search(tmp_path, square, iterations=40, seed=5, loss_threshold=0.01)
+    assert main(["run", str(spec), "--no-ui"]) == 0
+    records = _journal(tmp_path)
     finished = [r for r in records if r["event"] == "trial_finished"]
     assert {r["state"] for r in finished} == {"ok"}
     reached = min(r["id"] for r in finished if r["loss"] <= 0.01)
@@ -181,18 +177,8 @@ def test_an_interrupted_search_starts_no_trial_held_on_standby(tmp_path):
     import signal
     import subprocess
 
-    (tmp_path / "objective.py").write_text(HANGS_AFTER_THE_FIRST)
-    spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "src": "objective.py", "name": "f"},
-        "search": {"name": "s", "method": "random", "iterations": 5, "seed": 1},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(spec))
-    command = [sys.executable, "-m", "hypermax", "run", str(tmp_path / "search.json"), "--no-ui"]
+    spec = _random_search(tmp_path, HANGS_AFTER_THE_FIRST, iterations=5, seed=1)
+    command = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     search = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -205,7 +191,7 @@ def test_an_interrupted_search_starts_no_trial_held_on_standby(tmp_path):
         if search.poll() is None:
             search.kill()
             search.wait()
-    journal = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    journal = _journal(tmp_path)
     started = {r["id"] for r in journal if r["event"] == "trial_started"}
     states = {r["id"]: r["state"] for r in journal if r["event"] == "trial_finished"}
     assert started == {1, 2} and states == {1: "ok", 2: "interrupted"}
