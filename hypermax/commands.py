@@ -198,12 +198,12 @@ def importance_lines(importance: Any) -> list[str]:
     lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
     names = [one_line(p.name) for p in importance.params]
     width = max(len("param"), *(columns(name) for name in names))
-    lines.append(f"{'param':<{width}}  importance              rho  best")
+    lines.append(f"{'param':<{width}}  {'importance':<25} {'rho':>5}  best")
     for p, name in zip(importance.params, names, strict=True):
         bar = "#" * round(p.importance * 20)
         rho = "" if p.rho is None else f"{p.rho:+.2f}"
-        best = "" if p.best_value is None else json_value(p.best_value)
-        row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}"
+        best = json_value(p.best_value) if p.kind == "enum" else ""  # an enum's best: null too
+        row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20} {rho:>5}  {best}"
         lines.append(row.rstrip())
     return lines
 
