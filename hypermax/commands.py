@@ -107,12 +107,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: the files a spec is read from, and a Python file, which the spec reader says is not one;
+#: any other file is neither a spec nor a results folder
+SPEC_SUFFIXES = (".json", ".yaml", ".yml", ".py")
+
+
 def results_folder_named(given: str) -> str:
     """The results folder that a command reading one (``show``, ``export``, ``plot``,
-    ``resume``) is given: the folder itself, or a search spec, whose results folder is its
-    ``results.directory``/``search.name``, as a run of it makes it."""
-    if not Path(given).is_file():
+    ``resume``) is given: the folder itself, a file in it (its journal, its frozen spec), or a
+    search spec, whose results folder is its ``results.directory``/``search.name``, as a run of
+    it makes it. ResultsError (one line, exit 2) for a path that is none of these."""
+    path = Path(given)
+    if not path.is_file():
         return given
+    if ResultsFolder(path.parent).exists():  # results/quad/trials.jsonl: results/quad
+        return str(path.parent)
+    if path.suffix.lower() not in SPEC_SUFFIXES:
+        raise ResultsError(
+            f"{given}: is neither a results folder nor a search spec (a .json, .yaml or .yml file)"
+        )
     from hypermax.spec import load_spec
 
     folder = load_spec(given).results_folder

@@ -4,8 +4,16 @@ something else than a results folder or the spec of one."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from hypermax.analysis import Importance, ParamImportance
-from hypermax.commands import importance_lines
+from hypermax.cli import main
+from hypermax.commands import importance_lines, results_folder_named
 
 
 def test_a_full_importance_bar_stays_apart_from_rho_and_under_its_header():
@@ -28,3 +36,51 @@ def test_an_enum_whose_best_value_is_null_shows_null():
     )
     rows = importance_lines(Importance("spearman", params, 10))[2:]
     assert [row.split()[-1] for row in rows] == ["null", '"adam"', "+0.10"]
+
+
+def write_results(folder: Path, losses: Sequence[float | None] = (0.25, 0.5)) -> None:
+    """A results folder whose journal holds one finished trial per loss (None: it failed)."""
+    folder.mkdir(parents=True)
+    records: list[dict[str, Any]] = [{"event": "header", "format": 1, "name": folder.name}]
+    for trial_id, loss in enumerate(losses, 1):
+        params = {"x": trial_id / 10}
+        state = "failed" if loss is None else "ok"
+        records += [
+            {"event": "trial_started", "id": trial_id, "params": params, "internal": params},
+            {"event": "trial_finished", "id": trial_id, "state": state, "loss": loss},
+        ]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "search.json").write_text('{"function": {"module": "gone", "name": "train"}}')
+    (folder / "results.csv").write_text("trial,loss\n")
+
+
+def output(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_file_in_a_results_folder_stands_for_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_results(tmp_path / "results" / "quad")
+    by_folder = output(capsys, "show", "results/quad")
+    assert by_folder[0] == 0 and "best loss 0.25 (trial 1)" in by_folder[1]
+    for name in ("trials.jsonl", "search.json", "results.csv"):
+        assert output(capsys, "show", f"results/quad/{name}") == by_folder
+    # its frozen spec is not loaded as a spec (whose module is not there)
+    assert results_folder_named("results/quad/search.json") == "results/quad"
+
+
+def test_a_file_that_is_neither_a_spec_nor_in_a_results_folder_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x = 0.3\n")
+    (tmp_path / "results.csv").write_text("trial,loss\n1,0.25\n")
+    for command, name in (("show", "notes.txt"), ("export", "results.csv")):
+        assert output(capsys, command, name) == (
+            2,
+            "",
+            f"{name}: is neither a results folder nor a search spec (a .json, .yaml or .yml"
+            " file)\n",
+        )
