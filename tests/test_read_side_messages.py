@@ -84,3 +84,29 @@ def test_a_file_that_is_neither_a_spec_nor_in_a_results_folder_says_so(
             f"{name}: is neither a results folder nor a search spec (a .json, .yaml or .yml"
             " file)\n",
         )
+
+
+def test_a_folder_that_is_not_there_is_said_to_be_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for command in ("show", "export", "plot", "resume"):
+        assert output(capsys, command, "results/quadd") == (
+            2,
+            "",
+            "results/quadd: no such results folder or spec\n",
+        )
+
+
+def test_the_folder_of_results_folders_names_a_few_of_its_searches(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("g", "f", "e", "d", "c", "b", "a"):
+        write_results(tmp_path / "results" / name)
+    (tmp_path / "results" / "0-notes").mkdir()  # no journal: not a search
+    for command in ("show", "export", "plot", "resume"):
+        assert output(capsys, command, "results") == (
+            2,
+            "",
+            "results: holds the results folders of searches, not one: name one of results/a,"
+            " results/b, results/c, results/d, results/e (and 2 more)\n",
+        )
+    code, _, err = output(capsys, "show", "results/0-notes")  # a folder of none: as before
+    assert (code, err) == (2, "results/0-notes: not a hypermax results folder (no trials.jsonl)\n")
