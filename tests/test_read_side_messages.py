@@ -14,6 +14,8 @@ import pytest
 from hypermax.analysis import Importance, ParamImportance
 from hypermax.cli import main
 from hypermax.commands import importance_lines, results_folder_named
+from hypermax.trial import Trial, TrialState
+from hypermax.ui.console import summary_lines as console_summary_lines
 
 
 def test_a_full_importance_bar_stays_apart_from_rho_and_under_its_header():
@@ -110,3 +112,12 @@ def test_the_folder_of_results_folders_names_a_few_of_its_searches(tmp_path, mon
         )
     code, _, err = output(capsys, "show", "results/0-notes")  # a folder of none: as before
     assert (code, err) == (2, "results/0-notes: not a hypermax results folder (no trials.jsonl)\n")
+
+
+def test_the_last_line_of_a_run_with_no_params_ends_at_its_trial():
+    for params, last in (
+        ({}, "best loss 0.5 (trial 3)"),
+        ({"x": 1}, "best loss 0.5 (trial 3): x=1"),
+    ):
+        best = Trial(3, params, params, TrialState.OK, 0.5)
+        assert console_summary_lines("iterations", 3, best)[-1] == last
