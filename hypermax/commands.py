@@ -262,7 +262,8 @@ def importance_lines(importance: Any) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> int:
     """CSV: one row per finished trial. JSON: ``{"trials": [...], "importance": {...}}``.
 
-    The importance always rests on every finished trial, ``--best`` or not.
+    The importance always rests on every finished trial, ``--best`` or not. ``--best`` with no
+    trial that has a loss exports no trial, says so on stderr, and exits 0.
     """
     from hypermax.export import best_trial, trial_document, trials_csv
 
@@ -271,6 +272,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.best:
         best = best_trial(trials)
         trials = [best] if best else []
+        if best is None:  # the header alone (or no trials) on stdout, and why on stderr
+            print("hypermax: no trial has a loss yet: --best exports none", file=sys.stderr)
     if args.format == "json":
         from hypermax.analysis import param_importance, scored_trials
 

@@ -121,3 +121,16 @@ def test_the_last_line_of_a_run_with_no_params_ends_at_its_trial():
     ):
         best = Trial(3, params, params, TrialState.OK, 0.5)
         assert console_summary_lines("iterations", 3, best)[-1] == last
+
+
+def test_export_best_with_no_loss_says_so_on_stderr(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_results(tmp_path / "failed", (None, None))
+    said = "hypermax: no trial has a loss yet: --best exports none\n"
+    code, out, err = output(capsys, "export", "failed", "--best")
+    assert (code, out.splitlines(), err) == (0, ["trial,state,loss,time,peak_rss_mib,reason"], said)
+    code, out, err = output(capsys, "export", "failed", "--best", "--format", "json")
+    assert (code, json.loads(out)["trials"], err) == (0, [], said)
+    write_results(tmp_path / "done", (None, 0.5))
+    code, out, err = output(capsys, "export", "done", "--best")
+    assert (code, len(out.splitlines()), err) == (0, 2, "")
