@@ -107,12 +107,28 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: the files a spec is read from, and a Python file, which the spec reader says is not one;
+#: any other file is neither a spec nor a results folder
+SPEC_SUFFIXES = (".json", ".yaml", ".yml", ".py")
+#: the searches a folder of results folders names, at most
+SEARCHES_NAMED = 5
+
+
 def results_folder_named(given: str) -> str:
     """The results folder that a command reading one (``show``, ``export``, ``plot``,
-    ``resume``) is given: the folder itself, or a search spec, whose results folder is its
-    ``results.directory``/``search.name``, as a run of it makes it."""
-    if not Path(given).is_file():
+    ``resume``) is given: the folder itself, a file in it (its journal, its frozen spec), or a
+    search spec, whose results folder is its ``results.directory``/``search.name``, as a run of
+    it makes it. ResultsError (one line, exit 2) for a path that is none of these."""
+    path = Path(given)
+    if not path.is_file():
+        _refuse_non_results_folder(given, strict=False)
         return given
+    if ResultsFolder(path.parent).exists():  # results/quad/trials.jsonl: results/quad
+        return str(path.parent)
+    if path.suffix.lower() not in SPEC_SUFFIXES:
+        raise ResultsError(
+            f"{given}: is neither a results folder nor a search spec (a .json, .yaml or .yml file)"
+        )
     from hypermax.spec import load_spec
 
     folder = load_spec(given).results_folder
@@ -123,12 +139,47 @@ def results_folder_named(given: str) -> str:
     return str(folder)
 
 
+def _refuse_non_results_folder(results_dir: str, strict: bool = True) -> None:
+    """ResultsError when ``results_dir`` is not there, or is a folder of results folders
+    (``results/``: it names a few of its searches); ``strict``: also when it has no journal
+    (``resume`` takes a folder with a frozen spec and no journal yet)."""
+    path = Path(results_dir)
+    folder = ResultsFolder(path)
+    if folder.exists():
+        return
+    if not path.exists():
+        raise ResultsError(f"{results_dir}: no such results folder or spec")
+    if not folder.spec.exists():
+        searches = _searches_in(path)
+        if searches:
+            named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
+            more = len(searches) - SEARCHES_NAMED
+            named += f" (and {more} more)" if more > 0 else ""
+            raise ResultsError(
+                f"{results_dir}: holds the results folders of searches, not one: name one of"
+                f" {named}"
+            )
+    if strict:
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def _searches_in(path: Path) -> list[str]:
+    """The names of the results folders in ``path``, sorted (none when it cannot be read)."""
+    try:
+        return sorted(
+            child.name
+            for child in path.iterdir()
+            if child.is_dir() and ResultsFolder(child).exists()
+        )
+    except OSError:
+        return []
+
+
 def _load_trials(results_dir: str) -> list[Trial]:
     from hypermax.journal import read_records, replay
 
+    _refuse_non_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    if not folder.journal.exists():
-        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
     return list(replay(read_records(folder.journal), folder.journal).trials.values())
 
 
@@ -198,12 +249,12 @@ def importance_lines(importance: Any) -> list[str]:
     lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
     names = [one_line(p.name) for p in importance.params]
     width = max(len("param"), *(columns(name) for name in names))
-    lines.append(f"{'param':<{width}}  importance              rho  best")
+    lines.append(f"{'param':<{width}}  {'importance':<25} {'rho':>5}  best")
     for p, name in zip(importance.params, names, strict=True):
         bar = "#" * round(p.importance * 20)
         rho = "" if p.rho is None else f"{p.rho:+.2f}"
-        best = "" if p.best_value is None else json_value(p.best_value)
-        row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20}{rho:>5}  {best}"
+        best = json_value(p.best_value) if p.kind == "enum" else ""  # an enum's best: null too
+        row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20} {rho:>5}  {best}"
         lines.append(row.rstrip())
     return lines
 
@@ -211,7 +262,8 @@ def importance_lines(importance: Any) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> int:
     """CSV: one row per finished trial. JSON: ``{"trials": [...], "importance": {...}}``.
 
-    The importance always rests on every finished trial, ``--best`` or not.
+    The importance always rests on every finished trial, ``--best`` or not. ``--best`` with no
+    trial that has a loss exports no trial, says so on stderr, and exits 0.
     """
     from hypermax.export import best_trial, trial_document, trials_csv
 
@@ -220,6 +272,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.best:
         best = best_trial(trials)
         trials = [best] if best else []
+        if best is None:  # the header alone (or no trials) on stdout, and why on stderr
+            print("hypermax: no trial has a loss yet: --best exports none", file=sys.stderr)
     if args.format == "json":
         from hypermax.analysis import param_importance, scored_trials
 

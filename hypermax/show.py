@@ -10,6 +10,7 @@ from typing import Any
 
 from hypermax.export import best_trial
 from hypermax.trial import KillReason, Trial, TrialState
+from hypermax.ui.console import best_line
 from hypermax.ui.formatting import (
     columns,
     format_loss,
@@ -60,9 +61,7 @@ def summary_lines(
         # a running, unfinished or interrupted trial runs to its end yet (on resume)
         pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
-    params = format_params(best.params)
-    best_line = f"best loss {format_loss(best.loss)} (trial {best.id})"
-    lines.append(f"{best_line}: {params}" if params else best_line)  # a space with no params
+    lines.append(best_line(best))
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
     rows = [
         (
