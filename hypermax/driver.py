@@ -393,9 +393,10 @@ class Driver:
 
     def _run_again(self, trial: Trial) -> None:
         """A trial interrupted though nobody stopped it was lost by its runner (its cluster
-        worker died): it runs again with the same id and params, at most
-        ``cluster.lost_worker_reruns`` times in this search (a resume runs it anyway)."""
-        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
+        worker died, its preload server was killed): it runs again with the same id and params,
+        at most ``cluster.lost_worker_reruns`` times in this search, once without a cluster
+        (a resume runs it anyway)."""
+        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 1
         runs = self._reruns.get(trial.id, 0)
         if runs >= limit:
             message = f"trial {trial.id} {trial.reason}; not run again in this search"
