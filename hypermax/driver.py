@@ -416,8 +416,8 @@ class Driver:
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
-        if trial is None:
-            return
+        if trial is None or self._stopper.asked_to_stop(trial.id):
+            return  # one after the decision to stop the trial: its log keeps it, not its record
         self._reports.setdefault(trial.id, []).append({"step": report.step, **report.metrics})
         record = {
             "event": "trial_reported",
