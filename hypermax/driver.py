@@ -52,7 +52,7 @@ from hypermax.trial import (
     Trial,
     TrialState,
 )
-from hypermax.views import ViewWriter
+from hypermax.views import ViewWriter, view_failure
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
 if TYPE_CHECKING:
@@ -494,8 +494,7 @@ class Driver:
             if is_disk_full(exc):
                 raise
             log.exception("cannot rewrite results.csv and best.json")
-            path = exc.filename2 or exc.filename or self.folder.path / "results.csv"
-            why = exc.strerror or str(exc)
+            path, why = view_failure(exc, self.folder.path)
             self._emit(ev.Message(f"cannot write {path}: {why}; the journal holds every trial"))
             return False
         return True
