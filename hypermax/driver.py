@@ -53,7 +53,7 @@ from hypermax.trial import (
     Trial,
     TrialState,
 )
-from hypermax.views import ViewWriter
+from hypermax.views import ViewWriter, view_failure
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
 if TYPE_CHECKING:
@@ -388,9 +388,10 @@ class Driver:
 
     def _run_again(self, trial: Trial) -> None:
         """A trial interrupted though nobody stopped it was lost by its runner (its cluster
-        worker died): it runs again with the same id and params, at most
-        ``cluster.lost_worker_reruns`` times in this search (a resume runs it anyway)."""
-        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 0
+        worker died, its preload server was killed): it runs again with the same id and params,
+        at most ``cluster.lost_worker_reruns`` times in this search, once without a cluster
+        (a resume runs it anyway)."""
+        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 1
         runs = self._reruns.get(trial.id, 0)
         if runs >= limit:
             message = f"trial {trial.id} {trial.reason}; not run again in this search"
@@ -410,8 +411,8 @@ class Driver:
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
-        if trial is None:
-            return
+        if trial is None or self._stopper.asked_to_stop(trial.id):
+            return  # one after the decision to stop the trial: its log keeps it, not its record
         self._reports.setdefault(trial.id, []).append({"step": report.step, **report.metrics})
         record = {
             "event": "trial_reported",
@@ -488,8 +489,7 @@ class Driver:
             if is_disk_full(exc):
                 raise
             log.exception("cannot rewrite results.csv and best.json")
-            path = exc.filename2 or exc.filename or self.folder.path / "results.csv"
-            why = exc.strerror or str(exc)
+            path, why = view_failure(exc, self.folder.path)
             self._emit(ev.Message(f"cannot write {path}: {why}; the journal holds every trial"))
             return False
         return True

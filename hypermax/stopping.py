@@ -399,19 +399,24 @@ class EarlyStopper:
     def on_report(self, report: Report) -> Standing | None:
         """Judge one report of a running trial; None when nothing judges it.
 
-        The returned Standing has ``stop`` set the first time the trial should stop, never again.
+        The returned Standing has ``stop`` set the first time the trial should stop; the
+        trial's reports after that are not weighed (see :meth:`asked_to_stop`).
         """
-        if self.policy is None:
+        if self.policy is None or self.asked_to_stop(report.trial_id):
             return None
         loss = self.loss_of(report.metrics)
         if loss is None:
             return None
         standing = self.policy.observe(report.trial_id, report.step, loss)
         if standing.stop:
-            if report.trial_id in self._stopping:
-                return replace(standing, stop=False)
             self._stopping[report.trial_id] = standing
         return standing
+
+    def asked_to_stop(self, trial_id: int) -> bool:
+        """Whether the running trial ``trial_id`` was judged to stop. What it reports after
+        that (an executable prints reports until its SIGTERM lands) came after the decision:
+        it moves neither the trial's step nor its loss, nor the policy's curves."""
+        return trial_id in self._stopping
 
     def on_finished(self, trial: Trial) -> Trial:
         """The finished trial, a stopped one with the reason it was stopped.

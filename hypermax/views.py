@@ -5,7 +5,9 @@ must not spend that while a slot is free. :class:`ViewWriter` takes the latest f
 and rewrites the views in a thread of its own; what arrives while it writes replaces what waits,
 so it writes at most as often as it can and always ends on the latest trials. A full disk met
 by the thread is raised to the driver at its next :meth:`ViewWriter.submit` or
-:meth:`ViewWriter.flush` (a full disk stops a search); any other failure is logged.
+:meth:`ViewWriter.flush` (a full disk stops a search); any other failure is logged, once for
+each file and cause (a ``best.json`` in the way would else be logged at every rewrite, all search
+long); the search's end says it again (the driver's last :meth:`ViewWriter.flush`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from hypermax.trial import Trial
 log = logging.getLogger("hypermax")
 
 
+def view_failure(exc: OSError, folder: Path) -> tuple[str, str]:
+    """The view of ``folder`` that could not be written (its path), and why."""
+    path = exc.filename2 or exc.filename or folder / "results.csv"
+    return str(path), exc.strerror or str(exc)
+
+
 class ViewWriter:
     """Rewrites the views of ``folder`` from the trials it was last given, in its own thread;
     :meth:`submit_due` at most every ``every`` seconds."""
@@ -38,6 +46,7 @@ class ViewWriter:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._disk_full: OSError | None = None  # met by the thread, for the next caller
+        self._said: set[str] = set()  # the failures the thread logged: each only once
 
     def idle(self) -> bool:
         """Whether nothing waits and nothing is being written."""
@@ -112,13 +121,27 @@ class ViewWriter:
             try:
                 export.write_views(self.folder, trials)
             except OSError as exc:
-                if not is_disk_full(exc):
-                    log.exception("cannot rewrite results.csv and best.json")
+                path, why = view_failure(exc, self.folder)
+                if not is_disk_full(exc) and self._first(f"{path}: {why}"):
+                    log.error(
+                        "cannot rewrite results.csv and best.json: %s: %s (writing %s); said "
+                        "once, the journal holds every trial",
+                        type(exc).__name__,
+                        why,
+                        path,
+                    )
                 with self._cond:
                     self._disk_full = self._disk_full or (exc if is_disk_full(exc) else None)
-            except Exception:  # derived files: the journal holds the truth; say so and go on
-                log.exception("cannot rewrite results.csv and best.json")
+            except Exception as exc:  # derived files: the journal holds the truth; say so, go on
+                if self._first(type(exc).__name__):  # a bug: its traceback, once
+                    log.exception("cannot rewrite results.csv and best.json")
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _first(self, failure: str) -> bool:
+        """Whether the thread meets ``failure`` (a file and why) for the first time."""
+        first = failure not in self._said
+        self._said.add(failure)
+        return first

@@ -26,7 +26,7 @@ from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_u
 from hypermax.execution import make_runner, preload, procfs, protocol
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
-from hypermax.execution.preload import PreloadLauncher
+from hypermax.execution.preload import SERVER_DIED, PreloadLauncher
 from hypermax.spec import FunctionSpec, spec_from_dict
 from hypermax.trial import KillReason, Outcome, Proposal, TrialState
 
@@ -209,7 +209,8 @@ def test_a_server_that_died_is_replaced_and_its_trials_die_with_it(runner_for, o
     (server,) = launcher.server_pids()
     os.kill(server, signal.SIGKILL)
     outcome = outcome_of(runner, 1)
-    assert outcome.state is TrialState.FAILED
+    assert outcome.state is TrialState.INTERRUPTED  # not its own doing: it runs again
+    assert outcome.reason == f"{SERVER_DIED} (ended by signal SIGKILL)"
     # tied to its server by the parent-death signal, which may reach it after hypermax saw the
     # server's socket close
     wait_until(lambda: not pid_alive(trial), TIMEOUT, "the trial to die with its server")
@@ -256,7 +257,9 @@ def test_a_hung_server_is_killed_when_a_trial_sent_to_its_spare_goes_unanswered(
     wait_until(lambda: len(psutil.Process(server).children()) == 1, TIMEOUT, "the spare")
     os.kill(server, signal.SIGSTOP)  # hung: it reads no request and answers none
     try:
-        assert run(runner, tmp_path, 2, x=2.0).state is TrialState.FAILED  # not a hang
+        lost = run(runner, tmp_path, 2, x=2.0)  # not a hang; not the trial's doing: it runs again
+        assert lost.state is TrialState.INTERRUPTED
+        assert lost.reason == f"{SERVER_DIED} (ended by signal SIGKILL)"
         assert not pid_alive(server)
     finally:
         if pid_alive(server):

@@ -258,12 +258,16 @@ def test_a_trial_is_asked_to_stop_once_and_its_record_says_why(tmp_path):
     for report in [*_reports(1), *_reports(2)]:
         stopper.on_report(report)
     judged = [stopper.on_report(report) for report in _reports(3)]
-    assert [s.stop for s in judged if s is not None] == [False, True, False]  # once, at step 2
+    # once, at step 2; its report after that is not weighed
+    assert [s and s.stop for s in judged] == [False, True, None]
+    assert stopper.asked_to_stop(3)
+    assert stopper.policy is not None and stopper.policy.curves[3].steps == [1, 2]
     ended = Trial(3, {"x": 1}, {}, state=TrialState.STOPPED, reports=({"step": 2, "loss": 1.3},))
     stopped = stopper.on_finished(ended)
     assert stopped.reason == "stopped at step 2: loss 1.3 worse than 0.9 (median of 2 at step 2)"
     ok = Trial(1, {"x": 1}, {}, state=TrialState.OK, reason=None)
     assert stopper.on_finished(ok) is ok
+    assert not stopper.asked_to_stop(3)  # it ended: its id may run again
 
 
 def test_a_resumed_search_rebuilt_from_finished_trials_stops_what_the_first_would_have(tmp_path):
@@ -289,7 +293,7 @@ def test_a_resumed_search_rebuilt_from_finished_trials_stops_what_the_first_woul
         ]
     )
     assert [resumed.on_report(report) for report in _reports(4)] == expected
-    assert [s.stop for s in expected if s is not None] == [True, False, False]
+    assert [s and s.stop for s in expected] == [True, None, None]  # not weighed after the stop
 
 
 def test_an_interrupted_trials_reports_are_forgotten(tmp_path):

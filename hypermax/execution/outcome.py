@@ -39,7 +39,8 @@ class Ending:
     ended_at: float
     #: it ended by a SIGKILL from the kernel's out-of-memory killer
     oom_killed: bool = False
-    #: why nothing is known of how it ended (the launcher says), if so
+    #: why nothing is known of how it ended (the launcher says), if so: without a result, the
+    #: trial is ``interrupted`` with this reason (it did not fail of its own doing)
     lost: str | None = None
     #: its result file was there when a limit or an interrupt began to kill it: the function
     #: had returned (or raised), and only its process's exit was left
@@ -86,8 +87,15 @@ def trial_outcome(ending: Ending) -> Outcome:
             reason=exit_text(code, ending.stderr_tail, ending.oom_killed),
             **common,
         )
+    if result is None and ending.lost is not None:  # its launcher lost it: it runs again
+        return Outcome(
+            state=TrialState.INTERRUPTED,
+            reason=ending.lost,
+            kill_reason=KillReason.INTERRUPT,
+            **common,
+        )
     if result is None:
-        return Outcome(state=TrialState.FAILED, reason=ending.lost or problem, **common)
+        return Outcome(state=TrialState.FAILED, reason=problem, **common)
     return Outcome(state=TrialState.OK, **common)
 
 

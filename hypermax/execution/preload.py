@@ -12,7 +12,9 @@ Whatever cannot be forked starts fresh, as the
 fails to import in the server (each trial then fails with the error in its own log, exactly as
 without preload), one that is unsafe to fork (it started threads, initialised CUDA or ran an
 OpenMP region when imported). A server that dies is replaced by a new one at the next trial
-(the trials it was running die with it: they are tied to it by the parent-death signal).
+(the trials it was running die with it: they are tied to it by the parent-death signal; they
+end with ``ExitStatus.lost`` set to :data:`SERVER_DIED` and how the server ended, and are
+recorded ``interrupted``).
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ START_TIMEOUT = 300.0
 FORK_TIMEOUT = 30.0
 #: how often the reader, with nothing to read, looks for requests a spare took too long to answer
 OVERDUE_CHECK = 1.0
-#: why a trial that ran when its server died failed (the parent-death signal killed it)
-SERVER_DIED = "the preload server died while the trial ran, and took the trial with it"
+#: why a trial that ran when its server died (killed from outside: the out-of-memory killer, a
+#: ``kill``) is ``interrupted``: the parent-death signal took it along, through no doing of its own
+SERVER_DIED = "lost with its preload server, which died while the trial ran"
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
 #: how often a server's start (the objective's import) looks whether the search was interrupted
@@ -358,8 +361,15 @@ class _Server:
             self._sent_at.clear()
         for replies in waiting.values():
             replies.put(_ServerGone())
-        for process in forked.values():
-            process.end(ExitStatus(lost=SERVER_DIED))  # how it died with its server: not known
+        if forked:  # the server died with trials running: they went with it
+            lost = self._died_text()
+            for process in forked.values():
+                process.end(ExitStatus(lost=lost))  # how each died with its server: not known
+
+    def _died_text(self) -> str:
+        """Why the trials a dead server ran ended: :data:`SERVER_DIED`, and how it ended."""
+        code = wait_ended(self.process, 1)  # its socket closed as it exited: it is ending
+        return SERVER_DIED if code is None else f"{SERVER_DIED} ({exit_text(code, b'')})"
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "exit" in message:
@@ -397,7 +407,7 @@ class _Server:
 
     def _kill_if_overdue(self) -> None:
         """A request a spare took and the server did not answer within ``FORK_TIMEOUT``: the
-        server is hung; killing it ends its trials (as failed), and the next trial starts a
+        server is hung; killing it ends its trials (as interrupted), and the next trial starts a
         new one — as when a request without a spare goes unanswered."""
         with self._lock:
             oldest = min(self._sent_at.values(), default=None)
