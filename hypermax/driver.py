@@ -304,23 +304,30 @@ class Driver:
             trial_id = proposal.trial_id
             self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))
             self._started(proposal, started_at, self.runner.process_ids(trial_id))
+        self._ask_ahead(parallel)
+        if self._hold(parallel):
+            self._ask_ahead(parallel)  # a free slot finds the next one ready, held ones aside
+
+    def _ask_ahead(self, parallel: int) -> None:
+        """Ask ahead for the next free slots, if the optimizer allows; the runner makes the
+        files of those trials while the others run, so a free slot only starts a process."""
         room = self.spec.search.iterations - self._done() - len(self._running)
         room -= len(self._standby)
-        # the runner makes the files of the trials asked ahead while the others run: a free
-        # slot then only starts a process
         for proposal in self._proposals.ask_ahead(min(parallel, room)):
             folder, trial_id = self.folder, proposal.trial_id
             self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
-        self._hold(parallel)
 
-    def _hold(self, parallel: int) -> None:
+    def _hold(self, parallel: int) -> bool:
         """Have the runner hold the proposals asked ahead, one per running trial, to start the
         moment a trial's process ends; not before a trial produced a loss, nor with a loss
-        threshold: a trial held then could start only to be stopped with the search."""
+        threshold: a trial held then could start only to be stopped with the search. Whether
+        it took any."""
         if self._paused or not self._any_loss or self.spec.search.loss_threshold is not None:
-            return
+            return False
+        held = len(self._standby)
         room = self.spec.search.iterations - self._done() - len(self._running)
         self._standby.hold(min(len(self._running), parallel, room))
+        return len(self._standby) > held
 
     def _withdraw(self) -> None:
         """Take back the trials held on standby, then take in what the runner said since: a
