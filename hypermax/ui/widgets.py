@@ -254,36 +254,40 @@ def _chart_markup(line: str, label_width: int) -> list[tuple[str, str]]:
 # -- the status bar --------------------------------------------------------------------------------
 class FittingText(urwid.Widget):
     """Text that shows, of its variants (fullest first), the first that fits its width on one
-    line; the last wraps when none does. A line cut between a count and its word
-    (``2 killed  0`` / ``stopped``) reads worse than one that leaves out what matters least."""
+    line; when none does, the last is broken into lines between its parts, never inside one. A
+    line cut between a count and its word (``2 killed  0`` / ``stopped``) reads worse than one
+    that leaves out what matters least.
+
+    A variant is a list of parts, each the text markup of something that stays on one line
+    (``2 running``, ``best 0.03 (#5)``), and the text put between two parts on one line."""
 
     _sizing = frozenset([urwid.Sizing.FLOW])
 
     def __init__(self) -> None:
         super().__init__()
-        self._variants: list[Any] = [""]
+        self._variants: list[tuple[list[Any], str]] = [([""], "")]
         self._text = urwid.Text("")
-        self._shown = -1
+        self._shown: tuple[int, int] | None = None
 
-    def set_variants(self, variants: list[Any]) -> None:
-        """Show the first of ``variants`` (text markup, fullest first) that fits."""
+    def set_variants(self, variants: list[tuple[list[Any], str]]) -> None:
+        """Show the first of ``variants`` (``(parts, gap)``, fullest first) that fits."""
         self._variants = variants
-        self._shown = -1
+        self._shown = None
         self._invalidate()
 
     def _fit(self, size: Size) -> tuple[int]:
         if len(size) != 1:
             raise ValueError(f"a status line is drawn at (cols,), not {size!r}")
         cols = size[0]
-        chosen = len(self._variants) - 1
-        for i, markup in enumerate(self._variants):
-            text, _ = urwid.decompose_tagmarkup(markup)
-            if columns(str(text)) <= cols:
-                chosen = i
+        chosen, width = len(self._variants) - 1, cols
+        for i, (parts, gap) in enumerate(self._variants):
+            if sum(map(_width, parts)) + columns(gap) * (len(parts) - 1) <= cols:
+                chosen, width = i, 0  # one line whatever the width
                 break
-        if chosen != self._shown:
-            self._shown = chosen
-            self._text.set_text(self._variants[chosen])
+        if (chosen, width) != self._shown:
+            self._shown = (chosen, width)
+            parts, gap = self._variants[chosen]
+            self._text.set_text(_broken(parts, gap, width) if width else _joined(parts, gap))
         return (cols,)
 
     def rows(self, size: Size, focus: bool = False) -> int:
@@ -293,16 +297,60 @@ class FittingText(urwid.Widget):
         return urwid.CompositeCanvas(self._text.render(self._fit(size), focus))
 
 
+def _width(markup: Any) -> int:
+    text, _ = urwid.decompose_tagmarkup(markup)
+    return columns(str(text))
+
+
+def _joined(parts: list[Any], gap: str) -> list[Any]:
+    out: list[Any] = []
+    for i, part in enumerate(parts):
+        out += [gap, part] if i else [part]
+    return out
+
+
+def _broken(parts: list[Any], gap: str, cols: int) -> list[Any]:
+    """``parts`` joined by ``gap``, a new line started before a part that would pass ``cols``
+    (its leading spaces dropped there)."""
+    out: list[Any] = []
+    used = 0
+    for part in parts:
+        width = _width(part)
+        if used and used + columns(gap) + width > cols:
+            out.append("\n")
+            used = 0
+        if not used:
+            part = _lstrip(part)
+            width = _width(part)
+        elif used:
+            out.append(gap)
+            width += columns(gap)
+        out.append(part)
+        used += width
+    return out
+
+
+def _lstrip(markup: Any) -> Any:
+    """``markup`` without the spaces it starts with."""
+    if isinstance(markup, str):
+        return markup.lstrip(" ")
+    if isinstance(markup, tuple):
+        return (markup[0], _lstrip(markup[1]))
+    if isinstance(markup, list) and markup:
+        return [_lstrip(markup[0]), *markup[1:]]
+    return markup
+
+
 class StatusBar(urwid.WidgetWrap):
     """Search, counts, best, elapsed, ETA, a progress bar and the latest message."""
 
     def __init__(self) -> None:
-        self.title = urwid.Text("")
+        self.title = FittingText()
         self.clock = urwid.Text("", align="right")
         self.counts = FittingText()
         self.progress = ProgressLine()
         self.message = urwid.Text("", wrap="ellipsis")
-        self.bottom = urwid.Columns([self.progress])
+        self.bottom = urwid.Columns([self.progress], dividechars=1)
         self._has_message = False
         super().__init__(
             urwid.Pile(
@@ -317,7 +365,7 @@ class StatusBar(urwid.WidgetWrap):
     def update(self, state: DashboardState, note: str | None = None) -> None:
         """Show ``state``; ``note`` (quitting, errors) takes the place of the latest message."""
         counts = state.counts()
-        self.title.set_text(_title_markup(state))
+        self.title.set_variants([_title_markup(state, brief) for brief in range(BRIEFER_TITLES)])
         eta = state.eta()
         clock = f"elapsed {format_duration(state.elapsed())}"
         if eta is not None:
@@ -336,15 +384,24 @@ class StatusBar(urwid.WidgetWrap):
             self.bottom.contents = [(w, self.bottom.options()) for w in parts]
 
 
-def _title_markup(state: DashboardState) -> list[Any]:
+#: How many forms the title has: whole; with single spaces; then without ``parallel N`` (and with
+#: a shorter pause note, ``brief`` 0, 1, 2 of :func:`_title_markup`).
+BRIEFER_TITLES = 3
+
+
+def _title_markup(state: DashboardState, brief: int = 0) -> tuple[list[Any], str]:
+    gap = "  " if brief < 1 else " "
     parts: list[Any] = [("name", state.name or "hypermax")]
     if state.ended:
-        parts.append(("best", f"  search ended ({state.end_reason}) — press q to leave"))
-        return parts
-    parts += [("label", f"  {state.method}"), ("dim", f"  parallel {state.parallel}")]
+        leave = "— press q to leave" if brief < 1 else "— q leaves"
+        parts += [("best", f"search ended ({state.end_reason})"), ("best", leave)]
+        return parts, gap if brief < 1 else " "
+    parts.append(("label", state.method))
+    if brief < 2:
+        parts.append(("dim", f"parallel {state.parallel}"))
     if state.paused:
-        parts.append(("warning", "  PAUSED (p resumes)"))
-    return parts
+        parts.append(("warning", "PAUSED (p resumes)" if brief < 2 else "PAUSED"))
+    return parts, gap
 
 
 #: How many forms the counts line has: whole; without the counts that are 0; then also without
@@ -352,21 +409,21 @@ def _title_markup(state: DashboardState) -> list[Any]:
 BRIEFER_COUNTS = 3
 
 
-def _counts_markup(state: DashboardState, counts: dict[str, int], brief: int = 0) -> list[Any]:
+def _counts_markup(
+    state: DashboardState, counts: dict[str, int], brief: int = 0
+) -> tuple[list[Any], str]:
     gap = "  " if brief < 2 else " "
     parts: list[Any] = [
-        ("name", f"{counts['done']}/{state.iterations}"),
-        f" done{gap}",
+        [("name", f"{counts['done']}/{state.iterations}"), " done"],
         ("running", f"{counts['running']} running"),
     ]
     for key in ("failed", "killed", "stopped", "interrupted"):
         if counts.get(key) or (brief == 0 and key != "interrupted"):
-            parts += [gap, (key if counts.get(key) else "dim", f"{counts[key]} {key}")]
+            parts.append((key if counts.get(key) else "dim", f"{counts[key]} {key}"))
     best = state.best
-    parts.append(f"{gap} best ")
     if best is not None:
         trial = f" (trial {best.id})" if brief < 2 else f" (#{best.id})"
-        parts += [("best", format_loss(best.loss)), ("dim", trial)]
+        parts.append([" best ", ("best", format_loss(best.loss)), ("dim", trial)])
     else:
-        parts.append(("dim", "-"))
-    return parts
+        parts.append([" best ", ("dim", "-")])
+    return parts, gap

@@ -1,0 +1,27 @@
+"""The dashboard where users push it: narrow terminals, the help at 80x24, exact values."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_dashboard_render import screen, search_state
+
+from hypermax.ui.view import DashboardView
+
+
+@pytest.mark.parametrize("width", [40, 44, 45, 50])
+def test_a_narrow_status_breaks_between_its_parts_never_inside_one(width):
+    state = search_state()
+    state.name, state.parallel = "odd", 4
+    lines = screen(DashboardView(state), (width, 24)).splitlines()
+    status = lines[: next(i for i, line in enumerate(lines) if "trials  30%" in line)]
+    text = "\n".join(line.rstrip() for line in status)
+    assert not re.search(r"(parallel|best)$", text, re.M), text  # a word cut from its number
+    assert "best 0.031415" in text
+    assert "parallel 4" in text or "parallel" not in text
+
+
+def test_the_progress_bar_and_the_latest_message_do_not_touch():
+    text = screen(DashboardView(search_state()), (36, 24))
+    assert "30% trial 9 killed" in text
