@@ -25,3 +25,24 @@ def test_a_narrow_status_breaks_between_its_parts_never_inside_one(width):
 def test_the_progress_bar_and_the_latest_message_do_not_touch():
     text = screen(DashboardView(search_state()), (36, 24))
     assert "30% trial 9 killed" in text
+
+
+def test_the_help_scrolls_to_its_end_on_a_24_row_terminal():
+    view = DashboardView(search_state())
+    view.keypress((80, 24), "?")
+    assert "any other key closes" not in screen(view, (80, 24))  # more help than rows
+    view.keypress((80, 24), "end")
+    text = screen(view, (80, 24))
+    assert "┌ help" in text and "any other key closes" in text and "stopped@N" in text
+    view.keypress((80, 24), "page up")
+    assert "┌ help" in screen(view, (80, 24))
+    view.keypress((80, 24), "x")
+    assert "┌ help" not in screen(view, (80, 24))
+
+
+def test_the_help_wraps_a_key_s_text_under_itself():
+    view = DashboardView(search_state())
+    view.keypress((80, 24), "?")
+    rows = screen(view, (80, 24)).splitlines()
+    quit_row = next(i for i, row in enumerate(rows) if "quit: asks y" in row)
+    assert re.match(r"│ {13}[a-z]", rows[quit_row + 1]), rows[quit_row + 1]

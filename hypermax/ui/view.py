@@ -48,29 +48,51 @@ class Actions:
     """Where a trial's log is, for the trial view."""
 
 
+#: The help: titles, and rows of a key (or a glyph) and what it does, which wraps under itself.
 HELP_ROWS: list[Any] = [
     ("title", "keys"),
-    "  q        quit: asks y to confirm; running trials are killed, the journal is kept",
-    "  p        pause / resume launching new trials (running ones go on)",
-    "  e        write results.csv and best.json now",
-    "  Tab      next panel (Shift-Tab: previous); arrows move between and inside panels",
-    "  Enter    open the focused trial: params, metrics, loss terms, log",
-    "  s / r    sort the trials table by loss or id / reverse it",
-    "  Esc      close a window",
-    "  ?        this help",
+    ("q", "quit: asks y to confirm; running trials are killed, the journal is kept"),
+    ("p", "pause / resume launching new trials (running ones go on)"),
+    ("e", "write results.csv and best.json now"),
+    ("Tab", "next panel (Shift-Tab: previous); arrows move between and inside panels"),
+    ("Enter", "open the focused trial: params, metrics, loss terms, log"),
+    ("s / r", "sort the trials table by loss or id / reverse it"),
+    ("Esc", "close a window"),
+    ("?", "this help"),
     "",
     ("title", "the chart"),
-    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed (at the top edge "
-    "when its loss is off the scale)",
-    f"  {NO_LOSS} on the x axis: a trial that failed or was killed without a loss",
-    "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
+    (POINT, "a trial's loss"),
+    (STOPPED, "stopped early"),
+    (KILLED, "killed (at the top edge when its loss is off the scale)"),
+    (NO_LOSS, "on the x axis: a trial that failed or was killed without a loss"),
+    ("─", "the best loss so far; the scale turns logarithmic when losses span decades"),
     "",
     ("title", "early stopping"),
-    "  running trials: the losses the policy weighed, against the median or the rung's cutoff",
-    "  (> worse, ≤ as good or better); stopped@N in the table: stopped after its step N",
+    (
+        "running",
+        "the losses the policy weighed, against the median or the rung's cutoff (> worse, ≤ as "
+        "good or better)",
+    ),
+    ("stopped@N", "in the table: stopped after its step N"),
     "",
-    ("dim", "press any key to close"),
+    ("dim", "↑ ↓ PgUp PgDn scroll; any other key closes"),
 ]
+#: The keys that scroll the help instead of closing it.
+SCROLL_KEYS = frozenset(["up", "down", "page up", "page down", "home", "end"])
+HELP_KEY_COLUMNS = 13
+
+
+def _help_rows() -> list[Any]:
+    rows: list[Any] = []
+    for row in HELP_ROWS:
+        if isinstance(row, tuple) and row[0] not in ("title", "dim"):
+            key, text = row
+            rows.append(
+                urwid.Columns([(HELP_KEY_COLUMNS, urwid.Text(f"  {key}")), urwid.Text(text)])
+            )
+        else:
+            rows.append(urwid.Text(row))
+    return rows
 
 
 class Responsive(urwid.Widget):
@@ -270,7 +292,7 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "e":
             self._export()
         elif key == "?":
-            self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
+            self._open("help", _box("help", _help_rows()), width=90, height=("relative", 90))
         elif key in ("tab", "shift tab"):
             self.layout.cycle(-1 if key == "shift tab" else 1)
         elif key == "s":
@@ -303,6 +325,8 @@ class DashboardView(urwid.WidgetWrap):
                 self.confirm_quit()
             return None
         if kind == "detail" and key not in ("esc", "q", "enter", "backspace", "left"):
+            return self._w.keypress(size, key)
+        if kind == "help" and key in SCROLL_KEYS:
             return self._w.keypress(size, key)
         self.close_overlay()
         return None
@@ -365,7 +389,7 @@ def _pile(*parts: tuple[int, urwid.Widget]) -> urwid.Pile:
     return urwid.Pile([("weight", weight, widget) for weight, widget in parts])
 
 
-def _box(title: str, body: urwid.Widget | list[urwid.Text]) -> urwid.Widget:
+def _box(title: str, body: urwid.Widget | list[Any]) -> urwid.Widget:
     if isinstance(body, list):
         body = urwid.ListBox(urwid.SimpleFocusListWalker(body))
     box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
