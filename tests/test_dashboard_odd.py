@@ -6,7 +6,9 @@ import re
 
 import pytest
 from test_dashboard_render import screen, search_state
+from test_dashboard_state import FakeClock, run_trial, started
 
+from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
 
 
@@ -46,3 +48,17 @@ def test_the_help_wraps_a_key_s_text_under_itself():
     rows = screen(view, (80, 24)).splitlines()
     quit_row = next(i for i, row in enumerate(rows) if "quit: asks y" in row)
     assert re.match(r"│ {13}[a-z]", rows[quit_row + 1]), rows[quit_row + 1]
+
+
+def test_an_opened_trial_shows_its_loss_metrics_and_params_in_full():
+    """As results.csv has them: the trial window is where a user copies a trial's params from."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    params = {"lr": 0.08098864143204074, "units": 64}
+    run_trial(state, 1, 10.166907543447525, params=params, metrics={"auc": 0.9123456789})
+    view = DashboardView(state)
+    view.open_trial(1)
+    text = screen(view, (160, 50))
+    assert "loss    10.166907543447525" in text
+    assert re.search(r"auc +0\.9123456789", text)
+    assert re.search(r"lr +0\.08098864143204074", text) and re.search(r"units +64", text)
