@@ -8,6 +8,9 @@ import pytest
 from test_dashboard_render import screen, search_state
 from test_dashboard_state import FakeClock, run_trial, started
 
+from hypermax import events as ev
+from hypermax.trial import TrialState
+from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
 
@@ -62,3 +65,27 @@ def test_an_opened_trial_shows_its_loss_metrics_and_params_in_full():
     assert "loss    10.166907543447525" in text
     assert re.search(r"auc +0\.9123456789", text)
     assert re.search(r"lr +0\.08098864143204074", text) and re.search(r"units +64", text)
+
+
+def test_the_help_names_every_trial_the_axis_marks_as_without_a_loss():
+    """A trial stopped on a NaN report ends without a loss, and the chart marks it as such."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, None, TrialState.STOPPED)
+    view = DashboardView(state)
+    chart_axis = next(row for row in screen(view, (80, 24)).splitlines() if "└" in row)
+    assert NO_LOSS in chart_axis
+    view.keypress((80, 24), "?")
+    marked = next(row for row in screen(view, (80, 24)).splitlines() if f"  {NO_LOSS} " in row)
+    assert "stopped" in marked, marked
+
+
+def test_the_ended_title_reads_as_one_sentence():
+    state = search_state()
+    state.apply(ev.SearchFinished(state.best, 12, "iterations done"))
+    view = DashboardView(state)
+    assert "search ended (iterations done) — press q to leave" in screen(view, (80, 24))
+    narrow = screen(view, (50, 24)).splitlines()
+    assert narrow[1].rstrip() == "search ended (iterations done)"
+    assert narrow[2].rstrip() == "— q leaves"

@@ -64,7 +64,7 @@ HELP_ROWS: list[Any] = [
     (POINT, "a trial's loss"),
     (STOPPED, "stopped early"),
     (KILLED, "killed (at the top edge when its loss is off the scale)"),
-    (NO_LOSS, "on the x axis: a trial that failed or was killed without a loss"),
+    (NO_LOSS, "on the x axis: a trial without a loss (failed, killed, stopped)"),
     ("─", "the best loss so far; the scale turns logarithmic when losses span decades"),
     "",
     ("title", "early stopping"),

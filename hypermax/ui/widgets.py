@@ -393,9 +393,10 @@ def _title_markup(state: DashboardState, brief: int = 0) -> tuple[list[Any], str
     gap = "  " if brief < 1 else " "
     parts: list[Any] = [("name", state.name or "hypermax")]
     if state.ended:
-        leave = "— press q to leave" if brief < 1 else "— q leaves"
-        parts += [("best", f"search ended ({state.end_reason})"), ("best", leave)]
-        return parts, gap if brief < 1 else " "
+        ended = f"search ended ({state.end_reason})"
+        if brief < 1:
+            return [*parts, ("best", f"{ended} — press q to leave")], gap
+        return [*parts, ("best", ended), ("best", "— q leaves")], " "
     parts.append(("label", state.method))
     if brief < 2:
         parts.append(("dim", f"parallel {state.parallel}"))
