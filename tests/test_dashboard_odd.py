@@ -89,3 +89,12 @@ def test_the_ended_title_reads_as_one_sentence():
     narrow = screen(view, (50, 24)).splitlines()
     assert narrow[1].rstrip() == "search ended (iterations done)"
     assert narrow[2].rstrip() == "— q leaves"
+
+
+@pytest.mark.parametrize("size", [(20, 6), (30, 8), (80, 24)])
+def test_the_quit_dialog_shows_how_to_answer_on_a_small_terminal(size):
+    view = DashboardView(search_state())
+    view.keypress(size, "q")
+    text = " ".join(screen(view, size).replace("│", " ").split())
+    assert "Quit the search now?" in text
+    assert "y quit" in text

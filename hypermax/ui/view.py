@@ -286,7 +286,7 @@ class DashboardView(urwid.WidgetWrap):
             if self.state.ended:
                 self.actions.leave()
             else:
-                self._open("confirm", _confirm_box(), width=62, height="pack")
+                self._open("confirm", _confirm_box(), width=66, height="pack")
         elif key == "p":
             self.actions.request(Command.TOGGLE_PAUSE)
         elif key == "e":
@@ -400,11 +400,11 @@ def _confirm_box() -> urwid.Widget:
     text = urwid.Text(
         [
             "Quit the search now?\n",
-            "Running trials are killed; finished ones stay in the journal.\n\n",
             ("dialog key", "y"),
             " quit    ",
             ("dialog key", "any other key"),
-            " keep going",
+            " keep going\n\n",
+            "Running trials are killed; finished ones stay in the journal.",
         ]
     )
     box = urwid.LineBox(urwid.Padding(text, left=1, right=1), title="quit")
