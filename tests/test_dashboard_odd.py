@@ -98,3 +98,15 @@ def test_the_quit_dialog_shows_how_to_answer_on_a_small_terminal(size):
     text = " ".join(screen(view, size).replace("│", " ").split())
     assert "Quit the search now?" in text
     assert "y quit" in text
+
+
+def test_an_opened_trial_writes_its_cpu_time_as_precisely_as_its_time():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5, seconds=0.4, cpu_time=0.3)
+    run_trial(state, 2, 0.6, seconds=0.4)
+    view = DashboardView(state)
+    view.open_trial(1)
+    assert "time 0.4s   cpu 0.3s" in screen(view, (160, 50))
+    view.open_trial(2)
+    assert "time 0.4s   cpu -" in screen(view, (160, 50))  # not measured

@@ -14,7 +14,6 @@ from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     exact_value,
-    format_duration,
     format_loss,
     format_params,
     format_state,
@@ -200,7 +199,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
     rows.append([("label", "loss    "), ("best", loss)])
     facts = [
         ("time", format_trial_time(trial.time)),
-        ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
+        ("cpu", format_trial_time(trial.cpu_time)),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
     if trial.step is not None:
