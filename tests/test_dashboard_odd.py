@@ -110,3 +110,10 @@ def test_an_opened_trial_writes_its_cpu_time_as_precisely_as_its_time():
     assert "time 0.4s   cpu 0.3s" in screen(view, (160, 50))
     view.open_trial(2)
     assert "time 0.4s   cpu -" in screen(view, (160, 50))  # not measured
+
+
+@pytest.mark.parametrize("size", [(20, 6), (40, 12)])
+def test_a_narrow_footer_still_shows_every_key_help_last(size):
+    footer = screen(DashboardView(search_state()), size).splitlines()[-1]
+    assert footer.split() == ["q", "p", "e", "Tab", "↵", "s", "?"] or "? help" in footer, footer
+    assert "q quit" in footer or size[0] < 40

@@ -24,7 +24,15 @@ from hypermax.ui.formatting import trials_text
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
 from hypermax.ui.trials import TrialsPanel, TrialWindow
-from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
+from hypermax.ui.widgets import (
+    ChartWidget,
+    FittingText,
+    ListPanel,
+    Panel,
+    Size,
+    StatusBar,
+    box_size,
+)
 
 Layout: TypeAlias = "urwid.Pile | urwid.Columns"
 #: Below this width the panels stack in one column; from it on, two columns.
@@ -195,7 +203,7 @@ class DashboardView(urwid.WidgetWrap):
         panels = [self.chart_panel, self.trials, self.running, self.best, self.params]
         self.layout = Responsive(narrow, wide, panels)
         self.layout.focus_panel("trials")
-        self.footer = urwid.Text("", wrap="ellipsis")
+        self.footer = FittingText(one_line=True)
         self.frame = urwid.Frame(
             self.layout, header=self.status, footer=urwid.AttrMap(self.footer, "footer")
         )
@@ -221,7 +229,7 @@ class DashboardView(urwid.WidgetWrap):
         )
         self._refresh_best(state)
         self._refresh_ranking()
-        self.footer.set_text(self._footer_markup())
+        self.footer.set_variants([self._footer_markup(brief) for brief in range(3)])
         if self.detail is not None:
             self.detail.follow(state)
 
@@ -251,18 +259,22 @@ class DashboardView(urwid.WidgetWrap):
         short = self.trials.walker.short
         self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
 
-    def _footer_markup(self) -> list[Any]:
+    def _footer_markup(self, brief: int = 0) -> tuple[list[Any], str]:
+        """The keys and what they do; ``brief`` 1 names only what q, p and ? do, 2 none."""
         if self.quitting and not self.state.ended:
-            return [("key", " stopping: "), "killing running trials and saving the journal…"]
+            text = "killing running trials and saving the journal…"
+            return [[("key", " stopping: "), text]], ""
         keys = [("q", "leave" if self.state.ended else "quit")]
         if not self.state.ended:
             keys.append(("p", "resume" if self.state.paused else "pause"))
             keys.append(("e", "export"))
         keys += [("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
-        out: list[Any] = []
-        for key, text in keys:
-            out += [("key", f" {key}"), f" {text} "]
-        return out
+        if brief == 2:
+            return [[("key", f" {key}")] for key, _ in keys], ""
+        named = {"q", "p", "?"} if brief else {key for key, _ in keys}
+        return [
+            [("key", f" {key}"), f" {text} " if key in named else " "] for key, text in keys
+        ], ""
 
     def set_note(self, note: str | None) -> None:
         """Show ``note`` in the status line (it outranks the driver's messages)."""

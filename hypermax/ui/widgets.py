@@ -259,14 +259,16 @@ class FittingText(urwid.Widget):
     that leaves out what matters least.
 
     A variant is a list of parts, each the text markup of something that stays on one line
-    (``2 running``, ``best 0.03 (#5)``), and the text put between two parts on one line."""
+    (``2 running``, ``best 0.03 (#5)``), and the text put between two parts on one line.
+    With ``one_line``, the last variant is cut to one line, ending in ``…``, instead."""
 
     _sizing = frozenset([urwid.Sizing.FLOW])
 
-    def __init__(self) -> None:
+    def __init__(self, one_line: bool = False) -> None:
         super().__init__()
         self._variants: list[tuple[list[Any], str]] = [([""], "")]
-        self._text = urwid.Text("")
+        self._one_line = one_line
+        self._text = urwid.Text("", wrap="ellipsis" if one_line else "space")
         self._shown: tuple[int, int] | None = None
 
     def set_variants(self, variants: list[tuple[list[Any], str]]) -> None:
@@ -279,7 +281,7 @@ class FittingText(urwid.Widget):
         if len(size) != 1:
             raise ValueError(f"a status line is drawn at (cols,), not {size!r}")
         cols = size[0]
-        chosen, width = len(self._variants) - 1, cols
+        chosen, width = len(self._variants) - 1, 0 if self._one_line else cols
         for i, (parts, gap) in enumerate(self._variants):
             if sum(map(_width, parts)) + columns(gap) * (len(parts) - 1) <= cols:
                 chosen, width = i, 0  # one line whatever the width
