@@ -27,6 +27,12 @@ def test_a_narrow_status_breaks_between_its_parts_never_inside_one(width):
     assert "parallel 4" in text or "parallel" not in text
 
 
+@pytest.mark.parametrize("width", [30, 36, 40, 60])
+def test_a_narrow_title_keeps_its_words_whole_and_the_clock_while_it_can(width):
+    title = screen(DashboardView(search_state()), (width, 24)).splitlines()[0]
+    assert title.split()[:2] == ["tuning", "tpe"] and title.rstrip().endswith("ETA 2m20s"), title
+
+
 def test_the_progress_bar_and_the_latest_message_do_not_touch():
     text = screen(DashboardView(search_state()), (36, 24))
     assert "30% trial 9 killed" in text
@@ -86,9 +92,9 @@ def test_the_ended_title_reads_as_one_sentence():
     state.apply(ev.SearchFinished(state.best, 12, "iterations done"))
     view = DashboardView(state)
     assert "search ended (iterations done) — press q to leave" in screen(view, (80, 24))
-    narrow = screen(view, (50, 24)).splitlines()
-    assert narrow[1].rstrip() == "search ended (iterations done)"
-    assert narrow[2].rstrip() == "— q leaves"
+    narrow = screen(view, (40, 24)).splitlines()
+    assert narrow[0].rstrip() == "tuning search ended (iterations done)"
+    assert narrow[1].rstrip() == "— q leaves"
 
 
 @pytest.mark.parametrize("size", [(20, 6), (30, 8), (80, 24)])

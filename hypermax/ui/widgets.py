@@ -252,6 +252,12 @@ def _chart_markup(line: str, label_width: int) -> list[tuple[str, str]]:
 
 
 # -- the status bar --------------------------------------------------------------------------------
+#: A :class:`FittingText` variant: its parts, the text between two, and what is set flush right.
+Variant: TypeAlias = "tuple[list[Any], str] | tuple[list[Any], str, Any]"
+#: The least space between a :class:`FittingText`'s parts and what is set flush right.
+RIGHT_GAP = 2
+
+
 class FittingText(urwid.Widget):
     """Text that shows, of its variants (fullest first), the first that fits its width on one
     line; when none does, the last is broken into lines between its parts, never inside one. A
@@ -259,20 +265,21 @@ class FittingText(urwid.Widget):
     that leaves out what matters least.
 
     A variant is a list of parts, each the text markup of something that stays on one line
-    (``2 running``, ``best 0.03 (#5)``), and the text put between two parts on one line.
+    (``2 running``, ``best 0.03 (#5)``), the text put between two parts on one line, and
+    optionally markup set flush right, at least ``RIGHT_GAP`` columns after them (the clock).
     With ``one_line``, the last variant is cut to one line, ending in ``…``, instead."""
 
     _sizing = frozenset([urwid.Sizing.FLOW])
 
     def __init__(self, one_line: bool = False) -> None:
         super().__init__()
-        self._variants: list[tuple[list[Any], str]] = [([""], "")]
+        self._variants: list[Variant] = [([""], "")]
         self._one_line = one_line
         self._text = urwid.Text("", wrap="ellipsis" if one_line else "space")
-        self._shown: tuple[int, int] | None = None
+        self._shown: tuple[int, int, int] | None = None
 
-    def set_variants(self, variants: list[tuple[list[Any], str]]) -> None:
-        """Show the first of ``variants`` (``(parts, gap)``, fullest first) that fits."""
+    def set_variants(self, variants: list[Variant]) -> None:
+        """Show the first of ``variants`` (``(parts, gap[, right])``, fullest first) that fits."""
         self._variants = variants
         self._shown = None
         self._invalidate()
@@ -282,14 +289,22 @@ class FittingText(urwid.Widget):
             raise ValueError(f"a status line is drawn at (cols,), not {size!r}")
         cols = size[0]
         chosen, width = len(self._variants) - 1, 0 if self._one_line else cols
-        for i, (parts, gap) in enumerate(self._variants):
-            if sum(map(_width, parts)) + columns(gap) * (len(parts) - 1) <= cols:
+        for i, (parts, gap, *right) in enumerate(self._variants):
+            used = sum(map(_width, parts)) + columns(gap) * (len(parts) - 1)
+            if used + sum(_width(r) + RIGHT_GAP for r in right) <= cols:
                 chosen, width = i, 0  # one line whatever the width
                 break
-        if (chosen, width) != self._shown:
-            self._shown = (chosen, width)
-            parts, gap = self._variants[chosen]
-            self._text.set_text(_broken(parts, gap, width) if width else _joined(parts, gap))
+        if (chosen, width, cols) != self._shown:
+            self._shown = (chosen, width, cols)
+            parts, gap, *right = self._variants[chosen]
+            if width:
+                self._text.set_text(_broken(parts, gap, width))
+            else:
+                markup = _joined(parts, gap)
+                if right:
+                    space = cols - _width(markup) - _width(right[0])
+                    markup += [" " * space, right[0]]
+                self._text.set_text(markup)
         return (cols,)
 
     def rows(self, size: Size, focus: bool = False) -> int:
@@ -348,7 +363,6 @@ class StatusBar(urwid.WidgetWrap):
 
     def __init__(self) -> None:
         self.title = FittingText()
-        self.clock = urwid.Text("", align="right")
         self.counts = FittingText()
         self.progress = ProgressLine()
         self.message = urwid.Text("", wrap="ellipsis")
@@ -357,7 +371,7 @@ class StatusBar(urwid.WidgetWrap):
         super().__init__(
             urwid.Pile(
                 [
-                    urwid.Columns([self.title, ("pack", self.clock)], dividechars=2),
+                    self.title,
                     self.counts,
                     self.bottom,
                 ]
@@ -367,12 +381,14 @@ class StatusBar(urwid.WidgetWrap):
     def update(self, state: DashboardState, note: str | None = None) -> None:
         """Show ``state``; ``note`` (quitting, errors) takes the place of the latest message."""
         counts = state.counts()
-        self.title.set_variants([_title_markup(state, brief) for brief in range(BRIEFER_TITLES)])
-        eta = state.eta()
-        clock = f"elapsed {format_duration(state.elapsed())}"
+        elapsed, eta = format_duration(state.elapsed()), state.eta()
+        clocks = [f"elapsed {elapsed}", elapsed]
         if eta is not None:
-            clock += f"  ETA {format_duration(eta)}"
-        self.clock.set_text(("label", clock))
+            clocks = [f"{clock}  ETA {format_duration(eta)}" for clock in clocks]
+        titles = [_title_markup(state, brief) for brief in range(BRIEFER_TITLES)]
+        self.title.set_variants(
+            [(parts, gap, ("label", clock)) for clock in clocks for parts, gap in titles] + titles
+        )
         self.counts.set_variants(
             [_counts_markup(state, counts, brief) for brief in range(BRIEFER_COUNTS)]
         )
