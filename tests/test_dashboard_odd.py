@@ -123,3 +123,9 @@ def test_a_narrow_footer_still_shows_every_key_help_last(size):
     footer = screen(DashboardView(search_state()), size).splitlines()[-1]
     assert footer.split() == ["q", "p", "e", "Tab", "↵", "s", "?"] or "? help" in footer, footer
     assert "q quit" in footer or size[0] < 40
+
+
+def test_a_narrow_progress_bar_shortens_its_label_instead_of_cutting_it():
+    rows = screen(DashboardView(search_state()), (30, 24)).splitlines()
+    bar = next(row for row in rows if "12/40" in row and "done" not in row)
+    assert "12/40  30%" in bar, bar

@@ -185,20 +185,38 @@ class ListPanel(Panel):
 
 
 class ProgressLine(urwid.ProgressBar):
-    """The progress bar with ``done/total`` written on it."""
+    """The progress bar with ``done/total trials  N%`` written on it; on a narrow bar, the
+    longest of ``done/total  N%`` and ``done/total`` that fits."""
 
     def __init__(self) -> None:
         super().__init__("pb normal", "pb complete")
-        self.label = ""
+        self.labels = [""]
+        self._cols = 0
+
+    @property
+    def label(self) -> str:
+        """The label the bar shows at its width."""
+        return next((t for t in self.labels if columns(t) <= self._cols), self.labels[-1])
 
     def get_text(self) -> str:
         return self.label
 
+    def render(
+        self,
+        size: tuple[int],  # type: ignore[override]  # a flow widget, as urwid's own says
+        focus: bool = False,
+    ) -> urwid.TextCanvas:
+        if size[0] != self._cols:
+            self._cols = size[0]
+            self._invalidate()
+        return super().render(size, focus)
+
     def show(self, done: int, total: int) -> None:
         """Fill to ``done`` of ``total``."""
-        label = f"{done}/{total} trials  {0 if total <= 0 else 100 * done // total}%"
-        if (done, total, label) != (self.current, self.done, self.label):
-            self.label = label
+        count, percent = f"{done}/{total}", f"{0 if total <= 0 else 100 * done // total}%"
+        labels = [f"{count} trials  {percent}", f"{count}  {percent}", count]
+        if (done, total, labels) != (self.current, self.done, self.labels):
+            self.labels = labels
             self.done = max(1, total)
             self.set_completion(min(done, max(1, total)))
 
