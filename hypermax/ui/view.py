@@ -23,14 +23,13 @@ from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
 from hypermax.ui.formatting import trials_text
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
+from hypermax.ui.status import FittingText, StatusBar
 from hypermax.ui.trials import TrialsPanel, TrialWindow
 from hypermax.ui.widgets import (
     ChartWidget,
-    FittingText,
     ListPanel,
     Panel,
     Size,
-    StatusBar,
     box_size,
 )
 
