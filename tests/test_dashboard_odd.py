@@ -129,3 +129,20 @@ def test_a_narrow_progress_bar_shortens_its_label_instead_of_cutting_it():
     rows = screen(DashboardView(search_state()), (30, 24)).splitlines()
     bar = next(row for row in rows if "12/40" in row and "done" not in row)
     assert "12/40  30%" in bar, bar
+
+
+def test_the_best_trial_panel_keeps_every_value_in_its_column_beside_a_long_name():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    params = {
+        "p0_лосс_ünïcödé_very_long_name_x": 0.08098864143204074,
+        "p1_x": 0.368,
+        "model.encoder.attention_dropout_probability": 0.25,
+    }
+    run_trial(state, 1, 0.5, params=params)
+    rows = screen(DashboardView(state), (80, 24)).splitlines()
+    panel = [row[row.index("││") + 2 : -1] for row in rows if "││" in row][:5]
+    values = {row.split()[-1]: row.rindex(row.split()[-1]) for row in panel[1:4]}
+    assert set(values) == {"0.08099", "0.368", "0.25"}, panel
+    assert len(set(values.values())) == 1, panel  # one column
+    assert any(row.startswith("attention_dropout_probabili…") for row in panel), panel
