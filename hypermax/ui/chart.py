@@ -2,7 +2,8 @@
 
 Pure functions over numbers, so the chart is tested without a terminal. Glyphs: ``POINT`` a
 trial's loss, ``STOPPED`` a stopped trial, ``KILLED`` a killed trial with a loss, ``─╮│╰`` the best
-loss so far; on the x axis ``NO_LOSS`` marks a trial that failed (or was killed) without a loss.
+loss so far; on the x axis ``NO_LOSS`` marks a trial that ended without a loss (failed, killed or
+stopped).
 """
 
 from __future__ import annotations

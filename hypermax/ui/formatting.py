@@ -88,6 +88,14 @@ def format_value(value: Any) -> str:
     return json_value(value)
 
 
+def exact_value(value: Any) -> str:
+    """A value in full on one line, as ``results.csv`` has it: floats to the last digit that
+    tells them apart (``repr``); anything else as :func:`format_value` writes it."""
+    if isinstance(value, float):
+        return repr(value)
+    return format_value(value)
+
+
 def format_params(
     params: Mapping[str, Any], limit: int | None = 200, *, short: bool = False
 ) -> str:

@@ -17,12 +17,16 @@ from hypermax.ui.formatting import (
     format_value,
     one_line,
     padded,
+    short_names,
     sparkline,
 )
 from hypermax.ui.state import RunningRow
 from hypermax.ui.widgets import Item, cut
 
 BAR_CELLS = 10
+#: The best-trial panel's name column: a longer name is shown by its shortest unique tail, cut
+#: to this width, so that every value starts in one column (the trial window has it in full).
+BEST_NAME_WIDTH = 28
 RANKED_NAME_WIDTH = 16
 
 
@@ -83,9 +87,14 @@ def best_markups(best: Trial | None) -> list[Any]:
         return [("dim", "no trial with a loss yet")]
     rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
     flat = {one_line(name): value for name, value in flatten(best.params, keep_empty=True).items()}
-    width = min(28, max((columns(n) for n in flat), default=0))
+    short = short_names(flat)
+    names = {
+        name: name if columns(name) <= BEST_NAME_WIDTH else cut(short[name], BEST_NAME_WIDTH)
+        for name in flat
+    }
+    width = max((columns(n) for n in names.values()), default=0)
     for name, value in flat.items():
-        rows.append([("label", padded(name, width)), "  ", format_value(value)])
+        rows.append([("label", padded(names[name], width)), "  ", format_value(value)])
     for name, value in best.metrics.items():
         if name != "loss":
             rows.append([("dim", f"{one_line(name)} = {format_value(value)}")])

@@ -13,12 +13,11 @@ from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
-    format_duration,
+    exact_value,
     format_loss,
     format_params,
     format_state,
     format_trial_time,
-    format_value,
     one_line,
     padded,
     short_names,
@@ -196,10 +195,11 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
     ]
     if trial.reason:
         rows.append([("label", "reason  "), ("warning", clip(trial.reason))])
-    rows.append([("label", "loss    "), ("best", format_loss(trial.loss))])
+    loss = "-" if trial.loss is None else exact_value(trial.loss + 0.0)
+    rows.append([("label", "loss    "), ("best", loss)])
     facts = [
         ("time", format_trial_time(trial.time)),
-        ("cpu", format_duration(trial.cpu_time) if trial.cpu_time is not None else "-"),
+        ("cpu", format_trial_time(trial.cpu_time)),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
     if trial.step is not None:
@@ -213,7 +213,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
         names = {one_line(str(name)): value for name, value in values.items()}
         width = min(32, max(columns(name) for name in names))
         for name, value in names.items():
-            rows.append([("label", f"  {padded(name, width)}"), "  ", clip(format_value(value))])
+            rows.append([("label", f"  {padded(name, width)}"), "  ", clip(exact_value(value))])
     if trial.attachments:
         rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
     if trial.reports:

@@ -23,8 +23,15 @@ from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
 from hypermax.ui.formatting import trials_text
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
+from hypermax.ui.status import FittingText, StatusBar
 from hypermax.ui.trials import TrialsPanel, TrialWindow
-from hypermax.ui.widgets import ChartWidget, ListPanel, Panel, Size, StatusBar, box_size
+from hypermax.ui.widgets import (
+    ChartWidget,
+    ListPanel,
+    Panel,
+    Size,
+    box_size,
+)
 
 Layout: TypeAlias = "urwid.Pile | urwid.Columns"
 #: Below this width the panels stack in one column; from it on, two columns.
@@ -48,29 +55,51 @@ class Actions:
     """Where a trial's log is, for the trial view."""
 
 
+#: The help: titles, and rows of a key (or a glyph) and what it does, which wraps under itself.
 HELP_ROWS: list[Any] = [
     ("title", "keys"),
-    "  q        quit: asks y to confirm; running trials are killed, the journal is kept",
-    "  p        pause / resume launching new trials (running ones go on)",
-    "  e        write results.csv and best.json now",
-    "  Tab      next panel (Shift-Tab: previous); arrows move between and inside panels",
-    "  Enter    open the focused trial: params, metrics, loss terms, log",
-    "  s / r    sort the trials table by loss or id / reverse it",
-    "  Esc      close a window",
-    "  ?        this help",
+    ("q", "quit: asks y to confirm; running trials are killed, the journal is kept"),
+    ("p", "pause / resume launching new trials (running ones go on)"),
+    ("e", "write results.csv and best.json now"),
+    ("Tab", "next panel (Shift-Tab: previous); arrows move between and inside panels"),
+    ("Enter", "open the focused trial: params, metrics, loss terms, log"),
+    ("s / r", "sort the trials table by loss or id / reverse it"),
+    ("Esc", "close a window"),
+    ("?", "this help"),
     "",
     ("title", "the chart"),
-    f"  {POINT} a trial's loss   {STOPPED} stopped early   {KILLED} killed (at the top edge "
-    "when its loss is off the scale)",
-    f"  {NO_LOSS} on the x axis: a trial that failed or was killed without a loss",
-    "  the line is the best loss so far; the scale turns logarithmic when losses span decades",
+    (POINT, "a trial's loss"),
+    (STOPPED, "stopped early"),
+    (KILLED, "killed (at the top edge when its loss is off the scale)"),
+    (NO_LOSS, "on the x axis: a trial without a loss (failed, killed, stopped)"),
+    ("─", "the best loss so far; the scale turns logarithmic when losses span decades"),
     "",
     ("title", "early stopping"),
-    "  running trials: the losses the policy weighed, against the median or the rung's cutoff",
-    "  (> worse, ≤ as good or better); stopped@N in the table: stopped after its step N",
+    (
+        "running",
+        "the losses the policy weighed, against the median or the rung's cutoff (> worse, ≤ as "
+        "good or better)",
+    ),
+    ("stopped@N", "in the table: stopped after its step N"),
     "",
-    ("dim", "press any key to close"),
+    ("dim", "↑ ↓ PgUp PgDn scroll; any other key closes"),
 ]
+#: The keys that scroll the help instead of closing it.
+SCROLL_KEYS = frozenset(["up", "down", "page up", "page down", "home", "end"])
+HELP_KEY_COLUMNS = 13
+
+
+def _help_rows() -> list[Any]:
+    rows: list[Any] = []
+    for row in HELP_ROWS:
+        if isinstance(row, tuple) and row[0] not in ("title", "dim"):
+            key, text = row
+            rows.append(
+                urwid.Columns([(HELP_KEY_COLUMNS, urwid.Text(f"  {key}")), urwid.Text(text)])
+            )
+        else:
+            rows.append(urwid.Text(row))
+    return rows
 
 
 class Responsive(urwid.Widget):
@@ -173,7 +202,7 @@ class DashboardView(urwid.WidgetWrap):
         panels = [self.chart_panel, self.trials, self.running, self.best, self.params]
         self.layout = Responsive(narrow, wide, panels)
         self.layout.focus_panel("trials")
-        self.footer = urwid.Text("", wrap="ellipsis")
+        self.footer = FittingText(one_line=True)
         self.frame = urwid.Frame(
             self.layout, header=self.status, footer=urwid.AttrMap(self.footer, "footer")
         )
@@ -199,7 +228,7 @@ class DashboardView(urwid.WidgetWrap):
         )
         self._refresh_best(state)
         self._refresh_ranking()
-        self.footer.set_text(self._footer_markup())
+        self.footer.set_variants([self._footer_markup(brief) for brief in range(3)])
         if self.detail is not None:
             self.detail.follow(state)
 
@@ -229,18 +258,22 @@ class DashboardView(urwid.WidgetWrap):
         short = self.trials.walker.short
         self.params.set_rows(ranking_markups(ranking, scored, MIN_RANKED_TRIALS, short))
 
-    def _footer_markup(self) -> list[Any]:
+    def _footer_markup(self, brief: int = 0) -> tuple[list[Any], str]:
+        """The keys and what they do; ``brief`` 1 names only what q, p and ? do, 2 none."""
         if self.quitting and not self.state.ended:
-            return [("key", " stopping: "), "killing running trials and saving the journal…"]
+            text = "killing running trials and saving the journal…"
+            return [[("key", " stopping: "), text]], ""
         keys = [("q", "leave" if self.state.ended else "quit")]
         if not self.state.ended:
             keys.append(("p", "resume" if self.state.paused else "pause"))
             keys.append(("e", "export"))
         keys += [("Tab", "panel"), ("↵", "open"), ("s", "sort"), ("?", "help")]
-        out: list[Any] = []
-        for key, text in keys:
-            out += [("key", f" {key}"), f" {text} "]
-        return out
+        if brief == 2:
+            return [[("key", f" {key}")] for key, _ in keys], ""
+        named = {"q", "p", "?"} if brief else {key for key, _ in keys}
+        return [
+            [("key", f" {key}"), f" {text} " if key in named else " "] for key, text in keys
+        ], ""
 
     def set_note(self, note: str | None) -> None:
         """Show ``note`` in the status line (it outranks the driver's messages)."""
@@ -264,13 +297,13 @@ class DashboardView(urwid.WidgetWrap):
             if self.state.ended:
                 self.actions.leave()
             else:
-                self._open("confirm", _confirm_box(), width=62, height="pack")
+                self._open("confirm", _confirm_box(), width=66, height="pack")
         elif key == "p":
             self.actions.request(Command.TOGGLE_PAUSE)
         elif key == "e":
             self._export()
         elif key == "?":
-            self._open("help", _box("help", [urwid.Text(r) for r in HELP_ROWS]), width=90)
+            self._open("help", _box("help", _help_rows()), width=90, height=("relative", 90))
         elif key in ("tab", "shift tab"):
             self.layout.cycle(-1 if key == "shift tab" else 1)
         elif key == "s":
@@ -303,6 +336,8 @@ class DashboardView(urwid.WidgetWrap):
                 self.confirm_quit()
             return None
         if kind == "detail" and key not in ("esc", "q", "enter", "backspace", "left"):
+            return self._w.keypress(size, key)
+        if kind == "help" and key in SCROLL_KEYS:
             return self._w.keypress(size, key)
         self.close_overlay()
         return None
@@ -365,7 +400,7 @@ def _pile(*parts: tuple[int, urwid.Widget]) -> urwid.Pile:
     return urwid.Pile([("weight", weight, widget) for weight, widget in parts])
 
 
-def _box(title: str, body: urwid.Widget | list[urwid.Text]) -> urwid.Widget:
+def _box(title: str, body: urwid.Widget | list[Any]) -> urwid.Widget:
     if isinstance(body, list):
         body = urwid.ListBox(urwid.SimpleFocusListWalker(body))
     box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
@@ -376,11 +411,11 @@ def _confirm_box() -> urwid.Widget:
     text = urwid.Text(
         [
             "Quit the search now?\n",
-            "Running trials are killed; finished ones stay in the journal.\n\n",
             ("dialog key", "y"),
             " quit    ",
             ("dialog key", "any other key"),
-            " keep going",
+            " keep going\n\n",
+            "Running trials are killed; finished ones stay in the journal.",
         ]
     )
     box = urwid.LineBox(urwid.Padding(text, left=1, right=1), title="quit")

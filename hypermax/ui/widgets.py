@@ -1,5 +1,5 @@
-"""The dashboard's building blocks: list rows, titled panels, the progress line, the loss chart
-and the status bar, drawn from a :class:`~hypermax.ui.state.DashboardState`.
+"""The dashboard's building blocks: list rows, titled panels and the loss chart, drawn from a
+:class:`~hypermax.ui.state.DashboardState` (the status lines are in ``hypermax.ui.status``).
 
 Nothing here touches the terminal, the driver or threads: every widget renders with
 ``widget.render(size)``, so tests draw it without a terminal.
@@ -23,7 +23,7 @@ from hypermax.ui.chart import (
     scaled_losses,
     wants_log_scale,
 )
-from hypermax.ui.formatting import columns, format_duration, format_loss
+from hypermax.ui.formatting import columns
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
@@ -184,25 +184,6 @@ class ListPanel(Panel):
         return None if widget is None else widget.base_widget.trial_id
 
 
-class ProgressLine(urwid.ProgressBar):
-    """The progress bar with ``done/total`` written on it."""
-
-    def __init__(self) -> None:
-        super().__init__("pb normal", "pb complete")
-        self.label = ""
-
-    def get_text(self) -> str:
-        return self.label
-
-    def show(self, done: int, total: int) -> None:
-        """Fill to ``done`` of ``total``."""
-        label = f"{done}/{total} trials  {0 if total <= 0 else 100 * done // total}%"
-        if (done, total, label) != (self.current, self.done, self.label):
-            self.label = label
-            self.done = max(1, total)
-            self.set_completion(min(done, max(1, total)))
-
-
 class ChartWidget(urwid.Widget):
     """The loss chart, drawn to whatever size the panel gives it."""
 
@@ -249,124 +230,3 @@ def _chart_markup(line: str, label_width: int) -> list[tuple[str, str]]:
         else:
             out.append((attr, ch))
     return out or [("axis", "")]
-
-
-# -- the status bar --------------------------------------------------------------------------------
-class FittingText(urwid.Widget):
-    """Text that shows, of its variants (fullest first), the first that fits its width on one
-    line; the last wraps when none does. A line cut between a count and its word
-    (``2 killed  0`` / ``stopped``) reads worse than one that leaves out what matters least."""
-
-    _sizing = frozenset([urwid.Sizing.FLOW])
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._variants: list[Any] = [""]
-        self._text = urwid.Text("")
-        self._shown = -1
-
-    def set_variants(self, variants: list[Any]) -> None:
-        """Show the first of ``variants`` (text markup, fullest first) that fits."""
-        self._variants = variants
-        self._shown = -1
-        self._invalidate()
-
-    def _fit(self, size: Size) -> tuple[int]:
-        if len(size) != 1:
-            raise ValueError(f"a status line is drawn at (cols,), not {size!r}")
-        cols = size[0]
-        chosen = len(self._variants) - 1
-        for i, markup in enumerate(self._variants):
-            text, _ = urwid.decompose_tagmarkup(markup)
-            if columns(str(text)) <= cols:
-                chosen = i
-                break
-        if chosen != self._shown:
-            self._shown = chosen
-            self._text.set_text(self._variants[chosen])
-        return (cols,)
-
-    def rows(self, size: Size, focus: bool = False) -> int:
-        return self._text.rows(self._fit(size), focus)
-
-    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
-        return urwid.CompositeCanvas(self._text.render(self._fit(size), focus))
-
-
-class StatusBar(urwid.WidgetWrap):
-    """Search, counts, best, elapsed, ETA, a progress bar and the latest message."""
-
-    def __init__(self) -> None:
-        self.title = urwid.Text("")
-        self.clock = urwid.Text("", align="right")
-        self.counts = FittingText()
-        self.progress = ProgressLine()
-        self.message = urwid.Text("", wrap="ellipsis")
-        self.bottom = urwid.Columns([self.progress])
-        self._has_message = False
-        super().__init__(
-            urwid.Pile(
-                [
-                    urwid.Columns([self.title, ("pack", self.clock)], dividechars=2),
-                    self.counts,
-                    self.bottom,
-                ]
-            )
-        )
-
-    def update(self, state: DashboardState, note: str | None = None) -> None:
-        """Show ``state``; ``note`` (quitting, errors) takes the place of the latest message."""
-        counts = state.counts()
-        self.title.set_text(_title_markup(state))
-        eta = state.eta()
-        clock = f"elapsed {format_duration(state.elapsed())}"
-        if eta is not None:
-            clock += f"  ETA {format_duration(eta)}"
-        self.clock.set_text(("label", clock))
-        self.counts.set_variants(
-            [_counts_markup(state, counts, brief) for brief in range(BRIEFER_COUNTS)]
-        )
-        self.progress.show(counts["done"], state.iterations)
-        message = note or (state.messages[-1] if state.messages else "")
-        attr = "warning" if note else "dim"
-        self.message.set_text((attr, message))
-        if bool(message) != self._has_message:
-            self._has_message = bool(message)
-            parts = [self.progress, self.message] if message else [self.progress]
-            self.bottom.contents = [(w, self.bottom.options()) for w in parts]
-
-
-def _title_markup(state: DashboardState) -> list[Any]:
-    parts: list[Any] = [("name", state.name or "hypermax")]
-    if state.ended:
-        parts.append(("best", f"  search ended ({state.end_reason}) — press q to leave"))
-        return parts
-    parts += [("label", f"  {state.method}"), ("dim", f"  parallel {state.parallel}")]
-    if state.paused:
-        parts.append(("warning", "  PAUSED (p resumes)"))
-    return parts
-
-
-#: How many forms the counts line has: whole; without the counts that are 0; then also without
-#: its double spaces and the word "trial" (``brief`` 0, 1, 2 of :func:`_counts_markup`).
-BRIEFER_COUNTS = 3
-
-
-def _counts_markup(state: DashboardState, counts: dict[str, int], brief: int = 0) -> list[Any]:
-    gap = "  " if brief < 2 else " "
-    parts: list[Any] = [
-        ("name", f"{counts['done']}/{state.iterations}"),
-        f" done{gap}",
-        ("running", f"{counts['running']} running"),
-    ]
-    for key in ("failed", "killed", "stopped", "interrupted"):
-        if counts.get(key) or (brief == 0 and key != "interrupted"):
-            parts += [gap, (key if counts.get(key) else "dim", f"{counts[key]} {key}")]
-    best = state.best
-    parts.append(f"{gap} best ")
-    if best is not None:
-        trial = f" (trial {best.id})" if brief < 2 else f" (#{best.id})"
-        parts += [("best", format_loss(best.loss)), ("dim", trial)]
-    else:
-        parts.append(("dim", "-"))
-    return parts

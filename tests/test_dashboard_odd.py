@@ -1,0 +1,148 @@
+"""The dashboard where users push it: narrow terminals, the help at 80x24, exact values."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_dashboard_render import screen, search_state
+from test_dashboard_state import FakeClock, run_trial, started
+
+from hypermax import events as ev
+from hypermax.trial import TrialState
+from hypermax.ui.chart import NO_LOSS
+from hypermax.ui.state import DashboardState
+from hypermax.ui.view import DashboardView
+
+
+@pytest.mark.parametrize("width", [40, 44, 45, 50])
+def test_a_narrow_status_breaks_between_its_parts_never_inside_one(width):
+    state = search_state()
+    state.name, state.parallel = "odd", 4
+    lines = screen(DashboardView(state), (width, 24)).splitlines()
+    status = lines[: next(i for i, line in enumerate(lines) if "trials  30%" in line)]
+    text = "\n".join(line.rstrip() for line in status)
+    assert not re.search(r"(parallel|best)$", text, re.M), text  # a word cut from its number
+    assert "best 0.031415" in text
+    assert "parallel 4" in text or "parallel" not in text
+
+
+@pytest.mark.parametrize("width", [30, 36, 40, 60])
+def test_a_narrow_title_keeps_its_words_whole_and_the_clock_while_it_can(width):
+    title = screen(DashboardView(search_state()), (width, 24)).splitlines()[0]
+    assert title.split()[:2] == ["tuning", "tpe"] and title.rstrip().endswith("ETA 2m20s"), title
+
+
+def test_the_progress_bar_and_the_latest_message_do_not_touch():
+    text = screen(DashboardView(search_state()), (36, 24))
+    assert "30% trial 9 killed" in text
+
+
+def test_the_help_scrolls_to_its_end_on_a_24_row_terminal():
+    view = DashboardView(search_state())
+    view.keypress((80, 24), "?")
+    assert "any other key closes" not in screen(view, (80, 24))  # more help than rows
+    view.keypress((80, 24), "end")
+    text = screen(view, (80, 24))
+    assert "┌ help" in text and "any other key closes" in text and "stopped@N" in text
+    view.keypress((80, 24), "page up")
+    assert "┌ help" in screen(view, (80, 24))
+    view.keypress((80, 24), "x")
+    assert "┌ help" not in screen(view, (80, 24))
+
+
+def test_the_help_wraps_a_key_s_text_under_itself():
+    view = DashboardView(search_state())
+    view.keypress((80, 24), "?")
+    rows = screen(view, (80, 24)).splitlines()
+    quit_row = next(i for i, row in enumerate(rows) if "quit: asks y" in row)
+    assert re.match(r"│ {13}[a-z]", rows[quit_row + 1]), rows[quit_row + 1]
+
+
+def test_an_opened_trial_shows_its_loss_metrics_and_params_in_full():
+    """As results.csv has them: the trial window is where a user copies a trial's params from."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    params = {"lr": 0.08098864143204074, "units": 64}
+    run_trial(state, 1, 10.166907543447525, params=params, metrics={"auc": 0.9123456789})
+    view = DashboardView(state)
+    view.open_trial(1)
+    text = screen(view, (160, 50))
+    assert "loss    10.166907543447525" in text
+    assert re.search(r"auc +0\.9123456789", text)
+    assert re.search(r"lr +0\.08098864143204074", text) and re.search(r"units +64", text)
+
+
+def test_the_help_names_every_trial_the_axis_marks_as_without_a_loss():
+    """A trial stopped on a NaN report ends without a loss, and the chart marks it as such."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5)
+    run_trial(state, 2, None, TrialState.STOPPED)
+    view = DashboardView(state)
+    chart_axis = next(row for row in screen(view, (80, 24)).splitlines() if "└" in row)
+    assert NO_LOSS in chart_axis
+    view.keypress((80, 24), "?")
+    marked = next(row for row in screen(view, (80, 24)).splitlines() if f"  {NO_LOSS} " in row)
+    assert "stopped" in marked, marked
+
+
+def test_the_ended_title_reads_as_one_sentence():
+    state = search_state()
+    state.apply(ev.SearchFinished(state.best, 12, "iterations done"))
+    view = DashboardView(state)
+    assert "search ended (iterations done) — press q to leave" in screen(view, (80, 24))
+    narrow = screen(view, (40, 24)).splitlines()
+    assert narrow[0].rstrip() == "tuning search ended (iterations done)"
+    assert narrow[1].rstrip() == "— q leaves"
+
+
+@pytest.mark.parametrize("size", [(20, 6), (30, 8), (80, 24)])
+def test_the_quit_dialog_shows_how_to_answer_on_a_small_terminal(size):
+    view = DashboardView(search_state())
+    view.keypress(size, "q")
+    text = " ".join(screen(view, size).replace("│", " ").split())
+    assert "Quit the search now?" in text
+    assert "y quit" in text
+
+
+def test_an_opened_trial_writes_its_cpu_time_as_precisely_as_its_time():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    run_trial(state, 1, 0.5, seconds=0.4, cpu_time=0.3)
+    run_trial(state, 2, 0.6, seconds=0.4)
+    view = DashboardView(state)
+    view.open_trial(1)
+    assert "time 0.4s   cpu 0.3s" in screen(view, (160, 50))
+    view.open_trial(2)
+    assert "time 0.4s   cpu -" in screen(view, (160, 50))  # not measured
+
+
+@pytest.mark.parametrize("size", [(20, 6), (40, 12)])
+def test_a_narrow_footer_still_shows_every_key_help_last(size):
+    footer = screen(DashboardView(search_state()), size).splitlines()[-1]
+    assert footer.split() == ["q", "p", "e", "Tab", "↵", "s", "?"] or "? help" in footer, footer
+    assert "q quit" in footer or size[0] < 40
+
+
+def test_a_narrow_progress_bar_shortens_its_label_instead_of_cutting_it():
+    rows = screen(DashboardView(search_state()), (30, 24)).splitlines()
+    bar = next(row for row in rows if "12/40" in row and "done" not in row)
+    assert "12/40  30%" in bar, bar
+
+
+def test_the_best_trial_panel_keeps_every_value_in_its_column_beside_a_long_name():
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    params = {
+        "p0_лосс_ünïcödé_very_long_name_x": 0.08098864143204074,
+        "p1_x": 0.368,
+        "model.encoder.attention_dropout_probability": 0.25,
+    }
+    run_trial(state, 1, 0.5, params=params)
+    rows = screen(DashboardView(state), (80, 24)).splitlines()
+    panel = [row[row.index("││") + 2 : -1] for row in rows if "││" in row][:5]
+    values = {row.split()[-1]: row.rindex(row.split()[-1]) for row in panel[1:4]}
+    assert set(values) == {"0.08099", "0.368", "0.25"}, panel
+    assert len(set(values.values())) == 1, panel  # one column
+    assert any(row.startswith("attention_dropout_probabili…") for row in panel), panel
