@@ -116,7 +116,8 @@ def compute_loss(
                 f'(hypermax.optimize: metrics="{example}" or "{example}:max")'
             )
         value = _number(result[metric], metric)
-        return LossBreakdown(-value if direction == "max" else value, {metric: value})
+        term = -value if direction == "max" else value  # what it adds to the loss
+        return LossBreakdown(term, {metric: term})
     terms: dict[str, float] = {}
     for m in metrics:
         if m.type == "time":

@@ -75,3 +75,11 @@ def test_without_metrics_loss_or_a_maximised_metric():
 def test_unusable_results_raise(result, message):
     with pytest.raises(LossError, match=f"^{message}$"):
         compute_loss(result, [], 0)
+
+
+@pytest.mark.parametrize(("direction", "loss"), [("min", 0.75), ("max", -0.75)])
+def test_without_metrics_the_one_term_is_what_it_adds_to_the_loss(direction, loss):
+    """With ``direction: max`` the loss is the negated value, and so is its term: the terms
+    add up to the loss, as they do with a metrics section."""
+    found = compute_loss({"accuracy": 0.75}, [], 1.0, direction=direction, metric="accuracy")
+    assert (found.loss, found.terms) == (loss, {"accuracy": loss})
