@@ -61,10 +61,11 @@ def run_cli(
 
 def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``hypermax ARGS`` as :func:`run_cli` returns it, but run by the command line's own
-    ``main`` in this process, from ``cwd``: for the commands that only read a results folder
-    (``show``, ``export``, ``plot``), where the process is not what a test is about. The
-    interpreter's start-up and the imports (scikit-learn for the importance, matplotlib) are
-    paid once for the whole suite, not by each call."""
+    ``main`` in this process, from ``cwd``: for the commands that run no trial (``show``,
+    ``export``, ``plot``, ``validate`` without ``--connect``, ``init``, ``templates``), where
+    the process is not what a test is about. The interpreter's start-up and the imports
+    (jsonschema and yaml for a spec, scikit-learn for the importance, matplotlib) are paid once
+    for the whole suite, not by each call."""
     from hypermax.cli import main
 
     out, err = io.StringIO(), io.StringIO()
