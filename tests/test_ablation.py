@@ -62,7 +62,7 @@ def test_a_study_runs_the_baseline_and_each_component_left_out(
     tmp_path: Path, write_spec: Any
 ) -> None:
     spec = write_spec(study(noise=0.0, repeats=1))
-    validated = run_cli("validate", str(spec), cwd=tmp_path)
+    validated = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert "5 iterations, method ablation" in validated.stdout, validated.stderr
     result = run_cli(str(spec), "--no-ui", "--parallel", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -137,7 +137,7 @@ def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
         "cifar10.json: results.graphs: this version draws no graphs into the results folder "
         "(the dashboard charts the search)",
     ]
-    checked = run_cli("validate", str(spec), cwd=tmp_path)
+    checked = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr.splitlines() == notices
 

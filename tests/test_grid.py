@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import journal_records, quadratic, run_cli
+from conftest import journal_records, quadratic, run_cli, run_cli_here
 
 from hypermax.errors import SpecError
 from hypermax.optimizers import EXHAUSTED, Budget, make_optimizer
@@ -115,7 +115,7 @@ def test_a_search_visits_every_point_exactly_once_with_conditionals_and_lists(
             "search": {"name": "g", "method": "grid"},
         }
     )
-    validated = run_cli("validate", str(spec), cwd=tmp_path)
+    validated = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert validated.stdout == (
         f"{spec}: ok (8 searched parameters, 48 iterations, "
         "method grid: every point of a grid over the space, 48 grid points)\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import X_SPACE, finished_records, quadratic, run_cli
+from conftest import X_SPACE, finished_records, quadratic, run_cli, run_cli_here
 
 from hypermax.api import _default_name
 from hypermax.plots import _file_name
@@ -36,9 +36,9 @@ def test_two_specs_named_in_cyrillic_get_a_results_folder_each(tmp_path):
 
 
 def test_a_search_name_with_accents_is_a_folder_name(tmp_path):
-    done = run_cli("validate", _spec(tmp_path, "s.json", 1.0, name="réseau-ünï"), cwd=tmp_path)
+    done = run_cli_here("validate", _spec(tmp_path, "s.json", 1.0, name="réseau-ünï"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    refused = run_cli("validate", _spec(tmp_path, "t.json", 1.0, name="a b"), cwd=tmp_path)
+    refused = run_cli_here("validate", _spec(tmp_path, "t.json", 1.0, name="a b"), cwd=tmp_path)
     assert refused.returncode == 2 and 'got "a b"' in refused.stderr
 
 
