@@ -61,11 +61,14 @@ def run_cli(
 
 def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``hypermax ARGS`` as :func:`run_cli` returns it, but run by the command line's own
-    ``main`` in this process, from ``cwd``: for the commands that run no trial (``show``,
-    ``export``, ``plot``, ``validate`` without ``--connect``, ``init``, ``templates``), where
-    the process is not what a test is about. The interpreter's start-up and the imports
-    (jsonschema and yaml for a spec, scikit-learn for the importance, matplotlib) are paid once
-    for the whole suite, not by each call."""
+    ``main`` in this process, from ``cwd``: for a command whose process is not what a test is
+    about (``show``, ``export``, ``plot``, ``validate`` without ``--connect``, ``init``, and a
+    search whose trials, as always, run in processes of their own). The interpreter's start-up
+    and the imports (jsonschema and yaml for a spec, hyperopt and numpy for a search,
+    scikit-learn for the importance, matplotlib) are paid once for the whole suite, not by each
+    call. Not for a search whose method is a plugin (its module would stay imported here), nor
+    for what a process alone shows: signals, exit codes of the real process, a terminal, an
+    environment of its own."""
     from hypermax.cli import main
 
     out, err = io.StringIO(), io.StringIO()
