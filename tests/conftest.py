@@ -80,6 +80,12 @@ def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(["hypermax", *args], code, out.getvalue(), err.getvalue())
 
 
+def run_hypermax_here(spec: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC --no-ui EXTRA`` from the spec's folder, by :func:`run_cli_here`: a
+    search whose trials run in their processes as always, the command itself in this one."""
+    return run_cli_here("run", str(spec), "--no-ui", *extra, cwd=spec.parent)
+
+
 def journal_records(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines() if line]
 
