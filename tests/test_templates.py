@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import finished_records, run_cli, run_cli_here
+from conftest import finished_records, run_cli_here
 
 from hypermax.space import Space
 from hypermax.spec import load_spec, spec_from_dict
@@ -91,7 +91,7 @@ def test_each_template_runs_three_trials(name, tmp_path):
     if not template.installed():
         pytest.skip(f"{name} needs {', '.join(template.requires)}, which is not installed")
     assert run_cli_here("init", name, cwd=tmp_path).returncode == 0
-    ran = run_cli(
+    ran = run_cli_here(
         "search.json",
         "--no-ui",
         "--iterations",
@@ -101,7 +101,6 @@ def test_each_template_runs_three_trials(name, tmp_path):
         "--seed",
         "8",  # trials 2 and 3 are small models: every template's three trials take seconds
         cwd=tmp_path,
-        timeout=110,
     )
     assert ran.returncode == 0, ran.stderr
     finished = finished_records(tmp_path / "results" / name)
