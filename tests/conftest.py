@@ -61,10 +61,14 @@ def run_cli(
 
 def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``hypermax ARGS`` as :func:`run_cli` returns it, but run by the command line's own
-    ``main`` in this process, from ``cwd``: for the commands that only read a results folder
-    (``show``, ``export``, ``plot``), where the process is not what a test is about. The
-    interpreter's start-up and the imports (scikit-learn for the importance, matplotlib) are
-    paid once for the whole suite, not by each call."""
+    ``main`` in this process, from ``cwd``: for a command whose process is not what a test is
+    about (``show``, ``export``, ``plot``, ``validate`` without ``--connect``, ``init``, and a
+    search whose trials, as always, run in processes of their own). The interpreter's start-up
+    and the imports (jsonschema and yaml for a spec, hyperopt and numpy for a search,
+    scikit-learn for the importance, matplotlib) are paid once for the whole suite, not by each
+    call. Not for a search whose method is a plugin (its module would stay imported here), nor
+    for what a process alone shows: signals, exit codes of the real process, a terminal, an
+    environment of its own."""
     from hypermax.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -74,6 +78,12 @@ def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         except SystemExit as exc:  # argparse's --help and --version
             code = exc.code if isinstance(exc.code, int) else 1
     return subprocess.CompletedProcess(["hypermax", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_hypermax_here(spec: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC --no-ui EXTRA`` from the spec's folder, by :func:`run_cli_here`: a
+    search whose trials run in their processes as always, the command itself in this one."""
+    return run_cli_here("run", str(spec), "--no-ui", *extra, cwd=spec.parent)
 
 
 def journal_records(folder: Path) -> list[dict[str, Any]]:

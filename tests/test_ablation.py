@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import journal_records, run_cli, run_cli_here
+from conftest import journal_records, run_cli_here
 from objectives.ablation_model import loss
 
 from hypermax import events as ev
@@ -62,9 +62,9 @@ def test_a_study_runs_the_baseline_and_each_component_left_out(
     tmp_path: Path, write_spec: Any
 ) -> None:
     spec = write_spec(study(noise=0.0, repeats=1))
-    validated = run_cli("validate", str(spec), cwd=tmp_path)
+    validated = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert "5 iterations, method ablation" in validated.stdout, validated.stderr
-    result = run_cli(str(spec), "--no-ui", "--parallel", "2", cwd=tmp_path)
+    result = run_cli_here(str(spec), "--no-ui", "--parallel", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     params = received(tmp_path / "results" / "study")
     assert [p[ABLATED] for p in params] == PLANNED  # the defaults ran first, as the baseline
@@ -86,7 +86,7 @@ def test_a_study_runs_the_baseline_and_each_component_left_out(
 
 def test_repeats_run_with_a_seed_each_and_show_the_spread(tmp_path: Path, write_spec: Any) -> None:
     spec = write_spec(study(noise=0.01, repeats=3))
-    result = run_cli(str(spec), "--no-ui", "--parallel", "3", cwd=tmp_path)
+    result = run_cli_here(str(spec), "--no-ui", "--parallel", "3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     params = received(tmp_path / "results" / "study")
     assert [p[ABLATED] for p in params] == PLANNED * 3
@@ -120,9 +120,9 @@ def test_a_stopped_study_resumes_with_the_trials_of_the_plan_not_yet_run(
     tmp_path: Path, write_spec: Any
 ) -> None:
     spec = write_spec(study(noise=0.0, repeats=1))
-    first = run_cli(str(spec), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    first = run_cli_here(str(spec), "--no-ui", "--iterations", "2", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    rest = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    rest = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert rest.returncode == 0, rest.stderr
     assert [p[ABLATED] for p in received(tmp_path / "results" / "study")] == PLANNED
 

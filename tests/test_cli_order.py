@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import X_SPACE
-from fake_trials.helpers import fake, finished, run_hypermax, write_spec
+from conftest import X_SPACE, run_hypermax_here
+from fake_trials.helpers import fake, finished, write_spec
 
 
 def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
@@ -16,13 +16,13 @@ def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
         },
     )
     folder = tmp_path / "here"
-    done = run_hypermax(spec, str(folder))  # hypermax run SPEC --no-ui FOLDER
+    done = run_hypermax_here(spec, str(folder))  # hypermax run SPEC --no-ui FOLDER
     assert done.returncode == 0, done.stderr  # before: "unrecognized arguments", exit 2
     assert [t["state"] for t in finished(folder).values()] == ["ok"]
 
 
 def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
-    done = run_hypermax(spec, "one", "two")
+    done = run_hypermax_here(spec, "one", "two")
     assert done.returncode == 2
     assert done.stderr.strip() == "hypermax: unrecognized arguments: one two"

@@ -137,7 +137,7 @@ def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
         "cifar10.json: results.graphs: this version draws no graphs into the results folder "
         "(the dashboard charts the search)",
     ]
-    checked = run_cli("validate", str(spec), cwd=tmp_path)
+    checked = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr.splitlines() == notices
 
@@ -217,7 +217,7 @@ def test_whole_number_rounding_reaches_an_executable_as_ints(tmp_path: Path) -> 
     }
     spec = tmp_path / "search.json"
     spec.write_text(json.dumps(doc))
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "exe"
     for trial_id in range(1, 5):
@@ -288,7 +288,7 @@ def test_a_src_file_imports_the_modules_beside_it_and_is_named_after_itself(
     }
     spec = tmp_path / "search.json"
     spec.write_text(json.dumps(doc))
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     finished = finished_records(tmp_path / "results" / "src")
     assert [r["state"] for r in finished.values()] == ["ok", "ok"], finished

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_trials.helpers import fake_search, finished, run_hypermax, write_spec
+from conftest import run_hypermax_here
+from fake_trials.helpers import fake_search, finished, write_spec
 
 from hypermax.cli import main
 from hypermax.errors import ResultsError
@@ -83,7 +84,7 @@ def test_a_view_that_cannot_be_written_is_said_and_the_search_still_ends_well(tm
     spec = write_spec(tmp_path, fake_search("good", marker, "views", 2))
     folder = tmp_path / "results" / "views"
     (folder / "best.json").mkdir(parents=True)  # in the way of the view
-    result = run_hypermax(spec)
+    result = run_hypermax_here(spec)
     assert result.returncode == 0, result.stderr  # it was "unexpected error", exit 1
     said = f"hypermax: cannot write {folder / 'best.json'}: Is a directory"
     assert said in result.stdout + result.stderr

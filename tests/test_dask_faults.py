@@ -24,7 +24,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, run_cli
+from conftest import OBJECTIVES, finished_records, run_cli, run_cli_here
 from dask_cluster import LocalDaskCluster
 from fake_trials.helpers import MARKER_ENV, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract
@@ -244,10 +244,10 @@ def test_a_program_and_cwd_only_the_workers_have_pass_validation_for_a_cluster(
         },
         "cluster": {"scheduler": "tcp://127.0.0.1:9"},
     }
-    result = run_cli("validate", str(write_spec(doc)), cwd=tmp_path)
+    result = run_cli_here("validate", str(write_spec(doc)), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     local = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "local.json")
-    result = run_cli("validate", str(local), cwd=tmp_path)
+    result = run_cli_here("validate", str(local), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("local.json: function.cwd: ")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli, run_cli_here
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli_here
 from fake_trials.helpers import start_hypermax, wait_until
 
 from hypermax.execution.trial_files import RESULT_FILE
@@ -77,7 +77,7 @@ def median_search(tmp_path_factory: pytest.TempPathFactory) -> MedianSearch:
             doc = _python_spec("median", preload=preload)
             doc["results"] = {"directory": str(root / "results")}
             (root / "search.json").write_text(json.dumps(doc))
-            proc = run_cli(str(root / "search.json"), "--no-ui", cwd=root)
+            proc = run_cli_here(str(root / "search.json"), "--no-ui", cwd=root)
             runs[preload] = (root / "results" / "median", proc)
         return runs[preload]
 
@@ -135,7 +135,7 @@ def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spe
     # an epoch of 50 ms: the SIGTERM of a stop lands long before a trial's last epoch
     function = {"type": "executable", "command": command, "env": {"EPOCH_SECONDS": "0.05"}}
     spec = write_spec({"hyperparameters": SPACE, "function": function, "search": search})
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     finished = finished_records(tmp_path / "results" / "asha")
     stopped = {i for i, r in finished.items() if r["state"] == "stopped"}
@@ -176,7 +176,7 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(
     assert sorted(finished_records(folder)) == [1, 2, 3]
     hold.unlink()
 
-    resumed = run_cli("resume", str(folder), "--no-ui", cwd=tmp_path)
+    resumed = run_cli_here("resume", str(folder), "--no-ui", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming killed: 3 of 6 trials done" in resumed.stdout
     started = [r["id"] for r in journal_records(folder) if r["event"] == "trial_started"]

@@ -9,7 +9,7 @@ import itertools
 import json
 from pathlib import Path
 
-from conftest import X_SPACE, run_cli
+from conftest import X_SPACE, run_cli_here
 
 from hypermax.optimizers import make_optimizer
 from hypermax.space import Space
@@ -40,7 +40,7 @@ def test_trials_stopped_early_are_imported_with_the_step_they_stopped_at(tmp_pat
     (tmp_path / "model.py").write_text(MODEL)
     stopping = {"policy": "median", "min_trials": 1}
     first = _spec(tmp_path, "first", iterations=6, method="random", early_stopping=stopping)
-    assert run_cli("run", first, "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here("run", first, "--no-ui", cwd=tmp_path).returncode == 0
     params, ended = {}, {}
     for line in (tmp_path / "results" / "first" / "trials.jsonl").open():
         record = json.loads(line)
@@ -52,7 +52,7 @@ def test_trials_stopped_early_are_imported_with_the_step_they_stopped_at(tmp_pat
     assert stopped and len(stopped) < len(ended)
 
     later = _spec(tmp_path, "later", iterations=1, warm_start="results/first")
-    done = run_cli("run", later, "--no-ui", cwd=tmp_path)
+    done = run_cli_here("run", later, "--no-ui", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     imported = {}
     for line in (tmp_path / "results" / "later" / "trials.jsonl").open():

@@ -8,11 +8,10 @@ import os
 import signal
 from pathlib import Path
 
-from conftest import finished_records, journal_records, model_spec
+from conftest import finished_records, journal_records, model_spec, run_hypermax_here
 from fake_trials.helpers import (
     MARKER_ENV,
     assert_none_alive,
-    run_hypermax,
     start_hypermax,
     wait_until,
 )
@@ -46,7 +45,7 @@ def test_a_preload_server_that_exits_while_importing_leaves_every_trial_to_start
     tmp_path: Path, marker: str
 ) -> None:
     (tmp_path / "die_once").touch()
-    done = run_hypermax(_spec(tmp_path, DIES_IN_THE_SERVER, 2, marker))
+    done = run_hypermax_here(_spec(tmp_path, DIES_IN_THE_SERVER, 2, marker))
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "die_once").exists()  # the server did import it, and died
     assert [r["state"] for r in finished_records(tmp_path / "results" / "s").values()] == [

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import finished_records, model_spec, run_cli
+from conftest import finished_records, model_spec, run_cli_here
 
 from hypermax.stopping import common_failure, failing_start_reason
 from hypermax.trial import Trial, TrialState
@@ -27,7 +27,7 @@ def _search(folder: Path, source: str, iterations: int = 20, **search: Any) -> P
 
 
 def test_the_first_five_failures_end_the_search_with_the_reason_and_a_log(tmp_path: Path) -> None:
-    proc = run_cli(str(_search(tmp_path, NO_LOSS)), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(_search(tmp_path, NO_LOSS)), "--no-ui", cwd=tmp_path)
     folder = tmp_path / "results" / "broken"
     assert proc.returncode == 1
     assert len(finished_records(folder)) == 5
@@ -47,7 +47,7 @@ def test_how_many_failures_end_it_is_configurable(
     tmp_path: Path, limit: int, finished: int
 ) -> None:
     spec = _search(tmp_path, RAISES, iterations=7, max_initial_failures=limit)
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 1
     assert len(finished_records(tmp_path / "results" / "broken")) == finished
     assert "every trial failed: ValueError: bad x False; details in " in proc.stderr
@@ -61,7 +61,7 @@ def test_the_most_common_reason_is_named_when_they_differ(tmp_path: Path) -> Non
         "        raise KeyError('lr')\n"
         "    return {'accuracy': 1}\n"
     )
-    proc = run_cli(str(_search(tmp_path, source, iterations=4)), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(_search(tmp_path, source, iterations=4)), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 1
     folder = tmp_path / "results" / "broken"
     assert proc.stderr.splitlines()[-1] == (
@@ -74,9 +74,9 @@ def test_a_fixed_function_resumes_without_being_stopped_by_the_old_failures(
     tmp_path: Path,
 ) -> None:
     spec = _search(tmp_path, NO_LOSS, iterations=8)
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 1
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 1
     (tmp_path / "model.py").write_text(WORKS)
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     states = [r["state"] for r in finished_records(tmp_path / "results" / "broken").values()]
     assert states == ["failed"] * 5 + ["ok"] * 3

@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 import pytest
-from conftest import finished_records, run_cli
+from conftest import finished_records, run_cli, run_cli_here
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
 from hypermax.execution import make_runner, preload, procfs, protocol
@@ -350,7 +350,7 @@ def test_make_runner_preloads_functions_unless_told_not_to(tmp_path, objective, 
 
 def test_preload_on_an_executable_is_refused(tmp_path, write_spec):
     spec = write_spec(_spec_doc({"type": "executable", "command": ["true"], "preload": True}))
-    result = run_cli("validate", str(spec), cwd=tmp_path)
+    result = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         'search.json: function.preload: is only used by "type": "python_function"'

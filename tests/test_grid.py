@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import journal_records, quadratic, run_cli
+from conftest import journal_records, quadratic, run_cli_here
 
 from hypermax.errors import SpecError
 from hypermax.optimizers import EXHAUSTED, Budget, make_optimizer
@@ -115,12 +115,12 @@ def test_a_search_visits_every_point_exactly_once_with_conditionals_and_lists(
             "search": {"name": "g", "method": "grid"},
         }
     )
-    validated = run_cli("validate", str(spec), cwd=tmp_path)
+    validated = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert validated.stdout == (
         f"{spec}: ok (8 searched parameters, 48 iterations, "
         "method grid: every point of a grid over the space, 48 grid points)\n"
     )
-    result = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    result = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     started = [
         r for r in journal_records(tmp_path / "results" / "g") if r["event"] == "trial_started"
@@ -141,9 +141,9 @@ def test_a_half_done_grid_resumes_with_the_points_not_yet_run(
             "search": {"name": "g", "method": "grid", "seed": 5},
         }
     )
-    first = run_cli(str(spec), "--no-ui", "--iterations", "20", cwd=tmp_path)
+    first = run_cli_here(str(spec), "--no-ui", "--iterations", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    rest = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    rest = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert rest.returncode == 0, rest.stderr
     records = journal_records(tmp_path / "results" / "g")
     received = [r["params"] for r in records if r["event"] == "trial_started"]

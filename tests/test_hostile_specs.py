@@ -13,7 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_cli_here
 
 from hypermax.errors import SpecError
 from hypermax.space import Space
@@ -110,7 +110,7 @@ def test_a_deep_aliased_legitimate_spec_loads_and_samples(tmp_path: Path) -> Non
     spec = load_spec(path)
     assert spec.hyperparameters["properties"]["b"]["rounding"] == 1
     assert len(Space.from_spec(spec).labels()) == 3 + 40 + 1
-    proc = run_cli("sample", str(path), "-n", "2", "--seed", "1", cwd=tmp_path)
+    proc = run_cli_here("sample", str(path), "-n", "2", "--seed", "1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     params = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(params) == 2 and all(type(p["b"]) is int for p in params)

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import OBJECTIVES, run_cli, run_cli_here
+from conftest import OBJECTIVES, run_cli_here
 
 from hypermax.cli import build_parser
 from hypermax.trial import Trial, TrialState
@@ -39,7 +39,7 @@ def test_every_option_and_argument_has_help() -> None:
 
 
 def test_help_of_run_lists_its_options_with_their_help() -> None:
-    proc = run_cli("run", "--help", cwd=Path.cwd())
+    proc = run_cli_here("run", "--help", cwd=Path.cwd())
     assert proc.returncode == 0
     assert re.search(r"--iterations N\s+trials in all, finished ones included", proc.stdout)
     assert re.search(r"--seed SEED\s+the optimizer's seed", proc.stdout)
@@ -65,7 +65,7 @@ def _search(folder: Path, iterations: int) -> Path:
 
 
 def test_each_console_line_shows_elapsed_time_and_an_eta(tmp_path: Path) -> None:
-    proc = run_cli(str(_search(tmp_path, 3)), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(_search(tmp_path, 3)), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]
     assert len(lines) == 3
@@ -75,7 +75,7 @@ def test_each_console_line_shows_elapsed_time_and_an_eta(tmp_path: Path) -> None
 
 
 def test_show_one_trial_whole_and_a_longer_table(tmp_path: Path) -> None:
-    assert run_cli(str(_search(tmp_path, 14)), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(_search(tmp_path, 14)), "--no-ui", cwd=tmp_path).returncode == 0
     folder = tmp_path / "results" / "quad"
     table = run_cli_here("show", str(folder), cwd=tmp_path).stdout.splitlines()
     assert table[-1] == "... 4 more with a loss (--top N shows more)"

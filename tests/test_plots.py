@@ -46,7 +46,7 @@ def searched(tmp_path_factory) -> Path:
     doc["search"] = {**doc["search"], "points": points}
     doc["results"] = {"directory": str(root / "results")}
     (root / "search.json").write_text(json.dumps(doc))
-    ran = run_cli("search.json", "--no-ui", cwd=root)
+    ran = run_cli_here("search.json", "--no-ui", cwd=root)
     assert ran.returncode == 0, ran.stderr
     return root / "results" / "landscape"
 
@@ -187,6 +187,6 @@ def test_without_matplotlib_plot_says_what_to_install(searched, tmp_path):
 
 
 def test_plot_on_a_folder_that_is_not_a_results_folder_is_one_line(tmp_path):
-    refused = run_cli("plot", str(tmp_path), cwd=tmp_path)
+    refused = run_cli_here("plot", str(tmp_path), cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr == f"{tmp_path}: not a hypermax results folder (no trials.jsonl)\n"

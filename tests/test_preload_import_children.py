@@ -8,8 +8,8 @@ import os
 import signal
 from pathlib import Path
 
-from conftest import model_spec
-from fake_trials.helpers import pid_alive, run_hypermax, start_hypermax, wait_until
+from conftest import model_spec, run_hypermax_here
+from fake_trials.helpers import pid_alive, start_hypermax, wait_until
 
 MODULE = """\
 import os
@@ -56,7 +56,7 @@ def assert_forked_process_ends(pid_file: str) -> None:
 
 def test_a_process_the_module_forked_at_import_ends_with_the_search(tmp_path):
     spec, pid_file = forking_search(tmp_path, wait=False, iterations=2)
-    done = run_hypermax(spec)
+    done = run_hypermax_here(spec)
     assert done.returncode == 0, done.stderr
     assert_forked_process_ends(pid_file)
 

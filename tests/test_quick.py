@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import finished_records, journal_records, run_cli
+from conftest import finished_records, journal_records, run_cli, run_cli_here
 
 from hypermax.quick.ranges import RangeError, parse_assignment, parse_range, space_node
 
@@ -163,7 +163,7 @@ def test_a_trial_that_never_prints_the_metric_or_exits_badly_fails_with_the_reas
 def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
     (tmp_path / "train.py").write_text(TRAIN)
     (tmp_path / "specs").mkdir()
-    saved = run_cli(
+    saved = run_cli_here(
         "quick",
         *RANGES,
         "--metric",
@@ -184,7 +184,7 @@ def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
     doc = json.loads((tmp_path / "specs" / "search.json").read_text())
     assert doc["function"]["cwd"] == ".." and doc["results"]["directory"] == "results"
     assert doc["function"]["command"][-1] == "--debug"  # after --, it belongs to the command
-    ran = run_cli("specs/search.json", "--no-ui", cwd=tmp_path)
+    ran = run_cli_here("specs/search.json", "--no-ui", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     finished = finished_records(tmp_path / "results" / "quick")
     assert [r["state"] for r in finished.values()] == ["ok", "ok"]
@@ -194,7 +194,7 @@ def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
 
 def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):
     (tmp_path / "train.py").write_text(TRAIN)
-    ran = run_cli(
+    ran = run_cli_here(
         "quick",
         "--hp",
         "lr=1e-4:l3:0.01",
@@ -236,12 +236,14 @@ def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):
 
 
 def test_a_bad_range_or_metric_is_one_line_and_exit_2(tmp_path):
-    bad = run_cli("quick", "--hp", "lr=0.5:0.1", "--metric", "v", "--", "true", cwd=tmp_path)
+    bad = run_cli_here("quick", "--hp", "lr=0.5:0.1", "--metric", "v", "--", "true", cwd=tmp_path)
     assert (bad.returncode, bad.stderr) == (
         2,
         "hypermax quick: --hp lr=0.5:0.1: the low end must be below the high end\n",
     )
-    metric = run_cli("quick", "--hp", "lr=0:1", "--metric", "v:best", "--", "true", cwd=tmp_path)
+    metric = run_cli_here(
+        "quick", "--hp", "lr=0:1", "--metric", "v:best", "--", "true", cwd=tmp_path
+    )
     assert (metric.returncode, metric.stderr) == (
         2,
         'hypermax quick: --metric "v:best": write NAME, NAME:min or NAME:max\n',

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_cli_here
 
 from hypermax.optimizers import (
     BUILTIN_METHODS,
@@ -142,7 +142,7 @@ def test_validate_names_the_method_from_the_registry(tmp_path: Path) -> None:
         "search": {"method": "random", "iterations": 3},
     }
     (tmp_path / "search.json").write_text(json.dumps(doc))
-    result = run_cli("validate", "search.json", cwd=tmp_path)
+    result = run_cli_here("validate", "search.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "search.json: ok (1 searched parameter, 3 iterations, "

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy
 import pytest
-from conftest import journal_records
-from fake_trials.helpers import FAKES, by_param, run_hypermax, write_spec
+from conftest import journal_records, run_hypermax_here
+from fake_trials.helpers import FAKES, by_param, write_spec
 
 from hypermax.execution.output import StdoutScanner
 from hypermax.execution.protocol import parse_report, whole_step
@@ -150,7 +150,7 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     folder and its finished records by kind."""
     folder = tmp_path_factory.mktemp("report-steps")
     function = {"type": "python_function", "src": str(FAKES / "report_steps.py"), "name": "train"}
-    proc = run_hypermax(write_spec(folder, _points("steps", FUNCTION_KINDS, function)))
+    proc = run_hypermax_here(write_spec(folder, _points("steps", FUNCTION_KINDS, function)))
     assert proc.returncode == 0, proc.stderr
     results = folder / "results" / "steps"
     return results, by_param(results, "kind")
@@ -181,7 +181,7 @@ def test_whole_floats_and_numpy_numbers_are_reported_as_their_int(functions):
 def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_count(tmp_path):
     function = {"type": "executable", "command": [sys.executable, str(FAKES / "report_lines.py")]}
     doc = _points("lines", ["one"], function)
-    proc = run_hypermax(write_spec(tmp_path, doc))
+    proc = run_hypermax_here(write_spec(tmp_path, doc))
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "lines"
     assert by_param(folder, "kind")["one"]["state"] == "ok"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import X_SPACE, finished_records, journal_records, run_cli_here
-from fake_trials.helpers import run_hypermax, write_spec
+from conftest import X_SPACE, finished_records, journal_records, run_cli_here, run_hypermax_here
+from fake_trials.helpers import write_spec
 
 #: trial 1 reports loss 0 at step 1 and ends; trial 2 reports loss 1 at step 1 (worse than the
 #: median of trial 1: stopped), then waits, and reports step 2225 when hypermax's SIGTERM comes
@@ -44,7 +44,7 @@ def test_reports_after_the_stop_leave_the_record_and_the_policy_alone(tmp_path: 
     spec = write_spec(
         tmp_path, {"hyperparameters": X_SPACE, "function": function, "search": search}
     )
-    done = run_hypermax(spec)
+    done = run_hypermax_here(spec)
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "results" / "s"
     stopped = finished_records(folder)[2]

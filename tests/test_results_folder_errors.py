@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import X_SPACE
-from fake_trials.helpers import fake, run_hypermax, write_spec
+from conftest import X_SPACE, run_hypermax_here
+from fake_trials.helpers import fake, write_spec
 
 
 def _spec(tmp_path, directory):
@@ -24,7 +24,7 @@ def _spec(tmp_path, directory):
 def test_a_results_directory_under_a_file_is_one_line_naming_the_spec_and_its_path(tmp_path):
     in_the_way = tmp_path / "results"
     in_the_way.write_text("not a folder")
-    done = run_hypermax(_spec(tmp_path, in_the_way))
+    done = run_hypermax_here(_spec(tmp_path, in_the_way))
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"search.json: results.directory: {in_the_way}/s: cannot make the results folder: "

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli_here
 
 SPEC = {
     "hyperparameters": {
@@ -75,7 +75,7 @@ def test_sigkill_then_resume_loses_nothing_and_stops_at_iterations(tmp_path, wri
     before = finished_records(folder)
     assert len(before) >= 5
 
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"resuming steady: {len(before)} of 14 trials done" in proc.stdout
     records = journal_records(folder)
@@ -98,7 +98,7 @@ def test_killed_and_resumed_search_proposes_what_an_unbroken_one_does(tmp_path, 
         },
         "a.json",
     )
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
 
     broken = tmp_path / "broken"
     gate = tmp_path / "gate"  # trial 6 and after wait for it: the kill comes before they end
@@ -115,26 +115,26 @@ def test_killed_and_resumed_search_proposes_what_an_unbroken_one_does(tmp_path, 
     _kill_after(spec, tmp_path, broken / "steady", finished=5)
     assert len(finished_records(broken / "steady")) == 5
     gate.touch()
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
     assert _proposals(broken / "steady") == _proposals(unbroken / "steady")
     assert len(_proposals(unbroken / "steady")) == 10
 
 
 def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     spec = _spec(write_spec, iterations=3)
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
     doc = json.loads(spec.read_text())
     doc["hyperparameters"]["properties"]["x"]["max"] = 3
     spec.write_text(json.dumps(doc))
     folder = tmp_path / "results" / "steady"
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         f"{folder}: holds a search with another space, function or loss "
         "(hyperparameters.properties.x.max differs); use --fresh to start anew (the old folder "
         "is kept)"
     )
-    proc = run_cli(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(folder)) == 3
     assert len(finished_records(folder.with_name("steady.1"))) == 3
@@ -146,13 +146,13 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
 def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):
     spec = _spec(write_spec, iterations=3)
     folder = tmp_path / "results" / "steady"
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
-    proc = run_cli("resume", str(folder), "--no-ui", "--iterations", "5", cwd=tmp_path)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli_here("resume", str(folder), "--no-ui", "--iterations", "5", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "resuming steady: 3 of 5 trials done" in proc.stdout
     assert len(finished_records(folder)) == 5
     other = tmp_path / "elsewhere"
-    proc = run_cli(str(spec), str(other), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), str(other), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(other)) == 3
 
@@ -187,7 +187,7 @@ def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
     )
     try:
         _wait_for(lambda: any(r["event"] == "trial_started" for r in _records_or_none(folder)))
-        second = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+        second = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
         assert second.returncode == 2
         host = os.uname().nodename
         assert (
@@ -202,7 +202,7 @@ def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
             first.kill()
             first.wait()
     # the lock went with its holder: the folder is usable again
-    assert run_cli(str(spec), "--no-ui", "--iterations", "3", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", "--iterations", "3", cwd=tmp_path).returncode == 0
 
 
 def _records_or_none(folder: Path) -> list[dict]:
@@ -221,14 +221,14 @@ def test_stale_lock_of_a_killed_hypermax_is_taken_over(tmp_path, write_spec):
     first.send_signal(signal.SIGKILL)
     first.wait()
     gate.touch()
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(folder)) == 2
 
 
 def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, write_spec):
     first = _spec(write_spec, iterations=4)
-    assert run_cli(str(first), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(first), "--no-ui", cwd=tmp_path).returncode == 0
     earlier = tmp_path / "results" / "steady" / "results.csv"
     hypermax_v0 = tmp_path / "old_results.csv"
     hypermax_v0.write_text(
@@ -239,7 +239,7 @@ def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, w
         doc = json.loads(json.dumps(SPEC))
         doc["search"].update(name=name, iterations=3, warm_start=str(source))
         spec = write_spec(doc, f"{name}.json")
-        proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+        proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert f"warm start: learned from {expected} of {expected} trials" in proc.stdout
         records = journal_records(tmp_path / "results" / name)
@@ -247,7 +247,7 @@ def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, w
         assert len(imported) == expected and all(r["state"] == "imported" for r in imported)
         assert len([r for r in records if r["event"] == "trial_started"]) == 3
         # resuming does not import again
-        proc = run_cli(str(spec), "--no-ui", "--iterations", "4", cwd=tmp_path)
+        proc = run_cli_here(str(spec), "--no-ui", "--iterations", "4", cwd=tmp_path)
         assert (
             len(
                 [
@@ -262,7 +262,7 @@ def test_warm_start_learns_from_earlier_results_without_running_them(tmp_path, w
 
 def test_resume_may_change_parallel(tmp_path, write_spec):
     spec = _spec(write_spec, iterations=2)
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
-    proc = run_cli(str(spec), "--no-ui", "--parallel", "2", "--iterations", "4", cwd=tmp_path)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli_here(str(spec), "--no-ui", "--parallel", "2", "--iterations", "4", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(tmp_path / "results" / "steady")) == 4

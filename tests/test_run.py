@@ -48,7 +48,7 @@ def test_python_function_search_with_two_parallel_trials(tmp_path, write_spec):
             "search": {"name": "quad", "iterations": 8, "seed": 5},
         }
     )
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "quad"
     finished = _assert_views_agree(folder, 8)
@@ -76,7 +76,7 @@ def test_executable_search_reads_params_three_ways(tmp_path, write_spec):
             "search": {"name": "exe", "iterations": 6, "seed": 2},
         }
     )
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "exe"
     finished = _assert_views_agree(folder, 6)
@@ -117,7 +117,7 @@ def test_parallel_trials_really_overlap(tmp_path, write_spec):
             "search": {"name": "meet", "iterations": 2},
         }
     )
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert [r["loss"] for r in finished_records(tmp_path / "results" / "meet").values()] == [
         0.0,
@@ -133,7 +133,7 @@ def test_show_and_export_read_the_results(tmp_path, write_spec):
             "search": {"name": "views", "iterations": 4, "seed": 1},
         }
     )
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
     folder = tmp_path / "results" / "views"
     finished = finished_records(folder)
     best_id = min(finished, key=lambda i: finished[i]["loss"])
@@ -166,7 +166,7 @@ def test_a_trial_reports_progress_with_hypermax_report(tmp_path, write_spec):
             "search": {"name": "reports", "iterations": 1},
         }
     )
-    assert run_cli(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
     reports = [
         r
         for r in journal_records(tmp_path / "results" / "reports")
@@ -189,7 +189,7 @@ def test_a_killed_trial_records_what_crossed_which_limit(tmp_path, write_spec):
             "search": {"name": "killed", "iterations": 1},
         }
     )
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path)
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0
     assert "killed: tpe, 1 trial, parallel 1" in proc.stdout
     assert "search ended (iterations done); 1 trial done" in proc.stdout
@@ -279,7 +279,7 @@ def test_a_relative_program_is_found_from_the_spec_folder_and_runs_in_the_trial_
             "search": {"name": "script", "iterations": 2},
         }
     )
-    proc = run_cli(str(spec), "--no-ui", cwd=tmp_path / "bin")
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path / "bin")
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "script"
     finished = finished_records(folder)

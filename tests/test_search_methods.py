@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli_here
 
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.auto import AutoOptimizer, choose
@@ -476,7 +476,7 @@ def test_method_options_are_validated_in_one_line(tmp_path: Path) -> None:
         "search": {"method": "cmaes", "cmaes": {"popsize": 1}},
     }
     (tmp_path / "search.json").write_text(json.dumps(doc))
-    result = run_cli("validate", "search.json", cwd=tmp_path)
+    result = run_cli_here("validate", "search.json", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "search.json: search.cmaes.popsize: must be at least 2, got 1\n"
 

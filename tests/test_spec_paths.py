@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli
+from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli, run_cli_here
 from test_spec_validation import function, spec, write_files
 
 from hypermax.spec import spec_from_dict
@@ -131,7 +131,7 @@ def test_the_fix_the_error_gives_runs(tmp_path: Path) -> None:
         "results": {"directory": "results"},
     }
     (tmp_path / "search.json").write_text(json.dumps(doc))
-    result = run_cli("run", "search.json", "--no-ui", cwd=tmp_path)
+    result = run_cli_here("run", "search.json", "--no-ui", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [r["loss"] for r in finished_records(tmp_path / "results" / "s").values()] == [0.5]
 

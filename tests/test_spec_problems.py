@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_cli_here
 
 from hypermax.spec import load_spec
 from hypermax.specfile.problems import MAX_PROBLEMS, report
@@ -70,7 +70,7 @@ def test_a_problem_found_once_another_is_fixed_comes_later(tmp_path: Path) -> No
     """The min/max problem of ``lr`` is only looked for once its keys are all known."""
     fixed = json.loads(json.dumps(MANY_PROBLEMS))
     del fixed["hyperparameters"]["properties"]["lr"]["scailng"]
-    proc = run_cli("validate", str(_spec(tmp_path, fixed)), cwd=tmp_path)
+    proc = run_cli_here("validate", str(_spec(tmp_path, fixed)), cwd=tmp_path)
     assert (
         "bad.json: hyperparameters.properties.lr.max: must be greater than min (0.1), got 0.01"
         in (proc.stderr.splitlines())
@@ -127,7 +127,7 @@ def test_the_function_is_checked_in_its_file_without_running_it(
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc))
     (tmp_path / "model.py").write_text(f"open({str(marker)!r}, 'w').close()\n{source}")
-    proc = run_cli("validate", str(path), cwd=tmp_path)
+    proc = run_cli_here("validate", str(path), cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [expected]
     assert not marker.exists()
@@ -193,7 +193,7 @@ def test_a_type_beside_an_enum_or_a_constant(
     tmp_path: Path, node: dict[str, Any], expected: str | None
 ) -> None:
     doc = {"hyperparameters": {"type": "object", "properties": {"p": node}}}
-    proc = run_cli("validate", str(_spec(tmp_path, doc)), cwd=tmp_path)
+    proc = run_cli_here("validate", str(_spec(tmp_path, doc)), cwd=tmp_path)
     if expected is None:
         assert proc.returncode == 0, proc.stderr
     else:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import finished_records, run_cli
+from conftest import finished_records, run_cli_here
 
 from hypermax.space import Space
 from hypermax.spec import load_spec, spec_from_dict
@@ -25,7 +25,7 @@ MODELS = [
 
 
 def test_templates_lists_each_bundled_template_on_one_line(tmp_path):
-    listed = run_cli("templates", cwd=tmp_path)
+    listed = run_cli_here("templates", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert names == sorted(p.stem for p in FOLDER.glob("*.json"))
@@ -51,7 +51,7 @@ def test_every_template_is_a_valid_search_that_names_its_source(name, tmp_path):
 
 
 def test_init_writes_a_template_s_spec_and_objective_and_never_overwrites(tmp_path):
-    made = run_cli("init", "svc", cwd=tmp_path)
+    made = run_cli_here("init", "svc", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert "wrote search.json and objective.py (svc)" in made.stdout
     spec = load_spec(str(tmp_path / "search.json"))
@@ -59,14 +59,14 @@ def test_init_writes_a_template_s_spec_and_objective_and_never_overwrites(tmp_pa
     assert (tmp_path / "objective.py").read_text() == (FOLDER / "svc.py").read_text()
 
     (tmp_path / "search.json").unlink()  # objective.py is still there: nothing is written
-    again = run_cli("init", "lightgbm", cwd=tmp_path)
+    again = run_cli_here("init", "lightgbm", cwd=tmp_path)
     assert again.returncode == 2
     assert again.stderr == "hypermax init: objective.py exists already; nothing was written\n"
     assert not (tmp_path / "search.json").exists()
 
 
 def test_init_without_a_name_writes_the_readme_example(tmp_path):
-    made = run_cli("init", cwd=tmp_path)
+    made = run_cli_here("init", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     written = json.loads((tmp_path / "search.json").read_text())
     example = json.loads((ROOT / "search.example.json").read_text())
@@ -79,7 +79,7 @@ def test_init_without_a_name_writes_the_readme_example(tmp_path):
 
 
 def test_an_unknown_template_is_one_line_naming_the_known_ones(tmp_path):
-    refused = run_cli("init", "catboost", cwd=tmp_path)
+    refused = run_cli_here("init", "catboost", cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.startswith('hypermax init: no template "catboost" (templates: example, ')
     assert len(refused.stderr.splitlines()) == 1 and not list(tmp_path.iterdir())
@@ -90,8 +90,8 @@ def test_each_template_runs_three_trials(name, tmp_path):
     template = next(t for t in templates() if t.name == name)
     if not template.installed():
         pytest.skip(f"{name} needs {', '.join(template.requires)}, which is not installed")
-    assert run_cli("init", name, cwd=tmp_path).returncode == 0
-    ran = run_cli(
+    assert run_cli_here("init", name, cwd=tmp_path).returncode == 0
+    ran = run_cli_here(
         "search.json",
         "--no-ui",
         "--iterations",
@@ -101,7 +101,6 @@ def test_each_template_runs_three_trials(name, tmp_path):
         "--seed",
         "8",  # trials 2 and 3 are small models: every template's three trials take seconds
         cwd=tmp_path,
-        timeout=110,
     )
     assert ran.returncode == 0, ran.stderr
     finished = finished_records(tmp_path / "results" / name)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import X_SPACE
-from fake_trials.helpers import fake, run_hypermax, write_spec
+from conftest import X_SPACE, run_hypermax_here
+from fake_trials.helpers import fake, write_spec
 
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import BaseOptimizer, Budget
@@ -108,7 +108,7 @@ def test_running_trials_is_predicted_or_worst_and_anything_else_is_refused_in_on
             "search": {"iterations": 1, "tpe": {"running_trials": running_trials}},
         },
     )
-    done = run_hypermax(spec)
+    done = run_hypermax_here(spec)
     if running_trials == "worst":
         assert done.returncode == 0, done.stderr
         return

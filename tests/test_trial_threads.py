@@ -4,8 +4,8 @@ function's kill_grace to end, then the trial exits without them and its result c
 from __future__ import annotations
 
 import pytest
-from conftest import fake_function_spec
-from fake_trials.helpers import finished, run_hypermax
+from conftest import fake_function_spec, run_hypermax_here
+from fake_trials.helpers import finished
 
 
 def _run(tmp_path, name: str, preload: bool) -> tuple[dict, str]:
@@ -18,7 +18,7 @@ def _run(tmp_path, name: str, preload: bool) -> tuple[dict, str]:
         kill_grace=0.3,
         auto_kill_max_time=20,  # a trial that waits for its threads is killed
     )
-    done = run_hypermax(spec)
+    done = run_hypermax_here(spec)
     assert done.returncode == 0, done.stderr
     results = tmp_path / "results" / "threads"
     return finished(results)[1], (results / "logs" / "trial_1.log").read_text()

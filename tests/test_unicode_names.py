@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import X_SPACE, finished_records, quadratic, run_cli
+from conftest import X_SPACE, finished_records, quadratic, run_cli_here
 
 from hypermax.api import _default_name
 from hypermax.plots import _file_name
@@ -27,7 +27,7 @@ def _spec(folder: Path, file_name: str, high: float, **search: object) -> str:
 
 def test_two_specs_named_in_cyrillic_get_a_results_folder_each(tmp_path):
     for file_name, high in (("модель.json", 1.0), ("данные.json", 2.0)):  # same length
-        done = run_cli("run", _spec(tmp_path, file_name, high), "--no-ui", cwd=tmp_path)
+        done = run_cli_here("run", _spec(tmp_path, file_name, high), "--no-ui", cwd=tmp_path)
         assert done.returncode == 0, done.stderr  # before: the second found the first's folder
     for name in ("модель", "данные"):
         assert [r["state"] for r in finished_records(tmp_path / "results" / name).values()] == [
@@ -36,9 +36,9 @@ def test_two_specs_named_in_cyrillic_get_a_results_folder_each(tmp_path):
 
 
 def test_a_search_name_with_accents_is_a_folder_name(tmp_path):
-    done = run_cli("validate", _spec(tmp_path, "s.json", 1.0, name="réseau-ünï"), cwd=tmp_path)
+    done = run_cli_here("validate", _spec(tmp_path, "s.json", 1.0, name="réseau-ünï"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    refused = run_cli("validate", _spec(tmp_path, "t.json", 1.0, name="a b"), cwd=tmp_path)
+    refused = run_cli_here("validate", _spec(tmp_path, "t.json", 1.0, name="a b"), cwd=tmp_path)
     assert refused.returncode == 2 and 'got "a b"' in refused.stderr
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import X_SPACE, quadratic, run_cli
+from conftest import X_SPACE, quadratic, run_cli_here
 
 from hypermax.space import Space
 from hypermax.warmstart import imported_trials, load_warm_start
@@ -23,9 +23,9 @@ def _spec(folder: Path, name: str, **search: object) -> str:
 
 
 def test_a_results_folder_warm_starts_from_its_journal(tmp_path):
-    assert run_cli("run", _spec(tmp_path, "earlier"), "--no-ui", cwd=tmp_path).returncode == 0
+    assert run_cli_here("run", _spec(tmp_path, "earlier"), "--no-ui", cwd=tmp_path).returncode == 0
     later = _spec(tmp_path, "later", warm_start="results/earlier")
-    done = run_cli("run", later, "--no-ui", cwd=tmp_path)
+    done = run_cli_here("run", later, "--no-ui", cwd=tmp_path)
     assert done.returncode == 0, done.stderr  # before: IsADirectoryError, an unexpected error
     journal = tmp_path / "results" / "later" / "trials.jsonl"
     events = [json.loads(line)["event"] for line in journal.open()]
@@ -50,7 +50,9 @@ def test_a_results_table_gives_each_imported_trial_the_time_it_took(tmp_path):
 
 def test_a_folder_that_holds_no_results_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
-    done = run_cli("run", _spec(tmp_path, "later", warm_start="empty"), "--no-ui", cwd=tmp_path)
+    done = run_cli_here(
+        "run", _spec(tmp_path, "later", warm_start="empty"), "--no-ui", cwd=tmp_path
+    )
     assert done.returncode == 2
     assert done.stderr.strip().endswith(
         "empty: not a results folder (no trials.jsonl or results.csv)"

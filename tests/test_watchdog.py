@@ -11,6 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
+from conftest import run_hypermax_here
 from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
@@ -18,7 +19,6 @@ from fake_trials.helpers import (
     by_param,
     fake,
     pid_alive,
-    run_hypermax,
     wait_until,
     write_spec,
 )
@@ -178,7 +178,7 @@ def test_time_limit_kills_at_the_limit_and_sigkills_after_the_grace(tmp_path, ma
             auto_kill_loss=7.0,
         ),
     )
-    proc = run_hypermax(spec)
+    proc = run_hypermax_here(spec)
     assert proc.returncode == 0, proc.stderr
     trials = by_param(tmp_path / "results" / "time", "fake")
     for trial in trials.values():
@@ -200,7 +200,7 @@ def test_memory_limit_kills_the_tree_of_a_grandchild_that_eats(tmp_path, marker)
             "ram", ["memory_grandchild"], marker, auto_kill_max_ram=200, auto_kill_max_time=30
         ),
     )
-    proc = run_hypermax(spec)
+    proc = run_hypermax_here(spec)
     assert proc.returncode == 1, proc.stderr  # the only trial failed: "every trial failed"
     trial = by_param(tmp_path / "results" / "ram", "fake")["memory_grandchild"]
     assert trial["state"] == "killed" and trial["loss"] is None
@@ -219,7 +219,7 @@ def test_system_memory_limit_kills(tmp_path, marker):
             "system", ["sleep_forever"], marker, auto_kill_max_system_ram=1, kill_grace=0.5
         ),
     )
-    proc = run_hypermax(spec)
+    proc = run_hypermax_here(spec)
     trial = by_param(tmp_path / "results" / "system", "fake")["sleep_forever"]
     assert trial["state"] == "killed", proc.stderr
     assert trial["reason"].startswith("system memory limit: ")
@@ -250,7 +250,7 @@ def test_cpu_time_and_peak_rss_are_recorded(tmp_path, marker):
             "search": {"name": "usage", "iterations": 1},
         },
     )
-    proc = run_hypermax(spec)
+    proc = run_hypermax_here(spec)
     assert proc.returncode == 0, proc.stderr
     trial = by_param(tmp_path / "results" / "usage", "x")[1]
     assert trial["state"] == "ok"
