@@ -23,36 +23,19 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-TRIVIAL = "def f(params):\n    return params['x'] ** 2\n"
+from overhead import TRIVIAL, write_search  # run as a script: its folder is on sys.path
 
 
 def one_search(
     venv: Path, folder: Path, parallel: int, preload: bool, trials: int
 ) -> tuple[float, float]:
     """Wall and CPU milliseconds per trial of one search run by ``venv``'s hypermax."""
-    folder.mkdir(parents=True)
-    (folder / "objective.py").write_text(TRIVIAL)
-    spec = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": -1, "max": 1}},
-        },
-        "function": {
-            "type": "python_function",
-            "src": "objective.py",
-            "name": "f",
-            "parallel": parallel,
-            "preload": preload,
-        },
-        "search": {"name": "b", "method": "random", "iterations": trials, "seed": 1},
-        "results": {"directory": str(folder / "results")},
-    }
-    (folder / "search.json").write_text(json.dumps(spec))
+    write_search(folder, TRIVIAL, trials, parallel, preload)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [str(venv / "bin" / "python"), "-m", "hypermax", "run", "search.json", "--no-ui"]
     subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    journal = (folder / "results" / "b" / "trials.jsonl").read_text().splitlines()
+    journal = (folder / "results" / "bench" / "trials.jsonl").read_text().splitlines()
     ends = sorted(
         record["ended_at"]
         for record in map(json.loads, journal)

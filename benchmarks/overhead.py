@@ -157,10 +157,11 @@ def optimizer_ask(method: str, count: int) -> dict[str, float]:
 
 
 # -- hypermax -------------------------------------------------------------------------------
-def hypermax_search(
+def write_search(
     folder: Path, source: str, count: int, parallel: int, preload: bool, **search: Any
-) -> dict[str, float]:
-    """Run a search through the command line; per-trial and start-up seconds, from its journal."""
+) -> Path:
+    """The objective ``source`` and the spec of a random search over ``x`` in ``folder`` (its
+    results in ``folder/results/bench``); the spec's path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "objective.py").write_text(source)
     low, high = search.pop("range", (-1.0, 1.0))
@@ -180,6 +181,14 @@ def hypermax_search(
         "results": {"directory": str(folder / "results")},
     }
     (folder / "search.json").write_text(json.dumps(spec))
+    return folder / "search.json"
+
+
+def hypermax_search(
+    folder: Path, source: str, count: int, parallel: int, preload: bool, **search: Any
+) -> dict[str, float]:
+    """Run a search through the command line; per-trial and start-up seconds, from its journal."""
+    write_search(folder, source, count, parallel, preload, **search)
     started, cpu = time.perf_counter(), children_cpu()
     _run([sys.executable, "-m", "hypermax", "run", str(folder / "search.json"), "--no-ui"], folder)
     wall = time.perf_counter() - started
