@@ -23,7 +23,7 @@ import logging
 import os
 import queue
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +35,10 @@ from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
-from hypermax.execution.output import append_note
 from hypermax.export import best_trial
+from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
-from hypermax.logbudget import MIB, LogBudget
 from hypermax.proposals import Proposals
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
@@ -53,7 +52,6 @@ from hypermax.trial import (
     Trial,
     TrialState,
 )
-from hypermax.views import ViewWriter, view_failure
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
 if TYPE_CHECKING:
@@ -119,13 +117,18 @@ class Driver:
         self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
         self._done_count = 0
         self._best: Trial | None = None
-        self._views = ViewWriter(folder.path, every=VIEWS_SECONDS)
+        self._writes = FolderWrites(
+            folder,
+            spec.max_log_mb,
+            VIEWS_SECONDS,
+            self._disk_filled,
+            lambda text: self._emit(ev.Message(text)),
+        )
         self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
-        self._logs = LogBudget(int(spec.max_log_mb * MIB))
         self._unfinished = 0  # a resumed search's trials that had not finished: they run again
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
@@ -213,8 +216,8 @@ class Driver:
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
             self._record()
-            self._while_room(self._write_views_now)
-            self._views.close()
+            self._writes.safely(self._write_views_now)
+            self._writes.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
         best = self._best
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
@@ -248,7 +251,7 @@ class Driver:
             self._keep(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
                 self._any_loss = self._any_loss or trial.loss is not None
-                self._logs.add(trial.id, self.folder.log(trial.id))
+                self._writes.count_log(trial.id)
         self._stopper.rebuild(told)
 
     def import_trials(self, imported: Sequence[Finished], source: str) -> int:
@@ -446,60 +449,25 @@ class Driver:
             return
         batch, self._unrecorded = self._unrecorded, []
         records = [record for record, _ in batch if record is not None]
-        self._while_room(lambda: self.journal.append_many(records, wait_for_disk=False))
+        writes = self._writes
+        writes.safely(lambda: self.journal.append_many(records, wait_for_disk=False))
         finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
         for trial in finished:
-            self._while_room(functools.partial(self._keep_log, trial))
+            writes.safely(functools.partial(writes.keep_log, trial))
         if finished:
-            self._while_room(self._write_views)
+            writes.safely(lambda: writes.views_due(lambda: list(self._trials.values())))
         for _, event in batch:
             self._emit(event)
 
-    def _keep_log(self, trial: Trial) -> None:
-        """A failed trial's log says why, even when the trial printed nothing; then the logs
-        are held to ``results.max_log_mb``."""
-        path = self.folder.log(trial.id)
-        if trial.state is TrialState.FAILED:
-            append_note(path, f"trial {trial.id} failed: {trial.reason}")
-        if trial.state is not TrialState.INTERRUPTED:
-            self._logs.add(trial.id, path)
-            self._logs.trim()
-
-    def _while_room(self, write: Callable[[], object]) -> None:
-        """Do a write to the results folder. When its disk is full, the search stops (running
-        trials are recorded interrupted as far as the journal takes it, then DiskFull is
-        raised) and later writes that fail too are given up: what still fits is kept."""
-        try:
-            write()
-        except OSError as exc:
-            if not is_disk_full(exc):
-                raise
-            if self._disk_full is None:
-                self._disk_full = exc
-                self._stop_early(stopping.DISK_FULL)
-
-    def _write_views(self) -> None:
-        """Rewrite results.csv and best.json in the view writer's thread, at most every
-        :data:`VIEWS_SECONDS`."""
-        self._views.submit_due(lambda: list(self._trials.values()))
+    def _disk_filled(self, exc: OSError) -> None:
+        """A write to the results folder met a full disk: the search stops (running trials
+        are recorded interrupted as far as the journal takes it, then DiskFull is raised)."""
+        if self._disk_full is None:
+            self._disk_full = exc
+            self._stop_early(stopping.DISK_FULL)
 
     def _write_views_now(self) -> bool:
-        """Rewrite results.csv and best.json now, in this thread (at the end, on an export);
-        returns whether they were written.
-
-        A full disk is raised. Any other failure (a file in the way, one that may not be
-        replaced) is said and logged, and the search goes on, as when the view writer's thread
-        meets it: the views are derived, the journal holds the truth."""
-        try:
-            self._views.flush(list(self._trials.values()))
-        except OSError as exc:
-            if is_disk_full(exc):
-                raise
-            log.exception("cannot rewrite results.csv and best.json")
-            path, why = view_failure(exc, self.folder.path)
-            self._emit(ev.Message(f"cannot write {path}: {why}; the journal holds every trial"))
-            return False
-        return True
+        return self._writes.views_now(self._trials.values())
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:

@@ -230,7 +230,7 @@ def test_a_view_that_fills_the_disk_stops_the_running_trials_as_interrupted(
     monkeypatch.setattr(export, "write_views", write_views)
     monkeypatch.setattr(driver_module, "VIEWS_SECONDS", 0.0)  # a views write every turn
     # the views are written in their own thread: each poll waits for the last write to end
-    views_caught_up = FakeRunner(lambda _: wait_until(driver._views.idle, 10, "the views"))
+    views_caught_up = FakeRunner(lambda _: wait_until(driver._writes.views.idle, 10, "the views"))
     driver, journal = _driver(tmp_path, Journal, iterations=6, parallel=3, runner=views_caught_up)
     with pytest.raises(DiskFull), journal:
         driver.run()
