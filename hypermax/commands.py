@@ -21,7 +21,7 @@ from hypermax.errors import (
     UsageError,
 )
 from hypermax.output import write_out
-from hypermax.results import ResultsFolder
+from hypermax.results import ResultsFolder, check_results_folder
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
@@ -110,8 +110,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 #: the files a spec is read from, and a Python file, which the spec reader says is not one;
 #: any other file is neither a spec nor a results folder
 SPEC_SUFFIXES = (".json", ".yaml", ".yml", ".py")
-#: the searches a folder of results folders names, at most
-SEARCHES_NAMED = 5
 
 
 def results_folder_named(given: str) -> str:
@@ -121,7 +119,7 @@ def results_folder_named(given: str) -> str:
     it makes it. ResultsError (one line, exit 2) for a path that is none of these."""
     path = Path(given)
     if not path.is_file():
-        _refuse_non_results_folder(given, strict=False)
+        check_results_folder(given, strict=False)
         return given
     if ResultsFolder(path.parent).exists():  # results/quad/trials.jsonl: results/quad
         return str(path.parent)
@@ -139,46 +137,10 @@ def results_folder_named(given: str) -> str:
     return str(folder)
 
 
-def _refuse_non_results_folder(results_dir: str, strict: bool = True) -> None:
-    """ResultsError when ``results_dir`` is not there, or is a folder of results folders
-    (``results/``: it names a few of its searches); ``strict``: also when it has no journal
-    (``resume`` takes a folder with a frozen spec and no journal yet)."""
-    path = Path(results_dir)
-    folder = ResultsFolder(path)
-    if folder.exists():
-        return
-    if not path.exists():
-        raise ResultsError(f"{results_dir}: no such results folder or spec")
-    if not folder.spec.exists():
-        searches = _searches_in(path)
-        if searches:
-            named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
-            more = len(searches) - SEARCHES_NAMED
-            named += f" (and {more} more)" if more > 0 else ""
-            raise ResultsError(
-                f"{results_dir}: holds the results folders of searches, not one: name one of"
-                f" {named}"
-            )
-    if strict:
-        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
-
-
-def _searches_in(path: Path) -> list[str]:
-    """The names of the results folders in ``path``, sorted (none when it cannot be read)."""
-    try:
-        return sorted(
-            child.name
-            for child in path.iterdir()
-            if child.is_dir() and ResultsFolder(child).exists()
-        )
-    except OSError:
-        return []
-
-
 def _load_trials(results_dir: str) -> list[Trial]:
     from hypermax.journal import read_records, replay
 
-    _refuse_non_results_folder(results_dir)
+    check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
     return list(replay(read_records(folder.journal), folder.journal).trials.values())
 

@@ -21,6 +21,8 @@ SPEC_ORIGIN = "x-hypermax-spec"
 LOCK_NAME = ".lock"
 #: what an atomic write leaves when it is cut short: ``.results.csv.tmp1234``
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
+#: the searches a folder of results folders names, at most
+SEARCHES_NAMED = 5
 
 
 class FolderUnusable(ResultsError):
@@ -179,3 +181,39 @@ def _holder(text: str) -> tuple[int, str] | None:
         return int(data["pid"]), str(data["host"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def check_results_folder(results_dir: str, strict: bool = True) -> None:
+    """ResultsError when ``results_dir`` is not there, or is a folder of results folders
+    (``results/``: it names a few of its searches); ``strict``: also when it has no journal
+    (``resume`` takes a folder with a frozen spec and no journal yet)."""
+    path = Path(results_dir)
+    folder = ResultsFolder(path)
+    if folder.exists():
+        return
+    if not path.exists():
+        raise ResultsError(f"{results_dir}: no such results folder or spec")
+    if not folder.spec.exists():
+        searches = _searches_in(path)
+        if searches:
+            named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
+            more = len(searches) - SEARCHES_NAMED
+            named += f" (and {more} more)" if more > 0 else ""
+            raise ResultsError(
+                f"{results_dir}: holds the results folders of searches, not one: name one of"
+                f" {named}"
+            )
+    if strict:
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def _searches_in(path: Path) -> list[str]:
+    """The names of the results folders in ``path``, sorted (none when it cannot be read)."""
+    try:
+        return sorted(
+            child.name
+            for child in path.iterdir()
+            if child.is_dir() and ResultsFolder(child).exists()
+        )
+    except OSError:
+        return []

@@ -134,3 +134,17 @@ def test_export_best_with_no_loss_says_so_on_stderr(tmp_path, monkeypatch, capsy
     write_results(tmp_path / "done", (None, 0.5))
     code, out, err = output(capsys, "export", "done", "--best")
     assert (code, len(out.splitlines()), err) == (0, 2, "")
+
+
+def test_write_plots_on_a_folder_of_results_folders_names_its_searches(tmp_path):
+    from hypermax.errors import ResultsError
+    from hypermax.plots import write_plots
+
+    write_results(tmp_path / "a")
+    with pytest.raises(ResultsError) as refused:
+        write_plots(tmp_path)  # the API says what the command line says
+    assert str(refused.value) == (
+        f"{tmp_path}: holds the results folders of searches, not one: name one of {tmp_path}/a"
+    )
+    with pytest.raises(ResultsError, match="no such results folder"):
+        write_plots(tmp_path / "gone")

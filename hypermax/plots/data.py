@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.analysis import Importance, param_importance, scored_trials
-from hypermax.errors import HypermaxError, ResultsError
+from hypermax.errors import HypermaxError
 from hypermax.journal import read_records, replay
-from hypermax.results import ResultsFolder
+from hypermax.results import ResultsFolder, check_results_folder
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 
@@ -66,9 +66,8 @@ class PlotData:
 
 def load_plot_data(results_dir: Path) -> PlotData:
     """Read a results folder's journal and frozen spec; ResultsError when it is not one."""
+    check_results_folder(str(results_dir))
     folder = ResultsFolder(results_dir)
-    if not folder.journal.exists():
-        raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
     state = replay(read_records(folder.journal), folder.journal)
     trials = tuple(t for t in state.trials.values() if t.state is not TrialState.RUNNING)
     name = str((state.header or {}).get("name") or results_dir.name)
