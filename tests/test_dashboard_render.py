@@ -159,7 +159,8 @@ def test_s_sorts_the_table_by_id_newest_first():
     text = screen(view, (160, 50))
     assert "trials (14) by id newest first" in text
     rows = [
-        m.group(1) for m in re.finditer(r"^│\s+(\d+) (?:ok|running|failed|killed) ", text, re.M)
+        m.group(1)
+        for m in re.finditer(r"^│\s+(\d+) +\S+ (?:ok|running|failed|killed) ", text, re.M)
     ]
     assert rows[:3] == ["14", "13", "12"]
 
@@ -274,3 +275,21 @@ def test_read_log_tail(tmp_path: Path):
     assert read_log_tail(path, 2) == ["b", "c"]
     assert "cannot read" in read_log_tail(tmp_path / "missing")[0]
     assert read_log_tail(None) == ["(no log for this trial)"]
+
+
+def test_a_narrow_terminal_keeps_the_losses_of_the_table_whole():
+    text = screen(DashboardView(search_state()), (45, 30))
+    rows = [line for line in text.splitlines() if re.search(r"│\s+5 ", line)]
+    assert rows and "0.031415" in rows[0], text  # the table's row of trial 5, loss whole
+
+
+def test_a_running_trials_window_shows_how_long_it_has_run():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1, {"x": 1})))
+    clock.now += 7
+    view = DashboardView(state)
+    view.refresh()
+    view.keypress((160, 50), "enter")
+    assert "time 7.0s" in screen(view, (160, 50))

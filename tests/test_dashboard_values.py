@@ -39,7 +39,7 @@ def test_a_value_with_newlines_and_escapes_stays_on_its_row(size):
     for row in rows:  # no row of its own for the text after a newline
         assert not row.lstrip("│ ").startswith(("Answer:", "b ", "key")), row
     if size == (160, 50):
-        table = [row for row in rows if re.match(r"│\s+\d+ (ok|running) ", row)]
+        table = [row for row in rows if re.match(r"│\s+\d+ +\S+ (ok|running) ", row)]
         assert len(table) == 7
         assert all("assistant.\\nAnswer:\\t\\x1b[2J" in row for row in table if "helpful" in row)
     assert "\\n" in text and "\x1b" not in text

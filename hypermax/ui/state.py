@@ -312,6 +312,10 @@ class DashboardState:
         self._ranking = (self.finished_version, ranking)
         return ranking
 
+    def running_elapsed(self, trial_id: int) -> float:
+        """Seconds a running trial has run so far."""
+        return self._running_elapsed(trial_id, self.clock())
+
     def _running_elapsed(self, trial_id: int, now: float) -> float:
         """Seconds since the trial started: by our clock (live stats are up to a second old)."""
         launched = self._launched_at.get(trial_id)

@@ -62,21 +62,24 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
 
 
 def trial_markup(trial: Trial, short: dict[str, str] | None = None) -> list[Any]:
-    """A trials-table row: id, state, loss, time, params (under ``short`` names if given)."""
+    """A trials-table row: id, loss, state, time, params (under ``short`` names if given).
+
+    The loss comes right after the id: the column a reader scans, kept in sight when a narrow
+    terminal clips the row."""
     state = trial.state.value
     flat = flatten(trial.params, keep_empty=True)
     if short:
         flat = {short.get(name, name): value for name, value in flat.items()}
     return [
         f"{trial.id:>5} ",
-        (state, f"{format_state(trial):<11}"),
         f"{format_loss(trial.loss):>11} ",
+        (state, f"{format_state(trial):<11}"),
         ("dim", f"{format_trial_time(trial.time):>7}  "),
         format_params(flat, None, short=True),
     ]
 
 
-TABLE_HEADER = f"{'trial':>5} {'state':<11}{'loss':>11} {'time':>7}  params"
+TABLE_HEADER = f"{'trial':>5} {'loss':>11} {'state':<11}{'time':>7}  params"
 
 
 class TrialsWalker(urwid.ListWalker):
@@ -187,8 +190,11 @@ class TrialsPanel(Panel):
         return self.walker.focused_trial()
 
 
-def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[str]) -> list[Any]:
-    """Everything about one trial: state and reason, loss and its terms, metrics, params, log."""
+def trial_detail_markups(
+    trial: Trial, best: Trial | None, log_tail: Sequence[str], running_for: float | None = None
+) -> list[Any]:
+    """Everything about one trial: state and reason, loss and its terms, metrics, params, log.
+    ``running_for``: the seconds a running trial has run so far, shown as its time."""
     rows: list[Any] = [
         [("name", f"trial {trial.id}"), "  ", (trial.state.value, trial.state.value)]
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
@@ -198,7 +204,7 @@ def trial_detail_markups(trial: Trial, best: Trial | None, log_tail: Sequence[st
     loss = "-" if trial.loss is None else exact_value(trial.loss + 0.0)
     rows.append([("label", "loss    "), ("best", loss)])
     facts = [
-        ("time", format_trial_time(trial.time)),
+        ("time", format_trial_time(trial.time if running_for is None else running_for)),
         ("cpu", format_trial_time(trial.cpu_time)),
         ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
     ]
@@ -249,7 +255,10 @@ class TrialWindow:
         if trial is self._shown and not rereading:
             return
         self._shown, self._read_at = trial, now
-        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path))
+        running_for = state.running_elapsed(trial.id) if trial.id in state.running else None
+        markups = trial_detail_markups(
+            trial, state.best, read_log_tail(self.log_path), running_for
+        )
         focus = self.walker.focus or 0
         at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
         self.walker[:] = [urwid.Text(markup) for markup in markups]
