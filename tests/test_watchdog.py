@@ -144,7 +144,7 @@ def test_kill_text_names_the_limit_and_the_value():
     every = limits.Limits(2, 200, 3800)
     assert limits.kill_text(KillReason.TIME, 2.004, every) == "time limit: ran 2.00 s, limit 2 s"
     assert limits.kill_text(KillReason.RAM, 250.2, every) == (
-        "memory limit: tree RSS 250 MiB, limit 200 MiB"
+        "memory limit: tree PSS 250 MiB, limit 200 MiB"
     )
     assert limits.kill_text(KillReason.SYSTEM_RAM, 3900, every) == (
         "system memory limit: 3900 MiB in use, limit 3800 MiB"
@@ -204,7 +204,7 @@ def test_memory_limit_kills_the_tree_of_a_grandchild_that_eats(tmp_path, marker)
     assert proc.returncode == 1, proc.stderr  # the only trial failed: "every trial failed"
     trial = by_param(tmp_path / "results" / "ram", "fake")["memory_grandchild"]
     assert trial["state"] == "killed" and trial["loss"] is None
-    assert trial["reason"].startswith("memory limit: tree RSS ")
+    assert trial["reason"].startswith("memory limit: tree PSS ")
     assert trial["reason"].endswith("limit 200 MiB")
     assert 200 < trial["peak_rss_mib"] < 1024
     eater = int((tmp_path / "results" / "ram" / "trials" / "1" / "eater").read_text())

@@ -44,11 +44,13 @@ def ram_strikes(limits: Limits, rss_mib: float, strikes: int) -> int:
 
 
 def kill_text(reason: KillReason, value: float | None, limits: Limits) -> str:
-    """The one-line reason recorded for a trial the watchdog killed."""
+    """The one-line reason recorded for a trial the watchdog killed. A memory kill names the
+    tree's summed PSS, the figure the kill rests on (each shared page split among the
+    processes that map it), not its summed RSS."""
     if reason is KillReason.TIME and value is not None:
         return f"time limit: ran {value:.2f} s, limit {limits.max_time:g} s"
     if reason is KillReason.RAM and value is not None:
-        return f"memory limit: tree RSS {value:.0f} MiB, limit {limits.max_ram_mib:g} MiB"
+        return f"memory limit: tree PSS {value:.0f} MiB, limit {limits.max_ram_mib:g} MiB"
     if reason is KillReason.SYSTEM_RAM and value is not None:
         return (
             f"system memory limit: {value:.0f} MiB in use, limit {limits.max_system_ram_mib:g} MiB"
