@@ -36,6 +36,7 @@ from hypermax.trial import (
     LiveStats,
     Outcome,
     Proposal,
+    Report,
     RunnerNote,
     TrialState,
 )
@@ -44,6 +45,11 @@ from hypermax.trial import (
 #: times a second must not hold the driver from its stop rules (a search's timeout), its
 #: controls (Ctrl-C, quit) and its journal while it takes in a backlog of their reports
 POLL_BATCH = 500
+#: the most reports queued for :meth:`LocalRunner.poll` before the trials' stdout is read no
+#: faster than the driver takes them in (their writes wait, as on a full pipe); reading goes
+#: on once it took the queue down to half of it. A trial that reports hundreds of thousands of
+#: times a second would otherwise grow the queue by megabytes a second; no report is dropped
+MAX_QUEUED_REPORTS = 10_000
 
 if TYPE_CHECKING:
     from hypermax.execution.launch import Launcher
@@ -79,6 +85,8 @@ class LocalRunner(BaseRunner):
         self.spec_folder = spec_folder.resolve()
         self.host = TrialHost(Limits.of(function), launcher, tick)
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
+        self._queued_reports = 0  # the Reports in _events
+        self._reading_held = False  # a trial's stdout is held since the queue was full
         self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
@@ -98,7 +106,7 @@ class LocalRunner(BaseRunner):
         """Make the trial's folder, params file and log now, for its :meth:`submit` to come."""
         if proposal.trial_id in self._prepared:
             return
-        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._events.put)
+        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._queue_report)
         if run.prepare():
             self._prepared[proposal.trial_id] = run
 
@@ -122,7 +130,7 @@ class LocalRunner(BaseRunner):
         if run is None or run.plan != plan:
             if run is not None:
                 run.discard()
-            run = TrialRun(self.host, plan, self._events.put)
+            run = TrialRun(self.host, plan, self._queue_report)
         return run
 
     def _follow_up(self, run: TrialRun, owed: bool = False) -> None:
@@ -203,6 +211,16 @@ class LocalRunner(BaseRunner):
                     self._idle += 1  # before the Outcome: the next submit finds this one idle
             self._events.put(outcome)
 
+    def _queue_report(self, report: Report) -> bool:
+        """Queue a trial's report (in the output pump's thread); True when the queue is full:
+        then the trial's stdout is held until :meth:`_take` took it down to half."""
+        with self._lock:
+            self._queued_reports += 1
+            full = self._queued_reports > MAX_QUEUED_REPORTS
+            self._reading_held = self._reading_held or full
+        self._events.put(report)
+        return full
+
     def poll(self, timeout: float) -> list[RunnerEvent]:
         """What happened since the last call, at most :data:`POLL_BATCH` events (the rest comes
         at the next call); waits up to ``timeout`` for the first."""
@@ -220,6 +238,13 @@ class LocalRunner(BaseRunner):
                 events.append(self._events.get_nowait())
             except queue.Empty:
                 break
+        taken = sum(isinstance(event, Report) for event in events)
+        with self._lock:
+            self._queued_reports -= taken
+            resume = self._reading_held and self._queued_reports <= MAX_QUEUED_REPORTS // 2
+            self._reading_held = self._reading_held and not resume
+        if resume:
+            self.host.resume_held()
         return events
 
     def cancel(self, trial_id: int, reason: KillReason) -> None:

@@ -202,10 +202,19 @@ class TrialOutput:
         self.scanner = StdoutScanner(on_report, self._refused)
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
+        self._draining = False
 
     @property
     def stderr_tail(self) -> bytes:
         return bytes(self._tail)
+
+    def hold_stdout(self) -> None:
+        """Stop reading stdout after the chunk being read (call it from a report, in the pump's
+        thread): the reports read are more than their reader takes in. The trial's writes
+        then wait, as on a full pipe, until :meth:`OutputPump.resume_held`; once the output
+        drains (the trial ended), it is read to its end."""
+        if self.streams and not self._draining:
+            self.streams[0].hold = True
 
     def attach(self, stdout: int, stderr: int) -> tuple[Stream, ...]:
         """The streams that read the trial's pipes (made non-blocking), for the pump to carry."""
@@ -214,8 +223,14 @@ class TrialOutput:
             os.set_blocking(stream.fd, False)
         return self.streams
 
-    def drain(self, cut: Callable[[Stream], None]) -> None:
-        """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds."""
+    def drain(
+        self, cut: Callable[[Stream], None], resume: Callable[[Stream], None] | None = None
+    ) -> None:
+        """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds.
+        ``resume`` reads stdout again if it was held (see :meth:`hold_stdout`)."""
+        self._draining = True
+        if resume is not None and self.streams:
+            resume(self.streams[0])
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
         held = False
         for stream in self.streams:
@@ -245,12 +260,16 @@ class TrialOutput:
 
 # -- moving output --------------------------------------------------------------------------
 class Stream:
-    """One pipe from a trial: where its bytes go, and whether it has ended."""
+    """One pipe from a trial: where its bytes go, and whether it has ended.
+
+    ``hold``, set by its sink, has the pump stop reading it after the chunk at hand, until
+    :meth:`OutputPump.resume_held`; a cut, or the end of the pump, reads it anyway."""
 
     def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
         self.fd = fd
         self.sink = sink
         self.ended = threading.Event()
+        self.hold = False
 
 
 class OutputPump:
@@ -263,6 +282,7 @@ class OutputPump:
         os.set_blocking(self._wake_write, False)
         self._selector.register(self._wake_read, selectors.EVENT_READ, None)
         self._requests: queue.SimpleQueue[tuple[str, Stream | None]] = queue.SimpleQueue()
+        self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
         self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
         self._thread.start()
 
@@ -273,6 +293,10 @@ class OutputPump:
     def cut(self, stream: Stream) -> None:
         """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
         self._request("cut", stream)
+
+    def resume_held(self, stream: Stream | None = None) -> None:
+        """Read again ``stream`` (by default every stream) that its sink asked to hold."""
+        self._request("resume", stream)
 
     def close(self) -> None:
         """Stop the thread; streams still open are cut."""
@@ -306,6 +330,9 @@ class OutputPump:
                 return True
             if what == "stop":
                 return False
+            if what == "resume":
+                self._resume([stream] if stream is not None else list(self._held))
+                continue
             assert stream is not None
             if what == "add":
                 self._selector.register(stream.fd, selectors.EVENT_READ, stream)
@@ -326,6 +353,9 @@ class OutputPump:
             except Exception:  # one trial's broken sink must not stop every trial's output
                 log.exception("cannot take the output of a trial; dropping the rest of it")
                 stream.sink = _discard
+            if stream.hold and stream not in self._held and not stream.ended.is_set():
+                self._selector.unregister(stream.fd)
+                self._held.add(stream)
             return True
         self._finish(stream)
         return False
@@ -338,12 +368,23 @@ class OutputPump:
         if not stream.ended.is_set():
             self._finish(stream)
 
+    def _resume(self, streams: list[Stream]) -> None:
+        for stream in streams:
+            stream.hold = False
+            if stream in self._held:
+                self._held.discard(stream)
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+
     def _finish(self, stream: Stream) -> None:
-        self._selector.unregister(stream.fd)
+        if stream in self._held:
+            self._held.discard(stream)
+        else:
+            self._selector.unregister(stream.fd)
         os.close(stream.fd)
         stream.ended.set()
 
     def _shut(self) -> None:
+        self._resume(list(self._held))
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
                 self._drain(key.data)

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
-OnReport = Callable[[Report], None]
+#: takes a report; True asks that the trial's reports be read no faster for now (its stdout is
+#: held until the runner resumes it: see :meth:`~.host.TrialHost.resume_held`)
+OnReport = Callable[[Report], "bool | None"]
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,7 @@ class TrialRun:
                 self._take_peak(status.peak_rss_mib)
                 self._sweep()
                 if self._output is not None:
-                    self._output.drain(self.host.cut)
+                    self._output.drain(self.host.cut, self.host.resume_held)
         except Exception as exc:  # a bug here must cost one trial, not the search
             self._problem = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
         finally:
@@ -492,8 +494,10 @@ class TrialRun:
 
     def _report(self, step: int, metrics: dict[str, Any]) -> None:
         self._verdicts.reported()
-        if self._on_report is not None:
-            self._on_report(Report(self.trial_id, step, metrics))
+        if self._on_report is None:
+            return
+        if self._on_report(Report(self.trial_id, step, metrics)) and self._output is not None:
+            self._output.hold_stdout()
 
 
 def run_trial(
