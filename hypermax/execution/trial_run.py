@@ -110,7 +110,9 @@ class TrialRun:
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
         self._returned_first = False  # its function had returned when a kill began
-        self._verdicts = Verdicts(self.trial_id, plan.function.kill_grace, self._note)
+        self._verdicts = Verdicts(
+            self.trial_id, plan.function.kill_grace, self._note, self._running_time
+        )
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
@@ -192,7 +194,7 @@ class TrialRun:
         # its time, and its time limit, count from here: a preloaded trial may have waited for
         # its server to import the objective, which is the search's cost, not the trial's
         self.started = time.monotonic()
-        self._verdicts.started(self.started)
+        self._verdicts.started()
         self._lifeline = life_write
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(self._log, self._report)
@@ -350,6 +352,10 @@ class TrialRun:
         self.started += time.monotonic() - paused_at
         self._paused_at = None
         signal_all(self.host.members(self.key), signal.SIGCONT)
+
+    def _running_time(self) -> float:
+        """How long the trial has run, the time it was paused left out."""
+        return self._elapsed(time.monotonic())
 
     def _elapsed(self, now: float) -> float:
         """How long the trial has run by ``now``, the time it was paused left out."""
