@@ -127,9 +127,15 @@ class EarlyStopping:
 
     @classmethod
     def of(cls, section: Mapping[str, Any]) -> EarlyStopping:
-        """The rule of a validated ``early_stopping`` section (missing keys take defaults)."""
+        """The rule of a validated ``early_stopping`` section (missing keys take defaults); its
+        numbers as ints (``"max_steps": 27.0`` is rung 3, not 3.0, in what a trial is told)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in section.items() if key in known})
+        given: dict[str, Any] = {
+            key: value if key == "policy" or value is None else int(value)
+            for key, value in section.items()
+            if key in known
+        }
+        return cls(**given)
 
     @property
     def first_rung(self) -> int:

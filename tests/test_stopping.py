@@ -56,6 +56,15 @@ def test_each_policy_gets_its_defaults_from_the_schema(tmp_path):
     assert EarlyStopping.of({}).policy == "none"
 
 
+def test_whole_numbers_written_as_floats_are_rungs_and_counts_as_ints(tmp_path):
+    section = {"policy": "asha", "max_steps": 27.0, "eta": 3.0, "min_trials": 1.0}
+    stopper = EarlyStopper.for_spec(spec(tmp_path, section))
+    stopper.on_report(Report(1, 3, {"loss": 0.1}))
+    standing = stopper.on_report(Report(2, 3, {"loss": 0.9}))
+    assert standing is not None and standing.stop
+    assert standing.reason == "stopped at step 3: loss 0.9 worse than 0.1 (rung 3: best 1 of 2)"
+
+
 def test_asha_rungs_are_eta_apart_from_min_steps_and_stop_before_max_steps():
     rule = EarlyStopping(policy="asha", eta=3, min_steps=2, max_steps=54)
     assert rule.rungs(100) == [2, 6, 18]  # 54 is the end, not a rung
