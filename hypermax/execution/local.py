@@ -87,6 +87,8 @@ class LocalRunner(BaseRunner):
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
         self._queued_reports = 0  # the Reports in _events
         self._reading_held = False  # a trial's stdout is held since the queue was full
+        # trials held on standby that are starting: their reports wait for their Launched
+        self._launching: dict[int, list[Report]] = {}
         self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
@@ -174,12 +176,14 @@ class LocalRunner(BaseRunner):
             if not self._standby or self._paused:
                 return
             run = self._standby.popleft()
+            with self._lock:
+                self._launching[run.trial_id] = []
             started_at = time.time()
             try:
                 if run.start():
                     with self._lock:  # cancel finds it once the driver hears of it
                         self._runs[run.trial_id] = run
-                    self._events.put(Launched(run.trial_id, started_at, run.process_ids()))
+                    self._launched(Launched(run.trial_id, started_at, run.process_ids()))
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
@@ -194,8 +198,17 @@ class LocalRunner(BaseRunner):
                     state=TrialState.FAILED,
                     reason=f"hypermax could not start it: {type(exc).__name__}: {exc}",
                 )
-            self._events.put(Launched(run.trial_id, started_at))
+            self._launched(Launched(run.trial_id, started_at))
             self._events.put(failure)
+
+    def _launched(self, event: Launched) -> None:
+        """Queue that a trial held on standby started, then the reports it sent meanwhile: the
+        driver hears of a trial before its reports (a report of a trial it does not know to
+        run is dropped)."""
+        with self._lock:
+            self._events.put(event)
+            for report in self._launching.pop(event.trial_id, ()):
+                self._events.put(report)
 
     def _follow(self) -> None:
         """A follower: finish one trial after another (each in turn blocks until it ended)."""
@@ -218,7 +231,11 @@ class LocalRunner(BaseRunner):
             self._queued_reports += 1
             full = self._queued_reports > MAX_QUEUED_REPORTS
             self._reading_held = self._reading_held or full
-        self._events.put(report)
+            waiting = self._launching.get(report.trial_id)
+            if waiting is None:
+                self._events.put(report)
+            else:  # before its Launched: see _launched
+                waiting.append(report)
         return full
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
