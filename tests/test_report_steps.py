@@ -88,6 +88,17 @@ def test_a_report_line_that_cannot_be_used_says_why(rest, why):
     assert str(info.value) == why
 
 
+@pytest.mark.parametrize(
+    "line", ['HYPERMAX_REPORT{"step": 1}', 'HYPERMAX_REPORT: {"step": 1}', "HYPERMAX_REPORT\t{}"]
+)
+def test_a_report_line_without_the_space_after_the_word_says_so(line):
+    # before: not taken for a report line, so ignored without a note in the trial's log
+    with pytest.raises(ValueError) as info:
+        parse_report(line)
+    assert str(info.value).startswith("HYPERMAX_REPORT is to be followed by a space and a JSON")
+    assert parse_report("HYPERMAX_REPORTS: 3 written") is None  # another word
+
+
 def test_the_scanner_passes_on_the_first_refusal_only_and_counts_them_all():
     reports: list[tuple[int, dict[str, Any]]] = []
     refusals: list[str] = []
