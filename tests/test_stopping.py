@@ -174,6 +174,15 @@ def test_asha_keeps_the_best_one_in_eta_at_each_rung_without_waiting_for_a_brack
     )
 
 
+def test_asha_judges_a_trial_at_a_rung_once_however_often_it_reports_that_step():
+    # a trial reporting per batch with the epoch as its step reaches rung 1 once: it went
+    # on there, and the trials that reach the rung after it do not stop it at its next batch
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=1, max_steps=8))
+    standings = feed(policy, [(1, 1, 0.5), (2, 1, 0.3), (1, 1, 0.45), (3, 2, 0.2), (3, 2, 0.9)])
+    assert stops(standings) == []
+    assert standings[2].against == "next rung 2: 0 of 1 trials"
+
+
 def test_asha_judges_between_rungs_only_when_a_report_reaches_one():
     policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=3, min_steps=1, max_steps=10))
     standings = feed(
