@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hypermax.errors import is_disk_full
-from hypermax.execution.protocol import MAX_PARSED_LINE, parse_report, parse_result_line
+from hypermax.execution.protocol import (
+    MAX_PARSED_LINE,
+    REPORT_PREFIX,
+    parse_report,
+    parse_result_line,
+)
 
 log = logging.getLogger("hypermax")
 
@@ -22,6 +27,7 @@ LOG_CAP_BYTES = 20 * 1024 * 1024
 #: how long the output of an ended trial may take to reach end of file before it is cut off
 OUTPUT_DRAIN_SECONDS = 2.0
 _TAIL_BYTES = 4096
+_PREFIX = REPORT_PREFIX.encode()
 _READ_CHUNK = 256 * 1024
 _DRAIN_CHUNKS = 64
 
@@ -115,7 +121,7 @@ class StdoutScanner:
     """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
 
     Memory stays bounded whatever the trial prints: a line longer than ``MAX_PARSED_LINE`` is
-    skipped up to its end instead of being gathered.
+    skipped up to its end instead of being gathered (a report line so long is refused).
 
     Args:
         on_report: called with the step and metrics of each report line.
@@ -134,6 +140,7 @@ class StdoutScanner:
         self.refused = 0
         self._partial = bytearray()
         self._too_long = False
+        self._too_long_head = b""  # how the line too long to gather began
         self.result: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> None:
@@ -146,6 +153,8 @@ class StdoutScanner:
         for line in lines[1:-1]:
             if len(line) <= MAX_PARSED_LINE:
                 self._line(line)
+            else:
+                self._skipped(line[: len(_PREFIX)])
         self._extend(lines[-1])
 
     def close(self) -> None:
@@ -157,15 +166,23 @@ class StdoutScanner:
             return
         if len(self._partial) + len(chunk) > MAX_PARSED_LINE:
             self._too_long = True
+            self._too_long_head = bytes(self._partial[: len(_PREFIX)] + chunk[: len(_PREFIX)])
             self._partial.clear()
         else:
             self._partial += chunk
 
     def _end_line(self) -> None:
-        if not self._too_long and self._partial:
+        if self._too_long:
+            self._skipped(self._too_long_head)
+        elif self._partial:
             self._line(bytes(self._partial))
         self._partial.clear()
         self._too_long = False
+
+    def _skipped(self, head: bytes) -> None:
+        """A line too long to read was skipped: refused, if it began as a report line."""
+        if head.startswith(_PREFIX):
+            self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
 
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
@@ -175,9 +192,7 @@ class StdoutScanner:
         try:
             report = parse_report(line)
         except ValueError as exc:
-            self.refused += 1
-            if self.refused == 1 and self._on_refused is not None:
-                self._on_refused(str(exc))
+            self._refuse(str(exc))
             return
         if report is not None:
             self._on_report(*report)
@@ -185,6 +200,11 @@ class StdoutScanner:
         result = parse_result_line(line)
         if result is not None:
             self.result = result
+
+    def _refuse(self, why: str) -> None:
+        self.refused += 1
+        if self.refused == 1 and self._on_refused is not None:
+            self._on_refused(why)
 
 
 class TrialOutput:
