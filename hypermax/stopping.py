@@ -127,9 +127,15 @@ class EarlyStopping:
 
     @classmethod
     def of(cls, section: Mapping[str, Any]) -> EarlyStopping:
-        """The rule of a validated ``early_stopping`` section (missing keys take defaults)."""
+        """The rule of a validated ``early_stopping`` section (missing keys take defaults); its
+        numbers as ints (``"max_steps": 27.0`` is rung 3, not 3.0, in what a trial is told)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in section.items() if key in known})
+        given: dict[str, Any] = {
+            key: value if key == "policy" or value is None else int(value)
+            for key, value in section.items()
+            if key in known
+        }
+        return cls(**given)
 
     @property
     def first_rung(self) -> int:
@@ -282,14 +288,21 @@ class Asha(StoppingPolicy):
         super().__init__(rule)
         #: rung → trial → (its loss there, the step of the report that reached it)
         self.rungs: dict[int, dict[int, tuple[float, int]]] = {}
+        #: trial → the rungs its latest report reached first (a rung is judged once a trial)
+        self._reached: dict[int, list[int]] = {}
 
     def record(self, trial_id: int, step: int, loss: float) -> None:
         super().record(trial_id, step, loss)
+        reached = self._reached[trial_id] = []
         for rung in self.rule.rungs(step):
-            self.rungs.setdefault(rung, {}).setdefault(trial_id, (loss, step))
+            entries = self.rungs.setdefault(rung, {})
+            if trial_id not in entries:
+                entries[trial_id] = (loss, step)
+                reached.append(rung)
 
     def forget(self, trial_id: int) -> None:
         super().forget(trial_id)
+        self._reached.pop(trial_id, None)
         for entries in self.rungs.values():
             entries.pop(trial_id, None)
 
@@ -298,8 +311,10 @@ class Asha(StoppingPolicy):
             # the trial trained all its steps (even one whose report jumped over the rungs):
             # stopping it now would save nothing and throw its result away
             return Standing(trial_id, step, loss, against="past the last rung")
-        reached = [r for r in self.rule.rungs(step) if self.rungs[r][trial_id][1] == step]
-        for rung in reached:  # the rungs this report reached, lowest first
+        # the rungs this report reached first, lowest first: a trial that went on at a rung
+        # is not judged there again (a second report of the same step, a step gone back)
+        reached = self._reached.get(trial_id, [])
+        for rung in reached:
             at_rung = self.rungs[rung][trial_id][0]
             cutoff, against = self.cutoff(rung, len(self.rungs[rung]))
             if cutoff is not None and at_rung > cutoff:

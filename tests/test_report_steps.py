@@ -88,6 +88,17 @@ def test_a_report_line_that_cannot_be_used_says_why(rest, why):
     assert str(info.value) == why
 
 
+@pytest.mark.parametrize(
+    "line", ['HYPERMAX_REPORT{"step": 1}', 'HYPERMAX_REPORT: {"step": 1}', "HYPERMAX_REPORT\t{}"]
+)
+def test_a_report_line_without_the_space_after_the_word_says_so(line):
+    # before: not taken for a report line, so ignored without a note in the trial's log
+    with pytest.raises(ValueError) as info:
+        parse_report(line)
+    assert str(info.value).startswith("HYPERMAX_REPORT is to be followed by a space and a JSON")
+    assert parse_report("HYPERMAX_REPORTS: 3 written") is None  # another word
+
+
 def test_the_scanner_passes_on_the_first_refusal_only_and_counts_them_all():
     reports: list[tuple[int, dict[str, Any]]] = []
     refusals: list[str] = []
@@ -99,6 +110,19 @@ def test_the_scanner_passes_on_the_first_refusal_only_and_counts_them_all():
     assert refusals == [f"{WHOLE} 0.5"]
     assert scanner.refused == 2
     assert scanner.result == {"loss": 0.25}
+
+
+def test_a_report_line_too_long_to_read_is_refused_and_other_long_lines_are_not():
+    refusals: list[str] = []
+    scanner = StdoutScanner(lambda step, metrics: None, refusals.append)
+    long_report = b'HYPERMAX_REPORT {"step": 1, "m": "' + b"x" * 70000 + b'"}\n'
+    scanner.feed(b"x" * 70000 + b"\n" + long_report)  # whole lines within one chunk
+    scanner.feed(long_report[:10])  # one gathered over several chunks
+    scanner.feed(long_report[10:40000])
+    scanner.feed(long_report[40000:] + b"0.25\n")
+    scanner.close()
+    assert refusals == ["longer than 64 KiB, more than a report may be"]
+    assert scanner.refused == 2 and scanner.result == {"loss": 0.25}
 
 
 def test_lines_nested_too_deeply_for_json_do_not_stop_the_scanner():
@@ -190,3 +214,18 @@ def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_coun
     assert log.count("[hypermax: ignored a report line: ") == 1
     assert f"[hypermax: ignored a report line: {WHOLE} '3']" in log
     assert "[hypermax: ignored 4 report lines in all]" in log
+
+
+def test_a_function_does_not_wait_for_a_verdict_on_a_report_too_long_to_read(tmp_path):
+    # hypermax never reads it, so no verdict comes: each one held the trial 2 s
+    function = {"type": "python_function", "src": str(FAKES / "report_steps.py"), "name": "train"}
+    doc = _points("big", ["big_reports"], function)
+    doc["search"]["early_stopping"] = {"policy": "median"}
+    proc = run_hypermax_here(write_spec(tmp_path, doc))
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "results" / "big"
+    trial = by_param(folder, "kind")["big_reports"]
+    assert trial["state"] == "ok" and trial["time"] < 2.0  # not 3 waits of 2 s
+    assert _reported_steps(folder, 1) == [4]
+    log = (folder / "logs" / "trial_1.log").read_text()
+    assert "[hypermax: ignored a report line: longer than 64 KiB" in log

@@ -196,3 +196,24 @@ def test_an_interrupted_search_starts_no_trial_held_on_standby(tmp_path):
     states = {r["id"]: r["state"] for r in journal if r["event"] == "trial_finished"}
     assert started == {1, 2} and states == {1: "ok", 2: "interrupted"}
     assert sorted(p.name for p in (folder / "trials").iterdir()) == ["1", "2"]
+
+
+REPORTS_AT_ONCE = """import hypermax
+
+def f(params):
+    hypermax.report(1, loss=params["x"])
+    return params["x"]
+"""
+
+
+def test_the_reports_of_a_trial_held_on_standby_come_after_its_start(tmp_path):
+    """A held trial that reports at once: its reports reach the driver after its start, not
+    before it (where they were dropped, as reports of a trial it did not know to run)."""
+    from hypermax.cli import main
+
+    spec = _random_search(tmp_path, REPORTS_AT_ONCE, iterations=100, seed=2)
+    spec.write_text(spec.read_text().replace('"name": "f"', '"name": "f", "parallel": 2'))
+    assert main(["run", str(spec), "--no-ui"]) == 0
+    journal = _journal(tmp_path)
+    reported = {r["id"] for r in journal if r["event"] == "trial_reported"}
+    assert reported == set(range(1, 101))

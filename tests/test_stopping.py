@@ -56,6 +56,15 @@ def test_each_policy_gets_its_defaults_from_the_schema(tmp_path):
     assert EarlyStopping.of({}).policy == "none"
 
 
+def test_whole_numbers_written_as_floats_are_rungs_and_counts_as_ints(tmp_path):
+    section = {"policy": "asha", "max_steps": 27.0, "eta": 3.0, "min_trials": 1.0}
+    stopper = EarlyStopper.for_spec(spec(tmp_path, section))
+    stopper.on_report(Report(1, 3, {"loss": 0.1}))
+    standing = stopper.on_report(Report(2, 3, {"loss": 0.9}))
+    assert standing is not None and standing.stop
+    assert standing.reason == "stopped at step 3: loss 0.9 worse than 0.1 (rung 3: best 1 of 2)"
+
+
 def test_asha_rungs_are_eta_apart_from_min_steps_and_stop_before_max_steps():
     rule = EarlyStopping(policy="asha", eta=3, min_steps=2, max_steps=54)
     assert rule.rungs(100) == [2, 6, 18]  # 54 is the end, not a rung
@@ -163,6 +172,15 @@ def test_asha_keeps_the_best_one_in_eta_at_each_rung_without_waiting_for_a_brack
     assert (
         standings[7].reason == "stopped at step 2: loss 0.35 worse than 0.2 (rung 2: best 1 of 3)"
     )
+
+
+def test_asha_judges_a_trial_at_a_rung_once_however_often_it_reports_that_step():
+    # a trial reporting per batch with the epoch as its step reaches rung 1 once: it went
+    # on there, and the trials that reach the rung after it do not stop it at its next batch
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=1, max_steps=8))
+    standings = feed(policy, [(1, 1, 0.5), (2, 1, 0.3), (1, 1, 0.45), (3, 2, 0.2), (3, 2, 0.9)])
+    assert stops(standings) == []
+    assert standings[2].against == "next rung 2: 0 of 1 trials"
 
 
 def test_asha_judges_between_rungs_only_when_a_report_reaches_one():

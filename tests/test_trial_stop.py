@@ -4,6 +4,7 @@ when the trial returned first, when it swallows the stop, when another stop hurr
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,23 @@ def test_a_limit_or_an_interrupt_during_the_wait_runs_the_kill_ladder_at_once(
     log = (tmp_path / "trial_1.log").read_text()
     assert "the kill ladder in 60 s unless it ends]" in log
     assert "[hypermax: stopping the trial (interrupt): SIGTERM to " in log
+    assert_none_alive(marker)
+
+
+def test_the_time_a_stopped_trial_spends_paused_does_not_count_towards_its_wait(
+    host, tmp_path, marker
+):
+    """Ctrl-Z pauses the trials: a trial asked to stop has its wait for its next report in
+    its own running time, as its time limit is."""
+    run = start(host, tmp_path, marker, "report_again_on_go", kill_grace=0.2)
+    run.stop(KillReason.EARLY_STOP)  # the kill ladder in 0.2 s of its time unless it ends
+    assert run.pause()
+    time.sleep(0.5)  # paused for longer than that
+    (run.trial_dir / "go").write_text("")  # it reaches its next report at once when continued
+    run.unpause()
+    outcome = run.finish()
+    assert (outcome.state, outcome.exit_code) == (TrialState.STOPPED, 0)  # TrialStopped
+    assert "not ended within" not in (tmp_path / "trial_1.log").read_text()
     assert_none_alive(marker)
 
 

@@ -136,6 +136,14 @@ class TrialHost:
         if pump is not None:
             pump.cut(stream)
 
+    def resume_held(self, stream: Stream | None = None) -> None:
+        """Read again a pipe (by default every pipe) whose reading was held (see
+        :meth:`~.output.TrialOutput.hold_stdout`)."""
+        with self._lock:
+            pump = self._pump
+        if pump is not None:
+            pump.resume_held(stream)
+
     def members(self, key: int) -> list[ProcInfo]:
         """The live processes of trial ``key`` (what its kill ladder asks at each step)."""
         return self.watchdog.members(key)

@@ -36,6 +36,7 @@ from hypermax.trial import (
     LiveStats,
     Outcome,
     Proposal,
+    Report,
     RunnerNote,
     TrialState,
 )
@@ -44,6 +45,11 @@ from hypermax.trial import (
 #: times a second must not hold the driver from its stop rules (a search's timeout), its
 #: controls (Ctrl-C, quit) and its journal while it takes in a backlog of their reports
 POLL_BATCH = 500
+#: the most reports queued for :meth:`LocalRunner.poll` before the trials' stdout is read no
+#: faster than the driver takes them in (their writes wait, as on a full pipe); reading goes
+#: on once it took the queue down to half of it. A trial that reports hundreds of thousands of
+#: times a second would otherwise grow the queue by megabytes a second; no report is dropped
+MAX_QUEUED_REPORTS = 10_000
 
 if TYPE_CHECKING:
     from hypermax.execution.launch import Launcher
@@ -79,6 +85,10 @@ class LocalRunner(BaseRunner):
         self.spec_folder = spec_folder.resolve()
         self.host = TrialHost(Limits.of(function), launcher, tick)
         self._events: queue.Queue[RunnerEvent] = queue.Queue()
+        self._queued_reports = 0  # the Reports in _events
+        self._reading_held = False  # a trial's stdout is held since the queue was full
+        # trials held on standby that are starting: their reports wait for their Launched
+        self._launching: dict[int, list[Report]] = {}
         self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
@@ -98,7 +108,7 @@ class LocalRunner(BaseRunner):
         """Make the trial's folder, params file and log now, for its :meth:`submit` to come."""
         if proposal.trial_id in self._prepared:
             return
-        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._events.put)
+        run = TrialRun(self.host, self._plan(proposal, trial_dir, log_path), self._queue_report)
         if run.prepare():
             self._prepared[proposal.trial_id] = run
 
@@ -122,7 +132,7 @@ class LocalRunner(BaseRunner):
         if run is None or run.plan != plan:
             if run is not None:
                 run.discard()
-            run = TrialRun(self.host, plan, self._events.put)
+            run = TrialRun(self.host, plan, self._queue_report)
         return run
 
     def _follow_up(self, run: TrialRun, owed: bool = False) -> None:
@@ -166,12 +176,14 @@ class LocalRunner(BaseRunner):
             if not self._standby or self._paused:
                 return
             run = self._standby.popleft()
+            with self._lock:
+                self._launching[run.trial_id] = []
             started_at = time.time()
             try:
                 if run.start():
                     with self._lock:  # cancel finds it once the driver hears of it
                         self._runs[run.trial_id] = run
-                    self._events.put(Launched(run.trial_id, started_at, run.process_ids()))
+                    self._launched(Launched(run.trial_id, started_at, run.process_ids()))
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
@@ -186,8 +198,17 @@ class LocalRunner(BaseRunner):
                     state=TrialState.FAILED,
                     reason=f"hypermax could not start it: {type(exc).__name__}: {exc}",
                 )
-            self._events.put(Launched(run.trial_id, started_at))
+            self._launched(Launched(run.trial_id, started_at))
             self._events.put(failure)
+
+    def _launched(self, event: Launched) -> None:
+        """Queue that a trial held on standby started, then the reports it sent meanwhile: the
+        driver hears of a trial before its reports (a report of a trial it does not know to
+        run is dropped)."""
+        with self._lock:
+            self._events.put(event)
+            for report in self._launching.pop(event.trial_id, ()):
+                self._events.put(report)
 
     def _follow(self) -> None:
         """A follower: finish one trial after another (each in turn blocks until it ended)."""
@@ -202,6 +223,20 @@ class LocalRunner(BaseRunner):
                     self._runs.pop(run.trial_id, None)
                     self._idle += 1  # before the Outcome: the next submit finds this one idle
             self._events.put(outcome)
+
+    def _queue_report(self, report: Report) -> bool:
+        """Queue a trial's report (in the output pump's thread); True when the queue is full:
+        then the trial's stdout is held until :meth:`_take` took it down to half."""
+        with self._lock:
+            self._queued_reports += 1
+            full = self._queued_reports > MAX_QUEUED_REPORTS
+            self._reading_held = self._reading_held or full
+            waiting = self._launching.get(report.trial_id)
+            if waiting is None:
+                self._events.put(report)
+            else:  # before its Launched: see _launched
+                waiting.append(report)
+        return full
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
         """What happened since the last call, at most :data:`POLL_BATCH` events (the rest comes
@@ -220,6 +255,13 @@ class LocalRunner(BaseRunner):
                 events.append(self._events.get_nowait())
             except queue.Empty:
                 break
+        taken = sum(isinstance(event, Report) for event in events)
+        with self._lock:
+            self._queued_reports -= taken
+            resume = self._reading_held and self._queued_reports <= MAX_QUEUED_REPORTS // 2
+            self._reading_held = self._reading_held and not resume
+        if resume:
+            self.host.resume_held()
         return events
 
     def cancel(self, trial_id: int, reason: KillReason) -> None:

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hypermax.errors import is_disk_full
-from hypermax.execution.protocol import MAX_PARSED_LINE, parse_report, parse_result_line
+from hypermax.execution.protocol import (
+    MAX_PARSED_LINE,
+    REPORT_PREFIX,
+    parse_report,
+    parse_result_line,
+)
 
 log = logging.getLogger("hypermax")
 
@@ -22,6 +27,7 @@ LOG_CAP_BYTES = 20 * 1024 * 1024
 #: how long the output of an ended trial may take to reach end of file before it is cut off
 OUTPUT_DRAIN_SECONDS = 2.0
 _TAIL_BYTES = 4096
+_PREFIX = REPORT_PREFIX.encode()
 _READ_CHUNK = 256 * 1024
 _DRAIN_CHUNKS = 64
 
@@ -115,7 +121,7 @@ class StdoutScanner:
     """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
 
     Memory stays bounded whatever the trial prints: a line longer than ``MAX_PARSED_LINE`` is
-    skipped up to its end instead of being gathered.
+    skipped up to its end instead of being gathered (a report line so long is refused).
 
     Args:
         on_report: called with the step and metrics of each report line.
@@ -134,6 +140,7 @@ class StdoutScanner:
         self.refused = 0
         self._partial = bytearray()
         self._too_long = False
+        self._too_long_head = b""  # how the line too long to gather began
         self.result: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> None:
@@ -146,6 +153,8 @@ class StdoutScanner:
         for line in lines[1:-1]:
             if len(line) <= MAX_PARSED_LINE:
                 self._line(line)
+            else:
+                self._skipped(line[: len(_PREFIX)])
         self._extend(lines[-1])
 
     def close(self) -> None:
@@ -157,15 +166,23 @@ class StdoutScanner:
             return
         if len(self._partial) + len(chunk) > MAX_PARSED_LINE:
             self._too_long = True
+            self._too_long_head = bytes(self._partial[: len(_PREFIX)] + chunk[: len(_PREFIX)])
             self._partial.clear()
         else:
             self._partial += chunk
 
     def _end_line(self) -> None:
-        if not self._too_long and self._partial:
+        if self._too_long:
+            self._skipped(self._too_long_head)
+        elif self._partial:
             self._line(bytes(self._partial))
         self._partial.clear()
         self._too_long = False
+
+    def _skipped(self, head: bytes) -> None:
+        """A line too long to read was skipped: refused, if it began as a report line."""
+        if head.startswith(_PREFIX):
+            self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
 
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
@@ -175,9 +192,7 @@ class StdoutScanner:
         try:
             report = parse_report(line)
         except ValueError as exc:
-            self.refused += 1
-            if self.refused == 1 and self._on_refused is not None:
-                self._on_refused(str(exc))
+            self._refuse(str(exc))
             return
         if report is not None:
             self._on_report(*report)
@@ -185,6 +200,11 @@ class StdoutScanner:
         result = parse_result_line(line)
         if result is not None:
             self.result = result
+
+    def _refuse(self, why: str) -> None:
+        self.refused += 1
+        if self.refused == 1 and self._on_refused is not None:
+            self._on_refused(why)
 
 
 class TrialOutput:
@@ -202,10 +222,19 @@ class TrialOutput:
         self.scanner = StdoutScanner(on_report, self._refused)
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
+        self._draining = False
 
     @property
     def stderr_tail(self) -> bytes:
         return bytes(self._tail)
+
+    def hold_stdout(self) -> None:
+        """Stop reading stdout after the chunk being read (call it from a report, in the pump's
+        thread): the reports read are more than their reader takes in. The trial's writes
+        then wait, as on a full pipe, until :meth:`OutputPump.resume_held`; once the output
+        drains (the trial ended), it is read to its end."""
+        if self.streams and not self._draining:
+            self.streams[0].hold = True
 
     def attach(self, stdout: int, stderr: int) -> tuple[Stream, ...]:
         """The streams that read the trial's pipes (made non-blocking), for the pump to carry."""
@@ -214,8 +243,14 @@ class TrialOutput:
             os.set_blocking(stream.fd, False)
         return self.streams
 
-    def drain(self, cut: Callable[[Stream], None]) -> None:
-        """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds."""
+    def drain(
+        self, cut: Callable[[Stream], None], resume: Callable[[Stream], None] | None = None
+    ) -> None:
+        """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds.
+        ``resume`` reads stdout again if it was held (see :meth:`hold_stdout`)."""
+        self._draining = True
+        if resume is not None and self.streams:
+            resume(self.streams[0])
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
         held = False
         for stream in self.streams:
@@ -245,12 +280,16 @@ class TrialOutput:
 
 # -- moving output --------------------------------------------------------------------------
 class Stream:
-    """One pipe from a trial: where its bytes go, and whether it has ended."""
+    """One pipe from a trial: where its bytes go, and whether it has ended.
+
+    ``hold``, set by its sink, has the pump stop reading it after the chunk at hand, until
+    :meth:`OutputPump.resume_held`; a cut, or the end of the pump, reads it anyway."""
 
     def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
         self.fd = fd
         self.sink = sink
         self.ended = threading.Event()
+        self.hold = False
 
 
 class OutputPump:
@@ -263,6 +302,7 @@ class OutputPump:
         os.set_blocking(self._wake_write, False)
         self._selector.register(self._wake_read, selectors.EVENT_READ, None)
         self._requests: queue.SimpleQueue[tuple[str, Stream | None]] = queue.SimpleQueue()
+        self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
         self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
         self._thread.start()
 
@@ -273,6 +313,10 @@ class OutputPump:
     def cut(self, stream: Stream) -> None:
         """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
         self._request("cut", stream)
+
+    def resume_held(self, stream: Stream | None = None) -> None:
+        """Read again ``stream`` (by default every stream) that its sink asked to hold."""
+        self._request("resume", stream)
 
     def close(self) -> None:
         """Stop the thread; streams still open are cut."""
@@ -306,6 +350,9 @@ class OutputPump:
                 return True
             if what == "stop":
                 return False
+            if what == "resume":
+                self._resume([stream] if stream is not None else list(self._held))
+                continue
             assert stream is not None
             if what == "add":
                 self._selector.register(stream.fd, selectors.EVENT_READ, stream)
@@ -326,6 +373,9 @@ class OutputPump:
             except Exception:  # one trial's broken sink must not stop every trial's output
                 log.exception("cannot take the output of a trial; dropping the rest of it")
                 stream.sink = _discard
+            if stream.hold and stream not in self._held and not stream.ended.is_set():
+                self._selector.unregister(stream.fd)
+                self._held.add(stream)
             return True
         self._finish(stream)
         return False
@@ -338,12 +388,23 @@ class OutputPump:
         if not stream.ended.is_set():
             self._finish(stream)
 
+    def _resume(self, streams: list[Stream]) -> None:
+        for stream in streams:
+            stream.hold = False
+            if stream in self._held:
+                self._held.discard(stream)
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+
     def _finish(self, stream: Stream) -> None:
-        self._selector.unregister(stream.fd)
+        if stream in self._held:
+            self._held.discard(stream)
+        else:
+            self._selector.unregister(stream.fd)
         os.close(stream.fd)
         stream.ended.set()
 
     def _shut(self) -> None:
+        self._resume(list(self._held))
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
                 self._drain(key.data)

@@ -131,8 +131,11 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
         step = whole_step(step)
     except TypeError as exc:
         raise TypeError(f"{caller}: {exc}") from None
-    stream.write(format_report(step, metrics) + "\n")
+    line = format_report(step, metrics)  # ASCII: its length is its size in bytes
+    stream.write(line + "\n")
     stream.flush()
+    if len(line) > MAX_PARSED_LINE:
+        return  # hypermax does not read so long a line (its log says so): no verdict comes
     if await_verdict():
         raise_if_stopped()
 
@@ -229,9 +232,17 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
 
     Raises:
         ValueError: the line starts with the prefix but is no report hypermax can use: its rest
-            is not JSON, or not a JSON object, or its step is not a whole number; says which.
+            is not JSON, or not a JSON object, or its step is not a whole number; or it starts
+            with the prefix's word followed by something else than a space
+            (``HYPERMAX_REPORT: {...}``, ``HYPERMAX_REPORT{...}``); says which.
     """
     if not line.startswith(REPORT_PREFIX):
+        word = REPORT_PREFIX.rstrip()
+        after = line[len(word) : len(word) + 1]
+        if line.startswith(word) and not (after.isalnum() or after == "_"):  # not a longer word
+            raise ValueError(
+                f"{word} is to be followed by a space and a JSON object, got {_shown(line)}"
+            )
         return None
     import json
 

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
 
-OnReport = Callable[[Report], None]
+#: takes a report; True asks that the trial's reports be read no faster for now (its stdout is
+#: held until the runner resumes it: see :meth:`~.host.TrialHost.resume_held`)
+OnReport = Callable[[Report], "bool | None"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ class TrialRun:
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
         self._returned_first = False  # its function had returned when a kill began
-        self._verdicts = Verdicts(self.trial_id, plan.function.kill_grace, self._note)
+        self._verdicts = Verdicts(
+            self.trial_id, plan.function.kill_grace, self._note, self._running_time
+        )
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._problem: str | None = None  # why the trial failed, when no process can tell
@@ -190,7 +194,7 @@ class TrialRun:
         # its time, and its time limit, count from here: a preloaded trial may have waited for
         # its server to import the objective, which is the search's cost, not the trial's
         self.started = time.monotonic()
-        self._verdicts.started(self.started)
+        self._verdicts.started()
         self._lifeline = life_write
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(self._log, self._report)
@@ -349,6 +353,10 @@ class TrialRun:
         self._paused_at = None
         signal_all(self.host.members(self.key), signal.SIGCONT)
 
+    def _running_time(self) -> float:
+        """How long the trial has run, the time it was paused left out."""
+        return self._elapsed(time.monotonic())
+
     def _elapsed(self, now: float) -> float:
         """How long the trial has run by ``now``, the time it was paused left out."""
         return (self._paused_at or now) - self.started
@@ -387,7 +395,7 @@ class TrialRun:
                 self._take_peak(status.peak_rss_mib)
                 self._sweep()
                 if self._output is not None:
-                    self._output.drain(self.host.cut)
+                    self._output.drain(self.host.cut, self.host.resume_held)
         except Exception as exc:  # a bug here must cost one trial, not the search
             self._problem = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
         finally:
@@ -492,8 +500,10 @@ class TrialRun:
 
     def _report(self, step: int, metrics: dict[str, Any]) -> None:
         self._verdicts.reported()
-        if self._on_report is not None:
-            self._on_report(Report(self.trial_id, step, metrics))
+        if self._on_report is None:
+            return
+        if self._on_report(Report(self.trial_id, step, metrics)) and self._output is not None:
+            self._output.hold_stdout()
 
 
 def run_trial(

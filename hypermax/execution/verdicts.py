@@ -20,6 +20,8 @@ from hypermax.execution import protocol
 
 #: the longest a python_function trial stopped early is given to reach its next report
 STOP_WAIT_CAP_SECONDS = 60.0
+#: the shortest look again at a stopped trial's clock while it is paused
+_LEAST_WAIT = 0.01
 
 
 def stop_wait(longest_report_gap: float, kill_grace: float) -> float:
@@ -38,25 +40,34 @@ class Verdicts:
         trial_id: the trial's id (names the thread that waits for a stopped trial).
         kill_grace: the function's ``kill_grace``, the least :func:`stop_wait`.
         note: writes a line into the trial's log.
+        clock: the trial's own clock, in seconds: the gaps between its reports and its wait
+            for its next report are measured on it (the time it spends paused, by Ctrl-Z,
+            left out, as from its time limit).
     """
 
-    def __init__(self, trial_id: int, kill_grace: float, note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        trial_id: int,
+        kill_grace: float,
+        note: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.trial_id = trial_id
         self.kill_grace = kill_grace
         self.note = note
+        self.clock = clock
         #: the trial waits after each report for the verdict on it
         self.awaited = False
         self.longest_report_gap = 0.0
-        self._last_report_at = time.monotonic()
+        self._last_report_at = 0.0  # set by started()
 
-    def started(self, at: float) -> None:
-        """The trial's process started at ``at`` (monotonic): its first report's gap counts
-        from there."""
-        self._last_report_at = at
+    def started(self) -> None:
+        """The trial's process started now: its first report's gap counts from here."""
+        self._last_report_at = self.clock()
 
     def reported(self) -> None:
         """The trial sent a report now."""
-        now = time.monotonic()
+        now = self.clock()
         self.longest_report_gap = max(self.longest_report_gap, now - self._last_report_at)
         self._last_report_at = now
 
@@ -68,8 +79,9 @@ class Verdicts:
     def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
         waits on, when it waits for verdicts); call ``ladder`` with why unless ``gone`` is set
-        within :func:`stop_wait`."""
+        within :func:`stop_wait` on the trial's clock."""
         wait = stop_wait(self.longest_report_gap, self.kill_grace)
+        deadline = self.clock() + wait
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
         name = signal.Signals(protocol.STOP_SIGNAL).name
@@ -80,8 +92,11 @@ class Verdicts:
         )
 
         def ladder_unless_gone() -> None:
-            if not gone.wait(wait):  # it reached no report, or went on past TrialStopped
-                ladder(f"not ended within {wait:g} s of the stop")
+            # while the trial is paused its clock stands still, and so does the wait
+            while not gone.wait(max(_LEAST_WAIT, deadline - self.clock())):
+                if self.clock() >= deadline:  # it reached no report, or went on past it
+                    ladder(f"not ended within {wait:g} s of the stop")
+                    return
 
         threading.Thread(
             target=ladder_unless_gone, name=f"hypermax-stop-{self.trial_id}", daemon=True

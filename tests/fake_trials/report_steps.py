@@ -33,3 +33,10 @@ def whole_steps(reporter: Any) -> None:
     reporter(1.0, loss=0.9)
     reporter(numpy.int64(2), loss=0.8)
     hypermax.report(numpy.float32(3.0), loss=0.7)
+
+
+def big_reports(reporter: Any) -> None:
+    """Three reports longer than hypermax reads (64 KiB), then a usable one."""
+    for step in (1, 2, 3):
+        reporter(step, loss=0.9, matrix=list(range(20000)))
+    reporter(4, loss=0.8)

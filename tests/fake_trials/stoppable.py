@@ -59,6 +59,16 @@ def report_once_then_return_on_go(params: dict[str, Any], reporter: Any) -> floa
     return 0.25
 
 
+def report_again_on_go(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1, then step 2 once ``go`` exists (a report that raises when stopped)."""
+    reporter(1, loss=1.0)
+    _up()
+    while not (_folder() / "go").exists():
+        time.sleep(0.01)
+    reporter(2, loss=0.5)
+    return 0.5
+
+
 def swallow_the_stop(params: dict[str, Any], reporter: Any) -> float:
     """Reports until a report raises, catches that and returns a loss anyway."""
     import hypermax
