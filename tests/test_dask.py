@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
-from dask_cluster import LocalDaskCluster, make_certificates
+from dask_cluster import LocalDaskCluster, Proxy, make_certificates
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
@@ -33,7 +33,7 @@ from hypermax.execution import dask_files, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
-from hypermax.trial import KillReason, Outcome, Proposal, RunnerNote, TrialState
+from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
 
 SENTINELS_ENV = "HYPERMAX_TEST_SENTINELS"
 SLOT = "SLOT"  # a resource only the second worker of the module's cluster offers
@@ -387,6 +387,45 @@ def test_a_scheduler_that_does_not_answer_is_one_clear_error(tmp_path):
         "within 0.5 s ("
     )
     assert "\n" not in message
+
+
+def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
+    cluster, tmp_path, marker
+):
+    """A blip between two polls: the client is connected again before the runner looks. The
+    trial lost with the connection comes back (it hung the search, held for a scheduler that
+    never seemed lost), and the trials after it run and report as before."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang_unless_reporting",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    proxy = Proxy(cluster.address)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            proxy.drop()
+            wait_until(lambda: runner.client.status != "running", OUTCOME_TIMEOUT, "the blip")
+            wait_until(lambda: runner.client.status == "running", OUTCOME_TIMEOUT, "a reconnect")
+            lost, _ = RunnerContract.outcome(runner, 1)
+            RunnerContract.submit(runner, tmp_path, 2, x=1.0)
+            outcome, events = RunnerContract.outcome(runner, 2)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+    assert (lost.state, lost.reason) == (
+        TrialState.INTERRUPTED,
+        "lost the connection to the Dask scheduler",
+    )
+    assert outcome.state is TrialState.OK
+    assert Report(2, 1, {"loss": 0.5}) in events  # the events' topic is listened to again
+    wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
+    assert_none_alive(marker)
 
 
 def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):

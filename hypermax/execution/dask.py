@@ -121,6 +121,7 @@ class DaskRunner(BaseRunner):
         self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
+        self._comm = self.client.scheduler_comm  # a new one: the client connected again
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.client.subscribe_topic(self.topic, self._on_event)
 
@@ -334,7 +335,8 @@ class DaskRunner(BaseRunner):
         if self._closed:
             return
         if self.client.status == "running":
-            if self._lost_since is not None:
+            # a connection that broke and came back between two looks is seen by its new comm
+            if self._lost_since is not None or self.client.scheduler_comm is not self._comm:
                 self._scheduler_back()
             return
         if self._lost_since is None:
@@ -350,6 +352,7 @@ class DaskRunner(BaseRunner):
     def _scheduler_back(self) -> None:
         """The scheduler answers again (subscriptions do not survive a reconnect)."""
         self._lost_since = None
+        self._comm = self.client.scheduler_comm
         with self._attempts.lock:
             self._watched.clear()
         self.client.subscribe_topic(self.topic, self._on_event)
