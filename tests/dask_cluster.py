@@ -193,6 +193,12 @@ class Proxy:
             for source, sink in ((near, far), (far, near)):
                 threading.Thread(target=_forward, args=(source, sink), daemon=True).start()
 
+    def retarget(self, address: str) -> None:
+        """Send the next connections to the scheduler at ``address`` (one started in place of
+        the first)."""
+        host, port = address.removeprefix("tcp://").rsplit(":", 1)
+        self._target = (host, int(port))
+
     def drop(self) -> None:
         """Break every connection open through the proxy."""
         with self._lock:

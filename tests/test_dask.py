@@ -428,6 +428,50 @@ def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
     assert_none_alive(marker)
 
 
+def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so(
+    cluster, tmp_path, marker
+):
+    """A scheduler started again at its address has no worker until they join it again (Dask's
+    workers end with their scheduler): the trials sent there wait, and hypermax says why."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    proxy = Proxy(cluster.address)
+    again = LocalDaskCluster(tmp_path / "again", workers=0)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            proxy.retarget(again.address)
+            proxy.drop()
+            lost, events = RunnerContract.outcome(runner, 1)
+            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
+            notes = wait_until(
+                lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(2, KillReason.INTERRUPT)
+            waited, _ = RunnerContract.outcome(runner, 2)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+        again.stop()
+    assert lost.state is TrialState.INTERRUPTED and waited.state is TrialState.INTERRUPTED
+    assert [e for e in events if isinstance(e, RunnerNote)] == []
+    assert notes == [
+        RunnerNote(f"cluster: no worker has joined {proxy.address} yet; the trials wait for one")
+    ]
+    wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
+    assert_none_alive(marker)
+
+
 def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     try:

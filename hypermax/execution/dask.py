@@ -353,6 +353,7 @@ class DaskRunner(BaseRunner):
         """The scheduler answers again (subscriptions do not survive a reconnect)."""
         self._lost_since = None
         self._comm = self.client.scheduler_comm
+        self._waiting_checked = False  # a scheduler started again may have no worker yet
         with self._attempts.lock:
             self._watched.clear()
         self.client.subscribe_topic(self.topic, self._on_event)
