@@ -286,6 +286,38 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert_none_alive(marker)
 
 
+def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, tmp_path, marker):
+    """``dask worker`` given SIGTERM (Ctrl-C, a service stopped) closes, and waits for its tasks'
+    threads as it does: it stops their trials down the kill ladder, then ends. Before, the trials
+    ran on, lost to hypermax, until Dask's 30 s wait for the threads was over."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="first_run_hangs",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        trial, worker_pid = sentinel(tmp_path / "up")
+        (victim,) = [worker for worker in cluster.workers if worker.pid == worker_pid]
+        try:
+            victim.send_signal(signal.SIGTERM)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+            wait_until(lambda: not pid_alive(trial), 10, "the worker to stop the trial")
+            assert victim.wait(10) is not None
+        finally:
+            victim.kill()
+            victim.wait()
+            cluster.replace_worker(victim)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None and outcome.reason.startswith("lost with its Dask worker")
+    assert_none_alive(marker)
+
+
 def test_a_trial_whose_only_able_worker_dies_waits_for_another_saying_so(
     cluster, tmp_path, write_spec, marker
 ):
