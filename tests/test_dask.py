@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
@@ -191,6 +192,36 @@ def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, wri
     assert len(finished) == 3
     assert {r["metadata"]["parent"] for r in finished.values()} == {cluster.workers[1].pid}
     assert "cluster:" not in result.stdout  # a worker offers them: nothing to wait for
+
+
+def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluster, tmp_path):
+    """Each set of limits has its host (its watchdog, its guardian process) on a worker; one that
+    no trial holds any more is closed when a trial with other limits comes, so a worker that
+    serves search after search does not gather a guardian for each."""
+    parents = set()
+    for limit in (1001, 1002):
+        function = FunctionSpec(
+            type="python_function",
+            src=str(OBJECTIVES / "on_worker.py"),
+            name="where",
+            auto_kill_max_time=limit,
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address, resources={SLOT: 1}))
+        try:
+            RunnerContract.submit(runner, tmp_path, limit, x=0.5)
+            outcome, _ = RunnerContract.outcome(runner, limit)
+        finally:
+            runner.close()
+        assert outcome.state is TrialState.OK, outcome.reason
+        assert outcome.result is not None
+        parents.add(outcome.result["parent"])
+    (worker,) = parents  # the one worker that offers a SLOT
+    guardians = [
+        child
+        for child in psutil.Process(worker).children()
+        if "hypermax.execution.guardian" in child.cmdline()
+    ]
+    assert len(guardians) == 1
 
 
 def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_path, marker):

@@ -34,7 +34,7 @@ from distributed.core import Status
 
 from hypermax.execution import dask_files
 from hypermax.execution.dask_files import CodeBundle, TrialFiles
-from hypermax.execution.host import shared_host
+from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.trial_run import TrialPlan, TrialRun
@@ -205,8 +205,13 @@ def _worker_plan(task: TrialTask, worker: Worker, scratch: Path | None) -> Trial
 
 
 def _run(task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
+    with borrowed_host(Limits.of(plan.function)) as host:
+        return _run_on(host, task, plan, worker)
+
+
+def _run_on(host: TrialHost, task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
     running = _Running(task, worker)
-    run = running.run = TrialRun(shared_host(Limits.of(plan.function)), plan, running.report)
+    run = running.run = TrialRun(host, plan, running.report)
     with _lock:
         _runs[task.key] = running
     try:
