@@ -471,9 +471,16 @@ def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
         try:
             RunnerContract.submit(runner, tmp_path, 1, x=0.5)
             trial = sentinel(tmp_path / "up-1")[0]
+            comm = runner.client.scheduler_comm
             proxy.drop()
-            wait_until(lambda: runner.client.status != "running", OUTCOME_TIMEOUT, "the blip")
-            wait_until(lambda: runner.client.status == "running", OUTCOME_TIMEOUT, "a reconnect")
+            wait_until(
+                lambda: (
+                    runner.client.status == "running"
+                    and runner.client.scheduler_comm not in (None, comm)
+                ),
+                OUTCOME_TIMEOUT,
+                "the client to connect again",
+            )
             lost, _ = RunnerContract.outcome(runner, 1)
             RunnerContract.submit(runner, tmp_path, 2, x=1.0)
             outcome, events = RunnerContract.outcome(runner, 2)

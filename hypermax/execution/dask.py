@@ -261,7 +261,8 @@ class DaskRunner(BaseRunner):
 
     def _failed_task(self, attempt: Attempt, exc: BaseException) -> Outcome:
         """The Outcome of an attempt whose task raised instead of returning."""
-        if self.client.status != "running":
+        lost = getattr(exc, "reason", None) == "scheduler-connection-lost"  # Dask's own word
+        if self.client.status != "running" or lost:  # lost: it may be connected again by now
             return attempt.interrupted(LOST_CONNECTION)
         if isinstance(exc, KilledWorker):
             return attempt.interrupted(lost_text(attempt.worker))
@@ -338,6 +339,8 @@ class DaskRunner(BaseRunner):
             # a connection that broke and came back between two looks is seen by its new comm
             if self._lost_since is not None or self.client.scheduler_comm is not self._comm:
                 self._scheduler_back()
+            else:  # an outcome held as its connection broke, handed on after it came back
+                self._attempts.release()
             return
         if self._lost_since is None:
             self._lost_since = time.monotonic()
