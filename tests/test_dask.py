@@ -324,26 +324,28 @@ def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, tmp_path, mar
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "on_worker.py"),
-        name="first_run_hangs",
+        name="hang",
         kill_grace=0.25,
         env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
     )
-    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    extra = cluster.add_worker("--resources", "LEAVING=1")  # the one worker that runs the trial
     try:
-        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
-        trial, worker_pid = sentinel(tmp_path / "up")
-        (victim,) = [worker for worker in cluster.workers if worker.pid == worker_pid]
+        cluster.wait_for_workers(len(cluster.workers))
+        section = ClusterSpec(cluster.address, resources={"LEAVING": 1.0})
+        runner = DaskRunner(function, tmp_path, section)
         try:
-            victim.send_signal(signal.SIGTERM)
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            extra.send_signal(signal.SIGTERM)
             outcome, _ = RunnerContract.outcome(runner, 1)
             wait_until(lambda: not pid_alive(trial), 10, "the worker to stop the trial")
-            assert victim.wait(10) is not None
+            assert extra.wait(10) is not None
         finally:
-            victim.kill()
-            victim.wait()
-            cluster.replace_worker(victim)
+            runner.close()
     finally:
-        runner.close()
+        extra.kill()
+        extra.wait()
+        cluster.workers.remove(extra)
     assert outcome.state is TrialState.INTERRUPTED
     assert outcome.reason is not None and outcome.reason.startswith("lost with its Dask worker")
     assert_none_alive(marker)
