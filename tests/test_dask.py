@@ -800,6 +800,8 @@ def test_early_stopping_decides_on_the_driver_and_stops_trials_on_the_workers(
         assert record["reason"] == (
             f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
         )
-        assert record["exit_code"] == 0 and cleaned_up == record["step"] + 1 < EPOCHS
+        # it ends at its first report after the stop reached its worker: the next one, unless
+        # the stop's trip took longer than an epoch (10 ms) on a loaded machine
+        assert record["exit_code"] == 0 and record["step"] < cleaned_up < EPOCHS
         assert steps == list(range(1, record["step"] + 1))
         assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]
