@@ -7,10 +7,13 @@ Every process is stopped by its pid, and :meth:`LocalDaskCluster.stop` waits for
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -158,6 +161,64 @@ class LocalDaskCluster:
         scheduler = [self.scheduler] if self.scheduler is not None else []
         _stop(self.workers, signal.SIGTERM if scheduler and scheduler[0].poll() is None else None)
         _stop(scheduler, signal.SIGTERM)
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 in front of the scheduler at ``address`` (threads of this
+    process): :meth:`drop` breaks every connection through it at once, as a network blip does,
+    and the next connections go through again."""
+
+    def __init__(self, address: str) -> None:
+        host, port = address.removeprefix("tcp://").rsplit(":", 1)
+        self._target = (host, int(port))
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self._server.accept()
+            except OSError:  # closed
+                return
+            try:
+                far = socket.create_connection(self._target)
+            except OSError:
+                near.close()
+                continue
+            with self._lock:
+                self._open += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=_forward, args=(source, sink), daemon=True).start()
+
+    def retarget(self, address: str) -> None:
+        """Send the next connections to the scheduler at ``address`` (one started in place of
+        the first)."""
+        host, port = address.removeprefix("tcp://").rsplit(":", 1)
+        self._target = (host, int(port))
+
+    def drop(self) -> None:
+        """Break every connection open through the proxy."""
+        with self._lock:
+            broken, self._open = self._open, []
+        for end in broken:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)
+        self._server.close()
+        self.drop()
+
+
+def _forward(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]], how: signal.Signals | None) -> None:

@@ -16,12 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
-from dask_cluster import LocalDaskCluster, make_certificates
+from dask_cluster import LocalDaskCluster, Proxy, make_certificates
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
@@ -33,7 +34,7 @@ from hypermax.execution import dask_files, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
-from hypermax.trial import KillReason, Outcome, Proposal, RunnerNote, TrialState
+from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
 
 SENTINELS_ENV = "HYPERMAX_TEST_SENTINELS"
 SLOT = "SLOT"  # a resource only the second worker of the module's cluster offers
@@ -193,6 +194,36 @@ def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, wri
     assert "cluster:" not in result.stdout  # a worker offers them: nothing to wait for
 
 
+def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluster, tmp_path):
+    """Each set of limits has its host (its watchdog, its guardian process) on a worker; one that
+    no trial holds any more is closed when a trial with other limits comes, so a worker that
+    serves search after search does not gather a guardian for each."""
+    parents = set()
+    for limit in (1001, 1002):
+        function = FunctionSpec(
+            type="python_function",
+            src=str(OBJECTIVES / "on_worker.py"),
+            name="where",
+            auto_kill_max_time=limit,
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address, resources={SLOT: 1}))
+        try:
+            RunnerContract.submit(runner, tmp_path, limit, x=0.5)
+            outcome, _ = RunnerContract.outcome(runner, limit)
+        finally:
+            runner.close()
+        assert outcome.state is TrialState.OK, outcome.reason
+        assert outcome.result is not None
+        parents.add(outcome.result["parent"])
+    (worker,) = parents  # the one worker that offers a SLOT
+    guardians = [
+        child
+        for child in psutil.Process(worker).children()
+        if "hypermax.execution.guardian" in child.cmdline()
+    ]
+    assert len(guardians) == 1
+
+
 def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_path, marker):
     wanted = ClusterSpec(cluster.address, resources={"GPU": 1.0})
     runner = DaskRunner(
@@ -283,6 +314,40 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert not pid_alive(trial)
     assert "[hypermax: lost with its Dask worker" in (folder / "logs" / "trial_1.log").read_text()
     assert "cluster:" not in stdout  # the other worker could run it: nothing to wait for
+    assert_none_alive(marker)
+
+
+def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, tmp_path, marker):
+    """``dask worker`` given SIGTERM (Ctrl-C, a service stopped) closes, and waits for its tasks'
+    threads as it does: it stops their trials down the kill ladder, then ends. Before, the trials
+    ran on, lost to hypermax, until Dask's 30 s wait for the threads was over."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    extra = cluster.add_worker("--resources", "LEAVING=1")  # the one worker that runs the trial
+    try:
+        cluster.wait_for_workers(len(cluster.workers))
+        section = ClusterSpec(cluster.address, resources={"LEAVING": 1.0})
+        runner = DaskRunner(function, tmp_path, section)
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            extra.send_signal(signal.SIGTERM)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+            wait_until(lambda: not pid_alive(trial), 10, "the worker to stop the trial")
+            assert extra.wait(10) is not None
+        finally:
+            runner.close()
+    finally:
+        extra.kill()
+        extra.wait()
+        cluster.workers.remove(extra)
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None and outcome.reason.startswith("lost with its Dask worker")
     assert_none_alive(marker)
 
 
@@ -387,6 +452,96 @@ def test_a_scheduler_that_does_not_answer_is_one_clear_error(tmp_path):
         "within 0.5 s ("
     )
     assert "\n" not in message
+
+
+def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
+    cluster, tmp_path, marker
+):
+    """A blip between two polls: the client is connected again before the runner looks. The
+    trial lost with the connection comes back (it hung the search, held for a scheduler that
+    never seemed lost), and the trials after it run and report as before."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang_unless_reporting",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    proxy = Proxy(cluster.address)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            comm = runner.client.scheduler_comm
+            proxy.drop()
+            wait_until(
+                lambda: (
+                    runner.client.status == "running"
+                    and runner.client.scheduler_comm not in (None, comm)
+                ),
+                OUTCOME_TIMEOUT,
+                "the client to connect again",
+            )
+            lost, _ = RunnerContract.outcome(runner, 1)
+            RunnerContract.submit(runner, tmp_path, 2, x=1.0)
+            outcome, events = RunnerContract.outcome(runner, 2)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+    assert (lost.state, lost.reason) == (
+        TrialState.INTERRUPTED,
+        "lost the connection to the Dask scheduler",
+    )
+    assert outcome.state is TrialState.OK
+    assert Report(2, 1, {"loss": 0.5}) in events  # the events' topic is listened to again
+    wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
+    assert_none_alive(marker)
+
+
+def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so(
+    cluster, tmp_path, marker
+):
+    """A scheduler started again at its address has no worker until they join it again (Dask's
+    workers end with their scheduler): the trials sent there wait, and hypermax says why."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    proxy = Proxy(cluster.address)
+    again = LocalDaskCluster(tmp_path / "again", workers=0)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            proxy.retarget(again.address)
+            proxy.drop()
+            lost, events = RunnerContract.outcome(runner, 1)
+            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
+            notes = wait_until(
+                lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(2, KillReason.INTERRUPT)
+            waited, _ = RunnerContract.outcome(runner, 2)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+        again.stop()
+    assert lost.state is TrialState.INTERRUPTED and waited.state is TrialState.INTERRUPTED
+    assert [e for e in events if isinstance(e, RunnerNote)] == []
+    assert notes == [
+        RunnerNote(f"cluster: no worker has joined {proxy.address} yet; the trials wait for one")
+    ]
+    wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
+    assert_none_alive(marker)
 
 
 def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):
@@ -645,6 +800,8 @@ def test_early_stopping_decides_on_the_driver_and_stops_trials_on_the_workers(
         assert record["reason"] == (
             f"stopped at step 1: loss {loss:g} worse than {median:g} (median of {others} at step 1)"
         )
-        assert record["exit_code"] == 0 and cleaned_up == record["step"] + 1 < EPOCHS
+        # it ends at its first report after the stop reached its worker: the next one, unless
+        # the stop's trip took longer than an epoch (10 ms) on a loaded machine
+        assert record["exit_code"] == 0 and record["step"] < cleaned_up < EPOCHS
         assert steps == list(range(1, record["step"] + 1))
         assert record["loss"] == XS[trial_id - 1] + 1 / record["step"]

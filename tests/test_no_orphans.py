@@ -7,6 +7,7 @@ the leftover sweep on the next start (kills what a journal names), and Ctrl-C/SI
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import psutil
@@ -35,6 +37,7 @@ from fake_trials.helpers import (
 )
 
 from hypermax.execution import leftovers, protocol
+from hypermax.execution.guardian import Guardian
 
 
 def _family_search(marker: str, parallel: int = 2, launch: str = "executable") -> dict:
@@ -310,3 +313,32 @@ def test_a_function_trial_whose_hypermax_died_before_it_was_tied_exits_at_once(t
     assert proc.returncode == 1
     assert not (tmp_path / "up").exists() and not (tmp_path / "result.json").exists()
     assert_none_alive(marker)
+
+
+def test_trials_that_start_at_once_in_threads_share_one_guardian():
+    """A Dask worker starts the trials of its tasks from as many threads: the host's guardian
+    starts once for them all (each other one would live, unheard, as long as the worker)."""
+    host = Guardian()
+    before = {child.pid for child in psutil.Process().children()}
+    gate = threading.Barrier(8)
+
+    def start() -> None:
+        gate.wait()
+        host.start()
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    guardians = [
+        child
+        for child in psutil.Process().children()
+        if child.pid not in before and "hypermax.execution.guardian" in child.cmdline()
+    ]
+    host.close()
+    for child in guardians:  # the ones close() does not know of
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+            child.wait(5)
+    assert len(guardians) == 1

@@ -18,6 +18,7 @@ from hypermax.spec import load_spec
 from hypermax.specfile.problems import MAX_PROBLEMS, report
 
 X = {"type": "number", "min": 0, "max": 1}
+FUNCTION = {"type": "python_function", "src": "model.py", "name": "train"}
 
 
 def _spec(folder: Path, doc: dict[str, Any], name: str = "bad.json") -> Path:
@@ -207,3 +208,16 @@ def test_the_search_is_named_by_hypermax_results_made_safe_as_a_folder_name(
     assert load_spec(_spec(tmp_path, doc, "original.json")).search.name == "my_search__v2_"
     doc = {"hypermax_results": {"name": "ignored"}, "search": {"name": "given"}}
     assert load_spec(_spec(tmp_path, doc, "original.json")).search.name == "given"
+
+
+def test_an_environment_variable_that_no_process_can_have_is_a_spec_error(tmp_path: Path) -> None:
+    """A name with "=" (or none) cannot be set: it was an unexpected error when the first trial
+    started (ValueError: illegal environment variable name), or a variable no one could read."""
+    env = {"A=B": "1", "": "2", "OK": "3"}
+    spec = _spec(tmp_path, {"function": {**FUNCTION, "env": env}})
+    proc = run_cli_here("run", str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: function.env: no environment variable can have the name "A=B", which holds "="',
+        "bad.json: function.env: no environment variable can have an empty name",
+    ]

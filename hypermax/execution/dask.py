@@ -121,6 +121,7 @@ class DaskRunner(BaseRunner):
         self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
+        self._comm = self.client.scheduler_comm  # a new one: the client connected again
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.client.subscribe_topic(self.topic, self._on_event)
 
@@ -260,7 +261,8 @@ class DaskRunner(BaseRunner):
 
     def _failed_task(self, attempt: Attempt, exc: BaseException) -> Outcome:
         """The Outcome of an attempt whose task raised instead of returning."""
-        if self.client.status != "running":
+        lost = getattr(exc, "reason", None) == "scheduler-connection-lost"  # Dask's own word
+        if self.client.status != "running" or lost:  # lost: it may be connected again by now
             return attempt.interrupted(LOST_CONNECTION)
         if isinstance(exc, KilledWorker):
             return attempt.interrupted(lost_text(attempt.worker))
@@ -334,8 +336,11 @@ class DaskRunner(BaseRunner):
         if self._closed:
             return
         if self.client.status == "running":
-            if self._lost_since is not None:
+            # a connection that broke and came back between two looks is seen by its new comm
+            if self._lost_since is not None or self.client.scheduler_comm is not self._comm:
                 self._scheduler_back()
+            else:  # an outcome held as its connection broke, handed on after it came back
+                self._attempts.release()
             return
         if self._lost_since is None:
             self._lost_since = time.monotonic()
@@ -350,6 +355,8 @@ class DaskRunner(BaseRunner):
     def _scheduler_back(self) -> None:
         """The scheduler answers again (subscriptions do not survive a reconnect)."""
         self._lost_since = None
+        self._comm = self.client.scheduler_comm
+        self._waiting_checked = False  # a scheduler started again may have no worker yet
         with self._attempts.lock:
             self._watched.clear()
         self.client.subscribe_topic(self.topic, self._on_event)

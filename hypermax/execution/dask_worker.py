@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distributed import get_client, get_worker
+from distributed.core import Status
 
 from hypermax.execution import dask_files
 from hypermax.execution.dask_files import CodeBundle, TrialFiles
-from hypermax.execution.host import shared_host
+from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.trial_run import TrialPlan, TrialRun
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 LIVE_SECONDS = 1.0
 #: what a trial's task is in, on its worker, once it is cancelled
 _CANCELLED = ("cancelled", "released", "forgotten")
+#: a worker closing (``dask worker`` got SIGTERM, or Ctrl-C): its scheduler has let it go
+_CLOSING = (Status.closing, Status.closed, Status.failed)
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,13 @@ def _worker_plan(task: TrialTask, worker: Worker, scratch: Path | None) -> Trial
 
 
 def _run(task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
+    with borrowed_host(Limits.of(plan.function)) as host:
+        return _run_on(host, task, plan, worker)
+
+
+def _run_on(host: TrialHost, task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
     running = _Running(task, worker)
-    run = running.run = TrialRun(shared_host(Limits.of(plan.function)), plan, running.report)
+    run = running.run = TrialRun(host, plan, running.report)
     with _lock:
         _runs[task.key] = running
     try:
@@ -258,12 +266,18 @@ class _Running:
             self.run.stop(reason)
 
     def cancelled(self) -> bool:
-        """Whether Dask cancelled the trial's task (it goes on running in its thread)."""
+        """Whether Dask cancelled the trial's task (it goes on running in its thread), or the
+        worker closes: its scheduler gave up on the task, and the worker, which waits for its
+        tasks' threads as it closes, would otherwise wait for the trial (30 s, while a nanny
+        SIGKILLs it after 8 s)."""
+        if self.worker.status in _CLOSING:
+            return True
         state = self.worker.state.tasks.get(self.key)
         return state is None or state.state in _CANCELLED
 
     def look(self) -> None:
-        """Stop the trial if its task was cancelled, else send the runner how it runs."""
+        """Stop the trial if its task was cancelled (or its worker closes), else send the
+        runner how it runs."""
         if self.run is None or not self.started:
             return
         if self.cancelled():

@@ -33,9 +33,13 @@ class Guardian:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the guardian process (once)."""
-        if self._proc is not None:
-            return
+        """Start the guardian process (once, whichever of the threads that start trials at
+        the same time comes first: a Dask worker runs one per task)."""
+        with self._lock:
+            if self._proc is None:
+                self._start()
+
+    def _start(self) -> None:
         import subprocess  # here, as below: the guardian process itself never needs them
 
         from hypermax.execution.spawn import python_path

@@ -16,6 +16,7 @@ Threads, and what each one does:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import logging
 import os
@@ -32,6 +33,8 @@ from hypermax.execution.output import OutputPump, Stream
 from hypermax.trial import KillReason
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from hypermax.execution.procfs import ProcInfo
 
 log = logging.getLogger("hypermax")
@@ -256,23 +259,50 @@ class TrialHost:
 
 # -- one host per set of limits, for trials run one by one ----------------------------------
 _shared: dict[Limits, TrialHost] = {}
+_holders: dict[Limits, int] = {}  # how many trials (or callers for good) hold each host
 _shared_lock = threading.Lock()
 
 
 def shared_host(limits: Limits) -> TrialHost:
-    """This process's host for trials held to ``limits``, made on first use, closed at exit."""
+    """This process's host for trials held to ``limits``, made on first use, kept until exit."""
+    return _take(limits)
+
+
+@contextlib.contextmanager
+def borrowed_host(limits: Limits) -> Iterator[TrialHost]:
+    """:func:`shared_host`, for one trial: kept for the next trials held to the same limits,
+    closed once no trial holds it and a trial takes a host for other limits. A process that
+    runs the trials of many searches (a Dask worker) would otherwise keep a host, and its
+    guardian process, for every set of limits it ever met."""
+    host = _take(limits)
+    try:
+        yield host
+    finally:
+        with _shared_lock:
+            _holders[limits] -= 1
+
+
+def _take(limits: Limits) -> TrialHost:
     with _shared_lock:
         host = _shared.get(limits)
         if host is None:
             if not _shared:
                 atexit.register(_close_shared)
             host = _shared[limits] = TrialHost(limits)
-        return host
+        _holders[limits] = _holders.get(limits, 0) + 1
+        idle = [other for other, count in _holders.items() if count == 0]
+        unused = [_shared.pop(other) for other in idle]
+        for other in idle:
+            del _holders[other]
+    for other_host in unused:
+        other_host.close()
+    return host
 
 
 def _close_shared() -> None:
     with _shared_lock:
         hosts = list(_shared.values())
         _shared.clear()
+        _holders.clear()
     for host in hosts:
         host.close()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs, spawn
-from hypermax.execution.host import TrialHost, shared_host
+from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.kill import Ladder, signal_all
 from hypermax.execution.launch import (
     ExitStatus,
@@ -520,6 +520,9 @@ def run_trial(
         >>> run_trial(plan).state
         <TrialState.OK: 'ok'>
     """
-    run = TrialRun(host or shared_host(Limits.of(plan.function)), plan, on_report)
+    if host is None:
+        with borrowed_host(Limits.of(plan.function)) as borrowed:
+            return run_trial(plan, on_report, borrowed)
+    run = TrialRun(host, plan, on_report)
     run.start()
     return run.finish()

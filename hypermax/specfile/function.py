@@ -37,6 +37,10 @@ def function_problems(
     the trials run on Dask workers, which are to have the ``cwd`` and the program (this machine
     need not), while a ``python_function``'s code travels from here. ``params``: the top-level
     param names, when known, for a function that takes them as keywords."""
+    for name in fn.get("env", {}):
+        if not name or "=" in name:  # the system splits each variable at its first "="
+            shown = "an empty name" if not name else f'the name "{name}", which holds "="'
+            yield ("function", "env"), f"no environment variable can have {shown}"
     cwd_problem = None
     if "cwd" in fn and not on_cluster:
         cwd_problem = path_problem(fn["cwd"], folder, "folder")

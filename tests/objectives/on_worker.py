@@ -44,3 +44,11 @@ def hang(params: dict[str, Any]) -> float:
     (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
     while True:
         time.sleep(60)
+
+
+def hang_unless_reporting(params: dict[str, Any], reporter: Any) -> float:
+    """At x = 1, reports step 1 with a loss of 0.5 and returns it; else ``hang``."""
+    if params["x"] != 1.0:
+        return hang(params)
+    reporter(1, loss=0.5)
+    return 0.5
