@@ -26,7 +26,7 @@ from hypermax.errors import (
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
-from hypermax.interrupts import signals_to
+from hypermax.interrupts import interrupted_at_exit, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import FolderUnusable, ResultsFolder, unwritable
 from hypermax.spec import Spec, load_spec, spec_from_dict
@@ -334,6 +334,9 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
     with (
+        interrupted_at_exit(
+            lambda: driver.request(Command.INTERRUPT), prepared.spec.function.kill_grace + 10
+        ),
         journal,
         signals_to(
             lambda signum, frame: driver.request(Command.INTERRUPT),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 
-from fake_trials.helpers import finished, wait_until
+import pytest
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, wait_until
 
 SCRIPT = textwrap.dedent(
     """
@@ -53,3 +55,52 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
     assert script.returncode != 0
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
     assert states == ["interrupted", "interrupted"]
+
+
+IN_A_THREAD = textwrap.dedent(
+    """
+    import glob, os, sys, threading, time, hypermax
+
+    def slow(params):
+        open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+        time.sleep(60)
+        return 1.0
+
+    def search():
+        hypermax.optimize(slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out")
+
+    thread = threading.Thread(target=search, daemon=sys.argv[1] == "daemon")
+    thread.start()
+    if sys.argv[1] == "daemon":  # the program ends without waiting for its daemon thread
+        while len(glob.glob("out/slow/trials/*/running")) < 2:
+            time.sleep(0.02)
+    else:  # Ctrl-C interrupts the join
+        thread.join()
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "daemon"])
+def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
+    tmp_path, marker, how
+):
+    script = subprocess.Popen(
+        [sys.executable, "-c", IN_A_THREAD, how],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, MARKER_ENV: marker},
+    )
+    try:
+        trials = tmp_path / "out" / "slow" / "trials"
+        wait_until(lambda: len(list(trials.glob("*/running"))) == 2, 30, "two running trials")
+        if how == "ctrl-c":
+            script.send_signal(signal.SIGINT)
+        out, err = script.communicate(timeout=30)
+    finally:
+        script.kill()
+    assert "search ended (interrupted)" in out, err
+    states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
+    assert states == ["interrupted", "interrupted"]
+    assert_none_alive(marker)
