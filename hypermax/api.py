@@ -12,15 +12,16 @@ import os
 import re
 import sys
 import sysconfig
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH, code_in_file
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
@@ -236,6 +237,7 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
     the callable refers to, or its object holds).
     """
+    import io
     import pickle
 
     import cloudpickle
@@ -245,7 +247,9 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        data = cloudpickle.dumps(fn)
+        buffer = io.BytesIO()
+        _pickler()(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(fn)
+        data = buffer.getvalue()
     except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
         raise TypeError(
             f"optimize(): the objective cannot be sent to the trial processes: {exc} "
@@ -257,6 +261,28 @@ def pickled(fn: Callable[..., Any]) -> bytes:
             cloudpickle.unregister_pickle_by_value(module)
     path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
     return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
+
+
+def _code_in_its_file(code: CodeType) -> Any:
+    """How :func:`pickled` pickles a code object: as cloudpickle does, with its file's name
+    kept (cloudpickle 3 names every file ``<dynamic-code>``), so that a traceback in a trial's
+    log names the file and line of the objective, with the line itself."""
+    import cloudpickle
+
+    reduced = cloudpickle.Pickler.dispatch_table[CodeType](code)
+    if not isinstance(reduced, tuple) or reduced[0] is not CodeType:
+        return reduced
+    return code_in_file, (reduced[1], code.co_filename)
+
+
+def _pickler() -> type:
+    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`)."""
+    import cloudpickle
+
+    class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
+        dispatch_table = ChainMap({CodeType: _code_in_its_file}, cloudpickle.Pickler.dispatch_table)
+
+    return Pickler
 
 
 def ship(plan: Plan, resumed: bool) -> None:

@@ -39,3 +39,11 @@ def __getattr__(name: str) -> Any:
         shipped = pickle.load(f)
     sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
     return pickle.loads(shipped[ENTRY])
+
+
+def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
+    """A code object of the shipped callable, made from cloudpickle's ``args``, named after the
+    file it came from (so that a traceback shows its lines)."""
+    from types import CodeType
+
+    return CodeType(*args).replace(co_filename=filename)
