@@ -92,3 +92,23 @@ def test_a_decorated_objective_gets_the_reporter_its_own_signature_asks_for(tmp_
     (trial,) = result.trials
     assert trial["state"] == "ok", trial["reason"]
     assert trial["loss"] == 0.5 and trial["step"] == 1
+
+
+def yields(params):
+    for step in range(3):
+        yield {"loss": params["x"] / (step + 1)}
+
+
+async def yields_awaiting(params):
+    yield params["x"]
+
+
+def test_an_objective_that_yields_is_told_to_return_instead(tmp_path):
+    for objective in (yields, yields_awaiting):
+        result = hypermax.optimize(objective, space={"x": [2]}, iterations=1, results_dir=tmp_path)
+        (trial,) = result.trials
+        assert trial["state"] == "failed"
+        assert trial["reason"] == (
+            "the function is a generator (it yields): return the loss, or a dict of metrics; "
+            "report progress with its reporter or hypermax.report"
+        )

@@ -295,6 +295,13 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
         _leave_peak(os.path.dirname(result_file))
 
 
+#: why a trial whose function yields fails: it returned a generator, which nothing runs
+GENERATOR_REASON = (
+    "the function is a generator (it yields): return the loss, or a dict of metrics; report "
+    "progress with its reporter or hypermax.report"
+)
+
+
 def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     try:
         params = protocol.read_params()
@@ -303,6 +310,9 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
             import asyncio
 
             value = asyncio.run(value)
+        if getattr(value, "gi_code", None) or getattr(value, "ag_code", None):  # a generator
+            error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
+            return _write_result(result_file, error) or 1
     except protocol.TrialStopped:
         flush(sys.stdout)
         return 0
