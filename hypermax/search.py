@@ -22,6 +22,7 @@ from hypermax.errors import (
     HypermaxError,
     ResultsError,
     is_disk_full,
+    own_warnings_in_one_line,
     save_traceback,
 )
 from hypermax.events import Command, SearchOutcome
@@ -361,6 +362,19 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
+    with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
+        return _run_search(objective, space, metrics, results_dir, fresh, search, function)
+
+
+def _run_search(
+    objective: Any,
+    space: dict[str, Any] | None,
+    metrics: dict[str, Any] | str | None,
+    results_dir: str | Path | None,
+    fresh: bool,
+    search: dict[str, Any] | None,
+    function: dict[str, Any] | None,
+) -> Result:
     from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)

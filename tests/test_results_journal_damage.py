@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import run_cli
@@ -133,3 +135,29 @@ def test_show_trial_escapes_control_characters_of_names_values_and_reason(tmp_pa
     assert "  reason      ValueError: bad\\x1b[2J\n" in out
     assert "  pro\\nmpt  one\\ntwo\\x1b[31m\n" in out
     assert "  note  a\\nb\n" in out
+
+
+TORN_THEN_RESUMED = """
+import hypermax
+def train(params):
+    return params["x"]
+hypermax.optimize(train, space={"x": [0.5]}, iterations=1, results_dir="out")
+with open("out/train/trials.jsonl", "a") as journal:
+    journal.write('{"event": "tr')
+hypermax.optimize(train, space={"x": [0.5]}, iterations=2, results_dir="out")
+"""
+
+
+def test_a_torn_tail_warning_is_one_line_from_python_too(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", TORN_THEN_RESUMED],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "hypermax: warning: out/train/trials.jsonl: line 4: "
+        "skipping a torn last line (a crash while writing)\n"
+    )
