@@ -112,3 +112,21 @@ def test_an_objective_that_yields_is_told_to_return_instead(tmp_path):
             "the function is a generator (it yields): return the loss, or a dict of metrics; "
             "report progress with its reporter or hypermax.report"
         )
+
+
+def per_class(params):
+    import numpy as np
+
+    labels = np.unique([2, 0, 1, 0])  # numpy integers: keys json cannot write as they are
+    return {
+        "loss": params["x"],
+        "f1": dict(zip(labels, [0.9, 0.8, 0.7], strict=True)),
+        "pairs": {(0, 1): 2},
+    }
+
+
+def test_a_result_whose_keys_are_numpy_numbers_or_tuples_keeps_them_as_json_can(tmp_path):
+    result = hypermax.optimize(per_class, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["metadata"] == {"f1": {"0": 0.9, "1": 0.8, "2": 0.7}, "pairs": {"(0, 1)": 2}}
