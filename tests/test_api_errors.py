@@ -64,3 +64,17 @@ def test_an_objective_of_no_usable_kind_is_named_as_the_mistake(tmp_path, object
     assert str(raised.value) == (
         f"optimize(): the objective must be a spec, 'module:function' or a callable, got {kind}"
     )
+
+
+def test_a_current_folder_that_was_removed_is_one_line(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(HypermaxError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, results_dir=tmp_path / "results")
+    assert str(raised.value) == (
+        "optimize(): the current folder no longer exists (it was removed): change to one that "
+        "does (os.chdir) and call optimize() again"
+    )
+    assert not (tmp_path / "results").exists()
