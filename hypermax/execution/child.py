@@ -320,8 +320,12 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
         import traceback
 
         # to the log, even when the function set sys.stderr to None (or to its own object)
-        traceback.print_exc(file=_writable(sys.stderr) or sys.__stderr__)
-        flush(sys.stderr)
+        stderr = _writable(sys.stderr) or _writable(sys.__stderr__)
+        if stderr is not None:
+            traceback.print_exc(file=stderr)
+            flush(stderr)
+        else:  # it closed the process's own: straight to the log
+            os.write(2, traceback.format_exc().encode(errors="backslashreplace"))
         error = _result_text({protocol.ERROR_KEY: _reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
@@ -359,8 +363,10 @@ def _reason(exc: BaseException) -> str:
 
 def _writable(stream: Any) -> Any:
     """``stream`` if it can be written to, else None (a function may have set ``sys.stdout``
-    or ``sys.stderr`` to None to silence a library)."""
-    return stream if callable(getattr(stream, "write", None)) else None
+    or ``sys.stderr`` to None to silence a library, or left a closed file there)."""
+    if not callable(getattr(stream, "write", None)) or getattr(stream, "closed", False):
+        return None
+    return stream
 
 
 def _write_result(path: str, text: str) -> int:
