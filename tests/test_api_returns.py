@@ -130,3 +130,18 @@ def test_a_result_whose_keys_are_numpy_numbers_or_tuples_keeps_them_as_json_can(
     (trial,) = result.trials
     assert trial["state"] == "ok", trial["reason"]
     assert trial["metadata"] == {"f1": {"0": 0.9, "1": 0.8, "2": 0.7}, "pairs": {"(0, 1)": 2}}
+
+
+def holds_itself(params):
+    result = {"loss": params["x"]}
+    result["self"] = result
+    return result
+
+
+def test_a_result_that_holds_itself_fails_its_trial_saying_so(tmp_path):
+    result = hypermax.optimize(holds_itself, space={"x": [1]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == (
+        "the result cannot be written as JSON: ValueError: Circular reference detected"
+    )

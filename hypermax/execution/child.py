@@ -329,7 +329,12 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
         error = _result_text({protocol.ERROR_KEY: _reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
-        code = _write_result(result_file, _result_text(value))
+        try:
+            text = _result_text(value)
+        except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
+            reason = f"the result cannot be written as JSON: {_reason(exc)}"
+            return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
+        code = _write_result(result_file, text)
         if code:
             return code
     flush(sys.stdout)
