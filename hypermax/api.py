@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH, code_in_file
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH, code_in_file
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
 
-#: the file in the results folder that holds a shipped callable
-SHIPPED_FILE = "objective.pkl"
 #: the name of a spec made by optimize(), which has no file: what its errors start with
 API_SPEC = "optimize()"
 _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")

@@ -14,12 +14,13 @@ imported here.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from typing import Any
 
 #: env var that names the pickled objective's file
 OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
+#: the file in the results folder that holds a shipped callable
+SHIPPED_FILE = "objective.pkl"
 #: what ``function.name`` is for a shipped objective; the pickled callable's key in the file
 ENTRY = "objective"
 #: the key of the caller's ``sys.path`` in the file
@@ -35,6 +36,8 @@ def __getattr__(name: str) -> Any:
     """
     if name != ENTRY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import pickle  # here: the spec, which names this module's env var, needs no pickle
+
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
         shipped = pickle.load(f)
     sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
