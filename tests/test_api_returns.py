@@ -145,3 +145,21 @@ def test_a_result_that_holds_itself_fails_its_trial_saying_so(tmp_path):
     assert trial["reason"] == (
         "the result cannot be written as JSON: ValueError: Circular reference detected"
     )
+
+
+class AttributeDict(dict):
+    """As addict's Dict (mmcv's ConfigDict): an attribute it lacks is an empty one."""
+
+    def __getattr__(self, name):
+        return AttributeDict()
+
+
+def configured(params):
+    return AttributeDict(loss=params["x"], accuracy=0.5)
+
+
+def test_a_dict_that_answers_any_attribute_is_a_dict_of_metrics(tmp_path):
+    result = hypermax.optimize(configured, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.25 and trial["metadata"] == {"accuracy": 0.5}

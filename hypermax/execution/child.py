@@ -28,6 +28,7 @@ import fcntl
 import gc
 import os
 import sys
+from _collections_abc import AsyncGenerator, Coroutine, Generator  # loaded by every interpreter
 
 from hypermax.calling import signature, takes_keywords
 from hypermax.execution import protocol
@@ -306,11 +307,12 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
-        if getattr(value, "cr_code", None) is not None:  # an ``async def`` function's coroutine
+        # by type: a dict that answers any attribute (addict's, mmcv's ConfigDict) is a result
+        if isinstance(value, Coroutine):  # an ``async def`` function's coroutine
             import asyncio
 
             value = asyncio.run(value)
-        if getattr(value, "gi_code", None) or getattr(value, "ag_code", None):  # a generator
+        if isinstance(value, Generator | AsyncGenerator):  # a function that yields
             error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
             return _write_result(result_file, error) or 1
     except protocol.TrialStopped:
