@@ -21,7 +21,9 @@ SCRIPT = textwrap.dedent(
         return 1.0
 
     try:
-        hypermax.optimize(slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out")
+        hypermax.optimize(
+            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False
+        )
     except KeyboardInterrupt as exc:
         print("KeyboardInterrupt:", exc.result.reason, len(exc.result.trials), flush=True)
         raise
@@ -67,7 +69,9 @@ IN_A_THREAD = textwrap.dedent(
         return 1.0
 
     def search():
-        hypermax.optimize(slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out")
+        hypermax.optimize(
+            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False
+        )
 
     thread = threading.Thread(target=search, daemon=sys.argv[1] == "daemon")
     thread.start()
