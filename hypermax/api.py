@@ -94,6 +94,7 @@ def plan_search(
             return Plan(_named(_spec_document(objective)), None, overrides)
         if isinstance(objective, Spec):  # as load_spec() read it: paths from its file's folder
             return Plan(objective.raw, objective.path, overrides)
+        _refuse_a_function_name(str(objective))
         return Plan(None, Path(objective), overrides)
     if not isinstance(objective, str) and not callable(objective):
         raise TypeError(
@@ -130,6 +131,30 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _refuse_a_function_name(objective: str) -> None:
+    """Raise SpecError for an objective string that names no file and reads as a function's
+    name (``"train"``, ``"model.train"``) rather than a spec's: a function is named
+    ``"module:function"``."""
+    from hypermax.errors import SpecError
+
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", objective):
+        return
+    if Path(objective).suffix.lower() in (".json", ".yaml", ".yml") or Path(objective).exists():
+        return
+    module, _, function = objective.rpartition(".")
+    named = f' ("{module}:{function}")' if module else ""
+    raise SpecError(
+        API_SPEC,
+        [
+            (
+                "",
+                f'"{objective}" is no spec file: name a function as "module:function"{named}, '
+                "or give the function itself",
+            )
+        ],
+    )
 
 
 def _argument(value: Any) -> Any:
