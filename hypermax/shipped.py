@@ -75,6 +75,9 @@ def _load() -> None:
         kind.__module__ = __name__
         _LOADED.setdefault(kind.__name__, kind)
     _LOADED[ENTRY] = objective
+    cloudpickle = sys.modules.get("cloudpickle")  # unpickling the objective imported it
+    if cloudpickle is not None:  # it sends them by value still (joblib's workers, Dask's)
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
