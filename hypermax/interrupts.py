@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -76,7 +77,9 @@ def interrupted_at_exit(interrupt: Callable[[], None], wait: float) -> Iterator[
     thread is one the interpreter does not wait for (a daemon thread; one whose ``join``
     Ctrl-C interrupted, on Python 3.11). ``interrupt`` asks the search to stop its trials and
     record them; the program's exit then waits up to ``wait`` seconds for the search to leave
-    this block. In the main thread this changes nothing: :func:`signals_to` serves it."""
+    this block, and a Ctrl-C meanwhile calls ``interrupt`` again (the trials still stopping
+    are killed at once). In the main thread this changes nothing: :func:`signals_to` serves
+    it."""
     thread = threading.current_thread()
     if thread is threading.main_thread():
         yield
@@ -109,9 +112,14 @@ def _interrupt_at_shutdown() -> None:
     for ended, (thread, interrupt, wait) in searches:
         if ctrl_c or thread.daemon or not thread.is_alive():  # alive: the exit waits for it
             interrupt()
-            waits.append((ended, wait))
-    for ended, wait in waits:
-        ended.wait(wait)
+            waits.append((ended, interrupt, time.monotonic() + wait))
+    for ended, _, deadline in waits:
+        while not ended.is_set() and time.monotonic() < deadline:
+            try:
+                ended.wait(deadline - time.monotonic())
+            except KeyboardInterrupt:  # Ctrl-C again: the trials still stopping are killed
+                for _, again, _ in waits:
+                    again()
 
 
 def raise_interrupt(signum: int, frame: Any) -> None:

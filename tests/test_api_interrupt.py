@@ -61,16 +61,22 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
 
 IN_A_THREAD = textwrap.dedent(
     """
-    import glob, os, sys, threading, time, hypermax
+    import glob, os, signal, sys, threading, time, hypermax
+
+    STUBBORN = sys.argv[1] == "ctrl-c"
 
     def slow(params):
-        open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
-        time.sleep(60)
-        return 1.0
+        folder = os.environ["HYPERMAX_TRIAL_DIR"]
+        if STUBBORN:  # it takes its time to stop (kill_grace 60), unless Ctrl-C comes again
+            signal.signal(signal.SIGTERM, lambda *_: open(f"{folder}/term", "w").close())
+        open(os.path.join(folder, "running"), "w").close()
+        while True:
+            time.sleep(60)
 
     def search():
         hypermax.optimize(
-            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False
+            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False,
+            kill_grace=60,
         )
 
     thread = threading.Thread(target=search, daemon=sys.argv[1] == "daemon")
@@ -101,6 +107,8 @@ def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
         wait_until(lambda: len(list(trials.glob("*/running"))) == 2, 30, "two running trials")
         if how == "ctrl-c":
             script.send_signal(signal.SIGINT)
+            wait_until(lambda: len(list(trials.glob("*/term"))) == 2, 30, "the trials' SIGTERM")
+            script.send_signal(signal.SIGINT)  # again: no grace
         out, err = script.communicate(timeout=30)
     finally:
         script.kill()
