@@ -66,10 +66,10 @@ def _load() -> None:
     scopes.append(getattr(type(objective), "__call__", None))  # noqa: B004 - a callable object's
     for scope in scopes:
         for value in [scope, *(getattr(scope, "__globals__", None) or {}).values()]:
-            name = getattr(value, "__name__", None)
-            if getattr(value, "__module__", None) == "__main__" and isinstance(name, str):
-                value.__module__ = __name__
-                _LOADED.setdefault(name, value)
+            script_s = getattr(value, "__module__", None) == "__main__"
+            if script_s and (isinstance(value, type) or hasattr(value, "__code__")):
+                value.__module__ = __name__  # a function or a class; not an object
+                _LOADED.setdefault(value.__name__, value)
     kind = type(objective)
     if kind.__module__ == "__main__":
         kind.__module__ = __name__
