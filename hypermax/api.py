@@ -12,21 +12,20 @@ import os
 import re
 import sys
 import sysconfig
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_PATH
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH, code_in_file
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
 
-#: the file in the results folder that holds a shipped callable
-SHIPPED_FILE = "objective.pkl"
 #: the name of a spec made by optimize(), which has no file: what its errors start with
 API_SPEC = "optimize()"
 _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
@@ -95,6 +94,7 @@ def plan_search(
             return Plan(_named(_spec_document(objective)), None, overrides)
         if isinstance(objective, Spec):  # as load_spec() read it: paths from its file's folder
             return Plan(objective.raw, objective.path, overrides)
+        _refuse_a_function_name(str(objective))
         return Plan(None, Path(objective), overrides)
     if not isinstance(objective, str) and not callable(objective):
         raise TypeError(
@@ -131,6 +131,30 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _refuse_a_function_name(objective: str) -> None:
+    """Raise SpecError for an objective string that names no file and reads as a function's
+    name (``"train"``, ``"model.train"``) rather than a spec's: a function is named
+    ``"module:function"``."""
+    from hypermax.errors import SpecError
+
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", objective):
+        return
+    if Path(objective).suffix.lower() in (".json", ".yaml", ".yml") or Path(objective).exists():
+        return
+    module, _, function = objective.rpartition(".")
+    named = f' ("{module}:{function}")' if module else ""
+    raise SpecError(
+        API_SPEC,
+        [
+            (
+                "",
+                f'"{objective}" is no spec file: name a function as "module:function"{named}, '
+                "or give the function itself",
+            )
+        ],
+    )
 
 
 def _argument(value: Any) -> Any:
@@ -236,6 +260,7 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
     the callable refers to, or its object holds).
     """
+    import io
     import pickle
 
     import cloudpickle
@@ -245,7 +270,9 @@ def pickled(fn: Callable[..., Any]) -> bytes:
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        data = cloudpickle.dumps(fn)
+        buffer = io.BytesIO()
+        _pickler()(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(fn)
+        data = buffer.getvalue()
     except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
         raise TypeError(
             f"optimize(): the objective cannot be sent to the trial processes: {exc} "
@@ -257,6 +284,28 @@ def pickled(fn: Callable[..., Any]) -> bytes:
             cloudpickle.unregister_pickle_by_value(module)
     path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
     return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
+
+
+def _code_in_its_file(code: CodeType) -> Any:
+    """How :func:`pickled` pickles a code object: as cloudpickle does, with its file's name
+    kept (cloudpickle 3 names every file ``<dynamic-code>``), so that a traceback in a trial's
+    log names the file and line of the objective, with the line itself."""
+    import cloudpickle
+
+    reduced = cloudpickle.Pickler.dispatch_table[CodeType](code)
+    if not isinstance(reduced, tuple) or reduced[0] is not CodeType:
+        return reduced
+    return code_in_file, (reduced[1], code.co_filename)
+
+
+def _pickler() -> type:
+    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`)."""
+    import cloudpickle
+
+    class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
+        dispatch_table = ChainMap({CodeType: _code_in_its_file}, cloudpickle.Pickler.dispatch_table)
+
+    return Pickler
 
 
 def ship(plan: Plan, resumed: bool) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import gc
 import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 
 from hypermax import __version__
@@ -23,6 +22,7 @@ from hypermax.errors import (
     Crashed,
     HypermaxError,
     UsageError,
+    own_warnings_in_one_line,
     save_traceback,
     unexpected,
 )
@@ -227,31 +227,16 @@ def _late_results_dir(args: argparse.Namespace, extra: list[str]) -> bool:
     )
 
 
-def _warning_line(
-    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: Any = None
-) -> str:
-    """A warning raised in hypermax's own code (a torn journal line skipped, a glyph a chart's
-    font lacks) as one line; any other as Python shows it."""
-    if filename.startswith(_PACKAGE):
-        return f"hypermax: warning: {message}\n"
-    return _python_warning(message, category, filename, lineno, line)
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_python_warning = warnings.formatwarning
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``hypermax`` command: its exit code. A stdout whose reader went away (``hypermax
     export DIR | head -1``) ends a command quietly, with its own exit code (0 when it did its
     work): what is left unwritten is dropped. SIGTERM, SIGQUIT and a closed terminal's SIGHUP
     end a command as Ctrl-C does (exit 130), a search's start-up included (once its trials run,
     the search routes them to stop those first)."""
-    warnings.formatwarning = _warning_line
     try:
-        return _main(argv)
+        with own_warnings_in_one_line():
+            return _main(argv)
     finally:
-        warnings.formatwarning = _python_warning
         _flush_stdout()
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
-from collections.abc import Sequence
+import os
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 EXIT_OK = 0
@@ -126,6 +129,35 @@ def one_line(exc: BaseException) -> str:
 
 #: where a search keeps its own log (warnings, and the traceback of an unforeseen error)
 HYPERMAX_LOG = "hypermax.log"
+
+
+#: the folder of hypermax's own code: a warning raised there is one of hypermax's
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+@contextlib.contextmanager
+def own_warnings_in_one_line() -> Iterator[None]:
+    """While inside, a warning raised in hypermax's own code (a torn journal line skipped, a
+    glyph a chart's font lacks) is shown as one line, ``hypermax: warning: ...``, rather than
+    with the file and line of hypermax that raised it; any other as it was shown before."""
+    shown = warnings.formatwarning
+
+    def one_line(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        line: str | None = None,
+    ) -> str:
+        if filename.startswith(_PACKAGE):
+            return f"hypermax: warning: {message}\n"
+        return shown(message, category, filename, lineno, line)
+
+    warnings.formatwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.formatwarning = shown
 
 
 class Crashed(SentWhole, Exception):

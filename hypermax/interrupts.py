@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,6 +60,66 @@ def signals_to(
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+#: the searches running in threads other than the main one: how to interrupt each, the event
+#: set once it ended, and how long its interrupt may take
+_THREAD_SEARCHES: dict[threading.Event, tuple[threading.Thread, Callable[[], None], float]] = {}
+_THREAD_SEARCHES_LOCK = threading.Lock()
+_AT_SHUTDOWN: list[bool] = []  # whether _interrupt_at_shutdown is registered
+
+
+@contextlib.contextmanager
+def interrupted_at_exit(interrupt: Callable[[], None], wait: float) -> Iterator[None]:
+    """While inside, in a thread other than the main one (which alone receives signals, so no
+    Ctrl-C reaches this search), the search is interrupted when the program ends without
+    waiting for it to end: the main thread ended by Ctrl-C (KeyboardInterrupt), or this
+    thread is one the interpreter does not wait for (a daemon thread; one whose ``join``
+    Ctrl-C interrupted, on Python 3.11). ``interrupt`` asks the search to stop its trials and
+    record them; the program's exit then waits up to ``wait`` seconds for the search to leave
+    this block, and a Ctrl-C meanwhile calls ``interrupt`` again (the trials still stopping
+    are killed at once). In the main thread this changes nothing: :func:`signals_to` serves
+    it."""
+    thread = threading.current_thread()
+    if thread is threading.main_thread():
+        yield
+        return
+    ended = threading.Event()
+    with _THREAD_SEARCHES_LOCK:
+        if not _AT_SHUTDOWN:
+            try:  # run as the interpreter's exit starts, before it waits for threads
+                threading._register_atexit(_interrupt_at_shutdown)  # type: ignore[attr-defined]
+            except RuntimeError:  # the exit already started
+                pass
+            else:
+                _AT_SHUTDOWN.append(True)
+        _THREAD_SEARCHES[ended] = (thread, interrupt, wait)
+    try:
+        yield
+    finally:
+        with _THREAD_SEARCHES_LOCK:
+            _THREAD_SEARCHES.pop(ended, None)
+        ended.set()
+
+
+def _interrupt_at_shutdown() -> None:
+    """At the interpreter's exit: interrupt the searches of :func:`interrupted_at_exit` that the
+    exit would not wait for, and wait for them to record their trials."""
+    ctrl_c = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
+    with _THREAD_SEARCHES_LOCK:
+        searches = list(_THREAD_SEARCHES.items())
+    waits = []
+    for ended, (thread, interrupt, wait) in searches:
+        if ctrl_c or thread.daemon or not thread.is_alive():  # alive: the exit waits for it
+            interrupt()
+            waits.append((ended, interrupt, time.monotonic() + wait))
+    for ended, _, deadline in waits:
+        while not ended.is_set() and time.monotonic() < deadline:
+            try:
+                ended.wait(deadline - time.monotonic())
+            except KeyboardInterrupt:  # Ctrl-C again: the trials still stopping are killed
+                for _, again, _ in waits:
+                    again()
 
 
 def raise_interrupt(signum: int, frame: Any) -> None:

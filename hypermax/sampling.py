@@ -49,7 +49,7 @@ def sampling_history(spec: Spec) -> Sampling:
         note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"
     else:
         trials, header, note = list(history.trials.values()), history.header, None
-        if header is not None and header.get("spec_hash") != spec.fingerprint():
+        if header is not None and not spec.makes(header.get("spec_hash")):
             trials, header = [], None
             note = f"{folder.path} holds a search with another space, function or loss: not used"
     seed = search_seed(spec, header)

@@ -21,14 +21,17 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
+    UsageError,
     is_disk_full,
+    own_warnings_in_one_line,
     save_traceback,
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
-from hypermax.interrupts import signals_to
+from hypermax.interrupts import interrupted_at_exit, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import FolderUnusable, ResultsFolder, unwritable
+from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
 
@@ -105,7 +108,7 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
         kill_leftover_trials(records, folder.path / "trials")
         history = replay(records, folder.journal)
         header = history.header
-        if header is not None and header.get("spec_hash") != spec.fingerprint():
+        if header is not None and not spec.makes(header.get("spec_hash")):
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec)}; use {fresh_hint} to start anew (the old folder is kept)"
@@ -157,7 +160,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
 
     results = ResultsFolder(folder)
     header = read_header(results.journal)
-    if header is None or header.get("spec_hash") != spec.fingerprint():
+    if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
         was = json.loads(results.spec.read_text())["search"]["method"]
@@ -226,6 +229,10 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
     named = header.get("spec_path")  # a text, unless the journal was edited by hand
     origin = Path(named) if isinstance(named, str) and named else folder.spec_origin(doc)
+    function = doc.get("function")
+    env = function.get("env") if isinstance(function, dict) else None
+    if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's
+        env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
     return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
 
 
@@ -334,6 +341,9 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
     with (
+        interrupted_at_exit(
+            lambda: driver.request(Command.INTERRUPT), prepared.spec.function.kill_grace + 10
+        ),
         journal,
         signals_to(
             lambda signum, frame: driver.request(Command.INTERRUPT),
@@ -358,6 +368,26 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # relative paths start there, and the objective's imports
+        raise UsageError(
+            "optimize(): the current folder no longer exists (it was removed): change to one "
+            "that does (os.chdir) and call optimize() again"
+        ) from None
+    with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
+        return _run_search(objective, space, metrics, results_dir, fresh, search, function)
+
+
+def _run_search(
+    objective: Any,
+    space: dict[str, Any] | None,
+    metrics: dict[str, Any] | str | None,
+    results_dir: str | Path | None,
+    fresh: bool,
+    search: dict[str, Any] | None,
+    function: dict[str, Any] | None,
+) -> Result:
     from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)

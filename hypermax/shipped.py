@@ -14,28 +14,75 @@ imported here.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from typing import Any
 
 #: env var that names the pickled objective's file
 OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
+#: the file in the results folder that holds a shipped callable
+SHIPPED_FILE = "objective.pkl"
 #: what ``function.name`` is for a shipped objective; the pickled callable's key in the file
 ENTRY = "objective"
 #: the key of the caller's ``sys.path`` in the file
 SHIPPED_PATH = "sys.path"
 
 
+#: the shipped callable once unpickled (:data:`ENTRY`), and the functions and classes of the
+#: caller's script (``__main__``) it refers to, by name
+_LOADED: dict[str, Any] = {}
+
+
 def __getattr__(name: str) -> Any:
-    """``objective``: the shipped callable, unpickled from the file ``HYPERMAX_OBJECTIVE`` names.
+    """``objective``: the shipped callable, unpickled from the file ``HYPERMAX_OBJECTIVE`` names
+    (once per process); any other name: a function or class of the caller's script that it
+    refers to.
 
     The trial calls it as any ``python_function`` (with a reporter when it takes one). The
     folders of the caller's ``sys.path`` that this one lacks come first on it, so that the
     modules the callable refers to are found where the caller found them.
+
+    The functions and classes of the caller's ``__main__`` (a script, a notebook) that the
+    callable refers to are this module's from then on: ``pickle`` finds them here by name, in
+    the trial and in a process it starts (``multiprocessing.Pool().map(work, ...)`` sends
+    ``work`` by name; the trial's own ``__main__`` is hypermax's, which has no ``work``).
     """
-    if name != ENTRY:
+    if name.startswith("__") or OBJECTIVE_ENV not in os.environ:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if ENTRY not in _LOADED:
+        _load()
+    if name in _LOADED:
+        return _LOADED[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _load() -> None:
+    import pickle  # here: the spec, which names this module's env var, needs no pickle
+
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
         shipped = pickle.load(f)
     sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
-    return pickle.loads(shipped[ENTRY])
+    objective = pickle.loads(shipped[ENTRY])
+    scopes = [objective, getattr(objective, "func", None), getattr(objective, "__func__", None)]
+    scopes.append(getattr(type(objective), "__call__", None))  # noqa: B004 - a callable object's
+    for scope in scopes:
+        for value in [scope, *(getattr(scope, "__globals__", None) or {}).values()]:
+            script_s = getattr(value, "__module__", None) == "__main__"
+            if script_s and (isinstance(value, type) or hasattr(value, "__code__")):
+                value.__module__ = __name__  # a function or a class; not an object
+                _LOADED.setdefault(value.__name__, value)
+    kind = type(objective)
+    if kind.__module__ == "__main__":
+        kind.__module__ = __name__
+        _LOADED.setdefault(kind.__name__, kind)
+    _LOADED[ENTRY] = objective
+    cloudpickle = sys.modules.get("cloudpickle")  # unpickling the objective imported it
+    if cloudpickle is not None:  # it sends them by value still (joblib's workers, Dask's)
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
+    """A code object of the shipped callable, made from cloudpickle's ``args``, named after the
+    file it came from (so that a traceback shows its lines)."""
+    from types import CodeType
+
+    return CodeType(*args).replace(co_filename=filename)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
+from hypermax.shipped import OBJECTIVE_ENV
 from hypermax.specfile import compat
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
@@ -160,18 +161,38 @@ class Spec:
         """Hash of what makes two specs the same search: the space, the function and the loss.
 
         How many trials run at once and how long a kill may take do not change what a trial
-        computes, so ``--parallel`` may change on resume.
+        computes, so ``--parallel`` may change on resume; nor does where the results folder
+        is, which holds the objective ``hypermax.optimize`` pickled.
         """
-        keyed = search_identity(self.raw, self.search.direction, self.search.metric)
-        blob = json.dumps(keyed, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _digest(search_identity(self.raw, self.search.direction, self.search.metric))
+
+    def makes(self, spec_hash: Any) -> bool:
+        """Whether a journal's ``spec_hash`` is the search of this spec: its
+        :meth:`fingerprint`, or the hash that also held where the pickled objective of
+        ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it)."""
+        if spec_hash == self.fingerprint():
+            return True
+        raw = search_identity(self.raw, self.search.direction, self.search.metric, True)
+        return spec_hash == _digest(raw)
 
 
-def search_identity(raw: dict[str, Any], direction: Any, metric: Any) -> dict[str, Any]:
-    """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section."""
+def _digest(keyed: dict[str, Any]) -> str:
+    blob = json.dumps(keyed, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def search_identity(
+    raw: dict[str, Any], direction: Any, metric: Any, with_objective_file: bool = False
+) -> dict[str, Any]:
+    """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section.
+    The env var naming the file of an objective ``hypermax.optimize`` pickled is left out
+    (unless ``with_objective_file``): that file is in the results folder, wherever it moved."""
     keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
-    function = keyed["function"] or {}
-    keyed["function"] = {k: v for k, v in function.items() if k not in RUN_SETTINGS}
+    function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
+    env = function.get("env")
+    if not with_objective_file and isinstance(env, dict) and OBJECTIVE_ENV in env:
+        function["env"] = {k: v for k, v in env.items() if k != OBJECTIVE_ENV}
+    keyed["function"] = function
     keyed["direction"] = [direction, metric]
     return keyed
 

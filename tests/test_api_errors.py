@@ -64,3 +64,29 @@ def test_an_objective_of_no_usable_kind_is_named_as_the_mistake(tmp_path, object
     assert str(raised.value) == (
         f"optimize(): the objective must be a spec, 'module:function' or a callable, got {kind}"
     )
+
+
+def test_a_current_folder_that_was_removed_is_one_line(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(HypermaxError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, results_dir=tmp_path / "results")
+    assert str(raised.value) == (
+        "optimize(): the current folder no longer exists (it was removed): change to one that "
+        "does (os.chdir) and call optimize() again"
+    )
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"), [("model.train", ' ("model:train")'), ("train", "")]
+)
+def test_a_function_s_name_without_its_colon_is_not_read_as_a_spec_file(tmp_path, objective, meant):
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(objective, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f'optimize(): "{objective}" is no spec file: name a function as "module:function"{meant}, '
+        "or give the function itself"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 
 import pytest
+from fake_trials.helpers import finished
 
 import hypermax
 from hypermax.callables import identity
@@ -70,3 +71,40 @@ def test_another_unnamed_objective_is_refused_and_the_same_one_resumes(tmp_path)
     )
     assert [t["trial"] for t in again.trials] == [1, 2]  # resumed: trial 1 is the first call's
     assert again.trials[0] == first.trials[0]
+
+
+def square(params):
+    return params["x"] ** 2
+
+
+def test_a_results_folder_that_moved_resumes_from_python_and_the_command_line(tmp_path):
+    import json
+    import shutil
+
+    from conftest import run_cli_here
+
+    from hypermax.search import frozen_spec
+    from hypermax.spec import _digest, search_identity
+
+    def search(folder, iterations):
+        return hypermax.optimize(
+            square, space={"x": [0.5]}, iterations=iterations, results_dir=folder
+        )
+
+    search(tmp_path / "before", 1)
+    shutil.move(tmp_path / "before", tmp_path / "after")
+    assert len(search(tmp_path / "after", 2).trials) == 2
+    shutil.move(tmp_path / "after", tmp_path / "again")
+    done = run_cli_here("resume", "again/square", "--iterations", "3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    states = [r["state"] for r in finished(tmp_path / "again" / "square").values()]
+    assert states == ["ok", "ok", "ok"]
+    # a journal whose hash held where the objective's file was (hypermax 0.1.0) resumes too
+    journal = tmp_path / "again" / "square" / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    header = json.loads(lines[0])
+    spec = frozen_spec(tmp_path / "again" / "square")
+    keyed = search_identity(spec.raw, spec.search.direction, spec.search.metric, True)
+    header["spec_hash"] = _digest(keyed)
+    journal.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    assert len(search(tmp_path / "again", 4).trials) == 4

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 
-from fake_trials.helpers import finished, wait_until
+import pytest
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, wait_until
 
 SCRIPT = textwrap.dedent(
     """
@@ -19,7 +21,9 @@ SCRIPT = textwrap.dedent(
         return 1.0
 
     try:
-        hypermax.optimize(slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out")
+        hypermax.optimize(
+            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False
+        )
     except KeyboardInterrupt as exc:
         print("KeyboardInterrupt:", exc.result.reason, len(exc.result.trials), flush=True)
         raise
@@ -53,3 +57,62 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
     assert script.returncode != 0
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
     assert states == ["interrupted", "interrupted"]
+
+
+IN_A_THREAD = textwrap.dedent(
+    """
+    import glob, os, signal, sys, threading, time, hypermax
+
+    STUBBORN = sys.argv[1] == "ctrl-c"
+
+    def slow(params):
+        folder = os.environ["HYPERMAX_TRIAL_DIR"]
+        if STUBBORN:  # it takes its time to stop (kill_grace 60), unless Ctrl-C comes again
+            signal.signal(signal.SIGTERM, lambda *_: open(f"{folder}/term", "w").close())
+        open(os.path.join(folder, "running"), "w").close()
+        while True:
+            time.sleep(60)
+
+    def search():
+        hypermax.optimize(
+            slow, space={"x": "0:1"}, iterations=4, parallel=2, results_dir="out", preload=False,
+            kill_grace=60,
+        )
+
+    thread = threading.Thread(target=search, daemon=sys.argv[1] == "daemon")
+    thread.start()
+    if sys.argv[1] == "daemon":  # the program ends without waiting for its daemon thread
+        while len(glob.glob("out/slow/trials/*/running")) < 2:
+            time.sleep(0.02)
+    else:  # Ctrl-C interrupts the join
+        thread.join()
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "daemon"])
+def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
+    tmp_path, marker, how
+):
+    script = subprocess.Popen(
+        [sys.executable, "-c", IN_A_THREAD, how],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, MARKER_ENV: marker},
+    )
+    try:
+        trials = tmp_path / "out" / "slow" / "trials"
+        wait_until(lambda: len(list(trials.glob("*/running"))) == 2, 30, "two running trials")
+        if how == "ctrl-c":
+            script.send_signal(signal.SIGINT)
+            wait_until(lambda: len(list(trials.glob("*/term"))) == 2, 30, "the trials' SIGTERM")
+            script.send_signal(signal.SIGINT)  # again: no grace
+        out, err = script.communicate(timeout=30)
+    finally:
+        script.kill()
+    assert "search ended (interrupted)" in out, err
+    states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
+    assert states == ["interrupted", "interrupted"]
+    assert_none_alive(marker)

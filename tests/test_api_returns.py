@@ -92,3 +92,74 @@ def test_a_decorated_objective_gets_the_reporter_its_own_signature_asks_for(tmp_
     (trial,) = result.trials
     assert trial["state"] == "ok", trial["reason"]
     assert trial["loss"] == 0.5 and trial["step"] == 1
+
+
+def yields(params):
+    for step in range(3):
+        yield {"loss": params["x"] / (step + 1)}
+
+
+async def yields_awaiting(params):
+    yield params["x"]
+
+
+def test_an_objective_that_yields_is_told_to_return_instead(tmp_path):
+    for objective in (yields, yields_awaiting):
+        result = hypermax.optimize(objective, space={"x": [2]}, iterations=1, results_dir=tmp_path)
+        (trial,) = result.trials
+        assert trial["state"] == "failed"
+        assert trial["reason"] == (
+            "the function is a generator (it yields): return the loss, or a dict of metrics; "
+            "report progress with its reporter or hypermax.report"
+        )
+
+
+def per_class(params):
+    import numpy as np
+
+    labels = np.unique([2, 0, 1, 0])  # numpy integers: keys json cannot write as they are
+    return {
+        "loss": params["x"],
+        "f1": dict(zip(labels, [0.9, 0.8, 0.7], strict=True)),
+        "pairs": {(0, 1): 2},
+    }
+
+
+def test_a_result_whose_keys_are_numpy_numbers_or_tuples_keeps_them_as_json_can(tmp_path):
+    result = hypermax.optimize(per_class, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["metadata"] == {"f1": {"0": 0.9, "1": 0.8, "2": 0.7}, "pairs": {"(0, 1)": 2}}
+
+
+def holds_itself(params):
+    result = {"loss": params["x"]}
+    result["self"] = result
+    return result
+
+
+def test_a_result_that_holds_itself_fails_its_trial_saying_so(tmp_path):
+    result = hypermax.optimize(holds_itself, space={"x": [1]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == (
+        "the result cannot be written as JSON: ValueError: Circular reference detected"
+    )
+
+
+class AttributeDict(dict):
+    """As addict's Dict (mmcv's ConfigDict): an attribute it lacks is an empty one."""
+
+    def __getattr__(self, name):
+        return AttributeDict()
+
+
+def configured(params):
+    return AttributeDict(loss=params["x"], accuracy=0.5)
+
+
+def test_a_dict_that_answers_any_attribute_is_a_dict_of_metrics(tmp_path):
+    result = hypermax.optimize(configured, space={"x": [0.25]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.25 and trial["metadata"] == {"accuracy": 0.5}

@@ -94,3 +94,43 @@ def test_modules_beside_a_script_run_from_another_folder_are_found_by_the_trials
     assert done.returncode == 0, done.stderr
     trials = finished(tmp_path / "out" / "train").values()
     assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2
+
+
+def _check(x):
+    if x > 0:
+        raise ValueError("x must not be positive")  # the line the trial's log shows
+
+
+def rejects(params):
+    _check(params["x"])
+    return params["x"]
+
+
+def test_the_traceback_of_a_shipped_objective_names_its_file_and_lines(tmp_path):
+    result = hypermax.optimize(rejects, space={"x": [1]}, iterations=1, results_dir=tmp_path)
+    assert result.trials[0]["reason"] == "ValueError: x must not be positive"
+    log = (tmp_path / "rejects" / "logs" / "trial_1.log").read_text()
+    assert f'File "{__file__}", line ' in log and "<dynamic-code>" not in log
+    assert '    raise ValueError("x must not be positive")  # the line' in log
+
+
+POOLED = """
+import multiprocessing
+
+def work(x):
+    return x * x
+
+def pooled(params):
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return sum(pool.map(work, [1, 2])) * params["x"]
+"""
+
+
+def test_a_script_s_objective_may_send_its_script_s_functions_to_a_process_pool(tmp_path):
+    script = {"__name__": "__main__"}  # as a script, or a notebook's cell, defines them
+    exec(compile(POOLED, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["pooled"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 2.5)

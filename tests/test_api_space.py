@@ -97,3 +97,14 @@ def test_an_infinite_end_is_a_spec_error_before_anything_runs(tmp_path, space, p
         hypermax.optimize(lambda params: 0.0, space=space, iterations=1, results_dir=tmp_path)
     assert str(raised.value) == f"optimize(): hyperparameters.properties.{problem}"
     assert not list(tmp_path.iterdir())
+
+
+def test_a_space_that_is_a_ref_is_the_node_it_names(tmp_path):
+    result = hypermax.optimize(
+        lambda params: 0.5,
+        space={"$ref": "template:svc#/hyperparameters"},
+        iterations=1,
+        results_dir=tmp_path,
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "ok" and {"C", "kernel"} <= set(trial["params"])

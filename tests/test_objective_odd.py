@@ -106,3 +106,36 @@ def test_a_numpy_complex_long_double_is_no_number_as_no_complex_number_is():
 
     written = protocol.dump_json(np.clongdouble(1))
     assert protocol.normalise_result(json.loads(written)) is None
+
+
+def silenced_then_returns(params):
+    import os
+    import sys
+
+    with open(os.devnull, "w") as sys.stdout:  # the idiom, as users write it
+        pass  # a noisy library here; sys.stdout is left a closed file
+    return params["x"]
+
+
+def silenced_then_raises(params):
+    import os
+    import sys
+
+    with open(os.devnull, "w") as sys.stderr:
+        pass
+    raise ValueError("no data")
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_function_that_left_a_closed_file_as_stdout_or_stderr_keeps_its_result(tmp_path, preload):
+    for objective, state, reason in [
+        (silenced_then_returns, "ok", None),
+        (silenced_then_raises, "failed", "ValueError: no data"),
+    ]:
+        result = hypermax.optimize(
+            objective, space={"x": [0.5]}, iterations=1, results_dir=tmp_path, preload=preload
+        )
+        (trial,) = result.trials
+        assert (trial["state"], trial["reason"]) == (state, reason)
+    log = (tmp_path / "silenced_then_raises" / "logs" / "trial_1.log").read_text()
+    assert 'raise ValueError("no data")' in log

@@ -133,3 +133,33 @@ def test_show_trial_escapes_control_characters_of_names_values_and_reason(tmp_pa
     assert "  reason      ValueError: bad\\x1b[2J\n" in out
     assert "  pro\\nmpt  one\\ntwo\\x1b[31m\n" in out
     assert "  note  a\\nb\n" in out
+
+
+def trained(params):
+    return params["x"]
+
+
+def test_a_torn_tail_warning_is_one_line_from_python_too(tmp_path, monkeypatch):
+    import warnings
+
+    import hypermax
+
+    def search(iterations: int) -> None:
+        hypermax.optimize(trained, space={"x": [0.5]}, iterations=iterations, results_dir=tmp_path)
+
+    search(1)
+    with (tmp_path / "trained" / "trials.jsonl").open("a") as journal:
+        journal.write('{"event": "tr')
+    shown: list[str] = []
+
+    def show(message, category, filename, lineno, file=None, line=None):  # as Python shows it
+        shown.append(warnings.formatwarning(message, category, filename, lineno, line))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        monkeypatch.setattr(warnings, "showwarning", show)
+        search(2)
+    assert shown == [
+        f"hypermax: warning: {tmp_path}/trained/trials.jsonl: line 4: "
+        "skipping a torn last line (a crash while writing)\n"
+    ]

@@ -28,6 +28,7 @@ import fcntl
 import gc
 import os
 import sys
+from _collections_abc import AsyncGenerator, Coroutine, Generator  # loaded by every interpreter
 
 from hypermax.calling import signature, takes_keywords
 from hypermax.execution import protocol
@@ -295,14 +296,25 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
         _leave_peak(os.path.dirname(result_file))
 
 
+#: why a trial whose function yields fails: it returned a generator, which nothing runs
+GENERATOR_REASON = (
+    "the function is a generator (it yields): return the loss, or a dict of metrics; report "
+    "progress with its reporter or hypermax.report"
+)
+
+
 def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
-        if getattr(value, "cr_code", None) is not None:  # an ``async def`` function's coroutine
+        # by type: a dict that answers any attribute (addict's, mmcv's ConfigDict) is a result
+        if isinstance(value, Coroutine):  # an ``async def`` function's coroutine
             import asyncio
 
             value = asyncio.run(value)
+        if isinstance(value, Generator | AsyncGenerator):  # a function that yields
+            error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
+            return _write_result(result_file, error) or 1
     except protocol.TrialStopped:
         flush(sys.stdout)
         return 0
@@ -310,12 +322,21 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
         import traceback
 
         # to the log, even when the function set sys.stderr to None (or to its own object)
-        traceback.print_exc(file=_writable(sys.stderr) or sys.__stderr__)
-        flush(sys.stderr)
+        stderr = _writable(sys.stderr) or _writable(sys.__stderr__)
+        if stderr is not None:
+            traceback.print_exc(file=stderr)
+            flush(stderr)
+        else:  # it closed the process's own: straight to the log
+            os.write(2, traceback.format_exc().encode(errors="backslashreplace"))
         error = _result_text({protocol.ERROR_KEY: _reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
-        code = _write_result(result_file, _result_text(value))
+        try:
+            text = _result_text(value)
+        except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
+            reason = f"the result cannot be written as JSON: {_reason(exc)}"
+            return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
+        code = _write_result(result_file, text)
         if code:
             return code
     flush(sys.stdout)
@@ -349,8 +370,10 @@ def _reason(exc: BaseException) -> str:
 
 def _writable(stream: Any) -> Any:
     """``stream`` if it can be written to, else None (a function may have set ``sys.stdout``
-    or ``sys.stderr`` to None to silence a library)."""
-    return stream if callable(getattr(stream, "write", None)) else None
+    or ``sys.stderr`` to None to silence a library, or left a closed file there)."""
+    if not callable(getattr(stream, "write", None)) or getattr(stream, "closed", False):
+        return None
+    return stream
 
 
 def _write_result(path: str, text: str) -> int:

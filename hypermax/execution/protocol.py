@@ -323,7 +323,35 @@ def dump_json(value: Any) -> str:
     """JSON with NaN and infinities kept as the strings "NaN"/"Infinity" would be invalid JSON."""
     import json  # here: a trial's bootstrap may never need it
 
-    return json.dumps(value, default=_jsonable, allow_nan=True)
+    try:
+        return json.dumps(value, default=_jsonable, allow_nan=True)
+    except TypeError:  # a key JSON cannot hold (a numpy integer, a tuple): as one it can
+        return json.dumps(_keys_held(value, ()), default=_jsonable, allow_nan=True)
+
+
+#: the types of the keys of a JSON object as ``json`` writes them
+_KEY_TYPES = (str, int, float, bool, type(None))
+
+
+def _keys_held(value: Any, within: tuple[int, ...]) -> Any:
+    """``value`` with each key of its dicts that JSON cannot hold as one that it can: a numpy
+    number as the number it holds (``dict(zip(np.unique(y), scores))``), any other as its
+    text (``(1, 2)``: ``"(1, 2)"``). ``within``: the dicts and lists it is inside."""
+    if not isinstance(value, dict | list | tuple):
+        return value
+    if id(value) in within:
+        raise ValueError("Circular reference detected")  # as json says it
+    within = (*within, id(value))
+    if isinstance(value, dict):
+        return {_key_held(key): _keys_held(item, within) for key, item in value.items()}
+    return [_keys_held(item, within) for item in value]
+
+
+def _key_held(key: Any) -> Any:
+    if isinstance(key, _KEY_TYPES):
+        return key
+    held = _jsonable(key)
+    return held if isinstance(held, _KEY_TYPES) else str(key)
 
 
 def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:

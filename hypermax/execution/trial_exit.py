@@ -112,7 +112,8 @@ def _leave(code: int, why: str) -> None:
 
 
 def flush(stream: Any) -> None:
-    """Flush ``stream`` when it is one (not the None a function silenced it with)."""
+    """Flush ``stream`` when it is one (not the None a function silenced it with) and open (not
+    the file ``with open(os.devnull, "w") as sys.stdout:`` left closed in its place)."""
     flush = getattr(stream, "flush", None)
-    if callable(flush):
+    if callable(flush) and not getattr(stream, "closed", False):
         flush()

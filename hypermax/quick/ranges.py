@@ -103,9 +103,12 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     list is an enum of its values; any other value is a constant. A space that is already an
     object node (``{"type": "object", "properties": ...}``) is returned as it is. Raises
     RangeError for a range that cannot be read (a tuple of anything but two numbers included:
-    it would be a choice by mistake). ``within`` is the dotted name of a nested space.
+    it would be a choice by mistake). ``within`` is the dotted name of a nested space. A space
+    that is a ``$ref`` (``{"$ref": "template:svc#/hyperparameters"}``) is the node it names.
     """
     if space.get("type") == "object" and isinstance(space.get("properties"), dict):
+        return space
+    if not within and "$ref" in space:
         return space
     properties = {}
     for key, given in space.items():
