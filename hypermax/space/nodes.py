@@ -168,15 +168,20 @@ class NumberNode(Node):
                     else hp.lognormal(self.label, mu, sigma)
                 )
             return hp.qnormal(self.label, mu, sigma, q) if q else hp.normal(self.label, mu, sigma)
-        if self.log:
-            lo, hi = math.log(self.low), math.log(self.high)
-            return hp.qloguniform(self.label, lo, hi, q) if q else hp.loguniform(self.label, lo, hi)
         if q:
             # from the first to the last multiple within the bounds, widened by almost half a
-            # step, so that the end points are as likely as the inner ones
+            # step, so that the end points are as likely as the inner ones; every draw rounds
+            # to a multiple within the bounds, so hyperopt's value is the one the trial gets
             first, last = step_range(self.low, self.high, q)
             half = q * 0.4999
-            return hp.quniform(self.label, first * q - half, last * q + half, q)
+            lo, hi = first * q - half, last * q + half
+            if self.log:  # widened only as far as the bounds (min > 0): no draw rounds to 0
+                lo, hi = max(self.low, lo), min(self.high, hi)
+                return hp.qloguniform(self.label, math.log(lo), math.log(hi), q)
+            return hp.quniform(self.label, lo, hi, q)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            return hp.loguniform(self.label, lo, hi)
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
