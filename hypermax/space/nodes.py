@@ -24,6 +24,9 @@ defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods t
 
 MISSING: Any = object()
 
+#: a number with more steps than this within its bounds is not listed: its points are endless
+LARGEST_STEPS = 10_000_000
+
 
 def join_path(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
@@ -229,10 +232,14 @@ class NumberNode(Node):
             return None
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             return None
-        first, last = step_range(self.low, self.high, self.q)
-        if last - first > 10_000_000:
+        first, last = self.step_count()
+        if last - first > LARGEST_STEPS:
             return None  # far too many to list; counted as infinite
         return int(first), int(last)
+
+    def step_count(self) -> tuple[float, float]:
+        """The first and last multiple of the step within the bounds (see :func:`step_range`)."""
+        return step_range(self.low, self.high, self.q or 1.0)
 
     def _step_value(self, step: int) -> float | int:
         return self._shape(step * (self.q or 1.0))
