@@ -209,6 +209,17 @@ def test_the_power_warp_takes_losses_of_an_extreme_magnitude(scale: float) -> No
     assert warped == sorted(warped) and len(set(warped)) == len(warped)
 
 
+def test_tpe_believes_running_trials_among_losses_near_the_largest_float() -> None:
+    """tpe believes a running trial at the mean loss of its three nearest finished trials (a
+    failed one at +inf): two losses near -1e308 summed to -inf, which beside a failed trial made
+    the mean NaN, and "values should not contain NaN" ended the search."""
+    opt = make_optimizer("tpe", PLANE, 1, {"n_startup_jobs": 3}, budget=Budget(20, 3))
+    failing = lambda i: TrialState.FAILED if i % 5 == 0 else TrialState.OK  # noqa: E731
+    told = drive(opt, 20, lambda p: 1e308 if p["x"] > 0 else -1e308, 3, failing)
+    assert len(told) == 20
+    assert isinstance(opt.ask(21), Proposal)
+
+
 @needs_torch
 def test_gp_fits_the_warped_losses_and_the_worst_for_a_failure() -> None:
     from hypermax.optimizers.optuna_based import GPOptimizer
