@@ -150,6 +150,18 @@ def test_encode_refuses_params_the_space_cannot_produce():
             space.encode(bad)
 
 
+def test_a_list_of_the_wrong_length_is_named_with_the_lengths_it_may_have():
+    """A skipped point or warm-start trial used to say "expected a list of [1, 2, 3] items",
+    without the length it had."""
+    space = Space(EVERY_KIND)
+    good = space.defaults()
+    assert good is not None
+    for bad, got in (([], "0 items"), ([{"units": 8}] * 4, "4 items"), ("wide", "'wide'")):
+        with pytest.raises(EncodeError) as caught:
+            space.encode({**good, "layers": bad})
+        assert str(caught.value) == f"layers: expected a list of 1 to 3 items, got {got}"
+
+
 def test_labels_are_unique_and_flat_names_follow_the_value():
     space = Space(EVERY_KIND)
     labels = space.labels()

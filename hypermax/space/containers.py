@@ -236,7 +236,10 @@ class ListNode(Alternatives):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) not in self.lengths:
-            raise EncodeError(f"{self.label}: expected a list of {self.lengths} items")
+            low, high = min(self.lengths), max(self.lengths)
+            wanted = f"{low}" if low == high else f"{low} to {high}"
+            got = f"{len(value)} items" if isinstance(value, list) else repr(value)
+            raise EncodeError(f"{self.label}: expected a list of {wanted} items, got {got}")
         index = self.lengths.index(len(value))
         out[self.label] = index
         self.variants[index].encode(value, out)
