@@ -195,9 +195,9 @@ class NumberNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise EncodeError(f"{self.label}: expected a number, got {value!r}")
+            raise EncodeError(f"expected a number, got {value!r}")
         if self.normal is None and not (self.low <= value <= self.high):
-            raise EncodeError(f"{self.label}: {value} is outside [{self.low}, {self.high}]")
+            raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
         out[self.label] = float(value)
 
     def default(self) -> Any:
@@ -330,7 +330,7 @@ class EnumNode(Node):
             if json_equal(option, value):
                 out[self.label] = i
                 return
-        raise EncodeError(f"{self.label}: {value!r} is not one of {self.options!r}")
+        raise EncodeError(f"{value!r} is not one of {self.options!r}")
 
     def default(self) -> Any:
         value = self.options[0] if self.given_default is MISSING else self.given_default
