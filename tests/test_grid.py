@@ -230,6 +230,9 @@ def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) 
             ["search: the grid has 1,001,000 points (more than 1,000,000): give "
              '"iterations" to run that many of them, in a shuffled order'],
         ),
+        (number(type="integer", min=0, max=10**15), {"iterations": 5},
+         ["hyperparameters.properties.n: has 1,000,000,000,000,001 steps, more than the grid "
+          'method walks (10,000,000): add "grid": [values] or "grid_points": N']),
         (number(min=0, max=1, grid=[0.5, 2]), {"method": "tpe"},
          ["hyperparameters.properties.n.grid.1: must be between 0 and 1, got 2"]),
         (number(type="integer", min=0, max=9, grid=[1, 2.5]), {"method": "random"},

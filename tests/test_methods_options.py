@@ -45,6 +45,21 @@ def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, A
             id="auto",
         ),
         pytest.param(
+            spec({"method": "cmaes", "cmaes": {"popsize": 10**12}}),
+            "search.cmaes.popsize: must be at most 10000, got 1000000000000",
+            id="cmaes-popsize",
+        ),
+        pytest.param(
+            spec({"method": "tpe", "tpe": {"n_EI_candidates": 10**12}}),
+            "search.tpe.n_EI_candidates: must be at most 100000, got 1000000000000",
+            id="tpe-candidates",
+        ),
+        pytest.param(
+            spec({"method": "hyperopt_tpe", "hyperopt_tpe": {"n_EI_candidates": 10**12}}),
+            "search.hyperopt_tpe.n_EI_candidates: must be at most 100000, got 1000000000000",
+            id="hyperopt_tpe-candidates",
+        ),
+        pytest.param(
             spec({}, {"type": "number", "min": 3.2, "max": 3.8, "rounding": 1}),
             "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (3.2) "
             "and max (3.8)",
@@ -77,7 +92,9 @@ def test_a_spec_error(tmp_path: Path, doc: dict[str, Any], line: str) -> None:
     """They used to pass validation: an unknown nevergrad optimizer then ended the run with
     "unexpected error: KeyError", a range without a multiple of its step ran a value outside it
     (3, or 0), and two parameters of one dotted path ended the run with "unexpected error:
-    ValueError: Cannot set different distribution kind to the same parameter name"."""
+    ValueError: Cannot set different distribution kind to the same parameter name"; a CMA-ES
+    generation of 10**12 trials hung the search in its first ask, and as many TPE candidates
+    ended it with "unexpected error: MemoryError"."""
     with pytest.raises(SpecError) as caught:
         spec_from_dict(doc, tmp_path / "search.json")
     assert caught.value.exit_code == 2

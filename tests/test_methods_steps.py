@@ -56,3 +56,36 @@ def test_the_end_multiples_are_as_likely_as_the_others() -> None:
     counts = [draws.count(value) for value in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
     assert sum(counts) == 1800
     assert max(counts) < 1.4 * min(counts)  # 200 each on average; an end used to take ~340
+
+
+@pytest.mark.parametrize("method", ["random", "hyperopt_tpe"])
+def test_a_log_scaled_step_samples_the_multiples_the_trial_gets(method: str) -> None:
+    """hyperopt's qloguniform over [1, 1000] with step 10 drew 0 for a quarter of the trials,
+    which ran 10: the optimizer learned from a value no trial had."""
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "n": {
+                    "type": "number",
+                    "min": 1,
+                    "max": 1000,
+                    "rounding": 10,
+                    "scaling": "logarithmic",
+                },
+                "m": {
+                    "type": "integer",
+                    "min": 3,
+                    "max": 98,
+                    "rounding": 16,
+                    "scaling": "logarithmic",
+                },
+            },
+        }
+    )
+    optimizer = make_optimizer(method, space, 2, {"n_startup_jobs": 5}, budget=Budget(30, 1))
+    for trial_id in range(1, 31):
+        proposal = optimizer.ask(trial_id)
+        assert isinstance(proposal, Proposal)
+        assert space.encode(proposal.params) == proposal.internal
+        optimizer.tell(finished(trial_id, proposal.internal, proposal.params["n"]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 import warnings
@@ -193,6 +194,30 @@ def test_the_power_warp_keeps_the_order_of_losses_and_evens_out_their_scale() ->
     assert share(warped, 0) > 5 * share(raw, 0)  # the best ones are told apart better
     assert share(warped, 6) < 0.75 * share(raw, 6)  # the worst one dominates less
     assert power_warp([1.0, 1.0, 2.0])(5.0) == 5.0  # too few distinct losses: as they are
+
+
+@pytest.mark.parametrize("scale", [1e-170, -1e-300, 1e300])
+def test_the_power_warp_takes_losses_of_an_extreme_magnitude(scale: float) -> None:
+    """Losses whose squares underflow ended gp's asks (and the search, with an unexpected
+    error) with "Yeo-Johnson input must be finite": their standard deviation was 0."""
+    from hypermax.optimizers.warping import power_warp
+
+    losses = [scale * value for value in (1.0, 2.0, 3.0, 5.0, 40.0)]
+    warp = power_warp(losses)
+    warped = [warp(loss) for loss in sorted(losses)]
+    assert all(math.isfinite(value) for value in warped)
+    assert warped == sorted(warped) and len(set(warped)) == len(warped)
+
+
+def test_tpe_believes_running_trials_among_losses_near_the_largest_float() -> None:
+    """tpe believes a running trial at the mean loss of its three nearest finished trials (a
+    failed one at +inf): two losses near -1e308 summed to -inf, which beside a failed trial made
+    the mean NaN, and "values should not contain NaN" ended the search."""
+    opt = make_optimizer("tpe", PLANE, 1, {"n_startup_jobs": 3}, budget=Budget(20, 3))
+    failing = lambda i: TrialState.FAILED if i % 5 == 0 else TrialState.OK  # noqa: E731
+    told = drive(opt, 20, lambda p: 1e308 if p["x"] > 0 else -1e308, 3, failing)
+    assert len(told) == 20
+    assert isinstance(opt.ask(21), Proposal)
 
 
 @needs_torch

@@ -150,6 +150,70 @@ def test_encode_refuses_params_the_space_cannot_produce():
             space.encode(bad)
 
 
+def test_a_list_of_the_wrong_length_is_named_with_the_lengths_it_may_have():
+    """A skipped point or warm-start trial used to say "expected a list of [1, 2, 3] items",
+    without the length it had."""
+    space = Space(EVERY_KIND)
+    good = space.defaults()
+    assert good is not None
+    for bad, got in (([], "0 items"), ([{"units": 8}] * 4, "4 items"), ("wide", "'wide'")):
+        with pytest.raises(EncodeError) as caught:
+            space.encode({**good, "layers": bad})
+        assert str(caught.value) == f"layers: expected a list of 1 to 3 items, got {got}"
+
+
+def test_a_value_the_space_cannot_produce_is_named_by_its_path_in_the_params():
+    """A skipped point or warm-start trial used to be named by its internal label
+    (``layers#2.1.units``, ``m#1.d``), and a constant, or a tuple's item, not at all."""
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "layers": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"units": {"enum": [8, 16]}}},
+                    "minItems": 1,
+                    "maxItems": 3,
+                },
+                "m": {
+                    "anyOf": [
+                        {"type": "object", "properties": {"name": {"const": "svm"}}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "name": {"const": "rf"},
+                                "d": {"type": "integer", "min": 1, "max": 5},
+                            },
+                        },
+                    ]
+                },
+                "o": {
+                    "type": "object",
+                    "properties": {
+                        "k": {"const": 2},
+                        "t": {"type": "array", "items": [{"const": 1}, {"enum": [1, 2]}]},
+                    },
+                },
+            },
+        }
+    )
+    good = {"layers": [{"units": 8}], "m": {"name": "rf", "d": 2}, "o": {"k": 2, "t": [1, 1]}}
+    assert space.decode(space.encode(good)) == good
+    for change, text in (
+        ({"layers": [{"units": 8}, {"units": 9}]}, "layers.1.units: 9 is not one of [8, 16]"),
+        (
+            {"m": {"name": "rf", "d": 20}},
+            "m: matches no branch (unknown parameter 'd'; d: 20 is outside [1.0, 5.0])",
+        ),
+        ({"o": {"k": 3, "t": [1, 1]}}, "o.k: expected the constant 2, got 3"),
+        ({"o": {"k": 2, "t": [1, 3]}}, "o.t.1: 3 is not one of [1, 2]"),
+        ({"o": {"k": 2, "t": [1, 1], "z": 0}}, "o: unknown parameter 'z'"),
+    ):
+        with pytest.raises(EncodeError) as caught:
+            space.encode({**good, **change})
+        assert str(caught.value) == text
+
+
 def test_labels_are_unique_and_flat_names_follow_the_value():
     space = Space(EVERY_KIND)
     labels = space.labels()

@@ -115,8 +115,10 @@ def believed_trials(
     apart = np.where(categorical, (apart != 0).astype(float), apart)
     nearest = np.argsort((apart**2).sum(axis=2), axis=1, kind="stable")[:, :NEIGHBOURS]
     losses = np.array([t.value for t in known], dtype=float)
+    # each divided before they are added: the sum of three losses near 1e308 is infinite
+    means = (losses[nearest] / nearest.shape[1]).sum(axis=1)
     believed = []
-    for trial, loss in zip(running, losses[nearest].mean(axis=1), strict=True):
+    for trial, loss in zip(running, means, strict=True):
         frozen = create_trial(
             params={name: trial.params[name] for name in search_space},
             distributions={name: trial.distributions[name] for name in search_space},

@@ -26,10 +26,14 @@ def power_warp(losses: Sequence[float]) -> Callable[[float], float]:
     values = np.asarray(losses, dtype=float)
     if len(np.unique(values)) < MIN_LOSSES:
         return float
+    # divided by the largest first: the squares of losses near 1e-170 (or 1e170) underflow
+    # (overflow), which made their standard deviation 0 (infinite)
+    scale = float(np.abs(values).max())
+    values = values / scale
     mean, std = float(values.mean()), float(values.std())
     _, exponent = yeojohnson((values - mean) / std)
 
     def warp(loss: float) -> float:
-        return float(yeojohnson(np.array([(loss - mean) / std]), lmbda=exponent)[0])
+        return float(yeojohnson(np.array([(loss / scale - mean) / std]), lmbda=exponent)[0])
 
     return warp

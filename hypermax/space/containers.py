@@ -40,7 +40,10 @@ class ObjectNode(Node):
                 if isinstance(child, ConstNode):
                     continue
                 raise EncodeError(f"missing parameter {key!r}")
-            child.encode(value[key], out)
+            try:
+                child.encode(value[key], out)
+            except EncodeError as exc:
+                raise exc.within(key) from None
 
     def default(self) -> Any:
         return {key: child.default() for key, child in self.children.items()}
@@ -158,7 +161,7 @@ class ChoiceNode(Alternatives):
             out.update(attempt)
             return
         unlike = dict.fromkeys(problems)  # each once: branches of one shape fail alike
-        raise EncodeError(f"{self.label}: matches no branch ({'; '.join(unlike)})")
+        raise EncodeError(f"matches no branch ({'; '.join(unlike)})")
 
     def default(self) -> Any:
         for branch in self.branches:
@@ -184,8 +187,11 @@ class TupleNode(Node):
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) != len(self.items):
             raise EncodeError(f"expected a list of {len(self.items)} items, got {value!r}")
-        for item, v in zip(self.items, value, strict=True):
-            item.encode(v, out)
+        for i, (item, v) in enumerate(zip(self.items, value, strict=True)):
+            try:
+                item.encode(v, out)
+            except EncodeError as exc:
+                raise exc.within(i) from None
 
     def default(self) -> Any:
         return [item.default() for item in self.items]
@@ -236,7 +242,10 @@ class ListNode(Alternatives):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) not in self.lengths:
-            raise EncodeError(f"{self.label}: expected a list of {self.lengths} items")
+            low, high = min(self.lengths), max(self.lengths)
+            wanted = f"{low}" if low == high else f"{low} to {high}"
+            got = f"{len(value)} items" if isinstance(value, list) else repr(value)
+            raise EncodeError(f"expected a list of {wanted} items, got {got}")
         index = self.lengths.index(len(value))
         out[self.label] = index
         self.variants[index].encode(value, out)

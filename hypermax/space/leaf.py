@@ -11,7 +11,24 @@ Condition = tuple[tuple[str, int], ...]
 
 
 class EncodeError(ValueError):
-    """A value that this space cannot produce (used for points, defaults and warm starts)."""
+    """A value that this space cannot produce (used for points, defaults and warm starts).
+
+    Its text names the value by its dotted path in the params (``layers.1.units: 900 is
+    outside [8.0, 64.0]``): a node raises it with the ``reason`` alone, and each object or list
+    it passes through puts its key in front (:meth:`within`).
+    """
+
+    def __init__(self, reason: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+    def within(self, key: str | int) -> EncodeError:
+        """The same error, seen from the object or list that holds the value at ``key``."""
+        return EncodeError(self.reason, (str(key), *self.path))
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)}: {self.reason}" if self.path else self.reason
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods t
 
 MISSING: Any = object()
 
+#: a number with more steps than this within its bounds is not listed: its points are endless
+LARGEST_STEPS = 10_000_000
+
 
 def join_path(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
@@ -168,15 +171,20 @@ class NumberNode(Node):
                     else hp.lognormal(self.label, mu, sigma)
                 )
             return hp.qnormal(self.label, mu, sigma, q) if q else hp.normal(self.label, mu, sigma)
-        if self.log:
-            lo, hi = math.log(self.low), math.log(self.high)
-            return hp.qloguniform(self.label, lo, hi, q) if q else hp.loguniform(self.label, lo, hi)
         if q:
             # from the first to the last multiple within the bounds, widened by almost half a
-            # step, so that the end points are as likely as the inner ones
+            # step, so that the end points are as likely as the inner ones; every draw rounds
+            # to a multiple within the bounds, so hyperopt's value is the one the trial gets
             first, last = step_range(self.low, self.high, q)
             half = q * 0.4999
-            return hp.quniform(self.label, first * q - half, last * q + half, q)
+            lo, hi = first * q - half, last * q + half
+            if self.log:  # widened only as far as the bounds (min > 0): no draw rounds to 0
+                lo, hi = max(self.low, lo), min(self.high, hi)
+                return hp.qloguniform(self.label, math.log(lo), math.log(hi), q)
+            return hp.quniform(self.label, lo, hi, q)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            return hp.loguniform(self.label, lo, hi)
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
@@ -187,9 +195,9 @@ class NumberNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise EncodeError(f"{self.label}: expected a number, got {value!r}")
+            raise EncodeError(f"expected a number, got {value!r}")
         if self.normal is None and not (self.low <= value <= self.high):
-            raise EncodeError(f"{self.label}: {value} is outside [{self.low}, {self.high}]")
+            raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
         out[self.label] = float(value)
 
     def default(self) -> Any:
@@ -224,10 +232,14 @@ class NumberNode(Node):
             return None
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             return None
-        first, last = step_range(self.low, self.high, self.q)
-        if last - first > 10_000_000:
+        first, last = self.step_count()
+        if last - first > LARGEST_STEPS:
             return None  # far too many to list; counted as infinite
         return int(first), int(last)
+
+    def step_count(self) -> tuple[float, float]:
+        """The first and last multiple of the step within the bounds (see :func:`step_range`)."""
+        return step_range(self.low, self.high, self.q or 1.0)
 
     def _step_value(self, step: int) -> float | int:
         return self._shape(step * (self.q or 1.0))
@@ -318,7 +330,7 @@ class EnumNode(Node):
             if json_equal(option, value):
                 out[self.label] = i
                 return
-        raise EncodeError(f"{self.label}: {value!r} is not one of {self.options!r}")
+        raise EncodeError(f"{value!r} is not one of {self.options!r}")
 
     def default(self) -> Any:
         value = self.options[0] if self.given_default is MISSING else self.given_default

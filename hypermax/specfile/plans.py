@@ -44,7 +44,8 @@ def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
             endless = True
             yield (
                 where,
-                'needs grid values for the grid method: add "grid": [values] or "grid_points": N',
+                (_too_many_steps(node) or "needs grid values for the grid method")
+                + ': add "grid": [values] or "grid_points": N',
             )
     if endless or "iterations" in doc["search"]:
         return
@@ -55,6 +56,24 @@ def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
             f"the grid has {size:,} points (more than {LARGEST_WHOLE_GRID:,}): "
             'give "iterations" to run that many of them, in a shuffled order',
         )
+
+
+def _too_many_steps(node: dict[str, Any]) -> str:
+    """Why the grid does not walk a bounded number with a step: how many steps it has (an
+    integer from 0 to 10**12 is not endless, only too long to walk); "" for any other."""
+    import math
+
+    from hypermax.space import build_node
+    from hypermax.space.nodes import LARGEST_STEPS, NumberNode
+
+    number = build_node(node, "x")
+    if not (isinstance(number, NumberNode) and number.q and number.normal is None):
+        return ""
+    if not (math.isfinite(number.low) and math.isfinite(number.high)):
+        return ""
+    first, last = number.step_count()
+    steps = int(last - first) + 1
+    return f"has {steps:,} steps, more than the grid method walks ({LARGEST_STEPS:,})"
 
 
 def atpe_problems(space: dict[str, Any]) -> Iterator[Problem]:
