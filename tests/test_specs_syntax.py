@@ -3,7 +3,10 @@ a spec given as ``-``."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from conftest import run_cli
 
 from hypermax.cli import main
 
@@ -104,3 +107,33 @@ def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, err
     )
     code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
     assert (code, err) == (2, [f"bools.yaml: {error}"])
+
+
+def test_a_named_pipe_or_a_device_given_as_the_spec_is_refused_without_waiting(tmp_path):
+    """A named pipe would wait for a writer, and ``/dev/zero`` would fill the memory."""
+    os.mkfifo(tmp_path / "pipe.json")
+    for given, kind in (("pipe.json", "a named pipe"), ("/dev/null", "a device")):
+        done = run_cli("validate", given, cwd=tmp_path, timeout=30)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"{given}: is {kind}, not a file: save the spec to a file\n"
+
+
+def test_a_spec_or_a_file_its_ref_names_too_large_to_be_one_is_refused(
+    tmp_path, monkeypatch, capsys
+):
+    with open(tmp_path / "data.json", "wb") as data:
+        data.truncate(64 * 2**20 + 1)  # a data file named by mistake
+    text = GOOD_JSON.replace('{"enum": [1, 2]}', '{"$ref": "data.json#/x"}') + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, "big.json", text)
+    assert (code, err) == (
+        2,
+        [
+            'big.json: hyperparameters.properties.x: $ref "data.json#/x": is larger than 64 MiB: '
+            "too large for a spec"
+        ],
+    )
+    code = main(["validate", "data.json"])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        "data.json: is larger than 64 MiB: too large for a spec\n",
+    )

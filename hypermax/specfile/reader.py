@@ -8,14 +8,18 @@ YAML aliases are counted as they are composed (a document that would expand past
 :data:`MAX_VALUES` values, or nest deeper than :data:`MAX_DEPTH`, is refused naming the first
 alias that crossed the bound), and a document nested too deeply for the checks is refused
 instead of exhausting the stack. YAML numbers written with an exponent (``1e-3``, ``5e+2``),
-which PyYAML reads as strings, are numbers.
+which PyYAML reads as strings, are numbers. Only a regular file of at most :data:`MAX_BYTES` is
+read: a named pipe would wait for a writer, and a device (``/dev/zero``) or a huge file would fill
+the memory.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,8 @@ from hypermax.errors import SpecError
 MAX_VALUES = 100_000
 #: the deepest nesting of objects and lists a document may have
 MAX_DEPTH = 100
+#: the largest spec file (or file a ``$ref`` names) that is read
+MAX_BYTES = 64 * 1024 * 1024
 #: a number with an exponent, as YAML 1.2 and JSON write it, that PyYAML 1.1 rules miss
 _EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
@@ -55,11 +61,9 @@ def parse_document(path: Path) -> Any:
     problem has an empty JSON path.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_file(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SpecError(path.name, [("", "is not UTF-8 text")]) from None
-    except IsADirectoryError:
-        raise SpecError(str(path), [("", _folder_problem(path))]) from None
     except OSError as exc:
         raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
     if path.suffix.lower() == ".py":
@@ -76,6 +80,40 @@ def parse_document(path: Path) -> Any:
     if where is not None:
         raise SpecError(path.name, [(where, f"nested more than {MAX_DEPTH} levels deep")])
     return doc
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_BYTES`; SpecError for a folder, for
+    what is not a regular file (opened without waiting for a named pipe's writer) and for a
+    larger file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SpecError(str(path), [("", _folder_problem(path))])
+        if not stat.S_ISREG(mode):
+            problem = f"is {_file_kind(mode)}, not a file: save the spec to a file"
+            raise SpecError(str(path), [("", problem)])
+        chunks, size = [], 0
+        with open(fd, "rb", closefd=False) as file:
+            while chunk := file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    problem = f"is larger than {MAX_BYTES // 2**20} MiB: too large for a spec"
+                    raise SpecError(path.name, [("", problem)])
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular file is: ``a named pipe``, ``a device``, ``a socket``."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
