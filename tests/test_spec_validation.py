@@ -800,6 +800,32 @@ CASES = [
         id="number-range-wider-than-a-float",
     ),
     pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"type": "number", "min": 0, "max": 1e308, "rounding": 0.5},
+                    b={"type": "number", "min": -1e10, "max": 1, "rounding": 1e-300},
+                    c={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 0,
+                        "stddev": 1,
+                        "rounding": 1e-320,
+                    },
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.rounding: is too small for max:"
+            " max / rounding is more than a float holds",
+            "bad.json: hyperparameters.properties.b.rounding: is too small for min:"
+            " min / rounding is more than a float holds",
+            "bad.json: hyperparameters.properties.c.rounding: is too small:"
+            " 1 / rounding is more than a float holds",
+        ],
+        id="rounding-too-small-for-a-float",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"tpe": {"gamma": 1.5}})},
         ["bad.json: search.tpe.gamma: must be less than 1, got 1.5"],
         id="tpe-gamma-range",

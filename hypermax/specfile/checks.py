@@ -202,7 +202,10 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
             if key in node:
                 yield (*where, key), 'is only used with "mode": "normal"'
     range_is_valid = low is None or high is None or low < high
-    if range_is_valid and not normal:
+    step = node.get("rounding")
+    if step and not math.isfinite(1 / step):  # 1e-320: no value divides by it
+        yield (*where, "rounding"), "is too small: 1 / rounding is more than a float holds"
+    elif range_is_valid and not normal:
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
@@ -217,6 +220,13 @@ def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
         yield (*where, "rounding"), f"must be a whole number for an integer, got {show(step)}"
         return
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return
+    if step and not all(math.isfinite(bound / step) for bound in (low, high)):
+        bound = "max" if abs(high) >= abs(low) else "min"
+        yield (
+            (*where, "rounding"),
+            f"is too small for {bound}: {bound} / rounding is more than a float holds",
+        )
         return
     first, last = step_range(low, high, step or 1)
     if first <= last or not (step or whole_numbers(node)):
