@@ -826,6 +826,21 @@ CASES = [
         id="rounding-too-small-for-a-float",
     ),
     pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"type": "array", "items": X, "minItems": 1, "maxItems": 200},
+                    b={"type": "array", "items": {"type": "array", "items": X}, "maxItems": 5},
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.maxItems: each length from 1 to 200 "
+            "searches items of its own: 20,101 params, more than the 10,000 a list may search",
+        ],
+        id="list-too-long",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"tpe": {"gamma": 1.5}})},
         ["bad.json: search.tpe.gamma: must be less than 1, got 1.5"],
         id="tpe-gamma-range",
