@@ -856,6 +856,15 @@ CASES = [
         id="env-value-not-a-string",
     ),
     pytest.param(
+        {"bad.json": spec(function=function(env={"A=B": "1", "": "2", "OK": "3"}))},
+        [
+            'bad.json: function.env: "A=B" is not a variable name: it must not be empty or '
+            'hold "="',
+            'bad.json: function.env: "" is not a variable name: it must not be empty or hold "="',
+        ],
+        id="env-name-not-a-variable-name",
+    ),
+    pytest.param(
         {
             "bad.json": spec(
                 hyperparameters=hp(a={"type": "number", "min": 0}, b={"enum": []}),

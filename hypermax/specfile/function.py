@@ -23,7 +23,7 @@ from typing import Any
 
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
-from hypermax.specfile.problems import JsonPath, Problem
+from hypermax.specfile.problems import JsonPath, Problem, show
 from hypermax.specfile.pyfile import read_function
 
 
@@ -42,6 +42,10 @@ def function_problems(
         cwd_problem = path_problem(fn["cwd"], folder, "folder")
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
+    for name in fn.get("env", {}):
+        if not name or "=" in name:  # no process environment can hold it
+            problem = f'{show(name)} is not a variable name: it must not be empty or hold "="'
+            yield ("function", "env"), problem
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder, params)
     else:
