@@ -865,6 +865,11 @@ CASES = [
         id="env-name-not-a-variable-name",
     ),
     pytest.param(
+        {"bad.json": spec(function=function(kill_grace=1e10))},
+        ["bad.json: function.kill_grace: must be at most 86400, got 10000000000.0"],
+        id="kill-grace-past-what-a-timer-holds",
+    ),
+    pytest.param(
         {
             "bad.json": spec(
                 hyperparameters=hp(a={"type": "number", "min": 0}, b={"enum": []}),
