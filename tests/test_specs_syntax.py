@@ -37,8 +37,16 @@ def validate(tmp_path, monkeypatch, capsys, name: str, text: str) -> tuple[int, 
             "line 2: invalid YAML: found character '\\t' that cannot start any token "
             "(write spaces, not tabs, to indent and separate YAML)",
         ),
+        (
+            "hyperparameters: {type: object, properties: {c: {constant: !!binary aGk=}}}\n",
+            "line 1: YAML tag !!binary is not allowed",
+        ),
+        (
+            "hyperparameters:\n  type: object\n  properties:\n    c: {constant: !!set {a, b}}\n",
+            "line 4: YAML tag !!set is not allowed",
+        ),
     ],
-    ids=["two-documents", "tab-indent"],
+    ids=["two-documents", "tab-indent", "bytes", "set"],
 )
 def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, error):
     code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text)

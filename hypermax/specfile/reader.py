@@ -251,7 +251,8 @@ class _Expansion:
 
 @functools.cache
 def _spec_yaml_loader() -> type:
-    """A SafeLoader that refuses unknown tags, duplicate keys and keys that are not strings,
+    """A SafeLoader that refuses unknown tags (and ``!!binary`` and ``!!set``, which build
+    values JSON has no form for), duplicate keys and keys that are not strings,
     counts what its aliases expand to, and reads numbers with an exponent as numbers.
 
     Built on first use so that reading a JSON spec never imports yaml.
@@ -305,6 +306,8 @@ def _spec_yaml_loader() -> type:
         return str(loader.construct_scalar(node))
 
     SpecLoader.add_constructor(None, refuse_tag)
+    for tag in ("binary", "set"):  # bytes and sets: values JSON has no form for
+        SpecLoader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse_tag)
     SpecLoader.add_implicit_resolver(
         "tag:yaml.org,2002:float", _EXPONENT_NUMBER, list("-+.0123456789")
     )
