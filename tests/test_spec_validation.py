@@ -1000,7 +1000,7 @@ def test_scheduler_flag_sets_the_cluster_scheduler_checked_like_the_section(tmp_
     )
     assert result.returncode == 2
     assert result.stderr == (
-        'search.json: cluster.scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
+        'hypermax run: --scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
         'wss://, ucx://), got "http://127.0.0.1:8786"\n'
     )
     assert not (tmp_path / "results").exists()
