@@ -92,7 +92,7 @@ def _read_file(path: Path) -> bytes:
         if stat.S_ISDIR(mode):
             raise SpecError(str(path), [("", _folder_problem(path))])
         if not stat.S_ISREG(mode):
-            problem = f"is {_file_kind(mode)}, not a file: save the spec to a file"
+            problem = f"is {file_kind(mode)}, not a file: save the spec to a file"
             raise SpecError(str(path), [("", problem)])
         chunks, size = [], 0
         with open(fd, "rb", closefd=False) as file:
@@ -107,7 +107,7 @@ def _read_file(path: Path) -> bytes:
     return b"".join(chunks)
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     """What a file that is not a regular file is: ``a named pipe``, ``a device``, ``a socket``."""
     if stat.S_ISFIFO(mode):
         return "a named pipe"
