@@ -875,6 +875,11 @@ CASES = [
         id="env-name-not-a-variable-name",
     ),
     pytest.param(
+        {"bad.json": spec(function=function(module=None, src="/dev/null"))},
+        ['bad.json: function.src: "/dev/null" is a device, not a file'],
+        id="src-a-device",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(kill_grace=1e10))},
         ["bad.json: function.kill_grace: must be at most 86400, got 10000000000.0"],
         id="kill-grace-past-what-a-timer-holds",
