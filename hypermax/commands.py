@@ -61,6 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import load_spec
 
+    if args.results_dir and args.results is not None:  # the one would leave the other unused
+        raise UsageError(
+            "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder"
+            " that holds it), not both"
+        )
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare_run(spec, folder, fresh=args.fresh)

@@ -26,3 +26,22 @@ def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     done = run_hypermax_here(spec, "one", "two")
     assert done.returncode == 2
     assert done.stderr.strip() == "hypermax: unrecognized arguments: one two"
+
+
+def test_a_results_folder_and_results_given_together_are_refused(tmp_path):
+    """Both name where the search goes: the folder was taken and --results silently dropped."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax_here(spec, str(tmp_path / "here"), "--results", str(tmp_path / "there"))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder that"
+        " holds it), not both\n"
+    )
+    assert not (tmp_path / "here").exists() and not (tmp_path / "there").exists()
