@@ -145,3 +145,21 @@ def test_a_spec_or_a_file_its_ref_names_too_large_to_be_one_is_refused(
         2,
         "data.json: is larger than 64 MiB: too large for a spec\n",
     )
+
+
+@pytest.mark.parametrize("digits", [311, 5001])
+@pytest.mark.parametrize("name", ["big.json", "big.yaml"])
+def test_a_whole_number_too_large_for_any_number_is_one_line(
+    tmp_path, monkeypatch, capsys, name, digits
+):
+    """Past 1.8e308 the checks could not compare it (an unexpected OverflowError); past 4300
+    digits Python's int refused to read it (an unexpected ValueError)."""
+    text = GOOD_JSON.replace("[1, 2]", "[1, 1" + "0" * (digits - 1) + "]") + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, name, text)
+    assert (code, err) == (
+        2,
+        [
+            f"{name}: line 1: a number of {digits} digits is larger than the largest number "
+            "(about 1.8e308)"
+        ],
+    )

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +181,42 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJSON(name)
 
 
+class _TooLarge(ValueError):
+    """A whole number written with more digits than any number of a spec may have."""
+
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def too_large(digits: str) -> str | None:
+    """Why the whole number ``digits`` is too large for a spec (larger than the largest float,
+    which every number of it must be able to become; past 4300 digits Python's ``int`` refuses
+    it), or None."""
+    count = len(digits.lstrip("+-").replace("_", ""))
+    if count <= 308 or (count == 309 and abs(int(digits)) <= sys.float_info.max):
+        return None
+    return f"a number of {count} digits is larger than the largest number (about 1.8e308)"
+
+
+def _json_int(digits: str) -> int:
+    if too_large(digits) is not None:
+        raise _TooLarge(digits)
+    return int(digits)
+
+
 def _parse_json(text: str, file: str) -> Any:
     duplicates = _DuplicateKeys()
     try:
-        doc = json.loads(text, object_pairs_hook=duplicates.hook, parse_constant=_refuse_constant)
+        doc = json.loads(
+            text,
+            object_pairs_hook=duplicates.hook,
+            parse_constant=_refuse_constant,
+            parse_int=_json_int,
+        )
+    except _TooLarge as exc:
+        line = text.count("\n", 0, max(text.find(exc.digits), 0)) + 1
+        raise SpecError(file, [("", f"line {line}: {too_large(exc.digits)}")]) from None
     except RecursionError:
         raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
@@ -305,6 +338,16 @@ def _spec_yaml_loader() -> type:
     def timestamp_as_text(loader: Any, node: Any) -> str:
         return str(loader.construct_scalar(node))
 
+    def bounded_int(loader: Any, node: Any) -> int:
+        text = str(node.value)
+        problem = too_large(text) if text.lstrip("+-").replace("_", "").isdigit() else None
+        if problem is not None:
+            raise _YAMLProblem(node, problem)
+        value: int = loader.construct_yaml_int(node)
+        if abs(value) > sys.float_info.max:  # 0x..., 1:30:...
+            raise _YAMLProblem(node, too_large(str(abs(value))) or "too large")
+        return value
+
     SpecLoader.add_constructor(None, refuse_tag)
     for tag in ("binary", "set"):  # bytes and sets: values JSON has no form for
         SpecLoader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse_tag)
@@ -313,6 +356,7 @@ def _spec_yaml_loader() -> type:
     )
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+    SpecLoader.add_constructor("tag:yaml.org,2002:int", bounded_int)
     return SpecLoader
 
 
