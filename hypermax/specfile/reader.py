@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import stat
@@ -190,9 +191,11 @@ class _TooLarge(ValueError):
 
 
 def too_large(digits: str) -> str | None:
-    """Why the whole number ``digits`` is too large for a spec (larger than the largest float,
-    which every number of it must be able to become; past 4300 digits Python's ``int`` refuses
-    it), or None."""
+    """Why the number ``digits`` is too large for a spec (beyond the largest float, which every
+    number of it must be able to become; past 4300 digits Python's ``int`` refuses it), or
+    None. ``digits`` is a whole number, or one whose float is infinite (``1e400``)."""
+    if not digits.lstrip("+-").replace("_", "").isdigit():
+        return f"{digits} is beyond the largest number (about 1.8e308)"
     count = len(digits.lstrip("+-").replace("_", ""))
     if count <= 308 or (count == 309 and abs(int(digits)) <= sys.float_info.max):
         return None
@@ -205,6 +208,13 @@ def _json_int(digits: str) -> int:
     return int(digits)
 
 
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: Infinity, which JSON has no word for
+        raise _TooLarge(text)
+    return value
+
+
 def _parse_json(text: str, file: str) -> Any:
     duplicates = _DuplicateKeys()
     try:
@@ -213,6 +223,7 @@ def _parse_json(text: str, file: str) -> Any:
             object_pairs_hook=duplicates.hook,
             parse_constant=_refuse_constant,
             parse_int=_json_int,
+            parse_float=_json_float,
         )
     except _TooLarge as exc:
         line = text.count("\n", 0, max(text.find(exc.digits), 0)) + 1
@@ -338,6 +349,12 @@ def _spec_yaml_loader() -> type:
     def timestamp_as_text(loader: Any, node: Any) -> str:
         return str(loader.construct_scalar(node))
 
+    def finite_float(loader: Any, node: Any) -> float:
+        value: float = loader.construct_yaml_float(node)
+        if math.isinf(value) and "inf" not in str(node.value).lower():  # 1e400, not .inf
+            raise _YAMLProblem(node, too_large(str(node.value)) or "too large")
+        return value
+
     def bounded_int(loader: Any, node: Any) -> int:
         text = str(node.value)
         problem = too_large(text) if text.lstrip("+-").replace("_", "").isdigit() else None
@@ -357,6 +374,7 @@ def _spec_yaml_loader() -> type:
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
     SpecLoader.add_constructor("tag:yaml.org,2002:int", bounded_int)
+    SpecLoader.add_constructor("tag:yaml.org,2002:float", finite_float)
     return SpecLoader
 
 
