@@ -232,9 +232,9 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
     for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
-        if key in node and not math.isfinite(node[key]):
+        if key in node and not _finite(node[key]):
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
-    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+    if low is not None and high is not None and _finite(low) and _finite(high):
         if high < low:
             yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
         elif high == low:  # a value that is not searched
@@ -271,13 +271,21 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         yield from _grid_problems(node, where)
 
 
+def _finite(value: float) -> bool:
+    """Whether a number can be a float that is not infinite (NaN from Python, 10**400 neither)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     """A bounded number with a step must hold a multiple of it (an integer a whole number)."""
     low, high, step = node.get("min"), node.get("max"), node.get("rounding")
     if step and node.get("type") == "integer" and not float(step).is_integer():
         yield (*where, "rounding"), f"must be a whole number for an integer, got {show(step)}"
         return
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+    if low is None or high is None or not (_finite(low) and _finite(high)):
         return
     if step and not all(math.isfinite(bound / step) for bound in (low, high)):
         bound = "max" if abs(high) >= abs(low) else "min"
