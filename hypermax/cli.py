@@ -206,13 +206,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR")
 
 
+#: the options of ``hypermax`` itself, before a subcommand (``--debug`` is taken anywhere)
+_OWN_OPTIONS = ("-h", "--help", "--version")
+
+
 def _normalise_argv(argv: list[str]) -> list[str]:
-    """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``."""
+    """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``, and so is ``hypermax --no-ui
+    SPEC``: ``run``'s options may come first, as they may after ``run``."""
     for i, arg in enumerate(argv):
         if arg.startswith("-") and arg != "-":  # "-" names a file (stdin), not an option
             continue
         if arg not in SUBCOMMANDS:
-            return [*argv[:i], "run", *argv[i:]]
+            first = next((j for j, arg in enumerate(argv) if arg not in _OWN_OPTIONS), i)
+            return [*argv[:first], "run", *argv[first:]]
         break
     return argv
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import X_SPACE, run_hypermax_here
+from conftest import X_SPACE, run_cli_here, run_hypermax_here
 from fake_trials.helpers import fake, finished, write_spec
 
 
@@ -45,3 +45,20 @@ def test_a_results_folder_and_results_given_together_are_refused(tmp_path):
         " holds it), not both\n"
     )
     assert not (tmp_path / "here").exists() and not (tmp_path / "there").exists()
+
+
+def test_run_options_before_a_spec_without_run_are_run_s(tmp_path):
+    """``hypermax --no-ui --iterations 2 SPEC`` as ``hypermax SPEC --no-ui --iterations 2``
+    (it said: unrecognized arguments: --no-ui)."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_cli_here("--no-ui", "--iterations", "2", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(finished(tmp_path / "results" / "s")) == 2
+    assert run_cli_here("--version", str(spec), cwd=tmp_path).stdout.startswith("hypermax ")
