@@ -880,6 +880,11 @@ CASES = [
         id="src-a-device",
     ),
     pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": ["/dev/null", "x"]})},
+        ['bad.json: function.command.0: "/dev/null" is a device, not a program'],
+        id="program-a-device",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(kill_grace=1e10))},
         ["bad.json: function.kill_grace: must be at most 86400, got 10000000000.0"],
         id="kill-grace-past-what-a-timer-holds",

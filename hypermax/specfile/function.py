@@ -25,6 +25,7 @@ from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem, show
 from hypermax.specfile.pyfile import read_function
+from hypermax.specfile.reader import file_kind
 
 
 def function_problems(
@@ -188,6 +189,8 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
         target = start / program
         if target.is_dir():
             return f'"{program}" is a folder, not a program'
+        if target.exists() and not target.is_file():  # /dev/null, a named pipe
+            return f'"{program}" is {file_kind(target.stat().st_mode)}, not a program'
         if not target.is_file():
             return f'cannot find program "{program}"' + (
                 "" if Path(program).is_absolute() else f" in {start.resolve()}"
