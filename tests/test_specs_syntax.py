@@ -72,8 +72,18 @@ def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, e
             GOOD_JSON.replace(",\n", ", /* an enum */\n", 1) + "}",
             "line 1: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
         ),
+        (
+            "hyperparameters: {type: object, properties: {x: {enum: [1, 2]}}}\n",
+            "line 1: invalid JSON: Expecting value (the file is YAML: name it bad.yaml)",
+        ),
     ],
-    ids=["trailing-comma-object", "trailing-comma-list", "line-comment", "block-comment"],
+    ids=[
+        "trailing-comma-object",
+        "trailing-comma-list",
+        "line-comment",
+        "block-comment",
+        "yaml-in-a-json-file",
+    ],
 )
 def test_json_comments_and_trailing_commas_are_named(tmp_path, monkeypatch, capsys, text, error):
     code, err = validate(tmp_path, monkeypatch, capsys, "bad.json", text)

@@ -232,6 +232,8 @@ def _parse_json(text: str, file: str) -> Any:
         raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
         line, message = _json_mistake(exc)
+        if _reads_as_yaml(text):  # a YAML spec in a .json file, or one without a suffix
+            message += f" (the file is YAML: name it {Path(file).stem}.yaml)"
         raise SpecError(file, [("", f"line {line}: invalid JSON: {message}")]) from None
     except _NotJSON as exc:
         raise SpecError(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
@@ -239,6 +241,16 @@ def _parse_json(text: str, file: str) -> Any:
     if problems:
         raise SpecError(file, problems)
     return doc
+
+
+def _reads_as_yaml(text: str) -> bool:
+    """Whether ``text``, which is no JSON, is a YAML mapping (a spec written in YAML)."""
+    if text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        return isinstance(_parse_yaml(text, ""), dict)
+    except SpecError:
+        return False
 
 
 def _json_mistake(exc: json.JSONDecodeError) -> tuple[int, str]:
