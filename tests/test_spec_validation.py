@@ -15,6 +15,7 @@ from hypermax.errors import SpecError
 from hypermax.spec import ClusterSpec, load_spec, spec_from_dict
 from hypermax.specfile.problems import report
 from hypermax.specfile.schema import SCHEMA_PATH, spec_schema
+from hypermax.validation import folder_name
 from hypermax.values import json_equal
 
 OBJECTIVE = "def train(params):\n    return 0.0\n"
@@ -787,6 +788,11 @@ CASES = [
         id="search-name-not-a-folder-name",
     ),
     pytest.param(
+        {"bad.json": spec(search={"name": "日本語" * 33})},
+        ["bad.json: search.name: is 297 bytes in UTF-8, more than a search's name may have (240)"],
+        id="search-name-too-long-for-a-folder",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"method": "random", "tpe": {"gamma": 0.2}})},
         ['bad.json: search.tpe: options for method "tpe", but the method is "random"'],
         id="options-for-another-method",
@@ -1047,3 +1053,9 @@ def test_the_cluster_section_freezes_with_its_defaults_and_absolute_tls_files(
     )
     assert frozen.raw["cluster"]["lost_worker_reruns"] == 3
     assert spec_from_dict(spec(), tmp_path / "search.json").cluster is None
+
+
+def test_a_name_from_the_original_metadata_is_cut_to_what_a_folder_name_holds() -> None:
+    """100 letters of 3 bytes are 300 bytes: the run could not make the folder."""
+    name = folder_name("日本語" * 40)
+    assert name == "日本語" * 26 + "日本" and len(name.encode()) == 240

@@ -393,6 +393,11 @@ def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[
                 )
 
 
+#: the most bytes a search's name may have: a folder's name has at most 255 (NAME_MAX on Linux
+#: and macOS), and ``--fresh`` adds ``.N`` to the name of the folder it keeps
+NAME_BYTES = 240
+
+
 def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``search`` section, alone and together with ``metrics``."""
     search = doc["search"]
@@ -403,6 +408,13 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
                     ("search", key),
                     "cannot be used with a metrics section: the metrics define the loss",
                 )
+    name = search.get("name", "")
+    if len(name.encode()) > NAME_BYTES:
+        yield (
+            ("search", "name"),
+            f"is {len(name.encode())} bytes in UTF-8, more than a search's name may have"
+            f" ({NAME_BYTES})",
+        )
     method = search["method"]
     problem = method_problem(method, folder)
     if problem is not None:
