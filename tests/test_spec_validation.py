@@ -793,6 +793,11 @@ CASES = [
         id="search-name-too-long-for-a-folder",
     ),
     pytest.param(
+        {"bad.json": spec(hyperparameters=hp(**{"a\nb": {"type": "number", "min": 1, "max": 0}}))},
+        ["bad.json: hyperparameters.properties.a\\nb.max: must be greater than min (1), got 0"],
+        id="a-newline-in-a-param-name-stays-on-the-line",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"method": "random", "tpe": {"gamma": 0.2}})},
         ['bad.json: search.tpe: options for method "tpe", but the method is "random"'],
         id="options-for-another-method",

@@ -176,3 +176,8 @@ def test_a_number_too_large_for_any_number_is_one_line(
     text = GOOD_JSON.replace('"search": {', f'"search": {{"loss_threshold": {number}, ') + "}"
     code, err = validate(tmp_path, monkeypatch, capsys, name, text)
     assert (code, err) == (2, [f"{name}: line 3: {problem} (about 1.8e308)"])
+
+
+def test_a_newline_in_the_spec_s_file_name_stays_on_its_line(tmp_path, monkeypatch, capsys):
+    code, err = validate(tmp_path, monkeypatch, capsys, "my\nspec.json", '{"a": 1}')
+    assert code == 2 and err[0] == 'my\\nspec.json: unknown key "a"', err
