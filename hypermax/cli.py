@@ -21,6 +21,7 @@ from hypermax.errors import (
     EXIT_SEARCH_FAILED,
     Crashed,
     HypermaxError,
+    SpecError,
     UsageError,
     own_warnings_in_one_line,
     save_traceback,
@@ -205,13 +206,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDR", help="run the trials on the Dask cluster at ADDR")
 
 
+#: the options of ``hypermax`` itself, before a subcommand (``--debug`` is taken anywhere)
+_OWN_OPTIONS = ("-h", "--help", "--version")
+
+
 def _normalise_argv(argv: list[str]) -> list[str]:
-    """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``."""
+    """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``, and so is ``hypermax --no-ui
+    SPEC``: ``run``'s options may come first, as they may after ``run``."""
     for i, arg in enumerate(argv):
         if arg.startswith("-") and arg != "-":  # "-" names a file (stdin), not an option
             continue
         if arg not in SUBCOMMANDS:
-            return [*argv[:i], "run", *argv[i:]]
+            first = next((j for j, arg in enumerate(argv) if arg not in _OWN_OPTIONS), i)
+            return [*argv[:first], "run", *argv[first:]]
         break
     return argv
 
@@ -357,12 +364,53 @@ def _crashed(exc: Exception, debug: bool) -> int:
     return EXIT_SEARCH_FAILED
 
 
+#: the spec's values that options of the command line set, by option
+_OPTION_PATHS = {
+    "iterations": "search.iterations",
+    "seed": "search.seed",
+    "parallel": "function.parallel",
+    "results": "results.directory",
+    "scheduler": "cluster.scheduler",
+}
+
+
+def option_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec's values the options of ``args`` set, by dotted path."""
+    out: dict[str, Any] = {}
+    for flag, dotted in _OPTION_PATHS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[dotted] = value
+    return out
+
+
+def load_with_options(args: argparse.Namespace, load: Callable[[dict[str, Any]], Spec]) -> Spec:
+    """``load(overrides)``: the spec with the values the options set (:func:`option_values`). A
+    problem with one of those values names the option, not the spec's path, which holds
+    another value or none: ``hypermax run: --parallel: must be at least 1, got 0``."""
+    overrides = option_values(args)
+    try:
+        return load(overrides)
+    except SpecError as exc:
+        options = {path: f"--{flag}" for flag, path in _OPTION_PATHS.items() if path in overrides}
+        files = getattr(exc, "files", [exc.file] * len(exc.problems))
+        lines = [
+            f"hypermax {args.command}: {options[path]}: {text}"
+            if file == exc.file and path in options
+            else line
+            for (path, text), file, line in zip(exc.problems, files, exc.lines(), strict=True)
+        ]
+        if lines == exc.lines():
+            raise
+        raise UsageError("\n".join(lines)) from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from hypermax.registry import METHODS
     from hypermax.space import Space, skipped_point
     from hypermax.spec import load_spec
 
-    spec = load_spec(args.spec, {"cluster.scheduler": args.scheduler} if args.scheduler else None)
+    spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     space = Space.from_spec(spec)

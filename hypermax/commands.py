@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax.cli import load_with_options
 from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -27,21 +28,6 @@ from hypermax.stopping import common_failure
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
     from hypermax.trial import Trial
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for flag, dotted in (
-        ("iterations", "search.iterations"),
-        ("seed", "search.seed"),
-        ("parallel", "function.parallel"),
-        ("results", "results.directory"),
-        ("scheduler", "cluster.scheduler"),
-    ):
-        value = getattr(args, flag, None)
-        if value is not None:
-            out[dotted] = value
-    return out
 
 
 def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
@@ -75,7 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import load_spec
 
-    spec = load_spec(args.spec, _overrides(args))
+    if args.results_dir and args.results is not None:  # the one would leave the other unused
+        raise UsageError(
+            "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder"
+            " that holds it), not both"
+        )
+    spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare_run(spec, folder, fresh=args.fresh)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
@@ -85,7 +76,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from hypermax.search import execute, frozen_spec, prepare, use_dashboard
 
     results_dir = Path(args.results_dir)
-    spec = frozen_spec(results_dir, _overrides(args))
+    spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
     prepared = prepare(spec, results_dir)
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
@@ -96,7 +87,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise UsageError("hypermax sample: -n must be at least 1")
-    spec = load_spec(args.spec, _overrides(args))
+    spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
 
     def say(line: str) -> None:
         sys.stdout.flush()  # the params before it first; to a reader gone away (| head), nothing

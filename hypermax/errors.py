@@ -49,8 +49,19 @@ class UsageError(HypermaxError):
     exit_code = EXIT_BAD_INPUT
 
 
+#: control characters, as the escapes Python writes them with (``\n``, ``\x1b``)
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written as escapes (a newline as ``\\n``): it
+    stays on one line and cannot steer the terminal."""
+    return text.translate(_ESCAPES)
+
+
 class SpecError(HypermaxError):
-    """A search spec that cannot be used; one ``file: json.path: message`` line per problem."""
+    """A search spec that cannot be used; one ``file: json.path: message`` line per problem
+    (a control character, a newline in a param's name, as its escape)."""
 
     exit_code = EXIT_BAD_INPUT
 
@@ -61,8 +72,10 @@ class SpecError(HypermaxError):
 
     def lines(self) -> list[str]:
         out = []
+        file = printable(self.file)
         for path, message in self.problems:
-            out.append(f"{self.file}: {path}: {message}" if path else f"{self.file}: {message}")
+            path, message = printable(path), printable(message)
+            out.append(f"{file}: {path}: {message}" if path else f"{file}: {message}")
         return out
 
 

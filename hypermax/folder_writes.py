@@ -5,6 +5,7 @@ to those writes."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,8 @@ class FolderWrites:
     ) -> None:
         self.folder = folder
         self.views = ViewWriter(folder.path, every=views_every)
-        self._logs = LogBudget(int(max_log_mb * MIB))
+        # a budget past the largest file size (1e308 MiB: no budget at all) holds every log
+        self._logs = LogBudget(int(min(max_log_mb * MIB, sys.maxsize)))
         self._on_full = on_full
         self._say = say
 

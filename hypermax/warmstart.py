@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -16,6 +17,7 @@ from hypermax.errors import ResultsError
 from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, unflatten
+from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -50,6 +52,9 @@ def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
     """
     if not path.exists():
         raise ResultsError(f"{path}: warm start file not found")
+    mode = path.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a pipe would wait, /dev/zero never end
+        raise ResultsError(f"{path}: is {file_kind(mode)}, not a warm start file")
     if path.is_dir():  # a results folder: its journal, or the table of another tool's
         found = [path / name for name in (JOURNAL_NAME, "results.csv") if (path / name).is_file()]
         if not found:
@@ -145,28 +150,40 @@ def _stopped_step(state: str, step: Any) -> int | None:
 
 
 def _from_csv(path: Path, names: set[str]) -> list[Finished]:
+    """The finished trials of a results table; ResultsError for a file that is none (a line
+    past the csv module's field limit, text that is not UTF-8)."""
+    rows = csv.DictReader([])
+    try:
+        with path.open(newline="") as f:
+            rows = csv.DictReader(f)
+            return _table_trials(path, rows, names)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        line = f"line {rows.line_num + 1}: " if isinstance(exc, csv.Error) else ""
+        raise ResultsError(f"{path}: {line}not a results table ({exc})") from None
+
+
+def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> list[Finished]:
+    """The finished trials of the rows of a results table (of ``path``)."""
     out = []
-    with path.open(newline="") as f:
-        rows = csv.DictReader(f)
-        for row in rows:
-            state = (row.get("state") or row.get("status") or "").strip().lower()
-            loss = _finite(_parse(row.get("loss", "")))
-            if loss is None and state not in FAILED_STATES:
-                continue  # no loss, and no word that it ended: running, interrupted, unknown
-            if loss is not None and state not in GOOD_STATES:
-                continue
-            flat = {}
-            for column, text in row.items():
-                name = _param_name(column or "")
-                if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
-                    flat[name] = _parse(text)
-            clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
-            if clash is not None:
-                raise ResultsError(
-                    f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
-                )
-            step = _stopped_step(state, _parse(row.get("step"))) if loss is not None else None
-            out.append(Finished(unflatten(flat), loss, step, _seconds(row.get("time"))))
+    for row in rows:
+        state = (row.get("state") or row.get("status") or "").strip().lower()
+        loss = _finite(_parse(row.get("loss", "")))
+        if loss is None and state not in FAILED_STATES:
+            continue  # no loss, and no word that it ended: running, interrupted, unknown
+        if loss is not None and state not in GOOD_STATES:
+            continue
+        flat = {}
+        for column, text in row.items():
+            name = _param_name(column or "")
+            if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
+                flat[name] = _parse(text)
+        clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
+        if clash is not None:
+            raise ResultsError(
+                f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
+            )
+        step = _stopped_step(state, _parse(row.get("step"))) if loss is not None else None
+        out.append(Finished(unflatten(flat), loss, step, _seconds(row.get("time"))))
     return out
 
 

@@ -28,6 +28,17 @@ def test_a_bad_argument_is_named_by_its_spec_path_in_optimize(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_bound_too_large_for_a_float_is_named_as_not_finite(tmp_path):
+    """Python's 10**400, which no float holds (an OverflowError escaped the checks)."""
+    with pytest.raises(SpecError) as raised:
+        space = {"x": {"type": "number", "min": 0, "max": 10**400}}
+        hypermax.optimize(train, space=space, results_dir=tmp_path)
+    assert str(raised.value) == (
+        "optimize(): hyperparameters.properties.x.max: must be a finite number, got "
+        "10000000000000000000000000000000000000000000000000000000..."
+    )
+
+
 def test_a_spec_dict_s_mistake_and_an_unusable_folder_name_optimize_too(tmp_path):
     spec = {
         "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},

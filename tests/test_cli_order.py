@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import X_SPACE, run_hypermax_here
+from conftest import X_SPACE, run_cli_here, run_hypermax_here
 from fake_trials.helpers import fake, finished, write_spec
 
 
@@ -26,3 +26,39 @@ def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     done = run_hypermax_here(spec, "one", "two")
     assert done.returncode == 2
     assert done.stderr.strip() == "hypermax: unrecognized arguments: one two"
+
+
+def test_a_results_folder_and_results_given_together_are_refused(tmp_path):
+    """Both name where the search goes: the folder was taken and --results silently dropped."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax_here(spec, str(tmp_path / "here"), "--results", str(tmp_path / "there"))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder that"
+        " holds it), not both\n"
+    )
+    assert not (tmp_path / "here").exists() and not (tmp_path / "there").exists()
+
+
+def test_run_options_before_a_spec_without_run_are_run_s(tmp_path):
+    """``hypermax --no-ui --iterations 2 SPEC`` as ``hypermax SPEC --no-ui --iterations 2``
+    (it said: unrecognized arguments: --no-ui)."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_cli_here("--no-ui", "--iterations", "2", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(finished(tmp_path / "results" / "s")) == 2
+    assert run_cli_here("--version", str(spec), cwd=tmp_path).stdout.startswith("hypermax ")

@@ -188,6 +188,19 @@ def test_a_spec_of_the_original_hypermax_runs_unchanged(tmp_path: Path) -> None:
     ]
 
 
+def test_graphs_turned_off_gets_no_notice(tmp_path: Path) -> None:
+    """``"graphs": false`` asks for no graphs, which is what it gets: nothing to say."""
+    (tmp_path / "model.py").write_text(TRAIN)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        "results": {"graphs": False},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    checked = run_cli_here("validate", "search.json", cwd=tmp_path)
+    assert (checked.returncode, checked.stderr) == (0, "")
+
+
 def test_whole_number_rounding_reaches_an_executable_as_ints(tmp_path: Path) -> None:
     program = tmp_path / "train.py"
     program.write_text(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,14 @@ def test_a_ref_that_cannot_be_followed_inside_a_referenced_file_is_named_there(t
         'parts/space.json: properties.x: $ref "gone.json#/x": file not found '
         "(via the $ref at search.json: hyperparameters)"
     ]
+
+
+def test_a_ref_to_what_is_no_file_says_what_it_is(tmp_path):
+    """Not "file not found", for a folder or a named pipe that is there."""
+    (tmp_path / "parts").mkdir()
+    os.mkfifo(tmp_path / "pipe.json")
+    for ref, what in (("parts#/a", "a folder"), ("pipe.json#/b", "a named pipe")):
+        space = {"type": "object", "properties": {"a": {"$ref": ref}}}
+        assert _problems(tmp_path, {"search.json": _spec(space)}) == [
+            f'search.json: hyperparameters.properties.a: $ref "{ref}": is {what}, not a file'
+        ]

@@ -8,7 +8,7 @@ import functools
 import json
 
 import pytest
-from conftest import journal_records
+from conftest import journal_records, run_hypermax_here
 
 import hypermax
 from hypermax.cli import main
@@ -171,3 +171,25 @@ def test_validate_reads_which_params_a_keyword_style_function_takes(
     else:
         assert code == 2
         assert err.strip().splitlines() == [f"search.json: function.name: {error}"]
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_dotted_function_name_is_a_function_inside_a_class_of_the_module(tmp_path, preload):
+    """``"name": "Model.train"``, which validate accepts, is the static method ``train`` of the
+    class ``Model`` (each trial failed: module 'model' has no attribute 'Model.train')."""
+    (tmp_path / "model.py").write_text(
+        "class Model:\n    @staticmethod\n    def train(params):\n        return params['x'] ** 2\n"
+    )
+    function = {"type": "python_function", "src": "model.py", "name": "Model.train"}
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {**function, "preload": preload},
+        "search": {"method": "grid", "max_initial_failures": 0},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    done = run_hypermax_here(tmp_path / "search.json")
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "results" / "search"
+    losses = sorted(r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished")
+    assert losses == [1, 4]

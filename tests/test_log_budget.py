@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import finished_records, model_spec, run_cli
+from conftest import finished_records, model_spec, run_cli, run_hypermax_here
 
 from hypermax.logbudget import KEEP_LINES, MIB, LogBudget
 
@@ -72,3 +72,19 @@ def test_a_resumed_search_counts_the_logs_already_there(tmp_path: Path) -> None:
     assert budget.trim() == [1]
     assert budget.trim() == []  # within the budget now: nothing more to do
     assert path.stat().st_size < 10_000
+
+
+def test_a_budget_larger_than_any_disk_holds_every_log(tmp_path: Path) -> None:
+    """1e308 MiB, "no budget": its bytes are more than an int of a file size holds (the search
+    ended in an unexpected OverflowError before its first trial)."""
+    spec = model_spec(
+        tmp_path,
+        "def train(params):\n    return 1\n",
+        {"iterations": 1},
+        results={"max_log_mb": 1e308},
+    )
+    done = run_hypermax_here(spec)
+    assert done.returncode == 0, done.stderr
+    assert [r["state"] for r in finished_records(tmp_path / "results" / "search").values()] == [
+        "ok"
+    ]

@@ -59,7 +59,7 @@ def test_validate_checks_the_cluster_that_scheduler_names(tmp_path, write_spec):
     done = run_cli_here("validate", str(spec), "--scheduler", "tcp://nowhere", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == (
-        'search.json: cluster.scheduler: needs a port, as in "tcp://nowhere:8786", '
+        'hypermax validate: --scheduler: needs a port, as in "tcp://nowhere:8786", '
         'got "tcp://nowhere"\n'
     )
 

@@ -36,3 +36,13 @@ def test_an_x_key_below_the_top_is_still_unknown(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "search.yaml"]) == 2
     assert capsys.readouterr().err.startswith('search.yaml: function: unknown key "x-note"')
+
+
+def test_a_node_and_a_metric_may_carry_a_title_and_a_description(tmp_path):
+    """As the README says of both: a metric's title was an unknown key."""
+    text = ANCHORED.replace("lr: *rate", "lr: {<<: *rate, title: rate, description: of SGD}")
+    text += "metrics:\n  loss: {min: 0, title: the loss, description: what train returns}\n"
+    (tmp_path / "search.yaml").write_text(text)
+    spec = load_spec(tmp_path / "search.yaml")
+    assert spec.hyperparameters["properties"]["lr"]["title"] == "rate"
+    assert [metric.name for metric in spec.metrics] == ["loss"]

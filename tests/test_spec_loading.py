@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli_here
 
 from hypermax.space import Space
 from hypermax.spec import load_spec, spec_from_dict
@@ -157,6 +158,36 @@ def test_overrides_are_validated_with_the_spec(tmp_path: Path) -> None:
     spec = load_spec(path, {"search.iterations": 7, "function.parallel": 3})
     assert spec.search.iterations == 7
     assert spec.function.parallel == 3
+
+
+def test_a_value_an_option_gives_is_refused_naming_the_option(tmp_path: Path) -> None:
+    """Not the spec's path (``search.json: function.parallel: ...``), whose value the option
+    replaced; for ``resume``, that of a file the user never wrote."""
+    doc = {**MINIMAL, "search": {"method": "random", "iterations": 1}}
+    doc["results"] = {"directory": str(tmp_path / "results")}
+    path = write_spec(tmp_path, {**doc, "function": {**doc["function"], "parallel": 0}})
+    done = run_cli_here("run", str(path), "--no-ui", "--iterations", "0", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "search.json: function.parallel: must be at least 1, got 0",
+        "hypermax run: --iterations: must be at least 1, got 0",
+    ]
+    path = write_spec(tmp_path, doc)
+    assert run_cli_here("run", str(path), "--no-ui", cwd=tmp_path).returncode == 0
+    for command in (
+        ["run", str(path), "--parallel", "0"],
+        ["resume", str(tmp_path / "results" / "search"), "--parallel", "0"],
+        ["sample", str(path), "--seed", "-1"],
+        ["validate", str(path), "--scheduler", "host"],
+    ):
+        done = run_cli_here(*command, cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, "")
+        problem = {
+            "--parallel": "must be at least 1, got 0",
+            "--seed": "must be at least 0, got -1",
+            "--scheduler": 'needs a port, as in "tcp://host:8786", got "host"',
+        }[command[2]]
+        assert done.stderr == f"hypermax {command[0]}: {command[2]}: {problem}\n"
 
 
 def test_schema_key_is_accepted(tmp_path: Path) -> None:

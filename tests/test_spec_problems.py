@@ -101,6 +101,12 @@ def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
             id="src-syntax-error",
         ),
         pytest.param(
+            "def train(params):\n    return 0\n\0",
+            {},
+            "bad.json: function.name: model.py line 4: invalid Python: a NUL byte",
+            id="src-nul-byte",
+        ),
+        pytest.param(
             "import os\n",
             {"module": "model", "src": None},
             'bad.json: function.name: model.py defines no "train"',

@@ -15,6 +15,7 @@ from hypermax.errors import SpecError
 from hypermax.spec import ClusterSpec, load_spec, spec_from_dict
 from hypermax.specfile.problems import report
 from hypermax.specfile.schema import SCHEMA_PATH, spec_schema
+from hypermax.validation import folder_name
 from hypermax.values import json_equal
 
 OBJECTIVE = "def train(params):\n    return 0.0\n"
@@ -787,9 +788,37 @@ CASES = [
         id="search-name-not-a-folder-name",
     ),
     pytest.param(
+        {"bad.json": spec(search={"name": "日本語" * 33})},
+        ["bad.json: search.name: is 297 bytes in UTF-8, more than a search's name may have (240)"],
+        id="search-name-too-long-for-a-folder",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(**{"a\nb": {"type": "number", "min": 1, "max": 0}}))},
+        ["bad.json: hyperparameters.properties.a\\nb.max: must be greater than min (1), got 0"],
+        id="a-newline-in-a-param-name-stays-on-the-line",
+    ),
+    pytest.param(
+        {"bad.json": spec(hyperparameters=hp(x={**X, "grid_points": 1_000_001}))},
+        [
+            "bad.json: hyperparameters.properties.x.grid_points: must be at most 1000000, "
+            "got 1000001"
+        ],
+        id="grid-points-that-fill-the-memory",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"method": "random", "tpe": {"gamma": 0.2}})},
         ['bad.json: search.tpe: options for method "tpe", but the method is "random"'],
         id="options-for-another-method",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"method": "tpe", "tpe": {"n_EI_candidates": 10**9}})},
+        ["bad.json: search.tpe.n_EI_candidates: must be at most 100000, got 1000000000"],
+        id="tpe-candidates-that-fill-the-memory",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"method": "cmaes", "cmaes": {"popsize": 10**9}})},
+        ["bad.json: search.cmaes.popsize: must be at most 100000, got 1000000000"],
+        id="cmaes-generation-that-fills-the-memory",
     ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(a={"type": "number", "min": -1e308, "max": 1e308}))},
@@ -798,6 +827,47 @@ CASES = [
             " max - min is more than a float holds"
         ],
         id="number-range-wider-than-a-float",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"type": "number", "min": 0, "max": 1e308, "rounding": 0.5},
+                    b={"type": "number", "min": -1e10, "max": 1, "rounding": 1e-300},
+                    c={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 0,
+                        "stddev": 1,
+                        "rounding": 1e-320,
+                    },
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.rounding: is too small for max:"
+            " max / rounding is more than a float holds",
+            "bad.json: hyperparameters.properties.b.rounding: is too small for min:"
+            " min / rounding is more than a float holds",
+            "bad.json: hyperparameters.properties.c.rounding: is too small:"
+            " 1 / rounding is more than a float holds",
+        ],
+        id="rounding-too-small-for-a-float",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"type": "array", "items": X, "minItems": 1, "maxItems": 200},
+                    b={"type": "array", "items": {"type": "array", "items": X}, "maxItems": 5},
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.maxItems: each length from 1 to 200 "
+            "searches items of its own: 20,101 params, more than the 10,000 a list may search",
+        ],
+        id="list-too-long",
     ),
     pytest.param(
         {"bad.json": spec(search={"tpe": {"gamma": 1.5}})},
@@ -813,6 +883,30 @@ CASES = [
         {"bad.json": spec(function=function(env={"DEBUG": 1}))},
         ["bad.json: function.env.DEBUG: must be a string, got 1"],
         id="env-value-not-a-string",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(env={"A=B": "1", "": "2", "OK": "3"}))},
+        [
+            'bad.json: function.env: "A=B" is not a variable name: it must not be empty or '
+            'hold "="',
+            'bad.json: function.env: "" is not a variable name: it must not be empty or hold "="',
+        ],
+        id="env-name-not-a-variable-name",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(module=None, src="/dev/null"))},
+        ['bad.json: function.src: "/dev/null" is a device, not a file'],
+        id="src-a-device",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": ["/dev/null", "x"]})},
+        ['bad.json: function.command.0: "/dev/null" is a device, not a program'],
+        id="program-a-device",
+    ),
+    pytest.param(
+        {"bad.json": spec(function=function(kill_grace=1e10))},
+        ["bad.json: function.kill_grace: must be at most 86400, got 10000000000.0"],
+        id="kill-grace-past-what-a-timer-holds",
     ),
     pytest.param(
         {
@@ -945,7 +1039,7 @@ def test_scheduler_flag_sets_the_cluster_scheduler_checked_like_the_section(tmp_
     )
     assert result.returncode == 2
     assert result.stderr == (
-        'search.json: cluster.scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
+        'hypermax run: --scheduler: unknown protocol "http://" (use tcp://, tls://, ws://, '
         'wss://, ucx://), got "http://127.0.0.1:8786"\n'
     )
     assert not (tmp_path / "results").exists()
@@ -972,3 +1066,9 @@ def test_the_cluster_section_freezes_with_its_defaults_and_absolute_tls_files(
     )
     assert frozen.raw["cluster"]["lost_worker_reruns"] == 3
     assert spec_from_dict(spec(), tmp_path / "search.json").cluster is None
+
+
+def test_a_name_from_the_original_metadata_is_cut_to_what_a_folder_name_holds() -> None:
+    """100 letters of 3 bytes are 300 bytes: the run could not make the folder."""
+    name = folder_name("日本語" * 40)
+    assert name == "日本語" * 26 + "日本" and len(name.encode()) == 240

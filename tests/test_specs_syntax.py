@@ -3,7 +3,10 @@ a spec given as ``-``."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from conftest import run_cli
 
 from hypermax.cli import main
 
@@ -34,8 +37,16 @@ def validate(tmp_path, monkeypatch, capsys, name: str, text: str) -> tuple[int, 
             "line 2: invalid YAML: found character '\\t' that cannot start any token "
             "(write spaces, not tabs, to indent and separate YAML)",
         ),
+        (
+            "hyperparameters: {type: object, properties: {c: {constant: !!binary aGk=}}}\n",
+            "line 1: YAML tag !!binary is not allowed",
+        ),
+        (
+            "hyperparameters:\n  type: object\n  properties:\n    c: {constant: !!set {a, b}}\n",
+            "line 4: YAML tag !!set is not allowed",
+        ),
     ],
-    ids=["two-documents", "tab-indent"],
+    ids=["two-documents", "tab-indent", "bytes", "set"],
 )
 def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, error):
     code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text)
@@ -61,8 +72,18 @@ def test_yaml_mistakes_say_what_to_change(tmp_path, monkeypatch, capsys, text, e
             GOOD_JSON.replace(",\n", ", /* an enum */\n", 1) + "}",
             "line 1: invalid JSON: comments are not allowed (write the spec in YAML to keep them)",
         ),
+        (
+            "hyperparameters: {type: object, properties: {x: {enum: [1, 2]}}}\n",
+            "line 1: invalid JSON: Expecting value (the file is YAML: name it bad.yaml)",
+        ),
     ],
-    ids=["trailing-comma-object", "trailing-comma-list", "line-comment", "block-comment"],
+    ids=[
+        "trailing-comma-object",
+        "trailing-comma-list",
+        "line-comment",
+        "block-comment",
+        "yaml-in-a-json-file",
+    ],
 )
 def test_json_comments_and_trailing_commas_are_named(tmp_path, monkeypatch, capsys, text, error):
     code, err = validate(tmp_path, monkeypatch, capsys, "bad.json", text)
@@ -104,3 +125,59 @@ def test_a_repeated_enum_value_is_named(tmp_path, monkeypatch, capsys, enum, err
     )
     code, err = validate(tmp_path, monkeypatch, capsys, "bools.yaml", text)
     assert (code, err) == (2, [f"bools.yaml: {error}"])
+
+
+def test_a_named_pipe_or_a_device_given_as_the_spec_is_refused_without_waiting(tmp_path):
+    """A named pipe would wait for a writer, and ``/dev/zero`` would fill the memory."""
+    os.mkfifo(tmp_path / "pipe.json")
+    for given, kind in (("pipe.json", "a named pipe"), ("/dev/null", "a device")):
+        done = run_cli("validate", given, cwd=tmp_path, timeout=30)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"{given}: is {kind}, not a file: save the spec to a file\n"
+
+
+def test_a_spec_or_a_file_its_ref_names_too_large_to_be_one_is_refused(
+    tmp_path, monkeypatch, capsys
+):
+    with open(tmp_path / "data.json", "wb") as data:
+        data.truncate(64 * 2**20 + 1)  # a data file named by mistake
+    text = GOOD_JSON.replace('{"enum": [1, 2]}', '{"$ref": "data.json#/x"}') + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, "big.json", text)
+    assert (code, err) == (
+        2,
+        [
+            'big.json: hyperparameters.properties.x: $ref "data.json#/x": is larger than 64 MiB: '
+            "too large for a spec"
+        ],
+    )
+    code = main(["validate", "data.json"])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        "data.json: is larger than 64 MiB: too large for a spec\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        ("1" + "0" * 310, "a number of 311 digits is larger than the largest number"),
+        ("1" + "0" * 5000, "a number of 5001 digits is larger than the largest number"),
+        ("-1e400", "-1e400 is beyond the largest number"),
+    ],
+    ids=["311-digits", "5001-digits", "exponent"],
+)
+@pytest.mark.parametrize("name", ["big.json", "big.yaml"])
+def test_a_number_too_large_for_any_number_is_one_line(
+    tmp_path, monkeypatch, capsys, name, number, problem
+):
+    """Past 1.8e308 the checks could not compare a whole number (an unexpected OverflowError);
+    past 4300 digits Python's int refused to read it (an unexpected ValueError); 1e400 was
+    Infinity, which JSON has no word for, taken without a word where no check looks for it."""
+    text = GOOD_JSON.replace('"search": {', f'"search": {{"loss_threshold": {number}, ') + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, name, text)
+    assert (code, err) == (2, [f"{name}: line 3: {problem} (about 1.8e308)"])
+
+
+def test_a_newline_in_the_spec_s_file_name_stays_on_its_line(tmp_path, monkeypatch, capsys):
+    code, err = validate(tmp_path, monkeypatch, capsys, "my\nspec.json", '{"a": 1}')
+    assert code == 2 and err[0] == 'my\\nspec.json: unknown key "a"', err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from conftest import X_SPACE, quadratic, run_cli_here
@@ -58,6 +59,24 @@ def test_a_folder_that_holds_no_results_is_one_line(tmp_path):
         "empty: not a results folder (no trials.jsonl or results.csv)"
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_warm_start_that_is_no_results_file_is_one_line(tmp_path):
+    """A named pipe waited for a writer for ever; a table with a line past the csv module's
+    field limit, or bytes that are not UTF-8, ended in an unexpected error."""
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "long.csv").write_text("trial,loss\n" + "x" * 200_000 + "\n")
+    (tmp_path / "latin1.csv").write_bytes("trial,loss,é\n1,0.5,é\n".encode("latin-1"))
+    for name, problem in (
+        ("pipe.csv", "is a named pipe, not a warm start file"),
+        ("long.csv", "line 2: not a results table (field larger than field limit (131072))"),
+        ("latin1.csv", "not a results table ('utf-8' codec can't decode byte 0xe9 in position"),
+    ):
+        spec = _spec(tmp_path, "later", warm_start=name)
+        done = run_cli_here("run", spec, "--no-ui", cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(f"{tmp_path / name}: {problem}"), done.stderr
+        assert len(done.stderr.splitlines()) == 1
 
 
 def test_show_gives_an_imported_trial_of_unknown_time_no_time_and_no_log(tmp_path):

@@ -80,7 +80,8 @@ def parse_options(argv: list[str]) -> dict[str, str]:
 
 
 def load_function(module: str | None, src: str | None, name: str) -> Callable[..., Any]:
-    """The function ``name`` of an importable ``module`` or of the Python file ``src``.
+    """The function ``name`` of an importable ``module`` or of the Python file ``src``; a
+    dotted ``name`` is a path of attributes (``Model.train``, a static method).
 
     ``src`` is loaded the way Python runs a script: its folder first on ``sys.path`` (so that it
     imports the modules beside it), and under its own name when no module has it yet (so that
@@ -113,7 +114,9 @@ def load_function(module: str | None, src: str | None, name: str) -> Callable[..
     else:
         __import__(str(module))  # what importlib.import_module does, without importing importlib
         mod = sys.modules[str(module)]
-    fn: Callable[..., Any] = getattr(mod, name)
+    fn: Any = mod
+    for part in name.split("."):  # "Model.train": a function inside a class of the module
+        fn = getattr(fn, part)
     return fn
 
 

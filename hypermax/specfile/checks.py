@@ -10,6 +10,7 @@ reports every problem it can.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,12 @@ def semantic_problems(
     doc = home_expanded(doc)  # the paths the run will use
     broken = Broken(where for where, _ in schema_problems)
     problems: list[Problem] = []
+    oversized: list[Problem] = []
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
+        if not broken.under(("hyperparameters",)):
+            oversized = list(size_problems(doc["hyperparameters"], ("hyperparameters",)))
+            problems += oversized
         if not problems and not broken.under(("hyperparameters",)):
             problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
     if "function" in doc and not broken.under(("function",)):
@@ -57,7 +62,7 @@ def semantic_problems(
     if not broken.under(("search",)) and not broken.at(("metrics",)):
         problems += search_problems(doc, folder)
         problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
-        if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
+        if "hyperparameters" in doc and not broken.under(("hyperparameters",)) and not oversized:
             problems += plan_problems(doc)
     if "cluster" in doc and not broken.under(("cluster",)):
         problems += cluster_problems(doc["cluster"], folder)
@@ -133,13 +138,66 @@ def node_problems(
             yield from _number_node_problems(each, at)
 
 
+#: the most params one list may search: each of its lengths searches items of its own, so that
+#: a ``maxItems`` of a few hundred makes tens of thousands of params, and one of 100,000 billions,
+#: more than the memory holds
+MAX_LIST_PARAMS = 10_000
+
+
+def searched_params(node: dict[str, Any]) -> int:
+    """How many params the space of ``node`` searches (as its ``Space`` labels them: a
+    conditional's and a list's choice count as one), counted without building it."""
+    if "constant" in node or "const" in node:
+        return 0
+    if "enum" in node:
+        return 1
+    branches = node.get("anyOf", node.get("oneOf"))
+    if branches is not None:
+        return 1 + sum(searched_params(branch) for branch in branches)
+    if node["type"] == "object":
+        return sum(searched_params(child) for child in node.get("properties", {}).values())
+    if node["type"] != "array":
+        return 1
+    items = node["items"]
+    if isinstance(items, list):
+        return sum(searched_params(item) for item in items)
+    low, high = _list_lengths(node)
+    return 1 + searched_params(items) * max(0, (low + high) * (high - low + 1) // 2)
+
+
+def _list_lengths(node: dict[str, Any]) -> tuple[int, int]:
+    """The fewest and the most items of a list node, as the space takes them."""
+    return int(node.get("minItems", 0)), int(node.get("maxItems", node.get("minItems", 1)))
+
+
+def size_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """Each list that searches more than :data:`MAX_LIST_PARAMS` params and holds no such list,
+    named at its ``maxItems``."""
+    lists = [
+        (at, each)
+        for at, each in every_node(node, where)
+        if each.get("type") == "array"
+        and isinstance(each.get("items"), dict)
+        and searched_params(each) > MAX_LIST_PARAMS
+    ]
+    for at, each in lists:
+        if any(len(other) > len(at) and other[: len(at)] == at for other, _ in lists):
+            continue  # a list inside it is too large alone
+        low, high = _list_lengths(each)
+        yield (
+            (*at, "maxItems"),
+            f"each length from {low} to {high} searches items of its own: "
+            f"{searched_params(each):,} params, more than the {MAX_LIST_PARAMS:,} a list may "
+            "search",
+        )
+
+
 def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     """Names with ``.`` or ``#`` that make two parameters one: ``"a.b"`` beside an object ``a``
     with a ``b`` (the optimizers and the tables know a parameter by its dotted path)."""
     from hypermax.space import Space
 
-    labels = Space(node).labels()
-    shared = {label for label in labels if labels.count(label) > 1}
+    shared = {label for label, count in Counter(Space(node).labels()).items() if count > 1}
     if not shared:
         return
     for at, each in every_node(node, where):
@@ -174,9 +232,9 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
     for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
-        if key in node and not math.isfinite(node[key]):
+        if key in node and not _finite(node[key]):
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
-    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+    if low is not None and high is not None and _finite(low) and _finite(high):
         if high < low:
             yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
         elif high == low:  # a value that is not searched
@@ -202,12 +260,23 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
             if key in node:
                 yield (*where, key), 'is only used with "mode": "normal"'
     range_is_valid = low is None or high is None or low < high
-    if range_is_valid and not normal:
+    step = node.get("rounding")
+    if step and not math.isfinite(1 / step):  # 1e-320: no value divides by it
+        yield (*where, "rounding"), "is too small: 1 / rounding is more than a float holds"
+    elif range_is_valid and not normal:
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
     if range_is_valid:
         yield from _grid_problems(node, where)
+
+
+def _finite(value: float) -> bool:
+    """Whether a number can be a float that is not infinite (NaN from Python, 10**400 neither)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -216,7 +285,14 @@ def _step_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     if step and node.get("type") == "integer" and not float(step).is_integer():
         yield (*where, "rounding"), f"must be a whole number for an integer, got {show(step)}"
         return
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+    if low is None or high is None or not (_finite(low) and _finite(high)):
+        return
+    if step and not all(math.isfinite(bound / step) for bound in (low, high)):
+        bound = "max" if abs(high) >= abs(low) else "min"
+        yield (
+            (*where, "rounding"),
+            f"is too small for {bound}: {bound} / rounding is more than a float holds",
+        )
         return
     first, last = step_range(low, high, step or 1)
     if first <= last or not (step or whole_numbers(node)):
@@ -317,6 +393,11 @@ def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[
                 )
 
 
+#: the most bytes a search's name may have: a folder's name has at most 255 (NAME_MAX on Linux
+#: and macOS), and ``--fresh`` adds ``.N`` to the name of the folder it keeps
+NAME_BYTES = 240
+
+
 def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     """Problems of the ``search`` section, alone and together with ``metrics``."""
     search = doc["search"]
@@ -327,6 +408,13 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
                     ("search", key),
                     "cannot be used with a metrics section: the metrics define the loss",
                 )
+    name = search.get("name", "")
+    if len(name.encode()) > NAME_BYTES:
+        yield (
+            ("search", "name"),
+            f"is {len(name.encode())} bytes in UTF-8, more than a search's name may have"
+            f" ({NAME_BYTES})",
+        )
     method = search["method"]
     problem = method_problem(method, folder)
     if problem is not None:

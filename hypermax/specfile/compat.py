@@ -27,10 +27,14 @@ _DO_NOTHING = {
 }
 
 
+_NO_GRAPHS = ("results", "graphs", False)
+
+
 def notices(doc: dict[str, Any]) -> Iterator[Problem]:
-    """One ``(json path, notice)`` per key of the original Hypermax that does nothing here."""
+    """One ``(json path, notice)`` per key of the original Hypermax that does nothing here
+    (``"graphs": false`` asks for nothing, which is what it gets)."""
     for (section, key), text in _DO_NOTHING.items():
-        if key in doc.get(section, {}):
+        if key in doc.get(section, {}) and (section, key, doc[section][key]) != _NO_GRAPHS:
             yield (section, key), text
 
 

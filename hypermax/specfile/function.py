@@ -23,8 +23,9 @@ from typing import Any
 
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
-from hypermax.specfile.problems import JsonPath, Problem
+from hypermax.specfile.problems import JsonPath, Problem, show
 from hypermax.specfile.pyfile import read_function
+from hypermax.specfile.reader import file_kind
 
 
 def function_problems(
@@ -46,6 +47,10 @@ def function_problems(
         cwd_problem = path_problem(fn["cwd"], folder, "folder")
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
+    for name in fn.get("env", {}):
+        if not name or "=" in name:  # no process environment can hold it
+            problem = f'{show(name)} is not a variable name: it must not be empty or hold "="'
+            yield ("function", "env"), problem
     if fn["type"] == "python_function":
         yield from _python_function_problems(fn, folder, params)
     else:
@@ -188,6 +193,8 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
         target = start / program
         if target.is_dir():
             return f'"{program}" is a folder, not a program'
+        if target.exists() and not target.is_file():  # /dev/null, a named pipe
+            return f'"{program}" is {file_kind(target.stat().st_mode)}, not a program'
         if not target.is_file():
             return f'cannot find program "{program}"' + (
                 "" if Path(program).is_absolute() else f" in {start.resolve()}"

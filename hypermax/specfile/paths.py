@@ -18,6 +18,8 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
+from hypermax.specfile.reader import file_kind
+
 
 def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with a leading ``~`` or ``~user`` expanded in the paths it names.
@@ -76,4 +78,6 @@ def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> st
         return f'"{name}" is not a folder'
     if kind == "file" and target.is_dir():
         return f'"{name}" is a folder, not a file'
+    if kind == "file" and target.exists():  # a named pipe, a device
+        return f'"{name}" is {file_kind(target.stat().st_mode)}, not a file'
     return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")

@@ -54,7 +54,9 @@ def show(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:56] + '..."'
+    if len(text) <= 60:
+        return text
+    return text[:56] + ('..."' if text.startswith('"') else "...")  # a text stays quoted
 
 
 def choices(values: Iterable[Any], limit: int = 12) -> str:

@@ -94,12 +94,15 @@ def _parsed(file: Path) -> ast.Module | str | None:
         source = file.read_bytes()
     except OSError:
         return None
+    if b"\0" in source:  # Python refuses it without a line (or, before 3.11.4, a ValueError)
+        line = source[: source.index(b"\0")].count(b"\n") + 1
+        return f"line {line}: invalid Python: a NUL byte"
     try:
         return ast.parse(source, filename=str(file))
     except SyntaxError as exc:
         return f"line {exc.lineno}: invalid Python: {exc.msg}"
     except (ValueError, RecursionError, MemoryError):
-        return None  # null bytes, or nested past what the parser takes: the run will say
+        return None  # nested past what the parser takes: the run will say
 
 
 def _top_level_names(body: list[ast.stmt]) -> Iterator[str]:

@@ -8,14 +8,20 @@ YAML aliases are counted as they are composed (a document that would expand past
 :data:`MAX_VALUES` values, or nest deeper than :data:`MAX_DEPTH`, is refused naming the first
 alias that crossed the bound), and a document nested too deeply for the checks is refused
 instead of exhausting the stack. YAML numbers written with an exponent (``1e-3``, ``5e+2``),
-which PyYAML reads as strings, are numbers.
+which PyYAML reads as strings, are numbers. Only a regular file of at most :data:`MAX_BYTES` is
+read: a named pipe would wait for a writer, and a device (``/dev/zero``) or a huge file would fill
+the memory.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 import re
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,8 @@ from hypermax.errors import SpecError
 MAX_VALUES = 100_000
 #: the deepest nesting of objects and lists a document may have
 MAX_DEPTH = 100
+#: the largest spec file (or file a ``$ref`` names) that is read
+MAX_BYTES = 64 * 1024 * 1024
 #: a number with an exponent, as YAML 1.2 and JSON write it, that PyYAML 1.1 rules miss
 _EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
@@ -55,11 +63,9 @@ def parse_document(path: Path) -> Any:
     problem has an empty JSON path.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_file(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SpecError(path.name, [("", "is not UTF-8 text")]) from None
-    except IsADirectoryError:
-        raise SpecError(str(path), [("", _folder_problem(path))]) from None
     except OSError as exc:
         raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
     if path.suffix.lower() == ".py":
@@ -76,6 +82,40 @@ def parse_document(path: Path) -> Any:
     if where is not None:
         raise SpecError(path.name, [(where, f"nested more than {MAX_DEPTH} levels deep")])
     return doc
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_BYTES`; SpecError for a folder, for
+    what is not a regular file (opened without waiting for a named pipe's writer) and for a
+    larger file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SpecError(str(path), [("", _folder_problem(path))])
+        if not stat.S_ISREG(mode):
+            problem = f"is {file_kind(mode)}, not a file: save the spec to a file"
+            raise SpecError(str(path), [("", problem)])
+        chunks, size = [], 0
+        with open(fd, "rb", closefd=False) as file:
+            while chunk := file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    problem = f"is larger than {MAX_BYTES // 2**20} MiB: too large for a spec"
+                    raise SpecError(path.name, [("", problem)])
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is: ``a named pipe``, ``a device``, ``a socket``."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
@@ -142,14 +182,58 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJSON(name)
 
 
+class _TooLarge(ValueError):
+    """A whole number written with more digits than any number of a spec may have."""
+
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def too_large(digits: str) -> str | None:
+    """Why the number ``digits`` is too large for a spec (beyond the largest float, which every
+    number of it must be able to become; past 4300 digits Python's ``int`` refuses it), or
+    None. ``digits`` is a whole number, or one whose float is infinite (``1e400``)."""
+    if not digits.lstrip("+-").replace("_", "").isdigit():
+        return f"{digits} is beyond the largest number (about 1.8e308)"
+    count = len(digits.lstrip("+-").replace("_", ""))
+    if count <= 308 or (count == 309 and abs(int(digits)) <= sys.float_info.max):
+        return None
+    return f"a number of {count} digits is larger than the largest number (about 1.8e308)"
+
+
+def _json_int(digits: str) -> int:
+    if too_large(digits) is not None:
+        raise _TooLarge(digits)
+    return int(digits)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: Infinity, which JSON has no word for
+        raise _TooLarge(text)
+    return value
+
+
 def _parse_json(text: str, file: str) -> Any:
     duplicates = _DuplicateKeys()
     try:
-        doc = json.loads(text, object_pairs_hook=duplicates.hook, parse_constant=_refuse_constant)
+        doc = json.loads(
+            text,
+            object_pairs_hook=duplicates.hook,
+            parse_constant=_refuse_constant,
+            parse_int=_json_int,
+            parse_float=_json_float,
+        )
+    except _TooLarge as exc:
+        line = text.count("\n", 0, max(text.find(exc.digits), 0)) + 1
+        raise SpecError(file, [("", f"line {line}: {too_large(exc.digits)}")]) from None
     except RecursionError:
         raise SpecError(file, [("", f"nested more than {MAX_DEPTH} levels deep")]) from None
     except json.JSONDecodeError as exc:
         line, message = _json_mistake(exc)
+        if _reads_as_yaml(text):  # a YAML spec in a .json file, or one without a suffix
+            message += f" (the file is YAML: name it {Path(file).stem}.yaml)"
         raise SpecError(file, [("", f"line {line}: invalid JSON: {message}")]) from None
     except _NotJSON as exc:
         raise SpecError(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
@@ -157,6 +241,16 @@ def _parse_json(text: str, file: str) -> Any:
     if problems:
         raise SpecError(file, problems)
     return doc
+
+
+def _reads_as_yaml(text: str) -> bool:
+    """Whether ``text``, which is no JSON, is a YAML mapping (a spec written in YAML)."""
+    if text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        return isinstance(_parse_yaml(text, ""), dict)
+    except SpecError:
+        return False
 
 
 def _json_mistake(exc: json.JSONDecodeError) -> tuple[int, str]:
@@ -213,7 +307,8 @@ class _Expansion:
 
 @functools.cache
 def _spec_yaml_loader() -> type:
-    """A SafeLoader that refuses unknown tags, duplicate keys and keys that are not strings,
+    """A SafeLoader that refuses unknown tags (and ``!!binary`` and ``!!set``, which build
+    values JSON has no form for), duplicate keys and keys that are not strings,
     counts what its aliases expand to, and reads numbers with an exponent as numbers.
 
     Built on first use so that reading a JSON spec never imports yaml.
@@ -266,12 +361,32 @@ def _spec_yaml_loader() -> type:
     def timestamp_as_text(loader: Any, node: Any) -> str:
         return str(loader.construct_scalar(node))
 
+    def finite_float(loader: Any, node: Any) -> float:
+        value: float = loader.construct_yaml_float(node)
+        if math.isinf(value) and "inf" not in str(node.value).lower():  # 1e400, not .inf
+            raise _YAMLProblem(node, too_large(str(node.value)) or "too large")
+        return value
+
+    def bounded_int(loader: Any, node: Any) -> int:
+        text = str(node.value)
+        problem = too_large(text) if text.lstrip("+-").replace("_", "").isdigit() else None
+        if problem is not None:
+            raise _YAMLProblem(node, problem)
+        value: int = loader.construct_yaml_int(node)
+        if abs(value) > sys.float_info.max:  # 0x..., 1:30:...
+            raise _YAMLProblem(node, too_large(str(abs(value))) or "too large")
+        return value
+
     SpecLoader.add_constructor(None, refuse_tag)
+    for tag in ("binary", "set"):  # bytes and sets: values JSON has no form for
+        SpecLoader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse_tag)
     SpecLoader.add_implicit_resolver(
         "tag:yaml.org,2002:float", _EXPONENT_NUMBER, list("-+.0123456789")
     )
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+    SpecLoader.add_constructor("tag:yaml.org,2002:int", bounded_int)
+    SpecLoader.add_constructor("tag:yaml.org,2002:float", finite_float)
     return SpecLoader
 
 

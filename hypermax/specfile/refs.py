@@ -22,13 +22,14 @@ folder, which pathlib does.
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from hypermax.errors import SpecError
 from hypermax.specfile.problems import JsonPath, show
-from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, parse_document
+from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, file_kind, parse_document
 from hypermax.specfile.sources import Place, Sources
 
 #: the longest chain of ``$ref``s followed to resolve one (a ref to a ref to a ref ...)
@@ -169,7 +170,7 @@ class _Resolver:
     def _document(self, ref: str, file: Path, place: Place) -> Any:
         if file not in self.documents:
             if not file.is_file():
-                raise _RefProblem(place, _ref_message(ref, "file not found"))
+                raise _RefProblem(place, _ref_message(ref, _not_a_file(file)))
             try:
                 self.documents[file] = parse_document(file)
             except SpecError as exc:
@@ -207,6 +208,15 @@ class _Resolver:
         else:
             name = str(file)
         return f"{name}#{pointer}" if pointer else name
+
+
+def _not_a_file(file: Path) -> str:
+    """Why a ``$ref`` cannot read ``file``, which is no regular file."""
+    try:
+        mode = file.stat().st_mode
+    except OSError:
+        return "file not found"
+    return "is a folder, not a file" if stat.S_ISDIR(mode) else f"is {file_kind(mode)}, not a file"
 
 
 def _ref_message(ref: str, problem: str) -> str:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import printable
 from hypermax.space import flatten
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
 
 SPARK_GLYPHS = "▁▂▃▄▅▆▇█"
 #: Control characters (C0, DEL, C1) as the escapes Python writes them in: ``\n``, ``\x1b``.
-_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 def format_loss(loss: float | None) -> str:
@@ -51,7 +51,7 @@ def format_trial_time(seconds: float | None) -> str:
 def one_line(text: str) -> str:
     """``text`` with its control characters written as escapes (a newline as ``\\n``): it stays
     on one row of a table and cannot steer the terminal."""
-    return text.translate(_ESCAPES)
+    return printable(text)
 
 
 def columns(text: str) -> int:
