@@ -811,16 +811,6 @@ CASES = [
         id="options-for-another-method",
     ),
     pytest.param(
-        {"bad.json": spec(search={"method": "tpe", "tpe": {"n_EI_candidates": 10**9}})},
-        ["bad.json: search.tpe.n_EI_candidates: must be at most 100000, got 1000000000"],
-        id="tpe-candidates-that-fill-the-memory",
-    ),
-    pytest.param(
-        {"bad.json": spec(search={"method": "cmaes", "cmaes": {"popsize": 10**9}})},
-        ["bad.json: search.cmaes.popsize: must be at most 100000, got 1000000000"],
-        id="cmaes-generation-that-fills-the-memory",
-    ),
-    pytest.param(
         {"bad.json": spec(hyperparameters=hp(a={"type": "number", "min": -1e308, "max": 1e308}))},
         [
             "bad.json: hyperparameters.properties.a.max: is too far from min:"
@@ -887,9 +877,9 @@ CASES = [
     pytest.param(
         {"bad.json": spec(function=function(env={"A=B": "1", "": "2", "OK": "3"}))},
         [
-            'bad.json: function.env: "A=B" is not a variable name: it must not be empty or '
-            'hold "="',
-            'bad.json: function.env: "" is not a variable name: it must not be empty or hold "="',
+            'bad.json: function.env: no environment variable can have the name "A=B", which'
+            ' holds "="',
+            "bad.json: function.env: no environment variable can have an empty name",
         ],
         id="env-name-not-a-variable-name",
     ),

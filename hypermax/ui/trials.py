@@ -256,9 +256,7 @@ class TrialWindow:
             return
         self._shown, self._read_at = trial, now
         running_for = state.running_elapsed(trial.id) if trial.id in state.running else None
-        markups = trial_detail_markups(
-            trial, state.best, read_log_tail(self.log_path), running_for
-        )
+        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path), running_for)
         focus = self.walker.focus or 0
         at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
         self.walker[:] = [urwid.Text(markup) for markup in markups]
