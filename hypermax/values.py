@@ -1,7 +1,8 @@
-"""Comparing JSON values the way a spec means them."""
+"""Comparing JSON values the way a spec means them, and showing them as a spec writes them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -17,3 +18,16 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple | dict) or isinstance(b, list | tuple | dict):
         return False
     return bool(a == b)
+
+
+def json_text(value: Any, limit: int = 60) -> str:
+    """``value`` as JSON spells it, on one line, for a message about a value of the spec or the
+    params: ``true``, ``null``, ``"a"``, ``[1, "b"]`` (a tuple as the list it stands for), not
+    Python's ``True``, ``None``, ``'a'``, ``(1, 'b')``. Cut to ``limit`` characters (a string
+    keeps its closing quote); a value JSON cannot hold is shown as its ``str``."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return text[: limit - 4] + '..."'
+    return text[: limit - 3] + "..."

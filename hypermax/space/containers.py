@@ -17,6 +17,7 @@ from hypermax.space.nodes import (
     product_point_index,
     product_size,
 )
+from hypermax.values import json_text
 
 
 @dataclass
@@ -31,15 +32,15 @@ class ObjectNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, dict):
-            raise EncodeError(f"expected an object, got {value!r}")
+            raise EncodeError(f"expected an object, got {json_text(value)}")
         extra = set(value) - set(self.children)
         if extra:
-            raise EncodeError(f"unknown parameter {sorted(extra)[0]!r}")
+            raise EncodeError(f"unknown parameter {json_text(sorted(extra)[0])}")
         for key, child in self.children.items():
             if key not in value:
                 if isinstance(child, ConstNode):
                     continue
-                raise EncodeError(f"missing parameter {key!r}")
+                raise EncodeError(f"missing parameter {json_text(key)}")
             try:
                 child.encode(value[key], out)
             except EncodeError as exc:
@@ -186,7 +187,7 @@ class TupleNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) != len(self.items):
-            raise EncodeError(f"expected a list of {len(self.items)} items, got {value!r}")
+            raise EncodeError(f"expected a list of {len(self.items)} items, got {json_text(value)}")
         for i, (item, v) in enumerate(zip(self.items, value, strict=True)):
             try:
                 item.encode(v, out)
@@ -244,7 +245,7 @@ class ListNode(Alternatives):
         if not isinstance(value, list) or len(value) not in self.lengths:
             low, high = min(self.lengths), max(self.lengths)
             wanted = f"{low}" if low == high else f"{low} to {high}"
-            got = f"{len(value)} items" if isinstance(value, list) else repr(value)
+            got = f"{len(value)} items" if isinstance(value, list) else json_text(value)
             raise EncodeError(f"expected a list of {wanted} items, got {got}")
         index = self.lengths.index(len(value))
         out[self.label] = index

@@ -7,9 +7,10 @@ more places gets a last line that says how many more there are).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
+
+from hypermax.values import json_text
 
 JsonPath = tuple[str | int, ...]
 Problem = tuple[JsonPath, str]
@@ -53,8 +54,7 @@ def show(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "an array"
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:56] + '..."'
+    return json_text(value)
 
 
 def choices(values: Iterable[Any], limit: int = 12) -> str:
