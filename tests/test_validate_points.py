@@ -64,6 +64,6 @@ def test_a_skipped_point_shows_its_values_as_the_spec_writes_them(tmp_path, monk
     assert capsys.readouterr().err.splitlines() == [
         skipped.format(0) + "c: expected the constant true, got false",
         skipped.format(1) + 'e: true is not one of ["a", null]',
-        skipped.format(2) + 't: expected a list of 1 items, got ["w", null]',
+        skipped.format(2) + 't: expected a list of 1 item, got ["w", null]',
         skipped.format(3) + "x: expected a number, got null",
     ]
