@@ -209,10 +209,12 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
             f"optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
             f"'name:min' or 'name:max', got {metrics!r}"
         )
-    name, _, direction = metrics.partition(":")
-    if direction not in ("", "min", "max"):
+    from hypermax.quick.ranges import metric_goal
+
+    goal = metric_goal(metrics)
+    if goal is None:
         raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
-    return {"search.metric": name, "search.direction": direction or "min"}
+    return {"search.metric": goal[0], "search.direction": goal[1]}
 
 
 def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:

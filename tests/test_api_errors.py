@@ -90,3 +90,14 @@ def test_a_function_s_name_without_its_colon_is_not_read_as_a_spec_file(tmp_path
         f'optimize(): "{objective}" is no spec file: name a function as "module:function"{meant}, '
         "or give the function itself"
     )
+
+
+@pytest.mark.parametrize("metrics", ["acc:", ":max", "acc:maximum"])
+def test_a_metric_without_a_direction_after_its_colon_is_refused(tmp_path, metrics):
+    """``"acc:"`` used to mean ``"acc:min"``: a search that minimised an accuracy."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, metrics=metrics, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'"
+    )
+    assert not list(tmp_path.iterdir())
