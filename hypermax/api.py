@@ -64,7 +64,7 @@ def plan_search(
     search: dict[str, Any],
     metrics: dict[str, Any] | str | None,
     function: dict[str, Any],
-    results_dir: str | Path | None,
+    results_dir: str | os.PathLike[str] | None,
 ) -> Plan:
     """Turn :func:`hypermax.optimize`'s arguments into a :class:`Plan`.
 
@@ -78,7 +78,8 @@ def plan_search(
     overrides.update({f"function.{key}": _argument(value) for key, value in function.items()})
     overrides.update({key: _argument(value) for key, value in _metric_overrides(metrics).items()})
     if results_dir is not None:
-        overrides["results.directory"] = str(results_dir)
+        results_dir = _folder_path(results_dir)
+        overrides["results.directory"] = results_dir
     from hypermax.spec import Spec
 
     spec_given = isinstance(objective, dict | Spec) or (
@@ -131,6 +132,19 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _folder_path(results_dir: Any) -> str:
+    """``results_dir=`` as the path it names; TypeError for anything but a str or a path
+    (``b"res"`` would otherwise name a folder ``b'res'``)."""
+    path = results_dir if isinstance(results_dir, str | os.PathLike) else None
+    path = None if path is None else os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(
+            f"optimize(): results_dir= is the results folder's path (a str or a Path), got "
+            f"{type(results_dir).__name__}"
+        )
+    return path
 
 
 def _refuse_a_function_name(objective: str) -> None:

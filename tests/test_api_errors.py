@@ -101,3 +101,21 @@ def test_a_metric_without_a_direction_after_its_colon_is_refused(tmp_path, metri
         f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'"
     )
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("results_dir", [b"res", 3])
+def test_a_results_dir_that_is_no_path_is_one_line(tmp_path, monkeypatch, results_dir):
+    """``b"res"`` was a bare pathlib TypeError, or, with a spec, a folder named ``b'res'``."""
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "executable", "command": ["true"]},
+    }
+    for objective, space in ((train, {"x": "0:1"}), (spec, None)):
+        with pytest.raises(TypeError) as raised:
+            hypermax.optimize(objective, space=space, results_dir=results_dir)
+        assert str(raised.value) == (
+            "optimize(): results_dir= is the results folder's path (a str or a Path), got "
+            + type(results_dir).__name__
+        )
+    assert not list(tmp_path.iterdir())
