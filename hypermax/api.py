@@ -233,7 +233,8 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
 
 def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
     """Why a callable that takes its params as keywords cannot take these top-level ``params``
-    (:func:`hypermax.calling.keyword_mismatch`), or None."""
+    (:func:`hypermax.calling.keyword_mismatch`), or one that takes the params dict cannot be
+    called with it (:func:`hypermax.calling.dict_mismatch`), or None."""
     import inspect
 
     from hypermax import calling
@@ -242,14 +243,20 @@ def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | N
         parameters = inspect.signature(objective).parameters.values()
     except (TypeError, ValueError):
         return None
-    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    required = [
-        p.name
-        for p in parameters
-        if p.kind in keywordable and p.default is p.empty and p.name != "reporter"
-    ]
+    kinds = inspect.Parameter
+    keywordable = (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+    without_default = [p for p in parameters if p.default is p.empty]
+    required = [p.name for p in without_default if p.kind in keywordable and p.name != "reporter"]
+    positional = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
     name = getattr(objective, "__name__", None) or type(objective).__name__
-    return calling.keyword_mismatch(name, calling.signature(objective), required, params)
+    sig = calling.signature(objective)
+    return calling.keyword_mismatch(name, sig, required, params) or calling.dict_mismatch(
+        name,
+        sig,
+        [p.name for p in without_default if p.kind in positional],
+        [p.name for p in without_default if p.kind == kinds.KEYWORD_ONLY],
+        params,
+    )
 
 
 def _default_name(objective: Any) -> str:
