@@ -24,8 +24,12 @@ def json_text(value: Any, limit: int = 60) -> str:
     """``value`` as JSON spells it, on one line, for a message about a value of the spec or the
     params: ``true``, ``null``, ``"a"``, ``[1, "b"]`` (a tuple as the list it stands for), not
     Python's ``True``, ``None``, ``'a'``, ``(1, 'b')``. Cut to ``limit`` characters (a string
-    keeps its closing quote); a value JSON cannot hold is shown as its ``str``."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    keeps its closing quote); a value JSON cannot hold (one given to :func:`hypermax.optimize`:
+    ``b"res"``, a set) is shown as Python writes it, not as a JSON string it is not."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON, or a list that holds itself
+        text = repr(value)
     if len(text) <= limit:
         return text
     if isinstance(value, str):

@@ -119,3 +119,11 @@ def test_a_results_dir_that_is_no_path_is_one_line(tmp_path, monkeypatch, result
             + type(results_dir).__name__
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_a_value_json_cannot_hold_is_shown_as_python_writes_it(tmp_path):
+    """Not as the JSON string ``"b'.'"``, which the user did not write either."""
+    for given, shown in ((b".", "b'.'"), ({1, 2}, "{1, 2}")):
+        with pytest.raises(SpecError) as raised:
+            hypermax.optimize(train, space={"x": "0:1"}, cwd=given, results_dir=tmp_path)
+        assert str(raised.value) == f"optimize(): function.cwd: must be a string, got {shown}"
