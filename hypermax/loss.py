@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.spec import MetricSpec
+from hypermax.values import json_text
 
 
 class LossError(ValueError):
@@ -74,16 +75,9 @@ def to_float(value: float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` for a trial's reason, cut to ``limit`` characters (a metric that holds a
-    whole log, or the digits of ``10**400``, is named, not copied)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LossError(f"{what} is not a number: {shown(value)}")
+        raise LossError(f"{what} is not a number: {json_text(value)}")
     number = to_float(value)
     if not math.isfinite(number):
         raise LossError(f"{what} is {number}")
