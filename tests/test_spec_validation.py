@@ -125,6 +125,11 @@ CASES = [
         ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
+    pytest.param(  # on one line, as JSON writes it: the line break was printed as it is
+        {"bad.json": spec(search={'say "hi"\nthere': 10})},
+        ['bad.json: search: unknown key "say \\"hi\\"\\nthere"'],
+        id="unknown-key-with-a-line-break",
+    ),
     pytest.param(
         {"bad.json": spec(function=function(name=None))},
         ['bad.json: function: missing required key "name"'],
