@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.spec import MetricSpec
-from hypermax.values import json_text
+from hypermax.values import json_text, quoted
 
 
 class LossError(ValueError):
@@ -62,7 +62,9 @@ def _log10(x: float, name: str) -> float:
 def _returned(missing: str, result: dict[str, Any]) -> str:
     """``"loss" (it returned "accuracy", "time")``: what was missing and what was there."""
     keys = [key for key in result if key != "status"]
-    returned = ", ".join(f'"{key}"' for key in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    returned = ", ".join(quoted(str(key)) for key in keys[:10]) + (
+        ", ..." if len(keys) > 10 else ""
+    )
     return f'"{missing}" (it returned {returned or "no values"})'
 
 

@@ -593,6 +593,11 @@ CASES = [
         ['bad.json: function.src: cannot find file "train.py" in {folder}'],
         id="src-missing",
     ),
+    pytest.param(  # one line, the name as JSON writes it: the line break was printed as it is
+        {"bad.json": spec(function=function(module=None, src='my "new"\ntrain.py'))},
+        ['bad.json: function.src: cannot find file "my \\"new\\"\\ntrain.py" in {folder}'],
+        id="src-missing-with-a-line-break",
+    ),
     pytest.param(
         {"bad.json": spec(function=function(src="objective.py"))},
         ['bad.json: function: give "module" or "src", not both'],
@@ -622,6 +627,11 @@ CASES = [
         {"bad.json": spec(function={"type": "executable", "command": ["trian-model", "{x}"]})},
         ['bad.json: function.command.0: cannot find program "trian-model" on PATH'],
         id="executable-program-not-on-path",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": ["trian\nmodel"]})},
+        ['bad.json: function.command.0: cannot find program "trian\\nmodel" on PATH'],
+        id="executable-program-with-a-line-break",
     ),
     pytest.param(
         {"bad.json": spec(function={"type": "executable", "command": "./train.sh --x {x}"})},

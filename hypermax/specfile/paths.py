@@ -18,6 +18,8 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
+from hypermax.values import quoted
+
 
 def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with a leading ``~`` or ``~user`` expanded in the paths it names.
@@ -73,7 +75,9 @@ def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> st
     if target.is_dir() if kind == "folder" else target.is_file():
         return None
     if kind == "folder" and target.exists():
-        return f'"{name}" is not a folder'
+        return f"{quoted(name)} is not a folder"
     if kind == "file" and target.is_dir():
-        return f'"{name}" is a folder, not a file'
-    return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")
+        return f"{quoted(name)} is a folder, not a file"
+    return f"cannot find {kind} {quoted(name)}" + (
+        "" if Path(name).is_absolute() else f" in {folder}"
+    )
