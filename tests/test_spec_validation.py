@@ -130,6 +130,15 @@ CASES = [
         ['bad.json: search: unknown key "say \\"hi\\"\\nthere"'],
         id="unknown-key-with-a-line-break",
     ),
+    pytest.param(  # the JSON path too: the line break in a param's name was printed as it is
+        {
+            "bad.json": spec(
+                hyperparameters={"type": "object", "properties": {"a\nb": {"enum": []}}}
+            )
+        },
+        ['bad.json: hyperparameters.properties."a\\nb".enum: must not be empty'],
+        id="a-param-name-with-a-line-break",
+    ),
     pytest.param(
         {"bad.json": spec(function=function(name=None))},
         ['bad.json: function: missing required key "name"'],
