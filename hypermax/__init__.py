@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = ["TrialStopped", "__version__", "load_spec", "optimize", "report"]
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable
     from typing import Any
 
@@ -41,7 +42,7 @@ def optimize(
     metrics: dict[str, Any] | str | None = None,
     seed: int | None = None,
     name: str | None = None,
-    results_dir: str | None = None,
+    results_dir: str | os.PathLike[str] | None = None,
     fresh: bool = False,
     search: dict[str, Any] | None = None,
     **function_options: Any,
@@ -69,7 +70,7 @@ def optimize(
         parallel: how many trials run at once (``function.parallel``).
         metrics: the spec's ``metrics`` section as a dict, or ``"name:min"``/``"name:max"``
             to optimise one value the objective returns.
-        results_dir: ``results.directory`` (default ``results``).
+        results_dir: ``results.directory`` (default ``results``), a str or a Path.
         fresh: start anew when the results folder holds another search (the old folder is
             moved aside), instead of refusing.
         search: other keys of the spec's ``search`` section: ``early_stopping``, ``timeout``,

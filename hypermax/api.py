@@ -64,7 +64,7 @@ def plan_search(
     search: dict[str, Any],
     metrics: dict[str, Any] | str | None,
     function: dict[str, Any],
-    results_dir: str | Path | None,
+    results_dir: str | os.PathLike[str] | None,
 ) -> Plan:
     """Turn :func:`hypermax.optimize`'s arguments into a :class:`Plan`.
 
@@ -78,7 +78,8 @@ def plan_search(
     overrides.update({f"function.{key}": _argument(value) for key, value in function.items()})
     overrides.update({key: _argument(value) for key, value in _metric_overrides(metrics).items()})
     if results_dir is not None:
-        overrides["results.directory"] = str(results_dir)
+        results_dir = _folder_path(results_dir)
+        overrides["results.directory"] = results_dir
     from hypermax.spec import Spec
 
     spec_given = isinstance(objective, dict | Spec) or (
@@ -131,6 +132,19 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _folder_path(results_dir: Any) -> str:
+    """``results_dir=`` as the path it names; TypeError for anything but a str or a path
+    (``b"res"`` would otherwise name a folder ``b'res'``)."""
+    path = results_dir if isinstance(results_dir, str | os.PathLike) else None
+    path = None if path is None else os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(
+            f"optimize(): results_dir= is the results folder's path (a str or a Path), got "
+            f"{type(results_dir).__name__}"
+        )
+    return path
 
 
 def _refuse_a_function_name(objective: str) -> None:
@@ -209,15 +223,18 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
             f"optimize(): metrics= is the spec's metrics section (a dict), or 'name', "
             f"'name:min' or 'name:max', got {metrics!r}"
         )
-    name, _, direction = metrics.partition(":")
-    if direction not in ("", "min", "max"):
+    from hypermax.quick.ranges import metric_goal
+
+    goal = metric_goal(metrics)
+    if goal is None:
         raise TypeError(f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'")
-    return {"search.metric": name, "search.direction": direction or "min"}
+    return {"search.metric": goal[0], "search.direction": goal[1]}
 
 
 def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
     """Why a callable that takes its params as keywords cannot take these top-level ``params``
-    (:func:`hypermax.calling.keyword_mismatch`), or None."""
+    (:func:`hypermax.calling.keyword_mismatch`), or one that takes the params dict cannot be
+    called with it (:func:`hypermax.calling.dict_mismatch`), or None."""
     import inspect
 
     from hypermax import calling
@@ -226,14 +243,20 @@ def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | N
         parameters = inspect.signature(objective).parameters.values()
     except (TypeError, ValueError):
         return None
-    keywordable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    required = [
-        p.name
-        for p in parameters
-        if p.kind in keywordable and p.default is p.empty and p.name != "reporter"
-    ]
+    kinds = inspect.Parameter
+    keywordable = (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+    without_default = [p for p in parameters if p.default is p.empty]
+    required = [p.name for p in without_default if p.kind in keywordable and p.name != "reporter"]
+    positional = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
     name = getattr(objective, "__name__", None) or type(objective).__name__
-    return calling.keyword_mismatch(name, calling.signature(objective), required, params)
+    sig = calling.signature(objective)
+    return calling.keyword_mismatch(name, sig, required, params) or calling.dict_mismatch(
+        name,
+        sig,
+        [p.name for p in without_default if p.kind in positional],
+        [p.name for p in without_default if p.kind == kinds.KEYWORD_ONLY],
+        params,
+    )
 
 
 def _default_name(objective: Any) -> str:

@@ -114,3 +114,33 @@ def keyword_mismatch(
     if extra and not sig.var_keyword:
         return f"{function}() has no parameter for the param {extra[0]!r}"
     return None
+
+
+def dict_mismatch(
+    function: str,
+    sig: Signature,
+    positional: Sequence[str],
+    keyword_only: Sequence[str],
+    params: Sequence[str],
+) -> str | None:
+    """What stops a function that takes the params dict from being called as the trial calls
+    it, ``train(params)``, ``train(params, reporter)`` or ``train(params, reporter=...)``, or
+    None (also for a function that takes its params as keywords: :func:`keyword_mismatch`).
+
+    ``positional`` are its positional parameters without a default, in order (positional-only
+    ones too), ``keyword_only`` its keyword-only ones without a default (``reporter`` may be
+    among them); ``params`` the top-level param names. ``"train() takes 'other', which a trial
+    does not give: it is called train(params, reporter)"``.
+    """
+    if takes_keywords(sig, dict.fromkeys(params)):
+        return None
+    call = {"keyword": "params, reporter=...", "positional": "params, reporter"}
+    called = f"it is called {function}({call.get(sig.reporter or '', 'params')})"
+    if sig.only_keywords:
+        return f"{function}() takes no positional argument for the params dict: {called}"
+    given = 2 if sig.reporter == "positional" else 1
+    unfilled = [name for name in positional if name != "reporter" or sig.reporter != "keyword"]
+    unfilled = unfilled[given:] + [name for name in keyword_only if name != "reporter"]
+    if unfilled:
+        return f"{function}() takes {unfilled[0]!r}, which a trial does not give: {called}"
+    return None

@@ -6,14 +6,14 @@ the driver, a resume and the tests all turn outcomes into trials the same way.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hypermax.execution.outcome import reason_line
-from hypermax.loss import LossBreakdown, LossError, compute_loss, shown, to_float
+from hypermax.loss import LossBreakdown, LossError, compute_loss, to_float
 from hypermax.trial import Outcome, Trial, TrialState
+from hypermax.values import json_text
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -45,10 +45,10 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
             reason = reason_line(str(result.get("reason") or "the trial said it failed"), 300)
         elif status != "ok":  # a typo must not pass a failed trial off as a good one
             state = TrialState.FAILED
-            reason = f'the result\'s status is {json.dumps(result["status"])}, not "ok" or "fail"'
+            reason = f'the result\'s status is {json_text(result["status"])}, not "ok" or "fail"'
         elif "time" in result and _seconds(result["time"]) is None:
             state = TrialState.FAILED
-            time = shown(result["time"])
+            time = json_text(result["time"])
             reason = f"the result's time is not a number of seconds (at least 0): {time}"
         else:
             try:

@@ -143,13 +143,22 @@ def trials_table(
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """``rows`` as CSV under ``columns`` (a cell a row lacks is blank)."""
+    """``rows`` as CSV under ``columns`` (a cell a row lacks is blank; true and false as JSON
+    spells them, as null is, not as Python's ``True``)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def trial_document(trial: Trial) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.spec import MetricSpec
+from hypermax.values import json_text, quoted
 
 
 class LossError(ValueError):
@@ -61,7 +62,9 @@ def _log10(x: float, name: str) -> float:
 def _returned(missing: str, result: dict[str, Any]) -> str:
     """``"loss" (it returned "accuracy", "time")``: what was missing and what was there."""
     keys = [key for key in result if key != "status"]
-    returned = ", ".join(f'"{key}"' for key in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    returned = ", ".join(quoted(str(key)) for key in keys[:10]) + (
+        ", ..." if len(keys) > 10 else ""
+    )
     return f'"{missing}" (it returned {returned or "no values"})'
 
 
@@ -74,16 +77,9 @@ def to_float(value: float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` for a trial's reason, cut to ``limit`` characters (a metric that holds a
-    whole log, or the digits of ``10**400``, is named, not copied)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LossError(f"{what} is not a number: {shown(value)}")
+        raise LossError(f"{what} is not a number: {json_text(value)}")
     number = to_float(value)
     if not math.isfinite(number):
         raise LossError(f"{what} is {number}")

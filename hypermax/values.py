@@ -1,7 +1,8 @@
-"""Comparing JSON values the way a spec means them."""
+"""Comparing JSON values the way a spec means them, and showing them as a spec writes them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -17,3 +18,27 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple | dict) or isinstance(b, list | tuple | dict):
         return False
     return bool(a == b)
+
+
+def json_text(value: Any, limit: int | None = 60) -> str:
+    """``value`` as JSON spells it, on one line, for a message about a value of the spec or the
+    params: ``true``, ``null``, ``"a"``, ``[1, "b"]`` (a tuple as the list it stands for), not
+    Python's ``True``, ``None``, ``'a'``, ``(1, 'b')``; a text's line break as ``\\n``. Cut to
+    ``limit`` characters, if given (a string keeps its closing quote); a value JSON cannot hold
+    (one given to :func:`hypermax.optimize`: ``b"res"``, a set) is shown as Python writes it,
+    not as a JSON string it is not."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON, or a list that holds itself
+        text = repr(value)
+    if limit is None or len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return text[: limit - 4] + '..."'
+    return text[: limit - 3] + "..."
+
+
+def quoted(text: str) -> str:
+    """A name or a path from the spec in JSON's quotes, whole (:func:`json_text`, not cut): a
+    quote or a line break in it is escaped, so that it stays one line of a message."""
+    return json_text(text, None)

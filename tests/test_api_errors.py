@@ -35,7 +35,7 @@ def test_a_bound_too_large_for_a_float_is_named_as_not_finite(tmp_path):
         hypermax.optimize(train, space=space, results_dir=tmp_path)
     assert str(raised.value) == (
         "optimize(): hyperparameters.properties.x.max: must be a finite number, got "
-        "10000000000000000000000000000000000000000000000000000000..."
+        "100000000000000000000000000000000000000000000000000000000..."
     )
 
 
@@ -101,3 +101,40 @@ def test_a_function_s_name_without_its_colon_is_not_read_as_a_spec_file(tmp_path
         f'optimize(): "{objective}" is no spec file: name a function as "module:function"{meant}, '
         "or give the function itself"
     )
+
+
+@pytest.mark.parametrize("metrics", ["acc:", ":max", "acc:maximum"])
+def test_a_metric_without_a_direction_after_its_colon_is_refused(tmp_path, metrics):
+    """``"acc:"`` used to mean ``"acc:min"``: a search that minimised an accuracy."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, metrics=metrics, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f"optimize(): metrics={metrics!r}: write 'name', 'name:min' or 'name:max'"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("results_dir", [b"res", 3])
+def test_a_results_dir_that_is_no_path_is_one_line(tmp_path, monkeypatch, results_dir):
+    """``b"res"`` was a bare pathlib TypeError, or, with a spec, a folder named ``b'res'``."""
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "executable", "command": ["true"]},
+    }
+    for objective, space in ((train, {"x": "0:1"}), (spec, None)):
+        with pytest.raises(TypeError) as raised:
+            hypermax.optimize(objective, space=space, results_dir=results_dir)
+        assert str(raised.value) == (
+            "optimize(): results_dir= is the results folder's path (a str or a Path), got "
+            + type(results_dir).__name__
+        )
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_value_json_cannot_hold_is_shown_as_python_writes_it(tmp_path):
+    """Not as the JSON string ``"b'.'"``, which the user did not write either."""
+    for given, shown in ((b".", "b'.'"), ({1, 2}, "{1, 2}")):
+        with pytest.raises(SpecError) as raised:
+            hypermax.optimize(train, space={"x": "0:1"}, cwd=given, results_dir=tmp_path)
+        assert str(raised.value) == f"optimize(): function.cwd: must be a string, got {shown}"

@@ -46,7 +46,7 @@ def test_a_point_missing_a_param_without_default_is_skipped_saying_so(
     main(["sample", "search.json", "-n", "2"])
     assert capsys.readouterr().err == (  # each named by its file and JSON path in the spec
         "hypermax: search.json: search.points.1: skipped, the space cannot produce it: "
-        "missing parameter 'x'\n"
+        'missing parameter "x"\n'
         "hypermax: search.json: search.points.2: skipped, the space cannot produce it: "
         "x: 2 is outside [0.0, 1.0]\n"
     )

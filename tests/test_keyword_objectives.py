@@ -127,9 +127,54 @@ def test_optimize_refuses_a_keyword_style_objective_that_does_not_fit_the_space(
     assert list(tmp_path.iterdir()) == []  # before anything was written
 
 
+def takes_a_third(params, reporter, other):
+    return params["x"]
+
+
+def takes_a_keyword(params, *, other):
+    return params["x"]
+
+
+def takes_nothing():
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    ("objective", "problem"),
+    [
+        (
+            takes_a_third,
+            "takes_a_third() takes 'other', which a trial does not give: it is called "
+            "takes_a_third(params, reporter=...)",
+        ),
+        (
+            takes_a_keyword,
+            "takes_a_keyword() takes 'other', which a trial does not give: it is called "
+            "takes_a_keyword(params)",
+        ),
+        (
+            takes_nothing,
+            "takes_nothing() takes no positional argument for the params dict: it is called "
+            "takes_nothing(params)",
+        ),
+    ],
+)
+def test_optimize_refuses_a_dict_style_objective_that_cannot_be_called(
+    tmp_path, objective, problem
+):
+    """Each of these failed every trial with a TypeError of its own."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(objective, space={"x": "0:1"}, iterations=2, results_dir=tmp_path)
+    assert str(raised.value) == f"optimize(): {problem}"
+    assert list(tmp_path.iterdir()) == []
+
+
 OBJECTIVE = """
 def by_name(lr, momentum, reporter=None):
     return lr + momentum
+
+def by_dict_and_more(params, step, other, more=1):
+    return params["lr"]
 
 def by_dict(params, reporter=None):
     return params["lr"]
@@ -149,6 +194,12 @@ def by_rest(lr, **rest):
             "train.py: by_name() has no parameter for the param 'drop'",
         ),
         ("by_dict", ["lr", "drop"], None),
+        (
+            "by_dict_and_more",
+            ["lr"],
+            "train.py: by_dict_and_more() takes 'other', which a trial does not give: it is "
+            "called by_dict_and_more(params, reporter)",
+        ),
         ("by_rest", ["lr", "drop"], None),
         ("by_name", ["lr", "momentum"], None),
     ],

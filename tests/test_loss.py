@@ -63,7 +63,9 @@ def test_without_metrics_loss_or_a_maximised_metric():
     [
         ({"loss": math.nan}, "loss is nan"),
         ({"loss": math.inf}, "loss is inf"),
-        ({"loss": "low"}, "loss is not a number: 'low'"),
+        ({"loss": "low"}, 'loss is not a number: "low"'),
+        ({"loss": None}, "loss is not a number: null"),
+        ({"loss": True}, "loss is not a number: true"),
         (
             {"accuracy": 1, "time": 2},
             'the result has no "loss" \\(it returned "accuracy", "time"\\); to use one of those, '

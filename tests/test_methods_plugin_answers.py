@@ -51,7 +51,7 @@ def proposal(optimizer: BaseOptimizer, trial_id: int, internal: dict[str, Any]) 
         ),
         (
             lambda opt, i: Proposal(i, {"x": 0.5, "k": "z"}, {"x": 0.5, "k": 0}),
-            "for trial 1: k: 'z' is not one of ['a', 'b']",
+            'for trial 1: k: "z" is not one of ["a", "b"]',
         ),
     ],
     ids=["none", "a-dict", "another-id", "number-outside", "not-an-option"],

@@ -62,7 +62,7 @@ def test_a_returned_time_that_is_not_seconds_fails_its_trial_rather_than_vanish(
     trials = _cases(tmp_path, "odd_time", ["text", "negative", "seconds"])
     assert trials["text"]["state"] == "failed"
     assert trials["text"]["reason"] == (
-        "the result's time is not a number of seconds (at least 0): 'fast'"
+        'the result\'s time is not a number of seconds (at least 0): "fast"'
     )
     assert trials["negative"]["state"] == "failed" and trials["negative"]["time"] >= 0
     assert trials["negative"]["reason"] == (

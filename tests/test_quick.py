@@ -241,11 +241,12 @@ def test_a_bad_range_or_metric_is_one_line_and_exit_2(tmp_path):
         2,
         "hypermax quick: --hp lr=0.5:0.1: the low end must be below the high end\n",
     )
-    metric = run_cli_here(
-        "quick", "--hp", "lr=0:1", "--metric", "v:best", "--", "true", cwd=tmp_path
-    )
-    assert (metric.returncode, metric.stderr) == (
-        2,
-        'hypermax quick: --metric "v:best": write NAME, NAME:min or NAME:max\n',
-    )
+    for written in ("v:best", "v:"):  # nothing after the colon is no direction, not min
+        metric = run_cli_here(
+            "quick", "--hp", "lr=0:1", "--metric", written, "--", "true", cwd=tmp_path
+        )
+        assert (metric.returncode, metric.stderr) == (
+            2,
+            f'hypermax quick: --metric "{written}": write NAME, NAME:min or NAME:max\n',
+        )
     assert not (tmp_path / "results").exists()

@@ -73,12 +73,14 @@ def test_a_report_line_with_a_whole_float_step_is_a_report():
     ("rest", "why"),
     [
         ('{"step": 1.5}', f"{WHOLE} 1.5"),
-        ('{"step": "3"}', f"{WHOLE} '3'"),
-        ('{"step": null}', f"{WHOLE} None"),
-        ('{"step": true}', f"{WHOLE} True"),
-        ('{"step": NaN}', f"{WHOLE} nan"),
+        ('{"step": "3"}', f'{WHOLE} "3"'),  # as the line writes it, not as Python does
+        ('{"step": null}', f"{WHOLE} null"),
+        ('{"step": true}', f"{WHOLE} true"),
+        ('{"step": NaN}', f"{WHOLE} NaN"),
+        ('{"step": [1, "a"]}', f'{WHOLE} [1, "a"]'),
         ('{"step": 1', "not JSON: Expecting ',' delimiter"),
         ("[1, 0.5]", "not a JSON object: [1, 0.5]"),
+        ('["a", false]', 'not a JSON object: ["a", false]'),
         ("[" * 20000, "not JSON: nested too deeply"),
     ],
 )
@@ -212,7 +214,7 @@ def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_coun
     assert _reported_steps(folder, 1) == [2, 5]
     log = (folder / "logs" / "trial_1.log").read_text()
     assert log.count("[hypermax: ignored a report line: ") == 1
-    assert f"[hypermax: ignored a report line: {WHOLE} '3']" in log
+    assert f'[hypermax: ignored a report line: {WHOLE} "3"]' in log
     assert "[hypermax: ignored 4 report lines in all]" in log
 
 

@@ -193,7 +193,7 @@ def test_peak_rss_and_cpu_time_are_recorded_even_for_short_trials(executables):
         ("return_nan", r"loss is nan"),
         ("return_infinity", r"loss is inf"),
         ("return_text", r"the result is not a number or an object: \"not a loss\""),
-        ("loss_is_text", r"loss is not a number: 'low'"),
+        ("loss_is_text", r'loss is not a number: "low"'),
         ("exit_without_result", r"no result: the trial's process ended without returning .*"),
         ("crash", r"ended by signal SIGSEGV: .*"),
     ],

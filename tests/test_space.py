@@ -156,7 +156,7 @@ def test_a_list_of_the_wrong_length_is_named_with_the_lengths_it_may_have():
     space = Space(EVERY_KIND)
     good = space.defaults()
     assert good is not None
-    for bad, got in (([], "0 items"), ([{"units": 8}] * 4, "4 items"), ("wide", "'wide'")):
+    for bad, got in (([], "0 items"), ([{"units": 8}] * 4, "4 items"), ("wide", '"wide"')):
         with pytest.raises(EncodeError) as caught:
             space.encode({**good, "layers": bad})
         assert str(caught.value) == f"layers: expected a list of 1 to 3 items, got {got}"
@@ -203,11 +203,11 @@ def test_a_value_the_space_cannot_produce_is_named_by_its_path_in_the_params():
         ({"layers": [{"units": 8}, {"units": 9}]}, "layers.1.units: 9 is not one of [8, 16]"),
         (
             {"m": {"name": "rf", "d": 20}},
-            "m: matches no branch (unknown parameter 'd'; d: 20 is outside [1.0, 5.0])",
+            'm: matches no branch (unknown parameter "d"; d: 20 is outside [1.0, 5.0])',
         ),
         ({"o": {"k": 3, "t": [1, 1]}}, "o.k: expected the constant 2, got 3"),
         ({"o": {"k": 2, "t": [1, 3]}}, "o.t.1: 3 is not one of [1, 2]"),
-        ({"o": {"k": 2, "t": [1, 1], "z": 0}}, "o: unknown parameter 'z'"),
+        ({"o": {"k": 2, "t": [1, 1], "z": 0}}, 'o: unknown parameter "z"'),
     ):
         with pytest.raises(EncodeError) as caught:
             space.encode({**good, **change})

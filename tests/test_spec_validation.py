@@ -126,6 +126,20 @@ CASES = [
         ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
+    pytest.param(  # on one line, as JSON writes it: the line break was printed as it is
+        {"bad.json": spec(search={'say "hi"\nthere': 10})},
+        ['bad.json: search: unknown key "say \\"hi\\"\\nthere"'],
+        id="unknown-key-with-a-line-break",
+    ),
+    pytest.param(  # the JSON path too: the line break in a param's name was printed as it is
+        {
+            "bad.json": spec(
+                hyperparameters={"type": "object", "properties": {"a\nb": {"enum": []}}}
+            )
+        },
+        ['bad.json: hyperparameters.properties."a\\nb".enum: must not be empty'],
+        id="a-param-name-with-a-line-break",
+    ),
     pytest.param(
         {"bad.json": spec(function=function(name=None))},
         ['bad.json: function: missing required key "name"'],
@@ -589,6 +603,11 @@ CASES = [
         ['bad.json: function.src: cannot find file "train.py" in {folder}'],
         id="src-missing",
     ),
+    pytest.param(  # one line, the name as JSON writes it: the line break was printed as it is
+        {"bad.json": spec(function=function(module=None, src='my "new"\ntrain.py'))},
+        ['bad.json: function.src: cannot find file "my \\"new\\"\\ntrain.py" in {folder}'],
+        id="src-missing-with-a-line-break",
+    ),
     pytest.param(
         {"bad.json": spec(function=function(src="objective.py"))},
         ['bad.json: function: give "module" or "src", not both'],
@@ -618,6 +637,11 @@ CASES = [
         {"bad.json": spec(function={"type": "executable", "command": ["trian-model", "{x}"]})},
         ['bad.json: function.command.0: cannot find program "trian-model" on PATH'],
         id="executable-program-not-on-path",
+    ),
+    pytest.param(
+        {"bad.json": spec(function={"type": "executable", "command": ["trian\nmodel"]})},
+        ['bad.json: function.command.0: cannot find program "trian\\nmodel" on PATH'],
+        id="executable-program-with-a-line-break",
     ),
     pytest.param(
         {"bad.json": spec(function={"type": "executable", "command": "./train.sh --x {x}"})},
@@ -794,7 +818,7 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(**{"a\nb": {"type": "number", "min": 1, "max": 0}}))},
-        ["bad.json: hyperparameters.properties.a\\nb.max: must be greater than min (1), got 0"],
+        ['bad.json: hyperparameters.properties."a\\nb".max: must be greater than min (1), got 0'],
         id="a-newline-in-a-param-name-stays-on-the-line",
     ),
     pytest.param(

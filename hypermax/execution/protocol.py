@@ -22,6 +22,7 @@ import os
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -189,12 +190,13 @@ def format_report(step: int, metrics: dict[str, Any]) -> str:
     return REPORT_PREFIX + json.dumps({"step": step, **metrics}, default=_jsonable)
 
 
-def whole_step(value: Any) -> int:
+def whole_step(value: Any, shown: Callable[[Any], str] | None = None) -> int:
     """A report's step as an int: an int, or a value that is one (``operator.index``: a numpy
     integer), as it is; a float that is a whole number (``2.0``, a numpy float too) as that int.
 
     Raises:
-        TypeError: for anything else, naming it: ``step must be a whole number (an epoch, a
+        TypeError: for anything else, naming it as ``shown`` writes it (as Python does, by
+            default: a step given to ``reporter``): ``step must be a whole number (an epoch, a
             batch count), got 0.5``; so for ``"epoch1"``, ``None``, ``True``, NaN and infinities.
     """
     import operator  # here: a trial that never reports, or starts without site, skips it
@@ -207,7 +209,8 @@ def whole_step(value: Any) -> int:
         whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
         if whole is not None:
             return whole
-    raise TypeError(f"step must be a whole number (an epoch, a batch count), got {_shown(value)}")
+    text = (shown or _shown)(value)
+    raise TypeError(f"step must be a whole number (an epoch, a batch count), got {text}")
 
 
 def _shown(value: Any) -> str:
@@ -252,10 +255,12 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
         raise ValueError(f"not JSON: {exc.msg}") from None
     except RecursionError:  # ``[[[[...``: it must not stop the reading of the trial's output
         raise ValueError("not JSON: nested too deeply") from None
+    from hypermax.values import json_text  # what the line holds is shown as JSON writes it
+
     if not isinstance(data, dict):
-        raise ValueError(f"not a JSON object: {_shown(data)}")
+        raise ValueError(f"not a JSON object: {json_text(data)}")
     try:
-        step = whole_step(data.pop("step", 0))
+        step = whole_step(data.pop("step", 0), json_text)
     except TypeError as exc:
         raise ValueError(str(exc)) from None
     return step, data

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError
-from hypermax.quick.ranges import RangeError, parse_assignment, space_node
+from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
 from hypermax.specfile.function import program_problem
 
 __all__ = ["add_parser", "cmd_quick", "quick_spec"]
@@ -76,9 +76,10 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 f"{ORIGIN}: --hp {text}: the grid method needs grid points: write a:lN:b or a:uN:b"
             )
         space[name] = node
-    metric, _, direction = args.metric.partition(":")
-    if not metric or direction not in ("", "min", "max"):
+    goal = metric_goal(args.metric)
+    if goal is None:
         raise UsageError(f'{ORIGIN}: --metric "{args.metric}": write NAME, NAME:min or NAME:max')
+    metric, direction = goal
     program = args.trial_command[0]
     if "{" not in program and (problem := program_problem(program, Path.cwd(), {})) is not None:
         raise UsageError(f"{ORIGIN}: the command: {problem}")
@@ -91,7 +92,7 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     if args.parallel is not None:
         function["parallel"] = args.parallel
     search: dict[str, Any] = {"name": args.name, "method": args.method}
-    search.update(metric=metric, direction=direction or "min")
+    search.update(metric=metric, direction=direction)
     if args.iterations is not None:
         search["iterations"] = args.iterations
     if args.seed is not None:

@@ -14,7 +14,15 @@ import os
 import re
 from typing import Any
 
-__all__ = ["RangeError", "as_json", "parse_assignment", "parse_range", "plain", "space_node"]
+__all__ = [
+    "RangeError",
+    "as_json",
+    "metric_goal",
+    "parse_assignment",
+    "parse_range",
+    "plain",
+    "space_node",
+]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACED = re.compile(r"([lu])(\d+)")
@@ -22,6 +30,16 @@ _SPACED = re.compile(r"([lu])(\d+)")
 
 class RangeError(ValueError):
     """A range that cannot be read; the message says what is wrong with it."""
+
+
+def metric_goal(text: str) -> tuple[str, str] | None:
+    """``val_loss`` or ``val_loss:min`` → ``("val_loss", "min")``, ``val_loss:max`` →
+    ``("val_loss", "max")``; None for anything else: no name, or a colon followed by anything
+    but ``min`` or ``max`` (nothing included: ``val_loss:`` is no direction, not ``min``)."""
+    name, colon, direction = text.partition(":")
+    if not name or (colon and direction not in ("min", "max")):
+        return None
+    return name, direction or "min"
 
 
 def parse_assignment(text: str) -> tuple[str, dict[str, Any]]:

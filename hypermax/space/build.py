@@ -7,6 +7,7 @@ from typing import Any
 
 from hypermax.space.containers import ChoiceNode, ListNode, ObjectNode, TupleNode
 from hypermax.space.nodes import MISSING, ConstNode, EnumNode, Node, NumberNode, join_path
+from hypermax.values import json_text
 
 
 def build_node(raw: dict[str, Any], label: str) -> Node:
@@ -35,14 +36,14 @@ def build_node(raw: dict[str, Any], label: str) -> Node:
                 [build_node(node, join_path(label, str(i))) for i, node in enumerate(items)]
             )
         if not isinstance(items, dict):
-            raise ValueError(f"an array node needs items: {raw!r}")
+            raise ValueError(f"an array node needs items: {json_text(raw)}")
         lo, hi = int(raw.get("minItems", 0)), int(raw.get("maxItems", raw.get("minItems", 1)))
         lengths = list(range(lo, hi + 1))
         variants = [
             TupleNode([build_node(items, f"{label}#{n}.{i}") for i in range(n)]) for n in lengths
         ]
         return ListNode(label or "list", lengths, variants)
-    raise ValueError(f"not a hyperparameter node: {raw!r}")
+    raise ValueError(f"not a hyperparameter node: {json_text(raw)}")
 
 
 def whole_numbers(raw: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from hypermax.space.nodes import (
     product_point_index,
     product_size,
 )
+from hypermax.values import json_text
 
 
 @dataclass
@@ -31,15 +32,15 @@ class ObjectNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, dict):
-            raise EncodeError(f"expected an object, got {value!r}")
+            raise EncodeError(f"expected an object, got {json_text(value)}")
         extra = set(value) - set(self.children)
         if extra:
-            raise EncodeError(f"unknown parameter {sorted(extra)[0]!r}")
+            raise EncodeError(f"unknown parameter {json_text(sorted(extra)[0])}")
         for key, child in self.children.items():
             if key not in value:
                 if isinstance(child, ConstNode):
                     continue
-                raise EncodeError(f"missing parameter {key!r}")
+                raise EncodeError(f"missing parameter {json_text(key)}")
             try:
                 child.encode(value[key], out)
             except EncodeError as exc:
@@ -170,6 +171,11 @@ class ChoiceNode(Alternatives):
         return self.branches[0].default()
 
 
+def items(count: int) -> str:
+    """``1 item``, ``2 items``."""
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
 def sum_sizes(sizes: list[int | None]) -> int | None:
     return None if any(size is None for size in sizes) else sum(s for s in sizes if s is not None)
 
@@ -186,7 +192,9 @@ class TupleNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) != len(self.items):
-            raise EncodeError(f"expected a list of {len(self.items)} items, got {value!r}")
+            raise EncodeError(
+                f"expected a list of {items(len(self.items))}, got {json_text(value)}"
+            )
         for i, (item, v) in enumerate(zip(self.items, value, strict=True)):
             try:
                 item.encode(v, out)
@@ -243,9 +251,9 @@ class ListNode(Alternatives):
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, list) or len(value) not in self.lengths:
             low, high = min(self.lengths), max(self.lengths)
-            wanted = f"{low}" if low == high else f"{low} to {high}"
-            got = f"{len(value)} items" if isinstance(value, list) else repr(value)
-            raise EncodeError(f"expected a list of {wanted} items, got {got}")
+            wanted = items(low) if low == high else f"{low} to {high} items"
+            got = items(len(value)) if isinstance(value, list) else json_text(value)
+            raise EncodeError(f"expected a list of {wanted}, got {got}")
         index = self.lengths.index(len(value))
         out[self.label] = index
         self.variants[index].encode(value, out)

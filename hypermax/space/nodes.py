@@ -18,7 +18,7 @@ from typing import Any
 
 from hypermax.space.hyperopt_lite import defer_algorithms
 from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number, step_range
-from hypermax.values import json_equal
+from hypermax.values import json_equal, json_text
 
 defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods that run them
 
@@ -136,7 +136,9 @@ class ConstNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not json_equal(value, self.value):
-            raise EncodeError(f"expected the constant {self.value!r}, got {value!r}")
+            raise EncodeError(
+                f"expected the constant {json_text(self.value)}, got {json_text(value)}"
+            )
 
     def default(self) -> Any:
         return self.decode({})
@@ -195,7 +197,7 @@ class NumberNode(Node):
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise EncodeError(f"expected a number, got {value!r}")
+            raise EncodeError(f"expected a number, got {json_text(value)}")
         if self.normal is None and not (self.low <= value <= self.high):
             raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
         out[self.label] = float(value)
@@ -330,7 +332,7 @@ class EnumNode(Node):
             if json_equal(option, value):
                 out[self.label] = i
                 return
-        raise EncodeError(f"{value!r} is not one of {self.options!r}")
+        raise EncodeError(f"{json_text(value)} is not one of {json_text(self.options)}")
 
     def default(self) -> Any:
         value = self.options[0] if self.given_default is MISSING else self.given_default

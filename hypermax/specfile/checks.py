@@ -25,7 +25,7 @@ from hypermax.specfile.placeholders import placeholder_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.walk import every_node
-from hypermax.values import json_equal
+from hypermax.values import json_equal, quoted
 
 LOG_SCALINGS = ("logarithmic", "exponential")
 
@@ -205,7 +205,8 @@ def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
             if ("." in name or "#" in name) and any(label.endswith(name) for label in shared):
                 yield (
                     (*at, "properties", name),
-                    f'"{name}" is also the dotted path of another parameter: rename one of them',
+                    f"{quoted(name)} is also the dotted path of another parameter: "
+                    "rename one of them",
                 )
 
 

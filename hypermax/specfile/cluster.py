@@ -10,6 +10,7 @@ from typing import Any
 
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import Problem
+from hypermax.values import quoted
 
 #: the protocols a Dask scheduler's address may name
 SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
@@ -27,7 +28,7 @@ def cluster_problems(cluster: dict[str, Any], folder: Path) -> Iterator[Problem]
     if security and problem is None and not address.startswith(("tls://", "wss://")):
         yield (
             ("cluster", "security"),
-            f'is for a "tls://" or "wss://" scheduler address, got "{address}"',
+            f'is for a "tls://" or "wss://" scheduler address, got {quoted(address)}',
         )
     for key, value in security.items():
         if key.startswith("tls_") and (missing := path_problem(value, folder, "file")) is not None:
@@ -42,14 +43,14 @@ def address_problem(address: str) -> str | None:
     protocol, _, place = address.rpartition("://")
     if protocol and protocol not in SCHEDULER_PROTOCOLS:
         known = ", ".join(f"{name}://" for name in SCHEDULER_PROTOCOLS)
-        return f'unknown protocol "{protocol}://" (use {known}), got "{address}"'
+        return f'unknown protocol "{protocol}://" (use {known}), got {quoted(address)}'
     host, port = place, None
     if ":" in place and not place.endswith("]"):  # "[::1]" is a host without a port
         host, _, port = place.rpartition(":")
         if not (port.isdigit() and 0 < int(port) < 65536):
-            return f'must end in a port number from 1 to 65535, got "{address}"'
+            return f"must end in a port number from 1 to 65535, got {quoted(address)}"
     if not host or any(c.isspace() or c in "/?#@" for c in host):
-        return f'must be a scheduler address like "tcp://host:8786", got "{address}"'
+        return f'must be a scheduler address like "tcp://host:8786", got {quoted(address)}'
     if port is None and protocol != "ucx":  # Dask finds no default port for the others
-        return f'needs a port, as in "{protocol or "tcp"}://{host}:8786", got "{address}"'
+        return f'needs a port, as in "{protocol or "tcp"}://{host}:8786", got {quoted(address)}'
     return None

@@ -23,9 +23,10 @@ from typing import Any
 
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
-from hypermax.specfile.problems import JsonPath, Problem, show
+from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
+from hypermax.values import quoted
 
 
 def function_problems(
@@ -40,7 +41,7 @@ def function_problems(
     param names, when known, for a function that takes them as keywords."""
     for name in fn.get("env", {}):
         if not name or "=" in name:  # the system splits each variable at its first "="
-            shown = "an empty name" if not name else f'the name {show(name)}, which holds "="'
+            shown = "an empty name" if not name else f'the name {quoted(name)}, which holds "="'
             yield ("function", "env"), f"no environment variable can have {shown}"
     cwd_problem = None
     if "cwd" in fn and not on_cluster:
@@ -78,7 +79,10 @@ def _module_problems(
 ) -> Iterator[Problem]:
     where = ("function", "module")
     if module.endswith(".py"):
-        yield where, f'must be a module name, not a file name (use "src": "{module}")'
+        yield (
+            where,
+            f'must be a module name, not a file name (use "src": {quoted(module)})',
+        )
         return
     origin = module_origin(module, folder)
     if origin is None and module.startswith(_ORIGINAL_PACKAGE):
@@ -86,12 +90,12 @@ def _module_problems(
         yield (
             where,
             (
-                f'cannot find module "{module}": it belonged to the original Hypermax; '
+                f"cannot find module {quoted(module)}: it belonged to the original Hypermax; "
                 f'copy {short}.py beside the spec and name it "{short}"'
             ),
         )
     elif origin is None:
-        yield where, f'cannot find module "{module}" in {folder}'
+        yield where, f"cannot find module {quoted(module)} in {folder}"
     elif origin.suffix == ".py" and origin.is_relative_to(folder.resolve()):
         # found beside the spec: read it; an installed module is left to the run
         yield from _file_problems(origin, origin.relative_to(folder.resolve()), name, params)
@@ -188,25 +192,25 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     if "/" in program:
         target = start / program
         if target.is_dir():
-            return f'"{program}" is a folder, not a program'
+            return f"{quoted(program)} is a folder, not a program"
         if target.exists() and not target.is_file():  # /dev/null, a named pipe
-            return f'"{program}" is {file_kind(target.stat().st_mode)}, not a program'
+            return f"{quoted(program)} is {file_kind(target.stat().st_mode)}, not a program"
         if not target.is_file():
-            return f'cannot find program "{program}"' + (
+            return f"cannot find program {quoted(program)}" + (
                 "" if Path(program).is_absolute() else f" in {start.resolve()}"
             )
         if not os.access(target, os.X_OK):
-            return f'"{program}" is not executable (chmod +x {program})'
+            return f"{quoted(program)} is not executable (chmod +x {program})"
         return _script_problem(program, target, path)
     found = shutil.which(program, path=path)
     if found is None:
-        return f'cannot find program "{program}" on PATH'
+        return f"cannot find program {quoted(program)} on PATH"
     return _script_problem(program, Path(found), path)
 
 
 def _script_problem(program: str, file: Path, path: str | None) -> str | None:
     why = first_line_problem(file, path)
-    return None if why is None else f'"{program}": {why}'
+    return None if why is None else f"{quoted(program)}: {why}"
 
 
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
@@ -235,7 +239,8 @@ def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Itera
             at = (*where[:-1], index) if isinstance(where[-1], int) else where
             yield (
                 at,
-                f'a trial starts in its own folder, where there is no "{arg}": add "cwd": "." '
-                "to start trials in the spec's folder, or name the script by its absolute path",
+                f"a trial starts in its own folder, where there is no {quoted(arg)}: "
+                'add "cwd": "." to start trials in the spec\'s folder, or name the script by its '
+                "absolute path",
             )
         return

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hypermax.specfile.reader import file_kind
+from hypermax.values import quoted
 
 
 def home_expanded(doc: dict[str, Any]) -> dict[str, Any]:
@@ -75,9 +76,11 @@ def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> st
     if target.is_dir() if kind == "folder" else target.is_file():
         return None
     if kind == "folder" and target.exists():
-        return f'"{name}" is not a folder'
+        return f"{quoted(name)} is not a folder"
     if kind == "file" and target.is_dir():
-        return f'"{name}" is a folder, not a file'
+        return f"{quoted(name)} is a folder, not a file"
     if kind == "file" and target.exists():  # a named pipe, a device
-        return f'"{name}" is {file_kind(target.stat().st_mode)}, not a file'
-    return f'cannot find {kind} "{name}"' + ("" if Path(name).is_absolute() else f" in {folder}")
+        return f"{quoted(name)} is {file_kind(target.stat().st_mode)}, not a file"
+    return f"cannot find {kind} {quoted(name)}" + (
+        "" if Path(name).is_absolute() else f" in {folder}"
+    )

@@ -7,9 +7,10 @@ more places gets a last line that says how many more there are).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
+
+from hypermax.values import json_text, quoted
 
 JsonPath = tuple[str | int, ...]
 Problem = tuple[JsonPath, str]
@@ -39,8 +40,15 @@ def more_problems(count: int) -> str:
 
 
 def dotted(where: Iterable[str | int]) -> str:
-    """``("layers", "items", 0, "max")`` → ``"layers.items.0.max"``."""
-    return ".".join(str(part) for part in where)
+    """``("layers", "items", 0, "max")`` → ``"layers.items.0.max"``; a key that a line could
+    not show as it is (a line break in it) in JSON's quotes, so that the path stays on one
+    line: ``properties."a\\nb".enum``."""
+    return ".".join(_part(part) for part in where)
+
+
+def _part(part: str | int) -> str:
+    text = str(part)
+    return text if text.isprintable() else quoted(text)
 
 
 def _sort_key(where: JsonPath) -> tuple[tuple[int, int, str], ...]:
@@ -53,10 +61,7 @@ def show(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "an array"
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) <= 60:
-        return text
-    return text[:56] + ('..."' if text.startswith('"') else "...")  # a text stays quoted
+    return json_text(value)
 
 
 def choices(values: Iterable[Any], limit: int = 12) -> str:

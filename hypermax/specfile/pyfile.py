@@ -58,9 +58,10 @@ def _missing_function(tree: ast.Module, name: str) -> str | None:
 
 def keyword_problem(tree: ast.Module, name: str, params: Sequence[str]) -> str | None:
     """Why the function ``name`` of a module, when it takes its params as keywords
-    (:func:`hypermax.calling.takes_keywords`), cannot take the top-level ``params``;
-    None when it can, takes the params dict, or cannot be read (decorated, defined twice over
-    by a reader's view, or not a plain ``def``: the run decides).
+    (:func:`hypermax.calling.takes_keywords`), cannot take the top-level ``params``, or, when
+    it takes the params dict, cannot be called with it (a third parameter without a default);
+    None when it can, or cannot be read (decorated, defined twice over by a reader's view, or
+    not a plain ``def``: the run decides).
 
     ``"train() has no parameter for the param 'dropout'"``.
     """
@@ -82,7 +83,11 @@ def keyword_problem(tree: ast.Module, name: str, params: Sequence[str]) -> str |
     kw_defaults = zip(args.kwonlyargs, args.kw_defaults, strict=True)
     with_default |= {arg.arg for arg, default in kw_defaults if default is not None}
     required = [n for n in sig.names if n not in with_default]
-    return calling.keyword_mismatch(name, sig, required, params)
+    without_default = [arg.arg for arg in ordered[: len(ordered) - len(args.defaults)]]
+    keyword_only = [arg.arg for arg in args.kwonlyargs if arg.arg not in with_default]
+    return calling.keyword_mismatch(name, sig, required, params) or calling.dict_mismatch(
+        name, sig, without_default, keyword_only, params
+    )
 
 
 def _parsed(file: Path) -> ast.Module | str | None:

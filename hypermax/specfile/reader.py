@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
+from hypermax.values import quoted
 
 #: the most values a document may hold once its YAML aliases are expanded
 MAX_VALUES = 100_000
@@ -159,7 +160,7 @@ class _DuplicateKeys:
         out: list[tuple[str, str]] = []
         for where, obj in _walk_objects(doc, ""):
             for key in self.found.get(id(obj), []):
-                out.append((where, f'duplicate key "{key}"'))
+                out.append((where, f"duplicate key {quoted(key)}"))
         return out
 
 
@@ -350,7 +351,7 @@ def _spec_yaml_loader() -> type:
                     shown = json.dumps(key, default=str)
                     raise _YAMLProblem(key_node, f"key {shown} must be a string (quote it)")
                 if key in seen:
-                    raise _YAMLProblem(key_node, f'duplicate key "{key}"')
+                    raise _YAMLProblem(key_node, f"duplicate key {quoted(key)}")
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
 

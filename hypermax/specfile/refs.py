@@ -31,6 +31,7 @@ from hypermax.errors import SpecError
 from hypermax.specfile.problems import JsonPath, show
 from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, file_kind, parse_document
 from hypermax.specfile.sources import Place, Sources
+from hypermax.values import quoted
 
 #: the longest chain of ``$ref``s followed to resolve one (a ref to a ref to a ref ...)
 MAX_REF_CHAIN = 50
@@ -157,7 +158,7 @@ class _Resolver:
             found = TEMPLATES_FOLDER / f"{name}.json"
             if not re.fullmatch(r"[A-Za-z0-9_-]+", name) or not found.is_file():
                 known = ", ".join(template_names()) or "none"
-                message = f'unknown template "{name}" (templates: {known})'
+                message = f"unknown template {quoted(name)} (templates: {known})"
                 raise _RefProblem(place, _ref_message(ref, message))
             return found
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", file_part):
@@ -220,4 +221,4 @@ def _not_a_file(file: Path) -> str:
 
 
 def _ref_message(ref: str, problem: str) -> str:
-    return f'$ref "{ref}": {problem}'
+    return f"$ref {quoted(ref)}: {problem}"

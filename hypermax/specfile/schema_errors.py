@@ -72,7 +72,7 @@ def _additional(error: ValidationError) -> str:
         if key not in known and not any(re.search(p, str(key)) for p in patterns)
     ]
     unused = [key for key in known if key not in error.instance]
-    named = [f'"{key}"{did_you_mean(str(key), unused)}' for key in unknown]
+    named = [f"{show(key)}{did_you_mean(str(key), unused)}" for key in unknown]
     if len(named) == 1:
         return f"unknown key {named[0]}"
     return "unknown keys " + ", ".join(named)
