@@ -28,3 +28,27 @@ def test_a_quick_mistake_is_named_as_the_command_line_gives_it(
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith(f"hypermax quick: {error}")
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(("hp", "shown"), [("lr=NaN,1", "NaN"), ("lr=-Infinity", "-Infinity")])
+def test_a_nan_or_infinity_among_the_values_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, capsys, hp, shown
+):
+    """Python's json reads NaN and Infinity, which JSON holds not: a NaN equals no value, so the
+    search failed at its first trial (``nan is not one of [nan, 1]``), exit 1."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["quick", "--hp", hp, "--metric", "acc", "--", "true", "{lr}"]) == 2
+    error = "hypermax quick: --hp lr: must be a finite number (JSON holds no NaN or infinity), "
+    assert capsys.readouterr().err == f"{error}got {shown}\n"
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_yaml_nan_in_an_enum_or_a_constant_is_a_spec_error(tmp_path):
+    spec = tmp_path / "search.yaml"
+    spec.write_text(
+        "hyperparameters: {type: object, properties: {x: {enum: [.nan, 1]}, y: {const: [.inf]}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+    )
+    assert main(["validate", str(spec)]) == 2
+    assert main(["run", str(spec), "--no-ui"]) == 2
+    assert not (tmp_path / "results").exists()
