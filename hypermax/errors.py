@@ -49,6 +49,18 @@ class UsageError(HypermaxError):
     exit_code = EXIT_BAD_INPUT
 
 
+def current_folder(who: str, then: str = "") -> Path:
+    """The current folder; a UsageError from ``who`` when it was removed (a shell still in it,
+    a notebook whose folder went): what it would write or run there has nowhere to go."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{who}: the current folder no longer exists (it was removed): change to one that "
+            f"does{then}"
+        ) from None
+
+
 class SpecError(HypermaxError):
     """A search spec that cannot be used; one ``file: json.path: message`` line per problem."""
 

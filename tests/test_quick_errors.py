@@ -52,3 +52,16 @@ def test_a_yaml_nan_in_an_enum_or_a_constant_is_a_spec_error(tmp_path):
     assert main(["validate", str(spec)]) == 2
     assert main(["run", str(spec), "--no-ui"]) == 2
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("save", [[], ["--save-spec", "search.json"]])
+def test_quick_in_a_removed_folder_is_one_line(tmp_path, monkeypatch, capsys, save):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert main(["quick", "--hp", "lr=0:1", "--metric", "acc", *save, "--", "true"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: the current folder no longer exists (it was removed): "
+        "change to one that does\n"
+    )

@@ -122,3 +122,21 @@ def test_an_objective_imports_its_libraries_and_reads_its_data_once_not_per_tria
     (train,) = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert not [node for node in ast.walk(train) if isinstance(node, ast.Import | ast.ImportFrom)]
     assert "load_breast_cancer" not in ast.unparse(train)
+
+
+def test_init_in_a_removed_folder_or_with_an_empty_name_is_one_line(tmp_path, monkeypatch, capsys):
+    from hypermax.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", ""]) == 2  # a "$NAME" left unset is not the example
+    assert capsys.readouterr().err.startswith('hypermax init: no template "" (templates: ')
+    assert not list(tmp_path.iterdir())
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # a shell still in a folder that was removed
+    assert main(["init", "svc"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax init: the current folder no longer exists (it was removed): "
+        "change to one that does\n"
+    )
