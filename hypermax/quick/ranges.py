@@ -102,11 +102,19 @@ def _number(part: str) -> int | float:
     return value
 
 
+#: a number as people write it that JSON does not read: ``.5``, ``1.``, ``+1`` (not ``007``,
+#: which may be a text: an id)
+_LOOSE_NUMBER = re.compile(r"[-+]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _value(part: str) -> Any:
-    """A JSON value (number, true, null, "quoted") when the text is one, else the text itself."""
+    """A JSON value (number, true, null, "quoted") when the text is one, or a number written
+    as Python reads it (``.5``, ``+1``), else the text itself."""
     try:
         return json.loads(part)
     except ValueError:
+        if _LOOSE_NUMBER.fullmatch(part):
+            return int(part) if re.fullmatch(r"[-+]?\d+", part) else float(part)
         return part
 
 
