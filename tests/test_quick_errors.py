@@ -65,3 +65,14 @@ def test_quick_in_a_removed_folder_is_one_line(tmp_path, monkeypatch, capsys, sa
         "hypermax quick: the current folder no longer exists (it was removed): "
         "change to one that does\n"
     )
+
+
+def test_grid_points_past_the_largest_are_refused_not_listed(tmp_path, monkeypatch, capsys):
+    """The values of grid_points are listed, several times while a spec is checked: 10**9 of
+    them held hypermax for minutes, and its memory grew by gigabytes."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "lr=0.0:u2000000:1", "--metric", "acc", "--save-spec", "s.json"]
+    assert main([*argv, "--", "true"]) == 2
+    error = "hypermax quick: --hp lr: must be at most 100000, got 2000000\n"
+    assert capsys.readouterr().err == error
+    assert not (tmp_path / "s.json").exists()
