@@ -116,7 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     targets = {folder / SPEC_FILE: json.dumps(template.spec(), indent=2) + "\n"}
     targets[folder / OBJECTIVE_FILE] = template.objective()
     for path in targets:
-        if path.exists() or path.is_symlink():  # a dangling link too: open("x") refuses it
+        if path.exists():
             raise UsageError(f"hypermax init: {path.name} exists already; nothing was written")
     written: list[Path] = []
     try:
