@@ -76,3 +76,13 @@ def test_grid_points_past_the_largest_are_refused_not_listed(tmp_path, monkeypat
     error = "hypermax quick: --hp lr: must be at most 100000, got 2000000\n"
     assert capsys.readouterr().err == error
     assert not (tmp_path / "s.json").exists()
+
+
+def test_a_results_folder_that_cannot_be_made_is_named_by_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    argv = ["quick", "--hp", "lr=0:1", "--metric", "acc", "--results", "afile", "--", "true"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: --results: afile/quick: cannot make the results folder: Not a directory\n"
+    )

@@ -107,6 +107,7 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def cmd_quick(args: argparse.Namespace) -> int:
     """Run the search a ``hypermax quick`` command line describes, or save its spec."""
     from hypermax.commands import finish
+    from hypermax.results import FolderUnusable
     from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import spec_from_dict
 
@@ -117,7 +118,10 @@ def cmd_quick(args: argparse.Namespace) -> int:
         return _save_spec(args, Path(args.save_spec))
     origin = here / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
-    prepared = prepare_run(spec, fresh=args.fresh)
+    try:  # the folder named as the command line names it (not "results.directory")
+        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh)
+    except FolderUnusable as exc:
+        raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
