@@ -140,3 +140,23 @@ def test_init_in_a_removed_folder_or_with_an_empty_name_is_one_line(tmp_path, mo
         "hypermax init: the current folder no longer exists (it was removed): "
         "change to one that does\n"
     )
+
+
+@pytest.mark.parametrize("ref", ["template:svc", "template:svc#"])
+def test_a_ref_to_a_whole_space_template_names_where_its_space_is(ref, tmp_path):
+    """It said the template 'is not a hyperparameter node: give it "type", ...' (two lines)."""
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"$ref": ref},
+                "function": {"type": "executable", "command": ["true"]},
+            }
+        )
+    )
+    refused = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        'search.json: hyperparameters: $ref "template:svc": a template\'s space is at '
+        '#/hyperparameters: "template:svc#/hyperparameters"\n'
+    )
