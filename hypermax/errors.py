@@ -59,6 +59,18 @@ def printable(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def current_folder(who: str, then: str = "") -> Path:
+    """The current folder; a UsageError from ``who`` when it was removed (a shell still in it,
+    a notebook whose folder went): what it would write or run there has nowhere to go."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{who}: the current folder no longer exists (it was removed): change to one that "
+            f"does{then}"
+        ) from None
+
+
 class SpecError(HypermaxError):
     """A search spec that cannot be used; one ``file: json.path: message`` line per problem
     (a control character, a newline in a param's name, as its escape)."""

@@ -21,7 +21,7 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
-    UsageError,
+    current_folder,
     is_disk_full,
     own_warnings_in_one_line,
     save_traceback,
@@ -368,13 +368,8 @@ def run_search(
     ``search`` holds the ``search.*`` keys and ``function`` the ``function.*`` keys that
     :func:`hypermax.optimize` was given; see :func:`hypermax.api.plan_search`.
     """
-    try:
-        os.getcwd()
-    except FileNotFoundError:  # relative paths start there, and the objective's imports
-        raise UsageError(
-            "optimize(): the current folder no longer exists (it was removed): change to one "
-            "that does (os.chdir) and call optimize() again"
-        ) from None
+    # relative paths start there, and the objective's imports
+    current_folder("optimize()", " (os.chdir) and call optimize() again")
     with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
         return _run_search(objective, space, metrics, results_dir, fresh, search, function)
 

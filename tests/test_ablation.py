@@ -144,6 +144,17 @@ def test_the_optimizer_runs_its_plan_once_and_only_its_plan() -> None:
     assert asked == PLANNED[1:3] + PLANNED[4:] + PLANNED
 
 
+def test_a_study_of_very_many_repeats_is_not_listed_before_its_first_trial() -> None:
+    """The plan was a list of every trial: 10**9 repeats held the search (and ``sample``) for
+    minutes before the first one, and 10**30 for ever."""
+    space = Space(study(0.0, 1)["hyperparameters"])
+    options = {"components": COMPONENTS, "repeats": 10**30}
+    optimizer = make_optimizer("ablation", space, seed=1, options=options)
+    asked = [optimizer.ask(trial_id) for trial_id in range(1, 8)]
+    assert [a.params[ABLATED] for a in asked if isinstance(a, Proposal)] == PLANNED + PLANNED[:2]
+    assert asked[4].internal["@repeat"] == 0 and asked[5].internal["@repeat"] == 1
+
+
 def trial(trial_id: int, index: int, repeat: int, ablated: Any, value: float | None) -> Trial:
     state = TrialState.OK if value is not None else TrialState.FAILED
     internal = {"@ablation": index, "@repeat": repeat}

@@ -81,6 +81,20 @@ def test_a_placeholder_that_names_no_param_is_refused(
     assert err == [f"search.json: {error}"]
 
 
+def test_a_param_named_like_the_trial_s_id_cannot_be_a_placeholder(tmp_path, monkeypatch, capsys):
+    """{trial_id} was filled in with the trial's id, and the param of that name never reached
+    the command: one of them must be renamed. A command without it may have such a param."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "trial_id=5:9", "--metric", "loss", "--save-spec", "search.json"]
+    assert main([*argv, "--", "echo", "{trial_id}"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: the command: {trial_id} names the trial's id and the param trial_id: "
+        "rename it\n"
+    )
+    assert main([*argv, "--", "echo", "{trial_id}.txt"]) == 2
+    assert main([*argv, "--", "echo", "trial_id"]) == 0
+
+
 def test_an_argument_for_a_param_the_trial_does_not_have_is_left_out(tmp_path):
     """A conditional branch not taken, an item past a list's length: the argument that would
     pass it is left out, and the program's own default applies."""

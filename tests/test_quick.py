@@ -49,6 +49,15 @@ RANGES = ["--hp", "lr=1e-5:l5:0.1", "--hp", "layers=1,2,3", "--hp", "dropout=0.1
         ('"",x', {"enum": ["", "x"]}),
         ("relu", {"constant": "relu"}),
         ("0.5", {"constant": 0.5}),
+        # a quoted text is one value, its ":" and "," too (it was split: '""http" is not a number')
+        ('"http://x.org"', {"constant": "http://x.org"}),
+        ('"12:30"', {"constant": "12:30"}),
+        # numbers JSON does not read were refused, or a list's texts ("0.1,.2": 0.1 and ".2")
+        (".1:.5", {"type": "number", "min": 0.1, "max": 0.5}),
+        ("+1:+5", {"type": "integer", "min": 1, "max": 5}),
+        ("0.1,.2,1.", {"enum": [0.1, 0.2, 1.0]}),
+        ("007,008", {"enum": ["007", "008"]}),  # an id, maybe: a text
+        ('adam,"sgd:0.9","a,b","q\\"x:y"', {"enum": ["adam", "sgd:0.9", "a,b", 'q"x:y']}),
     ],
 )
 def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
@@ -70,6 +79,7 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=Infinity:0", '"Infinity" is not a finite number'),
         ("lr=NaN:1", '"NaN" is not a finite number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
+        ('lr="a:2', '""a" is not a number'),  # a quote left open quotes nothing
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
         ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
     ],

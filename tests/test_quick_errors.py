@@ -28,3 +28,61 @@ def test_a_quick_mistake_is_named_as_the_command_line_gives_it(
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith(f"hypermax quick: {error}")
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(("hp", "shown"), [("lr=NaN,1", "NaN"), ("lr=-Infinity", "-Infinity")])
+def test_a_nan_or_infinity_among_the_values_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, capsys, hp, shown
+):
+    """Python's json reads NaN and Infinity, which JSON holds not: a NaN equals no value, so the
+    search failed at its first trial (``nan is not one of [nan, 1]``), exit 1."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["quick", "--hp", hp, "--metric", "acc", "--", "true", "{lr}"]) == 2
+    error = "hypermax quick: --hp lr: must be a finite number (JSON holds no NaN or infinity), "
+    assert capsys.readouterr().err == f"{error}got {shown}\n"
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_yaml_nan_in_an_enum_or_a_constant_is_a_spec_error(tmp_path):
+    spec = tmp_path / "search.yaml"
+    spec.write_text(
+        "hyperparameters: {type: object, properties: {x: {enum: [.nan, 1]}, y: {const: [.inf]}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+    )
+    assert main(["validate", str(spec)]) == 2
+    assert main(["run", str(spec), "--no-ui"]) == 2
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("save", [[], ["--save-spec", "search.json"]])
+def test_quick_in_a_removed_folder_is_one_line(tmp_path, monkeypatch, capsys, save):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert main(["quick", "--hp", "lr=0:1", "--metric", "acc", *save, "--", "true"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: the current folder no longer exists (it was removed): "
+        "change to one that does\n"
+    )
+
+
+def test_grid_points_past_the_largest_are_refused_not_listed(tmp_path, monkeypatch, capsys):
+    """The values of grid_points are listed, several times while a spec is checked: 10**9 of
+    them held hypermax for minutes, and its memory grew by gigabytes."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "lr=0.0:u2000000:1", "--metric", "acc", "--save-spec", "s.json"]
+    assert main([*argv, "--", "true"]) == 2
+    error = "hypermax quick: --hp lr: must be at most 100000, got 2000000\n"
+    assert capsys.readouterr().err == error
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_a_results_folder_that_cannot_be_made_is_named_by_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    argv = ["quick", "--hp", "lr=0:1", "--metric", "acc", "--results", "afile", "--", "true"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: --results: afile/quick: cannot make the results folder: Not a directory\n"
+    )

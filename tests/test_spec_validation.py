@@ -822,14 +822,6 @@ CASES = [
         id="a-newline-in-a-param-name-stays-on-the-line",
     ),
     pytest.param(
-        {"bad.json": spec(hyperparameters=hp(x={**X, "grid_points": 1_000_001}))},
-        [
-            "bad.json: hyperparameters.properties.x.grid_points: must be at most 1000000, "
-            "got 1000001"
-        ],
-        id="grid-points-that-fill-the-memory",
-    ),
-    pytest.param(
         {"bad.json": spec(search={"method": "random", "tpe": {"gamma": 0.2}})},
         ['bad.json: search.tpe: options for method "tpe", but the method is "random"'],
         id="options-for-another-method",

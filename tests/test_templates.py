@@ -122,3 +122,41 @@ def test_an_objective_imports_its_libraries_and_reads_its_data_once_not_per_tria
     (train,) = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert not [node for node in ast.walk(train) if isinstance(node, ast.Import | ast.ImportFrom)]
     assert "load_breast_cancer" not in ast.unparse(train)
+
+
+def test_init_in_a_removed_folder_or_with_an_empty_name_is_one_line(tmp_path, monkeypatch, capsys):
+    from hypermax.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", ""]) == 2  # a "$NAME" left unset is not the example
+    assert capsys.readouterr().err.startswith('hypermax init: no template "" (templates: ')
+    assert not list(tmp_path.iterdir())
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # a shell still in a folder that was removed
+    assert main(["init", "svc"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax init: the current folder no longer exists (it was removed): "
+        "change to one that does\n"
+    )
+
+
+@pytest.mark.parametrize("ref", ["template:svc", "template:svc#"])
+def test_a_ref_to_a_whole_space_template_names_where_its_space_is(ref, tmp_path):
+    """It said the template 'is not a hyperparameter node: give it "type", ...' (two lines)."""
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"$ref": ref},
+                "function": {"type": "executable", "command": ["true"]},
+            }
+        )
+    )
+    refused = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        'search.json: hyperparameters: $ref "template:svc": a template\'s space is at '
+        '#/hyperparameters: "template:svc#/hyperparameters"\n'
+    )

@@ -44,15 +44,38 @@ class PlannedTrial:
         return {"group": self.group, "name": self.name}
 
 
-def ablation_plan(components: dict[str, list[str]], repeats: int = 1) -> list[PlannedTrial]:
-    """Every trial of the study, repeat by repeat: the baseline, then each component in order."""
-    plan: list[PlannedTrial] = []
-    for repeat in range(repeats):
-        plan.append(PlannedTrial(len(plan), repeat))
-        for group, names in components.items():
-            for name in names:
-                plan.append(PlannedTrial(len(plan), repeat, group, name))
-    return plan
+@dataclass(frozen=True)
+class AblationPlan:
+    """Every trial of the study, repeat by repeat: the baseline, then each component in order;
+    each made when asked for, so that a study of a billion repeats is not listed first.
+
+    Attributes:
+        components: ``(group, name)`` of each component, in order.
+        repeats: how many times the baseline and every component run.
+    """
+
+    components: tuple[tuple[str, str], ...]
+    repeats: int
+
+    @property
+    def size(self) -> int:
+        """How many trials the plan holds (``len`` could not say more than ``sys.maxsize``)."""
+        return (1 + len(self.components)) * self.repeats
+
+    def __getitem__(self, index: int) -> PlannedTrial:
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        repeat, place = divmod(index, 1 + len(self.components))
+        if place == 0:
+            return PlannedTrial(index, repeat)
+        group, name = self.components[place - 1]
+        return PlannedTrial(index, repeat, group, name)
+
+
+def ablation_plan(components: dict[str, list[str]], repeats: int = 1) -> AblationPlan:
+    """Every trial of the study (see :class:`AblationPlan`)."""
+    flat = tuple((group, name) for group, names in components.items() for name in names)
+    return AblationPlan(flat, repeats)
 
 
 def planned_trial(trial: Trial) -> PlannedTrial | None:
@@ -97,7 +120,7 @@ class AblationOptimizer(BaseOptimizer):
         self._cursor = 0
 
     def ask(self, trial_id: int) -> Proposal | NoProposal:
-        while self._cursor < len(self.plan):
+        while self._cursor < self.plan.size:
             planned = self.plan[self._cursor]
             self._cursor += 1
             if planned.index not in self._taken:

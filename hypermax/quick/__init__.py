@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import EXIT_OK, UsageError
+from hypermax.errors import EXIT_OK, UsageError, current_folder
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
 from hypermax.specfile.function import program_problem
 
@@ -108,16 +108,21 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def cmd_quick(args: argparse.Namespace) -> int:
     """Run the search a ``hypermax quick`` command line describes, or save its spec."""
     from hypermax.commands import finish
+    from hypermax.results import FolderUnusable
     from hypermax.search import execute, prepare_run, use_dashboard
     from hypermax.spec import spec_from_dict
 
+    here = current_folder(ORIGIN)  # the command runs there, and a relative --save-spec goes
     if args.save_spec is not None:  # "" too: a name left empty ("$SPEC" unset) runs nothing
         if not args.save_spec:
             raise UsageError(f"{ORIGIN}: --save-spec: needs the name of the file to write")
         return _save_spec(args, Path(args.save_spec))
-    origin = Path.cwd() / ORIGIN
+    origin = here / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
-    prepared = prepare_run(spec, fresh=args.fresh)
+    try:  # the folder named as the command line names it (not "results.directory")
+        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh)
+    except FolderUnusable as exc:
+        raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 

@@ -2,7 +2,8 @@
 
 ``a:b`` is a uniform number (an integer when both ends are), ``a:lN:b`` a log-uniform one whose
 grid is N log-spaced points, ``a:uN:b`` a uniform one whose grid is N evenly spaced points,
-``a,b,c`` a list of values, and a single value a constant. The grid points count for the ``grid``
+``a,b,c`` a list of values, and a single value a constant; a text in double quotes is one
+value, its ``:`` and ``,`` included (``"http://x.org"``). The grid points count for the ``grid``
 method only; every other method searches the whole range.
 """
 
@@ -59,18 +60,37 @@ def parse_range(text: str) -> dict[str, Any]:
     """One range → the spec node it stands for (see the module's docs for the forms)."""
     if not text:
         raise RangeError("the range is empty")
-    if ":" in text:
-        return _interval(text)
-    if "," in text:
-        parts = [part.strip() for part in text.split(",")]
+    ends = _split(text, ":")
+    if len(ends) > 1:
+        return _interval(ends)
+    parts = _split(text, ",")
+    if len(parts) > 1:
         if "" in parts:
             raise RangeError('a value of the list is empty: write "" for an empty text')
         return {"enum": [_value(part) for part in parts]}
     return {"constant": _value(text)}
 
 
-def _interval(text: str) -> dict[str, Any]:
-    parts = [part.strip() for part in text.split(":")]
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` split at each ``separator`` outside a double-quoted text (``"http://x"``, a
+    JSON string, is one value), each part stripped; at every one when a quote is left open."""
+    parts, start, quoted, escaped = [], 0, False, False
+    for at, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append(text[start:at])
+            start = at + 1
+    if quoted:  # a stray quote (x"y:z) quotes nothing
+        parts, start = text.split(separator)[:-1], text.rfind(separator) + 1
+    return [part.strip() for part in [*parts, text[start:]]]
+
+
+def _interval(parts: list[str]) -> dict[str, Any]:
     if len(parts) not in (2, 3):
         raise RangeError("write a:b, a:lN:b or a:uN:b")
     low, high = _number(parts[0]), _number(parts[-1])
@@ -100,11 +120,19 @@ def _number(part: str) -> int | float:
     return value
 
 
+#: a number as people write it that JSON does not read: ``.5``, ``1.``, ``+1`` (not ``007``,
+#: which may be a text: an id)
+_LOOSE_NUMBER = re.compile(r"[-+]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _value(part: str) -> Any:
-    """A JSON value (number, true, null, "quoted") when the text is one, else the text itself."""
+    """A JSON value (number, true, null, "quoted") when the text is one, or a number written
+    as Python reads it (``.5``, ``+1``), else the text itself."""
     try:
         return json.loads(part)
     except ValueError:
+        if _LOOSE_NUMBER.fullmatch(part):
+            return int(part) if re.fullmatch(r"[-+]?\d+", part) else float(part)
         return part
 
 

@@ -126,6 +126,9 @@ def node_problems(
     it; one with a problem below it only is checked no further than its sound nodes)."""
     broken = broken or Broken(())
     for at, each in every_node(node, where, prune=broken.at):
+        for key in ("constant", "const", "enum"):
+            if key in each and not broken.under((*at, key)):
+                yield from _not_json_problems(each[key], (*at, key))
         if "constant" in each or "const" in each or "anyOf" in each or "oneOf" in each:
             continue
         if "enum" in each and not broken.under(at):
@@ -190,6 +193,19 @@ def size_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
             f"{searched_params(each):,} params, more than the {MAX_LIST_PARAMS:,} a list may "
             "search",
         )
+
+
+def _not_json_problems(value: Any, where: JsonPath) -> Iterator[Problem]:
+    """Each NaN or infinity in a value a trial gets (YAML's ``.nan``, a ``quick`` list's
+    ``NaN``): JSON holds none, and a NaN equals no value, not even the one it was given."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield where, f"must be a finite number (JSON holds no NaN or infinity), got {show(value)}"
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _not_json_problems(item, (*where, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _not_json_problems(item, (*where, str(key)))
 
 
 def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:

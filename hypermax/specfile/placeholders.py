@@ -50,14 +50,16 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
     names, open_ended = param_names(space)
     for where, part in parts:
         for name in PLACEHOLDER.findall(part):
-            if not _known(name, names, open_ended):
+            if name in TRIAL_NAMES and name in names:  # the trial's id would take its place
+                yield where, f"{{{name}}} names the trial's id and the param {name}: rename it"
+            elif name not in TRIAL_NAMES and not _known(name, names, open_ended):
                 yield where, f"{{{name}}} names no param ({_hint(name, names)})"
 
 
 def _hint(name: str, names: set[str]) -> str:
     import difflib
 
-    shown = sorted(known.replace(ANY_INDEX, "0") for known in names - set(TRIAL_NAMES))
+    shown = sorted(known.replace(ANY_INDEX, "0") for known in names)
     close = difflib.get_close_matches(name, shown, n=1)
     if close:
         return f"did you mean {{{close[0]}}}?"
@@ -67,9 +69,10 @@ def _hint(name: str, names: set[str]) -> str:
 
 def param_names(space: dict[str, Any]) -> tuple[set[str], set[str]]:
     """The flat names a trial's params may have (``*`` for an index of a list of variable
-    length) and the top-level names; and the names below which any name may be (an option or
-    a constant that is itself an object or a list)."""
-    names: set[str] = set(TRIAL_NAMES)
+    length) and the top-level names (not :data:`TRIAL_NAMES`, unless a param is named so); and
+    the names below which any name may be (an option or a constant that is itself an object or
+    a list)."""
+    names: set[str] = set()
     open_ended: set[str] = set()
     for where, node in every_node(space, ()):
         name = _flat_name(where)

@@ -183,6 +183,11 @@ class _Resolver:
         self, document: Any, pointer: str, ref: str, place: Place, file: Path
     ) -> tuple[Any, JsonPath]:
         """The value ``pointer`` names in ``document`` (of ``file``), and its path there."""
+        if pointer == "" and file.parent == TEMPLATES_FOLDER and "function" not in document:
+            # a space template's file holds its summary beside the space: never a node itself
+            bare = ref.rstrip("#")
+            message = f'a template\'s space is at #/hyperparameters: "{bare}#/hyperparameters"'
+            raise _RefProblem(place, _ref_message(bare, message))
         if pointer == "":
             return document, ()
         if not pointer.startswith("/"):

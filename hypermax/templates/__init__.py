@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import EXIT_OK, UsageError
+from hypermax.errors import EXIT_OK, UsageError, current_folder
 
 __all__ = ["FOLDER", "Template", "cmd_init", "cmd_templates", "load_template", "templates"]
 
@@ -111,8 +111,8 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """``hypermax init [NAME]``: write search.json and objective.py here, never over a file."""
-    template = load_template(args.template or EXAMPLE)
-    folder = Path.cwd()
+    template = load_template(EXAMPLE if args.template is None else args.template)
+    folder = current_folder("hypermax init")
     targets = {folder / SPEC_FILE: json.dumps(template.spec(), indent=2) + "\n"}
     targets[folder / OBJECTIVE_FILE] = template.objective()
     for path in targets:
