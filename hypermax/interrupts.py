@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from hypermax import clock
+
 #: the standard streams: input, output, errors
 _STANDARD_FDS = (0, 1, 2)
 
@@ -169,11 +171,14 @@ def stop_this_process() -> None:
 
     A process whose group is orphaned (no shell that could continue it) is not stopped: the
     kernel drops the signal, and this returns at once. Call from the main thread (only it can
-    set the handler back); Ctrl-Z's handlers, which call this, run there."""
+    set the handler back); Ctrl-Z's handlers, which call this, run there. The time it stood
+    still is left out of :func:`hypermax.clock.awake`: no part of the search's time."""
     previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    stopped_at = time.monotonic()
     try:
-        os.kill(os.getpid(), signal.SIGTSTP)
+        os.kill(os.getpid(), signal.SIGTSTP)  # a signal to itself: stopped before this returns
     finally:
+        clock.stood_still(time.monotonic() - stopped_at)
         signal.signal(signal.SIGTSTP, previous)
 
 

@@ -1,5 +1,6 @@
 """Ctrl-Z (SIGTSTP) stops the running trials with hypermax, and fg or bg (SIGCONT) continues
-them; the time they spent stopped counts towards neither their time limit nor their time.
+them; the time they spent stopped counts towards neither their time limit nor their time, nor
+the search's timeout.
 
 Trials lead sessions of their own, so a terminal's Ctrl-Z reaches only hypermax's process
 group; here the test sends SIGTSTP to hypermax, started in a process group of its own inside
@@ -8,6 +9,7 @@ the test's session, as a shell with job control starts it.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -28,12 +30,11 @@ TIME_LIMIT = 2.0
 
 def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, marker):
     go = tmp_path / "go"
-    spec = write_spec(
-        tmp_path,
-        fake_search(
-            "wait_for_go", marker, "ctrlz", 2, go=go, parallel=2, auto_kill_max_time=TIME_LIMIT
-        ),
+    search = fake_search(
+        "wait_for_go", marker, "ctrlz", 2, go=go, parallel=2, auto_kill_max_time=TIME_LIMIT
     )
+    search["search"]["timeout"] = TIME_LIMIT  # the time stopped counts not towards it either
+    spec = write_spec(tmp_path, search)
     results = tmp_path / "results" / "ctrlz"
     hypermax = subprocess.Popen(
         hypermax_argv(spec),
@@ -62,6 +63,9 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
         hypermax.communicate()
     assert hypermax.returncode == 0, err
     assert "stopped, with 2 trials running; fg or bg continues" in out + err
+    assert "search ended (iterations done)" in out
+    elapsed = [int(seconds) for seconds in re.findall(r"elapsed (\d+)s", out)]
+    assert elapsed and max(elapsed) < TIME_LIMIT  # the time it stood still is not shown either
     ended = finished(results)
     assert [record["state"] for record in ended.values()] == ["ok", "ok"]  # not killed for time
     assert all(record["time"] < TIME_LIMIT for record in ended.values())

@@ -149,6 +149,22 @@ def test_elapsed_counts_from_the_start_and_stops_at_the_end():
     assert state.interrupted
 
 
+def test_elapsed_and_the_eta_leave_out_the_time_paused_as_the_search_timeout_does():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=10, parallel=1, timeout=100.0))
+    clock.now += 10
+    run_trial(state, 1, 1.0, seconds=10.0)
+    state.apply(ev.Paused(True))
+    clock.now += 3600  # paused over lunch: the search's clock stands still
+    assert state.elapsed() == pytest.approx(10)
+    state.apply(ev.Paused(False))
+    clock.now += 10
+    run_trial(state, 2, 1.0, seconds=10.0)
+    assert state.elapsed() == pytest.approx(20)
+    assert state.eta() == pytest.approx(80.0)  # 8 x 10 s left, within the timeout's 80 s
+
+
 def test_chart_points_and_best_series_in_finishing_order():
     state = DashboardState(FakeClock())
     state.apply(started())

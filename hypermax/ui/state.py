@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
+from hypermax.clock import SearchClock, awake
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
@@ -56,11 +56,13 @@ class DashboardState:
     """The dashboard's model, updated one event at a time.
 
     Args:
-        clock: monotonic seconds; injectable for tests.
+        clock: monotonic seconds, the time hypermax spent stopped (Ctrl-Z) left out, when its
+            trials stood still too; injectable for tests.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = awake) -> None:
         self.clock = clock
+        self._search_time = SearchClock(clock)  # this run's, paused time left out too
         self.name = ""
         self.method = ""
         self.iterations = 0
@@ -115,12 +117,14 @@ class DashboardState:
             self.live = {tid: stats for tid, stats in event.stats.items() if tid in self.running}
         elif isinstance(event, ev.Paused):
             self.paused = event.paused
+            self._search_time.pause(event.paused)
             self.forget_pace()  # a pause is no part of the pace
         elif isinstance(event, ev.Message):
             self.messages.append(event.text)
         elif isinstance(event, ev.SearchFinished):
             self.ended = True
             self.ended_at = self.clock()
+            self._search_time.end()
             self.end_reason = event.reason
             self.interrupted = event.interrupted
             self.paused = False
@@ -155,6 +159,7 @@ class DashboardState:
         self.results_folder = event.results_folder
         self.resumed = event.resumed
         self.started_at = self.clock()
+        self._search_time.start()
         for trial in sorted(event.history, key=lambda t: (t.ended_at or 0.0, t.id)):
             self._finish(trial)
         if event.resumed:
@@ -202,11 +207,9 @@ class DashboardState:
         return counts
 
     def elapsed(self) -> float:
-        """Seconds since the search started in this session (frozen once it ended)."""
-        if self.started_at is None:
-            return 0.0
-        end = self.ended_at if self.ended_at is not None else self.clock()
-        return max(0.0, end - self.started_at)
+        """Seconds the search has run in this session (frozen once it ended), the time it was
+        paused or stopped (Ctrl-Z) left out, as its ``timeout`` counts them."""
+        return self._search_time.elapsed()
 
     def eta(self) -> float | None:
         """Seconds until ``iterations`` trials are done, from the median of recent durations,

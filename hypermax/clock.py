@@ -1,0 +1,63 @@
+"""The clocks of a search, which stand still while it cannot go on.
+
+:func:`awake` is a monotonic clock that leaves out the time this process spent stopped by
+Ctrl-Z (from :func:`~hypermax.interrupts.stop_this_process` until ``fg`` or ``bg``), when its
+trials were stopped with it. A :class:`SearchClock` counts a search's own time on it: what its
+``timeout`` counts and what its elapsed time and ETA show; it also stands still while the search
+is paused (the dashboard's ``p``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+_stood_still = 0.0  # seconds this process spent stopped (only the main thread adds to it)
+
+
+def awake() -> float:
+    """Monotonic seconds, the time this process spent stopped (Ctrl-Z) left out."""
+    return time.monotonic() - _stood_still
+
+
+def stood_still(seconds: float) -> None:
+    """This process was stopped for ``seconds`` (it has just been continued)."""
+    global _stood_still
+    _stood_still += max(0.0, seconds)
+
+
+class SearchClock:
+    """Seconds a search has run in this run: started by :meth:`start`, standing still while
+    :meth:`pause` holds it and once :meth:`end` froze it, and while ``clock`` does (the default,
+    :func:`awake`, stands still while hypermax is stopped)."""
+
+    def __init__(self, clock: Callable[[], float] = awake) -> None:
+        self.clock = clock
+        self._started: float | None = None
+        self._stood: float | None = None  # the clock's time when it began to stand still
+
+    def start(self) -> None:
+        """Count from 0 again, now."""
+        self._started = self.clock()
+        self._stood = None
+
+    def pause(self, paused: bool) -> None:
+        """Stand still (the search was paused), or run again (it was resumed)."""
+        if self._started is None:
+            return
+        if paused and self._stood is None:
+            self._stood = self.clock()
+        elif not paused and self._stood is not None:
+            self._started += self.clock() - self._stood
+            self._stood = None
+
+    def end(self) -> None:
+        """Stand still for good (the search ended)."""
+        self.pause(True)
+
+    def elapsed(self) -> float:
+        """Seconds counted so far (0 before :meth:`start`)."""
+        if self._started is None:
+            return 0.0
+        now = self._stood if self._stood is not None else self.clock()
+        return max(0.0, now - self._started)
