@@ -493,11 +493,12 @@ class Driver:
                 if self._write_views_now():
                     self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
             elif command is Command.STOP:
-                self._stop_with_trials()
+                self.stop_with_trials()
 
-    def _stop_with_trials(self) -> None:
+    def stop_with_trials(self) -> None:
         """Ctrl-Z: stop the running trials, then this process; continue them when it
-        continues (fg, bg). Call from the main thread."""
+        continues (fg, bg). Call from the main thread: from the signal handler of Ctrl-Z when
+        the search runs in another thread, else through :attr:`Command.STOP`."""
         stopped = self.pause_trials()
         stop_this_process()  # returns once something continues it
         self.continue_trials(stopped)

@@ -11,9 +11,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from hypermax import clock
+
+T = TypeVar("T")
 
 #: the standard streams: input, output, errors
 _STANDARD_FDS = (0, 1, 2)
@@ -164,6 +166,33 @@ def _is_terminal(fd: int) -> bool:
         return os.isatty(fd)
     except OSError:
         return False
+
+
+def run_aside(work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread of its own while this thread, the main one, only waits for it
+    and runs the signal handlers of :func:`signals_to`: a handler then never interrupts
+    ``work`` in the middle of something (holding a lock, waiting for a trial to start), so
+    that Ctrl-Z can stop the trials and this process at once. Returns what ``work`` returned
+    and raises what it raised. Outside the main thread, which no signal reaches, it just calls
+    ``work``."""
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="hypermax-driver")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)  # in steps: the handlers run meanwhile
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 def stop_this_process() -> None:

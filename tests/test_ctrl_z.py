@@ -14,7 +14,9 @@ import signal
 import subprocess
 import time
 
+from conftest import fake_function_spec
 from fake_trials.helpers import (
+    MARKER_ENV,
     assert_none_alive,
     fake_search,
     finished,
@@ -69,4 +71,43 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
     ended = finished(results)
     assert [record["state"] for record in ended.values()] == ["ok", "ok"]  # not killed for time
     assert all(record["time"] < TIME_LIMIT for record in ended.values())
+    assert_none_alive(marker)
+
+
+def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path, marker):
+    """The start of the first trial waits for the preload server to import the objective (a
+    large model or dataset can take minutes): Ctrl-Z stops hypermax at once all the same."""
+    importing, release = tmp_path / "importing", tmp_path / "release"
+    spec = fake_function_spec(
+        tmp_path,
+        "slow_import.py",
+        "f",
+        {"name": "loading", "iterations": 1},
+        env={
+            MARKER_ENV: marker,
+            "SLOW_IMPORT_STARTED": str(importing),
+            "SLOW_IMPORT_RELEASE": str(release),
+        },
+    )
+    hypermax = subprocess.Popen(
+        hypermax_argv(spec),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,  # a job of its own, as a shell's job control starts it
+    )
+    try:
+        wait_until(importing.exists, 30, "the trial server to import the objective")
+        hypermax.send_signal(signal.SIGTSTP)
+        wait_until(lambda: is_stopped(hypermax.pid), 10, "hypermax to stop")  # not the import
+        release.write_text("")  # the import ends while hypermax is stopped
+        hypermax.send_signal(signal.SIGCONT)
+        out, err = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert hypermax.returncode == 0, err
+    assert "stopped, with 0 trials running; fg or bg continues" in out
+    assert [r["state"] for r in finished(tmp_path / "results" / "loading").values()] == ["ok"]
     assert_none_alive(marker)
