@@ -9,21 +9,34 @@ is paused (the dashboard's ``p``).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-_stood_still = 0.0  # seconds this process spent stopped (only the main thread adds to it)
+#: the seconds this process spent stopped, and since when it is stopped (None: it runs); one
+#: tuple, replaced whole, so that a thread reads both parts as they were together
+_stood: tuple[float, float | None] = (0.0, None)
 
 
 def awake() -> float:
     """Monotonic seconds, the time this process spent stopped (Ctrl-Z) left out."""
-    return time.monotonic() - _stood_still
+    stood, since = _stood
+    return (time.monotonic() if since is None else since) - stood
 
 
-def stood_still(seconds: float) -> None:
-    """This process was stopped for ``seconds`` (it has just been continued)."""
-    global _stood_still
-    _stood_still += max(0.0, seconds)
+@contextlib.contextmanager
+def standing_still() -> Iterator[None]:
+    """While inside (the process stops itself, and is continued), :func:`awake` stands still:
+    from before the stop until this thread runs again, so that no other thread, continued
+    first, sees the time it stood still."""
+    global _stood
+    stood, _ = _stood
+    since = time.monotonic()
+    _stood = (stood, since)
+    try:
+        yield
+    finally:
+        _stood = (stood + time.monotonic() - since, None)
 
 
 class SearchClock:

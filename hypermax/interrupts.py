@@ -203,11 +203,10 @@ def stop_this_process() -> None:
     set the handler back); Ctrl-Z's handlers, which call this, run there. The time it stood
     still is left out of :func:`hypermax.clock.awake`: no part of the search's time."""
     previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
-    stopped_at = time.monotonic()
     try:
-        os.kill(os.getpid(), signal.SIGTSTP)  # a signal to itself: stopped before this returns
+        with clock.standing_still():
+            os.kill(os.getpid(), signal.SIGTSTP)  # a signal to itself: stopped before it returns
     finally:
-        clock.stood_still(time.monotonic() - stopped_at)
         signal.signal(signal.SIGTSTP, previous)
 
 

@@ -27,6 +27,8 @@ from fake_trials.helpers import (
     write_spec,
 )
 
+from hypermax import clock
+
 TIME_LIMIT = 2.0
 
 
@@ -111,3 +113,14 @@ def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path,
     assert "stopped, with 0 trials running; fg or bg continues" in out
     assert [r["state"] for r in finished(tmp_path / "results" / "loading").values()] == ["ok"]
     assert_none_alive(marker)
+
+
+def test_the_clock_stands_still_from_the_stop_until_hypermax_runs_again():
+    """Continued, the other threads (the search's) may run before the one that stopped hypermax
+    has counted the time it stood still: until then, they see the clock stand still, not that
+    time on it (a search timeout that passed)."""
+    with clock.standing_still():
+        stopped = clock.awake()
+        time.sleep(0.05)  # stopped, then continued: the other threads run first
+        assert clock.awake() == stopped
+    assert clock.awake() >= stopped
