@@ -56,7 +56,8 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
         trials = [int(up.read_text()) for up in ups]
         hypermax.send_signal(signal.SIGTSTP)
         wait_until(lambda: is_stopped(hypermax.pid), 10, "hypermax to stop")
-        assert all(is_stopped(pid) for pid in trials)  # before: they ran on, hypermax stopped
+        # before: they ran on, hypermax stopped (a SIGSTOP takes effect once its process runs)
+        wait_until(lambda: all(is_stopped(pid) for pid in trials), 5, "the trials to stop")
         time.sleep(TIME_LIMIT)  # stopped for longer than the trials' time limit
         hypermax.send_signal(signal.SIGCONT)
         wait_until(lambda: not any(is_stopped(pid) for pid in trials), 10, "the trials to go on")
