@@ -24,6 +24,11 @@ def awake() -> float:
     return (time.monotonic() if since is None else since) - stood
 
 
+def stood_still() -> float:
+    """Seconds this process spent stopped (Ctrl-Z) so far: what :func:`awake` leaves out."""
+    return _stood[0]
+
+
 @contextlib.contextmanager
 def standing_still() -> Iterator[None]:
     """While inside (the process stops itself, and is continued), :func:`awake` stands still:
