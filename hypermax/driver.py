@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax import events as ev
 from hypermax import stopping
 from hypermax.bulk import bulk
+from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
@@ -107,6 +108,8 @@ class Driver:
         self._trials: dict[int, Trial] = {}
         self._running: dict[int, Trial] = {}
         self._paused = False
+        # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
+        self._clock = SearchClock()
         self._stopping: str | None = None
         self._interrupted = False
         self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
@@ -170,7 +173,7 @@ class Driver:
                 recorded ``interrupted`` as far as the journal could take it.
         """
         search = self.spec.search
-        started = time.monotonic()
+        self._clock.start()
         self._emit(
             ev.SearchStarted(
                 name=search.name,
@@ -190,7 +193,7 @@ class Driver:
         try:
             while True:
                 self._drain_control()
-                self._check_stop_rules(started)
+                self._check_stop_rules()
                 if self._stopping is None and not self._paused:
                     self._launch()
                     self._drain_control()  # an interrupt that cut a start short: before its Outcome
@@ -482,6 +485,7 @@ class Driver:
                 paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
                 if paused != self._paused:
                     self._paused = paused
+                    self._clock.pause(paused)
                     if paused:  # no trial starts while paused, not even one held
                         self._standby.withdraw()
                     self._emit(ev.Paused(paused))
@@ -489,11 +493,12 @@ class Driver:
                 if self._write_views_now():
                     self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
             elif command is Command.STOP:
-                self._stop_with_trials()
+                self.stop_with_trials()
 
-    def _stop_with_trials(self) -> None:
+    def stop_with_trials(self) -> None:
         """Ctrl-Z: stop the running trials, then this process; continue them when it
-        continues (fg, bg). Call from the main thread."""
+        continues (fg, bg). Call from the main thread: from the signal handler of Ctrl-Z when
+        the search runs in another thread, else through :attr:`Command.STOP`."""
         stopped = self.pause_trials()
         stop_this_process()  # returns once something continues it
         self.continue_trials(stopped)
@@ -521,12 +526,12 @@ class Driver:
         if self._running and grace > 0 and self.runner.hurries:
             self._emit(ev.Message(stopping_note(len(self._running), grace)))
 
-    def _check_stop_rules(self, started: float) -> None:
+    def _check_stop_rules(self) -> None:
         if self._stopping is not None:
             return
         best = self._best
         ruled = stopping.search_stop_reason(
-            self.spec.search, time.monotonic() - started, best.loss if best else None
+            self.spec.search, self._clock.elapsed(), best.loss if best else None
         )
         reason = ruled or stopping.failing_start_reason(
             self._finished_here, self.spec.search.max_initial_failures, self._any_loss

@@ -11,7 +11,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
+
+from hypermax import clock
+
+T = TypeVar("T")
 
 #: the standard streams: input, output, errors
 _STANDARD_FDS = (0, 1, 2)
@@ -164,15 +168,44 @@ def _is_terminal(fd: int) -> bool:
         return False
 
 
+def run_aside(work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread of its own while this thread, the main one, only waits for it
+    and runs the signal handlers of :func:`signals_to`: a handler then never interrupts
+    ``work`` in the middle of something (holding a lock, waiting for a trial to start), so
+    that Ctrl-Z can stop the trials and this process at once. Returns what ``work`` returned
+    and raises what it raised. Outside the main thread, which no signal reaches, it just calls
+    ``work``."""
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="hypermax-driver")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)  # in steps: the handlers run meanwhile
+    if failed:
+        raise failed[0]
+    return done[0]
+
+
 def stop_this_process() -> None:
     """Stop this process as Ctrl-Z does (SIGTSTP's default action); return once it continues.
 
     A process whose group is orphaned (no shell that could continue it) is not stopped: the
     kernel drops the signal, and this returns at once. Call from the main thread (only it can
-    set the handler back); Ctrl-Z's handlers, which call this, run there."""
+    set the handler back); Ctrl-Z's handlers, which call this, run there. The time it stood
+    still is left out of :func:`hypermax.clock.awake`: no part of the search's time."""
     previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
     try:
-        os.kill(os.getpid(), signal.SIGTSTP)
+        with clock.standing_still():
+            os.kill(os.getpid(), signal.SIGTSTP)  # a signal to itself: stopped before it returns
     finally:
         signal.signal(signal.SIGTSTP, previous)
 

@@ -28,7 +28,7 @@ from hypermax.errors import (
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
-from hypermax.interrupts import interrupted_at_exit, signals_to
+from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import FolderUnusable, ResultsFolder, unwritable
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
@@ -347,10 +347,12 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         journal,
         signals_to(
             lambda signum, frame: driver.request(Command.INTERRUPT),
-            on_stop=lambda signum, frame: driver.request(Command.STOP),
+            on_stop=lambda signum, frame: driver.stop_with_trials(),
         ),
     ):
-        return driver.run()
+        # the handlers run in this thread, the search in another: Ctrl-Z stops the trials and
+        # hypermax at once, even while a trial's start (its objective's import) is under way
+        return run_aside(driver.run)
 
 
 def run_search(

@@ -58,7 +58,8 @@ def search_stop_reason(search: SearchSpec, elapsed: float, best_loss: float | No
 
     Args:
         search: the spec's ``search`` section (``timeout``, ``loss_threshold``).
-        elapsed: seconds since the search started in this run.
+        elapsed: seconds the search has run in this run, the time it was paused or stopped
+            (Ctrl-Z) left out (see :class:`hypermax.clock.SearchClock`).
         best_loss: the lowest loss of any finished trial, or None.
     """
     if search.timeout is not None and elapsed >= search.timeout:

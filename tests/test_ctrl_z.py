@@ -1,5 +1,6 @@
 """Ctrl-Z (SIGTSTP) stops the running trials with hypermax, and fg or bg (SIGCONT) continues
-them; the time they spent stopped counts towards neither their time limit nor their time.
+them; the time they spent stopped counts towards neither their time limit nor their time, nor
+the search's timeout.
 
 Trials lead sessions of their own, so a terminal's Ctrl-Z reaches only hypermax's process
 group; here the test sends SIGTSTP to hypermax, started in a process group of its own inside
@@ -8,11 +9,14 @@ the test's session, as a shell with job control starts it.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
 
+from conftest import fake_function_spec
 from fake_trials.helpers import (
+    MARKER_ENV,
     assert_none_alive,
     fake_search,
     finished,
@@ -23,17 +27,18 @@ from fake_trials.helpers import (
     write_spec,
 )
 
+from hypermax import clock
+
 TIME_LIMIT = 2.0
 
 
 def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, marker):
     go = tmp_path / "go"
-    spec = write_spec(
-        tmp_path,
-        fake_search(
-            "wait_for_go", marker, "ctrlz", 2, go=go, parallel=2, auto_kill_max_time=TIME_LIMIT
-        ),
+    search = fake_search(
+        "wait_for_go", marker, "ctrlz", 2, go=go, parallel=2, auto_kill_max_time=TIME_LIMIT
     )
+    search["search"]["timeout"] = TIME_LIMIT  # the time stopped counts not towards it either
+    spec = write_spec(tmp_path, search)
     results = tmp_path / "results" / "ctrlz"
     hypermax = subprocess.Popen(
         hypermax_argv(spec),
@@ -51,7 +56,8 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
         trials = [int(up.read_text()) for up in ups]
         hypermax.send_signal(signal.SIGTSTP)
         wait_until(lambda: is_stopped(hypermax.pid), 10, "hypermax to stop")
-        assert all(is_stopped(pid) for pid in trials)  # before: they ran on, hypermax stopped
+        # before: they ran on, hypermax stopped (a SIGSTOP takes effect once its process runs)
+        wait_until(lambda: all(is_stopped(pid) for pid in trials), 5, "the trials to stop")
         time.sleep(TIME_LIMIT)  # stopped for longer than the trials' time limit
         hypermax.send_signal(signal.SIGCONT)
         wait_until(lambda: not any(is_stopped(pid) for pid in trials), 10, "the trials to go on")
@@ -62,7 +68,60 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
         hypermax.communicate()
     assert hypermax.returncode == 0, err
     assert "stopped, with 2 trials running; fg or bg continues" in out + err
+    assert "search ended (iterations done)" in out
+    elapsed = [int(seconds) for seconds in re.findall(r"elapsed (\d+)s", out)]
+    assert elapsed and max(elapsed) < TIME_LIMIT  # the time it stood still is not shown either
     ended = finished(results)
     assert [record["state"] for record in ended.values()] == ["ok", "ok"]  # not killed for time
     assert all(record["time"] < TIME_LIMIT for record in ended.values())
     assert_none_alive(marker)
+
+
+def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path, marker):
+    """The start of the first trial waits for the preload server to import the objective (a
+    large model or dataset can take minutes): Ctrl-Z stops hypermax at once all the same."""
+    importing, release = tmp_path / "importing", tmp_path / "release"
+    spec = fake_function_spec(
+        tmp_path,
+        "slow_import.py",
+        "f",
+        {"name": "loading", "iterations": 1},
+        env={
+            MARKER_ENV: marker,
+            "SLOW_IMPORT_STARTED": str(importing),
+            "SLOW_IMPORT_RELEASE": str(release),
+        },
+    )
+    hypermax = subprocess.Popen(
+        hypermax_argv(spec),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,  # a job of its own, as a shell's job control starts it
+    )
+    try:
+        wait_until(importing.exists, 30, "the trial server to import the objective")
+        hypermax.send_signal(signal.SIGTSTP)
+        wait_until(lambda: is_stopped(hypermax.pid), 10, "hypermax to stop")  # not the import
+        release.write_text("")  # the import ends while hypermax is stopped
+        hypermax.send_signal(signal.SIGCONT)
+        out, err = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert hypermax.returncode == 0, err
+    assert "stopped, with 0 trials running; fg or bg continues" in out
+    assert [r["state"] for r in finished(tmp_path / "results" / "loading").values()] == ["ok"]
+    assert_none_alive(marker)
+
+
+def test_the_clock_stands_still_from_the_stop_until_hypermax_runs_again():
+    """Continued, the other threads (the search's) may run before the one that stopped hypermax
+    has counted the time it stood still: until then, they see the clock stand still, not that
+    time on it (a search timeout that passed)."""
+    with clock.standing_still():
+        stopped = clock.awake()
+        time.sleep(0.05)  # stopped, then continued: the other threads run first
+        assert clock.awake() == stopped
+    assert clock.awake() >= stopped

@@ -149,6 +149,22 @@ def test_elapsed_counts_from_the_start_and_stops_at_the_end():
     assert state.interrupted
 
 
+def test_elapsed_and_the_eta_leave_out_the_time_paused_as_the_search_timeout_does():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=10, parallel=1, timeout=100.0))
+    clock.now += 10
+    run_trial(state, 1, 1.0, seconds=10.0)
+    state.apply(ev.Paused(True))
+    clock.now += 3600  # paused over lunch: the search's clock stands still
+    assert state.elapsed() == pytest.approx(10)
+    state.apply(ev.Paused(False))
+    clock.now += 10
+    run_trial(state, 2, 1.0, seconds=10.0)
+    assert state.elapsed() == pytest.approx(20)
+    assert state.eta() == pytest.approx(80.0)  # 8 x 10 s left, within the timeout's 80 s
+
+
 def test_chart_points_and_best_series_in_finishing_order():
     state = DashboardState(FakeClock())
     state.apply(started())
@@ -296,6 +312,24 @@ def test_eta_ends_at_the_search_timeout():
     assert state.eta() == pytest.approx(10.0)  # 8 x 10 s left, but the search ends at 30 s
     clock.now += 15
     assert state.eta() == 0.0
+
+
+def test_the_eta_leaves_out_the_time_the_trials_stood_still_with_hypermax():
+    """Ctrl-Z stops the running trials with hypermax: their wall times count the time they
+    stood still, which says nothing of how long a trial takes."""
+    clock, stood = FakeClock(), [0.0]
+    state = DashboardState(clock, lambda: stood[0])
+    state.apply(started(iterations=10, parallel=2))
+    for first in (1, 3):  # two at a time, 10 s each; the first two stood still an hour
+        state.apply(ev.TrialStarted(trial(first)))
+        state.apply(ev.TrialStarted(trial(first + 1)))
+        stood[0] += 3600.0 if first == 1 else 0.0
+        clock.now += 10
+        for trial_id in (first, first + 1):
+            seconds = 10.0 + (3600.0 if first == 1 else 0.0)  # their wall time
+            done = trial(trial_id, state=TrialState.OK, loss=1.0, seconds=seconds)
+            state.apply(ev.TrialFinished(done, done, trial_id))
+    assert state.eta() == pytest.approx(6 * 10.0 / 2)  # 6 left, 10 s each, two at a time
 
 
 def test_the_pace_is_measured_anew_once_the_process_stood_still():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,22 @@ def test_pause_launches_nothing_until_resumed(tmp_path):
     assert search.runner.submitted == [1, 2, 3, 4]
     paused = [e.paused for e in search.events if isinstance(e, ev.Paused)]
     assert paused == [True, False]
+
+
+def test_the_time_paused_does_not_count_towards_the_search_timeout(tmp_path):
+    """Paused over lunch, a search goes on when resumed: its timeout counts its running time."""
+
+    def steer(runner: FakeRunner) -> None:
+        if runner.polls == 1:
+            search.driver.request(Command.PAUSE)
+        elif 2 <= runner.polls <= 5:
+            time.sleep(0.15)  # paused for longer than the timeout, in all
+        elif runner.polls == 6:
+            search.driver.request(Command.RESUME)
+
+    search = Search(tmp_path, FakeRunner(steer), iterations=4, timeout=0.5)
+    outcome = search.run()
+    assert (outcome.reason, outcome.done) == ("iterations done", 4)
 
 
 def test_interrupt_cancels_the_running_trials_and_they_are_not_told(tmp_path):

@@ -130,3 +130,23 @@ def test_the_console_eta_ends_at_the_search_timeout() -> None:
     now[0] = 100.0  # a trial in 100 s: 99 left would take 9,900 s, but the search ends at 1,000
     console.handle(ev.TrialFinished(Trial(1, {}, {}, TrialState.OK, loss=1.0, time=100.0), None, 1))
     assert out.getvalue().rstrip().endswith("elapsed 1m40s  ETA 15m00s")
+
+
+def test_the_console_elapsed_and_eta_leave_out_the_time_paused() -> None:
+    import io
+
+    from hypermax import events as ev
+    from hypermax.trial import Trial, TrialState
+    from hypermax.ui.console import ConsoleReporter
+
+    now = [0.0]
+    out = io.StringIO()
+    console = ConsoleReporter(out, clock=lambda: now[0])
+    console.handle(ev.SearchStarted("quad", "tpe", 100, 1, Path("r"), timeout=1000.0))
+    now[0] = 50.0
+    console.handle(ev.Paused(True))
+    now[0] = 3650.0  # paused for an hour: the search's clock, and its timeout's, stood still
+    console.handle(ev.Paused(False))
+    now[0] = 3700.0
+    console.handle(ev.TrialFinished(Trial(1, {}, {}, TrialState.OK, loss=1.0, time=100.0), None, 1))
+    assert out.getvalue().rstrip().endswith("elapsed 1m40s  ETA 15m00s")

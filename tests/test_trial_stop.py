@@ -97,6 +97,24 @@ def test_the_time_a_stopped_trial_spends_paused_does_not_count_towards_its_wait(
     assert_none_alive(marker)
 
 
+def test_the_time_a_trial_spends_paused_does_not_count_towards_its_kill_grace(
+    host, tmp_path, marker
+):
+    """Ctrl-Z during the grace between SIGTERM and SIGKILL: the trial, cleaning up, has the
+    rest of its grace once continued, not SIGKILL the moment the search goes on."""
+    run = start(host, tmp_path, marker, "clean_up_on_go_after_sigterm", kill_grace=0.5)
+    run.stop(KillReason.INTERRUPT)  # SIGTERM; SIGKILL after 0.5 s of its time
+    wait_until((run.trial_dir / "sigterm").exists, UP_TIMEOUT, "the trial's SIGTERM")
+    assert run.pause()
+    time.sleep(0.7)  # paused for longer than the grace
+    (run.trial_dir / "go").write_text("")  # it ends its clean-up at once when continued
+    run.unpause()
+    outcome = run.finish()
+    assert (run.trial_dir / "finally").exists() and outcome.exit_code != -signal.SIGKILL
+    assert "SIGKILL to" not in (tmp_path / "trial_1.log").read_text()
+    assert_none_alive(marker)
+
+
 def test_a_stop_after_the_trial_ended_changes_nothing(host, tmp_path, marker):
     run = start(host, tmp_path, marker, "report_once_then_return_on_go")
     (run.trial_dir / "go").write_text("")

@@ -54,7 +54,8 @@ def _give(procs: list[ProcInfo], sig: int) -> None:
     """A step of the ladder: ``sig`` to each process; after SIGTERM, SIGCONT too. A stopped
     process (SIGSTOP, a terminal's Ctrl-Z) handles its SIGTERM only once it runs again;
     otherwise it would sit out the grace and get SIGKILL without its ``finally`` blocks.
-    hypermax stops its trials only while it is stopped itself (Ctrl-Z), when no ladder runs."""
+    hypermax stops its trials only while it is stopped itself (Ctrl-Z): a ladder under way then
+    stands still with the trial's clock, and the trial is continued before it goes on."""
     signal_all(procs, sig)
     if sig == signal.SIGTERM:
         signal_all(procs, signal.SIGCONT)
@@ -68,9 +69,11 @@ def kill_ladder(
     label: str = "",
     wake: threading.Event | None = None,
     hurry: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[ProcInfo]:
     """SIGTERM (and SIGCONT, :func:`_give`) every process ``find`` names, SIGKILL those
-    left after ``grace`` seconds.
+    left after ``grace`` seconds of ``clock`` (a trial's own clock stands still while it is
+    paused by Ctrl-Z: so does its grace).
 
     ``find`` is asked again at every poll, so a process that appears meanwhile gets the signal
     of the step under way; a process once found stays a target until it dies. ``grace`` 0 goes
@@ -89,16 +92,16 @@ def kill_ladder(
     if not alive:
         return []
     head = f"{label}: " if label else ""
-    began = time.monotonic()
+    began = clock()
     if grace > 0:
         _give(alive, signal.SIGTERM)
         note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
-        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry)
+        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry, clock)
         if not alive:
-            note(f"all ended {time.monotonic() - began:.2f} s after SIGTERM")
+            note(f"all ended {clock() - began:.2f} s after SIGTERM")
             return []
         if hurry is not None and hurry():
-            waited = time.monotonic() - began
+            waited = clock() - began
             when = f"{waited:.2f} s into the {grace:g} s grace, interrupted again"
         else:
             when = f"after the {grace:g} s grace"
@@ -106,8 +109,8 @@ def kill_ladder(
     else:
         note(f"{head}SIGKILL to {_pids(alive)} (no grace)")
     _give(alive, signal.SIGKILL)
-    deadline = time.monotonic() + KILL_WAIT_SECONDS
-    survivors = _wait(find, targets, deadline, signal.SIGKILL, note, wake)
+    deadline = clock() + KILL_WAIT_SECONDS
+    survivors = _wait(find, targets, deadline, signal.SIGKILL, note, wake, clock=clock)
     if survivors:
         note(f"still alive {KILL_WAIT_SECONDS:g} s after SIGKILL: {_pids(survivors)}")
     return survivors
@@ -131,9 +134,10 @@ def _wait(
     note: Note,
     wake: threading.Event | None,
     hurry: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[ProcInfo]:
-    """Until ``deadline``, until every target is gone or until ``hurry`` says so, give ``sig``
-    to newcomers too."""
+    """Until ``deadline`` (of ``clock``), until every target is gone or until ``hurry`` says
+    so, give ``sig`` to newcomers too."""
     while True:
         known = set(targets)
         alive = _look(find, targets)
@@ -141,7 +145,7 @@ def _wait(
         if fresh:
             _give(fresh, sig)
             note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
-        now = time.monotonic()
+        now = clock()
         if not alive or now >= deadline or (hurry is not None and hurry()):
             return alive
         pause = min(KILL_POLL_SECONDS, deadline - now)
@@ -164,6 +168,8 @@ class Ladder:
         note: where each step is told (the trial's log).
         name: the name of the thread :meth:`start` runs it in.
         hurry: once it says so, SIGKILL without the rest of the grace.
+        clock: what the grace is measured on: the trial's own clock, which stands still
+            while the trial is paused (Ctrl-Z).
     """
 
     def __init__(
@@ -173,12 +179,14 @@ class Ladder:
         note: Note,
         name: str = "hypermax-kill",
         hurry: Callable[[], bool] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._find = find
         self._grace = grace
         self._note = note
         self._name = name
         self._hurry = hurry
+        self._clock = clock
         self._lock = threading.Lock()
         self._begun = False
         self._done = threading.Event()
@@ -216,7 +224,7 @@ class Ladder:
     def _run(self, label: str) -> None:
         try:
             self._survivors = kill_ladder(
-                self._find, self._grace, self._note, label, self._wake, self._hurry
+                self._find, self._grace, self._note, label, self._wake, self._hurry, self._clock
             )
         finally:
             self._done.set()

@@ -123,6 +123,7 @@ class TrialRun:
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
             hurry=lambda: host.hurry,
+            clock=self._running_time,  # the grace leaves out the time it is paused, as its limit
         )
         self.started = time.monotonic()
         self._paused_at: float | None = None  # its processes are stopped (SIGSTOP) since then

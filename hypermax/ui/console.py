@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Callable
 from typing import TextIO
 
 from hypermax import events as ev
+from hypermax.clock import SearchClock, awake
 from hypermax.trial import Trial
 from hypermax.ui.formatting import (
     format_duration,
@@ -58,14 +58,13 @@ def best_line(best: Trial) -> str:
 class ConsoleReporter:
     """Writes one line per finished trial and a summary at the end."""
 
-    def __init__(
-        self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = awake) -> None:
         self.stream = stream or sys.stdout
         self.clock = clock
         self.total = 0
         self._timeout: float | None = None
-        self._started = clock()
+        self._search_time = SearchClock(clock)  # this run's, paused or stopped time left out
+        self._search_time.start()
         self._done_before = 0  # trials a resumed search had done before this run
         self._closed = False  # the stream's reader went away (``| head``): the search goes on
 
@@ -82,7 +81,7 @@ class ConsoleReporter:
         if isinstance(event, ev.SearchStarted):
             self.total = event.iterations
             self._timeout = event.timeout
-            self._started = self.clock()
+            self._search_time.start()
             self._print(
                 f"hypermax: {event.name}: {event.method}, {trials_text(event.iterations)}, "
                 f"parallel {event.parallel}, results in {event.results_folder}"
@@ -105,6 +104,7 @@ class ConsoleReporter:
         elif isinstance(event, ev.Message):
             self._print(f"hypermax: {event.text}")
         elif isinstance(event, ev.Paused):
+            self._search_time.pause(event.paused)
             self._print("hypermax: paused" if event.paused else "hypermax: resumed")
         elif isinstance(event, ev.SearchFinished):
             for line in summary_lines(event.reason, event.done, event.best):
@@ -112,7 +112,7 @@ class ConsoleReporter:
 
     def _pace(self, done: int) -> list[str]:
         """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far."""
-        elapsed = self.clock() - self._started
+        elapsed = self._search_time.elapsed()
         parts = [f"elapsed {format_duration(elapsed)}"]
         done_here, left = done - self._done_before, self.total - done
         if done_here > 0 and left > 0:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
+from hypermax.clock import SearchClock, awake, stood_still
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
@@ -56,11 +56,18 @@ class DashboardState:
     """The dashboard's model, updated one event at a time.
 
     Args:
-        clock: monotonic seconds; injectable for tests.
+        clock: monotonic seconds, the time hypermax spent stopped (Ctrl-Z) left out, when its
+            trials stood still too; injectable for tests.
+        stood: the seconds hypermax spent stopped so far (what ``clock`` leaves out, and the
+            wall times of the trials stopped with it count); injectable for tests.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = awake, stood: Callable[[], float] = stood_still
+    ) -> None:
         self.clock = clock
+        self.stood = stood
+        self._search_time = SearchClock(clock)  # this run's, paused time left out too
         self.name = ""
         self.method = ""
         self.iterations = 0
@@ -86,6 +93,7 @@ class DashboardState:
         self.version = 0
         self.finished_version = 0
         self._launched_at: dict[int, float] = {}
+        self._stood_at: dict[int, float] = {}  # what ``stood`` said as each trial started
         self._flat: dict[int, dict[str, Any]] = {}
         self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
         self._ended_at: deque[float] = deque(maxlen=RECENT_DURATIONS)  # this session's, counted
@@ -101,6 +109,7 @@ class DashboardState:
         elif isinstance(event, ev.TrialStarted):
             self.running[event.trial.id] = event.trial
             self._launched_at[event.trial.id] = self.clock()
+            self._stood_at[event.trial.id] = self.stood()
         elif isinstance(event, ev.TrialReported):
             self._reported(event)
         elif isinstance(event, ev.TrialFinished):
@@ -115,12 +124,14 @@ class DashboardState:
             self.live = {tid: stats for tid, stats in event.stats.items() if tid in self.running}
         elif isinstance(event, ev.Paused):
             self.paused = event.paused
+            self._search_time.pause(event.paused)
             self.forget_pace()  # a pause is no part of the pace
         elif isinstance(event, ev.Message):
             self.messages.append(event.text)
         elif isinstance(event, ev.SearchFinished):
             self.ended = True
             self.ended_at = self.clock()
+            self._search_time.end()
             self.end_reason = event.reason
             self.interrupted = event.interrupted
             self.paused = False
@@ -155,6 +166,7 @@ class DashboardState:
         self.results_folder = event.results_folder
         self.resumed = event.resumed
         self.started_at = self.clock()
+        self._search_time.start()
         for trial in sorted(event.history, key=lambda t: (t.ended_at or 0.0, t.id)):
             self._finish(trial)
         if event.resumed:
@@ -171,12 +183,14 @@ class DashboardState:
         self.standing.pop(trial.id, None)
         self.curves.pop(trial.id, None)
         launched = self._launched_at.pop(trial.id, None)
+        stood_at = self._stood_at.pop(trial.id, None)
+        stopped = 0.0 if stood_at is None else self.stood() - stood_at
         if trial.id not in self.finished:
             self.order.append(trial.id)
         self.finished[trial.id] = trial
         self._flat[trial.id] = flatten(trial.params)
         self.finished_version += 1
-        duration = _duration(trial, launched, self.clock())
+        duration = _duration(trial, launched, self.clock(), stopped)
         if duration is not None and trial.state.counted:
             self._durations.append(duration)
         if trial.loss is not None and (self.best is None or trial.loss < (self.best.loss or 0.0)):
@@ -202,11 +216,9 @@ class DashboardState:
         return counts
 
     def elapsed(self) -> float:
-        """Seconds since the search started in this session (frozen once it ended)."""
-        if self.started_at is None:
-            return 0.0
-        end = self.ended_at if self.ended_at is not None else self.clock()
-        return max(0.0, end - self.started_at)
+        """Seconds the search has run in this session (frozen once it ended), the time it was
+        paused or stopped (Ctrl-Z) left out, as its ``timeout`` counts them."""
+        return self._search_time.elapsed()
 
     def eta(self) -> float | None:
         """Seconds until ``iterations`` trials are done, from the median of recent durations,
@@ -331,9 +343,12 @@ def problem_line(trial: Trial) -> str:
     return f"trial {trial.id} {trial.state.value}: {reason}"
 
 
-def _duration(trial: Trial, launched: float | None, now: float) -> float | None:
+def _duration(trial: Trial, launched: float | None, now: float, stopped: float) -> float | None:
+    """How long a finished trial ran: its wall time, less the ``stopped`` seconds hypermax
+    (and the trial with it) stood still meanwhile (Ctrl-Z), which the dashboard's clock leaves
+    out already."""
     if trial.started_at is not None and trial.ended_at is not None:
-        return max(0.0, trial.ended_at - trial.started_at)
+        return max(0.0, trial.ended_at - trial.started_at - stopped)
     if launched is not None:
         return max(0.0, now - launched)
     return trial.time

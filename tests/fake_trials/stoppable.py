@@ -69,6 +69,26 @@ def report_again_on_go(params: dict[str, Any], reporter: Any) -> float:
     return 0.5
 
 
+def clean_up_on_go_after_sigterm(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1; on SIGTERM leaves ``sigterm``, then cleans up until ``go`` exists,
+    leaves ``finally`` and exits."""
+    import signal
+    import sys
+
+    def clean_up(signum: int, frame: Any) -> None:
+        _leave("sigterm", "")
+        while not (_folder() / "go").exists():
+            time.sleep(0.01)
+        _leave("finally", "1")
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, clean_up)
+    reporter(1, loss=1.0)
+    _up()
+    while True:
+        time.sleep(60)
+
+
 def swallow_the_stop(params: dict[str, Any], reporter: Any) -> float:
     """Reports until a report raises, catches that and returns a loss anyway."""
     import hypermax
