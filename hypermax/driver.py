@@ -313,13 +313,20 @@ class Driver:
         self._ask_ahead(parallel)
         if self._hold(parallel):
             self._ask_ahead(parallel)  # a free slot finds the next one ready, held ones aside
+        self._prepare_ahead()
 
     def _ask_ahead(self, parallel: int) -> None:
-        """Ask ahead for the next free slots, if the optimizer allows; the runner makes the
-        files of those trials while the others run, so a free slot only starts a process."""
+        """Ask ahead for the next free slots, if the optimizer allows."""
         room = self.spec.search.iterations - self._done() - len(self._running)
         room -= len(self._standby)
-        for proposal in self._proposals.ask_ahead(min(parallel, room)):
+        self._proposals.ask_ahead(min(parallel, room))
+
+    def _prepare_ahead(self) -> None:
+        """Have the runner make the files of the trials asked ahead and not held while the
+        others run, so that a free slot only starts a process. Done after the hold: a trial
+        held on standby makes its files as it is held, so that none of its files is there
+        before it is held (and would start at the next trial's end)."""
+        for proposal in self._proposals.asked_ahead():
             folder, trial_id = self.folder, proposal.trial_id
             self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
 

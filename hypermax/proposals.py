@@ -135,6 +135,10 @@ class Proposals:
             asked.append(proposal)
         return asked
 
+    def asked_ahead(self) -> tuple[Proposal, ...]:
+        """The proposals asked ahead and held here, in the order the free slots will get them."""
+        return tuple(self._ahead)
+
     def take_ahead(self) -> Proposal | None:
         """The next proposal asked ahead, if there is one and nothing comes before it (a
         preset): it is no longer held here."""

@@ -118,18 +118,20 @@ def test_a_search_stopped_early_leaves_no_folder_of_a_trial_asked_ahead(tmp_path
 
 def test_a_search_prepares_each_trial_it_asks_ahead_once_before_it_runs(tmp_path, monkeypatch):
     """random search is asked one proposal ahead: every trial after the first was prepared,
-    once, while the one before it ran."""
+    once, while the one before it ran (from trial 3 on, as it was held on standby)."""
     import hypermax
+    from hypermax.execution.trial_run import TrialRun
 
     prepared: list[int] = []
-    original = LocalRunner.prepare
+    original = TrialRun.prepare
 
-    def noting(self, proposal, trial_dir, log_path):
-        prepared.append(proposal.trial_id)
-        original(self, proposal, trial_dir, log_path)
-        assert (trial_dir / PARAMS_FILE).exists()  # made now, before the trial's submit
+    def noting(self):
+        prepared.append(self.trial_id)
+        made = original(self)
+        assert made and (self.trial_dir / PARAMS_FILE).exists()  # before the trial's start
+        return made
 
-    monkeypatch.setattr(LocalRunner, "prepare", noting)
+    monkeypatch.setattr(TrialRun, "prepare", noting)
     (tmp_path / "objective.py").write_text(SQUARE)
     monkeypatch.chdir(tmp_path)
     result = hypermax.optimize(

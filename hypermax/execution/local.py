@@ -153,11 +153,12 @@ class LocalRunner(BaseRunner):
 
     def standby(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> bool:
         """Hold the trial (its files made now, if not prepared) to start in the follower that
-        reaps the next trial process to end."""
-        run = self._run_of(proposal, trial_dir, log_path)
-        if not run.prepared and not run.prepare():
-            return False  # its submit makes its files, or says why it cannot
+        reaps the next trial process to end. Its files are made under the lock of the trials
+        held: a trial process that ends once they are there finds it held."""
         with self._standby_lock:
+            run = self._run_of(proposal, trial_dir, log_path)
+            if not run.prepared and not run.prepare():
+                return False  # its submit makes its files, or says why it cannot
             self._standby.append(run)
         return True
 
