@@ -49,7 +49,8 @@ class ParamRelation:
         name: the flat dotted name (``optimizer.learning_rate``).
         rho: Spearman's rank correlation between the param and the loss, in ``[-1, 1]``;
             positive when a larger value goes with a larger (worse) loss. An ``enum`` is first
-            encoded by the rank of each value's mean loss, so its ``rho`` is never negative.
+            encoded by the rank of each value's mean loss rank, so its ``rho`` is never
+            negative.
         trials: how many trials with a loss the param appeared in.
         kind: ``number``, ``bool`` (ranked as 0/1), or ``enum`` (any other value).
         best_value: for an ``enum``, the value with the lowest mean loss; None otherwise.
@@ -169,14 +170,21 @@ def _finite(value: Any) -> bool:
 
 
 def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[float], Any]:
-    """Each value as the rank (from 0) of its mean loss among the values; and the best value."""
+    """Each value as the rank (from 0) of its mean loss rank among the values (the mean of its
+    trials' ranks among all the losses: a value's one loss near the largest float does not
+    put it last, and the rank correlation of the codes with the losses is never negative);
+    and the best value, the one of the lowest mean loss."""
     keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
+    loss_ranks = _stats().rankdata(losses)
     by_key: dict[str, list[float]] = {}
-    for key, loss in zip(keys, losses, strict=True):
+    ranks_by_key: dict[str, list[float]] = {}
+    for key, loss, loss_rank in zip(keys, losses, loss_ranks, strict=True):
         by_key.setdefault(key, []).append(loss)
-    order = sorted(by_key, key=lambda k: (_mean(by_key[k]), k))
+        ranks_by_key.setdefault(key, []).append(float(loss_rank))
+    order = sorted(ranks_by_key, key=lambda k: (_mean(ranks_by_key[k]), k))
     rank = {key: float(i) for i, key in enumerate(order)}
-    return [rank[k] for k in keys], json.loads(order[0])
+    best = min(by_key, key=lambda k: (_mean(by_key[k]), k))
+    return [rank[k] for k in keys], json.loads(best)
 
 
 def _mean(values: list[float]) -> float:

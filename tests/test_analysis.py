@@ -111,3 +111,15 @@ def test_scipy_is_loaded_by_load_or_a_ranking_not_by_the_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_an_enum_whose_one_loss_is_huge_still_ranks_with_a_rho_that_is_not_negative():
+    """Value a's losses are the lowest but one, whose mean puts it behind b: ranked by its
+    losses' ranks it comes first, and rho is positive, as its docstring says."""
+    from hypermax.analysis import rank_params
+
+    losses = {"a": [1.0, 2.0, 3.0, 1e300], "b": [4.0, 5.0, 6.0, 7.0]}
+    scored = [({"e": value}, loss) for value, some in losses.items() for loss in some]
+    (relation,) = rank_params(scored, 3)
+    assert relation.rho > 0
+    assert relation.best_value == "b"  # the lowest mean loss, as before
