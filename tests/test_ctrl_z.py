@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from conftest import fake_function_spec
 from fake_trials.helpers import (
@@ -32,6 +33,18 @@ from hypermax import clock
 TIME_LIMIT = 2.0
 
 
+def _as_a_job(spec: Path, folder: Path) -> subprocess.Popen[str]:
+    """``hypermax SPEC`` in a process group of its own, as a shell's job control starts it."""
+    return subprocess.Popen(
+        hypermax_argv(spec),
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,
+    )
+
+
 def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, marker):
     go = tmp_path / "go"
     search = fake_search(
@@ -40,14 +53,7 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
     search["search"]["timeout"] = TIME_LIMIT  # the time stopped counts not towards it either
     spec = write_spec(tmp_path, search)
     results = tmp_path / "results" / "ctrlz"
-    hypermax = subprocess.Popen(
-        hypermax_argv(spec),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        process_group=0,  # a job of its own, as a shell's job control starts it
-    )
+    hypermax = _as_a_job(spec, tmp_path)
     try:
         ups = [results / "trials" / str(i) / "up" for i in (1, 2)]
         wait_until(
@@ -92,14 +98,7 @@ def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path,
             "SLOW_IMPORT_RELEASE": str(release),
         },
     )
-    hypermax = subprocess.Popen(
-        hypermax_argv(spec),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        process_group=0,  # a job of its own, as a shell's job control starts it
-    )
+    hypermax = _as_a_job(spec, tmp_path)
     try:
         wait_until(importing.exists, 30, "the trial server to import the objective")
         hypermax.send_signal(signal.SIGTSTP)

@@ -224,20 +224,29 @@ def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluste
     assert len(guardians) == 1
 
 
+def _waits_saying_so(
+    runner: DaskRunner, folder: Path, trial_id: int, **params: Any
+) -> tuple[list[RunnerNote], Outcome]:
+    """Submit a trial that no worker can run yet; the notes the runner gives while it waits,
+    and the outcome of the trial, cancelled then."""
+    RunnerContract.submit(runner, folder, trial_id, **params)
+    notes = wait_until(
+        lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
+        OUTCOME_TIMEOUT,
+        "a note that the trial waits",
+    )
+    runner.cancel(trial_id, KillReason.INTERRUPT)
+    outcome, _ = RunnerContract.outcome(runner, trial_id)
+    return notes, outcome
+
+
 def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_path, marker):
     wanted = ClusterSpec(cluster.address, resources={"GPU": 1.0})
     runner = DaskRunner(
         FunctionSpec(**executable("good", env={MARKER_ENV: marker})), tmp_path, wanted
     )
     try:
-        RunnerContract.submit(runner, tmp_path, 1)
-        notes = wait_until(
-            lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
-            OUTCOME_TIMEOUT,
-            "a note that the trial waits",
-        )
-        runner.cancel(1, KillReason.INTERRUPT)
-        outcome, _ = RunnerContract.outcome(runner, 1)
+        notes, outcome = _waits_saying_so(runner, tmp_path, 1)
     finally:
         runner.close()
     assert notes == [
@@ -522,14 +531,7 @@ def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so
             proxy.retarget(again.address)
             proxy.drop()
             lost, events = RunnerContract.outcome(runner, 1)
-            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
-            notes = wait_until(
-                lambda: [e for e in runner.poll(0.5) if isinstance(e, RunnerNote)],
-                OUTCOME_TIMEOUT,
-                "a note that the trial waits",
-            )
-            runner.cancel(2, KillReason.INTERRUPT)
-            waited, _ = RunnerContract.outcome(runner, 2)
+            notes, waited = _waits_saying_so(runner, tmp_path, 2, x=0.5)
         finally:
             runner.close()
     finally:
