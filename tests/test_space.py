@@ -336,3 +336,16 @@ def test_an_infinite_space_has_no_size_and_cannot_be_listed():
     assert space.size() is None
     with pytest.raises(ValueError, match="infinitely many"):
         space.points()
+
+
+@pytest.mark.parametrize("method", ["random", "hyperopt_tpe", "evolution"])
+def test_a_rounded_log_normal_number_is_never_rounded_to_zero(method):
+    """exp(N(ln 1, 3)) falls below half a step a third of the time: a log scale's value stays
+    above 0, so it rounds to one step, as the Optuna-backed methods already give."""
+    from hypermax.optimizers import make_optimizer
+
+    node = {"mode": "normal", "scaling": "logarithmic", "mean": 1, "stddev": 3, "rounding": 1}
+    space = Space({"type": "object", "properties": {"batch": {"type": "number", **node}}})
+    optimizer = make_optimizer(method, space, 1, {})
+    values = [optimizer.ask(trial_id).params["batch"] for trial_id in range(1, 41)]
+    assert min(values) == 1, values

@@ -82,7 +82,8 @@ class Leaf:
         for a normal prior), an ``int`` for integers. Its internal value is ``float`` of it."""
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
-        return shape_number(raw, low, high, self.step, self.prior is None, self.kind == "int")
+        bounded, integer = self.prior is None, self.kind == "int"
+        return shape_number(raw, low, high, self.step, bounded, integer, positive=self.log)
 
     def options(self) -> tuple[Any, ...] | None:
         """The finite internal values of this leaf in order, or None when there are infinitely
@@ -93,15 +94,24 @@ class Leaf:
 
 
 def shape_number(
-    raw: float, low: float, high: float, step: float | None, bounded: bool, integer: bool
+    raw: float,
+    low: float,
+    high: float,
+    step: float | None,
+    bounded: bool,
+    integer: bool,
+    positive: bool = False,
 ) -> float | int:
     """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` when
     ``bounded`` (with a step, to the first or last multiple within them, so that bounds off the
     step are never taken), and an ``int`` when ``integer`` (within fractional bounds, the
-    nearest whole number inside them)."""
+    nearest whole number inside them). A ``positive`` number (one on a log scale) rounds to
+    one step at least, never to 0."""
     value = float(raw)
     if step:
         count: float = round(value / step)
+        if positive:
+            count = max(count, 1)
         if bounded:
             first, last = step_range(low, high, step)
             if first <= last:  # a spec's number always holds a multiple (validation)

@@ -190,7 +190,8 @@ class NumberNode(Node):
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
-        return shape_number(raw, self.low, self.high, self.q, self.normal is None, self.integer)
+        bounded = self.normal is None
+        return shape_number(raw, self.low, self.high, self.q, bounded, self.integer, self.log)
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return self._shape(vals[self.label])
