@@ -450,6 +450,21 @@ def test_an_ask_ahead_that_raises_raises_when_its_slot_frees(tmp_path):
     assert finished == {1: "ok", 2: "ok"}  # trial 2 ran to its end before the error surfaced
 
 
+def test_a_tell_that_raises_keeps_the_trial_it_was_told_and_the_running_ones(tmp_path):
+    """A plugin whose tell raises ends the search; the trial it was told, which finished, is
+    journaled with its loss, and the one still running is recorded interrupted."""
+
+    def broken_tell(trial: Trial) -> None:
+        raise RuntimeError("tell broke")
+
+    search = Search(tmp_path, iterations=5, parallel=2)
+    search.optimizer.tell = broken_tell  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="tell broke"):
+        search.run()
+    finished = {r["id"]: r["state"] for r in search.records() if r["event"] == "trial_finished"}
+    assert finished == {1: "ok", 2: "interrupted"}
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names fds through /proc")
 def test_a_turn_journals_what_ended_then_what_started_and_never_waits_for_the_disk(
     tmp_path, monkeypatch
