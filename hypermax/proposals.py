@@ -11,6 +11,7 @@ from hypermax.errors import SearchFailed
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
+from hypermax.values import as_json
 
 if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
@@ -159,36 +160,50 @@ class Proposals:
             self.waiting = answer is NoProposal.WAIT
             self.exhausted = answer is NoProposal.EXHAUSTED
             return None
-        problem = self._answer_problem(trial_id, answer)
-        if problem is not None:
+        try:
+            return self._as_run(trial_id, answer)
+        except _Unusable as exc:
             kind = type(self.optimizer)
             raise ProposalError(
-                f"hypermax: the optimizer {kind.__module__}:{kind.__qualname__} {problem}"
-            )
-        return answer
+                f"hypermax: the optimizer {kind.__module__}:{kind.__qualname__} {exc}"
+            ) from None
 
-    def _answer_problem(self, trial_id: int, answer: object) -> str | None:
-        """What is wrong with the optimizer's answer to ``ask(trial_id)``, or None."""
+    def _as_run(self, trial_id: int, answer: object) -> Proposal:
+        """The optimizer's answer to ``ask(trial_id)`` as the search runs and journals it, its
+        params and internal values as JSON holds them (a numpy number as the Python number it
+        holds); raises _Unusable saying what is wrong with it."""
         if not isinstance(answer, Proposal):
             text = repr(answer)
             text = text if len(text) <= 60 else text[:57] + "..."
-            return (
+            raise _Unusable(
                 f"answered ask({trial_id}) with {text}: ask returns a Proposal, WAIT or EXHAUSTED"
             )
         if answer.trial_id != trial_id:
-            return f"proposed trial {answer.trial_id} when asked for trial {trial_id}"
+            raise _Unusable(f"proposed trial {answer.trial_id} when asked for trial {trial_id}")
+        try:
+            params, internal = as_json(answer.params), as_json(answer.internal)
+        except (TypeError, ValueError) as exc:
+            raise _Unusable(
+                f"proposed values JSON cannot hold for trial {trial_id}: {exc}"
+            ) from None
         if self.optimizer.proposes_from_space:
             try:
-                self.optimizer.space.encode(answer.params)
+                self.optimizer.space.encode(params)
             except EncodeError as exc:
-                return f"proposed params the space cannot produce for trial {trial_id}: {exc}"
-        return None
+                raise _Unusable(
+                    f"proposed params the space cannot produce for trial {trial_id}: {exc}"
+                ) from None
+        return Proposal(trial_id, params, internal)
 
     def take_id(self) -> int:
         """The next trial id (taken: the next call gives the one after)."""
         trial_id = self.next_id
         self.next_id += 1
         return trial_id
+
+
+class _Unusable(Exception):
+    """What is wrong with an optimizer's answer to an ask, in words that follow its name."""
 
 
 class ProposalError(SearchFailed):

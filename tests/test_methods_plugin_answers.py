@@ -77,6 +77,22 @@ def test_a_proposal_in_the_space_is_run() -> None:
     assert got is not None and got.params == {"x": 0.25, "k": "b"}
 
 
+def test_numpy_numbers_in_a_proposal_run_as_the_python_numbers_they_hold() -> None:
+    """A plugin drawing with numpy: its numbers used to reach the journal, which could not
+    write them (the search crashed, the trial's start unrecorded), or were refused as params."""
+    np = pytest.importorskip("numpy")
+
+    def numpy_values(opt: BaseOptimizer, trial_id: int) -> Proposal:
+        internal = {"x": np.float32(0.25), "k": np.int64(1)}
+        return Proposal(trial_id, {"x": np.float32(0.25), "k": "b"}, internal)
+
+    optimizer = Answers(Space(SPACE), 1, {"answer": numpy_values})
+    got = Proposals(optimizer, note=lambda line: None).next()
+    assert got is not None
+    assert json.dumps([got.params, got.internal]) == '[{"x": 0.25, "k": "b"}, {"x": 0.25, "k": 1}]'
+    assert type(got.params["x"]) is float and type(got.internal["k"]) is int
+
+
 def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -> None:
     """It used to leave the search waiting for ever with nothing running."""
     (tmp_path / "plugin.py").write_text(
