@@ -7,11 +7,11 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import SearchFailed
+from hypermax.errors import SearchFailed, one_line
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
-from hypermax.values import as_json
+from hypermax.values import as_json, json_equal, json_text
 
 if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
@@ -193,6 +193,19 @@ class Proposals:
                 raise _Unusable(
                     f"proposed params the space cannot produce for trial {trial_id}: {exc}"
                 ) from None
+            try:
+                decoded = self.optimizer.space.decode(internal)
+            except Exception as exc:  # an active leaf left out, an option's index out of range
+                raise _Unusable(
+                    f"proposed internal values the space cannot decode for trial {trial_id}: "
+                    f"{json_text(internal)}: {one_line(exc)}"
+                ) from None
+            if not json_equal(decoded, params):  # the journal would keep what did not run
+                raise _Unusable(
+                    f"proposed params for trial {trial_id} that its internal values do not "
+                    f"decode to: {json_text(params)}, decoded {json_text(decoded)} (propose "
+                    "Proposal(trial_id, self.space.decode(internal), internal))"
+                )
         return Proposal(trial_id, params, internal)
 
     def take_id(self) -> int:

@@ -53,8 +53,24 @@ def proposal(optimizer: BaseOptimizer, trial_id: int, internal: dict[str, Any]) 
             lambda opt, i: Proposal(i, {"x": 0.5, "k": "z"}, {"x": 0.5, "k": 0}),
             'for trial 1: k: "z" is not one of ["a", "b"]',
         ),
+        (
+            lambda opt, i: Proposal(i, {"x": 0.5, "k": "a"}, {"x": 0.9, "k": 0}),
+            'that its internal values do not decode to: {"x": 0.5, "k": "a"}, decoded {"x": 0.9',
+        ),
+        (
+            lambda opt, i: Proposal(i, {"x": 0.5, "k": "a"}, {"y": 0.5}),
+            'internal values the space cannot decode for trial 1: {"y": 0.5}: KeyError',
+        ),
     ],
-    ids=["none", "a-dict", "another-id", "number-outside", "not-an-option"],
+    ids=[
+        "none",
+        "a-dict",
+        "another-id",
+        "number-outside",
+        "not-an-option",
+        "params-not-internal",
+        "internal-undecodable",
+    ],
 )
 def test_an_answer_the_search_cannot_run_is_an_error_naming_the_optimizer(
     answer: Any, message: str
