@@ -185,6 +185,14 @@ CASES = [
     pytest.param(
         {
             "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": "import sys\n\nsys.exit(3)\n",
+        },
+        ['bad.json: search.method: cannot import "my_optimizers": SystemExit: 3'],
+        id="plugin-module-exits-as-it-is-imported",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
             "my_optimizers.py": "class Gredy:\n    pass\n",
         },
         ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],

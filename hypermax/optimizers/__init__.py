@@ -93,7 +93,7 @@ def _import(module_name: str, folder: Path | None) -> ModuleType:
         sys.path.insert(0, str(folder))
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() as it is imported
         missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
         if missing and (module_name == missing or module_name.startswith(missing + ".")):
             where = f" in {folder}" if folder is not None else ""
