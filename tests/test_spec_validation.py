@@ -193,6 +193,17 @@ CASES = [
     pytest.param(
         {
             "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": (
+                "from hypermax.optimizers import BaseOptimizer\n\n\n"
+                "class Greedy(BaseOptimizer):\n    def ask(self, trial_id):\n        pass\n"
+            ),
+        },
+        ['bad.json: search.method: "my_optimizers:Greedy" does not implement tell'],
+        id="plugin-without-tell",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
             "my_optimizers.py": "class Gredy:\n    pass\n",
         },
         ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],

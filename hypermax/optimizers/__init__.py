@@ -84,6 +84,9 @@ def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOp
         raise OptimizerError(f'module "{module_name}" has no "{class_name}"')
     if not (isinstance(cls, type) and issubclass(cls, BaseOptimizer)):
         raise OptimizerError(f'"{method}" is not a subclass of hypermax.optimizers.BaseOptimizer')
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise OptimizerError(f'"{method}" does not implement {", ".join(missing)}')
     return cls
 
 
