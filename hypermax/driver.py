@@ -306,6 +306,10 @@ class Driver:
             proposal = self._proposals.next()
             if proposal is None:
                 return
+            self._drain_control()  # a Ctrl-C or a pause during a slow ask: the trial does not start
+            if self._stopping is not None or self._paused:
+                self._proposals.give_back([proposal])
+                return
             started_at = time.time()
             trial_id = proposal.trial_id
             self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))

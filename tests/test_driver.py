@@ -260,6 +260,31 @@ def test_interrupt_cancels_the_running_trials_and_they_are_not_told(tmp_path):
     assert outcome.done == 1
 
 
+@pytest.mark.parametrize("command", [Command.INTERRUPT, Command.PAUSE])
+def test_a_trial_whose_ask_an_interrupt_or_a_pause_came_during_does_not_start(tmp_path, command):
+    """A slow plugin's ask held Ctrl-C until it answered; then its trial started, only to be
+    killed and journaled interrupted (or, paused, it started all the same)."""
+
+    def slow_ask(optimizer: FakeOptimizer, trial_id: int) -> Any:
+        if trial_id == 2 and optimizer.proposed == 1:
+            search.driver.request(command)  # as Ctrl-C or the dashboard's p does, meanwhile
+        return None
+
+    def steer(runner: FakeRunner) -> None:
+        if command is Command.PAUSE and runner.polls == 3:
+            search.driver.request(Command.RESUME)
+
+    search = Search(tmp_path, FakeRunner(steer), script=slow_ask, iterations=3)
+    outcome = search.run()
+    started = [r["id"] for r in search.records() if r["event"] == "trial_started"]
+    if command is Command.INTERRUPT:
+        assert outcome.interrupted and search.runner.submitted == [1] and started == [1]
+    else:
+        assert outcome.done == 3 and search.runner.submitted == [1, 2, 3] == started
+        assert ("ask", 2) in search.optimizer.calls
+        assert [name for name, _ in search.optimizer.calls].count("ask") == 3  # 2 runs later
+
+
 def test_an_exhausted_optimizer_ends_the_search_with_reason_exhausted(tmp_path):
     def three_then_none(optimizer: FakeOptimizer, trial_id: int) -> Any:
         return EXHAUSTED if optimizer.proposed >= 3 else None
