@@ -270,8 +270,11 @@ def test_a_trial_whose_ask_an_interrupt_or_a_pause_came_during_does_not_start(tm
             search.driver.request(command)  # as Ctrl-C or the dashboard's p does, meanwhile
         return None
 
+    paused_with: list[int] = []
+
     def steer(runner: FakeRunner) -> None:
         if command is Command.PAUSE and runner.polls == 3:
+            paused_with.extend(runner.submitted)
             search.driver.request(Command.RESUME)
 
     search = Search(tmp_path, FakeRunner(steer), script=slow_ask, iterations=3)
@@ -280,6 +283,7 @@ def test_a_trial_whose_ask_an_interrupt_or_a_pause_came_during_does_not_start(tm
     if command is Command.INTERRUPT:
         assert outcome.interrupted and search.runner.submitted == [1] and started == [1]
     else:
+        assert paused_with == [1]
         assert outcome.done == 3 and search.runner.submitted == [1, 2, 3] == started
         assert ("ask", 2) in search.optimizer.calls
         assert [name for name, _ in search.optimizer.calls].count("ask") == 3  # 2 runs later
