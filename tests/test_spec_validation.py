@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,17 @@ CASES = [
         },
         ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],
         id="plugin-class-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "random:Greedy"}),
+            "random.py": "class Greedy:\n    pass\n",
+        },
+        [
+            f'bad.json: search.method: module "random" has no "Greedy" (the module of that name '
+            f"is {random.__file__}, not {{folder}}/random.py: rename random.py)"
+        ],
+        id="plugin-module-named-as-one-of-pythons",
     ),
     pytest.param(
         {
