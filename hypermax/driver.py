@@ -236,6 +236,14 @@ class Driver:
             return True
         if self._proposals.over():
             self._stopping = stopping.EXHAUSTED
+            if not self._proposals.exhausted:  # said WAIT: not what the reason alone tells
+                method = self.spec.search.method
+                self._emit(
+                    ev.Message(
+                        f"search.method {method} answered WAIT with no trial running, which "
+                        "nothing can change: the search ends"
+                    )
+                )
             return True
         return False
 

@@ -322,6 +322,11 @@ def test_wait_with_nothing_running_ends_the_search_as_exhausted(tmp_path):
     outcome = search.run()
     assert outcome.reason == "exhausted" and outcome.done == 0
     assert search.runner.submitted == []
+    # said, since "exhausted" alone read as if the optimizer had answered EXHAUSTED
+    assert [e.text for e in search.events if isinstance(e, ev.Message)] == [
+        "search.method tpe answered WAIT with no trial running, which nothing can change: "
+        "the search ends"
+    ]
 
 
 def test_a_resumed_history_is_told_at_once_and_unfinished_trials_run_first(tmp_path):
