@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from conftest import journal_records, quadratic, run_cli
 from hypermax.optimizers import WAIT, BaseOptimizer, NoProposal, trial_seed
 from hypermax.space import UnitCube
 from hypermax.testing import OptimizerContract
-from hypermax.trial import Proposal, Trial
+from hypermax.trial import Proposal, Trial, TrialState
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -136,3 +137,23 @@ def test_the_contract_says_what_a_broken_plugin_does(plugin: str, check: str, me
     with pytest.raises(AssertionError) as failed:
         getattr(contract, check)()
     assert str(failed.value).startswith(message)
+
+
+class LossOfEveryRun(Drawn):
+    """Takes every trial that ran to have a loss: one killed without ``auto_kill_loss`` has none."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.best = math.inf
+
+    def tell(self, trial: Trial) -> None:
+        if trial.state is not TrialState.FAILED:
+            self.best = min(self.best, trial.loss)  # type: ignore[type-var]
+
+
+def test_the_contract_tells_trials_killed_or_stopped_without_a_loss() -> None:
+    """It gave every killed trial a loss, as auto_kill_loss does, so it passed a plugin that a
+    search without auto_kill_loss (the default) crashed at its first killed trial."""
+    contract = type("TestBroken", (OptimizerContract,), {"method": f"{__name__}:LossOfEveryRun"})()
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'NoneType'"):
+        contract.test_every_finished_state_is_taken()
