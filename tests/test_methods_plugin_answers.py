@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quadratic, run_cli
+from conftest import finished_records, quadratic, run_cli
 
 from hypermax.optimizers import BaseOptimizer
 from hypermax.proposals import ProposalError, Proposals
@@ -142,3 +142,45 @@ def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -
         "ask returns a Proposal, WAIT or EXHAUSTED"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Path) -> None:
+    """hypermax ended with the plugin's exit code, without a word."""
+    (tmp_path / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            from hypermax.optimizers import BaseOptimizer
+            from hypermax.trial import Proposal
+
+            class GivesUp(BaseOptimizer):
+                def ask(self, trial_id):
+                    if trial_id == 2:
+                        sys.exit(5)
+                    return Proposal(trial_id, {"x": 0.5}, {"x": 0.5})
+
+                def tell(self, trial):
+                    pass
+            """
+        )
+    )
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"name": "exits", "method": "plugin:GivesUp", "iterations": 3},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("hypermax: unexpected error: SystemExit: 5 (traceback in ")
+    )
+    states = [r["state"] for r in finished_records(tmp_path / "results" / "exits").values()]
+    assert states == ["ok"]
