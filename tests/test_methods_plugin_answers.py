@@ -145,7 +145,7 @@ def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -
 
 
 def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Path) -> None:
-    """hypermax ended with the plugin's exit code, without a word."""
+    """hypermax (run, and sample) ended with the plugin's exit code, without a word."""
     (tmp_path / "plugin.py").write_text(
         textwrap.dedent(
             """
@@ -184,3 +184,6 @@ def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Pa
     )
     states = [r["state"] for r in finished_records(tmp_path / "results" / "exits").values()]
     assert states == ["ok"]
+    sampled = run_cli("sample", "search.json", "-n", "2", cwd=tmp_path, timeout=60)
+    assert sampled.returncode == 1  # the next trial is the second: asked, it exits
+    assert "hypermax: unexpected error: SystemExit: 5 (traceback in " in sampled.stderr
