@@ -332,7 +332,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from hypermax.interrupts import raise_interrupt, signals_to
 
         with signals_to(raise_interrupt):
-            return handler(args)
+            try:
+                return handler(args)
+            except SystemExit as exc:  # a plugin optimizer's sys.exit() (hypermax sample)
+                return _crashed(exc, debug)
     except HypermaxError as exc:
         if debug:
             import traceback
@@ -353,7 +356,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _crashed(exc, debug)
 
 
-def _crashed(exc: Exception, debug: bool) -> int:
+def _crashed(exc: BaseException, debug: bool) -> int:
     """An unexpected error as one line (its traceback in a log, or shown with ``--debug``)."""
     error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)
     if debug:

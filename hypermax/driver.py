@@ -236,6 +236,14 @@ class Driver:
             return True
         if self._proposals.over():
             self._stopping = stopping.EXHAUSTED
+            if not self._proposals.exhausted:  # said WAIT: not what the reason alone tells
+                method = self.spec.search.method
+                self._emit(
+                    ev.Message(
+                        f"search.method {method} answered WAIT with no trial running, which "
+                        "nothing can change: the search ends"
+                    )
+                )
             return True
         return False
 
@@ -305,6 +313,10 @@ class Driver:
         while len(self._running) < parallel and not self._budget_spent():
             proposal = self._proposals.next()
             if proposal is None:
+                return
+            self._drain_control()  # a Ctrl-C or a pause during a slow ask: the trial does not start
+            if self._stopping is not None or self._paused:
+                self._proposals.give_back([proposal])
                 return
             started_at = time.time()
             trial_id = proposal.trial_id
@@ -396,15 +408,19 @@ class Driver:
             event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
-            self.optimizer.tell(trial)
             self._proposals.waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
         self._keep(trial)
         finished = ev.TrialFinished(trial, self._best, self._done())
         self._unrecorded.append((finished_record(trial), finished))
-        if trial.state is TrialState.INTERRUPTED and self._stopping is None and not self._closing:
-            self._run_again(trial)
+        if trial.state is TrialState.INTERRUPTED:
+            if self._stopping is None and not self._closing:
+                self._run_again(trial)
+        elif not self._closing:
+            # told once its record waits to be journaled: an optimizer whose tell raises ends
+            # the search with the trial kept; once the search closes, nothing is asked again
+            self.optimizer.tell(trial)
 
     def _run_again(self, trial: Trial) -> None:
         """A trial interrupted though nobody stopped it was lost by its runner (its cluster

@@ -7,10 +7,11 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import SearchFailed
+from hypermax.errors import SearchFailed, one_line
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
+from hypermax.values import as_json, json_equal, json_text
 
 if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
@@ -159,36 +160,71 @@ class Proposals:
             self.waiting = answer is NoProposal.WAIT
             self.exhausted = answer is NoProposal.EXHAUSTED
             return None
-        problem = self._answer_problem(trial_id, answer)
-        if problem is not None:
-            kind = type(self.optimizer)
-            raise ProposalError(
-                f"hypermax: the optimizer {kind.__module__}:{kind.__qualname__} {problem}"
-            )
-        return answer
-
-    def _answer_problem(self, trial_id: int, answer: object) -> str | None:
-        """What is wrong with the optimizer's answer to ``ask(trial_id)``, or None."""
-        if not isinstance(answer, Proposal):
-            text = repr(answer)
-            text = text if len(text) <= 60 else text[:57] + "..."
-            return (
-                f"answered ask({trial_id}) with {text}: ask returns a Proposal, WAIT or EXHAUSTED"
-            )
-        if answer.trial_id != trial_id:
-            return f"proposed trial {answer.trial_id} when asked for trial {trial_id}"
-        if self.optimizer.proposes_from_space:
-            try:
-                self.optimizer.space.encode(answer.params)
-            except EncodeError as exc:
-                return f"proposed params the space cannot produce for trial {trial_id}: {exc}"
-        return None
+        return as_run(self.optimizer, trial_id, answer)
 
     def take_id(self) -> int:
         """The next trial id (taken: the next call gives the one after)."""
         trial_id = self.next_id
         self.next_id += 1
         return trial_id
+
+
+def as_run(optimizer: BaseOptimizer, trial_id: int, answer: object) -> Proposal:
+    """The answer of ``optimizer`` to ``ask(trial_id)`` (not WAIT or EXHAUSTED) as the search
+    runs and journals it: its params and internal values as JSON holds them (a numpy number as
+    the Python number it holds). Raises ProposalError, one line naming the optimizer and what
+    is wrong with its answer, for one the search cannot run. The optimizer contract checks
+    every answer with it too."""
+    try:
+        return _as_run(optimizer, trial_id, answer)
+    except _Unusable as exc:
+        kind = type(optimizer)
+        raise ProposalError(
+            f"hypermax: the optimizer {kind.__module__}:{kind.__qualname__} {exc}"
+        ) from None
+
+
+def _as_run(optimizer: BaseOptimizer, trial_id: int, answer: object) -> Proposal:
+    """The optimizer's answer to ``ask(trial_id)`` as the search runs and journals it, its
+    params and internal values as JSON holds them (a numpy number as the Python number it
+    holds); raises _Unusable saying what is wrong with it."""
+    if not isinstance(answer, Proposal):
+        text = repr(answer)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise _Unusable(
+            f"answered ask({trial_id}) with {text}: ask returns a Proposal, WAIT or EXHAUSTED"
+        )
+    if answer.trial_id != trial_id:
+        raise _Unusable(f"proposed trial {answer.trial_id} when asked for trial {trial_id}")
+    try:
+        params, internal = as_json(answer.params), as_json(answer.internal)
+    except (TypeError, ValueError) as exc:
+        raise _Unusable(f"proposed values JSON cannot hold for trial {trial_id}: {exc}") from None
+    if optimizer.proposes_from_space:
+        try:
+            optimizer.space.encode(params)
+        except EncodeError as exc:
+            raise _Unusable(
+                f"proposed params the space cannot produce for trial {trial_id}: {exc}"
+            ) from None
+        try:
+            decoded = optimizer.space.decode(internal)
+        except Exception as exc:  # an active leaf left out, an option's index out of range
+            raise _Unusable(
+                f"proposed internal values the space cannot decode for trial {trial_id}: "
+                f"{json_text(internal)}: {one_line(exc)}"
+            ) from None
+        if not json_equal(decoded, params):  # the journal would keep what did not run
+            raise _Unusable(
+                f"proposed params for trial {trial_id} that its internal values do not "
+                f"decode to: {json_text(params)}, decoded {json_text(decoded)} (propose "
+                "Proposal(trial_id, self.space.decode(internal), internal))"
+            )
+    return Proposal(trial_id, params, internal)
+
+
+class _Unusable(Exception):
+    """What is wrong with an optimizer's answer to an ask, in words that follow its name."""
 
 
 class ProposalError(SearchFailed):

@@ -284,7 +284,7 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             return _execute(prepared, dashboard)
     except (HypermaxError, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
         raise Crashed(exc, save_traceback(exc, logs)) from exc
     finally:
         prepared.folder.unlock()

@@ -36,6 +36,7 @@ import pytest
 
 from hypermax.optimizers import NoProposal, make_optimizer
 from hypermax.optimizers.base import BaseOptimizer, Budget
+from hypermax.proposals import ProposalError, as_run
 from hypermax.space import Space
 from hypermax.trial import Proposal, Trial, TrialState
 
@@ -44,6 +45,7 @@ __all__ = [
     "FLAT_SPACE",
     "FiniteOptimizerContract",
     "OptimizerContract",
+    "ask_checked",
     "drive",
     "flat_loss",
     "with_grid_points",
@@ -121,6 +123,13 @@ def with_grid_points(space: dict[str, Any], count: int) -> dict[str, Any]:
     return space
 
 
+#: the failure of a check whose optimizer proposed no trial
+_NOTHING = (
+    "the optimizer proposed nothing: its first ask answered WAIT or EXHAUSTED with no trial "
+    "running, which ends a search with no trial run"
+)
+
+
 def _state_for(trial_id: int) -> TrialState:
     """A mix of every finished state, the same on every run."""
     return (TrialState.OK, TrialState.OK, TrialState.FAILED, TrialState.KILLED)[trial_id % 4]
@@ -138,9 +147,12 @@ def drive(
 
     Trials end oldest first. ``states(trial_id)`` picks how each ends: ``ok`` with its loss,
     ``failed`` without one, ``killed`` with the worst loss so far plus one (as
-    ``auto_kill_loss`` would give), ``stopped`` with its loss. Stops early when the optimizer
-    is exhausted, or says WAIT with nothing running. Trial ids count from ``first_id`` (after
-    a resumed history). Returns the finished trials as they were told, in order.
+    ``auto_kill_loss`` would give), ``stopped`` with its loss; but a killed or stopped trial
+    whose id is in the second half of each eight (``trial_id % 8 >= 4``) ends without a loss,
+    as one killed without ``auto_kill_loss`` or stopped before it reported one. Stops early
+    when the optimizer is exhausted, or says WAIT with nothing running. Trial ids count from
+    ``first_id`` (after a resumed history). Returns the finished trials as they were told, in
+    order.
     """
     told: list[Trial] = []
     proposals: list[Proposal] = []
@@ -148,13 +160,11 @@ def drive(
     next_id, worst, exhausted = first_id, 0.0, False
     while len(proposals) < trials or running:
         while not exhausted and len(running) < parallel and len(proposals) < trials:
-            answer = optimizer.ask(next_id)
+            answer = ask_checked(optimizer, next_id)
             if answer is NoProposal.EXHAUSTED:
                 exhausted = True
             if isinstance(answer, NoProposal):
                 break
-            assert isinstance(answer, Proposal), f"ask returned {answer!r}"
-            assert answer.trial_id == next_id
             proposals.append(answer)
             running.append(answer)
             next_id += 1
@@ -164,7 +174,7 @@ def drive(
         state = states(done.trial_id)
         value: float | None = loss(done.params)
         worst = max(worst, value or 0.0)
-        if state is TrialState.FAILED:
+        if state is TrialState.FAILED or (state in _LOSSLESS and done.trial_id % 8 >= 4):
             value = None
         elif state is TrialState.KILLED:
             value = worst + 1.0
@@ -172,6 +182,36 @@ def drive(
         optimizer.tell(trial)
         told.append(trial)
     return told
+
+
+def ask_checked(optimizer: BaseOptimizer, trial_id: int) -> Proposal | NoProposal:
+    """``optimizer.ask(trial_id)`` as the search takes the answer (numpy numbers as the Python
+    numbers they hold); fails with the line a search ends with for an answer it cannot run
+    (not a Proposal, another trial's id, params outside the space or not what the internal
+    values decode to)."""
+    answer = optimizer.ask(trial_id)
+    if isinstance(answer, NoProposal):
+        return answer
+    try:
+        return as_run(optimizer, trial_id, answer)
+    except ProposalError as exc:
+        raise AssertionError(str(exc)) from None
+
+
+def _params(answer: Proposal | NoProposal) -> Any:
+    """What an answer proposes, for a failure's message."""
+    return answer.params if isinstance(answer, Proposal) else answer.name
+
+
+#: how an optimizer proposes the same trials again, for the failures that say it does not
+_DETERMINISTIC = (
+    "draw each ask's randomness from hypermax.optimizers.trial_seed(self.seed, trial_id) and "
+    "keep no state that advances with asks"
+)
+
+
+#: the states a trial can end in without a loss though it ran (see :func:`drive`)
+_LOSSLESS = (TrialState.KILLED, TrialState.STOPPED)
 
 
 def _ended(proposal: Proposal, state: TrialState, loss: float | None) -> Trial:
@@ -233,31 +273,42 @@ class OptimizerContract:
         space = Space(self.space(FLAT_SPACE))
         optimizer = self.make()
         told = drive(optimizer, self.trials, flat_loss, states=_state_for)
-        assert told, "the optimizer proposed nothing"
+        assert told, _NOTHING
         for trial in told:
-            params = trial.params
-            assert -5 <= params["x"] <= 5 and isinstance(params["x"], float)
-            assert params["k"] in (1, 2, 3, 4) and isinstance(params["k"], int)
-            assert params["c"] in ("a", "b", "c")
-            assert space.encode(params) == space.active(trial.internal)
-            assert space.decode(trial.internal) == params
+            params, where = trial.params, f"trial {trial.id} got {trial.params}"
+            assert -5 <= params["x"] <= 5 and isinstance(params["x"], float), where
+            assert params["k"] in (1, 2, 3, 4) and isinstance(params["k"], int), where
+            assert params["c"] in ("a", "b", "c"), where
+            assert space.encode(params) == space.active(trial.internal), (
+                f"{where}, which encode to {space.encode(params)}, not to its internal values "
+                f"{trial.internal}"
+            )
+            assert space.decode(trial.internal) == params, where
 
     def test_every_finished_state_is_taken(self) -> None:
         optimizer = self.make(parallel=2)
         every = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
         told = drive(optimizer, self.trials, flat_loss, parallel=2, states=lambda i: every[i % 4])
         assert {t.state for t in told} == set(every) or len(told) < 4
-        answer = optimizer.ask(len(told) + 1)
-        assert isinstance(answer, Proposal | NoProposal)
+        ask_checked(optimizer, len(told) + 1)
 
     def test_same_seed_same_proposals_and_another_seed_differs(self) -> None:
         def run(seed: int) -> list[dict[str, Any]]:
             optimizer = self.make(seed=seed)
             return [p.params for p in drive(optimizer, 15, flat_loss, states=_state_for)]
 
-        assert run(7) == run(7)
+        first, again = run(7), run(7)
+        assert first, _NOTHING
+        assert first == again, (
+            f"two optimizers with seed 7, told the same trials, proposed {first} and {again}: "
+            f"{_DETERMINISTIC}"
+        )
         if self.seeded:
-            assert run(7) != run(8)
+            assert run(8) != first, (
+                f"seeds 7 and 8 proposed the same {len(first)} trials, {first[0]} first: draw "
+                "each ask's randomness from trial_seed(self.seed, trial_id) (or set seeded = "
+                "False in the test class of a method whose proposals do not depend on the seed)"
+            )
 
     def test_a_history_told_afterwards_gives_the_next_proposal_of_one_built_live(self) -> None:
         """What resume relies on: telling the finished trials in one batch rebuilds the state."""
@@ -265,8 +316,12 @@ class OptimizerContract:
         history = drive(live, 12, flat_loss, states=_state_for)
         rebuilt = self.make(seed=3)
         rebuilt.tell_many(history)
-        expected, got = live.ask(13), rebuilt.ask(13)
-        assert got == expected
+        expected, got = ask_checked(live, 13), ask_checked(rebuilt, 13)
+        assert got == expected, (
+            f"as a resumed search, told the {len(history)} trials of one that ran them in one "
+            f"tell_many, it proposed {_params(got)} for trial 13, where the search that ran "
+            f"them proposed {_params(expected)}: {_DETERMINISTIC}"
+        )
 
     def test_running_trials_it_did_not_propose_are_taken(self) -> None:
         """A resumed trial or a user point runs: ``pending`` notes it, ``tell`` ends it."""
@@ -280,29 +335,28 @@ class OptimizerContract:
         optimizer.tell(Trial(2, space.decode(internal), internal, TrialState.OK, loss=12.0))
         imported = space.encode({"x": 4.0, "k": 2, "c": "c"})
         optimizer.tell(Trial(3, space.decode(imported), imported, TrialState.IMPORTED, loss=12.0))
-        answer = optimizer.ask(4)
-        assert isinstance(answer, Proposal | NoProposal)
+        ask_checked(optimizer, 4)
 
     def test_conditional_spaces_and_lists_of_variable_length(self) -> None:
         space = Space(self.space(CONDITIONAL_SPACE))
         optimizer = self.make(CONDITIONAL_SPACE)
         told = drive(optimizer, self.trials, conditional_loss, states=_state_for)
-        assert told
+        assert told, _NOTHING
         for trial in told:
-            params = trial.params
-            assert 1e-4 <= params["lr"] <= 1
-            assert params["model"]["name"] in ("svm", "forest")
-            assert set(params["model"]) in ({"name", "C"}, {"name", "depth"})
-            assert 1 <= len(params["layers"]) <= 3
-            assert all(units % 8 == 0 and 8 <= units <= 64 for units in params["layers"])
-            assert space.decode(trial.internal) == params
+            params, where = trial.params, f"trial {trial.id} got {trial.params}"
+            assert 1e-4 <= params["lr"] <= 1, where
+            assert params["model"]["name"] in ("svm", "forest"), where
+            assert set(params["model"]) in ({"name", "C"}, {"name", "depth"}), where
+            assert 1 <= len(params["layers"]) <= 3, where
+            assert all(units % 8 == 0 and 8 <= units <= 64 for units in params["layers"]), where
+            assert space.decode(trial.internal) == params, where
 
     def test_parallel_asks_are_accepted_and_differ(self) -> None:
         optimizer = self.make(parallel=4)
         drive(optimizer, 8, flat_loss)
         asked = []
         for trial_id in range(9, 13):
-            answer = optimizer.ask(trial_id)
+            answer = ask_checked(optimizer, trial_id)
             if isinstance(answer, NoProposal):
                 break
             asked.append(answer.params)
@@ -328,8 +382,14 @@ class FiniteOptimizerContract(OptimizerContract):
         size = space.size() or 0
         optimizer = self.make(parallel=3)
         told = drive(optimizer, size + 5, flat_loss, parallel=3, states=_state_for)
-        assert sorted(_grid_indexes(space, told)) == list(range(size))
-        assert optimizer.ask(size + 1) is NoProposal.EXHAUSTED
+        visited = sorted(_grid_indexes(space, told))
+        assert visited == list(range(size)), (
+            f"the {size} points of the grid were not each visited once: it visited points {visited}"
+        )
+        last = ask_checked(optimizer, size + 1)
+        assert last is NoProposal.EXHAUSTED, (
+            f"after every point, ask({size + 1}) answered {_params(last)}, not EXHAUSTED"
+        )
 
     def test_a_resumed_walk_runs_the_points_not_yet_run(self) -> None:
         space = Space(self.space(FLAT_SPACE))
@@ -339,12 +399,17 @@ class FiniteOptimizerContract(OptimizerContract):
         resumed.tell_many(first)
         rest = drive(resumed, size, flat_loss, first_id=len(first) + 1)
         before, after = _grid_indexes(space, first), _grid_indexes(space, rest)
-        assert set(before).isdisjoint(after)
-        assert sorted(before + after) == list(range(size))
+        again = sorted(set(before) & set(after))
+        assert not again, f"resumed, the walk visited points it had visited before: {again}"
+        assert sorted(before + after) == list(range(size)), (
+            f"a walk of the {size} points resumed after {len(first)} of them did not visit "
+            f"each point once: before {sorted(before)}, after {sorted(after)}"
+        )
 
 
 def _grid_indexes(space: Space, trials: list[Trial]) -> list[int]:
     """Where each trial's point stands in the space's grid (every trial must be on it)."""
     indexes = [space.point_index(trial.internal) for trial in trials]
-    assert None not in indexes, "a trial off the grid"
+    off = [trial.params for trial, index in zip(trials, indexes, strict=True) if index is None]
+    assert not off, f"trials off the grid: {off}"
     return [index for index in indexes if index is not None]

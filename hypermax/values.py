@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 
@@ -42,3 +43,30 @@ def quoted(text: str) -> str:
     """A name or a path from the spec in JSON's quotes, whole (:func:`json_text`, not cut): a
     quote or a line break in it is escaped, so that it stays one line of a message."""
     return json_text(text, None)
+
+
+def plain(value: Any) -> Any:
+    """A numpy array or number (or anything with ``tolist``: a pandas Series, a tensor) as the
+    Python list or number it holds, a ``range`` as a list; any other value as it is."""
+    if isinstance(value, range):
+        return list(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, type | str | list | tuple):
+        return tolist()
+    return value
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as JSON holds it: numpy values inside as the numbers and lists they hold
+    (:func:`plain`), tuples as lists, paths as strings. Raises TypeError naming the type of a
+    value JSON cannot hold (a set, an object), ValueError for a value that holds itself."""
+
+    def convert(inner: Any) -> Any:
+        if isinstance(inner, os.PathLike):
+            return os.fspath(inner)
+        converted = plain(inner)
+        if converted is inner:
+            raise TypeError(f"a {type(inner).__name__}, which JSON cannot hold")
+        return converted
+
+    return json.loads(json.dumps(value, default=convert))

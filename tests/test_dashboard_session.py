@@ -12,6 +12,7 @@ import os
 import queue
 import signal
 import struct
+import sys
 import termios
 import threading
 import time
@@ -148,6 +149,26 @@ def test_the_search_runs_in_a_worker_thread_and_q_leaves_after_it_ended(tmp_path
     assert isinstance(driver.reporters[0], DashboardReporter)
     assert terminal.restored()
     assert b"fake" in terminal.output  # the dashboard was drawn on the terminal
+
+
+def test_what_the_search_prints_waits_until_the_terminal_is_back(tmp_path, terminal, capsys):
+    """A plugin optimizer's print, made while the dashboard ran, went over its screen."""
+    during: list[tuple[str, str]] = []
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        print("the plugin says hello")
+        print("and warns", file=sys.stderr)
+        during.append(capsys.readouterr())
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")
+        return outcome
+
+    run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert during == [("", "")]
+    assert capsys.readouterr() == ("the plugin says hello\n", "and warns\n")
+    assert terminal.restored()
 
 
 def test_q_then_y_interrupts_the_search_and_leaves_once_it_stopped(tmp_path, terminal):

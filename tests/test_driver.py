@@ -260,6 +260,35 @@ def test_interrupt_cancels_the_running_trials_and_they_are_not_told(tmp_path):
     assert outcome.done == 1
 
 
+@pytest.mark.parametrize("command", [Command.INTERRUPT, Command.PAUSE])
+def test_a_trial_whose_ask_an_interrupt_or_a_pause_came_during_does_not_start(tmp_path, command):
+    """A slow plugin's ask held Ctrl-C until it answered; then its trial started, only to be
+    killed and journaled interrupted (or, paused, it started all the same)."""
+
+    def slow_ask(optimizer: FakeOptimizer, trial_id: int) -> Any:
+        if trial_id == 2 and optimizer.proposed == 1:
+            search.driver.request(command)  # as Ctrl-C or the dashboard's p does, meanwhile
+        return None
+
+    paused_with: list[int] = []
+
+    def steer(runner: FakeRunner) -> None:
+        if command is Command.PAUSE and runner.polls == 3:
+            paused_with.extend(runner.submitted)
+            search.driver.request(Command.RESUME)
+
+    search = Search(tmp_path, FakeRunner(steer), script=slow_ask, iterations=3)
+    outcome = search.run()
+    started = [r["id"] for r in search.records() if r["event"] == "trial_started"]
+    if command is Command.INTERRUPT:
+        assert outcome.interrupted and search.runner.submitted == [1] and started == [1]
+    else:
+        assert paused_with == [1]
+        assert outcome.done == 3 and search.runner.submitted == [1, 2, 3] == started
+        assert ("ask", 2) in search.optimizer.calls
+        assert [name for name, _ in search.optimizer.calls].count("ask") == 3  # 2 runs later
+
+
 def test_an_exhausted_optimizer_ends_the_search_with_reason_exhausted(tmp_path):
     def three_then_none(optimizer: FakeOptimizer, trial_id: int) -> Any:
         return EXHAUSTED if optimizer.proposed >= 3 else None
@@ -293,6 +322,11 @@ def test_wait_with_nothing_running_ends_the_search_as_exhausted(tmp_path):
     outcome = search.run()
     assert outcome.reason == "exhausted" and outcome.done == 0
     assert search.runner.submitted == []
+    # said, since "exhausted" alone read as if the optimizer had answered EXHAUSTED
+    assert [e.text for e in search.events if isinstance(e, ev.Message)] == [
+        "search.method tpe answered WAIT with no trial running, which nothing can change: "
+        "the search ends"
+    ]
 
 
 def test_a_resumed_history_is_told_at_once_and_unfinished_trials_run_first(tmp_path):
@@ -448,6 +482,21 @@ def test_an_ask_ahead_that_raises_raises_when_its_slot_frees(tmp_path):
         search.run()
     finished = {r["id"]: r["state"] for r in search.records() if r["event"] == "trial_finished"}
     assert finished == {1: "ok", 2: "ok"}  # trial 2 ran to its end before the error surfaced
+
+
+def test_a_tell_that_raises_keeps_the_trial_it_was_told_and_the_running_ones(tmp_path):
+    """A plugin whose tell raises ends the search; the trial it was told, which finished, is
+    journaled with its loss, and the one still running is recorded interrupted."""
+
+    def broken_tell(trial: Trial) -> None:
+        raise RuntimeError("tell broke")
+
+    search = Search(tmp_path, iterations=5, parallel=2)
+    search.optimizer.tell = broken_tell  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="tell broke"):
+        search.run()
+    finished = {r["id"]: r["state"] for r in search.records() if r["event"] == "trial_finished"}
+    assert finished == {1: "ok", 2: "interrupted"}
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names fds through /proc")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quadratic, run_cli
+from conftest import finished_records, quadratic, run_cli
 
 from hypermax.optimizers import BaseOptimizer
 from hypermax.proposals import ProposalError, Proposals
@@ -53,8 +53,24 @@ def proposal(optimizer: BaseOptimizer, trial_id: int, internal: dict[str, Any]) 
             lambda opt, i: Proposal(i, {"x": 0.5, "k": "z"}, {"x": 0.5, "k": 0}),
             'for trial 1: k: "z" is not one of ["a", "b"]',
         ),
+        (
+            lambda opt, i: Proposal(i, {"x": 0.5, "k": "a"}, {"x": 0.9, "k": 0}),
+            'that its internal values do not decode to: {"x": 0.5, "k": "a"}, decoded {"x": 0.9',
+        ),
+        (
+            lambda opt, i: Proposal(i, {"x": 0.5, "k": "a"}, {"y": 0.5}),
+            'internal values the space cannot decode for trial 1: {"y": 0.5}: KeyError',
+        ),
     ],
-    ids=["none", "a-dict", "another-id", "number-outside", "not-an-option"],
+    ids=[
+        "none",
+        "a-dict",
+        "another-id",
+        "number-outside",
+        "not-an-option",
+        "params-not-internal",
+        "internal-undecodable",
+    ],
 )
 def test_an_answer_the_search_cannot_run_is_an_error_naming_the_optimizer(
     answer: Any, message: str
@@ -75,6 +91,22 @@ def test_a_proposal_in_the_space_is_run() -> None:
     )
     got = Proposals(optimizer, note=lambda line: None).next()
     assert got is not None and got.params == {"x": 0.25, "k": "b"}
+
+
+def test_numpy_numbers_in_a_proposal_run_as_the_python_numbers_they_hold() -> None:
+    """A plugin drawing with numpy: its numbers used to reach the journal, which could not
+    write them (the search crashed, the trial's start unrecorded), or were refused as params."""
+    np = pytest.importorskip("numpy")
+
+    def numpy_values(opt: BaseOptimizer, trial_id: int) -> Proposal:
+        internal = {"x": np.float32(0.25), "k": np.int64(1)}
+        return Proposal(trial_id, {"x": np.float32(0.25), "k": "b"}, internal)
+
+    optimizer = Answers(Space(SPACE), 1, {"answer": numpy_values})
+    got = Proposals(optimizer, note=lambda line: None).next()
+    assert got is not None
+    assert json.dumps([got.params, got.internal]) == '[{"x": 0.25, "k": "b"}, {"x": 0.25, "k": 1}]'
+    assert type(got.params["x"]) is float and type(got.internal["k"]) is int
 
 
 def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -> None:
@@ -110,3 +142,48 @@ def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -
         "ask returns a Proposal, WAIT or EXHAUSTED"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Path) -> None:
+    """hypermax (run, and sample) ended with the plugin's exit code, without a word."""
+    (tmp_path / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            from hypermax.optimizers import BaseOptimizer
+            from hypermax.trial import Proposal
+
+            class GivesUp(BaseOptimizer):
+                def ask(self, trial_id):
+                    if trial_id == 2:
+                        sys.exit(5)
+                    return Proposal(trial_id, {"x": 0.5}, {"x": 0.5})
+
+                def tell(self, trial):
+                    pass
+            """
+        )
+    )
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"name": "exits", "method": "plugin:GivesUp", "iterations": 3},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("hypermax: unexpected error: SystemExit: 5 (traceback in ")
+    )
+    states = [r["state"] for r in finished_records(tmp_path / "results" / "exits").values()]
+    assert states == ["ok"]
+    sampled = run_cli("sample", "search.json", "-n", "2", cwd=tmp_path, timeout=60)
+    assert sampled.returncode == 1  # the next trial is the second: asked, it exits
+    assert "hypermax: unexpected error: SystemExit: 5 (traceback in " in sampled.stderr

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import random
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import journal_records, quadratic, run_cli
 
+from hypermax.optimizers import WAIT, BaseOptimizer, NoProposal, trial_seed
+from hypermax.space import UnitCube
 from hypermax.testing import OptimizerContract
+from hypermax.trial import Proposal, Trial, TrialState
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -64,3 +70,90 @@ def test_a_search_runs_the_plugin_from_the_spec_folder_with_its_options(
     # after 4 random trials, every step stays within a few steps (0.05 of the range) of the best
     best_before = [min(xs[:i], key=lambda x: (x - 1) ** 2) for i in range(4, 12)]
     assert all(abs(x - best) <= 4 * 0.05 * 8 for x, best in zip(xs[4:], best_before, strict=True))
+
+
+class Drawn(BaseOptimizer):
+    """Uniform points on the unit cube, each drawn from ``draw(self, trial_id)``."""
+
+    def setup(self) -> None:
+        self.cube = UnitCube(self.space)
+        self.rng = random.Random(self.seed)
+
+    def draw(self, trial_id: int) -> random.Random:
+        return random.Random(trial_seed(self.seed, trial_id))
+
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        rng = self.draw(trial_id)
+        internal = self.cube.internal([rng.random() for _ in range(self.cube.dims)])
+        return Proposal(trial_id, self.space.decode(internal), internal)
+
+    def tell(self, trial: Trial) -> None:
+        pass
+
+
+class AdvancesWithAsks(Drawn):
+    def draw(self, trial_id: int) -> random.Random:
+        return self.rng  # one generator for every ask: a resumed search proposes others
+
+
+class InternalElsewhere(Drawn):
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        proposal = super().ask(trial_id)
+        assert isinstance(proposal, Proposal)
+        return Proposal(trial_id, proposal.params, {**proposal.internal, "x": 5.0})
+
+
+class WaitsAlways(Drawn):
+    def ask(self, trial_id: int) -> Proposal | NoProposal:
+        return WAIT
+
+
+@pytest.mark.parametrize(
+    ("plugin", "check", "message"),
+    [
+        (
+            "AdvancesWithAsks",
+            "test_a_history_told_afterwards_gives_the_next_proposal_of_one_built_live",
+            "as a resumed search, told the 12 trials of one that ran them in one tell_many, it "
+            "proposed {",
+        ),
+        (
+            "InternalElsewhere",
+            "test_proposals_stay_in_the_space_and_round_trip",
+            f"hypermax: the optimizer {__name__}:InternalElsewhere proposed params for trial 1 "
+            "that its internal values do not decode to: ",
+        ),
+        (
+            "WaitsAlways",
+            "test_same_seed_same_proposals_and_another_seed_differs",
+            "the optimizer proposed nothing: its first ask answered WAIT or EXHAUSTED",
+        ),
+    ],
+)
+def test_the_contract_says_what_a_broken_plugin_does(plugin: str, check: str, message: str) -> None:
+    """Its checks used to fail with a bare AssertionError, the plugin's author left to read the
+    suite's code to learn what it wanted."""
+    contract = type("TestBroken", (OptimizerContract,), {"method": f"{__name__}:{plugin}"})()
+    with pytest.raises(AssertionError) as failed:
+        getattr(contract, check)()
+    assert str(failed.value).startswith(message)
+
+
+class LossOfEveryRun(Drawn):
+    """Takes every trial that ran to have a loss: one killed without ``auto_kill_loss`` has none."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.best = math.inf
+
+    def tell(self, trial: Trial) -> None:
+        if trial.state is not TrialState.FAILED:
+            self.best = min(self.best, trial.loss)  # type: ignore[type-var]
+
+
+def test_the_contract_tells_trials_killed_or_stopped_without_a_loss() -> None:
+    """It gave every killed trial a loss, as auto_kill_loss does, so it passed a plugin that a
+    search without auto_kill_loss (the default) crashed at its first killed trial."""
+    contract = type("TestBroken", (OptimizerContract,), {"method": f"{__name__}:LossOfEveryRun"})()
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'NoneType'"):
+        contract.test_every_finished_state_is_taken()

@@ -150,6 +150,34 @@ def test_encode_refuses_params_the_space_cannot_produce():
             space.encode(bad)
 
 
+def test_encode_refuses_what_no_draw_of_a_normal_prior_gives():
+    """A plugin's NaN for a normal-mode number ran (the journal kept it as the text "nan"),
+    and so did a negative value of a log-normal one."""
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "noise": {"type": "number", "mode": "normal", "mean": 0, "stddev": 1},
+                "scale": {
+                    "type": "number",
+                    "mode": "normal",
+                    "mean": 1,
+                    "stddev": 1,
+                    "scaling": "logarithmic",
+                },
+            },
+        }
+    )
+    for bad, text in (
+        ({"noise": math.nan, "scale": 1.0}, "noise: expected a finite number, got nan"),
+        ({"noise": -math.inf, "scale": 1.0}, "noise: expected a finite number, got -inf"),
+        ({"noise": 0.0, "scale": -2.0}, "scale: -2.0 is below 0, which no draw of a log-normal"),
+    ):
+        with pytest.raises(EncodeError, match=text):
+            space.encode(bad)
+    assert space.encode({"noise": -40.0, "scale": 0.0}) == {"noise": -40.0, "scale": 0.0}
+
+
 def test_a_list_of_the_wrong_length_is_named_with_the_lengths_it_may_have():
     """A skipped point or warm-start trial used to say "expected a list of [1, 2, 3] items",
     without the length it had."""

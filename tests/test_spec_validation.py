@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -185,10 +186,40 @@ CASES = [
     pytest.param(
         {
             "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": "import sys\n\nsys.exit(3)\n",
+        },
+        ['bad.json: search.method: cannot import "my_optimizers": SystemExit: 3'],
+        id="plugin-module-exits-as-it-is-imported",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": (
+                "from hypermax.optimizers import BaseOptimizer\n\n\n"
+                "class Greedy(BaseOptimizer):\n    def ask(self, trial_id):\n        pass\n"
+            ),
+        },
+        ['bad.json: search.method: "my_optimizers:Greedy" does not implement tell'],
+        id="plugin-without-tell",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
             "my_optimizers.py": "class Gredy:\n    pass\n",
         },
         ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],
         id="plugin-class-missing",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "random:Greedy"}),
+            "random.py": "class Greedy:\n    pass\n",
+        },
+        [
+            f'bad.json: search.method: module "random" has no "Greedy" (the module of that name '
+            f"is {random.__file__}, not {{folder}}/random.py: rename random.py)"
+        ],
+        id="plugin-module-named-as-one-of-pythons",
     ),
     pytest.param(
         {

@@ -79,12 +79,31 @@ def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOp
     if ":" not in target:
         raise OptimizerError(f'unknown method "{method}"')
     module_name, _, class_name = target.partition(":")
-    cls = getattr(_import(module_name, folder), class_name, None)
+    module = _import(module_name, folder)
+    cls = getattr(module, class_name, None)
     if cls is None:
-        raise OptimizerError(f'module "{module_name}" has no "{class_name}"')
+        raise OptimizerError(
+            f'module "{module_name}" has no "{class_name}"{_taken(module, module_name, folder)}'
+        )
     if not (isinstance(cls, type) and issubclass(cls, BaseOptimizer)):
         raise OptimizerError(f'"{method}" is not a subclass of hypermax.optimizers.BaseOptimizer')
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise OptimizerError(f'"{method}" does not implement {", ".join(missing)}')
     return cls
+
+
+def _taken(module: ModuleType, module_name: str, folder: Path | None) -> str:
+    """When ``folder`` holds a file of the module's name that is not the module imported (one
+    of Python's, or one imported already, has that name): saying so, for the message."""
+    if folder is None:
+        return ""
+    own = Path(folder, *module_name.split(".")).with_suffix(".py")
+    found = getattr(module, "__file__", None)
+    if not own.is_file() or (found is not None and Path(found).resolve() == own.resolve()):
+        return ""
+    imported = f"is {found}" if found else "is built into Python"
+    return f" (the module of that name {imported}, not {own}: rename {own.name})"
 
 
 def _import(module_name: str, folder: Path | None) -> ModuleType:
@@ -93,7 +112,7 @@ def _import(module_name: str, folder: Path | None) -> ModuleType:
         sys.path.insert(0, str(folder))
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() as it is imported
         missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
         if missing and (module_name == missing or module_name.startswith(missing + ".")):
             where = f" in {folder}" if folder is not None else ""

@@ -201,6 +201,10 @@ class NumberNode(Node):
             raise EncodeError(f"expected a number, got {json_text(value)}")
         if self.normal is None and not (self.low <= value <= self.high):
             raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
+        if not math.isfinite(value):  # a normal prior: no draw of it is
+            raise EncodeError(f"expected a finite number, got {value}")
+        if self.normal is not None and self.log and value < 0:
+            raise EncodeError(f"{value} is below 0, which no draw of a log-normal prior is")
         out[self.label] = float(value)
 
     def default(self) -> Any:

@@ -11,6 +11,7 @@ goes on.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -112,6 +113,39 @@ class _CollectLogs(logging.Handler):
         self.reporter.handle(ev.Message(text))
 
 
+class _HeldOutput:
+    """While the UI owns the terminal: what Python code writes to ``sys.stdout`` and
+    ``sys.stderr`` (a plugin optimizer's ``print``, a library's progress) is held, since it
+    would tear the screen, and written out once the terminal is back. The screen keeps the
+    streams it was made with."""
+
+    def __init__(self) -> None:
+        self._streams: tuple[Any, Any] | None = None
+        self._buffers = (io.BytesIO(), io.BytesIO())
+        self._held = tuple(
+            io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace")
+            for buffer in self._buffers
+        )
+
+    def hold(self) -> None:
+        self._streams = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self._held
+
+    def release(self) -> None:
+        """Give the streams back and write what they were sent meanwhile (once)."""
+        if self._streams is None:
+            return
+        streams, self._streams = self._streams, None
+        sys.stdout, sys.stderr = streams
+        for held, buffer, stream in zip(self._held, self._buffers, streams, strict=True):
+            held.flush()
+            text = buffer.getvalue().decode("utf-8", "replace")
+            if text and stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.write(text)
+                    stream.flush()
+
+
 # -- the session -----------------------------------------------------------------------------------
 class DashboardSession:
     """One run of the dashboard around one driver; see :func:`run_dashboard`."""
@@ -151,11 +185,15 @@ class DashboardSession:
         collect = _CollectLogs(self.reporter)
         try:
             with signals_to(self._on_signal, on_stop=self._on_stop), _logs_to(collect):
+                held = _HeldOutput()
                 try:
                     loop = self._start_loop()
+                    held.hold()
                     thread.start()
                     loop.run()
                 except Exception as exc:
+                    self._stop_screen()
+                    held.release()
                     self._fall_back(exc)
                     if thread.ident is None:
                         thread.start()
@@ -166,6 +204,7 @@ class DashboardSession:
                     raise
                 finally:
                     self._stop_loop()
+                    held.release()
                 _wait_for(thread)
         finally:
             for line in collect.lines:
