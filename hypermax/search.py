@@ -153,19 +153,21 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
 def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
     started, one line each: another method asks from now on; another seed is not used (the
-    search keeps its own). Nothing when ``folder`` holds no search of this spec."""
+    search keeps its own), nor another ``warm_start`` once trials ran (a search learns from its
+    warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
     import json
 
-    from hypermax.journal import read_header
+    from hypermax.journal import holds_trials, read_header
 
     results = ResultsFolder(folder)
     header = read_header(results.journal)
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        was = json.loads(results.spec.read_text())["search"]["method"]
-    except (OSError, ValueError, KeyError, TypeError):
-        was = None
+        frozen = json.loads(results.spec.read_text())["search"]
+        was, was_warm = frozen["method"], frozen.get("warm_start")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        was = was_warm = None
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
@@ -178,6 +180,12 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
         lines.append(
             f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
             f"seed it started with ({kept})"
+        )
+    warm = spec.search.warm_start
+    if warm is not None and warm != was_warm and holds_trials(results.journal):
+        lines.append(
+            f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
+            "warm start before its first trial, and this one has run trials"
         )
     return lines
 
