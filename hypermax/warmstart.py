@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hypermax.errors import ResultsError
 from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
 from hypermax.journal import JOURNAL_NAME
-from hypermax.space import EncodeError, unflatten
+from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
@@ -85,9 +85,15 @@ def imported_trials(
             if left_out is not None:
                 left_out.append(str(exc))
             continue
+        params = space.decode(internal)
+        moved = _rounded_away(finished.params, params)
+        if moved is not None:  # its loss is not that of the params this space would run
+            if left_out is not None:
+                left_out.append(moved)
+            continue
         trial = Trial(
             id=take_id(),
-            params=space.decode(internal),
+            params=params,
             internal=internal,
             state=TrialState.IMPORTED,
             loss=finished.loss,
@@ -98,6 +104,22 @@ def imported_trials(
         )
         trials.append(trial)
     return trials
+
+
+def _rounded_away(given: Any, produced: Any) -> str | None:
+    """Why the params a trial ran with (``given``) are not those the space produces from them
+    (``produced``: rounded to a number's step, an integer), naming the first number that moved;
+    None when every number is one the space produces (up to float noise)."""
+    produced_flat = flatten(produced)
+    for name, value in flatten(given).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        other = produced_flat.get(name)
+        if isinstance(other, int | float) and not math.isclose(
+            value, other, rel_tol=1e-9, abs_tol=1e-12
+        ):
+            return f"{name}: {value} is not a value of this space, which rounds it to {other}"
+    return None
 
 
 def _imported_reason(finished: Finished) -> str:

@@ -119,3 +119,30 @@ def test_trials_that_ended_without_a_loss_are_imported_to_teach_as_failed_ones(t
         assert warm_start_note(trials, len(read), source, []) == (
             f"warm start: learned from 2 of 2 trials in {source} (1 ended there without a loss)"
         )
+
+
+def test_a_trial_whose_params_this_space_rounds_away_is_left_out(tmp_path):
+    """An earlier trial of x 0.37 taught as one of x 0 (an integer now) would pair a loss with
+    params that never ran it; one of x 1.0, or 0.30000000000000004 where the step is 0.1, is a
+    value of the space and is kept, as it ran."""
+    (tmp_path / "t.csv").write_text(
+        "trial,status,loss,x,y\n1,ok,0.5,0.37,0.3\n2,ok,0.25,1.0,0.30000000000000004\n"
+        "3,ok,0.75,0,0.36\n"
+    )
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "x": {"type": "integer", "min": 0, "max": 3},
+                "y": {"type": "number", "min": 0, "max": 1, "rounding": 0.1},
+            },
+        }
+    )
+    left_out: list[str] = []
+    read = load_warm_start(tmp_path / "t.csv", {"x", "y"})
+    trials = imported_trials(space, read, iter(range(1, 10)).__next__, left_out)
+    assert [(t.params, t.loss) for t in trials] == [({"x": 1, "y": 0.3}, 0.25)]
+    assert left_out == [
+        "x: 0.37 is not a value of this space, which rounds it to 0",
+        "y: 0.36 is not a value of this space, which rounds it to 0.4",
+    ]
