@@ -215,6 +215,12 @@ def test_failed_trials_leave_their_repeat_out_of_the_change() -> None:
             lambda doc: doc["search"]["ablation"].update(seed_param="ablated"),
             'search.ablation.seed_param: must not be "ablated"',
         ),
+        (  # a component stopped at step 1 would count with its loss there
+            lambda doc: doc["search"].update(early_stopping={"policy": "median"}),
+            'search.early_stopping.policy: "median" stops trials an ablation study must run to '
+            "their end: it compares each component's loss with its baseline's at the end (use "
+            '"none")',
+        ),
     ],
 )
 def test_study_problems_are_one_line_each(change: Any, expected: str, tmp_path: Path) -> None:
