@@ -392,7 +392,12 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._cut_by and running.reports:
+        elif (
+            event.state is TrialState.INTERRUPTED
+            and self._cut_by
+            and running.reports
+            and self.optimizer.keeps_cut_trials
+        ):
             event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:

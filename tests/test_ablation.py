@@ -232,6 +232,29 @@ def test_study_problems_are_one_line_each(change: Any, expected: str, tmp_path: 
     assert str(caught.value) == f"bad.json: {expected}"
 
 
+def test_trials_the_timeout_cuts_short_stay_interrupted_and_run_again(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """A trial that reported when the search's timeout passed is recorded ``stopped`` by other
+    methods, which learn from its last report; a study's table would take that early loss for
+    the component's, and a resumed study would not run it again. So it stays interrupted."""
+    doc = study(noise=0.0, repeats=1, timeout=0.5)
+    doc["function"] = {
+        "type": "python_function",
+        "src": str(Path(__file__).parent / "fake_trials" / "stoppable.py"),
+        "name": "report_until_stopped",  # reports every 10 ms until stopped
+        "parallel": 5,
+    }
+    spec = write_spec(doc)
+    run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    records = journal_records(tmp_path / "results" / "study")
+    assert any(r["event"] == "trial_reported" for r in records)
+    finished = [r for r in records if r["event"] == "trial_finished"]
+    assert [r["state"] for r in finished] == ["interrupted"] * 5
+    shown = run_cli_here("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
+    assert "5 trials (5 interrupted)" in shown.stdout
+
+
 def test_the_dashboards_best_panel_shows_the_baseline() -> None:
     state = DashboardState()
     state.apply(ev.SearchStarted("study", "ablation", 5, 2, Path("/tmp/results/study")))
