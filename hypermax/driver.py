@@ -520,7 +520,9 @@ class Driver:
         (Ctrl-Z); how many were stopped. Safe from any thread but from a signal handler in the
         driver's own thread (it takes the runner's locks)."""
         stopped = self.runner.pause()
-        self._emit(ev.Message(stopped_note(stopped)))
+        elsewhere = self.runner.elsewhere
+        running_on = len(self._running) if elsewhere else 0
+        self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
         return stopped
 
     def continue_trials(self, stopped: int) -> None:
