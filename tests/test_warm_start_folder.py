@@ -146,3 +146,16 @@ def test_a_trial_whose_params_this_space_rounds_away_is_left_out(tmp_path):
         "x: 0.37 is not a value of this space, which rounds it to 0",
         "y: 0.36 is not a value of this space, which rounds it to 0.4",
     ]
+
+
+def test_an_imported_loss_past_the_loss_threshold_does_not_end_the_search(tmp_path):
+    """The loss threshold is one a trial of this search reaches: an earlier search's loss,
+    which a warm start teaches, ended the search before it ran a trial."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,-1,0.5\n")
+    later = _spec(tmp_path, "later", warm_start="t.csv", loss_threshold=-0.5)
+    done = run_cli_here("run", later, "--no-ui", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "search ended (iterations done); 2 trials done" in done.stdout + done.stderr
+    journal = tmp_path / "results" / "later" / "trials.jsonl"
+    states = [r.get("state") for r in map(json.loads, journal.open()) if r["event"] != "header"]
+    assert states.count("ok") == 2 and states.count("imported") == 1
