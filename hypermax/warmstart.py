@@ -72,15 +72,16 @@ def imported_trials(
     left_out: list[str] | None = None,
 ) -> list[Trial]:
     """The finished trials ``imported`` as trials of this search, ``imported`` and never run,
-    each with an id from ``take_id``; params the space cannot produce are left out. A trial
+    each with an id from ``take_id``; a param they lack takes its ``default`` (a param added to
+    the space since), and params the space cannot produce even so are left out. A trial
     stopped early keeps its ``step`` (only those have one), so that the optimizer ranks it as a
     stopped trial, not as one whose loss is that of a trial that ran to its end. Why each trial
     was left out goes to ``left_out``, when given."""
     trials = []
     for finished in imported:
         step = finished.step
-        try:
-            internal = space.encode(finished.params)
+        try:  # a param the space added since takes its default, as in a point of search.points
+            internal = space.encode(space.complete(finished.params))
         except EncodeError as exc:
             if left_out is not None:
                 left_out.append(str(exc))

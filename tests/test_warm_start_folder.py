@@ -159,3 +159,18 @@ def test_an_imported_loss_past_the_loss_threshold_does_not_end_the_search(tmp_pa
     journal = tmp_path / "results" / "later" / "trials.jsonl"
     states = [r.get("state") for r in map(json.loads, journal.open()) if r["event"] != "header"]
     assert states.count("ok") == 2 and states.count("imported") == 1
+
+
+def test_a_param_added_since_with_a_default_takes_it_as_a_point_does(tmp_path):
+    """Trials of an earlier space, before ``y`` was searched: with a ``default`` (the value the
+    program used before, say) they take it and are learned from; without one they are left
+    out, as nothing says what they ran with."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,0.5,0.25\n")
+    read = load_warm_start(tmp_path / "t.csv", {"x", "y"})
+    y = {"type": "number", "min": 0, "max": 1}
+    for node, kept in (({**y, "default": 0.75}, [{"x": 0.25, "y": 0.75}]), (y, [])):
+        space = Space({"type": "object", "properties": {**X_SPACE["properties"], "y": node}})
+        left_out: list[str] = []
+        trials = imported_trials(space, read, iter(range(1, 10)).__next__, left_out)
+        assert [t.params for t in trials] == kept
+        assert left_out == ([] if kept else ['missing parameter "y"'])
