@@ -200,14 +200,26 @@ def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
     return secrets.randbelow(2**31)
 
 
-def warm_start_trials(spec: Spec) -> list[Finished]:
-    """The finished trials of the spec's ``search.warm_start``, which a new search learns from
-    before its first ask."""
+def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
+    """The finished trials of the spec's ``search.warm_start`` (read from ``path`` when given:
+    :func:`warm_start_path`), which a new search learns from before its first ask."""
     from hypermax.warmstart import load_warm_start
 
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
-    return load_warm_start((spec.folder / spec.search.warm_start).resolve(), names)
+    return load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+
+
+def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
+    """Where the spec's ``search.warm_start`` is read: where it names, but for a fresh start
+    that moved the folder it names (or one inside it) aside: there, where its trials went."""
+    assert spec.search.warm_start is not None
+    path = (spec.folder / spec.search.warm_start).resolve()
+    if prepared.set_aside is not None:
+        was = prepared.folder.path.resolve()
+        if path.is_relative_to(was):
+            return prepared.set_aside.resolve() / path.relative_to(was)
+    return path
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
@@ -257,7 +269,10 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
     if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
-        driver.import_trials(warm_start_trials(spec), spec.search.warm_start)
+        path, source = warm_start_path(spec, prepared), spec.search.warm_start
+        if prepared.set_aside is not None and path.is_relative_to(prepared.set_aside.resolve()):
+            source = str(prepared.set_aside / path.relative_to(prepared.set_aside.resolve()))
+        driver.import_trials(warm_start_trials(spec, path), source)
     return driver, journal
 
 

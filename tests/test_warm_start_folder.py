@@ -174,3 +174,18 @@ def test_a_param_added_since_with_a_default_takes_it_as_a_point_does(tmp_path):
         trials = imported_trials(space, read, iter(range(1, 10)).__next__, left_out)
         assert [t.params for t in trials] == kept
         assert left_out == ([] if kept else ['missing parameter "y"'])
+
+
+def test_a_fresh_start_learns_from_its_own_folder_where_it_was_moved(tmp_path):
+    """``--fresh`` with ``warm_start`` naming the search's own folder: start anew, learning
+    from the trials it held, which the fresh start moved to ``s.1``, not from the new, empty
+    folder."""
+    assert run_cli_here("run", _spec(tmp_path, "s"), "--no-ui", cwd=tmp_path).returncode == 0
+    again = _spec(tmp_path, "s", warm_start="results/s")
+    done = run_cli_here("run", again, "--no-ui", "--fresh", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    moved = tmp_path / "results" / "s.1"
+    assert f"warm start: learned from 2 of 2 trials in {moved}" in done.stdout + done.stderr
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    events = [json.loads(line)["event"] for line in journal.open()]
+    assert events.count("trial_imported") == 2
