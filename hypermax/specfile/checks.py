@@ -383,6 +383,11 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     problem = method_problem(method, folder)
     if problem is not None:
         yield ("search", "method"), problem
+    fixed = search.get("auto", {}).get("method") if method == "auto" else None
+    if fixed in METHODS:  # auto's choice, fixed: it needs what that method needs
+        problem = builtin_problem(fixed)
+        if problem is not None:
+            yield ("search", "auto", "method"), problem
     for key in search:
         is_options = key in METHODS or ":" in key
         if is_options and key != method:
