@@ -189,3 +189,18 @@ def test_a_fresh_start_learns_from_its_own_folder_where_it_was_moved(tmp_path):
     journal = tmp_path / "results" / "s" / "trials.jsonl"
     events = [json.loads(line)["event"] for line in journal.open()]
     assert events.count("trial_imported") == 2
+
+
+def test_a_resumed_warm_started_search_runs_the_points_an_unbroken_one_runs(tmp_path):
+    """A point equal to a trial the warm start imported runs in the search that imported it
+    (its points were queued first): resumed before it ran, the search runs it too, instead of
+    taking it for one it ran."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,0.5,0.25\n")
+    points = [{"x": 0.5}, {"x": 0.25}]
+    spec = _spec(tmp_path, "later", warm_start="t.csv", points=points, seed=1)
+    for iterations in ("1", "2"):  # the first point (trial 2), then, resumed, the second
+        done = run_cli_here("run", spec, "--no-ui", "--iterations", iterations, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    journal = tmp_path / "results" / "later" / "trials.jsonl"
+    started = [r for r in map(json.loads, journal.open()) if r["event"] == "trial_started"]
+    assert [(r["id"], r["params"]) for r in started] == [(2, {"x": 0.5}), (3, {"x": 0.25})]
