@@ -394,6 +394,10 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
+        elif event.state is TrialState.INTERRUPTED and self._stopper.asked_to_stop(running.id):
+            # lost (its worker, its preload server died) on its way to the stop early stopping
+            # asked for: it ends stopped, as asked, rather than run again from the start
+            event = replace(event, state=TrialState.STOPPED, kill_reason=KillReason.EARLY_STOP)
         elif (
             event.state is TrialState.INTERRUPTED
             and self._cut_by
