@@ -417,6 +417,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _, unusable = space.points_as_trials(spec.search.points)
     for where, why in unusable:
         print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
+    if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
+        from hypermax.errors import ResultsError, SpecError
+        from hypermax.search import warm_start_trials
+
+        try:
+            warm_start_trials(spec)
+        except ResultsError as exc:
+            raise SpecError(args.spec, [("search.warm_start", str(exc))]) from None
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)

@@ -204,3 +204,15 @@ def test_a_resumed_warm_started_search_runs_the_points_an_unbroken_one_runs(tmp_
     journal = tmp_path / "results" / "later" / "trials.jsonl"
     started = [r for r in map(json.loads, journal.open()) if r["event"] == "trial_started"]
     assert [(r["id"], r["params"]) for r in started] == [(2, {"x": 0.5}), (3, {"x": 0.25})]
+
+
+def test_validate_refuses_a_warm_start_the_run_would_refuse(tmp_path):
+    """``validate`` said ok to a warm start that is not there, which the run then refused."""
+    spec = _spec(tmp_path, "later", warm_start="results/earlier")
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 2
+    missing = tmp_path / "results" / "earlier"
+    assert done.stderr == (f"later.json: search.warm_start: {missing}: warm start file not found\n")
+    assert run_cli_here("run", _spec(tmp_path, "earlier"), "--no-ui", cwd=tmp_path).returncode == 0
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
