@@ -424,7 +424,10 @@ def early_stopping_problems(section: dict[str, Any]) -> Iterator[Problem]:
             for key in keys:
                 if key in section:
                     yield (*where, key), f'is only used by the {other} policy, not by "{policy}"'
-    if policy == "asha" and "max_steps" in section and "min_steps" in section:
-        first, last = section["min_steps"], section["max_steps"]
-        if last <= first:
-            yield (*where, "max_steps"), f"must be greater than min_steps ({first}), got {last}"
+    if policy == "asha" and "max_steps" in section:
+        from hypermax.stopping import EarlyStopping
+
+        first, last = EarlyStopping.of(section).first_rung, section["max_steps"]
+        if last <= first:  # every rung at or past the end, where no report is judged
+            given = "min_steps" if "min_steps" in section else "min_steps, by default"
+            yield (*where, "max_steps"), f"must be greater than {given} ({first}), got {last}"
