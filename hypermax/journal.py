@@ -224,7 +224,7 @@ def holds_trials(path: Path) -> bool:
         with open(path, "rb") as f:
             for raw in f:
                 record = _parse(raw)
-                if record is not None and record["event"] in _TRIAL_EVENTS:
+                if record is not None and str(record["event"]) in _TRIAL_EVENTS:
                     return True
     except OSError:
         return False
