@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from conftest import X_SPACE, quadratic, run_cli_here
@@ -214,5 +215,10 @@ def test_validate_refuses_a_warm_start_the_run_would_refuse(tmp_path):
     missing = tmp_path / "results" / "earlier"
     assert done.stderr == (f"later.json: search.warm_start: {missing}: warm start file not found\n")
     assert run_cli_here("run", _spec(tmp_path, "earlier"), "--no-ui", cwd=tmp_path).returncode == 0
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # once the search learned from it and ran, a run no longer reads it: nor does validate
+    assert run_cli_here("run", spec, "--no-ui", cwd=tmp_path).returncode == 0
+    shutil.rmtree(missing)
     done = run_cli_here("validate", spec, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
