@@ -420,6 +420,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _, unusable = space.points_as_trials(spec.search.points)
     for where, why in unusable:
         print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
+    if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
+        from hypermax.errors import ResultsError, SpecError
+        from hypermax.journal import holds_trials
+        from hypermax.results import ResultsFolder
+        from hypermax.search import warm_start_trials
+
+        try:  # a run reads it before its search's first trial only
+            if not holds_trials(ResultsFolder(spec.results_folder).journal):
+                warm_start_trials(spec)
+        except ResultsError as exc:
+            raise SpecError(args.spec, [("search.warm_start", str(exc))]) from None
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)

@@ -28,10 +28,11 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
 
     Every state that carries a loss gets it through the spec's composite loss: an ``ok`` trial
     from its result, a ``stopped`` trial from the metrics of its last report (so ``direction:
-    max`` and weighted metrics count the same as for a finished trial). A ``killed`` trial's loss
-    is ``function.auto_kill_loss`` (None without it); ``failed`` and ``interrupted`` trials have
-    none. An ``ok`` result that says ``"status": "fail"`` or yields no usable loss makes the trial
-    ``failed`` with the reason.
+    max`` and weighted metrics count the same as for a finished trial): the loss early stopping
+    weighed, a ``time`` or ``ram`` metric counting only as the report carries it. A ``killed``
+    trial's loss is ``function.auto_kill_loss`` (None without it); ``failed`` and
+    ``interrupted`` trials have none. An ``ok`` result that says ``"status": "fail"`` or yields
+    no usable loss makes the trial ``failed`` with the reason.
     """
     result = outcome.result or {}
     state, reason = outcome.state, outcome.reason
@@ -61,8 +62,8 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     elif state is TrialState.STOPPED and trial.reports:
         last = {k: v for k, v in trial.reports[-1].items() if k != "step"}
         metrics = {**metrics, **last}
-        try:
-            breakdown = composite_loss(last, spec, outcome.wall_time, outcome.peak_rss_mib)
+        try:  # the loss the report had when it was weighed: time and ram only as it carries them
+            breakdown = composite_loss(last, spec)
             loss, terms = breakdown.loss, breakdown.terms
         except LossError:
             loss = None

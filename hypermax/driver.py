@@ -23,7 +23,7 @@ import logging
 import os
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,6 +120,7 @@ class Driver:
         self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
         self._done_count = 0
         self._best: Trial | None = None
+        self._best_run: Trial | None = None  # of the trials this search ran (not imported)
         self._writes = FolderWrites(
             folder,
             spec.max_log_mb,
@@ -295,10 +296,11 @@ class Driver:
         old = self._trials.get(trial.id)
         self._trials[trial.id] = trial
         self._done_count += trial.state.counted - (old is not None and old.state.counted)
-        if old is not None and old is self._best:
-            self._best = best_trial(self._trials.values())  # the best was replaced: look again
-        elif best_trial([trial, *([self._best] if self._best else [])]) is trial:
-            self._best = trial
+        trials = self._trials.values()
+        self._best = _kept_best(self._best, trial, old, trials)
+        if trial.state is not TrialState.IMPORTED:
+            ran = (t for t in trials if t.state is not TrialState.IMPORTED)
+            self._best_run = _kept_best(self._best_run, trial, old, ran)
 
     def _launch(self) -> None:
         """Fill the free slots; then ask ahead for the next ones, if the optimizer allows, and
@@ -404,7 +406,16 @@ class Driver:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._cut_by and running.reports:
+        elif event.state is TrialState.INTERRUPTED and self._stopper.asked_to_stop(running.id):
+            # lost (its worker, its preload server died) on its way to the stop early stopping
+            # asked for: it ends stopped, as asked, rather than run again from the start
+            event = replace(event, state=TrialState.STOPPED, kill_reason=KillReason.EARLY_STOP)
+        elif (
+            event.state is TrialState.INTERRUPTED
+            and self._cut_by
+            and running.reports
+            and self.optimizer.keeps_cut_trials
+        ):
             event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
@@ -531,7 +542,9 @@ class Driver:
         (Ctrl-Z); how many were stopped. Safe from any thread but from a signal handler in the
         driver's own thread (it takes the runner's locks)."""
         stopped = self.runner.pause()
-        self._emit(ev.Message(stopped_note(stopped)))
+        elsewhere = self.runner.elsewhere
+        running_on = len(self._running) if elsewhere else 0
+        self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
         return stopped
 
     def continue_trials(self, stopped: int) -> None:
@@ -552,7 +565,7 @@ class Driver:
     def _check_stop_rules(self) -> None:
         if self._stopping is not None:
             return
-        best = self._best
+        best = self._best_run  # a loss threshold is reached by a trial of this search
         ruled = stopping.search_stop_reason(
             self.spec.search, self._clock.elapsed(), best.loss if best else None
         )
@@ -577,3 +590,15 @@ class Driver:
                 log.exception(
                     "reporter %s failed on %s", type(reporter).__name__, type(event).__name__
                 )
+
+
+def _kept_best(
+    best: Trial | None, trial: Trial, old: Trial | None, pool: Iterable[Trial]
+) -> Trial | None:
+    """The best trial once ``trial`` (which replaces ``old``, an earlier record of the same id,
+    if any) is kept: looked for again in ``pool`` when ``old`` was the best."""
+    if old is not None and old is best:
+        return best_trial(pool)
+    if best_trial([trial, *([best] if best else [])]) is trial:
+        return trial
+    return best

@@ -210,8 +210,14 @@ def stop_this_process() -> None:
         signal.signal(signal.SIGTSTP, previous)
 
 
-def stopped_note(stopped: int) -> str:
-    """What Ctrl-Z did to the running trials."""
+def stopped_note(stopped: int, running_on: int = 0, where: str | None = None) -> str:
+    """What Ctrl-Z did to the running trials: ``stopped`` of them stopped with hypermax, and
+    ``running_on`` that run on ``where`` (on a cluster), which Ctrl-Z does not reach."""
+    if running_on and where:
+        those = "it runs" if running_on == 1 else "they run"
+        return (
+            f"stopped, with {_trials(running_on)} running {where}: {those} on; fg or bg continues"
+        )
     return f"stopped, with {_trials(stopped)} running; fg or bg continues"
 
 

@@ -217,6 +217,20 @@ def read_header(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def holds_trials(path: Path) -> bool:
+    """Whether a journal holds any trial record (one started or imported), reading only as far
+    as the first; False when it has none or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            for raw in f:
+                record = _parse(raw)
+                if record is not None and str(record["event"]) in _TRIAL_EVENTS:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
 def _shape_problem(record: dict[str, Any]) -> str | None:
     """What makes a trial record unusable by :func:`replay` (None: nothing)."""
     event = record["event"]

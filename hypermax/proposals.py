@@ -74,7 +74,10 @@ class Proposals:
             self.optimizer.pending(proposal.trial_id, proposal.internal)
         self.next_id = max([self.next_id - 1, *(t.id for t in trials)]) + 1
         usable = self._usable(points, spec_name)
-        self.presets.extend(points_to_run(usable, defaults, [t.params for t in trials]))
+        # a warm start's trials ran in another search: the defaults and points run all the same,
+        # as in the search that imported them, which had queued these before it imported
+        ran = [t.params for t in trials if t.state is not TrialState.IMPORTED]
+        self.presets.extend(points_to_run(usable, defaults, ran))
         return told
 
     def _usable(self, points: Iterable[dict[str, Any]], spec_name: str) -> list[dict[str, Any]]:

@@ -25,8 +25,8 @@ class Sampling:
         seed: the seed that search keeps, else the seed a new search would take.
         note: why the folder was left aside (another search's, or unreadable), or None.
         seed_drawn: whether ``seed`` was drawn now, for want of one (a search draws its own).
-        new: whether a search would start afresh (no journal of this search): it would learn
-            from its ``warm_start`` first.
+        new: whether a search would learn from its ``warm_start`` first: its folder holds no
+            trial of it (no journal, or one that a run left before its first trial).
     """
 
     trials: list[Trial]
@@ -54,7 +54,7 @@ def sampling_history(spec: Spec) -> Sampling:
             note = f"{folder.path} holds a search with another space, function or loss: not used"
     seed = search_seed(spec, header)
     kept = header is not None and header.get("seed") == seed
-    return Sampling(trials, seed, note, spec.search.seed is None and not kept, header is None)
+    return Sampling(trials, seed, note, spec.search.seed is None and not kept, not trials)
 
 
 def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:

@@ -153,19 +153,21 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
 def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
     started, one line each: another method asks from now on; another seed is not used (the
-    search keeps its own). Nothing when ``folder`` holds no search of this spec."""
+    search keeps its own), nor another ``warm_start`` once trials ran (a search learns from its
+    warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
     import json
 
-    from hypermax.journal import read_header
+    from hypermax.journal import holds_trials, read_header
 
     results = ResultsFolder(folder)
     header = read_header(results.journal)
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        was = json.loads(results.spec.read_text())["search"]["method"]
-    except (OSError, ValueError, KeyError, TypeError):
-        was = None
+        frozen = json.loads(results.spec.read_text())["search"]
+        was, was_warm = frozen["method"], frozen.get("warm_start")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        was = was_warm = None
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
@@ -178,6 +180,12 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
         lines.append(
             f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
             f"seed it started with ({kept})"
+        )
+    warm = spec.search.warm_start
+    if warm is not None and warm != was_warm and holds_trials(results.journal):
+        lines.append(
+            f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
+            "warm start before its first trial, and this one has run trials"
         )
     return lines
 
@@ -192,14 +200,26 @@ def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
     return secrets.randbelow(2**31)
 
 
-def warm_start_trials(spec: Spec) -> list[Finished]:
-    """The finished trials of the spec's ``search.warm_start``, which a new search learns from
-    before its first ask."""
+def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
+    """The finished trials of the spec's ``search.warm_start`` (read from ``path`` when given:
+    :func:`warm_start_path`), which a new search learns from before its first ask."""
     from hypermax.warmstart import load_warm_start
 
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
-    return load_warm_start((spec.folder / spec.search.warm_start).resolve(), names)
+    return load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+
+
+def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
+    """Where the spec's ``search.warm_start`` is read: where it names, but for a fresh start
+    that moved the folder it names (or one inside it) aside: there, where its trials went."""
+    assert spec.search.warm_start is not None
+    path = (spec.folder / spec.search.warm_start).resolve()
+    if prepared.set_aside is not None:
+        was = prepared.folder.path.resolve()
+        if path.is_relative_to(was):
+            return prepared.set_aside.resolve() / path.relative_to(was)
+    return path
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
@@ -249,7 +269,10 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
     if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
-        driver.import_trials(warm_start_trials(spec), spec.search.warm_start)
+        path, source = warm_start_path(spec, prepared), spec.search.warm_start
+        if prepared.set_aside is not None and path.is_relative_to(prepared.set_aside.resolve()):
+            source = str(prepared.set_aside / path.relative_to(prepared.set_aside.resolve()))
+        driver.import_trials(warm_start_trials(spec, path), source)
     return driver, journal
 
 

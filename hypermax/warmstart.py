@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hypermax.errors import ResultsError
 from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
 from hypermax.journal import JOURNAL_NAME
-from hypermax.space import EncodeError, unflatten
+from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
@@ -72,22 +72,29 @@ def imported_trials(
     left_out: list[str] | None = None,
 ) -> list[Trial]:
     """The finished trials ``imported`` as trials of this search, ``imported`` and never run,
-    each with an id from ``take_id``; params the space cannot produce are left out. A trial
+    each with an id from ``take_id``; a param they lack takes its ``default`` (a param added to
+    the space since), and params the space cannot produce even so are left out. A trial
     stopped early keeps its ``step`` (only those have one), so that the optimizer ranks it as a
     stopped trial, not as one whose loss is that of a trial that ran to its end. Why each trial
     was left out goes to ``left_out``, when given."""
     trials = []
     for finished in imported:
         step = finished.step
-        try:
-            internal = space.encode(finished.params)
+        try:  # a param the space added since takes its default, as in a point of search.points
+            internal = space.encode(space.complete(finished.params))
         except EncodeError as exc:
             if left_out is not None:
                 left_out.append(str(exc))
             continue
+        params = space.decode(internal)
+        moved = _rounded_away(finished.params, params)
+        if moved is not None:  # its loss is not that of the params this space would run
+            if left_out is not None:
+                left_out.append(moved)
+            continue
         trial = Trial(
             id=take_id(),
-            params=space.decode(internal),
+            params=params,
             internal=internal,
             state=TrialState.IMPORTED,
             loss=finished.loss,
@@ -98,6 +105,22 @@ def imported_trials(
         )
         trials.append(trial)
     return trials
+
+
+def _rounded_away(given: Any, produced: Any) -> str | None:
+    """Why the params a trial ran with (``given``) are not those the space produces from them
+    (``produced``: rounded to a number's step, an integer), naming the first number that moved;
+    None when every number is one the space produces (up to float noise)."""
+    produced_flat = flatten(produced)
+    for name, value in flatten(given).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        other = produced_flat.get(name)
+        if isinstance(other, int | float) and not math.isclose(
+            value, other, rel_tol=1e-9, abs_tol=1e-12
+        ):
+            return f"{name}: {value} is not a value of this space, which rounds it to {other}"
+    return None
 
 
 def _imported_reason(finished: Finished) -> str:

@@ -215,6 +215,12 @@ def test_failed_trials_leave_their_repeat_out_of_the_change() -> None:
             lambda doc: doc["search"]["ablation"].update(seed_param="ablated"),
             'search.ablation.seed_param: must not be "ablated"',
         ),
+        (  # a component stopped at step 1 would count with its loss there
+            lambda doc: doc["search"].update(early_stopping={"policy": "median"}),
+            'search.early_stopping.policy: "median" stops trials an ablation study must run to '
+            "their end: it compares each component's loss with its baseline's at the end (use "
+            '"none")',
+        ),
     ],
 )
 def test_study_problems_are_one_line_each(change: Any, expected: str, tmp_path: Path) -> None:
@@ -224,6 +230,29 @@ def test_study_problems_are_one_line_each(change: Any, expected: str, tmp_path: 
     with pytest.raises(SpecError) as caught:
         load_spec(tmp_path / "bad.json")
     assert str(caught.value) == f"bad.json: {expected}"
+
+
+def test_trials_the_timeout_cuts_short_stay_interrupted_and_run_again(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """A trial that reported when the search's timeout passed is recorded ``stopped`` by other
+    methods, which learn from its last report; a study's table would take that early loss for
+    the component's, and a resumed study would not run it again. So it stays interrupted."""
+    doc = study(noise=0.0, repeats=1, timeout=0.5)
+    doc["function"] = {
+        "type": "python_function",
+        "src": str(Path(__file__).parent / "fake_trials" / "stoppable.py"),
+        "name": "report_until_stopped",  # reports every 10 ms until stopped
+        "parallel": 5,
+    }
+    spec = write_spec(doc)
+    run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    records = journal_records(tmp_path / "results" / "study")
+    assert any(r["event"] == "trial_reported" for r in records)
+    finished = [r for r in records if r["event"] == "trial_finished"]
+    assert [r["state"] for r in finished] == ["interrupted"] * 5
+    shown = run_cli_here("show", str(tmp_path / "results" / "study"), cwd=tmp_path)
+    assert "5 trials (5 interrupted)" in shown.stdout
 
 
 def test_the_dashboards_best_panel_shows_the_baseline() -> None:

@@ -62,12 +62,31 @@ def test_a_stopped_trial_goes_through_weighted_metrics_like_a_finished_one(tmp_p
         "acc": {"min": 0.0, "max": 1.0, "direction": "increase", "weight": 2},
         "time": {"type": "time", "target_time": 1, "max_time": 3, "penalty_at_max": 0.5},
     }
-    last = reported({"step": 4, "acc": 0.75})
-    outcome = Outcome(7, TrialState.STOPPED, wall_time=2.0)
+    last = reported({"step": 4, "acc": 0.75, "time": 2.0})
+    outcome = Outcome(7, TrialState.STOPPED, wall_time=9.0)
     trial = conclude(last, outcome, spec(tmp_path, metrics=metrics))
-    # acc: 2 * (1 - 0.75) = 0.5; time: 0.5 * ((2 - 1) / (3 - 1))**2 = 0.125
+    # acc: 2 * (1 - 0.75) = 0.5; time (the report's): 0.5 * ((2 - 1) / (3 - 1))**2 = 0.125
     assert trial.loss == pytest.approx(0.625)
     assert trial.loss_terms == {"acc": pytest.approx(0.5), "time": pytest.approx(0.125)}
+
+
+def test_a_stopped_trial_has_the_loss_its_last_report_was_weighed_at(tmp_path):
+    """A report that carries no time is weighed without a time term, and that loss, the one
+    the stop's reason names, is the stopped trial's: not one with its wall time and peak RSS
+    added, which no report had."""
+    from hypermax.stopping import EarlyStopper
+
+    metrics = {
+        "acc": {"min": 0.0, "max": 1.0, "direction": "increase"},
+        "time": {"type": "time", "target_time": 1, "max_time": 3, "penalty_at_max": 0.5},
+        "ram": {"type": "ram", "target": 10, "max": 20, "penalty_at_max": 1},
+    }
+    doc = spec(tmp_path, metrics=metrics)
+    last = reported({"step": 4, "acc": 0.75})
+    outcome = Outcome(7, TrialState.STOPPED, wall_time=2.0, peak_rss_mib=15.0)
+    trial = conclude(last, outcome, doc)
+    weighed = EarlyStopper.for_spec(doc).loss_of({"acc": 0.75})
+    assert trial.loss == pytest.approx(0.25) == weighed
 
 
 def test_a_stopped_trial_whose_report_has_no_usable_loss_has_none(tmp_path):

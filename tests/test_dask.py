@@ -23,7 +23,7 @@ pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hy
 
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli
 from dask_cluster import LocalDaskCluster, Proxy, make_certificates
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, is_stopped, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
 
@@ -271,6 +271,29 @@ def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, m
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert {i: r["state"] for i, r in finished.items()} == {1: "interrupted", 2: "interrupted"}
     assert not any(pid_alive(pid) for pid in pids)
+    assert_none_alive(marker)
+
+
+def test_ctrl_z_says_the_trials_on_the_workers_run_on(cluster, tmp_path, write_spec, marker):
+    """Ctrl-Z stops hypermax, not the trials on the cluster's workers: it says they run on,
+    not that it stopped with none running."""
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
+    search = start_search(write_spec(doc))
+    try:
+        pids = [sentinel(tmp_path / f"up-{i}")[0] for i in (1, 2)]
+        search.send_signal(signal.SIGTSTP)
+        wait_until(lambda: is_stopped(search.pid), OUTCOME_TIMEOUT, "hypermax to stop")
+        assert not any(is_stopped(pid) for pid in pids)
+        search.send_signal(signal.SIGCONT)
+        search.send_signal(signal.SIGINT)
+        out, err = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert search.returncode == 130, err
+    assert (
+        f"hypermax: stopped, with 2 trials running on the Dask cluster at {cluster.address}: "
+        "they run on; fg or bg continues"
+    ) in out + err
     assert_none_alive(marker)
 
 

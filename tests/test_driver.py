@@ -400,6 +400,32 @@ def test_early_stopping_cancels_a_trial_worse_than_the_median_and_records_where(
     ]
 
 
+class LosingRunner(FakeRunner):
+    """Loses each trial it is asked to stop early on the way (its Dask worker, or its preload
+    server, died): the trial comes back interrupted."""
+
+    def cancel(self, trial_id: int, reason: KillReason) -> None:
+        if reason is not KillReason.EARLY_STOP or trial_id not in self.running:
+            super().cancel(trial_id, reason)
+            return
+        self.cancelled.append((trial_id, reason))
+        self.running.pop(trial_id)
+        lost = Outcome(trial_id, TrialState.INTERRUPTED, reason="lost with its preload server")
+        self.queued.append(lost)
+
+
+def test_a_trial_lost_on_its_way_to_an_early_stop_is_stopped_not_run_again(tmp_path):
+    runner = LosingRunner(report_once({1: 1.0, 2: 5.0, 3: 0.5}))
+    search = Search(tmp_path, runner, iterations=3, early_stopping=MEDIAN)
+    outcome = search.run()
+    assert runner.submitted == [1, 2, 3]  # before: trial 2 again, from its start
+    stopped = {t.id: t for t in outcome.trials}[2]
+    assert (stopped.state, stopped.loss, stopped.step) == (TrialState.STOPPED, 5.0, 1)
+    assert stopped.reason == "stopped at step 1: loss 5 worse than 1 (median of 1 at step 1)"
+    assert stopped.kill_reason == KillReason.EARLY_STOP.value
+    assert stopped in search.optimizer.told
+
+
 def test_a_resumed_search_judges_against_the_reports_of_its_finished_trials(tmp_path):
     first = Search(tmp_path, FakeRunner(report_once({1: 1.0})), iterations=1, early_stopping=MEDIAN)
     first.run()

@@ -119,3 +119,14 @@ def test_a_failed_background_sync_is_raised_to_the_writer(tmp_path, monkeypatch)
     journal.append_many([HEADER], wait_for_disk=False)
     with pytest.raises(OSError, match="Input/output error"):
         journal.close()
+
+
+def test_holds_trials_reads_only_as_far_as_the_first_trial_record(tmp_path):
+    from hypermax.journal import holds_trials
+
+    journal = tmp_path / "trials.jsonl"
+    assert not holds_trials(journal)  # none there
+    journal.write_text('{"event": "header"}\n{"event": []}\nnot json\n')
+    assert not holds_trials(journal)  # a hand-edited event that is no text is passed over
+    journal.write_text(journal.read_text() + '{"event": "trial_imported", "id": 1}\n')
+    assert holds_trials(journal)

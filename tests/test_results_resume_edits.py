@@ -42,3 +42,23 @@ def test_resume_from_a_frozen_spec_that_is_not_an_object_is_one_line(tmp_path, c
     (folder / "search.json").write_text("[]")
     assert main(["resume", str(folder), "--no-ui"]) == 2
     assert capsys.readouterr().err == f"{folder}/search.json: damaged (not a JSON object)\n"
+
+
+def test_a_warm_start_added_once_trials_ran_is_said_not_to_be_used(tmp_path, capsys):
+    """A search learns from its warm start before its first trial: one named only on resume,
+    when trials ran, is not learned from, and the resume says so rather than pass over it."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    table = tmp_path / "earlier.csv"
+    table.write_text("trial,state,loss,x\n1,ok,0.5,0.25\n")
+    path = tmp_path / "search.json"
+    doc = json.loads(path.read_text())
+    doc["search"]["warm_start"] = "earlier.csv"
+    path.write_text(json.dumps(doc))
+    assert main([str(path), "--no-ui", "--iterations", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        "search.json: search.warm_start: earlier.csv is not used: a search learns from its warm "
+        "start before its first trial, and this one has run trials"
+    ) in err
+    journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text()
+    assert "trial_imported" not in journal

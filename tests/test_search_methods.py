@@ -515,6 +515,31 @@ def test_a_missing_extra_is_named_with_its_install_command(monkeypatch: pytest.M
     )
 
 
+def test_auto_fixed_to_a_method_whose_extra_is_missing_is_refused_as_that_method_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` with ``method: gp`` runs ``gp``: without its extra it is a spec error, as
+    ``"method": "gp"`` is, not a search whose first ask past the random start-up fails."""
+    gp = METHODS["gp"]
+    needs = (("hypermax_no_such_package", "no-such-package"),)
+    monkeypatch.setitem(METHODS, "gp", MethodInfo("gp", gp.summary, gp.target, needs, extra="gp"))
+    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "module": "objective", "name": "train"},
+        "search": {"method": "auto", "auto": {"method": "gp"}},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    result = run_cli_here("validate", "search.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        'search.json: search.auto.method: "gp" needs no-such-package: pip install "hypermax[gp]"\n'
+    )
+
+
 def test_importing_the_optimizers_imports_no_backend() -> None:
     code = "import hypermax.optimizers, json, sys; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(

@@ -331,6 +331,14 @@ CASES = [
         ["bad.json: search.early_stopping.max_steps: must be greater than min_steps (4), got 4"],
         id="early-stopping-no-rung-before-the-end",
     ),
+    pytest.param(  # its first rung, by default, is step 1: no report before the end is judged
+        {"bad.json": spec(search={"early_stopping": {"policy": "asha", "max_steps": 1}})},
+        [
+            "bad.json: search.early_stopping.max_steps: must be greater than min_steps, by "
+            "default (1), got 1"
+        ],
+        id="early-stopping-no-rung-before-the-end-by-default",
+    ),
     pytest.param(
         {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
         ['bad.json: search.early_stopping: unknown key "interval"'],

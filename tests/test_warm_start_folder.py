@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from conftest import X_SPACE, quadratic, run_cli_here
@@ -119,3 +120,105 @@ def test_trials_that_ended_without_a_loss_are_imported_to_teach_as_failed_ones(t
         assert warm_start_note(trials, len(read), source, []) == (
             f"warm start: learned from 2 of 2 trials in {source} (1 ended there without a loss)"
         )
+
+
+def test_a_trial_whose_params_this_space_rounds_away_is_left_out(tmp_path):
+    """An earlier trial of x 0.37 taught as one of x 0 (an integer now) would pair a loss with
+    params that never ran it; one of x 1.0, or 0.30000000000000004 where the step is 0.1, is a
+    value of the space and is kept, as it ran."""
+    (tmp_path / "t.csv").write_text(
+        "trial,status,loss,x,y\n1,ok,0.5,0.37,0.3\n2,ok,0.25,1.0,0.30000000000000004\n"
+        "3,ok,0.75,0,0.36\n"
+    )
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "x": {"type": "integer", "min": 0, "max": 3},
+                "y": {"type": "number", "min": 0, "max": 1, "rounding": 0.1},
+            },
+        }
+    )
+    left_out: list[str] = []
+    read = load_warm_start(tmp_path / "t.csv", {"x", "y"})
+    trials = imported_trials(space, read, iter(range(1, 10)).__next__, left_out)
+    assert [(t.params, t.loss) for t in trials] == [({"x": 1, "y": 0.3}, 0.25)]
+    assert left_out == [
+        "x: 0.37 is not a value of this space, which rounds it to 0",
+        "y: 0.36 is not a value of this space, which rounds it to 0.4",
+    ]
+
+
+def test_an_imported_loss_past_the_loss_threshold_does_not_end_the_search(tmp_path):
+    """The loss threshold is one a trial of this search reaches: an earlier search's loss,
+    which a warm start teaches, ended the search before it ran a trial."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,-1,0.5\n")
+    later = _spec(tmp_path, "later", warm_start="t.csv", loss_threshold=-0.5)
+    done = run_cli_here("run", later, "--no-ui", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "search ended (iterations done); 2 trials done" in done.stdout + done.stderr
+    journal = tmp_path / "results" / "later" / "trials.jsonl"
+    states = [r.get("state") for r in map(json.loads, journal.open()) if r["event"] != "header"]
+    assert states.count("ok") == 2 and states.count("imported") == 1
+
+
+def test_a_param_added_since_with_a_default_takes_it_as_a_point_does(tmp_path):
+    """Trials of an earlier space, before ``y`` was searched: with a ``default`` (the value the
+    program used before, say) they take it and are learned from; without one they are left
+    out, as nothing says what they ran with."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,0.5,0.25\n")
+    read = load_warm_start(tmp_path / "t.csv", {"x", "y"})
+    y = {"type": "number", "min": 0, "max": 1}
+    for node, kept in (({**y, "default": 0.75}, [{"x": 0.25, "y": 0.75}]), (y, [])):
+        space = Space({"type": "object", "properties": {**X_SPACE["properties"], "y": node}})
+        left_out: list[str] = []
+        trials = imported_trials(space, read, iter(range(1, 10)).__next__, left_out)
+        assert [t.params for t in trials] == kept
+        assert left_out == ([] if kept else ['missing parameter "y"'])
+
+
+def test_a_fresh_start_learns_from_its_own_folder_where_it_was_moved(tmp_path):
+    """``--fresh`` with ``warm_start`` naming the search's own folder: start anew, learning
+    from the trials it held, which the fresh start moved to ``s.1``, not from the new, empty
+    folder."""
+    assert run_cli_here("run", _spec(tmp_path, "s"), "--no-ui", cwd=tmp_path).returncode == 0
+    again = _spec(tmp_path, "s", warm_start="results/s")
+    done = run_cli_here("run", again, "--no-ui", "--fresh", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    moved = tmp_path / "results" / "s.1"
+    assert f"warm start: learned from 2 of 2 trials in {moved}" in done.stdout + done.stderr
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    events = [json.loads(line)["event"] for line in journal.open()]
+    assert events.count("trial_imported") == 2
+
+
+def test_a_resumed_warm_started_search_runs_the_points_an_unbroken_one_runs(tmp_path):
+    """A point equal to a trial the warm start imported runs in the search that imported it
+    (its points were queued first): resumed before it ran, the search runs it too, instead of
+    taking it for one it ran."""
+    (tmp_path / "t.csv").write_text("trial,status,loss,x\n1,ok,0.5,0.25\n")
+    points = [{"x": 0.5}, {"x": 0.25}]
+    spec = _spec(tmp_path, "later", warm_start="t.csv", points=points, seed=1)
+    for iterations in ("1", "2"):  # the first point (trial 2), then, resumed, the second
+        done = run_cli_here("run", spec, "--no-ui", "--iterations", iterations, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    journal = tmp_path / "results" / "later" / "trials.jsonl"
+    started = [r for r in map(json.loads, journal.open()) if r["event"] == "trial_started"]
+    assert [(r["id"], r["params"]) for r in started] == [(2, {"x": 0.5}), (3, {"x": 0.25})]
+
+
+def test_validate_refuses_a_warm_start_the_run_would_refuse(tmp_path):
+    """``validate`` said ok to a warm start that is not there, which the run then refused."""
+    spec = _spec(tmp_path, "later", warm_start="results/earlier")
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 2
+    missing = tmp_path / "results" / "earlier"
+    assert done.stderr == (f"later.json: search.warm_start: {missing}: warm start file not found\n")
+    assert run_cli_here("run", _spec(tmp_path, "earlier"), "--no-ui", cwd=tmp_path).returncode == 0
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # once the search learned from it and ran, a run no longer reads it: nor does validate
+    assert run_cli_here("run", spec, "--no-ui", cwd=tmp_path).returncode == 0
+    shutil.rmtree(missing)
+    done = run_cli_here("validate", spec, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr

@@ -38,6 +38,10 @@ class BaseRunner(ABC):
     #: whether :meth:`interrupt`, called again, kills the trials still in their kill grace
     hurries = False
 
+    #: where the trials run when not on this machine (``"on the Dask cluster at ..."``): Ctrl-Z,
+    #: which stops hypermax, does not stop them there
+    elsewhere: str | None = None
+
     @abstractmethod
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""

@@ -108,6 +108,7 @@ class DaskRunner(BaseRunner):
         self.cluster = cluster
         self.spec_name = spec_name
         self.share_files = share_files
+        self.elsewhere = f"on the Dask cluster at {cluster.scheduler}"
         try:
             self._code = dask_files.code_bundle(function, self.spec_folder)
         except dask_files.CodeTooLarge as exc:

@@ -109,6 +109,7 @@ class AblationOptimizer(BaseOptimizer):
     """
 
     proposes_from_space = False  # the params carry "ablated" and the repeat's seed
+    keeps_cut_trials = False  # a component's loss at an early step is not its loss
 
     def setup(self) -> None:
         if "components" not in self.options:

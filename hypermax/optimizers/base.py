@@ -109,6 +109,12 @@ class BaseOptimizer(ABC):
     #: params carry keys of its own (an ablation study's ``ablated``) turns it off.
     proposes_from_space: bool = True
 
+    #: Whether a trial that the search's timeout or loss threshold cut short after it reported
+    #: is a result of the method: recorded ``stopped`` with the loss of its last report, and
+    #: told. A method that compares its trials' losses at their end (an ablation study) turns
+    #: it off: such a trial is ``interrupted`` and runs again when the search resumes.
+    keeps_cut_trials: bool = True
+
     def __init__(
         self,
         space: Space,

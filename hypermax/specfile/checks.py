@@ -383,6 +383,11 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
     problem = method_problem(method, folder)
     if problem is not None:
         yield ("search", "method"), problem
+    fixed = search.get("auto", {}).get("method") if method == "auto" else None
+    if fixed in METHODS:  # auto's choice, fixed: it needs what that method needs
+        problem = builtin_problem(fixed)
+        if problem is not None:
+            yield ("search", "auto", "method"), problem
     for key in search:
         is_options = key in METHODS or ":" in key
         if is_options and key != method:
@@ -419,7 +424,10 @@ def early_stopping_problems(section: dict[str, Any]) -> Iterator[Problem]:
             for key in keys:
                 if key in section:
                     yield (*where, key), f'is only used by the {other} policy, not by "{policy}"'
-    if policy == "asha" and "max_steps" in section and "min_steps" in section:
-        first, last = section["min_steps"], section["max_steps"]
-        if last <= first:
-            yield (*where, "max_steps"), f"must be greater than min_steps ({first}), got {last}"
+    if policy == "asha" and "max_steps" in section:
+        from hypermax.stopping import EarlyStopping
+
+        first, last = EarlyStopping.of(section).first_rung, section["max_steps"]
+        if last <= first:  # every rung at or past the end, where no report is judged
+            given = "min_steps" if "min_steps" in section else "min_steps, by default"
+            yield (*where, "max_steps"), f"must be greater than {given} ({first}), got {last}"

@@ -102,6 +102,13 @@ def ablation_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     for key in ("points", "warm_start"):
         if key in search:
             yield ("search", key), "is not used by an ablation study, which runs its plan only"
+    policy = search.get("early_stopping", {}).get("policy", "none")
+    if policy != "none":
+        yield (
+            ("search", "early_stopping", "policy"),
+            f'"{policy}" stops trials an ablation study must run to their end: it compares each '
+            "component's loss with its baseline's at the end (use \"none\")",
+        )
     names = doc["hyperparameters"].get("properties", {})
     if ABLATED in names:
         yield (
