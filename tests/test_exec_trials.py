@@ -164,3 +164,21 @@ def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path)
     )
     outcome = _run(tmp_path, **_train(tmp_path, source))
     assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        ("os.mkfifo(path)", "is a named pipe, not a file"),  # reading it waited for a writer
+        ("os.symlink('/dev/zero', path)", "is a device, not a file"),  # it filled the memory
+        ("os.mkdir(path)", "is a folder, not a file"),
+    ],
+)
+def test_a_result_file_that_is_not_a_file_fails_its_trial_saying_so(
+    tmp_path: Path, make: str, why: str
+) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(f"import os\npath = os.environ['HYPERMAX_RESULT_FILE']\n{make}\nprint(0.5)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == f"the result file {why}"

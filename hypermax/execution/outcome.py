@@ -12,6 +12,7 @@ from typing import Any
 
 from hypermax.execution import protocol
 from hypermax.execution.limits import Limits, kill_text
+from hypermax.execution.trial_files import LeftFileError, read_left_file
 from hypermax.trial import KillReason, Outcome, TrialState
 
 #: result files larger than this are not read
@@ -141,20 +142,20 @@ def read_result(
         (result, "") or (None, why there is none).
     """
     try:
-        size = result_file.stat().st_size
-    except OSError:
-        size = -1
-    if size > RESULT_FILE_CAP_BYTES:
+        data = read_left_file(result_file, RESULT_FILE_CAP_BYTES)
+    except LeftFileError as exc:
+        if exc.size is None:
+            return None, f"the result file {exc}"
         cap = f"{RESULT_FILE_CAP_BYTES // 2**20} MiB"
         if function_type != "python_function":
             return None, f"the result file is larger than {cap}"
         return None, (
-            f"the function returned {size // 2**20} MiB (as JSON), over the {cap} a result may"
-            " hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and"
-            " return its name"
+            f"the function returned {exc.size // 2**20} MiB (as JSON), over the {cap} a result"
+            " may hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR)"
+            " and return its name"
         )
-    if size >= 0:
-        text = result_file.read_text(errors="replace")
+    if data is not None:
+        text = data.decode("utf-8", "replace")
         if not text.strip():
             return None, "the result file is empty"
         try:
