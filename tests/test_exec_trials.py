@@ -15,12 +15,17 @@ from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, Report, TrialState
 
 
-def _run(folder: Path, reports: list[Report] | None = None, **function: Any) -> Outcome:
+def _run(
+    folder: Path,
+    reports: list[Report] | None = None,
+    params: dict[str, Any] | None = None,
+    **function: Any,
+) -> Outcome:
     """Run one trial of the function ``function`` describes, in ``folder``."""
     plan = TrialPlan(
         FunctionSpec(**function),
         folder,
-        Proposal(1, {"x": 0.5}, {}),
+        Proposal(1, {"x": 0.5} if params is None else params, {}),
         folder / "trials" / "1",
         folder / "logs" / "trial_1.log",
     )
@@ -182,3 +187,18 @@ def test_a_result_file_that_is_not_a_file_fails_its_trial_saying_so(
     outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
     assert outcome.state is TrialState.FAILED
     assert outcome.reason == f"the result file {why}"
+
+
+def test_a_param_too_long_for_a_variable_is_in_the_params_file_alone(tmp_path: Path) -> None:
+    """No environment variable may be longer than 128 KiB: a trial given one as its
+    ``HYPERMAX_PARAM_<NAME>`` could not start. A placeholder that gets it fails the trial."""
+    params = {"x": 0.5, "text": "a" * (200 << 10)}
+    source = "def train(params):\n    return len(params['text'])\n"
+    outcome = _run(tmp_path, params=params, **_train(tmp_path, source))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 200 << 10}
+    outcome = _run(tmp_path, params=params, type="executable", command=("echo", "--text={text}"))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "cannot start: its argument 1 (--text=aaaaaaaaaaaaa...) is 200 KiB long, more than the"
+        " 128 KiB the system lets one be"
+    )

@@ -55,6 +55,9 @@ TRIAL_SITE_ENV = "HYPERMAX_TRIAL_SITE"
 PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
 #: the longest packed params put in the environment; longer ones are read from the file
 MAX_PACKED = 32 * 1024
+#: the most bytes one argument or ``NAME=value`` variable of a process may take (Linux's
+#: ``MAX_ARG_STRLEN``, its closing NUL included); a longer one fails the process's start
+MAX_ARG_BYTES = 128 * 1024
 #: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
 #: the processes that left the trial's session
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"

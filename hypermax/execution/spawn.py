@@ -110,8 +110,11 @@ def trial_environment(
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
         text = _text(value)
-        if "\0" not in text:  # no environment variable can hold a NUL: the params file does
-            env[protocol.PARAM_ENV_PREFIX + _env_name(name)] = text
+        variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
+        # no environment variable can hold a NUL, nor be longer than the kernel takes: the
+        # params file does
+        if "\0" not in text and len(variable) + len(text.encode()) + 2 <= protocol.MAX_ARG_BYTES:
+            env[variable] = text
     return env
 
 
