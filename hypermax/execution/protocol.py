@@ -204,21 +204,30 @@ def whole_step(value: Any, shown: Callable[[Any], str] | None = None) -> int:
     """
     import operator  # here: a trial that never reports, or starts without site, skips it
 
+    whole: int | None = None
     if type(value).__name__ not in ("bool", "bool_"):  # numpy 2 calls its bool "bool" too
         try:
-            return operator.index(value)
+            whole = operator.index(value)
         except TypeError:
-            pass
-        whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
-        if whole is not None:
-            return whole
+            whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
+    if whole is not None and -_STEP_BOUND < whole < _STEP_BOUND:
+        return whole
     text = (shown or _shown)(value)
+    if whole is not None:  # 1e308: no count of epochs, and no float for a chart's axis
+        raise TypeError(f"step must be an epoch or a batch count, below 2**63, got {text}")
     raise TypeError(f"step must be a whole number (an epoch, a batch count), got {text}")
+
+
+#: steps are within (-2**63, 2**63): an int64, as numpy and databases hold one
+_STEP_BOUND = 2**63
 
 
 def _shown(value: Any) -> str:
     """``repr(value)``, cut short: it goes into a one-line message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python writes out
+        return "an integer of thousands of digits"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
