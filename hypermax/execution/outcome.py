@@ -219,8 +219,18 @@ def exit_text(code: int, stderr_tail: bytes, oom_killed: bool = False) -> str:
     return f"{text}: {last}" if last else text
 
 
+#: how Python's fault handler starts what it writes as the process dies (a crash in an
+#: extension, an interpreter that cannot start): the stack it writes after it names frames of
+#: hypermax's bootstrap last, so that line says what happened, and the last line does not
+_FATAL = b"Fatal Python error: "
+
+
 def _last_line(data: bytes) -> str:
-    for raw in reversed(data.splitlines()):
+    lines = data.splitlines()
+    fatal = [raw for raw in lines if raw.startswith(_FATAL)]
+    if fatal:
+        return reason_line(fatal[-1].decode("utf-8", "replace"))
+    for raw in reversed(lines):
         line = raw.decode("utf-8", "replace").strip()
         if line and not line.startswith("[hypermax:"):
             return reason_line(line)
