@@ -202,3 +202,26 @@ def test_a_param_too_long_for_a_variable_is_in_the_params_file_alone(tmp_path: P
         "cannot start: its argument 1 (--text=aaaaaaaaaaaaa...) is 200 KiB long, more than the"
         " 128 KiB the system lets one be"
     )
+
+
+def test_a_result_line_too_long_to_read_is_named_as_the_missing_result(tmp_path: Path) -> None:
+    """Lines longer than 64 KiB are not read: one that may be the result (a JSON object),
+    after the number printed before it, leaves no result, which says why (before: that number
+    was the loss, or 'nothing on stdout parses as a number or a JSON object')."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json, sys\n"
+        "print(0.25)\n"
+        "print(json.dumps({'loss': 0.5, 'history': [0.5] * 20000}))\n"
+        "if len(sys.argv) > 1:\n"
+        "    print(0.75)\n"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "no result: its last stdout line that may be the result (a JSON object) is longer than"
+        " 64 KiB, more than a result line may be: write a larger result to the file"
+        " HYPERMAX_RESULT_FILE names"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "then"))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}

@@ -46,6 +46,8 @@ class Ending:
     #: its result file was there when a limit or an interrupt began to kill it: the function
     #: had returned (or raised), and only its process's exit was left
     returned_before_the_kill: bool = False
+    #: why an executable's stdout gave no result, when it is not that nothing parsed as one
+    stdout_problem: str = ""
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -67,7 +69,9 @@ def trial_outcome(ending: Ending) -> Outcome:
     }
     if ending.kill is not None and not _returned_before_the_stop(ending):
         return _killed(*ending.kill, ending.limits, common)
-    result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
+    result, problem = read_result(
+        ending.result_file, ending.stdout_result, ending.function_type, ending.stdout_problem
+    )
     if result is not None and protocol.ERROR_KEY in result:
         reason = reason_line(str(result[protocol.ERROR_KEY]), 300)
         return Outcome(state=TrialState.FAILED, reason=reason, **common)
@@ -132,7 +136,10 @@ def _killed(
 
 
 def read_result(
-    result_file: Path, stdout_result: dict[str, Any] | None, function_type: str
+    result_file: Path,
+    stdout_result: dict[str, Any] | None,
+    function_type: str,
+    stdout_problem: str = "",
 ) -> tuple[dict[str, Any] | None, str]:
     """The result file if the trial wrote one, else, for an executable, the last result line of
     its stdout (a ``python_function``'s result is what it returned: its bootstrap writes the
@@ -175,7 +182,10 @@ def read_result(
         return None, "no result: the trial's process ended without returning from the function"
     if stdout_result is not None:
         return stdout_result, ""
-    return None, "no result: nothing on stdout parses as a number or a JSON object"
+    return (
+        None,
+        stdout_problem or "no result: nothing on stdout parses as a number or a JSON object",
+    )
 
 
 def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:

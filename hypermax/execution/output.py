@@ -117,6 +117,14 @@ class LogSink:
 
 
 # -- one trial's output ---------------------------------------------------------------------
+#: why an executable has no result whose last stdout line that may be one was too long to read
+RESULT_LINE_TOO_LONG = (
+    f"no result: its last stdout line that may be the result (a JSON object) is longer than"
+    f" {MAX_PARSED_LINE // 1024} KiB, more than a result line may be: write a larger result"
+    " to the file HYPERMAX_RESULT_FILE names"
+)
+
+
 class StdoutScanner:
     """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
 
@@ -142,6 +150,8 @@ class StdoutScanner:
         self._too_long = False
         self._too_long_head = b""  # how the line too long to gather began
         self.result: dict[str, Any] | None = None
+        #: why there is no :attr:`result`, when it is not that nothing parsed as one
+        self.no_result = ""
 
     def feed(self, data: bytes) -> None:
         """Take the next chunk of output."""
@@ -180,9 +190,13 @@ class StdoutScanner:
         self._too_long = False
 
     def _skipped(self, head: bytes) -> None:
-        """A line too long to read was skipped: refused, if it began as a report line."""
+        """A line too long to read was skipped: refused, if it began as a report line; if it
+        began as a JSON object, it may have been the result, which is then not known."""
         if head.startswith(_PREFIX):
             self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
+        elif head.lstrip(b" \t").startswith(b"{"):
+            self.result = None
+            self.no_result = RESULT_LINE_TOO_LONG
 
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
@@ -200,6 +214,7 @@ class StdoutScanner:
         result = parse_result_line(line)
         if result is not None:
             self.result = result
+            self.no_result = ""
 
     def _refuse(self, why: str) -> None:
         self.refused += 1
