@@ -323,17 +323,17 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
         return 0
     except BaseException as exc:
         _log_traceback()
-        error = _result_text({protocol.ERROR_KEY: _reason(exc)})
+        error = _result_text({protocol.ERROR_KEY: error_reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
         try:
             text = _result_text(value)
         except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
-            reason = f"the result cannot be written as JSON: {_reason(exc)}"
+            reason = f"the result cannot be written as JSON: {error_reason(exc)}"
             return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
         except Exception as exc:  # a value's own __repr__, __float__ or item() raised
             _log_traceback()
-            reason = f"the result cannot be written as JSON: {_reason(exc)}"
+            reason = f"the result cannot be written as JSON: {error_reason(exc)}"
             return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
         code = _write_result(result_file, text)
         if code:
@@ -369,7 +369,7 @@ def _leave_peak(folder: str) -> None:
         return
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     """``Type: message``, one line of at most 300 characters; the type alone when the message
     is empty or cannot be read (its ``__str__`` raised)."""
     try:
