@@ -225,3 +225,28 @@ def test_a_result_line_too_long_to_read_is_named_as_the_missing_result(tmp_path:
     )
     outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "then"))
     assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}
+
+
+def test_a_report_line_a_logger_wrote_leaves_a_note_in_the_log(tmp_path: Path) -> None:
+    """A report line is read from stdout, at the start of its line: one that a logger wrote,
+    to stderr or after its prefix, was passed over without a trace."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO)  # to stderr\n"
+        'logging.info(\'HYPERMAX_REPORT {"step": 1, "loss": 0.5}\')\n'
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO, force=True)\n"
+        'logging.info(\'HYPERMAX_REPORT {"step": 2, "loss": 0.5}\')\n'
+        "print('HYPERMAX_REPORT_DIR is not a report')\n"
+        "print(0.5)\n"
+    )
+    reports: list[Report] = []
+    outcome = _run(tmp_path, reports, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.OK and reports == []
+    log = (tmp_path / "logs" / "trial_1.log").read_text().splitlines()
+    notes = {line for line in log if line.startswith("[hypermax:")}  # stderr's, stdout's
+    assert notes == {
+        "[hypermax: ignored a report line on stderr: HYPERMAX_REPORT lines are read from stdout]",
+        "[hypermax: ignored a report line: HYPERMAX_REPORT is to start its line, got"
+        ' \'INFO:root:HYPERMAX_REPORT {"step": 2, "loss": 0.5}\']',
+    }

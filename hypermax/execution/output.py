@@ -19,6 +19,7 @@ from hypermax.execution.protocol import (
     REPORT_PREFIX,
     parse_report,
     parse_result_line,
+    shown_value,
 )
 
 log = logging.getLogger("hypermax")
@@ -201,6 +202,7 @@ class StdoutScanner:
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
         if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+            self._misplaced(raw)
             return
         line = raw.decode("utf-8", "replace")
         try:
@@ -215,6 +217,15 @@ class StdoutScanner:
         if result is not None:
             self.result = result
             self.no_result = ""
+        else:
+            self._misplaced(raw)
+
+    def _misplaced(self, raw: bytes) -> None:
+        """Refuse a line that holds the report word after something else (a logger's prefix,
+        an indent), which would otherwise be passed over without a trace."""
+        if _PREFIX in raw:
+            shown = shown_value(raw.decode("utf-8", "replace"))
+            self._refuse(f"{REPORT_PREFIX.rstrip()} is to start its line, got {shown}")
 
     def _refuse(self, why: str) -> None:
         self.refused += 1
@@ -238,6 +249,7 @@ class TrialOutput:
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
         self._draining = False
+        self._report_on_stderr = False
 
     @property
     def stderr_tail(self) -> bytes:
@@ -286,6 +298,11 @@ class TrialOutput:
 
     def _stderr(self, data: bytes) -> None:
         self.log.write(data)
+        if not self._report_on_stderr and _PREFIX in data:  # a logger's, which writes there
+            self._report_on_stderr = True
+            self.log.note(
+                f"ignored a report line on stderr: {REPORT_PREFIX}lines are read from stdout"
+            )
         self._tail.extend(data[-_TAIL_BYTES:])
         del self._tail[:-_TAIL_BYTES]
 

@@ -212,7 +212,7 @@ def whole_step(value: Any, shown: Callable[[Any], str] | None = None) -> int:
             whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
     if whole is not None and -_STEP_BOUND < whole < _STEP_BOUND:
         return whole
-    text = (shown or _shown)(value)
+    text = (shown or shown_value)(value)
     if whole is not None:  # 1e308: no count of epochs, and no float for a chart's axis
         raise TypeError(f"step must be an epoch or a batch count, below 2**63, got {text}")
     raise TypeError(f"step must be a whole number (an epoch, a batch count), got {text}")
@@ -222,7 +222,7 @@ def whole_step(value: Any, shown: Callable[[Any], str] | None = None) -> int:
 _STEP_BOUND = 2**63
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """``repr(value)``, cut short: it goes into a one-line message."""
     try:
         text = repr(value)
@@ -256,7 +256,7 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
         after = line[len(word) : len(word) + 1]
         if line.startswith(word) and not (after.isalnum() or after == "_"):  # not a longer word
             raise ValueError(
-                f"{word} is to be followed by a space and a JSON object, got {_shown(line)}"
+                f"{word} is to be followed by a space and a JSON object, got {shown_value(line)}"
             )
         return None
     import json
