@@ -250,3 +250,34 @@ def test_a_report_line_a_logger_wrote_leaves_a_note_in_the_log(tmp_path: Path) -
         "[hypermax: ignored a report line: HYPERMAX_REPORT is to start its line, got"
         ' \'INFO:root:HYPERMAX_REPORT {"step": 2, "loss": 0.5}\']',
     }
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_search_run_in_a_trial_of_another_passes_on_none_of_its_params_or_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preload: bool
+) -> None:
+    """hypermax started by a trial of an outer search (a nested search) has that trial's
+    variables: its own trials read the outer trial's params when theirs were too long to pack,
+    and each of their reports waited for a verdict that no early stopping of theirs sends."""
+    from hypermax.execution import protocol
+
+    monkeypatch.setenv(protocol.PARAMS_PACKED_ENV, protocol.pack({"x": 9.0, "text": "outer"}))
+    monkeypatch.setenv(protocol.VERDICT_WAIT_ENV, "8")
+    monkeypatch.setenv(protocol.PARAM_ENV_PREFIX + "DEPTH", "4")
+    source = (
+        "import os\n\n\n"
+        "def train(params, reporter):\n"
+        "    reporter(1, loss=params['x'])\n"
+        "    return {'loss': params['x'], 'text': len(params['text']),\n"
+        "            'left': sorted(n for n in os.environ if n.startswith('HYPERMAX_PARAM'))}\n"
+    )
+    params = {"x": 0.5, "text": "a" * (40 << 10)}  # too long to pack: read from the file
+    outcome = _run(tmp_path, [], params=params, **_train(tmp_path, source, preload=preload))
+    assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
+    assert outcome.result["loss"] == 0.5 and outcome.result["text"] == 40 << 10
+    assert outcome.result["left"] == [
+        "HYPERMAX_PARAMS_FILE",
+        "HYPERMAX_PARAM_TEXT",
+        "HYPERMAX_PARAM_X",
+    ]
+    assert outcome.wall_time < 6  # its report did not wait 8 s for a verdict

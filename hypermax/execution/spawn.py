@@ -100,6 +100,8 @@ def trial_environment(
 ) -> dict[str, str]:
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
     env = current_environ()
+    for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
+        del env[name]  # hypermax runs in a trial of another search: what it set is its own
     env.update(function.env)
     env["PYTHONPATH"] = python_path(env, str(spec_folder))
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
@@ -116,6 +118,12 @@ def trial_environment(
         if "\0" not in text and len(variable) + len(text.encode()) + 2 <= protocol.MAX_ARG_BYTES:
             env[variable] = text
     return env
+
+
+#: what hypermax sets for some trials only: a hypermax that runs in a trial of another search
+#: must not pass that trial's on to its own (its params, or the wait for verdicts of its
+#: early stopping, which this search may not have)
+_PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
 
 
 def current_environ() -> dict[str, str]:
