@@ -86,6 +86,36 @@ def test_a_report_made_while_stdout_is_redirected_reaches_hypermax(tmp_path: Pat
     assert "noise" not in (tmp_path / "logs" / "trial_1.log").read_text()
 
 
+#: the recipe that silences what a C library prints: file descriptor 1 pointed at /dev/null
+REPORTS_WHILE_SILENCED_BELOW_PYTHON = """
+import os
+
+
+def train(params, reporter):
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        print("noise", flush=True)
+        reporter(1, loss=0.5)
+    finally:
+        os.dup2(saved, 1)
+    return 0.25
+"""
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_report_made_while_file_descriptor_1_is_silenced_reaches_hypermax(
+    tmp_path: Path, preload: bool
+) -> None:
+    # before: it went to /dev/null, and with early stopping on each report waited 2 s in vain
+    reports: list[Report] = []
+    function = _train(tmp_path, REPORTS_WHILE_SILENCED_BELOW_PYTHON, preload=preload)
+    outcome = _run(tmp_path, reports, **function)
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert [(r.step, r.metrics) for r in reports] == [(1, {"loss": 0.5})]
+    assert "noise" not in (tmp_path / "logs" / "trial_1.log").read_text()
+
+
 #: 150 MiB of its own, then 3 forked workers that share it, copy-on-write (a multiprocessing
 #: pool's with a dataset loaded first): their RSS counts it 4 times, the memory holds it once
 FORKS_WORKERS_ON_ITS_DATA = """

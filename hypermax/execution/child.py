@@ -293,6 +293,7 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     calling it raised.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
+    protocol.keep_report_stream()
     try:
         return _run_trial(load, result_file)
     finally:

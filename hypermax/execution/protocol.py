@@ -106,6 +106,19 @@ class _StopRequest:
     verdicts = 0
     main_thread = 0
     pid = 0
+    #: a copy of the trial's stdout that reports go to (see :func:`keep_report_stream`)
+    report_fd: int | None = None
+
+
+def keep_report_stream() -> None:
+    """In a ``python_function`` trial, before its function runs: reports go to a copy of its
+    stdout from now on, so that a function that silences a library by pointing file
+    descriptor 1 at ``/dev/null`` (or closes it) does not silence its reports too, nor make
+    each wait for a verdict on a report hypermax never saw. Not inherited by what it runs."""
+    try:
+        _StopRequest.report_fd = os.dup(1)
+    except OSError:  # no stdout: reports go where sys.stdout does
+        _StopRequest.report_fd = None
 
 
 def listen_for_stop() -> None:
@@ -136,8 +149,18 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
     except TypeError as exc:
         raise TypeError(f"{caller}: {exc}") from None
     line = format_report(step, metrics)  # ASCII: its length is its size in bytes
-    stream.write(line + "\n")
-    stream.flush()
+    fd = _StopRequest.report_fd
+    if fd is None:
+        stream.write(line + "\n")
+        stream.flush()
+    else:  # the trial's own stdout, whatever was made of file descriptor 1 since
+        try:  # noqa: SIM105 - contextlib costs every trial an import; what it printed goes first
+            stream.flush()
+        except (ValueError, OSError):  # a closed file left as sys.stdout
+            pass
+        data = memoryview((line + "\n").encode())
+        while data:
+            data = data[os.write(fd, data) :]
     if len(line) > MAX_PARSED_LINE:
         return  # hypermax does not read so long a line (its log says so): no verdict comes
     if await_verdict():
