@@ -311,3 +311,16 @@ def test_a_search_run_in_a_trial_of_another_passes_on_none_of_its_params_or_wait
         "HYPERMAX_PARAM_X",
     ]
     assert outcome.wall_time < 6  # its report did not wait 8 s for a verdict
+
+
+def test_a_trial_run_again_clears_what_its_earlier_run_made_of_its_result_file(
+    tmp_path: Path,
+) -> None:
+    """A trial running again (after a crash of hypermax) reuses its folder, cleared of the
+    earlier run's result: a folder made under that name stopped it from running at all
+    ("cannot prepare the trial's files: [Errno 21] Is a directory")."""
+    (tmp_path / "trials" / "1" / ".hypermax_result.json").mkdir(parents=True)
+    script = tmp_path / "train.py"
+    script.write_text("print(0.5)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.OK, outcome.reason

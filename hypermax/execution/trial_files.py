@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ class TrialFiles:
         """The folder with the params file, cleared of an earlier run's result; the open log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             for path in (self.result_file, self.peak_file):
+                if path.is_dir() and not path.is_symlink():  # what that run made of the name
+                    shutil.rmtree(path, ignore_errors=True)
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
         _make_dir(self.log_path.parent)
