@@ -163,6 +163,22 @@ def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
+#: runs the module of hypermax named by its first argument as ``python -m`` does, the real
+#: package imported first: ``-m`` looks in the current folder first, where a ``hypermax.py`` of
+#: the user's (an objective named after the tool) would be found instead, and hypermax's own
+#: processes (the trial server, the guardian) would not start
+_RUN_MODULE = (
+    "import os, sys, runpy; sys.path[0] = {root!r}; import hypermax; sys.path[0] = os.getcwd();"
+    " runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def module_argv(module: str) -> list[str]:
+    """The command that runs hypermax's module ``module`` (``hypermax.execution.guardian``)
+    as ``python -m`` would, whatever the current folder holds."""
+    return [sys.executable, "-c", _RUN_MODULE.format(root=PACKAGE_ROOT), module]
+
+
 def python_path(env: Mapping[str, str], *first: str) -> str:
     """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself, then ``env``'s."""
     return os.pathsep.join(p for p in (*first, PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
