@@ -147,6 +147,28 @@ def test_a_result_that_holds_itself_fails_its_trial_saying_so(tmp_path):
     )
 
 
+class Unshowable:
+    """A value whose own ``__repr__`` raises, as a half-built object's can."""
+
+    def __repr__(self):
+        raise RuntimeError("not built yet")
+
+
+def holds_an_unshowable(params):
+    return {"loss": params["x"], "model": Unshowable()}
+
+
+def test_a_result_that_cannot_be_shown_fails_its_trial_saying_so(tmp_path):
+    result = hypermax.optimize(
+        holds_an_unshowable, space={"x": [1]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == ("the result cannot be written as JSON: RuntimeError: not built yet")
+    log = (tmp_path / "holds_an_unshowable" / "logs" / "trial_1.log").read_text()
+    assert "in __repr__" in log  # where it raised
+
+
 class AttributeDict(dict):
     """As addict's Dict (mmcv's ConfigDict): an attribute it lacks is an empty one."""
 

@@ -15,12 +15,17 @@ from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, Report, TrialState
 
 
-def _run(folder: Path, reports: list[Report] | None = None, **function: Any) -> Outcome:
+def _run(
+    folder: Path,
+    reports: list[Report] | None = None,
+    params: dict[str, Any] | None = None,
+    **function: Any,
+) -> Outcome:
     """Run one trial of the function ``function`` describes, in ``folder``."""
     plan = TrialPlan(
         FunctionSpec(**function),
         folder,
-        Proposal(1, {"x": 0.5}, {}),
+        Proposal(1, {"x": 0.5} if params is None else params, {}),
         folder / "trials" / "1",
         folder / "logs" / "trial_1.log",
     )
@@ -76,6 +81,36 @@ def train(params):
 def test_a_report_made_while_stdout_is_redirected_reaches_hypermax(tmp_path: Path) -> None:
     reports: list[Report] = []
     outcome = _run(tmp_path, reports, **_train(tmp_path, REPORTS_WHILE_SILENCED))
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert [(r.step, r.metrics) for r in reports] == [(1, {"loss": 0.5})]
+    assert "noise" not in (tmp_path / "logs" / "trial_1.log").read_text()
+
+
+#: the recipe that silences what a C library prints: file descriptor 1 pointed at /dev/null
+REPORTS_WHILE_SILENCED_BELOW_PYTHON = """
+import os
+
+
+def train(params, reporter):
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        print("noise", flush=True)
+        reporter(1, loss=0.5)
+    finally:
+        os.dup2(saved, 1)
+    return 0.25
+"""
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_report_made_while_file_descriptor_1_is_silenced_reaches_hypermax(
+    tmp_path: Path, preload: bool
+) -> None:
+    # before: it went to /dev/null, and with early stopping on each report waited 2 s in vain
+    reports: list[Report] = []
+    function = _train(tmp_path, REPORTS_WHILE_SILENCED_BELOW_PYTHON, preload=preload)
+    outcome = _run(tmp_path, reports, **function)
     assert outcome.state is TrialState.OK, outcome.reason
     assert [(r.step, r.metrics) for r in reports] == [(1, {"loss": 0.5})]
     assert "noise" not in (tmp_path / "logs" / "trial_1.log").read_text()
@@ -164,3 +199,128 @@ def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path)
     )
     outcome = _run(tmp_path, **_train(tmp_path, source))
     assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        ("os.mkfifo(path)", "is a named pipe, not a file"),  # reading it waited for a writer
+        ("os.symlink('/dev/zero', path)", "is a device, not a file"),  # it filled the memory
+        ("os.mkdir(path)", "is a folder, not a file"),
+    ],
+)
+def test_a_result_file_that_is_not_a_file_fails_its_trial_saying_so(
+    tmp_path: Path, make: str, why: str
+) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(f"import os\npath = os.environ['HYPERMAX_RESULT_FILE']\n{make}\nprint(0.5)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == f"the result file {why}"
+
+
+def test_a_param_too_long_for_a_variable_is_in_the_params_file_alone(tmp_path: Path) -> None:
+    """No environment variable may be longer than 128 KiB: a trial given one as its
+    ``HYPERMAX_PARAM_<NAME>`` could not start. A placeholder that gets it fails the trial."""
+    params = {"x": 0.5, "text": "a" * (200 << 10)}
+    source = "def train(params):\n    return len(params['text'])\n"
+    outcome = _run(tmp_path, params=params, **_train(tmp_path, source))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 200 << 10}
+    outcome = _run(tmp_path, params=params, type="executable", command=("echo", "--text={text}"))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "cannot start: its argument 1 (--text=aaaaaaaaaaaaa...) is 200 KiB long, more than the"
+        " 128 KiB the system lets one be"
+    )
+
+
+def test_a_result_line_too_long_to_read_is_named_as_the_missing_result(tmp_path: Path) -> None:
+    """Lines longer than 64 KiB are not read: one that may be the result (a JSON object),
+    after the number printed before it, leaves no result, which says why (before: that number
+    was the loss, or 'nothing on stdout parses as a number or a JSON object')."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json, sys\n"
+        "print(0.25)\n"
+        "print(json.dumps({'loss': 0.5, 'history': [0.5] * 20000}))\n"
+        "if len(sys.argv) > 1:\n"
+        "    print(0.75)\n"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "no result: its last stdout line that may be the result (a JSON object) is longer than"
+        " 64 KiB, more than a result line may be: write a larger result to the file"
+        " HYPERMAX_RESULT_FILE names"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "then"))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}
+
+
+def test_a_report_line_a_logger_wrote_leaves_a_note_in_the_log(tmp_path: Path) -> None:
+    """A report line is read from stdout, at the start of its line: one that a logger wrote,
+    to stderr or after its prefix, was passed over without a trace."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO)  # to stderr\n"
+        'logging.info(\'HYPERMAX_REPORT {"step": 1, "loss": 0.5}\')\n'
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO, force=True)\n"
+        'logging.info(\'HYPERMAX_REPORT {"step": 2, "loss": 0.5}\')\n'
+        "print('HYPERMAX_REPORT_DIR is not a report')\n"
+        "print(0.5)\n"
+    )
+    reports: list[Report] = []
+    outcome = _run(tmp_path, reports, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.OK and reports == []
+    log = (tmp_path / "logs" / "trial_1.log").read_text().splitlines()
+    notes = {line for line in log if line.startswith("[hypermax:")}  # stderr's, stdout's
+    assert notes == {
+        "[hypermax: ignored a report line on stderr: HYPERMAX_REPORT lines are read from stdout]",
+        "[hypermax: ignored a report line: HYPERMAX_REPORT is to start its line, got"
+        ' \'INFO:root:HYPERMAX_REPORT {"step": 2, "loss": 0.5}\']',
+    }
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_search_run_in_a_trial_of_another_passes_on_none_of_its_params_or_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preload: bool
+) -> None:
+    """hypermax started by a trial of an outer search (a nested search) has that trial's
+    variables: its own trials read the outer trial's params when theirs were too long to pack,
+    and each of their reports waited for a verdict that no early stopping of theirs sends."""
+    from hypermax.execution import protocol
+
+    monkeypatch.setenv(protocol.PARAMS_PACKED_ENV, protocol.pack({"x": 9.0, "text": "outer"}))
+    monkeypatch.setenv(protocol.VERDICT_WAIT_ENV, "8")
+    monkeypatch.setenv(protocol.PARAM_ENV_PREFIX + "DEPTH", "4")
+    source = (
+        "import os\n\n\n"
+        "def train(params, reporter):\n"
+        "    reporter(1, loss=params['x'])\n"
+        "    return {'loss': params['x'], 'text': len(params['text']),\n"
+        "            'left': sorted(n for n in os.environ if n.startswith('HYPERMAX_PARAM'))}\n"
+    )
+    params = {"x": 0.5, "text": "a" * (40 << 10)}  # too long to pack: read from the file
+    outcome = _run(tmp_path, [], params=params, **_train(tmp_path, source, preload=preload))
+    assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
+    assert outcome.result["loss"] == 0.5 and outcome.result["text"] == 40 << 10
+    assert outcome.result["left"] == [
+        "HYPERMAX_PARAMS_FILE",
+        "HYPERMAX_PARAM_TEXT",
+        "HYPERMAX_PARAM_X",
+    ]
+    assert outcome.wall_time < 6  # its report did not wait 8 s for a verdict
+
+
+def test_a_trial_run_again_clears_what_its_earlier_run_made_of_its_result_file(
+    tmp_path: Path,
+) -> None:
+    """A trial running again (after a crash of hypermax) reuses its folder, cleared of the
+    earlier run's result: a folder made under that name stopped it from running at all
+    ("cannot prepare the trial's files: [Errno 21] Is a directory")."""
+    (tmp_path / "trials" / "1" / ".hypermax_result.json").mkdir(parents=True)
+    script = tmp_path / "train.py"
+    script.write_text("print(0.5)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.OK, outcome.reason

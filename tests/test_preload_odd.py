@@ -41,3 +41,29 @@ def test_what_the_import_did_to_the_environment_holds_in_every_forked_trial(tmp_
         assert outcome.state is TrialState.OK, outcome.reason
         assert outcome.result == {"loss": 0.5, "trial": expected, "child": str(expected)}
     assert_none_alive(marker)
+
+
+def test_an_objective_named_hypermax_py_is_preloaded(tmp_path, monkeypatch):
+    """``python -m`` looks in the current folder first: the server (and the guardian), started
+    there as ``-m hypermax.execution...``, found the objective instead of hypermax and did not
+    start (every trial started fresh, and no guardian watched for escaped processes)."""
+    (tmp_path / "hypermax.py").write_text("def train(params):\n    return 0.5\n")
+    monkeypatch.chdir(tmp_path)
+    function = FunctionSpec(type="python_function", src=str(tmp_path / "hypermax.py"), name="train")
+    launcher = PreloadLauncher(str(tmp_path))
+    runner = LocalRunner(function, tmp_path, launcher=launcher)
+    outcomes: list[Outcome] = []
+
+    def ended() -> bool:
+        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
+        return bool(outcomes)
+
+    try:
+        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
+        wait_until(ended, 30, "the trial")
+        assert launcher.refusals() == []
+        assert launcher.server_pids()  # forked, not started fresh
+    finally:
+        runner.close()
+    (outcome,) = outcomes
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.5}

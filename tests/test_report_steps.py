@@ -17,6 +17,7 @@ from hypermax.execution.output import StdoutScanner
 from hypermax.execution.protocol import parse_report, whole_step
 
 WHOLE = "step must be a whole number (an epoch, a batch count), got"
+BOUND = "step must be an epoch or a batch count, below 2**63, got"
 FUNCTION_KINDS = ["half_steps", "text_step", "no_step", "whole_steps"]
 
 
@@ -62,6 +63,22 @@ def test_anything_else_is_refused_saying_what_it_got(value, shown):
     assert str(info.value) == f"{WHOLE} {shown}"
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (2**63, str(2**63)),
+        (-(2**63), str(-(2**63))),
+        (1e300, "1e+300"),
+        pytest.param(10**5000, "an integer of thousands of digits", id="5001-digits"),
+    ],
+)
+def test_a_step_past_an_int64_is_refused(value, shown):
+    assert whole_step(2**63 - 1) == 2**63 - 1
+    with pytest.raises(TypeError) as info:
+        whole_step(value)
+    assert str(info.value) == f"{BOUND} {shown}"
+
+
 # -- report lines ---------------------------------------------------------------------------
 def test_a_report_line_with_a_whole_float_step_is_a_report():
     assert parse_report('HYPERMAX_REPORT {"step": 2.0, "loss": 0.4}') == (2, {"loss": 0.4})
@@ -82,6 +99,10 @@ def test_a_report_line_with_a_whole_float_step_is_a_report():
         ("[1, 0.5]", "not a JSON object: [1, 0.5]"),
         ('["a", false]', 'not a JSON object: ["a", false]'),
         ("[" * 20000, "not JSON: nested too deeply"),
+        # a count of epochs that no chart's float axis holds (hypermax plot crashed on it)
+        ('{"step": 1e308}', f"{BOUND} 1e+308"),
+        ('{"step": 1' + "0" * 400 + "}", f"{BOUND} {'1' + '0' * 56}..."),
+        ('{"step": 9223372036854775808}', f"{BOUND} 9223372036854775808"),
     ],
 )
 def test_a_report_line_that_cannot_be_used_says_why(rest, why):

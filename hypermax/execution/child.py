@@ -293,6 +293,7 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     calling it raised.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
+    protocol.keep_report_stream()
     try:
         return _run_trial(load, result_file)
     finally:
@@ -322,28 +323,37 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
         flush(sys.stdout)
         return 0
     except BaseException as exc:
-        import traceback
-
-        # to the log, even when the function set sys.stderr to None (or to its own object)
-        stderr = _writable(sys.stderr) or _writable(sys.__stderr__)
-        if stderr is not None:
-            traceback.print_exc(file=stderr)
-            flush(stderr)
-        else:  # it closed the process's own: straight to the log
-            os.write(2, traceback.format_exc().encode(errors="backslashreplace"))
-        error = _result_text({protocol.ERROR_KEY: _reason(exc)})
+        _log_traceback()
+        error = _result_text({protocol.ERROR_KEY: error_reason(exc)})
         return _write_result(result_file, error) or 1
     if not protocol.stopped_at_a_report():
         try:
             text = _result_text(value)
         except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
-            reason = f"the result cannot be written as JSON: {_reason(exc)}"
+            reason = f"the result cannot be written as JSON: {error_reason(exc)}"
+            return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
+        except Exception as exc:  # a value's own __repr__, __float__ or item() raised
+            _log_traceback()
+            reason = f"the result cannot be written as JSON: {error_reason(exc)}"
             return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
         code = _write_result(result_file, text)
         if code:
             return code
     flush(sys.stdout)
     return 0
+
+
+def _log_traceback() -> None:
+    """The traceback of the exception being handled, to the trial's log, even when the function
+    set ``sys.stderr`` to None (or to its own object), or closed the process's own."""
+    import traceback
+
+    stderr = _writable(sys.stderr) or _writable(sys.__stderr__)
+    if stderr is not None:
+        traceback.print_exc(file=stderr)
+        flush(stderr)
+    else:  # straight to the log
+        os.write(2, traceback.format_exc().encode(errors="backslashreplace"))
 
 
 def _leave_peak(folder: str) -> None:
@@ -360,7 +370,7 @@ def _leave_peak(folder: str) -> None:
         return
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     """``Type: message``, one line of at most 300 characters; the type alone when the message
     is empty or cannot be read (its ``__str__`` raised)."""
     try:

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        _send(sock, {"failed": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]})
+        _send(sock, {"failed": child.error_reason(exc)})
         return 1
     if hazard is not None:
         _send(sock, {"failed": hazard})

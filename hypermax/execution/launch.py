@@ -187,6 +187,8 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
     """Why the program did not start, in one line. The kernel says a script whose first line
     names an interpreter it cannot find is not there ("No such file or directory"): that line
     is named instead, and a script without one ("Exec format error") is said to be one."""
+    if exc.errno == errno.E2BIG:
+        return _too_long(request.argv, request.env) or str(exc)
     program = request.argv[0]
     path = request.env.get("PATH")
     if "/" not in program:
@@ -234,6 +236,21 @@ def own_maxrss_mib(usage: Any, carried_mib: float) -> float | None:
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     maxrss = float(usage.ru_maxrss) * scale / procfs.MIB
     return maxrss if maxrss > carried_mib + 2.0 else None
+
+
+def _too_long(argv: Sequence[str], env: dict[str, str]) -> str | None:
+    """Which argument or environment variable of a process is longer than the system lets
+    one be, if one is."""
+    limit = f"more than the {protocol.MAX_ARG_BYTES // 1024} KiB the system lets one be"
+    for index, arg in enumerate(argv):
+        size = len(arg.encode()) + 1
+        if size > protocol.MAX_ARG_BYTES:
+            return f"its argument {index} ({arg[:20]}...) is {size // 1024} KiB long, {limit}"
+    for name, value in env.items():
+        size = len(name.encode()) + len(value.encode()) + 2
+        if size > protocol.MAX_ARG_BYTES:
+            return f"its environment variable {name} is {size // 1024} KiB long, {limit}"
+    return None
 
 
 def _holding_nul(argv: Sequence[str], env: dict[str, str]) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hypermax.execution import protocol
 from hypermax.execution.limits import Limits, kill_text
+from hypermax.execution.trial_files import LeftFileError, read_left_file
 from hypermax.trial import KillReason, Outcome, TrialState
 
 #: result files larger than this are not read
@@ -45,6 +46,8 @@ class Ending:
     #: its result file was there when a limit or an interrupt began to kill it: the function
     #: had returned (or raised), and only its process's exit was left
     returned_before_the_kill: bool = False
+    #: why an executable's stdout gave no result, when it is not that nothing parsed as one
+    stdout_problem: str = ""
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -66,7 +69,9 @@ def trial_outcome(ending: Ending) -> Outcome:
     }
     if ending.kill is not None and not _returned_before_the_stop(ending):
         return _killed(*ending.kill, ending.limits, common)
-    result, problem = read_result(ending.result_file, ending.stdout_result, ending.function_type)
+    result, problem = read_result(
+        ending.result_file, ending.stdout_result, ending.function_type, ending.stdout_problem
+    )
     if result is not None and protocol.ERROR_KEY in result:
         reason = reason_line(str(result[protocol.ERROR_KEY]), 300)
         return Outcome(state=TrialState.FAILED, reason=reason, **common)
@@ -131,7 +136,10 @@ def _killed(
 
 
 def read_result(
-    result_file: Path, stdout_result: dict[str, Any] | None, function_type: str
+    result_file: Path,
+    stdout_result: dict[str, Any] | None,
+    function_type: str,
+    stdout_problem: str = "",
 ) -> tuple[dict[str, Any] | None, str]:
     """The result file if the trial wrote one, else, for an executable, the last result line of
     its stdout (a ``python_function``'s result is what it returned: its bootstrap writes the
@@ -141,20 +149,20 @@ def read_result(
         (result, "") or (None, why there is none).
     """
     try:
-        size = result_file.stat().st_size
-    except OSError:
-        size = -1
-    if size > RESULT_FILE_CAP_BYTES:
+        data = read_left_file(result_file, RESULT_FILE_CAP_BYTES)
+    except LeftFileError as exc:
+        if exc.size is None:
+            return None, f"the result file {exc}"
         cap = f"{RESULT_FILE_CAP_BYTES // 2**20} MiB"
         if function_type != "python_function":
             return None, f"the result file is larger than {cap}"
         return None, (
-            f"the function returned {size // 2**20} MiB (as JSON), over the {cap} a result may"
-            " hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and"
-            " return its name"
+            f"the function returned {exc.size // 2**20} MiB (as JSON), over the {cap} a result"
+            " may hold: write large data to a file in the trial's folder (HYPERMAX_TRIAL_DIR)"
+            " and return its name"
         )
-    if size >= 0:
-        text = result_file.read_text(errors="replace")
+    if data is not None:
+        text = data.decode("utf-8", "replace")
         if not text.strip():
             return None, "the result file is empty"
         try:
@@ -174,7 +182,10 @@ def read_result(
         return None, "no result: the trial's process ended without returning from the function"
     if stdout_result is not None:
         return stdout_result, ""
-    return None, "no result: nothing on stdout parses as a number or a JSON object"
+    return (
+        None,
+        stdout_problem or "no result: nothing on stdout parses as a number or a JSON object",
+    )
 
 
 def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:
@@ -218,8 +229,18 @@ def exit_text(code: int, stderr_tail: bytes, oom_killed: bool = False) -> str:
     return f"{text}: {last}" if last else text
 
 
+#: how Python's fault handler starts what it writes as the process dies (a crash in an
+#: extension, an interpreter that cannot start): the stack it writes after it names frames of
+#: hypermax's bootstrap last, so that line says what happened, and the last line does not
+_FATAL = b"Fatal Python error: "
+
+
 def _last_line(data: bytes) -> str:
-    for raw in reversed(data.splitlines()):
+    lines = data.splitlines()
+    fatal = [raw for raw in lines if raw.startswith(_FATAL)]
+    if fatal:
+        return reason_line(fatal[-1].decode("utf-8", "replace"))
+    for raw in reversed(lines):
         line = raw.decode("utf-8", "replace").strip()
         if line and not line.startswith("[hypermax:"):
             return reason_line(line)

@@ -19,6 +19,7 @@ from hypermax.execution.protocol import (
     REPORT_PREFIX,
     parse_report,
     parse_result_line,
+    shown_value,
 )
 
 log = logging.getLogger("hypermax")
@@ -117,6 +118,14 @@ class LogSink:
 
 
 # -- one trial's output ---------------------------------------------------------------------
+#: why an executable has no result whose last stdout line that may be one was too long to read
+RESULT_LINE_TOO_LONG = (
+    f"no result: its last stdout line that may be the result (a JSON object) is longer than"
+    f" {MAX_PARSED_LINE // 1024} KiB, more than a result line may be: write a larger result"
+    " to the file HYPERMAX_RESULT_FILE names"
+)
+
+
 class StdoutScanner:
     """Cuts a trial's stdout into lines as it arrives; hands on reports, keeps the last result.
 
@@ -142,6 +151,8 @@ class StdoutScanner:
         self._too_long = False
         self._too_long_head = b""  # how the line too long to gather began
         self.result: dict[str, Any] | None = None
+        #: why there is no :attr:`result`, when it is not that nothing parsed as one
+        self.no_result = ""
 
     def feed(self, data: bytes) -> None:
         """Take the next chunk of output."""
@@ -180,13 +191,18 @@ class StdoutScanner:
         self._too_long = False
 
     def _skipped(self, head: bytes) -> None:
-        """A line too long to read was skipped: refused, if it began as a report line."""
+        """A line too long to read was skipped: refused, if it began as a report line; if it
+        began as a JSON object, it may have been the result, which is then not known."""
         if head.startswith(_PREFIX):
             self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
+        elif head.lstrip(b" \t").startswith(b"{"):
+            self.result = None
+            self.no_result = RESULT_LINE_TOO_LONG
 
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
         if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+            self._misplaced(raw)
             return
         line = raw.decode("utf-8", "replace")
         try:
@@ -200,6 +216,16 @@ class StdoutScanner:
         result = parse_result_line(line)
         if result is not None:
             self.result = result
+            self.no_result = ""
+        else:
+            self._misplaced(raw)
+
+    def _misplaced(self, raw: bytes) -> None:
+        """Refuse a line that holds the report word after something else (a logger's prefix,
+        an indent), which would otherwise be passed over without a trace."""
+        if _PREFIX in raw:
+            shown = shown_value(raw.decode("utf-8", "replace"))
+            self._refuse(f"{REPORT_PREFIX.rstrip()} is to start its line, got {shown}")
 
     def _refuse(self, why: str) -> None:
         self.refused += 1
@@ -223,6 +249,7 @@ class TrialOutput:
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
         self._draining = False
+        self._report_on_stderr = False
 
     @property
     def stderr_tail(self) -> bytes:
@@ -271,6 +298,11 @@ class TrialOutput:
 
     def _stderr(self, data: bytes) -> None:
         self.log.write(data)
+        if not self._report_on_stderr and _PREFIX in data:  # a logger's, which writes there
+            self._report_on_stderr = True
+            self.log.note(
+                f"ignored a report line on stderr: {REPORT_PREFIX}lines are read from stdout"
+            )
         self._tail.extend(data[-_TAIL_BYTES:])
         del self._tail[:-_TAIL_BYTES]
 

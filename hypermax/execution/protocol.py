@@ -55,6 +55,9 @@ TRIAL_SITE_ENV = "HYPERMAX_TRIAL_SITE"
 PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
 #: the longest packed params put in the environment; longer ones are read from the file
 MAX_PACKED = 32 * 1024
+#: the most bytes one argument or ``NAME=value`` variable of a process may take (Linux's
+#: ``MAX_ARG_STRLEN``, its closing NUL included); a longer one fails the process's start
+MAX_ARG_BYTES = 128 * 1024
 #: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
 #: the processes that left the trial's session
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"
@@ -103,6 +106,19 @@ class _StopRequest:
     verdicts = 0
     main_thread = 0
     pid = 0
+    #: a copy of the trial's stdout that reports go to (see :func:`keep_report_stream`)
+    report_fd: int | None = None
+
+
+def keep_report_stream() -> None:
+    """In a ``python_function`` trial, before its function runs: reports go to a copy of its
+    stdout from now on, so that a function that silences a library by pointing file
+    descriptor 1 at ``/dev/null`` (or closes it) does not silence its reports too, nor make
+    each wait for a verdict on a report hypermax never saw. Not inherited by what it runs."""
+    try:
+        _StopRequest.report_fd = os.dup(1)
+    except OSError:  # no stdout: reports go where sys.stdout does
+        _StopRequest.report_fd = None
 
 
 def listen_for_stop() -> None:
@@ -133,8 +149,18 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
     except TypeError as exc:
         raise TypeError(f"{caller}: {exc}") from None
     line = format_report(step, metrics)  # ASCII: its length is its size in bytes
-    stream.write(line + "\n")
-    stream.flush()
+    fd = _StopRequest.report_fd
+    if fd is None:
+        stream.write(line + "\n")
+        stream.flush()
+    else:  # the trial's own stdout, whatever was made of file descriptor 1 since
+        try:  # noqa: SIM105 - contextlib costs every trial an import; what it printed goes first
+            stream.flush()
+        except (ValueError, OSError):  # a closed file left as sys.stdout
+            pass
+        data = memoryview((line + "\n").encode())
+        while data:
+            data = data[os.write(fd, data) :]
     if len(line) > MAX_PARSED_LINE:
         return  # hypermax does not read so long a line (its log says so): no verdict comes
     if await_verdict():
@@ -201,21 +227,30 @@ def whole_step(value: Any, shown: Callable[[Any], str] | None = None) -> int:
     """
     import operator  # here: a trial that never reports, or starts without site, skips it
 
+    whole: int | None = None
     if type(value).__name__ not in ("bool", "bool_"):  # numpy 2 calls its bool "bool" too
         try:
-            return operator.index(value)
+            whole = operator.index(value)
         except TypeError:
-            pass
-        whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
-        if whole is not None:
-            return whole
-    text = (shown or _shown)(value)
+            whole = _whole_float(value) if hasattr(type(value), "__float__") else None  # not str
+    if whole is not None and -_STEP_BOUND < whole < _STEP_BOUND:
+        return whole
+    text = (shown or shown_value)(value)
+    if whole is not None:  # 1e308: no count of epochs, and no float for a chart's axis
+        raise TypeError(f"step must be an epoch or a batch count, below 2**63, got {text}")
     raise TypeError(f"step must be a whole number (an epoch, a batch count), got {text}")
 
 
-def _shown(value: Any) -> str:
+#: steps are within (-2**63, 2**63): an int64, as numpy and databases hold one
+_STEP_BOUND = 2**63
+
+
+def shown_value(value: Any) -> str:
     """``repr(value)``, cut short: it goes into a one-line message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python writes out
+        return "an integer of thousands of digits"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -244,7 +279,7 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
         after = line[len(word) : len(word) + 1]
         if line.startswith(word) and not (after.isalnum() or after == "_"):  # not a longer word
             raise ValueError(
-                f"{word} is to be followed by a space and a JSON object, got {_shown(line)}"
+                f"{word} is to be followed by a space and a JSON object, got {shown_value(line)}"
             )
         return None
     import json

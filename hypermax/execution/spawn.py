@@ -100,6 +100,8 @@ def trial_environment(
 ) -> dict[str, str]:
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
     env = current_environ()
+    for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
+        del env[name]  # hypermax runs in a trial of another search: what it set is its own
     env.update(function.env)
     env["PYTHONPATH"] = python_path(env, str(spec_folder))
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
@@ -110,9 +112,18 @@ def trial_environment(
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
         text = _text(value)
-        if "\0" not in text:  # no environment variable can hold a NUL: the params file does
-            env[protocol.PARAM_ENV_PREFIX + _env_name(name)] = text
+        variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
+        # no environment variable can hold a NUL, nor be longer than the kernel takes: the
+        # params file does
+        if "\0" not in text and len(variable) + len(text.encode()) + 2 <= protocol.MAX_ARG_BYTES:
+            env[variable] = text
     return env
+
+
+#: what hypermax sets for some trials only: a hypermax that runs in a trial of another search
+#: must not pass that trial's on to its own (its params, or the wait for verdicts of its
+#: early stopping, which this search may not have)
+_PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
 
 
 def current_environ() -> dict[str, str]:
@@ -150,6 +161,22 @@ def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
 
 #: the folder hypermax itself is imported from, for the ``PYTHONPATH`` of the processes it starts
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+#: runs the module of hypermax named by its first argument as ``python -m`` does, the real
+#: package imported first: ``-m`` looks in the current folder first, where a ``hypermax.py`` of
+#: the user's (an objective named after the tool) would be found instead, and hypermax's own
+#: processes (the trial server, the guardian) would not start
+_RUN_MODULE = (
+    "import os, sys, runpy; sys.path[0] = {root!r}; import hypermax; sys.path[0] = os.getcwd();"
+    " runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def module_argv(module: str) -> list[str]:
+    """The command that runs hypermax's module ``module`` (``hypermax.execution.guardian``)
+    as ``python -m`` would, whatever the current folder holds."""
+    return [sys.executable, "-c", _RUN_MODULE.format(root=PACKAGE_ROOT), module]
 
 
 def python_path(env: Mapping[str, str], *first: str) -> str:

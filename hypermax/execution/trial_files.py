@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ class TrialFiles:
     def peak_mib(self) -> float | None:
         """The peak RSS the trial's process left in :attr:`peak_file`, in MiB; None without it."""
         try:
-            return int(self.peak_file.read_bytes()) / 1024
+            return int(read_left_file(self.peak_file, 64) or b"") / 1024
         except (OSError, ValueError):
             return None
 
@@ -64,6 +66,8 @@ class TrialFiles:
         """The folder with the params file, cleared of an earlier run's result; the open log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             for path in (self.result_file, self.peak_file):
+                if path.is_dir() and not path.is_symlink():  # what that run made of the name
+                    shutil.rmtree(path, ignore_errors=True)
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
         _make_dir(self.log_path.parent)
@@ -87,6 +91,52 @@ class TrialFiles:
             return os.statvfs(self.trial_dir).f_bavail > 0
         except OSError:
             return True
+
+
+class LeftFileError(OSError):
+    """A file a trial left that hypermax does not read: ``str()`` says why (``is a named pipe,
+    not a file``); ``size`` is its size in bytes when it is too large."""
+
+    def __init__(self, why: str, size: int | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.size = size
+
+    def __str__(self) -> str:
+        return self.why
+
+
+def read_left_file(path: Path, cap: int) -> bytes | None:
+    """The bytes of the file a trial left at ``path``, None when there is none.
+
+    A trial may leave anything under the name, so only a regular file of at most ``cap`` bytes
+    is read: a named pipe is opened without waiting for a writer (which would wait forever), a
+    device such as ``/dev/zero`` (a symlink to one included) would never end, and a file still
+    growing is read no further than ``cap``.
+
+    Raises:
+        LeftFileError: it is a folder, a named pipe, a socket or a device, or it holds more than
+            ``cap`` bytes.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LeftFileError("is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            from hypermax.specfile.reader import file_kind
+
+            raise LeftFileError(f"is {file_kind(info.st_mode)}, not a file")
+        with open(fd, "rb", closefd=False) as file:
+            data = file.read(cap + 1)
+        if len(data) > cap:
+            raise LeftFileError(f"is larger than {cap} bytes", max(info.st_size, len(data)))
+        return data
+    finally:
+        os.close(fd)
 
 
 def _make_dir(path: Path) -> bool:

@@ -477,6 +477,7 @@ class TrialRun:
             trial_dir=self.trial_dir,
             result_file=self.files.result_file,
             stdout_result=None if output is None else output.scanner.result,
+            stdout_problem="" if output is None else output.scanner.no_result,
             stderr_tail=b"" if output is None else output.stderr_tail,
             function_type=self.function.type,
             kill=self._kill,
