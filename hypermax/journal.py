@@ -157,8 +157,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
-    :func:`replay` cannot fold (no integer id, params, internal values, metrics, loss terms or
-    metadata not an object, an unknown state) and a journal that cannot be read are a
+    :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
+    terms or metadata not an object, an unknown state) and a journal that cannot be read are a
     ResultsError naming the file (and line).
     """
     try:
@@ -228,6 +228,8 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:
         return f"{event} record without an integer id"
+    if record["id"] < 1:
+        return f"{event} record whose id is not a trial's (a whole number from 1): {record['id']}"
     if event in ("trial_started", "trial_imported"):
         if not isinstance(record.get("params"), dict):
             return f"{event} record whose params are not an object"

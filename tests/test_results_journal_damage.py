@@ -34,6 +34,8 @@ def _line(record) -> str:
         ({"event": "trial_finished", "state": "ok"}, "trial_finished record without an integer id"),
         ({**STARTED, "id": "one"}, "trial_started record without an integer id"),
         ({**STARTED, "id": True}, "trial_started record without an integer id"),
+        ({**STARTED, "id": 0}, "trial_started record whose id is not a trial's"),
+        ({**FINISHED, "id": -3}, "whose id is not a trial's (a whole number from 1): -3"),
         ({**STARTED, "params": [0.5]}, "trial_started record whose params are not an object"),
         ({**STARTED, "internal": 5}, "whose internal values are not an object"),
         ({**FINISHED, "loss_terms": [1]}, "trial_finished record whose loss_terms are not an"),
