@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import warnings
@@ -29,6 +30,8 @@ from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.protocol import whole_step
 from hypermax.trial import Trial, TrialState
+
+log = logging.getLogger("hypermax")
 
 FORMAT_VERSION = 1
 JOURNAL_NAME = "trials.jsonl"
@@ -49,8 +52,10 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self._file = open(path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
         self._syncer: _Syncer | None = None
+        #: the files found at the path that could not be appended to, said (None: none there)
+        self._left: list[tuple[int, int] | None] = []
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
@@ -62,6 +67,7 @@ class Journal:
             return
         lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
         data = "".join(f"{line}\n" for line in lines).encode()
+        self._follow_path()
         fd = self._file.fileno()
         end = os.lseek(fd, 0, os.SEEK_END)
         try:
@@ -77,6 +83,45 @@ class Journal:
         if self._syncer is None:
             self._syncer = _Syncer(self._file.fileno())
         self._syncer.request()
+
+    def _follow_path(self) -> None:
+        """When the journal's path no longer names the file open here (deleted, or replaced by
+        an editor, while the search ran), append to the file there from now on: a deleted one is
+        written there again first, from the file still open here, so that no record is lost.
+        When that cannot be done (its folder is gone too), appending goes on where it did."""
+        mine = os.fstat(self._file.fileno())
+        there: tuple[int, int] | None
+        try:
+            found = os.stat(self.path)
+            there = (found.st_dev, found.st_ino)
+        except FileNotFoundError:
+            there = None
+        except OSError:
+            return
+        if there == (mine.st_dev, mine.st_ino):
+            return
+        what = "deleted" if there is None else "replaced (edited?)"
+        try:
+            if there is None:
+                _copy_out(self._file.fileno(), self.path)
+            seal_torn_tail(self.path)
+            new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
+        except OSError as exc:  # tried again at the next append; said once
+            if there not in self._left:
+                self._left.append(there)
+                why = exc.strerror or exc
+                log.warning(
+                    "%s: %s while the search ran; cannot write it: %s", self.path, what, why
+                )
+            return
+        done = "written again from what it held" if there is None else "appending to the new file"
+        log.warning("%s: %s while the search ran; %s", self.path, what, done)
+        syncer, self._syncer = self._syncer, None
+        with contextlib.suppress(OSError):  # a sync of the file left: what it held is here
+            if syncer is not None:
+                syncer.close()
+        old, self._file = self._file, new
+        old.close()
 
     def _write(self, data: bytes) -> None:
         """Write all of ``data`` at the end of the file (a write may take only part of it)."""
@@ -138,6 +183,22 @@ class _Syncer:
                 return
             if closing:
                 return
+
+
+def _copy_out(fd: int, path: Path) -> None:
+    """Write what the open file ``fd`` holds to a new file ``path``, synced; on a failure
+    (a full disk), remove what was made and raise."""
+    with open(path, "xb") as out:
+        try:
+            offset = 0
+            while chunk := os.pread(fd, 1 << 20, offset):
+                out.write(chunk)
+                offset += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def _finite(value: Any) -> Any:
