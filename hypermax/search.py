@@ -312,11 +312,26 @@ def log_to_file(path: Path) -> Iterator[None]:
 
 
 class _LogFileHandler(logging.FileHandler):
-    """``hypermax.log``: on a full disk a record is dropped, rather than printed as a "Logging
-    error" traceback over the user's terminal (the search itself says the disk is full)."""
+    """``hypermax.log``: a record that cannot be written (a full disk, the results folder
+    deleted while the search ran) is dropped, rather than printed as a "Logging error"
+    traceback over the user's terminal or raised into the search; a ``logs`` folder deleted
+    while the search ran is made again."""
+
+    def _open(self) -> Any:
+        try:
+            return super()._open()
+        except FileNotFoundError:
+            Path(self.baseFilename).parent.mkdir(exist_ok=True)
+            return super()._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            super().emit(record)
+        except OSError:  # opening the file, which a FileHandler does outside its own guard
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if not is_disk_full(sys.exc_info()[1] or Exception()):
+        if not isinstance(sys.exc_info()[1], OSError):
             super().handleError(record)
 
     def close(self) -> None:

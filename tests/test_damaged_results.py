@@ -166,3 +166,18 @@ def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes
         f"{folder}: its frozen spec search.json is missing; resume it from the spec it came "
         f"from: hypermax run {spec} {folder}\n"
     )
+
+
+def test_a_results_folder_deleted_while_the_search_runs_gets_its_journal_back(tmp_path):
+    """Its trial deletes it (the trial's result makes it again): the journal is written again
+    from what hypermax had, and no log of hypermax's that cannot be written crashes it."""
+    from conftest import fake_function_spec
+
+    spec = fake_function_spec(
+        tmp_path, "delete_results.py", "train", {"name": "s", "iterations": 1, "method": "random"}
+    )
+    done = run_hypermax_here(spec)
+    assert done.returncode == 0, done.stderr
+    assert "unexpected error" not in done.stderr + done.stdout
+    state = replay(read_records(tmp_path / "results" / "s" / "trials.jsonl"))
+    assert [(t.id, t.state) for t in state.trials.values()] == [(1, TrialState.OK)]
