@@ -285,6 +285,9 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         return f"record whose event is not a string: {json.dumps(event)}"
     if event == "header" and type(record.get("format", 0)) is not int:
         return f"header whose format is not a whole number: {json.dumps(record['format'])}"
+    seed = record.get("seed", 0)
+    if event == "header" and (type(seed) is not int or seed < 0):
+        return f"header whose seed is not a whole number from 0: {json.dumps(seed)}"
     if event not in _TRIAL_EVENTS:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:

@@ -154,6 +154,18 @@ def test_a_header_whose_format_is_not_a_number_is_one_line_naming_its_line(tmp_p
     assert str(raised.value) == f'{journal}: line 1: header whose format is not a whole number: "1"'
 
 
+@pytest.mark.parametrize("seed", [-5, "7", True, None])
+def test_a_header_whose_seed_is_none_is_one_line_naming_its_line(tmp_path, seed):
+    journal = tmp_path / "trials.jsonl"
+    _write_journal(journal, [{"event": "header", "format": 1, "seed": seed}])  # edited by hand
+    with pytest.raises(ResultsError) as raised:
+        read_records(journal)
+    # -5 was "unexpected error: ValueError: expected non-negative integer" once the search asked
+    assert str(raised.value) == (
+        f"{journal}: line 1: header whose seed is not a whole number from 0: {json.dumps(seed)}"
+    )
+
+
 def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes_it(
     tmp_path, capsys
 ):
