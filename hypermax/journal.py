@@ -297,8 +297,17 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     if event in ("trial_started", "trial_imported"):
         if not isinstance(record.get("params"), dict):
             return f"{event} record whose params are not an object"
-        if not isinstance(record.get("internal", {}), dict):
+        internal = record.get("internal", {})
+        if not isinstance(internal, dict):
             return f"{event} record whose internal values are not an object"
+        odd = next(
+            (k for k, v in internal.items() if _number(v) is None or not math.isfinite(v)), None
+        )
+        if odd is not None:
+            return (
+                f"{event} record whose internal value of {json.dumps(odd)} is not a finite "
+                f"number: {json.dumps(internal[odd])}"
+            )
     for name in ("metrics", "loss_terms", "metadata"):
         if not isinstance(record.get(name, {}), dict):
             return f"{event} record whose {name} are not an object"

@@ -38,6 +38,8 @@ def _line(record) -> str:
         ({**FINISHED, "id": -3}, "whose id is not a trial's (a whole number from 1): -3"),
         ({**STARTED, "params": [0.5]}, "trial_started record whose params are not an object"),
         ({**STARTED, "internal": 5}, "whose internal values are not an object"),
+        ({**STARTED, "internal": {"x": "abc"}}, 'internal value of "x" is not a finite number'),
+        ({**STARTED, "internal": {"x": float("nan")}}, 'value of "x" is not a finite number: NaN'),
         ({**FINISHED, "loss_terms": [1]}, "trial_finished record whose loss_terms are not an"),
         ({**FINISHED, "state": "weird"}, 'trial_finished record with an unknown state "weird"'),
         ({"event": "trial_reported", "id": 1, "metrics": 3}, "metrics are not an object"),
