@@ -408,12 +408,12 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
             reports.pop(trial.id, None)  # a trial run again reports anew
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
-            if known is not None:
+            if known is not None and not _ended_for_good(known):  # not a copied run's
                 report = {"step": _step(record.get("step", 0)) or 0, **record.get("metrics", {})}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
-            if known is not None:
+            if known is not None and not _ended_for_good(known):  # the first end stands
                 state.trials[known.id] = _finish(known, record)
     for trial_id, made in reports.items():
         trial = state.trials[trial_id]
@@ -424,7 +424,9 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
 
 def _ended_for_good(trial: Trial | None) -> bool:
     """Whether a trial ended in a way that never runs it again (a search starts again only the
-    trials running at a crash and those it interrupted)."""
+    trials running at a crash and those it interrupted): later records of it were copied (by
+    hand, or by a careless merge of two journals) and are passed over, so that its params,
+    reports and end stay those of one run."""
     return trial is not None and trial.state not in (TrialState.RUNNING, TrialState.INTERRUPTED)
 
 

@@ -54,6 +54,20 @@ def test_a_start_line_repeated_after_its_trial_ended_does_not_run_it_again(tmp_p
     ]
 
 
+def test_the_records_of_a_run_copied_after_its_trial_ended_are_passed_over(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "dup", "seed": 1}
+    report = {"event": "trial_reported", "id": 1, "step": 1, "metrics": {"loss": 0.9}}
+    first = [_started(1, 0.5), report, _finished(1, "ok", 0.25)]
+    # another journal's trial 1, appended: it was recorded with the params of the first and
+    # the end of the second, and the reports of both
+    other = [_started(1, 0.1), {**report, "metrics": {"loss": 0.3}}, _finished(1, "failed", None)]
+    _write_journal(journal, [header, *first, *other])
+    (trial,) = replay(read_records(journal), journal).trials.values()
+    assert (trial.params, trial.state, trial.loss) == ({"x": 0.5}, TrialState.OK, 0.25)
+    assert trial.reports == ({"step": 1, "loss": 0.9},)
+
+
 def test_a_trial_interrupted_or_running_at_a_crash_still_runs_again(tmp_path):
     journal = tmp_path / "trials.jsonl"
     header = {"event": "header", "format": 1, "name": "again", "seed": 1}
