@@ -300,9 +300,7 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         internal = record.get("internal", {})
         if not isinstance(internal, dict):
             return f"{event} record whose internal values are not an object"
-        odd = next(
-            (k for k, v in internal.items() if _number(v) is None or not math.isfinite(v)), None
-        )
+        odd = next((k for k, v in internal.items() if _number(v) is None), None)
         if odd is not None:
             return (
                 f"{event} record whose internal value of {json.dumps(odd)} is not a finite "
@@ -452,8 +450,15 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
 
 
 def _number(value: Any) -> float | None:
-    """A number of a record as it is ("nan" and a hand-edited "abc": None)."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number of a record as it is; None for anything else: "nan" and "inf" (as the
+    journal writes them), a hand-edited "abc", and the NaN, Infinity or whole number past the
+    largest float that another program's JSON may hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:
+        return None
 
 
 def _integer(value: Any) -> int | None:

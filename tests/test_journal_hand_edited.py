@@ -49,6 +49,17 @@ def test_fields_of_the_wrong_kind_are_read_as_absent(tmp_path, capsys):
     assert trial["reason"] is None and trial["attachments"] == []
 
 
+def test_numbers_no_float_holds_are_read_as_absent(tmp_path, capsys):
+    """A journal another program wrote with Python's json (NaN, Infinity): its trial was
+    ranked first by a loss of nan."""
+    odd = {"loss": float("nan"), "time": float("inf"), "peak_rss_mib": 10**400}
+    folder = _folder(tmp_path, odd)
+    (trial,) = replay(read_records(tmp_path / "r" / "trials.jsonl")).trials.values()
+    assert (trial.loss, trial.time, trial.peak_rss_mib) == (None, None, None)
+    assert main(["show", folder]) == 0
+    assert "nan" not in capsys.readouterr().out
+
+
 def test_a_report_whose_step_is_not_a_whole_number_is_a_one_line_error(tmp_path, capsys):
     folder = _folder(tmp_path, {})
     journal = tmp_path / "r" / "trials.jsonl"

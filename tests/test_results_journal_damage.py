@@ -40,6 +40,7 @@ def _line(record) -> str:
         ({**STARTED, "internal": 5}, "whose internal values are not an object"),
         ({**STARTED, "internal": {"x": "abc"}}, 'internal value of "x" is not a finite number'),
         ({**STARTED, "internal": {"x": float("nan")}}, 'value of "x" is not a finite number: NaN'),
+        ({**STARTED, "internal": {"x": 10**400}}, 'value of "x" is not a finite number: 1000'),
         ({**FINISHED, "loss_terms": [1]}, "trial_finished record whose loss_terms are not an"),
         ({**FINISHED, "state": "weird"}, 'trial_finished record with an unknown state "weird"'),
         ({"event": "trial_reported", "id": 1, "metrics": 3}, "metrics are not an object"),
