@@ -194,12 +194,16 @@ def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
 
 def warm_start_trials(spec: Spec) -> list[Finished]:
     """The finished trials of the spec's ``search.warm_start``, which a new search learns from
-    before its first ask."""
+    before its first ask; a ResultsError names the spec and ``search.warm_start``, then the
+    file and its problem."""
     from hypermax.warmstart import load_warm_start
 
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
-    return load_warm_start((spec.folder / spec.search.warm_start).resolve(), names)
+    try:
+        return load_warm_start((spec.folder / spec.search.warm_start).resolve(), names)
+    except ResultsError as exc:  # the file named, not this search's: say whose it is
+        raise ResultsError(f"{spec.path.name}: search.warm_start: {exc}") from None
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
