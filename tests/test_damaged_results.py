@@ -207,3 +207,41 @@ def test_a_results_folder_deleted_while_the_search_runs_gets_its_journal_back(tm
     assert "unexpected error" not in done.stderr + done.stdout
     state = replay(read_records(tmp_path / "results" / "s" / "trials.jsonl"))
     assert [(t.id, t.state) for t in state.trials.values()] == [(1, TrialState.OK)]
+
+
+def _can_freeze(folder: Path) -> bool:
+    """Whether ``chattr +i`` works here (root, on a file system that has the flag)."""
+    probe = folder / "probe"
+    probe.touch()
+    try:
+        done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, check=False)
+    except OSError:
+        return False
+    subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def test_a_journal_that_can_no_longer_be_written_stops_the_search_in_one_line(tmp_path):
+    from conftest import fake_function_spec
+
+    if not _can_freeze(tmp_path):
+        pytest.skip("chattr +i does not work here")
+    spec = fake_function_spec(
+        tmp_path,
+        "delete_results.py",
+        "freeze_journal",
+        {"name": "s", "iterations": 5, "method": "random"},
+    )
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    try:
+        done = run_hypermax_here(spec)
+    finally:
+        subprocess.run(["chattr", "-i", str(journal)], check=False)
+    # it was "unexpected error: PermissionError: [Errno 1] Operation not permitted", exit 1
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{journal}: cannot be written: Operation not permitted\n",
+    )
+    state = replay(read_records(journal))
+    assert [t.id for t in state.finished] == [1]  # trial 2's end came after: it runs again
+    assert [t.id for t in state.unfinished] == [2]
