@@ -56,6 +56,9 @@ class Journal:
         self._syncer: _Syncer | None = None
         #: the files found at the path that could not be appended to, said (None: none there)
         self._left: list[tuple[int, int] | None] = []
+        #: whether the path is watched: not on a file system whose stat and fstat of one file
+        #: disagree (some overlay file systems), where the file would seem replaced at once
+        self._follows = _identity(os.stat(path)) == _identity(os.fstat(self._file.fileno()))
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
@@ -89,16 +92,16 @@ class Journal:
         an editor, while the search ran), append to the file there from now on: a deleted one is
         written there again first, from the file still open here, so that no record is lost.
         When that cannot be done (its folder is gone too), appending goes on where it did."""
-        mine = os.fstat(self._file.fileno())
+        if not self._follows:
+            return
         there: tuple[int, int] | None
         try:
-            found = os.stat(self.path)
-            there = (found.st_dev, found.st_ino)
+            there = _identity(os.stat(self.path))
         except FileNotFoundError:
             there = None
         except OSError:
             return
-        if there == (mine.st_dev, mine.st_ino):
+        if there == _identity(os.fstat(self._file.fileno())):
             return
         what = "deleted" if there is None else "replaced (edited?)"
         try:
@@ -183,6 +186,11 @@ class _Syncer:
                 return
             if closing:
                 return
+
+
+def _identity(found: os.stat_result) -> tuple[int, int]:
+    """Which file a stat found: its device and inode."""
+    return found.st_dev, found.st_ino
 
 
 def _copy_out(fd: int, path: Path) -> None:
