@@ -424,13 +424,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from hypermax.errors import ResultsError, SpecError
         from hypermax.journal import holds_trials
         from hypermax.results import ResultsFolder
-        from hypermax.search import warm_start_trials
+        from hypermax.search import WarmStartError, warm_start_trials
 
         try:  # a run reads it before its search's first trial only
             if not holds_trials(ResultsFolder(spec.results_folder).journal):
                 warm_start_trials(spec)
         except ResultsError as exc:
-            raise SpecError(args.spec, [("search.warm_start", str(exc))]) from None
+            problem = exc.problem if isinstance(exc, WarmStartError) else str(exc)
+            raise SpecError(args.spec, [("search.warm_start", problem)]) from None
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)

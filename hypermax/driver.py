@@ -41,6 +41,7 @@ from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.proposals import Proposals
+from hypermax.results import unwritable
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import (
@@ -133,6 +134,7 @@ class Driver:
         self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
+        self._journal_lost: OSError | None = None  # why the journal can no longer be written
         self._unfinished = 0  # a resumed search's trials that had not finished: they run again
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
@@ -227,6 +229,11 @@ class Driver:
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
         if self._disk_full is not None:
             raise DiskFull(self.folder.path, self._disk_full)
+        if self._journal_lost is not None:
+            lost = self._journal_lost
+            raise unwritable(
+                self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
+            )
         return SearchOutcome(
             best, self._done(), reason, self._interrupted, tuple(self._trials.values())
         )
@@ -487,7 +494,7 @@ class Driver:
         batch, self._unrecorded = self._unrecorded, []
         records = [record for record, _ in batch if record is not None]
         writes = self._writes
-        writes.safely(lambda: self.journal.append_many(records, wait_for_disk=False))
+        writes.safely(lambda: self._append(records))
         finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
         for trial in finished:
             writes.safely(functools.partial(writes.keep_log, trial))
@@ -495,6 +502,20 @@ class Driver:
             writes.safely(lambda: writes.views_due(lambda: list(self._trials.values())))
         for _, event in batch:
             self._emit(event)
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        """Journal ``records``. A journal that can no longer be written but for a full disk (made
+        read-only or immutable while the search ran) stops the search: the records from then
+        on are lost, and the trials it stops run again when it resumes."""
+        if self._journal_lost is not None:
+            return
+        try:
+            self.journal.append_many(records, wait_for_disk=False)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise
+            self._journal_lost = exc
+            self._stop_early(stopping.JOURNAL_UNWRITABLE)
 
     def _disk_filled(self, exc: OSError) -> None:
         """A write to the results folder met a full disk: the search stops (running trials

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import warnings
@@ -29,6 +30,8 @@ from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.protocol import whole_step
 from hypermax.trial import Trial, TrialState
+
+log = logging.getLogger("hypermax")
 
 FORMAT_VERSION = 1
 JOURNAL_NAME = "trials.jsonl"
@@ -49,8 +52,13 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         seal_torn_tail(path)
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self._file = open(path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
         self._syncer: _Syncer | None = None
+        #: the files found at the path that could not be appended to, said (None: none there)
+        self._left: list[tuple[int, int] | None] = []
+        #: whether the path is watched: not on a file system whose stat and fstat of one file
+        #: disagree (some overlay file systems), where the file would seem replaced at once
+        self._follows = _identity(os.stat(path)) == _identity(os.fstat(self._file.fileno()))
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
@@ -62,6 +70,7 @@ class Journal:
             return
         lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
         data = "".join(f"{line}\n" for line in lines).encode()
+        self._follow_path()
         fd = self._file.fileno()
         end = os.lseek(fd, 0, os.SEEK_END)
         try:
@@ -77,6 +86,45 @@ class Journal:
         if self._syncer is None:
             self._syncer = _Syncer(self._file.fileno())
         self._syncer.request()
+
+    def _follow_path(self) -> None:
+        """When the journal's path no longer names the file open here (deleted, or replaced by
+        an editor, while the search ran), append to the file there from now on: a deleted one is
+        written there again first, from the file still open here, so that no record is lost.
+        When that cannot be done (its folder is gone too), appending goes on where it did."""
+        if not self._follows:
+            return
+        there: tuple[int, int] | None
+        try:
+            there = _identity(os.stat(self.path))
+        except FileNotFoundError:
+            there = None
+        except OSError:
+            return
+        if there == _identity(os.fstat(self._file.fileno())):
+            return
+        what = "deleted" if there is None else "replaced (edited?)"
+        try:
+            if there is None:
+                _copy_out(self._file.fileno(), self.path)
+            seal_torn_tail(self.path)
+            new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
+        except OSError as exc:  # tried again at the next append; said once
+            if there not in self._left:
+                self._left.append(there)
+                why = exc.strerror or exc
+                log.warning(
+                    "%s: %s while the search ran; cannot write it: %s", self.path, what, why
+                )
+            return
+        done = "written again from what it held" if there is None else "appending to the new file"
+        log.warning("%s: %s while the search ran; %s", self.path, what, done)
+        syncer, self._syncer = self._syncer, None
+        with contextlib.suppress(OSError):  # a sync of the file left: what it held is here
+            if syncer is not None:
+                syncer.close()
+        old, self._file = self._file, new
+        old.close()
 
     def _write(self, data: bytes) -> None:
         """Write all of ``data`` at the end of the file (a write may take only part of it)."""
@@ -140,6 +188,27 @@ class _Syncer:
                 return
 
 
+def _identity(found: os.stat_result) -> tuple[int, int]:
+    """Which file a stat found: its device and inode."""
+    return found.st_dev, found.st_ino
+
+
+def _copy_out(fd: int, path: Path) -> None:
+    """Write what the open file ``fd`` holds to a new file ``path``, synced; on a failure
+    (a full disk), remove what was made and raise."""
+    with open(path, "xb") as out:
+        try:
+            offset = 0
+            while chunk := os.pread(fd, 1 << 20, offset):
+                out.write(chunk)
+                offset += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError:
+            path.unlink(missing_ok=True)
+            raise
+
+
 def _finite(value: Any) -> Any:
     """NaN and infinities → their names as strings, so every line is strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -157,8 +226,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
     A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
-    :func:`replay` cannot fold (no integer id, params, internal values, metrics, loss terms or
-    metadata not an object, an unknown state) and a journal that cannot be read are a
+    :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
+    terms or metadata not an object, an unknown state) and a journal that cannot be read are a
     ResultsError naming the file (and line).
     """
     try:
@@ -238,15 +307,27 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
         return f"record whose event is not a string: {json.dumps(event)}"
     if event == "header" and type(record.get("format", 0)) is not int:
         return f"header whose format is not a whole number: {json.dumps(record['format'])}"
+    seed = record.get("seed", 0)
+    if event == "header" and (type(seed) is not int or seed < 0):
+        return f"header whose seed is not a whole number from 0: {json.dumps(seed)}"
     if event not in _TRIAL_EVENTS:
         return None  # a header, a torn_line mark, or an event a later version writes
     if type(record.get("id")) is not int:
         return f"{event} record without an integer id"
+    if record["id"] < 1:
+        return f"{event} record whose id is not a trial's (a whole number from 1): {record['id']}"
     if event in ("trial_started", "trial_imported"):
         if not isinstance(record.get("params"), dict):
             return f"{event} record whose params are not an object"
-        if not isinstance(record.get("internal", {}), dict):
+        internal = record.get("internal", {})
+        if not isinstance(internal, dict):
             return f"{event} record whose internal values are not an object"
+        odd = next((k for k, v in internal.items() if _number(v) is None), None)
+        if odd is not None:
+            return (
+                f"{event} record whose internal value of {json.dumps(odd)} is not a finite "
+                f"number: {json.dumps(internal[odd])}"
+            )
     for name in ("metrics", "loss_terms", "metadata"):
         if not isinstance(record.get(name, {}), dict):
             return f"{event} record whose {name} are not an object"
@@ -347,12 +428,12 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
             reports.pop(trial.id, None)  # a trial run again reports anew
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
-            if known is not None:
+            if known is not None and not _ended_for_good(known):  # not a copied run's
                 report = {"step": _step(record.get("step", 0)) or 0, **record.get("metrics", {})}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
-            if known is not None:
+            if known is not None and not _ended_for_good(known):  # the first end stands
                 state.trials[known.id] = _finish(known, record)
     for trial_id, made in reports.items():
         trial = state.trials[trial_id]
@@ -363,7 +444,9 @@ def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalSt
 
 def _ended_for_good(trial: Trial | None) -> bool:
     """Whether a trial ended in a way that never runs it again (a search starts again only the
-    trials running at a crash and those it interrupted)."""
+    trials running at a crash and those it interrupted): later records of it were copied (by
+    hand, or by a careless merge of two journals) and are passed over, so that its params,
+    reports and end stay those of one run."""
     return trial is not None and trial.state not in (TrialState.RUNNING, TrialState.INTERRUPTED)
 
 
@@ -389,8 +472,15 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
 
 
 def _number(value: Any) -> float | None:
-    """A number of a record as it is ("nan" and a hand-edited "abc": None)."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number of a record as it is; None for anything else: "nan" and "inf" (as the
+    journal writes them), a hand-edited "abc", and the NaN, Infinity or whole number past the
+    largest float that another program's JSON may hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:
+        return None
 
 
 def _integer(value: Any) -> int | None:

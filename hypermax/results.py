@@ -35,6 +35,7 @@ class ResultsFolder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock: IO[str] | None = None
+        self._folder_lock: int | None = None  # the folder itself, opened and locked
 
     @property
     def journal(self) -> Path:
@@ -99,6 +100,13 @@ class ResultsFolder:
                 ) from None
             named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
             raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
+        try:
+            self._folder_lock = _lock_folder(self.path)
+        except BlockingIOError:
+            handle.close()
+            raise ResultsError(
+                f"{self.path}: in use by another hypermax (its {LOCK_NAME} file was deleted)"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
@@ -124,6 +132,9 @@ class ResultsFolder:
         return True
 
     def unlock(self) -> None:
+        if self._folder_lock is not None:
+            os.close(self._folder_lock)  # which drops its flock
+            self._folder_lock = None
         if self._lock is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
@@ -172,6 +183,25 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
+def _lock_folder(path: Path) -> int | None:
+    """Lock the folder itself too, so that a lock file deleted by hand (taken for a stale one)
+    does not let a second hypermax in; returns its open descriptor, None where a folder cannot
+    be locked (NFS). Raises BlockingIOError when another process holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _holder(text: str) -> tuple[int, str] | None:

@@ -202,12 +202,25 @@ def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
 
 def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     """The finished trials of the spec's ``search.warm_start`` (read from ``path`` when given:
-    :func:`warm_start_path`), which a new search learns from before its first ask."""
+    :func:`warm_start_path`), which a new search learns from before its first ask; a
+    ResultsError names the spec and ``search.warm_start``, then the file and its problem."""
     from hypermax.warmstart import load_warm_start
 
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
-    return load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+    try:
+        return load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+    except ResultsError as exc:  # the file named, not this search's: say whose it is
+        raise WarmStartError(spec.path.name, str(exc)) from None
+
+
+class WarmStartError(ResultsError):
+    """A ``search.warm_start`` that cannot be read; ``problem`` is what is wrong with the file
+    it names (the message names the spec and ``search.warm_start`` first)."""
+
+    def __init__(self, spec_name: str, problem: str) -> None:
+        super().__init__(f"{spec_name}: search.warm_start: {problem}")
+        self.problem = problem
 
 
 def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
@@ -335,11 +348,26 @@ def log_to_file(path: Path) -> Iterator[None]:
 
 
 class _LogFileHandler(logging.FileHandler):
-    """``hypermax.log``: on a full disk a record is dropped, rather than printed as a "Logging
-    error" traceback over the user's terminal (the search itself says the disk is full)."""
+    """``hypermax.log``: a record that cannot be written (a full disk, the results folder
+    deleted while the search ran) is dropped, rather than printed as a "Logging error"
+    traceback over the user's terminal or raised into the search; a ``logs`` folder deleted
+    while the search ran is made again."""
+
+    def _open(self) -> Any:
+        try:
+            return super()._open()
+        except FileNotFoundError:
+            Path(self.baseFilename).parent.mkdir(exist_ok=True)
+            return super()._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            super().emit(record)
+        except OSError:  # opening the file, which a FileHandler does outside its own guard
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if not is_disk_full(sys.exc_info()[1] or Exception()):
+        if not isinstance(sys.exc_info()[1], OSError):
             super().handleError(record)
 
     def close(self) -> None:

@@ -49,6 +49,8 @@ ITERATIONS_DONE = "iterations done"
 INTERRUPTED = "interrupted"
 #: the reason a search ends with when the results folder's disk filled up
 DISK_FULL = "no space left on device"
+#: the reason a search ends with when its journal could no longer be written
+JOURNAL_UNWRITABLE = "the journal cannot be written"
 
 _ENDED = (TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED, TrialState.OK)
 

@@ -186,7 +186,10 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
 
 
 def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> list[Finished]:
-    """The finished trials of the rows of a results table (of ``path``)."""
+    """The finished trials of the rows of a results table (of ``path``); ResultsError for a
+    table without a loss column (another table named by mistake: none of its rows teaches)."""
+    if rows.fieldnames is not None and "loss" not in rows.fieldnames:
+        raise ResultsError(f"{path}: not a results table (no loss column)")
     out = []
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()

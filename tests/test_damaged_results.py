@@ -54,6 +54,20 @@ def test_a_start_line_repeated_after_its_trial_ended_does_not_run_it_again(tmp_p
     ]
 
 
+def test_the_records_of_a_run_copied_after_its_trial_ended_are_passed_over(tmp_path):
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "dup", "seed": 1}
+    report = {"event": "trial_reported", "id": 1, "step": 1, "metrics": {"loss": 0.9}}
+    first = [_started(1, 0.5), report, _finished(1, "ok", 0.25)]
+    # another journal's trial 1, appended: it was recorded with the params of the first and
+    # the end of the second, and the reports of both
+    other = [_started(1, 0.1), {**report, "metrics": {"loss": 0.3}}, _finished(1, "failed", None)]
+    _write_journal(journal, [header, *first, *other])
+    (trial,) = replay(read_records(journal), journal).trials.values()
+    assert (trial.params, trial.state, trial.loss) == ({"x": 0.5}, TrialState.OK, 0.25)
+    assert trial.reports == ({"step": 1, "loss": 0.9},)
+
+
 def test_a_trial_interrupted_or_running_at_a_crash_still_runs_again(tmp_path):
     journal = tmp_path / "trials.jsonl"
     header = {"event": "header", "format": 1, "name": "again", "seed": 1}
@@ -154,6 +168,18 @@ def test_a_header_whose_format_is_not_a_number_is_one_line_naming_its_line(tmp_p
     assert str(raised.value) == f'{journal}: line 1: header whose format is not a whole number: "1"'
 
 
+@pytest.mark.parametrize("seed", [-5, "7", True, None])
+def test_a_header_whose_seed_is_none_is_one_line_naming_its_line(tmp_path, seed):
+    journal = tmp_path / "trials.jsonl"
+    _write_journal(journal, [{"event": "header", "format": 1, "seed": seed}])  # edited by hand
+    with pytest.raises(ResultsError) as raised:
+        read_records(journal)
+    # -5 was "unexpected error: ValueError: expected non-negative integer" once the search asked
+    assert str(raised.value) == (
+        f"{journal}: line 1: header whose seed is not a whole number from 0: {json.dumps(seed)}"
+    )
+
+
 def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes_it(
     tmp_path, capsys
 ):
@@ -166,3 +192,56 @@ def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes
         f"{folder}: its frozen spec search.json is missing; resume it from the spec it came "
         f"from: hypermax run {spec} {folder}\n"
     )
+
+
+def test_a_results_folder_deleted_while_the_search_runs_gets_its_journal_back(tmp_path):
+    """Its trial deletes it (the trial's result makes it again): the journal is written again
+    from what hypermax had, and no log of hypermax's that cannot be written crashes it."""
+    from conftest import fake_function_spec
+
+    spec = fake_function_spec(
+        tmp_path, "delete_results.py", "train", {"name": "s", "iterations": 1, "method": "random"}
+    )
+    done = run_hypermax_here(spec)
+    assert done.returncode == 0, done.stderr
+    assert "unexpected error" not in done.stderr + done.stdout
+    state = replay(read_records(tmp_path / "results" / "s" / "trials.jsonl"))
+    assert [(t.id, t.state) for t in state.trials.values()] == [(1, TrialState.OK)]
+
+
+def _can_freeze(folder: Path) -> bool:
+    """Whether ``chattr +i`` works here (root, on a file system that has the flag)."""
+    probe = folder / "probe"
+    probe.touch()
+    try:
+        done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, check=False)
+    except OSError:
+        return False
+    subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def test_a_journal_that_can_no_longer_be_written_stops_the_search_in_one_line(tmp_path):
+    from conftest import fake_function_spec
+
+    if not _can_freeze(tmp_path):
+        pytest.skip("chattr +i does not work here")
+    spec = fake_function_spec(
+        tmp_path,
+        "delete_results.py",
+        "freeze_journal",
+        {"name": "s", "iterations": 5, "method": "random"},
+    )
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    try:
+        done = run_hypermax_here(spec)
+    finally:
+        subprocess.run(["chattr", "-i", str(journal)], check=False)
+    # it was "unexpected error: PermissionError: [Errno 1] Operation not permitted", exit 1
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{journal}: cannot be written: Operation not permitted\n",
+    )
+    state = replay(read_records(journal))
+    assert [t.id for t in state.finished] == [1]  # trial 2's end came after: it runs again
+    assert [t.id for t in state.unfinished] == [2]

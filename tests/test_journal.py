@@ -130,3 +130,21 @@ def test_holds_trials_reads_only_as_far_as_the_first_trial_record(tmp_path):
     assert not holds_trials(journal)  # a hand-edited event that is no text is passed over
     journal.write_text(journal.read_text() + '{"event": "trial_imported", "id": 1}\n')
     assert holds_trials(journal)
+
+
+def test_a_journal_deleted_or_replaced_while_written_keeps_every_record(tmp_path, caplog):
+    path = tmp_path / "trials.jsonl"
+    with Journal(path) as journal:
+        journal.append_many([HEADER, STARTED], wait_for_disk=False)
+        path.unlink()  # deleted while the search runs: written again, whole
+        journal.append(FINISHED)
+        events = [r["event"] for r in read_records(path)]
+        assert events == ["header", "trial_started", "trial_finished"]
+        edited = path.read_text().replace('"loss":0.5', '"loss":0.75')
+        (tmp_path / "edited").write_text(edited)
+        os.replace(tmp_path / "edited", path)  # as an editor saves: appended to from now on
+        journal.append({**STARTED, "id": 2})
+    state = replay(read_records(path))
+    assert state.trials[1].loss == 0.75 and list(state.trials) == [1, 2]
+    assert "trials.jsonl: deleted while the search ran; written again" in caplog.text
+    assert "trials.jsonl: replaced (edited?) while the search ran; appending" in caplog.text

@@ -49,6 +49,17 @@ def test_fields_of_the_wrong_kind_are_read_as_absent(tmp_path, capsys):
     assert trial["reason"] is None and trial["attachments"] == []
 
 
+def test_numbers_no_float_holds_are_read_as_absent(tmp_path, capsys):
+    """A journal another program wrote with Python's json (NaN, Infinity): its trial was
+    ranked first by a loss of nan."""
+    odd = {"loss": float("nan"), "time": float("inf"), "peak_rss_mib": 10**400}
+    folder = _folder(tmp_path, odd)
+    (trial,) = replay(read_records(tmp_path / "r" / "trials.jsonl")).trials.values()
+    assert (trial.loss, trial.time, trial.peak_rss_mib) == (None, None, None)
+    assert main(["show", folder]) == 0
+    assert "nan" not in capsys.readouterr().out
+
+
 def test_a_report_whose_step_is_not_a_whole_number_is_a_one_line_error(tmp_path, capsys):
     folder = _folder(tmp_path, {})
     journal = tmp_path / "r" / "trials.jsonl"
@@ -93,3 +104,22 @@ def test_a_report_whose_step_is_a_whole_float_is_read_as_the_trial_sent_it(tmp_p
     (trial,) = replay(read_records(journal)).trials.values()
     assert trial.reports == ({"step": 2, "loss": 1},)
     assert type(trial.reports[0]["step"]) is int
+
+
+def test_a_trial_id_edited_far_past_the_others_resumes_after_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "hyperparameters": X_SPACE,
+        "function": quadratic(),
+        "search": {"name": "quad", "iterations": 1, "method": "tpe", "seed": 3},
+        "results": {"directory": "out"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    assert main(["search.json", "--no-ui"]) == 0
+    journal = tmp_path / "out" / "quad" / "trials.jsonl"
+    far = 10**20
+    journal.write_text(journal.read_text().replace('"id":1,', f'"id":{far},'))
+    capsys.readouterr()
+    assert main(["resume", "out/quad", "--no-ui", "--iterations", "2"]) == 0, capsys.readouterr()
+    ids = [t.id for t in replay(read_records(journal)).trials.values()]
+    assert ids == [far, far + 1]

@@ -176,6 +176,25 @@ def test_a_second_search_of_the_same_process_on_a_folder_is_refused_saying_so(tm
     second.unlock()
 
 
+def test_a_lock_file_deleted_by_hand_does_not_let_a_second_search_in(tmp_path):
+    from hypermax.errors import ResultsError
+    from hypermax.results import ResultsFolder
+
+    first, second = ResultsFolder(tmp_path / "s"), ResultsFolder(tmp_path / "s")
+    first.lock()
+    (tmp_path / "s" / ".lock").unlink()  # taken for a stale one
+    try:
+        with pytest.raises(ResultsError) as refused:
+            second.lock()
+    finally:
+        first.unlock()
+    assert str(refused.value) == (
+        f"{tmp_path / 's'}: in use by another hypermax (its .lock file was deleted)"
+    )
+    second.lock()  # once the first let go
+    second.unlock()
+
+
 def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
     gate = tmp_path / "gate"
     spec = _spec(write_spec, iterations=2, env={"STEADY_GATE": str(gate)})

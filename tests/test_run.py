@@ -309,3 +309,20 @@ def test_a_python_warning_while_a_search_runs_goes_to_its_log(tmp_path):
         r" WARNING RuntimeWarning: overflow encountered in square \(tests/test_run\.py:\d+\)$",
         lines[0],
     )
+
+
+def test_hypermax_log_whose_folder_was_deleted_is_made_again_or_dropped(tmp_path, capsys):
+    import logging
+    import shutil
+
+    from hypermax.search import log_to_file
+
+    log = tmp_path / "s" / "logs" / "hypermax.log"
+    log.parent.mkdir(parents=True)
+    with log_to_file(log):
+        shutil.rmtree(log.parent)  # deleted while the search ran, before its first record
+        logging.getLogger("hypermax").warning("logs deleted")
+    assert log.read_text().endswith(" WARNING logs deleted\n")
+    with log_to_file(tmp_path / "gone" / "logs" / "hypermax.log"):  # the results folder too
+        logging.getLogger("hypermax").warning("folder deleted")  # dropped
+    assert capsys.readouterr().err == ""

@@ -52,20 +52,30 @@ def trial_seed(search_seed: int, trial_id: int) -> int:
     uninterrupted one would have. It is the ``trial_id``-th draw of
     ``numpy.random.default_rng(search_seed).integers(2**31 - 1)``: the seed hyperopt's ``fmin``
     hands its n-th suggest call, so a sequential hypermax search with seed S proposes what
-    ``fmin(..., rstate=default_rng(S))`` does.
+    ``fmin(..., rstate=default_rng(S))`` does. Past the first :data:`SEED_DRAWS_KEPT` ids (a
+    search that long, or a journal whose ids were edited by hand), it is drawn from the seed
+    and the id at once, rather than after as many draws as the id.
     """
+    if trial_id > SEED_DRAWS_KEPT:
+        import numpy as np
+
+        state = np.random.SeedSequence([search_seed, trial_id]).generate_state(1, np.uint64)
+        return int(state[0] % (2**31 - 1))
     draws = _SEED_DRAWS.get(search_seed)
     if draws is None or len(draws) < trial_id:
         import numpy as np
 
         # the draws are a prefix of any longer run of them: draw twice as many as needed once,
         # rather than ``trial_id`` numbers at every ask
-        size = max(trial_id, 2 * len(draws) if draws is not None else 1024)
+        size = min(max(trial_id, 2 * len(draws) if draws is not None else 1024), SEED_DRAWS_KEPT)
         draws = np.random.default_rng(search_seed).integers(2**31 - 1, size=size)
         _SEED_DRAWS[search_seed] = draws
     return int(draws[max(trial_id, 1) - 1])
 
 
+#: the trial ids whose seeds are the draws of the search seed's generator, at most (8 MiB of
+#: them a search seed)
+SEED_DRAWS_KEPT = 2**20
 #: search seed → the first draws of its generator (see :func:`trial_seed`)
 _SEED_DRAWS: dict[int, Any] = {}
 

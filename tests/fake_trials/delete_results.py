@@ -1,0 +1,36 @@
+"""Trials that damage the results folder of their search (``trials/<id>`` is their own folder)
+while it runs, as a user cleaning up might; then they return ``x``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+
+def train(params: dict[str, Any]) -> float:
+    """Trial 1 deletes the whole results folder."""
+    if os.environ["HYPERMAX_TRIAL_ID"] == "1":
+        folder = Path(os.environ["HYPERMAX_TRIAL_DIR"]).parents[1]
+        for _ in range(100):  # hypermax may write a file into it meanwhile (its log)
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                break
+    return float(params["x"])
+
+
+def freeze_journal(params: dict[str, Any]) -> float:
+    """Trial 2, once the journal holds its start (and trial 1's end, written before or with
+    it), makes the journal immutable (``chattr +i``: not even root may write it)."""
+    if os.environ["HYPERMAX_TRIAL_ID"] == "2":
+        journal = Path(os.environ["HYPERMAX_TRIAL_DIR"]).parents[1] / "trials.jsonl"
+        deadline = time.monotonic() + 30
+        while '"event":"trial_started","id":2,' not in journal.read_text():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the journal never held the start of trial 2")
+            time.sleep(0.005)
+        subprocess.run(["chattr", "+i", str(journal)], check=True)
+    return float(params["x"])
