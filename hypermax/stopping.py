@@ -260,6 +260,12 @@ class StoppingPolicy(ABC):
         """Where the trial stands after its recorded report ``(step, loss)``."""
 
 
+def worse(loss: float, cutoff: float) -> bool:
+    """Whether a trial at ``loss`` is stopped against ``cutoff``: when it is worse, or when it
+    diverged (an infinite loss), even against others that diverged too."""
+    return loss > cutoff or loss == math.inf
+
+
 class MedianRule(StoppingPolicy):
     """Stop a trial whose best loss is worse than the median of the others at the same step."""
 
@@ -281,7 +287,7 @@ class MedianRule(StoppingPolicy):
             return Standing(trial_id, step, best, against=needs)
         median = statistics.median(others)
         against = f"median of {len(others)} at step {step}"
-        return Standing(trial_id, step, best, median, against, stop=best > median)
+        return Standing(trial_id, step, best, median, against, stop=worse(best, median))
 
 
 class Asha(StoppingPolicy):
@@ -320,7 +326,7 @@ class Asha(StoppingPolicy):
         for rung in reached:
             at_rung = self.rungs[rung][trial_id][0]
             cutoff, against = self.cutoff(rung, len(self.rungs[rung]))
-            if cutoff is not None and at_rung > cutoff:
+            if cutoff is not None and worse(at_rung, cutoff):
                 return Standing(trial_id, step, at_rung, cutoff, against, stop=True)
         if reached:
             cutoff, against = self.cutoff(reached[-1], len(self.rungs[reached[-1]]))

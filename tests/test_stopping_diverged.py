@@ -36,3 +36,23 @@ def test_a_nan_or_infinite_report_is_stopped_where_a_bad_one_would_be(tmp_path):
 def test_a_report_without_the_loss_is_not_judged(tmp_path):
     stopper = _stopper(tmp_path)
     assert stopper.on_report(Report(1, 1, {"accuracy": float("nan")})) is None
+
+
+def test_a_diverged_report_is_stopped_when_the_others_diverged_too(tmp_path):
+    """Against a median or a rung cutoff that is itself infinite, ``inf > inf`` had let a
+    diverged trial train to its end."""
+    stopper = _stopper(tmp_path)
+    for trial_id in (1, 2):
+        stopper.on_report(Report(trial_id, 1, {"loss": float("inf")}))
+    judged = stopper.on_report(Report(3, 1, {"loss": float("nan")}))
+    assert judged is not None and judged.stop
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "executable", "command": ["true"]},
+        "search": {"name": "s", "early_stopping": {"policy": "median", "min_trials": 2}},
+    }
+    median = EarlyStopper.for_spec(spec_from_dict(doc, tmp_path / "search.json"))
+    for trial_id in (1, 2):
+        median.on_report(Report(trial_id, 1, {"loss": float("inf")}))
+    judged = median.on_report(Report(3, 1, {"loss": float("inf")}))
+    assert judged is not None and judged.stop
