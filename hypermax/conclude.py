@@ -18,7 +18,8 @@ from hypermax.values import json_text
 if TYPE_CHECKING:
     from hypermax.spec import Spec
 
-#: keys of a result that say how the trial went rather than what it measured
+#: keys of a result that say how the trial went rather than what it measured (``reason`` only
+#: beside a failed ``status``: else it is metadata as any other key)
 RESERVED_KEYS = ("loss", "status", "time", "reason")
 _FAILED_STATUSES = ("fail", "failed", "error")
 
@@ -107,10 +108,13 @@ def composite_loss(
 
 
 def split_result(result: dict[str, Any], spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A result's metrics (the named ones and ``loss``) and the rest, kept as metadata."""
+    """A result's metrics (the named ones and ``loss``) and the rest, kept as metadata (a
+    ``reason`` too, unless the ``status`` says the trial failed: then it is the trial's)."""
     named = {m.name for m in spec.metrics} | {"loss", spec.search.metric}
     metrics = {k: v for k, v in result.items() if k in named and k not in ("status", "time")}
-    metadata = {k: v for k, v in result.items() if k not in named and k not in RESERVED_KEYS}
+    failed = str(result.get("status", "ok")).lower() in _FAILED_STATUSES
+    reserved = RESERVED_KEYS if failed else tuple(k for k in RESERVED_KEYS if k != "reason")
+    metadata = {k: v for k, v in result.items() if k not in named and k not in reserved}
     return metrics, metadata
 
 

@@ -36,14 +36,14 @@ def reported(*reports: dict[str, Any]) -> Trial:
 
 def test_an_ok_result_gets_the_composite_loss_and_keeps_the_rest_as_metadata(tmp_path):
     metrics = {"auc": {"min": 0.5, "max": 1.0, "direction": "increase"}}
-    outcome = Outcome(
-        7, TrialState.OK, result={"auc": 0.9, "note": "kept"}, wall_time=2.0, ended_at=105.0
-    )
+    result = {"auc": 0.9, "note": "kept", "reason": "converged"}  # a reason beside no failure
+    outcome = Outcome(7, TrialState.OK, result=result, wall_time=2.0, ended_at=105.0)
     trial = conclude(RUNNING, outcome, spec(tmp_path, metrics=metrics))
     assert trial.state is TrialState.OK
     assert trial.loss == pytest.approx(0.2)
     assert trial.loss_terms == {"auc": pytest.approx(0.2)}
-    assert trial.metrics == {"auc": 0.9} and trial.metadata == {"note": "kept"}
+    assert trial.metrics == {"auc": 0.9}
+    assert trial.metadata == {"note": "kept", "reason": "converged"}
     assert trial.time == 2.0 and trial.ended_at == 105.0
 
 
