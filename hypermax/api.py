@@ -74,6 +74,8 @@ def plan_search(
     """
     from hypermax.quick.ranges import space_node
 
+    if isinstance(search.get("method"), type):
+        raise TypeError(_plugin_class_given(search["method"]))
     overrides = {f"search.{key}": _argument(value) for key, value in search.items()}
     overrides.update({f"function.{key}": _argument(value) for key, value in function.items()})
     overrides.update({key: _argument(value) for key, value in _metric_overrides(metrics).items()})
@@ -132,6 +134,16 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def _plugin_class_given(plugin: type) -> str:
+    """Why ``method=`` takes a plugin optimizer's ``"module:Class"`` rather than the class: the
+    frozen spec names it, and a resumed search imports it from there."""
+    why = 'optimize(): method= names a plugin optimizer as "module:Class", which a resumed search'
+    module, name = plugin.__module__, plugin.__qualname__
+    if module == "__main__" or "<locals>" in name:
+        return f"{why} imports again: put {plugin.__name__} in a module and name it so"
+    return f'{why} imports again, not the class itself: method="{module}:{name}"'
 
 
 def _folder_path(results_dir: Any) -> str:

@@ -138,3 +138,25 @@ def test_a_value_json_cannot_hold_is_shown_as_python_writes_it(tmp_path):
         with pytest.raises(SpecError) as raised:
             hypermax.optimize(train, space={"x": "0:1"}, cwd=given, results_dir=tmp_path)
         assert str(raised.value) == f"optimize(): function.cwd: must be a string, got {shown}"
+
+
+def test_a_plugin_optimizer_given_as_its_class_is_asked_for_by_its_name(tmp_path):
+    """``method=TheClass`` said 'must be a string, got <class ...>'."""
+    from hypermax.optimizers.hyperopt_based import RandomOptimizer
+
+    def local() -> type:
+        class Local(RandomOptimizer):
+            pass
+
+        return Local
+
+    plugin = f"{RandomOptimizer.__module__}:RandomOptimizer"
+    for given, advice in (
+        (RandomOptimizer, f'not the class itself: method="{plugin}"'),
+        (local(), "imports again: put Local in a module and name it so"),
+    ):
+        with pytest.raises(TypeError) as raised:
+            hypermax.optimize(train, space={"x": "0:1"}, method=given, results_dir=tmp_path)
+        assert str(raised.value).startswith('optimize(): method= names a plugin optimizer as "')
+        assert str(raised.value).endswith(advice)
+    assert not list(tmp_path.iterdir())
