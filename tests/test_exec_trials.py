@@ -324,3 +324,20 @@ def test_a_trial_run_again_clears_what_its_earlier_run_made_of_its_result_file(
     script.write_text("print(0.5)\n")
     outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
     assert outcome.state is TrialState.OK, outcome.reason
+
+
+def test_a_result_line_in_colour_or_behind_a_byte_order_mark_is_read_as_a_terminal_shows_it(
+    tmp_path: Path,
+) -> None:
+    """A program that colours its output (a logger's green, a reset after the number) or writes
+    a byte-order mark first had 'no result: nothing on stdout parses as a number'."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys\n"
+        "out = sys.stdout.buffer\n"
+        "out.write(b'\\xef\\xbb\\xbf0.5\\n' if sys.argv[1] == 'bom' else b'\\x1b[32m0.25\\x1b[0m\\n')\n"
+    )
+    for kind, loss in (("bom", 0.5), ("colour", 0.25)):
+        command = (sys.executable, str(script), kind)
+        outcome = _run(tmp_path, type="executable", command=command)
+        assert outcome.state is TrialState.OK and outcome.result == {"loss": loss}, outcome.reason

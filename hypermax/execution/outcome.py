@@ -247,9 +247,7 @@ def _last_line(data: bytes) -> str:
     return ""
 
 
-#: a terminal escape sequence: CSI (colours, cursor moves), OSC (a window title, the clipboard)
-#: up to its end, or a two-character one
-_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)")
+_ESCAPE = re.compile(protocol.ESCAPE_PATTERN)
 
 
 def reason_line(text: str, limit: int = 200) -> str:

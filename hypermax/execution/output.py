@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import queue
+import re
 import selectors
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any, BinaryIO
 
 from hypermax.errors import is_disk_full
 from hypermax.execution.protocol import (
+    ESCAPE_PATTERN,
     MAX_PARSED_LINE,
     REPORT_PREFIX,
     parse_report,
@@ -29,6 +31,10 @@ LOG_CAP_BYTES = 20 * 1024 * 1024
 OUTPUT_DRAIN_SECONDS = 2.0
 _TAIL_BYTES = 4096
 _PREFIX = REPORT_PREFIX.encode()
+#: what a line may begin with that a terminal does not show: a terminal escape sequence (a
+#: colouring logger's), UTF-8's byte-order mark (a first line written by some Windows tools)
+_BOM = "\ufeff".encode()
+_ESCAPES = re.compile(ESCAPE_PATTERN.encode())
 _READ_CHUNK = 256 * 1024
 _DRAIN_CHUNKS = 64
 
@@ -201,6 +207,8 @@ class StdoutScanner:
 
     def _line(self, raw: bytes) -> None:
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
+        if b"\x1b" in raw or raw.startswith(_BOM):  # coloured, or marked: as a terminal shows it
+            raw = _ESCAPES.sub(b"", raw.removeprefix(_BOM))
         if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
             self._misplaced(raw)
             return

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
+#: a terminal escape sequence: CSI (colours, cursor moves), OSC (a window title, the clipboard)
+#: up to its end, or a two-character one (a pattern for ``re``, which trials do not import)
+ESCAPE_PATTERN = r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)"
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
 RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 #: beside the result file: the peak RSS (kB) a ``python_function`` trial's process reached by
