@@ -335,7 +335,8 @@ def test_a_result_line_in_colour_or_behind_a_byte_order_mark_is_read_as_a_termin
     script.write_text(
         "import sys\n"
         "out = sys.stdout.buffer\n"
-        "out.write(b'\\xef\\xbb\\xbf0.5\\n' if sys.argv[1] == 'bom' else b'\\x1b[32m0.25\\x1b[0m\\n')\n"
+        "bom, colour = b'\\xef\\xbb\\xbf0.5\\n', b'\\x1b[32m0.25\\x1b[0m\\n'\n"
+        "out.write(bom if sys.argv[1] == 'bom' else colour)\n"
     )
     for kind, loss in (("bom", 0.5), ("colour", 0.25)):
         command = (sys.executable, str(script), kind)
