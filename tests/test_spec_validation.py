@@ -939,6 +939,14 @@ CASES = [
         id="env-name-not-a-variable-name",
     ),
     pytest.param(
+        {"bad.json": spec(function=function(env={"DATA": "x" * 131067, "FITS": "x" * 131066}))},
+        [
+            "bad.json: function.env.DATA: is 131,073 bytes long as a variable (NAME=value), more"
+            " than the 131,072 the system lets one be"
+        ],
+        id="env-value-too-long-for-a-variable",
+    ),
+    pytest.param(
         {"bad.json": spec(function=function(module=None, src="/dev/null"))},
         ['bad.json: function.src: "/dev/null" is a device, not a file'],
         id="src-a-device",

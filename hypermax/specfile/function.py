@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.protocol import MAX_ARG_BYTES
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
@@ -43,6 +44,16 @@ def function_problems(
         if not name or "=" in name:  # the system splits each variable at its first "="
             shown = "an empty name" if not name else f'the name {quoted(name)}, which holds "="'
             yield ("function", "env"), f"no environment variable can have {shown}"
+        elif isinstance(value := fn["env"][name], str):
+            size = len(name.encode()) + len(value.encode()) + 2  # "NAME=value" and its NUL
+            if size > MAX_ARG_BYTES:
+                yield (
+                    ("function", "env", name),
+                    (
+                        f"is {size:,} bytes long as a variable (NAME=value), more than the "
+                        f"{MAX_ARG_BYTES:,} the system lets one be"
+                    ),
+                )
     cwd_problem = None
     if "cwd" in fn and not on_cluster:
         cwd_problem = path_problem(fn["cwd"], folder, "folder")
