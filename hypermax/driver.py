@@ -40,6 +40,7 @@ from hypermax.export import best_trial
 from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
+from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
 from hypermax.results import unwritable
 from hypermax.standby import Standby
@@ -99,7 +100,11 @@ class Driver:
     ) -> None:
         self.spec = spec
         self.space = space
-        self._proposals = Proposals(optimizer, lambda text: self._emit(ev.Message(text)))
+        # a plugin's ask and tell: an interrupt does not wait for them
+        self._calls = OptimizerCalls(guarded=":" in spec.search.method)
+        note = lambda text: self._emit(ev.Message(text))  # noqa: E731
+        self._proposals = Proposals(optimizer, note, self._calls)
+        self._abandoned_noted = False
         self._standby = Standby(runner, self._proposals, folder)
         self.runner = runner
         self.journal = journal
@@ -157,6 +162,7 @@ class Driver:
         command = Command(command)
         if command is Command.INTERRUPT:
             self.runner.interrupt()
+            self._calls.interrupt()
         self._control.put(command)  # a SimpleQueue: a put from a signal handler cannot deadlock
 
     def subscribe(self, reporter: Reporter) -> None:
@@ -198,7 +204,10 @@ class Driver:
                 self._drain_control()
                 self._check_stop_rules()
                 if self._stopping is None and not self._paused:
-                    self._launch()
+                    try:
+                        self._launch()
+                    except Abandoned:  # an interrupt came during a plugin's ask: it stops now
+                        self._note_abandoned()
                     self._drain_control()  # an interrupt that cut a start short: before its Outcome
                 self._record()
                 now = time.monotonic()
@@ -438,7 +447,18 @@ class Driver:
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
             # the search with the trial kept; once the search closes, nothing is asked again
-            self.optimizer.tell(trial)
+            try:
+                self._calls.call(f"tell({trial.id})", self.optimizer.tell, trial)
+            except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
+                self._note_abandoned()
+
+    def _note_abandoned(self) -> None:
+        """Say once that the plugin optimizer was left running in the middle of a call."""
+        what = self._calls.abandoned
+        if what is not None and not self._abandoned_noted:
+            self._abandoned_noted = True
+            method = self.spec.search.method
+            self._emit(ev.Message(f"{method} was still in {what} when interrupted: left running"))
 
     def _run_again(self, trial: Trial) -> None:
         """A trial interrupted though nobody stopped it was lost by its runner (its cluster

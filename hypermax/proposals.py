@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import SearchFailed, one_line
+from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.base import NoProposal
 from hypermax.space import EncodeError, flatten, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
@@ -28,11 +29,19 @@ class Proposals:
     Args:
         optimizer: the search's optimizer.
         note: called with a one-line message (a point of the spec the space cannot produce).
+        calls: how the optimizer is asked (a plugin's ask, so that an interrupt need not wait
+            for it); directly by default.
     """
 
-    def __init__(self, optimizer: BaseOptimizer, note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        optimizer: BaseOptimizer,
+        note: Callable[[str], None],
+        calls: OptimizerCalls | None = None,
+    ) -> None:
         self.optimizer = optimizer
         self.note = note
+        self.calls = calls or OptimizerCalls(guarded=False)
         self.presets: list[Proposal | dict[str, Any]] = []
         self.next_id = 1
         self.waiting = False  # the optimizer said WAIT: ask again after the next trial ends
@@ -103,7 +112,8 @@ class Proposals:
         while self.presets:
             preset = self.presets.pop(0)
             if isinstance(preset, Proposal):
-                self.optimizer.pending(preset.trial_id, preset.internal)
+                what = f"pending({preset.trial_id})"
+                self.calls.call(what, self.optimizer.pending, preset.trial_id, preset.internal)
                 return preset
             trial_id = self.take_id()
             try:
@@ -130,6 +140,8 @@ class Proposals:
                 break
             try:
                 proposal = self._ask()
+            except Abandoned:  # an interrupt came: the search stops now
+                raise
             except Exception as exc:  # raised when the proposal is needed, as without asking ahead
                 self._ask_error = exc
                 break
@@ -157,7 +169,11 @@ class Proposals:
 
     def _ask(self) -> Proposal | None:
         trial_id = self.take_id()
-        answer = self.optimizer.ask(trial_id)
+        try:
+            answer = self.calls.call(f"ask({trial_id})", self.optimizer.ask, trial_id)
+        except Abandoned:
+            self.next_id -= 1
+            raise
         if isinstance(answer, NoProposal):
             self.next_id -= 1
             self.waiting = answer is NoProposal.WAIT
