@@ -109,6 +109,20 @@ def test_numpy_numbers_in_a_proposal_run_as_the_python_numbers_they_hold() -> No
     assert type(got.params["x"]) is float and type(got.internal["k"]) is int
 
 
+def _plugin_search(folder: Path, name: str, method: str) -> None:
+    """``folder/search.json``: 3 trials over one number, proposed by the plugin ``method``."""
+    doc = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": quadratic(),
+        "search": {"name": name, "method": method, "iterations": 3},
+        "results": {"directory": str(folder / "results")},
+    }
+    (folder / "search.json").write_text(json.dumps(doc))
+
+
 def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -> None:
     """It used to leave the search waiting for ever with nothing running."""
     (tmp_path / "plugin.py").write_text(
@@ -125,16 +139,7 @@ def test_a_plugin_that_answers_none_ends_the_run_with_one_line(tmp_path: Path) -
             """
         )
     )
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": quadratic(),
-        "search": {"name": "nothing", "method": "plugin:Nothing", "iterations": 3},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
+    _plugin_search(tmp_path, "nothing", "plugin:Nothing")
     done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
@@ -165,16 +170,7 @@ def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Pa
             """
         )
     )
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": quadratic(),
-        "search": {"name": "exits", "method": "plugin:GivesUp", "iterations": 3},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
+    _plugin_search(tmp_path, "exits", "plugin:GivesUp")
     done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
     assert done.returncode == 1
     assert (

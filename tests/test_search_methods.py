@@ -490,18 +490,23 @@ def test_a_normal_prior_is_searched_over_three_standard_deviations() -> None:
 
 
 # -- the spec and the registry ----------------------------------------------------------------
-def test_method_options_are_validated_in_one_line(tmp_path: Path) -> None:
-    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
+def _validate(folder: Path, search: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """``hypermax validate`` of a search over one number with this ``search`` section."""
+    (folder / "objective.py").write_text("def train(params):\n    return 0.0\n")
     doc = {
         "hyperparameters": {
             "type": "object",
             "properties": {"x": {"type": "number", "min": 0, "max": 1}},
         },
         "function": {"type": "python_function", "module": "objective", "name": "train"},
-        "search": {"method": "cmaes", "cmaes": {"popsize": 1}},
+        "search": search,
     }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
-    result = run_cli_here("validate", "search.json", cwd=tmp_path)
+    (folder / "search.json").write_text(json.dumps(doc))
+    return run_cli_here("validate", "search.json", cwd=folder)
+
+
+def test_method_options_are_validated_in_one_line(tmp_path: Path) -> None:
+    result = _validate(tmp_path, {"method": "cmaes", "cmaes": {"popsize": 1}})
     assert result.returncode == 2
     assert result.stderr == "search.json: search.cmaes.popsize: must be at least 2, got 1\n"
 
@@ -523,17 +528,7 @@ def test_auto_fixed_to_a_method_whose_extra_is_missing_is_refused_as_that_method
     gp = METHODS["gp"]
     needs = (("hypermax_no_such_package", "no-such-package"),)
     monkeypatch.setitem(METHODS, "gp", MethodInfo("gp", gp.summary, gp.target, needs, extra="gp"))
-    (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
-    doc = {
-        "hyperparameters": {
-            "type": "object",
-            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-        },
-        "function": {"type": "python_function", "module": "objective", "name": "train"},
-        "search": {"method": "auto", "auto": {"method": "gp"}},
-    }
-    (tmp_path / "search.json").write_text(json.dumps(doc))
-    result = run_cli_here("validate", "search.json", cwd=tmp_path)
+    result = _validate(tmp_path, {"method": "auto", "auto": {"method": "gp"}})
     assert result.returncode == 2
     assert result.stderr == (
         'search.json: search.auto.method: "gp" needs no-such-package: pip install "hypermax[gp]"\n'
