@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -157,42 +158,37 @@ def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):
     assert len(finished_records(other)) == 3
 
 
-def test_a_second_search_of_the_same_process_on_a_folder_is_refused_saying_so(tmp_path):
+def _second_lock_refused(folder: Path, meanwhile: Callable[[], object] = lambda: None) -> str:
+    """Why a second lock of ``folder`` is refused while a first holds it (after ``meanwhile``);
+    the second lock is then taken once the first let go."""
     from hypermax.errors import ResultsError
     from hypermax.results import ResultsFolder
 
-    first, second = ResultsFolder(tmp_path / "s"), ResultsFolder(tmp_path / "s")
+    first, second = ResultsFolder(folder), ResultsFolder(folder)
     first.lock()
+    meanwhile()
     try:
         with pytest.raises(ResultsError) as refused:
             second.lock()
     finally:
         first.unlock()
-    assert str(refused.value) == (
+    second.lock()
+    second.unlock()
+    return str(refused.value)
+
+
+def test_a_second_search_of_the_same_process_on_a_folder_is_refused_saying_so(tmp_path):
+    assert _second_lock_refused(tmp_path / "s") == (
         f"{tmp_path / 's'}: in use by another search of this process (pid {os.getpid()}): "
         "two searches cannot share a results folder"
     )
-    second.lock()  # once the first let go
-    second.unlock()
 
 
 def test_a_lock_file_deleted_by_hand_does_not_let_a_second_search_in(tmp_path):
-    from hypermax.errors import ResultsError
-    from hypermax.results import ResultsFolder
-
-    first, second = ResultsFolder(tmp_path / "s"), ResultsFolder(tmp_path / "s")
-    first.lock()
-    (tmp_path / "s" / ".lock").unlink()  # taken for a stale one
-    try:
-        with pytest.raises(ResultsError) as refused:
-            second.lock()
-    finally:
-        first.unlock()
-    assert str(refused.value) == (
+    deleted = (tmp_path / "s" / ".lock").unlink  # taken for a stale one
+    assert _second_lock_refused(tmp_path / "s", deleted) == (
         f"{tmp_path / 's'}: in use by another hypermax (its .lock file was deleted)"
     )
-    second.lock()  # once the first let go
-    second.unlock()
 
 
 def test_second_hypermax_on_the_same_folder_is_refused(tmp_path, write_spec):
