@@ -6,6 +6,7 @@ import re
 
 import pytest
 from test_dashboard_render import screen, search_state
+from test_dashboard_session import Terminal
 from test_dashboard_state import FakeClock, run_trial, started
 
 from hypermax import events as ev
@@ -13,6 +14,7 @@ from hypermax.trial import TrialState
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
+from hypermax.ui.widgets import PALETTE
 
 
 @pytest.mark.parametrize("width", [40, 44, 45, 50])
@@ -146,3 +148,34 @@ def test_the_best_trial_panel_keeps_every_value_in_its_column_beside_a_long_name
     assert set(values) == {"0.08099", "0.368", "0.25"}, panel
     assert len(set(values.values())) == 1, panel  # one column
     assert any(row.startswith("attention_dropout_probabili…") for row in panel), panel
+
+
+def test_a_terminal_without_colours_shows_the_selected_row_and_the_progress_in_reverse(
+    monkeypatch,
+):
+    """NO_COLOR (or a monochrome TERM): urwid draws the palette's mono settings, and colours
+    alone would leave the row Enter opens, and the progress bar, looking like the rest."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    term = Terminal(80, 24)
+    try:
+        display = term.screen()
+        assert display.colors == 1
+        display.register_palette(PALETTE)
+        display.start()
+        try:
+            display.draw_screen((80, 24), DashboardView(search_state()).render((80, 24), True))
+        finally:
+            display.stop()
+        term.wait_for(" help ")
+    finally:
+        term.close()
+    reversed_text, reverse = [], False
+    for part in re.split(rb"(\x1b\[[0-9;]*m)", bytes(term.output)):
+        if part.startswith(b"\x1b["):  # what the SGR sets: 0 resets, 7 reverses
+            codes = part[2:-1].split(b";")
+            reverse = b"7" in codes or (reverse and b"0" not in codes)
+        elif reverse:
+            reversed_text.append(part.decode("utf-8", "replace"))
+    shown = "".join(reversed_text)
+    assert "0.031415" in shown  # the focused row of the table: the best trial
+    assert "quit" in shown  # the footer
