@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,21 @@ def test_resuming_a_folder_whose_frozen_spec_is_gone_names_the_spec_that_resumes
         f"{folder}: its frozen spec search.json is missing; resume it from the spec it came "
         f"from: hypermax run {spec} {folder}\n"
     )
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("command", ["show", "export", "plot", "resume"])
+def test_a_named_pipe_or_device_in_place_of_the_journal_is_one_line_not_a_wait(
+    tmp_path, command, capsys
+):
+    """Reading a named pipe waits for a writer that never comes, and /dev/zero never ends."""
+    pipe, device = tmp_path / "pipe", tmp_path / "device"
+    for folder in (pipe, device):
+        folder.mkdir()
+        (folder / "search.json").write_text("{}")
+    os.mkfifo(pipe / "trials.jsonl")
+    (device / "trials.jsonl").symlink_to("/dev/zero")
+    for folder, kind in ((pipe, "a named pipe"), (device, "a device")):
+        assert main([command, str(folder)]) == 2
+        assert capsys.readouterr().err == f"{folder}/trials.jsonl: is {kind}, not a journal\n"
+    assert read_header(pipe / "trials.jsonl") is None
