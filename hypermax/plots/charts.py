@@ -142,7 +142,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
             ys = groups[label]
             xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
             ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
-        ax.tick_params(axis="x", labelrotation=20 if max(map(len, shown)) > 8 else 0)
+        _fit_tick_labels(ax, shown, fig.get_figwidth() * 72 * AXIS_SHARE)
     if _log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
@@ -311,6 +311,32 @@ def _curve_metric(trials: list[Trial]) -> str | None:
 
 def _loss(trial: Trial) -> float:
     return float(trial.loss) if trial.loss is not None else math.nan
+
+
+#: the share of a chart's width its axis takes, about (the rest: the loss's ticks and margins)
+AXIS_SHARE = 0.8
+#: a text's width per character and a line's height, in its font's sizes (DejaVu Sans)
+CHAR_WIDTH, LINE_HEIGHT = 0.65, 1.25
+#: the smallest font of tick labels crowded together
+SMALLEST_FONT = 4.0
+
+
+def _fit_tick_labels(ax: Any, shown: list[str], width: float) -> None:
+    """Lay the x tick labels ``shown`` out on an axis ``width`` points wide so that they do not
+    overlap: side by side while they fit, else slanted, else upright and, when even upright
+    they would not fit, in a smaller font (40 values of an enum: 40 labels in one line)."""
+    size = 10.0  # matplotlib's tick labels' (rcParams "xtick.labelsize": medium)
+    slot = width / max(1, len(shown))  # the room of each value
+    side_by_side = max(map(len, shown), default=0) * CHAR_WIDTH * size + size
+    if side_by_side <= slot:
+        return
+    if slot >= 1.5 * LINE_HEIGHT * size:  # slanted lines 45° apart by slot / sqrt(2)
+        for label in ax.get_xticklabels():
+            label.set(rotation=45, ha="right", rotation_mode="anchor")
+        return
+    size = max(SMALLEST_FONT, min(size, slot / LINE_HEIGHT))
+    for label in ax.get_xticklabels():
+        label.set(rotation=90, fontsize=size)
 
 
 def _number(value: Any) -> bool:
