@@ -181,12 +181,12 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         record = _parse(raw)
         if record is None:
             if broken is not None:
-                raise _damaged(path, broken) from None
+                raise _damaged(path, broken, lines[broken - 1]) from None
             broken = number
             continue
         if broken is not None:
             if record.get("event") != "torn_line" or record.get("line") != broken:
-                raise _damaged(path, broken)
+                raise _damaged(path, broken, lines[broken - 1])
             broken = None
             continue
         problem = _shape_problem(record)
@@ -266,8 +266,16 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _damaged(path: Path, number: int) -> ResultsError:
-    return ResultsError(f"{path}: line {number}: damaged journal record (not valid JSON)")
+def _damaged(path: Path, number: int, raw: bytes) -> ResultsError:
+    """The error of line ``number`` of a journal, ``raw``, which holds no record: not JSON, or
+    JSON of another shape (a list, an object without an event)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        why = "not valid JSON"
+    else:
+        why = "an object without an event" if isinstance(value, dict) else "not a JSON object"
+    return ResultsError(f"{path}: line {number}: damaged journal record ({why})")
 
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
