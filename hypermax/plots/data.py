@@ -73,11 +73,18 @@ def load_plot_data(results_dir: Path) -> PlotData:
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(
         name=name,
-        trials=tuple(replace(t, loss=_drawn(t.loss)) for t in trials),
+        trials=tuple(_drawn_trial(t) for t in trials),
         flat={t.id: _flat(t.params) for t in trials},
         log_params=_log_params(folder.spec),
         importance=param_importance(scored_trials(trials)),
     )
+
+
+def _drawn_trial(trial: Trial) -> Trial:
+    """``trial`` with its loss and the values it reported as the charts draw them (a diverged
+    run's report of 1.7e308 left matplotlib unable to place the ticks of the curves' axis)."""
+    reports = tuple({key: _drawn(value) for key, value in r.items()} for r in trial.reports)
+    return replace(trial, loss=_drawn(trial.loss), reports=reports)
 
 
 def _flat(params: dict[str, Any]) -> dict[str, Any]:
