@@ -160,6 +160,23 @@ def test_the_loss_chart_numbers_whole_trials(tmp_path, monkeypatch):
         assert shown and all(t == int(t) for t in shown), shown
 
 
+def test_the_charts_of_one_trial_say_trial_not_trials(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    drawn = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    report = {"event": "trial_reported", "id": 1, "step": 0, "metrics": {"loss": 0.7}, "at": 1.0}
+    records = [_started(1, {"x": 0.1}), report, _finished(1, "ok", 0.5)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    assert charts.loss_history(data, tmp_path / "loss.png") is not None
+    assert charts.reported_curves(data, tmp_path / "curves.png") is not None
+    titles = [fig.axes[0].get_title() for fig in drawn]
+    assert titles == ["r: loss of 1 trial", "reported loss of 1 trial"]
+
+
 def test_a_loss_of_minus_zero_shows_as_0(tmp_path, capsys):
     records = [_started(1, {"x": 0.1}), _finished(1, "ok", -0.0)]
     folder = _journal(tmp_path / "r", *records, _started(2, {"x": 0.2}), _finished(2, "ok", 0.5))

@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hypermax.plots.data import PlotData, _key
 from hypermax.trial import Trial, TrialState
-from hypermax.ui.formatting import one_line
+from hypermax.ui.formatting import one_line, trials_text
 
 DPI = 110
 #: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
@@ -99,7 +99,8 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     low, high = ax.get_xlim() if scored else (first, last)
     ax.set_xlim(min(low, first - pad), max(high, last + pad))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no trial 1.5
-    ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
+    title = f"{data.name}: loss of {trials_text(len(data.trials))}"
+    ax.set(xlabel="trial", ylabel="loss", title=title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
     return _save(fig, path)
@@ -290,7 +291,8 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
     ax.plot([], [], color="#1f77b4", label="ran to the end")
     ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel=metric, title=f"reported {metric} of {len(reporting)} trials")
+    title = f"reported {metric} of {trials_text(len(reporting))}"
+    ax.set(xlabel="step", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
