@@ -164,6 +164,17 @@ class ResultsFolder:
         return Path(origin) if isinstance(origin, str) and origin else self.spec
 
 
+def holds_own_spec(folder: Path) -> bool:
+    """Whether the ``search.json`` in ``folder`` is a user's spec in the folder of a project,
+    not one a search froze there: a JSON object that does not name the spec file it came from
+    (one that cannot be read is neither)."""
+    try:
+        doc = json.loads((folder / SPEC_NAME).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and SPEC_ORIGIN not in doc
+
+
 def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     """The error for a write to the results ``folder`` that failed with ``exc`` (not a full
     disk): one line naming the file (the folder, for a temporary file it could not make)."""

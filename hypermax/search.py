@@ -30,7 +30,7 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import FolderUnusable, ResultsFolder, unwritable
+from hypermax.results import FolderUnusable, ResultsFolder, holds_own_spec, unwritable
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
@@ -211,6 +211,11 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     folder = ResultsFolder(results_dir)
     if not folder.spec.exists() and not folder.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
+    if not folder.exists() and holds_own_spec(results_dir):  # a project's folder
+        raise ResultsError(
+            f"{results_dir}: not a hypermax results folder (no {folder.journal.name}); its"
+            f" {folder.spec.name} is a spec, not one a search froze: hypermax {folder.spec} runs it"
+        )
     header = replay(read_records(folder.journal), folder.journal).header or {}
     if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
         named = header.get("spec_path")

@@ -57,6 +57,30 @@ def test_a_folder_given_as_a_spec_says_what_it_is(tmp_path, monkeypatch, capsys,
     assert (code, err) == (2, "notes: is a folder, not a spec file\n")
 
 
+def test_a_project_folder_holding_its_spec_is_no_results_folder_to_resume(
+    tmp_path, monkeypatch, capsys
+):
+    """``hypermax resume .`` (or ``resume "$UNSET"``) beside search.json ran the search in the
+    project's folder and rewrote the spec there as a frozen one."""
+    monkeypatch.chdir(tmp_path)
+    text = json.dumps(SPEC)
+    (tmp_path / "search.json").write_text(text)
+    for folder in (".", ""):
+        code, _, err = output(capsys, "resume", folder, "--no-ui")
+        assert (code, err) == (
+            2,
+            ".: not a hypermax results folder (no trials.jsonl); its search.json is a spec, "
+            "not one a search froze: hypermax search.json runs it\n",
+        )
+        code, _, err = output(capsys, "validate", folder)
+        assert (code, err) == (
+            2,
+            ".: is a folder, not a spec file: hypermax search.json runs the spec in it\n",
+        )
+    assert (tmp_path / "search.json").read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
+
+
 def test_a_spec_named_dash_is_taken_as_a_spec_not_an_option(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, _, err = output(capsys, "-")
