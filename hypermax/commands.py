@@ -107,8 +107,10 @@ def results_folder_named(given: str) -> str:
     """The results folder that a command reading one (``show``, ``export``, ``plot``,
     ``resume``) is given: the folder itself, a file in it (its journal, its frozen spec), or a
     search spec, whose results folder is its ``results.directory``/``search.name``, as a run of
-    it makes it. ResultsError (one line, exit 2) for a path that is none of these."""
+    it makes it. ResultsError (one line, exit 2) for a path that is none of these; an empty
+    argument (an unset variable: ``hypermax show "$DIR"``) is the current folder, and named so."""
     path = Path(given)
+    given = str(path)
     if not path.is_file():
         check_results_folder(given, strict=False)
         return given

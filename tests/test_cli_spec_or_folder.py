@@ -81,6 +81,16 @@ def test_a_project_folder_holding_its_spec_is_no_results_folder_to_resume(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
 
 
+@pytest.mark.parametrize("command", ["show", "export", "plot"])
+def test_an_empty_results_folder_argument_is_named_as_the_current_folder(
+    tmp_path, monkeypatch, capsys, command
+):
+    """``hypermax show "$DIR"`` with DIR unset: the line began with a bare colon."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = output(capsys, command, "")
+    assert (code, err) == (2, ".: not a hypermax results folder (no trials.jsonl)\n")
+
+
 def test_a_spec_named_dash_is_taken_as_a_spec_not_an_option(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, _, err = output(capsys, "-")
