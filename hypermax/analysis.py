@@ -199,6 +199,10 @@ FOREST_DEPTH = 64
 _EFFECT_POINTS = 32
 #: Trials the main effect is averaged over (a seeded sample of them beyond this).
 _BACKGROUND = 400
+#: The most cells (rows x params) of the batch a main effect is predicted from, and the
+#: fewest trials it is averaged over however many params a search has.
+_BATCH_CELLS = 32_000_000
+_LEAST_BACKGROUND = 50
 
 
 @dataclass(frozen=True)
@@ -366,17 +370,35 @@ def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) ->
     model = RandomForestRegressor(
         n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=seed, n_jobs=1
     ).fit(x, y)
+    points_of = [_effect_points(x[:, j]) for j in range(x.shape[1])]
+    most = max(len(points) for points, _ in points_of)
+    # the rows the main effects are averaged over: every trial, or a seeded sample of them,
+    # fewer for a very wide search, so that the rows predicted at once stay within a bound
+    # (a list of 3,000 params: 32 points x 400 trials x 3,000 columns, 300 MiB a param)
+    size = min(_BACKGROUND, max(_LEAST_BACKGROUND, _BATCH_CELLS // (most * x.shape[1])))
     background = x
-    if len(x) > _BACKGROUND:
-        rows = np.random.default_rng(seed).choice(len(x), _BACKGROUND, replace=False)
+    if len(x) > size:
+        rows = np.random.default_rng(seed).choice(len(x), size, replace=False)
         background = x[np.sort(rows)]
+    # the batch of every point of a param over the background rows, in the trees' float32:
+    # made once, its param's column set to the points in turn
+    batch = np.tile(background.astype(np.float32), (most, 1))
+    # a tree that never splits on a param adds the same to each point of its main effect,
+    # which leaves the effect's variance as it is: only the trees that split on it are asked
+    users: dict[int, list[Any]] = {}
+    for tree in model.estimators_:
+        for j in set(tree.tree_.feature[tree.tree_.feature >= 0].tolist()):
+            users.setdefault(j, []).append(tree)
     effects = []
-    for j in range(x.shape[1]):
-        points, weights = _effect_points(x[:, j])
-        batch = np.repeat(background[None, :, :], len(points), axis=0)
-        batch[:, :, j] = points[:, None]
-        flat_batch = batch.reshape(-1, x.shape[1])
-        curve = model.predict(flat_batch).reshape(len(points), -1).mean(axis=1)
+    for j, (points, weights) in enumerate(points_of):
+        if j not in users:
+            effects.append(0.0)
+            continue
+        rows = len(points) * len(background)
+        batch[:rows, j] = np.repeat(points.astype(np.float32), len(background))
+        summed = sum(tree.predict(batch[:rows], check_input=False) for tree in users[j])
+        curve = (summed / len(model.estimators_)).reshape(len(points), -1).mean(axis=1)
+        batch[:, j] = np.tile(background[:, j].astype(np.float32), most)
         mean = np.average(curve, weights=weights)
         effects.append(float(np.average((curve - mean) ** 2, weights=weights)))
     total = sum(effects)
