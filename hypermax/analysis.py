@@ -84,15 +84,44 @@ def rank_params(
         >>> [(r.name, round(r.rho, 2), r.best_value) for r in rank_params(scored, 3)]
         [('opt', 0.88, 'adam'), ('lr', 0.48, None)]
     """
-    out = []
+    encoded = []
     for name, (values, losses) in _columns(scored).items():
         if len(values) < min_trials:
             continue
-        relation = _relation(name, values, losses)
-        if relation is not None:
-            out.append(relation)
+        kind, codes, best_value = encode(values, losses)
+        if len(set(codes)) < 2 or len(set(losses)) < 2:
+            continue  # constant: no relation
+        encoded.append((name, kind, codes, best_value, losses))
+    rhos = _spearman_many([(codes, losses) for _, _, codes, _, losses in encoded])
+    out = [
+        ParamRelation(name, min(1.0, max(-1.0, rho)), len(codes), kind, best_value)
+        for (name, kind, codes, best_value, _), rho in zip(encoded, rhos, strict=True)
+    ]
     out.sort(key=lambda r: (-round(abs(r.rho), _RHO_DIGITS), r.name))
     return out
+
+
+def _spearman_many(pairs: list[tuple[list[float], list[float]]]) -> list[float]:
+    """Spearman's rho of each ``(codes, losses)`` pair, as scipy's ``spearmanr`` gives it (the
+    correlation of their average ranks), in one pass over the params that share their trials
+    (and so their losses): a list of 3,000 params is ranked in a fraction of a second, not in
+    the seconds one call per param takes, which held the dashboard's drawing still."""
+    import numpy as np
+
+    rankdata = _stats().rankdata
+    groups: dict[tuple[float, ...], list[int]] = {}
+    for index, (_, losses) in enumerate(pairs):
+        groups.setdefault(tuple(losses), []).append(index)
+    rhos = [0.0] * len(pairs)
+    for shared, members in groups.items():
+        y = rankdata(shared)
+        y -= y.mean()
+        x = rankdata(np.array([pairs[i][0] for i in members], dtype=float), axis=1)
+        x -= x.mean(axis=1, keepdims=True)
+        found = (x @ y) / np.sqrt((x * x).sum(axis=1) * (y @ y))
+        for i, rho in zip(members, found.tolist(), strict=True):
+            rhos[i] = rho
+    return rhos
 
 
 def _columns(
@@ -134,15 +163,6 @@ def _stats() -> ModuleType:
     from scipy import stats
 
     return stats
-
-
-def _relation(name: str, values: list[Any], losses: list[float]) -> ParamRelation | None:
-    """The param's relation to the loss, or None when either of them is constant."""
-    kind, codes, best_value = encode(values, losses)
-    if len(set(codes)) < 2 or len(set(losses)) < 2:
-        return None
-    rho = float(_stats().spearmanr(codes, losses).statistic)
-    return ParamRelation(name, min(1.0, max(-1.0, rho)), len(values), kind, best_value)
 
 
 def encode(values: list[Any], losses: list[float]) -> tuple[ParamKind, list[float], Any]:
