@@ -179,3 +179,28 @@ def test_a_terminal_without_colours_shows_the_selected_row_and_the_progress_in_r
     shown = "".join(reversed_text)
     assert "0.031415" in shown  # the focused row of the table: the best trial
     assert "quit" in shown  # the footer
+
+
+def test_a_ranking_of_params_that_took_long_waits_ten_times_as_long_for_the_next():
+    """Thousands of params took about a second to rank, redone every second while trials
+    finished: the dashboard did little else, its keys unanswered."""
+    clock = FakeClock()
+
+    class SlowToRank(DashboardState):
+        def param_ranking(self, min_trials: int = 5) -> list:
+            clock.now += 0.5  # as long as a list of thousands of params takes
+            return super().param_ranking(min_trials)
+
+    state = SlowToRank(clock)
+    state.apply(started(iterations=40))
+    for i in range(1, 7):
+        run_trial(state, i, i / 10, params={"x": i / 10})
+    view = DashboardView(state)
+    assert "Spearman, 6 trials" in screen(view, (160, 50))
+    run_trial(state, 7, 0.7, params={"x": 0.7})
+    clock.now += 2  # past a second, before ten times the 0.5 s the last ranking took
+    view.refresh()
+    assert "Spearman, 6 trials" in screen(view, (160, 50))
+    clock.now += 3
+    view.refresh()
+    assert "Spearman, 7 trials" in screen(view, (160, 50))
