@@ -108,8 +108,11 @@ class ResultsFolder:
     def searching(self) -> bool | None:
         """Whether a hypermax runs this folder's search now: the process its lock file names,
         on this host, is alive. None when that cannot be told (no lock file, another host)."""
+        lock = self.path / LOCK_NAME
+        if not lock.is_file():  # none, or a named pipe, whose reading would wait for a writer
+            return None
         try:
-            holder = _holder((self.path / LOCK_NAME).read_text())
+            holder = _holder(lock.read_text())
         except OSError:
             return None
         if holder is None or holder[1] != socket.gethostname():

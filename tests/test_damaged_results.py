@@ -185,3 +185,15 @@ def test_a_named_pipe_or_device_in_place_of_the_journal_is_one_line_not_a_wait(
         assert main([command, str(folder)]) == 2
         assert capsys.readouterr().err == f"{folder}/trials.jsonl: is {kind}, not a journal\n"
     assert read_header(pipe / "trials.jsonl") is None
+
+
+@pytest.mark.timeout(20)
+def test_show_reads_a_folder_whose_lock_is_a_named_pipe(tmp_path, capsys):
+    """Whether a hypermax runs the search is read from the lock file: a named pipe there waited
+    for a writer forever."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    _write_journal(folder / "trials.jsonl", [_started(1, 0.5), _finished(1, "ok", 0.25)])
+    os.mkfifo(folder / ".lock")
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith(f"{folder}: 1 trial (1 ok)\n")
