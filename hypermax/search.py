@@ -30,7 +30,13 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import FolderUnusable, ResultsFolder, holds_own_spec, unwritable
+from hypermax.results import (
+    FolderUnusable,
+    ResultsFolder,
+    holds_own_spec,
+    read_text_of,
+    unwritable,
+)
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
@@ -143,7 +149,7 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     from hypermax.spec import first_difference
 
     try:
-        before = json.loads(folder.spec.read_text())
+        before = json.loads(read_text_of(folder.spec))
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
@@ -163,7 +169,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        was = json.loads(results.spec.read_text())["search"]["method"]
+        was = json.loads(read_text_of(results.spec))["search"]["method"]
     except (OSError, ValueError, KeyError, TypeError):
         was = None
     lines = []
@@ -225,7 +231,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f"spec it came from: hypermax run {spec} {results_dir}"
         )
     try:
-        doc = json.loads(folder.spec.read_text())
+        doc = json.loads(read_text_of(folder.spec))
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
     except OSError as exc:

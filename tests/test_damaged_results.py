@@ -188,12 +188,17 @@ def test_a_named_pipe_or_device_in_place_of_the_journal_is_one_line_not_a_wait(
 
 
 @pytest.mark.timeout(20)
-def test_show_reads_a_folder_whose_lock_is_a_named_pipe(tmp_path, capsys):
-    """Whether a hypermax runs the search is read from the lock file: a named pipe there waited
-    for a writer forever."""
+@pytest.mark.parametrize("part", [".lock", "search.json"])
+def test_a_lock_or_frozen_spec_that_is_a_named_pipe_is_no_wait(tmp_path, capsys, part):
+    """Whether a hypermax runs the search is read from the lock, the metadata and the log
+    scales from the frozen spec: a named pipe there waited for a writer forever."""
     folder = tmp_path / "s"
     folder.mkdir()
     _write_journal(folder / "trials.jsonl", [_started(1, 0.5), _finished(1, "ok", 0.25)])
-    os.mkfifo(folder / ".lock")
+    os.mkfifo(folder / part)
     assert main(["show", str(folder)]) == 0
     assert capsys.readouterr().out.startswith(f"{folder}: 1 trial (1 ok)\n")
+    if part == "search.json":
+        assert main(["resume", str(folder), "--no-ui"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"{folder / part}: cannot read it: is a named pipe, not a file\n"

@@ -11,7 +11,7 @@ from typing import Any
 from hypermax.analysis import Importance, param_importance, scored_trials
 from hypermax.errors import HypermaxError
 from hypermax.journal import read_records, replay
-from hypermax.results import ResultsFolder, check_results_folder
+from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 
@@ -109,7 +109,7 @@ def _log_params(spec_file: Path) -> frozenset[str]:
     from hypermax.space import Space
 
     try:
-        raw = json.loads(spec_file.read_text())["hyperparameters"]
+        raw = json.loads(read_text_of(spec_file))["hyperparameters"]
         leaves = Space(raw).leaves()
     except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
         return frozenset()  # without the spec the charts use linear axes throughout
