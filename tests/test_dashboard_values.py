@@ -54,6 +54,24 @@ def test_an_opened_trial_writes_control_characters_as_escapes():
     assert "note\\nkey" in text and "a\\nb" in text
 
 
+def test_an_opened_trial_keeps_its_reason_files_and_log_from_steering_the_terminal(tmp_path):
+    """A colouring logger's or a progress bar's escape sequences in a trial's log reached the
+    terminal as they were (colours, cursor moves, a cleared screen), and a file named with a
+    line break took two rows."""
+    log = tmp_path / "trial_1.log"
+    log.write_bytes(b"\x1b[31mred\x1b[0m text\x07\n\x1b[2Jcleared\x1b]0;title\x07\n")
+
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    run_trial(state, 1, 0.5, params={"x": 1}, reason="why\nnot", attachments=("a\nb.png",))
+    view = DashboardView(state, Actions(log_path=lambda trial_id: log))
+    view.open_trial(1)
+    text = screen(view, (160, 50))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "red text\\x07" in text and "│cleared" in text
+    assert "why\\nnot" in text and "a\\nb.png" in text
+
+
 LONG_WIDE_NAME = "バッチサイズの上限値を決めるパラメータ"
 
 
