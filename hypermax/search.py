@@ -102,6 +102,11 @@ def prepare_run(
 
 
 def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
+    if not folder.exists() and holds_own_spec(folder.path):  # a project's folder (RESULTS_DIR .)
+        raise ResultsError(
+            f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
+            "search there would write over: give the search a folder of its own"
+        )
     folder.lock()
     set_aside = None
     if fresh and folder.exists():

@@ -81,6 +81,21 @@ def test_a_project_folder_holding_its_spec_is_no_results_folder_to_resume(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
 
 
+def test_a_run_in_the_folder_of_its_own_spec_leaves_the_spec_alone(tmp_path, monkeypatch, capsys):
+    """``hypermax search.json .`` wrote the frozen spec over the user's search.json."""
+    monkeypatch.chdir(tmp_path)
+    text = json.dumps(SPEC)
+    (tmp_path / "search.json").write_text(text)
+    code, _, err = output(capsys, "run", "search.json", ".", "--no-ui")
+    assert (code, err) == (
+        2,
+        ".: its search.json is a spec, not one a search froze, which a search there would "
+        "write over: give the search a folder of its own\n",
+    )
+    assert (tmp_path / "search.json").read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
+
+
 @pytest.mark.parametrize("command", ["show", "export", "plot"])
 def test_an_empty_results_folder_argument_is_named_as_the_current_folder(
     tmp_path, monkeypatch, capsys, command
