@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.trial import Trial, TrialState
-from hypermax.ui.formatting import columns, padded
+from hypermax.ui.formatting import columns, one_line, padded
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ def ablation_lines(trials: Iterable[Trial]) -> list[str]:
         if effect.loss is not None and effect.failed:
             loss += f" ({effect.failed} failed)"
         row = [
-            "baseline" if effect.group is None else effect.group,
-            effect.name or "",
+            "baseline" if effect.group is None else one_line(effect.group),
+            one_line(effect.name or ""),
             loss,
             "" if effect.change is None else f"{effect.change:+.6g}",
         ]

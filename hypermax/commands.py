@@ -22,7 +22,7 @@ from hypermax.errors import (
     UsageError,
 )
 from hypermax.output import write_out
-from hypermax.results import ResultsFolder, check_results_folder
+from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
@@ -107,8 +107,10 @@ def results_folder_named(given: str) -> str:
     """The results folder that a command reading one (``show``, ``export``, ``plot``,
     ``resume``) is given: the folder itself, a file in it (its journal, its frozen spec), or a
     search spec, whose results folder is its ``results.directory``/``search.name``, as a run of
-    it makes it. ResultsError (one line, exit 2) for a path that is none of these."""
+    it makes it. ResultsError (one line, exit 2) for a path that is none of these; an empty
+    argument (an unset variable: ``hypermax show "$DIR"``) is the current folder, and named so."""
     path = Path(given)
+    given = str(path)
     if not path.is_file():
         check_results_folder(given, strict=False)
         return given
@@ -170,7 +172,7 @@ def _ablation_table(results_dir: str, trials: list[Any]) -> list[str]:
     """The ablation table of a results folder whose search was an ablation study; else no lines
     (and the optimizers are not imported for nothing: ``show`` must start fast)."""
     try:
-        frozen = json.loads((Path(results_dir) / "search.json").read_text())
+        frozen = json.loads(read_text_of(Path(results_dir) / "search.json"))
         method = frozen.get("search", {}).get("method")
     except (OSError, ValueError, AttributeError):
         method = "ablation"  # unknown: look at the trials themselves
@@ -186,7 +188,7 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
     from hypermax.specfile.compat import metadata
 
     try:
-        doc = json.loads(folder.spec.read_text())
+        doc = json.loads(read_text_of(folder.spec))
     except (OSError, ValueError):
         return {}
     return metadata(doc) if isinstance(doc, dict) else {}

@@ -21,14 +21,17 @@ import json
 import logging
 import math
 import os
+import stat
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.protocol import whole_step
+from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
 log = logging.getLogger("hypermax")
@@ -231,7 +234,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     ResultsError naming the file (and line).
     """
     try:
-        data = path.read_bytes()
+        with _open_journal(path) as file:
+            data = file.read()
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -246,12 +250,12 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         record = _parse(raw)
         if record is None:
             if broken is not None:
-                raise _damaged(path, broken) from None
+                raise _damaged(path, broken, lines[broken - 1]) from None
             broken = number
             continue
         if broken is not None:
             if record.get("event") != "torn_line" or record.get("line") != broken:
-                raise _damaged(path, broken)
+                raise _damaged(path, broken, lines[broken - 1])
             broken = None
             continue
         problem = _shape_problem(record)
@@ -266,6 +270,22 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+@contextlib.contextmanager
+def _open_journal(path: Path) -> Iterator[BinaryIO]:
+    """The journal at ``path`` opened for reading (OSError when it cannot be). ResultsError when
+    it is not a regular file: a named pipe would wait for a writer forever, and a device
+    (``/dev/zero``) would never end; it is opened without waiting for a pipe's writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: EISDIR when read
+            raise ResultsError(f"{path}: is {file_kind(mode)}, not a journal")
+        with open(fd, "rb", closefd=False) as file:
+            yield file
+    finally:
+        os.close(fd)
+
+
 _TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
 _STATES = frozenset(state.value for state in TrialState)
 
@@ -275,13 +295,13 @@ def read_header(path: Path) -> dict[str, Any] | None:
     none or cannot be read. A header a crash tore, and the mark of it, are passed over: the
     search that resumed it wrote its header after them."""
     try:
-        with open(path, "rb") as f:
+        with _open_journal(path) as f:
             for raw in f:
                 record = _parse(raw)
                 if record is None or record["event"] == "torn_line":
                     continue
                 return record if record["event"] == "header" else None
-    except OSError:
+    except (OSError, ResultsError):
         return None
     return None
 
@@ -341,8 +361,16 @@ def _shape_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _damaged(path: Path, number: int) -> ResultsError:
-    return ResultsError(f"{path}: line {number}: damaged journal record (not valid JSON)")
+def _damaged(path: Path, number: int, raw: bytes) -> ResultsError:
+    """The error of line ``number`` of a journal, ``raw``, which holds no record: not JSON, or
+    JSON of another shape (a list, an object without an event)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        why = "not valid JSON"
+    else:
+        why = "an object without an event" if isinstance(value, dict) else "not a JSON object"
+    return ResultsError(f"{path}: line {number}: damaged journal record ({why})")
 
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
@@ -359,7 +387,8 @@ def seal_torn_tail(path: Path) -> None:
     (torn, or NULs a crash left, with or without its newline) mark it seen, so that it stays
     skippable once records follow it."""
     try:
-        data = path.read_bytes()
+        with _open_journal(path) as file:
+            data = file.read()
     except FileNotFoundError:
         return
     body = data.rstrip()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
 import socket
+import stat
 from pathlib import Path
 from typing import IO, Any
 
 from hypermax.errors import ResultsError, is_disk_full
 from hypermax.journal import JOURNAL_NAME
+from hypermax.specfile.reader import file_kind
 
 SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its
@@ -117,7 +120,7 @@ class ResultsFolder:
         """Whether a hypermax runs this folder's search now: the process its lock file names,
         on this host, is alive. None when that cannot be told (no lock file, another host)."""
         try:
-            holder = _holder((self.path / LOCK_NAME).read_text())
+            holder = _holder(read_text_of(self.path / LOCK_NAME))
         except OSError:
             return None
         if holder is None or holder[1] != socket.gethostname():
@@ -173,6 +176,33 @@ class ResultsFolder:
         one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""
         origin = frozen.get(SPEC_ORIGIN)
         return Path(origin) if isinstance(origin, str) and origin else self.spec
+
+
+def read_text_of(path: Path) -> str:
+    """The text of a file of a results folder (its frozen spec, its lock). OSError when it
+    cannot be read, and when it is not a regular file: a named pipe would wait for a writer
+    forever, a device (``/dev/zero``) never end; it is opened without waiting for a pipe."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            why = "Is a directory" if stat.S_ISDIR(mode) else f"is {file_kind(mode)}, not a file"
+            raise OSError(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL, why, str(path))
+        with open(fd, encoding="utf-8", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(fd)
+
+
+def holds_own_spec(folder: Path) -> bool:
+    """Whether the ``search.json`` in ``folder`` is a user's spec in the folder of a project,
+    not one a search froze there: a JSON object that does not name the spec file it came from
+    (one that cannot be read is neither)."""
+    try:
+        doc = json.loads(read_text_of(folder / SPEC_NAME))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and SPEC_ORIGIN not in doc
 
 
 def unwritable(folder: Path, exc: OSError) -> FolderUnusable:

@@ -30,7 +30,13 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
-from hypermax.results import FolderUnusable, ResultsFolder, unwritable
+from hypermax.results import (
+    FolderUnusable,
+    ResultsFolder,
+    holds_own_spec,
+    read_text_of,
+    unwritable,
+)
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warnings_log import warnings_logged
@@ -96,6 +102,11 @@ def prepare_run(
 
 
 def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
+    if not folder.exists() and holds_own_spec(folder.path):  # a project's folder (RESULTS_DIR .)
+        raise ResultsError(
+            f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
+            "search there would write over: give the search a folder of its own"
+        )
     folder.lock()
     set_aside = None
     if fresh and folder.exists():
@@ -143,7 +154,7 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     from hypermax.spec import first_difference
 
     try:
-        before = json.loads(folder.spec.read_text())
+        before = json.loads(read_text_of(folder.spec))
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
@@ -164,7 +175,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        frozen = json.loads(results.spec.read_text())["search"]
+        frozen = json.loads(read_text_of(results.spec))["search"]
         was, was_warm = frozen["method"], frozen.get("warm_start")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         was = was_warm = None
@@ -244,6 +255,11 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     folder = ResultsFolder(results_dir)
     if not folder.spec.exists() and not folder.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
+    if not folder.exists() and holds_own_spec(results_dir):  # a project's folder
+        raise ResultsError(
+            f"{results_dir}: not a hypermax results folder (no {folder.journal.name}); its"
+            f" {folder.spec.name} is a spec, not one a search froze: hypermax {folder.spec} runs it"
+        )
     header = replay(read_records(folder.journal), folder.journal).header or {}
     if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
         named = header.get("spec_path")
@@ -253,7 +269,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f"spec it came from: hypermax run {spec} {results_dir}"
         )
     try:
-        doc = json.loads(folder.spec.read_text())
+        doc = json.loads(read_text_of(folder.spec))
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
     except OSError as exc:

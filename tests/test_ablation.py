@@ -273,3 +273,21 @@ def test_the_dashboards_best_panel_shows_the_baseline() -> None:
     assert "loss 0.57" in text
     assert "features.age" in text and "+0.1 " in text
     assert "layers.dense_2" in text and "-0.47" in text
+
+
+def test_a_component_named_with_a_line_break_keeps_its_row_in_show_and_the_dashboard() -> None:
+    odd = {"group": "feat\tures", "name": "age\nnow"}
+    trials = [trial(1, 0, 0, None, 0.5), trial(2, 1, 0, odd, 0.75)]
+    assert ablation_lines(trials)[1:] == [
+        "group       component  loss  change",
+        "baseline               0.5",
+        "feat\\tures  age\\nnow   0.75  +0.25",
+    ]
+    state = DashboardState()
+    state.apply(ev.SearchStarted("study", "ablation", 2, 1, Path("/tmp/results/study")))
+    for record in trials:
+        state.apply(ev.TrialStarted(replace(record, state=TrialState.RUNNING, loss=None)))
+        state.apply(ev.TrialFinished(record, None, record.id))
+    canvas = DashboardView(state).render((160, 50), focus=True)
+    text = "\n".join(line.decode("utf-8") for line in canvas.text)
+    assert "feat\\tures.age\\nnow  +0.25" in text

@@ -57,6 +57,55 @@ def test_a_folder_given_as_a_spec_says_what_it_is(tmp_path, monkeypatch, capsys,
     assert (code, err) == (2, "notes: is a folder, not a spec file\n")
 
 
+def test_a_project_folder_holding_its_spec_is_no_results_folder_to_resume(
+    tmp_path, monkeypatch, capsys
+):
+    """``hypermax resume .`` (or ``resume "$UNSET"``) beside search.json ran the search in the
+    project's folder and rewrote the spec there as a frozen one."""
+    monkeypatch.chdir(tmp_path)
+    text = json.dumps(SPEC)
+    (tmp_path / "search.json").write_text(text)
+    for folder in (".", ""):
+        code, _, err = output(capsys, "resume", folder, "--no-ui")
+        assert (code, err) == (
+            2,
+            ".: not a hypermax results folder (no trials.jsonl); its search.json is a spec, "
+            "not one a search froze: hypermax search.json runs it\n",
+        )
+        code, _, err = output(capsys, "validate", folder)
+        assert (code, err) == (
+            2,
+            ".: is a folder, not a spec file: hypermax search.json runs the spec in it\n",
+        )
+    assert (tmp_path / "search.json").read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
+
+
+def test_a_run_in_the_folder_of_its_own_spec_leaves_the_spec_alone(tmp_path, monkeypatch, capsys):
+    """``hypermax search.json .`` wrote the frozen spec over the user's search.json."""
+    monkeypatch.chdir(tmp_path)
+    text = json.dumps(SPEC)
+    (tmp_path / "search.json").write_text(text)
+    code, _, err = output(capsys, "run", "search.json", ".", "--no-ui")
+    assert (code, err) == (
+        2,
+        ".: its search.json is a spec, not one a search froze, which a search there would "
+        "write over: give the search a folder of its own\n",
+    )
+    assert (tmp_path / "search.json").read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
+
+
+@pytest.mark.parametrize("command", ["show", "export", "plot"])
+def test_an_empty_results_folder_argument_is_named_as_the_current_folder(
+    tmp_path, monkeypatch, capsys, command
+):
+    """``hypermax show "$DIR"`` with DIR unset: the line began with a bare colon."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = output(capsys, command, "")
+    assert (code, err) == (2, ".: not a hypermax results folder (no trials.jsonl)\n")
+
+
 def test_a_spec_named_dash_is_taken_as_a_spec_not_an_option(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, _, err = output(capsys, "-")

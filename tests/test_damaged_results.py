@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,38 @@ def test_a_journal_that_can_no_longer_be_written_stops_the_search_in_one_line(tm
     state = replay(read_records(journal))
     assert [t.id for t in state.finished] == [1]  # trial 2's end came after: it runs again
     assert [t.id for t in state.unfinished] == [2]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("command", ["show", "export", "plot", "resume"])
+def test_a_named_pipe_or_device_in_place_of_the_journal_is_one_line_not_a_wait(
+    tmp_path, command, capsys
+):
+    """Reading a named pipe waits for a writer that never comes, and /dev/zero never ends."""
+    pipe, device = tmp_path / "pipe", tmp_path / "device"
+    for folder in (pipe, device):
+        folder.mkdir()
+        (folder / "search.json").write_text("{}")
+    os.mkfifo(pipe / "trials.jsonl")
+    (device / "trials.jsonl").symlink_to("/dev/zero")
+    for folder, kind in ((pipe, "a named pipe"), (device, "a device")):
+        assert main([command, str(folder)]) == 2
+        assert capsys.readouterr().err == f"{folder}/trials.jsonl: is {kind}, not a journal\n"
+    assert read_header(pipe / "trials.jsonl") is None
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("part", [".lock", "search.json"])
+def test_a_lock_or_frozen_spec_that_is_a_named_pipe_is_no_wait(tmp_path, capsys, part):
+    """Whether a hypermax runs the search is read from the lock, the metadata and the log
+    scales from the frozen spec: a named pipe there waited for a writer forever."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    _write_journal(folder / "trials.jsonl", [_started(1, 0.5), _finished(1, "ok", 0.25)])
+    os.mkfifo(folder / part)
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith(f"{folder}: 1 trial (1 ok)\n")
+    if part == "search.json":
+        assert main(["resume", str(folder), "--no-ui"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"{folder / part}: cannot read it: is a named pipe, not a file\n"

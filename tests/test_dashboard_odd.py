@@ -6,6 +6,7 @@ import re
 
 import pytest
 from test_dashboard_render import screen, search_state
+from test_dashboard_session import Terminal
 from test_dashboard_state import FakeClock, run_trial, started
 
 from hypermax import events as ev
@@ -13,6 +14,7 @@ from hypermax.trial import TrialState
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
+from hypermax.ui.widgets import PALETTE
 
 
 @pytest.mark.parametrize("width", [40, 44, 45, 50])
@@ -146,3 +148,59 @@ def test_the_best_trial_panel_keeps_every_value_in_its_column_beside_a_long_name
     assert set(values) == {"0.08099", "0.368", "0.25"}, panel
     assert len(set(values.values())) == 1, panel  # one column
     assert any(row.startswith("attention_dropout_probabili…") for row in panel), panel
+
+
+def test_a_terminal_without_colours_shows_the_selected_row_and_the_progress_in_reverse(
+    monkeypatch,
+):
+    """NO_COLOR (or a monochrome TERM): urwid draws the palette's mono settings, and colours
+    alone would leave the row Enter opens, and the progress bar, looking like the rest."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    term = Terminal(80, 24)
+    try:
+        display = term.screen()
+        assert display.colors == 1
+        display.register_palette(PALETTE)
+        display.start()
+        try:
+            display.draw_screen((80, 24), DashboardView(search_state()).render((80, 24), True))
+        finally:
+            display.stop()
+        term.wait_for(" help ")
+    finally:
+        term.close()
+    reversed_text, reverse = [], False
+    for part in re.split(rb"(\x1b\[[0-9;]*m)", bytes(term.output)):
+        if part.startswith(b"\x1b["):  # what the SGR sets: 0 resets, 7 reverses
+            codes = part[2:-1].split(b";")
+            reverse = b"7" in codes or (reverse and b"0" not in codes)
+        elif reverse:
+            reversed_text.append(part.decode("utf-8", "replace"))
+    shown = "".join(reversed_text)
+    assert "0.031415" in shown  # the focused row of the table: the best trial
+    assert "quit" in shown  # the footer
+
+
+def test_a_ranking_of_params_that_took_long_waits_ten_times_as_long_for_the_next():
+    """Thousands of params took about a second to rank, redone every second while trials
+    finished: the dashboard did little else, its keys unanswered."""
+    clock = FakeClock()
+
+    class SlowToRank(DashboardState):
+        def param_ranking(self, min_trials: int = 5) -> list:
+            clock.now += 0.5  # as long as a list of thousands of params takes
+            return super().param_ranking(min_trials)
+
+    state = SlowToRank(clock)
+    state.apply(started(iterations=40))
+    for i in range(1, 7):
+        run_trial(state, i, i / 10, params={"x": i / 10})
+    view = DashboardView(state)
+    assert "Spearman, 6 trials" in screen(view, (160, 50))
+    run_trial(state, 7, 0.7, params={"x": 0.7})
+    clock.now += 2  # past a second, before ten times the 0.5 s the last ranking took
+    view.refresh()
+    assert "Spearman, 6 trials" in screen(view, (160, 50))
+    clock.now += 3
+    view.refresh()
+    assert "Spearman, 7 trials" in screen(view, (160, 50))

@@ -377,6 +377,21 @@ def test_a_python_warning_in_the_search_shows_as_a_line_and_leaves_the_screen_wh
     )
 
 
+def test_a_warning_of_several_lines_is_one_line_on_stderr_afterwards(tmp_path, terminal, capsys):
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        logging.getLogger("hypermax").warning("preload: ImportError: first\nsecond")
+        terminal.wait_for("first\\nsecond")  # the status line
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        terminal.type(b"q")
+        return outcome
+
+    run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["hypermax: warning: preload: ImportError: first\\nsecond"]
+
+
 def test_without_a_terminal_the_console_reports_from_the_start(tmp_path, capsys):
     def search(driver: FakeDriver) -> SearchOutcome:
         driver.start_search()

@@ -54,6 +54,40 @@ def test_an_opened_trial_writes_control_characters_as_escapes():
     assert "note\\nkey" in text and "a\\nb" in text
 
 
+def test_an_opened_trial_keeps_its_reason_files_and_log_from_steering_the_terminal(tmp_path):
+    """A colouring logger's or a progress bar's escape sequences in a trial's log reached the
+    terminal as they were (colours, cursor moves, a cleared screen), and a file named with a
+    line break took two rows."""
+    log = tmp_path / "trial_1.log"
+    log.write_bytes(b"\x1b[31mred\x1b[0m text\x07\n\x1b[2Jcleared\x1b]0;title\x07\n")
+
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    run_trial(state, 1, 0.5, params={"x": 1}, reason="why\nnot", attachments=("a\nb.png",))
+    view = DashboardView(state, Actions(log_path=lambda trial_id: log))
+    view.open_trial(1)
+    text = screen(view, (160, 50))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "red text\\x07" in text and "│cleared" in text
+    assert "why\\nnot" in text and "a\\nb.png" in text
+
+
+def test_a_message_or_end_reason_of_several_lines_keeps_the_status_to_its_rows():
+    """A warning quoting an exception's lines took a row of the status for each, pushing the
+    panels down, and passed its escape sequences on to the terminal."""
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    run_trial(state, 1, 0.5, params={"x": 1})
+    state.apply(ev.Message("preload: ImportError: no\nsecond line\x1b[2J"))
+    rows = screen(DashboardView(state), (120, 30)).splitlines()
+    assert rows[2].rstrip().endswith("preload: ImportError: no\\nsecond line\\x1b[2J")
+    assert rows[3].startswith("┌ loss of 1 trial")
+    state.apply(ev.SearchFinished(None, 1, "stopped:\nby hand"))
+    rows = screen(DashboardView(state), (120, 30)).splitlines()
+    assert "search ended (stopped:\\nby hand) — press q to leave" in rows[0]
+    assert rows[1].startswith("1/10 done")
+
+
 LONG_WIDE_NAME = "バッチサイズの上限値を決めるパラメータ"
 
 

@@ -74,6 +74,18 @@ def test_a_damaged_middle_line_is_an_error_naming_it(tmp_path):
     assert proc.stderr.strip() == f"{path}: line 2: damaged journal record (not valid JSON)"
 
 
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [("[1, 2]", "not a JSON object"), ('{"id": 3}', "an object without an event")],
+)
+def test_a_middle_line_of_json_that_is_no_record_is_not_called_invalid_json(tmp_path, line, why):
+    path = tmp_path / "trials.jsonl"
+    _write(path, json.dumps(HEADER) + "\n", line + "\n", json.dumps(STARTED) + "\n")
+    with pytest.raises(ResultsError) as raised:
+        read_records(path)
+    assert str(raised.value) == f"{path}: line 2: damaged journal record ({why})"
+
+
 def test_an_empty_journal_is_a_search_with_no_trials(tmp_path):
     path = tmp_path / "trials.jsonl"
     path.write_text("")

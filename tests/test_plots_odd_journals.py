@@ -56,6 +56,25 @@ def test_a_diverged_loss_and_a_huge_param_are_drawn_and_ranked(tmp_path, capsys)
     assert load_plot_data(folder).importance.method == "forest"
 
 
+def test_a_diverged_report_is_drawn_on_the_curves(tmp_path, capsys):
+    """A report of 1.7e308 (or -1e308 then 1e308) left no ticks for the curves' axis: the
+    command ended with an unexpected error."""
+    folder = tmp_path / "r"
+    _journal(folder, [({"x": 0.1}, 0.5), ({"x": 0.2}, 0.7)])
+    reports = [(1, 0, -1e308), (1, 1, 1e308), (2, 0, 1.7e308)]
+    with (folder / "trials.jsonl").open("a") as journal:
+        for trial, step, loss in reports:
+            record = {
+                "event": "trial_reported",
+                "id": trial,
+                "step": step,
+                "metrics": {"loss": loss},
+            }
+            journal.write(json.dumps(record) + "\n")
+    assert main(["plot", str(folder)]) == 0, capsys.readouterr().err
+    assert "curves.png" in capsys.readouterr().out
+
+
 def test_a_search_of_many_params_charts_the_most_important_saying_so(tmp_path, capsys):
     folder = tmp_path / "r"
     noise = random.Random(1)  # p0 decides the loss; p1..p5 are noise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 from pathlib import Path
@@ -157,6 +158,23 @@ def test_the_loss_chart_numbers_whole_trials(tmp_path, monkeypatch):
     ):
         shown = [t for t in ticks if low <= t <= high]
         assert shown and all(t == int(t) for t in shown), shown
+
+
+def test_the_charts_of_one_trial_say_trial_not_trials(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    drawn = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    report = {"event": "trial_reported", "id": 1, "step": 0, "metrics": {"loss": 0.7}, "at": 1.0}
+    records = [_started(1, {"x": 0.1}), report, _finished(1, "ok", 0.5)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    assert charts.loss_history(data, tmp_path / "loss.png") is not None
+    assert charts.reported_curves(data, tmp_path / "curves.png") is not None
+    titles = [fig.axes[0].get_title() for fig in drawn]
+    assert titles == ["r: loss of 1 trial", "reported loss of 1 trial"]
 
 
 def test_a_loss_of_minus_zero_shows_as_0(tmp_path, capsys):
@@ -314,6 +332,35 @@ def test_a_long_text_value_is_cut_on_the_charts(tmp_path, monkeypatch):
     (ax,) = drawn[0].axes
     labels = [label.get_text() for label in ax.get_xticklabels()]
     assert labels == ["You are a helpful model.\\nYou a…", "short"]  # by median loss
+
+
+@pytest.mark.parametrize("values", [8, 25])
+def test_the_values_of_an_enum_are_labelled_without_overlapping(tmp_path, monkeypatch, values):
+    """25 values (or 8 long ones) side by side ran into one unreadable line of labels."""
+    pytest.importorskip("matplotlib")
+    from hypermax.plots import charts
+    from hypermax.plots.data import load_plot_data
+
+    drawn = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    names = [f"v{i}" if values == 25 else f"optimizer_variant_{i}" for i in range(values)]
+    records = []
+    for i in range(1, values + 1):
+        records += [_started(i, {"c": names[i % values]}), _finished(i, "ok", (i * 7 % 11) / 10)]
+    data = load_plot_data(_journal(tmp_path / "r", *records))
+    assert charts.param_chart(data, "c", tmp_path / "c.png") is not None
+    (ax,) = drawn[0].axes  # laid out as it was saved
+    labels = ax.get_xticklabels()
+    assert len(labels) == values
+    if labels[0].get_rotation() == 45:  # slanted: parallel lines, apart by a line at least
+        ticks = ax.transData.transform([(x, 0) for x in ax.get_xticks()])[:, 0]
+        apart = min(b - a for a, b in itertools.pairwise(ticks)) / math.sqrt(2)
+        assert apart >= labels[0].get_fontsize() * drawn[0].dpi / 72
+        return
+    boxes = sorted((label.get_window_extent() for label in labels), key=lambda b: b.x0)
+    for left, right in itertools.pairwise(boxes):
+        assert left.x1 <= right.x0, (left, right)
 
 
 def test_sample_says_when_the_method_has_nothing_more_to_propose(tmp_path, capsys):

@@ -250,10 +250,16 @@ def _last_line(data: bytes) -> str:
 _ESCAPE = re.compile(protocol.ESCAPE_PATTERN)
 
 
+def without_escapes(text: str) -> str:
+    """``text`` without its terminal escape sequences (a colouring logger's, a progress bar's
+    cursor moves), which would steer the terminal that shows it."""
+    return _ESCAPE.sub("", text)
+
+
 def reason_line(text: str, limit: int = 200) -> str:
     """One line of ``text`` fit to be a reason: whitespace runs made one space, terminal escape
     sequences and other control characters dropped (a colouring logger's line must not reach
     the journal, nor the terminal that shows the reason), at most ``limit`` characters."""
-    plain = _ESCAPE.sub("", text)
+    plain = without_escapes(text)
     line = " ".join("".join(c for c in part if c.isprintable()) for part in plain.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hypermax.plots.data import PlotData, _key
 from hypermax.trial import Trial, TrialState
-from hypermax.ui.formatting import one_line
+from hypermax.ui.formatting import one_line, trials_text
 
 DPI = 110
 #: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
@@ -99,7 +99,8 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     low, high = ax.get_xlim() if scored else (first, last)
     ax.set_xlim(min(low, first - pad), max(high, last + pad))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no trial 1.5
-    ax.set(xlabel="trial", ylabel="loss", title=f"{data.name}: loss of {len(data.trials)} trials")
+    title = f"{data.name}: loss of {trials_text(len(data.trials))}"
+    ax.set(xlabel="trial", ylabel="loss", title=title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
     return _save(fig, path)
@@ -142,7 +143,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
             ys = groups[label]
             xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
             ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
-        ax.tick_params(axis="x", labelrotation=20 if max(map(len, shown)) > 8 else 0)
+        _fit_tick_labels(ax, shown, fig.get_figwidth() * 72 * AXIS_SHARE)
     if _log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
@@ -290,7 +291,8 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
     ax.plot([], [], color="#1f77b4", label="ran to the end")
     ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel=metric, title=f"reported {metric} of {len(reporting)} trials")
+    title = f"reported {metric} of {trials_text(len(reporting))}"
+    ax.set(xlabel="step", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -311,6 +313,32 @@ def _curve_metric(trials: list[Trial]) -> str | None:
 
 def _loss(trial: Trial) -> float:
     return float(trial.loss) if trial.loss is not None else math.nan
+
+
+#: the share of a chart's width its axis takes, about (the rest: the loss's ticks and margins)
+AXIS_SHARE = 0.8
+#: a text's width per character and a line's height, in its font's sizes (DejaVu Sans)
+CHAR_WIDTH, LINE_HEIGHT = 0.65, 1.25
+#: the smallest font of tick labels crowded together
+SMALLEST_FONT = 4.0
+
+
+def _fit_tick_labels(ax: Any, shown: list[str], width: float) -> None:
+    """Lay the x tick labels ``shown`` out on an axis ``width`` points wide so that they do not
+    overlap: side by side while they fit, else slanted, else upright and, when even upright
+    they would not fit, in a smaller font (40 values of an enum: 40 labels in one line)."""
+    size = 10.0  # matplotlib's tick labels' (rcParams "xtick.labelsize": medium)
+    slot = width / max(1, len(shown))  # the room of each value
+    side_by_side = max(map(len, shown), default=0) * CHAR_WIDTH * size + size
+    if side_by_side <= slot:
+        return
+    if slot >= 1.5 * LINE_HEIGHT * size:  # slanted lines 45° apart by slot / sqrt(2)
+        for label in ax.get_xticklabels():
+            label.set(rotation=45, ha="right", rotation_mode="anchor")
+        return
+    size = max(SMALLEST_FONT, min(size, slot / LINE_HEIGHT))
+    for label in ax.get_xticklabels():
+        label.set(rotation=90, fontsize=size)
 
 
 def _number(value: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from hypermax.analysis import Importance, param_importance, scored_trials
 from hypermax.errors import HypermaxError
 from hypermax.journal import read_records, replay
-from hypermax.results import ResultsFolder, check_results_folder
+from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 
@@ -73,11 +73,18 @@ def load_plot_data(results_dir: Path) -> PlotData:
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(
         name=name,
-        trials=tuple(replace(t, loss=_drawn(t.loss)) for t in trials),
+        trials=tuple(_drawn_trial(t) for t in trials),
         flat={t.id: _flat(t.params) for t in trials},
         log_params=_log_params(folder.spec),
         importance=param_importance(scored_trials(trials)),
     )
+
+
+def _drawn_trial(trial: Trial) -> Trial:
+    """``trial`` with its loss and the values it reported as the charts draw them (a diverged
+    run's report of 1.7e308 left matplotlib unable to place the ticks of the curves' axis)."""
+    reports = tuple({key: _drawn(value) for key, value in r.items()} for r in trial.reports)
+    return replace(trial, loss=_drawn(trial.loss), reports=reports)
 
 
 def _flat(params: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +109,7 @@ def _log_params(spec_file: Path) -> frozenset[str]:
     from hypermax.space import Space
 
     try:
-        raw = json.loads(spec_file.read_text())["hyperparameters"]
+        raw = json.loads(read_text_of(spec_file))["hyperparameters"]
         leaves = Space(raw).leaves()
     except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
         return frozenset()  # without the spec the charts use linear axes throughout

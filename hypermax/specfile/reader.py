@@ -415,6 +415,10 @@ def _parse_yaml(text: str, file: str) -> Any:
 
 def _folder_problem(path: Path) -> str:
     """What is wrong with a folder given as a spec: a results folder says how to resume it."""
-    if (path / "trials.jsonl").exists() or (path / "search.json").exists():
+    from hypermax.results import SPEC_NAME, holds_own_spec
+
+    if holds_own_spec(path) and not (path / "trials.jsonl").exists():  # a project's folder
+        return f"is a folder, not a spec file: hypermax {path / SPEC_NAME} runs the spec in it"
+    if (path / "trials.jsonl").exists() or (path / SPEC_NAME).exists():
         return f"is a results folder, not a spec: hypermax resume {path} continues its search"
     return "is a folder, not a spec file"

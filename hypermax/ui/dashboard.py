@@ -26,7 +26,7 @@ import urwid
 from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import signals_to, stop_this_process
-from hypermax.ui.formatting import format_loss
+from hypermax.ui.formatting import format_loss, one_line
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
@@ -109,6 +109,7 @@ class _CollectLogs(logging.Handler):
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             text += f" ({type(error).__name__}: {error})"
+        text = one_line(text)  # a message of several lines (an exception's) stays on one
         self.lines.append(f"hypermax: {record.levelname.lower()}: {text}")
         self.reporter.handle(ev.Message(text))
 

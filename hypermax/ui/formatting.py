@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -176,16 +177,20 @@ def unfinished_text(count: int) -> str:
 
 
 def short_names(names: Iterable[str]) -> dict[str, str]:
-    """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``."""
+    """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``.
+
+    The tails of each length are counted once (a name compared with every other one took
+    seconds, at each redraw of the dashboard, for a list of thousands of params)."""
     names = list(dict.fromkeys(names))
-    parts = {name: name.split(".") for name in names}
+    parts = {name: tuple(name.split(".")) for name in names}
+    tails: Counter[tuple[str, ...]] = Counter()
+    for split in parts.values():
+        tails.update(split[-length:] for length in range(1, len(split) + 1))
     out = {}
     for name in names:
-        for length in range(1, len(parts[name]) + 1):
-            tail = parts[name][-length:]
-            if not any(o != name and parts[o][-length:] == tail for o in names):
-                out[name] = ".".join(tail)
-                break
-        else:
-            out[name] = name
+        split = parts[name]
+        out[name] = next(
+            (".".join(split[-n:]) for n in range(1, len(split) + 1) if tails[split[-n:]] == 1),
+            name,
+        )
     return out

@@ -110,10 +110,11 @@ def baseline_markups(baseline: Trial | None, effects: Sequence[Effect]) -> list[
     changes = [e for e in effects if e.group is not None and e.change is not None]
     if changes:
         rows.append([("dim", "loss change without:")])
-        width = min(28, max(columns(f"{e.group}.{e.name}") for e in changes))
-        for effect in changes:
+        names = [one_line(f"{e.group}.{e.name}") for e in changes]
+        width = min(28, max(map(columns, names)))
+        for effect, shown in zip(changes, names, strict=True):
             spread = "" if effect.spread is None else f" ±{effect.spread:.2g}"
-            name = padded(f"{effect.group}.{effect.name}", width)
+            name = padded(shown, width)
             rows.append([("label", name), f"  {effect.change:+.4g}", ("dim", spread)])
     return rows
 

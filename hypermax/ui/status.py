@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import urwid
 
-from hypermax.ui.formatting import columns, format_duration, format_loss
+from hypermax.ui.formatting import columns, format_duration, format_loss, one_line
 from hypermax.ui.widgets import Size
 
 if TYPE_CHECKING:
@@ -192,7 +192,8 @@ class StatusBar(urwid.WidgetWrap):
             [_counts_markup(state, counts, brief) for brief in range(BRIEFER_COUNTS)]
         )
         self.progress.show(counts["done"], state.iterations)
-        message = note or (state.messages[-1] if state.messages else "")
+        # one row, whatever a warning quotes (an exception's lines, an escape sequence)
+        message = one_line(note or (state.messages[-1] if state.messages else ""))
         attr = "warning" if note else "dim"
         self.message.set_text((attr, message))
         if bool(message) != self._has_message:
@@ -210,7 +211,7 @@ def _title_markup(state: DashboardState, brief: int = 0) -> tuple[list[Any], str
     gap = "  " if brief < 1 else " "
     parts: list[Any] = [("name", state.name or "hypermax")]
     if state.ended:
-        ended = f"search ended ({state.end_reason})"
+        ended = f"search ended ({one_line(state.end_reason or '')})"
         if brief < 1:
             return [*parts, ("best", f"{ended} — press q to leave")], gap
         return [*parts, ("best", ended), ("best", "— q leaves")], " "

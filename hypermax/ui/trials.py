@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import urwid
 
+from hypermax.execution.outcome import without_escapes
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
@@ -57,7 +58,9 @@ def read_log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
     except OSError as exc:
         return [f"(cannot read {path}: {exc.strerror or exc})"]
     text = data.decode("utf-8", errors="replace").replace("\t", "    ")
-    tail = [clip(line) for line in text.splitlines()[-lines:]]
+    # a colouring logger's escape sequences left out, other control characters as escapes:
+    # passed on, they steered the terminal (colours, cursor moves, a cleared screen)
+    tail = [clip(one_line(without_escapes(line))) for line in text.splitlines()[-lines:]]
     return tail or ["(the log is empty)"]
 
 
@@ -200,7 +203,7 @@ def trial_detail_markups(
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
     ]
     if trial.reason:
-        rows.append([("label", "reason  "), ("warning", clip(trial.reason))])
+        rows.append([("label", "reason  "), ("warning", clip(one_line(trial.reason)))])
     loss = "-" if trial.loss is None else exact_value(trial.loss + 0.0)
     rows.append([("label", "loss    "), ("best", loss)])
     facts = [
@@ -221,7 +224,8 @@ def trial_detail_markups(
         for name, value in names.items():
             rows.append([("label", f"  {padded(name, width)}"), "  ", clip(exact_value(value))])
     if trial.attachments:
-        rows += ["", ("title", "files"), *[f"  {name}" for name in trial.attachments]]
+        files = [f"  {one_line(str(name))}" for name in trial.attachments]
+        rows += ["", ("title", "files"), *files]
     if trial.reports:
         rows += ["", ("title", f"reports ({len(trial.reports)}, last 5)")]
         rows += [f"  {format_params(report, None, short=True)}" for report in trial.reports[-5:]]

@@ -39,6 +39,10 @@ WIDE_COLUMNS = 120
 PANEL_ORDER = ("trials", "running", "best", "params")
 #: The least time between two rankings of params against the loss while trials finish.
 RANKING_SECONDS = 1.0
+#: The most of the time the dashboard spends ranking params while trials finish: a ranking
+#: that took long (a list of thousands of params) waits that much longer for the next one,
+#: so that the drawing and the keys are not held still by one ranking after another.
+RANKING_SHARE = 0.1
 
 
 @dataclass
@@ -184,6 +188,7 @@ class DashboardView(urwid.WidgetWrap):
         self.detail: TrialWindow | None = None
         self._ranked_version = -1
         self._ranked_at = -math.inf
+        self._ranking_every = RANKING_SECONDS
         self.status = StatusBar()
         self.chart = ChartWidget(state)
         self.chart_panel = Panel("chart", "loss", self.chart)
@@ -244,15 +249,17 @@ class DashboardView(urwid.WidgetWrap):
         self.best.set_rows(markups, [shown.id if shown else None] * len(markups))
 
     def _refresh_ranking(self) -> None:
-        """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in."""
+        """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in,
+        and after a ranking that took long, ten times as long after it (``RANKING_SHARE``)."""
         state = self.state
         now = state.clock()
         if state.finished_version == self._ranked_version:
             return
-        if now - self._ranked_at < RANKING_SECONDS and not state.ended:
+        if now - self._ranked_at < self._ranking_every and not state.ended:
             return
         self._ranked_version, self._ranked_at = state.finished_version, now
         ranking = state.param_ranking()
+        self._ranking_every = max(RANKING_SECONDS, (state.clock() - now) / RANKING_SHARE)
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
         self.params.set_title(f"params vs loss (Spearman, {trials_text(scored)})")
         short = self.trials.walker.short

@@ -32,38 +32,41 @@ if TYPE_CHECKING:
 Size: TypeAlias = "tuple[()] | tuple[int] | tuple[int, int]"
 Wrap: TypeAlias = Literal["space", "any", "clip", "ellipsis"]
 
-PALETTE: list[tuple[str, str, str]] = [
-    ("body", "default", "default"),
-    ("border", "dark gray", "default"),
-    ("border focus", "light cyan", "default"),
-    ("title", "white,bold", "default"),
-    ("name", "white,bold", "default"),
-    ("dim", "dark gray", "default"),
-    ("label", "light gray", "default"),
-    ("ok", "light green", "default"),
-    ("failed", "light red", "default"),
-    ("killed", "light magenta", "default"),
-    ("stopped", "yellow", "default"),
-    ("running", "light cyan", "default"),
-    ("interrupted", "dark gray", "default"),
-    ("imported", "light gray", "default"),
-    ("best", "light green,bold", "default"),
-    ("warning", "yellow,bold", "default"),
-    ("error", "light red,bold", "default"),
-    ("point", "light blue", "default"),
-    ("best line", "light green", "default"),
-    ("axis", "dark gray", "default"),
-    ("bar", "light blue", "default"),
-    ("pb normal", "light gray", "dark gray"),
-    ("pb complete", "black", "dark cyan"),
-    ("selected", "black", "light cyan"),
-    ("footer", "black", "light gray"),
-    ("key", "dark blue,bold", "light gray"),
-    ("dialog", "white", "dark blue"),
-    ("dialog key", "yellow,bold", "dark blue"),
+#: Each entry: name, foreground, background, and what a terminal without colours shows
+#: (NO_COLOR set, or a monochrome TERM): there, the focused row, the progress bar's done part
+#: and the footer are in reverse video, so that they still show.
+PALETTE: list[tuple[str, str, str, str]] = [
+    ("body", "default", "default", "default"),
+    ("border", "dark gray", "default", "default"),
+    ("border focus", "light cyan", "default", "bold"),
+    ("title", "white,bold", "default", "bold"),
+    ("name", "white,bold", "default", "bold"),
+    ("dim", "dark gray", "default", "default"),
+    ("label", "light gray", "default", "default"),
+    ("ok", "light green", "default", "default"),
+    ("failed", "light red", "default", "default"),
+    ("killed", "light magenta", "default", "default"),
+    ("stopped", "yellow", "default", "default"),
+    ("running", "light cyan", "default", "default"),
+    ("interrupted", "dark gray", "default", "default"),
+    ("imported", "light gray", "default", "default"),
+    ("best", "light green,bold", "default", "bold"),
+    ("warning", "yellow,bold", "default", "bold"),
+    ("error", "light red,bold", "default", "bold"),
+    ("point", "light blue", "default", "default"),
+    ("best line", "light green", "default", "default"),
+    ("axis", "dark gray", "default", "default"),
+    ("bar", "light blue", "default", "default"),
+    ("pb normal", "light gray", "dark gray", "default"),
+    ("pb complete", "black", "dark cyan", "standout"),
+    ("selected", "black", "light cyan", "standout"),
+    ("footer", "black", "light gray", "standout"),
+    ("key", "dark blue,bold", "light gray", "standout,bold"),
+    ("dialog", "white", "dark blue", "standout"),
+    ("dialog key", "yellow,bold", "dark blue", "standout,bold"),
 ]
 #: A focused row is drawn in one colour whatever its parts were.
-SELECTED: dict[Hashable, Hashable] = {name: "selected" for name, _fg, _bg in PALETTE}
+SELECTED: dict[Hashable, Hashable] = {entry[0]: "selected" for entry in PALETTE}
 SELECTED[None] = "selected"
 #: A wrapping list entry narrower than this shows one line per part.
 COMPACT_COLUMNS = 50
