@@ -7,7 +7,6 @@ import math
 import random
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -127,7 +126,7 @@ def test_an_enum_whose_one_loss_is_huge_still_ranks_with_a_rho_that_is_not_negat
     assert relation.best_value == "b"  # the lowest mean loss, as before
 
 
-def test_thousands_of_params_are_ranked_in_a_fraction_of_a_second():
+def test_thousands_of_params_are_ranked_in_a_few_scipy_calls(monkeypatch):
     """One scipy call per param took seconds for a list of thousands of params, every second,
     in the dashboard's drawing; the params that share their trials are ranked at once."""
     rng = random.Random(4)
@@ -138,10 +137,19 @@ def test_thousands_of_params_are_ranked_in_a_fraction_of_a_second():
         if i % 3:
             flat["momentum"] = rng.random()  # a conditional param: trials of its own
         scored.append((flat, flat["mask.0"] + (i % 2) + rng.random() * 0.01))
-    analysis.load()
-    began = time.perf_counter()
+    stats, calls = analysis._stats(), []
+
+    class Counted:  # scipy.stats, its calls counted
+        def __getattr__(self, name: str) -> object:
+            def call(*args: object, **kwargs: object) -> object:
+                calls.append(name)
+                return getattr(stats, name)(*args, **kwargs)
+
+            return call
+
+    monkeypatch.setattr(analysis, "_stats", Counted)
     ranked = rank_params(scored)
-    assert time.perf_counter() - began < 0.5  # 0.15 s here, and 1.2 to 1.6 s before
+    assert 0 < len(calls) <= 10, len(calls)  # a few batches; one or more per param before
     by_name = {r.name: r for r in ranked}
     assert ranked[0].name == "opt" and by_name["opt"].best_value == "adam"
     assert by_name["mask.0"].rho > 0.3 and by_name["momentum"].trials == 20
