@@ -44,7 +44,7 @@ from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.shm import SHM, ShmLeftovers
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.verdicts import Verdicts
-from hypermax.execution.watchdog import SharedOnce
+from hypermax.execution.watchdog import TreeMemory
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class TrialRun:
         self.cpu_percent = 0.0
         self.processes = 1
         self._ram_strikes = 0
-        self._shared_once = SharedOnce()
+        self._memory = TreeMemory()  # its memory with shared pages once: limit and peak
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
         self._command_made: tuple[list[str], dict[str, str], str, str] | None = None
@@ -258,7 +258,7 @@ class TrialRun:
         self._tree = self.host.follow(self, pid, token, create_time)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
-            self.peak_rss_mib = first.peak_mib
+            self.peak_rss_mib = self._memory.peak(first, time.monotonic())
         self.host.carry(streams)
 
     # -- while it runs (other threads) ------------------------------------------------------
@@ -281,13 +281,13 @@ class TrialRun:
         self.rss_mib = sample.rss_mib
         self.cpu_seconds = max(self.cpu_seconds, sample.cpu_seconds)
         self.processes = sample.processes
-        self.peak_rss_mib = max(self.peak_rss_mib, sample.peak_mib)
         limits = self.host.limits
+        ram_mib = self._memory.weigh(sample, limits.max_ram_mib, now)  # shared pages once
+        self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
         elapsed = self._elapsed(now)
         if time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
             return
-        ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
         self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
         if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
             self.stop(KillReason.RAM, ram_mib)

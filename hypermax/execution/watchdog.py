@@ -132,14 +132,14 @@ class ProcessTable:
 class TreeSample:
     """One look at a trial's tree: summed RSS, summed CPU seconds, live process count.
 
-    ``peak_mib`` is at least ``rss_mib`` and at least the main process's own high-water mark.
+    ``root_peak_mib`` is the main process's own high-water mark (0 when not read this time).
     ``members`` are the live processes' (pid, RSS in bytes).
     """
 
     rss_mib: float
     cpu_seconds: float
     processes: int
-    peak_mib: float = 0.0
+    root_peak_mib: float = 0.0
     members: tuple[tuple[int, int], ...] = ()
 
     def proportional_mib(self) -> float:
@@ -154,30 +154,62 @@ class TreeSample:
         return total / MIB
 
 
-class SharedOnce:
-    """A trial's memory with the pages its processes share counted once, for its RAM limit.
+class TreeMemory:
+    """A trial's memory with the pages its processes share counted once: what its RAM limit
+    weighs (:meth:`weigh`) and the peak recorded for it (:meth:`peak`).
 
-    While the tree's summed RSS is within the limit, that is its memory (PSS is never more).
-    Over it, the tree's PSS is read at most every :data:`PSS_EVERY` seconds; in between, the
-    RSS is scaled by the share the last reading found. Whenever that estimate is over the
-    limit, the PSS is read afresh: a kill always rests on a reading of its own.
+    The summed RSS of a tree of several processes counts a page they share (a forked worker's
+    copy-on-write view of its parent's data, shared memory) once per process: 970 forks of a
+    parent holding 9 MiB sum to 8.9 GB. Their summed PSS splits each such page among them, but
+    reading it walks every process's page tables (about 80 ms for five processes sharing
+    1 GiB), so it is read at most every :data:`PSS_EVERY` seconds, and only when the summed RSS
+    scaled by the share the last reading found could be over the limit, or over the peak.
+    A tree of one process is its RSS, and its high-water mark (a spike between two samples).
     """
 
     def __init__(self) -> None:
         self._share: float | None = None  # PSS / RSS at the last reading
-        self._read_at = 0.0
+        self._read_at: float | None = None
+        self.peak_mib = 0.0
 
-    def mib(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
-        """The tree's memory in MiB, shared pages once; ``now`` is a monotonic time."""
+    def weigh(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
+        """The tree's memory in MiB as its RAM limit ``limit_mib`` weighs it; ``now`` is a
+        monotonic time.
+
+        While the tree's summed RSS is within the limit, that is its memory (PSS is never more).
+        Over it, the PSS is read at most every :data:`PSS_EVERY` seconds; in between, the RSS is
+        scaled by the share the last reading found. Whenever that estimate is over the limit,
+        the PSS is read afresh: a kill always rests on a reading of its own.
+        """
         if limit_mib is None or sample.rss_mib <= limit_mib:
             return sample.rss_mib
-        if self._share is not None and now - self._read_at < PSS_EVERY:
-            estimate = sample.rss_mib * self._share
-            if estimate <= limit_mib:
-                return estimate
+        estimate = self._estimate(sample, now)
+        if estimate is not None and estimate <= limit_mib:
+            return estimate
+        return self._read(sample, now)
+
+    def peak(self, sample: TreeSample, now: float) -> float:
+        """The highest the tree's memory was seen at, this sample included, in MiB."""
+        own = sample.rss_mib if sample.processes <= 1 else 0.0
+        self.peak_mib = max(self.peak_mib, sample.root_peak_mib, own)
+        if sample.processes > 1 and sample.rss_mib > self.peak_mib:  # PSS is never more
+            fresh = self._read_at is not None and now - self._read_at < PSS_EVERY
+            estimate = None if self._share is None else sample.rss_mib * self._share
+            if not fresh and (estimate is None or estimate > self.peak_mib):
+                self._read(sample, now)
+        return self.peak_mib
+
+    def _estimate(self, sample: TreeSample, now: float) -> float | None:
+        """The summed RSS scaled by the share of the last reading, while it is recent."""
+        if self._share is None or self._read_at is None or now - self._read_at >= PSS_EVERY:
+            return None
+        return sample.rss_mib * self._share
+
+    def _read(self, sample: TreeSample, now: float) -> float:
         pss = sample.proportional_mib()
         self._share = pss / sample.rss_mib if sample.rss_mib > 0 else None
         self._read_at = now
+        self.peak_mib = max(self.peak_mib, pss)
         return pss
 
 
@@ -238,7 +270,7 @@ class ProcessTree:
         if with_peak and self.root.pid in self._members:
             root_peak = read_peak_rss(self.root.pid)
         members = tuple((p.pid, p.rss) for p in alive)
-        return TreeSample(rss / MIB, cpu, len(alive), max(rss, root_peak) / MIB, members)
+        return TreeSample(rss / MIB, cpu, len(alive), root_peak / MIB, members)
 
 
 # -- all trials -----------------------------------------------------------------------------
