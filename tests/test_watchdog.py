@@ -256,3 +256,44 @@ def test_cpu_time_and_peak_rss_are_recorded(tmp_path, marker):
     assert trial["state"] == "ok"
     assert trial["cpu_time"] >= 0.3
     assert 120 <= trial["peak_rss_mib"] < 400
+
+
+#: a helper that burns 0.3 s of CPU then waits to be killed (never reaped by the trial), and
+#: short children the trial reaps, each gone before the watchdog's next look
+CPU_OF_CHILDREN = """
+import os, pathlib, subprocess, sys, time
+BURN = "import time\\nend = time.process_time() + {burn}\\nwhile time.process_time() < end: pass\\n"
+done = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "burned")
+helper = BURN.format(burn=0.3) + f"open({str(done)!r}, 'w').close()\\ntime.sleep(60)\\n"
+subprocess.Popen([sys.executable, "-c", helper])
+for _ in range(6):
+    subprocess.run([sys.executable, "-c", BURN.format(burn=0.05)], check=True)
+while not done.exists():
+    time.sleep(0.01)
+print(0.5)
+"""
+
+
+def test_cpu_time_counts_children_the_trial_reaped_and_a_helper_it_left(tmp_path, marker):
+    (tmp_path / "work.py").write_text(CPU_OF_CHILDREN)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"constant": 1}}},
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, str(tmp_path / "work.py")],
+                "env": {MARKER_ENV: marker},
+                "kill_grace": 0.5,
+            },
+            "search": {"name": "children", "iterations": 1},
+        },
+    )
+    proc = run_hypermax_here(spec)
+    assert proc.returncode == 0, proc.stderr
+    trial = by_param(tmp_path / "results" / "children", "x")[1]
+    assert trial["state"] == "ok"
+    # the helper's 0.3 s, seen by the watchdog, and the 6 x 0.05 s of children too short for
+    # it to see, which the kernel added to the trial's own as it reaped them
+    assert 0.6 <= trial["cpu_time"] < 3.0, trial["cpu_time"]
+    assert_none_alive(marker)

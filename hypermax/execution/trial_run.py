@@ -395,6 +395,7 @@ class TrialRun:
                     exited()
                 self._take_peak(status.peak_rss_mib)
                 self._sweep()
+                self._take_cpu(status.cpu_seconds)
                 if self._output is not None:
                     self._output.drain(self.host.cut, self.host.resume_held)
         except Exception as exc:  # a bug here must cost one trial, not the search
@@ -424,6 +425,18 @@ class TrialRun:
             peak = self.files.peak_mib()
         if peak is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, peak)
+
+    def _take_cpu(self, reaped: float | None) -> None:
+        """The tree's CPU time once its processes are gone: what the watchdog counted, the
+        main process's (with the children it reaped) as its reaping told it, the final figure,
+        rather than as last read."""
+        last = self.host.watchdog.sample(self.key)
+        if last is None:
+            return
+        total = last.cpu_seconds
+        if reaped is not None:
+            total += max(0.0, reaped - last.root_cpu_seconds)
+        self.cpu_seconds = max(self.cpu_seconds, total)
 
     def _sweep(self) -> None:
         """Kill what the trial left running (or wait for the kill under way to end), then

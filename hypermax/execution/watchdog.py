@@ -101,9 +101,11 @@ class ProcessTable:
         return self._reread(watched, new)
 
     def _reread(self, watched: Iterable[int], new: list[ProcInfo]) -> list[ProcInfo]:
-        """Read the ``watched`` processes again; ``new`` and those whose pid was reused,
-        oldest first."""
-        for pid in set(watched) & self._procs.keys():
+        """Read the ``watched`` processes again, oldest first (a parent before its children: a
+        child it reaps meanwhile is then counted in neither's CPU time rather than in both);
+        return ``new`` and those whose pid was reused, oldest first."""
+        procs = self._procs
+        for pid in sorted(set(watched) & procs.keys(), key=lambda pid: (procs[pid].start, pid)):
             info = read_proc(pid)
             if info is None:
                 self._procs.pop(pid, None)
@@ -133,7 +135,8 @@ class TreeSample:
     """One look at a trial's tree: summed RSS, summed CPU seconds, live process count.
 
     ``root_peak_mib`` is the main process's own high-water mark (0 when not read this time).
-    ``members`` are the live processes' (pid, RSS in bytes).
+    ``members`` are the live processes' (pid, RSS in bytes). ``root_cpu_seconds`` is what
+    ``cpu_seconds`` counts of the main process and the children it reaped, as last read.
     """
 
     rss_mib: float
@@ -141,6 +144,7 @@ class TreeSample:
     processes: int
     root_peak_mib: float = 0.0
     members: tuple[tuple[int, int], ...] = ()
+    root_cpu_seconds: float = 0.0
 
     def proportional_mib(self) -> float:
         """The tree's memory with the pages its processes share counted once, split among them
@@ -226,12 +230,18 @@ class ProcessTree:
         self.sid = root.pid
         self.token = token
         self._members: dict[int, float] = {root.pid: root.start}
-        self._cpu: dict[int, float] = {root.pid: root.cpu}
+        # the CPU seconds of each member and of the children it reaped, and its parent, as last
+        # read; a zombie's are kept (final) until it is reaped
+        self._cpu: dict[int, float] = {root.pid: root.cpu + root.waited}
+        self._parents: dict[int, int] = {root.pid: root.ppid}
+        self._zombies: dict[int, float] = {}  # pid: start
         self._cpu_of_dead = 0.0
+        self._root_cpu = root.cpu + root.waited
 
     @property
     def member_pids(self) -> list[int]:
-        return list(self._members)
+        """The members, and the zombies among them until they are reaped."""
+        return [*self._members, *self._zombies]
 
     def descends(self, info: ProcInfo) -> bool:
         """Whether ``info`` is in the trial's session or a child of one of its members."""
@@ -241,21 +251,42 @@ class ProcessTree:
 
     def add(self, info: ProcInfo) -> None:
         self._members[info.pid] = info.start
-        self._cpu[info.pid] = info.cpu
+        self._cpu[info.pid] = info.cpu + info.waited
+        self._parents[info.pid] = info.ppid
 
     def live(self, table: ProcessTable) -> list[ProcInfo]:
-        """The members still running; the dead ones are forgotten (their CPU time is kept)."""
+        """The members still running; the dead ones are forgotten (their CPU time is kept).
+
+        The CPU time of the tree is that of its processes, each with the children it reaped
+        (whose time the kernel adds to their parent's as it reaps them: processes too short for
+        the watchdog to see count too). A member that is gone was reaped by its parent when
+        that parent is still there, whose time holds it now; otherwise (the trial's main
+        process, an orphan, one whose parent went in the same tick) it counts on its own.
+        """
         alive = []
-        for pid, start in list(self._members.items()):
+        gone = []
+        for pid, start in [*self._members.items(), *self._zombies.items()]:
             info = table.get(pid)
-            if info is not None and info.start == start and not info.zombie:
-                self._cpu[pid] = info.cpu
-                alive.append(info)
+            if info is None or info.start != start:
+                gone.append(pid)
                 continue
-            if info is not None and info.start == start:
-                self._cpu[pid] = info.cpu  # a zombie's times are final
-            self._cpu_of_dead += self._cpu.pop(pid, 0.0)
-            del self._members[pid]
+            self._cpu[pid] = info.cpu + info.waited
+            self._parents[pid] = info.ppid
+            if pid == self.root.pid:
+                self._root_cpu = self._cpu[pid]
+            if info.zombie:
+                self._members.pop(pid, None)
+                self._zombies[pid] = start
+            else:
+                alive.append(info)
+        for pid in gone:
+            self._members.pop(pid, None)
+            self._zombies.pop(pid, None)
+        for pid in gone:
+            cpu = self._cpu.pop(pid, 0.0)
+            parent = self._parents.pop(pid, None)
+            if parent not in self._members and parent not in self._zombies:
+                self._cpu_of_dead += cpu
         return alive
 
     def sample(self, table: ProcessTable, with_peak: bool = True) -> TreeSample:
@@ -270,7 +301,7 @@ class ProcessTree:
         if with_peak and self.root.pid in self._members:
             root_peak = read_peak_rss(self.root.pid)
         members = tuple((p.pid, p.rss) for p in alive)
-        return TreeSample(rss / MIB, cpu, len(alive), root_peak / MIB, members)
+        return TreeSample(rss / MIB, cpu, len(alive), root_peak / MIB, members, self._root_cpu)
 
 
 # -- all trials -----------------------------------------------------------------------------
