@@ -297,3 +297,39 @@ def test_cpu_time_counts_children_the_trial_reaped_and_a_helper_it_left(tmp_path
     # it to see, which the kernel added to the trial's own as it reaped them
     assert 0.6 <= trial["cpu_time"] < 3.0, trial["cpu_time"]
     assert_none_alive(marker)
+
+
+#: a helper that holds 80 MiB for a moment, then waits to be killed; the trial ends as soon as
+#: the helper's memory is freed, long before the watchdog would sample it again
+SPIKE_IN_A_HELPER = """
+import os, pathlib, subprocess, sys, time
+done = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "spiked")
+spike = f"b = bytearray(80 << 20)\\ndel b\\nopen({str(done)!r}, 'w').close()\\n"
+subprocess.Popen([sys.executable, "-c", spike + "import time\\ntime.sleep(60)\\n"])
+while not done.exists():
+    time.sleep(0.005)
+print(0.5)
+"""
+
+
+def test_the_peak_holds_a_spike_of_a_helper_the_trial_left_running(tmp_path, marker):
+    (tmp_path / "work.py").write_text(SPIKE_IN_A_HELPER)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"constant": 1}}},
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, str(tmp_path / "work.py")],
+                "env": {MARKER_ENV: marker},
+                "kill_grace": 0.5,
+            },
+            "search": {"name": "spike", "iterations": 1},
+        },
+    )
+    proc = run_hypermax_here(spec)
+    assert proc.returncode == 0, proc.stderr
+    trial = by_param(tmp_path / "results" / "spike", "x")[1]
+    assert trial["state"] == "ok"
+    assert 80 <= trial["peak_rss_mib"] < 200, trial["peak_rss_mib"]
+    assert_none_alive(marker)

@@ -394,6 +394,7 @@ class TrialRun:
                 if exited is not None:
                     exited()
                 self._take_peak(status.peak_rss_mib)
+                self._look_at_leftovers()
                 self._sweep()
                 self._take_cpu(status.cpu_seconds)
                 if self._output is not None:
@@ -425,6 +426,12 @@ class TrialRun:
             peak = self.files.peak_mib()
         if peak is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, peak)
+
+    def _look_at_leftovers(self) -> None:
+        """Take the high-water marks of what the trial left running, before it is killed."""
+        last = self.host.watchdog.sample(self.key)
+        if last is not None and last.processes:
+            self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(last, time.monotonic()))
 
     def _take_cpu(self, reaped: float | None) -> None:
         """The tree's CPU time once its processes are gone: what the watchdog counted, the

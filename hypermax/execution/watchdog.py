@@ -33,7 +33,7 @@ from hypermax.execution.procfs import (
     start_of,
 )
 
-#: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
+#: every how many ticks the processes' high-water marks are read (they keep peaks between reads)
 PEAK_EVERY_TICKS = 5
 #: the most pids handed out since the last look that :meth:`ProcessTable.catch_up` reads one by
 #: one; beyond that a listing of every process is cheaper
@@ -134,7 +134,8 @@ class ProcessTable:
 class TreeSample:
     """One look at a trial's tree: summed RSS, summed CPU seconds, live process count.
 
-    ``root_peak_mib`` is the main process's own high-water mark (0 when not read this time).
+    ``own_peak_mib`` is the highest of its processes' own high-water marks (0 when not read
+    this time): a spike of one of them between two samples.
     ``members`` are the live processes' (pid, RSS in bytes). ``root_cpu_seconds`` is what
     ``cpu_seconds`` counts of the main process and the children it reaped, as last read.
     """
@@ -142,7 +143,7 @@ class TreeSample:
     rss_mib: float
     cpu_seconds: float
     processes: int
-    root_peak_mib: float = 0.0
+    own_peak_mib: float = 0.0
     members: tuple[tuple[int, int], ...] = ()
     root_cpu_seconds: float = 0.0
 
@@ -168,7 +169,8 @@ class TreeMemory:
     reading it walks every process's page tables (about 80 ms for five processes sharing
     1 GiB), so it is read at most every :data:`PSS_EVERY` seconds, and only when the summed RSS
     scaled by the share the last reading found could be over the limit, or over the peak.
-    A tree of one process is its RSS, and its high-water mark (a spike between two samples).
+    A tree of one process is its RSS; and a tree is at least the high-water mark of each of its
+    processes (a spike between two samples).
     """
 
     def __init__(self) -> None:
@@ -195,7 +197,7 @@ class TreeMemory:
     def peak(self, sample: TreeSample, now: float) -> float:
         """The highest the tree's memory was seen at, this sample included, in MiB."""
         own = sample.rss_mib if sample.processes <= 1 else 0.0
-        self.peak_mib = max(self.peak_mib, sample.root_peak_mib, own)
+        self.peak_mib = max(self.peak_mib, sample.own_peak_mib, own)
         if sample.processes > 1 and sample.rss_mib > self.peak_mib:  # PSS is never more
             fresh = self._read_at is not None and now - self._read_at < PSS_EVERY
             estimate = None if self._share is None else sample.rss_mib * self._share
@@ -292,16 +294,16 @@ class ProcessTree:
     def sample(self, table: ProcessTable, with_peak: bool = True) -> TreeSample:
         """Summed RSS (MiB) and CPU seconds of the live tree.
 
-        ``with_peak`` also reads the main process's high-water mark (a file read more).
+        ``with_peak`` also reads its processes' high-water marks (a file read more each).
         """
         alive = self.live(table)
         rss = sum(p.rss for p in alive)
         cpu = self._cpu_of_dead + sum(self._cpu.values())
-        root_peak = 0
-        if with_peak and self.root.pid in self._members:
-            root_peak = read_peak_rss(self.root.pid)
+        own_peak = 0
+        if with_peak:
+            own_peak = max((read_peak_rss(p.pid) for p in alive), default=0)
         members = tuple((p.pid, p.rss) for p in alive)
-        return TreeSample(rss / MIB, cpu, len(alive), root_peak / MIB, members, self._root_cpu)
+        return TreeSample(rss / MIB, cpu, len(alive), own_peak / MIB, members, self._root_cpu)
 
 
 # -- all trials -----------------------------------------------------------------------------
