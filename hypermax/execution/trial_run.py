@@ -282,15 +282,22 @@ class TrialRun:
         self.cpu_seconds = max(self.cpu_seconds, sample.cpu_seconds)
         self.processes = sample.processes
         limits = self.host.limits
-        ram_mib = self._memory.weigh(sample, limits.max_ram_mib, now)  # shared pages once
-        self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
         elapsed = self._elapsed(now)
-        if time_breach(limits, elapsed):
+        if self._held() and time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
-            return
-        self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
-        if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
-            self.stop(KillReason.RAM, ram_mib)
+        if self._held():  # not while a kill is under way: weighing its memory costs
+            ram_mib = self._memory.weigh(sample, limits.max_ram_mib, now)  # shared pages once
+            self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
+            if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
+                self.stop(KillReason.RAM, ram_mib)
+        self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
+
+    def _held(self) -> bool:
+        """Whether the trial is held to its limits: it runs, and no kill is under way (a
+        python_function asked to stop at its next report is held to them still)."""
+        return (
+            self._process is not None and not self._exited and (self._kill is None or self._asking)
+        )
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
