@@ -278,7 +278,6 @@ class TrialRun:
         if since > 0 and sample.cpu_seconds >= self.cpu_seconds:
             self.cpu_percent = 100.0 * (sample.cpu_seconds - self.cpu_seconds) / since
         self._sampled_at = now
-        self.rss_mib = sample.rss_mib
         self.cpu_seconds = max(self.cpu_seconds, sample.cpu_seconds)
         self.processes = sample.processes
         limits = self.host.limits
@@ -291,6 +290,7 @@ class TrialRun:
             if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
                 self.stop(KillReason.RAM, ram_mib)
         self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
+        self.rss_mib = self._memory.now_mib(sample)  # what the dashboard shows: as the peak
 
     def _held(self) -> bool:
         """Whether the trial is held to its limits: it runs, and no kill is under way (a

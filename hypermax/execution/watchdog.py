@@ -205,6 +205,13 @@ class TreeMemory:
                 self._read(sample, now)
         return self.peak_mib
 
+    def now_mib(self, sample: TreeSample) -> float:
+        """The tree's memory at ``sample``, shared pages once as far as the last reading tells:
+        the summed RSS of several processes scaled by the share that reading found."""
+        if sample.processes <= 1 or self._share is None:
+            return sample.rss_mib
+        return sample.rss_mib * self._share
+
     def _estimate(self, sample: TreeSample, now: float) -> float | None:
         """The summed RSS scaled by the share of the last reading, while it is recent."""
         if self._share is None or self._read_at is None or now - self._read_at >= PSS_EVERY:
