@@ -149,6 +149,14 @@ def test_kill_text_names_the_limit_and_the_value():
     assert limits.kill_text(KillReason.SYSTEM_RAM, 3900, every) == (
         "system memory limit: 3900 MiB in use, limit 3800 MiB"
     )
+    # a memory figure just over a limit reads over it, with as many decimals as that takes
+    close = limits.Limits(None, 10.2, 3800.25)
+    assert limits.kill_text(KillReason.RAM, 10.4, close) == (
+        "memory limit: tree PSS 10.4 MiB, limit 10.2 MiB"
+    )
+    assert limits.kill_text(KillReason.SYSTEM_RAM, 3800.3, close) == (
+        "system memory limit: 3800.3 MiB in use, limit 3800.25 MiB"
+    )
 
 
 def test_read_token_ignores_the_name_inside_another_value(tmp_path):
