@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -46,6 +47,9 @@ _ENVIRONMENT_TRIES = 5
 #: seconds between two readings of a tree's PSS while its RSS stays over its limit (a reading
 #: walks the page tables of every process: about 80 ms for five processes sharing 1 GiB)
 PSS_EVERY = 1.0
+#: a reading of a tree's PSS for its peak alone waits at least this many times as long as the
+#: last one took: a tree whose readings are costly takes no more than 5 % of the watchdog's time
+PEAK_PSS_COST_FACTOR = 20
 
 
 # -- the machine's processes ----------------------------------------------------------------
@@ -167,8 +171,9 @@ class TreeMemory:
     copy-on-write view of its parent's data, shared memory) once per process: 970 forks of a
     parent holding 9 MiB sum to 8.9 GB. Their summed PSS splits each such page among them, but
     reading it walks every process's page tables (about 80 ms for five processes sharing
-    1 GiB), so it is read at most every :data:`PSS_EVERY` seconds, and only when the summed RSS
-    scaled by the share the last reading found could be over the limit, or over the peak.
+    1 GiB), so it is read at most every :data:`PSS_EVERY` seconds (for the peak alone, the
+    longer :data:`PEAK_PSS_COST_FACTOR` times the last reading's cost), and only when the summed
+    RSS scaled by the share the last reading found could be over the limit, or over the peak.
     A tree of one process is its RSS; and a tree is at least the high-water mark of each of its
     processes (a spike between two samples).
     """
@@ -176,6 +181,7 @@ class TreeMemory:
     def __init__(self) -> None:
         self._share: float | None = None  # PSS / RSS at the last reading
         self._read_at: float | None = None
+        self._cost = 0.0  # seconds the last reading took
         self.peak_mib = 0.0
 
     def weigh(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
@@ -199,7 +205,8 @@ class TreeMemory:
         own = sample.rss_mib if sample.processes <= 1 else 0.0
         self.peak_mib = max(self.peak_mib, sample.own_peak_mib, own)
         if sample.processes > 1 and sample.rss_mib > self.peak_mib:  # PSS is never more
-            fresh = self._read_at is not None and now - self._read_at < PSS_EVERY
+            every = max(PSS_EVERY, PEAK_PSS_COST_FACTOR * self._cost)
+            fresh = self._read_at is not None and now - self._read_at < every
             estimate = None if self._share is None else sample.rss_mib * self._share
             if not fresh and (estimate is None or estimate > self.peak_mib):
                 self._read(sample, now)
@@ -219,7 +226,9 @@ class TreeMemory:
         return sample.rss_mib * self._share
 
     def _read(self, sample: TreeSample, now: float) -> float:
+        began = time.monotonic()
         pss = sample.proportional_mib()
+        self._cost = time.monotonic() - began
         self._share = pss / sample.rss_mib if sample.rss_mib > 0 else None
         self._read_at = now
         self.peak_mib = max(self.peak_mib, pss)
