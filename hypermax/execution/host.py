@@ -205,7 +205,8 @@ class TrialHost:
     def _look(self, runs: list[Watched]) -> None:
         """One tick: sample every tree, enforce every limit."""
         samples = self.watchdog.tick()
-        for run in runs:
+        # the trials whose time limit falls due first: weighing another's memory takes time
+        for run in sorted(runs, key=_due_or_never):
             sample = samples.get(run.key)
             if sample is not None:
                 run.observe(sample)
@@ -271,6 +272,11 @@ class TrialHost:
             if mib > best_mib:
                 best, best_mib = run, mib
         return best
+
+
+def _due_or_never(run: Watched) -> float:
+    due = run.due()
+    return float("inf") if due is None else due
 
 
 # -- one host per set of limits, for trials run one by one ----------------------------------
