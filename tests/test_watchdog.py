@@ -282,28 +282,51 @@ print(0.5)
 """
 
 
+#: a command that burns 0.5 s of CPU, run by a shell that waits for it, then ends at once
+BURN_HALF_A_SECOND = """
+import time
+end = time.process_time() + 0.5
+while time.process_time() < end:
+    pass
+print(0.5)
+"""
+
+
 def test_cpu_time_counts_children_the_trial_reaped_and_a_helper_it_left(tmp_path, marker):
-    (tmp_path / "work.py").write_text(CPU_OF_CHILDREN)
+    (tmp_path / "children.py").write_text(CPU_OF_CHILDREN)
+    (tmp_path / "burn.py").write_text(BURN_HALF_A_SECOND)
     spec = write_spec(
         tmp_path,
         {
-            "hyperparameters": {"type": "object", "properties": {"x": {"constant": 1}}},
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"enum": ["children", "burn"]}},
+            },
             "function": {
-                "type": "executable",
-                "command": [sys.executable, str(tmp_path / "work.py")],
+                "type": "executable",  # run by a shell, as a script's commands are
+                "command": [
+                    "sh",
+                    "-c",
+                    '"$0" "$1"; exit 0',
+                    sys.executable,
+                    f"{tmp_path}/{{x}}.py",
+                ],
                 "env": {MARKER_ENV: marker},
                 "kill_grace": 0.5,
+                "parallel": 2,
             },
-            "search": {"name": "children", "iterations": 1},
+            "search": {"name": "children", "method": "grid"},
         },
     )
     proc = run_hypermax_here(spec)
     assert proc.returncode == 0, proc.stderr
-    trial = by_param(tmp_path / "results" / "children", "x")[1]
-    assert trial["state"] == "ok"
+    trials = by_param(tmp_path / "results" / "children", "x")
+    assert {trial["state"] for trial in trials.values()} == {"ok"}
     # the helper's 0.3 s, seen by the watchdog, and the 6 x 0.05 s of children too short for
     # it to see, which the kernel added to the trial's own as it reaped them
-    assert 0.6 <= trial["cpu_time"] < 3.0, trial["cpu_time"]
+    assert 0.6 <= trials["children"]["cpu_time"] < 3.0, trials["children"]["cpu_time"]
+    # the command's 0.5 s once, though it ended in the same tick as the shell that reaped it
+    assert 0.5 <= trials["burn"]["cpu_time"] < 0.9, trials["burn"]["cpu_time"]
     assert_none_alive(marker)
 
 

@@ -278,15 +278,16 @@ class ProcessTree:
         The CPU time of the tree is that of its processes, each with the children it reaped
         (whose time the kernel adds to their parent's as it reaps them: processes too short for
         the watchdog to see count too). A member that is gone was reaped by its parent when
-        that parent is still there, whose time holds it now; otherwise (the trial's main
-        process, an orphan, one whose parent went in the same tick) it counts on its own.
+        that parent is still there, whose time holds it now; one gone with its parent in the
+        same look counts with that parent (a shell that waited for its command, then ended);
+        any other (the trial's main process, an orphan) counts on its own.
         """
         alive = []
-        gone = []
+        gone: list[tuple[float, int]] = []
         for pid, start in [*self._members.items(), *self._zombies.items()]:
             info = table.get(pid)
             if info is None or info.start != start:
-                gone.append(pid)
+                gone.append((start, pid))
                 continue
             self._cpu[pid] = info.cpu + info.waited
             self._parents[pid] = info.ppid
@@ -297,14 +298,23 @@ class ProcessTree:
                 self._zombies[pid] = start
             else:
                 alive.append(info)
-        for pid in gone:
+        for _, pid in gone:
             self._members.pop(pid, None)
             self._zombies.pop(pid, None)
-        for pid in gone:
+        went = {pid for _, pid in gone}
+        for _, pid in sorted(gone, reverse=True):  # the youngest first: children before parents
             cpu = self._cpu.pop(pid, 0.0)
             parent = self._parents.pop(pid, None)
-            if parent not in self._members and parent not in self._zombies:
-                self._cpu_of_dead += cpu
+            if parent in self._members or parent in self._zombies:
+                continue  # its parent reaped it: the parent's reading holds its time
+            if parent is not None and parent in went:
+                # gone with its parent, which most likely waited for it, then ended: its time
+                # goes with the parent's (the main process's as its reaping tells it)
+                self._cpu[parent] = self._cpu.get(parent, 0.0) + cpu
+                if parent == self.root.pid:
+                    self._root_cpu += cpu
+                continue
+            self._cpu_of_dead += cpu
         return alive
 
     def sample(self, table: ProcessTable, with_peak: bool = True) -> TreeSample:
