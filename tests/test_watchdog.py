@@ -159,6 +159,19 @@ def test_kill_text_names_the_limit_and_the_value():
     )
 
 
+def test_a_process_that_ended_since_the_sample_holds_nothing_of_the_trees_pss():
+    """A pool's workers exiting as the tree is weighed: their PSS reads nothing, and the RSS
+    the sample saw is gone with them, not counted in its place."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_until(lambda: (info := procfs.read_proc(proc.pid)) and info.zombie, 5, "a zombie")
+        sample = watchdog.TreeSample(300.0, 0.0, 1, members=((proc.pid, 300 * procfs.MIB),))
+        assert sample.proportional_mib() == 0.0
+    finally:
+        proc.wait()
+    assert sample.proportional_mib() == 0.0  # and once it is gone
+
+
 def test_read_token_ignores_the_name_inside_another_value(tmp_path):
     env = {"OTHER": f"x{protocol.TOKEN_ENV}=wrong", protocol.TOKEN_ENV: "right", "PATH": "/bin"}
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)

@@ -153,13 +153,17 @@ class TreeSample:
 
     def proportional_mib(self) -> float:
         """The tree's memory with the pages its processes share counted once, split among them
-        (the sum of their PSS; a process whose PSS cannot be read counts its RSS): forked
-        workers that share their parent's data copy-on-write do not count it once each. Reads
-        each process's ``smaps_rollup``: ask only when the summed RSS is over a limit."""
+        (the sum of their PSS; a process whose PSS cannot be read counts its RSS, unless it
+        has ended since the sample: a pool's workers exiting hold nothing): forked workers that
+        share their parent's data copy-on-write do not count it once each. Reads each
+        process's ``smaps_rollup``: ask only when the summed RSS is over a limit."""
         total = 0
         for pid, rss in self.members:
             pss = read_pss(pid)
-            total += rss if pss is None else min(pss, rss)
+            if pss is None:
+                now = read_proc(pid)  # gone, a zombie, or exiting: its memory is released
+                pss = 0 if now is None or now.zombie else now.rss
+            total += min(pss, rss)
         return total / MIB
 
 
