@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
 
-from hypermax.execution.trial_run import TrialPlan, run_trial
+from hypermax.execution.host import TrialHost
+from hypermax.execution.limits import Limits
+from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, Report, TrialState
 
@@ -146,7 +148,56 @@ def test_pages_a_trial_shares_with_its_forked_workers_count_once_against_the_ram
     )
     outcome = _run(tmp_path, **function)
     assert outcome.state is TrialState.OK, outcome.reason
-    assert outcome.peak_rss_mib > 400  # the plain sum of RSS, which the limit did not act on
+    # its peak counts the data once too, as the limit did (their summed RSS is over 600 MiB)
+    assert 150 <= outcome.peak_rss_mib < 300
+    assert_none_alive(marker)
+
+
+#: 60 MiB of its own, then 3 forked workers that share it until the file ``go`` exists
+FORKS_WAITING_WORKERS = """
+import os, pathlib, time
+
+
+def train(params):
+    folder = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"])
+    data = bytearray(b"x") * (60 << 20)
+    workers = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            while not (folder / "go").exists():
+                time.sleep(0.01)
+            os._exit(0)
+        workers.append(pid)
+    for pid in workers:
+        os.waitpid(pid, 0)
+    return 0.5 + 0 * len(data)
+"""
+
+
+def test_the_memory_shown_of_a_running_trial_counts_shared_pages_once(tmp_path, marker):
+    function = _train(tmp_path, FORKS_WAITING_WORKERS, env={MARKER_ENV: marker})
+    plan = TrialPlan(
+        FunctionSpec(**function),
+        tmp_path,
+        Proposal(1, {"x": 0.5}, {}),
+        tmp_path / "trials" / "1",
+        tmp_path / "logs" / "trial_1.log",
+    )
+    host = TrialHost(Limits())
+    try:
+        run = TrialRun(host, plan)
+        assert run.start()
+        # their summed RSS is over 240 MiB; the dashboard shows the memory as the peak counts it
+        wait_until(
+            lambda: run.processes == 4 and run.live().rss_mib < 160, 5, "the tree's own memory"
+        )
+        (tmp_path / "trials" / "1" / "go").touch()
+        outcome = run.finish()
+    finally:
+        host.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert 60 <= outcome.peak_rss_mib < 160
     assert_none_alive(marker)
 
 

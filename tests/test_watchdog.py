@@ -149,6 +149,27 @@ def test_kill_text_names_the_limit_and_the_value():
     assert limits.kill_text(KillReason.SYSTEM_RAM, 3900, every) == (
         "system memory limit: 3900 MiB in use, limit 3800 MiB"
     )
+    # a memory figure just over a limit reads over it, with as many decimals as that takes
+    close = limits.Limits(None, 10.2, 3800.25)
+    assert limits.kill_text(KillReason.RAM, 10.4, close) == (
+        "memory limit: tree PSS 10.4 MiB, limit 10.2 MiB"
+    )
+    assert limits.kill_text(KillReason.SYSTEM_RAM, 3800.3, close) == (
+        "system memory limit: 3800.3 MiB in use, limit 3800.25 MiB"
+    )
+
+
+def test_a_process_that_ended_since_the_sample_holds_nothing_of_the_trees_pss():
+    """A pool's workers exiting as the tree is weighed: their PSS reads nothing, and the RSS
+    the sample saw is gone with them, not counted in its place."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_until(lambda: (info := procfs.read_proc(proc.pid)) and info.zombie, 5, "a zombie")
+        sample = watchdog.TreeSample(300.0, 0.0, 1, members=((proc.pid, 300 * procfs.MIB),))
+        assert sample.proportional_mib() == 0.0
+    finally:
+        proc.wait()
+    assert sample.proportional_mib() == 0.0  # and once it is gone
 
 
 def test_read_token_ignores_the_name_inside_another_value(tmp_path):
@@ -256,3 +277,103 @@ def test_cpu_time_and_peak_rss_are_recorded(tmp_path, marker):
     assert trial["state"] == "ok"
     assert trial["cpu_time"] >= 0.3
     assert 120 <= trial["peak_rss_mib"] < 400
+
+
+#: a helper that burns 0.3 s of CPU then waits to be killed (never reaped by the trial), and
+#: short children the trial reaps, each gone before the watchdog's next look
+CPU_OF_CHILDREN = """
+import os, pathlib, subprocess, sys, time
+BURN = "import time\\nend = time.process_time() + {burn}\\nwhile time.process_time() < end: pass\\n"
+done = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "burned")
+helper = BURN.format(burn=0.3) + f"open({str(done)!r}, 'w').close()\\ntime.sleep(60)\\n"
+subprocess.Popen([sys.executable, "-c", helper])
+for _ in range(6):
+    subprocess.run([sys.executable, "-c", BURN.format(burn=0.05)], check=True)
+while not done.exists():
+    time.sleep(0.01)
+print(0.5)
+"""
+
+
+#: a command that burns 0.5 s of CPU, run by a shell that waits for it, then ends at once
+BURN_HALF_A_SECOND = """
+import time
+end = time.process_time() + 0.5
+while time.process_time() < end:
+    pass
+print(0.5)
+"""
+
+
+def test_cpu_time_counts_children_the_trial_reaped_and_a_helper_it_left(tmp_path, marker):
+    (tmp_path / "children.py").write_text(CPU_OF_CHILDREN)
+    (tmp_path / "burn.py").write_text(BURN_HALF_A_SECOND)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"enum": ["children", "burn"]}},
+            },
+            "function": {
+                "type": "executable",  # run by a shell, as a script's commands are
+                "command": [
+                    "sh",
+                    "-c",
+                    '"$0" "$1"; exit 0',
+                    sys.executable,
+                    f"{tmp_path}/{{x}}.py",
+                ],
+                "env": {MARKER_ENV: marker},
+                "kill_grace": 0.5,
+                "parallel": 2,
+            },
+            "search": {"name": "children", "method": "grid"},
+        },
+    )
+    proc = run_hypermax_here(spec)
+    assert proc.returncode == 0, proc.stderr
+    trials = by_param(tmp_path / "results" / "children", "x")
+    assert {trial["state"] for trial in trials.values()} == {"ok"}
+    # the helper's 0.3 s, seen by the watchdog, and the 6 x 0.05 s of children too short for
+    # it to see, which the kernel added to the trial's own as it reaped them
+    assert 0.6 <= trials["children"]["cpu_time"] < 3.0, trials["children"]["cpu_time"]
+    # the command's 0.5 s once, though it ended in the same tick as the shell that reaped it
+    assert 0.5 <= trials["burn"]["cpu_time"] < 0.9, trials["burn"]["cpu_time"]
+    assert_none_alive(marker)
+
+
+#: a helper that holds 80 MiB for a moment, then waits to be killed; the trial ends as soon as
+#: the helper's memory is freed, long before the watchdog would sample it again
+SPIKE_IN_A_HELPER = """
+import os, pathlib, subprocess, sys, time
+done = pathlib.Path(os.environ["HYPERMAX_TRIAL_DIR"], "spiked")
+spike = f"b = bytearray(80 << 20)\\ndel b\\nopen({str(done)!r}, 'w').close()\\n"
+subprocess.Popen([sys.executable, "-c", spike + "import time\\ntime.sleep(60)\\n"])
+while not done.exists():
+    time.sleep(0.005)
+print(0.5)
+"""
+
+
+def test_the_peak_holds_a_spike_of_a_helper_the_trial_left_running(tmp_path, marker):
+    (tmp_path / "work.py").write_text(SPIKE_IN_A_HELPER)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"constant": 1}}},
+            "function": {
+                "type": "executable",
+                "command": [sys.executable, str(tmp_path / "work.py")],
+                "env": {MARKER_ENV: marker},
+                "kill_grace": 0.5,
+            },
+            "search": {"name": "spike", "iterations": 1},
+        },
+    )
+    proc = run_hypermax_here(spec)
+    assert proc.returncode == 0, proc.stderr
+    trial = by_param(tmp_path / "results" / "spike", "x")[1]
+    assert trial["state"] == "ok"
+    assert 80 <= trial["peak_rss_mib"] < 200, trial["peak_rss_mib"]
+    assert_none_alive(marker)

@@ -84,6 +84,7 @@ class TrialHost:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._system_strikes = 0
+        self._system_victims: list[Watched] = []  # trials the system limit is killing
         self._paths: dict[Path, Path] = {}
 
     # -- what a trial asks of its host ------------------------------------------------------
@@ -204,7 +205,8 @@ class TrialHost:
     def _look(self, runs: list[Watched]) -> None:
         """One tick: sample every tree, enforce every limit."""
         samples = self.watchdog.tick()
-        for run in runs:
+        # the trials whose time limit falls due first: weighing another's memory takes time
+        for run in sorted(runs, key=_due_or_never):
             sample = samples.get(run.key)
             if sample is not None:
                 run.observe(sample)
@@ -230,10 +232,25 @@ class TrialHost:
         self._system_strikes += 1
         if self._system_strikes < RAM_SAMPLES_TO_KILL:
             return
+        if used_mib - self._freeing_mib() <= limit:
+            self._system_strikes = 0
+            return  # the trials being killed for it hold enough to bring it back under
         victim = self.heaviest()
         if victim is not None:
             self._system_strikes = 0
+            with self._lock:
+                self._system_victims.append(victim)
             victim.stop(KillReason.SYSTEM_RAM, used_mib)
+
+    def _freeing_mib(self) -> float:
+        """The memory of their own (summed PSS) that the trials being killed for the system
+        limit still hold: it comes back as their kill ends (after their ``kill_grace``, for
+        one that ignores SIGTERM), and another trial is killed only if that is not enough."""
+        with self._lock:
+            self._system_victims = [run for run in self._system_victims if run.key in self._runs]
+            victims = list(self._system_victims)
+        samples = (self.watchdog.sample(run.key, look=False) for run in victims)
+        return sum(sample.proportional_mib() for sample in samples if sample is not None)
 
     def heaviest(self) -> Watched | None:
         """Of the trials that can still be killed, the one whose tree holds the most memory of
@@ -255,6 +272,11 @@ class TrialHost:
             if mib > best_mib:
                 best, best_mib = run, mib
         return best
+
+
+def _due_or_never(run: Watched) -> float:
+    due = run.due()
+    return float("inf") if due is None else due
 
 
 # -- one host per set of limits, for trials run one by one ----------------------------------

@@ -50,9 +50,19 @@ def kill_text(reason: KillReason, value: float | None, limits: Limits) -> str:
     if reason is KillReason.TIME and value is not None:
         return f"time limit: ran {value:.2f} s, limit {limits.max_time:g} s"
     if reason is KillReason.RAM and value is not None:
-        return f"memory limit: tree PSS {value:.0f} MiB, limit {limits.max_ram_mib:g} MiB"
+        ram = limits.max_ram_mib
+        return f"memory limit: tree PSS {_over(value, ram, 0)} MiB, limit {ram:g} MiB"
     if reason is KillReason.SYSTEM_RAM and value is not None:
-        return (
-            f"system memory limit: {value:.0f} MiB in use, limit {limits.max_system_ram_mib:g} MiB"
-        )
+        system = limits.max_system_ram_mib
+        return f"system memory limit: {_over(value, system, 0)} MiB in use, limit {system:g} MiB"
     return reason.value
+
+
+def _over(value: float, limit: float | None, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals, or as many more as it takes to read over ``limit``
+    (a tree of 10.4 MiB over a limit of 10.2 MiB is not said to hold 10 MiB)."""
+    for places in range(decimals, decimals + 7):
+        text = f"{value:.{places}f}"
+        if limit is None or float(text) > limit:
+            return text
+    return repr(value)

@@ -39,7 +39,8 @@ class ProcInfo:
     """One process as the last look saw it.
 
     ``start`` orders processes by creation and, with ``pid``, names one process uniquely (clock
-    ticks since boot on Linux, the creation time elsewhere).
+    ticks since boot on Linux, the creation time elsewhere). ``cpu`` is its own CPU seconds (user
+    and system), ``waited`` those of the children it reaped (added to it as it reaps each).
     """
 
     pid: int
@@ -50,6 +51,7 @@ class ProcInfo:
     rss: int
     cpu: float
     zombie: bool
+    waited: float = 0.0
 
 
 def read_proc(pid: int) -> ProcInfo | None:
@@ -74,6 +76,7 @@ def _read_stat(pid: int) -> ProcInfo | None:
         rss=int(fields[21]) * _PAGE_SIZE,
         cpu=(int(fields[11]) + int(fields[12])) / _CLOCK_TICKS,
         zombie=fields[0] in (b"Z", b"X"),
+        waited=(int(fields[13]) + int(fields[14])) / _CLOCK_TICKS,
     )
 
 
@@ -91,6 +94,7 @@ def _read_psutil(pid: int) -> ProcInfo | None:
                 rss=proc.memory_info().rss,
                 cpu=times.user + times.system,
                 zombie=proc.status() == psutil.STATUS_ZOMBIE,
+                waited=times.children_user + times.children_system,
             )
     except (OSError, psutil.Error):
         return None

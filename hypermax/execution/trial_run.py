@@ -44,7 +44,7 @@ from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.shm import SHM, ShmLeftovers
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.verdicts import Verdicts
-from hypermax.execution.watchdog import SharedOnce
+from hypermax.execution.watchdog import TreeMemory
 from hypermax.trial import KillReason, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class TrialRun:
         self.cpu_percent = 0.0
         self.processes = 1
         self._ram_strikes = 0
-        self._shared_once = SharedOnce()
+        self._memory = TreeMemory()  # its memory with shared pages once: limit and peak
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
         self._command_made: tuple[list[str], dict[str, str], str, str] | None = None
@@ -258,7 +258,7 @@ class TrialRun:
         self._tree = self.host.follow(self, pid, token, create_time)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
-            self.peak_rss_mib = first.peak_mib
+            self.peak_rss_mib = self._memory.peak(first, time.monotonic())
         self.host.carry(streams)
 
     # -- while it runs (other threads) ------------------------------------------------------
@@ -278,19 +278,26 @@ class TrialRun:
         if since > 0 and sample.cpu_seconds >= self.cpu_seconds:
             self.cpu_percent = 100.0 * (sample.cpu_seconds - self.cpu_seconds) / since
         self._sampled_at = now
-        self.rss_mib = sample.rss_mib
         self.cpu_seconds = max(self.cpu_seconds, sample.cpu_seconds)
         self.processes = sample.processes
-        self.peak_rss_mib = max(self.peak_rss_mib, sample.peak_mib)
         limits = self.host.limits
         elapsed = self._elapsed(now)
-        if time_breach(limits, elapsed):
+        if self._held() and time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
-            return
-        ram_mib = self._shared_once.mib(sample, limits.max_ram_mib, now)  # shared pages once
-        self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
-        if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
-            self.stop(KillReason.RAM, ram_mib)
+        if self._held():  # not while a kill is under way: weighing its memory costs
+            ram_mib = self._memory.weigh(sample, limits.max_ram_mib, now)  # shared pages once
+            self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
+            if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
+                self.stop(KillReason.RAM, ram_mib)
+        self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
+        self.rss_mib = self._memory.now_mib(sample)  # what the dashboard shows: as the peak
+
+    def _held(self) -> bool:
+        """Whether the trial is held to its limits: it runs, and no kill is under way (a
+        python_function asked to stop at its next report is held to them still)."""
+        return (
+            self._process is not None and not self._exited and (self._kill is None or self._asking)
+        )
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
@@ -394,7 +401,9 @@ class TrialRun:
                 if exited is not None:
                     exited()
                 self._take_peak(status.peak_rss_mib)
+                self._look_at_leftovers()
                 self._sweep()
+                self._take_cpu(status.cpu_seconds)
                 if self._output is not None:
                     self._output.drain(self.host.cut, self.host.resume_held)
         except Exception as exc:  # a bug here must cost one trial, not the search
@@ -424,6 +433,24 @@ class TrialRun:
             peak = self.files.peak_mib()
         if peak is not None:
             self.peak_rss_mib = max(self.peak_rss_mib, peak)
+
+    def _look_at_leftovers(self) -> None:
+        """Take the high-water marks of what the trial left running, before it is killed."""
+        last = self.host.watchdog.sample(self.key)
+        if last is not None and last.processes:
+            self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(last, time.monotonic()))
+
+    def _take_cpu(self, reaped: float | None) -> None:
+        """The tree's CPU time once its processes are gone: what the watchdog counted, the
+        main process's (with the children it reaped) as its reaping told it, the final figure,
+        rather than as last read."""
+        last = self.host.watchdog.sample(self.key)
+        if last is None:
+            return
+        total = last.cpu_seconds
+        if reaped is not None:
+            total += max(0.0, reaped - last.root_cpu_seconds)
+        self.cpu_seconds = max(self.cpu_seconds, total)
 
     def _sweep(self) -> None:
         """Kill what the trial left running (or wait for the kill under way to end), then

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from hypermax.execution.procfs import (
     start_of,
 )
 
-#: every how many ticks the main process's high-water mark is read (it keeps peaks between reads)
+#: every how many ticks the processes' high-water marks are read (they keep peaks between reads)
 PEAK_EVERY_TICKS = 5
 #: the most pids handed out since the last look that :meth:`ProcessTable.catch_up` reads one by
 #: one; beyond that a listing of every process is cheaper
@@ -46,6 +47,9 @@ _ENVIRONMENT_TRIES = 5
 #: seconds between two readings of a tree's PSS while its RSS stays over its limit (a reading
 #: walks the page tables of every process: about 80 ms for five processes sharing 1 GiB)
 PSS_EVERY = 1.0
+#: a reading of a tree's PSS for its peak alone waits at least this many times as long as the
+#: last one took: a tree whose readings are costly takes no more than 5 % of the watchdog's time
+PEAK_PSS_COST_FACTOR = 20
 
 
 # -- the machine's processes ----------------------------------------------------------------
@@ -101,9 +105,11 @@ class ProcessTable:
         return self._reread(watched, new)
 
     def _reread(self, watched: Iterable[int], new: list[ProcInfo]) -> list[ProcInfo]:
-        """Read the ``watched`` processes again; ``new`` and those whose pid was reused,
-        oldest first."""
-        for pid in set(watched) & self._procs.keys():
+        """Read the ``watched`` processes again, oldest first (a parent before its children: a
+        child it reaps meanwhile is then counted in neither's CPU time rather than in both);
+        return ``new`` and those whose pid was reused, oldest first."""
+        procs = self._procs
+        for pid in sorted(set(watched) & procs.keys(), key=lambda pid: (procs[pid].start, pid)):
             info = read_proc(pid)
             if info is None:
                 self._procs.pop(pid, None)
@@ -132,52 +138,104 @@ class ProcessTable:
 class TreeSample:
     """One look at a trial's tree: summed RSS, summed CPU seconds, live process count.
 
-    ``peak_mib`` is at least ``rss_mib`` and at least the main process's own high-water mark.
-    ``members`` are the live processes' (pid, RSS in bytes).
+    ``own_peak_mib`` is the highest of its processes' own high-water marks (0 when not read
+    this time): a spike of one of them between two samples.
+    ``members`` are the live processes' (pid, RSS in bytes). ``root_cpu_seconds`` is what
+    ``cpu_seconds`` counts of the main process and the children it reaped, as last read.
     """
 
     rss_mib: float
     cpu_seconds: float
     processes: int
-    peak_mib: float = 0.0
+    own_peak_mib: float = 0.0
     members: tuple[tuple[int, int], ...] = ()
+    root_cpu_seconds: float = 0.0
 
     def proportional_mib(self) -> float:
         """The tree's memory with the pages its processes share counted once, split among them
-        (the sum of their PSS; a process whose PSS cannot be read counts its RSS): forked
-        workers that share their parent's data copy-on-write do not count it once each. Reads
-        each process's ``smaps_rollup``: ask only when the summed RSS is over a limit."""
+        (the sum of their PSS; a process whose PSS cannot be read counts its RSS, unless it
+        has ended since the sample: a pool's workers exiting hold nothing): forked workers that
+        share their parent's data copy-on-write do not count it once each. Reads each
+        process's ``smaps_rollup``: ask only when the summed RSS is over a limit."""
         total = 0
         for pid, rss in self.members:
             pss = read_pss(pid)
-            total += rss if pss is None else min(pss, rss)
+            if pss is None:
+                now = read_proc(pid)  # gone, a zombie, or exiting: its memory is released
+                pss = 0 if now is None or now.zombie else now.rss
+            total += min(pss, rss)
         return total / MIB
 
 
-class SharedOnce:
-    """A trial's memory with the pages its processes share counted once, for its RAM limit.
+class TreeMemory:
+    """A trial's memory with the pages its processes share counted once: what its RAM limit
+    weighs (:meth:`weigh`) and the peak recorded for it (:meth:`peak`).
 
-    While the tree's summed RSS is within the limit, that is its memory (PSS is never more).
-    Over it, the tree's PSS is read at most every :data:`PSS_EVERY` seconds; in between, the
-    RSS is scaled by the share the last reading found. Whenever that estimate is over the
-    limit, the PSS is read afresh: a kill always rests on a reading of its own.
+    The summed RSS of a tree of several processes counts a page they share (a forked worker's
+    copy-on-write view of its parent's data, shared memory) once per process: 970 forks of a
+    parent holding 9 MiB sum to 8.9 GB. Their summed PSS splits each such page among them, but
+    reading it walks every process's page tables (about 80 ms for five processes sharing
+    1 GiB), so it is read at most every :data:`PSS_EVERY` seconds (for the peak alone, the
+    longer :data:`PEAK_PSS_COST_FACTOR` times the last reading's cost), and only when the summed
+    RSS scaled by the share the last reading found could be over the limit, or over the peak.
+    A tree of one process is its RSS; and a tree is at least the high-water mark of each of its
+    processes (a spike between two samples).
     """
 
     def __init__(self) -> None:
         self._share: float | None = None  # PSS / RSS at the last reading
-        self._read_at = 0.0
+        self._read_at: float | None = None
+        self._cost = 0.0  # seconds the last reading took
+        self.peak_mib = 0.0
 
-    def mib(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
-        """The tree's memory in MiB, shared pages once; ``now`` is a monotonic time."""
+    def weigh(self, sample: TreeSample, limit_mib: float | None, now: float) -> float:
+        """The tree's memory in MiB as its RAM limit ``limit_mib`` weighs it; ``now`` is a
+        monotonic time.
+
+        While the tree's summed RSS is within the limit, that is its memory (PSS is never more).
+        Over it, the PSS is read at most every :data:`PSS_EVERY` seconds; in between, the RSS is
+        scaled by the share the last reading found. Whenever that estimate is over the limit,
+        the PSS is read afresh: a kill always rests on a reading of its own.
+        """
         if limit_mib is None or sample.rss_mib <= limit_mib:
             return sample.rss_mib
-        if self._share is not None and now - self._read_at < PSS_EVERY:
-            estimate = sample.rss_mib * self._share
-            if estimate <= limit_mib:
-                return estimate
+        estimate = self._estimate(sample, now)
+        if estimate is not None and estimate <= limit_mib:
+            return estimate
+        return self._read(sample, now)
+
+    def peak(self, sample: TreeSample, now: float) -> float:
+        """The highest the tree's memory was seen at, this sample included, in MiB."""
+        own = sample.rss_mib if sample.processes <= 1 else 0.0
+        self.peak_mib = max(self.peak_mib, sample.own_peak_mib, own)
+        if sample.processes > 1 and sample.rss_mib > self.peak_mib:  # PSS is never more
+            every = max(PSS_EVERY, PEAK_PSS_COST_FACTOR * self._cost)
+            fresh = self._read_at is not None and now - self._read_at < every
+            estimate = None if self._share is None else sample.rss_mib * self._share
+            if not fresh and (estimate is None or estimate > self.peak_mib):
+                self._read(sample, now)
+        return self.peak_mib
+
+    def now_mib(self, sample: TreeSample) -> float:
+        """The tree's memory at ``sample``, shared pages once as far as the last reading tells:
+        the summed RSS of several processes scaled by the share that reading found."""
+        if sample.processes <= 1 or self._share is None:
+            return sample.rss_mib
+        return sample.rss_mib * self._share
+
+    def _estimate(self, sample: TreeSample, now: float) -> float | None:
+        """The summed RSS scaled by the share of the last reading, while it is recent."""
+        if self._share is None or self._read_at is None or now - self._read_at >= PSS_EVERY:
+            return None
+        return sample.rss_mib * self._share
+
+    def _read(self, sample: TreeSample, now: float) -> float:
+        began = time.monotonic()
         pss = sample.proportional_mib()
+        self._cost = time.monotonic() - began
         self._share = pss / sample.rss_mib if sample.rss_mib > 0 else None
         self._read_at = now
+        self.peak_mib = max(self.peak_mib, pss)
         return pss
 
 
@@ -194,12 +252,18 @@ class ProcessTree:
         self.sid = root.pid
         self.token = token
         self._members: dict[int, float] = {root.pid: root.start}
-        self._cpu: dict[int, float] = {root.pid: root.cpu}
+        # the CPU seconds of each member and of the children it reaped, and its parent, as last
+        # read; a zombie's are kept (final) until it is reaped
+        self._cpu: dict[int, float] = {root.pid: root.cpu + root.waited}
+        self._parents: dict[int, int] = {root.pid: root.ppid}
+        self._zombies: dict[int, float] = {}  # pid: start
         self._cpu_of_dead = 0.0
+        self._root_cpu = root.cpu + root.waited
 
     @property
     def member_pids(self) -> list[int]:
-        return list(self._members)
+        """The members, and the zombies among them until they are reaped."""
+        return [*self._members, *self._zombies]
 
     def descends(self, info: ProcInfo) -> bool:
         """Whether ``info`` is in the trial's session or a child of one of its members."""
@@ -209,36 +273,67 @@ class ProcessTree:
 
     def add(self, info: ProcInfo) -> None:
         self._members[info.pid] = info.start
-        self._cpu[info.pid] = info.cpu
+        self._cpu[info.pid] = info.cpu + info.waited
+        self._parents[info.pid] = info.ppid
 
     def live(self, table: ProcessTable) -> list[ProcInfo]:
-        """The members still running; the dead ones are forgotten (their CPU time is kept)."""
+        """The members still running; the dead ones are forgotten (their CPU time is kept).
+
+        The CPU time of the tree is that of its processes, each with the children it reaped
+        (whose time the kernel adds to their parent's as it reaps them: processes too short for
+        the watchdog to see count too). A member that is gone was reaped by its parent when
+        that parent is still there, whose time holds it now; one gone with its parent in the
+        same look counts with that parent (a shell that waited for its command, then ended);
+        any other (the trial's main process, an orphan) counts on its own.
+        """
         alive = []
-        for pid, start in list(self._members.items()):
+        gone: list[tuple[float, int]] = []
+        for pid, start in [*self._members.items(), *self._zombies.items()]:
             info = table.get(pid)
-            if info is not None and info.start == start and not info.zombie:
-                self._cpu[pid] = info.cpu
-                alive.append(info)
+            if info is None or info.start != start:
+                gone.append((start, pid))
                 continue
-            if info is not None and info.start == start:
-                self._cpu[pid] = info.cpu  # a zombie's times are final
-            self._cpu_of_dead += self._cpu.pop(pid, 0.0)
-            del self._members[pid]
+            self._cpu[pid] = info.cpu + info.waited
+            self._parents[pid] = info.ppid
+            if pid == self.root.pid:
+                self._root_cpu = self._cpu[pid]
+            if info.zombie:
+                self._members.pop(pid, None)
+                self._zombies[pid] = start
+            else:
+                alive.append(info)
+        for _, pid in gone:
+            self._members.pop(pid, None)
+            self._zombies.pop(pid, None)
+        went = {pid for _, pid in gone}
+        for _, pid in sorted(gone, reverse=True):  # the youngest first: children before parents
+            cpu = self._cpu.pop(pid, 0.0)
+            parent = self._parents.pop(pid, None)
+            if parent in self._members or parent in self._zombies:
+                continue  # its parent reaped it: the parent's reading holds its time
+            if parent is not None and parent in went:
+                # gone with its parent, which most likely waited for it, then ended: its time
+                # goes with the parent's (the main process's as its reaping tells it)
+                self._cpu[parent] = self._cpu.get(parent, 0.0) + cpu
+                if parent == self.root.pid:
+                    self._root_cpu += cpu
+                continue
+            self._cpu_of_dead += cpu
         return alive
 
     def sample(self, table: ProcessTable, with_peak: bool = True) -> TreeSample:
         """Summed RSS (MiB) and CPU seconds of the live tree.
 
-        ``with_peak`` also reads the main process's high-water mark (a file read more).
+        ``with_peak`` also reads its processes' high-water marks (a file read more each).
         """
         alive = self.live(table)
         rss = sum(p.rss for p in alive)
         cpu = self._cpu_of_dead + sum(self._cpu.values())
-        root_peak = 0
-        if with_peak and self.root.pid in self._members:
-            root_peak = read_peak_rss(self.root.pid)
+        own_peak = 0
+        if with_peak:
+            own_peak = max((read_peak_rss(p.pid) for p in alive), default=0)
         members = tuple((p.pid, p.rss) for p in alive)
-        return TreeSample(rss / MIB, cpu, len(alive), max(rss, root_peak) / MIB, members)
+        return TreeSample(rss / MIB, cpu, len(alive), own_peak / MIB, members, self._root_cpu)
 
 
 # -- all trials -----------------------------------------------------------------------------
