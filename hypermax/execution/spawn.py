@@ -5,6 +5,7 @@ How it is started, and tied to hypermax, is the launcher's business (:mod:`.laun
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -101,7 +102,8 @@ def trial_environment(
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
     env = current_environ()
     env.update(function.env)
-    env["PYTHONPATH"] = python_path(env, str(spec_folder))
+    python = function.type == "python_function"  # hypermax's own interpreter runs it
+    env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
     env[protocol.RESULT_FILE_ENV] = str(result_file)
     env[protocol.TRIAL_DIR_ENV] = str(trial_dir)
@@ -152,9 +154,36 @@ def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def python_path(env: Mapping[str, str], *first: str) -> str:
-    """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself, then ``env``'s."""
-    return os.pathsep.join(p for p in (*first, PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+def python_path(
+    env: Mapping[str, str], *first: str, own_interpreter: bool = True, root: str = PACKAGE_ROOT
+) -> str:
+    """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself (``root``, the
+    folder it is imported from), then ``env``'s.
+
+    A regular install imports hypermax from a site folder, which holds every package installed
+    beside it: there it comes after ``env``'s entries, as Python puts a site folder after
+    ``PYTHONPATH`` (its packages must not hide the user's), and only for a process of hypermax's
+    own interpreter (``own_interpreter``), which needs it before it ran ``site`` (a trial started
+    with ``-S``): another Python (another version, another virtual environment) must not import
+    them at all."""
+    user = env.get("PYTHONPATH", "")
+    if not _site_folder(root):
+        entries: tuple[str, ...] = (*first, root, user)
+    else:
+        entries = (*first, user, root) if own_interpreter else (*first, user)
+    return os.pathsep.join(p for p in entries if p)
+
+
+@functools.cache
+def _site_folder(folder: str) -> bool:
+    """Whether ``folder`` is a site folder of this interpreter (its ``site-packages``, the
+    user's own when that is enabled)."""
+    import site
+
+    found = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        found.append(site.getusersitepackages())
+    return os.path.realpath(folder) in {os.path.realpath(f) for f in found}
 
 
 def _text(value: Any) -> str:
