@@ -170,7 +170,7 @@ def _ablation_table(results_dir: str, trials: list[Any]) -> list[str]:
     """The ablation table of a results folder whose search was an ablation study; else no lines
     (and the optimizers are not imported for nothing: ``show`` must start fast)."""
     try:
-        frozen = json.loads((Path(results_dir) / "search.json").read_text())
+        frozen = json.loads((Path(results_dir) / "search.json").read_text(encoding="utf-8"))
         method = frozen.get("search", {}).get("method")
     except (OSError, ValueError, AttributeError):
         method = "ablation"  # unknown: look at the trials themselves
@@ -186,7 +186,7 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
     from hypermax.specfile.compat import metadata
 
     try:
-        doc = json.loads(folder.spec.read_text())
+        doc = json.loads(folder.spec.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return metadata(doc) if isinstance(doc, dict) else {}

@@ -80,7 +80,7 @@ class ResultsFolder:
         self.create()
         path = self.path / LOCK_NAME
         try:
-            handle = open(path, "a+")  # noqa: SIM115 - held until unlock()
+            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
         except OSError as exc:  # a read-only disk, say
             if is_disk_full(exc):
                 raise
@@ -109,7 +109,7 @@ class ResultsFolder:
         """Whether a hypermax runs this folder's search now: the process its lock file names,
         on this host, is alive. None when that cannot be told (no lock file, another host)."""
         try:
-            holder = _holder((self.path / LOCK_NAME).read_text())
+            holder = _holder((self.path / LOCK_NAME).read_text(encoding="utf-8"))
         except OSError:
             return None
         if holder is None or holder[1] != socket.gethostname():

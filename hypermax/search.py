@@ -143,7 +143,7 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     from hypermax.spec import first_difference
 
     try:
-        before = json.loads(folder.spec.read_text())
+        before = json.loads(folder.spec.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
@@ -163,7 +163,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        was = json.loads(results.spec.read_text())["search"]["method"]
+        was = json.loads(results.spec.read_text(encoding="utf-8"))["search"]["method"]
     except (OSError, ValueError, KeyError, TypeError):
         was = None
     lines = []
@@ -220,7 +220,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f"spec it came from: hypermax run {spec} {results_dir}"
         )
     try:
-        doc = json.loads(folder.spec.read_text())
+        doc = json.loads(folder.spec.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
     except OSError as exc:
@@ -296,7 +296,7 @@ def log_to_file(path: Path) -> Iterator[None]:
     appended to ``path``."""
     logger = logging.getLogger("hypermax")
     try:
-        handler: logging.Handler = _LogFileHandler(path, delay=True)
+        handler: logging.Handler = _LogFileHandler(path, delay=True, encoding="utf-8")
     except OSError:
         yield
         return

@@ -5,9 +5,10 @@ such specs shared one results folder)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from conftest import X_SPACE, finished_records, quadratic, run_cli_here
+from conftest import X_SPACE, finished_records, quadratic, run_cli, run_cli_here
 
 from hypermax.api import _default_name
 from hypermax.plots import _file_name
@@ -50,3 +51,25 @@ def test_params_and_objectives_named_in_any_script_keep_their_names():
         return 0.0
 
     assert _default_name(обучить) == "обучить"
+
+
+#: an environment whose locale encodes ASCII alone, as a minimal container's or cron's
+ASCII_LOCALE = {"LC_ALL": "POSIX", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_a_search_under_an_ascii_locale_keeps_the_text_of_its_results(tmp_path):
+    write = "import os; open(os.environ['HYPERMAX_RESULT_FILE'], 'wb').write("
+    write += 'b\'{"pr\\xc3\\xa9cision": 0.5, "note": "caf\\xc3\\xa9"}\')'  # UTF-8
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "executable", "command": [sys.executable, "-c", write]},
+        "metrics": {"précision": {"min": 0, "max": 1, "direction": "increase"}},
+        "search": {"iterations": 1, "method": "random"},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    done = run_cli("s.json", "--no-ui", cwd=tmp_path, env={**ASCII_LOCALE, "PYTHONIOENCODING": ""})
+    assert done.returncode == 0, done.stderr  # before: UnicodeEncodeError writing results.csv
+    best = json.loads((tmp_path / "results" / "s" / "best.json").read_text(encoding="utf-8"))
+    assert best["metadata"] == {"note": "café"}  # not read as ASCII: "caf\ufffd\ufffd"
+    csv = (tmp_path / "results" / "s" / "results.csv").read_text(encoding="utf-8")
+    assert csv.splitlines()[1].split(",")[:3] == ["1", "ok", "0.5"] and "précision" in csv

@@ -154,7 +154,7 @@ def read_result(
             " return its name"
         )
     if size >= 0:
-        text = result_file.read_text(errors="replace")
+        text = result_file.read_text(encoding="utf-8", errors="replace")
         if not text.strip():
             return None, "the result file is empty"
         try:

@@ -371,7 +371,7 @@ def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) 
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             if durable:
                 f.flush()
@@ -449,5 +449,5 @@ def read_params() -> Any:
             pass  # not ours to read: the file says the same
     import json
 
-    with open(os.environ[PARAMS_FILE_ENV]) as f:
+    with open(os.environ[PARAMS_FILE_ENV], encoding="utf-8") as f:
         return json.load(f)

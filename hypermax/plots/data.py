@@ -102,7 +102,7 @@ def _log_params(spec_file: Path) -> frozenset[str]:
     from hypermax.space import Space
 
     try:
-        raw = json.loads(spec_file.read_text())["hyperparameters"]
+        raw = json.loads(spec_file.read_text(encoding="utf-8"))["hyperparameters"]
         leaves = Space(raw).leaves()
     except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
         return frozenset()  # without the spec the charts use linear axes throughout
