@@ -73,3 +73,33 @@ def test_a_search_under_an_ascii_locale_keeps_the_text_of_its_results(tmp_path):
     assert best["metadata"] == {"note": "café"}  # not read as ASCII: "caf\ufffd\ufffd"
     csv = (tmp_path / "results" / "s" / "results.csv").read_text(encoding="utf-8")
     assert csv.splitlines()[1].split(",")[:3] == ["1", "ok", "0.5"] and "précision" in csv
+
+
+def test_params_beyond_ascii_reach_trials_under_an_ascii_locale_as_utf8(tmp_path):
+    show = "import os, sys; out = sys.stdout.buffer; out.write(os.environb[b'HYPERMAX_PARAM_S'])"
+    show += "; out.write(b' ' + os.fsencode(sys.argv[1]) + b' ' + os.environb[b'NOTE'] + b'\\n0.5')"
+    (tmp_path / "model.py").write_text(
+        "import os\ndef train(p):\n"
+        "    return {'loss': 0.5, 'got': os.environb[b'HYPERMAX_PARAM_S'].decode('utf-8')}\n"
+    )
+    functions = {
+        "exe": {"type": "executable", "command": [sys.executable, "-c", show, "{s}"]},
+        "forked": {"type": "python_function", "src": "model.py", "name": "train"},
+    }
+    for name, function in functions.items():
+        doc = {
+            "hyperparameters": {"type": "object", "properties": {"s": {"enum": ["é"]}}},
+            "function": {**function, "env": {"NOTE": "ñ"}},
+            "search": {"iterations": 1, "method": "random", "name": name},
+        }
+        (tmp_path / "s.json").write_text(json.dumps(doc))
+        env = {**ASCII_LOCALE, "PYTHONIOENCODING": ""}
+        done = run_cli("s.json", "--no-ui", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr  # before: UnicodeEncodeError starting it
+        assert [r["state"] for r in finished_records(tmp_path / "results" / name).values()] == [
+            "ok"
+        ]
+    log = (tmp_path / "results" / "exe" / "logs" / "trial_1.log").read_text(encoding="utf-8")
+    assert log.startswith("é é ñ\n0.5")
+    best = json.loads((tmp_path / "results" / "forked" / "best.json").read_text(encoding="utf-8"))
+    assert best["metadata"] == {"got": "é"}

@@ -132,18 +132,18 @@ class SubprocessLauncher(Launcher):
         self._fresh = FreshStart()
 
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
-        env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
-        argv: Sequence[str] = request.argv
+        env = protocol.os_environ({**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)})
+        argv: Sequence[str] = [protocol.os_text(part) for part in request.argv]
         setup = None
         if request.argv[1:3] == protocol.CHILD_ARGS:
             env[protocol.PARENT_PID_ENV] = str(os.getpid())
-            argv, env = self._fresh.command(request.argv, env, request.cwd)
+            argv, env = self._fresh.command(tuple(argv), env, protocol.os_text(request.cwd))
         else:
             setup = child_setup(os.getpid(), request.lifeline)
         try:
             popen = subprocess.Popen(
                 argv,
-                cwd=request.cwd,
+                cwd=protocol.os_text(request.cwd),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=request.stdout,

@@ -212,7 +212,7 @@ class _Server:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
                 cwd=cwd,
-                env=forkserver.server_environment(env),
+                env=protocol.os_environ(forkserver.server_environment(env)),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,

@@ -359,6 +359,29 @@ def _key_held(key: Any) -> Any:
     return held if isinstance(held, _KEY_TYPES) else str(key)
 
 
+def os_text(text: str) -> str:
+    """``text`` as it can be handed to the system (an argument, an environment variable's name
+    or value): itself, or, where the filesystem encoding cannot hold it (an ASCII locale with
+    ``PYTHONUTF8=0``, a lone surrogate), its UTF-8 bytes, as Python decodes the bytes it cannot
+    read (surrogate-escaped): the program gets the UTF-8 bytes, as from a UTF-8 locale."""
+    if text.isascii():
+        return text
+    try:
+        os.fsencode(text)
+        return text
+    except UnicodeEncodeError:
+        try:
+            data = text.encode("utf-8", "surrogateescape")  # what was read escaped goes back
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        return os.fsdecode(data)
+
+
+def os_environ(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with each name and value as :func:`os_text` hands it to the system."""
+    return {os_text(name): os_text(value) for name, value in env.items()}
+
+
 def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it and a rename.
 
