@@ -8,7 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import X_SPACE, finished_records, quadratic, run_cli, run_cli_here
+from conftest import (
+    X_SPACE,
+    finished_records,
+    quadratic,
+    run_cli,
+    run_cli_here,
+    run_hypermax_here,
+)
 
 from hypermax.api import _default_name
 from hypermax.plots import _file_name
@@ -103,3 +110,16 @@ def test_params_beyond_ascii_reach_trials_under_an_ascii_locale_as_utf8(tmp_path
     assert log.startswith("é é ñ\n0.5")
     best = json.loads((tmp_path / "results" / "forked" / "best.json").read_text(encoding="utf-8"))
     assert best["metadata"] == {"got": "é"}
+
+
+def test_a_lone_surrogate_in_a_param_is_written_as_its_escape(tmp_path):
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"s": {"enum": ["a\ud800"]}}},
+        "function": {"type": "executable", "command": ["printf", "%s\\n0.5\\n", "{s}"]},
+        "search": {"iterations": 1, "method": "random"},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(doc))  # JSON's "a\ud800": legal, not UTF-8
+    done = run_hypermax_here(tmp_path / "s.json")
+    assert done.returncode == 0, done.stderr  # before: UnicodeEncodeError writing results.csv
+    csv = (tmp_path / "results" / "s" / "results.csv").read_text(encoding="utf-8")
+    assert csv.splitlines()[1].split(",")[:3] == ["1", "ok", "0.5"] and "a\\ud800" in csv

@@ -394,7 +394,8 @@ def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) 
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        # a lone surrogate (JSON's "\ud800"), which UTF-8 cannot hold, is written as its escape
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             if durable:
                 f.flush()
