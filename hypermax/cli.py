@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -262,6 +263,7 @@ def run() -> int:
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
     at once, with the command's exit code.
     """
+    escape_unencodable_output()
     code = main()
     from hypermax.interrupts import exit_on_signals
 
@@ -269,6 +271,17 @@ def run() -> int:
     gc.collect()
     gc.freeze()
     return code
+
+
+def escape_unencodable_output() -> None:
+    """Have stdout write a character its encoding cannot hold as its escape (``\\xe9``), as
+    Python's stderr does: a param beyond ASCII under an ASCII locale (``LC_ALL=C`` with
+    ``PYTHONUTF8=0``), a lone surrogate under any, ended the command's output (a search's last
+    lines, ``show``, ``export``) in an unexpected error."""
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
+        with contextlib.suppress(ValueError, OSError):  # closed, or not to be changed now
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _flush_stdout() -> None:

@@ -123,3 +123,16 @@ def test_a_lone_surrogate_in_a_param_is_written_as_its_escape(tmp_path):
     assert done.returncode == 0, done.stderr  # before: UnicodeEncodeError writing results.csv
     csv = (tmp_path / "results" / "s" / "results.csv").read_text(encoding="utf-8")
     assert csv.splitlines()[1].split(",")[:3] == ["1", "ok", "0.5"] and "a\\ud800" in csv
+
+
+def test_output_under_an_ascii_locale_escapes_what_it_cannot_show(tmp_path):
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"s": {"enum": ["é"]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"iterations": 1, "method": "random"},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    done = run_cli("s.json", "--no-ui", cwd=tmp_path, env={**ASCII_LOCALE, "PYTHONIOENCODING": ""})
+    assert done.returncode == 0, done.stderr
+    assert 'best loss 0.5 (trial 1): s="\\xe9"' in done.stdout  # before: the line was lost
+    assert not (tmp_path / "results" / "s" / "logs" / "hypermax.log").exists()
