@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 from typing import IO, Any
 
-from hypermax.errors import ResultsError, is_disk_full
+from hypermax.errors import ResultsError, current_folder, is_disk_full
 from hypermax.journal import JOURNAL_NAME
 
 SPEC_NAME = "search.json"
@@ -56,7 +56,9 @@ class ResultsFolder:
     def create(self) -> None:
         """Make the folder with its ``trials`` and ``logs``. Raises :class:`FolderUnusable` when
         the path cannot hold them (a file in the way, no permission); a full disk raises its
-        OSError."""
+        OSError; a relative path whose current folder was removed, a UsageError that says so."""
+        if not self.path.is_absolute():
+            current_folder(str(self.path))
         for sub in ("", "trials", "logs"):
             where = self.path / sub
             try:
