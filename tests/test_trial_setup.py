@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import run_hypermax_here
+
 from hypermax.execution import spawn
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
@@ -106,3 +108,18 @@ def test_an_installed_hypermax_keeps_the_users_pythonpath_first_and_off_other_py
     other, own = json.loads(found.stdout)
     assert other == os.pathsep.join(["/spec", "/mine"])
     assert own.split(os.pathsep)[:2] == ["/spec", "/mine"] and len(own.split(os.pathsep)) == 3
+
+
+def test_a_relative_pythonpath_names_folders_from_where_hypermax_started(tmp_path, monkeypatch):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "shadowed.py").write_text("WHERE = 'mine'\n")
+    monkeypatch.setenv("PYTHONPATH", "mine")  # PYTHONPATH=mine hypermax search.json
+    show = "import shadowed; print(0.5)"
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "executable", "command": [sys.executable, "-c", show]},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    done = run_hypermax_here(tmp_path / "search.json")  # from tmp_path; the trial starts in its own
+    assert done.returncode == 0, done.stderr  # before: ModuleNotFoundError: No module named ...

@@ -101,6 +101,8 @@ def trial_environment(
 ) -> dict[str, str]:
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
     env = current_environ()
+    if "PYTHONPATH" in env and "PYTHONPATH" not in function.env:
+        env["PYTHONPATH"] = _from_here(env["PYTHONPATH"])
     env.update(function.env)
     python = function.type == "python_function"  # hypermax's own interpreter runs it
     env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
@@ -115,6 +117,23 @@ def trial_environment(
         if "\0" not in text:  # no environment variable can hold a NUL: the params file does
             env[protocol.PARAM_ENV_PREFIX + _env_name(name)] = text
     return env
+
+
+def _from_here(path_list: str) -> str:
+    """A ``PYTHONPATH`` of hypermax's environment with its relative folders made absolute from
+    hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax ...``): a trial
+    starts in another (its own, or ``cwd``)."""
+    entries = path_list.split(os.pathsep)
+    if all(not entry or os.path.isabs(entry) for entry in entries):
+        return path_list
+    try:
+        here = os.getcwd()
+    except OSError:  # removed: they name nothing from anywhere
+        return path_list
+    return os.pathsep.join(
+        os.path.join(here, entry) if entry and not os.path.isabs(entry) else entry
+        for entry in entries
+    )
 
 
 def current_environ() -> dict[str, str]:
