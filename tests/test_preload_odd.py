@@ -3,6 +3,10 @@ trial sees what a fresh process that imported the objective would."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
 from hypermax.execution.local import LocalRunner
@@ -41,3 +45,27 @@ def test_what_the_import_did_to_the_environment_holds_in_every_forked_trial(tmp_
         assert outcome.state is TrialState.OK, outcome.reason
         assert outcome.result == {"loss": 0.5, "trial": expected, "child": str(expected)}
     assert_none_alive(marker)
+
+
+def test_an_objective_named_hypermax_py_is_preloaded_and_guarded(tmp_path):
+    # hypermax.py beside the spec, in the current folder: it came first on the sys.path of the
+    # preload server and of the guardian, which could not import hypermax and did not start
+    (tmp_path / "hypermax.py").write_text(
+        "import os, sys, psutil\n"
+        "def train(params):\n"
+        "    hypermax = psutil.Process(os.getppid()).parent()  # above the preload server\n"
+        "    helpers = [' '.join(c.cmdline()) for c in hypermax.children()]\n"
+        "    return {'loss': 0.5, 'forked': 'hypermax.execution.forkserver' in sys.modules,\n"
+        "            'guarded': any('execution.guardian' in c for c in helpers)}\n"
+    )
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "hypermax.py", "name": "train"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    command = [sys.executable, "-P", "-m", "hypermax", "s.json", "--no-ui"]  # -P: hypermax's own
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
+    assert best["metadata"] == {"forked": True, "guarded": True}

@@ -30,7 +30,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,7 +38,7 @@ from typing import Any
 
 import psutil
 
-from hypermax.execution import forkserver, procfs, protocol
+from hypermax.execution import forkserver, procfs, protocol, spawn
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -210,7 +209,7 @@ class _Server:
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
         life_read, self._lifeline = os.pipe()
-        argv = [sys.executable, "-m", "hypermax.execution.forkserver", "--socket"]
+        argv = [*spawn.helper_argv("hypermax.execution.forkserver", "main"), "--socket"]
         try:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],

@@ -205,6 +205,29 @@ def _site_folder(folder: str) -> bool:
     return os.path.realpath(folder) in {os.path.realpath(f) for f in found}
 
 
+#: what a helper process of hypermax runs (``-c``): hypermax's own package loaded from its folder
+#: (a ``hypermax.py`` or ``hypermax/`` in the current folder or on ``PYTHONPATH`` is not it)
+_HELPER = (
+    "import sys, importlib.util as u; s = u.spec_from_file_location('hypermax', {init!r}, "
+    "submodule_search_locations=[{package!r}]); m = sys.modules['hypermax'] = "
+    "u.module_from_spec(s); s.loader.exec_module(m); from {module} import {function}; "
+    "del sys.argv[1]; sys.exit({function}())"
+)
+
+
+def helper_argv(module: str, function: str) -> list[str]:
+    """The command of a helper process that runs ``function`` of hypermax's ``module`` (the
+    guardian, the preload server) and exits with what it returns: with ``-P``, so that its
+    current folder is not searched first, and hypermax's own package whatever the folders on
+    ``sys.path`` hold (an objective named ``hypermax.py`` beside the spec, which comes first).
+    The module's name follows the code, as ``ps`` shows it; the function does not see it."""
+    package = os.path.join(PACKAGE_ROOT, "hypermax")
+    code = _HELPER.format(
+        init=os.path.join(package, "__init__.py"), package=package, module=module, function=function
+    )
+    return [sys.executable, "-P", "-c", code, module]
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
