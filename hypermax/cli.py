@@ -24,6 +24,7 @@ from hypermax.errors import (
     HypermaxError,
     SpecError,
     UsageError,
+    current_folder,
     own_warnings_in_one_line,
     save_traceback,
     unexpected,
@@ -337,6 +338,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        for named in (getattr(args, "spec", None), getattr(args, "results_dir", None)):
+            if isinstance(named, str) and not os.path.isabs(named):  # from the current folder
+                current_folder(named)
         if args.command in _READ_A_RESULTS_FOLDER:
             from hypermax.commands import results_folder_named
 
