@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+from conftest import run_hypermax_here
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
 from hypermax.execution.local import LocalRunner
@@ -69,3 +70,23 @@ def test_an_objective_named_hypermax_py_is_preloaded_and_guarded(tmp_path):
     assert done.returncode == 0, done.stderr
     best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
     assert best["metadata"] == {"forked": True, "guarded": True}
+
+
+def test_an_objective_importing_from_its_cwd_is_preloaded_as_a_fresh_trial_finds_it(tmp_path):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "helper.py").write_text("V = 0.25\n")  # found from the trial's cwd
+    (tmp_path / "model.py").write_text(
+        "import sys, helper\n"
+        "def train(params):\n"
+        "    return {'loss': helper.V, 'forked': 'hypermax.execution.forkserver' in sys.modules}\n"
+    )
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train", "cwd": "work"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    done = run_hypermax_here(tmp_path / "s.json")
+    assert done.returncode == 0, done.stderr
+    best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
+    assert (best["loss"], best["metadata"]) == (0.25, {"forked": True})

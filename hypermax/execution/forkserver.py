@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(USAGE)
     sock = socket.socket(fileno=int(args[1]))
     options = child.parse_options(args[2:])
+    if not os.environ.get("PYTHONSAFEPATH"):  # its folder first, as ``python -c`` gives a fresh
+        sys.path.insert(0, os.getcwd())  # trial (the server starts with -P: hypermax's own first)
     child.add_search_path(options)
     before = dict(os.environ)
     try:
