@@ -33,7 +33,7 @@ _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 def function_options() -> frozenset[str]:
     """Keys of the spec's ``function`` section that ``optimize(**options)`` may set."""
-    schema = json.loads((Path(__file__).parent / "schema.json").read_text())
+    schema = json.loads((Path(__file__).parent / "schema.json").read_text(encoding="utf-8"))
     keys = set(schema["$defs"]["function"]["properties"])
     return frozenset(keys - {"type", "module", "src", "name", "command"})
 
@@ -352,7 +352,12 @@ def ship(plan: Plan, resumed: bool) -> None:
         return
     folder = plan.shipped_file.parent
     kept = folder / IDENTITY_FILE
-    if resumed and not plan.named and kept.exists() and kept.read_text().strip() != plan.identity:
+    if (
+        resumed
+        and not plan.named
+        and kept.exists()
+        and kept.read_text(encoding="utf-8").strip() != plan.identity
+    ):
         raise ResultsError(
             f"{folder}: holds the search of another objective (a lambda, a partial and a "
             'callable object are all named "objective"): give each a name=, or fresh=True '

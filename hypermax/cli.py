@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from hypermax.errors import (
     HypermaxError,
     SpecError,
     UsageError,
+    current_folder,
     own_warnings_in_one_line,
     save_traceback,
     unexpected,
@@ -262,6 +264,7 @@ def run() -> int:
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
     at once, with the command's exit code.
     """
+    escape_unencodable_output()
     code = main()
     from hypermax.interrupts import exit_on_signals
 
@@ -269,6 +272,17 @@ def run() -> int:
     gc.collect()
     gc.freeze()
     return code
+
+
+def escape_unencodable_output() -> None:
+    """Have stdout write a character its encoding cannot hold as its escape (``\\xe9``), as
+    Python's stderr does: a param beyond ASCII under an ASCII locale (``LC_ALL=C`` with
+    ``PYTHONUTF8=0``), a lone surrogate under any, ended the command's output (a search's last
+    lines, ``show``, ``export``) in an unexpected error."""
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
+        with contextlib.suppress(ValueError, OSError):  # closed, or not to be changed now
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _flush_stdout() -> None:
@@ -324,6 +338,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        for named in (getattr(args, "spec", None), getattr(args, "results_dir", None)):
+            if isinstance(named, str) and not os.path.isabs(named):  # from the current folder
+                current_folder(named)
         if args.command in _READ_A_RESULTS_FOLDER:
             from hypermax.commands import results_folder_named
 

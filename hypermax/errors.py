@@ -210,13 +210,13 @@ def save_traceback(exc: BaseException, folder: Path | None = None) -> Path:
         path = folder / HYPERMAX_LOG
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with open(path, "a") as f:
+            with open(path, "a", encoding="utf-8") as f:
                 f.write(text)
             return path
         except OSError:
             pass
     with tempfile.NamedTemporaryFile(
-        "w", prefix="hypermax-", suffix=".log", delete=False
+        "w", prefix="hypermax-", suffix=".log", delete=False, encoding="utf-8"
     ) as handle:
         handle.write(text)
     return Path(handle.name)

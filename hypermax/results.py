@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
-from hypermax.errors import ResultsError, is_disk_full
+from hypermax.errors import ResultsError, current_folder, is_disk_full
 from hypermax.journal import JOURNAL_NAME
 from hypermax.specfile.reader import file_kind
 
@@ -60,7 +60,9 @@ class ResultsFolder:
     def create(self) -> None:
         """Make the folder with its ``trials`` and ``logs``. Raises :class:`FolderUnusable` when
         the path cannot hold them (a file in the way, no permission); a full disk raises its
-        OSError."""
+        OSError; a relative path whose current folder was removed, a UsageError that says so."""
+        if not self.path.is_absolute():
+            current_folder(str(self.path))
         for sub in ("", "trials", "logs"):
             where = self.path / sub
             try:
@@ -84,7 +86,7 @@ class ResultsFolder:
         self.create()
         path = self.path / LOCK_NAME
         try:
-            handle = open(path, "a+")  # noqa: SIM115 - held until unlock()
+            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
         except OSError as exc:  # a read-only disk, say
             if is_disk_full(exc):
                 raise

@@ -348,7 +348,9 @@ def log_to_file(path: Path) -> Iterator[None]:
     appended to ``path``."""
     logger = logging.getLogger("hypermax")
     try:
-        handler: logging.Handler = _LogFileHandler(path, delay=True)
+        handler: logging.Handler = _LogFileHandler(
+            path, delay=True, encoding="utf-8", errors="backslashreplace"
+        )
     except OSError:
         yield
         return

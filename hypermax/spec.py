@@ -269,7 +269,7 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in compat.notices(doc))
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
-        path=path,
+        path=path.absolute(),  # its folder is where it is now, wherever the process goes later
         raw=doc,
         hyperparameters=doc["hyperparameters"],
         function=_function(paths["function"]),

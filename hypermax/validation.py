@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.protocol import os_size
 from hypermax.specfile.checks import NAME_BYTES, semantic_problems
 from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
@@ -74,7 +75,7 @@ def folder_name(text: str) -> str:
     """``text`` made safe as a folder name: ``my search`` → ``my_search`` (letters of any
     script are kept: ``модель`` stays ``модель``)."""
     name = re.sub(r"[^\w.-]", "_", text).lstrip(".-")[:100]
-    while len(name.encode()) > NAME_BYTES:  # 100 letters of 3 or 4 bytes each
+    while os_size(name) > NAME_BYTES:  # 100 letters of 3 or 4 bytes each
         name = name[:-1]
     return name or "search"
 

@@ -177,7 +177,7 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
     past the csv module's field limit, text that is not UTF-8)."""
     rows = csv.DictReader([])
     try:
-        with path.open(newline="") as f:
+        with path.open(newline="", encoding="utf-8") as f:
             rows = csv.DictReader(f)
             return _table_trials(path, rows, names)
     except (csv.Error, UnicodeDecodeError) as exc:

@@ -3,7 +3,9 @@ and paths, and arguments of the wrong kind, which are named before anything runs
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +196,20 @@ def test_the_errors_of_a_search_survive_a_process_pool_s_pickling(tmp_path):
     assert _carried(full).folder == tmp_path
     crashed = Crashed(ValueError("a bug"), tmp_path / "hypermax.log")
     assert _carried(crashed).log == tmp_path / "hypermax.log"
+
+
+def test_the_summary_reaches_an_ascii_stdout_with_what_it_cannot_hold_escaped(
+    tmp_path, monkeypatch
+):
+    out = io.BytesIO()
+    ascii_stdout = io.TextIOWrapper(out, encoding="ascii", write_through=True)  # LC_ALL=C
+    monkeypatch.setattr(sys, "stdout", ascii_stdout)
+    hypermax.optimize(
+        lambda params: 0.5,
+        space={"s": ["é"]},
+        iterations=1,
+        method="random",
+        results_dir=tmp_path / "results",
+    )
+    shown = out.getvalue().decode("ascii")
+    assert 'best loss 0.5 (trial 1): s="\\xe9"' in shown  # before: the line was lost, in a log

@@ -3,6 +3,7 @@ ASCII, control characters, empty lists and conditional branches."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import quadratic, run_cli, run_cli_here
 from fake_trials.helpers import write_spec
+
+from hypermax.cli import main
 
 #: every trial gets ``word`` and ``lst``; ``x`` decides the loss, ``pick`` follows it.
 SPACE = {
@@ -157,3 +160,19 @@ def test_show_writes_the_letters_of_a_metadata_list_as_they_are(odd: Path, tmp_p
     summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
     assert "  author       Zoë\n" in summary
     assert '  input_types  ["画像", "テキスト"]\n' in summary, summary
+
+
+@pytest.mark.parametrize("command", [["show", "results/s"], ["validate", "s.json"], ["s.json"]])
+def test_a_relative_path_in_a_removed_current_folder_is_named_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    with contextlib.chdir(gone):
+        gone.rmdir()  # the shell's folder, removed since
+        assert main(command) == 2
+    # before: "results/s: no such results folder or spec", "s.json: cannot read: No such file"
+    assert capsys.readouterr().err == (
+        f"{command[-1]}: the current folder no longer exists (it was removed): change to one "
+        "that does\n"
+    )

@@ -136,3 +136,13 @@ def test_failures_that_differ_only_in_numbers_are_one_reason_named_by_the_last()
         "every trial failed, 3 of the 4 with: time limit: ran 1e-05 s, limit 0.001 s; "
         "details in the log of trial 4"
     )
+
+
+def test_a_python_that_cannot_start_is_named_by_its_error_not_its_empty_stack(tmp_path):
+    home = {"PYTHONHOME": str(tmp_path / "no-python-here")}  # as a wrong PYTHONHOME leaves it
+    spec = model_spec(tmp_path, WORKS, {"name": "broken", "iterations": 1}, function={"env": home})
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 1
+    (trial,) = finished_records(tmp_path / "results" / "broken").values()
+    # before: "exit code 1: <no Python frame>", the last line of the fatal error's stack dump
+    assert trial["reason"] == "exit code 1: ModuleNotFoundError: No module named 'encodings'"

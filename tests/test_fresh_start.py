@@ -275,3 +275,38 @@ def test_compiled_bootstrap_folders_left_by_killed_processes_are_removed(tmp_pat
         (folder / "hypermax").mkdir(parents=True)
     assert fresh.remove_leftovers(str(tmp_path)) == [str(left)]
     assert not left.exists() and live.is_dir() and other.is_dir()
+
+
+def test_hypermax_run_with_optimisation_compiles_the_objective_as_its_trials_run_it(tmp_path):
+    (tmp_path / "model.py").write_text(
+        'def train(params):\n    assert params["x"] > 2, "asserts run"\n    return 0.5\n'
+    )
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    spec["function"]["preload"] = False
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    command = [sys.executable, "-OO", "-m", "hypermax", "s.json", "--no-ui"]  # trials: no -O
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1  # before: 0, the trial ran the objective without its assert
+    assert "every trial failed: AssertionError: asserts run" in done.stderr
+
+
+def test_trials_run_where_no_temporary_folder_can_be_written(tmp_path):
+    (tmp_path / "model.py").write_text("def train(params):\n    return 0.5\n")
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    # as on a machine whose temporary folders are all read-only or full
+    code = f"import sys, tempfile; tempfile.tempdir = {str(tmp_path / 'none')!r}; "
+    code += "from hypermax.cli import run; sys.exit(run())"
+    command = [sys.executable, "-c", code, "s.json", "--no-ui"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # before: an unexpected FileNotFoundError
+    log = (tmp_path / "results" / "s" / "logs" / "hypermax.log").read_text()
+    assert "preload: cannot start the trial server: [Errno 2] No such file" in log

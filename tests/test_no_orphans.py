@@ -190,6 +190,24 @@ def test_unfinished_trial_processes_reads_the_journal():
     assert leftovers.kill_leftover_trials([]) == []
 
 
+def test_a_process_with_a_relative_trial_folder_is_no_leftover_seen_from_a_deleted_folder(
+    tmp_path,
+):
+    # a program run by hand with HYPERMAX_TRIAL_DIR=trials/1: hypermax sets absolute ones
+    env = {**os.environ, protocol.TRIAL_DIR_ENV: os.path.join("trials", "1")}
+    other = subprocess.Popen(["sleep", "30"], env=env, stdin=subprocess.DEVNULL)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    try:
+        with contextlib.chdir(gone):
+            gone.rmdir()  # hypermax started in a folder deleted since
+            # before: FileNotFoundError resolving it, "cannot be written" for the results folder
+            assert leftovers.kill_leftover_trials([], gone / "trials") == []
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marker, caplog):
     env = {**os.environ, MARKER_ENV: marker, protocol.TRIAL_DIR_ENV: str(tmp_path)}
     proc = subprocess.Popen(fake("sleep_forever"), env=env, start_new_session=True)

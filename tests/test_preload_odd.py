@@ -3,6 +3,11 @@ trial sees what a fresh process that imported the objective would."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+from conftest import run_hypermax_here
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
 from hypermax.execution.local import LocalRunner
@@ -43,27 +48,45 @@ def test_what_the_import_did_to_the_environment_holds_in_every_forked_trial(tmp_
     assert_none_alive(marker)
 
 
-def test_an_objective_named_hypermax_py_is_preloaded(tmp_path, monkeypatch):
-    """``python -m`` looks in the current folder first: the server (and the guardian), started
-    there as ``-m hypermax.execution...``, found the objective instead of hypermax and did not
-    start (every trial started fresh, and no guardian watched for escaped processes)."""
-    (tmp_path / "hypermax.py").write_text("def train(params):\n    return 0.5\n")
-    monkeypatch.chdir(tmp_path)
-    function = FunctionSpec(type="python_function", src=str(tmp_path / "hypermax.py"), name="train")
-    launcher = PreloadLauncher(str(tmp_path))
-    runner = LocalRunner(function, tmp_path, launcher=launcher)
-    outcomes: list[Outcome] = []
+def test_an_objective_named_hypermax_py_is_preloaded_and_guarded(tmp_path):
+    # hypermax.py beside the spec, in the current folder: it came first on the sys.path of the
+    # preload server and of the guardian, which could not import hypermax and did not start
+    (tmp_path / "hypermax.py").write_text(
+        "import os, sys, psutil\n"
+        "def train(params):\n"
+        "    hypermax = psutil.Process(os.getppid()).parent()  # above the preload server\n"
+        "    helpers = [' '.join(c.cmdline()) for c in hypermax.children()]\n"
+        "    return {'loss': 0.5, 'forked': 'hypermax.execution.forkserver' in sys.modules,\n"
+        "            'guarded': any('execution.guardian' in c for c in helpers)}\n"
+    )
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "hypermax.py", "name": "train"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    command = [sys.executable, "-P", "-m", "hypermax", "s.json", "--no-ui"]  # -P: hypermax's own
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
+    assert best["metadata"] == {"forked": True, "guarded": True}
 
-    def ended() -> bool:
-        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
-        return bool(outcomes)
 
-    try:
-        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
-        wait_until(ended, 30, "the trial")
-        assert launcher.refusals() == []
-        assert launcher.server_pids()  # forked, not started fresh
-    finally:
-        runner.close()
-    (outcome,) = outcomes
-    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.5}
+def test_an_objective_importing_from_its_cwd_is_preloaded_as_a_fresh_trial_finds_it(tmp_path):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "helper.py").write_text("V = 0.25\n")  # found from the trial's cwd
+    (tmp_path / "model.py").write_text(
+        "import sys, helper\n"
+        "def train(params):\n"
+        "    return {'loss': helper.V, 'forked': 'hypermax.execution.forkserver' in sys.modules}\n"
+    )
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+        "function": {"type": "python_function", "src": "model.py", "name": "train", "cwd": "work"},
+        "search": {"method": "random", "iterations": 1},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    done = run_hypermax_here(tmp_path / "s.json")
+    assert done.returncode == 0, done.stderr
+    best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
+    assert (best["loss"], best["metadata"]) == (0.25, {"forked": True})

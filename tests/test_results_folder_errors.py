@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
 from conftest import X_SPACE, run_hypermax_here
 from fake_trials.helpers import fake, write_spec
+
+from hypermax.cli import main
 
 
 def _spec(tmp_path, directory):
@@ -41,4 +44,17 @@ def test_a_results_folder_argument_under_a_file_is_one_line_naming_it(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"{in_the_way}/here: cannot make the results folder: Not a directory"
+    )
+
+
+def test_a_relative_results_directory_in_a_removed_current_folder_is_named_so(tmp_path, capsys):
+    spec = _spec(tmp_path, "results")  # relative: to the current folder
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    with contextlib.chdir(gone):
+        gone.rmdir()  # the shell's folder, removed since
+        code = main(["run", str(spec), "--no-ui"])
+    assert code == 2
+    assert capsys.readouterr().err == (  # before: "cannot make the results folder: No such file"
+        "results/s: the current folder no longer exists (it was removed): change to one that does\n"
     )

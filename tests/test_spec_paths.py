@@ -6,6 +6,7 @@ The exact errors of a missing ``cwd`` and of such a script are in test_spec_vali
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -16,6 +17,7 @@ import pytest
 from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli, run_cli_here
 from test_spec_validation import function, spec, write_files
 
+import hypermax
 from hypermax.spec import spec_from_dict
 
 #: a program that notes where it started, then prints its loss
@@ -171,3 +173,24 @@ def test_cluster_tls_files_under_home(monkeypatch: pytest.MonkeyPatch, tmp_path:
     frozen = spec_from_dict(doc, tmp_path / "elsewhere" / "search.json")
     assert frozen.cluster is not None
     assert frozen.cluster.security == {"tls_ca_file": str(tmp_path / "ca.pem")}
+
+
+def test_a_spec_read_by_a_relative_path_keeps_its_folder_after_a_change_of_folder(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "src": "model.py", "name": "train"},
+        "search": {"method": "random", "iterations": 1},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    with contextlib.chdir(tmp_path):
+        spec = hypermax.load_spec("search.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with contextlib.chdir(elsewhere):  # a notebook's os.chdir between load_spec and optimize
+        assert spec.folder == tmp_path.resolve()  # before: elsewhere
+        result = hypermax.optimize(spec)  # before: cannot find file "model.py" in .../elsewhere
+    assert result.best_loss is not None

@@ -154,9 +154,13 @@ def _bundle_entry(source: str) -> tuple[str, str, tuple[int, int], CodeType]:
 
 
 def compile_file(source: str, cfile: str) -> bool:
-    """Compile ``source`` into ``cfile`` as Python would cache it; whether it compiled."""
+    """Compile ``source`` into ``cfile`` as Python would cache it; whether it compiled.
+
+    Without optimisation, whatever this process's (``python -O -m hypermax``): ``cfile`` is
+    where an interpreter started without ``-O``, as a trial's is, looks for it (one with ``-O``
+    looks elsewhere), and its ``assert`` statements and docstrings are the trial's."""
     try:
-        py_compile.compile(source, cfile=cfile, doraise=True)
+        py_compile.compile(source, cfile=cfile, doraise=True, optimize=0)
     except (OSError, py_compile.PyCompileError):
         return False
     return True

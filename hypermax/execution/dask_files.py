@@ -165,7 +165,7 @@ def write_probe(trials_root: Path) -> tuple[str, str] | None:
     token = uuid.uuid4().hex
     try:
         trials_root.mkdir(parents=True, exist_ok=True)
-        path.write_text(token)
+        path.write_text(token, encoding="utf-8")
     except OSError:
         return None
     return str(path), token
@@ -175,7 +175,7 @@ def reads_probe(probe: tuple[str, str]) -> bool:
     """Whether this machine sees the probe: it shares the results folder with hypermax."""
     path, token = probe
     try:
-        return Path(path).read_text() == token
+        return Path(path).read_text(encoding="utf-8") == token
     except OSError:
         return False
 

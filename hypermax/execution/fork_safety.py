@@ -68,7 +68,7 @@ def _mapped(name: str) -> list[tuple[int, int]]:
     """The address ranges of this process's mappings of a file whose name starts with ``name``."""
     ranges = []
     try:
-        with open("/proc/self/maps") as maps:
+        with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape") as maps:
             for line in maps:
                 parts = line.split()
                 if len(parts) >= 6 and os.path.basename(parts[5]).startswith(name):

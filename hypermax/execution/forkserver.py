@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(USAGE)
     sock = socket.socket(fileno=int(args[1]))
     options = child.parse_options(args[2:])
+    if not os.environ.get("PYTHONSAFEPATH"):  # its folder first, as ``python -c`` gives a fresh
+        sys.path.insert(0, os.getcwd())  # trial (the server starts with -P: hypermax's own first)
     child.add_search_path(options)
     before = dict(os.environ)
     try:
@@ -251,8 +253,9 @@ class _Server:
             os.dup2(fd, target)
             os.close(fd)
         faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
-        os.chdir(request["cwd"])
+        os.chdir(protocol.os_text(request["cwd"]))
         env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
+        env = protocol.os_environ(env)  # what this process's locale cannot encode: as UTF-8
         _set_environ(env)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]
@@ -303,7 +306,7 @@ def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
     try:
         with open("/proc/self/mem", "r+b", buffering=0) as mem:
             for name, address in slots.items():
-                data = values.get(name, "").encode()
+                data = os.fsencode(values.get(name, ""))
                 room = STAMPED[name]
                 if len(data) >= room:
                     continue

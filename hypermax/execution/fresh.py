@@ -168,8 +168,11 @@ class FreshStart:
         """The ``-c`` code: the bootstrap's modules read from the folder compiled for them."""
         if cls._code is None:
             cls._code = protocol.CHILD_ARGS[1]
-            remove_leftovers()
-            folder = tempfile.mkdtemp(prefix=f"{BOOTSTRAP_PREFIX}{os.getpid()}-")
+            try:
+                remove_leftovers()
+                folder = tempfile.mkdtemp(prefix=f"{BOOTSTRAP_PREFIX}{os.getpid()}-")
+            except OSError:  # no temporary folder can be written: trials compile it themselves
+                return cls._code
             atexit.register(_remove, folder, os.getpid())
             if compile_bootstrap(folder):
                 cls._code = bootstrap_code(folder)

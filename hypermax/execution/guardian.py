@@ -42,14 +42,14 @@ class Guardian:
     def _start(self) -> None:
         import subprocess  # here, as below: the guardian process itself never needs them
 
-        from hypermax.execution.spawn import module_argv, python_path
+        from hypermax.execution.spawn import helper_argv, python_path
 
         read_end, write_end = os.pipe()
         env = dict(os.environ)
         env["PYTHONPATH"] = python_path(env)
         try:
             self._proc = subprocess.Popen(
-                module_argv("hypermax.execution.guardian"),
+                helper_argv("hypermax.execution.guardian", "guard"),
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -132,18 +132,18 @@ class SubprocessLauncher(Launcher):
         self._fresh = FreshStart()
 
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
-        env = {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
-        argv: Sequence[str] = request.argv
+        env = protocol.os_environ({**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)})
+        argv: Sequence[str] = [protocol.os_text(part) for part in request.argv]
         setup = None
         if request.argv[1:3] == protocol.CHILD_ARGS:
             env[protocol.PARENT_PID_ENV] = str(os.getpid())
-            argv, env = self._fresh.command(request.argv, env, request.cwd)
+            argv, env = self._fresh.command(tuple(argv), env, protocol.os_text(request.cwd))
         else:
             setup = child_setup(os.getpid(), request.lifeline)
         try:
             popen = subprocess.Popen(
                 argv,
-                cwd=request.cwd,
+                cwd=protocol.os_text(request.cwd),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=request.stdout,
@@ -243,11 +243,11 @@ def _too_long(argv: Sequence[str], env: dict[str, str]) -> str | None:
     one be, if one is."""
     limit = f"more than the {protocol.MAX_ARG_BYTES // 1024} KiB the system lets one be"
     for index, arg in enumerate(argv):
-        size = len(arg.encode()) + 1
+        size = protocol.os_size(arg) + 1
         if size > protocol.MAX_ARG_BYTES:
             return f"its argument {index} ({arg[:20]}...) is {size // 1024} KiB long, {limit}"
     for name, value in env.items():
-        size = len(name.encode()) + len(value.encode()) + 2
+        size = protocol.os_size(name) + protocol.os_size(value) + 2
         if size > protocol.MAX_ARG_BYTES:
             return f"its environment variable {name} is {size // 1024} KiB long, {limit}"
     return None

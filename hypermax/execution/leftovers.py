@@ -108,14 +108,18 @@ def _tree_of(root: psutil.Process) -> Iterator[psutil.Process]:
 
 
 def _processes_inside(trials_root: Path) -> Iterator[psutil.Process]:
-    """Processes whose ``HYPERMAX_TRIAL_DIR`` is a folder inside ``trials_root``."""
+    """Processes whose ``HYPERMAX_TRIAL_DIR`` is a folder inside ``trials_root``. A relative
+    one is none that hypermax set (it names a trial's folder by its absolute path), and is not
+    read from this process's folder, which may be gone."""
     root = trials_root.resolve()
     for proc in psutil.process_iter():
         try:
             trial_dir = proc.environ().get(TRIAL_DIR_ENV)
         except (OSError, psutil.Error):
             continue
-        if trial_dir and Path(trial_dir).resolve().is_relative_to(root) and _running(proc):
+        if not trial_dir or not os.path.isabs(trial_dir):
+            continue
+        if Path(trial_dir).resolve().is_relative_to(root) and _running(proc):
             yield proc
 
 

@@ -33,7 +33,11 @@ def oom_kills() -> int | None:
 def _cgroup_counters() -> tuple[Path, ...]:
     """The files that hold the kill count of this process's memory cgroup (v2, then v1)."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = (
+            Path("/proc/self/cgroup")
+            .read_text(encoding="utf-8", errors="surrogateescape")
+            .splitlines()
+        )
     except OSError:
         return ()
     found = []

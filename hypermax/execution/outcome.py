@@ -229,22 +229,32 @@ def exit_text(code: int, stderr_tail: bytes, oom_killed: bool = False) -> str:
     return f"{text}: {last}" if last else text
 
 
-#: how Python's fault handler starts what it writes as the process dies (a crash in an
-#: extension, an interpreter that cannot start): the stack it writes after it names frames of
-#: hypermax's bootstrap last, so that line says what happened, and the last line does not
-_FATAL = b"Fatal Python error: "
-
-
 def _last_line(data: bytes) -> str:
-    lines = data.splitlines()
-    fatal = [raw for raw in lines if raw.startswith(_FATAL)]
-    if fatal:
-        return reason_line(fatal[-1].decode("utf-8", "replace"))
-    for raw in reversed(lines):
-        line = raw.decode("utf-8", "replace").strip()
+    lines = [raw.decode("utf-8", "replace") for raw in data.splitlines()]
+    for line in reversed(lines[: _stack_dump_start(lines)]):
+        line = line.strip()
         if line and not line.startswith("[hypermax:"):
             return reason_line(line)
     return ""
+
+
+#: the head of a thread's stack in the dump Python writes on a fatal error (a crash, with
+#: faulthandler on, or an interpreter that cannot start: ``PYTHONHOME`` set wrong)
+_STACK_HEAD = re.compile(r"(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):$")
+
+
+def _stack_dump_start(lines: list[str]) -> int:
+    """Where the stack dump that ends ``lines`` begins (``len(lines)`` without one): its frames
+    (``File "x.py", line 3 in train``, ``<no Python frame>``) and the list of extension modules
+    are no reason; the line before them is (``Fatal Python error: Segmentation fault``)."""
+    start = len(lines)
+    for at in range(len(lines) - 1, -1, -1):
+        line = lines[at]
+        if _STACK_HEAD.match(line):
+            start = at
+        elif line.strip() and not line.startswith((" ", "Extension modules:", "[hypermax:")):
+            break
+    return start
 
 
 _ESCAPE = re.compile(protocol.ESCAPE_PATTERN)

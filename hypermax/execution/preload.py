@@ -201,17 +201,21 @@ class _Server:
         timeout: float,
         interrupted: Callable[[], bool] = lambda: False,
     ) -> None:
+        try:  # what the server prints
+            self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        except OSError as exc:  # no temporary folder can be written
+            raise ServerFailed(f"cannot start the trial server: {exc}") from exc
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
         life_read, self._lifeline = os.pipe()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        argv = [*spawn.module_argv("hypermax.execution.forkserver"), "--socket"]
+        argv = [*spawn.helper_argv("hypermax.execution.forkserver", "main"), "--socket"]
         try:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
                 cwd=cwd,
-                env=forkserver.server_environment(env),
+                env=protocol.os_environ(forkserver.server_environment(env)),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
@@ -222,6 +226,7 @@ class _Server:
         except OSError as exc:
             self._sock.close()
             os.close(self._lifeline)
+            self._output.close()
             raise ServerFailed(f"cannot start the trial server: {exc}") from exc
         finally:
             theirs.close()

@@ -397,6 +397,35 @@ def _key_held(key: Any) -> Any:
     return held if isinstance(held, _KEY_TYPES) else str(key)
 
 
+def os_text(text: str) -> str:
+    """``text`` as it can be handed to the system (an argument, an environment variable's name
+    or value): itself, or, where the filesystem encoding cannot hold it (an ASCII locale with
+    ``PYTHONUTF8=0``, a lone surrogate), its UTF-8 bytes, as Python decodes the bytes it cannot
+    read (surrogate-escaped): the program gets the UTF-8 bytes, as from a UTF-8 locale."""
+    if text.isascii():
+        return text
+    try:
+        os.fsencode(text)
+        return text
+    except UnicodeEncodeError:
+        try:
+            data = text.encode("utf-8", "surrogateescape")  # what was read escaped goes back
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        return os.fsdecode(data)
+
+
+def os_size(text: str) -> int:
+    """How many bytes ``text`` is to the system, handed to it as :func:`os_text` does (a name,
+    an argument, a variable's name or value), whatever it holds (a lone surrogate too)."""
+    return len(text) if text.isascii() else len(os.fsencode(os_text(text)))
+
+
+def os_environ(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with each name and value as :func:`os_text` hands it to the system."""
+    return {os_text(name): os_text(value) for name, value in env.items()}
+
+
 def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it and a rename.
 
@@ -409,7 +438,8 @@ def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) 
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w") as f:
+        # a lone surrogate (JSON's "\ud800"), which UTF-8 cannot hold, is written as its escape
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             if durable:
                 f.flush()
@@ -487,5 +517,5 @@ def read_params() -> Any:
             pass  # not ours to read: the file says the same
     import json
 
-    with open(os.environ[PARAMS_FILE_ENV]) as f:
+    with open(os.environ[PARAMS_FILE_ENV], encoding="utf-8") as f:
         return json.load(f)

@@ -5,6 +5,7 @@ How it is started, and tied to hypermax, is the launcher's business (:mod:`.laun
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -102,8 +103,11 @@ def trial_environment(
     env = current_environ()
     for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
         del env[name]  # hypermax runs in a trial of another search: what it set is its own
+    if "PYTHONPATH" in env and "PYTHONPATH" not in function.env:
+        env["PYTHONPATH"] = _from_here(env["PYTHONPATH"])
     env.update(function.env)
-    env["PYTHONPATH"] = python_path(env, str(spec_folder))
+    python = function.type == "python_function"  # hypermax's own interpreter runs it
+    env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
     env[protocol.RESULT_FILE_ENV] = str(result_file)
     env[protocol.TRIAL_DIR_ENV] = str(trial_dir)
@@ -115,7 +119,8 @@ def trial_environment(
         variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
         # no environment variable can hold a NUL, nor be longer than the kernel takes: the
         # params file does
-        if "\0" not in text and len(variable) + len(text.encode()) + 2 <= protocol.MAX_ARG_BYTES:
+        size = len(variable) + protocol.os_size(text) + 2  # "NAME=value" and its NUL
+        if "\0" not in text and size <= protocol.MAX_ARG_BYTES:
             env[variable] = text
     return env
 
@@ -124,6 +129,23 @@ def trial_environment(
 #: must not pass that trial's on to its own (its params, or the wait for verdicts of its
 #: early stopping, which this search may not have)
 _PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
+
+
+def _from_here(path_list: str) -> str:
+    """A ``PYTHONPATH`` of hypermax's environment with its relative folders made absolute from
+    hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax ...``): a trial
+    starts in another (its own, or ``cwd``)."""
+    entries = path_list.split(os.pathsep)
+    if all(not entry or os.path.isabs(entry) for entry in entries):
+        return path_list
+    try:
+        here = os.getcwd()
+    except OSError:  # removed: they name nothing from anywhere
+        return path_list
+    return os.pathsep.join(
+        os.path.join(here, entry) if entry and not os.path.isabs(entry) else entry
+        for entry in entries
+    )
 
 
 def current_environ() -> dict[str, str]:
@@ -163,25 +185,59 @@ def preload_cwd(function: FunctionSpec, spec_folder: Path) -> str:
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-#: runs the module of hypermax named by its first argument as ``python -m`` does, the real
-#: package imported first: ``-m`` looks in the current folder first, where a ``hypermax.py`` of
-#: the user's (an objective named after the tool) would be found instead, and hypermax's own
-#: processes (the trial server, the guardian) would not start
-_RUN_MODULE = (
-    "import os, sys, runpy; sys.path[0] = {root!r}; import hypermax; sys.path[0] = os.getcwd();"
-    " runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+def python_path(
+    env: Mapping[str, str], *first: str, own_interpreter: bool = True, root: str = PACKAGE_ROOT
+) -> str:
+    """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself (``root``, the
+    folder it is imported from), then ``env``'s.
+
+    A regular install imports hypermax from a site folder, which holds every package installed
+    beside it: there it comes after ``env``'s entries, as Python puts a site folder after
+    ``PYTHONPATH`` (its packages must not hide the user's), and only for a process of hypermax's
+    own interpreter (``own_interpreter``), which needs it before it ran ``site`` (a trial started
+    with ``-S``): another Python (another version, another virtual environment) must not import
+    them at all."""
+    user = env.get("PYTHONPATH", "")
+    if not _site_folder(root):
+        entries: tuple[str, ...] = (*first, root, user)
+    else:
+        entries = (*first, user, root) if own_interpreter else (*first, user)
+    return os.pathsep.join(p for p in entries if p)
+
+
+@functools.cache
+def _site_folder(folder: str) -> bool:
+    """Whether ``folder`` is a site folder of this interpreter (its ``site-packages``, the
+    user's own when that is enabled)."""
+    import site
+
+    found = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        found.append(site.getusersitepackages())
+    return os.path.realpath(folder) in {os.path.realpath(f) for f in found}
+
+
+#: what a helper process of hypermax runs (``-c``): hypermax's own package loaded from its folder
+#: (a ``hypermax.py`` or ``hypermax/`` in the current folder or on ``PYTHONPATH`` is not it)
+_HELPER = (
+    "import sys, importlib.util as u; s = u.spec_from_file_location('hypermax', {init!r}, "
+    "submodule_search_locations=[{package!r}]); m = sys.modules['hypermax'] = "
+    "u.module_from_spec(s); s.loader.exec_module(m); from {module} import {function}; "
+    "del sys.argv[1]; sys.exit({function}())"
 )
 
 
-def module_argv(module: str) -> list[str]:
-    """The command that runs hypermax's module ``module`` (``hypermax.execution.guardian``)
-    as ``python -m`` would, whatever the current folder holds."""
-    return [sys.executable, "-c", _RUN_MODULE.format(root=PACKAGE_ROOT), module]
-
-
-def python_path(env: Mapping[str, str], *first: str) -> str:
-    """``PYTHONPATH`` for a process hypermax starts: ``first``, hypermax itself, then ``env``'s."""
-    return os.pathsep.join(p for p in (*first, PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+def helper_argv(module: str, function: str) -> list[str]:
+    """The command of a helper process that runs ``function`` of hypermax's ``module`` (the
+    guardian, the preload server) and exits with what it returns: with ``-P``, so that its
+    current folder is not searched first, and hypermax's own package whatever the folders on
+    ``sys.path`` hold (an objective named ``hypermax.py`` beside the spec, which comes first).
+    The module's name follows the code, as ``ps`` shows it; the function does not see it."""
+    package = os.path.join(PACKAGE_ROOT, "hypermax")
+    code = _HELPER.format(
+        init=os.path.join(package, "__init__.py"), package=package, module=module, function=function
+    )
+    return [sys.executable, "-P", "-c", code, module]
 
 
 def _text(value: Any) -> str:

@@ -72,7 +72,7 @@ class TrialFiles:
                     path.unlink()
         _make_dir(self.log_path.parent)
         self.params_json = json.dumps(params)
-        with open(self.params_file, "w") as f:
+        with open(self.params_file, "w", encoding="utf-8") as f:
             f.write(self.params_json)
         return LogSink(self.log_path)
 

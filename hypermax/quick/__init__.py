@@ -139,7 +139,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
     _in_quick_terms(spec_from_dict, doc, target.resolve())  # a spec that cannot run: not saved
     made = False
     try:
-        with open(target, "x") as f:
+        with open(target, "x", encoding="utf-8") as f:
             made = True
             f.write(json.dumps(doc, indent=2) + "\n")
     except OSError as exc:  # a read-only folder, a full disk: no half a spec left behind

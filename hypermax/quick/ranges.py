@@ -219,5 +219,5 @@ def _gridless(properties: dict[str, Any]) -> dict[str, Any]:
 def _schema_has_grid_points() -> bool:
     from pathlib import Path
 
-    schema = json.loads((Path(__file__).parents[1] / "schema.json").read_text())
+    schema = json.loads((Path(__file__).parents[1] / "schema.json").read_text(encoding="utf-8"))
     return "grid_points" in schema["$defs"]["numberNode"]["properties"]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.protocol import os_size
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.space.leaf import step_range
@@ -373,11 +374,10 @@ def search_problems(doc: dict[str, Any], folder: Path) -> Iterator[Problem]:
                     "cannot be used with a metrics section: the metrics define the loss",
                 )
     name = search.get("name", "")
-    if len(name.encode()) > NAME_BYTES:
+    if os_size(name) > NAME_BYTES:
         yield (
             ("search", "name"),
-            f"is {len(name.encode())} bytes in UTF-8, more than a search's name may have"
-            f" ({NAME_BYTES})",
+            f"is {os_size(name)} bytes in UTF-8, more than a search's name may have ({NAME_BYTES})",
         )
     method = search["method"]
     problem = method_problem(method, folder)

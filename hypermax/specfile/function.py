@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import MAX_ARG_BYTES
+from hypermax.execution.protocol import MAX_ARG_BYTES, os_size
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
@@ -45,7 +45,7 @@ def function_problems(
             shown = "an empty name" if not name else f'the name {quoted(name)}, which holds "="'
             yield ("function", "env"), f"no environment variable can have {shown}"
         elif isinstance(value := fn["env"][name], str):
-            size = len(name.encode()) + len(value.encode()) + 2  # "NAME=value" and its NUL
+            size = os_size(name) + os_size(value) + 2  # "NAME=value" and its NUL
             if size > MAX_ARG_BYTES:
                 yield (
                     ("function", "env", name),

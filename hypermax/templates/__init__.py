@@ -74,7 +74,7 @@ class Template:
 
     def objective(self) -> str:
         """The text of the objective skeleton."""
-        return (FOLDER / f"{self.name}.py").read_text()
+        return (FOLDER / f"{self.name}.py").read_text(encoding="utf-8")
 
 
 def templates() -> list[Template]:
@@ -88,7 +88,7 @@ def load_template(name: str) -> Template:
     if not name.replace("_", "").isalnum() or not path.is_file():
         known = ", ".join(t.stem for t in sorted(FOLDER.glob("*.json")))
         raise UsageError(f'hypermax init: no template "{name}" (templates: {known})')
-    doc = json.loads(path.read_text())
+    doc = json.loads(path.read_text(encoding="utf-8"))
     if name == EXAMPLE:
         summary = "the README's example: scikit-learn HistGradientBoostingClassifier, AUC and time"
         return Template(name, summary, ("sklearn",), doc)
@@ -121,7 +121,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     written: list[Path] = []
     try:
         for path, text in targets.items():
-            with open(path, "x") as f:  # never over a file, even one made meanwhile
+            with open(
+                path, "x", encoding="utf-8"
+            ) as f:  # never over a file, even one made meanwhile
                 written.append(path)
                 f.write(text)
     except OSError as exc:  # a read-only folder, a full disk: not half a template

@@ -72,7 +72,12 @@ class ConsoleReporter:
         if self._closed:
             return
         try:
-            print(text, file=self.stream, flush=True)
+            try:
+                print(text, file=self.stream, flush=True)
+            except UnicodeEncodeError:  # a letter its encoding lacks (an ASCII locale): escaped
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                text = text.encode(encoding, "backslashreplace").decode(encoding)
+                print(text, file=self.stream, flush=True)
         except BrokenPipeError:
             self._closed = True
             log.warning("the output's reader is gone: no more trial lines; the search goes on")
