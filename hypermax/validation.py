@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import os_size
 from hypermax.specfile.checks import NAME_BYTES, semantic_problems
 from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
 from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
+from hypermax.system_text import os_size
 
 #: Python frames the checks may take per level of nesting (jsonschema descends through a
 #: dozen keywords for each node of the space)

@@ -43,6 +43,7 @@ import socket
 import sys
 from typing import Any
 
+from hypermax import system_text
 from hypermax.execution import child, protocol, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
 
@@ -253,9 +254,9 @@ class _Server:
             os.dup2(fd, target)
             os.close(fd)
         faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
-        os.chdir(protocol.os_text(request["cwd"]))
+        os.chdir(system_text.os_text(request["cwd"]))
         env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
-        env = protocol.os_environ(env)  # what this process's locale cannot encode: as UTF-8
+        env = system_text.os_environ(env)  # what this process's locale cannot encode: as UTF-8
         _set_environ(env)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hypermax import system_text
 from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
@@ -132,18 +133,20 @@ class SubprocessLauncher(Launcher):
         self._fresh = FreshStart()
 
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
-        env = protocol.os_environ({**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)})
-        argv: Sequence[str] = [protocol.os_text(part) for part in request.argv]
+        env = system_text.os_environ(
+            {**request.env, protocol.LIFELINE_FD_ENV: str(request.lifeline)}
+        )
+        argv: Sequence[str] = [system_text.os_text(part) for part in request.argv]
         setup = None
         if request.argv[1:3] == protocol.CHILD_ARGS:
             env[protocol.PARENT_PID_ENV] = str(os.getpid())
-            argv, env = self._fresh.command(tuple(argv), env, protocol.os_text(request.cwd))
+            argv, env = self._fresh.command(tuple(argv), env, system_text.os_text(request.cwd))
         else:
             setup = child_setup(os.getpid(), request.lifeline)
         try:
             popen = subprocess.Popen(
                 argv,
-                cwd=protocol.os_text(request.cwd),
+                cwd=system_text.os_text(request.cwd),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=request.stdout,
@@ -241,14 +244,14 @@ def own_maxrss_mib(usage: Any, carried_mib: float) -> float | None:
 def _too_long(argv: Sequence[str], env: dict[str, str]) -> str | None:
     """Which argument or environment variable of a process is longer than the system lets
     one be, if one is."""
-    limit = f"more than the {protocol.MAX_ARG_BYTES // 1024} KiB the system lets one be"
+    limit = f"more than the {system_text.MAX_ARG_BYTES // 1024} KiB the system lets one be"
     for index, arg in enumerate(argv):
-        size = protocol.os_size(arg) + 1
-        if size > protocol.MAX_ARG_BYTES:
+        size = system_text.os_size(arg) + 1
+        if size > system_text.MAX_ARG_BYTES:
             return f"its argument {index} ({arg[:20]}...) is {size // 1024} KiB long, {limit}"
     for name, value in env.items():
-        size = protocol.os_size(name) + protocol.os_size(value) + 2
-        if size > protocol.MAX_ARG_BYTES:
+        size = system_text.os_size(name) + system_text.os_size(value) + 2
+        if size > system_text.MAX_ARG_BYTES:
             return f"its environment variable {name} is {size // 1024} KiB long, {limit}"
     return None
 

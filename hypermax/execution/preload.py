@@ -38,6 +38,7 @@ from typing import Any
 
 import psutil
 
+from hypermax import system_text
 from hypermax.execution import forkserver, procfs, protocol, spawn
 from hypermax.execution.launch import (
     ExitStatus,
@@ -215,7 +216,7 @@ class _Server:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
                 cwd=cwd,
-                env=protocol.os_environ(forkserver.server_environment(env)),
+                env=system_text.os_environ(forkserver.server_environment(env)),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,

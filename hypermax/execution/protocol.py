@@ -58,9 +58,6 @@ TRIAL_SITE_ENV = "HYPERMAX_TRIAL_SITE"
 PARAMS_PACKED_ENV = "HYPERMAX_PARAMS_PACKED"
 #: the longest packed params put in the environment; longer ones are read from the file
 MAX_PACKED = 32 * 1024
-#: the most bytes one argument or ``NAME=value`` variable of a process may take (Linux's
-#: ``MAX_ARG_STRLEN``, its closing NUL included); a longer one fails the process's start
-MAX_ARG_BYTES = 128 * 1024
 #: a value unique to one trial, inherited by every process it starts: the watchdog finds by it
 #: the processes that left the trial's session
 TOKEN_ENV = "HYPERMAX_TRIAL_TOKEN"
@@ -395,35 +392,6 @@ def _key_held(key: Any) -> Any:
         return key
     held = _jsonable(key)
     return held if isinstance(held, _KEY_TYPES) else str(key)
-
-
-def os_text(text: str) -> str:
-    """``text`` as it can be handed to the system (an argument, an environment variable's name
-    or value): itself, or, where the filesystem encoding cannot hold it (an ASCII locale with
-    ``PYTHONUTF8=0``, a lone surrogate), its UTF-8 bytes, as Python decodes the bytes it cannot
-    read (surrogate-escaped): the program gets the UTF-8 bytes, as from a UTF-8 locale."""
-    if text.isascii():
-        return text
-    try:
-        os.fsencode(text)
-        return text
-    except UnicodeEncodeError:
-        try:
-            data = text.encode("utf-8", "surrogateescape")  # what was read escaped goes back
-        except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
-        return os.fsdecode(data)
-
-
-def os_size(text: str) -> int:
-    """How many bytes ``text`` is to the system, handed to it as :func:`os_text` does (a name,
-    an argument, a variable's name or value), whatever it holds (a lone surrogate too)."""
-    return len(text) if text.isascii() else len(os.fsencode(os_text(text)))
-
-
-def os_environ(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with each name and value as :func:`os_text` hands it to the system."""
-    return {os_text(name): os_text(value) for name, value in env.items()}
 
 
 def write_atomic(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax import system_text
 from hypermax.execution import protocol
 from hypermax.space import flatten
 from hypermax.specfile.placeholders import PLACEHOLDER
@@ -119,8 +120,8 @@ def trial_environment(
         variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
         # no environment variable can hold a NUL, nor be longer than the kernel takes: the
         # params file does
-        size = len(variable) + protocol.os_size(text) + 2  # "NAME=value" and its NUL
-        if "\0" not in text and size <= protocol.MAX_ARG_BYTES:
+        size = len(variable) + system_text.os_size(text) + 2  # "NAME=value" and its NUL
+        if "\0" not in text and size <= system_text.MAX_ARG_BYTES:
             env[variable] = text
     return env
 

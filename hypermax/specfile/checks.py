@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import os_size
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.space.leaf import step_range
@@ -27,6 +26,7 @@ from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.sizes import size_problems
 from hypermax.specfile.walk import every_node
+from hypermax.system_text import os_size
 from hypermax.values import json_equal, quoted
 
 LOG_SCALINGS = ("logarithmic", "exponential")

@@ -21,12 +21,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import MAX_ARG_BYTES, os_size
 from hypermax.scripts import first_line_problem
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
+from hypermax.system_text import MAX_ARG_BYTES, os_size
 from hypermax.values import quoted
 
 
