@@ -62,15 +62,18 @@ def test_a_diverged_report_is_drawn_on_the_curves(tmp_path, capsys):
     folder = tmp_path / "r"
     _journal(folder, [({"x": 0.1}, 0.5), ({"x": 0.2}, 0.7)])
     reports = [(1, 0, -1e308), (1, 1, 1e308), (2, 0, 1.7e308)]
-    with (folder / "trials.jsonl").open("a") as journal:
-        for trial, step, loss in reports:
-            record = {
-                "event": "trial_reported",
-                "id": trial,
-                "step": step,
-                "metrics": {"loss": loss},
-            }
-            journal.write(json.dumps(record) + "\n")
+    journal = folder / "trials.jsonl"
+    lines = []
+    for line in journal.read_text().splitlines():  # each trial's reports before its end
+        record = json.loads(line)
+        if record["event"] == "trial_finished":
+            lines += [
+                json.dumps({"event": "trial_reported", "id": i, "step": s, "metrics": {"loss": v}})
+                for i, s, v in reports
+                if i == record["id"]
+            ]
+        lines.append(line)
+    journal.write_text("\n".join(lines) + "\n")
     assert main(["plot", str(folder)]) == 0, capsys.readouterr().err
     assert "curves.png" in capsys.readouterr().out
 

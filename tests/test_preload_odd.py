@@ -52,12 +52,19 @@ def test_an_objective_named_hypermax_py_is_preloaded_and_guarded(tmp_path):
     # hypermax.py beside the spec, in the current folder: it came first on the sys.path of the
     # preload server and of the guardian, which could not import hypermax and did not start
     (tmp_path / "hypermax.py").write_text(
-        "import os, sys, psutil\n"
+        "import os, sys, time, psutil\n"
+        "def guarded(hypermax):  # the guardian starts as the first trial has started\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while time.monotonic() < deadline:\n"
+        "        helpers = [' '.join(c.cmdline()) for c in hypermax.children()]\n"
+        "        if any('execution.guardian' in c for c in helpers):\n"
+        "            return True\n"
+        "        time.sleep(0.02)\n"
+        "    return False\n"
         "def train(params):\n"
         "    hypermax = psutil.Process(os.getppid()).parent()  # above the preload server\n"
-        "    helpers = [' '.join(c.cmdline()) for c in hypermax.children()]\n"
         "    return {'loss': 0.5, 'forked': 'hypermax.execution.forkserver' in sys.modules,\n"
-        "            'guarded': any('execution.guardian' in c for c in helpers)}\n"
+        "            'guarded': guarded(hypermax)}\n"
     )
     spec = {
         "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
