@@ -5,6 +5,7 @@ hold the interpreter's exit for twice the connect timeout and print a traceback.
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -66,3 +67,30 @@ def test_tls_files_dask_cannot_use_end_the_run_at_once_in_one_line(tmp_path, sec
     prefix = "search.json: cluster.security: Dask cannot use it: "
     assert done.stderr.startswith(prefix + error), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr  # no traceback at exit
+
+
+@pytest.mark.parametrize(
+    ("variable", "said"),
+    [
+        ("DASK_DISTRIBUTED__COMM__TIMEOUTS__TCP", "KeyError: 'Invalid time unit: abc."),
+        ("DASK_DISTRIBUTED__CLIENT__HEARTBEAT", "KeyError: 'Invalid time unit: abc."),
+    ],
+    ids=["tcp-timeout", "heartbeat"],
+)
+def test_a_dask_setting_dask_cannot_read_ends_the_run_at_once_in_one_line(tmp_path, variable, said):
+    """A ``DASK_*`` variable Dask cannot read makes it refuse to connect at once: that is said
+    as such, not as a scheduler that did not answer within the wait."""
+    listening = socket.create_server(("127.0.0.1", 0))  # a port that accepts, as a scheduler's
+    with listening:
+        address = f"tcp://127.0.0.1:{listening.getsockname()[1]}"
+        (tmp_path / "search.json").write_text(json.dumps(spec({"scheduler": address})))
+        done = run_cli(
+            "run", "search.json", "--no-ui", cwd=tmp_path, timeout=WAIT, env={variable: "abc"}
+        )
+    assert done.returncode == 2, done.stderr
+    prefix = f"search.json: cluster.scheduler: Dask cannot connect to {address}: {said}"
+    assert done.stderr.startswith(prefix), done.stderr
+    assert done.stderr.endswith(
+        "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)\n"
+    )
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # nothing of Dask's at exit

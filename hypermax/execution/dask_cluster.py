@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
-from hypermax.errors import SearchFailed, SpecError, one_line
+from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
 from hypermax.execution.dask_worker import worker_facts
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ CHECK_SECONDS = 10.0
 #: (Dask bounds the connection, not the handshake after it: a port that accepts and never
 #: answers in Dask's terms, a web server say, would hold it forever)
 HANDSHAKE_GRACE = 1.0
+#: at most this much of what Dask said goes into an error line
+SAID_CHARS = 200
 #: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
 WAIT_SLICE = 0.1
 
@@ -42,6 +44,8 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
         SpecError: Dask cannot use the address or the TLS settings (it says so at once).
         SearchFailed: no scheduler answers within ``wait`` seconds (default
             ``cluster.lost_scheduler_wait``).
+        UsageError: Dask refuses to connect at once (a value of its own configuration it cannot
+            read, say: a ``DASK_*`` environment variable).
     """
     from distributed.security import Security
 
@@ -51,10 +55,17 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
         return attempt.result(wait + HANDSHAKE_GRACE)
     except (ValueError, TypeError, ssl.SSLError) as exc:  # before any connection was tried
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
-    except Exception as exc:
+    except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s ({one_line(exc)})"
+        ) from None
+    except Exception as exc:  # Dask refused at once: its own configuration, most likely
+        said = one_line(exc)
+        said = said if len(said) <= SAID_CHARS else f"{said[: SAID_CHARS - 3]}..."
+        raise UsageError(
+            f"{spec_name}: cluster.scheduler: Dask cannot connect to {cluster.scheduler}: {said} "
+            "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
         ) from None
 
 
@@ -156,8 +167,14 @@ def dask_logs_to_hypermax() -> None:
 
 
 class _Forward(logging.Handler):
+    """Hands Dask's records to hypermax's logger, while it has somewhere to write them: outside
+    a search (``validate --connect``, a connection that failed), Python's last-resort handler
+    would print them over the terminal (a failed connection's "Closing dangling stream", which
+    Dask logs as the interpreter exits)."""
+
     def emit(self, record: logging.LogRecord) -> None:
-        log.handle(record)
+        if log.hasHandlers():
+            log.handle(record)
 
 
 def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
