@@ -8,6 +8,7 @@ worker is killed mid-trial, a scheduler is lost, Ctrl-C stops trials on the work
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -21,12 +22,13 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from conftest import OBJECTIVES, finished_records, journal_records, run_cli, run_hypermax_here
 from dask_cluster import LocalDaskCluster, Proxy, make_certificates
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, is_stopped, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
 
+import hypermax
 from hypermax import events as ev
 from hypermax.errors import SearchFailed, SpecError
 from hypermax.events import Command
@@ -192,6 +194,54 @@ def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, wri
     assert len(finished) == 3
     assert {r["metadata"]["parent"] for r in finished.values()} == {cluster.workers[1].pid}
     assert "cluster:" not in result.stdout  # a worker offers them: nothing to wait for
+
+
+#: a ``dask worker`` for the address in argv[1] whose hypermax says it is version argv[2]; it
+#: alone offers the resource ``OTHER``
+WORKER_OF_VERSION = """
+import sys
+import hypermax
+hypermax.__version__ = sys.argv[2]  # as another install of hypermax has it
+from dask.cli import run_cli
+sys.argv = ["dask", "worker", sys.argv[1], "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+            "--nthreads", "1", "--death-timeout", "60", "--resources", "OTHER=1"]
+run_cli()
+"""
+
+
+def test_a_worker_with_another_hypermax_version_fails_its_trials_saying_so(
+    cluster, tmp_path, write_spec, marker
+):
+    """A worker whose hypermax is another version may lack what a task names, or run it
+    otherwise: each trial it takes fails naming both versions, before anything of it runs."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_OF_VERSION, cluster.address, "0.0.1"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        cluster.wait_for_workers(3)
+        section = {"scheduler": cluster.address, "resources": {"OTHER": 1}}
+        doc = search_doc(tmp_path, marker, "where", section, iterations=2)
+        result = run_hypermax_here(write_spec(doc))
+    finally:
+        worker.terminate()  # it says goodbye to the scheduler
+        worker.wait()
+        cluster.wait_for_workers(2)
+    assert result.returncode == 1, result.stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert sorted(finished) == [1, 2]
+    said = re.compile(
+        r"the Dask task failed: RuntimeError: Dask worker tcp://127\.0\.0\.1:\d+ runs hypermax "
+        rf"0\.0\.1, this machine {re.escape(hypermax.__version__)}: install the same hypermax on "
+        "every worker"
+    )
+    for record in finished.values():
+        assert record["state"] == "failed"
+        assert said.fullmatch(record["reason"]), record["reason"]
+    assert result.stderr.startswith(f"hypermax: every trial failed: {finished[1]['reason']}; ")
 
 
 def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluster, tmp_path):
