@@ -814,6 +814,19 @@ def test_the_code_bundle_holds_what_import_finds_and_an_outside_src(tmp_path):
     assert dask_files.code_bundle(FunctionSpec(**executable("good")), project) is None
 
 
+def test_the_code_bundle_holds_the_folder_without_init_of_a_module(tmp_path):
+    """``"module": "nets.model"``, nets/ a folder without ``__init__.py`` (a namespace package,
+    which Python imports and validate finds): its files travel, as a package's; other folders
+    without one stay."""
+    for path in ("nets/model.py", "nets/blocks/conv.py", "data/notes.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(f"# {path}\n")
+    function = FunctionSpec(type="python_function", module="nets.model", name="train")
+    bundle = dask_files.code_bundle(function, tmp_path)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == ["folder/nets/blocks/conv.py", "folder/nets/model.py"]
+
+
 def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
     (tmp_path / "big.py").write_text("x = 1\n" * 100)
     monkeypatch.setattr(dask_files, "CODE_CAP_BYTES", 100)
