@@ -169,6 +169,21 @@ def test_a_search_runs_its_trials_in_the_workers_process_trees_and_a_time_limit_
     assert_none_alive(marker)
 
 
+def test_a_worker_that_sees_a_relative_results_folder_writes_the_trials_there(
+    cluster, tmp_path, write_spec, marker
+):
+    """``results.directory`` relative (as by default): a worker started in another folder sees
+    it at its absolute path, and runs the trial in place; it looked for the relative path from
+    its own folder, and ran every trial in a scratch folder whose files came back at its end."""
+    doc = search_doc(tmp_path, marker, "folder", {"scheduler": cluster.address}, iterations=1)
+    doc["results"]["directory"] = "results"
+    result = run_hypermax_here(write_spec(doc))
+    assert result.returncode == 0, result.stderr
+    record = finished_records(tmp_path / "results" / "onworkers")[1]
+    assert record["metadata"]["parent"] in {worker.pid for worker in cluster.workers}
+    assert record["metadata"]["cwd"] == str(tmp_path / "results" / "onworkers" / "trials" / "1")
+
+
 def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "where", {}, iterations=1)
     del doc["cluster"]
