@@ -854,6 +854,26 @@ def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
     )
 
 
+def test_a_worker_that_sees_the_results_folder_read_only_does_not_write_there(tmp_path):
+    """A shared filesystem mounted read-only on a worker: it sees hypermax's probe, but runs its
+    trials in a folder of its own and sends their files back; in place, every trial failed
+    (cannot prepare the trial's files: Read-only file system)."""
+    trials = tmp_path / "trials"
+    probe = dask_files.write_probe(trials)
+    assert probe is not None and dask_files.reads_probe(probe)
+    code = f"from hypermax.execution import dask_files; print(dask_files.reads_probe({probe!r}))"
+    read_only = f"mount --bind {trials} {trials} && mount -o remount,bind,ro {trials}"
+    seen = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'{read_only} && exec "$0" -c "$1"', sys.executable, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if seen.returncode and not seen.stdout:  # no mount namespace to be had here
+        pytest.skip(f"cannot mount the folder read-only: {seen.stderr.strip()}")
+    assert seen.stdout == "False\n", seen.stderr
+
+
 def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
     sent = dask_files.TrialFiles(
         b"output\n",

@@ -181,12 +181,15 @@ def write_probe(trials_root: Path) -> tuple[str, str] | None:
 
 
 def reads_probe(probe: tuple[str, str]) -> bool:
-    """Whether this machine sees the probe: it shares the results folder with hypermax."""
+    """Whether this machine sees the probe and may write beside it: it shares the results
+    folder with hypermax (one it sees read-only, a shared filesystem mounted so on the workers,
+    would fail every trial it runs in place)."""
     path, token = probe
     try:
-        return Path(path).read_text() == token
+        seen = Path(path).read_text() == token
     except OSError:
         return False
+    return seen and os.access(Path(path).parent, os.W_OK)
 
 
 @dataclass(frozen=True)
