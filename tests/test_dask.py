@@ -22,7 +22,14 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli, run_hypermax_here
+from conftest import (
+    OBJECTIVES,
+    finished_records,
+    journal_records,
+    run_cli,
+    run_cli_here,
+    run_hypermax_here,
+)
 from dask_cluster import LocalDaskCluster, Proxy, make_certificates
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, is_stopped, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
@@ -712,6 +719,25 @@ def test_validate_connect_says_what_the_cluster_offers(cluster, tmp_path, write_
         f"{cluster.address}: answers; 2 workers, 4 threads",
         "1 of them offer the resources each trial holds (SLOT=1)",
     ]
+
+
+def test_a_workers_address_given_as_the_scheduler_is_one_clear_error(
+    cluster, tmp_path, write_spec, marker
+):
+    """A worker answers as Dask does, and refuses the client's first call: that is said, not
+    that the tcp:// address needs TLS files."""
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        worker = sorted(client.scheduler_info()["workers"])[0]
+    spec = write_spec(search_doc(tmp_path, marker, "where", {"scheduler": worker}))
+    result = run_cli_here("validate", str(spec), "--connect", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        f"search.json: cluster.scheduler: the Dask server at {worker} is not a scheduler (a "
+        "worker's address?); Dask says: TypeError: "
+    ), result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_validate_connect_fails_when_no_scheduler_answers(tmp_path, write_spec, marker):

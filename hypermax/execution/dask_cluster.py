@@ -53,7 +53,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
         return attempt.result(wait + HANDSHAKE_GRACE)
-    except (ValueError, TypeError, ssl.SSLError) as exc:  # before any connection was tried
+    except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
         raise SearchFailed(
@@ -72,6 +72,11 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
 def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, str]:
     """Where and why Dask could not use the cluster's settings (it raised ``exc`` at once)."""
     said = one_line(exc)
+    if isinstance(exc, TypeError) and "identity()" in said:  # it answered, refusing the call
+        return "cluster.scheduler", (
+            f"the Dask server at {cluster.scheduler} is not a scheduler (a worker's address?); "
+            f"Dask says: {said}"
+        )
     if not isinstance(exc, TypeError | ssl.SSLError):
         return "cluster.scheduler", f"Dask cannot use it: {said}"
     if not cluster.security:
