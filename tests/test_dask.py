@@ -8,6 +8,7 @@ worker is killed mid-trial, a scheduler is lost, Ctrl-C stops trials on the work
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -866,6 +867,20 @@ def test_the_code_bundle_holds_the_folder_without_init_of_a_module(tmp_path):
     bundle = dask_files.code_bundle(function, tmp_path)
     assert bundle is not None
     assert sorted(bundle.sources()) == ["folder/nets/blocks/conv.py", "folder/nets/model.py"]
+
+
+@pytest.mark.timeout(10)
+def test_the_code_bundle_leaves_out_what_is_no_regular_file(tmp_path):
+    """A named pipe ``*.py`` in a package beside the spec blocked the search's start for ever,
+    reading it; a dangling symlink ended it with an unexpected error."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    os.mkfifo(tmp_path / "pkg" / "pipe.py")
+    (tmp_path / "pkg" / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    function = FunctionSpec(type="python_function", module="pkg", name="train")
+    bundle = dask_files.code_bundle(function, tmp_path)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == ["folder/pkg/__init__.py"]
 
 
 def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):

@@ -129,10 +129,11 @@ def importable_files(folder: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _package(folder: Path, package: Path) -> Iterator[tuple[str, Path]]:
-    """(path relative to ``folder``, path) of every ``*.py`` file inside ``package``."""
+    """(path relative to ``folder``, path) of every ``*.py`` file inside ``package``: regular
+    files only (a named pipe would block the read for ever, a dangling symlink fail it)."""
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(folder)
-        if not any(part.startswith((".", "__pycache__")) for part in rel.parts):
+        if path.is_file() and not any(part.startswith((".", "__pycache__")) for part in rel.parts):
             yield rel.as_posix(), path
 
 
