@@ -31,6 +31,10 @@ CHECK_SECONDS = 10.0
 #: (Dask bounds the connection, not the handshake after it: a port that accepts and never
 #: answers in Dask's terms, a web server say, would hold it forever)
 HANDSHAKE_GRACE = 1.0
+#: what Dask raises, at once, for a value of its own configuration it cannot use: a time it
+#: cannot read (KeyError), a timeout too low (AssertionError), a security loader it cannot
+#: import, encryption it requires of a tcp:// address (RuntimeError)
+CONFIGURATION_ERRORS = (KeyError, AssertionError, ImportError, RuntimeError)
 #: at most this much of what Dask said goes into an error line
 SAID_CHARS = 200
 #: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
@@ -43,7 +47,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     Raises:
         SpecError: Dask cannot use the address or the TLS settings (it says so at once).
         SearchFailed: no scheduler answers within ``wait`` seconds (default
-            ``cluster.lost_scheduler_wait``).
+            ``cluster.lost_scheduler_wait``), or what answers is no Dask scheduler.
         UsageError: Dask refuses to connect at once (a value of its own configuration it cannot
             read, say: a ``DASK_*`` environment variable).
     """
@@ -55,18 +59,27 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
         return attempt.result(wait + HANDSHAKE_GRACE)
     except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
+    except CONFIGURATION_ERRORS as exc:  # Dask refused at once: its own configuration
+        said = _shortened(one_line(exc))
+        raise UsageError(
+            f"{spec_name}: cluster.scheduler: Dask cannot connect to {cluster.scheduler}: {said} "
+            "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
+        ) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s ({one_line(exc)})"
         ) from None
-    except Exception as exc:  # Dask refused at once: its own configuration, most likely
-        said = one_line(exc)
-        said = said if len(said) <= SAID_CHARS else f"{said[: SAID_CHARS - 3]}..."
-        raise UsageError(
-            f"{spec_name}: cluster.scheduler: Dask cannot connect to {cluster.scheduler}: {said} "
-            "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
+    except Exception as exc:  # an answer Dask could not read (a web server's, read as a frame)
+        raise SearchFailed(
+            f"{spec_name}: cluster.scheduler: something answers at {cluster.scheduler}, but not "
+            f"as a Dask scheduler does ({_shortened(one_line(exc))})"
         ) from None
+
+
+def _shortened(said: str) -> str:
+    """What Dask said, cut to :data:`SAID_CHARS` (its list of every time unit it reads, say)."""
+    return said if len(said) <= SAID_CHARS else f"{said[: SAID_CHARS - 3]}..."
 
 
 def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, str]:
