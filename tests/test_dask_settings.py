@@ -4,6 +4,7 @@ hold the interpreter's exit for twice the connect timeout and print a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 
@@ -11,7 +12,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import quadratic, run_cli
+from conftest import quadratic, run_cli, run_cli_here
 
 from hypermax.cli import main
 
@@ -41,6 +42,18 @@ def test_an_address_without_a_port_is_refused_by_validate(
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "search.json"]) == 2
     assert capsys.readouterr().err == f"search.json: cluster.scheduler: {problem}\n"
+
+
+def test_a_ucx_address_dask_has_no_support_for_is_refused_naming_the_address(tmp_path):
+    """Dask without its UCX support cannot make a ucx:// connection (a TypeError): that is the
+    address's problem, not TLS files the spec lacks."""
+    if importlib.util.find_spec("distributed_ucxx") is not None:
+        pytest.skip("Dask has its UCX support here")
+    (tmp_path / "search.json").write_text(json.dumps(spec({"scheduler": "ucx://127.0.0.1:8786"})))
+    done = run_cli_here("run", "search.json", "--no-ui", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("search.json: cluster.scheduler: Dask cannot use it: TypeError: ")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,10 @@ def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, st
             f"the Dask server at {cluster.scheduler} is not a scheduler (a worker's address?); "
             f"Dask says: {said}"
         )
-    if not isinstance(exc, TypeError | ssl.SSLError):
+    about_tls = isinstance(exc, ssl.SSLError) or (
+        isinstance(exc, TypeError) and any(word in said for word in ("ssl", "TLS", "tls"))
+    )
+    if not about_tls:  # a ucx:// address without Dask's UCX support, say
         return "cluster.scheduler", f"Dask cannot use it: {said}"
     if not cluster.security:
         return "cluster.security", (
