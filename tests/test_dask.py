@@ -8,6 +8,8 @@ worker is killed mid-trial, a scheduler is lost, Ctrl-C stops trials on the work
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,12 +23,20 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, journal_records, run_cli
+from conftest import (
+    OBJECTIVES,
+    finished_records,
+    journal_records,
+    run_cli,
+    run_cli_here,
+    run_hypermax_here,
+)
 from dask_cluster import LocalDaskCluster, Proxy, make_certificates
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, is_stopped, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
 
+import hypermax
 from hypermax import events as ev
 from hypermax.errors import SearchFailed, SpecError
 from hypermax.events import Command
@@ -167,6 +177,21 @@ def test_a_search_runs_its_trials_in_the_workers_process_trees_and_a_time_limit_
     assert_none_alive(marker)
 
 
+def test_a_worker_that_sees_a_relative_results_folder_writes_the_trials_there(
+    cluster, tmp_path, write_spec, marker
+):
+    """``results.directory`` relative (as by default): a worker started in another folder sees
+    it at its absolute path, and runs the trial in place; it looked for the relative path from
+    its own folder, and ran every trial in a scratch folder whose files came back at its end."""
+    doc = search_doc(tmp_path, marker, "folder", {"scheduler": cluster.address}, iterations=1)
+    doc["results"]["directory"] = "results"
+    result = run_hypermax_here(write_spec(doc))
+    assert result.returncode == 0, result.stderr
+    record = finished_records(tmp_path / "results" / "onworkers")[1]
+    assert record["metadata"]["parent"] in {worker.pid for worker in cluster.workers}
+    assert record["metadata"]["cwd"] == str(tmp_path / "results" / "onworkers" / "trials" / "1")
+
+
 def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "where", {}, iterations=1)
     del doc["cluster"]
@@ -192,6 +217,54 @@ def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, wri
     assert len(finished) == 3
     assert {r["metadata"]["parent"] for r in finished.values()} == {cluster.workers[1].pid}
     assert "cluster:" not in result.stdout  # a worker offers them: nothing to wait for
+
+
+#: a ``dask worker`` for the address in argv[1] whose hypermax says it is version argv[2]; it
+#: alone offers the resource ``OTHER``
+WORKER_OF_VERSION = """
+import sys
+import hypermax
+hypermax.__version__ = sys.argv[2]  # as another install of hypermax has it
+from dask.cli import run_cli
+sys.argv = ["dask", "worker", sys.argv[1], "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+            "--nthreads", "1", "--death-timeout", "60", "--resources", "OTHER=1"]
+run_cli()
+"""
+
+
+def test_a_worker_with_another_hypermax_version_fails_its_trials_saying_so(
+    cluster, tmp_path, write_spec, marker
+):
+    """A worker whose hypermax is another version may lack what a task names, or run it
+    otherwise: each trial it takes fails naming both versions, before anything of it runs."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_OF_VERSION, cluster.address, "0.0.1"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        cluster.wait_for_workers(3)
+        section = {"scheduler": cluster.address, "resources": {"OTHER": 1}}
+        doc = search_doc(tmp_path, marker, "where", section, iterations=2)
+        result = run_hypermax_here(write_spec(doc))
+    finally:
+        worker.terminate()  # it says goodbye to the scheduler
+        worker.wait()
+        cluster.wait_for_workers(2)
+    assert result.returncode == 1, result.stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert sorted(finished) == [1, 2]
+    said = re.compile(
+        r"the Dask task failed: RuntimeError: Dask worker tcp://127\.0\.0\.1:\d+ runs hypermax "
+        rf"0\.0\.1, this machine {re.escape(hypermax.__version__)}: install the same hypermax on "
+        "every worker"
+    )
+    for record in finished.values():
+        assert record["state"] == "failed"
+        assert said.fullmatch(record["reason"]), record["reason"]
+    assert result.stderr.startswith(f"hypermax: every trial failed: {finished[1]['reason']}; ")
 
 
 def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluster, tmp_path):
@@ -649,6 +722,25 @@ def test_validate_connect_says_what_the_cluster_offers(cluster, tmp_path, write_
     ]
 
 
+def test_a_workers_address_given_as_the_scheduler_is_one_clear_error(
+    cluster, tmp_path, write_spec, marker
+):
+    """A worker answers as Dask does, and refuses the client's first call: that is said, not
+    that the tcp:// address needs TLS files."""
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        worker = sorted(client.scheduler_info()["workers"])[0]
+    spec = write_spec(search_doc(tmp_path, marker, "where", {"scheduler": worker}))
+    result = run_cli_here("validate", str(spec), "--connect", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        f"search.json: cluster.scheduler: the Dask server at {worker} is not a scheduler (a "
+        "worker's address?); Dask says: TypeError: "
+    ), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_validate_connect_fails_when_no_scheduler_answers(tmp_path, write_spec, marker):
     doc = search_doc(
         tmp_path, marker, "where", {"scheduler": "tcp://127.0.0.1:9", "lost_scheduler_wait": 0.5}
@@ -764,6 +856,33 @@ def test_the_code_bundle_holds_what_import_finds_and_an_outside_src(tmp_path):
     assert dask_files.code_bundle(FunctionSpec(**executable("good")), project) is None
 
 
+def test_the_code_bundle_holds_the_folder_without_init_of_a_module(tmp_path):
+    """``"module": "nets.model"``, nets/ a folder without ``__init__.py`` (a namespace package,
+    which Python imports and validate finds): its files travel, as a package's; other folders
+    without one stay."""
+    for path in ("nets/model.py", "nets/blocks/conv.py", "data/notes.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(f"# {path}\n")
+    function = FunctionSpec(type="python_function", module="nets.model", name="train")
+    bundle = dask_files.code_bundle(function, tmp_path)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == ["folder/nets/blocks/conv.py", "folder/nets/model.py"]
+
+
+@pytest.mark.timeout(10)
+def test_the_code_bundle_leaves_out_what_is_no_regular_file(tmp_path):
+    """A named pipe ``*.py`` in a package beside the spec blocked the search's start for ever,
+    reading it; a dangling symlink ended it with an unexpected error."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    os.mkfifo(tmp_path / "pkg" / "pipe.py")
+    (tmp_path / "pkg" / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    function = FunctionSpec(type="python_function", module="pkg", name="train")
+    bundle = dask_files.code_bundle(function, tmp_path)
+    assert bundle is not None
+    assert sorted(bundle.sources()) == ["folder/pkg/__init__.py"]
+
+
 def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
     (tmp_path / "big.py").write_text("x = 1\n" * 100)
     monkeypatch.setattr(dask_files, "CODE_CAP_BYTES", 100)
@@ -774,6 +893,26 @@ def test_code_too_large_to_send_is_a_spec_error(tmp_path, monkeypatch):
         "search.json: function: the spec's folder holds more than 0 MiB of Python files to send "
         f"to the Dask workers ({tmp_path.resolve()})"
     )
+
+
+def test_a_worker_that_sees_the_results_folder_read_only_does_not_write_there(tmp_path):
+    """A shared filesystem mounted read-only on a worker: it sees hypermax's probe, but runs its
+    trials in a folder of its own and sends their files back; in place, every trial failed
+    (cannot prepare the trial's files: Read-only file system)."""
+    trials = tmp_path / "trials"
+    probe = dask_files.write_probe(trials)
+    assert probe is not None and dask_files.reads_probe(probe)
+    code = f"from hypermax.execution import dask_files; print(dask_files.reads_probe({probe!r}))"
+    read_only = f"mount --bind {trials} {trials} && mount -o remount,bind,ro {trials}"
+    seen = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'{read_only} && exec "$0" -c "$1"', sys.executable, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if seen.returncode and not seen.stdout:  # no mount namespace to be had here
+        pytest.skip(f"cannot mount the folder read-only: {seen.stderr.strip()}")
+    assert seen.stdout == "False\n", seen.stderr
 
 
 def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):

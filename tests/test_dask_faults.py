@@ -12,6 +12,7 @@ import http.server
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -64,6 +65,45 @@ def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
         f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
         "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
     )
+
+
+@pytest.fixture
+def answering_server() -> Iterator[str]:
+    """A port on 127.0.0.1 that answers whatever comes with an HTTP error (a proxy's, say): its
+    address."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                peer, _ = server.accept()
+                with peer:
+                    peer.recv(65536)
+                    peer.sendall(b"HTTP/1.0 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        thread.join()
+
+
+def test_a_port_that_answers_not_as_a_scheduler_is_said_to_at_once(
+    tmp_path, write_spec, marker, answering_server
+):
+    """Dask reads the answer as a frame's length, and cannot make that much room: that is no
+    configuration of Dask's to check, nor a wait that ran out."""
+    doc = search_doc(tmp_path, marker, "where", {"scheduler": answering_server})
+    result = run_cli_here("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(
+        f"search.json: cluster.scheduler: something answers at {answering_server}, but not as a "
+        "Dask scheduler does ("
+    ), result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spec, marker):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli_here
 
+from hypermax.errors import SpecError
 from hypermax.space import Space
 from hypermax.spec import load_spec, spec_from_dict
 from hypermax.validation import TEMPLATES_FOLDER, resolve_and_validate, template_names
@@ -238,6 +239,28 @@ def test_module_inside_a_package_is_found_without_importing_it(tmp_path: Path) -
     assert not marker.exists()
     assert "pkgmarker" not in sys.modules
     assert sys.path == path_before
+
+
+def test_module_in_a_folder_without_init_inside_a_package_is_found(tmp_path: Path) -> None:
+    """``pkgouter.inner.model``, ``inner`` a folder without ``__init__.py`` (a namespace package,
+    which Python imports): the search for it raised a KeyError, an unexpected error."""
+    inner = tmp_path / "pkgouter" / "inner"
+    inner.mkdir(parents=True)
+    (tmp_path / "pkgouter" / "__init__.py").write_text("")
+    (inner / "model.py").write_text("def train(params):\n    return 0.0\n")
+    doc = {
+        **MINIMAL,
+        "function": {"type": "python_function", "module": "pkgouter.inner.model", "name": "trian"},
+    }
+    with pytest.raises(SpecError) as caught:
+        load_spec(write_spec(tmp_path, doc))
+    assert caught.value.problems == [
+        (
+            "function.name",
+            'pkgouter/inner/model.py defines no "trian" (it defines: train)',
+        )
+    ]
+    assert "pkgouter" not in sys.modules
 
 
 def test_yaml_dates_stay_text(tmp_path: Path) -> None:

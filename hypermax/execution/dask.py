@@ -129,6 +129,8 @@ class DaskRunner(BaseRunner):
     # -- the seam ---------------------------------------------------------------------------
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Send the trial to the cluster as one task (once the scheduler answers); return."""
+        # as a worker sees them: a relative path would start from its own folder
+        trial_dir, log_path = trial_dir.absolute(), log_path.absolute()
         plan = TrialPlan(self.function, self.spec_folder, proposal, trial_dir, log_path)
         key = f"hypermax-trial-{proposal.trial_id}-{uuid.uuid4().hex[:12]}"
         task = TrialTask(plan, key, self.topic, self._probe(trial_dir.parent), self._code)

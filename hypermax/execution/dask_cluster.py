@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
-from hypermax.errors import SearchFailed, SpecError, one_line
+from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
 from hypermax.execution.dask_worker import worker_facts
 
 if TYPE_CHECKING:
@@ -31,6 +31,12 @@ CHECK_SECONDS = 10.0
 #: (Dask bounds the connection, not the handshake after it: a port that accepts and never
 #: answers in Dask's terms, a web server say, would hold it forever)
 HANDSHAKE_GRACE = 1.0
+#: what Dask raises, at once, for a value of its own configuration it cannot use: a time it
+#: cannot read (KeyError), a timeout too low (AssertionError), a security loader it cannot
+#: import, encryption it requires of a tcp:// address (RuntimeError)
+CONFIGURATION_ERRORS = (KeyError, AssertionError, ImportError, RuntimeError)
+#: at most this much of what Dask said goes into an error line
+SAID_CHARS = 200
 #: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
 WAIT_SLICE = 0.1
 
@@ -41,7 +47,9 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     Raises:
         SpecError: Dask cannot use the address or the TLS settings (it says so at once).
         SearchFailed: no scheduler answers within ``wait`` seconds (default
-            ``cluster.lost_scheduler_wait``).
+            ``cluster.lost_scheduler_wait``), or what answers is no Dask scheduler.
+        UsageError: Dask refuses to connect at once (a value of its own configuration it cannot
+            read, say: a ``DASK_*`` environment variable).
     """
     from distributed.security import Security
 
@@ -49,19 +57,43 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
         return attempt.result(wait + HANDSHAKE_GRACE)
-    except (ValueError, TypeError, ssl.SSLError) as exc:  # before any connection was tried
+    except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
-    except Exception as exc:
+    except CONFIGURATION_ERRORS as exc:  # Dask refused at once: its own configuration
+        said = _shortened(one_line(exc))
+        raise UsageError(
+            f"{spec_name}: cluster.scheduler: Dask cannot connect to {cluster.scheduler}: {said} "
+            "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
+        ) from None
+    except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s ({one_line(exc)})"
         ) from None
+    except Exception as exc:  # an answer Dask could not read (a web server's, read as a frame)
+        raise SearchFailed(
+            f"{spec_name}: cluster.scheduler: something answers at {cluster.scheduler}, but not "
+            f"as a Dask scheduler does ({_shortened(one_line(exc))})"
+        ) from None
+
+
+def _shortened(said: str) -> str:
+    """What Dask said, cut to :data:`SAID_CHARS` (its list of every time unit it reads, say)."""
+    return said if len(said) <= SAID_CHARS else f"{said[: SAID_CHARS - 3]}..."
 
 
 def _settings_problem(cluster: ClusterSpec, exc: BaseException) -> tuple[str, str]:
     """Where and why Dask could not use the cluster's settings (it raised ``exc`` at once)."""
     said = one_line(exc)
-    if not isinstance(exc, TypeError | ssl.SSLError):
+    if isinstance(exc, TypeError) and "identity()" in said:  # it answered, refusing the call
+        return "cluster.scheduler", (
+            f"the Dask server at {cluster.scheduler} is not a scheduler (a worker's address?); "
+            f"Dask says: {said}"
+        )
+    about_tls = isinstance(exc, ssl.SSLError) or (
+        isinstance(exc, TypeError) and any(word in said for word in ("ssl", "TLS", "tls"))
+    )
+    if not about_tls:  # a ucx:// address without Dask's UCX support, say
         return "cluster.scheduler", f"Dask cannot use it: {said}"
     if not cluster.security:
         return "cluster.security", (
@@ -156,8 +188,14 @@ def dask_logs_to_hypermax() -> None:
 
 
 class _Forward(logging.Handler):
+    """Hands Dask's records to hypermax's logger, while it has somewhere to write them: outside
+    a search (``validate --connect``, a connection that failed), Python's last-resort handler
+    would print them over the terminal (a failed connection's "Closing dangling stream", which
+    Dask logs as the interpreter exits)."""
+
     def emit(self, record: logging.LogRecord) -> None:
-        log.handle(record)
+        if log.hasHandlers():
+            log.handle(record)
 
 
 def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 - **Code.** A ``python_function``'s code travels with each task as a small zip
   (:class:`CodeBundle`): the Python files importable from the spec's folder (its top-level
-  ``*.py`` files and its packages), the ``src`` file and those importable from its folder (first
+  ``*.py`` files and its packages, and the folder without ``__init__.py`` a ``module`` lies in:
+  a namespace package), the ``src`` file and those importable from its folder (first
   on its ``sys.path``, as when Python runs it). A worker that sees the very same files at
   the same paths (a shared filesystem, or this machine) runs them in place; any other unpacks the
   bundle once into its local folder and runs the trial from there. Installed packages and data
@@ -85,6 +86,9 @@ def code_bundle(function: FunctionSpec, spec_folder: Path) -> CodeBundle | None:
         return None
     folder = spec_folder.resolve()
     members = {f"{_FOLDER}/{rel}": path for rel, path in importable_files(folder)}
+    top = (function.module or "").partition(".")[0]
+    if top and (folder / top).is_dir():  # a folder without __init__.py: a namespace package
+        members.update((f"{_FOLDER}/{rel}", path) for rel, path in _package(folder, folder / top))
     src = (folder / function.src).resolve() if function.src else None
     if src is not None:  # and what it imports from its folder, first on its sys.path
         inside = src.is_relative_to(folder)
@@ -121,10 +125,16 @@ def importable_files(folder: Path) -> Iterator[tuple[str, Path]]:
         if entry.is_file() and entry.suffix == ".py":
             yield entry.name, entry
         elif entry.is_dir() and (entry / "__init__.py").is_file():
-            for path in sorted(entry.rglob("*.py")):
-                rel = path.relative_to(folder)
-                if not any(part.startswith((".", "__pycache__")) for part in rel.parts):
-                    yield rel.as_posix(), path
+            yield from _package(folder, entry)
+
+
+def _package(folder: Path, package: Path) -> Iterator[tuple[str, Path]]:
+    """(path relative to ``folder``, path) of every ``*.py`` file inside ``package``: regular
+    files only (a named pipe would block the read for ever, a dangling symlink fail it)."""
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith((".", "__pycache__")) for part in rel.parts):
+            yield rel.as_posix(), path
 
 
 def place_code(bundle: CodeBundle, cache: Path) -> tuple[Path, str | None]:
@@ -172,12 +182,15 @@ def write_probe(trials_root: Path) -> tuple[str, str] | None:
 
 
 def reads_probe(probe: tuple[str, str]) -> bool:
-    """Whether this machine sees the probe: it shares the results folder with hypermax."""
+    """Whether this machine sees the probe and may write beside it: it shares the results
+    folder with hypermax (one it sees read-only, a shared filesystem mounted so on the workers,
+    would fail every trial it runs in place)."""
     path, token = probe
     try:
-        return Path(path).read_text(encoding="utf-8") == token
+        seen = Path(path).read_text(encoding="utf-8") == token
     except OSError:
         return False
+    return seen and os.access(Path(path).parent, os.W_OK)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ scheduler) is stopped by the worker's own watcher thread.
 
 from __future__ import annotations
 
+import operator
 import pickle
 import sys
 import threading
@@ -95,8 +96,41 @@ def task_payload(task: TrialTask) -> bytes:
     ``pickle.loads`` with them). Dask reads a task's function and arguments as it receives the
     task, and a worker that cannot import them (no hypermax there) drops its connection and
     ends, leaving the trial waiting for ever; read inside the task, the import error fails the
-    task instead, and the runner says what is missing."""
-    return pickle.dumps(_Call(task))
+    task instead, and the runner says what is missing.
+
+    Before it runs the attempt, the unpickling checks the worker's hypermax is this one's
+    version (:class:`_SameVersion`), with Python's own functions only: a worker with another
+    hypermax may lack the very functions the attempt names, or run them otherwise."""
+    return pickle.dumps(_Second((_SameVersion(), _Call(task))))
+
+
+class _Second:
+    """Unpickles as the second item of ``pair``, once the first was unpickled (checked)."""
+
+    def __init__(self, pair: tuple[Any, Any]) -> None:
+        self.pair = pair
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[Any, Any]]]:
+        return operator.itemgetter(1), (self.pair,)
+
+
+class _SameVersion:
+    """Unpickles as a check that the worker runs this machine's hypermax version: a
+    ``RuntimeError`` saying which it runs, if not."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
+        from hypermax import __version__
+
+        code = (
+            "import hypermax\n"
+            f"if hypermax.__version__ != {__version__!r}:\n"
+            "    from distributed import get_worker\n"
+            "    raise RuntimeError(\n"
+            "        f'Dask worker {get_worker().address} runs hypermax {hypermax.__version__}, '\n"
+            f"        'this machine {__version__}: install the same hypermax on every worker'\n"
+            "    )\n"
+        )
+        return exec, (code, {})
 
 
 class _Call:

@@ -133,7 +133,10 @@ def module_origin(name: str, folder: Path) -> Path | None:
                 return None
             full_name = ".".join([top, *rest[:depth]])
             locations = list(spec.submodule_search_locations)
-            spec = importlib.machinery.PathFinder.find_spec(full_name, locations)
+            try:
+                spec = importlib.machinery.PathFinder.find_spec(full_name, locations)
+            except KeyError:  # a namespace package, whose path looks for its parent's import
+                spec = _namespace_spec(full_name, locations)
     except (ImportError, ValueError):
         return None
     finally:
@@ -141,6 +144,18 @@ def module_origin(name: str, folder: Path) -> Path | None:
     if spec is None:
         return None
     return Path(spec.origin) if spec.origin and spec.has_location else Path(name)
+
+
+def _namespace_spec(name: str, locations: list[str]) -> importlib.machinery.ModuleSpec | None:
+    """The spec of namespace package ``name`` (folders without ``__init__.py``) inside the
+    package folders ``locations``, made without importing its parent; None if there is none."""
+    last = name.rpartition(".")[2]
+    folders = [str(Path(place, last)) for place in locations if Path(place, last).is_dir()]
+    if not folders:
+        return None
+    spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+    spec.submodule_search_locations = folders
+    return spec
 
 
 def _src_problems(

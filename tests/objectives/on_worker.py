@@ -21,6 +21,11 @@ def where(params: dict[str, Any]) -> dict[str, Any]:
     return {"loss": (params["x"] - 0.3) ** 2, "pid": os.getpid(), "parent": os.getppid()}
 
 
+def folder(params: dict[str, Any]) -> dict[str, Any]:
+    """``where``, and the folder the trial runs in."""
+    return {**where(params), "cwd": os.getcwd()}
+
+
 def where_unless_one(params: dict[str, Any]) -> Any:
     """``where``, except that at x = 1 it hangs (see ``hang``)."""
     return hang(params) if params["x"] == 1.0 else where(params)
