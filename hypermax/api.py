@@ -129,8 +129,9 @@ def plan_search(
         raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
     shipped_file = (directory.expanduser() / name / SHIPPED_FILE).resolve()  # as the spec does
-    env = {**overrides.get("function.env", {}), OBJECTIVE_ENV: str(shipped_file)}
-    overrides["function.env"] = env
+    env = overrides.get("function.env", {})
+    if isinstance(env, dict):  # else the spec's checks name it: function.env must be an object
+        overrides["function.env"] = {**env, OBJECTIVE_ENV: str(shipped_file)}
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)

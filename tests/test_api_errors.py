@@ -140,6 +140,16 @@ def test_a_value_json_cannot_hold_is_shown_as_python_writes_it(tmp_path):
         assert str(raised.value) == f"optimize(): function.cwd: must be a string, got {shown}"
 
 
+@pytest.mark.parametrize(("env", "shown"), [(["A=1"], "an array"), ("A=1", '"A=1"'), (3, "3")])
+def test_an_env_that_is_no_dict_is_named_by_its_spec_path(tmp_path, env, shown):
+    """A callable's env= was merged with the objective's own variable first: a bare
+    ``TypeError: 'list' object is not a mapping``."""
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, env=env, results_dir=tmp_path)
+    assert str(raised.value) == f"optimize(): function.env: must be an object, got {shown}"
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_plugin_optimizer_given_as_its_class_is_asked_for_by_its_name(tmp_path):
     """``method=TheClass`` said 'must be a string, got <class ...>'."""
     from hypermax.optimizers.hyperopt_based import RandomOptimizer
