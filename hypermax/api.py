@@ -128,7 +128,8 @@ def plan_search(
     if problem is not None:
         raise TypeError(f"optimize(): {problem}")
     shipped = pickled(objective)
-    shipped_file = (directory.expanduser() / name / SHIPPED_FILE).resolve()  # as the spec does
+    # as the spec does; a name= that is no str is named by the spec's checks: search.name
+    shipped_file = (directory.expanduser() / str(name) / SHIPPED_FILE).resolve()
     env = overrides.get("function.env", {})
     if isinstance(env, dict):  # else the spec's checks name it: function.env must be an object
         overrides["function.env"] = {**env, OBJECTIVE_ENV: str(shipped_file)}

@@ -150,6 +150,16 @@ def test_an_env_that_is_no_dict_is_named_by_its_spec_path(tmp_path, env, shown):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(("name", "shown"), [(3, "3"), (["a"], "an array")])
+def test_a_name_that_is_no_str_is_named_by_its_spec_path(tmp_path, name, shown):
+    """A callable's name= made the path of its pickle first: ``unsupported operand type(s)
+    for /: 'PosixPath' and 'int'``."""
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, name=name, results_dir=tmp_path)
+    assert str(raised.value) == f"optimize(): search.name: must be a string, got {shown}"
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_plugin_optimizer_given_as_its_class_is_asked_for_by_its_name(tmp_path):
     """``method=TheClass`` said 'must be a string, got <class ...>'."""
     from hypermax.optimizers.hyperopt_based import RandomOptimizer
