@@ -26,6 +26,19 @@ def test_any_other_tuple_is_an_error_not_a_choice(value):
         space_node({"x": value})
 
 
+def test_a_param_named_by_anything_but_a_str_is_an_error_before_anything_runs(tmp_path):
+    """``{1: "0:1"}`` started the search, whose first proposal then failed it: 'proposed
+    params the space cannot produce ... unknown parameter "1"'."""
+    for space, shown in (
+        ({1: "0:1"}, '"1": a param is named by a str, got the int 1'),
+        ({"a": {(0, 1): [2]}}, '"a.(0, 1)": a param is named by a str, got the tuple (0, 1)'),
+    ):
+        with pytest.raises(RangeError) as raised:
+            hypermax.optimize(lambda p: 0, space=space, iterations=1, results_dir=tmp_path)
+        assert str(raised.value) == f"space {shown}"
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_dict_that_is_not_a_node_is_a_nested_short_space():
     node = space_node({"optimizer": {"lr": "0.1:1", "momentum": [0.9, 0.99]}, "x": (0, 1)})
     assert node["properties"]["optimizer"] == {

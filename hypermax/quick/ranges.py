@@ -160,6 +160,10 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     properties = {}
     for key, given in space.items():
         name = f"{within}{key}"
+        if not isinstance(key, str):  # JSON would make it a str the params are then keyed by
+            raise RangeError(
+                f'space "{name}": a param is named by a str, got the {type(key).__name__} {key!r}'
+            )
         value = plain(given)
         if isinstance(value, dict) and not _NODE_KEYS.intersection(value):
             properties[key] = space_node(value, f"{name}.")
