@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 #: the name of a spec made by optimize(), which has no file: what its errors start with
 API_SPEC = "optimize()"
-_MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+#: ``"module:function"``; the function a dotted name as a spec's ``name`` is (``Model.train``),
+#: and not a spec file's name (``runs:v2.json``)
+_MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?<!\.json)(?<!\.yaml)(?<!\.yml)")
 
 
 def function_options() -> frozenset[str]:

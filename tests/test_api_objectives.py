@@ -14,6 +14,7 @@ from conftest import finished_records, journal_records
 
 import hypermax
 from hypermax.api import Result
+from hypermax.errors import SpecError
 
 OFFSET = 1.0  # a module global the shipped function needs: it travels with it
 
@@ -132,6 +133,19 @@ def test_a_module_function_string_and_a_metric_to_maximise(tmp_path, monkeypatch
     assert result.folder.name == "fit" and len(result.trials) == 3
     best = max(result.trials, key=lambda t: t["metrics"]["accuracy"])
     assert result.best["trial"] == best["trial"]
+
+
+def test_a_module_function_string_names_a_static_method_as_a_spec_does(tmp_path, monkeypatch):
+    """``"model:Model.train"`` was read as a spec file's name: 'space= is for a callable or
+    'module:function'; a spec has its own hyperparameters'."""
+    (tmp_path / "model.py").write_text(
+        "class Model:\n    @staticmethod\n    def train(params):\n        return params['c']\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = hypermax.optimize("model:Model.train", space={"c": [2, 3]}, iterations=1)
+    assert result.folder.name == "Model.train" and result.best_loss in (2, 3)
+    with pytest.raises(SpecError, match=r"^runs:v2\.json: cannot read"):
+        hypermax.optimize("runs:v2.json")
 
 
 def test_function_options_reach_the_watchdog(tmp_path):
