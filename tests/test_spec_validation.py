@@ -604,6 +604,16 @@ CASES = [
         ['bad.yaml: line 4: duplicate key "iterations"'],
         id="yaml-duplicate-key",
     ),
+    pytest.param(  # a merge key's own mapping: its keys went unchecked (a crash, exit 1)
+        {"bad.yaml": "<<: {1: 2}\nsearch:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
+        ["bad.yaml: line 1: key 1 must be a string (quote it)"],
+        id="yaml-merged-key-not-a-string",
+    ),
+    pytest.param(
+        {"bad.yaml": "search:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
+        ['bad.yaml: line 2: duplicate key "name"'],
+        id="yaml-merged-duplicate-key",
+    ),
     pytest.param(
         {"bad.yaml": "search:\n  name: [a\n"},
         ["bad.yaml: line 3: invalid YAML: expected ',' or ']', but got '<stream end>'"],
