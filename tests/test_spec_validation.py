@@ -839,6 +839,24 @@ CASES = [
         ["bad.json: metrics.auc.max: must be greater than min (1.0), got 0.5"],
         id="metric-min-not-below-max",
     ),
+    pytest.param(  # every loss was the same: the target flattened the whole range
+        {
+            "bad.json": spec(
+                metrics={
+                    "auc": {"min": 0.9, "max": 1, "direction": "increase", "target": 0.9},
+                    "err": {"min": 0, "max": 1, "target": 5},
+                    "ok": {"min": 0.9, "direction": "increase", "target": 0.95},
+                }
+            )
+        },
+        [
+            "bad.json: metrics.auc.target: must be greater than min (0.9), got 0.9:"
+            " every value down to min would count as the target",
+            "bad.json: metrics.err.target: must be less than max (1), got 5:"
+            " every value up to max would count as the target",
+        ],
+        id="metric-target-at-the-worst-end",
+    ),
     pytest.param(
         {"bad.json": spec(metrics={"auc": {"min": 0.5}}, search={"direction": "max"})},
         [
