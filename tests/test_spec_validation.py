@@ -127,6 +127,20 @@ CASES = [
         ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
+    pytest.param(  # a key in another case was named without the key meant
+        {
+            "bad.json": spec(
+                hyperparameters=hp(x={"type": "number", "MIN": 0, "max": 1}, y={"Type": "number"})
+            )
+        },
+        [
+            'bad.json: hyperparameters.properties.x: unknown key "MIN" (did you mean "min"?)',
+            'bad.json: hyperparameters.properties.x: missing required key "min"',
+            'bad.json: hyperparameters.properties.y: is not a hyperparameter node: give it "type",'
+            ' "enum", "constant", "anyOf" or "oneOf" (it has "Type": did you mean "type"?)',
+        ],
+        id="key-in-another-case",
+    ),
     pytest.param(  # on one line, as JSON writes it: the line break was printed as it is
         {"bad.json": spec(search={'say "hi"\nthere': 10})},
         ['bad.json: search: unknown key "say \\"hi\\"\\nthere"'],
