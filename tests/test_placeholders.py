@@ -66,6 +66,10 @@ def test_every_name_a_trial_fills_in_is_accepted(tmp_path, monkeypatch, capsys):
             ["echo", "{pair.2}"],
             "function.command.1: {pair.2} names no param (did you mean {pair.1}?)",
         ),
+        (  # past the longest list (maxItems 3): it was left out of every trial, silently
+            ["echo", "{layers.3.units}"],
+            "function.command.1: {layers.3.units} names no param (layers has at most 3 items)",
+        ),
         (
             "echo --seed {seed}",
             "function.command: {seed} names no param "

@@ -127,6 +127,20 @@ CASES = [
         ['bad.json: search: unknown key "iteratons" (did you mean "iterations"?)'],
         id="unknown-key-in-section",
     ),
+    pytest.param(  # a key in another case was named without the key meant
+        {
+            "bad.json": spec(
+                hyperparameters=hp(x={"type": "number", "MIN": 0, "max": 1}, y={"Type": "number"})
+            )
+        },
+        [
+            'bad.json: hyperparameters.properties.x: unknown key "MIN" (did you mean "min"?)',
+            'bad.json: hyperparameters.properties.x: missing required key "min"',
+            'bad.json: hyperparameters.properties.y: is not a hyperparameter node: give it "type",'
+            ' "enum", "constant", "anyOf" or "oneOf" (it has "Type": did you mean "type"?)',
+        ],
+        id="key-in-another-case",
+    ),
     pytest.param(  # on one line, as JSON writes it: the line break was printed as it is
         {"bad.json": spec(search={'say "hi"\nthere': 10})},
         ['bad.json: search: unknown key "say \\"hi\\"\\nthere"'],
@@ -604,6 +618,16 @@ CASES = [
         ['bad.yaml: line 4: duplicate key "iterations"'],
         id="yaml-duplicate-key",
     ),
+    pytest.param(  # a merge key's own mapping: its keys went unchecked (a crash, exit 1)
+        {"bad.yaml": "<<: {1: 2}\nsearch:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
+        ["bad.yaml: line 1: key 1 must be a string (quote it)"],
+        id="yaml-merged-key-not-a-string",
+    ),
+    pytest.param(
+        {"bad.yaml": "search:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
+        ['bad.yaml: line 2: duplicate key "name"'],
+        id="yaml-merged-duplicate-key",
+    ),
     pytest.param(
         {"bad.yaml": "search:\n  name: [a\n"},
         ["bad.yaml: line 3: invalid YAML: expected ',' or ']', but got '<stream end>'"],
@@ -828,6 +852,24 @@ CASES = [
         {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5}})},
         ["bad.json: metrics.auc.max: must be greater than min (1.0), got 0.5"],
         id="metric-min-not-below-max",
+    ),
+    pytest.param(  # every loss was the same: the target flattened the whole range
+        {
+            "bad.json": spec(
+                metrics={
+                    "auc": {"min": 0.9, "max": 1, "direction": "increase", "target": 0.9},
+                    "err": {"min": 0, "max": 1, "target": 5},
+                    "ok": {"min": 0.9, "direction": "increase", "target": 0.95},
+                }
+            )
+        },
+        [
+            "bad.json: metrics.auc.target: must be greater than min (0.9), got 0.9:"
+            " every value down to min would count as the target",
+            "bad.json: metrics.err.target: must be less than max (1), got 5:"
+            " every value up to max would count as the target",
+        ],
+        id="metric-target-at-the-worst-end",
     ),
     pytest.param(
         {"bad.json": spec(metrics={"auc": {"min": 0.5}}, search={"direction": "max"})},

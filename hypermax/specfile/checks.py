@@ -348,6 +348,22 @@ def _value_metric_problems(metric: dict[str, Any], where: JsonPath) -> Iterator[
     low, high = metric.get("min"), metric.get("max")
     if low is not None and high is not None and high <= low:
         yield (*where, "max"), f"must be greater than min ({show(low)}), got {show(high)}"
+    # a target at the worst end of the range, or past it, makes every value count as it
+    target = metric.get("target")
+    increase = metric.get("direction") == "increase"
+    if target is not None and increase and low is not None:
+        if target <= low:
+            yield (
+                (*where, "target"),
+                f"must be greater than min ({show(low)}), got {show(target)}:"
+                " every value down to min would count as the target",
+            )
+    elif target is not None and not increase and high is not None and target >= high:
+        yield (
+            (*where, "target"),
+            f"must be less than max ({show(high)}), got {show(target)}:"
+            " every value up to max would count as the target",
+        )
     scaling = metric.get("scaling")
     if scaling in LOG_SCALINGS:
         for key in ("min", "max", "target"):

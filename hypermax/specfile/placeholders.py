@@ -17,13 +17,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from hypermax.specfile.problems import JsonPath, Problem
+from hypermax.specfile.sizes import list_lengths
 from hypermax.specfile.walk import every_node
 
 #: a placeholder: ``{name}`` not preceded by ``$``
 PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 #: what every trial's command may name besides its params
 TRIAL_NAMES = ("trial_id",)
-#: stands for any item's index in the name of a param in a list of variable length
+#: stands for an item's index in the name of a param in a list of variable length, followed by
+#: the list's longest length: ``layers.*4.units`` (an index below 4)
 ANY_INDEX = "*"
 #: how many names a problem lists
 LISTED = 6
@@ -59,7 +61,21 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
 def _hint(name: str, names: set[str]) -> str:
     import difflib
 
-    shown = sorted(known.replace(ANY_INDEX, "0") for known in names)
+    wanted = name.split(".")
+    for known in sorted(names):  # an index past the end of a list: say how long it gets
+        pattern = known.split(".")
+        if len(pattern) != len(wanted) or not all(
+            p == w or (p.startswith(ANY_INDEX) and w.isdigit())
+            for p, w in zip(pattern, wanted, strict=True)
+        ):
+            continue
+        for at, (p, w) in enumerate(zip(pattern, wanted, strict=True)):
+            if p != w and not _an_item(p, w):
+                most = p[len(ANY_INDEX) :]
+                items = "item" if most == "1" else "items"
+                return f"{'.'.join(wanted[:at])} has at most {most} {items}"
+
+    shown = sorted(re.sub(rf"\{ANY_INDEX}\d+", "0", known) for known in names)
     close = difflib.get_close_matches(name, shown, n=1)
     if close:
         return f"did you mean {{{close[0]}}}?"
@@ -68,14 +84,20 @@ def _hint(name: str, names: set[str]) -> str:
 
 
 def param_names(space: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The flat names a trial's params may have (``*`` for an index of a list of variable
-    length) and the top-level names (not :data:`TRIAL_NAMES`, unless a param is named so); and
+    """The flat names a trial's params may have (``*N`` for an index of a list of variable
+    length of at most N items) and the top-level names (not :data:`TRIAL_NAMES`, unless a
+    param is named so); and
     the names below which any name may be (an option or a constant that is itself an object or
     a list)."""
     names: set[str] = set()
     open_ended: set[str] = set()
+    longest = {
+        where: list_lengths(node)[1]
+        for where, node in every_node(space, ())
+        if node.get("type") == "array" and not isinstance(node.get("items"), list)
+    }
     for where, node in every_node(space, ()):
-        name = _flat_name(where)
+        name = _flat_name(where, longest)
         if not name:
             continue
         if "properties" not in node and "anyOf" not in node and "oneOf" not in node:
@@ -88,8 +110,9 @@ def param_names(space: dict[str, Any]) -> tuple[set[str], set[str]]:
     return names, open_ended
 
 
-def _flat_name(where: JsonPath) -> str:
-    """``('properties', 'layers', 'items', 'properties', 'units')`` → ``layers.*.units``."""
+def _flat_name(where: JsonPath, longest: dict[JsonPath, int]) -> str:
+    """``('properties', 'layers', 'items', 'properties', 'units')`` → ``layers.*4.units``, where
+    ``longest`` gives 4 as the most items of the list at ``('properties', 'layers')``."""
     parts: list[str] = []
     at = 0
     while at < len(where):
@@ -99,7 +122,7 @@ def _flat_name(where: JsonPath) -> str:
             parts.append(str(following))
             at += 2
         elif step == "items":
-            parts.append(ANY_INDEX)
+            parts.append(f"{ANY_INDEX}{longest[where[:at]]}")
             at += 1
         else:  # anyOf / oneOf and the branch's index: the branch's params sit where it does
             at += 2
@@ -115,6 +138,13 @@ def _known(name: str, names: set[str], open_ended: set[str]) -> bool:
         if len(pattern) < len(wanted) and known not in open_ended:
             continue
         pairs = zip(pattern, wanted[: len(pattern)], strict=True)
-        if all(p == w or (p == ANY_INDEX and w.isdigit()) for p, w in pairs):
+        if all(p == w or _an_item(p, w) for p, w in pairs):
             return True
     return False
+
+
+def _an_item(pattern: str, index: str) -> bool:
+    """Whether ``index`` is that of an item a list of variable length may have (``*4``: 0 to 3)."""
+    if not pattern.startswith(ANY_INDEX) or not index.isdigit():
+        return False
+    return int(index) < int(pattern[len(ANY_INDEX) :])

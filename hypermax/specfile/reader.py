@@ -343,8 +343,14 @@ def _spec_yaml_loader() -> type:
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
-            for key_node, _ in node.value:
+            for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
+                    # the mappings a merge key brings in are checked as any other mapping
+                    # (built once: a mapping written inline there is built nowhere else)
+                    merged = value_node.value if isinstance(value_node.value, list) else []
+                    for part in [value_node, *merged]:
+                        if isinstance(part, yaml.MappingNode):
+                            self.construct_object(part, deep=True)
                     continue
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, str):

@@ -34,7 +34,15 @@ def _custom_message(error: ValidationError) -> str | None:
         custom = custom.get(str(error.validator))
     if not isinstance(custom, str):
         return None
-    return custom.replace("{got}", show(error.instance))
+    custom = custom.replace("{got}", show(error.instance))
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # a key the message asks for, written otherwise: "Type" for "type"
+        asked = re.findall(r'"([^"]+)"', custom)
+        for key in error.instance:
+            meant = did_you_mean(str(key), asked)
+            if meant:
+                return f"{custom} (it has {show(key)}: {meant[2:-1]})"
+    return custom
 
 
 _TYPE_NAMES = {
@@ -80,8 +88,9 @@ def _additional(error: ValidationError) -> str:
 
 def did_you_mean(word: str, known: list[str]) -> str:
     """`` (did you mean "iterations"?)`` when ``word`` is close to one of ``known``, else ``""``."""
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    lower = {key.lower(): key for key in known}  # "MIN" and "Type" mean "min" and "type"
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.75)
+    return f' (did you mean "{lower[close[0]]}"?)' if close else ""
 
 
 def _enum(error: ValidationError) -> str:

@@ -33,11 +33,11 @@ def searched_params(node: dict[str, Any]) -> int:
     items = node["items"]
     if isinstance(items, list):
         return sum(searched_params(item) for item in items)
-    low, high = _list_lengths(node)
+    low, high = list_lengths(node)
     return 1 + searched_params(items) * max(0, (low + high) * (high - low + 1) // 2)
 
 
-def _list_lengths(node: dict[str, Any]) -> tuple[int, int]:
+def list_lengths(node: dict[str, Any]) -> tuple[int, int]:
     """The fewest and the most items of a list node, as the space takes them."""
     return int(node.get("minItems", 0)), int(node.get("maxItems", node.get("minItems", 1)))
 
@@ -55,7 +55,7 @@ def size_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     for at, each in lists:
         if any(len(other) > len(at) and other[: len(at)] == at for other, _ in lists):
             continue  # a list inside it is too large alone
-        low, high = _list_lengths(each)
+        low, high = list_lengths(each)
         yield (
             (*at, "maxItems"),
             f"each length from {low} to {high} searches items of its own: "
