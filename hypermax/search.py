@@ -8,7 +8,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,15 +60,21 @@ class Prepared:
 
 
 def prepare(
-    spec: Spec, folder_path: Path | None = None, fresh: bool = False, fresh_hint: str = "--fresh"
+    spec: Spec,
+    folder_path: Path | None = None,
+    fresh: bool = False,
+    fresh_hint: str = "--fresh",
+    path_name: Callable[[str], str] = str,
 ) -> Prepared:
     """Lock the results folder, read its history, and check that it belongs to this spec.
 
-    ``fresh_hint`` names how the caller asks for a fresh start, for the error that says so.
+    ``fresh_hint`` names how the caller asks for a fresh start, for the error that says so, and
+    ``path_name`` the spec path where the folder's search differs, as the caller's user wrote
+    it (``hypermax quick``: ``--hp x`` for ``hyperparameters.properties.x.max``).
     """
     folder = ResultsFolder(folder_path or spec.results_folder)
     try:
-        return _prepare(spec, folder, fresh, fresh_hint)
+        return _prepare(spec, folder, fresh, fresh_hint, path_name)
     except FolderUnusable as exc:
         if folder_path is not None:  # named on the command line (or by the caller)
             raise
@@ -80,7 +86,11 @@ def prepare(
 
 
 def prepare_run(
-    spec: Spec, folder_path: Path | None = None, fresh: bool = False, fresh_hint: str = "--fresh"
+    spec: Spec,
+    folder_path: Path | None = None,
+    fresh: bool = False,
+    fresh_hint: str = "--fresh",
+    path_name: Callable[[str], str] = str,
 ) -> Prepared:
     """:func:`prepare` for a run of ``spec``, saying on stderr, one line each, what the user
     should know: the notices of the spec's keys that do nothing here (before the folder is
@@ -90,7 +100,7 @@ def prepare_run(
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     said = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
-    prepared = prepare(spec, folder_path, fresh, fresh_hint)
+    prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
     if prepared.set_aside is not None:
         said.append(
             f"hypermax: {fresh_hint}: the search that was in {prepared.folder.path} is now in "
@@ -101,7 +111,13 @@ def prepare_run(
     return prepared
 
 
-def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) -> Prepared:
+def _prepare(
+    spec: Spec,
+    folder: ResultsFolder,
+    fresh: bool,
+    fresh_hint: str,
+    path_name: Callable[[str], str],
+) -> Prepared:
     if not folder.exists() and holds_own_spec(folder.path):  # a project's folder (RESULTS_DIR .)
         raise ResultsError(
             f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
@@ -122,7 +138,8 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
         if header is not None and not spec.makes(header.get("spec_hash")):
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
-                f"{_changed(folder, spec)}; use {fresh_hint} to start anew (the old folder is kept)"
+                f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
+                " (the old folder is kept)"
             )
         seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
@@ -146,7 +163,7 @@ def _prepare(spec: Spec, folder: ResultsFolder, fresh: bool, fresh_hint: str) ->
     return Prepared(spec, folder, history, seed, set_aside)
 
 
-def _changed(folder: ResultsFolder, spec: Spec) -> str:
+def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str]) -> str:
     """`` (hyperparameters.properties.x.max differs)``: where the spec differs from the one the
     folder's search was started with, when its frozen copy can say."""
     import json
@@ -158,7 +175,7 @@ def _changed(folder: ResultsFolder, spec: Spec) -> str:
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
-    return f" ({where} differs)" if where else ""
+    return f" ({path_name(where)} differs)" if where else ""
 
 
 def edits_since_start(folder: Path, spec: Spec) -> list[str]:

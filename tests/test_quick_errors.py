@@ -3,6 +3,8 @@ paths of the spec it stands for, and nothing runs."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hypermax.cli import main
@@ -86,3 +88,35 @@ def test_a_results_folder_that_cannot_be_made_is_named_by_results(tmp_path, monk
     assert capsys.readouterr().err == (
         "hypermax quick: --results: afile/quick: cannot make the results folder: Not a directory\n"
     )
+
+
+def test_a_folder_of_another_quick_search_names_the_option_that_differs(
+    tmp_path, monkeypatch, capsys
+):
+    """The difference was named by the spec's paths, which a quick user never wrote
+    (``hyperparameters.properties.x.max``, ``search.direction``, ``function.command.7``)."""
+    monkeypatch.chdir(tmp_path)
+    base = ["quick", "--no-ui", "--iterations", "1", "--hp", "x=1:2", "--metric", "acc"]
+    command = ["--", "sh", "-c", "echo acc: 1"]
+    assert main([*base, *command]) == 0
+    capsys.readouterr()
+    changes = [
+        ([*base[:-3], "x=1:3", "--metric", "acc"], command, "--hp x"),
+        ([*base[:-1], "acc:max"], command, "--metric"),
+        (base, ["--", "sh", "-c", "echo acc: 2"], "the command"),
+    ]
+    for argv, trial, named in changes:
+        assert main([*argv, *trial]) == 2
+        err = capsys.readouterr().err
+        assert f"holds a search with another space, function or loss ({named} differs)" in err
+
+
+def test_a_name_in_letters_beyond_ascii_is_a_name(tmp_path, monkeypatch, capsys):
+    """é, a letter, was refused as no letter, the name shown as "\\u00e9"; a spec takes it."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "été=1:2", "--metric", "acc", "--save-spec", "s.json"]
+    assert main([*argv, "--", "true", "{été}"]) == 0
+    doc = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert doc["hyperparameters"]["properties"] == {"été": {"type": "integer", "min": 1, "max": 2}}
+    assert main(["quick", "--hp", "2é=1:2", "--metric", "acc", "--", "true"]) == 2
+    assert capsys.readouterr().err.endswith('not starting with a digit: got "2é"\n')

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from hypermax.execution.protocol import ERROR_KEY
 from hypermax.quick.metric_line import last_value, main, metric_pattern
 
 LINES = [
@@ -91,3 +92,13 @@ def test_a_command_that_leaves_a_process_holding_its_output_still_gets_its_resul
     finally:
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
     assert json.loads(result.read_text()) == {"val_loss": 0.5}
+
+
+def test_a_metric_printed_with_a_unit_says_so_in_the_failure(tmp_path, monkeypatch):
+    """ "m: 1.5ms" is no value (a number that goes on), and the reason said m was never printed."""
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    assert main(["m", "--", "sh", "-c", "echo 'm: 1.5ms'; echo 'm improved' >&2"]) == 0
+    reason = json.loads(result.read_text())[ERROR_KEY]
+    assert reason.startswith('m was never printed ("m: 0.31", ')
+    assert reason.endswith('; a line gave it as no number alone: "m: 1.5ms"')

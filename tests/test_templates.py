@@ -142,6 +142,19 @@ def test_init_in_a_removed_folder_or_with_an_empty_name_is_one_line(tmp_path, mo
     )
 
 
+def test_init_beside_a_link_to_a_missing_file_says_it_exists(tmp_path, monkeypatch, capsys):
+    """It said "cannot write .../search.json: File exists", as if the folder were at fault."""
+    from hypermax.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "search.json").symlink_to(tmp_path / "missing.json")
+    assert main(["init"]) == 2
+    assert capsys.readouterr().err == (
+        "hypermax init: search.json exists already; nothing was written\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["search.json"]
+
+
 @pytest.mark.parametrize("ref", ["template:svc", "template:svc#"])
 def test_a_ref_to_a_whole_space_template_names_where_its_space_is(ref, tmp_path):
     """It said the template 'is not a hyperparameter node: give it "type", ...' (two lines)."""

@@ -120,7 +120,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     origin = here / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
     try:  # the folder named as the command line names it (not "results.directory")
-        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh)
+        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh, path_name=_option)
     except FolderUnusable as exc:
         raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
@@ -155,6 +155,8 @@ _OPTIONS = {
     "search.iterations": "--iterations",
     "search.method": "--method",
     "search.seed": "--seed",
+    "search.metric": "--metric",
+    "search.direction": "--metric",
     "search.name": "--name",
     "search": "--method",  # a method's own options, which quick cannot give
     "function.parallel": "--parallel",

@@ -42,6 +42,19 @@ def metric_pattern(name: str) -> re.Pattern[bytes]:
     return re.compile(text.encode())
 
 
+def near_miss(name: str) -> re.Pattern[bytes]:
+    """Finds ``name`` given with something :func:`metric_pattern` reads no value from:
+    ``name: 0.31s``, ``name=low`` (what the failure then shows)."""
+    return re.compile(rb"(?<![\w.])" + re.escape(name.encode()) + rb"['\"]?\s*[:=]\s*\S")
+
+
+def _shown(line: bytes, limit: int = 80) -> str:
+    """A line of the command's output as a failure's reason quotes it: one line, cut."""
+    text = line.decode("utf-8", "replace").strip()
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def last_value(
     lines: list[bytes], pattern: re.Pattern[bytes], name: str | None = None
 ) -> float | None:
@@ -85,6 +98,8 @@ def main(argv: list[str]) -> int:
         return 127
     assert child.stdout is not None and child.stderr is not None
     found: list[float] = []  # the last value given, in either stream
+    missed: list[bytes] = []  # the last line that named it with no value read
+    near = near_miss(name)
     lock = threading.Lock()
 
     def pass_on(source: IO[bytes], to: IO[bytes]) -> None:
@@ -95,6 +110,9 @@ def main(argv: list[str]) -> int:
             if value is not None:
                 with lock:
                     found[:] = [value]
+            elif near.search(line):
+                with lock:
+                    missed[:] = [line]
 
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
@@ -115,6 +133,8 @@ def main(argv: list[str]) -> int:
                 f'{name} was never printed ("{name}: 0.31", "{name}=0.31" or "{name} 0.31" '
                 f'in a line, or a line {{"{name}": 0.31}})'
             )
+            if missed:  # "val_loss: 0.31s": printed, but as no number hypermax reads
+                reason += f'; a line gave it as no number alone: "{_shown(missed[-1])}"'
             result = protocol.dump_json({protocol.ERROR_KEY: reason})
         else:
             result = protocol.dump_json({name: value})

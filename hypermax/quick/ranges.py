@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from hypermax.values import as_json, plain
+from hypermax.values import as_json, plain, quoted
 
 __all__ = [
     "RangeError",
@@ -26,7 +26,6 @@ __all__ = [
     "space_node",
 ]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACED = re.compile(r"([lu])(\d+)")
 
 
@@ -50,9 +49,9 @@ def parse_assignment(text: str) -> tuple[str, dict[str, Any]]:
     name = name.strip()
     if not sep or not name:
         raise RangeError("write name=range, e.g. lr=1e-5:l5:0.1")
-    if not _NAME.fullmatch(name):
+    if not name.isidentifier():
         raise RangeError(
-            f"a name is letters, digits and _, not starting with a digit: got {json.dumps(name)}"
+            f"a name is letters, digits and _, not starting with a digit: got {quoted(name)}"
         )
     return name, parse_range(written.strip())
 

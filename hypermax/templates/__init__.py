@@ -116,7 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     targets = {folder / SPEC_FILE: json.dumps(template.spec(), indent=2) + "\n"}
     targets[folder / OBJECTIVE_FILE] = template.objective()
     for path in targets:
-        if path.exists():
+        if path.exists() or path.is_symlink():  # a link to a missing file is there too
             raise UsageError(f"hypermax init: {path.name} exists already; nothing was written")
     written: list[Path] = []
     try:
