@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
 import sys
 
 from conftest import X_SPACE
@@ -34,16 +36,17 @@ def test_a_results_folder_whose_lock_cannot_be_made_is_one_line_naming_it(tmp_pa
     assert capsys.readouterr().err == f"{folder}: cannot lock the results folder: Is a directory\n"
 
 
-def test_init_that_cannot_write_a_file_says_so_and_leaves_nothing_behind(
-    tmp_path, monkeypatch, capsys
-):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "objective.py").symlink_to(tmp_path / "gone" / "objective.py")  # cannot be made
-    assert main(["init"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"hypermax init: cannot write {tmp_path}/objective.py: ")
-    assert "\n" not in err.rstrip("\n")
-    assert not (tmp_path / "search.json").exists()  # not half a template: init may run again
+def test_init_that_cannot_write_a_file_says_so_and_leaves_nothing_behind(tmp_path):
+    def no_room() -> None:  # files of at most one byte: as a full disk or quota would refuse
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+    command = [sys.executable, "-m", "hypermax", "init"]
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, preexec_fn=no_room, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"hypermax init: cannot write {tmp_path}/search.json: File too large\n"
+    assert list(tmp_path.iterdir()) == []  # not half a template: init may run again
 
 
 def _save_spec(target: str) -> int:
