@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 def load_spec(path: str) -> Spec:
     """Read, resolve and validate a search spec file (JSON or YAML).
 
-    Raises ``hypermax.errors.SpecError`` naming the file and JSON path of each problem.
+    Raises ``hypermax.errors.SpecError`` naming the file and JSON path of each problem, and
+    TypeError for a path that is no str or ``os.PathLike``.
     """
+    from hypermax.api import path_argument
     from hypermax.spec import load_spec as _load
 
-    return _load(path)
+    return _load(path_argument(path, "load_spec() takes the spec file's path"))
 
 
 def optimize(

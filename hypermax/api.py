@@ -153,13 +153,15 @@ def _plugin_class_given(plugin: type) -> str:
 def _folder_path(results_dir: Any) -> str:
     """``results_dir=`` as the path it names; TypeError for anything but a str or a path
     (``b"res"`` would otherwise name a folder ``b'res'``)."""
-    path = results_dir if isinstance(results_dir, str | os.PathLike) else None
-    path = None if path is None else os.fspath(path)
+    return path_argument(results_dir, "optimize(): results_dir= is the results folder's path")
+
+
+def path_argument(value: Any, what: str) -> str:
+    """``value`` as the path it names: a str or an ``os.PathLike`` of one; else a TypeError,
+    ``what`` (the argument and what it names), then what was given."""
+    path = os.fspath(value) if isinstance(value, str | os.PathLike) else None
     if not isinstance(path, str):
-        raise TypeError(
-            f"optimize(): results_dir= is the results folder's path (a str or a Path), got "
-            f"{type(results_dir).__name__}"
-        )
+        raise TypeError(f"{what} (a str or a Path), got {type(value).__name__}")
     return path
 
 

@@ -180,3 +180,12 @@ def test_a_plugin_optimizer_given_as_its_class_is_asked_for_by_its_name(tmp_path
         assert str(raised.value).startswith('optimize(): method= names a plugin optimizer as "')
         assert str(raised.value).endswith(advice)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("given", "kind"), [(3, "int"), (None, "NoneType"), (b"s.json", "bytes")])
+def test_load_spec_given_no_path_is_one_line(given, kind):
+    """pathlib's own words had come out: 'expected str, bytes or os.PathLike object, not int'."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.load_spec(given)
+    path = "load_spec() takes the spec file's path"
+    assert str(raised.value) == f"{path} (a str or a Path), got {kind}"
