@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
 from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH, code_in_file
+from hypermax.values import json_text
 
 if TYPE_CHECKING:
     from hypermax.trial import Trial
@@ -90,6 +91,12 @@ def plan_search(
         isinstance(objective, str | Path) and not _MODULE_FUNCTION.fullmatch(str(objective))
     )
     if spec_given:
+        written_otherwise = isinstance(objective, str) and ":" in objective  # as a function
+        if space is not None and written_otherwise and not Path(objective).exists():
+            raise TypeError(
+                f"optimize(): {json_text(objective)} is no 'module:function' (a module's "
+                "dotted name, a colon, then the function's name), nor a spec file"
+            )
         if space is not None:
             raise TypeError(
                 "optimize(): space= is for a callable or 'module:function'; a spec "

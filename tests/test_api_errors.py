@@ -189,3 +189,15 @@ def test_load_spec_given_no_path_is_one_line(given, kind):
         hypermax.load_spec(given)
     path = "load_spec() takes the spec file's path"
     assert str(raised.value) == f"{path} (a str or a Path), got {kind}"
+
+
+@pytest.mark.parametrize("objective", ["model:", "a:b:c", ":train"])
+def test_a_module_function_string_written_otherwise_is_named_as_such(tmp_path, objective):
+    """With space= it was told 'a spec has its own hyperparameters', as if it named a spec."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(objective, space={"x": "0:1"}, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f"optimize(): \"{objective}\" is no 'module:function' (a module's dotted name, a colon, "
+        "then the function's name), nor a spec file"
+    )
+    assert not list(tmp_path.iterdir())
