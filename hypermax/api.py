@@ -242,6 +242,12 @@ def _metric_overrides(metrics: dict[str, Any] | str | None) -> dict[str, Any]:
     if metrics is None:
         return {}
     if isinstance(metrics, dict):
+        named = [key for key in metrics if not isinstance(key, str)]
+        if named:  # JSON would make it the text of itself: a metric no result returns
+            kind = type(named[0]).__name__
+            raise TypeError(
+                f"optimize(): metrics= names each metric by a str, got the {kind} {named[0]!r}"
+            )
         return {"metrics": metrics}
     if not isinstance(metrics, str):
         raise TypeError(

@@ -201,3 +201,11 @@ def test_a_module_function_string_written_otherwise_is_named_as_such(tmp_path, o
         "then the function's name), nor a spec file"
     )
     assert not list(tmp_path.iterdir())
+
+
+def test_a_metric_named_by_anything_but_a_str_is_refused_before_anything_runs(tmp_path):
+    """``metrics={1: {}}`` became the metric "1", which no trial returned: every trial failed."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, metrics={1: {}}, results_dir=tmp_path)
+    assert str(raised.value) == "optimize(): metrics= names each metric by a str, got the int 1"
+    assert not list(tmp_path.iterdir())
