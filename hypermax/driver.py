@@ -42,6 +42,7 @@ from hypermax.interrupts import continued_note, stop_this_process, stopped_note,
 from hypermax.journal import Journal, JournalState, finished_record, started_record
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
+from hypermax.registry import METHODS
 from hypermax.results import unwritable
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
@@ -101,7 +102,7 @@ class Driver:
         self.spec = spec
         self.space = space
         # a plugin's ask and tell: an interrupt does not wait for them
-        self._calls = OptimizerCalls(guarded=":" in spec.search.method)
+        self._calls = OptimizerCalls(guarded=spec.search.method not in METHODS)
         note = lambda text: self._emit(ev.Message(text))  # noqa: E731
         self._proposals = Proposals(optimizer, note, self._calls)
         self._abandoned_noted = False
