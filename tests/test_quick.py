@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import finished_records, journal_records, run_cli, run_cli_here
@@ -140,6 +142,17 @@ def test_quick_tunes_a_script_from_ranges_and_reads_the_last_metric_line(tmp_pat
     frozen = json.loads((folder / "search.json").read_text())
     assert frozen["hyperparameters"]["properties"]["lr"]["scaling"] == "logarithmic"
     assert frozen["search"]["method"] == "random" and frozen["function"]["parallel"] == 2
+
+
+def test_a_hypermax_py_beside_the_script_does_not_stand_in_for_hypermax(tmp_path):
+    (tmp_path / "hypermax.py").write_text("raise SystemExit('the user\\'s own hypermax.py')\n")
+    (tmp_path / "train.py").write_text(TRAIN)
+    command = [str(Path(sys.executable).with_name("hypermax")), "quick", *RANGES, "--no-ui"]
+    command += ["--metric", "val_loss", "--iterations", "1", "--method", "random", *COMMAND]
+    ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr  # the console script: its folder, not the cwd, first
+    (record,) = finished_records(tmp_path / "results" / "quick").values()
+    assert record["state"] == "ok", record
 
 
 def test_a_metric_to_maximise_and_a_result_file_that_wins_over_the_output(tmp_path):

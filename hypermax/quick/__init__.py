@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError, current_folder
+from hypermax.execution.spawn import helper_argv
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
 from hypermax.specfile.function import program_problem
 
@@ -83,7 +83,9 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     program = args.trial_command[0]
     if "{" not in program and (problem := program_problem(program, Path.cwd(), {})) is not None:
         raise UsageError(f"{ORIGIN}: the command: {problem}")
-    reader = [sys.executable, "-m", "hypermax.quick.metric_line", metric, "--"]
+    # hypermax's own package, whatever a trial's PYTHONPATH (the spec's folder first) holds: a
+    # hypermax.py of the user's there does not stand in for it
+    reader = [*helper_argv("hypermax.quick.metric_line", "main"), metric, "--"]
     function: dict[str, Any] = {
         "type": "executable",
         "command": [*reader, *args.trial_command],

@@ -85,7 +85,10 @@ def _from_json(text: bytes, name: str, value: float | None) -> float | None:
     return float(number)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run ``NAME -- COMMAND...`` (by default this process's arguments); COMMAND's exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
     if len(argv) < 3 or argv[1] != "--":
         print(USAGE, file=sys.stderr)
         return 2
