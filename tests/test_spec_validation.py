@@ -511,6 +511,18 @@ CASES = [
     ),
     pytest.param(
         {
+            "bad.json": spec(hyperparameters={"$ref": "parts/space.json", "bogus": 1}),
+            "parts/space.json": hp(x={**X, "bogus2": 1}),
+        },
+        [
+            'bad.json: hyperparameters: unknown key "bogus"',
+            'parts/space.json: properties.x: unknown key "bogus2" '
+            "(via the $ref at bad.json: hyperparameters)",
+        ],
+        id="ref-unknown-key-beside-it",
+    ),
+    pytest.param(
+        {
             "bad.json": spec(hyperparameters={"$ref": "a.json"}),
             "a.json": hp(x={"$ref": "b.json"}),
             "b.json": {"$ref": "a.json"},

@@ -15,13 +15,24 @@ from hypermax.values import json_text, quoted
 JsonPath = tuple[str | int, ...]
 Problem = tuple[JsonPath, str]
 
+
+class KeyPath(tuple[str | int, ...]):
+    """The path of a key its object must not hold. A problem with it is named at the object's
+    path, in the file that wrote the key: beside a ``$ref``, the referring file."""
+
+    @property
+    def named_at(self) -> JsonPath:
+        """The path the problem is named at: the object's."""
+        return tuple(self[:-1])
+
+
 MAX_PROBLEMS = 100
 
 
 def report(problems: Iterable[Problem]) -> list[tuple[str, str]]:
     """The problems by path, without repeats, as ``(dotted.path, message)`` pairs."""
     unique = in_order(problems)
-    lines = [(dotted(where), message) for where, message in unique[:MAX_PROBLEMS]]
+    lines = [(dotted(named_at(where)), message) for where, message in unique[:MAX_PROBLEMS]]
     if len(unique) > MAX_PROBLEMS:
         lines.append(("", more_problems(len(unique))))
     return lines
@@ -30,8 +41,13 @@ def report(problems: Iterable[Problem]) -> list[tuple[str, str]]:
 def in_order(problems: Iterable[Problem]) -> list[Problem]:
     """The problems by path, without repeats."""
     unique = list(dict.fromkeys(problems))
-    unique.sort(key=lambda problem: _sort_key(problem[0]))
+    unique.sort(key=lambda problem: _sort_key(named_at(problem[0])))
     return unique
+
+
+def named_at(where: JsonPath) -> JsonPath:
+    """The path a problem at ``where`` is named at (see :class:`KeyPath`)."""
+    return where.named_at if isinstance(where, KeyPath) else where
 
 
 def more_problems(count: int) -> str:

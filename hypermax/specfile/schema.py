@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.specfile.problems import Problem
-from hypermax.specfile.schema_errors import explain
+from hypermax.specfile.problems import JsonPath, KeyPath, Problem
+from hypermax.specfile.schema_errors import explain, unknown_keys
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -55,9 +55,18 @@ def check_schema(doc: dict[str, Any]) -> list[Problem]:
     The defaults are written as the schema is walked, so ``doc`` is complete only when no
     problem is returned.
     """
-    return [
-        (tuple(error.absolute_path), explain(error)) for error in _spec_validator().iter_errors(doc)
-    ]
+    return [(_where(error), explain(error)) for error in _spec_validator().iter_errors(doc)]
+
+
+def _where(error: ValidationError) -> JsonPath:
+    """The path of the value ``error`` is about: for keys an object must not hold, the first
+    of them (a key written beside a ``$ref`` is named in the file that wrote it)."""
+    path = tuple(error.absolute_path)
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        unknown = unknown_keys(error)
+        if unknown:
+            return KeyPath((*path, unknown[0]))
+    return path
 
 
 @functools.cache

@@ -70,15 +70,23 @@ def _required(error: ValidationError) -> str:
     return "missing required keys " + ", ".join(f'"{key}"' for key in missing)
 
 
-def _additional(error: ValidationError) -> str:
+def unknown_keys(error: ValidationError) -> list[str]:
+    """The keys an ``additionalProperties: false`` error's object must not hold."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     known = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
-    unknown = [
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return [
         key
-        for key in error.instance
+        for key in instance
         if key not in known and not any(re.search(p, str(key)) for p in patterns)
     ]
+
+
+def _additional(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = schema.get("properties", {})
+    unknown = unknown_keys(error)
     unused = [key for key in known if key not in error.instance]
     named = [f"{show(key)}{did_you_mean(str(key), unused)}" for key in unknown]
     if len(named) == 1:

@@ -16,6 +16,7 @@ from hypermax.errors import SpecError
 from hypermax.specfile.problems import (
     MAX_PROBLEMS,
     JsonPath,
+    KeyPath,
     Problem,
     dotted,
     in_order,
@@ -66,7 +67,13 @@ class Sources:
     def error(self, problems: Iterable[Problem]) -> SpecError:
         """The SpecError of ``problems`` found in the resolved spec, in the order of their paths
         there, each named where it was written."""
-        return self.error_at([(self.place_of(where), text) for where, text in in_order(problems)])
+        return self.error_at([(self._named_at(where), text) for where, text in in_order(problems)])
+
+    def _named_at(self, where: JsonPath) -> Place:
+        place = self.place_of(where)
+        if isinstance(where, KeyPath):  # the object, in the file that wrote the key
+            return Place(place.file, place.at[:-1], place.via)
+        return place
 
     def error_at(self, problems: Sequence[tuple[Place, str]]) -> SpecError:
         """The SpecError of problems where they were written, in their order; a mistake that
