@@ -4,6 +4,7 @@ signals, no runner in between."""
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,15 @@ TRIAL = textwrap.dedent(
     from hypermax.execution import protocol
 
     protocol.listen_for_stop()
+    if os.environ.get("LATE_WAIT"):  # the first wait begins well after the mask: says when
+        import _signal
+        real_wait = _signal.sigtimedwait
+        def late_wait(signals, timeout):
+            _signal.sigtimedwait = real_wait
+            print("masked", flush=True)
+            time.sleep(0.3)
+            return real_wait(signals, timeout)
+        _signal.sigtimedwait = late_wait
     if os.environ.get("THREADED"):
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
 
@@ -95,6 +105,23 @@ def test_the_verdict_reaches_the_main_thread_when_another_thread_could_take_a_si
     assert trial.report() == 3
     trial.verdict(protocol.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 3"]
+
+
+def test_a_verdict_that_another_thread_takes_before_the_wait_begins_still_ends_it():
+    """Sent after the main thread masked it and before its wait began, the verdict goes to the
+    thread that does not mask it; the wait (60 s here) must not last as if none came."""
+    trial = Trial(wait=60, THREADED="1", LATE_WAIT="1")
+    assert trial.report() == 1
+    assert trial.line() == "masked"
+    trial.verdict(protocol.GO_ON_SIGNAL)
+    went_on, _, _ = select.select([trial.proc.stdout], [], [], 20)
+    assert went_on, "the verdict was not seen: the wait goes on"
+    assert trial.line() == "went on 1"
+    for step in (2, 3):
+        assert trial.report() == step
+        trial.verdict(protocol.GO_ON_SIGNAL)
+        assert trial.line() == f"went on {step}"
+    assert trial.rest() == []
 
 
 def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its_report():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import _thread
 import os
+import time
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
@@ -81,6 +82,8 @@ GO_ON_SIGNAL: int = _signal.SIGRTMIN + 1
 VERDICT_WAIT_ENV = "HYPERMAX_VERDICT_WAIT"
 #: the wait hypermax sets: it answers a report in well under a millisecond when not busy
 VERDICT_WAIT = 2.0
+#: the longest stretch a wait for a verdict goes without looking whether one came already
+VERDICT_SLICE = 0.05
 #: set by the runner (the function's ``kill_grace``): once a python_function returned, how long
 #: threads it left running may hold its process before it exits without them
 EXIT_WAIT_ENV = "HYPERMAX_EXIT_WAIT"
@@ -184,14 +187,21 @@ def await_verdict() -> bool:
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
     _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
     try:
+        # A verdict that comes after the mask, before the wait begins, goes to another thread
+        # that does not block it: its handler then runs here, between two slices of the wait.
+        deadline = time.monotonic() + float(wait)
         while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
-            got = _signal.sigtimedwait(both, float(wait))
-            if got is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break  # hypermax is busy: go on; a stop still comes, at a later report
+            got = _signal.sigtimedwait(both, min(left, VERDICT_SLICE))
+            if got is None:
+                continue
             if got.si_signo == STOP_SIGNAL:
                 _StopRequest.asked = True
             else:
                 _StopRequest.verdicts += 1
+                deadline = time.monotonic() + float(wait)  # the wait is per verdict
     finally:
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
     return True
