@@ -232,14 +232,15 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     """The finished trials of the spec's ``search.warm_start`` (read from ``path`` when given:
     :func:`warm_start_path`), which a new search learns from before its first ask; a
     ResultsError names the spec and ``search.warm_start``, then the file and its problem."""
-    from hypermax.warmstart import load_warm_start
+    from hypermax.warmstart import load_warm_start, with_this_loss
 
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
     try:
-        return load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+        found = load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
     except ResultsError as exc:  # the file named, not this search's: say whose it is
         raise WarmStartError(spec.path.name, str(exc)) from None
+    return with_this_loss(found, spec)
 
 
 class WarmStartError(ResultsError):

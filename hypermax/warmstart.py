@@ -22,6 +22,7 @@ from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:
     from hypermax.space import Space
+    from hypermax.spec import Spec
 
 NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
 GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
@@ -33,13 +34,21 @@ class Finished(NamedTuple):
     """A finished trial of an earlier search: its params, its loss (None: it ended without one,
     failed, and teaches the optimizer as a failed trial does), for a trial stopped early the
     step of the report its loss is from (else None), how long it took there (None when not
-    known), and the metrics it returned (a journal keeps them; empty from a table)."""
+    known), and the metrics it returned (a journal keeps them; empty from a table).
+
+    From a journal, also its state there, what it returned besides its metrics, and its peak
+    (what :func:`with_this_loss` needs to weigh it as this search does); ``unusable`` says why
+    this search cannot learn from it (its metrics do not give this search's loss)."""
 
     params: dict[str, Any]
     loss: float | None
     step: int | None = None
     time: float | None = None
     metrics: Mapping[str, Any] = {}
+    state: str | None = None
+    metadata: Mapping[str, Any] = {}
+    peak_rss_mib: float | None = None
+    unusable: str | None = None
 
 
 def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
@@ -79,6 +88,10 @@ def imported_trials(
     was left out goes to ``left_out``, when given."""
     trials = []
     for finished in imported:
+        if finished.unusable is not None:
+            if left_out is not None:
+                left_out.append(finished.unusable)
+            continue
         step = finished.step
         try:  # a param the space added since takes its default, as in a point of search.points
             internal = space.encode(space.complete(finished.params))
@@ -140,7 +153,7 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
         note += f" ({failed} ended there without a loss)"
     if left_out:
         first = "" if len(left_out) == 1 else "the first: "
-        note += f"; {len(left_out)} left out, their params not in this space ({first}{left_out[0]})"
+        note += f"; {len(left_out)} left out ({first}{left_out[0]})"
     return note
 
 
@@ -154,7 +167,48 @@ def _from_journal(path: Path) -> list[Finished]:
             continue
         loss = _finite(t.loss)
         step = _stopped_step(t.state.value, t.step) if loss is not None else None
-        out.append(Finished(t.params, loss, step, t.time, t.metrics))
+        out.append(
+            Finished(
+                t.params, loss, step, t.time, t.metrics, t.state.value, t.metadata, t.peak_rss_mib
+            )
+        )
+    return out
+
+
+def with_this_loss(trials: Sequence[Finished], spec: Spec) -> list[Finished]:
+    """The trials of an earlier search's journal with the loss this search's spec gives them,
+    as it gives its own trials theirs: another search may weigh its metrics otherwise (other
+    metrics, weights, a direction), and the optimizer must not learn losses of two scales. A
+    trial that finished is weighed from what it returned (its time there; its peak), one stopped
+    early from its last report's metrics, one killed gets this search's ``auto_kill_loss``. One
+    whose metrics do not give this loss is ``unusable``. A table's trials (no metrics) and
+    those that ended without a loss keep theirs."""
+    from hypermax.conclude import composite_loss
+    from hypermax.loss import LossError
+
+    out = []
+    for trial in trials:
+        if trial.state is None or trial.loss is None:
+            out.append(trial)
+            continue
+        if trial.state == TrialState.KILLED.value:
+            kill_loss = spec.function.auto_kill_loss
+            out.append(trial._replace(loss=None if kill_loss is None else float(kill_loss)))
+            continue
+        try:
+            if trial.step is not None:  # as early stopping weighed it: time and ram as reported
+                loss = composite_loss(dict(trial.metrics), spec).loss
+            else:
+                values = {**trial.metadata, **trial.metrics}
+                loss = composite_loss(
+                    values, spec, trial.time or 0.0, trial.peak_rss_mib or 0.0
+                ).loss
+        except LossError as exc:
+            out.append(
+                trial._replace(unusable=f"its metrics do not give this search's loss: {exc}")
+            )
+            continue
+        out.append(trial._replace(loss=loss))
     return out
 
 

@@ -46,7 +46,8 @@ def test_results_csv_warm_starts_the_trials_the_journal_does(tmp_path):
     journal = folder / "trials.jsonl"
     write_views(folder, list(replay(read_records(journal), journal).trials.values()))
     from_csv = load_warm_start(folder / "results.csv", NAMES)
-    assert from_csv == load_warm_start(journal, NAMES)
+    # what a table holds: params, loss, step, time, metrics
+    assert [f[:5] for f in from_csv] == [f[:5] for f in load_warm_start(journal, NAMES)]
     assert [f.params for f in from_csv] == PARAMS
     space = Space(SPACE)
     ids = itertools.count(1)

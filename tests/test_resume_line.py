@@ -79,7 +79,53 @@ def test_a_warm_start_says_why_it_left_trials_out(tmp_path, monkeypatch, capsys)
     code, lines = run(capsys, "narrow.json")
     assert code == 0
     assert lines[1].startswith(
-        "hypermax: warm start: learned from 0 of 3 trials in out/first; 3 left out, their "
-        "params not in this space (the first: x: "
+        "hypermax: warm start: learned from 0 of 3 trials in out/first; 3 left out (the first: x: "
     )
     assert lines[1].endswith(" is outside [0.0, 1e-09])")
+
+
+def test_a_warm_start_weighs_the_trials_it_learns_from_as_this_search_does(
+    tmp_path, monkeypatch, capsys
+):
+    """The earlier search minimised ``loss``; this one maximises it: the optimizer must learn
+    this search's losses, not the earlier ones of the other sign."""
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, write(tmp_path, "first"))[0] == 0
+    code, _ = run(capsys, write(tmp_path, "second", warm_start="out/first", direction="max"))
+    assert code == 0
+    first = _losses(tmp_path / "out" / "first", "trial_finished")
+    second = _losses(tmp_path / "out" / "second", "trial_imported")
+    assert sorted(second) == sorted(-loss for loss in first) and any(first)
+
+
+def _losses(folder: Path, event: str) -> list[float]:
+    records = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    return [r["loss"] for r in records if r.get("event") == event]
+
+
+def test_a_warm_start_weighs_killed_and_stopped_trials_and_leaves_out_those_it_cannot(
+    tmp_path,
+):
+    from hypermax.spec import spec_from_dict
+    from hypermax.warmstart import Finished, with_this_loss
+
+    doc = {
+        "hyperparameters": SPACE,
+        "function": quadratic(auto_kill_loss=5.0),
+        "metrics": {"acc": {"direction": "increase", "weight": 2}},
+        "search": {"iterations": 1},
+    }
+    spec = spec_from_dict(doc, tmp_path / "s.json")
+    earlier = [
+        Finished({"x": 0.1}, 1.0, state="killed"),  # the earlier search's auto_kill_loss: 1
+        Finished({"x": 0.2}, -0.5, step=3, metrics={"acc": 0.5}, state="stopped"),
+        Finished({"x": 0.3}, -0.7, metrics={"loss": 0.7}, metadata={"acc": 0.7}, state="ok"),
+        Finished({"x": 0.4}, 0.2, metrics={"loss": 0.2}, state="ok"),  # returned no acc
+        Finished({"x": 0.5}, 0.3),  # from a table: kept as it is
+    ]
+    weighed = with_this_loss(earlier, spec)
+    plain = with_this_loss(earlier, spec_from_dict({**doc, "metrics": {}}, tmp_path / "s.json"))
+    assert [f.loss for f in weighed] == [5.0, -1.0, -1.4, 0.2, 0.3]
+    assert [f.unusable for f in weighed][:3] == [None, None, None]
+    assert weighed[3].unusable is not None and "acc" in weighed[3].unusable
+    assert [f.unusable is None for f in plain] == [True, False, True, True, True]
