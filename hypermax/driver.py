@@ -10,20 +10,20 @@ then journals what ended and what started (one write; the fsync happens in the j
 thread), has the views rewritten (in their own thread) and tells the reporters. An optimizer
 whose proposals do not depend on results (``random``) is asked ahead, one proposal per slot, so
 the next trial is ready when a slot frees; a runner that can holds it on standby and starts it
-the moment a trial's process ends, before that trial's outcome is built and told. Counts and
-the best trial are kept as trials end, so a turn costs the same after 10 trials as after
-100,000 (but for the optimizer's own ask).
+the moment a trial's process ends, before that trial's outcome is built and told. What the
+search recorded (its trials, their count, its best) is a :class:`~.search_record.SearchRecord`,
+kept as trials end, so a turn costs the same after 10 trials as after 100,000 (but for the
+optimizer's own ask).
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import logging
 import os
 import queue
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,6 @@ from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
-from hypermax.export import best_trial
 from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
 from hypermax.journal import Journal, JournalState, finished_record, started_record
@@ -44,6 +43,7 @@ from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
 from hypermax.results import unwritable
+from hypermax.search_record import SearchRecord
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import (
@@ -112,7 +112,6 @@ class Driver:
         self.folder = folder
         self.reporters = list(reporters)
         self._control: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._trials: dict[int, Trial] = {}
         self._running: dict[int, Trial] = {}
         self._paused = False
         # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
@@ -123,11 +122,6 @@ class Driver:
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
-        # to journal (when there is a record), then emit, in order
-        self._unrecorded: list[tuple[dict[str, Any] | None, ev.Event]] = []
-        self._done_count = 0
-        self._best: Trial | None = None
-        self._best_run: Trial | None = None  # of the trials this search ran (not imported)
         self._writes = FolderWrites(
             folder,
             spec.max_log_mb,
@@ -135,12 +129,18 @@ class Driver:
             self._disk_filled,
             lambda text: self._emit(ev.Message(text)),
         )
+        # the trials kept, and what happened in a turn: journaled, then told, in order
+        self._record = SearchRecord(
+            journal,
+            self._writes,
+            self._emit,
+            lambda exc: self._stop_early(stopping.JOURNAL_UNWRITABLE),
+        )
         self._stopper = EarlyStopper.for_spec(spec)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
-        self._journal_lost: OSError | None = None  # why the journal can no longer be written
         self._unfinished = 0  # a resumed search's trials that had not finished: they run again
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
@@ -191,7 +191,7 @@ class Driver:
                 iterations=search.iterations,
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
-                history=tuple(self._trials.values()),
+                history=tuple(self._record.trials.values()),
                 resumed=self._resumed,
                 unfinished=self._unfinished,
                 timeout=search.timeout,
@@ -210,7 +210,7 @@ class Driver:
                     except Abandoned:  # an interrupt came during a plugin's ask: it stops now
                         self._note_abandoned()
                     self._drain_control()  # an interrupt that cut a start short: before its Outcome
-                self._record()
+                self._record.flush()
                 now = time.monotonic()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
@@ -231,21 +231,21 @@ class Driver:
                 self._on_runner_event(outcome)
             for event in self.runner.poll(0):
                 self._on_runner_event(event)
-            self._record()
-            self._writes.safely(self._write_views_now)
+            self._record.flush()
+            self._writes.safely(self._record.write_views)
             self._writes.close()
         reason = self._stopping or stopping.ITERATIONS_DONE
-        best = self._best
+        best = self._record.best
         self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
         if self._disk_full is not None:
             raise DiskFull(self.folder.path, self._disk_full)
-        if self._journal_lost is not None:
-            lost = self._journal_lost
+        if self._record.lost is not None:
+            lost = self._record.lost
             raise unwritable(
                 self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
             )
         return SearchOutcome(
-            best, self._done(), reason, self._interrupted, tuple(self._trials.values())
+            best, self._done(), reason, self._interrupted, tuple(self._record.trials.values())
         )
 
     def _ended(self) -> bool:
@@ -277,7 +277,7 @@ class Driver:
         )
         self._unfinished = len(history.trials) - len(told)
         for trial in told:
-            self._keep(trial)
+            self._record.keep(trial)
             if trial.state is not TrialState.IMPORTED:  # another search's losses
                 self._any_loss = self._any_loss or trial.loss is not None
                 self._writes.count_log(trial.id)
@@ -295,29 +295,18 @@ class Driver:
         records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
         self.journal.append_many([{**record, "event": "trial_imported"} for record in records])
         for trial in told:
-            self._keep(trial)
+            self._record.keep(trial)
         self.optimizer.tell_many(told)
         self._notes.append(warm_start_note(told, len(imported), source, left_out))
         return len(told)
 
     # -- launching --------------------------------------------------------------------------
     def _done(self) -> int:
-        return self._done_count
+        return self._record.done
 
     def _budget_spent(self) -> bool:
         taken = self._done() + len(self._running) + len(self._standby)
         return taken >= self.spec.search.iterations
-
-    def _keep(self, trial: Trial) -> None:
-        """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
-        old = self._trials.get(trial.id)
-        self._trials[trial.id] = trial
-        self._done_count += trial.state.counted - (old is not None and old.state.counted)
-        trials = self._trials.values()
-        self._best = _kept_best(self._best, trial, old, trials)
-        if trial.state is not TrialState.IMPORTED:
-            ran = (t for t in trials if t.state is not TrialState.IMPORTED)
-            self._best_run = _kept_best(self._best_run, trial, old, ran)
 
     def _launch(self) -> None:
         """Fill the free slots; then ask ahead for the next ones, if the optimizer allows, and
@@ -399,7 +388,7 @@ class Driver:
         trial = Trial(proposal.trial_id, proposal.params, proposal.internal, started_at=started_at)
         self._running[trial.id] = trial
         record = started_record(trial, *(ids or (None, None)))
-        self._unrecorded.append((record, ev.TrialStarted(trial)))
+        self._record.add(record, ev.TrialStarted(trial))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:
@@ -411,7 +400,7 @@ class Driver:
             self._on_launched(event)
             return
         if isinstance(event, RunnerNote):
-            self._unrecorded.append((None, ev.Message(event.text)))
+            self._record.say(event.text)
             return
         running = self._running.pop(event.trial_id, None)
         if running is None:
@@ -439,9 +428,9 @@ class Driver:
             self._proposals.waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
-        self._keep(trial)
-        finished = ev.TrialFinished(trial, self._best, self._done())
-        self._unrecorded.append((finished_record(trial), finished))
+        self._record.keep(trial)
+        finished = ev.TrialFinished(trial, self._record.best, self._done())
+        self._record.add(finished_record(trial), finished)
         if trial.state is TrialState.INTERRUPTED:
             if self._stopping is None and not self._closing:
                 self._run_again(trial)
@@ -470,12 +459,12 @@ class Driver:
         runs = self._reruns.get(trial.id, 0)
         if runs >= limit:
             message = f"trial {trial.id} {trial.reason}; not run again in this search"
-            self._unrecorded.append((None, ev.Message(message)))
+            self._record.say(message)
             return
         self._reruns[trial.id] = runs + 1
         self._proposals.run_again(trial, first=True)
         message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
-        self._unrecorded.append((None, ev.Message(message)))
+        self._record.say(message)
 
     def _stopped_text(self, trial: Trial) -> str:
         """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
@@ -501,42 +490,7 @@ class Driver:
             self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
         else:
             self.runner.go_on(report.trial_id)
-        self._unrecorded.append((record, ev.TrialReported(report, standing)))
-
-    def _record(self) -> None:
-        """Journal what happened since the last turn, then tell the reporters.
-
-        Runs once the free slots were refilled, and writes the records with one write; their
-        fsync happens in the journal's thread (one for all the turns since the last), so a disk
-        slow to sync never holds a free slot. Records keep the order of events.
-        """
-        if not self._unrecorded:
-            return
-        batch, self._unrecorded = self._unrecorded, []
-        records = [record for record, _ in batch if record is not None]
-        writes = self._writes
-        writes.safely(lambda: self._append(records))
-        finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
-        for trial in finished:
-            writes.safely(functools.partial(writes.keep_log, trial))
-        if finished:
-            writes.safely(lambda: writes.views_due(lambda: list(self._trials.values())))
-        for _, event in batch:
-            self._emit(event)
-
-    def _append(self, records: list[dict[str, Any]]) -> None:
-        """Journal ``records``. A journal that can no longer be written but for a full disk (made
-        read-only or immutable while the search ran) stops the search: the records from then
-        on are lost, and the trials it stops run again when it resumes."""
-        if self._journal_lost is not None:
-            return
-        try:
-            self.journal.append_many(records, wait_for_disk=False)
-        except OSError as exc:
-            if is_disk_full(exc):
-                raise
-            self._journal_lost = exc
-            self._stop_early(stopping.JOURNAL_UNWRITABLE)
+        self._record.add(record, ev.TrialReported(report, standing))
 
     def _disk_filled(self, exc: OSError) -> None:
         """A write to the results folder met a full disk: the search stops (running trials
@@ -544,9 +498,6 @@ class Driver:
         if self._disk_full is None:
             self._disk_full = exc
             self._stop_early(stopping.DISK_FULL)
-
-    def _write_views_now(self) -> bool:
-        return self._writes.views_now(self._trials.values())
 
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
@@ -566,7 +517,7 @@ class Driver:
                         self._standby.withdraw()
                     self._emit(ev.Paused(paused))
             elif command is Command.EXPORT:
-                if self._write_views_now():
+                if self._record.write_views():
                     self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
             elif command is Command.STOP:
                 self.stop_with_trials()
@@ -607,7 +558,7 @@ class Driver:
     def _check_stop_rules(self) -> None:
         if self._stopping is not None:
             return
-        best = self._best_run  # a loss threshold is reached by a trial of this search
+        best = self._record.best_run  # a loss threshold is reached by a trial of this search
         ruled = stopping.search_stop_reason(
             self.spec.search, self._clock.elapsed(), best.loss if best else None
         )
@@ -632,15 +583,3 @@ class Driver:
                 log.exception(
                     "reporter %s failed on %s", type(reporter).__name__, type(event).__name__
                 )
-
-
-def _kept_best(
-    best: Trial | None, trial: Trial, old: Trial | None, pool: Iterable[Trial]
-) -> Trial | None:
-    """The best trial once ``trial`` (which replaces ``old``, an earlier record of the same id,
-    if any) is kept: looked for again in ``pool`` when ``old`` was the best."""
-    if old is not None and old is best:
-        return best_trial(pool)
-    if best_trial([trial, *([best] if best else [])]) is trial:
-        return trial
-    return best

@@ -1,0 +1,125 @@
+"""What a search has recorded: its finished trials, their count and its best trial, and what
+happened in the driver's turn, waiting to be journaled and told.
+
+The driver keeps every trial that ends (or that a resume or a warm start brings in) here, and
+queues a journal record and an event for each thing that happens; :meth:`SearchRecord.flush`
+writes the records of a turn with one write and then tells the reporters, in order. Counts and
+the best trial are kept as trials end, so a turn costs the same after 10 trials as after
+100,000.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from hypermax import events as ev
+from hypermax.errors import is_disk_full
+from hypermax.export import best_trial
+from hypermax.folder_writes import FolderWrites
+from hypermax.journal import Journal
+from hypermax.trial import Trial, TrialState
+
+
+class SearchRecord:
+    """The trials a search recorded and the records and events it has yet to write and tell.
+
+    Args:
+        journal: the search's journal (this is its only writer).
+        writes: the results folder's other files: kept logs, ``results.csv`` and ``best.json``.
+        emit: tells the reporters an event.
+        journal_lost: called once the journal can no longer be written (but for a full disk,
+            which is raised): the search stops.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        writes: FolderWrites,
+        emit: Callable[[ev.Event], None],
+        journal_lost: Callable[[OSError], None],
+    ) -> None:
+        self.journal = journal
+        self.writes = writes
+        self.trials: dict[int, Trial] = {}
+        #: trials done: those that count towards ``iterations``
+        self.done = 0
+        self.best: Trial | None = None
+        #: the best of the trials this search ran (not imported)
+        self.best_run: Trial | None = None
+        #: why the journal can no longer be written (None while it can)
+        self.lost: OSError | None = None
+        self._emit = emit
+        self._journal_lost = journal_lost
+        self._pending: list[tuple[dict[str, Any] | None, ev.Event]] = []
+
+    def keep(self, trial: Trial) -> None:
+        """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
+        old = self.trials.get(trial.id)
+        self.trials[trial.id] = trial
+        self.done += trial.state.counted - (old is not None and old.state.counted)
+        trials = self.trials.values()
+        self.best = _kept_best(self.best, trial, old, trials)
+        if trial.state is not TrialState.IMPORTED:
+            ran = (t for t in trials if t.state is not TrialState.IMPORTED)
+            self.best_run = _kept_best(self.best_run, trial, old, ran)
+
+    def add(self, record: dict[str, Any] | None, event: ev.Event) -> None:
+        """Queue ``record`` (None: nothing to journal) and ``event`` for :meth:`flush`."""
+        self._pending.append((record, event))
+
+    def say(self, text: str) -> None:
+        """Queue a message to tell, in its place among the events."""
+        self.add(None, ev.Message(text))
+
+    def flush(self) -> None:
+        """Journal what was queued since the last flush, then tell the reporters.
+
+        The driver calls it once the free slots were refilled; the records go with one write,
+        and their fsync happens in the journal's thread (one for all the turns since the last),
+        so a disk slow to sync never holds a free slot. Records keep the order of events.
+        """
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        records = [record for record, _ in batch if record is not None]
+        writes = self.writes
+        writes.safely(lambda: self._append(records))
+        finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
+        for trial in finished:
+            writes.safely(functools.partial(writes.keep_log, trial))
+        if finished:
+            writes.safely(lambda: writes.views_due(lambda: list(self.trials.values())))
+        for _, event in batch:
+            self._emit(event)
+
+    def write_views(self) -> bool:
+        """Rewrite ``results.csv`` and ``best.json`` now; whether they were written."""
+        return self.writes.views_now(self.trials.values())
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        """Journal ``records``. A journal that can no longer be written but for a full disk (made
+        read-only or immutable while the search ran) stops the search: the records from then
+        on are lost, and the trials it stops run again when it resumes."""
+        if self.lost is not None:
+            return
+        try:
+            self.journal.append_many(records, wait_for_disk=False)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise
+            self.lost = exc
+            self._journal_lost(exc)
+
+
+def _kept_best(
+    best: Trial | None, trial: Trial, old: Trial | None, pool: Iterable[Trial]
+) -> Trial | None:
+    """The best trial once ``trial`` (which replaces ``old``, an earlier record of the same id,
+    if any) is kept: looked for again in ``pool`` when ``old`` was the best."""
+    if old is not None and old is best:
+        return best_trial(pool)
+    if best_trial([trial, *([best] if best else [])]) is trial:
+        return trial
+    return best
