@@ -259,16 +259,18 @@ def run() -> int:
     garbage the command made is collected here, as the exit would have (13 and 22 ms); what is
     still reachable then is frozen (``gc.freeze``), out of the exit's collections, and goes with
     the process (the exit then takes 5 ms). The exit is otherwise Python's own: the wait for
-    threads, ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
+    threads (at most :data:`~.interrupts.THREADS_GRACE` for those a plugin left running),
+    ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
     process that goes on, changes nothing of its collector. A signal that would interrupt the
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
     at once, with the command's exit code.
     """
     escape_unencodable_output()
     code = main()
-    from hypermax.interrupts import exit_on_signals
+    from hypermax.interrupts import exit_on_signals, leave_threads
 
     exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
+    leave_threads(code)
     gc.collect()
     gc.freeze()
     return code

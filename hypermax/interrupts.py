@@ -146,6 +146,38 @@ def exit_on_signals(code: int) -> None:
             signal.signal(sig, leave)
 
 
+#: how long the exit of a command that is done waits for threads it did not start as daemons
+THREADS_GRACE = 2.0
+
+
+def leave_threads(code: int) -> None:
+    """Exit now, with ``code``, if threads that are not daemons (an optimizer plugin's, which
+    it never stopped) are still running :data:`THREADS_GRACE` seconds after the command is done:
+    Python's exit waits for every one of them, and held the finished search for ever. The
+    ``atexit`` handlers run, and stdout and stderr are flushed, as in a normal exit; a line on
+    stderr names the threads. hypermax's own threads are daemons."""
+    main = threading.main_thread()
+    others = [t for t in threading.enumerate() if t is not main and not t.daemon]
+    deadline = time.monotonic() + THREADS_GRACE
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    left = [thread.name for thread in others if thread.is_alive()]
+    if not left:
+        return
+    import atexit
+
+    print(
+        f"hypermax: exiting without {len(left)} running thread(s): {', '.join(left)}",
+        file=sys.stderr,
+    )
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # closed, or a reader gone: nothing more to say
+            if stream is not None:
+                stream.flush()
+    os._exit(code)
+
+
 def leave_terminal(fds: list[int]) -> bool:
     """Point each of ``fds`` (standard streams that were on a terminal) that is no longer a
     terminal (it hung up) at ``/dev/null``; returns whether any was."""

@@ -157,3 +157,42 @@ def test_the_contract_tells_trials_killed_or_stopped_without_a_loss() -> None:
     contract = type("TestBroken", (OptimizerContract,), {"method": f"{__name__}:LossOfEveryRun"})()
     with pytest.raises(TypeError, match="'<' not supported between instances of 'NoneType'"):
         contract.test_every_finished_state_is_taken()
+
+
+THREAD_LEFT = """
+import threading
+from hypermax.optimizers import BaseOptimizer
+from hypermax.trial import Proposal
+
+
+class Threaded(BaseOptimizer):
+    def setup(self):
+        threading.Thread(target=threading.Event().wait, name="plugin-worker").start()  # never ends
+
+    def ask(self, trial_id):
+        return Proposal(trial_id, self.space.decode({"x": 0.5}), {"x": 0.5})
+
+    def tell(self, trial):
+        pass
+"""
+
+
+def test_a_thread_a_plugin_never_stopped_does_not_hold_the_finished_search(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """Python's exit waits for every thread that is not a daemon: it waited for ever."""
+    (tmp_path / "threaded.py").write_text(THREAD_LEFT)
+    spec = write_spec(
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": quadratic("train"),
+            "search": {"name": "t", "method": "threaded:Threaded", "iterations": 1},
+        }
+    )
+    result = run_cli(str(spec), "--no-ui", cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "hypermax: exiting without 1 running thread(s): plugin-worker" in result.stderr
+    assert "1 trial done" in result.stdout
