@@ -408,14 +408,18 @@ class EarlyStopper:
         """Show the policy every report of the finished trials of a resumed search.
 
         Trials that were running or interrupted are left out: they run again and report anew.
+        A report that diverged weighs as it did when it came (the journal keeps its NaN or
+        infinity as ``"nan"`` or ``"inf"``).
         """
+        from hypermax.journal import numbers_back
+
         if self.policy is None:
             return
         for trial in trials:
             if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 continue
             for entry in trial.reports:
-                metrics = {k: v for k, v in entry.items() if k != "step"}
+                metrics = numbers_back({k: v for k, v in entry.items() if k != "step"})
                 loss = self.loss_of(metrics)
                 if loss is not None:
                     self.policy.record(trial.id, int(entry.get("step", 0)), loss)
