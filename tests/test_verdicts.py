@@ -13,7 +13,8 @@ import pytest
 from hypermax.execution import protocol
 
 #: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
-#: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread
+#: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread;
+#: ``THREAD_FIRST`` reports step 0 from another thread first
 TRIAL = textwrap.dedent(
     """
     import os, sys, threading, time
@@ -22,6 +23,10 @@ TRIAL = textwrap.dedent(
     protocol.listen_for_stop()
     if os.environ.get("THREADED"):
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    if os.environ.get("THREAD_FIRST"):
+        first = threading.Thread(target=protocol.send_report, args=(sys.stdout, 0, {"loss": 1.0}))
+        first.start()
+        first.join()
 
     def run():
         for step in (1, 2, 3):
@@ -105,6 +110,18 @@ def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its
     assert trial.report() == 2
     trial.verdict(protocol.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
     assert trial.rest() == ["stopped at 2"]
+
+
+def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones():
+    """hypermax judges every report, a thread's too; before, the verdict on the thread's report
+    ended the wait of the main thread's next one, which went on before its own verdict came,
+    and trained a step more before the stop of step 1 raised, at step 2."""
+    trial = Trial(wait=60, THREAD_FIRST="1")
+    assert trial.report() == 0
+    trial.verdict(protocol.GO_ON_SIGNAL)  # the thread's report's, which it does not wait for
+    assert trial.report() == 1
+    trial.verdict(protocol.STOP_SIGNAL)
+    assert trial.rest() == ["stopped at 1"]
 
 
 @pytest.mark.parametrize("where", ["OFF_MAIN", "FORKED"])
