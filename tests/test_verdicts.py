@@ -4,6 +4,7 @@ signals, no runner in between."""
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import textwrap
@@ -14,12 +15,15 @@ from hypermax.execution import protocol
 
 #: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
 #: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread;
-#: ``THREAD_FIRST`` reports step 0 from another thread first
+#: ``THREAD_FIRST`` reports step 0 from another thread first; ``BEFORE`` reports step 0 before it
+#: listens for verdicts (as a preloaded module may at its import, in the server trials fork from)
 TRIAL = textwrap.dedent(
     """
     import os, sys, threading, time
     from hypermax.execution import protocol
 
+    if os.environ.get("BEFORE"):
+        protocol.send_report(sys.stdout, 0, {"loss": 1.0})
     protocol.listen_for_stop()
     if os.environ.get("THREADED"):
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
@@ -65,6 +69,12 @@ class Trial:
     def line(self) -> str:
         assert self.proc.stdout is not None
         return self.proc.stdout.readline().strip()
+
+    def line_soon(self) -> str:
+        """The next line, or "" when none comes before the trial would wait out a verdict."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
+        return self.line() if ready else ""
 
     def report(self) -> int:
         step, _ = protocol.parse_report(self.line()) or (None, None)
@@ -122,6 +132,20 @@ def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones()
     assert trial.report() == 1
     trial.verdict(protocol.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 1"]
+
+
+def test_a_report_sent_before_the_trial_listens_does_not_count_for_its_verdicts():
+    """A preloaded module that reports at its import does so in the server, before it forks
+    the trial: that report gets no verdict, and must not leave each report of the trial
+    waiting for one more verdict than it gets (60 s here, the 2 s of VERDICT_WAIT in a search)."""
+    trial = Trial(wait=60, BEFORE="1")
+    assert trial.report() == 0
+    assert trial.report() == 1
+    trial.verdict(protocol.GO_ON_SIGNAL)
+    assert trial.line_soon() == "went on 1"
+    assert trial.report() == 2
+    trial.verdict(protocol.STOP_SIGNAL)
+    assert trial.rest() == ["stopped at 2"]
 
 
 @pytest.mark.parametrize("where", ["OFF_MAIN", "FORKED"])

@@ -128,6 +128,7 @@ def listen_for_stop() -> None:
     and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
     _StopRequest.main_thread = _thread.get_ident()
     _StopRequest.pid = os.getpid()
+    _StopRequest.sent = itertools.count(1)  # not a report the preload server sent at an import
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
     _signal.signal(GO_ON_SIGNAL, _on_go_on)
 
