@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import _thread
-import itertools  # built in: counts the reports sent, atomically, from any thread
 import os
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
@@ -99,12 +98,12 @@ class TrialStopped(BaseException):
 
 class _StopRequest:
     """Whether hypermax asked this trial process to stop, and whether a report said so; the
-    reports this process sent hypermax, from any thread (each gets a verdict, in the order they
-    were sent), and the verdicts received."""
+    verdicts awaited (one for each report this process sent since it listens, from any thread:
+    each gets one, in the order they were sent) and the verdicts received."""
 
     asked = False
     raised = False
-    sent = itertools.count(1)
+    awaited = 0
     verdicts = 0
     main_thread = 0
     pid = 0
@@ -128,7 +127,6 @@ def listen_for_stop() -> None:
     and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
     _StopRequest.main_thread = _thread.get_ident()
     _StopRequest.pid = os.getpid()
-    _StopRequest.sent = itertools.count(1)  # not a report the preload server sent at an import
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
     _signal.signal(GO_ON_SIGNAL, _on_go_on)
 
@@ -166,31 +164,32 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
             data = data[os.write(fd, data) :]
     if len(line) > MAX_PARSED_LINE:
         return  # hypermax does not read so long a line (its log says so): no verdict comes
-    # counted once written: a report another thread wrote meanwhile counts before it, and its
-    # verdict comes first
-    if await_verdict(next(_StopRequest.sent)):
+    if _thread.get_ident() != _StopRequest.main_thread and os.getpid() == _StopRequest.pid:
+        # another thread's report waits for no verdict but gets one: the main thread's next
+        # report waits for it too, rather than take it for its own
+        _StopRequest.awaited += 1
+    if await_verdict():
         raise_if_stopped()
 
 
-def await_verdict(sent: int) -> bool:
-    """Wait until hypermax judged the first ``sent`` reports this trial process sent (this one
-    the last), at most :data:`VERDICT_WAIT_ENV` seconds per verdict; return at once when no
-    wait was asked for, or off the trial's main thread (Python runs signal handlers there, and
-    verdicts go to the trial's process). While the main thread waits in ``sigtimedwait``, the
-    kernel hands it the verdict even when other threads (a numerical library's workers) could
-    take a signal sent to the process. The verdicts on reports of other threads count (they do
-    not wait for theirs), and a verdict that comes late counts for its own report, so the next
-    report still waits for its own. Returns whether it waited (then a stop applies to this
-    report; else to the next)."""
+def await_verdict() -> bool:
+    """Wait until hypermax judged every report this trial sent, at most :data:`VERDICT_WAIT_ENV`
+    seconds per verdict; return at once when no wait was asked for, or off the trial's main
+    thread (Python runs signal handlers there, and verdicts go to the trial's process). While
+    the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
+    threads (a numerical library's workers) could take a signal sent to the process. A verdict
+    that comes late counts for its own report, so the next report still waits for its own.
+    Returns whether it waited (then a stop applies to this report; else to the next)."""
     wait = os.environ.get(VERDICT_WAIT_ENV)
     if not wait or _thread.get_ident() != _StopRequest.main_thread:
         return False
     if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
         return False
+    _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
     _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
     try:
-        while not _StopRequest.asked and _StopRequest.verdicts < sent:
+        while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
             got = _signal.sigtimedwait(both, float(wait))
             if got is None:
                 break  # hypermax is busy: go on; a stop still comes, at a later report
