@@ -7,7 +7,6 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import sys
@@ -474,9 +473,11 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
     and metadata is that number, also when it was read back from the journal (``"nan"``)."""
     from hypermax.export import trials_table
+    from hypermax.journal import numbers_back
 
     trials = [
-        replace(t, metrics=_numbers(t.metrics), metadata=_numbers(t.metadata)) for t in trials
+        replace(t, metrics=numbers_back(t.metrics), metadata=numbers_back(t.metadata))
+        for t in trials
     ]
     rows, columns = trials_table(trials)
     added: dict[str, None] = {}
@@ -488,18 +489,6 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
                     row[column] = value
                     added[column] = None
     return rows, [*columns[:-1], *(c for c in added if c not in columns), "reason"]
-
-
-#: how the journal writes the numbers JSON cannot hold
-_NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-def _numbers(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with the journal's ``"nan"``, ``"inf"`` and ``"-inf"`` as the numbers."""
-    return {
-        name: _NOT_FINITE.get(value, value) if isinstance(value, str) else value
-        for name, value in values.items()
-    }
 
 
 def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:

@@ -30,7 +30,8 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     Every state that carries a loss gets it through the spec's composite loss: an ``ok`` trial
     from its result, a ``stopped`` trial from the metrics of its last report (so ``direction:
     max`` and weighted metrics count the same as for a finished trial): the loss early stopping
-    weighed, a ``time`` or ``ram`` metric counting only as the report carries it. A ``killed``
+    weighed, a ``time`` or ``ram`` metric counting only as the report carries it; what else
+    the report carries is metadata, as a result's is. A ``killed``
     trial's loss is ``function.auto_kill_loss`` (None without it); ``failed`` and
     ``interrupted`` trials have none. An ``ok`` result that says ``"status": "fail"`` or yields
     no usable loss makes the trial ``failed`` with the reason.
@@ -62,7 +63,8 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         loss = float(spec.function.auto_kill_loss)
     elif state is TrialState.STOPPED and trial.reports:
         last = {k: v for k, v in trial.reports[-1].items() if k != "step"}
-        metrics = {**metrics, **last}
+        reported, beside = split_result(last, spec)  # what else it carries, as a result's
+        metrics, metadata = {**metrics, **reported}, {**metadata, **beside}
         try:  # the loss the report had when it was weighed: time and ram only as it carries them
             breakdown = composite_loss(last, spec)
             loss, terms = breakdown.loss, breakdown.terms

@@ -223,6 +223,19 @@ def _finite(value: Any) -> Any:
     return value
 
 
+#: how :func:`_finite` writes the numbers JSON cannot hold
+_NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def numbers_back(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (a record's metrics, metadata or report) with the journal's ``"nan"``,
+    ``"inf"`` and ``"-inf"`` as the numbers they were written for."""
+    return {
+        name: _NOT_FINITE.get(value, value) if isinstance(value, str) else value
+        for name, value in values.items()
+    }
+
+
 @bulk
 def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of a journal.

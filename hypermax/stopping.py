@@ -187,6 +187,8 @@ class Standing:
         against: what ``bar`` is (``"median of 6 at step 4"``, ``"rung 9: best 2 of 7"``), or
             why there is none (``"grace (step 0 < 1)"``).
         stop: the trial should stop now.
+        best_at: the step of an earlier report whose loss is ``loss``, the best so far, when it
+            is not this report's (median): the record keeps this report's loss.
     """
 
     trial_id: int
@@ -195,11 +197,14 @@ class Standing:
     bar: float | None = None
     against: str = ""
     stop: bool = False
+    best_at: int | None = None
 
     @property
     def reason(self) -> str:
         """The one line a stopped trial's record keeps."""
         text = f"stopped at step {self.step}: loss {self.loss:.6g}"
+        if self.best_at is not None:
+            text = f"stopped at step {self.step}: best loss {self.loss:.6g} (step {self.best_at})"
         return text if self.bar is None else f"{text} worse than {self.bar:.6g} ({self.against})"
 
 
@@ -210,6 +215,8 @@ class Curve:
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.best = float("inf")
+        #: the step of the report whose loss is ``best``
+        self.best_step: int | None = None
 
     def add(self, step: int, loss: float) -> None:
         """Record a report; a second report of the same step replaces the first."""
@@ -219,7 +226,8 @@ class Curve:
         else:
             self.steps.insert(i, step)
             self.losses.insert(i, loss)
-        self.best = min(self.best, loss)
+        if loss < self.best:
+            self.best, self.best_step = loss, step
 
     def at(self, step: int) -> float | None:
         """The loss at ``step``: that of the last report at or before it, once the trial
@@ -273,10 +281,13 @@ class MedianRule(StoppingPolicy):
         rule = self.rule
         # what is weighed, judged or not: the best so far, or the report's infinite loss (the
         # model diverged: a good start does not save it)
-        best = loss if math.isinf(loss) else self.curves[trial_id].best
+        curve = self.curves[trial_id]
+        best = loss if math.isinf(loss) else curve.best
+        # a best of an earlier report is named with its step: the record keeps this report's
+        best_at = None if best == loss else curve.best_step
         if step < rule.grace_steps:
             grace = f"grace (step {step} < {rule.grace_steps})"
-            return Standing(trial_id, step, best, against=grace)
+            return Standing(trial_id, step, best, against=grace, best_at=best_at)
         others = [
             value
             for other, curve in self.curves.items()
@@ -284,10 +295,11 @@ class MedianRule(StoppingPolicy):
         ]
         if len(others) < rule.min_trials:
             needs = f"{len(others)} of {rule.min_trials} trials at step {step}"
-            return Standing(trial_id, step, best, against=needs)
+            return Standing(trial_id, step, best, against=needs, best_at=best_at)
         median = statistics.median(others)
         against = f"median of {len(others)} at step {step}"
-        return Standing(trial_id, step, best, median, against, stop=worse(best, median))
+        stop = worse(best, median)
+        return Standing(trial_id, step, best, median, against, stop, best_at)
 
 
 class Asha(StoppingPolicy):
@@ -408,14 +420,18 @@ class EarlyStopper:
         """Show the policy every report of the finished trials of a resumed search.
 
         Trials that were running or interrupted are left out: they run again and report anew.
+        A report that diverged weighs as it did when it came (the journal keeps its NaN or
+        infinity as ``"nan"`` or ``"inf"``).
         """
+        from hypermax.journal import numbers_back
+
         if self.policy is None:
             return
         for trial in trials:
             if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
                 continue
             for entry in trial.reports:
-                metrics = {k: v for k, v in entry.items() if k != "step"}
+                metrics = numbers_back({k: v for k, v in entry.items() if k != "step"})
                 loss = self.loss_of(metrics)
                 if loss is not None:
                     self.policy.record(trial.id, int(entry.get("step", 0)), loss)

@@ -57,6 +57,17 @@ def test_a_stopped_trial_with_direction_max_gets_the_negated_metric_of_its_last_
     assert trial.metrics == {"accuracy": 0.8}
 
 
+def test_a_stopped_trial_keeps_what_its_report_carries_beside_the_metrics_as_metadata(tmp_path):
+    """As a finished trial keeps what its result carries beside the metrics: before, the
+    report's every value was a metric (a text, a list: a column of their own in results.csv
+    for stopped trials alone)."""
+    last = reported({"step": 2, "loss": 0.8, "phase": "warmup", "lrs": [0.1, 0.2]})
+    trial = conclude(last, Outcome(7, TrialState.STOPPED), spec(tmp_path))
+    assert trial.loss == pytest.approx(0.8)
+    assert trial.metrics == {"loss": 0.8}
+    assert trial.metadata == {"phase": "warmup", "lrs": [0.1, 0.2]}
+
+
 def test_a_stopped_trial_goes_through_weighted_metrics_like_a_finished_one(tmp_path):
     metrics = {
         "acc": {"min": 0.0, "max": 1.0, "direction": "increase", "weight": 2},

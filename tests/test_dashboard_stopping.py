@@ -64,6 +64,20 @@ def test_the_running_panel_draws_the_curve_against_the_bar():
     assert "0.3 (rung 9: 2 of 5 trials)" in text
 
 
+def test_a_diverged_trial_is_drawn_worse_than_a_median_that_diverged_too():
+    """Early stopping stops an infinite loss even against an infinite median (the others
+    diverged too): the panel showed it as no worse (inf ≤ inf), in the colour of a trial that
+    goes on."""
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1)))
+    inf = float("inf")
+    judged(state, 1, 2, inf, bar=inf, against="median of 2 at step 2", stop=True)
+    detail = running_item(state.running_rows()[0]).detail
+    assert " inf > inf " in text_of(detail)
+    assert detail[0][0] == "stopped"
+
+
 def test_a_stopped_trial_shows_the_step_it_reached_in_the_table_and_its_window():
     state = DashboardState(FakeClock())
     state.apply(started())

@@ -129,6 +129,18 @@ def test_median_weighs_a_trials_best_loss_so_far_not_its_last():
     assert [s.loss for s in feed(in_grace, [(1, 0, 0.5), (1, 1, 2.0)])] == [0.5, 0.5]
 
 
+def test_median_names_the_step_of_a_best_loss_that_is_not_the_reports():
+    """The record of a stopped trial keeps its last report's loss (1.2): a reason that gave the
+    best so far (1.1, at step 1) as "loss" contradicted it."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=1, grace_steps=1))
+    standings = feed(policy, [(1, 1, 1.0), (1, 2, 0.5), (2, 1, 1.1), (2, 2, 1.2)])
+    assert stops(standings) == [(2, 1), (2, 2)]
+    assert standings[2].reason == "stopped at step 1: loss 1.1 worse than 1 (median of 1 at step 1)"
+    assert standings[3].reason == (
+        "stopped at step 2: best loss 1.1 (step 1) worse than 0.5 (median of 1 at step 2)"
+    )
+
+
 def test_median_takes_another_trials_loss_from_its_last_report_up_to_the_step():
     """Trials may report on different steps: a trial that reported steps 2 and 4 has reached
     step 3, with its step-2 loss there; one that stopped reporting at step 2 has not."""

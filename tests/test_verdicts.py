@@ -14,12 +14,16 @@ import pytest
 from hypermax.execution import protocol
 
 #: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
-#: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread
+#: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread;
+#: ``THREAD_FIRST`` reports step 0 from another thread first; ``BEFORE`` reports step 0 before it
+#: listens for verdicts (as a preloaded module may at its import, in the server trials fork from)
 TRIAL = textwrap.dedent(
     """
     import os, sys, threading, time
     from hypermax.execution import protocol
 
+    if os.environ.get("BEFORE"):
+        protocol.send_report(sys.stdout, 0, {"loss": 1.0})
     protocol.listen_for_stop()
     if os.environ.get("LATE_WAIT"):  # the first wait begins well after the mask: says when
         import _signal
@@ -32,6 +36,10 @@ TRIAL = textwrap.dedent(
         _signal.sigtimedwait = late_wait
     if os.environ.get("THREADED"):
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    if os.environ.get("THREAD_FIRST"):
+        first = threading.Thread(target=protocol.send_report, args=(sys.stdout, 0, {"loss": 1.0}))
+        first.start()
+        first.join()
 
     def run():
         for step in (1, 2, 3):
@@ -70,6 +78,12 @@ class Trial:
     def line(self) -> str:
         assert self.proc.stdout is not None
         return self.proc.stdout.readline().strip()
+
+    def line_soon(self) -> str:
+        """The next line, or "" when none comes before the trial would wait out a verdict."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
+        return self.line() if ready else ""
 
     def report(self) -> int:
         step, _ = protocol.parse_report(self.line()) or (None, None)
@@ -131,6 +145,32 @@ def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its
     trial.verdict(protocol.GO_ON_SIGNAL)  # report 1's verdict, late
     assert trial.report() == 2
     trial.verdict(protocol.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
+    assert trial.rest() == ["stopped at 2"]
+
+
+def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones():
+    """hypermax judges every report, a thread's too; before, the verdict on the thread's report
+    ended the wait of the main thread's next one, which went on before its own verdict came,
+    and trained a step more before the stop of step 1 raised, at step 2."""
+    trial = Trial(wait=60, THREAD_FIRST="1")
+    assert trial.report() == 0
+    trial.verdict(protocol.GO_ON_SIGNAL)  # the thread's report's, which it does not wait for
+    assert trial.report() == 1
+    trial.verdict(protocol.STOP_SIGNAL)
+    assert trial.rest() == ["stopped at 1"]
+
+
+def test_a_report_sent_before_the_trial_listens_does_not_count_for_its_verdicts():
+    """A preloaded module that reports at its import does so in the server, before it forks
+    the trial: that report gets no verdict, and must not leave each report of the trial
+    waiting for one more verdict than it gets (60 s here, the 2 s of VERDICT_WAIT in a search)."""
+    trial = Trial(wait=60, BEFORE="1")
+    assert trial.report() == 0
+    assert trial.report() == 1
+    trial.verdict(protocol.GO_ON_SIGNAL)
+    assert trial.line_soon() == "went on 1"
+    assert trial.report() == 2
+    trial.verdict(protocol.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 2"]
 
 

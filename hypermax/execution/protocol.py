@@ -101,7 +101,8 @@ class TrialStopped(BaseException):
 
 class _StopRequest:
     """Whether hypermax asked this trial process to stop, and whether a report said so; the
-    reports sent that await a verdict and the verdicts received."""
+    verdicts awaited (one for each report this process sent since it listens, from any thread:
+    each gets one, in the order they were sent) and the verdicts received."""
 
     asked = False
     raised = False
@@ -166,6 +167,10 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
             data = data[os.write(fd, data) :]
     if len(line) > MAX_PARSED_LINE:
         return  # hypermax does not read so long a line (its log says so): no verdict comes
+    if _thread.get_ident() != _StopRequest.main_thread and os.getpid() == _StopRequest.pid:
+        # another thread's report waits for no verdict but gets one: the main thread's next
+        # report waits for it too, rather than take it for its own
+        _StopRequest.awaited += 1
     if await_verdict():
         raise_if_stopped()
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypermax.ablation_table import Effect
 from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
-from hypermax.stopping import Standing
+from hypermax.stopping import Standing, worse
 from hypermax.trial import Trial
 from hypermax.ui.formatting import (
     columns,
@@ -72,10 +72,10 @@ def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
         return [("dim", f"{line} {format_loss(standing.loss)} ({standing.against})")]
     values = [*curve, bar]
     line = sparkline(curve, min(values), max(values))
-    worse = standing.loss > bar
-    sign = ">" if worse else "≤"
+    fares_worse = worse(standing.loss, bar)  # an infinite loss too, against infinity
+    sign = ">" if fares_worse else "≤"
     return [
-        ("stopped" if worse else "ok", line),
+        ("stopped" if fares_worse else "ok", line),
         f" {format_loss(standing.loss)} {sign} {format_loss(bar)} ",
         ("dim", f"({standing.against})"),
     ]
