@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FunctionType
 from typing import Any
 
 #: env var that names the pickled objective's file
@@ -67,8 +68,10 @@ def _load() -> None:
     for scope in scopes:
         for value in [scope, *(getattr(scope, "__globals__", None) or {}).values()]:
             script_s = getattr(value, "__module__", None) == "__main__"
-            if script_s and (isinstance(value, type) or hasattr(value, "__code__")):
-                value.__module__ = __name__  # a function or a class; not an object
+            # a function or a class; not an object, nor a bound method (its function's
+            # __module__ shows through it, read-only): its __func__ is a scope of its own
+            if script_s and isinstance(value, type | FunctionType):
+                value.__module__ = __name__
                 _LOADED.setdefault(value.__name__, value)
     kind = type(objective)
     if kind.__module__ == "__main__":

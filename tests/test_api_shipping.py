@@ -134,3 +134,23 @@ def test_a_script_s_objective_may_send_its_script_s_functions_to_a_process_pool(
     )
     (trial,) = result.trials
     assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 2.5)
+
+
+BOUND = """
+class Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def fit(self, params):
+        return params["x"] * self.scale
+"""
+
+
+def test_a_bound_method_of_a_script_s_class_runs(tmp_path):
+    script = {"__name__": "__main__"}  # as a script, or a notebook's cell, defines them
+    exec(compile(BOUND, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["Model"](3).fit, space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 1.5)
