@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -478,6 +478,9 @@ def _run_search(
         loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
+    # where the caller is now: a host that changes its folder during the search (a thread
+    # of its own) must not send the journal, the logs and the trials elsewhere midway
+    loaded = replace(loaded, results_directory=loaded.results_directory.absolute())
     prepared = prepare_run(loaded, fresh=fresh, fresh_hint="fresh=True")
     try:  # under the folder's lock, after any fresh start
         ship(plan, resumed=prepared.history.header is not None)

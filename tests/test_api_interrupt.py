@@ -51,8 +51,8 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
     assert "KeyboardInterrupt: interrupted 2" in out, err
     last = err.rstrip().splitlines()[-1]
     assert last == (
-        "hypermax.api.SearchInterrupted: the search in out/slow was interrupted: its trials "
-        "are recorded, and optimize() with the same arguments resumes it"
+        f"hypermax.api.SearchInterrupted: the search in {tmp_path / 'out' / 'slow'} was "
+        "interrupted: its trials are recorded, and optimize() with the same arguments resumes it"
     ), err
     assert script.returncode != 0
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +216,42 @@ def test_the_summary_reaches_an_ascii_stdout_with_what_it_cannot_hold_escaped(
     )
     shown = out.getvalue().decode("ascii")
     assert 'best loss 0.5 (trial 1): s="\\xe9"' in shown  # before: the line was lost, in a log
+
+
+def _waits_for(path: str):
+    def objective(params):
+        while not os.path.exists(path):  # the host has changed its folder
+            time.sleep(0.01)
+        return params["x"]
+
+    return objective
+
+
+def test_a_host_that_changes_its_folder_during_the_search_keeps_it_in_one_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    elsewhere, moved = tmp_path / "elsewhere", tmp_path / "moved"
+    elsewhere.mkdir()
+    journal = tmp_path / "res" / "s" / "trials.jsonl"
+
+    def host_moves():
+        while not journal.exists():
+            time.sleep(0.01)
+        os.chdir(elsewhere)
+        moved.touch()
+
+    mover = threading.Thread(target=host_moves, daemon=True)
+    mover.start()
+    result = hypermax.optimize(
+        _waits_for(str(moved)),
+        space={"x": [0.5]},
+        iterations=2,
+        results_dir="res",
+        name="s",
+        auto_kill_max_time=30,
+    )
+    mover.join()
+    assert [(t["state"], t["reason"]) for t in result.trials] == [("ok", None)] * 2
+    assert result.folder == journal.parent  # before: a crash, the journal not found
+    assert not (elsewhere / "res").exists()
