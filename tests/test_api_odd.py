@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -255,3 +256,15 @@ def test_a_host_that_changes_its_folder_during_the_search_keeps_it_in_one_folder
     assert [(t["state"], t["reason"]) for t in result.trials] == [("ok", None)] * 2
     assert result.folder == journal.parent  # before: a crash, the journal not found
     assert not (elsewhere / "res").exists()
+
+
+def test_a_program_that_uses_optuna_itself_keeps_its_optuna_logging(tmp_path):
+    import optuna  # noqa: F401 - as the program did: Optuna's logger set up
+
+    own = logging.getLogger("optuna")
+    before = (own.level, own.handlers[:])
+    result = hypermax.optimize(train, space={"x": "0.0:1.0"}, iterations=2, results_dir=tmp_path)
+    assert len(result.trials) == 2
+    # before: WARNING, and a handler that sent the program's own studies' lines to the
+    # hypermax log of a search that had ended
+    assert (own.level, own.handlers) == before
