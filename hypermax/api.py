@@ -6,6 +6,7 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -21,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH, code_in_file
+from hypermax.shipped import (
+    ENTRY,
+    OBJECTIVE_ENV,
+    SHIPPED_FILE,
+    SHIPPED_PATH,
+    cached_again,
+    code_in_file,
+)
 from hypermax.values import json_text
 
 if TYPE_CHECKING:
@@ -352,12 +360,27 @@ def _code_in_its_file(code: CodeType) -> Any:
     return code_in_file, (reduced[1], code.co_filename)
 
 
+def _cached_by_value(cached: Any) -> Any:
+    """How :func:`pickled` pickles a function that ``functools.cache`` (or ``lru_cache``)
+    wrapped: one of the caller's script or notebook (``__main__``, a ``load_data()`` the
+    objective calls) as the function it wraps, which goes by value, wrapped again in the
+    trial (:func:`hypermax.shipped.cached_again`); pickle would name it in the trial's
+    ``__main__``, which is not the script's. Any other by name, as pickle does."""
+    if getattr(cached, "__module__", None) != "__main__":
+        return cached.__reduce__()
+    return cached_again, (cached.__wrapped__, cached.cache_parameters())
+
+
 def _pickler() -> type:
-    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`)."""
+    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`) and the cached
+    functions of the caller's script (:func:`_cached_by_value`)."""
     import cloudpickle
 
     class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
-        dispatch_table = ChainMap({CodeType: _code_in_its_file}, cloudpickle.Pickler.dispatch_table)
+        dispatch_table = ChainMap(
+            {CodeType: _code_in_its_file, functools._lru_cache_wrapper: _cached_by_value},
+            cloudpickle.Pickler.dispatch_table,
+        )
 
     return Pickler
 

@@ -89,3 +89,11 @@ def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
     from types import CodeType
 
     return CodeType(*args).replace(co_filename=filename)
+
+
+def cached_again(function: Any, parameters: dict[str, Any]) -> Any:
+    """A function of the caller's script that ``functools.cache`` or ``lru_cache`` wrapped
+    there, wrapped again in the trial's process (``parameters``: its ``cache_parameters()``)."""
+    import functools
+
+    return functools.lru_cache(**parameters)(function)

@@ -154,3 +154,25 @@ def test_a_bound_method_of_a_script_s_class_runs(tmp_path):
     )
     (trial,) = result.trials
     assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 1.5)
+
+
+CACHED = """
+import functools
+
+@functools.cache
+def load_data():
+    return [1.0, 2.0, 3.0]
+
+def train(params):
+    return sum(load_data()) * params["x"]
+"""
+
+
+def test_an_objective_may_call_a_cached_function_of_its_script(tmp_path):
+    script = {"__name__": "__main__"}  # as a script, or a notebook's cell, defines them
+    exec(compile(CACHED, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["train"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials  # before: AttributeError: Can't get attribute 'load_data' on ...
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 3.0)
