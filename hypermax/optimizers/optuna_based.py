@@ -14,7 +14,7 @@ import contextlib
 import logging
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import trial_seed
@@ -23,11 +23,10 @@ from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
 from hypermax.optimizers.tpe_parallel import believer_tpe_sampler_class
 from hypermax.optimizers.warping import power_warp
+from hypermax.shared_state import changed
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import optuna
     from optuna.samplers import BaseSampler
 
@@ -49,18 +48,22 @@ def quiet_optuna() -> Iterator[None]:
     uses Optuna too keeps its logging."""
     import optuna
 
-    own = logging.getLogger("optuna")
-    level, handlers = own.level, own.handlers[:]
-    own.setLevel(logging.WARNING)
-    own.handlers = [_IntoHypermaxLog()]
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-            warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
-            yield
-    finally:
-        own.setLevel(level)
-        own.handlers = handlers
+    def change() -> Callable[[], None]:
+        own = logging.getLogger("optuna")
+        level, handlers = own.level, own.handlers[:]
+        own.setLevel(logging.WARNING)
+        own.handlers = [_IntoHypermaxLog()]
+
+        def undo() -> None:
+            own.setLevel(level)
+            own.handlers = handlers
+
+        return undo
+
+    with changed("optuna's logger", change), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
+        yield
 
 
 class OptunaOptimizer(HistoryOptimizer):
