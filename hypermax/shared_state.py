@@ -35,3 +35,8 @@ def changed(key: str, change: Callable[[], Callable[[], None]]) -> Iterator[None
                 _HELD[key] = (count - 1, undo)
             else:
                 undo()
+
+
+#: held while ``sys.path`` is set aside for a moment (to find or import a module from the spec's
+#: folder) and put back: two searches' checks must not put back what the other had set aside
+SYS_PATH = threading.RLock()

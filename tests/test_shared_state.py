@@ -5,8 +5,10 @@ it left it once they all ended, whichever ends first."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -58,3 +60,31 @@ def test_searches_that_overlap_leave_the_process_as_they_found_it(name):
     with _overlapping(make):
         assert state() != found  # the change is in force while any is inside
     assert state() == found  # before: the second put back what the first had made
+
+
+def test_checks_that_overlap_put_sys_path_back_as_they_found_it(tmp_path, monkeypatch):
+    from hypermax.specfile import function
+
+    found = list(sys.path)
+    first_in, second_in, first_may_go = threading.Event(), threading.Event(), threading.Event()
+    find_spec = importlib.util.find_spec
+
+    def looking(name, package=None):  # the first check is still looking as the second starts
+        if not first_in.is_set():
+            first_in.set()
+            first_may_go.wait(30)
+        else:
+            second_in.set()
+        return find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", looking)
+    first = threading.Thread(target=function.module_origin, args=("model", tmp_path / "a"))
+    second = threading.Thread(target=function.module_origin, args=("model", tmp_path / "b"))
+    first.start()
+    first_in.wait(30)
+    second.start()
+    second_in.wait(0.3)  # before: it found sys.path as the first had set it aside
+    first_may_go.set()
+    first.join(30)
+    second.join(30)
+    assert sys.path == found
