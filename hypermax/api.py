@@ -22,14 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import (
-    ENTRY,
-    OBJECTIVE_ENV,
-    SHIPPED_FILE,
-    SHIPPED_PATH,
-    cached_again,
-    code_in_file,
-)
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH
+from hypermax.unpickling import cached_again, code_in_file
 from hypermax.values import json_text
 
 if TYPE_CHECKING:
@@ -364,7 +358,7 @@ def _cached_by_value(cached: Any) -> Any:
     """How :func:`pickled` pickles a function that ``functools.cache`` (or ``lru_cache``)
     wrapped: one of the caller's script or notebook (``__main__``, a ``load_data()`` the
     objective calls) as the function it wraps, which goes by value, wrapped again in the
-    trial (:func:`hypermax.shipped.cached_again`); pickle would name it in the trial's
+    trial (:func:`hypermax.unpickling.cached_again`); pickle would name it in the trial's
     ``__main__``, which is not the script's. Any other by name, as pickle does."""
     if getattr(cached, "__module__", None) != "__main__":
         return cached.__reduce__()

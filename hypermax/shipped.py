@@ -18,6 +18,9 @@ import sys
 from types import FunctionType
 from typing import Any
 
+# the pickles of earlier versions name it here
+from hypermax.unpickling import code_in_file  # noqa: F401
+
 #: env var that names the pickled objective's file
 OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
 #: the file in the results folder that holds a shipped callable
@@ -81,19 +84,3 @@ def _load() -> None:
     cloudpickle = sys.modules.get("cloudpickle")  # unpickling the objective imported it
     if cloudpickle is not None:  # it sends them by value still (joblib's workers, Dask's)
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
-    """A code object of the shipped callable, made from cloudpickle's ``args``, named after the
-    file it came from (so that a traceback shows its lines)."""
-    from types import CodeType
-
-    return CodeType(*args).replace(co_filename=filename)
-
-
-def cached_again(function: Any, parameters: dict[str, Any]) -> Any:
-    """A function of the caller's script that ``functools.cache`` or ``lru_cache`` wrapped
-    there, wrapped again in the trial's process (``parameters``: its ``cache_parameters()``)."""
-    import functools
-
-    return functools.lru_cache(**parameters)(function)

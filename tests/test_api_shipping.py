@@ -176,3 +176,26 @@ def test_an_objective_may_call_a_cached_function_of_its_script(tmp_path):
     )
     (trial,) = result.trials  # before: AttributeError: Can't get attribute 'load_data' on ...
     assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 3.0)
+
+
+NESTED = """
+import hypermax
+
+def inner(params):
+    return params["y"]
+
+def outer(params):
+    from hypermax.api import pickled
+
+    return len(pickled(inner)) * 0 + params["x"]  # as a search of its own ships it
+"""
+
+
+def test_an_objective_may_ship_a_function_of_its_script_again(tmp_path):
+    script = {"__name__": "__main__"}
+    exec(compile(NESTED, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["outer"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials  # before: Could not pickle object as excessively deep recursion
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 0.5)
