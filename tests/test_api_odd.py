@@ -84,6 +84,10 @@ def train(params):
             {"space": [("x", "0:1")]},
             "optimize(): space= maps each param to its range or values, got a list",
         ),
+        (  # before: taken as True, the folder's search moved aside
+            {"space": {"x": "0:1"}, "fresh": "no"},
+            "optimize(): fresh= is True or False, got 'no'",
+        ),
     ],
 )
 def test_an_argument_of_the_wrong_kind_is_a_type_error_before_anything_runs(
