@@ -356,11 +356,15 @@ def _code_in_its_file(code: CodeType) -> Any:
 
 def _cached_by_value(cached: Any) -> Any:
     """How :func:`pickled` pickles a function that ``functools.cache`` (or ``lru_cache``)
-    wrapped: one of the caller's script or notebook (``__main__``, a ``load_data()`` the
-    objective calls) as the function it wraps, which goes by value, wrapped again in the
-    trial (:func:`hypermax.unpickling.cached_again`); pickle would name it in the trial's
-    ``__main__``, which is not the script's. Any other by name, as pickle does."""
-    if getattr(cached, "__module__", None) != "__main__":
+    wrapped: one of the caller's script or notebook (``__main__``, or code run in a namespace
+    of its own, as Streamlit runs an app; a ``load_data()`` the objective calls) as the
+    function it wraps, which goes by value, wrapped again in the trial
+    (:func:`hypermax.unpickling.cached_again`); pickle would name it in a module the trial
+    cannot import (its ``__main__`` is not the script's). One a module holds by its name goes
+    by that name, as pickle sends it."""
+    module = sys.modules.get(getattr(cached, "__module__", None) or "")
+    named = module is not None and module.__name__ != "__main__"
+    if named and getattr(module, cached.__qualname__, None) is cached:
         return cached.__reduce__()
     return cached_again, (cached.__wrapped__, cached.cache_parameters())
 

@@ -168,8 +168,9 @@ def train(params):
 """
 
 
-def test_an_objective_may_call_a_cached_function_of_its_script(tmp_path):
-    script = {"__name__": "__main__"}  # as a script, or a notebook's cell, defines them
+@pytest.mark.parametrize("module", ["__main__", "streamlit_app"])
+def test_an_objective_may_call_a_cached_function_of_its_script(tmp_path, module):
+    script = {"__name__": module}  # as a script, a notebook's cell, or Streamlit defines them
     exec(compile(CACHED, str(tmp_path / "script.py"), "exec"), script)
     result = hypermax.optimize(
         script["train"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
