@@ -73,6 +73,19 @@ _THREAD_SEARCHES_LOCK = threading.Lock()
 _AT_SHUTDOWN: list[bool] = []  # whether _interrupt_at_shutdown is registered
 
 
+def _forget_thread_searches() -> None:
+    """In a child forked while searches ran in threads: they are the parent's, and their threads
+    are not in the child. Its exit (a ``multiprocessing`` worker's too, which runs the
+    interpreter's exit steps for threads) must not wait for them to end, as it did for
+    ``kill_grace`` + 10 seconds."""
+    global _THREAD_SEARCHES_LOCK
+    _THREAD_SEARCHES_LOCK = threading.Lock()  # another thread may have held it at the fork
+    _THREAD_SEARCHES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_thread_searches)
+
+
 @contextlib.contextmanager
 def interrupted_at_exit(interrupt: Callable[[], None], wait: float) -> Iterator[None]:
     """While inside, in a thread other than the main one (which alone receives signals, so no

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, wait_until
+
+import hypermax
 
 SCRIPT = textwrap.dedent(
     """
@@ -116,3 +121,38 @@ def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
     assert states == ["interrupted", "interrupted"]
     assert_none_alive(marker)
+
+
+def _waits_for_release(params):
+    folder = os.environ["HYPERMAX_TRIAL_DIR"]
+    open(os.path.join(folder, "running"), "w").close()
+    while not os.path.exists(os.path.join(folder, "..", "..", "release")):
+        time.sleep(0.02)
+    return params["x"]
+
+
+def _nothing():
+    pass
+
+
+def test_a_child_forked_while_a_search_runs_in_a_thread_ends_without_waiting_for_it(tmp_path):
+    search = threading.Thread(
+        target=hypermax.optimize,
+        args=(_waits_for_release,),
+        kwargs={"space": {"x": [1]}, "iterations": 1, "results_dir": tmp_path, "kill_grace": 60},
+    )
+    search.start()
+    try:
+        trials = tmp_path / "_waits_for_release" / "trials"
+        wait_until(lambda: list(trials.glob("*/running")), 30, "the running trial")
+        child = multiprocessing.get_context("fork").Process(target=_nothing)
+        child.start()
+        child.join(30)  # before: it waited kill_grace + 10 s for the parent's search to end
+        ended = child.exitcode
+        child.kill()
+    finally:
+        (tmp_path / "_waits_for_release" / "release").touch()
+        search.join(30)
+    assert ended == 0
+    states = [r["state"] for r in finished(tmp_path / "_waits_for_release").values()]
+    assert states == ["ok"]
