@@ -21,6 +21,7 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
+    UsageError,
     current_folder,
     is_disk_full,
     own_warnings_in_one_line,
@@ -458,6 +459,12 @@ def run_search(
     """
     # relative paths start there, and the objective's imports
     current_folder("optimize()", " (os.chdir) and call optimize() again")
+    if not sys.executable:  # Python embedded in a program that does not say which one it is
+        raise UsageError(
+            "optimize(): this Python cannot start the trial processes: it does not know its "
+            "interpreter (sys.executable is empty); set sys.executable to the path of a Python "
+            "with hypermax installed"
+        )
     with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
         return _run_search(objective, space, metrics, results_dir, fresh, search, function)
 

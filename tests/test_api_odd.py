@@ -17,7 +17,7 @@ import pytest
 from conftest import OBJECTIVES
 
 import hypermax
-from hypermax.errors import SpecError
+from hypermax.errors import SpecError, UsageError
 
 
 def _spec_dict(results: Path) -> dict:
@@ -272,3 +272,14 @@ def test_a_program_that_uses_optuna_itself_keeps_its_optuna_logging(tmp_path):
     # before: WARNING, and a handler that sent the program's own studies' lines to the
     # hypermax log of a search that had ended
     assert (own.level, own.handlers) == before
+
+
+def test_a_python_that_does_not_know_its_interpreter_is_told_so_before_anything_runs(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sys, "executable", "")  # as some programs that embed Python leave it
+    with pytest.raises(UsageError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, iterations=1, results_dir=tmp_path)
+    # before: every trial failed, "cannot start: [Errno 13] Permission denied: ''"
+    assert "sys.executable is empty" in str(raised.value)
+    assert not list(tmp_path.iterdir())
