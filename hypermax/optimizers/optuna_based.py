@@ -51,8 +51,9 @@ def quiet_optuna() -> Iterator[None]:
     def change() -> Callable[[], None]:
         own = logging.getLogger("optuna")
         level, handlers = own.level, own.handlers[:]
-        own.setLevel(logging.WARNING)
-        own.handlers = [_IntoHypermaxLog()]
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.disable_default_handler()  # a handler the program added stays
+        own.addHandler(_IntoHypermaxLog())
 
         def undo() -> None:
             own.setLevel(level)
