@@ -29,7 +29,7 @@ from hypermax.errors import (
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
-from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
+from hypermax.interrupts import WaitInterrupted, interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import (
     FolderUnusable,
@@ -354,6 +354,8 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             return _execute(prepared, dashboard)
     except (HypermaxError, KeyboardInterrupt):
         raise
+    except WaitInterrupted as exc:  # the program's own, its trials stopped and recorded
+        raise exc.error from None
     except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
         raise Crashed(exc, save_traceback(exc, logs)) from exc
     finally:
@@ -439,7 +441,7 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     ):
         # the handlers run in this thread, the search in another: Ctrl-Z stops the trials and
         # hypermax at once, even while a trial's start (its objective's import) is under way
-        return run_aside(driver.run)
+        return run_aside(driver.run, stop=lambda: driver.request(Command.INTERRUPT))
 
 
 def run_search(

@@ -156,3 +156,41 @@ def test_a_child_forked_while_a_search_runs_in_a_thread_ends_without_waiting_for
     assert ended == 0
     states = [r["state"] for r in finished(tmp_path / "_waits_for_release").values()]
     assert states == ["ok"]
+
+
+class _ProgramTimeout(Exception):
+    """What a program's own SIGALRM handler raises (a test runner's timeout)."""
+
+
+def _waits(params):
+    open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+    while True:
+        time.sleep(0.05)
+
+
+def test_an_error_a_handler_of_the_program_raises_stops_the_search_first(tmp_path):
+    def timeout(signum, frame):
+        raise _ProgramTimeout("the program's timeout")
+
+    def alarm_once_running():
+        wait_until(lambda: list(tmp_path.glob("_waits/trials/*/running")), 30, "the trial")
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR2)
+
+    before = signal.signal(signal.SIGUSR2, timeout)
+    try:
+        threading.Thread(target=alarm_once_running, daemon=True).start()
+        with pytest.raises(_ProgramTimeout):  # before: hypermax.errors.Crashed
+            hypermax.optimize(
+                _waits,
+                space={"x": [1]},
+                iterations=1,
+                results_dir=tmp_path,
+                kill_grace=0.2,
+                auto_kill_max_time=30,
+            )
+    finally:
+        signal.signal(signal.SIGUSR2, before)
+    # before: its trial ran on, unrecorded, with the search's threads, after optimize() raised
+    assert [t.name for t in threading.enumerate() if t.name.startswith("hypermax")] == []
+    states = [r["state"] for r in finished(tmp_path / "_waits").values()]
+    assert states == ["interrupted"]
