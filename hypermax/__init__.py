@@ -105,6 +105,8 @@ def optimize(
     unknown = sorted(set(function_options) - known_options())
     if unknown:
         raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
+    if fresh not in (True, False):  # "no" or "False" would move the search aside
+        raise TypeError(f"optimize(): fresh= is True or False, got {fresh!r}")
     if search is not None and not isinstance(search, dict):
         raise TypeError(
             f"optimize(): search= holds keys of the spec's search section, as a dict, got a "

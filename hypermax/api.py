@@ -6,6 +6,7 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH, code_in_file
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH
+from hypermax.unpickling import cached_again, code_in_file
 from hypermax.values import json_text
 
 if TYPE_CHECKING:
@@ -351,12 +353,31 @@ def _code_in_its_file(code: CodeType) -> Any:
     return code_in_file, (reduced[1], code.co_filename)
 
 
+def _cached_by_value(cached: Any) -> Any:
+    """How :func:`pickled` pickles a function that ``functools.cache`` (or ``lru_cache``)
+    wrapped: one of the caller's script or notebook (``__main__``, or code run in a namespace
+    of its own, as Streamlit runs an app; a ``load_data()`` the objective calls) as the
+    function it wraps, which goes by value, wrapped again in the trial
+    (:func:`hypermax.unpickling.cached_again`); pickle would name it in a module the trial
+    cannot import (its ``__main__`` is not the script's). One a module holds by its name goes
+    by that name, as pickle sends it."""
+    module = sys.modules.get(getattr(cached, "__module__", None) or "")
+    named = module is not None and module.__name__ != "__main__"
+    if named and getattr(module, cached.__qualname__, None) is cached:
+        return cached.__reduce__()
+    return cached_again, (cached.__wrapped__, cached.cache_parameters())
+
+
 def _pickler() -> type:
-    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`)."""
+    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`) and the cached
+    functions of the caller's script (:func:`_cached_by_value`)."""
     import cloudpickle
 
     class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
-        dispatch_table = ChainMap({CodeType: _code_in_its_file}, cloudpickle.Pickler.dispatch_table)
+        dispatch_table = ChainMap(
+            {CodeType: _code_in_its_file, functools._lru_cache_wrapper: _cached_by_value},
+            cloudpickle.Pickler.dispatch_table,
+        )
 
     return Pickler
 

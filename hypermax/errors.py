@@ -6,7 +6,7 @@ import contextlib
 import errno
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 EXIT_OK = 0
@@ -165,24 +165,30 @@ def own_warnings_in_one_line() -> Iterator[None]:
     """While inside, a warning raised in hypermax's own code (a torn journal line skipped, a
     glyph a chart's font lacks) is shown as one line, ``hypermax: warning: ...``, rather than
     with the file and line of hypermax that raised it; any other as it was shown before."""
-    shown = warnings.formatwarning
+    from hypermax.shared_state import changed
 
-    def one_line(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        line: str | None = None,
-    ) -> str:
-        if filename.startswith(_PACKAGE):
-            return f"hypermax: warning: {message}\n"
-        return shown(message, category, filename, lineno, line)
+    def change() -> Callable[[], None]:
+        shown = warnings.formatwarning
 
-    warnings.formatwarning = one_line
-    try:
+        def one_line(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            line: str | None = None,
+        ) -> str:
+            if filename.startswith(_PACKAGE):
+                return f"hypermax: warning: {message}\n"
+            return shown(message, category, filename, lineno, line)
+
+        def undo() -> None:
+            warnings.formatwarning = shown
+
+        warnings.formatwarning = one_line
+        return undo
+
+    with changed("warnings.formatwarning", change):
         yield
-    finally:
-        warnings.formatwarning = shown
 
 
 class Crashed(SentWhole, Exception):

@@ -73,6 +73,19 @@ _THREAD_SEARCHES_LOCK = threading.Lock()
 _AT_SHUTDOWN: list[bool] = []  # whether _interrupt_at_shutdown is registered
 
 
+def _forget_thread_searches() -> None:
+    """In a child forked while searches ran in threads: they are the parent's, and their threads
+    are not in the child. Its exit (a ``multiprocessing`` worker's too, which runs the
+    interpreter's exit steps for threads) must not wait for them to end, as it did for
+    ``kill_grace`` + 10 seconds."""
+    global _THREAD_SEARCHES_LOCK
+    _THREAD_SEARCHES_LOCK = threading.Lock()  # another thread may have held it at the fork
+    _THREAD_SEARCHES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_thread_searches)
+
+
 @contextlib.contextmanager
 def interrupted_at_exit(interrupt: Callable[[], None], wait: float) -> Iterator[None]:
     """While inside, in a thread other than the main one (which alone receives signals, so no
@@ -200,28 +213,55 @@ def _is_terminal(fd: int) -> bool:
         return False
 
 
-def run_aside(work: Callable[[], T]) -> T:
+class WaitInterrupted(Exception):
+    """A signal handler of the program's own (a timeout's SIGALRM) raised ``error`` in the thread
+    that waited for :func:`run_aside`'s work, which was stopped before this was raised."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def run_aside(work: Callable[[], T], stop: Callable[[], None] | None = None) -> T:
     """Run ``work`` in a thread of its own while this thread, the main one, only waits for it
     and runs the signal handlers of :func:`signals_to`: a handler then never interrupts
     ``work`` in the middle of something (holding a lock, waiting for a trial to start), so
     that Ctrl-Z can stop the trials and this process at once. Returns what ``work`` returned
     and raises what it raised. Outside the main thread, which no signal reaches, it just calls
-    ``work``."""
+    ``work``.
+
+    Another handler (the program's) that raises while this thread waits calls ``stop``, which
+    must make ``work`` end soon (again at each such raise), waits for it to end, then raises
+    :class:`WaitInterrupted` with the first such error; without ``stop`` the error is raised
+    at once, ``work`` left running."""
     if threading.current_thread() is not threading.main_thread():
         return work()
     done: list[T] = []
     failed: list[BaseException] = []
+    ended = threading.Event()
 
     def run() -> None:
         try:
             done.append(work())
         except BaseException as exc:  # raised again in the caller's thread
             failed.append(exc)
+        finally:
+            ended.set()
 
     thread = threading.Thread(target=run, name="hypermax-driver")
     thread.start()
-    while thread.is_alive():
-        thread.join(0.2)  # in steps: the handlers run meanwhile
+    raised: list[BaseException] = []
+    while not ended.is_set():
+        try:  # not thread.join(), which such an error leaves taking the thread for ended
+            ended.wait(0.2)  # in steps: the handlers run meanwhile
+        except BaseException as exc:
+            if stop is None:
+                raise
+            raised.append(exc)
+            stop()
+    thread.join()
+    if raised:
+        raise WaitInterrupted(raised[0])
     if failed:
         raise failed[0]
     return done[0]

@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
+    UsageError,
     current_folder,
     is_disk_full,
     own_warnings_in_one_line,
@@ -28,7 +29,7 @@ from hypermax.errors import (
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
-from hypermax.interrupts import interrupted_at_exit, run_aside, signals_to
+from hypermax.interrupts import WaitInterrupted, interrupted_at_exit, run_aside, signals_to
 from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
 from hypermax.results import (
     FolderUnusable,
@@ -354,6 +355,8 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             return _execute(prepared, dashboard)
     except (HypermaxError, KeyboardInterrupt):
         raise
+    except WaitInterrupted as exc:  # the program's own, its trials stopped and recorded
+        raise exc.error from None
     except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
         raise Crashed(exc, save_traceback(exc, logs)) from exc
     finally:
@@ -439,7 +442,7 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     ):
         # the handlers run in this thread, the search in another: Ctrl-Z stops the trials and
         # hypermax at once, even while a trial's start (its objective's import) is under way
-        return run_aside(driver.run)
+        return run_aside(driver.run, stop=lambda: driver.request(Command.INTERRUPT))
 
 
 def run_search(
@@ -459,6 +462,12 @@ def run_search(
     """
     # relative paths start there, and the objective's imports
     current_folder("optimize()", " (os.chdir) and call optimize() again")
+    if not sys.executable:  # Python embedded in a program that does not say which one it is
+        raise UsageError(
+            "optimize(): this Python cannot start the trial processes: it does not know its "
+            "interpreter (sys.executable is empty); set sys.executable to the path of a Python "
+            "with hypermax installed"
+        )
     with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
         return _run_search(objective, space, metrics, results_dir, fresh, search, function)
 
@@ -479,6 +488,9 @@ def _run_search(
         loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
+    # where the caller is now: a host that changes its folder during the search (a thread
+    # of its own) must not send the journal, the logs and the trials elsewhere midway
+    loaded = replace(loaded, results_directory=loaded.results_directory.absolute())
     prepared = prepare_run(loaded, fresh=fresh, fresh_hint="fresh=True")
     try:  # under the folder's lock, after any fresh start
         ship(plan, resumed=prepared.history.header is not None)

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FunctionType
 from typing import Any
+
+# the pickles of earlier versions name it here
+from hypermax.unpickling import code_in_file  # noqa: F401
 
 #: env var that names the pickled objective's file
 OBJECTIVE_ENV = "HYPERMAX_OBJECTIVE"
@@ -67,8 +71,10 @@ def _load() -> None:
     for scope in scopes:
         for value in [scope, *(getattr(scope, "__globals__", None) or {}).values()]:
             script_s = getattr(value, "__module__", None) == "__main__"
-            if script_s and (isinstance(value, type) or hasattr(value, "__code__")):
-                value.__module__ = __name__  # a function or a class; not an object
+            # a function or a class; not an object, nor a bound method (its function's
+            # __module__ shows through it, read-only): its __func__ is a scope of its own
+            if script_s and isinstance(value, type | FunctionType):
+                value.__module__ = __name__
                 _LOADED.setdefault(value.__name__, value)
     kind = type(objective)
     if kind.__module__ == "__main__":
@@ -78,11 +84,3 @@ def _load() -> None:
     cloudpickle = sys.modules.get("cloudpickle")  # unpickling the objective imported it
     if cloudpickle is not None:  # it sends them by value still (joblib's workers, Dask's)
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-def code_in_file(args: tuple[Any, ...], filename: str) -> Any:
-    """A code object of the shipped callable, made from cloudpickle's ``args``, named after the
-    file it came from (so that a traceback shows its lines)."""
-    from types import CodeType
-
-    return CodeType(*args).replace(co_filename=filename)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hypermax.shared_state import changed
 from hypermax.specfile.checks import NAME_BYTES, semantic_problems
 from hypermax.specfile.compat import given_name
 from hypermax.specfile.plans import planned_iterations
@@ -83,9 +84,11 @@ def folder_name(text: str) -> str:
 @contextlib.contextmanager
 def _stack_for(depth: int) -> Iterator[None]:
     """Room on the stack to check a document nested ``depth`` levels deep."""
-    before = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(before, depth * _FRAMES_PER_LEVEL))
-    try:
+
+    def change() -> Callable[[], None]:
+        before = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(before, depth * _FRAMES_PER_LEVEL))
+        return lambda: sys.setrecursionlimit(before)
+
+    with changed(f"recursion limit for {depth}", change):
         yield
-    finally:
-        sys.setrecursionlimit(before)

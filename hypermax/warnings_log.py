@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from hypermax.shared_state import changed
 
 
 @contextlib.contextmanager
@@ -28,9 +30,14 @@ def warnings_logged(logger: logging.Logger) -> Iterator[None]:
         where = f"{Path(filename).parent.name}/{Path(filename).name}:{lineno}"
         logger.warning("%s: %s (%s)", category.__name__, message, where)
 
-    shown = warnings.showwarning
-    warnings.showwarning = log_warning
-    try:
+    def change() -> Callable[[], None]:
+        shown = warnings.showwarning
+        warnings.showwarning = log_warning
+
+        def undo() -> None:
+            warnings.showwarning = shown
+
+        return undo
+
+    with changed("warnings.showwarning", change):
         yield
-    finally:
-        warnings.showwarning = shown

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, wait_until
+
+import hypermax
 
 SCRIPT = textwrap.dedent(
     """
@@ -51,8 +56,8 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
     assert "KeyboardInterrupt: interrupted 2" in out, err
     last = err.rstrip().splitlines()[-1]
     assert last == (
-        "hypermax.api.SearchInterrupted: the search in out/slow was interrupted: its trials "
-        "are recorded, and optimize() with the same arguments resumes it"
+        f"hypermax.api.SearchInterrupted: the search in {tmp_path / 'out' / 'slow'} was "
+        "interrupted: its trials are recorded, and optimize() with the same arguments resumes it"
     ), err
     assert script.returncode != 0
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
@@ -116,3 +121,76 @@ def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
     states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
     assert states == ["interrupted", "interrupted"]
     assert_none_alive(marker)
+
+
+def _waits_for_release(params):
+    folder = os.environ["HYPERMAX_TRIAL_DIR"]
+    open(os.path.join(folder, "running"), "w").close()
+    while not os.path.exists(os.path.join(folder, "..", "..", "release")):
+        time.sleep(0.02)
+    return params["x"]
+
+
+def _nothing():
+    pass
+
+
+def test_a_child_forked_while_a_search_runs_in_a_thread_ends_without_waiting_for_it(tmp_path):
+    search = threading.Thread(
+        target=hypermax.optimize,
+        args=(_waits_for_release,),
+        kwargs={"space": {"x": [1]}, "iterations": 1, "results_dir": tmp_path, "kill_grace": 60},
+    )
+    search.start()
+    try:
+        trials = tmp_path / "_waits_for_release" / "trials"
+        wait_until(lambda: list(trials.glob("*/running")), 30, "the running trial")
+        child = multiprocessing.get_context("fork").Process(target=_nothing)
+        child.start()
+        child.join(30)  # before: it waited kill_grace + 10 s for the parent's search to end
+        ended = child.exitcode
+        child.kill()
+    finally:
+        (tmp_path / "_waits_for_release" / "release").touch()
+        search.join(30)
+    assert ended == 0
+    states = [r["state"] for r in finished(tmp_path / "_waits_for_release").values()]
+    assert states == ["ok"]
+
+
+class _ProgramTimeout(Exception):
+    """What a program's own SIGALRM handler raises (a test runner's timeout)."""
+
+
+def _waits(params):
+    open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+    while True:
+        time.sleep(0.05)
+
+
+def test_an_error_a_handler_of_the_program_raises_stops_the_search_first(tmp_path):
+    def timeout(signum, frame):
+        raise _ProgramTimeout("the program's timeout")
+
+    def alarm_once_running():
+        wait_until(lambda: list(tmp_path.glob("_waits/trials/*/running")), 30, "the trial")
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR2)
+
+    before = signal.signal(signal.SIGUSR2, timeout)
+    try:
+        threading.Thread(target=alarm_once_running, daemon=True).start()
+        with pytest.raises(_ProgramTimeout):  # before: hypermax.errors.Crashed
+            hypermax.optimize(
+                _waits,
+                space={"x": [1]},
+                iterations=1,
+                results_dir=tmp_path,
+                kill_grace=0.2,
+                auto_kill_max_time=30,
+            )
+    finally:
+        signal.signal(signal.SIGUSR2, before)
+    # before: its trial ran on, unrecorded, with the search's threads, after optimize() raised
+    assert [t.name for t in threading.enumerate() if t.name.startswith("hypermax")] == []
+    states = [r["state"] for r in finished(tmp_path / "_waits").values()]
+    assert states == ["interrupted"]

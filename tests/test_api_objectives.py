@@ -103,7 +103,7 @@ def test_a_callable_defined_in_a_python_c_script_is_shipped_by_value(tmp_path):
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=90
     )
     assert done.returncode == 0, done.stderr
-    assert "Result: 3 trials (3 ok) in out/train" in done.stdout
+    assert f"Result: 3 trials (3 ok) in {tmp_path / 'out' / 'train'}" in done.stdout
     finished = finished_records(tmp_path / "out" / "train")
     for record in finished.values():
         params = next(

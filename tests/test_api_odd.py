@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +17,7 @@ import pytest
 from conftest import OBJECTIVES
 
 import hypermax
-from hypermax.errors import SpecError
+from hypermax.errors import SpecError, UsageError
 
 
 def _spec_dict(results: Path) -> dict:
@@ -79,6 +83,10 @@ def train(params):
         (
             {"space": [("x", "0:1")]},
             "optimize(): space= maps each param to its range or values, got a list",
+        ),
+        (  # before: taken as True, the folder's search moved aside
+            {"space": {"x": "0:1"}, "fresh": "no"},
+            "optimize(): fresh= is True or False, got 'no'",
         ),
     ],
 )
@@ -213,3 +221,65 @@ def test_the_summary_reaches_an_ascii_stdout_with_what_it_cannot_hold_escaped(
     )
     shown = out.getvalue().decode("ascii")
     assert 'best loss 0.5 (trial 1): s="\\xe9"' in shown  # before: the line was lost, in a log
+
+
+def _waits_for(path: str):
+    def objective(params):
+        while not os.path.exists(path):  # the host has changed its folder
+            time.sleep(0.01)
+        return params["x"]
+
+    return objective
+
+
+def test_a_host_that_changes_its_folder_during_the_search_keeps_it_in_one_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    elsewhere, moved = tmp_path / "elsewhere", tmp_path / "moved"
+    elsewhere.mkdir()
+    journal = tmp_path / "res" / "s" / "trials.jsonl"
+
+    def host_moves():
+        while not journal.exists():
+            time.sleep(0.01)
+        os.chdir(elsewhere)
+        moved.touch()
+
+    mover = threading.Thread(target=host_moves, daemon=True)
+    mover.start()
+    result = hypermax.optimize(
+        _waits_for(str(moved)),
+        space={"x": [0.5]},
+        iterations=2,
+        results_dir="res",
+        name="s",
+        auto_kill_max_time=30,
+    )
+    mover.join()
+    assert [(t["state"], t["reason"]) for t in result.trials] == [("ok", None)] * 2
+    assert result.folder == journal.parent  # before: a crash, the journal not found
+    assert not (elsewhere / "res").exists()
+
+
+def test_a_program_that_uses_optuna_itself_keeps_its_optuna_logging(tmp_path):
+    import optuna  # noqa: F401 - as the program did: Optuna's logger set up
+
+    own = logging.getLogger("optuna")
+    before = (own.level, own.handlers[:])
+    result = hypermax.optimize(train, space={"x": "0.0:1.0"}, iterations=2, results_dir=tmp_path)
+    assert len(result.trials) == 2
+    # before: WARNING, and a handler that sent the program's own studies' lines to the
+    # hypermax log of a search that had ended
+    assert (own.level, own.handlers) == before
+
+
+def test_a_python_that_does_not_know_its_interpreter_is_told_so_before_anything_runs(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sys, "executable", "")  # as some programs that embed Python leave it
+    with pytest.raises(UsageError) as raised:
+        hypermax.optimize(train, space={"x": "0:1"}, iterations=1, results_dir=tmp_path)
+    # before: every trial failed, "cannot start: [Errno 13] Permission denied: ''"
+    assert "sys.executable is empty" in str(raised.value)
+    assert not list(tmp_path.iterdir())

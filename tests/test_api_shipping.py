@@ -134,3 +134,69 @@ def test_a_script_s_objective_may_send_its_script_s_functions_to_a_process_pool(
     )
     (trial,) = result.trials
     assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 2.5)
+
+
+BOUND = """
+class Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def fit(self, params):
+        return params["x"] * self.scale
+"""
+
+
+def test_a_bound_method_of_a_script_s_class_runs(tmp_path):
+    script = {"__name__": "__main__"}  # as a script, or a notebook's cell, defines them
+    exec(compile(BOUND, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["Model"](3).fit, space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 1.5)
+
+
+CACHED = """
+import functools
+
+@functools.cache
+def load_data():
+    return [1.0, 2.0, 3.0]
+
+def train(params):
+    return sum(load_data()) * params["x"]
+"""
+
+
+@pytest.mark.parametrize("module", ["__main__", "streamlit_app"])
+def test_an_objective_may_call_a_cached_function_of_its_script(tmp_path, module):
+    script = {"__name__": module}  # as a script, a notebook's cell, or Streamlit defines them
+    exec(compile(CACHED, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["train"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials  # before: AttributeError: Can't get attribute 'load_data' on ...
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 3.0)
+
+
+NESTED = """
+import hypermax
+
+def inner(params):
+    return params["y"]
+
+def outer(params):
+    from hypermax.api import pickled
+
+    return len(pickled(inner)) * 0 + params["x"]  # as a search of its own ships it
+"""
+
+
+def test_an_objective_may_ship_a_function_of_its_script_again(tmp_path):
+    script = {"__name__": "__main__"}
+    exec(compile(NESTED, str(tmp_path / "script.py"), "exec"), script)
+    result = hypermax.optimize(
+        script["outer"], space={"x": [0.5]}, iterations=1, results_dir=tmp_path
+    )
+    (trial,) = result.trials  # before: Could not pickle object as excessively deep recursion
+    assert (trial["state"], trial["reason"], trial["loss"]) == ("ok", None, 0.5)

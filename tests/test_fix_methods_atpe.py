@@ -5,6 +5,7 @@ for such spaces all the same."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -47,3 +48,22 @@ def test_a_normal_number_is_a_spec_error_for_atpe_which_needs_bounds(tmp_path, c
         '"normal" (hyperopt\'s ATPE takes every number as uniform between its "min" and "max"): '
         'make it "uniform", or use another method\n'
     )
+
+
+def _loss(params):
+    return params["x"]
+
+
+def test_atpe_keeps_hyperopt_s_timings_out_of_the_log_of_a_program_that_calls_it(tmp_path, caplog):
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("sklearn")
+    import hypermax
+
+    with caplog.at_level(logging.INFO):  # the program logs at INFO
+        result = hypermax.optimize(
+            _loss, space={"x": "0.0:1.0"}, iterations=3, method="atpe", results_dir=tmp_path
+        )
+    assert len(result.trials) == 3
+    # before: "build_posterior_wrapper took 0.000202 seconds", "TPE using 2/2 trials ..."
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("hyperopt")] == []
+    assert logging.getLogger("hyperopt").level == logging.NOTSET

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 from conftest import run_hypermax_here
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
+import hypermax
 from hypermax.execution.local import LocalRunner
 from hypermax.execution.preload import PreloadLauncher
 from hypermax.spec import FunctionSpec
@@ -97,3 +99,19 @@ def test_an_objective_importing_from_its_cwd_is_preloaded_as_a_fresh_trial_finds
     assert done.returncode == 0, done.stderr
     best = json.loads((tmp_path / "results" / "s" / "best.json").read_text())
     assert (best["loss"], best["metadata"]) == (0.25, {"forked": True})
+
+
+def _half(params):
+    return params["x"] / 2
+
+
+def test_starting_the_server_leaves_no_file_unclosed(tmp_path, monkeypatch):
+    # a program run with -W error saw "Exception ignored ... ResourceWarning: unclosed file"
+    # for each server started (-X dev: a ResourceWarning)
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(repr(u.exc_value)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        result = hypermax.optimize(_half, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
+    assert result.best_loss == 0.25
+    assert unraisable == []

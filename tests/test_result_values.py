@@ -22,5 +22,12 @@ def test_a_decimal_or_a_fraction_is_a_number():
     }
 
 
+def test_a_fraction_past_the_largest_float_is_an_infinite_loss_as_an_int_or_a_decimal_is():
+    # before: "the result is not a number or an object: "Fraction(1000...", 400 digits
+    assert read_back(Fraction(10**400, 3)) == {"loss": float("inf")}
+    assert read_back({"loss": Fraction(-(10**400), 3)}) == {"loss": float("-inf")}
+    assert read_back(Decimal("1e400")) == {"loss": float("inf")}
+
+
 def test_a_complex_number_is_not_one():
     assert read_back(complex(1, 2)) is None  # then the trial fails: not a number or an object

@@ -125,9 +125,22 @@ def test_optunas_own_warnings_go_to_hypermax_log_not_the_terminal(caplog, capfd)
 
     from hypermax.optimizers.optuna_based import quiet_optuna
 
-    quiet_optuna()
-    with caplog.at_level(logging.WARNING, logger="hypermax"):
+    programs: list[str] = []  # a handler the program added to Optuna's logger
+
+    class Program(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            programs.append(record.getMessage())
+
+    program = Program()
+    logging.getLogger("optuna").addHandler(program)
+    handlers, level = logging.getLogger("optuna").handlers[:], logging.getLogger("optuna").level
+    with quiet_optuna(), caplog.at_level(logging.WARNING, logger="hypermax"):
         optuna.logging.get_logger("optuna._gp.optim_mixed").warning("falling back, slower")
     ours = [r.getMessage() for r in caplog.records if r.name == "hypermax"]
     assert ours == ["optuna: falling back, slower"]
+    assert programs == ["falling back, slower"]
     assert "falling back" not in capfd.readouterr().err  # not over the dashboard's screen
+    # left as found, for a program that called hypermax.optimize and uses Optuna itself
+    assert logging.getLogger("optuna").handlers == handlers
+    assert logging.getLogger("optuna").level == level
+    logging.getLogger("optuna").removeHandler(program)

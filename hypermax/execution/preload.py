@@ -210,7 +210,6 @@ class _Server:
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
         life_read, self._lifeline = os.pipe()
-        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         argv = [*spawn.helper_argv("hypermax.execution.forkserver", "main"), "--socket"]
         try:
             self.process = subprocess.Popen(

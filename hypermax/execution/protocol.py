@@ -369,7 +369,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, numbers.Number) and not complex_only:  # a complex one: its repr
         try:
             return float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
+        except OverflowError:  # a Fraction past the largest float: inf, as an int's or Decimal's
+            return float("inf") if value > 0 else float("-inf")  # type: ignore[operator]
+        except (TypeError, ValueError):
             pass
     return repr(value)
 

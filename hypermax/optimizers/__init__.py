@@ -22,6 +22,7 @@ from hypermax.optimizers.base import (
     trial_seed,
 )
 from hypermax.registry import METHODS, builtin_problem
+from hypermax.shared_state import SYS_PATH
 
 if TYPE_CHECKING:
     from hypermax.space import Space
@@ -107,6 +108,11 @@ def _taken(module: ModuleType, module_name: str, folder: Path | None) -> str:
 
 
 def _import(module_name: str, folder: Path | None) -> ModuleType:
+    with SYS_PATH:
+        return _import_with(module_name, folder)
+
+
+def _import_with(module_name: str, folder: Path | None) -> ModuleType:
     saved = list(sys.path)
     if folder is not None:
         sys.path.insert(0, str(folder))

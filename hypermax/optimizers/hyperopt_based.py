@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer, trial_seed
+from hypermax.shared_state import changed
 from hypermax.space.hyperopt_lite import defer_algorithms
 from hypermax.trial import Proposal, Trial
 
@@ -153,11 +155,22 @@ def _atpe_suggest(new_ids: list[int], domain: Any, trials: Any, seed: int) -> li
     saved_random, saved_numpy = random.getstate(), np.random.get_state()
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        return atpe.suggest(new_ids, domain, trials, seed)
+    try:  # its TPE logs lines per ask (hyperopt_tpe's is asked with verbose=False)
+        with changed("hyperopt's logger", _quiet_hyperopt):
+            return atpe.suggest(new_ids, domain, trials, seed)
     finally:
         random.setstate(saved_random)
         np.random.set_state(saved_numpy)
+
+
+def _quiet_hyperopt() -> Callable[[], None]:
+    """hyperopt's loggers say only their warnings (not the timings and counts ATPE's TPE logs at
+    every ask, into the log of a program that called ``hypermax.optimize``); returns what puts
+    them back."""
+    own = logging.getLogger("hyperopt")
+    level = own.level
+    own.setLevel(logging.WARNING)
+    return lambda: own.setLevel(level)
 
 
 def _plain(value: Any) -> Any:

@@ -10,9 +10,11 @@ when hypermax or its spec validation is imported.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import trial_seed
@@ -21,11 +23,10 @@ from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
 from hypermax.optimizers.tpe_parallel import believer_tpe_sampler_class
 from hypermax.optimizers.warping import power_warp
+from hypermax.shared_state import changed
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import optuna
     from optuna.samplers import BaseSampler
 
@@ -38,18 +39,32 @@ class _IntoHypermaxLog(logging.Handler):
         logging.getLogger("hypermax").log(record.levelno, "optuna: %s", record.getMessage())
 
 
-def quiet_optuna() -> None:
-    """Keep Optuna from logging a line per trial and from warning about experimental options;
-    what it still says goes to hypermax's log, not to the terminal."""
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """While inside, keep Optuna from logging a line per trial and from warning about
+    experimental options; what it still says goes to hypermax's log, not to the terminal.
+
+    Optuna's logger is left as it was found: a program that called ``hypermax.optimize`` and
+    uses Optuna too keeps its logging."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    own = logging.getLogger("optuna")
-    if not any(isinstance(handler, _IntoHypermaxLog) for handler in own.handlers):
-        optuna.logging.disable_default_handler()
+    def change() -> Callable[[], None]:
+        own = logging.getLogger("optuna")
+        level, handlers = own.level, own.handlers[:]
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.disable_default_handler()  # a handler the program added stays
         own.addHandler(_IntoHypermaxLog())
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
+
+        def undo() -> None:
+            own.setLevel(level)
+            own.handlers = handlers
+
+        return undo
+
+    with changed("optuna's logger", change), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
+        yield
 
 
 class OptunaOptimizer(HistoryOptimizer):
@@ -111,8 +126,7 @@ class OptunaOptimizer(HistoryOptimizer):
     def ask(self, trial_id: int) -> Proposal:
         seed = trial_seed(self.seed, trial_id)
         study = self._prepared_study(seed)
-        with warnings.catch_warnings():
-            quiet_optuna()
+        with quiet_optuna():
             trial = study.ask()
             internal: dict[str, Any] = {}
             for dim in self.dimensions:
@@ -170,8 +184,7 @@ class OptunaOptimizer(HistoryOptimizer):
         import optuna
         from optuna.storages import InMemoryStorage
 
-        with warnings.catch_warnings():
-            quiet_optuna()
+        with quiet_optuna():
             self._study = optuna.create_study(storage=InMemoryStorage())
         self._sampler = None
         self._numbers = {}
@@ -249,8 +262,7 @@ class OptunaOptimizer(HistoryOptimizer):
         assert self._study is not None
         value = self.finished_value(loss)
         number = self._numbers[trial_id]
-        with warnings.catch_warnings():
-            quiet_optuna()
+        with quiet_optuna():
             step = self._pruned_step(trial_id, value)
             if value is None:
                 self._study.tell(number, state=TrialState.FAIL)
@@ -309,8 +321,7 @@ class TPEOptimizer(OptunaOptimizer):
         sampler_class = optuna.samplers.TPESampler
         if self.constant_liar and options.get("running_trials", TPE_RUNNING_TRIALS) == "predicted":
             sampler_class = believer_tpe_sampler_class()
-        with warnings.catch_warnings():
-            quiet_optuna()
+        with quiet_optuna():
             return sampler_class(
                 n_startup_trials=self.n_startup,
                 n_ei_candidates=int(options.get("n_EI_candidates", 24)),
@@ -386,8 +397,7 @@ class GPOptimizer(OptunaOptimizer):
         sampler_class = optuna.samplers.GPSampler
         if self.options.get("running_trials", RUNNING_TRIALS) == "predicted":
             sampler_class = believer_sampler_class()
-        with warnings.catch_warnings():
-            quiet_optuna()
+        with quiet_optuna():
             return sampler_class(
                 n_startup_trials=self.n_startup,
                 deterministic_objective=bool(self.options.get("deterministic_objective", False)),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.scripts import first_line_problem
+from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
@@ -120,6 +121,11 @@ def module_origin(name: str, folder: Path) -> Path | None:
     path that is no file. Parent packages are located with PathFinder instead of ``find_spec``,
     which would import them.
     """
+    with SYS_PATH:
+        return _module_origin(name, folder)
+
+
+def _module_origin(name: str, folder: Path) -> Path | None:
     saved = list(sys.path)
     # what a trial's process sees: the spec's folder, then the installed modules (not the
     # folder hypermax was started in)
