@@ -298,7 +298,11 @@ class NumberNode(Node):
         if not isinstance(value, int | float):
             return None
         if self.grid is not None:
-            return next((i for i, v in enumerate(self.grid) if _same(v, value)), None)
+            # the nearest value: grid values closer together than ``_same``'s tolerance (1e-300
+            # and 1e-295) are each found as themselves, not all as the first of them
+            grid = self.grid
+            nearest = min(range(len(grid)), key=lambda i: abs(grid[i] - value))
+            return nearest if _same(grid[nearest], value) else None
         steps = self._steps()
         if steps is None:
             return None
