@@ -208,11 +208,17 @@ class ATPEOptimizer(HyperoptOptimizer):
         from hyperopt.pyll import as_apply, dfs
 
         expression = as_apply(self.space.root.expr())  # a new one: its names are changed
-        for node in dfs(expression):
-            label = node.pos_args[0].obj if node.name == "hyperopt_param" else None
+        params = [node for node in dfs(expression) if node.name == "hyperopt_param"]
+        names = {node.pos_args[0].obj for node in params}
+        for node in params:
+            label = node.pos_args[0].obj
             if isinstance(label, str) and re.search(r"\.\d+\.", label):
-                node.pos_args[0]._obj = label.replace(".", "/")
-                self._renamed[node.pos_args[0].obj] = label
+                name = label.replace(".", "/")
+                while name in names:  # a key of the space that has a "/" (``"a/1/b"``)
+                    name += "/"
+                names.add(name)
+                node.pos_args[0]._obj = name
+                self._renamed[name] = label
         return expression
 
     def _history(self) -> Any:
