@@ -71,6 +71,23 @@ def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, A
             id="integer",
         ),
         pytest.param(
+            spec({}, {"type": "integer", "min": 1e-12, "max": 0.4}),
+            "hyperparameters.properties.x: no whole number lies between min (1e-12) and max (0.4)",
+            id="integer-above-0",  # 0 is 1e-12 below min: a few steps off, but off
+        ),
+        pytest.param(
+            spec({}, {"type": "number", "min": 1e-12, "max": 0.4, "rounding": 1}),
+            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (1e-12) "
+            "and max (0.4)",
+            id="rounding-above-0",
+        ),
+        pytest.param(
+            spec({}, {"type": "number", "min": -0.4, "max": -1e-12, "rounding": 1}),
+            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (-0.4) "
+            "and max (-1e-12)",
+            id="rounding-below-0",
+        ),
+        pytest.param(
             {
                 **spec({}),
                 "hyperparameters": {
