@@ -67,8 +67,19 @@ class HyperoptOptimizer(BaseOptimizer):
         )
         vals = docs[0]["misc"]["vals"]
         internal = {self._renamed.get(n, n): _plain(v[0]) for n, v in vals.items() if len(v)}
+        internal = self._as_the_space_holds(internal)
         self.pending(trial_id, internal)
         return Proposal(trial_id, self.space.decode(internal), internal)
+
+    def _as_the_space_holds(self, internal: dict[str, Any]) -> dict[str, Any]:
+        """hyperopt's draws with each number as the space holds it: a multiple of its step
+        without float noise (``3 * 0.1`` is 0.30000000000000004, the trial gets 0.3), at least
+        one step on a log scale (a ``qlognormal`` draw of 0 reaches the trial as the step), so
+        that the journal's internal values are what the trial's params encode to."""
+        for leaf in self.space.leaves():
+            if leaf.kind != "categorical" and leaf.step and leaf.label in internal:
+                internal[leaf.label] = float(leaf.shape(internal[leaf.label]))
+        return internal
 
     def _history(self) -> Any:
         """The ``Trials`` the suggest function sees: all of them, running ones included (their
