@@ -52,3 +52,19 @@ def test_a_range_just_above_0_starts_at_its_first_multiple_above_0():
             proposal = optimizer.ask(trial_id)
             assert proposal.params["h"] in (0.5, 1.0), (method, proposal.params)
             assert space.encode(proposal.params) == proposal.internal, (method, proposal)
+
+
+def test_the_midpoint_of_a_log_range_far_from_1_is_inside_it():
+    """``sqrt(min * max)`` left the floats for such ranges: the leaves without a ``default``
+    (beside one with), and an ablation study's, took an end of their range."""
+    import math
+
+    tiny = {"type": "number", "min": 1e-300, "max": 1e-290, "scaling": "logarithmic"}
+    huge = {"type": "number", "min": 1e200, "max": 1e300, "scaling": "logarithmic"}
+    given = {"type": "number", "min": 0, "max": 1, "default": 0.2}
+    space = Space({"type": "object", "properties": {"tiny": tiny, "huge": huge, "x": given}})
+    defaults = space.defaults()
+    assert defaults is not None
+    assert math.isclose(defaults["tiny"], 1e-295) and math.isclose(defaults["huge"], 1e250)
+    plain = {"type": "number", "min": 1e-4, "max": 1, "scaling": "logarithmic"}
+    assert Space({"type": "object", "properties": {"p": plain}}).root.default() == {"p": 0.01}

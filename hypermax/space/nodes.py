@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -213,7 +214,7 @@ class NumberNode(Node):
         if self.normal is not None:
             return self._shape(self.normal[0])
         if self.log:
-            return self._shape(math.sqrt(self.low * self.high))
+            return self._shape(log_midpoint(self.low, self.high))
         return self._shape((self.low + self.high) / 2)
 
     def has_default(self) -> bool:
@@ -309,6 +310,16 @@ class NumberNode(Node):
         step = round(value / (self.q or 1.0))
         found = steps[0] <= step <= steps[1] and _same(self._step_value(step), value)
         return step - steps[0] if found else None
+
+
+def log_midpoint(low: float, high: float) -> float:
+    """The middle of ``[low, high]`` on a log scale (both above 0): ``sqrt(low * high)``, as
+    ``sqrt(low) * sqrt(high)`` where that product leaves the floats (1e-300 and 1e-290 made 0,
+    and 1e200 and 1e300 infinity, whose midpoint then was an end of the range)."""
+    product = low * high
+    if math.isfinite(product) and product >= sys.float_info.min:
+        return math.sqrt(product)
+    return math.sqrt(low) * math.sqrt(high)
 
 
 def option_number(value: Any, count: int) -> int | None:
