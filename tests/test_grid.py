@@ -253,6 +253,11 @@ def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) 
         (number(type="integer", min=0, max=10**15), {"iterations": 5},
          ["hyperparameters.properties.n: has 1,000,000,000,000,001 steps, more than the grid "
           'method walks (10,000,000): add "grid": [values] or "grid_points": N']),
+        # 11 steps, but the float 2**53 + 1 is 2**53: the grid ran 2**53 twice, + 4 three times
+        (number(type="integer", min=2**53, max=2**53 + 10), {},
+         ["hyperparameters.properties.n: has steps beyond 9,007,199,254,740,992 times its step "
+          "from 0, which a float cannot tell apart (2**53 + 1 is 2**53): add \"grid\": [values] "
+          'or "grid_points": N']),
         (number(min=0, max=1, grid=[0.5, 2]), {"method": "tpe"},
          ["hyperparameters.properties.n.grid.1: must be between 0 and 1, got 2"]),
         (number(type="integer", min=0, max=9, grid=[1, 2.5]), {"method": "random"},

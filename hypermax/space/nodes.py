@@ -27,6 +27,9 @@ MISSING: Any = object()
 
 #: a number with more steps than this within its bounds is not listed: its points are endless
 LARGEST_STEPS = 10_000_000
+#: step counts beyond this (2**53) are not all floats: 2**53 + 1 is the float 2**53, so the
+#: steps of an integer from 2**53 to 2**53 + 10 are not listed (the grid would run 2**53 twice)
+EXACT_STEPS = 2**53
 
 
 def join_path(prefix: str, key: str) -> str:
@@ -243,6 +246,8 @@ class NumberNode(Node):
         first, last = self.step_count()
         if last - first > LARGEST_STEPS:
             return None  # far too many to list; counted as infinite
+        if max(abs(first), abs(last)) > EXACT_STEPS:
+            return None  # the internal values (floats) cannot tell its steps apart
         return int(first), int(last)
 
     def step_count(self) -> tuple[float, float]:
