@@ -350,6 +350,10 @@ class OptimizerContract:
             assert 1 <= len(params["layers"]) <= 3, where
             assert all(units % 8 == 0 and 8 <= units <= 64 for units in params["layers"]), where
             assert space.decode(trial.internal) == params, where
+            assert space.encode(params) == space.active(trial.internal), (
+                f"{where}, which encode to {space.encode(params)}, not to its internal values "
+                f"{trial.internal}"
+            )
 
     def test_parallel_asks_are_accepted_and_differ(self) -> None:
         optimizer = self.make(parallel=4)

@@ -30,6 +30,20 @@ def test_atpe_proposes_objects_and_tuples_inside_arrays():
         assert set(proposal.params["layers"][0]) == {"units", "e"}
 
 
+def test_atpe_gives_a_leaf_inside_an_array_a_name_no_key_of_the_space_has():
+    """ATPE knows ``a.1.b`` as ``a/1/b``: beside a key ``"a/1/b"``, another name."""
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("sklearn")
+    nested = {
+        "type": "object",
+        "properties": {"1": {"type": "object", "properties": {"b": NUMBER}}},
+    }
+    space = Space({"type": "object", "properties": {"a/1/b": NUMBER, "a": nested}})
+    proposal = make_optimizer("atpe", space, 1).ask(1)
+    assert set(proposal.params) == {"a/1/b", "a"}
+    assert space.encode(proposal.params) == proposal.internal
+
+
 def test_a_normal_number_is_a_spec_error_for_atpe_which_needs_bounds(tmp_path, capsys):
     pytest.importorskip("lightgbm")
     pytest.importorskip("sklearn")

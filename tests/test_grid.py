@@ -195,6 +195,26 @@ def test_a_used_up_grid_is_exhausted_and_taken_points_are_skipped() -> None:
     assert optimizer.ask(4) is EXHAUSTED
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"min": 1e-300, "max": 1e-290, "scaling": "logarithmic", "grid_points": 3},
+        {"grid": [0.0, 5e-301, 1e-300]},
+    ],
+)
+def test_tiny_grid_values_are_each_known_again(keys: dict[str, Any]) -> None:
+    """Values closer together than a rounding error are still different points: a taken one (the
+    defaults, a resumed trial) is skipped, not the first of them."""
+    space = Space(number(**{"min": 0, "max": 1, **keys}))
+    assert [space.point_index(point) for point in space.points()] == [0, 1, 2]
+    first, *rest = (space.point(i)["n"] for i in range(3))
+    optimizer = make_optimizer("grid", space, 1, budget=Budget(iterations=3))
+    optimizer.pending(1, {"n": rest[0]})  # the middle one runs
+    asked = [optimizer.ask(2), optimizer.ask(3)]
+    assert [a.params["n"] for a in asked if isinstance(a, Proposal)] == [first, rest[1]]
+    assert optimizer.ask(4) is EXHAUSTED
+
+
 def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) -> None:
     (tmp_path / "objective.py").write_text("def train(params):\n    return 0.0\n")
     doc = {
@@ -233,6 +253,11 @@ def test_defaults_and_points_off_the_grid_add_to_the_iterations(tmp_path: Path) 
         (number(type="integer", min=0, max=10**15), {"iterations": 5},
          ["hyperparameters.properties.n: has 1,000,000,000,000,001 steps, more than the grid "
           'method walks (10,000,000): add "grid": [values] or "grid_points": N']),
+        # 11 steps, but the float 2**53 + 1 is 2**53: the grid ran 2**53 twice, + 4 three times
+        (number(type="integer", min=2**53, max=2**53 + 10), {},
+         ["hyperparameters.properties.n: has steps beyond 9,007,199,254,740,992 times its step "
+          "from 0, which a float cannot tell apart (2**53 + 1 is 2**53): add \"grid\": [values] "
+          'or "grid_points": N']),
         (number(min=0, max=1, grid=[0.5, 2]), {"method": "tpe"},
          ["hyperparameters.properties.n.grid.1: must be between 0 and 1, got 2"]),
         (number(type="integer", min=0, max=9, grid=[1, 2.5]), {"method": "random"},

@@ -71,6 +71,23 @@ def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, A
             id="integer",
         ),
         pytest.param(
+            spec({}, {"type": "integer", "min": 1e-12, "max": 0.4}),
+            "hyperparameters.properties.x: no whole number lies between min (1e-12) and max (0.4)",
+            id="integer-above-0",  # 0 is 1e-12 below min: a few steps off, but off
+        ),
+        pytest.param(
+            spec({}, {"type": "number", "min": 1e-12, "max": 0.4, "rounding": 1}),
+            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (1e-12) "
+            "and max (0.4)",
+            id="rounding-above-0",
+        ),
+        pytest.param(
+            spec({}, {"type": "number", "min": -0.4, "max": -1e-12, "rounding": 1}),
+            "hyperparameters.properties.x.rounding: no multiple of 1 lies between min (-0.4) "
+            "and max (-1e-12)",
+            id="rounding-below-0",
+        ),
+        pytest.param(
             {
                 **spec({}),
                 "hyperparameters": {
@@ -107,3 +124,30 @@ def test_a_nevergrad_optimizer_by_its_registry_name_is_accepted(tmp_path: Path) 
         spec({"method": "ngopt", "ngopt": {"optimizer": "CMA"}}), tmp_path / "search.json"
     )
     assert loaded.search.options == {"optimizer": "CMA"}
+
+
+@needs_nevergrad
+@pytest.mark.parametrize("optimizer", ["NLOPT_LN_SBPLX", "SMAC3"])
+def test_a_nevergrad_optimizer_whose_package_is_missing_ends_the_run_with_one_line(
+    tmp_path: Path, optimizer: str
+) -> None:
+    """Both are in nevergrad's registry, so the spec is valid, but they import nlopt and
+    ConfigSpace (not installed here) as they are built or asked: that ended the search with
+    "unexpected error: ModuleNotFoundError" and a traceback in the log."""
+    import json
+
+    from conftest import run_hypermax_here
+
+    missing = {"NLOPT_LN_SBPLX": "nlopt", "SMAC3": "ConfigSpace"}[optimizer]
+    if importlib.util.find_spec(missing) is not None:
+        pytest.skip(f"{missing} is installed")
+    doc = spec({"method": "ngopt", "ngopt": {"optimizer": optimizer}})
+    doc["results"] = {"directory": str(tmp_path / "results")}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(doc))
+    result = run_hypermax_here(path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f'hypermax: nevergrad\'s optimizer "{optimizer}" needs the module "{missing}", which '
+        "is not installed: install it, or name another optimizer"
+    )

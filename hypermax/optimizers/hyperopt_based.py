@@ -69,8 +69,19 @@ class HyperoptOptimizer(BaseOptimizer):
         )
         vals = docs[0]["misc"]["vals"]
         internal = {self._renamed.get(n, n): _plain(v[0]) for n, v in vals.items() if len(v)}
+        internal = self._as_the_space_holds(internal)
         self.pending(trial_id, internal)
         return Proposal(trial_id, self.space.decode(internal), internal)
+
+    def _as_the_space_holds(self, internal: dict[str, Any]) -> dict[str, Any]:
+        """hyperopt's draws with each number as the space holds it: a multiple of its step
+        without float noise (``3 * 0.1`` is 0.30000000000000004, the trial gets 0.3), at least
+        one step on a log scale (a ``qlognormal`` draw of 0 reaches the trial as the step), so
+        that the journal's internal values are what the trial's params encode to."""
+        for leaf in self.space.leaves():
+            if leaf.kind != "categorical" and leaf.step and leaf.label in internal:
+                internal[leaf.label] = float(leaf.shape(internal[leaf.label]))
+        return internal
 
     def _history(self) -> Any:
         """The ``Trials`` the suggest function sees: all of them, running ones included (their
@@ -221,11 +232,17 @@ class ATPEOptimizer(HyperoptOptimizer):
         from hyperopt.pyll import as_apply, dfs
 
         expression = as_apply(self.space.root.expr())  # a new one: its names are changed
-        for node in dfs(expression):
-            label = node.pos_args[0].obj if node.name == "hyperopt_param" else None
+        params = [node for node in dfs(expression) if node.name == "hyperopt_param"]
+        names = {node.pos_args[0].obj for node in params}
+        for node in params:
+            label = node.pos_args[0].obj
             if isinstance(label, str) and re.search(r"\.\d+\.", label):
-                node.pos_args[0]._obj = label.replace(".", "/")
-                self._renamed[node.pos_args[0].obj] = label
+                name = label.replace(".", "/")
+                while name in names:  # a key of the space that has a "/" (``"a/1/b"``)
+                    name += "/"
+                names.add(name)
+                node.pos_args[0]._obj = name
+                self._renamed[name] = label
         return expression
 
     def _history(self) -> Any:

@@ -111,17 +111,37 @@ class NGOptOptimizer(HistoryOptimizer):
             parametrization = ng.p.Array(init=start, lower=0.0, upper=1.0)
             parametrization.random_state.seed(self.seed % 2**32)
             name = str(self.options.get("optimizer", "NGOpt"))
-            self._ng = ng.optimizers.registry[name](
-                parametrization,
-                budget=self.budget.iterations,
-                num_workers=self.budget.parallel,
-            )
+            with self._needs_installed():
+                self._ng = ng.optimizers.registry[name](
+                    parametrization,
+                    budget=self.budget.iterations,
+                    num_workers=self.budget.parallel,
+                )
         return self._ng
+
+    @contextlib.contextmanager
+    def _needs_installed(self) -> Iterator[None]:
+        """A nevergrad optimizer that imports a package of its own (``NLOPT_LN_SBPLX`` nlopt,
+        ``SMAC3`` ConfigSpace) when it is built or asked, which is not installed: one line that
+        says so, rather than an unexpected ModuleNotFoundError."""
+        from hypermax.errors import SearchFailed
+
+        try:
+            yield
+        except (ImportError, RuntimeError) as exc:
+            missing = _missing_module(exc)
+            if missing is None:
+                raise
+            name = str(self.options.get("optimizer", "NGOpt"))
+            raise SearchFailed(
+                f'hypermax: nevergrad\'s optimizer "{name}" needs the module "{missing}", which '
+                "is not installed: install it, or name another optimizer"
+            ) from exc
 
     def _ask(self, trial_id: int) -> dict[str, Any]:
         optimizer = self._optimizer()
         optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
-        with _quiet():
+        with _quiet(), self._needs_installed():
             candidate = optimizer.ask()
         self._asked[trial_id] = candidate
         self._taken.append((trial_id, None, math.nan))
@@ -146,8 +166,19 @@ class NGOptOptimizer(HistoryOptimizer):
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)
         # the algorithm NGOpt chose may learn only from its own proposals
-        with contextlib.suppress(TellNotAskedNotSupportedError), _quiet():
+        with contextlib.suppress(TellNotAskedNotSupportedError), _quiet(), self._needs_installed():
             optimizer.tell(candidate, float(loss))
+
+
+def _missing_module(exc: BaseException) -> str | None:
+    """The module whose absence ``exc`` reports (a ModuleNotFoundError, or the RuntimeError
+    in which nevergrad's recast optimizers pass it on), or None."""
+    import re
+
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return exc.name
+    found = re.search(r"No module named '([\w.]+)'", str(exc))
+    return found.group(1) if found else None
 
 
 def optimizer_problem(name: str) -> str | None:

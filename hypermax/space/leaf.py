@@ -138,7 +138,19 @@ def step_multiple(count: float, step: float) -> float:
 def step_range(low: float, high: float, step: float) -> tuple[float, float]:
     """``(first, last)``: ``first * step`` and ``last * step`` are the first and the last
     multiple of ``step`` within ``[low, high]`` (whole numbers; an infinite bound gives an
-    infinite end). ``first > last`` when no multiple lies within them."""
-    first = math.ceil(low / step - 1e-9) if math.isfinite(low) else -math.inf
-    last = math.floor(high / step + 1e-9) if math.isfinite(high) else math.inf
+    infinite end). ``first > last`` when no multiple lies within them.
+
+    A multiple off a bound by float noise only (``3 * 0.1`` for 0.3) counts as within it; one
+    that is off by more, however few steps that is (0 below a ``min`` of 1e-12, with a step of
+    1), does not."""
+    first: float = -math.inf
+    last: float = math.inf
+    if math.isfinite(low):
+        first = math.ceil(low / step - 1e-9)
+        if first * step < low and not math.isclose(first * step, low, rel_tol=1e-9):
+            first += 1
+    if math.isfinite(high):
+        last = math.floor(high / step + 1e-9)
+        if last * step > high and not math.isclose(last * step, high, rel_tol=1e-9):
+            last -= 1
     return first, last

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ MISSING: Any = object()
 
 #: a number with more steps than this within its bounds is not listed: its points are endless
 LARGEST_STEPS = 10_000_000
+#: step counts beyond this (2**53) are not all floats: 2**53 + 1 is the float 2**53, so the
+#: steps of an integer from 2**53 to 2**53 + 10 are not listed (the grid would run 2**53 twice)
+EXACT_STEPS = 2**53
 
 
 def join_path(prefix: str, key: str) -> str:
@@ -213,7 +217,7 @@ class NumberNode(Node):
         if self.normal is not None:
             return self._shape(self.normal[0])
         if self.log:
-            return self._shape(math.sqrt(self.low * self.high))
+            return self._shape(log_midpoint(self.low, self.high))
         return self._shape((self.low + self.high) / 2)
 
     def has_default(self) -> bool:
@@ -242,6 +246,8 @@ class NumberNode(Node):
         first, last = self.step_count()
         if last - first > LARGEST_STEPS:
             return None  # far too many to list; counted as infinite
+        if max(abs(first), abs(last)) > EXACT_STEPS:
+            return None  # the internal values (floats) cannot tell its steps apart
         return int(first), int(last)
 
     def step_count(self) -> tuple[float, float]:
@@ -298,13 +304,27 @@ class NumberNode(Node):
         if not isinstance(value, int | float):
             return None
         if self.grid is not None:
-            return next((i for i, v in enumerate(self.grid) if _same(v, value)), None)
+            # the nearest value: grid values closer together than ``_same``'s tolerance (1e-300
+            # and 1e-295) are each found as themselves, not all as the first of them
+            grid = self.grid
+            nearest = min(range(len(grid)), key=lambda i: abs(grid[i] - value))
+            return nearest if _same(grid[nearest], value) else None
         steps = self._steps()
         if steps is None:
             return None
         step = round(value / (self.q or 1.0))
         found = steps[0] <= step <= steps[1] and _same(self._step_value(step), value)
         return step - steps[0] if found else None
+
+
+def log_midpoint(low: float, high: float) -> float:
+    """The middle of ``[low, high]`` on a log scale (both above 0): ``sqrt(low * high)``, as
+    ``sqrt(low) * sqrt(high)`` where that product leaves the floats (1e-300 and 1e-290 made 0,
+    and 1e200 and 1e300 infinity, whose midpoint then was an end of the range)."""
+    product = low * high
+    if math.isfinite(product) and product >= sys.float_info.min:
+        return math.sqrt(product)
+    return math.sqrt(low) * math.sqrt(high)
 
 
 def option_number(value: Any, count: int) -> int | None:

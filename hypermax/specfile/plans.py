@@ -64,7 +64,7 @@ def _too_many_steps(node: dict[str, Any]) -> str:
     import math
 
     from hypermax.space import build_node
-    from hypermax.space.nodes import LARGEST_STEPS, NumberNode
+    from hypermax.space.nodes import EXACT_STEPS, LARGEST_STEPS, NumberNode
 
     number = build_node(node, "x")
     if not (isinstance(number, NumberNode) and number.q and number.normal is None):
@@ -73,6 +73,11 @@ def _too_many_steps(node: dict[str, Any]) -> str:
         return ""
     first, last = number.step_count()
     steps = int(last - first) + 1
+    if steps <= LARGEST_STEPS + 1:  # few, but beyond EXACT_STEPS
+        return (
+            f"has steps beyond {EXACT_STEPS:,} times its step from 0, which a float cannot tell "
+            "apart (2**53 + 1 is 2**53)"
+        )
     return f"has {steps:,} steps, more than the grid method walks ({LARGEST_STEPS:,})"
 
 
