@@ -88,6 +88,9 @@ def search_doc(
 
 
 def start_search(spec: Path) -> subprocess.Popen[str]:
+    """``hypermax run SPEC`` in a process group of its own, as a shell's job control starts it:
+    a group whose parent is in another (not orphaned), which Ctrl-Z can stop even when pytest
+    itself runs in the background."""
     return subprocess.Popen(
         [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
         cwd=spec.parent,
@@ -95,6 +98,7 @@ def start_search(spec: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        process_group=0,
     )
 
 
