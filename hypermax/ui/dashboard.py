@@ -177,6 +177,7 @@ class DashboardSession:
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
         self._signalled = False
+        self._interrupt_sent = False  # a signal interrupted the search: the view's quit did not
         self._ran = False
 
     def run(self) -> SearchOutcome:
@@ -279,6 +280,7 @@ class DashboardSession:
             except Exception:
                 log.exception("the dashboard could not take in %s", type(event).__name__)
         if self._signalled and not self.view.quitting:
+            self._interrupt_sent = True  # by the signal's handler: the view only says so
             self.view.confirm_quit()
         if self.done is not None and (self.view.quitting or self.done.error is not None):
             raise urwid.ExitMainLoop()
@@ -319,7 +321,10 @@ class DashboardSession:
 
     # -- actions ------------------------------------------------------------------------------
     def _quit(self) -> None:
-        self.driver.request(ev.Command.INTERRUPT)
+        if self._interrupt_sent:  # a second request would skip the trials' grace
+            self._interrupt_sent = False
+        else:
+            self.driver.request(ev.Command.INTERRUPT)
         if self.done is not None:
             raise urwid.ExitMainLoop()
 
