@@ -42,7 +42,7 @@ def signals_to(
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    on_terminal = [fd for fd in _STANDARD_FDS if _is_terminal(fd)]
+    on_terminal = terminal_fds()
 
     def on_hangup(signum: int, frame: Any) -> None:
         leave_terminal(on_terminal)
@@ -204,6 +204,11 @@ def leave_terminal(fds: list[int]) -> bool:
     finally:
         os.close(null)
     return True
+
+
+def terminal_fds() -> list[int]:
+    """The standard streams that are on a terminal now: what :func:`leave_terminal` takes."""
+    return [fd for fd in _STANDARD_FDS if _is_terminal(fd)]
 
 
 def _is_terminal(fd: int) -> bool:

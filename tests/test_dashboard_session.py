@@ -403,3 +403,22 @@ def test_without_a_terminal_the_console_reports_from_the_start(tmp_path, capsys)
     assert "no dashboard (the input is not a terminal)" in captured.err
     assert "hypermax: fake: random" in captured.out
     assert "search ended" in captured.out
+
+
+def test_one_ctrl_c_interrupts_once_and_a_second_hurries_the_trials(tmp_path, terminal):
+    """One signal is one interrupt: a second would kill the trials without their grace."""
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        os.kill(os.getpid(), signal.SIGINT)
+        terminal.wait_for("Ctrl-C again")  # the view took it in
+        asked = []
+        while not driver.requests.empty():
+            asked.append(driver.requests.get())
+        assert asked == ["interrupt"]
+        os.kill(os.getpid(), signal.SIGINT)
+        assert driver.wait_for("interrupt"), "the second Ctrl-C did not reach the driver"
+        return driver.end(interrupted=True)
+
+    outcome = run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
+    assert outcome.interrupted

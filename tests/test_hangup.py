@@ -17,6 +17,7 @@ import termios
 import threading
 from pathlib import Path
 
+import psutil
 import pytest
 from fake_trials.helpers import (
     assert_none_alive,
@@ -118,4 +119,38 @@ def test_under_nohup_a_closed_terminal_does_not_stop_the_search(tmp_path, marker
     (tmp_path / "go").write_text("")  # the trials end once it exists
     assert session.wait(60) == 0
     assert [record["state"] for record in finished(results).values()] == ["ok"] * 4
+    assert_none_alive(marker)
+
+
+#: a session leader that runs hypermax (its stderr to a file) in the terminal's foreground and
+#: outlives the terminal, as a shell does until it passes SIGHUP on to its jobs
+LEADER = """
+import signal, subprocess, sys
+with open(sys.argv[1], "w") as err:
+    child = subprocess.Popen(sys.argv[2:], stderr=err)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+sys.exit(child.wait())
+"""
+
+
+def test_a_terminal_closed_before_its_sighup_comes_leaves_the_dashboard_for_dev_null(
+    tmp_path, marker
+):
+    spec = write_spec(
+        tmp_path, fake_search("note_sigterm", marker, "hup", 4, parallel=2, kill_grace=30)
+    )
+    err = tmp_path / "hypermax.err"
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec)]
+    session = Session([sys.executable, "-c", LEADER, str(err), *hypermax], tmp_path)
+    results = tmp_path / "results" / "hup"
+    wait_until(lambda: b"2 running" in session.output, 30, "the dashboard to show two trials")
+    session.hang_up()  # the dashboard's input ends; SIGHUP reaches only the leader, which waits
+    wait_until(lambda: "dashboard stopped" in err.read_text(), 30, "the dashboard to stop")
+    (child,) = psutil.Process(session.process.pid).children()
+    child.send_signal(signal.SIGHUP)  # as the shell passes it on
+    assert session.wait(30) == 130
+    assert "unexpected error" not in err.read_text()
+    ended = finished(results)
+    assert set(ended) == set(started(results)) == {1, 2}
+    assert all(record["state"] == "interrupted" for record in ended.values())
     assert_none_alive(marker)

@@ -25,7 +25,7 @@ import urwid
 
 from hypermax import analysis
 from hypermax import events as ev
-from hypermax.interrupts import signals_to, stop_this_process
+from hypermax.interrupts import leave_terminal, signals_to, stop_this_process, terminal_fds
 from hypermax.ui.formatting import format_loss, one_line
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
@@ -177,6 +177,7 @@ class DashboardSession:
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
         self._signalled = False
+        self._interrupt_sent = False  # a signal interrupted the search: the view's quit did not
         self._ran = False
 
     def run(self) -> SearchOutcome:
@@ -184,21 +185,26 @@ class DashboardSession:
         self.driver.subscribe(self.reporter)
         thread = threading.Thread(target=self._drive, name="hypermax-driver")
         collect = _CollectLogs(self.reporter)
+        on_terminal = terminal_fds()
         try:
             with signals_to(self._on_signal, on_stop=self._on_stop), _logs_to(collect):
                 held = _HeldOutput()
                 try:
-                    loop = self._start_loop()
-                    held.hold()
-                    thread.start()
-                    loop.run()
-                except Exception as exc:
-                    self._stop_screen()
-                    held.release()
-                    self._fall_back(exc)
-                    if thread.ident is None:
+                    try:
+                        loop = self._start_loop()
+                        held.hold()
                         thread.start()
-                except BaseException:
+                        loop.run()
+                    except Exception as exc:
+                        self._stop_screen()
+                        # a terminal that hung up (closed before its SIGHUP came, if one
+                        # comes): what follows goes to /dev/null, as after a SIGHUP
+                        leave_terminal(on_terminal)
+                        held.release()
+                        self._fall_back(exc)
+                        if thread.ident is None:
+                            thread.start()
+                except BaseException:  # the fallback's too: the driver must not run on alone
                     self.driver.request(
                         ev.Command.INTERRUPT
                     )  # so the search stops and the thread ends
@@ -274,6 +280,7 @@ class DashboardSession:
             except Exception:
                 log.exception("the dashboard could not take in %s", type(event).__name__)
         if self._signalled and not self.view.quitting:
+            self._interrupt_sent = True  # by the signal's handler: the view only says so
             self.view.confirm_quit()
         if self.done is not None and (self.view.quitting or self.done.error is not None):
             raise urwid.ExitMainLoop()
@@ -314,7 +321,10 @@ class DashboardSession:
 
     # -- actions ------------------------------------------------------------------------------
     def _quit(self) -> None:
-        self.driver.request(ev.Command.INTERRUPT)
+        if self._interrupt_sent:  # a second request would skip the trials' grace
+            self._interrupt_sent = False
+        else:
+            self.driver.request(ev.Command.INTERRUPT)
         if self.done is not None:
             raise urwid.ExitMainLoop()
 
