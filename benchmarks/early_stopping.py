@@ -78,7 +78,7 @@ class Run:
 
 def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Namespace) -> Run:
     import hypermax
-    from hypermax.journal import read_records, replay
+    from hypermax.journal_replay import read_records, replay
 
     name = f"{policy}-seed{seed}"
     spec = {

@@ -5,8 +5,8 @@ them back from the journal.
 
 A ``python_function`` trial calls ``reporter(step, loss=...)`` N times and returns; the figure is
 the search's wall time against the trial's own (the time until its function returned, which
-the trial writes). Then the journal is read back (``journal.replay``), as ``show`` and a resume
-do. Both should grow linearly with N.
+the trial writes). Then the journal is read back (``journal_replay.replay``), as ``show`` and a
+resume do. Both should grow linearly with N.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import hypermax
-from hypermax.journal import read_records, replay
+from hypermax.journal_replay import read_records, replay
 
 OBJECTIVE = """
 import os, time

@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypermax.journal import FORMAT_VERSION, Journal, finished_record, started_record
+from hypermax.journal import Journal, finished_record, started_record
+from hypermax.journal_replay import FORMAT_VERSION
 from hypermax.search import build_driver, prepare
 from hypermax.spec import spec_from_dict
 from hypermax.trial import Trial, TrialState

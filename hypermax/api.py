@@ -494,7 +494,7 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
     and metadata is that number, also when it was read back from the journal (``"nan"``)."""
     from hypermax.export import trials_table
-    from hypermax.journal import numbers_back
+    from hypermax.journal_replay import numbers_back
 
     trials = [
         replace(t, metrics=numbers_back(t.metrics), metadata=numbers_back(t.metadata))

@@ -441,7 +441,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
     if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
         from hypermax.errors import ResultsError, SpecError
-        from hypermax.journal import holds_trials
+        from hypermax.journal_replay import holds_trials
         from hypermax.results import ResultsFolder
         from hypermax.search import WarmStartError, warm_start_trials
 

@@ -131,7 +131,7 @@ def results_folder_named(given: str) -> str:
 
 
 def _load_trials(results_dir: str) -> list[Trial]:
-    from hypermax.journal import read_records, replay
+    from hypermax.journal_replay import read_records, replay
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))

@@ -38,7 +38,8 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
-from hypermax.journal import Journal, JournalState, finished_record, started_record
+from hypermax.journal import Journal, finished_record, started_record
+from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS

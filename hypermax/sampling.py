@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import HypermaxError
-from hypermax.journal import read_records, replay
+from hypermax.journal_replay import read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.trial import Proposal, Trial, TrialState
 

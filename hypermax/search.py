@@ -30,7 +30,8 @@ from hypermax.errors import (
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution.leftovers import kill_leftover_trials
 from hypermax.interrupts import WaitInterrupted, interrupted_at_exit, run_aside, signals_to
-from hypermax.journal import FORMAT_VERSION, Journal, JournalState, read_records, replay
+from hypermax.journal import Journal
+from hypermax.journal_replay import FORMAT_VERSION, JournalState, read_records, replay
 from hypermax.results import (
     FolderUnusable,
     ResultsFolder,
@@ -186,7 +187,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
     import json
 
-    from hypermax.journal import holds_trials, read_header
+    from hypermax.journal_replay import holds_trials, read_header
 
     results = ResultsFolder(folder)
     header = read_header(results.journal)

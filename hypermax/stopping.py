@@ -423,7 +423,7 @@ class EarlyStopper:
         A report that diverged weighs as it did when it came (the journal keeps its NaN or
         infinity as ``"nan"`` or ``"inf"``).
         """
-        from hypermax.journal import numbers_back
+        from hypermax.journal_replay import numbers_back
 
         if self.policy is None:
             return

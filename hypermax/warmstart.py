@@ -158,7 +158,7 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
 
 
 def _from_journal(path: Path) -> list[Finished]:
-    from hypermax.journal import read_records, replay
+    from hypermax.journal_replay import read_records, replay
 
     state = replay(read_records(path), path)
     out = []

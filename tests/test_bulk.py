@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from hypermax import journal
+from hypermax import journal_replay as journal
 from hypermax.bulk import bulk, collector_paused
 
 

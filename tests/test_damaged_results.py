@@ -17,7 +17,8 @@ from fake_trials.helpers import fake_search, finished, write_spec
 
 from hypermax.cli import main
 from hypermax.errors import ResultsError
-from hypermax.journal import Journal, read_header, read_records, replay
+from hypermax.journal import Journal
+from hypermax.journal_replay import read_header, read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.trial import TrialState
 

@@ -25,7 +25,8 @@ from hypermax import export
 from hypermax.driver import Driver
 from hypermax.errors import DiskFull
 from hypermax.execution.output import LogSink
-from hypermax.journal import Journal, read_records, replay
+from hypermax.journal import Journal
+from hypermax.journal_replay import read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.space import Space
 from hypermax.trial import TrialState

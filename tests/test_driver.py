@@ -21,7 +21,8 @@ from hypermax import events as ev
 from hypermax.driver import Driver
 from hypermax.events import Command
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.journal import Journal, JournalState, read_records, replay
+from hypermax.journal import Journal
+from hypermax.journal_replay import JournalState, read_records, replay
 from hypermax.optimizers.base import EXHAUSTED, WAIT, BaseOptimizer, NoProposal
 from hypermax.results import ResultsFolder
 from hypermax.space import Space

@@ -11,7 +11,7 @@ from pathlib import Path
 from test_driver import FakeRunner, Search
 
 from hypermax.events import Command
-from hypermax.journal import read_records, replay
+from hypermax.journal_replay import read_records, replay
 from hypermax.show import summary_lines
 from hypermax.trial import KillReason, TrialState
 

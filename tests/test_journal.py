@@ -10,7 +10,8 @@ import pytest
 from conftest import run_cli
 
 from hypermax.errors import ResultsError
-from hypermax.journal import FORMAT_VERSION, Journal, read_records, replay
+from hypermax.journal import Journal
+from hypermax.journal_replay import FORMAT_VERSION, read_records, replay
 from hypermax.trial import TrialState
 
 HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
@@ -134,7 +135,7 @@ def test_a_failed_background_sync_is_raised_to_the_writer(tmp_path, monkeypatch)
 
 
 def test_holds_trials_reads_only_as_far_as_the_first_trial_record(tmp_path):
-    from hypermax.journal import holds_trials
+    from hypermax.journal_replay import holds_trials
 
     journal = tmp_path / "trials.jsonl"
     assert not holds_trials(journal)  # none there

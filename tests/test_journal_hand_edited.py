@@ -9,7 +9,7 @@ import json
 from conftest import X_SPACE, quadratic
 
 from hypermax.cli import main
-from hypermax.journal import read_records, replay
+from hypermax.journal_replay import read_records, replay
 
 
 def _folder(tmp_path, finished: dict) -> str:

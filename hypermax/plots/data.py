@@ -10,7 +10,7 @@ from typing import Any
 
 from hypermax.analysis import Importance, param_importance, scored_trials
 from hypermax.errors import HypermaxError
-from hypermax.journal import read_records, replay
+from hypermax.journal_replay import read_records, replay
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState

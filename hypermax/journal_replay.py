@@ -1,0 +1,329 @@
+"""Reading a journal back: its records, checked as they are read, and the state of every
+trial they replay to (see :mod:`hypermax.journal` for the records and how they are written).
+
+A torn last line (a crash mid-write) is skipped with a warning; any other damage (a broken
+line before the last, a trial record of the wrong shape) is an error naming the line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import stat
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from hypermax.bulk import bulk
+from hypermax.errors import ResultsError
+from hypermax.execution.protocol import whole_step
+from hypermax.specfile.reader import file_kind
+from hypermax.trial import Trial, TrialState
+
+#: the newest journal format this hypermax reads (and the one it writes)
+FORMAT_VERSION = 1
+
+
+#: how :func:`_finite` writes the numbers JSON cannot hold
+_NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def numbers_back(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (a record's metrics, metadata or report) with the journal's ``"nan"``,
+    ``"inf"`` and ``"-inf"`` as the numbers they were written for."""
+    return {
+        name: _NOT_FINITE.get(value, value) if isinstance(value, str) else value
+        for name, value in values.items()
+    }
+
+
+@bulk
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """All records of a journal.
+
+    A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
+    that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
+    :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
+    terms or metadata not an object, an unknown state) and a journal that cannot be read are a
+    ResultsError naming the file (and line).
+    """
+    try:
+        with open_journal(path) as file:
+            data = file.read()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
+    lines = data.split(b"\n")
+    records: list[dict[str, Any]] = []
+    broken: int | None = None
+    for index, raw in enumerate(lines):
+        number = index + 1
+        if not raw.strip():
+            continue
+        record = parse_line(raw)
+        if record is None:
+            if broken is not None:
+                raise _damaged(path, broken, lines[broken - 1]) from None
+            broken = number
+            continue
+        if broken is not None:
+            if record.get("event") != "torn_line" or record.get("line") != broken:
+                raise _damaged(path, broken, lines[broken - 1])
+            broken = None
+            continue
+        problem = _shape_problem(record)
+        if problem is not None:
+            raise ResultsError(f"{path}: line {number}: {problem}")
+        records.append(record)
+    if broken is not None:
+        warnings.warn(
+            f"{path}: line {broken}: skipping a torn last line (a crash while writing)",
+            stacklevel=2,
+        )
+    return records
+
+
+@contextlib.contextmanager
+def open_journal(path: Path) -> Iterator[BinaryIO]:
+    """The journal at ``path`` opened for reading (OSError when it cannot be). ResultsError when
+    it is not a regular file: a named pipe would wait for a writer forever, and a device
+    (``/dev/zero``) would never end; it is opened without waiting for a pipe's writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: EISDIR when read
+            raise ResultsError(f"{path}: is {file_kind(mode)}, not a journal")
+        with open(fd, "rb", closefd=False) as file:
+            yield file
+    finally:
+        os.close(fd)
+
+
+_TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
+_STATES = frozenset(state.value for state in TrialState)
+
+
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The header of a journal (its first record), without reading the rest; None when it has
+    none or cannot be read. A header a crash tore, and the mark of it, are passed over: the
+    search that resumed it wrote its header after them."""
+    try:
+        with open_journal(path) as f:
+            for raw in f:
+                record = parse_line(raw)
+                if record is None or record["event"] == "torn_line":
+                    continue
+                return record if record["event"] == "header" else None
+    except (OSError, ResultsError):
+        return None
+    return None
+
+
+def holds_trials(path: Path) -> bool:
+    """Whether a journal holds any trial record (one started or imported), reading only as far
+    as the first; False when it has none or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            for raw in f:
+                record = parse_line(raw)
+                if record is not None and str(record["event"]) in _TRIAL_EVENTS:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _shape_problem(record: dict[str, Any]) -> str | None:
+    """What makes a trial record unusable by :func:`replay` (None: nothing)."""
+    event = record["event"]
+    if not isinstance(event, str):
+        return f"record whose event is not a string: {json.dumps(event)}"
+    if event == "header" and type(record.get("format", 0)) is not int:
+        return f"header whose format is not a whole number: {json.dumps(record['format'])}"
+    seed = record.get("seed", 0)
+    if event == "header" and (type(seed) is not int or seed < 0):
+        return f"header whose seed is not a whole number from 0: {json.dumps(seed)}"
+    if event not in _TRIAL_EVENTS:
+        return None  # a header, a torn_line mark, or an event a later version writes
+    if type(record.get("id")) is not int:
+        return f"{event} record without an integer id"
+    if record["id"] < 1:
+        return f"{event} record whose id is not a trial's (a whole number from 1): {record['id']}"
+    if event in ("trial_started", "trial_imported"):
+        if not isinstance(record.get("params"), dict):
+            return f"{event} record whose params are not an object"
+        internal = record.get("internal", {})
+        if not isinstance(internal, dict):
+            return f"{event} record whose internal values are not an object"
+        odd = next((k for k, v in internal.items() if _number(v) is None), None)
+        if odd is not None:
+            return (
+                f"{event} record whose internal value of {json.dumps(odd)} is not a finite "
+                f"number: {json.dumps(internal[odd])}"
+            )
+    for name in ("metrics", "loss_terms", "metadata"):
+        if not isinstance(record.get(name, {}), dict):
+            return f"{event} record whose {name} are not an object"
+    step = record.get("step")
+    if event == "trial_reported" and step is not None and _step(step) is None:
+        return f"{event} record whose step is not a whole number: {json.dumps(step)}"
+    state = record.get("state", "ok")
+    finishes = event in ("trial_finished", "trial_imported")
+    if finishes and not (isinstance(state, str) and state in _STATES):
+        return f"{event} record with an unknown state {json.dumps(state)}"
+    return None
+
+
+def _damaged(path: Path, number: int, raw: bytes) -> ResultsError:
+    """The error of line ``number`` of a journal, ``raw``, which holds no record: not JSON, or
+    JSON of another shape (a list, an object without an event)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        why = "not valid JSON"
+    else:
+        why = "an object without an event" if isinstance(value, dict) else "not a JSON object"
+    return ResultsError(f"{path}: line {number}: damaged journal record ({why})")
+
+
+def parse_line(raw: bytes) -> dict[str, Any] | None:
+    """The record a line holds; None when it holds none (torn, garbage, NULs)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "event" in record else None
+
+
+@dataclass
+class JournalState:
+    """What a journal says: its header and every trial in id order."""
+
+    header: dict[str, Any] | None = None
+    trials: dict[int, Trial] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> list[Trial]:
+        return [t for t in self.trials.values() if t.state.finished]
+
+    @property
+    def unfinished(self) -> list[Trial]:
+        """Trials that started and never ended (running at a crash) or were interrupted."""
+        return [
+            t
+            for t in self.trials.values()
+            if t.state in (TrialState.RUNNING, TrialState.INTERRUPTED)
+        ]
+
+
+@bulk
+def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalState:
+    """Fold journal records into the state of every trial."""
+    state = JournalState()
+    where = f"{path}: " if path else ""
+    reports: dict[int, list[dict[str, Any]]] = {}  # each trial's, joined to it at the end
+    for record in records:
+        event = record.get("event")
+        if event == "header":
+            version = record.get("format", 0)
+            if not isinstance(version, int) or version > FORMAT_VERSION:
+                raise ResultsError(
+                    f"{where}journal format {version} is newer than this hypermax reads "
+                    f"({FORMAT_VERSION}); upgrade hypermax"
+                )
+            state.header = record
+        elif event in ("trial_started", "trial_imported"):
+            if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
+                continue  # a start line repeated (copied by hand) after its trial ended
+            trial = Trial(
+                id=int(record["id"]),
+                params=record["params"],
+                internal=record.get("internal", {}),
+                started_at=_number(record.get("started_at")),
+            )
+            if event == "trial_imported":
+                trial = _finish(trial, record)
+            state.trials[trial.id] = trial
+            reports.pop(trial.id, None)  # a trial run again reports anew
+        elif event == "trial_reported":
+            known = state.trials.get(int(record["id"]))
+            if known is not None and not _ended_for_good(known):  # not a copied run's
+                report = {"step": _step(record.get("step", 0)) or 0, **record.get("metrics", {})}
+                reports.setdefault(known.id, []).append(report)
+        elif event == "trial_finished":
+            known = state.trials.get(int(record["id"]))
+            if known is not None and not _ended_for_good(known):  # the first end stands
+                state.trials[known.id] = _finish(known, record)
+    for trial_id, made in reports.items():
+        trial = state.trials[trial_id]
+        state.trials[trial_id] = replace(trial, reports=(*trial.reports, *made))
+    state.trials = dict(sorted(state.trials.items()))
+    return state
+
+
+def _ended_for_good(trial: Trial | None) -> bool:
+    """Whether a trial ended in a way that never runs it again (a search starts again only the
+    trials running at a crash and those it interrupted): later records of it were copied (by
+    hand, or by a careless merge of two journals) and are passed over, so that its params,
+    reports and end stay those of one run."""
+    return trial is not None and trial.state not in (TrialState.RUNNING, TrialState.INTERRUPTED)
+
+
+def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
+    return replace(
+        trial,
+        state=TrialState(record.get("state", "ok")),
+        loss=_number(record.get("loss")),
+        metrics=record.get("metrics", {}),
+        loss_terms=record.get("loss_terms", {}),
+        metadata=record.get("metadata", {}),
+        time=_number(record.get("time")),
+        cpu_time=_number(record.get("cpu_time")),
+        peak_rss_mib=_number(record.get("peak_rss_mib")),
+        reason=_text(record.get("reason")),
+        kill_reason=_text(record.get("kill_reason")),
+        kill_value=_number(record.get("kill_value")),
+        exit_code=_integer(record.get("exit_code")),
+        ended_at=_number(record.get("ended_at")),
+        attachments=_texts(record.get("attachments")),
+        step=_integer(record.get("step")),
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A finite number of a record as it is; None for anything else: "nan" and "inf" (as the
+    journal writes them), a hand-edited "abc", and the NaN, Infinity or whole number past the
+    largest float that another program's JSON may hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:
+        return None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _step(value: Any) -> int | None:
+    """A report's step as the trial's reports take it (``2.0`` is 2); None when it is none."""
+    try:
+        return whole_step(value)
+    except TypeError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    """A text of a record as it is (a hand-edited number or list: None)."""
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A list of texts of a record (what is not a text, left out)."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
