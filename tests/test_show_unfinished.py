@@ -54,3 +54,42 @@ def test_show_calls_the_trials_of_a_killed_search_unfinished_not_running(tmp_pat
     assert "the search is not running" in summary
     assert _show(str(results), "--trial", "2").startswith("trial 2: unfinished")
     assert _show(str(results), command="export") == "trial,state,loss,time,peak_rss_mib,reason\n"
+
+
+def _folder_locked_by(tmp_path, pid: int):
+    """A results folder with a running trial whose lock file names ``pid`` on this host."""
+    import json
+    import socket
+
+    folder = tmp_path / "r"
+    folder.mkdir(parents=True)
+    lines = [
+        {"event": "header", "format": 1},
+        {"event": "trial_started", "id": 1, "params": {"x": 1}, "internal": {}},
+    ]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    lock = folder / ".lock"
+    lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname()}))
+    return folder, lock
+
+
+def test_show_calls_the_trials_of_a_hypermax_that_is_a_zombie_or_whose_pid_was_reused_unfinished(
+    tmp_path,
+):
+    """A hypermax that ended, its parent not having reaped it yet, and a process that got the
+    pid of a hypermax that died (after a reboot) were taken for a hypermax that runs."""
+    import os
+
+    from conftest import run_cli_here
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        os.waitid(os.P_PID, ended.pid, os.WEXITED | os.WNOWAIT)  # ended, not reaped: a zombie
+        folder, _ = _folder_locked_by(tmp_path, ended.pid)
+        assert "(1 unfinished)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    finally:
+        ended.wait()
+    folder, lock = _folder_locked_by(tmp_path / "later", os.getpid())
+    assert "(1 running)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    os.utime(lock, (0, 0))  # written long before this process started: not by it
+    assert "(1 unfinished)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
