@@ -72,7 +72,10 @@ def _write_plots(results_dir: Path, most_params: int | None) -> tuple[list[Path]
 def _cannot_write(folder: Path, exc: OSError) -> str:
     """Why the charts cannot be written into ``folder``, naming the file or folder at fault."""
     where = exc.filename or folder
-    return f"{where}: cannot write the charts: {exc.strerror or exc}"
+    why = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError) and Path(where) == folder:  # its mkdir: no folder there
+        why = "a file is in the way" if folder.exists() else "a link to nothing is in the way"
+    return f"{where}: cannot write the charts: {why}"
 
 
 def _draw(data: PlotData, out: Path) -> list[Path]:
