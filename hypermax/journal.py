@@ -368,6 +368,8 @@ def _damaged(path: Path, number: int, raw: bytes) -> ResultsError:
         value = json.loads(raw)
     except ValueError:
         why = "not valid JSON"
+    except RecursionError:
+        why = "nested too deeply"
     else:
         why = "an object without an event" if isinstance(value, dict) else "not a JSON object"
     return ResultsError(f"{path}: line {number}: damaged journal record ({why})")
@@ -377,7 +379,7 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     """The record a line holds; None when it holds none (torn, garbage, NULs)."""
     try:
         record = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # ``[[[[...``, deeper than Python reads
         return None
     return record if isinstance(record, dict) and "event" in record else None
 
