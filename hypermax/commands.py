@@ -135,7 +135,8 @@ def _load_trials(results_dir: str) -> list[Trial]:
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    return list(replay(read_records(folder.journal), folder.journal).trials.values())
+    records = read_records(folder.journal, writing=folder.searching() is True)
+    return list(replay(records, folder.journal).trials.values())
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -224,10 +224,12 @@ def _finite(value: Any) -> Any:
 
 
 @bulk
-def read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
     """All records of a journal.
 
-    A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
+    A broken last line (a crash mid-write) is skipped with a warning (without one when
+    ``writing``: a hypermax appends to the journal now, and the line is the record it writes
+    as it is read), and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
     :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
     terms or metadata not an object, an unknown state) and a journal that cannot be read are a
@@ -262,7 +264,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         if problem is not None:
             raise ResultsError(f"{path}: line {number}: {problem}")
         records.append(record)
-    if broken is not None:
+    if broken is not None and not writing:
         warnings.warn(
             f"{path}: line {broken}: skipping a torn last line (a crash while writing)",
             stacklevel=2,

@@ -93,3 +93,24 @@ def test_show_calls_the_trials_of_a_hypermax_that_is_a_zombie_or_whose_pid_was_r
     assert "(1 running)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
     os.utime(lock, (0, 0))  # written long before this process started: not by it
     assert "(1 unfinished)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
+
+
+def test_a_line_being_written_by_the_search_that_runs_is_no_torn_line(tmp_path, recwarn):
+    """show, export or plot read while the search appended a record: its line, not whole yet,
+    was said to be "a torn last line (a crash while writing)"."""
+    import os
+
+    from conftest import run_cli_here
+
+    folder, lock = _folder_locked_by(tmp_path, os.getpid())  # a hypermax that runs
+    with (folder / "trials.jsonl").open("a") as journal:
+        journal.write('{"event": "trial_finished", "id": 1, "st')
+    for command in ("show", "export"):
+        assert run_cli_here(command, str(folder), cwd=tmp_path).returncode == 0
+    assert not [w for w in recwarn if "torn last line" in str(w.message)]
+    os.utime(lock, (0, 0))  # no hypermax runs it: a crash tore the line
+    assert run_cli_here("show", str(folder), cwd=tmp_path).returncode == 0
+    torn = [str(w.message) for w in recwarn if "torn last line" in str(w.message)]
+    assert torn == [
+        f"{folder / 'trials.jsonl'}: line 3: skipping a torn last line (a crash while writing)"
+    ]
