@@ -60,12 +60,16 @@ def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
 
 
 def _row_parts(
-    trial: Trial, table: bool, taken: frozenset[str] = frozenset()
+    trial: Trial,
+    table: bool,
+    taken: frozenset[str] = frozenset(),
+    flat: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], ...]:
     """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
     (and ``step``), the metrics, the params. A metric named like a param of this trial, or
     like one of ``taken`` (the params of the other rows of its table: a conditional param
-    this trial lacks), is ``metric.NAME``, so that a column holds one thing in every row."""
+    this trial lacks), is ``metric.NAME``, so that a column holds one thing in every row.
+    ``flat``: the trial's :func:`_flat_params`, when they are at hand."""
     fixed: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -76,7 +80,7 @@ def _row_parts(
     if trial.step is not None:
         fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
     exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
-    params = _flat_params(trial, table)
+    params = _flat_params(trial, table) if flat is None else flat
     metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list):
@@ -142,10 +146,11 @@ def trials_table(
     first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
     in the order its names first appear; ``reason`` last."""
     trials = list(trials)
-    taken = frozenset(name for trial in trials for name in _flat_params(trial, table))
+    flats = [_flat_params(trial, table) for trial in trials]
+    taken = frozenset(name for flat in flats for name in flat)
     rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
-    for trial in trials:
-        parts = _row_parts(trial, table, taken)
+    for trial, flat in zip(trials, flats, strict=True):
+        parts = _row_parts(trial, table, taken, flat)
         for group, part in zip(groups, parts, strict=True):
             group.update(dict.fromkeys(part))
         rows.append({key: value for part in parts for key, value in part.items()})
