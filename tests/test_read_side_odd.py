@@ -438,3 +438,16 @@ def test_quick_reads_a_metric_printed_with_thousands_separators_whole(line, valu
     from hypermax.quick.metric_line import last_value, metric_pattern
 
     assert last_value([line], metric_pattern("val_loss"), "val_loss") == value
+
+
+def test_a_results_folder_with_a_newline_in_its_name_stays_on_one_line(tmp_path, capsys):
+    """show's summary, its log line and plot's line broke in two at the newline."""
+    folder = _journal(tmp_path / "a\nb", _started(1, {"x": 0.1}), _finished(1, "ok", 0.5))
+    shown = str(folder).replace("\n", "\\n")
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{shown}: 1 trial (1 ok)"
+    assert main(["show", str(folder), "--trial", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"log: {shown}/logs/trial_1.log (not there)"
+    pytest.importorskip("matplotlib")
+    assert main(["plot", str(folder)]) == 0
+    assert capsys.readouterr().out == f"{shown}/plots: loss.png\n"

@@ -21,7 +21,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermax.errors import EXIT_OK, ResultsError, SearchFailed, UsageError, is_disk_full
+from hypermax.errors import (
+    EXIT_OK,
+    ResultsError,
+    SearchFailed,
+    UsageError,
+    is_disk_full,
+    printable,
+)
 from hypermax.output import write_out
 
 if TYPE_CHECKING:
@@ -121,7 +128,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     written, params = _write_plots(results_dir, args.params)
     folder = results_dir / PLOTS_FOLDER
-    lines = [f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}"]
+    drawn = ", ".join(p.name for p in written) or "nothing to draw yet"
+    lines = [f"{printable(str(folder))}: {drawn}"]  # a newline in its name would end the line
     if params > args.params:
         lines.append(
             f"charts of the {args.params} most important of {params} params "
