@@ -250,9 +250,10 @@ def _holder(text: str) -> tuple[int, str] | None:
     """(pid, host) of the hypermax a lock file names; None when it names none."""
     try:
         data = json.loads(text)
-        return int(data["pid"]), str(data["host"])
+        pid, host = int(data["pid"]), str(data["host"])
     except (ValueError, KeyError, TypeError):
         return None
+    return (pid, host) if pid > 0 else None  # a pid of 0 or below names no one process
 
 
 def check_results_folder(results_dir: str, strict: bool = True) -> None:

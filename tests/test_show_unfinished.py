@@ -89,6 +89,9 @@ def test_show_calls_the_trials_of_a_hypermax_that_is_a_zombie_or_whose_pid_was_r
         assert "(1 unfinished)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
     finally:
         ended.wait()
+    for pid in (-5, 0):  # a lock edited by hand names no process: that cannot be told
+        folder, _ = _folder_locked_by(tmp_path / str(pid), pid)
+        assert "(1 running)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
     folder, lock = _folder_locked_by(tmp_path / "later", os.getpid())
     assert "(1 running)" in run_cli_here("show", str(folder), cwd=tmp_path).stdout
     os.utime(lock, (0, 0))  # written long before this process started: not by it
