@@ -126,8 +126,6 @@ class ResultsFolder:
         on this host, is alive (not a zombie whose parent has not reaped it) and is the one
         that wrote the lock (not a process of the same pid started since, after a reboot,
         say). None when that cannot be told (no lock file, another host)."""
-        import psutil
-
         path = self.path / LOCK_NAME
         try:
             holder = _holder(read_text_of(path))
@@ -137,14 +135,12 @@ class ResultsFolder:
         if holder is None or holder[1] != socket.gethostname():
             return None
         try:
-            process = psutil.Process(holder[0])
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return False
-            return process.create_time() <= written + LOCK_CLOCK_SLACK
-        except psutil.NoSuchProcess:
+            os.kill(holder[0], 0)
+        except ProcessLookupError:
             return False
-        except psutil.AccessDenied:  # alive, someone else's
-            return True
+        except PermissionError:  # alive, someone else's
+            pass
+        return _wrote_lock(holder[0], written)
 
     def unlock(self) -> None:
         if self._folder_lock is not None:
@@ -244,6 +240,23 @@ def _lock_folder(path: Path) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+def _wrote_lock(pid: int, written: float) -> bool:
+    """Whether the live process ``pid`` is the hypermax that wrote a lock file at ``written``:
+    not a zombie, nor a process started since. psutil is imported only here, for a process
+    that lives: ``show`` of a search that ended must start fast."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return process.create_time() <= written + LOCK_CLOCK_SLACK
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # alive, someone else's
+        return True
 
 
 def _holder(text: str) -> tuple[int, str] | None:
