@@ -59,8 +59,11 @@ def summary_lines(
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
     if best is None:
-        # a running, unfinished or interrupted trial runs to its end yet (on resume)
-        pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
+        # a running, unfinished or interrupted trial runs to its end yet (on resume); a search
+        # with no trial has run none yet
+        pending = not trials or any(
+            t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials
+        )
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     lines.append(best_line(best))
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
