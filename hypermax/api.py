@@ -501,11 +501,12 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
         for t in trials
     ]
     rows, columns = trials_table(trials)
+    taken = set(columns)  # a conditional param's column too, in the rows of trials without it
     added: dict[str, None] = {}
     for row, trial in zip(rows, trials, strict=True):
         for name, value in trial.metadata.items():
             if not isinstance(value, dict | list):
-                column = name if name not in row else f"metadata.{name}"
+                column = name if name not in row and name not in taken else f"metadata.{name}"
                 if column not in row:
                     row[column] = value
                     added[column] = None

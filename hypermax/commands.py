@@ -135,7 +135,8 @@ def _load_trials(results_dir: str) -> list[Trial]:
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    return list(replay(read_records(folder.journal), folder.journal).trials.values())
+    records = read_records(folder.journal, writing=folder.searching() is True)
+    return list(replay(records, folder.journal).trials.values())
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -194,6 +195,10 @@ def _metadata(folder: ResultsFolder) -> dict[str, Any]:
     return metadata(doc) if isinstance(doc, dict) else {}
 
 
+#: the most characters of an enum's best value in ``show --importance`` (the export has it whole)
+BEST_CHARS = 100
+
+
 def importance_lines(importance: Any) -> list[str]:
     """``show --importance``: the params by importance, with a bar, rho and an enum's best value."""
     from hypermax.ui.formatting import columns, json_value, one_line, padded
@@ -203,12 +208,15 @@ def importance_lines(importance: Any) -> list[str]:
     how = "a random forest" if importance.method == "forest" else "Spearman's rho"
     lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
     names = [one_line(p.name) for p in importance.params]
-    width = max(len("param"), *(columns(name) for name in names))
+    # a name past 32 columns runs into its row alone, as in show --trial's lists
+    width = max(len("param"), min(32, max(columns(name) for name in names)))
     lines.append(f"{'param':<{width}}  {'importance':<25} {'rho':>5}  best")
     for p, name in zip(importance.params, names, strict=True):
         bar = "#" * round(p.importance * 20)
         rho = "" if p.rho is None else f"{p.rho:+.2f}"
         best = json_value(p.best_value) if p.kind == "enum" else ""  # an enum's best: null too
+        if len(best) > BEST_CHARS:  # a long text: cut, as the table of trials cuts params
+            best = best[: BEST_CHARS - 3] + "..."
         row = f"{padded(name, width)}  {p.importance:4.2f} {bar:<20} {rho:>5}  {best}"
         lines.append(row.rstrip())
     return lines

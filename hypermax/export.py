@@ -59,9 +59,17 @@ def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
     return {**fixed, **metrics, **params, "reason": trial.reason}
 
 
-def _row_parts(trial: Trial, table: bool) -> tuple[dict[str, Any], ...]:
+def _row_parts(
+    trial: Trial,
+    table: bool,
+    taken: frozenset[str] = frozenset(),
+    flat: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], ...]:
     """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
-    (and ``step``), the metrics, the params."""
+    (and ``step``), the metrics, the params. A metric named like a param of this trial, or
+    like one of ``taken`` (the params of the other rows of its table: a conditional param
+    this trial lacks), is ``metric.NAME``, so that a column holds one thing in every row.
+    ``flat``: the trial's :func:`_flat_params`, when they are at hand."""
     fixed: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -72,20 +80,26 @@ def _row_parts(trial: Trial, table: bool) -> tuple[dict[str, Any], ...]:
     if trial.step is not None:
         fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
     exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
-    params = flatten(_spelled_out(trial.params, table)) if trial.params else {}  # no column ""
+    params = _flat_params(trial, table) if flat is None else flat
     metrics: dict[str, Any] = {}
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list):
             continue
         if name in OWN_COLUMNS and json_equal(value, exact.get(name)):
             continue  # the column holds it
-        metrics[f"metric.{name}" if name in params or name in OWN_COLUMNS else name] = value
+        named = name in params or name in taken or name in OWN_COLUMNS
+        metrics[f"metric.{name}" if named else name] = value
     columns: dict[str, Any] = {}
     for name, value in params.items():
         column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
         if column not in metrics:
             columns[column] = value
     return fixed, metrics, columns
+
+
+def _flat_params(trial: Trial, table: bool) -> dict[str, Any]:
+    """A trial's params as the flat cells of its row (:func:`_spelled_out`)."""
+    return flatten(_spelled_out(trial.params, table)) if trial.params else {}  # no column ""
 
 
 def _spelled_out(value: Any, table: bool) -> Any:
@@ -131,9 +145,12 @@ def trials_table(
     """The rows of :func:`trial_row` (``table`` as there) and their columns, whichever trial comes
     first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
     in the order its names first appear; ``reason`` last."""
+    trials = list(trials)
+    flats = [_flat_params(trial, table) for trial in trials]
+    taken = frozenset(name for flat in flats for name in flat)
     rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
-    for trial in trials:
-        parts = _row_parts(trial, table)
+    for trial, flat in zip(trials, flats, strict=True):
+        parts = _row_parts(trial, table, taken, flat)
         for group, part in zip(groups, parts, strict=True):
             group.update(dict.fromkeys(part))
         rows.append({key: value for part in parts for key, value in part.items()})

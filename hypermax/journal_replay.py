@@ -42,10 +42,12 @@ def numbers_back(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @bulk
-def read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
     """All records of a journal.
 
-    A broken last line (a crash mid-write) is skipped with a warning, and so is a broken line
+    A broken last line (a crash mid-write) is skipped with a warning (without one when
+    ``writing``: a hypermax appends to the journal now, and the line is the record it writes
+    as it is read), and so is a broken line
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
     :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
     terms or metadata not an object, an unknown state) and a journal that cannot be read are a
@@ -80,7 +82,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         if problem is not None:
             raise ResultsError(f"{path}: line {number}: {problem}")
         records.append(record)
-    if broken is not None:
+    if broken is not None and not writing:
         warnings.warn(
             f"{path}: line {broken}: skipping a torn last line (a crash while writing)",
             stacklevel=2,
@@ -186,6 +188,8 @@ def _damaged(path: Path, number: int, raw: bytes) -> ResultsError:
         value = json.loads(raw)
     except ValueError:
         why = "not valid JSON"
+    except RecursionError:
+        why = "nested too deeply"
     else:
         why = "an object without an event" if isinstance(value, dict) else "not a JSON object"
     return ResultsError(f"{path}: line {number}: damaged journal record ({why})")
@@ -195,7 +199,7 @@ def parse_line(raw: bytes) -> dict[str, Any] | None:
     """The record a line holds; None when it holds none (torn, garbage, NULs)."""
     try:
         record = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # ``[[[[...``, deeper than Python reads
         return None
     return record if isinstance(record, dict) and "event" in record else None
 

@@ -22,6 +22,9 @@ SPEC_NAME = "search.json"
 #: relative paths start from), for a resume whose journal has no header to say so
 SPEC_ORIGIN = "x-hypermax-spec"
 LOCK_NAME = ".lock"
+#: seconds a lock file's time may lag its process's start (a clock of a network filesystem's
+#: server): a process that started later than that did not write the lock, its pid is reused
+LOCK_CLOCK_SLACK = 600
 #: what an atomic write leaves when it is cut short: ``.results.csv.tmp1234``
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
 #: the searches a folder of results folders names, at most
@@ -120,21 +123,24 @@ class ResultsFolder:
 
     def searching(self) -> bool | None:
         """Whether a hypermax runs this folder's search now: the process its lock file names,
-        on this host, is alive. None when that cannot be told (no lock file, another host)."""
+        on this host, is alive (not a zombie whose parent has not reaped it) and is the one
+        that wrote the lock (not a process of the same pid started since, after a reboot,
+        say). None when that cannot be told (no lock file, another host)."""
+        path = self.path / LOCK_NAME
         try:
-            holder = _holder(read_text_of(self.path / LOCK_NAME))
+            holder = _holder(read_text_of(path))
+            written = path.stat().st_mtime
         except OSError:
             return None
         if holder is None or holder[1] != socket.gethostname():
             return None
-        pid = holder[0]
         try:
-            os.kill(pid, 0)
+            os.kill(holder[0], 0)
         except ProcessLookupError:
             return False
         except PermissionError:  # alive, someone else's
-            return True
-        return True
+            pass
+        return _wrote_lock(holder[0], written)
 
     def unlock(self) -> None:
         if self._folder_lock is not None:
@@ -236,13 +242,31 @@ def _lock_folder(path: Path) -> int | None:
     return fd
 
 
+def _wrote_lock(pid: int, written: float) -> bool:
+    """Whether the live process ``pid`` is the hypermax that wrote a lock file at ``written``:
+    not a zombie, nor a process started since. psutil is imported only here, for a process
+    that lives: ``show`` of a search that ended must start fast."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return process.create_time() <= written + LOCK_CLOCK_SLACK
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # alive, someone else's
+        return True
+
+
 def _holder(text: str) -> tuple[int, str] | None:
     """(pid, host) of the hypermax a lock file names; None when it names none."""
     try:
         data = json.loads(text)
-        return int(data["pid"]), str(data["host"])
+        pid, host = int(data["pid"]), str(data["host"])
     except (ValueError, KeyError, TypeError):
         return None
+    return (pid, host) if pid > 0 else None  # a pid of 0 or below names no one process
 
 
 def check_results_folder(results_dir: str, strict: bool = True) -> None:

@@ -48,7 +48,8 @@ def summary_lines(
     """
     counts = Counter(_state_text(t, searching) for t in trials)
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"{folder}: {trials_text(len(trials))}" + (f" ({states})" if states else "")]
+    named = one_line(str(folder))  # a newline in its name would end the line
+    lines = [f"{named}: {trials_text(len(trials))}" + (f" ({states})" if states else "")]
     if counts[UNFINISHED]:
         lines.append(
             "the search is not running (its hypermax is gone): its unfinished trials run"
@@ -58,8 +59,11 @@ def summary_lines(
         lines += ["metadata:", *_pairs(metadata.items())]
     best = best_trial(trials)
     if best is None:
-        # a running, unfinished or interrupted trial runs to its end yet (on resume)
-        pending = any(t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials)
+        # a running, unfinished or interrupted trial runs to its end yet (on resume); a search
+        # with no trial has run none yet
+        pending = not trials or any(
+            t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials
+        )
         return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
     lines.append(best_line(best))
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
@@ -131,7 +135,7 @@ def trial_lines(
     if timings:
         lines += ["timings:", *_pairs(timings)]
     if trial.state is not TrialState.IMPORTED:  # never run here: it has no log
-        lines.append(f"log: {log}" + ("" if log.exists() else " (not there)"))
+        lines.append(f"log: {one_line(str(log))}" + ("" if log.exists() else " (not there)"))
     return lines
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -227,16 +228,21 @@ def _stopped_step(state: str, step: Any) -> int | None:
 
 
 def _from_csv(path: Path, names: set[str]) -> list[Finished]:
-    """The finished trials of a results table; ResultsError for a file that is none (a line
-    past the csv module's field limit, text that is not UTF-8)."""
+    """The finished trials of a results table; ResultsError for a file that is none (text that
+    is not UTF-8, one the csv module cannot read). A cell may be as long as the file: a param's
+    long text (past the csv module's 128 KiB limit) is a cell of hypermax's own table."""
     rows = csv.DictReader([])
+    limit = csv.field_size_limit()
     try:
         with path.open(newline="", encoding="utf-8") as f:
+            csv.field_size_limit(max(limit, os.fstat(f.fileno()).st_size))
             rows = csv.DictReader(f)
             return _table_trials(path, rows, names)
     except (csv.Error, UnicodeDecodeError) as exc:
         line = f"line {rows.line_num + 1}: " if isinstance(exc, csv.Error) else ""
         raise ResultsError(f"{path}: {line}not a results table ({exc})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> list[Finished]:

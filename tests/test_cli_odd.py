@@ -84,6 +84,9 @@ def test_show_of_a_search_whose_trials_have_not_ended_says_none_has_a_loss_yet(
     summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
     assert "(1 interrupted)" in summary
     assert summary.splitlines()[-1] == "no trial produced a loss yet"
+    (folder / "trials.jsonl").write_text(lines[0])  # no trial yet: it was said none produced one
+    summary = run_cli_here("show", str(folder), cwd=tmp_path).stdout
+    assert summary.splitlines() == [f"{folder}: 0 trials", "no trial produced a loss yet"]
 
 
 def test_a_python_file_given_as_the_spec_is_named_as_such(tmp_path: Path) -> None:

@@ -69,3 +69,21 @@ def test_an_exported_table_spells_null_and_empty_params_and_leaves_blank_what_is
     ]
     (tmp_path / "exported.csv").write_text(table)
     assert [f.params for f in load_warm_start(tmp_path / "exported.csv", NAMES)] == PARAMS
+
+
+def test_results_csv_warm_starts_a_param_of_a_text_past_the_csv_modules_field_limit(tmp_path):
+    """A text param of 200,000 characters is one cell of results.csv: the table was refused
+    (``field larger than field limit (131072)``), though hypermax wrote it."""
+    limit = csv.field_size_limit()
+    folder = tmp_path / "r"
+    folder.mkdir()
+    params = [{"x": 0.1, "tags": None, "extra": {"a": "L" * 200_000}}, PARAMS[1]]
+    lines = [{"event": "header", "format": 1}]
+    for i, p in enumerate(params, 1):
+        lines.append({"event": "trial_started", "id": i, "params": p})
+        lines.append({"event": "trial_finished", "id": i, "state": "ok", "loss": i / 10})
+    journal = folder / "trials.jsonl"
+    journal.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    write_views(folder, list(replay(read_records(journal), journal).trials.values()))
+    assert [f.params for f in load_warm_start(folder / "results.csv", NAMES)] == params
+    assert csv.field_size_limit() == limit  # the module's own limit is left as it was

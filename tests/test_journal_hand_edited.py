@@ -123,3 +123,17 @@ def test_a_trial_id_edited_far_past_the_others_resumes_after_it(tmp_path, monkey
     assert main(["resume", "out/quad", "--no-ui", "--iterations", "2"]) == 0, capsys.readouterr()
     ids = [t.id for t in replay(read_records(journal)).trials.values()]
     assert ids == [far, far + 1]
+
+
+def test_a_line_nested_deeper_than_python_reads_is_a_one_line_error(tmp_path, capsys):
+    """It was an unexpected error (RecursionError), exit 1, with a traceback in a log."""
+    folder = _folder(tmp_path, {})
+    journal = tmp_path / "r" / "trials.jsonl"
+    with journal.open("a") as f:
+        f.write('{"event": "note", "a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+        f.write('{"event": "note"}\n')  # not the last line, which a crash may have torn
+    assert main(["show", folder]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"{journal}: line 4: damaged journal record (nested too deeply)\n"
+    )

@@ -148,3 +148,16 @@ def test_write_plots_on_a_folder_of_results_folders_names_its_searches(tmp_path)
     )
     with pytest.raises(ResultsError, match="no such results folder"):
         write_plots(tmp_path / "gone")
+
+
+def test_the_importance_table_cuts_a_long_best_value_and_a_long_name_takes_its_row_alone():
+    """A best value of 5,000 characters was one line of 5,000 columns, and a name of 300 made
+    every row of the table 300 columns wide."""
+    params = (
+        ParamImportance("s", 0.75, 0.5, 10, "enum", "Q" * 5000),
+        ParamImportance("n" * 300, 0.25, -0.5, 10, "number"),
+    )
+    header, long_best, long_name = importance_lines(Importance("spearman", params, 10))[1:]
+    assert header.startswith("param" + " " * 27 + "  importance")
+    assert long_best == f'{"s":<32}  0.75 ###############      +0.50  "{"Q" * 96}...'
+    assert long_name == "n" * 300 + "  0.25 #####                -0.50"

@@ -108,6 +108,32 @@ def test_the_dataframe_has_the_columns_of_results_csv_in_their_order(tmp_path):
     assert frame.loc[2, "reason"] == "ValueError: no" and frame.loc[3, "tree.depth"] == 3
 
 
+def test_a_value_named_like_a_param_another_trial_has_gets_a_column_of_its_own(tmp_path, capsys):
+    """A metric (in the table) or a returned value (in the dataframe) named like a conditional
+    param went into that param's column in the rows of the trials without the param: the
+    table said they had it."""
+    from hypermax.api import make_result
+
+    folder = _journal(
+        tmp_path / "r",
+        _started(1, {"k": "a", "depth": 3}),
+        _finished(1, "ok", 0.5, metrics={"depth": 0.5}, metadata={"depth": 7}),
+        _started(2, {"k": "b"}),
+        _finished(2, "ok", 0.7, metrics={"depth": 0.6}, metadata={"depth": 8}),
+    )
+    assert main(["export", str(folder)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["metric.depth"], r["depth"]) for r in rows] == [("0.5", "3"), ("0.6", "")]
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    trials = (
+        Trial(1, {"k": "a", "depth": 3}, {}, TrialState.OK, 0.5, metadata={"depth": 7}),
+        Trial(2, {"k": "b"}, {}, TrialState.OK, 0.7, metadata={"depth": 8}),
+    )
+    frame = make_result(tmp_path, "iterations done", trials).dataframe()
+    assert frame["depth"].fillna(-1).tolist() == [3, -1]
+    assert frame["metadata.depth"].tolist() == [7, 8]
+
+
 def test_a_chart_that_cannot_be_written_is_named_not_its_folder(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     folder = _journal(tmp_path / "r", _started(1, {"x": 0.1}), _finished(1, "ok", 0.5))
@@ -412,3 +438,16 @@ def test_quick_reads_a_metric_printed_with_thousands_separators_whole(line, valu
     from hypermax.quick.metric_line import last_value, metric_pattern
 
     assert last_value([line], metric_pattern("val_loss"), "val_loss") == value
+
+
+def test_a_results_folder_with_a_newline_in_its_name_stays_on_one_line(tmp_path, capsys):
+    """show's summary, its log line and plot's line broke in two at the newline."""
+    folder = _journal(tmp_path / "a\nb", _started(1, {"x": 0.1}), _finished(1, "ok", 0.5))
+    shown = str(folder).replace("\n", "\\n")
+    assert main(["show", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{shown}: 1 trial (1 ok)"
+    assert main(["show", str(folder), "--trial", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"log: {shown}/logs/trial_1.log (not there)"
+    pytest.importorskip("matplotlib")
+    assert main(["plot", str(folder)]) == 0
+    assert capsys.readouterr().out == f"{shown}/plots: loss.png\n"

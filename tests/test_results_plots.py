@@ -62,7 +62,12 @@ def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, c
     (tmp_path / "r" / "plots").write_text("a file in the way")
     assert main(["plot", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert err == f"{tmp_path}/r/plots: cannot write the charts: File exists\n"
+    assert err == f"{tmp_path}/r/plots: cannot write the charts: a file is in the way\n"
+    (tmp_path / "r" / "plots").unlink()
+    (tmp_path / "r" / "plots").symlink_to(tmp_path / "gone")  # was "File exists" for both
+    assert main(["plot", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{tmp_path}/r/plots: cannot write the charts: a link to nothing is in the way\n"
 
 
 def test_a_frozen_spec_edited_out_of_shape_leaves_the_charts_on_linear_axes(tmp_path, capsys):

@@ -21,7 +21,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermax.errors import EXIT_OK, ResultsError, SearchFailed, UsageError, is_disk_full
+from hypermax.errors import (
+    EXIT_OK,
+    ResultsError,
+    SearchFailed,
+    UsageError,
+    is_disk_full,
+    printable,
+)
 from hypermax.output import write_out
 
 if TYPE_CHECKING:
@@ -72,7 +79,10 @@ def _write_plots(results_dir: Path, most_params: int | None) -> tuple[list[Path]
 def _cannot_write(folder: Path, exc: OSError) -> str:
     """Why the charts cannot be written into ``folder``, naming the file or folder at fault."""
     where = exc.filename or folder
-    return f"{where}: cannot write the charts: {exc.strerror or exc}"
+    why = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError) and Path(where) == folder:  # its mkdir: no folder there
+        why = "a file is in the way" if folder.exists() else "a link to nothing is in the way"
+    return f"{where}: cannot write the charts: {why}"
 
 
 def _draw(data: PlotData, out: Path) -> list[Path]:
@@ -118,7 +128,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     written, params = _write_plots(results_dir, args.params)
     folder = results_dir / PLOTS_FOLDER
-    lines = [f"{folder}: {', '.join(p.name for p in written) or 'nothing to draw yet'}"]
+    drawn = ", ".join(p.name for p in written) or "nothing to draw yet"
+    lines = [f"{printable(str(folder))}: {drawn}"]  # a newline in its name would end the line
     if params > args.params:
         lines.append(
             f"charts of the {args.params} most important of {params} params "

@@ -68,7 +68,8 @@ def load_plot_data(results_dir: Path) -> PlotData:
     """Read a results folder's journal and frozen spec; ResultsError when it is not one."""
     check_results_folder(str(results_dir))
     folder = ResultsFolder(results_dir)
-    state = replay(read_records(folder.journal), folder.journal)
+    records = read_records(folder.journal, writing=folder.searching() is True)
+    state = replay(records, folder.journal)
     trials = tuple(t for t in state.trials.values() if t.state is not TrialState.RUNNING)
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(
