@@ -6,23 +6,19 @@ callable, which is shipped to the trial processes with cloudpickle (see :mod:`hy
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import sys
-import sysconfig
-from collections import ChainMap, Counter
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from hypermax.callables import IDENTITY_FILE, identity
 from hypermax.errors import ResultsError, SentWhole
-from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE, SHIPPED_PATH
-from hypermax.unpickling import cached_again, code_in_file
+from hypermax.pickling import pickled
+from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.values import json_text
 
 if TYPE_CHECKING:
@@ -303,85 +299,6 @@ def _own_name(objective: Any) -> str | None:
     return name if re.fullmatch(r"\w[\w.-]*", name) else None
 
 
-def pickled(fn: Callable[..., Any]) -> bytes:
-    """``fn`` pickled with cloudpickle; user code travels by value, libraries by name.
-
-    cloudpickle sends functions of ``__main__`` (a script, a notebook) by value by itself; a
-    function of any other module not installed as a library (a test module, a module next to
-    the notebook) is sent by value too, so the trial process need not be able to import it.
-    The modules it refers to are imported by name in the trial, which looks for them where
-    this process does: the pickle carries this process's ``sys.path`` (a script's folder, when
-    the script ran from another folder), put before the trial's own entries that it lacks.
-    Raises TypeError naming what could not be pickled (a lock, an open file, a connection that
-    the callable refers to, or its object holds).
-    """
-    import io
-    import pickle
-
-    import cloudpickle
-
-    module = sys.modules.get(getattr(fn, "__module__", "") or "")
-    by_value = module is not None and module.__name__ != "__main__" and _user_code(module)
-    if by_value:
-        cloudpickle.register_pickle_by_value(module)
-    try:
-        buffer = io.BytesIO()
-        _pickler()(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(fn)
-        data = buffer.getvalue()
-    except Exception as exc:  # pickling raises TypeError, PicklingError, or the object's own
-        raise TypeError(
-            f"optimize(): the objective cannot be sent to the trial processes: {exc} "
-            "(it is pickled with what it refers to: a bound method with its object, a "
-            "closure with its variables; create such things inside the objective)"
-        ) from exc
-    finally:
-        if by_value:
-            cloudpickle.unregister_pickle_by_value(module)
-    path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
-    return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
-
-
-def _code_in_its_file(code: CodeType) -> Any:
-    """How :func:`pickled` pickles a code object: as cloudpickle does, with its file's name
-    kept (cloudpickle 3 names every file ``<dynamic-code>``), so that a traceback in a trial's
-    log names the file and line of the objective, with the line itself."""
-    import cloudpickle
-
-    reduced = cloudpickle.Pickler.dispatch_table[CodeType](code)
-    if not isinstance(reduced, tuple) or reduced[0] is not CodeType:
-        return reduced
-    return code_in_file, (reduced[1], code.co_filename)
-
-
-def _cached_by_value(cached: Any) -> Any:
-    """How :func:`pickled` pickles a function that ``functools.cache`` (or ``lru_cache``)
-    wrapped: one of the caller's script or notebook (``__main__``, or code run in a namespace
-    of its own, as Streamlit runs an app; a ``load_data()`` the objective calls) as the
-    function it wraps, which goes by value, wrapped again in the trial
-    (:func:`hypermax.unpickling.cached_again`); pickle would name it in a module the trial
-    cannot import (its ``__main__`` is not the script's). One a module holds by its name goes
-    by that name, as pickle sends it."""
-    module = sys.modules.get(getattr(cached, "__module__", None) or "")
-    named = module is not None and module.__name__ != "__main__"
-    if named and getattr(module, cached.__qualname__, None) is cached:
-        return cached.__reduce__()
-    return cached_again, (cached.__wrapped__, cached.cache_parameters())
-
-
-def _pickler() -> type:
-    """cloudpickle's pickler, but for code objects (:func:`_code_in_its_file`) and the cached
-    functions of the caller's script (:func:`_cached_by_value`)."""
-    import cloudpickle
-
-    class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
-        dispatch_table = ChainMap(
-            {CodeType: _code_in_its_file, functools._lru_cache_wrapper: _cached_by_value},
-            cloudpickle.Pickler.dispatch_table,
-        )
-
-    return Pickler
-
-
 def ship(plan: Plan, resumed: bool) -> None:
     """Write the plan's pickled objective (:func:`pickled`) and its identity beside it,
     atomically; before that, refuse a search ``resumed`` under a name nobody gave (a lambda's,
@@ -407,16 +324,6 @@ def ship(plan: Plan, resumed: bool) -> None:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-
-
-def _user_code(module: Any) -> bool:
-    """Whether a module is the user's own code rather than the standard library or a package."""
-    file = getattr(module, "__file__", None)
-    if not file or module.__name__.split(".")[0] == "hypermax":
-        return False
-    libraries = {sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}
-    resolved = Path(file).resolve()
-    return not any(resolved.is_relative_to(Path(lib).resolve()) for lib in libraries)
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def inner(params):
     return params["y"]
 
 def outer(params):
-    from hypermax.api import pickled
+    from hypermax.pickling import pickled
 
     return len(pickled(inner)) * 0 + params["x"]  # as a search of its own ships it
 """
