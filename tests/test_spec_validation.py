@@ -332,6 +332,14 @@ CASES = [
         id="early-stopping-eta-below-2",
     ),
     pytest.param(
+        {"bad.json": spec(search={"early_stopping": {"eta": 3, "max_steps": 27}})},
+        [
+            "bad.json: search.early_stopping: has options but no policy, so nothing would be "
+            'stopped: add "policy": "median" or "asha"'
+        ],
+        id="early-stopping-options-without-a-policy",
+    ),
+    pytest.param(
         {"bad.json": spec(search={"early_stopping": {"policy": "asha", "min_trials": 2.5}})},
         ["bad.json: search.early_stopping.min_trials: must be an integer, got 2.5"],
         id="early-stopping-min-trials-not-integer",
