@@ -173,6 +173,20 @@ class ResultsFolder:
         frozen = {**raw, SPEC_ORIGIN: str(origin.resolve())}
         write_atomic(self.spec, json.dumps(frozen, indent=2, default=str) + "\n")
 
+    def ran_from(self, header: dict[str, Any] | None) -> Path | None:
+        """The spec file the folder's search last ran from: the one its frozen spec names (each
+        run freezes its spec anew), else the one its journal's ``header`` names; None when
+        neither does."""
+        try:
+            frozen = json.loads(read_text_of(self.spec))
+        except (OSError, ValueError):
+            frozen = None
+        named = frozen.get(SPEC_ORIGIN) if isinstance(frozen, dict) else None
+        for path in (named, (header or {}).get("spec_path")):
+            if isinstance(path, str) and path:
+                return Path(path)
+        return None
+
     def spec_origin(self, frozen: dict[str, Any]) -> Path:
         """The spec file the frozen spec ``frozen`` (read from this folder) was made from: the
         one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""

@@ -141,6 +141,13 @@ def _prepare(
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
                 " (the old folder is kept)"
             )
+        other = _another_projects(folder, spec, header)
+        if other is not None:
+            raise ResultsError(
+                f"{folder.path}: holds the search of {other}, a spec in another folder (its"
+                f" relative paths name its own files); give this spec a search.name of its own,"
+                f" or use {fresh_hint} to start anew (the old folder is kept)"
+            )
         seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
         with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
@@ -161,6 +168,24 @@ def _prepare(
         folder.unlock()
         raise
     return Prepared(spec, folder, history, seed, set_aside)
+
+
+def _another_projects(
+    folder: ResultsFolder, spec: Spec, header: dict[str, Any] | None
+) -> Path | None:
+    """The spec file, still there in another folder than ``spec``'s, whose search ``folder``
+    holds: two projects' specs alike but for the files their relative paths name (a ``src``
+    beside each), run from one folder, would mix their losses in one search. None for the
+    folder of a spec moved since (it is not there any more), and of a new search."""
+    if header is None:
+        return None
+    was = folder.ran_from(header)
+    try:
+        if was is None or not was.is_file() or os.path.samefile(was.resolve().parent, spec.folder):
+            return None
+    except OSError:
+        return None
+    return was
 
 
 def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str]) -> str:

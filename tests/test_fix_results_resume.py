@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import model_spec
+from conftest import journal_records, model_spec, run_cli_here
 
 from hypermax.cli import main
 from hypermax.search import frozen_spec, prepare
@@ -56,3 +56,45 @@ def test_a_mistake_in_a_hand_edited_frozen_spec_names_the_frozen_copy(tmp_path, 
     assert main(["resume", str(folder), "--no-ui"]) == 2
     err = capsys.readouterr().err
     assert err == f'{frozen}: function.parallel: must be an integer, got "two"\n'
+
+
+def _two_projects(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The specs of two projects alike but for their ``model.py`` (a ``src`` beside each),
+    whose results go to one folder; the first ran its search there. Returns both specs and
+    that search's folder."""
+    specs = []
+    for name, loss in (("a", 1), ("b", 2)):
+        project = tmp_path / name
+        project.mkdir()
+        specs.append(
+            model_spec(
+                project,
+                f"def train(params):\n    return {loss}\n",
+                {"name": "s", "method": "random", "iterations": 1, "seed": 3},
+                results={"directory": str(tmp_path / "results")},
+            )
+        )
+    assert run_cli_here(str(specs[0]), "--no-ui", cwd=tmp_path).returncode == 0
+    return specs[0], specs[1], tmp_path / "results" / "s"
+
+
+def test_the_spec_of_another_project_does_not_resume_its_search(tmp_path):
+    first, second, folder = _two_projects(tmp_path)
+    proc = run_cli_here(str(second), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"{folder}: holds the search of {first}, a spec in another folder (its relative paths"
+        " name its own files); give this spec a search.name of its own, or use --fresh to"
+        " start anew (the old folder is kept)\n"
+    )
+    losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
+    assert losses == [1]
+
+
+def test_a_spec_moved_to_another_folder_resumes_its_search(tmp_path):
+    first, moved, folder = _two_projects(tmp_path)
+    first.unlink()  # the project moved: its spec is in b/ now
+    proc = run_cli_here(str(moved), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
+    assert losses == [1, 2]
