@@ -187,12 +187,6 @@ class ResultsFolder:
                 return Path(path)
         return None
 
-    def spec_origin(self, frozen: dict[str, Any]) -> Path:
-        """The spec file the frozen spec ``frozen`` (read from this folder) was made from: the
-        one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""
-        origin = frozen.get(SPEC_ORIGIN)
-        return Path(origin) if isinstance(origin, str) and origin else self.spec
-
 
 def read_text_of(path: Path) -> str:
     """The text of a file of a results folder (its frozen spec, its lock). OSError when it

@@ -289,9 +289,9 @@ def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
-    """The spec frozen in a results folder, with paths resolved from the original spec's folder
-    (which the journal's header names, else the frozen spec itself); its problems name the
-    frozen copy, the file read."""
+    """The spec frozen in a results folder, with paths resolved from the folder of the spec it
+    was frozen from (:meth:`ResultsFolder.ran_from`, else the frozen spec itself); its problems
+    name the frozen copy, the file read."""
     import json
 
     folder = ResultsFolder(results_dir)
@@ -318,8 +318,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         raise ResultsError(f"{folder.spec}: cannot read it: {exc.strerror or exc}") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
-    named = header.get("spec_path")  # a text, unless the journal was edited by hand
-    origin = Path(named) if isinstance(named, str) and named else folder.spec_origin(doc)
+    origin = folder.ran_from(header) or folder.spec  # a folder an older hypermax froze: itself
     function = doc.get("function")
     env = function.get("env") if isinstance(function, dict) else None
     if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's

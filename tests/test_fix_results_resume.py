@@ -98,3 +98,15 @@ def test_a_spec_moved_to_another_folder_resumes_its_search(tmp_path):
     assert proc.returncode == 0, proc.stderr
     losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
     assert losses == [1, 2]
+
+
+def test_resume_after_the_spec_moved_finds_its_files_where_it_last_ran_from(tmp_path):
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    moved = tmp_path / "moved"
+    spec_path.parent.rename(moved)  # the project, spec and model.py, moved
+    run = run_cli_here(str(moved / "search.json"), str(folder), "--no-ui", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    proc = run_cli_here("resume", str(folder), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    states = [r["state"] for r in journal_records(folder) if r["event"] == "trial_finished"]
+    assert states == ["ok", "ok"]
