@@ -123,6 +123,8 @@ def _prepare(
             f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
             "search there would write over: give the search a folder of its own"
         )
+    if fresh and folder.exists():
+        _can_move_aside(folder, spec, fresh_hint)
     folder.lock()
     set_aside = None
     if fresh and folder.exists():
@@ -168,6 +170,23 @@ def _prepare(
         folder.unlock()
         raise
     return Prepared(spec, folder, history, seed, set_aside)
+
+
+def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:
+    """ResultsError when a fresh start cannot move ``folder`` aside: it holds the current folder
+    (a search run from inside its results folder, ``RESULTS_DIR .``), which would move with it,
+    or the spec, which would go with the old search (and its files beside it)."""
+    where = folder.path.resolve()
+    if Path.cwd().resolve().is_relative_to(where):
+        held = "the current folder"
+    elif spec.path.is_relative_to(where) or spec.path.resolve().is_relative_to(where):
+        held = f"the spec {spec.path.name}"
+    else:
+        return
+    raise ResultsError(
+        f"{folder.path}: {fresh_hint} cannot move the results folder aside: it holds {held};"
+        " give the search a folder of its own"
+    )
 
 
 def _another_projects(
