@@ -26,6 +26,9 @@ LOCK_NAME = ".lock"
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
 #: the searches a folder of results folders names, at most
 SEARCHES_NAMED = 5
+#: the bytes the longest path hypermax writes in a results folder adds to the folder's own:
+#: ``/trials/<id>/..hypermax_result.json.tmp<pid>``, a trial's result on its way in
+ROOM_IN_FOLDER = 64
 
 
 class FolderUnusable(ResultsError):
@@ -63,6 +66,9 @@ class ResultsFolder:
         OSError; a relative path whose current folder was removed, a UsageError that says so."""
         if not self.path.is_absolute():
             current_folder(str(self.path))
+        too_long = _too_long(self.path)
+        if too_long:
+            raise FolderUnusable(f"{self.path}: cannot make the results folder: {too_long}")
         for sub in ("", "trials", "logs"):
             where = self.path / sub
             try:
@@ -223,6 +229,23 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
+def _too_long(path: Path) -> str | None:
+    """Why ``path`` leaves no room, under the system's longest path, for the paths of the files
+    a results folder holds (the trials' results, written in their folders); None when it does."""
+    length = len(os.fsencode(path.absolute()))
+    above = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+    try:
+        longest = os.pathconf(above, "PC_PATH_MAX") - 1  # the limit counts the closing NUL
+    except (OSError, ValueError):
+        longest = 4095
+    if length + ROOM_IN_FOLDER <= longest:
+        return None
+    return (
+        f"its path is {length} bytes long, and the paths of the files in it up to"
+        f" {ROOM_IN_FOLDER} more, past the {longest} a path may have"
+    )
 
 
 def _lock_folder(path: Path) -> int | None:

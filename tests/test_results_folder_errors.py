@@ -58,3 +58,18 @@ def test_a_relative_results_directory_in_a_removed_current_folder_is_named_so(tm
     assert capsys.readouterr().err == (  # before: "cannot make the results folder: No such file"
         "results/s: the current folder no longer exists (it was removed): change to one that does\n"
     )
+
+
+def test_a_results_folder_too_long_for_the_paths_of_its_files_is_one_line(tmp_path):
+    # 4,080 bytes: its frozen spec's temporary file, or a trial's result, would pass the 4,095
+    # a path may have (an OSError then, a traceback, or every trial failing)
+    deep = tmp_path.joinpath(*["d" * 200] * 19)
+    directory = deep / ("e" * (4080 - len(str(deep)) - 3))
+    done = run_hypermax_here(_spec(tmp_path, directory))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"search.json: results.directory: {directory}/s: cannot make the results folder: its"
+        " path is 4080 bytes long, and the paths of the files in it up to 64 more, past the"
+        " 4095 a path may have"
+    )
+    assert not (tmp_path / ("d" * 200)).exists()
