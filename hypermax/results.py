@@ -79,6 +79,13 @@ class ResultsFolder:
                 why = exc.strerror or str(exc)
                 if sub and where.exists() and not where.is_dir():  # the folder itself is there
                     why = f"{where} is a file, not a folder"
+                dangling = next(
+                    (p for p in (where, *where.parents) if p.is_symlink() and not p.exists()), None
+                )
+                if dangling is not None:  # mkdir's own words: "File exists"
+                    why = f"{dangling} is a symlink to {os.readlink(dangling)}, " + (
+                        "which does not exist" if _dangles(dangling) else "a loop of symlinks"
+                    )
                 message = f"{self.path}: cannot make the results folder: {why}"
                 raise FolderUnusable(message) from None
 
@@ -229,6 +236,15 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
+def _dangles(link: Path) -> bool:
+    """Whether the symlink ``link`` leads to nothing (rather than round a loop)."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno != errno.ELOOP
+    return False
 
 
 def _too_long(path: Path) -> str | None:

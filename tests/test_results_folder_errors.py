@@ -73,3 +73,14 @@ def test_a_results_folder_too_long_for_the_paths_of_its_files_is_one_line(tmp_pa
         " 4095 a path may have"
     )
     assert not (tmp_path / ("d" * 200)).exists()
+
+
+def test_a_results_directory_through_a_dangling_symlink_names_the_symlink(tmp_path):
+    link = tmp_path / "results"
+    link.symlink_to(tmp_path / "unmounted")
+    done = run_hypermax_here(_spec(tmp_path, link))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (  # was mkdir's own words: "File exists"
+        f"search.json: results.directory: {link}/s: cannot make the results folder: {link} is"
+        f" a symlink to {tmp_path}/unmounted, which does not exist"
+    )
