@@ -19,6 +19,9 @@ def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
     done = run_hypermax_here(spec, str(folder))  # hypermax run SPEC --no-ui FOLDER
     assert done.returncode == 0, done.stderr  # before: "unrecognized arguments", exit 2
     assert [t["state"] for t in finished(folder).values()] == ["ok"]
+    done = run_hypermax_here(spec, "--", "-dashed")  # a name that starts with a dash, after --
+    assert done.returncode == 0, done.stderr  # before: "unrecognized arguments: -- -dashed"
+    assert [t["state"] for t in finished(tmp_path / "-dashed").values()] == ["ok"]
 
 
 def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
