@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from hypermax.errors import ResultsError, current_folder, is_disk_full
 from hypermax.journal import JOURNAL_NAME
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.reader import file_kind, open_to_read
 
 SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its
@@ -205,7 +205,7 @@ def read_text_of(path: Path) -> str:
     """The text of a file of a results folder (its frozen spec, its lock). OSError when it
     cannot be read, and when it is not a regular file: a named pipe would wait for a writer
     forever, a device (``/dev/zero``) never end; it is opened without waiting for a pipe."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = open_to_read(path)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

@@ -258,6 +258,8 @@ def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path)
         ("os.mkfifo(path)", "is a named pipe, not a file"),  # reading it waited for a writer
         ("os.symlink('/dev/zero', path)", "is a device, not a file"),  # it filled the memory
         ("os.mkdir(path)", "is a folder, not a file"),
+        # it was "hypermax cannot read the trial's result: [Errno 6] No such device or address"
+        ("import socket\nsocket.socket(socket.AF_UNIX).bind(path)", "is a socket, not a file"),
     ],
 )
 def test_a_result_file_that_is_not_a_file_fails_its_trial_saying_so(

@@ -118,8 +118,10 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         LeftFileError: it is a folder, a named pipe, a socket or a device, or it holds more than
             ``cap`` bytes.
     """
+    from hypermax.specfile.reader import file_kind, open_to_read
+
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = open_to_read(path)
     except FileNotFoundError:
         return None
     try:
@@ -127,8 +129,6 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         if stat.S_ISDIR(info.st_mode):
             raise LeftFileError("is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            from hypermax.specfile.reader import file_kind
-
             raise LeftFileError(f"is {file_kind(info.st_mode)}, not a file")
         with open(fd, "rb", closefd=False) as file:
             data = file.read(cap + 1)
