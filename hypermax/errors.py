@@ -92,9 +92,13 @@ class SpecError(HypermaxError):
 
 
 class ResultsError(HypermaxError):
-    """A results folder that cannot be used (locked, damaged, from another search)."""
+    """A results folder that cannot be used (locked, damaged, from another search): one line,
+    a newline in a folder's or a file's name as its escape."""
 
     exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
 
 
 class SearchFailed(HypermaxError):

@@ -48,7 +48,9 @@ def summary_lines(
     """
     counts = Counter(_state_text(t, searching) for t in trials)
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"{folder}: {trials_text(len(trials))}" + (f" ({states})" if states else "")]
+    lines = [
+        f"{one_line(str(folder))}: {trials_text(len(trials))}" + (f" ({states})" if states else "")
+    ]
     if counts[UNFINISHED]:
         lines.append(
             "the search is not running (its hypermax is gone): its unfinished trials run"
