@@ -172,11 +172,22 @@ class ResultsFolder:
         return removed
 
     def move_aside(self) -> Path:
-        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path."""
+        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path;
+        :class:`FolderUnusable` when it cannot be."""
         n = 1
-        while (target := self.path.with_name(f"{self.path.name}.{n}")).exists():
-            n += 1
-        self.path.rename(target)
+        target = self.path.with_name(f"{self.path.name}.{n}")
+        try:
+            while target.exists():
+                n += 1
+                target = self.path.with_name(f"{self.path.name}.{n}")
+            self.path.rename(target)
+        except OSError as exc:  # a name too long for its ".1", a mount point
+            if is_disk_full(exc):
+                raise
+            why = exc.strerror or str(exc)
+            raise FolderUnusable(
+                f"{self.path}: cannot move the results folder aside to {target.name}: {why}"
+            ) from None
         return target
 
     def write_spec(self, raw: dict[str, Any], origin: Path) -> None:

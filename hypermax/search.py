@@ -127,11 +127,11 @@ def _prepare(
         _can_move_aside(folder, spec, fresh_hint)
     folder.lock()
     set_aside = None
-    if fresh and folder.exists():
-        set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
-        folder.unlock()
-        folder.lock()
     try:
+        if fresh and folder.exists():
+            set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
+            folder.unlock()
+            folder.lock()
         folder.remove_leftovers()
         records = read_records(folder.journal)
         kill_leftover_trials(records, folder.path / "trials")

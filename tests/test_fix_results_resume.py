@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import journal_records, model_spec, run_cli_here
 
 from hypermax.cli import main
+from hypermax.errors import ResultsError
 from hypermax.search import frozen_spec, prepare
 from hypermax.spec import load_spec
 
@@ -110,3 +112,15 @@ def test_resume_after_the_spec_moved_finds_its_files_where_it_last_ran_from(tmp_
     assert proc.returncode == 0, proc.stderr
     states = [r["state"] for r in journal_records(folder) if r["event"] == "trial_finished"]
     assert states == ["ok", "ok"]
+
+
+def test_a_folder_that_cannot_be_moved_aside_is_one_line_and_stays_unlocked(tmp_path):
+    spec_path, _ = _results_folder(tmp_path, header=True)
+    folder = tmp_path / ("n" * 255)  # no room in its name for the ".1" of the folder set aside
+    prepare(load_spec(spec_path), folder).folder.unlock()
+    with pytest.raises(ResultsError) as refused:
+        prepare(load_spec(spec_path), folder, fresh=True)
+    assert str(refused.value) == (  # was "....1: cannot be written: File name too long"
+        f"{folder}: cannot move the results folder aside to {folder.name}.1: File name too long"
+    )
+    prepare(load_spec(spec_path), folder).folder.unlock()  # was: in use by this process
