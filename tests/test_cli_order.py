@@ -24,6 +24,20 @@ def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
     assert [t["state"] for t in finished(tmp_path / "-dashed").values()] == ["ok"]
 
 
+def test_an_empty_results_folder_is_refused_as_an_empty_results_option_is(tmp_path):
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax_here(spec, "")  # hypermax run SPEC "$DIR", DIR unset
+    assert (done.returncode, done.stderr) == (2, "hypermax run: RESULTS_DIR: must not be empty\n")
+    assert not (tmp_path / "results").exists()  # the search went to the spec's folder
+
+
 def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
     done = run_hypermax_here(spec, "one", "two")
