@@ -216,9 +216,9 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``, and so is ``hypermax --no-ui
     SPEC``: ``run``'s options may come first, as they may after ``run``."""
     for i, arg in enumerate(argv):
-        if arg.startswith("-") and arg != "-":  # "-" names a file (stdin), not an option
+        if arg.startswith("-") and arg not in ("-", "--"):  # "-" names a file (stdin)
             continue
-        if arg not in SUBCOMMANDS:
+        if arg == "--" or arg not in SUBCOMMANDS:  # after "--", a SPEC that starts with "-"
             first = next((j for j, arg in enumerate(argv) if arg not in _OWN_OPTIONS), i)
             return [*argv[:first], "run", *argv[first:]]
         break

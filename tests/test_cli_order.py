@@ -79,3 +79,7 @@ def test_run_options_before_a_spec_without_run_are_run_s(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(finished(tmp_path / "results" / "s")) == 2
     assert run_cli_here("--version", str(spec), cwd=tmp_path).stdout.startswith("hypermax ")
+    spec.rename(tmp_path / "-s.json")  # a spec that starts with a dash, after "--"
+    done = run_cli_here("--no-ui", "--", "-s.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # it said: argument COMMAND: invalid choice: '--'
+    assert len(finished(tmp_path / "results" / "s")) == 2
