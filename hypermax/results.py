@@ -77,8 +77,12 @@ class ResultsFolder:
                 if is_disk_full(exc):
                     raise
                 why = exc.strerror or str(exc)
-                if sub and where.exists() and not where.is_dir():  # the folder itself is there
-                    why = f"{where} is a file, not a folder"
+                # mkdir's own words, "File exists" or "Not a directory", name nothing
+                in_the_way = next((p for p in (where, *where.parents) if _not_a_folder(p)), None)
+                if in_the_way is not None:
+                    mode = in_the_way.stat().st_mode
+                    kind = "a file" if stat.S_ISREG(mode) else file_kind(mode)
+                    why = f"{in_the_way} is {kind}, not a folder"
                 dangling = next(
                     (p for p in (where, *where.parents) if p.is_symlink() and not p.exists()), None
                 )
@@ -247,6 +251,14 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
+def _not_a_folder(path: Path) -> bool:
+    """Whether something other than a folder is at ``path`` (a dangling symlink is nothing)."""
+    try:
+        return not stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _dangles(link: Path) -> bool:

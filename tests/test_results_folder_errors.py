@@ -29,9 +29,9 @@ def test_a_results_directory_under_a_file_is_one_line_naming_the_spec_and_its_pa
     in_the_way.write_text("not a folder")
     done = run_hypermax_here(_spec(tmp_path, in_the_way))
     assert done.returncode == 2
-    assert done.stderr.strip() == (
+    assert done.stderr.strip() == (  # was mkdir's own words: "Not a directory"
         f"search.json: results.directory: {in_the_way}/s: cannot make the results folder: "
-        "Not a directory"
+        f"{in_the_way} is a file, not a folder"
     )
 
 
@@ -43,7 +43,13 @@ def test_a_results_folder_argument_under_a_file_is_one_line_naming_it(tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        f"{in_the_way}/here: cannot make the results folder: Not a directory"
+        f"{in_the_way}/here: cannot make the results folder: {in_the_way} is a file, not a folder"
+    )
+    argv[-2] = str(in_the_way)  # the folder itself a file: mkdir said "File exists"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        f"{in_the_way}: cannot make the results folder: {in_the_way} is a file, not a folder",
     )
 
 
