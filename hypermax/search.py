@@ -21,6 +21,7 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
+    SpecError,
     current_folder,
     is_disk_full,
     own_warnings_in_one_line,
@@ -307,6 +308,10 @@ def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
     return path
 
 
+#: the paths of a spec that name files relative to its folder
+_SPEC_FILES = ("function.src", "function.module", "function.cwd", "function.command")
+
+
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
     """The spec frozen in a results folder, with paths resolved from the folder of the spec it
     was frozen from (:meth:`ResultsFolder.ran_from`, else the frozen spec itself); its problems
@@ -342,7 +347,17 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     env = function.get("env") if isinstance(function, dict) else None
     if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's
         env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
-    return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+    try:
+        return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+    except SpecError as exc:
+        files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
+        if not files or origin == folder.spec or origin.is_file():
+            raise
+        gone = (  # its src, module or cwd were looked for beside it: say why, and what to do
+            f"the spec it came from, {origin}, is gone (its relative paths start from its"
+            f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
+        )
+        raise SpecError(exc.file, [*exc.problems, ("", gone)]) from None
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:

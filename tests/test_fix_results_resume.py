@@ -124,3 +124,14 @@ def test_a_folder_that_cannot_be_moved_aside_is_one_line_and_stays_unlocked(tmp_
         f"{folder}: cannot move the results folder aside to {folder.name}.1: File name too long"
     )
     prepare(load_spec(spec_path), folder).folder.unlock()  # was: in use by this process
+
+
+def test_resume_of_a_folder_whose_spec_is_gone_says_so_and_what_to_do(tmp_path, capsys):
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    spec_path.parent.rename(tmp_path / "moved")  # the project moved, the folder did not
+    assert main(["resume", str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [  # it said: cannot find file "model.py"
+        f"{folder}/search.json: the spec it came from, {spec_path}, is gone (its relative paths"
+        f" start from its folder): hypermax run SPEC {folder} resumes from the spec where it is"
+        " now"
+    ]
