@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,7 +114,7 @@ def results_folder_named(given: str) -> str:
     argument (an unset variable: ``hypermax show "$DIR"``) is the current folder, and named so."""
     path = Path(given)
     given = str(path)
-    if not path.is_file():
+    if not os.path.isfile(path):  # False for a name too long to be there
         check_results_folder(given, strict=False)
         return given
     if ResultsFolder(path.parent).exists():  # results/quad/trials.jsonl: results/quad

@@ -58,7 +58,7 @@ class ResultsFolder:
         return self.path / "logs" / f"trial_{trial_id}.log"
 
     def exists(self) -> bool:
-        return self.journal.exists()
+        return os.path.exists(self.journal)  # False for a name too long to be there, too
 
     def create(self) -> None:
         """Make the folder with its ``trials`` and ``logs``. Raises :class:`FolderUnusable` when
@@ -84,7 +84,8 @@ class ResultsFolder:
                     kind = "a file" if stat.S_ISREG(mode) else file_kind(mode)
                     why = f"{in_the_way} is {kind}, not a folder"
                 dangling = next(
-                    (p for p in (where, *where.parents) if p.is_symlink() and not p.exists()), None
+                    (p for p in (where, *where.parents) if os.path.islink(p) and not p.exists()),
+                    None,
                 )
                 if dangling is not None:  # mkdir's own words: "File exists"
                     why = f"{dangling} is a symlink to {os.readlink(dangling)}, " + (
@@ -248,7 +249,7 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     disk): one line naming the file (the folder, for a temporary file it could not make)."""
     named = exc.filename2 or exc.filename
     where = Path(os.fsdecode(named)) if isinstance(named, str | bytes) else folder
-    if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
+    if where.name.startswith(".") and not os.path.exists(where):  # an atomic write's temporary
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
 
@@ -271,14 +272,22 @@ def _dangles(link: Path) -> bool:
 
 
 def _too_long(path: Path) -> str | None:
-    """Why ``path`` leaves no room, under the system's longest path, for the paths of the files
-    a results folder holds (the trials' results, written in their folders); None when it does."""
+    """Why ``path`` cannot be a results folder's: a name in it longer than a name may be, or a
+    path that leaves no room, under the system's longest path, for the paths of the files a
+    results folder holds (the trials' results, written in their folders); None when it can."""
     length = len(os.fsencode(path.absolute()))
-    above = next((p for p in path.absolute().parents if p.exists()), Path("/"))
-    try:
-        longest = os.pathconf(above, "PC_PATH_MAX") - 1  # the limit counts the closing NUL
+    above = next((p for p in path.absolute().parents if os.path.exists(p)), Path("/"))
+    try:  # a path's limit counts its closing NUL, a name's does not
+        longest = os.pathconf(above, "PC_PATH_MAX") - 1
+        longest_name = os.pathconf(above, "PC_NAME_MAX")
     except (OSError, ValueError):
-        longest = 4095
+        longest, longest_name = 4095, 255
+    for name in path.parts:
+        if len(os.fsencode(name)) > longest_name:
+            return (
+                f"the name {name[:16]}... is {len(os.fsencode(name))} bytes long, more than the"
+                f" {longest_name} a name may have"
+            )
     if length + ROOM_IN_FOLDER <= longest:
         return None
     return (
@@ -323,9 +332,9 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
     folder = ResultsFolder(path)
     if folder.exists():
         return
-    if not path.exists():
+    if not os.path.exists(path):  # a name too long to be there is not there
         raise ResultsError(f"{results_dir}: no such results folder or spec")
-    if not folder.spec.exists():
+    if not os.path.exists(folder.spec):
         searches = _searches_in(path)
         if searches:
             named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])

@@ -6,7 +6,7 @@ import contextlib
 import subprocess
 import sys
 
-from conftest import X_SPACE, run_hypermax_here
+from conftest import X_SPACE, run_cli_here, run_hypermax_here
 from fake_trials.helpers import fake, write_spec
 
 from hypermax.cli import main
@@ -90,3 +90,17 @@ def test_a_results_directory_through_a_dangling_symlink_names_the_symlink(tmp_pa
         f"search.json: results.directory: {link}/s: cannot make the results folder: {link} is"
         f" a symlink to {tmp_path}/unmounted, which does not exist"
     )
+
+
+def test_a_results_folder_named_longer_than_a_name_may_be_is_one_line(tmp_path):
+    spec = _spec(tmp_path, tmp_path / "results")
+    name = "n" * 256
+    done = run_hypermax_here(spec, name)  # it said: .../trials.jsonl: cannot be written
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{name}: cannot make the results folder: the name nnnnnnnnnnnnnnnn... is 256 bytes"
+        " long, more than the 255 a name may have\n",
+    )
+    for command in ("show", "resume"):  # unexpected error: OSError: File name too long
+        done = run_cli_here(command, name, cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (2, f"{name}: no such results folder or spec\n")
