@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
@@ -174,6 +175,36 @@ class ResultsFolder:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
                     removed.append(path)
+        return removed
+
+    def remove_unrun(self, journaled: Collection[int]) -> list[Path]:
+        """Remove what was made ahead for trials that never ran, which a hypermax killed before
+        it could remove it left: a trial's folder that the journal (``journaled``: the ids it
+        names) does not name and that holds the params file alone, with its log if empty. Call
+        it holding the lock. Returns the folders removed."""
+        from hypermax.execution.trial_files import PARAMS_FILE
+
+        try:
+            entries = list(os.scandir(self.path / "trials"))
+        except OSError:
+            return []
+        removed = []
+        for entry in entries:
+            if not entry.name.isdigit() or int(entry.name) in journaled:
+                continue
+            log = self.log(int(entry.name))
+            try:
+                if not entry.is_dir(follow_symlinks=False) or os.listdir(entry) != [PARAMS_FILE]:
+                    continue
+                if os.path.lexists(log) and os.lstat(log).st_size:
+                    continue
+                os.unlink(os.path.join(entry.path, PARAMS_FILE))
+                os.rmdir(entry.path)
+                with contextlib.suppress(FileNotFoundError):
+                    log.unlink()
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
         return removed
 
     def move_aside(self) -> Path:

@@ -137,6 +137,7 @@ def _prepare(
         records = read_records(folder.journal)
         kill_leftover_trials(records, folder.path / "trials")
         history = replay(records, folder.journal)
+        folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
             raise ResultsError(
