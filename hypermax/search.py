@@ -197,8 +197,16 @@ def _another_projects(
     """The spec file, still there in another folder than ``spec``'s, whose search ``folder``
     holds: two projects' specs alike but for the files their relative paths name (a ``src``
     beside each), run from one folder, would mix their losses in one search. None for the
-    folder of a spec moved since (it is not there any more), and of a new search."""
-    if header is None:
+    folder of a spec moved since (it is not there any more), of a new search, and for a spec
+    that names no file from its folder (absolute paths alone)."""
+    function = spec.function
+    program = function.command[0] if function.command else ""
+    beside = (  # a file named from the spec's folder
+        function.module is not None  # found beside the spec, maybe
+        or any(path and not os.path.isabs(path) for path in (function.src, function.cwd))
+        or ("/" in program and not os.path.isabs(program))
+    )
+    if header is None or not beside:  # every file named as the other spec names it
         return None
     was = folder.ran_from(header)
     try:

@@ -135,3 +135,18 @@ def test_resume_of_a_folder_whose_spec_is_gone_says_so_and_what_to_do(tmp_path, 
         f" start from its folder): hypermax run SPEC {folder} resumes from the spec where it is"
         " now"
     ]
+
+
+def test_the_spec_of_another_folder_naming_the_same_files_resumes_the_search(tmp_path):
+    first, second, folder = _two_projects(tmp_path)
+    shared = str(first.parent / "model.py")
+    for spec in (first, second):  # both name a's model by its absolute path
+        doc = json.loads(spec.read_text())
+        doc["function"]["src"] = shared
+        doc["search"]["name"] = "shared"
+        spec.write_text(json.dumps(doc))
+    assert run_cli_here(str(first), "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli_here(str(second), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    losses = [r["loss"] for r in journal_records(folder.with_name("shared")) if "loss" in r]
+    assert losses == [1, 1]
