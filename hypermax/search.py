@@ -212,6 +212,8 @@ def _another_projects(
     try:
         if was is None or not was.is_file() or os.path.samefile(was.resolve().parent, spec.folder):
             return None
+        if os.path.samefile(was, folder.spec):  # a resume from the frozen copy, which names itself
+            return None
     except OSError:
         return None
     return was

@@ -11,6 +11,7 @@ from conftest import journal_records, model_spec, run_cli_here
 
 from hypermax.cli import main
 from hypermax.errors import ResultsError
+from hypermax.results import SPEC_ORIGIN
 from hypermax.search import frozen_spec, prepare
 from hypermax.spec import load_spec
 
@@ -150,3 +151,13 @@ def test_the_spec_of_another_folder_naming_the_same_files_resumes_the_search(tmp
     assert proc.returncode == 0, proc.stderr
     losses = [r["loss"] for r in journal_records(folder.with_name("shared")) if "loss" in r]
     assert losses == [1, 1]
+
+
+def test_a_folder_whose_frozen_spec_names_itself_resumes_from_the_spec(tmp_path):
+    """An older hypermax resumed a folder without a header from the frozen copy, and named it
+    as the spec it came from: it is no other project's."""
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    frozen = folder / "search.json"
+    frozen.write_text(json.dumps({**json.loads(frozen.read_text()), SPEC_ORIGIN: str(frozen)}))
+    proc = run_cli_here(str(spec_path), str(folder), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
