@@ -366,17 +366,25 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
     if not os.path.exists(path):  # a name too long to be there is not there
         raise ResultsError(f"{results_dir}: no such results folder or spec")
     if not os.path.exists(folder.spec):
-        searches = _searches_in(path)
-        if searches:
-            named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
-            more = len(searches) - SEARCHES_NAMED
-            named += f" (and {more} more)" if more > 0 else ""
+        named = searches_named(path)
+        if named:
             raise ResultsError(
                 f"{results_dir}: holds the results folders of searches, not one: name one of"
                 f" {named}"
             )
     if strict:
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def searches_named(path: Path) -> str | None:
+    """The results folders of searches in ``path`` (``results/a, results/b``, the first few and
+    how many more), None when it holds none."""
+    searches = _searches_in(path)
+    if not searches:
+        return None
+    named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
+    more = len(searches) - SEARCHES_NAMED
+    return named + (f" (and {more} more)" if more > 0 else "")
 
 
 def _searches_in(path: Path) -> list[str]:

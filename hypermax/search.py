@@ -36,6 +36,7 @@ from hypermax.results import (
     ResultsFolder,
     holds_own_spec,
     read_text_of,
+    searches_named,
     unwritable,
 )
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
@@ -123,6 +124,12 @@ def _prepare(
         raise ResultsError(
             f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
             "search there would write over: give the search a folder of its own"
+        )
+    held = None if folder.exists() else searches_named(folder.path)
+    if held:  # results/ given for results/s: the search would go in beside them
+        raise ResultsError(
+            f"{folder.path}: holds the results folders of searches ({held}), not one:"
+            f" --results {folder.path} puts this search in {folder.path / spec.search.name}"
         )
     if fresh and folder.exists():
         _can_move_aside(folder, spec, fresh_hint)

@@ -104,3 +104,18 @@ def test_a_results_folder_named_longer_than_a_name_may_be_is_one_line(tmp_path):
     for command in ("show", "resume"):  # unexpected error: OSError: File name too long
         done = run_cli_here(command, name, cwd=tmp_path)
         assert (done.returncode, done.stderr) == (2, f"{name}: no such results folder or spec\n")
+
+
+def test_a_folder_of_results_folders_given_as_run_s_own_is_refused(tmp_path):
+    """``hypermax search.json results`` meant ``--results results``: the search went in beside
+    the folders of the others, and ``show results`` showed it rather than naming them."""
+    spec = _spec(tmp_path, tmp_path / "results")
+    assert run_hypermax_here(spec).returncode == 0
+    results = tmp_path / "results"
+    done = run_hypermax_here(spec, str(results))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{results}: holds the results folders of searches ({results}/s), not one: --results"
+        f" {results} puts this search in {results}/s\n",
+    )
+    assert [p.name for p in results.iterdir()] == ["s"]
