@@ -21,6 +21,7 @@ from hypermax.errors import (
     EXIT_SEARCH_FAILED,
     ResultsError,
     UsageError,
+    printable,
 )
 from hypermax.output import write_out
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
@@ -54,7 +55,7 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
     elif len(sharing) < failed:
         share = f", {len(sharing)} of the {failed} with"
     last = sharing[-1].id
-    log = folder.log(last) if folder is not None else f"the log of trial {last}"
+    log = printable(str(folder.log(last))) if folder is not None else f"the log of trial {last}"
     return f"every trial failed{share}: {reason}; details in {log}"
 
 

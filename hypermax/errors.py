@@ -229,4 +229,4 @@ def save_traceback(exc: BaseException, folder: Path | None = None) -> Path:
 def unexpected(exc: BaseException, log: Path) -> str:
     """One line for an error hypermax did not foresee (a bug, or a plugin's), naming the file
     that holds its traceback."""
-    return f"unexpected error: {one_line(exc)} (traceback in {log})"
+    return f"unexpected error: {one_line(exc)} (traceback in {printable(str(log))})"
