@@ -153,7 +153,7 @@ class ResultsFolder:
             return False
         except PermissionError:  # alive, someone else's
             return True
-        return True
+        return _holds(pid, self.path / LOCK_NAME)
 
     def unlock(self) -> None:
         if self._folder_lock is not None:
@@ -325,6 +325,24 @@ def _too_long(path: Path) -> str | None:
         f"its path is {length} bytes long, and the paths of the files in it up to"
         f" {ROOM_IN_FOLDER} more, past the {longest} a path may have"
     )
+
+
+def _holds(pid: int, lock: Path) -> bool:
+    """Whether process ``pid`` has the lock file ``lock`` open: a copy of a results folder has
+    its lock file name the hypermax of the original, which holds the original's (True when
+    that cannot be read)."""
+    fds = f"/proc/{pid}/fd"
+    try:
+        return any(_same_file(os.path.join(fds, fd), lock) for fd in os.listdir(fds))
+    except OSError:
+        return True
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # closed meanwhile
+        return False
 
 
 def _lock_folder(path: Path) -> int | None:

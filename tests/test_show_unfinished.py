@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +44,8 @@ def test_show_calls_the_trials_of_a_killed_search_unfinished_not_running(tmp_pat
             "two trials",
         )
         assert "(2 running)" in _show(str(results))
+        copy = shutil.copytree(results, tmp_path / "copy")  # its lock file names that hypermax
+        assert "(2 unfinished)" in _show(str(copy))  # which runs the original, not the copy
         hypermax.send_signal(signal.SIGKILL)
         hypermax.wait(10)
     finally:
