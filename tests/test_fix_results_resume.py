@@ -61,10 +61,10 @@ def test_a_mistake_in_a_hand_edited_frozen_spec_names_the_frozen_copy(tmp_path, 
     assert err == f'{frozen}: function.parallel: must be an integer, got "two"\n'
 
 
-def _two_projects(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """The specs of two projects alike but for their ``model.py`` (a ``src`` beside each),
-    whose results go to one folder; the first ran its search there. Returns both specs and
-    that search's folder."""
+def _two_projects(tmp_path: Path, **function: str) -> tuple[Path, Path, Path]:
+    """The specs of two projects alike but for their ``model.py`` (a ``src`` beside each, or
+    as ``function`` sets it), whose results go to one folder; the first ran its search there.
+    Returns both specs and that search's folder."""
     specs = []
     for name, loss in (("a", 1), ("b", 2)):
         project = tmp_path / name
@@ -75,6 +75,7 @@ def _two_projects(tmp_path: Path) -> tuple[Path, Path, Path]:
                 f"def train(params):\n    return {loss}\n",
                 {"name": "s", "method": "random", "iterations": 1, "seed": 3},
                 results={"directory": str(tmp_path / "results")},
+                function=function,
             )
         )
     assert run_cli_here(str(specs[0]), "--no-ui", cwd=tmp_path).returncode == 0
@@ -92,15 +93,6 @@ def test_the_spec_of_another_project_does_not_resume_its_search(tmp_path):
     )
     losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
     assert losses == [1]
-
-
-def test_a_spec_moved_to_another_folder_resumes_its_search(tmp_path):
-    first, moved, folder = _two_projects(tmp_path)
-    first.unlink()  # the project moved: its spec is in b/ now
-    proc = run_cli_here(str(moved), "--no-ui", "--iterations", "2", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
-    assert losses == [1, 2]
 
 
 def test_resume_after_the_spec_moved_finds_its_files_where_it_last_ran_from(tmp_path):
@@ -139,18 +131,11 @@ def test_resume_of_a_folder_whose_spec_is_gone_says_so_and_what_to_do(tmp_path, 
 
 
 def test_the_spec_of_another_folder_naming_the_same_files_resumes_the_search(tmp_path):
-    first, second, folder = _two_projects(tmp_path)
-    shared = str(first.parent / "model.py")
-    for spec in (first, second):  # both name a's model by its absolute path
-        doc = json.loads(spec.read_text())
-        doc["function"]["src"] = shared
-        doc["search"]["name"] = "shared"
-        spec.write_text(json.dumps(doc))
-    assert run_cli_here(str(first), "--no-ui", cwd=tmp_path).returncode == 0
+    shared = str(tmp_path / "a" / "model.py")  # both name a's model by its absolute path
+    _, second, folder = _two_projects(tmp_path, src=shared)
     proc = run_cli_here(str(second), "--no-ui", "--iterations", "2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    losses = [r["loss"] for r in journal_records(folder.with_name("shared")) if "loss" in r]
-    assert losses == [1, 1]
+    assert [r["loss"] for r in journal_records(folder) if "loss" in r] == [1, 1]
 
 
 def test_a_folder_whose_frozen_spec_names_itself_resumes_from_the_spec(tmp_path):
