@@ -45,11 +45,10 @@ def test_a_results_folder_argument_under_a_file_is_one_line_naming_it(tmp_path):
     assert done.stderr.strip() == (
         f"{in_the_way}/here: cannot make the results folder: {in_the_way} is a file, not a folder"
     )
-    argv[-2] = str(in_the_way)  # the folder itself a file: mkdir said "File exists"
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert (done.returncode, done.stderr.strip()) == (
+    done = run_cli_here("run", str(spec), str(in_the_way), "--no-ui", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (  # the folder itself a file: "File exists"
         2,
-        f"{in_the_way}: cannot make the results folder: {in_the_way} is a file, not a folder",
+        f"{in_the_way}: cannot make the results folder: {in_the_way} is a file, not a folder\n",
     )
 
 
@@ -110,8 +109,9 @@ def test_a_folder_of_results_folders_given_as_run_s_own_is_refused(tmp_path):
     """``hypermax search.json results`` meant ``--results results``: the search went in beside
     the folders of the others, and ``show results`` showed it rather than naming them."""
     spec = _spec(tmp_path, tmp_path / "results")
-    assert run_hypermax_here(spec).returncode == 0
     results = tmp_path / "results"
+    (results / "s").mkdir(parents=True)
+    (results / "s" / "trials.jsonl").write_text("")  # the folder of a search
     done = run_hypermax_here(spec, str(results))
     assert (done.returncode, done.stderr) == (
         2,
