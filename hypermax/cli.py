@@ -216,24 +216,24 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     """``hypermax SPEC [DIR]`` is ``hypermax run SPEC [DIR]``, and so is ``hypermax --no-ui
     SPEC``: ``run``'s options may come first, as they may after ``run``."""
     for i, arg in enumerate(argv):
-        if arg.startswith("-") and arg != "-":  # "-" names a file (stdin), not an option
+        if arg.startswith("-") and arg not in ("-", "--"):  # "-" names a file (stdin)
             continue
-        if arg not in SUBCOMMANDS:
+        if arg == "--" or arg not in SUBCOMMANDS:  # after "--", a SPEC that starts with "-"
             first = next((j for j, arg in enumerate(argv) if arg not in _OWN_OPTIONS), i)
             return [*argv[:first], "run", *argv[first:]]
         break
     return argv
 
 
-def _late_results_dir(args: argparse.Namespace, extra: list[str]) -> bool:
-    """Whether ``extra`` is ``run``'s results folder given after an option (``hypermax run
-    SPEC --no-ui DIR``), which argparse leaves over: it reads the positionals of one stretch."""
-    return (
-        getattr(args, "command", None) == "run"
-        and getattr(args, "results_dir", None) is None
-        and len(extra) == 1
-        and not extra[0].startswith("-")
-    )
+def _late_results_dir(args: argparse.Namespace, extra: list[str]) -> str | None:
+    """``run``'s results folder when ``extra`` is one given after an option (``hypermax run
+    SPEC --no-ui DIR``, or ``-- -DIR`` for a name that starts with a dash), which argparse
+    leaves over: it reads the positionals of one stretch. None when it is not."""
+    if getattr(args, "command", None) != "run" or getattr(args, "results_dir", None) is not None:
+        return None
+    if len(extra) == 2 and extra[0] == "--":  # after "--", a name that starts with a dash
+        return extra[1]
+    return extra[0] if len(extra) == 1 and not extra[0].startswith("-") else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,8 +333,9 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser(quick="quick" in args_list)
         args, extra = parser.parse_known_args(args_list)
-        if _late_results_dir(args, extra):
-            args.results_dir = extra[0]
+        late = _late_results_dir(args, extra)
+        if late is not None:
+            args.results_dir = late
         elif extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from hypermax.errors import (
     EXIT_SEARCH_FAILED,
     ResultsError,
     UsageError,
+    printable,
 )
 from hypermax.output import write_out
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
@@ -53,7 +55,7 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
     elif len(sharing) < failed:
         share = f", {len(sharing)} of the {failed} with"
     last = sharing[-1].id
-    log = folder.log(last) if folder is not None else f"the log of trial {last}"
+    log = printable(str(folder.log(last))) if folder is not None else f"the log of trial {last}"
     return f"every trial failed{share}: {reason}; details in {log}"
 
 
@@ -66,6 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder"
             " that holds it), not both"
         )
+    if args.results_dir == "":  # an unset variable ("$DIR"): the spec's folder went unsaid
+        raise UsageError("hypermax run: RESULTS_DIR: must not be empty")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
     prepared = prepare_run(spec, folder, fresh=args.fresh)
@@ -111,7 +115,7 @@ def results_folder_named(given: str) -> str:
     argument (an unset variable: ``hypermax show "$DIR"``) is the current folder, and named so."""
     path = Path(given)
     given = str(path)
-    if not path.is_file():
+    if not os.path.isfile(path):  # False for a name too long to be there
         check_results_folder(given, strict=False)
         return given
     if ResultsFolder(path.parent).exists():  # results/quad/trials.jsonl: results/quad

@@ -92,9 +92,13 @@ class SpecError(HypermaxError):
 
 
 class ResultsError(HypermaxError):
-    """A results folder that cannot be used (locked, damaged, from another search)."""
+    """A results folder that cannot be used (locked, damaged, from another search): one line,
+    a newline in a folder's or a file's name as its escape."""
 
     exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
 
 
 class SearchFailed(HypermaxError):
@@ -231,4 +235,4 @@ def save_traceback(exc: BaseException, folder: Path | None = None) -> Path:
 def unexpected(exc: BaseException, log: Path) -> str:
     """One line for an error hypermax did not foresee (a bug, or a plugin's), naming the file
     that holds its traceback."""
-    return f"unexpected error: {one_line(exc)} (traceback in {log})"
+    return f"unexpected error: {one_line(exc)} (traceback in {printable(str(log))})"

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.protocol import whole_step
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.reader import file_kind, open_to_read
 from hypermax.trial import Trial, TrialState
 
 #: the newest journal format this hypermax reads (and the one it writes)
@@ -95,7 +95,7 @@ def open_journal(path: Path) -> Iterator[BinaryIO]:
     """The journal at ``path`` opened for reading (OSError when it cannot be). ResultsError when
     it is not a regular file: a named pipe would wait for a writer forever, and a device
     (``/dev/zero``) would never end; it is opened without waiting for a pipe's writer."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = open_to_read(path)
     try:
         mode = os.fstat(fd).st_mode
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: EISDIR when read

@@ -10,12 +10,13 @@ import os
 import re
 import socket
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
 from hypermax.errors import ResultsError, current_folder, is_disk_full
 from hypermax.journal import JOURNAL_NAME
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.reader import file_kind, open_to_read
 
 SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its
@@ -29,6 +30,9 @@ LOCK_CLOCK_SLACK = 600
 _TEMPORARY = re.compile(r"\..+\.tmp\d*")
 #: the searches a folder of results folders names, at most
 SEARCHES_NAMED = 5
+#: the bytes the longest path hypermax writes in a results folder adds to the folder's own:
+#: ``/trials/<id>/..hypermax_result.json.tmp<pid>``, a trial's result on its way in
+ROOM_IN_FOLDER = 64
 
 
 class FolderUnusable(ResultsError):
@@ -58,7 +62,7 @@ class ResultsFolder:
         return self.path / "logs" / f"trial_{trial_id}.log"
 
     def exists(self) -> bool:
-        return self.journal.exists()
+        return os.path.exists(self.journal)  # False for a name too long to be there, too
 
     def create(self) -> None:
         """Make the folder with its ``trials`` and ``logs``. Raises :class:`FolderUnusable` when
@@ -66,6 +70,9 @@ class ResultsFolder:
         OSError; a relative path whose current folder was removed, a UsageError that says so."""
         if not self.path.is_absolute():
             current_folder(str(self.path))
+        too_long = _too_long(self.path)
+        if too_long:
+            raise FolderUnusable(f"{self.path}: cannot make the results folder: {too_long}")
         for sub in ("", "trials", "logs"):
             where = self.path / sub
             try:
@@ -74,8 +81,20 @@ class ResultsFolder:
                 if is_disk_full(exc):
                     raise
                 why = exc.strerror or str(exc)
-                if sub and where.exists() and not where.is_dir():  # the folder itself is there
-                    why = f"{where} is a file, not a folder"
+                # mkdir's own words, "File exists" or "Not a directory", name nothing
+                in_the_way = next((p for p in (where, *where.parents) if _not_a_folder(p)), None)
+                if in_the_way is not None:
+                    mode = in_the_way.stat().st_mode
+                    kind = "a file" if stat.S_ISREG(mode) else file_kind(mode)
+                    why = f"{in_the_way} is {kind}, not a folder"
+                dangling = next(
+                    (p for p in (where, *where.parents) if os.path.islink(p) and not p.exists()),
+                    None,
+                )
+                if dangling is not None:  # mkdir's own words: "File exists"
+                    why = f"{dangling} is a symlink to {os.readlink(dangling)}, " + (
+                        "which does not exist" if _dangles(dangling) else "a loop of symlinks"
+                    )
                 message = f"{self.path}: cannot make the results folder: {why}"
                 raise FolderUnusable(message) from None
 
@@ -140,7 +159,7 @@ class ResultsFolder:
             return False
         except PermissionError:  # alive, someone else's
             pass
-        return _wrote_lock(holder[0], written)
+        return _wrote_lock(holder[0], written) and _holds(holder[0], path)
 
     def unlock(self) -> None:
         if self._folder_lock is not None:
@@ -164,12 +183,53 @@ class ResultsFolder:
                     removed.append(path)
         return removed
 
+    def remove_unrun(self, journaled: Collection[int]) -> list[Path]:
+        """Remove what was made ahead for trials that never ran, which a hypermax killed before
+        it could remove it left: a trial's folder that the journal (``journaled``: the ids it
+        names) does not name and that holds the params file alone, with its log if empty. Call
+        it holding the lock. Returns the folders removed."""
+        from hypermax.execution.trial_files import PARAMS_FILE
+
+        try:
+            entries = list(os.scandir(self.path / "trials"))
+        except OSError:
+            return []
+        removed = []
+        for entry in entries:
+            if not entry.name.isdigit() or int(entry.name) in journaled:
+                continue
+            log = self.log(int(entry.name))
+            try:
+                if not entry.is_dir(follow_symlinks=False) or os.listdir(entry) != [PARAMS_FILE]:
+                    continue
+                if os.path.lexists(log) and os.lstat(log).st_size:
+                    continue
+                os.unlink(os.path.join(entry.path, PARAMS_FILE))
+                os.rmdir(entry.path)
+                with contextlib.suppress(FileNotFoundError):
+                    log.unlink()
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+        return removed
+
     def move_aside(self) -> Path:
-        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path."""
+        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path;
+        :class:`FolderUnusable` when it cannot be."""
         n = 1
-        while (target := self.path.with_name(f"{self.path.name}.{n}")).exists():
-            n += 1
-        self.path.rename(target)
+        target = self.path.with_name(f"{self.path.name}.{n}")
+        try:
+            while target.exists():
+                n += 1
+                target = self.path.with_name(f"{self.path.name}.{n}")
+            self.path.rename(target)
+        except OSError as exc:  # a name too long for its ".1", a mount point
+            if is_disk_full(exc):
+                raise
+            why = exc.strerror or str(exc)
+            raise FolderUnusable(
+                f"{self.path}: cannot move the results folder aside to {target.name}: {why}"
+            ) from None
         return target
 
     def write_spec(self, raw: dict[str, Any], origin: Path) -> None:
@@ -179,18 +239,26 @@ class ResultsFolder:
         frozen = {**raw, SPEC_ORIGIN: str(origin.resolve())}
         write_atomic(self.spec, json.dumps(frozen, indent=2, default=str) + "\n")
 
-    def spec_origin(self, frozen: dict[str, Any]) -> Path:
-        """The spec file the frozen spec ``frozen`` (read from this folder) was made from: the
-        one it names; else, for a folder an older hypermax froze it in, the frozen copy itself."""
-        origin = frozen.get(SPEC_ORIGIN)
-        return Path(origin) if isinstance(origin, str) and origin else self.spec
+    def ran_from(self, header: dict[str, Any] | None) -> Path | None:
+        """The spec file the folder's search last ran from: the one its frozen spec names (each
+        run freezes its spec anew), else the one its journal's ``header`` names; None when
+        neither does."""
+        try:
+            frozen = json.loads(read_text_of(self.spec))
+        except (OSError, ValueError):
+            frozen = None
+        named = frozen.get(SPEC_ORIGIN) if isinstance(frozen, dict) else None
+        for path in (named, (header or {}).get("spec_path")):
+            if isinstance(path, str) and path:
+                return Path(path)
+        return None
 
 
 def read_text_of(path: Path) -> str:
     """The text of a file of a results folder (its frozen spec, its lock). OSError when it
     cannot be read, and when it is not a regular file: a named pipe would wait for a writer
     forever, a device (``/dev/zero``) never end; it is opened without waiting for a pipe."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = open_to_read(path)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -218,9 +286,69 @@ def unwritable(folder: Path, exc: OSError) -> FolderUnusable:
     disk): one line naming the file (the folder, for a temporary file it could not make)."""
     named = exc.filename2 or exc.filename
     where = Path(os.fsdecode(named)) if isinstance(named, str | bytes) else folder
-    if where.name.startswith(".") and not where.exists():  # an atomic write's temporary file
+    if where.name.startswith(".") and not os.path.exists(where):  # an atomic write's temporary
         where = where.parent
     return FolderUnusable(f"{where}: cannot be written: {exc.strerror or exc}")
+
+
+def _not_a_folder(path: Path) -> bool:
+    """Whether something other than a folder is at ``path`` (a dangling symlink is nothing)."""
+    try:
+        return not stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _dangles(link: Path) -> bool:
+    """Whether the symlink ``link`` leads to nothing (rather than round a loop)."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno != errno.ELOOP
+    return False
+
+
+def _too_long(path: Path) -> str | None:
+    """Why ``path`` cannot be a results folder's: a name in it longer than a name may be, or a
+    path that leaves no room, under the system's longest path, for the paths of the files a
+    results folder holds (the trials' results, written in their folders); None when it can."""
+    length = len(os.fsencode(path.absolute()))
+    above = next((p for p in path.absolute().parents if os.path.exists(p)), Path("/"))
+    try:  # a path's limit counts its closing NUL, a name's does not
+        longest = os.pathconf(above, "PC_PATH_MAX") - 1
+        longest_name = os.pathconf(above, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest, longest_name = 4095, 255
+    for name in path.parts:
+        if len(os.fsencode(name)) > longest_name:
+            return (
+                f"the name {name[:16]}... is {len(os.fsencode(name))} bytes long, more than the"
+                f" {longest_name} a name may have"
+            )
+    if length + ROOM_IN_FOLDER <= longest:
+        return None
+    return (
+        f"its path is {length} bytes long, and the paths of the files in it up to"
+        f" {ROOM_IN_FOLDER} more, past the {longest} a path may have"
+    )
+
+
+def _holds(pid: int, lock: Path) -> bool:
+    """Whether process ``pid`` has the lock file ``lock`` open: a copy of a results folder has
+    its lock file name the hypermax of the original, which holds the original's (True when
+    that cannot be read)."""
+    fds = f"/proc/{pid}/fd"
+    try:
+        return any(_same_file(os.path.join(fds, fd), lock) for fd in os.listdir(fds))
+    except OSError:
+        return True
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # closed meanwhile
+        return False
 
 
 def _lock_folder(path: Path) -> int | None:
@@ -277,20 +405,28 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
     folder = ResultsFolder(path)
     if folder.exists():
         return
-    if not path.exists():
+    if not os.path.exists(path):  # a name too long to be there is not there
         raise ResultsError(f"{results_dir}: no such results folder or spec")
-    if not folder.spec.exists():
-        searches = _searches_in(path)
-        if searches:
-            named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
-            more = len(searches) - SEARCHES_NAMED
-            named += f" (and {more} more)" if more > 0 else ""
+    if not os.path.exists(folder.spec):
+        named = searches_named(path)
+        if named:
             raise ResultsError(
                 f"{results_dir}: holds the results folders of searches, not one: name one of"
                 f" {named}"
             )
     if strict:
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def searches_named(path: Path) -> str | None:
+    """The results folders of searches in ``path`` (``results/a, results/b``, the first few and
+    how many more), None when it holds none."""
+    searches = _searches_in(path)
+    if not searches:
+        return None
+    named = ", ".join(str(path / name) for name in searches[:SEARCHES_NAMED])
+    more = len(searches) - SEARCHES_NAMED
+    return named + (f" (and {more} more)" if more > 0 else "")
 
 
 def _searches_in(path: Path) -> list[str]:

@@ -21,6 +21,7 @@ from hypermax.errors import (
     DiskFull,
     HypermaxError,
     ResultsError,
+    SpecError,
     UsageError,
     current_folder,
     is_disk_full,
@@ -37,6 +38,7 @@ from hypermax.results import (
     ResultsFolder,
     holds_own_spec,
     read_text_of,
+    searches_named,
     unwritable,
 )
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
@@ -125,23 +127,39 @@ def _prepare(
             f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
             "search there would write over: give the search a folder of its own"
         )
+    held = None if folder.exists() else searches_named(folder.path)
+    if held:  # results/ given for results/s: the search would go in beside them
+        raise ResultsError(
+            f"{folder.path}: holds the results folders of searches ({held}), not one:"
+            f" --results {folder.path} puts this search in {folder.path / spec.search.name}"
+        )
+    if fresh and folder.exists():
+        _can_move_aside(folder, spec, fresh_hint)
     folder.lock()
     set_aside = None
-    if fresh and folder.exists():
-        set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
-        folder.unlock()
-        folder.lock()
     try:
+        if fresh and folder.exists():
+            set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
+            folder.unlock()
+            folder.lock()
         folder.remove_leftovers()
         records = read_records(folder.journal)
         kill_leftover_trials(records, folder.path / "trials")
         history = replay(records, folder.journal)
+        folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
                 " (the old folder is kept)"
+            )
+        other = _another_projects(folder, spec, header)
+        if other is not None:
+            raise ResultsError(
+                f"{folder.path}: holds the search of {other}, a spec in another folder (its"
+                f" relative paths name its own files); give this spec a search.name of its own,"
+                f" or use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = search_seed(spec, header)
         folder.write_spec(spec.raw, spec.path)
@@ -163,6 +181,51 @@ def _prepare(
         folder.unlock()
         raise
     return Prepared(spec, folder, history, seed, set_aside)
+
+
+def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:
+    """ResultsError when a fresh start cannot move ``folder`` aside: it holds the current folder
+    (a search run from inside its results folder, ``RESULTS_DIR .``), which would move with it,
+    or the spec, which would go with the old search (and its files beside it)."""
+    where = folder.path.resolve()
+    if Path.cwd().resolve().is_relative_to(where):
+        held = "the current folder"
+    elif spec.path.is_relative_to(where) or spec.path.resolve().is_relative_to(where):
+        held = f"the spec {spec.path.name}"
+    else:
+        return
+    raise ResultsError(
+        f"{folder.path}: {fresh_hint} cannot move the results folder aside: it holds {held};"
+        " give the search a folder of its own"
+    )
+
+
+def _another_projects(
+    folder: ResultsFolder, spec: Spec, header: dict[str, Any] | None
+) -> Path | None:
+    """The spec file, still there in another folder than ``spec``'s, whose search ``folder``
+    holds: two projects' specs alike but for the files their relative paths name (a ``src``
+    beside each), run from one folder, would mix their losses in one search. None for the
+    folder of a spec moved since (it is not there any more), of a new search, and for a spec
+    that names no file from its folder (absolute paths alone)."""
+    function = spec.function
+    program = function.command[0] if function.command else ""
+    beside = (  # a file named from the spec's folder
+        function.module is not None  # found beside the spec, maybe
+        or any(path and not os.path.isabs(path) for path in (function.src, function.cwd))
+        or ("/" in program and not os.path.isabs(program))
+    )
+    if header is None or not beside:  # every file named as the other spec names it
+        return None
+    was = folder.ran_from(header)
+    try:
+        if was is None or not was.is_file() or os.path.samefile(was.resolve().parent, spec.folder):
+            return None
+        if os.path.samefile(was, folder.spec):  # a resume from the frozen copy, which names itself
+            return None
+    except OSError:
+        return None
+    return was
 
 
 def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str]) -> str:
@@ -266,10 +329,14 @@ def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
     return path
 
 
+#: the paths of a spec that name files relative to its folder
+_SPEC_FILES = ("function.src", "function.module", "function.cwd", "function.command")
+
+
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
-    """The spec frozen in a results folder, with paths resolved from the original spec's folder
-    (which the journal's header names, else the frozen spec itself); its problems name the
-    frozen copy, the file read."""
+    """The spec frozen in a results folder, with paths resolved from the folder of the spec it
+    was frozen from (:meth:`ResultsFolder.ran_from`, else the frozen spec itself); its problems
+    name the frozen copy, the file read."""
     import json
 
     folder = ResultsFolder(results_dir)
@@ -296,13 +363,22 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         raise ResultsError(f"{folder.spec}: cannot read it: {exc.strerror or exc}") from None
     if not isinstance(doc, dict):
         raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
-    named = header.get("spec_path")  # a text, unless the journal was edited by hand
-    origin = Path(named) if isinstance(named, str) and named else folder.spec_origin(doc)
+    origin = folder.ran_from(header) or folder.spec  # a folder an older hypermax froze: itself
     function = doc.get("function")
     env = function.get("env") if isinstance(function, dict) else None
     if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's
         env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
-    return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+    try:
+        return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+    except SpecError as exc:
+        files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
+        if not files or origin == folder.spec or origin.is_file():
+            raise
+        gone = (  # its src, module or cwd were looked for beside it: say why, and what to do
+            f"the spec it came from, {origin}, is gone (its relative paths start from its"
+            f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
+        )
+        raise SpecError(exc.file, [*exc.problems, ("", gone)]) from None
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:

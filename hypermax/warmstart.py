@@ -18,6 +18,7 @@ from hypermax.errors import ResultsError
 from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
+from hypermax.specfile.paths import too_long
 from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
@@ -60,6 +61,8 @@ def load_warm_start(path: Path, top_level_names: set[str]) -> list[Finished]:
     ``top_level_names`` are the space's top-level parameter names: CSV columns whose first
     dotted part is one of them are parameters; the others (metrics, metadata) are left out.
     """
+    if (why := too_long(path)) is not None:
+        raise ResultsError(f"{path}: {why}")
     if not path.exists():
         raise ResultsError(f"{path}: warm start file not found")
     mode = path.stat().st_mode

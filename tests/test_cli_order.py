@@ -19,6 +19,23 @@ def test_a_results_folder_after_the_options_is_the_results_folder(tmp_path):
     done = run_hypermax_here(spec, str(folder))  # hypermax run SPEC --no-ui FOLDER
     assert done.returncode == 0, done.stderr  # before: "unrecognized arguments", exit 2
     assert [t["state"] for t in finished(folder).values()] == ["ok"]
+    done = run_hypermax_here(spec, "--", "-dashed")  # a name that starts with a dash, after --
+    assert done.returncode == 0, done.stderr  # before: "unrecognized arguments: -- -dashed"
+    assert [t["state"] for t in finished(tmp_path / "-dashed").values()] == ["ok"]
+
+
+def test_an_empty_results_folder_is_refused_as_an_empty_results_option_is(tmp_path):
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    done = run_hypermax_here(spec, "")  # hypermax run SPEC "$DIR", DIR unset
+    assert (done.returncode, done.stderr) == (2, "hypermax run: RESULTS_DIR: must not be empty\n")
+    assert not (tmp_path / "results").exists()  # the search went to the spec's folder
 
 
 def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
@@ -62,3 +79,7 @@ def test_run_options_before_a_spec_without_run_are_run_s(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(finished(tmp_path / "results" / "s")) == 2
     assert run_cli_here("--version", str(spec), cwd=tmp_path).stdout.startswith("hypermax ")
+    spec.rename(tmp_path / "-s.json")  # a spec that starts with a dash, after "--"
+    done = run_cli_here("--no-ui", "--", "-s.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # it said: argument COMMAND: invalid choice: '--'
+    assert len(finished(tmp_path / "results" / "s")) == 2

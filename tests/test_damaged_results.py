@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,7 +262,12 @@ def test_a_named_pipe_or_device_in_place_of_the_journal_is_one_line_not_a_wait(
         (folder / "search.json").write_text("{}")
     os.mkfifo(pipe / "trials.jsonl")
     (device / "trials.jsonl").symlink_to("/dev/zero")
-    for folder, kind in ((pipe, "a named pipe"), (device, "a device")):
+    sock = tmp_path / "socket"  # its own words were "No such device or address"
+    sock.mkdir()
+    (sock / "search.json").write_text("{}")
+    with socket.socket(socket.AF_UNIX) as bound:  # the socket's file stays
+        bound.bind(str(sock / "trials.jsonl"))
+    for folder, kind in ((pipe, "a named pipe"), (device, "a device"), (sock, "a socket")):
         assert main([command, str(folder)]) == 2
         assert capsys.readouterr().err == f"{folder}/trials.jsonl: is {kind}, not a journal\n"
     assert read_header(pipe / "trials.jsonl") is None

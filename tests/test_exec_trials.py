@@ -3,12 +3,14 @@ end by ``run_trial`` (the unit the runners use): their outcome, reports and proc
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
+from fake_trials.helpers import AS_A_USER, MARKER_ENV, assert_none_alive, wait_until
 
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
@@ -258,6 +260,8 @@ def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path)
         ("os.mkfifo(path)", "is a named pipe, not a file"),  # reading it waited for a writer
         ("os.symlink('/dev/zero', path)", "is a device, not a file"),  # it filled the memory
         ("os.mkdir(path)", "is a folder, not a file"),
+        # it was "hypermax cannot read the trial's result: [Errno 6] No such device or address"
+        ("import socket\nsocket.socket(socket.AF_UNIX).bind(path)", "is a socket, not a file"),
     ],
 )
 def test_a_result_file_that_is_not_a_file_fails_its_trial_saying_so(
@@ -393,3 +397,24 @@ def test_a_result_line_in_colour_or_behind_a_byte_order_mark_is_read_as_a_termin
         command = (sys.executable, str(script), kind)
         outcome = _run(tmp_path, type="executable", command=command)
         assert outcome.state is TrialState.OK and outcome.result == {"loss": loss}, outcome.reason
+
+
+@pytest.mark.skipif(AS_A_USER is None, reason="needs setpriv, run as root")
+def test_a_trial_folder_an_earlier_run_made_unusable_is_given_back_to_its_run_again(
+    tmp_path: Path,
+) -> None:
+    """A trial interrupted after its ``chmod 000`` clean-up runs again in that folder on resume:
+    its files could not be made there, and it failed, never to run again."""
+    folder = tmp_path / "trials" / "1"
+    folder.mkdir(parents=True)
+    folder.chmod(0)
+    make = (
+        "import pathlib, sys\n"
+        "from hypermax.execution.trial_files import TrialFiles\n"
+        "TrialFiles(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])).make({'x': 1}).close()\n"
+    )
+    log = tmp_path / "logs" / "trial_1.log"
+    argv = [*(AS_A_USER or []), sys.executable, "-c", make, str(folder), str(log)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # PermissionError: .hypermax_result.json
+    assert json.loads((folder / ".hypermax_params.json").read_text()) == {"x": 1}

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import model_spec
+import pytest
+from conftest import journal_records, model_spec, run_cli_here
 
 from hypermax.cli import main
+from hypermax.errors import ResultsError
+from hypermax.results import SPEC_ORIGIN
 from hypermax.search import frozen_spec, prepare
 from hypermax.spec import load_spec
 
@@ -56,3 +59,90 @@ def test_a_mistake_in_a_hand_edited_frozen_spec_names_the_frozen_copy(tmp_path, 
     assert main(["resume", str(folder), "--no-ui"]) == 2
     err = capsys.readouterr().err
     assert err == f'{frozen}: function.parallel: must be an integer, got "two"\n'
+
+
+def _two_projects(tmp_path: Path, **function: str) -> tuple[Path, Path, Path]:
+    """The specs of two projects alike but for their ``model.py`` (a ``src`` beside each, or
+    as ``function`` sets it), whose results go to one folder; the first ran its search there.
+    Returns both specs and that search's folder."""
+    specs = []
+    for name, loss in (("a", 1), ("b", 2)):
+        project = tmp_path / name
+        project.mkdir()
+        specs.append(
+            model_spec(
+                project,
+                f"def train(params):\n    return {loss}\n",
+                {"name": "s", "method": "random", "iterations": 1, "seed": 3},
+                results={"directory": str(tmp_path / "results")},
+                function=function,
+            )
+        )
+    assert run_cli_here(str(specs[0]), "--no-ui", cwd=tmp_path).returncode == 0
+    return specs[0], specs[1], tmp_path / "results" / "s"
+
+
+def test_the_spec_of_another_project_does_not_resume_its_search(tmp_path):
+    first, second, folder = _two_projects(tmp_path)
+    proc = run_cli_here(str(second), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"{folder}: holds the search of {first}, a spec in another folder (its relative paths"
+        " name its own files); give this spec a search.name of its own, or use --fresh to"
+        " start anew (the old folder is kept)\n"
+    )
+    losses = [r["loss"] for r in journal_records(folder) if r["event"] == "trial_finished"]
+    assert losses == [1]
+
+
+def test_resume_after_the_spec_moved_finds_its_files_where_it_last_ran_from(tmp_path):
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    moved = tmp_path / "moved"
+    spec_path.parent.rename(moved)  # the project, spec and model.py, moved
+    run = run_cli_here(str(moved / "search.json"), str(folder), "--no-ui", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    proc = run_cli_here("resume", str(folder), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    states = [r["state"] for r in journal_records(folder) if r["event"] == "trial_finished"]
+    assert states == ["ok", "ok"]
+
+
+def test_a_folder_that_cannot_be_moved_aside_is_one_line_and_stays_unlocked(tmp_path):
+    spec_path, _ = _results_folder(tmp_path, header=True)
+    folder = tmp_path / ("n" * 255)  # no room in its name for the ".1" of the folder set aside
+    prepare(load_spec(spec_path), folder).folder.unlock()
+    with pytest.raises(ResultsError) as refused:
+        prepare(load_spec(spec_path), folder, fresh=True)
+    assert str(refused.value) == (  # was "....1: cannot be written: File name too long"
+        f"{folder}: cannot move the results folder aside to {folder.name}.1: File name too long"
+    )
+    prepare(load_spec(spec_path), folder).folder.unlock()  # was: in use by this process
+
+
+def test_resume_of_a_folder_whose_spec_is_gone_says_so_and_what_to_do(tmp_path, capsys):
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    spec_path.parent.rename(tmp_path / "moved")  # the project moved, the folder did not
+    assert main(["resume", str(folder), "--no-ui"]) == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [  # it said: cannot find file "model.py"
+        f"{folder}/search.json: the spec it came from, {spec_path}, is gone (its relative paths"
+        f" start from its folder): hypermax run SPEC {folder} resumes from the spec where it is"
+        " now"
+    ]
+
+
+def test_the_spec_of_another_folder_naming_the_same_files_resumes_the_search(tmp_path):
+    shared = str(tmp_path / "a" / "model.py")  # both name a's model by its absolute path
+    _, second, folder = _two_projects(tmp_path, src=shared)
+    proc = run_cli_here(str(second), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["loss"] for r in journal_records(folder) if "loss" in r] == [1, 1]
+
+
+def test_a_folder_whose_frozen_spec_names_itself_resumes_from_the_spec(tmp_path):
+    """An older hypermax resumed a folder without a header from the frozen copy, and named it
+    as the spec it came from: it is no other project's."""
+    spec_path, folder = _results_folder(tmp_path, header=True)
+    frozen = folder / "search.json"
+    frozen.write_text(json.dumps({**json.loads(frozen.read_text()), SPEC_ORIGIN: str(frozen)}))
+    proc = run_cli_here(str(spec_path), str(folder), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr

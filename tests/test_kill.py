@@ -5,9 +5,21 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, fake, pid_alive, wait_until
+import pytest
+from fake_trials.helpers import (
+    AS_A_USER,
+    FAKES,
+    MARKER_ENV,
+    assert_none_alive,
+    fake,
+    finished,
+    pid_alive,
+    wait_until,
+    write_spec,
+)
 
 from hypermax.execution import watchdog
 from hypermax.execution.kill import Ladder, kill_ladder
@@ -76,3 +88,29 @@ def test_nothing_to_kill_notes_nothing():
     notes: list[str] = []
     assert kill_ladder(list, 1.0, notes.append, "label") == []
     assert notes == []
+
+
+@pytest.mark.skipif(AS_A_USER is None, reason="needs setpriv, run as root")
+def test_a_trial_that_made_its_folder_unreadable_is_killed_at_its_time_limit(tmp_path, marker):
+    """Before the kill, whether the function had returned is read from its folder: the
+    OSError there stopped the kill, and the trial ran on past its limit, for ever."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+            "function": {
+                "type": "python_function",
+                "src": str(FAKES / "functions.py"),
+                "name": "lock_own_folder",
+                "auto_kill_max_time": 0.2,
+                "env": {MARKER_ENV: marker},
+            },
+            "search": {"name": "s", "method": "grid"},
+        },
+    )
+    argv = [*(AS_A_USER or []), sys.executable, "-m", "hypermax", str(spec), "--no-ui"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # no trial produced a loss
+    (trial,) = finished(tmp_path / "results" / "s").values()
+    assert (trial["state"], trial["kill_reason"]) == ("killed", "time")
+    assert_none_alive(marker)

@@ -36,6 +36,7 @@ from fake_trials.helpers import (
 )
 
 from hypermax.execution import leftovers, protocol
+from hypermax.results import ResultsFolder
 
 
 def _family_search(marker: str, parallel: int = 2, launch: str = "executable") -> dict:
@@ -204,6 +205,29 @@ def test_a_process_with_a_relative_trial_folder_is_no_leftover_seen_from_a_delet
     finally:
         other.kill()
         other.wait()
+
+
+def test_the_trials_of_the_search_a_folder_was_copied_from_are_no_leftovers(tmp_path, marker):
+    """A copy of the results folder of a running search names that search's trials in its
+    journal: resuming the copy killed them, and the search they ran in failed them."""
+    original = ResultsFolder(tmp_path / "original")
+    original.lock()  # a hypermax searches it now
+    trial_dir = original.trial_dir(1)
+    env = {**os.environ, MARKER_ENV: marker, protocol.TRIAL_DIR_ENV: str(trial_dir)}
+    trial_dir.mkdir(parents=True)
+    proc = subprocess.Popen(fake("sleep_forever"), env=env, start_new_session=True, cwd=trial_dir)
+    try:
+        wait_until((trial_dir / "up").exists, 10, "the trial to start")
+        created = psutil.Process(proc.pid).create_time()
+        record = {"event": "trial_started", "id": 1, "pid": proc.pid, "create_time": created}
+        assert leftovers.kill_leftover_trials([record], tmp_path / "copy" / "trials") == []
+        assert proc.poll() is None
+        original.unlock()  # its hypermax gone (nor its lock file, that names it, left)
+        (original.path / ".lock").unlink()  # then the trial is a leftover, of either folder
+        assert leftovers.kill_leftover_trials([record], tmp_path / "copy" / "trials") == [proc.pid]
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marker, caplog):

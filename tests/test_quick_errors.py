@@ -86,7 +86,8 @@ def test_a_results_folder_that_cannot_be_made_is_named_by_results(tmp_path, monk
     argv = ["quick", "--hp", "lr=0:1", "--metric", "acc", "--results", "afile", "--", "true"]
     assert main(argv) == 2
     assert capsys.readouterr().err == (
-        "hypermax quick: --results: afile/quick: cannot make the results folder: Not a directory\n"
+        "hypermax quick: --results: afile/quick: cannot make the results folder: afile is a"
+        " file, not a folder\n"
     )
 
 

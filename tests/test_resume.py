@@ -144,6 +144,28 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     )
 
 
+def test_fresh_does_not_move_aside_a_folder_holding_the_spec_or_the_current_folder(
+    tmp_path, write_spec
+):
+    doc = {**SPEC, "search": {**SPEC["search"], "iterations": 1}}
+    spec = write_spec(doc, name="my.json")
+    assert run_cli_here(str(spec), ".", "--no-ui", cwd=tmp_path).returncode == 0
+    proc = run_cli_here(str(spec), str(tmp_path), "--no-ui", "--fresh", cwd=tmp_path.parent)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"{tmp_path}: --fresh cannot move the results folder aside: it holds the spec my.json;"
+        " give the search a folder of its own\n",
+    )
+    proc = run_cli_here(str(spec), ".", "--no-ui", "--fresh", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        ".: --fresh cannot move the results folder aside: it holds the current folder; give the"
+        " search a folder of its own\n",
+    )
+    assert spec.exists() and not tmp_path.with_name(f"{tmp_path.name}.1").exists()
+    assert len(finished_records(tmp_path)) == 1
+
+
 def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):
     spec = _spec(write_spec, iterations=3)
     folder = tmp_path / "results" / "steady"
@@ -281,3 +303,20 @@ def test_resume_may_change_parallel(tmp_path, write_spec):
     proc = run_cli_here(str(spec), "--no-ui", "--parallel", "2", "--iterations", "4", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(tmp_path / "results" / "steady")) == 4
+
+
+def test_the_files_made_ahead_for_trials_a_killed_hypermax_never_ran_go_at_the_next_start(
+    tmp_path, write_spec
+):
+    spec = _spec(write_spec, iterations=1)
+    folder = tmp_path / "results" / "steady"
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    for trial_id in (7, 8):  # as a SIGKILL leaves the trials made ahead: never started
+        (folder / "trials" / str(trial_id)).mkdir()
+        (folder / "trials" / str(trial_id) / ".hypermax_params.json").write_text("{}")
+        (folder / "logs" / f"trial_{trial_id}.log").write_text("")
+    (folder / "trials" / "8" / "notes.txt").write_text("not made by hypermax")
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    assert sorted(p.name for p in (folder / "trials").iterdir()) == ["1", "8"]
+    logs = {p.name for p in (folder / "logs").iterdir()}
+    assert {"trial_1.log", "trial_8.log"} <= logs and "trial_7.log" not in logs

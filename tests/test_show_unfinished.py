@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
+import pytest
 from fake_trials.helpers import (
     assert_none_alive,
     fake_search,
@@ -43,6 +47,8 @@ def test_show_calls_the_trials_of_a_killed_search_unfinished_not_running(tmp_pat
             "two trials",
         )
         assert "(2 running)" in _show(str(results))
+        copy = shutil.copytree(results, tmp_path / "copy")  # its lock file names that hypermax
+        assert "(2 unfinished)" in _show(str(copy))  # which runs the original, not the copy
         hypermax.send_signal(signal.SIGKILL)
         hypermax.wait(10)
     finally:
@@ -70,7 +76,20 @@ def _folder_locked_by(tmp_path, pid: int):
     (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     lock = folder / ".lock"
     lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname()}))
+    if pid == os.getpid():  # holds it open, as the hypermax that wrote it does
+        _HELD.append(lock.open())
     return folder, lock
+
+
+#: the lock files this process holds open, until the end of the test
+_HELD: list = []
+
+
+@pytest.fixture(autouse=True)
+def _let_go() -> Iterator[None]:
+    yield
+    while _HELD:
+        _HELD.pop().close()
 
 
 def test_show_calls_the_trials_of_a_hypermax_that_is_a_zombie_or_whose_pid_was_reused_unfinished(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OBJECTIVES, X_SPACE, finished_records, run_cli, run_cli_here
+from conftest import OBJECTIVES, X_SPACE, finished_records, quadratic, run_cli, run_cli_here
 from test_spec_validation import function, spec, write_files
 
 import hypermax
@@ -194,3 +194,36 @@ def test_a_spec_read_by_a_relative_path_keeps_its_folder_after_a_change_of_folde
         assert spec.folder == tmp_path.resolve()  # before: elsewhere
         result = hypermax.optimize(spec)  # before: cannot find file "model.py" in .../elsewhere
     assert result.best_loss is not None
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "where"),
+    [
+        ("function", "src", "LONG.py", 'function.src: "LONG.py"'),
+        ("function", "cwd", "LONG", 'function.cwd: "LONG"'),
+        ("function", "command", ["./LONG"], 'function.command.0: "./LONG"'),
+        ("hyperparameters", "$ref", "LONG.json", 'hyperparameters: $ref "LONG.json"'),
+        ("search", "warm_start", "LONG", "search.warm_start: {folder}/LONG"),
+    ],
+)
+def test_a_path_longer_than_a_name_may_be_is_one_line(
+    tmp_path: Path, section: str, key: str, value: Any, where: str
+) -> None:
+    """pathlib's checks raise on such a name: it was an unexpected error (OSError), exit 1."""
+    long = "y" * 300
+    doc: dict[str, Any] = {
+        "hyperparameters": X_SPACE,
+        "function": quadratic(),
+        "search": {"name": "s"},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    if key == "$ref":
+        doc[section] = {"$ref": value.replace("LONG", long)}
+    elif key == "command":
+        doc[section] = {"type": "executable", "command": [value[0].replace("LONG", long)]}
+    else:
+        doc[section][key] = value.replace("LONG", long)
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli_here("validate", "search.json", cwd=tmp_path)
+    expected = where.format(folder=tmp_path).replace("LONG", long)
+    assert (done.returncode, done.stderr) == (2, f"search.json: {expected}: File name too long\n")

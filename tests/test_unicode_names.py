@@ -136,3 +136,14 @@ def test_output_under_an_ascii_locale_escapes_what_it_cannot_show(tmp_path):
     assert done.returncode == 0, done.stderr
     assert 'best loss 0.5 (trial 1): s="\\xe9"' in done.stdout  # before: the line was lost
     assert not (tmp_path / "results" / "s" / "logs" / "hypermax.log").exists()
+
+
+def test_a_newline_in_a_results_folder_s_name_stays_on_its_line(tmp_path):
+    spec = _spec(tmp_path, "search.json", 2.0)
+    ran = run_hypermax_here(tmp_path / spec, "a\nb")
+    assert ran.returncode == 0
+    assert "results in a\\nb\n" in ran.stdout + ran.stderr  # the search's first line
+    shown = run_cli_here("show", "a\nb", cwd=tmp_path)
+    assert shown.stdout.startswith("a\\nb: 1 trial (1 ok)\n")  # was two lines, "a" and "b: ..."
+    missing = run_cli_here("show", "a\nc", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (2, "a\\nc: no such results folder or spec\n")

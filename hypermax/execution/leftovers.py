@@ -50,7 +50,7 @@ def _leftovers(roots: list[tuple[int, float]], trials_root: Path | None) -> list
     found: dict[int, psutil.Process] = {}
     for pid, create_time in roots:
         root = _same_process(pid, create_time)
-        if root is not None:
+        if root is not None and not _of_another_search(root, trials_root):
             found.update((p.pid, p) for p in _tree_of(root))
     if trials_root is not None:
         found.update((p.pid, p) for p in _processes_inside(trials_root))
@@ -75,6 +75,24 @@ def unfinished_trial_processes(records: Iterable[dict[str, Any]]) -> list[tuple[
         elif event == "trial_finished":
             started.pop(trial_id, None)
     return list(started.values())
+
+
+def _of_another_search(proc: psutil.Process, trials_root: Path | None) -> bool:
+    """Whether ``proc``, a trial process a journal names, is a trial of another results folder
+    that a hypermax searches now: the folder this one was copied from, whose journal named the
+    same processes; they are that search's, not leftovers of this one."""
+    try:
+        trial_dir = proc.environ().get(TRIAL_DIR_ENV)
+    except (OSError, psutil.Error):
+        return False
+    if trials_root is None or not trial_dir or not os.path.isabs(trial_dir):
+        return False
+    where = Path(trial_dir).resolve()
+    if where.is_relative_to(trials_root.resolve()):
+        return False
+    from hypermax.results import ResultsFolder
+
+    return ResultsFolder(where.parent.parent).searching() is True
 
 
 def _same_process(pid: int, create_time: float) -> psutil.Process | None:

@@ -112,7 +112,7 @@ def _returned_before_the_stop(ending: Ending) -> bool:
         return False
     if ending.kill[0] is not KillReason.EARLY_STOP:
         return ending.returned_before_the_kill
-    return ending.exit_code == 0 and ending.result_file.exists()
+    return ending.exit_code == 0 and os.path.exists(ending.result_file)
 
 
 def _killed(

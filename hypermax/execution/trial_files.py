@@ -65,6 +65,7 @@ class TrialFiles:
     def make(self, params: dict[str, Any]) -> LogSink:
         """The folder with the params file, cleared of an earlier run's result; the open log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
+            _give_back(self.trial_dir)
             for path in (self.result_file, self.peak_file):
                 if path.is_dir() and not path.is_symlink():  # what that run made of the name
                     shutil.rmtree(path, ignore_errors=True)
@@ -118,8 +119,10 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         LeftFileError: it is a folder, a named pipe, a socket or a device, or it holds more than
             ``cap`` bytes.
     """
+    from hypermax.specfile.reader import file_kind, open_to_read
+
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = open_to_read(path)
     except FileNotFoundError:
         return None
     try:
@@ -127,8 +130,6 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         if stat.S_ISDIR(info.st_mode):
             raise LeftFileError("is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            from hypermax.specfile.reader import file_kind
-
             raise LeftFileError(f"is {file_kind(info.st_mode)}, not a file")
         with open(fd, "rb", closefd=False) as file:
             data = file.read(cap + 1)
@@ -137,6 +138,17 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         return data
     finally:
         os.close(fd)
+
+
+def _give_back(folder: Path) -> None:
+    """Give the owner back the rights to a trial's folder that an earlier run of the trial took
+    away (``chmod 000`` as a clean-up), so that its run again can use it; one of another owner,
+    whose rights cannot be changed, is left as it is."""
+    try:
+        if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            os.chmod(folder, stat.S_IMODE(os.stat(folder).st_mode) | stat.S_IRWXU)
+    except OSError:
+        return
 
 
 def _make_dir(path: Path) -> bool:

@@ -334,7 +334,8 @@ class TrialRun:
                 self._asking = early and cooperative
                 # before any signal: a result already there is the function's own, not one it
                 # made in answer to the kill (a SIGTERM handler that returns or exits)
-                self._returned_first = cooperative and self.files.result_file.exists()
+                # (os.path: a folder the trial made unreadable raised here, and no kill came)
+                self._returned_first = cooperative and os.path.exists(self.files.result_file)
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from hypermax.scripts import first_line_problem
 from hypermax.shared_state import SYS_PATH
-from hypermax.specfile.paths import path_problem
+from hypermax.specfile.paths import path_problem, too_long
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
@@ -223,6 +223,8 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     path = env.get("PATH", os.environ.get("PATH"))
     if "/" in program:
         target = start / program
+        if (why := too_long(target)) is not None:
+            return f"{quoted(program)}: {why}"
         if target.is_dir():
             return f"{quoted(program)} is a folder, not a program"
         if target.exists() and not target.is_file():  # /dev/null, a named pipe

@@ -13,6 +13,7 @@ results folder's ``search.json``, the spec's fingerprint) keeps its ``~``.
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 from pathlib import Path
@@ -70,9 +71,23 @@ def _program_expanded(command: Any) -> Any:
     return shlex.join([os.path.expanduser(words[0]), *words[1:]])
 
 
+def too_long(path: Path) -> str | None:
+    """The system's words when ``path`` is too long to name a file (a name in it longer than a
+    name may be, 255 bytes, or the whole longer than a path), which pathlib's checks raise as an
+    OSError; None when it is not."""
+    try:
+        os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return exc.strerror or "File name too long"
+    return None
+
+
 def path_problem(name: str, folder: Path, kind: Literal["file", "folder"]) -> str | None:
     """Why there is no ``kind`` at ``name`` (a relative one from the spec's ``folder``), or None."""
     target = folder / name
+    if (why := too_long(target)) is not None:
+        return f"{quoted(name)}: {why}"
     if target.is_dir() if kind == "folder" else target.is_file():
         return None
     if kind == "folder" and target.exists():

@@ -15,6 +15,7 @@ the memory.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import math
@@ -89,7 +90,7 @@ def _read_file(path: Path) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_BYTES`; SpecError for a folder, for
     what is not a regular file (opened without waiting for a named pipe's writer) and for a
     larger file."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = open_to_read(path)
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
@@ -108,6 +109,19 @@ def _read_file(path: Path) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def open_to_read(path: str | os.PathLike[str]) -> int:
+    """A descriptor of ``path`` opened to read, without waiting for a named pipe's writer: the
+    caller's ``fstat`` of it tells a regular file from what is not one. A socket (or a device
+    without its driver), which no process can open to read, is opened as a path alone, which
+    ``fstat`` can still tell (its own words were "No such device or address")."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO or not hasattr(os, "O_PATH"):
+            raise
+        return os.open(path, os.O_PATH | os.O_CLOEXEC)
 
 
 def file_kind(mode: int) -> str:

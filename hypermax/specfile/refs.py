@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from hypermax.errors import SpecError
+from hypermax.specfile.paths import too_long
 from hypermax.specfile.problems import JsonPath, show
 from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, file_kind, parse_document
 from hypermax.specfile.sources import Place, Sources
@@ -170,6 +171,8 @@ class _Resolver:
 
     def _document(self, ref: str, file: Path, place: Place) -> Any:
         if file not in self.documents:
+            if (why := too_long(file)) is not None:
+                raise _RefProblem(place, _ref_message(ref, why))
             if not file.is_file():
                 raise _RefProblem(place, _ref_message(ref, _not_a_file(file)))
             try:

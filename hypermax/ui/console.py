@@ -14,6 +14,7 @@ from hypermax.ui.formatting import (
     format_duration,
     format_loss,
     format_params,
+    one_line,
     trials_text,
     unfinished_text,
     until_timeout,
@@ -89,7 +90,7 @@ class ConsoleReporter:
             self._search_time.start()
             self._print(
                 f"hypermax: {event.name}: {event.method}, {trials_text(event.iterations)}, "
-                f"parallel {event.parallel}, results in {event.results_folder}"
+                f"parallel {event.parallel}, results in {one_line(str(event.results_folder))}"
             )
             if event.resumed:
                 done = sum(t.state.counted for t in event.history)

@@ -100,3 +100,12 @@ class _Tee:
 
     def flush(self) -> None:
         self.stream.flush()
+
+
+def lock_own_folder(params: dict[str, Any]) -> float:
+    """Makes its folder unreadable (a cleanup gone wrong), then never ends."""
+    import time
+
+    os.chmod(os.environ["HYPERMAX_TRIAL_DIR"], 0)
+    while True:
+        time.sleep(1)

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import threading
@@ -26,6 +27,17 @@ from hypermax.execution import procfs
 
 FAKES = Path(__file__).resolve().parent
 MARKER_ENV = "HYPERMAX_TEST_MARKER"
+
+
+#: the command prefix that runs a process as a user: root reads and writes any folder, and
+#: without these capabilities it does not (None: run as root without setpriv)
+AS_A_USER: list[str] | None = (
+    ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
+    if os.geteuid() == 0
+    else []
+)
+if AS_A_USER and shutil.which("setpriv") is None:
+    AS_A_USER = None
 
 
 def fake(name: str) -> list[str]:
