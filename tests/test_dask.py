@@ -374,6 +374,34 @@ def test_ctrl_z_says_the_trials_on_the_workers_run_on(cluster, tmp_path, write_s
     assert_none_alive(marker)
 
 
+def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(cluster, tmp_path):
+    """While hypermax is stopped (Ctrl-Z), its trials run on and their reports are not sent to
+    it (a flood would fill its connection, which nothing reads, until the scheduler drops it);
+    the last report of a trial that ended comes all the same, before its outcome."""
+    from objectives.on_worker import FLOOD
+
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="flood_after_go",
+        env={SENTINELS_ENV: str(tmp_path)},
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        sentinel(tmp_path / "up-1")
+        assert runner.pause() == 0  # they run on
+        (tmp_path / "go").touch()
+        outcome, events = RunnerContract.outcome(runner, 1)
+        runner.unpause()
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    reports = [event for event in events if isinstance(event, Report)]
+    assert len(reports) < FLOOD
+    assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
+
+
 def test_the_workers_stop_the_trials_of_a_hypermax_that_died(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
     search = start_search(write_spec(doc))

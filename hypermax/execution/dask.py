@@ -31,6 +31,7 @@ How things cross the cluster, and why that way:
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -51,6 +52,7 @@ from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
     claim_path,
+    live_topic,
     lost_text,
     not_run,
     stop_trial,
@@ -124,7 +126,10 @@ class DaskRunner(BaseRunner):
         self.client = connect(cluster, spec_name)
         self._comm = self.client.scheduler_comm  # a new one: the client connected again
         self.topic = f"hypermax-{uuid.uuid4().hex}"
+        self.live_topic = live_topic(self.topic)
+        self._paused = False
         self.client.subscribe_topic(self.topic, self._on_event)
+        self.client.subscribe_topic(self.live_topic, self._on_event)
 
     # -- the seam ---------------------------------------------------------------------------
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
@@ -193,6 +198,27 @@ class DaskRunner(BaseRunner):
         self._attempts.release()
         return self._attempts.outcomes()
 
+    def pause(self) -> int:
+        """Hypermax is about to stop (Ctrl-Z): the trials run on, but their live messages
+        (reports, looks) are no longer sent here, where nothing would read them and a flood of
+        reports would fill the connection until the scheduler drops this client. Each trial's
+        last report comes with its outcome; :meth:`unpause` fetches what the scheduler kept."""
+        if self._paused or self._closed or self.client.status != "running":
+            return 0
+        self._paused = True
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic(self.live_topic)
+            self.client.sync(self._sent, timeout=1.0)  # before this process stops
+        return 0
+
+    def unpause(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        with contextlib.suppress(Exception):
+            self.client.subscribe_topic(self.live_topic, self._on_event)
+            self._on_loop(self._catch_up)
+
     def live(self) -> dict[int, LiveStats]:
         return self._attempts.live()
 
@@ -229,7 +255,8 @@ class DaskRunner(BaseRunner):
         kind = message.get("kind")
         if kind == "report":
             metrics = dict(message.get("metrics") or {})
-            self._attempts.report(attempt, Report(attempt.trial_id, int(message["step"]), metrics))
+            report = Report(attempt.trial_id, int(message["step"]), metrics)
+            self._attempts.report(attempt, report, int(message["n"]))
         elif kind == "live":
             attempt.live = (message["rss_mib"], message["cpu_percent"], message["processes"])
         elif kind == "started":
@@ -253,6 +280,9 @@ class DaskRunner(BaseRunner):
             lost = outcome.reason == LOST_CONNECTION and attempt.stop is None
             self._attempts.finish(attempt, outcome, hold=lost)
             return
+        if result.last_report is not None:  # unheard if this process was stopped (Ctrl-Z)
+            number, step, metrics = result.last_report
+            self._attempts.report(attempt, Report(attempt.trial_id, step, metrics), number)
         if result.files is not None:
             try:
                 dask_files.restore_files(
@@ -363,6 +393,7 @@ class DaskRunner(BaseRunner):
         with self._attempts.lock:
             self._watched.clear()
         self.client.subscribe_topic(self.topic, self._on_event)
+        self.client.subscribe_topic(self.live_topic, self._on_event)
         self._attempts.release()
         for attempt in self._attempts.in_flight():
             if attempt.future is None:
@@ -396,6 +427,19 @@ class DaskRunner(BaseRunner):
             )
         except Exception as exc:  # a lost worker: the runner hears of it as such
             log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
+
+    async def _sent(self) -> None:
+        """Wait until what this client sent the scheduler so far has left it."""
+        while self.client.scheduler_comm is not None and self.client.scheduler_comm.buffer:
+            await asyncio.sleep(0.005)
+
+    async def _catch_up(self) -> None:
+        """Hand on the reports the scheduler kept (its last events of the live topic) that were
+        not heard while this process was stopped."""
+        with contextlib.suppress(Exception):
+            for event in await self.client.scheduler.events(topic=self.live_topic):
+                if event[1].get("kind") == "report":
+                    self._on_event(event)
 
     async def _cancel_task(self, future: Future) -> None:
         with contextlib.suppress(Exception):

@@ -57,3 +57,19 @@ def hang_unless_reporting(params: dict[str, Any], reporter: Any) -> float:
         return hang(params)
     reporter(1, loss=0.5)
     return 0.5
+
+
+#: how many reports ``flood_after_go`` sends
+FLOOD = 2000
+
+
+def flood_after_go(params: dict[str, Any], reporter: Any) -> float:
+    """Writes ``up-<trial id>``, waits for ``go``, then reports steps 1 to :data:`FLOOD` as fast
+    as it can and returns."""
+    trial = os.environ["HYPERMAX_TRIAL_ID"]
+    (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
+    while not (_sentinels() / "go").exists():
+        time.sleep(0.01)
+    for step in range(1, FLOOD + 1):
+        reporter(step, loss=1.0 / step)
+    return 0.0
