@@ -335,6 +335,46 @@ def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_
     assert outcome.state is TrialState.INTERRUPTED
 
 
+def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, tmp_path, marker):
+    """Ctrl-C with many trials waiting on the scheduler: their stop marks (which a task that
+    starts all the same finds, and does not run its trial) are set in one round trip, not one
+    each."""
+    wanted = ClusterSpec(cluster.address, resources={"GPU": 1.0})  # no worker offers one
+    function = FunctionSpec(**executable("good", env={MARKER_ENV: marker}))
+    runner = DaskRunner(function, tmp_path, wanted)
+    round_trips: list[str] = []
+    for name in ("run_on_scheduler", "set_metadata"):  # counted, and done all the same
+        real = getattr(runner.client, name)
+
+        def counted(*args: Any, _name: str = name, _real: Any = real) -> Any:
+            round_trips.append(_name)
+            return _real(*args)
+
+        setattr(runner.client, name, counted)
+    try:
+        for trial_id in range(1, 21):
+            RunnerContract.submit(runner, tmp_path, trial_id, x=0.5)
+        for trial_id in range(1, 21):
+            runner.cancel(trial_id, KillReason.INTERRUPT)
+        events: list[Any] = []
+        wait_until(
+            lambda: (
+                events.extend(runner.poll(0.5)) or sum(isinstance(e, Outcome) for e in events) == 20
+            ),
+            OUTCOME_TIMEOUT,
+            "the 20 outcomes",
+        )
+        assert round_trips == ["run_on_scheduler"]
+        marks = runner.client.get_metadata([runner.topic])
+    finally:
+        runner.close()
+    outcomes = [event for event in events if isinstance(event, Outcome)]
+    assert sorted(o.trial_id for o in outcomes) == list(range(1, 21))
+    assert {o.state for o in outcomes} == {TrialState.INTERRUPTED}
+    assert len(marks) == 20
+    assert all(mark == {"stop": KillReason.INTERRUPT.value} for mark in marks.values())
+
+
 def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
     search = start_search(write_spec(doc))

@@ -63,6 +63,8 @@ from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from distributed import Future
 
     from hypermax.spec import ClusterSpec, FunctionSpec
@@ -128,6 +130,7 @@ class DaskRunner(BaseRunner):
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
+        self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
 
@@ -149,6 +152,7 @@ class DaskRunner(BaseRunner):
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
+            self._drop_unstarted()
             self._check_stops()
             left = deadline - time.monotonic()
             events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
@@ -171,20 +175,40 @@ class DaskRunner(BaseRunner):
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
             self._on_loop(self._deliver_stop, attempt)
-        else:  # not started: dropped where it waits (for a worker, a free thread)
-            try:  # a task that starts all the same finds the mark, and does not run the trial
-                self.client.set_metadata(
-                    [*claim_path(self.topic, attempt.key), "stop"], reason.value
-                )
-            except Exception as exc:  # its start event, if it comes, delivers the stop instead
-                log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
-            self._on_loop(self._cancel_task, attempt.future)
+        else:  # not started: marked, then dropped where it waits, with the others stopped now
+            self._unstarted.append(attempt)
+
+    def _drop_unstarted(self) -> None:
+        """Drop the tasks of the trials stopped before they started, where they wait (for a
+        worker, a free thread): mark each stopped in the scheduler's metadata first, all in one
+        round trip, so that a task that starts all the same finds its mark and does not run its
+        trial (one that starts before its mark is set sends its start event, which delivers the
+        stop instead). Then cancel them, in one call."""
+        chosen, self._unstarted = self._unstarted, []
+        if not chosen:
+            return
+        marks = [
+            ([*claim_path(self.topic, a.key), "stop"], a.stop.value)
+            for a in chosen
+            if a.stop is not None
+        ]
+        try:
+            self.client.run_on_scheduler(_stop_marks(), marks)
+        except Exception:  # a scheduler that runs no code sent to it: one mark at a time
+            for keys, value in marks:
+                try:
+                    self.client.set_metadata(keys, value)
+                except Exception as exc:
+                    log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
+                    break
+        self._on_loop(self._cancel_tasks, [a.future for a in chosen])
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
         if not self._closed:
             for attempt in self._attempts.in_flight():
                 self.cancel(attempt.trial_id, KillReason.INTERRUPT)
+            self._drop_unstarted()
             self._attempts.wait_for_all(
                 self.function.kill_grace + CLOSE_SECONDS, lambda: self.client.status == "running"
             )
@@ -442,5 +466,20 @@ class DaskRunner(BaseRunner):
                     self._on_event(event)
 
     async def _cancel_task(self, future: Future) -> None:
+        await self._cancel_tasks([future])
+
+    async def _cancel_tasks(self, futures: list[Future | None]) -> None:
         with contextlib.suppress(Exception):
-            await self.client.cancel([future], asynchronous=True)
+            await self.client.cancel([f for f in futures if f is not None], asynchronous=True)
+
+
+def _stop_marks() -> Callable[..., None]:
+    """A function that sets many marks in the scheduler's metadata (``Client.run_on_scheduler``
+    with ``[(keys, value), ...]``). Made here, it travels by value: the scheduler needs no
+    hypermax to run it."""
+
+    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> None:
+        for keys, value in marks:
+            dask_scheduler.set_metadata(keys=keys, value=value)
+
+    return stop_marks
