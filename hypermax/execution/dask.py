@@ -12,10 +12,14 @@ How things cross the cluster, and why that way:
   Sending never blocks the trial's output thread, costs no round trip, and the worker's one
   ordered stream carries them before the task's result, so every report reaches :meth:`poll`
   before its trial's Outcome. A Queue or a Variable would cost a scheduler round trip per report.
+  Reports and looks have a topic of their own, which the runner leaves while hypermax is stopped
+  (Ctrl-Z: a flood would fill a connection nothing reads); a task returns its trial's last
+  report, and :meth:`unpause` fetches the reports the scheduler kept.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
   trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
   polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
-  a free thread: it may wait for ever), and is marked in the scheduler's metadata, where a task
+  a free thread: it may wait for ever), and is marked in the scheduler's metadata (all those
+  stopped at once in one round trip, at the next :meth:`poll`), where a task
   that starts all the same looks for its claim before it starts the trial (the runner clears
   them when it closes).
 - **A lost worker**: the runner watches the event topic of each worker running its trials; when
