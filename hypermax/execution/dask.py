@@ -236,7 +236,7 @@ class DaskRunner(BaseRunner):
         self._paused = True
         with contextlib.suppress(Exception):
             self.client.unsubscribe_topic(self.live_topic)
-            self.client.sync(self._sent, timeout=1.0)  # before this process stops
+            self.client.sync(self._sent, callback_timeout=1.0)  # before this process stops
         return 0
 
     def unpause(self) -> None:
