@@ -442,6 +442,27 @@ def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(clust
     assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
 
 
+def test_reports_of_any_json_reach_the_runner_and_leave_the_worker_running(cluster, tmp_path):
+    """A report whose values Dask's msgpack cannot carry (an integer beyond 64 bits, a lone
+    surrogate, deep nesting) arrives whole, and its worker goes on: such a message broke the
+    worker's connection, and every worker that ran the trial again ended."""
+    from objectives.on_worker import ODD_METRICS
+
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="odd_reports"
+    )
+    workers = set(cluster.live_workers())
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        outcome, events = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert events == [Report(1, 1, ODD_METRICS), outcome]
+    assert set(cluster.live_workers()) == workers
+
+
 def test_the_workers_stop_the_trials_of_a_hypermax_that_died(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
     search = start_search(write_spec(doc))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import logging
 import pickle
 import time
@@ -282,7 +283,7 @@ class DaskRunner(BaseRunner):
             return
         kind = message.get("kind")
         if kind == "report":
-            metrics = dict(message.get("metrics") or {})
+            metrics = json.loads(message["metrics"])  # JSON text: see dask_worker's report
             report = Report(attempt.trial_id, int(message["step"]), metrics)
             self._attempts.report(attempt, report, int(message["n"]))
         elif kind == "live":
@@ -310,7 +311,8 @@ class DaskRunner(BaseRunner):
             return
         if result.last_report is not None:  # unheard if this process was stopped (Ctrl-Z)
             number, step, metrics = result.last_report
-            self._attempts.report(attempt, Report(attempt.trial_id, step, metrics), number)
+            report = Report(attempt.trial_id, step, json.loads(metrics))
+            self._attempts.report(attempt, report, number)
         if result.files is not None:
             try:
                 dask_files.restore_files(

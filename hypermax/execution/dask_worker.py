@@ -21,6 +21,7 @@ scheduler) is stopped by the worker's own watcher thread.
 
 from __future__ import annotations
 
+import json
 import operator
 import pickle
 import sys
@@ -71,8 +72,8 @@ class TrialTask:
     code: CodeBundle | None = None
 
 
-#: a trial's last report as its task returns it: (number of the live message, step, metrics)
-LastReport = tuple[int, int, dict[str, Any]]
+#: a trial's last report as its task returns it: (its number, step, metrics as JSON text)
+LastReport = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -298,10 +299,14 @@ class _Running:
             return
 
     def report(self, report: Report) -> None:
-        """Send a report, numbered (in the trial's output thread, one at a time)."""
+        """Send a report, numbered (in the trial's output thread, one at a time). Its metrics,
+        which the trial's report line gave as JSON, travel as JSON text: Dask's msgpack cannot
+        carry every JSON value (an integer beyond 64 bits, a lone surrogate, deep nesting), and
+        a message it cannot carry breaks the worker's connection, and the worker ends."""
         n = 1 if self.last_report is None else self.last_report[0] + 1
-        self.last_report = (n, report.step, report.metrics)
-        self.send({"kind": "report", "n": n, "step": report.step, "metrics": report.metrics}, True)
+        metrics = json.dumps(report.metrics)
+        self.last_report = (n, report.step, metrics)
+        self.send({"kind": "report", "n": n, "step": report.step, "metrics": metrics}, True)
 
     def begin(self) -> None:
         """The trial's process started: carry out a stop that came before it."""

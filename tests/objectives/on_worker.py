@@ -73,3 +73,15 @@ def flood_after_go(params: dict[str, Any], reporter: Any) -> float:
     for step in range(1, FLOOD + 1):
         reporter(step, loss=1.0 / step)
     return 0.0
+
+
+#: what ``odd_reports`` reports at step 1: JSON values Dask's msgpack cannot carry
+ODD_METRICS: dict[str, Any] = {"loss": 0.5, "big": 10**30, "text": "\ud800", "deep": [[[[]]]]}
+for _ in range(600):
+    ODD_METRICS["deep"] = [ODD_METRICS["deep"]]
+
+
+def odd_reports(params: dict[str, Any], reporter: Any) -> float:
+    """Reports :data:`ODD_METRICS` at step 1, then returns 0.4."""
+    reporter(1, **ODD_METRICS)
+    return 0.4
