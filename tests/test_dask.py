@@ -375,6 +375,30 @@ def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, 
     assert all(mark == {"stop": KillReason.INTERRUPT.value} for mark in marks.values())
 
 
+def test_a_trial_stopped_early_before_it_starts_that_starts_all_the_same_ends_stopped(
+    cluster, tmp_path
+):
+    """A trial stopped before it started, whose task starts before the runner marks it stopped
+    on the scheduler, has the stop delivered on its worker, and ends as stopped early: its task
+    is not cancelled under it (which left it interrupted)."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="report_forever",
+        env={SENTINELS_ENV: str(tmp_path)},
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        runner.cancel(1, KillReason.EARLY_STOP)  # before its task starts
+        # it starts all the same (nothing marked it yet), and its start event delivers the stop
+        wait_until(lambda: runner.running() == 0, OUTCOME_TIMEOUT, "its end")
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.STOPPED, outcome.reason
+
+
 def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
     search = start_search(write_spec(doc))

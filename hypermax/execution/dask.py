@@ -189,7 +189,9 @@ class DaskRunner(BaseRunner):
         round trip, so that a task that starts all the same finds its mark and does not run its
         trial (one that starts before its mark is set sends its start event, which delivers the
         stop instead). Then cancel them, in one call."""
-        chosen, self._unstarted = self._unstarted, []
+        with self._attempts.lock:  # one that started since has its stop delivered there
+            chosen = [a for a in self._unstarted if a.worker is None and not a.done]
+            self._unstarted = []
         if not chosen:
             return
         marks = [
