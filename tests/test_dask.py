@@ -376,27 +376,26 @@ def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, 
 
 
 def test_a_trial_stopped_early_before_it_starts_that_starts_all_the_same_ends_stopped(
-    cluster, tmp_path
+    cluster, tmp_path, marker
 ):
     """A trial stopped before it started, whose task starts before the runner marks it stopped
-    on the scheduler, has the stop delivered on its worker, and ends as stopped early: its task
-    is not cancelled under it (which left it interrupted)."""
+    on the scheduler, has the stop delivered on its worker by its start event, and ends as
+    stopped early: its task is not cancelled under it as well (which left it interrupted)."""
+    stubborn = 'trap "" TERM USR1; touch "$HYPERMAX_TRIAL_DIR/up"; while :; do sleep 0.05; done'
     function = FunctionSpec(
-        type="python_function",
-        src=str(OBJECTIVES / "on_worker.py"),
-        name="report_forever",
-        env={SENTINELS_ENV: str(tmp_path)},
+        type="executable", command=("sh", "-c", stubborn), env={MARKER_ENV: marker}, kill_grace=1
     )
     runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
     try:
-        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
-        runner.cancel(1, KillReason.EARLY_STOP)  # before its task starts
-        # it starts all the same (nothing marked it yet), and its start event delivers the stop
-        wait_until(lambda: runner.running() == 0, OUTCOME_TIMEOUT, "its end")
-        outcome, _ = RunnerContract.outcome(runner, 1)
+        trial_dir = RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        runner.cancel(1, KillReason.EARLY_STOP)  # before its task starts; nothing polls yet
+        wait_until((trial_dir / "up").exists, OUTCOME_TIMEOUT, "it to start all the same")
+        wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "its start event")
+        outcome, _ = RunnerContract.outcome(runner, 1)  # SIGKILLed after its kill_grace
     finally:
         runner.close()
     assert outcome.state is TrialState.STOPPED, outcome.reason
+    assert_none_alive(marker)
 
 
 def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):

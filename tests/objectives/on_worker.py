@@ -85,14 +85,3 @@ def odd_reports(params: dict[str, Any], reporter: Any) -> float:
     """Reports :data:`ODD_METRICS` at step 1, then returns 0.4."""
     reporter(1, **ODD_METRICS)
     return 0.4
-
-
-def report_forever(params: dict[str, Any], reporter: Any) -> float:
-    """Writes ``up-<trial id>``, then reports a step every 20 ms until it is stopped."""
-    trial = os.environ["HYPERMAX_TRIAL_ID"]
-    (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
-    step = 0
-    while True:
-        step += 1
-        reporter(step, loss=0.5)
-        time.sleep(0.02)
