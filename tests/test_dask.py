@@ -335,6 +335,69 @@ def test_trials_that_no_worker_offers_resources_for_wait_saying_so(cluster, tmp_
     assert outcome.state is TrialState.INTERRUPTED
 
 
+def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, tmp_path, marker):
+    """Ctrl-C with many trials waiting on the scheduler: their stop marks (which a task that
+    starts all the same finds, and does not run its trial) are set in one round trip, not one
+    each."""
+    wanted = ClusterSpec(cluster.address, resources={"GPU": 1.0})  # no worker offers one
+    function = FunctionSpec(**executable("good", env={MARKER_ENV: marker}))
+    runner = DaskRunner(function, tmp_path, wanted)
+    round_trips: list[str] = []
+    for name in ("run_on_scheduler", "set_metadata"):  # counted, and done all the same
+        real = getattr(runner.client, name)
+
+        def counted(*args: Any, _name: str = name, _real: Any = real) -> Any:
+            round_trips.append(_name)
+            return _real(*args)
+
+        setattr(runner.client, name, counted)
+    try:
+        for trial_id in range(1, 21):
+            RunnerContract.submit(runner, tmp_path, trial_id, x=0.5)
+        for trial_id in range(1, 21):
+            runner.cancel(trial_id, KillReason.INTERRUPT)
+        events: list[Any] = []
+        wait_until(
+            lambda: (
+                events.extend(runner.poll(0.5)) or sum(isinstance(e, Outcome) for e in events) == 20
+            ),
+            OUTCOME_TIMEOUT,
+            "the 20 outcomes",
+        )
+        assert round_trips == ["run_on_scheduler"]
+        marks = runner.client.get_metadata([runner.topic])
+    finally:
+        runner.close()
+    outcomes = [event for event in events if isinstance(event, Outcome)]
+    assert sorted(o.trial_id for o in outcomes) == list(range(1, 21))
+    assert {o.state for o in outcomes} == {TrialState.INTERRUPTED}
+    assert len(marks) == 20
+    assert all(mark == {"stop": KillReason.INTERRUPT.value} for mark in marks.values())
+
+
+def test_a_trial_stopped_early_before_it_starts_that_starts_all_the_same_ends_stopped(
+    cluster, tmp_path, marker
+):
+    """A trial stopped before it started, whose task starts before the runner marks it stopped
+    on the scheduler, has the stop delivered on its worker by its start event, and ends as
+    stopped early: its task is not cancelled under it as well (which left it interrupted)."""
+    stubborn = 'trap "" TERM USR1; touch "$HYPERMAX_TRIAL_DIR/up"; while :; do sleep 0.05; done'
+    function = FunctionSpec(
+        type="executable", command=("sh", "-c", stubborn), env={MARKER_ENV: marker}, kill_grace=1
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        trial_dir = RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        runner.cancel(1, KillReason.EARLY_STOP)  # before its task starts; nothing polls yet
+        wait_until((trial_dir / "up").exists, OUTCOME_TIMEOUT, "it to start all the same")
+        wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "its start event")
+        outcome, _ = RunnerContract.outcome(runner, 1)  # SIGKILLed after its kill_grace
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.STOPPED, outcome.reason
+    assert_none_alive(marker)
+
+
 def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, parallel=2)
     search = start_search(write_spec(doc))
@@ -372,6 +435,55 @@ def test_ctrl_z_says_the_trials_on_the_workers_run_on(cluster, tmp_path, write_s
         "they run on; fg or bg continues"
     ) in out + err
     assert_none_alive(marker)
+
+
+def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(cluster, tmp_path):
+    """While hypermax is stopped (Ctrl-Z), its trials run on and their reports are not sent to
+    it (a flood would fill its connection, which nothing reads, until the scheduler drops it);
+    the last report of a trial that ended comes all the same, before its outcome."""
+    from objectives.on_worker import FLOOD
+
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="flood_after_go",
+        env={SENTINELS_ENV: str(tmp_path)},
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        sentinel(tmp_path / "up-1")
+        assert runner.pause() == 0  # they run on
+        (tmp_path / "go").touch()
+        outcome, events = RunnerContract.outcome(runner, 1)
+        runner.unpause()
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    reports = [event for event in events if isinstance(event, Report)]
+    assert len(reports) < FLOOD
+    assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
+
+
+def test_reports_of_any_json_reach_the_runner_and_leave_the_worker_running(cluster, tmp_path):
+    """A report whose values Dask's msgpack cannot carry (an integer beyond 64 bits, a lone
+    surrogate, deep nesting) arrives whole, and its worker goes on: such a message broke the
+    worker's connection, and every worker that ran the trial again ended."""
+    from objectives.on_worker import ODD_METRICS
+
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="odd_reports"
+    )
+    workers = set(cluster.live_workers())
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        outcome, events = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert events == [Report(1, 1, ODD_METRICS), outcome]
+    assert set(cluster.live_workers()) == workers
 
 
 def test_the_workers_stop_the_trials_of_a_hypermax_that_died(cluster, tmp_path, write_spec, marker):

@@ -12,10 +12,14 @@ How things cross the cluster, and why that way:
   Sending never blocks the trial's output thread, costs no round trip, and the worker's one
   ordered stream carries them before the task's result, so every report reaches :meth:`poll`
   before its trial's Outcome. A Queue or a Variable would cost a scheduler round trip per report.
+  Reports and looks have a topic of their own, which the runner leaves while hypermax is stopped
+  (Ctrl-Z: a flood would fill a connection nothing reads); a task returns its trial's last
+  report, and :meth:`unpause` fetches the reports the scheduler kept.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
   trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
   polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
-  a free thread: it may wait for ever), and is marked in the scheduler's metadata, where a task
+  a free thread: it may wait for ever), and is marked in the scheduler's metadata (all those
+  stopped at once in one round trip, at the next :meth:`poll`), where a task
   that starts all the same looks for its claim before it starts the trial (the runner clears
   them when it closes).
 - **A lost worker**: the runner watches the event topic of each worker running its trials; when
@@ -31,8 +35,10 @@ How things cross the cluster, and why that way:
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
+import json
 import logging
 import pickle
 import time
@@ -51,6 +57,7 @@ from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
     claim_path,
+    live_topic,
     lost_text,
     not_run,
     stop_trial,
@@ -61,6 +68,8 @@ from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, TrialState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from distributed import Future
 
     from hypermax.spec import ClusterSpec, FunctionSpec
@@ -124,7 +133,11 @@ class DaskRunner(BaseRunner):
         self.client = connect(cluster, spec_name)
         self._comm = self.client.scheduler_comm  # a new one: the client connected again
         self.topic = f"hypermax-{uuid.uuid4().hex}"
+        self.live_topic = live_topic(self.topic)
+        self._paused = False
+        self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
         self.client.subscribe_topic(self.topic, self._on_event)
+        self.client.subscribe_topic(self.live_topic, self._on_event)
 
     # -- the seam ---------------------------------------------------------------------------
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
@@ -144,6 +157,7 @@ class DaskRunner(BaseRunner):
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
+            self._drop_unstarted()
             self._check_stops()
             left = deadline - time.monotonic()
             events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
@@ -166,20 +180,42 @@ class DaskRunner(BaseRunner):
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
             self._on_loop(self._deliver_stop, attempt)
-        else:  # not started: dropped where it waits (for a worker, a free thread)
-            try:  # a task that starts all the same finds the mark, and does not run the trial
-                self.client.set_metadata(
-                    [*claim_path(self.topic, attempt.key), "stop"], reason.value
-                )
-            except Exception as exc:  # its start event, if it comes, delivers the stop instead
-                log.warning("cannot mark trial %s stopped on the scheduler: %s", trial_id, exc)
-            self._on_loop(self._cancel_task, attempt.future)
+        else:  # not started: marked, then dropped where it waits, with the others stopped now
+            self._unstarted.append(attempt)
+
+    def _drop_unstarted(self) -> None:
+        """Drop the tasks of the trials stopped before they started, where they wait (for a
+        worker, a free thread): mark each stopped in the scheduler's metadata first, all in one
+        round trip, so that a task that starts all the same finds its mark and does not run its
+        trial (one that starts before its mark is set sends its start event, which delivers the
+        stop instead). Then cancel them, in one call."""
+        with self._attempts.lock:  # one that started since has its stop delivered there
+            chosen = [a for a in self._unstarted if a.worker is None and not a.done]
+            self._unstarted = []
+        if not chosen:
+            return
+        marks = [
+            ([*claim_path(self.topic, a.key), "stop"], a.stop.value)
+            for a in chosen
+            if a.stop is not None
+        ]
+        try:
+            self.client.run_on_scheduler(_stop_marks(), marks)
+        except Exception:  # a scheduler that runs no code sent to it: one mark at a time
+            for keys, value in marks:
+                try:
+                    self.client.set_metadata(keys, value)
+                except Exception as exc:
+                    log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
+                    break
+        self._on_loop(self._cancel_tasks, [a.future for a in chosen])
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
         if not self._closed:
             for attempt in self._attempts.in_flight():
                 self.cancel(attempt.trial_id, KillReason.INTERRUPT)
+            self._drop_unstarted()
             self._attempts.wait_for_all(
                 self.function.kill_grace + CLOSE_SECONDS, lambda: self.client.status == "running"
             )
@@ -192,6 +228,27 @@ class DaskRunner(BaseRunner):
                 self.client.close(timeout=5)
         self._attempts.release()
         return self._attempts.outcomes()
+
+    def pause(self) -> int:
+        """Hypermax is about to stop (Ctrl-Z): the trials run on, but their live messages
+        (reports, looks) are no longer sent here, where nothing would read them and a flood of
+        reports would fill the connection until the scheduler drops this client. Each trial's
+        last report comes with its outcome; :meth:`unpause` fetches what the scheduler kept."""
+        if self._paused or self._closed or self.client.status != "running":
+            return 0
+        self._paused = True
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic(self.live_topic)
+            self.client.sync(self._sent, callback_timeout=1.0)  # before this process stops
+        return 0
+
+    def unpause(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        with contextlib.suppress(Exception):
+            self.client.subscribe_topic(self.live_topic, self._on_event)
+            self._on_loop(self._catch_up)
 
     def live(self) -> dict[int, LiveStats]:
         return self._attempts.live()
@@ -228,8 +285,9 @@ class DaskRunner(BaseRunner):
             return
         kind = message.get("kind")
         if kind == "report":
-            metrics = dict(message.get("metrics") or {})
-            self._attempts.report(attempt, Report(attempt.trial_id, int(message["step"]), metrics))
+            metrics = json.loads(message["metrics"])  # JSON text: see dask_worker's report
+            report = Report(attempt.trial_id, int(message["step"]), metrics)
+            self._attempts.report(attempt, report, int(message["n"]))
         elif kind == "live":
             attempt.live = (message["rss_mib"], message["cpu_percent"], message["processes"])
         elif kind == "started":
@@ -253,6 +311,10 @@ class DaskRunner(BaseRunner):
             lost = outcome.reason == LOST_CONNECTION and attempt.stop is None
             self._attempts.finish(attempt, outcome, hold=lost)
             return
+        if result.last_report is not None:  # unheard if this process was stopped (Ctrl-Z)
+            number, step, metrics = result.last_report
+            report = Report(attempt.trial_id, step, json.loads(metrics))
+            self._attempts.report(attempt, report, number)
         if result.files is not None:
             try:
                 dask_files.restore_files(
@@ -363,6 +425,7 @@ class DaskRunner(BaseRunner):
         with self._attempts.lock:
             self._watched.clear()
         self.client.subscribe_topic(self.topic, self._on_event)
+        self.client.subscribe_topic(self.live_topic, self._on_event)
         self._attempts.release()
         for attempt in self._attempts.in_flight():
             if attempt.future is None:
@@ -397,6 +460,34 @@ class DaskRunner(BaseRunner):
         except Exception as exc:  # a lost worker: the runner hears of it as such
             log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
 
-    async def _cancel_task(self, future: Future) -> None:
+    async def _sent(self) -> None:
+        """Wait until what this client sent the scheduler so far has left it."""
+        while self.client.scheduler_comm is not None and self.client.scheduler_comm.buffer:
+            await asyncio.sleep(0.005)
+
+    async def _catch_up(self) -> None:
+        """Hand on the reports the scheduler kept (its last events of the live topic) that were
+        not heard while this process was stopped."""
         with contextlib.suppress(Exception):
-            await self.client.cancel([future], asynchronous=True)
+            for event in await self.client.scheduler.events(topic=self.live_topic):
+                if event[1].get("kind") == "report":
+                    self._on_event(event)
+
+    async def _cancel_task(self, future: Future) -> None:
+        await self._cancel_tasks([future])
+
+    async def _cancel_tasks(self, futures: list[Future | None]) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.cancel([f for f in futures if f is not None], asynchronous=True)
+
+
+def _stop_marks() -> Callable[..., None]:
+    """A function that sets many marks in the scheduler's metadata (``Client.run_on_scheduler``
+    with ``[(keys, value), ...]``). Made here, it travels by value: the scheduler needs no
+    hypermax to run it."""
+
+    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> None:
+        for keys, value in marks:
+            dask_scheduler.set_metadata(keys=keys, value=value)
+
+    return stop_marks

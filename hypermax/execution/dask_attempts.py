@@ -43,6 +43,7 @@ class Attempt:
     stop: KillReason | None = None
     stopped_at: float | None = None  # monotonic, when it was asked to stop
     live: tuple[float, float, int] = (0.0, 0.0, 1)  # rss MiB, cpu %, processes
+    reported: int = 0  # the number of its last report handed on
     done: bool = False
 
     @property
@@ -97,10 +98,12 @@ class Attempts:
         with self.lock:
             return list(self._by_trial.values())
 
-    def report(self, attempt: Attempt, report: Report) -> None:
-        """Hand on a report, unless its attempt already ended."""
+    def report(self, attempt: Attempt, report: Report, number: int) -> None:
+        """Hand on the attempt's report ``number`` (its first is 1), unless its attempt already
+        ended, or a report as late or later was handed on (one heard twice, or out of turn)."""
         with self.lock:
-            if not attempt.done:
+            if not attempt.done and number > attempt.reported:
+                attempt.reported = number
                 self._events.put(report)
 
     def note(self, text: str) -> None:

@@ -21,6 +21,7 @@ scheduler) is stopped by the worker's own watcher thread.
 
 from __future__ import annotations
 
+import json
 import operator
 import pickle
 import sys
@@ -71,13 +72,26 @@ class TrialTask:
     code: CodeBundle | None = None
 
 
+#: a trial's last report as its task returns it: (its number, step, metrics as JSON text)
+LastReport = tuple[int, int, str]
+
+
 @dataclass(frozen=True)
 class TaskResult:
-    """What a task returns: the Outcome, the worker, and the files sent back (None: in place)."""
+    """What a task returns: the Outcome, the worker, the files sent back (None: in place), and
+    the trial's last report (a live message the runner may not have heard, being stopped)."""
 
     outcome: Outcome
     worker: str
     files: TrialFiles | None = None
+    last_report: LastReport | None = None
+
+
+def live_topic(topic: str) -> str:
+    """The topic of the runner's live messages (reports, looks at running trials): one of its
+    own, which the runner leaves while hypermax is stopped (Ctrl-Z), so that a trial's flood of
+    reports does not fill a connection that nothing reads."""
+    return f"{topic}-live"
 
 
 def claim_path(topic: str, key: str) -> list[str]:
@@ -151,9 +165,10 @@ def run_attempt(task: TrialTask) -> TaskResult:
     in_place = task.probe is not None and dask_files.reads_probe(task.probe)
     scratch = None if in_place else Path(worker.local_directory, "hypermax-trials", task.key)
     plan = task.plan
+    running = _Running(task, worker)
     try:
         plan = _worker_plan(task, worker, scratch)
-        outcome = _run(task, plan, worker)
+        outcome = _run(running, plan)
     except Exception as exc:  # placing code or files failed: the trial fails, not the worker
         outcome = Outcome(
             task.plan.proposal.trial_id,
@@ -164,12 +179,12 @@ def run_attempt(task: TrialTask) -> TaskResult:
     if outcome.state is TrialState.FAILED:
         outcome = replace(outcome, reason=f"{outcome.reason} (on Dask worker {address})")
     if scratch is None:
-        return TaskResult(outcome, address)
+        return TaskResult(outcome, address, last_report=running.last_report)
     try:
         files = dask_files.gather_files(plan.trial_dir, plan.log_path, scratch)
     except OSError as exc:  # the outcome still goes back
         files = TrialFiles(f"\n[hypermax: cannot send the trial's files back: {exc}]\n".encode())
-    return TaskResult(outcome, address, files)
+    return TaskResult(outcome, address, files, running.last_report)
 
 
 def _claim(task: TrialTask, address: str) -> Outcome | None:
@@ -238,18 +253,17 @@ def _worker_plan(task: TrialTask, worker: Worker, scratch: Path | None) -> Trial
     return plan
 
 
-def _run(task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
+def _run(running: _Running, plan: TrialPlan) -> Outcome:
     with borrowed_host(Limits.of(plan.function)) as host:
-        return _run_on(host, task, plan, worker)
+        return _run_on(host, running, plan)
 
 
-def _run_on(host: TrialHost, task: TrialTask, plan: TrialPlan, worker: Worker) -> Outcome:
-    running = _Running(task, worker)
+def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
     run = running.run = TrialRun(host, plan, running.report)
     with _lock:
-        _runs[task.key] = running
+        _runs[running.key] = running
     try:
-        where = f"trial {plan.proposal.trial_id} runs on Dask worker {worker.address}"
+        where = f"trial {plan.proposal.trial_id} runs on Dask worker {running.worker.address}"
         dask_files.append_note(plan.log_path, where)
         if run.start():
             running.begin()
@@ -259,7 +273,7 @@ def _run_on(host: TrialHost, task: TrialTask, plan: TrialPlan, worker: Worker) -
         return run.finish()
     finally:
         with _lock:
-            _runs.pop(task.key, None)
+            _runs.pop(running.key, None)
 
 
 # -- the trials running on this worker ------------------------------------------------------
@@ -273,16 +287,26 @@ class _Running:
         self.run: TrialRun | None = None
         self.started = False
         self.stop_reason: KillReason | None = None
+        self.last_report: LastReport | None = None
 
-    def send(self, message: dict[str, Any]) -> None:
-        """An event for the runner (the worker adds its address to it)."""
+    def send(self, message: dict[str, Any], live: bool = False) -> None:
+        """An event for the runner (the worker adds its address to it); ``live``: on the topic
+        of live messages."""
+        topic = live_topic(self.topic) if live else self.topic
         try:
-            self.worker.log_event(self.topic, {"key": self.key, **message})
+            self.worker.log_event(topic, {"key": self.key, **message})
         except Exception:  # a closing worker: the runner learns of the trial from its task
             return
 
     def report(self, report: Report) -> None:
-        self.send({"kind": "report", "step": report.step, "metrics": report.metrics})
+        """Send a report, numbered (in the trial's output thread, one at a time). Its metrics,
+        which the trial's report line gave as JSON, travel as JSON text: Dask's msgpack cannot
+        carry every JSON value (an integer beyond 64 bits, a lone surrogate, deep nesting), and
+        a message it cannot carry breaks the worker's connection, and the worker ends."""
+        n = 1 if self.last_report is None else self.last_report[0] + 1
+        metrics = json.dumps(report.metrics)
+        self.last_report = (n, report.step, metrics)
+        self.send({"kind": "report", "n": n, "step": report.step, "metrics": metrics}, True)
 
     def begin(self) -> None:
         """The trial's process started: carry out a stop that came before it."""
@@ -324,7 +348,8 @@ class _Running:
                 "rss_mib": stats.rss_mib,
                 "cpu_percent": stats.cpu_percent,
                 "processes": stats.processes,
-            }
+            },
+            live=True,
         )
 
 

@@ -57,3 +57,31 @@ def hang_unless_reporting(params: dict[str, Any], reporter: Any) -> float:
         return hang(params)
     reporter(1, loss=0.5)
     return 0.5
+
+
+#: how many reports ``flood_after_go`` sends
+FLOOD = 2000
+
+
+def flood_after_go(params: dict[str, Any], reporter: Any) -> float:
+    """Writes ``up-<trial id>``, waits for ``go``, then reports steps 1 to :data:`FLOOD` as fast
+    as it can and returns."""
+    trial = os.environ["HYPERMAX_TRIAL_ID"]
+    (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
+    while not (_sentinels() / "go").exists():
+        time.sleep(0.01)
+    for step in range(1, FLOOD + 1):
+        reporter(step, loss=1.0 / step)
+    return 0.0
+
+
+#: what ``odd_reports`` reports at step 1: JSON values Dask's msgpack cannot carry
+ODD_METRICS: dict[str, Any] = {"loss": 0.5, "big": 10**30, "text": "\ud800", "deep": [[[[]]]]}
+for _ in range(600):
+    ODD_METRICS["deep"] = [ODD_METRICS["deep"]]
+
+
+def odd_reports(params: dict[str, Any], reporter: Any) -> float:
+    """Reports :data:`ODD_METRICS` at step 1, then returns 0.4."""
+    reporter(1, **ODD_METRICS)
+    return 0.4
