@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import re
+import signal
 import threading
 from pathlib import Path
 
@@ -112,3 +114,30 @@ def test_an_absolute_path_inside_the_trial_folder_is_kept_relative(tmp_path):
     (tmp_path / "plot.png").write_bytes(b"png")
     result = {"plot": str(tmp_path / "plot.png"), "n": 3, "nested": {"plot": "plot.png"}}
     assert attachments(tmp_path, result) == ("plot.png",)
+
+
+@pytest.mark.parametrize(
+    ("settings", "hold", "eat", "last_step"),
+    [
+        # killed at its time limit, it grows past its RAM limit during the grace: SIGKILL at once
+        ({"auto_kill_max_time": 0.3}, 0, 64, r"0\.\d\d s into the 5 s grace, memory limit: "),
+        # killed at its RAM limit, it grows past what it held then: SIGKILL at once
+        ({}, 60, 64, r"0\.\d\d s into the 5 s grace, memory limit: .* MiB more than when it "),
+        # killed at its RAM limit, it holds what it held then: it is given its grace
+        ({"kill_grace": 0.5}, 60, 0, r"after the 0\.5 s grace: "),
+    ],
+)
+def test_a_trial_being_killed_is_held_to_its_ram_limit(
+    tmp_path, marker, settings, hold, eat, last_step
+):
+    """A trial that ignores SIGTERM and eats memory during its grace gets SIGKILL at once."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker, "HOLD_MIB": str(hold), "EAT_MIB": str(eat)},
+        **executable("eat_on_sigterm", auto_kill_max_ram=40, **{"kill_grace": 5, **settings}),
+    )
+    outcome = _run(function, tmp_path)
+    assert outcome.state is TrialState.KILLED, outcome.reason
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert re.search(f"1 left {last_step}", log), log
+    assert outcome.exit_code == -signal.SIGKILL
+    assert_none_alive(marker)
