@@ -135,7 +135,11 @@ def test_a_trial_being_killed_is_held_to_its_ram_limit(
         env={MARKER_ENV: marker, "HOLD_MIB": str(hold), "EAT_MIB": str(eat)},
         **executable("eat_on_sigterm", auto_kill_max_ram=40, **{"kill_grace": 5, **settings}),
     )
-    outcome = _run(function, tmp_path)
+    host = TrialHost(Limits.of(function))
+    try:
+        outcome = _run(function, tmp_path, host=host)
+    finally:
+        host.close()
     assert outcome.state is TrialState.KILLED, outcome.reason
     log = (tmp_path / "logs" / "trial_1.log").read_text()
     assert re.search(f"1 left {last_step}", log), log
