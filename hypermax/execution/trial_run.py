@@ -143,6 +143,7 @@ class TrialRun:
         self.processes = 1
         self._ram_strikes = 0
         self._over_in_grace: str | None = None  # why its kill cannot wait for the grace
+        self._ram_at_kill: float | None = None  # MiB, when its kill began at its RAM limit
         self._memory = TreeMemory()  # its memory with shared pages once: limit and peak
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
@@ -307,17 +308,15 @@ class TrialRun:
         limit = self.host.limits.max_ram_mib
         if limit is None or self._over_in_grace is not None:
             return
-        kill = self._kill
-        allowed = limit
-        if kill is not None and kill[0] is KillReason.RAM and kill[1] is not None:
-            allowed = max(limit, kill[1]) + limit * GRACE_RAM_GROWTH
+        held = self._ram_at_kill
+        allowed = limit if held is None else max(limit, held) + limit * GRACE_RAM_GROWTH
         ram_mib = self._memory.weigh(sample, allowed, now)  # shared pages once
         self._ram_strikes = self._ram_strikes + 1 if ram_mib > allowed else 0
         if self._ram_strikes < RAM_SAMPLES_TO_KILL:
             return
         why = kill_text(KillReason.RAM, ram_mib, self.host.limits)
-        if allowed > limit and kill is not None and kill[1] is not None:
-            why += f", {ram_mib - kill[1]:.0f} MiB more than when it was killed"
+        if held is not None:
+            why += f", {ram_mib - held:.0f} MiB more than when it was killed"
         self._over_in_grace = why
         self._ladder.nudge()
 
@@ -361,9 +360,11 @@ class TrialRun:
             hurry = not first and self._asking and not self._exited
             if not (first or hurry):
                 return
+            if reason is KillReason.RAM and value is not None:  # what its grace may hold
+                self._ram_at_kill = value
+            self._ram_strikes = 0  # counted afresh against what its kill allows
             if first:
                 self._kill = (reason, value)
-                self._ram_strikes = 0  # counted afresh against what its kill allows
                 cooperative = self.function.type == "python_function"  # runs our bootstrap
                 self._asking = early and cooperative
                 # before any signal: a result already there is the function's own, not one it
