@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive
-from runner_contract import executable, python_function
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
+from runner_contract import executable, python_function, stoppable
 
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import attachments
-from hypermax.execution.trial_run import TrialPlan, run_trial
+from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, TrialState
 
@@ -144,4 +144,33 @@ def test_a_trial_being_killed_is_held_to_its_ram_limit(
     log = (tmp_path / "logs" / "trial_1.log").read_text()
     assert re.search(f"1 left {last_step}", log), log
     assert outcome.exit_code == -signal.SIGKILL
+    assert_none_alive(marker)
+
+
+def test_a_trial_asked_to_stop_that_breaks_its_ram_limit_keeps_what_it_held_in_its_grace(
+    tmp_path, marker
+):
+    """Stopped early, it is over its RAM limit before its next report: its kill ladder begins
+    at once, and, as for a trial killed at that limit, it may keep what it held then through
+    its grace (it does not grow): SIGKILL after the grace, not at once."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker},
+        **stoppable("eat_on_go_ignoring_sigterm", auto_kill_max_ram=40, kill_grace=0.3),
+    )
+    trial_dir, log = tmp_path / "trials" / "1", tmp_path / "logs" / "trial_1.log"
+    plan = TrialPlan(function, tmp_path, Proposal(1, {"mib": 60}, {}), trial_dir, log)
+    host = TrialHost(Limits.of(function))
+    try:
+        run = TrialRun(host, plan)
+        assert run.start()
+        wait_until((trial_dir / "up").exists, 10, "its first report")
+        run.stop(KillReason.EARLY_STOP)  # its next report is 2 s away: never reached
+        (trial_dir / "go").touch()
+        outcome = run.finish()
+    finally:
+        host.close()
+    assert outcome.state is TrialState.STOPPED, outcome.reason
+    text = log.read_text()
+    assert "stopping the trial (ram): SIGTERM to " in text, text
+    assert "1 left after the 0.3 s grace: SIGKILL to " in text, text
     assert_none_alive(marker)
