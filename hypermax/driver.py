@@ -442,7 +442,9 @@ class Driver:
         finished = ev.TrialFinished(trial, self._record.best, self._done())
         self._record.add(finished_record(trial), finished)
         if trial.state is TrialState.INTERRUPTED:
-            if self._stopping is None and not self._closing:
+            # not once the search is asked to stop: it would say the trial runs again, and
+            # the search would end without running it (a resume does)
+            if self._stopping is None and not self._closing and not self._interrupt_asked:
                 self._run_again(trial)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from conftest import X_SPACE, fake_function_spec
 from fake_trials.helpers import (
@@ -209,4 +210,51 @@ def test_a_trial_killed_by_another_as_the_search_is_interrupted_is_interrupted(t
     trial = finished(tmp_path / "results" / "outside")[1]
     assert trial["state"] == "interrupted", trial
     assert trial["reason"] == "interrupted: ended by signal SIGTERM"
+    assert_none_alive(marker)
+
+
+def test_a_trial_lost_with_its_server_as_the_search_is_interrupted_is_not_said_to_run_again(
+    tmp_path, marker
+):
+    """The preload server killed with hypermax (a service manager's stop): its trial, lost with
+    it, is interrupted and runs again on resume, not in this search, which is ending: the
+    console does not say it runs again."""
+    from hypermax.events import Command, Message, TrialStarted
+    from hypermax.search import build_driver, prepare
+    from hypermax.spec import load_spec
+
+    path = fake_function_spec(
+        tmp_path,
+        "functions.py",
+        "sleep_forever",
+        {"name": "lost", "iterations": 2},
+        env={MARKER_ENV: marker},
+    )
+    messages: list[str] = []
+
+    class KillTheServer:
+        def handle(self, event: object) -> None:
+            if isinstance(event, Message):
+                messages.append(event.text)
+            if not isinstance(event, TrialStarted):
+                return
+            ids = driver.runner.process_ids(event.trial.id)
+            assert ids is not None
+            server = psutil.Process(ids[0]).ppid()
+            driver.request(Command.INTERRUPT)
+            os.kill(server, signal.SIGKILL)
+            wait_until(lambda: driver.runner.running() == 0, 30, "the trial's end")
+
+    prepared = prepare(load_spec(path))
+    try:
+        driver, journal = build_driver(prepared, [KillTheServer()])
+        with journal:
+            outcome = driver.run()
+    finally:
+        prepared.folder.unlock()
+    assert outcome.interrupted
+    trial = finished(tmp_path / "results" / "lost")[1]
+    assert trial["state"] == "interrupted", trial
+    assert trial["reason"].startswith("lost with its preload server"), trial
+    assert not [text for text in messages if "running it again" in text], messages
     assert_none_alive(marker)
