@@ -39,7 +39,7 @@ from hypermax.execution.limits import (
     ram_strikes,
     time_breach,
 )
-from hypermax.execution.outcome import Ending, trial_outcome
+from hypermax.execution.outcome import Ending, exit_outlasted_the_wait, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.shm import SHM, ShmLeftovers
 from hypermax.execution.trial_files import TrialFiles
@@ -435,6 +435,7 @@ class TrialRun:
                 status = self._reap(self._process)
                 if exited is not None:
                     exited()
+                self._note_exit_outlasted_the_wait()
                 self._take_peak(status.peak_rss_mib)
                 self._look_at_leftovers()
                 self._sweep()
@@ -460,6 +461,17 @@ class TrialRun:
         if status.cpu_seconds is not None:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
         return status
+
+    def _note_exit_outlasted_the_wait(self) -> None:
+        """Say in its log why a function that returned ended by SIGALRM (as its bootstrap's
+        handler says it, when it runs)."""
+        returned = self.files.result_file.exists()
+        if exit_outlasted_the_wait(self.function.type, self.exit_code, returned):
+            self._note(
+                f"the function returned, but its process had not ended {self.function.kill_grace:g}"
+                " s later (kill_grace; a finalizer that does not return, as the interpreter "
+                "exits): SIGALRM ended it, its result kept"
+            )
 
     def _take_peak(self, peak: float | None) -> None:
         """The process's peak RSS as its reaping told it; when it could not, what the
