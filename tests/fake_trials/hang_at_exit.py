@@ -18,3 +18,12 @@ kept = _Hangs()
 
 def train(params: dict[str, Any]) -> float:
     return 0.5
+
+
+def train_leaving_a_thread(params: dict[str, Any]) -> float:
+    """Leaves a thread (not a daemon) that ends soon after: the exit waits for it, then clears
+    the module."""
+    import threading
+
+    threading.Thread(target=time.sleep, args=(0.05,), name="brief").start()
+    return 0.5
