@@ -124,7 +124,7 @@ def test_an_absolute_path_inside_the_trial_folder_is_kept_relative(tmp_path):
         # killed at its RAM limit, it grows past what it held then: SIGKILL at once
         ({}, 60, 64, r"0\.\d\d s into the 5 s grace, memory limit: .* MiB more than when it "),
         # killed at its RAM limit, it holds what it held then: it is given its grace
-        ({"kill_grace": 0.5}, 60, 0, r"after the 0\.5 s grace: "),
+        ({"kill_grace": 0.3}, 60, 0, r"after the 0\.3 s grace: "),
     ],
 )
 def test_a_trial_being_killed_is_held_to_its_ram_limit(
@@ -164,7 +164,7 @@ def test_a_trial_asked_to_stop_that_breaks_its_ram_limit_keeps_what_it_held_in_i
         run = TrialRun(host, plan)
         assert run.start()
         wait_until((trial_dir / "up").exists, 10, "its first report")
-        run.stop(KillReason.EARLY_STOP)  # its next report is 2 s away: never reached
+        run.stop(KillReason.EARLY_STOP)  # it waits 1.2 s for its next report: never reached
         (trial_dir / "go").touch()
         outcome = run.finish()
     finally:
