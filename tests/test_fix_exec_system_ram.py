@@ -103,7 +103,7 @@ def test_a_trial_being_killed_for_another_reason_counts_as_the_memory_it_will_fr
         type="executable",
         command=(sys.executable, str(script)),
         parallel=2,
-        kill_grace=1.0,
+        kill_grace=0.5,
         auto_kill_max_system_ram=limit,
         env={MARKER_ENV: marker},
     )
