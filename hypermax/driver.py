@@ -37,7 +37,13 @@ from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
-from hypermax.interrupts import continued_note, stop_this_process, stopped_note, stopping_note
+from hypermax.interrupts import (
+    continued_note,
+    ended_by_interrupting,
+    stop_this_process,
+    stopped_note,
+    stopping_note,
+)
 from hypermax.journal import Journal, finished_record, started_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
@@ -119,6 +125,7 @@ class Driver:
         self._clock = SearchClock()
         self._stopping: str | None = None
         self._interrupted = False
+        self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
         self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
@@ -163,6 +170,7 @@ class Driver:
         objective) gives up instead of holding the loop. Safe from a signal handler."""
         command = Command(command)
         if command is Command.INTERRUPT:
+            self._interrupt_asked = True
             self.runner.interrupt()
             self._calls.interrupt()
         self._control.put(command)  # a SimpleQueue: a put from a signal handler cannot deadlock
@@ -409,6 +417,8 @@ class Driver:
         reports = self._reports.pop(event.trial_id, ())
         if reports:  # gathered in a list: a tuple grown report by report costs n² in all
             running = replace(running, reports=(*running.reports, *reports))
+        if self._interrupt_asked and event.state is TrialState.FAILED:
+            event = self._interrupted_with_the_search(event)
         if event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED:
             # the trial's disk is full: it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -433,7 +443,9 @@ class Driver:
         finished = ev.TrialFinished(trial, self._record.best, self._done())
         self._record.add(finished_record(trial), finished)
         if trial.state is TrialState.INTERRUPTED:
-            if self._stopping is None and not self._closing:
+            # not once the search is asked to stop: it would say the trial runs again, and
+            # the search would end without running it (a resume does)
+            if self._stopping is None and not self._closing and not self._interrupt_asked:
                 self._run_again(trial)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
@@ -442,6 +454,20 @@ class Driver:
                 self._calls.call(f"tell({trial.id})", self.optimizer.tell, trial)
             except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
                 self._note_abandoned()
+
+    @staticmethod
+    def _interrupted_with_the_search(event: Outcome) -> Outcome:
+        """A trial that failed by a signal that interrupts a search (SIGTERM, SIGINT, SIGHUP,
+        SIGQUIT) while the search is interrupted got it with hypermax's own, before hypermax
+        began to stop it: from whoever interrupts the search (a service manager's stop, an
+        outer hypermax whose trial this search is). It was interrupted: it runs again on
+        resume, as the trials hypermax stopped do."""
+        if not ended_by_interrupting(event.exit_code):
+            return event
+        reason = f"interrupted: {event.reason}" if event.reason else "interrupted"
+        return replace(
+            event, state=TrialState.INTERRUPTED, reason=reason, kill_reason=KillReason.INTERRUPT
+        )
 
     def _note_abandoned(self) -> None:
         """Say once that the plugin optimizer was left running in the middle of a call."""

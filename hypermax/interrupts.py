@@ -145,6 +145,17 @@ def raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+#: the signals that interrupt a search (each unless it is ignored)
+INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
+
+
+def ended_by_interrupting(exit_code: int | None) -> bool:
+    """Whether a process with ``exit_code`` ended by one of the signals that interrupt a search:
+    while a search is interrupted, one sent with hypermax's own (a service manager's stop, a
+    cluster job's cancel, an outer hypermax whose trial this search is: its kill ladder)."""
+    return exit_code is not None and -exit_code in INTERRUPTING
+
+
 def exit_on_signals(code: int) -> None:
     """From now on, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored) end this
     process at once with exit code ``code``: for the exit of a command whose work is done, where
@@ -154,7 +165,7 @@ def exit_on_signals(code: int) -> None:
     def leave(signum: int, frame: Any) -> None:
         os._exit(code)
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+    for sig in INTERRUPTING:
         if signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, leave)
 

@@ -12,7 +12,7 @@ from hypermax.execution.limits import RAM_SAMPLES_TO_KILL
 from hypermax.execution.local import LocalRunner
 from hypermax.execution.preload import PreloadLauncher
 from hypermax.spec import FunctionSpec
-from hypermax.trial import Proposal
+from hypermax.trial import KillReason, Proposal
 
 
 def test_the_system_memory_victim_is_the_trial_with_the_most_memory_of_its_own(tmp_path: Path):
@@ -86,6 +86,40 @@ def test_a_trial_being_killed_for_the_system_limit_counts_as_the_memory_it_will_
         assert len(killed()) == 1
         # 200 MiB over: what the first holds is not enough, and the other trial goes too
         wait_until(lambda: runner.host._check_system(limit + 200) or len(killed()) == 2, 5, "2")
+    finally:
+        runner.close()
+    assert_none_alive(marker)
+
+
+def test_a_trial_being_killed_for_another_reason_counts_as_the_memory_it_will_free(
+    tmp_path: Path, marker: str
+) -> None:
+    """A trial stopped early (or at its time limit) that ignores SIGTERM holds its memory for
+    its grace, and then gives it back: the other trial is not killed for the system limit."""
+    script = tmp_path / "holds.py"
+    script.write_text(HOLDS_AND_IGNORES_SIGTERM)
+    limit = 10**9  # MiB: the machine's own figure never reaches it; the test gives its own
+    function = FunctionSpec(
+        type="executable",
+        command=(sys.executable, str(script)),
+        parallel=2,
+        kill_grace=0.5,
+        auto_kill_max_system_ram=limit,
+        env={MARKER_ENV: marker},
+    )
+    runner = LocalRunner(function, tmp_path)
+    logs = {trial_id: tmp_path / f"{trial_id}.log" for trial_id in (1, 2)}
+    try:
+        for trial_id, log in logs.items():
+            runner.submit(Proposal(trial_id, {}, {}), tmp_path / "trials" / str(trial_id), log)
+        for trial_id in logs:
+            wait_until((tmp_path / "trials" / str(trial_id) / "ready").exists, 30, "ready")
+        runner.cancel(1, KillReason.EARLY_STOP)
+        wait_until(lambda: "SIGTERM to" in logs[1].read_text(), 5, "trial 1's SIGTERM")
+        # 20 MiB over: trial 1's 40 MiB, on its way back, bring it back under
+        for _ in range(3 * RAM_SAMPLES_TO_KILL):
+            runner.host._check_system(limit + 20)
+        assert "system memory limit" not in logs[2].read_text()
     finally:
         runner.close()
     assert_none_alive(marker)

@@ -4,12 +4,14 @@ SIGTERM are in their grace."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from conftest import X_SPACE, fake_function_spec
 from fake_trials.helpers import (
@@ -160,3 +162,99 @@ def test_a_ctrl_c_that_another_thread_receives_ends_the_wait_for_a_scheduler():
     argv = [sys.executable, "-c", TO_THE_CONNECTING_THREAD + CONNECT, _nowhere()]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout.split()) == (0, ["connecting", "interrupted"]), done.stderr
+
+
+def test_a_trial_killed_by_another_as_the_search_is_interrupted_is_interrupted(tmp_path, marker):
+    """A service manager's stop, or an outer hypermax's kill ladder, sends SIGTERM to hypermax
+    and to its trials at once: a trial that dies of it before hypermax began to stop it was
+    interrupted with the search, not failed, and runs again on resume. Here the interrupt is
+    asked, then the trial SIGTERMed and its end taken in by the runner, all before the driver's
+    loop carries out the interrupt (the trial's start is told to a reporter, in that loop)."""
+    from hypermax.events import Command, TrialStarted
+    from hypermax.search import build_driver, prepare
+    from hypermax.spec import load_spec
+
+    go = tmp_path / "go"  # never written: only a signal ends the trial
+    path = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {
+                "type": "executable",
+                "command": fake("wait_for_go"),
+                "env": {MARKER_ENV: marker, "GO_FILE": str(go)},
+                "kill_grace": 30,
+            },
+            "search": {"name": "outside", "iterations": 1},
+        },
+    )
+
+    class KillFromOutside:
+        def handle(self, event: object) -> None:
+            if not isinstance(event, TrialStarted):
+                return
+            ids = driver.runner.process_ids(event.trial.id)
+            assert ids is not None
+            driver.request(Command.INTERRUPT)
+            os.kill(ids[0], signal.SIGTERM)
+            wait_until(lambda: driver.runner.running() == 0, 30, "the trial's end")
+
+    prepared = prepare(load_spec(path))
+    try:
+        driver, journal = build_driver(prepared, [KillFromOutside()])
+        with journal:
+            outcome = driver.run()
+    finally:
+        prepared.folder.unlock()
+    assert outcome.interrupted
+    trial = finished(tmp_path / "results" / "outside")[1]
+    assert trial["state"] == "interrupted", trial
+    assert trial["reason"] == "interrupted: ended by signal SIGTERM"
+    assert_none_alive(marker)
+
+
+def test_a_trial_lost_with_its_server_as_the_search_is_interrupted_is_not_said_to_run_again(
+    tmp_path, marker
+):
+    """The preload server killed with hypermax (a service manager's stop): its trial, lost with
+    it, is interrupted and runs again on resume, not in this search, which is ending: the
+    console does not say it runs again."""
+    from hypermax.events import Command, Message, TrialStarted
+    from hypermax.search import build_driver, prepare
+    from hypermax.spec import load_spec
+
+    path = fake_function_spec(
+        tmp_path,
+        "functions.py",
+        "sleep_forever",
+        {"name": "lost", "iterations": 2},
+        env={MARKER_ENV: marker},
+    )
+    messages: list[str] = []
+
+    class KillTheServer:
+        def handle(self, event: object) -> None:
+            if isinstance(event, Message):
+                messages.append(event.text)
+            if not isinstance(event, TrialStarted):
+                return
+            ids = driver.runner.process_ids(event.trial.id)
+            assert ids is not None
+            server = psutil.Process(ids[0]).ppid()
+            driver.request(Command.INTERRUPT)
+            os.kill(server, signal.SIGKILL)
+            wait_until(lambda: driver.runner.running() == 0, 30, "the trial's end")
+
+    prepared = prepare(load_spec(path))
+    try:
+        driver, journal = build_driver(prepared, [KillTheServer()])
+        with journal:
+            outcome = driver.run()
+    finally:
+        prepared.folder.unlock()
+    assert outcome.interrupted
+    trial = finished(tmp_path / "results" / "lost")[1]
+    assert trial["state"] == "interrupted", trial
+    assert trial["reason"].startswith("lost with its preload server"), trial
+    assert not [text for text in messages if "running it again" in text], messages
+    assert_none_alive(marker)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pickle
+import re
+import signal
 import threading
 from pathlib import Path
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive
-from runner_contract import executable, python_function
+from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
+from runner_contract import executable, python_function, stoppable
 
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import attachments
-from hypermax.execution.trial_run import TrialPlan, run_trial
+from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, TrialState
 
@@ -112,3 +114,63 @@ def test_an_absolute_path_inside_the_trial_folder_is_kept_relative(tmp_path):
     (tmp_path / "plot.png").write_bytes(b"png")
     result = {"plot": str(tmp_path / "plot.png"), "n": 3, "nested": {"plot": "plot.png"}}
     assert attachments(tmp_path, result) == ("plot.png",)
+
+
+@pytest.mark.parametrize(
+    ("settings", "hold", "eat", "last_step"),
+    [
+        # killed at its time limit, it grows past its RAM limit during the grace: SIGKILL at once
+        ({"auto_kill_max_time": 0.3}, 0, 64, r"0\.\d\d s into the 5 s grace, memory limit: "),
+        # killed at its RAM limit, it grows past what it held then: SIGKILL at once
+        ({}, 60, 64, r"0\.\d\d s into the 5 s grace, memory limit: .* MiB more than when it "),
+        # killed at its RAM limit, it holds what it held then: it is given its grace
+        ({"kill_grace": 0.3}, 60, 0, r"after the 0\.3 s grace: "),
+    ],
+)
+def test_a_trial_being_killed_is_held_to_its_ram_limit(
+    tmp_path, marker, settings, hold, eat, last_step
+):
+    """A trial that ignores SIGTERM and eats memory during its grace gets SIGKILL at once."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker, "HOLD_MIB": str(hold), "EAT_MIB": str(eat)},
+        **executable("eat_on_sigterm", auto_kill_max_ram=40, **{"kill_grace": 5, **settings}),
+    )
+    host = TrialHost(Limits.of(function))
+    try:
+        outcome = _run(function, tmp_path, host=host)
+    finally:
+        host.close()
+    assert outcome.state is TrialState.KILLED, outcome.reason
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert re.search(f"1 left {last_step}", log), log
+    assert outcome.exit_code == -signal.SIGKILL
+    assert_none_alive(marker)
+
+
+def test_a_trial_asked_to_stop_that_breaks_its_ram_limit_keeps_what_it_held_in_its_grace(
+    tmp_path, marker
+):
+    """Stopped early, it is over its RAM limit before its next report: its kill ladder begins
+    at once, and, as for a trial killed at that limit, it may keep what it held then through
+    its grace (it does not grow): SIGKILL after the grace, not at once."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker},
+        **stoppable("eat_on_go_ignoring_sigterm", auto_kill_max_ram=40, kill_grace=0.3),
+    )
+    trial_dir, log = tmp_path / "trials" / "1", tmp_path / "logs" / "trial_1.log"
+    plan = TrialPlan(function, tmp_path, Proposal(1, {"mib": 60}, {}), trial_dir, log)
+    host = TrialHost(Limits.of(function))
+    try:
+        run = TrialRun(host, plan)
+        assert run.start()
+        wait_until((trial_dir / "up").exists, 10, "its first report")
+        run.stop(KillReason.EARLY_STOP)  # it waits 1.2 s for its next report: never reached
+        (trial_dir / "go").touch()
+        outcome = run.finish()
+    finally:
+        host.close()
+    assert outcome.state is TrialState.STOPPED, outcome.reason
+    text = log.read_text()
+    assert "stopping the trial (ram): SIGTERM to " in text, text
+    assert "1 left after the 0.3 s grace: SIGKILL to " in text, text
+    assert_none_alive(marker)

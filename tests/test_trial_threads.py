@@ -8,10 +8,10 @@ from conftest import fake_function_spec, run_hypermax_here
 from fake_trials.helpers import finished
 
 
-def _run(tmp_path, name: str, preload: bool) -> tuple[dict, str]:
+def _run(tmp_path, name: str, preload: bool, src: str = "leftover_threads.py") -> tuple[dict, str]:
     spec = fake_function_spec(
         tmp_path,
-        "leftover_threads.py",
+        src,
         name,
         {"name": "threads", "iterations": 1},  # by the default method: x is not what counts
         preload=preload,
@@ -35,3 +35,14 @@ def test_an_open_thread_pool_ends_with_the_trial_as_in_any_interpreter(tmp_path)
     trial, log = _run(tmp_path, "open_pool", preload=True)
     assert trial["state"] == "ok"
     assert "still ran" not in log  # its workers ended as the process exited: nothing was cut
+
+
+@pytest.mark.parametrize("name", ["train", "train_leaving_a_thread"])
+def test_a_finalizer_that_never_returns_does_not_cost_the_result(tmp_path, name):
+    """Past the point where the interpreter's exit took the bootstrap's SIGALRM handler away,
+    its timer's signal ends the process by itself: the function had returned, it is ok. So it
+    does when a thread the function left ended first (the bootstrap's thread that waits for
+    threads runs no more then): without the timer, the trial waited for the finalizer."""
+    trial, log = _run(tmp_path, name, preload=False, src="hang_at_exit.py")
+    assert trial["state"] == "ok" and trial["loss"] == 0.5, trial
+    assert "its process had not ended 0.3 s later (kill_grace" in log

@@ -84,7 +84,6 @@ class TrialHost:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._system_strikes = 0
-        self._system_victims: list[Watched] = []  # trials the system limit is killing
         self._paths: dict[Path, Path] = {}
 
     # -- what a trial asks of its host ------------------------------------------------------
@@ -234,21 +233,19 @@ class TrialHost:
             return
         if used_mib - self._freeing_mib() <= limit:
             self._system_strikes = 0
-            return  # the trials being killed for it hold enough to bring it back under
+            return  # the trials being killed hold enough to bring it back under
         victim = self.heaviest()
         if victim is not None:
             self._system_strikes = 0
-            with self._lock:
-                self._system_victims.append(victim)
             victim.stop(KillReason.SYSTEM_RAM, used_mib)
 
     def _freeing_mib(self) -> float:
-        """The memory of their own (summed PSS) that the trials being killed for the system
-        limit still hold: it comes back as their kill ends (after their ``kill_grace``, for
+        """The memory of their own (summed PSS) that the trials being killed still hold (for
+        this limit or any other reason: a time limit, early stopping, or what a trial that
+        ended left running): it comes back as their kill ends (after their ``kill_grace``, for
         one that ignores SIGTERM), and another trial is killed only if that is not enough."""
         with self._lock:
-            self._system_victims = [run for run in self._system_victims if run.key in self._runs]
-            victims = list(self._system_victims)
+            victims = [run for run in self._runs.values() if not run.killable()]
         samples = (self.watchdog.sample(run.key, look=False) for run in victims)
         return sum(sample.proportional_mib() for sample in samples if sample is not None)
 

@@ -25,6 +25,8 @@ KILL_POLL_SECONDS = 0.02
 
 Finder = Callable[[], list[ProcInfo]]
 Note = Callable[[str], None]
+#: why what is left should get SIGKILL now, without the rest of the grace (None: no reason)
+Hurry = Callable[[], "str | None"]
 
 
 # -- signals --------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def kill_ladder(
     note: Note,
     label: str = "",
     wake: threading.Event | None = None,
-    hurry: Callable[[], bool] | None = None,
+    hurry: Hurry | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[ProcInfo]:
     """SIGTERM (and SIGCONT, :func:`_give`) every process ``find`` names, SIGKILL those
@@ -81,8 +83,8 @@ def kill_ladder(
     which pids got which signal, the grace, how many were left after it, what survived.
     Nothing is noted when ``find`` names nothing. Setting ``wake`` makes it look again at once
     instead of at the next poll (when the caller knows that a process just ended). Once
-    ``hurry`` says so (the search was interrupted twice), what is left gets SIGKILL without the
-    rest of the grace.
+    ``hurry`` names a reason (the search was interrupted twice, the tree is over its memory
+    limit), what is left gets SIGKILL without the rest of the grace, and the note says why.
 
     Returns:
         The processes still alive ``KILL_WAIT_SECONDS`` after SIGKILL (normally none).
@@ -100,9 +102,10 @@ def kill_ladder(
         if not alive:
             note(f"all ended {clock() - began:.2f} s after SIGTERM")
             return []
-        if hurry is not None and hurry():
+        why = None if hurry is None else hurry()
+        if why:
             waited = clock() - began
-            when = f"{waited:.2f} s into the {grace:g} s grace, interrupted again"
+            when = f"{waited:.2f} s into the {grace:g} s grace, {why}"
         else:
             when = f"after the {grace:g} s grace"
         note(f"{len(alive)} left {when}: SIGKILL to {_pids(alive)}")
@@ -133,7 +136,7 @@ def _wait(
     sig: int,
     note: Note,
     wake: threading.Event | None,
-    hurry: Callable[[], bool] | None = None,
+    hurry: Hurry | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[ProcInfo]:
     """Until ``deadline`` (of ``clock``), until every target is gone or until ``hurry`` says
@@ -167,7 +170,7 @@ class Ladder:
         grace: seconds between SIGTERM and SIGKILL.
         note: where each step is told (the trial's log).
         name: the name of the thread :meth:`start` runs it in.
-        hurry: once it says so, SIGKILL without the rest of the grace.
+        hurry: once it names a reason, SIGKILL without the rest of the grace.
         clock: what the grace is measured on: the trial's own clock, which stands still
             while the trial is paused (Ctrl-Z).
     """
@@ -178,7 +181,7 @@ class Ladder:
         grace: float,
         note: Note,
         name: str = "hypermax-kill",
-        hurry: Callable[[], bool] | None = None,
+        hurry: Hurry | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._find = find

@@ -86,6 +86,8 @@ def trial_outcome(ending: Ending) -> Outcome:
             **common,
         )
     killed_on_its_way_out = ending.kill is not None  # here: after the function returned
+    if exit_outlasted_the_wait(ending.function_type, code, result is not None):
+        code = 0  # its result stands, as when the bootstrap's own handler ends the exit
     if code is not None and code != 0 and not killed_on_its_way_out:
         return Outcome(
             state=TrialState.FAILED,
@@ -102,6 +104,15 @@ def trial_outcome(ending: Ending) -> Outcome:
     if result is None:
         return Outcome(state=TrialState.FAILED, reason=problem, **common)
     return Outcome(state=TrialState.OK, **common)
+
+
+def exit_outlasted_the_wait(function_type: str, exit_code: int | None, returned: bool) -> bool:
+    """Whether a ``python_function`` trial whose function ``returned`` (its result written)
+    ended by the timer its bootstrap sets for the exit (:func:`.trial_exit.exit_within`):
+    its exit took longer than ``kill_grace`` (a finalizer that does not return) past the point
+    where the interpreter's exit takes Python's signal handlers away, so ``SIGALRM``'s own
+    action ended it rather than the bootstrap's handler."""
+    return function_type == "python_function" and returned and exit_code == -signal.SIGALRM
 
 
 def _returned_before_the_stop(ending: Ending) -> bool:

@@ -64,8 +64,12 @@ def exit_within(code: int) -> None:
     They get ``HYPERMAX_EXIT_WAIT`` seconds (the function's ``kill_grace``; 2 without it) from
     now, as the interpreter's exit goes on (a thread pool left open ends there); then a note
     goes to the trial's log and the process exits with ``code``, its result written. Threads
-    left running are waited for by a thread; otherwise a timer signal (``SIGALRM``) ends the
-    wait, which needs no thread (``threading`` costs a trivial trial more than it does).
+    left running are waited for by a thread, and :data:`ALARM_AFTER_THREAD` seconds later by
+    the timer (that thread runs no more once the exit is past them); otherwise a timer signal
+    (``SIGALRM``) alone ends the wait, which needs no thread (``threading`` costs a trivial
+    trial more than it does). Once the interpreter's exit took its handler away, ``SIGALRM``
+    ends the process by itself: hypermax keeps the result all the same (see
+    :func:`.outcome.exit_outlasted_the_wait`).
     """
     try:
         wait = float(os.environ.get(protocol.EXIT_WAIT_ENV, "2"))
@@ -88,10 +92,18 @@ def exit_within(code: int) -> None:
         _leave(code, f"{why}: the trial exits without them")
 
     threading.Thread(target=leave, name="hypermax-exit", daemon=True).start()
+    # the thread runs no more once the interpreter's exit is past waiting for threads: should
+    # the threads end and a finalizer then never return, the timer ends the process
+    _exit_on_alarm(code, wait, ALARM_AFTER_THREAD)
 
 
-def _exit_on_alarm(code: int, wait: float) -> None:
-    """Exit with ``code`` when the process has not ended ``wait`` seconds from now."""
+#: how much later than the thread that waits for threads left running the timer ends the exit
+ALARM_AFTER_THREAD = 0.5
+
+
+def _exit_on_alarm(code: int, wait: float, later: float = 0.0) -> None:
+    """Exit with ``code`` when the process has not ended ``wait`` (and ``later``) seconds from
+    now."""
 
     def on_alarm(signum: int, frame: object) -> None:
         _leave(
@@ -101,7 +113,7 @@ def _exit_on_alarm(code: int, wait: float) -> None:
         )
 
     _signal.signal(_signal.SIGALRM, on_alarm)
-    _signal.setitimer(_signal.ITIMER_REAL, max(wait, 0.001))
+    _signal.setitimer(_signal.ITIMER_REAL, max(wait + later, 0.001))
 
 
 def _leave(code: int, why: str) -> None:

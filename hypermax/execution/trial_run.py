@@ -39,7 +39,7 @@ from hypermax.execution.limits import (
     ram_strikes,
     time_breach,
 )
-from hypermax.execution.outcome import Ending, trial_outcome
+from hypermax.execution.outcome import Ending, exit_outlasted_the_wait, trial_outcome
 from hypermax.execution.output import LogSink, Stream, TrialOutput
 from hypermax.execution.shm import SHM, ShmLeftovers
 from hypermax.execution.trial_files import TrialFiles
@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from hypermax.execution.procfs import ProcInfo
     from hypermax.execution.watchdog import ProcessTree, TreeSample
     from hypermax.spec import FunctionSpec
+
+#: how much more memory than it held when killed, as a share of its RAM limit, a tree killed
+#: at that limit may use during its ``kill_grace`` before it gets SIGKILL at once
+GRACE_RAM_GROWTH = 0.1
 
 #: takes a report; True asks that the trial's reports be read no faster for now (its stdout is
 #: held until the runner resumes it: see :meth:`~.host.TrialHost.resume_held`)
@@ -122,7 +126,7 @@ class TrialRun:
             plan.function.kill_grace,
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
-            hurry=lambda: host.hurry,
+            hurry=self._hurry,
             clock=self._running_time,  # the grace leaves out the time it is paused, as its limit
         )
         self.started = time.monotonic()
@@ -138,6 +142,8 @@ class TrialRun:
         self.cpu_percent = 0.0
         self.processes = 1
         self._ram_strikes = 0
+        self._over_in_grace: str | None = None  # why its kill cannot wait for the grace
+        self._ram_at_kill: float | None = None  # MiB, when its kill began at its RAM limit
         self._memory = TreeMemory()  # its memory with shared pages once: limit and peak
         self._sampled_at = 0.0
         self._oom_kills: int | None = None  # the out-of-memory killer's count as it started
@@ -284,13 +290,39 @@ class TrialRun:
         elapsed = self._elapsed(now)
         if self._held() and time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
-        if self._held():  # not while a kill is under way: weighing its memory costs
+        if self._ladder.begun:
+            self._hold_in_grace(sample, now)
+        elif self._held():
             ram_mib = self._memory.weigh(sample, limits.max_ram_mib, now)  # shared pages once
             self._ram_strikes = ram_strikes(limits, ram_mib, self._ram_strikes)
             if self._ram_strikes >= RAM_SAMPLES_TO_KILL:
                 self.stop(KillReason.RAM, ram_mib)
         self.peak_rss_mib = max(self.peak_rss_mib, self._memory.peak(sample, now))
         self.rss_mib = self._memory.now_mib(sample)  # what the dashboard shows: as the peak
+
+    def _hold_in_grace(self, sample: TreeSample, now: float) -> None:
+        """A kill is under way (SIGTERM sent, its grace running): the tree is still held to its
+        RAM limit, as many samples in a row as while it ran; past it, what is left gets SIGKILL
+        at once. A tree killed at that limit may keep what it held when killed (its grace is
+        for it to let go of it), and a tenth of the limit more, but not grow beyond that."""
+        limit = self.host.limits.max_ram_mib
+        if limit is None or self._over_in_grace is not None:
+            return
+        held = self._ram_at_kill
+        allowed = limit if held is None else max(limit, held) + limit * GRACE_RAM_GROWTH
+        ram_mib = self._memory.weigh(sample, allowed, now)  # shared pages once
+        self._ram_strikes = self._ram_strikes + 1 if ram_mib > allowed else 0
+        if self._ram_strikes < RAM_SAMPLES_TO_KILL:
+            return
+        why = kill_text(KillReason.RAM, ram_mib, self.host.limits)
+        if held is not None:
+            why += f", {ram_mib - held:.0f} MiB more than when it was killed"
+        self._over_in_grace = why
+        self._ladder.nudge()
+
+    def _hurry(self) -> str | None:
+        """Why the trial's kill ladder should SIGKILL now, without the rest of its grace."""
+        return "interrupted again" if self.host.hurry else self._over_in_grace
 
     def _held(self) -> bool:
         """Whether the trial is held to its limits: it runs, and no kill is under way (a
@@ -328,6 +360,9 @@ class TrialRun:
             hurry = not first and self._asking and not self._exited
             if not (first or hurry):
                 return
+            if reason is KillReason.RAM and value is not None:  # what its grace may hold
+                self._ram_at_kill = value
+            self._ram_strikes = 0  # counted afresh against what its kill allows
             if first:
                 self._kill = (reason, value)
                 cooperative = self.function.type == "python_function"  # runs our bootstrap
@@ -401,6 +436,7 @@ class TrialRun:
                 status = self._reap(self._process)
                 if exited is not None:
                     exited()
+                self._note_exit_outlasted_the_wait()
                 self._take_peak(status.peak_rss_mib)
                 self._look_at_leftovers()
                 self._sweep()
@@ -426,6 +462,17 @@ class TrialRun:
         if status.cpu_seconds is not None:
             self.cpu_seconds = max(self.cpu_seconds, status.cpu_seconds)
         return status
+
+    def _note_exit_outlasted_the_wait(self) -> None:
+        """Say in its log why a function that returned ended by SIGALRM (as its bootstrap's
+        handler says it, when it runs)."""
+        returned = self.files.result_file.exists()
+        if exit_outlasted_the_wait(self.function.type, self.exit_code, returned):
+            self._note(
+                f"the function returned, but its process had not ended {self.function.kill_grace:g}"
+                " s later (kill_grace; a finalizer that does not return, as the interpreter "
+                "exits): SIGALRM ended it, its result kept"
+            )
 
     def _take_peak(self, peak: float | None) -> None:
         """The process's peak RSS as its reaping told it; when it could not, what the

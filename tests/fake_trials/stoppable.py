@@ -103,3 +103,21 @@ def swallow_the_stop(params: dict[str, Any], reporter: Any) -> float:
             time.sleep(0.01)
     except hypermax.TrialStopped:
         return 0.125
+
+
+def eat_on_go_ignoring_sigterm(params: dict[str, Any], reporter: Any) -> float:
+    """Ignores SIGTERM; reports step 1 after 0.6 s (so a stop gives it twice that to reach
+    its next report, which never comes), then, once ``go`` is in its folder, writes
+    ``params["mib"]`` MiB and holds them for ever."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(0.6)
+    reporter(1, loss=1.0)
+    _up()
+    while not (_folder() / "go").exists():
+        time.sleep(0.01)
+    held = b"x" * (params["mib"] << 20)  # written: every page is in memory
+    while held:
+        time.sleep(60)
+    return 1.0
