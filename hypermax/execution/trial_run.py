@@ -466,7 +466,10 @@ class TrialRun:
     def _note_exit_outlasted_the_wait(self) -> None:
         """Say in its log why a function that returned ended by SIGALRM (as its bootstrap's
         handler says it, when it runs)."""
-        returned = self.files.result_file.exists()
+        if self.exit_code != -signal.SIGALRM:  # one look at its folder only then
+            return
+        # (os.path: a folder the trial made unreadable raises nothing here)
+        returned = os.path.exists(self.files.result_file)
         if exit_outlasted_the_wait(self.function.type, self.exit_code, returned):
             self._note(
                 f"the function returned, but its process had not ended {self.function.kill_grace:g}"
