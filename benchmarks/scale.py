@@ -46,7 +46,7 @@ def ask_and_resume(size: int, asks: int, method: str) -> dict[str, float]:
         prepared.folder.unlock()
         random_spec = spec_from_method(spec, "random")
         optimizer = build_optimizer(random_spec, driver.space, 1)
-        optimizer.tell_many(driver._trials.values())
+        optimizer.tell_many(driver._record.trials.values())
         rand = []
         for i in range(asks):
             t0 = time.perf_counter()

@@ -311,6 +311,8 @@ class Asha(StoppingPolicy):
         self.rungs: dict[int, dict[int, tuple[float, int]]] = {}
         #: trial → the rungs its latest report reached first (a rung is judged once a trial)
         self._reached: dict[int, list[int]] = {}
+        #: rung → the losses there, in order: kept as trials reach it, not sorted at each report
+        self._losses: dict[int, list[float]] = {}
 
     def record(self, trial_id: int, step: int, loss: float) -> None:
         super().record(trial_id, step, loss)
@@ -319,13 +321,17 @@ class Asha(StoppingPolicy):
             entries = self.rungs.setdefault(rung, {})
             if trial_id not in entries:
                 entries[trial_id] = (loss, step)
+                bisect.insort(self._losses.setdefault(rung, []), loss)
                 reached.append(rung)
 
     def forget(self, trial_id: int) -> None:
         super().forget(trial_id)
         self._reached.pop(trial_id, None)
-        for entries in self.rungs.values():
-            entries.pop(trial_id, None)
+        for rung, entries in self.rungs.items():
+            left = entries.pop(trial_id, None)
+            if left is not None:
+                losses = self._losses[rung]
+                del losses[bisect.bisect_left(losses, left[0])]
 
     def judge(self, trial_id: int, step: int, loss: float) -> Standing:
         if self.rule.max_steps is not None and step >= self.rule.max_steps:
@@ -356,7 +362,7 @@ class Asha(StoppingPolicy):
 
     def cutoff(self, rung: int, count: int) -> tuple[float | None, str]:
         """The worst loss kept at ``rung`` once ``count`` trials reached it, and what it is."""
-        losses = sorted(loss for loss, _ in self.rungs.get(rung, {}).values())
+        losses = self._losses.get(rung, [])
         if count - 1 < self.rule.min_trials or not losses:
             return None, f"rung {rung}: {count - 1} of {self.rule.min_trials} trials"
         keep = max(1, count // self.rule.eta)

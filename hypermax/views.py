@@ -47,6 +47,7 @@ class ViewWriter:
         self._closing = False
         self._disk_full: OSError | None = None  # met by the thread, for the next caller
         self._said: set[str] = set()  # the failures the thread logged: each only once
+        self._lines = export.CsvLines()  # results.csv's lines, kept between rewrites
 
     def idle(self) -> bool:
         """Whether nothing waits and nothing is being written."""
@@ -87,7 +88,7 @@ class ViewWriter:
             self._raise_disk_full()
             self._busy = True
         try:
-            export.write_views(self.folder, trials)
+            export.write_views(self.folder, trials, self._lines)
         finally:
             with self._cond:
                 self._busy = False
@@ -119,7 +120,7 @@ class ViewWriter:
                     return
                 self._busy = True
             try:
-                export.write_views(self.folder, trials)
+                export.write_views(self.folder, trials, self._lines)
             except OSError as exc:
                 path, why = view_failure(exc, self.folder)
                 if not is_disk_full(exc) and self._first(f"{path}: {why}"):

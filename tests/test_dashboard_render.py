@@ -293,3 +293,27 @@ def test_a_running_trials_window_shows_how_long_it_has_run():
     view.refresh()
     view.keypress((160, 50), "enter")
     assert "time 7.0s" in screen(view, (160, 50))
+
+
+@pytest.mark.parametrize("size", [5, 300])
+def test_the_trials_table_is_sorted_again_only_when_its_trials_or_their_order_change(size):
+    history = tuple(trial(i, state=TrialState.OK, loss=1.0 / i) for i in range(1, size + 1))
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=size + 10, history=history, resumed=True))
+    view = DashboardView(state)
+    sorts: list[str] = []
+    sort = state.trials
+    state.trials = lambda *how: sorts.append(how[0]) or sort(*how)  # type: ignore[method-assign]
+    for _ in range(3):  # the clock's ticks, live stats: nothing the table shows
+        state.apply(ev.LiveUpdate({}))
+        view.refresh()
+    assert sorts == []
+    state.apply(ev.TrialStarted(trial(size + 1)))
+    view.refresh()
+    run_trial(state, size + 1, 0.0)
+    view.refresh()
+    view.trials.toggle_sort()
+    view.refresh()
+    view.refresh()
+    assert sorts == ["loss", "loss", "id"]
+    assert view.trials.walker.ids[:2] == [size + 1, size]  # newest first

@@ -185,6 +185,44 @@ def test_best_series_is_none_until_the_first_loss():
     assert state.best_series() == [None, 2.0]
 
 
+class CountedReads(dict):  # type: ignore[type-arg]
+    """The state's finished trials, counting the trials read from them."""
+
+    reads = 0
+
+    def __getitem__(self, key: Any) -> Any:
+        self.reads += 1
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+    def values(self) -> Any:
+        self.reads += len(self)
+        return super().values()
+
+
+@pytest.mark.parametrize("size", [10, 500])
+def test_a_trial_that_ends_is_counted_and_charted_without_reading_the_others(size):
+    history = tuple(trial(i, state=TrialState.OK, loss=float(i)) for i in range(1, size + 1))
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=size + 10, history=history, resumed=True))
+    assert state.counts()["done"] == size and len(state.chart_points()) == size
+    state.finished = finished = CountedReads(state.finished)
+    run_trial(state, size + 1, 0.5)
+    run_trial(state, size + 2, None, TrialState.INTERRUPTED)
+    counts, points, best = state.counts(), state.chart_points(), state.best_series()
+    assert finished.reads <= 4  # each new trial's own (a redraw once more trials ended)
+    assert (counts["ok"], counts["interrupted"], counts["done"]) == (size + 1, 1, size + 1)
+    assert points[-1] == (0.5, "ok") and best[-2:] == [1.0, 0.5]
+    # a trial recorded again (the interrupted one, run again) moves its count and its point
+    run_trial(state, size + 2, 0.25)
+    counts = state.counts()
+    assert (counts["ok"], counts["interrupted"], counts["done"]) == (size + 2, 0, size + 2)
+    assert state.chart_points()[-1] == (0.25, "ok") and state.best_series()[-1] == 0.25
+
+
 def test_running_rows_carry_live_stats_last_report_and_params_unlike_the_best():
     clock = FakeClock()
     state = DashboardState(clock)

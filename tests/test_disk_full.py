@@ -223,7 +223,7 @@ def test_a_view_that_fills_the_disk_stops_the_running_trials_as_interrupted(
 ) -> None:
     written: list[int] = []
 
-    def write_views(folder: Path, trials: Any) -> None:
+    def write_views(folder: Path, trials: Any, *_: object) -> None:
         written.append(len(trials))
         if len(written) >= 2:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -377,3 +377,24 @@ def test_a_rounded_log_normal_number_is_never_rounded_to_zero(method):
     optimizer = make_optimizer(method, space, 1, {})
     values = [optimizer.ask(trial_id).params["batch"] for trial_id in range(1, 41)]
     assert min(values) == 1, values
+
+
+@pytest.mark.parametrize("size", [10, 5000])
+def test_an_enum_value_is_encoded_without_comparing_it_with_every_option(size, monkeypatch):
+    from hypermax.space import nodes
+
+    options = [f"v{i}" for i in range(size - 4)] + [1, True, [1, "a"], {"k": [2.0]}]
+    space = Space({"type": "object", "properties": {"c": {"enum": options}}})
+    compared: list[object] = []
+    real = nodes.json_equal
+
+    def json_equal(a: object, b: object) -> bool:
+        compared.append(a)
+        return real(a, b)
+
+    monkeypatch.setattr(nodes, "json_equal", json_equal)
+    values = [f"v{size - 5}", 1.0, True, [1.0, "a"], {"k": [2]}]
+    assert [space.encode({"c": v})["c"] for v in values] == [size - 5, *range(size - 4, size)]
+    assert len(compared) == len(values)  # each with the option it is, not with every option
+    with pytest.raises(EncodeError, match="is not one of"):
+        space.encode({"c": "nowhere"})

@@ -186,6 +186,40 @@ def test_asha_keeps_the_best_one_in_eta_at_each_rung_without_waiting_for_a_brack
     )
 
 
+class CountedReads(dict):  # type: ignore[type-arg]
+    """A rung's trials, counting the entries read from them all at once."""
+
+    reads = 0
+
+    def values(self) -> Any:
+        self.reads += len(self)
+        return super().values()
+
+    def items(self) -> Any:
+        self.reads += len(self)
+        return super().items()
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_asha_judges_a_report_without_reading_every_trial_at_its_rung(size):
+    policy = Asha(EarlyStopping(policy="asha", min_trials=1, eta=2, min_steps=1, max_steps=8))
+    losses = [(i * 7919 % size) / size for i in range(1, size + 1)]  # all at rung 1
+    for trial_id, loss in enumerate(losses, 1):
+        policy.record(trial_id, 1, loss)
+    policy.rungs[1] = rung = CountedReads(policy.rungs[1])
+    standing = policy.observe(size + 1, 1, 0.5)
+    assert rung.reads == 0
+    expected = sorted([*losses, 0.5])[(size + 1) // 2 - 1]
+    assert (standing.bar, standing.against) == (
+        expected,
+        f"rung 1: best {(size + 1) // 2} of {size + 1}",
+    )
+    policy.forget(1)  # a trial interrupted runs again: its loss no longer counts
+    standing = policy.observe(size + 2, 1, 0.25)
+    kept = sorted([*losses[1:], 0.5, 0.25])
+    assert standing.bar == kept[(size + 1) // 2 - 1]
+
+
 def test_asha_judges_a_trial_at_a_rung_once_however_often_it_reports_that_step():
     # a trial reporting per batch with the epoch as its step reaches rung 1 once: it went
     # on there, and the trials that reach the rung after it do not stop it at its next batch

@@ -36,7 +36,7 @@ def test_submitted_trials_are_written_in_the_writers_thread_latest_last(tmp_path
     writing, release = threading.Event(), threading.Event()
     real = views.export.write_views
 
-    def write(folder: Path, trials: list[Trial]) -> None:
+    def write(folder: Path, trials: list[Trial], *_: object) -> None:
         threads.append(threading.current_thread().name)
         writing.set()
         release.wait(10)  # hold the first write: the next submits wait behind it
@@ -62,7 +62,7 @@ def test_submitted_trials_are_written_in_the_writers_thread_latest_last(tmp_path
 def test_a_failed_write_is_logged_and_the_writer_goes_on(tmp_path, monkeypatch, caplog):
     failed = threading.Event()
 
-    def write(folder: Path, trials: list[Trial]) -> None:
+    def write(folder: Path, trials: list[Trial], *_: object) -> None:
         if threading.current_thread().name == "hypermax-views":
             failed.set()
             raise OSError("disk full")
@@ -93,7 +93,7 @@ def test_flushing_alone_starts_no_thread_and_close_is_harmless(tmp_path):
 def test_a_full_disk_met_by_the_thread_is_raised_at_the_next_call(tmp_path, monkeypatch):
     failed = threading.Event()
 
-    def write(folder: Path, trials: list[Trial]) -> None:
+    def write(folder: Path, trials: list[Trial], *_: object) -> None:
         failed.set()
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -109,3 +109,26 @@ def test_a_full_disk_met_by_the_thread_is_raised_at_the_next_call(tmp_path, monk
     writer.flush([trial(3, 0.1)])  # raised once: the next write goes ahead
     writer.close()
     assert best_id(tmp_path) == 3
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_a_rewrite_makes_only_the_rows_of_the_trials_that_ended_since_the_last(tmp_path, size):
+    from hypermax.export import trials_csv
+
+    writer = ViewWriter(tmp_path)
+    trials = {i: trial(i, 1.0 / i) for i in range(1, size + 1)}
+    writer.flush(list(trials.values()))
+    assert writer._lines.rows_made == size
+    trials[size + 1] = trial(size + 1, 0.5)
+    writer.flush(list(trials.values()))
+    assert writer._lines.rows_made == size + 1  # not each row again: a row once a trial
+    assert (tmp_path / "results.csv").read_text() == trials_csv(trials.values())
+    # a trial recorded again gets its row made again; one of a param none had (a new column)
+    # makes every row again, in the columns a table made at once has
+    trials[3] = Trial(3, {"x": 3}, {}, TrialState.FAILED, reason="recorded again")
+    trials[size + 2] = Trial(size + 2, {"x": 0, "y": "b"}, {}, TrialState.OK, 0.1)
+    writer.flush(list(trials.values()))
+    assert writer._lines.rows_made == (size + 1) + 2 + size  # the 2 new ones, the others again
+    assert (tmp_path / "results.csv").read_text() == trials_csv(trials.values())
+    assert "3,failed,,,,3,,recorded again\n" in (tmp_path / "results.csv").read_text()
+    writer.close()

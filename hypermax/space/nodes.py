@@ -14,7 +14,7 @@ import math
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.space.hyperopt_lite import defer_algorithms
@@ -334,6 +334,20 @@ def option_number(value: Any, count: int) -> int | None:
     return None
 
 
+def _option_key(value: Any) -> Any:
+    """A key that two JSON values share when :func:`json_equal` makes them equal (``1`` and
+    ``1.0``, not ``true`` and ``1``); None for a value of another type."""
+    if isinstance(value, bool) or value is None or type(value) in (int, float, str):
+        return (type(value) is bool, value)
+    if isinstance(value, list | tuple):
+        items = [_option_key(item) for item in value]
+        return None if None in items else ("list", *items)
+    if isinstance(value, dict):
+        pairs = {(k, _option_key(v)) for k, v in value.items()}
+        return None if any(v is None for _, v in pairs) else frozenset(pairs)
+    return None
+
+
 def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
@@ -343,6 +357,8 @@ class EnumNode(Node):
     label: str
     options: list[Any]
     given_default: Any = MISSING
+    #: the number of each option, by :func:`_option_key` (made at the first encode)
+    _numbers: dict[Any, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def expr(self) -> Any:
         from hyperopt import hp
@@ -353,7 +369,18 @@ class EnumNode(Node):
         return json.loads(json.dumps(self.options[int(vals[self.label])]))
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
-        for i, option in enumerate(self.options):
+        if self._numbers is None:  # made once: each value is then found at once, not by
+            self._numbers = {}  # comparing it with every option (100,000 of them, for each
+            for i, option in enumerate(self.options):  # trial a warm start imports)
+                key = _option_key(option)
+                if key is not None:
+                    self._numbers.setdefault(key, i)
+        key = _option_key(value)
+        found = self._numbers.get(key) if key is not None else None
+        if found is not None and json_equal(self.options[found], value):
+            out[self.label] = found
+            return
+        for i, option in enumerate(self.options):  # a value of another type (a NaN, numpy's)
             if json_equal(option, value):
                 out[self.label] = i
                 return

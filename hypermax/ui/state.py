@@ -11,7 +11,7 @@ import math
 import statistics
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,11 @@ class DashboardState:
         self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
         self._ended_at: deque[float] = deque(maxlen=RECENT_DURATIONS)  # this session's, counted
         self._ranking: tuple[int, list[ParamRelation]] | None = None
-        self._chart: tuple[int, list[tuple[float | None, str]], list[float | None]] | None = None
+        #: the finished trials by state, kept as they finish: a redraw does not count them all
+        self._counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
+        #: the chart's series as far as :attr:`order` was folded into them (None: to be made
+        #: anew, after a trial was recorded again); a trial that ends extends them
+        self._chart: _Chart | None = None
 
     # -- folding events -------------------------------------------------------------------------
     def apply(self, event: ev.Event) -> None:
@@ -185,8 +189,13 @@ class DashboardState:
         launched = self._launched_at.pop(trial.id, None)
         stood_at = self._stood_at.pop(trial.id, None)
         stopped = 0.0 if stood_at is None else self.stood() - stood_at
-        if trial.id not in self.finished:
+        old = self.finished.get(trial.id)
+        if old is None:
             self.order.append(trial.id)
+        else:
+            self._counts[old.state.value] -= 1
+            self._chart = None  # a point in the middle of the series changes
+        self._counts[trial.state.value] = self._counts.get(trial.state.value, 0) + 1
         self.finished[trial.id] = trial
         self._flat[trial.id] = flatten(trial.params)
         self.finished_version += 1
@@ -208,9 +217,7 @@ class DashboardState:
 
     def counts(self) -> dict[str, int]:
         """Trials by state, plus ``done`` (those counted towards iterations) and ``running``."""
-        counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
-        for trial in self.finished.values():
-            counts[trial.state.value] = counts.get(trial.state.value, 0) + 1
+        counts = dict(self._counts)
         counts["done"] = sum(counts[s.value] for s in TrialState if s.counted)
         counts["running"] = len(self.running)
         return counts
@@ -253,23 +260,23 @@ class DashboardState:
         return self._series()[1]
 
     def _series(self) -> tuple[list[tuple[float | None, str]], list[float | None]]:
-        """Both chart series, rebuilt only after another trial finished."""
-        if self._chart is not None and self._chart[0] == self.finished_version:
-            return self._chart[1], self._chart[2]
-        points: list[tuple[float | None, str]] = []
-        series: list[float | None] = []
-        best: float | None = None
-        for tid in self.order:
+        """Both chart series, extended by the trials that finished since the last call (made
+        anew only after a trial was recorded again)."""
+        chart = self._chart
+        if chart is None:
+            chart = self._chart = _Chart()
+        for tid in self.order[chart.folded :]:
             trial = self.finished[tid]
+            chart.folded += 1
             if not trial.state.counted:
                 continue
             loss = trial.loss
-            points.append((loss, trial.state.value))
+            chart.points.append((loss, trial.state.value))
+            best = chart.series[-1] if chart.series else None
             if loss is not None and math.isfinite(loss) and (best is None or loss < best):
                 best = loss
-            series.append(best)
-        self._chart = (self.finished_version, points, series)
-        return points, series
+            chart.series.append(best)
+        return chart.points, chart.series
 
     def running_rows(self) -> list[RunningRow]:
         """The running trials, oldest first, with live resource use and params unlike the best."""
@@ -335,6 +342,16 @@ class DashboardState:
             return max(0.0, now - launched)
         stats = self.live.get(trial_id)
         return stats.elapsed if stats is not None else 0.0
+
+
+@dataclass
+class _Chart:
+    """The chart's series (:meth:`DashboardState.chart_points`, ``best_series``) and how many
+    trials of ``order`` they fold."""
+
+    points: list[tuple[float | None, str]] = field(default_factory=list)
+    series: list[float | None] = field(default_factory=list)
+    folded: int = 0
 
 
 def problem_line(trial: Trial) -> str:

@@ -165,13 +165,24 @@ class TrialsPanel(Panel):
         self.listbox = urwid.ListBox(self.walker)
         self.sort = "loss"
         self.reverse = False
+        self._shown: tuple[Any, ...] | None = None  # what the table shows: see update()
         header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
         body: urwid.Frame[Any, Any, Any] = urwid.Frame(self.listbox, header=header)
         super().__init__("trials", "trials", body)
 
     def update(self, state: DashboardState) -> None:
-        """Show the state's trials in the current order."""
-        self.walker.set_trials(state.trials(self.sort, self.reverse))
+        """Show the state's trials in the current order (sorted again only when a trial started
+        or ended, or the order changed: not at each tick of the clock)."""
+        shown = (
+            id(state),
+            state.finished_version,
+            [*map(id, state.running.values())],
+            self.sort,
+            self.reverse,
+        )
+        if shown != self._shown:
+            self._shown = shown
+            self.walker.set_trials(state.trials(self.sort, self.reverse))
         arrow = "↓" if self.reverse else "↑"
         if self.sort == "id":
             arrow = "newest first" if self.reverse else "oldest first"
