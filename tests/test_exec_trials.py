@@ -393,3 +393,20 @@ def test_a_result_line_in_colour_or_behind_a_byte_order_mark_is_read_as_a_termin
         command = (sys.executable, str(script), kind)
         outcome = _run(tmp_path, type="executable", command=command)
         assert outcome.state is TrialState.OK and outcome.result == {"loss": loss}, outcome.reason
+
+
+@pytest.mark.parametrize("entry", ["bin", ""])
+def test_a_program_on_a_relative_path_entry_is_found_from_where_hypermax_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    """``PATH=bin:$PATH hypermax ...`` (or a ``PATH`` with an empty entry, the current folder)
+    finds the program where ``validate`` found it, not in the trial's own folder."""
+    folder = tmp_path / entry
+    folder.mkdir(exist_ok=True)
+    (folder / "my-trial").write_text("#!/bin/sh\necho 0.25\n")
+    (folder / "my-trial").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", f"{entry}:/usr/bin:/bin")
+    outcome = _run(tmp_path, type="executable", command=("my-trial",))
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.25}

@@ -104,8 +104,9 @@ def trial_environment(
     env = current_environ()
     for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
         del env[name]  # hypermax runs in a trial of another search: what it set is its own
-    if "PYTHONPATH" in env and "PYTHONPATH" not in function.env:
-        env["PYTHONPATH"] = _from_here(env["PYTHONPATH"])
+    for name in ("PYTHONPATH", "PATH"):
+        if name in env and name not in function.env:
+            env[name] = _from_here(env[name], empty_is_here=name == "PATH")
     env.update(function.env)
     python = function.type == "python_function"  # hypermax's own interpreter runs it
     env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
@@ -132,20 +133,23 @@ def trial_environment(
 _PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
 
 
-def _from_here(path_list: str) -> str:
-    """A ``PYTHONPATH`` of hypermax's environment with its relative folders made absolute from
-    hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax ...``): a trial
-    starts in another (its own, or ``cwd``)."""
+def _from_here(path_list: str, empty_is_here: bool = False) -> str:
+    """A ``PYTHONPATH`` or ``PATH`` of hypermax's environment with its relative folders made
+    absolute from hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax
+    ...``, ``PATH=bin:$PATH hypermax ...``, as ``validate`` found the program): a trial starts
+    in another (its own, or ``cwd``). An empty entry of a ``PATH`` (``empty_is_here``) is the
+    current folder too."""
     entries = path_list.split(os.pathsep)
-    if all(not entry or os.path.isabs(entry) for entry in entries):
+    relative = [(entry or empty_is_here) and not os.path.isabs(entry) for entry in entries]
+    if not any(relative):
         return path_list
     try:
         here = os.getcwd()
     except OSError:  # removed: they name nothing from anywhere
         return path_list
     return os.pathsep.join(
-        os.path.join(here, entry) if entry and not os.path.isabs(entry) else entry
-        for entry in entries
+        os.path.join(here, entry) if named_here else entry
+        for entry, named_here in zip(entries, relative, strict=True)
     )
 
 
