@@ -5,6 +5,7 @@ program before any trial runs, and a trial whose start fails says it instead of 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -26,13 +27,35 @@ def first_line_problem(file: str | Path, path: str | None) -> str | None:
         return "it is a script without a first line naming its interpreter (#!/bin/sh)"
     if first.rstrip(b"\n").endswith(b"\r"):
         return "its first line ends in a carriage return (Windows line endings)"
-    words = first[2:].decode(errors="replace").split()
-    if not words:
+    # the kernel splits the line once: the interpreter, then the rest as one argument
+    text = first[2:].decode(errors="replace").strip(" \t\n")
+    interpreter, argument = [*re.split(r"[ \t]+", text, maxsplit=1), ""][:2]
+    if not interpreter:
         return "its first line names no interpreter"
-    interpreter = words[0]
-    if Path(interpreter).name == "env" and len(words) > 1 and not words[1].startswith("-"):
-        if shutil.which(words[1], path=path) is None:
-            return f"its interpreter {words[1]} (#!{interpreter}) is not on PATH"
-    elif not os.access(interpreter, os.X_OK):
+    if Path(interpreter).name == "env" and argument:
+        return _env_problem(interpreter, argument, path)
+    if not os.access(interpreter, os.X_OK):
         return f"its interpreter {interpreter} (its first line) cannot be found"
+    return None
+
+
+def _env_problem(env: str, argument: str, path: str | None) -> str | None:
+    """Why ``#!<env> <argument>`` cannot start its program: ``env`` gets ``argument`` as one
+    word, which it splits only after ``-S``; the program must be on ``PATH``."""
+    words = argument.split()
+    if words[0].startswith("-"):
+        split = words[0][2:] if words[0].startswith("-S") else None
+        if split is None:
+            return None  # other options of env: it says best
+        words = [split, *words[1:]] if split else words[1:]
+        words = [w for w in words if not w.startswith("-") and "=" not in w]
+        if not words:
+            return None
+    elif len(words) > 1:
+        return (
+            f'its first line gives {env} "{argument}" as one word (the kernel does not split '
+            f"it): write #!{env} -S {argument}"
+        )
+    if shutil.which(words[0], path=path) is None:
+        return f"its interpreter {words[0]} (#!{env}) is not on PATH"
     return None
