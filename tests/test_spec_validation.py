@@ -800,6 +800,19 @@ CASES = [
         id="python-script-in-a-string-command",
     ),
     pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "train {x} 2>&1 | tee 'a|b.log'"}
+            )
+        },
+        [
+            'bad.json: function.command: ">&1" is shell syntax, and the command is not run by a '
+            'shell: quote it to pass it to the program, or run one ("command": ["sh", "-c", '
+            '"..."])'
+        ],
+        id="shell-syntax-in-a-string-command",
+    ),
+    pytest.param(
         {"bad.json": spec(function={"type": "shell", "command": "true"})},
         ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
         id="bad-function-type",

@@ -204,6 +204,14 @@ def _executable_problems(
         if not command:
             yield where, "must not be empty"
             return
+        operator = shell_operator(fn["command"])
+        if operator is not None:
+            yield (
+                where,
+                f"{quoted(operator)} is shell syntax, and the command is not run by a shell: "
+                'quote it to pass it to the program, or run one ("command": ["sh", "-c", "..."])',
+            )
+            return
     program = command[0]
     if look_for_program and (cwd_found or "/" not in program or Path(program).is_absolute()):
         # a relative path from a missing cwd is not looked for: the cwd's problem says why
@@ -212,6 +220,34 @@ def _executable_problems(
             yield where, problem
     if "cwd" not in fn:
         yield from _script_problems(command, folder, where)
+
+
+#: what a shell reads as a pipe, a list, a redirection or a background job where unquoted
+_SHELL_OPERATOR = re.compile(r"[<>|&;]+[0-9-]*")
+
+
+def shell_operator(command: str) -> str | None:
+    """The first shell operator (``|``, ``&&``, ``;``, ``>``, ``>&1``, ``&``) that ``command``
+    holds outside quotes, or None: split like a shell would, it reaches the program as an
+    argument, where a shell would have piped or redirected."""
+    quote = ""
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if quote:
+            if char == quote:
+                quote = ""
+            elif char == "\\" and quote == '"':
+                index += 1  # the escaped character
+        elif char in "'\"":
+            quote = char
+        elif char == "\\":
+            index += 1
+        elif char in "<>|&;":
+            operator = _SHELL_OPERATOR.match(command, index)
+            return operator.group() if operator else char
+        index += 1
+    return None
 
 
 def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
