@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
+from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
@@ -410,3 +410,30 @@ def test_a_program_on_a_relative_path_entry_is_found_from_where_hypermax_started
     outcome = _run(tmp_path, type="executable", command=("my-trial",))
     assert outcome.state is TrialState.OK, outcome.reason
     assert outcome.result == {"loss": 0.25}
+
+
+def test_what_a_trial_printed_comes_before_the_note_on_what_it_left_running(
+    tmp_path: Path, marker: str
+) -> None:
+    """Also when its reports came faster than they were taken in, which holds its stdout."""
+    plan = TrialPlan(
+        FunctionSpec(
+            type="executable",
+            command=(sys.executable, str(FAKES / "leave_child.py")),
+            env={MARKER_ENV: marker, "GO_FILE": str(tmp_path / "go")},
+        ),
+        tmp_path,
+        Proposal(1, {"x": 0.5}, {}),
+        tmp_path / "trials" / "1",
+        tmp_path / "logs" / "trial_1.log",
+    )
+
+    def hold(report: Report) -> bool:
+        (tmp_path / "go").touch()
+        return True  # reports come too fast: stdout is held
+
+    outcome = run_trial(plan, on_report=hold)
+    assert outcome.state is TrialState.OK, outcome.reason
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert log.index("0.5\n") < log.index("[hypermax: the trial left processes running")
+    assert_none_alive(marker)

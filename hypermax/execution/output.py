@@ -300,6 +300,21 @@ class TrialOutput:
         if self.scanner.refused > 1:  # the first one's note said why
             self.log.note(f"ignored {self.scanner.refused} report lines in all")
 
+    def catch_up(self, request: Callable[[Stream], None], resume: Callable[[Stream], None]) -> None:
+        """The trial's process ended: have the pump (``request``: its
+        :meth:`OutputPump.catch_up`) take in what the pipes hold now, stdout read again if it
+        was held (``resume``), so that its output is in the log before a note about what it
+        left running."""
+        self._draining = True
+        if self.streams:
+            resume(self.streams[0])
+        waiting = [stream for stream in self.streams if not stream.ended.is_set()]
+        for stream in waiting:
+            stream.caught_up.clear()
+            request(stream)
+        for stream in waiting:
+            stream.caught_up.wait(OUTPUT_DRAIN_SECONDS)
+
     def _stdout(self, data: bytes) -> None:
         self.log.write(data)
         self.scanner.feed(data)
@@ -330,6 +345,7 @@ class Stream:
         self.sink = sink
         self.ended = threading.Event()
         self.hold = False
+        self.caught_up = threading.Event()  # set by the pump once it read what was there
 
 
 class OutputPump:
@@ -357,6 +373,11 @@ class OutputPump:
     def resume_held(self, stream: Stream | None = None) -> None:
         """Read again ``stream`` (by default every stream) that its sink asked to hold."""
         self._request("resume", stream)
+
+    def catch_up(self, stream: Stream) -> None:
+        """Read what ``stream`` holds now (within reason), then set its ``caught_up``; a held
+        stream is left unread."""
+        self._request("catch_up", stream)
 
     def close(self) -> None:
         """Stop the thread; streams still open are cut."""
@@ -398,6 +419,8 @@ class OutputPump:
                 self._selector.register(stream.fd, selectors.EVENT_READ, stream)
             elif what == "cut" and not stream.ended.is_set():
                 self._drain(stream)
+            elif what == "catch_up":
+                self._catch_up(stream)
 
     def _read(self, stream: Stream) -> bool:
         """Move one chunk; at end of file, finish the stream. False when nothing was there."""
@@ -419,6 +442,13 @@ class OutputPump:
             return True
         self._finish(stream)
         return False
+
+    def _catch_up(self, stream: Stream) -> None:
+        if stream not in self._held:
+            for _ in range(_DRAIN_CHUNKS):
+                if stream.ended.is_set() or not self._read(stream) or stream.hold:
+                    break
+        stream.caught_up.set()
 
     def _drain(self, stream: Stream) -> None:
         """Read what the pipe holds now (within reason: a writer may never stop), then close."""

@@ -455,6 +455,9 @@ class TrialRun:
     def _sweep(self) -> None:
         """Kill what the trial left running (or wait for the kill under way to end), then
         remove what the killed processes left in /dev/shm."""
+        if self._output is not None and not self._ladder.begun:
+            # its own output first, then the notes
+            self._output.catch_up(self.host.catch_up, self.host.resume_held)
         self._ladder.nudge()
         self._ladder.run("the trial left processes running")
         self._close_lifeline()
