@@ -10,6 +10,20 @@ import shutil
 from pathlib import Path
 
 
+def path_list_from(path_list: str, here: str, empty_is_here: bool = False) -> str:
+    """``path_list`` (a ``PATH`` or ``PYTHONPATH``) with its relative folders named from
+    ``here``: a process started in another folder finds there what they meant. An empty entry
+    of a ``PATH`` (``empty_is_here``) is the current folder too."""
+    entries = path_list.split(os.pathsep)
+    relative = [(entry or empty_is_here) and not os.path.isabs(entry) for entry in entries]
+    if not any(relative):
+        return path_list
+    return os.pathsep.join(
+        os.path.join(here, entry) if named_here else entry
+        for entry, named_here in zip(entries, relative, strict=True)
+    )
+
+
 def first_line_problem(file: str | Path, path: str | None) -> str | None:
     """Why the script ``file`` cannot start (``PATH`` is ``path``): no ``#!`` line, Windows line
     endings, an interpreter that cannot be found, or nothing at all (an empty file, which the

@@ -3,6 +3,7 @@ end by ``run_trial`` (the unit the runners use): their outcome, reports and proc
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
+import hypermax
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
@@ -437,3 +439,23 @@ def test_what_a_trial_printed_comes_before_the_note_on_what_it_left_running(
     log = (tmp_path / "logs" / "trial_1.log").read_text()
     assert log.index("0.5\n") < log.index("[hypermax: the trial left processes running")
     assert_none_alive(marker)
+
+
+def test_a_relative_folder_on_the_path_of_the_spec_is_named_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``"env": {"PATH": "bin:/usr/bin:/bin"}``: ``validate`` and every trial look for the
+    program in the spec's ``bin``, wherever hypermax started."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "my-trial").write_text("#!/bin/sh\necho 0.25\n")
+    (tmp_path / "bin" / "my-trial").chmod(0o755)
+    function = {"type": "executable", "command": ["my-trial"], "env": {"PATH": "bin:/usr/bin"}}
+    spec = tmp_path / "search.json"
+    space = {"type": "object", "properties": {"x": {"enum": [1]}}}
+    spec.write_text(json.dumps({"hyperparameters": space, "function": function}))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    hypermax.load_spec(str(spec))
+    outcome = _run(tmp_path, type="executable", command=("my-trial",), env=function["env"])
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.25}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax import system_text
 from hypermax.execution import protocol
+from hypermax.scripts import path_list_from
 from hypermax.space import flatten
 from hypermax.specfile.placeholders import PLACEHOLDER
 
@@ -108,6 +109,9 @@ def trial_environment(
         if name in env and name not in function.env:
             env[name] = _from_here(env[name], empty_is_here=name == "PATH")
     env.update(function.env)
+    if "PATH" in function.env:  # its relative folders are named from where the trial may start
+        start = str((spec_folder / (function.cwd or ".")).absolute())
+        env["PATH"] = path_list_from(function.env["PATH"], start, empty_is_here=True)
     python = function.type == "python_function"  # hypermax's own interpreter runs it
     env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
@@ -139,18 +143,11 @@ def _from_here(path_list: str, empty_is_here: bool = False) -> str:
     ...``, ``PATH=bin:$PATH hypermax ...``, as ``validate`` found the program): a trial starts
     in another (its own, or ``cwd``). An empty entry of a ``PATH`` (``empty_is_here``) is the
     current folder too."""
-    entries = path_list.split(os.pathsep)
-    relative = [(entry or empty_is_here) and not os.path.isabs(entry) for entry in entries]
-    if not any(relative):
-        return path_list
     try:
         here = os.getcwd()
     except OSError:  # removed: they name nothing from anywhere
         return path_list
-    return os.pathsep.join(
-        os.path.join(here, entry) if named_here else entry
-        for entry, named_here in zip(entries, relative, strict=True)
-    )
+    return path_list_from(path_list, here, empty_is_here)
 
 
 def current_environ() -> dict[str, str]:

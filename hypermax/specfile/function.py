@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.scripts import first_line_problem
+from hypermax.scripts import first_line_problem, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem
 from hypermax.specfile.problems import JsonPath, Problem
@@ -256,7 +256,11 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
     one). A program with a ``{placeholder}`` is only known at run time."""
     if "{" in program:
         return None
-    path = env.get("PATH", os.environ.get("PATH"))
+    path = env.get("PATH")
+    if path is not None:  # the spec's: named from the folder its trials may start in
+        path = path_list_from(path, str(start.absolute()), empty_is_here=True)
+    else:
+        path = os.environ.get("PATH")
     if "/" in program:
         target = start / program
         if target.is_dir():
