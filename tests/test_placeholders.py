@@ -140,3 +140,16 @@ def test_an_option_whose_value_is_left_out_is_left_out_with_it(tmp_path):
     }
     argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
     assert argv == ["train", "--beta", "0.9", "-u", "32", "--fast", "0.5", "-1", "16", "--", "0.9"]
+
+
+def test_a_shell_variable_and_braces_in_a_value_are_left_as_written(tmp_path):
+    """``${lr}`` is the shell's variable in ``sh -c "..."``, not the param; a param whose value
+    holds ``{lr}`` is passed as it is, not filled in again."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("sh", "-c", 'lr=1; echo "${lr}" {lr}', "{name}-{lr}")
+    function = FunctionSpec(type="executable", command=command)
+    argv = trial_argv(function, tmp_path, Proposal(1, {"lr": 0.5, "name": "run{lr}"}, {}))
+    assert argv == ["sh", "-c", 'lr=1; echo "${lr}" 0.5', "run{lr}-0.5"]

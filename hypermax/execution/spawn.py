@@ -277,10 +277,8 @@ def _bare_option(part: str) -> bool:
 
 
 def _fill(part: str, values: dict[str, str]) -> str:
-    """Replace ``{name}`` placeholders; unknown ``{...}`` is left as it is."""
+    """Replace ``{name}`` placeholders, in one pass (a value that holds braces stays as it
+    is); unknown ``{...}`` and ``${name}`` (a shell's variable) are left as they are."""
     if "{" not in part:
         return part
-    out = part
-    for name, value in values.items():
-        out = out.replace("{" + name + "}", value)
-    return out
+    return PLACEHOLDER.sub(lambda found: values.get(found.group(1), found.group(0)), part)
