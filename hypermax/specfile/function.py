@@ -24,6 +24,7 @@ from typing import Any
 from hypermax.scripts import first_line_problem, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem
+from hypermax.specfile.placeholders import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
@@ -253,8 +254,9 @@ def shell_operator(command: str) -> str | None:
 def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
     """Why the program of a command cannot run, or None: a path (relative ones from ``start``)
     must be an executable file; a bare name must be found on ``PATH`` (the spec's, if it sets
-    one). A program with a ``{placeholder}`` is only known at run time."""
-    if "{" in program:
+    one). A program with a ``{placeholder}`` is only known at run time; other braces are part
+    of its name."""
+    if PLACEHOLDER.search(program):
         return None
     path = env.get("PATH")
     if path is not None:  # the spec's: named from the folder its trials may start in
