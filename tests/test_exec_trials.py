@@ -459,3 +459,18 @@ def test_a_relative_folder_on_the_path_of_the_spec_is_named_from_its_folder(
     outcome = _run(tmp_path, type="executable", command=("my-trial",), env=function["env"])
     assert outcome.state is TrialState.OK, outcome.reason
     assert outcome.result == {"loss": 0.25}
+
+
+@pytest.mark.parametrize("cwd", [None, "."])
+def test_a_trial_s_pwd_names_the_folder_it_starts_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str | None
+) -> None:
+    """As a shell sets it: not the folder hypermax started in, which a program reading
+    ``$PWD`` (a Makefile, a Node or R script) would take for its own."""
+    monkeypatch.setenv("PWD", "/")
+    code = "import json, os; print(json.dumps({'loss': 0.5, 'pwd': os.environ['PWD']}))"
+    settings = {} if cwd is None else {"cwd": cwd}
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, "-c", code), **settings)
+    assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
+    expected = tmp_path / "trials" / "1" if cwd is None else tmp_path
+    assert Path(outcome.result["pwd"]).resolve() == expected.resolve()

@@ -55,7 +55,10 @@ def trial_command(
         if verdict_wait:
             env[protocol.VERDICT_WAIT_ENV] = f"{verdict_wait:g}"
     argv = trial_argv(function, spec_folder, proposal, resolve)
-    return argv, env, trial_cwd(function, spec_folder, files.trial_dir, resolve)
+    cwd = trial_cwd(function, spec_folder, files.trial_dir, resolve)
+    if "PWD" not in function.env:  # as a shell sets it for a program it starts: where it is
+        env["PWD"] = cwd
+    return argv, env, cwd
 
 
 def trial_argv(
