@@ -35,6 +35,8 @@ def first_line_problem(file: str | Path, path: str | None) -> str | None:
         return None
     if not first:
         return "it is empty: no program to run"
+    if first.startswith(b"\xef\xbb\xbf#!"):
+        return "its first line starts with a byte-order mark, before #! (save it without one)"
     if not first.startswith(b"#!"):
         if first.startswith(b"\x7fELF") or b"\0" in first:
             return None  # a binary: the kernel says best

@@ -27,6 +27,10 @@ SCRIPTS = [
         b"#!/usr/bin/env no-such-python\n",
         '"./train": its interpreter no-such-python (#!/usr/bin/env) is not on PATH',
     ),
+    (
+        b"\xef\xbb\xbf#!/bin/sh\necho 0.5\n",
+        '"./train": its first line starts with a byte-order mark, before #! (save it without one)',
+    ),
     (b"#!/bin/sh\necho 0.5\n", None),
     (b"#!/usr/bin/env -S sh -e\necho 0.5\n", None),
     (b"#! /usr/bin/env\tsh\necho 0.5\n", None),
