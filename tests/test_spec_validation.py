@@ -802,6 +802,26 @@ CASES = [
     pytest.param(
         {
             "bad.json": spec(
+                function={"type": "executable", "command": ["python3", "train.py"], "cwd": "src"}
+            ),
+            "train.py": "print(0.5)\n",
+            "src/other.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command.1: cannot find the script "train.py" in {folder}/src'],
+        id="python-script-missing-from-the-cwd",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "python3 -u /no/such/train.py {x}"}
+            )
+        },
+        ['bad.json: function.command: cannot find the script "/no/such/train.py"'],
+        id="python-script-missing-at-its-absolute-path",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
                 function={"type": "executable", "command": "train {x} 2>&1 | tee 'a|b.log'"}
             )
         },

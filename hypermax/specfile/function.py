@@ -219,8 +219,8 @@ def _executable_problems(
         problem = program_problem(program, folder / fn.get("cwd", "."), fn.get("env", {}))
         if problem is not None:
             yield where, problem
-    if "cwd" not in fn:
-        yield from _script_problems(command, folder, where)
+    if cwd_found or "cwd" not in fn:
+        yield from _script_problems(command, folder, fn.get("cwd"), where, look_for_program)
 
 
 #: what a shell reads as a pipe, a list, a redirection or a background job where unquoted
@@ -293,8 +293,12 @@ _PYTHON = re.compile(r"python[0-9.]*")
 _OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 
 
-def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Iterator[Problem]:
-    """A Python script named relative to the spec's folder, for a trial that starts in its own.
+def _script_problems(
+    command: list[str], folder: Path, cwd: str | None, where: JsonPath, look: bool
+) -> Iterator[Problem]:
+    """A Python script that is not there: named relative to the spec's folder (``folder``), for
+    a trial that starts in its own (no ``cwd``), or (``look``: not on a cluster, whose workers
+    have files of their own) missing where the trial starts.
 
     Only a Python interpreter's script is looked at: other programs may find their arguments
     otherwise. ``where`` is the command's first word, or the whole command written as a string.
@@ -309,12 +313,21 @@ def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Itera
         if option_value or arg.startswith("-"):
             option_value = arg in _OPTIONS_WITH_A_VALUE
             continue
-        if "{" not in arg and not Path(arg).is_absolute() and (folder / arg).is_file():
-            at = (*where[:-1], index) if isinstance(where[-1], int) else where
+        if PLACEHOLDER.search(arg):
+            return
+        at = (*where[:-1], index) if isinstance(where[-1], int) else where
+        start = folder / (cwd or ".")
+        if cwd is None and not Path(arg).is_absolute() and (folder / arg).is_file():
             yield (
                 at,
                 f"a trial starts in its own folder, where there is no {quoted(arg)}: "
                 'add "cwd": "." to start trials in the spec\'s folder, or name the script by its '
                 "absolute path",
+            )
+        elif look and (cwd is not None or Path(arg).is_absolute()) and not (start / arg).exists():
+            yield (
+                at,
+                f"cannot find the script {quoted(arg)}"
+                + ("" if Path(arg).is_absolute() else f" in {start.resolve()}"),
             )
         return
