@@ -125,7 +125,7 @@ def trial_environment(
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
         text = _text(value)
-        variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
+        variable = protocol.param_variable(name)
         # no environment variable can hold a NUL, nor be longer than the kernel takes: the
         # params file does
         size = len(variable) + system_text.os_size(text) + 2  # "NAME=value" and its NUL
@@ -247,10 +247,6 @@ def helper_argv(module: str, function: str) -> list[str]:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
-
-
-def _env_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
 def _names_absent(part: str, values: dict[str, str]) -> bool:
