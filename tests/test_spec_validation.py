@@ -833,6 +833,19 @@ CASES = [
         id="shell-syntax-in-a-string-command",
     ),
     pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "train --tag=a#1 '#2' # the trainer"}
+            )
+        },
+        [
+            'bad.json: function.command: "#" is shell syntax, and the command is not run by a '
+            'shell: quote it to pass it to the program, or run one ("command": ["sh", "-c", '
+            '"..."])'
+        ],
+        id="shell-comment-in-a-string-command",
+    ),
+    pytest.param(
         {"bad.json": spec(function={"type": "shell", "command": "true"})},
         ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
         id="bad-function-type",

@@ -228,9 +228,10 @@ _SHELL_OPERATOR = re.compile(r"[<>|&;]+[0-9-]*")
 
 
 def shell_operator(command: str) -> str | None:
-    """The first shell operator (``|``, ``&&``, ``;``, ``>``, ``>&1``, ``&``) that ``command``
-    holds outside quotes, or None: split like a shell would, it reaches the program as an
-    argument, where a shell would have piped or redirected."""
+    """The first shell operator (``|``, ``&&``, ``;``, ``>``, ``>&1``, ``&``) or comment (a
+    word that starts with ``#``) that ``command`` holds outside quotes, or None: split like a
+    shell would, it reaches the program as an argument, where a shell would have piped,
+    redirected or left it out."""
     quote = ""
     index = 0
     while index < len(command):
@@ -247,6 +248,8 @@ def shell_operator(command: str) -> str | None:
         elif char in "<>|&;":
             operator = _SHELL_OPERATOR.match(command, index)
             return operator.group() if operator else char
+        elif char == "#" and (index == 0 or command[index - 1] in " \t\n"):
+            return "#"
         index += 1
     return None
 
