@@ -38,14 +38,7 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 PEAK_FILE = ".hypermax_peak"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
-PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
-
-
-def param_variable(name: str) -> str:
-    """The environment variable of an executable's param of flat name ``name``:
-    ``layers.0.units`` → ``HYPERMAX_PARAM_LAYERS_0_UNITS``."""
-    return PARAM_ENV_PREFIX + "".join(c if c.isalnum() else "_" for c in name).upper()
-
+PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"  # system_text.PARAM_ENV_PREFIX, which trials do not import
 
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
 LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"

@@ -125,7 +125,7 @@ def trial_environment(
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
         text = _text(value)
-        variable = protocol.param_variable(name)
+        variable = system_text.param_variable(name)
         # no environment variable can hold a NUL, nor be longer than the kernel takes: the
         # params file does
         size = len(variable) + system_text.os_size(text) + 2  # "NAME=value" and its NUL

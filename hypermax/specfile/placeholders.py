@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from hypermax.execution.protocol import param_variable
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.sizes import list_lengths
 from hypermax.specfile.walk import every_node
+from hypermax.system_text import param_variable
 
 #: a placeholder: ``{name}`` not preceded by ``$``
 PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
