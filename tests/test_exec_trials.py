@@ -232,6 +232,12 @@ def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, 
     assert outcome.reason == f"cannot start: {script}: {why}"
 
 
+def test_a_program_named_by_a_placeholder_and_not_on_path_is_named_so(tmp_path: Path) -> None:
+    outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": "no-such-train"})
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == 'cannot start: cannot find program "no-such-train" on PATH'
+
+
 def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
     tmp_path: Path,
 ) -> None:
