@@ -395,7 +395,8 @@ class OutputPump:
         while True:
             for key, _ in self._selector.select():
                 if key.data is not None:
-                    self._read(key.data)
+                    if not key.data.ended.is_set():  # a request of this round may have ended it
+                        self._read(key.data)
                 elif not self._handle_requests():
                     self._shut()
                     return
