@@ -12,6 +12,7 @@ import pytest
 from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive, wait_until
 
 import hypermax
+from hypermax.execution import output
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
@@ -480,3 +481,19 @@ def test_a_trial_s_pwd_names_the_folder_it_starts_in(
     assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
     expected = tmp_path / "trials" / "1" if cwd is None else tmp_path
     assert Path(outcome.result["pwd"]).resolve() == expected.resolve()
+
+
+def test_a_process_that_escaped_the_watchdog_and_holds_the_output_is_killed(
+    tmp_path: Path, marker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It cleared its environment, called ``setsid`` and lost its parent, mostly before a tick
+    of the watchdog (which kills it as a leftover when it saw it): holding the trial's output,
+    it is one of the trial's."""
+    monkeypatch.setattr(output, "OUTPUT_DRAIN_SECONDS", 0.2)
+    command = (str(FAKES / "escape.sh"),)
+    outcome = _run(tmp_path, type="executable", command=command, env={MARKER_ENV: marker})
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert_none_alive(marker, timeout=1.0)
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    seen = "[hypermax: the trial left processes running: SIGTERM"
+    assert seen in log or "processes the watchdog never saw held the trial's output: SIGTERM" in log

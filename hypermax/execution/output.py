@@ -256,6 +256,7 @@ class TrialOutput:
         self.scanner = StdoutScanner(on_report, self._refused)
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
+        self.held_by_outsiders: set[int] = set()  # the pipes (inodes) cut as others held them
         self._draining = False
         self._report_on_stderr = False
 
@@ -293,6 +294,7 @@ class TrialOutput:
                 continue
             cut(stream)
             stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            self.held_by_outsiders.add(stream.inode)
             held = True
         if held:  # one note, whether the process holds its stdout, its stderr or both
             self.log.note("stopped reading the trial's output: a process outside its tree holds it")
@@ -342,6 +344,7 @@ class Stream:
 
     def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
         self.fd = fd
+        self.inode = os.fstat(fd).st_ino  # names the pipe in /proc/<pid>/fd of who holds it
         self.sink = sink
         self.ended = threading.Event()
         self.hold = False
