@@ -13,6 +13,14 @@ import os
 #: the most bytes one argument or ``NAME=value`` variable of a process may take (Linux's
 #: ``MAX_ARG_STRLEN``, its closing NUL included); a longer one fails the process's start
 MAX_ARG_BYTES = 128 * 1024
+#: what the environment variables of an executable's params start with (``validate`` names them)
+PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"
+
+
+def param_variable(name: str) -> str:
+    """The environment variable of an executable's param of flat name ``name``:
+    ``layers.0.units`` → ``HYPERMAX_PARAM_LAYERS_0_UNITS``."""
+    return PARAM_ENV_PREFIX + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
 def os_text(text: str) -> str:

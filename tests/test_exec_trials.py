@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import AS_A_USER, MARKER_ENV, assert_none_alive, wait_until
+from fake_trials.helpers import AS_A_USER, FAKES, MARKER_ENV, assert_none_alive, wait_until
 
+import hypermax
+from hypermax.execution import output
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
@@ -232,6 +234,12 @@ def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, 
     assert outcome.reason == f"cannot start: {script}: {why}"
 
 
+def test_a_program_named_by_a_placeholder_and_not_on_path_is_named_so(tmp_path: Path) -> None:
+    outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": "no-such-train"})
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == 'cannot start: cannot find program "no-such-train" on PATH'
+
+
 def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
     tmp_path: Path,
 ) -> None:
@@ -418,3 +426,98 @@ def test_a_trial_folder_an_earlier_run_made_unusable_is_given_back_to_its_run_ag
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # PermissionError: .hypermax_result.json
     assert json.loads((folder / ".hypermax_params.json").read_text()) == {"x": 1}
+
+
+@pytest.mark.parametrize("entry", ["bin", ""])
+def test_a_program_on_a_relative_path_entry_is_found_from_where_hypermax_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    """``PATH=bin:$PATH hypermax ...`` (or a ``PATH`` with an empty entry, the current folder)
+    finds the program where ``validate`` found it, not in the trial's own folder."""
+    folder = tmp_path / entry
+    folder.mkdir(exist_ok=True)
+    (folder / "my-trial").write_text("#!/bin/sh\necho 0.25\n")
+    (folder / "my-trial").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", f"{entry}:/usr/bin:/bin")
+    outcome = _run(tmp_path, type="executable", command=("my-trial",))
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.25}
+
+
+def test_what_a_trial_printed_comes_before_the_note_on_what_it_left_running(
+    tmp_path: Path, marker: str
+) -> None:
+    """Also when its reports came faster than they were taken in, which holds its stdout."""
+    plan = TrialPlan(
+        FunctionSpec(
+            type="executable",
+            command=(sys.executable, str(FAKES / "leave_child.py")),
+            env={MARKER_ENV: marker, "GO_FILE": str(tmp_path / "go")},
+        ),
+        tmp_path,
+        Proposal(1, {"x": 0.5}, {}),
+        tmp_path / "trials" / "1",
+        tmp_path / "logs" / "trial_1.log",
+    )
+
+    def hold(report: Report) -> bool:
+        (tmp_path / "go").touch()
+        return True  # reports come too fast: stdout is held
+
+    outcome = run_trial(plan, on_report=hold)
+    assert outcome.state is TrialState.OK, outcome.reason
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert log.index("0.5\n") < log.index("[hypermax: the trial left processes running")
+    assert_none_alive(marker)
+
+
+def test_a_relative_folder_on_the_path_of_the_spec_is_named_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``"env": {"PATH": "bin:/usr/bin:/bin"}``: ``validate`` and every trial look for the
+    program in the spec's ``bin``, wherever hypermax started."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "my-trial").write_text("#!/bin/sh\necho 0.25\n")
+    (tmp_path / "bin" / "my-trial").chmod(0o755)
+    function = {"type": "executable", "command": ["my-trial"], "env": {"PATH": "bin:/usr/bin"}}
+    spec = tmp_path / "search.json"
+    space = {"type": "object", "properties": {"x": {"enum": [1]}}}
+    spec.write_text(json.dumps({"hyperparameters": space, "function": function}))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    hypermax.load_spec(str(spec))
+    outcome = _run(tmp_path, type="executable", command=("my-trial",), env=function["env"])
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert outcome.result == {"loss": 0.25}
+
+
+@pytest.mark.parametrize("cwd", [None, "."])
+def test_a_trial_s_pwd_names_the_folder_it_starts_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str | None
+) -> None:
+    """As a shell sets it: not the folder hypermax started in, which a program reading
+    ``$PWD`` (a Makefile, a Node or R script) would take for its own."""
+    monkeypatch.setenv("PWD", "/")
+    code = "import json, os; print(json.dumps({'loss': 0.5, 'pwd': os.environ['PWD']}))"
+    settings = {} if cwd is None else {"cwd": cwd}
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, "-c", code), **settings)
+    assert outcome.state is TrialState.OK and outcome.result is not None, outcome.reason
+    expected = tmp_path / "trials" / "1" if cwd is None else tmp_path
+    assert Path(outcome.result["pwd"]).resolve() == expected.resolve()
+
+
+def test_a_process_that_escaped_the_watchdog_and_holds_the_output_is_killed(
+    tmp_path: Path, marker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It cleared its environment, called ``setsid`` and lost its parent, mostly before a tick
+    of the watchdog (which kills it as a leftover when it saw it): holding the trial's output,
+    it is one of the trial's."""
+    monkeypatch.setattr(output, "OUTPUT_DRAIN_SECONDS", 0.2)
+    command = (str(FAKES / "escape.sh"),)
+    outcome = _run(tmp_path, type="executable", command=command, env={MARKER_ENV: marker})
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert_none_alive(marker, timeout=1.0)
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    seen = "[hypermax: the trial left processes running: SIGTERM"
+    assert seen in log or "processes the watchdog never saw held the trial's output: SIGTERM" in log

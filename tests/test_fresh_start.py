@@ -310,3 +310,15 @@ def test_trials_run_where_no_temporary_folder_can_be_written(tmp_path):
     assert done.returncode == 0, done.stderr  # before: an unexpected FileNotFoundError
     log = (tmp_path / "results" / "s" / "logs" / "hypermax.log").read_text()
     assert "preload: cannot start the trial server: [Errno 2] No such file" in log
+
+
+def test_trials_in_their_own_folders_share_one_probe(start, tmp_path, monkeypatch):
+    """Each trial's ``PWD`` names its own folder: that is no reason to probe ``site`` again."""
+    probes = []
+    probe = fresh.probe_site
+    monkeypatch.setattr(fresh, "probe_site", lambda *args: probes.append(args) or probe(*args))
+    monkeypatch.setattr(FreshStart, "_sites", {})
+    request = (sys.executable, *protocol.CHILD_ARGS, "--module", "looking", "--name", "look")
+    for trial in ("1", "2"):
+        start.command(request, _env(tmp_path, PWD=str(tmp_path / trial)), str(tmp_path))
+    assert len(probes) == 1

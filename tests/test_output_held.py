@@ -4,6 +4,7 @@ written is kept, and the log says once that hypermax stopped reading."""
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -31,3 +32,36 @@ def test_both_pipes_held_open_leave_one_note(tmp_path, monkeypatch: pytest.Monke
     assert text.startswith("0.5\n")
     assert trial_output.scanner.result == {"loss": 0.5}
     assert text.count("[hypermax: stopped reading the trial's output") == 1
+
+
+def test_a_pipe_read_to_its_end_by_a_request_is_not_read_again_in_the_same_round() -> None:
+    """The request to take in what a pipe holds comes in, then the pipe ends, while the reader
+    is busy: both wake it at once; the request reads the pipe to its end and closes it."""
+    pump = output.OutputPump()
+    busy, free = threading.Event(), threading.Event()
+    first_read, first_write = os.pipe()
+    second_read, second_write = os.pipe()
+    taken = bytearray()
+
+    def slow(data: bytes) -> None:
+        busy.set()
+        free.wait(5)
+
+    first = output.Stream(first_read, slow)
+    second = output.Stream(second_read, taken.extend)
+    pump.add(first)
+    pump.add(second)
+    try:
+        os.write(first_write, b"x")
+        assert busy.wait(5)  # the reader is in the slow sink
+        pump.catch_up(second)
+        os.write(second_write, b"done\n")
+        os.close(second_write)
+        free.set()
+        assert second.caught_up.wait(5) and second.ended.wait(5)
+        os.close(first_write)
+        assert first.ended.wait(5), "the reader's thread died"
+        assert bytes(taken) == b"done\n"
+    finally:
+        free.set()
+        pump.close()

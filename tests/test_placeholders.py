@@ -99,6 +99,32 @@ def test_a_param_named_like_the_trial_s_id_cannot_be_a_placeholder(tmp_path, mon
     assert main([*argv, "--", "echo", "trial_id"]) == 0
 
 
+def test_params_whose_variables_would_be_one_are_refused(tmp_path, monkeypatch, capsys):
+    """``a.b``, ``a_b`` and ``A_B`` are all ``HYPERMAX_PARAM_A_B``: the trial would read one
+    param's value for each. A list's items and a conditional's branches are no such case."""
+    space = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "object", "properties": {"b": {"enum": [1]}}},
+            "a_b": {"enum": [2]},
+            "A_B": {"enum": [3]},
+            "layers": SPACE["properties"]["layers"],
+            "layers_2_units": {"enum": [4]},
+            "opt": SPACE["properties"]["opt"],
+        },
+    }
+    spec = {"hyperparameters": space, "function": {"type": "executable", "command": ["true"]}}
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.json"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "search.json: hyperparameters: the params a.b, a_b and A_B would share the variable "
+        "HYPERMAX_PARAM_A_B of an executable's trial: rename one",
+        "search.json: hyperparameters: the params layers.2.units and layers_2_units would share "
+        "the variable HYPERMAX_PARAM_LAYERS_2_UNITS of an executable's trial: rename one",
+    ]
+
+
 def test_an_argument_for_a_param_the_trial_does_not_have_is_left_out(tmp_path):
     """A conditional branch not taken, an item past a list's length: the argument that would
     pass it is left out, and the program's own default applies."""
@@ -140,3 +166,16 @@ def test_an_option_whose_value_is_left_out_is_left_out_with_it(tmp_path):
     }
     argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
     assert argv == ["train", "--beta", "0.9", "-u", "32", "--fast", "0.5", "-1", "16", "--", "0.9"]
+
+
+def test_a_shell_variable_and_braces_in_a_value_are_left_as_written(tmp_path):
+    """``${lr}`` is the shell's variable in ``sh -c "..."``, not the param; a param whose value
+    holds ``{lr}`` is passed as it is, not filled in again."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("sh", "-c", 'lr=1; echo "${lr}" {lr}', "{name}-{lr}")
+    function = FunctionSpec(type="executable", command=command)
+    argv = trial_argv(function, tmp_path, Proposal(1, {"lr": 0.5, "name": "run{lr}"}, {}))
+    assert argv == ["sh", "-c", 'lr=1; echo "${lr}" 0.5', "run{lr}-0.5"]

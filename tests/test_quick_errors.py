@@ -20,6 +20,7 @@ from hypermax.cli import main
         (["--seed", "-1"], ["true"], "--seed: must be at least 0, got -1"),
         ([], ["true", "--lr", "{lrr}"], "the command: {lrr} names no param (did you mean {lr}?)"),
         ([], ["no-such-program", "{lr}"], 'the command: cannot find program "no-such-program"'),
+        ([], ["{lr", "{lr}"], 'the command: cannot find program "{lr"'),
     ],
 )
 def test_a_quick_mistake_is_named_as_the_command_line_gives_it(

@@ -27,8 +27,22 @@ SCRIPTS = [
         b"#!/usr/bin/env no-such-python\n",
         '"./train": its interpreter no-such-python (#!/usr/bin/env) is not on PATH',
     ),
+    (
+        b"\xef\xbb\xbf#!/bin/sh\necho 0.5\n",
+        '"./train": its first line starts with a byte-order mark, before #! (save it without one)',
+    ),
     (b"#!/bin/sh\necho 0.5\n", None),
     (b"#!/usr/bin/env -S sh -e\necho 0.5\n", None),
+    (b"#! /usr/bin/env\tsh\necho 0.5\n", None),
+    (
+        b"#!/usr/bin/env -S no-such-python -u\n",
+        '"./train": its interpreter no-such-python (#!/usr/bin/env) is not on PATH',
+    ),
+    (
+        b"#!/usr/bin/env sh -e\necho 0.5\n",
+        '"./train": its first line gives /usr/bin/env "sh -e" as one word (the kernel does not '
+        "split it): write #!/usr/bin/env -S sh -e",
+    ),
 ]
 
 

@@ -808,6 +808,52 @@ CASES = [
         id="python-script-in-a-string-command",
     ),
     pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": ["python3", "train.py"], "cwd": "src"}
+            ),
+            "train.py": "print(0.5)\n",
+            "src/other.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command.1: cannot find the script "train.py" in {folder}/src'],
+        id="python-script-missing-from-the-cwd",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "python3 -u /no/such/train.py {x}"}
+            )
+        },
+        ['bad.json: function.command: cannot find the script "/no/such/train.py"'],
+        id="python-script-missing-at-its-absolute-path",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "train {x} 2>&1 | tee 'a|b.log'"}
+            )
+        },
+        [
+            'bad.json: function.command: ">&1" is shell syntax, and the command is not run by a '
+            'shell: quote it to pass it to the program, or run one ("command": ["sh", "-c", '
+            '"..."])'
+        ],
+        id="shell-syntax-in-a-string-command",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                function={"type": "executable", "command": "train --tag=a#1 '#2' # the trainer"}
+            )
+        },
+        [
+            'bad.json: function.command: "#" is shell syntax, and the command is not run by a '
+            'shell: quote it to pass it to the program, or run one ("command": ["sh", "-c", '
+            '"..."])'
+        ],
+        id="shell-comment-in-a-string-command",
+    ),
+    pytest.param(
         {"bad.json": spec(function={"type": "shell", "command": "true"})},
         ['bad.json: function.type: must be one of python_function or executable, got "shell"'],
         id="bad-function-type",

@@ -233,8 +233,9 @@ def _stamp(path: str) -> tuple[int, int] | None:
 
 
 def _site_environment(env: dict[str, str]) -> dict[str, str]:
-    """The environment without what differs from trial to trial (hypermax's own variables)."""
-    return {k: v for k, v in env.items() if not k.startswith("HYPERMAX_")}
+    """The environment without what differs from trial to trial (hypermax's own variables, and
+    ``PWD``, the trial's folder)."""
+    return {k: v for k, v in env.items() if not k.startswith("HYPERMAX_") and k != "PWD"}
 
 
 def probe_site(executable: str, env: dict[str, str], cwd: str) -> _Site:

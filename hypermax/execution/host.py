@@ -139,6 +139,15 @@ class TrialHost:
         if pump is not None:
             pump.cut(stream)
 
+    def catch_up(self, stream: Stream) -> None:
+        """Read what a pipe holds now (see :meth:`~.output.TrialOutput.catch_up`)."""
+        with self._lock:
+            pump = self._pump
+        if pump is None:
+            stream.caught_up.set()
+        else:
+            pump.catch_up(stream)
+
     def resume_held(self, stream: Stream | None = None) -> None:
         """Read again a pipe (by default every pipe) whose reading was held (see
         :meth:`~.output.TrialOutput.hold_stdout`)."""

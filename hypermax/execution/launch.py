@@ -31,6 +31,7 @@ from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
 from hypermax.scripts import first_line_problem
+from hypermax.values import quoted
 
 log = logging.getLogger("hypermax")
 
@@ -195,7 +196,10 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
     program = request.argv[0]
     path = request.env.get("PATH")
     if "/" not in program:
-        program = shutil.which(program, path=path) or program
+        found = shutil.which(program, path=path)
+        if found is None and exc.errno == errno.ENOENT:  # as validate says it
+            return f"cannot find program {quoted(program)} on PATH"
+        program = found or program
     program = os.path.join(request.cwd, program)
     if exc.errno not in (errno.ENOENT, errno.ENOEXEC) or not os.path.isfile(program):
         return str(exc)

@@ -256,6 +256,7 @@ class TrialOutput:
         self.scanner = StdoutScanner(on_report, self._refused)
         self.streams: tuple[Stream, ...] = ()
         self._tail = bytearray()
+        self.held_by_outsiders: set[int] = set()  # the pipes (inodes) cut as others held them
         self._draining = False
         self._report_on_stderr = False
 
@@ -293,12 +294,28 @@ class TrialOutput:
                 continue
             cut(stream)
             stream.ended.wait(OUTPUT_DRAIN_SECONDS)
+            self.held_by_outsiders.add(stream.inode)
             held = True
         if held:  # one note, whether the process holds its stdout, its stderr or both
             self.log.note("stopped reading the trial's output: a process outside its tree holds it")
         self.scanner.close()
         if self.scanner.refused > 1:  # the first one's note said why
             self.log.note(f"ignored {self.scanner.refused} report lines in all")
+
+    def catch_up(self, request: Callable[[Stream], None], resume: Callable[[Stream], None]) -> None:
+        """The trial's process ended: have the pump (``request``: its
+        :meth:`OutputPump.catch_up`) take in what the pipes hold now, stdout read again if it
+        was held (``resume``), so that its output is in the log before a note about what it
+        left running."""
+        self._draining = True
+        if self.streams:
+            resume(self.streams[0])
+        waiting = [stream for stream in self.streams if not stream.ended.is_set()]
+        for stream in waiting:
+            stream.caught_up.clear()
+            request(stream)
+        for stream in waiting:
+            stream.caught_up.wait(OUTPUT_DRAIN_SECONDS)
 
     def _stdout(self, data: bytes) -> None:
         self.log.write(data)
@@ -327,9 +344,11 @@ class Stream:
 
     def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
         self.fd = fd
+        self.inode = os.fstat(fd).st_ino  # names the pipe in /proc/<pid>/fd of who holds it
         self.sink = sink
         self.ended = threading.Event()
         self.hold = False
+        self.caught_up = threading.Event()  # set by the pump once it read what was there
 
 
 class OutputPump:
@@ -358,6 +377,11 @@ class OutputPump:
         """Read again ``stream`` (by default every stream) that its sink asked to hold."""
         self._request("resume", stream)
 
+    def catch_up(self, stream: Stream) -> None:
+        """Read what ``stream`` holds now (within reason), then set its ``caught_up``; a held
+        stream is left unread."""
+        self._request("catch_up", stream)
+
     def close(self) -> None:
         """Stop the thread; streams still open are cut."""
         if self._thread.is_alive():
@@ -374,7 +398,8 @@ class OutputPump:
         while True:
             for key, _ in self._selector.select():
                 if key.data is not None:
-                    self._read(key.data)
+                    if not key.data.ended.is_set():  # a request of this round may have ended it
+                        self._read(key.data)
                 elif not self._handle_requests():
                     self._shut()
                     return
@@ -398,6 +423,8 @@ class OutputPump:
                 self._selector.register(stream.fd, selectors.EVENT_READ, stream)
             elif what == "cut" and not stream.ended.is_set():
                 self._drain(stream)
+            elif what == "catch_up":
+                self._catch_up(stream)
 
     def _read(self, stream: Stream) -> bool:
         """Move one chunk; at end of file, finish the stream. False when nothing was there."""
@@ -419,6 +446,13 @@ class OutputPump:
             return True
         self._finish(stream)
         return False
+
+    def _catch_up(self, stream: Stream) -> None:
+        if stream not in self._held:
+            for _ in range(_DRAIN_CHUNKS):
+                if stream.ended.is_set() or not self._read(stream) or stream.hold:
+                    break
+        stream.caught_up.set()
 
     def _drain(self, stream: Stream) -> None:
         """Read what the pipe holds now (within reason: a writer may never stop), then close."""

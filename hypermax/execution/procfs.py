@@ -6,6 +6,7 @@ processes many times a second; psutil is slower but equivalent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -162,6 +163,26 @@ def list_pids() -> set[int]:
     if _USE_PROC:
         return {int(name) for name in os.listdir("/proc") if name.isdigit()}
     return set(psutil.pids())
+
+
+def pipe_holders(inodes: set[int]) -> list[int]:
+    """The processes (of this user's, but this one) that hold an end of one of the pipes
+    ``inodes`` (``os.fstat(fd).st_ino``); none where ``/proc`` cannot tell."""
+    if not _USE_PROC or not inodes:
+        return []
+    links = {f"pipe:[{inode}]" for inode in inodes}
+    found = []
+    for pid in list_pids() - {os.getpid()}:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or not ours
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in links:
+                    found.append(pid)
+                    break
+    return found
 
 
 def last_pid() -> int | None:

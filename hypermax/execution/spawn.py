@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypermax import system_text
 from hypermax.execution import protocol
+from hypermax.scripts import path_list_from
 from hypermax.space import flatten
 from hypermax.specfile.placeholders import PLACEHOLDER
 
@@ -54,7 +55,10 @@ def trial_command(
         if verdict_wait:
             env[protocol.VERDICT_WAIT_ENV] = f"{verdict_wait:g}"
     argv = trial_argv(function, spec_folder, proposal, resolve)
-    return argv, env, trial_cwd(function, spec_folder, files.trial_dir, resolve)
+    cwd = trial_cwd(function, spec_folder, files.trial_dir, resolve)
+    if "PWD" not in function.env:  # as a shell sets it for a program it starts: where it is
+        env["PWD"] = cwd
+    return argv, env, cwd
 
 
 def trial_argv(
@@ -104,9 +108,13 @@ def trial_environment(
     env = current_environ()
     for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
         del env[name]  # hypermax runs in a trial of another search: what it set is its own
-    if "PYTHONPATH" in env and "PYTHONPATH" not in function.env:
-        env["PYTHONPATH"] = _from_here(env["PYTHONPATH"])
+    for name in ("PYTHONPATH", "PATH"):
+        if name in env and name not in function.env:
+            env[name] = _from_here(env[name], empty_is_here=name == "PATH")
     env.update(function.env)
+    if "PATH" in function.env:  # its relative folders are named from where the trial may start
+        start = str((spec_folder / (function.cwd or ".")).absolute())
+        env["PATH"] = path_list_from(function.env["PATH"], start, empty_is_here=True)
     python = function.type == "python_function"  # hypermax's own interpreter runs it
     env["PYTHONPATH"] = python_path(env, str(spec_folder), own_interpreter=python)
     env[protocol.PARAMS_FILE_ENV] = str(params_file)
@@ -117,7 +125,7 @@ def trial_environment(
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in flatten(proposal.params).items():
         text = _text(value)
-        variable = protocol.PARAM_ENV_PREFIX + _env_name(name)
+        variable = system_text.param_variable(name)
         # no environment variable can hold a NUL, nor be longer than the kernel takes: the
         # params file does
         size = len(variable) + system_text.os_size(text) + 2  # "NAME=value" and its NUL
@@ -132,21 +140,17 @@ def trial_environment(
 _PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
 
 
-def _from_here(path_list: str) -> str:
-    """A ``PYTHONPATH`` of hypermax's environment with its relative folders made absolute from
-    hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax ...``): a trial
-    starts in another (its own, or ``cwd``)."""
-    entries = path_list.split(os.pathsep)
-    if all(not entry or os.path.isabs(entry) for entry in entries):
-        return path_list
+def _from_here(path_list: str, empty_is_here: bool = False) -> str:
+    """A ``PYTHONPATH`` or ``PATH`` of hypermax's environment with its relative folders made
+    absolute from hypermax's current folder, where they were meant (``PYTHONPATH=src hypermax
+    ...``, ``PATH=bin:$PATH hypermax ...``, as ``validate`` found the program): a trial starts
+    in another (its own, or ``cwd``). An empty entry of a ``PATH`` (``empty_is_here``) is the
+    current folder too."""
     try:
         here = os.getcwd()
     except OSError:  # removed: they name nothing from anywhere
         return path_list
-    return os.pathsep.join(
-        os.path.join(here, entry) if entry and not os.path.isabs(entry) else entry
-        for entry in entries
-    )
+    return path_list_from(path_list, here, empty_is_here)
 
 
 def current_environ() -> dict[str, str]:
@@ -245,10 +249,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _env_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).upper()
-
-
 def _names_absent(part: str, values: dict[str, str]) -> bool:
     """Whether ``part`` holds a placeholder of a param the trial does not have (validation
     made sure that each names a param of the space)."""
@@ -276,10 +276,8 @@ def _bare_option(part: str) -> bool:
 
 
 def _fill(part: str, values: dict[str, str]) -> str:
-    """Replace ``{name}`` placeholders; unknown ``{...}`` is left as it is."""
+    """Replace ``{name}`` placeholders, in one pass (a value that holds braces stays as it
+    is); unknown ``{...}`` and ``${name}`` (a shell's variable) are left as they are."""
     if "{" not in part:
         return part
-    out = part
-    for name, value in values.items():
-        out = out.replace("{" + name + "}", value)
-    return out
+    return PLACEHOLDER.sub(lambda found: values.get(found.group(1), found.group(0)), part)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs, spawn
 from hypermax.execution.host import TrialHost, borrowed_host
-from hypermax.execution.kill import Ladder, signal_all
+from hypermax.execution.kill import Ladder, kill_ladder, signal_all
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -443,6 +443,7 @@ class TrialRun:
                 self._take_cpu(status.cpu_seconds)
                 if self._output is not None:
                     self._output.drain(self.host.cut, self.host.resume_held)
+                    self._kill_holders(self._output.held_by_outsiders)
         except Exception as exc:  # a bug here must cost one trial, not the search
             self._problem = f"hypermax lost track of the trial: {type(exc).__name__}: {exc}"
         finally:
@@ -506,12 +507,39 @@ class TrialRun:
     def _sweep(self) -> None:
         """Kill what the trial left running (or wait for the kill under way to end), then
         remove what the killed processes left in /dev/shm."""
+        if self._output is not None and not self._ladder.begun:
+            # its own output first, then the notes
+            self._output.catch_up(self.host.catch_up, self.host.resume_held)
         self._ladder.nudge()
         self._ladder.run("the trial left processes running")
         self._close_lifeline()
         removed = self._shm.remove() if self._shm is not None else []
         if removed:
             self._note(f"removed what its killed processes left in {SHM}: {', '.join(removed)}")
+
+    def _kill_holders(self, pipes: set[int]) -> None:
+        """Kill the processes that still hold the trial's output pipes: only its own could have
+        them, though the watchdog never saw them (one that cleared its environment, called
+        ``setsid`` and lost its parent within one of its ticks)."""
+        holders = [info for pid in procfs.pipe_holders(pipes) if (info := procfs.read_proc(pid))]
+        if not holders:
+            return
+
+        def find() -> list[ProcInfo]:
+            alive = [procfs.read_proc(info.pid) for info in holders]
+            return [
+                now
+                for now, then in zip(alive, holders, strict=True)
+                if now and now.start == then.start
+            ]
+
+        kill_ladder(
+            find,
+            self.function.kill_grace,
+            self._note,
+            "processes the watchdog never saw held the trial's output",
+            hurry=lambda: "interrupted again" if self.host.hurry else None,
+        )
 
     def _targets(self) -> list[ProcInfo]:
         """The trial's live processes, for its kill ladder: what each holds in /dev/shm is

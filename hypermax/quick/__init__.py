@@ -81,7 +81,7 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         raise UsageError(f'{ORIGIN}: --metric "{args.metric}": write NAME, NAME:min or NAME:max')
     metric, direction = goal
     program = args.trial_command[0]
-    if "{" not in program and (problem := program_problem(program, Path.cwd(), {})) is not None:
+    if (problem := program_problem(program, Path.cwd(), {})) is not None:  # not a {placeholder}
         raise UsageError(f"{ORIGIN}: the command: {problem}")
     # hypermax's own package, whatever a trial's PYTHONPATH (the spec's folder first) holds: a
     # hypermax.py of the user's there does not stand in for it

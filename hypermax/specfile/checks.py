@@ -21,7 +21,7 @@ from hypermax.space.leaf import step_range
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
-from hypermax.specfile.placeholders import placeholder_problems
+from hypermax.specfile.placeholders import placeholder_problems, variable_problems
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, Problem, choices, show
 from hypermax.specfile.sizes import size_problems
@@ -56,6 +56,8 @@ def semantic_problems(
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
         if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
             problems += placeholder_problems(doc["function"], doc["hyperparameters"])
+            if doc["function"].get("type") == "executable":
+                problems += variable_problems(doc["hyperparameters"])
     if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
         metrics = doc.get("metrics", {})
         problems += metric_problems(

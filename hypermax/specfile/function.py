@@ -21,9 +21,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.scripts import first_line_problem
+from hypermax.scripts import first_line_problem, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem, too_long
+from hypermax.specfile.placeholders import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
@@ -204,23 +205,67 @@ def _executable_problems(
         if not command:
             yield where, "must not be empty"
             return
+        operator = shell_operator(fn["command"])
+        if operator is not None:
+            yield (
+                where,
+                f"{quoted(operator)} is shell syntax, and the command is not run by a shell: "
+                'quote it to pass it to the program, or run one ("command": ["sh", "-c", "..."])',
+            )
+            return
     program = command[0]
     if look_for_program and (cwd_found or "/" not in program or Path(program).is_absolute()):
         # a relative path from a missing cwd is not looked for: the cwd's problem says why
         problem = program_problem(program, folder / fn.get("cwd", "."), fn.get("env", {}))
         if problem is not None:
             yield where, problem
-    if "cwd" not in fn:
-        yield from _script_problems(command, folder, where)
+    if cwd_found or "cwd" not in fn:
+        yield from _script_problems(command, folder, fn.get("cwd"), where, look_for_program)
+
+
+#: what a shell reads as a pipe, a list, a redirection or a background job where unquoted
+_SHELL_OPERATOR = re.compile(r"[<>|&;]+[0-9-]*")
+
+
+def shell_operator(command: str) -> str | None:
+    """The first shell operator (``|``, ``&&``, ``;``, ``>``, ``>&1``, ``&``) or comment (a
+    word that starts with ``#``) that ``command`` holds outside quotes, or None: split like a
+    shell would, it reaches the program as an argument, where a shell would have piped,
+    redirected or left it out."""
+    quote = ""
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if quote:
+            if char == quote:
+                quote = ""
+            elif char == "\\" and quote == '"':
+                index += 1  # the escaped character
+        elif char in "'\"":
+            quote = char
+        elif char == "\\":
+            index += 1
+        elif char in "<>|&;":
+            operator = _SHELL_OPERATOR.match(command, index)
+            return operator.group() if operator else char
+        elif char == "#" and (index == 0 or command[index - 1] in " \t\n"):
+            return "#"
+        index += 1
+    return None
 
 
 def program_problem(program: str, start: Path, env: dict[str, str]) -> str | None:
     """Why the program of a command cannot run, or None: a path (relative ones from ``start``)
     must be an executable file; a bare name must be found on ``PATH`` (the spec's, if it sets
-    one). A program with a ``{placeholder}`` is only known at run time."""
-    if "{" in program:
+    one). A program with a ``{placeholder}`` is only known at run time; other braces are part
+    of its name."""
+    if PLACEHOLDER.search(program):
         return None
-    path = env.get("PATH", os.environ.get("PATH"))
+    path = env.get("PATH")
+    if path is not None:  # the spec's: named from the folder its trials may start in
+        path = path_list_from(path, str(start.absolute()), empty_is_here=True)
+    else:
+        path = os.environ.get("PATH")
     if "/" in program:
         target = start / program
         if (why := too_long(target)) is not None:
@@ -253,8 +298,12 @@ _PYTHON = re.compile(r"python[0-9.]*")
 _OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 
 
-def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Iterator[Problem]:
-    """A Python script named relative to the spec's folder, for a trial that starts in its own.
+def _script_problems(
+    command: list[str], folder: Path, cwd: str | None, where: JsonPath, look: bool
+) -> Iterator[Problem]:
+    """A Python script that is not there: named relative to the spec's folder (``folder``), for
+    a trial that starts in its own (no ``cwd``), or (``look``: not on a cluster, whose workers
+    have files of their own) missing where the trial starts.
 
     Only a Python interpreter's script is looked at: other programs may find their arguments
     otherwise. ``where`` is the command's first word, or the whole command written as a string.
@@ -269,12 +318,21 @@ def _script_problems(command: list[str], folder: Path, where: JsonPath) -> Itera
         if option_value or arg.startswith("-"):
             option_value = arg in _OPTIONS_WITH_A_VALUE
             continue
-        if "{" not in arg and not Path(arg).is_absolute() and (folder / arg).is_file():
-            at = (*where[:-1], index) if isinstance(where[-1], int) else where
+        if PLACEHOLDER.search(arg):
+            return
+        at = (*where[:-1], index) if isinstance(where[-1], int) else where
+        start = folder / (cwd or ".")
+        if cwd is None and not Path(arg).is_absolute() and (folder / arg).is_file():
             yield (
                 at,
                 f"a trial starts in its own folder, where there is no {quoted(arg)}: "
                 'add "cwd": "." to start trials in the spec\'s folder, or name the script by its '
                 "absolute path",
+            )
+        elif look and (cwd is not None or Path(arg).is_absolute()) and not (start / arg).exists():
+            yield (
+                at,
+                f"cannot find the script {quoted(arg)}"
+                + ("" if Path(arg).is_absolute() else f" in {start.resolve()}"),
             )
         return

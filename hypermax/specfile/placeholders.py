@@ -19,6 +19,7 @@ from typing import Any
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.sizes import list_lengths
 from hypermax.specfile.walk import every_node
+from hypermax.system_text import param_variable
 
 #: a placeholder: ``{name}`` not preceded by ``$``
 PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
@@ -56,6 +57,42 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
                 yield where, f"{{{name}}} names the trial's id and the param {name}: rename it"
             elif name not in TRIAL_NAMES and not _known(name, names, open_ended):
                 yield where, f"{{{name}}} names no param ({_hint(name, names)})"
+
+
+def variable_problems(space: dict[str, Any]) -> Iterator[Problem]:
+    """Params whose ``HYPERMAX_PARAM_<NAME>`` variables are one (``a.b`` and ``a_b``): an
+    executable's trial would find only one of their values there, under both names."""
+    longest = {
+        where: list_lengths(node)[1]
+        for where, node in every_node(space, ())
+        if node.get("type") == "array" and not isinstance(node.get("items"), list)
+    }
+    sharing: dict[str, dict[str, None]] = {}
+    for where, node in every_node(space, ()):
+        if any(key in node for key in ("properties", "anyOf", "oneOf", "items")):
+            continue  # not a value of its own: its leaves have variables
+        for name in _every_index(_flat_name(where, longest)):
+            sharing.setdefault(param_variable(name), {})[name] = None
+    for variable, names in sorted(sharing.items()):
+        if len(names) > 1:
+            *others, last = names
+            yield (
+                ("hyperparameters",),
+                f"the params {', '.join(others)} and {last} would share the variable {variable} "
+                "of an executable's trial: rename one",
+            )
+
+
+def _every_index(name: str) -> Iterator[str]:
+    """``layers.*2.units`` → ``layers.0.units``, ``layers.1.units``."""
+    head, star, rest = name.partition(ANY_INDEX)
+    if not star:
+        yield name
+        return
+    count, _, tail = rest.partition(".")
+    for index in range(int(count)):
+        for end in _every_index(tail) if tail else [""]:
+            yield f"{head}{index}" + (f".{end}" if tail else "")
 
 
 def _hint(name: str, names: set[str]) -> str:
