@@ -18,6 +18,8 @@ from typing import Any
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.space.leaf import step_range
+from hypermax.space.nodes import join_path
+from hypermax.space.paths import flatten
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
@@ -162,16 +164,48 @@ def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     from hypermax.space import Space
 
     shared = {label for label, count in Counter(Space(node).labels()).items() if count > 1}
-    if not shared:
-        return
     for at, each in every_node(node, where):
-        for name in each.get("properties", {}) if each.get("type") == "object" else ():
-            if ("." in name or "#" in name) and any(label.endswith(name) for label in shared):
+        properties = each.get("properties", {}) if each.get("type") == "object" else {}
+        names = {name: _flat_paths(child, name) for name, child in properties.items()}
+        for name in names:
+            others = (
+                flat for other, each_names in names.items() if other != name for flat in each_names
+            )
+            if ("." in name or "#" in name) and (
+                any(label.endswith(name) for label in shared) or not names[name].isdisjoint(others)
+            ):
                 yield (
                     (*at, "properties", name),
                     f"{quoted(name)} is also the dotted path of another parameter: "
                     "rename one of them",
                 )
+
+
+def _flat_paths(node: dict[str, Any], prefix: str) -> set[str]:
+    """Every flat name the node's value may give the params at ``prefix``, as the tables name
+    them: a constant's and an enum's values flattened, every branch, every item of a list."""
+    if "constant" in node or "const" in node:
+        return set(flatten(node.get("constant", node.get("const")), prefix))
+    if "enum" in node:
+        return {name for value in node["enum"] for name in flatten(value, prefix)}
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return {name for branch in node[key] for name in _flat_paths(branch, prefix)}
+    if node.get("type") == "object":
+        return {
+            name
+            for key, child in node.get("properties", {}).items()
+            for name in _flat_paths(child, join_path(prefix, key))
+        }
+    if node.get("type") == "array":
+        items = node["items"]
+        every = items if isinstance(items, list) else [items] * node.get("maxItems", 1)
+        return {
+            name
+            for i, item in enumerate(every)
+            for name in _flat_paths(item, join_path(prefix, str(i)))
+        }
+    return {prefix}
 
 
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
