@@ -78,6 +78,24 @@ def test_a_problem_found_once_another_is_fixed_comes_later(tmp_path: Path) -> No
     )
 
 
+def test_a_problem_of_early_stopping_is_named_beside_one_elsewhere_in_search(
+    tmp_path: Path,
+) -> None:
+    """A method option out of range hid the early stopping problems: fixed, the next validate
+    found another."""
+    search = {
+        "method": "cmaes",
+        "cmaes": {"popsize": 1},
+        "early_stopping": {"policy": "median", "eta": 3},
+    }
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"search": search})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "bad.json: search.cmaes.popsize: must be at least 2, got 1",
+        'bad.json: search.early_stopping.eta: is only used by the asha policy, not by "median"',
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)

@@ -63,11 +63,15 @@ def semantic_problems(
         problems += metric_problems(
             {name: m for name, m in metrics.items() if not broken.under(("metrics", name))}
         )
-    if not broken.under(("search",)) and not broken.at(("metrics",)):
+    search_sound = not broken.under(("search",)) and not broken.at(("metrics",))
+    if search_sound:
         problems += search_problems(doc, folder)
+    if isinstance(doc.get("search"), dict) and not broken.under(("search", "early_stopping")):
+        # its own keys only: not hidden by a problem elsewhere in search (a method's options)
         problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
-        if "hyperparameters" in doc and not broken.under(("hyperparameters",)) and not oversized:
-            problems += plan_problems(doc)
+    space_sound = "hyperparameters" in doc and not broken.under(("hyperparameters",))
+    if search_sound and space_sound and not oversized:
+        problems += plan_problems(doc)
     if "cluster" in doc and not broken.under(("cluster",)):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
