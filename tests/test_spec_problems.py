@@ -96,6 +96,19 @@ def test_a_problem_of_early_stopping_is_named_beside_one_elsewhere_in_search(
     ]
 
 
+def test_a_problem_of_the_function_is_named_beside_one_of_a_limit(tmp_path: Path) -> None:
+    """A limit the schema refused (the README's "512MB") hid every problem that the function's
+    own checks find: a variable's name, a function its file does not define."""
+    function = {**FUNCTION, "name": "trian", "auto_kill_max_ram": "512MB", "env": {"A=B": "1"}}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"function": function})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: function.auto_kill_max_ram: must be a number, got "512MB"',
+        'bad.json: function.env: no environment variable can have the name "A=B", which holds "="',
+        'bad.json: function.name: model.py defines no "trian" (it defines: train)',
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)

@@ -53,7 +53,7 @@ def semantic_problems(
             problems += oversized
         if not problems and not broken.under(("hyperparameters",)):
             problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
-    if "function" in doc and not broken.under(("function",)):
+    if "function" in doc and _function_readable(doc["function"], broken):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
         if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
@@ -75,6 +75,20 @@ def semantic_problems(
     if "cluster" in doc and not broken.under(("cluster",)):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
+
+
+#: the keys of the function section that its own checks read
+_FUNCTION_KEYS_READ = ("type", "name", "module", "src", "command", "cwd", "env", "preload")
+
+
+def _function_readable(fn: Any, broken: Broken) -> bool:
+    """Whether the function section's own checks can read what they check: a problem of
+    another of its keys (a limit out of range, a misspelt key) does not hide theirs."""
+    if not isinstance(fn, dict) or fn.get("type") not in ("python_function", "executable"):
+        return False
+    if ("name" if fn["type"] == "python_function" else "command") not in fn:
+        return False
+    return not any(broken.under(("function", key)) for key in _FUNCTION_KEYS_READ)
 
 
 #: The sections whose texts may hold a NUL byte: the space's values reach a trial in its params
