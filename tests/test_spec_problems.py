@@ -109,6 +109,17 @@ def test_a_problem_of_the_function_is_named_beside_one_of_a_limit(tmp_path: Path
     ]
 
 
+def test_a_misspelt_key_of_search_hides_no_problem_of_its_other_keys(tmp_path: Path) -> None:
+    search = {"iteratoins": 10, "method": "grid"}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"search": search})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: hyperparameters.properties.x: needs grid values for the grid method: add "grid":'
+        ' [values] or "grid_points": N',
+        'bad.json: search: unknown key "iteratoins" (did you mean "iterations"?)',
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)

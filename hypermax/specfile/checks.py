@@ -25,7 +25,7 @@ from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.placeholders import placeholder_problems
 from hypermax.specfile.plans import plan_problems
-from hypermax.specfile.problems import JsonPath, Problem, choices, show
+from hypermax.specfile.problems import JsonPath, KeyPath, Problem, choices, show
 from hypermax.specfile.sizes import size_problems
 from hypermax.specfile.walk import every_node
 from hypermax.system_text import os_size
@@ -43,7 +43,10 @@ def semantic_problems(
         return nul
     folder = path.resolve().parent
     doc = home_expanded(doc)  # the paths the run will use
+    schema_problems = list(schema_problems)
     broken = Broken(where for where, _ in schema_problems)
+    # a misspelt key of the search section hides none of the problems of the keys it has
+    misspelt_only = all(isinstance(w, KeyPath) for w, _ in schema_problems if w[:1] == ("search",))
     problems: list[Problem] = []
     oversized: list[Problem] = []
     if "hyperparameters" in doc:
@@ -63,7 +66,9 @@ def semantic_problems(
         problems += metric_problems(
             {name: m for name, m in metrics.items() if not broken.under(("metrics", name))}
         )
-    search_sound = not broken.under(("search",)) and not broken.at(("metrics",))
+    search_sound = not broken.at(("metrics",)) and (
+        not broken.under(("search",)) or (misspelt_only and isinstance(doc.get("search"), dict))
+    )
     if search_sound:
         problems += search_problems(doc, folder)
     if isinstance(doc.get("search"), dict) and not broken.under(("search", "early_stopping")):
