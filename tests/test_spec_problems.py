@@ -120,6 +120,19 @@ def test_a_misspelt_key_of_search_hides_no_problem_of_its_other_keys(tmp_path: P
     ]
 
 
+def test_a_metric_the_schema_refused_hides_no_problem_of_the_others(tmp_path: Path) -> None:
+    metrics = {
+        "ram": {"type": "ram", "target": 100, "max": 500},  # no penalty_at_max
+        "time": {"type": "time", "target_time": 5, "max_time": 5, "penalty_at_max": 0.1},
+    }
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"metrics": metrics})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: metrics.ram: missing required key "penalty_at_max"',
+        "bad.json: metrics.time.max_time: must be greater than target_time (5), got 5",
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)
