@@ -133,6 +133,18 @@ def test_a_metric_the_schema_refused_hides_no_problem_of_the_others(tmp_path: Pa
     ]
 
 
+def test_a_cluster_setting_the_schema_refused_hides_no_problem_of_its_address(
+    tmp_path: Path,
+) -> None:
+    cluster = {"scheduler": "tcp://nowhere", "lost_scheduler_wait": -1}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"cluster": cluster})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "bad.json: cluster.lost_scheduler_wait: must be greater than 0, got -1",
+        'bad.json: cluster.scheduler: needs a port, as in "tcp://nowhere:8786", got "tcp://nowhere"',
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)

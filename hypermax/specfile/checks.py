@@ -77,7 +77,7 @@ def semantic_problems(
     space_sound = "hyperparameters" in doc and not broken.under(("hyperparameters",))
     if search_sound and space_sound and not oversized:
         problems += plan_problems(doc)
-    if "cluster" in doc and not broken.under(("cluster",)):
+    if "cluster" in doc and _cluster_readable(doc["cluster"], broken):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
 
@@ -94,6 +94,18 @@ def _function_readable(fn: Any, broken: Broken) -> bool:
     if ("name" if fn["type"] == "python_function" else "command") not in fn:
         return False
     return not any(broken.under(("function", key)) for key in _FUNCTION_KEYS_READ)
+
+
+def _cluster_readable(cluster: Any, broken: Broken) -> bool:
+    """Whether the cluster section's own checks can read the scheduler's address and the TLS
+    files: a problem of another of its keys (a wait out of range) does not hide theirs."""
+    return (
+        isinstance(cluster, dict)
+        and isinstance(cluster.get("scheduler"), str)
+        and not broken.under(("cluster", "scheduler"))
+        and not broken.under(("cluster", "security"))
+        and ("cluster",) not in broken.paths  # the section itself: not an object, say
+    )
 
 
 #: The sections whose texts may hold a NUL byte: the space's values reach a trial in its params
