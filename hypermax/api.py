@@ -95,6 +95,8 @@ def plan_search(
                 "dotted name, a colon, then the function's name), nor a spec file"
             )
         if space is not None:
+            if isinstance(objective, str):  # a function's name without its colon, with its space
+                _refuse_a_function_name(objective)
             raise TypeError(
                 "optimize(): space= is for a callable or 'module:function'; a spec "
                 "has its own hyperparameters"

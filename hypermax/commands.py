@@ -90,7 +90,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from hypermax.spec import load_spec
 
     if args.n < 1:
-        raise UsageError("hypermax sample: -n must be at least 1")
+        raise UsageError(f"hypermax sample: -n: must be at least 1, got {args.n}")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
 
     def say(line: str) -> None:
@@ -148,7 +148,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from hypermax.show import summary_lines, trial_lines
 
     if args.top < 1:
-        raise UsageError("hypermax show: --top must be at least 1")
+        raise UsageError(f"hypermax show: --top: must be at least 1, got {args.top}")
     folder = ResultsFolder(Path(args.results_dir))
     trials = _load_trials(args.results_dir)
     if args.trial is None:

@@ -91,12 +91,17 @@ def test_a_current_folder_that_was_removed_is_one_line(tmp_path, monkeypatch):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize("space", [None, {"x": "0:1"}])
 @pytest.mark.parametrize(
     ("objective", "meant"), [("model.train", ' ("model:train")'), ("train", "")]
 )
-def test_a_function_s_name_without_its_colon_is_not_read_as_a_spec_file(tmp_path, objective, meant):
+def test_a_function_s_name_without_its_colon_is_not_read_as_a_spec_file(
+    tmp_path, objective, meant, space
+):
+    """With its space=, it was refused as a spec given a space: "space= is for a callable or
+    'module:function'; a spec has its own hyperparameters"."""
     with pytest.raises(SpecError) as raised:
-        hypermax.optimize(objective, results_dir=tmp_path)
+        hypermax.optimize(objective, space=space, results_dir=tmp_path)
     assert str(raised.value) == (
         f'optimize(): "{objective}" is no spec file: name a function as "module:function"{meant}, '
         "or give the function itself"

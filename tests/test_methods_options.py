@@ -103,6 +103,24 @@ def spec(search: dict[str, Any], x: dict[str, Any] | None = None) -> dict[str, A
             "parameter: rename one of them",
             id="dotted-name",
         ),
+        pytest.param(  # a constant is in the params and the tables too: its value was lost
+            {
+                **spec({}),
+                "hyperparameters": {
+                    "type": "object",
+                    "properties": {
+                        "a.b": {"const": 1},
+                        "a": {
+                            "type": "object",
+                            "properties": {"b": {"type": "number", "min": 0, "max": 1}},
+                        },
+                    },
+                },
+            },
+            'hyperparameters.properties.a.b: "a.b" is also the dotted path of another '
+            "parameter: rename one of them",
+            id="dotted-name-of-a-constant",
+        ),
     ],
 )
 def test_a_spec_error(tmp_path: Path, doc: dict[str, Any], line: str) -> None:

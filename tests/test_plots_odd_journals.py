@@ -96,7 +96,7 @@ def test_a_search_of_many_params_charts_the_most_important_saying_so(tmp_path, c
     assert out[1] == "charts of the 2 most important of 6 params (--params 6 draws every one)"
 
     assert main(["plot", str(folder), "--params", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "hypermax plot: --params must be at least 1, got 0"
+    assert capsys.readouterr().err.strip() == "hypermax plot: --params: must be at least 1, got 0"
 
 
 @pytest.mark.parametrize("losses", [[None, 1.0, 2.0, None], [None, None]])

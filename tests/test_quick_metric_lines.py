@@ -29,6 +29,9 @@ LINES = [
     (b"final val_loss: 0.5.\n", 0.5),
     (b"loss: 0.9 - my.val_loss: 0.1 - pre_val_loss: 0.2\n", None),  # other metrics' names
     (b"val_loss: 0.5s\n", None),  # a number that goes on is no value
+    (b"val_loss: 0,375\n", None),  # a decimal comma (a German locale's) was read as 0
+    (b"val_loss=12,5 acc=0,75\n", None),  # and 12
+    (b"val_loss: 1,234.5\n", 1234.5),  # a thousands separator is one
     (b"val_loss improved from 0.5 to 0.4\n", None),
     # print("val_loss", value), alone or among others
     (b"val_loss 0.5\n", 0.5),

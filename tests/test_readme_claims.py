@@ -71,3 +71,21 @@ def test_a_file_the_result_names_twice_is_one_attachment(tmp_path):
     (tmp_path / "plot.png").write_bytes(b"png")
     result = {"loss": 1.0, "plot": str(tmp_path / "plot.png"), "same": "plot.png", "no": "x.png"}
     assert attachments(tmp_path, result) == ("plot.png",)
+
+
+def test_a_value_an_option_gives_is_named_by_the_option_as_run_names_it(tmp_path, write_spec):
+    # README, "Command line": `hypermax run: --parallel: must be at least 1, got 0`; show's
+    # --top and sample's -n said "--top must be at least 1", without the colon or the value
+    from conftest import X_SPACE, quadratic, run_cli_here
+
+    spec = str(write_spec({"hyperparameters": X_SPACE, "function": quadratic()}))
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "trials.jsonl").touch()
+    lines = {
+        ("run", spec, "--parallel", "0"): "hypermax run: --parallel: must be at least 1, got 0",
+        ("show", "r", "--top", "0"): "hypermax show: --top: must be at least 1, got 0",
+        ("sample", spec, "-n", "0"): "hypermax sample: -n: must be at least 1, got 0",
+    }
+    for args, line in lines.items():
+        done = run_cli_here(*args, cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (2, line + "\n")

@@ -78,6 +78,73 @@ def test_a_problem_found_once_another_is_fixed_comes_later(tmp_path: Path) -> No
     )
 
 
+def test_a_problem_of_early_stopping_is_named_beside_one_elsewhere_in_search(
+    tmp_path: Path,
+) -> None:
+    """A method option out of range hid the early stopping problems: fixed, the next validate
+    found another."""
+    search = {
+        "method": "cmaes",
+        "cmaes": {"popsize": 1},
+        "early_stopping": {"policy": "median", "eta": 3},
+    }
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"search": search})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "bad.json: search.cmaes.popsize: must be at least 2, got 1",
+        'bad.json: search.early_stopping.eta: is only used by the asha policy, not by "median"',
+    ]
+
+
+def test_a_problem_of_the_function_is_named_beside_one_of_a_limit(tmp_path: Path) -> None:
+    """A limit the schema refused (the README's "512MB") hid every problem that the function's
+    own checks find: a variable's name, a function its file does not define."""
+    function = {**FUNCTION, "name": "trian", "auto_kill_max_ram": "512MB", "env": {"A=B": "1"}}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"function": function})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: function.auto_kill_max_ram: must be a number, got "512MB"',
+        'bad.json: function.env: no environment variable can have the name "A=B", which holds "="',
+        'bad.json: function.name: model.py defines no "trian" (it defines: train)',
+    ]
+
+
+def test_a_misspelt_key_of_search_hides_no_problem_of_its_other_keys(tmp_path: Path) -> None:
+    search = {"iteratoins": 10, "method": "grid"}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"search": search})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: hyperparameters.properties.x: needs grid values for the grid method: add "grid":'
+        ' [values] or "grid_points": N',
+        'bad.json: search: unknown key "iteratoins" (did you mean "iterations"?)',
+    ]
+
+
+def test_a_metric_the_schema_refused_hides_no_problem_of_the_others(tmp_path: Path) -> None:
+    metrics = {
+        "ram": {"type": "ram", "target": 100, "max": 500},  # no penalty_at_max
+        "time": {"type": "time", "target_time": 5, "max_time": 5, "penalty_at_max": 0.1},
+    }
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"metrics": metrics})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        'bad.json: metrics.ram: missing required key "penalty_at_max"',
+        "bad.json: metrics.time.max_time: must be greater than target_time (5), got 5",
+    ]
+
+
+def test_a_cluster_setting_the_schema_refused_hides_no_problem_of_its_address(
+    tmp_path: Path,
+) -> None:
+    cluster = {"scheduler": "tcp://nowhere", "lost_scheduler_wait": -1}
+    proc = run_cli_here("validate", str(_spec(tmp_path, {"cluster": cluster})), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "bad.json: cluster.lost_scheduler_wait: must be greater than 0, got -1",
+        'bad.json: cluster.scheduler: needs a port, as in "tcp://nowhere:8786", got "tcp://nowhere"',
+    ]
+
+
 def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
     problems = [(("hyperparameters", "properties", f"p{i:03}"), "bad") for i in range(130)]
     lines = report(problems)

@@ -124,7 +124,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("hypermax plot: needs matplotlib: pip install 'hypermax[plots]'") from None
     if args.params < 1:
-        raise UsageError(f"hypermax plot: --params must be at least 1, got {args.params}")
+        raise UsageError(f"hypermax plot: --params: must be at least 1, got {args.params}")
     results_dir = Path(args.results_dir)
     written, params = _write_plots(results_dir, args.params)
     folder = results_dir / PLOTS_FOLDER

@@ -29,7 +29,7 @@ DRAIN_SECONDS = 1.0
 #: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too,
 #: and with thousands separators (``1,234.5``, as ``f"{x:,}"`` prints it: not read as 1)
 _NUMBER = (
-    r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+    r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?"
     r"|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?i:nan|inf(?:inity)?)"
 )
 
@@ -37,8 +37,9 @@ _NUMBER = (
 def metric_pattern(name: str) -> re.Pattern[bytes]:
     """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``,
     ``name 0.31`` (``print("name", value)``); not as part of a longer name (``val_loss`` does not
-    give ``loss``), nor a number that goes on (``0.31s``)."""
-    text = rf"(?<![\w.]){re.escape(name)}['\"]?(?:\s*[:=]\s*|\s+)({_NUMBER})(?!\w|\.\d)"
+    give ``loss``), nor a number that goes on (``0.31s``; ``0,31``, a decimal comma, which a
+    locale prints, is no 0)."""
+    text = rf"(?<![\w.]){re.escape(name)}['\"]?(?:\s*[:=]\s*|\s+)({_NUMBER})(?!\w|[.,]\d)"
     return re.compile(text.encode())
 
 

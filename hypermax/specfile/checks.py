@@ -18,12 +18,14 @@ from typing import Any
 from hypermax.registry import METHODS, builtin_problem
 from hypermax.space.build import whole_numbers
 from hypermax.space.leaf import step_range
+from hypermax.space.nodes import join_path
+from hypermax.space.paths import flatten
 from hypermax.specfile.cluster import cluster_problems
 from hypermax.specfile.function import function_problems
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.placeholders import placeholder_problems, variable_problems
 from hypermax.specfile.plans import plan_problems
-from hypermax.specfile.problems import JsonPath, Problem, choices, show
+from hypermax.specfile.problems import JsonPath, KeyPath, Problem, choices, show
 from hypermax.specfile.sizes import size_problems
 from hypermax.specfile.walk import every_node
 from hypermax.system_text import os_size
@@ -41,7 +43,10 @@ def semantic_problems(
         return nul
     folder = path.resolve().parent
     doc = home_expanded(doc)  # the paths the run will use
+    schema_problems = list(schema_problems)
     broken = Broken(where for where, _ in schema_problems)
+    # a misspelt key of the search section hides none of the problems of the keys it has
+    misspelt_only = all(isinstance(w, KeyPath) for w, _ in schema_problems if w[:1] == ("search",))
     problems: list[Problem] = []
     oversized: list[Problem] = []
     if "hyperparameters" in doc:
@@ -51,26 +56,58 @@ def semantic_problems(
             problems += oversized
         if not problems and not broken.under(("hyperparameters",)):
             problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
-    if "function" in doc and not broken.under(("function",)):
+    if "function" in doc and _function_readable(doc["function"], broken):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
         if "hyperparameters" in doc and not broken.under(("hyperparameters",)):
             problems += placeholder_problems(doc["function"], doc["hyperparameters"])
             if doc["function"].get("type") == "executable":
                 problems += variable_problems(doc["hyperparameters"])
-    if isinstance(doc.get("metrics", {}), dict) and not broken.at(("metrics",)):
+    if isinstance(doc.get("metrics", {}), dict):  # each metric the schema found sound
         metrics = doc.get("metrics", {})
         problems += metric_problems(
             {name: m for name, m in metrics.items() if not broken.under(("metrics", name))}
         )
-    if not broken.under(("search",)) and not broken.at(("metrics",)):
+    search_sound = not broken.at(("metrics",)) and (
+        not broken.under(("search",)) or (misspelt_only and isinstance(doc.get("search"), dict))
+    )
+    if search_sound:
         problems += search_problems(doc, folder)
+    if isinstance(doc.get("search"), dict) and not broken.under(("search", "early_stopping")):
+        # its own keys only: not hidden by a problem elsewhere in search (a method's options)
         problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
-        if "hyperparameters" in doc and not broken.under(("hyperparameters",)) and not oversized:
-            problems += plan_problems(doc)
-    if "cluster" in doc and not broken.under(("cluster",)):
+    space_sound = "hyperparameters" in doc and not broken.under(("hyperparameters",))
+    if search_sound and space_sound and not oversized:
+        problems += plan_problems(doc)
+    if "cluster" in doc and _cluster_readable(doc["cluster"], broken):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
+
+
+#: the keys of the function section that its own checks read
+_FUNCTION_KEYS_READ = ("type", "name", "module", "src", "command", "cwd", "env", "preload")
+
+
+def _function_readable(fn: Any, broken: Broken) -> bool:
+    """Whether the function section's own checks can read what they check: a problem of
+    another of its keys (a limit out of range, a misspelt key) does not hide theirs."""
+    if not isinstance(fn, dict) or fn.get("type") not in ("python_function", "executable"):
+        return False
+    if ("name" if fn["type"] == "python_function" else "command") not in fn:
+        return False
+    return not any(broken.under(("function", key)) for key in _FUNCTION_KEYS_READ)
+
+
+def _cluster_readable(cluster: Any, broken: Broken) -> bool:
+    """Whether the cluster section's own checks can read the scheduler's address and the TLS
+    files: a problem of another of its keys (a wait out of range) does not hide theirs."""
+    return (
+        isinstance(cluster, dict)
+        and isinstance(cluster.get("scheduler"), str)
+        and not broken.under(("cluster", "scheduler"))
+        and not broken.under(("cluster", "security"))
+        and ("cluster",) not in broken.paths  # the section itself: not an object, say
+    )
 
 
 #: The sections whose texts may hold a NUL byte: the space's values reach a trial in its params
@@ -164,16 +201,48 @@ def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     from hypermax.space import Space
 
     shared = {label for label, count in Counter(Space(node).labels()).items() if count > 1}
-    if not shared:
-        return
     for at, each in every_node(node, where):
-        for name in each.get("properties", {}) if each.get("type") == "object" else ():
-            if ("." in name or "#" in name) and any(label.endswith(name) for label in shared):
+        properties = each.get("properties", {}) if each.get("type") == "object" else {}
+        names = {name: _flat_paths(child, name) for name, child in properties.items()}
+        for name in names:
+            others = (
+                flat for other, each_names in names.items() if other != name for flat in each_names
+            )
+            if ("." in name or "#" in name) and (
+                any(label.endswith(name) for label in shared) or not names[name].isdisjoint(others)
+            ):
                 yield (
                     (*at, "properties", name),
                     f"{quoted(name)} is also the dotted path of another parameter: "
                     "rename one of them",
                 )
+
+
+def _flat_paths(node: dict[str, Any], prefix: str) -> set[str]:
+    """Every flat name the node's value may give the params at ``prefix``, as the tables name
+    them: a constant's and an enum's values flattened, every branch, every item of a list."""
+    if "constant" in node or "const" in node:
+        return set(flatten(node.get("constant", node.get("const")), prefix))
+    if "enum" in node:
+        return {name for value in node["enum"] for name in flatten(value, prefix)}
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return {name for branch in node[key] for name in _flat_paths(branch, prefix)}
+    if node.get("type") == "object":
+        return {
+            name
+            for key, child in node.get("properties", {}).items()
+            for name in _flat_paths(child, join_path(prefix, key))
+        }
+    if node.get("type") == "array":
+        items = node["items"]
+        every = items if isinstance(items, list) else [items] * node.get("maxItems", 1)
+        return {
+            name
+            for i, item in enumerate(every)
+            for name in _flat_paths(item, join_path(prefix, str(i)))
+        }
+    return {prefix}
 
 
 def _enum_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
