@@ -151,19 +151,32 @@ class CsvLines:
     def __init__(self) -> None:
         #: trial id -> the trial, the names of each group of its row's cells, its line
         self._kept: dict[int, tuple[Trial, _Shape, str]] = {}
+        #: trial id -> the trial, the names of its params' cells
+        self._names: dict[int, tuple[Trial, frozenset[str]]] = {}
+        self._taken: frozenset[str] = frozenset()  # the params' names of every row
         self._shapes: dict[_Shape, _Shape] = {}  # rows of the same names (most) share one
         self._columns: list[str] = []
         self._out = io.StringIO()
         self.rows_made = 0  # rows made of a trial's cells: once a trial, but for new columns
 
     def table(self, trials: Iterable[Trial]) -> str:
+        trials = list(trials)
+        flats: dict[int, dict[str, Any]] = {}  # the flat params of the trials new here
+        for trial in trials:
+            known = self._names.get(trial.id)
+            if known is None or known[0] is not trial:
+                flats[trial.id] = flat = _flat_params(trial, table=True)
+                self._names[trial.id] = (trial, frozenset(flat))
+        taken = frozenset(name for trial in trials for name in self._names[trial.id][1])
+        if taken != self._taken:  # a metric named like a param now in another row: remade
+            self._taken, self._kept = taken, {}
         shown: list[tuple[Trial, _Shape, str | tuple[dict[str, Any], ...] | None]] = []
         for trial in trials:
             kept = self._kept.get(trial.id)
             if kept is not None and kept[0] is trial:
                 shown.append(kept)
                 continue
-            parts = self._parts(trial)
+            parts = self._parts(trial, flats.get(trial.id))
             names = tuple(tuple(part) for part in parts)
             shown.append((trial, self._shapes.setdefault(names, names), parts))
         groups: list[dict[str, None]] = [dict.fromkeys(FIXED_COLUMNS), {}, {}]
@@ -192,9 +205,11 @@ class CsvLines:
             lines.append(made)
         return "".join(lines)
 
-    def _parts(self, trial: Trial) -> tuple[dict[str, Any], ...]:
+    def _parts(
+        self, trial: Trial, flat: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], ...]:
         self.rows_made += 1
-        return _row_parts(trial, table=True)
+        return _row_parts(trial, True, self._taken, flat)
 
     def _line(self, write: Callable[[], object]) -> str:
         """The line ``write`` writes."""
