@@ -175,31 +175,33 @@ THREADS_GRACE = 2.0
 
 
 def leave_threads(code: int) -> None:
-    """Exit now, with ``code``, if threads that are not daemons (an optimizer plugin's, which
-    it never stopped) are still running :data:`THREADS_GRACE` seconds after the command is done:
-    Python's exit waits for every one of them, and held the finished search for ever. The
-    ``atexit`` handlers run, and stdout and stderr are flushed, as in a normal exit; a line on
-    stderr names the threads. hypermax's own threads are daemons."""
-    main = threading.main_thread()
-    others = [t for t in threading.enumerate() if t is not main and not t.daemon]
-    deadline = time.monotonic() + THREADS_GRACE
-    for thread in others:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    left = [thread.name for thread in others if thread.is_alive()]
-    if not left:
-        return
-    import atexit
+    """From now on (the command is done), should this process still be alive
+    :data:`THREADS_GRACE` seconds later with threads running that are not daemons (an optimizer
+    plugin's, which it never stopped), exit at once with ``code``, saying so on stderr, its
+    output flushed. Python's exit waits for every such thread, and held the finished search for
+    ever. The exit is otherwise Python's own: the threads that end at its start (a
+    ``ThreadPoolExecutor``'s workers) end, and a process that exits in time is not touched."""
 
-    print(
-        f"hypermax: exiting without {len(left)} running thread(s): {', '.join(left)}",
-        file=sys.stderr,
-    )
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # closed, or a reader gone: nothing more to say
-            if stream is not None:
-                stream.flush()
-    os._exit(code)
+    def leave() -> None:
+        main = threading.main_thread()
+        left = [t.name for t in threading.enumerate() if t is not main and not t.daemon]
+        if not left:
+            return  # the exit's own work (its handlers) takes its time: not held by a thread
+        with contextlib.suppress(Exception):  # a closed stderr: nothing more can be said
+            print(
+                f"hypermax: exiting without {len(left)} running thread(s): {', '.join(left)}",
+                file=sys.stderr,
+            )
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # closed, or a reader gone
+                if stream is not None:
+                    stream.flush()
+        os._exit(code)
+
+    timer = threading.Timer(THREADS_GRACE, leave)
+    timer.daemon = True  # it dies with a process that exits in time
+    timer.name = "hypermax-exit-watch"
+    timer.start()
 
 
 def leave_terminal(fds: list[int]) -> bool:

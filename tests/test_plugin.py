@@ -196,3 +196,43 @@ def test_a_thread_a_plugin_never_stopped_does_not_hold_the_finished_search(
     assert result.returncode == 0, result.stderr
     assert "hypermax: exiting without 1 running thread(s): plugin-worker" in result.stderr
     assert "1 trial done" in result.stdout
+
+
+POOLED = """
+from concurrent.futures import ThreadPoolExecutor
+from hypermax.optimizers import BaseOptimizer
+from hypermax.trial import Proposal
+
+
+class Pooled(BaseOptimizer):
+    def setup(self):
+        self.pool = ThreadPoolExecutor(2)  # never shut down: Python's exit ends its workers
+        self.x = self.pool.submit(lambda: 0.5).result()  # a worker started from here
+
+    def ask(self, trial_id):
+        return Proposal(trial_id, self.space.decode({"x": self.x}), {"x": self.x})
+
+    def tell(self, trial):
+        pass
+"""
+
+
+def test_the_workers_of_a_pool_a_plugin_left_end_with_the_exit_as_python_ends_them(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """They are not daemons either, but Python's exit tells them to end before it waits for
+    them: nothing is left behind, and nothing said."""
+    (tmp_path / "pooled.py").write_text(POOLED)
+    spec = write_spec(
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": quadratic("train"),
+            "search": {"name": "p", "method": "pooled:Pooled", "iterations": 1},
+        }
+    )
+    result = run_cli(str(spec), "--no-ui", cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "exiting without" not in result.stderr
