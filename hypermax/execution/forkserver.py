@@ -279,7 +279,9 @@ def server_environment(env: dict[str, str]) -> dict[str, str]:
         *STAMPED,
     )
     kept = {
-        k: v for k, v in env.items() if k not in own and not k.startswith(protocol.PARAM_ENV_PREFIX)
+        k: v
+        for k, v in env.items()
+        if k not in own and not k.startswith(system_text.PARAM_ENV_PREFIX)
     }
     return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
 

@@ -38,8 +38,6 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 PEAK_FILE = ".hypermax_peak"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
-PARAM_ENV_PREFIX = "HYPERMAX_PARAM_"  # system_text.PARAM_ENV_PREFIX, which trials do not import
-
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
 LIFELINE_FD_ENV = "HYPERMAX_LIFELINE_FD"
 #: the pid of hypermax, for a ``python_function`` trial that ties itself to hypermax when it

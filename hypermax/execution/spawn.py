@@ -106,7 +106,7 @@ def trial_environment(
 ) -> dict[str, str]:
     """The trial's environment: hypermax's, the spec's ``env``, the protocol's files, the params."""
     env = current_environ()
-    for name in [n for n in env if n in _PER_TRIAL or n.startswith(protocol.PARAM_ENV_PREFIX)]:
+    for name in [n for n in env if n in _PER_TRIAL or n.startswith(system_text.PARAM_ENV_PREFIX)]:
         del env[name]  # hypermax runs in a trial of another search: what it set is its own
     for name in ("PYTHONPATH", "PATH"):
         if name in env and name not in function.env:
