@@ -181,19 +181,7 @@ def test_a_thread_a_plugin_never_stopped_does_not_hold_the_finished_search(
     tmp_path: Path, write_spec: Any
 ) -> None:
     """Python's exit waits for every thread that is not a daemon: it waited for ever."""
-    (tmp_path / "threaded.py").write_text(THREAD_LEFT)
-    spec = write_spec(
-        {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
-            "function": quadratic("train"),
-            "search": {"name": "t", "method": "threaded:Threaded", "iterations": 1},
-        }
-    )
-    result = run_cli(str(spec), "--no-ui", cwd=tmp_path, timeout=30)
-    assert result.returncode == 0, result.stderr
+    result = _one_trial_of(tmp_path, write_spec, "threaded:Threaded", THREAD_LEFT)
     assert "hypermax: exiting without 1 running thread(s): plugin-worker" in result.stderr
     assert "1 trial done" in result.stdout
 
@@ -222,17 +210,19 @@ def test_the_workers_of_a_pool_a_plugin_left_end_with_the_exit_as_python_ends_th
 ) -> None:
     """They are not daemons either, but Python's exit tells them to end before it waits for
     them: nothing is left behind, and nothing said."""
-    (tmp_path / "pooled.py").write_text(POOLED)
-    spec = write_spec(
-        {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
-            "function": quadratic("train"),
-            "search": {"name": "p", "method": "pooled:Pooled", "iterations": 1},
-        }
-    )
+    result = _one_trial_of(tmp_path, write_spec, "pooled:Pooled", POOLED)
+    assert "exiting without" not in result.stderr
+
+
+def _one_trial_of(
+    tmp_path: Path, write_spec: Any, method: str, source: str
+) -> subprocess.CompletedProcess[str]:
+    """``hypermax SPEC --no-ui`` of one trial asked of the plugin ``method`` (``module:Class``,
+    its module's text ``source``); it must end well."""
+    (tmp_path / f"{method.split(':')[0]}.py").write_text(source)
+    space = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+    search = {"name": "p", "method": method, "iterations": 1}
+    spec = write_spec({"hyperparameters": space, "function": quadratic("train"), "search": search})
     result = run_cli(str(spec), "--no-ui", cwd=tmp_path, timeout=30)
     assert result.returncode == 0, result.stderr
-    assert "exiting without" not in result.stderr
+    return result
