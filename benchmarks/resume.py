@@ -20,7 +20,8 @@ from pathlib import Path
 
 from hypermax.journal import Journal, finished_record, started_record
 from hypermax.journal_replay import FORMAT_VERSION
-from hypermax.search import build_driver, prepare
+from hypermax.search import build_driver
+from hypermax.search_folder import prepare
 from hypermax.spec import spec_from_dict
 from hypermax.trial import Trial, TrialState
 

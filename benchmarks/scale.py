@@ -25,7 +25,8 @@ from pathlib import Path
 
 from resume import make_spec, write_journal
 
-from hypermax.search import build_driver, build_optimizer, prepare
+from hypermax.search import build_driver, build_optimizer
+from hypermax.search_folder import prepare
 
 
 def ask_and_resume(size: int, asks: int, method: str) -> dict[str, float]:

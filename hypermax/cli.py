@@ -444,7 +444,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from hypermax.errors import ResultsError, SpecError
         from hypermax.journal_replay import holds_trials
         from hypermax.results import ResultsFolder
-        from hypermax.search import WarmStartError, warm_start_trials
+        from hypermax.warmstart import WarmStartError, warm_start_trials
 
         try:  # a run reads it before its search's first trial only
             if not holds_trials(ResultsFolder(spec.results_folder).journal):

@@ -60,7 +60,8 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hypermax.search import execute, prepare_run, use_dashboard
+    from hypermax.search import execute, use_dashboard
+    from hypermax.search_folder import prepare_run
     from hypermax.spec import load_spec
 
     if args.results_dir and args.results is not None:  # the one would leave the other unused
@@ -77,7 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from hypermax.search import execute, frozen_spec, prepare, use_dashboard
+    from hypermax.frozen_spec import frozen_spec
+    from hypermax.search import execute, use_dashboard
+    from hypermax.search_folder import prepare
 
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))

@@ -39,7 +39,7 @@ class Sampling:
 def sampling_history(spec: Spec) -> Sampling:
     """What ``hypermax sample`` goes on from: the spec's results folder, read, not locked (a
     search may be running there), when it holds this spec's search; else a new search."""
-    from hypermax.search import search_seed
+    from hypermax.search_folder import search_seed
 
     folder = ResultsFolder(spec.results_folder)
     try:
@@ -66,7 +66,8 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     edited seed or method, the params a search would not run (beyond its ``iterations``),
     the seed drawn for want of one."""
     from hypermax.proposals import Proposals
-    from hypermax.search import build_optimizer, edits_since_start, warm_start_trials
+    from hypermax.search import build_optimizer
+    from hypermax.search_folder import edits_since_start
     from hypermax.space import Space
 
     space = Space.from_spec(spec)
@@ -85,7 +86,7 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     )
     running_now = list(proposals.running)  # what a live search runs now
     if spec.search.warm_start and history.new:
-        from hypermax.warmstart import imported_trials
+        from hypermax.warmstart import imported_trials, warm_start_trials
 
         imported = imported_trials(space, warm_start_trials(spec), proposals.take_id)
         proposals.optimizer.tell_many(imported)

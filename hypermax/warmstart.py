@@ -23,6 +23,7 @@ from hypermax.specfile.reader import file_kind
 from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:
+    from hypermax.search_folder import Prepared
     from hypermax.space import Space
     from hypermax.spec import Spec
 
@@ -291,3 +292,37 @@ def _param_name(column: str) -> str:
 def _parse(text: str | None) -> Any:
     """A CSV cell → the value it spells (:func:`hypermax.export.cell_value`); None for none."""
     return None if text is None else cell_value(text)
+
+
+def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
+    """The finished trials of the spec's ``search.warm_start`` (read from ``path`` when given:
+    :func:`warm_start_path`), which a new search learns from before its first ask; a
+    ResultsError names the spec and ``search.warm_start``, then the file and its problem."""
+    assert spec.search.warm_start is not None
+    names = set(spec.hyperparameters.get("properties", {}))
+    try:
+        found = load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+    except ResultsError as exc:  # the file named, not this search's: say whose it is
+        raise WarmStartError(spec.path.name, str(exc)) from None
+    return with_this_loss(found, spec)
+
+
+class WarmStartError(ResultsError):
+    """A ``search.warm_start`` that cannot be read; ``problem`` is what is wrong with the file
+    it names (the message names the spec and ``search.warm_start`` first)."""
+
+    def __init__(self, spec_name: str, problem: str) -> None:
+        super().__init__(f"{spec_name}: search.warm_start: {problem}")
+        self.problem = problem
+
+
+def warm_start_path(spec: Spec, prepared: Prepared) -> Path:
+    """Where the spec's ``search.warm_start`` is read: where it names, but for a fresh start
+    that moved the folder it names (or one inside it) aside: there, where its trials went."""
+    assert spec.search.warm_start is not None
+    path = (spec.folder / spec.search.warm_start).resolve()
+    if prepared.set_aside is not None:
+        was = prepared.folder.path.resolve()
+        if path.is_relative_to(was):
+            return prepared.set_aside.resolve() / path.relative_to(was)
+    return path

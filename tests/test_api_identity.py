@@ -83,7 +83,7 @@ def test_a_results_folder_that_moved_resumes_from_python_and_the_command_line(tm
 
     from conftest import run_cli_here
 
-    from hypermax.search import frozen_spec
+    from hypermax.frozen_spec import frozen_spec
     from hypermax.spec import _digest, search_identity
 
     def search(folder, iterations):

@@ -11,8 +11,9 @@ from conftest import journal_records, model_spec, run_cli_here
 
 from hypermax.cli import main
 from hypermax.errors import ResultsError
+from hypermax.frozen_spec import frozen_spec
 from hypermax.results import SPEC_ORIGIN
-from hypermax.search import frozen_spec, prepare
+from hypermax.search_folder import prepare
 from hypermax.spec import load_spec
 
 

@@ -171,7 +171,8 @@ def test_a_trial_killed_by_another_as_the_search_is_interrupted_is_interrupted(t
     asked, then the trial SIGTERMed and its end taken in by the runner, all before the driver's
     loop carries out the interrupt (the trial's start is told to a reporter, in that loop)."""
     from hypermax.events import Command, TrialStarted
-    from hypermax.search import build_driver, prepare
+    from hypermax.search import build_driver
+    from hypermax.search_folder import prepare
     from hypermax.spec import load_spec
 
     go = tmp_path / "go"  # never written: only a signal ends the trial
@@ -220,7 +221,8 @@ def test_a_trial_lost_with_its_server_as_the_search_is_interrupted_is_not_said_t
     it, is interrupted and runs again on resume, not in this search, which is ending: the
     console does not say it runs again."""
     from hypermax.events import Command, Message, TrialStarted
-    from hypermax.search import build_driver, prepare
+    from hypermax.search import build_driver
+    from hypermax.search_folder import prepare
     from hypermax.spec import load_spec
 
     path = fake_function_spec(

@@ -293,7 +293,7 @@ def test_a_relative_program_is_found_from_the_spec_folder_and_runs_in_the_trial_
 def test_a_python_warning_while_a_search_runs_goes_to_its_log(tmp_path):
     import warnings
 
-    from hypermax.search import log_to_file
+    from hypermax.search_log import log_to_file
 
     log = tmp_path / "logs" / "hypermax.log"
     log.parent.mkdir()
@@ -315,7 +315,7 @@ def test_hypermax_log_whose_folder_was_deleted_is_made_again_or_dropped(tmp_path
     import logging
     import shutil
 
-    from hypermax.search import log_to_file
+    from hypermax.search_log import log_to_file
 
     log = tmp_path / "s" / "logs" / "hypermax.log"
     log.parent.mkdir(parents=True)

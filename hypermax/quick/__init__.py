@@ -111,7 +111,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     """Run the search a ``hypermax quick`` command line describes, or save its spec."""
     from hypermax.commands import finish
     from hypermax.results import FolderUnusable
-    from hypermax.search import execute, prepare_run, use_dashboard
+    from hypermax.search import execute, use_dashboard
+    from hypermax.search_folder import prepare_run
     from hypermax.spec import spec_from_dict
 
     here = current_folder(ORIGIN)  # the command runs there, and a relative --save-spec goes

@@ -1,0 +1,64 @@
+"""The spec a results folder froze, read back to resume its search, its paths resolved from
+the folder of the spec it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypermax.errors import ResultsError, SpecError
+from hypermax.journal_replay import read_records, replay
+from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
+from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
+from hypermax.spec import Spec, spec_from_dict
+
+#: the paths of a spec that name files relative to its folder
+_SPEC_FILES = ("function.src", "function.module", "function.cwd", "function.command")
+
+
+def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
+    """The spec frozen in a results folder, with paths resolved from the folder of the spec it
+    was frozen from (:meth:`ResultsFolder.ran_from`, else the frozen spec itself); its problems
+    name the frozen copy, the file read."""
+    import json
+
+    folder = ResultsFolder(results_dir)
+    if not folder.spec.exists() and not folder.exists():
+        raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
+    if not folder.exists() and holds_own_spec(results_dir):  # a project's folder
+        raise ResultsError(
+            f"{results_dir}: not a hypermax results folder (no {folder.journal.name}); its"
+            f" {folder.spec.name} is a spec, not one a search froze: hypermax {folder.spec} runs it"
+        )
+    header = replay(read_records(folder.journal), folder.journal).header or {}
+    if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
+        named = header.get("spec_path")
+        spec = named if isinstance(named, str) and named else "SPEC"
+        raise ResultsError(
+            f"{results_dir}: its frozen spec {folder.spec.name} is missing; resume it from the "
+            f"spec it came from: hypermax run {spec} {results_dir}"
+        )
+    try:
+        doc = json.loads(read_text_of(folder.spec))
+    except ValueError as exc:
+        raise ResultsError(f"{folder.spec}: damaged ({exc})") from None
+    except OSError as exc:
+        raise ResultsError(f"{folder.spec}: cannot read it: {exc.strerror or exc}") from None
+    if not isinstance(doc, dict):
+        raise ResultsError(f"{folder.spec}: damaged (not a JSON object)")
+    origin = folder.ran_from(header) or folder.spec  # a folder an older hypermax froze: itself
+    function = doc.get("function")
+    env = function.get("env") if isinstance(function, dict) else None
+    if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's
+        env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
+    try:
+        return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+    except SpecError as exc:
+        files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
+        if not files or origin == folder.spec or origin.is_file():
+            raise
+        gone = (  # its src, module or cwd were looked for beside it: say why, and what to do
+            f"the spec it came from, {origin}, is gone (its relative paths start from its"
+            f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
+        )
+        raise SpecError(exc.file, [*exc.problems, ("", gone)]) from None

@@ -1,0 +1,269 @@
+"""Make a results folder ready for a search: lock it, read its history, check that it holds
+this spec's search, and say what a resume or a fresh start does with it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypermax import __version__
+from hypermax.errors import DiskFull, ResultsError, is_disk_full
+from hypermax.execution.leftovers import kill_leftover_trials
+from hypermax.journal import Journal
+from hypermax.journal_replay import FORMAT_VERSION, JournalState, read_records, replay
+from hypermax.results import (
+    FolderUnusable,
+    ResultsFolder,
+    holds_own_spec,
+    read_text_of,
+    searches_named,
+    unwritable,
+)
+from hypermax.spec import Spec
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A results folder made ready (locked, history read) for a search."""
+
+    spec: Spec
+    folder: ResultsFolder
+    history: JournalState
+    seed: int
+    set_aside: Path | None = None  # where a fresh start moved the folder's earlier search
+
+
+def prepare(
+    spec: Spec,
+    folder_path: Path | None = None,
+    fresh: bool = False,
+    fresh_hint: str = "--fresh",
+    path_name: Callable[[str], str] = str,
+) -> Prepared:
+    """Lock the results folder, read its history, and check that it belongs to this spec.
+
+    ``fresh_hint`` names how the caller asks for a fresh start, for the error that says so, and
+    ``path_name`` the spec path where the folder's search differs, as the caller's user wrote
+    it (``hypermax quick``: ``--hp x`` for ``hyperparameters.properties.x.max``).
+    """
+    folder = ResultsFolder(folder_path or spec.results_folder)
+    try:
+        return _prepare(spec, folder, fresh, fresh_hint, path_name)
+    except FolderUnusable as exc:
+        if folder_path is not None:  # named on the command line (or by the caller)
+            raise
+        raise FolderUnusable(f"{spec.path.name}: results.directory: {exc}") from None
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(folder.path, exc) from None
+        raise unwritable(folder.path, exc) from None
+
+
+def prepare_run(
+    spec: Spec,
+    folder_path: Path | None = None,
+    fresh: bool = False,
+    fresh_hint: str = "--fresh",
+    path_name: Callable[[str], str] = str,
+) -> Prepared:
+    """:func:`prepare` for a run of ``spec``, saying on stderr, one line each, what the user
+    should know: the notices of the spec's keys that do nothing here (before the folder is
+    used), then, for a search it resumes, what becomes of the parts of the spec edited since
+    the search started (:func:`edits_since_start`: a changed seed is not used), or, for a fresh
+    start, where the folder's earlier search went."""
+    for notice in spec.notices:
+        print(notice, file=sys.stderr)
+    said = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
+    prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
+    if prepared.set_aside is not None:
+        said.append(
+            f"hypermax: {fresh_hint}: the search that was in {prepared.folder.path} is now in "
+            f"{prepared.set_aside}"
+        )
+    for line in said:
+        print(line, file=sys.stderr)
+    return prepared
+
+
+def _prepare(
+    spec: Spec,
+    folder: ResultsFolder,
+    fresh: bool,
+    fresh_hint: str,
+    path_name: Callable[[str], str],
+) -> Prepared:
+    if not folder.exists() and holds_own_spec(folder.path):  # a project's folder (RESULTS_DIR .)
+        raise ResultsError(
+            f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "
+            "search there would write over: give the search a folder of its own"
+        )
+    held = None if folder.exists() else searches_named(folder.path)
+    if held:  # results/ given for results/s: the search would go in beside them
+        raise ResultsError(
+            f"{folder.path}: holds the results folders of searches ({held}), not one:"
+            f" --results {folder.path} puts this search in {folder.path / spec.search.name}"
+        )
+    if fresh and folder.exists():
+        _can_move_aside(folder, spec, fresh_hint)
+    folder.lock()
+    set_aside = None
+    try:
+        if fresh and folder.exists():
+            set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
+            folder.unlock()
+            folder.lock()
+        folder.remove_leftovers()
+        records = read_records(folder.journal)
+        kill_leftover_trials(records, folder.path / "trials")
+        history = replay(records, folder.journal)
+        folder.remove_unrun(history.trials)
+        header = history.header
+        if header is not None and not spec.makes(header.get("spec_hash")):
+            raise ResultsError(
+                f"{folder.path}: holds a search with another space, function or loss"
+                f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
+                " (the old folder is kept)"
+            )
+        other = _another_projects(folder, spec, header)
+        if other is not None:
+            raise ResultsError(
+                f"{folder.path}: holds the search of {other}, a spec in another folder (its"
+                f" relative paths name its own files); give this spec a search.name of its own,"
+                f" or use {fresh_hint} to start anew (the old folder is kept)"
+            )
+        seed = search_seed(spec, header)
+        folder.write_spec(spec.raw, spec.path)
+        with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
+            if header is None:
+                journal.append(
+                    {
+                        "event": "header",
+                        "format": FORMAT_VERSION,
+                        "hypermax": __version__,
+                        "name": spec.search.name,
+                        "spec_hash": spec.fingerprint(),
+                        "spec_path": str(spec.path.resolve()),
+                        "seed": seed,
+                        "created_at": time.time(),
+                    }
+                )
+    except BaseException:
+        folder.unlock()
+        raise
+    return Prepared(spec, folder, history, seed, set_aside)
+
+
+def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:
+    """ResultsError when a fresh start cannot move ``folder`` aside: it holds the current folder
+    (a search run from inside its results folder, ``RESULTS_DIR .``), which would move with it,
+    or the spec, which would go with the old search (and its files beside it)."""
+    where = folder.path.resolve()
+    if Path.cwd().resolve().is_relative_to(where):
+        held = "the current folder"
+    elif spec.path.is_relative_to(where) or spec.path.resolve().is_relative_to(where):
+        held = f"the spec {spec.path.name}"
+    else:
+        return
+    raise ResultsError(
+        f"{folder.path}: {fresh_hint} cannot move the results folder aside: it holds {held};"
+        " give the search a folder of its own"
+    )
+
+
+def _another_projects(
+    folder: ResultsFolder, spec: Spec, header: dict[str, Any] | None
+) -> Path | None:
+    """The spec file, still there in another folder than ``spec``'s, whose search ``folder``
+    holds: two projects' specs alike but for the files their relative paths name (a ``src``
+    beside each), run from one folder, would mix their losses in one search. None for the
+    folder of a spec moved since (it is not there any more), of a new search, and for a spec
+    that names no file from its folder (absolute paths alone)."""
+    function = spec.function
+    program = function.command[0] if function.command else ""
+    beside = (  # a file named from the spec's folder
+        function.module is not None  # found beside the spec, maybe
+        or any(path and not os.path.isabs(path) for path in (function.src, function.cwd))
+        or ("/" in program and not os.path.isabs(program))
+    )
+    if header is None or not beside:  # every file named as the other spec names it
+        return None
+    was = folder.ran_from(header)
+    try:
+        if was is None or not was.is_file() or os.path.samefile(was.resolve().parent, spec.folder):
+            return None
+        if os.path.samefile(was, folder.spec):  # a resume from the frozen copy, which names itself
+            return None
+    except OSError:
+        return None
+    return was
+
+
+def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str]) -> str:
+    """`` (hyperparameters.properties.x.max differs)``: where the spec differs from the one the
+    folder's search was started with, when its frozen copy can say."""
+    import json
+
+    from hypermax.spec import first_difference
+
+    try:
+        before = json.loads(read_text_of(folder.spec))
+    except (OSError, ValueError):
+        return ""
+    where = first_difference(before, spec.raw) if isinstance(before, dict) else None
+    return f" ({path_name(where)} differs)" if where else ""
+
+
+def edits_since_start(folder: Path, spec: Spec) -> list[str]:
+    """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
+    started, one line each: another method asks from now on; another seed is not used (the
+    search keeps its own), nor another ``warm_start`` once trials ran (a search learns from its
+    warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
+    import json
+
+    from hypermax.journal_replay import holds_trials, read_header
+
+    results = ResultsFolder(folder)
+    header = read_header(results.journal)
+    if header is None or not spec.makes(header.get("spec_hash")):
+        return []
+    try:
+        frozen = json.loads(read_text_of(results.spec))["search"]
+        was, was_warm = frozen["method"], frozen.get("warm_start")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        was = was_warm = None
+    lines = []
+    method = spec.search.method
+    if isinstance(was, str) and was != method:
+        lines.append(
+            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
+            "taught the trials done"
+        )
+    seed, kept = spec.search.seed, header.get("seed")
+    if seed is not None and isinstance(kept, int) and seed != kept:
+        lines.append(
+            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"seed it started with ({kept})"
+        )
+    warm = spec.search.warm_start
+    if warm is not None and warm != was_warm and holds_trials(results.journal):
+        lines.append(
+            f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
+            "warm start before its first trial, and this one has run trials"
+        )
+    return lines
+
+
+def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:
+    """The seed of the spec's search: the one its journal ``header`` keeps, else
+    ``search.seed``, else one drawn now."""
+    if header is not None and isinstance(header.get("seed"), int):
+        return int(header["seed"])  # a resumed search keeps the seed it started with
+    if spec.search.seed is not None:
+        return int(spec.search.seed)
+    return secrets.randbelow(2**31)
