@@ -22,6 +22,7 @@ EXTRAS = {
     "test": [
         "pytest>=8",
         "pytest-timeout>=2.2",
+        "pytest-xdist>=3.5",
         "ruff>=0.6",
         "mypy>=1.10",
         "types-PyYAML",
