@@ -127,6 +127,10 @@ class _Timed:
         self.seconds = 0.0
         self.asks = 0
 
+    def __getattr__(self, name: str) -> Any:
+        """Everything else the driver reads of an optimizer is the wrapped one's."""
+        return getattr(self.optimizer, name)
+
     def ask(self, trial_id: int) -> Any:
         started = time.perf_counter()
         try:
