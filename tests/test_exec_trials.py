@@ -16,7 +16,8 @@ import hypermax
 from hypermax.execution import output
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, Report, TrialState
 
@@ -194,7 +195,9 @@ def test_the_memory_shown_of_a_running_trial_counts_shared_pages_once(tmp_path, 
         assert run.start()
         # their summed RSS is over 240 MiB; the dashboard shows the memory as the peak counts it
         wait_until(
-            lambda: run.processes == 4 and run.live().rss_mib < 160, 5, "the tree's own memory"
+            lambda: run.usage.processes == 4 and run.live().rss_mib < 160,
+            5,
+            "the tree's own memory",
         )
         (tmp_path / "trials" / "1" / "go").touch()
         outcome = run.finish()

@@ -13,7 +13,8 @@ from fake_trials.helpers import fake, wait_until
 
 from hypermax.execution.host import shared_host
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Proposal, TrialState
 

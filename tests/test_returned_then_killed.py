@@ -10,7 +10,8 @@ from fake_trials.helpers import FAKES, MARKER_ENV, assert_none_alive
 
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun
 from hypermax.spec import FunctionSpec
 from hypermax.trial import Proposal, TrialState
 

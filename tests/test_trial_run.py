@@ -15,7 +15,8 @@ from runner_contract import executable, python_function, stoppable
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import attachments
-from hypermax.execution.trial_run import TrialPlan, TrialRun, run_trial
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun, run_trial
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, TrialState
 

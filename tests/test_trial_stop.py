@@ -14,7 +14,8 @@ from runner_contract import stoppable
 
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun
 from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS, stop_wait
 from hypermax.spec import FunctionSpec
 from hypermax.trial import KillReason, Proposal, TrialState

@@ -5,6 +5,9 @@
 - ``dask``: the runner for a Dask cluster (``cluster.scheduler``); ``dask_worker``: its task, on
   a worker; ``dask_files``: the code and trial files that travel with it. Imported only then.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
+  Its parts: ``trial_plan``, what to run; ``trial_setup``, its files and command, made before
+  it starts; ``trial_usage``, what its tree uses, held to its RAM limit; ``trial_sweep``, what
+  it leaves behind, killed and removed; ``trial_end``, how it ended, and its Outcome.
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
   ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);

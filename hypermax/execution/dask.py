@@ -63,7 +63,7 @@ from hypermax.execution.dask_worker import (
     stop_trial,
     task_payload,
 )
-from hypermax.execution.trial_run import TrialPlan
+from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, TrialState
 

@@ -39,7 +39,8 @@ from hypermax.execution.dask_files import CodeBundle, TrialFiles
 from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending, trial_outcome
-from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun
 from hypermax.trial import KillReason, Outcome, Report, TrialState
 
 if TYPE_CHECKING:

@@ -29,7 +29,8 @@ from hypermax.execution import protocol
 from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
-from hypermax.execution.trial_run import TrialPlan, TrialRun
+from hypermax.execution.trial_plan import TrialPlan
+from hypermax.execution.trial_run import TrialRun
 from hypermax.trial import (
     KillReason,
     Launched,
