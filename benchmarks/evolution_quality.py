@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tpe_quality import branin, hartmann6
+from quality import branin, hartmann6  # run as a script: its folder is on sys.path
 
 from hypermax.optimizers import NoProposal, make_optimizer
 from hypermax.optimizers.base import Budget, finished
