@@ -101,7 +101,9 @@ def best_loss(
 
 
 def summary(values: list[float]) -> str:
-    """``median [first quartile, third quartile]``."""
+    """``median [first quartile, third quartile]``; one seed's value is all three."""
+    if len(values) == 1:
+        return f"{values[0]:.4g} [{values[0]:.4g}, {values[0]:.4g}]"
     first, median, third = statistics.quantiles(values, n=4, method="inclusive")
     return f"{median:.4g} [{first:.4g}, {third:.4g}]"
 

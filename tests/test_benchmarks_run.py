@@ -73,6 +73,7 @@ def test_evolution_quality(bench) -> None:
     for objective, space in evolution_quality.PROBLEMS.values():
         best = evolution_quality.best_loss("evolution", objective, space, 8, 0, 2, {})
         assert math.isfinite(best)
+    assert evolution_quality.summary([2.0]) == "2 [2, 2]"  # --seeds 1
 
 
 def test_parallel_screen_mean_is_todays_tpe(bench, monkeypatch, tmp_path, capsys) -> None:
