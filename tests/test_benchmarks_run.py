@@ -66,6 +66,7 @@ def test_ask_ahead(bench) -> None:
     space, objective, _ = ask_ahead.PROBLEMS["Branin"]
     for ahead in (False, True):
         assert math.isfinite(ask_ahead.best_loss("random", space, objective, 4, 0, ahead))
+    assert ask_ahead.mean_sd([2.0]) == "2.0000 ± 0.0000"  # --seeds 1
 
 
 def test_evolution_quality(bench) -> None:
