@@ -54,18 +54,19 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    figures: dict[Path, list[tuple[float, float]]] = {venv: [] for venv in args.venvs}
+    # by position, not by path: the same install twice (A against A) measures the noise
+    figures: list[list[tuple[float, float]]] = [[], []]
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
-            order = args.venvs if round_ % 2 == 0 else args.venvs[::-1]
-            for venv in order:
-                folder = Path(tmp) / f"{round_}-{args.venvs.index(venv)}"
-                figures[venv].append(
-                    one_search(venv, folder, args.parallel, args.preload, args.trials)
+            order = (0, 1) if round_ % 2 == 0 else (1, 0)
+            for slot in order:
+                folder = Path(tmp) / f"{round_}-{slot}"
+                figures[slot].append(
+                    one_search(args.venvs[slot], folder, args.parallel, args.preload, args.trials)
                 )
     what = f"parallel {args.parallel}, {'preload' if args.preload else 'no preload'}"
     print(f"{args.trials} trials, {what}, {args.rounds} rounds")
-    for venv, runs in figures.items():
+    for venv, runs in zip(args.venvs, figures, strict=True):
         wall = [w for w, _ in runs]
         cpu = [c for _, c in runs]
         print(

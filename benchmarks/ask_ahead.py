@@ -41,6 +41,12 @@ def best_loss(method: str, space: dict, objective, trials: int, seed: int, ahead
     return best
 
 
+def mean_sd(values: list[float]) -> str:
+    """``mean ± standard deviation`` (± 0 for one seed)."""
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=100)
@@ -57,11 +63,7 @@ def main() -> None:
         turn = [losses[(s, False)] for s in range(args.seeds)]
         ahead = [losses[(s, True)] for s in range(args.seeds)]
         worse = sum(a > t for a, t in zip(ahead, turn, strict=True))
-        print(
-            f"| {name} | {statistics.mean(turn):.4f} ± {statistics.stdev(turn):.4f} | "
-            f"{statistics.mean(ahead):.4f} ± {statistics.stdev(ahead):.4f} | "
-            f"{worse} of {args.seeds} |"
-        )
+        print(f"| {name} | {mean_sd(turn)} | {mean_sd(ahead)} | {worse} of {args.seeds} |")
 
 
 if __name__ == "__main__":

@@ -110,27 +110,28 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hypermax-dask-bench-"))
-    cluster = LocalDaskCluster(folder / "cluster", workers=2, threads=2)
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
-    try:
-        for round_ in range(1, args.rounds + 1):
-            for parallel in args.parallel:
-                for runner, scheduler in (("local", None), ("dask", cluster.address)):
-                    name = f"{runner}_p{parallel}"
-                    spec = write_spec(folder, args.trials, parallel, name)
-                    figures = run(spec, scheduler, cluster)
-                    results.setdefault((runner, parallel), []).append(figures)
-                    print(
-                        f"round {round_}: {runner:5} parallel {parallel}: "
-                        f"{figures['per_second']:.1f} trials/s, "
-                        f"CPU per trial: hypermax {figures['hypermax_ms']:.1f} ms, "
-                        f"scheduler and workers {figures['dask_ms']:.1f} ms "
-                        f"({figures['wall']:.1f} s for the whole command)",
-                        flush=True,
-                    )
-    finally:
-        cluster.stop()
+    with tempfile.TemporaryDirectory(prefix="hypermax-dask-bench-") as tmp:
+        folder = Path(tmp)
+        cluster = LocalDaskCluster(folder / "cluster", workers=2, threads=2)
+        try:
+            for round_ in range(1, args.rounds + 1):
+                for parallel in args.parallel:
+                    for runner, scheduler in (("local", None), ("dask", cluster.address)):
+                        name = f"{runner}_p{parallel}"
+                        spec = write_spec(folder, args.trials, parallel, name)
+                        figures = run(spec, scheduler, cluster)
+                        results.setdefault((runner, parallel), []).append(figures)
+                        print(
+                            f"round {round_}: {runner:5} parallel {parallel}: "
+                            f"{figures['per_second']:.1f} trials/s, "
+                            f"CPU per trial: hypermax {figures['hypermax_ms']:.1f} ms, "
+                            f"scheduler and workers {figures['dask_ms']:.1f} ms "
+                            f"({figures['wall']:.1f} s for the whole command)",
+                            flush=True,
+                        )
+        finally:
+            cluster.stop()
     print(f"\n{args.trials} trivial trials, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
     print(
         "| runner | parallel | trials/s (median, range) | CPU per trial: hypermax, ms "

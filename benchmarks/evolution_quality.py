@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tpe_quality import branin, hartmann6
+from quality import branin, hartmann6  # run as a script: its folder is on sys.path
 
 from hypermax.optimizers import NoProposal, make_optimizer
 from hypermax.optimizers.base import Budget, finished
@@ -101,7 +101,9 @@ def best_loss(
 
 
 def summary(values: list[float]) -> str:
-    """``median [first quartile, third quartile]``."""
+    """``median [first quartile, third quartile]``; one seed's value is all three."""
+    if len(values) == 1:
+        return f"{values[0]:.4g} [{values[0]:.4g}, {values[0]:.4g}]"
     first, median, third = statistics.quantiles(values, n=4, method="inclusive")
     return f"{median:.4g} [{first:.4g}, {third:.4g}]"
 

@@ -63,7 +63,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    hypermax = shutil.which("hypermax") or "hypermax"
+    # the command of this interpreter's install (the floor is this interpreter): the one on the
+    # PATH may be another install's, or missing when the venv is not activated
+    beside = Path(sys.executable).with_name("hypermax")
+    hypermax = str(beside) if beside.exists() else shutil.which("hypermax") or "hypermax"
     with tempfile.TemporaryDirectory() as tmp:
         results = results_folder(Path(tmp))
         commands = {
