@@ -126,11 +126,19 @@ def keep_report_stream() -> None:
 
 def listen_for_stop() -> None:
     """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report
-    and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
+    and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread.
+
+    :data:`GO_ON_SIGNAL` stays blocked in the main thread from here on (and in the threads it
+    starts, which inherit its mask): a verdict that comes while nobody waits for it stays
+    queued, one per verdict, until a wait takes it (:func:`await_verdict`). Python runs a
+    handler once for any number of signals that came before it could, so two late verdicts
+    counted by the handler would count as one, and each later report would wait for a verdict
+    already sent. The handler counts those that reach a thread that does not block it."""
     _StopRequest.main_thread = _thread.get_ident()
     _StopRequest.pid = os.getpid()
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
     _signal.signal(GO_ON_SIGNAL, _on_go_on)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, {GO_ON_SIGNAL})
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
@@ -170,6 +178,7 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
         # another thread's report waits for no verdict but gets one: the main thread's next
         # report waits for it too, rather than take it for its own
         _StopRequest.awaited += 1
+        _take_verdicts()  # those that came: a thread that alone reports leaves none queued
     if await_verdict():
         raise_if_stopped()
 
@@ -189,7 +198,7 @@ def await_verdict() -> bool:
         return False
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
-    _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
+    before = _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending
     try:
         # A verdict that comes after the mask, before the wait begins, goes to another thread
         # that does not block it: its handler then runs here, between two slices of the wait.
@@ -207,8 +216,14 @@ def await_verdict() -> bool:
                 _StopRequest.verdicts += 1
                 deadline = time.monotonic() + float(wait)  # the wait is per verdict
     finally:
-        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, before)  # GO_ON_SIGNAL stays blocked
     return True
+
+
+def _take_verdicts() -> None:
+    """Count the verdicts queued for this process, without waiting."""
+    while _signal.sigtimedwait({GO_ON_SIGNAL}, 0) is not None:
+        _StopRequest.verdicts += 1
 
 
 def raise_if_stopped() -> None:
