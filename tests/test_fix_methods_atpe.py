@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import pytest
 
@@ -81,3 +82,26 @@ def test_atpe_keeps_hyperopt_s_timings_out_of_the_log_of_a_program_that_calls_it
     # before: "build_posterior_wrapper took 0.000202 seconds", "TPE using 2/2 trials ..."
     assert [r.getMessage() for r in caplog.records if r.name.startswith("hyperopt")] == []
     assert logging.getLogger("hyperopt").level == logging.NOTSET
+
+
+def test_an_atpe_ask_leaves_the_program_s_random_state_to_its_other_threads(monkeypatch):
+    """ATPE draws from the module ``random``: seeded for the ask and put back after, the global
+    generator gave another thread of the program seeded draws meanwhile, and took back the
+    draws it made (the next ones repeated them)."""
+    pytest.importorskip("lightgbm")
+    from hyperopt import atpe
+
+    space = Space({"type": "object", "properties": {"x": NUMBER}})
+    recommend = atpe.ATPEOptimizer.recommendNextParameters
+    drawn: list[float] = []
+
+    def meanwhile(*args, **kwargs):
+        drawn.append(random.random())  # what another thread of the program draws meanwhile
+        return recommend(*args, **kwargs)
+
+    monkeypatch.setattr(atpe.ATPEOptimizer, "recommendNextParameters", meanwhile)
+    random.seed(7)
+    expected = [random.random() for _ in range(2)]
+    random.seed(7)
+    make_optimizer("atpe", space, 1).ask(1)
+    assert [*drawn, random.random()] == expected
