@@ -115,6 +115,25 @@ def test_the_time_a_trial_spends_paused_does_not_count_towards_its_kill_grace(
     assert_none_alive(marker)
 
 
+def test_a_trial_stopped_at_a_report_has_its_kill_grace_to_save_a_checkpoint(
+    host, tmp_path, marker
+):
+    """The wait for its next report (its kill_grace here, its reports being quick) ran from the
+    stop: a ``finally`` that saves a checkpoint once the report raised was cut by SIGTERM when
+    that wait ran out. It now has its kill_grace from then on."""
+    run = start(host, tmp_path, marker, "checkpoint_until_done", kill_grace=0.5)
+    run.stop(KillReason.EARLY_STOP)  # its next report raises at once: its finally begins
+    log = tmp_path / "trial_1.log"
+    ended = ("after the stop", "not ended within")  # the wait's end; before: the kill ladder
+    wait_until(lambda: any(e in log.read_text() for e in ended), UP_TIMEOUT, "the wait's end")
+    (run.trial_dir / "done").write_text("")  # the checkpoint is saved, past the wait
+    outcome = run.finish()
+    assert (outcome.state, outcome.exit_code) == (TrialState.STOPPED, 0), log.read_text()
+    assert (run.trial_dir / "finally").exists()
+    assert "the kill ladder in 0.5 s unless it ends]" in log.read_text()
+    assert_none_alive(marker)
+
+
 def test_a_stop_after_the_trial_ended_changes_nothing(host, tmp_path, marker):
     run = start(host, tmp_path, marker, "report_once_then_return_on_go")
     (run.trial_dir / "go").write_text("")

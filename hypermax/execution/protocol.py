@@ -36,6 +36,10 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 #: the time its function ended, which ``wait4`` cannot tell of a process that started as
 #: hypermax's (its ``ru_maxrss`` is hypermax's high-water mark, when that is higher)
 PEAK_FILE = ".hypermax_peak"
+#: in the trial's folder (beside its result file): left by the trial when one of its reports
+#: raised :class:`TrialStopped`; from then on it has at least its ``kill_grace`` to end (its
+#: ``finally`` blocks, a checkpoint it saves)
+STOPPED_FILE = ".hypermax_stopped"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
@@ -227,10 +231,28 @@ def _take_verdicts() -> None:
 
 
 def raise_if_stopped() -> None:
-    """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports."""
+    """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports.
+    The first to raise leaves :data:`STOPPED_FILE`: the trial reached its stop."""
     if _StopRequest.asked:
-        _StopRequest.raised = True
+        if not _StopRequest.raised:
+            _StopRequest.raised = True
+            _leave_trial_file(STOPPED_FILE)
         raise TrialStopped("hypermax stopped this trial early")
+
+
+def _trial_file(name: str) -> str | None:
+    """The path of ``name`` beside the trial's result file; None outside a trial."""
+    result_file = os.environ.get(RESULT_FILE_ENV)
+    return os.path.join(os.path.dirname(result_file), name) if result_file else None
+
+
+def _leave_trial_file(name: str) -> None:
+    path = _trial_file(name)
+    if path is not None:
+        try:  # noqa: SIM105 - contextlib costs every trial an import
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+        except OSError:  # a folder the trial made unwritable: hypermax waits as it would
+            pass
 
 
 def stopped_at_a_report() -> bool:

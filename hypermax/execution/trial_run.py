@@ -374,7 +374,9 @@ class TrialRun:
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
-            self._verdicts.ask_to_stop(root.pid, self._gone, self._ladder.start)
+            self._verdicts.ask_to_stop(
+                root.pid, self._gone, self._ladder.start, self.files.trial_dir
+            )
         else:
             self._ladder.start(f"stopping the trial ({reason.value})")
 

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from hypermax.execution import protocol
 
@@ -76,10 +77,18 @@ class Verdicts:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.GO_ON_SIGNAL)
 
-    def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
+    def ask_to_stop(
+        self,
+        pid: int,
+        gone: threading.Event,
+        ladder: Callable[[str], None],
+        folder: Path | None = None,
+    ) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
         waits on, when it waits for verdicts); call ``ladder`` with why unless ``gone`` is set
-        within :func:`stop_wait` on the trial's clock."""
+        within :func:`stop_wait` on the trial's clock. A trial whose report raised (it left
+        :data:`~.protocol.STOPPED_FILE` in its ``folder``) by then has ``kill_grace`` more to
+        end: its clean-up (a ``finally`` that saves a checkpoint) began at most that wait ago."""
         wait = stop_wait(self.longest_report_gap, self.kill_grace)
         deadline = self.clock() + wait
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -92,11 +101,29 @@ class Verdicts:
         )
 
         def ladder_unless_gone() -> None:
+            nonlocal deadline
+            cleaning = False
             # while the trial is paused its clock stands still, and so does the wait
             while not gone.wait(max(_LEAST_WAIT, deadline - self.clock())):
-                if self.clock() >= deadline:  # it reached no report, or went on past it
+                if self.clock() < deadline:
+                    continue
+                if (
+                    not cleaning
+                    and folder is not None
+                    and (folder / protocol.STOPPED_FILE).exists()
+                ):
+                    cleaning = True
+                    deadline = self.clock() + self.kill_grace
+                    self.note(
+                        f"stopped at a report, still ending {wait:g} s after the stop: "
+                        f"the kill ladder in {self.kill_grace:g} s unless it ends"
+                    )
+                    continue
+                if cleaning:
+                    ladder(f"not ended within {self.kill_grace:g} s of its stop at a report")
+                else:  # it reached no report, or went on past it
                     ladder(f"not ended within {wait:g} s of the stop")
-                    return
+                return
 
         threading.Thread(
             target=ladder_unless_gone, name=f"hypermax-stop-{self.trial_id}", daemon=True

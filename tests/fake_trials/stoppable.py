@@ -121,3 +121,20 @@ def eat_on_go_ignoring_sigterm(params: dict[str, Any], reporter: Any) -> float:
     while held:
         time.sleep(60)
     return 1.0
+
+
+def checkpoint_until_done(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step after step until a report raises; its ``finally`` (a checkpoint it saves)
+    lasts until ``done`` is in its folder, then leaves ``finally``."""
+    step = 0
+    try:
+        while True:
+            step += 1
+            reporter(step, loss=1.0)
+            if step == 1:
+                _up()
+            time.sleep(0.01)
+    finally:
+        while not (_folder() / "done").exists():
+            time.sleep(0.01)
+        _leave("finally", str(step))
