@@ -134,6 +134,28 @@ def test_a_trial_stopped_at_a_report_has_its_kill_grace_to_save_a_checkpoint(
     assert_none_alive(marker)
 
 
+@pytest.mark.parametrize("way", ["fork", "spawn"])
+def test_a_trial_that_reports_from_a_worker_process_is_stopped_there(host, tmp_path, marker, way):
+    """The stop's signal goes to the trial's main process: a worker that did the reporting
+    (a multiprocessing pool's) went on training and reporting until the kill ladder."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker}, **stoppable("report_from_a_worker", kill_grace=600)
+    )
+    trial_dir = tmp_path / "trials" / "1"
+    proposal = Proposal(1, {"start": way}, {})
+    plan = TrialPlan(function, tmp_path, proposal, trial_dir, tmp_path / "trial_1.log")
+    run = TrialRun(host, plan)
+    assert run.start()
+    wait_until((trial_dir / "up").exists, UP_TIMEOUT, "the worker's first report")
+    run.stop(KillReason.EARLY_STOP)
+    outcome = run.finish()
+    log = (tmp_path / "trial_1.log").read_text()
+    assert (outcome.state, outcome.exit_code) == (TrialState.STOPPED, 0), log
+    assert (trial_dir / "worker_stopped").exists()
+    assert "not ended within" not in log, log  # no kill ladder: it ended at the stop
+    assert_none_alive(marker)
+
+
 def test_a_stop_after_the_trial_ended_changes_nothing(host, tmp_path, marker):
     run = start(host, tmp_path, marker, "report_once_then_return_on_go")
     (run.trial_dir / "go").write_text("")

@@ -36,9 +36,13 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 #: the time its function ended, which ``wait4`` cannot tell of a process that started as
 #: hypermax's (its ``ru_maxrss`` is hypermax's high-water mark, when that is higher)
 PEAK_FILE = ".hypermax_peak"
-#: in the trial's folder (beside its result file): left by the trial when one of its reports
-#: raised :class:`TrialStopped`; from then on it has at least its ``kill_grace`` to end (its
-#: ``finally`` blocks, a checkpoint it saves)
+#: in the trial's folder (beside its result file): written by hypermax when it asks a
+#: ``python_function`` trial to stop early; the processes the trial started (a
+#: ``multiprocessing`` worker), which its signal does not reach, stop at their next report
+STOP_FILE = ".hypermax_stop"
+#: beside it: left by the trial's main process when one of its reports raised
+#: :class:`TrialStopped`; from then on it has at least its ``kill_grace`` to end (its ``finally``
+#: blocks, a checkpoint it saves)
 STOPPED_FILE = ".hypermax_stopped"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
@@ -232,11 +236,17 @@ def _take_verdicts() -> None:
 
 def raise_if_stopped() -> None:
     """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports.
-    The first to raise leaves :data:`STOPPED_FILE`: the trial reached its stop."""
+
+    The trial's main process learns it by :data:`STOP_SIGNAL`; another process of the trial
+    (one it forked or spawned) by :data:`STOP_FILE`. The main process leaves
+    :data:`STOPPED_FILE` when it first raises: the trial's function reached its stop."""
+    main = os.getpid() == _StopRequest.pid
+    if not _StopRequest.asked and not main:
+        _StopRequest.asked = _trial_file_exists(STOP_FILE)
     if _StopRequest.asked:
-        if not _StopRequest.raised:
-            _StopRequest.raised = True
+        if not _StopRequest.raised and main:
             _leave_trial_file(STOPPED_FILE)
+        _StopRequest.raised = True
         raise TrialStopped("hypermax stopped this trial early")
 
 
@@ -244,6 +254,11 @@ def _trial_file(name: str) -> str | None:
     """The path of ``name`` beside the trial's result file; None outside a trial."""
     result_file = os.environ.get(RESULT_FILE_ENV)
     return os.path.join(os.path.dirname(result_file), name) if result_file else None
+
+
+def _trial_file_exists(name: str) -> bool:
+    path = _trial_file(name)
+    return path is not None and os.path.exists(path)
 
 
 def _leave_trial_file(name: str) -> None:

@@ -85,12 +85,16 @@ class Verdicts:
         folder: Path | None = None,
     ) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
-        waits on, when it waits for verdicts); call ``ladder`` with why unless ``gone`` is set
-        within :func:`stop_wait` on the trial's clock. A trial whose report raised (it left
-        :data:`~.protocol.STOPPED_FILE` in its ``folder``) by then has ``kill_grace`` more to
-        end: its clean-up (a ``finally`` that saves a checkpoint) began at most that wait ago."""
+        waits on, when it waits for verdicts), and, with the trial's ``folder``, the processes
+        it started (:data:`~.protocol.STOP_FILE`); call ``ladder`` with why unless ``gone`` is
+        set within :func:`stop_wait` on the trial's clock. A trial whose report raised
+        (:data:`~.protocol.STOPPED_FILE`) by then has ``kill_grace`` more to end: its clean-up
+        (a ``finally`` that saves a checkpoint) began at most that wait ago."""
         wait = stop_wait(self.longest_report_gap, self.kill_grace)
         deadline = self.clock() + wait
+        if folder is not None:
+            with contextlib.suppress(OSError):  # a folder the trial made unwritable
+                (folder / protocol.STOP_FILE).touch()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
         name = signal.Signals(protocol.STOP_SIGNAL).name
