@@ -7,6 +7,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -63,6 +64,14 @@ TRIAL = textwrap.dedent(
         os.environ[protocol.VERDICT_WAIT_ENV] = "60"
         protocol.send_report(sys.stdout, 3, {"loss": 1.0})
         print("went on", 3, flush=True)
+    elif os.environ.get("IDLE"):  # report 1 waits its verdict out; the trial then computes
+        protocol.send_report(sys.stdout, 1, {"loss": 1.0})
+        print("computing", flush=True)
+        while not os.path.exists(os.environ["IDLE"]):
+            time.sleep(0.01)
+        with open("/proc/self/status") as status:  # the signals queued for the process
+            queued = [line.split()[1] for line in status if line.startswith("ShdPnd:")]
+        print("queued", int(queued[0], 16) >> (protocol.GO_ON_SIGNAL - 1) & 1, flush=True)
     elif os.environ.get("OFF_MAIN"):
         thread = threading.Thread(target=run)
         thread.start()
@@ -80,10 +89,19 @@ TRIAL = textwrap.dedent(
 
 
 class Trial:
-    """The trial above as a process whose stdout is read line by line."""
+    """The trial above as a process whose stdout is read line by line; verdicts are sent to it
+    as hypermax sends them (the count of them in its folder, then the signal)."""
 
     def __init__(self, wait: float, **env: str) -> None:
-        environ = {**os.environ, protocol.VERDICT_WAIT_ENV: str(wait), **env}
+        self.folder = tempfile.TemporaryDirectory()
+        self.sent = 0
+        result_file = os.path.join(self.folder.name, "result.json")
+        environ = {
+            **os.environ,
+            protocol.VERDICT_WAIT_ENV: str(wait),
+            protocol.RESULT_FILE_ENV: result_file,
+            **env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-c", TRIAL], stdout=subprocess.PIPE, text=True, env=environ
         )
@@ -104,6 +122,10 @@ class Trial:
         return step
 
     def verdict(self, signum: int) -> None:
+        if signum == protocol.GO_ON_SIGNAL:
+            self.sent += 1
+            path = os.path.join(self.folder.name, protocol.VERDICTS_FILE)
+            protocol.write_verdicts_sent(path, self.sent)
         os.kill(self.proc.pid, signum)
 
     def rest(self) -> list[str]:
@@ -178,6 +200,20 @@ def test_late_verdicts_that_come_at_once_each_count_for_their_report(tmp_path):
     trial.proc.kill()
     trial.rest()
     assert went_on == "went on 3"
+
+
+def test_verdicts_that_come_while_the_trial_computes_are_not_left_queued(tmp_path):
+    """Each queued signal counts against its user's limit of pending signals (all processes of
+    the user together): a trial whose workers report while its main process never waits must
+    not keep one queued per report (a worker's kill() then failed, EAGAIN)."""
+    go = tmp_path / "go"
+    trial = Trial(wait=0.2, IDLE=str(go))
+    assert trial.report() == 1
+    assert trial.line() == "computing"
+    for _ in range(3):
+        trial.verdict(protocol.GO_ON_SIGNAL)
+    go.write_text("")
+    assert trial.rest() == ["queued 0"]
 
 
 def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones():

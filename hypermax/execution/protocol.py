@@ -44,6 +44,11 @@ STOP_FILE = ".hypermax_stop"
 #: :class:`TrialStopped`; from then on it has at least its ``kill_grace`` to end (its ``finally``
 #: blocks, a checkpoint it saves)
 STOPPED_FILE = ".hypermax_stopped"
+#: beside it: how many verdicts hypermax sent the trial so far (8 bytes, little-endian), written
+#: before each :data:`GO_ON_SIGNAL`, which only wakes the trial: signals that come before Python
+#: runs their handler count as one, and each one queued for a process that does not take it
+#: counts against its user's limit of pending signals
+VERDICTS_FILE = ".hypermax_verdicts"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
@@ -109,12 +114,12 @@ class TrialStopped(BaseException):
 class _StopRequest:
     """Whether hypermax asked this trial process to stop, and whether a report said so; the
     verdicts awaited (one for each report this process sent since it listens, from any thread:
-    each gets one, in the order they were sent) and the verdicts received."""
+    each gets one, in the order they were sent); hypermax counts those it sent in
+    :data:`VERDICTS_FILE`."""
 
     asked = False
     raised = False
     awaited = 0
-    verdicts = 0
     main_thread = 0
     pid = 0
     #: a copy of the trial's stdout that reports go to (see :func:`keep_report_stream`)
@@ -134,19 +139,11 @@ def keep_report_stream() -> None:
 
 def listen_for_stop() -> None:
     """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report
-    and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread.
-
-    :data:`GO_ON_SIGNAL` stays blocked in the main thread from here on (and in the threads it
-    starts, which inherit its mask): a verdict that comes while nobody waits for it stays
-    queued, one per verdict, until a wait takes it (:func:`await_verdict`). Python runs a
-    handler once for any number of signals that came before it could, so two late verdicts
-    counted by the handler would count as one, and each later report would wait for a verdict
-    already sent. The handler counts those that reach a thread that does not block it."""
+    and :data:`GO_ON_SIGNAL` wakes a wait for a verdict. Call it from the main thread."""
     _StopRequest.main_thread = _thread.get_ident()
     _StopRequest.pid = os.getpid()
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
     _signal.signal(GO_ON_SIGNAL, _on_go_on)
-    _signal.pthread_sigmask(_signal.SIG_BLOCK, {GO_ON_SIGNAL})
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
@@ -154,7 +151,7 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _on_go_on(signum: int, frame: FrameType | None) -> None:
-    _StopRequest.verdicts += 1
+    """A verdict that came while no wait took it: :data:`VERDICTS_FILE` counts it."""
 
 
 def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "reporter") -> None:
@@ -186,7 +183,6 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
         # another thread's report waits for no verdict but gets one: the main thread's next
         # report waits for it too, rather than take it for its own
         _StopRequest.awaited += 1
-        _take_verdicts()  # those that came: a thread that alone reports leaves none queued
     if await_verdict():
         raise_if_stopped()
 
@@ -197,41 +193,68 @@ def await_verdict() -> bool:
     thread (Python runs signal handlers there, and verdicts go to the trial's process). While
     the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
     threads (a numerical library's workers) could take a signal sent to the process. A verdict
-    that comes late counts for its own report, so the next report still waits for its own.
+    that comes late counts for its own report, so the next report still waits for its own:
+    verdicts are counted by :data:`VERDICTS_FILE`, which hypermax writes before each signal
+    (and reread between two slices of the wait, for a verdict another thread took).
     Returns whether it waited (then a stop applies to this report; else to the next)."""
     wait = os.environ.get(VERDICT_WAIT_ENV)
     if not wait or _thread.get_ident() != _StopRequest.main_thread:
         return False
     if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
         return False
+    path = _trial_file(VERDICTS_FILE)
+    if path is None:  # not a trial hypermax runs: nobody counts verdicts for it
+        return False
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
-    before = _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
     try:
-        # A verdict that comes after the mask, before the wait begins, goes to another thread
-        # that does not block it: its handler then runs here, between two slices of the wait.
         deadline = time.monotonic() + float(wait)
-        while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
+        seen = verdicts_sent(path)
+        while not _StopRequest.asked and seen < _StopRequest.awaited:
             left = deadline - time.monotonic()
             if left <= 0:
                 break  # hypermax is busy: go on; a stop still comes, at a later report
             got = _signal.sigtimedwait(both, min(left, VERDICT_SLICE))
-            if got is None:
-                continue
-            if got.si_signo == STOP_SIGNAL:
+            if got is not None and got.si_signo == STOP_SIGNAL:
                 _StopRequest.asked = True
-            else:
-                _StopRequest.verdicts += 1
+                break
+            sent = verdicts_sent(path)
+            if sent > seen:
+                seen = sent
                 deadline = time.monotonic() + float(wait)  # the wait is per verdict
     finally:
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, before)  # GO_ON_SIGNAL stays blocked
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
     return True
 
 
-def _take_verdicts() -> None:
-    """Count the verdicts queued for this process, without waiting."""
-    while _signal.sigtimedwait({GO_ON_SIGNAL}, 0) is not None:
-        _StopRequest.verdicts += 1
+def verdicts_sent(path: str) -> int:
+    """How many verdicts :data:`VERDICTS_FILE` at ``path`` counts (0 before the first): read
+    until two readings agree, so that one made while hypermax wrote it is not taken."""
+    last = -1
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return 0
+        try:
+            count = int.from_bytes(os.pread(fd, 8, 0), "little")
+        except OSError:
+            count = 0
+        finally:
+            os.close(fd)
+        if count == last:
+            return count
+        last = count
+
+
+def write_verdicts_sent(path: str, count: int) -> None:
+    """Write ``count`` to :data:`VERDICTS_FILE` at ``path`` (see :func:`verdicts_sent`)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(fd, count.to_bytes(8, "little"), 0)
+    finally:
+        os.close(fd)
 
 
 def raise_if_stopped() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.output import LogSink
-from hypermax.execution.protocol import PEAK_FILE, STOP_FILE, STOPPED_FILE
+from hypermax.execution.protocol import PEAK_FILE, STOP_FILE, STOPPED_FILE, VERDICTS_FILE
 
 #: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)
 PARAMS_FILE = ".hypermax_params.json"
@@ -52,10 +52,11 @@ class TrialFiles:
         return self.trial_dir / PEAK_FILE
 
     @property
-    def stop_files(self) -> tuple[Path, Path]:
-        """Where early stopping asks a ``python_function`` trial's processes to stop, and where
-        the trial says that a report of its stopped it (see :mod:`.verdicts`)."""
-        return self.trial_dir / STOP_FILE, self.trial_dir / STOPPED_FILE
+    def stop_files(self) -> tuple[Path, ...]:
+        """Early stopping's files (see :mod:`.verdicts`): where it asks a ``python_function``
+        trial's processes to stop, where the trial says that a report of its stopped it, and
+        the count of the verdicts it was sent."""
+        return tuple(self.trial_dir / name for name in (STOP_FILE, STOPPED_FILE, VERDICTS_FILE))
 
     def peak_mib(self) -> float | None:
         """The peak RSS the trial's process left in :attr:`peak_file`, in MiB; None without it."""

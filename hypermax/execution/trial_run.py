@@ -115,7 +115,11 @@ class TrialRun:
         self._asking = False  # a python_function was asked to stop at its next report
         self._returned_first = False  # its function had returned when a kill began
         self._verdicts = Verdicts(
-            self.trial_id, plan.function.kill_grace, self._note, self._running_time
+            self.trial_id,
+            plan.function.kill_grace,
+            self._note,
+            self._running_time,
+            self.files.trial_dir,
         )
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
@@ -374,9 +378,7 @@ class TrialRun:
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
-            self._verdicts.ask_to_stop(
-                root.pid, self._gone, self._ladder.start, self.files.trial_dir
-            )
+            self._verdicts.ask_to_stop(root.pid, self._gone, self._ladder.start)
         else:
             self._ladder.start(f"stopping the trial ({reason.value})")
 
