@@ -105,3 +105,26 @@ def test_an_atpe_ask_leaves_the_program_s_random_state_to_its_other_threads(monk
     random.seed(7)
     make_optimizer("atpe", space, 1).ask(1)
     assert [*drawn, random.random()] == expected
+
+
+def test_the_first_atpe_ask_of_a_process_draws_from_its_own_generators(monkeypatch):
+    """hyperopt's atpe module is imported on its first use (hypermax.space.hyperopt_lite):
+    the generators put in the stand-in for it were not the module's, and the first ask of a
+    process drew from the global ones, unseeded: a seeded search's first trial differed from
+    one run to the next."""
+    pytest.importorskip("lightgbm")
+    import sys
+
+    import hyperopt
+
+    from hypermax.deferred import _Deferred
+
+    space = Space({"type": "object", "properties": {"x": NUMBER}})
+    expected = make_optimizer("atpe", space, 5).ask(1).params
+    stand_in = _Deferred("hyperopt.atpe")  # as before the module's first use
+    monkeypatch.setitem(sys.modules, "hyperopt.atpe", stand_in)
+    monkeypatch.setattr(hyperopt, "atpe", stand_in)
+    random.seed(7)
+    before = random.getstate()
+    assert make_optimizer("atpe", space, 5).ask(1).params == expected
+    assert random.getstate() == before

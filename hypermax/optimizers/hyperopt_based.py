@@ -183,10 +183,13 @@ def _atpe_suggest(new_ids: list[int], domain: Any, trials: Any, seed: int) -> li
     global generators are left alone: seeded for the call and put back after, they gave the
     program's other threads seeded draws during an ask, and took back those they made."""
     import random
+    import sys
 
     import numpy as np
-    from hyperopt import atpe
+    from hyperopt import atpe as maybe_deferred
 
+    maybe_deferred.suggest  # noqa: B018 - imports the module deferred until its first use
+    atpe = sys.modules["hyperopt.atpe"]  # the module itself, not the stand-in that was for it
     with _ATPE_CALL:
         atpe.random, atpe.numpy = random.Random(seed), _SeededNumpy(np, seed)  # type: ignore[attr-defined]
         try:  # its TPE logs lines per ask (hyperopt_tpe's is asked with verbose=False)
