@@ -13,11 +13,25 @@ from typing import Any
 from hypermax.errors import is_disk_full
 from hypermax.warnings_log import warnings_logged
 
+#: the notes hypermax tells the user on its console or dashboard as well (a preload server it
+#: cannot use, :meth:`~hypermax.execution.launch.Launcher.say`): hypermax's own handlers (its log
+#: file, the dashboard's) take them; a program's (``hypermax.optimize`` called by a program that
+#: configured logging) do not, which would show a line the console shows already
+TOLD = logging.getLogger("hypermax.told")
+
+
+def hypermax_loggers() -> tuple[logging.Logger, logging.Logger]:
+    """The loggers that hypermax's own handlers go on: ``hypermax``, and :data:`TOLD`, which
+    keeps its records to them (again at each search: ``logging.config.dictConfig`` of a
+    ``hypermax`` logger lets its children propagate)."""
+    TOLD.propagate = False
+    return logging.getLogger("hypermax"), TOLD
+
 
 @contextlib.contextmanager
 def log_to_file(path: Path) -> Iterator[None]:
-    """While inside, warnings and errors of the ``hypermax`` logger, and Python's warnings, are
-    appended to ``path``."""
+    """While inside, warnings and errors of the ``hypermax`` logger (and of :data:`TOLD`), and
+    Python's warnings, are appended to ``path``."""
     logger = logging.getLogger("hypermax")
     try:
         handler: logging.Handler = _LogFileHandler(
@@ -28,12 +42,14 @@ def log_to_file(path: Path) -> Iterator[None]:
         return
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
+    for each in hypermax_loggers():
+        each.addHandler(handler)
     try:
         with warnings_logged(logger):
             yield
     finally:
-        logger.removeHandler(handler)
+        for each in hypermax_loggers():
+            each.removeHandler(handler)
         handler.close()
 
 

@@ -283,3 +283,30 @@ def test_a_python_that_does_not_know_its_interpreter_is_told_so_before_anything_
     # before: every trial failed, "cannot start: [Errno 13] Permission denied: ''"
     assert "sys.executable is empty" in str(raised.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_note_the_console_shows_does_not_reach_the_program_s_logging_too(
+    tmp_path, monkeypatch, capsys
+):
+    """A program that configured logging (a handler on the root logger) got each of
+    hypermax's notes twice: printed, and again through its own handlers."""
+    (tmp_path / "threaded.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+        "def train(params):\n"
+        "    return params['x']\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    records: list[logging.LogRecord] = []
+    programs = logging.Handler()
+    programs.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(programs)
+    try:
+        result = hypermax.optimize("threaded:train", space={"x": "0:1"}, iterations=1)
+    finally:
+        logging.getLogger().removeHandler(programs)
+    assert [t["state"] for t in result.trials] == ["ok"]
+    said = [line for line in capsys.readouterr().out.splitlines() if "preload:" in line]
+    assert len(said) == 1 and said[0].startswith("hypermax: preload: cannot preload the objective")
+    assert [r.getMessage() for r in records if "preload:" in r.getMessage()] == []
+    assert "preload: cannot preload" in (result.folder / "logs" / "hypermax.log").read_text()

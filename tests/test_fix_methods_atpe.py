@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import pytest
 
@@ -81,3 +82,49 @@ def test_atpe_keeps_hyperopt_s_timings_out_of_the_log_of_a_program_that_calls_it
     # before: "build_posterior_wrapper took 0.000202 seconds", "TPE using 2/2 trials ..."
     assert [r.getMessage() for r in caplog.records if r.name.startswith("hyperopt")] == []
     assert logging.getLogger("hyperopt").level == logging.NOTSET
+
+
+def test_an_atpe_ask_leaves_the_program_s_random_state_to_its_other_threads(monkeypatch):
+    """ATPE draws from the module ``random``: seeded for the ask and put back after, the global
+    generator gave another thread of the program seeded draws meanwhile, and took back the
+    draws it made (the next ones repeated them)."""
+    pytest.importorskip("lightgbm")
+    from hyperopt import atpe
+
+    space = Space({"type": "object", "properties": {"x": NUMBER}})
+    recommend = atpe.ATPEOptimizer.recommendNextParameters
+    drawn: list[float] = []
+
+    def meanwhile(*args, **kwargs):
+        drawn.append(random.random())  # what another thread of the program draws meanwhile
+        return recommend(*args, **kwargs)
+
+    monkeypatch.setattr(atpe.ATPEOptimizer, "recommendNextParameters", meanwhile)
+    random.seed(7)
+    expected = [random.random() for _ in range(2)]
+    random.seed(7)
+    make_optimizer("atpe", space, 1).ask(1)
+    assert [*drawn, random.random()] == expected
+
+
+def test_the_first_atpe_ask_of_a_process_draws_from_its_own_generators(monkeypatch):
+    """hyperopt's atpe module is imported on its first use (hypermax.space.hyperopt_lite):
+    the generators put in the stand-in for it were not the module's, and the first ask of a
+    process drew from the global ones, unseeded: a seeded search's first trial differed from
+    one run to the next."""
+    pytest.importorskip("lightgbm")
+    import sys
+
+    import hyperopt
+
+    from hypermax.deferred import _Deferred
+
+    space = Space({"type": "object", "properties": {"x": NUMBER}})
+    expected = make_optimizer("atpe", space, 5).ask(1).params
+    stand_in = _Deferred("hyperopt.atpe")  # as before the module's first use
+    monkeypatch.setitem(sys.modules, "hyperopt.atpe", stand_in)
+    monkeypatch.setattr(hyperopt, "atpe", stand_in)
+    random.seed(7)
+    before = random.getstate()
+    assert make_optimizer("atpe", space, 5).ask(1).params == expected
+    assert random.getstate() == before

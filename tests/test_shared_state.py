@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import re
 import sys
 import threading
 import warnings
@@ -88,3 +89,37 @@ def test_checks_that_overlap_put_sys_path_back_as_they_found_it(tmp_path, monkey
     first.join(30)
     second.join(30)
     assert sys.path == found
+
+
+def _nevergrad_quiet() -> contextlib.AbstractContextManager[Any]:
+    from hypermax.optimizers.nevergrad_based import _quiet  # nevergrad itself is not imported
+
+    return _quiet()
+
+
+@pytest.mark.parametrize("quiet", [quiet_optuna, _nevergrad_quiet])
+def test_a_filter_another_thread_sets_while_an_ask_keeps_warnings_quiet_stays(quiet):
+    """``warnings.catch_warnings`` put the whole list of filters back as it left: the filter
+    that the program's other thread set meanwhile was gone once the ask ended."""
+    inside, added = threading.Event(), threading.Event()
+    programs = ("error", None, UserWarning, re.compile("the_program"), 0)
+
+    def other_thread() -> None:
+        inside.wait(30)
+        warnings.filterwarnings("error", category=UserWarning, module="the_program")
+        added.set()
+
+    found = list(warnings.filters)
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        with quiet():
+            assert warnings.filters != found  # its filters are in force
+            inside.set()
+            added.wait(30)
+        thread.join(30)
+        assert programs in warnings.filters
+        assert [f for f in warnings.filters if f != programs] == found  # its own are gone
+    finally:
+        warnings.filters[:] = found
+        warnings._filters_mutated()  # type: ignore[attr-defined]

@@ -116,6 +116,47 @@ def test_the_time_a_trial_spends_paused_does_not_count_towards_its_kill_grace(
     assert_none_alive(marker)
 
 
+def test_a_trial_stopped_at_a_report_has_its_kill_grace_to_save_a_checkpoint(
+    host, tmp_path, marker
+):
+    """The wait for its next report (its kill_grace here, its reports being quick) ran from the
+    stop: a ``finally`` that saves a checkpoint once the report raised was cut by SIGTERM when
+    that wait ran out. It now has its kill_grace from then on."""
+    run = start(host, tmp_path, marker, "checkpoint_until_done", kill_grace=0.5)
+    run.stop(KillReason.EARLY_STOP)  # its next report raises at once: its finally begins
+    log = tmp_path / "trial_1.log"
+    ended = ("after the stop", "not ended within")  # the wait's end; before: the kill ladder
+    wait_until(lambda: any(e in log.read_text() for e in ended), UP_TIMEOUT, "the wait's end")
+    (run.trial_dir / "done").write_text("")  # the checkpoint is saved, past the wait
+    outcome = run.finish()
+    assert (outcome.state, outcome.exit_code) == (TrialState.STOPPED, 0), log.read_text()
+    assert (run.trial_dir / "finally").exists()
+    assert "the kill ladder in 0.5 s unless it ends]" in log.read_text()
+    assert_none_alive(marker)
+
+
+@pytest.mark.parametrize("way", ["fork", "spawn"])
+def test_a_trial_that_reports_from_a_worker_process_is_stopped_there(host, tmp_path, marker, way):
+    """The stop's signal goes to the trial's main process: a worker that did the reporting
+    (a multiprocessing pool's) went on training and reporting until the kill ladder."""
+    function = FunctionSpec(
+        env={MARKER_ENV: marker}, **stoppable("report_from_a_worker", kill_grace=600)
+    )
+    trial_dir = tmp_path / "trials" / "1"
+    proposal = Proposal(1, {"start": way}, {})
+    plan = TrialPlan(function, tmp_path, proposal, trial_dir, tmp_path / "trial_1.log")
+    run = TrialRun(host, plan)
+    assert run.start()
+    wait_until((trial_dir / "up").exists, UP_TIMEOUT, "the worker's first report")
+    run.stop(KillReason.EARLY_STOP)
+    outcome = run.finish()
+    log = (tmp_path / "trial_1.log").read_text()
+    assert (outcome.state, outcome.exit_code) == (TrialState.STOPPED, 0), log
+    assert (trial_dir / "worker_stopped").exists()
+    assert "not ended within" not in log, log  # no kill ladder: it ended at the stop
+    assert_none_alive(marker)
+
+
 def test_a_stop_after_the_trial_ended_changes_nothing(host, tmp_path, marker):
     run = start(host, tmp_path, marker, "report_once_then_return_on_go")
     (run.trial_dir / "go").write_text("")

@@ -7,6 +7,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -50,7 +51,28 @@ TRIAL = textwrap.dedent(
                 return
             print("went on", step, flush=True)
 
-    if os.environ.get("OFF_MAIN"):
+    if os.environ.get("LATE_PAIR"):  # reports 1 and 2 wait out their verdicts, which come
+        import _signal                 # while it blocks them: then both at once
+
+        for step in (1, 2):
+            protocol.send_report(sys.stdout, step, {"loss": 1.0})
+        before = _signal.pthread_sigmask(_signal.SIG_BLOCK, {protocol.GO_ON_SIGNAL})
+        print("blocked", flush=True)
+        while not os.path.exists(os.environ["LATE_PAIR"]):
+            time.sleep(0.01)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, before)
+        os.environ[protocol.VERDICT_WAIT_ENV] = "60"
+        protocol.send_report(sys.stdout, 3, {"loss": 1.0})
+        print("went on", 3, flush=True)
+    elif os.environ.get("IDLE"):  # report 1 waits its verdict out; the trial then computes
+        protocol.send_report(sys.stdout, 1, {"loss": 1.0})
+        print("computing", flush=True)
+        while not os.path.exists(os.environ["IDLE"]):
+            time.sleep(0.01)
+        with open("/proc/self/status") as status:  # the signals queued for the process
+            queued = [line.split()[1] for line in status if line.startswith("ShdPnd:")]
+        print("queued", int(queued[0], 16) >> (protocol.GO_ON_SIGNAL - 1) & 1, flush=True)
+    elif os.environ.get("OFF_MAIN"):
         thread = threading.Thread(target=run)
         thread.start()
         thread.join()
@@ -67,10 +89,19 @@ TRIAL = textwrap.dedent(
 
 
 class Trial:
-    """The trial above as a process whose stdout is read line by line."""
+    """The trial above as a process whose stdout is read line by line; verdicts are sent to it
+    as hypermax sends them (the count of them in its folder, then the signal)."""
 
     def __init__(self, wait: float, **env: str) -> None:
-        environ = {**os.environ, protocol.VERDICT_WAIT_ENV: str(wait), **env}
+        self.folder = tempfile.TemporaryDirectory()
+        self.sent = 0
+        result_file = os.path.join(self.folder.name, "result.json")
+        environ = {
+            **os.environ,
+            protocol.VERDICT_WAIT_ENV: str(wait),
+            protocol.RESULT_FILE_ENV: result_file,
+            **env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-c", TRIAL], stdout=subprocess.PIPE, text=True, env=environ
         )
@@ -91,6 +122,10 @@ class Trial:
         return step
 
     def verdict(self, signum: int) -> None:
+        if signum == protocol.GO_ON_SIGNAL:
+            self.sent += 1
+            path = os.path.join(self.folder.name, protocol.VERDICTS_FILE)
+            protocol.write_verdicts_sent(path, self.sent)
         os.kill(self.proc.pid, signum)
 
     def rest(self) -> list[str]:
@@ -146,6 +181,39 @@ def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its
     assert trial.report() == 2
     trial.verdict(protocol.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
     assert trial.rest() == ["stopped at 2"]
+
+
+def test_late_verdicts_that_come_at_once_each_count_for_their_report(tmp_path):
+    """Python runs a signal's handler once for any number that came before it could: two late
+    verdicts taken so counted as one, and every later report waited for a verdict already
+    sent (60 s here, the 2 s of VERDICT_WAIT in a search)."""
+    go = tmp_path / "go"
+    trial = Trial(wait=0.2, LATE_PAIR=str(go))
+    assert [trial.report(), trial.report()] == [1, 2]  # nobody answered within 0.2 s
+    assert trial.line() == "blocked"
+    trial.verdict(protocol.GO_ON_SIGNAL)  # report 1's verdict, late
+    trial.verdict(protocol.GO_ON_SIGNAL)  # report 2's
+    go.write_text("")
+    assert trial.report() == 3
+    trial.verdict(protocol.GO_ON_SIGNAL)
+    went_on = trial.line_soon()
+    trial.proc.kill()
+    trial.rest()
+    assert went_on == "went on 3"
+
+
+def test_verdicts_that_come_while_the_trial_computes_are_not_left_queued(tmp_path):
+    """Each queued signal counts against its user's limit of pending signals (all processes of
+    the user together): a trial whose workers report while its main process never waits must
+    not keep one queued per report (a worker's kill() then failed, EAGAIN)."""
+    go = tmp_path / "go"
+    trial = Trial(wait=0.2, IDLE=str(go))
+    assert trial.report() == 1
+    assert trial.line() == "computing"
+    for _ in range(3):
+        trial.verdict(protocol.GO_ON_SIGNAL)
+    go.write_text("")
+    assert trial.rest() == ["queued 0"]
 
 
 def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones():

@@ -344,15 +344,16 @@ class DaskRunner(BaseRunner):
 
     def _check_stops(self) -> None:
         """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
-        + :data:`CLOSE_SECONDS` (and, stopped early, the longest wait for their next report): a
-        worker that hangs. Their tasks are cancelled; the worker stops them if it comes back."""
+        + :data:`CLOSE_SECONDS` (and, stopped early, the longest wait for their next report and
+        the ``kill_grace`` a trial has to end once that report raised): a worker that hangs.
+        Their tasks are cancelled; the worker stops them if it comes back."""
         now = time.monotonic()
         for attempt in self._attempts.in_flight():
             if attempt.stopped_at is None:
                 continue
             wait = self.function.kill_grace + CLOSE_SECONDS
             if attempt.stop is KillReason.EARLY_STOP:
-                wait += STOP_WAIT_CAP_SECONDS
+                wait += STOP_WAIT_CAP_SECONDS + self.function.kill_grace
             if now - attempt.stopped_at > wait:
                 worker = attempt.worker or "(unknown)"
                 reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"

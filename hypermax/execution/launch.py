@@ -31,6 +31,7 @@ from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
 from hypermax.scripts import first_line_problem
+from hypermax.search_log import TOLD
 from hypermax.values import quoted
 
 log = logging.getLogger("hypermax")
@@ -99,7 +100,7 @@ class Launcher(ABC):
     def say(self, text: str) -> None:
         """A line for the user about how trials start (a preload server refused): it goes to
         hypermax's log, and to :attr:`listener`, which the runner hands on as a note."""
-        log.warning("%s", text)
+        (TOLD if self.listener is not None else log).warning("%s", text)
         if self.listener is not None:
             self.listener(text)
 

@@ -36,6 +36,19 @@ RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
 #: the time its function ended, which ``wait4`` cannot tell of a process that started as
 #: hypermax's (its ``ru_maxrss`` is hypermax's high-water mark, when that is higher)
 PEAK_FILE = ".hypermax_peak"
+#: in the trial's folder (beside its result file): written by hypermax when it asks a
+#: ``python_function`` trial to stop early; the processes the trial started (a
+#: ``multiprocessing`` worker), which its signal does not reach, stop at their next report
+STOP_FILE = ".hypermax_stop"
+#: beside it: left by the trial's main process when one of its reports raised
+#: :class:`TrialStopped`; from then on it has at least its ``kill_grace`` to end (its ``finally``
+#: blocks, a checkpoint it saves)
+STOPPED_FILE = ".hypermax_stopped"
+#: beside it: how many verdicts hypermax sent the trial so far (8 bytes, little-endian), written
+#: before each :data:`GO_ON_SIGNAL`, which only wakes the trial: signals that come before Python
+#: runs their handler count as one, and each one queued for a process that does not take it
+#: counts against its user's limit of pending signals
+VERDICTS_FILE = ".hypermax_verdicts"
 TRIAL_DIR_ENV = "HYPERMAX_TRIAL_DIR"
 TRIAL_ID_ENV = "HYPERMAX_TRIAL_ID"
 #: the read end of a pipe whose write end only hypermax holds: end of file means hypermax is gone
@@ -101,12 +114,12 @@ class TrialStopped(BaseException):
 class _StopRequest:
     """Whether hypermax asked this trial process to stop, and whether a report said so; the
     verdicts awaited (one for each report this process sent since it listens, from any thread:
-    each gets one, in the order they were sent) and the verdicts received."""
+    each gets one, in the order they were sent); hypermax counts those it sent in
+    :data:`VERDICTS_FILE`."""
 
     asked = False
     raised = False
     awaited = 0
-    verdicts = 0
     main_thread = 0
     pid = 0
     #: a copy of the trial's stdout that reports go to (see :func:`keep_report_stream`)
@@ -126,7 +139,7 @@ def keep_report_stream() -> None:
 
 def listen_for_stop() -> None:
     """In a trial process: from now on, :data:`STOP_SIGNAL` asks it to stop at its next report
-    and :data:`GO_ON_SIGNAL` counts a verdict to go on. Call it from the main thread."""
+    and :data:`GO_ON_SIGNAL` wakes a wait for a verdict. Call it from the main thread."""
     _StopRequest.main_thread = _thread.get_ident()
     _StopRequest.pid = os.getpid()
     _signal.signal(STOP_SIGNAL, _on_stop_signal)
@@ -138,7 +151,7 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _on_go_on(signum: int, frame: FrameType | None) -> None:
-    _StopRequest.verdicts += 1
+    """A verdict that came while no wait took it: :data:`VERDICTS_FILE` counts it."""
 
 
 def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "reporter") -> None:
@@ -180,42 +193,104 @@ def await_verdict() -> bool:
     thread (Python runs signal handlers there, and verdicts go to the trial's process). While
     the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
     threads (a numerical library's workers) could take a signal sent to the process. A verdict
-    that comes late counts for its own report, so the next report still waits for its own.
+    that comes late counts for its own report, so the next report still waits for its own:
+    verdicts are counted by :data:`VERDICTS_FILE`, which hypermax writes before each signal
+    (and reread between two slices of the wait, for a verdict another thread took).
     Returns whether it waited (then a stop applies to this report; else to the next)."""
     wait = os.environ.get(VERDICT_WAIT_ENV)
     if not wait or _thread.get_ident() != _StopRequest.main_thread:
         return False
     if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
         return False
+    path = _trial_file(VERDICTS_FILE)
+    if path is None:  # not a trial hypermax runs: nobody counts verdicts for it
+        return False
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
     _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
     try:
-        # A verdict that comes after the mask, before the wait begins, goes to another thread
-        # that does not block it: its handler then runs here, between two slices of the wait.
         deadline = time.monotonic() + float(wait)
-        while not _StopRequest.asked and _StopRequest.verdicts < _StopRequest.awaited:
+        seen = verdicts_sent(path)
+        while not _StopRequest.asked and seen < _StopRequest.awaited:
             left = deadline - time.monotonic()
             if left <= 0:
                 break  # hypermax is busy: go on; a stop still comes, at a later report
             got = _signal.sigtimedwait(both, min(left, VERDICT_SLICE))
-            if got is None:
-                continue
-            if got.si_signo == STOP_SIGNAL:
+            if got is not None and got.si_signo == STOP_SIGNAL:
                 _StopRequest.asked = True
-            else:
-                _StopRequest.verdicts += 1
+                break
+            sent = verdicts_sent(path)
+            if sent > seen:
+                seen = sent
                 deadline = time.monotonic() + float(wait)  # the wait is per verdict
     finally:
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
     return True
 
 
+def verdicts_sent(path: str) -> int:
+    """How many verdicts :data:`VERDICTS_FILE` at ``path`` counts (0 before the first): read
+    until two readings agree, so that one made while hypermax wrote it is not taken."""
+    last = -1
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return 0
+        try:
+            count = int.from_bytes(os.pread(fd, 8, 0), "little")
+        except OSError:
+            count = 0
+        finally:
+            os.close(fd)
+        if count == last:
+            return count
+        last = count
+
+
+def write_verdicts_sent(path: str, count: int) -> None:
+    """Write ``count`` to :data:`VERDICTS_FILE` at ``path`` (see :func:`verdicts_sent`)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(fd, count.to_bytes(8, "little"), 0)
+    finally:
+        os.close(fd)
+
+
 def raise_if_stopped() -> None:
-    """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports."""
+    """Raise :class:`TrialStopped` once hypermax asked this trial to stop; called by reports.
+
+    The trial's main process learns it by :data:`STOP_SIGNAL`; another process of the trial
+    (one it forked or spawned) by :data:`STOP_FILE`. The main process leaves
+    :data:`STOPPED_FILE` when it first raises: the trial's function reached its stop."""
+    main = os.getpid() == _StopRequest.pid
+    if not _StopRequest.asked and not main:
+        _StopRequest.asked = _trial_file_exists(STOP_FILE)
     if _StopRequest.asked:
+        if not _StopRequest.raised and main:
+            _leave_trial_file(STOPPED_FILE)
         _StopRequest.raised = True
         raise TrialStopped("hypermax stopped this trial early")
+
+
+def _trial_file(name: str) -> str | None:
+    """The path of ``name`` beside the trial's result file; None outside a trial."""
+    result_file = os.environ.get(RESULT_FILE_ENV)
+    return os.path.join(os.path.dirname(result_file), name) if result_file else None
+
+
+def _trial_file_exists(name: str) -> bool:
+    path = _trial_file(name)
+    return path is not None and os.path.exists(path)
+
+
+def _leave_trial_file(name: str) -> None:
+    path = _trial_file(name)
+    if path is not None:
+        try:  # noqa: SIM105 - contextlib costs every trial an import
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+        except OSError:  # a folder the trial made unwritable: hypermax waits as it would
+            pass
 
 
 def stopped_at_a_report() -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.output import LogSink
-from hypermax.execution.protocol import PEAK_FILE
+from hypermax.execution.protocol import PEAK_FILE, STOP_FILE, STOPPED_FILE, VERDICTS_FILE
 
 #: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)
 PARAMS_FILE = ".hypermax_params.json"
@@ -51,6 +51,13 @@ class TrialFiles:
         """Where a ``python_function`` trial leaves its process's peak RSS (kB)."""
         return self.trial_dir / PEAK_FILE
 
+    @property
+    def stop_files(self) -> tuple[Path, ...]:
+        """Early stopping's files (see :mod:`.verdicts`): where it asks a ``python_function``
+        trial's processes to stop, where the trial says that a report of its stopped it, and
+        the count of the verdicts it was sent."""
+        return tuple(self.trial_dir / name for name in (STOP_FILE, STOPPED_FILE, VERDICTS_FILE))
+
     def peak_mib(self) -> float | None:
         """The peak RSS the trial's process left in :attr:`peak_file`, in MiB; None without it."""
         try:
@@ -66,7 +73,7 @@ class TrialFiles:
         """The folder with the params file, cleared of an earlier run's result; the open log."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             _give_back(self.trial_dir)
-            for path in (self.result_file, self.peak_file):
+            for path in (self.result_file, self.peak_file, *self.stop_files):
                 if path.is_dir() and not path.is_symlink():  # what that run made of the name
                     shutil.rmtree(path, ignore_errors=True)
                 with contextlib.suppress(FileNotFoundError):

@@ -84,7 +84,11 @@ class TrialRun:
         self._asking = False  # a python_function was asked to stop at its next report
         self._returned_first = False  # its function had returned when a kill began
         self._verdicts = Verdicts(
-            self.trial_id, plan.function.kill_grace, self._note, self._running_time
+            self.trial_id,
+            plan.function.kill_grace,
+            self._note,
+            self._running_time,
+            self.files.trial_dir,
         )
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False

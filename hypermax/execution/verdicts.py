@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from hypermax.execution import protocol
 
@@ -43,6 +44,8 @@ class Verdicts:
         clock: the trial's own clock, in seconds: the gaps between its reports and its wait
             for its next report are measured on it (the time it spends paused, by Ctrl-Z,
             left out, as from its time limit).
+        folder: the trial's folder, where the count of verdicts sent
+            (:data:`~.protocol.VERDICTS_FILE`) and the stop's files go; None: nowhere.
     """
 
     def __init__(
@@ -51,8 +54,12 @@ class Verdicts:
         kill_grace: float,
         note: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
+        folder: Path | None = None,
     ) -> None:
         self.trial_id = trial_id
+        self.folder = folder
+        #: the verdicts to go on sent so far
+        self.sent = 0
         self.kill_grace = kill_grace
         self.note = note
         self.clock = clock
@@ -72,16 +79,28 @@ class Verdicts:
         self._last_report_at = now
 
     def go_on(self, pid: int) -> None:
-        """Let the trial, waiting for the verdict on its latest report, go on."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        """Let the trial, waiting for the verdict on its latest report, go on: count the
+        verdict in :data:`~.protocol.VERDICTS_FILE`, then wake the trial."""
+        self.sent += 1
+        if self.folder is not None:
+            with contextlib.suppress(OSError):  # a folder the trial made unwritable: it waits
+                protocol.write_verdicts_sent(str(self.folder / protocol.VERDICTS_FILE), self.sent)
+        with contextlib.suppress(OSError):  # gone; or the user's pending signals are used up
             os.kill(pid, protocol.GO_ON_SIGNAL)
 
     def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
-        waits on, when it waits for verdicts); call ``ladder`` with why unless ``gone`` is set
-        within :func:`stop_wait` on the trial's clock."""
+        waits on, when it waits for verdicts), and the processes it started
+        (:data:`~.protocol.STOP_FILE`); call ``ladder`` with why unless ``gone`` is set within
+        :func:`stop_wait` on the trial's clock. A trial whose report raised
+        (:data:`~.protocol.STOPPED_FILE`) by then has ``kill_grace`` more to end: its clean-up
+        (a ``finally`` that saves a checkpoint) began at most that wait ago."""
+        folder = self.folder
         wait = stop_wait(self.longest_report_gap, self.kill_grace)
         deadline = self.clock() + wait
+        if folder is not None:
+            with contextlib.suppress(OSError):  # a folder the trial made unwritable
+                (folder / protocol.STOP_FILE).touch()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, protocol.STOP_SIGNAL)
         name = signal.Signals(protocol.STOP_SIGNAL).name
@@ -92,11 +111,29 @@ class Verdicts:
         )
 
         def ladder_unless_gone() -> None:
+            nonlocal deadline
+            cleaning = False
             # while the trial is paused its clock stands still, and so does the wait
             while not gone.wait(max(_LEAST_WAIT, deadline - self.clock())):
-                if self.clock() >= deadline:  # it reached no report, or went on past it
+                if self.clock() < deadline:
+                    continue
+                if (
+                    not cleaning
+                    and folder is not None
+                    and (folder / protocol.STOPPED_FILE).exists()
+                ):
+                    cleaning = True
+                    deadline = self.clock() + self.kill_grace
+                    self.note(
+                        f"stopped at a report, still ending {wait:g} s after the stop: "
+                        f"the kill ladder in {self.kill_grace:g} s unless it ends"
+                    )
+                    continue
+                if cleaning:
+                    ladder(f"not ended within {self.kill_grace:g} s of its stop at a report")
+                else:  # it reached no report, or went on past it
                     ladder(f"not ended within {wait:g} s of the stop")
-                    return
+                return
 
         threading.Thread(
             target=ladder_unless_gone, name=f"hypermax-stop-{self.trial_id}", daemon=True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import types
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -155,23 +157,46 @@ class HyperoptOptimizer(BaseOptimizer):
             doc["result"] = {"status": "ok", "loss": float(loss)}
 
 
+#: one ATPE ask at a time: each gives the atpe module generators of its own for the call
+_ATPE_CALL = threading.Lock()
+
+
+class _SeededNumpy:
+    """numpy as the atpe module sees it during one ask: ``numpy.random.choice`` draws from a
+    generator seeded for the ask, as ``numpy.random.seed(seed)`` would have seeded it."""
+
+    def __init__(self, numpy: Any, seed: int) -> None:
+        self._numpy = numpy
+        self.random = types.SimpleNamespace(
+            choice=numpy.random.RandomState(seed).choice,
+            default_rng=numpy.random.default_rng,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._numpy, name)
+
+
 def _atpe_suggest(new_ids: list[int], domain: Any, trials: Any, seed: int) -> list[dict[str, Any]]:
-    """``atpe.suggest`` draws from the global ``random`` and ``numpy.random``, not from ``seed``:
-    seed both from it for the call, so proposals are reproducible, and put them back after."""
+    """``atpe.suggest`` draws from the module ``random`` and ``numpy.random``, not from ``seed``:
+    for the call, the atpe module's ``random`` and ``numpy`` draw from generators seeded from it
+    (the draws of a global ``random.seed(seed)``), so proposals are reproducible. The process's
+    global generators are left alone: seeded for the call and put back after, they gave the
+    program's other threads seeded draws during an ask, and took back those they made."""
     import random
+    import sys
 
     import numpy as np
-    from hyperopt import atpe
+    from hyperopt import atpe as maybe_deferred
 
-    saved_random, saved_numpy = random.getstate(), np.random.get_state()
-    random.seed(seed)
-    np.random.seed(seed)
-    try:  # its TPE logs lines per ask (hyperopt_tpe's is asked with verbose=False)
-        with changed("hyperopt's logger", _quiet_hyperopt):
-            return atpe.suggest(new_ids, domain, trials, seed)
-    finally:
-        random.setstate(saved_random)
-        np.random.set_state(saved_numpy)
+    maybe_deferred.suggest  # noqa: B018 - imports the module deferred until its first use
+    atpe = sys.modules["hyperopt.atpe"]  # the module itself, not the stand-in that was for it
+    with _ATPE_CALL:
+        atpe.random, atpe.numpy = random.Random(seed), _SeededNumpy(np, seed)  # type: ignore[attr-defined]
+        try:  # its TPE logs lines per ask (hyperopt_tpe's is asked with verbose=False)
+            with changed("hyperopt's logger", _quiet_hyperopt):
+                return atpe.suggest(new_ids, domain, trials, seed)
+        finally:
+            atpe.random, atpe.numpy = random, np  # type: ignore[attr-defined]
 
 
 def _quiet_hyperopt() -> Callable[[], None]:

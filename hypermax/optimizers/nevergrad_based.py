@@ -19,6 +19,7 @@ from typing import Any
 from hypermax.optimizers.base import WAIT, NoProposal, trial_seed
 from hypermax.optimizers.history import HistoryOptimizer, taught_loss
 from hypermax.trial import Proposal, Trial, TrialState
+from hypermax.warnings_log import warnings_ignored
 
 
 class NGOptOptimizer(HistoryOptimizer):
@@ -226,9 +227,11 @@ def _stop_recast_threads() -> None:
 def _quiet() -> Iterator[None]:
     """nevergrad's warnings about a loss it clips (a failure told as infinite) and those of the
     scipy solvers it runs would reach the search's console or dashboard: keep them out."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # scipy's COBYLA on its tolerances
-        warnings.simplefilter("ignore", RuntimeWarning)  # nevergrad's LossTooLargeWarning
+    with warnings_ignored(
+        "nevergrad",
+        (UserWarning, ""),  # scipy's COBYLA on its tolerances
+        (RuntimeWarning, ""),  # nevergrad's LossTooLargeWarning
+    ):
         yield
 
 

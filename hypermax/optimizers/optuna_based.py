@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from hypermax.optimizers.tpe_parallel import believer_tpe_sampler_class
 from hypermax.optimizers.warping import power_warp
 from hypermax.shared_state import changed
 from hypermax.trial import Proposal, Trial
+from hypermax.warnings_log import warnings_ignored
 
 if TYPE_CHECKING:
     import optuna
@@ -61,9 +61,14 @@ def quiet_optuna() -> Iterator[None]:
 
         return undo
 
-    with changed("optuna's logger", change), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\..*")
+    with (
+        changed("optuna's logger", change),
+        warnings_ignored(
+            "optuna",
+            (optuna.exceptions.ExperimentalWarning, ""),
+            (FutureWarning, r"optuna\..*"),
+        ),
+    ):
         yield
 
 

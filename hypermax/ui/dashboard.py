@@ -26,6 +26,7 @@ import urwid
 from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import leave_terminal, signals_to, stop_this_process, terminal_fds
+from hypermax.search_log import hypermax_loggers
 from hypermax.ui.formatting import format_loss, one_line
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
@@ -392,13 +393,15 @@ def _logs_to(handler: logging.Handler) -> Iterator[None]:
     so do Python's warnings, one line each."""
     logger = logging.getLogger("hypermax")
     propagate = logger.propagate
-    logger.addHandler(handler)
+    for each in hypermax_loggers():
+        each.addHandler(handler)
     logger.propagate = False
     try:
         with warnings_logged(logger):
             yield
     finally:
-        logger.removeHandler(handler)
+        for each in hypermax_loggers():
+            each.removeHandler(handler)
         logger.propagate = propagate
 
 

@@ -121,3 +121,49 @@ def eat_on_go_ignoring_sigterm(params: dict[str, Any], reporter: Any) -> float:
     while held:
         time.sleep(60)
     return 1.0
+
+
+def checkpoint_until_done(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step after step until a report raises; its ``finally`` (a checkpoint it saves)
+    lasts until ``done`` is in its folder, then leaves ``finally``."""
+    step = 0
+    try:
+        while True:
+            step += 1
+            reporter(step, loss=1.0)
+            if step == 1:
+                _up()
+            time.sleep(0.01)
+    finally:
+        while not (_folder() / "done").exists():
+            time.sleep(0.01)
+        _leave("finally", str(step))
+
+
+def _report_in_a_worker(via: str) -> None:
+    import hypermax
+
+    step = 0
+    try:
+        while True:
+            step += 1
+            hypermax.report(step, loss=1.0 / step)
+            if step == 1:
+                _up()
+            time.sleep(0.01)
+    except hypermax.TrialStopped:
+        _leave("worker_stopped", str(step))
+        raise
+
+
+def report_from_a_worker(params: dict[str, Any], reporter: Any) -> float:
+    """Reports only from a ``multiprocessing`` worker (``params["start"]``: ``fork`` or
+    ``spawn``), until a report there raises; the raise comes back to the function through the
+    worker's future. The worker leaves ``worker_stopped`` (the step that raised)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context(params.get("start", "fork"))
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        pool.submit(_report_in_a_worker, "hypermax.report").result()
+    return 1.0
