@@ -224,6 +224,18 @@ def terminal_fds() -> list[int]:
     return [fd for fd in _STANDARD_FDS if _is_terminal(fd)]
 
 
+def in_foreground(fd: int) -> bool:
+    """Whether this process is in the foreground of the terminal on ``fd``: its process group is
+    the one a shell gave the terminal to (not a job continued with ``bg`` or started with ``&``,
+    whose change of the terminal's modes stops it with SIGTTOU). True when ``fd`` is no terminal
+    this process controls (a pseudo-terminal it only opened, one that hung up): nothing stops it
+    there."""
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return True
+
+
 def _is_terminal(fd: int) -> bool:
     try:
         return os.isatty(fd)
