@@ -17,6 +17,8 @@ from hypermax import clock
 
 T = TypeVar("T")
 
+#: the signals with which a terminal stops a process in its background that uses it
+TERMINAL_STOPS = (signal.SIGTTOU, signal.SIGTTIN)
 #: the standard streams: input, output, errors
 _STANDARD_FDS = (0, 1, 2)
 
@@ -28,7 +30,8 @@ def signals_to(
     """While inside, SIGINT, SIGTERM, SIGQUIT (Ctrl-\\) and SIGHUP call ``handler`` instead of
     their usual action, and SIGTSTP (Ctrl-Z) calls ``on_stop`` when it is given and SIGTSTP has
     its default action (``on_stop`` must then stop the process itself: see
-    :func:`stop_this_process`).
+    :func:`stop_this_process`); so do SIGTTOU and SIGTTIN, with which the terminal stops a
+    process in its background that writes there (under ``stty tostop``) or reads from it.
 
     SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
     ignored, as under ``nohup``, and so is SIGQUIT (a shell ignores it in the jobs it starts in
@@ -56,8 +59,9 @@ def signals_to(
         handlers[signal.SIGHUP] = on_hangup
     if signal.getsignal(signal.SIGQUIT) is not signal.SIG_IGN:
         handlers[signal.SIGQUIT] = handler
-    if on_stop is not None and signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:
-        handlers[signal.SIGTSTP] = on_stop
+    for stop in (signal.SIGTSTP, *TERMINAL_STOPS):
+        if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
+            handlers[stop] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
     try:
         yield
