@@ -242,13 +242,15 @@ class ResultsFolder:
                     moved.append(name)
             with contextlib.suppress(OSError):  # its rights, as a folder renamed keeps them
                 target.chmod(stat.S_IMODE(self.path.stat().st_mode))
-        except OSError as exc:  # a name too long for its ".1", a mount point inside
+        except BaseException as exc:  # a name too long for its ".1", a mount point, Ctrl-C
             for name in reversed(moved):  # put back what went
                 with contextlib.suppress(OSError):
                     os.rename(target / name, self.path / name)
             if made:
                 with contextlib.suppress(OSError):
                     target.rmdir()
+            if not isinstance(exc, OSError):
+                raise
             if is_disk_full(exc):
                 raise
             why = exc.strerror or str(exc)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli_here
@@ -180,6 +181,36 @@ def test_fresh_holds_the_folder_locked_while_it_moves_its_search_aside(
     assert (folder / "trials.jsonl").exists() and (
         folder.with_name("steady.1") / "search.json"
     ).exists()
+
+
+def test_a_fresh_start_interrupted_midway_leaves_the_search_where_it_was(
+    tmp_path, write_spec, monkeypatch
+):
+    """Ctrl-C as a fresh start moves the folder's search aside, between two of its entries:
+    what went is put back, and the search stays whole, to resume."""
+    from hypermax.search_folder import prepare
+    from hypermax.spec import load_spec
+
+    spec = load_spec(_spec(write_spec, iterations=1))
+    prepare(spec).folder.unlock()  # a search there, ended
+    folder = tmp_path / "results" / "steady"
+    before = sorted(os.listdir(folder))
+    rename = os.rename
+    renames: list[str] = []
+
+    def ctrl_c_at_the_second(source: Any, target: Any) -> None:
+        renames.append(str(source))
+        if len(renames) == 2:
+            raise KeyboardInterrupt  # as the signal's handler raises it, between two renames
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", ctrl_c_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(spec, fresh=True)
+    monkeypatch.undo()
+    assert sorted(os.listdir(folder)) == before
+    assert not folder.with_name("steady.1").exists()
+    prepare(spec).folder.unlock()  # not locked: the interrupted start let it go
 
 
 def test_fresh_does_not_move_aside_a_folder_holding_the_spec_or_the_current_folder(
