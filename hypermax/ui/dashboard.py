@@ -313,8 +313,10 @@ class DashboardSession:
         if self._signalled and not self.view.quitting:
             self._interrupt_sent = True  # by the signal's handler: the view only says so
             self.view.confirm_quit()
-        if self.done is not None and (self.view.quitting or self.done.error is not None):
-            raise urwid.ExitMainLoop()
+        if self.done is not None and (
+            self.view.quitting or self.done.error is not None or self._away()
+        ):
+            raise urwid.ExitMainLoop()  # in the background nobody reads its end: leave at once
 
     def _redraw_soon(self) -> None:
         """Redraw now, or at the next allowed time; until then events wait without waking us."""
@@ -334,10 +336,14 @@ class DashboardSession:
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:
         loop.set_alarm_in(self.tick, self._on_tick)
         self._ran = True
-        if self._away_alarm is None and getattr(loop.screen, "away", False):
+        if self._away_alarm is None and self._away():
             self._on_away(loop, None)
         if not self.state.ended:
             self._redraw()
+
+    def _away(self) -> bool:
+        """Whether the search runs in the background, the terminal left to the shell."""
+        return self.loop is not None and getattr(self.loop.screen, "away", False)
 
     def _on_away(self, loop: urwid.MainLoop, data: Any) -> None:
         """While the search runs in the background: take the terminal again, and draw all of
