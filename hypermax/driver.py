@@ -38,6 +38,8 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import (
+    CANNOT_STOP_NOTE,
+    can_stop,
     continued_note,
     ended_by_interrupting,
     stop_this_process,
@@ -556,6 +558,9 @@ class Driver:
         the search runs in another thread, else through :attr:`Command.STOP`. ``quiet``: the
         terminal stops this process (SIGTTOU: it wrote there from the background, under ``stty
         tostop``), and saying so there would stop it again."""
+        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
+            self._emit(ev.Message(CANNOT_STOP_NOTE))
+            return
         stopped = self.pause_trials(quiet)
         stop_this_process()  # returns once something continues it
         self.continue_trials(stopped, quiet)

@@ -316,6 +316,36 @@ def stop_this_process() -> None:
         signal.signal(signal.SIGTSTP, previous)
 
 
+def can_stop() -> bool:
+    """Whether Ctrl-Z's stop (SIGTSTP's default action) would stop this process: a member of
+    its process group has a parent in another group of its session, a shell with job control
+    that can continue it. The kernel drops the stop of an orphaned group: a program a terminal
+    runs without job control (``sh -c``, a container's ``docker run -it``). True when that
+    cannot be told."""
+    from hypermax.execution import procfs
+
+    group, session = os.getpgrp(), os.getsid(0)
+    members = []
+    for pid in procfs.list_pids():
+        info = procfs.read_proc(pid)
+        if info is not None and info.pgid == group and not info.zombie:
+            members.append(info)
+    if not members:  # a /proc of another pid namespace, say
+        return True
+    for member in members:
+        parent = procfs.read_proc(member.ppid)
+        if parent is not None and parent.sid == session and parent.pgid != group:
+            return True
+    return False
+
+
+#: what Ctrl-Z says where it cannot stop hypermax
+CANNOT_STOP_NOTE = (
+    "not stopped: hypermax runs without job control here (no shell could continue it);"
+    " the search goes on"
+)
+
+
 def stopped_note(stopped: int, running_on: int = 0, where: str | None = None) -> str:
     """What Ctrl-Z did to the running trials: ``stopped`` of them stopped with hypermax, and
     ``running_on`` that run on ``where`` (on a cluster), which Ctrl-Z does not reach."""

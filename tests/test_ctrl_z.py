@@ -86,6 +86,42 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
     assert_none_alive(marker)
 
 
+def test_ctrl_z_without_job_control_leaves_the_trials_running_and_says_so(tmp_path, marker):
+    """Without job control (a terminal's ``sh -c``, ``docker run -it``: hypermax's process
+    group is orphaned) the kernel drops Ctrl-Z's stop: hypermax goes on, and so do its trials,
+    rather than say they stopped and that fg or bg continues them, which no shell could."""
+    go = tmp_path / "go"
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "orphan", 1, go=go))
+    results = tmp_path / "results" / "orphan"
+    hypermax = subprocess.Popen(  # a session of its own: no shell of its session continues it
+        hypermax_argv(spec),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, 30, "the trial to start")
+        hypermax.send_signal(signal.SIGTSTP)
+        assert hypermax.stdout is not None
+        said = [hypermax.stdout.readline()]  # the search's first line
+        said.append(hypermax.stdout.readline())  # what Ctrl-Z did
+        go.write_text("")
+        out, err = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert hypermax.returncode == 0, err
+    assert said[1] == (
+        "hypermax: not stopped: hypermax runs without job control here (no shell could continue"
+        " it); the search goes on\n"
+    )
+    assert "fg or bg continues" not in out + err
+    assert [record["state"] for record in finished(results).values()] == ["ok"]
+    assert_none_alive(marker)
+
+
 def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path, marker):
     """The start of the first trial waits for the preload server to import the objective (a
     large model or dataset can take minutes): Ctrl-Z stops hypermax at once all the same."""

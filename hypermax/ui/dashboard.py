@@ -26,6 +26,8 @@ import urwid
 from hypermax import analysis
 from hypermax import events as ev
 from hypermax.interrupts import (
+    CANNOT_STOP_NOTE,
+    can_stop,
     in_foreground,
     leave_terminal,
     signals_to,
@@ -401,6 +403,9 @@ class DashboardSession:
         urwid's own SIGTSTP handler comes first: it gives the terminal back, then raises
         SIGTSTP again for this one, and takes the terminal again (a full redraw) once this
         returns. Runs in the main thread, which holds none of the runner's locks."""
+        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
+            self.view.set_note(CANNOT_STOP_NOTE)
+            return
         stopped = self.driver.pause_trials()
         stop_this_process()
         self.driver.continue_trials(stopped)
