@@ -266,7 +266,10 @@ def run() -> int:
     at once, with the command's exit code.
     """
     escape_unencodable_output()
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C again, as the first one ended the command
+        code = _interrupted_again()
     from hypermax.interrupts import exit_on_signals, leave_threads
 
     exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
@@ -374,6 +377,18 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug or a broken plugin: one line; the traceback goes to a log
         return _crashed(exc, debug)
+
+
+def _interrupted_again() -> int:
+    """A second Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) came as the first one ended the command,
+    once its handler was gone (writing that it was interrupted): it is interrupted all the same,
+    no traceback; a third ends it at once."""
+    from hypermax.interrupts import exit_on_signals
+
+    exit_on_signals(EXIT_INTERRUPTED)
+    with contextlib.suppress(Exception):  # a closed stderr: nothing more can be said
+        print("hypermax: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _crashed(exc: BaseException, debug: bool) -> int:

@@ -38,6 +38,8 @@ from hypermax.events import Command, SearchOutcome
 from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
 from hypermax.interrupts import (
+    CANNOT_STOP_NOTE,
+    can_stop,
     continued_note,
     ended_by_interrupting,
     stop_this_process,
@@ -126,6 +128,7 @@ class Driver:
         self._stopping: str | None = None
         self._interrupted = False
         self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
+        self._pauses = 0  # stops of this process under way (one inside another's handler)
         self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
         self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
@@ -549,28 +552,39 @@ class Driver:
             elif command is Command.STOP:
                 self.stop_with_trials()
 
-    def stop_with_trials(self) -> None:
+    def stop_with_trials(self, quiet: bool = False) -> None:
         """Ctrl-Z: stop the running trials, then this process; continue them when it
         continues (fg, bg). Call from the main thread: from the signal handler of Ctrl-Z when
-        the search runs in another thread, else through :attr:`Command.STOP`."""
-        stopped = self.pause_trials()
+        the search runs in another thread, else through :attr:`Command.STOP`. ``quiet``: the
+        terminal stops this process (SIGTTOU: it wrote there from the background, under ``stty
+        tostop``), and saying so there would stop it again."""
+        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
+            self._emit(ev.Message(CANNOT_STOP_NOTE))
+            return
+        stopped = self.pause_trials(quiet)
         stop_this_process()  # returns once something continues it
-        self.continue_trials(stopped)
+        self.continue_trials(stopped, quiet)
 
-    def pause_trials(self) -> int:
+    def pause_trials(self, quiet: bool = False) -> int:
         """Stop the running trials' processes and their clocks, before this process stops
         (Ctrl-Z); how many were stopped. Safe from any thread but from a signal handler in the
-        driver's own thread (it takes the runner's locks)."""
-        stopped = self.runner.pause()
+        driver's own thread (it takes the runner's locks). A stop inside another's handler (the
+        terminal's SIGTTOU as the first one says it continued) stops them again, and its
+        continuation continues them only once no stop is under way."""
+        self._pauses += 1
+        stopped = self.runner.pause() if self._pauses == 1 else 0
         elsewhere = self.runner.elsewhere
         running_on = len(self._running) if elsewhere else 0
-        self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
+        if not quiet:
+            self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
         return stopped
 
-    def continue_trials(self, stopped: int) -> None:
+    def continue_trials(self, stopped: int, quiet: bool = False) -> None:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
-        self.runner.unpause()
-        if stopped:
+        self._pauses = max(self._pauses - 1, 0)
+        if self._pauses == 0:
+            self.runner.unpause()
+        if stopped and not quiet:
             self._emit(ev.Message(continued_note(stopped)))
 
     def _interrupt(self) -> None:

@@ -17,6 +17,8 @@ from hypermax import clock
 
 T = TypeVar("T")
 
+#: the signals with which a terminal stops a process in its background that uses it
+TERMINAL_STOPS = (signal.SIGTTOU, signal.SIGTTIN)
 #: the standard streams: input, output, errors
 _STANDARD_FDS = (0, 1, 2)
 
@@ -28,7 +30,8 @@ def signals_to(
     """While inside, SIGINT, SIGTERM, SIGQUIT (Ctrl-\\) and SIGHUP call ``handler`` instead of
     their usual action, and SIGTSTP (Ctrl-Z) calls ``on_stop`` when it is given and SIGTSTP has
     its default action (``on_stop`` must then stop the process itself: see
-    :func:`stop_this_process`).
+    :func:`stop_this_process`); so do SIGTTOU and SIGTTIN, with which the terminal stops a
+    process in its background that writes there (under ``stty tostop``) or reads from it.
 
     SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
     ignored, as under ``nohup``, and so is SIGQUIT (a shell ignores it in the jobs it starts in
@@ -56,8 +59,9 @@ def signals_to(
         handlers[signal.SIGHUP] = on_hangup
     if signal.getsignal(signal.SIGQUIT) is not signal.SIG_IGN:
         handlers[signal.SIGQUIT] = handler
-    if on_stop is not None and signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:
-        handlers[signal.SIGTSTP] = on_stop
+    for stop in (signal.SIGTSTP, *TERMINAL_STOPS):
+        if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
+            handlers[stop] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
     try:
         yield
@@ -224,6 +228,18 @@ def terminal_fds() -> list[int]:
     return [fd for fd in _STANDARD_FDS if _is_terminal(fd)]
 
 
+def in_foreground(fd: int) -> bool:
+    """Whether this process is in the foreground of the terminal on ``fd``: its process group is
+    the one a shell gave the terminal to (not a job continued with ``bg`` or started with ``&``,
+    whose change of the terminal's modes stops it with SIGTTOU). True when ``fd`` is no terminal
+    this process controls (a pseudo-terminal it only opened, one that hung up): nothing stops it
+    there."""
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return True
+
+
 def _is_terminal(fd: int) -> bool:
     try:
         return os.isatty(fd)
@@ -298,6 +314,36 @@ def stop_this_process() -> None:
             os.kill(os.getpid(), signal.SIGTSTP)  # a signal to itself: stopped before it returns
     finally:
         signal.signal(signal.SIGTSTP, previous)
+
+
+def can_stop() -> bool:
+    """Whether Ctrl-Z's stop (SIGTSTP's default action) would stop this process: a member of
+    its process group has a parent in another group of its session, a shell with job control
+    that can continue it. The kernel drops the stop of an orphaned group: a program a terminal
+    runs without job control (``sh -c``, a container's ``docker run -it``). True when that
+    cannot be told."""
+    from hypermax.execution import procfs
+
+    group, session = os.getpgrp(), os.getsid(0)
+    members = []
+    for pid in procfs.list_pids():
+        info = procfs.read_proc(pid)
+        if info is not None and info.pgid == group and not info.zombie:
+            members.append(info)
+    if not members:  # a /proc of another pid namespace, say
+        return True
+    for member in members:
+        parent = procfs.read_proc(member.ppid)
+        if parent is not None and parent.sid == session and parent.pgid != group:
+            return True
+    return False
+
+
+#: what Ctrl-Z says where it cannot stop hypermax
+CANNOT_STOP_NOTE = (
+    "not stopped: hypermax runs without job control here (no shell could continue it);"
+    " the search goes on"
+)
 
 
 def stopped_note(stopped: int, running_on: int = 0, where: str | None = None) -> str:

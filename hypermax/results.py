@@ -214,16 +214,43 @@ class ResultsFolder:
         return removed
 
     def move_aside(self) -> Path:
-        """Rename this folder to ``<name>.1`` (or the next free number) and return the new path;
-        :class:`FolderUnusable` when it cannot be."""
+        """Move this folder's search to ``<name>.1`` (or the next free number) beside it and
+        return that path; :class:`FolderUnusable` when it cannot be (then nothing moved).
+
+        Call it holding the lock. The folder itself stays, locked all along, and its entries go
+        into the new one, the journal last (a crash midway leaves the search here, to resume):
+        renamed whole and then made again, the folder was for a moment nobody's, and a second
+        hypermax could take it. A folder that is a symlink stays one: its search is set aside
+        beside the folder it points to."""
+        base = self.path.resolve() if self.path.is_symlink() else self.path
         n = 1
-        target = self.path.with_name(f"{self.path.name}.{n}")
+        moved: list[str] = []
+        made = False
+        target = base.with_name(f"{base.name}.{n}")
         try:
-            while target.exists():
-                n += 1
-                target = self.path.with_name(f"{self.path.name}.{n}")
-            self.path.rename(target)
-        except OSError as exc:  # a name too long for its ".1", a mount point
+            while not made:
+                try:
+                    target.mkdir()
+                    made = True
+                except FileExistsError:
+                    n += 1
+                    target = base.with_name(f"{base.name}.{n}")
+            names = sorted(os.listdir(self.path), key=lambda name: name == JOURNAL_NAME)
+            for name in names:
+                if name != LOCK_NAME:
+                    os.rename(self.path / name, target / name)
+                    moved.append(name)
+            with contextlib.suppress(OSError):  # its rights, as a folder renamed keeps them
+                target.chmod(stat.S_IMODE(self.path.stat().st_mode))
+        except BaseException as exc:  # a name too long for its ".1", a mount point, Ctrl-C
+            for name in reversed(moved):  # put back what went
+                with contextlib.suppress(OSError):
+                    os.rename(target / name, self.path / name)
+            if made:
+                with contextlib.suppress(OSError):
+                    target.rmdir()
+            if not isinstance(exc, OSError):
+                raise
             if is_disk_full(exc):
                 raise
             why = exc.strerror or str(exc)

@@ -4,6 +4,7 @@ reporters) and run it."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -112,7 +113,7 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         journal,
         signals_to(
             lambda signum, frame: driver.request(Command.INTERRUPT),
-            on_stop=lambda signum, frame: driver.stop_with_trials(),
+            on_stop=lambda signum, frame: driver.stop_with_trials(signum != signal.SIGTSTP),
         ),
     ):
         # the handlers run in this thread, the search in another: Ctrl-Z stops the trials and

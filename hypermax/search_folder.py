@@ -115,9 +115,7 @@ def _prepare(
     set_aside = None
     try:
         if fresh and folder.exists():
-            set_aside = folder.move_aside()  # under the lock: no other hypermax is using it
-            folder.unlock()
-            folder.lock()
+            set_aside = folder.move_aside()  # under the lock, held: no other hypermax uses it
         folder.remove_leftovers()
         records = read_records(folder.journal)
         kill_leftover_trials(records, folder.path / "trials")

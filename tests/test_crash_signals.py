@@ -85,6 +85,34 @@ def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker,
     assert_none_alive(marker)
 
 
+def test_ctrl_c_again_as_the_first_one_ends_the_start_up_is_no_traceback(
+    tmp_path, marker, monkeypatch
+):
+    """The second Ctrl-C of a user who presses it twice during the start-up comes as hypermax
+    writes that it was interrupted (here: held there by a full stderr pipe), the first one's
+    handler gone: it was a KeyboardInterrupt traceback, and the exit code of a death by SIGINT."""
+    shutil.copy(FAKES / "holding_plugin.py", tmp_path)
+    held = tmp_path / "held"
+    monkeypatch.setenv("HELD", str(held))
+    monkeypatch.setenv("HOLD_AT", "import_stderr_full")
+    doc = fake_search("wait_for_go", marker, "twice", 1, go=tmp_path / "go")
+    doc["search"]["method"] = "holding_plugin:Holding"
+    process = start_hypermax(write_spec(tmp_path, doc))
+    try:
+        wait_until(held.exists, 30, "the plugin to hold hypermax at its import")
+        process.send_signal(signal.SIGINT)
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        wait_until(lambda: "pipe_write" in wchan.read_text(), 30, "the note of the interrupt")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and err.endswith("hypermax: interrupted\n")
+    assert_none_alive(marker)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_hypermax_exits_after_its_search_changes_nothing(tmp_path, sig, monkeypatch):
     doc = {

@@ -10,11 +10,13 @@ the test's session, as a shell with job control starts it.
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from conftest import fake_function_spec
 from fake_trials.helpers import (
     MARKER_ENV,
@@ -27,6 +29,7 @@ from fake_trials.helpers import (
     wait_until,
     write_spec,
 )
+from test_dashboard_e2e import TMUX, TmuxTerminal, hypermax_command
 
 from hypermax import clock
 
@@ -83,6 +86,42 @@ def test_ctrl_z_stops_the_trials_with_hypermax_and_fg_continues_them(tmp_path, m
     assert_none_alive(marker)
 
 
+def test_ctrl_z_without_job_control_leaves_the_trials_running_and_says_so(tmp_path, marker):
+    """Without job control (a terminal's ``sh -c``, ``docker run -it``: hypermax's process
+    group is orphaned) the kernel drops Ctrl-Z's stop: hypermax goes on, and so do its trials,
+    rather than say they stopped and that fg or bg continues them, which no shell could."""
+    go = tmp_path / "go"
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "orphan", 1, go=go))
+    results = tmp_path / "results" / "orphan"
+    hypermax = subprocess.Popen(  # a session of its own: no shell of its session continues it
+        hypermax_argv(spec),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, 30, "the trial to start")
+        hypermax.send_signal(signal.SIGTSTP)
+        assert hypermax.stdout is not None
+        said = [hypermax.stdout.readline()]  # the search's first line
+        said.append(hypermax.stdout.readline())  # what Ctrl-Z did
+        go.write_text("")
+        out, err = hypermax.communicate(timeout=30)
+    finally:
+        hypermax.kill()
+        hypermax.communicate()
+    assert hypermax.returncode == 0, err
+    assert said[1] == (
+        "hypermax: not stopped: hypermax runs without job control here (no shell could continue"
+        " it); the search goes on\n"
+    )
+    assert "fg or bg continues" not in out + err
+    assert [record["state"] for record in finished(results).values()] == ["ok"]
+    assert_none_alive(marker)
+
+
 def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path, marker):
     """The start of the first trial waits for the preload server to import the objective (a
     large model or dataset can take minutes): Ctrl-Z stops hypermax at once all the same."""
@@ -124,3 +163,40 @@ def test_the_clock_stands_still_from_the_stop_until_hypermax_runs_again():
         time.sleep(0.05)  # stopped, then continued: the other threads run first
         assert clock.awake() == stopped
     assert clock.awake() >= stopped
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@pytest.mark.timeout(90)
+def test_under_stty_tostop_bg_stops_hypermax_with_its_trials_until_fg(tmp_path, marker):
+    """A terminal set to ``stty tostop`` stops a job in its background that writes there
+    (SIGTTOU): hypermax, continued by bg, says that it continued, and is stopped so; its trials
+    stop with it (they ran on unwatched), and fg continues them all."""
+    go = tmp_path / "go"
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "tostop", 1, go=go))
+    results = tmp_path / "results" / "tostop"
+    terminal = TmuxTerminal(tmp_path)
+    try:
+        terminal.start("bash --norc --noprofile -i", tmp_path)  # a shell with job control
+        terminal.keys(
+            f"set -b; stty tostop; {hypermax_command()} {shlex.quote(str(spec))} --no-ui", "Enter"
+        )
+        up = results / "trials" / "1" / "up"
+        wait_until(up.exists, 30, "the trial to start")
+        trial = int(up.read_text())
+        terminal.keys("C-z")
+        terminal.wait_for(lambda s: "Stopped" in s, "the shell to say hypermax stopped")
+        terminal.keys("bg", "Enter")
+        # set -b: the shell says at once that its job stopped, the second time by the terminal
+        terminal.wait_for(lambda s: s.count("Stopped") == 2, "hypermax stopped by the terminal")
+        assert is_stopped(trial)  # it ran on, unwatched
+        terminal.keys("fg", "Enter")
+        terminal.wait_for(lambda s: "continued 1 trial" in s, "hypermax to go on")
+        assert not is_stopped(trial)
+        go.write_text("")
+        terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
+        terminal.keys(f"echo $? > {shlex.quote(str(terminal.exit_file))}", "Enter")
+        assert terminal.exit_code() == 0
+    finally:
+        terminal.close()
+    assert [record["state"] for record in finished(results).values()] == ["ok"]
+    assert_none_alive(marker)

@@ -1,5 +1,6 @@
 """Ctrl-Z under the dashboard stops the running trials with hypermax, and fg continues them,
-as without it: the real command in an interactive shell with job control, in a tmux terminal."""
+as without it, and so does bg, the search going on without drawing until fg: the real command
+in an interactive shell with job control, in a tmux terminal."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ pytestmark = [
 ]
 
 
-def test_ctrl_z_stops_the_trials_with_the_dashboard_and_fg_continues_them(tmp_path, marker):
+def test_ctrl_z_stops_the_trials_with_the_dashboard_and_fg_or_bg_continues_them(tmp_path, marker):
     go = tmp_path / "go"
     spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "ctrlz", 2, go=go, parallel=2))
     results = tmp_path / "results" / "ctrlz"
@@ -43,12 +44,22 @@ def test_ctrl_z_stops_the_trials_with_the_dashboard_and_fg_continues_them(tmp_pa
         terminal.keys("fg", "Enter")
         wait_until(lambda: not any(is_stopped(pid) for pid in trials), 10, "the trials to go on")
         terminal.wait_for(lambda s: "continued 2 trials" in s, "the dashboard back")
+        terminal.keys("C-z")
+        terminal.wait_for(lambda s: s.count("Stopped") == 2, "hypermax stopped again")
+        terminal.keys("bg", "Enter")
+        wait_until(lambda: not any(is_stopped(pid) for pid in trials), 10, "the trials to go on")
+        terminal.keys("fg", "Enter")  # drawn again
+        terminal.wait_for(lambda s: "continued 2 trials" in s, "the dashboard back")
+        terminal.keys("C-z")
+        terminal.wait_for(lambda s: s.count("Stopped") == 3, "hypermax stopped once more")
+        terminal.keys("bg", "Enter")
+        # in the background the search goes on, its trials watched and journaled as they end
+        # (taking the terminal from there, the dashboard stopped hypermax again: SIGTTOU), and
+        # its end, which nobody reads there, ends hypermax
         go.write_text("")
-        terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
-        terminal.keys("q")
-        terminal.wait_for(lambda s: "trials done" in s, "the summary")
-        terminal.keys(f"echo $? > {shlex.quote(str(terminal.exit_file))}", "Enter")
+        terminal.keys(f"wait $!; echo $? > {shlex.quote(str(terminal.exit_file))}", "Enter")
         assert terminal.exit_code() == 0
+        assert "2 trials done" in terminal.screen()
     finally:
         terminal.close()
     assert [record["state"] for record in finished(results).values()] == ["ok", "ok"]

@@ -214,6 +214,53 @@ def test_a_trial_killed_by_another_as_the_search_is_interrupted_is_interrupted(t
     assert_none_alive(marker)
 
 
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_python_trial_ctrl_c_reached_as_the_search_is_interrupted_is_interrupted(
+    tmp_path, marker, preload
+):
+    """A SIGINT that reaches a ``python_function`` trial as the search is interrupted (a second
+    Ctrl-C to every process, a service manager's stop) raises KeyboardInterrupt in its
+    function: the trial ends by SIGINT, as Python does, and is interrupted with the search, as
+    an executable is, not ``failed: KeyboardInterrupt``."""
+    from hypermax.events import Command, TrialStarted
+    from hypermax.search import build_driver
+    from hypermax.search_folder import prepare
+    from hypermax.spec import load_spec
+
+    path = fake_function_spec(
+        tmp_path,
+        "functions.py",
+        "sleep_forever",
+        {"name": "ctrl_c", "iterations": 1},
+        env={MARKER_ENV: marker},
+        kill_grace=30,
+        preload=preload,
+    )
+    up = tmp_path / "results" / "ctrl_c" / "trials" / "1" / "up"
+
+    class CtrlCFromOutside:
+        def handle(self, event: object) -> None:
+            if not isinstance(event, TrialStarted):
+                return
+            wait_until(up.exists, 30, "the trial's function to run")
+            driver.request(Command.INTERRUPT)
+            os.kill(int(up.read_text()), signal.SIGINT)
+            wait_until(lambda: driver.runner.running() == 0, 30, "the trial's end")
+
+    prepared = prepare(load_spec(path))
+    try:
+        driver, journal = build_driver(prepared, [CtrlCFromOutside()])
+        with journal:
+            outcome = driver.run()
+    finally:
+        prepared.folder.unlock()
+    assert outcome.interrupted
+    trial = finished(tmp_path / "results" / "ctrl_c")[1]
+    assert trial["state"] == "interrupted", trial
+    assert trial["reason"].startswith("interrupted: ended by signal SIGINT"), trial
+    assert_none_alive(marker)
+
+
 def test_a_trial_lost_with_its_server_as_the_search_is_interrupted_is_not_said_to_run_again(
     tmp_path, marker
 ):

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli_here
@@ -142,6 +143,74 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     assert proc.stderr == (
         f"hypermax: --fresh: the search that was in {folder} is now in {folder}.1\n"
     )
+
+
+def test_fresh_holds_the_folder_locked_while_it_moves_its_search_aside(
+    tmp_path, write_spec, monkeypatch
+):
+    """A second hypermax on the same spec, coming while a fresh start moves the folder's
+    search aside, finds the folder in use: it was for a moment nobody's (renamed, then made
+    and locked again), and the second one took it."""
+    from hypermax.errors import ResultsError
+    from hypermax.results import ResultsFolder
+    from hypermax.search_folder import prepare
+    from hypermax.spec import load_spec
+
+    spec = load_spec(_spec(write_spec, iterations=1))
+    prepare(spec).folder.unlock()  # a search there, ended
+    move_aside = ResultsFolder.move_aside
+    meanwhile: list[BaseException] = []
+
+    def and_another_comes(self: ResultsFolder) -> Path:
+        moved = move_aside(self)
+        try:
+            prepare(load_spec(spec.path)).folder.unlock()
+        except ResultsError as exc:
+            meanwhile.append(exc)
+        return moved
+
+    monkeypatch.setattr(ResultsFolder, "move_aside", and_another_comes)
+    prepared = prepare(spec, fresh=True)
+    prepared.folder.unlock()
+    folder = tmp_path / "results" / "steady"
+    assert prepared.set_aside == folder.with_name("steady.1")
+    assert [str(exc) for exc in meanwhile] == [
+        f"{folder}: in use by another search of this process (pid {os.getpid()}): two searches"
+        " cannot share a results folder"
+    ]
+    assert (folder / "trials.jsonl").exists() and (
+        folder.with_name("steady.1") / "search.json"
+    ).exists()
+
+
+def test_a_fresh_start_interrupted_midway_leaves_the_search_where_it_was(
+    tmp_path, write_spec, monkeypatch
+):
+    """Ctrl-C as a fresh start moves the folder's search aside, between two of its entries:
+    what went is put back, and the search stays whole, to resume."""
+    from hypermax.search_folder import prepare
+    from hypermax.spec import load_spec
+
+    spec = load_spec(_spec(write_spec, iterations=1))
+    prepare(spec).folder.unlock()  # a search there, ended
+    folder = tmp_path / "results" / "steady"
+    before = sorted(os.listdir(folder))
+    rename = os.rename
+    renames: list[str] = []
+
+    def ctrl_c_at_the_second(source: Any, target: Any) -> None:
+        renames.append(str(source))
+        if len(renames) == 2:
+            raise KeyboardInterrupt  # as the signal's handler raises it, between two renames
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", ctrl_c_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(spec, fresh=True)
+    monkeypatch.undo()
+    assert sorted(os.listdir(folder)) == before
+    assert not folder.with_name("steady.1").exists()
+    prepare(spec).folder.unlock()  # not locked: the interrupted start let it go
 
 
 def test_fresh_does_not_move_aside_a_folder_holding_the_spec_or_the_current_folder(

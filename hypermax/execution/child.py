@@ -295,9 +295,31 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     protocol.keep_report_stream()
     try:
-        return _run_trial(load, result_file)
+        code = _run_trial(load, result_file)
     finally:
         _leave_peak(os.path.dirname(result_file))
+    if code == _ENDED_BY_CTRL_C:
+        _end_by_sigint()
+    return code
+
+
+#: what :func:`_run_trial` returns when the function raised KeyboardInterrupt
+_ENDED_BY_CTRL_C = -_signal.SIGINT
+
+
+def _end_by_sigint() -> None:
+    """End this process by SIGINT, as Python ends on a KeyboardInterrupt nothing caught: a trial
+    that a SIGINT reached (sent with a search's interrupt, to every process) is then told from
+    one that failed by itself, and recorded ``interrupted`` with the search, as an executable
+    trial is, not ``failed``."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 - contextlib costs every trial an import
+            flush(stream)
+        except Exception:
+            pass
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    os.kill(os.getpid(), _signal.SIGINT)
+    os._exit(128 + _signal.SIGINT)  # only should SIGINT be blocked
 
 
 #: why a trial whose function yields fails: it returned a generator, which nothing runs
@@ -322,6 +344,9 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     except protocol.TrialStopped:
         flush(sys.stdout)
         return 0
+    except KeyboardInterrupt:
+        _log_traceback()
+        return _ENDED_BY_CTRL_C
     except BaseException as exc:
         _log_traceback()
         error = _result_text({protocol.ERROR_KEY: error_reason(exc)})

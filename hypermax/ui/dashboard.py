@@ -25,7 +25,15 @@ import urwid
 
 from hypermax import analysis
 from hypermax import events as ev
-from hypermax.interrupts import leave_terminal, signals_to, stop_this_process, terminal_fds
+from hypermax.interrupts import (
+    CANNOT_STOP_NOTE,
+    can_stop,
+    in_foreground,
+    leave_terminal,
+    signals_to,
+    stop_this_process,
+    terminal_fds,
+)
 from hypermax.search_log import hypermax_loggers
 from hypermax.ui.formatting import format_loss, one_line
 from hypermax.ui.reporter import DashboardReporter, DriverDone
@@ -42,6 +50,9 @@ log = logging.getLogger("hypermax")
 #: The least time between two redraws caused by events (seconds); the clock ticks once a second.
 MIN_REDRAW_SECONDS = 0.1
 TICK_SECONDS = 1.0
+#: How often the dashboard, while its search runs in the background, looks whether it is in the
+#: terminal's foreground again (seconds).
+AWAY_POLL_SECONDS = 0.2
 #: Consecutive failed draws after which the console reporter takes over.
 MAX_RENDER_FAILURES = 3
 
@@ -91,6 +102,26 @@ class Guard(urwid.WidgetWrap):
             log.exception("the dashboard failed on key %r", key)
             self.view.set_note(f"error on key {key!r}: {exc}")
             return None
+
+
+# -- the terminal ----------------------------------------------------------------------------------
+class TerminalScreen(urwid.display.raw.Screen):
+    """urwid's screen on the terminal, which it takes only while hypermax is in the terminal's
+    foreground. In the background (Ctrl-Z then ``bg``, or started with ``&``) the screen stays
+    stopped and the search goes on, trials watched, without drawing: setting the terminal's
+    modes from there stops the process (SIGTTOU), as it stopped hypermax, its trials continued
+    by ``bg`` running on unwatched. :attr:`away` tells the session to start it once hypermax is
+    in the foreground again (``fg``)."""
+
+    away = False
+
+    def start(self, *args: Any, **kwargs: Any) -> urwid.util.StoppingContext:
+        fd = self._input_fileno()
+        if not self.started and fd is not None and not in_foreground(fd):
+            self.away = True
+            return urwid.util.StoppingContext(self)
+        self.away = False
+        return super().start(*args, **kwargs)
 
 
 # -- the log while the UI owns the terminal -----------------------------------------------------
@@ -177,6 +208,7 @@ class DashboardSession:
         self._wake_fd: int | None = None
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
+        self._away_alarm: Any = None
         self._signalled = False
         self._interrupt_sent = False  # a signal interrupted the search: the view's quit did not
         self._ran = False
@@ -231,7 +263,8 @@ class DashboardSession:
                 if stream is None or not stream.isatty():
                     raise DashboardBroken(f"the {name} is not a terminal")
         analysis.load()  # the params ranking's scipy: loaded now, not in the middle of a redraw
-        loop = urwid.MainLoop(self.guard, PALETTE, screen=self.screen, handle_mouse=False)
+        screen = self.screen if self.screen is not None else TerminalScreen()
+        loop = urwid.MainLoop(self.guard, PALETTE, screen=screen, handle_mouse=False)
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)
         self.reporter.connect(self._wake_fd)
@@ -283,8 +316,10 @@ class DashboardSession:
         if self._signalled and not self.view.quitting:
             self._interrupt_sent = True  # by the signal's handler: the view only says so
             self.view.confirm_quit()
-        if self.done is not None and (self.view.quitting or self.done.error is not None):
-            raise urwid.ExitMainLoop()
+        if self.done is not None and (
+            self.view.quitting or self.done.error is not None or self._away()
+        ):
+            raise urwid.ExitMainLoop()  # in the background nobody reads its end: leave at once
 
     def _redraw_soon(self) -> None:
         """Redraw now, or at the next allowed time; until then events wait without waking us."""
@@ -304,8 +339,27 @@ class DashboardSession:
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:
         loop.set_alarm_in(self.tick, self._on_tick)
         self._ran = True
+        if self._away_alarm is None and self._away():
+            self._on_away(loop, None)
         if not self.state.ended:
             self._redraw()
+
+    def _away(self) -> bool:
+        """Whether the search runs in the background, the terminal left to the shell."""
+        return self.loop is not None and getattr(self.loop.screen, "away", False)
+
+    def _on_away(self, loop: urwid.MainLoop, data: Any) -> None:
+        """While the search runs in the background: take the terminal again, and draw all of
+        it, once hypermax is in its foreground (``fg``); until then look again shortly."""
+        self._away_alarm = None
+        screen = loop.screen
+        screen.start()
+        if not screen.started:
+            self._away_alarm = loop.set_alarm_in(AWAY_POLL_SECONDS, self._on_away)
+            return
+        loop.screen_size = None  # it may have been resized meanwhile
+        screen.clear()
+        self._redraw()
 
     def _redraw(self) -> None:
         self._last_redraw = time.monotonic()
@@ -350,6 +404,9 @@ class DashboardSession:
         urwid's own SIGTSTP handler comes first: it gives the terminal back, then raises
         SIGTSTP again for this one, and takes the terminal again (a full redraw) once this
         returns. Runs in the main thread, which holds none of the runner's locks."""
+        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
+            self.view.set_note(CANNOT_STOP_NOTE)
+            return
         stopped = self.driver.pause_trials()
         stop_this_process()
         self.driver.continue_trials(stopped)

@@ -1,10 +1,12 @@
 """A plugin optimizer, ``holding_plugin:Holding`` (the grid method), that holds hypermax where
 env ``HOLD_AT`` says: ``import`` (as the spec is checked, before the results folder is used),
 ``setup`` (as the optimizer is made, once the folder holds the journal's header), or ``exit``
-(in an ``atexit`` callback, once the command's work is done). There it leaves the file named by
-env ``HELD`` and waits, a minute at most."""
+(in an ``atexit`` callback, once the command's work is done), or ``import_stderr_full`` (as
+``import``, once it filled the pipe of hypermax's stderr: what hypermax writes there next waits
+for a reader). There it leaves the file named by env ``HELD`` and waits, a minute at most."""
 
 import atexit
+import fcntl
 import os
 import pathlib
 import time
@@ -28,5 +30,13 @@ class Holding(GridOptimizer):
 
 if os.environ.get("HOLD_AT") == "exit":
     atexit.register(_hold)
-if os.environ.get("HOLD_AT") == "import":
+if os.environ.get("HOLD_AT") == "import_stderr_full":
+    fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(2, b"." * 4096)
+    except BlockingIOError:
+        pass
+    fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+if os.environ.get("HOLD_AT", "").startswith("import"):
     _hold()
