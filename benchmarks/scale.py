@@ -1,12 +1,15 @@
 """How hypermax's costs grow with the history: ask latency, resume time, the driver's memory.
 
     python benchmarks/scale.py [--sizes 1000,10000,100000] [--rss-trials 10000] [--asks 5]
-                               [--method hyperopt_tpe]
+                               [--method hyperopt_tpe] [--median-trials 1000,20000]
 
 - ask and resume: a synthetic journal of N finished trials over 5 params (the one of
   ``benchmarks/resume.py``); resume = lock, read and replay the journal, rebuild the optimizer's
   history (what happens before the first new trial can start); then the median of ``--asks``
   asks of ``--method`` (hyperopt's TPE by default) and of random search over that history.
+- median: the cost of one report to the median early-stopping rule against the number of
+  trials that reported before (``--median-trials``; each trial reports 10 steps; the history is
+  replayed as a resumed search replays it, then 200 trials report).
 - rss: a real search of ``--rss-trials`` trivial trials (random, preload, parallel 2); the
   driver's RSS (``VmRSS`` of the hypermax process) as trials accumulate. Goal: under 300 MB
   after 10,000 trials, and flat.
@@ -116,6 +119,26 @@ def _finished(journal: Path) -> int:
         return 0
 
 
+def median_report(trials: int, steps: int = 10, timed: int = 200) -> float:
+    """Seconds one report costs the median rule with ``trials`` trials' curves behind it."""
+    import random
+
+    from hypermax.stopping import EarlyStopping, MedianRule
+
+    rng = random.Random(1)
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=5, grace_steps=1))
+    for trial in range(trials):
+        for step in range(1, steps + 1):
+            policy.record(trial, step, rng.random() + 1 / step)
+    took = []
+    for trial in range(trials, trials + timed + 1):
+        started = time.perf_counter()
+        for step in range(1, steps + 1):
+            policy.observe(trial, step, rng.random() + 1 / step)
+        took.append((time.perf_counter() - started) / steps)
+    return statistics.mean(took[1:])  # the first trial's reports read each step once
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -126,7 +149,14 @@ def main() -> None:
     parser.add_argument("--asks", type=int, default=5)
     parser.add_argument("--rss-trials", type=int, default=10_000)
     parser.add_argument("--method", default="hyperopt_tpe")
+    parser.add_argument("--median-trials", default="")
     args = parser.parse_args()
+    if args.median_trials:
+        print(f"## a report to the median rule (load before: {load()})")
+        print("| trials before | one report |")
+        print("| --- | --- |")
+        for size in (int(s) for s in args.median_trials.split(",") if s):
+            print(f"| {size:,} | {median_report(size) * 1000:.3f} ms |")
     ask_and_resume(
         100, 1, args.method
     )  # warm: hyperopt and numpy imported, as in a running hypermax
