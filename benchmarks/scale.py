@@ -1,12 +1,18 @@
 """How hypermax's costs grow with the history: ask latency, resume time, the driver's memory.
 
     python benchmarks/scale.py [--sizes 1000,10000,100000] [--rss-trials 10000] [--asks 5]
-                               [--method hyperopt_tpe]
+                               [--method hyperopt_tpe] [--median-trials 1000,20000]
+                               [--reader-trials 20000]
 
 - ask and resume: a synthetic journal of N finished trials over 5 params (the one of
   ``benchmarks/resume.py``); resume = lock, read and replay the journal, rebuild the optimizer's
   history (what happens before the first new trial can start); then the median of ``--asks``
   asks of ``--method`` (hyperopt's TPE by default) and of random search over that history.
+- median: the cost of one report to the median early-stopping rule against the number of
+  trials that reported before (``--median-trials``; each trial reports 10 steps; the history is
+  replayed as a resumed search replays it, then 200 trials report).
+- readers: the peak RSS of the commands that read a journal of ``--reader-trials`` trials that
+  reported 10 steps each (show, export, plot, and a resume that runs one more trial).
 - rss: a real search of ``--rss-trials`` trivial trials (random, preload, parallel 2); the
   driver's RSS (``VmRSS`` of the hypermax process) as trials accumulate. Goal: under 300 MB
   after 10,000 trials, and flat.
@@ -116,6 +122,91 @@ def _finished(journal: Path) -> int:
         return 0
 
 
+def median_report(trials: int, steps: int = 10, timed: int = 200) -> float:
+    """Seconds one report costs the median rule with ``trials`` trials' curves behind it."""
+    import random
+
+    from hypermax.stopping import EarlyStopping, MedianRule
+
+    rng = random.Random(1)
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=5, grace_steps=1))
+    for trial in range(trials):
+        for step in range(1, steps + 1):
+            policy.record(trial, step, rng.random() + 1 / step)
+    took = []
+    for trial in range(trials, trials + timed + 1):
+        started = time.perf_counter()
+        for step in range(1, steps + 1):
+            policy.observe(trial, step, rng.random() + 1 / step)
+        took.append((time.perf_counter() - started) / steps)
+    return statistics.mean(took[1:])  # the first trial's reports read each step once
+
+
+READER_COMMANDS = [
+    ["show", "results/big"],
+    ["export", "results/big", "--format", "csv"],
+    ["export", "results/big", "--format", "json"],
+    ["plot", "results/big"],
+]
+
+
+def journal_readers(trials: int, reports: int = 10) -> list[tuple[str, float, float, float]]:
+    """(command, journal MiB, peak RSS MiB, seconds) of each command that reads a journal."""
+    import os
+    import random
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "objective.py").write_text("def f(params):\n    return params['x']\n")
+        doc = {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {
+                    "x": {"type": "number", "min": 0, "max": 1},
+                    "act": {"enum": ["relu", "tanh", "gelu"]},
+                },
+            },
+            "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+            "search": {"name": "big", "method": "random", "iterations": 1, "seed": 1},
+            "results": {"directory": "results"},
+        }
+        (folder / "search.json").write_text(json.dumps(doc))
+        hypermax = [sys.executable, "-m", "hypermax"]
+        subprocess.run(
+            [*hypermax, "run", "search.json", "--no-ui"],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+        )
+        journal = folder / "results" / "big" / "trials.jsonl"
+        header = journal.read_text().splitlines()[0]
+        rng = random.Random(0)
+        with journal.open("w") as f:
+            f.write(header + "\n")
+            for i in range(1, trials + 1):
+                params = {"x": rng.random(), "act": rng.choice(["relu", "tanh", "gelu"])}
+                start = {"event": "trial_started", "id": i, "params": params, "pid": 1}
+                f.write(json.dumps({**start, "internal": {"x": params["x"], "act": 0}}) + "\n")
+                for step in range(1, reports + 1):
+                    metrics = {"loss": params["x"] / step, "acc": rng.random()}
+                    report = {"event": "trial_reported", "id": i, "step": step}
+                    f.write(json.dumps({**report, "metrics": metrics, "at": 1.0}) + "\n")
+                end = {"event": "trial_finished", "id": i, "state": "ok", "loss": params["x"]}
+                f.write(json.dumps({**end, "time": 1.0, "peak_rss_mib": 12.5, "step": reports}))
+                f.write("\n")
+        size = journal.stat().st_size / 2**20
+        resume = ["run", "search.json", "--no-ui", "--iterations", str(trials + 1)]
+        found = []
+        for command in [*READER_COMMANDS, resume]:
+            started = time.perf_counter()
+            proc = subprocess.Popen([*hypermax, *command], cwd=folder, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            took = time.perf_counter() - started
+            found.append((" ".join(command), size, usage.ru_maxrss / 1024, took))
+        return found
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -126,7 +217,21 @@ def main() -> None:
     parser.add_argument("--asks", type=int, default=5)
     parser.add_argument("--rss-trials", type=int, default=10_000)
     parser.add_argument("--method", default="hyperopt_tpe")
+    parser.add_argument("--median-trials", default="")
+    parser.add_argument("--reader-trials", type=int, default=0)
     args = parser.parse_args()
+    if args.reader_trials:
+        print(f"## the readers of a {args.reader_trials:,}-trial journal (load: {load()})")
+        print("| command | journal | peak RSS | time |")
+        print("| --- | --- | --- | --- |")
+        for command, size, peak, took in journal_readers(args.reader_trials):
+            print(f"| hypermax {command} | {size:.0f} MiB | {peak:.0f} MiB | {took:.1f} s |")
+    if args.median_trials:
+        print(f"## a report to the median rule (load before: {load()})")
+        print("| trials before | one report |")
+        print("| --- | --- |")
+        for size in (int(s) for s in args.median_trials.split(",") if s):
+            print(f"| {size:,} | {median_report(size) * 1000:.3f} ms |")
     ask_and_resume(
         100, 1, args.method
     )  # warm: hyperopt and numpy imported, as in a running hypermax

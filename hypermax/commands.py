@@ -138,12 +138,11 @@ def results_folder_named(given: str) -> str:
 
 
 def _load_trials(results_dir: str) -> list[Trial]:
-    from hypermax.journal_replay import read_records, replay
+    from hypermax.journal_replay import read_state
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    records = read_records(folder.journal, writing=folder.searching() is True)
-    return list(replay(records, folder.journal).trials.values())
+    return list(read_state(folder.journal, writing=folder.searching() is True).trials.values())
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -5,13 +5,16 @@ Each file is written to a temporary name and renamed into place, so a reader nev
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
 from hypermax.execution.protocol import write_atomic
 from hypermax.journal import _finite as strict_json
@@ -140,45 +143,133 @@ def trials_csv(trials: Iterable[Trial], lines: CsvLines | None = None) -> str:
     return (lines or CsvLines()).table(trials)
 
 
+class _Span(NamedTuple):
+    """Where a line is in the table :class:`CsvLines` wrote last: its bytes from ``offset``."""
+
+    offset: int
+    length: int
+
+
 class CsvLines:
-    """The CSV line of each trial of a table, kept from one table of the trials to the next, and
+    """The line of each trial of a table, kept from one table of the trials to the next, and
     the columns of its row: a table rewritten as trials end (``results.csv``) formats only the
     rows of the trials that ended since the last, and its lines all again only when the
     columns change (a trial of a branch none had taken), instead of every row at each rewrite,
     which kept a search of 20,000 trials busy rewriting results.csv. A trial is known by its
-    object: a trial recorded again (a new object) gets its line made again."""
+    object: a trial recorded again (a new object) gets its line made again.
+
+    A table written to a file (:meth:`write`) keeps its lines there, not in memory: the file it
+    wrote stays open (whatever replaces or removes it by its name since), and the next table
+    copies each line it keeps from it; a file changed in place since (its size or time) has
+    every line made again. Each trial costs where its line is, not the line.
+    """
 
     def __init__(self) -> None:
-        #: trial id -> the trial, the names of each group of its row's cells, its line
-        self._kept: dict[int, tuple[Trial, _Shape, str]] = {}
+        #: trial id -> the trial, the names of each group of its row's cells, and where its line
+        #: is in the file last written: its offset and length
+        self._kept: dict[int, tuple[Trial, _Shape, int, int]] = {}
         #: trial id -> the trial, the names of its params' cells
         self._names: dict[int, tuple[Trial, frozenset[str]]] = {}
         self._taken: frozenset[str] = frozenset()  # the params' names of every row
         self._shapes: dict[_Shape, _Shape] = {}  # rows of the same names (most) share one
+        self._name_sets: dict[frozenset[str], frozenset[str]] = {}  # and params of the same names
         self._columns: list[str] = []
         self._out = io.StringIO()
         self.rows_made = 0  # rows made of a trial's cells: once a trial, but for new columns
+        #: the file last written, open, and its size and time then
+        self._file: int | None = None
+        self._stamp: tuple[int, int] = (0, 0)
 
     def table(self, trials: Iterable[Trial]) -> str:
+        """The table of ``trials``, as text."""
+        return "".join(
+            self._read(line).decode() if isinstance(line, _Span) else line
+            for _, _, line in self._lines(trials)
+        )
+
+    def write(self, path: Path, trials: Iterable[Trial]) -> None:
+        """Write the table of ``trials`` to ``path`` as :func:`write_atomic` does: through a
+        temporary file beside it, flushed to disk, and a rename."""
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            kept: dict[int, tuple[Trial, _Shape, int, int]] = {}
+            with open(fd, "wb", closefd=False) as out:
+                at = 0
+                run = _Span(0, 0)  # kept lines one after another in the old file: copied at once
+                for trial, shape, line in self._lines(trials):
+                    if isinstance(line, _Span):
+                        if run.offset + run.length != line.offset:
+                            self._copy(run, out)
+                            run = _Span(line.offset, 0)
+                        run = _Span(run.offset, run.length + line.length)
+                        length = line.length
+                    else:
+                        self._copy(run, out)
+                        run = _Span(0, 0)
+                        length = out.write(line.encode("utf-8", "backslashreplace"))
+                    if trial is not None and shape is not None:
+                        kept[trial.id] = (trial, shape, at, length)
+                    at += length
+                self._copy(run, out)
+                out.flush()
+                os.fsync(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self.close()
+        self._file, self._stamp, self._kept = fd, _stamp(fd), kept
+
+    def close(self) -> None:
+        """Let go of the file last written (the next table makes every line)."""
+        if self._file is not None:
+            os.close(self._file)
+        self._file, self._kept = None, {}
+
+    def _copy(self, span: _Span, out: BinaryIO) -> None:
+        """Copy ``span`` of the file last written to ``out``, a MiB at a time."""
+        done = 0
+        while done < span.length:
+            part = _Span(span.offset + done, min(span.length - done, 1 << 20))
+            done += out.write(self._read(part))
+
+    def _read(self, span: _Span) -> bytes:
+        assert self._file is not None
+        data = os.pread(self._file, span.length, span.offset)
+        if len(data) != span.length:  # cut short in place while being read
+            raise OSError(errno.EIO, "results.csv changed while it was read")
+        return data
+
+    def _lines(
+        self, trials: Iterable[Trial]
+    ) -> Iterator[tuple[Trial | None, _Shape | None, str | _Span]]:
+        """The header, then each trial with the names of its row and its line, made now (a
+        text) or kept (where it is in the file last written)."""
         trials = list(trials)
+        if self._file is not None and _stamp(self._file) != self._stamp:  # changed in place
+            self.close()
         flats: dict[int, dict[str, Any]] = {}  # the flat params of the trials new here
         for trial in trials:
             known = self._names.get(trial.id)
             if known is None or known[0] is not trial:
                 flats[trial.id] = flat = _flat_params(trial, table=True)
-                self._names[trial.id] = (trial, frozenset(flat))
+                names = frozenset(flat)
+                self._names[trial.id] = (trial, self._name_sets.setdefault(names, names))
         taken = frozenset(name for trial in trials for name in self._names[trial.id][1])
         if taken != self._taken:  # a metric named like a param now in another row: remade
             self._taken, self._kept = taken, {}
-        shown: list[tuple[Trial, _Shape, str | tuple[dict[str, Any], ...] | None]] = []
+        shown: list[tuple[Trial, _Shape, _Span | tuple[dict[str, Any], ...] | None]] = []
         for trial in trials:
             kept = self._kept.get(trial.id)
             if kept is not None and kept[0] is trial:
-                shown.append(kept)
+                shown.append((trial, kept[1], _Span(kept[2], kept[3])))
                 continue
             parts = self._parts(trial, flats.get(trial.id))
-            names = tuple(tuple(part) for part in parts)
-            shown.append((trial, self._shapes.setdefault(names, names), parts))
+            shape = tuple(tuple(part) for part in parts)
+            shown.append((trial, self._shapes.setdefault(shape, shape), parts))
         groups: list[dict[str, None]] = [dict.fromkeys(FIXED_COLUMNS), {}, {}]
         seen: set[int] = set()
         for _, shape, _ in shown:
@@ -190,20 +281,19 @@ class CsvLines:
         if columns != self._columns:
             self._columns, self._kept = columns, {}
             shown = [
-                (trial, shape, None if isinstance(made, str) else made)
+                (trial, shape, None if isinstance(made, _Span) else made)
                 for trial, shape, made in shown
             ]
         writer = csv.DictWriter(self._out, fieldnames=columns, lineterminator="\n")
-        lines = [self._line(writer.writeheader)]
+        yield None, None, self._line(writer.writeheader)
         for trial, shape, made in shown:
-            if not isinstance(made, str):
-                parts = made or self._parts(trial)
-                row = {k: _cell(v) for part in parts for k, v in part.items()}
-                row["reason"] = _cell(trial.reason)
-                made = self._line(lambda: writer.writerow(row))  # noqa: B023 - called at once
-                self._kept[trial.id] = (trial, shape, made)
-            lines.append(made)
-        return "".join(lines)
+            if isinstance(made, _Span):
+                yield trial, shape, made
+                continue
+            parts = made or self._parts(trial)
+            row = {k: _cell(v) for part in parts for k, v in part.items()}
+            row["reason"] = _cell(trial.reason)
+            yield trial, shape, self._line(lambda: writer.writerow(row))  # noqa: B023 - at once
 
     def _parts(
         self, trial: Trial, flat: dict[str, Any] | None = None
@@ -217,6 +307,12 @@ class CsvLines:
         self._out.truncate()
         write()
         return self._out.getvalue()
+
+
+def _stamp(fd: int) -> tuple[int, int]:
+    """What tells that an open file was changed: its size and time."""
+    found = os.fstat(fd)
+    return found.st_size, found.st_mtime_ns
 
 
 #: the names of a row's cells, group by group (:func:`_row_parts`)
@@ -266,7 +362,10 @@ def write_views(folder: Path, trials: Sequence[Trial], lines: CsvLines | None = 
     """Rewrite ``results.csv`` and ``best.json`` from the finished trials (``lines``: those of
     ``results.csv`` kept from its last rewrite, see :class:`CsvLines`)."""
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
-    write_atomic(folder / "results.csv", trials_csv(finished, lines))
+    if lines is None:
+        write_atomic(folder / "results.csv", trials_csv(finished))
+    else:
+        lines.write(folder / "results.csv", finished)
     best = best_trial(finished)
     write_atomic(
         folder / "best.json",

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import ResultsError, SpecError
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, spec_from_dict
@@ -30,7 +30,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f"{results_dir}: not a hypermax results folder (no {folder.journal.name}); its"
             f" {folder.spec.name} is a spec, not one a search froze: hypermax {folder.spec} runs it"
         )
-    header = replay(read_records(folder.journal), folder.journal).header or {}
+    header = read_state(folder.journal).header or {}
     if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
         named = header.get("spec_path")
         spec = named if isinstance(named, str) and named else "SPEC"

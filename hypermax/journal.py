@@ -217,16 +217,17 @@ def seal_torn_tail(path: Path) -> None:
     """Before appending to a journal: end its last line, and when that line holds no record
     (torn, or NULs a crash left, with or without its newline) mark it seen, so that it stays
     skippable once records follow it."""
+    number, last, ended = 0, b"", True  # the last line that is not blank, read a line at a time
     try:
         with open_journal(path) as file:
-            data = file.read()
+            for count, raw in enumerate(file, 1):
+                if raw.strip():
+                    number, last = count, raw
+                ended = raw.endswith(b"\n")
     except FileNotFoundError:
         return
-    body = data.rstrip()
-    last = body[body.rfind(b"\n") + 1 :]
-    tail = b"" if not data or data.endswith(b"\n") else b"\n"
+    tail = b"" if ended else b"\n"
     if last and parse_line(last) is None:
-        number = body.count(b"\n") + 1
         tail += json.dumps({"event": "torn_line", "line": number}).encode() + b"\n"
     if not tail:
         return

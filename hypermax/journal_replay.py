@@ -13,7 +13,7 @@ import math
 import os
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,7 +43,19 @@ def numbers_back(values: dict[str, Any]) -> dict[str, Any]:
 
 @bulk
 def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
-    """All records of a journal.
+    """All records of a journal, as :func:`iter_records` reads them."""
+    return list(iter_records(path, writing))
+
+
+def read_state(path: Path, writing: bool = False) -> JournalState:
+    """What the journal at ``path`` replays to, read a line at a time: what is held is the
+    state, not the journal's text nor its records (see :func:`iter_records`)."""
+    return replay(iter_records(path, writing), path)
+
+
+def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
+    """The records of a journal, read a line at a time as they are asked for; none when it
+    does not exist.
 
     A broken last line (a crash mid-write) is skipped with a warning (without one when
     ``writing``: a hypermax appends to the journal now, and the line is the record it writes
@@ -51,43 +63,43 @@ def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
     that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
     :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
     terms or metadata not an object, an unknown state) and a journal that cannot be read are a
-    ResultsError naming the file (and line).
+    ResultsError naming the file (and line), raised when the reading comes to it.
     """
-    try:
-        with open_journal(path) as file:
-            data = file.read()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
-    lines = data.split(b"\n")
-    records: list[dict[str, Any]] = []
-    broken: int | None = None
-    for index, raw in enumerate(lines):
-        number = index + 1
+    broken: tuple[int, bytes] | None = None  # the number and text of a broken line
+    for number, raw in enumerate(_lines(path), 1):
         if not raw.strip():
             continue
         record = parse_line(raw)
         if record is None:
             if broken is not None:
-                raise _damaged(path, broken, lines[broken - 1]) from None
-            broken = number
+                raise _damaged(path, *broken) from None
+            broken = number, raw
             continue
         if broken is not None:
-            if record.get("event") != "torn_line" or record.get("line") != broken:
-                raise _damaged(path, broken, lines[broken - 1])
+            if record.get("event") != "torn_line" or record.get("line") != broken[0]:
+                raise _damaged(path, *broken)
             broken = None
             continue
         problem = _shape_problem(record)
         if problem is not None:
             raise ResultsError(f"{path}: line {number}: {problem}")
-        records.append(record)
+        yield record
     if broken is not None and not writing:
         warnings.warn(
-            f"{path}: line {broken}: skipping a torn last line (a crash while writing)",
+            f"{path}: line {broken[0]}: skipping a torn last line (a crash while writing)",
             stacklevel=2,
         )
-    return records
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The lines of the journal at ``path``, one at a time; none when it does not exist."""
+    try:
+        with open_journal(path) as file:
+            yield from file
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
@@ -226,8 +238,8 @@ class JournalState:
 
 
 @bulk
-def replay(records: list[dict[str, Any]], path: Path | None = None) -> JournalState:
-    """Fold journal records into the state of every trial."""
+def replay(records: Iterable[dict[str, Any]], path: Path | None = None) -> JournalState:
+    """Fold journal records into the state of every trial (taking them one at a time)."""
     state = JournalState()
     where = f"{path}: " if path else ""
     reports: dict[int, list[dict[str, Any]]] = {}  # each trial's, joined to it at the end

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import HypermaxError
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder
 from hypermax.trial import Proposal, Trial, TrialState
 
@@ -43,7 +43,7 @@ def sampling_history(spec: Spec) -> Sampling:
 
     folder = ResultsFolder(spec.results_folder)
     try:
-        history = replay(read_records(folder.journal), folder.journal)
+        history = read_state(folder.journal)
     except (OSError, HypermaxError) as exc:
         trials, header = [], None
         note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"

@@ -14,9 +14,9 @@ from typing import Any
 
 from hypermax import __version__
 from hypermax.errors import DiskFull, ResultsError, is_disk_full
-from hypermax.execution.leftovers import kill_leftover_trials
+from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import Journal
-from hypermax.journal_replay import FORMAT_VERSION, JournalState, read_records, replay
+from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
     FolderUnusable,
     ResultsFolder,
@@ -117,9 +117,9 @@ def _prepare(
         if fresh and folder.exists():
             set_aside = folder.move_aside()  # under the lock, held: no other hypermax uses it
         folder.remove_leftovers()
-        records = read_records(folder.journal)
-        kill_leftover_trials(records, folder.path / "trials")
-        history = replay(records, folder.journal)
+        started = StartedTrials()
+        history = replay(started.watch(iter_records(folder.journal)), folder.journal)
+        kill_trial_processes(started.processes, folder.path / "trials")
         folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):

@@ -103,6 +103,7 @@ class ViewWriter:
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join()
+        self._lines.close()
 
     def _raise_disk_full(self) -> None:
         """(Under the lock.) Raise, once, the full disk the thread met."""

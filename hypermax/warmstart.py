@@ -163,9 +163,9 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
 
 
 def _from_journal(path: Path) -> list[Finished]:
-    from hypermax.journal_replay import read_records, replay
+    from hypermax.journal_replay import read_state
 
-    state = replay(read_records(path), path)
+    state = read_state(path)
     out = []
     for t in state.trials.values():
         if not t.state.finished or t.state is TrialState.INTERRUPTED:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import threading
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import quadratic, run_cli, run_hypermax_here
 
 from hypermax.errors import ResultsError
 from hypermax.journal import Journal
-from hypermax.journal_replay import FORMAT_VERSION, read_records, replay
+from hypermax.journal_replay import FORMAT_VERSION, read_records, read_state, replay
 from hypermax.trial import TrialState
 
 HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
@@ -161,3 +164,45 @@ def test_a_journal_deleted_or_replaced_while_written_keeps_every_record(tmp_path
     assert state.trials[1].loss == 0.75 and list(state.trials) == [1, 2]
     assert "trials.jsonl: deleted while the search ran; written again" in caplog.text
     assert "trials.jsonl: replaced (edited?) while the search ran; appending" in caplog.text
+
+
+#: a record this version passes over (an event of a later one): a journal's bulk that no reader
+#: keeps, 1,000 of them 4 MB
+LATER = json.dumps({"event": "x_later", "text": "n" * 4000}) + "\n"
+
+
+def _peak(read: Callable[[], Any]) -> tuple[Any, int]:
+    """What ``read()`` returns, and the most memory it held at once (allocated by Python)."""
+    tracemalloc.start()
+    try:
+        return read(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_journal_is_read_a_line_at_a_time_not_held_whole(tmp_path):
+    """show, export and plot hold what the journal replays to, not its text nor its records."""
+    path = tmp_path / "trials.jsonl"
+    ended = json.dumps(FINISHED) + "\n"
+    _write(path, json.dumps(HEADER) + "\n", json.dumps(STARTED) + "\n", LATER * 1000, ended)
+    state, peak = _peak(lambda: read_state(path))
+    assert state.trials[1].loss == 0.5
+    assert peak < path.stat().st_size / 10
+
+
+def test_a_resumed_search_reads_its_journal_a_line_at_a_time(write_spec):
+    from hypermax.search_folder import prepare
+    from hypermax.spec import load_spec
+
+    x = {"type": "number", "min": 0, "max": 1}
+    space = {"type": "object", "properties": {"x": x}}
+    doc = {"hyperparameters": space, "function": quadratic(), "search": {"iterations": 1}}
+    spec_path = write_spec({**doc, "search": {"name": "s", "iterations": 1}})
+    assert run_hypermax_here(spec_path).returncode == 0
+    spec = load_spec(spec_path)
+    with open(spec.results_folder / "trials.jsonl", "a") as journal:
+        journal.write(LATER * 1000)
+    prepared, peak = _peak(lambda: prepare(spec))
+    prepared.folder.unlock()
+    assert [t.id for t in prepared.history.finished] == [1]
+    assert peak < (spec.results_folder / "trials.jsonl").stat().st_size / 10

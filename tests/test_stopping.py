@@ -6,6 +6,9 @@ says which report stops which trial against which bar.
 
 from __future__ import annotations
 
+import math
+import random
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,15 @@ import pytest
 from conftest import OBJECTIVES
 
 from hypermax.spec import Spec, spec_from_dict
-from hypermax.stopping import Asha, EarlyStopper, EarlyStopping, MedianRule, Standing
+from hypermax.stopping import (
+    Asha,
+    Curve,
+    EarlyStopper,
+    EarlyStopping,
+    MedianRule,
+    Standing,
+    worse,
+)
 from hypermax.trial import Report, Trial, TrialState
 
 Feed = list[tuple[int, int, float]]  # (trial, step, loss), in arrival order
@@ -160,6 +171,75 @@ def test_median_does_not_count_a_forgotten_trial():
     feed(policy, [(1, 0, 0.1)])
     policy.forget(1)
     assert policy.observe(2, 0, 5.0).against == "0 of 1 trials at step 0"
+
+
+def median_by_reading_every_curve(
+    curves: dict[int, Curve], rule: EarlyStopping, trial_id: int, step: int, loss: float
+) -> Standing:
+    """The median rule as it read every other trial's curve at each report."""
+    curve = curves[trial_id]
+    best = loss if math.isinf(loss) else curve.best
+    best_at = None if best == loss else curve.best_step
+    if step < rule.grace_steps:
+        grace = f"grace (step {step} < {rule.grace_steps})"
+        return Standing(trial_id, step, best, against=grace, best_at=best_at)
+    others = [v for t, c in curves.items() if t != trial_id and (v := c.at(step)) is not None]
+    if len(others) < rule.min_trials:
+        needs = f"{len(others)} of {rule.min_trials} trials at step {step}"
+        return Standing(trial_id, step, best, against=needs, best_at=best_at)
+    median = statistics.median(others)
+    against = f"median of {len(others)} at step {step}"
+    return Standing(trial_id, step, best, median, against, worse(best, median), best_at)
+
+
+class TightMedian(MedianRule):
+    """A median rule that keeps few steps' losses: most are read from the curves."""
+
+    PER_REPORT = 1
+    AT_LEAST = 40
+
+
+@pytest.mark.parametrize("policy_class", [MedianRule, TightMedian])
+@pytest.mark.parametrize("seed", range(4))
+def test_median_gives_the_verdicts_of_reading_every_curve(policy_class, seed):
+    """Steps that go on, repeat, go back and jump; ties, diverged losses, forgotten trials."""
+    rng = random.Random(seed)
+    rule = EarlyStopping(policy="median", min_trials=rng.choice([1, 3]), grace_steps=1)
+    policy = policy_class(rule)
+    curves: dict[int, Curve] = {}
+    last: dict[int, int] = {}
+    for _ in range(1500):
+        trial = rng.randrange(25)
+        if rng.random() < 0.01:
+            policy.forget(trial)
+            curves.pop(trial, None)
+            last.pop(trial, None)
+            continue
+        step = last.get(trial, 0) + rng.choice([1, 1, 1, 1, 2, 5, 0, -1, -3])
+        step = last[trial] = max(0, step)
+        loss = rng.choice([round(rng.random(), 1), rng.random() * 3, math.inf])
+        curves.setdefault(trial, Curve()).add(step, loss)
+        expected = median_by_reading_every_curve(curves, rule, trial, step, loss)
+        assert policy.observe(trial, step, loss) == expected
+
+
+def test_median_reads_each_step_from_the_curves_once_not_at_every_report(monkeypatch):
+    reads = 0
+    at = Curve.at
+
+    def counted(curve: Curve, step: int) -> float | None:
+        nonlocal reads
+        reads += 1
+        return at(curve, step)
+
+    monkeypatch.setattr(Curve, "at", counted)
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=5, grace_steps=1))
+    trials, steps = 300, 10
+    for trial in range(trials):
+        for step in range(1, steps + 1):
+            policy.observe(trial, step, (trial * 7919 % 101) / (step + 1))
+    # reading every other curve at each report read about trials**2 * steps / 2 = 450,000
+    assert reads < 4 * trials * steps + trials * steps
 
 
 # -- ASHA -----------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -131,4 +133,44 @@ def test_a_rewrite_makes_only_the_rows_of_the_trials_that_ended_since_the_last(t
     assert writer._lines.rows_made == (size + 1) + 2 + size  # the 2 new ones, the others again
     assert (tmp_path / "results.csv").read_text() == trials_csv(trials.values())
     assert "3,failed,,,,3,,recorded again\n" in (tmp_path / "results.csv").read_text()
+    writer.close()
+
+
+def test_results_csv_lines_are_kept_in_the_file_not_in_memory(tmp_path):
+    """A rewrite copies the lines of the trials written before from the file it wrote last:
+    what is held for each trial is where its line is, not the line (nor a set of its params'
+    names, the same for every trial)."""
+    from hypermax.export import CsvLines
+
+    params = {f"param_{i}": f"a value of its own, a text of some length {i}" for i in range(20)}
+    trials = [Trial(i, dict(params), {}, TrialState.OK, loss=1.0 / i) for i in range(1, 1001)]
+    tracemalloc.start()
+    try:
+        lines = CsvLines()
+        views.export.write_views(tmp_path, trials[:-1], lines)
+        views.export.write_views(tmp_path, trials, lines)
+        gc.collect()  # and the free lists of small objects (tuples) it clears
+        held = tracemalloc.get_traced_memory()[0]
+        lines.close()
+    finally:
+        tracemalloc.stop()
+    assert lines.rows_made == len(trials)
+    assert held < (tmp_path / "results.csv").stat().st_size / 2
+
+
+def test_results_csv_changed_or_removed_between_rewrites_is_written_whole(tmp_path):
+    from hypermax.export import trials_csv
+
+    writer = ViewWriter(tmp_path)
+    trials = [trial(i, 1.0 / i) for i in range(1, 6)]
+    writer.flush(trials)
+    (tmp_path / "results.csv").unlink()  # by its name: the lines are still in the file written
+    writer.flush([*trials, trial(6, 0.1)])
+    assert (tmp_path / "results.csv").read_text() == trials_csv([*trials, trial(6, 0.1)])
+    assert writer._lines.rows_made == 6
+    with open(tmp_path / "results.csv", "r+") as table:  # changed in place: every line anew
+        table.write("garbage")
+    writer.flush([*trials, trial(6, 0.1)])
+    assert (tmp_path / "results.csv").read_text() == trials_csv([*trials, trial(6, 0.1)])
+    assert writer._lines.rows_made == 12
     writer.close()

@@ -28,12 +28,21 @@ def kill_leftover_trials(
 
     ``records`` are the journal's records: a ``trial_started`` record names the trial's main
     process by pid and create time, and a later ``trial_finished`` record for the same id means
-    it ended. Each such process still alive is killed with its descendants, its session and
-    every process carrying its token. With ``trials_root`` (``<results>/trials``), any process
-    whose ``HYPERMAX_TRIAL_DIR`` lies inside it is killed too: the grandchildren of a trial whose
-    main process already died. Call it while holding the results folder's lock.
+    it ended (see :func:`kill_trial_processes`).
     """
-    roots = unfinished_trial_processes(records)
+    return kill_trial_processes(unfinished_trial_processes(records), trials_root)
+
+
+def kill_trial_processes(
+    roots: Iterable[tuple[int, float]], trials_root: Path | None = None
+) -> list[int]:
+    """Kill the trial processes ``roots`` names by pid and create time, those that are still
+    alive, with their descendants, their session and every process carrying their token;
+    return their pids. With ``trials_root`` (``<results>/trials``), any process whose
+    ``HYPERMAX_TRIAL_DIR`` lies inside it is killed too: the grandchildren of a trial whose main
+    process already died. Call it while holding the results folder's lock.
+    """
+    roots = list(roots)
 
     def find() -> list[ProcInfo]:
         return _leftovers(roots, trials_root)
@@ -62,19 +71,41 @@ def _leftovers(roots: list[tuple[int, float]], trials_root: Path | None) -> list
 
 def unfinished_trial_processes(records: Iterable[dict[str, Any]]) -> list[tuple[int, float]]:
     """(pid, create time) of every trial the journal shows started and not finished."""
-    started: dict[Any, tuple[int, float]] = {}
+    started = StartedTrials()
     for record in records:
+        started.note(record)
+    return started.processes
+
+
+class StartedTrials:
+    """The processes of the trials that the journal records shown to it started and did not
+    finish: kept as the records pass by (:meth:`watch`), which are not held."""
+
+    def __init__(self) -> None:
+        self._started: dict[Any, tuple[int, float]] = {}
+
+    def note(self, record: dict[str, Any]) -> None:
         event = record.get("event")
         trial_id = record.get("id")
         if event == "trial_started":
             pid, create_time = record.get("pid"), record.get("create_time")
             if isinstance(pid, int) and isinstance(create_time, int | float) and pid > 0:
-                started[trial_id] = (pid, float(create_time))
+                self._started[trial_id] = (pid, float(create_time))
             else:
-                started.pop(trial_id, None)
+                self._started.pop(trial_id, None)
         elif event == "trial_finished":
-            started.pop(trial_id, None)
-    return list(started.values())
+            self._started.pop(trial_id, None)
+
+    def watch(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """``records``, noted as they pass."""
+        for record in records:
+            self.note(record)
+            yield record
+
+    @property
+    def processes(self) -> list[tuple[int, float]]:
+        """(pid, create time) of every trial started and not finished."""
+        return list(self._started.values())
 
 
 def _of_another_search(proc: psutil.Process, trials_root: Path | None) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypermax.analysis import Importance, param_importance, scored_trials
 from hypermax.errors import HypermaxError
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
@@ -68,8 +68,7 @@ def load_plot_data(results_dir: Path) -> PlotData:
     """Read a results folder's journal and frozen spec; ResultsError when it is not one."""
     check_results_folder(str(results_dir))
     folder = ResultsFolder(results_dir)
-    records = read_records(folder.journal, writing=folder.searching() is True)
-    state = replay(records, folder.journal)
+    state = read_state(folder.journal, writing=folder.searching() is True)
     trials = tuple(t for t in state.trials.values() if t.state is not TrialState.RUNNING)
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(
