@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypermax.errors import ResultsError
-from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
+from hypermax.export import (
+    COLUMN_PREFIXES,
+    METADATA_PREFIX,
+    METRIC_PREFIX,
+    OWN_COLUMNS,
+    PARAM_PREFIX,
+    cell_value,
+)
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
@@ -284,9 +291,15 @@ def _seconds(text: str | None) -> float | None:
 
 
 def _param_name(column: str) -> str:
-    """The param a column of a results table may hold: ``param.time`` holds ``time``."""
+    """The param a column of a results table may hold: ``param.time`` holds ``time``, and
+    ``param.param.x`` holds ``param.x`` (:func:`hypermax.export.column_name`); a ``metric.``
+    column holds a metric (one named like a param, ``metric.x``), no param: "" for none."""
+    if column.startswith((METRIC_PREFIX, METADATA_PREFIX)):
+        return ""
+    if not column.startswith(PARAM_PREFIX):
+        return column
     bare = column.removeprefix(PARAM_PREFIX)
-    return bare if bare in OWN_COLUMNS else column
+    return bare if bare in OWN_COLUMNS or bare.startswith(COLUMN_PREFIXES) else column
 
 
 def _parse(text: str | None) -> Any:
