@@ -272,7 +272,8 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
         flat = {}
         for column, text in row.items():
             name = _param_name(column or "")
-            if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
+            known = name in names or name.split(".")[0] in names
+            if name and column not in NOT_PARAMS and known and text:
                 flat[name] = _parse(text)
         clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
         if clash is not None:
@@ -280,7 +281,9 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
                 f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
             )
         step = _stopped_step(state, _parse(row.get("step"))) if loss is not None else None
-        out.append(Finished(unflatten(flat), loss, step, _seconds(row.get("time"))))
+        whole = {name: flat.pop(name) for name in list(flat) if name in names}  # "a.b" too
+        params = {**unflatten(flat), **whole}
+        out.append(Finished(params, loss, step, _seconds(row.get("time"))))
     return out
 
 
