@@ -299,7 +299,7 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     step = node.get("rounding")
     if step and not math.isfinite(1 / step):  # 1e-320: no value divides by it
         yield (*where, "rounding"), "is too small: 1 / rounding is more than a float holds"
-    elif range_is_valid and not normal:
+    elif range_is_valid:  # a normal prior's draws are kept within its bounds too
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
