@@ -433,15 +433,21 @@ def check_new_search_folder(path: Path) -> None:
     """ResultsError when a new search may not start in the folder ``path`` (one without a
     journal): it holds files a results folder does not (``/``, a home folder, a project's
     folder), which the search's files would mix with, or it is in the results folder of
-    another search (``--results results/s`` for a search already in ``results/s``), beside that
-    search's own files. A folder not there yet, an empty one and one holding what a search left
-    before its journal began are fine."""
+    another search (``--results results/s`` for a search already in ``results/s``; or in its
+    ``trials`` or ``logs``), among that search's own files. A folder not there yet, an empty one
+    and one holding what a search left before its journal began are fine; so is one in the
+    working folder of a trial (``results/s/trials/3/...``: a trial that runs a search)."""
     where = path if path.is_absolute() else current_folder(str(path)) / path
-    if ResultsFolder(where.parent).exists():
-        raise ResultsError(
-            f"{path}: is inside the results folder of the search in {path.parent}: give the"
-            " search a folder of its own"
-        )
+    shown = list(path.parents)  # the folders above as the user named them, then absolute
+    for i, above in enumerate(where.parents):
+        if ResultsFolder(above).exists():
+            inside = where.relative_to(above).parts
+            if len(inside) > 2 and inside[0] == "trials" and inside[1].isdigit():
+                break  # in a trial's own folder, whose files are the trial's
+            raise ResultsError(
+                f"{path}: is inside the results folder of the search in"
+                f" {shown[i] if i < len(shown) else above}: give the search a folder of its own"
+            )
     try:
         names = sorted(os.listdir(path))
     except OSError:  # not there yet (or not a folder: making it says why)

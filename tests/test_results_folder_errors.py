@@ -148,3 +148,12 @@ def test_a_folder_holding_other_files_or_inside_a_search_s_folder_is_refused(tmp
         " folder of its own\n",
     )
     assert not (empty / "s").exists()
+    for inside in ("trials", "logs"):  # among its trials' folders (a search named 4: trial 4's)
+        done = run_hypermax_here(spec, "--results", str(empty / inside))
+        assert (done.returncode, done.stderr) == (
+            2,
+            f"{empty}/{inside}/s: is inside the results folder of the search in {empty}: give"
+            " the search a folder of its own\n",
+        )
+    # a trial that runs a search of its own, in its folder
+    assert run_hypermax_here(spec, "--results", str(empty / "trials" / "1")).returncode == 0
