@@ -303,6 +303,10 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
+    if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
+        # a prior centred past a bound would give that bound alone (and tpe no range at all)
+        bounds: dict[str, Any] = {key: node[key] for key in ("min", "max") if key in node}
+        yield from _value_problems(node["mean"], (*where, "mean"), bounds)
     if range_is_valid:
         yield from _grid_problems(node, where)
 
