@@ -466,6 +466,14 @@ CASES = [
         ["bad.json: hyperparameters.properties.x.mean: must be at most 1, got 5"],
         id="normal-mean-past-its-bounds",
     ),
+    pytest.param(  # results.csv had a column without a name, which a warm start passed over
+        {"bad.json": spec(hyperparameters=hp(**{"": {"type": "number", "min": 0, "max": 1}}))},
+        [
+            'bad.json: hyperparameters.properties: has a parameter named "", an empty name:'
+            " give it one"
+        ],
+        id="empty-param-name",
+    ),
     pytest.param(
         {
             "bad.json": spec(
