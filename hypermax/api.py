@@ -402,7 +402,7 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     """The rows of results.csv with each trial's metadata's plain values added, and the columns:
     those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
     and metadata is that number, also when it was read back from the journal (``"nan"``)."""
-    from hypermax.export import trials_table
+    from hypermax.export import METADATA_PREFIX, column_name, trials_table
     from hypermax.journal_replay import numbers_back
 
     trials = [
@@ -415,7 +415,7 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     for row, trial in zip(rows, trials, strict=True):
         for name, value in trial.metadata.items():
             if not isinstance(value, dict | list):
-                column = name if name not in row and name not in taken else f"metadata.{name}"
+                column = column_name(name, METADATA_PREFIX, name in row or name in taken)
                 if column not in row:
                     row[column] = value
                     added[column] = None

@@ -127,9 +127,11 @@ def results_folder_named(given: str) -> str:
         raise ResultsError(
             f"{given}: is neither a results folder nor a search spec (a .json, .yaml or .yml file)"
         )
-    from hypermax.spec import load_spec
+    from hypermax.spec import load_spec, results_folder_of
 
-    folder = load_spec(given).results_folder
+    folder = results_folder_of(given)  # what names the folder alone: the rest may have changed
+    if folder is None or not folder.exists():
+        folder = load_spec(given).results_folder  # says what is wrong with the spec, if anything
     if not folder.exists():
         raise ResultsError(
             f"{given}: its search has not run yet (no {folder}): hypermax {given} runs it"

@@ -30,6 +30,19 @@ FIXED_COLUMNS = ("trial", "state", "loss", "time", "peak_rss_mib")
 #: before its name
 OWN_COLUMNS = frozenset({*FIXED_COLUMNS, "step", "reason", "id", "status"})
 PARAM_PREFIX = "param."
+METRIC_PREFIX = "metric."
+METADATA_PREFIX = "metadata."  # ``Result.dataframe()``'s other returned values
+#: the prefixes that set a param's, a metric's or another returned value's column apart; a
+#: name that starts with one gets its own prefix too, so that no two columns share a name (the
+#: params ``trial`` and ``param.trial`` are the columns ``param.trial`` and ``param.param.trial``)
+COLUMN_PREFIXES = (PARAM_PREFIX, METRIC_PREFIX, METADATA_PREFIX)
+
+
+def column_name(name: str, prefix: str, taken: bool) -> str:
+    """The column of a param, a metric or another value named ``name``: ``prefix`` (one of
+    :data:`COLUMN_PREFIXES`) before it when the name is ``taken`` (by a column before it) or
+    starts with one of the prefixes, else the name itself."""
+    return f"{prefix}{name}" if taken or name.startswith(COLUMN_PREFIXES) else name
 
 
 def best_trial(trials: Iterable[Trial]) -> Trial | None:
@@ -48,9 +61,10 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
 def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
     """One trial as a flat row: fixed columns, the step of its last report (if it reported),
     metrics, flat params (``param.NAME`` when named like a column of hypermax's own: ``time``,
-    ``state``, ...), reason.
+    ``state``, ..., or starting with one of :data:`COLUMN_PREFIXES`), reason.
 
-    A metric named like a param gets ``metric.NAME``; so does one named like a column of
+    A metric named like a param gets ``metric.NAME`` (as does one that starts with one of
+    :data:`COLUMN_PREFIXES`); so does one named like a column of
     hypermax's own that holds another value (a returned ``loss`` that the spec's metrics weigh
     into the loss), while one that holds the column's value (``loss`` without a ``metrics``
     section) is that column. An empty list or object param is its JSON text (``[]``). For a
@@ -91,12 +105,10 @@ def _row_parts(
         if name in OWN_COLUMNS and json_equal(value, exact.get(name)):
             continue  # the column holds it
         named = name in params or name in taken or name in OWN_COLUMNS
-        metrics[f"metric.{name}" if named else name] = value
-    columns: dict[str, Any] = {}
-    for name, value in params.items():
-        column = f"{PARAM_PREFIX}{name}" if name in OWN_COLUMNS else name
-        if column not in metrics:
-            columns[column] = value
+        metrics[column_name(name, METRIC_PREFIX, named)] = value
+    columns = {
+        column_name(name, PARAM_PREFIX, name in OWN_COLUMNS): v for name, v in params.items()
+    }
     return fixed, metrics, columns
 
 

@@ -14,8 +14,10 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
+from hypermax.callables import IDENTITY_FILE
 from hypermax.errors import ResultsError, current_folder, is_disk_full
 from hypermax.journal import JOURNAL_NAME
+from hypermax.shipped import SHIPPED_FILE
 from hypermax.specfile.reader import file_kind, open_to_read
 
 SPEC_NAME = "search.json"
@@ -33,6 +35,15 @@ SEARCHES_NAMED = 5
 #: the bytes the longest path hypermax writes in a results folder adds to the folder's own:
 #: ``/trials/<id>/..hypermax_result.json.tmp<pid>``, a trial's result on its way in
 ROOM_IN_FOLDER = 64
+#: what a results folder holds besides the temporaries of atomic writes: a folder that holds
+#: anything else is not one, and a search there would mix its files with others (the plots
+#: folder is ``hypermax.plots.PLOTS_FOLDER``)
+RESULTS_NAMES = frozenset(
+    {JOURNAL_NAME, SPEC_NAME, LOCK_NAME, "trials", "logs", "results.csv", "best.json", "plots"}
+    | {SHIPPED_FILE, SHIPPED_FILE + ".tmp", IDENTITY_FILE, IDENTITY_FILE + ".tmp"}
+)
+#: the names of other files a refused folder's message names, at most
+OTHERS_NAMED = 3
 
 
 class FolderUnusable(ResultsError):
@@ -443,6 +454,38 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
             )
     if strict:
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def check_new_search_folder(path: Path) -> None:
+    """ResultsError when a new search may not start in the folder ``path`` (one without a
+    journal): it holds files a results folder does not (``/``, a home folder, a project's
+    folder), which the search's files would mix with, or it is in the results folder of
+    another search (``--results results/s`` for a search already in ``results/s``; or in its
+    ``trials`` or ``logs``), among that search's own files. A folder not there yet, an empty one
+    and one holding what a search left before its journal began are fine; so is one in the
+    working folder of a trial (``results/s/trials/3/...``: a trial that runs a search)."""
+    where = path if path.is_absolute() else current_folder(str(path)) / path
+    shown = list(path.parents)  # the folders above as the user named them, then absolute
+    for i, above in enumerate(where.parents):
+        if ResultsFolder(above).exists():
+            inside = where.relative_to(above).parts
+            if len(inside) > 2 and inside[0] == "trials" and inside[1].isdigit():
+                break  # in a trial's own folder, whose files are the trial's
+            raise ResultsError(
+                f"{path}: is inside the results folder of the search in"
+                f" {shown[i] if i < len(shown) else above}: give the search a folder of its own"
+            )
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:  # not there yet (or not a folder: making it says why)
+        return
+    others = [n for n in names if n not in RESULTS_NAMES and not _TEMPORARY.fullmatch(n)]
+    if others:
+        named = ", ".join(others[:OTHERS_NAMED]) + (", ..." if len(others) > OTHERS_NAMED else "")
+        raise ResultsError(
+            f"{path}: holds other files than a search's ({named}), not the results of a"
+            " search: give the search a folder of its own (a new or an empty one)"
+        )
 
 
 def searches_named(path: Path) -> str | None:

@@ -20,6 +20,7 @@ from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, 
 from hypermax.results import (
     FolderUnusable,
     ResultsFolder,
+    check_new_search_folder,
     holds_own_spec,
     read_text_of,
     searches_named,
@@ -109,6 +110,8 @@ def _prepare(
             f"{folder.path}: holds the results folders of searches ({held}), not one:"
             f" --results {folder.path} puts this search in {folder.path / spec.search.name}"
         )
+    if not folder.exists():
+        check_new_search_folder(folder.path)
     if fresh and folder.exists():
         _can_move_aside(folder, spec, fresh_hint)
     folder.lock()

@@ -240,6 +240,48 @@ def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Spec
     return spec_from_dict(doc, path, overrides)
 
 
+def results_folder_of(path: str | Path) -> Path | None:
+    """The results folder (``<results.directory>/<search.name>``) the spec at ``path`` names,
+    read from the parts of it that name that folder alone: a problem elsewhere (an objective
+    moved since, a plugin method that no longer imports) does not keep ``show``, ``export`` or
+    ``plot`` from a search's results. None when those parts cannot name it (a ``$ref`` that
+    cannot be followed, a value of the wrong kind): :func:`load_spec` says why. SpecError when
+    the file cannot be read as a spec at all."""
+    from jsonschema import Draft202012Validator
+
+    from hypermax.specfile.refs import resolve_refs
+    from hypermax.specfile.schema import spec_schema
+    from hypermax.validation import folder_name
+
+    path = Path(path)
+    doc = read_document(path)
+    locating = {k: v for k, v in doc.items() if k not in ("hyperparameters", "function", "metrics")}
+    try:
+        resolved, _ = resolve_refs(locating, path)
+    except SpecError:
+        return None
+    results, search = resolved.get("results", {}), resolved.get("search", {})
+    if not isinstance(results, dict) or not isinstance(search, dict):
+        return None
+    schema = spec_schema()
+    directory_schema = schema["properties"]["results"]["properties"]["directory"]
+    directory = results.get("directory", directory_schema["default"])
+    name = search.get("name")
+    if name is None:  # as validation names it
+        original = isinstance(resolved.get(compat.RESULTS_SECTION), dict)
+        name = folder_name((original and compat.given_name(resolved)) or path.stem)
+    for value, subschema in ((directory, directory_schema), (name, _search_name_schema(schema))):
+        if not Draft202012Validator(subschema).is_valid(value):
+            return None
+    expanded = home_expanded({"results": {"directory": directory}})
+    return Path(expanded["results"]["directory"]) / name
+
+
+def _search_name_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    name: dict[str, Any] = schema["$defs"]["search"]["properties"]["name"]
+    return name
+
+
 def spec_from_dict(
     doc: dict[str, Any],
     path: Path,

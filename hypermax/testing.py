@@ -43,11 +43,13 @@ from hypermax.trial import Proposal, Trial, TrialState
 __all__ = [
     "CONDITIONAL_SPACE",
     "FLAT_SPACE",
+    "NORMAL_SPACE",
     "FiniteOptimizerContract",
     "OptimizerContract",
     "ask_checked",
     "drive",
     "flat_loss",
+    "normal_loss",
     "with_grid_points",
 ]
 
@@ -92,6 +94,20 @@ CONDITIONAL_SPACE: dict[str, Any] = {
 }
 
 
+#: numbers of mode normal, bounded: their priors reach far past ``min`` and ``max``
+NORMAL_SPACE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "w": {"type": "number", "mode": "normal", "mean": 0, "stddev": 10, "min": -1, "max": 2},
+        "n": {"type": "integer", "mode": "normal", "mean": 3, "stddev": 20, "min": 1, "max": 6},
+        "s": {
+            **{"type": "number", "mode": "normal", "scaling": "logarithmic"},
+            **{"mean": 1, "stddev": 3, "min": 0.5, "max": 4},
+        },
+    },
+}
+
+
 def flat_loss(params: dict[str, Any]) -> float:
     """A loss over :data:`FLAT_SPACE`, lowest at x=1, k=1, c="b"."""
     return (params["x"] - 1) ** 2 + params["k"] + (params["c"] != "b")
@@ -104,9 +120,15 @@ def conditional_loss(params: dict[str, Any]) -> float:
     return abs(math.log10(params["lr"]) + 2) + term + sum(params["layers"]) / 64
 
 
+def normal_loss(params: dict[str, Any]) -> float:
+    """A loss over :data:`NORMAL_SPACE`."""
+    return (params["w"] - 0.5) ** 2 + abs(params["n"] - 2) + abs(math.log(params["s"]))
+
+
 def with_grid_points(space: dict[str, Any], count: int) -> dict[str, Any]:
     """A copy of ``space`` in which every number without finitely many values (no step, no
-    ``grid``) has ``grid_points: count``: a finite space for a grid-like method."""
+    ``grid``; of mode normal, any with ``min`` and ``max``) has ``grid_points: count``: a
+    finite space for a grid-like method."""
     space = copy.deepcopy(space)
     stack = [space]
     while stack:
@@ -114,7 +136,9 @@ def with_grid_points(space: dict[str, Any], count: int) -> dict[str, Any]:
         kind = node.get("type")
         if kind in ("number", "integer"):
             stepped = node.get("rounding") or kind == "integer"
-            if not stepped and "grid" not in node and "mode" not in node:
+            normal = "mode" in node  # listed by its grid values alone, even with a step
+            bounded = "min" in node and "max" in node
+            if "grid" not in node and ((bounded and normal) or not (stepped or normal)):
                 node.setdefault("grid_points", count)
         stack.extend(node.get("properties", {}).values())
         stack.extend(node.get("anyOf", node.get("oneOf", [])))
@@ -240,6 +264,7 @@ class OptimizerContract:
         trials: how many trials each check runs (and the optimizer's budget of iterations).
         requires: import names the method needs; the suite is skipped without them.
         folder: where a plugin's module is imported from, when it is not on ``sys.path``.
+        normal_numbers: whether the method searches numbers of mode normal (``atpe`` does not).
     """
 
     method: ClassVar[str] = ""
@@ -248,6 +273,7 @@ class OptimizerContract:
     trials: ClassVar[int] = 24
     requires: ClassVar[tuple[str, ...]] = ()
     folder: ClassVar[Path | None] = None
+    normal_numbers: ClassVar[bool] = True
 
     def space(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The test space ``raw`` as this method searches it (a hook: unchanged here)."""
@@ -283,6 +309,22 @@ class OptimizerContract:
                 f"{where}, which encode to {space.encode(params)}, not to its internal values "
                 f"{trial.internal}"
             )
+            assert space.decode(trial.internal) == params, where
+
+    def test_numbers_of_mode_normal_stay_within_their_bounds(self) -> None:
+        """A number of mode normal with ``min`` and ``max`` is a float (an ``int``) within them,
+        whichever method proposes it: the methods of hyperopt and differential evolution
+        proposed draws of its prior far past them."""
+        if not self.normal_numbers:
+            pytest.skip(f'"{self.method}" does not search numbers of mode normal')
+        space = Space(self.space(NORMAL_SPACE))
+        told = drive(self.make(NORMAL_SPACE), 12, normal_loss, states=_state_for)
+        assert told, _NOTHING
+        for trial in told:
+            params, where = trial.params, f"trial {trial.id} got {trial.params}"
+            assert -1 <= params["w"] <= 2 and isinstance(params["w"], float), where
+            assert params["n"] in range(1, 7) and isinstance(params["n"], int), where
+            assert 0.5 <= params["s"] <= 4, where
             assert space.decode(trial.internal) == params, where
 
     def test_every_finished_state_is_taken(self) -> None:

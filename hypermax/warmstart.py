@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypermax.errors import ResultsError
-from hypermax.export import OWN_COLUMNS, PARAM_PREFIX, cell_value
+from hypermax.export import (
+    COLUMN_PREFIXES,
+    METADATA_PREFIX,
+    METRIC_PREFIX,
+    OWN_COLUMNS,
+    PARAM_PREFIX,
+    cell_value,
+)
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
@@ -265,7 +272,8 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
         flat = {}
         for column, text in row.items():
             name = _param_name(column or "")
-            if name and column not in NOT_PARAMS and name.split(".")[0] in names and text:
+            known = name in names or name.split(".")[0] in names
+            if name and column not in NOT_PARAMS and known and text:
                 flat[name] = _parse(text)
         clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
         if clash is not None:
@@ -273,7 +281,9 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
                 f"{path}: line {rows.line_num}: {clash} has a value and also parts ({clash}.*)"
             )
         step = _stopped_step(state, _parse(row.get("step"))) if loss is not None else None
-        out.append(Finished(unflatten(flat), loss, step, _seconds(row.get("time"))))
+        whole = {name: flat.pop(name) for name in list(flat) if name in names}  # "a.b" too
+        params = {**unflatten(flat), **whole}
+        out.append(Finished(params, loss, step, _seconds(row.get("time"))))
     return out
 
 
@@ -284,9 +294,15 @@ def _seconds(text: str | None) -> float | None:
 
 
 def _param_name(column: str) -> str:
-    """The param a column of a results table may hold: ``param.time`` holds ``time``."""
+    """The param a column of a results table may hold: ``param.time`` holds ``time``, and
+    ``param.param.x`` holds ``param.x`` (:func:`hypermax.export.column_name`); a ``metric.``
+    column holds a metric (one named like a param, ``metric.x``), no param: "" for none."""
+    if column.startswith((METRIC_PREFIX, METADATA_PREFIX)):
+        return ""
+    if not column.startswith(PARAM_PREFIX):
+        return column
     bare = column.removeprefix(PARAM_PREFIX)
-    return bare if bare in OWN_COLUMNS else column
+    return bare if bare in OWN_COLUMNS or bare.startswith(COLUMN_PREFIXES) else column
 
 
 def _parse(text: str | None) -> Any:

@@ -41,6 +41,31 @@ def test_show_export_and_resume_take_the_spec_of_a_results_folder(tmp_path, monk
     assert code == 0 and "resuming quad: 2 trials done" in out
 
 
+def test_show_and_export_of_a_spec_need_only_what_names_its_results_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """A spec edited since its search ran (its objective moved, its space mid-edit, a plugin
+    method not written yet) still names its results folder: ``show`` refused it whole."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "search.json").write_text(json.dumps(SPEC))
+    hypermax.optimize("search.json")
+    capsys.readouterr()
+    by_folder = [output(capsys, *command, "out/quad") for command in (["show"], ["export"])]
+    space = {"type": "object", "properties": {"x": {"type": "number", "min": 1, "max": 0}}}
+    edited = {**SPEC, "hyperparameters": space, "function": {**SPEC["function"], "src": "gone.py"}}
+    edited["search"] = {**SPEC["search"], "method": "plugins:Unwritten"}
+    (tmp_path / "search.json").write_text(json.dumps(edited))
+    assert [output(capsys, *command, "search.json") for command in (["show"], ["export"])] == (
+        by_folder
+    )
+    edited["results"] = {"directory": 3}  # where its folder is cannot be told: every problem
+    (tmp_path / "search.json").write_text(json.dumps(edited))
+    code, out, err = output(capsys, "show", "search.json")
+    assert (code, out) == (2, "")
+    assert "search.json: results.directory: must be a string, got 3\n" in err
+    assert "search.json: function.src: " in err
+
+
 @pytest.mark.parametrize("command", [[], ["validate"], ["sample"]])
 def test_a_folder_given_as_a_spec_says_what_it_is(tmp_path, monkeypatch, capsys, command):
     monkeypatch.chdir(tmp_path)

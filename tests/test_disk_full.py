@@ -153,6 +153,7 @@ def test_leftover_temporary_files_are_removed_on_the_next_start(tmp_path: Path) 
         path.write_text("")
     keep = folder / "notes.tmp"
     keep.write_text("the user's")
+    (folder / "trials.jsonl").write_text("")  # the search's folder: no other search starts here
     model_spec(
         tmp_path, "def train(params):\n    return params['x']\n", {"name": "again", "iterations": 1}
     )

@@ -36,7 +36,7 @@ def test_a_plugin_author_runs_the_contract_with_one_pytest_line() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
 
 
 def test_a_search_runs_the_plugin_from_the_spec_folder_with_its_options(

@@ -32,6 +32,50 @@ def test_params_named_like_hypermax_columns_are_kept_and_warm_start_reads_them(t
     ]
 
 
+def test_no_two_params_metrics_or_values_share_a_column(tmp_path, capsys):
+    """The params ``trial`` and ``param.trial`` were both the column ``param.trial`` (results.csv,
+    export, ``Result.dataframe()``): one of them was lost from every row."""
+    import pytest
+
+    from hypermax.api import make_result
+    from hypermax.trial import Trial, TrialState
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    params = {"trial": 0.5, "param": {"trial": 5}, "metric": {"m": "a"}, "x": 1}
+    metrics = {"loss": 0.1, "x": 2, "metric.x": 3, "param.x": 4}
+    lines = [
+        {"event": "header", "format": 1},
+        {"event": "trial_started", "id": 1, "params": params},
+        {"event": "trial_finished", "id": 1, "state": "ok", "loss": 0.1, "metrics": metrics},
+    ]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert main(["export", str(folder)]) == 0
+    table = capsys.readouterr().out
+    (row,) = csv.DictReader(io.StringIO(table))
+    assert row == {
+        **{"trial": "1", "state": "ok", "loss": "0.1", "time": "", "peak_rss_mib": ""},
+        **{"metric.x": "2", "metric.metric.x": "3", "metric.param.x": "4"},
+        **{"param.trial": "0.5", "param.param.trial": "5", "param.metric.m": "a", "x": "1"},
+        "reason": "",
+    }
+    assert len(table.splitlines()[0].split(",")) == len(row)  # no column twice
+    (folder / "results.csv").write_text(table)
+    assert load_warm_start(folder / "results.csv", set(params)) == [
+        Finished(params, 0.1, None, None)
+    ]
+    pytest.importorskip("pandas", reason="Result.dataframe() needs pandas")
+    metadata = {"trial": 6, "metadata.trial": 7, "param.trial": 8}
+    trial = Trial(1, params, {}, TrialState.OK, 0.1, metrics=metrics, metadata=metadata)
+    frame = make_result(tmp_path, "iterations done", (trial,)).dataframe()
+    assert list(frame.columns) == [
+        "state", "loss", "time", "peak_rss_mib", "metric.x", "metric.metric.x", "metric.param.x",
+        "param.trial", "param.param.trial", "param.metric.m", "x", "metadata.trial",
+        "metadata.metadata.trial", "metadata.param.trial", "reason",
+    ]  # fmt: skip
+    assert frame.loc[1, "param.trial"] == 0.5 and frame.loc[1, "metadata.param.trial"] == 8
+
+
 def test_losses_near_the_largest_float_are_ranked_not_an_unexpected_error(tmp_path, capsys):
     folder = tmp_path / "r"
     folder.mkdir()

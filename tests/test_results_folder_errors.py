@@ -119,3 +119,41 @@ def test_a_folder_of_results_folders_given_as_run_s_own_is_refused(tmp_path):
         f" {results} puts this search in {results}/s\n",
     )
     assert [p.name for p in results.iterdir()] == ["s"]
+
+
+def test_a_folder_holding_other_files_or_inside_a_search_s_folder_is_refused(tmp_path):
+    """``hypermax search.json ~`` (or ``/``, or a project's folder) wrote the search's journal,
+    trials and logs in among the files there; ``--results results/s`` put a search inside the
+    results folder of another one. A new, an empty and the search's own folder still do."""
+    spec = _spec(tmp_path, tmp_path / "results")
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("notes.txt", ".bashrc", "data", "model.py"):
+        (project / name).write_text("the user's")
+    done = run_hypermax_here(spec, str(project))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{project}: holds other files than a search's (.bashrc, data, model.py, ...), not the"
+        " results of a search: give the search a folder of its own (a new or an empty one)\n",
+    )
+    assert sorted(p.name for p in project.iterdir()) == [".bashrc", "data", "model.py", "notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_hypermax_here(spec, str(empty)).returncode == 0  # an empty folder
+    assert run_hypermax_here(spec, str(empty)).returncode == 0  # and the search's own again
+    done = run_hypermax_here(spec, "--results", str(empty))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{empty}/s: is inside the results folder of the search in {empty}: give the search a"
+        " folder of its own\n",
+    )
+    assert not (empty / "s").exists()
+    for inside in ("trials", "logs"):  # among its trials' folders (a search named 4: trial 4's)
+        done = run_hypermax_here(spec, "--results", str(empty / inside))
+        assert (done.returncode, done.stderr) == (
+            2,
+            f"{empty}/{inside}/s: is inside the results folder of the search in {empty}: give"
+            " the search a folder of its own\n",
+        )
+    # a trial that runs a search of its own, in its folder
+    assert run_hypermax_here(spec, "--results", str(empty / "trials" / "1")).returncode == 0

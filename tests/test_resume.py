@@ -218,21 +218,24 @@ def test_fresh_does_not_move_aside_a_folder_holding_the_spec_or_the_current_fold
 ):
     doc = {**SPEC, "search": {**SPEC["search"], "iterations": 1}}
     spec = write_spec(doc, name="my.json")
-    assert run_cli_here(str(spec), ".", "--no-ui", cwd=tmp_path).returncode == 0
-    proc = run_cli_here(str(spec), str(tmp_path), "--no-ui", "--fresh", cwd=tmp_path.parent)
+    work = tmp_path / "work"  # a new search starts in an empty folder only
+    work.mkdir()
+    assert run_cli_here(str(spec), ".", "--no-ui", cwd=work).returncode == 0
+    spec = spec.rename(work / "my.json")  # the spec kept with its search since
+    proc = run_cli_here(str(spec), str(work), "--no-ui", "--fresh", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (
         2,
-        f"{tmp_path}: --fresh cannot move the results folder aside: it holds the spec my.json;"
+        f"{work}: --fresh cannot move the results folder aside: it holds the spec my.json;"
         " give the search a folder of its own\n",
     )
-    proc = run_cli_here(str(spec), ".", "--no-ui", "--fresh", cwd=tmp_path)
+    proc = run_cli_here(str(spec), ".", "--no-ui", "--fresh", cwd=work)
     assert (proc.returncode, proc.stderr) == (
         2,
         ".: --fresh cannot move the results folder aside: it holds the current folder; give the"
         " search a folder of its own\n",
     )
-    assert spec.exists() and not tmp_path.with_name(f"{tmp_path.name}.1").exists()
-    assert len(finished_records(tmp_path)) == 1
+    assert spec.exists() and not work.with_name("work.1").exists()
+    assert len(finished_records(work)) == 1
 
 
 def test_more_iterations_resume_and_results_dir_forms(tmp_path, write_spec):

@@ -454,6 +454,26 @@ CASES = [
         ['bad.json: hyperparameters.properties.x: missing required key "stddev"'],
         id="normal-without-stddev",
     ),
+    pytest.param(  # tpe failed: `low <= high` must hold; the others gave the bound alone
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    x={"type": "number", "mode": "normal", "mean": 5, "stddev": 1, "max": 1},
+                    y={"type": "integer", "mode": "normal", "mean": 0.5, "stddev": 1, "min": 0},
+                )
+            )
+        },
+        ["bad.json: hyperparameters.properties.x.mean: must be at most 1, got 5"],
+        id="normal-mean-past-its-bounds",
+    ),
+    pytest.param(  # results.csv had a column without a name, which a warm start passed over
+        {"bad.json": spec(hyperparameters=hp(**{"": {"type": "number", "min": 0, "max": 1}}))},
+        [
+            'bad.json: hyperparameters.properties: has a parameter named "", an empty name:'
+            " give it one"
+        ],
+        id="empty-param-name",
+    ),
     pytest.param(
         {
             "bad.json": spec(

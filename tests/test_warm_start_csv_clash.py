@@ -15,3 +15,15 @@ def test_a_param_with_a_value_and_parts_is_a_one_line_error(tmp_path):
     with pytest.raises(ResultsError) as caught:
         load_warm_start(table, {"l"})
     assert str(caught.value) == f"{table}: line 3: l has a value and also parts (l.*)"
+
+
+def test_a_param_whose_name_holds_a_dot_is_read_back_whole(tmp_path):
+    """A top-level param named ``lr.max`` (legal beside no object ``lr``) was left out of every
+    row, its column taken for a part of a param ``lr`` the space does not have."""
+    from hypermax.warmstart import Finished
+
+    table = tmp_path / "results.csv"
+    table.write_text("trial,state,loss,lr.max,opt.name\n1,ok,0.5,0.1,adam\n")
+    assert load_warm_start(table, {"lr.max", "opt"}) == [
+        Finished({"lr.max": 0.1, "opt": {"name": "adam"}}, 0.5, None, None)
+    ]

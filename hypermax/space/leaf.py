@@ -78,12 +78,13 @@ class Leaf:
         return all(internal.get(label) == index for label, index in self.condition)
 
     def shape(self, raw: float) -> float | int:
-        """A number as the trial receives it: rounded to the step, kept within the bounds (but
-        for a normal prior), an ``int`` for integers. Its internal value is ``float`` of it."""
+        """A number as the trial receives it: rounded to the step, kept within the bounds (a
+        normal prior's too, when it has them), an ``int`` for integers. Its internal value is
+        ``float`` of it."""
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
-        bounded, integer = self.prior is None, self.kind == "int"
-        return shape_number(raw, low, high, self.step, bounded, integer, positive=self.log)
+        integer = self.kind == "int"
+        return shape_number(raw, low, high, self.step, integer, positive=self.log)
 
     def options(self) -> tuple[Any, ...] | None:
         """The finite internal values of this leaf in order, or None when there are infinitely
@@ -98,33 +99,30 @@ def shape_number(
     low: float,
     high: float,
     step: float | None,
-    bounded: bool,
     integer: bool,
     positive: bool = False,
 ) -> float | int:
-    """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` when
-    ``bounded`` (with a step, to the first or last multiple within them, so that bounds off the
-    step are never taken), and an ``int`` when ``integer`` (within fractional bounds, the
-    nearest whole number inside them). A ``positive`` number (one on a log scale) rounds to
-    one step at least, never to 0."""
+    """``raw`` rounded to a multiple of ``step`` (if any), clamped to ``[low, high]`` (with a
+    step, to the first or last multiple within them, so that bounds off the step are never
+    taken; a bound may be infinite: a normal prior's without ``min`` or ``max``), and an
+    ``int`` when ``integer`` (within fractional bounds, the nearest whole number inside them).
+    A ``positive`` number (one on a log scale) rounds to one step at least, never to 0."""
     value = float(raw)
     if step:
         count: float = round(value / step)
         if positive:
             count = max(count, 1)
-        if bounded:
-            first, last = step_range(low, high, step)
-            if first <= last:  # a spec's number always holds a multiple (validation)
-                count = min(max(count, first), last)
+        first, last = step_range(low, high, step)
+        if first <= last:  # a spec's number always holds a multiple (validation)
+            count = min(max(count, first), last)
         value = step_multiple(count, step)
-    if bounded:
-        value = min(max(value, low), high)
+    value = min(max(value, low), high)
     if not integer:
         return value
     whole = round(value)
-    if bounded and math.isfinite(low):
+    if math.isfinite(low):
         whole = max(whole, math.ceil(low))
-    if bounded and math.isfinite(high):
+    if math.isfinite(high):
         whole = min(whole, math.floor(high))
     return whole
 

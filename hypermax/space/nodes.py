@@ -194,8 +194,8 @@ class NumberNode(Node):
         return hp.uniform(self.label, self.low, self.high)
 
     def _shape(self, raw: float) -> float | int:
-        bounded = self.normal is None
-        return shape_number(raw, self.low, self.high, self.q, bounded, self.integer, self.log)
+        # a normal prior's draw is kept within its bounds too, when it has them (infinite else)
+        return shape_number(raw, self.low, self.high, self.q, self.integer, self.log)
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return self._shape(vals[self.label])
@@ -203,10 +203,10 @@ class NumberNode(Node):
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise EncodeError(f"expected a number, got {json_text(value)}")
-        if self.normal is None and not (self.low <= value <= self.high):
-            raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
-        if not math.isfinite(value):  # a normal prior: no draw of it is
+        if not math.isfinite(value):  # no draw of a normal prior is (nor within bounds)
             raise EncodeError(f"expected a finite number, got {value}")
+        if not (self.low <= value <= self.high):  # a normal prior's bounds too
+            raise EncodeError(f"{value} is outside [{self.low}, {self.high}]")
         if self.normal is not None and self.log and value < 0:
             raise EncodeError(f"{value} is below 0, which no draw of a log-normal prior is")
         out[self.label] = float(value)

@@ -197,13 +197,16 @@ def _not_json_problems(value: Any, where: JsonPath) -> Iterator[Problem]:
 
 def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     """Names with ``.`` or ``#`` that make two parameters one: ``"a.b"`` beside an object ``a``
-    with a ``b`` (the optimizers and the tables know a parameter by its dotted path)."""
+    with a ``b`` (the optimizers and the tables know a parameter by its dotted path); and an
+    empty name, which names no column."""
     from hypermax.space import Space
 
     shared = {label for label, count in Counter(Space(node).labels()).items() if count > 1}
     for at, each in every_node(node, where):
         properties = each.get("properties", {}) if each.get("type") == "object" else {}
         names = {name: _flat_paths(child, name) for name, child in properties.items()}
+        if "" in names:  # a column without a name in the tables, "=0.5" in show's lines
+            yield (*at, "properties"), 'has a parameter named "", an empty name: give it one'
         for name in names:
             others = (
                 flat for other, each_names in names.items() if other != name for flat in each_names
@@ -299,10 +302,14 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     step = node.get("rounding")
     if step and not math.isfinite(1 / step):  # 1e-320: no value divides by it
         yield (*where, "rounding"), "is too small: 1 / rounding is more than a float holds"
-    elif range_is_valid and not normal:
+    elif range_is_valid:  # a normal prior's draws are kept within its bounds too
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
+    if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
+        # a prior centred past a bound would give that bound alone (and tpe no range at all)
+        bounds: dict[str, Any] = {key: node[key] for key in ("min", "max") if key in node}
+        yield from _value_problems(node["mean"], (*where, "mean"), bounds)
     if range_is_valid:
         yield from _grid_problems(node, where)
 
