@@ -466,6 +466,49 @@ def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(clust
     assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
 
 
+def test_a_trial_whose_start_is_on_its_way_is_stopped_on_its_worker(cluster, tmp_path):
+    """A trial stopped early after its task claimed its attempt and started it, while the
+    worker's start event is still on its way to hypermax, is stopped on its worker once that
+    event arrives, as one whose start was heard: its task was cancelled under it instead, and
+    it ended ``interrupted`` ("its Dask task was cancelled"). Here the start event is held
+    back until the stop has been dealt with."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        env={SENTINELS_ENV: str(tmp_path)},
+        kill_grace=0.25,
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    held: list[Any] = []
+
+    def hold_starts(event: Any) -> None:
+        if event[1].get("kind") == "started":
+            held.append(event)
+        else:
+            runner._on_event(event)
+
+    try:
+        runner.client.subscribe_topic(runner.topic, hold_starts)
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        (pid,) = sentinel(tmp_path / "up-1")
+        wait_until(lambda: held, OUTCOME_TIMEOUT, "the start event")
+        runner.cancel(1, KillReason.EARLY_STOP)
+        assert runner.poll(0.1) == []  # where a trial waiting for a worker is dropped
+        runner.client.subscribe_topic(runner.topic, runner._on_event)
+        for event in held:
+            runner.client.loop.add_callback(runner._on_event, event)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert (outcome.state, outcome.kill_reason) == (
+        TrialState.STOPPED,
+        KillReason.EARLY_STOP,
+    ), outcome.reason
+    assert outcome.exit_code == -signal.SIGTERM
+    assert not pid_alive(pid)
+
+
 def test_reports_of_any_json_reach_the_runner_and_leave_the_worker_running(cluster, tmp_path):
     """A report whose values Dask's msgpack cannot carry (an integer beyond 64 bits, a lone
     surrogate, deep nesting) arrives whole, and its worker goes on: such a message broke the

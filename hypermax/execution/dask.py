@@ -187,28 +187,32 @@ class DaskRunner(BaseRunner):
         """Drop the tasks of the trials stopped before they started, where they wait (for a
         worker, a free thread): mark each stopped in the scheduler's metadata first, all in one
         round trip, so that a task that starts all the same finds its mark and does not run its
-        trial (one that starts before its mark is set sends its start event, which delivers the
-        stop instead). Then cancel them, in one call."""
+        trial. A task that claimed its attempt before its mark was set has started, though its
+        start event has not arrived yet: it is left unmarked and its task is not cancelled
+        under it; its start event delivers the stop. Then cancel the others, in one call."""
         with self._attempts.lock:  # one that started since has its stop delivered there
             chosen = [a for a in self._unstarted if a.worker is None and not a.done]
             self._unstarted = []
         if not chosen:
             return
         marks = [
-            ([*claim_path(self.topic, a.key), "stop"], a.stop.value)
-            for a in chosen
-            if a.stop is not None
+            (claim_path(self.topic, a.key), a.stop.value) for a in chosen if a.stop is not None
         ]
         try:
-            self.client.run_on_scheduler(_stop_marks(), marks)
+            claimed = set(self.client.run_on_scheduler(_stop_marks(), marks))
         except Exception:  # a scheduler that runs no code sent to it: one mark at a time
-            for keys, value in marks:
+            claimed = set()
+            for index, (where, value) in enumerate(marks):
                 try:
-                    self.client.set_metadata(keys, value)
+                    if "worker" in (self.client.get_metadata(where, default=None) or {}):
+                        claimed.add(index)
+                    else:
+                        self.client.set_metadata([*where, "stop"], value)
                 except Exception as exc:
                     log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
                     break
-        self._on_loop(self._cancel_tasks, [a.future for a in chosen])
+        started = {marks[index][0][-1] for index in claimed}
+        self._on_loop(self._cancel_tasks, [a.future for a in chosen if a.key not in started])
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -482,13 +486,20 @@ class DaskRunner(BaseRunner):
             await self.client.cancel([f for f in futures if f is not None], asynchronous=True)
 
 
-def _stop_marks() -> Callable[..., None]:
-    """A function that sets many marks in the scheduler's metadata (``Client.run_on_scheduler``
-    with ``[(keys, value), ...]``). Made here, it travels by value: the scheduler needs no
-    hypermax to run it."""
+def _stop_marks() -> Callable[..., list[int]]:
+    """A function that marks many attempts stopped in the scheduler's metadata
+    (``Client.run_on_scheduler`` with ``[(claim path, stop value), ...]``) and returns the
+    indexes of those it left unmarked, already claimed by the run of their task. Made here, it
+    travels by value: the scheduler needs no hypermax to run it."""
 
-    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> None:
-        for keys, value in marks:
-            dask_scheduler.set_metadata(keys=keys, value=value)
+    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> list[int]:
+        claimed = []
+        for index, (where, value) in enumerate(marks):
+            seen = dask_scheduler.get_metadata(keys=where, default=None)
+            if isinstance(seen, dict) and "worker" in seen:
+                claimed.append(index)
+            else:
+                dask_scheduler.set_metadata(keys=[*where, "stop"], value=value)
+        return claimed
 
     return stop_marks

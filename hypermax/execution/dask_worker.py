@@ -192,7 +192,10 @@ def _claim(task: TrialTask, address: str) -> Outcome | None:
     """Claim the attempt for this run of its task; the Outcome to return instead, if any.
 
     An attempt that another run already claimed was lost with that run's worker; one the runner
-    stopped before it started ends as stopped (or interrupted) without running.
+    stopped before it started ends as stopped (or interrupted) without running. The claim is
+    read back once made: the runner marks an attempt stopped only where it finds no claim, and
+    its mark may have come between the first look and the claim; then its task is cancelled,
+    and the trial must not run.
     """
     where = claim_path(task.topic, task.key)
     try:
@@ -200,7 +203,9 @@ def _claim(task: TrialTask, address: str) -> Outcome | None:
         seen = client.get_metadata(where, default=None)
         if not isinstance(seen, dict):
             client.set_metadata([*where, "worker"], address)
-            return None
+            seen = client.get_metadata(where, default=None)
+            if not isinstance(seen, dict) or "stop" not in seen:
+                return None
     except Exception as exc:  # unclaimed, the trial must not run: the driver decides again
         return _interrupted(task, f"worker {address} cannot reach the scheduler: {exc}")
     if "stop" in seen:
