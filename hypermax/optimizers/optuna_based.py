@@ -123,7 +123,11 @@ def add_trials(study: optuna.Study, trials: list[FrozenTrial]) -> None:
         held = storage._studies[study_id].trials
         index = storage._trial_id_to_study_id_and_number
         update_cache, lock = storage._update_cache, storage._lock
-        if not (isinstance(held, list) and isinstance(index, dict)):
+        if not (
+            isinstance(held, list)
+            and isinstance(index, dict)
+            and isinstance(storage._max_trial_id, int)
+        ):
             raise AttributeError("the storage keeps its trials otherwise")
         for trial in trials:
             trial._validate()
@@ -264,7 +268,8 @@ class OptunaOptimizer(HistoryOptimizer):
     @bulk
     def _rebuild(self) -> None:
         """A new study holding every known trial in the order of the ids (with the garbage
-        collector paused: a 100,000-trial study is half a million objects and no cycle)."""
+        collector paused: a 100,000-trial study is most of a million objects, none in a
+        cycle)."""
         import optuna
         from optuna.storages import InMemoryStorage
 
