@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -18,16 +19,35 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class _Pauses:
+    """The paused stretches open in any thread: the collector is a process's, so the first
+    to open pauses it and the last to close restores it, whatever order the threads go in."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.open = 0
+        self.was_enabled = False
+
+
+_pauses = _Pauses()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Inside, the cyclic garbage collector does not run (it is left as it was found)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """Inside, the cyclic garbage collector does not run; it is left as it was found once no
+    thread is inside any more."""
+    with _pauses.lock:
+        if _pauses.open == 0:
+            _pauses.was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses.open += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pauses.lock:
+            _pauses.open -= 1
+            if _pauses.open == 0 and _pauses.was_enabled:
+                gc.enable()
 
 
 def bulk(fn: Callable[P, R]) -> Callable[P, R]:

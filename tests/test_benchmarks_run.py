@@ -107,7 +107,7 @@ def test_resume_and_scale(bench) -> None:
     assert len(costs) == 3 and all(cost > 0 for cost in costs)
     scale = bench("scale")
     figures = scale.ask_and_resume(20, 2, "random")
-    assert set(figures) == {"read", "rebuild", "tpe", "random"}
+    assert set(figures) == {"read", "rebuild", "first ask", "later asks", "random"}
     assert all(value > 0 and math.isfinite(value) for value in figures.values())
 
 

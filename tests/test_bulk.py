@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 from hypermax import journal_replay as journal
 from hypermax.bulk import bulk, collector_paused
@@ -46,3 +47,31 @@ def test_reading_and_replaying_a_journal_are_bulk_work(tmp_path, monkeypatch):
     monkeypatch.setattr(journal.json, "loads", loads)
     state = journal.replay(journal.read_records(path), path)
     assert seen == [False] and state.header == {"event": "header", "format": 1}
+
+
+def test_the_collector_stays_paused_until_the_last_thread_inside_leaves():
+    """Two threads pause it and the first one leaves: the other is still inside, so the
+    collector stays paused; it runs again once that one leaves too."""
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with collector_paused():
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait()
+        with collector_paused():
+            second_in.set()
+            first_out.wait()
+            seen.append(gc.isenabled())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [False]
+    assert gc.isenabled()

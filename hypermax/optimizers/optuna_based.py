@@ -11,11 +11,13 @@ when hypermax or its spec validation is imported.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from hypermax.bulk import bulk
 from hypermax.optimizers.base import trial_seed
 from hypermax.optimizers.believer import believer_sampler_class
 from hypermax.optimizers.dimensions import Dimension
@@ -28,7 +30,9 @@ from hypermax.warnings_log import warnings_ignored
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.distributions import BaseDistribution
     from optuna.samplers import BaseSampler
+    from optuna.trial import FrozenTrial, TrialState
 
 
 class _IntoHypermaxLog(logging.Handler):
@@ -72,6 +76,81 @@ def quiet_optuna() -> Iterator[None]:
         yield
 
 
+def frozen_trial(
+    state: TrialState,
+    params: dict[str, Any],
+    distributions: dict[str, BaseDistribution],
+    value: float | None = None,
+    intermediate: dict[int, float] | None = None,
+) -> FrozenTrial:
+    """A trial to add to a study (checked as it is added, by :func:`add_trials`): what
+    ``optuna.trial.create_trial`` makes, without its conversion of each distribution from the
+    classes of Optuna 2, which tripled the cost of making 10,000 trials and which the
+    distributions of :mod:`~hypermax.optimizers.dimensions` never are."""
+    from optuna.trial import FrozenTrial
+
+    started = datetime.datetime.now()
+    return FrozenTrial(
+        number=-1,
+        state=state,
+        value=value,
+        datetime_start=started,
+        datetime_complete=started if state.is_finished() else None,
+        params=params,
+        distributions=distributions,
+        user_attrs={},
+        system_attrs={},
+        intermediate_values=intermediate or {},
+        trial_id=-1,
+    )
+
+
+def add_trials(study: optuna.Study, trials: list[FrozenTrial]) -> None:
+    """Add ``trials`` (made for this study and held by nothing else) to ``study``, in order.
+
+    ``Study.add_trial`` has the storage deep-copy each trial, which made the first ask after
+    resuming a 10,000-trial search take seconds. An in-memory storage of this Optuna takes them
+    as they are, checked as ``add_trial`` checks them, and numbered and indexed under its lock as
+    it numbers and indexes the trials it copies. A storage of another kind, or an Optuna whose
+    storage keeps its trials otherwise, gets them one by one through ``add_trial``."""
+    from optuna.storages import InMemoryStorage
+
+    storage = study._storage
+    try:
+        if type(storage) is not InMemoryStorage or len(study.directions) != 1:
+            raise AttributeError("not an in-memory study of one objective")
+        study_id = study._study_id
+        held = storage._studies[study_id].trials
+        index = storage._trial_id_to_study_id_and_number
+        update_cache, lock = storage._update_cache, storage._lock
+        if not (
+            isinstance(held, list)
+            and isinstance(index, dict)
+            and isinstance(storage._max_trial_id, int)
+        ):
+            raise AttributeError("the storage keeps its trials otherwise")
+        for trial in trials:
+            trial._validate()
+    except (AttributeError, KeyError):
+        add_trials_one_by_one(study, trials)
+        return
+    with lock:
+        for trial in trials:
+            trial_id = storage._max_trial_id + 1
+            storage._max_trial_id = trial_id
+            trial.number = len(held)
+            trial._trial_id = trial_id
+            index[trial_id] = (study_id, trial.number)
+            held.append(trial)
+            update_cache(trial_id, study_id)
+
+
+def add_trials_one_by_one(study: optuna.Study, trials: list[FrozenTrial]) -> None:
+    """Add ``trials`` to ``study`` through Optuna's ``add_trial``, each copied by the storage."""
+    for trial in trials:
+        study.add_trial(trial)
+
+
 class OptunaOptimizer(HistoryOptimizer):
     """Proposes params with an Optuna sampler (:meth:`sampler`) over an in-memory study.
 
@@ -107,6 +186,8 @@ class OptunaOptimizer(HistoryOptimizer):
         self._numbers: dict[int, int] = {}  # trial id → the Optuna trial's number
         self._count = 0  # trials in the study (Optuna numbers them 0, 1, ...)
         self._last_id = 0  # the largest trial id in the study, which must stay in id order
+        # most_steps → each dimension with its Optuna distribution, shared by every trial
+        self._distributions: dict[float, list[tuple[Dimension, BaseDistribution]]] = {}
 
     # -- what subclasses decide -------------------------------------------------------------
     def sampler(self, seed: int) -> BaseSampler:
@@ -184,8 +265,11 @@ class OptunaOptimizer(HistoryOptimizer):
             self._asking = asking
         return asking
 
+    @bulk
     def _rebuild(self) -> None:
-        """A new study holding every known trial in the order of the ids."""
+        """A new study holding every known trial in the order of the ids (with the garbage
+        collector paused: a 100,000-trial study is most of a million objects, none in a
+        cycle)."""
         import optuna
         from optuna.storages import InMemoryStorage
 
@@ -200,15 +284,19 @@ class OptunaOptimizer(HistoryOptimizer):
             [(i, internal, False, loss) for i, (internal, loss) in self.history.finished.items()]
             + [(i, internal, True, lie) for i, internal in self.history.running.items()]
         )
+        added: list[tuple[int, FrozenTrial]] = []
         for trial_id, internal, running, loss in known:
             if running and self.rebuild_each_ask and not self.constant_liar:
                 continue
             if running and lie is not None:
-                self._add(trial_id, internal, lie, running=False, value_given=True)
+                frozen = self._frozen(trial_id, internal, lie, running=False, value_given=True)
             elif running:
-                self._add(trial_id, internal, None, running=True)
+                frozen = self._frozen(trial_id, internal, None, running=True)
             else:
-                self._add(trial_id, internal, loss, running=False)
+                frozen = self._frozen(trial_id, internal, loss, running=False)
+            if frozen is not None:
+                added.append((trial_id, frozen))
+        self._add_frozen(added)
 
     def _add(
         self,
@@ -220,40 +308,61 @@ class OptunaOptimizer(HistoryOptimizer):
     ) -> None:
         """Add a trial the study has not seen; one older than the newest breaks the id order,
         and the study is rebuilt before the next ask."""
-        from optuna.trial import TrialState, create_trial
-
         assert self._study is not None
         if trial_id < self._last_id:
             self._study = None
             return
+        frozen = self._frozen(trial_id, internal, loss, running, value_given)
+        if frozen is not None:
+            self._add_frozen([(trial_id, frozen)])
+
+    def _add_frozen(self, added: list[tuple[int, FrozenTrial]]) -> None:
+        """Add trials, in the order of their ids (none older than the newest in the study), and
+        note the number each one has there."""
+        assert self._study is not None
+        add_trials(self._study, [frozen for _, frozen in added])
+        for trial_id, _ in added:
+            self._numbers[trial_id] = self._count
+            self._count += 1
+            self._last_id = trial_id
+
+    def _frozen(
+        self,
+        trial_id: int,
+        internal: dict[str, Any],
+        loss: float | None,
+        running: bool,
+        value_given: bool = False,
+    ) -> FrozenTrial | None:
+        """The trial as the study holds it (None: a finished one it leaves out)."""
+        from optuna.trial import TrialState
+
         value = loss if value_given else self.finished_value(loss)
         if not running and value is None:
-            return
+            return None
         params, distributions = {}, {}
-        for dim in self.dimensions:
-            if dim.label in internal and dim.leaf.active(internal):
-                params[dim.label] = dim.to_param(internal[dim.label])
-                distributions[dim.label] = dim.distribution(self.most_steps)
+        for dim, distribution in self._dimensions_and_distributions():
+            label = dim.label
+            if label in internal and dim.leaf.active(internal):
+                params[label] = dim.to_param(internal[label])
+                distributions[label] = distribution
         step = self._pruned_step(trial_id, value)
         if running:
-            frozen = create_trial(
-                state=TrialState.RUNNING, params=params, distributions=distributions
+            return frozen_trial(TrialState.RUNNING, params, distributions)
+        if step is not None and value is not None:
+            return frozen_trial(
+                TrialState.PRUNED, params, distributions, intermediate={step: value}
             )
-        elif step is not None and value is not None:
-            frozen = create_trial(
-                state=TrialState.PRUNED,
-                params=params,
-                distributions=distributions,
-                intermediate_values={step: value},
-            )
-        else:
-            frozen = create_trial(
-                state=TrialState.COMPLETE, params=params, distributions=distributions, value=value
-            )
-        self._study.add_trial(frozen)
-        self._numbers[trial_id] = self._count
-        self._count += 1
-        self._last_id = trial_id
+        return frozen_trial(TrialState.COMPLETE, params, distributions, value=value)
+
+    def _dimensions_and_distributions(self) -> list[tuple[Dimension, BaseDistribution]]:
+        """Each dimension with its Optuna distribution, made once for every trial of the study
+        (and again for another :attr:`most_steps`, on which a stepped number's depends)."""
+        made = self._distributions.get(self.most_steps)
+        if made is None:
+            made = [(dim, dim.distribution(self.most_steps)) for dim in self.dimensions]
+            self._distributions[self.most_steps] = made
+        return made
 
     def _pruned_step(self, trial_id: int, value: float | None) -> int | None:
         """The step a trial stopped early reached, when the sampler is told it as pruned."""
