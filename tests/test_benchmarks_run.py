@@ -162,3 +162,26 @@ def test_overhead_and_ab_overhead(bench, monkeypatch, tmp_path, capsys) -> None:
         wall = float(line.split("wall ")[1].split(" ms")[0])
         cpu = float(line.split("CPU ")[1].split(" ms")[0])
         assert wall > 0 and cpu > 0
+
+
+def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:
+    """Run ``script``'s main with ``argv``: it must exit 2 before measuring; its error line."""
+    main = bench(script).main
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("script", "argv"),
+    [
+        ("overhead", ["--trials", "1", "--only", "overhead"]),
+        ("ab_overhead", [sys.prefix, sys.prefix, "--trials", "1", "--rounds", "1"]),
+    ],
+)
+def test_overhead_needs_two_trials(bench, monkeypatch, capsys, script, argv) -> None:
+    # per trial is a span between two trials (ab_overhead) or after the first (overhead's CPU)
+    error = refuses(bench, monkeypatch, capsys, script, argv)
+    assert "argument --trials: at least 2, not 1" in error
