@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arguments import at_least  # run as a script: its folder is on sys.path
 from early_stopping_trial import COMPUTE_FILE, EPOCHS_ENV
 
 TRIAL = Path(__file__).resolve().with_name("early_stopping_trial.py")
@@ -189,9 +190,12 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--trials", type=at_least(1), default=40)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=27)
+    # ASHA stops trials at rungs below its max_steps (the epochs), the first at epoch 1
+    parser.add_argument(
+        "--epochs", type=at_least(2, "one epoch leaves nothing to stop"), default=27
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
     parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
     parser.add_argument(

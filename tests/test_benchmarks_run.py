@@ -185,3 +185,11 @@ def test_overhead_needs_two_trials(bench, monkeypatch, capsys, script, argv) -> 
     # per trial is a span between two trials (ab_overhead) or after the first (overhead's CPU)
     error = refuses(bench, monkeypatch, capsys, script, argv)
     assert "argument --trials: at least 2, not 1" in error
+
+
+def test_early_stopping_needs_two_epochs(bench, monkeypatch, capsys) -> None:
+    pytest.importorskip("sklearn")
+    # ASHA stops a trial at a rung below its last epoch: with one epoch it has none to stop at
+    argv = ["--epochs", "1", "--trials", "1", "--seeds", "1", "--policies", "asha"]
+    error = refuses(bench, monkeypatch, capsys, "early_stopping", argv)
+    assert "argument --epochs: at least 2, not 1" in error
