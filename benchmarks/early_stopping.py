@@ -160,6 +160,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             f"| {r.process_cpu:.1f} | {r.stopped} |"
         )
     base = {r.seed: r for r in runs if r.policy == "none"}
+    if not base:  # --policies without none: nothing to compare with
+        print("\n(no comparison with no stopping: the policy none did not run)")
+        return
     print(
         "\n| policy | best val loss | vs none | epochs vs none | training CPU vs none "
         "| process CPU vs none |\n| --- | --- | --- | --- | --- | --- |"
@@ -199,7 +202,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
     parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
     parser.add_argument(
-        "--policies", nargs="+", default=None, help="only these (default: none median asha asha-1)"
+        "--policies",
+        nargs="+",
+        choices=list(policies(2)),
+        default=None,
+        help="only these (default: all; the comparisons need none)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:

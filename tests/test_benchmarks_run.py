@@ -193,3 +193,13 @@ def test_early_stopping_needs_two_epochs(bench, monkeypatch, capsys) -> None:
     argv = ["--epochs", "1", "--trials", "1", "--seeds", "1", "--policies", "asha"]
     error = refuses(bench, monkeypatch, capsys, "early_stopping", argv)
     assert "argument --epochs: at least 2, not 1" in error
+
+
+def test_early_stopping_reports_without_none(bench, capsys) -> None:
+    pytest.importorskip("sklearn")
+    early_stopping = bench("early_stopping")
+    args = argparse.Namespace(trials=1, epochs=2, seeds=[1], no_preload=False)
+    run = early_stopping.Run("asha", 1, 0.25, True, 2, 0.5, 0.75, 0, 1.0)
+    early_stopping.report([run], args)  # --policies asha: no search without stopping to compare
+    out = capsys.readouterr().out
+    assert "| asha | 1 | 0.2500 | 2 |" in out and "the policy none did not run" in out
