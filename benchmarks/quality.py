@@ -405,10 +405,13 @@ def _fmt(x: float) -> str:
 
 
 def _cell(gaps: list[float]) -> str:
+    """``median [first quartile, third quartile]`` of the gaps, the quartiles within them."""
     if not gaps:
         return "-"
     q = statistics.quantiles(gaps, n=4) if len(gaps) > 1 else [gaps[0]] * 3
-    return f"{_fmt(statistics.median(gaps))} [{_fmt(q[0])}, {_fmt(q[2])}]"
+    # the exclusive method places the quartiles of two values beyond them (a negative gap)
+    first, third = max(q[0], min(gaps)), min(q[2], max(gaps))
+    return f"{_fmt(statistics.median(gaps))} [{_fmt(first)}, {_fmt(third)}]"
 
 
 def table(results: dict[str, Any], peers: list[str], seeds: int, trials: int) -> None:

@@ -203,3 +203,12 @@ def test_early_stopping_reports_without_none(bench, capsys) -> None:
     early_stopping.report([run], args)  # --policies asha: no search without stopping to compare
     out = capsys.readouterr().out
     assert "| asha | 1 | 0.2500 | 2 |" in out and "the policy none did not run" in out
+
+
+def test_quality_quartiles_stay_within_the_gaps(bench) -> None:
+    quality = bench("quality")
+    assert quality._cell([0.0, 0.01]) == "0.005 [0, 0.01]"  # --seeds 2: not [-0.0025, 0.0125]
+    assert quality._cell([0.0, 0.01, 0.02]) == "0.01 [0, 0.02]"
+    assert quality._cell([0.5]) == "0.5 [0.5, 0.5]"
+    # ten seeds: the quartiles the published tables were made with
+    assert quality._cell([float(gap) for gap in range(10)]) == "4.5 [1.75, 7.25]"
