@@ -131,7 +131,11 @@ def test_dashboard_burst(bench) -> None:
     figures = dashboard.burst(rate=200, seconds=0.05)
     assert figures["events"] == 10
     assert figures["redraws"] > 0 and figures["bytes"] > 0
-    assert all(sane(figures[key]) for key in ("catch_up", "feed_wall", "burst_cpu", "max_backlog"))
+    measured = ("catch_up", "feed_wall", "burst_cpu", "max_backlog", "feeder_cpu", "reader_cpu")
+    assert all(sane(figures[key]) for key in measured)
+    # the dashboard's share: neither the fake driver's nor the thread reading the terminal's
+    left = figures["burst_cpu"] - figures["feeder_cpu"] - figures["reader_cpu"]
+    assert dashboard.dashboard_cpu(figures) == left
 
 
 def test_early_stopping(bench, tmp_path, capsys) -> None:
