@@ -216,3 +216,24 @@ def test_quality_quartiles_stay_within_the_gaps(bench) -> None:
     assert quality._cell([0.5]) == "0.5 [0.5, 0.5]"
     # ten seeds: the quartiles the published tables were made with
     assert quality._cell([float(gap) for gap in range(10)]) == "4.5 [1.75, 7.25]"
+
+
+@pytest.mark.parametrize(
+    ("script", "argv", "refusal"),
+    [
+        ("ask_ahead", ["--seeds", "0", "--problems", "Branin"], "--seeds: at least 1, not 0"),
+        ("evolution_quality", ["--seeds", "0"], "--seeds: at least 1, not 0"),
+        (
+            "quality",
+            ["--trials", "0", "--only", "random", "--parallel", "", "--cache", "quality.json"],
+            "--trials: at least 1",
+        ),
+        ("scale", ["--asks", "0", "--sizes", "20", "--rss-trials", "0"], "--asks: at least 1"),
+        ("startup", ["--runs", "0"], "--runs: at least 1, not 0"),
+    ],
+)
+def test_no_figure_of_nothing(bench, monkeypatch, capsys, tmp_path, script, argv, refusal) -> None:
+    # a mean, median or quartile of no seeds, asks or runs: refused before anything runs
+    monkeypatch.chdir(tmp_path)  # where quality.py would keep its cache
+    error = refuses(bench, monkeypatch, capsys, script, argv)
+    assert f"argument {refusal}" in error
