@@ -24,47 +24,32 @@ import os
 import queue
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hypermax import events as ev
 from hypermax import stopping
+from hypermax.asking_ahead import AskAhead
 from hypermax.bulk import bulk
 from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
-from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
-from hypermax.interrupts import (
-    CANNOT_STOP_NOTE,
-    can_stop,
-    continued_note,
-    ended_by_interrupting,
-    stop_this_process,
-    stopped_note,
-    stopping_note,
-)
+from hypermax.interrupts import CANNOT_STOP_NOTE, can_stop, stop_this_process, stopping_note
 from hypermax.journal import Journal, finished_record, started_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
 from hypermax.results import unwritable
+from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import (
-    KillReason,
-    Launched,
-    Outcome,
-    Proposal,
-    Report,
-    RunnerNote,
-    Trial,
-    TrialState,
-)
+from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, Trial, TrialState
+from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
+from hypermax.trial_pauses import TrialPauses
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
 if TYPE_CHECKING:
@@ -121,25 +106,17 @@ class Driver:
         self.folder = folder
         self.reporters = list(reporters)
         self._control: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._running: dict[int, Trial] = {}
         self._paused = False
         # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
         self._clock = SearchClock()
         self._stopping: str | None = None
         self._interrupted = False
         self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
-        self._pauses = 0  # stops of this process under way (one inside another's handler)
         self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
-        self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
+        self._reruns = Reruns()
         self._closing = False
-        self._writes = FolderWrites(
-            folder,
-            spec.max_log_mb,
-            VIEWS_SECONDS,
-            self._disk_filled,
-            lambda text: self._emit(ev.Message(text)),
-        )
+        self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, self._disk_filled, note)
         # the trials kept, and what happened in a turn: journaled, then told, in order
         self._record = SearchRecord(
             journal,
@@ -148,8 +125,10 @@ class Driver:
             lambda exc: self._stop_early(stopping.JOURNAL_UNWRITABLE),
         )
         self._stopper = EarlyStopper.for_spec(spec)
+        self._running = RunningTrials(runner, self._stopper, self._record)
+        self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
+        self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
-        self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
         self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
         self._unfinished = 0  # a resumed search's trials that had not finished: they run again
@@ -341,38 +320,12 @@ class Driver:
             started_at = time.time()
             trial_id = proposal.trial_id
             self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))
-            self._started(proposal, started_at, self.runner.process_ids(trial_id))
-        self._ask_ahead(parallel)
-        if self._hold(parallel):
-            self._ask_ahead(parallel)  # a free slot finds the next one ready, held ones aside
-        self._prepare_ahead()
-
-    def _ask_ahead(self, parallel: int) -> None:
-        """Ask ahead for the next free slots, if the optimizer allows."""
-        room = self.spec.search.iterations - self._done() - len(self._running)
-        room -= len(self._standby)
-        self._proposals.ask_ahead(min(parallel, room))
-
-    def _prepare_ahead(self) -> None:
-        """Have the runner make the files of the trials asked ahead and not held while the
-        others run, so that a free slot only starts a process. Done after the hold: a trial
-        held on standby makes its files as it is held, so that none of its files is there
-        before it is held (and would start at the next trial's end)."""
-        for proposal in self._proposals.asked_ahead():
-            folder, trial_id = self.folder, proposal.trial_id
-            self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
-
-    def _hold(self, parallel: int) -> bool:
-        """Have the runner hold the proposals asked ahead, one per running trial, to start the
-        moment a trial's process ends; not before a trial produced a loss, nor with a loss
-        threshold: a trial held then could start only to be stopped with the search. Whether
-        it took any."""
-        if self._paused or not self._any_loss or self.spec.search.loss_threshold is not None:
-            return False
-        held = len(self._standby)
-        room = self.spec.search.iterations - self._done() - len(self._running)
-        self._standby.hold(min(len(self._running), parallel, room))
-        return len(self._standby) > held
+            self._running.started(proposal, started_at, self.runner.process_ids(trial_id))
+        # held on standby: not before a trial produced a loss, nor with a loss threshold (a trial
+        # held then could start only to be stopped with the search), nor while paused
+        search, running = self.spec.search, len(self._running)
+        may_hold = not self._paused and self._any_loss and search.loss_threshold is None
+        self._ahead.refill(parallel, running, search.iterations - self._done() - running, may_hold)
 
     def _withdraw(self) -> None:
         """Take back the trials held on standby, then take in what the runner said since: a
@@ -388,25 +341,15 @@ class Driver:
         proposal = self._standby.started(event.trial_id)
         if proposal is None:
             return
-        self._started(proposal, event.started_at, event.process_ids)
+        self._running.started(proposal, event.started_at, event.process_ids)
         if self._stopping is not None or self._closing:
             self.runner.cancel(proposal.trial_id, KillReason.INTERRUPT)
-
-    def _started(
-        self, proposal: Proposal, started_at: float, ids: tuple[int, float] | None
-    ) -> None:
-        """Trial ``proposal`` runs from ``started_at`` (its main process: ``ids``, pid and
-        create time, if known): it is held as running, to journal and tell."""
-        trial = Trial(proposal.trial_id, proposal.params, proposal.internal, started_at=started_at)
-        self._running[trial.id] = trial
-        record = started_record(trial, *(ids or (None, None)))
-        self._record.add(record, ev.TrialStarted(trial))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:
         """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
-            self._on_report(event)
+            self._running.on_report(event)
             return
         if isinstance(event, Launched):
             self._on_launched(event)
@@ -414,29 +357,20 @@ class Driver:
         if isinstance(event, RunnerNote):
             self._record.say(event.text)
             return
-        running = self._running.pop(event.trial_id, None)
+        running = self._running.ended(event.trial_id)
         if running is None:
             return
-        reports = self._reports.pop(event.trial_id, ())
-        if reports:  # gathered in a list: a tuple grown report by report costs n² in all
-            running = replace(running, reports=(*running.reports, *reports))
-        if self._interrupt_asked and event.state is TrialState.FAILED:
-            event = self._interrupted_with_the_search(event)
-        if event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED:
-            # the trial's disk is full: it runs again once there is room
+        event = settled(
+            event,
+            running,
+            search_interrupted=self._interrupt_asked,
+            stopper=self._stopper,
+            cut_by=self._cut_by,
+            optimizer=self.optimizer,
+        )
+        if lost_to_a_full_disk(event):  # it runs again once there is room
             self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._stopper.asked_to_stop(running.id):
-            # lost (its worker, its preload server died) on its way to the stop early stopping
-            # asked for: it ends stopped, as asked, rather than run again from the start
-            event = replace(event, state=TrialState.STOPPED, kill_reason=KillReason.EARLY_STOP)
-        elif (
-            event.state is TrialState.INTERRUPTED
-            and self._cut_by
-            and running.reports
-            and self.optimizer.keeps_cut_trials
-        ):
-            event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self._proposals.waiting = False
@@ -458,20 +392,6 @@ class Driver:
             except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
                 self._note_abandoned()
 
-    @staticmethod
-    def _interrupted_with_the_search(event: Outcome) -> Outcome:
-        """A trial that failed by a signal that interrupts a search (SIGTERM, SIGINT, SIGHUP,
-        SIGQUIT) while the search is interrupted got it with hypermax's own, before hypermax
-        began to stop it: from whoever interrupts the search (a service manager's stop, an
-        outer hypermax whose trial this search is). It was interrupted: it runs again on
-        resume, as the trials hypermax stopped do."""
-        if not ended_by_interrupting(event.exit_code):
-            return event
-        reason = f"interrupted: {event.reason}" if event.reason else "interrupted"
-        return replace(
-            event, state=TrialState.INTERRUPTED, reason=reason, kill_reason=KillReason.INTERRUPT
-        )
-
     def _note_abandoned(self) -> None:
         """Say once that the plugin optimizer was left running in the middle of a call."""
         what = self._calls.abandoned
@@ -486,41 +406,10 @@ class Driver:
         at most ``cluster.lost_worker_reruns`` times in this search, once without a cluster
         (a resume runs it anyway)."""
         limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 1
-        runs = self._reruns.get(trial.id, 0)
-        if runs >= limit:
-            message = f"trial {trial.id} {trial.reason}; not run again in this search"
-            self._record.say(message)
-            return
-        self._reruns[trial.id] = runs + 1
-        self._proposals.run_again(trial, first=True)
-        message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
+        again, message = self._reruns.take(trial, limit)
+        if again:
+            self._proposals.run_again(trial, first=True)
         self._record.say(message)
-
-    def _stopped_text(self, trial: Trial) -> str:
-        """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
-        short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
-        its last report and the step it reached (and teaches the optimizer); one that never
-        reported stays ``interrupted`` and runs again."""
-        return f"stopped at step {trial.reports[-1].get('step')}: {self._cut_by}"
-
-    def _on_report(self, report: Report) -> None:
-        trial = self._running.get(report.trial_id)
-        if trial is None or self._stopper.asked_to_stop(trial.id):
-            return  # one after the decision to stop the trial: its log keeps it, not its record
-        self._reports.setdefault(trial.id, []).append({"step": report.step, **report.metrics})
-        record = {
-            "event": "trial_reported",
-            "id": report.trial_id,
-            "step": report.step,
-            "metrics": report.metrics,
-            "at": time.time(),
-        }
-        standing = self._stopper.on_report(report)
-        if standing is not None and standing.stop:
-            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
-        else:
-            self.runner.go_on(report.trial_id)
-        self._record.add(record, ev.TrialReported(report, standing))
 
     def _disk_filled(self, exc: OSError) -> None:
         """A write to the results folder met a full disk: the search stops (running trials
@@ -571,21 +460,11 @@ class Driver:
         driver's own thread (it takes the runner's locks). A stop inside another's handler (the
         terminal's SIGTTOU as the first one says it continued) stops them again, and its
         continuation continues them only once no stop is under way."""
-        self._pauses += 1
-        stopped = self.runner.pause() if self._pauses == 1 else 0
-        elsewhere = self.runner.elsewhere
-        running_on = len(self._running) if elsewhere else 0
-        if not quiet:
-            self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
-        return stopped
+        return self._trial_pauses.pause(quiet)
 
     def continue_trials(self, stopped: int, quiet: bool = False) -> None:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
-        self._pauses = max(self._pauses - 1, 0)
-        if self._pauses == 0:
-            self.runner.unpause()
-        if stopped and not quiet:
-            self._emit(ev.Message(continued_note(stopped)))
+        self._trial_pauses.resume(stopped, quiet)
 
     def _interrupt(self) -> None:
         if self._interrupted:
