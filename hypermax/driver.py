@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING
 from hypermax import events as ev
 from hypermax import stopping
 from hypermax.asking_ahead import AskAhead
-from hypermax.bulk import bulk
 from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
+from hypermax.earlier_trials import import_finished, replay
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.interrupts import CANNOT_STOP_NOTE, can_stop, stop_this_process, stopping_note
-from hypermax.journal import Journal, finished_record, started_record
+from hypermax.interrupts import stopping_note
+from hypermax.journal import Journal, finished_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
@@ -50,7 +50,7 @@ from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, Trial, TrialState
 from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
 from hypermax.trial_pauses import TrialPauses
-from hypermax.warmstart import Finished, imported_trials, warm_start_note
+from hypermax.warmstart import Finished
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -129,12 +129,14 @@ class Driver:
         self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
         self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
-        self._any_loss = False  # whether a trial of this search ever produced a loss
         self._disk_full: OSError | None = None
-        self._unfinished = 0  # a resumed search's trials that had not finished: they run again
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
-        self._replay(history)
+        # a resumed search's unfinished trials (they run again), and whether a trial of this
+        # search ever produced a loss
+        self._unfinished, self._any_loss = replay(
+            history, spec, space, self._proposals, self._record, self._writes, self._stopper
+        )
 
     @property
     def optimizer(self) -> BaseOptimizer:
@@ -257,23 +259,6 @@ class Driver:
         return False
 
     # -- history ----------------------------------------------------------------------------
-    @bulk
-    def _replay(self, history: JournalState) -> None:
-        """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
-        told = self._proposals.resume(
-            history.trials.values(),
-            self.spec.search.points,
-            self.space.defaults(),
-            spec_name=self.spec.path.name,
-        )
-        self._unfinished = len(history.trials) - len(told)
-        for trial in told:
-            self._record.keep(trial)
-            if trial.state is not TrialState.IMPORTED:  # another search's losses
-                self._any_loss = self._any_loss or trial.loss is not None
-                self._writes.count_log(trial.id)
-        self._stopper.rebuild(told)
-
     def import_trials(self, imported: Sequence[Finished], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
@@ -281,15 +266,11 @@ class Driver:
         of them or none), and never run; they do not count towards ``iterations``. Params this
         space cannot produce are skipped. Returns how many were kept.
         """
-        left_out: list[str] = []
-        told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
-        records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
-        self.journal.append_many([{**record, "event": "trial_imported"} for record in records])
-        for trial in told:
-            self._record.keep(trial)
-        self.optimizer.tell_many(told)
-        self._notes.append(warm_start_note(told, len(imported), source, left_out))
-        return len(told)
+        kept, note = import_finished(
+            imported, source, self.space, self._proposals, self.journal, self._record
+        )
+        self._notes.append(note)
+        return kept
 
     # -- launching --------------------------------------------------------------------------
     def _done(self) -> int:
@@ -447,12 +428,7 @@ class Driver:
         the search runs in another thread, else through :attr:`Command.STOP`. ``quiet``: the
         terminal stops this process (SIGTTOU: it wrote there from the background, under ``stty
         tostop``), and saying so there would stop it again."""
-        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
-            self._emit(ev.Message(CANNOT_STOP_NOTE))
-            return
-        stopped = self.pause_trials(quiet)
-        stop_this_process()  # returns once something continues it
-        self.continue_trials(stopped, quiet)
+        self._trial_pauses.stop_with_trials(quiet)
 
     def pause_trials(self, quiet: bool = False) -> int:
         """Stop the running trials' processes and their clocks, before this process stops

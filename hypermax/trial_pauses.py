@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hypermax.interrupts import continued_note, stopped_note
+from hypermax.interrupts import (
+    CANNOT_STOP_NOTE,
+    can_stop,
+    continued_note,
+    stop_this_process,
+    stopped_note,
+)
 
 if TYPE_CHECKING:
     from hypermax.execution.base import BaseRunner
@@ -31,6 +37,16 @@ class TrialPauses:
         self.running = running
         self.say = say
         self._pauses = 0  # stops of this process under way (one inside another's handler)
+
+    def stop_with_trials(self, quiet: bool = False) -> None:
+        """Stop the running trials, then this process; continue them when it continues.
+        ``quiet``: say nothing."""
+        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
+            self.say(CANNOT_STOP_NOTE)
+            return
+        stopped = self.pause(quiet)
+        stop_this_process()  # returns once something continues it
+        self.resume(stopped, quiet)
 
     def pause(self, quiet: bool = False) -> int:
         """Stop the running trials' processes and their clocks, before this process stops;
