@@ -13,7 +13,10 @@ the next trial is ready when a slot frees; a runner that can holds it on standby
 the moment a trial's process ends, before that trial's outcome is built and told. What the
 search recorded (its trials, their count, its best) is a :class:`~.search_record.SearchRecord`,
 kept as trials end, so a turn costs the same after 10 trials as after 100,000 (but for the
-optimizer's own ask).
+optimizer's own ask). The loop's parts are modules of their own: the running trials
+(``running_trials``), how an outcome settles (``trial_endings``), asking ahead
+(``asking_ahead``), why the search stops (``search_stop``), Ctrl-Z (``trial_pauses``), and
+the trials of a resume or a warm start (``earlier_trials``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from hypermax.earlier_trials import import_finished, replay
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.interrupts import stopping_note
 from hypermax.journal import Journal, finished_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
@@ -45,9 +47,10 @@ from hypermax.registry import METHODS
 from hypermax.results import unwritable
 from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
+from hypermax.search_stop import SearchStop
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, Trial, TrialState
+from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, TrialState
 from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
 from hypermax.trial_pauses import TrialPauses
 from hypermax.warmstart import Finished
@@ -82,6 +85,8 @@ class Driver:
         history: the journal's state when resuming.
     """
 
+    _stop: SearchStop  # why the search stops: made with the running trials, called before
+
     def __init__(
         self,
         spec: Spec,
@@ -97,7 +102,7 @@ class Driver:
         self.space = space
         # a plugin's ask and tell: an interrupt does not wait for them
         self._calls = OptimizerCalls(guarded=spec.search.method not in METHODS)
-        note = lambda text: self._emit(ev.Message(text))  # noqa: E731
+        note = self._say
         self._proposals = Proposals(optimizer, note, self._calls)
         self._abandoned_noted = False
         self._standby = Standby(runner, self._proposals, folder)
@@ -109,27 +114,25 @@ class Driver:
         self._paused = False
         # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
         self._clock = SearchClock()
-        self._stopping: str | None = None
-        self._interrupted = False
         self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
-        self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
-        self._reruns = Reruns()
         self._closing = False
-        self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, self._disk_filled, note)
+        disk_filled = lambda exc: self._stop.disk_filled(exc)  # noqa: E731
+        self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note)
         # the trials kept, and what happened in a turn: journaled, then told, in order
         self._record = SearchRecord(
             journal,
             self._writes,
             self._emit,
-            lambda exc: self._stop_early(stopping.JOURNAL_UNWRITABLE),
+            lambda exc: self._stop.stop(stopping.JOURNAL_UNWRITABLE),
         )
         self._stopper = EarlyStopper.for_spec(spec)
+        self._reruns = Reruns(self._proposals, self._record.say)
         self._running = RunningTrials(runner, self._stopper, self._record)
+        self._stop = SearchStop(runner, self._standby, self._running)
         self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
         self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
-        self._disk_full: OSError | None = None
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
         # a resumed search's unfinished trials (they run again), and whether a trial of this
@@ -196,8 +199,10 @@ class Driver:
         try:
             while True:
                 self._drain_control()
-                self._check_stop_rules()
-                if self._stopping is None and not self._paused:
+                self._stop.check_rules(
+                    self.spec.search, self._clock, self._record, self._finished_here, self._any_loss
+                )
+                if self._stop.reason is None and not self._paused:
                     try:
                         self._launch()
                     except Abandoned:  # an interrupt came during a plugin's ask: it stops now
@@ -215,8 +220,8 @@ class Driver:
         except OSError as exc:  # starting a trial, or a report, met a full disk
             if not is_disk_full(exc):
                 raise
-            self._disk_full = self._disk_full or exc
-            self._stop_early(stopping.DISK_FULL)
+            self._stop.disk_full = self._stop.disk_full or exc
+            self._stop.stop(stopping.DISK_FULL)
         finally:
             self._closing = True
             self._standby.withdraw()
@@ -227,26 +232,26 @@ class Driver:
             self._record.flush()
             self._writes.safely(self._record.write_views)
             self._writes.close()
-        reason = self._stopping or stopping.ITERATIONS_DONE
+        reason, interrupted = self._stop.reason or stopping.ITERATIONS_DONE, self._stop.interrupted
         best = self._record.best
-        self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
-        if self._disk_full is not None:
-            raise DiskFull(self.folder.path, self._disk_full)
+        self._emit(ev.SearchFinished(best, self._done(), reason, interrupted))
+        if self._stop.disk_full is not None:
+            raise DiskFull(self.folder.path, self._stop.disk_full)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(
                 self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
             )
         return SearchOutcome(
-            best, self._done(), reason, self._interrupted, tuple(self._record.trials.values())
+            best, self._done(), reason, interrupted, tuple(self._record.trials.values())
         )
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""
-        if self._stopping is not None or self._budget_spent():
+        if self._stop.reason is not None or self._budget_spent():
             return True
         if self._proposals.over():
-            self._stopping = stopping.EXHAUSTED
+            self._stop.reason = stopping.EXHAUSTED
             if not self._proposals.exhausted:  # said WAIT: not what the reason alone tells
                 method = self.spec.search.method
                 self._emit(
@@ -288,14 +293,14 @@ class Driver:
             # a slot is free though trials are held (a trial that never started ended): they
             # run in the free slots first, in order
             self._withdraw()
-            if self._stopping is not None:
+            if self._stop.reason is not None:
                 return
         while len(self._running) < parallel and not self._budget_spent():
             proposal = self._proposals.next()
             if proposal is None:
                 return
             self._drain_control()  # a Ctrl-C or a pause during a slow ask: the trial does not start
-            if self._stopping is not None or self._paused:
+            if self._stop.reason is not None or self._paused:
                 self._proposals.give_back([proposal])
                 return
             started_at = time.time()
@@ -323,7 +328,7 @@ class Driver:
         if proposal is None:
             return
         self._running.started(proposal, event.started_at, event.process_ids)
-        if self._stopping is not None or self._closing:
+        if self._stop.reason is not None or self._closing:
             self.runner.cancel(proposal.trial_id, KillReason.INTERRUPT)
 
     # -- hearing back -----------------------------------------------------------------------
@@ -346,12 +351,13 @@ class Driver:
             running,
             search_interrupted=self._interrupt_asked,
             stopper=self._stopper,
-            cut_by=self._cut_by,
+            cut_by=self._stop.cut_by,
             optimizer=self.optimizer,
         )
         if lost_to_a_full_disk(event):  # it runs again once there is room
-            self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self._stop_early(stopping.DISK_FULL)
+            full = self._stop.disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._stop.disk_full = full
+            self._stop.stop(stopping.DISK_FULL)
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self._proposals.waiting = False
@@ -363,8 +369,9 @@ class Driver:
         if trial.state is TrialState.INTERRUPTED:
             # not once the search is asked to stop: it would say the trial runs again, and
             # the search would end without running it (a resume does)
-            if self._stopping is None and not self._closing and not self._interrupt_asked:
-                self._run_again(trial)
+            if self._stop.reason is None and not self._closing and not self._interrupt_asked:
+                cluster = self.spec.cluster
+                self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
             # the search with the trial kept; once the search closes, nothing is asked again
@@ -381,24 +388,6 @@ class Driver:
             method = self.spec.search.method
             self._emit(ev.Message(f"{method} was still in {what} when interrupted: left running"))
 
-    def _run_again(self, trial: Trial) -> None:
-        """A trial interrupted though nobody stopped it was lost by its runner (its cluster
-        worker died, its preload server was killed): it runs again with the same id and params,
-        at most ``cluster.lost_worker_reruns`` times in this search, once without a cluster
-        (a resume runs it anyway)."""
-        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 1
-        again, message = self._reruns.take(trial, limit)
-        if again:
-            self._proposals.run_again(trial, first=True)
-        self._record.say(message)
-
-    def _disk_filled(self, exc: OSError) -> None:
-        """A write to the results folder met a full disk: the search stops (running trials
-        are recorded interrupted as far as the journal takes it, then DiskFull is raised)."""
-        if self._disk_full is None:
-            self._disk_full = exc
-            self._stop_early(stopping.DISK_FULL)
-
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
         while True:
@@ -407,7 +396,7 @@ class Driver:
             except queue.Empty:
                 return
             if command is Command.INTERRUPT:
-                self._interrupt()
+                self._stop.interrupt(self.spec.function.kill_grace, self._say)
             elif command in (Command.PAUSE, Command.RESUME, Command.TOGGLE_PAUSE):
                 paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
                 if paused != self._paused:
@@ -442,34 +431,8 @@ class Driver:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
         self._trial_pauses.resume(stopped, quiet)
 
-    def _interrupt(self) -> None:
-        if self._interrupted:
-            return
-        self._interrupted = True
-        self._stop_early(stopping.INTERRUPTED)
-        grace = self.spec.function.kill_grace
-        if self._running and grace > 0 and self.runner.hurries:
-            self._emit(ev.Message(stopping_note(len(self._running), grace)))
-
-    def _check_stop_rules(self) -> None:
-        if self._stopping is not None:
-            return
-        best = self._record.best_run  # a loss threshold is reached by a trial of this search
-        ruled = stopping.search_stop_reason(
-            self.spec.search, self._clock.elapsed(), best.loss if best else None
-        )
-        reason = ruled or stopping.failing_start_reason(
-            self._finished_here, self.spec.search.max_initial_failures, self._any_loss
-        )
-        if reason is not None:
-            self._cut_by = ruled
-            self._stop_early(reason)
-
-    def _stop_early(self, reason: str) -> None:
-        self._stopping = reason
-        self._standby.withdraw()
-        for trial_id in list(self._running):
-            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+    def _say(self, text: str) -> None:
+        self._emit(ev.Message(text))
 
     def _emit(self, event: ev.Event) -> None:
         for reporter in self.reporters:

@@ -9,6 +9,7 @@ by its runner though nobody stopped it runs again, a bounded number of times in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from hypermax.trial import KillReason, Outcome, Trial, TrialState
 
 if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
+    from hypermax.proposals import Proposals
     from hypermax.stopping import EarlyStopper
 
 
@@ -86,18 +88,29 @@ def stopped_text(trial: Trial, cut_by: str) -> str:
 
 
 class Reruns:
-    """The runs again of trials lost by their runner (a cluster worker died, a preload server
-    was killed), each with the same id and params, counted against a limit per search (a
-    resume runs it anyway)."""
+    """Runs trials lost by their runner again, each at most a number of times in a search.
 
-    def __init__(self) -> None:
+    A trial interrupted though nobody stopped it was lost by its runner (its cluster worker
+    died, its preload server was killed): it runs again with the same id and params, first of
+    the trials to come, at most ``cluster.lost_worker_reruns`` times in this search, once
+    without a cluster (a resume runs it anyway).
+
+    Args:
+        proposals: where the trials to run come from.
+        say: records a one-line message.
+    """
+
+    def __init__(self, proposals: Proposals, say: Callable[[str], None]) -> None:
+        self.proposals = proposals
+        self.say = say
         self._runs: dict[int, int] = {}  # trial id → runs again so far
 
-    def take(self, trial: Trial, limit: int) -> tuple[bool, str]:
-        """Whether lost ``trial`` runs again, ``limit`` runs again at most (counted if so),
-        and the line that says so."""
+    def lost(self, trial: Trial, limit: int) -> None:
+        """Run lost ``trial`` again, unless it ran again ``limit`` times; say which."""
         runs, lost = self._runs.get(trial.id, 0), f"trial {trial.id} {trial.reason}"
         if runs >= limit:
-            return False, f"{lost}; not run again in this search"
+            self.say(f"{lost}; not run again in this search")
+            return
         self._runs[trial.id] = runs + 1
-        return True, f"{lost}; running it again ({runs + 1} of {limit})"
+        self.proposals.run_again(trial, first=True)
+        self.say(f"{lost}; running it again ({runs + 1} of {limit})")
