@@ -85,7 +85,7 @@ class Driver:
         history: the journal's state when resuming.
     """
 
-    _stop: SearchStop  # why the search stops: made with the running trials, called before
+    _stop: SearchStop  # made after the folder writes and the record, whose callbacks use it
 
     def __init__(
         self,

@@ -3,7 +3,9 @@
 Nothing else runs them (they are run by hand, and their figures are in benchmarks/README.md), so
 an import that moved or an optimizer seam that changed would otherwise go unseen until the next
 measurement. Each test imports a script as its command line does (its folder on ``sys.path``)
-and checks the figures it returns are finite, positive where they must be, and as many as asked.
+and checks the figures it returns are finite, positive where they must be, and as many as asked;
+a count no figure can be made of (one trial where a span between two is measured, no seeds) is
+refused by the script's command line before anything runs.
 Left out, as they cannot be made cheap: ``startup.py`` (six commands, each a process of its
 own, and a 20-trial search first), ``dask_throughput.py`` (a Dask cluster to start), and the
 parts that wait on the clock: ``watchdog.py``'s CPU window, ``dashboard.py``'s idle second,
