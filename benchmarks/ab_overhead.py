@@ -23,7 +23,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from overhead import TRIVIAL, write_search  # run as a script: its folder is on sys.path
+from arguments import at_least  # run as a script: its folder is on sys.path
+from overhead import TRIVIAL, write_search
 
 
 def one_search(
@@ -49,10 +50,13 @@ def one_search(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("venvs", nargs=2, type=Path)
-    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--parallel", type=at_least(1), default=1)
     parser.add_argument("--preload", action="store_true")
-    parser.add_argument("--trials", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=6)
+    # wall per trial: the span from the first trial's end to the last one's
+    parser.add_argument(
+        "--trials", type=at_least(2, "wall per trial is between two ends"), default=400
+    )
+    parser.add_argument("--rounds", type=at_least(1), default=6)
     args = parser.parse_args()
     # by position, not by path: the same install twice (A against A) measures the noise
     figures: list[list[tuple[float, float]]] = [[], []]

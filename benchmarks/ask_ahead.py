@@ -18,6 +18,7 @@ import argparse
 import math
 import statistics
 
+from arguments import at_least  # run as a script: its folder is on sys.path
 from quality import PROBLEMS
 
 from hypermax.optimizers import make_optimizer
@@ -49,8 +50,8 @@ def mean_sd(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--trials", type=at_least(1), default=100)
+    parser.add_argument("--seeds", type=at_least(1), default=20)
     parser.add_argument("--method", default="hyperopt_tpe")
     parser.add_argument("--problems", default="Branin,Hartmann6")
     args = parser.parse_args()

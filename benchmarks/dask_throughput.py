@@ -30,6 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from arguments import at_least  # run as a script: its folder is on sys.path
 from dask_cluster import LocalDaskCluster
 
 OBJECTIVE = "def train(params):\n    return params['x']\n"
@@ -106,9 +107,9 @@ def run(spec: Path, scheduler: str | None, cluster: LocalDaskCluster) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=200)
-    parser.add_argument("--parallel", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--trials", type=at_least(1), default=200)
+    parser.add_argument("--parallel", type=at_least(1), nargs="+", default=[4, 8])
+    parser.add_argument("--rounds", type=at_least(1), default=3)
     args = parser.parse_args()
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="hypermax-dask-bench-") as tmp:

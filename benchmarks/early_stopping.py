@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arguments import at_least  # run as a script: its folder is on sys.path
 from early_stopping_trial import COMPUTE_FILE, EPOCHS_ENV
 
 TRIAL = Path(__file__).resolve().with_name("early_stopping_trial.py")
@@ -159,6 +160,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             f"| {r.process_cpu:.1f} | {r.stopped} |"
         )
     base = {r.seed: r for r in runs if r.policy == "none"}
+    if not base:  # --policies without none: nothing to compare with
+        print("\n(no comparison with no stopping: the policy none did not run)")
+        return
     print(
         "\n| policy | best val loss | vs none | epochs vs none | training CPU vs none "
         "| process CPU vs none |\n| --- | --- | --- | --- | --- | --- |"
@@ -189,13 +193,20 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--trials", type=at_least(1), default=40)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=27)
+    # ASHA stops trials at rungs below its max_steps (the epochs), the first at epoch 1
+    parser.add_argument(
+        "--epochs", type=at_least(2, "one epoch leaves nothing to stop"), default=27
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: temp)")
     parser.add_argument("--no-preload", action="store_true", help="start every trial afresh")
     parser.add_argument(
-        "--policies", nargs="+", default=None, help="only these (default: none median asha asha-1)"
+        "--policies",
+        nargs="+",
+        choices=list(policies(2)),
+        default=None,
+        help="only these (default: all; the comparisons need none)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax-es-") as temp:

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from quality import branin, hartmann6  # run as a script: its folder is on sys.path
+from arguments import at_least  # run as a script: its folder is on sys.path
+from quality import branin, hartmann6
 
 from hypermax.optimizers import NoProposal, make_optimizer
 from hypermax.optimizers.base import Budget, finished
@@ -110,9 +111,9 @@ def summary(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--trials", type=at_least(1), default=100)
+    parser.add_argument("--seeds", type=at_least(1), default=10)
+    parser.add_argument("--parallel", type=at_least(1), default=1)
     parser.add_argument("--options", default="{}", help="search.evolution options as JSON")
     args = parser.parse_args()
     options = json.loads(args.options)

@@ -42,6 +42,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from arguments import at_least  # run as a script: its folder is on sys.path
+
 TRIVIAL = "def f(params):\n    return params['x'] ** 2\n"
 SKLEARN = (
     "import os\n"
@@ -344,10 +346,13 @@ def busy(root: Path, trials: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=500)
-    parser.add_argument("--sklearn-trials", type=int, default=30)
-    parser.add_argument("--busy-trials", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=1)
+    # CPU per trial: a search's less a one-trial search's, over the trials after the first
+    parser.add_argument(
+        "--trials", type=at_least(2, "CPU per trial leaves the first out"), default=500
+    )
+    parser.add_argument("--sklearn-trials", type=at_least(1), default=30)
+    parser.add_argument("--busy-trials", type=at_least(1), default=100)
+    parser.add_argument("--rounds", type=at_least(1), default=1)
     parser.add_argument("--only", default="overhead,sklearn,busy")
     parser.add_argument("--dir", default=None, help="where the searches write (a temporary folder)")
     args = parser.parse_args()

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from arguments import at_least  # run as a script: its folder is on sys.path
 
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import Budget
@@ -405,10 +406,13 @@ def _fmt(x: float) -> str:
 
 
 def _cell(gaps: list[float]) -> str:
+    """``median [first quartile, third quartile]`` of the gaps, the quartiles within them."""
     if not gaps:
         return "-"
     q = statistics.quantiles(gaps, n=4) if len(gaps) > 1 else [gaps[0]] * 3
-    return f"{_fmt(statistics.median(gaps))} [{_fmt(q[0])}, {_fmt(q[2])}]"
+    # the exclusive method places the quartiles of two values beyond them (a negative gap)
+    first, third = max(q[0], min(gaps)), min(q[2], max(gaps))
+    return f"{_fmt(statistics.median(gaps))} [{_fmt(first)}, {_fmt(third)}]"
 
 
 def table(results: dict[str, Any], peers: list[str], seeds: int, trials: int) -> None:
@@ -500,9 +504,9 @@ def model_table(results: dict[str, Any], peers: list[str], seeds: int, trials: i
 # -- main -----------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--trials", type=at_least(1), default=100)
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=at_least(1), default=2)
     parser.add_argument("--only", default="", help="comma-separated methods/peers")
     parser.add_argument("--parallel", default="tpe,auto,gp,cmaes,ngopt")
     parser.add_argument("--slow-seeds", type=int, default=10, help="seeds for gp, auto, optuna-gp")

@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from arguments import at_least  # run as a script: its folder is on sys.path
 from resume import make_spec, write_journal
 
 from hypermax.search import build_driver, build_optimizer
@@ -218,7 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument(
-        "--asks", type=int, default=5, help="asks after the resume, the first apart"
+        "--asks", type=at_least(1), default=5, help="asks after the resume, the first apart"
     )
     parser.add_argument("--rss-trials", type=int, default=10_000)
     parser.add_argument("--method", default="tpe")

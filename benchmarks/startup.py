@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from arguments import at_least  # run as a script: its folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,7 +63,7 @@ def children_cpu() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=at_least(1), default=20)
     args = parser.parse_args()
     # the command of this interpreter's install (the floor is this interpreter): the one on the
     # PATH may be another install's, or missing when the venv is not activated

@@ -13,7 +13,10 @@ the next trial is ready when a slot frees; a runner that can holds it on standby
 the moment a trial's process ends, before that trial's outcome is built and told. What the
 search recorded (its trials, their count, its best) is a :class:`~.search_record.SearchRecord`,
 kept as trials end, so a turn costs the same after 10 trials as after 100,000 (but for the
-optimizer's own ask).
+optimizer's own ask). The loop's parts are modules of their own: the running trials
+(``running_trials``), how an outcome settles (``trial_endings``), asking ahead
+(``asking_ahead``), why the search stops (``search_stop``), Ctrl-Z (``trial_pauses``), and
+the trials of a resume or a warm start (``earlier_trials``).
 """
 
 from __future__ import annotations
@@ -24,48 +27,33 @@ import os
 import queue
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hypermax import events as ev
 from hypermax import stopping
-from hypermax.bulk import bulk
+from hypermax.asking_ahead import AskAhead
 from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
+from hypermax.earlier_trials import import_finished, replay
 from hypermax.errors import DiskFull, is_disk_full
 from hypermax.events import Command, SearchOutcome
-from hypermax.execution import protocol
 from hypermax.folder_writes import FolderWrites
-from hypermax.interrupts import (
-    CANNOT_STOP_NOTE,
-    can_stop,
-    continued_note,
-    ended_by_interrupting,
-    stop_this_process,
-    stopped_note,
-    stopping_note,
-)
-from hypermax.journal import Journal, finished_record, started_record
+from hypermax.journal import Journal, finished_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
 from hypermax.results import unwritable
+from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
+from hypermax.search_stop import SearchStop
 from hypermax.standby import Standby
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import (
-    KillReason,
-    Launched,
-    Outcome,
-    Proposal,
-    Report,
-    RunnerNote,
-    Trial,
-    TrialState,
-)
-from hypermax.warmstart import Finished, imported_trials, warm_start_note
+from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, TrialState
+from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
+from hypermax.trial_pauses import TrialPauses
+from hypermax.warmstart import Finished
 
 if TYPE_CHECKING:
     from hypermax.events import Reporter
@@ -97,6 +85,8 @@ class Driver:
         history: the journal's state when resuming.
     """
 
+    _stop: SearchStop  # made after the folder writes and the record, whose callbacks use it
+
     def __init__(
         self,
         spec: Spec,
@@ -112,7 +102,7 @@ class Driver:
         self.space = space
         # a plugin's ask and tell: an interrupt does not wait for them
         self._calls = OptimizerCalls(guarded=spec.search.method not in METHODS)
-        note = lambda text: self._emit(ev.Message(text))  # noqa: E731
+        note = self._say
         self._proposals = Proposals(optimizer, note, self._calls)
         self._abandoned_noted = False
         self._standby = Standby(runner, self._proposals, folder)
@@ -121,41 +111,35 @@ class Driver:
         self.folder = folder
         self.reporters = list(reporters)
         self._control: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._running: dict[int, Trial] = {}
         self._paused = False
         # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
         self._clock = SearchClock()
-        self._stopping: str | None = None
-        self._interrupted = False
         self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
-        self._pauses = 0  # stops of this process under way (one inside another's handler)
-        self._cut_by: str | None = None  # the stop rule (timeout, loss threshold) that ended it
         self._notes: list[str] = []
-        self._reruns: dict[int, int] = {}  # trial id → runs again after its runner lost it
         self._closing = False
-        self._writes = FolderWrites(
-            folder,
-            spec.max_log_mb,
-            VIEWS_SECONDS,
-            self._disk_filled,
-            lambda text: self._emit(ev.Message(text)),
-        )
+        disk_filled = lambda exc: self._stop.disk_filled(exc)  # noqa: E731
+        self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note)
         # the trials kept, and what happened in a turn: journaled, then told, in order
         self._record = SearchRecord(
             journal,
             self._writes,
             self._emit,
-            lambda exc: self._stop_early(stopping.JOURNAL_UNWRITABLE),
+            lambda exc: self._stop.stop(stopping.JOURNAL_UNWRITABLE),
         )
         self._stopper = EarlyStopper.for_spec(spec)
+        self._reruns = Reruns(self._proposals, self._record.say)
+        self._running = RunningTrials(runner, self._stopper, self._record)
+        self._stop = SearchStop(runner, self._standby, self._running)
+        self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
+        self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
         self._finished_here = 0  # trials that ended in this run (not interrupted)
-        self._reports: dict[int, list[dict[str, Any]]] = {}  # the running trials' reports
-        self._any_loss = False  # whether a trial of this search ever produced a loss
-        self._disk_full: OSError | None = None
-        self._unfinished = 0  # a resumed search's trials that had not finished: they run again
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
-        self._replay(history)
+        # a resumed search's unfinished trials (they run again), and whether a trial of this
+        # search ever produced a loss
+        self._unfinished, self._any_loss = replay(
+            history, spec, space, self._proposals, self._record, self._writes, self._stopper
+        )
 
     @property
     def optimizer(self) -> BaseOptimizer:
@@ -215,8 +199,10 @@ class Driver:
         try:
             while True:
                 self._drain_control()
-                self._check_stop_rules()
-                if self._stopping is None and not self._paused:
+                self._stop.check_rules(
+                    self.spec.search, self._clock, self._record, self._finished_here, self._any_loss
+                )
+                if self._stop.reason is None and not self._paused:
                     try:
                         self._launch()
                     except Abandoned:  # an interrupt came during a plugin's ask: it stops now
@@ -234,8 +220,8 @@ class Driver:
         except OSError as exc:  # starting a trial, or a report, met a full disk
             if not is_disk_full(exc):
                 raise
-            self._disk_full = self._disk_full or exc
-            self._stop_early(stopping.DISK_FULL)
+            self._stop.disk_full = self._stop.disk_full or exc
+            self._stop.stop(stopping.DISK_FULL)
         finally:
             self._closing = True
             self._standby.withdraw()
@@ -246,26 +232,26 @@ class Driver:
             self._record.flush()
             self._writes.safely(self._record.write_views)
             self._writes.close()
-        reason = self._stopping or stopping.ITERATIONS_DONE
+        reason, interrupted = self._stop.reason or stopping.ITERATIONS_DONE, self._stop.interrupted
         best = self._record.best
-        self._emit(ev.SearchFinished(best, self._done(), reason, self._interrupted))
-        if self._disk_full is not None:
-            raise DiskFull(self.folder.path, self._disk_full)
+        self._emit(ev.SearchFinished(best, self._done(), reason, interrupted))
+        if self._stop.disk_full is not None:
+            raise DiskFull(self.folder.path, self._stop.disk_full)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(
                 self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
             )
         return SearchOutcome(
-            best, self._done(), reason, self._interrupted, tuple(self._record.trials.values())
+            best, self._done(), reason, interrupted, tuple(self._record.trials.values())
         )
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""
-        if self._stopping is not None or self._budget_spent():
+        if self._stop.reason is not None or self._budget_spent():
             return True
         if self._proposals.over():
-            self._stopping = stopping.EXHAUSTED
+            self._stop.reason = stopping.EXHAUSTED
             if not self._proposals.exhausted:  # said WAIT: not what the reason alone tells
                 method = self.spec.search.method
                 self._emit(
@@ -278,23 +264,6 @@ class Driver:
         return False
 
     # -- history ----------------------------------------------------------------------------
-    @bulk
-    def _replay(self, history: JournalState) -> None:
-        """Teach the optimizer every finished trial; queue the unfinished ones to run again."""
-        told = self._proposals.resume(
-            history.trials.values(),
-            self.spec.search.points,
-            self.space.defaults(),
-            spec_name=self.spec.path.name,
-        )
-        self._unfinished = len(history.trials) - len(told)
-        for trial in told:
-            self._record.keep(trial)
-            if trial.state is not TrialState.IMPORTED:  # another search's losses
-                self._any_loss = self._any_loss or trial.loss is not None
-                self._writes.count_log(trial.id)
-        self._stopper.rebuild(told)
-
     def import_trials(self, imported: Sequence[Finished], source: str) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
@@ -302,15 +271,11 @@ class Driver:
         of them or none), and never run; they do not count towards ``iterations``. Params this
         space cannot produce are skipped. Returns how many were kept.
         """
-        left_out: list[str] = []
-        told = imported_trials(self.space, imported, self._proposals.take_id, left_out)
-        records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
-        self.journal.append_many([{**record, "event": "trial_imported"} for record in records])
-        for trial in told:
-            self._record.keep(trial)
-        self.optimizer.tell_many(told)
-        self._notes.append(warm_start_note(told, len(imported), source, left_out))
-        return len(told)
+        kept, note = import_finished(
+            imported, source, self.space, self._proposals, self.journal, self._record
+        )
+        self._notes.append(note)
+        return kept
 
     # -- launching --------------------------------------------------------------------------
     def _done(self) -> int:
@@ -328,51 +293,25 @@ class Driver:
             # a slot is free though trials are held (a trial that never started ended): they
             # run in the free slots first, in order
             self._withdraw()
-            if self._stopping is not None:
+            if self._stop.reason is not None:
                 return
         while len(self._running) < parallel and not self._budget_spent():
             proposal = self._proposals.next()
             if proposal is None:
                 return
             self._drain_control()  # a Ctrl-C or a pause during a slow ask: the trial does not start
-            if self._stopping is not None or self._paused:
+            if self._stop.reason is not None or self._paused:
                 self._proposals.give_back([proposal])
                 return
             started_at = time.time()
             trial_id = proposal.trial_id
             self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))
-            self._started(proposal, started_at, self.runner.process_ids(trial_id))
-        self._ask_ahead(parallel)
-        if self._hold(parallel):
-            self._ask_ahead(parallel)  # a free slot finds the next one ready, held ones aside
-        self._prepare_ahead()
-
-    def _ask_ahead(self, parallel: int) -> None:
-        """Ask ahead for the next free slots, if the optimizer allows."""
-        room = self.spec.search.iterations - self._done() - len(self._running)
-        room -= len(self._standby)
-        self._proposals.ask_ahead(min(parallel, room))
-
-    def _prepare_ahead(self) -> None:
-        """Have the runner make the files of the trials asked ahead and not held while the
-        others run, so that a free slot only starts a process. Done after the hold: a trial
-        held on standby makes its files as it is held, so that none of its files is there
-        before it is held (and would start at the next trial's end)."""
-        for proposal in self._proposals.asked_ahead():
-            folder, trial_id = self.folder, proposal.trial_id
-            self.runner.prepare(proposal, folder.trial_dir(trial_id), folder.log(trial_id))
-
-    def _hold(self, parallel: int) -> bool:
-        """Have the runner hold the proposals asked ahead, one per running trial, to start the
-        moment a trial's process ends; not before a trial produced a loss, nor with a loss
-        threshold: a trial held then could start only to be stopped with the search. Whether
-        it took any."""
-        if self._paused or not self._any_loss or self.spec.search.loss_threshold is not None:
-            return False
-        held = len(self._standby)
-        room = self.spec.search.iterations - self._done() - len(self._running)
-        self._standby.hold(min(len(self._running), parallel, room))
-        return len(self._standby) > held
+            self._running.started(proposal, started_at, self.runner.process_ids(trial_id))
+        # held on standby: not before a trial produced a loss, nor with a loss threshold (a trial
+        # held then could start only to be stopped with the search), nor while paused
+        search, running = self.spec.search, len(self._running)
+        may_hold = not self._paused and self._any_loss and search.loss_threshold is None
+        self._ahead.refill(parallel, running, search.iterations - self._done() - running, may_hold)
 
     def _withdraw(self) -> None:
         """Take back the trials held on standby, then take in what the runner said since: a
@@ -388,25 +327,15 @@ class Driver:
         proposal = self._standby.started(event.trial_id)
         if proposal is None:
             return
-        self._started(proposal, event.started_at, event.process_ids)
-        if self._stopping is not None or self._closing:
+        self._running.started(proposal, event.started_at, event.process_ids)
+        if self._stop.reason is not None or self._closing:
             self.runner.cancel(proposal.trial_id, KillReason.INTERRUPT)
-
-    def _started(
-        self, proposal: Proposal, started_at: float, ids: tuple[int, float] | None
-    ) -> None:
-        """Trial ``proposal`` runs from ``started_at`` (its main process: ``ids``, pid and
-        create time, if known): it is held as running, to journal and tell."""
-        trial = Trial(proposal.trial_id, proposal.params, proposal.internal, started_at=started_at)
-        self._running[trial.id] = trial
-        record = started_record(trial, *(ids or (None, None)))
-        self._record.add(record, ev.TrialStarted(trial))
 
     # -- hearing back -----------------------------------------------------------------------
     def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:
         """Take in what the runner said; its record and event wait for :meth:`_record`."""
         if isinstance(event, Report):
-            self._on_report(event)
+            self._running.on_report(event)
             return
         if isinstance(event, Launched):
             self._on_launched(event)
@@ -414,29 +343,21 @@ class Driver:
         if isinstance(event, RunnerNote):
             self._record.say(event.text)
             return
-        running = self._running.pop(event.trial_id, None)
+        running = self._running.ended(event.trial_id)
         if running is None:
             return
-        reports = self._reports.pop(event.trial_id, ())
-        if reports:  # gathered in a list: a tuple grown report by report costs n² in all
-            running = replace(running, reports=(*running.reports, *reports))
-        if self._interrupt_asked and event.state is TrialState.FAILED:
-            event = self._interrupted_with_the_search(event)
-        if event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED:
-            # the trial's disk is full: it runs again once there is room
-            self._disk_full = self._disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self._stop_early(stopping.DISK_FULL)
-        elif event.state is TrialState.INTERRUPTED and self._stopper.asked_to_stop(running.id):
-            # lost (its worker, its preload server died) on its way to the stop early stopping
-            # asked for: it ends stopped, as asked, rather than run again from the start
-            event = replace(event, state=TrialState.STOPPED, kill_reason=KillReason.EARLY_STOP)
-        elif (
-            event.state is TrialState.INTERRUPTED
-            and self._cut_by
-            and running.reports
-            and self.optimizer.keeps_cut_trials
-        ):
-            event = replace(event, state=TrialState.STOPPED, reason=self._stopped_text(running))
+        event = settled(
+            event,
+            running,
+            search_interrupted=self._interrupt_asked,
+            stopper=self._stopper,
+            cut_by=self._stop.cut_by,
+            optimizer=self.optimizer,
+        )
+        if lost_to_a_full_disk(event):  # it runs again once there is room
+            full = self._stop.disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._stop.disk_full = full
+            self._stop.stop(stopping.DISK_FULL)
         trial = self._stopper.on_finished(conclude(running, event, self.spec))
         if trial.state is not TrialState.INTERRUPTED:
             self._proposals.waiting = False
@@ -448,8 +369,9 @@ class Driver:
         if trial.state is TrialState.INTERRUPTED:
             # not once the search is asked to stop: it would say the trial runs again, and
             # the search would end without running it (a resume does)
-            if self._stopping is None and not self._closing and not self._interrupt_asked:
-                self._run_again(trial)
+            if self._stop.reason is None and not self._closing and not self._interrupt_asked:
+                cluster = self.spec.cluster
+                self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
             # the search with the trial kept; once the search closes, nothing is asked again
@@ -457,20 +379,6 @@ class Driver:
                 self._calls.call(f"tell({trial.id})", self.optimizer.tell, trial)
             except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
                 self._note_abandoned()
-
-    @staticmethod
-    def _interrupted_with_the_search(event: Outcome) -> Outcome:
-        """A trial that failed by a signal that interrupts a search (SIGTERM, SIGINT, SIGHUP,
-        SIGQUIT) while the search is interrupted got it with hypermax's own, before hypermax
-        began to stop it: from whoever interrupts the search (a service manager's stop, an
-        outer hypermax whose trial this search is). It was interrupted: it runs again on
-        resume, as the trials hypermax stopped do."""
-        if not ended_by_interrupting(event.exit_code):
-            return event
-        reason = f"interrupted: {event.reason}" if event.reason else "interrupted"
-        return replace(
-            event, state=TrialState.INTERRUPTED, reason=reason, kill_reason=KillReason.INTERRUPT
-        )
 
     def _note_abandoned(self) -> None:
         """Say once that the plugin optimizer was left running in the middle of a call."""
@@ -480,55 +388,6 @@ class Driver:
             method = self.spec.search.method
             self._emit(ev.Message(f"{method} was still in {what} when interrupted: left running"))
 
-    def _run_again(self, trial: Trial) -> None:
-        """A trial interrupted though nobody stopped it was lost by its runner (its cluster
-        worker died, its preload server was killed): it runs again with the same id and params,
-        at most ``cluster.lost_worker_reruns`` times in this search, once without a cluster
-        (a resume runs it anyway)."""
-        limit = self.spec.cluster.lost_worker_reruns if self.spec.cluster else 1
-        runs = self._reruns.get(trial.id, 0)
-        if runs >= limit:
-            message = f"trial {trial.id} {trial.reason}; not run again in this search"
-            self._record.say(message)
-            return
-        self._reruns[trial.id] = runs + 1
-        self._proposals.run_again(trial, first=True)
-        message = f"trial {trial.id} {trial.reason}; running it again ({runs + 1} of {limit})"
-        self._record.say(message)
-
-    def _stopped_text(self, trial: Trial) -> str:
-        """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
-        short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
-        its last report and the step it reached (and teaches the optimizer); one that never
-        reported stays ``interrupted`` and runs again."""
-        return f"stopped at step {trial.reports[-1].get('step')}: {self._cut_by}"
-
-    def _on_report(self, report: Report) -> None:
-        trial = self._running.get(report.trial_id)
-        if trial is None or self._stopper.asked_to_stop(trial.id):
-            return  # one after the decision to stop the trial: its log keeps it, not its record
-        self._reports.setdefault(trial.id, []).append({"step": report.step, **report.metrics})
-        record = {
-            "event": "trial_reported",
-            "id": report.trial_id,
-            "step": report.step,
-            "metrics": report.metrics,
-            "at": time.time(),
-        }
-        standing = self._stopper.on_report(report)
-        if standing is not None and standing.stop:
-            self.runner.cancel(report.trial_id, KillReason.EARLY_STOP)
-        else:
-            self.runner.go_on(report.trial_id)
-        self._record.add(record, ev.TrialReported(report, standing))
-
-    def _disk_filled(self, exc: OSError) -> None:
-        """A write to the results folder met a full disk: the search stops (running trials
-        are recorded interrupted as far as the journal takes it, then DiskFull is raised)."""
-        if self._disk_full is None:
-            self._disk_full = exc
-            self._stop_early(stopping.DISK_FULL)
-
     # -- steering ---------------------------------------------------------------------------
     def _drain_control(self) -> None:
         while True:
@@ -537,7 +396,7 @@ class Driver:
             except queue.Empty:
                 return
             if command is Command.INTERRUPT:
-                self._interrupt()
+                self._stop.interrupt(self.spec.function.kill_grace, self._say)
             elif command in (Command.PAUSE, Command.RESUME, Command.TOGGLE_PAUSE):
                 paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
                 if paused != self._paused:
@@ -558,12 +417,7 @@ class Driver:
         the search runs in another thread, else through :attr:`Command.STOP`. ``quiet``: the
         terminal stops this process (SIGTTOU: it wrote there from the background, under ``stty
         tostop``), and saying so there would stop it again."""
-        if not can_stop():  # the stop would be dropped: the trials would be stopped alone
-            self._emit(ev.Message(CANNOT_STOP_NOTE))
-            return
-        stopped = self.pause_trials(quiet)
-        stop_this_process()  # returns once something continues it
-        self.continue_trials(stopped, quiet)
+        self._trial_pauses.stop_with_trials(quiet)
 
     def pause_trials(self, quiet: bool = False) -> int:
         """Stop the running trials' processes and their clocks, before this process stops
@@ -571,50 +425,14 @@ class Driver:
         driver's own thread (it takes the runner's locks). A stop inside another's handler (the
         terminal's SIGTTOU as the first one says it continued) stops them again, and its
         continuation continues them only once no stop is under way."""
-        self._pauses += 1
-        stopped = self.runner.pause() if self._pauses == 1 else 0
-        elsewhere = self.runner.elsewhere
-        running_on = len(self._running) if elsewhere else 0
-        if not quiet:
-            self._emit(ev.Message(stopped_note(stopped, running_on, elsewhere)))
-        return stopped
+        return self._trial_pauses.pause(quiet)
 
     def continue_trials(self, stopped: int, quiet: bool = False) -> None:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
-        self._pauses = max(self._pauses - 1, 0)
-        if self._pauses == 0:
-            self.runner.unpause()
-        if stopped and not quiet:
-            self._emit(ev.Message(continued_note(stopped)))
+        self._trial_pauses.resume(stopped, quiet)
 
-    def _interrupt(self) -> None:
-        if self._interrupted:
-            return
-        self._interrupted = True
-        self._stop_early(stopping.INTERRUPTED)
-        grace = self.spec.function.kill_grace
-        if self._running and grace > 0 and self.runner.hurries:
-            self._emit(ev.Message(stopping_note(len(self._running), grace)))
-
-    def _check_stop_rules(self) -> None:
-        if self._stopping is not None:
-            return
-        best = self._record.best_run  # a loss threshold is reached by a trial of this search
-        ruled = stopping.search_stop_reason(
-            self.spec.search, self._clock.elapsed(), best.loss if best else None
-        )
-        reason = ruled or stopping.failing_start_reason(
-            self._finished_here, self.spec.search.max_initial_failures, self._any_loss
-        )
-        if reason is not None:
-            self._cut_by = ruled
-            self._stop_early(reason)
-
-    def _stop_early(self, reason: str) -> None:
-        self._stopping = reason
-        self._standby.withdraw()
-        for trial_id in list(self._running):
-            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+    def _say(self, text: str) -> None:
+        self._emit(ev.Message(text))
 
     def _emit(self, event: ev.Event) -> None:
         for reporter in self.reporters:

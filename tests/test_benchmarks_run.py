@@ -3,7 +3,9 @@
 Nothing else runs them (they are run by hand, and their figures are in benchmarks/README.md), so
 an import that moved or an optimizer seam that changed would otherwise go unseen until the next
 measurement. Each test imports a script as its command line does (its folder on ``sys.path``)
-and checks the figures it returns are finite, positive where they must be, and as many as asked.
+and checks the figures it returns are finite, positive where they must be, and as many as asked;
+a count no figure can be made of (one trial where a span between two is measured, no seeds) is
+refused by the script's command line before anything runs.
 Left out, as they cannot be made cheap: ``startup.py`` (six commands, each a process of its
 own, and a 20-trial search first), ``dask_throughput.py`` (a Dask cluster to start), and the
 parts that wait on the clock: ``watchdog.py``'s CPU window, ``dashboard.py``'s idle second,
@@ -131,7 +133,11 @@ def test_dashboard_burst(bench) -> None:
     figures = dashboard.burst(rate=200, seconds=0.05)
     assert figures["events"] == 10
     assert figures["redraws"] > 0 and figures["bytes"] > 0
-    assert all(sane(figures[key]) for key in ("catch_up", "feed_wall", "burst_cpu", "max_backlog"))
+    measured = ("catch_up", "feed_wall", "burst_cpu", "max_backlog", "feeder_cpu", "reader_cpu")
+    assert all(sane(figures[key]) for key in measured)
+    # the dashboard's share: neither the fake driver's nor the thread reading the terminal's
+    left = figures["burst_cpu"] - figures["feeder_cpu"] - figures["reader_cpu"]
+    assert dashboard.dashboard_cpu(figures) == left
 
 
 def test_early_stopping(bench, tmp_path, capsys) -> None:
@@ -162,3 +168,74 @@ def test_overhead_and_ab_overhead(bench, monkeypatch, tmp_path, capsys) -> None:
         wall = float(line.split("wall ")[1].split(" ms")[0])
         cpu = float(line.split("CPU ")[1].split(" ms")[0])
         assert wall > 0 and cpu > 0
+
+
+def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:
+    """Run ``script``'s main with ``argv``: it must exit 2 before measuring; its error line."""
+    main = bench(script).main
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("script", "argv"),
+    [
+        ("overhead", ["--trials", "1", "--only", "overhead"]),
+        ("ab_overhead", [sys.prefix, sys.prefix, "--trials", "1", "--rounds", "1"]),
+    ],
+)
+def test_overhead_needs_two_trials(bench, monkeypatch, capsys, script, argv) -> None:
+    # per trial is a span between two trials (ab_overhead) or after the first (overhead's CPU)
+    error = refuses(bench, monkeypatch, capsys, script, argv)
+    assert "argument --trials: at least 2, not 1" in error
+
+
+def test_early_stopping_needs_two_epochs(bench, monkeypatch, capsys) -> None:
+    pytest.importorskip("sklearn")
+    # ASHA stops a trial at a rung below its last epoch: with one epoch it has none to stop at
+    argv = ["--epochs", "1", "--trials", "1", "--seeds", "1", "--policies", "asha"]
+    error = refuses(bench, monkeypatch, capsys, "early_stopping", argv)
+    assert "argument --epochs: at least 2, not 1" in error
+
+
+def test_early_stopping_reports_without_none(bench, capsys) -> None:
+    pytest.importorskip("sklearn")
+    early_stopping = bench("early_stopping")
+    args = argparse.Namespace(trials=1, epochs=2, seeds=[1], no_preload=False)
+    run = early_stopping.Run("asha", 1, 0.25, True, 2, 0.5, 0.75, 0, 1.0)
+    early_stopping.report([run], args)  # --policies asha: no search without stopping to compare
+    out = capsys.readouterr().out
+    assert "| asha | 1 | 0.2500 | 2 |" in out and "the policy none did not run" in out
+
+
+def test_quality_quartiles_stay_within_the_gaps(bench) -> None:
+    quality = bench("quality")
+    assert quality._cell([0.0, 0.01]) == "0.005 [0, 0.01]"  # --seeds 2: not [-0.0025, 0.0125]
+    assert quality._cell([0.0, 0.01, 0.02]) == "0.01 [0, 0.02]"
+    assert quality._cell([0.5]) == "0.5 [0.5, 0.5]"
+    # ten seeds: the quartiles the published tables were made with
+    assert quality._cell([float(gap) for gap in range(10)]) == "4.5 [1.75, 7.25]"
+
+
+@pytest.mark.parametrize(
+    ("script", "argv", "refusal"),
+    [
+        ("ask_ahead", ["--seeds", "0", "--problems", "Branin"], "--seeds: at least 1, not 0"),
+        ("evolution_quality", ["--seeds", "0"], "--seeds: at least 1, not 0"),
+        (
+            "quality",
+            ["--trials", "0", "--only", "random", "--parallel", "", "--cache", "quality.json"],
+            "--trials: at least 1",
+        ),
+        ("scale", ["--asks", "0", "--sizes", "20", "--rss-trials", "0"], "--asks: at least 1"),
+        ("startup", ["--runs", "0"], "--runs: at least 1, not 0"),
+    ],
+)
+def test_no_figure_of_nothing(bench, monkeypatch, capsys, tmp_path, script, argv, refusal) -> None:
+    # a mean, median or quartile of no seeds, asks or runs: refused before anything runs
+    monkeypatch.chdir(tmp_path)  # where quality.py would keep its cache
+    error = refuses(bench, monkeypatch, capsys, script, argv)
+    assert f"argument {refusal}" in error

@@ -1,0 +1,76 @@
+"""Trials a search learns from without running them here: a resumed search's own, and another
+search's finished trials (a warm start).
+
+Both are kept in the search's record and taught to the optimizer before its first ask. A
+resumed search's unfinished trials run again; imported trials are journaled ``imported``, all
+in one write, and never run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hypermax.bulk import bulk
+from hypermax.journal import finished_record, started_record
+from hypermax.trial import TrialState
+from hypermax.warmstart import Finished, imported_trials, warm_start_note
+
+if TYPE_CHECKING:
+    from hypermax.folder_writes import FolderWrites
+    from hypermax.journal import Journal
+    from hypermax.journal_replay import JournalState
+    from hypermax.proposals import Proposals
+    from hypermax.search_record import SearchRecord
+    from hypermax.space import Space
+    from hypermax.spec import Spec
+    from hypermax.stopping import EarlyStopper
+
+
+@bulk
+def replay(
+    history: JournalState,
+    spec: Spec,
+    space: Space,
+    proposals: Proposals,
+    record: SearchRecord,
+    writes: FolderWrites,
+    stopper: EarlyStopper,
+) -> tuple[int, bool]:
+    """Teach the optimizer (through ``proposals``) every finished trial of ``history`` and
+    keep it in ``record`` (its log counted in ``writes``, its reports in ``stopper``); queue the
+    unfinished ones to run again. How many were unfinished, and whether a trial the search ran
+    (not imported) produced a loss."""
+    told = proposals.resume(
+        history.trials.values(), spec.search.points, space.defaults(), spec_name=spec.path.name
+    )
+    any_loss = False
+    for trial in told:
+        record.keep(trial)
+        if trial.state is not TrialState.IMPORTED:  # another search's losses
+            any_loss = any_loss or trial.loss is not None
+            writes.count_log(trial.id)
+    stopper.rebuild(told)
+    return len(history.trials) - len(told), any_loss
+
+
+def import_finished(
+    imported: Sequence[Finished],
+    source: str,
+    space: Space,
+    proposals: Proposals,
+    journal: Journal,
+    record: SearchRecord,
+) -> tuple[int, str]:
+    """Journal the finished trials ``imported`` from ``source`` as ``imported`` trials of this
+    search (all in one write: an interrupt or a crash leaves all of them or none), keep them in
+    ``record`` and teach them to the optimizer; params this space cannot produce are skipped.
+    How many were kept, and the line that says what the warm start learned from."""
+    left_out: list[str] = []
+    told = imported_trials(space, imported, proposals.take_id, left_out)
+    records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
+    journal.append_many([{**record, "event": "trial_imported"} for record in records])
+    for trial in told:
+        record.keep(trial)
+    proposals.optimizer.tell_many(told)
+    return len(told), warm_start_note(told, len(imported), source, left_out)

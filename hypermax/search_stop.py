@@ -1,0 +1,92 @@
+"""Whether and why a search stops before its iterations are done: a stop rule (its timeout,
+its loss threshold, trials failing from the start), an interrupt, a full disk, a journal it can
+no longer write.
+
+Stopping withdraws the trials held on standby and has the runner stop the running ones; the
+driver's loop ends once none runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hypermax import stopping
+from hypermax.interrupts import stopping_note
+from hypermax.trial import KillReason
+
+if TYPE_CHECKING:
+    from hypermax.clock import SearchClock
+    from hypermax.execution.base import BaseRunner
+    from hypermax.running_trials import RunningTrials
+    from hypermax.search_record import SearchRecord
+    from hypermax.spec import SearchSpec
+    from hypermax.standby import Standby
+
+
+class SearchStop:
+    """Why the search stops (``reason``, None while it goes on) and what stopped it.
+
+    Args:
+        runner: stops the running trials.
+        standby: the trials held on standby (withdrawn).
+        running: the running trials.
+    """
+
+    def __init__(self, runner: BaseRunner, standby: Standby, running: RunningTrials) -> None:
+        self.runner = runner
+        self.standby = standby
+        self.running = running
+        self.reason: str | None = None
+        #: the stop rule (timeout, loss threshold) that ended the search, if one did
+        self.cut_by: str | None = None
+        self.interrupted = False
+        #: the error of a write that met a full disk, if one did
+        self.disk_full: OSError | None = None
+
+    def stop(self, reason: str) -> None:
+        """Stop the search for ``reason``: no held trial starts, the running ones are stopped."""
+        self.reason = reason
+        self.standby.withdraw()
+        for trial_id in list(self.running):
+            self.runner.cancel(trial_id, KillReason.INTERRUPT)
+
+    def disk_filled(self, exc: OSError) -> None:
+        """A write to the results folder met a full disk: the search stops (running trials
+        are recorded interrupted as far as the journal takes it, then DiskFull is raised)."""
+        if self.disk_full is None:
+            self.disk_full = exc
+            self.stop(stopping.DISK_FULL)
+
+    def interrupt(self, kill_grace: float, say: Callable[[str], None]) -> None:
+        """The search is interrupted (once): it stops, and says how long its running trials
+        have to end when the runner gives them ``kill_grace`` seconds."""
+        if self.interrupted:
+            return
+        self.interrupted = True
+        self.stop(stopping.INTERRUPTED)
+        if len(self.running) and kill_grace > 0 and self.runner.hurries:
+            say(stopping_note(len(self.running), kill_grace))
+
+    def check_rules(
+        self,
+        search: SearchSpec,
+        clock: SearchClock,
+        record: SearchRecord,
+        finished_here: int,
+        any_loss: bool,
+    ) -> None:
+        """Stop the search if a stop rule of ``search`` says so: its timeout (by ``clock``),
+        its loss threshold (reached by a trial of this search in ``record``), or its trials
+        failing from the start (``finished_here`` ended in this run, ``any_loss``: one ever
+        produced a loss)."""
+        if self.reason is not None:
+            return
+        best = record.best_run  # a loss threshold is reached by a trial of this search
+        ruled = stopping.search_stop_reason(search, clock.elapsed(), best.loss if best else None)
+        reason = ruled or stopping.failing_start_reason(
+            finished_here, search.max_initial_failures, any_loss
+        )
+        if reason is not None:
+            self.cut_by = ruled
+            self.stop(reason)
