@@ -182,6 +182,7 @@ def oracle(apart: np.ndarray, losses: np.ndarray) -> np.ndarray:
     params), what no belief can beat; the bound on what any belief can give back."""
     raise AssertionError("evaluated in believing()")
 
+
 VARIANTS: dict[str, Belief] = {
     "mean": mean,
     "median": median,
