@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli import load_with_options
+from hypermax.cli.options import load_with_options
 from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,

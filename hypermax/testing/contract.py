@@ -1,34 +1,8 @@
-"""The optimizer contract: one pytest suite every optimizer passes, plugins included.
-
-Subclass :class:`OptimizerContract` in a test module, name the method, and pytest runs every
-check against it::
-
-    # test_my_optimizer.py
-    from hypermax.testing import OptimizerContract
-
-    class TestHalton(OptimizerContract):
-        method = "mypackage.search:Halton"   # a built-in name or "module:Class"
-        options = {}                          # its options, as in the spec's search.<method>
-
-A plugin imported from a folder that is not on ``sys.path`` names it in ``folder`` (as a spec's
-folder is searched for ``search.method``). A method that visits a finite set of points, like
-``grid``, subclasses :class:`FiniteOptimizerContract` instead, which gives every number of the
-test spaces ``grid_points`` values and adds the checks of a finite walk.
-
-The suite drives the optimizer the way the search driver does: it asks for free slots, tells
-every trial how it ended (ok, failed, killed, stopped, imported), tells a resumed history in
-one batch, and notes running trials it did not propose. It checks what the driver relies on:
-proposals stay in the space and round-trip through it, the same seed gives the same proposals,
-a history told afterwards gives the same next proposal as one built live (resume), every
-trial state is accepted, conditional spaces and variable-length lists work, and a method that
-answers ``WAIT`` or ``EXHAUSTED`` does so consistently.
-"""
+"""The checks every optimizer passes (:class:`OptimizerContract`), and those of a method that
+visits a finite set of points (:class:`FiniteOptimizerContract`)."""
 
 from __future__ import annotations
 
-import copy
-import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,116 +10,10 @@ import pytest
 
 from hypermax.optimizers import NoProposal, make_optimizer
 from hypermax.optimizers.base import BaseOptimizer, Budget
-from hypermax.proposals import ProposalError, as_run
 from hypermax.space import Space
+from hypermax.testing import spaces
+from hypermax.testing.driving import ask_checked, drive, ended_trial
 from hypermax.trial import Proposal, Trial, TrialState
-
-__all__ = [
-    "CONDITIONAL_SPACE",
-    "FLAT_SPACE",
-    "NORMAL_SPACE",
-    "FiniteOptimizerContract",
-    "OptimizerContract",
-    "ask_checked",
-    "drive",
-    "flat_loss",
-    "normal_loss",
-    "with_grid_points",
-]
-
-FLAT_SPACE: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "x": {"type": "number", "min": -5, "max": 5},
-        "k": {"type": "integer", "min": 1, "max": 4},
-        "c": {"enum": ["a", "b", "c"]},
-    },
-}
-
-CONDITIONAL_SPACE: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "lr": {"type": "number", "min": 1e-4, "max": 1, "scaling": "logarithmic"},
-        "model": {
-            "anyOf": [
-                {
-                    "type": "object",
-                    "properties": {
-                        "name": {"const": "svm"},
-                        "C": {"type": "number", "min": 0.1, "max": 10, "rounding": 0.1},
-                    },
-                },
-                {
-                    "type": "object",
-                    "properties": {
-                        "name": {"const": "forest"},
-                        "depth": {"type": "integer", "min": 2, "max": 8},
-                    },
-                },
-            ]
-        },
-        "layers": {
-            "type": "array",
-            "items": {"type": "integer", "min": 8, "max": 64, "rounding": 8},
-            "minItems": 1,
-            "maxItems": 3,
-        },
-    },
-}
-
-
-#: numbers of mode normal, bounded: their priors reach far past ``min`` and ``max``
-NORMAL_SPACE: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "w": {"type": "number", "mode": "normal", "mean": 0, "stddev": 10, "min": -1, "max": 2},
-        "n": {"type": "integer", "mode": "normal", "mean": 3, "stddev": 20, "min": 1, "max": 6},
-        "s": {
-            **{"type": "number", "mode": "normal", "scaling": "logarithmic"},
-            **{"mean": 1, "stddev": 3, "min": 0.5, "max": 4},
-        },
-    },
-}
-
-
-def flat_loss(params: dict[str, Any]) -> float:
-    """A loss over :data:`FLAT_SPACE`, lowest at x=1, k=1, c="b"."""
-    return (params["x"] - 1) ** 2 + params["k"] + (params["c"] != "b")
-
-
-def conditional_loss(params: dict[str, Any]) -> float:
-    """A loss over :data:`CONDITIONAL_SPACE`."""
-    model = params["model"]
-    term = abs(model["C"] - 1) if model["name"] == "svm" else abs(model["depth"] - 5) / 3
-    return abs(math.log10(params["lr"]) + 2) + term + sum(params["layers"]) / 64
-
-
-def normal_loss(params: dict[str, Any]) -> float:
-    """A loss over :data:`NORMAL_SPACE`."""
-    return (params["w"] - 0.5) ** 2 + abs(params["n"] - 2) + abs(math.log(params["s"]))
-
-
-def with_grid_points(space: dict[str, Any], count: int) -> dict[str, Any]:
-    """A copy of ``space`` in which every number without finitely many values (no step, no
-    ``grid``; of mode normal, any with ``min`` and ``max``) has ``grid_points: count``: a
-    finite space for a grid-like method."""
-    space = copy.deepcopy(space)
-    stack = [space]
-    while stack:
-        node = stack.pop()
-        kind = node.get("type")
-        if kind in ("number", "integer"):
-            stepped = node.get("rounding") or kind == "integer"
-            normal = "mode" in node  # listed by its grid values alone, even with a step
-            bounded = "min" in node and "max" in node
-            if "grid" not in node and ((bounded and normal) or not (stepped or normal)):
-                node.setdefault("grid_points", count)
-        stack.extend(node.get("properties", {}).values())
-        stack.extend(node.get("anyOf", node.get("oneOf", [])))
-        items = node.get("items")
-        stack.extend(items if isinstance(items, list) else [items] if items else [])
-    return space
-
 
 #: the failure of a check whose optimizer proposed no trial
 _NOTHING = (
@@ -159,69 +27,6 @@ def _state_for(trial_id: int) -> TrialState:
     return (TrialState.OK, TrialState.OK, TrialState.FAILED, TrialState.KILLED)[trial_id % 4]
 
 
-def drive(
-    optimizer: BaseOptimizer,
-    trials: int,
-    loss: Callable[[dict[str, Any]], float],
-    parallel: int = 1,
-    states: Callable[[int], TrialState] = lambda trial_id: TrialState.OK,
-    first_id: int = 1,
-) -> list[Trial]:
-    """Run ``trials`` trials the way the driver does, with up to ``parallel`` running at once.
-
-    Trials end oldest first. ``states(trial_id)`` picks how each ends: ``ok`` with its loss,
-    ``failed`` without one, ``killed`` with the worst loss so far plus one (as
-    ``auto_kill_loss`` would give), ``stopped`` with its loss; but a killed or stopped trial
-    whose id is in the second half of each eight (``trial_id % 8 >= 4``) ends without a loss,
-    as one killed without ``auto_kill_loss`` or stopped before it reported one. Stops early
-    when the optimizer is exhausted, or says WAIT with nothing running. Trial ids count from
-    ``first_id`` (after a resumed history). Returns the finished trials as they were told, in
-    order.
-    """
-    told: list[Trial] = []
-    proposals: list[Proposal] = []
-    running: list[Proposal] = []
-    next_id, worst, exhausted = first_id, 0.0, False
-    while len(proposals) < trials or running:
-        while not exhausted and len(running) < parallel and len(proposals) < trials:
-            answer = ask_checked(optimizer, next_id)
-            if answer is NoProposal.EXHAUSTED:
-                exhausted = True
-            if isinstance(answer, NoProposal):
-                break
-            proposals.append(answer)
-            running.append(answer)
-            next_id += 1
-        if not running:
-            break
-        done = running.pop(0)
-        state = states(done.trial_id)
-        value: float | None = loss(done.params)
-        worst = max(worst, value or 0.0)
-        if state is TrialState.FAILED or (state in _LOSSLESS and done.trial_id % 8 >= 4):
-            value = None
-        elif state is TrialState.KILLED:
-            value = worst + 1.0
-        trial = _ended(done, state, value)
-        optimizer.tell(trial)
-        told.append(trial)
-    return told
-
-
-def ask_checked(optimizer: BaseOptimizer, trial_id: int) -> Proposal | NoProposal:
-    """``optimizer.ask(trial_id)`` as the search takes the answer (numpy numbers as the Python
-    numbers they hold); fails with the line a search ends with for an answer it cannot run
-    (not a Proposal, another trial's id, params outside the space or not what the internal
-    values decode to)."""
-    answer = optimizer.ask(trial_id)
-    if isinstance(answer, NoProposal):
-        return answer
-    try:
-        return as_run(optimizer, trial_id, answer)
-    except ProposalError as exc:
-        raise AssertionError(str(exc)) from None
-
-
 def _params(answer: Proposal | NoProposal) -> Any:
     """What an answer proposes, for a failure's message."""
     return answer.params if isinstance(answer, Proposal) else answer.name
@@ -232,26 +37,6 @@ _DETERMINISTIC = (
     "draw each ask's randomness from hypermax.optimizers.trial_seed(self.seed, trial_id) and "
     "keep no state that advances with asks"
 )
-
-
-#: the states a trial can end in without a loss though it ran (see :func:`drive`)
-_LOSSLESS = (TrialState.KILLED, TrialState.STOPPED)
-
-
-def _ended(proposal: Proposal, state: TrialState, loss: float | None) -> Trial:
-    reports: tuple[dict[str, Any], ...] = ()
-    step = None
-    if state is TrialState.STOPPED and loss is not None:
-        reports, step = ({"step": 3, "loss": loss},), 3
-    return Trial(
-        id=proposal.trial_id,
-        params=proposal.params,
-        internal=proposal.internal,
-        state=state,
-        loss=loss,
-        reports=reports,
-        step=step,
-    )
 
 
 class OptimizerContract:
@@ -280,7 +65,7 @@ class OptimizerContract:
         return raw
 
     def make(
-        self, space: dict[str, Any] = FLAT_SPACE, seed: int = 1, parallel: int = 1
+        self, space: dict[str, Any] = spaces.FLAT_SPACE, seed: int = 1, parallel: int = 1
     ) -> BaseOptimizer:
         """A fresh optimizer of this method over the test space ``space``."""
         for name in self.requires:
@@ -296,9 +81,9 @@ class OptimizerContract:
         )
 
     def test_proposals_stay_in_the_space_and_round_trip(self) -> None:
-        space = Space(self.space(FLAT_SPACE))
+        space = Space(self.space(spaces.FLAT_SPACE))
         optimizer = self.make()
-        told = drive(optimizer, self.trials, flat_loss, states=_state_for)
+        told = drive(optimizer, self.trials, spaces.flat_loss, states=_state_for)
         assert told, _NOTHING
         for trial in told:
             params, where = trial.params, f"trial {trial.id} got {trial.params}"
@@ -317,8 +102,8 @@ class OptimizerContract:
         proposed draws of its prior far past them."""
         if not self.normal_numbers:
             pytest.skip(f'"{self.method}" does not search numbers of mode normal')
-        space = Space(self.space(NORMAL_SPACE))
-        told = drive(self.make(NORMAL_SPACE), 12, normal_loss, states=_state_for)
+        space = Space(self.space(spaces.NORMAL_SPACE))
+        told = drive(self.make(spaces.NORMAL_SPACE), 12, spaces.normal_loss, states=_state_for)
         assert told, _NOTHING
         for trial in told:
             params, where = trial.params, f"trial {trial.id} got {trial.params}"
@@ -330,14 +115,16 @@ class OptimizerContract:
     def test_every_finished_state_is_taken(self) -> None:
         optimizer = self.make(parallel=2)
         every = (TrialState.OK, TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
-        told = drive(optimizer, self.trials, flat_loss, parallel=2, states=lambda i: every[i % 4])
+        told = drive(
+            optimizer, self.trials, spaces.flat_loss, parallel=2, states=lambda i: every[i % 4]
+        )
         assert {t.state for t in told} == set(every) or len(told) < 4
         ask_checked(optimizer, len(told) + 1)
 
     def test_same_seed_same_proposals_and_another_seed_differs(self) -> None:
         def run(seed: int) -> list[dict[str, Any]]:
             optimizer = self.make(seed=seed)
-            return [p.params for p in drive(optimizer, 15, flat_loss, states=_state_for)]
+            return [p.params for p in drive(optimizer, 15, spaces.flat_loss, states=_state_for)]
 
         first, again = run(7), run(7)
         assert first, _NOTHING
@@ -355,7 +142,7 @@ class OptimizerContract:
     def test_a_history_told_afterwards_gives_the_next_proposal_of_one_built_live(self) -> None:
         """What resume relies on: telling the finished trials in one batch rebuilds the state."""
         live = self.make(seed=3)
-        history = drive(live, 12, flat_loss, states=_state_for)
+        history = drive(live, 12, spaces.flat_loss, states=_state_for)
         rebuilt = self.make(seed=3)
         rebuilt.tell_many(history)
         expected, got = ask_checked(live, 13), ask_checked(rebuilt, 13)
@@ -367,22 +154,22 @@ class OptimizerContract:
 
     def test_running_trials_it_did_not_propose_are_taken(self) -> None:
         """A resumed trial or a user point runs: ``pending`` notes it, ``tell`` ends it."""
-        space = Space(self.space(FLAT_SPACE))
+        space = Space(self.space(spaces.FLAT_SPACE))
         optimizer = self.make()
         point = optimizer.propose(1, {"x": 1.0, "k": 1, "c": "b"})
         assert point.params == {"x": 1.0, "k": 1, "c": "b"}
         internal = space.encode({"x": -2.0, "k": 3, "c": "a"})
         optimizer.pending(2, internal)
-        optimizer.tell(_ended(point, TrialState.OK, 1.0))
+        optimizer.tell(ended_trial(point, TrialState.OK, 1.0))
         optimizer.tell(Trial(2, space.decode(internal), internal, TrialState.OK, loss=12.0))
         imported = space.encode({"x": 4.0, "k": 2, "c": "c"})
         optimizer.tell(Trial(3, space.decode(imported), imported, TrialState.IMPORTED, loss=12.0))
         ask_checked(optimizer, 4)
 
     def test_conditional_spaces_and_lists_of_variable_length(self) -> None:
-        space = Space(self.space(CONDITIONAL_SPACE))
-        optimizer = self.make(CONDITIONAL_SPACE)
-        told = drive(optimizer, self.trials, conditional_loss, states=_state_for)
+        space = Space(self.space(spaces.CONDITIONAL_SPACE))
+        optimizer = self.make(spaces.CONDITIONAL_SPACE)
+        told = drive(optimizer, self.trials, spaces.conditional_loss, states=_state_for)
         assert told, _NOTHING
         for trial in told:
             params, where = trial.params, f"trial {trial.id} got {trial.params}"
@@ -399,7 +186,7 @@ class OptimizerContract:
 
     def test_parallel_asks_are_accepted_and_differ(self) -> None:
         optimizer = self.make(parallel=4)
-        drive(optimizer, 8, flat_loss)
+        drive(optimizer, 8, spaces.flat_loss)
         asked = []
         for trial_id in range(9, 13):
             answer = ask_checked(optimizer, trial_id)
@@ -421,13 +208,13 @@ class FiniteOptimizerContract(OptimizerContract):
     grid_points: ClassVar[int] = 3
 
     def space(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return with_grid_points(raw, self.grid_points)
+        return spaces.with_grid_points(raw, self.grid_points)
 
     def test_every_point_once_then_exhausted(self) -> None:
-        space = Space(self.space(FLAT_SPACE))
+        space = Space(self.space(spaces.FLAT_SPACE))
         size = space.size() or 0
         optimizer = self.make(parallel=3)
-        told = drive(optimizer, size + 5, flat_loss, parallel=3, states=_state_for)
+        told = drive(optimizer, size + 5, spaces.flat_loss, parallel=3, states=_state_for)
         visited = sorted(_grid_indexes(space, told))
         assert visited == list(range(size)), (
             f"the {size} points of the grid were not each visited once: it visited points {visited}"
@@ -438,12 +225,12 @@ class FiniteOptimizerContract(OptimizerContract):
         )
 
     def test_a_resumed_walk_runs_the_points_not_yet_run(self) -> None:
-        space = Space(self.space(FLAT_SPACE))
+        space = Space(self.space(spaces.FLAT_SPACE))
         size = space.size() or 0
-        first = drive(self.make(seed=4), size // 2, flat_loss, states=_state_for)
+        first = drive(self.make(seed=4), size // 2, spaces.flat_loss, states=_state_for)
         resumed = self.make(seed=4)
         resumed.tell_many(first)
-        rest = drive(resumed, size, flat_loss, first_id=len(first) + 1)
+        rest = drive(resumed, size, spaces.flat_loss, first_id=len(first) + 1)
         before, after = _grid_indexes(space, first), _grid_indexes(space, rest)
         again = sorted(set(before) & set(after))
         assert not again, f"resumed, the walk visited points it had visited before: {again}"

@@ -1,0 +1,54 @@
+"""The spec's values that options of the command line set (``--parallel``, ``--seed``, ...)."""
+
+from __future__ import annotations
+
+from hypermax.errors import SpecError, UsageError
+
+TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--help``
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from typing import Any
+
+    from hypermax.spec import Spec
+
+#: the spec's values that options of the command line set, by option
+_OPTION_PATHS = {
+    "iterations": "search.iterations",
+    "seed": "search.seed",
+    "parallel": "function.parallel",
+    "results": "results.directory",
+    "scheduler": "cluster.scheduler",
+}
+
+
+def option_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec's values the options of ``args`` set, by dotted path."""
+    out: dict[str, Any] = {}
+    for flag, dotted in _OPTION_PATHS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[dotted] = value
+    return out
+
+
+def load_with_options(args: argparse.Namespace, load: Callable[[dict[str, Any]], Spec]) -> Spec:
+    """``load(overrides)``: the spec with the values the options set (:func:`option_values`). A
+    problem with one of those values names the option, not the spec's path, which holds
+    another value or none: ``hypermax run: --parallel: must be at least 1, got 0``."""
+    overrides = option_values(args)
+    try:
+        return load(overrides)
+    except SpecError as exc:
+        options = {path: f"--{flag}" for flag, path in _OPTION_PATHS.items() if path in overrides}
+        files = getattr(exc, "files", [exc.file] * len(exc.problems))
+        lines = [
+            f"hypermax {args.command}: {options[path]}: {text}"
+            if file == exc.file and path in options
+            else line
+            for (path, text), file, line in zip(exc.problems, files, exc.lines(), strict=True)
+        ]
+        if lines == exc.lines():
+            raise
+        raise UsageError("\n".join(lines)) from None

@@ -1,0 +1,63 @@
+"""``hypermax validate``: check a spec as a run would read it, and print every problem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from hypermax.cli.options import load_with_options
+from hypermax.errors import UsageError
+
+if TYPE_CHECKING:
+    from hypermax.spec import Spec
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``hypermax validate SPEC``: 0 with one line that sums the spec up (and what its Dask
+    cluster says, with ``--connect``); a problem raises, as a run would meet it."""
+    from hypermax.registry import METHODS
+    from hypermax.space import Space, skipped_point
+    from hypermax.spec import load_spec
+
+    spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
+    for notice in spec.notices:
+        print(notice, file=sys.stderr)
+    space = Space.from_spec(spec)
+    _, unusable = space.points_as_trials(spec.search.points)
+    for where, why in unusable:
+        print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
+    if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
+        from hypermax.errors import ResultsError, SpecError
+        from hypermax.journal_replay import holds_trials
+        from hypermax.results import ResultsFolder
+        from hypermax.warmstart import WarmStartError, warm_start_trials
+
+        try:  # a run reads it before its search's first trial only
+            if not holds_trials(ResultsFolder(spec.results_folder).journal):
+                warm_start_trials(spec)
+        except ResultsError as exc:
+            problem = exc.problem if isinstance(exc, WarmStartError) else str(exc)
+            raise SpecError(args.spec, [("search.warm_start", problem)]) from None
+    cluster_lines = _connect(spec, args.spec) if args.connect else []
+    method = spec.search.method
+    info = METHODS.get(method)
+    about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
+    if method == "grid":
+        about += f", {space.size() or 0:,} grid points"
+    from hypermax.output import write_out
+    from hypermax.ui.formatting import counted
+
+    searched = counted(len(space.labels()), "searched parameter")
+    ok = f"{args.spec}: ok ({searched}, {counted(spec.search.iterations, 'iteration')}, {about})"
+    write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
+    return 0
+
+
+def _connect(spec: Spec, spec_arg: str) -> list[str]:
+    """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve."""
+    if spec.cluster is None:
+        raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
+    from hypermax.execution.dask_cluster import check_cluster
+
+    return check_cluster(spec.cluster, spec.path.name)

@@ -1,0 +1,43 @@
+"""The names of a results folder's frozen spec, and the reading of its small text files."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+
+from hypermax.specfile.reader import file_kind, open_to_read
+
+SPEC_NAME = "search.json"
+#: the key of the frozen spec that names the spec file it was made from (whose folder its
+#: relative paths start from), for a resume whose journal has no header to say so
+SPEC_ORIGIN = "x-hypermax-spec"
+
+
+def read_text_of(path: Path) -> str:
+    """The text of a file of a results folder (its frozen spec, its lock). OSError when it
+    cannot be read, and when it is not a regular file: a named pipe would wait for a writer
+    forever, a device (``/dev/zero``) never end; it is opened without waiting for a pipe."""
+    fd = open_to_read(path)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            why = "Is a directory" if stat.S_ISDIR(mode) else f"is {file_kind(mode)}, not a file"
+            raise OSError(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL, why, str(path))
+        with open(fd, encoding="utf-8", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(fd)
+
+
+def holds_own_spec(folder: Path) -> bool:
+    """Whether the ``search.json`` in ``folder`` is a user's spec in the folder of a project,
+    not one a search froze there: a JSON object that does not name the spec file it came from
+    (one that cannot be read is neither)."""
+    try:
+        doc = json.loads(read_text_of(folder / SPEC_NAME))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and SPEC_ORIGIN not in doc

@@ -1,0 +1,168 @@
+"""The lock that keeps a results folder to one hypermax, and who holds it.
+
+The lock is an ``flock`` of the folder's lock file, which names the process that holds it, and
+of the folder itself: the kernel drops both when their holder dies, so a lock left by a crashed
+hypermax is simply taken over, and a lock file deleted by hand lets no second hypermax in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+from pathlib import Path
+from typing import IO
+
+from hypermax.errors import ResultsError, is_disk_full
+from hypermax.results.files import read_text_of
+from hypermax.results.making import FolderUnusable
+
+LOCK_NAME = ".lock"
+#: seconds a lock file's time may lag its process's start (a clock of a network filesystem's
+#: server): a process that started later than that did not write the lock, its pid is reused
+LOCK_CLOCK_SLACK = 600
+
+
+class FolderLock:
+    """The lock of the results folder ``path``, held from :meth:`take` to :meth:`release`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+        self._folder: int | None = None  # the folder itself, opened and locked
+
+    def take(self) -> None:
+        """Take the lock or raise ResultsError naming the process that holds it
+        (:class:`FolderUnusable` when the lock file cannot be opened: a read-only disk)."""
+        path = self.path / LOCK_NAME
+        try:
+            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        except OSError as exc:  # a read-only disk, say
+            if is_disk_full(exc):
+                raise
+            why = exc.strerror or str(exc)
+            raise FolderUnusable(f"{self.path}: cannot lock the results folder: {why}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _holder(handle.read())
+            handle.close()
+            if holder == (os.getpid(), socket.gethostname()):  # a search of this process
+                raise ResultsError(
+                    f"{self.path}: in use by another search of this process (pid {holder[0]}): "
+                    "two searches cannot share a results folder"
+                ) from None
+            named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
+            raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
+        try:
+            self._folder = _lock_folder(self.path)
+        except BlockingIOError:
+            handle.close()
+            raise ResultsError(
+                f"{self.path}: in use by another hypermax (its {LOCK_NAME} file was deleted)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        """Let the lock go (nothing when it is not held)."""
+        if self._folder is not None:
+            os.close(self._folder)  # which drops its flock
+            self._folder = None
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def searching(folder: Path) -> bool | None:
+    """Whether a hypermax runs the search of the results ``folder`` now: the process its lock
+    file names, on this host, is alive (not a zombie whose parent has not reaped it) and is the
+    one that wrote the lock (not a process of the same pid started since, after a reboot, say).
+    None when that cannot be told (no lock file, another host)."""
+    path = folder / LOCK_NAME
+    try:
+        holder = _holder(read_text_of(path))
+        written = path.stat().st_mtime
+    except OSError:
+        return None
+    if holder is None or holder[1] != socket.gethostname():
+        return None
+    try:
+        os.kill(holder[0], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        pass
+    return _wrote_lock(holder[0], written) and _holds(holder[0], path)
+
+
+def _holds(pid: int, lock: Path) -> bool:
+    """Whether process ``pid`` has the lock file ``lock`` open: a copy of a results folder has
+    its lock file name the hypermax of the original, which holds the original's (True when
+    that cannot be read)."""
+    fds = f"/proc/{pid}/fd"
+    try:
+        return any(_same_file(os.path.join(fds, fd), lock) for fd in os.listdir(fds))
+    except OSError:
+        return True
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # closed meanwhile
+        return False
+
+
+def _lock_folder(path: Path) -> int | None:
+    """Lock the folder itself too, so that a lock file deleted by hand (taken for a stale one)
+    does not let a second hypermax in; returns its open descriptor, None where a folder cannot
+    be locked (NFS). Raises BlockingIOError when another process holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _wrote_lock(pid: int, written: float) -> bool:
+    """Whether the live process ``pid`` is the hypermax that wrote a lock file at ``written``:
+    not a zombie, nor a process started since. psutil is imported only here, for a process
+    that lives: ``show`` of a search that ended must start fast."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return process.create_time() <= written + LOCK_CLOCK_SLACK
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # alive, someone else's
+        return True
+
+
+def _holder(text: str) -> tuple[int, str] | None:
+    """(pid, host) of the hypermax a lock file names; None when it names none."""
+    try:
+        data = json.loads(text)
+        pid, host = int(data["pid"]), str(data["host"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (pid, host) if pid > 0 else None  # a pid of 0 or below names no one process

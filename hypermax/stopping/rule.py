@@ -1,0 +1,68 @@
+"""``search.early_stopping`` as the spec states it, typed, with ASHA's rungs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hypermax.specfile.schema import declared_default
+
+
+def _default(key: str) -> Any:
+    return declared_default("early_stopping", key)
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """``search.early_stopping``, typed; defaults are those schema.json declares."""
+
+    policy: str = _default("policy")  # "median" | "asha" | "none"
+    min_trials: int = _default("min_trials")
+    grace_steps: int = _default("grace_steps")
+    eta: int = _default("eta")
+    min_steps: int | None = None
+    max_steps: int | None = None
+
+    @classmethod
+    def of(cls, section: Mapping[str, Any]) -> EarlyStopping:
+        """The rule of a validated ``early_stopping`` section (missing keys take defaults); its
+        numbers as ints (``"max_steps": 27.0`` is rung 3, not 3.0, in what a trial is told)."""
+        known = {f.name for f in fields(cls)}
+        given: dict[str, Any] = {
+            key: value if key == "policy" or value is None else int(value)
+            for key, value in section.items()
+            if key in known
+        }
+        return cls(**given)
+
+    @property
+    def first_rung(self) -> int:
+        """ASHA's first rung: ``min_steps`` when given; else ``max_steps // eta**2`` (at least
+        1), so that a trial is judged twice before its end, at about ``max_steps / eta**2`` and
+        ``max_steps / eta`` (the loss after one step says little of the loss at the end); 1
+        without ``max_steps``."""
+        if self.min_steps is not None:
+            return self.min_steps
+        if self.max_steps is None:
+            return 1
+        return max(1, self.max_steps // self.eta**2)
+
+    def rungs(self, up_to: int) -> list[int]:
+        """ASHA's rungs at or below step ``up_to``: ``first_rung * eta**k``, below ``max_steps``."""
+        found = []
+        rung = self.first_rung
+        while rung <= up_to and self._before_end(rung):
+            found.append(rung)
+            rung *= self.eta
+        return found
+
+    def next_rung(self, step: int) -> int | None:
+        """ASHA's first rung after ``step``; None past the last one."""
+        rung = self.first_rung
+        while rung <= step:
+            rung *= self.eta
+        return rung if self._before_end(rung) else None
+
+    def _before_end(self, rung: int) -> bool:
+        return self.max_steps is None or rung < self.max_steps

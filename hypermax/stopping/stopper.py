@@ -1,0 +1,130 @@
+"""What the driver calls on each report and each finished trial: the early stopper.
+
+It picks the policy the spec names, turns each report into a loss, keeps which trials it asked
+to stop and why, and rebuilds the policy from the journal when a search resumes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from hypermax.stopping.asha import Asha
+from hypermax.stopping.median import MedianRule
+from hypermax.stopping.policy import StoppingPolicy
+from hypermax.stopping.rule import EarlyStopping
+from hypermax.stopping.standing import Standing
+from hypermax.trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    from hypermax.spec import Spec
+    from hypermax.trial import Report
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+POLICIES: dict[str, type[StoppingPolicy]] = {"median": MedianRule, "asha": Asha}
+
+
+def make_policy(rule: EarlyStopping) -> StoppingPolicy | None:
+    """The policy ``rule.policy`` names; None for ``"none"``."""
+    policy = POLICIES.get(rule.policy)
+    return None if policy is None else policy(rule)
+
+
+LossOf = Callable[[dict[str, Any]], float | None]
+
+
+class EarlyStopper:
+    """What the driver calls on each report and on each finished trial.
+
+    It turns each report into a loss, asks the policy, remembers which trials it asked to stop
+    and why, and rebuilds the policy from the journal when a search resumes.
+
+    Args:
+        rule: the spec's ``early_stopping`` section.
+        loss_of: the composite loss of a report's metrics: infinite when one is NaN or
+            infinite (the trial diverged), None when they lack what the loss needs (such a
+            report is not judged).
+    """
+
+    def __init__(self, rule: EarlyStopping, loss_of: LossOf) -> None:
+        self.rule = rule
+        self.policy = make_policy(rule)
+        self.loss_of = loss_of
+        self._stopping: dict[int, Standing] = {}
+
+    @classmethod
+    def for_spec(cls, spec: Spec) -> EarlyStopper:
+        """The stopper of a spec: its ``early_stopping`` rule, its composite loss."""
+        from hypermax.conclude import composite_loss, split_result
+        from hypermax.loss import LossError
+
+        def loss_of(metrics: dict[str, Any]) -> float | None:
+            try:
+                return composite_loss(metrics, spec).loss
+            except LossError:
+                # a NaN or an infinity (a diverged model): worse than any loss, as Optuna's
+                # pruners take it; a report without the metrics the loss needs is not judged
+                used, _ = split_result(metrics, spec)
+                return math.inf if any(_not_finite(v) for v in used.values()) else None
+
+        return cls(EarlyStopping.of(spec.search.early_stopping), loss_of)
+
+    def rebuild(self, trials: Iterable[Trial]) -> None:
+        """Show the policy every report of the finished trials of a resumed search.
+
+        Trials that were running or interrupted are left out: they run again and report anew.
+        A report that diverged weighs as it did when it came (the journal keeps its NaN or
+        infinity as ``"nan"`` or ``"inf"``).
+        """
+        from hypermax.journal_replay import numbers_back
+
+        if self.policy is None:
+            return
+        for trial in trials:
+            if trial.state in (TrialState.RUNNING, TrialState.INTERRUPTED):
+                continue
+            for entry in trial.reports:
+                metrics = numbers_back({k: v for k, v in entry.items() if k != "step"})
+                loss = self.loss_of(metrics)
+                if loss is not None:
+                    self.policy.record(trial.id, int(entry.get("step", 0)), loss)
+
+    def on_report(self, report: Report) -> Standing | None:
+        """Judge one report of a running trial; None when nothing judges it.
+
+        The returned Standing has ``stop`` set the first time the trial should stop; the
+        trial's reports after that are not weighed (see :meth:`asked_to_stop`).
+        """
+        if self.policy is None or self.asked_to_stop(report.trial_id):
+            return None
+        loss = self.loss_of(report.metrics)
+        if loss is None:
+            return None
+        standing = self.policy.observe(report.trial_id, report.step, loss)
+        if standing.stop:
+            self._stopping[report.trial_id] = standing
+        return standing
+
+    def asked_to_stop(self, trial_id: int) -> bool:
+        """Whether the running trial ``trial_id`` was judged to stop. What it reports after
+        that (an executable prints reports until its SIGTERM lands) came after the decision:
+        it moves neither the trial's step nor its loss, nor the policy's curves."""
+        return trial_id in self._stopping
+
+    def on_finished(self, trial: Trial) -> Trial:
+        """The finished trial, a stopped one with the reason it was stopped.
+
+        An interrupted trial's reports are forgotten: it runs again from the start.
+        """
+        standing = self._stopping.pop(trial.id, None)
+        if trial.state is TrialState.INTERRUPTED and self.policy is not None:
+            self.policy.forget(trial.id)
+        if trial.state is TrialState.STOPPED and standing is not None:
+            return replace(trial, reason=standing.reason)
+        return trial
