@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import run_cli_here
 from fake_trials.helpers import FAKES, by_param, write_spec
 
 
@@ -41,3 +42,32 @@ def test_a_fresh_trial_records_its_own_peak_not_that_of_the_process_that_ran_the
     bare, used = trials[0]["peak_rss_mib"], trials[60]["peak_rss_mib"]
     assert 1 < bare < 100  # an interpreter: not the 200 MiB the search's process once held
     assert 60 < used < 160  # what it wrote, which no sample of the watchdog saw
+
+
+def test_a_forked_trial_records_its_peak_from_its_reaping_and_leaves_no_file_for_it(
+    tmp_path: Path,
+) -> None:
+    # the preload server reaps its trials and reports each one's peak: a forked trial need not
+    # leave it in a file (one file made per trial fewer); a fresh one still does
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"mib": {"enum": [0, 60]}}},
+        "function": {
+            "type": "python_function",
+            "src": str(FAKES / "memory_use.py"),
+            "name": "use",
+            "preload": True,
+        },
+        "search": {"name": "peak", "method": "grid"},
+    }
+    spec = write_spec(tmp_path, doc)
+    done = run_cli_here("run", str(spec), "--no-ui", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "results" / "peak"
+    trials = by_param(folder, "mib")
+    assert {trial["state"] for trial in trials.values()} == {"ok"}
+    bare, used = trials[0]["peak_rss_mib"], trials[60]["peak_rss_mib"]
+    assert used > 60 and used - bare > 50  # what it wrote, which no sample of the watchdog saw
+    trial_dirs = list((folder / "trials").iterdir())
+    assert len(trial_dirs) == 2
+    assert all((d / ".hypermax_result.json").is_file() for d in trial_dirs)
+    assert not any((d / ".hypermax_peak").exists() for d in trial_dirs)
