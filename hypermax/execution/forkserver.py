@@ -168,6 +168,9 @@ class _Server:
         self.children: set[int] = set()
         self.spare: tuple[int, socket.socket] | None = None
         self.imported = imported
+        #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
+        #: now on): what a trial's environment is compared with, without decoding it again
+        self.environ = dict(os.environ)
 
     def fork_spare(self) -> None:
         """Fork the process of the next trial now: it waits for its request on a socket."""
@@ -271,7 +274,7 @@ class _Server:
         os.chdir(system_text.os_text(request["cwd"]))
         env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
         env = system_text.os_environ(env)  # what this process's locale cannot encode: as UTF-8
-        _set_environ(env)
+        _set_environ(env, self.environ)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]
         child.watch_lifeline()
@@ -343,13 +346,15 @@ def _value_at(block: bytes, name: str) -> int | None:
     return None if at < 0 else at + 1 + len(needle)
 
 
-def _set_environ(env: dict[str, str]) -> None:
-    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs."""
+def _set_environ(env: dict[str, str], inherited: dict[str, str]) -> None:
+    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs
+    from ``inherited``, what ``os.environ`` holds now (a copy: reading ``os.environ`` itself
+    decodes each variable again, objects made and pages copied in a forked trial)."""
     current = os.environ
-    for key in [key for key in current if key not in env]:
+    for key in inherited.keys() - env.keys():
         del current[key]
     for key, value in env.items():
-        if current.get(key) != value:
+        if inherited.get(key) != value:
             current[key] = value
 
 
