@@ -167,7 +167,8 @@ def test_overhead_and_ab_overhead(bench, monkeypatch, tmp_path, capsys) -> None:
     for line in lines:
         wall = float(line.split("wall ")[1].split(" ms")[0])
         cpu = float(line.split("CPU ")[1].split(" ms")[0])
-        assert wall > 0 and cpu > 0
+        own = float(line.split("a trial's process ")[1].split(" ms")[0])
+        assert wall > 0 and cpu > own > 0
 
 
 def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:

@@ -86,3 +86,37 @@ def test_a_process_whose_fork_was_under_way_at_the_last_look_is_read_by_the_next
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_process_seen_to_end_is_not_read_again_while_the_margin_covers_its_pid(monkeypatch):
+    # a trial's pid, once its end was seen, stays below the mark for the next looks: each of
+    # them read it again in vain (three looks per trial, for up to CATCH_UP_MARGIN pids)
+    ended = subprocess.Popen(["sleep", "30"])
+    unseen = subprocess.Popen(["sleep", "30"])
+    try:
+        table = watchdog.ProcessTable()
+        table.scan()
+        mark = procfs.last_pid()
+        assert mark is not None
+        ended.kill()
+        ended.wait()
+        monkeypatch.setattr(watchdog, "CATCH_UP_MARGIN", mark - min(ended.pid, unseen.pid) + 1)
+        monkeypatch.setattr(watchdog, "CATCH_UP_PIDS", 10**9)  # however busy the machine is
+        monkeypatch.setattr(watchdog, "list_pids", _no_listing)
+        table.catch_up(watched=[ended.pid])  # the look that finds it gone
+        assert table.get(ended.pid) is None
+        del table._procs[unseen.pid]  # as if its fork was under way at that look
+        read: list[int] = []
+
+        def counted(pid: int) -> procfs.ProcInfo | None:
+            read.append(pid)
+            return procfs.read_proc(pid)
+
+        monkeypatch.setattr(watchdog, "read_proc", counted)
+        monkeypatch.setattr(watchdog, "CATCH_UP_MARGIN", procfs.last_pid() - ended.pid + 1)
+        assert unseen.pid in {info.pid for info in table.catch_up()}  # still read
+        assert ended.pid not in read
+    finally:
+        for proc in (ended, unseen):
+            proc.kill()
+            proc.wait()

@@ -280,7 +280,7 @@ def add_search_path(options: dict[str, str]) -> None:
     sys.path.insert(0, os.path.abspath(options.get("path", ".")))
 
 
-def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
+def run_trial(load: Callable[[], Callable[..., Any]], leave_peak: bool = True) -> int:
     """One trial in this process: params in, the function called, its result (or error) out.
 
     ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
@@ -291,13 +291,18 @@ def run_trial(load: Callable[[], Callable[..., Any]]) -> int:
     function returned or was stopped early (then no result is written, even if the function
     caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
     calling it raised.
+
+    ``leave_peak``: leave the process's peak RSS beside the result (:data:`~.protocol.PEAK_FILE`)
+    for hypermax, which cannot always tell it otherwise; a forked trial's server reads it from
+    the trial's reaping, and the trial makes no file for it.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     protocol.keep_report_stream()
     try:
         code = _run_trial(load, result_file)
     finally:
-        _leave_peak(os.path.dirname(result_file))
+        if leave_peak:
+            _leave_peak(os.path.dirname(result_file))
     if code == _ENDED_BY_CTRL_C:
         _end_by_sigint()
     return code

@@ -5,11 +5,14 @@
 the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
 initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
-(one JSON packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
-becomes one trial. The server never starts a thread, so every fork copies a single-threaded
-process. It forks each trial's process ahead, while the previous trial runs: this spare leads
-its own session, is tied to the server, has fresh random state, and waits on a socket of its
-own; a request is handed to it (fds and all), so a trial starts with no fork on its path.
+(one packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
+becomes one trial. A request is two lines of JSON: what the server reads (``{"id": n}``, and
+``"to": pid``, the spare it is meant for), then the trial's command, environment and folder,
+which the server passes to the spare as they came, without reading them. The server never
+starts a thread, so every fork copies a single-threaded process. It forks each trial's process
+ahead, while the previous trial runs: this spare leads its own session, is tied to the server,
+has fresh random state, and waits on a socket of its own; a request is handed to it (fds and
+all), so a trial starts with no fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
@@ -20,8 +23,9 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
 ``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
-pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` or ``{"id": n,
-"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
+pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` (no ``start``
+for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n, "error": text}`` per
+request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
 ``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start":
 ticks``): the process the next request goes to, so hypermax need not wait for that reply.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
@@ -31,6 +35,7 @@ collection in a trial writes to those pages, which the fork shares.
 
 from __future__ import annotations
 
+import _signal
 import atexit
 import contextlib
 import faulthandler
@@ -137,7 +142,7 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None
                 return  # hypermax is gone
             if not message:
                 return  # hypermax closed its end: nothing more to run
-            reply = server.start_trial(json.loads(message), fds)
+            reply = server.start_trial(message, fds)
             server.fork_spare()  # the next trial's process, forked while this one runs
             _send(sock, {**reply, **server.spare_info()})
 
@@ -163,6 +168,9 @@ class _Server:
         self.children: set[int] = set()
         self.spare: tuple[int, socket.socket] | None = None
         self.imported = imported
+        #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
+        #: now on): what a trial's environment is compared with, without decoding it again
+        self.environ = dict(os.environ)
 
     def fork_spare(self) -> None:
         """Fork the process of the next trial now: it waits for its request on a socket."""
@@ -203,12 +211,15 @@ class _Server:
             self.spare[1].close()
             self.spare = None
 
-    def start_trial(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
-        """Hand the trial ``request`` describes to the spare; the reply to hypermax.
+    def start_trial(self, message: bytes, fds: list[int]) -> dict[str, Any]:
+        """Hand the trial a request ``message`` describes to the spare; the reply to hypermax.
 
         A request sent to a named spare (``"to": pid``, the spare hypermax was told of) goes to
-        that one or fails: hypermax follows that process as the trial's.
+        that one or fails: hypermax follows that process as the trial's. Only the request's
+        first line is read here; the rest, the trial itself, goes to the spare as it came.
         """
+        head, _, trial = message.partition(b"\n")
+        request = json.loads(head)
         to = request.get("to")
         if self.spare is None and to is None:
             self.fork_spare()
@@ -216,10 +227,12 @@ class _Server:
         try:
             if len(fds) != 3:
                 raise OSError("the trial's pipes did not arrive")
+            if not trial:
+                raise OSError("the request holds no trial")
             if spare is None or to not in (None, spare[0]):
                 raise OSError("cannot fork" if to is None else "the spare ended before its trial")
             pid, channel = spare
-            socket.send_fds(channel, [json.dumps(request).encode()], fds)
+            socket.send_fds(channel, [trial], fds)
             channel.close()
         except OSError as exc:
             if spare is not None:
@@ -228,6 +241,8 @@ class _Server:
         finally:
             for fd in fds:
                 os.close(fd)
+        if to is not None:  # hypermax knows the spare's start from the reply that named it
+            return {"id": request["id"], "pid": pid}
         return {"id": request["id"], "pid": pid, "start": _start_ticks(pid)}
 
     def become_trial(self, channel: socket.socket) -> int:
@@ -235,8 +250,10 @@ class _Server:
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
         tether.child_setup(self.pid, None, oom_first=False)()  # the server's, inherited
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # the C half: ``signal.signal`` makes an enum of the old handler, which costs the trial
+        # the copies of the pages that touches (a forked trial copies each page it writes)
+        _signal.set_wakeup_fd(-1)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
         self.sock.close()
         for fd in self.own:
             os.close(fd)
@@ -257,11 +274,11 @@ class _Server:
         os.chdir(system_text.os_text(request["cwd"]))
         env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
         env = system_text.os_environ(env)  # what this process's locale cannot encode: as UTF-8
-        _set_environ(env)
+        _set_environ(env, self.environ)
         stamp_environ(self.slots, env)
         sys.argv = [child.__file__, *request["argv"][3:]]
         child.watch_lifeline()
-        code = child.run_trial(lambda: self.function)
+        code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
 
@@ -329,13 +346,15 @@ def _value_at(block: bytes, name: str) -> int | None:
     return None if at < 0 else at + 1 + len(needle)
 
 
-def _set_environ(env: dict[str, str]) -> None:
-    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs."""
+def _set_environ(env: dict[str, str], inherited: dict[str, str]) -> None:
+    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs
+    from ``inherited``, what ``os.environ`` holds now (a copy: reading ``os.environ`` itself
+    decodes each variable again, objects made and pages copied in a forked trial)."""
     current = os.environ
-    for key in [key for key in current if key not in env]:
+    for key in inherited.keys() - env.keys():
         del current[key]
     for key, value in env.items():
-        if current.get(key) != value:
+        if inherited.get(key) != value:
             current[key] = value
 
 
@@ -390,9 +409,12 @@ def _reap(sock: socket.socket, running: set[int]) -> None:
 
 def _start_ticks(pid: int) -> int | None:
     """When process ``pid`` started, in clock ticks since boot (it is not reaped yet)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
+    try:  # os.read rather than open(): fewer objects made, fewer pages copied after the fork
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            stat = os.read(fd, 4096)
+        finally:
+            os.close(fd)
         return int(stat[stat.rfind(b")") + 2 :].split()[19])
     except (OSError, ValueError, IndexError):
         return None

@@ -291,14 +291,16 @@ class _Server:
         process ends with nothing known of how. Else, its process once the server answered.
         """
         replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # the server reads the first line, and passes the second to the trial's process unread
         payload = {"argv": list(request.argv), "env": request.env, "cwd": request.cwd}
+        body = json.dumps(payload).encode()
         with self._lock:
             if not self.alive:
                 raise _ServerGone
             trial = next(self._ids)
             spare = self._spare
             to = {} if spare is None else {"to": spare[0]}
-            data = json.dumps({"id": trial, **payload, **to}).encode()
+            data = json.dumps({"id": trial, **to}).encode() + b"\n" + body
             fds = [request.stdout, request.stderr, request.lifeline]
             try:
                 socket.send_fds(self._sock, [data], fds)

@@ -64,13 +64,18 @@ class ProcessTable:
     def __init__(self) -> None:
         self._procs: dict[int, ProcInfo] = {}
         self._mark: int | None = None  # the last pid handed out before the last look
+        # pids of processes a look saw, and a later one found gone: no process has them again
+        # before the numbers wrap around (which makes :meth:`catch_up` list every process)
+        self._ended: set[int] = set()
 
     def scan(self, watched: Iterable[int] = ()) -> list[ProcInfo]:
         """Look again; return the processes that appeared since the last look, oldest first."""
         mark = last_pid()  # before the listing: what starts meanwhile is caught up later
         pids = list_pids()
-        for pid in self._procs.keys() - pids:
+        gone = self._procs.keys() - pids
+        for pid in gone:
             del self._procs[pid]
+        self._ended = gone
         new: list[ProcInfo] = []
         for pid in pids - self._procs.keys():
             info = read_proc(pid)
@@ -87,21 +92,27 @@ class ProcessTable:
         Linux numbers new processes in increasing order (:func:`~.procfs.last_pid`), so the
         pids handed out since the last look are all there is to read, and the last
         :data:`CATCH_UP_MARGIN` before them that the last look did not see: a process shows in
-        ``/proc`` only once its fork is done, some time after it got its pid. When that cannot
-        be told (the numbers wrapped around, too many started, not Linux), this is :meth:`scan`.
+        ``/proc`` only once its fork is done, some time after it got its pid. Those of
+        processes a look saw and a later one found ended are not read again (a trial's, once
+        it ended: every look until the margin passes them would read them in vain). When that
+        cannot be told (the numbers wrapped around, too many started, not Linux), this is
+        :meth:`scan`.
         """
         mark = last_pid()
         if self._mark is None or mark is None or not 0 <= mark - self._mark <= CATCH_UP_PIDS:
             return self.scan(watched)
         new: list[ProcInfo] = []
         for pid in range(max(1, self._mark + 1 - CATCH_UP_MARGIN), mark + 1):
-            if pid <= self._mark and pid in self._procs:
-                continue  # seen by the last look
+            if pid <= self._mark and (pid in self._procs or pid in self._ended):
+                continue  # seen by the last look, or seen to end
             info = read_proc(pid)  # None: gone already, or a thread
             if info is not None:
                 self._procs[pid] = info
                 new.append(info)
         self._mark = mark
+        if self._ended:  # the pids the margin has passed: no look reads them again
+            below = mark + 1 - CATCH_UP_MARGIN
+            self._ended = {pid for pid in self._ended if pid >= below}
         return self._reread(watched, new)
 
     def _reread(self, watched: Iterable[int], new: list[ProcInfo]) -> list[ProcInfo]:
@@ -113,6 +124,7 @@ class ProcessTable:
             info = read_proc(pid)
             if info is None:
                 self._procs.pop(pid, None)
+                self._ended.add(pid)
                 continue
             if info.start != self._procs[pid].start:
                 new.append(info)  # the pid now names a newer process
@@ -122,6 +134,7 @@ class ProcessTable:
     def put(self, info: ProcInfo) -> None:
         """Hold a fresh look at one process."""
         self._procs[info.pid] = info
+        self._ended.discard(info.pid)
 
     def get(self, pid: int) -> ProcInfo | None:
         return self._procs.get(pid)
