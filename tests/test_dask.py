@@ -466,6 +466,28 @@ def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(clust
     assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
 
 
+def hold_starts(runner: DaskRunner) -> list[Any]:
+    """Hold back the start events of the runner's trials (its other events reach it); the list
+    they gather in, for :func:`let_starts_through`."""
+    held: list[Any] = []
+
+    def hold(event: Any) -> None:
+        if event[1].get("kind") == "started":
+            held.append(event)
+        else:
+            runner._on_event(event)
+
+    runner.client.subscribe_topic(runner.topic, hold)
+    return held
+
+
+def let_starts_through(runner: DaskRunner, held: list[Any]) -> None:
+    """Hand the runner the start events held back, and those to come."""
+    runner.client.subscribe_topic(runner.topic, runner._on_event)
+    for event in held:
+        runner.client.loop.add_callback(runner._on_event, event)
+
+
 def test_a_trial_whose_start_is_on_its_way_is_stopped_on_its_worker(cluster, tmp_path):
     """A trial stopped early after its task claimed its attempt and started it, while the
     worker's start event is still on its way to hypermax, is stopped on its worker once that
@@ -480,24 +502,14 @@ def test_a_trial_whose_start_is_on_its_way_is_stopped_on_its_worker(cluster, tmp
         kill_grace=0.25,
     )
     runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
-    held: list[Any] = []
-
-    def hold_starts(event: Any) -> None:
-        if event[1].get("kind") == "started":
-            held.append(event)
-        else:
-            runner._on_event(event)
-
     try:
-        runner.client.subscribe_topic(runner.topic, hold_starts)
+        held = hold_starts(runner)
         RunnerContract.submit(runner, tmp_path, 1, x=0.5)
         (pid,) = sentinel(tmp_path / "up-1")
         wait_until(lambda: held, OUTCOME_TIMEOUT, "the start event")
         runner.cancel(1, KillReason.EARLY_STOP)
         assert runner.poll(0.1) == []  # where a trial waiting for a worker is dropped
-        runner.client.subscribe_topic(runner.topic, runner._on_event)
-        for event in held:
-            runner.client.loop.add_callback(runner._on_event, event)
+        let_starts_through(runner, held)
         outcome, _ = RunnerContract.outcome(runner, 1)
     finally:
         runner.close()
@@ -613,6 +625,49 @@ def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, tmp_path, mar
         cluster.workers.remove(extra)
     assert outcome.state is TrialState.INTERRUPTED
     assert outcome.reason is not None and outcome.reason.startswith("lost with its Dask worker")
+    assert_none_alive(marker)
+
+
+def test_a_trial_whose_worker_ended_before_its_start_was_heard_is_lost_with_it(
+    cluster, tmp_path, marker
+):
+    """A worker that ends while its trial's start event is on its way to hypermax: the runner,
+    which listens for the removal of a worker from the start of its first trial there on, finds
+    that it was removed already. Before, it listened too late, and the trial, whose task waits
+    for a worker that offers what it holds, never ended. Here the start event is held back
+    until the scheduler has removed the worker."""
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    extra = cluster.add_worker("--resources", "LEAVING=1")  # the one worker that runs the trial
+    try:
+        cluster.wait_for_workers(len(cluster.workers))
+        runner = DaskRunner(
+            function, tmp_path, ClusterSpec(cluster.address, resources={"LEAVING": 1.0})
+        )
+        try:
+            held = hold_starts(runner)
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: held, OUTCOME_TIMEOUT, "the start event")
+            extra.send_signal(signal.SIGTERM)
+            extra.wait(OUTCOME_TIMEOUT)
+            cluster.wait_for_workers(len(cluster.workers) - 1)  # the scheduler removed it
+            let_starts_through(runner, held)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        extra.kill()
+        extra.wait()
+        cluster.workers.remove(extra)
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason == f"lost with its Dask worker {held[0][1]['worker']}"
+    assert not pid_alive(trial)
     assert_none_alive(marker)
 
 
