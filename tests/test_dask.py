@@ -467,12 +467,13 @@ def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(clust
 
 
 def hold_starts(runner: DaskRunner) -> list[Any]:
-    """Hold back the start events of the runner's trials (its other events reach it); the list
-    they gather in, for :func:`let_starts_through`."""
+    """Hold back the start events of the runner's trials (its other events reach it): the one
+    their workers send as each starts, and the one once it started; the list they gather in, for
+    :func:`let_starts_through`."""
     held: list[Any] = []
 
     def hold(event: Any) -> None:
-        if event[1].get("kind") == "started":
+        if event[1].get("kind") in ("starting", "started"):
             held.append(event)
         else:
             runner._on_event(event)

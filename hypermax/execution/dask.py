@@ -16,12 +16,12 @@ How things cross the cluster, and why that way:
   (Ctrl-Z: a flood would fill a connection nothing reads); a task returns its trial's last
   report, and :meth:`unpause` fetches the reports the scheduler kept.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
-  trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
-  polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
-  a free thread: it may wait for ever), and is marked in the scheduler's metadata (all those
-  stopped at once in one round trip, at the next :meth:`poll`), where a task
-  that starts all the same looks for its claim before it starts the trial (the runner clears
-  them when it closes).
+  trial (known from the event its worker sends as the trial starts), which calls
+  ``TrialRun.stop`` there at once, without any polling. A trial stopped before it started has
+  its task cancelled where it waits (for a worker, a free thread: it may wait for ever), and is
+  marked in the scheduler's metadata (all those stopped at once in one round trip, at the next
+  :meth:`poll`), where a task that starts all the same looks for its claim before it starts the
+  trial (the runner clears them when it closes).
 - **A lost worker**: the runner watches the event topic of each worker running its trials (and
   asks whether the scheduler removed it already, as the start event of its first trial there may
   cross its end); when the scheduler removes the worker, each of those trials comes back
@@ -295,14 +295,17 @@ class DaskRunner(BaseRunner):
             self._attempts.report(attempt, report, int(message["n"]))
         elif kind == "live":
             attempt.live = (message["rss_mib"], message["cpu_percent"], message["processes"])
-        elif kind == "started":
+        elif kind in ("starting", "started"):  # the trial starts there; it started
             with self._attempts.lock:
+                first = attempt.worker is None
                 attempt.worker = str(message["worker"])
-                attempt.started = time.monotonic()
+                if kind == "started":
+                    attempt.started = time.monotonic()
                 stop = attempt.stop
-            self._watch_worker(attempt.worker)
-            if stop is not None:
-                self._on_loop(self._deliver_stop, attempt)
+            if first:  # the worker finds a stop that comes before the trial started
+                self._watch_worker(attempt.worker)
+                if stop is not None:
+                    self._on_loop(self._deliver_stop, attempt)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""
