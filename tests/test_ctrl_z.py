@@ -13,8 +13,10 @@ import re
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import fake_function_spec
@@ -29,9 +31,13 @@ from fake_trials.helpers import (
     wait_until,
     write_spec,
 )
+from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_dashboard_e2e import TMUX, TmuxTerminal, hypermax_command
 
 from hypermax import clock
+from hypermax.execution.local import LocalRunner
+from hypermax.spec import FunctionSpec
+from hypermax.trial import TrialState
 
 TIME_LIMIT = 2.0
 
@@ -151,6 +157,50 @@ def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path,
     assert hypermax.returncode == 0, err
     assert "stopped, with 0 trials running; fg or bg continues" in out
     assert [r["state"] for r in finished(tmp_path / "results" / "loading").values()] == ["ok"]
+    assert_none_alive(marker)
+
+
+def test_a_trial_stopped_as_it_starts_stops_once_it_is_watched(tmp_path, marker, monkeypatch):
+    """Ctrl-Z after a trial's process started and before the runner follows it (the thread
+    that starts it can lag far behind the process on a loaded machine): the trial counts among
+    those stopped, and stops as it is handed over. Before, it ran on, uncounted, while hypermax
+    was stopped. Here the hand-over is held until the stop came."""
+    go = tmp_path / "go"
+    function = FunctionSpec(
+        **executable("wait_for_go", env={MARKER_ENV: marker, "GO_FILE": str(go)})
+    )
+    runner = LocalRunner(function, tmp_path)
+    stopped = threading.Event()
+    follow = runner.host.follow
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        stopped.wait(OUTCOME_TIMEOUT)
+        return follow(*args, **kwargs)
+
+    monkeypatch.setattr(runner.host, "follow", held)
+    ended = threading.Event()
+
+    def search() -> None:  # starts the trial, and lives as long as it (its parent-death signal)
+        RunnerContract.submit(runner, tmp_path, 1)
+        ended.wait(OUTCOME_TIMEOUT)
+
+    driver = threading.Thread(target=search)
+    try:
+        driver.start()
+        (pid,) = RunnerContract.up(tmp_path / "trials" / "1")
+        assert runner.pause() == 1
+        stopped.set()
+        wait_until(lambda: is_stopped(pid), 10, "the trial to stop")
+        runner.unpause()
+        assert not is_stopped(pid)
+        go.write_text("")
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        stopped.set()
+        ended.set()
+        driver.join()
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
     assert_none_alive(marker)
 
 
