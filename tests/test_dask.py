@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,11 @@ import hypermax
 from hypermax import events as ev
 from hypermax.errors import SearchFailed, SpecError
 from hypermax.events import Command
+from hypermax.execution import dask as dask_runner
 from hypermax.execution import dask_files, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
+from hypermax.execution.dask_worker import claim_path
 from hypermax.spec import ClusterSpec, FunctionSpec, spec_from_dict
 from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
 
@@ -466,6 +469,29 @@ def test_a_stopped_runner_is_sent_no_flood_of_reports_but_each_trials_last(clust
     assert events[-2:] == [Report(1, FLOOD, {"loss": 1.0 / FLOOD}), outcome]
 
 
+def hold_starts(runner: DaskRunner) -> list[Any]:
+    """Hold back the start events of the runner's trials (its other events reach it): the one
+    their workers send as each starts, and the one once it started; the list they gather in, for
+    :func:`let_starts_through`."""
+    held: list[Any] = []
+
+    def hold(event: Any) -> None:
+        if event[1].get("kind") in ("starting", "started"):
+            held.append(event)
+        else:
+            runner._on_event(event)
+
+    runner.client.subscribe_topic(runner.topic, hold)
+    return held
+
+
+def let_starts_through(runner: DaskRunner, held: list[Any]) -> None:
+    """Hand the runner the start events held back, and those to come."""
+    runner.client.subscribe_topic(runner.topic, runner._on_event)
+    for event in held:
+        runner.client.loop.add_callback(runner._on_event, event)
+
+
 def test_a_trial_whose_start_is_on_its_way_is_stopped_on_its_worker(cluster, tmp_path):
     """A trial stopped early after its task claimed its attempt and started it, while the
     worker's start event is still on its way to hypermax, is stopped on its worker once that
@@ -480,24 +506,14 @@ def test_a_trial_whose_start_is_on_its_way_is_stopped_on_its_worker(cluster, tmp
         kill_grace=0.25,
     )
     runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
-    held: list[Any] = []
-
-    def hold_starts(event: Any) -> None:
-        if event[1].get("kind") == "started":
-            held.append(event)
-        else:
-            runner._on_event(event)
-
     try:
-        runner.client.subscribe_topic(runner.topic, hold_starts)
+        held = hold_starts(runner)
         RunnerContract.submit(runner, tmp_path, 1, x=0.5)
         (pid,) = sentinel(tmp_path / "up-1")
         wait_until(lambda: held, OUTCOME_TIMEOUT, "the start event")
         runner.cancel(1, KillReason.EARLY_STOP)
         assert runner.poll(0.1) == []  # where a trial waiting for a worker is dropped
-        runner.client.subscribe_topic(runner.topic, runner._on_event)
-        for event in held:
-            runner.client.loop.add_callback(runner._on_event, event)
+        let_starts_through(runner, held)
         outcome, _ = RunnerContract.outcome(runner, 1)
     finally:
         runner.close()
@@ -582,37 +598,114 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert_none_alive(marker)
 
 
-def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, tmp_path, marker):
-    """``dask worker`` given SIGTERM (Ctrl-C, a service stopped) closes, and waits for its tasks'
-    threads as it does: it stops their trials down the kill ladder, then ends. Before, the trials
-    ran on, lost to hypermax, until Dask's 30 s wait for the threads was over."""
-    function = FunctionSpec(
+def hanging(tmp_path: Path, marker: str) -> FunctionSpec:
+    """Trials that write ``up-<trial id>`` into ``tmp_path`` and hang until they are stopped."""
+    return FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "on_worker.py"),
         name="hang",
         kill_grace=0.25,
         env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
     )
-    extra = cluster.add_worker("--resources", "LEAVING=1")  # the one worker that runs the trial
+
+
+@pytest.fixture
+def leaving(cluster: LocalDaskCluster) -> Iterator[subprocess.Popen[bytes]]:
+    """One more worker, the one that offers ``LEAVING`` (which :data:`LEAVING_TRIALS` hold):
+    the test makes it end; it is gone from the cluster after the test."""
+    extra = cluster.add_worker("--resources", "LEAVING=1")
     try:
         cluster.wait_for_workers(len(cluster.workers))
-        section = ClusterSpec(cluster.address, resources={"LEAVING": 1.0})
-        runner = DaskRunner(function, tmp_path, section)
-        try:
-            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
-            trial = sentinel(tmp_path / "up-1")[0]
-            extra.send_signal(signal.SIGTERM)
-            outcome, _ = RunnerContract.outcome(runner, 1)
-            wait_until(lambda: not pid_alive(trial), 10, "the worker to stop the trial")
-            assert extra.wait(10) is not None
-        finally:
-            runner.close()
+        yield extra
     finally:
         extra.kill()
         extra.wait()
         cluster.workers.remove(extra)
+
+
+#: the resources of trials that only the worker of :func:`leaving` runs
+LEAVING_TRIALS = {"LEAVING": 1.0}
+
+
+def test_a_worker_asked_to_stop_stops_its_trials_and_ends(cluster, leaving, tmp_path, marker):
+    """``dask worker`` given SIGTERM (Ctrl-C, a service stopped) closes, and waits for its tasks'
+    threads as it does: it stops their trials down the kill ladder, then ends. Before, the trials
+    ran on, lost to hypermax, until Dask's 30 s wait for the threads was over."""
+    section = ClusterSpec(cluster.address, resources=LEAVING_TRIALS)
+    runner = DaskRunner(hanging(tmp_path, marker), tmp_path, section)
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        trial = sentinel(tmp_path / "up-1")[0]
+        leaving.send_signal(signal.SIGTERM)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+        wait_until(lambda: not pid_alive(trial), 10, "the worker to stop the trial")
+        assert leaving.wait(10) is not None
+    finally:
+        runner.close()
     assert outcome.state is TrialState.INTERRUPTED
     assert outcome.reason is not None and outcome.reason.startswith("lost with its Dask worker")
+    assert_none_alive(marker)
+
+
+def test_a_trial_whose_worker_ended_before_its_start_was_heard_is_lost_with_it(
+    cluster, leaving, tmp_path, marker
+):
+    """A worker that ends while its trial's start event is on its way to hypermax: the runner,
+    which listens for the removal of a worker from the start of its first trial there on, finds
+    that it was removed already. Before, it listened too late, and the trial, whose task waits
+    for a worker that offers what it holds, never ended. Here the start event is held back
+    until the scheduler has removed the worker."""
+    section = ClusterSpec(cluster.address, resources=LEAVING_TRIALS)
+    runner = DaskRunner(hanging(tmp_path, marker), tmp_path, section)
+    try:
+        held = hold_starts(runner)
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        trial = sentinel(tmp_path / "up-1")[0]
+        wait_until(lambda: held, OUTCOME_TIMEOUT, "the start event")
+        leaving.send_signal(signal.SIGTERM)
+        leaving.wait(OUTCOME_TIMEOUT)
+        cluster.wait_for_workers(len(cluster.workers) - 1)  # the scheduler removed it
+        let_starts_through(runner, held)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason == f"lost with its Dask worker {held[0][1]['worker']}"
+    assert not pid_alive(trial)
+    assert_none_alive(marker)
+
+
+def test_a_worker_that_closes_starts_no_trial(cluster, leaving, tmp_path, marker, monkeypatch):
+    """A worker given SIGTERM as it takes a trial starts it no more: its stream to the scheduler
+    is closed, and hypermax would never hear where the trial ran, nor that it was lost with the
+    worker. Here the task, its attempt claimed, is held where it reads the runner's probe (a
+    named pipe) until the scheduler has let the worker go."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)  # the lost task never answers
+    section = ClusterSpec(cluster.address, resources=LEAVING_TRIALS)
+    runner = DaskRunner(hanging(tmp_path, marker), tmp_path, section)
+    try:
+        probe = runner._probe(tmp_path / "trials")
+        assert probe is not None
+        path, token = probe
+        os.remove(path)
+        os.mkfifo(path)
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        attempt = runner._attempts.of_trial(1)
+        assert attempt is not None
+        where = claim_path(runner.topic, attempt.key)
+        claimed = lambda: runner.client.get_metadata(where, default=None)  # noqa: E731
+        wait_until(claimed, OUTCOME_TIMEOUT, "the task to claim its attempt")
+        leaving.send_signal(signal.SIGTERM)
+        cluster.wait_for_workers(len(cluster.workers) - 1)  # the scheduler let it go
+        Path(path).write_text(token)  # the task goes on
+        leaving.wait(OUTCOME_TIMEOUT)
+    finally:
+        runner.close()
+    assert not (tmp_path / "up-1").exists()
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    notes = [line for line in log.splitlines() if line]
+    assert re.fullmatch(r"\[hypermax: trial 1 runs on Dask worker tcp://[\d.:]+\]", notes[0]), log
+    assert notes[1:] == ["[hypermax: the Dask cluster did not answer in time]"]  # at close
     assert_none_alive(marker)
 
 

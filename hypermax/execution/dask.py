@@ -16,17 +16,18 @@ How things cross the cluster, and why that way:
   (Ctrl-Z: a flood would fill a connection nothing reads); a task returns its trial's last
   report, and :meth:`unpause` fetches the reports the scheduler kept.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
-  trial (known from its start event), which calls ``TrialRun.stop`` there at once, without any
-  polling. A trial stopped before it started has its task cancelled where it waits (for a worker,
-  a free thread: it may wait for ever), and is marked in the scheduler's metadata (all those
-  stopped at once in one round trip, at the next :meth:`poll`), where a task
-  that starts all the same looks for its claim before it starts the trial (the runner clears
-  them when it closes).
-- **A lost worker**: the runner watches the event topic of each worker running its trials; when
-  the scheduler removes the worker, each of those trials comes back ``interrupted`` ("lost with
-  its Dask worker ...") and its task is cancelled. Dask's own retry of such a task finds the
-  task's claim and returns at once without running, so the driver alone decides to run the
-  trial again (``cluster.lost_worker_reruns``).
+  trial (known from the event its worker sends as the trial starts), which calls
+  ``TrialRun.stop`` there at once, without any polling. A trial stopped before it started has
+  its task cancelled where it waits (for a worker, a free thread: it may wait for ever), and is
+  marked in the scheduler's metadata (all those stopped at once in one round trip, at the next
+  :meth:`poll`), where a task that starts all the same looks for its claim before it starts the
+  trial (the runner clears them when it closes).
+- **A lost worker**: the runner watches the event topic of each worker running its trials (and
+  asks whether the scheduler removed it already, as the start event of its first trial there may
+  cross its end); when the scheduler removes the worker, each of those trials comes back
+  ``interrupted`` ("lost with its Dask worker ...") and its task is cancelled. Dask's own retry
+  of such a task finds the task's claim and returns at once without running, so the driver
+  alone decides to run the trial again (``cluster.lost_worker_reruns``).
 - **A lost scheduler**: the running trials come back ``interrupted``; if the scheduler does not
   answer again within ``cluster.lost_scheduler_wait`` seconds, :meth:`poll` raises
   :class:`~hypermax.errors.SearchFailed` (exit code 1). The workers stop the trials whose tasks
@@ -294,14 +295,17 @@ class DaskRunner(BaseRunner):
             self._attempts.report(attempt, report, int(message["n"]))
         elif kind == "live":
             attempt.live = (message["rss_mib"], message["cpu_percent"], message["processes"])
-        elif kind == "started":
+        elif kind in ("starting", "started"):  # the trial starts there; it started
             with self._attempts.lock:
+                first = attempt.worker is None
                 attempt.worker = str(message["worker"])
-                attempt.started = time.monotonic()
+                if kind == "started":
+                    attempt.started = time.monotonic()
                 stop = attempt.stop
-            self._watch_worker(attempt.worker)
-            if stop is not None:
-                self._on_loop(self._deliver_stop, attempt)
+            if first:  # the worker finds a stop that comes before the trial started
+                self._watch_worker(attempt.worker)
+                if stop is not None:
+                    self._on_loop(self._deliver_stop, attempt)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""
@@ -380,16 +384,41 @@ class DaskRunner(BaseRunner):
 
     # -- workers and the scheduler ----------------------------------------------------------
     def _watch_worker(self, worker: str) -> None:
-        """Listen for the scheduler's removal of ``worker``."""
+        """Listen for the scheduler's removal of ``worker``; one it removed before it heard
+        that the runner listens (a trial's start event and its worker's end crossed) has its
+        trials lost at once."""
         with self._attempts.lock:
             if worker in self._watched:
                 return
             self._watched.add(worker)
         self.client.subscribe_topic(worker, lambda event: self._on_worker_event(worker, event))
+        self._on_loop(self._check_worker, worker)
+
+    async def _check_worker(self, worker: str) -> None:
+        """Whether ``worker`` was removed before the runner listened for it: asked of the
+        scheduler in the same step as the runner is added to the listeners, so that the
+        removal is either seen here or heard later. A scheduler that runs no code sent to it
+        is asked for the removals it kept instead (one in the instant before the listener was
+        added may be missed)."""
+        try:
+            there = await self.client.run_on_scheduler(
+                _listen_to_worker(), worker, self.client.id, asynchronous=True
+            )
+        except Exception:
+            try:
+                kept = await self.client.scheduler.events(topic=worker)
+            except Exception:  # a lost scheduler: the runner hears of it as such
+                return
+            there = not any(event[1].get("action") == "remove-worker" for event in kept)
+        if not there:
+            self._lost_worker(worker)
 
     def _on_worker_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
-        if event[1].get("action") != "remove-worker":
-            return
+        if event[1].get("action") == "remove-worker":
+            self._lost_worker(worker)
+
+    def _lost_worker(self, worker: str) -> None:
+        """The scheduler removed ``worker``: the trials running there are lost."""
         self._worker_left = True
         self._waiting_checked = False  # its trials run again: the next one sent says if none can
         for attempt in self._attempts.in_flight():
@@ -503,3 +532,16 @@ def _stop_marks() -> Callable[..., list[int]]:
         return claimed
 
     return stop_marks
+
+
+def _listen_to_worker() -> Callable[..., bool]:
+    """A function that subscribes a client to the event topic of a worker (``Client
+    .run_on_scheduler`` with the worker's address and the client's id) and returns whether the
+    scheduler still has that worker, both in one step of the scheduler's event loop: a removal
+    it has not told the client of comes later, to the client. Made here, it travels by value."""
+
+    def listen_to_worker(worker: str, client: str, dask_scheduler: Any) -> bool:
+        dask_scheduler.subscribe_topic(worker, client)
+        return worker in dask_scheduler.workers
+
+    return listen_to_worker

@@ -198,6 +198,7 @@ def _claim(task: TrialTask, address: str) -> Outcome | None:
     and the trial must not run.
     """
     where = claim_path(task.topic, task.key)
+    trial_id = task.plan.proposal.trial_id
     try:
         client = get_client()
         seen = client.get_metadata(where, default=None)
@@ -207,15 +208,15 @@ def _claim(task: TrialTask, address: str) -> Outcome | None:
             if not isinstance(seen, dict) or "stop" not in seen:
                 return None
     except Exception as exc:  # unclaimed, the trial must not run: the driver decides again
-        return _interrupted(task, f"worker {address} cannot reach the scheduler: {exc}")
+        return _interrupted(trial_id, f"worker {address} cannot reach the scheduler: {exc}")
     if "stop" in seen:
         return not_run(task.plan, KillReason(seen["stop"]))
-    return _interrupted(task, lost_text(seen.get("worker")))
+    return _interrupted(trial_id, lost_text(seen.get("worker")))
 
 
-def _interrupted(task: TrialTask, reason: str) -> Outcome:
+def _interrupted(trial_id: int, reason: str) -> Outcome:
     return Outcome(
-        task.plan.proposal.trial_id,
+        trial_id,
         TrialState.INTERRUPTED,
         reason=reason,
         kill_reason=KillReason.INTERRUPT,
@@ -271,6 +272,8 @@ def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
     try:
         where = f"trial {plan.proposal.trial_id} runs on Dask worker {running.worker.address}"
         dask_files.append_note(plan.log_path, where)
+        if not running.announce():  # the worker closes: the trial is lost with it, unstarted
+            return _interrupted(plan.proposal.trial_id, lost_text(running.worker.address))
         if run.start():
             running.begin()
             pid, create_time = run.process_ids() or (None, None)
@@ -303,6 +306,17 @@ class _Running:
             self.worker.log_event(topic, {"key": self.key, **message})
         except Exception:  # a closing worker: the runner learns of the trial from its task
             return
+
+    def announce(self) -> bool:
+        """Tell the runner, before the trial starts, that it starts on this worker; False if
+        the worker closes already, and the trial must not start. A closing worker sends what
+        it was given to send before it closes, not after: so the runner hears where each trial
+        that started ran before it hears of the worker's end, even when that end comes before
+        the trial's start event could be sent."""
+        if self.worker.status in _CLOSING:
+            return False
+        self.send({"kind": "starting"})
+        return True
 
     def report(self, report: Report) -> None:
         """Send a report, numbered (in the trial's output thread, one at a time). Its metrics,

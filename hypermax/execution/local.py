@@ -121,7 +121,11 @@ class LocalRunner(BaseRunner):
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start the trial; when it cannot start, its failed Outcome is queued at once."""
         run = self._run_of(proposal, trial_dir, log_path)
+        with self._lock:  # Ctrl-Z finds it as it starts (see TrialRun.pause)
+            self._runs[run.trial_id] = run
         if not run.start():
+            with self._lock:
+                self._runs.pop(run.trial_id, None)
             self._events.put(run.finish())
             return
         self._follow_up(run)

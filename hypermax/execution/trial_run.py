@@ -180,7 +180,11 @@ class TrialRun:
     def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
         create_time = self._process.create_time if self._process is not None else None
-        self._tree = self.host.follow(self, pid, token, create_time)
+        tree = self.host.follow(self, pid, token, create_time)
+        with self._lock:
+            self._tree = tree
+            if self._paused_at is not None:  # stopped (Ctrl-Z) as it started: it stops now
+                signal_all(self.host.members(self.key), signal.SIGSTOP)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
             self.usage.peak_rss_mib = self.usage.memory.peak(first, time.monotonic())
@@ -272,22 +276,32 @@ class TrialRun:
 
     def pause(self) -> bool:
         """Stop the trial's processes (SIGSTOP) and its clock: the time it spends stopped
-        counts neither towards its time limit nor its time. Whether it was running."""
+        counts neither towards its time limit nor its time. Whether it was running. A trial
+        that starts now, which the watchdog does not follow yet, stops as it is handed over
+        (its starting thread can lag far behind its process on a loaded machine)."""
+        with self._lock:
+            if self._paused_at is not None or self._exited:
+                return False
+            if self._tree is None:  # not watched yet: stopped as it is (see _watch)
+                self._paused_at = time.monotonic()
+                return self._process is not None
         root = self._live_root()
-        if root is None or self._paused_at is not None:
+        if root is None:
             return False
         self._paused_at = time.monotonic()
         signal_all(self.host.members(self.key), signal.SIGSTOP)
         return True
 
     def unpause(self) -> None:
-        """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again."""
-        paused_at = self._paused_at
-        if paused_at is None:
-            return
-        self.started += time.monotonic() - paused_at
-        self._paused_at = None
-        signal_all(self.host.members(self.key), signal.SIGCONT)
+        """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again (from when it
+        was stopped, or started, whichever came later)."""
+        with self._lock:
+            paused_at = self._paused_at
+            if paused_at is None:
+                return
+            self.started += time.monotonic() - max(paused_at, self.started)
+            self._paused_at = None
+            signal_all(self.host.members(self.key), signal.SIGCONT)
 
     def _running_time(self) -> float:
         """How long the trial has run, the time it was paused left out."""
@@ -295,7 +309,7 @@ class TrialRun:
 
     def _elapsed(self, now: float) -> float:
         """How long the trial has run by ``now``, the time it was paused left out."""
-        return (self._paused_at or now) - self.started
+        return max(0.0, (self._paused_at or now) - self.started)  # paused as it started: 0
 
     def _live_root(self) -> ProcInfo | None:
         """The trial's main process while it runs."""
