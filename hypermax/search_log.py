@@ -29,10 +29,23 @@ def hypermax_loggers() -> tuple[logging.Logger, logging.Logger]:
 
 
 @contextlib.contextmanager
+def handled_by(handler: logging.Handler) -> Iterator[None]:
+    """While inside, ``handler`` takes the records of :func:`hypermax_loggers`, and Python's
+    warnings, one line each, through the ``hypermax`` logger."""
+    for each in hypermax_loggers():
+        each.addHandler(handler)
+    try:
+        with warnings_logged(logging.getLogger("hypermax")):
+            yield
+    finally:
+        for each in hypermax_loggers():
+            each.removeHandler(handler)
+
+
+@contextlib.contextmanager
 def log_to_file(path: Path) -> Iterator[None]:
     """While inside, warnings and errors of the ``hypermax`` logger (and of :data:`TOLD`), and
     Python's warnings, are appended to ``path``."""
-    logger = logging.getLogger("hypermax")
     try:
         handler: logging.Handler = _LogFileHandler(
             path, delay=True, encoding="utf-8", errors="backslashreplace"
@@ -42,14 +55,10 @@ def log_to_file(path: Path) -> Iterator[None]:
         return
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    for each in hypermax_loggers():
-        each.addHandler(handler)
     try:
-        with warnings_logged(logger):
+        with handled_by(handler):
             yield
     finally:
-        for each in hypermax_loggers():
-            each.removeHandler(handler)
         handler.close()
 
 

@@ -34,13 +34,12 @@ from hypermax.interrupts import (
     stop_this_process,
     terminal_fds,
 )
-from hypermax.search_log import hypermax_loggers
+from hypermax.search_log import handled_by
 from hypermax.ui.formatting import format_loss, one_line
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
 from hypermax.ui.widgets import PALETTE, Size, box_size
-from hypermax.warnings_log import warnings_logged
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -450,15 +449,11 @@ def _logs_to(handler: logging.Handler) -> Iterator[None]:
     so do Python's warnings, one line each."""
     logger = logging.getLogger("hypermax")
     propagate = logger.propagate
-    for each in hypermax_loggers():
-        each.addHandler(handler)
     logger.propagate = False
     try:
-        with warnings_logged(logger):
+        with handled_by(handler):
             yield
     finally:
-        for each in hypermax_loggers():
-            each.removeHandler(handler)
         logger.propagate = propagate
 
 
