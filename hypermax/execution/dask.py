@@ -37,7 +37,6 @@ How things cross the cluster, and why that way:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import logging
@@ -47,13 +46,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distributed import KilledWorker
-
-from hypermax.errors import SearchFailed, SpecError, one_line
+from hypermax.errors import SearchFailed, SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts
 from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax, waiting_note
+from hypermax.execution.dask_scheduler_calls import listen_to_worker, mark_stopped
+from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
@@ -66,11 +65,9 @@ from hypermax.execution.dask_worker import (
 )
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
-from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report, TrialState
+from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from distributed import Future
 
     from hypermax.spec import ClusterSpec, FunctionSpec
@@ -79,7 +76,6 @@ log = logging.getLogger("hypermax")
 
 #: how long :meth:`DaskRunner.close` waits for stopped trials beyond their kill grace
 CLOSE_SECONDS = 10.0
-LOST_CONNECTION = "lost the connection to the Dask scheduler"
 _POLL_SLICE = 0.5
 
 
@@ -199,19 +195,7 @@ class DaskRunner(BaseRunner):
         marks = [
             (claim_path(self.topic, a.key), a.stop.value) for a in chosen if a.stop is not None
         ]
-        try:
-            claimed = set(self.client.run_on_scheduler(_stop_marks(), marks))
-        except Exception:  # a scheduler that runs no code sent to it: one mark at a time
-            claimed = set()
-            for index, (where, value) in enumerate(marks):
-                try:
-                    if "worker" in (self.client.get_metadata(where, default=None) or {}):
-                        claimed.add(index)
-                    else:
-                        self.client.set_metadata([*where, "stop"], value)
-                except Exception as exc:
-                    log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
-                    break
+        claimed = mark_stopped(self.client, marks)
         started = {marks[index][0][-1] for index in claimed}
         self._on_loop(self._cancel_tasks, [a.future for a in chosen if a.key not in started])
 
@@ -315,7 +299,8 @@ class DaskRunner(BaseRunner):
         try:
             result: TaskResult = future.result()
         except Exception as exc:
-            outcome = self._failed_task(attempt, exc)
+            connected = self.client.status == "running"
+            outcome = failed_task_outcome(attempt, exc, connected, self._attempts.lock)
             lost = outcome.reason == LOST_CONNECTION and attempt.stop is None
             self._attempts.finish(attempt, outcome, hold=lost)
             return
@@ -331,24 +316,6 @@ class DaskRunner(BaseRunner):
             except OSError as exc:
                 log.warning("cannot write what trial %s sent back: %s", attempt.trial_id, exc)
         self._attempts.finish(attempt, result.outcome)
-
-    def _failed_task(self, attempt: Attempt, exc: BaseException) -> Outcome:
-        """The Outcome of an attempt whose task raised instead of returning."""
-        lost = getattr(exc, "reason", None) == "scheduler-connection-lost"  # Dask's own word
-        if self.client.status != "running" or lost:  # lost: it may be connected again by now
-            return attempt.interrupted(LOST_CONNECTION)
-        if isinstance(exc, KilledWorker):
-            return attempt.interrupted(lost_text(attempt.worker))
-        if isinstance(exc, concurrent.futures.CancelledError):
-            with self._attempts.lock:
-                stop = attempt.stop if attempt.worker is None else None
-            if stop is not None:  # stopped before it started, as asked
-                return not_run(attempt.task.plan, stop)
-            return attempt.interrupted("its Dask task was cancelled")
-        reason = f"the Dask task failed: {one_line(exc)}"
-        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("hypermax"):
-            reason += " (install hypermax on every worker: pip install 'hypermax[dask]')"
-        return Outcome(attempt.trial_id, TrialState.FAILED, reason=reason, ended_at=time.time())
 
     def _check_stops(self) -> None:
         """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
@@ -395,22 +362,9 @@ class DaskRunner(BaseRunner):
         self._on_loop(self._check_worker, worker)
 
     async def _check_worker(self, worker: str) -> None:
-        """Whether ``worker`` was removed before the runner listened for it: asked of the
-        scheduler in the same step as the runner is added to the listeners, so that the
-        removal is either seen here or heard later. A scheduler that runs no code sent to it
-        is asked for the removals it kept instead (one in the instant before the listener was
-        added may be missed)."""
-        try:
-            there = await self.client.run_on_scheduler(
-                _listen_to_worker(), worker, self.client.id, asynchronous=True
-            )
-        except Exception:
-            try:
-                kept = await self.client.scheduler.events(topic=worker)
-            except Exception:  # a lost scheduler: the runner hears of it as such
-                return
-            there = not any(event[1].get("action") == "remove-worker" for event in kept)
-        if not there:
+        """Whether ``worker`` was removed before the runner listened for it (a lost scheduler:
+        the runner hears of it as such)."""
+        if await listen_to_worker(self.client, worker) is False:
             self._lost_worker(worker)
 
     def _on_worker_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
@@ -513,35 +467,3 @@ class DaskRunner(BaseRunner):
     async def _cancel_tasks(self, futures: list[Future | None]) -> None:
         with contextlib.suppress(Exception):
             await self.client.cancel([f for f in futures if f is not None], asynchronous=True)
-
-
-def _stop_marks() -> Callable[..., list[int]]:
-    """A function that marks many attempts stopped in the scheduler's metadata
-    (``Client.run_on_scheduler`` with ``[(claim path, stop value), ...]``) and returns the
-    indexes of those it left unmarked, already claimed by the run of their task. Made here, it
-    travels by value: the scheduler needs no hypermax to run it."""
-
-    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> list[int]:
-        claimed = []
-        for index, (where, value) in enumerate(marks):
-            seen = dask_scheduler.get_metadata(keys=where, default=None)
-            if isinstance(seen, dict) and "worker" in seen:
-                claimed.append(index)
-            else:
-                dask_scheduler.set_metadata(keys=[*where, "stop"], value=value)
-        return claimed
-
-    return stop_marks
-
-
-def _listen_to_worker() -> Callable[..., bool]:
-    """A function that subscribes a client to the event topic of a worker (``Client
-    .run_on_scheduler`` with the worker's address and the client's id) and returns whether the
-    scheduler still has that worker, both in one step of the scheduler's event loop: a removal
-    it has not told the client of comes later, to the client. Made here, it travels by value."""
-
-    def listen_to_worker(worker: str, client: str, dask_scheduler: Any) -> bool:
-        dask_scheduler.subscribe_topic(worker, client)
-        return worker in dask_scheduler.workers
-
-    return listen_to_worker

@@ -1,0 +1,100 @@
+"""What the Dask runner asks of the scheduler itself: stop marks, and listening for a worker.
+
+Each ask is one step of the scheduler's event loop, sent by ``Client.run_on_scheduler`` as a
+function made here that travels by value (the scheduler needs no hypermax to run it); a
+scheduler that runs no code sent to it is asked the slower way, through its metadata and the
+events it kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from distributed import Client
+
+log = logging.getLogger("hypermax")
+
+
+def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> set[int]:
+    """Mark attempts stopped in the scheduler's metadata, all in one round trip.
+
+    Args:
+        client: the runner's client.
+        marks: ``(claim path, stop value)`` of each attempt stopped before it started.
+
+    Returns:
+        The indexes in ``marks`` of the attempts left unmarked: the run of their task claimed
+        them already (it has started, though its start event may not have arrived yet).
+    """
+    try:
+        return set(client.run_on_scheduler(_stop_marks(), marks))
+    except Exception:  # a scheduler that runs no code sent to it: one mark at a time
+        claimed = set()
+        for index, (where, value) in enumerate(marks):
+            try:
+                if "worker" in (client.get_metadata(where, default=None) or {}):
+                    claimed.add(index)
+                else:
+                    client.set_metadata([*where, "stop"], value)
+            except Exception as exc:
+                log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
+                break
+        return claimed
+
+
+async def listen_to_worker(client: Client, worker: str) -> bool | None:
+    """Subscribe ``client`` to the event topic of ``worker`` and say whether the scheduler
+    still has that worker (None: the scheduler does not answer).
+
+    Asked in the same step as the client is added to the listeners, so that the worker's
+    removal is either seen here or heard later. A scheduler that runs no code sent to it is
+    asked for the removals it kept instead (one in the instant before the listener was added
+    may be missed).
+    """
+    try:
+        there: bool = await client.run_on_scheduler(
+            _listen_to_worker(), worker, client.id, asynchronous=True
+        )
+    except Exception:
+        try:
+            kept = await client.scheduler.events(topic=worker)
+        except Exception:
+            return None
+        there = not any(event[1].get("action") == "remove-worker" for event in kept)
+    return there
+
+
+def _stop_marks() -> Callable[..., list[int]]:
+    """A function that marks many attempts stopped in the scheduler's metadata
+    (``Client.run_on_scheduler`` with ``[(claim path, stop value), ...]``) and returns the
+    indexes of those it left unmarked, already claimed by the run of their task. Made here, it
+    travels by value: the scheduler needs no hypermax to run it."""
+
+    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> list[int]:
+        claimed = []
+        for index, (where, value) in enumerate(marks):
+            seen = dask_scheduler.get_metadata(keys=where, default=None)
+            if isinstance(seen, dict) and "worker" in seen:
+                claimed.append(index)
+            else:
+                dask_scheduler.set_metadata(keys=[*where, "stop"], value=value)
+        return claimed
+
+    return stop_marks
+
+
+def _listen_to_worker() -> Callable[..., bool]:
+    """A function that subscribes a client to the event topic of a worker (``Client
+    .run_on_scheduler`` with the worker's address and the client's id) and returns whether the
+    scheduler still has that worker, both in one step of the scheduler's event loop: a removal
+    it has not told the client of comes later, to the client. Made here, it travels by value."""
+
+    def listen_to_worker(worker: str, client: str, dask_scheduler: Any) -> bool:
+        dask_scheduler.subscribe_topic(worker, client)
+        return worker in dask_scheduler.workers
+
+    return listen_to_worker
