@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from hypermax.errors import is_disk_full
-from hypermax.execution.output import append_note
+from hypermax.execution.trial_log import append_note
 from hypermax.logbudget import MIB, LogBudget
 from hypermax.trial import Trial, TrialState
 from hypermax.views import ViewWriter, view_failure

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypermax.execution.output import note_line
+from hypermax.execution.trial_log import note_line
 
 log = logging.getLogger("hypermax")
 

@@ -29,7 +29,7 @@ from hypermax.execution import procfs, watchdog
 from hypermax.execution.guardian import Guardian
 from hypermax.execution.launch import Launcher, SubprocessLauncher
 from hypermax.execution.limits import RAM_SAMPLES_TO_KILL, Limits
-from hypermax.execution.output import OutputPump, Stream
+from hypermax.execution.output_pump import OutputPump, Stream
 from hypermax.trial import KillReason
 
 if TYPE_CHECKING:

@@ -33,7 +33,8 @@ from hypermax.execution.launch import (
 )
 from hypermax.execution.limits import Limits, kill_text, time_breach
 from hypermax.execution.outcome import Ending
-from hypermax.execution.output import Stream, TrialOutput
+from hypermax.execution.output import TrialOutput
+from hypermax.execution.output_pump import Stream
 from hypermax.execution.shm import ShmLeftovers
 from hypermax.execution.trial_end import TrialEnd
 from hypermax.execution.trial_files import TrialFiles

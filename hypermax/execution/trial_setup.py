@@ -14,9 +14,9 @@ from hypermax.execution import spawn
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from hypermax.execution.output import LogSink
     from hypermax.execution.spawn import Resolve
     from hypermax.execution.trial_files import TrialFiles
+    from hypermax.execution.trial_log import LogSink
     from hypermax.execution.trial_plan import TrialPlan
 
 

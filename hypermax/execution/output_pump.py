@@ -1,0 +1,170 @@
+"""One thread that carries every trial's stdout and stderr pipes to where they go."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import selectors
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("hypermax")
+
+_READ_CHUNK = 256 * 1024
+_DRAIN_CHUNKS = 64
+
+
+class Stream:
+    """One pipe from a trial: where its bytes go, and whether it has ended.
+
+    ``hold``, set by its sink, has the pump stop reading it after the chunk at hand, until
+    :meth:`OutputPump.resume_held`; a cut, or the end of the pump, reads it anyway."""
+
+    def __init__(self, fd: int, sink: Callable[[bytes], None]) -> None:
+        self.fd = fd
+        self.inode = os.fstat(fd).st_ino  # names the pipe in /proc/<pid>/fd of who holds it
+        self.sink = sink
+        self.ended = threading.Event()
+        self.hold = False
+        self.caught_up = threading.Event()  # set by the pump once it read what was there
+
+
+class OutputPump:
+    """One thread that drains every trial's stdout and stderr pipes as data arrives."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        self._requests: queue.SimpleQueue[tuple[str, Stream | None]] = queue.SimpleQueue()
+        self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
+        self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
+        self._thread.start()
+
+    def add(self, stream: Stream) -> None:
+        """Start carrying ``stream``; its ``ended`` event is set at end of file."""
+        self._request("add", stream)
+
+    def cut(self, stream: Stream) -> None:
+        """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
+        self._request("cut", stream)
+
+    def resume_held(self, stream: Stream | None = None) -> None:
+        """Read again ``stream`` (by default every stream) that its sink asked to hold."""
+        self._request("resume", stream)
+
+    def catch_up(self, stream: Stream) -> None:
+        """Read what ``stream`` holds now (within reason), then set its ``caught_up``; a held
+        stream is left unread."""
+        self._request("catch_up", stream)
+
+    def close(self) -> None:
+        """Stop the thread; streams still open are cut."""
+        if self._thread.is_alive():
+            self._request("stop", None)
+            self._thread.join()
+        os.close(self._wake_write)
+
+    def _request(self, what: str, stream: Stream | None) -> None:
+        self._requests.put((what, stream))
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"\0")
+
+    def _run(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.data is not None:
+                    if not key.data.ended.is_set():  # a request of this round may have ended it
+                        self._read(key.data)
+                elif not self._handle_requests():
+                    self._shut()
+                    return
+
+    def _handle_requests(self) -> bool:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_read, 4096):
+                pass
+        while True:
+            try:
+                what, stream = self._requests.get_nowait()
+            except queue.Empty:
+                return True
+            if what == "stop":
+                return False
+            if what == "resume":
+                self._resume([stream] if stream is not None else list(self._held))
+                continue
+            assert stream is not None
+            if what == "add":
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+            elif what == "cut" and not stream.ended.is_set():
+                self._drain(stream)
+            elif what == "catch_up":
+                self._catch_up(stream)
+
+    def _read(self, stream: Stream) -> bool:
+        """Move one chunk; at end of file, finish the stream. False when nothing was there."""
+        try:
+            data = os.read(stream.fd, _READ_CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if data:
+            try:
+                stream.sink(data)
+            except Exception:  # one trial's broken sink must not stop every trial's output
+                log.exception("cannot take the output of a trial; dropping the rest of it")
+                stream.sink = _discard
+            if stream.hold and stream not in self._held and not stream.ended.is_set():
+                self._selector.unregister(stream.fd)
+                self._held.add(stream)
+            return True
+        self._finish(stream)
+        return False
+
+    def _catch_up(self, stream: Stream) -> None:
+        if stream not in self._held:
+            for _ in range(_DRAIN_CHUNKS):
+                if stream.ended.is_set() or not self._read(stream) or stream.hold:
+                    break
+        stream.caught_up.set()
+
+    def _drain(self, stream: Stream) -> None:
+        """Read what the pipe holds now (within reason: a writer may never stop), then close."""
+        for _ in range(_DRAIN_CHUNKS):
+            if stream.ended.is_set() or not self._read(stream):
+                break
+        if not stream.ended.is_set():
+            self._finish(stream)
+
+    def _resume(self, streams: list[Stream]) -> None:
+        for stream in streams:
+            stream.hold = False
+            if stream in self._held:
+                self._held.discard(stream)
+                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+
+    def _finish(self, stream: Stream) -> None:
+        if stream in self._held:
+            self._held.discard(stream)
+        else:
+            self._selector.unregister(stream.fd)
+        os.close(stream.fd)
+        stream.ended.set()
+
+    def _shut(self) -> None:
+        self._resume(list(self._held))
+        for key in list(self._selector.get_map().values()):
+            if key.data is not None:
+                self._drain(key.data)
+        self._selector.close()
+        os.close(self._wake_read)
+
+
+def _discard(data: bytes) -> None:
+    """A sink that drops what it gets."""
