@@ -260,7 +260,7 @@ class TrialHost:
 
     def heaviest(self) -> Watched | None:
         """Of the trials that can still be killed, the one whose tree holds the most memory of
-        its own: its processes' summed PSS (:meth:`~.watchdog.TreeSample.proportional_mib`, what
+        its own: its processes' summed PSS (:meth:`~.tree_memory.TreeSample.proportional_mib`, what
         the RAM limit weighs), so pages it shares (a preloaded trial's view of the server's
         data, its forked workers' copy-on-write view of it) count as its share only. PSS is read
         from the trees with the largest RSS down, until no RSS left can beat the best PSS found

@@ -11,12 +11,12 @@ import time
 from typing import TYPE_CHECKING
 
 from hypermax.execution.limits import RAM_SAMPLES_TO_KILL, Limits, kill_text, ram_strikes
-from hypermax.execution.watchdog import TreeMemory
+from hypermax.execution.tree_memory import TreeMemory
 from hypermax.trial import KillReason
 
 if TYPE_CHECKING:
+    from hypermax.execution.tree_memory import TreeSample
     from hypermax.execution.trial_files import TrialFiles
-    from hypermax.execution.watchdog import TreeSample
 
 #: how much more memory than it held when killed, as a share of its RAM limit, a tree killed
 #: at that limit may use during its ``kill_grace`` before it gets SIGKILL at once
