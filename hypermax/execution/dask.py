@@ -36,7 +36,6 @@ How things cross the cluster, and why that way:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -51,7 +50,13 @@ from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts
 from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax, waiting_note
-from hypermax.execution.dask_scheduler_calls import listen_to_worker, mark_stopped
+from hypermax.execution.dask_scheduler_calls import (
+    all_sent,
+    cancel_tasks,
+    deliver_stop,
+    listen_to_worker,
+    mark_stopped,
+)
 from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
 from hypermax.execution.dask_worker import (
     TaskResult,
@@ -60,7 +65,6 @@ from hypermax.execution.dask_worker import (
     live_topic,
     lost_text,
     not_run,
-    stop_trial,
     task_payload,
 )
 from hypermax.execution.trial_plan import TrialPlan
@@ -176,7 +180,7 @@ class DaskRunner(BaseRunner):
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
-            self._on_loop(self._deliver_stop, attempt)
+            self._on_loop(deliver_stop, self.client, attempt)
         else:  # not started: marked, then dropped where it waits, with the others stopped now
             self._unstarted.append(attempt)
 
@@ -197,7 +201,8 @@ class DaskRunner(BaseRunner):
         ]
         claimed = mark_stopped(self.client, marks)
         started = {marks[index][0][-1] for index in claimed}
-        self._on_loop(self._cancel_tasks, [a.future for a in chosen if a.key not in started])
+        unmarked = [a.future for a in chosen if a.key not in started]
+        self._on_loop(cancel_tasks, self.client, unmarked)
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -228,7 +233,8 @@ class DaskRunner(BaseRunner):
         self._paused = True
         with contextlib.suppress(Exception):
             self.client.unsubscribe_topic(self.live_topic)
-            self.client.sync(self._sent, callback_timeout=1.0)  # before this process stops
+            # what was sent leaves before this process stops
+            self.client.sync(all_sent, self.client, callback_timeout=1.0)
         return 0
 
     def unpause(self) -> None:
@@ -289,7 +295,7 @@ class DaskRunner(BaseRunner):
             if first:  # the worker finds a stop that comes before the trial started
                 self._watch_worker(attempt.worker)
                 if stop is not None:
-                    self._on_loop(self._deliver_stop, attempt)
+                    self._on_loop(deliver_stop, self.client, attempt)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""
@@ -339,7 +345,7 @@ class DaskRunner(BaseRunner):
         if self._attempts.finish(attempt, attempt.interrupted(reason), hold):
             dask_files.append_note(attempt.log_path, note)
             if attempt.future is not None and self.client.status == "running":
-                self._on_loop(self._cancel_task, attempt.future)
+                self._on_loop(cancel_tasks, self.client, [attempt.future])
 
     def _probe(self, trials_root: Path) -> tuple[str, str] | None:
         """The probe workers look for to find they share the results folder."""
@@ -433,26 +439,6 @@ class DaskRunner(BaseRunner):
         if loop is not None:
             loop.add_callback(coroutine_function, *args)
 
-    async def _deliver_stop(self, attempt: Attempt) -> None:
-        if attempt.done or attempt.stop is None or attempt.worker is None:
-            return
-        try:
-            await self.client.run(
-                stop_trial,
-                attempt.key,
-                attempt.stop.value,
-                workers=[attempt.worker],
-                on_error="ignore",
-                asynchronous=True,
-            )
-        except Exception as exc:  # a lost worker: the runner hears of it as such
-            log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
-
-    async def _sent(self) -> None:
-        """Wait until what this client sent the scheduler so far has left it."""
-        while self.client.scheduler_comm is not None and self.client.scheduler_comm.buffer:
-            await asyncio.sleep(0.005)
-
     async def _catch_up(self) -> None:
         """Hand on the reports the scheduler kept (its last events of the live topic) that were
         not heard while this process was stopped."""
@@ -460,10 +446,3 @@ class DaskRunner(BaseRunner):
             for event in await self.client.scheduler.events(topic=self.live_topic):
                 if event[1].get("kind") == "report":
                     self._on_event(event)
-
-    async def _cancel_task(self, future: Future) -> None:
-        await self._cancel_tasks([future])
-
-    async def _cancel_tasks(self, futures: list[Future | None]) -> None:
-        with contextlib.suppress(Exception):
-            await self.client.cancel([f for f in futures if f is not None], asynchronous=True)

@@ -1,20 +1,27 @@
-"""What the Dask runner asks of the scheduler itself: stop marks, and listening for a worker.
+"""What the Dask runner asks of the scheduler beside its tasks: stop marks, listening for a
+worker, a stop delivered to a trial's worker, cancelled tasks.
 
-Each ask is one step of the scheduler's event loop, sent by ``Client.run_on_scheduler`` as a
-function made here that travels by value (the scheduler needs no hypermax to run it); a
-scheduler that runs no code sent to it is asked the slower way, through its metadata and the
-events it kept.
+Stop marks and listening are each one step of the scheduler's event loop, sent by
+``Client.run_on_scheduler`` as a function made here that travels by value (the scheduler needs
+no hypermax to run it); a scheduler that runs no code sent to it is asked the slower way,
+through its metadata and the events it kept. The coroutines run on the client's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
+
+from hypermax.execution.dask_worker import stop_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from distributed import Client
+    from distributed import Client, Future
+
+    from hypermax.execution.dask_attempts import Attempt
 
 log = logging.getLogger("hypermax")
 
@@ -66,6 +73,36 @@ async def listen_to_worker(client: Client, worker: str) -> bool | None:
             return None
         there = not any(event[1].get("action") == "remove-worker" for event in kept)
     return there
+
+
+async def deliver_stop(client: Client, attempt: Attempt) -> None:
+    """Stop ``attempt``'s trial on the worker that runs it (``stop_trial`` there, by
+    ``Client.run``), if it is still to be stopped; a lost worker is heard of as such."""
+    if attempt.done or attempt.stop is None or attempt.worker is None:
+        return
+    try:
+        await client.run(
+            stop_trial,
+            attempt.key,
+            attempt.stop.value,
+            workers=[attempt.worker],
+            on_error="ignore",
+            asynchronous=True,
+        )
+    except Exception as exc:  # a lost worker: the runner hears of it as such
+        log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
+
+
+async def cancel_tasks(client: Client, futures: list[Future | None]) -> None:
+    """Cancel the tasks of ``futures`` (None: a task never sent), in one call."""
+    with contextlib.suppress(Exception):
+        await client.cancel([f for f in futures if f is not None], asynchronous=True)
+
+
+async def all_sent(client: Client) -> None:
+    """Wait until what ``client`` sent the scheduler so far has left it."""
+    while client.scheduler_comm is not None and client.scheduler_comm.buffer:
+        await asyncio.sleep(0.005)
 
 
 def _stop_marks() -> Callable[..., list[int]]:
