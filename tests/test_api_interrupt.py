@@ -12,7 +12,13 @@ import threading
 import time
 
 import pytest
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, wait_until
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    at_default_signals,
+    finished,
+    wait_until,
+)
 
 import hypermax
 
@@ -44,6 +50,7 @@ def test_ctrl_c_records_the_trials_interrupted_and_raises_keyboard_interrupt(tmp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=at_default_signals,
     )
     try:
         trials = tmp_path / "out" / "slow" / "trials"
@@ -106,6 +113,7 @@ def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, MARKER_ENV: marker},
+        preexec_fn=at_default_signals,
     )
     try:
         trials = tmp_path / "out" / "slow" / "trials"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,6 @@ from fake_trials.helpers import (
     wait_until,
     write_spec,
 )
-
-
-@pytest.fixture(autouse=True)
-def signals_at_default() -> Iterator[None]:
-    """hypermax starts with SIGINT and SIGQUIT at their default action, as a terminal's
-    foreground job does (a shell running the tests in the background ignores them, and hypermax
-    would inherit that)."""
-    saved = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGQUIT: signal.signal(signal.SIGQUIT, signal.SIG_DFL),
-    }
-    try:
-        yield
-    finally:
-        for sig, action in saved.items():
-            signal.signal(sig, action)
 
 
 def _signalled_when_held(

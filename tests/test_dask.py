@@ -33,7 +33,14 @@ from conftest import (
     run_hypermax_here,
 )
 from dask_cluster import LocalDaskCluster, Proxy, make_certificates
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, is_stopped, pid_alive, wait_until
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    at_default_signals,
+    is_stopped,
+    pid_alive,
+    wait_until,
+)
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract, executable
 from test_driver import FakeRunner, Search
 
@@ -102,6 +109,7 @@ def start_search(spec: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         process_group=0,
+        preexec_fn=at_default_signals,
     )
 
 

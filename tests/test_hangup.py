@@ -21,6 +21,7 @@ import psutil
 import pytest
 from fake_trials.helpers import (
     assert_none_alive,
+    at_default_signals,
     drain_terminal,
     fake_search,
     finished,
@@ -40,6 +41,7 @@ class Session:
         def take_the_terminal() -> None:  # in the child, before exec
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            at_default_signals()  # not those the suite's own process may ignore (nohup pytest)
             if ignore_hangup:  # what nohup does
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 

@@ -14,6 +14,7 @@ from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
     assert_none_alive,
+    at_default_signals,
     fake,
     finished,
     pid_alive,
@@ -28,9 +29,12 @@ from hypermax.execution.kill import Ladder, kill_ladder
 def _start(
     name: str, folder: Path, marker: str
 ) -> tuple[subprocess.Popen[bytes], watchdog.Watchdog]:
-    """Start a fake trial in a session of its own, wait for its ``up``, watch its tree."""
+    """Start a fake trial in a session of its own, its signals at their default action as
+    hypermax starts a trial, wait for its ``up``, watch its tree."""
     env = {**os.environ, MARKER_ENV: marker, "HYPERMAX_TRIAL_DIR": str(folder)}
-    proc = subprocess.Popen(fake(name), env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        fake(name), env=env, start_new_session=True, preexec_fn=at_default_signals
+    )
     wait_until((folder / "up").exists, 10, f"{name} to start")
     dog = watchdog.Watchdog()
     dog.watch(1, proc.pid, "no-token")

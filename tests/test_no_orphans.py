@@ -24,6 +24,7 @@ from fake_trials.helpers import (
     FAKES,
     MARKER_ENV,
     assert_none_alive,
+    at_default_signals,
     fake,
     finished,
     kill_pid,
@@ -232,7 +233,9 @@ def test_the_trials_of_the_search_a_folder_was_copied_from_are_no_leftovers(tmp_
 
 def test_leftovers_are_killed_by_the_ladder_which_logs_each_step(tmp_path, marker, caplog):
     env = {**os.environ, MARKER_ENV: marker, protocol.TRIAL_DIR_ENV: str(tmp_path)}
-    proc = subprocess.Popen(fake("sleep_forever"), env=env, start_new_session=True)
+    proc = subprocess.Popen(  # as hypermax started it: SIGTERM at its default action
+        fake("sleep_forever"), env=env, start_new_session=True, preexec_fn=at_default_signals
+    )
     wait_until((tmp_path / "up").exists, 10, "the leftover to start")
     created = psutil.Process(proc.pid).create_time()
     record = {"event": "trial_started", "id": 1, "pid": proc.pid, "create_time": created}

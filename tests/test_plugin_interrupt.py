@@ -8,7 +8,14 @@ import subprocess
 import sys
 import textwrap
 
-from fake_trials.helpers import MARKER_ENV, assert_none_alive, finished, new_marker, wait_until
+from fake_trials.helpers import (
+    MARKER_ENV,
+    assert_none_alive,
+    at_default_signals,
+    finished,
+    new_marker,
+    wait_until,
+)
 
 PLUGIN = textwrap.dedent(
     """
@@ -61,7 +68,12 @@ def test_ctrl_c_during_a_plugin_s_endless_ask_stops_the_search_and_its_trials(tm
         (tmp_path / "search.json").write_text(json.dumps(spec))
         command = [sys.executable, "-m", "hypermax", "search.json", "--no-ui"]
         process = subprocess.Popen(
-            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=at_default_signals,
         )
         try:
             wait_until(lambda: (tmp_path / "asking").exists(), 30, "the second ask")

@@ -178,10 +178,16 @@ def test_an_interrupted_search_starts_no_trial_held_on_standby(tmp_path):
     import signal
     import subprocess
 
+    from fake_trials.helpers import at_default_signals
+
     spec = _random_search(tmp_path, HANGS_AFTER_THE_FIRST, iterations=5, seed=1)
     command = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     search = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=at_default_signals,
     )
     folder = tmp_path / "results" / "s"
     try:

@@ -68,14 +68,16 @@ def child_setup(
 ) -> Callable[[], None]:
     """What a trial runs first in the forked child: tie its life to its parent's.
 
-    The child must already lead its own session (``setsid``). Runs in the forked child, so it
-    only calls what was looked up in the parent; it exits the child at once when the parent
-    died before any of this was armed. Without a ``lifeline``, only the parent-death signal.
-    ``oom_first``: make it the out-of-memory killer's first choice (a process forked from one
-    that is already inherits it).
+    It also gives the child SIGTERM and SIGINT back should it have inherited them ignored
+    (:func:`_hear_stops`). The child must already lead its own session (``setsid``). Runs in
+    the forked child, so it only calls what was looked up in the parent; it exits the child at
+    once when the parent died before any of this was armed. Without a ``lifeline``, only the
+    parent-death signal. ``oom_first``: make it the out-of-memory killer's first choice (a
+    process forked from one that is already inherits it).
     """
 
     def setup() -> None:
+        _hear_stops()
         if oom_first:
             _first_for_the_oom_killer()
         if _PRCTL is not None:
@@ -86,6 +88,19 @@ def child_setup(
             os._exit(1)
 
     return setup
+
+
+def _hear_stops() -> None:
+    """Give SIGTERM (the kill ladder's first step) and SIGINT back their default action when
+    this process inherited them ignored (a search run by a service, a script's background job,
+    ``nohup``): a trial must end when hypermax asks, with its clean-up, not sit out its grace to
+    get SIGKILL. SIGINT gets Python's handler (KeyboardInterrupt) for a trial that runs on in
+    Python, which ``exec`` makes the default action for a program. SIGHUP and SIGQUIT stay
+    ignored, as ``nohup`` and the shell asked: hypermax stops its trials with neither."""
+    if _signal.getsignal(_signal.SIGTERM) == _signal.SIG_IGN:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+    if _signal.getsignal(_signal.SIGINT) == _signal.SIG_IGN:
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
 
 
 def _first_for_the_oom_killer() -> None:

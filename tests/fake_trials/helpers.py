@@ -12,6 +12,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -94,6 +95,20 @@ def drain_terminal(master: int, into: bytearray, stop: threading.Event) -> None:
         into += data
 
 
+#: the signals a test sends hypermax or a trial to see what it does with them
+SENT_BY_TESTS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+
+
+def at_default_signals() -> None:
+    """A ``preexec_fn`` that puts the signals a test sends back to their default action in the
+    child, before its exec: a suite started under ``nohup`` (SIGHUP ignored), or by a shell
+    that runs it in the background (SIGINT and SIGQUIT ignored), would otherwise hand its
+    ignored signals on to the program a test means to signal, which rightly keeps ignoring
+    them."""
+    for sig in SENT_BY_TESTS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def hypermax_argv(spec: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui", *extra]
 
@@ -119,6 +134,7 @@ def start_hypermax(spec: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
     )
 
 

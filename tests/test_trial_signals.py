@@ -1,0 +1,71 @@
+"""The signals a trial starts with: SIGTERM (the kill ladder's) and SIGINT at their default
+action even when the process that runs the search ignores them; SIGHUP ignored as it was, as
+``nohup`` asks of everything it starts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from fake_trials.helpers import FAKES, fake
+
+#: the search of argv[1] (a spec file) run by ``optimize()`` in a thread other than the main
+#: one, which alone sets signal handlers: nothing of the search's own handlers reaches its trials
+IN_A_THREAD = textwrap.dedent(
+    """
+    import sys, threading, hypermax
+
+    thread = threading.Thread(target=hypermax.optimize, args=(sys.argv[1],))
+    thread.start()
+    thread.join()
+    """
+)
+
+
+def ignoring_hup_int_term() -> None:
+    """A ``preexec_fn``: the child ignores SIGHUP, SIGINT and SIGTERM (a service, a script's
+    background job under ``nohup``)."""
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _function(kind: str) -> dict[str, object]:
+    if kind == "executable":
+        return {"type": "executable", "command": fake("ignored_signals")}
+    source = {"type": "python_function", "src": str(FAKES / "ignored_signals.py"), "name": "trial"}
+    return {**source, "preload": kind == "preload"}
+
+
+@pytest.mark.parametrize("kind", ["executable", "python_function", "preload"])
+def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ignores_them(
+    tmp_path: Path, kind: str
+) -> None:
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+                "function": _function(kind),
+                "search": {"name": "signals", "iterations": 1},
+                "results": {"directory": str(tmp_path / "results")},
+            }
+        )
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", IN_A_THREAD, str(spec)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=ignoring_hup_int_term,
+    )
+    assert ran.returncode == 0, ran.stderr
+    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    assert "SIGTERM" not in ignored and "SIGINT" not in ignored, ignored
+    assert "SIGHUP" in ignored  # as nohup asks
