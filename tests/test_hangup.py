@@ -7,6 +7,7 @@ connection closes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
@@ -80,16 +81,44 @@ class Session:
             if self.master >= 0:
                 self.hang_up()
 
+    def end(self) -> None:
+        """Kill what the session still runs (a test that failed midway: a hypermax that never
+        heard its hangup would otherwise search on, unwatched, after the suite)."""
+        if self.process.poll() is None:  # not reaped: its pid is still its own
+            leader = psutil.Process(self.process.pid)
+            left = [leader, *leader.children(recursive=True)]
+            for process in left:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
+            psutil.wait_procs(left, timeout=10)
+            self.process.wait(10)
+        if self.master >= 0:
+            self.hang_up()
+
+
+@pytest.fixture
+def session_in(tmp_path):
+    """Start a :class:`Session` in ``tmp_path``; whatever it still runs is killed at the end."""
+    made: list[Session] = []
+
+    def start(argv: list[str], ignore_hangup: bool = False) -> Session:
+        made.append(Session(argv, tmp_path, ignore_hangup))
+        return made[-1]
+
+    yield start
+    for session in made:
+        session.end()
+
 
 @pytest.mark.parametrize("ui", ["--no-ui", "dashboard"])
 def test_a_closed_terminal_stops_the_running_trials_and_records_them_interrupted(
-    tmp_path, marker, ui
+    tmp_path, marker, ui, session_in
 ):
     spec = write_spec(
         tmp_path, fake_search("note_sigterm", marker, "hup", 4, parallel=2, kill_grace=30)
     )
     argv = [sys.executable, "-m", "hypermax", "run", str(spec)]
-    session = Session([*argv, "--no-ui"] if ui == "--no-ui" else argv, tmp_path)
+    session = session_in([*argv, "--no-ui"] if ui == "--no-ui" else argv)
     results = tmp_path / "results" / "hup"
 
     def both_up() -> bool:
@@ -109,10 +138,10 @@ def test_a_closed_terminal_stops_the_running_trials_and_records_them_interrupted
     assert_none_alive(marker)
 
 
-def test_under_nohup_a_closed_terminal_does_not_stop_the_search(tmp_path, marker):
+def test_under_nohup_a_closed_terminal_does_not_stop_the_search(tmp_path, marker, session_in):
     spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "hup", 4, go=tmp_path / "go"))
     argv = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
-    session = Session(argv, tmp_path, ignore_hangup=True)
+    session = session_in(argv, ignore_hangup=True)
     results = tmp_path / "results" / "hup"
     first = results / "trials" / "1"
     wait_until(lambda: (first / "up").exists(), 30, "the first trial to start")
@@ -136,14 +165,14 @@ sys.exit(child.wait())
 
 
 def test_a_terminal_closed_before_its_sighup_comes_leaves_the_dashboard_for_dev_null(
-    tmp_path, marker
+    tmp_path, marker, session_in
 ):
     spec = write_spec(
         tmp_path, fake_search("note_sigterm", marker, "hup", 4, parallel=2, kill_grace=30)
     )
     err = tmp_path / "hypermax.err"
     hypermax = [sys.executable, "-m", "hypermax", "run", str(spec)]
-    session = Session([sys.executable, "-c", LEADER, str(err), *hypermax], tmp_path)
+    session = session_in([sys.executable, "-c", LEADER, str(err), *hypermax])
     results = tmp_path / "results" / "hup"
     wait_until(lambda: b"2 running" in session.output, 30, "the dashboard to show two trials")
     session.hang_up()  # the dashboard's input ends; SIGHUP reaches only the leader, which waits
