@@ -13,12 +13,8 @@ from optuna.trial import TrialState as OptunaState
 
 from hypermax.optimizers import make_optimizer, optuna_based
 from hypermax.optimizers.base import Budget
-from hypermax.optimizers.optuna_based import (
-    OptunaOptimizer,
-    TPEOptimizer,
-    add_trials,
-    frozen_trial,
-)
+from hypermax.optimizers.optuna_based import OptunaOptimizer, TPEOptimizer
+from hypermax.optimizers.optuna_study import add_trials, add_trials_one_by_one, frozen_trial
 from hypermax.space import Space
 from hypermax.testing import CONDITIONAL_SPACE, conditional_loss, drive
 from hypermax.trial import Proposal, Trial, TrialState
@@ -91,7 +87,7 @@ def test_trials_added_in_bulk_are_held_and_proposed_from_as_add_trial_holds_them
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bulk = resumed_search()
-    monkeypatch.setattr(optuna_based, "add_trials", optuna_based.add_trials_one_by_one)
+    monkeypatch.setattr(optuna_based, "add_trials", add_trials_one_by_one)
     one_by_one = resumed_search()
     proposals, rebuilt, after = bulk
     assert any(row[4] == OptunaState.PRUNED for row in rebuilt[:-1])

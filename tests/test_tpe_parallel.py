@@ -123,7 +123,7 @@ def test_optunas_own_warnings_go_to_hypermax_log_not_the_terminal(caplog, capfd)
 
     import optuna
 
-    from hypermax.optimizers.optuna_based import quiet_optuna
+    from hypermax.optimizers.optuna_quiet import quiet_optuna
 
     programs: list[str] = []  # a handler the program added to Optuna's logger
 

@@ -10,11 +10,8 @@ when hypermax or its spec validation is imported.
 
 from __future__ import annotations
 
-import contextlib
-import datetime
-import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.bulk import bulk
@@ -22,133 +19,17 @@ from hypermax.optimizers.base import trial_seed
 from hypermax.optimizers.believer import believer_sampler_class
 from hypermax.optimizers.dimensions import Dimension
 from hypermax.optimizers.history import HistoryOptimizer
+from hypermax.optimizers.optuna_quiet import quiet_optuna
+from hypermax.optimizers.optuna_study import add_trials, frozen_trial
 from hypermax.optimizers.tpe_parallel import believer_tpe_sampler_class
 from hypermax.optimizers.warping import power_warp
-from hypermax.shared_state import changed
 from hypermax.trial import Proposal, Trial
-from hypermax.warnings_log import warnings_ignored
 
 if TYPE_CHECKING:
     import optuna
     from optuna.distributions import BaseDistribution
     from optuna.samplers import BaseSampler
-    from optuna.trial import FrozenTrial, TrialState
-
-
-class _IntoHypermaxLog(logging.Handler):
-    """Optuna's own warnings (a slower fallback it took, say) as lines of hypermax's log, which
-    reaches the search's log file and the dashboard's status line, never over its screen."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logging.getLogger("hypermax").log(record.levelno, "optuna: %s", record.getMessage())
-
-
-@contextlib.contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """While inside, keep Optuna from logging a line per trial and from warning about
-    experimental options; what it still says goes to hypermax's log, not to the terminal.
-
-    Optuna's logger is left as it was found: a program that called ``hypermax.optimize`` and
-    uses Optuna too keeps its logging."""
-    import optuna
-
-    def change() -> Callable[[], None]:
-        own = logging.getLogger("optuna")
-        level, handlers = own.level, own.handlers[:]
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        optuna.logging.disable_default_handler()  # a handler the program added stays
-        own.addHandler(_IntoHypermaxLog())
-
-        def undo() -> None:
-            own.setLevel(level)
-            own.handlers = handlers
-
-        return undo
-
-    with (
-        changed("optuna's logger", change),
-        warnings_ignored(
-            "optuna",
-            (optuna.exceptions.ExperimentalWarning, ""),
-            (FutureWarning, r"optuna\..*"),
-        ),
-    ):
-        yield
-
-
-def frozen_trial(
-    state: TrialState,
-    params: dict[str, Any],
-    distributions: dict[str, BaseDistribution],
-    value: float | None = None,
-    intermediate: dict[int, float] | None = None,
-) -> FrozenTrial:
-    """A trial to add to a study (checked as it is added, by :func:`add_trials`): what
-    ``optuna.trial.create_trial`` makes, without its conversion of each distribution from the
-    classes of Optuna 2, which tripled the cost of making 10,000 trials and which the
-    distributions of :mod:`~hypermax.optimizers.dimensions` never are."""
     from optuna.trial import FrozenTrial
-
-    started = datetime.datetime.now()
-    return FrozenTrial(
-        number=-1,
-        state=state,
-        value=value,
-        datetime_start=started,
-        datetime_complete=started if state.is_finished() else None,
-        params=params,
-        distributions=distributions,
-        user_attrs={},
-        system_attrs={},
-        intermediate_values=intermediate or {},
-        trial_id=-1,
-    )
-
-
-def add_trials(study: optuna.Study, trials: list[FrozenTrial]) -> None:
-    """Add ``trials`` (made for this study and held by nothing else) to ``study``, in order.
-
-    ``Study.add_trial`` has the storage deep-copy each trial, which made the first ask after
-    resuming a 10,000-trial search take seconds. An in-memory storage of this Optuna takes them
-    as they are, checked as ``add_trial`` checks them, and numbered and indexed under its lock as
-    it numbers and indexes the trials it copies. A storage of another kind, or an Optuna whose
-    storage keeps its trials otherwise, gets them one by one through ``add_trial``."""
-    from optuna.storages import InMemoryStorage
-
-    storage = study._storage
-    try:
-        if type(storage) is not InMemoryStorage or len(study.directions) != 1:
-            raise AttributeError("not an in-memory study of one objective")
-        study_id = study._study_id
-        held = storage._studies[study_id].trials
-        index = storage._trial_id_to_study_id_and_number
-        update_cache, lock = storage._update_cache, storage._lock
-        if not (
-            isinstance(held, list)
-            and isinstance(index, dict)
-            and isinstance(storage._max_trial_id, int)
-        ):
-            raise AttributeError("the storage keeps its trials otherwise")
-        for trial in trials:
-            trial._validate()
-    except (AttributeError, KeyError):
-        add_trials_one_by_one(study, trials)
-        return
-    with lock:
-        for trial in trials:
-            trial_id = storage._max_trial_id + 1
-            storage._max_trial_id = trial_id
-            trial.number = len(held)
-            trial._trial_id = trial_id
-            index[trial_id] = (study_id, trial.number)
-            held.append(trial)
-            update_cache(trial_id, study_id)
-
-
-def add_trials_one_by_one(study: optuna.Study, trials: list[FrozenTrial]) -> None:
-    """Add ``trials`` to ``study`` through Optuna's ``add_trial``, each copied by the storage."""
-    for trial in trials:
-        study.add_trial(trial)
 
 
 class OptunaOptimizer(HistoryOptimizer):
