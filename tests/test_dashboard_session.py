@@ -29,7 +29,7 @@ from test_dashboard_state import trial
 from hypermax import events as ev
 from hypermax.driver import SearchOutcome
 from hypermax.trial import TrialState
-from hypermax.ui import dashboard
+from hypermax.ui import dashboard, held_output
 from hypermax.ui.console import ConsoleReporter
 from hypermax.ui.dashboard import run_dashboard
 from hypermax.ui.reporter import DashboardReporter, DriverDone
@@ -330,8 +330,8 @@ def test_a_broken_wake_pipe_is_logged_once_without_deadlock():
     os.close(read_end)
     reporter = DashboardReporter()
     reporter.connect(write_end)
-    collect = dashboard._CollectLogs(reporter)  # logs come back to the reporter as Messages
-    with dashboard._logs_to(collect):
+    collect = held_output.CollectLogs(reporter)  # logs come back to the reporter as Messages
+    with held_output.logs_to(collect):
         reporter.handle(ev.Message("first"))
         reporter.handle(ev.Message("dropped"))
     assert len(collect.lines) == 1 and "cannot wake the dashboard" in collect.lines[0]

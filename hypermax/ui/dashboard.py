@@ -11,13 +11,11 @@ goes on.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +32,8 @@ from hypermax.interrupts import (
     stop_this_process,
     terminal_fds,
 )
-from hypermax.search_log import handled_by
-from hypermax.ui.formatting import format_loss, one_line
+from hypermax.ui.formatting import format_loss
+from hypermax.ui.held_output import CollectLogs, HeldOutput, logs_to
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
@@ -123,61 +121,6 @@ class TerminalScreen(urwid.display.raw.Screen):
         return super().start(*args, **kwargs)
 
 
-# -- the log while the UI owns the terminal -----------------------------------------------------
-class _CollectLogs(logging.Handler):
-    """While the UI owns the terminal: warnings go to the status line and are kept for later.
-
-    They are printed, one line each, once the terminal is back.
-    """
-
-    def __init__(self, reporter: DashboardReporter) -> None:
-        super().__init__(logging.WARNING)
-        self.reporter = reporter
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            text += f" ({type(error).__name__}: {error})"
-        text = one_line(text)  # a message of several lines (an exception's) stays on one
-        self.lines.append(f"hypermax: {record.levelname.lower()}: {text}")
-        self.reporter.handle(ev.Message(text))
-
-
-class _HeldOutput:
-    """While the UI owns the terminal: what Python code writes to ``sys.stdout`` and
-    ``sys.stderr`` (a plugin optimizer's ``print``, a library's progress) is held, since it
-    would tear the screen, and written out once the terminal is back. The screen keeps the
-    streams it was made with."""
-
-    def __init__(self) -> None:
-        self._streams: tuple[Any, Any] | None = None
-        self._buffers = (io.BytesIO(), io.BytesIO())
-        self._held = tuple(
-            io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace")
-            for buffer in self._buffers
-        )
-
-    def hold(self) -> None:
-        self._streams = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self._held
-
-    def release(self) -> None:
-        """Give the streams back and write what they were sent meanwhile (once)."""
-        if self._streams is None:
-            return
-        streams, self._streams = self._streams, None
-        sys.stdout, sys.stderr = streams
-        for held, buffer, stream in zip(self._held, self._buffers, streams, strict=True):
-            held.flush()
-            text = buffer.getvalue().decode("utf-8", "replace")
-            if text and stream is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    stream.write(text)
-                    stream.flush()
-
-
 # -- the session -----------------------------------------------------------------------------------
 class DashboardSession:
     """One run of the dashboard around one driver; see :func:`run_dashboard`."""
@@ -216,11 +159,11 @@ class DashboardSession:
         """Run the search under the dashboard; return the driver's outcome or raise its error."""
         self.driver.subscribe(self.reporter)
         thread = threading.Thread(target=self._drive, name="hypermax-driver")
-        collect = _CollectLogs(self.reporter)
+        collect = CollectLogs(self.reporter)
         on_terminal = terminal_fds()
         try:
-            with signals_to(self._on_signal, on_stop=self._on_stop), _logs_to(collect):
-                held = _HeldOutput()
+            with signals_to(self._on_signal, on_stop=self._on_stop), logs_to(collect):
+                held = HeldOutput()
                 try:
                     try:
                         loop = self._start_loop()
@@ -441,20 +384,6 @@ def _wait_for(thread: threading.Thread) -> None:
     """Join ``thread`` in short steps so that signal handlers keep running meanwhile."""
     while thread.is_alive():
         thread.join(0.2)
-
-
-@contextlib.contextmanager
-def _logs_to(handler: logging.Handler) -> Iterator[None]:
-    """While inside, hypermax's log goes to ``handler`` only (stderr would tear the screen), and
-    so do Python's warnings, one line each."""
-    logger = logging.getLogger("hypermax")
-    propagate = logger.propagate
-    logger.propagate = False
-    try:
-        with handled_by(handler):
-            yield
-    finally:
-        logger.propagate = propagate
 
 
 def run_dashboard(driver: SearchControl, screen: Any = None) -> SearchOutcome:
