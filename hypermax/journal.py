@@ -37,9 +37,10 @@ class Journal:
     is cut back to where it was and the OSError is raised, so the journal stays readable and can
     be appended to again once there is room. ``append`` also fsyncs before it returns;
     ``append_many(records, wait_for_disk=False)`` leaves the fsync to a background thread, which
-    syncs once for everything appended since its last sync: the records are in the kernel when
-    the call returns (a crash of hypermax loses nothing), and on the disk a sync later (only a
-    crash of the machine in between could lose them). :meth:`close` waits for the last sync.
+    syncs once for everything appended since its last sync, at most every
+    :data:`SYNC_EVERY_SECONDS`: the records are in the kernel when the call returns (a crash of
+    hypermax loses nothing), and on the disk a sync later (only a crash of the machine in
+    between could lose them). :meth:`close` waits for the last sync.
     """
 
     def __init__(self, path: Path) -> None:
@@ -141,14 +142,21 @@ class Journal:
         self.close()
 
 
+#: the least time between two background syncs of the journal: the records appended meanwhile
+#: go to the disk in one sync (a sync a trial cost a wake-up of the thread and an fsync each)
+SYNC_EVERY_SECONDS = 0.05
+
+
 class _Syncer:
-    """A thread that fsyncs a file whenever asked, once for all the requests since its last."""
+    """A thread that fsyncs a file whenever asked, once for all the requests since its last,
+    and at most once every :data:`SYNC_EVERY_SECONDS` (:meth:`close` syncs at once)."""
 
     def __init__(self, fd: int) -> None:
         import threading
 
         self._fd = fd
         self._wanted = threading.Event()
+        self._closed = threading.Event()  # cuts the pause between two syncs short
         self._closing = False
         self.error: OSError | None = None
         self._thread = threading.Thread(target=self._run, name="hypermax-journal", daemon=True)
@@ -163,6 +171,7 @@ class _Syncer:
         """Sync what is pending, stop the thread; raise what a sync raised."""
         self._closing = True
         self._wanted.set()
+        self._closed.set()
         self._thread.join()
         if self.error is not None:
             raise self.error
@@ -179,6 +188,7 @@ class _Syncer:
                 return
             if closing:
                 return
+            self._closed.wait(SYNC_EVERY_SECONDS)  # what is appended meanwhile waits for one sync
 
 
 def _identity(found: os.stat_result) -> tuple[int, int]:

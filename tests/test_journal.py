@@ -126,6 +126,33 @@ def test_appended_records_are_readable_at_once_and_synced_in_the_background(tmp_
     assert "hypermax-journal" not in {t.name for t in threading.enumerate()}
 
 
+def test_records_appended_between_two_background_syncs_share_one(tmp_path, monkeypatch):
+    import hypermax.journal as journal_module
+
+    path = tmp_path / "trials.jsonl"
+    synced = threading.Event()
+    syncs: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        if threading.current_thread().name == "hypermax-journal":
+            syncs.append(fd)
+            synced.set()
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(journal_module, "SYNC_EVERY_SECONDS", 3600.0)
+    with Journal(path) as journal:
+        journal.append_many([HEADER], wait_for_disk=False)
+        assert synced.wait(10)
+        for trial_id in range(1, 11):  # each asks for a sync: none before the pause is over
+            journal.append_many([{**STARTED, "id": trial_id}], wait_for_disk=False)
+        assert len(syncs) == 1
+    # closing cut the pause short and synced what waited, once
+    assert len(syncs) == 2
+    assert len(read_records(path)) == 11
+
+
 def test_a_failed_background_sync_is_raised_to_the_writer(tmp_path, monkeypatch):
     def broken(fd: int) -> None:
         raise OSError(5, "Input/output error")
