@@ -215,6 +215,12 @@ class Ladder:
         self._done.wait()
         return self._survivors
 
+    def skip(self) -> None:
+        """Have the ladder done with nothing to kill, unless it has begun: the caller looked
+        for the trial's processes and found none (a later :meth:`run` returns at once)."""
+        if self._claim():
+            self._done.set()
+
     def nudge(self) -> None:
         """Have a ladder under way look again now (a process of the trial just ended)."""
         self._wake.set()

@@ -182,6 +182,8 @@ class TrialRun:
         """Hand the started trial to the watchdog, the guardian and the output pump."""
         create_time = self._process.create_time if self._process is not None else None
         tree = self.host.follow(self, pid, token, create_time)
+        if self._process is not None:
+            self._process.seen_start(None if tree is None else tree.root.start)
         with self._lock:
             self._tree = tree
             if self._paused_at is not None:  # stopped (Ctrl-Z) as it started: it stops now
@@ -347,16 +349,22 @@ class TrialRun:
                     self.function, self.files.result_file, self._note
                 )
                 self.usage.take_peak(status.peak_rss_mib, self.function.type, self.files)
-                self.usage.look_at_leftovers(self.host.watchdog.sample(self.key))
-                sweep(
-                    self._ladder,
-                    self._output,
-                    self.host,
-                    self._shm,
-                    self._note,
-                    self._close_lifeline,
-                )
-                self.usage.take_cpu(self.host.watchdog.sample(self.key), status.cpu_seconds)
+                last = self.host.watchdog.sample(self.key)
+                self.usage.look_at_leftovers(last)
+                if self._left_nothing(last):  # that look was the kill ladder's first: its last
+                    self._ladder.skip()
+                    self._close_lifeline()
+                else:
+                    sweep(
+                        self._ladder,
+                        self._output,
+                        self.host,
+                        self._shm,
+                        self._note,
+                        self._close_lifeline,
+                    )
+                    last = self.host.watchdog.sample(self.key)
+                self.usage.take_cpu(last, status.cpu_seconds)
                 if self._output is not None:
                     self._output.drain(self.host.cut, self.host.resume_held)
                     kill_holders(
@@ -371,6 +379,17 @@ class TrialRun:
             self._release()
             self.outcome = self.end.conclude(self.trial_id, self.usage, self._ending)
         return self.outcome
+
+    def _left_nothing(self, last: TreeSample | None) -> bool:
+        """Whether the look at the tree once its main process was reaped (``last``) leaves
+        nothing for its kill ladder to find: no kill under way, no member alive, and no
+        newcomer whose owner the watchdog could not read yet. Every process the trial forked
+        shows in ``/proc`` before the fork returns, so with no member left alive nothing of the
+        trial can appear after that look: a look again (the ladder's, then the CPU's) finds
+        what it found."""
+        if self._ladder.begun or last is None or last.processes:
+            return False
+        return not self.host.watchdog.claims_pending()
 
     def _reap(self, process: LaunchedProcess) -> ExitStatus:
         status = process.wait()

@@ -315,6 +315,12 @@ class Watchdog:
             tree = self._trees.get(key)
             return tree.live(self._table) if tree is not None else []
 
+    def claims_pending(self) -> bool:
+        """Whether a process seen by a look waits to be given to a trial (its environment read
+        empty: it was in the middle of an exec), which a later look may give to any."""
+        with self._lock:
+            return bool(self._unread)
+
     # -- inside the lock ----------------------------------------------------------------------
     def _watched(self) -> set[int]:
         return {pid for tree in self._trees.values() for pid in tree.member_pids}
