@@ -78,11 +78,26 @@ class LaunchInterrupted(LaunchError):
 
 
 class LaunchedProcess(ABC):
-    """A started trial process: its pid and create time name it; :meth:`wait` reaps it."""
+    """A started trial process: its pid and create time name it; :meth:`wait` reaps it.
+
+    A ``create_time`` of 0 is not known yet: the watchdog's first look at the process, which
+    reads it anyway, tells it (:meth:`seen_start`).
+    """
 
     def __init__(self, pid: int, create_time: float) -> None:
         self.pid = pid
         self.create_time = create_time
+
+    def seen_start(self, start: float | None) -> None:
+        """The watchdog's first look found the process started at ``start``
+        (:attr:`~.procfs.ProcInfo.start`; None: it found it gone): its create time, unless the
+        launcher told it."""
+        if self.create_time:
+            return
+        if start is not None:
+            self.create_time = procfs.create_time_of(start)
+        else:
+            self.create_time = procfs.create_time(self.pid)
 
     @abstractmethod
     def wait(self) -> ExitStatus:
@@ -210,7 +225,9 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
 
 class _Child(LaunchedProcess):
     def __init__(self, popen: subprocess.Popen[bytes], carried_mib: float) -> None:
-        super().__init__(popen.pid, procfs.create_time(popen.pid))
+        # its create time from the watchdog's first look: a child of this process is there
+        # to read until it is reaped
+        super().__init__(popen.pid, 0.0)
         self._popen = popen
         self._carried_mib = carried_mib
 

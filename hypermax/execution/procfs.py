@@ -150,6 +150,22 @@ def create_time(pid: int) -> float:
         return 0.0
 
 
+def create_time_of(start: float) -> float:
+    """The create time of a process whose :attr:`ProcInfo.start` is ``start``, as
+    :func:`create_time` tells it, without reading the process again: psutil adds the boot
+    time to the start's ticks, this the boot time as read once by this process (as the
+    preload launcher does for the trials it forks)."""
+    if not _USE_PROC:
+        return start
+    global _boot_time
+    if _boot_time is None:
+        _boot_time = psutil.boot_time()
+    return _boot_time + start / _CLOCK_TICKS
+
+
+_boot_time: float | None = None
+
+
 def start_of(create_time: float) -> float:
     """What :attr:`ProcInfo.start` says of a process created at ``create_time`` (seconds since
     the epoch, as :func:`create_time` tells it): clock ticks since boot on Linux."""
