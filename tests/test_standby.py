@@ -4,6 +4,8 @@ trial's outcome is built: the slot does not wait for its bookkeeping."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -82,6 +84,39 @@ def test_a_held_trial_starts_when_the_running_one_ends_before_its_outcome(runner
     launched = events[0]
     assert isinstance(launched, Launched) and launched.process_ids is not None
     assert all(e.state is TrialState.OK for e in events if isinstance(e, Outcome))
+
+
+def test_a_held_trial_is_said_to_start_while_the_ended_one_kills_what_it_left(
+    tmp_path, monkeypatch
+):
+    """The start of a trial held on standby waits to be said with the Outcome of the trial
+    whose end started it, but not while that trial's end waits for a kill."""
+    monkeypatch.setenv("GO_FILE", str(tmp_path / "go"))
+    command = (sys.executable, str(FAKE / "leave_stubborn_child.py"))
+    function = FunctionSpec(type="executable", command=command, kill_grace=600)
+    runner = LocalRunner(function, tmp_path)
+    child = None
+    try:
+        runner.submit(Proposal(1, {"leave": 1}, {}), *_paths(tmp_path, 1))
+        assert runner.standby(Proposal(2, {"leave": 0}, {}), *_paths(tmp_path, 2))
+        _wait_up(_paths(tmp_path, 1)[0])
+        child = int((_paths(tmp_path, 1)[0] / "child").read_text())
+        (tmp_path / "go").write_text("")
+        seen: list[Launched | Outcome] = []
+        deadline = time.monotonic() + 60
+        while not any(isinstance(e, Launched) for e in seen):
+            assert time.monotonic() < deadline, "the held trial's start was never said"
+            seen += [e for e in runner.poll(0.5) if isinstance(e, Launched | Outcome)]
+        # trial 1's child ignores SIGTERM: its kill ladder waits out its grace, trial 2 runs
+        assert [(type(e).__name__, e.trial_id) for e in seen] == [("Launched", 2)]
+        os.kill(child, signal.SIGKILL)
+        child = None
+        events = seen + _events(runner, until=1)
+        assert ("Outcome", 1) in [(type(e).__name__, e.trial_id) for e in events]
+    finally:
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+        runner.close()
 
 
 def test_a_withdrawn_trial_does_not_start_and_runs_later_from_its_files(runner, tmp_path):

@@ -85,7 +85,8 @@ class LocalRunner(BaseRunner):
         self.verdict_wait = verdict_wait
         self.spec_folder = spec_folder.resolve()
         self.host = TrialHost(Limits.of(function), launcher, tick)
-        self._events: queue.Queue[RunnerEvent] = queue.Queue()
+        # an entry is one event, or several queued as one (see _announce)
+        self._events: queue.Queue[RunnerEvent | list[RunnerEvent]] = queue.Queue()
         self._queued_reports = 0  # the Reports in _events
         self._reading_held = False  # a trial's stdout is held since the queue was full
         # trials held on standby that are starting: their reports wait for their Launched
@@ -99,6 +100,9 @@ class LocalRunner(BaseRunner):
         self._prepared: dict[int, TrialRun] = {}  # trials whose files are made, not yet submitted
         self._standby: deque[TrialRun] = deque()  # to start when a trial's process ends
         self._standby_lock = threading.Lock()  # held while one of them starts
+        #: trials held on standby that started, and whose start is not queued yet: it goes
+        #: with the Outcome of the trial whose end started them (see _announce)
+        self._unsaid: dict[int, Launched] = {}
         self._paused = False  # none of them starts while the running trials are paused
 
     @property
@@ -174,10 +178,12 @@ class LocalRunner(BaseRunner):
             self._prepared[run.trial_id] = run
         return [run.trial_id for run in runs]
 
-    def _start_held(self) -> None:
+    def _start_held(self, started: list[int]) -> None:
         """A trial's process ended: start the first trial held on standby, if any (in the
         follower that reaped it, which follows the new one next, or another does). Never
-        raises: what goes wrong is the new trial's, not the ended one's."""
+        raises: what goes wrong is the new trial's, not the ended one's. That it started is
+        kept unsaid (its id put in ``started``), for :meth:`_announce` to queue with the ended
+        trial's Outcome."""
         with self._standby_lock:
             if not self._standby or self._paused:
                 return
@@ -189,7 +195,11 @@ class LocalRunner(BaseRunner):
                 if run.start():
                     with self._lock:  # cancel finds it once the driver hears of it
                         self._runs[run.trial_id] = run
-                    self._launched(Launched(run.trial_id, started_at, run.process_ids()))
+                    with self._lock:  # before another follower can take it, and end it
+                        self._unsaid[run.trial_id] = Launched(
+                            run.trial_id, started_at, run.process_ids()
+                        )
+                    started.append(run.trial_id)
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
@@ -204,31 +214,51 @@ class LocalRunner(BaseRunner):
                     state=TrialState.FAILED,
                     reason=f"hypermax could not start it: {type(exc).__name__}: {exc}",
                 )
-            self._launched(Launched(run.trial_id, started_at))
-            self._events.put(failure)
+            with self._lock:
+                self._unsaid[run.trial_id] = Launched(run.trial_id, started_at)
+            self._announce([], failure)
 
-    def _launched(self, event: Launched) -> None:
-        """Queue that a trial held on standby started, then the reports it sent meanwhile: the
-        driver hears of a trial before its reports (a report of a trial it does not know to
-        run is dropped)."""
+    def _announce(self, started: list[int], outcome: Outcome | None = None) -> None:
+        """Queue that the trials ``started`` (held on standby) started, each with the reports
+        it sent meanwhile (the driver hears of a trial before its reports: a report of a trial
+        it does not know to run is dropped), then ``outcome`` (after its own trial's start, if
+        that was still unsaid); all as one entry, which the driver takes in one turn.
+        ``started`` is emptied."""
         with self._lock:
-            self._events.put(event)
-            for report in self._launching.pop(event.trial_id, ()):
-                self._events.put(report)
+            batch: list[RunnerEvent] = []
+            ids = [*started, outcome.trial_id] if outcome is not None else started
+            for trial_id in ids:
+                event = self._unsaid.pop(trial_id, None)
+                if event is not None:
+                    batch += [event, *self._launching.pop(trial_id, ())]
+            started.clear()
+            if outcome is not None:
+                batch.append(outcome)
+            if batch:
+                self._events.put(batch[0] if len(batch) == 1 else batch)
 
     def _follow(self) -> None:
-        """A follower: finish one trial after another (each in turn blocks until it ended)."""
+        """A follower: finish one trial after another (each in turn blocks until it ended).
+
+        The trial held on standby that a trial's end starts is said to have started with that
+        trial's Outcome, in one entry: the driver takes both in one turn (one journal write,
+        one wake-up), not one after the other. A trial whose end may take long (it left
+        processes running, or they hold its pipes) says it at once."""
         while True:
             run = self._to_follow.get()
             if run is None:
                 return
+            started: list[int] = []
             try:
-                outcome = run.finish(self._start_held)
+                outcome = run.finish(
+                    lambda: self._start_held(started),  # noqa: B023 - called in this turn
+                    lambda: self._announce(started),  # noqa: B023
+                )
             finally:
                 with self._lock:
                     self._runs.pop(run.trial_id, None)
                     self._idle += 1  # before the Outcome: the next submit finds this one idle
-            self._events.put(outcome)
+            self._announce(started, outcome)
 
     def _queue_report(self, report: Report) -> bool:
         """Queue a trial's report (in the output pump's thread); True when the queue is full:
@@ -249,16 +279,17 @@ class LocalRunner(BaseRunner):
         at the next call); waits up to ``timeout`` for the first."""
         events: list[RunnerEvent] = []
         try:
-            events.append(self._events.get(timeout=timeout))
+            _add(events, self._events.get(timeout=timeout))
         except queue.Empty:
             return events
         return self._take(events, POLL_BATCH)
 
     def _take(self, events: list[RunnerEvent], most: float) -> list[RunnerEvent]:
-        """``events`` and the queued events after them, up to ``most`` in all."""
+        """``events`` and the queued events after them, up to ``most`` in all (an entry of
+        several events is taken whole)."""
         while len(events) < most:
             try:
-                events.append(self._events.get_nowait())
+                _add(events, self._events.get_nowait())
             except queue.Empty:
                 break
         taken = sum(isinstance(event, Report) for event in events)
@@ -335,3 +366,11 @@ class LocalRunner(BaseRunner):
         with self._lock:
             run = self._runs.get(trial_id)
         return None if run is None else run.process_ids()
+
+
+def _add(events: list[RunnerEvent], entry: RunnerEvent | list[RunnerEvent]) -> None:
+    """Add a queued entry, one event or several, to ``events``."""
+    if isinstance(entry, list):
+        events.extend(entry)
+    else:
+        events.append(entry)

@@ -33,6 +33,8 @@ __all__ = [
 
 #: how long the output of an ended trial may take to reach end of file before it is cut off
 OUTPUT_DRAIN_SECONDS = 2.0
+#: how long :meth:`TrialOutput.drain` waits for a pipe to end before it says it waits
+SETTLE_SECONDS = 0.05
 _TAIL_BYTES = 4096
 _PREFIX = REPORT_PREFIX.encode()
 
@@ -76,16 +78,23 @@ class TrialOutput:
         return self.streams
 
     def drain(
-        self, cut: Callable[[Stream], None], resume: Callable[[Stream], None] | None = None
+        self,
+        cut: Callable[[Stream], None],
+        resume: Callable[[Stream], None] | None = None,
+        waiting: Callable[[], None] | None = None,
     ) -> None:
         """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds.
-        ``resume`` reads stdout again if it was held (see :meth:`hold_stdout`)."""
+        ``resume`` reads stdout again if it was held (see :meth:`hold_stdout`); ``waiting`` is
+        called, once, when a pipe has not ended :data:`SETTLE_SECONDS` into the wait."""
         self._draining = True
         if resume is not None and self.streams:
             resume(self.streams[0])
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
         held = False
         for stream in self.streams:
+            if waiting is not None and not stream.ended.wait(SETTLE_SECONDS):
+                waiting()
+                waiting = None
             if stream.ended.wait(max(0.0, deadline - time.monotonic())):
                 continue
             cut(stream)

@@ -332,13 +332,19 @@ class TrialRun:
             self._verdicts.go_on(root.pid)
 
     # -- ending -----------------------------------------------------------------------------
-    def finish(self, exited: Callable[[], None] | None = None) -> Outcome:
+    def finish(
+        self,
+        exited: Callable[[], None] | None = None,
+        waiting: Callable[[], None] | None = None,
+    ) -> Outcome:
         """Block until the trial ended and everything it left is gone; its Outcome.
 
         ``exited`` is called once its main process was reaped, before the rest (what the
         trial left running is killed, its output read to the end, its result read): a trial
-        held on standby can start then. An Outcome is built whatever happens here: a trial is
-        never lost to its caller.
+        held on standby can start then. ``waiting`` is called before a step that may wait
+        (what the trial left running is killed; its pipes, held by others, are waited for),
+        if one comes. An Outcome is built whatever happens here: a trial is never lost to its
+        caller.
         """
         try:
             if self._process is not None:
@@ -355,6 +361,8 @@ class TrialRun:
                     self._ladder.skip()
                     self._close_lifeline()
                 else:
+                    if waiting is not None:
+                        waiting()
                     sweep(
                         self._ladder,
                         self._output,
@@ -366,7 +374,7 @@ class TrialRun:
                     last = self.host.watchdog.sample(self.key)
                 self.usage.take_cpu(last, status.cpu_seconds)
                 if self._output is not None:
-                    self._output.drain(self.host.cut, self.host.resume_held)
+                    self._output.drain(self.host.cut, self.host.resume_held, waiting)
                     kill_holders(
                         self._output.held_by_outsiders,
                         self.function.kill_grace,
