@@ -195,7 +195,7 @@ class LocalRunner(BaseRunner):
                 if run.start():
                     with self._lock:  # cancel finds it once the driver hears of it
                         self._runs[run.trial_id] = run
-                    with self._lock:  # before another follower can take it, and end it
+                        # unsaid before another follower can take it, and end it
                         self._unsaid[run.trial_id] = Launched(
                             run.trial_id, started_at, run.process_ids()
                         )
