@@ -171,6 +171,18 @@ def test_overhead_and_ab_overhead(bench, monkeypatch, tmp_path, capsys) -> None:
         assert wall > 0 and cpu > own > 0
 
 
+def test_thread_cpu(bench, monkeypatch, capsys) -> None:
+    thread_cpu = bench("thread_cpu")
+    install = str(Path(sys.executable).parent.parent)
+    argv = ["thread_cpu.py", install, "--preload", "--trials", "3", "--rounds", "1"]
+    monkeypatch.setattr(sys, "argv", argv)
+    thread_cpu.main()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("round")]
+    assert len(lines) == 1
+    assert float(lines[0].split("all ")[1].split(";")[0]) > 0
+    assert "hypermax-driver" in lines[0] and "hypermax-follower" in lines[0]
+
+
 def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:
     """Run ``script``'s main with ``argv``: it must exit 2 before measuring; its error line."""
     main = bench(script).main
