@@ -394,3 +394,28 @@ def test_trials_that_start_at_once_in_threads_share_one_guardian():
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == ["1"]
+
+
+def test_a_fresh_trial_is_journaled_with_the_create_time_psutil_gives_its_process(
+    tmp_path, monkeypatch
+):
+    """A resume finds what a crash left running by pid and create time, compared with
+    psutil's: the create time a started trial is journaled with is psutil's figure for it."""
+    from hypermax.execution.local import LocalRunner
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    monkeypatch.setenv("GO_FILE", str(tmp_path / "go"))
+    wait = Path(__file__).parent / "fake_trials" / "wait_for_go.py"
+    runner = LocalRunner(
+        FunctionSpec(type="executable", command=(sys.executable, str(wait))), tmp_path
+    )
+    try:
+        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "trial_1.log")
+        ids = runner.process_ids(1)
+        assert ids is not None
+        pid, create_time = ids
+        assert abs(psutil.Process(pid).create_time() - create_time) < 0.01
+    finally:
+        (tmp_path / "go").write_text("")
+        runner.close()
