@@ -9,8 +9,9 @@ round), each in a results folder of its own. hypermax runs under a small wrapper
 user and system CPU time of each of its threads from ``/proc/self/task`` every 50 ms (a thread
 that ends keeps its last reading) and names them as ``threading`` does: the trials' own
 processes are not counted, only hypermax's. Printed per install and round: milliseconds of CPU
-per trial of each thread, user + system, the main thread's start-up included (it does little
-else), and of the whole process.
+per trial of each thread (named as ``threading`` names it, or by its id when it came and went
+between two readings), user + system, the main thread's start-up included (it does little
+else), and of all of them.
 """
 
 from __future__ import annotations
@@ -92,11 +93,7 @@ def main() -> None:
                 folder = Path(tmp) / f"{round_}-{slot}"
                 threads = one_search(venv, folder, args.parallel, args.preload, args.trials)
                 total = sum(u + s for u, s in threads.values())
-                parts = [
-                    f"{name} {u:.2f} + {s:.2f}"
-                    for name, (u, s) in sorted(threads.items())
-                    if u + s >= 0.005
-                ]
+                parts = [f"{name} {u:.2f} + {s:.2f}" for name, (u, s) in sorted(threads.items())]
                 print(f"round {round_ + 1}, {venv}: all {total:.2f}; " + "; ".join(parts))
 
 

@@ -180,7 +180,7 @@ def test_thread_cpu(bench, monkeypatch, capsys) -> None:
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("round")]
     assert len(lines) == 1
     assert float(lines[0].split("all ")[1].split(";")[0]) > 0
-    assert "hypermax-driver" in lines[0] and "hypermax-follower" in lines[0]
+    assert "MainThread" in lines[0] and "hypermax-driver" in lines[0]
 
 
 def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:
