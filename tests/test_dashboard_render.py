@@ -346,3 +346,13 @@ def test_the_ranking_follows_the_trials_past_a_first_ranking_that_took_long():
     # every trial until the first ranking of a param (5 trials), then that one's 2 s
     # (ten times as long) hold the next ranking back for 20 s
     assert shown == [1, 2, 3, 4, 5, 6, 6, 6], shown
+
+
+def test_a_trial_the_watchdog_has_not_looked_at_yet_shows_no_memory_nor_cpu():
+    state = search_state()
+    seen, unseen = LiveStats(13, 4.0, 321.0, 99.0, 1), LiveStats(14, 0.1, 0.0, 0.0, 0)
+    state.apply(ev.LiveUpdate({13: seen, 14: unseen}))  # no process of 14 seen yet
+    text = screen(DashboardView(state), (160, 50))
+    line = next(line for line in text.splitlines() if "#14" in line)
+    assert "MiB" not in line and "CPU" not in line, line
+    assert "321 MiB" in text and "CPU 99%" in text  # trial 13's, which it has seen
