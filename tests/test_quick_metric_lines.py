@@ -37,6 +37,9 @@ LINES = [
     (b"val_loss 0.5\n", 0.5),
     (b"epoch 3 loss 0.9 val_loss  0.25 acc 0.5\n", 0.25),
     (b"val_loss 0.5s\n", None),
+    # coloured, as a terminal shows it (a colouring logger, rich's highlighting)
+    (b"\x1b[32mval_loss: 0.25\x1b[0m\n", 0.25),
+    (b"\x1b[1mval_loss\x1b[0m: \x1b[1;36m0.125\x1b[0m\n", 0.125),
 ]
 
 

@@ -34,6 +34,17 @@ _NUMBER = (
 )
 
 
+#: a terminal escape sequence (a colouring logger's, a progress bar's), left out of a line as a
+#: terminal leaves it out of what it shows
+_ESCAPES = re.compile(protocol.ESCAPE_PATTERN.encode())
+
+
+def as_shown(line: bytes) -> bytes:
+    """``line`` as a terminal shows it: without its escape sequences (``\x1b[1mval_loss\x1b[0m:
+    \x1b[36m0.31\x1b[0m`` is ``val_loss: 0.31``)."""
+    return _ESCAPES.sub(b"", line) if b"\x1b" in line else line
+
+
 def metric_pattern(name: str) -> re.Pattern[bytes]:
     """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``,
     ``name 0.31`` (``print("name", value)``); not as part of a longer name (``val_loss`` does not
@@ -63,7 +74,7 @@ def last_value(
     JSON object line holds as a number (``{"val_loss": 0.31, "epoch": 9}``); or None."""
     value = None
     for line in lines:
-        text = line.rstrip(b"\r\n")
+        text = as_shown(line.rstrip(b"\r\n"))
         found = pattern.findall(text)
         if found:
             value = float(found[-1].replace(b",", b""))
@@ -114,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             if value is not None:
                 with lock:
                     found[:] = [value]
-            elif near.search(line):
+            elif near.search(as_shown(line)):
                 with lock:
-                    missed[:] = [line]
+                    missed[:] = [as_shown(line)]
 
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
