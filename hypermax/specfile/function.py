@@ -128,9 +128,13 @@ def module_origin(name: str, folder: Path) -> Path | None:
 
 def _module_origin(name: str, folder: Path) -> Path | None:
     saved = list(sys.path)
+    try:
+        here = os.getcwd()
+    except FileNotFoundError:  # removed while a shell was in it: no path names it any more
+        here = ""
     # what a trial's process sees: the spec's folder, then the installed modules (not the
     # folder hypermax was started in)
-    sys.path[:] = [str(folder), *(p for p in saved if p not in ("", os.getcwd()))]
+    sys.path[:] = [str(folder), *(p for p in saved if p not in ("", here))]
     try:
         importlib.invalidate_caches()
         top, *rest = name.split(".")
