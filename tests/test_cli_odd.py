@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import quadratic, run_cli, run_cli_here
+from conftest import X_SPACE, quadratic, run_cli, run_cli_here
 from fake_trials.helpers import write_spec
 
 from hypermax.cli import main
@@ -208,3 +208,23 @@ def test_a_spec_whose_module_is_beside_it_is_checked_and_run_from_a_removed_curr
         assert main(["run", str(spec), "--no-ui", "--fresh"]) == 0, capsys.readouterr().err
     assert "1 trial done" in capsys.readouterr().out
     assert (tmp_path / "results" / "s.1" / "trials.jsonl").is_file()
+
+
+@pytest.mark.parametrize("command", ["show", "export", "resume", "sample"])
+def test_a_spec_with_relative_results_names_a_removed_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Its results folder is found from the current folder: removed, show said the search "has
+    not run yet" and sample sampled a new search, saying nothing."""
+    doc = {"function": quadratic(), "search": {"name": "s"}, "results": {"directory": "results"}}
+    spec = write_spec(tmp_path, {**doc, "hyperparameters": X_SPACE})
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    with contextlib.chdir(gone):
+        gone.rmdir()  # the shell's folder, removed since
+        assert main([command, str(spec)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        "results/s: the current folder no longer exists (it was removed): change to one that "
+        "does\n",
+    )
