@@ -296,6 +296,14 @@ def _script_problem(program: str, file: Path, path: str | None) -> str | None:
     return None if why is None else f"{quoted(program)}: {why}"
 
 
+def script_problem(command: list[str], start: Path) -> str | None:
+    """Why the Python script that ``command`` runs cannot be found from ``start``, where it
+    starts (``hypermax quick``'s command, from the current folder), or None."""
+    return next(
+        (problem for _, problem in _script_problems(command, start, ".", ("command",), True)), None
+    )
+
+
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
 _PYTHON = re.compile(r"python[0-9.]*")
 #: the interpreter's options whose value may be the next argument (``-X dev``, ``-W error``)
