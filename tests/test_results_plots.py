@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -99,3 +100,17 @@ def test_a_full_disk_leaves_the_charts_drawn_before_whole(small_disk, capsys):
     assert set(after) == set(before)  # no chart removed, no temporary file left
     cut = [name for name, png in after.items() if not png.endswith(b"IEND\xaeB`\x82")]
     assert not cut  # each chart is the one drawn before or a new one, whole
+
+
+def test_a_chart_left_by_a_killed_plot_goes_but_not_one_being_drawn(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0), ({"x": 0.7}, "ok", 2.0)])
+    plots = tmp_path / "r" / "plots"
+    plots.mkdir()
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # reaped: its pid names no process
+    dead = plots / f".loss.png.tmp{ended.pid}"
+    drawing = plots / f".loss.png.tmp{os.getppid()}"  # a process that runs
+    dead.write_bytes(b"cut short")
+    drawing.write_bytes(b"being drawn")
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    assert not dead.exists() and drawing.read_bytes() == b"being drawn"

@@ -11,8 +11,10 @@ an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -90,7 +92,12 @@ def _draw(data: PlotData, out: Path) -> list[Path]:
 
     out.mkdir(exist_ok=True)
     for left in out.glob(".*.png.tmp*"):  # of a hypermax plot killed as it drew
-        left.unlink()
+        pid = left.name.rpartition(".tmp")[2]
+        with contextlib.suppress(ValueError, PermissionError, FileNotFoundError):
+            try:
+                os.kill(int(pid), 0)  # another plot, drawing now: its chart stays
+            except ProcessLookupError:
+                left.unlink()
     written = [
         charts.loss_history(data, out / "loss.png"),
         charts.importance_chart(data, out / "importance.png"),
