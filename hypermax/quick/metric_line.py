@@ -13,6 +13,7 @@ Standard library only: every trial pays for what this imports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -154,7 +155,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = protocol.dump_json({name: value})
         protocol.write_atomic(result_file, result, durable=False)
+    if code < 0:
+        _end_by_signal(-code)
     return code if code >= 0 else 128 - code
+
+
+def _end_by_signal(number: int) -> None:
+    """End this process by the signal that ended COMMAND, so that hypermax tells the trial's
+    end as it tells an executable's (``ended by signal SIGSEGV``, the out-of-memory killer's
+    SIGKILL), not as ``exit code 139``; without a core dump of its own."""
+    import resource
+    import signal
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    with contextlib.suppress(ValueError, OSError):  # SIGKILL's cannot be set, nor need be
+        signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
+    with contextlib.suppress(ValueError, OSError):
+        os.kill(os.getpid(), number)
 
 
 if __name__ == "__main__":
