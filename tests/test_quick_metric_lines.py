@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,56 @@ def test_a_metric_printed_with_a_unit_says_so_in_the_failure(tmp_path, monkeypat
     reason = json.loads(result.read_text())[ERROR_KEY]
     assert reason.startswith('m was never printed ("m: 0.31", ')
     assert reason.endswith('; a line gave it as no number alone: "m: 1.5ms"')
+
+
+def test_a_progress_bar_s_line_is_passed_on_as_it_is_drawn(tmp_path):
+    """Output was passed on line by line: a progress bar, which rewrites its line with \\r and
+    ends it once done, showed nothing in the trial's log (nor the dashboard's) until then."""
+    import os
+    import select
+    import subprocess
+    import time
+
+    import hypermax
+
+    result, go = tmp_path / "result.json", tmp_path / "go"
+    bar = (
+        "import os, sys, time\n"
+        "sys.stderr.write('\\rstep 1 val_loss=0.5'); sys.stderr.flush()\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+        "sys.stderr.write('\\rstep 2 val_loss=0.25\\n')\n"
+    )
+    env = {**os.environ, "HYPERMAX_RESULT_FILE": str(result)}
+    env["PYTHONPATH"] = str(Path(hypermax.__file__).parents[1])
+    argv = [sys.executable, "-m", "hypermax.quick.metric_line", "val_loss", "--"]
+    reader = subprocess.Popen([*argv, sys.executable, "-c", bar], stderr=subprocess.PIPE, env=env)
+    assert reader.stderr is not None
+    drawn, deadline = b"", time.monotonic() + 10
+    try:
+        while b"step 1 val_loss=0.5" not in drawn and time.monotonic() < deadline:
+            if select.select([reader.stderr], [], [], 0.1)[0]:
+                drawn += os.read(reader.stderr.fileno(), 4096)
+    finally:
+        go.touch()  # the bar goes on, and ends its line
+        shown = drawn + reader.stderr.read()
+        reader.wait(30)
+    assert drawn == b"\rstep 1 val_loss=0.5"  # passed on before its line ended
+    assert shown == b"\rstep 1 val_loss=0.5\rstep 2 val_loss=0.25\n"
+    assert json.loads(result.read_text()) == {"val_loss": 0.25}
+
+
+def test_a_long_line_is_read_whole_and_a_long_progress_bar_as_it_ends(
+    tmp_path, monkeypatch, capfdbinary
+):
+    """Past 64 KiB a line still open is read up to its last \\r: the value a progress bar shows
+    last wins, and a long line without one is read whole, as before."""
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    bar = "import sys; [sys.stdout.write(f'\\r{i} val_loss={i}') for i in range(50000)]"
+    assert main(["val_loss", "--", sys.executable, "-c", bar]) == 0
+    assert json.loads(result.read_text()) == {"val_loss": 49999.0}
+    result.unlink()  # written by the reader only where the command wrote none
+    long = "print('val_loss: 0.5 ' + 'x' * 300000 + ' acc: 1')"
+    assert main(["val_loss", "--", sys.executable, "-c", long]) == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}
+    capfdbinary.readouterr()

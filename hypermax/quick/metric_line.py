@@ -14,6 +14,7 @@ Standard library only: every trial pays for what this imports.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import subprocess
@@ -25,6 +26,9 @@ from typing import IO
 from hypermax.execution import protocol
 
 USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
+#: the most read from COMMAND's output at once; and the size past which a line still open is
+#: read up to its last \r (a progress bar's, which rewrites it until it is done)
+OPEN_LINE_BYTES = 1 << 16
 #: how long the output is still read once COMMAND exited, when something it left running holds it
 DRAIN_SECONDS = 1.0
 #: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too,
@@ -118,17 +122,40 @@ def main(argv: list[str] | None = None) -> int:
     near = near_miss(name)
     lock = threading.Lock()
 
-    def pass_on(source: IO[bytes], to: IO[bytes]) -> None:
-        for line in source:
-            to.write(line)
+    def read(line: bytes) -> None:
+        value = last_value([line], pattern, name)
+        if value is not None:
+            with lock:
+                found[:] = [value]
+        elif near.search(as_shown(line)):
+            with lock:
+                missed[:] = [as_shown(line)]
+
+    def pass_on(source: io.BufferedReader, to: IO[bytes]) -> None:
+        """Pass ``source`` on as it comes, reading the metric from its lines: a progress bar's
+        line, rewritten with \r and ended only once it is done, reaches the trial's log as it
+        is drawn (it was held until its end); past :data:`OPEN_LINE_BYTES` such a line is read
+        up to its last \r, which the reader keeps no longer."""
+        parts: list[bytes] = []  # the line still open
+        size = 0
+        while chunk := source.read1(OPEN_LINE_BYTES):
+            to.write(chunk)
             to.flush()
-            value = last_value([line], pattern, name)
-            if value is not None:
-                with lock:
-                    found[:] = [value]
-            elif near.search(as_shown(line)):
-                with lock:
-                    missed[:] = [as_shown(line)]
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                parts.append(chunk[start : end + 1])
+                read(b"".join(parts))
+                parts, size, start = [], 0, end + 1
+            if start < len(chunk):
+                parts.append(chunk[start:])
+                size += len(chunk) - start
+                if size > OPEN_LINE_BYTES and b"\r" in parts[-1]:
+                    line = b"".join(parts)
+                    cut = line.rfind(b"\r") + 1
+                    read(line[:cut])
+                    parts, size = [line[cut:]], len(line) - cut
+        if parts:
+            read(b"".join(parts))
 
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
