@@ -162,3 +162,35 @@ def test_a_long_line_is_read_whole_and_a_long_progress_bar_as_it_ends(
     assert main(["val_loss", "--", sys.executable, "-c", long]) == 0
     assert json.loads(result.read_text()) == {"val_loss": 0.5}
     capfdbinary.readouterr()
+
+
+def test_a_command_that_cleans_up_on_sigterm_has_its_words_passed_on(tmp_path):
+    """The kill ladder's SIGTERM, sent to every process of the trial, ended the reader at once:
+    the command's print as it cleaned up failed (BrokenPipeError), its words lost."""
+    import os
+    import signal
+    import subprocess
+
+    import hypermax
+
+    cleaning = (
+        "import os, signal, sys\n"
+        "def stop(*_):\n"
+        "    print('checkpoint saved', flush=True)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', os.getpid(), flush=True)\n"
+        "signal.pause()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(hypermax.__file__).parents[1])}
+    argv = [sys.executable, "-m", "hypermax.quick.metric_line", "val_loss", "--"]
+    reader = subprocess.Popen(
+        [*argv, sys.executable, "-c", cleaning], stdout=subprocess.PIPE, env=env
+    )
+    assert reader.stdout is not None
+    ready = reader.stdout.readline().split()
+    assert ready[0] == b"ready"
+    for pid in (reader.pid, int(ready[1])):  # as the kill ladder does
+        os.kill(pid, signal.SIGTERM)
+    assert reader.stdout.read() == b"checkpoint saved\n"
+    assert reader.wait(30) == 0  # the command's own end

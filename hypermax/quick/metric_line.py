@@ -17,6 +17,7 @@ import contextlib
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +30,8 @@ USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
 #: the most read from COMMAND's output at once; and the size past which a line still open is
 #: read up to its last \r (a progress bar's, which rewrites it until it is done)
 OPEN_LINE_BYTES = 1 << 16
+#: the signals that stop a trial: they reach COMMAND, and the reader waits for it to end
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 #: how long the output is still read once COMMAND exited, when something it left running holds it
 DRAIN_SECONDS = 1.0
 #: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too,
@@ -116,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"hypermax quick: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
         return 127
+    # what stops COMMAND (the kill ladder's SIGTERM, sent to every process of the trial) does
+    # not end the reader first: COMMAND, cleaning up, still has its output passed on, where
+    # its print failed (BrokenPipeError) and its words were lost
+    for number in STOPPING_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
     assert child.stdout is not None and child.stderr is not None
     found: list[float] = []  # the last value given, in either stream
     missed: list[bytes] = []  # the last line that named it with no value read
@@ -192,7 +200,6 @@ def _end_by_signal(number: int) -> None:
     end as it tells an executable's (``ended by signal SIGSEGV``, the out-of-memory killer's
     SIGKILL), not as ``exit code 139``; without a core dump of its own."""
     import resource
-    import signal
 
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
