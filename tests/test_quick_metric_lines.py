@@ -194,3 +194,13 @@ def test_a_command_that_cleans_up_on_sigterm_has_its_words_passed_on(tmp_path):
         os.kill(pid, signal.SIGTERM)
     assert reader.stdout.read() == b"checkpoint saved\n"
     assert reader.wait(30) == 0  # the command's own end
+
+
+def test_called_as_a_function_the_reader_leaves_the_signals_alone(tmp_path, monkeypatch):
+    """Only as the trial's program does the reader leave the stopping signals to its command."""
+    import signal
+
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(tmp_path / "result.json"))
+    before = [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)]
+    assert main(["val_loss", "--", sys.executable, "-c", "print('val_loss: 1')"]) == 0
+    assert [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)] == before

@@ -106,7 +106,10 @@ def _from_json(text: bytes, name: str, value: float | None) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``NAME -- COMMAND...`` (by default this process's arguments); COMMAND's exit code."""
+    """Run ``NAME -- COMMAND...``; COMMAND's exit code. Without ``argv``, as the program a
+    trial runs: this process's arguments, and the process is the trial's (see
+    :data:`STOPPING_SIGNALS`; a COMMAND ended by a signal ends it by the same)."""
+    program = argv is None
     if argv is None:
         argv = sys.argv[1:]
     if len(argv) < 3 or argv[1] != "--":
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     # what stops COMMAND (the kill ladder's SIGTERM, sent to every process of the trial) does
     # not end the reader first: COMMAND, cleaning up, still has its output passed on, where
     # its print failed (BrokenPipeError) and its words were lost
-    for number in STOPPING_SIGNALS:
+    for number in STOPPING_SIGNALS if program else ():
         signal.signal(number, signal.SIG_IGN)
     assert child.stdout is not None and child.stderr is not None
     found: list[float] = []  # the last value given, in either stream
@@ -141,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def pass_on(source: io.BufferedReader, to: IO[bytes]) -> None:
         """Pass ``source`` on as it comes, reading the metric from its lines: a progress bar's
-        line, rewritten with \r and ended only once it is done, reaches the trial's log as it
-        is drawn (it was held until its end); past :data:`OPEN_LINE_BYTES` such a line is read
-        up to its last \r, which the reader keeps no longer."""
+        line, rewritten with \\r and ended only once it is done, reaches the trial's log as
+        it is drawn (it was held until its end); past :data:`OPEN_LINE_BYTES` such a line is
+        read up to its last \\r, which the reader keeps no longer."""
         parts: list[bytes] = []  # the line still open
         size = 0
         while chunk := source.read1(OPEN_LINE_BYTES):
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = protocol.dump_json({name: value})
         protocol.write_atomic(result_file, result, durable=False)
-    if code < 0:
+    if code < 0 and program:
         _end_by_signal(-code)
     return code if code >= 0 else 128 - code
 
@@ -211,4 +214,4 @@ def _end_by_signal(number: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
