@@ -177,6 +177,23 @@ def test_each_trial_starts_from_the_module_as_imported(runner_for, objective, tm
     assert len({seen(tmp_path, i)["pid"] for i in (1, 2, 3)}) == 3
 
 
+def test_a_forked_trial_has_the_environment_hypermax_gives_it_not_the_servers(
+    runner_for, objective, tmp_path, monkeypatch
+):
+    """The server is sent only what a trial's environment changes from the one it started
+    with: a variable gone since is gone from the trial too, a new one is there."""
+    monkeypatch.setenv("HYPERMAX_TEST_GONE_LATER", "1")
+    runner, _ = runner_for("inspect")
+    assert run(runner, tmp_path, 1, x=1).state is TrialState.OK  # the server starts with it
+    monkeypatch.delenv("HYPERMAX_TEST_GONE_LATER")
+    monkeypatch.setenv("HYPERMAX_TEST_NEW_LATER", "2")
+    assert run(runner, tmp_path, 2, x=2).state is TrialState.OK
+    assert seen(tmp_path, 1)["env"]["HYPERMAX_TEST_GONE_LATER"] == "1"
+    env = seen(tmp_path, 2)["env"]
+    assert "HYPERMAX_TEST_GONE_LATER" not in env
+    assert env["HYPERMAX_TEST_NEW_LATER"] == "2" and env["HYPERMAX_PARAM_X"] == "2"
+
+
 def test_a_crash_is_reported_by_the_server(runner_for, objective, tmp_path):
     runner, _ = runner_for("crash")
     outcome = run(runner, tmp_path, 1)

@@ -6,13 +6,14 @@ the process is still safe to fork (:mod:`.fork_safety`: no Python thread running
 initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
 (one packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
-becomes one trial. A request is two lines of JSON: what the server reads (``{"id": n}``, and
-``"to": pid``, the spare it is meant for), then the trial's command, environment and folder,
-which the server passes to the spare as they came, without reading them. The server never
-starts a thread, so every fork copies a single-threaded process. It forks each trial's process
-ahead, while the previous trial runs: this spare leads its own session, is tied to the server,
-has fresh random state, and waits on a socket of its own; a request is handed to it (fds and
-all), so a trial starts with no fork on its path.
+becomes one trial. A request is a head of :data:`HEAD_SIZE` bytes, what the server reads (the
+request's id, and the pid of the spare it is meant for, or 0), then the trial's folder and how
+its environment differs from the server's, marshalled (:func:`request_trial`), which the server
+passes to the spare as they came, without reading them. The server never starts a thread, so
+every fork copies a single-threaded process. It forks each trial's process ahead, while the
+previous trial runs: this spare leads its own session, is tied to the server, has fresh random
+state, and waits on a socket of its own; a request is handed to it (fds and all), so a trial
+starts with no fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
@@ -22,7 +23,9 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
-``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
+``wait4`` a process that is not its child. Messages to hypermax are dicts, marshalled (hypermax
+and the server run the same interpreter; ``json`` would cost the server the objects that its
+Python code makes, and a copy of each page they are on while a spare shares it): ``{"ready":
 pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` (no ``start``
 for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n, "error": text}`` per
 request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
@@ -36,16 +39,20 @@ collection in a trial writes to those pages, which the fork shares.
 from __future__ import annotations
 
 import _signal
+import _socket
+import array
 import atexit
 import contextlib
 import faulthandler
 import gc
-import json
+import json  # noqa: F401 - not used here: loaded once for the trials (a report imports it)
+import marshal
 import os
 import select
 import signal
 import socket
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from hypermax import system_text
@@ -54,6 +61,8 @@ from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
+#: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
+HEAD_SIZE = 16
 #: variables of the server's environment that each forked trial overwrites in place, so that
 #: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
 STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
@@ -85,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         _send(sock, {"failed": hazard})
         return 1
     _quiet()
+    with contextlib.suppress(Exception):  # else each trial reads it, and fails as it would
+        child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
-    serve(sock, function, ImportedEnviron.since(before))
+    serve(sock, function, ImportedEnviron.since(before), [child.__file__, *args[2:]])
     return 0
 
 
@@ -107,16 +118,16 @@ class ImportedEnviron:
         changed = {key: value for key, value in now.items() if before.get(key) != value}
         return cls(changed, frozenset(before.keys() - now.keys()))
 
-    def apply(self, env: dict[str, str]) -> dict[str, str]:
-        """``env`` with the import's changes made to it."""
-        env = {**env, **self.set}
-        for key in self.removed:
-            env.pop(key, None)
-        return env
+    def keep(self, changed: dict[str, str], unset: list[str]) -> tuple[dict[str, str], list[str]]:
+        """A trial's changes to the server's environment (``changed``, ``unset``) less those to
+        the variables that the import set or removed: the import's word stands."""
+        changed = {k: v for k, v in changed.items() if k not in self.set and k not in self.removed}
+        return changed, [key for key in unset if key not in self.set]
 
 
-def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None:
-    """Fork a trial for each request; report each trial's end; return when hypermax leaves."""
+def serve(sock: socket.socket, function: Any, imported: ImportedEnviron, argv: list[str]) -> None:
+    """Fork a trial for each request; report each trial's end; return when hypermax leaves.
+    ``argv``: each trial's ``sys.argv``."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
@@ -125,7 +136,7 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
-    server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported)
+    server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
     while True:
@@ -137,7 +148,7 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None
                 server.check_spare()
                 continue
             try:
-                message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
+                message, fds = _recv_fds(sock)
             except OSError:
                 return  # hypermax is gone
             if not message:
@@ -149,8 +160,8 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None
 
 class _Server:
     """The server's state: its socket, its function, its own fds, its pid, what the import did
-    to ``os.environ``, its children, and the spare: a child forked ahead, ready to become the
-    next trial."""
+    to ``os.environ``, the trials' ``sys.argv``, its children, and the spare: a child forked
+    ahead, ready to become the next trial."""
 
     def __init__(
         self,
@@ -159,14 +170,16 @@ class _Server:
         own: tuple[int, int],
         pid: int,
         imported: ImportedEnviron,
+        argv: list[str],
     ) -> None:
         self.sock = sock
+        self.argv = argv
         self.function = function
         self.own = own
         self.pid = pid
         self.slots = environ_slots()
         self.children: set[int] = set()
-        self.spare: tuple[int, socket.socket] | None = None
+        self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
         #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
         #: now on): what a trial's environment is compared with, without decoding it again
@@ -176,7 +189,9 @@ class _Server:
         """Fork the process of the next trial now: it waits for its request on a socket."""
         if self.spare is not None:
             return
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # the C half's sockets: ``socket.socketpair`` wraps each in Python's class, objects that
+        # the spare's fork makes the server copy the pages of
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         try:
             pid = os.fork()
         except OSError:
@@ -216,11 +231,12 @@ class _Server:
 
         A request sent to a named spare (``"to": pid``, the spare hypermax was told of) goes to
         that one or fails: hypermax follows that process as the trial's. Only the request's
-        first line is read here; the rest, the trial itself, goes to the spare as it came.
+        head is read here (:func:`request_head`); the rest, the trial itself, goes to the spare
+        as it came.
         """
-        head, _, trial = message.partition(b"\n")
-        request = json.loads(head)
-        to = request.get("to")
+        trial_id = int.from_bytes(message[:8], "little")
+        to = int.from_bytes(message[8:HEAD_SIZE], "little") or None
+        trial = message[HEAD_SIZE:]
         if self.spare is None and to is None:
             self.fork_spare()
         spare, self.spare = self.spare, None
@@ -232,20 +248,20 @@ class _Server:
             if spare is None or to not in (None, spare[0]):
                 raise OSError("cannot fork" if to is None else "the spare ended before its trial")
             pid, channel = spare
-            socket.send_fds(channel, [trial], fds)
+            channel.sendmsg([trial], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _fd_array(fds))])
             channel.close()
         except OSError as exc:
             if spare is not None:
                 spare[1].close()  # the spare reads end of file and exits
-            return {"id": request.get("id"), "error": str(exc)}
+            return {"id": trial_id, "error": str(exc)}
         finally:
             for fd in fds:
                 os.close(fd)
         if to is not None:  # hypermax knows the spare's start from the reply that named it
-            return {"id": request["id"], "pid": pid}
-        return {"id": request["id"], "pid": pid, "start": _start_ticks(pid)}
+            return {"id": trial_id, "pid": pid}
+        return {"id": trial_id, "pid": pid, "start": _start_ticks(pid)}
 
-    def become_trial(self, channel: socket.socket) -> int:
+    def become_trial(self, channel: _socket.socket) -> int:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
@@ -259,25 +275,27 @@ class _Server:
             os.close(fd)
         _reseed()
         protocol.listen_for_stop()  # early stopping's request, even before the trial begins
-        message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST, 3)
+        message, fds = _recv_fds(channel)
         channel.close()
         if not message or len(fds) != 3:
             return 0
-        request = json.loads(message)
+        request = marshal.loads(message)
         stdout, stderr, lifeline = fds
-        tether.child_setup(self.pid, lifeline, oom_first=False)()
+        armed = tether.tie_to_lifeline(self.pid, lifeline)
         devnull = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
             os.close(fd)
         faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
         os.chdir(system_text.os_text(request["cwd"]))
-        env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
-        env = system_text.os_environ(env)  # what this process's locale cannot encode: as UTF-8
-        _set_environ(env, self.environ)
-        stamp_environ(self.slots, env)
-        sys.argv = [child.__file__, *request["argv"][3:]]
-        child.watch_lifeline()
+        changed, unset = self.imported.keep(request["env"], request["unset"])
+        changed[protocol.LIFELINE_FD_ENV] = str(lifeline)
+        changed = system_text.os_environ(changed)  # what the locale cannot encode: as UTF-8
+        _change_environ(changed, map(system_text.os_text, unset), self.environ)
+        stamp_environ(self.slots, changed)
+        sys.argv = self.argv
+        if not armed:
+            child.watch_lifeline(lifeline)
         code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
@@ -346,16 +364,34 @@ def _value_at(block: bytes, name: str) -> int | None:
     return None if at < 0 else at + 1 + len(needle)
 
 
-def _set_environ(env: dict[str, str], inherited: dict[str, str]) -> None:
-    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs
-    from ``inherited``, what ``os.environ`` holds now (a copy: reading ``os.environ`` itself
-    decodes each variable again, objects made and pages copied in a forked trial)."""
+def _change_environ(
+    changed: dict[str, str], unset: Iterable[str], inherited: dict[str, str]
+) -> None:
+    """Make ``os.environ`` (and the C environment) ``inherited`` with the variables ``changed``
+    set and those ``unset`` removed, changing only what differs from ``inherited``, what
+    ``os.environ`` holds now (a copy: reading ``os.environ`` itself decodes each variable again,
+    objects made and pages copied in a forked trial)."""
     current = os.environ
-    for key in inherited.keys() - env.keys():
-        del current[key]
-    for key, value in env.items():
+    for key in unset:
+        if key in inherited:
+            del current[key]
+    for key, value in changed.items():
         if inherited.get(key) != value:
             current[key] = value
+
+
+def request_head(trial_id: int, to: int | None) -> bytes:
+    """The head of a request (:data:`HEAD_SIZE` bytes): its id, the spare it is meant for."""
+    return trial_id.to_bytes(8, "little") + (to or 0).to_bytes(8, "little")
+
+
+def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> bytes:
+    """The rest of a request, which the server passes to the spare unread: the trial's folder
+    and how its environment ``env`` differs from ``server_env``, the one the server was given
+    (:func:`server_environment`), marshalled (the server runs hypermax's own interpreter)."""
+    changed = {key: value for key, value in env.items() if server_env.get(key) != value}
+    unset = [key for key in server_env if key not in env]
+    return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
 
 
 def _reseed() -> None:
@@ -415,14 +451,38 @@ def _start_ticks(pid: int) -> int | None:
             stat = os.read(fd, 4096)
         finally:
             os.close(fd)
-        return int(stat[stat.rfind(b")") + 2 :].split()[19])
-    except (OSError, ValueError, IndexError):
+        # the 20th field after the command's ")", found without splitting them all (objects
+        # made: the pages they are on copied, while a spare shares them)
+        at = stat.rindex(b")") + 2
+        for _ in range(19):
+            at = stat.index(b" ", at) + 1
+        return int(stat[at : stat.index(b" ", at)])
+    except (OSError, ValueError):
         return None
+
+
+def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
+    """One message, and the file descriptors that came with it (at most 3): what
+    ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
+    data, ancillary, _, _ = sock.recvmsg(MAX_REQUEST, _FDS_SPACE)
+    fds = _fd_array(())
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, fds.tolist()
+
+
+def _fd_array(fds: Iterable[int]) -> array.array[int]:
+    return array.array("i", fds)
+
+
+#: room for the file descriptors of a request (its stdout, stderr and lifeline)
+_FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
 
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
-        sock.send(json.dumps(message).encode())
+        sock.send(marshal.dumps(message))
 
 
 def _quiet() -> None:

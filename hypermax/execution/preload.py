@@ -22,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import itertools
-import json
 import logging
+import marshal
 import os
 import queue
 import select
@@ -162,6 +162,14 @@ class PreloadLauncher(Launcher):
         return server
 
 
+def _message(data: bytes) -> dict[str, Any]:
+    """A message of the server: a dict, marshalled (the server runs this interpreter)."""
+    message = marshal.loads(data)
+    if not isinstance(message, dict):
+        raise ValueError(f"not a message of the trial server: {data[:80]!r}")
+    return message
+
+
 def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     """The child bootstrap's options of a ``python_function`` trial's command; None for others."""
     if len(argv) > 3 and argv[1:3] == protocol.CHILD_ARGS:
@@ -232,6 +240,7 @@ class _Server:
             theirs.close()
             os.close(life_read)
         self.pid = self.process.pid
+        self._env = forkserver.server_environment(env)  # what each request's env differs from
         self.alive = True
         self._boot_time = psutil.boot_time()
         self._lock = threading.Lock()
@@ -266,7 +275,7 @@ class _Server:
                 with contextlib.suppress(OSError):
                     first = self._sock.recv(65536)
                 break
-        message = json.loads(first) if first else {}
+        message = _message(first) if first else {}
         if "ready" not in message:
             output = self._output_so_far()  # close() closes the file it is in
             code = self.close()
@@ -291,16 +300,14 @@ class _Server:
         process ends with nothing known of how. Else, its process once the server answered.
         """
         replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        # the server reads the first line, and passes the second to the trial's process unread
-        payload = {"argv": list(request.argv), "env": request.env, "cwd": request.cwd}
-        body = json.dumps(payload).encode()
+        # the server reads the head, and passes the rest to the trial's process unread
+        body = forkserver.request_trial(self._env, request.env, request.cwd)
         with self._lock:
             if not self.alive:
                 raise _ServerGone
             trial = next(self._ids)
             spare = self._spare
-            to = {} if spare is None else {"to": spare[0]}
-            data = json.dumps({"id": trial, **to}).encode() + b"\n" + body
+            data = forkserver.request_head(trial, spare[0] if spare else None) + body
             fds = [request.stdout, request.stderr, request.lifeline]
             try:
                 socket.send_fds(self._sock, [data], fds)
@@ -358,7 +365,7 @@ class _Server:
                 data = b""
             if not data:
                 break
-            self._dispatch(json.loads(data))
+            self._dispatch(_message(data))
         with self._lock:
             self.alive = False
             waiting, self._waiting = self._waiting, {}
