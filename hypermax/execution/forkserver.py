@@ -23,14 +23,17 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
-``wait4`` a process that is not its child. Messages to hypermax are dicts, marshalled (hypermax
-and the server run the same interpreter; ``json`` would cost the server the objects that its
-Python code makes, and a copy of each page they are on while a spare shares it): ``{"ready":
-pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` (no ``start``
-for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n, "error": text}`` per
-request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
-``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start":
-ticks``): the process the next request goes to, so hypermax need not wait for that reply.
+``wait4`` a process that is not its child. Messages to hypermax are dicts, a tuple of them per
+packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost the
+server the objects that its Python code makes, and a copy of each page they are on while a
+spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p,
+"start": ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or
+``{"id": n, "error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}``
+per trial. ``ready`` and each reply also name the spare forked since (``"spare": p,
+"spare_start": ticks``): the process the next request goes to, so hypermax need not wait for
+that reply. Nobody waits for the reply to a request that a spare took: it goes with the next
+message (most often the end of that very trial: one packet, one wake-up of hypermax's reader),
+or alone :data:`HOLD_REPLIES_MS` later; replies come in the order of the requests.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
 freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
 collection in a trial writes to those pages, which the fork shares.
@@ -61,6 +64,9 @@ from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
+#: how long the reply to a request sent to a spare waits for a message to go with (the end of a
+#: trial, most often that one's: one packet, and one wake-up of hypermax's reader, fewer)
+HOLD_REPLIES_MS = 100
 #: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
 HEAD_SIZE = 16
 #: variables of the server's environment that each forked trial overwrites in place, so that
@@ -139,12 +145,18 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron, argv: l
     server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
+    held: list[dict[str, Any]] = []  # replies that nobody waits for, sent with the next message
     while True:
-        for fd, _ in poll.poll():
+        events = poll.poll(HOLD_REPLIES_MS if held else None)
+        if not events:  # nothing else to say for a while: the replies go alone
+            _send(sock, *held)
+            held.clear()
+        for fd, _ in events:
             if fd == wake_read:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_read, 4096)
-                _reap(sock, server.children)
+                _send(sock, *held, *_reap(server.children))
+                held.clear()
                 server.check_spare()
                 continue
             try:
@@ -155,7 +167,10 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron, argv: l
                 return  # hypermax closed its end: nothing more to run
             reply = server.start_trial(message, fds)
             server.fork_spare()  # the next trial's process, forked while this one runs
-            _send(sock, {**reply, **server.spare_info()})
+            held.append({**reply, **server.spare_info()})
+            if "error" in reply or "start" in reply:  # hypermax waits for it
+                _send(sock, *held)
+                held.clear()
 
 
 class _Server:
@@ -421,26 +436,27 @@ def _exit_like_an_interpreter(code: int) -> int:
     return code
 
 
-def _reap(sock: socket.socket, running: set[int]) -> None:
-    """Report every trial that ended."""
+def _reap(running: set[int]) -> list[dict[str, Any]]:
+    """The report of every trial that ended."""
+    ended = []
     while running:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             running.clear()
-            return
+            break
         if pid == 0:
-            return
+            break
         running.discard(pid)
-        _send(
-            sock,
+        ended.append(
             {
                 "exit": pid,
                 "code": os.waitstatus_to_exitcode(status),
                 "maxrss_kib": usage.ru_maxrss,
                 "cpu": usage.ru_utime + usage.ru_stime,
-            },
+            }
         )
+    return ended
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -480,9 +496,11 @@ def _fd_array(fds: Iterable[int]) -> array.array[int]:
 _FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
 
-def _send(sock: socket.socket, message: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
-        sock.send(marshal.dumps(message))
+def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:
+    """One packet to hypermax: ``messages``, in order, marshalled; nothing when there are none."""
+    if messages:
+        with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
+            sock.send(marshal.dumps(messages))
 
 
 def _quiet() -> None:

@@ -162,12 +162,13 @@ class PreloadLauncher(Launcher):
         return server
 
 
-def _message(data: bytes) -> dict[str, Any]:
-    """A message of the server: a dict, marshalled (the server runs this interpreter)."""
-    message = marshal.loads(data)
-    if not isinstance(message, dict):
-        raise ValueError(f"not a message of the trial server: {data[:80]!r}")
-    return message
+def _messages(data: bytes) -> tuple[dict[str, Any], ...]:
+    """The messages of one packet of the server: dicts, marshalled (the server runs this
+    interpreter)."""
+    messages = marshal.loads(data)
+    if not isinstance(messages, tuple) or not all(isinstance(m, dict) for m in messages):
+        raise ValueError(f"not a packet of the trial server: {data[:80]!r}")
+    return messages
 
 
 def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -275,7 +276,7 @@ class _Server:
                 with contextlib.suppress(OSError):
                     first = self._sock.recv(65536)
                 break
-        message = _message(first) if first else {}
+        message = _messages(first)[0] if first else {}
         if "ready" not in message:
             output = self._output_so_far()  # close() closes the file it is in
             code = self.close()
@@ -365,7 +366,8 @@ class _Server:
                 data = b""
             if not data:
                 break
-            self._dispatch(_message(data))
+            for message in _messages(data):  # in the order they were written
+                self._dispatch(message)
         with self._lock:
             self.alive = False
             waiting, self._waiting = self._waiting, {}
