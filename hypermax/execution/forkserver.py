@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         _send(sock, {"failed": hazard})
         return 1
     _quiet()
+    # a segfault in a trial leaves the Python stack in its log (its fd 2): enabled once here,
+    # for every trial, which then neither makes its objects nor copies the pages they are on
+    faulthandler.enable(file=2)
     with contextlib.suppress(Exception):  # else each trial reads it, and fails as it would
         child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
@@ -290,6 +293,7 @@ class _Server:
             os.close(fd)
         _reseed()
         protocol.listen_for_stop()  # early stopping's request, even before the trial begins
+        devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
         channel.close()
         if not message or len(fds) != 3:
@@ -297,11 +301,9 @@ class _Server:
         request = marshal.loads(message)
         stdout, stderr, lifeline = fds
         armed = tether.tie_to_lifeline(self.pid, lifeline)
-        devnull = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
             os.close(fd)
-        faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
         os.chdir(system_text.os_text(request["cwd"]))
         changed, unset = self.imported.keep(request["env"], request["unset"])
         changed[protocol.LIFELINE_FD_ENV] = str(lifeline)
@@ -355,19 +357,23 @@ def environ_slots() -> dict[str, int]:
 
 def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
     """Write ``values`` into the reserved slots (:func:`environ_slots`) of this process's
-    original environment block. A value longer than its room is left out."""
+    original environment block, which hold the server's placeholders. A value longer than its
+    room is left out."""
     try:
-        with open("/proc/self/mem", "r+b", buffering=0) as mem:
-            for name, address in slots.items():
-                data = os.fsencode(values.get(name, ""))
-                room = STAMPED[name]
-                if len(data) >= room:
-                    continue
-                mem.seek(address)
-                # the rest of the room becomes a word without "=", which readers skip
-                mem.write(data + b"\0" + b"_" * (room - len(data) - 1))
+        mem = os.open("/proc/self/mem", os.O_RDWR | os.O_CLOEXEC)
     except OSError:
         return  # not allowed here: the trial runs, found by its session alone
+    try:
+        for name, address in slots.items():
+            data = os.fsencode(values.get(name, ""))
+            if len(data) < STAMPED[name]:
+                # the rest of the room keeps the placeholder's dashes: a word without "=",
+                # which readers skip
+                os.pwrite(mem, data + b"\0", address)
+    except OSError:
+        return
+    finally:
+        os.close(mem)
 
 
 def _value_at(block: bytes, name: str) -> int | None:
