@@ -486,7 +486,10 @@ def _start_ticks(pid: int) -> int | None:
 def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
     """One message, and the file descriptors that came with it (at most 3): what
     ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
-    data, ancillary, _, _ = sock.recvmsg(MAX_REQUEST, _FDS_SPACE)
+    size = MAX_REQUEST
+    if _SIZE_BY_PEEKING:  # its size first: a buffer of MAX_REQUEST is a mapping made, unmapped
+        size = min(max(sock.recv_into(_PEEKED, 1, _socket.MSG_PEEK | _socket.MSG_TRUNC), 1), size)
+    data, ancillary, _, _ = sock.recvmsg(size, _FDS_SPACE)
     fds = _fd_array(())
     for level, kind, payload in ancillary:
         if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
@@ -498,6 +501,9 @@ def _fd_array(fds: Iterable[int]) -> array.array[int]:
     return array.array("i", fds)
 
 
+#: where the first byte of a request is peeked at: Linux then tells the request's whole size
+_PEEKED = bytearray(1)
+_SIZE_BY_PEEKING = sys.platform.startswith("linux")
 #: room for the file descriptors of a request (its stdout, stderr and lifeline)
 _FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
