@@ -67,6 +67,9 @@ MAX_REQUEST = 4 * 1024 * 1024
 #: how long the reply to a request sent to a spare waits for a message to go with (the end of a
 #: trial, most often that one's: one packet, and one wake-up of hypermax's reader, fewer)
 HOLD_REPLIES_MS = 100
+#: the most messages in one packet to hypermax: well under the 64 kB it reads at a time (the
+#: ends of as many trials, reaped at once, are about 60 bytes each)
+MESSAGES_PER_PACKET = 256
 #: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
 HEAD_SIZE = 16
 #: variables of the server's environment that each forked trial overwrites in place, so that
@@ -509,10 +512,12 @@ _FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
 
 def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:
-    """One packet to hypermax: ``messages``, in order, marshalled; nothing when there are none."""
-    if messages:
+    """``messages`` to hypermax, in order, marshalled: a packet of at most
+    :data:`MESSAGES_PER_PACKET` each (hypermax reads packets of up to 64 kB); none when there
+    are none."""
+    for at in range(0, len(messages), MESSAGES_PER_PACKET):
         with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
-            sock.send(marshal.dumps(messages))
+            sock.send(marshal.dumps(messages[at : at + MESSAGES_PER_PACKET]))
 
 
 def _quiet() -> None:
