@@ -34,6 +34,11 @@ from arguments import at_least  # run as a script: its folder is on sys.path
 from hypermax import system_text
 from hypermax.execution import forkserver, protocol, spawn
 
+try:
+    from hypermax.execution.forked_environ import server_environment
+except ImportError:  # the code before it moved there
+    server_environment = forkserver.server_environment
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 #: the code before requests were marshalled: JSON requests and messages, one message a packet
 _JSON = not hasattr(forkserver, "request_trial")
@@ -103,7 +108,7 @@ class _Driver:
     def __init__(self, options: list[str]) -> None:
         self.options = options
         self.base = dict(os.environ)
-        self.server_env = forkserver.server_environment(self.base)
+        self.server_env = server_environment(self.base)
         self.devnull = os.open(os.devnull, os.O_WRONLY)
         self.lifeline, self._lifeline_end = os.pipe()
 

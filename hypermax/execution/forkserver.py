@@ -59,7 +59,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hypermax import system_text
-from hypermax.execution import child, protocol, tether, trial_exit
+from hypermax.execution import child, forked_environ, protocol, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
@@ -72,10 +72,6 @@ HOLD_REPLIES_MS = 100
 MESSAGES_PER_PACKET = 256
 #: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
 HEAD_SIZE = 16
-#: variables of the server's environment that each forked trial overwrites in place, so that
-#: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
-STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
-PLACEHOLDER = "-"
 USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
 
 
@@ -109,35 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(Exception):  # else each trial reads it, and fails as it would
         child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
-    serve(sock, function, ImportedEnviron.since(before), [child.__file__, *args[2:]])
+    imported = forked_environ.ImportedEnviron.since(before)
+    serve(sock, function, imported, [child.__file__, *args[2:]])
     return 0
 
 
-class ImportedEnviron:
-    """What the objective's import did to ``os.environ`` (``os.environ["OMP_NUM_THREADS"] =
-    "1"`` at the top of a module, to set up a library it imports later): each trial's
-    environment is the one hypermax gives it, so the server does it again in each, as the
-    import does in a fresh trial."""
-
-    def __init__(self, set_: dict[str, str], removed: frozenset[str]) -> None:
-        self.set = set_
-        self.removed = removed
-
-    @classmethod
-    def since(cls, before: dict[str, str]) -> ImportedEnviron:
-        """The changes made to ``os.environ`` since it was ``before``."""
-        now = os.environ
-        changed = {key: value for key, value in now.items() if before.get(key) != value}
-        return cls(changed, frozenset(before.keys() - now.keys()))
-
-    def keep(self, changed: dict[str, str], unset: list[str]) -> tuple[dict[str, str], list[str]]:
-        """A trial's changes to the server's environment (``changed``, ``unset``) less those to
-        the variables that the import set or removed: the import's word stands."""
-        changed = {k: v for k, v in changed.items() if k not in self.set and k not in self.removed}
-        return changed, [key for key in unset if key not in self.set]
-
-
-def serve(sock: socket.socket, function: Any, imported: ImportedEnviron, argv: list[str]) -> None:
+def serve(
+    sock: socket.socket,
+    function: Any,
+    imported: forked_environ.ImportedEnviron,
+    argv: list[str],
+) -> None:
     """Fork a trial for each request; report each trial's end; return when hypermax leaves.
     ``argv``: each trial's ``sys.argv``."""
     wake_read, wake_write = os.pipe()
@@ -190,7 +168,7 @@ class _Server:
         function: Any,
         own: tuple[int, int],
         pid: int,
-        imported: ImportedEnviron,
+        imported: forked_environ.ImportedEnviron,
         argv: list[str],
     ) -> None:
         self.sock = sock
@@ -198,7 +176,7 @@ class _Server:
         self.function = function
         self.own = own
         self.pid = pid
-        self.slots = environ_slots()
+        self.slots = forked_environ.environ_slots()
         self.children: set[int] = set()
         self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
@@ -311,97 +289,14 @@ class _Server:
         changed, unset = self.imported.keep(request["env"], request["unset"])
         changed[protocol.LIFELINE_FD_ENV] = str(lifeline)
         changed = system_text.os_environ(changed)  # what the locale cannot encode: as UTF-8
-        _change_environ(changed, map(system_text.os_text, unset), self.environ)
-        stamp_environ(self.slots, changed)
+        forked_environ.change_environ(changed, map(system_text.os_text, unset), self.environ)
+        forked_environ.stamp_environ(self.slots, changed)
         sys.argv = self.argv
         if not armed:
             child.watch_lifeline(lifeline)
         code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
-
-
-def server_environment(env: dict[str, str]) -> dict[str, str]:
-    """The server's environment, from a trial's: without what is the trial's own, with room for
-    what :func:`stamp_environ` writes into each forked trial's."""
-    own = (
-        protocol.PARAMS_FILE_ENV,
-        protocol.PARAMS_PACKED_ENV,
-        protocol.RESULT_FILE_ENV,
-        protocol.TRIAL_ID_ENV,
-        protocol.LIFELINE_FD_ENV,
-        protocol.PARENT_PID_ENV,
-        *STAMPED,
-    )
-    kept = {
-        k: v
-        for k, v in env.items()
-        if k not in own and not k.startswith(system_text.PARAM_ENV_PREFIX)
-    }
-    return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
-
-
-def environ_slots() -> dict[str, int]:
-    """Where, in this process's memory, the reserved value of each :data:`STAMPED` variable of
-    its original environment block starts (what ``/proc/<pid>/environ`` shows, and what
-    ``os.environ`` cannot change). Read once in the server: a forked child has the same layout.
-    Empty where it cannot be known (not Linux)."""
-    try:
-        with open("/proc/self/stat", "rb") as f:
-            stat = f.read()
-        env_start = int(stat[stat.rfind(b")") + 2 :].split()[47])
-        with open("/proc/self/environ", "rb") as f:
-            block = f.read()
-    except (OSError, ValueError, IndexError):
-        return {}
-    slots = {name: _value_at(block, name) for name in STAMPED}
-    return {name: env_start + at for name, at in slots.items() if at is not None}
-
-
-def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
-    """Write ``values`` into the reserved slots (:func:`environ_slots`) of this process's
-    original environment block, which hold the server's placeholders. A value longer than its
-    room is left out."""
-    try:
-        mem = os.open("/proc/self/mem", os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return  # not allowed here: the trial runs, found by its session alone
-    try:
-        for name, address in slots.items():
-            data = os.fsencode(values.get(name, ""))
-            if len(data) < STAMPED[name]:
-                # the rest of the room keeps the placeholder's dashes: a word without "=",
-                # which readers skip
-                os.pwrite(mem, data + b"\0", address)
-    except OSError:
-        return
-    finally:
-        os.close(mem)
-
-
-def _value_at(block: bytes, name: str) -> int | None:
-    """Where the value of variable ``name`` starts in an environment block; None if absent."""
-    needle = f"{name}=".encode()
-    if block.startswith(needle):
-        return len(needle)
-    at = block.find(b"\0" + needle)
-    return None if at < 0 else at + 1 + len(needle)
-
-
-def _change_environ(
-    changed: dict[str, str], unset: Iterable[str], inherited: dict[str, str]
-) -> None:
-    """Make ``os.environ`` (and the C environment) ``inherited`` with the variables ``changed``
-    set and those ``unset`` removed, changing only what differs from ``inherited``, what
-    ``os.environ`` holds now (a copy: reading ``os.environ`` itself decodes each variable again,
-    objects made and pages copied in a forked trial)."""
-    current = os.environ
-    for key in unset:
-        if key in inherited:
-            del current[key]
-    for key, value in changed.items():
-        if inherited.get(key) != value:
-            current[key] = value
 
 
 def request_head(trial_id: int, to: int | None) -> bytes:
@@ -412,9 +307,9 @@ def request_head(trial_id: int, to: int | None) -> bytes:
 def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> bytes:
     """The rest of a request, which the server passes to the spare unread: the trial's folder
     and how its environment ``env`` differs from ``server_env``, the one the server was given
-    (:func:`server_environment`), marshalled (the server runs hypermax's own interpreter)."""
-    changed = {key: value for key, value in env.items() if server_env.get(key) != value}
-    unset = [key for key in server_env if key not in env]
+    (:func:`.forked_environ.server_environment`), marshalled (the server runs hypermax's own
+    interpreter)."""
+    changed, unset = forked_environ.environment_change(server_env, env)
     return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import psutil
 
 from hypermax import system_text
-from hypermax.execution import forkserver, procfs, protocol, spawn
+from hypermax.execution import forked_environ, forkserver, procfs, protocol, spawn
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -224,7 +224,7 @@ class _Server:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
                 cwd=cwd,
-                env=system_text.os_environ(forkserver.server_environment(env)),
+                env=system_text.os_environ(forked_environ.server_environment(env)),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
@@ -241,7 +241,7 @@ class _Server:
             theirs.close()
             os.close(life_read)
         self.pid = self.process.pid
-        self._env = forkserver.server_environment(env)  # what each request's env differs from
+        self._env = forked_environ.server_environment(env)  # what each request's env differs from
         self.alive = True
         self._boot_time = psutil.boot_time()
         self._lock = threading.Lock()
