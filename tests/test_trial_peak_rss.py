@@ -3,8 +3,6 @@ when the trial ends before the watchdog's first look."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +10,6 @@ from typing import Any
 
 from conftest import run_cli_here
 from fake_trials.helpers import FAKES, by_param, write_spec
-
-from hypermax.execution import procfs
-from hypermax.execution.launch import LaunchRequest, SubprocessLauncher
 
 
 def _search(preload: bool) -> dict[str, Any]:
@@ -71,23 +66,3 @@ def test_a_forked_trial_records_its_peak_from_its_reaping_and_leaves_no_file_for
     assert len(trial_dirs) == 2
     assert all((d / ".hypermax_result.json").is_file() for d in trial_dirs)
     assert not any((d / ".hypermax_peak").exists() for d in trial_dirs)
-
-
-def test_a_launched_program_is_weighed_as_its_launch_returns_after_its_exec(tmp_path: Path) -> None:
-    # what a trial holds as its launch returns is the least its peak can be: a program that ends
-    # before the watchdog's first look, within what it carried from hypermax, is known by it
-    # alone; it is the program's memory, read after its exec, not hypermax's copy before it
-    launcher = SubprocessLauncher()
-    life_read, life_write = os.pipe()
-    request = LaunchRequest(("sleep", "30"), dict(os.environ), str(tmp_path), 1, 2, life_read)
-    process = launcher.launch(request)
-    os.close(life_read)
-    try:
-        ours = procfs.read_proc(os.getpid())
-        assert ours is not None
-        assert 0 < process.start_rss_mib < 20 < ours.rss / procfs.MIB
-        assert abs(process.create_time - procfs.create_time(process.pid)) < 0.01
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        os.close(life_write)

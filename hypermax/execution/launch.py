@@ -78,16 +78,11 @@ class LaunchInterrupted(LaunchError):
 
 
 class LaunchedProcess(ABC):
-    """A started trial process: its pid and create time name it; :meth:`wait` reaps it.
+    """A started trial process: its pid and create time name it; :meth:`wait` reaps it."""
 
-    ``start_rss_mib`` is what it held as its launch returned (0 when not known): the least its
-    peak can be.
-    """
-
-    def __init__(self, pid: int, create_time: float, start_rss_mib: float = 0.0) -> None:
+    def __init__(self, pid: int, create_time: float) -> None:
         self.pid = pid
         self.create_time = create_time
-        self.start_rss_mib = start_rss_mib
 
     @abstractmethod
     def wait(self) -> ExitStatus:
@@ -215,8 +210,7 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
 
 class _Child(LaunchedProcess):
     def __init__(self, popen: subprocess.Popen[bytes], carried_mib: float) -> None:
-        create_time, rss = procfs.started(popen.pid)
-        super().__init__(popen.pid, create_time, rss / procfs.MIB)
+        super().__init__(popen.pid, procfs.create_time(popen.pid))
         self._popen = popen
         self._carried_mib = carried_mib
 

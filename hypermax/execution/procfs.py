@@ -150,26 +150,6 @@ def create_time(pid: int) -> float:
         return 0.0
 
 
-def started(pid: int) -> tuple[float, int]:
-    """A process just started: its create time (as :func:`create_time` tells it) and the RSS
-    it holds now in bytes, from one read; (0.0, 0) when it is gone.
-
-    Read as the launch returns, right after the program's ``exec``: its memory then is the
-    least its peak can be, which a trial that ends before the watchdog's first look (or a
-    zombie's zero) would otherwise leave unknown.
-    """
-    if not _USE_PROC:
-        try:
-            proc = psutil.Process(pid)
-            return proc.create_time(), proc.memory_info().rss
-        except psutil.Error:
-            return 0.0, 0
-    info = _read_stat(pid)
-    if info is None:
-        return 0.0, 0
-    return info.start / _CLOCK_TICKS + psutil.boot_time(), info.rss
-
-
 def start_of(create_time: float) -> float:
     """What :attr:`ProcInfo.start` says of a process created at ``create_time`` (seconds since
     the epoch, as :func:`create_time` tells it): clock ticks since boot on Linux."""

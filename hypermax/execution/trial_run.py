@@ -187,10 +187,8 @@ class TrialRun:
             if self._paused_at is not None:  # stopped (Ctrl-Z) as it started: it stops now
                 signal_all(self.host.members(self.key), signal.SIGSTOP)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
-        at_start = self._process.start_rss_mib if self._process is not None else 0.0
-        seen = self.usage.memory.peak(first, time.monotonic()) if first is not None else 0.0
-        # gone already: what it held at its start
-        self.usage.peak_rss_mib = max(self.usage.peak_rss_mib, at_start, seen)
+        if first is not None:
+            self.usage.peak_rss_mib = self.usage.memory.peak(first, time.monotonic())
         self.host.carry(streams)
 
     # -- while it runs (other threads) ------------------------------------------------------
