@@ -393,7 +393,9 @@ def parse_report(line: str) -> tuple[int, dict[str, Any]] | None:
 def parse_result_line(line: str) -> dict[str, Any] | None:
     """A stdout line that is a number or a JSON object → the result dict; else None."""
     text = line.strip()
-    if not text or text[0] not in "-+.0123456789{NnIi" or "_" in text:
+    if not text or text[0] not in "-+.0123456789{NnIi":
+        return None
+    if text[0] != "{" and "_" in text:
         return None  # "2_5" is a name (a run's, a file's), though Python's float() reads 25
     import json
 
