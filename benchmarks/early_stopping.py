@@ -109,10 +109,16 @@ def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Name
     trials = list(replay(read_records(folder / "trials.jsonl")).trials.values())
     epochs, train_cpu = 0, 0.0
     for trial in trials:
-        compute = json.loads((folder / "trials" / str(trial.id) / COMPUTE_FILE).read_text())
-        epochs += compute["epochs"]
-        train_cpu += compute["cpu"]
-    best = min((t for t in trials if t.loss is not None), key=lambda t: t.loss or 0.0)
+        path = folder / "trials" / str(trial.id) / COMPUTE_FILE
+        if path.is_file():  # a trial that failed before its training began wrote none
+            compute = json.loads(path.read_text())
+            epochs += compute["epochs"]
+            train_cpu += compute["cpu"]
+    with_loss = [t for t in trials if t.loss is not None]
+    if not with_loss:
+        why = next((t.reason for t in trials if t.reason), "no trial ran")
+        raise SystemExit(f"{policy} seed {seed}: no trial gave a loss ({folder}): {why}")
+    best = min(with_loss, key=lambda t: t.loss or 0.0)
     return Run(
         policy=policy,
         seed=seed,

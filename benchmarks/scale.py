@@ -34,6 +34,7 @@ from pathlib import Path
 from arguments import at_least  # run as a script: its folder is on sys.path
 from resume import make_spec, write_journal
 
+from hypermax.journal_replay import read_state
 from hypermax.search import build_driver, build_optimizer
 from hypermax.search_folder import prepare
 
@@ -56,7 +57,8 @@ def ask_and_resume(size: int, asks: int, method: str) -> dict[str, float]:
         prepared.folder.unlock()
         random_spec = spec_from_method(spec, "random")
         optimizer = build_optimizer(random_spec, driver.space, 1)
-        optimizer.tell_many(driver._record.trials.values())
+        history = read_state(prepared.folder.path / "trials.jsonl").trials.values()
+        optimizer.tell_many(history)
         rand = []
         for i in range(asks):
             t0 = time.perf_counter()

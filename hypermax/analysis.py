@@ -106,6 +106,8 @@ def _spearman_many(pairs: list[tuple[list[float], list[float]]]) -> list[float]:
     correlation of their average ranks), in one pass over the params that share their trials
     (and so their losses): a list of 3,000 params is ranked in a fraction of a second, not in
     the seconds one call per param takes, which held the dashboard's drawing still."""
+    if not pairs:
+        return []  # nothing to rank: no import of numpy and scipy for it
     import numpy as np
 
     rankdata = _stats().rankdata

@@ -21,6 +21,7 @@ from hypermax.errors import (
     EXIT_SEARCH_FAILED,
     ResultsError,
     UsageError,
+    current_folder,
     printable,
 )
 from hypermax.output import write_out
@@ -133,6 +134,8 @@ def results_folder_named(given: str) -> str:
     if folder is None or not folder.exists():
         folder = load_spec(given).results_folder  # says what is wrong with the spec, if anything
     if not folder.exists():
+        if not folder.is_absolute():  # a relative results.directory: from a removed folder?
+            current_folder(str(folder))
         raise ResultsError(
             f"{given}: its search has not run yet (no {folder}): hypermax {given} runs it"
         )

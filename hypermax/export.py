@@ -296,7 +296,10 @@ class CsvLines:
                 (trial, shape, None if isinstance(made, _Span) else made)
                 for trial, shape, made in shown
             ]
-        writer = csv.DictWriter(self._out, fieldnames=columns, lineterminator="\n")
+        # the csv module quotes a cell that holds a character of its line ending, and only
+        # those: with "\n" alone, a cell holding "\r" (a param's text) was written bare and
+        # read back as two rows; each line's "\r\n" becomes "\n" in _line
+        writer = csv.DictWriter(self._out, fieldnames=columns, lineterminator="\r\n")
         yield None, None, self._line(writer.writeheader)
         for trial, shape, made in shown:
             if isinstance(made, _Span):
@@ -314,11 +317,11 @@ class CsvLines:
         return _row_parts(trial, True, self._taken, flat)
 
     def _line(self, write: Callable[[], object]) -> str:
-        """The line ``write`` writes."""
+        """The line ``write`` writes, ended by "\n"."""
         self._out.seek(0)
         self._out.truncate()
         write()
-        return self._out.getvalue()
+        return self._out.getvalue().removesuffix("\r\n") + "\n"
 
 
 def _stamp(fd: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import HypermaxError
+from hypermax.errors import HypermaxError, current_folder
 from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder
 from hypermax.trial import Proposal, Trial, TrialState
@@ -41,6 +41,8 @@ def sampling_history(spec: Spec) -> Sampling:
     search may be running there), when it holds this spec's search; else a new search."""
     from hypermax.search_folder import search_seed
 
+    if not spec.results_folder.is_absolute():  # not to be found from a removed folder
+        current_folder(str(spec.results_folder))
     folder = ResultsFolder(spec.results_folder)
     try:
         history = read_state(folder.journal)

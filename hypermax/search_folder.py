@@ -165,7 +165,11 @@ def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:
     (a search run from inside its results folder, ``RESULTS_DIR .``), which would move with it,
     or the spec, which would go with the old search (and its files beside it)."""
     where = folder.path.resolve()
-    if Path.cwd().resolve().is_relative_to(where):
+    try:
+        here: Path | None = Path.cwd().resolve()
+    except FileNotFoundError:  # removed while a shell was in it: it is in no folder any more
+        here = None
+    if here is not None and here.is_relative_to(where):
         held = "the current folder"
     elif spec.path.is_relative_to(where) or spec.path.resolve().is_relative_to(where):
         held = f"the spec {spec.path.name}"

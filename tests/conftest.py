@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,30 @@ from fake_trials.helpers import FAKES, new_marker
 import hypermax
 
 OBJECTIVES = Path(__file__).parent / "objectives"
+#: the size of the ``small_disk`` fixture's filesystem
+DISK_MIB = 4
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs, mounted for the test and unmounted after it."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root; the injected-error tests cover the rest")
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command to make a small filesystem with")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MIB}m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

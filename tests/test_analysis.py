@@ -114,6 +114,19 @@ def test_scipy_is_loaded_by_load_or_a_ranking_not_by_the_import():
     assert out.stdout.split() == ["False", "True"]
 
 
+def test_a_ranking_of_too_few_trials_loads_no_scipy():
+    # the dashboard ranks from its first refresh on, with no trial finished: that ranking costs
+    # nothing, and numpy's and scipy's import waits for one that has something to rank
+    code = (
+        "import sys, hypermax.analysis as a; print(a.rank_params([({'x': 1.0}, 1.0)]));"
+        "print('scipy.stats' in sys.modules);"
+        "a.rank_params([({'x': float(i)}, i) for i in range(5)]);"
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "False", "True"]
+
+
 def test_an_enum_whose_one_loss_is_huge_still_ranks_with_a_rho_that_is_not_negative():
     """Value a's losses are the lowest but one, whose mean puts it behind b: ranked by its
     losses' ranks it comes first, and rho is positive, as its docstring says."""

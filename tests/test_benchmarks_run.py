@@ -183,6 +183,13 @@ def test_thread_cpu(bench, monkeypatch, capsys) -> None:
     assert "MainThread" in lines[0] and "hypermax-driver" in lines[0]
 
 
+def test_preload_server(bench, tmp_path) -> None:
+    figures = bench("preload_server").one_round(tmp_path, 3)
+    assert set(figures) == {"wall", "server_cpu", "server_faults", "trial_cpu", "trial_faults"}
+    assert figures["wall"] > 0 and figures["trial_faults"] > 0
+    assert all(sane(value) for value in figures.values())
+
+
 def refuses(bench, monkeypatch, capsys, script: str, argv: list[str]) -> str:
     """Run ``script``'s main with ``argv``: it must exit 2 before measuring; its error line."""
     main = bench(script).main
@@ -245,6 +252,7 @@ def test_quality_quartiles_stay_within_the_gaps(bench) -> None:
         ),
         ("scale", ["--asks", "0", "--sizes", "20", "--rss-trials", "0"], "--asks: at least 1"),
         ("startup", ["--runs", "0"], "--runs: at least 1, not 0"),
+        ("preload_server", ["--trials", "0"], "--trials: at least 1, not 0"),
     ],
 )
 def test_no_figure_of_nothing(bench, monkeypatch, capsys, tmp_path, script, argv, refusal) -> None:

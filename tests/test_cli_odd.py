@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import quadratic, run_cli, run_cli_here
+from conftest import X_SPACE, quadratic, run_cli, run_cli_here
 from fake_trials.helpers import write_spec
 
 from hypermax.cli import main
@@ -178,4 +178,53 @@ def test_a_relative_path_in_a_removed_current_folder_is_named_so(
     assert capsys.readouterr().err == (
         f"{command[-1]}: the current folder no longer exists (it was removed): change to one "
         "that does\n"
+    )
+
+
+def test_a_spec_whose_module_is_beside_it_is_checked_and_run_from_a_removed_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding the module asked for the current folder, to leave it out of sys.path: a spec
+    named by its absolute path, with its results there too, was an unexpected error (exit 1);
+    and --fresh said the results folder "cannot be written"."""
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    spec = tmp_path / "s.json"
+    space = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+    doc = {
+        "hyperparameters": space,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        "search": {"name": "s", "iterations": 1},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    spec.write_text(json.dumps(doc))
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    with contextlib.chdir(gone):
+        gone.rmdir()  # the shell's folder, removed since
+        assert main(["validate", str(spec)]) == 0, capsys.readouterr().err
+        assert main(["run", str(spec), "--no-ui"]) == 0, capsys.readouterr().err
+        assert "1 trial done" in capsys.readouterr().out
+        # --fresh asked for the current folder, lest it move aside with the old search
+        assert main(["run", str(spec), "--no-ui", "--fresh"]) == 0, capsys.readouterr().err
+    assert "1 trial done" in capsys.readouterr().out
+    assert (tmp_path / "results" / "s.1" / "trials.jsonl").is_file()
+
+
+@pytest.mark.parametrize("command", ["show", "export", "resume", "sample"])
+def test_a_spec_with_relative_results_names_a_removed_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Its results folder is found from the current folder: removed, show said the search "has
+    not run yet" and sample sampled a new search, saying nothing."""
+    doc = {"function": quadratic(), "search": {"name": "s"}, "results": {"directory": "results"}}
+    spec = write_spec(tmp_path, {**doc, "hyperparameters": X_SPACE})
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    with contextlib.chdir(gone):
+        gone.rmdir()  # the shell's folder, removed since
+        assert main([command, str(spec)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        "results/s: the current folder no longer exists (it was removed): change to one that "
+        "does\n",
     )

@@ -317,3 +317,42 @@ def test_the_trials_table_is_sorted_again_only_when_its_trials_or_their_order_ch
     view.refresh()
     assert sorts == ["loss", "loss", "id"]
     assert view.trials.walker.ids[:2] == [size + 1, size]  # newest first
+
+
+def test_the_ranking_follows_the_trials_past_a_first_ranking_that_took_long():
+    # the first ranking that ranks anything imports numpy and scipy (a second and more on a busy
+    # machine); that cost, or an empty ranking's, must not hold the panel at "0 so far" for ten
+    # times as long while trials finish; a ranking that took long later still spaces them out
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(name="tuning", iterations=40, parallel=1))
+    ranked = state.param_ranking
+
+    def slow_ranking(*args, **kwargs):
+        clock.now += 2.0  # each ranking takes two seconds
+        return ranked(*args, **kwargs)
+
+    state.param_ranking = slow_ranking  # type: ignore[method-assign]
+    view = DashboardView(state)
+    text = screen(view, (160, 50))
+    assert "needs 5 trials with a loss (0 so far)" in text
+    shown = []
+    for i in range(1, 9):
+        run_trial(state, i, 1.0 / i, params={"x": float(i), "y": float(i % 3)})
+        clock.now += 1.5
+        view.refresh()
+        title = re.search(r"params vs loss \(Spearman, (\d+) trials?\)", screen(view, (160, 50)))
+        shown.append(int(title.group(1)) if title else None)
+    # every trial until the first ranking of a param (5 trials), then that one's 2 s
+    # (ten times as long) hold the next ranking back for 20 s
+    assert shown == [1, 2, 3, 4, 5, 6, 6, 6], shown
+
+
+def test_a_trial_the_watchdog_has_not_looked_at_yet_shows_no_memory_nor_cpu():
+    state = search_state()
+    seen, unseen = LiveStats(13, 4.0, 321.0, 99.0, 1), LiveStats(14, 0.1, 0.0, 0.0, 0)
+    state.apply(ev.LiveUpdate({13: seen, 14: unseen}))  # no process of 14 seen yet
+    text = screen(DashboardView(state), (160, 50))
+    line = next(line for line in text.splitlines() if "#14" in line)
+    assert "MiB" not in line and "CPU" not in line, line
+    assert "321 MiB" in text and "CPU 99%" in text  # trial 13's, which it has seen

@@ -422,3 +422,30 @@ def test_one_ctrl_c_interrupts_once_and_a_second_hurries_the_trials(tmp_path, te
 
     outcome = run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
     assert outcome.interrupted
+
+
+def test_a_terminal_that_tells_no_size_is_drawn_at_80_by_24(tmp_path, monkeypatch):
+    """A terminal of 0 by 0 (a serial console, a container's before it was sized) showed a blank
+    screen all along: nobody saw that the search ended, nor how to leave."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    term = Terminal(cols=0, rows=0)
+    try:
+
+        def search(driver: FakeDriver) -> SearchOutcome:
+            driver.start_search()
+            outcome = driver.end()
+            term.wait_for("search ended")
+            term.type(b"q")
+            return outcome
+
+        screen = dashboard.TerminalScreen(input=term.slave_in, output=term.slave_out)
+        assert screen.get_cols_rows() == (80, 24)
+        monkeypatch.setenv("COLUMNS", "100")
+        monkeypatch.setenv("LINES", "x")
+        assert screen.get_cols_rows() == (100, 24)
+        outcome = run_dashboard(FakeDriver(tmp_path, search), screen=screen)
+        assert outcome.reason == "iterations done"
+        assert term.restored()
+    finally:
+        term.close()

@@ -9,14 +9,11 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import finished_records, journal_records, model_spec, run_cli
+from conftest import DISK_MIB, finished_records, journal_records, model_spec, run_cli
 from fake_trials.helpers import wait_until
 from test_driver import FakeOptimizer, FakeRunner, make_spec
 
@@ -30,31 +27,6 @@ from hypermax.journal_replay import read_records, replay
 from hypermax.results import ResultsFolder
 from hypermax.space import Space
 from hypermax.trial import TrialState
-
-DISK_MIB = 4
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs, mounted for the test and unmounted after it."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; the injected-error tests cover the rest")
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command to make a small filesystem with")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MIB}m", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
 
 #: a trial that fills the disk the first time trial 3 runs, then returns a loss as usual
 FILLING = """

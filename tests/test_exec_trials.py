@@ -411,6 +411,18 @@ def test_a_result_line_in_colour_or_behind_a_byte_order_mark_is_read_as_a_termin
         assert outcome.state is TrialState.OK and outcome.result == {"loss": loss}, outcome.reason
 
 
+def test_a_line_with_an_underscore_is_not_a_number_though_python_reads_it_as_one(
+    tmp_path: Path,
+) -> None:
+    """``1_000`` is a name (a run's, a checkpoint's), not a loss, as JSON and a shell read it:
+    printed after the result line, it was taken for the loss 1000."""
+    script = tmp_path / "train.py"
+    script.write_text("print('{\"loss\": 0.5, \"val_acc\": 0.9}')\nprint('1_000')\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    expected = {"loss": 0.5, "val_acc": 0.9}  # a JSON object's names hold underscores
+    assert outcome.state is TrialState.OK and outcome.result == expected, outcome.result
+
+
 @pytest.mark.skipif(AS_A_USER is None, reason="needs setpriv, run as root")
 def test_a_trial_folder_an_earlier_run_made_unusable_is_given_back_to_its_run_again(
     tmp_path: Path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import textwrap
 import time
@@ -23,7 +24,7 @@ import pytest
 from conftest import finished_records, run_cli, run_cli_here
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
-from hypermax.execution import make_runner, preload, procfs, protocol
+from hypermax.execution import forkserver, make_runner, preload, procfs, protocol
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
 from hypermax.execution.preload import SERVER_DIED, PreloadLauncher
@@ -175,6 +176,38 @@ def test_each_trial_starts_from_the_module_as_imported(runner_for, objective, tm
     assert [seen(tmp_path, i)["touched"] for i in (1, 2, 3)] == [[1], [2], [3]]
     assert len((tmp_path / "imports.log").read_text().split()) == 1
     assert len({seen(tmp_path, i)["pid"] for i in (1, 2, 3)}) == 3
+
+
+def test_a_forked_trial_has_the_environment_hypermax_gives_it_not_the_servers(
+    runner_for, objective, tmp_path, monkeypatch
+):
+    """The server is sent only what a trial's environment changes from the one it started
+    with: a variable gone since is gone from the trial too, a new one is there."""
+    monkeypatch.setenv("HYPERMAX_TEST_GONE_LATER", "1")
+    runner, _ = runner_for("inspect")
+    assert run(runner, tmp_path, 1, x=1).state is TrialState.OK  # the server starts with it
+    monkeypatch.delenv("HYPERMAX_TEST_GONE_LATER")
+    monkeypatch.setenv("HYPERMAX_TEST_NEW_LATER", "2")
+    assert run(runner, tmp_path, 2, x=2).state is TrialState.OK
+    assert seen(tmp_path, 1)["env"]["HYPERMAX_TEST_GONE_LATER"] == "1"
+    env = seen(tmp_path, 2)["env"]
+    assert "HYPERMAX_TEST_GONE_LATER" not in env
+    assert env["HYPERMAX_TEST_NEW_LATER"] == "2" and env["HYPERMAX_PARAM_X"] == "2"
+
+
+def test_the_ends_of_many_trials_reaped_at_once_reach_hypermax_whole_and_in_order():
+    """The server sends what it has to say in packets that hypermax reads whole (64 kB at a
+    time), however many trials ended at once."""
+    ends = [{"exit": pid, "code": 0, "maxrss_kib": 10_000, "cpu": 0.01} for pid in range(3000)]
+    server_end, hypermax_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with server_end, hypermax_end:
+        server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        forkserver._send(server_end, *ends)
+        server_end.shutdown(socket.SHUT_WR)
+        received = []
+        while packet := hypermax_end.recv(65536):
+            received.extend(preload._messages(packet))
+    assert received == ends
 
 
 def test_a_crash_is_reported_by_the_server(runner_for, objective, tmp_path):

@@ -168,6 +168,22 @@ def test_an_option_whose_value_is_left_out_is_left_out_with_it(tmp_path):
     assert argv == ["train", "--beta", "0.9", "-u", "32", "--fast", "0.5", "-1", "16", "--", "0.9"]
 
 
+def test_a_flag_before_an_option_left_out_with_its_value_stays(tmp_path):
+    """``--fast --beta={opt.beta}``: without the param, --fast was left out too, taken for an
+    option whose value the missing argument was."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("train", "--fast", "--beta={opt.beta}", "-v", "-b{opt.beta}", "--shift", "-{n}")
+    function = FunctionSpec(type="executable", command=command)
+    argv = trial_argv(function, tmp_path, Proposal(1, {"opt": {"kind": "sgd"}}, {}))
+    assert argv == ["train", "--fast", "-v"]  # --shift went with its value, -{n}
+    params = {"opt": {"kind": "adam", "beta": 0.9}, "n": 2}
+    argv = trial_argv(function, tmp_path, Proposal(2, params, {}))
+    assert argv == ["train", "--fast", "--beta=0.9", "-v", "-b0.9", "--shift", "-2"]
+
+
 def test_a_shell_variable_and_braces_in_a_value_are_left_as_written(tmp_path):
     """``${lr}`` is the shell's variable in ``sh -c "..."``, not the param; a param whose value
     holds ``{lr}`` is passed as it is, not filled in again."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -28,6 +29,8 @@ TRAIN = textwrap.dedent(
     if os.environ.get("WRITE_RESULT"):
         with open(os.environ["HYPERMAX_RESULT_FILE"], "w") as f:
             json.dump({"val_loss": -1.0}, f)
+    if os.environ.get("SIGNAL"):
+        os.kill(os.getpid(), int(os.environ["SIGNAL"]))
     sys.exit(int(os.environ.get("EXIT", "0")))
     """
 )
@@ -181,6 +184,17 @@ def test_a_trial_that_never_prints_the_metric_or_exits_badly_fails_with_the_reas
     assert crashed.returncode == 1
     (record,) = finished_records(tmp_path / "results" / "bad").values()
     assert record["state"] == "failed" and "3" in record["reason"]
+
+
+def test_a_command_ended_by_a_signal_fails_as_an_executable_trial_does(tmp_path):
+    """The metric reader exited 128 + the signal's number, so the trial failed with "exit code
+    140" where an executable's says "ended by signal SIGUSR2" (and the out-of-memory killer's
+    SIGKILL was no longer named as such)."""
+    env = {"SIGNAL": str(int(signal.SIGUSR2))}
+    ended = quick(tmp_path, "--metric", "val_loss", "--iterations", "1", env=env)
+    assert ended.returncode == 1
+    (record,) = finished_records(tmp_path / "results" / "quick").values()
+    assert (record["state"], record["reason"]) == ("failed", "ended by signal SIGUSR2")
 
 
 def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):

@@ -4,6 +4,7 @@ paths of the spec it stands for, and nothing runs."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -21,6 +22,9 @@ from hypermax.cli import main
         ([], ["true", "--lr", "{lrr}"], "the command: {lrr} names no param (did you mean {lr}?)"),
         ([], ["no-such-program", "{lr}"], 'the command: cannot find program "no-such-program"'),
         ([], ["{lr", "{lr}"], 'the command: cannot find program "{lr"'),
+        # the script of a Python command, as a spec's command is checked: its trials all failed
+        ([], [sys.executable, "trian.py", "-x"], 'the command: cannot find the script "trian.py"'),
+        ([], [sys.executable, "-u", "trian.py"], 'the command: cannot find the script "trian.py"'),
     ],
 )
 def test_a_quick_mistake_is_named_as_the_command_line_gives_it(

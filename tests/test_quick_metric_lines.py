@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,9 @@ LINES = [
     (b"val_loss 0.5\n", 0.5),
     (b"epoch 3 loss 0.9 val_loss  0.25 acc 0.5\n", 0.25),
     (b"val_loss 0.5s\n", None),
+    # coloured, as a terminal shows it (a colouring logger, rich's highlighting)
+    (b"\x1b[32mval_loss: 0.25\x1b[0m\n", 0.25),
+    (b"\x1b[1mval_loss\x1b[0m: \x1b[1;36m0.125\x1b[0m\n", 0.125),
 ]
 
 
@@ -105,3 +109,98 @@ def test_a_metric_printed_with_a_unit_says_so_in_the_failure(tmp_path, monkeypat
     reason = json.loads(result.read_text())[ERROR_KEY]
     assert reason.startswith('m was never printed ("m: 0.31", ')
     assert reason.endswith('; a line gave it as no number alone: "m: 1.5ms"')
+
+
+def test_a_progress_bar_s_line_is_passed_on_as_it_is_drawn(tmp_path):
+    """Output was passed on line by line: a progress bar, which rewrites its line with \\r and
+    ends it once done, showed nothing in the trial's log (nor the dashboard's) until then."""
+    import os
+    import select
+    import subprocess
+    import time
+
+    import hypermax
+
+    result, go = tmp_path / "result.json", tmp_path / "go"
+    bar = (
+        "import os, sys, time\n"
+        "sys.stderr.write('\\rstep 1 val_loss=0.5'); sys.stderr.flush()\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+        "sys.stderr.write('\\rstep 2 val_loss=0.25\\n')\n"
+    )
+    env = {**os.environ, "HYPERMAX_RESULT_FILE": str(result)}
+    env["PYTHONPATH"] = str(Path(hypermax.__file__).parents[1])
+    argv = [sys.executable, "-m", "hypermax.quick.metric_line", "val_loss", "--"]
+    reader = subprocess.Popen([*argv, sys.executable, "-c", bar], stderr=subprocess.PIPE, env=env)
+    assert reader.stderr is not None
+    drawn, deadline = b"", time.monotonic() + 10
+    try:
+        while b"step 1 val_loss=0.5" not in drawn and time.monotonic() < deadline:
+            if select.select([reader.stderr], [], [], 0.1)[0]:
+                drawn += os.read(reader.stderr.fileno(), 4096)
+    finally:
+        go.touch()  # the bar goes on, and ends its line
+        shown = drawn + reader.stderr.read()
+        reader.wait(30)
+    assert drawn == b"\rstep 1 val_loss=0.5"  # passed on before its line ended
+    assert shown == b"\rstep 1 val_loss=0.5\rstep 2 val_loss=0.25\n"
+    assert json.loads(result.read_text()) == {"val_loss": 0.25}
+
+
+def test_a_long_line_is_read_whole_and_a_long_progress_bar_as_it_ends(
+    tmp_path, monkeypatch, capfdbinary
+):
+    """Past 64 KiB a line still open is read up to its last \\r: the value a progress bar shows
+    last wins, and a long line without one is read whole, as before."""
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    bar = "import sys; [sys.stdout.write(f'\\r{i} val_loss={i}') for i in range(50000)]"
+    assert main(["val_loss", "--", sys.executable, "-c", bar]) == 0
+    assert json.loads(result.read_text()) == {"val_loss": 49999.0}
+    result.unlink()  # written by the reader only where the command wrote none
+    long = "print('val_loss: 0.5 ' + 'x' * 300000 + ' acc: 1')"
+    assert main(["val_loss", "--", sys.executable, "-c", long]) == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}
+    capfdbinary.readouterr()
+
+
+def test_a_command_that_cleans_up_on_sigterm_has_its_words_passed_on(tmp_path):
+    """The kill ladder's SIGTERM, sent to every process of the trial, ended the reader at once:
+    the command's print as it cleaned up failed (BrokenPipeError), its words lost."""
+    import os
+    import signal
+    import subprocess
+
+    import hypermax
+
+    cleaning = (
+        "import os, signal, sys\n"
+        "def stop(*_):\n"
+        "    print('checkpoint saved', flush=True)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', os.getpid(), flush=True)\n"
+        "signal.pause()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(hypermax.__file__).parents[1])}
+    argv = [sys.executable, "-m", "hypermax.quick.metric_line", "val_loss", "--"]
+    reader = subprocess.Popen(
+        [*argv, sys.executable, "-c", cleaning], stdout=subprocess.PIPE, env=env
+    )
+    assert reader.stdout is not None
+    ready = reader.stdout.readline().split()
+    assert ready[0] == b"ready"
+    for pid in (reader.pid, int(ready[1])):  # as the kill ladder does
+        os.kill(pid, signal.SIGTERM)
+    assert reader.stdout.read() == b"checkpoint saved\n"
+    assert reader.wait(30) == 0  # the command's own end
+
+
+def test_called_as_a_function_the_reader_leaves_the_signals_alone(tmp_path, monkeypatch):
+    """Only as the trial's program does the reader leave the stopping signals to its command."""
+    import signal
+
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(tmp_path / "result.json"))
+    before = [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)]
+    assert main(["val_loss", "--", sys.executable, "-c", "print('val_loss: 1')"]) == 0
+    assert [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)] == before

@@ -10,10 +10,10 @@ from hypermax.cli import main
 from hypermax.warmstart import Finished, load_warm_start
 
 
-def test_params_named_like_hypermax_columns_are_kept_and_warm_start_reads_them(tmp_path, capsys):
+def exported_trial(tmp_path, capsys, params):
+    """The results folder of one trial of ``params`` (loss 0.1, 0.5 s) and what export prints."""
     folder = tmp_path / "r"
     folder.mkdir()
-    params = {"time": 30, "state": "CA", "reason": "r", "loss": "l1", "x": 1}
     lines = [
         {"event": "header", "format": 1},
         {"event": "trial_started", "id": 1, "params": params},
@@ -21,7 +21,12 @@ def test_params_named_like_hypermax_columns_are_kept_and_warm_start_reads_them(t
     ]
     (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     assert main(["export", str(folder)]) == 0
-    table = capsys.readouterr().out
+    return folder, capsys.readouterr().out
+
+
+def test_params_named_like_hypermax_columns_are_kept_and_warm_start_reads_them(tmp_path, capsys):
+    params = {"time": 30, "state": "CA", "reason": "r", "loss": "l1", "x": 1}
+    folder, table = exported_trial(tmp_path, capsys, params)
     (row,) = csv.DictReader(io.StringIO(table))
     assert row["time"] == "0.5" and row["state"] == "ok" and row["loss"] == "0.1"
     assert row["param.time"] == "30" and row["param.state"] == "CA"
@@ -90,3 +95,17 @@ def test_losses_near_the_largest_float_are_ranked_not_an_unexpected_error(tmp_pa
     ranked = json.loads(capsys.readouterr().out)["importance"]["params"]
     assert ranked[0]["name"] == "opt" and ranked[0]["best_value"] == "adam"
     assert all(0 <= p["importance"] <= 1 for p in ranked)
+
+
+def test_a_carriage_return_in_a_param_keeps_its_row_whole(tmp_path, capsys):
+    """A cell holding "\\r" was written bare: a reader took it for the end of the row, and a warm
+    start from that results.csv read two broken rows."""
+    params = {"prompt": "50%\rdone", "a\rb": 1}
+    folder, table = exported_trial(tmp_path, capsys, params)
+    assert table.endswith('"50%\rdone",1,\n') and "\r\n" not in table
+    (row,) = csv.DictReader(io.StringIO(table, newline=""))
+    assert row["prompt"] == "50%\rdone" and row["a\rb"] == "1"
+    (folder / "results.csv").write_text(table, newline="")
+    assert load_warm_start(folder / "results.csv", set(params)) == [
+        Finished(params, 0.1, None, 0.5)
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -15,7 +17,7 @@ from hypermax.trial import Trial
 
 def _journal(folder, trials) -> None:
     """A results folder whose journal holds ``trials``: (params, state, loss) each."""
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     lines = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
     for i, (params, state, loss) in enumerate(trials, 1):
         lines.append({"event": "trial_started", "id": i, "params": params, "started_at": i})
@@ -75,3 +77,40 @@ def test_a_frozen_spec_edited_out_of_shape_leaves_the_charts_on_linear_axes(tmp_
     (tmp_path / "r" / "search.json").write_text('{"hyperparameters": []}')
     assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
     assert (tmp_path / "r" / "plots" / "param-x.png").exists()
+
+
+def test_a_full_disk_leaves_the_charts_drawn_before_whole(small_disk, capsys):
+    """A chart was written in place: the disk filling up as it was drawn left it cut short in
+    place of the one drawn before, and the param charts were removed before any was drawn."""
+    folder = small_disk / "r"
+    trials = [({"x": i / 30, "n": i % 4}, "ok", (i - 15) ** 2 / 9) for i in range(30)]
+    _journal(folder, trials)
+    assert main(["plot", str(folder)]) == 0, capsys.readouterr().err
+    plots = folder / "plots"
+    before = {path.name: path.read_bytes() for path in plots.iterdir()}
+    assert {"loss.png", "param-x.png", "param-n.png"} <= set(before)
+    more = [({"x": i * 0.618 % 1, "n": i % 4}, "ok", i * 0.377 % 1) for i in range(400)]
+    _journal(folder, more)  # larger charts than the disk has room for
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 8192))
+    assert main(["plot", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{plots}/loss.png: cannot write the charts: No space left on device")
+    after = {path.name: path.read_bytes() for path in plots.iterdir()}
+    assert set(after) == set(before)  # no chart removed, no temporary file left
+    cut = [name for name, png in after.items() if not png.endswith(b"IEND\xaeB`\x82")]
+    assert not cut  # each chart is the one drawn before or a new one, whole
+
+
+def test_a_chart_left_by_a_killed_plot_goes_but_not_one_being_drawn(tmp_path, capsys):
+    _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0), ({"x": 0.7}, "ok", 2.0)])
+    plots = tmp_path / "r" / "plots"
+    plots.mkdir()
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # reaped: its pid names no process
+    dead = plots / f".loss.png.tmp{ended.pid}"
+    drawing = plots / f".loss.png.tmp{os.getppid()}"  # a process that runs
+    dead.write_bytes(b"cut short")
+    drawing.write_bytes(b"being drawn")
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    assert not dead.exists() and drawing.read_bytes() == b"being drawn"

@@ -131,13 +131,15 @@ def tie_to_hypermax() -> None:
         child_setup(int(parent), _lifeline_fd())()
 
 
-def watch_lifeline() -> Any:
-    """When the lifeline is not armed in the kernel, watch it from a thread; return the thread.
+def watch_lifeline(fd: int | None = None) -> Any:
+    """When the lifeline (``fd``, else the one the environment names) is not armed in the
+    kernel, watch it from a thread; return the thread.
 
     The watcher kills the trial's whole process group (this process included) once the pipe
     reaches end of file, which happens when hypermax exits, however it exits.
     """
-    fd = _lifeline_fd()
+    if fd is None:
+        fd = _lifeline_fd()
     if fd is None or _armed(fd):
         return None
     import threading  # only here: most trials never need it
@@ -188,10 +190,24 @@ def _die_with_lifeline(fd: int) -> None:
     os._exit(1)
 
 
+class _Known:
+    """The function a preload server loaded, and how it takes its arguments (read once there,
+    rather than in each trial it forks: see :func:`read_signature_now`)."""
+
+    function: object = None
+    signature: Any = None
+
+
+def read_signature_now(fn: Callable[..., Any]) -> None:
+    """Read how ``fn`` takes its arguments now, for every trial to come in this process and
+    in those it forks."""
+    _Known.function, _Known.signature = fn, signature(fn)
+
+
 def _call(fn: Callable[..., Any], params: Any) -> Any:
-    sig = signature(fn)
+    sig = _Known.signature if _Known.function is fn else signature(fn)
     how = sig.reporter
-    reporter = Reporter(sys.stdout)
+    reporter = Reporter(sys.stdout) if how else None
     if takes_keywords(sig, params):
         return fn(**params, reporter=reporter) if how == "keyword" else fn(**params)
     if how == "keyword":
@@ -338,12 +354,14 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
-        # by type: a dict that answers any attribute (addict's, mmcv's ConfigDict) is a result
-        if isinstance(value, Coroutine):  # an ``async def`` function's coroutine
+        # by type: a dict that answers any attribute (addict's, mmcv's ConfigDict) is a result;
+        # a plain value is neither of those, known without the ABCs' checks (which, in a trial
+        # forked from a preload server, cost the copies of the pages their caches are on)
+        if type(value) not in _PLAIN and isinstance(value, Coroutine):  # ``async def``'s
             import asyncio
 
             value = asyncio.run(value)
-        if isinstance(value, Generator | AsyncGenerator):  # a function that yields
+        if type(value) not in _PLAIN and isinstance(value, Generator | AsyncGenerator):  # yields
             error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
             return _write_result(result_file, error) or 1
     except protocol.TrialStopped:
@@ -371,6 +389,10 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
             return code
     flush(sys.stdout)
     return 0
+
+
+#: the types of the usual results: no coroutine, no generator
+_PLAIN = frozenset({float, int, dict, str, bool, type(None), list, tuple})
 
 
 def _log_traceback() -> None:

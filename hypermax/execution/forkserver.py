@@ -6,13 +6,14 @@ the process is still safe to fork (:mod:`.fork_safety`: no Python thread running
 initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
 (one packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
-becomes one trial. A request is two lines of JSON: what the server reads (``{"id": n}``, and
-``"to": pid``, the spare it is meant for), then the trial's command, environment and folder,
-which the server passes to the spare as they came, without reading them. The server never
-starts a thread, so every fork copies a single-threaded process. It forks each trial's process
-ahead, while the previous trial runs: this spare leads its own session, is tied to the server,
-has fresh random state, and waits on a socket of its own; a request is handed to it (fds and
-all), so a trial starts with no fork on its path.
+becomes one trial. A request is a head of :data:`HEAD_SIZE` bytes, what the server reads (the
+request's id, and the pid of the spare it is meant for, or 0), then the trial's folder and how
+its environment differs from the server's, marshalled (:func:`request_trial`), which the server
+passes to the spare as they came, without reading them. The server never starts a thread, so
+every fork copies a single-threaded process. It forks each trial's process ahead, while the
+previous trial runs: this spare leads its own session, is tied to the server, has fresh random
+state, and waits on a socket of its own; a request is handed to it (fds and all), so a trial
+starts with no fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
@@ -22,12 +23,17 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
-``wait4`` a process that is not its child. Messages to hypermax are JSON packets: ``{"ready":
-pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start": ticks}`` (no ``start``
-for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n, "error": text}`` per
-request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
-``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start":
-ticks``): the process the next request goes to, so hypermax need not wait for that reply.
+``wait4`` a process that is not its child. Messages to hypermax are dicts, a tuple of them per
+packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost the
+server the objects that its Python code makes, and a copy of each page they are on while a
+spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p,
+"start": ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or
+``{"id": n, "error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}``
+per trial. ``ready`` and each reply also name the spare forked since (``"spare": p,
+"spare_start": ticks``): the process the next request goes to, so hypermax need not wait for
+that reply. Nobody waits for the reply to a request that a spare took: it goes with the next
+message (most often the end of that very trial: one packet, one wake-up of hypermax's reader),
+or alone :data:`HOLD_REPLIES_MS` later; replies come in the order of the requests.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
 freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
 collection in a trial writes to those pages, which the fork shares.
@@ -36,28 +42,36 @@ collection in a trial writes to those pages, which the fork shares.
 from __future__ import annotations
 
 import _signal
+import _socket
+import array
 import atexit
 import contextlib
 import faulthandler
 import gc
-import json
+import json  # noqa: F401 - not used here: loaded once for the trials (a report imports it)
+import marshal
 import os
 import select
 import signal
 import socket
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from hypermax import system_text
-from hypermax.execution import child, protocol, tether, trial_exit
+from hypermax.execution import child, forked_environ, protocol, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
-#: variables of the server's environment that each forked trial overwrites in place, so that
-#: ``/proc/<pid>/environ`` names the trial: the value reserved for each (their lengths)
-STAMPED = {protocol.TOKEN_ENV: 64, protocol.TRIAL_DIR_ENV: 4096}
-PLACEHOLDER = "-"
+#: how long the reply to a request sent to a spare waits for a message to go with (the end of a
+#: trial, most often that one's: one packet, and one wake-up of hypermax's reader, fewer)
+HOLD_REPLIES_MS = 100
+#: the most messages in one packet to hypermax: well under the 64 kB it reads at a time (the
+#: ends of as many trials, reaped at once, are about 60 bytes each)
+MESSAGES_PER_PACKET = 256
+#: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
+HEAD_SIZE = 16
 USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
 
 
@@ -85,38 +99,25 @@ def main(argv: list[str] | None = None) -> int:
         _send(sock, {"failed": hazard})
         return 1
     _quiet()
+    # a segfault in a trial leaves the Python stack in its log (its fd 2): enabled once here,
+    # for every trial, which then neither makes its objects nor copies the pages they are on
+    faulthandler.enable(file=2)
+    with contextlib.suppress(Exception):  # else each trial reads it, and fails as it would
+        child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
-    serve(sock, function, ImportedEnviron.since(before))
+    imported = forked_environ.ImportedEnviron.since(before)
+    serve(sock, function, imported, [child.__file__, *args[2:]])
     return 0
 
 
-class ImportedEnviron:
-    """What the objective's import did to ``os.environ`` (``os.environ["OMP_NUM_THREADS"] =
-    "1"`` at the top of a module, to set up a library it imports later): each trial's
-    environment is the one hypermax gives it, so the server does it again in each, as the
-    import does in a fresh trial."""
-
-    def __init__(self, set_: dict[str, str], removed: frozenset[str]) -> None:
-        self.set = set_
-        self.removed = removed
-
-    @classmethod
-    def since(cls, before: dict[str, str]) -> ImportedEnviron:
-        """The changes made to ``os.environ`` since it was ``before``."""
-        now = os.environ
-        changed = {key: value for key, value in now.items() if before.get(key) != value}
-        return cls(changed, frozenset(before.keys() - now.keys()))
-
-    def apply(self, env: dict[str, str]) -> dict[str, str]:
-        """``env`` with the import's changes made to it."""
-        env = {**env, **self.set}
-        for key in self.removed:
-            env.pop(key, None)
-        return env
-
-
-def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None:
-    """Fork a trial for each request; report each trial's end; return when hypermax leaves."""
+def serve(
+    sock: socket.socket,
+    function: Any,
+    imported: forked_environ.ImportedEnviron,
+    argv: list[str],
+) -> None:
+    """Fork a trial for each request; report each trial's end; return when hypermax leaves.
+    ``argv``: each trial's ``sys.argv``."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
@@ -125,32 +126,41 @@ def serve(sock: socket.socket, function: Any, imported: ImportedEnviron) -> None
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
-    server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported)
+    server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
+    held: list[dict[str, Any]] = []  # replies that nobody waits for, sent with the next message
     while True:
-        for fd, _ in poll.poll():
+        events = poll.poll(HOLD_REPLIES_MS if held else None)
+        if not events:  # nothing else to say for a while: the replies go alone
+            _send(sock, *held)
+            held.clear()
+        for fd, _ in events:
             if fd == wake_read:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_read, 4096)
-                _reap(sock, server.children)
+                _send(sock, *held, *_reap(server.children))
+                held.clear()
                 server.check_spare()
                 continue
             try:
-                message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
+                message, fds = _recv_fds(sock)
             except OSError:
                 return  # hypermax is gone
             if not message:
                 return  # hypermax closed its end: nothing more to run
             reply = server.start_trial(message, fds)
             server.fork_spare()  # the next trial's process, forked while this one runs
-            _send(sock, {**reply, **server.spare_info()})
+            held.append({**reply, **server.spare_info()})
+            if "error" in reply or "start" in reply:  # hypermax waits for it
+                _send(sock, *held)
+                held.clear()
 
 
 class _Server:
     """The server's state: its socket, its function, its own fds, its pid, what the import did
-    to ``os.environ``, its children, and the spare: a child forked ahead, ready to become the
-    next trial."""
+    to ``os.environ``, the trials' ``sys.argv``, its children, and the spare: a child forked
+    ahead, ready to become the next trial."""
 
     def __init__(
         self,
@@ -158,15 +168,17 @@ class _Server:
         function: Any,
         own: tuple[int, int],
         pid: int,
-        imported: ImportedEnviron,
+        imported: forked_environ.ImportedEnviron,
+        argv: list[str],
     ) -> None:
         self.sock = sock
+        self.argv = argv
         self.function = function
         self.own = own
         self.pid = pid
-        self.slots = environ_slots()
+        self.slots = forked_environ.environ_slots()
         self.children: set[int] = set()
-        self.spare: tuple[int, socket.socket] | None = None
+        self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
         #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
         #: now on): what a trial's environment is compared with, without decoding it again
@@ -176,7 +188,9 @@ class _Server:
         """Fork the process of the next trial now: it waits for its request on a socket."""
         if self.spare is not None:
             return
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # the C half's sockets: ``socket.socketpair`` wraps each in Python's class, objects that
+        # the spare's fork makes the server copy the pages of
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         try:
             pid = os.fork()
         except OSError:
@@ -216,11 +230,12 @@ class _Server:
 
         A request sent to a named spare (``"to": pid``, the spare hypermax was told of) goes to
         that one or fails: hypermax follows that process as the trial's. Only the request's
-        first line is read here; the rest, the trial itself, goes to the spare as it came.
+        head is read here (:func:`request_head`); the rest, the trial itself, goes to the spare
+        as it came.
         """
-        head, _, trial = message.partition(b"\n")
-        request = json.loads(head)
-        to = request.get("to")
+        trial_id = int.from_bytes(message[:8], "little")
+        to = int.from_bytes(message[8:HEAD_SIZE], "little") or None
+        trial = message[HEAD_SIZE:]
         if self.spare is None and to is None:
             self.fork_spare()
         spare, self.spare = self.spare, None
@@ -232,20 +247,20 @@ class _Server:
             if spare is None or to not in (None, spare[0]):
                 raise OSError("cannot fork" if to is None else "the spare ended before its trial")
             pid, channel = spare
-            socket.send_fds(channel, [trial], fds)
+            channel.sendmsg([trial], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _fd_array(fds))])
             channel.close()
         except OSError as exc:
             if spare is not None:
                 spare[1].close()  # the spare reads end of file and exits
-            return {"id": request.get("id"), "error": str(exc)}
+            return {"id": trial_id, "error": str(exc)}
         finally:
             for fd in fds:
                 os.close(fd)
         if to is not None:  # hypermax knows the spare's start from the reply that named it
-            return {"id": request["id"], "pid": pid}
-        return {"id": request["id"], "pid": pid, "start": _start_ticks(pid)}
+            return {"id": trial_id, "pid": pid}
+        return {"id": trial_id, "pid": pid, "start": _start_ticks(pid)}
 
-    def become_trial(self, channel: socket.socket) -> int:
+    def become_trial(self, channel: _socket.socket) -> int:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
@@ -259,103 +274,43 @@ class _Server:
             os.close(fd)
         _reseed()
         protocol.listen_for_stop()  # early stopping's request, even before the trial begins
-        message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST, 3)
+        devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
+        message, fds = _recv_fds(channel)
         channel.close()
         if not message or len(fds) != 3:
             return 0
-        request = json.loads(message)
+        request = marshal.loads(message)
         stdout, stderr, lifeline = fds
-        tether.child_setup(self.pid, lifeline, oom_first=False)()
-        devnull = os.open(os.devnull, os.O_RDONLY)
+        armed = tether.tie_to_lifeline(self.pid, lifeline)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
             os.close(fd)
-        faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
         os.chdir(system_text.os_text(request["cwd"]))
-        env = {**self.imported.apply(request["env"]), protocol.LIFELINE_FD_ENV: str(lifeline)}
-        env = system_text.os_environ(env)  # what this process's locale cannot encode: as UTF-8
-        _set_environ(env, self.environ)
-        stamp_environ(self.slots, env)
-        sys.argv = [child.__file__, *request["argv"][3:]]
-        child.watch_lifeline()
+        changed, unset = self.imported.keep(request["env"], request["unset"])
+        changed[protocol.LIFELINE_FD_ENV] = str(lifeline)
+        changed = system_text.os_environ(changed)  # what the locale cannot encode: as UTF-8
+        forked_environ.change_environ(changed, map(system_text.os_text, unset), self.environ)
+        forked_environ.stamp_environ(self.slots, changed)
+        sys.argv = self.argv
+        if not armed:
+            child.watch_lifeline(lifeline)
         code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
 
 
-def server_environment(env: dict[str, str]) -> dict[str, str]:
-    """The server's environment, from a trial's: without what is the trial's own, with room for
-    what :func:`stamp_environ` writes into each forked trial's."""
-    own = (
-        protocol.PARAMS_FILE_ENV,
-        protocol.PARAMS_PACKED_ENV,
-        protocol.RESULT_FILE_ENV,
-        protocol.TRIAL_ID_ENV,
-        protocol.LIFELINE_FD_ENV,
-        protocol.PARENT_PID_ENV,
-        *STAMPED,
-    )
-    kept = {
-        k: v
-        for k, v in env.items()
-        if k not in own and not k.startswith(system_text.PARAM_ENV_PREFIX)
-    }
-    return {**kept, **{name: PLACEHOLDER * size for name, size in STAMPED.items()}}
+def request_head(trial_id: int, to: int | None) -> bytes:
+    """The head of a request (:data:`HEAD_SIZE` bytes): its id, the spare it is meant for."""
+    return trial_id.to_bytes(8, "little") + (to or 0).to_bytes(8, "little")
 
 
-def environ_slots() -> dict[str, int]:
-    """Where, in this process's memory, the reserved value of each :data:`STAMPED` variable of
-    its original environment block starts (what ``/proc/<pid>/environ`` shows, and what
-    ``os.environ`` cannot change). Read once in the server: a forked child has the same layout.
-    Empty where it cannot be known (not Linux)."""
-    try:
-        with open("/proc/self/stat", "rb") as f:
-            stat = f.read()
-        env_start = int(stat[stat.rfind(b")") + 2 :].split()[47])
-        with open("/proc/self/environ", "rb") as f:
-            block = f.read()
-    except (OSError, ValueError, IndexError):
-        return {}
-    slots = {name: _value_at(block, name) for name in STAMPED}
-    return {name: env_start + at for name, at in slots.items() if at is not None}
-
-
-def stamp_environ(slots: dict[str, int], values: dict[str, str]) -> None:
-    """Write ``values`` into the reserved slots (:func:`environ_slots`) of this process's
-    original environment block. A value longer than its room is left out."""
-    try:
-        with open("/proc/self/mem", "r+b", buffering=0) as mem:
-            for name, address in slots.items():
-                data = os.fsencode(values.get(name, ""))
-                room = STAMPED[name]
-                if len(data) >= room:
-                    continue
-                mem.seek(address)
-                # the rest of the room becomes a word without "=", which readers skip
-                mem.write(data + b"\0" + b"_" * (room - len(data) - 1))
-    except OSError:
-        return  # not allowed here: the trial runs, found by its session alone
-
-
-def _value_at(block: bytes, name: str) -> int | None:
-    """Where the value of variable ``name`` starts in an environment block; None if absent."""
-    needle = f"{name}=".encode()
-    if block.startswith(needle):
-        return len(needle)
-    at = block.find(b"\0" + needle)
-    return None if at < 0 else at + 1 + len(needle)
-
-
-def _set_environ(env: dict[str, str], inherited: dict[str, str]) -> None:
-    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what differs
-    from ``inherited``, what ``os.environ`` holds now (a copy: reading ``os.environ`` itself
-    decodes each variable again, objects made and pages copied in a forked trial)."""
-    current = os.environ
-    for key in inherited.keys() - env.keys():
-        del current[key]
-    for key, value in env.items():
-        if inherited.get(key) != value:
-            current[key] = value
+def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> bytes:
+    """The rest of a request, which the server passes to the spare unread: the trial's folder
+    and how its environment ``env`` differs from ``server_env``, the one the server was given
+    (:func:`.forked_environ.server_environment`), marshalled (the server runs hypermax's own
+    interpreter)."""
+    changed, unset = forked_environ.environment_change(server_env, env)
+    return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
 
 
 def _reseed() -> None:
@@ -385,26 +340,27 @@ def _exit_like_an_interpreter(code: int) -> int:
     return code
 
 
-def _reap(sock: socket.socket, running: set[int]) -> None:
-    """Report every trial that ended."""
+def _reap(running: set[int]) -> list[dict[str, Any]]:
+    """The report of every trial that ended."""
+    ended = []
     while running:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             running.clear()
-            return
+            break
         if pid == 0:
-            return
+            break
         running.discard(pid)
-        _send(
-            sock,
+        ended.append(
             {
                 "exit": pid,
                 "code": os.waitstatus_to_exitcode(status),
                 "maxrss_kib": usage.ru_maxrss,
                 "cpu": usage.ru_utime + usage.ru_stime,
-            },
+            }
         )
+    return ended
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -415,14 +371,48 @@ def _start_ticks(pid: int) -> int | None:
             stat = os.read(fd, 4096)
         finally:
             os.close(fd)
-        return int(stat[stat.rfind(b")") + 2 :].split()[19])
-    except (OSError, ValueError, IndexError):
+        # the 20th field after the command's ")", found without splitting them all (objects
+        # made: the pages they are on copied, while a spare shares them)
+        at = stat.rindex(b")") + 2
+        for _ in range(19):
+            at = stat.index(b" ", at) + 1
+        return int(stat[at : stat.index(b" ", at)])
+    except (OSError, ValueError):
         return None
 
 
-def _send(sock: socket.socket, message: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
-        sock.send(json.dumps(message).encode())
+def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
+    """One message, and the file descriptors that came with it (at most 3): what
+    ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
+    size = MAX_REQUEST
+    if _SIZE_BY_PEEKING:  # its size first: a buffer of MAX_REQUEST is a mapping made, unmapped
+        size = min(max(sock.recv_into(_PEEKED, 1, _socket.MSG_PEEK | _socket.MSG_TRUNC), 1), size)
+    data, ancillary, _, _ = sock.recvmsg(size, _FDS_SPACE)
+    fds = _fd_array(())
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, fds.tolist()
+
+
+def _fd_array(fds: Iterable[int]) -> array.array[int]:
+    return array.array("i", fds)
+
+
+#: where the first byte of a request is peeked at: Linux then tells the request's whole size
+_PEEKED = bytearray(1)
+_SIZE_BY_PEEKING = sys.platform.startswith("linux")
+#: room for the file descriptors of a request (its stdout, stderr and lifeline)
+_FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
+
+
+def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:
+    """``messages`` to hypermax, in order, marshalled: a packet of at most
+    :data:`MESSAGES_PER_PACKET` each (hypermax reads packets of up to 64 kB); none when there
+    are none."""
+    for at in range(0, len(messages), MESSAGES_PER_PACKET):
+        with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
+            sock.send(marshal.dumps(messages[at : at + MESSAGES_PER_PACKET]))
 
 
 def _quiet() -> None:

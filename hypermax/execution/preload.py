@@ -22,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import itertools
-import json
 import logging
+import marshal
 import os
 import queue
 import select
@@ -39,7 +39,7 @@ from typing import Any
 import psutil
 
 from hypermax import system_text
-from hypermax.execution import forkserver, procfs, protocol, spawn
+from hypermax.execution import forked_environ, forkserver, procfs, protocol, spawn
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -162,6 +162,15 @@ class PreloadLauncher(Launcher):
         return server
 
 
+def _messages(data: bytes) -> tuple[dict[str, Any], ...]:
+    """The messages of one packet of the server: dicts, marshalled (the server runs this
+    interpreter)."""
+    messages = marshal.loads(data)
+    if not isinstance(messages, tuple) or not all(isinstance(m, dict) for m in messages):
+        raise ValueError(f"not a packet of the trial server: {data[:80]!r}")
+    return messages
+
+
 def served_options(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     """The child bootstrap's options of a ``python_function`` trial's command; None for others."""
     if len(argv) > 3 and argv[1:3] == protocol.CHILD_ARGS:
@@ -215,7 +224,7 @@ class _Server:
             self.process = subprocess.Popen(
                 [*argv, str(theirs.fileno()), *options],
                 cwd=cwd,
-                env=system_text.os_environ(forkserver.server_environment(env)),
+                env=system_text.os_environ(forked_environ.server_environment(env)),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
@@ -232,6 +241,7 @@ class _Server:
             theirs.close()
             os.close(life_read)
         self.pid = self.process.pid
+        self._env = forked_environ.server_environment(env)  # what each request's env differs from
         self.alive = True
         self._boot_time = psutil.boot_time()
         self._lock = threading.Lock()
@@ -266,7 +276,7 @@ class _Server:
                 with contextlib.suppress(OSError):
                     first = self._sock.recv(65536)
                 break
-        message = json.loads(first) if first else {}
+        message = _messages(first)[0] if first else {}
         if "ready" not in message:
             output = self._output_so_far()  # close() closes the file it is in
             code = self.close()
@@ -291,16 +301,14 @@ class _Server:
         process ends with nothing known of how. Else, its process once the server answered.
         """
         replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        # the server reads the first line, and passes the second to the trial's process unread
-        payload = {"argv": list(request.argv), "env": request.env, "cwd": request.cwd}
-        body = json.dumps(payload).encode()
+        # the server reads the head, and passes the rest to the trial's process unread
+        body = forkserver.request_trial(self._env, request.env, request.cwd)
         with self._lock:
             if not self.alive:
                 raise _ServerGone
             trial = next(self._ids)
             spare = self._spare
-            to = {} if spare is None else {"to": spare[0]}
-            data = json.dumps({"id": trial, **to}).encode() + b"\n" + body
+            data = forkserver.request_head(trial, spare[0] if spare else None) + body
             fds = [request.stdout, request.stderr, request.lifeline]
             try:
                 socket.send_fds(self._sock, [data], fds)
@@ -358,7 +366,8 @@ class _Server:
                 data = b""
             if not data:
                 break
-            self._dispatch(json.loads(data))
+            for message in _messages(data):  # in the order they were written
+                self._dispatch(message)
         with self._lock:
             self.alive = False
             waiting, self._waiting = self._waiting, {}

@@ -395,6 +395,8 @@ def parse_result_line(line: str) -> dict[str, Any] | None:
     text = line.strip()
     if not text or text[0] not in "-+.0123456789{NnIi":
         return None
+    if text[0] != "{" and "_" in text:
+        return None  # "2_5" is a name (a run's, a file's), though Python's float() reads 25
     import json
 
     try:

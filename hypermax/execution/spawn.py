@@ -258,14 +258,24 @@ def _names_absent(part: str, values: dict[str, str]) -> bool:
 def _present(args: list[str], values: dict[str, str]) -> list[str]:
     """``args`` without the arguments that name a param the trial does not have, and without an
     option just before such an argument whose value it is (``--gamma``, ``-g``: a word that
-    starts with ``-``, holds no ``=`` nor placeholder, and is not a negative number)."""
+    starts with ``-``, holds no ``=`` nor placeholder, and is not a negative number). An
+    argument that is an option itself (``--gamma={k.gamma}``, ``-g{k.gamma}``) is no option's
+    value: a flag before it (``--fast``) stays."""
     kept: list[str] = []
     for part in args:
         if not _names_absent(part, values):
             kept.append(part)
-        elif kept and _bare_option(kept[-1]):
+        elif kept and _bare_option(kept[-1]) and not _an_option(part):
             kept.pop()
     return kept
+
+
+def _an_option(part: str) -> bool:
+    """Whether ``part`` is an option, with its value or without (``--gamma={k.gamma}``,
+    ``-g{k.gamma}``), not a value (``{k.gamma}``, ``-{shift}``, ``-1``)."""
+    if not part.startswith("-") or part in ("-", "--"):
+        return False
+    return part[1:2] not in ("{", ".") and not part[1:2].isdigit()
 
 
 def _bare_option(part: str) -> bool:

@@ -48,8 +48,10 @@ def _load_prctl() -> Callable[..., int] | None:
         class _Int(_ctypes._SimpleCData):  # ctypes.c_int
             _type_ = "i"
 
-        class _Function(_ctypes.CFuncPtr):  # what ctypes.CDLL(None, use_errno=True) makes
-            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        class _Function(_ctypes.CFuncPtr):  # what ctypes.CDLL(None) makes
+            # without FUNCFLAG_USE_ERRNO (its errno is never read): keeping ``errno`` aside
+            # for ``ctypes.get_errno`` makes objects, which costs a forked trial 20 page copies
+            _flags_ = _ctypes.FUNCFLAG_CDECL
             _restype_ = _Int
 
         program = _ctypes.dlopen(None)  # type: ignore[arg-type]  # None: the program itself
@@ -117,8 +119,19 @@ def _first_for_the_oom_killer() -> None:
         os.close(fd)
 
 
-def _arm_lifeline(fd: int, setsig: int) -> None:
-    """Have the kernel SIGKILL this process group when the pipe's last writer closes it."""
+def tie_to_lifeline(parent_pid: int, lifeline: int) -> bool:
+    """In a child that :func:`child_setup` already tied to ``parent_pid`` (without a lifeline):
+    arm ``lifeline`` too, and exit at once should the parent have died meanwhile. Returns
+    whether the kernel watches the pipe (else the caller watches it, :mod:`.child`)."""
+    armed = _F_SETSIG is not None and _arm_lifeline(lifeline, _F_SETSIG)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    return armed
+
+
+def _arm_lifeline(fd: int, setsig: int) -> bool:
+    """Have the kernel SIGKILL this process group when the pipe's last writer closes it;
+    whether that is armed."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpid())  # negative: the whole process group
         fcntl.fcntl(fd, setsig, _signal.SIGKILL)
@@ -126,4 +139,5 @@ def _arm_lifeline(fd: int, setsig: int) -> None:
     except OSError:
         # not fatal: the parent-death signal still holds, and the child bootstrap watches the
         # pipe from a thread when it finds it not armed
-        return
+        return False
+    return True

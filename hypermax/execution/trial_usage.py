@@ -32,7 +32,7 @@ class TrialUsage:
         self.peak_rss_mib = 0.0
         self.cpu_seconds = 0.0
         self.cpu_percent = 0.0
-        self.processes = 1
+        self.processes = 0  # none seen yet: the dashboard shows no memory nor CPU until then
         self.ram_strikes = 0
         self.over_in_grace: str | None = None  # why its kill cannot wait for the grace
         self.ram_at_kill: float | None = None  # MiB, when its kill began at its RAM limit

@@ -11,8 +11,10 @@ an enum as box plots), ``parallel.png`` (parallel coordinates of the best 20 % o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -89,8 +91,13 @@ def _draw(data: PlotData, out: Path) -> list[Path]:
     from hypermax.plots import charts
 
     out.mkdir(exist_ok=True)
-    for old in out.glob("param-*.png"):
-        old.unlink()  # params of an earlier spec must not linger
+    for left in out.glob(".*.png.tmp*"):  # of a hypermax plot killed as it drew
+        pid = left.name.rpartition(".tmp")[2]
+        with contextlib.suppress(ValueError, PermissionError, FileNotFoundError):
+            try:
+                os.kill(int(pid), 0)  # another plot, drawing now: its chart stays
+            except ProcessLookupError:
+                left.unlink()
     written = [
         charts.loss_history(data, out / "loss.png"),
         charts.importance_chart(data, out / "importance.png"),
@@ -100,7 +107,11 @@ def _draw(data: PlotData, out: Path) -> list[Path]:
     ]
     for name in data.drawn_params():
         written.append(charts.param_chart(data, name, out / f"param-{_file_name(name)}.png"))
-    return [path for path in written if path is not None]
+    drawn = [path for path in written if path is not None]
+    for old in out.glob("param-*.png"):
+        if old not in drawn:
+            old.unlink()  # params of an earlier spec (or no longer drawn) must not linger
+    return drawn
 
 
 #: bytes of a param's name kept in its chart's file name (a file name holds 255 at most)

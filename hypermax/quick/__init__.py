@@ -19,7 +19,7 @@ from typing import Any
 from hypermax.errors import EXIT_OK, UsageError, current_folder
 from hypermax.execution.spawn import helper_argv
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
-from hypermax.specfile.function import program_problem
+from hypermax.specfile.function import program_problem, script_problem
 
 __all__ = ["add_parser", "cmd_quick", "quick_spec"]
 
@@ -81,7 +81,10 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         raise UsageError(f'{ORIGIN}: --metric "{args.metric}": write NAME, NAME:min or NAME:max')
     metric, direction = goal
     program = args.trial_command[0]
-    if (problem := program_problem(program, Path.cwd(), {})) is not None:  # not a {placeholder}
+    problem = program_problem(program, Path.cwd(), {})  # None for a {placeholder}
+    if problem is None:  # python3 trian.py: found by the reader's spec as no script of its own
+        problem = script_problem(args.trial_command, Path.cwd())
+    if problem is not None:
         raise UsageError(f"{ORIGIN}: the command: {problem}")
     # hypermax's own package, whatever a trial's PYTHONPATH (the spec's folder first) holds: a
     # hypermax.py of the user's there does not stand in for it

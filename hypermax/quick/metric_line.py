@@ -13,8 +13,11 @@ Standard library only: every trial pays for what this imports.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +27,11 @@ from typing import IO
 from hypermax.execution import protocol
 
 USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
+#: the most read from COMMAND's output at once; and the size past which a line still open is
+#: read up to its last \r (a progress bar's, which rewrites it until it is done)
+OPEN_LINE_BYTES = 1 << 16
+#: the signals that stop a trial: they reach COMMAND, and the reader waits for it to end
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 #: how long the output is still read once COMMAND exited, when something it left running holds it
 DRAIN_SECONDS = 1.0
 #: a number as Python, numpy, R or Java print it: ``nan``, ``NaN``, ``inf``, ``-Infinity`` too,
@@ -32,6 +40,17 @@ _NUMBER = (
     r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?"
     r"|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?i:nan|inf(?:inity)?)"
 )
+
+
+#: a terminal escape sequence (a colouring logger's, a progress bar's), left out of a line as a
+#: terminal leaves it out of what it shows
+_ESCAPES = re.compile(protocol.ESCAPE_PATTERN.encode())
+
+
+def as_shown(line: bytes) -> bytes:
+    """``line`` as a terminal shows it: without its escape sequences (``\x1b[1mval_loss\x1b[0m:
+    \x1b[36m0.31\x1b[0m`` is ``val_loss: 0.31``)."""
+    return _ESCAPES.sub(b"", line) if b"\x1b" in line else line
 
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
@@ -63,7 +82,7 @@ def last_value(
     JSON object line holds as a number (``{"val_loss": 0.31, "epoch": 9}``); or None."""
     value = None
     for line in lines:
-        text = line.rstrip(b"\r\n")
+        text = as_shown(line.rstrip(b"\r\n"))
         found = pattern.findall(text)
         if found:
             value = float(found[-1].replace(b",", b""))
@@ -87,7 +106,10 @@ def _from_json(text: bytes, name: str, value: float | None) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``NAME -- COMMAND...`` (by default this process's arguments); COMMAND's exit code."""
+    """Run ``NAME -- COMMAND...``; COMMAND's exit code. Without ``argv``, as the program a
+    trial runs: this process's arguments, and the process is the trial's (see
+    :data:`STOPPING_SIGNALS`; a COMMAND ended by a signal ends it by the same)."""
+    program = argv is None
     if argv is None:
         argv = sys.argv[1:]
     if len(argv) < 3 or argv[1] != "--":
@@ -100,23 +122,51 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"hypermax quick: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
         return 127
+    # what stops COMMAND (the kill ladder's SIGTERM, sent to every process of the trial) does
+    # not end the reader first: COMMAND, cleaning up, still has its output passed on, where
+    # its print failed (BrokenPipeError) and its words were lost
+    for number in STOPPING_SIGNALS if program else ():
+        signal.signal(number, signal.SIG_IGN)
     assert child.stdout is not None and child.stderr is not None
     found: list[float] = []  # the last value given, in either stream
     missed: list[bytes] = []  # the last line that named it with no value read
     near = near_miss(name)
     lock = threading.Lock()
 
-    def pass_on(source: IO[bytes], to: IO[bytes]) -> None:
-        for line in source:
-            to.write(line)
+    def read(line: bytes) -> None:
+        value = last_value([line], pattern, name)
+        if value is not None:
+            with lock:
+                found[:] = [value]
+        elif near.search(as_shown(line)):
+            with lock:
+                missed[:] = [as_shown(line)]
+
+    def pass_on(source: io.BufferedReader, to: IO[bytes]) -> None:
+        """Pass ``source`` on as it comes, reading the metric from its lines: a progress bar's
+        line, rewritten with \\r and ended only once it is done, reaches the trial's log as
+        it is drawn (it was held until its end); past :data:`OPEN_LINE_BYTES` such a line is
+        read up to its last \\r, which the reader keeps no longer."""
+        parts: list[bytes] = []  # the line still open
+        size = 0
+        while chunk := source.read1(OPEN_LINE_BYTES):
+            to.write(chunk)
             to.flush()
-            value = last_value([line], pattern, name)
-            if value is not None:
-                with lock:
-                    found[:] = [value]
-            elif near.search(line):
-                with lock:
-                    missed[:] = [line]
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                parts.append(chunk[start : end + 1])
+                read(b"".join(parts))
+                parts, size, start = [], 0, end + 1
+            if start < len(chunk):
+                parts.append(chunk[start:])
+                size += len(chunk) - start
+                if size > OPEN_LINE_BYTES and b"\r" in parts[-1]:
+                    line = b"".join(parts)
+                    cut = line.rfind(b"\r") + 1
+                    read(line[:cut])
+                    parts, size = [line[cut:]], len(line) - cut
+        if parts:
+            read(b"".join(parts))
 
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
@@ -143,8 +193,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = protocol.dump_json({name: value})
         protocol.write_atomic(result_file, result, durable=False)
+    if code < 0 and program:
+        _end_by_signal(-code)
     return code if code >= 0 else 128 - code
 
 
+def _end_by_signal(number: int) -> None:
+    """End this process by the signal that ended COMMAND, so that hypermax tells the trial's
+    end as it tells an executable's (``ended by signal SIGSEGV``, the out-of-memory killer's
+    SIGKILL), not as ``exit code 139``; without a core dump of its own."""
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    with contextlib.suppress(ValueError, OSError):  # SIGKILL's cannot be set, nor need be
+        signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
+    with contextlib.suppress(ValueError, OSError):
+        os.kill(os.getpid(), number)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -128,9 +128,13 @@ def module_origin(name: str, folder: Path) -> Path | None:
 
 def _module_origin(name: str, folder: Path) -> Path | None:
     saved = list(sys.path)
+    try:
+        here = os.getcwd()
+    except FileNotFoundError:  # removed while a shell was in it: no path names it any more
+        here = ""
     # what a trial's process sees: the spec's folder, then the installed modules (not the
     # folder hypermax was started in)
-    sys.path[:] = [str(folder), *(p for p in saved if p not in ("", os.getcwd()))]
+    sys.path[:] = [str(folder), *(p for p in saved if p not in ("", here))]
     try:
         importlib.invalidate_caches()
         top, *rest = name.split(".")
@@ -290,6 +294,14 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
 def _script_problem(program: str, file: Path, path: str | None) -> str | None:
     why = first_line_problem(file, path)
     return None if why is None else f"{quoted(program)}: {why}"
+
+
+def script_problem(command: list[str], start: Path) -> str | None:
+    """Why the Python script that ``command`` runs cannot be found from ``start``, where it
+    starts (``hypermax quick``'s command, from the current folder), or None."""
+    return next(
+        (problem for _, problem in _script_problems(command, start, ".", ("command",), True)), None
+    )
 
 
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by

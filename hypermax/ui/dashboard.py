@@ -120,6 +120,26 @@ class TerminalScreen(urwid.display.raw.Screen):
         self.away = False
         return super().start(*args, **kwargs)
 
+    def get_cols_rows(self) -> tuple[int, int]:
+        """The terminal's size. A terminal that tells none (0 by 0: a serial console, a
+        container's terminal before it was given one) is taken as ``COLUMNS`` by ``LINES``,
+        else as 80 by 24, as ``shutil.get_terminal_size`` takes it: urwid drew nothing on it,
+        not even the line that says the search ended and how to leave."""
+        cols, rows = super().get_cols_rows()
+        if cols <= 0 or rows <= 0:
+            cols, rows = _size_from_environment("COLUMNS", 80), _size_from_environment("LINES", 24)
+            self.maxrow = rows
+        return cols, rows
+
+
+def _size_from_environment(name: str, default: int) -> int:
+    """The positive whole number the environment variable ``name`` holds, else ``default``."""
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
 
 # -- the session -----------------------------------------------------------------------------------
 class DashboardSession:

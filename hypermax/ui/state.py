@@ -286,6 +286,8 @@ class DashboardState:
         for tid in sorted(self.running):
             trial = self.running[tid]
             stats = self.live.get(tid)
+            if stats is not None and not stats.processes:
+                stats = None  # not looked at yet (or all gone): not "0 MiB  CPU 0%"
             rows.append(
                 RunningRow(
                     trial_id=tid,

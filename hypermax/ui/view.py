@@ -189,6 +189,7 @@ class DashboardView(urwid.WidgetWrap):
         self._ranked_version = -1
         self._ranked_at = -math.inf
         self._ranking_every = RANKING_SECONDS
+        self._ranked_any = False
         self.status = StatusBar()
         self.chart = ChartWidget(state)
         self.chart_panel = Panel("chart", "loss", self.chart)
@@ -250,7 +251,9 @@ class DashboardView(urwid.WidgetWrap):
 
     def _refresh_ranking(self) -> None:
         """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in,
-        and after a ranking that took long, ten times as long after it (``RANKING_SHARE``)."""
+        and after a ranking that took long, ten times as long after it (``RANKING_SHARE``): not
+        after the first one that ranked anything, whose time is mostly numpy's and scipy's
+        import (which held the panel at "0 so far" for seconds while trials finished)."""
         state = self.state
         now = state.clock()
         if state.finished_version == self._ranked_version:
@@ -259,7 +262,9 @@ class DashboardView(urwid.WidgetWrap):
             return
         self._ranked_version, self._ranked_at = state.finished_version, now
         ranking = state.param_ranking()
-        self._ranking_every = max(RANKING_SECONDS, (state.clock() - now) / RANKING_SHARE)
+        if self._ranked_any:  # the first ranking of any param also loads numpy and scipy, once
+            self._ranking_every = max(RANKING_SECONDS, (state.clock() - now) / RANKING_SHARE)
+        self._ranked_any = self._ranked_any or bool(ranking)
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
         self.params.set_title(f"params vs loss (Spearman, {trials_text(scored)})")
         short = self.trials.walker.short
