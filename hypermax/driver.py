@@ -180,6 +180,9 @@ class Driver:
         """
         search = self.spec.search
         self._clock.start()
+        # a resumed search a stop rule already ends (its loss threshold reached) runs nothing
+        # again, and says so from its first line
+        self._stop.check_rules(search, self._clock, self._record, 0, self._any_loss)
         self._emit(
             ev.SearchStarted(
                 name=search.name,
@@ -189,7 +192,7 @@ class Driver:
                 results_folder=self.folder.path,
                 history=tuple(self._record.trials.values()),
                 resumed=self._resumed,
-                unfinished=self._unfinished,
+                unfinished=0 if self._stop.reason is not None else self._unfinished,
                 timeout=search.timeout,
             )
         )

@@ -129,3 +129,23 @@ def test_a_warm_start_weighs_killed_and_stopped_trials_and_leaves_out_those_it_c
     assert [f.unusable for f in weighed][:3] == [None, None, None]
     assert weighed[3].unusable is not None and "acc" in weighed[3].unusable
     assert [f.unusable is None for f in plain] == [True, False, True, True, True]
+
+
+def test_a_resumed_search_past_its_loss_threshold_does_not_say_its_unfinished_trials_run_again(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    spec = write(tmp_path, "quad", loss_threshold=100.0)  # the first loss reaches it
+    assert run(capsys, spec)[0] == 0
+    journal = tmp_path / "out" / "quad" / "trials.jsonl"
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    started = next(r for r in records if r["event"] == "trial_started")
+    # as a crash leaves it: trial 1 reached the threshold, trial 2 had started
+    second = {**started, "id": 2}
+    journal.write_text(journal.read_text() + json.dumps(second) + "\n")
+    code, lines = run(capsys, spec)
+    assert code == 0
+    assert lines[1] == "resuming quad: 1 of 3 trials done", lines
+    assert "loss threshold" in "\n".join(lines)
+    ids = [json.loads(line).get("id") for line in journal.read_text().splitlines()]
+    assert ids.count(2) == 1  # it did not run again
