@@ -105,6 +105,13 @@ def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(["hypermax", *args], code, out.getvalue(), err.getvalue())
 
 
+def printed_by(code: str) -> list[str]:
+    """The words a fresh interpreter running ``code`` prints (what it imports, in a process of
+    its own, untouched by the modules the suite loaded)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 def run_hypermax_here(spec: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``hypermax run SPEC --no-ui EXTRA`` from the spec's folder, by :func:`run_cli_here`: a
     search whose trials run in their processes as always, the command itself in this one."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 import doctest
 import math
 import random
-import subprocess
-import sys
 
 import pytest
+from conftest import printed_by
 
 from hypermax import analysis
 from hypermax.analysis import ParamRelation, rank_params
@@ -110,8 +109,7 @@ def test_scipy_is_loaded_by_load_or_a_ranking_not_by_the_import():
         "import sys, hypermax.analysis as a; print('scipy' in sys.modules); a.load(); "
         "print('scipy.stats' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert printed_by(code) == ["False", "True"]
 
 
 def test_a_ranking_of_too_few_trials_loads_no_scipy():
@@ -123,8 +121,7 @@ def test_a_ranking_of_too_few_trials_loads_no_scipy():
         "a.rank_params([({'x': float(i)}, i) for i in range(5)]);"
         "print('scipy.stats' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "False", "True"]
+    assert printed_by(code) == ["[]", "False", "True"]
 
 
 def test_an_enum_whose_one_loss_is_huge_still_ranks_with_a_rho_that_is_not_negative():
