@@ -195,7 +195,7 @@ def test_a_ranking_of_params_that_took_long_waits_ten_times_as_long_for_the_next
     state.apply(started(iterations=40))
     for i in range(1, 7):
         run_trial(state, i, i / 10, params={"x": i / 10})
-    view = DashboardView(state)
+    view = DashboardView(state, ranking_clock=clock)  # its CPU time, as the clock says
     assert "Spearman, 6 trials" in screen(view, (160, 50))
     run_trial(state, 7, 0.7, params={"x": 0.7})
     clock.now += 2  # past a second, before ten times the 0.5 s the last ranking took

@@ -10,6 +10,7 @@ box widget, so tests render it with ``view.render((cols, rows))`` and press keys
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +179,14 @@ class DashboardView(urwid.WidgetWrap):
         actions: what keys ask of the search.
     """
 
-    def __init__(self, state: DashboardState, actions: Actions | None = None) -> None:
+    def __init__(
+        self,
+        state: DashboardState,
+        actions: Actions | None = None,
+        ranking_clock: Callable[[], float] = time.thread_time,
+    ) -> None:
         self.state = state
+        self._ranking_clock = ranking_clock  # what a ranking costs: this thread's CPU time
         self.actions = actions or Actions()
         self.note: str | None = None
         self.quitting = False
@@ -189,7 +196,6 @@ class DashboardView(urwid.WidgetWrap):
         self._ranked_version = -1
         self._ranked_at = -math.inf
         self._ranking_every = RANKING_SECONDS
-        self._ranked_any = False
         self.status = StatusBar()
         self.chart = ChartWidget(state)
         self.chart_panel = Panel("chart", "loss", self.chart)
@@ -251,9 +257,10 @@ class DashboardView(urwid.WidgetWrap):
 
     def _refresh_ranking(self) -> None:
         """The params ranking, recomputed at most every ``RANKING_SECONDS`` while trials pour in,
-        and after a ranking that took long, ten times as long after it (``RANKING_SHARE``): not
-        after the first one that ranked anything, whose time is mostly numpy's and scipy's
-        import (which held the panel at "0 so far" for seconds while trials finished)."""
+        and after a ranking that took long, ten times as long after it (``RANKING_SHARE``). How
+        long is this thread's CPU time, not the wall clock's: on a busy machine (or while the
+        search's thread held the interpreter) a ranking of a few params took seconds by the
+        clock, and held the panel at "0 so far" ten times as long while trials finished."""
         state = self.state
         now = state.clock()
         if state.finished_version == self._ranked_version:
@@ -261,10 +268,10 @@ class DashboardView(urwid.WidgetWrap):
         if now - self._ranked_at < self._ranking_every and not state.ended:
             return
         self._ranked_version, self._ranked_at = state.finished_version, now
+        began = self._ranking_clock()
         ranking = state.param_ranking()
-        if self._ranked_any:  # the first ranking of any param also loads numpy and scipy, once
-            self._ranking_every = max(RANKING_SECONDS, (state.clock() - now) / RANKING_SHARE)
-        self._ranked_any = self._ranked_any or bool(ranking)
+        spent = self._ranking_clock() - began
+        self._ranking_every = max(RANKING_SECONDS, spent / RANKING_SHARE)
         scored = sum(1 for t in state.finished.values() if t.loss is not None)
         self.params.set_title(f"params vs loss (Spearman, {trials_text(scored)})")
         short = self.trials.walker.short
