@@ -5,7 +5,8 @@
 the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
 initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
-(one packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
+(one packet, with the trial's stdout, stderr, lifeline and result socket fds passed over
+``SCM_RIGHTS``)
 becomes one trial. A request is a head of :data:`HEAD_SIZE` bytes, what the server reads (the
 request's id, and the pid of the spare it is meant for, or 0), then the trial's folder and how
 its environment differs from the server's, marshalled (:func:`request_trial`), which the server
@@ -240,7 +241,7 @@ class _Server:
             self.fork_spare()
         spare, self.spare = self.spare, None
         try:
-            if len(fds) != 3:
+            if len(fds) != _TRIAL_FDS:
                 raise OSError("the trial's pipes did not arrive")
             if not trial:
                 raise OSError("the request holds no trial")
@@ -277,10 +278,11 @@ class _Server:
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
         channel.close()
-        if not message or len(fds) != 3:
+        if not message or len(fds) != _TRIAL_FDS:
             return 0
         request = marshal.loads(message)
-        stdout, stderr, lifeline = fds
+        stdout, stderr, lifeline, result = fds
+        os.set_inheritable(result, False)  # the trial's alone: no program it runs gets it
         armed = tether.tie_to_lifeline(self.pid, lifeline)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
@@ -294,7 +296,8 @@ class _Server:
         sys.argv = self.argv
         if not armed:
             child.watch_lifeline(lifeline)
-        code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
+        # its peak: _reap reports it; its result: to hypermax over ``result``, when small
+        code = child.run_trial(lambda: self.function, leave_peak=False, result_socket=result)
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
 
@@ -382,7 +385,7 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
-    """One message, and the file descriptors that came with it (at most 3): what
+    """One message, and the file descriptors that came with it (at most 4): what
     ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
     size = MAX_REQUEST
     if _SIZE_BY_PEEKING:  # its size first: a buffer of MAX_REQUEST is a mapping made, unmapped
@@ -402,8 +405,10 @@ def _fd_array(fds: Iterable[int]) -> array.array[int]:
 #: where the first byte of a request is peeked at: Linux then tells the request's whole size
 _PEEKED = bytearray(1)
 _SIZE_BY_PEEKING = sys.platform.startswith("linux")
-#: room for the file descriptors of a request (its stdout, stderr and lifeline)
-_FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
+#: the file descriptors of a request: the trial's stdout, stderr, lifeline and result socket
+_TRIAL_FDS = 4
+#: room for them
+_FDS_SPACE = _socket.CMSG_SPACE(_TRIAL_FDS * array.array("i").itemsize)
 
 
 def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:
