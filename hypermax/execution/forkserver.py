@@ -24,17 +24,19 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
-``wait4`` a process that is not its child. Messages to hypermax are dicts, a tuple of them per
-packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost the
-server the objects that its Python code makes, and a copy of each page they are on while a
-spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p,
-"start": ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or
-``{"id": n, "error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}``
-per trial. ``ready`` and each reply also name the spare forked since (``"spare": p,
-"spare_start": ticks``): the process the next request goes to, so hypermax need not wait for
-that reply. Nobody waits for the reply to a request that a spare took: it goes with the next
-message (most often the end of that very trial: one packet, one wake-up of hypermax's reader),
-or alone :data:`HOLD_REPLIES_MS` later; replies come in the order of the requests.
+``wait4`` a process that is not its child. The trial's result does not pass through the server: a
+small one goes straight to hypermax on the result socket of the request (its fourth fd), so that it
+outlives a server that dies after the function returned. Messages to hypermax are dicts, a tuple of
+them per packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost
+the server the objects that its Python code makes, and a copy of each page they are on while a
+spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start":
+ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n,
+"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
+``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start": ticks``):
+the process the next request goes to, so hypermax need not wait for that reply. Nobody waits for
+the reply to a request that a spare took: it goes with the next message (most often the end of that
+very trial: one packet, one wake-up of hypermax's reader), or alone :data:`HOLD_REPLIES_MS` later;
+replies come in the order of the requests.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
 freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
 collection in a trial writes to those pages, which the fork shares.
