@@ -8,27 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import FAKES
+from fake_trials.helpers import grid_over_case
 
-import hypermax
 from hypermax.execution.trial_files import RESULT_FILE
 
 
 def _search(tmp_path: Path, name: str, cases: list[str], **function: Any) -> dict[str, dict]:
     """The trials of a grid over ``case`` of ``forked_results.<name>``, by case."""
-    spec = {
-        "hyperparameters": {"type": "object", "properties": {"case": {"enum": cases}}},
-        "function": {
-            "type": "python_function",
-            "src": str(FAKES / "forked_results.py"),
-            "name": name,
-            **function,
-        },
-        "search": {"name": name, "method": "grid", "max_initial_failures": 0},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    result = hypermax.optimize(spec)
-    return {trial["params"]["case"]: trial for trial in result.trials}
+    return grid_over_case(tmp_path, "forked_results.py", name, cases, **function)
 
 
 def _result_file(tmp_path: Path, name: str, trial: dict) -> Path:
