@@ -11,12 +11,14 @@ the server's CPU time and minor page faults (its copies of the pages it writes w
 shares them), and the same for its trials together (the server's reaped children, from
 ``/proc/<server>/stat``). Page faults hardly move with the machine's load; CPU times do. Also
 speaks the protocol of the code before requests were marshalled (one line of JSON, then the
-trial's), so that an install of that code can be measured the same way.
+trial's), and of the code before a trial's result came over a socket of its own (three fds with a
+request), so that an install of that code can be measured the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import marshal
 import os
@@ -140,16 +142,36 @@ class _Driver:
         else:
             head = forkserver.request_head(n, spare)
             data = head + forkserver.request_trial(self.server_env, env, str(trial_dir))
-        socket.send_fds(sock, [data], [self.devnull, self.devnull, self.lifeline])
+        fds = [self.devnull, self.devnull, self.lifeline]
+        result = None  # the trial's result socket, as hypermax gives it: where a small one goes
+        if _RESULT_SOCKET:
+            result, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            fds.append(theirs.fileno())
+        try:
+            socket.send_fds(sock, [data], fds)
+        finally:
+            if result is not None:
+                theirs.close()
         ended = False
         while not ended:
             for message in _messages(sock.recv(65536)):
                 if "id" in message:
                     spare = message.get("spare")
                 ended = ended or "exit" in message
-        if not (trial_dir / "result.json").exists():
+        sent = b""
+        if result is not None:
+            result.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                sent = result.recv(65536)
+            result.close()
+        if not sent and not (trial_dir / "result.json").exists():
             raise SystemExit(f"trial {n} wrote no result")
         return spare
+
+
+#: the server of the install measured takes a fourth fd with each request: the trial's socket
+#: for its result (a small one goes there rather than to a file)
+_RESULT_SOCKET = hasattr(protocol, "RESULT_PACKET_MAX")
 
 
 def main() -> None:

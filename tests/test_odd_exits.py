@@ -8,26 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_trials.helpers import FAKES
-
-import hypermax
+from fake_trials.helpers import grid_over_case
 
 
 def _search(tmp_path: Path, name: str, cases: list[str], **function: Any) -> dict[str, dict]:
     """The trials of a grid over ``case`` of ``odd_exits.<name>``, by case."""
-    spec = {
-        "hyperparameters": {"type": "object", "properties": {"case": {"enum": cases}}},
-        "function": {
-            "type": "python_function",
-            "src": str(FAKES / "odd_exits.py"),
-            "name": name,
-            **function,
-        },
-        "search": {"name": name, "method": "grid", "max_initial_failures": 0},
-        "results": {"directory": str(tmp_path / "results")},
-    }
-    result = hypermax.optimize(spec)
-    return {trial["params"]["case"]: trial for trial in result.trials}
+    return grid_over_case(tmp_path, "odd_exits.py", name, cases, **function)
 
 
 @pytest.mark.parametrize("preload", [True, False])

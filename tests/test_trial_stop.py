@@ -14,6 +14,7 @@ from runner_contract import stoppable
 
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
+from hypermax.execution.preload import PreloadLauncher
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun
 from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS, stop_wait
@@ -27,6 +28,15 @@ UP_TIMEOUT = 30.0
 @pytest.fixture
 def host() -> Iterator[TrialHost]:
     host = TrialHost(Limits())
+    yield host
+    host.close()
+
+
+@pytest.fixture
+def preloaded_host(tmp_path: Path) -> Iterator[TrialHost]:
+    """A host whose trials are forked from a preload server (their small result comes over a
+    socket, not in a file)."""
+    host = TrialHost(Limits(), PreloadLauncher(str(tmp_path)))
     yield host
     host.close()
 
@@ -50,6 +60,17 @@ def test_a_function_that_returned_before_its_next_report_ran_to_its_end(host, tm
     assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.25}
     assert outcome.exit_code == 0
     assert_none_alive(marker)
+
+
+def test_a_forked_function_that_returned_before_its_next_report_ran_to_its_end(
+    preloaded_host, tmp_path, marker
+):
+    run = start(preloaded_host, tmp_path, marker, "report_once_then_return_on_go")
+    run.stop(KillReason.EARLY_STOP)
+    (run.trial_dir / "go").write_text("")
+    outcome = run.finish()
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.25}
+    assert not (run.trial_dir / ".hypermax_result.json").exists()  # it was sent
 
 
 def test_a_function_that_swallows_the_stop_is_stopped_and_its_return_value_dropped(

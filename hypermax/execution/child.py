@@ -296,7 +296,9 @@ def add_search_path(options: dict[str, str]) -> None:
     sys.path.insert(0, os.path.abspath(options.get("path", ".")))
 
 
-def run_trial(load: Callable[[], Callable[..., Any]], leave_peak: bool = True) -> int:
+def run_trial(
+    load: Callable[[], Callable[..., Any]], leave_peak: bool = True, result_socket: int = -1
+) -> int:
     """One trial in this process: params in, the function called, its result (or error) out.
 
     ``load`` gives the trial function: a fresh process imports it here, a trial forked from a
@@ -311,11 +313,15 @@ def run_trial(load: Callable[[], Callable[..., Any]], leave_peak: bool = True) -
     ``leave_peak``: leave the process's peak RSS beside the result (:data:`~.protocol.PEAK_FILE`)
     for hypermax, which cannot always tell it otherwise; a forked trial's server reads it from
     the trial's reaping, and the trial makes no file for it.
+
+    ``result_socket``: a forked trial's socket to hypermax (a ``SOCK_SEQPACKET`` fd, -1: none);
+    a result of up to :data:`~.protocol.RESULT_PACKET_MAX` bytes goes there as one packet, and
+    no result file is made; a larger one, or one the socket does not take, goes to the file.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     protocol.keep_report_stream()
     try:
-        code = _run_trial(load, result_file)
+        code = _run_trial(load, _Destination(result_file, result_socket))
     finally:
         if leave_peak:
             _leave_peak(os.path.dirname(result_file))
@@ -350,7 +356,7 @@ GENERATOR_REASON = (
 )
 
 
-def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
+def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
@@ -363,7 +369,7 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
             value = asyncio.run(value)
         if type(value) not in _PLAIN and isinstance(value, Generator | AsyncGenerator):  # yields
             error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
-            return _write_result(result_file, error) or 1
+            return _write_result(to, error) or 1
     except protocol.TrialStopped:
         flush(sys.stdout)
         return 0
@@ -373,18 +379,18 @@ def _run_trial(load: Callable[[], Callable[..., Any]], result_file: str) -> int:
     except BaseException as exc:
         _log_traceback()
         error = _result_text({protocol.ERROR_KEY: error_reason(exc)})
-        return _write_result(result_file, error) or 1
+        return _write_result(to, error) or 1
     if not protocol.stopped_at_a_report():
         try:
             text = _result_text(value)
         except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
             reason = f"the result cannot be written as JSON: {error_reason(exc)}"
-            return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
+            return _write_result(to, _result_text({protocol.ERROR_KEY: reason})) or 1
         except Exception as exc:  # a value's own __repr__, __float__ or item() raised
             _log_traceback()
             reason = f"the result cannot be written as JSON: {error_reason(exc)}"
-            return _write_result(result_file, _result_text({protocol.ERROR_KEY: reason})) or 1
-        code = _write_result(result_file, text)
+            return _write_result(to, _result_text({protocol.ERROR_KEY: reason})) or 1
+        code = _write_result(to, text)
         if code:
             return code
     flush(sys.stdout)
@@ -441,11 +447,32 @@ def _writable(stream: Any) -> Any:
     return stream
 
 
-def _write_result(path: str, text: str) -> int:
-    """Write the result file: 0, or :data:`~.protocol.NO_SPACE_EXIT` when the disk is full.
+class _Destination:
+    """Where the trial's result goes: the result file's path, and the socket to hypermax a
+    forked trial has (-1: none)."""
 
-    A function that removed its own folder (its working folder: "clean up everything") still
+    def __init__(self, path: str, sock: int) -> None:
+        self.path = path
+        self.sock = sock
+
+
+def _write_result(to: _Destination, text: str) -> int:
+    """Send the result to hypermax, or write the result file: 0, or
+    :data:`~.protocol.NO_SPACE_EXIT` when the disk is full.
+
+    A small result goes over the socket (one packet: hypermax reads it whole or not at all);
+    should it not go (the function closed every fd), the file is written as without one. A
+    function that removed its own folder (its working folder: "clean up everything") still
     has its result kept: the folder is made again."""
+    if to.sock >= 0:
+        data = text.encode("utf-8", "backslashreplace")  # as the file holds it
+        if len(data) <= protocol.RESULT_PACKET_MAX:
+            try:
+                os.write(to.sock, data)
+                return 0
+            except OSError:
+                pass  # the file, then
+    path = to.path
     try:
         try:
             protocol.write_atomic(path, text, durable=False)

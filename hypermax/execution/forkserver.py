@@ -5,7 +5,8 @@
 the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
 initialised, no GNU OpenMP thread pool started), says
 ``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
-(one packet, with the trial's stdout, stderr and lifeline fds passed over ``SCM_RIGHTS``)
+(one packet, with the trial's stdout, stderr, lifeline and result socket fds passed over
+``SCM_RIGHTS``)
 becomes one trial. A request is a head of :data:`HEAD_SIZE` bytes, what the server reads (the
 request's id, and the pid of the spare it is meant for, or 0), then the trial's folder and how
 its environment differs from the server's, marshalled (:func:`request_trial`), which the server
@@ -23,17 +24,19 @@ leftover sweep look for them), reseeds the random generators the server loaded, 
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
-``wait4`` a process that is not its child. Messages to hypermax are dicts, a tuple of them per
-packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost the
-server the objects that its Python code makes, and a copy of each page they are on while a
-spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p,
-"start": ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or
-``{"id": n, "error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}``
-per trial. ``ready`` and each reply also name the spare forked since (``"spare": p,
-"spare_start": ticks``): the process the next request goes to, so hypermax need not wait for
-that reply. Nobody waits for the reply to a request that a spare took: it goes with the next
-message (most often the end of that very trial: one packet, one wake-up of hypermax's reader),
-or alone :data:`HOLD_REPLIES_MS` later; replies come in the order of the requests.
+``wait4`` a process that is not its child. The trial's result does not pass through the server: a
+small one goes straight to hypermax on the result socket of the request (its fourth fd), so that it
+outlives a server that dies after the function returned. Messages to hypermax are dicts, a tuple of
+them per packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost
+the server the objects that its Python code makes, and a copy of each page they are on while a
+spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start":
+ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n,
+"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
+``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start": ticks``):
+the process the next request goes to, so hypermax need not wait for that reply. Nobody waits for
+the reply to a request that a spare took: it goes with the next message (most often the end of that
+very trial: one packet, one wake-up of hypermax's reader), or alone :data:`HOLD_REPLIES_MS` later;
+replies come in the order of the requests.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
 freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
 collection in a trial writes to those pages, which the fork shares.
@@ -240,7 +243,7 @@ class _Server:
             self.fork_spare()
         spare, self.spare = self.spare, None
         try:
-            if len(fds) != 3:
+            if len(fds) != _TRIAL_FDS:
                 raise OSError("the trial's pipes did not arrive")
             if not trial:
                 raise OSError("the request holds no trial")
@@ -277,10 +280,11 @@ class _Server:
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
         channel.close()
-        if not message or len(fds) != 3:
+        if not message or len(fds) != _TRIAL_FDS:
             return 0
         request = marshal.loads(message)
-        stdout, stderr, lifeline = fds
+        stdout, stderr, lifeline, result = fds
+        os.set_inheritable(result, False)  # the trial's alone: no program it runs gets it
         armed = tether.tie_to_lifeline(self.pid, lifeline)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2)):
             os.dup2(fd, target)
@@ -294,7 +298,8 @@ class _Server:
         sys.argv = self.argv
         if not armed:
             child.watch_lifeline(lifeline)
-        code = child.run_trial(lambda: self.function, leave_peak=False)  # _reap reports it
+        # its peak: _reap reports it; its result: to hypermax over ``result``, when small
+        code = child.run_trial(lambda: self.function, leave_peak=False, result_socket=result)
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
 
@@ -382,7 +387,7 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
-    """One message, and the file descriptors that came with it (at most 3): what
+    """One message, and the file descriptors that came with it (at most 4): what
     ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
     size = MAX_REQUEST
     if _SIZE_BY_PEEKING:  # its size first: a buffer of MAX_REQUEST is a mapping made, unmapped
@@ -402,8 +407,10 @@ def _fd_array(fds: Iterable[int]) -> array.array[int]:
 #: where the first byte of a request is peeked at: Linux then tells the request's whole size
 _PEEKED = bytearray(1)
 _SIZE_BY_PEEKING = sys.platform.startswith("linux")
-#: room for the file descriptors of a request (its stdout, stderr and lifeline)
-_FDS_SPACE = _socket.CMSG_SPACE(3 * array.array("i").itemsize)
+#: the file descriptors of a request: the trial's stdout, stderr, lifeline and result socket
+_TRIAL_FDS = 4
+#: room for them
+_FDS_SPACE = _socket.CMSG_SPACE(_TRIAL_FDS * array.array("i").itemsize)
 
 
 def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:

@@ -61,12 +61,15 @@ class ExitStatus:
     ``exit_code`` is negative for a signal (``-9``: SIGKILL); ``peak_rss_mib`` is the process's
     own high-water mark and ``cpu_seconds`` its user plus system time. ``lost`` says, when the
     launcher knows nothing of how the process ended, why (the server that reaped it died).
+    ``result``: the result (its JSON) the trial sent its launcher instead of writing its result
+    file (see :meth:`LaunchedProcess.sent_result`).
     """
 
     exit_code: int | None = None
     peak_rss_mib: float | None = None
     cpu_seconds: float | None = None
     lost: str | None = None
+    result: bytes | None = None
 
 
 class LaunchError(Exception):
@@ -102,6 +105,12 @@ class LaunchedProcess(ABC):
     @abstractmethod
     def wait(self) -> ExitStatus:
         """Block until the process ended; how it ended. Called once, from one thread."""
+
+    def sent_result(self) -> bytes | None:
+        """The result (its JSON) the trial has sent its launcher so far, rather than writing
+        its result file (a forked ``python_function`` trial sends a small one); None when it
+        sent none. Any thread may ask, at any time; it never waits."""
+        return None
 
 
 class Launcher(ABC):

@@ -48,6 +48,8 @@ class Ending:
     returned_before_the_kill: bool = False
     #: why an executable's stdout gave no result, when it is not that nothing parsed as one
     stdout_problem: str = ""
+    #: the result (its JSON) the trial sent its launcher instead of writing the result file
+    sent_result: bytes | None = None
 
 
 def trial_outcome(ending: Ending) -> Outcome:
@@ -70,7 +72,11 @@ def trial_outcome(ending: Ending) -> Outcome:
     if ending.kill is not None and not _returned_before_the_stop(ending):
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(
-        ending.result_file, ending.stdout_result, ending.function_type, ending.stdout_problem
+        ending.result_file,
+        ending.stdout_result,
+        ending.function_type,
+        ending.stdout_problem,
+        ending.sent_result,
     )
     if result is not None and protocol.ERROR_KEY in result:
         reason = reason_line(str(result[protocol.ERROR_KEY]), 300)
@@ -123,7 +129,8 @@ def _returned_before_the_stop(ending: Ending) -> bool:
         return False
     if ending.kill[0] is not KillReason.EARLY_STOP:
         return ending.returned_before_the_kill
-    return ending.exit_code == 0 and os.path.exists(ending.result_file)
+    returned = ending.sent_result is not None or os.path.exists(ending.result_file)
+    return ending.exit_code == 0 and returned
 
 
 def _killed(
@@ -151,16 +158,18 @@ def read_result(
     stdout_result: dict[str, Any] | None,
     function_type: str,
     stdout_problem: str = "",
+    sent: bytes | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """The result file if the trial wrote one, else, for an executable, the last result line of
-    its stdout (a ``python_function``'s result is what it returned: its bootstrap writes the
-    file, so without one the function never returned, whatever it printed).
+    """The result the trial ``sent`` its launcher (a forked trial's, when small), else the
+    result file if the trial wrote one, else, for an executable, the last result line of its
+    stdout (a ``python_function``'s result is what it returned: its bootstrap sends it or
+    writes the file, so without either the function never returned, whatever it printed).
 
     Returns:
         (result, "") or (None, why there is none).
     """
     try:
-        data = read_left_file(result_file, RESULT_FILE_CAP_BYTES)
+        data = sent if sent is not None else read_left_file(result_file, RESULT_FILE_CAP_BYTES)
     except LeftFileError as exc:
         if exc.size is None:
             return None, f"the result file {exc}"

@@ -20,6 +20,7 @@ recorded ``interrupted``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import itertools
 import logging
@@ -183,21 +184,45 @@ class _TooLarge(Exception):
 
 
 class _Forked(LaunchedProcess):
-    """A trial forked by the server; the server reports how it ended."""
+    """A trial forked by the server; the server reports how it ended, the trial itself sends
+    its result (when small) over a socket of its own: a result sent before the server died
+    counts, as one written to the file does."""
 
     def __init__(self, pid: int, create_time: float) -> None:
         super().__init__(pid, create_time)
         self._ended = threading.Event()
         self._status = ExitStatus()
+        self._channel: socket.socket | None = None  # hypermax's end of the trial's socket
+        self._result: bytes | None = None
+        self._result_lock = threading.Lock()
 
     def end(self, status: ExitStatus) -> None:
         self._status = status
         self._ended.set()
 
+    def hear_result(self, channel: socket.socket) -> None:
+        """``channel``: hypermax's end (non-blocking) of the socket the trial sends its result
+        on."""
+        self._channel = channel
+
+    def sent_result(self) -> bytes | None:
+        """The result the trial sent (one packet, read whole), or None: not sent (yet)."""
+        with self._result_lock:
+            if self._result is None and self._channel is not None:
+                with contextlib.suppress(OSError):  # BlockingIOError: nothing sent yet
+                    self._result = self._channel.recv(protocol.RESULT_PACKET_MAX + 1) or None
+            return self._result
+
     def wait(self) -> ExitStatus:
-        """Block until the server reaped the trial (all None if the server died first)."""
+        """Block until the server reaped the trial (all None if the server died first); the
+        result it sent goes with how it ended."""
         self._ended.wait()
-        return self._status
+        result = self.sent_result()
+        with self._result_lock:
+            channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+        return self._status if result is None else dataclasses.replace(self._status, result=result)
 
 
 class _Server:
@@ -293,7 +318,25 @@ class _Server:
         return b""
 
     def fork(self, request: LaunchRequest) -> _Forked:
-        """Have the server fork the trial; its process.
+        """Have the server fork the trial; its process, which hears the result the trial sends
+        on a socket that goes with the request (:func:`.child.run_trial`)."""
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except OSError as exc:
+            raise LaunchError(f"cannot start the trial: {exc}") from exc
+        ours.setblocking(False)
+        try:
+            process = self._fork(request, theirs.fileno())
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        process.hear_result(ours)
+        return process
+
+    def _fork(self, request: LaunchRequest, result_socket: int) -> _Forked:
+        """Have the server fork the trial, with ``result_socket`` for its result; its process.
 
         When the server named its spare (the process the request goes to) in its last reply,
         and no request went since, the trial's process is that spare, known without waiting
@@ -309,7 +352,7 @@ class _Server:
             trial = next(self._ids)
             spare = self._spare
             data = forkserver.request_head(trial, spare[0] if spare else None) + body
-            fds = [request.stdout, request.stderr, request.lifeline]
+            fds = [request.stdout, request.stderr, request.lifeline, result_socket]
             try:
                 socket.send_fds(self._sock, [data], fds)
             except OSError as exc:

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 ESCAPE_PATTERN = r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)"
 PARAMS_FILE_ENV = "HYPERMAX_PARAMS_FILE"
 RESULT_FILE_ENV = "HYPERMAX_RESULT_FILE"
+#: the largest result (its JSON, in bytes) a forked ``python_function`` trial sends hypermax
+#: over the socket its request gave it, rather than writing the result file: a file's inode
+#: costs such a trial more than anything else it does once its function returned
+RESULT_PACKET_MAX = 32 * 1024
 #: beside the result file: the peak RSS (kB) a ``python_function`` trial's process reached by
 #: the time its function ended, which ``wait4`` cannot tell of a process that started as
 #: hypermax's (its ``ru_maxrss`` is hypermax's high-water mark, when that is higher)

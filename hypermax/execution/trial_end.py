@@ -28,17 +28,23 @@ class TrialEnd:
         self.exit_code: int | None = None
         self.problem: str | None = None  # why the trial failed, when no process can tell
         self.lost: str | None = None  # why how it ended is not known, when it is not
+        self.sent_result: bytes | None = None  # the result it sent its launcher, if it did
         self.oom_kills: int | None = None  # the out-of-memory killer's count as it started
 
     def note_exit_outlasted_the_wait(
-        self, function: FunctionSpec, result_file: Path, note: Callable[[str], None]
+        self,
+        function: FunctionSpec,
+        result_file: Path,
+        note: Callable[[str], None],
+        sent_result: bytes | None = None,
     ) -> None:
-        """Say in its log why a function that returned ended by SIGALRM (as its bootstrap's
-        handler says it, when it runs)."""
+        """Say in its log why a function that returned (it wrote ``result_file``, or sent its
+        launcher ``sent_result``) ended by SIGALRM (as its bootstrap's handler says it, when it
+        runs)."""
         if self.exit_code != -signal.SIGALRM:  # one look at its folder only then
             return
         # (os.path: a folder the trial made unreadable raises nothing here)
-        returned = os.path.exists(result_file)
+        returned = sent_result is not None or os.path.exists(result_file)
         if exit_outlasted_the_wait(function.type, self.exit_code, returned):
             note(
                 f"the function returned, but its process had not ended {function.kill_grace:g}"

@@ -268,8 +268,7 @@ class TrialRun:
                 self._asking = early and cooperative
                 # before any signal: a result already there is the function's own, not one it
                 # made in answer to the kill (a SIGTERM handler that returns or exits)
-                # (os.path: a folder the trial made unreadable raised here, and no kill came)
-                self._returned_first = cooperative and os.path.exists(self.files.result_file)
+                self._returned_first = cooperative and self._returned()
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
@@ -352,7 +351,7 @@ class TrialRun:
                 if exited is not None:
                     exited()
                 self.end.note_exit_outlasted_the_wait(
-                    self.function, self.files.result_file, self._note
+                    self.function, self.files.result_file, self._note, status.result
                 )
                 self.usage.take_peak(status.peak_rss_mib, self.function.type, self.files)
                 last = self.host.watchdog.sample(self.key)
@@ -388,6 +387,13 @@ class TrialRun:
             self.outcome = self.end.conclude(self.trial_id, self.usage, self._ending)
         return self.outcome
 
+    def _returned(self) -> bool:
+        """Whether the trial's function returned (or raised): its result was sent, or written
+        (os.path: a folder the trial made unreadable raises nothing here)."""
+        process = self._process
+        sent = process is not None and process.sent_result() is not None
+        return sent or os.path.exists(self.files.result_file)
+
     def _left_nothing(self, last: TreeSample | None) -> bool:
         """Whether the look at the tree once its main process was reaped (``last``) leaves
         nothing for its kill ladder to find: no kill under way, no member alive, and no
@@ -408,6 +414,7 @@ class TrialRun:
         self._gone.set()
         self.end.exit_code = status.exit_code
         self.end.lost = status.lost
+        self.end.sent_result = status.result
         if status.cpu_seconds is not None:
             self.usage.cpu_seconds = max(self.usage.cpu_seconds, status.cpu_seconds)
         return status
@@ -440,6 +447,7 @@ class TrialRun:
             oom_killed=self.end.oom_killed(self._kill),
             lost=self.end.lost,
             returned_before_the_kill=self._returned_first,
+            sent_result=self.end.sent_result,
             **common,
         )
 

@@ -162,6 +162,23 @@ def by_param(folder: Path, name: str) -> dict[Any, dict[str, Any]]:
     return {params[i]: r for i, r in finished(folder).items()}
 
 
+def grid_over_case(
+    tmp_path: Path, src: str, name: str, cases: list[str], **function: Any
+) -> dict[str, dict[str, Any]]:
+    """The trials of a grid search (``hypermax.optimize``) over ``case`` of the function
+    ``name`` of the fake trial file ``src``, by case; results under ``tmp_path/results``."""
+    import hypermax
+
+    spec = {
+        "hyperparameters": {"type": "object", "properties": {"case": {"enum": cases}}},
+        "function": {"type": "python_function", "src": str(FAKES / src), "name": name, **function},
+        "search": {"name": name, "method": "grid", "max_initial_failures": 0},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    result = hypermax.optimize(spec)
+    return {trial["params"]["case"]: trial for trial in result.trials}
+
+
 def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll ``check`` every 20 ms until it returns something true; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
