@@ -84,8 +84,9 @@ class Journal:
     def _follow_path(self) -> None:
         """When the journal's path no longer names the file open here (deleted, or replaced by
         an editor, while the search ran), append to the file there from now on: a deleted one is
-        written there again first, from the file still open here, so that no record is lost.
-        When that cannot be done (its folder is gone too), appending goes on where it did."""
+        written there again first, from the file still open here, so that no record is lost (in
+        its folder made again, when the whole results folder was deleted). When that cannot be
+        done, appending goes on where it did, and it is tried again at the next append."""
         if not self._follows:
             return
         there: tuple[int, int] | None
@@ -100,6 +101,7 @@ class Journal:
         what = "deleted" if there is None else "replaced (edited?)"
         try:
             if there is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)  # the results folder too
                 _copy_out(self._file.fileno(), self.path)
             seal_torn_tail(self.path)
             new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
