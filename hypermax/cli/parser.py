@@ -206,6 +206,37 @@ def normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+#: words other tools take for a command, and hypermax's command that does that
+_OTHER_TOOLS_WORDS = {
+    "new": "init",
+    "create": "init",
+    "check": "validate",
+    "continue": "resume",
+    "status": "show",
+    "help": "--help",
+}
+
+
+def mistyped_command(word: str) -> str | None:
+    """Why ``hypermax WORD``, read as ``hypermax run WORD`` since WORD is no command, names
+    neither a command nor a spec: ``hypermax: shwo: no such command, nor a spec file (did you
+    mean hypermax show?)``. None when WORD names a file, or looks like no command (a spec's
+    name that was mistyped is left to the spec's own "cannot read")."""
+    import os
+
+    if os.path.lexists(word) or "." in word or "/" in word or os.sep in word:
+        return None
+    meant = _OTHER_TOOLS_WORDS.get(word.lower())
+    if meant is None:
+        import difflib
+
+        close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.6)
+        meant = close[0] if close else None
+    if meant is None:
+        return None
+    return f"hypermax: {word}: no such command, nor a spec file (did you mean hypermax {meant}?)"
+
+
 def late_results_dir(args: argparse.Namespace, extra: list[str]) -> str | None:
     """``run``'s results folder when ``extra`` is one given after an option (``hypermax run
     SPEC --no-ui DIR``, or ``-- -DIR`` for a name that starts with a dash), which argparse
