@@ -88,10 +88,23 @@ def _additional(error: ValidationError) -> str:
     known = schema.get("properties", {})
     unknown = unknown_keys(error)
     unused = [key for key in known if key not in error.instance]
-    named = [f"{show(key)}{did_you_mean(str(key), unused)}" for key in unknown]
+    meant = {key: did_you_mean(str(key), unused) for key in unknown}
+    named = [f"{show(key)}{meant[key]}" for key in unknown]
+    nodes = [key for key in unknown if not meant[key] and isinstance(error.instance[key], dict)]
+    extension = _extension_hint(schema, nodes)
     if len(named) == 1:
-        return f"unknown key {named[0]}"
-    return "unknown keys " + ", ".join(named)
+        return f"unknown key {named[0]}{extension}"
+    return "unknown keys " + ", ".join(named) + extension
+
+
+def _extension_hint(schema: dict[str, Any], unknown: list[Any]) -> str:
+    """Where an object takes extension keys (the spec's top level, ``x-...``), how one of the
+    ``unknown`` keys (no typo, and holding a node, as one that YAML anchors do) would be kept:
+    `` (a key that starts with "x-" is ignored, a place for anchors: "x-base")``; else ``""``."""
+    if not unknown or "^x-" not in schema.get("patternProperties", {}):
+        return ""
+    kept = show("x-" + str(unknown[0]))
+    return f' (a key that starts with "x-" is ignored, a place for anchors: {kept})'
 
 
 def did_you_mean(word: str, known: list[str]) -> str:
