@@ -518,6 +518,31 @@ CASES = [
         id="ref-bad-pointer",
     ),
     pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json#/hyperparameter/properties"}),
+            "space.json": {"hyperparameters": {"properties": {"x": X}}},
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json#/hyperparameter/properties": '
+            "space.json has no /hyperparameter/properties"
+            " (did you mean #/hyperparameters/properties?)"
+        ],
+        id="ref-mistyped-pointer",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(c={"$ref": "template:svc#/hyperparameters/properties/c"})
+            )
+        },
+        [
+            'bad.json: hyperparameters.properties.c: $ref "template:svc#/hyperparameters/'
+            'properties/c": template:svc has no /hyperparameters/properties/c (did you mean'
+            " #/hyperparameters/properties/C?)"
+        ],
+        id="ref-pointer-in-another-case",
+    ),
+    pytest.param(
         {"bad.json": spec(hyperparameters={"$ref": "template:catboost#/hyperparameters"})},
         [
             'bad.json: hyperparameters: $ref "template:catboost#/hyperparameters": '
