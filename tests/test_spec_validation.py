@@ -960,6 +960,22 @@ CASES = [
         id="metric-bad-direction",
     ),
     pytest.param(
+        {"bad.json": spec(metrics={"auc": {"min": 0.5, "max": 1.0, "direction": "max"}})},
+        [
+            'bad.json: metrics.auc.direction: must be one of increase or decrease, got "max"'
+            ' (did you mean "increase"?)',
+        ],
+        id="metric-direction-as-search-says-it",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"direction": "increase", "metric": "auc"})},
+        [
+            'bad.json: search.direction: must be one of min or max, got "increase"'
+            ' (did you mean "max"?)',
+        ],
+        id="search-direction-as-a-metric-says-it",
+    ),
+    pytest.param(
         {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5}})},
         ["bad.json: metrics.auc.max: must be greater than min (1.0), got 0.5"],
         id="metric-min-not-below-max",

@@ -114,8 +114,21 @@ def did_you_mean(word: str, known: list[str]) -> str:
     return f' (did you mean "{lower[close[0]]}"?)' if close else ""
 
 
+#: a direction as the other kind of direction says it: a metric's ``direction`` is
+#: ``decrease`` or ``increase``, ``search.direction`` (and ``"acc:max"``) ``min`` or ``max``
+_DIRECTIONS = {
+    "min": "decrease",
+    "max": "increase",
+    "decrease": "min",
+    "increase": "max",
+}
+
+
 def _enum(error: ValidationError) -> str:
-    return f"must be one of {choices(error.validator_value)}, got {show(error.instance)}"
+    allowed = error.validator_value
+    meant = _DIRECTIONS.get(error.instance) if isinstance(error.instance, str) else None
+    hint = f' (did you mean "{meant}"?)' if meant in allowed else ""
+    return f"must be one of {choices(allowed)}, got {show(error.instance)}{hint}"
 
 
 def _const(error: ValidationError) -> str:
