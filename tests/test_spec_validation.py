@@ -683,6 +683,16 @@ CASES = [
         ['bad.yaml: line 4: duplicate key "iterations"'],
         id="yaml-duplicate-key",
     ),
+    pytest.param(  # only one was said, and the outer one first, whatever its line
+        {
+            "bad.yaml": (
+                "hyperparameters:\n  properties:\n    lr: 1\n    lr: 2\n"
+                "search: {iterations: 3}\nsearch: {iterations: 5}\n"
+            )
+        },
+        ['bad.yaml: line 4: duplicate key "lr"', 'bad.yaml: line 6: duplicate key "search"'],
+        id="yaml-duplicate-keys-each-in-the-order-of-their-lines",
+    ),
     pytest.param(  # a merge key's own mapping: its keys went unchecked (a crash, exit 1)
         {"bad.yaml": "<<: {1: 2}\nsearch:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
         ["bad.yaml: line 1: key 1 must be a string (quote it)"],
