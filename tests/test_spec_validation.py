@@ -977,6 +977,16 @@ CASES = [
         ],
         id="metric-direction-as-search-says-it",
     ),
+    pytest.param(  # as optimize(space=...) takes a list: the spec's node for it was unsaid
+        {"bad.json": spec(hyperparameters=hp(depth=[1, 2], none=[]))},
+        [
+            "bad.json: hyperparameters.properties.depth: must be a hyperparameter node (an"
+            ' object), got an array (a list to choose from is {"enum": [1, 2]})',
+            "bad.json: hyperparameters.properties.none: must be a hyperparameter node (an"
+            " object), got an array",
+        ],
+        id="hyperparameter-a-list-as-the-api-space-writes-it",
+    ),
     pytest.param(
         {"bad.json": spec(search={"direction": "increase", "metric": "auc"})},
         [

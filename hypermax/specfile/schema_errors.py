@@ -7,10 +7,12 @@ otherwise each keyword has a translator: ``must be a number, got "512MB"``.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import printable
 from hypermax.specfile.problems import choices, join_or, show
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ def _custom_message(error: ValidationError) -> str | None:
     if not isinstance(custom, str):
         return None
     custom = custom.replace("{got}", show(error.instance))
+    if error.validator == "type" and "hyperparameter node" in custom:
+        return custom + _shorthand_hint(error.instance)
     if error.validator == "required" and isinstance(error.instance, dict):
         # a key the message asks for, written otherwise: "Type" for "type"
         asked = re.findall(r'"([^"]+)"', custom)
@@ -43,6 +47,18 @@ def _custom_message(error: ValidationError) -> str | None:
             if meant:
                 return f"{custom} (it has {show(key)}: {meant[2:-1]})"
     return custom
+
+
+def _shorthand_hint(value: Any) -> str:
+    """How a spec writes ``value`` as a node when it is what ``optimize(space=...)`` and
+    ``hypermax quick`` take for one, a list of values to choose from: `` (a list to choose from
+    is {"enum": [1, 2]})``; else ``""``."""
+    if not isinstance(value, list) or not value:
+        return ""
+    written = json.dumps({"enum": value}, ensure_ascii=False, separators=(", ", ": "))
+    if len(written) > 60:
+        written = '{"enum": [...]}'
+    return f" (a list to choose from is {printable(written)})"
 
 
 _TYPE_NAMES = {
