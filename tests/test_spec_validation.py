@@ -529,6 +529,28 @@ CASES = [
         ],
         id="ref-mistyped-pointer",
     ),
+    pytest.param(  # only the first problem of the file was said, and without its JSON path
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.yaml#/hyperparameters"}),
+            "space.yaml": "hyperparameters: {}\nx: 1\nx: 2\ny: 1\ny: 2\n",
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.yaml#/hyperparameters": line 3: duplicate'
+            ' key "x"; line 5: duplicate key "y"',
+        ],
+        id="ref-to-a-file-with-problems-says-each",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json#/hyperparameters"}),
+            "space.json": '{"hyperparameters": {"type": "object", "type": "object"}}',
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json#/hyperparameters": hyperparameters:'
+            ' duplicate key "type"',
+        ],
+        id="ref-to-a-file-with-a-problem-says-where-in-it",
+    ),
     pytest.param(
         {
             "bad.json": spec(

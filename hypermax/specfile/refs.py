@@ -179,7 +179,11 @@ class _Resolver:
             try:
                 self.documents[file] = parse_document(file)
             except SpecError as exc:
-                message = exc.problems[0][1] if exc.problems else str(exc)
+                # every problem, each at its place in the file (a duplicate key in JSON)
+                said = [
+                    f"{where}: {problem}" if where else problem for where, problem in exc.problems
+                ]
+                message = "; ".join(said) if said else str(exc)
                 raise _RefProblem(place, _ref_message(ref, message)) from None
         return self.documents[file]
 
