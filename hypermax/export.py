@@ -81,12 +81,14 @@ def _row_parts(
     table: bool,
     taken: frozenset[str] = frozenset(),
     flat: dict[str, Any] | None = None,
+    apart: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], ...]:
     """The cells of :func:`trial_row` before ``reason``, in three groups: the fixed columns
     (and ``step``), the metrics, the params. A metric named like a param of this trial, or
     like one of ``taken`` (the params of the other rows of its table: a conditional param
     this trial lacks), is ``metric.NAME``, so that a column holds one thing in every row.
-    ``flat``: the trial's :func:`_flat_params`, when they are at hand."""
+    ``flat``: the trial's :func:`_flat_params`, when they are at hand. ``apart``: the
+    :func:`_apart` metrics of the other rows of its table."""
     fixed: dict[str, Any] = {
         "trial": trial.id,
         "state": trial.state.value,
@@ -96,20 +98,40 @@ def _row_parts(
     }
     if trial.step is not None:
         fixed["step"] = trial.step  # of its last report: where a stopped trial stopped
-    exact = {**fixed, "time": trial.time, "peak_rss_mib": trial.peak_rss_mib}
     params = _flat_params(trial, table) if flat is None else flat
     metrics: dict[str, Any] = {}
+    apart = apart | _apart(trial)
     for name, value in trial.metrics.items():
         if isinstance(value, dict | list):
             continue
-        if name in OWN_COLUMNS and json_equal(value, exact.get(name)):
-            continue  # the column holds it
+        if name in OWN_COLUMNS and name not in apart:
+            continue  # the column holds it, in every row
         named = name in params or name in taken or name in OWN_COLUMNS
         metrics[column_name(name, METRIC_PREFIX, named)] = value
     columns = {
         column_name(name, PARAM_PREFIX, name in OWN_COLUMNS): v for name, v in params.items()
     }
     return fixed, metrics, columns
+
+
+def _apart(trial: Trial) -> frozenset[str]:
+    """The metrics of ``trial`` named like a column of hypermax's own that holds another value
+    than they do (a returned ``loss`` that the spec's metrics weigh into the loss). In a table,
+    such a metric is ``metric.NAME`` in every row once it is in one: where the weighing left
+    the value as it was (a time term of 0), its cell was blank, as if not returned."""
+    exact = {
+        "trial": trial.id,
+        "state": trial.state.value,
+        "loss": trial.loss,
+        "time": trial.time,
+        "peak_rss_mib": trial.peak_rss_mib,
+        "step": trial.step,
+    }
+    return frozenset(
+        name
+        for name, value in trial.metrics.items()
+        if name in OWN_COLUMNS and not json_equal(value, exact.get(name))
+    )
 
 
 def _flat_params(trial: Trial, table: bool) -> dict[str, Any]:
@@ -180,9 +202,10 @@ class CsvLines:
         #: trial id -> the trial, the names of each group of its row's cells, and where its line
         #: is in the file last written: its offset and length
         self._kept: dict[int, tuple[Trial, _Shape, int, int]] = {}
-        #: trial id -> the trial, the names of its params' cells
-        self._names: dict[int, tuple[Trial, frozenset[str]]] = {}
+        #: trial id -> the trial, the names of its params' cells, its :func:`_apart` metrics
+        self._names: dict[int, tuple[Trial, frozenset[str], frozenset[str]]] = {}
         self._taken: frozenset[str] = frozenset()  # the params' names of every row
+        self._apart: frozenset[str] = frozenset()  # the _apart metrics of every row
         self._shapes: dict[_Shape, _Shape] = {}  # rows of the same names (most) share one
         self._name_sets: dict[frozenset[str], frozenset[str]] = {}  # and params of the same names
         self._columns: list[str] = []
@@ -269,10 +292,16 @@ class CsvLines:
             if known is None or known[0] is not trial:
                 flats[trial.id] = flat = _flat_params(trial, table=True)
                 names = frozenset(flat)
-                self._names[trial.id] = (trial, self._name_sets.setdefault(names, names))
+                apart = _apart(trial)
+                self._names[trial.id] = (
+                    trial,
+                    self._name_sets.setdefault(names, names),
+                    self._name_sets.setdefault(apart, apart),
+                )
         taken = frozenset(name for trial in trials for name in self._names[trial.id][1])
-        if taken != self._taken:  # a metric named like a param now in another row: remade
-            self._taken, self._kept = taken, {}
+        apart = frozenset(name for trial in trials for name in self._names[trial.id][2])
+        if (taken, apart) != (self._taken, self._apart):  # a metric named like a param now in
+            self._taken, self._apart, self._kept = taken, apart, {}  # another row: remade
         shown: list[tuple[Trial, _Shape, _Span | tuple[dict[str, Any], ...] | None]] = []
         for trial in trials:
             kept = self._kept.get(trial.id)
@@ -314,7 +343,7 @@ class CsvLines:
         self, trial: Trial, flat: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], ...]:
         self.rows_made += 1
-        return _row_parts(trial, True, self._taken, flat)
+        return _row_parts(trial, True, self._taken, flat, self._apart)
 
     def _line(self, write: Callable[[], object]) -> str:
         """The line ``write`` writes, ended by "\n"."""
@@ -343,9 +372,10 @@ def trials_table(
     trials = list(trials)
     flats = [_flat_params(trial, table) for trial in trials]
     taken = frozenset(name for flat in flats for name in flat)
+    apart = frozenset(name for trial in trials for name in _apart(trial))
     rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
     for trial, flat in zip(trials, flats, strict=True):
-        parts = _row_parts(trial, table, taken, flat)
+        parts = _row_parts(trial, table, taken, flat, apart)
         for group, part in zip(groups, parts, strict=True):
             group.update(dict.fromkeys(part))
         rows.append({key: value for part in parts for key, value in part.items()})

@@ -64,7 +64,9 @@ def summary_lines(
         pending = not trials or any(
             t.state in (TrialState.RUNNING, TrialState.INTERRUPTED) for t in trials
         )
-        return [*lines, "no trial produced a loss" + (" yet" if pending else "")]
+        if pending:
+            return [*lines, "no trial produced a loss yet"]
+        return [*lines, "no trial produced a loss" + _why(folder, trials)]
     lines.append(best_line(best))
     ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
     rows = [
@@ -86,6 +88,18 @@ def summary_lines(
     if len(ranked) > top:
         lines.append(f"... {len(ranked) - top} more with a loss (--top N shows more)")
     return lines
+
+
+def _why(folder: Path, trials: Sequence[Trial]) -> str:
+    """``: every trial failed: REASON; details in LOG`` (the reason most failed trials share, as
+    the search's own last line and its Result say it) when some trial failed; else ``""``."""
+    from hypermax.commands import failure_text
+    from hypermax.results import ResultsFolder
+    from hypermax.stopping import common_failure
+
+    if common_failure(trials) is None:
+        return ""
+    return f": {failure_text(trials, ResultsFolder(folder))}"
 
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:

@@ -83,3 +83,23 @@ def test_run_options_before_a_spec_without_run_are_run_s(tmp_path):
     done = run_cli_here("--no-ui", "--", "-s.json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr  # it said: argument COMMAND: invalid choice: '--'
     assert len(finished(tmp_path / "results" / "s")) == 2
+
+
+def test_a_mistyped_command_is_named_as_one_not_as_a_spec_that_cannot_be_read(tmp_path):
+    """``hypermax shwo results/s`` is read as ``hypermax run shwo results/s``: it said
+    ``shwo: cannot read: No such file or directory``, as if a spec were meant."""
+    done = run_cli_here("shwo", "results/s", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "hypermax: shwo: no such command, nor a spec file (did you mean hypermax show?)\n"
+    )
+    done = run_cli_here("new", cwd=tmp_path)  # another tool's word for init
+    assert done.stderr == (
+        "hypermax: new: no such command, nor a spec file (did you mean hypermax init?)\n"
+    )
+    assert not (tmp_path / "results").exists()
+    done = run_cli_here("nonesuch", cwd=tmp_path)  # a spec's name mistyped: as before
+    assert done.returncode == 2
+    assert done.stderr == "nonesuch: cannot read: No such file or directory\n"
+    done = run_cli_here("run", "shwo", cwd=tmp_path)  # run said so: a spec is meant
+    assert done.stderr == "shwo: cannot read: No such file or directory\n"

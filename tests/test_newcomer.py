@@ -45,6 +45,14 @@ def test_help_of_run_lists_its_options_with_their_help() -> None:
     assert re.search(r"--seed SEED\s+the optimizer's seed", proc.stdout)
 
 
+def test_help_of_the_commands_that_read_a_results_folder_says_a_spec_will_do() -> None:
+    """``show``, ``export``, ``plot`` and ``resume`` take a search's spec for its results folder,
+    as the README says; their help said only "the results folder of a search"."""
+    for command in ("show", "export", "plot", "resume"):
+        proc = run_cli_here(command, "--help", cwd=Path.cwd())
+        assert re.search(r"results_dir\s+the results folder of .*\(or its spec\)", proc.stdout)
+
+
 def _search(folder: Path, iterations: int) -> Path:
     doc = {
         "hyperparameters": {

@@ -88,7 +88,27 @@ def test_the_csv_columns_keep_their_order_and_a_weighed_loss_metric(tmp_path, ca
     ]  # fmt: skip
     assert table[2] == ["2", "stopped", "0.4", "0.5", "10.0", "3", "0.7", "0.5", "0.2",
                         "stopped at step 3"]  # fmt: skip
-    assert table[3][5:8] == ["", "", "0.9"]  # its metric loss is the loss
+    # its metric loss, the loss too, is in the column that holds it in the other rows: a blank
+    # cell read as a loss not returned
+    assert table[3][5:8] == ["", "0.2", "0.9"]
+
+
+def test_a_weighed_loss_metric_is_in_its_column_in_every_row_as_results_csv_grows(tmp_path):
+    """results.csv, rewritten as trials end, keeps the lines of the trials before: the line of
+    a trial whose metric loss was the loss (a time term of 0) had no metric.loss cell, and once
+    a later trial's weighed loss differed, that trial's cell in the new column stayed blank."""
+    from hypermax.export import CsvLines
+
+    first = Trial(1, {"x": 0.1}, {}, TrialState.OK, 0.3, metrics={"loss": 0.3}, time=0.5)
+    later = Trial(2, {"x": 0.2}, {}, TrialState.OK, 0.45, metrics={"loss": 0.4}, time=0.5)
+    lines, path = CsvLines(), tmp_path / "results.csv"
+    lines.write(path, [first])
+    assert path.read_text().splitlines()[0] == "trial,state,loss,time,peak_rss_mib,x,reason"
+    lines.write(path, [first, later])
+    table = list(csv.reader(io.StringIO(path.read_text())))
+    assert table[0][5] == "metric.loss"
+    assert [row[5] for row in table[1:]] == ["0.3", "0.4"]
+    lines.close()
 
 
 def test_the_dataframe_has_the_columns_of_results_csv_in_their_order(tmp_path):

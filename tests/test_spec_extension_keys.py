@@ -46,3 +46,16 @@ def test_a_node_and_a_metric_may_carry_a_title_and_a_description(tmp_path):
     spec = load_spec(tmp_path / "search.yaml")
     assert spec.hyperparameters["properties"]["lr"]["title"] == "rate"
     assert [metric.name for metric in spec.metrics] == ["loss"]
+
+
+def test_a_top_level_key_that_holds_anchors_is_told_the_x_prefix(tmp_path, monkeypatch, capsys):
+    """A YAML user's usual place for anchors, a top-level ``base:``, said only ``unknown key
+    "base"``: the x- prefix that keeps it was the README's alone."""
+    text = ANCHORED.replace("x-rate:", "base:").replace("x-notes:", "x-typo: {}\nserach:")
+    (tmp_path / "search.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        'search.yaml: unknown keys "base", "serach" (did you mean "search"?) (a key that starts'
+        ' with "x-" is ignored, a place for anchors: "x-base")'
+    )

@@ -518,6 +518,53 @@ CASES = [
         id="ref-bad-pointer",
     ),
     pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json#/hyperparameter/properties"}),
+            "space.json": {"hyperparameters": {"properties": {"x": X}}},
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json#/hyperparameter/properties": '
+            "space.json has no /hyperparameter/properties"
+            " (did you mean #/hyperparameters/properties?)"
+        ],
+        id="ref-mistyped-pointer",
+    ),
+    pytest.param(  # only the first problem of the file was said, and without its JSON path
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.yaml#/hyperparameters"}),
+            "space.yaml": "hyperparameters: {}\nx: 1\nx: 2\ny: 1\ny: 2\n",
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.yaml#/hyperparameters": line 3: duplicate'
+            ' key "x"; line 5: duplicate key "y"',
+        ],
+        id="ref-to-a-file-with-problems-says-each",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(hyperparameters={"$ref": "space.json#/hyperparameters"}),
+            "space.json": '{"hyperparameters": {"type": "object", "type": "object"}}',
+        },
+        [
+            'bad.json: hyperparameters: $ref "space.json#/hyperparameters": hyperparameters:'
+            ' duplicate key "type"',
+        ],
+        id="ref-to-a-file-with-a-problem-says-where-in-it",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(c={"$ref": "template:svc#/hyperparameters/properties/c"})
+            )
+        },
+        [
+            'bad.json: hyperparameters.properties.c: $ref "template:svc#/hyperparameters/'
+            'properties/c": template:svc has no /hyperparameters/properties/c (did you mean'
+            " #/hyperparameters/properties/C?)"
+        ],
+        id="ref-pointer-in-another-case",
+    ),
+    pytest.param(
         {"bad.json": spec(hyperparameters={"$ref": "template:catboost#/hyperparameters"})},
         [
             'bad.json: hyperparameters: $ref "template:catboost#/hyperparameters": '
@@ -657,6 +704,16 @@ CASES = [
         {"bad.yaml": "search:\n  iterations: 5\n  seed: 1\n  iterations: 6\n"},
         ['bad.yaml: line 4: duplicate key "iterations"'],
         id="yaml-duplicate-key",
+    ),
+    pytest.param(  # only one was said, and the outer one first, whatever its line
+        {
+            "bad.yaml": (
+                "hyperparameters:\n  properties:\n    lr: 1\n    lr: 2\n"
+                "search: {iterations: 3}\nsearch: {iterations: 5}\n"
+            )
+        },
+        ['bad.yaml: line 4: duplicate key "lr"', 'bad.yaml: line 6: duplicate key "search"'],
+        id="yaml-duplicate-keys-each-in-the-order-of-their-lines",
     ),
     pytest.param(  # a merge key's own mapping: its keys went unchecked (a crash, exit 1)
         {"bad.yaml": "<<: {1: 2}\nsearch:\n  <<: [{seed: 1}, {name: a, name: b}]\n"},
@@ -933,6 +990,32 @@ CASES = [
             'bad.json: metrics.auc.direction: must be one of increase or decrease, got "up"',
         ],
         id="metric-bad-direction",
+    ),
+    pytest.param(
+        {"bad.json": spec(metrics={"auc": {"min": 0.5, "max": 1.0, "direction": "max"}})},
+        [
+            'bad.json: metrics.auc.direction: must be one of increase or decrease, got "max"'
+            ' (did you mean "increase"?)',
+        ],
+        id="metric-direction-as-search-says-it",
+    ),
+    pytest.param(  # as optimize(space=...) takes a list: the spec's node for it was unsaid
+        {"bad.json": spec(hyperparameters=hp(depth=[1, 2], none=[]))},
+        [
+            "bad.json: hyperparameters.properties.depth: must be a hyperparameter node (an"
+            ' object), got an array (a list to choose from is {"enum": [1, 2]})',
+            "bad.json: hyperparameters.properties.none: must be a hyperparameter node (an"
+            " object), got an array",
+        ],
+        id="hyperparameter-a-list-as-the-api-space-writes-it",
+    ),
+    pytest.param(
+        {"bad.json": spec(search={"direction": "increase", "metric": "auc"})},
+        [
+            'bad.json: search.direction: must be one of min or max, got "increase"'
+            ' (did you mean "max"?)',
+        ],
+        id="search-direction-as-a-metric-says-it",
     ),
     pytest.param(
         {"bad.json": spec(metrics={"auc": {"min": 1.0, "max": 0.5}})},

@@ -89,7 +89,7 @@ def test_an_unknown_template_is_one_line_naming_the_known_ones(tmp_path):
 def test_each_template_runs_three_trials(name, tmp_path):
     template = next(t for t in templates() if t.name == name)
     if not template.installed():
-        pytest.skip(f"{name} needs {', '.join(template.requires)}, which is not installed")
+        pytest.skip(f"{name} needs {', '.join(template.missing())}, which is not installed")
     assert run_cli_here("init", name, cwd=tmp_path).returncode == 0
     ran = run_cli_here(
         "search.json",
@@ -173,3 +173,23 @@ def test_a_ref_to_a_whole_space_template_names_where_its_space_is(ref, tmp_path)
         'search.json: hyperparameters: $ref "template:svc": a template\'s space is at '
         '#/hyperparameters: "template:svc#/hyperparameters"\n'
     )
+
+
+def test_a_template_names_only_the_modules_it_needs_that_are_missing(tmp_path):
+    """``templates`` and ``init`` named every module a template imports, installed or not:
+    ``(needs xgboost, sklearn)`` and ``pip install xgboost scikit-learn`` with scikit-learn
+    there."""
+    import importlib.util
+
+    svc = load_template("svc")
+    lacking = type(svc)(svc.name, svc.summary, ("no_such_module_here", "json"), svc.document)
+    assert lacking.missing() == ("no_such_module_here",)
+    xgboost = load_template("xgboost")
+    if xgboost.missing() != ("xgboost",):
+        pytest.skip("needs xgboost missing and scikit-learn installed")
+    assert importlib.util.find_spec("sklearn") is not None
+    listed = run_cli_here("templates", cwd=tmp_path)
+    assert "(needs xgboost)\n" in listed.stdout
+    written = run_cli_here("init", "xgboost", cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.splitlines()[1] == "the objective needs: pip install xgboost"

@@ -90,7 +90,9 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
     _add_run_options(run)
 
     resume = sub.add_parser("resume", help="continue from the spec frozen in a results folder")
-    resume.add_argument("results_dir", help="the results folder of the search to continue")
+    resume.add_argument(
+        "results_dir", help="the results folder of the search to continue (or its spec)"
+    )
     resume.add_argument("--no-ui", action="store_true", help="plain lines instead of the dashboard")
     resume.add_argument(
         "--iterations", type=int, metavar="N", help="trials in all, finished ones included"
@@ -117,7 +119,7 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, help="the optimizer's seed (overrides search.seed)")
 
     show = sub.add_parser("show", help="summary of a results folder, or one trial whole")
-    show.add_argument("results_dir", help="the results folder of a search")
+    show.add_argument("results_dir", help="the results folder of a search (or its spec)")
     show.add_argument(
         "--trial", type=int, metavar="N", help="show trial N whole: params, loss, log, ..."
     )
@@ -129,7 +131,7 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
     )
 
     export = sub.add_parser("export", help="export trials as CSV or JSON")
-    export.add_argument("results_dir", help="the results folder of a search")
+    export.add_argument("results_dir", help="the results folder of a search (or its spec)")
     export.add_argument(
         "--format", choices=("csv", "json"), default="csv", help="csv (default) or json"
     )
@@ -141,7 +143,7 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
 def _add_result_tools(sub: argparse._SubParsersAction[_Parser], quick: bool) -> None:
     """Subcommands that start a search without a spec, or look at what one found."""
     plot = sub.add_parser("plot", help="PNG charts of a results folder in DIR/plots/")
-    plot.add_argument("results_dir", help="the results folder of a search")
+    plot.add_argument("results_dir", help="the results folder of a search (or its spec)")
     plot.add_argument("--open", action="store_true", help="open the folder in the file viewer")
     plot.add_argument(
         "--params",
@@ -204,6 +206,37 @@ def normalise_argv(argv: list[str]) -> list[str]:
             return [*argv[:first], "run", *argv[first:]]
         break
     return argv
+
+
+#: words other tools take for a command, and hypermax's command that does that
+_OTHER_TOOLS_WORDS = {
+    "new": "init",
+    "create": "init",
+    "check": "validate",
+    "continue": "resume",
+    "status": "show",
+    "help": "--help",
+}
+
+
+def mistyped_command(word: str) -> str | None:
+    """Why ``hypermax WORD``, read as ``hypermax run WORD`` since WORD is no command, names
+    neither a command nor a spec: ``hypermax: shwo: no such command, nor a spec file (did you
+    mean hypermax show?)``. None when WORD names a file, or looks like no command (a spec's
+    name that was mistyped is left to the spec's own "cannot read")."""
+    import os
+
+    if os.path.lexists(word) or "." in word or "/" in word or os.sep in word:
+        return None
+    meant = _OTHER_TOOLS_WORDS.get(word.lower())
+    if meant is None:
+        import difflib
+
+        close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.6)
+        meant = close[0] if close else None
+    if meant is None:
+        return None
+    return f"hypermax: {word}: no such command, nor a spec file (did you mean hypermax {meant}?)"
 
 
 def late_results_dir(args: argparse.Namespace, extra: list[str]) -> str | None:

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hypermax.cli.failures import crashed, failed, interrupted_again
-from hypermax.cli.parser import build_parser, late_results_dir, normalise_argv
+from hypermax.cli.parser import build_parser, late_results_dir, mistyped_command, normalise_argv
 from hypermax.cli.stdout import escape_unencodable_output, flush_stdout
-from hypermax.errors import EXIT_BAD_INPUT, current_folder, own_warnings_in_one_line
+from hypermax.errors import EXIT_BAD_INPUT, UsageError, current_folder, own_warnings_in_one_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +82,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        if args.command == "run" and "run" not in ours:  # hypermax WORD, as hypermax run WORD
+            mistyped = mistyped_command(args.spec)
+            if mistyped is not None:
+                raise UsageError(mistyped)
         for named in (getattr(args, "spec", None), getattr(args, "results_dir", None)):
             if isinstance(named, str) and not os.path.isabs(named):  # from the current folder
                 current_folder(named)

@@ -333,6 +333,7 @@ def _spec_yaml_loader() -> type:
     class SpecLoader(yaml.SafeLoader):
         def compose_document(self) -> Any:
             self.expansion = _Expansion()
+            self.duplicates: list[_YAMLProblem] = []
             return super().compose_document()
 
         def compose_node(self, parent: Any, index: Any) -> Any:
@@ -370,8 +371,8 @@ def _spec_yaml_loader() -> type:
                 if not isinstance(key, str):
                     shown = json.dumps(key, default=str)
                     raise _YAMLProblem(key_node, f"key {shown} must be a string (quote it)")
-                if key in seen:
-                    raise _YAMLProblem(key_node, f"duplicate key {quoted(key)}")
+                if key in seen:  # every one is said, in the order of the file's lines
+                    self.duplicates.append(_YAMLProblem(key_node, f"duplicate key {quoted(key)}"))
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
@@ -414,9 +415,9 @@ def _spec_yaml_loader() -> type:
 def _parse_yaml(text: str, file: str) -> Any:
     import yaml
 
+    loader = _spec_yaml_loader()(text)  # a SafeLoader subclass: yaml.safe_load's rules, stricter
     try:
-        # a SafeLoader subclass: the same rules as yaml.safe_load, stricter
-        return yaml.load(text, Loader=_spec_yaml_loader())
+        doc = loader.get_single_data()
     except _YAMLProblem as exc:
         raise SpecError(file, [("", f"line {exc.line}: {exc}")]) from None
     except RecursionError:
@@ -431,6 +432,12 @@ def _parse_yaml(text: str, file: str) -> Any:
         if "'\\t'" in problem:  # PyYAML refuses tabs where a user sees whitespace
             problem += " (write spaces, not tabs, to indent and separate YAML)"
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
+    finally:
+        loader.dispose()
+    duplicates = sorted(getattr(loader, "duplicates", []), key=lambda found: found.line)
+    if duplicates:
+        raise SpecError(file, [("", f"line {found.line}: {found}") for found in duplicates])
+    return doc
 
 
 def _folder_problem(path: Path) -> str:

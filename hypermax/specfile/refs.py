@@ -21,6 +21,7 @@ folder, which pathlib does.
 
 from __future__ import annotations
 
+import difflib
 import re
 import stat
 from pathlib import Path
@@ -178,7 +179,11 @@ class _Resolver:
             try:
                 self.documents[file] = parse_document(file)
             except SpecError as exc:
-                message = exc.problems[0][1] if exc.problems else str(exc)
+                # every problem, each at its place in the file (a duplicate key in JSON)
+                said = [
+                    f"{where}: {problem}" if where else problem for where, problem in exc.problems
+                ]
+                message = "; ".join(said) if said else str(exc)
                 raise _RefProblem(place, _ref_message(ref, message)) from None
         return self.documents[file]
 
@@ -196,15 +201,18 @@ class _Resolver:
         if not pointer.startswith("/"):
             message = "the part after # must be a JSON pointer such as #/hyperparameters"
             raise _RefProblem(place, _ref_message(ref, message))
-        value, tokens = document, []
-        for token in pointer[1:].split("/"):
+        value = document
+        tokens: list[str] = []
+        written = pointer[1:].split("/")
+        for i, token in enumerate(written):
             token = token.replace("~1", "/").replace("~0", "~")
             if isinstance(value, dict) and token in value:
                 value = value[token]
             elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
                 value = value[int(token)]
             else:
-                message = f"{self._display(file, '')} has no {pointer}"
+                meant = _meant(value, tokens, token, written[i + 1 :])
+                message = f"{self._display(file, '')} has no {pointer}{meant}"
                 raise _RefProblem(place, _ref_message(ref, message))
             tokens.append(token)
         return value, tuple(tokens)
@@ -217,6 +225,20 @@ class _Resolver:
         else:
             name = str(file)
         return f"{name}#{pointer}" if pointer else name
+
+
+def _meant(value: Any, tokens: list[str], token: str, rest: list[str]) -> str:
+    """`` (did you mean #/lr?)`` when ``value``, reached by ``tokens``, has a key close to the
+    ``token`` it lacks (its case aside: ``c`` for ``C``), the pointer's ``rest`` (as written)
+    after it; else ``""``."""
+    if not isinstance(value, dict):
+        return ""
+    keys = {str(key).lower(): str(key) for key in value}
+    close = difflib.get_close_matches(token.lower(), list(keys), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    escaped = [t.replace("~", "~0").replace("/", "~1") for t in (*tokens, keys[close[0]])]
+    return f" (did you mean #/{'/'.join([*escaped, *rest])}?)"
 
 
 def _not_a_file(file: Path) -> str:

@@ -7,10 +7,12 @@ otherwise each keyword has a translator: ``must be a number, got "512MB"``.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import printable
 from hypermax.specfile.problems import choices, join_or, show
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ def _custom_message(error: ValidationError) -> str | None:
     if not isinstance(custom, str):
         return None
     custom = custom.replace("{got}", show(error.instance))
+    if error.validator == "type" and "hyperparameter node" in custom:
+        return custom + _shorthand_hint(error.instance)
     if error.validator == "required" and isinstance(error.instance, dict):
         # a key the message asks for, written otherwise: "Type" for "type"
         asked = re.findall(r'"([^"]+)"', custom)
@@ -43,6 +47,18 @@ def _custom_message(error: ValidationError) -> str | None:
             if meant:
                 return f"{custom} (it has {show(key)}: {meant[2:-1]})"
     return custom
+
+
+def _shorthand_hint(value: Any) -> str:
+    """How a spec writes ``value`` as a node when it is what ``optimize(space=...)`` and
+    ``hypermax quick`` take for one, a list of values to choose from: `` (a list to choose from
+    is {"enum": [1, 2]})``; else ``""``."""
+    if not isinstance(value, list) or not value:
+        return ""
+    written = json.dumps({"enum": value}, ensure_ascii=False, separators=(", ", ": "))
+    if len(written) > 60:
+        written = '{"enum": [...]}'
+    return f" (a list to choose from is {printable(written)})"
 
 
 _TYPE_NAMES = {
@@ -88,10 +104,23 @@ def _additional(error: ValidationError) -> str:
     known = schema.get("properties", {})
     unknown = unknown_keys(error)
     unused = [key for key in known if key not in error.instance]
-    named = [f"{show(key)}{did_you_mean(str(key), unused)}" for key in unknown]
+    meant = {key: did_you_mean(str(key), unused) for key in unknown}
+    named = [f"{show(key)}{meant[key]}" for key in unknown]
+    nodes = [key for key in unknown if not meant[key] and isinstance(error.instance[key], dict)]
+    extension = _extension_hint(schema, nodes)
     if len(named) == 1:
-        return f"unknown key {named[0]}"
-    return "unknown keys " + ", ".join(named)
+        return f"unknown key {named[0]}{extension}"
+    return "unknown keys " + ", ".join(named) + extension
+
+
+def _extension_hint(schema: dict[str, Any], unknown: list[Any]) -> str:
+    """Where an object takes extension keys (the spec's top level, ``x-...``), how one of the
+    ``unknown`` keys (no typo, and holding a node, as one that YAML anchors do) would be kept:
+    `` (a key that starts with "x-" is ignored, a place for anchors: "x-base")``; else ``""``."""
+    if not unknown or "^x-" not in schema.get("patternProperties", {}):
+        return ""
+    kept = show("x-" + str(unknown[0]))
+    return f' (a key that starts with "x-" is ignored, a place for anchors: {kept})'
 
 
 def did_you_mean(word: str, known: list[str]) -> str:
@@ -101,8 +130,21 @@ def did_you_mean(word: str, known: list[str]) -> str:
     return f' (did you mean "{lower[close[0]]}"?)' if close else ""
 
 
+#: a direction as the other kind of direction says it: a metric's ``direction`` is
+#: ``decrease`` or ``increase``, ``search.direction`` (and ``"acc:max"``) ``min`` or ``max``
+_DIRECTIONS = {
+    "min": "decrease",
+    "max": "increase",
+    "decrease": "min",
+    "increase": "max",
+}
+
+
 def _enum(error: ValidationError) -> str:
-    return f"must be one of {choices(error.validator_value)}, got {show(error.instance)}"
+    allowed = error.validator_value
+    meant = _DIRECTIONS.get(error.instance) if isinstance(error.instance, str) else None
+    hint = f' (did you mean "{meant}"?)' if meant in allowed else ""
+    return f"must be one of {choices(allowed)}, got {show(error.instance)}{hint}"
 
 
 def _const(error: ValidationError) -> str:

@@ -57,7 +57,11 @@ class Template:
 
     def installed(self) -> bool:
         """Whether every module the objective imports can be imported here."""
-        return all(importlib.util.find_spec(module) is not None for module in self.requires)
+        return not self.missing()
+
+    def missing(self) -> tuple[str, ...]:
+        """The modules the objective imports that cannot be imported here."""
+        return tuple(m for m in self.requires if importlib.util.find_spec(m) is None)
 
     def spec(self) -> dict[str, Any]:
         """The ``search.json`` that ``hypermax init`` writes: space, objective, a TPE search."""
@@ -103,8 +107,9 @@ def cmd_templates(args: argparse.Namespace) -> int:
     width = max(len(t.name) for t in found)
     lines = []
     for template in found:
-        missing = "" if template.installed() else f"  (needs {', '.join(template.requires)})"
-        lines.append(f"{template.name:<{width}}  {template.summary}{missing}\n")
+        missing = template.missing()
+        needs = f"  (needs {', '.join(missing)})" if missing else ""
+        lines.append(f"{template.name:<{width}}  {template.summary}{needs}\n")
     write_out("".join(lines), "templates")
     return EXIT_OK
 
@@ -133,8 +138,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     from hypermax.output import write_out
 
     lines = [f"wrote {SPEC_FILE} and {OBJECTIVE_FILE} ({template.name}); run: hypermax {SPEC_FILE}"]
-    if not template.installed():
-        lines.append(f"the objective needs: pip install {' '.join(_pip_names(template.requires))}")
+    missing = template.missing()
+    if missing:  # only what is not installed: pip would reinstall or upgrade the rest
+        lines.append(f"the objective needs: pip install {' '.join(_pip_names(missing))}")
     write_out("".join(f"{line}\n" for line in lines), "init")
     return EXIT_OK
 
