@@ -24,10 +24,11 @@ import pytest
 from conftest import finished_records, run_cli, run_cli_here
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
-from hypermax.execution import forkserver, make_runner, preload, procfs, protocol
+from hypermax.execution import forkserver, make_runner, preload_server, procfs, protocol
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
-from hypermax.execution.preload import SERVER_DIED, PreloadLauncher
+from hypermax.execution.preload import PreloadLauncher
+from hypermax.execution.preload_server import SERVER_DIED
 from hypermax.spec import FunctionSpec, spec_from_dict
 from hypermax.trial import KillReason, Outcome, Proposal, TrialState
 
@@ -206,7 +207,7 @@ def test_the_ends_of_many_trials_reaped_at_once_reach_hypermax_whole_and_in_orde
         server_end.shutdown(socket.SHUT_WR)
         received = []
         while packet := hypermax_end.recv(65536):
-            received.extend(preload._messages(packet))
+            received.extend(preload_server.packet_messages(packet))
     assert received == ends
 
 
@@ -280,10 +281,10 @@ def test_a_trial_runs_in_the_spare_forked_ahead_and_a_dead_spare_costs_one_trial
 def test_a_hung_server_is_killed_when_a_trial_sent_to_its_spare_goes_unanswered(
     runner_for, objective, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(preload, "FORK_TIMEOUT", 1.0)
+    monkeypatch.setattr(preload_server, "FORK_TIMEOUT", 1.0)
     # the reader looks for an overdue request every OVERDUE_CHECK (1 s): the kill came 1 to 2 s
     # after the request; looked for every 0.1 s, it comes 1 to 1.1 s after it
-    monkeypatch.setattr(preload, "OVERDUE_CHECK", 0.1)
+    monkeypatch.setattr(preload_server, "OVERDUE_CHECK", 0.1)
     runner, launcher = runner_for("inspect")
     assert run(runner, tmp_path, 1, x=1.0).state is TrialState.OK
     (server,) = launcher.server_pids()
