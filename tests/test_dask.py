@@ -401,12 +401,14 @@ def test_a_trial_stopped_early_before_it_starts_that_starts_all_the_same_ends_st
         RunnerContract.submit(runner, tmp_path, 1, x=0.5)
         runner.cancel(1, KillReason.EARLY_STOP)  # before its task starts; nothing polls yet
         # it starts all the same (the stop its start event brings may come before its trap: it
-        # ends all the same then, stopped, without its "up")
-        wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "its start event")
-        outcome, _ = RunnerContract.outcome(runner, 1)  # SIGKILLed after its kill_grace
+        # ends at once then, stopped, without its "up", perhaps before a look finds it live;
+        # else SIGKILLed after its kill_grace). Polling sooner would mark it stopped first.
+        wait_until(lambda: 1 in runner.live() or not runner.running(), OUTCOME_TIMEOUT, "its start")
+        outcome, _ = RunnerContract.outcome(runner, 1)
     finally:
         runner.close()
     assert outcome.state is TrialState.STOPPED, outcome.reason
+    assert outcome.exit_code is not None, "its process never ran"
     assert_none_alive(marker)
 
 
