@@ -70,3 +70,16 @@ def test_a_result_sent_before_the_preload_server_died_counts(tmp_path):
     (trial,) = _search(tmp_path, "kills_its_server", ["once"]).values()
     assert (trial["state"], trial["loss"]) == ("ok", 0.0625)
     assert not _result_file(tmp_path, "kills_its_server", trial).exists()  # it was sent
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_process_the_function_forked_that_returns_too_is_not_the_trials_result(tmp_path, preload):
+    # the forked process returns (or raises) first; the trial's own process returns after it
+    trials = _search(tmp_path, "forks_and_both_return", ["returns", "raises"], preload=preload)
+    assert {case: (t["state"], t["loss"]) for case, t in trials.items()} == {
+        "returns": ("ok", 0.5),
+        "raises": ("ok", 0.5),
+    }
+    log = tmp_path / "results" / "forks_and_both_return" / "logs"
+    said = {case: (log / f"trial_{t['trial']}.log").read_text() for case, t in trials.items()}
+    assert all("forked by the trial's function, returned from it" in text for text in said.values())

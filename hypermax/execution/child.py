@@ -320,10 +320,11 @@ def run_trial(
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     protocol.keep_report_stream()
+    to = _Destination(result_file, result_socket)
     try:
-        code = _run_trial(load, _Destination(result_file, result_socket))
+        code = _run_trial(load, to)
     finally:
-        if leave_peak:
+        if leave_peak and to.pid == os.getpid():
             _leave_peak(os.path.dirname(result_file))
     if code == _ENDED_BY_CTRL_C:
         _end_by_sigint()
@@ -449,11 +450,12 @@ def _writable(stream: Any) -> Any:
 
 class _Destination:
     """Where the trial's result goes: the result file's path, and the socket to hypermax a
-    forked trial has (-1: none)."""
+    forked trial has (-1: none); from the trial's process (``pid``) only."""
 
     def __init__(self, path: str, sock: int) -> None:
         self.path = path
         self.sock = sock
+        self.pid = os.getpid()
 
 
 def _write_result(to: _Destination, text: str) -> int:
@@ -463,7 +465,15 @@ def _write_result(to: _Destination, text: str) -> int:
     A small result goes over the socket (one packet: hypermax reads it whole or not at all);
     should it not go (the function closed every fd), the file is written as without one. A
     function that removed its own folder (its working folder: "clean up everything") still
-    has its result kept: the folder is made again."""
+    has its result kept: the folder is made again. A process that the function forked and
+    that returned from it (or raised) as well sends nothing: the trial's process does."""
+    if os.getpid() != to.pid:
+        os.write(
+            2,
+            f"hypermax: process {os.getpid()}, forked by the trial's function, returned "
+            "from it: not the trial's result (end such a process with os._exit)\n".encode(),
+        )
+        return 0
     if to.sock >= 0:
         data = text.encode("utf-8", "backslashreplace")  # as the file holds it
         if len(data) <= protocol.RESULT_PACKET_MAX:

@@ -54,3 +54,16 @@ def kills_its_server(params: dict[str, Any]) -> float:
 
     atexit.register(kill_parent)
     return 0.0625
+
+
+def forks_and_both_return(params: dict[str, Any]) -> Any:
+    """Forks a process that returns from the function too (no ``os._exit``), before the trial's
+    own process does: with 0.99 (``"returns"``), or by raising (``"raises"``); the trial returns
+    0.5 once that process ended."""
+    pid = os.fork()
+    if pid == 0:
+        if params["case"] == "raises":
+            raise RuntimeError("the forked process raised")
+        return 0.99
+    os.waitpid(pid, 0)
+    return 0.5
