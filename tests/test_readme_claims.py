@@ -89,3 +89,16 @@ def test_a_value_an_option_gives_is_named_by_the_option_as_run_names_it(tmp_path
     for args, line in lines.items():
         done = run_cli_here(*args, cwd=tmp_path)
         assert (done.returncode, done.stderr) == (2, line + "\n")
+
+
+def test_the_dashboard_screen_is_the_captured_one_and_writes_trial_times_as_the_table_does():
+    # README, the dashboard at 80x24: the screen docs/screenshots/capture.sh wrote, whose trials
+    # table gives each trial's time as the dashboard does (it showed "3s" where it writes "2.7s")
+    from hypermax.ui.formatting import format_trial_time
+
+    screen = README.split("At 80x24", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    assert screen == (ROOT / "docs" / "dashboard-80x24.txt").read_text(encoding="utf-8")
+    times = re.findall(r"│ +\d+ +[\d.e+-]+ (?:ok|failed|killed|stopped\S*) +(\S+)  ", screen)
+    assert times
+    for shown in times:
+        assert format_trial_time(float(shown.removesuffix("s"))) == shown
