@@ -180,7 +180,8 @@ def test_a_search_runs_its_trials_in_the_workers_process_trees_and_a_time_limit_
     assert [r["pid"] for r in started] == [None] * 8  # no process of this machine to name
     for trial_id, record in finished.items():
         log = (folder / "logs" / f"trial_{trial_id}.log").read_text()
-        assert f"[hypermax: trial {trial_id} runs on Dask worker tcp://127.0.0.1:" in log
+        # its first line (not a blank one before it)
+        assert log.startswith(f"[hypermax: trial {trial_id} runs on Dask worker tcp://127.0.0.1:")
         assert record["loss"] == pytest.approx((started[trial_id - 1]["params"]["x"] - 0.3) ** 2)
     assert "[hypermax: killed: time limit: ran " in (folder / "logs" / "trial_1.log").read_text()
     frozen = json.loads((folder / "search.json").read_text())

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from hypermax.execution import trial_log
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -255,5 +257,4 @@ def append_note(log_path: Path, text: str) -> None:
     """A line from hypermax at the end of a trial's log (created if missing)."""
     with contextlib.suppress(OSError):
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
-            log.write(f"\n[hypermax: {text}]\n".encode())
+    trial_log.append_note(log_path, text)

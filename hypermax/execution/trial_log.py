@@ -22,10 +22,12 @@ def note_line(text: str) -> bytes:
 
 
 def append_note(path: Path, text: str) -> None:
-    """Add a note to the end of a closed trial log; a log that cannot be written is left as
-    it is (the note is lost with it)."""
+    """Add a note to the end of a closed trial log (made if missing: then the note is its first
+    line, not one after a blank); a log that cannot be written is left as it is (the note is
+    lost with it)."""
     with contextlib.suppress(OSError), open(path, "ab") as f:
-        f.write(note_line(text))
+        note = note_line(text)
+        f.write(note if f.tell() else note.lstrip())
 
 
 class LogSink:
