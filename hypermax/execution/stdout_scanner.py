@@ -16,10 +16,19 @@ from hypermax.execution.protocol import (
 )
 
 _PREFIX = REPORT_PREFIX.encode()
+#: what a chunk of output holds if a line of it may be a report (or one to refuse): the word, or
+#: an escape sequence, which a terminal leaves out (and which may stand inside the word)
+_REPORT_MARKS = (REPORT_PREFIX.rstrip().encode(), b"\x1b")
 #: what a line may begin with that a terminal does not show: a terminal escape sequence (a
 #: colouring logger's), UTF-8's byte-order mark (a first line written by some Windows tools)
 _BOM = "\ufeff".encode()
 _ESCAPES = re.compile(ESCAPE_PATTERN.encode())
+#: what a line that is a result (or may have been one, too long to read) starts with, when it
+#: has no escape sequence, byte-order mark or carriage return (see :func:`.parse_result_line`)
+_RESULT_STARTS = b"{-+.0123456789NnIi \t"
+_LINE_STARTS = b"H" + _RESULT_STARTS  # or a report
+#: the ASCII characters that ``str.strip()`` strips
+_SPACES = bytes(c for c in range(128) if chr(c).isspace())
 
 #: why an executable has no result whose last stdout line that may be one was too long to read
 RESULT_LINE_TOO_LONG = (
@@ -27,6 +36,21 @@ RESULT_LINE_TOO_LONG = (
     f" {MAX_PARSED_LINE // 1024} KiB, more than a result line may be: write a larger result"
     " to the file HYPERMAX_RESULT_FILE names"
 )
+
+
+def _may_settle(line: bytes) -> bool:
+    """Whether a line without escape sequences may settle the result: False for one that can
+    be neither a result nor a line too long that may have been one, as far as a glance tells
+    (a progress line, ``12/500 [==>...]``; a log line), which spares reading it whole."""
+    head = line[:1]
+    if b"\r" in line or head == _BOM[:1]:
+        return True  # read as a terminal shows it
+    if head not in _RESULT_STARTS:
+        return False
+    if head == b"{" or not line.isascii():
+        return True
+    text = line.strip(_SPACES)  # as str.strip() strips it: the line is ASCII
+    return text[:1] == b"{" or b" " not in text  # no number holds a space
 
 
 class StdoutScanner:
@@ -64,11 +88,16 @@ class StdoutScanner:
         if len(lines) == 1:
             return
         self._end_line()
-        for line in lines[1:-1]:
-            if len(line) <= MAX_PARSED_LINE:
-                self._line(line)
-            else:
-                self._skipped(line[: len(_PREFIX)])
+        whole = lines[1:-1]
+        if any(mark in data for mark in _REPORT_MARKS):
+            for line in whole:
+                self._whole_line(line)
+        else:  # no report among them: only the last line that settles the result matters
+            for line in reversed(whole):
+                if not _may_settle(line):
+                    continue
+                if self._whole_line(line):
+                    break
         self._extend(lines[-1])
 
     def close(self) -> None:
@@ -93,37 +122,48 @@ class StdoutScanner:
         self._partial.clear()
         self._too_long = False
 
-    def _skipped(self, head: bytes) -> None:
+    def _whole_line(self, line: bytes) -> bool:
+        """Read a line that came whole in one chunk; whether it settled the result."""
+        if len(line) <= MAX_PARSED_LINE:
+            return self._line(line)
+        return self._skipped(line[: len(_PREFIX)])
+
+    def _skipped(self, head: bytes) -> bool:
         """A line too long to read was skipped: refused, if it began as a report line; if it
-        began as a JSON object, it may have been the result, which is then not known."""
+        began as a JSON object, it may have been the result, which is then not known (and
+        True is returned: the line settled the result)."""
         if head.startswith(_PREFIX):
             self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
         elif head.lstrip(b" \t").startswith(b"{"):
             self.result = None
             self.no_result = RESULT_LINE_TOO_LONG
+            return True
+        return False
 
-    def _line(self, raw: bytes) -> None:
+    def _line(self, raw: bytes) -> bool:
+        """Read one line: a report is handed on, a result kept; whether it was a result."""
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
         if b"\x1b" in raw or raw.startswith(_BOM):  # coloured, or marked: as a terminal shows it
             raw = _ESCAPES.sub(b"", raw.removeprefix(_BOM))
-        if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+        if not raw or raw[:1] not in _LINE_STARTS:
             self._misplaced(raw)
-            return
+            return False
         line = raw.decode("utf-8", "replace")
         try:
             report = parse_report(line)
         except ValueError as exc:
             self._refuse(str(exc))
-            return
+            return False
         if report is not None:
             self._on_report(*report)
-            return
+            return False
         result = parse_result_line(line)
-        if result is not None:
-            self.result = result
-            self.no_result = ""
-        else:
+        if result is None:
             self._misplaced(raw)
+            return False
+        self.result = result
+        self.no_result = ""
+        return True
 
     def _misplaced(self, raw: bytes) -> None:
         """Refuse a line that holds the report word after something else (a logger's prefix,
