@@ -237,6 +237,19 @@ def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, 
     assert outcome.reason == f"cannot start: {script}: {why}"
 
 
+def test_a_program_that_may_not_run_says_why_as_validate_does(tmp_path: Path) -> None:
+    """Its execute permission taken away after validate (or a placeholder naming a folder):
+    the kernel's "Permission denied" became the reason, where validate says what to do."""
+    script = tmp_path / "train.sh"
+    script.write_text("#!/bin/sh\necho 0.5\n")
+    script.chmod(0o644)
+    outcome = _run(tmp_path, type="executable", command=(str(script),))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == f'cannot start: "{script}" is not executable (chmod +x {script})'
+    outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": str(tmp_path)})
+    assert outcome.reason == f'cannot start: "{tmp_path}" is a folder, not a program'
+
+
 def test_a_program_named_by_a_placeholder_and_not_on_path_is_named_so(tmp_path: Path) -> None:
     outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": "no-such-train"})
     assert outcome.state is TrialState.FAILED
