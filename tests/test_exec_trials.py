@@ -474,6 +474,22 @@ def test_a_program_on_a_relative_path_entry_is_found_from_where_hypermax_started
     assert outcome.result == {"loss": 0.25}
 
 
+def test_a_failed_trial_s_reason_is_its_own_last_line_not_one_of_a_child_killed_after(
+    tmp_path: Path,
+) -> None:
+    """A child it left running says something on stderr as hypermax kills it (multiprocessing's
+    resource tracker warns of the shared memory it cleans up): that line went into the reason."""
+    outcome = _run(
+        tmp_path,
+        type="executable",
+        command=(sys.executable, str(FAKES / "fail_leaving_child.py")),
+    )
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == "exit code 3: ValueError: the trial's own reason"
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert "UserWarning: the child was told to stop" in log  # in its log all the same
+
+
 def test_what_a_trial_printed_comes_before_the_note_on_what_it_left_running(
     tmp_path: Path, marker: str
 ) -> None:
