@@ -1,10 +1,11 @@
 """An executable that floods its stdout with short lines: how long its trial takes against the
-same program writing to /dev/null.
+same program whose output ``cat`` reads and throws away.
 
     python benchmarks/output_flood.py [--mb 50 200]
 
 The program prints N MB of one kind of line (a number a line, as a loop printing its loss does;
-a progress line that is no result; a line of words) and ends with its result. hypermax reads
+a progress line that is no result; a line of words, also with a report every 1,000 lines) and
+ends with its result. hypermax reads
 all of its stdout (the log keeps 20 MiB of it, the rest is dropped): what it spends per line
 is time the program waits in its writes.
 """
@@ -25,12 +26,16 @@ LINES = {
     "number": "0.125",
     "progress": "12/500 [=====>........] - ETA: 3s - loss: 0.4123",
     "words": "epoch 1 batch 12 loss 0.4123 accuracy 0.8812",
+    "words+report": "\n".join(
+        ["epoch 1 batch 12 loss 0.4123 accuracy 0.8812"] * 999
+        + ['HYPERMAX_REPORT {"step": 1, "loss": 0.4123}']
+    ),
 }
 
 PROGRAM = """
 import os, sys
 line = (os.environ["LINE"] + "\\n").encode()
-block = line * (1 << 16)
+block = line * max(1, (1 << 22) // len(line))
 left = int(os.environ["BYTES"])
 out = sys.stdout.buffer
 while left > 0:
@@ -41,11 +46,10 @@ out.write(b"\\n0.5\\n")
 
 
 def alone(program: Path, line: str, size: int) -> float:
-    """The program's time with its stdout to /dev/null."""
+    """The program's time with its stdout read by ``cat``, which throws it away."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(program)],
-        stdout=subprocess.DEVNULL,
+        ["sh", "-c", f'"{sys.executable}" "{program}" | cat > /dev/null'],
         check=True,
         env={"LINE": line, "BYTES": str(size)},
     )

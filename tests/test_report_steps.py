@@ -185,6 +185,11 @@ _TOO_LONG_OBJECT = b'{"loss": 1, "m": "' + b"x" * 70000 + b'"}'
         [b"\xef\xbb\xbf0.75", b"\xef\xbb\xbfnot a result"],  # after a byte-order mark
         [b"\x1b[32m0.75\x1b[0m", b"\x1b[1mbold\x1b[0m"],  # coloured
         [b'HYPERMAX_REPORT {"step": 1, "loss": 2}', b"0.5", b"HYPERMAX_REPORT bad", b"1e-3"],
+        [b'HYPERMAX_REPORT {"step": 1}', b"0.5", b"\x1b[32m0.75\x1b[0m", b"1e-3", b"done"],
+        [b"0.5", b"\x1b[32m0.75\x1b[0m", b'HYPERMAX_REPORT {"step": 2}', b"done"],
+        [b"\x1b[1m0.75", b"0.5", b"x HYPERMAX_REPORT {}", b'{"a": "HYPERMAX_REPORT {}"}'],
+        [b"0.5", b'HYPERMAX_REPORT {"step": 1}\r0.25', b"HYPER\x1b[0mMAX_REPORT {}", b"x"],
+        [b"0.5", b'bar\rHYPERMAX_REPORT {"step": 3}', b"\xef\xbb\xbfHYPERMAX_REPORT {}", b"x"],
         [b"0.5", b'  {"loss": 0.25}  ', b"{not json", b"1_000", b"nan?"],
         [b"0.5", b" 0.25 \x1c", b"12/500 [==>...]"],  # \x1c: a space to str.strip()
         [b"0.5", b"\t0.25 \xc2\xa0", b"1 2"],  # a no-break space, in UTF-8

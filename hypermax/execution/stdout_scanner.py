@@ -18,7 +18,8 @@ from hypermax.execution.protocol import (
 _PREFIX = REPORT_PREFIX.encode()
 #: what a chunk of output holds if a line of it may be a report (or one to refuse): the word, or
 #: an escape sequence, which a terminal leaves out (and which may stand inside the word)
-_REPORT_MARKS = (REPORT_PREFIX.rstrip().encode(), b"\x1b")
+_WORD = REPORT_PREFIX.rstrip().encode()
+_REPORT_MARKS = (_WORD, b"\x1b")
 #: what a line may begin with that a terminal does not show: a terminal escape sequence (a
 #: colouring logger's), UTF-8's byte-order mark (a first line written by some Windows tools)
 _BOM = "\ufeff".encode()
@@ -51,6 +52,21 @@ def _may_settle(line: bytes) -> bool:
         return True
     text = line.strip(_SPACES)  # as str.strip() strips it: the line is ASCII
     return text[:1] == b"{" or b" " not in text  # no number holds a space
+
+
+def _marked_lines(data: bytes, count: int) -> dict[int, None]:
+    """Which of the ``count`` whole lines of the chunk ``data`` (its lines but the first and
+    the last, which may be parts of lines) hold the report word or an escape sequence, in
+    order: the lines that may be reports (or lines to refuse). Most chunks hold neither."""
+    found: set[int] = set()
+    for mark in _REPORT_MARKS:
+        line, counted, at = 0, 0, data.find(mark)
+        while at >= 0:
+            line += data.count(b"\n", counted, at)
+            counted = at
+            found.add(line - 1)  # the first line is not one of them
+            at = data.find(mark, data.find(b"\n", at) + 1 or len(data))
+    return dict.fromkeys(sorted(i for i in found if 0 <= i < count))
 
 
 class StdoutScanner:
@@ -89,15 +105,20 @@ class StdoutScanner:
             return
         self._end_line()
         whole = lines[1:-1]
-        if any(mark in data for mark in _REPORT_MARKS):
-            for line in whole:
-                self._whole_line(line)
-        else:  # no report among them: only the last line that settles the result matters
-            for line in reversed(whole):
-                if not _may_settle(line):
-                    continue
-                if self._whole_line(line):
-                    break
+        marked = _marked_lines(data, len(whole))  # the lines that may be reports, in order
+        settled_at = -1  # the last of them that settled the result
+        for at in marked:
+            if self._whole_line(whole[at]):
+                settled_at = at
+        # of the others after it, only the last one that settles the result matters
+        starts, bom = _RESULT_STARTS, _BOM[:1]
+        for at in range(len(whole) - 1, settled_at, -1):
+            line = whole[at]
+            head = line[:1]
+            if head not in starts and head != bom and b"\r" not in line:
+                continue  # at a glance: no result (nor a line too long that may be one)
+            if at not in marked and _may_settle(line) and self._whole_line(line):
+                break
         self._extend(lines[-1])
 
     def close(self) -> None:
