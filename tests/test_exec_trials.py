@@ -313,6 +313,29 @@ def test_a_param_too_long_for_a_variable_is_in_the_params_file_alone(tmp_path: P
     )
 
 
+def test_a_result_printed_over_several_lines_is_named_as_the_missing_result(
+    tmp_path: Path,
+) -> None:
+    """``print(json.dumps(result, indent=2))``: no line of it parses, so the number printed
+    before it was the loss (or the reason said only that nothing on stdout parsed)."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json, sys\n"
+        "print(0.25)\n"
+        "print(json.dumps({'loss': 0.5, 'acc': 0.9}, indent=2), end=sys.argv[1])\n"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "\n"))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        'no result: its last stdout line that may be the result is "{" alone, the start of a'
+        " JSON object written over several lines, which is not read: print the result on one"
+        " line (json.dumps without indent)"
+    )
+    script.write_text(script.read_text() + "print(0.75)\n")  # a result after it stands
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "\n"))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}
+
+
 def test_a_result_line_too_long_to_read_is_named_as_the_missing_result(tmp_path: Path) -> None:
     """Lines longer than 64 KiB are not read: one that may be the result (a JSON object),
     after the number printed before it, leaves no result, which says why (before: that number

@@ -194,6 +194,8 @@ _TOO_LONG_OBJECT = b'{"loss": 1, "m": "' + b"x" * 70000 + b'"}'
         [b"0.5", b" 0.25 \x1c", b"12/500 [==>...]"],  # \x1c: a space to str.strip()
         [b"0.5", b"\t0.25 \xc2\xa0", b"1 2"],  # a no-break space, in UTF-8
         [b"0.5", b'\x0c{"loss": 0.25} ', b"0 loss 0.4"],
+        [b"0.5", b"{", b'  "loss": 0.25', b"}"],  # a result written over several lines
+        [b"{", b'  "loss": 0.25', b"}", b" 0.5 "],
         [b"epoch 1", b"epoch 2"],  # no result at all
     ],
 )

@@ -38,6 +38,14 @@ RESULT_LINE_TOO_LONG = (
     " to the file HYPERMAX_RESULT_FILE names"
 )
 
+#: why an executable has no result whose last stdout line that may be one starts a JSON object
+#: written over several lines (``print(json.dumps(result, indent=2))``)
+RESULT_OVER_LINES = (
+    'no result: its last stdout line that may be the result is "{" alone, the start of a JSON'
+    " object written over several lines, which is not read: print the result on one line"
+    " (json.dumps without indent)"
+)
+
 
 def _may_settle(line: bytes) -> bool:
     """Whether a line without escape sequences may settle the result: False for one that can
@@ -179,6 +187,10 @@ class StdoutScanner:
             self._on_report(*report)
             return False
         result = parse_result_line(line)
+        if result is None and line.strip() == "{":  # a result written over several lines
+            self.result = None
+            self.no_result = RESULT_OVER_LINES
+            return True
         if result is None:
             self._misplaced(raw)
             return False
