@@ -336,6 +336,21 @@ def test_a_result_printed_over_several_lines_is_named_as_the_missing_result(
     assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}
 
 
+def test_a_result_printed_on_stderr_is_named_where_the_reason_says_none_is(
+    tmp_path: Path,
+) -> None:
+    """``print(loss, file=sys.stderr)``, or a logger's line: the reason said only that nothing on
+    stdout parsed, with the number in plain sight in the log."""
+    script = tmp_path / "train.py"
+    script.write_text("import sys\nprint('epoch 1')\nprint(0.25, file=sys.stderr)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "no result: nothing on stdout parses as a number or a JSON object (the last line on"
+        " stderr does: 0.25; a result is read from stdout)"
+    )
+
+
 def test_a_result_line_too_long_to_read_is_named_as_the_missing_result(tmp_path: Path) -> None:
     """Lines longer than 64 KiB are not read: one that may be the result (a JSON object),
     after the number printed before it, leaves no result, which says why (before: that number
