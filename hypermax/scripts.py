@@ -24,6 +24,18 @@ def path_list_from(path_list: str, here: str, empty_is_here: bool = False) -> st
     )
 
 
+def not_runnable(program: str, file: str | Path) -> str | None:
+    """Why ``file``, the program a command names as ``program``, cannot run: it is a folder,
+    or a file nobody may run (no execute permission); None otherwise."""
+    from hypermax.values import quoted
+
+    if os.path.isdir(file):
+        return f"{quoted(program)} is a folder, not a program"
+    if os.path.isfile(file) and not os.access(file, os.X_OK):
+        return f"{quoted(program)} is not executable (chmod +x {program})"
+    return None
+
+
 def first_line_problem(file: str | Path, path: str | None) -> str | None:
     """Why the script ``file`` cannot start (``PATH`` is ``path``): no ``#!`` line, Windows line
     endings, an interpreter that cannot be found, or nothing at all (an empty file, which the

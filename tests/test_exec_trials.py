@@ -237,6 +237,19 @@ def test_a_script_that_cannot_start_says_why(tmp_path: Path, first_line: bytes, 
     assert outcome.reason == f"cannot start: {script}: {why}"
 
 
+def test_a_program_that_may_not_run_says_why_as_validate_does(tmp_path: Path) -> None:
+    """Its execute permission taken away after validate (or a placeholder naming a folder):
+    the kernel's "Permission denied" became the reason, where validate says what to do."""
+    script = tmp_path / "train.sh"
+    script.write_text("#!/bin/sh\necho 0.5\n")
+    script.chmod(0o644)
+    outcome = _run(tmp_path, type="executable", command=(str(script),))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == f'cannot start: "{script}" is not executable (chmod +x {script})'
+    outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": str(tmp_path)})
+    assert outcome.reason == f'cannot start: "{tmp_path}" is a folder, not a program'
+
+
 def test_a_program_named_by_a_placeholder_and_not_on_path_is_named_so(tmp_path: Path) -> None:
     outcome = _run(tmp_path, type="executable", command=("{x}",), params={"x": "no-such-train"})
     assert outcome.state is TrialState.FAILED
@@ -297,6 +310,44 @@ def test_a_param_too_long_for_a_variable_is_in_the_params_file_alone(tmp_path: P
     assert outcome.reason == (
         "cannot start: its argument 1 (--text=aaaaaaaaaaaaa...) is 200 KiB long, more than the"
         " 128 KiB the system lets one be"
+    )
+
+
+def test_a_result_printed_over_several_lines_is_named_as_the_missing_result(
+    tmp_path: Path,
+) -> None:
+    """``print(json.dumps(result, indent=2))``: no line of it parses, so the number printed
+    before it was the loss (or the reason said only that nothing on stdout parsed)."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json, sys\n"
+        "print(0.25)\n"
+        "print(json.dumps({'loss': 0.5, 'acc': 0.9}, indent=2), end=sys.argv[1])\n"
+    )
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "\n"))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        'no result: its last stdout line that may be the result is "{" alone, the start of a'
+        " JSON object written over several lines, which is not read: print the result on one"
+        " line (json.dumps without indent)"
+    )
+    script.write_text(script.read_text() + "print(0.75)\n")  # a result after it stands
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script), "\n"))
+    assert outcome.state is TrialState.OK and outcome.result == {"loss": 0.75}
+
+
+def test_a_result_printed_on_stderr_is_named_where_the_reason_says_none_is(
+    tmp_path: Path,
+) -> None:
+    """``print(loss, file=sys.stderr)``, or a logger's line: the reason said only that nothing on
+    stdout parsed, with the number in plain sight in the log."""
+    script = tmp_path / "train.py"
+    script.write_text("import sys\nprint('epoch 1')\nprint(0.25, file=sys.stderr)\n")
+    outcome = _run(tmp_path, type="executable", command=(sys.executable, str(script)))
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == (
+        "no result: nothing on stdout parses as a number or a JSON object (the last line on"
+        " stderr does: 0.25; a result is read from stdout)"
     )
 
 
@@ -459,6 +510,22 @@ def test_a_program_on_a_relative_path_entry_is_found_from_where_hypermax_started
     outcome = _run(tmp_path, type="executable", command=("my-trial",))
     assert outcome.state is TrialState.OK, outcome.reason
     assert outcome.result == {"loss": 0.25}
+
+
+def test_a_failed_trial_s_reason_is_its_own_last_line_not_one_of_a_child_killed_after(
+    tmp_path: Path,
+) -> None:
+    """A child it left running says something on stderr as hypermax kills it (multiprocessing's
+    resource tracker warns of the shared memory it cleans up): that line went into the reason."""
+    outcome = _run(
+        tmp_path,
+        type="executable",
+        command=(sys.executable, str(FAKES / "fail_leaving_child.py")),
+    )
+    assert outcome.state is TrialState.FAILED
+    assert outcome.reason == "exit code 3: ValueError: the trial's own reason"
+    log = (tmp_path / "logs" / "trial_1.log").read_text()
+    assert "UserWarning: the child was told to stop" in log  # in its log all the same
 
 
 def test_what_a_trial_printed_comes_before_the_note_on_what_it_left_running(

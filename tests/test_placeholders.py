@@ -195,3 +195,58 @@ def test_a_shell_variable_and_braces_in_a_value_are_left_as_written(tmp_path):
     function = FunctionSpec(type="executable", command=command)
     argv = trial_argv(function, tmp_path, Proposal(1, {"lr": 0.5, "name": "run{lr}"}, {}))
     assert argv == ["sh", "-c", 'lr=1; echo "${lr}" 0.5', "run{lr}-0.5"]
+
+
+def test_a_param_whose_name_a_placeholder_could_not_hold_is_filled_in_too(tmp_path):
+    """``{learning-rate}``, ``{batch size}``: params may be named so, and their placeholders
+    reached every trial as written, the program parsing the text as the value; JSON and
+    ``awk '{print NR}'`` name no param, and stay as written."""
+    from hypermax.execution.spawn import trial_argv
+    from hypermax.spec import FunctionSpec
+    from hypermax.trial import Proposal
+
+    command = ("train", "--lr={learning-rate}", "{batch size}", '{"a": 1}', "{print NR}")
+    function = FunctionSpec(type="executable", command=command)
+    params = {"learning-rate": 0.5, "batch size": 32}
+    argv = trial_argv(function, tmp_path, Proposal(1, params, {}))
+    assert argv == ["train", "--lr=0.5", "32", '{"a": 1}', "{print NR}"]
+
+
+def test_a_param_a_trial_may_not_have_whose_name_a_placeholder_could_not_hold_is_refused(
+    tmp_path, monkeypatch, capsys
+):
+    """Without the param, its argument could not be left out (only a name of letters, digits,
+    ``_`` and ``.`` is surely a placeholder): the text ``{opt-beta}`` would reach the program."""
+    space = {
+        "type": "object",
+        "properties": {
+            "learning-rate": {"type": "number", "min": 0.001, "max": 1},
+            "opt": {
+                "anyOf": [
+                    {"type": "object", "properties": {"kind": {"constant": "sgd"}}},
+                    {"type": "object", "properties": {"beta-1": {"enum": [0.9, 0.99]}}},
+                ]
+            },
+            "layers": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"unit count": {"enum": [16, 32]}}},
+                "minItems": 1,
+                "maxItems": 3,
+            },
+        },
+    }
+    command = ["echo", "--lr={learning-rate}", "--beta={opt.beta-1}", "{layers.1.unit count}"]
+    spec = {"hyperparameters": space, "function": {"type": "executable", "command": command}}
+    (tmp_path / "search.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.json"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    why = (
+        "names a param that a trial may not have, whose argument would then reach it as written:"
+        ' name the param with letters, digits, "_" and "." only, and its argument is left out'
+        " when the trial does not have it"
+    )
+    assert errors == [
+        f"search.json: function.command.2: {{opt.beta-1}} {why}",
+        f"search.json: function.command.3: {{layers.1.unit count}} {why}",
+    ]

@@ -115,3 +115,45 @@ def test_starting_the_server_leaves_no_file_unclosed(tmp_path, monkeypatch):
         result = hypermax.optimize(_half, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
     assert result.best_loss == 0.25
     assert unraisable == []
+
+
+def test_an_import_past_its_time_is_stopped_at_once_and_the_trial_starts_fresh(
+    tmp_path, marker, monkeypatch
+):
+    """At the time limit the server, still importing, was asked to exit by closing its socket,
+    which it does not read yet: the first trial waited 5 s more, past the limit the README
+    promises it waits at most. Here that wait is an hour: the trial must not wait it."""
+    from hypermax.execution import preload_server
+
+    monkeypatch.setattr(preload_server, "EXIT_WAIT", 3600.0)
+    importing, release = tmp_path / "importing", tmp_path / "release"
+    env = {
+        MARKER_ENV: marker,
+        "SLOW_IMPORT_STARTED": str(importing),
+        "SLOW_IMPORT_RELEASE": str(release),
+    }
+    function = FunctionSpec(
+        type="python_function", src=str(FAKES / "slow_import.py"), name="f", env=env
+    )
+    launcher = PreloadLauncher(str(tmp_path), start_timeout=0.5)
+    runner = LocalRunner(function, tmp_path, launcher=launcher)
+    outcomes: list[Outcome] = []
+    server: list[str] = []
+
+    def ended() -> bool:
+        if importing.exists():  # the server's import, then the fresh trial's, which may end
+            importer = importing.read_text()
+            server[:] = server or [importer]
+            if importer != server[0]:
+                release.write_text("")
+        outcomes.extend(event for event in runner.poll(0.1) if isinstance(event, Outcome))
+        return bool(outcomes)
+
+    try:
+        runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
+        wait_until(ended, 60, "the trial, started fresh once the import took too long")
+        assert not launcher.server_pids()  # not preloaded: it started fresh
+    finally:
+        runner.close()
+    assert outcomes[0].state is TrialState.OK, outcomes[0].reason
+    assert_none_alive(marker)

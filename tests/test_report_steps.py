@@ -172,6 +172,55 @@ def test_a_line_a_progress_bar_rewrote_with_carriage_returns_is_read_as_a_termin
     assert scanner.result == {"loss": 0.25}
 
 
+_TOO_LONG_OBJECT = b'{"loss": 1, "m": "' + b"x" * 70000 + b'"}'
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b"0.5", b"epoch 1 loss 0.4", b"12/500 [==>...] - ETA: 3s"],  # the last result stands
+        [b"0.5", _TOO_LONG_OBJECT, b"done"],  # then a result too long to read: none
+        [_TOO_LONG_OBJECT, b"0.5", b"x" * 70000],  # a result after it, then a long line
+        [b"0.5", b"batch 1/2\r0.75", b"0.25\rbatch 2/2"],  # as a terminal shows each
+        [b"\xef\xbb\xbf0.75", b"\xef\xbb\xbfnot a result"],  # after a byte-order mark
+        [b"\x1b[32m0.75\x1b[0m", b"\x1b[1mbold\x1b[0m"],  # coloured
+        [b'HYPERMAX_REPORT {"step": 1, "loss": 2}', b"0.5", b"HYPERMAX_REPORT bad", b"1e-3"],
+        [b'HYPERMAX_REPORT {"step": 1}', b"0.5", b"\x1b[32m0.75\x1b[0m", b"1e-3", b"done"],
+        [b"0.5", b"\x1b[32m0.75\x1b[0m", b'HYPERMAX_REPORT {"step": 2}', b"done"],
+        [b"\x1b[1m0.75", b"0.5", b"x HYPERMAX_REPORT {}", b'{"a": "HYPERMAX_REPORT {}"}'],
+        [b"0.5", b'HYPERMAX_REPORT {"step": 1}\r0.25', b"HYPER\x1b[0mMAX_REPORT {}", b"x"],
+        [b"0.5", b'bar\rHYPERMAX_REPORT {"step": 3}', b"\xef\xbb\xbfHYPERMAX_REPORT {}", b"x"],
+        [b"0.5", b'  {"loss": 0.25}  ', b"{not json", b"1_000", b"nan?"],
+        [b"0.5", b" 0.25 \x1c", b"12/500 [==>...]"],  # \x1c: a space to str.strip()
+        [b"0.5", b"\t0.25 \xc2\xa0", b"1 2"],  # a no-break space, in UTF-8
+        [b"0.5", b'\x0c{"loss": 0.25} ', b"0 loss 0.4"],
+        [b"0.5", b"{", b'  "loss": 0.25', b"}"],  # a result written over several lines
+        [b"{", b'  "loss": 0.25', b"}", b" 0.5 "],
+        [b"epoch 1", b"epoch 2"],  # no result at all
+    ],
+)
+def test_a_chunk_of_many_lines_is_read_as_the_same_lines_one_at_a_time(lines):
+    """A trial that floods its stdout hands over chunks of many lines, which the scanner reads
+    from the last back to the one that settles the result, when none of them may be a report:
+    what it finds is what it finds in the same lines written one by one."""
+
+    def scanned(chunks: list[bytes]) -> tuple[object, ...]:
+        reports: list[tuple[int, dict[str, Any]]] = []
+        refusals: list[str] = []
+        scanner = StdoutScanner(
+            lambda step, metrics: reports.append((step, metrics)), refusals.append
+        )
+        for chunk in chunks:
+            scanner.feed(chunk)
+        scanner.close()
+        return scanner.result, scanner.no_result, reports, refusals, scanner.refused
+
+    one_by_one = scanned([line + b"\n" for line in lines])
+    assert scanned([b"start\n" + b"\n".join(lines) + b"\n"]) == one_by_one
+    assert scanned([b"start\n" + b"\n".join(lines)]) == one_by_one  # the last line unended
+    assert one_by_one[:2] != (None, "") or lines[0].startswith(b"epoch")
+
+
 # -- real trials ----------------------------------------------------------------------------
 def _points(name: str, kinds: list[str], function: dict[str, Any]) -> dict[str, Any]:
     return {

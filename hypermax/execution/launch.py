@@ -30,7 +30,7 @@ from hypermax import system_text
 from hypermax.execution import procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
-from hypermax.scripts import first_line_problem
+from hypermax.scripts import first_line_problem, not_runnable
 from hypermax.search_log import TOLD
 from hypermax.values import quoted
 
@@ -215,7 +215,8 @@ def _carried_rss_mib(shares_memory: bool) -> float:
 def start_problem(exc: OSError, request: LaunchRequest) -> str:
     """Why the program did not start, in one line. The kernel says a script whose first line
     names an interpreter it cannot find is not there ("No such file or directory"): that line
-    is named instead, and a script without one ("Exec format error") is said to be one."""
+    is named instead, and a script without one ("Exec format error") is said to be one; a
+    program that may not run ("Permission denied") is said to be a folder, or not executable."""
     if exc.errno == errno.E2BIG:
         return _too_long(request.argv, request.env) or str(exc)
     program = request.argv[0]
@@ -226,6 +227,8 @@ def start_problem(exc: OSError, request: LaunchRequest) -> str:
             return f"cannot find program {quoted(program)} on PATH"
         program = found or program
     program = os.path.join(request.cwd, program)
+    if exc.errno == errno.EACCES:  # as validate says it: its rights changed since, or a folder
+        return not_runnable(request.argv[0], program) or str(exc)
     if exc.errno not in (errno.ENOENT, errno.ENOEXEC) or not os.path.isfile(program):
         return str(exc)
     why = first_line_problem(program, path)

@@ -108,8 +108,19 @@ def trial_outcome(ending: Ending) -> Outcome:
             **common,
         )
     if result is None:
-        return Outcome(state=TrialState.FAILED, reason=problem, **common)
+        return Outcome(state=TrialState.FAILED, reason=_said(problem, ending), **common)
     return Outcome(state=TrialState.OK, **common)
+
+
+def _said(problem: str, ending: Ending) -> str:
+    """Why an executable has no result, naming a result its last stderr line holds (printed
+    there, ``print(loss, file=sys.stderr)``, or by a logger), which is not read."""
+    if problem != NOTHING_ON_STDOUT:
+        return problem
+    last = _last_line(ending.stderr_tail)
+    if not last or protocol.parse_result_line(last) is None:
+        return problem
+    return f"{problem} (the last line on stderr does: {last}; a result is read from stdout)"
 
 
 def exit_outlasted_the_wait(function_type: str, exit_code: int | None, returned: bool) -> bool:
@@ -151,6 +162,10 @@ def _killed(
         kill_value=value,
         **common,
     )
+
+
+#: why an executable has no result, when nothing else says why
+NOTHING_ON_STDOUT = "no result: nothing on stdout parses as a number or a JSON object"
 
 
 def read_result(
@@ -202,10 +217,7 @@ def read_result(
         return None, "no result: the trial's process ended without returning from the function"
     if stdout_result is not None:
         return stdout_result, ""
-    return (
-        None,
-        stdout_problem or "no result: nothing on stdout parses as a number or a JSON object",
-    )
+    return None, stdout_problem or NOTHING_ON_STDOUT
 
 
 def attachments(trial_dir: Path, result: dict[str, Any]) -> tuple[str, ...]:

@@ -57,10 +57,18 @@ class TrialOutput:
         self.held_by_outsiders: set[int] = set()  # the pipes (inodes) cut as others held them
         self._draining = False
         self._report_on_stderr = False
+        self._tail_settled = False
 
     @property
     def stderr_tail(self) -> bytes:
         return bytes(self._tail)
+
+    def settle_stderr_tail(self) -> None:
+        """The trial's main process ended and its output was taken in (:meth:`catch_up`): what
+        comes on stderr from now on, written by the processes it left running (a warning each
+        prints as it is killed), goes to the log but not into :attr:`stderr_tail`, whose last
+        line says why the trial failed."""
+        self._tail_settled = True
 
     def hold_stdout(self) -> None:
         """Stop reading stdout after the chunk being read (call it from a report, in the pump's
@@ -133,8 +141,9 @@ class TrialOutput:
             self.log.note(
                 f"ignored a report line on stderr: {REPORT_PREFIX}lines are read from stdout"
             )
-        self._tail.extend(data[-_TAIL_BYTES:])
-        del self._tail[:-_TAIL_BYTES]
+        if not self._tail_settled:
+            self._tail.extend(data[-_TAIL_BYTES:])
+            del self._tail[:-_TAIL_BYTES]
 
     def _refused(self, why: str) -> None:
         self.log.note(f"ignored a report line: {why}")

@@ -51,6 +51,8 @@ OVERDUE_CHECK = 1.0
 SERVER_DIED = "lost with its preload server, which died while the trial ran"
 #: how often a server's start (the objective's import) looks whether the search was interrupted
 INTERRUPT_CHECK = 0.1
+#: how long a server whose socket closed may take to exit before it is killed (s)
+EXIT_WAIT = 5.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -180,13 +182,11 @@ class TrialServer:
         first = b""
         while True:
             if interrupted():
-                with contextlib.suppress(OSError):  # it may be in the middle of a long import
-                    os.killpg(self.pid, signal.SIGKILL)  # what the import started goes too
-                self.close()
+                self._stop_importing()
                 raise LaunchInterrupted("the search was interrupted while the objective loaded")
             left = deadline - time.monotonic()
             if left <= 0:
-                self.close()
+                self._stop_importing()
                 raise ServerFailed(f"the objective took over {timeout:g} s to import")
             readable, _, _ = select.select([self._sock], [], [], min(left, INTERRUPT_CHECK))
             if readable:
@@ -201,6 +201,14 @@ class TrialServer:
             why = message.get("failed") or f"the server exited: {ended}"
             raise ServerFailed(f"cannot preload the objective: {why}")
         self._spare = self._announced(message)
+
+    def _stop_importing(self) -> None:
+        """Kill the server in the middle of its import, with what the import started, and
+        close: it does not read its socket yet, so it would not end as its socket closes
+        (:meth:`close` would wait :data:`EXIT_WAIT` seconds for it)."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.close()
 
     def _output_so_far(self) -> bytes:
         """What the server printed while it loaded the objective."""
@@ -273,7 +281,7 @@ class TrialServer:
         process group: the trials lead sessions of their own) and the reader; its exit code."""
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        code = wait_ended(self.process, 5)
+        code = wait_ended(self.process, EXIT_WAIT)
         if code is None:
             self.process.kill()
             code = self.process.wait()

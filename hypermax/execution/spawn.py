@@ -17,7 +17,7 @@ from hypermax import system_text
 from hypermax.execution import protocol
 from hypermax.scripts import path_list_from
 from hypermax.space import flatten
-from hypermax.specfile.placeholders import PLACEHOLDER
+from hypermax.specfile.placeholders import NAMED, PLACEHOLDER
 
 if TYPE_CHECKING:
     from hypermax.execution.trial_files import TrialFiles
@@ -287,7 +287,9 @@ def _bare_option(part: str) -> bool:
 
 def _fill(part: str, values: dict[str, str]) -> str:
     """Replace ``{name}`` placeholders, in one pass (a value that holds braces stays as it
-    is); unknown ``{...}`` and ``${name}`` (a shell's variable) are left as they are."""
+    is), also of a param whose name holds other characters than a placeholder's
+    (``{learning-rate}``); unknown ``{...}`` and ``${name}`` (a shell's variable) are left as
+    they are."""
     if "{" not in part:
         return part
-    return PLACEHOLDER.sub(lambda found: values.get(found.group(1), found.group(0)), part)
+    return NAMED.sub(lambda found: values.get(found.group(1), found.group(0)), part)

@@ -16,10 +16,20 @@ from hypermax.execution.protocol import (
 )
 
 _PREFIX = REPORT_PREFIX.encode()
+#: what a chunk of output holds if a line of it may be a report (or one to refuse): the word, or
+#: an escape sequence, which a terminal leaves out (and which may stand inside the word)
+_WORD = REPORT_PREFIX.rstrip().encode()
+_REPORT_MARKS = (_WORD, b"\x1b")
 #: what a line may begin with that a terminal does not show: a terminal escape sequence (a
 #: colouring logger's), UTF-8's byte-order mark (a first line written by some Windows tools)
 _BOM = "\ufeff".encode()
 _ESCAPES = re.compile(ESCAPE_PATTERN.encode())
+#: what a line that is a result (or may have been one, too long to read) starts with, when it
+#: has no escape sequence, byte-order mark or carriage return (see :func:`.parse_result_line`)
+_RESULT_STARTS = b"{-+.0123456789NnIi \t"
+_LINE_STARTS = b"H" + _RESULT_STARTS  # or a report
+#: the ASCII characters that ``str.strip()`` strips
+_SPACES = bytes(c for c in range(128) if chr(c).isspace())
 
 #: why an executable has no result whose last stdout line that may be one was too long to read
 RESULT_LINE_TOO_LONG = (
@@ -27,6 +37,44 @@ RESULT_LINE_TOO_LONG = (
     f" {MAX_PARSED_LINE // 1024} KiB, more than a result line may be: write a larger result"
     " to the file HYPERMAX_RESULT_FILE names"
 )
+
+#: why an executable has no result whose last stdout line that may be one starts a JSON object
+#: written over several lines (``print(json.dumps(result, indent=2))``)
+RESULT_OVER_LINES = (
+    'no result: its last stdout line that may be the result is "{" alone, the start of a JSON'
+    " object written over several lines, which is not read: print the result on one line"
+    " (json.dumps without indent)"
+)
+
+
+def _may_settle(line: bytes) -> bool:
+    """Whether a line without escape sequences may settle the result: False for one that can
+    be neither a result nor a line too long that may have been one, as far as a glance tells
+    (a progress line, ``12/500 [==>...]``; a log line), which spares reading it whole."""
+    head = line[:1]
+    if b"\r" in line or head == _BOM[:1]:
+        return True  # read as a terminal shows it
+    if head not in _RESULT_STARTS:
+        return False
+    if head == b"{" or not line.isascii():
+        return True
+    text = line.strip(_SPACES)  # as str.strip() strips it: the line is ASCII
+    return text[:1] == b"{" or b" " not in text  # no number holds a space
+
+
+def _marked_lines(data: bytes, count: int) -> dict[int, None]:
+    """Which of the ``count`` whole lines of the chunk ``data`` (its lines but the first and
+    the last, which may be parts of lines) hold the report word or an escape sequence, in
+    order: the lines that may be reports (or lines to refuse). Most chunks hold neither."""
+    found: set[int] = set()
+    for mark in _REPORT_MARKS:
+        line, counted, at = 0, 0, data.find(mark)
+        while at >= 0:
+            line += data.count(b"\n", counted, at)
+            counted = at
+            found.add(line - 1)  # the first line is not one of them
+            at = data.find(mark, data.find(b"\n", at) + 1 or len(data))
+    return dict.fromkeys(sorted(i for i in found if 0 <= i < count))
 
 
 class StdoutScanner:
@@ -64,11 +112,21 @@ class StdoutScanner:
         if len(lines) == 1:
             return
         self._end_line()
-        for line in lines[1:-1]:
-            if len(line) <= MAX_PARSED_LINE:
-                self._line(line)
-            else:
-                self._skipped(line[: len(_PREFIX)])
+        whole = lines[1:-1]
+        marked = _marked_lines(data, len(whole))  # the lines that may be reports, in order
+        settled_at = -1  # the last of them that settled the result
+        for at in marked:
+            if self._whole_line(whole[at]):
+                settled_at = at
+        # of the others after it, only the last one that settles the result matters
+        starts, bom = _RESULT_STARTS, _BOM[:1]
+        for at in range(len(whole) - 1, settled_at, -1):
+            line = whole[at]
+            head = line[:1]
+            if head not in starts and head != bom and b"\r" not in line:
+                continue  # at a glance: no result (nor a line too long that may be one)
+            if at not in marked and _may_settle(line) and self._whole_line(line):
+                break
         self._extend(lines[-1])
 
     def close(self) -> None:
@@ -93,37 +151,52 @@ class StdoutScanner:
         self._partial.clear()
         self._too_long = False
 
-    def _skipped(self, head: bytes) -> None:
+    def _whole_line(self, line: bytes) -> bool:
+        """Read a line that came whole in one chunk; whether it settled the result."""
+        if len(line) <= MAX_PARSED_LINE:
+            return self._line(line)
+        return self._skipped(line[: len(_PREFIX)])
+
+    def _skipped(self, head: bytes) -> bool:
         """A line too long to read was skipped: refused, if it began as a report line; if it
-        began as a JSON object, it may have been the result, which is then not known."""
+        began as a JSON object, it may have been the result, which is then not known (and
+        True is returned: the line settled the result)."""
         if head.startswith(_PREFIX):
             self._refuse(f"longer than {MAX_PARSED_LINE // 1024} KiB, more than a report may be")
         elif head.lstrip(b" \t").startswith(b"{"):
             self.result = None
             self.no_result = RESULT_LINE_TOO_LONG
+            return True
+        return False
 
-    def _line(self, raw: bytes) -> None:
+    def _line(self, raw: bytes) -> bool:
+        """Read one line: a report is handed on, a result kept; whether it was a result."""
         raw = raw.rstrip(b"\r").rpartition(b"\r")[2]  # a terminal shows what a \r rewrote last
         if b"\x1b" in raw or raw.startswith(_BOM):  # coloured, or marked: as a terminal shows it
             raw = _ESCAPES.sub(b"", raw.removeprefix(_BOM))
-        if not raw or raw[:1] not in b"H{-+.0123456789NnIi \t":
+        if not raw or raw[:1] not in _LINE_STARTS:
             self._misplaced(raw)
-            return
+            return False
         line = raw.decode("utf-8", "replace")
         try:
             report = parse_report(line)
         except ValueError as exc:
             self._refuse(str(exc))
-            return
+            return False
         if report is not None:
             self._on_report(*report)
-            return
+            return False
         result = parse_result_line(line)
-        if result is not None:
-            self.result = result
-            self.no_result = ""
-        else:
+        if result is None and line.strip() == "{":  # a result written over several lines
+            self.result = None
+            self.no_result = RESULT_OVER_LINES
+            return True
+        if result is None:
             self._misplaced(raw)
+            return False
+        self.result = result
+        self.no_result = ""
+        return True
 
     def _misplaced(self, raw: bytes) -> None:
         """Refuse a line that holds the report word after something else (a logger's prefix,

@@ -34,8 +34,9 @@ def sweep(
     """Kill what the trial left running (or wait for the kill under way to end), then
     remove what the killed processes left in /dev/shm."""
     if output is not None and not ladder.begun:
-        # its own output first, then the notes
+        # its own output first, then the notes; why it failed is in its own
         output.catch_up(host.catch_up, host.resume_held)
+        output.settle_stderr_tail()
     ladder.nudge()
     ladder.run("the trial left processes running")
     close_lifeline()

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.scripts import first_line_problem, path_list_from
+from hypermax.scripts import first_line_problem, not_runnable, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem, too_long
 from hypermax.specfile.placeholders import PLACEHOLDER
@@ -274,17 +274,13 @@ def program_problem(program: str, start: Path, env: dict[str, str]) -> str | Non
         target = start / program
         if (why := too_long(target)) is not None:
             return f"{quoted(program)}: {why}"
-        if target.is_dir():
-            return f"{quoted(program)} is a folder, not a program"
-        if target.exists() and not target.is_file():  # /dev/null, a named pipe
+        if target.exists() and not target.is_file() and not target.is_dir():  # /dev/null
             return f"{quoted(program)} is {file_kind(target.stat().st_mode)}, not a program"
-        if not target.is_file():
+        if not target.exists():
             return f"cannot find program {quoted(program)}" + (
                 "" if Path(program).is_absolute() else f" in {start.resolve()}"
             )
-        if not os.access(target, os.X_OK):
-            return f"{quoted(program)} is not executable (chmod +x {program})"
-        return _script_problem(program, target, path)
+        return not_runnable(program, target) or _script_problem(program, target, path)
     found = shutil.which(program, path=path)
     if found is None:
         return f"cannot find program {quoted(program)} on PATH"

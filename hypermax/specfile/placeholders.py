@@ -7,7 +7,9 @@ have (a branch it did not take) is left out; anything else in braces is passed o
 So a misspelt ``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused
 here instead.
 Only braces around a name (letters, digits, ``_``, ``.``) count, and not ``${NAME}`` (a shell's
-variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass.
+variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass. Braces around the name of a
+param that holds other characters (``{learning-rate}``) are filled in as well, when the trial
+has that param.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from hypermax.system_text import param_variable
 
 #: a placeholder: ``{name}`` not preceded by ``$``
 PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
+#: braces around any text, not preceded by ``$``: a placeholder too when the text is the name of
+#: a param the trial has, whatever it holds (``{learning-rate}``, ``{batch size}``)
+NAMED = re.compile(r"(?<!\$)\{([^{}]+)\}")
 #: what every trial's command may name besides its params
 TRIAL_NAMES = ("trial_id",)
 #: stands for an item's index in the name of a param in a list of variable length, followed by
@@ -51,12 +56,23 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
     else:
         return
     names, open_ended = param_names(space)
+    absent = _maybe_absent(space)
     for where, part in parts:
         for name in PLACEHOLDER.findall(part):
             if name in TRIAL_NAMES and name in names:  # the trial's id would take its place
                 yield where, f"{{{name}}} names the trial's id and the param {name}: rename it"
             elif name not in TRIAL_NAMES and not _known(name, names, open_ended):
                 yield where, f"{{{name}}} names no param ({_hint(name, names)})"
+        for name in NAMED.findall(part):
+            if not PLACEHOLDER.fullmatch(f"{{{name}}}") and _known(name, absent, set()):
+                yield (
+                    where,
+                    (
+                        f"{{{name}}} names a param that a trial may not have, whose argument would "
+                        'then reach it as written: name the param with letters, digits, "_" and '
+                        '"." only, and its argument is left out when the trial does not have it'
+                    ),
+                )
 
 
 def variable_problems(space: dict[str, Any]) -> Iterator[Problem]:
@@ -145,6 +161,22 @@ def param_names(space: dict[str, Any]) -> tuple[set[str], set[str]]:
         if any(isinstance(value, dict | list) for value in values):
             open_ended.add(name)
     return names, open_ended
+
+
+def _maybe_absent(space: dict[str, Any]) -> set[str]:
+    """The flat names of the params a trial may not have: of a conditional's branch, or an item
+    of a list of variable length."""
+    longest = {
+        where: list_lengths(node)[1]
+        for where, node in every_node(space, ())
+        if node.get("type") == "array" and not isinstance(node.get("items"), list)
+    }
+    return {
+        _flat_name(where, longest)
+        for where, _ in every_node(space, ())
+        if any(step in ("anyOf", "oneOf") for step in where)
+        or any(where[:at] in longest for at, step in enumerate(where) if step == "items")
+    }
 
 
 def _flat_name(where: JsonPath, longest: dict[JsonPath, int]) -> str:
