@@ -425,6 +425,32 @@ def test_ngopt_told_its_history_proposes_the_trial_a_live_one_did_past_repeats()
     assert got.params == expected.params
 
 
+@needs_nevergrad
+def test_ngopt_does_not_run_the_best_imported_trial_again() -> None:
+    """Told a warm start's trials, NGOpt asked for its best point first: it ran again, as the
+    unit cube gave it back a float's last digit away from the imported params."""
+    square = Space(
+        {
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "min": 0, "max": 1},
+                "y": {"type": "number", "min": 0, "max": 1},
+            },
+        }
+    )
+    source = make_optimizer("random", square, 3, {}, budget=Budget(15, 1))
+    imported = [
+        Trial(t.id, t.params, t.internal, TrialState.IMPORTED, loss=t.loss)
+        for t in drive(source, 15, lambda params: (params["x"] + params["y"] - 1.3) ** 2)
+    ]
+    best = min(imported, key=lambda trial: trial.loss or 0.0).params
+    opt = make_optimizer("ngopt", square, 3, {}, budget=Budget(10, 1))
+    opt.tell_many(imported)
+    first = opt.ask(16)
+    assert isinstance(first, Proposal)
+    assert not all(math.isclose(first.params[k], best[k], rel_tol=1e-9) for k in best), first
+
+
 NGOPT_KEPT_TO_THE_END = """
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import Budget

@@ -214,8 +214,12 @@ class NGOptOptimizer(HistoryOptimizer):
 
 
 def _key(internal: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    """A point by its active internal values, to find it again."""
-    return tuple(sorted((label, float(value)) for label, value in internal.items()))
+    """A point by its active internal values to 12 significant digits, to find it again: a
+    point NGOpt did not ask for (a user point, an imported trial) comes back from the unit cube
+    a float's last digit away."""
+    return tuple(
+        sorted((label, float(f"{float(value):.12g}")) for label, value in internal.items())
+    )
 
 
 def _missing_module(exc: BaseException) -> str | None:
