@@ -233,9 +233,10 @@ def _missing_module(exc: BaseException) -> str | None:
     return found.group(1) if found else None
 
 
-def optimizer_problem(name: str) -> str | None:
+def optimizer_problem(name: str, parallel: int = 1) -> str | None:
     """Why ``search.ngopt.optimizer`` cannot be used (no optimizer of nevergrad's registry has
-    that name), with the names it may have meant, or None; None too without nevergrad."""
+    that name, with the names it may have meant; one that runs one trial at a time, with
+    ``parallel`` trials), or None; None too without nevergrad."""
     import difflib
 
     try:
@@ -245,6 +246,11 @@ def optimizer_problem(name: str) -> str | None:
     except ImportError:
         return None
     if name in registry:
+        if parallel > 1 and getattr(registry[name], "no_parallelization", False):
+            return (
+                f'nevergrad\'s "{name}" runs one trial at a time, and function.parallel is '
+                f"{parallel}: set it to 1, or name another optimizer"
+            )
         return None
     by_lower = {known.lower(): known for known in registry}
     close = [by_lower[k] for k in difflib.get_close_matches(name.lower(), by_lower, n=3)]
