@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hypermax.optimizers.base import WAIT, NoProposal, trial_seed
+from hypermax.optimizers.base import WAIT, NoProposal, point_key, trial_seed
 from hypermax.optimizers.history import HistoryOptimizer, taught_loss
 from hypermax.trial import Proposal, Trial, TrialState
 from hypermax.warnings_log import warnings_ignored
@@ -167,7 +167,7 @@ class NGOptOptimizer(HistoryOptimizer):
         for attempt in range(RETRIES):
             candidate = self._raw_ask(trial_id, attempt)
             internal = self.from_unit_cube(candidate.value)
-            loss = self._known.get(_key(internal))
+            loss = self._known.get(point_key(internal))
             if loss is None:
                 self._asked[trial_id] = candidate
                 self._taken.append((trial_id, None, attempt))
@@ -204,22 +204,13 @@ class NGOptOptimizer(HistoryOptimizer):
 
     def _tell_ng(self, trial_id: int, internal: dict[str, Any], loss: float) -> None:
         self._taken.append((trial_id, internal, loss))
-        self._known[_key(self.space.active(internal))] = loss
+        self._known[point_key(self.space.active(internal))] = loss
         candidate = self._asked.pop(trial_id, None)
         optimizer = self._optimizer()
         if candidate is None:
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)
         self._tell_candidate(candidate, loss)
-
-
-def _key(internal: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    """A point by its active internal values to 12 significant digits, to find it again: a
-    point NGOpt did not ask for (a user point, an imported trial) comes back from the unit cube
-    a float's last digit away."""
-    return tuple(
-        sorted((label, float(f"{float(value):.12g}")) for label, value in internal.items())
-    )
 
 
 def _missing_module(exc: BaseException) -> str | None:
