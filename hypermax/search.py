@@ -15,6 +15,7 @@ from hypermax.errors import (
     HYPERMAX_LOG,
     Crashed,
     HypermaxError,
+    SpecError,
     UsageError,
     current_folder,
     own_warnings_in_one_line,
@@ -55,13 +56,23 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
 
 
 def build_optimizer(spec: Spec, space: Space, seed: int) -> BaseOptimizer:
-    """The optimizer ``search.method`` names, with its options and the search's budget."""
-    from hypermax.optimizers import Budget, make_optimizer
+    """The optimizer ``search.method`` names, with its options and the search's budget.
 
+    A plugin whose ``setup`` raises ValueError refuses its options: a SpecError at
+    ``search.<module:Class>``, as a built-in method's options are refused."""
+    from hypermax.optimizers import Budget, OptimizerError, make_optimizer
+    from hypermax.registry import METHODS
+
+    method = spec.search.method
     budget = Budget(iterations=spec.search.iterations, parallel=spec.function.parallel)
-    return make_optimizer(
-        spec.search.method, space, seed, spec.search.options, spec.folder, budget=budget
-    )
+    try:
+        return make_optimizer(method, space, seed, spec.search.options, spec.folder, budget=budget)
+    except OptimizerError:
+        raise
+    except ValueError as exc:
+        if method in METHODS:
+            raise
+        raise SpecError(spec.path.name, [(f"search.{method}", str(exc))]) from None
 
 
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:

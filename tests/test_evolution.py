@@ -101,6 +101,30 @@ def test_every_strategy_proposes_points_of_the_space(name: str) -> None:
     assert all(space.decode(t.internal) == t.params for t in told)
 
 
+def test_a_candidate_at_a_trials_point_a_float_s_last_digit_away_is_drawn_again() -> None:
+    """A member's number comes back from the unit cube a float's last digit away: crossed with
+    a choice that rounds to the member's own, the candidate was the member's point again, which
+    ran again (trial 77 of this run repeated trial 72, x 0.30291295162751614 and
+    0.3029129516275161)."""
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "min": 0, "max": 1},
+                "y": {"type": "number", "min": 0.001, "max": 7, "scaling": "logarithmic"},
+                "c": {"enum": ["a", "b", "c"]},
+            },
+        }
+    )
+
+    def loss(params: dict[str, Any]) -> float:
+        return (params["x"] - 0.3) ** 2 + (params["c"] != "b") * 0.5 + abs(params["y"] - 1)
+
+    told = drive(make_optimizer("evolution", space, seed=1, budget=Budget(80)), 80, loss)
+    points = [(f"{t.params['x']:.12g}", f"{t.params['y']:.12g}", t.params["c"]) for t in told]
+    assert len(set(points)) == len(points)
+
+
 def test_it_finds_better_losses_than_random_search() -> None:
     def best_after(method: str, seed: int) -> float:
         optimizer = make_optimizer(method, Space(FLAT_SPACE), seed, budget=Budget(60))

@@ -137,6 +137,34 @@ def test_a_spec_error(tmp_path: Path, doc: dict[str, Any], line: str) -> None:
 
 
 @needs_nevergrad
+def test_a_nevergrad_optimizer_that_runs_one_trial_at_a_time_is_refused_in_parallel(
+    tmp_path: Path,
+) -> None:
+    """COBYLA with 3 trials at a time ended the search as an unexpected error (nevergrad's
+    ValueError, with its ignored AttributeError's traceback on stderr), at the first ask."""
+
+    def problems(parallel: int, search: dict[str, Any]) -> list[str]:
+        doc = spec(search)
+        doc["function"]["parallel"] = parallel
+        try:
+            spec_from_dict(doc, tmp_path / "search.json")
+        except SpecError as exc:
+            return exc.lines()
+        return []
+
+    assert problems(3, {"method": "ngopt", "ngopt": {"optimizer": "Cobyla"}}) == [
+        'search.json: search.ngopt.optimizer: nevergrad\'s "Cobyla" runs one trial at a time, '
+        "and function.parallel is 3: set it to 1, or name another optimizer"
+    ]
+    fixed = {"method": "auto", "auto": {"method": "ngopt", "ngopt": {"optimizer": "Cobyla"}}}
+    assert [line.split(": ")[1] for line in problems(2, fixed)] == ["search.auto.ngopt.optimizer"]
+    # one at a time, or by an auto that runs ngopt one at a time only, it runs
+    assert problems(1, {"method": "ngopt", "ngopt": {"optimizer": "Cobyla"}}) == []
+    assert problems(3, {"method": "auto", "auto": {"ngopt": {"optimizer": "Cobyla"}}}) == []
+    assert problems(3, {"method": "ngopt", "ngopt": {"optimizer": "DE"}}) == []
+
+
+@needs_nevergrad
 def test_a_nevergrad_optimizer_by_its_registry_name_is_accepted(tmp_path: Path) -> None:
     loaded = spec_from_dict(
         spec({"method": "ngopt", "ngopt": {"optimizer": "CMA"}}), tmp_path / "search.json"

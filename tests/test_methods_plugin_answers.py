@@ -183,3 +183,41 @@ def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Pa
     sampled = run_cli("sample", "search.json", "-n", "2", cwd=tmp_path, timeout=60)
     assert sampled.returncode == 1  # the next trial is the second: asked, it exits
     assert "hypermax: unexpected error: SystemExit: 5 (traceback in " in sampled.stderr
+
+
+def test_a_plugin_that_refuses_its_options_is_a_spec_error_in_one_line(tmp_path: Path) -> None:
+    """A ValueError raised in ``setup`` refuses the plugin's options as a built-in method's are
+    refused: one line at ``search.<module:Class>``, exit 2, from ``validate`` too. It was an
+    unexpected error (exit 1, its traceback in the log), which ``validate`` said nothing of."""
+    (tmp_path / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from hypermax.optimizers import BaseOptimizer
+            from hypermax.trial import Proposal
+
+            class Steps(BaseOptimizer):
+                def setup(self):
+                    if self.options.get("step", 0.1) <= 0:
+                        raise ValueError(f"step must be positive, got {self.options['step']}")
+
+                def ask(self, trial_id):
+                    return Proposal(trial_id, {"x": 0.5}, {"x": 0.5})
+
+                def tell(self, trial):
+                    pass
+            """
+        )
+    )
+    _plugin_search(tmp_path, "steps", "plugin:Steps")
+    doc = json.loads((tmp_path / "search.json").read_text())
+    doc["search"]["plugin:Steps"] = {"step": -1}
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    line = "search.json: search.plugin:Steps: step must be positive, got -1\n"
+    for args in (["validate"], ["run", "--no-ui"]):
+        done = run_cli(*args, "search.json", cwd=tmp_path, timeout=60)
+        assert (done.returncode, done.stderr) == (2, line), args
+    doc["search"]["plugin:Steps"] = {"step": 0.2}  # fixed, the search runs in its folder
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(finished_records(tmp_path / "results" / "steps")) == 3

@@ -372,6 +372,85 @@ def test_ngopt_keeps_nevergrads_warnings_out_of_the_console() -> None:
     assert [str(w.message) for w in caught] == []
 
 
+BRANCHES = Space(
+    {
+        "type": "object",
+        "properties": {
+            "model": {
+                "anyOf": [
+                    {"type": "object", "properties": {"kind": {"const": "none"}}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"const": "linear"},
+                            "w": {"type": "number", "min": 0, "max": 1},
+                        },
+                    },
+                ]
+            },
+            "k": {"type": "integer", "min": 1, "max": 3},
+        },
+    }
+)
+
+
+def _points(trials: list[Trial]) -> list[str]:
+    return [json.dumps(trial.params, sort_keys=True) for trial in trials]
+
+
+@needs_nevergrad
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_ngopt_runs_the_point_of_a_finished_trial_again_only_when_it_finds_no_other(
+    parallel: int,
+) -> None:
+    """NGOpt steps on the unit cube within the slice of one branch and one integer, where the
+    coordinate of a leaf of the other branch changes nothing: it proposed the point of a
+    finished trial for 19 of 20 trials of this space (all 20, two at a time)."""
+    opt = make_optimizer("ngopt", BRANCHES, 3, {}, budget=Budget(20, parallel))
+    points = _points(drive(opt, 20, lambda params: 1.0 + params["k"], parallel=parallel))
+    assert len(set(points)) >= 10, points
+
+
+@needs_nevergrad
+def test_ngopt_told_its_history_proposes_the_trial_a_live_one_did_past_repeats() -> None:
+    """An ask that told NGOpt the losses of repeated points, or gave up on them for a random
+    point, is made again by a resumed search: its next proposal is the live one's."""
+    live = make_optimizer("ngopt", BRANCHES, 3, {}, budget=Budget(20, 1))
+    history = drive(live, 14, lambda params: 1.0 + params["k"])
+    assert len(set(_points(history))) < len(history)  # some asks met repeats
+    resumed = make_optimizer("ngopt", BRANCHES, 3, {}, budget=Budget(20, 1))
+    resumed.tell_many(history)
+    expected, got = live.ask(15), resumed.ask(15)
+    assert isinstance(got, Proposal) and isinstance(expected, Proposal)
+    assert got.params == expected.params
+
+
+@needs_nevergrad
+def test_ngopt_does_not_run_the_best_imported_trial_again() -> None:
+    """Told a warm start's trials, NGOpt asked for its best point first: it ran again, as the
+    unit cube gave it back a float's last digit away from the imported params."""
+    square = Space(
+        {
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "min": 0, "max": 1},
+                "y": {"type": "number", "min": 0, "max": 1},
+            },
+        }
+    )
+    source = make_optimizer("random", square, 3, {}, budget=Budget(15, 1))
+    imported = [
+        Trial(t.id, t.params, t.internal, TrialState.IMPORTED, loss=t.loss)
+        for t in drive(source, 15, lambda params: (params["x"] + params["y"] - 1.3) ** 2)
+    ]
+    best = min(imported, key=lambda trial: trial.loss or 0.0).params
+    opt = make_optimizer("ngopt", square, 3, {}, budget=Budget(10, 1))
+    opt.tell_many(imported)
+    first = opt.ask(16)
+    assert isinstance(first, Proposal)
+    assert not all(math.isclose(first.params[k], best[k], rel_tol=1e-9) for k in best), first
+
+
 NGOPT_KEPT_TO_THE_END = """
 from hypermax.optimizers import make_optimizer
 from hypermax.optimizers.base import Budget

@@ -226,6 +226,21 @@ CASES = [
     ),
     pytest.param(
         {
+            "bad.json": spec(search={"method": "my_optimizers:LocalSerch"}),
+            "my_optimizers.py": (
+                "from hypermax.optimizers import BaseOptimizer\n\n\n"
+                "class LocalSearch(BaseOptimizer):\n    pass\n\n\n"
+                "class LocalSearchSettings:\n    pass\n"
+            ),
+        },
+        [
+            'bad.json: search.method: module "my_optimizers" has no "LocalSerch" (did you mean '
+            '"LocalSearch"?)'
+        ],
+        id="plugin-class-misspelt",
+    ),
+    pytest.param(
+        {
             "bad.json": spec(search={"method": "random:Greedy"}),
             "random.py": "class Greedy:\n    pass\n",
         },

@@ -42,6 +42,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     cluster_lines = _connect(spec, args.spec) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)
+    if info is None:  # a plugin checks its options as it is built: built as a run builds it
+        from hypermax.search import build_optimizer
+
+        build_optimizer(spec, space, spec.search.seed or 0)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
     if method == "grid":
         about += f", {space.size() or 0:,} grid points"

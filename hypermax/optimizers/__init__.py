@@ -84,7 +84,8 @@ def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOp
     cls = getattr(module, class_name, None)
     if cls is None:
         raise OptimizerError(
-            f'module "{module_name}" has no "{class_name}"{_taken(module, module_name, folder)}'
+            f'module "{module_name}" has no "{class_name}"'
+            f"{_taken(module, module_name, folder) or _meant(module, class_name)}"
         )
     if not (isinstance(cls, type) and issubclass(cls, BaseOptimizer)):
         raise OptimizerError(f'"{method}" is not a subclass of hypermax.optimizers.BaseOptimizer')
@@ -105,6 +106,21 @@ def _taken(module: ModuleType, module_name: str, folder: Path | None) -> str:
         return ""
     imported = f"is {found}" if found else "is built into Python"
     return f" (the module of that name {imported}, not {own}: rename {own.name})"
+
+
+def _meant(module: ModuleType, class_name: str) -> str:
+    """The optimizer of ``module`` that a misspelt ``class_name`` may mean, for the message."""
+    import difflib
+
+    optimizers = [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseOptimizer)
+        and value is not BaseOptimizer
+    ]
+    close = difflib.get_close_matches(class_name, optimizers, n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 def _import(module_name: str, folder: Path | None) -> ModuleType:

@@ -80,6 +80,14 @@ SEED_DRAWS_KEPT = 2**20
 _SEED_DRAWS: dict[int, Any] = {}
 
 
+def point_key(internal: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """A point by its active internal values to 12 significant digits, to find it again among
+    the trials run: a point comes back from the unit cube a float's last digit away."""
+    return tuple(
+        sorted((label, float(f"{float(value):.12g}")) for label, value in internal.items())
+    )
+
+
 class BaseOptimizer(ABC):
     """Proposes params for trials and learns from how they ended.
 

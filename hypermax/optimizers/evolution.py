@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.optimizers.base import BaseOptimizer, trial_seed
+from hypermax.optimizers.base import BaseOptimizer, point_key, trial_seed
 from hypermax.space.unit import UnitCube
 from hypermax.trial import Proposal, Trial
 
@@ -121,17 +121,17 @@ class EvolutionOptimizer(BaseOptimizer):
         internal: dict[str, Any] = {}
         for _ in range(RETRIES):
             internal = self.cube.internal(self._candidate(trial_id, rng))
-            if _key(internal) not in self._taken:
+            if point_key(internal) not in self._taken:
                 break
-        self._taken.add(_key(internal))
+        self._taken.add(point_key(internal))
         return Proposal(trial_id, self.space.decode(internal), internal)
 
     def pending(self, trial_id: int, internal: dict[str, Any]) -> None:
-        self._taken.add(_key(self.space.active(internal)))
+        self._taken.add(point_key(self.space.active(internal)))
 
     def tell(self, trial: Trial) -> None:
         internal = self.space.active(trial.internal)
-        self._taken.add(_key(internal))
+        self._taken.add(point_key(internal))
         if trial.loss is None:
             return  # failed, or killed without auto_kill_loss: it teaches nothing
         member = Member(float(trial.loss), trial.id, self._vector(trial.id, internal))
@@ -194,7 +194,3 @@ def _repair(candidate: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> np
     below, above = candidate < 0.0, candidate > 1.0
     candidate = np.where(below, target / 2, candidate)
     return np.where(above, (target + 1.0) / 2, candidate)
-
-
-def _key(internal: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((label, float(value)) for label, value in internal.items()))

@@ -5,6 +5,13 @@ its trial's seed and rebuilds a told history by replaying it: in the order of th
 and a tell for every trial NGOpt proposed, a tell of a point it did not ask for every other one
 (a user point, the defaults, an imported trial). A resumed sequential search so proposes what an
 unbroken one would have.
+
+NGOpt searches the unit cube as if every coordinate counted, but a choice, an integer or the
+branch of a conditional is a slice of [0, 1], and a leaf of another branch is not used at all:
+the algorithms it picks stepped within one slice and proposed the point of a finished trial
+again and again (19 of 20 trials on a conditional space). A candidate whose point a finished
+trial ran is told that trial's loss at once and another is asked for; after :data:`RETRIES`
+of them, the trial runs a uniform random point instead.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hypermax.optimizers.base import WAIT, NoProposal, trial_seed
+from hypermax.optimizers.base import WAIT, NoProposal, point_key, trial_seed
 from hypermax.optimizers.history import HistoryOptimizer, taught_loss
 from hypermax.trial import Proposal, Trial, TrialState
 from hypermax.warnings_log import warnings_ignored
+
+#: candidates asked for one trial, at most, while each is the point of a finished trial
+RETRIES = 10
 
 
 class NGOptOptimizer(HistoryOptimizer):
@@ -35,8 +45,14 @@ class NGOptOptimizer(HistoryOptimizer):
         self._ng: Any = None
         self._asked: dict[int, Any] = {}  # trial id → nevergrad's candidate
         # every ask and tell NGOpt took, in order: it is rebuilt from them to take an ask back
-        # (nevergrad's optimizers cannot all be copied)
-        self._taken: list[tuple[int, dict[str, Any] | None, float]] = []
+        # (nevergrad's optimizers cannot all be copied). (trial id, None, attempt) is an ask
+        # (seeded by the trial and the attempt), (trial id, internal, loss) the tell of a
+        # trial, and (trial id, None, attempt, loss) an ask whose candidate repeated a finished
+        # trial's point, told that trial's loss
+        self._taken: list[tuple[Any, ...]] = []
+        # the point of every finished trial (its active internal values) → the loss NGOpt was
+        # told for it
+        self._known: dict[tuple[tuple[str, float], ...], float] = {}
 
     # -- the seam ---------------------------------------------------------------------------
     def ask(self, trial_id: int) -> Proposal | NoProposal:
@@ -80,11 +96,16 @@ class NGOptOptimizer(HistoryOptimizer):
         if self._ask(trial_id) == self.space.active(internal):
             return True
         self._ng, self._asked, self._taken = None, {}, []
-        for taken_id, told, loss in taken:
-            if told is None:
-                self._ask(taken_id)
+        for step in taken:
+            if step[1] is not None:
+                self._tell_ng(*step)
+                continue
+            candidate = self._raw_ask(step[0], step[2])
+            if len(step) == 4:  # a repeat of a finished trial's point
+                self._tell_candidate(candidate, step[3])
             else:
-                self._tell_ng(taken_id, told, loss)
+                self._asked[step[0]] = candidate
+            self._taken.append(step)
         return False
 
     # -- nevergrad --------------------------------------------------------------------------
@@ -140,13 +161,37 @@ class NGOptOptimizer(HistoryOptimizer):
             ) from exc
 
     def _ask(self, trial_id: int) -> dict[str, Any]:
+        """NGOpt's proposal for ``trial_id``: its first candidate whose point no finished trial
+        ran (each one that did is told that trial's loss), or, when :data:`RETRIES` of them
+        did, a uniform random point (told, once it ends, as one NGOpt did not ask for)."""
+        for attempt in range(RETRIES):
+            candidate = self._raw_ask(trial_id, attempt)
+            internal = self.from_unit_cube(candidate.value)
+            loss = self._known.get(point_key(internal))
+            if loss is None:
+                self._asked[trial_id] = candidate
+                self._taken.append((trial_id, None, attempt))
+                return internal
+            self._tell_candidate(candidate, loss)
+            self._taken.append((trial_id, None, attempt, loss))
+        import numpy as np
+
+        rng = np.random.default_rng(trial_seed(self.seed, trial_id))
+        return self.from_unit_cube(rng.random(max(len(self.dimensions), 1)).tolist())
+
+    def _raw_ask(self, trial_id: int, attempt: int) -> Any:
+        """NGOpt's next candidate, its randomness seeded by the trial and the attempt."""
         optimizer = self._optimizer()
-        optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id))
+        optimizer.parametrization.random_state.seed(trial_seed(self.seed, trial_id) + attempt)
         with _quiet(), self._needs_installed():
-            candidate = optimizer.ask()
-        self._asked[trial_id] = candidate
-        self._taken.append((trial_id, None, math.nan))
-        return self.from_unit_cube(candidate.value)
+            return optimizer.ask()
+
+    def _tell_candidate(self, candidate: Any, loss: float) -> None:
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        # the algorithm NGOpt chose may learn only from its own proposals
+        with contextlib.suppress(TellNotAskedNotSupportedError), _quiet(), self._needs_installed():
+            self._optimizer().tell(candidate, float(loss))
 
     def _tell(self, trial_id: int, internal: dict[str, Any], loss: float | None) -> None:
         if loss is None:
@@ -158,17 +203,14 @@ class NGOptOptimizer(HistoryOptimizer):
         self._tell_ng(trial_id, internal, loss)
 
     def _tell_ng(self, trial_id: int, internal: dict[str, Any], loss: float) -> None:
-        from nevergrad.common.errors import TellNotAskedNotSupportedError
-
         self._taken.append((trial_id, internal, loss))
+        self._known[point_key(self.space.active(internal))] = loss
         candidate = self._asked.pop(trial_id, None)
         optimizer = self._optimizer()
         if candidate is None:
             x = self.to_unit_cube(internal, fill=[0.5] * max(len(self.dimensions), 1))
             candidate = optimizer.parametrization.spawn_child(new_value=x)
-        # the algorithm NGOpt chose may learn only from its own proposals
-        with contextlib.suppress(TellNotAskedNotSupportedError), _quiet(), self._needs_installed():
-            optimizer.tell(candidate, float(loss))
+        self._tell_candidate(candidate, loss)
 
 
 def _missing_module(exc: BaseException) -> str | None:
@@ -182,9 +224,10 @@ def _missing_module(exc: BaseException) -> str | None:
     return found.group(1) if found else None
 
 
-def optimizer_problem(name: str) -> str | None:
+def optimizer_problem(name: str, parallel: int = 1) -> str | None:
     """Why ``search.ngopt.optimizer`` cannot be used (no optimizer of nevergrad's registry has
-    that name), with the names it may have meant, or None; None too without nevergrad."""
+    that name, with the names it may have meant; one that runs one trial at a time, with
+    ``parallel`` trials), or None; None too without nevergrad."""
     import difflib
 
     try:
@@ -194,6 +237,11 @@ def optimizer_problem(name: str) -> str | None:
     except ImportError:
         return None
     if name in registry:
+        if parallel > 1 and getattr(registry[name], "no_parallelization", False):
+            return (
+                f'nevergrad\'s "{name}" runs one trial at a time, and function.parallel is '
+                f"{parallel}: set it to 1, or name another optimizer"
+            )
         return None
     by_lower = {known.lower(): known for known in registry}
     close = [by_lower[k] for k in difflib.get_close_matches(name.lower(), by_lower, n=3)]

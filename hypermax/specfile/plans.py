@@ -28,7 +28,9 @@ def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     elif method == "evolution":
         yield from evolution_problems(doc["search"].get("evolution", {}))
     elif method in ("ngopt", "auto"):
-        yield from ngopt_problems(doc["search"].get(method, {}), method)
+        yield from ngopt_problems(
+            doc["search"].get(method, {}), method, doc.get("function", {}).get("parallel", 1)
+        )
     elif method == "atpe":
         yield from atpe_problems(doc["hyperparameters"])
 
@@ -140,15 +142,18 @@ def evolution_problems(options: dict[str, Any]) -> Iterator[Problem]:
         )
 
 
-def ngopt_problems(options: dict[str, Any], method: str) -> Iterator[Problem]:
-    """The nevergrad optimizer ``optimizer`` names must exist (nevergrad is imported to look)."""
+def ngopt_problems(options: dict[str, Any], method: str, parallel: int = 1) -> Iterator[Problem]:
+    """The nevergrad optimizer ``optimizer`` names must exist (nevergrad is imported to look),
+    and run ``parallel`` trials at a time when ngopt does (``auto`` runs ngopt in parallel only
+    when its ``method`` says so)."""
     where: tuple[str, ...] = ("search", method)
     if method == "auto":
+        parallel = parallel if options.get("method") == "ngopt" else 1
         options, where = options.get("ngopt", {}), (*where, "ngopt")
     if "optimizer" in options:
         from hypermax.optimizers.nevergrad_based import optimizer_problem
 
-        problem = optimizer_problem(options["optimizer"])
+        problem = optimizer_problem(options["optimizer"], parallel)
         if problem is not None:
             yield (*where, "optimizer"), problem
 
