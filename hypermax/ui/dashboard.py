@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import urwid
 
@@ -64,18 +64,28 @@ class Guard(urwid.WidgetWrap):
 
     A failed draw is logged and replaced by a line saying so; after ``MAX_RENDER_FAILURES`` in a
     row it raises :class:`DashboardBroken`, which ends the UI (the console takes over).
+
+    A new size empties urwid's cache of drawn widgets: a widget drawn at the old size (the
+    terminal made a line high, then large again) let a canvas of the new size stay cached
+    without the link that redraws it when what it shows changes, and the dashboard stood still.
     """
+
+    no_cache: ClassVar[list[str]] = ["render"]  # each draw looks at the size first
 
     def __init__(self, view: DashboardView) -> None:
         super().__init__(view)
         self.view = view
         self.failures = 0
         self.failed_last = False
+        self._size: Size | None = None
 
     def selectable(self) -> bool:
         return True
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        if size != self._size:
+            urwid.CanvasCache.clear()
+            self._size = size
         try:
             canvas = self.view.render(size, focus)
         except Exception as exc:
