@@ -277,12 +277,12 @@ class DashboardSession:
     def _take_events(self) -> None:
         """Fold every queued event into the state; leave if the search is over and we quit."""
         self._ran = True
-        for event in self.reporter.drain():
+        for at, event in self.reporter.drain_timed():
             if isinstance(event, DriverDone):
                 self.done = event
                 continue
             try:
-                self.state.apply(event)
+                self.state.apply(event, at)
             except Exception:
                 log.exception("the dashboard could not take in %s", type(event).__name__)
         if self._signalled and not self.view.quitting:
