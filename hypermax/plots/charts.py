@@ -292,18 +292,24 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
         return None
     fig = Figure(figsize=(8, 4.5))
     ax = fig.add_subplot()
-    for t in reporting:
-        points = [(r["step"], r[metric]) for r in t.reports if _number(r.get(metric))]
-        if not points:
-            continue
-        stopped = t.state is TrialState.STOPPED
-        ax.plot(
-            *zip(*points, strict=True),
-            marker="." if len(points) < 30 else None,
-            color="#ff7f0e" if stopped else "#1f77b4",
-            alpha=0.9 if stopped else 0.45,
-            lw=1.6 if stopped else 1.0,
-        )
+    # one collection of lines for the trials that ran to the end, one over it for those
+    # stopped early (a line each took minutes for 50,000 trials, and their legend a warning)
+    for stopped, color, alpha, width in (
+        (False, "#1f77b4", 0.45, 1.0),
+        (True, "#ff7f0e", 0.9, 1.6),
+    ):
+        curves = [
+            [(r["step"], r[metric]) for r in t.reports if _number(r.get(metric))]
+            for t in reporting
+            if (t.state is TrialState.STOPPED) is stopped
+        ]
+        curves = [points for points in curves if points]
+        lines = LineCollection(curves, colors=color, alpha=alpha, linewidths=width)
+        ax.add_collection(lines)
+        dotted = [point for points in curves if len(points) < 30 for point in points]
+        if dotted:  # the points of a short curve are marked
+            ax.plot(*zip(*dotted, strict=True), ".", color=color, alpha=alpha)
+    ax.autoscale_view()
     stopped_count = sum(t.state is TrialState.STOPPED for t in reporting)
     ax.plot([], [], color="#1f77b4", label="ran to the end")
     ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
