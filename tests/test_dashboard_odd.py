@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from test_dashboard_render import screen, search_state
@@ -11,6 +12,7 @@ from test_dashboard_state import FakeClock, run_trial, started
 
 from hypermax import events as ev
 from hypermax.trial import TrialState
+from hypermax.ui import dashboard
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
@@ -204,3 +206,21 @@ def test_a_ranking_of_params_that_took_long_waits_ten_times_as_long_for_the_next
     clock.now += 3
     view.refresh()
     assert "Spearman, 7 trials" in screen(view, (160, 50))
+
+
+@pytest.mark.skipif(shutil.which("tput") is None, reason="no tput to read terminfo with")
+@pytest.mark.parametrize(("term", "colours"), [("vt100", 1), ("xterm-mono", 1), ("xterm", 16)])
+def test_a_terminal_whose_terminfo_tells_no_colours_is_drawn_without_them(
+    monkeypatch, term, colours
+):
+    """urwid goes by TERM's name: vt100 and xterm-mono, whose terminfo entries have no
+    colours, were drawn in 16, and their selected row and progress bar looked like the rest."""
+    monkeypatch.setenv("TERM", term)
+    for name in ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "COLORTERM"):
+        monkeypatch.delenv(name, raising=False)
+    terminal = Terminal(80, 24)
+    try:
+        display = dashboard.TerminalScreen(input=terminal.slave_in, output=terminal.slave_out)
+        assert display.colors == colours
+    finally:
+        terminal.close()

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -122,6 +124,11 @@ class TerminalScreen(urwid.display.raw.Screen):
 
     away = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.colors > 1 and _without_colours(os.environ):
+            self.set_terminal_properties(colors=1)  # the palette's reverse video, as NO_COLOR
+
     def start(self, *args: Any, **kwargs: Any) -> urwid.util.StoppingContext:
         fd = self._input_fileno()
         if not self.started and fd is not None and not in_foreground(fd):
@@ -140,6 +147,23 @@ class TerminalScreen(urwid.display.raw.Screen):
             cols, rows = _size_from_environment("COLUMNS", 80), _size_from_environment("LINES", 24)
             self.maxrow = rows
         return cols, rows
+
+
+def _without_colours(environ: Mapping[str, str]) -> bool:
+    """Whether the terminal ``TERM`` names shows no colours, as its terminfo entry tells
+    (``vt100``, ``vt220``, ``xterm-mono``): urwid goes by the name and draws them in 16 colours,
+    which left the selected row and the progress bar looking like the rest. ``FORCE_COLOR`` or
+    ``CLICOLOR_FORCE`` keeps the colours; a terminal without an entry keeps urwid's guess."""
+    term = environ.get("TERM", "")
+    if not term or environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE"):
+        return False
+    try:  # tput, not curses: a process's curses reads one entry, the first it was asked for
+        found = subprocess.run(
+            ["tput", "-T", term, "colors"], capture_output=True, text=True, timeout=5
+        )
+        return found.returncode == 0 and int(found.stdout) < 8  # -1: the entry has no colours
+    except (OSError, ValueError, subprocess.TimeoutExpired):  # no tput: urwid's guess
+        return False
 
 
 def _size_from_environment(name: str, default: int) -> int:
