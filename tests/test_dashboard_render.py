@@ -247,6 +247,22 @@ def test_chart_best_line_only_goes_down():
     assert rows_of_line[-1] == len(plot) - 1  # ends at the best loss, the lowest row
 
 
+def test_the_chart_s_title_says_log_scale_with_the_draw_that_is_logarithmic():
+    """The title was set before the chart was drawn, from how the draw before it was scaled: the
+    trial that made the scale logarithmic showed without the words, and, the last of a search,
+    stayed so (the clock no longer redraws an ended search)."""
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=5))
+    for trial_id, loss in enumerate([1.0, 2.0, 3.0, 1.5], start=1):
+        run_trial(state, trial_id, loss)
+    view = DashboardView(state)
+    assert "log scale" not in screen(view, (80, 24)).splitlines()[3]
+    run_trial(state, 5, 1e-5)
+    state.apply(ev.SearchFinished(state.best, 5, "iterations done"))
+    view.refresh()
+    assert "loss of 5 trials, log scale" in screen(view, (80, 24)).splitlines()[3]
+
+
 def test_chart_log_scale_spreads_decades():
     points = [(10.0**-k, "ok") for k in range(5)]
     best = [10.0**-k for k in range(5)]

@@ -200,15 +200,16 @@ class ChartWidget(urwid.Widget):
         self.log_scale = False
 
     def update(self) -> None:
-        """Redraw on the next render if another trial finished."""
+        """Redraw on the next render if another trial finished; :attr:`log_scale` says at once
+        whether that draw is logarithmic (the panel's title, set before it, says so)."""
         if self.state.finished_version != self._version:
             self._version = self.state.finished_version
+            self.log_scale = wants_log_scale(scaled_losses(self.state.chart_points()))
             self._invalidate()
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         cols, rows = box_size(size)
         points = self.state.chart_points()
-        self.log_scale = wants_log_scale(scaled_losses(points))
         chart = draw_chart(points, self.state.best_series(), cols, rows, self.log_scale)
         markup = [_chart_markup(line, chart.label_width) for line in chart.lines]
         texts = [urwid.Text(m, wrap="clip").render((cols,)) for m in markup]
