@@ -39,7 +39,7 @@ from hypermax.ui.held_output import CollectLogs, HeldOutput, logs_to
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
-from hypermax.ui.widgets import PALETTE, Size, box_size
+from hypermax.ui.widgets import PALETTE, Size, box_size, use_ascii_fallbacks
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -259,6 +259,7 @@ class DashboardSession:
                 if stream is None or not stream.isatty():
                     raise DashboardBroken(f"the {name} is not a terminal")
         analysis.load()  # the params ranking's scipy: loaded now, not in the middle of a redraw
+        use_ascii_fallbacks()
         screen = self.screen if self.screen is not None else TerminalScreen()
         loop = urwid.MainLoop(self.guard, PALETTE, screen=screen, handle_mouse=False)
         self.loop = loop

@@ -65,6 +65,36 @@ PALETTE: list[tuple[str, str, str, str]] = [
     ("dialog", "white", "dark blue", "standout"),
     ("dialog key", "yellow,bold", "dark blue", "standout,bold"),
 ]
+#: What a terminal whose encoding lacks the dashboard's glyphs (an ASCII locale) shows in their
+#: place, rather than urwid's ``?`` for each: a trial's point and a failed trial's mark looked
+#: alike, and so did the bars, the curves, the arrows and the key that opens a trial. A box or
+#: line character is drawn from the terminal's line-drawing set (``┐``, ``└``), as urwid draws
+#: the boxes.
+ASCII_FALLBACKS: dict[str, str] = {
+    POINT: "*",
+    STOPPED: "o",
+    KILLED: "x",
+    NO_LOSS: "X",
+    "╮": "┐",
+    "╰": "└",
+    **dict(zip("▁▂▃▄▅▆▇█", "_.-~=+*#", strict=True)),
+    "…": "~",
+    "—": "-",
+    "↑": "^",
+    "↓": "v",
+    "→": ">",
+    "↵": "<",
+}
+
+
+def use_ascii_fallbacks() -> None:
+    """Have urwid draw :data:`ASCII_FALLBACKS` where the terminal's encoding lacks a glyph (an
+    urwid without ``set_ascii_fallbacks`` draws ``?``)."""
+    setter = getattr(urwid, "set_ascii_fallbacks", None)
+    if setter is not None:
+        setter(ASCII_FALLBACKS)
+
+
 #: A focused row is drawn in one colour whatever its parts were.
 SELECTED: dict[Hashable, Hashable] = {entry[0]: "selected" for entry in PALETTE}
 SELECTED[None] = "selected"
