@@ -204,7 +204,9 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
             ax.annotate(
                 tick_text(text), (i, y), xytext=offset, textcoords="offset points", fontsize=7
             )
-    ax.set_xticks(range(len(axes)), axes, rotation=25 if len(axes) > 5 else 0, ha="right")
+    names_shown = [name_text(a) for a in axes]
+    slanted = len(axes) > 5 or max(map(len, names_shown)) > 12  # else they run into each other
+    ax.set_xticks(range(len(axes)), names_shown, rotation=25 if slanted else 0, ha="right")
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
     ax.set_title(f"the best {len(top)} of {len(scored)} trials (darkest: lowest loss)")
@@ -220,17 +222,17 @@ def importance_chart(data: PlotData, path: Path) -> Path | None:
         return None
     fig = Figure(figsize=(7, 1.2 + 0.4 * len(params)))
     ax = fig.add_subplot()
-    names = [p.name for p in params][::-1]
+    names = [name_text(p.name) for p in params][::-1]
     shares = [p.importance for p in params][::-1]
-    bars = ax.barh(names, shares, color="#1f77b4")
+    bars = ax.barh(range(len(names)), shares, color="#1f77b4")  # names cut alike: a bar each
+    ax.set_yticks(range(len(names)), names)
     ax.bar_label(bars, labels=[f"{s:.2f}" for s in shares], padding=3, fontsize=8)
     ax.set_xlim(0, max(1e-9, max(shares)) * 1.15)
     how = "random forest, fANOVA-style" if data.importance.method == "forest" else "|Spearman rho|"
     shown = "" if len(params) == len(ranked) else f"; the {len(params)} first of {len(ranked)}"
-    ax.set(
-        xlabel="share of importance",
-        title=f"param importance ({how}, {data.importance.trials} trials{shown})",
-    )
+    ax.set(xlabel="share of importance")
+    # over the whole figure: over the bars alone, beside long names, it ran off the image
+    fig.suptitle(f"param importance ({how}, {data.importance.trials} trials{shown})")
     return _save(fig, path)
 
 
@@ -377,6 +379,17 @@ def tick_text(label: str) -> str:
     ellipsis (a longer label pushes the chart and every other label off the image)."""
     text = one_line(label)
     return text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1] + "…"
+
+
+def name_text(name: str) -> str:
+    """A param's name as a chart's axis names it: on one line, cut in its middle to
+    :data:`TICK_CHARS` (its start and its end, the leaf of a dotted path, tell it apart from
+    another: a longer one ran off the image, or took most of its width)."""
+    text = one_line(name)
+    if len(text) <= TICK_CHARS:
+        return text
+    head = (TICK_CHARS - 1) // 2
+    return text[:head] + "…" + text[len(text) - (TICK_CHARS - 1 - head) :]
 
 
 def _label(value: Any) -> str:
