@@ -59,9 +59,9 @@ def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, cap
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
-def test_long_param_names_stay_on_the_parallel_and_importance_charts(tmp_path, capsys):
-    """The axes of the parallel chart and the bars of the importance were named in full: a long
-    name ran off the image (and its look-alike with it) or took most of its width."""
+def test_long_param_names_stay_on_the_parallel_importance_and_hotspot_charts(tmp_path, capsys):
+    """The axes of the parallel chart and the hotspots, and the bars of the importance, were
+    named in full: a long name ran off the image (its look-alike with it) or took most of it."""
     from PIL import Image
 
     long, alike = "lr_" + "a" * 300, "lr_" + "a" * 299 + "b"
@@ -70,7 +70,7 @@ def test_long_param_names_stay_on_the_parallel_and_importance_charts(tmp_path, c
     ]
     _journal(tmp_path / "r", trials)
     assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
-    for chart in ("parallel.png", "importance.png"):
+    for chart in ("parallel.png", "importance.png", "hotspot.png"):
         with Image.open(tmp_path / "r" / "plots" / chart) as image:
             gray = image.convert("L")
             width, height = gray.size

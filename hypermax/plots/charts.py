@@ -280,7 +280,12 @@ def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
     x_ticks, y_ticks = ([tick_text(label) for label in bins[1]] for bins in (x_bins, y_bins))
     ax.set_xticks(range(len(x_ticks)), x_ticks, rotation=35, ha="right", fontsize=7)
     ax.set_yticks(range(len(y_ticks)), y_ticks, fontsize=7)
-    ax.set(xlabel=x_name, ylabel=y_name, title=f"hotspots: mean loss by {x_name} and {y_name}")
+    x_shown, y_shown = name_text(x_name), name_text(y_name)
+    ax.set(xlabel=x_shown, ylabel=y_shown)
+    where = (
+        f"{x_shown} and {y_shown}" if len(x_shown + y_shown) <= 40 else f"{x_shown}\nand {y_shown}"
+    )
+    fig.suptitle(f"hotspots: mean loss by {where}")  # over the colour bar too
     return _save(fig, path)
 
 
