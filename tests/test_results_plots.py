@@ -59,9 +59,10 @@ def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, cap
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
-def test_long_param_names_stay_on_the_parallel_importance_and_hotspot_charts(tmp_path, capsys):
-    """The axes of the parallel chart and the hotspots, and the bars of the importance, were
-    named in full: a long name ran off the image (its look-alike with it) or took most of it."""
+def test_long_param_names_stay_on_the_charts(tmp_path, capsys):
+    """The axes of the parallel chart, the hotspots and a param's own chart, and the bars of the
+    importance, named a param in full: a long name ran off the image (its look-alike with it)
+    or took most of its width."""
     from PIL import Image
 
     long, alike = "lr_" + "a" * 300, "lr_" + "a" * 299 + "b"
@@ -70,14 +71,16 @@ def test_long_param_names_stay_on_the_parallel_importance_and_hotspot_charts(tmp
     ]
     _journal(tmp_path / "r", trials)
     assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
-    for chart in ("parallel.png", "importance.png", "hotspot.png"):
-        with Image.open(tmp_path / "r" / "plots" / chart) as image:
+    charts = sorted((tmp_path / "r" / "plots").glob("*.png"))
+    assert len(charts) == 7  # loss, importance, hotspot, parallel and a chart of each param
+    for chart in charts:
+        with Image.open(chart) as image:
             gray = image.convert("L")
             width, height = gray.size
             edges = [
                 gray.getpixel((x, y)) for x in (0, 1, width - 2, width - 1) for y in range(height)
             ]
-        assert min(edges) > 128, f"{chart}: something is drawn at the image's edge"
+        assert min(edges) > 128, f"{chart.name}: something is drawn at the image's edge"
 
 
 def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):

@@ -166,7 +166,8 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
     if _log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
-    ax.set(xlabel=f"{name}{scale}", ylabel="loss", title=f"{name} against the loss")
+    named = name_text(name)
+    ax.set(xlabel=f"{named}{scale}", ylabel="loss", title=f"{named} against the loss")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
