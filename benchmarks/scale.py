@@ -2,7 +2,7 @@
 
     python benchmarks/scale.py [--sizes 1000,10000,100000] [--rss-trials 10000] [--asks 5]
                                [--method tpe] [--median-trials 1000,20000]
-                               [--reader-trials 20000]
+                               [--reader-trials 20000] [--readers plot,show,export,run]
 
 - ask and resume: a synthetic journal of N finished trials over 5 params (the one of
   ``benchmarks/resume.py``); resume = lock, read and replay the journal, rebuild the optimizer's
@@ -156,8 +156,11 @@ READER_COMMANDS = [
 ]
 
 
-def journal_readers(trials: int, reports: int = 10) -> list[tuple[str, float, float, float]]:
-    """(command, journal MiB, peak RSS MiB, seconds) of each command that reads a journal."""
+def journal_readers(
+    trials: int, reports: int = 10, only: str = ""
+) -> list[tuple[str, float, float, float]]:
+    """(command, journal MiB, peak RSS MiB, seconds) of each command that reads a journal (of
+    those ``only`` names, comma-separated: ``plot``, ``show``, ``export``, ``run``, if given)."""
     import os
     import random
 
@@ -203,7 +206,10 @@ def journal_readers(trials: int, reports: int = 10) -> list[tuple[str, float, fl
         size = journal.stat().st_size / 2**20
         resume = ["run", "search.json", "--no-ui", "--iterations", str(trials + 1)]
         found = []
+        names = {name for name in only.split(",") if name}
         for command in [*READER_COMMANDS, resume]:
+            if names and command[0] not in names:
+                continue
             started = time.perf_counter()
             proc = subprocess.Popen([*hypermax, *command], cwd=folder, stdout=subprocess.DEVNULL)
             _, status, usage = os.wait4(proc.pid, 0)
@@ -227,12 +233,13 @@ def main() -> None:
     parser.add_argument("--method", default="tpe")
     parser.add_argument("--median-trials", default="")
     parser.add_argument("--reader-trials", type=int, default=0)
+    parser.add_argument("--readers", default="", help="only these readers: plot,show,export,run")
     args = parser.parse_args()
     if args.reader_trials:
         print(f"## the readers of a {args.reader_trials:,}-trial journal (load: {load()})")
         print("| command | journal | peak RSS | time |")
         print("| --- | --- | --- | --- |")
-        for command, size, peak, took in journal_readers(args.reader_trials):
+        for command, size, peak, took in journal_readers(args.reader_trials, only=args.readers):
             print(f"| hypermax {command} | {size:.0f} MiB | {peak:.0f} MiB | {took:.1f} s |")
     if args.median_trials:
         print(f"## a report to the median rule (load before: {load()})")

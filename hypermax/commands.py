@@ -257,5 +257,5 @@ def cmd_export(args: argparse.Namespace) -> int:
         }
         write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
     else:
-        write_out(trials_csv(trials), "export")
+        write_out(trials_csv(trials), "export", utf8=True)
     return EXIT_OK

@@ -8,12 +8,22 @@ import sys
 from hypermax.errors import HypermaxError
 
 
-def write_out(text: str, command: str) -> None:
+def write_out(text: str, command: str, utf8: bool = False) -> None:
     """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
-    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller."""
+    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller.
+
+    ``utf8``: as UTF-8 whatever the locale, for data that programs read (``export``'s CSV, as
+    ``results.csv`` holds it): under an ASCII locale stdout writes a letter beyond ASCII as its
+    escape (``\u65e5``), which would be read back as other text."""
     try:
         if sys.stdout is None:
             raise OSError(errno.EBADF, "closed")
+        buffer = getattr(sys.stdout, "buffer", None)
+        if utf8 and buffer is not None:
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8", "backslashreplace"))  # a lone surrogate: \ud800
+            buffer.flush()
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:

@@ -111,6 +111,9 @@ def test_resume_and_scale(bench) -> None:
     figures = scale.ask_and_resume(20, 2, "random")
     assert set(figures) == {"read", "rebuild", "first ask", "later asks", "random"}
     assert all(value > 0 and math.isfinite(value) for value in figures.values())
+    readers = scale.journal_readers(20, reports=2, only="show")
+    assert [command for command, *_ in readers] == ["show results/big"]
+    assert all(value > 0 for _, *values in readers for value in values)
 
 
 def test_reports(bench, tmp_path) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
+import urwid
 from test_dashboard_render import screen, search_state
 from test_dashboard_session import Terminal
 from test_dashboard_state import FakeClock, run_trial, started
 
 from hypermax import events as ev
 from hypermax.trial import TrialState
+from hypermax.ui import dashboard
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
-from hypermax.ui.widgets import PALETTE
+from hypermax.ui.widgets import PALETTE, use_ascii_fallbacks
 
 
 @pytest.mark.parametrize("width", [40, 44, 45, 50])
@@ -204,3 +207,46 @@ def test_a_ranking_of_params_that_took_long_waits_ten_times_as_long_for_the_next
     clock.now += 3
     view.refresh()
     assert "Spearman, 7 trials" in screen(view, (160, 50))
+
+
+@pytest.mark.skipif(shutil.which("tput") is None, reason="no tput to read terminfo with")
+@pytest.mark.parametrize(("term", "colours"), [("vt100", 1), ("xterm-mono", 1), ("xterm", 16)])
+def test_a_terminal_whose_terminfo_tells_no_colours_is_drawn_without_them(
+    monkeypatch, term, colours
+):
+    """urwid goes by TERM's name: vt100 and xterm-mono, whose terminfo entries have no
+    colours, were drawn in 16, and their selected row and progress bar looked like the rest."""
+    monkeypatch.setenv("TERM", term)
+    for name in ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "COLORTERM"):
+        monkeypatch.delenv(name, raising=False)
+    terminal = Terminal(80, 24)
+    try:
+        display = dashboard.TerminalScreen(input=terminal.slave_in, output=terminal.slave_out)
+        assert display.colors == colours
+    finally:
+        terminal.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(urwid, "set_ascii_fallbacks"), reason="this urwid draws ? for every glyph"
+)
+def test_a_terminal_whose_encoding_lacks_the_glyphs_shows_ascii_ones_not_question_marks():
+    """Under an ASCII locale urwid drew each glyph it could not encode as ``?``: on the chart a
+    trial's loss and a failed trial's mark looked alike, and so did the bars and the arrows."""
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    for trial_id, loss in enumerate([0.5, None, 0.2, 0.9, 0.4, 0.7], start=1):
+        status = TrialState.FAILED if loss is None else TrialState.OK
+        run_trial(state, trial_id, loss, status, params={"x": trial_id, "y": loss or 0.0})
+    encoding, fallbacks = urwid.util.get_encoding(), dict(urwid.get_ascii_fallbacks())
+    use_ascii_fallbacks()
+    urwid.set_encoding("ascii")
+    try:
+        lines = screen(DashboardView(state), (80, 24)).splitlines()
+    finally:
+        urwid.set_encoding(encoding)
+        urwid.set_ascii_fallbacks(fallbacks)
+    chart = "\n".join(lines[4:9])
+    assert "*" in chart and "X" in chart and "?" not in chart
+    assert "by loss ^" in lines[16]  # the trials' title
+    assert "#" in "\n".join(lines[17:23])  # the ranking's bars

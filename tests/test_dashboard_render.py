@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from test_dashboard_state import FakeClock, run_trial, started, trial
 from hypermax import events as ev
 from hypermax.trial import LiveStats, Report, TrialState
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, draw_chart, render_chart, wants_log_scale
+from hypermax.ui.dashboard import Guard
 from hypermax.ui.formatting import format_duration, short_names
 from hypermax.ui.state import DashboardState
 from hypermax.ui.trials import read_log_tail
@@ -94,6 +96,23 @@ def test_the_view_follows_a_resize_and_keeps_the_focused_panel():
     view.keypress((80, 24), "shift tab")
     view.keypress((80, 24), "shift tab")
     assert view.layout.focused_panel() == "trials"
+
+
+@pytest.mark.parametrize("small", [(1, 1), (80, 1), (2, 1)])
+def test_the_dashboard_goes_on_drawing_after_the_terminal_was_a_line_high(small):
+    """A terminal made one line high, then large again, left the dashboard standing still: the
+    clock, the counts and the keys' effects no longer showed until the next resize."""
+    top = Guard(DashboardView(search_state()))
+    # the terminal's screen keeps the canvas it drew last, until it draws the next
+    drawn = top.render((80, 24), focus=True)
+    drawn = top.render(small, focus=True)
+    gc.collect()  # what was drawn at the small size goes, as it does in a running search
+    drawn = top.render((80, 24), focus=True)
+    gc.collect()
+    top.view.set_note("a note after the resize")
+    top.view.refresh()
+    drawn = top.render((80, 24), focus=True)
+    assert "a note after the resize" in b"\n".join(drawn.text).decode()
 
 
 def test_search_ended_says_how_to_leave_and_q_leaves_without_asking():
@@ -226,6 +245,22 @@ def test_chart_best_line_only_goes_down():
             rows_of_line.append(max(rows))
     assert rows_of_line == sorted(rows_of_line)
     assert rows_of_line[-1] == len(plot) - 1  # ends at the best loss, the lowest row
+
+
+def test_the_chart_s_title_says_log_scale_with_the_draw_that_is_logarithmic():
+    """The title was set before the chart was drawn, from how the draw before it was scaled: the
+    trial that made the scale logarithmic showed without the words, and, the last of a search,
+    stayed so (the clock no longer redraws an ended search)."""
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=5))
+    for trial_id, loss in enumerate([1.0, 2.0, 3.0, 1.5], start=1):
+        run_trial(state, trial_id, loss)
+    view = DashboardView(state)
+    assert "log scale" not in screen(view, (80, 24)).splitlines()[3]
+    run_trial(state, 5, 1e-5)
+    state.apply(ev.SearchFinished(state.best, 5, "iterations done"))
+    view.refresh()
+    assert "loss of 5 trials, log scale" in screen(view, (80, 24)).splitlines()[3]
 
 
 def test_chart_log_scale_spreads_decades():

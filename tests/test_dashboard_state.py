@@ -9,6 +9,7 @@ import pytest
 
 from hypermax import events as ev
 from hypermax.trial import LiveStats, Report, Trial, TrialState
+from hypermax.ui.reporter import DashboardReporter
 from hypermax.ui.state import DashboardState, params_differing
 
 
@@ -383,3 +384,33 @@ def test_the_pace_is_measured_anew_once_the_process_stood_still():
         clock.now += 2
         run_trial(state, trial_id, 1.0, seconds=0.1)
     assert state.eta() == pytest.approx(25 * 2.0)  # not paced by the hour it stood still
+
+
+def test_the_pace_counts_each_end_when_it_came_not_when_the_dashboard_took_it():
+    """The dashboard takes the driver's events in batches, at each redraw: with trials of a
+    hundredth of a second, the last 20 ends were often of one batch, the pace they gave no time
+    between trials, and the ETA jumped between a third of the time left and three times it."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    reporter = DashboardReporter(clock)
+    state.apply(started(iterations=10_000, parallel=2))
+    for trial_id in range(1, 301):  # one trial of 5 ms ends every 10 ms
+        reporter.handle(ev.TrialStarted(trial(trial_id)))
+        clock.now += 0.01
+        done = trial(trial_id, state=TrialState.OK, loss=1.0, seconds=0.005)
+        reporter.handle(ev.TrialFinished(done, done, trial_id))
+        if trial_id % 25 == 0:  # a redraw takes what came since the one before
+            for at, event in reporter.drain_timed():
+                state.apply(event, at)
+    assert state.eta() == pytest.approx((10_000 - 300) * 0.01)
+
+
+def test_the_pace_of_trials_that_end_together_spans_several_of_their_ends():
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started(iterations=1000, parallel=10))
+    for _ in range(30):  # ten trials of 10 ms end together, once a second
+        clock.now += 1
+        for _ in range(10):
+            run_trial(state, len(state.finished) + 1, 1.0, seconds=0.01)
+    assert state.eta() == pytest.approx(700 / 10, rel=0.02)  # not the pace of the last two ends

@@ -128,6 +128,16 @@ def test_losses_at_the_ends_of_the_float_range_are_charted():
     assert "•" in lines[0] and "•" in lines[8]  # the top and the bottom trial
 
 
+def test_losses_a_few_subnormals_apart_are_charted():
+    """The chart's rows are found from halves of the losses (their span may exceed the largest
+    float): the halves of the smallest floats are 0, and the chart divided by their span, 0; its
+    drawing failed, and after three failures the dashboard gave way to plain lines."""
+    points = [(-5e-324, "ok"), (5e-324, "ok"), (0.0, "ok")]
+    lines = render_chart(points, [-5e-324, -5e-324, -5e-324], 60, 10, log_scale=False)
+    assert len(lines) == 10 and {len(line) for line in lines} == {60}
+    assert sum(line.count("•") for line in lines) == 3
+
+
 def test_an_opened_trial_shows_the_start_of_a_huge_value_or_log_line(tmp_path):
     """urwid lays out a long unbroken line in time that grows with the square of its length (a
     megabyte took minutes, the dashboard frozen): the window shows the start of each."""

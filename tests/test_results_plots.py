@@ -59,6 +59,30 @@ def test_param_charts_of_long_and_look_alike_names_each_get_a_file(tmp_path, cap
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
+def test_long_param_names_stay_on_the_charts(tmp_path, capsys):
+    """The axes of the parallel chart, the hotspots and a param's own chart, and the bars of the
+    importance, named a param in full: a long name ran off the image (its look-alike with it)
+    or took most of its width."""
+    from PIL import Image
+
+    long, alike = "lr_" + "a" * 300, "lr_" + "a" * 299 + "b"
+    trials = [
+        ({long: i, alike: (i * 7) % 5, "short": i % 3}, "ok", i % 5 + i / 10) for i in range(12)
+    ]
+    _journal(tmp_path / "r", trials)
+    assert main(["plot", str(tmp_path / "r")]) == 0, capsys.readouterr().err
+    charts = sorted((tmp_path / "r" / "plots").glob("*.png"))
+    assert len(charts) == 7  # loss, importance, hotspot, parallel and a chart of each param
+    for chart in charts:
+        with Image.open(chart) as image:
+            gray = image.convert("L")
+            width, height = gray.size
+            edges = [
+                gray.getpixel((x, y)) for x in (0, 1, width - 2, width - 1) for y in range(height)
+            ]
+        assert min(edges) > 128, f"{chart.name}: something is drawn at the image's edge"
+
+
 def test_a_plots_folder_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):
     _journal(tmp_path / "r", [({"x": 0.5}, "ok", 1.0)])
     (tmp_path / "r" / "plots").write_text("a file in the way")

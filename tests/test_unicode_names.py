@@ -147,3 +147,24 @@ def test_a_newline_in_a_results_folder_s_name_stays_on_its_line(tmp_path):
     assert shown.stdout.startswith("a\\nb: 1 trial (1 ok)\n")  # was two lines, "a" and "b: ..."
     missing = run_cli_here("show", "a\nc", cwd=tmp_path)
     assert (missing.returncode, missing.stderr) == (2, "a\\nc: no such results folder or spec\n")
+
+
+def test_export_under_an_ascii_locale_writes_the_csv_that_results_csv_holds(tmp_path):
+    """Under an ASCII locale stdout writes a letter beyond ASCII as its escape: the exported
+    table held the text ``\\u65e5\\u672c`` where results.csv holds 日本, and a program reading it
+    read other params than the search ran."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"s": {"enum": ["日本", "😀"]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"iterations": 2, "method": "grid"},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    assert run_hypermax_here(tmp_path / "s.json").returncode == 0
+    env = {**ASCII_LOCALE, "PYTHONIOENCODING": ""}
+    done = run_cli("export", "results/s", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "results" / "s" / "results.csv").read_text(encoding="utf-8")
+    assert "日本" in table and "😀" in table
+    assert done.stdout == table
+    shown = run_cli("show", "results/s", cwd=tmp_path, env=env)  # for reading: escapes
+    assert "\\u65e5\\u672c" in shown.stdout

@@ -130,7 +130,7 @@ class _Scale:
     def __init__(self, low: float, high: float, log: bool) -> None:
         self.log = log
         lo, hi = (math.log10(low), math.log10(high)) if log else (low, high)
-        if hi - lo <= 0:
+        if hi / 2 - lo / 2 <= 0:  # one loss; or losses a few subnormals apart, whose halves meet
             pad = 0.5 if log else max(abs(lo) * 0.1, 0.5)
             biggest = sys.float_info.max  # a loss near it, padded, would overflow
             lo, hi = max(lo - pad, -biggest), min(hi + pad, biggest)

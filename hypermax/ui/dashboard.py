@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import urwid
 
@@ -37,7 +39,7 @@ from hypermax.ui.held_output import CollectLogs, HeldOutput, logs_to
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import Actions, DashboardView
-from hypermax.ui.widgets import PALETTE, Size, box_size
+from hypermax.ui.widgets import PALETTE, Size, box_size, use_ascii_fallbacks
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -64,18 +66,28 @@ class Guard(urwid.WidgetWrap):
 
     A failed draw is logged and replaced by a line saying so; after ``MAX_RENDER_FAILURES`` in a
     row it raises :class:`DashboardBroken`, which ends the UI (the console takes over).
+
+    A new size empties urwid's cache of drawn widgets: a widget drawn at the old size (the
+    terminal made a line high, then large again) let a canvas of the new size stay cached
+    without the link that redraws it when what it shows changes, and the dashboard stood still.
     """
+
+    no_cache: ClassVar[list[str]] = ["render"]  # each draw looks at the size first
 
     def __init__(self, view: DashboardView) -> None:
         super().__init__(view)
         self.view = view
         self.failures = 0
         self.failed_last = False
+        self._size: Size | None = None
 
     def selectable(self) -> bool:
         return True
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        if size != self._size:
+            urwid.CanvasCache.clear()
+            self._size = size
         try:
             canvas = self.view.render(size, focus)
         except Exception as exc:
@@ -112,6 +124,11 @@ class TerminalScreen(urwid.display.raw.Screen):
 
     away = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.colors > 1 and _without_colours(os.environ):
+            self.set_terminal_properties(colors=1)  # the palette's reverse video, as NO_COLOR
+
     def start(self, *args: Any, **kwargs: Any) -> urwid.util.StoppingContext:
         fd = self._input_fileno()
         if not self.started and fd is not None and not in_foreground(fd):
@@ -130,6 +147,23 @@ class TerminalScreen(urwid.display.raw.Screen):
             cols, rows = _size_from_environment("COLUMNS", 80), _size_from_environment("LINES", 24)
             self.maxrow = rows
         return cols, rows
+
+
+def _without_colours(environ: Mapping[str, str]) -> bool:
+    """Whether the terminal ``TERM`` names shows no colours, as its terminfo entry tells
+    (``vt100``, ``vt220``, ``xterm-mono``): urwid goes by the name and draws them in 16 colours,
+    which left the selected row and the progress bar looking like the rest. ``FORCE_COLOR`` or
+    ``CLICOLOR_FORCE`` keeps the colours; a terminal without an entry keeps urwid's guess."""
+    term = environ.get("TERM", "")
+    if not term or environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE"):
+        return False
+    try:  # tput, not curses: a process's curses reads one entry, the first it was asked for
+        found = subprocess.run(
+            ["tput", "-T", term, "colors"], capture_output=True, text=True, timeout=5
+        )
+        return found.returncode == 0 and int(found.stdout) < 8  # -1: the entry has no colours
+    except (OSError, ValueError, subprocess.TimeoutExpired):  # no tput: urwid's guess
+        return False
 
 
 def _size_from_environment(name: str, default: int) -> int:
@@ -225,6 +259,7 @@ class DashboardSession:
                 if stream is None or not stream.isatty():
                     raise DashboardBroken(f"the {name} is not a terminal")
         analysis.load()  # the params ranking's scipy: loaded now, not in the middle of a redraw
+        use_ascii_fallbacks()
         screen = self.screen if self.screen is not None else TerminalScreen()
         loop = urwid.MainLoop(self.guard, PALETTE, screen=screen, handle_mouse=False)
         self.loop = loop
@@ -267,12 +302,12 @@ class DashboardSession:
     def _take_events(self) -> None:
         """Fold every queued event into the state; leave if the search is over and we quit."""
         self._ran = True
-        for event in self.reporter.drain():
+        for at, event in self.reporter.drain_timed():
             if isinstance(event, DriverDone):
                 self.done = event
                 continue
             try:
-                self.state.apply(event)
+                self.state.apply(event, at)
             except Exception:
                 log.exception("the dashboard could not take in %s", type(event).__name__)
         if self._signalled and not self.view.quitting:

@@ -10,8 +10,11 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from hypermax.clock import awake
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
@@ -34,10 +37,13 @@ class DashboardReporter:
     is pending, so a burst of events wakes the UI once; while the UI waits to redraw (at most
     every ``MIN_REDRAW_SECONDS``) it holds wake-ups back (:meth:`hold`) and drains the queue
     itself. Once :meth:`forward_to` is called (the UI gave up), events go straight to another
-    reporter, in order, nothing lost.
+    reporter, in order, nothing lost. Each event is queued with the time it came (the
+    dashboard's clock, :func:`hypermax.clock.awake`): the UI drains them in batches, at most
+    every redraw, and a batch's events did not all happen as it was drained.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = awake) -> None:
+        self.clock = clock
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.wakeups = 0
         self._lock = threading.Lock()
@@ -67,7 +73,7 @@ class DashboardReporter:
                 return
             if self._closed:
                 return
-            self.events.put(event)
+            self.events.put((self.clock(), event))
             if self._pending or self._fd is None:
                 return
             self._pending = True
@@ -89,6 +95,10 @@ class DashboardReporter:
 
     def drain(self) -> list[Any]:
         """Every queued event, oldest first; the next event wakes the UI again."""
+        return [event for _, event in self.drain_timed()]
+
+    def drain_timed(self) -> list[tuple[float, Any]]:
+        """:meth:`drain`, each event with the time it came."""
         with self._lock:
             self._pending = False
         return self._take_queued()
@@ -98,7 +108,7 @@ class DashboardReporter:
         with self._lock:
             self._fd = None
             self._forward = reporter
-            return self._take_queued()
+            return [event for _, event in self._take_queued()]
 
     def close(self) -> None:
         """Drop every later event (the dashboard is gone and nothing took over)."""
@@ -106,7 +116,7 @@ class DashboardReporter:
             self._fd = None
             self._closed = True
 
-    def _take_queued(self) -> list[Any]:
+    def _take_queued(self) -> list[tuple[float, Any]]:
         out = []
         while True:
             try:

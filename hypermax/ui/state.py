@@ -28,6 +28,10 @@ from hypermax.values import json_equal
 #: How many of the latest trial durations (and of the times trials ended) the ETA is estimated
 #: from.
 RECENT_DURATIONS = 20
+#: The times trials ended that the pace is measured from span at least this many seconds, when
+#: more than ``RECENT_DURATIONS`` ended in them: the last 20 of 170 trials a second, or of
+#: trials that end together, say little of the pace.
+PACE_SECONDS = 10.0
 #: Fewest finished trials with a loss before params are ranked against it.
 MIN_RANKED_TRIALS = MIN_TRIALS
 MESSAGES_KEPT = 50
@@ -96,7 +100,7 @@ class DashboardState:
         self._stood_at: dict[int, float] = {}  # what ``stood`` said as each trial started
         self._flat: dict[int, dict[str, Any]] = {}
         self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
-        self._ended_at: deque[float] = deque(maxlen=RECENT_DURATIONS)  # this session's, counted
+        self._ended_at: deque[float] = deque()  # this session's, counted, see PACE_SECONDS
         self._ranking: tuple[int, list[ParamRelation]] | None = None
         #: the finished trials by state, kept as they finish: a redraw does not count them all
         self._counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
@@ -105,8 +109,10 @@ class DashboardState:
         self._chart: _Chart | None = None
 
     # -- folding events -------------------------------------------------------------------------
-    def apply(self, event: ev.Event) -> None:
-        """Fold one driver event into the state."""
+    def apply(self, event: ev.Event, at: float | None = None) -> None:
+        """Fold one driver event into the state; ``at``: when it came, by :attr:`clock` (now
+        when not given; the UI takes events in batches, and a trial's end is counted in the
+        pace of the search when it came, not when its batch was taken)."""
         self.version += 1
         if isinstance(event, ev.SearchStarted):
             self._start(event)
@@ -119,7 +125,7 @@ class DashboardState:
         elif isinstance(event, ev.TrialFinished):
             self._finish(event.trial)
             if event.trial.state.counted:
-                self._ended_at.append(self.clock())
+                self._ended(self.clock() if at is None else at)
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
                 self.messages.append(problem_line(event.trial))
             if event.best is not None:
@@ -149,6 +155,13 @@ class DashboardState:
             self.standing[report.trial_id] = standing
             curve = self.curves.setdefault(report.trial_id, deque(maxlen=CURVE_POINTS))
             curve.append(standing.loss)
+
+    def _ended(self, at: float) -> None:
+        """Count a trial that ended at ``at`` in the pace; forget the ends it no longer needs."""
+        ends = self._ended_at
+        ends.append(at)
+        while len(ends) > RECENT_DURATIONS and ends[-1] - ends[1] >= PACE_SECONDS:
+            ends.popleft()
 
     def forget_pace(self) -> None:
         """Measure the pace at which trials end (for :meth:`eta`) anew: after a pause, or after

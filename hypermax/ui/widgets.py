@@ -65,6 +65,36 @@ PALETTE: list[tuple[str, str, str, str]] = [
     ("dialog", "white", "dark blue", "standout"),
     ("dialog key", "yellow,bold", "dark blue", "standout,bold"),
 ]
+#: What a terminal whose encoding lacks the dashboard's glyphs (an ASCII locale) shows in their
+#: place, rather than urwid's ``?`` for each: a trial's point and a failed trial's mark looked
+#: alike, and so did the bars, the curves, the arrows and the key that opens a trial. A box or
+#: line character is drawn from the terminal's line-drawing set (``┐``, ``└``), as urwid draws
+#: the boxes.
+ASCII_FALLBACKS: dict[str, str] = {
+    POINT: "*",
+    STOPPED: "o",
+    KILLED: "x",
+    NO_LOSS: "X",
+    "╮": "┐",
+    "╰": "└",
+    **dict(zip("▁▂▃▄▅▆▇█", "_.-~=+*#", strict=True)),
+    "…": "~",
+    "—": "-",
+    "↑": "^",
+    "↓": "v",
+    "→": ">",
+    "↵": "<",
+}
+
+
+def use_ascii_fallbacks() -> None:
+    """Have urwid draw :data:`ASCII_FALLBACKS` where the terminal's encoding lacks a glyph (an
+    urwid without ``set_ascii_fallbacks`` draws ``?``)."""
+    setter = getattr(urwid, "set_ascii_fallbacks", None)
+    if setter is not None:
+        setter(ASCII_FALLBACKS)
+
+
 #: A focused row is drawn in one colour whatever its parts were.
 SELECTED: dict[Hashable, Hashable] = {entry[0]: "selected" for entry in PALETTE}
 SELECTED[None] = "selected"
@@ -200,15 +230,16 @@ class ChartWidget(urwid.Widget):
         self.log_scale = False
 
     def update(self) -> None:
-        """Redraw on the next render if another trial finished."""
+        """Redraw on the next render if another trial finished; :attr:`log_scale` says at once
+        whether that draw is logarithmic (the panel's title, set before it, says so)."""
         if self.state.finished_version != self._version:
             self._version = self.state.finished_version
+            self.log_scale = wants_log_scale(scaled_losses(self.state.chart_points()))
             self._invalidate()
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         cols, rows = box_size(size)
         points = self.state.chart_points()
-        self.log_scale = wants_log_scale(scaled_losses(points))
         chart = draw_chart(points, self.state.best_series(), cols, rows, self.log_scale)
         markup = [_chart_markup(line, chart.label_width) for line in chart.lines]
         texts = [urwid.Text(m, wrap="clip").render((cols,)) for m in markup]
