@@ -246,7 +246,12 @@ class Driver:
                 self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
             )
         return SearchOutcome(
-            best, self._done(), reason, interrupted, tuple(self._record.trials.values())
+            best,
+            self._done(),
+            reason,
+            interrupted,
+            tuple(self._record.trials.values()),
+            frozenset(self._record.metadata_in_journal),
         )
 
     def _ended(self) -> bool:
@@ -366,7 +371,7 @@ class Driver:
             self._proposals.waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
-        self._record.keep(trial)
+        self._record.keep(trial, whole=False)  # journaled from ``trial``, below
         finished = ev.TrialFinished(trial, self._record.best, self._done())
         self._record.add(finished_record(trial), finished)
         if trial.state is TrialState.INTERRUPTED:
