@@ -1,7 +1,7 @@
 """hypermax's memory with large results: a search whose trials each return a 10 MB value
 beside their loss, and its resume.
 
-    python benchmarks/large_results.py [--trials 30] [--mb 10] [--python PYTHON]
+    python benchmarks/large_results.py [--trials 30] [--mb 10] [--method random] [--python PY]
 
 Runs ``hypermax run SPEC --no-ui`` as a child process (``PYTHONPATH`` as given to this script),
 then the same spec again with ``--iterations`` one more (a resume that replays the journal and
@@ -46,6 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--mb", type=int, default=10)
+    parser.add_argument("--method", default="random")
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hypermax_large_results_") as tmp:
@@ -57,7 +58,7 @@ def main() -> None:
                 "properties": {"x": {"type": "number", "min": 0, "max": 1}},
             },
             "function": {"type": "python_function", "src": "model.py", "name": "train"},
-            "search": {"name": "large", "method": "random", "iterations": args.trials},
+            "search": {"name": "large", "method": args.method, "iterations": args.trials},
             "results": {"directory": "results"},
         }
         (folder / "spec.json").write_text(json.dumps(spec))

@@ -27,6 +27,7 @@ import os
 import queue
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -382,9 +383,12 @@ class Driver:
                 self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
-            # the search with the trial kept; once the search closes, nothing is asked again
+            # the search with the trial kept; once the search closes, nothing is asked again.
+            # Without its metadata, which no optimizer needs (its state, loss and internal
+            # are what tell promises) and one that keeps its trials would hold all search long
+            told = replace(trial, metadata={}) if trial.metadata else trial
             try:
-                self._calls.call(f"tell({trial.id})", self.optimizer.tell, trial)
+                self._calls.call(f"tell({trial.id})", self.optimizer.tell, told)
             except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
                 self._note_abandoned()
 
