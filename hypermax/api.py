@@ -149,10 +149,15 @@ def plan_search(
 def _with_metadata(
     trials: tuple[Trial, ...], journal: Path, ids: frozenset[int]
 ) -> tuple[Trial, ...]:
-    """``trials``, those of ``ids`` with their metadata as ``journal`` has it."""
+    """``trials``, those of ``ids`` with their metadata as ``journal`` has it (as they are,
+    without it, when the journal cannot be read: the Result still says how the search went)."""
+    from hypermax.errors import ResultsError
     from hypermax.journal_replay import read_state
 
-    journaled = read_state(journal).trials
+    try:
+        journaled = read_state(journal).trials
+    except (OSError, ResultsError):
+        return trials
     return tuple(
         replace(t, metadata=journaled[t.id].metadata)
         if t.id in ids and t.id in journaled and journaled[t.id].state is t.state
