@@ -42,6 +42,33 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def measure(trials: int, mb: int, method: str, python: str) -> dict[str, float]:
+    """Peak RSS (MiB) and wall time (s) of a search and of its resume, and the bytes of the
+    journal and of what the trials' folders hold once the search ended."""
+    with tempfile.TemporaryDirectory(prefix="hypermax_large_results_") as tmp:
+        folder = Path(tmp)
+        (folder / "model.py").write_text(OBJECTIVE.replace("MB", str(mb)))
+        spec = {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "python_function", "src": "model.py", "name": "train"},
+            "search": {"name": "large", "method": method, "iterations": trials},
+            "results": {"directory": "results"},
+        }
+        (folder / "spec.json").write_text(json.dumps(spec))
+        hypermax = [python, "-m", "hypermax", "run", "spec.json", "--no-ui"]
+        figures: dict[str, float] = {}
+        figures["peak"], figures["time"] = run(hypermax, folder)
+        results = folder / "results" / "large"
+        figures["journal"] = (results / "trials.jsonl").stat().st_size
+        figures["left"] = folder_size(results / "trials")
+        again = [*hypermax, "--iterations", str(trials + 1)]
+        figures["resume_peak"], figures["resume_time"] = run(again, folder)
+        return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)
@@ -49,30 +76,11 @@ def main() -> None:
     parser.add_argument("--method", default="random")
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hypermax_large_results_") as tmp:
-        folder = Path(tmp)
-        (folder / "model.py").write_text(OBJECTIVE.replace("MB", str(args.mb)))
-        spec = {
-            "hyperparameters": {
-                "type": "object",
-                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-            },
-            "function": {"type": "python_function", "src": "model.py", "name": "train"},
-            "search": {"name": "large", "method": args.method, "iterations": args.trials},
-            "results": {"directory": "results"},
-        }
-        (folder / "spec.json").write_text(json.dumps(spec))
-        hypermax = [args.python, "-m", "hypermax", "run", "spec.json", "--no-ui"]
-        peak, took = run(hypermax, folder)
-        results = folder / "results" / "large"
-        journal = (results / "trials.jsonl").stat().st_size
-        left = folder_size(results / "trials")
-        print(f"search: {args.trials} trials of {args.mb} MB results: peak RSS {peak:.0f} MiB,")
-        sizes = f"journal {journal / 1e6:.0f} MB, trials' folders {left / 1e6:.0f} MB"
-        print(f"  {took:.1f} s; {sizes}")
-        again = [*hypermax, "--iterations", str(args.trials + 1)]
-        peak, took = run(again, folder)
-        print(f"resume (+1 trial): peak RSS {peak:.0f} MiB, {took:.1f} s")
+    f = measure(args.trials, args.mb, args.method, args.python)
+    print(f"search: {args.trials} trials of {args.mb} MB results: peak RSS {f['peak']:.0f} MiB,")
+    sizes = f"journal {f['journal'] / 1e6:.0f} MB, trials' folders {f['left'] / 1e6:.0f} MB"
+    print(f"  {f['time']:.1f} s; {sizes}")
+    print(f"resume (+1 trial): peak RSS {f['resume_peak']:.0f} MiB, {f['resume_time']:.1f} s")
 
 
 if __name__ == "__main__":
