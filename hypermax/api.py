@@ -146,6 +146,26 @@ def plan_search(
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
 
 
+def _with_metadata(
+    trials: tuple[Trial, ...], journal: Path, ids: frozenset[int]
+) -> tuple[Trial, ...]:
+    """``trials``, those of ``ids`` with their metadata as ``journal`` has it (as they are,
+    without it, when the journal cannot be read: the Result still says how the search went)."""
+    from hypermax.errors import ResultsError
+    from hypermax.journal_replay import read_state
+
+    try:
+        journaled = read_state(journal).trials
+    except (OSError, ResultsError):
+        return trials
+    return tuple(
+        replace(t, metadata=journaled[t.id].metadata)
+        if t.id in ids and t.id in journaled and journaled[t.id].state is t.state
+        else t
+        for t in trials
+    )
+
+
 def _plugin_class_given(plugin: type) -> str:
     """Why ``method=`` takes a plugin optimizer's ``"module:Class"`` rather than the class: the
     frozen spec names it, and a resumed search imports it from there."""
@@ -422,13 +442,21 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     return rows, [*columns[:-1], *(c for c in added if c not in columns), "reason"]
 
 
-def make_result(folder: Path, reason: str, trials: tuple[Trial, ...]) -> Result:
-    """The Result of a search that ended, from its finished trials."""
+def make_result(
+    folder: Path,
+    reason: str,
+    trials: tuple[Trial, ...],
+    metadata_in_journal: frozenset[int] = frozenset(),
+) -> Result:
+    """The Result of a search that ended, from its finished trials; the metadata of those in
+    ``metadata_in_journal``, which the search let go of, is read back from its journal."""
     from hypermax.commands import failure_text
     from hypermax.export import best_trial, trial_document
     from hypermax.results import ResultsFolder
     from hypermax.stopping import common_failure
 
+    if metadata_in_journal:
+        trials = _with_metadata(trials, ResultsFolder(folder).journal, metadata_in_journal)
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     best = best_trial(finished)
     failed = best is None and common_failure(finished) is not None

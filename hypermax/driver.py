@@ -27,6 +27,7 @@ import os
 import queue
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -246,7 +247,12 @@ class Driver:
                 self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
             )
         return SearchOutcome(
-            best, self._done(), reason, interrupted, tuple(self._record.trials.values())
+            best,
+            self._done(),
+            reason,
+            interrupted,
+            tuple(self._record.trials.values()),
+            frozenset(self._record.metadata_in_journal),
         )
 
     def _ended(self) -> bool:
@@ -366,7 +372,7 @@ class Driver:
             self._proposals.waiting = False
             self._finished_here += 1
             self._any_loss = self._any_loss or trial.loss is not None
-        self._record.keep(trial)
+        self._record.keep(trial, whole=False)  # journaled from ``trial``, below
         finished = ev.TrialFinished(trial, self._record.best, self._done())
         self._record.add(finished_record(trial), finished)
         if trial.state is TrialState.INTERRUPTED:
@@ -377,9 +383,12 @@ class Driver:
                 self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
         elif not self._closing:
             # told once its record waits to be journaled: an optimizer whose tell raises ends
-            # the search with the trial kept; once the search closes, nothing is asked again
+            # the search with the trial kept; once the search closes, nothing is asked again.
+            # Without its metadata, which no optimizer needs (its state, loss and internal
+            # are what tell promises) and one that keeps its trials would hold all search long
+            told = replace(trial, metadata={}) if trial.metadata else trial
             try:
-                self._calls.call(f"tell({trial.id})", self.optimizer.tell, trial)
+                self._calls.call(f"tell({trial.id})", self.optimizer.tell, told)
             except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
                 self._note_abandoned()
 

@@ -118,6 +118,9 @@ class SearchOutcome:
     reason: str
     interrupted: bool
     trials: tuple[Trial, ...]
+    #: the trials among ``trials`` whose metadata the search let go of (not the best's: see
+    #: :meth:`~hypermax.search_record.SearchRecord.keep`): the journal has it
+    metadata_in_journal: frozenset[int] = frozenset()
 
 
 class SearchControl(Protocol):

@@ -52,7 +52,7 @@ class Proposals:
 
     def run_again(self, trial: Trial, first: bool = False) -> None:
         """Queue ``trial`` to run again with its id and params (``first``: before the others)."""
-        preset = Proposal(trial.id, trial.params, trial.internal)
+        preset = Proposal(trial.id, trial.params, trial.internal, again=why_again(trial))
         self.presets.insert(0 if first else len(self.presets), preset)
 
     def resume(
@@ -249,6 +249,14 @@ class _Unusable(Exception):
 class ProposalError(SearchFailed):
     """An optimizer answered an ask with something the search cannot run (not a Proposal,
     another trial's id, params outside the space); the message is one line naming it."""
+
+
+def why_again(trial: Trial) -> str:
+    """Why ``trial`` (unfinished in the journal) runs again, for the note in its log."""
+    if trial.state is TrialState.RUNNING:  # started, and nothing after: hypermax stopped
+        return "its last run has no end in the journal (hypermax stopped while it ran)"
+    reason = (trial.reason or "").removeprefix("interrupted").removeprefix(":").strip()
+    return f"its last run was interrupted ({reason})" if reason else "its last run was interrupted"
 
 
 def points_to_run(

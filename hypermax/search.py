@@ -185,7 +185,9 @@ def _run_search(
         prepared.folder.unlock()
         raise
     outcome = execute(prepared, dashboard=False)
-    result = make_result(prepared.folder.path, outcome.reason, outcome.trials)
+    result = make_result(
+        prepared.folder.path, outcome.reason, outcome.trials, outcome.metadata_in_journal
+    )
     if outcome.interrupted:
         raise SearchInterrupted(result)
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from hypermax import events as ev
@@ -48,22 +49,46 @@ class SearchRecord:
         self.best: Trial | None = None
         #: the best of the trials this search ran (not imported)
         self.best_run: Trial | None = None
+        #: the trials whose metadata only the journal holds (see :meth:`keep`)
+        self.metadata_in_journal: set[int] = set()
         #: why the journal can no longer be written (None while it can)
         self.lost: OSError | None = None
         self._emit = emit
         self._journal_lost = journal_lost
         self._pending: list[tuple[dict[str, Any] | None, ev.Event]] = []
 
-    def keep(self, trial: Trial) -> None:
-        """Hold ``trial`` as finished (or imported); keep the count and the best up to date."""
+    def keep(self, trial: Trial, whole: bool = True) -> None:
+        """Hold ``trial`` as finished (or imported); keep the count and the best up to date.
+
+        ``whole=False`` (a trial that ended here, journaled from the Trial the caller holds):
+        its ``metadata`` (what it returned beside its metrics, 10 MB of it say) is held only
+        while it is the best (or the best run here), for ``best.json``; the optimizer,
+        ``results.csv`` and the stop rules need none of it, and the journal has it. A best
+        that another trial replaces lets go of its metadata too."""
         old = self.trials.get(trial.id)
         self.trials[trial.id] = trial
+        self.metadata_in_journal.discard(trial.id)
         self.done += trial.state.counted - (old is not None and old.state.counted)
         trials = self.trials.values()
+        held = self.best, self.best_run
         self.best = _kept_best(self.best, trial, old, trials)
         if trial.state is not TrialState.IMPORTED:
             ran = (t for t in trials if t.state is not TrialState.IMPORTED)
             self.best_run = _kept_best(self.best_run, trial, old, ran)
+        for kept in (None if whole else trial, *held):
+            best = kept is self.best or kept is self.best_run
+            if kept is not None and kept.metadata and not best and self.trials.get(kept.id) is kept:
+                self.trials[kept.id] = replace(kept, metadata={})
+                self.metadata_in_journal.add(kept.id)
+
+    def views(self) -> list[Trial]:
+        """The trials to write ``results.csv`` and ``best.json`` from: the best with its
+        metadata."""
+        best = self.best
+        trials = list(self.trials.values())
+        if best is not None and self.trials.get(best.id) is not best:
+            trials = [best if t.id == best.id else t for t in trials]
+        return trials
 
     def add(self, record: dict[str, Any] | None, event: ev.Event) -> None:
         """Queue ``record`` (None: nothing to journal) and ``event`` for :meth:`flush`."""
@@ -90,13 +115,13 @@ class SearchRecord:
         for trial in finished:
             writes.safely(functools.partial(writes.keep_log, trial))
         if finished:
-            writes.safely(lambda: writes.views_due(lambda: list(self.trials.values())))
+            writes.safely(lambda: writes.views_due(self.views))
         for _, event in batch:
             self._emit(event)
 
     def write_views(self) -> bool:
         """Rewrite ``results.csv`` and ``best.json`` now; whether they were written."""
-        return self.writes.views_now(self.trials.values())
+        return self.writes.views_now(self.views())
 
     def _append(self, records: list[dict[str, Any]]) -> None:
         """Journal ``records``. A journal that can no longer be written but for a full disk (made

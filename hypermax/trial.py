@@ -45,11 +45,14 @@ class Proposal:
 
     ``params`` is the nested value the trial receives; ``internal`` is the optimizer's own encoding
     (hyperopt labels to raw values), kept in the journal so the history can be rebuilt exactly.
+    ``again``: for a trial that runs again (on resume, or lost by its runner), why, as the
+    journal has its last run; its log says so before the new run's output.
     """
 
     trial_id: int
     params: dict[str, Any]
     internal: dict[str, Any]
+    again: str | None = None
 
 
 @dataclass(frozen=True)

@@ -263,3 +263,10 @@ def test_no_figure_of_nothing(bench, monkeypatch, capsys, tmp_path, script, argv
     monkeypatch.chdir(tmp_path)  # where quality.py would keep its cache
     error = refuses(bench, monkeypatch, capsys, script, argv)
     assert f"argument {refusal}" in error
+
+
+def test_large_results(bench) -> None:
+    figures = bench("large_results").measure(2, 1, "random", sys.executable)
+    assert all(sane(value) for value in figures.values())
+    assert figures["peak"] > 0 and figures["journal"] > 2 * 2**20
+    assert figures["left"] < 2**20  # the result files went once read

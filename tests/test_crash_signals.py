@@ -56,6 +56,8 @@ def test_ctrl_backslash_stops_the_running_trials_and_records_them_interrupted(tm
     assert again.returncode == 0, again.stderr
     assert [record["state"] for record in finished(results).values()] == ["ok"]
     assert set(started(results)) == {1}
+    log = (results / "logs" / "trial_1.log").read_text().splitlines()
+    assert "[hypermax: trial 1 runs again: its last run was interrupted]" in log
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])

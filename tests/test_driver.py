@@ -583,3 +583,23 @@ def test_the_best_and_the_count_follow_the_trials_as_they_end(tmp_path):
         (5, 5),
     ]
     assert outcome.best is not None and outcome.best.id == 5 and outcome.done == 5
+
+
+def test_the_driver_holds_the_metadata_of_the_best_trial_only(tmp_path):
+    """Every trial that ended was held whole, by the search and by an optimizer that keeps its
+    trials (auto): 30 trials returning 10 MB beside their loss held 300 MB; the journal has it,
+    and best.json needs the best's only."""
+
+    def end_with_blob(runner: FakeRunner) -> None:
+        if runner.running:
+            trial_id = min(runner.running)
+            runner.end(trial_id, loss=float(trial_id), blob=str(trial_id) * 1000)
+
+    search = Search(tmp_path, FakeRunner(end_with_blob, auto=False), iterations=3)
+    outcome = search.run()
+    assert [t.metadata for t in search.optimizer.told] == [{}, {}, {}]
+    assert [t.loss for t in search.optimizer.told] == [1.0, 2.0, 3.0]
+    assert {t.id: t.metadata for t in outcome.trials} == {1: {"blob": "1" * 1000}, 2: {}, 3: {}}
+    assert outcome.metadata_in_journal == {2, 3}
+    journaled = [r["metadata"] for r in search.records() if r["event"] == "trial_finished"]
+    assert journaled == [{"blob": str(i) * 1000} for i in (1, 2, 3)]

@@ -16,6 +16,7 @@ import hypermax
 from hypermax.execution import output
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
+from hypermax.execution.trial_files import RESULT_FILE
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun, run_trial
 from hypermax.spec import FunctionSpec
@@ -265,6 +266,27 @@ def test_a_function_whose_result_is_too_large_is_told_where_large_data_goes(
         "the function returned 17 MiB (as JSON), over the 16 MiB a result may hold: write large"
         " data to a file in the trial's folder (HYPERMAX_TRIAL_DIR) and return its name"
     )
+    # its 17 MiB of JSON stayed in the trial's folder, of no use once the reason was known
+    assert not (tmp_path / "trials" / "1" / RESULT_FILE).exists()
+
+
+def test_a_result_file_is_removed_once_read_unless_hypermax_could_not_read_it(
+    tmp_path: Path,
+) -> None:
+    """A trial's result file stayed in its folder beside the journal that holds its result (30
+    trials of 10 MB results: 301 MB of them); it goes once read. An executable's that cannot be
+    read stays: what the program wrote there is the only trace of what went wrong."""
+    write = "import os, sys; open(os.environ['HYPERMAX_RESULT_FILE'], 'w').write(sys.argv[1])"
+    for text, state in (('{"loss": 0.25}', TrialState.OK), ("0.25 !", TrialState.FAILED)):
+        command = (sys.executable, "-c", write, text)
+        outcome = _run(tmp_path, type="executable", command=command)
+        assert outcome.state is state
+        left = tmp_path / "trials" / "1" / RESULT_FILE
+        assert left.exists() == (state is TrialState.FAILED)
+    source = 'def train(params):\n    return {"loss": 0.1, "blob": "x" * 50_000}\n'
+    outcome = _run(tmp_path, **_train(tmp_path, source, preload=False))
+    assert (outcome.state, outcome.result["blob"]) == (TrialState.OK, "x" * 50_000)
+    assert not (tmp_path / "trials" / "1" / RESULT_FILE).exists()
 
 
 def test_a_function_that_removed_its_own_folder_keeps_its_result(tmp_path: Path) -> None:

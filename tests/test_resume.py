@@ -392,3 +392,39 @@ def test_the_files_made_ahead_for_trials_a_killed_hypermax_never_ran_go_at_the_n
     assert sorted(p.name for p in (folder / "trials").iterdir()) == ["1", "8"]
     logs = {p.name for p in (folder / "logs").iterdir()}
     assert {"trial_1.log", "trial_8.log"} <= logs and "trial_7.log" not in logs
+
+
+def test_a_trial_that_runs_again_is_told_apart_from_its_last_run_in_its_log(tmp_path, write_spec):
+    """A trial run again on resume (hypermax was killed while it ran) had its new output
+    appended to its last run's with nothing between; a note of hypermax's says why it runs
+    again, as the journal has it."""
+    gate = tmp_path / "gate"
+    (tmp_path / "twice.py").write_text(
+        "import os, time\n"
+        "def train(params):\n"
+        "    print('the run starts', flush=True)\n"
+        "    while not os.path.exists(os.environ['GATE']):\n"
+        "        time.sleep(0.01)\n"
+        "    return params['x']\n"
+    )
+    doc = json.loads(json.dumps(SPEC))
+    doc["search"]["iterations"] = 1
+    doc["function"].update(src=str(tmp_path / "twice.py"), env={"GATE": str(gate)})
+    spec = write_spec(doc)
+    log = tmp_path / "results" / "steady" / "logs" / "trial_1.log"
+    first = subprocess.Popen([sys.executable, "-m", "hypermax", str(spec), "--no-ui"], cwd=tmp_path)
+    try:
+        _wait_for(lambda: log.exists() and "the run starts" in log.read_text())
+    finally:
+        first.kill()
+        first.wait()
+    gate.touch()
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert log.read_text().splitlines() == [
+        "the run starts",
+        "",
+        "[hypermax: trial 1 runs again: its last run has no end in the journal (hypermax"
+        " stopped while it ran)]",
+        "the run starts",
+    ]

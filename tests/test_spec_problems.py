@@ -294,3 +294,36 @@ def test_an_environment_variable_that_no_process_can_have_is_a_spec_error(tmp_pa
         'bad.json: function.env: no environment variable can have the name "A=B", which holds "="',
         "bad.json: function.env: no environment variable can have an empty name",
     ]
+
+
+def test_an_environment_variable_hypermax_sets_for_the_trial_is_a_spec_error(
+    tmp_path: Path,
+) -> None:
+    """The spec's env set the protocol's variables, and hypermax overrode them without a word:
+    the trial never saw the spec's value. PYTHONUNBUFFERED as 1, hypermax's own value, is no
+    mistake, and a variable of the user's own that starts with HYPERMAX_ is theirs."""
+    env = {
+        "HYPERMAX_RESULT_FILE": "/tmp/result.json",
+        "HYPERMAX_TRIAL_DIR": "here",
+        "HYPERMAX_PARAM_X": "3",
+        "PYTHONUNBUFFERED": "",
+        "HYPERMAX_TRIAL_SITE": "1",
+        "HYPERMAX_MY_OWN": "1",
+    }
+    spec = _spec(tmp_path, {"function": {**FUNCTION, "env": env}})
+    proc = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 2
+    every = "is hypermax's to set for every trial"
+    assert proc.stderr.splitlines() == [
+        "bad.json: function.env.HYPERMAX_PARAM_X: is hypermax's to set: HYPERMAX_PARAM_<NAME>"
+        " variables hold the trial's params",
+        f"bad.json: function.env.HYPERMAX_RESULT_FILE: {every} (the path of the file the trial"
+        " may write its result to)",
+        f"bad.json: function.env.HYPERMAX_TRIAL_DIR: {every} (the trial's own folder)",
+        f"bad.json: function.env.PYTHONUNBUFFERED: {every} (as 1, so that its output reaches its"
+        " log as it is written)",
+    ]
+    ok = {"PYTHONUNBUFFERED": "1", "HYPERMAX_TRIAL_SITE": "1", "HYPERMAX_MY_OWN": "1"}
+    spec = _spec(tmp_path, {"function": {**FUNCTION, "env": ok}})
+    proc = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -78,6 +79,8 @@ def trial_outcome(ending: Ending) -> Outcome:
         ending.stdout_problem,
         ending.sent_result,
     )
+    if result is not None or ending.function_type == "python_function":
+        _drop_result_file(ending.result_file)
     if result is not None and protocol.ERROR_KEY in result:
         reason = reason_line(str(result[protocol.ERROR_KEY]), 300)
         return Outcome(state=TrialState.FAILED, reason=reason, **common)
@@ -110,6 +113,16 @@ def trial_outcome(ending: Ending) -> Outcome:
     if result is None:
         return Outcome(state=TrialState.FAILED, reason=_said(problem, ending), **common)
     return Outcome(state=TrialState.OK, **common)
+
+
+def _drop_result_file(result_file: Path) -> None:
+    """Remove the trial's result file, once read: only a copy of what goes on in the Outcome
+    (and the journal), the result or the reason there is none. Nothing reads it again: a trial
+    whose end the journal lacks runs again, and its folder is cleared of it first. Called for
+    an executable's only when it gave the result: one hypermax could not read is left, the
+    program's own trace of what went wrong."""
+    with contextlib.suppress(OSError):  # a folder the trial took its rights from keeps it
+        os.unlink(result_file)
 
 
 def _said(problem: str, ending: Ending) -> str:

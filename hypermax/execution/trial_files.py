@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.execution.protocol import PEAK_FILE, STOP_FILE, STOPPED_FILE, VERDICTS_FILE
-from hypermax.execution.trial_log import LogSink
+from hypermax.execution.trial_log import LogSink, append_note
 
 #: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)
 PARAMS_FILE = ".hypermax_params.json"
@@ -69,8 +69,9 @@ class TrialFiles:
         """Whether neither the folder nor the log is there yet (nothing of another run)."""
         return not (os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path))
 
-    def make(self, params: dict[str, Any]) -> LogSink:
-        """The folder with the params file, cleared of an earlier run's result; the open log."""
+    def make(self, params: dict[str, Any], again: str | None = None) -> LogSink:
+        """The folder with the params file, cleared of an earlier run's result; the open log.
+        ``again``: why the trial runs again, noted in its log after the earlier run's output."""
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             _give_back(self.trial_dir)
             for path in (self.result_file, self.peak_file, *self.stop_files):
@@ -82,6 +83,8 @@ class TrialFiles:
         self.params_json = json.dumps(params)
         with open(self.params_file, "w", encoding="utf-8") as f:
             f.write(self.params_json)
+        if again is not None:
+            append_note(self.log_path, f"trial {self.trial_dir.name} runs again: {again}")
         return LogSink(self.log_path)
 
     def remove(self) -> None:

@@ -50,7 +50,7 @@ class TrialSetup:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.files.trial_dir))
         if self.log is None:  # not prepared ahead
             try:
-                self.log = self.files.make(self.plan.proposal.params)
+                self.log = self.files.make(self.plan.proposal.params, self.plan.proposal.again)
             except OSError as exc:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
@@ -82,7 +82,7 @@ class TrialSetup:
         if not self.files.are_new():
             return False
         try:
-            self.log = self.files.make(self.plan.proposal.params)
+            self.log = self.files.make(self.plan.proposal.params, self.plan.proposal.again)
         except OSError:
             self.discard()
             return False  # :meth:`.TrialRun.start` tries again, and says why if it fails

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution.protocol import set_by_hypermax
 from hypermax.scripts import first_line_problem, not_runnable, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem, too_long
@@ -47,6 +48,8 @@ def function_problems(
             shown = "an empty name" if not name else f'the name {quoted(name)}, which holds "="'
             yield ("function", "env"), f"no environment variable can have {shown}"
         elif isinstance(value := fn["env"][name], str):
+            if (why := set_by_hypermax(name, value)) is not None:
+                yield ("function", "env", name), why
             size = os_size(name) + os_size(value) + 2  # "NAME=value" and its NUL
             if size > MAX_ARG_BYTES:
                 yield (
