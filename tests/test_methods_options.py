@@ -213,3 +213,27 @@ def test_a_nevergrad_optimizer_whose_package_is_missing_ends_the_run_with_one_li
     if optimizer == "AXP":
         log = next((tmp_path / "results").glob("*/logs/hypermax.log")).read_text()
         assert "WARNING nevergrad printed: Pb for creating AX solver" in log
+
+
+@needs_nevergrad
+def test_a_nevergrad_optimizer_that_fails_on_the_space_ends_the_run_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """RotatedRecombiningGA on one number asks numpy for an integer of an empty range at its
+    fourth ask: that ended the search as hypermax's "unexpected error: ValueError: low >=
+    high". It is nevergrad's optimizer that cannot search this space: the line names it."""
+    import json
+
+    from conftest import run_hypermax_here
+
+    doc = spec({"method": "ngopt", "ngopt": {"optimizer": "RotatedRecombiningGA"}, "seed": 1})
+    doc["search"]["iterations"] = 20
+    doc["results"] = {"directory": str(tmp_path / "results")}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(doc))
+    result = run_hypermax_here(path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        'hypermax: nevergrad\'s optimizer "RotatedRecombiningGA" failed on this search '
+        "(ValueError: low >= high): name another optimizer"
+    )

@@ -146,17 +146,27 @@ class NGOptOptimizer(HistoryOptimizer):
     @contextlib.contextmanager
     def _needs_installed(self) -> Iterator[None]:
         """A nevergrad optimizer that imports a package of its own (``NLOPT_LN_SBPLX`` nlopt,
-        ``SMAC3`` ConfigSpace) when it is built or asked, which is not installed: one line that
-        says so, rather than an unexpected ModuleNotFoundError."""
-        from hypermax.errors import SearchFailed
+        ``SMAC3`` ConfigSpace, ``FCMA`` fcmaes) when it is built, asked or told, which is not
+        installed: one line that says so, rather than an unexpected ModuleNotFoundError. One
+        that fails otherwise on this space (``DiscreteDoerrOnePlusOne`` divides by zero on
+        one number, ``RotatedRecombiningGA`` draws from an empty range): one line that names
+        it and what it raised, rather than an unexpected error of hypermax's."""
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        from hypermax.errors import HypermaxError, SearchFailed, one_line
 
         try:
             yield
-        except (ImportError, RuntimeError) as exc:
-            missing = _missing_module(exc)
-            if missing is None:
-                raise
+        except (HypermaxError, TellNotAskedNotSupportedError):
+            raise
+        except Exception as exc:  # nevergrad's own, whatever it is
             name = str(self.options.get("optimizer", "NGOpt"))
+            missing = _missing_module(exc) if isinstance(exc, ImportError | RuntimeError) else None
+            if missing is None:
+                raise SearchFailed(
+                    f'hypermax: nevergrad\'s optimizer "{name}" failed on this search '
+                    f"({one_line(exc)}): name another optimizer"
+                ) from exc
             raise SearchFailed(
                 f'hypermax: nevergrad\'s optimizer "{name}" needs the module "{missing}", which '
                 "is not installed: install it, or name another optimizer"
