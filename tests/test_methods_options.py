@@ -190,20 +190,12 @@ def test_a_nevergrad_optimizer_whose_package_is_missing_ends_the_run_with_one_li
     search with "unexpected error: ModuleNotFoundError" (FCMA's "ImportError: Please install
     fcmaes") and a traceback in the log; AXP printed "Pb for creating AX solver" on the
     terminal too, which is a line of the log now."""
-    import json
-
-    from conftest import run_hypermax_here
-
     missing = {"NLOPT_LN_SBPLX": "nlopt", "SMAC3": "ConfigSpace", "FCMA": "fcmaes", "AXP": "ax"}[
         optimizer
     ]
     if importlib.util.find_spec(missing) is not None:
         pytest.skip(f"{missing} is installed")
-    doc = spec({"method": "ngopt", "ngopt": {"optimizer": optimizer}})
-    doc["results"] = {"directory": str(tmp_path / "results")}
-    path = tmp_path / "search.json"
-    path.write_text(json.dumps(doc))
-    result = run_hypermax_here(path)
+    result = _ngopt_run(tmp_path, {"optimizer": optimizer})
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f'hypermax: nevergrad\'s optimizer "{optimizer}" needs the module "{missing}", which '
@@ -222,18 +214,22 @@ def test_a_nevergrad_optimizer_that_fails_on_the_space_ends_the_run_with_one_lin
     """RotatedRecombiningGA on one number asks numpy for an integer of an empty range at its
     fourth ask: that ended the search as hypermax's "unexpected error: ValueError: low >=
     high". It is nevergrad's optimizer that cannot search this space: the line names it."""
-    import json
-
-    from conftest import run_hypermax_here
-
-    doc = spec({"method": "ngopt", "ngopt": {"optimizer": "RotatedRecombiningGA"}, "seed": 1})
-    doc["search"]["iterations"] = 20
-    doc["results"] = {"directory": str(tmp_path / "results")}
-    path = tmp_path / "search.json"
-    path.write_text(json.dumps(doc))
-    result = run_hypermax_here(path)
+    result = _ngopt_run(tmp_path, {"optimizer": "RotatedRecombiningGA"}, seed=1, iterations=20)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         'hypermax: nevergrad\'s optimizer "RotatedRecombiningGA" failed on this search '
         "(ValueError: low >= high): name another optimizer"
     )
+
+
+def _ngopt_run(tmp_path: Path, options: dict[str, Any], **search: Any) -> Any:
+    """``hypermax search.json`` for an ngopt search with ``options`` over one number."""
+    import json
+
+    from conftest import run_hypermax_here
+
+    doc = spec({"method": "ngopt", "ngopt": options, **search})
+    doc["results"] = {"directory": str(tmp_path / "results")}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(doc))
+    return run_hypermax_here(path)
