@@ -86,7 +86,8 @@ def optimize(
 
     Raises:
         TypeError: an unknown keyword, or arguments that do not fit the objective.
-        hypermax.errors.SpecError: the search they make is not valid.
+        hypermax.errors.SpecError: the search they make is not valid (a ``space`` it cannot
+            read too, which is a ValueError as well).
         KeyboardInterrupt: Ctrl-C (or SIGTERM, SIGHUP) stopped the search, after its running
             trials were recorded ``interrupted``; it is a
             :class:`~hypermax.api.SearchInterrupted` whose ``result`` is the Result so far.

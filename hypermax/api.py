@@ -72,8 +72,6 @@ def plan_search(
     function options, each set only when given. Raises TypeError for arguments that do not fit,
     a callable that cannot be pickled included (before anything is written).
     """
-    from hypermax.quick.ranges import space_node
-
     if isinstance(search.get("method"), type):
         raise TypeError(_plugin_class_given(search["method"]))
     overrides = {f"search.{key}": _argument(value) for key, value in search.items()}
@@ -124,7 +122,7 @@ def plan_search(
     name = search.get("name") or _default_name(objective)
     directory = Path(results_dir if results_dir is not None else "results")
     doc: dict[str, Any] = {
-        "hyperparameters": space_node(space),
+        "hyperparameters": _space_node(space),
         "search": {"name": name},
         "results": {"directory": str(directory)},
     }
@@ -164,6 +162,17 @@ def _with_metadata(
         else t
         for t in trials
     )
+
+
+def _space_node(space: dict[str, Any]) -> dict[str, Any]:
+    """The ``hyperparameters`` node of ``space=``; a range it cannot read (``"5:1"``), a value
+    JSON cannot hold or a param not named by a str is a :class:`SpaceError`."""
+    from hypermax.quick.ranges import RangeError, SpaceError, space_node
+
+    try:
+        return space_node(space)
+    except RangeError as exc:
+        raise SpaceError(API_SPEC, [("", str(exc))]) from None
 
 
 def _plugin_class_given(plugin: type) -> str:

@@ -238,7 +238,16 @@ class Driver:
             self._writes.close()
         reason, interrupted = self._stop.reason or stopping.ITERATIONS_DONE, self._stop.interrupted
         best = self._record.best
-        self._emit(ev.SearchFinished(best, self._done(), reason, interrupted))
+        self._emit(
+            ev.SearchFinished(
+                best,
+                self._done(),
+                reason,
+                interrupted,
+                self._record.best_run,
+                self.spec.search.warm_start,
+            )
+        )
         if self._stop.disk_full is not None:
             raise DiskFull(self.folder.path, self._stop.disk_full)
         if self._record.lost is not None:

@@ -77,6 +77,10 @@ class SearchFinished:
     done: int
     reason: str
     interrupted: bool = False
+    best_run: Trial | None = None
+    """The best of the trials the search ran itself, not those its warm start imported."""
+    warm_start: str | None = None
+    """The spec's ``search.warm_start``: where the imported trials came from."""
 
 
 Event = (

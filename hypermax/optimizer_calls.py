@@ -24,6 +24,12 @@ class Abandoned(Exception):
     call an optimizer that is still busy with such a call."""
 
 
+class OptimizerRaised(Exception):
+    """A KeyboardInterrupt that the optimizer's own code raised in a guarded call: it ran in a
+    thread that no Ctrl-C reaches, so it is an error of the optimizer, which ends the search as
+    every other error of its ``ask`` or ``tell`` does, rather than an interrupt of the search."""
+
+
 class OptimizerCalls:
     """How the search calls its optimizer: directly, or, ``guarded``, in a thread of its own
     that :meth:`interrupt` stops the search from waiting for."""
@@ -44,7 +50,8 @@ class OptimizerCalls:
 
     def call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``, its result or what it raised; ``what`` names the call in
-        :attr:`abandoned`. Raises Abandoned when an interrupt came first (guarded only)."""
+        :attr:`abandoned`. Raises Abandoned when an interrupt came first, and
+        :class:`OptimizerRaised` for a KeyboardInterrupt the call raised (guarded only)."""
         if not self.guarded:
             return fn(*args)
         if self.abandoned is not None:
@@ -70,6 +77,11 @@ class OptimizerCalls:
                 self.abandoned = what
                 raise Abandoned(what)
         returned, value = outcome[0]
+        if not returned and isinstance(value, KeyboardInterrupt):
+            told = str(value).strip().splitlines()
+            raise OptimizerRaised(
+                f"KeyboardInterrupt in {what}{': ' + told[0] if told else ''}"
+            ) from value
         if not returned:
             raise value
         return value  # type: ignore[no-any-return]

@@ -114,7 +114,15 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         with journal:
             outcome = run_dashboard(driver)
         # the dashboard's screen is gone: leave the result in the terminal
-        print("\n".join(summary_lines(outcome.reason, outcome.done, outcome.best)))
+        from hypermax.export import best_trial
+        from hypermax.trial import TrialState
+
+        ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)
+        warm_start = prepared.spec.search.warm_start
+        lines = summary_lines(
+            outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start
+        )
+        print("\n".join(lines))
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
     with (

@@ -33,9 +33,10 @@ def test_a_param_named_by_anything_but_a_str_is_an_error_before_anything_runs(tm
         ({1: "0:1"}, '"1": a param is named by a str, got the int 1'),
         ({"a": {(0, 1): [2]}}, '"a.(0, 1)": a param is named by a str, got the tuple (0, 1)'),
     ):
-        with pytest.raises(RangeError) as raised:
+        with pytest.raises(SpecError) as raised:
             hypermax.optimize(lambda p: 0, space=space, iterations=1, results_dir=tmp_path)
-        assert str(raised.value) == f"space {shown}"
+        assert str(raised.value) == f"optimize(): space {shown}"
+        assert isinstance(raised.value, ValueError)
     assert not list(tmp_path.iterdir())
 
 
@@ -87,13 +88,13 @@ def test_numpy_values_are_the_numbers_and_lists_they_hold():
     ("value", "shown"), [({1, 2}, "{1, 2}"), (object, "<class 'object'>"), ([1, {3}], "[1, {3}]")]
 )
 def test_a_value_that_is_no_json_is_an_error_naming_the_param(tmp_path, value, shown):
-    with pytest.raises(RangeError) as raised:
+    with pytest.raises(SpecError) as raised:
         hypermax.optimize(
             lambda params: 0.0, space={"opt": {"x": value}}, iterations=1, results_dir=tmp_path
         )
     assert str(raised.value) == (
-        f'space "opt.x": {shown}: write a range string, a (low, high) tuple, a list of values '
-        "or a constant that JSON can hold"
+        f'optimize(): space "opt.x": {shown}: write a range string, a (low, high) tuple, a list '
+        "of values or a constant that JSON can hold"
     )
     assert not list(tmp_path.iterdir())
 
@@ -121,3 +122,19 @@ def test_a_space_that_is_a_ref_is_the_node_it_names(tmp_path):
     )
     (trial,) = result.trials
     assert trial["state"] == "ok" and {"C", "kernel"} <= set(trial["params"])
+
+
+def test_a_range_optimize_cannot_read_is_a_spec_error_that_names_optimize(tmp_path):
+    """``space={"x": "5:1"}`` raised hypermax.quick.ranges.RangeError, a bare ValueError
+    without the ``optimize():`` that names where every other error of optimize's spec is, and
+    no HypermaxError: ``except hypermax.errors.HypermaxError`` let it through. It is a SpecError
+    now, and a ValueError still."""
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(lambda p: 0, space={"x": "5:1"}, iterations=1, results_dir=tmp_path)
+    assert str(raised.value) == (
+        'optimize(): space "x": "5:1": the low end must be below the high end'
+    )
+    assert raised.value.exit_code == 2
+    assert isinstance(raised.value, ValueError)
+    assert isinstance(raised.value, RangeError)
+    assert not list(tmp_path.iterdir())

@@ -162,6 +162,14 @@ def test_a_nevergrad_optimizer_that_runs_one_trial_at_a_time_is_refused_in_paral
     assert problems(1, {"method": "ngopt", "ngopt": {"optimizer": "Cobyla"}}) == []
     assert problems(3, {"method": "auto", "auto": {"ngopt": {"optimizer": "Cobyla"}}}) == []
     assert problems(3, {"method": "ngopt", "ngopt": {"optimizer": "DE"}}) == []
+    # BAR4, a portfolio of optimizers that run one at a time, is not marked so: building it for
+    # 3 trials at a time divides by zero, an unexpected error at the first ask
+    assert problems(3, {"method": "ngopt", "ngopt": {"optimizer": "BAR4"}}) == [
+        'search.json: search.ngopt.optimizer: nevergrad cannot build "BAR4" for 3 trials, 3 at '
+        "a time (ZeroDivisionError: integer division or modulo by zero): name another "
+        "optimizer, or change function.parallel"
+    ]
+    assert problems(1, {"method": "ngopt", "ngopt": {"optimizer": "BAR4"}}) == []
 
 
 @needs_nevergrad
@@ -173,27 +181,55 @@ def test_a_nevergrad_optimizer_by_its_registry_name_is_accepted(tmp_path: Path) 
 
 
 @needs_nevergrad
-@pytest.mark.parametrize("optimizer", ["NLOPT_LN_SBPLX", "SMAC3"])
+@pytest.mark.parametrize("optimizer", ["NLOPT_LN_SBPLX", "SMAC3", "FCMA", "AXP"])
 def test_a_nevergrad_optimizer_whose_package_is_missing_ends_the_run_with_one_line(
     tmp_path: Path, optimizer: str
 ) -> None:
-    """Both are in nevergrad's registry, so the spec is valid, but they import nlopt and
-    ConfigSpace (not installed here) as they are built or asked: that ended the search with
-    "unexpected error: ModuleNotFoundError" and a traceback in the log."""
-    import json
-
-    from conftest import run_hypermax_here
-
-    missing = {"NLOPT_LN_SBPLX": "nlopt", "SMAC3": "ConfigSpace"}[optimizer]
+    """All are in nevergrad's registry, so the spec is valid, but they import nlopt,
+    ConfigSpace, fcmaes and ax (not installed here) as they are built or asked: that ended the
+    search with "unexpected error: ModuleNotFoundError" (FCMA's "ImportError: Please install
+    fcmaes") and a traceback in the log; AXP printed "Pb for creating AX solver" on the
+    terminal too, which is a line of the log now."""
+    missing = {"NLOPT_LN_SBPLX": "nlopt", "SMAC3": "ConfigSpace", "FCMA": "fcmaes", "AXP": "ax"}[
+        optimizer
+    ]
     if importlib.util.find_spec(missing) is not None:
         pytest.skip(f"{missing} is installed")
-    doc = spec({"method": "ngopt", "ngopt": {"optimizer": optimizer}})
-    doc["results"] = {"directory": str(tmp_path / "results")}
-    path = tmp_path / "search.json"
-    path.write_text(json.dumps(doc))
-    result = run_hypermax_here(path)
+    result = _ngopt_run(tmp_path, {"optimizer": optimizer})
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f'hypermax: nevergrad\'s optimizer "{optimizer}" needs the module "{missing}", which '
         "is not installed: install it, or name another optimizer"
     )
+    assert "Pb for" not in result.stdout + result.stderr
+    if optimizer == "AXP":
+        log = next((tmp_path / "results").glob("*/logs/hypermax.log")).read_text()
+        assert "WARNING nevergrad printed: Pb for creating AX solver" in log
+
+
+@needs_nevergrad
+def test_a_nevergrad_optimizer_that_fails_on_the_space_ends_the_run_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """RotatedRecombiningGA on one number asks numpy for an integer of an empty range at its
+    fourth ask: that ended the search as hypermax's "unexpected error: ValueError: low >=
+    high". It is nevergrad's optimizer that cannot search this space: the line names it."""
+    result = _ngopt_run(tmp_path, {"optimizer": "RotatedRecombiningGA"}, seed=1, iterations=20)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        'hypermax: nevergrad\'s optimizer "RotatedRecombiningGA" failed on this search '
+        "(ValueError: low >= high): name another optimizer"
+    )
+
+
+def _ngopt_run(tmp_path: Path, options: dict[str, Any], **search: Any) -> Any:
+    """``hypermax search.json`` for an ngopt search with ``options`` over one number."""
+    import json
+
+    from conftest import run_hypermax_here
+
+    doc = spec({"method": "ngopt", "ngopt": options, **search})
+    doc["results"] = {"directory": str(tmp_path / "results")}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(doc))
+    return run_hypermax_here(path)

@@ -185,6 +185,47 @@ def test_a_plugin_that_calls_sys_exit_in_ask_is_an_unexpected_error(tmp_path: Pa
     assert "hypermax: unexpected error: SystemExit: 5 (traceback in " in sampled.stderr
 
 
+def test_a_keyboard_interrupt_a_plugin_raises_in_tell_is_its_error_not_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    """The plugin's tell runs in a thread of its own, which Ctrl-C never reaches: the
+    KeyboardInterrupt it raised ended the search as interrupted (exit 130, "hypermax:
+    interrupted"), as if the user had pressed Ctrl-C. It is an error of the optimizer, as any
+    other exception of its tell is."""
+    (tmp_path / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from hypermax.optimizers import BaseOptimizer
+            from hypermax.trial import Proposal
+
+            class GivesUp(BaseOptimizer):
+                def ask(self, trial_id):
+                    return Proposal(trial_id, {"x": 0.5}, {"x": 0.5})
+
+                def tell(self, trial):
+                    if trial.id == 2:
+                        raise KeyboardInterrupt("no more")
+            """
+        )
+    )
+    _plugin_search(tmp_path, "interrupts", "plugin:GivesUp")
+    done = run_cli("run", "--no-ui", "search.json", cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "hypermax: unexpected error: OptimizerRaised: KeyboardInterrupt in tell(2): no more "
+            "(traceback in "
+        )
+    )
+    assert "interrupted" not in done.stderr
+    states = [r["state"] for r in finished_records(tmp_path / "results" / "interrupts").values()]
+    assert states == ["ok", "ok"]
+    log = (tmp_path / "results" / "interrupts" / "logs" / "hypermax.log").read_text()
+    assert 'raise KeyboardInterrupt("no more")' in log
+
+
 def test_a_plugin_that_refuses_its_options_is_a_spec_error_in_one_line(tmp_path: Path) -> None:
     """A ValueError raised in ``setup`` refuses the plugin's options as a built-in method's are
     refused: one line at ``search.<module:Class>``, exit 2, from ``validate`` too. It was an

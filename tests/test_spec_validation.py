@@ -219,6 +219,26 @@ CASES = [
     pytest.param(
         {
             "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
+            "my_optimizers.py": (
+                "from hypermax.optimizers import BaseOptimizer\n\n\n"
+                "class Greedy(BaseOptimizer):\n"
+                "    def __init__(self, space, seed, options=None):\n"
+                "        super().__init__(space, seed, options)\n\n"
+                "    def ask(self, trial_id):\n        pass\n\n"
+                "    def tell(self, trial):\n        pass\n"
+            ),
+        },
+        [
+            'bad.json: search.method: "my_optimizers:Greedy" cannot be built: its '
+            "__init__(space, seed, options=None) must take (space, seed, options=None, "
+            "budget=None) and pass them to BaseOptimizer.__init__ (or prepare its state in "
+            "setup() instead)"
+        ],
+        id="plugin-init-without-budget",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(search={"method": "my_optimizers:Greedy"}),
             "my_optimizers.py": "class Gredy:\n    pass\n",
         },
         ['bad.json: search.method: module "my_optimizers" has no "Greedy"'],

@@ -225,3 +225,24 @@ def test_validate_refuses_a_warm_start_the_run_would_refuse(tmp_path):
     shutil.rmtree(missing)
     done = run_cli_here("validate", spec, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_closing_line_says_the_best_trial_was_imported_and_names_this_search_s_best(
+    tmp_path,
+):
+    """The closing "best loss" line named an imported trial as if this search had run it
+    (``best loss -1 (trial 1): x=0.1``), and nothing said what the search found itself."""
+    (tmp_path / "ws.csv").write_text("trial,status,loss,time,x\n1,ok,-1,1.5,0.1\n")
+    later = _spec(tmp_path, "later", warm_start="ws.csv", seed=3)
+    done = run_cli_here("run", later, "--no-ui", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    journal = tmp_path / "results" / "later" / "trials.jsonl"
+    ran = [r for r in map(json.loads, journal.open()) if r["event"] == "trial_finished"]
+    own = min(ran, key=lambda r: r["loss"])
+    closing = done.stdout.splitlines()[-2:]
+    assert closing[0] == "best loss -1 (trial 1, imported from ws.csv): x=0.1"
+    assert closing[1].startswith(
+        f"best of this search: loss {own['loss']:.6g} (trial {own['id']}): x="
+    )
+    shown = run_cli_here("show", "results/later", cwd=tmp_path)
+    assert "best loss -1 (trial 1, imported): x=0.1" in shown.stdout.splitlines()

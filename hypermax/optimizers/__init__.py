@@ -92,7 +92,31 @@ def load_optimizer_class(method: str, folder: Path | None = None) -> type[BaseOp
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
     if missing:
         raise OptimizerError(f'"{method}" does not implement {", ".join(missing)}')
+    problem = _init_problem(cls)
+    if problem is not None:
+        raise OptimizerError(f'"{method}" {problem}')
     return cls
+
+
+def _init_problem(cls: type[BaseOptimizer]) -> str | None:
+    """Why the search cannot build ``cls`` as it builds every optimizer,
+    ``cls(space, seed, options, budget=budget)`` (an ``__init__`` of its own that takes other
+    arguments), or None."""
+    import inspect
+
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to read: building it will tell
+        return None
+    try:
+        signature.bind(object(), 0, {}, budget=None)
+    except TypeError:
+        return (
+            f"cannot be built: its __init__{signature} must take (space, seed, options=None, "
+            "budget=None) and pass them to BaseOptimizer.__init__ (or prepare its state in "
+            "setup() instead)"
+        )
+    return None
 
 
 def _taken(module: ModuleType, module_name: str, folder: Path | None) -> str:

@@ -17,6 +17,8 @@ of them, the trial runs a uniform random point instead.
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import math
 import threading
 import warnings
@@ -133,7 +135,7 @@ class NGOptOptimizer(HistoryOptimizer):
             parametrization = ng.p.Array(init=start, lower=0.0, upper=1.0)
             parametrization.random_state.seed(self.seed % 2**32)
             name = str(self.options.get("optimizer", "NGOpt"))
-            with self._needs_installed():
+            with _quiet(), self._needs_installed():
                 self._ng = ng.optimizers.registry[name](
                     parametrization,
                     budget=self.budget.iterations,
@@ -144,17 +146,27 @@ class NGOptOptimizer(HistoryOptimizer):
     @contextlib.contextmanager
     def _needs_installed(self) -> Iterator[None]:
         """A nevergrad optimizer that imports a package of its own (``NLOPT_LN_SBPLX`` nlopt,
-        ``SMAC3`` ConfigSpace) when it is built or asked, which is not installed: one line that
-        says so, rather than an unexpected ModuleNotFoundError."""
-        from hypermax.errors import SearchFailed
+        ``SMAC3`` ConfigSpace, ``FCMA`` fcmaes) when it is built, asked or told, which is not
+        installed: one line that says so, rather than an unexpected ModuleNotFoundError. One
+        that fails otherwise on this space (``DiscreteDoerrOnePlusOne`` divides by zero on
+        one number, ``RotatedRecombiningGA`` draws from an empty range): one line that names
+        it and what it raised, rather than an unexpected error of hypermax's."""
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        from hypermax.errors import HypermaxError, SearchFailed, one_line
 
         try:
             yield
-        except (ImportError, RuntimeError) as exc:
-            missing = _missing_module(exc)
-            if missing is None:
-                raise
+        except (HypermaxError, TellNotAskedNotSupportedError):
+            raise
+        except Exception as exc:  # nevergrad's own, whatever it is
             name = str(self.options.get("optimizer", "NGOpt"))
+            missing = _missing_module(exc) if isinstance(exc, ImportError | RuntimeError) else None
+            if missing is None:
+                raise SearchFailed(
+                    f'hypermax: nevergrad\'s optimizer "{name}" failed on this search '
+                    f"({one_line(exc)}): name another optimizer"
+                ) from exc
             raise SearchFailed(
                 f'hypermax: nevergrad\'s optimizer "{name}" needs the module "{missing}", which '
                 "is not installed: install it, or name another optimizer"
@@ -221,13 +233,19 @@ def _missing_module(exc: BaseException) -> str | None:
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return exc.name
     found = re.search(r"No module named '([\w.]+)'", str(exc))
+    if found is None:  # FCMA's, and NGOpt's that pick it: "Please install fcmaes (pip ...)"
+        found = re.search(r"Please install ([\w.]+)", str(exc))
     return found.group(1) if found else None
 
 
-def optimizer_problem(name: str, parallel: int = 1) -> str | None:
+def optimizer_problem(
+    name: str, parallel: int = 1, iterations: int = 100, dimensions: int = 1
+) -> str | None:
     """Why ``search.ngopt.optimizer`` cannot be used (no optimizer of nevergrad's registry has
     that name, with the names it may have meant; one that runs one trial at a time, with
-    ``parallel`` trials), or None; None too without nevergrad."""
+    ``parallel`` trials; one that cannot be built for that budget, ``BAR4`` or
+    ``DiscreteDoerrOnePlusOne`` with ``parallel`` > 1), or None; None too without nevergrad, and
+    for one that needs a package that is not installed (the search ends saying so)."""
     import difflib
 
     try:
@@ -242,11 +260,39 @@ def optimizer_problem(name: str, parallel: int = 1) -> str | None:
                 f'nevergrad\'s "{name}" runs one trial at a time, and function.parallel is '
                 f"{parallel}: set it to 1, or name another optimizer"
             )
-        return None
+        return _build_problem(name, parallel, iterations, dimensions)
     by_lower = {known.lower(): known for known in registry}
     close = [by_lower[k] for k in difflib.get_close_matches(name.lower(), by_lower, n=3)]
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return f'nevergrad has no optimizer "{name}"{hint}'
+
+
+def _build_problem(name: str, parallel: int, iterations: int, dimensions: int) -> str | None:
+    """Why nevergrad cannot build ``name`` for ``iterations`` trials, ``parallel`` at a time
+    (what it raises), or None. Some of its optimizers refuse parallel trials as they are built,
+    each in its own way (``BAR4``, a portfolio of sequential ones, divides by zero;
+    ``DiscreteDoerrOnePlusOne`` fails an assertion): building one is how to know."""
+    import gc
+
+    import nevergrad as ng
+
+    try:
+        with _quiet():
+            parametrization = ng.p.Array(shape=(max(dimensions, 1),), lower=0.0, upper=1.0)
+            ng.optimizers.registry[name](parametrization, budget=iterations, num_workers=parallel)
+    except Exception as exc:  # nevergrad's own, whatever it is
+        if _missing_module(exc) is not None:
+            return None
+        problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    else:
+        return None
+    finally:
+        with _quiet():  # a half-built recast optimizer complains as it is collected
+            gc.collect()
+    return (
+        f'nevergrad cannot build "{name}" for {iterations} trials, {parallel} at a time '
+        f"({problem}): name another optimizer, or change function.parallel"
+    )
 
 
 def _stop_threads_at_exit() -> None:
@@ -274,13 +320,56 @@ def _stop_recast_threads() -> None:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """nevergrad's warnings about a loss it clips (a failure told as infinite) and those of the
-    scipy solvers it runs would reach the search's console or dashboard: keep them out."""
-    with warnings_ignored(
-        "nevergrad",
-        (UserWarning, ""),  # scipy's COBYLA on its tolerances
-        (RuntimeWarning, ""),  # nevergrad's LossTooLargeWarning
+    scipy solvers it runs would reach the search's console or dashboard: keep them out. What
+    it prints (``AXP``'s "Pb for creating AX solver", the "Exception ignored" of a recast
+    optimizer) would too: each line of it is a line of hypermax's log instead."""
+    lines = _LogLines()
+    with (
+        warnings_ignored(
+            "nevergrad",
+            (UserWarning, ""),  # scipy's COBYLA on its tolerances
+            (RuntimeWarning, ""),  # nevergrad's LossTooLargeWarning
+        ),
+        contextlib.redirect_stdout(lines),
+        contextlib.redirect_stderr(lines),
     ):
-        yield
+        try:
+            yield
+        finally:
+            lines.close()
+
+
+class _LogLines(io.TextIOBase):
+    """A stream whose every line is a warning of hypermax's log (``nevergrad printed: ...``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._part = ""
+        self._logging = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._part = (self._part + text).split("\n")
+        for line in lines:
+            self._log(line)
+        return len(text)
+
+    def close(self) -> None:
+        if self._part:
+            self._log(self._part)
+            self._part = ""
+        super().close()
+
+    def _log(self, line: str) -> None:
+        # without a handler of hypermax's (validate), logging writes to sys.stderr: this stream
+        if line.strip() and not self._logging:
+            self._logging = True
+            try:
+                logging.getLogger("hypermax").warning("nevergrad printed: %s", line.rstrip())
+            finally:
+                self._logging = False
 
 
 def _scalar_predictions() -> None:

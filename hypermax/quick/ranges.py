@@ -14,10 +14,12 @@ import math
 import re
 from typing import Any
 
+from hypermax.errors import SpecError
 from hypermax.values import as_json, plain, quoted
 
 __all__ = [
     "RangeError",
+    "SpaceError",
     "as_json",
     "metric_goal",
     "parse_assignment",
@@ -31,6 +33,12 @@ _SPACED = re.compile(r"([lu])(\d+)")
 
 class RangeError(ValueError):
     """A range that cannot be read; the message says what is wrong with it."""
+
+
+class SpaceError(SpecError, RangeError):
+    """A ``space=`` of ``hypermax.optimize`` that cannot be read: a SpecError that names
+    ``optimize()`` as every other value of its spec does (``optimize(): space "lr": "5:1": the
+    low end must be below the high end``), and still a RangeError, so a ValueError."""
 
 
 def metric_goal(text: str) -> tuple[str, str] | None:

@@ -28,8 +28,14 @@ def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
     elif method == "evolution":
         yield from evolution_problems(doc["search"].get("evolution", {}))
     elif method in ("ngopt", "auto"):
+        from hypermax.space import Space
+
         yield from ngopt_problems(
-            doc["search"].get(method, {}), method, doc.get("function", {}).get("parallel", 1)
+            doc["search"].get(method, {}),
+            method,
+            doc.get("function", {}).get("parallel", 1),
+            doc["search"].get("iterations", 100),
+            len(Space(doc["hyperparameters"]).labels()),
         )
     elif method == "atpe":
         yield from atpe_problems(doc["hyperparameters"])
@@ -142,10 +148,16 @@ def evolution_problems(options: dict[str, Any]) -> Iterator[Problem]:
         )
 
 
-def ngopt_problems(options: dict[str, Any], method: str, parallel: int = 1) -> Iterator[Problem]:
+def ngopt_problems(
+    options: dict[str, Any],
+    method: str,
+    parallel: int = 1,
+    iterations: int = 100,
+    dimensions: int = 1,
+) -> Iterator[Problem]:
     """The nevergrad optimizer ``optimizer`` names must exist (nevergrad is imported to look),
-    and run ``parallel`` trials at a time when ngopt does (``auto`` runs ngopt in parallel only
-    when its ``method`` says so)."""
+    and be built for ``iterations`` trials over ``dimensions`` numbers, ``parallel`` at a time
+    when ngopt runs them so (``auto`` runs ngopt in parallel only when its ``method`` says so)."""
     where: tuple[str, ...] = ("search", method)
     if method == "auto":
         parallel = parallel if options.get("method") == "ngopt" else 1
@@ -153,7 +165,7 @@ def ngopt_problems(options: dict[str, Any], method: str, parallel: int = 1) -> I
     if "optimizer" in options:
         from hypermax.optimizers.nevergrad_based import optimizer_problem
 
-        problem = optimizer_problem(options["optimizer"], parallel)
+        problem = optimizer_problem(options["optimizer"], parallel, iterations, dimensions)
         if problem is not None:
             yield (*where, "optimizer"), problem
 

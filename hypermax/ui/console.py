@@ -9,7 +9,7 @@ from typing import TextIO
 
 from hypermax import events as ev
 from hypermax.clock import SearchClock, awake
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     format_duration,
     format_loss,
@@ -41,18 +41,34 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
-def summary_lines(reason: str, done: int, best: Trial | None) -> list[str]:
-    """How a search ended and its best trial, as printed at the end of every run."""
+def summary_lines(
+    reason: str,
+    done: int,
+    best: Trial | None,
+    best_run: Trial | None = None,
+    warm_start: str | None = None,
+) -> list[str]:
+    """How a search ended and its best trial, as printed at the end of every run. When the best
+    is a trial its warm start imported, from ``warm_start``, the line says so, and the next
+    names ``best_run``, the best of the trials the search ran itself (if one has a loss)."""
     lines = [f"hypermax: search ended ({reason}); {trials_text(done)} done"]
     if best is None:
         return [*lines, "no trial produced a loss"]
-    return [*lines, best_line(best)]
+    lines.append(best_line(best, warm_start))
+    if best.state is TrialState.IMPORTED and best_run is not None:
+        lines.append(f"best of this search: {best_line(best_run).removeprefix('best ')}")
+    return lines
 
 
-def best_line(best: Trial) -> str:
-    """``best loss 0.0511 (trial 9): x=0.31, opt="adam"``; with no params, no ``: ``."""
+def best_line(best: Trial, warm_start: str | None = None) -> str:
+    """``best loss 0.0511 (trial 9): x=0.31, opt="adam"``; with no params, no ``: ``. A trial
+    a warm start imported is ``(trial 9, imported)``, ``(trial 9, imported from ws/a)`` when
+    the ``warm_start`` it came from is known."""
     params = format_params(best.params)
-    line = f"best loss {format_loss(best.loss)} (trial {best.id})"
+    where = f"trial {best.id}"
+    if best.state is TrialState.IMPORTED:
+        where += f", imported from {one_line(warm_start)}" if warm_start else ", imported"
+    line = f"best loss {format_loss(best.loss)} ({where})"
     return f"{line}: {params}" if params else line
 
 
@@ -113,7 +129,10 @@ class ConsoleReporter:
             self._search_time.pause(event.paused)
             self._print("hypermax: paused" if event.paused else "hypermax: resumed")
         elif isinstance(event, ev.SearchFinished):
-            for line in summary_lines(event.reason, event.done, event.best):
+            lines = summary_lines(
+                event.reason, event.done, event.best, event.best_run, event.warm_start
+            )
+            for line in lines:
                 self._print(line)
 
     def _pace(self, done: int) -> list[str]:
