@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import X_SPACE, quadratic
-from fake_trials.helpers import finished, write_spec
+from fake_trials.helpers import fake, finished, write_spec
 
 
 def _search(folder: Path, iterations: int = 2, **function: Any) -> Path:
@@ -53,3 +53,45 @@ def test_a_search_runs_with_standard_streams_closed(tmp_path: Path, closed: str)
         os.close(terminal)
     assert done.returncode == 0, done.stderr
     assert _states(tmp_path) == ["ok", "ok"]
+
+
+def _pid_namespaces() -> bool:
+    try:
+        done = subprocess.run(
+            ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+needs_pid_namespaces = pytest.mark.skipif(
+    not _pid_namespaces(), reason="needs a pid namespace (unshare --pid, as root)"
+)
+
+
+@needs_pid_namespaces
+def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path: Path) -> None:
+    """As PID 1 (``docker run IMAGE hypermax search.json``) hypermax inherits every orphan of
+    its trials and reaped none: each trial's zombie stayed until the container's process table
+    was full. Each trial counts PID 1's zombies, then leaves one more."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("orphan_zombies"), "parallel": 1},
+            "search": {"name": "s", "method": "random", "iterations": 3, "seed": 1},
+        },
+    )
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", *hypermax],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    losses = [r["loss"] for _, r in sorted(finished(tmp_path / "results" / "s").items())]
+    assert losses == [0, 0, 0]

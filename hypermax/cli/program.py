@@ -45,8 +45,14 @@ def run() -> int:
     ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
     process that goes on, changes nothing of its collector. A signal that would interrupt the
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
-    at once, with the command's exit code.
+    at once, with the command's exit code. As PID 1 of a container, the command runs in a
+    child, under a small init that reaps the orphans its trials leave (:mod:`.pid_one`).
     """
+    from hypermax.cli.pid_one import run_as_init
+
+    ended = run_as_init()
+    if ended is not None:
+        return ended
     escape_unencodable_output()
     try:
         code = main()
