@@ -95,3 +95,21 @@ def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path:
     assert done.returncode == 0, done.stderr
     losses = [r["loss"] for _, r in sorted(finished(tmp_path / "results" / "s").items())]
     assert losses == [0, 0, 0]
+
+
+@pytest.mark.parametrize("command", [["run", "missing.json"], ["show", "missing"]])
+def test_a_mistake_whose_line_cannot_be_written_still_exits_2(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A user's mistake exits 2; with stderr on a full disk (or a pipe whose reader is gone)
+    the failed write of its line raised out of the command, and Python's exit made it 1."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "hypermax", *command],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            timeout=60,
+        )
+    assert done.returncode == 2
