@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import X_SPACE, quadratic
-from fake_trials.helpers import fake, finished, write_spec
+from fake_trials.helpers import fake, finished, wait_until, write_spec
 
 
 def _search(folder: Path, iterations: int = 2, **function: Any) -> Path:
@@ -58,7 +59,9 @@ def test_a_search_runs_with_standard_streams_closed(tmp_path: Path, closed: str)
 def _pid_namespaces() -> bool:
     try:
         done = subprocess.run(
-            ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, timeout=10
+            ["unshare", "--pid", "--kill-child", "--mount-proc", "true"],
+            capture_output=True,
+            timeout=10,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -85,7 +88,7 @@ def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path:
     )
     hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     done = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", *hypermax],
+        ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -113,3 +116,38 @@ def test_a_mistake_whose_line_cannot_be_written_still_exits_2(
             timeout=60,
         )
     assert done.returncode == 2
+
+
+@needs_pid_namespaces
+def test_as_pid_one_of_a_container_a_stop_interrupts_the_search(tmp_path: Path) -> None:
+    """``docker stop`` sends SIGTERM to PID 1 alone: the init in front of the command passes
+    it on, and the search stops as it does elsewhere (its trial recorded interrupted, exit
+    130)."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("sleep_forever"), "parallel": 1},
+            "search": {"name": "s", "method": "random", "iterations": 2, "seed": 1},
+        },
+    )
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    unshare = subprocess.Popen(
+        ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],  # gone with unshare
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        trial = tmp_path / "results" / "s" / "trials" / "1" / "up"
+        wait_until(trial.exists, 60, "the trial to start")
+        pid_one = int(Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children").read_text())
+        os.kill(pid_one, signal.SIGTERM)
+        _, err = unshare.communicate(timeout=60)
+    finally:
+        unshare.kill()
+        unshare.wait()
+    assert unshare.returncode == 130, err
+    assert _states(tmp_path) == ["interrupted"]
