@@ -16,15 +16,21 @@ from conftest import X_SPACE, quadratic
 from fake_trials.helpers import fake, finished, wait_until, write_spec
 
 
-def _search(folder: Path, iterations: int = 2, **function: Any) -> Path:
+def _search(folder: Path, iterations: int = 2, function: dict[str, Any] | None = None) -> Path:
+    """A spec of ``iterations`` random trials over ``x`` (``function``: quadratic's, or this)."""
     return write_spec(
         folder,
         {
             "hyperparameters": X_SPACE,
-            "function": quadratic(**function),
+            "function": function or quadratic(),
             "search": {"name": "s", "method": "random", "iterations": iterations, "seed": 1},
         },
     )
+
+
+def _one_at_a_time(program: str) -> dict[str, Any]:
+    """The ``function`` section that runs the fake trial ``program``, one trial at a time."""
+    return {"type": "executable", "command": fake(program), "parallel": 1}
 
 
 def _states(folder: Path) -> list[str]:
@@ -78,14 +84,7 @@ def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path:
     """As PID 1 (``docker run IMAGE hypermax search.json``) hypermax inherits every orphan of
     its trials and reaped none: each trial's zombie stayed until the container's process table
     was full. Each trial counts PID 1's zombies, then leaves one more."""
-    spec = write_spec(
-        tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {"type": "executable", "command": fake("orphan_zombies"), "parallel": 1},
-            "search": {"name": "s", "method": "random", "iterations": 3, "seed": 1},
-        },
-    )
+    spec = _search(tmp_path, 3, _one_at_a_time("orphan_zombies"))
     hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     done = subprocess.run(
         ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],
@@ -123,14 +122,7 @@ def test_as_pid_one_of_a_container_a_stop_interrupts_the_search(tmp_path: Path) 
     """``docker stop`` sends SIGTERM to PID 1 alone: the init in front of the command passes
     it on, and the search stops as it does elsewhere (its trial recorded interrupted, exit
     130)."""
-    spec = write_spec(
-        tmp_path,
-        {
-            "hyperparameters": X_SPACE,
-            "function": {"type": "executable", "command": fake("sleep_forever"), "parallel": 1},
-            "search": {"name": "s", "method": "random", "iterations": 2, "seed": 1},
-        },
-    )
+    spec = _search(tmp_path, 2, _one_at_a_time("sleep_forever"))
     hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
     unshare = subprocess.Popen(
         ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],  # gone with unshare
