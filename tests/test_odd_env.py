@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import X_SPACE, quadratic
-from fake_trials.helpers import fake, finished, wait_until, write_spec
+from fake_trials.helpers import FAKES, fake, finished, wait_until, write_spec
 
 
 def _search(folder: Path, iterations: int = 2, function: dict[str, Any] | None = None) -> Path:
@@ -97,6 +98,28 @@ def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path:
     assert done.returncode == 0, done.stderr
     losses = [r["loss"] for _, r in sorted(finished(tmp_path / "results" / "s").items())]
     assert losses == [0, 0, 0]
+
+
+def test_with_standard_streams_closed_no_file_takes_their_place(tmp_path: Path) -> None:
+    """With fds 0, 1 and 2 closed, the files hypermax opened first took their numbers: the
+    journal was fd 2, and a line a library wrote to stderr went into the journal."""
+    shutil.copy(FAKES / "stderr_plugin.py", tmp_path)
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": {"type": "object", "properties": {"x": {"enum": [0.2, 0.4]}}},
+            "function": quadratic(),
+            "search": {"name": "s", "method": "stderr_plugin:Noisy"},
+        },
+    )
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec)]
+    done = subprocess.run(
+        ["/bin/sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", *hypermax], cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 0
+    journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text()
+    assert "warning" not in journal
+    assert _states(tmp_path) == ["ok", "ok"]
 
 
 @pytest.mark.parametrize("command", [["run", "missing.json"], ["show", "missing"]])

@@ -14,7 +14,11 @@ from collections.abc import Callable, Sequence
 
 from hypermax.cli.failures import crashed, failed, interrupted_again
 from hypermax.cli.parser import build_parser, late_results_dir, mistyped_command, normalise_argv
-from hypermax.cli.stdout import escape_unencodable_output, flush_stdout
+from hypermax.cli.stdout import (
+    escape_unencodable_output,
+    fill_closed_standard_fds,
+    flush_stdout,
+)
 from hypermax.errors import EXIT_BAD_INPUT, UsageError, current_folder, own_warnings_in_one_line
 
 
@@ -50,6 +54,7 @@ def run() -> int:
     """
     from hypermax.cli.pid_one import run_as_init
 
+    fill_closed_standard_fds()
     ended = run_as_init()
     if ended is not None:
         return ended
