@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import X_SPACE, quadratic
 from fake_trials.helpers import FAKES, fake, finished, wait_until, write_spec
+from test_hangup import Session
 
 
 def _search(folder: Path, iterations: int = 2, function: dict[str, Any] | None = None) -> Path:
@@ -166,3 +167,23 @@ def test_as_pid_one_of_a_container_a_stop_interrupts_the_search(tmp_path: Path) 
         unshare.wait()
     assert unshare.returncode == 130, err
     assert _states(tmp_path) == ["interrupted"]
+
+
+@needs_pid_namespaces
+def test_as_pid_one_on_a_terminal_ctrl_c_interrupts_the_search_once(tmp_path: Path) -> None:
+    """``docker run -it``: Ctrl-C reaches the whole foreground group, the init and the command;
+    the init passes on only what was sent to it, else the command heard Ctrl-C twice and killed
+    its trials without their grace."""
+    function = {**_one_at_a_time("ignore_sigterm"), "kill_grace": 1}
+    spec = _search(tmp_path, 1, function)
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    session = Session(["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax], tmp_path)
+    try:
+        trial = tmp_path / "results" / "s" / "trials" / "1"
+        wait_until((trial / "up").exists, 60, "the trial to start")
+        os.write(session.master, b"\x03")
+        assert session.wait(60) == 130
+    finally:
+        session.end()
+    note = (tmp_path / "results" / "s" / "logs" / "trial_1.log").read_text()
+    assert "SIGKILL to" in note and "interrupted again" not in note, note
