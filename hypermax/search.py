@@ -76,10 +76,11 @@ def build_optimizer(spec: Spec, space: Space, seed: int) -> BaseOptimizer:
 
 
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:
-    """The dashboard needs a terminal on both ends and nobody asking for plain output."""
+    """The dashboard needs a terminal on both ends and nobody asking for plain output. A closed
+    standard stream (``<&-``, ``>&-``: Python makes it None) is no terminal."""
     if no_ui or spec.ui_enabled is False:
         return False
-    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    terminal = all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout))
     return terminal and os.environ.get("TERM", "dumb") != "dumb"
 
 

@@ -3,6 +3,7 @@
 :mod:`.program` runs the ``hypermax`` program (:func:`main`, :func:`run`); :mod:`.parser` reads
 its line; :mod:`.options` turns options into the spec's values; :mod:`.failures` ends a command
 that failed with its line and exit code; :mod:`.stdout` keeps its output writable to the end;
+:mod:`.pid_one` is the init in front of a command run as PID 1 of a container;
 :mod:`.validate` is ``hypermax validate`` (the other subcommands live where their work does:
 :mod:`hypermax.commands`, :mod:`hypermax.plots`, :mod:`hypermax.templates`,
 :mod:`hypermax.quick`).

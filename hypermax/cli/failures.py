@@ -30,10 +30,10 @@ def failed(exc: BaseException, debug: bool) -> int:
 
             traceback.print_exception(exc)
         for line in str(exc).splitlines():
-            print(line, file=sys.stderr)
+            _say(line)
         return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
-        print("hypermax: interrupted", file=sys.stderr)
+        _say("hypermax: interrupted")
         return EXIT_INTERRUPTED
     if isinstance(exc, BrokenPipeError):
         if not reader_gone():
@@ -62,5 +62,12 @@ def crashed(exc: BaseException, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(error)
-    print(f"hypermax: {unexpected(error, log or save_traceback(error))}", file=sys.stderr)
+    _say(f"hypermax: {unexpected(error, log or save_traceback(error))}")
     return EXIT_SEARCH_FAILED
+
+
+def _say(line: str) -> None:
+    """``line`` on stderr, unless it cannot be written there (a pipe whose reader is gone, a
+    full disk): the command's exit code says what happened all the same."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr)

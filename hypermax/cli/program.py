@@ -14,7 +14,11 @@ from collections.abc import Callable, Sequence
 
 from hypermax.cli.failures import crashed, failed, interrupted_again
 from hypermax.cli.parser import build_parser, late_results_dir, mistyped_command, normalise_argv
-from hypermax.cli.stdout import escape_unencodable_output, flush_stdout
+from hypermax.cli.stdout import (
+    escape_unencodable_output,
+    fill_closed_standard_fds,
+    flush_stdout,
+)
 from hypermax.errors import EXIT_BAD_INPUT, UsageError, current_folder, own_warnings_in_one_line
 
 
@@ -45,8 +49,15 @@ def run() -> int:
     ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
     process that goes on, changes nothing of its collector. A signal that would interrupt the
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
-    at once, with the command's exit code.
+    at once, with the command's exit code. As PID 1 of a container, the command runs in a
+    child, under a small init that reaps the orphans its trials leave (:mod:`.pid_one`).
     """
+    from hypermax.cli.pid_one import run_as_init
+
+    fill_closed_standard_fds()
+    ended = run_as_init()
+    if ended is not None:
+        return ended
     escape_unencodable_output()
     try:
         code = main()

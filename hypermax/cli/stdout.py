@@ -23,6 +23,25 @@ def escape_unencodable_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def fill_closed_standard_fds() -> None:
+    """Open ``/dev/null`` on each standard stream's descriptor (0, 1, 2) that is closed
+    (``hypermax ... <&- >&- 2>&-``, as some daemons and schedulers start a program).
+
+    The first files a command opens would take those numbers otherwise: the results folder's
+    lock and journal did, and a library's message to stderr (C code, a plugin, a program it
+    starts without a stderr of its own) went into the journal. Python keeps such a stream None
+    (nothing it prints goes anywhere), as before."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:  # the lowest free number: fd itself, but for a race
+                    os.dup2(null, fd)
+                    os.close(null)
+
+
 def flush_stdout() -> None:
     """Flush stdout now rather than in the interpreter's exit, which reports a reader gone away
     as an error (and exits 120); any other failure to write is left to it, as before."""
