@@ -81,3 +81,13 @@ def test_a_process_the_function_forked_that_returns_too_is_not_the_trials_result
     log = tmp_path / "results" / "forks_and_both_return" / "logs"
     said = {case: (log / f"trial_{t['trial']}.log").read_text() for case, t in trials.items()}
     assert all("forked by the trial's function, returned from it" in text for text in said.values())
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_small_forked_result_goes_over_its_socket_not_through_a_file(tmp_path, preload):
+    # the function leaves a file where its folder was: no result file can be written there
+    (trial,) = _search(tmp_path, "leaves_no_folder", ["once"], preload=preload).values()
+    if preload:
+        assert (trial["state"], trial["loss"]) == ("ok", 0.25)
+    else:  # a fresh trial's result goes through the file
+        assert trial["state"] == "failed"

@@ -67,3 +67,13 @@ def forks_and_both_return(params: dict[str, Any]) -> Any:
         return 0.99
     os.waitpid(pid, 0)
     return 0.5
+
+
+def leaves_no_folder(params: dict[str, Any]) -> float:
+    """Moves its folder aside and leaves a file where it was, so that no result file can be
+    written there; returns 0.25."""
+    here = os.getcwd()
+    os.rename(here, here + ".moved")
+    with open(here, "w"):
+        pass
+    return 0.25
