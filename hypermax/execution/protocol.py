@@ -105,37 +105,6 @@ VERDICT_SLICE = 0.05
 EXIT_WAIT_ENV = "HYPERMAX_EXIT_WAIT"
 
 
-#: what hypermax sets in every trial's environment (or in those it needs it in) over the spec's
-#: ``function.env``, and why: a spec that sets one is refused (see :func:`set_by_hypermax`)
-SET_BY_HYPERMAX = {
-    PARAMS_FILE_ENV: "the path of the trial's params file",
-    RESULT_FILE_ENV: "the path of the file the trial may write its result to",
-    TRIAL_DIR_ENV: "the trial's own folder",
-    TRIAL_ID_ENV: "the trial's number",
-    TOKEN_ENV: "the mark by which the watchdog finds the trial's processes",
-    LIFELINE_FD_ENV: "what ties the trial's life to hypermax's",
-    PARENT_PID_ENV: "what ties the trial's life to hypermax's",
-    PARAMS_PACKED_ENV: "the params, for a python_function trial's start",
-    EXIT_WAIT_ENV: "function.kill_grace, for a python_function trial",
-    VERDICT_WAIT_ENV: "the wait for early stopping's verdict on each report",
-    SITE_STATE_ENV: "how a python_function trial's interpreter starts",
-    "HYPERMAX_CODE_CACHE": "how a python_function trial's interpreter starts",
-    "PYTHONUNBUFFERED": "as 1, so that its output reaches its log as it is written",
-}
-
-
-def set_by_hypermax(name: str, value: str) -> str | None:
-    """Why hypermax sets the variable ``name`` of a trial itself, so that the spec's ``env``
-    cannot (None if it does not, or if ``value`` is the one it sets): a param's
-    ``HYPERMAX_PARAM_<NAME>``, the protocol's files, ``PYTHONUNBUFFERED``."""
-    if name.startswith("HYPERMAX_PARAM_"):
-        return "is hypermax's to set: HYPERMAX_PARAM_<NAME> variables hold the trial's params"
-    if name == "PYTHONUNBUFFERED" and value == "1":
-        return None
-    why = SET_BY_HYPERMAX.get(name)
-    return None if why is None else f"is hypermax's to set for every trial ({why})"
-
-
 class TrialStopped(BaseException):
     """Raised by ``reporter(...)`` and ``hypermax.report(...)`` in a trial asked to stop early.
 

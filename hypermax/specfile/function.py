@@ -21,7 +21,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import set_by_hypermax
 from hypermax.scripts import first_line_problem, not_runnable, path_list_from
 from hypermax.shared_state import SYS_PATH
 from hypermax.specfile.paths import path_problem, too_long
@@ -29,6 +28,7 @@ from hypermax.specfile.placeholders import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
 from hypermax.specfile.reader import file_kind
+from hypermax.specfile.trial_env import set_by_hypermax
 from hypermax.system_text import MAX_ARG_BYTES, os_size
 from hypermax.values import quoted
 
