@@ -301,7 +301,9 @@ class RunnerContract:
             assert ids[1] == pytest.approx(psutil.Process(pid).create_time(), abs=0.01)
         else:
             assert ids is None
-        wait_until(lambda: runner.live()[3].rss_mib > 0, OUTCOME_TIMEOUT, "a look at the tree")
+        # its "up" may come before the runner heard that it started (a Dask worker's event)
+        looked = lambda: 3 in runner.live() and runner.live()[3].rss_mib > 0  # noqa: E731
+        wait_until(looked, OUTCOME_TIMEOUT, "a look at the tree")
         live = runner.live()
         assert list(live) == [3] and runner.running() == 1
         assert live[3].trial_id == 3 and live[3].elapsed > 0 and live[3].processes == 1
