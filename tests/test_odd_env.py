@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import pty
+import resource
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +189,37 @@ def test_as_pid_one_on_a_terminal_ctrl_c_interrupts_the_search_once(tmp_path: Pa
         session.end()
     note = (tmp_path / "results" / "s" / "logs" / "trial_1.log").read_text()
     assert "SIGKILL to" in note and "interrupted again" not in note, note
+
+
+def _at_most_files(count: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that lowers the soft and hard limits on open files (``ulimit -n``)."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
+def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
+    tmp_path: Path,
+) -> None:
+    """With ``ulimit -n 20`` and six trials at once, a trial's pipes could not be made, and the
+    search ended in an unexpected error; it now stops as for a full disk, saying what ran out
+    and what to do, and the same command with more files finishes the search."""
+    spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec)]
+    short = subprocess.run(
+        hypermax,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_at_most_files(20),
+    )
+    assert short.returncode == 1, short.stderr
+    last = short.stderr.strip().splitlines()[-1]
+    assert "too many open files (ulimit -n is 20)" in last
+    assert "function.parallel" in last and "unexpected" not in short.stderr
+    assert "Traceback" not in short.stderr
+    again = subprocess.run(
+        hypermax, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0, again.stderr
+    assert _states(tmp_path).count("ok") == 8
