@@ -3,6 +3,7 @@ of a pid namespace."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import resource
@@ -223,3 +224,33 @@ def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
     )
     assert again.returncode == 0, again.stderr
     assert _states(tmp_path).count("ok") == 8
+
+
+def test_an_unwritable_home_gets_no_matplotlib_warnings_on_stderr(tmp_path: Path) -> None:
+    """matplotlib, imported by ``ngopt`` (through cma) and by ``hypermax plot``, printed
+    "mkdir -p failed ... Matplotlib created a temporary cache directory" on stderr when the
+    home cannot hold its config folder (``/dev/null/x``, which not even root can make)."""
+    pytest.importorskip("cma")
+    pytest.importorskip("matplotlib")
+    spec = _search(tmp_path, iterations=3)
+    doc = json.loads(spec.read_text())
+    doc["search"]["method"] = "ngopt"
+    spec.write_text(json.dumps(doc))
+    env = {**os.environ, "HOME": "/dev/null/x"}
+    env.pop("MPLCONFIGDIR", None)
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("XDG_CACHE_HOME", None)
+    for command in (["run", str(spec)], ["plot", str(tmp_path / "results" / "s")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hypermax", *command],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "atplotlib" not in done.stderr and "mkdir" not in done.stderr
+    assert _states(tmp_path) == ["ok", "ok", "ok"]
+    assert (tmp_path / "results" / "s" / "plots" / "loss.png").is_file()
