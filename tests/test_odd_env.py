@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import X_SPACE, quadratic
-from fake_trials.helpers import FAKES, fake, finished, wait_until, write_spec
+from fake_trials.helpers import FAKES, fake, finished, started, wait_until, write_spec
 from test_hangup import Session
 
 
@@ -84,21 +84,26 @@ needs_pid_namespaces = pytest.mark.skipif(
 )
 
 
+def _run_unshared(spec: Path, *unshare: str) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC --no-ui`` in the spec's folder, under ``unshare UNSHARE...``."""
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    return subprocess.run(
+        ["unshare", *unshare, *hypermax],
+        cwd=spec.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
 @needs_pid_namespaces
 def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path: Path) -> None:
     """As PID 1 (``docker run IMAGE hypermax search.json``) hypermax inherits every orphan of
     its trials and reaped none: each trial's zombie stayed until the container's process table
     was full. Each trial counts PID 1's zombies, then leaves one more."""
     spec = _search(tmp_path, 3, _one_at_a_time("orphan_zombies"))
-    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
-    done = subprocess.run(
-        ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    done = _run_unshared(spec, "--pid", "--kill-child", "--mount-proc")
     assert done.returncode == 0, done.stderr
     losses = [r["loss"] for _, r in sorted(finished(tmp_path / "results" / "s").items())]
     assert losses == [0, 0, 0]
@@ -254,3 +259,17 @@ def test_an_unwritable_home_gets_no_matplotlib_warnings_on_stderr(tmp_path: Path
         assert "atplotlib" not in done.stderr and "mkdir" not in done.stderr
     assert _states(tmp_path) == ["ok", "ok", "ok"]
     assert (tmp_path / "results" / "s" / "plots" / "loss.png").is_file()
+
+
+@needs_pid_namespaces
+def test_a_pid_namespace_without_its_own_proc_is_refused_in_one_line(tmp_path: Path) -> None:
+    """In a pid namespace made without a /proc of its own (``unshare --pid --fork``, no
+    ``--mount-proc``), /proc's pids are another namespace's: hypermax took other processes for
+    its trials' (each waited for its process to show there, and signals went astray). It now
+    refuses to start any trial, and says to mount a /proc of the namespace."""
+    done = _run_unshared(_search(tmp_path), "--pid", "--fork", "--kill-child")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "another pid namespace" in lines[0], done.stderr
+    assert "--mount-proc" in lines[0]
+    assert not started(tmp_path / "results" / "s")
