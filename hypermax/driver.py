@@ -171,6 +171,10 @@ class Driver:
         """Where the output of trial ``trial_id`` is logged."""
         return self.folder.log(trial_id)
 
+    def note(self, text: str) -> None:
+        """Say ``text`` as the search starts (console, dashboard and the search's log)."""
+        self._notes.append(text)
+
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
         """Run trials until the search ends; always stops the runner and writes the views.

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,36 +196,39 @@ def test_as_pid_one_on_a_terminal_ctrl_c_interrupts_the_search_once(tmp_path: Pa
     assert "SIGKILL to" in note and "interrupted again" not in note, note
 
 
-def _at_most_files(count: int) -> Callable[[], None]:
-    """A ``preexec_fn`` that lowers the soft and hard limits on open files (``ulimit -n``)."""
-    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+def _run_with_files(spec: Path, soft: int, hard: int) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC`` in the spec's folder, with ``ulimit -n`` (open files) lowered to
+    ``soft`` and ``hard`` (as far as the limit this test runs under allows)."""
+    now = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if now != resource.RLIM_INFINITY:
+        hard = min(hard, now)
+    soft = min(soft, hard)
+    return subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec)],
+        cwd=spec.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
+    )
 
 
 def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
     tmp_path: Path,
 ) -> None:
     """With ``ulimit -n 20`` and six trials at once, a trial's pipes could not be made, and the
-    search ended in an unexpected error; it now stops as for a full disk, saying what ran out
-    and what to do, and the same command with more files finishes the search."""
+    search ended in an unexpected error; it now warns at its start, stops as for a full disk,
+    saying what ran out and what to do, and the same command with more files finishes it."""
     spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
-    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec)]
-    short = subprocess.run(
-        hypermax,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_at_most_files(20),
-    )
+    short = _run_with_files(spec, 20, 20)
     assert short.returncode == 1, short.stderr
     last = short.stderr.strip().splitlines()[-1]
     assert "too many open files (ulimit -n is 20)" in last
     assert "function.parallel" in last and "unexpected" not in short.stderr
     assert "Traceback" not in short.stderr
-    again = subprocess.run(
-        hypermax, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
-    )
+    assert "ulimit -n is 20, too few open files for 6 trials at once" in short.stdout
+    again = _run_with_files(spec, 1024, 4096)
     assert again.returncode == 0, again.stderr
     assert _states(tmp_path).count("ok") == 8
 
@@ -273,3 +275,15 @@ def test_a_pid_namespace_without_its_own_proc_is_refused_in_one_line(tmp_path: P
     assert len(lines) == 1 and "another pid namespace" in lines[0], done.stderr
     assert "--mount-proc" in lines[0]
     assert not started(tmp_path / "results" / "s")
+
+
+def test_a_soft_limit_on_open_files_too_low_for_the_trials_is_raised_to_the_hard_one(
+    tmp_path: Path,
+) -> None:
+    """A soft ``ulimit -n`` of 20 under a hard one of 4096 ended a search of six trials at once
+    for want of files; hypermax now raises the soft limit first, as far as the hard one."""
+    spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
+    done = _run_with_files(spec, 20, 4096)
+    assert done.returncode == 0, done.stderr
+    assert "ulimit" not in done.stdout
+    assert _states(tmp_path).count("ok") == 8
