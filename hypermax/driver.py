@@ -37,7 +37,7 @@ from hypermax.asking_ahead import AskAhead
 from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
-from hypermax.errors import DiskFull, is_disk_full
+from hypermax.errors import DiskFull, OutOfFiles, is_disk_full, is_out_of_files
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
 from hypermax.journal import Journal, finished_record
@@ -171,6 +171,10 @@ class Driver:
         """Where the output of trial ``trial_id`` is logged."""
         return self.folder.log(trial_id)
 
+    def note(self, text: str) -> None:
+        """Say ``text`` as the search starts (console, dashboard and the search's log)."""
+        self._notes.append(text)
+
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
         """Run trials until the search ends; always stops the runner and writes the views.
@@ -178,6 +182,8 @@ class Driver:
         Raises:
             DiskFull: the results folder's disk filled up; the running trials were stopped and
                 recorded ``interrupted`` as far as the journal could take it.
+            OutOfFiles: no file descriptor was left to start a trial; the running trials were
+                stopped and recorded ``interrupted``.
         """
         search = self.spec.search
         self._clock.start()
@@ -222,10 +228,14 @@ class Driver:
                 for event in self.runner.poll(POLL_SECONDS):
                     self._on_runner_event(event)
         except OSError as exc:  # starting a trial, or a report, met a full disk
-            if not is_disk_full(exc):
+            if is_out_of_files(exc):  # or found no file descriptor left (``ulimit -n``)
+                self._stop.out_of_files = exc
+                self._stop.stop(stopping.OUT_OF_FILES)
+            elif is_disk_full(exc):
+                self._stop.disk_full = self._stop.disk_full or exc
+                self._stop.stop(stopping.DISK_FULL)
+            else:
                 raise
-            self._stop.disk_full = self._stop.disk_full or exc
-            self._stop.stop(stopping.DISK_FULL)
         finally:
             self._closing = True
             self._standby.withdraw()
@@ -250,6 +260,8 @@ class Driver:
         )
         if self._stop.disk_full is not None:
             raise DiskFull(self.folder.path, self._stop.disk_full)
+        if self._stop.out_of_files is not None:
+            raise OutOfFiles(self._stop.out_of_files, self.spec.function.parallel)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(

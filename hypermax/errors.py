@@ -140,6 +140,39 @@ class DiskFull(HypermaxError):
         )
 
 
+#: the errors of a process (EMFILE) or of the whole system (ENFILE) out of file descriptors
+OUT_OF_FILES_ERRNOS = (errno.EMFILE, errno.ENFILE)
+
+
+def is_out_of_files(exc: BaseException) -> bool:
+    """Whether ``exc`` says no file descriptor is left (``ulimit -n``, or the system's)."""
+    return isinstance(exc, OSError) and exc.errno in OUT_OF_FILES_ERRNOS
+
+
+class OutOfFiles(HypermaxError):
+    """No file descriptor was left to start a trial: the search stopped as for a full disk
+    (running trials recorded ``interrupted``, every finished one in the journal) and resumes.
+
+    Exit code 1, like any search that could not go on.
+    """
+
+    exit_code = EXIT_SEARCH_FAILED
+
+    def __init__(self, error: OSError, parallel: int) -> None:
+        import resource
+
+        self.error = error
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if error.errno == errno.ENFILE:
+            what = "the system ran out of open files"
+        else:
+            what = f"too many open files (ulimit -n is {soft})"
+        super().__init__(
+            f"hypermax: {what} to run {parallel} trials at once; raise the limit "
+            "(ulimit -n) or lower function.parallel, then run the same command again to resume"
+        )
+
+
 def _size(count: int) -> str:
     """``512 bytes``, ``12.0 KiB``, ``3.4 GiB``."""
     if count < 1024:

@@ -47,6 +47,12 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     driver = Driver(
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )
+    if spec.cluster is None:  # trials on this machine: room for their files (``ulimit -n``)
+        from hypermax.execution.file_limit import make_room_for
+
+        short = make_room_for(spec.function.parallel)
+        if short is not None:
+            driver.note(short)
     if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
         path, source = warm_start_path(spec, prepared), spec.search.warm_start
         if prepared.set_aside is not None and path.is_relative_to(prepared.set_aside.resolve()):

@@ -43,6 +43,8 @@ class SearchStop:
         self.interrupted = False
         #: the error of a write that met a full disk, if one did
         self.disk_full: OSError | None = None
+        #: the error of a trial's start that found no file descriptor left, if one did
+        self.out_of_files: OSError | None = None
 
     def stop(self, reason: str) -> None:
         """Stop the search for ``reason``: no held trial starts, the running ones are stopped."""

@@ -3,8 +3,10 @@ of a pid namespace."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
+import resource
 import shutil
 import signal
 import subprocess
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import X_SPACE, quadratic
-from fake_trials.helpers import FAKES, fake, finished, wait_until, write_spec
+from fake_trials.helpers import FAKES, fake, finished, started, wait_until, write_spec
 from test_hangup import Session
 
 
@@ -81,21 +83,26 @@ needs_pid_namespaces = pytest.mark.skipif(
 )
 
 
+def _run_unshared(spec: Path, *unshare: str) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC --no-ui`` in the spec's folder, under ``unshare UNSHARE...``."""
+    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
+    return subprocess.run(
+        ["unshare", *unshare, *hypermax],
+        cwd=spec.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
 @needs_pid_namespaces
 def test_as_pid_one_of_a_container_the_orphans_trials_leave_are_reaped(tmp_path: Path) -> None:
     """As PID 1 (``docker run IMAGE hypermax search.json``) hypermax inherits every orphan of
     its trials and reaped none: each trial's zombie stayed until the container's process table
     was full. Each trial counts PID 1's zombies, then leaves one more."""
     spec = _search(tmp_path, 3, _one_at_a_time("orphan_zombies"))
-    hypermax = [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"]
-    done = subprocess.run(
-        ["unshare", "--pid", "--kill-child", "--mount-proc", *hypermax],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    done = _run_unshared(spec, "--pid", "--kill-child", "--mount-proc")
     assert done.returncode == 0, done.stderr
     losses = [r["loss"] for _, r in sorted(finished(tmp_path / "results" / "s").items())]
     assert losses == [0, 0, 0]
@@ -187,3 +194,96 @@ def test_as_pid_one_on_a_terminal_ctrl_c_interrupts_the_search_once(tmp_path: Pa
         session.end()
     note = (tmp_path / "results" / "s" / "logs" / "trial_1.log").read_text()
     assert "SIGKILL to" in note and "interrupted again" not in note, note
+
+
+def _run_with_files(spec: Path, soft: int, hard: int) -> subprocess.CompletedProcess[str]:
+    """``hypermax run SPEC`` in the spec's folder, with ``ulimit -n`` (open files) lowered to
+    ``soft`` and ``hard`` (as far as the limit this test runs under allows)."""
+    now = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if now != resource.RLIM_INFINITY:
+        hard = min(hard, now)
+    soft = min(soft, hard)
+    return subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec)],
+        cwd=spec.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
+    )
+
+
+def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
+    tmp_path: Path,
+) -> None:
+    """With ``ulimit -n 20`` and six trials at once, a trial's pipes could not be made, and the
+    search ended in an unexpected error; it now warns at its start, stops as for a full disk,
+    saying what ran out and what to do, and the same command with more files finishes it."""
+    spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
+    short = _run_with_files(spec, 20, 20)
+    assert short.returncode == 1, short.stderr
+    last = short.stderr.strip().splitlines()[-1]
+    assert "too many open files (ulimit -n is 20)" in last
+    assert "function.parallel" in last and "unexpected" not in short.stderr
+    assert "Traceback" not in short.stderr
+    assert "ulimit -n is 20, too few open files for 6 trials at once" in short.stdout
+    again = _run_with_files(spec, 1024, 4096)
+    assert again.returncode == 0, again.stderr
+    assert _states(tmp_path).count("ok") == 8
+
+
+def test_an_unwritable_home_gets_no_matplotlib_warnings_on_stderr(tmp_path: Path) -> None:
+    """matplotlib, imported by ``ngopt`` (through cma) and by ``hypermax plot``, printed
+    "mkdir -p failed ... Matplotlib created a temporary cache directory" on stderr when the
+    home cannot hold its config folder (``/dev/null/x``, which not even root can make)."""
+    pytest.importorskip("cma")
+    pytest.importorskip("matplotlib")
+    spec = _search(tmp_path, iterations=3)
+    doc = json.loads(spec.read_text())
+    doc["search"]["method"] = "ngopt"
+    spec.write_text(json.dumps(doc))
+    env = {**os.environ, "HOME": "/dev/null/x"}
+    env.pop("MPLCONFIGDIR", None)
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("XDG_CACHE_HOME", None)
+    for command in (["run", str(spec)], ["plot", str(tmp_path / "results" / "s")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hypermax", *command],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "atplotlib" not in done.stderr and "mkdir" not in done.stderr
+    assert _states(tmp_path) == ["ok", "ok", "ok"]
+    assert (tmp_path / "results" / "s" / "plots" / "loss.png").is_file()
+
+
+@needs_pid_namespaces
+def test_a_pid_namespace_without_its_own_proc_is_refused_in_one_line(tmp_path: Path) -> None:
+    """In a pid namespace made without a /proc of its own (``unshare --pid --fork``, no
+    ``--mount-proc``), /proc's pids are another namespace's: hypermax took other processes for
+    its trials' (each waited for its process to show there, and signals went astray). It now
+    refuses to start any trial, and says to mount a /proc of the namespace."""
+    done = _run_unshared(_search(tmp_path), "--pid", "--fork", "--kill-child")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "another pid namespace" in lines[0], done.stderr
+    assert "--mount-proc" in lines[0]
+    assert not started(tmp_path / "results" / "s")
+
+
+def test_a_soft_limit_on_open_files_too_low_for_the_trials_is_raised_to_the_hard_one(
+    tmp_path: Path,
+) -> None:
+    """A soft ``ulimit -n`` of 20 under a hard one of 4096 ended a search of six trials at once
+    for want of files; hypermax now raises the soft limit first, as far as the hard one."""
+    spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
+    done = _run_with_files(spec, 20, 4096)
+    assert done.returncode == 0, done.stderr
+    assert "ulimit" not in done.stdout
+    assert _states(tmp_path).count("ok") == 8

@@ -49,8 +49,14 @@ def make_runner(spec: Spec) -> BaseRunner:
         from hypermax.execution.dask import DaskRunner
 
         return DaskRunner(spec.function, spec.folder, spec.cluster, spec.path.name)
+    from hypermax.errors import UsageError
     from hypermax.execution.launch import Launcher, SubprocessLauncher
     from hypermax.execution.local import LocalRunner
+    from hypermax.execution.procfs import foreign_proc
+
+    problem = foreign_proc()
+    if problem is not None:  # it would take other processes for the trials', and signal them
+        raise UsageError(f"hypermax: {problem}")
 
     function = spec.function
     launcher: Launcher = SubprocessLauncher()

@@ -35,6 +35,23 @@ def _proc_is_ours() -> bool:
 _PIDS_IN_ORDER = _proc_is_ours()
 
 
+def foreign_proc() -> str | None:
+    """Why ``/proc`` cannot tell this process's trials (it belongs to another pid namespace: one
+    made without a ``/proc`` of its own, ``unshare --pid --fork`` without ``--mount-proc``), or
+    None when it can (or when processes are read through psutil, off Linux)."""
+    if not _USE_PROC or _proc_is_ours():
+        return None
+    try:
+        seen = os.readlink("/proc/self")
+    except OSError:
+        seen = "unknown"
+    return (
+        f"/proc belongs to another pid namespace (hypermax is pid {os.getpid()} here, {seen} "
+        "there), so trials cannot be followed in it: mount a /proc of this namespace "
+        "(unshare --pid --fork --mount-proc)"
+    )
+
+
 @dataclass(frozen=True)
 class ProcInfo:
     """One process as the last look saw it.

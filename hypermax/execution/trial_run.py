@@ -117,7 +117,8 @@ class TrialRun:
 
         Call it from a thread that lives as long as the trial (see :class:`.launch.Launcher`).
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
-        found before a trial prepared ahead starts (its files were written before).
+        found before a trial prepared ahead starts (its files were written before), and the
+        OSError of no file descriptor left for its pipes (its files removed then).
         """
         log = self.setup.make()
         if isinstance(log, str):  # why its files cannot be made
@@ -125,9 +126,11 @@ class TrialRun:
         argv, env, cwd, token = self.setup.command()
         if self.function.type == "python_function" and self.plan.verdict_wait:
             self._verdicts.awaited = True  # it waits for the verdict on each report
-        out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
-        life_read, life_write = os.pipe()
+        try:
+            (out_read, out_write), (err_read, err_write), (life_read, life_write) = _pipes(3)
+        except OSError:  # no file descriptor left (``ulimit -n``): the search stops
+            self.setup.discard()
+            raise
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.started = time.monotonic()
         self.end.oom_kills = oom.oom_kills()
@@ -483,3 +486,18 @@ def run_trial(
     run = TrialRun(host, plan, on_report)
     run.start()
     return run.finish()
+
+
+def _pipes(count: int) -> list[tuple[int, int]]:
+    """``count`` new pipes; when one cannot be made (no file descriptor left), those made
+    before it are closed before its OSError is raised."""
+    made: list[tuple[int, int]] = []
+    try:
+        for _ in range(count):
+            made.append(os.pipe())
+    except OSError:
+        for pipe in made:
+            for fd in pipe:
+                os.close(fd)
+        raise
+    return made

@@ -115,6 +115,9 @@ class NGOptOptimizer(HistoryOptimizer):
         if self._ng is None:
             import numpy as np
 
+            from hypermax.matplotlib_config import import_matplotlib_quietly
+
+            import_matplotlib_quietly()  # cma imports it: no warning of an unwritable home
             with warnings.catch_warnings():  # the cma it uses warns that matplotlib is missing
                 warnings.simplefilter("ignore", UserWarning)
                 import nevergrad as ng

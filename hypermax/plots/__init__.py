@@ -59,6 +59,9 @@ def write_plots(results_dir: Path, most_params: int | None = MOST_PARAMS) -> lis
 
 def _write_plots(results_dir: Path, most_params: int | None) -> tuple[list[Path], int]:
     """:func:`write_plots`, and how many params there were to draw."""
+    from hypermax.matplotlib_config import import_matplotlib_quietly
+
+    import_matplotlib_quietly()
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never a window, whatever the environment says
@@ -130,6 +133,9 @@ def _file_name(name: str) -> str:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``hypermax plot DIR [--open]``."""
+    from hypermax.matplotlib_config import import_matplotlib_quietly
+
+    import_matplotlib_quietly()
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -43,6 +43,7 @@ from hypermax.stopping.search_end import (
     INTERRUPTED,
     ITERATIONS_DONE,
     JOURNAL_UNWRITABLE,
+    OUT_OF_FILES,
     failing_start_reason,
     search_stop_reason,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "ITERATIONS_DONE",
     "JOURNAL_UNWRITABLE",
     "NO_REASON",
+    "OUT_OF_FILES",
     "POLICIES",
     "Asha",
     "Curve",

@@ -19,6 +19,8 @@ ITERATIONS_DONE = "iterations done"
 INTERRUPTED = "interrupted"
 #: the reason a search ends with when the results folder's disk filled up
 DISK_FULL = "no space left on device"
+#: the reason a search ends with when no file descriptor was left to start a trial
+OUT_OF_FILES = "too many open files"
 #: the reason a search ends with when its journal could no longer be written
 JOURNAL_UNWRITABLE = "the journal cannot be written"
 
