@@ -626,3 +626,20 @@ def test_a_process_that_escaped_the_watchdog_and_holds_the_output_is_killed(
     log = (tmp_path / "logs" / "trial_1.log").read_text()
     seen = "[hypermax: the trial left processes running: SIGTERM"
     assert seen in log or "processes the watchdog never saw held the trial's output: SIGTERM" in log
+
+
+def test_a_trials_log_with_a_run_the_journal_does_not_know_is_noted_as_a_run_again(tmp_path):
+    """hypermax stopped as the trial started, before the journal had its start: the trial, new
+    to the resumed search, wrote its output after that run's with nothing between."""
+    from hypermax.execution.trial_files import UNRECORDED_RUN, TrialFiles
+
+    log = tmp_path / "logs" / "trial_1.log"
+    TrialFiles(tmp_path / "trials" / "1", log).make({"x": 1}).close()  # a new trial: no note
+    assert log.read_text() == ""
+    log.write_text("the run starts\n")
+    TrialFiles(tmp_path / "trials" / "1", log).make({"x": 1}).close()
+    assert log.read_text().splitlines() == [
+        "the run starts",
+        "",
+        f"[hypermax: trial 1 runs again: {UNRECORDED_RUN}]",
+    ]

@@ -421,10 +421,12 @@ def test_a_trial_that_runs_again_is_told_apart_from_its_last_run_in_its_log(tmp_
     gate.touch()
     proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert log.read_text().splitlines() == [
-        "the run starts",
-        "",
-        "[hypermax: trial 1 runs again: its last run has no end in the journal (hypermax"
-        " stopped while it ran)]",
-        "the run starts",
-    ]
+    # killed as the trial started, before the journal had its start, or after it
+    why = (
+        "its last run has no end in the journal (hypermax stopped while it ran)",
+        "its last run is not in the journal (hypermax stopped as it started)",
+    )
+    assert log.read_text().splitlines() in (
+        ["the run starts", "", f"[hypermax: trial 1 runs again: {reason}]", "the run starts"]
+        for reason in why
+    )

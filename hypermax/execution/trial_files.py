@@ -71,7 +71,11 @@ class TrialFiles:
 
     def make(self, params: dict[str, Any], again: str | None = None) -> LogSink:
         """The folder with the params file, cleared of an earlier run's result; the open log.
-        ``again``: why the trial runs again, noted in its log after the earlier run's output."""
+        ``again``: why the trial runs again, noted in its log after the earlier run's output
+        (a log with output that the journal does not know of is noted too: hypermax stopped
+        as that run started, before the journal had it)."""
+        if again is None and _has_output(self.log_path):
+            again = UNRECORDED_RUN
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
             _give_back(self.trial_dir)
             for path in (self.result_file, self.peak_file, *self.stop_files):
@@ -102,6 +106,17 @@ class TrialFiles:
             return os.statvfs(self.trial_dir).f_bavail > 0
         except OSError:
             return True
+
+
+#: why a trial whose log holds a run the journal has no start of runs again
+UNRECORDED_RUN = "its last run is not in the journal (hypermax stopped as it started)"
+
+
+def _has_output(log: Path) -> bool:
+    try:
+        return log.stat().st_size > 0
+    except OSError:
+        return False
 
 
 class LeftFileError(OSError):
