@@ -74,9 +74,9 @@ class TrialFiles:
         ``again``: why the trial runs again, noted in its log after the earlier run's output
         (a log with output that the journal does not know of is noted too: hypermax stopped
         as that run started, before the journal had it)."""
-        if again is None and _has_output(self.log_path):
-            again = UNRECORDED_RUN
         if not _make_dir(self.trial_dir):  # it was there: it may hold an earlier run's result
+            if again is None and _has_output(self.log_path):  # a new trial's log is not looked at
+                again = UNRECORDED_RUN
             _give_back(self.trial_dir)
             for path in (self.result_file, self.peak_file, *self.stop_files):
                 if path.is_dir() and not path.is_symlink():  # what that run made of the name
