@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hypermax.api import Result
-    from hypermax.execution.protocol import TrialStopped
+    from hypermax.execution.reports import TrialStopped
     from hypermax.spec import Spec
 
 
@@ -147,7 +147,7 @@ def report(step: int, **metrics: Any) -> None:
     """
     import sys
 
-    from hypermax.execution.protocol import send_report
+    from hypermax.execution.reports import send_report
 
     # the process's own stdout: a contextlib.redirect_stdout that silences a library must not
     # swallow the report (and leave an early-stopped trial waiting for a verdict on it)
@@ -156,7 +156,7 @@ def report(step: int, **metrics: Any) -> None:
 
 def __getattr__(name: str) -> Any:
     if name == "TrialStopped":  # imported on first use: a trial pays for nothing it skips
-        from hypermax.execution.protocol import TrialStopped
+        from hypermax.execution.reports import TrialStopped
 
         return TrialStopped
     raise AttributeError(f"module 'hypermax' has no attribute {name!r}")

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
-from hypermax.execution.protocol import whole_step
+from hypermax.execution.reports import whole_step
 from hypermax.specfile.reader import file_kind, open_to_read
 from hypermax.trial import Trial, TrialState
 

@@ -429,10 +429,10 @@ def test_a_search_run_in_a_trial_of_another_passes_on_none_of_its_params_or_wait
     variables: its own trials read the outer trial's params when theirs were too long to pack,
     and each of their reports waited for a verdict that no early stopping of theirs sends."""
     from hypermax import system_text
-    from hypermax.execution import protocol
+    from hypermax.execution import protocol, reports
 
     monkeypatch.setenv(protocol.PARAMS_PACKED_ENV, protocol.pack({"x": 9.0, "text": "outer"}))
-    monkeypatch.setenv(protocol.VERDICT_WAIT_ENV, "8")
+    monkeypatch.setenv(reports.VERDICT_WAIT_ENV, "8")
     monkeypatch.setenv(system_text.PARAM_ENV_PREFIX + "DEPTH", "4")
     source = (
         "import os\n\n\n"

@@ -14,7 +14,7 @@ from conftest import journal_records, run_hypermax_here
 from fake_trials.helpers import FAKES, by_param, write_spec
 
 from hypermax.execution.output import StdoutScanner
-from hypermax.execution.protocol import parse_report, whole_step
+from hypermax.execution.reports import parse_report, whole_step
 
 WHOLE = "step must be a whole number (an epoch, a batch count), got"
 BOUND = "step must be an epoch or a batch count, below 2**63, got"

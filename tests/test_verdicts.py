@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from hypermax.execution import protocol
+from hypermax.execution import protocol, reports
 
 #: reports steps 1-3 and says, after each, whether it went on; ``THREADED`` also starts a thread
 #: that could take a signal sent to the process; ``OFF_MAIN`` reports from another thread;
@@ -21,11 +21,11 @@ from hypermax.execution import protocol
 TRIAL = textwrap.dedent(
     """
     import os, sys, threading, time
-    from hypermax.execution import protocol
+    from hypermax.execution import reports
 
     if os.environ.get("BEFORE"):
-        protocol.send_report(sys.stdout, 0, {"loss": 1.0})
-    protocol.listen_for_stop()
+        reports.send_report(sys.stdout, 0, {"loss": 1.0})
+    reports.listen_for_stop()
     if os.environ.get("LATE_WAIT"):  # the first wait begins well after the mask: says when
         import _signal
         real_wait = _signal.sigtimedwait
@@ -38,15 +38,15 @@ TRIAL = textwrap.dedent(
     if os.environ.get("THREADED"):
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
     if os.environ.get("THREAD_FIRST"):
-        first = threading.Thread(target=protocol.send_report, args=(sys.stdout, 0, {"loss": 1.0}))
+        first = threading.Thread(target=reports.send_report, args=(sys.stdout, 0, {"loss": 1.0}))
         first.start()
         first.join()
 
     def run():
         for step in (1, 2, 3):
             try:
-                protocol.send_report(sys.stdout, step, {"loss": 1.0})
-            except protocol.TrialStopped:
+                reports.send_report(sys.stdout, step, {"loss": 1.0})
+            except reports.TrialStopped:
                 print("stopped at", step, flush=True)
                 return
             print("went on", step, flush=True)
@@ -55,23 +55,23 @@ TRIAL = textwrap.dedent(
         import _signal                 # while it blocks them: then both at once
 
         for step in (1, 2):
-            protocol.send_report(sys.stdout, step, {"loss": 1.0})
-        before = _signal.pthread_sigmask(_signal.SIG_BLOCK, {protocol.GO_ON_SIGNAL})
+            reports.send_report(sys.stdout, step, {"loss": 1.0})
+        before = _signal.pthread_sigmask(_signal.SIG_BLOCK, {reports.GO_ON_SIGNAL})
         print("blocked", flush=True)
         while not os.path.exists(os.environ["LATE_PAIR"]):
             time.sleep(0.01)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, before)
-        os.environ[protocol.VERDICT_WAIT_ENV] = "60"
-        protocol.send_report(sys.stdout, 3, {"loss": 1.0})
+        os.environ[reports.VERDICT_WAIT_ENV] = "60"
+        reports.send_report(sys.stdout, 3, {"loss": 1.0})
         print("went on", 3, flush=True)
     elif os.environ.get("IDLE"):  # report 1 waits its verdict out; the trial then computes
-        protocol.send_report(sys.stdout, 1, {"loss": 1.0})
+        reports.send_report(sys.stdout, 1, {"loss": 1.0})
         print("computing", flush=True)
         while not os.path.exists(os.environ["IDLE"]):
             time.sleep(0.01)
         with open("/proc/self/status") as status:  # the signals queued for the process
             queued = [line.split()[1] for line in status if line.startswith("ShdPnd:")]
-        print("queued", int(queued[0], 16) >> (protocol.GO_ON_SIGNAL - 1) & 1, flush=True)
+        print("queued", int(queued[0], 16) >> (reports.GO_ON_SIGNAL - 1) & 1, flush=True)
     elif os.environ.get("OFF_MAIN"):
         thread = threading.Thread(target=run)
         thread.start()
@@ -98,7 +98,7 @@ class Trial:
         result_file = os.path.join(self.folder.name, "result.json")
         environ = {
             **os.environ,
-            protocol.VERDICT_WAIT_ENV: str(wait),
+            reports.VERDICT_WAIT_ENV: str(wait),
             protocol.RESULT_FILE_ENV: result_file,
             **env,
         }
@@ -117,15 +117,15 @@ class Trial:
         return self.line() if ready else ""
 
     def report(self) -> int:
-        step, _ = protocol.parse_report(self.line()) or (None, None)
+        step, _ = reports.parse_report(self.line()) or (None, None)
         assert step is not None
         return step
 
     def verdict(self, signum: int) -> None:
-        if signum == protocol.GO_ON_SIGNAL:
+        if signum == reports.GO_ON_SIGNAL:
             self.sent += 1
-            path = os.path.join(self.folder.name, protocol.VERDICTS_FILE)
-            protocol.write_verdicts_sent(path, self.sent)
+            path = os.path.join(self.folder.name, reports.VERDICTS_FILE)
+            reports.write_verdicts_sent(path, self.sent)
         os.kill(self.proc.pid, signum)
 
     def rest(self) -> list[str]:
@@ -136,10 +136,10 @@ class Trial:
 def test_a_report_waits_for_its_verdict_and_a_stop_raises_at_that_report():
     trial = Trial(wait=60)
     assert trial.report() == 1
-    trial.verdict(protocol.GO_ON_SIGNAL)
+    trial.verdict(reports.GO_ON_SIGNAL)
     assert trial.line() == "went on 1"
     assert trial.report() == 2
-    trial.verdict(protocol.STOP_SIGNAL)
+    trial.verdict(reports.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 2"]  # it began no step 3
 
 
@@ -149,10 +149,10 @@ def test_the_verdict_reaches_the_main_thread_when_another_thread_could_take_a_si
     trial = Trial(wait=60, THREADED="1")
     for step in (1, 2):
         assert trial.report() == step
-        trial.verdict(protocol.GO_ON_SIGNAL)
+        trial.verdict(reports.GO_ON_SIGNAL)
         assert trial.line() == f"went on {step}"
     assert trial.report() == 3
-    trial.verdict(protocol.STOP_SIGNAL)
+    trial.verdict(reports.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 3"]
 
 
@@ -162,13 +162,13 @@ def test_a_verdict_that_another_thread_takes_before_the_wait_begins_still_ends_i
     trial = Trial(wait=60, THREADED="1", LATE_WAIT="1")
     assert trial.report() == 1
     assert trial.line() == "masked"
-    trial.verdict(protocol.GO_ON_SIGNAL)
+    trial.verdict(reports.GO_ON_SIGNAL)
     went_on, _, _ = select.select([trial.proc.stdout], [], [], 20)
     assert went_on, "the verdict was not seen: the wait goes on"
     assert trial.line() == "went on 1"
     for step in (2, 3):
         assert trial.report() == step
-        trial.verdict(protocol.GO_ON_SIGNAL)
+        trial.verdict(reports.GO_ON_SIGNAL)
         assert trial.line() == f"went on {step}"
     assert trial.rest() == []
 
@@ -177,9 +177,9 @@ def test_without_a_verdict_in_time_a_trial_goes_on_and_a_late_one_counts_for_its
     trial = Trial(wait=0.2)
     assert trial.report() == 1
     assert trial.line() == "went on 1"  # nobody answered within 0.2 s
-    trial.verdict(protocol.GO_ON_SIGNAL)  # report 1's verdict, late
+    trial.verdict(reports.GO_ON_SIGNAL)  # report 1's verdict, late
     assert trial.report() == 2
-    trial.verdict(protocol.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
+    trial.verdict(reports.STOP_SIGNAL)  # report 2 waited for its own verdict: this one
     assert trial.rest() == ["stopped at 2"]
 
 
@@ -191,11 +191,11 @@ def test_late_verdicts_that_come_at_once_each_count_for_their_report(tmp_path):
     trial = Trial(wait=0.2, LATE_PAIR=str(go))
     assert [trial.report(), trial.report()] == [1, 2]  # nobody answered within 0.2 s
     assert trial.line() == "blocked"
-    trial.verdict(protocol.GO_ON_SIGNAL)  # report 1's verdict, late
-    trial.verdict(protocol.GO_ON_SIGNAL)  # report 2's
+    trial.verdict(reports.GO_ON_SIGNAL)  # report 1's verdict, late
+    trial.verdict(reports.GO_ON_SIGNAL)  # report 2's
     go.write_text("")
     assert trial.report() == 3
-    trial.verdict(protocol.GO_ON_SIGNAL)
+    trial.verdict(reports.GO_ON_SIGNAL)
     went_on = trial.line_soon()
     trial.proc.kill()
     trial.rest()
@@ -211,7 +211,7 @@ def test_verdicts_that_come_while_the_trial_computes_are_not_left_queued(tmp_pat
     assert trial.report() == 1
     assert trial.line() == "computing"
     for _ in range(3):
-        trial.verdict(protocol.GO_ON_SIGNAL)
+        trial.verdict(reports.GO_ON_SIGNAL)
     go.write_text("")
     assert trial.rest() == ["queued 0"]
 
@@ -222,9 +222,9 @@ def test_the_verdict_on_another_threads_report_does_not_pass_for_the_next_ones()
     and trained a step more before the stop of step 1 raised, at step 2."""
     trial = Trial(wait=60, THREAD_FIRST="1")
     assert trial.report() == 0
-    trial.verdict(protocol.GO_ON_SIGNAL)  # the thread's report's, which it does not wait for
+    trial.verdict(reports.GO_ON_SIGNAL)  # the thread's report's, which it does not wait for
     assert trial.report() == 1
-    trial.verdict(protocol.STOP_SIGNAL)
+    trial.verdict(reports.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 1"]
 
 
@@ -235,10 +235,10 @@ def test_a_report_sent_before_the_trial_listens_does_not_count_for_its_verdicts(
     trial = Trial(wait=60, BEFORE="1")
     assert trial.report() == 0
     assert trial.report() == 1
-    trial.verdict(protocol.GO_ON_SIGNAL)
+    trial.verdict(reports.GO_ON_SIGNAL)
     assert trial.line_soon() == "went on 1"
     assert trial.report() == 2
-    trial.verdict(protocol.STOP_SIGNAL)
+    trial.verdict(reports.STOP_SIGNAL)
     assert trial.rest() == ["stopped at 2"]
 
 
@@ -254,6 +254,6 @@ def test_a_report_off_the_main_thread_in_a_forked_process_or_without_the_setting
         capture_output=True,
         text=True,
         timeout=30,
-        env={k: v for k, v in os.environ.items() if k != protocol.VERDICT_WAIT_ENV},
+        env={k: v for k, v in os.environ.items() if k != reports.VERDICT_WAIT_ENV},
     )
     assert plain.stdout.count("went on") == 3

@@ -74,6 +74,6 @@ def _verdict_wait(spec: Spec) -> float | None:
     reports."""
     if spec.search.early_stopping.get("policy", "none") == "none":
         return None
-    from hypermax.execution.protocol import VERDICT_WAIT
+    from hypermax.execution.reports import VERDICT_WAIT
 
     return VERDICT_WAIT

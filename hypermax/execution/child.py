@@ -31,7 +31,7 @@ import sys
 from _collections_abc import AsyncGenerator, Coroutine, Generator  # loaded by every interpreter
 
 from hypermax.calling import signature, takes_keywords
-from hypermax.execution import protocol
+from hypermax.execution import protocol, reports
 from hypermax.execution.trial_exit import exit_quickly, exit_within, flush
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
@@ -55,14 +55,14 @@ class Reporter:
 
     ``step`` is a whole number (an epoch, a batch count; ``2.0`` counts as 2); anything else
     raises TypeError that says so. Once hypermax stopped the trial early, a call raises
-    :class:`~hypermax.execution.protocol.TrialStopped` instead of reporting.
+    :class:`~hypermax.execution.reports.TrialStopped` instead of reporting.
     """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def __call__(self, step: int, **metrics: Any) -> None:
-        protocol.send_report(self._stream, step, metrics, "reporter")
+        reports.send_report(self._stream, step, metrics, "reporter")
 
 
 def parse_options(argv: list[str]) -> dict[str, str]:
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.enable()  # a segfault in the trial leaves the Python stack in its log
     tie_to_hypermax()
     watch_lifeline()
-    protocol.listen_for_stop()
+    reports.listen_for_stop()
     options = parse_options(sys.argv[1:] if argv is None else argv)
     add_search_path(options)
     before = frozenset(sys.modules)
@@ -307,7 +307,7 @@ def run_trial(
     ``asyncio.run``; the return value, or the reason of a failure, goes to
     ``HYPERMAX_RESULT_FILE`` and a traceback to stderr. Returns the exit code: 0 when the
     function returned or was stopped early (then no result is written, even if the function
-    caught :class:`~hypermax.execution.protocol.TrialStopped` and returned), 1 when loading or
+    caught :class:`~hypermax.execution.reports.TrialStopped` and returned), 1 when loading or
     calling it raised.
 
     ``leave_peak``: leave the process's peak RSS beside the result (:data:`~.protocol.PEAK_FILE`)
@@ -319,7 +319,7 @@ def run_trial(
     no result file is made; a larger one, or one the socket does not take, goes to the file.
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
-    protocol.keep_report_stream()
+    reports.keep_report_stream()
     to = _Destination(result_file, result_socket)
     try:
         code = _run_trial(load, to)
@@ -371,7 +371,7 @@ def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
         if type(value) not in _PLAIN and isinstance(value, Generator | AsyncGenerator):  # yields
             error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
             return _write_result(to, error) or 1
-    except protocol.TrialStopped:
+    except reports.TrialStopped:
         flush(sys.stdout)
         return 0
     except KeyboardInterrupt:
@@ -381,7 +381,7 @@ def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
         _log_traceback()
         error = _result_text({protocol.ERROR_KEY: error_reason(exc)})
         return _write_result(to, error) or 1
-    if not protocol.stopped_at_a_report():
+    if not reports.stopped_at_a_report():
         try:
             text = _result_text(value)
         except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep

@@ -27,6 +27,7 @@ BOOTSTRAP_MODULES = (
     "hypermax/calling.py",
     "hypermax/execution/__init__.py",
     "hypermax/execution/protocol.py",
+    "hypermax/execution/reports.py",
     "hypermax/execution/trial_exit.py",
     "hypermax/execution/child.py",
     "hypermax/execution/tether.py",

@@ -62,7 +62,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hypermax import system_text
-from hypermax.execution import child, forked_environ, protocol, tether, trial_exit
+from hypermax.execution import child, forked_environ, protocol, reports, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
 
 #: the largest request (the trial's environment) the server reads
@@ -276,7 +276,7 @@ class _Server:
         for fd in self.own:
             os.close(fd)
         _reseed()
-        protocol.listen_for_stop()  # early stopping's request, even before the trial begins
+        reports.listen_for_stop()  # early stopping's request, even before the trial begins
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
         channel.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypermax import system_text
-from hypermax.execution import protocol
+from hypermax.execution import protocol, reports
 from hypermax.scripts import path_list_from
 from hypermax.space import flatten
 from hypermax.specfile.placeholders import NAMED, PLACEHOLDER
@@ -53,7 +53,7 @@ def trial_command(
             env[protocol.PARAMS_PACKED_ENV] = packed
         env[protocol.EXIT_WAIT_ENV] = f"{function.kill_grace:g}"
         if verdict_wait:
-            env[protocol.VERDICT_WAIT_ENV] = f"{verdict_wait:g}"
+            env[reports.VERDICT_WAIT_ENV] = f"{verdict_wait:g}"
     argv = trial_argv(function, spec_folder, proposal, resolve)
     cwd = trial_cwd(function, spec_folder, files.trial_dir, resolve)
     if "PWD" not in function.env:  # as a shell sets it for a program it starts: where it is
@@ -137,7 +137,7 @@ def trial_environment(
 #: what hypermax sets for some trials only: a hypermax that runs in a trial of another search
 #: must not pass that trial's on to its own (its params, or the wait for verdicts of its
 #: early stopping, which this search may not have)
-_PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, protocol.VERDICT_WAIT_ENV})
+_PER_TRIAL = frozenset({protocol.PARAMS_PACKED_ENV, reports.VERDICT_WAIT_ENV})
 
 
 def _from_here(path_list: str, empty_is_here: bool = False) -> str:

@@ -10,10 +10,9 @@ from hypermax.execution.protocol import (
     ESCAPE_PATTERN,
     MAX_PARSED_LINE,
     REPORT_PREFIX,
-    parse_report,
     parse_result_line,
-    shown_value,
 )
+from hypermax.execution.reports import parse_report, shown_value
 
 _PREFIX = REPORT_PREFIX.encode()
 #: what a chunk of output holds if a line of it may be a report (or one to refuse): the word, or
@@ -86,7 +85,7 @@ class StdoutScanner:
     Args:
         on_report: called with the step and metrics of each report line.
         on_refused: called with why, the first time a line that starts with the report prefix
-            is no usable report (see :func:`~.protocol.parse_report`). Such lines are ignored;
+            is no usable report (see :func:`~.reports.parse_report`). Such lines are ignored;
             :attr:`refused` counts them.
     """
 

@@ -15,7 +15,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from hypermax.execution.protocol import PEAK_FILE, STOP_FILE, STOPPED_FILE, VERDICTS_FILE
+from hypermax.execution.protocol import PEAK_FILE
+from hypermax.execution.reports import STOP_FILE, STOPPED_FILE, VERDICTS_FILE
 from hypermax.execution.trial_log import LogSink, append_note
 
 #: in the trial's folder: its params as JSON (``HYPERMAX_PARAMS_FILE``)

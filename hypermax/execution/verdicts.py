@@ -1,10 +1,10 @@
 """Early stopping's verdicts, told to a running trial's process: go on, or stop at a report.
 
 A ``python_function`` trial runs hypermax's bootstrap, which can stop it cleanly at a report
-(the report raises ``TrialStopped``; see :mod:`.protocol`). Asked to stop, it gets
-:data:`~.protocol.STOP_SIGNAL` and :func:`stop_wait` seconds to reach a report; the kill
+(the report raises ``TrialStopped``; see :mod:`.reports`). Asked to stop, it gets
+:data:`~.reports.STOP_SIGNAL` and :func:`stop_wait` seconds to reach a report; the kill
 ladder follows unless it ended. A trial that waits for the verdict on each report (early
-stopping judges it) is let go on with :data:`~.protocol.GO_ON_SIGNAL`.
+stopping judges it) is let go on with :data:`~.reports.GO_ON_SIGNAL`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hypermax.execution import protocol
+from hypermax.execution import reports
 
 #: the longest a python_function trial stopped early is given to reach its next report
 STOP_WAIT_CAP_SECONDS = 60.0
@@ -45,7 +45,7 @@ class Verdicts:
             for its next report are measured on it (the time it spends paused, by Ctrl-Z,
             left out, as from its time limit).
         folder: the trial's folder, where the count of verdicts sent
-            (:data:`~.protocol.VERDICTS_FILE`) and the stop's files go; None: nowhere.
+            (:data:`~.reports.VERDICTS_FILE`) and the stop's files go; None: nowhere.
     """
 
     def __init__(
@@ -80,30 +80,30 @@ class Verdicts:
 
     def go_on(self, pid: int) -> None:
         """Let the trial, waiting for the verdict on its latest report, go on: count the
-        verdict in :data:`~.protocol.VERDICTS_FILE`, then wake the trial."""
+        verdict in :data:`~.reports.VERDICTS_FILE`, then wake the trial."""
         self.sent += 1
         if self.folder is not None:
             with contextlib.suppress(OSError):  # a folder the trial made unwritable: it waits
-                protocol.write_verdicts_sent(str(self.folder / protocol.VERDICTS_FILE), self.sent)
+                reports.write_verdicts_sent(str(self.folder / reports.VERDICTS_FILE), self.sent)
         with contextlib.suppress(OSError):  # gone; or the user's pending signals are used up
-            os.kill(pid, protocol.GO_ON_SIGNAL)
+            os.kill(pid, reports.GO_ON_SIGNAL)
 
     def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
         waits on, when it waits for verdicts), and the processes it started
-        (:data:`~.protocol.STOP_FILE`); call ``ladder`` with why unless ``gone`` is set within
+        (:data:`~.reports.STOP_FILE`); call ``ladder`` with why unless ``gone`` is set within
         :func:`stop_wait` on the trial's clock. A trial whose report raised
-        (:data:`~.protocol.STOPPED_FILE`) by then has ``kill_grace`` more to end: its clean-up
+        (:data:`~.reports.STOPPED_FILE`) by then has ``kill_grace`` more to end: its clean-up
         (a ``finally`` that saves a checkpoint) began at most that wait ago."""
         folder = self.folder
         wait = stop_wait(self.longest_report_gap, self.kill_grace)
         deadline = self.clock() + wait
         if folder is not None:
             with contextlib.suppress(OSError):  # a folder the trial made unwritable
-                (folder / protocol.STOP_FILE).touch()
+                (folder / reports.STOP_FILE).touch()
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, protocol.STOP_SIGNAL)
-        name = signal.Signals(protocol.STOP_SIGNAL).name
+            os.kill(pid, reports.STOP_SIGNAL)
+        name = signal.Signals(reports.STOP_SIGNAL).name
         at = "the report it waits on" if self.awaited else "its next report"
         self.note(
             f"stopped early: {name} to {pid}, to stop at {at}; "
@@ -117,11 +117,7 @@ class Verdicts:
             while not gone.wait(max(_LEAST_WAIT, deadline - self.clock())):
                 if self.clock() < deadline:
                     continue
-                if (
-                    not cleaning
-                    and folder is not None
-                    and (folder / protocol.STOPPED_FILE).exists()
-                ):
+                if not cleaning and folder is not None and (folder / reports.STOPPED_FILE).exists():
                     cleaning = True
                     deadline = self.clock() + self.kill_grace
                     self.note(
