@@ -15,7 +15,8 @@ How the process ends once the function returned is :mod:`.trial_exit`'s job.
 
 If hypermax dies, the trial must die too. On Linux the runner arranges that before the trial
 starts (parent-death signal, and a SIGKILL to the trial's process group when the lifeline pipe
-closes); where that could not be armed, :func:`watch_lifeline` does the same from a thread.
+closes); where that could not be armed, :func:`.lifeline.watch_lifeline` does the same from a
+thread.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import _frozen_importlib  # what importlib.machinery is made of (loaded by every
 import _frozen_importlib_external
 import _signal  # signal's C half: ``signal`` imports enum, which every trial would pay for
 import faulthandler
-import fcntl
 import gc
 import os
 import sys
@@ -32,7 +32,16 @@ from _collections_abc import AsyncGenerator, Coroutine, Generator  # loaded by e
 
 from hypermax.calling import signature, takes_keywords
 from hypermax.execution import protocol, reports
+from hypermax.execution.lifeline import tie_to_hypermax, watch_lifeline
 from hypermax.execution.trial_exit import exit_quickly, exit_within, flush
+from hypermax.execution.trial_result import (
+    Destination,
+    error_reason,
+    result_text,
+    writable,
+    write_peak,
+    write_result,
+)
 
 TYPE_CHECKING = False  # typing itself is not imported: every trial process imports this module
 
@@ -40,7 +49,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-_NO_SPACE = (28, 122)  # errno.ENOSPC, errno.EDQUOT (Linux)
 _ModuleType = type(sys)  # types.ModuleType
 _FunctionType = type(lambda: None)  # types.FunctionType
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
@@ -118,76 +126,6 @@ def load_function(module: str | None, src: str | None, name: str) -> Callable[..
     for part in name.split("."):  # "Model.train": a function inside a class of the module
         fn = getattr(fn, part)
     return fn
-
-
-def tie_to_hypermax() -> None:
-    """Arm the parent-death signal and the lifeline here, when the launcher left it to the
-    trial (``HYPERMAX_PARENT_PID``): the same ties as between fork and exec, and the same check
-    that hypermax did not die before they held (then the trial exits at once)."""
-    parent = os.environ.pop(protocol.PARENT_PID_ENV, "")
-    if parent.isdigit():
-        from hypermax.execution.tether import child_setup
-
-        child_setup(int(parent), _lifeline_fd())()
-
-
-def watch_lifeline(fd: int | None = None) -> Any:
-    """When the lifeline (``fd``, else the one the environment names) is not armed in the
-    kernel, watch it from a thread; return the thread.
-
-    The watcher kills the trial's whole process group (this process included) once the pipe
-    reaches end of file, which happens when hypermax exits, however it exits.
-    """
-    if fd is None:
-        fd = _lifeline_fd()
-    if fd is None or _armed(fd):
-        return None
-    import threading  # only here: most trials never need it
-
-    watcher = threading.Thread(target=_die_with_lifeline, args=(fd,), daemon=True)
-    watcher.start()
-    return watcher
-
-
-def _lifeline_fd() -> int | None:
-    value = os.environ.get(protocol.LIFELINE_FD_ENV, "")
-    if not value.isdigit():
-        return None
-    try:
-        os.fstat(int(value))
-    except OSError:
-        return None
-    return int(value)
-
-
-def _armed(fd: int) -> bool:
-    """Whether the runner set the pipe to signal the trial at end of file.
-
-    The owner (the trial's process group) is not read back: ``F_GETOWN`` cannot return a
-    group on every platform, and only the launcher sets SIGKILL and ``O_ASYNC`` on this pipe.
-    """
-    getsig = getattr(fcntl, "F_GETSIG", None)
-    if getsig is None:
-        return False
-    try:
-        async_on = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ASYNC
-        return bool(async_on) and fcntl.fcntl(fd, getsig) == _signal.SIGKILL
-    except OSError:
-        return False
-
-
-def _die_with_lifeline(fd: int) -> None:
-    try:
-        while os.read(fd, 512):
-            pass
-    except OSError:
-        pass  # a broken pipe means the same as its end: hypermax is gone
-    if os.getpgid(0) == os.getpid():  # the trial leads its own group: take all of it along
-        try:  # noqa: SIM105 - contextlib costs every trial an import
-            os.killpg(os.getpid(), _signal.SIGKILL)
-        except OSError:
-            pass  # then at least this process goes
-    os._exit(1)
 
 
 class _Known:
@@ -320,12 +258,12 @@ def run_trial(
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     reports.keep_report_stream()
-    to = _Destination(result_file, result_socket)
+    to = Destination(result_file, result_socket)
     try:
         code = _run_trial(load, to)
     finally:
         if leave_peak and to.pid == os.getpid():
-            _leave_peak(os.path.dirname(result_file))
+            write_peak(os.path.dirname(result_file))
     if code == _ENDED_BY_CTRL_C:
         _end_by_sigint()
     return code
@@ -357,7 +295,7 @@ GENERATOR_REASON = (
 )
 
 
-def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
+def _run_trial(load: Callable[[], Callable[..., Any]], to: Destination) -> int:
     try:
         params = protocol.read_params()
         value = _call(load(), params)
@@ -369,8 +307,8 @@ def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
 
             value = asyncio.run(value)
         if type(value) not in _PLAIN and isinstance(value, Generator | AsyncGenerator):  # yields
-            error = _result_text({protocol.ERROR_KEY: GENERATOR_REASON})
-            return _write_result(to, error) or 1
+            error = result_text({protocol.ERROR_KEY: GENERATOR_REASON})
+            return write_result(to, error) or 1
     except reports.TrialStopped:
         flush(sys.stdout)
         return 0
@@ -379,19 +317,19 @@ def _run_trial(load: Callable[[], Callable[..., Any]], to: _Destination) -> int:
         return _ENDED_BY_CTRL_C
     except BaseException as exc:
         _log_traceback()
-        error = _result_text({protocol.ERROR_KEY: error_reason(exc)})
-        return _write_result(to, error) or 1
+        error = result_text({protocol.ERROR_KEY: error_reason(exc)})
+        return write_result(to, error) or 1
     if not reports.stopped_at_a_report():
         try:
-            text = _result_text(value)
+            text = result_text(value)
         except (ValueError, RecursionError) as exc:  # it holds itself, or nests too deep
             reason = f"the result cannot be written as JSON: {error_reason(exc)}"
-            return _write_result(to, _result_text({protocol.ERROR_KEY: reason})) or 1
+            return write_result(to, result_text({protocol.ERROR_KEY: reason})) or 1
         except Exception as exc:  # a value's own __repr__, __float__ or item() raised
             _log_traceback()
             reason = f"the result cannot be written as JSON: {error_reason(exc)}"
-            return _write_result(to, _result_text({protocol.ERROR_KEY: reason})) or 1
-        code = _write_result(to, text)
+            return write_result(to, result_text({protocol.ERROR_KEY: reason})) or 1
+        code = write_result(to, text)
         if code:
             return code
     flush(sys.stdout)
@@ -407,102 +345,12 @@ def _log_traceback() -> None:
     set ``sys.stderr`` to None (or to its own object), or closed the process's own."""
     import traceback
 
-    stderr = _writable(sys.stderr) or _writable(sys.__stderr__)
+    stderr = writable(sys.stderr) or writable(sys.__stderr__)
     if stderr is not None:
         traceback.print_exc(file=stderr)
         flush(stderr)
     else:  # straight to the log
         os.write(2, traceback.format_exc().encode(errors="backslashreplace"))
-
-
-def _leave_peak(folder: str) -> None:
-    """Write this process's peak RSS so far (``VmHWM``, kB) to :data:`~.protocol.PEAK_FILE` in
-    ``folder``; nothing where it cannot be read or written."""
-    try:
-        with open("/proc/self/status", "rb") as f:
-            status = f.read()
-        at = status.index(b"VmHWM:")
-        kib = status[at + 6 : status.index(b"\n", at)].split()[0]
-        with open(os.path.join(folder, protocol.PEAK_FILE), "wb") as f:
-            f.write(kib)
-    except (OSError, ValueError, IndexError):
-        return
-
-
-def error_reason(exc: BaseException) -> str:
-    """``Type: message``, one line of at most 300 characters; the type alone when the message
-    is empty or cannot be read (its ``__str__`` raised)."""
-    try:
-        text = str(exc).strip()
-    except Exception:
-        text = ""
-    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return reason.splitlines()[0][:300]
-
-
-def _writable(stream: Any) -> Any:
-    """``stream`` if it can be written to, else None (a function may have set ``sys.stdout``
-    or ``sys.stderr`` to None to silence a library, or left a closed file there)."""
-    if not callable(getattr(stream, "write", None)) or getattr(stream, "closed", False):
-        return None
-    return stream
-
-
-class _Destination:
-    """Where the trial's result goes: the result file's path, and the socket to hypermax a
-    forked trial has (-1: none); from the trial's process (``pid``) only."""
-
-    def __init__(self, path: str, sock: int) -> None:
-        self.path = path
-        self.sock = sock
-        self.pid = os.getpid()
-
-
-def _write_result(to: _Destination, text: str) -> int:
-    """Send the result to hypermax, or write the result file: 0, or
-    :data:`~.protocol.NO_SPACE_EXIT` when the disk is full.
-
-    A small result goes over the socket (one packet: hypermax reads it whole or not at all);
-    should it not go (the function closed every fd), the file is written as without one. A
-    function that removed its own folder (its working folder: "clean up everything") still
-    has its result kept: the folder is made again. A process that the function forked and
-    that returned from it (or raised) as well sends nothing: the trial's process does."""
-    if os.getpid() != to.pid:
-        os.write(
-            2,
-            f"hypermax: process {os.getpid()}, forked by the trial's function, returned "
-            "from it: not the trial's result (end such a process with os._exit)\n".encode(),
-        )
-        return 0
-    if to.sock >= 0:
-        data = text.encode("utf-8", "backslashreplace")  # as the file holds it
-        if len(data) <= protocol.RESULT_PACKET_MAX:
-            try:
-                os.write(to.sock, data)
-                return 0
-            except OSError:
-                pass  # the file, then
-    path = to.path
-    try:
-        try:
-            protocol.write_atomic(path, text, durable=False)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            protocol.write_atomic(path, text, durable=False)
-    except OSError as exc:
-        if exc.errno not in _NO_SPACE:
-            raise
-        stderr: Any = _writable(sys.stderr) or sys.__stderr__
-        stderr.write(protocol.NO_SPACE_LINE + "\n")
-        stderr.flush()
-        return protocol.NO_SPACE_EXIT
-    return 0
-
-
-def _result_text(value: Any) -> str:
-    """The result file's text: made without ``json`` when the value is plain."""
-    text = protocol.plain_json(value)
-    return protocol.dump_json(value) if text is None else text
 
 
 if __name__ == "__main__":

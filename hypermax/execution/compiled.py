@@ -29,6 +29,8 @@ BOOTSTRAP_MODULES = (
     "hypermax/execution/protocol.py",
     "hypermax/execution/reports.py",
     "hypermax/execution/trial_exit.py",
+    "hypermax/execution/lifeline.py",
+    "hypermax/execution/trial_result.py",
     "hypermax/execution/child.py",
     "hypermax/execution/tether.py",
 )

@@ -64,6 +64,8 @@ from typing import Any
 from hypermax import system_text
 from hypermax.execution import child, forked_environ, protocol, reports, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
+from hypermax.execution.lifeline import watch_lifeline
+from hypermax.execution.trial_result import error_reason
 
 #: the largest request (the trial's environment) the server reads
 MAX_REQUEST = 4 * 1024 * 1024
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        _send(sock, {"failed": child.error_reason(exc)})
+        _send(sock, {"failed": error_reason(exc)})
         return 1
     if hazard is not None:
         _send(sock, {"failed": hazard})
@@ -297,7 +299,7 @@ class _Server:
         forked_environ.stamp_environ(self.slots, changed)
         sys.argv = self.argv
         if not armed:
-            child.watch_lifeline(lifeline)
+            watch_lifeline(lifeline)
         # its peak: _reap reports it; its result: to hypermax over ``result``, when small
         code = child.run_trial(lambda: self.function, leave_peak=False, result_socket=result)
         trial_exit.exit_within(code)
