@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from hypermax.execution import cgroup_memory
 from hypermax.execution.protocol import TOKEN_ENV
 
 MIB = 1024 * 1024
@@ -266,8 +267,12 @@ def is_alive(pid: int, start: float) -> bool:
 
 
 def system_used_mib() -> float:
-    """Total minus available memory of the machine, in MiB."""
+    """Total minus available memory of the machine, in MiB; in a container whose memory is
+    limited, the memory its limit counts (see :mod:`.cgroup_memory`)."""
     if _USE_PROC:
+        used = cgroup_memory.used_kib()
+        if used is not None:
+            return used / 1024
         used = _meminfo_used_kib()
         if used is not None:
             return used / 1024
