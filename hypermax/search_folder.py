@@ -15,7 +15,7 @@ from typing import Any
 from hypermax import __version__
 from hypermax.errors import DiskFull, ResultsError, is_disk_full
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
-from hypermax.journal import Journal
+from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
     FolderUnusable,
@@ -80,7 +80,10 @@ def prepare_run(
     start, where the folder's earlier search went."""
     for notice in spec.notices:
         print(notice, file=sys.stderr)
-    said = [] if fresh else edits_since_start(folder_path or spec.results_folder, spec)
+    folder = folder_path or spec.results_folder
+    said = [] if fresh else edits_since_start(folder, spec)
+    if not fresh:
+        _say_a_long_read(spec.search.name, folder / JOURNAL_NAME)
     prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
     if prepared.set_aside is not None:
         said.append(
@@ -90,6 +93,25 @@ def prepare_run(
     for line in said:
         print(line, file=sys.stderr)
     return prepared
+
+
+#: a journal this large takes a second or more to read (about 25 MiB a second here): a resume
+#: says it reads it, rather than leave the terminal silent
+LONG_JOURNAL_BYTES = 16 << 20
+
+
+def _say_a_long_read(name: str, journal: Path) -> None:
+    """Say on stderr that the journal is being read, when it is long enough to take a while."""
+    try:
+        size = journal.stat().st_size
+    except OSError:
+        return  # no journal yet, or none to read: prepare() says what is wrong
+    if size >= LONG_JOURNAL_BYTES:
+        print(
+            f"hypermax: resuming {name}: reading its journal ({size / 2**20:.0f} MiB)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _prepare(

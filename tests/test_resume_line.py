@@ -10,6 +10,7 @@ from pathlib import Path
 from conftest import quadratic
 
 from hypermax import events as ev
+from hypermax import search_folder
 from hypermax.cli import main
 from hypermax.ui.state import DashboardState
 
@@ -149,3 +150,18 @@ def test_a_resumed_search_past_its_loss_threshold_does_not_say_its_unfinished_tr
     assert "loss threshold" in "\n".join(lines)
     ids = [json.loads(line).get("id") for line in journal.read_text().splitlines()]
     assert ids.count(2) == 1  # it did not run again
+
+
+def test_a_resume_that_reads_a_long_journal_says_so_before_it_reads(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    spec = write(tmp_path, "quad")
+    assert run(capsys, spec)[0] == 0
+    journal = tmp_path / "out" / "quad" / "trials.jsonl"
+    assert main([spec, "--no-ui", "--iterations", "4"]) == 0
+    assert "reading its journal" not in capsys.readouterr().err  # a short one: read at once
+    monkeypatch.setattr(search_folder, "LONG_JOURNAL_BYTES", journal.stat().st_size)
+    assert main([spec, "--no-ui", "--iterations", "5"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "hypermax: resuming quad: reading its journal (0 MiB)"
+    assert main([spec, "--no-ui", "--fresh", "--iterations", "1"]) == 0
+    assert "reading its journal" not in capsys.readouterr().err  # a fresh start reads none
