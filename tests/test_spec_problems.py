@@ -332,9 +332,9 @@ def test_an_environment_variable_hypermax_sets_for_the_trial_is_a_spec_error(
 def test_the_variables_a_spec_cannot_set_are_those_the_trial_protocol_sets() -> None:
     """validate names them without importing the protocol: every variable the protocol sets
     for a trial (all but the one a user sets to have trials start with site) is refused."""
-    from hypermax.execution import child, protocol
+    from hypermax.execution import child, protocol, reports
     from hypermax.specfile.trial_env import SET_BY_HYPERMAX
 
-    names = {getattr(protocol, n) for n in dir(protocol) if n.endswith("_ENV")}
+    names = {getattr(m, n) for m in (protocol, reports) for n in dir(m) if n.endswith("_ENV")}
     names |= {child.CODE_CACHE_ENV, "PYTHONUNBUFFERED"}
     assert set(SET_BY_HYPERMAX) == names - {protocol.TRIAL_SITE_ENV}
