@@ -38,19 +38,11 @@ class TrialFiles:
         self.log_path = log_path
         #: the params as the params file holds them, once :meth:`make` wrote it
         self.params_json = "{}"
-
-    @property
-    def params_file(self) -> Path:
-        return self.trial_dir / PARAMS_FILE
-
-    @property
-    def result_file(self) -> Path:
-        return self.trial_dir / RESULT_FILE
-
-    @property
-    def peak_file(self) -> Path:
-        """Where a ``python_function`` trial leaves its process's peak RSS (kB)."""
-        return self.trial_dir / PEAK_FILE
+        # each made once: a path joined anew costs a trial on the way of every start and end
+        self.params_file = trial_dir / PARAMS_FILE
+        self.result_file = trial_dir / RESULT_FILE
+        #: where a ``python_function`` trial leaves its process's peak RSS (kB)
+        self.peak_file = trial_dir / PEAK_FILE
 
     @property
     def stop_files(self) -> tuple[Path, ...]:
@@ -157,8 +149,7 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
             raise LeftFileError("is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise LeftFileError(f"is {file_kind(info.st_mode)}, not a file")
-        with open(fd, "rb", closefd=False) as file:
-            data = file.read(cap + 1)
+        data = _read_up_to(fd, cap + 1)
         if len(data) > cap:
             raise LeftFileError(f"is larger than {cap} bytes", max(info.st_size, len(data)))
         return data
@@ -189,3 +180,15 @@ def _make_dir(path: Path) -> bool:
     except FileNotFoundError:
         os.makedirs(path, exist_ok=True)
         return True
+
+
+def _read_up_to(fd: int, size: int) -> bytes:
+    """At most ``size`` bytes from ``fd``, to its end (system calls alone: no file object)."""
+    parts = []
+    while size > 0:
+        part = os.read(fd, size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
