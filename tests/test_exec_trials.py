@@ -197,7 +197,7 @@ def test_the_memory_shown_of_a_running_trial_counts_shared_pages_once(tmp_path, 
         # their summed RSS is over 240 MiB; the dashboard shows the memory as the peak counts it
         wait_until(
             lambda: run.usage.processes == 4 and run.live().rss_mib < 160,
-            5,
+            30,
             "the tree's own memory",
         )
         (tmp_path / "trials" / "1" / "go").touch()
