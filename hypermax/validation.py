@@ -18,8 +18,8 @@ from typing import Any
 from hypermax.shared_state import changed
 from hypermax.specfile.checks import NAME_BYTES, semantic_problems
 from hypermax.specfile.compat import given_name
+from hypermax.specfile.limits import MAX_DEPTH
 from hypermax.specfile.plans import planned_iterations
-from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
 from hypermax.system_text import os_size

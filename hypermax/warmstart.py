@@ -26,7 +26,7 @@ from hypermax.export import (
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from conftest import run_cli, run_cli_here
 from hypermax.errors import SpecError
 from hypermax.space import Space
 from hypermax.spec import load_spec
-from hypermax.specfile.reader import MAX_DEPTH, parse_document
+from hypermax.specfile.limits import MAX_DEPTH
+from hypermax.specfile.reader import parse_document
 from hypermax.specfile.refs import MAX_REF_CHAIN
 
 FUNCTION_YAML = "function: {type: executable, command: ['true']}\n"

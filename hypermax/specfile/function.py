@@ -27,7 +27,7 @@ from hypermax.specfile.paths import path_problem, too_long
 from hypermax.specfile.placeholders import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 from hypermax.specfile.trial_env import set_by_hypermax
 from hypermax.system_text import MAX_ARG_BYTES, os_size
 from hypermax.values import quoted
