@@ -1,7 +1,8 @@
 """Read finished trials of an earlier search to learn from before the first ask.
 
 Accepts a hypermax journal (``trials.jsonl``), a hypermax ``results.csv``, or the original
-Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat parameter names).
+Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat parameter names;
+a conditional's the index of its branch taken and that branch's params under the index).
 """
 
 from __future__ import annotations
@@ -275,6 +276,7 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
             known = name in names or name.split(".")[0] in names
             if name and column not in NOT_PARAMS and known and text:
                 flat[name] = _parse(text)
+        flat = _taken_branches(flat)
         clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
         if clash is not None:
             raise ResultsError(
@@ -285,6 +287,30 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
         params = {**unflatten(flat), **whole}
         out.append(Finished(params, loss, step, _seconds(row.get("time"))))
     return out
+
+
+def _taken_branches(flat: dict[str, Any]) -> dict[str, Any]:
+    """The flat params of a row of the original Hypermax's table, whose conditional is a column
+    holding the index of the branch taken (``optimizer``: 1) with that branch's params named
+    under the index (``optimizer.1.learningRate``), as this space names them
+    (``optimizer.learningRate``); a branch within a branch alike. Other rows as they are."""
+    found = True
+    while found:
+        found = False
+        for name in sorted(flat, key=len):
+            index = flat[name]
+            parts = [key for key in flat if key.startswith(f"{name}.")]
+            if isinstance(index, bool) or not isinstance(index, int) or not parts:
+                continue
+            taken = f"{name}.{index}."
+            if any(not key.startswith(taken) for key in parts):
+                continue
+            del flat[name]
+            for key in parts:
+                flat[f"{name}.{key.removeprefix(taken)}"] = flat.pop(key)
+            found = True
+            break
+    return flat
 
 
 def _seconds(text: str | None) -> float | None:

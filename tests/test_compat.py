@@ -305,3 +305,37 @@ def test_a_src_file_imports_the_modules_beside_it_and_is_named_after_itself(
     assert proc.returncode == 0, proc.stderr
     finished = finished_records(tmp_path / "results" / "src")
     assert [r["state"] for r in finished.values()] == ["ok", "ok"], finished
+
+
+#: the results.csv the original Hypermax wrote for ORIGINAL_SPEC (csv ``unix`` dialect: every
+#: cell quoted): a conditional is a column holding the index of the branch taken, and that
+#: branch's params are named under the index (``optimizer.1.learningRate``), the other
+#: branches' left blank; a rounded number is a float
+ORIGINAL_RESULTS = """\
+"trial","status","loss","time","log","error","activation","batch","layer1_layers","layer1_size","learning_rate","momentum","optimizer","optimizer.0.learningRate","optimizer.0.optimizerName","optimizer.1.learningRate","optimizer.1.optimizerName","weight_decay"
+"0","ok","0.31","1.5","results/logs/trial_0.txt","","relu","32","2.0","64.0","0.5","0.9","0","0.0003","adam","","","0.0001"
+"1","ok","0.21","1.2","results/logs/trial_1.txt","","elu","64","1.0","48.0","1.5","0.99","1","","","0.0001","sgd","0.00002"
+"2","fail","","0.2","","Traceback","selu","64","3.0","96.0","2.5","0.9","1","","","0.0002","sgd","0.002"
+"""
+
+
+def test_the_original_hypermax_results_of_a_conditional_space_warm_start_a_search(
+    tmp_path: Path,
+) -> None:
+    """Each row's branch is the one its index column names, its params those named under it."""
+    (tmp_path / "old_results.csv").write_text(ORIGINAL_RESULTS)
+    doc = json.loads(json.dumps(ORIGINAL_SPEC))
+    doc["search"].update(iterations=1, warm_start="old_results.csv")
+    spec = _write_original(tmp_path, doc)
+    proc = run_cli(str(spec), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "warm start: learned from 3 of 3 trials" in proc.stdout
+    folder = tmp_path / "results" / "cifar10_resnet"
+    imported = [r for r in journal_records(folder) if r["event"] == "trial_imported"]
+    assert [r["params"]["optimizer"] for r in imported] == [
+        {"optimizerName": "adam", "learningRate": 0.0003},
+        {"optimizerName": "sgd", "learningRate": 0.0001},
+        {"optimizerName": "sgd", "learningRate": 0.0002},
+    ]
+    assert [r["loss"] for r in imported] == [0.31, 0.21, None]
+    assert [r["params"]["layer1_size"] for r in imported] == [64, 48, 96]
