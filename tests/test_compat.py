@@ -339,3 +339,49 @@ def test_the_original_hypermax_results_of_a_conditional_space_warm_start_a_searc
     ]
     assert [r["loss"] for r in imported] == [0.31, 0.21, None]
     assert [r["params"]["layer1_size"] for r in imported] == [64, 48, 96]
+
+
+@pytest.mark.parametrize(
+    ("section", "form", "line"),
+    [
+        (
+            "function",
+            {
+                "type": "remote",
+                "hosts": ["localhost"],
+                "command": "cd /home/me/cifar10; python test.py",
+                "rsync": {"from": "code", "to": "/home/me/code"},
+                "parallel": 1,
+            },
+            'function.type: "remote" (the original Hypermax\'s command run over ssh on each of'
+            ' "hosts") is not available: run ssh as an "executable",'
+            ' "command": ["ssh", "HOST", "COMMAND"]',
+        ),
+        (
+            "search",
+            {"method": "abh", "iterations": 10, "min_budget": 1, "max_budget": 30, "eta": 3},
+            'search.method: "abh" (the original Hypermax\'s Adaptive Bayesian Hyperband) is not'
+            ' available: "early_stopping": {"policy": "asha"} stops poor trials from their'
+            " reports, as Hyperband does",
+        ),
+    ],
+)
+def test_a_form_of_the_original_hypermax_not_available_here_is_one_line(
+    tmp_path: Path, section: str, form: dict[str, Any], line: str
+) -> None:
+    """Its own keys (``hosts``, ``min_budget``) are not named as unknown keys besides."""
+    (tmp_path / "model.py").write_text(TRAIN)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        section: form,
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    for command in ("validate", "run"):
+        proc = run_cli_here(command, "search.json", cwd=tmp_path)
+        assert proc.returncode == 2
+        assert proc.stderr.splitlines() == [f"search.json: {line}"]
+    doc[section]["parallel" if section == "function" else "iterations"] = "two"
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("validate", "search.json", cwd=tmp_path)  # other problems still said
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 2, proc.stderr
