@@ -181,3 +181,27 @@ def test_a_number_too_large_for_any_number_is_one_line(
 def test_a_newline_in_the_spec_s_file_name_stays_on_its_line(tmp_path, monkeypatch, capsys):
     code, err = validate(tmp_path, monkeypatch, capsys, "my\nspec.json", '{"a": 1}')
     assert code == 2 and err[0] == 'my\\nspec.json: unknown key "a"', err
+
+
+def test_a_merge_key_of_several_mappings_takes_each_key_from_the_first_that_has_it(tmp_path):
+    """As the YAML merge type says (and PyYAML before 6.0.4 did): a key written in the mapping
+    wins, then the mapping earlier in the ``<<`` list, whatever the length of the key."""
+    from hypermax.specfile.reader import parse_document
+
+    (tmp_path / "search.yaml").write_text(
+        "x-base: &base {type: number, min: 0, max: 10, q: 1}\n"
+        "x-rate: &rate {type: number, min: 1.0e-4, max: 1, q: 2, scaling: logarithmic}\n"
+        "both: {<<: [*base, *rate]}\n"
+        "own: {<<: [*base, *rate], max: 5, q: 3}\n"
+        "nested: {<<: [{<<: *rate, max: 0.5}, *base]}\n"
+    )
+    doc = parse_document(tmp_path / "search.yaml")
+    assert doc["both"] == {"type": "number", "min": 0, "max": 10, "q": 1, "scaling": "logarithmic"}
+    assert doc["own"] == {"type": "number", "min": 0, "max": 5, "q": 3, "scaling": "logarithmic"}
+    assert doc["nested"] == {
+        "type": "number",
+        "min": 1.0e-4,
+        "max": 0.5,
+        "q": 2,
+        "scaling": "logarithmic",
+    }

@@ -100,6 +100,40 @@ def _spec_yaml_loader() -> type:
                 raise _YAMLProblem(alias, message)
             return node
 
+        def flatten_mapping(self, node: Any) -> None:
+            # as the YAML merge type says (PyYAML 6.0.4's own lets the last mapping of a
+            # "<<" list win for keys of two characters or more): a key written in the
+            # mapping wins, then the first mapping merged in that has it
+            merged: list[tuple[Any, Any]] = []
+            own: list[tuple[Any, Any]] = []
+            for key_node, value_node in node.value:
+                if key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.tag == "tag:yaml.org,2002:value":
+                        key_node.tag = "tag:yaml.org,2002:str"
+                    own.append((key_node, value_node))
+                    continue
+                many = isinstance(value_node, yaml.SequenceNode)
+                for source in value_node.value if many else [value_node]:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            "expected a mapping or list of mappings for merging, "
+                            f"but found {source.id}",
+                            source.start_mark,
+                        )
+                    self.flatten_mapping(source)
+                    merged.extend(source.value)
+            taken = {(key_node.tag, key_node.value) for key_node, _ in own}
+            first: list[tuple[Any, Any]] = []
+            for key_node, value_node in merged:
+                key = (key_node.tag, key_node.value) if isinstance(key_node.value, str) else None
+                if key is None or key not in taken:
+                    first.append((key_node, value_node))
+                    if key is not None:
+                        taken.add(key)
+            node.value = first + own
+
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, value_node in node.value:
