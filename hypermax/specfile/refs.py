@@ -145,13 +145,17 @@ class _Resolver:
 
     def _too_big(self, place: Place) -> None:
         """Refuse the spec at the outermost ``$ref`` being followed, the one the spec's author
-        wrote, when it made the spec too large or too deep."""
+        wrote, when it made the spec too large or too deep; without one, at the object or list
+        that crossed the bound."""
         problem = (
             f"expands the spec past {MAX_VALUES:,} values"
             if self.values > MAX_VALUES
             else f"nests the spec more than {MAX_DEPTH} levels deep"
         )
-        if not self.following:
+        if not self.following:  # written out: the object or list it is in holds too much
+            if self.values > MAX_VALUES:
+                problem = f"the spec passes the {MAX_VALUES:,} values a spec may hold here"
+                place = Place(place.file, place.at[:-1], place.via)
             raise _RefProblem(place, problem)
         ref, first_place = self.following[0]
         raise _RefProblem(first_place, _ref_message(ref, problem))
