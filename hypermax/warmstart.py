@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from hypermax.spec import Spec
 
 NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
-GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
+GOOD_STATES = {"ok", "imported", "stopped", "killed", "fail", ""}
 #: a table's states of a trial that ended without a loss (hypermax's; hyperopt's ``fail``)
 FAILED_STATES = {"failed", "fail", "killed", "stopped", "imported"}
+#: the ``error`` of a trial the original Hypermax killed, recorded ``fail`` with its
+#: ``auto_kill_loss`` as its loss: the loss a killed trial teaches here too
+ORIGINAL_KILLED = "Model was automatically killed."
 
 
 class Finished(NamedTuple):
@@ -266,6 +269,8 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()
         loss = _finite(_parse(row.get("loss", "")))
+        if state == "fail" and row.get("error") != ORIGINAL_KILLED:
+            loss = None  # the original's failed trial: its loss cell, if any, is no loss
         if loss is None and state not in FAILED_STATES:
             continue  # no loss, and no word that it ended: running, interrupted, unknown
         if loss is not None and state not in GOOD_STATES:

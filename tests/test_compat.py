@@ -385,3 +385,38 @@ def test_a_form_of_the_original_hypermax_not_available_here_is_one_line(
     (tmp_path / "search.json").write_text(json.dumps(doc))
     proc = run_cli_here("validate", "search.json", cwd=tmp_path)  # other problems still said
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 2, proc.stderr
+
+
+def test_the_trials_the_original_hypermax_killed_or_saw_fail_are_all_imported(
+    tmp_path: Path,
+) -> None:
+    """It recorded a trial it killed as ``fail`` with the ``auto_kill_loss`` as its loss (and
+    its error said so), which a killed trial teaches here too; another ``fail`` has no loss."""
+    (tmp_path / "old_results.csv").write_text(
+        '"trial","status","loss","time","log","error","x"\n'
+        '"0","ok","0.31","1.5","","","0.5"\n'
+        '"1","fail","1.0","120.0","","Model was automatically killed.","0.7"\n'
+        '"2","fail","0.2","0.2","","Traceback (most recent call last): ...","0.9"\n'
+        '"3","fail","","0.2","","Traceback (most recent call last): ...","0.1"\n'
+    )
+    (tmp_path / "model.py").write_text(TRAIN)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        "search": {"iterations": 1, "warm_start": "old_results.csv"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "learned from 4 of 4 trials" in proc.stdout
+    imported = [
+        r
+        for r in journal_records(tmp_path / "results" / "search")
+        if r["event"] == "trial_imported"
+    ]
+    assert [(r["params"]["x"], r["loss"]) for r in imported] == [
+        (0.5, 0.31),
+        (0.7, 1.0),
+        (0.9, None),
+        (0.1, None),
+    ]
