@@ -205,3 +205,29 @@ def test_a_merge_key_of_several_mappings_takes_each_key_from_the_first_that_has_
         "q": 2,
         "scaling": "logarithmic",
     }
+
+
+def test_yaml_nan_and_infinity_outside_the_space_are_named(tmp_path, monkeypatch, capsys):
+    """They made every loss NaN (a metric's bound), or ran (a kill loss, a timeout) and froze
+    the spec into the results folder as a search.json that is no JSON (``NaN``)."""
+    text = (
+        "x-spare: .nan\n"
+        "hyperparameters: {type: object, properties: {x: {type: number, min: 0, max: 1}}}\n"
+        'function: {type: executable, command: ["true"], auto_kill_loss: .nan}\n'
+        "metrics: {loss: {min: 0, max: 1, weight: .inf}}\n"
+        "search: {iterations: 2, timeout: .inf, points: [{x: -.inf}]}\n"
+        "hypermax_results: {score: .NaN}\n"
+    )
+    code, err = validate(tmp_path, monkeypatch, capsys, "search.yaml", text)
+    problem = "must be a finite number (JSON holds no NaN or infinity), got"
+    assert (code, err) == (
+        2,
+        [
+            f"search.yaml: function.auto_kill_loss: {problem} NaN",
+            f"search.yaml: hypermax_results.score: {problem} NaN",
+            f"search.yaml: metrics.loss.weight: {problem} Infinity",
+            f"search.yaml: search.points.0.x: {problem} -Infinity",
+            f"search.yaml: search.timeout: {problem} Infinity",
+            f"search.yaml: x-spare: {problem} NaN",
+        ],
+    )

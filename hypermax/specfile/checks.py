@@ -25,7 +25,7 @@ from hypermax.specfile.placeholders import placeholder_problems, variable_proble
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, KeyPath, Problem
 from hypermax.specfile.sizes import size_problems
-from hypermax.specfile.space_checks import name_problems, node_problems
+from hypermax.specfile.space_checks import name_problems, node_problems, not_json_problems
 from hypermax.system_text import os_size
 
 
@@ -42,7 +42,7 @@ def semantic_problems(
     broken = Broken(where for where, _ in schema_problems)
     # a misspelt key of the search section hides none of the problems of the keys it has
     misspelt_only = all(isinstance(w, KeyPath) for w, _ in schema_problems if w[:1] == ("search",))
-    problems: list[Problem] = []
+    problems: list[Problem] = list(not_finite_problems(doc, broken))
     oversized: list[Problem] = []
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
@@ -128,6 +128,17 @@ def nul_problems(value: Any, where: JsonPath = ()) -> Iterator[Problem]:
                     yield at, f"holds a NUL byte (\\u0000), which {_NUL_HOLDERS} can hold"
                 else:
                     yield from nul_problems(item, at)
+
+
+def not_finite_problems(doc: dict[str, Any], broken: Broken) -> Iterator[Problem]:
+    """Each NaN or infinity outside the space (YAML's ``.nan`` and ``.inf``), where the schema
+    found no problem: a metric's bound would make every loss NaN, and the spec, frozen into its
+    results folder, would be no JSON. The space's own checks name those in it."""
+    for key, value in doc.items():
+        if key != "hyperparameters":
+            for where, problem in not_json_problems(value, (key,)):
+                if not broken.under(where):
+                    yield where, problem
 
 
 def top_level_params(doc: dict[str, Any]) -> list[str] | None:
