@@ -231,3 +231,23 @@ def test_yaml_nan_and_infinity_outside_the_space_are_named(tmp_path, monkeypatch
             f"search.yaml: x-spare: {problem} NaN",
         ],
     )
+
+
+def test_an_infinite_rounding_is_named_before_the_search_starts(tmp_path):
+    """It passed as "greater than 0" and the first ask ended the search with an unexpected
+    error (cannot convert float NaN to integer)."""
+    (tmp_path / "search.yaml").write_text(
+        "hyperparameters: {type: object, properties: {x: {type: number, min: 0, max: 1,"
+        " rounding: .inf}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+        "search: {iterations: 1}\n"
+    )
+    for command in ("validate", "run"):
+        proc = run_cli(command, str(tmp_path / "search.yaml"), cwd=tmp_path)
+        assert (proc.returncode, proc.stderr.splitlines()) == (
+            2,
+            [
+                "search.yaml: hyperparameters.properties.x.rounding: must be a finite number,"
+                " got Infinity"
+            ],
+        )

@@ -136,7 +136,7 @@ def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Prob
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
-    for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
+    for key in ("min", "max", "mean", "stddev", "rounding"):  # 1e400 in JSON, inf from Python
         if key in node and not _finite(node[key]):
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
     if low is not None and high is not None and _finite(low) and _finite(high):
