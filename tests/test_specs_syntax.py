@@ -251,3 +251,21 @@ def test_an_infinite_rounding_is_named_before_the_search_starts(tmp_path):
                 " got Infinity"
             ],
         )
+
+
+def test_a_rounding_too_small_for_the_grid_is_named_not_an_unexpected_error(tmp_path):
+    """The grid's check counted the steps of a number the space's checks had refused."""
+    (tmp_path / "search.json").write_text(
+        '{"hyperparameters": {"type": "object", "properties": {"x": {"type": "number",'
+        ' "min": 0, "max": 1, "rounding": 5e-324}}},\n'
+        ' "function": {"type": "executable", "command": ["true"]},\n'
+        ' "search": {"method": "grid"}}'
+    )
+    proc = run_cli("validate", str(tmp_path / "search.json"), cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.splitlines()) == (
+        2,
+        [
+            "search.json: hyperparameters.properties.x.rounding: is too small: 1 / rounding is"
+            " more than a float holds"
+        ],
+    )

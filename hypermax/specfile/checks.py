@@ -42,7 +42,7 @@ def semantic_problems(
     broken = Broken(where for where, _ in schema_problems)
     # a misspelt key of the search section hides none of the problems of the keys it has
     misspelt_only = all(isinstance(w, KeyPath) for w, _ in schema_problems if w[:1] == ("search",))
-    problems: list[Problem] = list(not_finite_problems(doc, broken))
+    problems: list[Problem] = []
     oversized: list[Problem] = []
     if "hyperparameters" in doc:
         problems += node_problems(doc["hyperparameters"], ("hyperparameters",), broken)
@@ -51,6 +51,8 @@ def semantic_problems(
             problems += oversized
         if not problems and not broken.under(("hyperparameters",)):
             problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
+    flawed = Broken(where for where, _ in problems)  # the space's nodes with problems
+    problems += not_finite_problems(doc, broken)
     if "function" in doc and _function_readable(doc["function"], broken):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
@@ -73,7 +75,7 @@ def semantic_problems(
         problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
     space_sound = "hyperparameters" in doc and not broken.under(("hyperparameters",))
     if search_sound and space_sound and not oversized:
-        problems += plan_problems(doc)
+        problems += plan_problems(doc, flawed)
     if "cluster" in doc and _cluster_readable(doc["cluster"], broken):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
