@@ -420,3 +420,28 @@ def test_the_trials_the_original_hypermax_killed_or_saw_fail_are_all_imported(
         (0.9, None),
         (0.1, None),
     ]
+
+
+@pytest.mark.parametrize("beside", [(), ("search.json", "guidance.json", "current_trials.json")])
+def test_a_results_folder_of_the_original_hypermax_is_not_written_over(
+    tmp_path: Path, beside: tuple[str, ...]
+) -> None:
+    """Its README resumes a search with ``hypermax search.json results_0/``: here that started
+    a search in it whose results.csv replaced the original's, its trials lost. Its trials are
+    learnt from by naming its table in ``search.warm_start``."""
+    folder = tmp_path / "results_0"
+    folder.mkdir()
+    (folder / "results.csv").write_text(ORIGINAL_RESULTS)
+    for name in beside:  # what the original wrote beside it (its search.json: the spec as run)
+        (folder / name).write_text("{}")
+    spec = _write_original(tmp_path, ORIGINAL_SPEC)
+    proc = run_cli(str(spec), str(folder), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        f"{folder}: holds a results.csv of trials but no trials.jsonl (the original Hypermax's,"
+        " or a search's whose journal is gone), which a search there would write over: to"
+        f' learn from its trials, give the spec "search": {{"warm_start":'
+        f' "{folder / "results.csv"}"}} and the search a folder of its own'
+    )
+    assert (folder / "results.csv").read_text() == ORIGINAL_RESULTS
+    assert not (folder / "trials.jsonl").exists()
