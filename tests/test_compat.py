@@ -445,3 +445,29 @@ def test_a_results_folder_of_the_original_hypermax_is_not_written_over(
     )
     assert (folder / "results.csv").read_text() == ORIGINAL_RESULTS
     assert not (folder / "trials.jsonl").exists()
+
+
+def test_a_module_the_original_hypermax_found_in_the_current_folder_is_pointed_at(
+    tmp_path: Path,
+) -> None:
+    """The original imported ``module`` from where it was started; here it is found beside the
+    spec: a spec kept in another folder than its model is told how to name it."""
+    (tmp_path / "model.py").write_text(TRAIN)
+    (tmp_path / "searches").mkdir()
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+    }
+    (tmp_path / "searches" / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("validate", "searches/search.json", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.splitlines()) == (
+        2,
+        [
+            f'search.json: function.module: cannot find module "model" in {tmp_path / "searches"}'
+            " (the current folder holds it, where the original Hypermax imported it from:"
+            ' "src": "../model.py" names it from the spec\'s folder)'
+        ],
+    )
+    doc["function"] = {"type": "python_function", "src": "../model.py", "name": "train"}
+    (tmp_path / "searches" / "search.json").write_text(json.dumps(doc))
+    assert run_cli_here("validate", "searches/search.json", cwd=tmp_path).returncode == 0
