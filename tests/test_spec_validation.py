@@ -1184,7 +1184,9 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(function=function(env={"DEBUG": 1}))},
-        ["bad.json: function.env.DEBUG: must be a string, got 1"],
+        [  # YAML's OMP_NUM_THREADS: 1 is a number, not the text a variable holds
+            'bad.json: function.env.DEBUG: must be a string (quote it: "1"), got 1'
+        ],
         id="env-value-not-a-string",
     ),
     pytest.param(
