@@ -269,3 +269,18 @@ def test_a_rounding_too_small_for_the_grid_is_named_not_an_unexpected_error(tmp_
             " more than a float holds"
         ],
     )
+
+
+def test_json_indented_with_tabs_in_a_yaml_file_is_read_as_the_json_it_is(
+    tmp_path, monkeypatch, capsys
+):
+    """JSON is YAML 1.2, which PyYAML (YAML 1.1) refuses where a tab indents it, as the
+    original Hypermax's own tutorial spec is."""
+    text = GOOD_JSON.replace('\n "', '\n\t"') + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, "search.yaml", text)
+    assert (code, err) == (0, [])
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text.replace("2}", "2,}"))
+    assert code == 2 and err == [
+        "bad.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token"
+        " (write spaces, not tabs, to indent and separate YAML)"
+    ]

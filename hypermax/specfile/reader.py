@@ -60,13 +60,28 @@ def parse_document(path: Path) -> Any:
         )
         raise SpecError(path.name, [("", problem)])
     if path.suffix.lower() in (".yaml", ".yml"):
-        doc = parse_yaml(text, path.name)
+        doc = _yaml_or_json(text, path.name)
     else:
         doc = parse_json(text, path.name)
     where = too_deep(doc)
     if where is not None:
         raise SpecError(path.name, [(where, f"nested more than {MAX_DEPTH} levels deep")])
     return doc
+
+
+def _yaml_or_json(text: str, file: str) -> Any:
+    """A YAML file's document; one that PyYAML (YAML 1.1) refuses but that is JSON (YAML 1.2:
+    indented with tabs, say) is the JSON it is. Its YAML problem when it is neither."""
+    try:
+        return parse_yaml(text, file)
+    except SpecError:
+        if not text.lstrip().startswith(("{", "[")):
+            raise
+        try:
+            return parse_json(text, file)
+        except SpecError:
+            pass
+        raise
 
 
 def _read_file(path: Path) -> bytes:
