@@ -44,6 +44,12 @@ def edited(change) -> dict:
         (lambda d: d["search"].update(metric="acc"), "search.metric"),
         (lambda d: d["search"].update(iterations=50), None),  # the same search, more trials
         (lambda d: d["function"].update(parallel=4), None),
+        (lambda d: d["hyperparameters"]["properties"]["x"].update(title="rate"), None),
+        (lambda d: d["hyperparameters"].update(description="the space"), None),
+        (
+            lambda d: d["hyperparameters"]["properties"].update(title={"constant": 1}),
+            "hyperparameters.properties.title",
+        ),
     ],
 )
 def test_the_first_difference_is_named_by_its_json_path(change, where):
