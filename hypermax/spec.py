@@ -20,6 +20,7 @@ from typing import Any
 from hypermax.errors import SpecError
 from hypermax.shipped import OBJECTIVE_ENV
 from hypermax.specfile import compat
+from hypermax.specfile.as_searched import as_searched
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
@@ -169,15 +170,15 @@ class Spec:
     def makes(self, spec_hash: Any) -> bool:
         """Whether a journal's ``spec_hash`` is the search of this spec: its
         :meth:`fingerprint`, or the hash that also held where the pickled objective of
-        ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it), or the one that held the
-        ``title`` and ``description`` of the space's nodes and the metrics (as hypermax wrote
-        it before they were left out): a search started then resumes with that text."""
+        ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it), or the one of the space and
+        metrics as written (their free text, the defaults a node wrote out: as hypermax
+        wrote it before it left them out), so that a search started then resumes."""
         if spec_hash == self.fingerprint():
             return True
         direction, metric = self.search.direction, self.search.metric
         raw = search_identity(self.raw, direction, metric, True)
-        noted = search_identity(self.raw, direction, metric, notes=True)
-        return spec_hash in (_digest(raw), _digest(noted))
+        written = search_identity(self.raw, direction, metric, as_written=True)
+        return spec_hash in (_digest(raw), _digest(written))
 
 
 def _digest(keyed: dict[str, Any]) -> str:
@@ -190,20 +191,18 @@ def search_identity(
     direction: Any,
     metric: Any,
     with_objective_file: bool = False,
-    notes: bool = False,
+    as_written: bool = False,
 ) -> dict[str, Any]:
     """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section.
     The env var naming the file of an objective ``hypermax.optimize`` pickled is left out
     (unless ``with_objective_file``): that file is in the results folder, wherever it moved;
-    so are the ``title`` and ``description`` of the space's nodes and of the metrics, free
-    text for people (unless ``notes``)."""
+    the space and the metrics are taken as they search (:func:`_as_searched`), not as written
+    (unless ``as_written``)."""
     keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
-    if not notes:
-        keyed["hyperparameters"] = _without_notes(keyed["hyperparameters"])
+    if not as_written:
+        keyed["hyperparameters"] = as_searched(keyed["hyperparameters"])
         if isinstance(keyed["metrics"], dict):
-            keyed["metrics"] = {
-                name: _without_notes(each) for name, each in keyed["metrics"].items()
-            }
+            keyed["metrics"] = {name: as_searched(each) for name, each in keyed["metrics"].items()}
     function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
     env = function.get("env")
     if not with_objective_file and isinstance(env, dict) and OBJECTIVE_ENV in env:
@@ -211,29 +210,6 @@ def search_identity(
     keyed["function"] = function
     keyed["direction"] = [direction, metric]
     return keyed
-
-
-#: the keys of a node of the space or of a metric that are free text for people
-_NOTES = ("title", "description")
-
-
-def _without_notes(node: Any) -> Any:
-    """A node of the space (or a metric) without the free text of its nodes; the values it
-    holds (a ``constant``, an ``enum``, a ``default``) and the names of its params as they are."""
-    if not isinstance(node, dict):
-        return node
-    out = {key: value for key, value in node.items() if key not in _NOTES}
-    for key in ("anyOf", "oneOf"):
-        if isinstance(out.get(key), list):
-            out[key] = [_without_notes(branch) for branch in out[key]]
-    if isinstance(out.get("properties"), dict):
-        out["properties"] = {name: _without_notes(v) for name, v in out["properties"].items()}
-    items = out.get("items")
-    if isinstance(items, list):
-        out["items"] = [_without_notes(item) for item in items]
-    elif isinstance(items, dict):
-        out["items"] = _without_notes(items)
-    return out
 
 
 def first_difference(before: dict[str, Any], after: dict[str, Any]) -> str | None:
