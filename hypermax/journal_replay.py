@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.reports import whole_step
-from hypermax.specfile.reader import file_kind, open_to_read
+from hypermax.specfile.regular_file import file_kind, open_to_read
 from hypermax.trial import Trial, TrialState
 
 #: the newest journal format this hypermax reads (and the one it writes)

@@ -21,6 +21,7 @@ from hypermax.results import (
     FolderUnusable,
     ResultsFolder,
     check_new_search_folder,
+    check_no_table_of_trials,
     holds_own_spec,
     read_text_of,
     searches_named,
@@ -121,6 +122,8 @@ def _prepare(
     fresh_hint: str,
     path_name: Callable[[str], str],
 ) -> Prepared:
+    if not folder.exists():  # the original Hypermax's results folder, given to resume it
+        check_no_table_of_trials(folder.path)
     if not folder.exists() and holds_own_spec(folder.path):  # a project's folder (RESULTS_DIR .)
         raise ResultsError(
             f"{folder.path}: its {folder.spec.name} is a spec, not one a search froze, which a "

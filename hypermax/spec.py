@@ -20,6 +20,7 @@ from typing import Any
 from hypermax.errors import SpecError
 from hypermax.shipped import OBJECTIVE_ENV
 from hypermax.specfile import compat
+from hypermax.specfile.as_searched import as_searched
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
@@ -169,11 +170,15 @@ class Spec:
     def makes(self, spec_hash: Any) -> bool:
         """Whether a journal's ``spec_hash`` is the search of this spec: its
         :meth:`fingerprint`, or the hash that also held where the pickled objective of
-        ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it)."""
+        ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it), or the one of the space and
+        metrics as written (their free text, the defaults a node wrote out: as hypermax
+        wrote it before it left them out), so that a search started then resumes."""
         if spec_hash == self.fingerprint():
             return True
-        raw = search_identity(self.raw, self.search.direction, self.search.metric, True)
-        return spec_hash == _digest(raw)
+        direction, metric = self.search.direction, self.search.metric
+        raw = search_identity(self.raw, direction, metric, True)
+        written = search_identity(self.raw, direction, metric, as_written=True)
+        return spec_hash in (_digest(raw), _digest(written))
 
 
 def _digest(keyed: dict[str, Any]) -> str:
@@ -182,12 +187,22 @@ def _digest(keyed: dict[str, Any]) -> str:
 
 
 def search_identity(
-    raw: dict[str, Any], direction: Any, metric: Any, with_objective_file: bool = False
+    raw: dict[str, Any],
+    direction: Any,
+    metric: Any,
+    with_objective_file: bool = False,
+    as_written: bool = False,
 ) -> dict[str, Any]:
     """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section.
     The env var naming the file of an objective ``hypermax.optimize`` pickled is left out
-    (unless ``with_objective_file``): that file is in the results folder, wherever it moved."""
+    (unless ``with_objective_file``): that file is in the results folder, wherever it moved;
+    the space and the metrics are taken as they search (:func:`_as_searched`), not as written
+    (unless ``as_written``)."""
     keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
+    if not as_written:
+        keyed["hyperparameters"] = as_searched(keyed["hyperparameters"])
+        if isinstance(keyed["metrics"], dict):
+            keyed["metrics"] = {name: as_searched(each) for name, each in keyed["metrics"].items()}
     function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
     env = function.get("env")
     if not with_objective_file and isinstance(env, dict) and OBJECTIVE_ENV in env:

@@ -17,9 +17,9 @@ from typing import Any
 
 from hypermax.shared_state import changed
 from hypermax.specfile.checks import NAME_BYTES, semantic_problems
-from hypermax.specfile.compat import given_name
+from hypermax.specfile.compat import given_name, unavailable
+from hypermax.specfile.limits import MAX_DEPTH
 from hypermax.specfile.plans import planned_iterations
-from hypermax.specfile.reader import MAX_DEPTH
 from hypermax.specfile.refs import TEMPLATES_FOLDER, resolve_refs, template_names
 from hypermax.specfile.schema import check_schema
 from hypermax.system_text import os_size
@@ -54,8 +54,10 @@ def resolve_and_validate(
             ``$ref`` names is named in that file, with the ``$ref`` that brought it in.
     """
     resolved, sources = resolve_refs(doc, path, named)
+    refused = unavailable(resolved)  # the original Hypermax's forms not available here
     with _stack_for(MAX_DEPTH):
         problems = check_schema(resolved)
+        problems = refused + [p for p in problems if p[0] not in {where for where, _ in refused}]
         problems += semantic_problems(resolved, path, problems)
     if problems:
         raise sources.error(problems)

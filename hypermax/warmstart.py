@@ -1,7 +1,8 @@
 """Read finished trials of an earlier search to learn from before the first ask.
 
 Accepts a hypermax journal (``trials.jsonl``), a hypermax ``results.csv``, or the original
-Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat parameter names).
+Hypermax ``results.csv`` layout (columns trial, status, loss, time, then flat parameter names;
+a conditional's the index of its branch taken and that branch's params under the index).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from hypermax.export import (
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 from hypermax.trial import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -35,9 +36,12 @@ if TYPE_CHECKING:
     from hypermax.spec import Spec
 
 NOT_PARAMS = {"trial", "id", "state", "status", "loss", "time", "peak_rss_mib", "reason"}
-GOOD_STATES = {"ok", "imported", "stopped", "killed", ""}
+GOOD_STATES = {"ok", "imported", "stopped", "killed", "fail", ""}
 #: a table's states of a trial that ended without a loss (hypermax's; hyperopt's ``fail``)
 FAILED_STATES = {"failed", "fail", "killed", "stopped", "imported"}
+#: the ``error`` of a trial the original Hypermax killed, recorded ``fail`` with its
+#: ``auto_kill_loss`` as its loss: the loss a killed trial teaches here too
+ORIGINAL_KILLED = "Model was automatically killed."
 
 
 class Finished(NamedTuple):
@@ -265,6 +269,8 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()
         loss = _finite(_parse(row.get("loss", "")))
+        if state == "fail" and row.get("error") != ORIGINAL_KILLED:
+            loss = None  # the original's failed trial: its loss cell, if any, is no loss
         if loss is None and state not in FAILED_STATES:
             continue  # no loss, and no word that it ended: running, interrupted, unknown
         if loss is not None and state not in GOOD_STATES:
@@ -275,6 +281,7 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
             known = name in names or name.split(".")[0] in names
             if name and column not in NOT_PARAMS and known and text:
                 flat[name] = _parse(text)
+        flat = _taken_branches(flat)
         clash = next((n for n in flat for m in flat if m.startswith(n + ".")), None)
         if clash is not None:
             raise ResultsError(
@@ -285,6 +292,30 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
         params = {**unflatten(flat), **whole}
         out.append(Finished(params, loss, step, _seconds(row.get("time"))))
     return out
+
+
+def _taken_branches(flat: dict[str, Any]) -> dict[str, Any]:
+    """The flat params of a row of the original Hypermax's table, whose conditional is a column
+    holding the index of the branch taken (``optimizer``: 1) with that branch's params named
+    under the index (``optimizer.1.learningRate``), as this space names them
+    (``optimizer.learningRate``); a branch within a branch alike. Other rows as they are."""
+    found = True
+    while found:
+        found = False
+        for name in sorted(flat, key=len):
+            index = flat[name]
+            parts = [key for key in flat if key.startswith(f"{name}.")]
+            if isinstance(index, bool) or not isinstance(index, int) or not parts:
+                continue
+            taken = f"{name}.{index}."
+            if any(not key.startswith(taken) for key in parts):
+                continue
+            del flat[name]
+            for key in parts:
+                flat[f"{name}.{key.removeprefix(taken)}"] = flat.pop(key)
+            found = True
+            break
+    return flat
 
 
 def _seconds(text: str | None) -> float | None:

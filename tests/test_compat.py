@@ -305,3 +305,169 @@ def test_a_src_file_imports_the_modules_beside_it_and_is_named_after_itself(
     assert proc.returncode == 0, proc.stderr
     finished = finished_records(tmp_path / "results" / "src")
     assert [r["state"] for r in finished.values()] == ["ok", "ok"], finished
+
+
+#: the results.csv the original Hypermax wrote for ORIGINAL_SPEC (csv ``unix`` dialect: every
+#: cell quoted): a conditional is a column holding the index of the branch taken, and that
+#: branch's params are named under the index (``optimizer.1.learningRate``), the other
+#: branches' left blank; a rounded number is a float
+ORIGINAL_RESULTS = """\
+"trial","status","loss","time","log","error","activation","batch","layer1_layers","layer1_size","learning_rate","momentum","optimizer","optimizer.0.learningRate","optimizer.0.optimizerName","optimizer.1.learningRate","optimizer.1.optimizerName","weight_decay"
+"0","ok","0.31","1.5","results/logs/trial_0.txt","","relu","32","2.0","64.0","0.5","0.9","0","0.0003","adam","","","0.0001"
+"1","ok","0.21","1.2","results/logs/trial_1.txt","","elu","64","1.0","48.0","1.5","0.99","1","","","0.0001","sgd","0.00002"
+"2","fail","","0.2","","Traceback","selu","64","3.0","96.0","2.5","0.9","1","","","0.0002","sgd","0.002"
+"""
+
+
+def test_the_original_hypermax_results_of_a_conditional_space_warm_start_a_search(
+    tmp_path: Path,
+) -> None:
+    """Each row's branch is the one its index column names, its params those named under it."""
+    (tmp_path / "old_results.csv").write_text(ORIGINAL_RESULTS)
+    doc = json.loads(json.dumps(ORIGINAL_SPEC))
+    doc["search"].update(iterations=1, warm_start="old_results.csv")
+    spec = _write_original(tmp_path, doc)
+    proc = run_cli(str(spec), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "warm start: learned from 3 of 3 trials" in proc.stdout
+    folder = tmp_path / "results" / "cifar10_resnet"
+    imported = [r for r in journal_records(folder) if r["event"] == "trial_imported"]
+    assert [r["params"]["optimizer"] for r in imported] == [
+        {"optimizerName": "adam", "learningRate": 0.0003},
+        {"optimizerName": "sgd", "learningRate": 0.0001},
+        {"optimizerName": "sgd", "learningRate": 0.0002},
+    ]
+    assert [r["loss"] for r in imported] == [0.31, 0.21, None]
+    assert [r["params"]["layer1_size"] for r in imported] == [64, 48, 96]
+
+
+@pytest.mark.parametrize(
+    ("section", "form", "line"),
+    [
+        (
+            "function",
+            {
+                "type": "remote",
+                "hosts": ["localhost"],
+                "command": "cd /home/me/cifar10; python test.py",
+                "rsync": {"from": "code", "to": "/home/me/code"},
+                "parallel": 1,
+            },
+            'function.type: "remote" (the original Hypermax\'s command run over ssh on each of'
+            ' "hosts") is not available: run ssh as an "executable",'
+            ' "command": ["ssh", "HOST", "COMMAND"]',
+        ),
+        (
+            "search",
+            {"method": "abh", "iterations": 10, "min_budget": 1, "max_budget": 30, "eta": 3},
+            'search.method: "abh" (the original Hypermax\'s Adaptive Bayesian Hyperband) is not'
+            ' available: "early_stopping": {"policy": "asha"} stops poor trials from their'
+            " reports, as Hyperband does",
+        ),
+    ],
+)
+def test_a_form_of_the_original_hypermax_not_available_here_is_one_line(
+    tmp_path: Path, section: str, form: dict[str, Any], line: str
+) -> None:
+    """Its own keys (``hosts``, ``min_budget``) are not named as unknown keys besides."""
+    (tmp_path / "model.py").write_text(TRAIN)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        section: form,
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    for command in ("validate", "run"):
+        proc = run_cli_here(command, "search.json", cwd=tmp_path)
+        assert proc.returncode == 2
+        assert proc.stderr.splitlines() == [f"search.json: {line}"]
+    doc[section]["parallel" if section == "function" else "iterations"] = "two"
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("validate", "search.json", cwd=tmp_path)  # other problems still said
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 2, proc.stderr
+
+
+def test_the_trials_the_original_hypermax_killed_or_saw_fail_are_all_imported(
+    tmp_path: Path,
+) -> None:
+    """It recorded a trial it killed as ``fail`` with the ``auto_kill_loss`` as its loss (and
+    its error said so), which a killed trial teaches here too; another ``fail`` has no loss."""
+    (tmp_path / "old_results.csv").write_text(
+        '"trial","status","loss","time","log","error","x"\n'
+        '"0","ok","0.31","1.5","","","0.5"\n'
+        '"1","fail","1.0","120.0","","Model was automatically killed.","0.7"\n'
+        '"2","fail","0.2","0.2","","Traceback (most recent call last): ...","0.9"\n'
+        '"3","fail","","0.2","","Traceback (most recent call last): ...","0.1"\n'
+    )
+    (tmp_path / "model.py").write_text(TRAIN)
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        "search": {"iterations": 1, "warm_start": "old_results.csv"},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "learned from 4 of 4 trials" in proc.stdout
+    imported = [
+        r
+        for r in journal_records(tmp_path / "results" / "search")
+        if r["event"] == "trial_imported"
+    ]
+    assert [(r["params"]["x"], r["loss"]) for r in imported] == [
+        (0.5, 0.31),
+        (0.7, 1.0),
+        (0.9, None),
+        (0.1, None),
+    ]
+
+
+@pytest.mark.parametrize("beside", [(), ("search.json", "guidance.json", "current_trials.json")])
+def test_a_results_folder_of_the_original_hypermax_is_not_written_over(
+    tmp_path: Path, beside: tuple[str, ...]
+) -> None:
+    """Its README resumes a search with ``hypermax search.json results_0/``: here that started
+    a search in it whose results.csv replaced the original's, its trials lost. Its trials are
+    learnt from by naming its table in ``search.warm_start``."""
+    folder = tmp_path / "results_0"
+    folder.mkdir()
+    (folder / "results.csv").write_text(ORIGINAL_RESULTS)
+    for name in beside:  # what the original wrote beside it (its search.json: the spec as run)
+        (folder / name).write_text("{}")
+    spec = _write_original(tmp_path, ORIGINAL_SPEC)
+    proc = run_cli(str(spec), str(folder), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        f"{folder}: holds a results.csv of trials but no trials.jsonl (the original Hypermax's,"
+        " or a search's whose journal is gone), which a search there would write over: to"
+        f' learn from its trials, give the spec "search": {{"warm_start":'
+        f' "{folder / "results.csv"}"}} and the search a folder of its own'
+    )
+    assert (folder / "results.csv").read_text() == ORIGINAL_RESULTS
+    assert not (folder / "trials.jsonl").exists()
+
+
+def test_a_module_the_original_hypermax_found_in_the_current_folder_is_pointed_at(
+    tmp_path: Path,
+) -> None:
+    """The original imported ``module`` from where it was started; here it is found beside the
+    spec: a spec kept in another folder than its model is told how to name it."""
+    (tmp_path / "model.py").write_text(TRAIN)
+    (tmp_path / "searches").mkdir()
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+    }
+    (tmp_path / "searches" / "search.json").write_text(json.dumps(doc))
+    proc = run_cli_here("validate", "searches/search.json", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.splitlines()) == (
+        2,
+        [
+            f'search.json: function.module: cannot find module "model" in {tmp_path / "searches"}'
+            " (the current folder holds it, where the original Hypermax imported it from:"
+            ' "src": "../model.py" names it from the spec\'s folder)'
+        ],
+    )
+    doc["function"] = {"type": "python_function", "src": "../model.py", "name": "train"}
+    (tmp_path / "searches" / "search.json").write_text(json.dumps(doc))
+    assert run_cli_here("validate", "searches/search.json", cwd=tmp_path).returncode == 0

@@ -18,7 +18,8 @@ from conftest import run_cli, run_cli_here
 from hypermax.errors import SpecError
 from hypermax.space import Space
 from hypermax.spec import load_spec
-from hypermax.specfile.reader import MAX_DEPTH, parse_document
+from hypermax.specfile.limits import MAX_DEPTH
+from hypermax.specfile.reader import parse_document
 from hypermax.specfile.refs import MAX_REF_CHAIN
 
 FUNCTION_YAML = "function: {type: executable, command: ['true']}\n"
@@ -159,4 +160,19 @@ def test_a_long_chain_of_refs_is_refused(tmp_path: Path) -> None:
     assert _validate_ref_to(tmp_path, chain, "parts.json#/c0") == [
         f'search.json: hyperparameters.properties.x: $ref "parts.json#/c0": starts a chain of '
         f"more than {MAX_REF_CHAIN} $refs"
+    ]
+
+
+def test_a_spec_that_holds_too_many_values_without_refs_says_so(tmp_path: Path) -> None:
+    """Nothing expanded it: the list written out past the bound is named, not its item."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"e": {"enum": list(range(100_001))}}},
+        "function": {"type": "executable", "command": ["true"]},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    proc = run_cli("validate", str(tmp_path / "search.json"), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "search.json: hyperparameters.properties.e.enum: the spec passes the 100,000 values"
+        " a spec may hold here"
     ]

@@ -145,6 +145,34 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     )
 
 
+def test_a_title_or_description_written_since_does_not_change_the_search(tmp_path, write_spec):
+    """Free text for people: the space (a param named "title" is still a param), the metrics
+    and the search stay the ones the folder holds, started with or without the text."""
+    doc = json.loads(json.dumps(SPEC))
+    doc["hyperparameters"]["properties"]["x"]["title"] = "the rate"
+    doc["search"]["iterations"] = 2
+    spec = write_spec(doc)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    space = doc["hyperparameters"]
+    space["description"] = "what the model takes"
+    space["properties"]["x"].update(title="the learning rate", description="log would do")
+    space["properties"]["k"]["title"] = "layers"
+    doc["metrics"] = {"loss": {"min": 0, "max": 10, "title": "the loss"}}
+    doc["search"]["iterations"] = 3
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 2 and "(metrics differs)" in proc.stderr  # a loss of its own
+    del doc["metrics"]
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(tmp_path / "results" / "steady")) == 3
+    space["properties"]["title"] = {"enum": [1, 2]}  # a param of that name is part of the space
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 2 and "(hyperparameters.properties.title differs)" in proc.stderr
+
+
 def test_fresh_holds_the_folder_locked_while_it_moves_its_search_aside(
     tmp_path, write_spec, monkeypatch
 ):

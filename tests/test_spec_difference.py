@@ -44,6 +44,24 @@ def edited(change) -> dict:
         (lambda d: d["search"].update(metric="acc"), "search.metric"),
         (lambda d: d["search"].update(iterations=50), None),  # the same search, more trials
         (lambda d: d["function"].update(parallel=4), None),
+        (lambda d: d["hyperparameters"]["properties"]["x"].update(title="rate"), None),
+        # what a node says as its default does: the original Hypermax's specs write them
+        (lambda d: d["hyperparameters"]["properties"]["x"].update(mode="uniform"), None),
+        (lambda d: d["hyperparameters"]["properties"]["x"].update(scaling="linear"), None),
+        (lambda d: d["hyperparameters"]["properties"]["k"].update(type="integer"), None),
+        (
+            lambda d: d["hyperparameters"]["properties"]["x"].update(scaling="logarithmic"),
+            "hyperparameters.properties.x.scaling",
+        ),
+        (
+            lambda d: d["hyperparameters"]["properties"]["x"].update(mode="normal"),
+            "hyperparameters.properties.x.mode",
+        ),
+        (lambda d: d["hyperparameters"].update(description="the space"), None),
+        (
+            lambda d: d["hyperparameters"]["properties"].update(title={"constant": 1}),
+            "hyperparameters.properties.title",
+        ),
     ],
 )
 def test_the_first_difference_is_named_by_its_json_path(change, where):

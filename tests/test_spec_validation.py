@@ -472,9 +472,21 @@ CASES = [
         {"bad.json": spec(hyperparameters=hp(x={"min": 0, "max": 1}))},
         [
             "bad.json: hyperparameters.properties.x: is not a hyperparameter node: "
-            'give it "type", "enum", "constant", "anyOf" or "oneOf"'
+            'give it "type", "enum", "constant", "anyOf" or "oneOf" (it has "min": a number'
+            ' node has "type": "number")'
         ],
         id="node-without-kind",
+    ),
+    pytest.param(  # it said: (it has "properties": did you mean "properties"?)
+        {"bad.json": spec(hyperparameters={"properties": {"x": {"enum": [1, 2]}}})},
+        [
+            "bad.json: hyperparameters: is not a hyperparameter node: "
+            'give it "type", "enum", "constant", "anyOf" or "oneOf" (it has "properties": an'
+            ' object node has "type": "object")',
+            'bad.json: hyperparameters: must be an object node ("type": "object" with'
+            ' "properties")',
+        ],
+        id="space-without-type",
     ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(x={"type": "float", "min": 0, "max": 1}))},
@@ -1172,7 +1184,9 @@ CASES = [
     ),
     pytest.param(
         {"bad.json": spec(function=function(env={"DEBUG": 1}))},
-        ["bad.json: function.env.DEBUG: must be a string, got 1"],
+        [  # YAML's OMP_NUM_THREADS: 1 is a number, not the text a variable holds
+            'bad.json: function.env.DEBUG: must be a string (quote it: "1"), got 1'
+        ],
         id="env-value-not-a-string",
     ),
     pytest.param(

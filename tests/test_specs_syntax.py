@@ -181,3 +181,106 @@ def test_a_number_too_large_for_any_number_is_one_line(
 def test_a_newline_in_the_spec_s_file_name_stays_on_its_line(tmp_path, monkeypatch, capsys):
     code, err = validate(tmp_path, monkeypatch, capsys, "my\nspec.json", '{"a": 1}')
     assert code == 2 and err[0] == 'my\\nspec.json: unknown key "a"', err
+
+
+def test_a_merge_key_of_several_mappings_takes_each_key_from_the_first_that_has_it(tmp_path):
+    """As the YAML merge type says (and PyYAML before 6.0.4 did): a key written in the mapping
+    wins, then the mapping earlier in the ``<<`` list, whatever the length of the key."""
+    from hypermax.specfile.reader import parse_document
+
+    (tmp_path / "search.yaml").write_text(
+        "x-base: &base {type: number, min: 0, max: 10, q: 1}\n"
+        "x-rate: &rate {type: number, min: 1.0e-4, max: 1, q: 2, scaling: logarithmic}\n"
+        "both: {<<: [*base, *rate]}\n"
+        "own: {<<: [*base, *rate], max: 5, q: 3}\n"
+        "nested: {<<: [{<<: *rate, max: 0.5}, *base]}\n"
+    )
+    doc = parse_document(tmp_path / "search.yaml")
+    assert doc["both"] == {"type": "number", "min": 0, "max": 10, "q": 1, "scaling": "logarithmic"}
+    assert doc["own"] == {"type": "number", "min": 0, "max": 5, "q": 3, "scaling": "logarithmic"}
+    assert doc["nested"] == {
+        "type": "number",
+        "min": 1.0e-4,
+        "max": 0.5,
+        "q": 2,
+        "scaling": "logarithmic",
+    }
+
+
+def test_yaml_nan_and_infinity_outside_the_space_are_named(tmp_path, monkeypatch, capsys):
+    """They made every loss NaN (a metric's bound), or ran (a kill loss, a timeout) and froze
+    the spec into the results folder as a search.json that is no JSON (``NaN``)."""
+    text = (
+        "x-spare: .nan\n"
+        "hyperparameters: {type: object, properties: {x: {type: number, min: 0, max: 1}}}\n"
+        'function: {type: executable, command: ["true"], auto_kill_loss: .nan}\n'
+        "metrics: {loss: {min: 0, max: 1, weight: .inf}}\n"
+        "search: {iterations: 2, timeout: .inf, points: [{x: -.inf}]}\n"
+        "hypermax_results: {score: .NaN}\n"
+    )
+    code, err = validate(tmp_path, monkeypatch, capsys, "search.yaml", text)
+    problem = "must be a finite number (JSON holds no NaN or infinity), got"
+    assert (code, err) == (
+        2,
+        [
+            f"search.yaml: function.auto_kill_loss: {problem} NaN",
+            f"search.yaml: hypermax_results.score: {problem} NaN",
+            f"search.yaml: metrics.loss.weight: {problem} Infinity",
+            f"search.yaml: search.points.0.x: {problem} -Infinity",
+            f"search.yaml: search.timeout: {problem} Infinity",
+            f"search.yaml: x-spare: {problem} NaN",
+        ],
+    )
+
+
+def test_an_infinite_rounding_is_named_before_the_search_starts(tmp_path):
+    """It passed as "greater than 0" and the first ask ended the search with an unexpected
+    error (cannot convert float NaN to integer)."""
+    (tmp_path / "search.yaml").write_text(
+        "hyperparameters: {type: object, properties: {x: {type: number, min: 0, max: 1,"
+        " rounding: .inf}}}\n"
+        'function: {type: executable, command: ["true"]}\n'
+        "search: {iterations: 1}\n"
+    )
+    for command in ("validate", "run"):
+        proc = run_cli(command, str(tmp_path / "search.yaml"), cwd=tmp_path)
+        assert (proc.returncode, proc.stderr.splitlines()) == (
+            2,
+            [
+                "search.yaml: hyperparameters.properties.x.rounding: must be a finite number,"
+                " got Infinity"
+            ],
+        )
+
+
+def test_a_rounding_too_small_for_the_grid_is_named_not_an_unexpected_error(tmp_path):
+    """The grid's check counted the steps of a number the space's checks had refused."""
+    (tmp_path / "search.json").write_text(
+        '{"hyperparameters": {"type": "object", "properties": {"x": {"type": "number",'
+        ' "min": 0, "max": 1, "rounding": 5e-324}}},\n'
+        ' "function": {"type": "executable", "command": ["true"]},\n'
+        ' "search": {"method": "grid"}}'
+    )
+    proc = run_cli("validate", str(tmp_path / "search.json"), cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.splitlines()) == (
+        2,
+        [
+            "search.json: hyperparameters.properties.x.rounding: is too small: 1 / rounding is"
+            " more than a float holds"
+        ],
+    )
+
+
+def test_json_indented_with_tabs_in_a_yaml_file_is_read_as_the_json_it_is(
+    tmp_path, monkeypatch, capsys
+):
+    """JSON is YAML 1.2, which PyYAML (YAML 1.1) refuses where a tab indents it, as the
+    original Hypermax's own tutorial spec is."""
+    text = GOOD_JSON.replace('\n "', '\n\t"') + "}"
+    code, err = validate(tmp_path, monkeypatch, capsys, "search.yaml", text)
+    assert (code, err) == (0, [])
+    code, err = validate(tmp_path, monkeypatch, capsys, "bad.yaml", text.replace("2}", "2,}"))
+    assert code == 2 and err == [
+        "bad.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token"
+        " (write spaces, not tabs, to indent and separate YAML)"
+    ]

@@ -137,7 +137,7 @@ def read_left_file(path: Path, cap: int) -> bytes | None:
         LeftFileError: it is a folder, a named pipe, a socket or a device, or it holds more than
             ``cap`` bytes.
     """
-    from hypermax.specfile.reader import file_kind, open_to_read
+    from hypermax.specfile.regular_file import file_kind, open_to_read
 
     try:
         fd = open_to_read(path)

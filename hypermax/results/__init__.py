@@ -14,6 +14,7 @@ from hypermax.results.checks import (
     RESULTS_NAMES,
     SEARCHES_NAMED,
     check_new_search_folder,
+    check_no_table_of_trials,
     check_results_folder,
     searches_named,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "FolderUnusable",
     "ResultsFolder",
     "check_new_search_folder",
+    "check_no_table_of_trials",
     "check_results_folder",
     "holds_own_spec",
     "read_text_of",

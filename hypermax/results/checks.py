@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import os
 from pathlib import Path
 
@@ -77,6 +79,29 @@ def check_new_search_folder(path: Path) -> None:
             f"{path}: holds other files than a search's ({named}), not the results of a"
             " search: give the search a folder of its own (a new or an empty one)"
         )
+
+
+def check_no_table_of_trials(path: Path) -> None:
+    """ResultsError when ``path``, a folder without a journal, holds a ``results.csv`` of
+    trials (the original Hypermax's results folder, or a search's whose journal is gone): a
+    search there would write its own over it, and those trials would be lost."""
+    table = path / "results.csv"
+    # os.path's: a name too long to be there is not there (a named pipe is no file: it waits)
+    if os.path.exists(path / JOURNAL_NAME) or not os.path.isfile(table):
+        return
+    try:
+        with table.open(encoding="utf-8", errors="replace", newline="") as f:
+            rows = sum(1 for _ in itertools.islice(csv.reader(f), 2))
+    except (OSError, csv.Error):
+        rows = 2  # not readable as a table: not hypermax's to write over either
+    if rows < 2:  # a header at most
+        return
+    raise ResultsError(
+        f"{path}: holds a results.csv of trials but no {JOURNAL_NAME} (the original Hypermax's,"
+        " or a search's whose journal is gone), which a search there would write over: to learn"
+        f' from its trials, give the spec "search": {{"warm_start": "{table.absolute()}"}} and'
+        " the search a folder of its own"
+    )
 
 
 def searches_named(path: Path) -> str | None:

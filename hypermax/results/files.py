@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from hypermax.specfile.reader import file_kind, open_to_read
+from hypermax.specfile.regular_file import file_kind, open_to_read
 
 SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from hypermax.errors import ResultsError, current_folder, is_disk_full
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 
 #: the bytes the longest path hypermax writes in a results folder adds to the folder's own:
 #: ``/trials/<id>/..hypermax_result.json.tmp<pid>``, a trial's result on its way in

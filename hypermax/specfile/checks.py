@@ -25,7 +25,7 @@ from hypermax.specfile.placeholders import placeholder_problems, variable_proble
 from hypermax.specfile.plans import plan_problems
 from hypermax.specfile.problems import JsonPath, KeyPath, Problem
 from hypermax.specfile.sizes import size_problems
-from hypermax.specfile.space_checks import name_problems, node_problems
+from hypermax.specfile.space_checks import name_problems, node_problems, not_json_problems
 from hypermax.system_text import os_size
 
 
@@ -51,6 +51,8 @@ def semantic_problems(
             problems += oversized
         if not problems and not broken.under(("hyperparameters",)):
             problems += name_problems(doc["hyperparameters"], ("hyperparameters",))
+    flawed = Broken(where for where, _ in problems)  # the space's nodes with problems
+    problems += not_finite_problems(doc, broken)
     if "function" in doc and _function_readable(doc["function"], broken):
         params = None if broken.under(("hyperparameters",)) else top_level_params(doc)
         problems += function_problems(doc["function"], folder, "cluster" in doc, params)
@@ -73,7 +75,7 @@ def semantic_problems(
         problems += early_stopping_problems(doc["search"].get("early_stopping", {}))
     space_sound = "hyperparameters" in doc and not broken.under(("hyperparameters",))
     if search_sound and space_sound and not oversized:
-        problems += plan_problems(doc)
+        problems += plan_problems(doc, flawed)
     if "cluster" in doc and _cluster_readable(doc["cluster"], broken):
         problems += cluster_problems(doc["cluster"], folder)
     return problems
@@ -128,6 +130,17 @@ def nul_problems(value: Any, where: JsonPath = ()) -> Iterator[Problem]:
                     yield at, f"holds a NUL byte (\\u0000), which {_NUL_HOLDERS} can hold"
                 else:
                     yield from nul_problems(item, at)
+
+
+def not_finite_problems(doc: dict[str, Any], broken: Broken) -> Iterator[Problem]:
+    """Each NaN or infinity outside the space (YAML's ``.nan`` and ``.inf``), where the schema
+    found no problem: a metric's bound would make every loss NaN, and the spec, frozen into its
+    results folder, would be no JSON. The space's own checks name those in it."""
+    for key, value in doc.items():
+        if key != "hyperparameters":
+            for where, problem in not_json_problems(value, (key,)):
+                if not broken.under(where):
+                    yield where, problem
 
 
 def top_level_params(doc: dict[str, Any]) -> list[str] | None:

@@ -27,7 +27,7 @@ from hypermax.specfile.paths import path_problem, too_long
 from hypermax.specfile.placeholders import PLACEHOLDER
 from hypermax.specfile.problems import JsonPath, Problem
 from hypermax.specfile.pyfile import read_function
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 from hypermax.specfile.trial_env import set_by_hypermax
 from hypermax.system_text import MAX_ARG_BYTES, os_size
 from hypermax.values import quoted
@@ -111,10 +111,29 @@ def _module_problems(
             ),
         )
     elif origin is None:
-        yield where, f"cannot find module {quoted(module)} in {folder}"
+        yield where, f"cannot find module {quoted(module)} in {folder}{_in_current(module, folder)}"
     elif origin.suffix == ".py" and origin.is_relative_to(folder.resolve()):
         # found beside the spec: read it; an installed module is left to the run
         yield from _file_problems(origin, origin.relative_to(folder.resolve()), name, params)
+
+
+def _in_current(module: str, folder: Path) -> str:
+    """Where the original Hypermax found ``module``, not found beside the spec: the current
+    folder, when it holds it as a file (`` (the current folder holds it, ...)``); else ``""``."""
+    try:
+        here = Path.cwd()
+    except OSError:  # removed since hypermax started in it
+        return ""
+    if here.resolve() == folder.resolve():
+        return ""
+    origin = module_origin(module, here)
+    if origin is None or origin.suffix != ".py" or not origin.is_relative_to(here.resolve()):
+        return ""
+    src = os.path.relpath(origin, folder.resolve())
+    return (
+        " (the current folder holds it, where the original Hypermax imported it from:"
+        f' "src": {quoted(src)} names it from the spec\'s folder)'
+    )
 
 
 def module_origin(name: str, folder: Path) -> Path | None:

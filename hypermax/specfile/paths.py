@@ -19,7 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-from hypermax.specfile.reader import file_kind
+from hypermax.specfile.regular_file import file_kind
 from hypermax.values import quoted
 
 

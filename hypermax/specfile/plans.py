@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hypermax.specfile.problems import Problem, show
+from hypermax.specfile.broken import Broken
+from hypermax.specfile.problems import JsonPath, Problem, show
 from hypermax.specfile.walk import every_node
 
 #: a grid larger than this asks for ``search.iterations`` rather than run for ever
 LARGEST_WHOLE_GRID = 1_000_000
 
 
-def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
-    """Problems of the method ``search.method`` names, when it is one of these."""
+def plan_problems(doc: dict[str, Any], flawed: Broken | None = None) -> Iterator[Problem]:
+    """Problems of the method ``search.method`` names, when it is one of these; the nodes of
+    the space at ``flawed`` paths have problems of their own, and a grid does not count them."""
     method = doc["search"]["method"]
     if method == "grid":
-        yield from grid_problems(doc)
+        yield from grid_problems(doc, flawed or Broken(()))
     elif method == "ablation":
         yield from ablation_problems(doc)
     elif method == "evolution":
@@ -41,13 +43,18 @@ def plan_problems(doc: dict[str, Any]) -> Iterator[Problem]:
         yield from atpe_problems(doc["hyperparameters"])
 
 
-def grid_problems(doc: dict[str, Any]) -> Iterator[Problem]:
-    """Every number needs grid values; a grid too large to run whole needs ``iterations``."""
+def grid_problems(doc: dict[str, Any], flawed: Broken) -> Iterator[Problem]:
+    """Every number needs grid values; a grid too large to run whole needs ``iterations``.
+    A number whose ``rounding`` has a problem (at a ``flawed`` path: too small for its steps
+    to be counted) is not counted, nor the grid's size."""
     from hypermax.space import Space, build_node
 
+    def bad_rounding(where: JsonPath) -> bool:
+        return (*where, "rounding") in flawed.paths
+
     space = doc["hyperparameters"]
-    endless = False
-    for where, node in every_node(space, ("hyperparameters",)):
+    endless = any(path[-1:] == ("rounding",) for path in flawed.paths)
+    for where, node in every_node(space, ("hyperparameters",), prune=bad_rounding):
         if node.get("type") in ("number", "integer") and build_node(node, "x").size() is None:
             endless = True
             yield (

@@ -5,8 +5,8 @@
 (``hypermax/templates/NAME.json``). Keys beside ``$ref`` override the keys of the referenced
 object. A ``$ref`` that cannot be followed (missing file, bad pointer, a cycle) is one problem
 naming the JSON path where it stood. So is one that would make the spec too large (past
-:data:`~hypermax.specfile.reader.MAX_VALUES` values: a few refs that each pull another twice can
-expand to billions), too deep (past :data:`~hypermax.specfile.reader.MAX_DEPTH` levels), or
+:data:`~hypermax.specfile.limits.MAX_VALUES` values: a few refs that each pull another twice can
+expand to billions), too deep (past :data:`~hypermax.specfile.limits.MAX_DEPTH` levels), or
 that starts a chain of more than :data:`MAX_REF_CHAIN` refs.
 
 The resolver is hand-written rather than built on the ``referencing`` library that jsonschema
@@ -29,9 +29,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from hypermax.errors import SpecError
+from hypermax.specfile.limits import MAX_DEPTH, MAX_VALUES
 from hypermax.specfile.paths import too_long
 from hypermax.specfile.problems import JsonPath, show
-from hypermax.specfile.reader import MAX_DEPTH, MAX_VALUES, file_kind, parse_document
+from hypermax.specfile.reader import parse_document
+from hypermax.specfile.regular_file import file_kind
 from hypermax.specfile.sources import Place, Sources
 from hypermax.values import quoted
 
@@ -143,13 +145,17 @@ class _Resolver:
 
     def _too_big(self, place: Place) -> None:
         """Refuse the spec at the outermost ``$ref`` being followed, the one the spec's author
-        wrote, when it made the spec too large or too deep."""
+        wrote, when it made the spec too large or too deep; without one, at the object or list
+        that crossed the bound."""
         problem = (
             f"expands the spec past {MAX_VALUES:,} values"
             if self.values > MAX_VALUES
             else f"nests the spec more than {MAX_DEPTH} levels deep"
         )
-        if not self.following:
+        if not self.following:  # written out: the object or list it is in holds too much
+            if self.values > MAX_VALUES:
+                problem = f"the spec passes the {MAX_VALUES:,} values a spec may hold here"
+                place = Place(place.file, place.at[:-1], place.via)
             raise _RefProblem(place, problem)
         ref, first_place = self.following[0]
         raise _RefProblem(first_place, _ref_message(ref, problem))

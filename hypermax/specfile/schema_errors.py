@@ -43,10 +43,34 @@ def _custom_message(error: ValidationError) -> str | None:
         # a key the message asks for, written otherwise: "Type" for "type"
         asked = re.findall(r'"([^"]+)"', custom)
         for key in error.instance:
-            meant = did_you_mean(str(key), asked)
+            meant = did_you_mean(str(key), asked) if key not in asked else ""
             if meant:
                 return f"{custom} (it has {show(key)}: {meant[2:-1]})"
+        if "hyperparameter node" in custom:
+            return custom + _kind_hint(error.instance)
     return custom
+
+
+#: keys that only a node of one kind has, and that kind
+_KIND_KEYS = {
+    **dict.fromkeys(
+        ("min", "max", "rounding", "scaling", "mode", "mean", "stddev", "grid", "grid_points"),
+        "number",
+    ),
+    "properties": "object",
+    "items": "array",
+}
+
+
+def _kind_hint(node: dict[str, Any]) -> str:
+    """`` (it has "min": a number node has "type": "number")`` for a node without a ``type``
+    whose keys say which it is meant to be; ``""`` when none does."""
+    for key in node:
+        kind = _KIND_KEYS.get(key)
+        if kind is not None:
+            article = "an" if kind[0] in "aeiou" else "a"
+            return f' (it has {show(key)}: {article} {kind} node has "type": "{kind}")'
+    return ""
 
 
 def _shorthand_hint(value: Any) -> str:

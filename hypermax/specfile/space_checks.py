@@ -34,7 +34,7 @@ def node_problems(
     for at, each in every_node(node, where, prune=broken.at):
         for key in ("constant", "const", "enum"):
             if key in each and not broken.under((*at, key)):
-                yield from _not_json_problems(each[key], (*at, key))
+                yield from not_json_problems(each[key], (*at, key))
         if "constant" in each or "const" in each or "anyOf" in each or "oneOf" in each:
             continue
         if "enum" in each and not broken.under(at):
@@ -47,17 +47,18 @@ def node_problems(
             yield from _number_node_problems(each, at)
 
 
-def _not_json_problems(value: Any, where: JsonPath) -> Iterator[Problem]:
-    """Each NaN or infinity in a value a trial gets (YAML's ``.nan``, a ``quick`` list's
-    ``NaN``): JSON holds none, and a NaN equals no value, not even the one it was given."""
+def not_json_problems(value: Any, where: JsonPath) -> Iterator[Problem]:
+    """Each NaN or infinity in ``value`` (at ``where``): YAML's ``.nan``, a ``quick`` list's
+    ``NaN``, a float of a spec built in Python. JSON holds none, so the spec could not be kept
+    as the JSON its results folder holds; and a NaN equals no value, not even itself."""
     if isinstance(value, float) and not math.isfinite(value):
         yield where, f"must be a finite number (JSON holds no NaN or infinity), got {show(value)}"
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _not_json_problems(item, (*where, i))
+            yield from not_json_problems(item, (*where, i))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _not_json_problems(item, (*where, str(key)))
+            yield from not_json_problems(item, (*where, str(key)))
 
 
 def name_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
@@ -135,7 +136,7 @@ def _array_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Prob
 def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
     low, high = node.get("min"), node.get("max")
     normal = node.get("mode") == "normal"
-    for key in ("min", "max", "mean", "stddev"):  # 1e400 in JSON, inf from Python
+    for key in ("min", "max", "mean", "stddev", "rounding"):  # 1e400 in JSON, inf from Python
         if key in node and not _finite(node[key]):
             yield (*where, key), f"must be a finite number, got {show(node[key])}"
     if low is not None and high is not None and _finite(low) and _finite(high):
