@@ -22,7 +22,13 @@ from hypermax.errors import (
     save_traceback,
 )
 from hypermax.events import Command, SearchOutcome
-from hypermax.interrupts import WaitInterrupted, interrupted_at_exit, run_aside, signals_to
+from hypermax.interrupts import (
+    WaitInterrupted,
+    interrupted_at_exit,
+    left_behind_by_exit,
+    run_aside,
+    signals_to,
+)
 from hypermax.journal import Journal
 from hypermax.search_folder import Prepared, prepare_run
 from hypermax.search_log import log_to_file
@@ -200,6 +206,8 @@ def _run_search(
         prepared.folder.unlock()
         raise
     outcome = execute(prepared, dashboard=False)
+    if outcome.interrupted:
+        left_behind_by_exit()  # by a program that ends: nothing after optimize() runs
     result = make_result(
         prepared.folder.path, outcome.reason, outcome.trials, outcome.metadata_in_journal
     )
