@@ -20,6 +20,12 @@ from hypermax.cli import main
         (["--results", ""], ["true"], "--results: must not be empty"),
         (["--seed", "-1"], ["true"], "--seed: must be at least 0, got -1"),
         ([], ["true", "--lr", "{lrr}"], "the command: {lrr} names no param (did you mean {lr}?)"),
+        (  # a format, as str.format takes it: every trial got the text "{lr:.4f}"
+            [],
+            ["true", "--lr", "{lr:.4f}"],
+            "the command: {lr:.4f} would reach the program as written: a placeholder takes no "
+            "format; write {lr} (the value in full) and format it there",
+        ),
         ([], ["no-such-program", "{lr}"], 'the command: cannot find program "no-such-program"'),
         ([], ["{lr", "{lr}"], 'the command: cannot find program "{lr"'),
         # the script of a Python command, as a spec's command is checked: its trials all failed
