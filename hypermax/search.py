@@ -189,13 +189,22 @@ def _run_search(
     search: dict[str, Any] | None,
     function: dict[str, Any] | None,
 ) -> Result:
-    from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
+    from hypermax.api import (
+        API_SPEC,
+        SearchInterrupted,
+        check_call,
+        make_result,
+        plan_search,
+        ship,
+    )
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
     if plan.doc is not None:  # without a file, errors name optimize(), relative paths start here
         loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
+    if plan.shipped is not None:  # a callable, whose space may be a $ref read only now
+        check_call(objective, loaded.hyperparameters)
     # where the caller is now: a host that changes its folder during the search (a thread
     # of its own) must not send the journal, the logs and the trials elsewhere midway
     loaded = replace(loaded, results_directory=loaded.results_directory.absolute())

@@ -10,7 +10,14 @@ its results folder, :mod:`~hypermax.api.result` makes the :class:`Result`.
 from __future__ import annotations
 
 from hypermax.api.arguments import API_SPEC, path_argument
-from hypermax.api.plan import Plan, _default_name, function_options, keyword_problem, plan_search
+from hypermax.api.plan import (
+    Plan,
+    _default_name,
+    check_call,
+    function_options,
+    keyword_problem,
+    plan_search,
+)
 from hypermax.api.result import Result, SearchInterrupted, make_result
 from hypermax.api.shipping import ship
 
@@ -24,6 +31,7 @@ __all__ = [
     "Result",
     "SearchInterrupted",
     "_default_name",
+    "check_call",
     "function_options",
     "keyword_problem",
     "make_result",

@@ -131,9 +131,8 @@ def plan_search(
         module, _, function_name = objective.partition(":")
         doc["function"] = {"type": "python_function", "module": module, "name": function_name}
         return Plan(doc, None, overrides)
-    problem = keyword_problem(objective, list(doc["hyperparameters"].get("properties", {})))
-    if problem is not None:
-        raise TypeError(f"optimize(): {problem}")
+    if "$ref" not in doc["hyperparameters"]:  # else its params are known once it is read
+        check_call(objective, doc["hyperparameters"])
     shipped = pickled(objective)
     # as the spec does; a name= that is no str is named by the spec's checks: search.name
     shipped_file = (directory.expanduser() / str(name) / SHIPPED_FILE).resolve()
@@ -143,6 +142,14 @@ def plan_search(
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
     return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+
+
+def check_call(objective: Callable[..., Any], hyperparameters: dict[str, Any]) -> None:
+    """Raise TypeError when a trial cannot call ``objective`` with the params of the
+    ``hyperparameters`` node, read (a ``$ref`` followed): :func:`keyword_problem`."""
+    problem = keyword_problem(objective, list(hyperparameters.get("properties", {})))
+    if problem is not None:
+        raise TypeError(f"optimize(): {problem}")
 
 
 def keyword_problem(objective: Callable[..., Any], params: list[str]) -> str | None:
