@@ -60,7 +60,10 @@ class Result:
         lines = [f"Result: {trials_text(len(self.trials))} ({counts or 'none'}) in {self.folder}"]
         lines.append(f"  ended: {self.reason}")
         if self.best is not None:
-            lines.append(f"  best loss {format_loss(self.best_loss)} (trial {self.best['trial']})")
+            # as the search's last line says it: a trial a warm start imported is not its own
+            imported = ", imported" if self.best["state"] == "imported" else ""
+            trial = f"trial {self.best['trial']}{imported}"
+            lines.append(f"  best loss {format_loss(self.best_loss)} ({trial})")
             lines.append(f"  best params: {format_params(self.best_params or {}, 300)}")
         elif self.failure is not None:
             lines.append(f"  no trial produced a loss: {self.failure}")
