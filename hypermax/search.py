@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax.child_exits import exit_statuses_kept, ignored_elsewhere_problem
 from hypermax.driver import Driver
 from hypermax.errors import (
     HYPERMAX_LOG,
@@ -105,7 +106,7 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     """
     logs = prepared.folder.path / "logs"
     try:
-        with log_to_file(logs / HYPERMAX_LOG):
+        with log_to_file(logs / HYPERMAX_LOG), exit_statuses_kept():
             return _execute(prepared, dashboard)
     except (HypermaxError, KeyboardInterrupt):
         raise
@@ -176,6 +177,9 @@ def run_search(
             "interpreter (sys.executable is empty); set sys.executable to the path of a Python "
             "with hypermax installed"
         )
+    problem = ignored_elsewhere_problem()  # before anything is written
+    if problem is not None:
+        raise UsageError(f"optimize(): {problem}")
     with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
         return _run_search(objective, space, metrics, results_dir, fresh, search, function)
 
