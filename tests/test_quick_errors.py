@@ -132,3 +132,13 @@ def test_a_name_in_letters_beyond_ascii_is_a_name(tmp_path, monkeypatch, capsys)
     assert doc["hyperparameters"]["properties"] == {"été": {"type": "integer", "min": 1, "max": 2}}
     assert main(["quick", "--hp", "2é=1:2", "--metric", "acc", "--", "true"]) == 2
     assert capsys.readouterr().err.endswith('not starting with a digit: got "2é"\n')
+
+
+def test_a_command_given_without_its_double_dash_is_told_to_come_after_it(tmp_path, capsys):
+    """Its options were taken for hypermax's: "hypermax: unrecognized arguments: -c ...", which
+    said nothing of the -- a command goes after."""
+    assert main(["quick", "--hp", "x=0:1", "--metric", "loss", "python3", "-c", "print(1)"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "hypermax: unrecognized arguments: -c print(1) (a command's options come after --: "
+        "hypermax quick ... -- COMMAND ...)"
+    )

@@ -89,7 +89,11 @@ def _main(argv: Sequence[str] | None) -> int:
         if late is not None:
             args.results_dir = late
         elif extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            # hypermax quick ... python train.py --lr {lr}: the command's options were taken
+            # for hypermax's own
+            hint = " (a command's options come after --: hypermax quick ... -- COMMAND ...)"
+            hint = hint if args.command == "quick" and "--" not in given else ""
+            parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
