@@ -142,3 +142,19 @@ def test_a_command_given_without_its_double_dash_is_told_to_come_after_it(tmp_pa
         "hypermax: unrecognized arguments: -c print(1) (a command's options come after --: "
         "hypermax quick ... -- COMMAND ...)"
     )
+
+
+def test_a_command_s_option_that_is_also_hypermax_s_is_not_taken_for_hypermax_s(
+    tmp_path, monkeypatch, capsys
+):
+    """python train.py --seed 3, without the --: hypermax took --seed 3 as its own, and the
+    command ran without it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text("print('loss: 1')\n")
+    argv = ["quick", "--hp", "x=0:1", "--metric", "loss", "python3", "train.py", "--seed", "3"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: options after the command (python3 train.py) are taken for hypermax's "
+        "own: a command's options come after --: hypermax quick ... -- COMMAND ...\n"
+    )
+    assert not (tmp_path / "results").exists()
