@@ -21,9 +21,8 @@ from hypermax.api.plan import (
 from hypermax.api.result import Result, SearchInterrupted, make_result
 from hypermax.api.shipping import ship
 
-# named where they are imported from, as before: a traceback's "hypermax.api.SearchInterrupted"
-for _public in (Result, SearchInterrupted):
-    _public.__module__ = __name__
+# named where it is imported from, as before: a traceback's "hypermax.api.SearchInterrupted"
+SearchInterrupted.__module__ = __name__
 
 __all__ = [
     "API_SPEC",
