@@ -117,7 +117,9 @@ def test_a_named_objective_edited_since_its_search_began_resumes_it_saying_so(tm
     edited = "def objective(p):\n    return {} + p['x']\n"
 
     def search(source: str, iterations: int) -> hypermax.api.Result:
-        objective = defined(source)
+        scope: dict[str, object] = {"__name__": "__main__"}  # a notebook's cell
+        exec(source, scope)
+        objective = scope["objective"]
         return hypermax.optimize(
             objective, space=space, iterations=iterations, results_dir=tmp_path, name="train"
         )
