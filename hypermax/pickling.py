@@ -14,7 +14,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from hypermax.shipped import ENTRY, SHIPPED_PATH
+from hypermax.shipped import ENTRY, IMPORTED_FROM, SHIPPED_PATH
 from hypermax.unpickling import cached_again, code_in_file
 
 
@@ -53,8 +53,8 @@ def pickled(fn: Callable[..., Any]) -> bytes:
         if by_value:
             cloudpickle.unregister_pickle_by_value(module)
     path = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
-    path += [root for root in _import_roots() if root not in path]
-    return pickle.dumps({SHIPPED_PATH: path, ENTRY: data})
+    roots = [root for root in _import_roots() if root not in path]
+    return pickle.dumps({SHIPPED_PATH: path, IMPORTED_FROM: roots, ENTRY: data})
 
 
 def _import_roots() -> list[str]:
