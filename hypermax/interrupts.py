@@ -75,6 +75,8 @@ def signals_to(
 _THREAD_SEARCHES: dict[threading.Event, tuple[threading.Thread, Callable[[], None], float]] = {}
 _THREAD_SEARCHES_LOCK = threading.Lock()
 _AT_SHUTDOWN: list[bool] = []  # whether _interrupt_at_shutdown is registered
+#: the threads whose searches the interpreter's exit interrupted and does not wait for
+_LEFT_BEHIND: set[threading.Thread] = set()
 
 
 def _forget_thread_searches() -> None:
@@ -132,6 +134,8 @@ def _interrupt_at_shutdown() -> None:
     waits = []
     for ended, (thread, interrupt, wait) in searches:
         if ctrl_c or thread.daemon or not thread.is_alive():  # alive: the exit waits for it
+            if thread.daemon or not thread.is_alive():
+                _LEFT_BEHIND.add(thread)
             interrupt()
             waits.append((ended, interrupt, time.monotonic() + wait))
     for ended, _, deadline in waits:
@@ -141,6 +145,15 @@ def _interrupt_at_shutdown() -> None:
             except KeyboardInterrupt:  # Ctrl-C again: the trials still stopping are killed
                 for _, again, _ in waits:
                     again()
+
+
+def left_behind_by_exit() -> None:
+    """Block this thread for good if the interpreter's exit interrupted its search and does
+    not wait for it (:func:`interrupted_at_exit`): the program is ending, so the code after
+    the search does not run, and its exception is not printed, cut off midway, as the
+    interpreter goes down. Else return at once."""
+    if threading.current_thread() in _LEFT_BEHIND:
+        threading.Event().wait()
 
 
 def raise_interrupt(signum: int, frame: Any) -> None:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax.child_exits import exit_statuses_kept, ignored_elsewhere_problem
 from hypermax.driver import Driver
 from hypermax.errors import (
     HYPERMAX_LOG,
@@ -22,7 +23,13 @@ from hypermax.errors import (
     save_traceback,
 )
 from hypermax.events import Command, SearchOutcome
-from hypermax.interrupts import WaitInterrupted, interrupted_at_exit, run_aside, signals_to
+from hypermax.interrupts import (
+    WaitInterrupted,
+    interrupted_at_exit,
+    left_behind_by_exit,
+    run_aside,
+    signals_to,
+)
 from hypermax.journal import Journal
 from hypermax.search_folder import Prepared, prepare_run
 from hypermax.search_log import log_to_file
@@ -99,7 +106,7 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     """
     logs = prepared.folder.path / "logs"
     try:
-        with log_to_file(logs / HYPERMAX_LOG):
+        with log_to_file(logs / HYPERMAX_LOG), exit_statuses_kept():
             return _execute(prepared, dashboard)
     except (HypermaxError, KeyboardInterrupt):
         raise
@@ -170,6 +177,9 @@ def run_search(
             "interpreter (sys.executable is empty); set sys.executable to the path of a Python "
             "with hypermax installed"
         )
+    problem = ignored_elsewhere_problem()  # before anything is written
+    if problem is not None:
+        raise UsageError(f"optimize(): {problem}")
     with own_warnings_in_one_line():  # a torn journal line skipped: as on the command line
         return _run_search(objective, space, metrics, results_dir, fresh, search, function)
 
@@ -183,13 +193,22 @@ def _run_search(
     search: dict[str, Any] | None,
     function: dict[str, Any] | None,
 ) -> Result:
-    from hypermax.api import API_SPEC, SearchInterrupted, make_result, plan_search, ship
+    from hypermax.api import (
+        API_SPEC,
+        SearchInterrupted,
+        check_call,
+        make_result,
+        plan_search,
+        ship,
+    )
 
     plan = plan_search(objective, space, search or {}, metrics, function or {}, results_dir)
     if plan.doc is not None:  # without a file, errors name optimize(), relative paths start here
         loaded = spec_from_dict(plan.doc, plan.path or Path.cwd() / API_SPEC, plan.overrides)
     else:
         loaded = load_spec(str(plan.path), plan.overrides)
+    if plan.shipped is not None:  # a callable, whose space may be a $ref read only now
+        check_call(objective, loaded.hyperparameters)
     # where the caller is now: a host that changes its folder during the search (a thread
     # of its own) must not send the journal, the logs and the trials elsewhere midway
     loaded = replace(loaded, results_directory=loaded.results_directory.absolute())
@@ -200,6 +219,8 @@ def _run_search(
         prepared.folder.unlock()
         raise
     outcome = execute(prepared, dashboard=False)
+    if outcome.interrupted:
+        left_behind_by_exit()  # by a program that ends: nothing after optimize() runs
     result = make_result(
         prepared.folder.path, outcome.reason, outcome.trials, outcome.metadata_in_journal
     )

@@ -29,6 +29,9 @@ SHIPPED_FILE = "objective.pkl"
 ENTRY = "objective"
 #: the key of the caller's ``sys.path`` in the file
 SHIPPED_PATH = "sys.path"
+#: the key of the folders the caller's own modules were imported from, where its ``sys.path``
+#: may no longer lead (its ``""`` is the current folder, which it may have changed since)
+IMPORTED_FROM = "imported from"
 
 
 #: the shipped callable once unpickled (:data:`ENTRY`), and the functions and classes of the
@@ -42,8 +45,9 @@ def __getattr__(name: str) -> Any:
     refers to.
 
     The trial calls it as any ``python_function`` (with a reporter when it takes one). The
-    folders of the caller's ``sys.path`` that this one lacks come first on it, so that the
-    modules the callable refers to are found where the caller found them.
+    folders of the caller's ``sys.path`` that this one lacks come first on it, and those its
+    own modules were imported from last, so that the modules the callable refers to are found
+    where the caller found them.
 
     The functions and classes of the caller's ``__main__`` (a script, a notebook) that the
     callable refers to are this module's from then on: ``pickle`` finds them here by name, in
@@ -65,6 +69,8 @@ def _load() -> None:
     with open(os.environ[OBJECTIVE_ENV], "rb") as f:
         shipped = pickle.load(f)
     sys.path[:0] = [entry for entry in shipped[SHIPPED_PATH] if entry not in sys.path]
+    # last: found there only what is found nowhere else, as the caller found it then
+    sys.path += [entry for entry in shipped.get(IMPORTED_FROM, ()) if entry not in sys.path]
     objective = pickle.loads(shipped[ENTRY])
     scopes = [objective, getattr(objective, "func", None), getattr(objective, "__func__", None)]
     scopes.append(getattr(type(objective), "__call__", None))  # noqa: B004 - a callable object's

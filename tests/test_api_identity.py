@@ -108,3 +108,30 @@ def test_a_results_folder_that_moved_resumes_from_python_and_the_command_line(tm
     header["spec_hash"] = _digest(keyed)
     journal.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
     assert len(search(tmp_path / "again", 4).trials) == 4
+
+
+def test_a_named_objective_edited_since_its_search_began_resumes_it_saying_so(tmp_path, capsys):
+    """An edit (a bug fixed) resumes the search, as it did, but no longer unsaid: its trials so
+    far, of the earlier code, are in the same search as the new ones (0.x losses beside 10.x)."""
+    space = {"x": [0.5]}
+    edited = "def objective(p):\n    return {} + p['x']\n"
+
+    def search(source: str, iterations: int) -> hypermax.api.Result:
+        scope: dict[str, object] = {"__name__": "__main__"}  # a notebook's cell
+        exec(source, scope)
+        objective = scope["objective"]
+        return hypermax.optimize(
+            objective, space=space, iterations=iterations, results_dir=tmp_path, name="train"
+        )
+
+    search(edited.format(0), 1)
+    capsys.readouterr()
+    search(edited.format(0), 2)  # the same code: nothing to say
+    assert "changed" not in capsys.readouterr().err
+    assert [t["loss"] for t in search(edited.format(10), 3).trials] == [0.5, 0.5, 10.5]
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"optimize(): the objective changed since the search in {tmp_path / 'train'} began: "
+        "its trials so far ran its earlier code; fresh=True starts anew (the old folder is kept)"
+    )
+    search(edited.format(10), 4)  # said once
+    assert "changed" not in capsys.readouterr().err

@@ -131,6 +131,74 @@ def test_a_search_in_another_thread_ends_with_the_program_its_trials_recorded(
     assert_none_alive(marker)
 
 
+AFTER_THE_SEARCH = textwrap.dedent(
+    """
+    import atexit, glob, os, sys, threading, time, hypermax
+
+    def slow(params):
+        open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+        time.sleep(600)
+
+    def search():
+        try:
+            hypermax.optimize(
+                slow, space={"x": "0:1"}, iterations=2, parallel=2, results_dir="out",
+                preload=False,
+            )
+        finally:
+            open("after", "w").close()
+
+    thread = threading.Thread(target=search, daemon=sys.argv[1] == "daemon")
+
+    def parked():
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None and frame.f_code.co_name != "left_behind_by_exit":
+            frame = frame.f_back
+        return frame is not None
+
+    def until_the_thread_went_on_or_stays():  # atexit: once the exit interrupted the search
+        while not os.path.exists("after") and not parked():
+            time.sleep(0.02)
+
+    atexit.register(until_the_thread_went_on_or_stays)
+    thread.start()
+    if sys.argv[1] == "daemon":
+        while len(glob.glob("out/slow/trials/*/running")) < 2:
+            time.sleep(0.02)
+    else:  # Ctrl-C interrupts the join
+        thread.join()
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "daemon"])
+def test_the_code_after_a_search_the_program_ends_without_does_not_run(tmp_path, marker, how):
+    """Its SearchInterrupted was printed, or cut off midway, as the interpreter went down."""
+    script = subprocess.Popen(
+        [sys.executable, "-c", AFTER_THE_SEARCH, how],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, MARKER_ENV: marker},
+        preexec_fn=at_default_signals,
+    )
+    try:
+        trials = tmp_path / "out" / "slow" / "trials"
+        wait_until(lambda: len(list(trials.glob("*/running"))) == 2, 30, "two running trials")
+        if how == "ctrl-c":
+            script.send_signal(signal.SIGINT)
+        out, err = script.communicate(timeout=30)
+    finally:
+        script.kill()
+    assert "search ended (interrupted)" in out, err
+    assert not (tmp_path / "after").exists()
+    assert "SearchInterrupted" not in err, err
+    states = [r["state"] for r in finished(tmp_path / "out" / "slow").values()]
+    assert states == ["interrupted", "interrupted"]
+    assert_none_alive(marker)
+
+
 def _waits_for_release(params):
     folder = os.environ["HYPERMAX_TRIAL_DIR"]
     open(os.path.join(folder, "running"), "w").close()

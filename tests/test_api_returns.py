@@ -36,6 +36,25 @@ def test_the_result_of_a_search_whose_trials_all_failed_says_why(tmp_path):
     ]
 
 
+def test_the_result_says_when_its_best_trial_is_one_a_warm_start_imported(tmp_path):
+    """It read "best loss 0 (trial 1)", a trial of this search as far as it said, where the
+    search's last line had said "(trial 1, imported from ...)"."""
+    earlier = hypermax.optimize(
+        lambda params: 0.0, space={"x": [1]}, iterations=1, name="a", results_dir=tmp_path
+    )
+    warm_start = str(earlier.folder / "results.csv")
+    result = hypermax.optimize(
+        lambda params: 1.0,
+        space={"x": [1]},
+        iterations=1,
+        name="b",
+        results_dir=tmp_path,
+        search={"warm_start": warm_start},
+    )
+    assert result.best["state"] == "imported"
+    assert repr(result).splitlines()[2] == "  best loss 0 (trial 1, imported)"
+
+
 def cross_validated(params):
     """As ``pd.DataFrame(cross_validate(...)).mean()`` returns: a Series of named scores."""
     import pandas as pd

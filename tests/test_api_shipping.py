@@ -96,6 +96,29 @@ def test_modules_beside_a_script_run_from_another_folder_are_found_by_the_trials
     assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2
 
 
+def test_a_module_imported_from_a_folder_the_program_left_since_is_found_by_the_trials(tmp_path):
+    """``python -c`` (a notebook too) finds modules in the current folder, "" on sys.path: once
+    the program changed its folder (os.chdir, a notebook's %cd), the trials looked for them in
+    the new one, and every trial failed: "No module named 'helpers'"."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "helpers.py").write_text("def score(x):\n    return (x - 1) ** 2\n")
+    script = (
+        "import os, helpers, hypermax\n"
+        "os.chdir('../elsewhere')\n"
+        "def train(params):\n"
+        "    return helpers.score(params['x'])\n"
+        "hypermax.optimize(train, space={'x': [1, 3]}, iterations=2, results_dir='out')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    trials = finished(elsewhere / "out" / "train").values()
+    assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2
+
+
 def _check(x):
     if x > 0:
         raise ValueError("x must not be positive")  # the line the trial's log shows

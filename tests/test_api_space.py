@@ -124,6 +124,34 @@ def test_a_space_that_is_a_ref_is_the_node_it_names(tmp_path):
     assert trial["state"] == "ok" and {"C", "kernel"} <= set(trial["params"])
 
 
+def _svc(C, kernel, class_weight, reporter=None):
+    return C if kernel["name"] == "rbf" else 1.0 + C
+
+
+def _svc_without_kernel(C, class_weight):
+    return C
+
+
+def test_a_function_takes_the_params_of_a_ref_space_as_keywords(tmp_path):
+    """It was refused, the space's params unknown before the $ref was read: "_svc() takes
+    'kernel', which a trial does not give"."""
+    result = hypermax.optimize(
+        _svc, space={"$ref": "template:svc#/hyperparameters"}, iterations=2, results_dir=tmp_path
+    )
+    assert [t["state"] for t in result.trials] == ["ok", "ok"]
+
+
+def test_a_function_that_cannot_take_the_params_of_a_ref_space_is_refused(tmp_path):
+    with pytest.raises(TypeError, match="has no parameter for the param 'kernel'"):
+        hypermax.optimize(
+            _svc_without_kernel,
+            space={"$ref": "template:svc#/hyperparameters"},
+            iterations=1,
+            results_dir=tmp_path,
+        )
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_range_optimize_cannot_read_is_a_spec_error_that_names_optimize(tmp_path):
     """``space={"x": "5:1"}`` raised hypermax.quick.ranges.RangeError, a bare ValueError
     without the ``optimize():`` that names where every other error of optimize's spec is, and

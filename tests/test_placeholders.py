@@ -70,6 +70,17 @@ def test_every_name_a_trial_fills_in_is_accepted(tmp_path, monkeypatch, capsys):
             ["echo", "{layers.3.units}"],
             "function.command.1: {layers.3.units} names no param (layers has at most 3 items)",
         ),
+        (  # a format, as str.format takes it: every trial got the text "--lr={lr:.2e}"
+            ["echo", "--lr={lr:.2e}"],
+            "function.command.1: {lr:.2e} would reach the program as written: a placeholder "
+            "takes no format; write {lr} (the value in full) and format it there",
+        ),
+        (
+            ["echo", "{trial_id!r}"],
+            "function.command.1: {trial_id!r} would reach the program as written: a "
+            "placeholder takes no format; write {trial_id} (the value in full) and format it "
+            "there",
+        ),
         (
             "echo --seed {seed}",
             "function.command: {seed} names no param "

@@ -106,7 +106,7 @@ def test_the_loss_chart_shows_every_trial_those_without_a_loss_too(tmp_path, mon
     folder = tmp_path / "r"
     _journal(folder, [({"x": i}, loss) for i, loss in enumerate(losses)])
     drawn = []
-    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or path)
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
     charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
     low, high = drawn[0].axes[0].get_xlim()
     assert low < 1 and high > len(losses)  # the first and the last trial, failed, within it

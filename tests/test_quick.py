@@ -87,6 +87,9 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ('lr="a:2', '""a" is not a number'),  # a quote left open quotes nothing
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
         ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
+        # a list in brackets was the values "[1" and "2]", passed on to the command as written
+        ("layers=[1,2]", "a list is written without brackets: 1,2"),
+        ("layers=(1, 2)", "a list is written without brackets: 1,2"),
     ],
 )
 def test_a_range_that_cannot_be_read_says_why(text, message):

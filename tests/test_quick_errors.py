@@ -20,6 +20,12 @@ from hypermax.cli import main
         (["--results", ""], ["true"], "--results: must not be empty"),
         (["--seed", "-1"], ["true"], "--seed: must be at least 0, got -1"),
         ([], ["true", "--lr", "{lrr}"], "the command: {lrr} names no param (did you mean {lr}?)"),
+        (  # a format, as str.format takes it: every trial got the text "{lr:.4f}"
+            [],
+            ["true", "--lr", "{lr:.4f}"],
+            "the command: {lr:.4f} would reach the program as written: a placeholder takes no "
+            "format; write {lr} (the value in full) and format it there",
+        ),
         ([], ["no-such-program", "{lr}"], 'the command: cannot find program "no-such-program"'),
         ([], ["{lr", "{lr}"], 'the command: cannot find program "{lr"'),
         # the script of a Python command, as a spec's command is checked: its trials all failed
@@ -126,3 +132,29 @@ def test_a_name_in_letters_beyond_ascii_is_a_name(tmp_path, monkeypatch, capsys)
     assert doc["hyperparameters"]["properties"] == {"été": {"type": "integer", "min": 1, "max": 2}}
     assert main(["quick", "--hp", "2é=1:2", "--metric", "acc", "--", "true"]) == 2
     assert capsys.readouterr().err.endswith('not starting with a digit: got "2é"\n')
+
+
+def test_a_command_given_without_its_double_dash_is_told_to_come_after_it(tmp_path, capsys):
+    """Its options were taken for hypermax's: "hypermax: unrecognized arguments: -c ...", which
+    said nothing of the -- a command goes after."""
+    assert main(["quick", "--hp", "x=0:1", "--metric", "loss", "python3", "-c", "print(1)"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "hypermax: unrecognized arguments: -c print(1) (a command's options come after --: "
+        "hypermax quick ... -- COMMAND ...)"
+    )
+
+
+def test_a_command_s_option_that_is_also_hypermax_s_is_not_taken_for_hypermax_s(
+    tmp_path, monkeypatch, capsys
+):
+    """python train.py --seed 3, without the --: hypermax took --seed 3 as its own, and the
+    command ran without it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text("print('loss: 1')\n")
+    argv = ["quick", "--hp", "x=0:1", "--metric", "loss", "python3", "train.py", "--seed", "3"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "hypermax quick: options after the command (python3 train.py) are taken for hypermax's "
+        "own: a command's options come after --: hypermax quick ... -- COMMAND ...\n"
+    )
+    assert not (tmp_path / "results").exists()

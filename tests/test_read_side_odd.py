@@ -166,8 +166,8 @@ def test_a_chart_that_cannot_be_written_is_named_not_its_folder(tmp_path, capsys
 
 def test_parallel_coordinates_tell_null_and_absent_params_from_values(tmp_path):
     pytest.importorskip("matplotlib")
-    from hypermax.plots.charts import ABSENT_LABEL, _unit_column
     from hypermax.plots.data import load_plot_data
+    from hypermax.plots.scales import ABSENT_LABEL, unit_column
 
     params = [{"n": None, "m": 1}, {"n": 0, "m": 2}, {"n": 0, "e": []}, {"n": None, "e": "a"}]
     records = []
@@ -175,11 +175,11 @@ def test_parallel_coordinates_tell_null_and_absent_params_from_values(tmp_path):
         records += [_started(i, p), _finished(i, "ok", i / 10)]
     data = load_plot_data(_journal(tmp_path / "r", *records))
     top = list(data.trials)
-    n, n_ticks = _unit_column(data, top, "n")
+    n, n_ticks = unit_column(data, top, "n")
     assert n[0] == n[3] != n[1] == n[2] and {text for _, text in n_ticks} == {"0", "null"}
-    m, m_ticks = _unit_column(data, top, "m")
+    m, m_ticks = unit_column(data, top, "m")
     assert m[2] == m[3] == 0.0 < m[0] < m[1] and (0.0, ABSENT_LABEL) in m_ticks
-    e, e_ticks = _unit_column(data, top, "e")
+    e, e_ticks = unit_column(data, top, "e")
     assert len(set(e)) == 3 and [t for _, t in e_ticks] == [ABSENT_LABEL, "[]", "a"]
 
 
@@ -189,8 +189,10 @@ def test_the_loss_chart_numbers_whole_trials(tmp_path, monkeypatch):
     from hypermax.plots.data import load_plot_data
 
     drawn = []
-    save = charts._save
-    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    save = charts.save_chart
+    monkeypatch.setattr(
+        charts, "save_chart", lambda fig, path: drawn.append(fig) or save(fig, path)
+    )
     records = [_started(1, {"x": 0.1}), _finished(1, "failed", None, reason="ValueError: no")]
     records += [_started(2, {"x": 0.2}), _finished(2, "ok", 0.5)]
     records += [_started(3, {"x": 0.3}), _finished(3, "ok", 0.4)]
@@ -212,8 +214,10 @@ def test_the_charts_of_one_trial_say_trial_not_trials(tmp_path, monkeypatch):
     from hypermax.plots.data import load_plot_data
 
     drawn = []
-    save = charts._save
-    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    save = charts.save_chart
+    monkeypatch.setattr(
+        charts, "save_chart", lambda fig, path: drawn.append(fig) or save(fig, path)
+    )
     report = {"event": "trial_reported", "id": 1, "step": 0, "metrics": {"loss": 0.7}, "at": 1.0}
     records = [_started(1, {"x": 0.1}), report, _finished(1, "ok", 0.5)]
     data = load_plot_data(_journal(tmp_path / "r", *records))
@@ -367,8 +371,10 @@ def test_a_long_text_value_is_cut_on_the_charts(tmp_path, monkeypatch):
     from hypermax.plots.data import load_plot_data
 
     drawn = []
-    save = charts._save
-    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    save = charts.save_chart
+    monkeypatch.setattr(
+        charts, "save_chart", lambda fig, path: drawn.append(fig) or save(fig, path)
+    )
     prompt = "You are a helpful model.\n" * 200
     records = []
     for i, s in enumerate([prompt, "short", prompt, "short"], start=1):
@@ -388,8 +394,10 @@ def test_the_values_of_an_enum_are_labelled_without_overlapping(tmp_path, monkey
     from hypermax.plots.data import load_plot_data
 
     drawn = []
-    save = charts._save
-    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    save = charts.save_chart
+    monkeypatch.setattr(
+        charts, "save_chart", lambda fig, path: drawn.append(fig) or save(fig, path)
+    )
     names = [f"v{i}" if values == 25 else f"optimizer_variant_{i}" for i in range(values)]
     records = []
     for i in range(1, values + 1):

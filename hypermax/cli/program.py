@@ -72,6 +72,8 @@ def run() -> int:
     return code
 
 
+#: where ``hypermax quick``'s command goes, so that its options are its own
+AFTER_THE_DASHES = "a command's options come after --: hypermax quick ... -- COMMAND ..."
 #: the commands whose ``results_dir`` may be given as the spec whose results folder it is
 _READ_A_RESULTS_FOLDER = ("resume", "show", "export", "plot")
 
@@ -89,7 +91,17 @@ def _main(argv: Sequence[str] | None) -> int:
         if late is not None:
             args.results_dir = late
         elif extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            # hypermax quick ... python train.py --lr {lr}: the command's options were taken
+            # for hypermax's own
+            hint = f" ({AFTER_THE_DASHES})" if args.command == "quick" and "--" not in given else ""
+            parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+        if args.command == "quick" and "--" not in given:
+            command = args.trial_command
+            if args_list[len(args_list) - len(command) :] != command:  # options after it
+                raise UsageError(
+                    f"hypermax quick: options after the command ({' '.join(command)}) are taken "
+                    f"for hypermax's own: {AFTER_THE_DASHES}"
+                )
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT

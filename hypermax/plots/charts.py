@@ -1,18 +1,14 @@
 """The charts of ``hypermax plot``, one function each: draw from :class:`PlotData`, save a PNG.
 
-Each function returns the path it wrote, or None when the search has too little for that chart.
+Each function returns the path it wrote (:func:`~hypermax.plots.saving.save_chart`), or None
+when the search has too little for that chart.
 Figures are built with matplotlib's object API (no pyplot, no global state, no display).
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import math
-import os
-import re
 import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +16,13 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from hypermax.plots.data import PlotData, _key
+from hypermax.plots.data import PlotData
+from hypermax.plots.labels import AXIS_SHARE, fit_tick_labels, label_of, name_text, tick_text
+from hypermax.plots.saving import save_chart
+from hypermax.plots.scales import bins, colormap, log_scale, unit_column, unit_column_of
 from hypermax.trial import Trial, TrialState
-from hypermax.ui.formatting import one_line, trials_text
+from hypermax.ui.formatting import trials_text
 
-DPI = 110
 #: Where a trial without a loss (failed, or killed without ``auto_kill_loss``) is drawn.
 _MARKS = {
     TrialState.OK: ("o", "#1f77b4", "ok"),
@@ -34,35 +32,10 @@ _MARKS = {
     TrialState.FAILED: ("x", "#9467bd", "failed"),
     TrialState.INTERRUPTED: ("x", "#8c564b", "interrupted"),
 }
+
+
 #: The share of trials (by loss) that the parallel-coordinates chart shows.
 TOP_SHARE = 0.2
-
-
-#: the name a chart is drawn under before it takes its own (``.loss.png.tmp<pid>``)
-TEMPORARY_NAME = ".{name}.tmp{pid}"
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    """Save ``fig`` as ``path`` through a temporary file beside it and a rename: a chart cut
-    short (a full disk, Ctrl-C) never takes the place of the one drawn before, nor is left
-    half-written for a viewer to show."""
-    fig.tight_layout()
-    tmp = path.with_name(TEMPORARY_NAME.format(name=path.name, pid=os.getpid()))
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        if isinstance(exc, OSError) and exc.filename in (None, tmp, str(tmp)):
-            exc.filename = str(path)  # the chart is what could not be written
-        raise
-    return path
-
-
-def _log_scale(values: list[float]) -> bool:
-    """A loss axis goes logarithmic when every loss is positive and they span 3 decades."""
-    return bool(values) and min(values) > 0 and max(values) / min(values) >= 1000
 
 
 def loss_history(data: PlotData, path: Path) -> Path | None:
@@ -94,7 +67,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
             best_y.append(best)
     if best_x:
         ax.step(best_x, best_y, where="post", color="#2ca02c", lw=2, label="best so far")
-    if _log_scale(losses):
+    if log_scale(losses):
         ax.set_yscale("log")
     scored_ids = {t.id for t in scored}  # a set: a list's membership test made this quadratic
     lossless = [t for t in data.trials if t.id not in scored_ids]
@@ -122,7 +95,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     ax.set(xlabel="trial", ylabel="loss", title=title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
@@ -154,7 +127,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
     else:
         groups: dict[str, list[float]] = {}
         for t, loss in zip(scored, losses, strict=True):
-            groups.setdefault(_label(data.flat[t.id][name]), []).append(loss)
+            groups.setdefault(label_of(data.flat[t.id][name]), []).append(loss)
         labels = sorted(groups, key=lambda k: statistics.median(groups[k]))
         shown = [tick_text(k) for k in labels]
         ax.boxplot([groups[k] for k in labels], tick_labels=shown, showmeans=True, showfliers=False)
@@ -162,14 +135,14 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
             ys = groups[label]
             xs = [i + 0.15 * ((j % 7) / 6 - 0.5) for j in range(len(ys))]
             ax.scatter(xs, ys, s=10, color="#1f77b4", alpha=0.5, zorder=3)
-        _fit_tick_labels(ax, shown, fig.get_figwidth() * 72 * AXIS_SHARE)
-    if _log_scale(losses):
+        fit_tick_labels(ax, shown, fig.get_figwidth() * 72 * AXIS_SHARE)
+    if log_scale(losses):
         ax.set_yscale("log")
     scale = " (log scale)" if name in data.log_params else ""
     named = name_text(name)
     ax.set(xlabel=f"{named}{scale}", ylabel="loss", title=f"{named} against the loss")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
@@ -181,14 +154,14 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     if len(top) < 2 or not names:
         return None
     axes = [*names, "loss"]
-    columns = [_unit_column(data, top, n) for n in names]
+    columns = [unit_column(data, top, n) for n in names]
     losses = [float(t.loss) for t in top if t.loss is not None]
-    columns.append(_unit_column_of(losses, log=_log_scale(losses)))
+    columns.append(unit_column_of(losses, log=log_scale(losses)))
     fig = Figure(figsize=(max(7.0, 1.3 * len(axes)), 5))
     ax = fig.add_subplot()
     lowest = min(losses)
     span = (max(losses) - lowest) or 1.0
-    cmap = _colormap("viridis")
+    cmap = colormap("viridis")
     xs = range(len(axes))
     lines = [list(zip(xs, ys, strict=True)) for ys in zip(*(c[0] for c in columns), strict=True)]
     colors = [cmap(((t.loss or 0) - lowest) / span * 0.85) for t in top]
@@ -211,7 +184,7 @@ def parallel_coordinates(data: PlotData, path: Path) -> Path | None:
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
     ax.set_title(f"the best {len(top)} of {len(scored)} trials (darkest: lowest loss)")
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def importance_chart(data: PlotData, path: Path) -> Path | None:
@@ -234,7 +207,7 @@ def importance_chart(data: PlotData, path: Path) -> Path | None:
     ax.set(xlabel="share of importance")
     # over the whole figure: over the bars alone, beside long names, it ran off the image
     fig.suptitle(f"param importance ({how}, {data.importance.trials} trials{shown})")
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
@@ -246,8 +219,8 @@ def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
     scored = [t for t in data.scored() if x_name in data.flat[t.id] and y_name in data.flat[t.id]]
     if len(scored) < 4:
         return None
-    x_bins = _bins(data, scored, x_name, cells)
-    y_bins = _bins(data, scored, y_name, cells)
+    x_bins = bins(data, scored, x_name, cells)
+    y_bins = bins(data, scored, y_name, cells)
     sums = [[0.0] * len(x_bins[1]) for _ in y_bins[1]]
     counts = [[0] * len(x_bins[1]) for _ in y_bins[1]]
     for t in scored:
@@ -287,7 +260,7 @@ def hotspot_grid(data: PlotData, path: Path, cells: int = 8) -> Path | None:
         f"{x_shown} and {y_shown}" if len(x_shown + y_shown) <= 40 else f"{x_shown}\nand {y_shown}"
     )
     fig.suptitle(f"hotspots: mean loss by {where}")  # over the colour bar too
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def reported_curves(data: PlotData, path: Path) -> Path | None:
@@ -326,7 +299,7 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
     ax.set(xlabel="step", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_chart(fig, path)
 
 
 def _curve_metric(trials: list[Trial]) -> str | None:
@@ -346,142 +319,5 @@ def _loss(trial: Trial) -> float:
     return float(trial.loss) if trial.loss is not None else math.nan
 
 
-#: the share of a chart's width its axis takes, about (the rest: the loss's ticks and margins)
-AXIS_SHARE = 0.8
-#: a text's width per character and a line's height, in its font's sizes (DejaVu Sans)
-CHAR_WIDTH, LINE_HEIGHT = 0.65, 1.25
-#: the smallest font of tick labels crowded together
-SMALLEST_FONT = 4.0
-
-
-def _fit_tick_labels(ax: Any, shown: list[str], width: float) -> None:
-    """Lay the x tick labels ``shown`` out on an axis ``width`` points wide so that they do not
-    overlap: side by side while they fit, else slanted, else upright and, when even upright
-    they would not fit, in a smaller font (40 values of an enum: 40 labels in one line)."""
-    size = 10.0  # matplotlib's tick labels' (rcParams "xtick.labelsize": medium)
-    slot = width / max(1, len(shown))  # the room of each value
-    side_by_side = max(map(len, shown), default=0) * CHAR_WIDTH * size + size
-    if side_by_side <= slot:
-        return
-    if slot >= 1.5 * LINE_HEIGHT * size:  # slanted lines 45° apart by slot / sqrt(2)
-        for label in ax.get_xticklabels():
-            label.set(rotation=45, ha="right", rotation_mode="anchor")
-        return
-    size = max(SMALLEST_FONT, min(size, slot / LINE_HEIGHT))
-    for label in ax.get_xticklabels():
-        label.set(rotation=90, fontsize=size)
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-#: characters of a value a chart writes beside its place (a long text, a prompt, is cut)
-TICK_CHARS = 32
-
-
-def tick_text(label: str) -> str:
-    """A value's label as a chart writes it: on one line, cut to :data:`TICK_CHARS` with an
-    ellipsis (a longer label pushes the chart and every other label off the image)."""
-    text = one_line(label)
-    return text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1] + "…"
-
-
-def name_text(name: str) -> str:
-    """A param's name as a chart's axis names it: on one line, cut in its middle to
-    :data:`TICK_CHARS` (its start and its end, the leaf of a dotted path, tell it apart from
-    another: a longer one ran off the image, or took most of its width)."""
-    text = one_line(name)
-    if len(text) <= TICK_CHARS:
-        return text
-    head = (TICK_CHARS - 1) // 2
-    return text[:head] + "…" + text[len(text) - (TICK_CHARS - 1 - head) :]
-
-
-def _label(value: Any) -> str:
-    return value if isinstance(value, str) else _key(value)
-
-
-Ticks = list[tuple[float, str]]
-#: a param a trial does not have (of a branch it did not take), unlike one whose value is null
-_ABSENT = object()
-#: the label of the place on an enum's axis of the trials that do not have it
-ABSENT_LABEL = "(absent)"
-#: the share of a number's axis below its values, for the trials that do not have it
-ABSENT_BAND = 0.2
-
-
-def _unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[float], Ticks]:
-    """A param's values of ``trials`` mapped to [0, 1], and where to label which value.
-
-    A number spans its values among ``trials`` (above :data:`ABSENT_BAND`, when a trial
-    lacks it: that trial sits at the low end, labelled :data:`ABSENT_LABEL`); an enum spreads
-    every value any trial took evenly, each labelled (``null`` too: a value, not a param the
-    trial lacks), below them :data:`ABSENT_LABEL` when one of ``trials`` lacks it.
-    """
-    raw = [data.flat[t.id].get(name, _ABSENT) for t in trials]
-    if data.numeric(name):
-        present = [float(v) for v in raw if v is not _ABSENT]
-        ys, ticks = _unit_column_of(present, log=name in data.log_params)
-        if len(present) == len(raw):
-            return ys, ticks
-        # the values above a place of their own for the trials without it
-        shown = iter(ABSENT_BAND + y * (1 - ABSENT_BAND) for y in ys)
-        column = [0.0 if v is _ABSENT else next(shown) for v in raw]
-        moved = [(ABSENT_BAND + y * (1 - ABSENT_BAND), text) for y, text in ticks]
-        return column, [(0.0, ABSENT_LABEL), *moved]
-    every = (data.flat[t.id].get(name, _ABSENT) for t in data.trials)
-    labels = sorted({_label(v) for v in every if v is not _ABSENT})
-    if _ABSENT in raw:
-        labels.insert(0, ABSENT_LABEL)
-    if len(labels) == 1:
-        return [0.5] * len(raw), [(0.5, labels[0])]
-    index = {label: i / (len(labels) - 1) for i, label in enumerate(labels)}
-    return [index[ABSENT_LABEL if v is _ABSENT else _label(v)] for v in raw], [
-        (y, label) for label, y in index.items()
-    ]
-
-
-def _unit_column_of(values: list[float], log: bool) -> tuple[list[float], Ticks]:
-    use_log = log and min(values) > 0
-    scaled = [math.log10(v) for v in values] if use_log else values
-    low, high = min(scaled), max(scaled)
-    if high == low:
-        return [0.5] * len(values), [(0.5, f"{values[0]:.4g}")]
-    ticks = [(0.0, f"{min(values):.4g}"), (1.0, f"{max(values):.4g}")]
-    return [(v - low) / (high - low) for v in scaled], ticks
-
-
-def _bins(
-    data: PlotData, trials: list[Trial], name: str, cells: int
-) -> tuple[Callable[[Any], int], list[str]]:
-    """Which cell a value falls in, and each cell's label: equal widths (log ones where the
-    param is searched on a log scale) for numbers with many values, one cell per value else."""
-    values = [data.flat[t.id][name] for t in trials]
-    distinct = sorted({_label(v) for v in values})
-    if not data.numeric(name) or len(distinct) <= cells:
-        if data.numeric(name):
-            distinct = [_label(v) for v in sorted({float(v) for v in values})]
-            distinct = [re.sub(r"\.0$", "", d) for d in distinct]
-            order = {float(d): i for i, d in enumerate(distinct)}
-            return (lambda v: order[float(v)]), distinct
-        order_of = {d: i for i, d in enumerate(distinct)}
-        return (lambda v: order_of[_label(v)]), distinct
-    log = name in data.log_params and min(values) > 0
-    scale: Callable[[float], float] = math.log10 if log else float
-    low, high = scale(min(values)), scale(max(values))
-    width = (high - low) / cells or 1.0
-
-    def cell(v: Any) -> int:
-        return min(cells - 1, int((scale(v) - low) / width))
-
-    edges = [low + width * i for i in range(cells + 1)]
-    shown = [10**e if log else e for e in edges]
-    labels = [f"{a:.3g} to {b:.3g}" for a, b in itertools.pairwise(shown)]
-    return cell, labels
-
-
-def _colormap(name: str) -> Any:
-    from matplotlib import colormaps
-
-    return colormaps[name]

@@ -73,6 +73,10 @@ def parse_range(text: str) -> dict[str, Any]:
         return _interval(ends)
     parts = _split(text, ",")
     if len(parts) > 1:
+        if (text[0], text[-1]) in (("[", "]"), ("(", ")")):  # [1,2]: the values "[1" and "2]"
+            raise RangeError(
+                f"a list is written without brackets: {','.join(_split(text[1:-1], ','))}"
+            )
         if "" in parts:
             raise RangeError('a value of the list is empty: write "" for an empty text')
         return {"enum": [_value(part) for part in parts]}

@@ -5,7 +5,7 @@ A trial's command gets ``{name}`` replaced by the value of the param of that fla
 trial's id (``{trial_id}``), and an argument with a placeholder of a param the trial does not
 have (a branch it did not take) is left out; anything else in braces is passed on as written.
 So a misspelt ``{lrr}`` would reach every trial's program as the text ``{lrr}``: it is refused
-here instead.
+here instead, and so is a param's name with a format (``{lr:.4f}``), which no trial fills in.
 Only braces around a name (letters, digits, ``_``, ``.``) count, and not ``${NAME}`` (a shell's
 variable, in ``bash -c "..."``), so JSON and ``find -exec {}`` pass. Braces around the name of a
 param that holds other characters (``{learning-rate}``) are filled in as well, when the trial
@@ -28,6 +28,9 @@ PLACEHOLDER = re.compile(r"(?<!\$)\{([\w.]+)\}")
 #: braces around any text, not preceded by ``$``: a placeholder too when the text is the name of
 #: a param the trial has, whatever it holds (``{learning-rate}``, ``{batch size}``)
 NAMED = re.compile(r"(?<!\$)\{([^{}]+)\}")
+#: braces around a name and a format, as Python's ``str.format`` takes them: ``{lr:.4f}``,
+#: ``{lr!r}``; no placeholder, whatever the name
+FORMATTED = re.compile(r"(?<!\$)\{([\w.]+)([:!][^{}]*)\}")
 #: what every trial's command may name besides its params
 TRIAL_NAMES = ("trial_id",)
 #: stands for an item's index in the name of a param in a list of variable length, followed by
@@ -63,6 +66,13 @@ def placeholder_problems(function: dict[str, Any], space: dict[str, Any]) -> Ite
                 yield where, f"{{{name}}} names the trial's id and the param {name}: rename it"
             elif name not in TRIAL_NAMES and not _known(name, names, open_ended):
                 yield where, f"{{{name}}} names no param ({_hint(name, names)})"
+        for name, form in FORMATTED.findall(part):
+            if name in TRIAL_NAMES or _known(name, names, open_ended):
+                yield (
+                    where,
+                    f"{{{name}{form}}} would reach the program as written: a placeholder takes "
+                    f"no format; write {{{name}}} (the value in full) and format it there",
+                )
         for name in NAMED.findall(part):
             if not PLACEHOLDER.fullmatch(f"{{{name}}}") and _known(name, absent, set()):
                 yield (
