@@ -114,6 +114,15 @@ def test_median_stops_a_trial_worse_than_the_median_of_the_others_at_the_same_st
     assert standings[-2].bar == 1.5 and not standings[-2].stop
 
 
+def test_median_of_two_losses_near_the_float_range_does_not_overflow():
+    """Halfway between two losses of -1e308 was -inf (their sum overflowed): a trial as good as
+    both others was stopped as worse than -inf."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=2, grace_steps=0))
+    standings = feed(policy, [(1, 1, -1e308), (2, 1, -1e308), (3, 1, -1e308), (4, 1, 1e308)])
+    assert standings[2].bar == -1e308 and not standings[2].stop
+    assert standings[3].bar == -1e308 and standings[3].stop
+
+
 def test_median_waits_for_min_trials_others_at_a_step_and_never_judges_the_grace_steps():
     policy = MedianRule(EarlyStopping(policy="median", min_trials=3, grace_steps=2))
     standings = feed(
