@@ -388,6 +388,17 @@ def test_a_report_without_a_usable_loss_is_not_judged(tmp_path):
     # a NaN loss is judged, as the worst: tests/test_stopping_diverged.py
 
 
+def test_a_report_whose_time_penalty_overflows_is_not_judged(tmp_path):
+    """A report carrying ``time: 1e300`` under a time metric raised OverflowError in the
+    driver, which ended the search."""
+    metrics = {
+        "loss": {"min": 0},
+        "time": {"type": "time", "target_time": 1, "max_time": 10, "penalty_at_max": 1},
+    }
+    stopper = EarlyStopper.for_spec(spec(tmp_path, {"policy": "median"}, metrics=metrics))
+    assert stopper.on_report(Report(1, 1, {"loss": 0.5, "time": 1e300})) is None
+
+
 def test_without_a_policy_nothing_is_judged(tmp_path):
     stopper = EarlyStopper.for_spec(spec(tmp_path, {"policy": "none", "min_trials": 1}))
     assert stopper.policy is None and stopper.on_report(Report(1, 1, {"loss": 1.0})) is None
