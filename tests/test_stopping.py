@@ -123,6 +123,28 @@ def test_median_of_two_losses_near_the_float_range_does_not_overflow():
     assert standings[3].bar == -1e308 and standings[3].stop
 
 
+def test_median_weighs_a_trial_that_reports_each_batch_with_its_epoch_by_first_batches():
+    """Each trial reports ten batches an epoch, the epoch as the step. The others' loss at an
+    epoch was that of their last batch, a trial's own that of the batch it was at: a sixth
+    trial, better than each of the five at every batch, was stopped at its first report."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=5, grace_steps=1))
+
+    def run(trial: int, better: float = 0.0) -> list[Standing]:
+        reports = [
+            (trial, epoch, 1 / (epoch + batch / 10) - better)
+            for epoch in range(1, 4)
+            for batch in range(10)
+        ]
+        return feed(policy, reports)
+
+    for trial in range(1, 6):
+        assert stops(run(trial)) == []
+    sixth = run(6, better=0.01)
+    assert stops(sixth) == []
+    assert sixth[0].bar == 1.0  # the others' first batch of epoch 1
+    assert policy.observe(7, 1, 1.05).stop  # worse than the others' first batch
+
+
 def test_median_waits_for_min_trials_others_at_a_step_and_never_judges_the_grace_steps():
     policy = MedianRule(EarlyStopping(policy="median", min_trials=3, grace_steps=2))
     standings = feed(
