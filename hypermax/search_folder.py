@@ -313,7 +313,7 @@ def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
     if was.policy != now.policy:
         return (
             f"{head} {now.policy} judges the reports from now on (it was {was.policy}), against "
-            f"those of the trials done; {kept}"
+            "those of the trials done" + ("" if was.policy == "none" else f"; {kept}")
         )
     changed = ", ".join(
         f"{f.name} {getattr(now, f.name)} (it was {getattr(was, f.name)})"

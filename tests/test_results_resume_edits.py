@@ -78,18 +78,22 @@ def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
         return [line for line in capsys.readouterr().err.splitlines() if "early_stopping" in line]
 
     asha = {"policy": "asha", "max_steps": 9}
-    assert run(asha, 1) == []
-    assert run(asha, 2) == []  # the same rule
-    assert run({"policy": "asha", "max_steps": 27, "min_trials": 3}, 3) == [
+    assert run({}, 1) == []
+    assert run(asha, 2) == [
+        "search.json: search.early_stopping: asha judges the reports from now on (it was none), "
+        "against those of the trials done"
+    ]
+    assert run(asha, 3) == []  # the same rule
+    assert run({"policy": "asha", "max_steps": 27, "min_trials": 3}, 4) == [
         "search.json: search.early_stopping: asha judges with min_trials 3 (it was 5), "
         "max_steps 27 (it was 9) from now on; the trials stopped before stay stopped"
     ]
-    assert run({"policy": "median"}, 4) == [
+    assert run({"policy": "median"}, 5) == [
         "search.json: search.early_stopping: median judges the reports from now on (it was "
         "asha), against those of the trials done; the trials stopped before stay stopped"
     ]
-    assert run({"policy": "none"}, 5) == [
+    assert run({"policy": "none"}, 6) == [
         "search.json: search.early_stopping: none from now on (it was median): no trial is "
         "stopped; the trials stopped before stay stopped"
     ]
-    assert run({}, 6) == []  # none, as before
+    assert run({}, 7) == []  # none, as before
