@@ -24,10 +24,13 @@ class LossBreakdown:
 
 
 def time_penalty(t: float, target_time: float, max_time: float, penalty_at_max: float) -> float:
-    """0 up to ``target_time``, then ``penalty_at_max * ((t - target) / (max - target))**2``."""
-    if t <= target_time:
+    """0 up to ``target_time``, then ``penalty_at_max * ((t - target) / (max - target))**2``:
+    an infinity once that runs past the largest float (a time of 1e300), where ``**`` raised
+    OverflowError; 0 without a penalty, whatever the time."""
+    if t <= target_time or penalty_at_max == 0:
         return 0.0
-    return penalty_at_max * ((t - target_time) / (max_time - target_time)) ** 2
+    ratio = (t - target_time) / (max_time - target_time)
+    return penalty_at_max * (ratio * ratio)  # a product overflows to inf, where ** raises
 
 
 def metric_term(metric: MetricSpec, value: float) -> float:

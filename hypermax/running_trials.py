@@ -82,6 +82,9 @@ class RunningTrials:
         if running is None:
             return None
         reports = self._reports.pop(trial_id, ())
+        unjudged = self.stopper.none_judged(trial_id, reports)
+        if unjudged is not None:
+            self.record.say(unjudged)
         if reports:  # gathered in a list: a tuple grown report by report costs n² in all
             running = replace(running, reports=(*running.reports, *reports))
         return running

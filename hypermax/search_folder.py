@@ -265,8 +265,9 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     try:
         frozen = json.loads(read_text_of(results.spec))["search"]
         was, was_warm = frozen["method"], frozen.get("warm_start")
+        was_stopping = frozen.get("early_stopping") or {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        was = was_warm = None
+        was = was_warm = was_stopping = None
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
@@ -286,7 +287,43 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
             f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
             "warm start before its first trial, and this one has run trials"
         )
+    stopping = _stopping_edit(spec, was_stopping)
+    if stopping is not None:
+        lines.append(stopping)
     return lines
+
+
+def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
+    """What resuming does with ``search.early_stopping`` edited since the search's last run
+    (``frozen``: that run's section): the new rule judges the coming reports, against the
+    finished trials' reports, and the trials the old one stopped stay stopped. None when the
+    rule is the same (or the frozen one cannot be read)."""
+    from dataclasses import fields
+
+    from hypermax.stopping import EarlyStopping
+
+    try:
+        was = EarlyStopping.of(frozen)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    now = EarlyStopping.of(spec.search.early_stopping)
+    if was.policy == now.policy == "none" or was == now:
+        return None
+    head = f"{spec.path.name}: search.early_stopping:"
+    kept = "the trials stopped before stay stopped"
+    if now.policy == "none":
+        return f"{head} none from now on (it was {was.policy}): no trial is stopped; {kept}"
+    if was.policy != now.policy:
+        return (
+            f"{head} {now.policy} judges the reports from now on (it was {was.policy}), against "
+            "those of the trials done" + ("" if was.policy == "none" else f"; {kept}")
+        )
+    changed = ", ".join(
+        f"{f.name} {getattr(now, f.name)} (it was {getattr(was, f.name)})"
+        for f in fields(now)
+        if getattr(now, f.name) != getattr(was, f.name)
+    )
+    return f"{head} {now.policy} judges with {changed} from now on; {kept}"
 
 
 def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:

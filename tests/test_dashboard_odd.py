@@ -13,7 +13,7 @@ from test_dashboard_state import FakeClock, run_trial, started
 
 from hypermax import events as ev
 from hypermax.trial import TrialState
-from hypermax.ui import dashboard
+from hypermax.ui import terminal as ui_terminal
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
@@ -221,7 +221,7 @@ def test_a_terminal_whose_terminfo_tells_no_colours_is_drawn_without_them(
         monkeypatch.delenv(name, raising=False)
     terminal = Terminal(80, 24)
     try:
-        display = dashboard.TerminalScreen(input=terminal.slave_in, output=terminal.slave_out)
+        display = ui_terminal.TerminalScreen(input=terminal.slave_in, output=terminal.slave_out)
         assert display.colors == colours
     finally:
         terminal.close()

@@ -12,8 +12,8 @@ from test_dashboard_state import FakeClock, run_trial, started, trial
 from hypermax import events as ev
 from hypermax.trial import LiveStats, Report, TrialState
 from hypermax.ui.chart import KILLED, NO_LOSS, POINT, draw_chart, render_chart, wants_log_scale
-from hypermax.ui.dashboard import Guard
 from hypermax.ui.formatting import format_duration, short_names
+from hypermax.ui.guard import Guard
 from hypermax.ui.state import DashboardState
 from hypermax.ui.trials import read_log_tail
 from hypermax.ui.view import Actions, DashboardView

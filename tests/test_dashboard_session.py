@@ -29,10 +29,11 @@ from test_dashboard_state import trial
 from hypermax import events as ev
 from hypermax.driver import SearchOutcome
 from hypermax.trial import TrialState
-from hypermax.ui import dashboard, held_output
+from hypermax.ui import held_output, view
 from hypermax.ui.console import ConsoleReporter
 from hypermax.ui.dashboard import run_dashboard
 from hypermax.ui.reporter import DashboardReporter, DriverDone
+from hypermax.ui.terminal import TerminalScreen
 
 
 class Terminal:
@@ -234,7 +235,7 @@ def test_repeated_render_errors_hand_over_to_the_console(tmp_path, terminal, mon
     def broken(self: Any, size: Any, focus: bool = False) -> Any:
         raise ValueError("cannot draw")
 
-    monkeypatch.setattr(dashboard.DashboardView, "render", broken)
+    monkeypatch.setattr(view.DashboardView, "render", broken)
 
     def search(driver: FakeDriver) -> SearchOutcome:
         driver.start_search()
@@ -439,7 +440,7 @@ def test_a_terminal_that_tells_no_size_is_drawn_at_80_by_24(tmp_path, monkeypatc
             term.type(b"q")
             return outcome
 
-        screen = dashboard.TerminalScreen(input=term.slave_in, output=term.slave_out)
+        screen = TerminalScreen(input=term.slave_in, output=term.slave_out)
         assert screen.get_cols_rows() == (80, 24)
         monkeypatch.setenv("COLUMNS", "100")
         monkeypatch.setenv("LINES", "x")

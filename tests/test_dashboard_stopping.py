@@ -91,3 +91,22 @@ def test_a_stopped_trial_shows_the_step_it_reached_in_the_table_and_its_window()
     view.keypress((160, 50), "enter")
     text = screen(view, (160, 50))
     assert reason in text and "to step 4" in text
+
+
+def test_a_curve_keeps_its_shape_against_a_median_that_diverged():
+    """Against an infinite bar (most others diverged), or with a diverged report of its own in
+    the curve, the scale ran up to infinity and every finite point was drawn at the bottom:
+    the curve was a flat line that told nothing of how the trial went."""
+    inf = float("inf")
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1)))
+    for step, loss in enumerate([0.9, 0.5, 0.1], start=1):
+        judged(state, 1, step, loss, bar=inf, against=f"median of 5 at step {step}")
+    detail = running_item(state.running_rows()[0]).detail
+    assert text_of(detail).startswith("█▅▁ 0.1 ≤ inf ")
+    state.apply(ev.TrialStarted(trial(2)))
+    for step, loss in enumerate([0.9, 0.5, inf, 0.1], start=1):
+        judged(state, 2, step, loss, bar=0.4, against=f"next rung 9: best 1 of {step}")
+    detail = running_item(state.running_rows()[1]).detail
+    assert text_of(detail).startswith("█▅ ▁ 0.1 ≤ 0.4 ")

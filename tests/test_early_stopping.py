@@ -23,6 +23,7 @@ import pytest
 from conftest import OBJECTIVES, finished_records, journal_records, run_cli_here
 from fake_trials.helpers import start_hypermax, wait_until
 
+from hypermax.execution.reports import STOP_FILE, STOPPED_FILE, VERDICTS_FILE
 from hypermax.execution.trial_files import RESULT_FILE
 
 SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
@@ -124,6 +125,18 @@ def test_a_python_function_worse_than_the_median_stops_at_the_report_judged(
     )
     steps = [d["step"] for d in exported["trials"]]
     assert steps == [finished[i]["step"] for i in sorted(finished)]
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_trials_leave_none_of_early_stoppings_files_in_their_folders(median_search, preload):
+    """Every trial left the count of its verdicts (``.hypermax_verdicts``), and a stopped one
+    the stop's files (``.hypermax_stop``, ``.hypermax_stopped``), in the folder it works in,
+    once nothing read them any more."""
+    folder, proc = median_search(preload)
+    assert proc.returncode == 0, proc.stderr
+    for trial_id in finished_records(folder):
+        left = {p.name for p in (folder / "trials" / str(trial_id)).iterdir()}
+        assert left & {STOP_FILE, STOPPED_FILE, VERDICTS_FILE} == set(), trial_id
 
 
 def test_an_executable_is_stopped_by_asha_with_direction_max(tmp_path, write_spec):

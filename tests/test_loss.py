@@ -21,6 +21,16 @@ def test_time_penalty(seconds, penalty):
     assert compute_loss({}, [TIME], wall_time=seconds).loss == pytest.approx(penalty)
 
 
+def test_a_time_whose_penalty_runs_past_the_largest_float_is_a_loss_error():
+    """``penalty * ratio**2`` raised OverflowError for a returned time of 1e300: a trial's
+    result, or a report early stopping weighed, ended the whole search with "unexpected
+    error"."""
+    assert time_penalty(1e300, 5, 10, 0.1) == math.inf
+    assert time_penalty(1e300, 5, 10, 0.0) == 0.0  # no penalty at all, whatever the time
+    with pytest.raises(LossError, match=r"time inf\), is not a finite number"):
+        compute_loss({"time": 1e300}, [TIME], wall_time=1)
+
+
 def test_returned_time_overrides_the_measured_one():
     assert compute_loss({"time": 9}, [TIME], wall_time=1).loss == pytest.approx(0.064)
 

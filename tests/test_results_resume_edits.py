@@ -62,3 +62,38 @@ def test_a_warm_start_added_once_trials_ran_is_said_not_to_be_used(tmp_path, cap
     ) in err
     journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text()
     assert "trial_imported" not in journal
+
+
+def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
+    """Another early-stopping rule judged the resumed search's reports without a word, and
+    the trials the old one stopped stayed stopped: the resume says both."""
+    path = tmp_path / "search.json"
+
+    def run(stopping: dict, iterations: int) -> list[str]:
+        _spec(tmp_path, "random", 1)
+        doc = json.loads(path.read_text())
+        doc["search"]["early_stopping"] = stopping
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "early_stopping" in line]
+
+    asha = {"policy": "asha", "max_steps": 9}
+    assert run({}, 1) == []
+    assert run(asha, 2) == [
+        "search.json: search.early_stopping: asha judges the reports from now on (it was none), "
+        "against those of the trials done"
+    ]
+    assert run(asha, 3) == []  # the same rule
+    assert run({"policy": "asha", "max_steps": 27, "min_trials": 3}, 4) == [
+        "search.json: search.early_stopping: asha judges with min_trials 3 (it was 5), "
+        "max_steps 27 (it was 9) from now on; the trials stopped before stay stopped"
+    ]
+    assert run({"policy": "median"}, 5) == [
+        "search.json: search.early_stopping: median judges the reports from now on (it was "
+        "asha), against those of the trials done; the trials stopped before stay stopped"
+    ]
+    assert run({"policy": "none"}, 6) == [
+        "search.json: search.early_stopping: none from now on (it was median): no trial is "
+        "stopped; the trials stopped before stay stopped"
+    ]
+    assert run({}, 7) == []  # none, as before

@@ -114,6 +114,37 @@ def test_median_stops_a_trial_worse_than_the_median_of_the_others_at_the_same_st
     assert standings[-2].bar == 1.5 and not standings[-2].stop
 
 
+def test_median_of_two_losses_near_the_float_range_does_not_overflow():
+    """Halfway between two losses of -1e308 was -inf (their sum overflowed): a trial as good as
+    both others was stopped as worse than -inf."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=2, grace_steps=0))
+    standings = feed(policy, [(1, 1, -1e308), (2, 1, -1e308), (3, 1, -1e308), (4, 1, 1e308)])
+    assert standings[2].bar == -1e308 and not standings[2].stop
+    assert standings[3].bar == -1e308 and standings[3].stop
+
+
+def test_median_weighs_a_trial_that_reports_each_batch_with_its_epoch_by_first_batches():
+    """Each trial reports ten batches an epoch, the epoch as the step. The others' loss at an
+    epoch was that of their last batch, a trial's own that of the batch it was at: a sixth
+    trial, better than each of the five at every batch, was stopped at its first report."""
+    policy = MedianRule(EarlyStopping(policy="median", min_trials=5, grace_steps=1))
+
+    def run(trial: int, better: float = 0.0) -> list[Standing]:
+        reports = [
+            (trial, epoch, 1 / (epoch + batch / 10) - better)
+            for epoch in range(1, 4)
+            for batch in range(10)
+        ]
+        return feed(policy, reports)
+
+    for trial in range(1, 6):
+        assert stops(run(trial)) == []
+    sixth = run(6, better=0.01)
+    assert stops(sixth) == []
+    assert sixth[0].bar == 1.0  # the others' first batch of epoch 1
+    assert policy.observe(7, 1, 1.05).stop  # worse than the others' first batch
+
+
 def test_median_waits_for_min_trials_others_at_a_step_and_never_judges_the_grace_steps():
     policy = MedianRule(EarlyStopping(policy="median", min_trials=3, grace_steps=2))
     standings = feed(
@@ -377,6 +408,17 @@ def test_a_report_without_a_usable_loss_is_not_judged(tmp_path):
     assert stopper.on_report(Report(1, 1, {"accuracy": 0.5})) is None  # the loss is "loss"
     assert stopper.policy is not None and stopper.policy.curves == {}
     # a NaN loss is judged, as the worst: tests/test_stopping_diverged.py
+
+
+def test_a_report_whose_time_penalty_overflows_is_not_judged(tmp_path):
+    """A report carrying ``time: 1e300`` under a time metric raised OverflowError in the
+    driver, which ended the search."""
+    metrics = {
+        "loss": {"min": 0},
+        "time": {"type": "time", "target_time": 1, "max_time": 10, "penalty_at_max": 1},
+    }
+    stopper = EarlyStopper.for_spec(spec(tmp_path, {"policy": "median"}, metrics=metrics))
+    assert stopper.on_report(Report(1, 1, {"loss": 0.5, "time": 1e300})) is None
 
 
 def test_without_a_policy_nothing_is_judged(tmp_path):

@@ -13,6 +13,7 @@ from typing import Any
 
 from hypermax.execution import protocol
 from hypermax.execution.limits import Limits, kill_text
+from hypermax.execution.reports import STOP_FILE, STOPPED_FILE, VERDICTS_FILE
 from hypermax.execution.trial_files import LeftFileError, read_left_file
 from hypermax.trial import KillReason, Outcome, TrialState
 
@@ -70,6 +71,7 @@ def trial_outcome(ending: Ending) -> Outcome:
         "exit_code": ending.exit_code,
         "ended_at": ending.ended_at,
     }
+    _drop_stop_files(ending.trial_dir)
     if ending.kill is not None and not _returned_before_the_stop(ending):
         return _killed(*ending.kill, ending.limits, common)
     result, problem = read_result(
@@ -123,6 +125,15 @@ def _drop_result_file(result_file: Path) -> None:
     program's own trace of what went wrong."""
     with contextlib.suppress(OSError):  # a folder the trial took its rights from keeps it
         os.unlink(result_file)
+
+
+def _drop_stop_files(trial_dir: Path) -> None:
+    """Remove early stopping's files from the trial's folder (the count of the verdicts it was
+    sent, the stop asked of the processes it started, its note that a report raised): read
+    only while it runs, and not the user's, in a folder that is the trial's own."""
+    for name in (STOP_FILE, STOPPED_FILE, VERDICTS_FILE):
+        with contextlib.suppress(OSError):  # none there; a folder the trial took its rights from
+            os.unlink(trial_dir / name)
 
 
 def _said(problem: str, ending: Ending) -> str:

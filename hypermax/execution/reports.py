@@ -122,26 +122,58 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
     except TypeError as exc:
         raise TypeError(f"{caller}: {exc}") from None
     line = format_report(step, metrics)  # ASCII: its length is its size in bytes
+    # the verdict often comes before the report is written out: from the start, its signals
+    # stay pending for the wait, which a handler of the trial's own for them (faulthandler's
+    # on SIGUSR1) would otherwise take, losing the stop
+    held = _hold_verdicts() if len(line) <= MAX_PARSED_LINE else None
+    try:
+        _write_report(stream, line)
+        if len(line) > MAX_PARSED_LINE:
+            return  # hypermax does not read so long a line (its log says so): no verdict comes
+        if _thread.get_ident() != _StopRequest.main_thread and os.getpid() == _StopRequest.pid:
+            # another thread's report waits for no verdict but gets one: the main thread's next
+            # report waits for it too, rather than take it for its own
+            _StopRequest.awaited += 1
+        if await_verdict():
+            raise_if_stopped()
+    finally:
+        if held is not None:
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
+
+
+def _write_report(stream: Any, line: str) -> None:
+    """Write the report ``line`` to the trial's stdout (see :func:`send_report`)."""
     fd = _StopRequest.report_fd
     if fd is None:
         stream.write(line + "\n")
         stream.flush()
-    else:  # the trial's own stdout, whatever was made of file descriptor 1 since
-        try:  # noqa: SIM105 - contextlib costs every trial an import; what it printed goes first
-            stream.flush()
-        except (ValueError, OSError):  # a closed file left as sys.stdout
-            pass
-        data = memoryview((line + "\n").encode())
-        while data:
-            data = data[os.write(fd, data) :]
-    if len(line) > MAX_PARSED_LINE:
-        return  # hypermax does not read so long a line (its log says so): no verdict comes
-    if _thread.get_ident() != _StopRequest.main_thread and os.getpid() == _StopRequest.pid:
-        # another thread's report waits for no verdict but gets one: the main thread's next
-        # report waits for it too, rather than take it for its own
-        _StopRequest.awaited += 1
-    if await_verdict():
-        raise_if_stopped()
+        return
+    # the trial's own stdout, whatever was made of file descriptor 1 since
+    try:  # noqa: SIM105 - contextlib costs every trial an import; what it printed goes first
+        stream.flush()
+    except (ValueError, OSError):  # a closed file left as sys.stdout
+        pass
+    data = memoryview((line + "\n").encode())
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _waits() -> bool:
+    """Whether a report sent now waits for its verdict (see :func:`await_verdict`)."""
+    return (
+        bool(os.environ.get(VERDICT_WAIT_ENV))
+        and _thread.get_ident() == _StopRequest.main_thread
+        and os.getpid() == _StopRequest.pid
+        and _trial_file(VERDICTS_FILE) is not None
+    )
+
+
+def _hold_verdicts() -> set[int] | None:
+    """Block the verdicts' signals, when a report sent now waits for its verdict; the signal
+    mask as it was before, to restore, or None when nothing was blocked."""
+    if not _waits():
+        return None
+    return set(_signal.pthread_sigmask(_signal.SIG_BLOCK, {STOP_SIGNAL, GO_ON_SIGNAL}))
 
 
 def await_verdict() -> bool:
@@ -154,17 +186,16 @@ def await_verdict() -> bool:
     verdicts are counted by :data:`VERDICTS_FILE`, which hypermax writes before each signal
     (and reread between two slices of the wait, for a verdict another thread took).
     Returns whether it waited (then a stop applies to this report; else to the next)."""
-    wait = os.environ.get(VERDICT_WAIT_ENV)
-    if not wait or _thread.get_ident() != _StopRequest.main_thread:
+    # off the main thread, in a process the trial forked (verdicts go to the trial) or in a
+    # process hypermax does not run (nobody counts verdicts for it), no report waits
+    if not _waits():
         return False
-    if os.getpid() != _StopRequest.pid:  # a process the trial forked: verdicts go to the trial
-        return False
+    wait = os.environ[VERDICT_WAIT_ENV]
     path = _trial_file(VERDICTS_FILE)
-    if path is None:  # not a trial hypermax runs: nobody counts verdicts for it
-        return False
+    assert path is not None
     _StopRequest.awaited += 1
     both = {STOP_SIGNAL, GO_ON_SIGNAL}
-    _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending for us
+    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending
     try:
         deadline = time.monotonic() + float(wait)
         seen = verdicts_sent(path)
@@ -181,7 +212,7 @@ def await_verdict() -> bool:
                 seen = sent
                 deadline = time.monotonic() + float(wait)  # the wait is per verdict
     finally:
-        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, both)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
     return True
 
 

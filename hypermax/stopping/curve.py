@@ -16,13 +16,16 @@ class Curve:
         self.best_step: int | None = None
 
     def add(self, step: int, loss: float) -> None:
-        """Record a report; a second report of the same step replaces the first."""
+        """Record a report; a later report of a step already reported is not recorded (as
+        Optuna keeps a step's first value): a trial that reports each batch with its epoch as
+        the step is weighed by each epoch's first batch, as the other trials are. Its last
+        batch, set against another trial's first, made every trial that had just begun an
+        epoch look worse than the trials past it."""
         i = bisect.bisect_left(self.steps, step)
         if i < len(self.steps) and self.steps[i] == step:
-            self.losses[i] = loss
-        else:
-            self.steps.insert(i, step)
-            self.losses.insert(i, loss)
+            return
+        self.steps.insert(i, step)
+        self.losses.insert(i, loss)
         if loss < self.best:
             self.best, self.best_step = loss, step
 

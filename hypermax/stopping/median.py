@@ -120,8 +120,9 @@ class MedianRule(StoppingPolicy):
             return losses[k if k < skip else k + 1]
 
         half = count // 2
-        # as statistics.median takes it
-        median = other(half) if count % 2 else (other(half - 1) + other(half)) / 2
+        # as statistics.median takes it, but halved first: the sum of two losses near the
+        # float range's end would overflow to an infinity
+        median = other(half) if count % 2 else other(half - 1) / 2 + other(half) / 2
         against = f"median of {count} at step {step}"
         stop = worse(best, median)
         return Standing(trial_id, step, best, median, against, stop, best_at)

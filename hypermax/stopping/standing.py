@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -33,7 +34,14 @@ class Standing:
 
     @property
     def reason(self) -> str:
-        """The one line a stopped trial's record keeps."""
+        """The one line a stopped trial's record keeps. A trial stopped for a report that
+        diverged (a NaN or an infinite metric) says so: ``loss inf worse than inf`` (against
+        others that diverged too) told nothing."""
+        if math.isinf(self.loss):
+            return (
+                f"stopped at step {self.step}: the loss diverged (a metric of its report is NaN"
+                " or infinite)"
+            )
         text = f"stopped at step {self.step}: loss {self.loss:.6g}"
         if self.best_at is not None:
             text = f"stopped at step {self.step}: best loss {self.loss:.6g} (step {self.best_at})"

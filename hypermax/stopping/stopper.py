@@ -7,7 +7,7 @@ to stop and why, and rebuilds the policy from the journal when a search resumes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -50,13 +50,22 @@ class EarlyStopper:
         loss_of: the composite loss of a report's metrics: infinite when one is NaN or
             infinite (the trial diverged), None when they lack what the loss needs (such a
             report is not judged).
+        why_no_loss: why a report's metrics give no loss, for :meth:`none_judged`'s line.
     """
 
-    def __init__(self, rule: EarlyStopping, loss_of: LossOf) -> None:
+    def __init__(
+        self,
+        rule: EarlyStopping,
+        loss_of: LossOf,
+        why_no_loss: Callable[[dict[str, Any]], str] | None = None,
+    ) -> None:
         self.rule = rule
         self.policy = make_policy(rule)
         self.loss_of = loss_of
+        self.why_no_loss = why_no_loss
         self._stopping: dict[int, Standing] = {}
+        self._judged: set[int] = set()  # running trials with a report that gave a loss
+        self._said_unjudged = False
 
     @classmethod
     def for_spec(cls, spec: Spec) -> EarlyStopper:
@@ -73,7 +82,27 @@ class EarlyStopper:
                 used, _ = split_result(metrics, spec)
                 return math.inf if any(_not_finite(v) for v in used.values()) else None
 
-        return cls(EarlyStopping.of(spec.search.early_stopping), loss_of)
+        def why_no_loss(metrics: dict[str, Any]) -> str:
+            from hypermax.values import quoted
+
+            needs = (
+                [m.name for m in spec.metrics if m.type not in ("time", "ram")]
+                if spec.metrics
+                else [spec.search.metric]
+            )
+            missing = ", ".join(quoted(name) for name in needs if name not in metrics)
+            if missing:
+                carried = ", ".join(quoted(str(name)) for name in metrics) or "no metric"
+                return (
+                    f"none carries {missing} (the last one carried {carried}), which the loss needs"
+                )
+            try:
+                composite_loss(metrics, spec)
+            except LossError as exc:
+                return f"the last one gives no loss: {exc}"
+            return "none gives a loss"
+
+        return cls(EarlyStopping.of(spec.search.early_stopping), loss_of, why_no_loss)
 
     def rebuild(self, trials: Iterable[Trial]) -> None:
         """Show the policy every report of the finished trials of a resumed search.
@@ -106,10 +135,27 @@ class EarlyStopper:
         loss = self.loss_of(report.metrics)
         if loss is None:
             return None
+        self._judged.add(report.trial_id)
         standing = self.policy.observe(report.trial_id, report.step, loss)
         if standing.stop:
             self._stopping[report.trial_id] = standing
         return standing
+
+    def none_judged(self, trial_id: int, reports: Sequence[dict[str, Any]]) -> str | None:
+        """The line that says why early stopping judged none of the reports of trial
+        ``trial_id``, which ended (a metric misnamed in them, ``acc`` for ``accuracy``): said
+        for the first such trial of the search only, and only when it reported. None
+        otherwise, as for a trial with a report it judged (reports of another kind beside those,
+        per batch without the validation metric, are no mistake)."""
+        judged = trial_id in self._judged
+        self._judged.discard(trial_id)
+        if self.policy is None or judged or not reports or self._said_unjudged:
+            return None
+        self._said_unjudged = True
+        last = {k: v for k, v in reports[-1].items() if k != "step"}
+        why = self.why_no_loss(last) if self.why_no_loss is not None else "none gives a loss"
+        count = f"{len(reports)} reports" if len(reports) > 1 else "report"
+        return f"early stopping judged none of trial {trial_id}'s {count}: {why}"
 
     def asked_to_stop(self, trial_id: int) -> bool:
         """Whether the running trial ``trial_id`` was judged to stop. What it reports after

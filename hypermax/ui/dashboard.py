@@ -13,13 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import urwid
 
@@ -28,18 +26,19 @@ from hypermax import events as ev
 from hypermax.interrupts import (
     CANNOT_STOP_NOTE,
     can_stop,
-    in_foreground,
     leave_terminal,
     signals_to,
     stop_this_process,
     terminal_fds,
 )
-from hypermax.ui.formatting import format_loss
+from hypermax.ui.fallback import fall_back_to_console
+from hypermax.ui.guard import MAX_RENDER_FAILURES, DashboardBroken, Guard
 from hypermax.ui.held_output import CollectLogs, HeldOutput, logs_to
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.state import DashboardState
+from hypermax.ui.terminal import TerminalScreen
 from hypermax.ui.view import Actions, DashboardView
-from hypermax.ui.widgets import PALETTE, Size, box_size, use_ascii_fallbacks
+from hypermax.ui.widgets import PALETTE, use_ascii_fallbacks
 
 if TYPE_CHECKING:
     from hypermax.events import SearchControl, SearchOutcome
@@ -52,130 +51,9 @@ TICK_SECONDS = 1.0
 #: How often the dashboard, while its search runs in the background, looks whether it is in the
 #: terminal's foreground again (seconds).
 AWAY_POLL_SECONDS = 0.2
-#: Consecutive failed draws after which the console reporter takes over.
-MAX_RENDER_FAILURES = 3
 
 
-class DashboardBroken(RuntimeError):
-    """The dashboard cannot run (no terminal) or failed to draw too many times in a row."""
-
-
-# -- drawing errors ------------------------------------------------------------------------------
-class Guard(urwid.WidgetWrap):
-    """Keeps a drawing or key-handling error from ending the search.
-
-    A failed draw is logged and replaced by a line saying so; after ``MAX_RENDER_FAILURES`` in a
-    row it raises :class:`DashboardBroken`, which ends the UI (the console takes over).
-
-    A new size empties urwid's cache of drawn widgets: a widget drawn at the old size (the
-    terminal made a line high, then large again) let a canvas of the new size stay cached
-    without the link that redraws it when what it shows changes, and the dashboard stood still.
-    """
-
-    no_cache: ClassVar[list[str]] = ["render"]  # each draw looks at the size first
-
-    def __init__(self, view: DashboardView) -> None:
-        super().__init__(view)
-        self.view = view
-        self.failures = 0
-        self.failed_last = False
-        self._size: Size | None = None
-
-    def selectable(self) -> bool:
-        return True
-
-    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
-        if size != self._size:
-            urwid.CanvasCache.clear()
-            self._size = size
-        try:
-            canvas = self.view.render(size, focus)
-        except Exception as exc:
-            self.failures += 1
-            self.failed_last = True
-            log.exception("the dashboard failed to draw (%d in a row)", self.failures)
-            if self.failures >= MAX_RENDER_FAILURES:
-                raise DashboardBroken(f"the dashboard failed to draw: {exc}") from exc
-            text = urwid.Text(("error", f"display error: {exc} — the search goes on"))
-            return urwid.CompositeCanvas(urwid.Filler(text, "top").render(box_size(size)))
-        self.failures = 0
-        self.failed_last = False
-        return urwid.CompositeCanvas(canvas)
-
-    def keypress(self, size: Size, key: str) -> str | None:
-        try:
-            return self.view.keypress(size, key)
-        except urwid.ExitMainLoop:
-            raise
-        except Exception as exc:
-            log.exception("the dashboard failed on key %r", key)
-            self.view.set_note(f"error on key {key!r}: {exc}")
-            return None
-
-
-# -- the terminal ----------------------------------------------------------------------------------
-class TerminalScreen(urwid.display.raw.Screen):
-    """urwid's screen on the terminal, which it takes only while hypermax is in the terminal's
-    foreground. In the background (Ctrl-Z then ``bg``, or started with ``&``) the screen stays
-    stopped and the search goes on, trials watched, without drawing: setting the terminal's
-    modes from there stops the process (SIGTTOU), as it stopped hypermax, its trials continued
-    by ``bg`` running on unwatched. :attr:`away` tells the session to start it once hypermax is
-    in the foreground again (``fg``)."""
-
-    away = False
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.colors > 1 and _without_colours(os.environ):
-            self.set_terminal_properties(colors=1)  # the palette's reverse video, as NO_COLOR
-
-    def start(self, *args: Any, **kwargs: Any) -> urwid.util.StoppingContext:
-        fd = self._input_fileno()
-        if not self.started and fd is not None and not in_foreground(fd):
-            self.away = True
-            return urwid.util.StoppingContext(self)
-        self.away = False
-        return super().start(*args, **kwargs)
-
-    def get_cols_rows(self) -> tuple[int, int]:
-        """The terminal's size. A terminal that tells none (0 by 0: a serial console, a
-        container's terminal before it was given one) is taken as ``COLUMNS`` by ``LINES``,
-        else as 80 by 24, as ``shutil.get_terminal_size`` takes it: urwid drew nothing on it,
-        not even the line that says the search ended and how to leave."""
-        cols, rows = super().get_cols_rows()
-        if cols <= 0 or rows <= 0:
-            cols, rows = _size_from_environment("COLUMNS", 80), _size_from_environment("LINES", 24)
-            self.maxrow = rows
-        return cols, rows
-
-
-def _without_colours(environ: Mapping[str, str]) -> bool:
-    """Whether the terminal ``TERM`` names shows no colours, as its terminfo entry tells
-    (``vt100``, ``vt220``, ``xterm-mono``): urwid goes by the name and draws them in 16 colours,
-    which left the selected row and the progress bar looking like the rest. ``FORCE_COLOR`` or
-    ``CLICOLOR_FORCE`` keeps the colours; a terminal without an entry keeps urwid's guess."""
-    term = environ.get("TERM", "")
-    if not term or environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE"):
-        return False
-    try:  # tput, not curses: a process's curses reads one entry, the first it was asked for
-        found = subprocess.run(
-            ["tput", "-T", term, "colors"], capture_output=True, text=True, timeout=5
-        )
-        return found.returncode == 0 and int(found.stdout) < 8  # -1: the entry has no colours
-    except (OSError, ValueError, subprocess.TimeoutExpired):  # no tput: urwid's guess
-        return False
-
-
-def _size_from_environment(name: str, default: int) -> int:
-    """The positive whole number the environment variable ``name`` holds, else ``default``."""
-    try:
-        value = int(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
-# -- the session -----------------------------------------------------------------------------------
+# -- the session ---------------------------------------------------------------------------------
 class DashboardSession:
     """One run of the dashboard around one driver; see :func:`run_dashboard`."""
 
@@ -411,28 +289,10 @@ class DashboardSession:
 
     # -- when the UI cannot go on -------------------------------------------------------------
     def _fall_back(self, exc: Exception) -> None:
-        from hypermax.ui.console import ConsoleReporter
-
         self._stop_screen()
-        what = "the dashboard stopped" if self._ran else "no dashboard"
-        print(f"hypermax: {what} ({exc}); plain output follows", file=sys.stderr)
-        log.debug("dashboard failure", exc_info=exc)
-        console = ConsoleReporter()
-        console.total = self.state.iterations
-        counts = self.state.counts()
-        if self.state.started_at is not None:
-            best = self.state.best
-            console.handle(
-                ev.Message(
-                    f"{counts['done']} of {self.state.iterations} trials done so far, best "
-                    + (f"{format_loss(best.loss)} (trial {best.id})" if best else "-")
-                )
-            )
-        for event in self.reporter.forward_to(console):
-            if isinstance(event, DriverDone):
-                self.done = event
-            else:
-                console.handle(event)
+        done = fall_back_to_console(exc, self.state, self.reporter, self._ran)
+        if done is not None:
+            self.done = done
 
 
 def _wait_for(thread: threading.Thread) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,8 +71,10 @@ def standing_markup(curve: Sequence[float], standing: Standing) -> list[Any]:
     if bar is None:
         line = sparkline(curve)
         return [("dim", f"{line} {format_loss(standing.loss)} ({standing.against})")]
-    values = [*curve, bar]
-    line = sparkline(curve, min(values), max(values))
+    # the scale of the finite values: a bar or a report that diverged (infinite) would
+    # stretch it to infinity and draw every other point at the bottom
+    values = [v for v in (*curve, bar) if math.isfinite(v)]
+    line = sparkline(curve, min(values), max(values)) if values else sparkline(curve)
     fares_worse = worse(standing.loss, bar)  # an infinite loss too, against infinity
     sign = ">" if fares_worse else "≤"
     return [
