@@ -20,7 +20,7 @@ from hypermax.execution.protocol import write_atomic
 from hypermax.journal import _finite as strict_json
 from hypermax.journal import finished_record
 from hypermax.space import flatten
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.values import json_equal
 
 #: the columns every row has, first in every table (the only ones of a table without rows)
@@ -45,16 +45,25 @@ def column_name(name: str, prefix: str, taken: bool) -> str:
     return f"{prefix}{name}" if taken or name.startswith(COLUMN_PREFIXES) else name
 
 
+#: the states of a trial whose loss is that of a report before its end
+CUT_SHORT = frozenset({TrialState.STOPPED, TrialState.INTERRUPTED})
+
+
 def best_trial(trials: Iterable[Trial]) -> Trial | None:
-    """The trial with the lowest loss (the earliest on ties); None when none has a loss."""
+    """The trial with the lowest loss (the earliest on ties); None when none has a loss.
+
+    A trial stopped before its end (early stopping, the search's timeout) has the loss of its
+    last report, a step short of what it would have reached: it is the best only when no trial
+    that ran to its end has a loss, as Optuna ranks a pruned trial after every complete one."""
     best: Trial | None = None
-    best_loss = math.inf
+    best_key = (True, math.inf, 0)
     for trial in trials:
         loss = trial.loss
         if loss is None or not trial.state.finished:
             continue
-        if loss < best_loss or (loss == best_loss and best is not None and trial.id < best.id):
-            best, best_loss = trial, loss
+        key = (trial.state in CUT_SHORT, loss, trial.id)
+        if best is None or key < best_key:
+            best, best_key = trial, key
     return best
 
 

@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from hypermax.export import CUT_SHORT, best_trial
 from hypermax.plots.data import PlotData
 from hypermax.plots.labels import AXIS_SHARE, fit_tick_labels, label_of, name_text, tick_text
 from hypermax.plots.saving import save_chart
@@ -60,7 +61,8 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
             )
     best_x, best_y, best = [], [], math.inf
     for t in sorted(scored, key=lambda t: t.id):
-        if t.state is not TrialState.IMPORTED and t.loss is not None and t.loss < best:
+        counts = t.state is not TrialState.IMPORTED and t.state not in CUT_SHORT
+        if counts and t.loss is not None and t.loss < best:
             best = t.loss
         if math.isfinite(best):
             best_x.append(t.id)
@@ -106,7 +108,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
     fig = Figure(figsize=(6.5, 4.5))
     ax = fig.add_subplot()
     losses = [float(t.loss) for t in scored if t.loss is not None]
-    best = min(scored, key=lambda t: (t.loss, t.id))
+    best = best_trial(scored) or scored[0]
     if data.numeric(name):
         values = [data.flat[t.id][name] for t in scored]
         points = ax.scatter(values, losses, c=[t.id for t in scored], cmap="viridis", s=30)

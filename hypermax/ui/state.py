@@ -18,6 +18,7 @@ from typing import Any
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.clock import SearchClock, awake, stood_still
+from hypermax.export import best_trial
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
@@ -215,8 +216,7 @@ class DashboardState:
         duration = _duration(trial, launched, self.clock(), stopped)
         if duration is not None and trial.state.counted:
             self._durations.append(duration)
-        if trial.loss is not None and (self.best is None or trial.loss < (self.best.loss or 0.0)):
-            self.best = trial
+        self.best = best_trial([trial] if self.best is None else [self.best, trial])
 
     # -- derived views --------------------------------------------------------------------------
     def baseline(self) -> Trial | None:
