@@ -25,6 +25,7 @@ from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
+from hypermax.stopping.rule import EarlyStopping
 from hypermax.validation import resolve_and_validate
 
 __all__ = [
@@ -323,7 +324,8 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
-    notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in compat.notices(doc))
+    said = [*compat.notices(doc), *_stopping_notices(doc["search"])]
+    notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in said)
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
         path=path.absolute(),  # its folder is where it is now, wherever the process goes later
@@ -339,6 +341,25 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         metadata=compat.metadata(doc),
         notices=notices,
     )
+
+
+def _stopping_notices(search: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A notice when early stopping can stop no trial: it waits for ``min_trials`` other trials
+    at a step, and the search runs no more than that (``--iterations`` may raise it on a
+    resume; a warm start's trials may count)."""
+    rule = EarlyStopping.of(search.get("early_stopping", {}))
+    iterations = search.get("iterations")
+    if rule.policy == "none" or not isinstance(iterations, int) or iterations > rule.min_trials:
+        return []
+    if search.get("warm_start"):  # the trials it imports may have reached the steps
+        return []
+    return [
+        (
+            ("search", "early_stopping", "min_trials"),
+            f"a trial is stopped at a step once {rule.min_trials} other trials reached it, and "
+            f"the search runs {iterations} trials: none will be stopped (lower min_trials)",
+        )
+    ]
 
 
 def _function(fn: dict[str, Any]) -> FunctionSpec:

@@ -197,3 +197,37 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(
     expected = _states(straight)
     assert [i for i, (state, _) in expected.items() if state == "stopped"] == [3, 5, 6]
     assert _states(folder) == expected
+
+
+@pytest.mark.parametrize(
+    ("iterations", "warm_start", "said"), [(5, False, True), (6, False, False), (5, True, False)]
+)
+def test_validate_says_when_early_stopping_can_stop_no_trial(
+    tmp_path, write_spec, iterations, warm_start, said
+):
+    search: dict[str, Any] = {
+        "iterations": iterations,
+        "early_stopping": {"policy": "asha", "max_steps": 9},  # min_trials 5 by default
+    }
+    if warm_start:  # its trials may have reached the steps: they count as the others
+        (tmp_path / "earlier.csv").write_text("trial,state,loss,x\n1,ok,0.5,0.1\n")
+        search["warm_start"] = "earlier.csv"
+    spec = write_spec(
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+            "search": search,
+        }
+    )
+    (tmp_path / "objective.py").write_text("def f(params):\n    return params['x']\n")
+    done = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    notice = (
+        "search.json: search.early_stopping.min_trials: a trial is stopped at a step once 5 "
+        "other trials reached it, and the search runs 5 trials: none will be stopped (lower "
+        "min_trials)"
+    )
+    assert (notice in done.stderr + done.stdout) is said
