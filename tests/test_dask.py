@@ -429,6 +429,29 @@ def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, m
     assert_none_alive(marker)
 
 
+def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace_on_the_workers(
+    cluster, tmp_path, write_spec, marker
+):
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, iterations=1)
+    doc["function"] = executable("ignore_sigterm", kill_grace=300, env={MARKER_ENV: marker})
+    results = tmp_path / "results" / "onworkers"
+    log = results / "logs" / "trial_1.log"
+    search = start_search(write_spec(doc))
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, OUTCOME_TIMEOUT, "the trial")
+        search.send_signal(signal.SIGINT)
+        wait_until(lambda: "SIGTERM to" in log.read_text(), OUTCOME_TIMEOUT, "its SIGTERM")
+        search.send_signal(signal.SIGINT)  # without it: SIGKILL after the 300 s grace
+        stdout, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert search.returncode == 130, stderr
+    assert "interrupt again to kill them at once" in stdout + stderr
+    assert finished_records(results)[1]["state"] == "interrupted"
+    assert "interrupted again: SIGKILL to" in log.read_text()
+    assert_none_alive(marker)
+
+
 def test_ctrl_z_says_the_trials_on_the_workers_run_on(cluster, tmp_path, write_spec, marker):
     """Ctrl-Z stops hypermax, not the trials on the cluster's workers: it says they run on,
     not that it stopped with none running."""

@@ -105,6 +105,8 @@ class DaskRunner(BaseRunner):
         [Report(trial_id=1, step=1, metrics={'loss': 0.7}), Outcome(trial_id=1, ...)]
     """
 
+    hurries = True  # a second Ctrl-C kills the trials still in their grace on their workers
+
     def __init__(
         self,
         function: FunctionSpec,
@@ -136,6 +138,8 @@ class DaskRunner(BaseRunner):
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
+        self._interrupted = False  # the search is being interrupted
+        self._hurry = False  # interrupted again: stops kill without the rest of their grace
         self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
@@ -180,7 +184,7 @@ class DaskRunner(BaseRunner):
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
-            self._on_loop(deliver_stop, self.client, attempt)
+            self._on_loop(deliver_stop, self.client, attempt, self._hurry)
         else:  # not started: marked, then dropped where it waits, with the others stopped now
             self._unstarted.append(attempt)
 
@@ -222,6 +226,20 @@ class DaskRunner(BaseRunner):
                 self.client.close(timeout=5)
         self._attempts.release()
         return self._attempts.outcomes()
+
+    def interrupt(self) -> None:
+        """Called again (a second Ctrl-C): the trials still stopping on their workers are
+        killed there at once, without the rest of their ``kill_grace``. Only sets flags and
+        hands the rest to the client's event loop, as a signal handler may."""
+        if self._interrupted and not self._hurry:
+            self._hurry = True
+            self._on_loop(self._hurry_all)
+        self._interrupted = True
+
+    async def _hurry_all(self) -> None:
+        """Deliver the stops of the trials stopping on their workers again, hurried."""
+        for attempt in self._attempts.in_flight():
+            await deliver_stop(self.client, attempt, hurry=True)
 
     def pause(self) -> int:
         """Hypermax is about to stop (Ctrl-Z): the trials run on, but their live messages
@@ -295,7 +313,7 @@ class DaskRunner(BaseRunner):
             if first:  # the worker finds a stop that comes before the trial started
                 self._watch_worker(attempt.worker)
                 if stop is not None:
-                    self._on_loop(deliver_stop, self.client, attempt)
+                    self._on_loop(deliver_stop, self.client, attempt, self._hurry)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""

@@ -75,9 +75,10 @@ async def listen_to_worker(client: Client, worker: str) -> bool | None:
     return there
 
 
-async def deliver_stop(client: Client, attempt: Attempt) -> None:
+async def deliver_stop(client: Client, attempt: Attempt, hurry: bool = False) -> None:
     """Stop ``attempt``'s trial on the worker that runs it (``stop_trial`` there, by
-    ``Client.run``), if it is still to be stopped; a lost worker is heard of as such."""
+    ``Client.run``), if it is still to be stopped; a lost worker is heard of as such.
+    ``hurry``: the search was interrupted again, its kill takes no more of its grace."""
     if attempt.done or attempt.stop is None or attempt.worker is None:
         return
     try:
@@ -85,6 +86,7 @@ async def deliver_stop(client: Client, attempt: Attempt) -> None:
             stop_trial,
             attempt.key,
             attempt.stop.value,
+            hurry,
             workers=[attempt.worker],
             on_error="ignore",
             asynchronous=True,

@@ -52,6 +52,8 @@ LIVE_SECONDS = 1.0
 _CANCELLED = ("cancelled", "released", "forgotten")
 #: a worker closing (``dask worker`` got SIGTERM, or Ctrl-C): its scheduler has let it go
 _CLOSING = (Status.closing, Status.closed, Status.failed)
+#: why a trial's kill ladder takes no more of its grace, once the search was interrupted again
+HURRIED = "interrupted again"
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,14 @@ class _Running:
         if started and self.run is not None:
             self.run.stop(reason)
 
+    def hurry(self) -> None:
+        """The search was interrupted again: the trial's kill ladder, under way or to come,
+        sends SIGKILL at once, without the rest of its grace (as a second Ctrl-C does to a
+        trial on hypermax's own machine; the worker's host, which other searches' trials may
+        share, is left as it is)."""
+        if self.run is not None and self.run.usage.over_in_grace is None:
+            self.run.usage.over_in_grace = HURRIED
+
     def cancelled(self) -> bool:
         """Whether Dask cancelled the trial's task (it goes on running in its thread), or the
         worker closes: its scheduler gave up on the task, and the worker, which waits for its
@@ -378,14 +388,17 @@ _runs: dict[str, _Running] = {}
 _watcher: threading.Thread | None = None
 
 
-def stop_trial(key: str, reason: str) -> bool:
-    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``).
+def stop_trial(key: str, reason: str, hurry: bool = False) -> bool:
+    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``);
+    ``hurry``: the search was interrupted again, and its kill takes no more of its grace.
 
     Returns whether the attempt runs here.
     """
     with _lock:
         running = _runs.get(key)
     if running is not None:
+        if hurry:
+            running.hurry()
         running.stop(KillReason(reason))
     return running is not None
 
