@@ -402,3 +402,41 @@ def test_validate_connect_names_a_worker_that_hangs(tmp_path, write_spec, marker
         r"search\.json: cluster: worker tcp://127\.0\.0\.1:\d+ does not answer within 1 s\n",
         result.stderr,
     )
+
+
+def test_a_second_interrupt_gives_up_on_a_hung_worker_without_waiting_out_the_grace(
+    tmp_path, marker, monkeypatch
+):
+    """Interrupted again, the runner waits CLOSE_SECONDS more for a trial whose worker hangs,
+    not the rest of its ``kill_grace`` (300 s here), which a second Ctrl-C skips."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=300,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            worker.send_signal(signal.SIGSTOP)
+            runner.interrupt()  # as the driver does at Ctrl-C: then it stops the trials
+            runner.cancel(1, KillReason.INTERRUPT)
+            runner.interrupt()  # Ctrl-C again
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.INTERRUPTED, KillReason.INTERRUPT)
+    assert outcome.reason is not None
+    said = r"its Dask worker tcp://\S+ did not stop the trial within \S+ s"
+    assert re.fullmatch(said, outcome.reason), outcome.reason

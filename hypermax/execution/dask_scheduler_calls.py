@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from distributed import Client, Future
 
-    from hypermax.execution.dask_attempts import Attempt
+    from hypermax.execution.dask_attempts import Attempt, Attempts
 
 log = logging.getLogger("hypermax")
 
@@ -93,6 +93,13 @@ async def deliver_stop(client: Client, attempt: Attempt, hurry: bool = False) ->
         )
     except Exception as exc:  # a lost worker: the runner hears of it as such
         log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
+
+
+async def hurry_stops(client: Client, attempts: Attempts) -> None:
+    """Deliver the stops of the trials in flight again, hurried: the search was interrupted
+    again, and their kills take no more of their grace."""
+    for attempt in attempts.in_flight():
+        await deliver_stop(client, attempt, hurry=True)
 
 
 async def cancel_tasks(client: Client, futures: list[Future | None]) -> None:
