@@ -440,3 +440,35 @@ def test_a_second_interrupt_gives_up_on_a_hung_worker_without_waiting_out_the_gr
     assert outcome.reason is not None
     said = r"its Dask worker tcp://\S+ did not stop the trial within \S+ s"
     assert re.fullmatch(said, outcome.reason), outcome.reason
+
+
+def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs_there(
+    tmp_path, write_spec, marker, monkeypatch
+):
+    """A package installed on the workers alone (their image, their environment) is theirs to
+    import, as their program and cwd are: a spec with a cluster naming it runs; without a
+    cluster, a module found nowhere is a spec error as always."""
+    installed = tmp_path / "workers-site"
+    (installed / "workerpkg").mkdir(parents=True)
+    (installed / "workerpkg" / "__init__.py").write_text("")
+    (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    with monkeypatch.context() as workers_env:  # the workers' environment, not this machine's
+        workers_env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(installed), *sys.path])))
+        own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address}, iterations=1)
+        del doc["function"]["src"]
+        doc["function"]["module"] = "workerpkg.train"
+        spec = write_spec(doc, "project/search.json")
+        result = run_cli("run", str(spec), "--no-ui", cwd=project)
+    finally:
+        own.stop()
+    assert result.returncode == 0, result.stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"], r["loss"]) for i, r in finished.items()] == [(1, "ok", 0.25)]
+    local = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "project/local.json")
+    result = run_cli_here("validate", str(local), cwd=project)
+    assert result.returncode == 2
+    assert result.stderr.startswith("local.json: function.module: cannot find module")
