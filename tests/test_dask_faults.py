@@ -472,3 +472,38 @@ def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs
     result = run_cli_here("validate", str(local), cwd=project)
     assert result.returncode == 2
     assert result.stderr.startswith("local.json: function.module: cannot find module")
+
+
+def test_validate_connect_names_the_workers_that_cannot_import_the_module(
+    tmp_path, write_spec, marker, monkeypatch
+):
+    """Left to the workers, a module is looked for there by ``validate --connect``: a worker
+    without it (or a name mistyped) is named before a search starts."""
+    installed = tmp_path / "workers-site"
+    (installed / "workerpkg").mkdir(parents=True)
+    (installed / "workerpkg" / "__init__.py").write_text("")
+    (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)  # without it
+    try:
+        with monkeypatch.context() as workers_env:
+            path = os.pathsep.join(filter(None, [str(installed), *sys.path]))
+            workers_env.setenv("PYTHONPATH", path)
+            own.add_worker()
+            own.wait_for_workers(2)
+        doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address})
+        del doc["function"]["src"]
+        doc["function"]["module"] = "workerpkg.train"
+        result = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        doc["function"]["module"] = "workerpkg.trian"
+        mistyped = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(
+        r"search\.json: cluster: worker tcp://\S+ cannot import the function\'s module "
+        r'"workerpkg\.train": install it there',
+        line,
+    ), line
+    assert mistyped.returncode == 1
+    assert len(mistyped.stderr.splitlines()) == 2, mistyped.stderr

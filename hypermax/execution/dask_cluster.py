@@ -9,14 +9,15 @@ import ssl
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
-from hypermax.execution.dask_worker import worker_facts
+from hypermax.execution.dask_worker import finds_module, worker_facts
+from hypermax.values import quoted
 
 if TYPE_CHECKING:
     from distributed.security import Security
@@ -198,12 +199,13 @@ class _Forward(logging.Handler):
             log.handle(record)
 
 
-def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
+def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = None) -> list[str]:
     """What ``hypermax validate --connect`` says of the cluster: it answers, and its workers.
+    ``module``: the function's module, when it is the workers' to have (not found here).
 
     Raises:
         SearchFailed: no scheduler answers, or a worker cannot run hypermax's tasks (hypermax
-            missing there, or another version of it).
+            missing there, or another version of it), or cannot import ``module``.
     """
     from hypermax import __version__
 
@@ -212,7 +214,12 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     client = connect(cluster, spec_name, wait)
     try:
         threads = client.nthreads()
-        facts: dict[str, Any] = client.sync(_worker_facts, client, list(threads), wait)
+        facts: dict[str, Any] = client.sync(_ask_workers, client, worker_facts, threads, wait)
+        same = [a for a, f in facts.items() if isinstance(f, dict) and f["hypermax"] == __version__]
+        if module is not None and same:  # asked of those that run this hypermax only
+            found = client.sync(_ask_workers, client, finds_module, same, wait, module)
+            for address in same:
+                facts[address]["module"] = found[address]
         silent = sorted(address for address, fact in facts.items() if fact is None)
         if silent:  # Dask's version check would wait for them for ever
             raise SearchFailed(
@@ -249,6 +256,11 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
         elif fact["hypermax"] != __version__:
             problems.append(
                 f"worker {address} runs hypermax {fact['hypermax']}, this machine {__version__}"
+            )
+        elif fact.get("module") is False:
+            shown = quoted(module or "")
+            problems.append(
+                f"worker {address} cannot import the function's module {shown}: install it there"
             )
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
@@ -288,12 +300,15 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     return None
 
 
-async def _worker_facts(client: Client, workers: list[str], wait: float) -> dict[str, Any]:
-    """:func:`worker_facts` of each worker, the error it raised there, or None: no answer within
-    ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for it for ever)."""
+async def _ask_workers(
+    client: Client, function: Callable[..., Any], workers: Iterable[str], wait: float, *args: Any
+) -> dict[str, Any]:
+    """``function(*args)`` on each worker: its answer, the error it raised there, or None: no
+    answer within ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for ever)."""
+    workers = list(workers)
 
     async def ask(address: str) -> Any:
-        run = client.run(worker_facts, workers=[address], on_error="return", asynchronous=True)
+        run = client.run(function, *args, workers=[address], on_error="return", asynchronous=True)
         try:
             answers = await asyncio.wait_for(run, wait)
         except TimeoutError:

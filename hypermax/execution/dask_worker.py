@@ -435,3 +435,11 @@ def worker_facts(dask_worker: Worker) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "resources": dict(dask_worker.state.total_resources),
     }
+
+
+def finds_module(module: str, dask_worker: Worker) -> bool:
+    """Whether a trial on this worker finds ``module`` (a module that is the workers' to have),
+    looked for without importing it: asked by ``hypermax validate --connect``."""
+    from hypermax.specfile.function import module_origin
+
+    return module_origin(module, Path(dask_worker.local_directory)) is not None
