@@ -627,7 +627,9 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert len(runs) == 2  # Dask's own retry of the lost task never ran the trial
     assert int(runs[1].split()[1]) != worker_pid  # the second run was on the other worker
     assert not pid_alive(trial)
-    assert "[hypermax: lost with its Dask worker" in (folder / "logs" / "trial_1.log").read_text()
+    log = (folder / "logs" / "trial_1.log").read_text()
+    assert "[hypermax: lost with its Dask worker" in log
+    assert "output stayed there" not in log  # written in place: this log holds it
     assert "cluster:" not in stdout  # the other worker could run it: nothing to wait for
     assert_none_alive(marker)
 

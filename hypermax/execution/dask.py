@@ -305,6 +305,7 @@ class DaskRunner(BaseRunner):
             with self._attempts.lock:
                 first = attempt.worker is None
                 attempt.worker = str(message["worker"])
+                attempt.in_place = attempt.in_place or bool(message.get("in_place"))
                 if kind == "started":
                     attempt.started = time.monotonic()
                 stop = attempt.stop
@@ -400,8 +401,8 @@ class DaskRunner(BaseRunner):
         self._waiting_checked = False  # its trials run again: the next one sent says if none can
         for attempt in self._attempts.in_flight():
             if attempt.worker == worker:
-                note = f"{lost_text(worker)}; its output stayed there"
-                self._give_up(attempt, lost_text(worker), note)
+                stayed = "" if attempt.in_place else "; its output stayed there"
+                self._give_up(attempt, lost_text(worker), f"{lost_text(worker)}{stayed}")
 
     def _check_scheduler(self) -> None:
         """Note a lost scheduler, and give up on it after ``cluster.lost_scheduler_wait``.

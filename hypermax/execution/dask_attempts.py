@@ -40,6 +40,7 @@ class Attempt:
     log_path: Path
     future: Future | None = None
     worker: str | None = None
+    in_place: bool = False  # its worker writes its folder and log where hypermax reads them
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
     stopped_at: float | None = None  # monotonic, when it was asked to stop

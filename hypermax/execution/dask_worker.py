@@ -168,7 +168,7 @@ def run_attempt(task: TrialTask) -> TaskResult:
     in_place = task.probe is not None and dask_files.reads_probe(task.probe)
     scratch = None if in_place else Path(worker.local_directory, "hypermax-trials", task.key)
     plan = task.plan
-    running = _Running(task, worker)
+    running = _Running(task, worker, in_place)
     try:
         plan = _worker_plan(task, worker, scratch)
         outcome = _run(running, plan)
@@ -291,8 +291,9 @@ def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
 class _Running:
     """A trial running on this worker, as :func:`stop_trial` and the watcher find it."""
 
-    def __init__(self, task: TrialTask, worker: Worker) -> None:
+    def __init__(self, task: TrialTask, worker: Worker, in_place: bool) -> None:
         self.key = task.key
+        self.in_place = in_place  # it writes its folder and log where hypermax reads them
         self.topic = task.topic
         self.worker = worker
         self.run: TrialRun | None = None
@@ -317,7 +318,7 @@ class _Running:
         the trial's start event could be sent."""
         if self.worker.status in _CLOSING:
             return False
-        self.send({"kind": "starting"})
+        self.send({"kind": "starting", "in_place": self.in_place})
         return True
 
     def report(self, report: Report) -> None:
