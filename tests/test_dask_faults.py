@@ -67,6 +67,21 @@ def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
     )
 
 
+def test_a_scheduler_name_that_does_not_resolve_is_said_to(tmp_path, write_spec, marker):
+    """A mistyped host name waits as an absent scheduler does (a name may come to resolve, a
+    cluster's service starting), then says the name does not resolve, not that it timed out."""
+    cluster = {"scheduler": "tcp://no-such-scheduler.invalid:8786", "lost_scheduler_wait": 0.5}
+    doc = search_doc(tmp_path, marker, "where", cluster)
+    result = run_cli_here("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(
+        "search.json: cluster.scheduler: no Dask scheduler answers at "
+        "tcp://no-such-scheduler.invalid:8786 within 0.5 s: the name no-such-scheduler.invalid "
+        "does not resolve ("
+    ), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 @pytest.fixture
 def answering_server() -> Iterator[str]:
     """A port on 127.0.0.1 that answers whatever comes with an HTTP error (a proxy's, say): its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -67,15 +68,37 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
             "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
         ) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
+        why = _unresolved(cluster.scheduler) or f" ({one_line(exc)})"
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
-            f"within {wait:g} s ({one_line(exc)})"
+            f"within {wait:g} s{why}"
         ) from None
     except Exception as exc:  # an answer Dask could not read (a web server's, read as a frame)
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: something answers at {cluster.scheduler}, but not "
             f"as a Dask scheduler does ({_shortened(one_line(exc))})"
         ) from None
+
+
+def _unresolved(address: str) -> str | None:
+    """``: the name HOST does not resolve (...)`` when the host of ``address`` names no
+    address (a mistyped name), which Dask's wait for it only says timed out; else None."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, place = parse_address(address)
+        host, port = parse_host_port(place)
+    except ValueError:
+        return None
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return None
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f": the name {host} does not resolve ({one_line(exc)})"
+    except OSError:
+        return None
+    return None
 
 
 def _shortened(said: str) -> str:
