@@ -63,8 +63,34 @@ def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
     assert result.returncode == 1
     assert result.stderr == (
         f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
-        "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
+        f"(TimeoutError: {SILENT})\n"
     )
+
+
+#: what hypermax says of an address that takes connections and does not answer
+SILENT = (
+    "something takes connections there but does not answer as a Dask scheduler does: "
+    "a scheduler that hangs (stopped, overloaded), or another server"
+)
+
+
+def test_a_scheduler_that_hangs_is_not_said_to_be_another_server(tmp_path, write_spec, marker):
+    """A stopped (or overloaded) scheduler takes connections and does not answer, as another
+    server may: hypermax names both, not the other server alone."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    assert own.scheduler is not None
+    try:
+        cluster = {"scheduler": own.address, "lost_scheduler_wait": 0.5}
+        doc = search_doc(tmp_path, marker, "where", cluster)
+        own.scheduler.send_signal(signal.SIGSTOP)
+        try:
+            result = run_cli_here("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        finally:
+            own.scheduler.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert result.returncode == 1
+    assert result.stderr.endswith(f"within 0.5 s (TimeoutError: {SILENT})\n"), result.stderr
 
 
 def test_a_scheduler_name_that_does_not_resolve_is_said_to(tmp_path, write_spec, marker):

@@ -187,7 +187,10 @@ class _Attempt:
         deadline = time.monotonic() + timeout
         while not self._done.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
-                raise TimeoutError("something answers there, but not as a Dask scheduler does")
+                raise TimeoutError(
+                    "something takes connections there but does not answer as a Dask scheduler "
+                    "does: a scheduler that hangs (stopped, overloaded), or another server"
+                )
         if self._error is not None:
             raise self._error
         assert self._client is not None
