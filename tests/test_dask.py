@@ -1221,6 +1221,24 @@ def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
     )
 
 
+def test_a_worker_keeps_only_the_files_too_large_to_send_back(tmp_path, monkeypatch):
+    """What went back is not kept twice on the worker's disk: its folder keeps the files left
+    there (the log names them), not copies of those sent, nor of the log."""
+    monkeypatch.setattr(dask_files, "SEND_BACK_CAP_BYTES", 1000)
+    scratch = tmp_path / "hypermax-trials" / "key"
+    trial_dir, log = scratch / "trial", scratch / "trial.log"
+    (trial_dir / "deep").mkdir(parents=True)
+    (trial_dir / "plot.png").write_bytes(b"p" * 10)
+    (trial_dir / "deep" / "er.txt").write_bytes(b"x" * 10)
+    (trial_dir / "model.bin").write_bytes(b"m" * 2000)
+    log.write_bytes(b"output\n")
+    sent = dask_files.gather_files(trial_dir, log, scratch)
+    assert sorted(rel for rel, _ in sent.files) == ["deep/er.txt", "plot.png"]
+    assert (sent.left, sent.kept_at, sent.log) == (("model.bin",), str(trial_dir), b"output\n")
+    kept = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+    assert kept == ["trial/model.bin"]
+
+
 def test_early_stopping_decides_on_the_driver_and_stops_trials_on_the_workers(
     cluster, tmp_path, write_spec
 ):
