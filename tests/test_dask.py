@@ -1216,8 +1216,8 @@ def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["logs/trial_1.log", "trials/1/deep/er.txt", "trials/1/plot.png"]
     assert log.read_text() == (
-        "output\n\n[hypermax: 1 files of the trial's folder were too large to send back; they "
-        "stay on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
+        "output\n\n[hypermax: 1 file of the trial's folder was too large to send back; it "
+        "stays on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
     )
 
 

@@ -252,9 +252,13 @@ def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: st
     with open(log_path, "ab") as log:
         log.write(files.log)
         if files.left:
+            one = len(files.left) == 1
+            noun, were, they = (
+                ("file", "was", "it stays") if one else ("files", "were", "they stay")
+            )
             log.write(
-                f"\n[hypermax: {len(files.left)} files of the trial's folder were too large to "
-                f"send back; they stay on Dask worker {worker} in {files.kept_at}: "
+                f"\n[hypermax: {len(files.left)} {noun} of the trial's folder {were} too large to "
+                f"send back; {they} on Dask worker {worker} in {files.kept_at}: "
                 f"{', '.join(files.left)}]\n".encode()
             )
 
