@@ -313,6 +313,29 @@ def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluste
     assert len(guardians) == 1
 
 
+def test_a_scheduler_keeps_nothing_of_a_search_that_ended(cluster, tmp_path):
+    """A scheduler serves search after search: the events a runner's trials sent (starts,
+    reports, looks) and its trials' claims are dropped as the runner closes, not kept (up to a
+    thousand events a topic) for as long as the scheduler runs."""
+    from distributed import Client
+
+    function = FunctionSpec(type="python_function", src=str(OBJECTIVES / "epochs.py"), name="train")
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    topics = [runner.topic, runner.live_topic]
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        outcome, events = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert any(isinstance(e, Report) for e in events)  # the live topic had its reports
+    with Client(cluster.address, set_as_default=False) as client:
+        kept = {topic: client.get_events(topic) for topic in topics}
+        claims = client.get_metadata([runner.topic], default="none")
+    assert kept == {topic: () for topic in topics}
+    assert claims == "none"
+
+
 def _waits_saying_so(
     runner: DaskRunner, folder: Path, trial_id: int, **params: Any
 ) -> tuple[list[RunnerNote], Outcome]:

@@ -54,6 +54,7 @@ from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    forget_search,
     hurry_stops,
     listen_to_worker,
     mark_stopped,
@@ -224,7 +225,7 @@ class DaskRunner(BaseRunner):
             self._closed = True
             with contextlib.suppress(Exception):
                 if self.client.status == "running":
-                    self.client.set_metadata([self.topic], None)  # every attempt's claim
+                    forget_search(self.client, [self.topic, self.live_topic])
                 self.client.close(timeout=5)
         self._attempts.release()
         return self._attempts.outcomes()

@@ -108,6 +108,16 @@ async def cancel_tasks(client: Client, futures: list[Future | None]) -> None:
         await client.cancel([f for f in futures if f is not None], asynchronous=True)
 
 
+def forget_search(client: Client, topics: list[str]) -> None:
+    """Drop what the scheduler keeps of a runner that closes: its trials' claims (the metadata
+    under its first topic) and the events of its ``topics``, which the scheduler keeps (up to a
+    thousand a topic) for as long as it runs, search after search. A scheduler that runs no
+    code sent to it keeps the events; the claims are cleared all the same."""
+    with contextlib.suppress(Exception):
+        client.set_metadata(topics[:1], None)  # every attempt's claim
+        client.run_on_scheduler(_forget_search(), topics)
+
+
 async def all_sent(client: Client) -> None:
     """Wait until what ``client`` sent the scheduler so far has left it."""
     while client.scheduler_comm is not None and client.scheduler_comm.buffer:
@@ -131,6 +141,19 @@ def _stop_marks() -> Callable[..., list[int]]:
         return claimed
 
     return stop_marks
+
+
+def _forget_search() -> Callable[..., None]:
+    """A function that drops a runner's claims and the events of its topics from the scheduler
+    (``Client.run_on_scheduler`` with the topics). Made here, it travels by value."""
+
+    def forget_search(topics: list[str], dask_scheduler: Any) -> None:
+        dask_scheduler.task_metadata.pop(topics[0], None)
+        kept = getattr(getattr(dask_scheduler, "_broker", None), "_topics", {})
+        for topic in topics:
+            kept.pop(topic, None)
+
+    return forget_search
 
 
 def _listen_to_worker() -> Callable[..., bool]:
