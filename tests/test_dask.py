@@ -313,6 +313,29 @@ def test_a_worker_keeps_no_guardian_for_the_limits_of_searches_that_ended(cluste
     assert len(guardians) == 1
 
 
+def test_a_scheduler_keeps_nothing_of_a_search_that_ended(cluster, tmp_path):
+    """A scheduler serves search after search: the events a runner's trials sent (starts,
+    reports, looks) and its trials' claims are dropped as the runner closes, not kept (up to a
+    thousand events a topic) for as long as the scheduler runs."""
+    from distributed import Client
+
+    function = FunctionSpec(type="python_function", src=str(OBJECTIVES / "epochs.py"), name="train")
+    runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+    topics = [runner.topic, runner.live_topic]
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        outcome, events = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    assert outcome.state is TrialState.OK, outcome.reason
+    assert any(isinstance(e, Report) for e in events)  # the live topic had its reports
+    with Client(cluster.address, set_as_default=False) as client:
+        kept = {topic: client.get_events(topic) for topic in topics}
+        claims = client.get_metadata([runner.topic], default="none")
+    assert kept == {topic: () for topic in topics}
+    assert claims == "none"
+
+
 def _waits_saying_so(
     runner: DaskRunner, folder: Path, trial_id: int, **params: Any
 ) -> tuple[list[RunnerNote], Outcome]:
@@ -426,6 +449,29 @@ def test_ctrl_c_stops_the_trials_on_the_workers(cluster, tmp_path, write_spec, m
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert {i: r["state"] for i, r in finished.items()} == {1: "interrupted", 2: "interrupted"}
     assert not any(pid_alive(pid) for pid in pids)
+    assert_none_alive(marker)
+
+
+def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace_on_the_workers(
+    cluster, tmp_path, write_spec, marker
+):
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, iterations=1)
+    doc["function"] = executable("ignore_sigterm", kill_grace=300, env={MARKER_ENV: marker})
+    results = tmp_path / "results" / "onworkers"
+    log = results / "logs" / "trial_1.log"
+    search = start_search(write_spec(doc))
+    try:
+        wait_until((results / "trials" / "1" / "up").exists, OUTCOME_TIMEOUT, "the trial")
+        search.send_signal(signal.SIGINT)
+        wait_until(lambda: "SIGTERM to" in log.read_text(), OUTCOME_TIMEOUT, "its SIGTERM")
+        search.send_signal(signal.SIGINT)  # without it: SIGKILL after the 300 s grace
+        stdout, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert search.returncode == 130, stderr
+    assert "interrupt again to kill them at once" in stdout + stderr
+    assert finished_records(results)[1]["state"] == "interrupted"
+    assert "interrupted again: SIGKILL to" in log.read_text()
     assert_none_alive(marker)
 
 
@@ -604,7 +650,9 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     assert len(runs) == 2  # Dask's own retry of the lost task never ran the trial
     assert int(runs[1].split()[1]) != worker_pid  # the second run was on the other worker
     assert not pid_alive(trial)
-    assert "[hypermax: lost with its Dask worker" in (folder / "logs" / "trial_1.log").read_text()
+    log = (folder / "logs" / "trial_1.log").read_text()
+    assert "[hypermax: lost with its Dask worker" in log
+    assert "output stayed there" not in log  # written in place: this log holds it
     assert "cluster:" not in stdout  # the other worker could run it: nothing to wait for
     assert_none_alive(marker)
 
@@ -1191,9 +1239,27 @@ def test_files_sent_back_stay_inside_the_trial_folder(tmp_path):
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["logs/trial_1.log", "trials/1/deep/er.txt", "trials/1/plot.png"]
     assert log.read_text() == (
-        "output\n\n[hypermax: 1 files of the trial's folder were too large to send back; they "
-        "stay on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
+        "output\n\n[hypermax: 1 file of the trial's folder was too large to send back; it "
+        "stays on Dask worker tcp://10.0.0.7:1234 in /scratch/trial: model.bin]\n"
     )
+
+
+def test_a_worker_keeps_only_the_files_too_large_to_send_back(tmp_path, monkeypatch):
+    """What went back is not kept twice on the worker's disk: its folder keeps the files left
+    there (the log names them), not copies of those sent, nor of the log."""
+    monkeypatch.setattr(dask_files, "SEND_BACK_CAP_BYTES", 1000)
+    scratch = tmp_path / "hypermax-trials" / "key"
+    trial_dir, log = scratch / "trial", scratch / "trial.log"
+    (trial_dir / "deep").mkdir(parents=True)
+    (trial_dir / "plot.png").write_bytes(b"p" * 10)
+    (trial_dir / "deep" / "er.txt").write_bytes(b"x" * 10)
+    (trial_dir / "model.bin").write_bytes(b"m" * 2000)
+    log.write_bytes(b"output\n")
+    sent = dask_files.gather_files(trial_dir, log, scratch)
+    assert sorted(rel for rel, _ in sent.files) == ["deep/er.txt", "plot.png"]
+    assert (sent.left, sent.kept_at, sent.log) == (("model.bin",), str(trial_dir), b"output\n")
+    kept = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+    assert kept == ["trial/model.bin"]
 
 
 def test_early_stopping_decides_on_the_driver_and_stops_trials_on_the_workers(

@@ -63,8 +63,49 @@ def test_validate_connect_to_a_port_that_is_no_scheduler_fails_in_its_time(
     assert result.returncode == 1
     assert result.stderr == (
         f"search.json: cluster.scheduler: no Dask scheduler answers at {web_server} within 0.5 s "
-        "(TimeoutError: something answers there, but not as a Dask scheduler does)\n"
+        f"(TimeoutError: {SILENT})\n"
     )
+
+
+#: what hypermax says of an address that takes connections and does not answer
+SILENT = (
+    "something takes connections there but does not answer as a Dask scheduler does: "
+    "a scheduler that hangs (stopped, overloaded), or another server"
+)
+
+
+def test_a_scheduler_that_hangs_is_not_said_to_be_another_server(tmp_path, write_spec, marker):
+    """A stopped (or overloaded) scheduler takes connections and does not answer, as another
+    server may: hypermax names both, not the other server alone."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    assert own.scheduler is not None
+    try:
+        cluster = {"scheduler": own.address, "lost_scheduler_wait": 0.5}
+        doc = search_doc(tmp_path, marker, "where", cluster)
+        own.scheduler.send_signal(signal.SIGSTOP)
+        try:
+            result = run_cli_here("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        finally:
+            own.scheduler.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert result.returncode == 1
+    assert result.stderr.endswith(f"within 0.5 s (TimeoutError: {SILENT})\n"), result.stderr
+
+
+def test_a_scheduler_name_that_does_not_resolve_is_said_to(tmp_path, write_spec, marker):
+    """A mistyped host name waits as an absent scheduler does (a name may come to resolve, a
+    cluster's service starting), then says the name does not resolve, not that it timed out."""
+    cluster = {"scheduler": "tcp://no-such-scheduler.invalid:8786", "lost_scheduler_wait": 0.5}
+    doc = search_doc(tmp_path, marker, "where", cluster)
+    result = run_cli_here("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(
+        "search.json: cluster.scheduler: no Dask scheduler answers at "
+        "tcp://no-such-scheduler.invalid:8786 within 0.5 s: the name no-such-scheduler.invalid "
+        "does not resolve ("
+    ), result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 @pytest.fixture
@@ -402,3 +443,108 @@ def test_validate_connect_names_a_worker_that_hangs(tmp_path, write_spec, marker
         r"search\.json: cluster: worker tcp://127\.0\.0\.1:\d+ does not answer within 1 s\n",
         result.stderr,
     )
+
+
+def test_a_second_interrupt_gives_up_on_a_hung_worker_without_waiting_out_the_grace(
+    tmp_path, marker, monkeypatch
+):
+    """Interrupted again, the runner waits CLOSE_SECONDS more for a trial whose worker hangs,
+    not the rest of its ``kill_grace`` (300 s here), which a second Ctrl-C skips."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=300,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    (worker,) = own.workers
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            worker.send_signal(signal.SIGSTOP)
+            runner.interrupt()  # as the driver does at Ctrl-C: then it stops the trials
+            runner.cancel(1, KillReason.INTERRUPT)
+            runner.interrupt()  # Ctrl-C again
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert (outcome.state, outcome.kill_reason) == (TrialState.INTERRUPTED, KillReason.INTERRUPT)
+    assert outcome.reason is not None
+    said = r"its Dask worker tcp://\S+ did not stop the trial within \S+ s"
+    assert re.fullmatch(said, outcome.reason), outcome.reason
+
+
+def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs_there(
+    tmp_path, write_spec, marker, monkeypatch
+):
+    """A package installed on the workers alone (their image, their environment) is theirs to
+    import, as their program and cwd are: a spec with a cluster naming it runs; without a
+    cluster, a module found nowhere is a spec error as always."""
+    installed = tmp_path / "workers-site"
+    (installed / "workerpkg").mkdir(parents=True)
+    (installed / "workerpkg" / "__init__.py").write_text("")
+    (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    with monkeypatch.context() as workers_env:  # the workers' environment, not this machine's
+        workers_env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(installed), *sys.path])))
+        own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    try:
+        doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address}, iterations=1)
+        del doc["function"]["src"]
+        doc["function"]["module"] = "workerpkg.train"
+        spec = write_spec(doc, "project/search.json")
+        result = run_cli("run", str(spec), "--no-ui", cwd=project)
+    finally:
+        own.stop()
+    assert result.returncode == 0, result.stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"], r["loss"]) for i, r in finished.items()] == [(1, "ok", 0.25)]
+    local = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "project/local.json")
+    result = run_cli_here("validate", str(local), cwd=project)
+    assert result.returncode == 2
+    assert result.stderr.startswith("local.json: function.module: cannot find module")
+
+
+def test_validate_connect_names_the_workers_that_cannot_import_the_module(
+    tmp_path, write_spec, marker, monkeypatch
+):
+    """Left to the workers, a module is looked for there by ``validate --connect``: a worker
+    without it (or a name mistyped) is named before a search starts."""
+    installed = tmp_path / "workers-site"
+    (installed / "workerpkg").mkdir(parents=True)
+    (installed / "workerpkg" / "__init__.py").write_text("")
+    (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)  # without it
+    try:
+        with monkeypatch.context() as workers_env:
+            path = os.pathsep.join(filter(None, [str(installed), *sys.path]))
+            workers_env.setenv("PYTHONPATH", path)
+            own.add_worker()
+            own.wait_for_workers(2)
+        doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address})
+        del doc["function"]["src"]
+        doc["function"]["module"] = "workerpkg.train"
+        result = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        doc["function"]["module"] = "workerpkg.trian"
+        mistyped = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(
+        r"search\.json: cluster: worker tcp://\S+ cannot import the function\'s module "
+        r'"workerpkg\.train": install it there',
+        line,
+    ), line
+    assert mistyped.returncode == 1
+    assert len(mistyped.stderr.splitlines()) == 2, mistyped.stderr

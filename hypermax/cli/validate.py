@@ -63,5 +63,9 @@ def _connect(spec: Spec, spec_arg: str) -> list[str]:
     if spec.cluster is None:
         raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
     from hypermax.execution.dask_cluster import check_cluster
+    from hypermax.specfile.function import module_origin
 
-    return check_cluster(spec.cluster, spec.path.name)
+    module = spec.function.module  # one not found here is the workers' to have: asked there
+    if module is None or module_origin(module, spec.folder) is not None:
+        module = None
+    return check_cluster(spec.cluster, spec.path.name, module)

@@ -48,12 +48,14 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SearchFailed, SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.execution.dask_attempts import Attempt, Attempts
+from hypermax.execution.dask_attempts import Attempt, Attempts, stop_wait
 from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax, waiting_note
 from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    forget_search,
+    hurry_stops,
     listen_to_worker,
     mark_stopped,
 )
@@ -68,7 +70,6 @@ from hypermax.execution.dask_worker import (
     task_payload,
 )
 from hypermax.execution.trial_plan import TrialPlan
-from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class DaskRunner(BaseRunner):
         [Report(trial_id=1, step=1, metrics={'loss': 0.7}), Outcome(trial_id=1, ...)]
     """
 
+    hurries = True  # a second Ctrl-C kills the trials still in their grace on their workers
+
     def __init__(
         self,
         function: FunctionSpec,
@@ -136,6 +139,9 @@ class DaskRunner(BaseRunner):
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
+        self._interrupted = False  # the search is being interrupted
+        self._hurry = False  # interrupted again: stops kill without the rest of their grace
+        self._hurried_at: float | None = None  # monotonic, when it was interrupted again
         self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
@@ -180,7 +186,7 @@ class DaskRunner(BaseRunner):
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
         elif started:
-            self._on_loop(deliver_stop, self.client, attempt)
+            self._on_loop(deliver_stop, self.client, attempt, self._hurry)
         else:  # not started: marked, then dropped where it waits, with the others stopped now
             self._unstarted.append(attempt)
 
@@ -211,17 +217,28 @@ class DaskRunner(BaseRunner):
                 self.cancel(attempt.trial_id, KillReason.INTERRUPT)
             self._drop_unstarted()
             self._attempts.wait_for_all(
-                self.function.kill_grace + CLOSE_SECONDS, lambda: self.client.status == "running"
+                self.function.kill_grace + CLOSE_SECONDS,
+                lambda: self.client.status == "running" and not self._hurry_overdue(),
             )
             for attempt in self._attempts.in_flight():
                 self._give_up(attempt, "interrupted", "the Dask cluster did not answer in time")
             self._closed = True
             with contextlib.suppress(Exception):
                 if self.client.status == "running":
-                    self.client.set_metadata([self.topic], None)  # every attempt's claim
+                    forget_search(self.client, [self.topic, self.live_topic])
                 self.client.close(timeout=5)
         self._attempts.release()
         return self._attempts.outcomes()
+
+    def interrupt(self) -> None:
+        """Called again (a second Ctrl-C): the trials still stopping on their workers are
+        killed there at once, without the rest of their ``kill_grace``. Only sets flags and
+        hands the rest to the client's event loop, as a signal handler may."""
+        if self._interrupted and not self._hurry:
+            self._hurry = True
+            self._hurried_at = time.monotonic()
+            self._on_loop(hurry_stops, self.client, self._attempts)
+        self._interrupted = True
 
     def pause(self) -> int:
         """Hypermax is about to stop (Ctrl-Z): the trials run on, but their live messages
@@ -289,13 +306,14 @@ class DaskRunner(BaseRunner):
             with self._attempts.lock:
                 first = attempt.worker is None
                 attempt.worker = str(message["worker"])
+                attempt.in_place = attempt.in_place or bool(message.get("in_place"))
                 if kind == "started":
                     attempt.started = time.monotonic()
                 stop = attempt.stop
             if first:  # the worker finds a stop that comes before the trial started
                 self._watch_worker(attempt.worker)
                 if stop is not None:
-                    self._on_loop(deliver_stop, self.client, attempt)
+                    self._on_loop(deliver_stop, self.client, attempt, self._hurry)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""
@@ -324,21 +342,22 @@ class DaskRunner(BaseRunner):
         self._attempts.finish(attempt, result.outcome)
 
     def _check_stops(self) -> None:
-        """Give up on the trials whose stop their worker did not carry out within ``kill_grace``
-        + :data:`CLOSE_SECONDS` (and, stopped early, the longest wait for their next report and
-        the ``kill_grace`` a trial has to end once that report raised): a worker that hangs.
-        Their tasks are cancelled; the worker stops them if it comes back."""
+        """Give up on the trials whose stop their worker did not carry out in time (see
+        :func:`~hypermax.execution.dask_attempts.stop_wait`): a worker that hangs. Their tasks
+        are cancelled; the worker stops them if it comes back."""
         now = time.monotonic()
         for attempt in self._attempts.in_flight():
-            if attempt.stopped_at is None:
-                continue
-            wait = self.function.kill_grace + CLOSE_SECONDS
-            if attempt.stop is KillReason.EARLY_STOP:
-                wait += STOP_WAIT_CAP_SECONDS + self.function.kill_grace
-            if now - attempt.stopped_at > wait:
+            wait = stop_wait(attempt, self.function.kill_grace, CLOSE_SECONDS, self._hurried_at)
+            stopped = attempt.stopped_at
+            if wait is not None and stopped is not None and now - stopped > wait:
                 worker = attempt.worker or "(unknown)"
                 reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
                 self._give_up(attempt, reason, reason)
+
+    def _hurry_overdue(self) -> bool:
+        """Whether :data:`CLOSE_SECONDS` passed since the search was interrupted again."""
+        hurried = self._hurried_at
+        return hurried is not None and time.monotonic() - hurried > CLOSE_SECONDS
 
     def _give_up(self, attempt: Attempt, reason: str, note: str, hold: bool = False) -> None:
         """End an attempt whose task will not answer: interrupted, its task cancelled."""
@@ -383,8 +402,8 @@ class DaskRunner(BaseRunner):
         self._waiting_checked = False  # its trials run again: the next one sent says if none can
         for attempt in self._attempts.in_flight():
             if attempt.worker == worker:
-                note = f"{lost_text(worker)}; its output stayed there"
-                self._give_up(attempt, lost_text(worker), note)
+                stayed = "" if attempt.in_place else "; its output stayed there"
+                self._give_up(attempt, lost_text(worker), f"{lost_text(worker)}{stayed}")
 
     def _check_scheduler(self) -> None:
         """Note a lost scheduler, and give up on it after ``cluster.lost_scheduler_wait``.

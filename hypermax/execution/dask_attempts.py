@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax.execution.base import outcomes_of
+from hypermax.execution.verdicts import STOP_WAIT_CAP_SECONDS
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Report, RunnerNote, TrialState
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Attempt:
     log_path: Path
     future: Future | None = None
     worker: str | None = None
+    in_place: bool = False  # its worker writes its folder and log where hypermax reads them
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
     stopped_at: float | None = None  # monotonic, when it was asked to stop
@@ -65,6 +67,24 @@ class Attempt:
             wall_time=wall,
             ended_at=time.time(),
         )
+
+
+def stop_wait(
+    attempt: Attempt, kill_grace: float, spare: float, hurried_at: float | None
+) -> float | None:
+    """How long, from its stop, the worker of ``attempt`` has to carry the stop out before the
+    runner gives up on it (None: not stopped): ``kill_grace`` + ``spare`` seconds (stopped
+    early, also the longest wait for its next report and the ``kill_grace`` a trial has to end
+    once that report raised); once the search was interrupted again (``hurried_at``,
+    monotonic), which kills without the grace, ``spare`` seconds from then at most."""
+    if attempt.stopped_at is None:
+        return None
+    wait = kill_grace + spare
+    if attempt.stop is KillReason.EARLY_STOP:
+        wait += STOP_WAIT_CAP_SECONDS + kill_grace
+    if hurried_at is not None:
+        wait = round(min(wait, hurried_at + spare - attempt.stopped_at), 1)
+    return wait
 
 
 class Attempts:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
-from hypermax.execution.dask_worker import worker_facts
+from hypermax.execution.dask_worker import finds_module, worker_facts
+from hypermax.values import quoted
 
 if TYPE_CHECKING:
     from distributed.security import Security
@@ -66,15 +68,37 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
             "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
         ) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
+        why = _unresolved(cluster.scheduler) or f" ({one_line(exc)})"
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
-            f"within {wait:g} s ({one_line(exc)})"
+            f"within {wait:g} s{why}"
         ) from None
     except Exception as exc:  # an answer Dask could not read (a web server's, read as a frame)
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: something answers at {cluster.scheduler}, but not "
             f"as a Dask scheduler does ({_shortened(one_line(exc))})"
         ) from None
+
+
+def _unresolved(address: str) -> str | None:
+    """``: the name HOST does not resolve (...)`` when the host of ``address`` names no
+    address (a mistyped name), which Dask's wait for it only says timed out; else None."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, place = parse_address(address)
+        host, port = parse_host_port(place)
+    except ValueError:
+        return None
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return None
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f": the name {host} does not resolve ({one_line(exc)})"
+    except OSError:
+        return None
+    return None
 
 
 def _shortened(said: str) -> str:
@@ -163,7 +187,10 @@ class _Attempt:
         deadline = time.monotonic() + timeout
         while not self._done.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
-                raise TimeoutError("something answers there, but not as a Dask scheduler does")
+                raise TimeoutError(
+                    "something takes connections there but does not answer as a Dask scheduler "
+                    "does: a scheduler that hangs (stopped, overloaded), or another server"
+                )
         if self._error is not None:
             raise self._error
         assert self._client is not None
@@ -198,12 +225,13 @@ class _Forward(logging.Handler):
             log.handle(record)
 
 
-def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
+def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = None) -> list[str]:
     """What ``hypermax validate --connect`` says of the cluster: it answers, and its workers.
+    ``module``: the function's module, when it is the workers' to have (not found here).
 
     Raises:
         SearchFailed: no scheduler answers, or a worker cannot run hypermax's tasks (hypermax
-            missing there, or another version of it).
+            missing there, or another version of it), or cannot import ``module``.
     """
     from hypermax import __version__
 
@@ -212,7 +240,12 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
     client = connect(cluster, spec_name, wait)
     try:
         threads = client.nthreads()
-        facts: dict[str, Any] = client.sync(_worker_facts, client, list(threads), wait)
+        facts: dict[str, Any] = client.sync(_ask_workers, client, worker_facts, threads, wait)
+        same = [a for a, f in facts.items() if isinstance(f, dict) and f["hypermax"] == __version__]
+        if module is not None and same:  # asked of those that run this hypermax only
+            found = client.sync(_ask_workers, client, finds_module, same, wait, module)
+            for address in same:
+                facts[address]["module"] = found[address]
         silent = sorted(address for address, fact in facts.items() if fact is None)
         if silent:  # Dask's version check would wait for them for ever
             raise SearchFailed(
@@ -249,6 +282,11 @@ def check_cluster(cluster: ClusterSpec, spec_name: str) -> list[str]:
         elif fact["hypermax"] != __version__:
             problems.append(
                 f"worker {address} runs hypermax {fact['hypermax']}, this machine {__version__}"
+            )
+        elif fact.get("module") is False:
+            shown = quoted(module or "")
+            problems.append(
+                f"worker {address} cannot import the function's module {shown}: install it there"
             )
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
@@ -288,12 +326,15 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     return None
 
 
-async def _worker_facts(client: Client, workers: list[str], wait: float) -> dict[str, Any]:
-    """:func:`worker_facts` of each worker, the error it raised there, or None: no answer within
-    ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for it for ever)."""
+async def _ask_workers(
+    client: Client, function: Callable[..., Any], workers: Iterable[str], wait: float, *args: Any
+) -> dict[str, Any]:
+    """``function(*args)`` on each worker: its answer, the error it raised there, or None: no
+    answer within ``wait`` seconds (a worker that hangs: ``Client.run`` would wait for ever)."""
+    workers = list(workers)
 
     async def ask(address: str) -> Any:
-        run = client.run(worker_facts, workers=[address], on_error="return", asynchronous=True)
+        run = client.run(function, *args, workers=[address], on_error="return", asynchronous=True)
         try:
             answers = await asyncio.wait_for(run, wait)
         except TimeoutError:

@@ -213,7 +213,8 @@ class TrialFiles:
 
 
 def gather_files(trial_dir: Path, log_path: Path, scratch: Path) -> TrialFiles:
-    """On a worker: the trial's files to send back; ``scratch`` is removed unless some stay."""
+    """On a worker: the trial's files to send back; ``scratch`` is removed unless some stay,
+    and then keeps those alone."""
     sent: list[tuple[str, bytes]] = []
     left: list[str] = []
     size = 0
@@ -226,10 +227,15 @@ def gather_files(trial_dir: Path, log_path: Path, scratch: Path) -> TrialFiles:
         size += length
         sent.append((rel, path.read_bytes()))
     log = log_path.read_bytes() if log_path.is_file() else b""
-    if left:
-        return TrialFiles(log, tuple(sent), tuple(left), str(trial_dir))
-    shutil.rmtree(scratch, ignore_errors=True)
-    return TrialFiles(log, tuple(sent))
+    if not left:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return TrialFiles(log, tuple(sent))
+    for rel, _ in sent:  # what goes back is not kept twice: the folder keeps what is left
+        with contextlib.suppress(OSError):
+            (trial_dir / rel).unlink()
+    with contextlib.suppress(OSError):
+        log_path.unlink()
+    return TrialFiles(log, tuple(sent), tuple(left), str(trial_dir))
 
 
 def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: str) -> None:
@@ -246,9 +252,13 @@ def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: st
     with open(log_path, "ab") as log:
         log.write(files.log)
         if files.left:
+            one = len(files.left) == 1
+            noun, were, they = (
+                ("file", "was", "it stays") if one else ("files", "were", "they stay")
+            )
             log.write(
-                f"\n[hypermax: {len(files.left)} files of the trial's folder were too large to "
-                f"send back; they stay on Dask worker {worker} in {files.kept_at}: "
+                f"\n[hypermax: {len(files.left)} {noun} of the trial's folder {were} too large to "
+                f"send back; {they} on Dask worker {worker} in {files.kept_at}: "
                 f"{', '.join(files.left)}]\n".encode()
             )
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from distributed import Client, Future
 
-    from hypermax.execution.dask_attempts import Attempt
+    from hypermax.execution.dask_attempts import Attempt, Attempts
 
 log = logging.getLogger("hypermax")
 
@@ -75,9 +75,10 @@ async def listen_to_worker(client: Client, worker: str) -> bool | None:
     return there
 
 
-async def deliver_stop(client: Client, attempt: Attempt) -> None:
+async def deliver_stop(client: Client, attempt: Attempt, hurry: bool = False) -> None:
     """Stop ``attempt``'s trial on the worker that runs it (``stop_trial`` there, by
-    ``Client.run``), if it is still to be stopped; a lost worker is heard of as such."""
+    ``Client.run``), if it is still to be stopped; a lost worker is heard of as such.
+    ``hurry``: the search was interrupted again, its kill takes no more of its grace."""
     if attempt.done or attempt.stop is None or attempt.worker is None:
         return
     try:
@@ -85,6 +86,7 @@ async def deliver_stop(client: Client, attempt: Attempt) -> None:
             stop_trial,
             attempt.key,
             attempt.stop.value,
+            hurry,
             workers=[attempt.worker],
             on_error="ignore",
             asynchronous=True,
@@ -93,10 +95,27 @@ async def deliver_stop(client: Client, attempt: Attempt) -> None:
         log.warning("cannot stop trial %s on %s: %s", attempt.trial_id, attempt.worker, exc)
 
 
+async def hurry_stops(client: Client, attempts: Attempts) -> None:
+    """Deliver the stops of the trials in flight again, hurried: the search was interrupted
+    again, and their kills take no more of their grace."""
+    for attempt in attempts.in_flight():
+        await deliver_stop(client, attempt, hurry=True)
+
+
 async def cancel_tasks(client: Client, futures: list[Future | None]) -> None:
     """Cancel the tasks of ``futures`` (None: a task never sent), in one call."""
     with contextlib.suppress(Exception):
         await client.cancel([f for f in futures if f is not None], asynchronous=True)
+
+
+def forget_search(client: Client, topics: list[str]) -> None:
+    """Drop what the scheduler keeps of a runner that closes: its trials' claims (the metadata
+    under its first topic) and the events of its ``topics``, which the scheduler keeps (up to a
+    thousand a topic) for as long as it runs, search after search. A scheduler that runs no
+    code sent to it keeps the events; the claims are cleared all the same."""
+    with contextlib.suppress(Exception):
+        client.set_metadata(topics[:1], None)  # every attempt's claim
+        client.run_on_scheduler(_forget_search(), topics)
 
 
 async def all_sent(client: Client) -> None:
@@ -122,6 +141,19 @@ def _stop_marks() -> Callable[..., list[int]]:
         return claimed
 
     return stop_marks
+
+
+def _forget_search() -> Callable[..., None]:
+    """A function that drops a runner's claims and the events of its topics from the scheduler
+    (``Client.run_on_scheduler`` with the topics). Made here, it travels by value."""
+
+    def forget_search(topics: list[str], dask_scheduler: Any) -> None:
+        dask_scheduler.task_metadata.pop(topics[0], None)
+        kept = getattr(getattr(dask_scheduler, "_broker", None), "_topics", {})
+        for topic in topics:
+            kept.pop(topic, None)
+
+    return forget_search
 
 
 def _listen_to_worker() -> Callable[..., bool]:

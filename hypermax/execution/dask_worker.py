@@ -52,6 +52,8 @@ LIVE_SECONDS = 1.0
 _CANCELLED = ("cancelled", "released", "forgotten")
 #: a worker closing (``dask worker`` got SIGTERM, or Ctrl-C): its scheduler has let it go
 _CLOSING = (Status.closing, Status.closed, Status.failed)
+#: why a trial's kill ladder takes no more of its grace, once the search was interrupted again
+HURRIED = "interrupted again"
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def run_attempt(task: TrialTask) -> TaskResult:
     in_place = task.probe is not None and dask_files.reads_probe(task.probe)
     scratch = None if in_place else Path(worker.local_directory, "hypermax-trials", task.key)
     plan = task.plan
-    running = _Running(task, worker)
+    running = _Running(task, worker, in_place)
     try:
         plan = _worker_plan(task, worker, scratch)
         outcome = _run(running, plan)
@@ -289,8 +291,9 @@ def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
 class _Running:
     """A trial running on this worker, as :func:`stop_trial` and the watcher find it."""
 
-    def __init__(self, task: TrialTask, worker: Worker) -> None:
+    def __init__(self, task: TrialTask, worker: Worker, in_place: bool) -> None:
         self.key = task.key
+        self.in_place = in_place  # it writes its folder and log where hypermax reads them
         self.topic = task.topic
         self.worker = worker
         self.run: TrialRun | None = None
@@ -315,7 +318,7 @@ class _Running:
         the trial's start event could be sent."""
         if self.worker.status in _CLOSING:
             return False
-        self.send({"kind": "starting"})
+        self.send({"kind": "starting", "in_place": self.in_place})
         return True
 
     def report(self, report: Report) -> None:
@@ -342,6 +345,14 @@ class _Running:
             started = self.started
         if started and self.run is not None:
             self.run.stop(reason)
+
+    def hurry(self) -> None:
+        """The search was interrupted again: the trial's kill ladder, under way or to come,
+        sends SIGKILL at once, without the rest of its grace (as a second Ctrl-C does to a
+        trial on hypermax's own machine; the worker's host, which other searches' trials may
+        share, is left as it is)."""
+        if self.run is not None and self.run.usage.over_in_grace is None:
+            self.run.usage.over_in_grace = HURRIED
 
     def cancelled(self) -> bool:
         """Whether Dask cancelled the trial's task (it goes on running in its thread), or the
@@ -378,14 +389,17 @@ _runs: dict[str, _Running] = {}
 _watcher: threading.Thread | None = None
 
 
-def stop_trial(key: str, reason: str) -> bool:
-    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``).
+def stop_trial(key: str, reason: str, hurry: bool = False) -> bool:
+    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``);
+    ``hurry``: the search was interrupted again, and its kill takes no more of its grace.
 
     Returns whether the attempt runs here.
     """
     with _lock:
         running = _runs.get(key)
     if running is not None:
+        if hurry:
+            running.hurry()
         running.stop(KillReason(reason))
     return running is not None
 
@@ -422,3 +436,11 @@ def worker_facts(dask_worker: Worker) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "resources": dict(dask_worker.state.total_resources),
     }
+
+
+def finds_module(module: str, dask_worker: Worker) -> bool:
+    """Whether a trial on this worker finds ``module`` (a module that is the workers' to have),
+    looked for without importing it: asked by ``hypermax validate --connect``."""
+    from hypermax.specfile.function import module_origin
+
+    return module_origin(module, Path(dask_worker.local_directory)) is not None

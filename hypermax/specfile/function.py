@@ -65,21 +65,21 @@ def function_problems(
     if cwd_problem is not None:
         yield ("function", "cwd"), cwd_problem
     if fn["type"] == "python_function":
-        yield from _python_function_problems(fn, folder, params)
+        yield from _python_function_problems(fn, folder, params, on_cluster)
     else:
         found = cwd_problem is None and not on_cluster  # else the program is not looked for
         yield from _executable_problems(fn, folder, cwd_found=found, look_for_program=found)
 
 
 def _python_function_problems(
-    fn: dict[str, Any], folder: Path, params: Sequence[str] | None
+    fn: dict[str, Any], folder: Path, params: Sequence[str] | None, on_cluster: bool
 ) -> Iterator[Problem]:
     if "command" in fn:
         yield ("function", "command"), 'is only used by "type": "executable"'
     if "module" in fn and "src" in fn:
         yield ("function",), 'give "module" or "src", not both'
     elif "module" in fn:
-        yield from _module_problems(fn["module"], fn["name"], folder, params)
+        yield from _module_problems(fn["module"], fn["name"], folder, params, on_cluster)
     elif "src" in fn:
         yield from _src_problems(fn["src"], fn["name"], folder, params)
     else:
@@ -91,8 +91,10 @@ _ORIGINAL_PACKAGE = "hypermax."
 
 
 def _module_problems(
-    module: str, name: str, folder: Path, params: Sequence[str] | None
+    module: str, name: str, folder: Path, params: Sequence[str] | None, on_cluster: bool
 ) -> Iterator[Problem]:
+    """``on_cluster``: a module found neither beside the spec nor installed here is the
+    workers' to have (installed in their environment or image), as their program and cwd are."""
     where = ("function", "module")
     if module.endswith(".py"):
         yield (
@@ -110,8 +112,10 @@ def _module_problems(
                 f'copy {short}.py beside the spec and name it "{short}"'
             ),
         )
-    elif origin is None:
+    elif origin is None and not on_cluster:
         yield where, f"cannot find module {quoted(module)} in {folder}{_in_current(module, folder)}"
+    elif origin is None:
+        return
     elif origin.suffix == ".py" and origin.is_relative_to(folder.resolve()):
         # found beside the spec: read it; an installed module is left to the run
         yield from _file_problems(origin, origin.relative_to(folder.resolve()), name, params)
