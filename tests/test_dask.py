@@ -653,6 +653,10 @@ def test_a_trial_whose_worker_dies_is_recorded_interrupted_and_runs_again(
     log = (folder / "logs" / "trial_1.log").read_text()
     assert "[hypermax: lost with its Dask worker" in log
     assert "output stayed there" not in log  # written in place: this log holds it
+    # the second run: why it runs again, then where
+    notes = [line for line in log.splitlines() if line.startswith("[hypermax: trial 1 ")]
+    assert notes[-2].startswith("[hypermax: trial 1 runs again: its last run was interrupted")
+    assert notes[-1].startswith("[hypermax: trial 1 runs on Dask worker"), notes
     assert "cluster:" not in stdout  # the other worker could run it: nothing to wait for
     assert_none_alive(marker)
 

@@ -273,10 +273,10 @@ def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
         _runs[running.key] = running
     try:
         where = f"trial {plan.proposal.trial_id} runs on Dask worker {running.worker.address}"
-        dask_files.append_note(plan.log_path, where)
         if not running.announce():  # the worker closes: the trial is lost with it, unstarted
+            dask_files.append_note(plan.log_path, where)
             return _interrupted(plan.proposal.trial_id, lost_text(running.worker.address))
-        if run.start():
+        if run.start(note=where):  # noted after why it runs again, if it does
             running.begin()
             pid, create_time = run.process_ids() or (None, None)
             running.send({"kind": "started", "pid": pid, "create_time": create_time})

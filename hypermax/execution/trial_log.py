@@ -70,7 +70,8 @@ class LogSink:
         with self._lock:
             if self._file is not None and not self._file.closed:
                 with contextlib.suppress(OSError):
-                    self._file.write(note_line(text))
+                    line = note_line(text)  # the log's first line: not one after a blank
+                    self._file.write(line if self._file.tell() else line.lstrip())
 
     def _fail(self, exc: OSError) -> None:
         self._error = exc

@@ -112,8 +112,10 @@ class TrialRun:
         return self.proposal.trial_id
 
     # -- starting ---------------------------------------------------------------------------
-    def start(self) -> bool:
+    def start(self, note: str | None = None) -> bool:
         """Start the trial's process; False when it cannot start (:meth:`finish` says why).
+        ``note``: a line for its log, once its files are made (after the line that says why it
+        runs again, if it does).
 
         Call it from a thread that lives as long as the trial (see :class:`.launch.Launcher`).
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
@@ -123,6 +125,8 @@ class TrialRun:
         log = self.setup.make()
         if isinstance(log, str):  # why its files cannot be made
             return self._not_started(log)
+        if note is not None:
+            log.note(note)
         argv, env, cwd, token = self.setup.command()
         if self.function.type == "python_function" and self.plan.verdict_wait:
             self._verdicts.awaited = True  # it waits for the verdict on each report
