@@ -75,7 +75,8 @@ def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
         doc["search"]["early_stopping"] = stopping
         path.write_text(json.dumps(doc))
         assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
-        return [line for line in capsys.readouterr().err.splitlines() if "early_stopping" in line]
+        err = capsys.readouterr().err.splitlines()  # not the notice of min_trials' key
+        return [line for line in err if "search.early_stopping: " in line]
 
     asha = {"policy": "asha", "max_steps": 9}
     assert run({}, 1) == []
