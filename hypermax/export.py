@@ -55,16 +55,12 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
     A trial stopped before its end (early stopping, the search's timeout) has the loss of its
     last report, a step short of what it would have reached: it is the best only when no trial
     that ran to its end has a loss, as Optuna ranks a pruned trial after every complete one."""
-    best: Trial | None = None
-    best_key = (True, math.inf, 0)
-    for trial in trials:
-        loss = trial.loss
-        if loss is None or not trial.state.finished:
-            continue
-        key = (trial.state in CUT_SHORT, loss, trial.id)
-        if best is None or key < best_key:
-            best, best_key = trial, key
-    return best
+    scored = (
+        trial
+        for trial in trials
+        if trial.loss is not None and not math.isnan(trial.loss) and trial.state.finished
+    )
+    return min(scored, key=lambda t: (t.state in CUT_SHORT, t.loss, t.id), default=None)
 
 
 def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:

@@ -23,7 +23,7 @@ _made = itertools.count()
 
 
 def _own_v1_folder() -> Path | None:
-    for folder, version in cgroup_memory._own_cgroup_folders():
+    for folder, version in cgroup_memory.own_cgroup_folders():
         if version == 1:
             return folder  # the deepest first: this process's own
     return None

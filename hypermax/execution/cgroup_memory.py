@@ -51,7 +51,7 @@ def _binding() -> _Cgroup | None:
     machine's memory; None when none has one, or none can be read."""
     machine_kib = _machine_kib()
     best: tuple[_Cgroup, int] | None = None
-    for folder, version in _own_cgroup_folders():
+    for folder, version in own_cgroup_folders():
         if version == 2:
             limit_file, usage, inactive = "memory.max", "memory.current", b"inactive_file"
         else:
@@ -68,13 +68,15 @@ def _binding() -> _Cgroup | None:
     return None if best is None else best[0]
 
 
-def _own_cgroup_folders() -> list[tuple[Path, int]]:
-    """The folders of this process's memory cgroup and of its ancestors that are there (a
-    container's mount may start below the hierarchy's root), with the cgroup version."""
+@functools.cache
+def own_cgroup_folders() -> tuple[tuple[Path, int], ...]:
+    """The folders of this process's memory cgroup and of its ancestors that are there, the
+    deepest first (a container's mount may start below the hierarchy's root), each with its
+    cgroup version (1 or 2)."""
     try:
         lines = Path("/proc/self/cgroup").read_text(errors="surrogateescape").splitlines()
     except OSError:
-        return []
+        return ()
     found: list[tuple[Path, int]] = []
     for line in lines:
         _, controllers, path = line.split(":", 2)
@@ -91,7 +93,7 @@ def _own_cgroup_folders() -> list[tuple[Path, int]]:
                 folder = mount.joinpath(*parts[:depth])
                 if (folder / "memory.stat").exists():
                     found.append((folder, version))
-    return found
+    return tuple(found)
 
 
 def _machine_kib() -> int | None:

@@ -15,7 +15,8 @@ import functools
 import os
 from pathlib import Path
 
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
+from hypermax.execution.cgroup_memory import own_cgroup_folders
+
 _VMSTAT = Path("/proc/vmstat")
 
 
@@ -31,25 +32,10 @@ def oom_kills() -> int | None:
 
 @functools.cache
 def _cgroup_counters() -> tuple[Path, ...]:
-    """The files that hold the kill count of this process's memory cgroup (v2, then v1)."""
-    try:
-        lines = (
-            Path("/proc/self/cgroup")
-            .read_text(encoding="utf-8", errors="surrogateescape")
-            .splitlines()
-        )
-    except OSError:
-        return ()
-    found = []
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        where = path.lstrip("/")
-        if controllers == "":  # cgroup v2: one hierarchy, mounted at the root or at unified/
-            for root in (_CGROUP_ROOT, _CGROUP_ROOT / "unified"):
-                found.append(root / where / "memory.events")
-        elif "memory" in controllers.split(","):
-            found.append(_CGROUP_ROOT / "memory" / where / "memory.oom_control")
-    return tuple(found)
+    """The files that hold the kill count of this process's memory cgroup, then of its
+    ancestors (v2's ``memory.events``, v1's ``memory.oom_control``)."""
+    names = {1: "memory.oom_control", 2: "memory.events"}
+    return tuple(folder / names[version] for folder, version in own_cgroup_folders())
 
 
 def _count(path: Path) -> int | None:

@@ -191,4 +191,4 @@ def _read_up_to(fd: int, size: int) -> bytes:
             break
         parts.append(part)
         size -= len(part)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return b"".join(parts)
