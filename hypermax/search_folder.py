@@ -96,7 +96,7 @@ def prepare_run(
     return prepared
 
 
-#: a journal this large takes a second or more to read (about 25 MiB a second here): a resume
+#: a journal this large takes most of a second or more to read (76 MiB took 3.4 s here): a resume
 #: says it reads it, rather than leave the terminal silent
 LONG_JOURNAL_BYTES = 16 << 20
 
