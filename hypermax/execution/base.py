@@ -78,7 +78,7 @@ class BaseRunner(ABC):
 
     def go_on(self, trial_id: int) -> None:  # noqa: B027 - a no-op unless overridden
         """Early stopping judged the trial's latest report and lets it go on. A runner whose
-        trials wait for that verdict (see :func:`.reports.await_verdict`) lets the trial
+        trials wait for that verdict (see :func:`.reports.send_report`) lets the trial
         resume; by default trials never wait, and there is nothing to do."""
 
     def interrupt(self) -> None:  # noqa: B027 - a no-op unless overridden

@@ -56,6 +56,8 @@ VERDICT_WAIT_ENV = "HYPERMAX_VERDICT_WAIT"
 VERDICT_WAIT = 2.0
 #: the longest stretch a wait for a verdict goes without looking whether one came already
 VERDICT_SLICE = 0.05
+#: the verdicts' two signals
+_VERDICTS = frozenset({STOP_SIGNAL, GO_ON_SIGNAL})
 
 
 class TrialStopped(BaseException):
@@ -125,17 +127,20 @@ def send_report(stream: Any, step: Any, metrics: dict[str, Any], caller: str = "
     # the verdict often comes before the report is written out: from the start, its signals
     # stay pending for the wait, which a handler of the trial's own for them (faulthandler's
     # on SIGUSR1) would otherwise take, losing the stop
-    held = _hold_verdicts() if len(line) <= MAX_PARSED_LINE else None
+    # (a line too long for hypermax to read, which its log says, gets no verdict)
+    waits = len(line) <= MAX_PARSED_LINE and _waits()
+    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, _VERDICTS) if waits else None
     try:
         _write_report(stream, line)
         if len(line) > MAX_PARSED_LINE:
-            return  # hypermax does not read so long a line (its log says so): no verdict comes
+            return
         if _thread.get_ident() != _StopRequest.main_thread and os.getpid() == _StopRequest.pid:
             # another thread's report waits for no verdict but gets one: the main thread's next
             # report waits for it too, rather than take it for its own
             _StopRequest.awaited += 1
-        if await_verdict():
-            raise_if_stopped()
+        if waits:
+            await_verdict()
+            raise_if_stopped()  # a stop applies to this very report
     finally:
         if held is not None:
             _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
@@ -168,52 +173,34 @@ def _waits() -> bool:
     )
 
 
-def _hold_verdicts() -> set[int] | None:
-    """Block the verdicts' signals, when a report sent now waits for its verdict; the signal
-    mask as it was before, to restore, or None when nothing was blocked."""
-    if not _waits():
-        return None
-    return set(_signal.pthread_sigmask(_signal.SIG_BLOCK, {STOP_SIGNAL, GO_ON_SIGNAL}))
-
-
-def await_verdict() -> bool:
+def await_verdict() -> None:
     """Wait until hypermax judged every report this trial sent, at most :data:`VERDICT_WAIT_ENV`
-    seconds per verdict; return at once when no wait was asked for, or off the trial's main
-    thread (Python runs signal handlers there, and verdicts go to the trial's process). While
-    the main thread waits in ``sigtimedwait``, the kernel hands it the verdict even when other
-    threads (a numerical library's workers) could take a signal sent to the process. A verdict
-    that comes late counts for its own report, so the next report still waits for its own:
-    verdicts are counted by :data:`VERDICTS_FILE`, which hypermax writes before each signal
-    (and reread between two slices of the wait, for a verdict another thread took).
-    Returns whether it waited (then a stop applies to this report; else to the next)."""
-    # off the main thread, in a process the trial forked (verdicts go to the trial) or in a
-    # process hypermax does not run (nobody counts verdicts for it), no report waits
-    if not _waits():
-        return False
-    wait = os.environ[VERDICT_WAIT_ENV]
+    seconds per verdict. Called by :func:`send_report` when the report waits (:func:`_waits`:
+    on the trial's main thread, which Python runs signal handlers in and verdicts go to), with
+    the verdicts' signals blocked since before the report was written: they stay pending for
+    ``sigtimedwait``, where the kernel hands them to this thread even when other threads (a
+    numerical library's workers) could take a signal sent to the process. A verdict that comes
+    late counts for its own report, so the next report still waits for its own: verdicts are
+    counted by :data:`VERDICTS_FILE`, which hypermax writes before each signal (and reread
+    between two slices of the wait, for a verdict another thread took)."""
+    wait = float(os.environ[VERDICT_WAIT_ENV])
     path = _trial_file(VERDICTS_FILE)
     assert path is not None
     _StopRequest.awaited += 1
-    both = {STOP_SIGNAL, GO_ON_SIGNAL}
-    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, both)  # from here they stay pending
-    try:
-        deadline = time.monotonic() + float(wait)
-        seen = verdicts_sent(path)
-        while not _StopRequest.asked and seen < _StopRequest.awaited:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break  # hypermax is busy: go on; a stop still comes, at a later report
-            got = _signal.sigtimedwait(both, min(left, VERDICT_SLICE))
-            if got is not None and got.si_signo == STOP_SIGNAL:
-                _StopRequest.asked = True
-                break
-            sent = verdicts_sent(path)
-            if sent > seen:
-                seen = sent
-                deadline = time.monotonic() + float(wait)  # the wait is per verdict
-    finally:
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
-    return True
+    deadline = time.monotonic() + wait
+    seen = verdicts_sent(path)
+    while not _StopRequest.asked and seen < _StopRequest.awaited:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break  # hypermax is busy: go on; a stop still comes, at a later report
+        got = _signal.sigtimedwait(_VERDICTS, min(left, VERDICT_SLICE))
+        if got is not None and got.si_signo == STOP_SIGNAL:
+            _StopRequest.asked = True
+            break
+        sent = verdicts_sent(path)
+        if sent > seen:
+            seen = sent
+            deadline = time.monotonic() + wait  # the wait is per verdict
 
 
 def verdicts_sent(path: str) -> int:

@@ -24,7 +24,7 @@ class TrialPlan:
         log_path: the trial's log, for its stdout, its stderr and hypermax's notes.
         verdict_wait: when early stopping judges the trial's reports, how long a
             ``python_function`` trial waits after each for the verdict on it (see
-            :func:`.reports.await_verdict`); None: it never waits.
+            :func:`.reports.send_report`); None: it never waits.
     """
 
     function: FunctionSpec
