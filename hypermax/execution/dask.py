@@ -45,18 +45,18 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import SearchFailed, SpecError
+from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts, stop_wait
 from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax, waiting_note
+from hypermax.execution.dask_health import Scheduler, SchedulerWatch, WorkerWatch
 from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
     forget_search,
     hurry_stops,
-    listen_to_worker,
     mark_stopped,
 )
 from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
@@ -128,14 +128,13 @@ class DaskRunner(BaseRunner):
             raise SpecError(spec_name, [("function", str(exc))]) from None
         self._attempts = Attempts()
         self._probes: dict[Path, tuple[str, str] | None] = {}
-        self._watched: set[str] = set()  # workers whose removal the runner listens for
-        self._lost_since: float | None = None  # when the scheduler stopped answering
         self._closed = False
         self._waiting_checked = False  # whether the trials sent can run on a worker
         self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
-        self._comm = self.client.scheduler_comm  # a new one: the client connected again
+        self._scheduler = SchedulerWatch(self.client, cluster)
+        self._workers = WorkerWatch(self.client, self._lost_worker, self._on_loop)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
@@ -156,7 +155,7 @@ class DaskRunner(BaseRunner):
         task = TrialTask(plan, key, self.topic, self._probe(trial_dir.parent), self._code)
         attempt = Attempt(task, trial_dir, log_path)
         self._attempts.add(attempt)
-        if self._lost_since is None and self.client.status == "running":
+        if self._scheduler.answers:
             self._send(attempt)
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
@@ -280,7 +279,7 @@ class DaskRunner(BaseRunner):
             )
         except Exception as exc:  # the client gave up on the scheduler
             self._attempts.finish(attempt, attempt.interrupted(LOST_CONNECTION))
-            raise self._lost_scheduler() from exc
+            raise self._scheduler.lost() from exc
         attempt.future = future
         future.add_done_callback(self._on_done)
         if not self._waiting_checked:  # at the first trial, and after a worker left
@@ -311,7 +310,7 @@ class DaskRunner(BaseRunner):
                     attempt.started = time.monotonic()
                 stop = attempt.stop
             if first:  # the worker finds a stop that comes before the trial started
-                self._watch_worker(attempt.worker)
+                self._workers.watch(attempt.worker)
                 if stop is not None:
                     self._on_loop(deliver_stop, self.client, attempt, self._hurry)
 
@@ -375,27 +374,6 @@ class DaskRunner(BaseRunner):
         return self._probes[trials_root]
 
     # -- workers and the scheduler ----------------------------------------------------------
-    def _watch_worker(self, worker: str) -> None:
-        """Listen for the scheduler's removal of ``worker``; one it removed before it heard
-        that the runner listens (a trial's start event and its worker's end crossed) has its
-        trials lost at once."""
-        with self._attempts.lock:
-            if worker in self._watched:
-                return
-            self._watched.add(worker)
-        self.client.subscribe_topic(worker, lambda event: self._on_worker_event(worker, event))
-        self._on_loop(self._check_worker, worker)
-
-    async def _check_worker(self, worker: str) -> None:
-        """Whether ``worker`` was removed before the runner listened for it (a lost scheduler:
-        the runner hears of it as such)."""
-        if await listen_to_worker(self.client, worker) is False:
-            self._lost_worker(worker)
-
-    def _on_worker_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
-        if event[1].get("action") == "remove-worker":
-            self._lost_worker(worker)
-
     def _lost_worker(self, worker: str) -> None:
         """The scheduler removed ``worker``: the trials running there are lost."""
         self._worker_left = True
@@ -413,43 +391,29 @@ class DaskRunner(BaseRunner):
         """
         if self._closed:
             return
-        if self.client.status == "running":
-            # a connection that broke and came back between two looks is seen by its new comm
-            if self._lost_since is not None or self.client.scheduler_comm is not self._comm:
-                self._scheduler_back()
-            else:  # an outcome held as its connection broke, handed on after it came back
-                self._attempts.release()
-            return
-        if self._lost_since is None:
-            self._lost_since = time.monotonic()
-            note = f"{LOST_CONNECTION}; the trial's output may be lost"
-            for attempt in self._attempts.in_flight():
-                if attempt.future is not None:  # one that was stopped need not run again
-                    self._give_up(attempt, LOST_CONNECTION, note, hold=attempt.stop is None)
-        waited = time.monotonic() - self._lost_since
-        if waited > self.cluster.lost_scheduler_wait or self.client.status == "closed":
-            raise self._lost_scheduler()
+        found = self._scheduler.look()
+        if found is Scheduler.BACK:
+            self._scheduler_back()
+        elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
+            self._attempts.release()
+        else:
+            if found is Scheduler.LOST_NOW:
+                note = f"{LOST_CONNECTION}; the trial's output may be lost"
+                for attempt in self._attempts.in_flight():
+                    if attempt.future is not None:  # one that was stopped need not run again
+                        self._give_up(attempt, LOST_CONNECTION, note, hold=attempt.stop is None)
+            self._scheduler.check_wait()
 
     def _scheduler_back(self) -> None:
         """The scheduler answers again (subscriptions do not survive a reconnect)."""
-        self._lost_since = None
-        self._comm = self.client.scheduler_comm
         self._waiting_checked = False  # a scheduler started again may have no worker yet
-        with self._attempts.lock:
-            self._watched.clear()
+        self._workers.forget()
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
         self._attempts.release()
         for attempt in self._attempts.in_flight():
             if attempt.future is None:
                 self._send(attempt)
-
-    def _lost_scheduler(self) -> SearchFailed:
-        wait = self.cluster.lost_scheduler_wait
-        return SearchFailed(
-            f"hypermax: lost the Dask scheduler at {self.cluster.scheduler}: no answer for "
-            f"{wait:g} s (cluster.lost_scheduler_wait)"
-        )
 
     # -- on the client's event loop ---------------------------------------------------------
     def _on_loop(self, coroutine_function: Any, *args: Any) -> None:
