@@ -326,6 +326,15 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     return None
 
 
+def workers_lacking(client: Client, module: str, wait: float) -> tuple[list[str], int]:
+    """The workers that say a trial there cannot find ``module`` (one that is the workers' to
+    have), and how many workers said either way (one that does not answer within ``wait``
+    seconds, or cannot run hypermax's code, says nothing)."""
+    found = client.sync(_ask_workers, client, finds_module, client.nthreads(), wait, module)
+    said = {address: there for address, there in found.items() if isinstance(there, bool)}
+    return sorted(address for address, there in said.items() if not there), len(said)
+
+
 async def _ask_workers(
     client: Client, function: Callable[..., Any], workers: Iterable[str], wait: float, *args: Any
 ) -> dict[str, Any]:
