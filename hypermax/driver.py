@@ -37,7 +37,6 @@ from hypermax.asking_ahead import AskAhead
 from hypermax.clock import SearchClock
 from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
-from hypermax.errors import DiskFull, OutOfFiles, is_disk_full, is_out_of_files
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
 from hypermax.journal import Journal, finished_record
@@ -227,15 +226,8 @@ class Driver:
                     break
                 for event in self.runner.poll(POLL_SECONDS):
                     self._on_runner_event(event)
-        except OSError as exc:  # starting a trial, or a report, met a full disk
-            if is_out_of_files(exc):  # or found no file descriptor left (``ulimit -n``)
-                self._stop.out_of_files = exc
-                self._stop.stop(stopping.OUT_OF_FILES)
-            elif is_disk_full(exc):
-                self._stop.disk_full = self._stop.disk_full or exc
-                self._stop.stop(stopping.DISK_FULL)
-            else:
-                raise
+        except OSError as exc:  # a full disk, no file descriptor left: else raised again
+            self._stop.ran_out(exc)
         finally:
             self._closing = True
             self._standby.withdraw()
@@ -258,10 +250,7 @@ class Driver:
                 self.spec.search.warm_start,
             )
         )
-        if self._stop.disk_full is not None:
-            raise DiskFull(self.folder.path, self._stop.disk_full)
-        if self._stop.out_of_files is not None:
-            raise OutOfFiles(self._stop.out_of_files, self.spec.function.parallel)
+        self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(

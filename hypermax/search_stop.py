@@ -9,9 +9,11 @@ driver's loop ends once none runs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax import stopping
+from hypermax.errors import DiskFull, OutOfFiles, is_disk_full, is_out_of_files
 from hypermax.interrupts import stopping_note
 from hypermax.trial import KillReason
 
@@ -59,6 +61,30 @@ class SearchStop:
         if self.disk_full is None:
             self.disk_full = exc
             self.stop(stopping.DISK_FULL)
+
+    def ran_out(self, exc: OSError) -> None:
+        """Starting a trial, or a report, met a full disk or found no file descriptor left
+        (``ulimit -n``): the search stops, and :meth:`raise_ran_out` says why once it ended.
+
+        Raises:
+            OSError: ``exc``, when it is neither.
+        """
+        if is_out_of_files(exc):
+            self.out_of_files = exc
+            self.stop(stopping.OUT_OF_FILES)
+        elif is_disk_full(exc):
+            self.disk_full = self.disk_full or exc
+            self.stop(stopping.DISK_FULL)
+        else:
+            raise exc
+
+    def raise_ran_out(self, folder: Path, parallel: int) -> None:
+        """Once the search ended: raise what stopped it, if the disk of ``folder`` filled up
+        (DiskFull) or no file descriptor was left for ``parallel`` trials (OutOfFiles)."""
+        if self.disk_full is not None:
+            raise DiskFull(folder, self.disk_full)
+        if self.out_of_files is not None:
+            raise OutOfFiles(self.out_of_files, parallel)
 
     def interrupt(self, kill_grace: float, say: Callable[[str], None]) -> None:
         """The search is interrupted (once): it stops, and says how long its running trials
