@@ -204,3 +204,56 @@ def test_called_as_a_function_the_reader_leaves_the_signals_alone(tmp_path, monk
     before = [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)]
     assert main(["val_loss", "--", sys.executable, "-c", "print('val_loss: 1')"]) == 0
     assert [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)] == before
+
+
+def test_what_the_command_printed_before_it_exited_is_all_read_however_slow_passing_it_on(
+    tmp_path, monkeypatch
+):
+    """The reader took what came in the second after the command exited and went: a trial that
+    printed a line of hundreds of MB and then its metric (the log slow to take it) had the
+    metric missed. All the command wrote before it exited is read, with no grace at all."""
+    import io
+    import os
+    import threading
+
+    import psutil
+    from fake_trials.helpers import wait_until
+
+    import hypermax.quick.metric_line as metric_line
+
+    monkeypatch.setattr(metric_line, "DRAIN_SECONDS", 0.0)  # nothing waited for past its exit
+    result, done = tmp_path / "result.json", tmp_path / "done"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    size = 1 << 20
+    command = (
+        "import os, sys\n"
+        f"sys.stdout.write('x' * {size} + '\\n')\n"
+        "print('val_loss: 0.25', flush=True)\n"
+        f"open({str(done)!r}, 'w').write(str(os.getpid()))\n"
+    )
+    total = size + len("\nval_loss: 0.25\n")
+    held_back = 100_000  # less than the pipes on the way hold: the command can end
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(os.fdopen(write_end, "wb")))
+    taken: list[bytes] = []
+
+    def the_log() -> None:  # takes the output slowly: the last part once the command is gone
+        with os.fdopen(read_end, "rb") as log:
+            got = 0
+            while got < total - held_back:
+                taken.append(log.read1(total - held_back - got))
+                got += len(taken[-1])
+            pid = int(wait_until(lambda: done.exists() and done.read_text(), 30, "the end"))
+            wait_until(lambda: not psutil.pid_exists(pid), 30, "the command to be reaped")
+            taken.append(log.read())
+
+    log = threading.Thread(target=the_log)
+    log.start()
+    try:
+        code = main(["val_loss", "--", sys.executable, "-c", command])
+    finally:
+        sys.stdout.close()
+        log.join(30)
+    assert code == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.25}
+    assert b"".join(taken).endswith(b"x\nval_loss: 0.25\n")

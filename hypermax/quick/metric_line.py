@@ -17,11 +17,13 @@ import contextlib
 import io
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import IO
 
 from hypermax.execution import protocol
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         read up to its last \\r, which the reader keeps no longer."""
         parts: list[bytes] = []  # the line still open
         size = 0
-        while chunk := source.read1(OPEN_LINE_BYTES):
+        for chunk in _chunks(source.fileno(), exited):
             to.write(chunk)
             to.flush()
             start = 0
@@ -168,16 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         if parts:
             read(b"".join(parts))
 
+    exited = _Exited()
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
     for reader in readers:
         reader.start()
-    code = child.wait()
-    # what the command left running (a server it started in the background) may hold its
-    # output open: take what is written until then, and go
-    drained = time.monotonic() + DRAIN_SECONDS
+    try:
+        code = child.wait()
+    finally:
+        exited.set()
     for reader in readers:
-        reader.join(max(0.0, drained - time.monotonic()))
+        reader.join()
+    exited.close()
     with lock:
         value = found[-1] if found else None
     result_file = os.environ.get(protocol.RESULT_FILE_ENV)
@@ -196,6 +200,59 @@ def main(argv: list[str] | None = None) -> int:
     if code < 0 and program:
         _end_by_signal(-code)
     return code if code >= 0 else 128 - code
+
+
+class _Exited:
+    """That COMMAND exited, as a pipe the readers can wait on beside its output."""
+
+    def __init__(self) -> None:
+        self.fd, self._write = os.pipe()
+        self.at = 0.0  # when (monotonic), once it exited
+
+    def set(self) -> None:
+        self.at = time.monotonic()
+        os.close(self._write)  # the read end is readable (its end) from now on
+
+    def is_set(self) -> bool:
+        return bool(select.select([self.fd], [], [], 0)[0])
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _chunks(fd: int, exited: _Exited) -> Iterator[bytes]:
+    """What COMMAND writes to pipe ``fd``, as it comes, to the pipe's end: all it wrote before
+    it exited, however long passing the earlier part on takes (a line of hundreds of MB to the
+    trial's log), and then what is written in the :data:`DRAIN_SECONDS` after, when something
+    it left running (a server it started in the background) holds the pipe open."""
+    owed = -1  # bytes in the pipe once COMMAND exited: written before, all read (-1: running)
+    while True:
+        if owed < 0 and exited.is_set():
+            owed = _unread(fd)
+        if owed < 0:
+            if fd not in select.select([fd, exited.fd], [], [])[0]:
+                continue  # it exited: count what it left in the pipe
+        elif owed == 0:
+            left = exited.at + DRAIN_SECONDS - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return
+        chunk = os.read(fd, OPEN_LINE_BYTES)
+        if not chunk:
+            return
+        if owed > 0:
+            owed = max(0, owed - len(chunk))
+        yield chunk
+
+
+def _unread(fd: int) -> int:
+    """How many bytes pipe ``fd`` holds, not read yet."""
+    import array
+    import fcntl
+    import termios
+
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
 
 
 def _end_by_signal(number: int) -> None:
