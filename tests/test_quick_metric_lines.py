@@ -257,3 +257,75 @@ def test_what_the_command_printed_before_it_exited_is_all_read_however_slow_pass
     assert code == 0
     assert json.loads(result.read_text()) == {"val_loss": 0.25}
     assert b"".join(taken).endswith(b"x\nval_loss: 0.25\n")
+
+
+def test_a_line_of_hundreds_of_mb_is_read_as_it_comes_not_held_whole(tmp_path):
+    """The reader held a line still open whole, and joined it again to read it: a trial that
+    printed a 32 MiB line cost the reader three times that (a 300 MB one, 900 MB, counted in
+    the trial's memory). A line past 1 MiB is read as it comes; its metric is still found."""
+    import subprocess
+
+    import hypermax
+
+    command = (
+        "import os\n"
+        "line = b'x' * (32 << 20) + b' val_loss: 0.5 ' + b'y' * (1 << 20) + b'\\n'\n"
+        "view = memoryview(line)\n"
+        "while view:\n"
+        "    view = view[os.write(1, view[: 1 << 20]) :]\n"
+    )
+    reader = (
+        "import resource, sys\n"
+        "from hypermax.quick.metric_line import main\n"
+        "code = main(['val_loss', '--', sys.executable, '-c', sys.argv[1]])\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print(code, peak, file=sys.stderr)\n"
+    )
+    result = tmp_path / "result.json"
+    env = {
+        **__import__("os").environ,
+        "HYPERMAX_RESULT_FILE": str(result),
+        "PYTHONPATH": str(Path(hypermax.__file__).parents[1]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", reader, command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=120,
+    )
+    code, peak_mib = map(int, done.stderr.split()[-2:])
+    assert code == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}
+    assert peak_mib < 48, peak_mib  # was over 100: the line, its parts, and its join
+
+
+@pytest.mark.parametrize("at", range(0, 120, 7))
+def test_a_long_line_read_in_parts_finds_its_metric_wherever_the_parts_end(
+    tmp_path, monkeypatch, capfdbinary, at
+):
+    """A metric that a part of a long line ends inside, or a longer name whose end starts the
+    next part (``xval_loss`` is not ``val_loss``), is read as in a line read whole."""
+    import hypermax.quick.metric_line as metric_line
+
+    monkeypatch.setattr(metric_line, "OPEN_LINE_BYTES", 7)  # read 7 bytes at a time
+    monkeypatch.setattr(metric_line, "LONG_LINE_BYTES", 40)
+    monkeypatch.setattr(metric_line, "LINE_TAIL_BYTES", 9)
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    cases = [
+        ("a" * at + " val_loss: 0.123456 " + "b" * 150, {"val_loss": 0.123456}),
+        ("a" * at + " val_loss: 1 " + "b" * at + " xval_loss: 9 " + "c" * 90, {"val_loss": 1.0}),
+        ("a" * at + " val_loss: 1 " + "b" * 70 + " val_loss: 2 " + "c" * at, {"val_loss": 2.0}),
+        ("a" * at + " val_loss: 0.5s " + "b" * 150, None),
+    ]
+    for line, expected in cases:
+        printing = f"import sys; sys.stdout.write({line!r} + '\\n')"
+        assert main(["val_loss", "--", sys.executable, "-c", printing]) == 0
+        written = json.loads(result.read_text())
+        result.unlink()
+        if expected is not None:
+            assert written == expected, line
+        else:
+            assert "; a line gave it as no number alone: " in written[ERROR_KEY], line
+    capfdbinary.readouterr()
