@@ -145,15 +145,25 @@ def raises_keyboard_interrupt(params):
     raise KeyboardInterrupt("enough of this")
 
 
+def ignores_sigint_then_raises_keyboard_interrupt(params):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # no SIGINT can raise it now
+    raise KeyboardInterrupt("enough of this")
+
+
 @pytest.mark.parametrize("preload", [True, False])
+@pytest.mark.parametrize(
+    "objective", [raises_keyboard_interrupt, ignores_sigint_then_raises_keyboard_interrupt]
+)
 def test_a_function_that_raises_keyboard_interrupt_itself_failed_by_it_not_by_a_signal(
-    tmp_path, preload
+    tmp_path, preload, objective
 ):
     """``raise KeyboardInterrupt`` in the function, with no SIGINT anywhere, is the trial's own
     failure: its reason says what it raised, not that a signal ended it (a SIGINT that reaches
     a trial still ends it by SIGINT: see test_interrupts)."""
     result = hypermax.optimize(
-        raises_keyboard_interrupt,
+        objective,
         space={"x": [0.5]},
         iterations=1,
         results_dir=tmp_path,

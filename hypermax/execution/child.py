@@ -296,8 +296,10 @@ def _hear_ctrl_c() -> None:
 
 def _ctrl_c_heard() -> bool:
     """Whether the KeyboardInterrupt being handled came from a SIGINT: one noted, or one that
-    a handler of the function's own (which hypermax cannot see into) turned into it."""
-    return _CtrlC.heard or _signal.getsignal(_signal.SIGINT) is not _on_sigint
+    a handler of the function's own (which hypermax cannot see into) may have turned into it.
+    With SIGINT ignored or at its default action, none could have."""
+    handler = _signal.getsignal(_signal.SIGINT)
+    return _CtrlC.heard or (callable(handler) and handler is not _on_sigint)
 
 
 def _end_by_sigint() -> None:
