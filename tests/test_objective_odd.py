@@ -139,3 +139,37 @@ def test_a_function_that_left_a_closed_file_as_stdout_or_stderr_keeps_its_result
         assert (trial["state"], trial["reason"]) == (state, reason)
     log = (tmp_path / "silenced_then_raises" / "logs" / "trial_1.log").read_text()
     assert 'raise ValueError("no data")' in log
+
+
+def raises_keyboard_interrupt(params):
+    raise KeyboardInterrupt("enough of this")
+
+
+def ignores_sigint_then_raises_keyboard_interrupt(params):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # no SIGINT can raise it now
+    raise KeyboardInterrupt("enough of this")
+
+
+@pytest.mark.parametrize("preload", [True, False])
+@pytest.mark.parametrize(
+    "objective", [raises_keyboard_interrupt, ignores_sigint_then_raises_keyboard_interrupt]
+)
+def test_a_function_that_raises_keyboard_interrupt_itself_failed_by_it_not_by_a_signal(
+    tmp_path, preload, objective
+):
+    """``raise KeyboardInterrupt`` in the function, with no SIGINT anywhere, is the trial's own
+    failure: its reason says what it raised, not that a signal ended it (a SIGINT that reaches
+    a trial still ends it by SIGINT: see test_interrupts)."""
+    result = hypermax.optimize(
+        objective,
+        space={"x": [0.5]},
+        iterations=1,
+        results_dir=tmp_path,
+        preload=preload,
+    )
+    (trial,) = result.trials
+    assert trial["state"] == "failed"
+    assert trial["reason"] == "KeyboardInterrupt: enough of this"
+    assert trial["exit_code"] == 1

@@ -204,3 +204,129 @@ def test_called_as_a_function_the_reader_leaves_the_signals_alone(tmp_path, monk
     before = [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)]
     assert main(["val_loss", "--", sys.executable, "-c", "print('val_loss: 1')"]) == 0
     assert [signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)] == before
+
+
+def test_what_the_command_printed_before_it_exited_is_all_read_however_slow_passing_it_on(
+    tmp_path, monkeypatch
+):
+    """The reader took what came in the second after the command exited and went: a trial that
+    printed a line of hundreds of MB and then its metric (the log slow to take it) had the
+    metric missed. All the command wrote before it exited is read, with no grace at all."""
+    import io
+    import os
+    import threading
+
+    import psutil
+    from fake_trials.helpers import wait_until
+
+    import hypermax.quick.metric_line as metric_line
+
+    monkeypatch.setattr(metric_line, "DRAIN_SECONDS", 0.0)  # nothing waited for past its exit
+    result, done = tmp_path / "result.json", tmp_path / "done"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    size = 1 << 20
+    command = (
+        "import os, sys\n"
+        f"sys.stdout.write('x' * {size} + '\\n')\n"
+        "print('val_loss: 0.25', flush=True)\n"
+        f"open({str(done)!r}, 'w').write(str(os.getpid()))\n"
+    )
+    total = size + len("\nval_loss: 0.25\n")
+    held_back = 100_000  # less than the pipes on the way hold: the command can end
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(os.fdopen(write_end, "wb")))
+    taken: list[bytes] = []
+
+    def the_log() -> None:  # takes the output slowly: the last part once the command is gone
+        with os.fdopen(read_end, "rb") as log:
+            got = 0
+            while got < total - held_back:
+                taken.append(log.read1(total - held_back - got))
+                got += len(taken[-1])
+            pid = int(wait_until(lambda: done.exists() and done.read_text(), 30, "the end"))
+            wait_until(lambda: not psutil.pid_exists(pid), 30, "the command to be reaped")
+            taken.append(log.read())
+
+    log = threading.Thread(target=the_log)
+    log.start()
+    try:
+        code = main(["val_loss", "--", sys.executable, "-c", command])
+    finally:
+        sys.stdout.close()
+        log.join(30)
+    assert code == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.25}
+    assert b"".join(taken).endswith(b"x\nval_loss: 0.25\n")
+
+
+def test_a_line_of_hundreds_of_mb_is_read_as_it_comes_not_held_whole(tmp_path):
+    """The reader held a line still open whole, and joined it again to read it: a trial that
+    printed a 32 MiB line cost the reader three times that (a 300 MB one, 900 MB, counted in
+    the trial's memory). A line past 1 MiB is read as it comes; its metric is still found."""
+    import subprocess
+
+    import hypermax
+
+    command = (
+        "import os\n"
+        "line = b'x' * (32 << 20) + b' val_loss: 0.5 ' + b'y' * (1 << 20) + b'\\n'\n"
+        "view = memoryview(line)\n"
+        "while view:\n"
+        "    view = view[os.write(1, view[: 1 << 20]) :]\n"
+    )
+    reader = (
+        "import sys\n"
+        "from hypermax.quick.metric_line import main\n"
+        "code = main(['val_loss', '--', sys.executable, '-c', sys.argv[1]])\n"
+        "# its own high-water mark: ru_maxrss carries that of the process that started it\n"
+        "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "print(code, int(status.split()[0]) // 1024, file=sys.stderr)\n"
+    )
+    result = tmp_path / "result.json"
+    env = {
+        **__import__("os").environ,
+        "HYPERMAX_RESULT_FILE": str(result),
+        "PYTHONPATH": str(Path(hypermax.__file__).parents[1]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", reader, command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=120,
+    )
+    code, peak_mib = map(int, done.stderr.split()[-2:])
+    assert code == 0
+    assert json.loads(result.read_text()) == {"val_loss": 0.5}
+    assert peak_mib < 48, peak_mib  # was over 100: the line, its parts, and its join
+
+
+@pytest.mark.parametrize("at", range(0, 120, 7))
+def test_a_long_line_read_in_parts_finds_its_metric_wherever_the_parts_end(
+    tmp_path, monkeypatch, capfdbinary, at
+):
+    """A metric that a part of a long line ends inside, or a longer name whose end starts the
+    next part (``xval_loss`` is not ``val_loss``), is read as in a line read whole."""
+    import hypermax.quick.metric_line as metric_line
+
+    monkeypatch.setattr(metric_line, "OPEN_LINE_BYTES", 7)  # read 7 bytes at a time
+    monkeypatch.setattr(metric_line, "LONG_LINE_BYTES", 40)
+    monkeypatch.setattr(metric_line, "LINE_TAIL_BYTES", 9)
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    cases = [
+        ("a" * at + " val_loss: 0.123456 " + "b" * 150, {"val_loss": 0.123456}),
+        ("a" * at + " val_loss: 1 " + "b" * at + " xval_loss: 9 " + "c" * 90, {"val_loss": 1.0}),
+        ("a" * at + " val_loss: 1 " + "b" * 70 + " val_loss: 2 " + "c" * at, {"val_loss": 2.0}),
+        ("a" * at + " val_loss: 0.5s " + "b" * 150, None),
+    ]
+    for line, expected in cases:
+        printing = f"import sys; sys.stdout.write({line!r} + '\\n')"
+        assert main(["val_loss", "--", sys.executable, "-c", printing]) == 0
+        written = json.loads(result.read_text())
+        result.unlink()
+        if expected is not None:
+            assert written == expected, line
+        else:
+            assert "; a line gave it as no number alone: " in written[ERROR_KEY], line
+    capfdbinary.readouterr()

@@ -175,3 +175,33 @@ def test_a_trial_asked_to_stop_that_breaks_its_ram_limit_keeps_what_it_held_in_i
     assert "stopping the trial (ram): SIGTERM to " in text, text
     assert "1 left after the 0.3 s grace: SIGKILL to " in text, text
     assert_none_alive(marker)
+
+
+def test_an_executable_that_ended_as_early_stopping_stopped_it_keeps_its_result(
+    tmp_path, marker, monkeypatch
+):
+    """Early stopping's decision came while the executable still ran, and it exited (its result
+    printed, exit 0) before the SIGTERM could reach it: it ran to its end, and is ok with its
+    result, not ``stopped`` with it thrown away. (Staged: the trial has ended, but the look
+    that stopping takes first still saw it running, as when it ends just after that look.)"""
+    from hypermax.execution import procfs
+
+    host = TrialHost(Limits())
+    try:
+        function = _function(marker, executable("good"))
+        trial_dir, log = tmp_path / "trials" / "1", tmp_path / "trial_1.log"
+        plan = TrialPlan(function, tmp_path, Proposal(1, {"x": 1}, {}), trial_dir, log)
+        run = TrialRun(host, plan)
+        assert run.start()
+        wait_until(lambda: run._tree is not None, 30, "the trial to be watched")
+        root = run._tree.root
+        wait_until(lambda: not procfs.is_alive(root.pid, root.start), 30, "the trial's exit")
+        monkeypatch.setattr(run, "_live_root", lambda: root)  # it looked alive a moment ago
+        run.stop(KillReason.EARLY_STOP)
+        outcome = run.finish()
+    finally:
+        host.close()
+    assert outcome.state is TrialState.OK, outcome
+    assert outcome.result == {"loss": 0.25, "plot": "plot.png"}
+    assert outcome.exit_code == 0 and outcome.kill_reason is None
+    assert_none_alive(marker)

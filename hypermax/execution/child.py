@@ -258,6 +258,7 @@ def run_trial(
     """
     result_file = os.environ[protocol.RESULT_FILE_ENV]
     reports.keep_report_stream()
+    _hear_ctrl_c()
     to = Destination(result_file, result_socket)
     try:
         code = _run_trial(load, to)
@@ -269,8 +270,36 @@ def run_trial(
     return code
 
 
-#: what :func:`_run_trial` returns when the function raised KeyboardInterrupt
+#: what :func:`_run_trial` returns when a SIGINT that reached the trial raised KeyboardInterrupt
 _ENDED_BY_CTRL_C = -_signal.SIGINT
+
+
+class _CtrlC:
+    """Whether a SIGINT reached this trial: a KeyboardInterrupt the function raised itself
+    (``raise KeyboardInterrupt``) is its own failure, not a Ctrl-C."""
+
+    heard = False
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    _CtrlC.heard = True
+    _signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as Python's own
+
+
+def _hear_ctrl_c() -> None:
+    """Note a SIGINT before it raises KeyboardInterrupt, as Python's own handler does (kept
+    when SIGINT is ignored or has another handler)."""
+    _CtrlC.heard = False
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _on_sigint)
+
+
+def _ctrl_c_heard() -> bool:
+    """Whether the KeyboardInterrupt being handled came from a SIGINT: one noted, or one that
+    a handler of the function's own (which hypermax cannot see into) may have turned into it.
+    With SIGINT ignored or at its default action, none could have."""
+    handler = _signal.getsignal(_signal.SIGINT)
+    return _CtrlC.heard or (callable(handler) and handler is not _on_sigint)
 
 
 def _end_by_sigint() -> None:
@@ -312,9 +341,11 @@ def _run_trial(load: Callable[[], Callable[..., Any]], to: Destination) -> int:
     except reports.TrialStopped:
         flush(sys.stdout)
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _log_traceback()
-        return _ENDED_BY_CTRL_C
+        if _ctrl_c_heard():
+            return _ENDED_BY_CTRL_C
+        return write_result(to, result_text({protocol.ERROR_KEY: error_reason(exc)})) or 1
     except BaseException as exc:
         _log_traceback()
         error = result_text({protocol.ERROR_KEY: error_reason(exc)})

@@ -48,6 +48,9 @@ class Ending:
     #: its result file was there when a limit or an interrupt began to kill it: the function
     #: had returned (or raised), and only its process's exit was left
     returned_before_the_kill: bool = False
+    #: its main process had ended on its own (exited 0 or not) before the kill ladder's
+    #: first signal could reach it: a stop early stopping asked for came too late
+    ended_before_the_kill: bool = False
     #: why an executable's stdout gave no result, when it is not that nothing parsed as one
     stdout_problem: str = ""
     #: the result (its JSON) the trial sent its launcher instead of writing the result file
@@ -96,7 +99,8 @@ def trial_outcome(ending: Ending) -> Outcome:
             kill_reason=KillReason.INTERRUPT,
             **common,
         )
-    killed_on_its_way_out = ending.kill is not None  # here: after the function returned
+    # here: after the function returned; an executable that ended before the stop: its own exit
+    killed_on_its_way_out = ending.kill is not None and not ending.ended_before_the_kill
     if exit_outlasted_the_wait(ending.function_type, code, result is not None):
         code = 0  # its result stands, as when the bootstrap's own handler ends the exit
     if code is not None and code != 0 and not killed_on_its_way_out:
@@ -157,11 +161,15 @@ def exit_outlasted_the_wait(function_type: str, exit_code: int | None, returned:
 
 
 def _returned_before_the_stop(ending: Ending) -> bool:
-    """A function stopped or killed that had returned: the stop came too late. One stopped early
-    that returned instead of reaching a report, or one whose result was written before a limit
-    or an interrupt began to kill it (a result written after was made in answer to the kill)."""
-    if ending.kill is None or ending.function_type != "python_function":
+    """A trial stopped or killed that had ended first: the stop came too late. A function
+    stopped early that returned instead of reaching a report, or one whose result was written
+    before a limit or an interrupt began to kill it (a result written after was made in answer
+    to the kill); an executable stopped early whose main process had exited (printed its result,
+    exited 0) before the SIGTERM could reach it: it ended as if no stop had come."""
+    if ending.kill is None:
         return False
+    if ending.function_type != "python_function":
+        return ending.kill[0] is KillReason.EARLY_STOP and ending.ended_before_the_kill
     if ending.kill[0] is not KillReason.EARLY_STOP:
         return ending.returned_before_the_kill
     returned = ending.sent_result is not None or os.path.exists(ending.result_file)

@@ -94,8 +94,12 @@ class TrialRun:
         self._gone = threading.Event()  # the trial's main process ended
         self._exited = False
         self._shm: ShmLeftovers | None = None  # what it holds in /dev/shm, read before a kill
+        #: the main process had ended on its own (exited, not reaped yet) when the kill
+        #: ladder first looked at the tree, before any signal of the ladder could reach it
+        self._ended_before_the_ladder = False
+        self._ladder_looked = False
         self._ladder = Ladder(
-            lambda: targets(self.host, self.key, self._shm),
+            self._ladder_targets,
             plan.function.kill_grace,
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
@@ -320,6 +324,17 @@ class TrialRun:
         """How long the trial has run by ``now``, the time it was paused left out."""
         return max(0.0, (self._paused_at or now) - self.started)  # paused as it started: 0
 
+    def _ladder_targets(self) -> list[ProcInfo]:
+        """The trial's live processes, for its kill ladder; on its first look, notes whether
+        the main process had already ended (see :attr:`_ended_before_the_ladder`)."""
+        if not self._ladder_looked:
+            self._ladder_looked = True
+            root = None if self._tree is None else self._tree.root
+            self._ended_before_the_ladder = root is not None and (
+                self._exited or not procfs.is_alive(root.pid, root.start)
+            )
+        return targets(self.host, self.key, self._shm)
+
     def _live_root(self) -> ProcInfo | None:
         """The trial's main process while it runs."""
         root = None if self._tree is None else self._tree.root
@@ -454,6 +469,7 @@ class TrialRun:
             oom_killed=self.end.oom_killed(self._kill),
             lost=self.end.lost,
             returned_before_the_kill=self._returned_first,
+            ended_before_the_kill=self._ended_before_the_ladder,
             sent_result=self.end.sent_result,
             **common,
         )

@@ -17,11 +17,13 @@ import contextlib
 import io
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import IO
 
 from hypermax.execution import protocol
@@ -30,6 +32,12 @@ USAGE = "usage: python -m hypermax.quick.metric_line NAME -- COMMAND..."
 #: the most read from COMMAND's output at once; and the size past which a line still open is
 #: read up to its last \r (a progress bar's, which rewrites it until it is done)
 OPEN_LINE_BYTES = 1 << 16
+#: past this, a line still open without a \r is read as it comes (:func:`read_head`), not held
+#: whole: a line of hundreds of MB costs the reader no more than this
+LONG_LINE_BYTES = 1 << 20
+#: what :func:`read_head` leaves of a long line for its next part: the end of what it read
+#: may be part of a metric that its next part completes
+LINE_TAIL_BYTES = 4096
 #: the signals that stop a trial: they reach COMMAND, and the reader waits for it to end
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 #: how long the output is still read once COMMAND exited, when something it left running holds it
@@ -91,6 +99,37 @@ def last_value(
     return value
 
 
+def read_head(
+    text: bytes, name: bytes, pattern: re.Pattern[bytes], pos: int = 0
+) -> tuple[float | None, bytes]:
+    """Read the part of a long line still open that can be read: the last value ``pattern``
+    (of metric ``name``) finds in ``text`` (as shown: escape sequences left out) from ``pos``
+    on that ends at least :data:`LINE_TAIL_BYTES` before its end, where what follows it is
+    known. Returns that value (or None) and the rest, to read from 1 with the line's next
+    part: it starts with the last byte read, which tells whether a name that follows stands
+    alone (the look behind of :func:`metric_pattern`), then goes on from the start of a metric
+    that runs past that point, if one does."""
+    shown = as_shown(text)
+    cut = max(pos + 1, len(shown) - LINE_TAIL_BYTES)
+    value, keep = None, cut
+    if name not in shown:  # most of such a line, read many times faster than by ``pattern``
+        return None, shown[cut - 1 :]
+    for match in pattern.finditer(shown, pos):
+        if match.end() > cut:
+            keep = match.start()
+            break
+        value = float(match.group(1).replace(b",", b""))
+    return value, shown[max(0, keep - 1) :]
+
+
+def last_in_rest(rest: bytes, pattern: re.Pattern[bytes]) -> float | None:
+    """The last value ``pattern`` finds in the rest of a long line (see :func:`read_head`)."""
+    value = None
+    for match in pattern.finditer(as_shown(rest.rstrip(b"\r\n")), 1):
+        value = float(match.group(1).replace(b",", b""))
+    return value
+
+
 def _from_json(text: bytes, name: str, value: float | None) -> float | None:
     """The metric of a JSON object line, else ``value`` (json imported only for such lines)."""
     import json
@@ -131,10 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     found: list[float] = []  # the last value given, in either stream
     missed: list[bytes] = []  # the last line that named it with no value read
     near = near_miss(name)
+    key = name.encode()
     lock = threading.Lock()
 
-    def read(line: bytes) -> None:
-        value = last_value([line], pattern, name)
+    def read(line: bytes, whole: bool = True) -> None:
+        """Take the metric given in ``line``; ``whole``: it is a line from its start (which
+        alone may be a JSON object), not the rest of one read in parts."""
+        value = last_value([line], pattern, name if whole else None)
         if value is not None:
             with lock:
                 found[:] = [value]
@@ -146,16 +188,37 @@ def main(argv: list[str] | None = None) -> int:
         """Pass ``source`` on as it comes, reading the metric from its lines: a progress bar's
         line, rewritten with \\r and ended only once it is done, reaches the trial's log as
         it is drawn (it was held until its end); past :data:`OPEN_LINE_BYTES` such a line is
-        read up to its last \\r, which the reader keeps no longer."""
+        read up to its last \\r, which the reader keeps no longer, and past
+        :data:`LONG_LINE_BYTES` a line without one is read as it comes (:func:`read_head`)."""
         parts: list[bytes] = []  # the line still open
         size = 0
-        while chunk := source.read1(OPEN_LINE_BYTES):
+        head: list[float] = []  # the value the part of the line read already gave
+        head_missed: list[bytes] = []  # the part read already that named it with no value
+        long_line: list[bool] = []  # the line still open is one read in parts: what is left
+
+        def end_line(rest: bytes) -> None:
+            if not long_line:
+                read(rest)
+                return
+            with lock:
+                value = last_in_rest(rest, pattern)
+                if value is not None or head:
+                    found[:] = [value if value is not None else head[-1]]
+                elif near.search(as_shown(rest), 1):
+                    missed[:] = [as_shown(rest)[1:]]
+                elif head_missed:
+                    missed[:] = head_missed
+            head.clear()
+            head_missed.clear()
+            long_line.clear()
+
+        for chunk in _chunks(source.fileno(), exited):
             to.write(chunk)
             to.flush()
             start = 0
             while (end := chunk.find(b"\n", start)) >= 0:
                 parts.append(chunk[start : end + 1])
-                read(b"".join(parts))
+                end_line(b"".join(parts))
                 parts, size, start = [], 0, end + 1
             if start < len(chunk):
                 parts.append(chunk[start:])
@@ -163,21 +226,32 @@ def main(argv: list[str] | None = None) -> int:
                 if size > OPEN_LINE_BYTES and b"\r" in parts[-1]:
                     line = b"".join(parts)
                     cut = line.rfind(b"\r") + 1
-                    read(line[:cut])
+                    end_line(line[:cut])
                     parts, size = [line[cut:]], len(line) - cut
+                elif size > LONG_LINE_BYTES:
+                    text, pos = b"".join(parts), 1 if long_line else 0
+                    value, rest = read_head(text, key, pattern, pos)
+                    if value is not None:
+                        head[:], head_missed[:] = [value], []
+                    elif not head and key in text and near.search(as_shown(text), pos):
+                        head_missed[:] = [as_shown(text)[pos:]]
+                    parts, size = [rest], len(rest)
+                    long_line[:] = [True]
         if parts:
-            read(b"".join(parts))
+            end_line(b"".join(parts))
 
+    exited = _Exited()
     streams = [(child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)]
     readers = [threading.Thread(target=pass_on, args=pair, daemon=True) for pair in streams]
     for reader in readers:
         reader.start()
-    code = child.wait()
-    # what the command left running (a server it started in the background) may hold its
-    # output open: take what is written until then, and go
-    drained = time.monotonic() + DRAIN_SECONDS
+    try:
+        code = child.wait()
+    finally:
+        exited.set()
     for reader in readers:
-        reader.join(max(0.0, drained - time.monotonic()))
+        reader.join()
+    exited.close()
     with lock:
         value = found[-1] if found else None
     result_file = os.environ.get(protocol.RESULT_FILE_ENV)
@@ -196,6 +270,59 @@ def main(argv: list[str] | None = None) -> int:
     if code < 0 and program:
         _end_by_signal(-code)
     return code if code >= 0 else 128 - code
+
+
+class _Exited:
+    """That COMMAND exited, as a pipe the readers can wait on beside its output."""
+
+    def __init__(self) -> None:
+        self.fd, self._write = os.pipe()
+        self.at = 0.0  # when (monotonic), once it exited
+
+    def set(self) -> None:
+        self.at = time.monotonic()
+        os.close(self._write)  # the read end is readable (its end) from now on
+
+    def is_set(self) -> bool:
+        return bool(select.select([self.fd], [], [], 0)[0])
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _chunks(fd: int, exited: _Exited) -> Iterator[bytes]:
+    """What COMMAND writes to pipe ``fd``, as it comes, to the pipe's end: all it wrote before
+    it exited, however long passing the earlier part on takes (a line of hundreds of MB to the
+    trial's log), and then what is written in the :data:`DRAIN_SECONDS` after, when something
+    it left running (a server it started in the background) holds the pipe open."""
+    owed = -1  # bytes in the pipe once COMMAND exited: written before, all read (-1: running)
+    while True:
+        if owed < 0 and exited.is_set():
+            owed = _unread(fd)
+        if owed < 0:
+            if fd not in select.select([fd, exited.fd], [], [])[0]:
+                continue  # it exited: count what it left in the pipe
+        elif owed == 0:
+            left = exited.at + DRAIN_SECONDS - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return
+        chunk = os.read(fd, OPEN_LINE_BYTES)
+        if not chunk:
+            return
+        if owed > 0:
+            owed = max(0, owed - len(chunk))
+        yield chunk
+
+
+def _unread(fd: int) -> int:
+    """How many bytes pipe ``fd`` holds, not read yet."""
+    import array
+    import fcntl
+    import termios
+
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
 
 
 def _end_by_signal(number: int) -> None:
