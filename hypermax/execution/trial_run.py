@@ -36,6 +36,7 @@ from hypermax.execution.outcome import Ending
 from hypermax.execution.output import TrialOutput
 from hypermax.execution.output_pump import Stream
 from hypermax.execution.shm import ShmLeftovers
+from hypermax.execution.trial_clock import TrialClock
 from hypermax.execution.trial_end import TrialEnd
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.trial_setup import TrialSetup
@@ -81,6 +82,7 @@ class TrialRun:
         self._tree: ProcessTree | None = None
         self._lifeline: int | None = None
         self._lock = threading.Lock()
+        self.clock = TrialClock()  # its time, the time its processes are stopped left out
         self._kill: tuple[KillReason, float | None] | None = None
         self._asking = False  # a python_function was asked to stop at its next report
         self._returned_first = False  # its function had returned when a kill began
@@ -88,7 +90,7 @@ class TrialRun:
             self.trial_id,
             plan.function.kill_grace,
             self._note,
-            self._running_time,
+            self.clock.elapsed,
             self.files.trial_dir,
         )
         self._gone = threading.Event()  # the trial's main process ended
@@ -104,10 +106,8 @@ class TrialRun:
             self._note,
             name=f"hypermax-kill-{plan.proposal.trial_id}",
             hurry=self._hurry,
-            clock=self._running_time,  # the grace leaves out the time it is paused, as its limit
+            clock=self.clock.elapsed,  # the grace leaves out the time it is paused, as its limit
         )
-        self.started = time.monotonic()
-        self._paused_at: float | None = None  # its processes are stopped (SIGSTOP) since then
         self.end = TrialEnd()  # how it ended, once it did
         self.usage = TrialUsage()  # what the watchdog saw of the tree
 
@@ -140,7 +140,7 @@ class TrialRun:
             self.setup.discard()
             raise
         request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
-        self.started = time.monotonic()
+        self.clock.start()
         self.end.oom_kills = oom.oom_kills()
         try:
             if self.host.launcher.interrupted:
@@ -162,7 +162,7 @@ class TrialRun:
                 os.close(fd)
         # its time, and its time limit, count from here: a preloaded trial may have waited for
         # its server to import the objective, which is the search's cost, not the trial's
-        self.started = time.monotonic()
+        self.clock.start()
         self._verdicts.started()
         self._lifeline = life_write
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
@@ -197,7 +197,7 @@ class TrialRun:
             self._process.seen_start(None if tree is None else tree.root.start)
         with self._lock:
             self._tree = tree
-            if self._paused_at is not None:  # stopped (Ctrl-Z) as it started: it stops now
+            if self.clock.paused:  # stopped (Ctrl-Z) as it started: it stops now
                 signal_all(self.host.members(self.key), signal.SIGSTOP)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
@@ -211,16 +211,16 @@ class TrialRun:
         return None if process is None else (process.pid, process.create_time)
 
     def live(self) -> LiveStats:
-        elapsed = self._elapsed(time.monotonic())
+        elapsed = self.clock.elapsed()
         usage = self.usage
         return LiveStats(self.trial_id, elapsed, usage.rss_mib, usage.cpu_percent, usage.processes)
 
     def observe(self, sample: TreeSample) -> None:
         """The watchdog's latest look at the tree: keep the figures, enforce the limits."""
         now = time.monotonic()
-        self.usage.take_cpu_sample(sample, now, self.started)
+        self.usage.take_cpu_sample(sample, now, self.clock.started)
         limits = self.host.limits
-        elapsed = self._elapsed(now)
+        elapsed = self.clock.elapsed(now)
         if self._held() and time_breach(limits, elapsed):
             self.stop(KillReason.TIME, elapsed)
         if self._ladder.begun:
@@ -245,10 +245,7 @@ class TrialRun:
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
-        limit = self.host.limits.max_time
-        if limit is None or not self.killable() or self._paused_at is not None:
-            return None
-        return self.started + limit
+        return self.clock.due(self.host.limits.max_time) if self.killable() else None
 
     def killable(self) -> bool:
         return self._process is not None and self._kill is None and not self._exited
@@ -293,15 +290,15 @@ class TrialRun:
         that starts now, which the watchdog does not follow yet, stops as it is handed over
         (its starting thread can lag far behind its process on a loaded machine)."""
         with self._lock:
-            if self._paused_at is not None or self._exited:
+            if self.clock.paused or self._exited:
                 return False
             if self._tree is None:  # not watched yet: stopped as it is (see _watch)
-                self._paused_at = time.monotonic()
+                self.clock.pause()
                 return self._process is not None
         root = self._live_root()
         if root is None:
             return False
-        self._paused_at = time.monotonic()
+        self.clock.pause()
         signal_all(self.host.members(self.key), signal.SIGSTOP)
         return True
 
@@ -309,20 +306,8 @@ class TrialRun:
         """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again (from when it
         was stopped, or started, whichever came later)."""
         with self._lock:
-            paused_at = self._paused_at
-            if paused_at is None:
-                return
-            self.started += time.monotonic() - max(paused_at, self.started)
-            self._paused_at = None
-            signal_all(self.host.members(self.key), signal.SIGCONT)
-
-    def _running_time(self) -> float:
-        """How long the trial has run, the time it was paused left out."""
-        return self._elapsed(time.monotonic())
-
-    def _elapsed(self, now: float) -> float:
-        """How long the trial has run by ``now``, the time it was paused left out."""
-        return max(0.0, (self._paused_at or now) - self.started)  # paused as it started: 0
+            if self.clock.resume():
+                signal_all(self.host.members(self.key), signal.SIGCONT)
 
     def _ladder_targets(self) -> list[ProcInfo]:
         """The trial's live processes, for its kill ladder; on its first look, notes whether
@@ -429,7 +414,7 @@ class TrialRun:
 
     def _reap(self, process: LaunchedProcess) -> ExitStatus:
         status = process.wait()
-        self.end.wall_time = time.monotonic() - self.started
+        self.end.wall_time = time.monotonic() - self.clock.started
         self.end.ended_at = time.time()
         with self._lock:
             self._exited = True
