@@ -1135,6 +1135,47 @@ CASES = [
         {
             "bad.json": spec(
                 hyperparameters=hp(
+                    a={"type": "number", "mode": "normal", "mean": 0, "stddev": 1e308},
+                    b={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1,
+                        "stddev": 800,
+                        "scaling": "logarithmic",
+                    },
+                    c={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1e308,
+                        "stddev": 1e307,
+                        "min": 0,
+                    },
+                    d={  # bounded on both sides: a far draw is taken at a bound
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 0,
+                        "stddev": 1e308,
+                        "min": -1,
+                        "max": 1,
+                    },
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.stddev: is too large with no min or max:"
+            " a draw 10 stddev from the mean is more than a float holds; give a min and a max",
+            "bad.json: hyperparameters.properties.b.stddev: is too large with logarithmic scaling"
+            " and no min or max: a draw 10 stddev from the mean of ln(value) underflows to 0 or"
+            " overflows a float; give a min and a max, or a stddev of at most 70.8",
+            "bad.json: hyperparameters.properties.c.stddev: is too large with no max:"
+            " a draw 10 stddev from the mean is more than a float holds; give a max",
+        ],
+        id="normal-prior-wider-than-a-float",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
                     a={"type": "number", "min": 0, "max": 1e308, "rounding": 0.5},
                     b={"type": "number", "min": -1e10, "max": 1, "rounding": 1e-300},
                     c={

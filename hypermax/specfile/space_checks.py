@@ -22,6 +22,11 @@ from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal, quoted
 
 LOG_SCALINGS = ("logarithmic", "exponential")
+#: How many stddevs from its mean a normal prior's draws must stay floats.
+PRIOR_REACH = 10
+#: ``exp(x)`` is a float that is neither infinite nor below the smallest normal one (2.2e-308)
+#: for ``|x|`` up to this.
+_LOG_FLOAT_RANGE = 708.0
 
 
 def node_problems(
@@ -172,12 +177,53 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
+    if normal and _finite(node.get("mean", math.nan)) and _finite(node.get("stddev", math.nan)):
+        yield from _prior_width_problems(node, where)
     if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
         # a prior centred past a bound would give that bound alone (and tpe no range at all)
         bounds: dict[str, Any] = {key: node[key] for key in ("min", "max") if key in node}
         yield from _value_problems(node["mean"], (*where, "mean"), bounds)
     if range_is_valid:
         yield from _grid_problems(node, where)
+
+
+def _prior_width_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """A normal prior's draws on a side without a bound must be floats: a draw ``PRIOR_REACH``
+    stddevs from the mean (of ``ln(value)`` with log scaling) neither overflows to infinity nor,
+    on a log scale, underflows to 0 (the optimizers search ``mean ± 3 stddev`` and a random
+    draw lies that far; past a bound, a draw is taken at it)."""
+    mean, stddev = node["mean"], node["stddev"]
+    log = node.get("scaling") in LOG_SCALINGS
+    if log and mean <= 0:
+        return  # said already: must be greater than 0
+    centre = math.log(mean) if log else mean
+    unbounded = []  # the sides without a bound whose far draws are no float
+    for key, sign in (("min", -1), ("max", 1)):
+        far = centre + sign * PRIOR_REACH * stddev
+        fits = abs(far) <= _LOG_FLOAT_RANGE if log else _finite(far)
+        if key not in node and not fits:
+            unbounded.append(key)
+    if not unbounded:
+        return
+    keys, give = " or ".join(unbounded), " and a ".join(unbounded)
+    if not log:
+        yield (
+            (*where, "stddev"),
+            f"is too large with no {keys}: a draw {PRIOR_REACH} stddev from the mean is more "
+            f"than a float holds; give a {give}",
+        )
+        return
+    most = min(
+        (_LOG_FLOAT_RANGE + (centre if key == "min" else -centre)) / PRIOR_REACH
+        for key in unbounded
+    )
+    what = {"min": "underflows to 0", "max": "overflows a float"}
+    yield (
+        (*where, "stddev"),
+        f"is too large with {node['scaling']} scaling and no {keys}: a draw {PRIOR_REACH} "
+        f"stddev from the mean of ln(value) {' or '.join(what[k] for k in unbounded)}; give a "
+        f"{give}, or a stddev of at most {most:.4g}",
+    )
 
 
 def _finite(value: float) -> bool:
