@@ -379,6 +379,21 @@ def test_a_rounded_log_normal_number_is_never_rounded_to_zero(method):
     assert min(values) == 1, values
 
 
+@pytest.mark.parametrize("method", ["random", "hyperopt_tpe", "anneal", "evolution", "cmaes"])
+def test_a_step_as_wide_as_a_float_searches_its_multiples(method):
+    """Widened by half a step on each side, 0 to 1e308 with a step of 1e308 spans more than a
+    float holds (hyperopt's draw and the unit cube's overflowed): its bounds are the span."""
+    from hypermax.optimizers import make_optimizer
+
+    huge = {"type": "number", "rounding": 1e308}
+    properties = {"up": {**huge, "min": 0, "max": 1e308}, "down": {**huge, "min": -1e308, "max": 0}}
+    space = Space({"type": "object", "properties": properties})
+    optimizer = make_optimizer(method, space, 1, {})
+    for trial_id in range(1, 9):
+        params = optimizer.ask(trial_id).params
+        assert params["up"] in (0, int(1e308)) and params["down"] in (0, -int(1e308)), params
+
+
 @pytest.mark.parametrize("size", [10, 5000])
 def test_an_enum_value_is_encoded_without_comparing_it_with_every_option(size, monkeypatch):
     from hypermax.space import nodes
