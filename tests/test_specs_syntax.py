@@ -284,3 +284,16 @@ def test_json_indented_with_tabs_in_a_yaml_file_is_read_as_the_json_it_is(
         "bad.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token"
         " (write spaces, not tabs, to indent and separate YAML)"
     ]
+
+
+def test_yaml_base_60_numbers_stay_the_text_they_are_written_as():
+    """YAML 1.1 read ``16:9`` as 969 and ``12:30:00`` as 45000 (base 60): an enum of aspect
+    ratios or a time of day became numbers nobody wrote. YAML 1.2 and JSON read text."""
+    from hypermax.specfile.yaml_text import parse_yaml
+
+    text = "ratio: [16:9, 4:3, -1:30.5]\nat: 12:30:00\nplain: [1_000, 0x10, 1.5e3, 7]\n"
+    assert parse_yaml(text, "s.yaml") == {
+        "ratio": ["16:9", "4:3", "-1:30.5"],
+        "at": "12:30:00",
+        "plain": [1000, 16, 1500.0, 7],
+    }
