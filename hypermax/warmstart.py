@@ -29,6 +29,7 @@ from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
 from hypermax.specfile.regular_file import file_kind
 from hypermax.trial import Trial, TrialState
+from hypermax.values import quoted
 
 if TYPE_CHECKING:
     from hypermax.search_folder import Prepared
@@ -265,6 +266,10 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
     table without a loss column (another table named by mistake: none of its rows teaches)."""
     if rows.fieldnames is not None and "loss" not in rows.fieldnames:
         raise ResultsError(f"{path}: not a results table (no loss column)")
+    columns = list(rows.fieldnames or ())
+    twice = next((column for i, column in enumerate(columns) if column in columns[:i]), None)
+    if twice is not None:  # a row would hold the last of its cells alone
+        raise ResultsError(f"{path}: not a results table (the column {quoted(twice)} twice)")
     out = []
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()

@@ -69,11 +69,13 @@ def test_a_warm_start_that_is_no_results_file_is_one_line(tmp_path):
     (tmp_path / "latin1.csv").write_bytes("trial,loss,é\n1,0.5,é\n".encode("latin-1"))
     (tmp_path / "data.csv").write_text("x,y\n0.5,3\n")  # was "learned from 0 of 0 trials"
     (tmp_path / "damaged.jsonl").write_text("{\n{}\n")  # was named as if it were the search's
+    (tmp_path / "twice.csv").write_text("trial,loss,x,x\n1,0.5,0.1,0.9\n")  # x was 0.9
     for name, problem in (
         ("pipe.csv", "is a named pipe, not a warm start file"),
         ("latin1.csv", "not a results table ('utf-8' codec can't decode byte 0xe9 in position"),
         ("data.csv", "not a results table (no loss column)"),
         ("damaged.jsonl", "line 1: damaged journal record (not valid JSON)"),
+        ("twice.csv", 'not a results table (the column "x" twice)'),
     ):
         spec = _spec(tmp_path, "later", warm_start=name)
         done = run_cli_here("run", spec, "--no-ui", cwd=tmp_path)
