@@ -1176,6 +1176,24 @@ CASES = [
         {
             "bad.json": spec(
                 hyperparameters=hp(
+                    a={"type": "number", "min": 1, "max": 10, "rounding": 5, "default": 1},
+                    b={"type": "number", "min": 0, "max": 1, "rounding": 0.25, "default": 0.5},
+                    c={"type": "integer", "min": 0, "max": 64, "rounding": 16, "default": 20},
+                )
+            )
+        },
+        [  # a of 1 ran as 5, c of 20 as 16: not the default the spec gives
+            "bad.json: hyperparameters.properties.a.default: must be a multiple of rounding (5),"
+            " got 1",
+            "bad.json: hyperparameters.properties.c.default: must be a multiple of rounding (16),"
+            " got 20",
+        ],
+        id="default-off-the-rounding-step",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
                     a={"type": "number", "min": 0, "max": 1e308, "rounding": 0.5},
                     b={"type": "number", "min": -1e10, "max": 1, "rounding": 1e-300},
                     c={

@@ -177,6 +177,7 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
         yield from _value_problems(node["default"], (*where, "default"), node)
+        yield from _multiple_problems(node["default"], (*where, "default"), node)
     if normal and _finite(node.get("mean", math.nan)) and _finite(node.get("stddev", math.nan)):
         yield from _prior_width_problems(node, where)
     if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
@@ -266,12 +267,18 @@ def _grid_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
         yield (*where, "grid_points"), 'give "grid" or "grid_points", not both'
     elif "grid_points" in node and not ("min" in node and "max" in node):
         yield (*where, "grid_points"), 'needs "min" and "max": the values are spaced between them'
-    step = node.get("rounding")
     for i, value in enumerate(node.get("grid", ())):
         at = (*where, "grid", i)
         yield from _value_problems(value, at, node)
-        if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
-            yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
+        yield from _multiple_problems(value, at, node)
+
+
+def _multiple_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:
+    """A value the number takes as it is (a grid value, a default) is on its step: off it, the
+    trial would get another (a default of 1 with a rounding of 5 runs as 5)."""
+    step = node.get("rounding")
+    if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
+        yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
 
 
 def _value_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:
