@@ -297,3 +297,12 @@ def test_yaml_base_60_numbers_stay_the_text_they_are_written_as():
         "at": "12:30:00",
         "plain": [1000, 16, 1500.0, 7],
     }
+
+
+def test_yaml_whole_numbers_with_a_leading_zero_are_the_decimal_numbers_they_look_like():
+    """YAML 1.1 read ``010`` as octal 8 and ``08`` as the text "08": ``enum: [07, 08, 010]``
+    was ``[7, "08", 8]``. YAML 1.2 reads decimal numbers, as they look."""
+    from hypermax.specfile.yaml_text import parse_yaml
+
+    text = "n: [07, 08, 010, -010, 00]\nkept: [0x10, 0b11, '010', 08abc]\n"
+    assert parse_yaml(text, "s.yaml") == {"n": [7, 8, 10, -10, 0], "kept": [16, 3, "010", "08abc"]}

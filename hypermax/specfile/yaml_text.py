@@ -5,8 +5,8 @@ YAML aliases are counted as they are composed (a document that would expand past
 :data:`~hypermax.specfile.limits.MAX_DEPTH`, is refused naming the first alias that crossed the
 bound). Tags that would build Python objects, duplicate keys and keys that are not strings are
 refused; numbers written with an exponent (``1e-3``, ``5e+2``), which PyYAML reads as strings,
-are numbers; dates and YAML 1.1's base-60 numbers (``16:9``, ``12:30``) stay text. Each
-problem is a SpecError naming the line.
+are numbers, and ``010`` is 10, not YAML 1.1's octal 8; dates and YAML 1.1's base-60 numbers
+(``16:9``, ``12:30``) stay text. Each problem is a SpecError naming the line.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from hypermax.values import quoted
 
 #: a number with an exponent, as YAML 1.2 and JSON write it, that PyYAML 1.1 rules miss
 _EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+
+
+#: a whole number written with a leading zero (``010``, ``08``), which YAML 1.1 reads as octal
+#: (8) or as text (``"08"``), and YAML 1.2 as the decimal number it looks like
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]*[0-9][0-9_]*$")
 
 
 class _YAMLProblem(Exception):
@@ -177,6 +182,8 @@ def _spec_yaml_loader() -> type:
         problem = too_large(text) if text.lstrip("+-").replace("_", "").isdigit() else None
         if problem is not None:
             raise _YAMLProblem(node, problem)
+        if _LEADING_ZERO.fullmatch(text):  # 010: YAML 1.1's octal (8); 10 in YAML 1.2
+            return int(text.replace("_", ""))
         value: int = loader.construct_yaml_int(node)
         if abs(value) > sys.float_info.max:  # 0x...
             raise _YAMLProblem(node, too_large(str(abs(value))) or "too large")
@@ -188,6 +195,8 @@ def _spec_yaml_loader() -> type:
     SpecLoader.add_implicit_resolver(
         "tag:yaml.org,2002:float", _EXPONENT_NUMBER, list("-+.0123456789")
     )
+    # 08 and 09 too (YAML 1.1 has them text), read as the whole numbers they are written as
+    SpecLoader.add_implicit_resolver("tag:yaml.org,2002:int", _LEADING_ZERO, list("-+0"))
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
     SpecLoader.add_constructor("tag:yaml.org,2002:int", bounded_int)
