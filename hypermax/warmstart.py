@@ -352,8 +352,17 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     ResultsError names the spec and ``search.warm_start``, then the file and its problem."""
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
+    path = path or (spec.folder / spec.search.warm_start).resolve()
+    own = spec.results_folder.resolve()
+    if path == own or (path.parent == own and path.name in (JOURNAL_NAME, "results.csv")):
+        raise WarmStartError(  # read, it was this search's folder as it starts: no trials
+            spec.path.name,
+            f"{path}: is {'' if path == own else 'in '}this search's own results folder, which "
+            "has no trials before its first: name an earlier search's, or move this one aside "
+            "with --fresh to learn from its trials",
+        )
     try:
-        found = load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+        found = load_warm_start(path, names)
     except ResultsError as exc:  # the file named, not this search's: say whose it is
         raise WarmStartError(spec.path.name, str(exc)) from None
     return with_this_loss(found, spec)
