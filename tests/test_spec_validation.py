@@ -1150,6 +1150,21 @@ CASES = [
                         "stddev": 1e307,
                         "min": 0,
                     },
+                    e={  # no stddev is small enough: the mean's own draws overflow
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1.7976931348623157e308,  # the largest float
+                        "stddev": 1,
+                        "scaling": "logarithmic",
+                        "min": 1,
+                    },
+                    f={  # 1e308 is exp(709.2): 10 stddev of 1e-9 above it are still floats
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1e308,
+                        "stddev": 1e-9,
+                        "scaling": "logarithmic",
+                    },
                     d={  # bounded on both sides: a far draw is taken at a bound
                         "type": "number",
                         "mode": "normal",
@@ -1166,9 +1181,12 @@ CASES = [
             " a draw 10 stddev from the mean is more than a float holds; give a min and a max",
             "bad.json: hyperparameters.properties.b.stddev: is too large with logarithmic scaling"
             " and no min or max: a draw 10 stddev from the mean of ln(value) underflows to 0 or"
-            " overflows a float; give a min and a max, or a stddev of at most 70.8",
+            " overflows a float; give a min and a max, or a stddev of at most 70.84",
             "bad.json: hyperparameters.properties.c.stddev: is too large with no max:"
             " a draw 10 stddev from the mean is more than a float holds; give a max",
+            "bad.json: hyperparameters.properties.e.stddev: is too large with logarithmic scaling"
+            " and no max: a draw 10 stddev from the mean of ln(value) overflows a float; give a"
+            " max",
         ],
         id="normal-prior-wider-than-a-float",
     ),

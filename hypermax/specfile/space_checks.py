@@ -8,6 +8,7 @@ parameter apart in the tables. Each check yields ``(json path, message)`` proble
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,8 +26,8 @@ LOG_SCALINGS = ("logarithmic", "exponential")
 #: How many stddevs from its mean a normal prior's draws must stay floats.
 PRIOR_REACH = 10
 #: ``exp(x)`` is a float that is neither infinite nor below the smallest normal one (2.2e-308)
-#: for ``|x|`` up to this.
-_LOG_FLOAT_RANGE = 708.0
+#: for ``x`` between these
+_LOG_LOWEST, _LOG_HIGHEST = math.log(sys.float_info.min), math.log(sys.float_info.max)
 
 
 def node_problems(
@@ -201,7 +202,7 @@ def _prior_width_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     unbounded = []  # the sides without a bound whose far draws are no float
     for key, sign in (("min", -1), ("max", 1)):
         far = centre + sign * PRIOR_REACH * stddev
-        fits = abs(far) <= _LOG_FLOAT_RANGE if log else _finite(far)
+        fits = _LOG_LOWEST <= far <= _LOG_HIGHEST if log else _finite(far)
         if key not in node and not fits:
             unbounded.append(key)
     if not unbounded:
@@ -215,15 +216,17 @@ def _prior_width_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
         )
         return
     most = min(
-        (_LOG_FLOAT_RANGE + (centre if key == "min" else -centre)) / PRIOR_REACH
+        (centre - _LOG_LOWEST if key == "min" else _LOG_HIGHEST - centre) / PRIOR_REACH
         for key in unbounded
     )
     what = {"min": "underflows to 0", "max": "overflows a float"}
+    # a mean itself near the end of the floats (1e308) leaves no stddev small enough
+    smaller = f", or a stddev of at most {most:.4g}" if most > 0 else ""
     yield (
         (*where, "stddev"),
         f"is too large with {node['scaling']} scaling and no {keys}: a draw {PRIOR_REACH} "
         f"stddev from the mean of ln(value) {' or '.join(what[k] for k in unbounded)}; give a "
-        f"{give}, or a stddev of at most {most:.4g}",
+        f"{give}{smaller}",
     )
 
 
