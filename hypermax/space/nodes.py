@@ -360,9 +360,12 @@ class EnumNode(Node):
     _numbers: dict[Any, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def expr(self) -> Any:
-        from hyperopt import hp
+        # hp.choice's own draw of the option's number, without its switch over the numbers:
+        # one literal per option made hyperopt's graph of an enum of 90,000 values take a
+        # minute and a gigabyte to build; the draws and the labels are the same
+        from hyperopt.pyll import scope
 
-        return hp.choice(self.label, list(range(len(self.options))))
+        return scope.hyperopt_param(self.label, scope.randint(len(self.options)))
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return json.loads(json.dumps(self.options[int(vals[self.label])]))
