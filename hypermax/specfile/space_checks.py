@@ -177,8 +177,8 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     elif range_is_valid:  # a normal prior's draws are kept within its bounds too
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
-        yield from _value_problems(node["default"], (*where, "default"), node)
-        yield from _multiple_problems(node["default"], (*where, "default"), node)
+        problems = list(_value_problems(node["default"], (*where, "default"), node))
+        yield from problems or _multiple_problems(node["default"], (*where, "default"), node)
     if normal and _finite(node.get("mean", math.nan)) and _finite(node.get("stddev", math.nan)):
         yield from _prior_width_problems(node, where)
     if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
