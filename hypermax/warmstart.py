@@ -29,6 +29,7 @@ from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
 from hypermax.specfile.regular_file import file_kind
 from hypermax.trial import Trial, TrialState
+from hypermax.values import quoted
 
 if TYPE_CHECKING:
     from hypermax.search_folder import Prepared
@@ -265,6 +266,10 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
     table without a loss column (another table named by mistake: none of its rows teaches)."""
     if rows.fieldnames is not None and "loss" not in rows.fieldnames:
         raise ResultsError(f"{path}: not a results table (no loss column)")
+    columns = list(rows.fieldnames or ())
+    twice = next((column for i, column in enumerate(columns) if column in columns[:i]), None)
+    if twice is not None:  # a row would hold the last of its cells alone
+        raise ResultsError(f"{path}: not a results table (the column {quoted(twice)} twice)")
     out = []
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()
@@ -347,8 +352,17 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     ResultsError names the spec and ``search.warm_start``, then the file and its problem."""
     assert spec.search.warm_start is not None
     names = set(spec.hyperparameters.get("properties", {}))
+    path = path or (spec.folder / spec.search.warm_start).resolve()
+    own = spec.results_folder.resolve()
+    if path == own or (path.parent == own and path.name in (JOURNAL_NAME, "results.csv")):
+        raise WarmStartError(  # read, it was this search's folder as it starts: no trials
+            spec.path.name,
+            f"{path}: is {'' if path == own else 'in '}this search's own results folder, which "
+            "has no trials before its first: name an earlier search's, or move this one aside "
+            "with --fresh to learn from its trials",
+        )
     try:
-        found = load_warm_start(path or (spec.folder / spec.search.warm_start).resolve(), names)
+        found = load_warm_start(path, names)
     except ResultsError as exc:  # the file named, not this search's: say whose it is
         raise WarmStartError(spec.path.name, str(exc)) from None
     return with_this_loss(found, spec)

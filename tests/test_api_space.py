@@ -166,3 +166,40 @@ def test_a_range_optimize_cannot_read_is_a_spec_error_that_names_optimize(tmp_pa
     assert isinstance(raised.value, ValueError)
     assert isinstance(raised.value, RangeError)
     assert not list(tmp_path.iterdir())
+
+
+ONE_BRANCH = {"type": "object", "properties": {"a": {"type": "number", "min": 0, "max": 1}}}
+
+
+@pytest.mark.parametrize(
+    ("space", "key"),
+    [
+        ({"anyOf": [ONE_BRANCH, ONE_BRANCH]}, "anyOf"),
+        ({"oneOf": [ONE_BRANCH]}, "oneOf"),
+        ({"type": "number", "min": 0, "max": 1}, "type"),
+        ({"enum": [1, 2]}, "enum"),
+        ({"constant": 3}, "constant"),
+    ],
+)
+def test_a_space_that_is_one_node_is_refused_as_a_spec_top_is(tmp_path, space, key):
+    """``space={"anyOf": [...]}`` searched a param named ``anyOf`` (and ``{"type": "number",
+    ...}`` params named ``type``, ``min`` and ``max``), where a spec's top is an object node."""
+    with pytest.raises(SpecError) as raised:
+        hypermax.optimize(lambda p: 0, space=space, iterations=1, results_dir=tmp_path)
+    assert str(raised.value) == (
+        f'optimize(): space= is one node ("{key}"), which the top of a space cannot be: put it'
+        ' under a param\'s name ({"model": <the node>}), or give an object node ({"type":'
+        f' "object", "properties": {{...}}}}), where a param may be named "{key}"'
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_space_may_still_name_a_param_type_or_enum(tmp_path):
+    result = hypermax.optimize(
+        lambda p: 0.5,
+        space={"type": ["a", "b"], "enum": {"x": [1]}, "lr": "0:1"},
+        iterations=1,
+        results_dir=tmp_path,
+    )
+    (trial,) = result.trials
+    assert trial["params"]["type"] in ("a", "b") and trial["params"]["enum"] == {"x": 1}

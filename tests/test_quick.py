@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -200,7 +201,23 @@ def test_a_command_ended_by_a_signal_fails_as_an_executable_trial_does(tmp_path)
     assert (record["state"], record["reason"]) == ("failed", "ended by signal SIGUSR2")
 
 
-def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
+def _python3_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``python3`` first on ``PATH`` that is this interpreter (its environment included)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "python3").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    (folder / "python3").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+READER = ["hypermax.quick.metric_line", "val_loss", "--"]
+
+
+def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path, monkeypatch):
+    """The metric reader was this interpreter and hypermax's folder by their absolute paths: a
+    spec no other machine, nor another checkout, could run. It is python3 -m when that imports
+    this hypermax as a trial would."""
+    _python3_on_path(tmp_path, monkeypatch)
     (tmp_path / "train.py").write_text(TRAIN)
     (tmp_path / "specs").mkdir()
     saved = run_cli_here(
@@ -224,12 +241,29 @@ def test_save_spec_writes_a_search_json_that_runs_the_same_search(tmp_path):
     doc = json.loads((tmp_path / "specs" / "search.json").read_text())
     assert doc["function"]["cwd"] == ".." and doc["results"]["directory"] == "results"
     assert doc["function"]["command"][-1] == "--debug"  # after --, it belongs to the command
+    assert doc["function"]["command"][:6] == ["python3", "-P", "-m", *READER]
     ran = run_cli_here("specs/search.json", "--no-ui", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     finished = finished_records(tmp_path / "results" / "quick")
     assert [r["state"] for r in finished.values()] == ["ok", "ok"]
     log = (tmp_path / "results" / "quick" / "logs" / "trial_1.log").read_text()
     assert "epoch 2 of 2 debug" in log
+
+
+def test_a_hypermax_py_beside_a_saved_spec_leaves_the_reader_loaded_by_its_path(
+    tmp_path, monkeypatch
+):
+    """python3 -m would import the hypermax.py of the spec's folder, first on a trial's
+    PYTHONPATH: the reader then loads hypermax from its folder, by absolute path."""
+    _python3_on_path(tmp_path, monkeypatch)
+    (tmp_path / "hypermax.py").write_text("raise SystemExit('not hypermax')\n")
+    saved = run_cli_here(
+        "quick", "--hp", "x=0:1", "--metric", "val_loss", "--save-spec", "s.json", "--", "true",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    command = json.loads((tmp_path / "s.json").read_text())["function"]["command"]
+    assert command[:3] == [sys.executable, "-P", "-c"] and command[4:] == [*READER, "true"]
 
 
 def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):

@@ -18,7 +18,7 @@ from hypermax.execution.reports import parse_report, whole_step
 
 WHOLE = "step must be a whole number (an epoch, a batch count), got"
 BOUND = "step must be an epoch or a batch count, below 2**63, got"
-FUNCTION_KINDS = ["half_steps", "text_step", "no_step", "whole_steps"]
+FUNCTION_KINDS = ["half_steps", "text_step", "no_step", "whole_steps", "negative_steps"]
 
 
 # -- the step function ----------------------------------------------------------------------
@@ -274,6 +274,13 @@ def test_whole_floats_and_numpy_numbers_are_reported_as_their_int(functions):
     assert _reported_steps(folder, trial["id"]) == [1, 2, 3]
 
 
+def test_negative_steps_are_steps_before_zero(functions):
+    folder, trials = functions
+    trial = trials["negative_steps"]
+    assert trial["state"] == "ok", trial["reason"]
+    assert _reported_steps(folder, trial["id"]) == [-3, -1, 0]
+
+
 def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_count(tmp_path):
     function = {"type": "executable", "command": [sys.executable, str(FAKES / "report_lines.py")]}
     doc = _points("lines", ["one"], function)
@@ -281,7 +288,7 @@ def test_an_executables_unusable_report_lines_leave_a_note_and_whole_floats_coun
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "results" / "lines"
     assert by_param(folder, "kind")["one"]["state"] == "ok"
-    assert _reported_steps(folder, 1) == [2, 5]
+    assert _reported_steps(folder, 1) == [-1, 2, 5]
     log = (folder / "logs" / "trial_1.log").read_text()
     assert log.count("[hypermax: ignored a report line: ") == 1
     assert f'[hypermax: ignored a report line: {WHOLE} "3"]' in log

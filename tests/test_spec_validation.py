@@ -1135,6 +1135,83 @@ CASES = [
         {
             "bad.json": spec(
                 hyperparameters=hp(
+                    a={"type": "number", "mode": "normal", "mean": 0, "stddev": 1e308},
+                    b={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1,
+                        "stddev": 800,
+                        "scaling": "logarithmic",
+                    },
+                    c={
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1e308,
+                        "stddev": 1e307,
+                        "min": 0,
+                    },
+                    e={  # no stddev is small enough: the mean's own draws overflow
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1.7976931348623157e308,  # the largest float
+                        "stddev": 1,
+                        "scaling": "logarithmic",
+                        "min": 1,
+                    },
+                    f={  # 1e308 is exp(709.2): 10 stddev of 1e-9 above it are still floats
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 1e308,
+                        "stddev": 1e-9,
+                        "scaling": "logarithmic",
+                    },
+                    d={  # bounded on both sides: a far draw is taken at a bound
+                        "type": "number",
+                        "mode": "normal",
+                        "mean": 0,
+                        "stddev": 1e308,
+                        "min": -1,
+                        "max": 1,
+                    },
+                )
+            )
+        },
+        [
+            "bad.json: hyperparameters.properties.a.stddev: is too large with no min or max:"
+            " a draw 10 stddev from the mean is more than a float holds; give a min and a max",
+            "bad.json: hyperparameters.properties.b.stddev: is too large with logarithmic scaling"
+            " and no min or max: a draw 10 stddev from the mean of ln(value) underflows to 0 or"
+            " overflows a float; give a min and a max, or a stddev of at most 70.84",
+            "bad.json: hyperparameters.properties.c.stddev: is too large with no max:"
+            " a draw 10 stddev from the mean is more than a float holds; give a max",
+            "bad.json: hyperparameters.properties.e.stddev: is too large with logarithmic scaling"
+            " and no max: a draw 10 stddev from the mean of ln(value) overflows a float; give a"
+            " max",
+        ],
+        id="normal-prior-wider-than-a-float",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"type": "number", "min": 1, "max": 10, "rounding": 5, "default": 1},
+                    b={"type": "number", "min": 0, "max": 1, "rounding": 0.25, "default": 0.5},
+                    c={"type": "integer", "min": 0, "max": 64, "rounding": 16, "default": 20},
+                )
+            )
+        },
+        [  # a of 1 ran as 5, c of 20 as 16: not the default the spec gives
+            "bad.json: hyperparameters.properties.a.default: must be a multiple of rounding (5),"
+            " got 1",
+            "bad.json: hyperparameters.properties.c.default: must be a multiple of rounding (16),"
+            " got 20",
+        ],
+        id="default-off-the-rounding-step",
+    ),
+    pytest.param(
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
                     a={"type": "number", "min": 0, "max": 1e308, "rounding": 0.5},
                     b={"type": "number", "min": -1e10, "max": 1, "rounding": 1e-300},
                     c={

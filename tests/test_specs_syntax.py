@@ -284,3 +284,25 @@ def test_json_indented_with_tabs_in_a_yaml_file_is_read_as_the_json_it_is(
         "bad.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token"
         " (write spaces, not tabs, to indent and separate YAML)"
     ]
+
+
+def test_yaml_base_60_numbers_stay_the_text_they_are_written_as():
+    """YAML 1.1 read ``16:9`` as 969 and ``12:30:00`` as 45000 (base 60): an enum of aspect
+    ratios or a time of day became numbers nobody wrote. YAML 1.2 and JSON read text."""
+    from hypermax.specfile.yaml_text import parse_yaml
+
+    text = "ratio: [16:9, 4:3, -1:30.5]\nat: 12:30:00\nplain: [1_000, 0x10, 1.5e3, 7]\n"
+    assert parse_yaml(text, "s.yaml") == {
+        "ratio": ["16:9", "4:3", "-1:30.5"],
+        "at": "12:30:00",
+        "plain": [1000, 16, 1500.0, 7],
+    }
+
+
+def test_yaml_whole_numbers_with_a_leading_zero_are_the_decimal_numbers_they_look_like():
+    """YAML 1.1 read ``010`` as octal 8 and ``08`` as the text "08": ``enum: [07, 08, 010]``
+    was ``[7, "08", 8]``. YAML 1.2 reads decimal numbers, as they look."""
+    from hypermax.specfile.yaml_text import parse_yaml
+
+    text = "n: [07, 08, 010, -010, 00]\nkept: [0x10, 0b11, '010', 08abc]\n"
+    assert parse_yaml(text, "s.yaml") == {"n": [7, 8, 10, -10, 0], "kept": [16, 3, "010", "08abc"]}

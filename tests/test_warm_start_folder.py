@@ -40,6 +40,22 @@ def test_a_results_folder_warm_starts_from_its_journal(tmp_path):
             assert record["metrics"] == ran[record["loss"]]["metrics"] != {}
 
 
+def test_a_warm_start_of_the_search_s_own_folder_is_refused_by_validate_and_run_alike(tmp_path):
+    """validate said the folder was not found, then run made it and learned from its empty
+    journal, saying nothing: a warm start that taught nothing."""
+    for warm_start in ("results/own", "results/own/results.csv"):
+        spec = _spec(tmp_path, "own", warm_start=warm_start)
+        where = "is" if warm_start.endswith("own") else "is in"
+        said = (
+            f"own.json: search.warm_start: {tmp_path / warm_start}: {where} this search's own "
+            "results folder, which has no trials before its first: name an earlier search's, "
+            "or move this one aside with --fresh to learn from its trials\n"
+        )
+        for command in ("validate", "run"):
+            done = run_cli_here(command, spec, cwd=tmp_path)
+            assert (done.returncode, done.stderr) == (2, said), command
+
+
 def test_a_results_table_gives_each_imported_trial_the_time_it_took(tmp_path):
     (tmp_path / "results.csv").write_text(
         "trial,status,loss,time,x\n1,ok,0.5,12.5,0.1\n2,ok,0.25,,0.2\n3,ok,0.75,n/a,0.3\n"
@@ -69,11 +85,13 @@ def test_a_warm_start_that_is_no_results_file_is_one_line(tmp_path):
     (tmp_path / "latin1.csv").write_bytes("trial,loss,é\n1,0.5,é\n".encode("latin-1"))
     (tmp_path / "data.csv").write_text("x,y\n0.5,3\n")  # was "learned from 0 of 0 trials"
     (tmp_path / "damaged.jsonl").write_text("{\n{}\n")  # was named as if it were the search's
+    (tmp_path / "twice.csv").write_text("trial,loss,x,x\n1,0.5,0.1,0.9\n")  # x was 0.9
     for name, problem in (
         ("pipe.csv", "is a named pipe, not a warm start file"),
         ("latin1.csv", "not a results table ('utf-8' codec can't decode byte 0xe9 in position"),
         ("data.csv", "not a results table (no loss column)"),
         ("damaged.jsonl", "line 1: damaged journal record (not valid JSON)"),
+        ("twice.csv", 'not a results table (the column "x" twice)'),
     ):
         spec = _spec(tmp_path, "later", warm_start=name)
         done = run_cli_here("run", spec, "--no-ui", cwd=tmp_path)

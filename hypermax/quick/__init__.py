@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError, current_folder
-from hypermax.execution.spawn import helper_argv
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
+from hypermax.quick.reader import reader_command
 from hypermax.specfile.function import program_problem, script_problem
 
 __all__ = ["add_parser", "cmd_quick", "quick_spec"]
@@ -86,9 +86,8 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         problem = script_problem(args.trial_command, Path.cwd())
     if problem is not None:
         raise UsageError(f"{ORIGIN}: the command: {problem}")
-    # hypermax's own package, whatever a trial's PYTHONPATH (the spec's folder first) holds: a
-    # hypermax.py of the user's there does not stand in for it
-    reader = [*helper_argv("hypermax.quick.metric_line", "main"), metric, "--"]
+    # as portable as it can be: python3 -m when that imports this hypermax as a trial would
+    reader = reader_command(metric, folder)
     function: dict[str, Any] = {
         "type": "executable",
         "command": [*reader, *args.trial_command],

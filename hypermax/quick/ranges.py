@@ -152,6 +152,29 @@ def _value(part: str) -> Any:
 _NODE_KEYS = frozenset({"type", "enum", "constant", "const", "anyOf", "oneOf", "$ref"})
 
 
+#: the keys of a node of the spec, what a dict that is one node holds alone
+_NODE_FIELDS = _NODE_KEYS | {
+    "min", "max", "scaling", "rounding", "mode", "mean", "stddev", "default", "grid",
+    "grid_points", "properties", "items", "minItems", "maxItems", "description", "title",
+}  # fmt: skip
+
+
+def _node_key(space: dict[str, Any]) -> str | None:
+    """The key that makes ``space`` one node of the spec rather than a dict of params: it
+    holds only a node's keys, one of them as a node has it (``"anyOf": [...]``, ``"type":
+    "number"``, ``"enum": [...]``, ``"constant": 3``); None for a dict of params, which may name
+    a param ``type`` (``{"type": "0:1"}``, ``{"type": ["a", "b"]}``) or ``enum``."""
+    if not set(space) <= _NODE_FIELDS:
+        return None
+    for key, value in space.items():
+        listed = key in ("anyOf", "oneOf", "enum") and isinstance(value, list)
+        typed = key == "type" and value in ("object", "number", "integer", "array")
+        fixed = key in ("constant", "const") and not isinstance(value, dict)  # dict: a space
+        if listed or typed or fixed:
+            return key
+    return None
+
+
 def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     """The ``hyperparameters`` node for a space given in short: ``{"lr": "1e-5:l5:0.1"}``.
 
@@ -162,12 +185,27 @@ def space_node(space: dict[str, Any], within: str = "") -> dict[str, Any]:
     object node (``{"type": "object", "properties": ...}``) is returned as it is. Raises
     RangeError for a range that cannot be read (a tuple of anything but two numbers included:
     it would be a choice by mistake). ``within`` is the dotted name of a nested space. A space
-    that is a ``$ref`` (``{"$ref": "template:svc#/hyperparameters"}``) is the node it names.
+    that is a ``$ref`` (``{"$ref": "template:svc#/hyperparameters"}``) is the node it names;
+    one that is another node (``{"anyOf": [...]}``, ``{"type": "number", ...}``) is a
+    RangeError: a spec's top is an object node.
     """
     if space.get("type") == "object" and isinstance(space.get("properties"), dict):
         return space
     if not within and "$ref" in space:
         return space
+    node_key = None if within else _node_key(space)
+    if node_key == "type" and space["type"] == "object":
+        raise RangeError(
+            'space= is an object node without "properties": give them, '
+            '{"type": "object", "properties": {...}}, or a dict of params'
+        )
+    if node_key is not None:
+        key = quoted(node_key)
+        raise RangeError(
+            f"space= is one node ({key}), which the top of a space cannot be: put it under a "
+            'param\'s name ({"model": <the node>}), or give an object node ({"type": "object", '
+            f'"properties": {{...}}}}), where a param may be named {key}'
+        )
     properties = {}
     for key, given in space.items():
         name = f"{within}{key}"

@@ -152,3 +152,14 @@ def step_range(low: float, high: float, step: float) -> tuple[float, float]:
         if last * step > high and not math.isclose(last * step, high, rel_tol=1e-9):
             last -= 1
     return first, last
+
+
+def widened(low: float, high: float, half: float) -> tuple[float, float]:
+    """``[low - half, high + half]``: a number's range widened by almost half a step on each
+    side, so that draws round to the end values as often as to the inner ones; only as far as
+    a float holds the span (``rounding: 1e308`` between 0 and 1e308 leaves the bounds as they
+    are: a wider span is no float, which no uniform draw takes)."""
+    lo, hi = low - half, high + half
+    if math.isfinite(hi - lo):
+        return lo, hi
+    return low, high

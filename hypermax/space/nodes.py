@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.space.hyperopt_lite import defer_algorithms
-from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number, step_range
+from hypermax.space.leaf import Condition, EncodeError, Leaf, shape_number, step_range, widened
 from hypermax.values import json_equal, json_text
 
 defer_algorithms()  # hyperopt's TPE and ATPE (and scipy) only for the methods that run them
@@ -182,8 +182,7 @@ class NumberNode(Node):
             # step, so that the end points are as likely as the inner ones; every draw rounds
             # to a multiple within the bounds, so hyperopt's value is the one the trial gets
             first, last = step_range(self.low, self.high, q)
-            half = q * 0.4999
-            lo, hi = first * q - half, last * q + half
+            lo, hi = widened(first * q, last * q, q * 0.4999)
             if self.log:  # widened only as far as the bounds (min > 0): no draw rounds to 0
                 lo, hi = max(self.low, lo), min(self.high, hi)
                 return hp.qloguniform(self.label, math.log(lo), math.log(hi), q)
@@ -361,9 +360,12 @@ class EnumNode(Node):
     _numbers: dict[Any, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def expr(self) -> Any:
-        from hyperopt import hp
+        # hp.choice's own draw of the option's number, without its switch over the numbers:
+        # one literal per option made hyperopt's graph of an enum of 90,000 values take a
+        # minute and a gigabyte to build; the draws and the labels are the same
+        from hyperopt.pyll import scope
 
-        return hp.choice(self.label, list(range(len(self.options))))
+        return scope.hyperopt_param(self.label, scope.randint(len(self.options)))
 
     def decode(self, vals: dict[str, Any]) -> Any:
         return json.loads(json.dumps(self.options[int(vals[self.label])]))

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
+from hypermax.space.leaf import widened
+
 if TYPE_CHECKING:
     from hypermax.space.leaf import Leaf
     from hypermax.space.searchspace import Space
@@ -89,5 +91,4 @@ def _span(leaf: Leaf) -> tuple[float, float]:
     low, high = float(leaf.low or 0.0), float(leaf.high or 0.0)
     if leaf.log:
         return math.log(low), math.log(high)
-    half = 0.4999 * leaf.step if leaf.step else 0.0
-    return low - half, high + half
+    return widened(low, high, 0.4999 * leaf.step if leaf.step else 0.0)

@@ -8,6 +8,7 @@ parameter apart in the tables. Each check yields ``(json path, message)`` proble
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,11 @@ from hypermax.specfile.walk import every_node
 from hypermax.values import json_equal, quoted
 
 LOG_SCALINGS = ("logarithmic", "exponential")
+#: How many stddevs from its mean a normal prior's draws must stay floats.
+PRIOR_REACH = 10
+#: ``exp(x)`` is a float that is neither infinite nor below the smallest normal one (2.2e-308)
+#: for ``x`` between these
+_LOG_LOWEST, _LOG_HIGHEST = math.log(sys.float_info.min), math.log(sys.float_info.max)
 
 
 def node_problems(
@@ -171,13 +177,57 @@ def _number_node_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Pro
     elif range_is_valid:  # a normal prior's draws are kept within its bounds too
         yield from _step_problems(node, where)
     if "default" in node and range_is_valid:
-        yield from _value_problems(node["default"], (*where, "default"), node)
+        problems = list(_value_problems(node["default"], (*where, "default"), node))
+        yield from problems or _multiple_problems(node["default"], (*where, "default"), node)
+    if normal and _finite(node.get("mean", math.nan)) and _finite(node.get("stddev", math.nan)):
+        yield from _prior_width_problems(node, where)
     if normal and "mean" in node and _finite(node["mean"]) and range_is_valid:
         # a prior centred past a bound would give that bound alone (and tpe no range at all)
         bounds: dict[str, Any] = {key: node[key] for key in ("min", "max") if key in node}
         yield from _value_problems(node["mean"], (*where, "mean"), bounds)
     if range_is_valid:
         yield from _grid_problems(node, where)
+
+
+def _prior_width_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
+    """A normal prior's draws on a side without a bound must be floats: a draw ``PRIOR_REACH``
+    stddevs from the mean (of ``ln(value)`` with log scaling) neither overflows to infinity nor,
+    on a log scale, underflows to 0 (the optimizers search ``mean ± 3 stddev`` and a random
+    draw lies that far; past a bound, a draw is taken at it)."""
+    mean, stddev = node["mean"], node["stddev"]
+    log = node.get("scaling") in LOG_SCALINGS
+    if log and mean <= 0:
+        return  # said already: must be greater than 0
+    centre = math.log(mean) if log else mean
+    unbounded = []  # the sides without a bound whose far draws are no float
+    for key, sign in (("min", -1), ("max", 1)):
+        far = centre + sign * PRIOR_REACH * stddev
+        fits = _LOG_LOWEST <= far <= _LOG_HIGHEST if log else _finite(far)
+        if key not in node and not fits:
+            unbounded.append(key)
+    if not unbounded:
+        return
+    keys, give = " or ".join(unbounded), " and a ".join(unbounded)
+    if not log:
+        yield (
+            (*where, "stddev"),
+            f"is too large with no {keys}: a draw {PRIOR_REACH} stddev from the mean is more "
+            f"than a float holds; give a {give}",
+        )
+        return
+    most = min(
+        (centre - _LOG_LOWEST if key == "min" else _LOG_HIGHEST - centre) / PRIOR_REACH
+        for key in unbounded
+    )
+    what = {"min": "underflows to 0", "max": "overflows a float"}
+    # a mean itself near the end of the floats (1e308) leaves no stddev small enough
+    smaller = f", or a stddev of at most {most:.4g}" if most > 0 else ""
+    yield (
+        (*where, "stddev"),
+        f"is too large with {node['scaling']} scaling and no {keys}: a draw {PRIOR_REACH} "
+        f"stddev from the mean of ln(value) {' or '.join(what[k] for k in unbounded)}; give a "
+        f"{give}{smaller}",
+    )
 
 
 def _finite(value: float) -> bool:
@@ -220,12 +270,18 @@ def _grid_problems(node: dict[str, Any], where: JsonPath) -> Iterator[Problem]:
         yield (*where, "grid_points"), 'give "grid" or "grid_points", not both'
     elif "grid_points" in node and not ("min" in node and "max" in node):
         yield (*where, "grid_points"), 'needs "min" and "max": the values are spaced between them'
-    step = node.get("rounding")
     for i, value in enumerate(node.get("grid", ())):
         at = (*where, "grid", i)
         yield from _value_problems(value, at, node)
-        if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
-            yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
+        yield from _multiple_problems(value, at, node)
+
+
+def _multiple_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:
+    """A value the number takes as it is (a grid value, a default) is on its step: off it, the
+    trial would get another (a default of 1 with a rounding of 5 runs as 5)."""
+    step = node.get("rounding")
+    if step and step != 1 and not math.isclose(value / step, round(value / step), abs_tol=1e-9):
+        yield at, f"must be a multiple of rounding ({show(step)}), got {show(value)}"
 
 
 def _value_problems(value: float, at: JsonPath, node: dict[str, Any]) -> Iterator[Problem]:

@@ -5,7 +5,8 @@ YAML aliases are counted as they are composed (a document that would expand past
 :data:`~hypermax.specfile.limits.MAX_DEPTH`, is refused naming the first alias that crossed the
 bound). Tags that would build Python objects, duplicate keys and keys that are not strings are
 refused; numbers written with an exponent (``1e-3``, ``5e+2``), which PyYAML reads as strings,
-are numbers; dates stay text. Each problem is a SpecError naming the line.
+are numbers, and ``010`` is 10, not YAML 1.1's octal 8; dates and YAML 1.1's base-60 numbers
+(``16:9``, ``12:30``) stay text. Each problem is a SpecError naming the line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from hypermax.values import quoted
 
 #: a number with an exponent, as YAML 1.2 and JSON write it, that PyYAML 1.1 rules miss
 _EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+
+
+#: a whole number written with a leading zero (``010``, ``08``), which YAML 1.1 reads as octal
+#: (8) or as text (``"08"``), and YAML 1.2 as the decimal number it looks like
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]*[0-9][0-9_]*$")
 
 
 class _YAMLProblem(Exception):
@@ -161,19 +167,25 @@ def _spec_yaml_loader() -> type:
     def timestamp_as_text(loader: Any, node: Any) -> str:
         return str(loader.construct_scalar(node))
 
-    def finite_float(loader: Any, node: Any) -> float:
+    def finite_float(loader: Any, node: Any) -> float | str:
+        if ":" in str(node.value):  # 1:30.5, YAML 1.1's base 60: 90.5
+            return str(loader.construct_scalar(node))
         value: float = loader.construct_yaml_float(node)
         if math.isinf(value) and "inf" not in str(node.value).lower():  # 1e400, not .inf
             raise _YAMLProblem(node, too_large(str(node.value)) or "too large")
         return value
 
-    def bounded_int(loader: Any, node: Any) -> int:
+    def bounded_int(loader: Any, node: Any) -> int | str:
         text = str(node.value)
+        if ":" in text:  # 16:9, 12:30: YAML 1.1's base 60 (1009, 750); text in YAML 1.2, JSON
+            return str(loader.construct_scalar(node))
         problem = too_large(text) if text.lstrip("+-").replace("_", "").isdigit() else None
         if problem is not None:
             raise _YAMLProblem(node, problem)
+        if _LEADING_ZERO.fullmatch(text):  # 010: YAML 1.1's octal (8); 10 in YAML 1.2
+            return int(text.replace("_", ""))
         value: int = loader.construct_yaml_int(node)
-        if abs(value) > sys.float_info.max:  # 0x..., 1:30:...
+        if abs(value) > sys.float_info.max:  # 0x...
             raise _YAMLProblem(node, too_large(str(abs(value))) or "too large")
         return value
 
@@ -183,6 +195,8 @@ def _spec_yaml_loader() -> type:
     SpecLoader.add_implicit_resolver(
         "tag:yaml.org,2002:float", _EXPONENT_NUMBER, list("-+.0123456789")
     )
+    # 08 and 09 too (YAML 1.1 has them text), read as the whole numbers they are written as
+    SpecLoader.add_implicit_resolver("tag:yaml.org,2002:int", _LEADING_ZERO, list("-+0"))
     # dates stay the text they were written as: a spec holds JSON values only
     SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
     SpecLoader.add_constructor("tag:yaml.org,2002:int", bounded_int)

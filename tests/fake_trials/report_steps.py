@@ -35,6 +35,13 @@ def whole_steps(reporter: Any) -> None:
     hypermax.report(numpy.float32(3.0), loss=0.7)
 
 
+def negative_steps(reporter: Any) -> None:
+    """Evaluations before training at steps -3 and -1, then step 0."""
+    reporter(-3, loss=0.9)
+    hypermax.report(-1.0, loss=0.8)
+    reporter(0, loss=0.7)
+
+
 def big_reports(reporter: Any) -> None:
     """Three reports longer than hypermax reads (64 KiB), then a usable one."""
     for step in (1, 2, 3):
