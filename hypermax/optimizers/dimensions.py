@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
     from hypermax.space import Leaf, Space
 
+#: step counts from this one on (2**52) have no float between them: Optuna weighs an integer
+#: ``k`` by its kernels' mass from ``k - 0.5`` to ``k + 0.5``, which is zero there, and its TPE
+#: then scores every candidate NaN; such counts are searched as continuous ones, rounded
+EXACT_HALVES = 2**52
 #: a normal prior without bounds is searched over its mean ± this many standard deviations
 PRIOR_WIDTH = 3.0
 
@@ -78,7 +82,8 @@ class Dimension:
     # -- Optuna ------------------------------------------------------------------------------
     def distribution(self, most_steps: float = math.inf) -> BaseDistribution:
         """The Optuna distribution of this leaf's parameter (see :meth:`to_param`); a stepped
-        number with more than ``most_steps`` steps has a continuous one over its step counts."""
+        number with more than ``most_steps`` steps, or a step count of :data:`EXACT_HALVES` or
+        more, has a continuous one over its step counts."""
         from optuna.distributions import (
             CategoricalDistribution,
             FloatDistribution,
@@ -87,7 +92,11 @@ class Dimension:
 
         if self.choices:
             return CategoricalDistribution(tuple(range(self.choices)))
-        if self.stepped and self.high - self.low <= most_steps:
+        if (
+            self.stepped
+            and self.high - self.low <= most_steps
+            and max(abs(self.low), abs(self.high)) < EXACT_HALVES
+        ):
             return IntDistribution(int(self.low), int(self.high), log=self.leaf.log)
         if self.stepped:
             return FloatDistribution(self.low, self.high, log=self.leaf.log)
