@@ -116,6 +116,7 @@ class Driver:
         self._clock = SearchClock()
         self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
         self._notes: list[str] = []
+        self._warm_start = spec.search.warm_start  # where imported trials came from
         self._closing = False
         disk_filled = lambda exc: self._stop.disk_filled(exc)  # noqa: E731
         self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note)
@@ -247,7 +248,7 @@ class Driver:
                 reason,
                 interrupted,
                 self._record.best_run,
-                self.spec.search.warm_start,
+                self._warm_start,
             )
         )
         self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
@@ -294,6 +295,7 @@ class Driver:
             imported, source, self.space, self._proposals, self.journal, self._record
         )
         self._notes.append(note)
+        self._warm_start = source  # where they were read: another folder after --fresh
         return kept
 
     # -- launching --------------------------------------------------------------------------

@@ -264,3 +264,20 @@ def test_the_closing_line_says_the_best_trial_was_imported_and_names_this_search
     )
     shown = run_cli_here("show", "results/later", cwd=tmp_path)
     assert "best loss -1 (trial 1, imported): x=0.1" in shown.stdout.splitlines()
+
+
+def test_the_closing_line_names_the_folder_a_fresh_start_learned_from(tmp_path):
+    """After ``--fresh`` moved the search's own folder aside, the warm start learned from
+    ``s.1``, as its start line said, while the closing line named the imported best trial as
+    ``imported from results/s``, the new folder, which never held it."""
+    first = _spec(tmp_path, "s", points=[{"x": 1.0}])  # loss 0: the best of all
+    assert run_cli_here("run", first, "--no-ui", cwd=tmp_path).returncode == 0
+    doc = json.loads((tmp_path / first).read_text())
+    doc["function"] = quadratic("anything")  # 0.5 whatever it tries
+    doc["search"] = {"name": "s", "iterations": 1, "warm_start": "results/s"}
+    (tmp_path / first).write_text(json.dumps(doc))
+    done = run_cli_here("run", first, "--no-ui", "--fresh", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    moved = tmp_path / "results" / "s.1"
+    closing = done.stdout.splitlines()[-2]
+    assert closing == f"best loss 0 (trial 1, imported from {moved}): x=1.0"
