@@ -102,7 +102,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     for params in sample(spec, args.n, say):
-        write_out(json.dumps(params) + "\n", "sample")
+        # as UTF-8, a name beyond ASCII as it is written (``λ``), not its escape
+        write_out(json.dumps(params, ensure_ascii=False) + "\n", "sample", utf8=True)
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import finished_records, quadratic
+from conftest import finished_records, quadratic, run_cli
 
 import hypermax
 from hypermax.cli import main
@@ -81,3 +81,19 @@ def test_params_beyond_the_iterations_left_are_printed_saying_the_search_would_n
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 3  # what was asked for
     assert err == "hypermax: search.iterations is 2: a search runs only the first 2 of these\n"
+
+
+def test_sample_writes_a_param_name_beyond_ascii_as_it_is_written(tmp_path):
+    """``sample`` wrote ``{"\\u03bb": 0.1}`` where ``show`` and results.csv say ``λ``; it
+    writes the name as the spec does, in UTF-8 whatever the locale."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"λ": {"enum": [0.25]}}},
+        "function": quadratic(),
+        "search": {"name": "uni", "iterations": 1},
+    }
+    (tmp_path / "uni.json").write_text(json.dumps(doc), encoding="utf-8")
+    for lang in ("C.UTF-8", "C"):
+        env = {"LC_ALL": lang, "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+        done = run_cli("sample", "uni.json", "-n", "1", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.encode() == '{"λ": 0.25}\n'.encode(), lang
