@@ -236,6 +236,14 @@ def _finite(loss: Any) -> float | None:
     return float(loss)
 
 
+def _not_finite(text: str | None) -> bool:
+    """Whether a table's cell spells a number that is not finite (``nan``, ``-inf``, ``1e400``)."""
+    try:
+        return not math.isfinite(float((text or "").strip()))
+    except ValueError:
+        return False
+
+
 def _stopped_step(state: str, step: Any) -> int | None:
     """The step of a trial stopped early (one imported stopped keeps it); None for the others."""
     if state not in ("stopped", "imported") or isinstance(step, bool):
@@ -274,6 +282,8 @@ def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> lis
     for row in rows:
         state = (row.get("state") or row.get("status") or "").strip().lower()
         loss = _finite(_parse(row.get("loss", "")))
+        if loss is None and state in ("ok", "") and _not_finite(row.get("loss")):
+            state = "failed"  # ended with a loss no number holds (nan, -inf, 1e400): failed here
         if state == "fail" and row.get("error") != ORIGINAL_KILLED:
             loss = None  # the original's failed trial: its loss cell, if any, is no loss
         if loss is None and state not in FAILED_STATES:

@@ -27,3 +27,21 @@ def test_a_param_whose_name_holds_a_dot_is_read_back_whole(tmp_path):
     assert load_warm_start(table, {"lr.max", "opt"}) == [
         Finished({"lr.max": 0.1, "opt": {"name": "adam"}}, 0.5, None, None)
     ]
+
+
+def test_a_row_ok_with_a_loss_no_finite_number_holds_is_a_failed_trial(tmp_path):
+    """A row ``ok`` whose loss is ``nan``, ``-inf`` or ``1e400`` was dropped without a word
+    (``learned from 0 of 0 trials``); it ended, with a loss a trial here would fail by: it is
+    imported without a loss, as a failed trial. A row with neither a state nor a loss has
+    not ended, and stays out."""
+    from hypermax.warmstart import Finished
+
+    table = tmp_path / "results.csv"
+    rows = ["1,ok,-inf,0.1", "2,ok,1e400,0.2", "3,,nan,0.3", "4,,,0.4", "5,ok,0.5,0.5"]
+    table.write_text("trial,state,loss,x\n" + "\n".join(rows) + "\n")
+    assert load_warm_start(table, {"x"}) == [
+        Finished({"x": 0.1}, None, None, None),
+        Finished({"x": 0.2}, None, None, None),
+        Finished({"x": 0.3}, None, None, None),
+        Finished({"x": 0.5}, 0.5, None, None),
+    ]

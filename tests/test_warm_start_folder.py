@@ -133,13 +133,16 @@ def test_trials_that_ended_without_a_loss_are_imported_to_teach_as_failed_ones(t
         loss = 0.25 if state == "ok" else None
         records.append({"event": "trial_finished", "id": i, "state": state, "loss": loss})
     journal.write_text("".join(json.dumps(r) + "\n" for r in records))
-    for source in ("t.csv", "earlier"):
+    # not running nor interrupted; ``ok`` with a NaN loss ended, and fails as it would here
+    for source, failed in (("t.csv", [True, True]), ("earlier", [True])):
         read = load_warm_start(tmp_path / source, {"x"})
         trials = imported_trials(Space(X_SPACE), read, iter(range(1, 10)).__next__)
-        assert [t.loss is None for t in trials] == [False, True]  # not running nor interrupted
+        assert [t.loss is None for t in trials] == [False, *failed]
         assert trials[1].reason == "imported: ended without a loss"
+        n = 1 + len(failed)
         assert warm_start_note(trials, len(read), source, []) == (
-            f"warm start: learned from 2 of 2 trials in {source} (1 ended there without a loss)"
+            f"warm start: learned from {n} of {n} trials in {source} "
+            f"({len(failed)} ended there without a loss)"
         )
 
 
