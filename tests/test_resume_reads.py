@@ -1,0 +1,65 @@
+"""What a resume reads of its journal: each line once, and of the trials done, the metadata of
+the best only (the journal has the others'), as a search that ran them holds it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import model_spec
+
+import hypermax.journal_replay as journal_replay
+from hypermax.cli import main
+from hypermax.search_folder import prepare
+from hypermax.spec import load_spec
+
+#: the trials of the journal :func:`_done_search` writes: id, loss, state
+TRIALS = (
+    (1, 0.5, "ok"),
+    (2, 0.25, "ok"),
+    (3, None, "failed"),
+    (4, 0.75, "ok"),
+    (5, 0.1, "stopped"),
+)
+
+
+def _done_search(tmp_path: Path) -> tuple[Path, Path]:
+    """A spec and the results folder of its search, whose journal holds :data:`TRIALS` (each
+    with metadata of its own), all its iterations done: resuming it runs nothing."""
+    spec = model_spec(
+        tmp_path,
+        "def train(params):\n    return params['x']\n",
+        {"name": "s", "method": "random", "iterations": len(TRIALS), "seed": 3},
+    )
+    prepared = prepare(load_spec(spec))
+    prepared.folder.unlock()
+    lines = []
+    for trial_id, loss, state in TRIALS:
+        params = {"x": trial_id / 10}
+        started = {"event": "trial_started", "id": trial_id, "params": params}
+        lines.append({**started, "internal": params})
+        ended: dict[str, Any] = {"event": "trial_finished", "id": trial_id, "state": state}
+        metadata = {"blob": str(trial_id) * 1000}
+        lines.append({**ended, "loss": loss, "metrics": {}, "metadata": metadata, "step": None})
+    with prepared.folder.journal.open("a") as journal:
+        journal.writelines(json.dumps(line) + "\n" for line in lines)
+    return spec, prepared.folder.path
+
+
+def test_hypermax_resume_reads_each_line_of_the_journal_once(tmp_path, monkeypatch, capsys):
+    """``hypermax resume`` read the whole journal twice: once for the header alone (where the
+    spec it came from is), once to resume (a 76 MiB journal: seconds, and its trials in memory
+    twice)."""
+    _, folder = _done_search(tmp_path)
+    lines = len((folder / "trials.jsonl").read_bytes().splitlines())
+    parsed: list[bytes] = []
+    parse_line = journal_replay.parse_line
+
+    def counted(raw: bytes) -> dict[str, Any] | None:
+        parsed.append(raw)
+        return parse_line(raw)
+
+    monkeypatch.setattr(journal_replay, "parse_line", counted)
+    assert main(["resume", str(folder), "--no-ui"]) == 0, capsys.readouterr().err
+    assert len(parsed) <= lines + 3  # the header (its first line) may be read again alone
