@@ -81,11 +81,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from hypermax.frozen_spec import frozen_spec
     from hypermax.search import execute, use_dashboard
-    from hypermax.search_folder import prepare
+    from hypermax.search_folder import prepare_run
 
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
-    prepared = prepare(spec, results_dir)
+    prepared = prepare_run(spec, results_dir)  # says what a run says: a long journal's read
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 

@@ -11,6 +11,7 @@ from conftest import model_spec
 
 import hypermax
 import hypermax.journal_replay as journal_replay
+from hypermax import search_folder
 from hypermax.cli import main
 from hypermax.search_folder import prepare
 from hypermax.spec import load_spec
@@ -85,3 +86,13 @@ def test_a_resumed_search_s_views_and_result_have_the_metadata_it_let_go_of(tmp_
     assert (best["trial"], best["metadata"]) == (2, {"blob": "2" * 1000})
     blobs = {t["trial"]: t["metadata"].get("blob", "")[:1] for t in result.trials}
     assert blobs == {1: "1", 2: "2", 3: "3", 4: "4", 5: "5", 6: ""}
+
+
+def test_hypermax_resume_says_it_reads_a_long_journal(tmp_path, monkeypatch, capsys):
+    """``hypermax SPEC`` said so before reading a long journal; ``hypermax resume`` read it in
+    silence (seconds of a blank terminal)."""
+    _, folder = _done_search(tmp_path)
+    monkeypatch.setattr(search_folder, "LONG_JOURNAL_BYTES", 1)
+    assert main(["resume", str(folder), "--no-ui"]) == 0
+    said = capsys.readouterr().err.splitlines()
+    assert said[0] == "hypermax: resuming s: reading its journal (0 MiB)"
