@@ -47,10 +47,11 @@ def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
     return list(iter_records(path, writing))
 
 
-def read_state(path: Path, writing: bool = False) -> JournalState:
+def read_state(path: Path, writing: bool = False, all_metadata: bool = True) -> JournalState:
     """What the journal at ``path`` replays to, read a line at a time: what is held is the
-    state, not the journal's text nor its records (see :func:`iter_records`)."""
-    return replay(iter_records(path, writing), path)
+    state, not the journal's text nor its records (see :func:`iter_records`; ``all_metadata``,
+    see :func:`replay`)."""
+    return replay(iter_records(path, writing), path, all_metadata)
 
 
 def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:

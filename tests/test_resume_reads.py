@@ -96,3 +96,13 @@ def test_hypermax_resume_says_it_reads_a_long_journal(tmp_path, monkeypatch, cap
     assert main(["resume", str(folder), "--no-ui"]) == 0
     said = capsys.readouterr().err.splitlines()
     assert said[0] == "hypermax: resuming s: reading its journal (0 MiB)"
+
+
+def test_hypermax_sample_holds_the_metadata_of_the_best_trial_only(tmp_path):
+    """``hypermax sample`` teaches the optimizer the trials done, which needs none of their
+    metadata; it read all of it (226 MiB for a journal a resume reads at 74 MiB)."""
+    from hypermax.sampling import sampling_history
+
+    spec, _ = _done_search(tmp_path)
+    trials = sampling_history(load_spec(spec)).trials
+    assert [t.id for t in trials if t.metadata] == [2]
