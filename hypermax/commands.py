@@ -142,12 +142,15 @@ def results_folder_named(given: str) -> str:
     return str(folder)
 
 
-def _load_trials(results_dir: str) -> list[Trial]:
+def _load_trials(results_dir: str, all_metadata: bool = True) -> list[Trial]:
+    """The trials of a results folder; without ``all_metadata``, only the best's metadata (see
+    :func:`~hypermax.journal_replay.replay`)."""
     from hypermax.journal_replay import read_state
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    return list(read_state(folder.journal, writing=folder.searching() is True).trials.values())
+    state = read_state(folder.journal, folder.searching() is True, all_metadata)
+    return list(state.trials.values())
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -157,7 +160,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError(f"hypermax show: --top: must be at least 1, got {args.top}")
     folder = ResultsFolder(Path(args.results_dir))
-    trials = _load_trials(args.results_dir)
+    trials = _load_trials(args.results_dir, all_metadata=args.trial is not None)  # one's shown
     if args.trial is None:
         lines = summary_lines(
             Path(args.results_dir), trials, _metadata(folder), args.top, folder.searching()

@@ -106,3 +106,23 @@ def test_hypermax_sample_holds_the_metadata_of_the_best_trial_only(tmp_path):
     spec, _ = _done_search(tmp_path)
     trials = sampling_history(load_spec(spec)).trials
     assert [t.id for t in trials if t.metadata] == [2]
+
+
+def test_hypermax_show_holds_the_metadata_of_no_trial_but_the_best(tmp_path, monkeypatch, capsys):
+    """``hypermax show`` shows no trial's metadata but in ``--trial N``; it read all of it (186
+    MiB for a journal a resume reads at 74 MiB)."""
+    import hypermax.show
+
+    _, folder = _done_search(tmp_path)
+    held: list[int] = []
+    summary_lines = hypermax.show.summary_lines
+
+    def seen(path: Path, trials: list[Any], *rest: Any) -> list[str]:
+        held.extend(t.id for t in trials if t.metadata)
+        return summary_lines(path, trials, *rest)
+
+    monkeypatch.setattr(hypermax.show, "summary_lines", seen)
+    assert main(["show", str(folder)]) == 0
+    assert held == [2]
+    assert main(["show", str(folder), "--trial", "4"]) == 0
+    assert "4444" in capsys.readouterr().out
