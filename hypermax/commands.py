@@ -81,11 +81,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from hypermax.frozen_spec import frozen_spec
     from hypermax.search import execute, use_dashboard
-    from hypermax.search_folder import prepare
+    from hypermax.search_folder import prepare_run
 
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
-    prepared = prepare(spec, results_dir)
+    prepared = prepare_run(spec, results_dir)  # says what a run says: a long journal's read
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
@@ -143,12 +143,15 @@ def results_folder_named(given: str) -> str:
     return str(folder)
 
 
-def _load_trials(results_dir: str) -> list[Trial]:
+def _load_trials(results_dir: str, all_metadata: bool = True) -> list[Trial]:
+    """The trials of a results folder; without ``all_metadata``, only the best's metadata (see
+    :func:`~hypermax.journal_replay.replay`)."""
     from hypermax.journal_replay import read_state
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    return list(read_state(folder.journal, writing=folder.searching() is True).trials.values())
+    state = read_state(folder.journal, folder.searching() is True, all_metadata)
+    return list(state.trials.values())
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -158,7 +161,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError(f"hypermax show: --top: must be at least 1, got {args.top}")
     folder = ResultsFolder(Path(args.results_dir))
-    trials = _load_trials(args.results_dir)
+    trials = _load_trials(args.results_dir, all_metadata=args.trial is not None)  # one's shown
     if args.trial is None:
         lines = summary_lines(
             Path(args.results_dir), trials, _metadata(folder), args.top, folder.searching()

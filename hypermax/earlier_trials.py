@@ -51,6 +51,8 @@ def replay(
             any_loss = any_loss or trial.loss is not None
             writes.count_log(trial.id)
     stopper.rebuild(told)
+    # the metadata replay let go of: the journal has it (the Result reads it back from there)
+    record.metadata_in_journal |= history.metadata_in_journal & record.trials.keys()
     return len(history.trials) - len(told), any_loss
 
 

@@ -7,13 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import ResultsError, SpecError
-from hypermax.journal_replay import read_state
+from hypermax.journal_replay import open_journal, read_header
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, spec_from_dict
 
 #: the paths of a spec that name files relative to its folder
 _SPEC_FILES = ("function.src", "function.module", "function.cwd", "function.command")
+
+
+def _header(journal: Path) -> dict[str, Any]:
+    """The header of the journal, read alone: the resume reads the rest, once. A journal that
+    is not a file (a named pipe) is a ResultsError here, before the spec is read."""
+    try:
+        with open_journal(journal):
+            pass
+    except OSError:
+        pass  # none, or one that cannot be read: the resume says so
+    return read_header(journal) or {}
 
 
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
@@ -30,7 +41,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f"{results_dir}: not a hypermax results folder (no {folder.journal.name}); its"
             f" {folder.spec.name} is a spec, not one a search froze: hypermax {folder.spec} runs it"
         )
-    header = read_state(folder.journal).header or {}
+    header = _header(folder.journal)
     if not folder.spec.exists():  # its journal is there: the spec it came from can resume it
         named = header.get("spec_path")
         spec = named if isinstance(named, str) and named else "SPEC"

@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,15 @@ class Journal:
     between could lose them). :meth:`close` waits for the last sync.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, made_again: Callable[[], None] | None = None) -> None:
         self.path = path
         seal_torn_tail(path)
         self._file = open(path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
+        #: called when the results folder is made again (the one the journal was in was moved
+        #: aside or deleted while the search ran), before the journal is written there: it
+        #: locks the new folder and freezes the spec in it (an OSError: not written there yet)
+        self._made_again = made_again
+        self._folder = _identity(os.stat(path.parent))
         self._syncer: _Syncer | None = None
         #: the files found at the path that could not be appended to, said (None: none there)
         self._left: list[tuple[int, int] | None] = []
@@ -102,6 +108,10 @@ class Journal:
         try:
             if there is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)  # the results folder too
+                folder = _identity(os.stat(self.path.parent))
+                if folder != self._folder and self._made_again is not None:
+                    self._made_again()
+                self._folder = folder
                 _copy_out(self._file.fileno(), self.path)
             seal_torn_tail(self.path)
             new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()

@@ -47,10 +47,11 @@ def read_records(path: Path, writing: bool = False) -> list[dict[str, Any]]:
     return list(iter_records(path, writing))
 
 
-def read_state(path: Path, writing: bool = False) -> JournalState:
+def read_state(path: Path, writing: bool = False, all_metadata: bool = True) -> JournalState:
     """What the journal at ``path`` replays to, read a line at a time: what is held is the
-    state, not the journal's text nor its records (see :func:`iter_records`)."""
-    return replay(iter_records(path, writing), path)
+    state, not the journal's text nor its records (see :func:`iter_records`; ``all_metadata``,
+    see :func:`replay`)."""
+    return replay(iter_records(path, writing), path, all_metadata)
 
 
 def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
@@ -222,6 +223,8 @@ class JournalState:
 
     header: dict[str, Any] | None = None
     trials: dict[int, Trial] = field(default_factory=dict)
+    #: the trials whose metadata was let go of as it was read (see :func:`replay`)
+    metadata_in_journal: set[int] = field(default_factory=set)
 
     @property
     def finished(self) -> list[Trial]:
@@ -238,9 +241,18 @@ class JournalState:
 
 
 @bulk
-def replay(records: Iterable[dict[str, Any]], path: Path | None = None) -> JournalState:
-    """Fold journal records into the state of every trial (taking them one at a time)."""
+def replay(
+    records: Iterable[dict[str, Any]], path: Path | None = None, all_metadata: bool = True
+) -> JournalState:
+    """Fold journal records into the state of every trial (taking them one at a time).
+
+    ``all_metadata=False`` (a search resuming): a finished trial's ``metadata`` (what it
+    returned beside its metrics, megabytes of it say) is held only while the trial is the best,
+    or the best of those not imported, as a running search holds it
+    (:meth:`~hypermax.search_record.SearchRecord.keep`); the others' ids are in the state's
+    ``metadata_in_journal``: the journal has it."""
     state = JournalState()
+    bests = None if all_metadata else _Bests(state)
     where = f"{path}: " if path else ""
     reports: dict[int, list[dict[str, Any]]] = {}  # each trial's, joined to it at the end
     for record in records:
@@ -265,6 +277,8 @@ def replay(records: Iterable[dict[str, Any]], path: Path | None = None) -> Journ
             if event == "trial_imported":
                 trial = _finish(trial, record)
             state.trials[trial.id] = trial
+            if bests is not None and event == "trial_imported":
+                bests.ended(trial)
             reports.pop(trial.id, None)  # a trial run again reports anew
         elif event == "trial_reported":
             known = state.trials.get(int(record["id"]))
@@ -275,11 +289,41 @@ def replay(records: Iterable[dict[str, Any]], path: Path | None = None) -> Journ
             known = state.trials.get(int(record["id"]))
             if known is not None and not _ended_for_good(known):  # the first end stands
                 state.trials[known.id] = _finish(known, record)
+                if bests is not None:
+                    bests.ended(state.trials[known.id])
     for trial_id, made in reports.items():
         trial = state.trials[trial_id]
         state.trials[trial_id] = replace(trial, reports=(*trial.reports, *made))
     state.trials = dict(sorted(state.trials.items()))
     return state
+
+
+class _Bests:
+    """The best trial of a journal being replayed, and the best not imported: the only
+    finished trials whose metadata :func:`replay` holds when it lets go of the others'."""
+
+    def __init__(self, state: JournalState) -> None:
+        from hypermax.export import best_trial  # export writes records with hypermax.journal
+
+        self.state = state
+        self.best: Trial | None = None
+        self.best_run: Trial | None = None
+        self._best_of = best_trial
+
+    def ended(self, trial: Trial) -> None:
+        """``trial`` ended for good (its end is final: a later one is passed over)."""
+        if not trial.state.finished:
+            return
+        held = self.best, self.best_run
+        self.best = self._best_of(t for t in (trial, self.best) if t is not None)
+        if trial.state is not TrialState.IMPORTED:
+            self.best_run = self._best_of(t for t in (trial, self.best_run) if t is not None)
+        for kept in (trial, *held):
+            if kept is None or not kept.metadata or kept is self.best or kept is self.best_run:
+                continue
+            if self.state.trials.get(kept.id) is kept:
+                self.state.trials[kept.id] = replace(kept, metadata={})
+                self.state.metadata_in_journal.add(kept.id)
 
 
 def _ended_for_good(trial: Trial | None) -> bool:

@@ -45,7 +45,7 @@ def sampling_history(spec: Spec) -> Sampling:
         current_folder(str(spec.results_folder))
     folder = ResultsFolder(spec.results_folder)
     try:
-        history = read_state(folder.journal)
+        history = read_state(folder.journal, all_metadata=False)  # the optimizer needs none
     except (OSError, HypermaxError) as exc:
         trials, header = [], None
         note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"

@@ -50,7 +50,9 @@ def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jour
     space = Space.from_spec(spec)
     optimizer = build_optimizer(spec, space, prepared.seed)
     runner = make_runner(spec)
-    journal = Journal(prepared.folder.journal)
+    # a results folder moved aside or deleted while the search runs is made again, locked
+    folder = prepared.folder
+    journal = Journal(folder.journal, lambda: folder.lock_again(spec.raw, spec.path))
     driver = Driver(
         spec, space, optimizer, runner, journal, prepared.folder, reporters, prepared.history
     )

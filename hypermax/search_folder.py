@@ -146,7 +146,9 @@ def _prepare(
             set_aside = folder.move_aside()  # under the lock, held: no other hypermax uses it
         folder.remove_leftovers()
         started = StartedTrials()
-        history = replay(started.watch(iter_records(folder.journal)), folder.journal)
+        # the metadata of the trials done, but the best's, stays in the journal (see replay)
+        records = started.watch(iter_records(folder.journal))
+        history = replay(records, folder.journal, all_metadata=False)
         kill_trial_processes(started.processes, folder.path / "trials")
         folder.remove_unrun(history.trials)
         header = history.header

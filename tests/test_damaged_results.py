@@ -288,3 +288,17 @@ def test_a_lock_or_frozen_spec_that_is_a_named_pipe_is_no_wait(tmp_path, capsys,
         assert main(["resume", str(folder), "--no-ui"]) == 2
         err = capsys.readouterr().err
         assert err == f"{folder / part}: cannot read it: is a named pipe, not a file\n"
+
+
+def test_a_results_folder_moved_aside_while_its_search_runs_is_locked_again(tmp_path):
+    """A results folder moved aside (``mv results/s results/old``) while its search ran was made
+    again at its path, without its lock and frozen spec: a second hypermax of the same spec
+    went in, and both ran trials of the same ids into the same journal."""
+    from conftest import fake_function_spec, finished_records
+
+    search = {"name": "s", "iterations": 3, "method": "random"}
+    spec = fake_function_spec(tmp_path, "delete_results.py", "move_aside", search)
+    done = run_hypermax_here(spec)
+    assert done.returncode == 0, done.stderr
+    third = finished_records(tmp_path / "results" / "s")[3]
+    assert (third["metadata"]["locked"], third["metadata"]["spec"]) == (True, True)

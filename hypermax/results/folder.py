@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -11,7 +12,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import is_disk_full
+from hypermax.errors import ResultsError, is_disk_full
 from hypermax.journal import JOURNAL_NAME
 from hypermax.results.files import SPEC_NAME, SPEC_ORIGIN, read_text_of
 from hypermax.results.lock import LOCK_NAME, FolderLock, searching
@@ -62,6 +63,26 @@ class ResultsFolder:
         lock = FolderLock(self.path)
         lock.take()
         self._lock = lock
+
+    def lock_again(self, raw: dict[str, Any], origin: Path) -> None:
+        """Lock the folder made again at this path, the one locked having been moved aside or
+        deleted while its search ran, and freeze the spec ``raw`` of ``origin`` in it (as
+        :meth:`write_spec`); then let the old lock go. An OSError when it cannot be: another
+        hypermax took the new folder meanwhile (``EBUSY``), or a disk that takes no file."""
+        lock = FolderLock(self.path)
+        try:
+            self.create()
+            lock.take()
+        except ResultsError as exc:
+            raise OSError(errno.EBUSY, str(exc)) from None
+        try:
+            self.write_spec(raw, origin)
+        except OSError:
+            lock.release()
+            raise
+        old, self._lock = self._lock, lock
+        if old is not None:
+            old.release()
 
     def searching(self) -> bool | None:
         """Whether a hypermax runs this folder's search now: the process its lock file names,

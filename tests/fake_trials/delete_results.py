@@ -34,3 +34,25 @@ def freeze_journal(params: dict[str, Any]) -> float:
             time.sleep(0.005)
         subprocess.run(["chattr", "+i", str(journal)], check=True)
     return float(params["x"])
+
+
+def move_aside(params: dict[str, Any]) -> dict[str, Any]:
+    """Trial 1 moves the whole results folder aside (to ``<name>.moved``); trial 3 (once the
+    journal held trial 2's start, in the folder made again) says whether that folder is locked
+    against a second hypermax and holds the frozen spec."""
+    import fcntl
+
+    folder = Path(os.environ["HYPERMAX_TRIAL_DIR"]).parents[1]
+    trial = os.environ["HYPERMAX_TRIAL_ID"]
+    if trial == "1":
+        os.rename(folder, folder.with_name(folder.name + ".moved"))
+    seen: dict[str, Any] = {}
+    if trial == "3":
+        seen["spec"] = (folder / "search.json").is_file()
+        try:
+            with open(folder / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            seen["locked"] = False
+        except BlockingIOError:
+            seen["locked"] = True
+    return {"loss": float(params["x"]), **seen}
