@@ -109,3 +109,40 @@ def test_a_carriage_return_in_a_param_keeps_its_row_whole(tmp_path, capsys):
     assert load_warm_start(folder / "results.csv", set(params)) == [
         Finished(params, 0.1, None, 0.5)
     ]
+
+
+def header_of(table: str) -> list[str]:
+    return next(csv.reader(io.StringIO(table)))
+
+
+def test_the_columns_do_not_depend_on_which_trials_have_a_loss_or_have_ended(tmp_path, capsys):
+    from hypermax.export import write_views
+    from hypermax.journal_replay import read_state
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    branch_a = {"model": {"kind": "a", "depth": 3}, "lr": 0.1}
+    branch_b = {"model": {"kind": "b", "width": 8}, "lr": 0.2}
+    lines = [
+        {"event": "header", "format": 1},
+        {"event": "trial_started", "id": 1, "params": branch_a},
+        {"event": "trial_finished", "id": 1, "state": "failed"},
+        {"event": "trial_started", "id": 2, "params": branch_b},
+    ]
+    journal = folder / "trials.jsonl"
+    journal.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    every = ["trial", "state", "loss", "time", "peak_rss_mib"]
+    every += ["model.kind", "model.depth", "lr", "model.width", "reason"]
+    # no trial has a loss, one still runs: every param has its column all the same
+    for argv in (["export", str(folder)], ["export", str(folder), "--best"]):
+        assert main(argv) == 0
+        assert header_of(capsys.readouterr().out) == every
+    write_views(folder, list(read_state(journal).trials.values()))
+    assert header_of((folder / "results.csv").read_text()) == every
+    # once trial 2 has the best loss, the table of the best alone has the columns of trial 1
+    with journal.open("a") as out:
+        out.write(json.dumps({"event": "trial_finished", "id": 2, "state": "ok", "loss": 1}))
+        out.write("\n")
+    assert main(["export", str(folder), "--best"]) == 0
+    table = capsys.readouterr().out
+    assert header_of(table) == every and len(table.splitlines()) == 2
