@@ -126,3 +126,25 @@ def test_a_search_of_a_thousand_params_asks_only_the_trees_that_split_on_each(mo
     assert 0 < len(asked) <= splits  # each tree once for each param it splits on; 1,000 each
     assert ranked.method == "forest" and len(ranked.params) == 1000
     assert sum(p.importance for p in ranked.params) == pytest.approx(1.0)
+
+
+def test_the_forest_learns_from_a_seeded_sample_of_a_large_search(monkeypatch):
+    from sklearn.ensemble import RandomForestRegressor
+
+    import hypermax.analysis as analysis
+
+    fitted: list[int] = []
+    fit = RandomForestRegressor.fit
+
+    def counted_fit(self, x, y, *args, **kwargs):
+        fitted.append(len(x))
+        return fit(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(RandomForestRegressor, "fit", counted_fit)
+    monkeypatch.setattr(analysis, "FOREST_SAMPLE", 100, raising=False)
+    first = param_importance(_search(300))
+    assert fitted == [100]  # its fit costs the same however many trials the search has
+    assert first.method == "forest" and first.trials == 300
+    assert first.params[0].name == "u"  # as clear from the sample
+    assert param_importance(_search(300)) == first  # the same sample: the same importance
+    assert param_importance(_search(300), seed=1) != first
