@@ -31,7 +31,7 @@ from hypermax.driver import SearchOutcome
 from hypermax.trial import TrialState
 from hypermax.ui import held_output, view
 from hypermax.ui.console import ConsoleReporter
-from hypermax.ui.dashboard import run_dashboard
+from hypermax.ui.dashboard import DashboardSession, run_dashboard
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.terminal import TerminalScreen
 
@@ -150,6 +150,37 @@ def test_the_search_runs_in_a_worker_thread_and_q_leaves_after_it_ended(tmp_path
     assert isinstance(driver.reporters[0], DashboardReporter)
     assert terminal.restored()
     assert b"fake" in terminal.output  # the dashboard was drawn on the terminal
+
+
+def test_once_the_search_ended_the_screen_is_drawn_only_on_a_key(tmp_path, terminal):
+    """The clock went on ticking after the end, each tick a draw of the whole screen while
+    the dashboard waited for q: once the search ended only a key (or a resize) draws."""
+    draws: list[int] = []
+    screen = terminal.screen()
+    draw_screen = screen.draw_screen
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        draws.append(1)
+        return draw_screen(*args, **kwargs)
+
+    screen.draw_screen = counted  # type: ignore[method-assign]
+    after_end: list[int] = []
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        before = len(draws)
+        time.sleep(0.3)  # 60 ticks of the clock: nothing to draw in them
+        after_end.append(len(draws) - before)
+        terminal.type(b"?")  # a key draws at once
+        terminal.wait_for("this help")
+        terminal.type(b"?q")
+        return outcome
+
+    DashboardSession(FakeDriver(tmp_path, search), screen, tick=0.005).run()
+    assert after_end[0] <= 1  # the tick under way as the search ended, at most
+    assert terminal.restored()
 
 
 def test_what_the_search_prints_waits_until_the_terminal_is_back(tmp_path, terminal, capsys):

@@ -83,6 +83,7 @@ class DashboardSession:
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
         self._away_alarm: Any = None
+        self._tick_alarm: Any = None
         self._signalled = False
         self._interrupt_sent = False  # a signal interrupted the search: the view's quit did not
         self._ran = False
@@ -143,7 +144,7 @@ class DashboardSession:
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)
         self.reporter.connect(self._wake_fd)
-        loop.set_alarm_in(self.tick, self._on_tick)
+        self._tick_alarm = loop.set_alarm_in(self.tick, self._on_tick)
         return loop
 
     def _stop_loop(self) -> None:
@@ -212,12 +213,16 @@ class DashboardSession:
         self._redraw()
 
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:
-        loop.set_alarm_in(self.tick, self._on_tick)
+        """The clock's second: redraw while the search runs. Once it ended nothing changes
+        but by a key or a resize, and every alarm costs urwid a draw of the screen: the
+        clock stops, until a Ctrl-Z (:meth:`_on_stop`) has it look whether it is away."""
+        self._tick_alarm = None
         self._ran = True
         if self._away_alarm is None and self._away():
             self._on_away(loop, None)
         if not self.state.ended:
             self._redraw()
+            self._tick_alarm = loop.set_alarm_in(self.tick, self._on_tick)
 
     def _away(self) -> bool:
         """Whether the search runs in the background, the terminal left to the shell."""
@@ -286,6 +291,8 @@ class DashboardSession:
         stop_this_process()
         self.driver.continue_trials(stopped)
         self.state.forget_pace()  # the time it stood still is no part of the search's pace
+        if self._tick_alarm is None and self.loop is not None:  # the search ended: is it away?
+            self._tick_alarm = self.loop.set_alarm_in(self.tick, self._on_tick)
 
     # -- when the UI cannot go on -------------------------------------------------------------
     def _fall_back(self, exc: Exception) -> None:
