@@ -135,8 +135,21 @@ def _apart(trial: Trial) -> frozenset[str]:
     return frozenset(
         name
         for name, value in trial.metrics.items()
-        if name in OWN_COLUMNS and not json_equal(value, exact.get(name))
+        if name in OWN_COLUMNS
+        and not json_equal(value, exact.get(name))
+        and not (name == "loss" and trial.loss is None and not _finite_number(value))
     )
+
+
+def _finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite number: a returned loss of NaN or an infinity is what
+    failed its trial (its reason says so), not another value than its blank loss cell."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int no float holds: an infinite loss
+        return False
 
 
 def _flat_params(trial: Trial, table: bool) -> dict[str, Any]:
@@ -313,7 +326,7 @@ class CsvLines:
                     self._name_sets.setdefault(apart, apart),
                 )
         taken = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][1])
-        apart = frozenset(name for trial in trials for name in self._names[trial.id][2])
+        apart = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][2])
         if (taken, apart) != (self._taken, self._apart):  # a metric named like a param now in
             self._taken, self._apart, self._kept = taken, apart, {}  # another row: remade
         shown: list[tuple[Trial, _Shape, _Span | tuple[dict[str, Any], ...] | None]] = []

@@ -146,3 +146,46 @@ def test_the_columns_do_not_depend_on_which_trials_have_a_loss_or_have_ended(tmp
     assert main(["export", str(folder), "--best"]) == 0
     table = capsys.readouterr().out
     assert header_of(table) == every and len(table.splitlines()) == 2
+
+
+def test_a_returned_loss_of_nan_adds_no_metric_loss_column_beside_the_loss(tmp_path, capsys):
+    """One trial whose returned loss was NaN (failed: its loss blank) put a metric.loss column,
+    the loss again, in every row of the table, and only in the tables that had its row."""
+    folder = tmp_path / "r"
+    folder.mkdir()
+    lines = [{"event": "header", "format": 1}]
+    for trial_id, loss in ((1, 0.3), (2, "nan"), (3, 0.2)):
+        state = "failed" if loss == "nan" else "ok"
+        lines += [
+            {"event": "trial_started", "id": trial_id, "params": {"x": trial_id}},
+            {
+                "event": "trial_finished",
+                "id": trial_id,
+                "state": state,
+                "loss": None if loss == "nan" else loss,
+                "metrics": {"loss": loss, "acc": 0.5},
+                "reason": "loss is nan" if loss == "nan" else None,
+            },
+        ]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    columns = ["trial", "state", "loss", "time", "peak_rss_mib", "acc", "x", "reason"]
+    for argv in (["export", str(folder)], ["export", str(folder), "--best"]):
+        assert main(argv) == 0
+        assert header_of(capsys.readouterr().out) == columns
+
+
+def test_the_table_of_the_best_has_the_weighed_loss_metric_column_of_the_others(tmp_path, capsys):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    lines = [{"event": "header", "format": 1}]
+    for trial_id, loss, returned in ((1, 0.3, 0.3), (2, 0.45, 0.4)):  # 2's time term: 0.05
+        lines += [
+            {"event": "trial_started", "id": trial_id, "params": {"x": trial_id}},
+            {"event": "trial_finished", "id": trial_id, "state": "ok", "loss": loss,
+             "metrics": {"loss": returned}},
+        ]  # fmt: skip
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    columns = ["trial", "state", "loss", "time", "peak_rss_mib", "metric.loss", "x", "reason"]
+    assert main(["export", str(folder), "--best"]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table == [columns, ["1", "ok", "0.3", "", "", "0.3", "1", ""]]
