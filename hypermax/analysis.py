@@ -196,7 +196,7 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     trials' ranks among all the losses: a value's one loss near the largest float does not
     put it last, and the rank correlation of the codes with the losses is never negative);
     and the best value, the one of the lowest mean loss."""
-    keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
+    keys = _json_keys(values)
     loss_ranks = _stats().rankdata(losses)
     by_key: dict[str, list[float]] = {}
     ranks_by_key: dict[str, list[float]] = {}
@@ -207,6 +207,24 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     rank = {key: float(i) for i, key in enumerate(order)}
     best = min(by_key, key=lambda k: (_mean(by_key[k]), k))
     return [rank[k] for k in keys], json.loads(best)
+
+
+def _json_keys(values: list[Any]) -> list[str]:
+    """The JSON text of each value, made once for each distinct one (an enum of a few values
+    over 50,000 trials: a few texts, not 50,000); a list or an object, not hashable, each."""
+    made: dict[tuple[type, Any], str] = {}
+    keys = []
+    for value in values:
+        if isinstance(value, dict | list):
+            keys.append(json.dumps(value, sort_keys=True, default=str))
+            continue
+        # a float by its repr: -0.0 equals 0.0, and a NaN no other NaN
+        known = (type(value), repr(value) if isinstance(value, float) else value)
+        key = made.get(known)
+        if key is None:
+            key = made[known] = json.dumps(value, sort_keys=True, default=str)
+        keys.append(key)
+    return keys
 
 
 def _mean(values: list[float]) -> float:
