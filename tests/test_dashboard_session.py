@@ -183,6 +183,35 @@ def test_once_the_search_ended_the_screen_is_drawn_only_on_a_key(tmp_path, termi
     assert terminal.restored()
 
 
+def test_redraws_that_cost_much_come_less_often_and_the_end_shows_at_once(tmp_path, terminal):
+    """A redraw of a search of 50,000 trials took half a second, and came 10 times a second
+    as trials ended: the UI thread held the interpreter the search needed. Here each redraw
+    costs 100 s (of a fake CPU clock): after the first, the trials that end wait, the end not."""
+    spent = iter(range(0, 10**6, 100))
+    session: list[DashboardSession] = []
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.emit(ev.SearchStarted("fake", "random", 10, 2, driver.path))
+        terminal.wait_for("0/10")
+        for i in range(1, 6):  # a trial each 0.15 s: once each 0.1 s redraw, 5 redraws more
+            driver.emit(ev.TrialStarted(trial(i)))
+            driver.emit(ev.TrialFinished(trial(i, state=TrialState.OK, loss=1.0 / i), None, i))
+            time.sleep(0.15)
+        redrawn = session[0].redraws
+        outcome = driver.end(done=5)
+        terminal.wait_for("search ended")  # at once, not 400 s after the last redraw
+        assert redrawn <= 2  # the first, and perhaps a tick's
+        terminal.type(b"q")
+        return outcome
+
+    driver = FakeDriver(tmp_path, search)
+    session.append(DashboardSession(driver, terminal.screen()))
+    session[0].cost_clock = lambda: next(spent)
+    session[0].run()
+    assert b"5/10" in terminal.output  # drawn with the end
+    assert terminal.restored()
+
+
 def test_what_the_search_prints_waits_until_the_terminal_is_back(tmp_path, terminal, capsys):
     """A plugin optimizer's print, made while the dashboard ran, went over its screen."""
     during: list[tuple[str, str]] = []

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,10 @@ log = logging.getLogger("hypermax")
 
 #: The least time between two redraws caused by events (seconds); the clock ticks once a second.
 MIN_REDRAW_SECONDS = 0.1
+#: The share of a core the redraws may take: after a redraw that took long (the chart and the
+#: table of 50,000 trials: half a second) the next waits four times as long; redrawn 10 times a
+#: second, the UI thread held the interpreter the search's thread needs.
+REDRAW_SHARE = 0.25
 TICK_SECONDS = 1.0
 #: How often the dashboard, while its search runs in the background, looks whether it is in the
 #: terminal's foreground again (seconds).
@@ -63,11 +68,14 @@ class DashboardSession:
         screen: Any = None,
         min_redraw: float = MIN_REDRAW_SECONDS,
         tick: float = TICK_SECONDS,
+        cost_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.driver = driver
         self.screen = screen
         self.min_redraw = min_redraw
         self.tick = tick
+        self.cost_clock = cost_clock  # what a redraw costs: this thread's CPU time
+        self.redraw_every = min_redraw  # the least time between two redraws, as they cost
         self.state = DashboardState()
         self.reporter = DashboardReporter()
         actions = Actions(
@@ -174,8 +182,12 @@ class DashboardSession:
         self.reporter.handle(self.result)
 
     def _on_wake(self, data: bytes) -> bool:
+        ended = self.state.ended, self.done is not None
         self._take_events()
-        self._redraw_soon()
+        if (self.state.ended, self.done is not None) != ended:
+            self._redraw()  # the end shows at once, however long redraws wait
+        else:
+            self._redraw_soon()
         return True
 
     def _take_events(self) -> None:
@@ -199,7 +211,7 @@ class DashboardSession:
 
     def _redraw_soon(self) -> None:
         """Redraw now, or at the next allowed time; until then events wait without waking us."""
-        wait = self._last_redraw + self.min_redraw - time.monotonic()
+        wait = self._last_redraw + self.redraw_every - time.monotonic()
         if wait <= 0:
             self._redraw()
             return
@@ -221,7 +233,7 @@ class DashboardSession:
         if self._away_alarm is None and self._away():
             self._on_away(loop, None)
         if not self.state.ended:
-            self._redraw()
+            self._redraw_soon()
             self._tick_alarm = loop.set_alarm_in(self.tick, self._on_tick)
 
     def _away(self) -> bool:
@@ -246,8 +258,12 @@ class DashboardSession:
         self.redraws += 1
         if self.guard.failed_last:
             self.guard._invalidate()
+        began = self.cost_clock()
         try:
             self.view.refresh()
+            # the refresh, and the draw of the last one (urwid draws once this returns)
+            spent = self.cost_clock() - began + self.guard.render_seconds
+            self.redraw_every = max(self.min_redraw, spent / REDRAW_SHARE)
         except Exception as exc:
             self.guard.failures += 1
             log.exception("the dashboard failed to update (%d in a row)", self.guard.failures)
