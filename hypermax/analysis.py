@@ -196,7 +196,7 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     trials' ranks among all the losses: a value's one loss near the largest float does not
     put it last, and the rank correlation of the codes with the losses is never negative);
     and the best value, the one of the lowest mean loss."""
-    keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
+    keys = _json_keys(values)
     loss_ranks = _stats().rankdata(losses)
     by_key: dict[str, list[float]] = {}
     ranks_by_key: dict[str, list[float]] = {}
@@ -209,6 +209,24 @@ def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[f
     return [rank[k] for k in keys], json.loads(best)
 
 
+def _json_keys(values: list[Any]) -> list[str]:
+    """The JSON text of each value, made once for each distinct one (an enum of a few values
+    over 50,000 trials: a few texts, not 50,000); a list or an object, not hashable, each."""
+    made: dict[tuple[type, Any], str] = {}
+    keys = []
+    for value in values:
+        if isinstance(value, dict | list):
+            keys.append(json.dumps(value, sort_keys=True, default=str))
+            continue
+        # a float by its repr: -0.0 equals 0.0, and a NaN no other NaN
+        known = (type(value), repr(value) if isinstance(value, float) else value)
+        key = made.get(known)
+        if key is None:
+            key = made[known] = json.dumps(value, sort_keys=True, default=str)
+        keys.append(key)
+    return keys
+
+
 def _mean(values: list[float]) -> float:
     """The mean of finite values, even of losses near the largest float (a sum overflows)."""
     return math.fsum(v / len(values) for v in values)
@@ -219,6 +237,9 @@ FOREST_TREES = 64
 FOREST_DEPTH = 64
 #: Values at which a param's main effect is measured (quantiles of its values beyond this).
 _EFFECT_POINTS = 32
+#: Trials the forest learns from (a seeded sample of them beyond this): the forest's fit grows
+#: with the trials (13 s at 50,000), its main effects are as clear from a sample of them.
+FOREST_SAMPLE = 2_000
 #: Trials the main effect is averaged over (a seeded sample of them beyond this).
 _BACKGROUND = 400
 #: The most cells (rows x params) of the batch a main effect is predicted from, and the
@@ -326,18 +347,19 @@ def param_importance(
     relations = {r.name: r for r in rank_params(scored, min_trials)}
     columns = _columns(scored)
     losses = [loss for _, loss in scored]
-    names = sorted(
-        name
-        for name, (values, _) in columns.items()
-        if len(values) >= min_trials and len(set(encode(values, columns[name][1])[1])) > 1
-    )
+    encoded = {  # each param's kind, codes, best value: made once
+        name: encode(values, param_losses)
+        for name, (values, param_losses) in columns.items()
+        if len(values) >= min_trials
+    }
+    names = sorted(name for name, (_, codes, _) in encoded.items() if len(set(codes)) > 1)
     if len(set(losses)) < 2 or not names:
         return Importance("spearman", (), len(scored))
     shares: list[float] | None = None
     method: Literal["forest", "spearman"] = "spearman"
     if forest is not False and len(scored) >= min_trials:
         try:
-            shares = _forest_shares(_matrix(scored, names, columns), losses, seed)
+            shares = _forest_shares(_matrix(scored, names, encoded), losses, seed)
             method = "forest"
         except ImportError:
             if forest:
@@ -348,8 +370,8 @@ def param_importance(
         shares = [s / total if total > 0 else 0.0 for s in strength]
     params = []
     for name, share in zip(names, shares, strict=True):
-        values, param_losses = columns[name]
-        kind, _, best_value = encode(values, param_losses)
+        values, _ = columns[name]
+        kind, _, best_value = encoded[name]
         relation = relations.get(name)
         rho = relation.rho if relation is not None else None
         params.append(ParamImportance(name, share, rho, len(values), kind, best_value))
@@ -360,7 +382,7 @@ def param_importance(
 def _matrix(
     scored: list[tuple[Mapping[str, Any], float]],
     names: list[str],
-    columns: dict[str, tuple[list[Any], list[float]]],
+    encoded: dict[str, tuple[ParamKind, list[float], Any]],
 ) -> list[list[float]]:
     """One row per trial, one column per param; a param a trial lacks gets a value of its own.
 
@@ -372,8 +394,7 @@ def _matrix(
     """
     rows: list[list[float]] = [[] for _ in scored]
     for name in names:
-        values, losses = columns[name]
-        _, codes, _ = encode(values, losses)
+        _, codes, _ = encoded[name]
         rank = {code: float(i) for i, code in enumerate(sorted(set(codes)))}
         lookup = iter(codes)
         for row, (flat, _) in zip(rows, scored, strict=True):
@@ -389,6 +410,10 @@ def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) ->
     x = np.asarray(matrix, dtype=float)
     y = np.asarray(losses, dtype=float)
     y = y / (np.abs(y).max() or 1.0)  # shares do not change with scale; squares of 1e200 do
+    rng = np.random.default_rng(seed)
+    if len(x) > FOREST_SAMPLE:  # a seeded sample, in the order of the trials
+        picked = np.sort(rng.choice(len(x), FOREST_SAMPLE, replace=False))
+        x, y = x[picked], y[picked]
     model = RandomForestRegressor(
         n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=seed, n_jobs=1
     ).fit(x, y)
@@ -400,7 +425,7 @@ def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) ->
     size = min(_BACKGROUND, max(_LEAST_BACKGROUND, _BATCH_CELLS // (most * x.shape[1])))
     background = x
     if len(x) > size:
-        rows = np.random.default_rng(seed).choice(len(x), size, replace=False)
+        rows = rng.choice(len(x), size, replace=False)
         background = x[np.sort(rows)]
     # the batch of every point of a param over the background rows, in the trees' float32:
     # made once, its param's column set to the points in turn

@@ -245,7 +245,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     """
     from hypermax.export import best_trial, trial_document, trials_csv
 
-    finished = [t for t in _load_trials(args.results_dir) if t.state.finished]
+    every = _load_trials(args.results_dir)
+    finished = [t for t in every if t.state.finished]
     trials = finished
     if args.best:
         best = best_trial(trials)
@@ -261,5 +262,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         }
         write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
     else:
-        write_out(trials_csv(trials), "export", utf8=True)
+        # the columns of every trial's params, whether a trial has a row (ended, the best) or not
+        write_out(trials_csv(trials, others=every), "export", utf8=True)
     return EXIT_OK

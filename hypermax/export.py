@@ -135,8 +135,21 @@ def _apart(trial: Trial) -> frozenset[str]:
     return frozenset(
         name
         for name, value in trial.metrics.items()
-        if name in OWN_COLUMNS and not json_equal(value, exact.get(name))
+        if name in OWN_COLUMNS
+        and not json_equal(value, exact.get(name))
+        and not (name == "loss" and trial.loss is None and not _finite_number(value))
     )
+
+
+def _finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite number: a returned loss of NaN or an infinity is what
+    failed its trial (its reason says so), not another value than its blank loss cell."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int no float holds: an infinite loss
+        return False
 
 
 def _flat_params(trial: Trial, table: bool) -> dict[str, Any]:
@@ -175,11 +188,16 @@ def cell_value(text: str) -> Any:
         return text
 
 
-def trials_csv(trials: Iterable[Trial], lines: CsvLines | None = None) -> str:
+def trials_csv(
+    trials: Iterable[Trial], lines: CsvLines | None = None, others: Iterable[Trial] = ()
+) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
     start reads their params back from it as the journal holds them. ``lines``: the lines of
-    the trials written before, kept for the next table (see :class:`CsvLines`)."""
-    return (lines or CsvLines()).table(trials)
+    the trials written before, kept for the next table (see :class:`CsvLines`). ``others``:
+    trials without a row whose params have their columns all the same (a running trial's, or
+    every trial's in the table of the best alone), so that the columns do not depend on which
+    trials have ended or have a loss."""
+    return (lines or CsvLines()).table(trials, others)
 
 
 class _Span(NamedTuple):
@@ -220,16 +238,17 @@ class CsvLines:
         self._file: int | None = None
         self._stamp: tuple[int, int] = (0, 0)
 
-    def table(self, trials: Iterable[Trial]) -> str:
-        """The table of ``trials``, as text."""
+    def table(self, trials: Iterable[Trial], others: Iterable[Trial] = ()) -> str:
+        """The table of ``trials``, as text (``others``: as for :func:`trials_csv`)."""
         return "".join(
             self._read(line).decode() if isinstance(line, _Span) else line
-            for _, _, line in self._lines(trials)
+            for _, _, line in self._lines(trials, others)
         )
 
-    def write(self, path: Path, trials: Iterable[Trial]) -> None:
+    def write(self, path: Path, trials: Iterable[Trial], others: Iterable[Trial] = ()) -> None:
         """Write the table of ``trials`` to ``path`` as :func:`write_atomic` does: through a
-        temporary file beside it, flushed to disk, and a rename."""
+        temporary file beside it, flushed to disk, and a rename (``others``: as for
+        :func:`trials_csv`)."""
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
@@ -237,7 +256,7 @@ class CsvLines:
             with open(fd, "wb", closefd=False) as out:
                 at = 0
                 run = _Span(0, 0)  # kept lines one after another in the old file: copied at once
-                for trial, shape, line in self._lines(trials):
+                for trial, shape, line in self._lines(trials, others):
                     if isinstance(line, _Span):
                         if run.offset + run.length != line.offset:
                             self._copy(run, out)
@@ -284,15 +303,18 @@ class CsvLines:
         return data
 
     def _lines(
-        self, trials: Iterable[Trial]
+        self, trials: Iterable[Trial], others: Iterable[Trial] = ()
     ) -> Iterator[tuple[Trial | None, _Shape | None, str | _Span]]:
         """The header, then each trial with the names of its row and its line, made now (a
-        text) or kept (where it is in the file last written)."""
+        text) or kept (where it is in the file last written). ``others``: trials whose params
+        have columns, without a row."""
         trials = list(trials)
+        rows = {trial.id for trial in trials}
+        others = [trial for trial in others if trial.id not in rows]
         if self._file is not None and _stamp(self._file) != self._stamp:  # changed in place
             self.close()
         flats: dict[int, dict[str, Any]] = {}  # the flat params of the trials new here
-        for trial in trials:
+        for trial in [*trials, *others]:
             known = self._names.get(trial.id)
             if known is None or known[0] is not trial:
                 flats[trial.id] = flat = _flat_params(trial, table=True)
@@ -303,8 +325,8 @@ class CsvLines:
                     self._name_sets.setdefault(names, names),
                     self._name_sets.setdefault(apart, apart),
                 )
-        taken = frozenset(name for trial in trials for name in self._names[trial.id][1])
-        apart = frozenset(name for trial in trials for name in self._names[trial.id][2])
+        taken = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][1])
+        apart = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][2])
         if (taken, apart) != (self._taken, self._apart):  # a metric named like a param now in
             self._taken, self._apart, self._kept = taken, apart, {}  # another row: remade
         shown: list[tuple[Trial, _Shape, _Span | tuple[dict[str, Any], ...] | None]] = []
@@ -318,11 +340,22 @@ class CsvLines:
             shown.append((trial, self._shapes.setdefault(shape, shape), parts))
         groups: list[dict[str, None]] = [dict.fromkeys(FIXED_COLUMNS), {}, {}]
         seen: set[int] = set()
-        for _, shape, _ in shown:
+        params: list[tuple[int, Sequence[str]]] = []  # the first trial of each row's names
+        for trial, shape, _ in shown:
             if id(shape) not in seen:
                 seen.add(id(shape))
-                for group, group_names in zip(groups, shape, strict=True):
-                    group.update(dict.fromkeys(group_names))
+                groups[0].update(dict.fromkeys(shape[0]))
+                groups[1].update(dict.fromkeys(shape[1]))
+                params.append((trial.id, shape[2]))
+        for trial in others:  # a column of each of their params, in the order of the trials
+            flat = flats.get(trial.id) or _flat_params(trial, table=True)
+            params.append(
+                (trial.id, [column_name(n, PARAM_PREFIX, n in OWN_COLUMNS) for n in flat])
+            )
+        if others:
+            params.sort(key=lambda first: first[0])
+        for _, param_columns in params:
+            groups[2].update(dict.fromkeys(param_columns))
         columns = [*dict.fromkeys(key for group in groups for key in group), "reason"]
         if columns != self._columns:
             self._columns, self._kept = columns, {}
@@ -412,10 +445,11 @@ def write_views(folder: Path, trials: Sequence[Trial], lines: CsvLines | None = 
     """Rewrite ``results.csv`` and ``best.json`` from the finished trials (``lines``: those of
     ``results.csv`` kept from its last rewrite, see :class:`CsvLines`)."""
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
+    running = [t for t in trials if not t.state.finished]  # their params' columns, no row
     if lines is None:
-        write_atomic(folder / "results.csv", trials_csv(finished))
+        write_atomic(folder / "results.csv", trials_csv(finished, others=running))
     else:
-        lines.write(folder / "results.csv", finished)
+        lines.write(folder / "results.csv", finished, running)
     best = best_trial(finished)
     write_atomic(
         folder / "best.json",

@@ -64,6 +64,18 @@ def test_the_help_wraps_a_key_s_text_under_itself():
     assert re.match(r"│ {13}[a-z]", rows[quit_row + 1]), rows[quit_row + 1]
 
 
+def test_the_help_says_what_q_and_p_do_once_the_search_ended():
+    """After the end, q leaves without asking and p does nothing (the footer says so), but
+    the help still said q asks y to confirm and kills the running trials."""
+    state = search_state()
+    state.apply(ev.SearchFinished(state.best, 12, "iterations done"))
+    view = DashboardView(state)
+    view.keypress((100, 40), "?")
+    text = screen(view, (100, 40))
+    assert "(once the search ended: leave, at once)" in text
+    assert "(running ones go on), while the search" in text
+
+
 def test_an_opened_trial_shows_its_loss_metrics_and_params_in_full():
     """As results.csv has them: the trial window is where a user copies a trial's params from."""
     state = DashboardState(FakeClock())

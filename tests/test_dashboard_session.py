@@ -31,7 +31,7 @@ from hypermax.driver import SearchOutcome
 from hypermax.trial import TrialState
 from hypermax.ui import held_output, view
 from hypermax.ui.console import ConsoleReporter
-from hypermax.ui.dashboard import run_dashboard
+from hypermax.ui.dashboard import DashboardSession, run_dashboard
 from hypermax.ui.reporter import DashboardReporter, DriverDone
 from hypermax.ui.terminal import TerminalScreen
 
@@ -150,6 +150,66 @@ def test_the_search_runs_in_a_worker_thread_and_q_leaves_after_it_ended(tmp_path
     assert isinstance(driver.reporters[0], DashboardReporter)
     assert terminal.restored()
     assert b"fake" in terminal.output  # the dashboard was drawn on the terminal
+
+
+def test_once_the_search_ended_the_screen_is_drawn_only_on_a_key(tmp_path, terminal):
+    """The clock went on ticking after the end, each tick a draw of the whole screen while
+    the dashboard waited for q: once the search ended only a key (or a resize) draws."""
+    draws: list[int] = []
+    screen = terminal.screen()
+    draw_screen = screen.draw_screen
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        draws.append(1)
+        return draw_screen(*args, **kwargs)
+
+    screen.draw_screen = counted  # type: ignore[method-assign]
+    after_end: list[int] = []
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.start_search()
+        outcome = driver.end()
+        terminal.wait_for("search ended")
+        before = len(draws)
+        time.sleep(0.3)  # 60 ticks of the clock: nothing to draw in them
+        after_end.append(len(draws) - before)
+        terminal.type(b"?")  # a key draws at once
+        terminal.wait_for("this help")
+        terminal.type(b"?q")
+        return outcome
+
+    DashboardSession(FakeDriver(tmp_path, search), screen, tick=0.005).run()
+    assert after_end[0] <= 1  # the tick under way as the search ended, at most
+    assert terminal.restored()
+
+
+def test_redraws_that_cost_much_come_less_often_and_the_end_shows_at_once(tmp_path, terminal):
+    """A redraw of a search of 50,000 trials took half a second, and came 10 times a second
+    as trials ended: the UI thread held the interpreter the search needed. Here each redraw
+    costs 100 s (of a fake CPU clock): after the first, the trials that end wait, the end not."""
+    spent = iter(range(0, 10**6, 100))
+    session: list[DashboardSession] = []
+
+    def search(driver: FakeDriver) -> SearchOutcome:
+        driver.emit(ev.SearchStarted("fake", "random", 10, 2, driver.path))
+        terminal.wait_for("0/10")
+        for i in range(1, 6):  # a trial each 0.15 s: once each 0.1 s redraw, 5 redraws more
+            driver.emit(ev.TrialStarted(trial(i)))
+            driver.emit(ev.TrialFinished(trial(i, state=TrialState.OK, loss=1.0 / i), None, i))
+            time.sleep(0.15)
+        redrawn = session[0].redraws
+        outcome = driver.end(done=5)
+        terminal.wait_for("search ended")  # at once, not 400 s after the last redraw
+        assert redrawn <= 2  # the first, and perhaps a tick's
+        terminal.type(b"q")
+        return outcome
+
+    driver = FakeDriver(tmp_path, search)
+    session.append(DashboardSession(driver, terminal.screen()))
+    session[0].cost_clock = lambda: next(spent)
+    session[0].run()
+    assert b"5/10" in terminal.output  # drawn with the end
+    assert terminal.restored()
 
 
 def test_what_the_search_prints_waits_until_the_terminal_is_back(tmp_path, terminal, capsys):

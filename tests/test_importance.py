@@ -126,3 +126,49 @@ def test_a_search_of_a_thousand_params_asks_only_the_trees_that_split_on_each(mo
     assert 0 < len(asked) <= splits  # each tree once for each param it splits on; 1,000 each
     assert ranked.method == "forest" and len(ranked.params) == 1000
     assert sum(p.importance for p in ranked.params) == pytest.approx(1.0)
+
+
+def test_the_forest_learns_from_a_seeded_sample_of_a_large_search(monkeypatch):
+    from sklearn.ensemble import RandomForestRegressor
+
+    import hypermax.analysis as analysis
+
+    fitted: list[int] = []
+    fit = RandomForestRegressor.fit
+
+    def counted_fit(self, x, y, *args, **kwargs):
+        fitted.append(len(x))
+        return fit(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(RandomForestRegressor, "fit", counted_fit)
+    monkeypatch.setattr(analysis, "FOREST_SAMPLE", 100, raising=False)
+    first = param_importance(_search(300))
+    assert fitted == [100]  # its fit costs the same however many trials the search has
+    assert first.method == "forest" and first.trials == 300
+    assert first.params[0].name == "u"  # as clear from the sample
+    assert param_importance(_search(300)) == first  # the same sample: the same importance
+    assert param_importance(_search(300), seed=1) != first
+
+
+def test_an_enum_is_ranked_from_one_json_text_of_each_value_not_of_each_trial(monkeypatch):
+    import json
+
+    from hypermax import analysis
+
+    rng = random.Random(3)
+    values = ["adam", "sgd", None, 0.0, -0.0, True, 1]
+    scored = [({"opt": v}, values.index(v) + rng.random()) for v in rng.choices(values, k=700)]
+    texts = 0
+    dumps = json.dumps
+
+    def counting(*args, **kwargs):
+        nonlocal texts
+        texts += 1
+        return dumps(*args, **kwargs)
+
+    monkeypatch.setattr(analysis.json, "dumps", counting)
+    (opt,) = analysis.rank_params(scored)
+    assert texts <= 2 * len(values)  # the best value's text is read back too
+    assert opt.best_value == "adam" and opt.rho > 0.9
+    _, codes, _ = analysis.encode([flat["opt"] for flat, _ in scored], [x for _, x in scored])
+    assert len(set(codes)) == len(values)  # -0.0 and 0.0, True and 1 kept apart

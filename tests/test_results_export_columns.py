@@ -109,3 +109,83 @@ def test_a_carriage_return_in_a_param_keeps_its_row_whole(tmp_path, capsys):
     assert load_warm_start(folder / "results.csv", set(params)) == [
         Finished(params, 0.1, None, 0.5)
     ]
+
+
+def header_of(table: str) -> list[str]:
+    return next(csv.reader(io.StringIO(table)))
+
+
+def test_the_columns_do_not_depend_on_which_trials_have_a_loss_or_have_ended(tmp_path, capsys):
+    from hypermax.export import write_views
+    from hypermax.journal_replay import read_state
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    branch_a = {"model": {"kind": "a", "depth": 3}, "lr": 0.1}
+    branch_b = {"model": {"kind": "b", "width": 8}, "lr": 0.2}
+    lines = [
+        {"event": "header", "format": 1},
+        {"event": "trial_started", "id": 1, "params": branch_a},
+        {"event": "trial_finished", "id": 1, "state": "failed"},
+        {"event": "trial_started", "id": 2, "params": branch_b},
+    ]
+    journal = folder / "trials.jsonl"
+    journal.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    every = ["trial", "state", "loss", "time", "peak_rss_mib"]
+    every += ["model.kind", "model.depth", "lr", "model.width", "reason"]
+    # no trial has a loss, one still runs: every param has its column all the same
+    for argv in (["export", str(folder)], ["export", str(folder), "--best"]):
+        assert main(argv) == 0
+        assert header_of(capsys.readouterr().out) == every
+    write_views(folder, list(read_state(journal).trials.values()))
+    assert header_of((folder / "results.csv").read_text()) == every
+    # once trial 2 has the best loss, the table of the best alone has the columns of trial 1
+    with journal.open("a") as out:
+        out.write(json.dumps({"event": "trial_finished", "id": 2, "state": "ok", "loss": 1}))
+        out.write("\n")
+    assert main(["export", str(folder), "--best"]) == 0
+    table = capsys.readouterr().out
+    assert header_of(table) == every and len(table.splitlines()) == 2
+
+
+def test_a_returned_loss_of_nan_adds_no_metric_loss_column_beside_the_loss(tmp_path, capsys):
+    """One trial whose returned loss was NaN (failed: its loss blank) put a metric.loss column,
+    the loss again, in every row of the table, and only in the tables that had its row."""
+    folder = tmp_path / "r"
+    folder.mkdir()
+    lines = [{"event": "header", "format": 1}]
+    for trial_id, loss in ((1, 0.3), (2, "nan"), (3, 0.2)):
+        state = "failed" if loss == "nan" else "ok"
+        lines += [
+            {"event": "trial_started", "id": trial_id, "params": {"x": trial_id}},
+            {
+                "event": "trial_finished",
+                "id": trial_id,
+                "state": state,
+                "loss": None if loss == "nan" else loss,
+                "metrics": {"loss": loss, "acc": 0.5},
+                "reason": "loss is nan" if loss == "nan" else None,
+            },
+        ]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    columns = ["trial", "state", "loss", "time", "peak_rss_mib", "acc", "x", "reason"]
+    for argv in (["export", str(folder)], ["export", str(folder), "--best"]):
+        assert main(argv) == 0
+        assert header_of(capsys.readouterr().out) == columns
+
+
+def test_the_table_of_the_best_has_the_weighed_loss_metric_column_of_the_others(tmp_path, capsys):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    lines = [{"event": "header", "format": 1}]
+    for trial_id, loss, returned in ((1, 0.3, 0.3), (2, 0.45, 0.4)):  # 2's time term: 0.05
+        lines += [
+            {"event": "trial_started", "id": trial_id, "params": {"x": trial_id}},
+            {"event": "trial_finished", "id": trial_id, "state": "ok", "loss": loss,
+             "metrics": {"loss": returned}},
+        ]  # fmt: skip
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    columns = ["trial", "state", "loss", "time", "peak_rss_mib", "metric.loss", "x", "reason"]
+    assert main(["export", str(folder), "--best"]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table == [columns, ["1", "ok", "0.3", "", "", "0.3", "1", ""]]

@@ -49,8 +49,21 @@ class PlotData:
         """Every flat param that varies, most important first, then the rest by name."""
         ranked = [p.name for p in self.importance.params]
         seen = {name for t in self.trials for name in self.flat[t.id]}
-        varying = {n for n in seen if len({_key(self.flat[t.id].get(n)) for t in self.trials}) > 1}
+        varying = {n for n in seen if self._varies(n)}
         return [n for n in ranked if n in varying] + sorted(varying - set(ranked))
+
+    def _varies(self, name: str) -> bool:
+        """Whether the trials hold more than one value of the param (a trial that lacks it
+        counts as one more), looked at until a second one shows: a JSON text of each value of
+        each param, three times a chart set, took seconds at 50,000 trials."""
+        values = iter(self.flat[t.id].get(name) for t in self.trials)
+        first = next(values, None)
+        kind, key = type(first), _key(first)
+        return any(
+            not (kind in (str, int) and type(value) is kind and value == first)
+            and _key(value) != key
+            for value in values
+        )
 
     def drawn_params(self) -> list[str]:
         """The first :attr:`most_params` of :meth:`param_names`: those the charts draw."""

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,10 @@ log = logging.getLogger("hypermax")
 
 #: The least time between two redraws caused by events (seconds); the clock ticks once a second.
 MIN_REDRAW_SECONDS = 0.1
+#: The share of a core the redraws may take: after a redraw that took long (the chart and the
+#: table of 50,000 trials: half a second) the next waits four times as long; redrawn 10 times a
+#: second, the UI thread held the interpreter the search's thread needs.
+REDRAW_SHARE = 0.25
 TICK_SECONDS = 1.0
 #: How often the dashboard, while its search runs in the background, looks whether it is in the
 #: terminal's foreground again (seconds).
@@ -63,11 +68,14 @@ class DashboardSession:
         screen: Any = None,
         min_redraw: float = MIN_REDRAW_SECONDS,
         tick: float = TICK_SECONDS,
+        cost_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.driver = driver
         self.screen = screen
         self.min_redraw = min_redraw
         self.tick = tick
+        self.cost_clock = cost_clock  # what a redraw costs: this thread's CPU time
+        self.redraw_every = min_redraw  # the least time between two redraws, as they cost
         self.state = DashboardState()
         self.reporter = DashboardReporter()
         actions = Actions(
@@ -83,6 +91,7 @@ class DashboardSession:
         self._last_redraw = 0.0
         self._redraw_alarm: Any = None
         self._away_alarm: Any = None
+        self._tick_alarm: Any = None
         self._signalled = False
         self._interrupt_sent = False  # a signal interrupted the search: the view's quit did not
         self._ran = False
@@ -143,7 +152,7 @@ class DashboardSession:
         self.loop = loop
         self._wake_fd = loop.watch_pipe(self._on_wake)
         self.reporter.connect(self._wake_fd)
-        loop.set_alarm_in(self.tick, self._on_tick)
+        self._tick_alarm = loop.set_alarm_in(self.tick, self._on_tick)
         return loop
 
     def _stop_loop(self) -> None:
@@ -173,8 +182,12 @@ class DashboardSession:
         self.reporter.handle(self.result)
 
     def _on_wake(self, data: bytes) -> bool:
+        ended = self.state.ended, self.done is not None
         self._take_events()
-        self._redraw_soon()
+        if (self.state.ended, self.done is not None) != ended:
+            self._redraw()  # the end shows at once, however long redraws wait
+        else:
+            self._redraw_soon()
         return True
 
     def _take_events(self) -> None:
@@ -198,7 +211,7 @@ class DashboardSession:
 
     def _redraw_soon(self) -> None:
         """Redraw now, or at the next allowed time; until then events wait without waking us."""
-        wait = self._last_redraw + self.min_redraw - time.monotonic()
+        wait = self._last_redraw + self.redraw_every - time.monotonic()
         if wait <= 0:
             self._redraw()
             return
@@ -212,12 +225,16 @@ class DashboardSession:
         self._redraw()
 
     def _on_tick(self, loop: urwid.MainLoop, data: Any) -> None:
-        loop.set_alarm_in(self.tick, self._on_tick)
+        """The clock's second: redraw while the search runs. Once it ended nothing changes
+        but by a key or a resize, and every alarm costs urwid a draw of the screen: the
+        clock stops, until a Ctrl-Z (:meth:`_on_stop`) has it look whether it is away."""
+        self._tick_alarm = None
         self._ran = True
         if self._away_alarm is None and self._away():
             self._on_away(loop, None)
         if not self.state.ended:
-            self._redraw()
+            self._redraw_soon()
+            self._tick_alarm = loop.set_alarm_in(self.tick, self._on_tick)
 
     def _away(self) -> bool:
         """Whether the search runs in the background, the terminal left to the shell."""
@@ -241,8 +258,12 @@ class DashboardSession:
         self.redraws += 1
         if self.guard.failed_last:
             self.guard._invalidate()
+        began = self.cost_clock()
         try:
             self.view.refresh()
+            # the refresh, and the draw of the last one (urwid draws once this returns)
+            spent = self.cost_clock() - began + self.guard.render_seconds
+            self.redraw_every = max(self.min_redraw, spent / REDRAW_SHARE)
         except Exception as exc:
             self.guard.failures += 1
             log.exception("the dashboard failed to update (%d in a row)", self.guard.failures)
@@ -286,6 +307,8 @@ class DashboardSession:
         stop_this_process()
         self.driver.continue_trials(stopped)
         self.state.forget_pace()  # the time it stood still is no part of the search's pace
+        if self._tick_alarm is None and self.loop is not None:  # the search ended: is it away?
+            self._tick_alarm = self.loop.set_alarm_in(self.tick, self._on_tick)
 
     # -- when the UI cannot go on -------------------------------------------------------------
     def _fall_back(self, exc: Exception) -> None:

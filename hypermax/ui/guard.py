@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import ClassVar
 
 import urwid
@@ -38,6 +39,8 @@ class Guard(urwid.WidgetWrap):
         self.view = view
         self.failures = 0
         self.failed_last = False
+        #: this thread's CPU time the last draw took (seconds)
+        self.render_seconds = 0.0
         self._size: Size | None = None
 
     def selectable(self) -> bool:
@@ -47,6 +50,7 @@ class Guard(urwid.WidgetWrap):
         if size != self._size:
             urwid.CanvasCache.clear()
             self._size = size
+        began = time.thread_time()
         try:
             canvas = self.view.render(size, focus)
         except Exception as exc:
@@ -57,6 +61,8 @@ class Guard(urwid.WidgetWrap):
                 raise DashboardBroken(f"the dashboard failed to draw: {exc}") from exc
             text = urwid.Text(("error", f"display error: {exc} — the search goes on"))
             return urwid.CompositeCanvas(urwid.Filler(text, "top").render(box_size(size)))
+        finally:
+            self.render_seconds = time.thread_time() - began
         self.failures = 0
         self.failed_last = False
         return urwid.CompositeCanvas(canvas)

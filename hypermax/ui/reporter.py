@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermax.clock import awake
+from hypermax.events import SearchFinished
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
@@ -30,14 +31,19 @@ class DriverDone:
     error: BaseException | None
 
 
+#: the events that wake the UI even while it holds wake-ups back: the end shows at once
+_URGENT = (SearchFinished, DriverDone)
+
+
 class DashboardReporter:
     """A Reporter that queues events for the UI thread and wakes it through a pipe.
 
     ``handle`` never blocks: the pipe is non-blocking and a byte is written only when no wake-up
     is pending, so a burst of events wakes the UI once; while the UI waits to redraw (at most
-    every ``MIN_REDRAW_SECONDS``) it holds wake-ups back (:meth:`hold`) and drains the queue
-    itself. Once :meth:`forward_to` is called (the UI gave up), events go straight to another
-    reporter, in order, nothing lost. Each event is queued with the time it came (the
+    every ``MIN_REDRAW_SECONDS``, longer while redraws cost much) it holds wake-ups back
+    (:meth:`hold`) and drains the queue itself; the search's end wakes it all the same. Once
+    :meth:`forward_to` is called (the UI gave up), events go straight to another reporter, in
+    order, nothing lost. Each event is queued with the time it came (the
     dashboard's clock, :func:`hypermax.clock.awake`): the UI drains them in batches, at most
     every redraw, and a batch's events did not all happen as it was drained.
     """
@@ -74,7 +80,7 @@ class DashboardReporter:
             if self._closed:
                 return
             self.events.put((self.clock(), event))
-            if self._pending or self._fd is None:
+            if self._fd is None or (self._pending and not isinstance(event, _URGENT)):
                 return
             self._pending = True
             self.wakeups += 1

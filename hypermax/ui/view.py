@@ -63,8 +63,12 @@ class Actions:
 #: The help: titles, and rows of a key (or a glyph) and what it does, which wraps under itself.
 HELP_ROWS: list[Any] = [
     ("title", "keys"),
-    ("q", "quit: asks y to confirm; running trials are killed, the journal is kept"),
-    ("p", "pause / resume launching new trials (running ones go on)"),
+    (
+        "q",
+        "quit: asks y to confirm; running trials are killed, the journal is kept (once the"
+        " search ended: leave, at once)",
+    ),
+    ("p", "pause / resume launching new trials (running ones go on), while the search runs"),
     ("e", "write results.csv and best.json now"),
     ("Tab", "next panel (Shift-Tab: previous); arrows move between and inside panels"),
     ("Enter", "open the focused trial: params, metrics, loss terms, log"),
