@@ -201,6 +201,7 @@ class Driver:
                 resumed=self._resumed,
                 unfinished=0 if self._stop.reason is not None else self._unfinished,
                 timeout=search.timeout,
+                metadata_in_journal=frozenset(self._record.metadata_in_journal),
             )
         )
         for note in self._notes:

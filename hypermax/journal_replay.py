@@ -139,6 +139,31 @@ def read_header(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def trial_metadata(path: Path, trial_id: int) -> dict[str, Any] | None:
+    """The metadata trial ``trial_id`` ended with, as the journal at ``path`` has it (the end
+    :func:`replay` keeps: its first that is for good); None when the journal has none, or
+    cannot be read. Only the lines that may be that end are parsed: what a resume let go of
+    (see :func:`replay`) is read back for one trial, not with the whole journal."""
+    keys = (f'"id":{trial_id},'.encode(), f'"id": {trial_id},'.encode())  # compact, or not
+    try:
+        with open_journal(path) as f:
+            for raw in f:
+                if not any(key in raw for key in keys) or b'"trial_' not in raw:
+                    continue
+                record = parse_line(raw)
+                if (
+                    record is not None
+                    and record.get("event") in ("trial_finished", "trial_imported")
+                    and record.get("id") == trial_id
+                    and record.get("state", "ok") != TrialState.INTERRUPTED.value
+                ):
+                    metadata = record.get("metadata")
+                    return metadata if isinstance(metadata, dict) else None
+    except (OSError, ResultsError):
+        return None
+    return None
+
+
 def holds_trials(path: Path) -> bool:
     """Whether a journal holds any trial record (one started or imported), reading only as far
     as the first; False when it has none or cannot be read."""

@@ -11,7 +11,7 @@ import math
 import statistics
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.clock import SearchClock, awake, stood_still
 from hypermax.export import best_trial
+from hypermax.journal import JOURNAL_NAME
+from hypermax.journal_replay import trial_metadata
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
@@ -79,6 +81,8 @@ class DashboardState:
         self.parallel = 1
         self.timeout: float | None = None
         self.results_folder: Path | None = None
+        #: trials whose metadata a resume left in the journal, until one is shown whole
+        self.metadata_in_journal: set[int] = set()
         self.resumed = False
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -182,6 +186,7 @@ class DashboardState:
         self.parallel = max(1, event.parallel)
         self.timeout = event.timeout
         self.results_folder = event.results_folder
+        self.metadata_in_journal = set(event.metadata_in_journal)
         self.resumed = event.resumed
         self.started_at = self.clock()
         self._search_time.start()
@@ -331,6 +336,18 @@ class DashboardState:
     def trial(self, trial_id: int) -> Trial | None:
         """A finished or running trial by id."""
         return self.finished.get(trial_id) or self.running.get(trial_id)
+
+    def whole(self, trial: Trial) -> Trial:
+        """``trial`` with its metadata: read back from the journal, once, for a trial whose
+        metadata a resume left there (:attr:`.events.SearchStarted.metadata_in_journal`)."""
+        if trial.id not in self.metadata_in_journal or self.results_folder is None:
+            return trial
+        self.metadata_in_journal.discard(trial.id)
+        metadata = trial_metadata(self.results_folder / JOURNAL_NAME, trial.id)
+        if not metadata or self.finished.get(trial.id) is not trial:
+            return trial
+        self.finished[trial.id] = whole = replace(trial, metadata=metadata)
+        return whole
 
     def param_ranking(self, min_trials: int = MIN_RANKED_TRIALS) -> list[ParamRelation]:
         """Flat params ranked by ``|rho|`` against the loss (cached until another trial ends).

@@ -265,6 +265,7 @@ class TrialWindow:
         trial = state.trial(self.trial_id)
         if trial is None:
             return
+        trial = state.whole(trial)
         now = state.clock()
         rereading = trial.state is TrialState.RUNNING and now - self._read_at >= LOG_REREAD_SECONDS
         if trial is self._shown and not rereading:
