@@ -371,7 +371,9 @@ def stopped_note(stopped: int, running_on: int = 0, where: str | None = None) ->
 
 
 def continued_note(stopped: int) -> str:
-    return f"continued {_trials(stopped)}"
+    """What fg or bg said after Ctrl-Z had stopped ``stopped`` trials (``continued`` alone
+    when it stopped none)."""
+    return f"continued {_trials(stopped)}" if stopped else "continued"
 
 
 def _trials(count: int) -> str:

@@ -66,5 +66,5 @@ class TrialPauses:
         self._pauses = max(self._pauses - 1, 0)
         if self._pauses == 0:
             self.runner.unpause()
-        if stopped and not quiet:
+        if not quiet:  # with none stopped too: the line that said hypermax stopped is over
             self.say(continued_note(stopped))
