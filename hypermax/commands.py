@@ -220,8 +220,16 @@ def importance_lines(importance: Any) -> list[str]:
 
     if not importance.params:
         return ["param importance: too few trials with a loss that varies to rank the params"]
-    how = "a random forest" if importance.method == "forest" else "Spearman's rho"
-    lines = [f"param importance ({how}, {importance.trials} trials; rho: rank correlation)"]
+    from hypermax.analysis import FOREST_SAMPLE
+
+    trials = f"{importance.trials} trials"
+    if importance.method == "spearman":
+        how = f"Spearman's rho, {trials}"
+    elif importance.trials > FOREST_SAMPLE:  # it learns from a sample of them (rho: from all)
+        how = f"a random forest learnt from {FOREST_SAMPLE} of {trials}"
+    else:
+        how = f"a random forest, {trials}"
+    lines = [f"param importance ({how}; rho: rank correlation)"]
     names = [one_line(p.name) for p in importance.params]
     # a name past 32 columns runs into its row alone, as in show --trial's lists
     width = max(len("param"), min(32, max(columns(name) for name in names)))

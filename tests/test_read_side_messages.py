@@ -40,6 +40,18 @@ def test_an_enum_whose_best_value_is_null_shows_null():
     assert [row.split()[-1] for row in rows] == ["null", '"adam"', "+0.10"]
 
 
+def test_the_importance_line_says_the_forest_learnt_from_a_sample_of_many_trials():
+    """The forest learns from a sample of 2,000 trials past that many, while the line said it
+    rested on every trial (rho does)."""
+    params = (ParamImportance("x", 1.0, 0.5, 50_000, "number"),)
+    assert importance_lines(Importance("forest", params, 50_000))[0] == (
+        "param importance (a random forest learnt from 2000 of 50000 trials; rho: rank correlation)"
+    )
+    assert importance_lines(Importance("forest", params, 2_000))[0] == (
+        "param importance (a random forest, 2000 trials; rho: rank correlation)"
+    )
+
+
 def write_results(folder: Path, losses: Sequence[float | None] = (0.25, 0.5)) -> None:
     """A results folder whose journal holds one finished trial per loss (None: it failed)."""
     folder.mkdir(parents=True)
