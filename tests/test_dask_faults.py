@@ -515,34 +515,13 @@ def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs
     assert result.stderr.startswith("local.json: function.module: cannot find module")
 
 
-def test_a_module_no_worker_finds_is_a_spec_error_before_any_trial_runs(
-    tmp_path, write_spec, marker
-):
-    """A module found neither here nor on any worker (a name mistyped) is not left to fail
-    every trial: the run asks the workers first, and says so in one line, exit 2."""
-    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
-    try:
-        doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address}, iterations=2)
-        del doc["function"]["src"]
-        doc["function"]["module"] = "workerpkg.trian"
-        result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
-    finally:
-        own.stop()
-    assert result.returncode == 2, result.stderr
-    (line,) = result.stderr.splitlines()
-    assert re.fullmatch(
-        r'search\.json: function\.module: cannot find module "workerpkg\.trian" here, nor on '
-        r"the Dask cluster at tcp://127\.0\.0\.1:\d+ \(asked its 1 worker\)",
-        line,
-    ), line
-    assert not list((tmp_path / "results").glob("*/trials/*"))
-
-
 def test_validate_connect_names_the_workers_that_cannot_import_the_module(
     tmp_path, write_spec, marker, monkeypatch
 ):
     """Left to the workers, a module is looked for there by ``validate --connect``: a worker
-    without it (or a name mistyped) is named before a search starts."""
+    without it (or a name mistyped) is named before a search starts. A run asks the workers
+    too: a module that none finds (a name mistyped) is not left to fail every trial, it is
+    said in one line, exit 2."""
     installed = tmp_path / "workers-site"
     (installed / "workerpkg").mkdir(parents=True)
     (installed / "workerpkg" / "__init__.py").write_text("")
@@ -560,6 +539,7 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
         result = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
         doc["function"]["module"] = "workerpkg.trian"
         mistyped = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        run = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
     finally:
         own.stop()
     assert result.returncode == 1, result.stderr
@@ -571,3 +551,11 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
     ), line
     assert mistyped.returncode == 1
     assert len(mistyped.stderr.splitlines()) == 2, mistyped.stderr
+    assert run.returncode == 2, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert re.fullmatch(
+        r'search\.json: function\.module: cannot find module "workerpkg\.trian" here, nor on '
+        r"the Dask cluster at tcp://127\.0\.0\.1:\d+ \(asked its 2 workers\)",
+        line,
+    ), line
+    assert not list((tmp_path / "results").glob("*/trials/*"))
