@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from hypermax.optimizers import BaseOptimizer
     from hypermax.proposals import Proposals
     from hypermax.stopping import EarlyStopper
+    from hypermax.stopping.stopper import LossOf
 
 
 def settled(
@@ -56,7 +57,8 @@ def settled(
         and running.reports
         and optimizer.keeps_cut_trials
     ):
-        return replace(event, state=TrialState.STOPPED, reason=stopped_text(running, cut_by))
+        reason = stopped_text(running, cut_by, stopper.loss_of)
+        return replace(event, state=TrialState.STOPPED, reason=reason)
     return event
 
 
@@ -79,12 +81,15 @@ def interrupted_with_the_search(event: Outcome) -> Outcome:
     )
 
 
-def stopped_text(trial: Trial, cut_by: str) -> str:
+def stopped_text(trial: Trial, cut_by: str, loss_of: LossOf) -> str:
     """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
     short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
-    its last report and the step it reached (and teaches the optimizer); one that never
-    reported stays ``interrupted`` and runs again."""
-    return f"stopped at step {trial.reports[-1].get('step')}: {cut_by}"
+    its last report that ``loss_of`` weighs and that report's step (and teaches the
+    optimizer); one that never reported stays ``interrupted`` and runs again."""
+    from hypermax.stopping.stopper import weighed_report
+
+    report = weighed_report(trial.reports, loss_of) or {}
+    return f"stopped at step {report.get('step')}: {cut_by}"
 
 
 class Reruns:
