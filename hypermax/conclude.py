@@ -44,7 +44,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         from hypermax.stopping.stopper import report_loss, weighed_report
 
         found = weighed_report(trial.reports, lambda metrics: report_loss(metrics, spec))
-        weighed = found if found is not None else weighed
+        weighed = found if found is not None else weighed  # none: its last, without a loss
     state, reason = outcome.state, outcome.reason
     loss: float | None = None
     terms: dict[str, float] = {}

@@ -56,12 +56,11 @@ def report_loss(metrics: dict[str, Any], spec: Spec) -> float | None:
 def weighed_report(reports: Sequence[dict[str, Any]], loss_of: LossOf) -> dict[str, Any] | None:
     """The report a trial cut short is recorded with: its last one that ``loss_of`` weighs (a
     diverged one too), not a later one that lacks what the loss needs (a training loss
-    reported per batch after the epoch's validation metric); its last when none is weighed;
-    None without reports."""
+    reported per batch after the epoch's validation metric); None when none is weighed."""
     for report in reversed(reports):
         if loss_of({k: v for k, v in report.items() if k != "step"}) is not None:
             return report
-    return reports[-1] if reports else None
+    return None
 
 
 class EarlyStopper:

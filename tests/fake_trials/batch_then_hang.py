@@ -1,9 +1,10 @@
 """A trial that reports its validation metric per epoch and its training loss per batch.
 
-``role`` ``"cut"``: reports ``val`` at step 1, a batch's ``train_loss`` at step 2, leaves
+``role`` ``"cut"``, as env ``CUT_MODE`` says: ``epoch`` reports ``val`` at step 1 and a
+batch's ``train_loss`` at step 2, ``batches`` only the ``train_loss``; then it leaves
 ``batch_reported`` in the folder named by env ``SIGNAL_DIR`` and trains on until stopped.
-``role`` ``"done"``: waits for that file, then returns ``val`` 0 (under the search's
-``loss_threshold``, which then cuts the other short).
+``finish`` returns ``val`` 0.7 at once. ``role`` ``"done"``: waits for that file, then
+returns ``val`` 0 (under the search's ``loss_threshold``, which then cuts the other short).
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from typing import Any
 
 def train(params: dict[str, Any], reporter: Any) -> dict[str, float]:
     signal = Path(os.environ["SIGNAL_DIR"]) / "batch_reported"
+    mode = os.environ.get("CUT_MODE", "epoch")
     if params["role"] == "done":
         while not signal.exists():
             time.sleep(0.01)
         return {"val": 0.0}
-    reporter(1, val=0.7)
+    if mode == "finish":
+        return {"val": 0.7}
+    if mode == "epoch":
+        reporter(1, val=0.7)
     reporter(2, train_loss=0.25)
     signal.touch()
     time.sleep(120)  # the loss threshold stops it long before
