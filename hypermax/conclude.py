@@ -28,10 +28,11 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     """The finished trial.
 
     Every state that carries a loss gets it through the spec's composite loss: an ``ok`` trial
-    from its result, a ``stopped`` trial from the metrics of its last report (so ``direction:
-    max`` and weighted metrics count the same as for a finished trial): the loss early stopping
-    weighed, a ``time`` or ``ram`` metric counting only as the report carries it; what else
-    the report carries is metadata, as a result's is. A ``killed``
+    from its result, a ``stopped`` trial from the metrics of its last report that gives a loss
+    (so ``direction: max`` and weighted metrics count the same as for a finished trial; a later
+    report without what the loss needs, a per-batch training loss, is passed over): the loss
+    early stopping weighed, a ``time`` or ``ram`` metric counting only as the report carries
+    it; what else the report carries is metadata, as a result's is. A ``killed``
     trial's loss is ``function.auto_kill_loss`` (None without it); ``failed`` and
     ``interrupted`` trials have none. An ``ok`` result that says ``"status": "fail"`` or yields
     no usable loss makes the trial ``failed`` with the reason.
