@@ -28,15 +28,24 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     """The finished trial.
 
     Every state that carries a loss gets it through the spec's composite loss: an ``ok`` trial
-    from its result, a ``stopped`` trial from the metrics of its last report (so ``direction:
-    max`` and weighted metrics count the same as for a finished trial): the loss early stopping
-    weighed, a ``time`` or ``ram`` metric counting only as the report carries it; what else
-    the report carries is metadata, as a result's is. A ``killed``
+    from its result, a ``stopped`` trial from the metrics of its last report that gives a loss
+    (so ``direction: max`` and weighted metrics count the same as for a finished trial; a later
+    report without what the loss needs, a per-batch training loss, is passed over): the loss
+    early stopping weighed, a ``time`` or ``ram`` metric counting only as the report carries
+    it; what else the report carries is metadata, as a result's is. A ``killed``
     trial's loss is ``function.auto_kill_loss`` (None without it); ``failed`` and
     ``interrupted`` trials have none. An ``ok`` result that says ``"status": "fail"`` or yields
     no usable loss makes the trial ``failed`` with the reason.
     """
     result = outcome.result or {}
+    # the report a stopped trial is recorded with: its last that gives a loss (see
+    # weighed_report); the step of any other trial is that of its last report
+    weighed = trial.reports[-1] if trial.reports else {}
+    if outcome.state is TrialState.STOPPED and trial.reports:
+        from hypermax.stopping.stopper import report_loss, weighed_report
+
+        found = weighed_report(trial.reports, lambda metrics: report_loss(metrics, spec))
+        weighed = found if found is not None else weighed  # none: its last, without a loss
     state, reason = outcome.state, outcome.reason
     loss: float | None = None
     terms: dict[str, float] = {}
@@ -62,7 +71,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
     elif state is TrialState.KILLED and spec.function.auto_kill_loss is not None:
         loss = float(spec.function.auto_kill_loss)
     elif state is TrialState.STOPPED and trial.reports:
-        last = {k: v for k, v in trial.reports[-1].items() if k != "step"}
+        last = {k: v for k, v in weighed.items() if k != "step"}
         reported, beside = split_result(last, spec)  # what else it carries, as a result's
         metrics, metadata = {**metrics, **reported}, {**metadata, **beside}
         try:  # the loss the report had when it was weighed: time and ram only as it carries them
@@ -87,7 +96,7 @@ def conclude(trial: Trial, outcome: Outcome, spec: Spec) -> Trial:
         exit_code=outcome.exit_code,
         ended_at=outcome.ended_at,
         attachments=outcome.attachments,
-        step=trial.reports[-1].get("step") if trial.reports else None,
+        step=weighed.get("step") if trial.reports else None,
     )
 
 

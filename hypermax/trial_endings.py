@@ -3,7 +3,8 @@
 The runner says how a trial's process ended (an :class:`~hypermax.trial.Outcome`); the search
 knows more. A trial killed by the signal that is interrupting the search was interrupted with
 it, not failed; a trial lost on its way to the stop early stopping asked for was stopped; a
-trial a stop rule of the search cut short after it reported keeps its last report. A trial lost
+trial a stop rule of the search cut short keeps its last report that gives a loss (without
+one it runs again). A trial lost
 by its runner though nobody stopped it runs again, a bounded number of times in a search.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from hypermax.execution import protocol
 from hypermax.interrupts import ended_by_interrupting
+from hypermax.stopping.stopper import weighed_report
 from hypermax.trial import KillReason, Outcome, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -50,13 +52,14 @@ def settled(
         # lost (its worker, its preload server died) on its way to the stop early stopping
         # asked for: it ends stopped, as asked, rather than run again from the start
         return replace(event, state=TrialState.STOPPED, kill_reason=KillReason.EARLY_STOP)
-    if (
-        event.state is TrialState.INTERRUPTED
-        and cut_by
-        and running.reports
-        and optimizer.keeps_cut_trials
-    ):
-        return replace(event, state=TrialState.STOPPED, reason=stopped_text(running, cut_by))
+    if event.state is TrialState.INTERRUPTED and cut_by and optimizer.keeps_cut_trials:
+        # like a trial stopped early, it keeps the loss of its last report that gives one,
+        # and that report's step (and teaches the optimizer); one without such a report (it
+        # never reported, or only what the loss does not need) runs again
+        weighed = weighed_report(running.reports, stopper.loss_of)
+        if weighed is not None:
+            reason = f"stopped at step {weighed.get('step')}: {cut_by}"
+            return replace(event, state=TrialState.STOPPED, reason=reason)
     return event
 
 
@@ -77,14 +80,6 @@ def interrupted_with_the_search(event: Outcome) -> Outcome:
     return replace(
         event, state=TrialState.INTERRUPTED, reason=reason, kill_reason=KillReason.INTERRUPT
     )
-
-
-def stopped_text(trial: Trial, cut_by: str) -> str:
-    """Why a trial that a stop rule of the search (its timeout, its loss threshold) cut
-    short after it reported is ``stopped``: like a trial stopped early, it keeps the loss of
-    its last report and the step it reached (and teaches the optimizer); one that never
-    reported stays ``interrupted`` and runs again."""
-    return f"stopped at step {trial.reports[-1].get('step')}: {cut_by}"
 
 
 class Reruns:

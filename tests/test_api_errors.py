@@ -214,3 +214,21 @@ def test_a_metric_named_by_anything_but_a_str_is_refused_before_anything_runs(tm
         hypermax.optimize(train, space={"x": "0:1"}, metrics={1: {}}, results_dir=tmp_path)
     assert str(raised.value) == "optimize(): metrics= names each metric by a str, got the int 1"
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("metrics", "search", "key"),
+    [("acc:max", {"direction": "min"}, "direction"), ("acc", {"metric": "other"}, "metric")],
+)
+def test_a_metric_goal_beside_search_s_own_is_given_twice(tmp_path, metrics, search, key):
+    """``metrics="acc:max"`` sets search.metric and search.direction: the same key in
+    ``search=`` was dropped without a word, and the search maximised what it was told to
+    minimise."""
+    with pytest.raises(TypeError) as raised:
+        hypermax.optimize(
+            train, space={"x": "0:1"}, metrics=metrics, search=search, results_dir=tmp_path
+        )
+    assert str(raised.value) == (
+        f"optimize(): {key} given twice, as metrics={metrics!r} and in search="
+    )
+    assert not list(tmp_path.iterdir())

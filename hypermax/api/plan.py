@@ -77,7 +77,13 @@ def plan_search(
         raise TypeError(plugin_class_given(search["method"]))
     overrides = {f"search.{key}": argument(value) for key, value in search.items()}
     overrides.update({f"function.{key}": argument(value) for key, value in function.items()})
-    overrides.update({key: argument(value) for key, value in metric_overrides(metrics).items()})
+    goal = metric_overrides(metrics)
+    twice = sorted(key for key in search if f"search.{key}" in goal)
+    if twice:  # "acc:max" is search.metric and search.direction: one of them would be dropped
+        raise TypeError(
+            f"optimize(): {twice[0]} given twice, as metrics={metrics!r} and in search="
+        )
+    overrides.update({key: argument(value) for key, value in goal.items()})
     if results_dir is not None:
         results_dir = folder_path(results_dir)
         overrides["results.directory"] = results_dir

@@ -39,6 +39,30 @@ def make_policy(rule: EarlyStopping) -> StoppingPolicy | None:
 LossOf = Callable[[dict[str, Any]], float | None]
 
 
+def report_loss(metrics: dict[str, Any], spec: Spec) -> float | None:
+    """The loss early stopping weighs for a report's ``metrics``: the spec's composite loss;
+    infinite when a metric it uses is NaN or infinite (a diverged model, worse than any loss,
+    as Optuna's pruners take it); None when they lack what the loss needs (not judged)."""
+    from hypermax.conclude import composite_loss, split_result
+    from hypermax.loss import LossError
+
+    try:
+        return composite_loss(metrics, spec).loss
+    except LossError:
+        used, _ = split_result(metrics, spec)
+        return math.inf if any(_not_finite(v) for v in used.values()) else None
+
+
+def weighed_report(reports: Sequence[dict[str, Any]], loss_of: LossOf) -> dict[str, Any] | None:
+    """The report a trial cut short is recorded with: its last one that ``loss_of`` weighs (a
+    diverged one too), not a later one that lacks what the loss needs (a training loss
+    reported per batch after the epoch's validation metric); None when none is weighed."""
+    for report in reversed(reports):
+        if loss_of({k: v for k, v in report.items() if k != "step"}) is not None:
+            return report
+    return None
+
+
 class EarlyStopper:
     """What the driver calls on each report and on each finished trial.
 
@@ -70,17 +94,11 @@ class EarlyStopper:
     @classmethod
     def for_spec(cls, spec: Spec) -> EarlyStopper:
         """The stopper of a spec: its ``early_stopping`` rule, its composite loss."""
-        from hypermax.conclude import composite_loss, split_result
+        from hypermax.conclude import composite_loss
         from hypermax.loss import LossError
 
         def loss_of(metrics: dict[str, Any]) -> float | None:
-            try:
-                return composite_loss(metrics, spec).loss
-            except LossError:
-                # a NaN or an infinity (a diverged model): worse than any loss, as Optuna's
-                # pruners take it; a report without the metrics the loss needs is not judged
-                used, _ = split_result(metrics, spec)
-                return math.inf if any(_not_finite(v) for v in used.values()) else None
+            return report_loss(metrics, spec)
 
         def why_no_loss(metrics: dict[str, Any]) -> str:
             from hypermax.values import quoted
