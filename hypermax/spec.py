@@ -324,7 +324,7 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
-    said = [*compat.notices(doc), *_stopping_notices(doc["search"])]
+    said = [*compat.notices(doc), *_stopping_notices(doc["search"]), *_threshold_notices(doc)]
     notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in said)
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
@@ -358,6 +358,37 @@ def _stopping_notices(search: dict[str, Any]) -> list[tuple[tuple[str, ...], str
             ("search", "early_stopping", "min_trials"),
             f"a trial is stopped at a step once {rule.min_trials} other trials reached it, and "
             f"the search runs {iterations} trials: none will be stopped (lower min_trials)",
+        )
+    ]
+
+
+def _threshold_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A notice when ``loss_threshold`` is above 0 and the loss is minus one maximised metric
+    (``search.direction`` max, or one ``increase`` metric without a ``max``): the threshold is
+    a loss, so ``0.95`` meant as an accuracy is reached by any accuracy above -0.95."""
+    search = doc["search"]
+    threshold = search.get("loss_threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+        return []
+    metrics = [_metric(name, metric) for name, metric in doc.get("metrics", {}).items()]
+    if not metrics and search.get("direction") == "max":
+        name, base, weight = str(search.get("metric") or "the returned number"), 0.0, 1.0
+    elif len(metrics) == 1 and metrics[0].type == "value" and metrics[0].direction == "increase":
+        metric = metrics[0]
+        if metric.max is not None or metric.target is not None or metric.scaling != "linear":
+            return []
+        name, base, weight = metric.name, metric.min or 0.0, metric.weight
+        if weight <= 0:
+            return []
+    else:
+        return []
+    reached = base - threshold / weight  # loss = weight * (base - value)
+    meant = weight * (base - threshold)
+    return [
+        (
+            ("search", "loss_threshold"),
+            f"a loss, and the loss is minus {name} (maximised): {threshold:g} is reached once "
+            f"{name} is {reached:g} or more; to stop at {name} {threshold:g}, write {meant:g}",
         )
     ]
 
