@@ -253,3 +253,18 @@ def test_a_spec_with_relative_results_names_a_removed_current_folder(
         "results/s: the current folder no longer exists (it was removed): change to one that "
         "does\n",
     )
+
+
+def test_validate_writes_a_control_character_of_the_spec_path_as_its_escape(
+    tmp_path: Path,
+) -> None:
+    """A newline split its ok line in two; a terminal escape in a folder's name steered the
+    terminal: every other line names such a file with the character escaped."""
+    folder = tmp_path / "e\x1b[31m"
+    folder.mkdir()
+    spec = write_spec(folder, {"hyperparameters": SPACE, "function": quadratic()})
+    named = spec.rename(folder / "a\nb.json")
+    done = run_cli_here("validate", str(named.relative_to(tmp_path)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("e\\x1b[31m/a\\nb.json: ok ("), done.stdout
+    assert len(done.stdout.splitlines()) == 1
