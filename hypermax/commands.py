@@ -25,7 +25,7 @@ from hypermax.errors import (
     printable,
 )
 from hypermax.output import write_out
-from hypermax.results import ResultsFolder, check_results_folder, read_text_of
+from hypermax.results import FolderUnusable, ResultsFolder, check_results_folder, read_text_of
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
@@ -74,7 +74,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("hypermax run: RESULTS_DIR: must not be empty")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
-    prepared = prepare_run(spec, folder, fresh=args.fresh)
+    try:
+        prepared = prepare_run(spec, folder, fresh=args.fresh)
+    except FolderUnusable as exc:
+        if args.results is None:
+            raise
+        # --results gave results.directory: the option is named, as for its other problems
+        said = str(exc).removeprefix(f"{spec.path.name}: results.directory: ")
+        raise FolderUnusable(f"hypermax run: --results: {said}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 

@@ -10,7 +10,8 @@ from hypermax.errors import HypermaxError
 
 def write_out(text: str, command: str, utf8: bool = False) -> None:
     """Write a command's output to stdout, whole; a stdout that cannot take it (a full disk,
-    closed) is one line, exit 1. A reader gone away (``| head``) is left to the caller.
+    closed) is one line, exit 1, naming ``hypermax COMMAND`` (``hypermax`` for no command). A
+    reader gone away (``| head``) is left to the caller.
 
     ``utf8``: as UTF-8 whatever the locale, for data that programs read (``export``'s CSV, as
     ``results.csv`` holds it): under an ASCII locale stdout writes a letter beyond ASCII as its
@@ -30,4 +31,5 @@ def write_out(text: str, command: str, utf8: bool = False) -> None:
         raise
     except OSError as exc:
         why = exc.strerror or str(exc)
-        raise HypermaxError(f"hypermax {command}: cannot write its output: {why}") from None
+        who = f"hypermax {command}" if command else "hypermax"
+        raise HypermaxError(f"{who}: cannot write its output: {why}") from None

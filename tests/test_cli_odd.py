@@ -133,6 +133,31 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
         assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
 
 
+def test_help_and_version_that_cannot_be_written_say_so_as_every_command_does(
+    tmp_path: Path,
+) -> None:
+    """argparse drops an error writing them: the help lost to a full disk exited 0, silent."""
+    for words, prog in (
+        (["--help"], "hypermax"),
+        (["--version"], "hypermax"),
+        (["show", "-h"], "hypermax show"),
+        ([], "hypermax"),
+    ):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "hypermax", *words],
+                cwd=tmp_path,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"{prog}: cannot write its output: No space left on device\n",
+        ), words
+
+
 def test_a_spec_whose_search_has_not_run_says_so_where_its_results_are_due(
     tmp_path: Path,
 ) -> None:
@@ -228,3 +253,18 @@ def test_a_spec_with_relative_results_names_a_removed_current_folder(
         "results/s: the current folder no longer exists (it was removed): change to one that "
         "does\n",
     )
+
+
+def test_validate_writes_a_control_character_of_the_spec_path_as_its_escape(
+    tmp_path: Path,
+) -> None:
+    """A newline split its ok line in two; a terminal escape in a folder's name steered the
+    terminal: every other line names such a file with the character escaped."""
+    folder = tmp_path / "e\x1b[31m"
+    folder.mkdir()
+    spec = write_spec(folder, {"hyperparameters": SPACE, "function": quadratic()})
+    named = spec.rename(folder / "a\nb.json")
+    done = run_cli_here("validate", str(named.relative_to(tmp_path)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("e\\x1b[31m/a\\nb.json: ok ("), done.stdout
+    assert len(done.stdout.splitlines()) == 1

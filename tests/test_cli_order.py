@@ -103,3 +103,23 @@ def test_a_mistyped_command_is_named_as_one_not_as_a_spec_that_cannot_be_read(tm
     assert done.stderr == "nonesuch: cannot read: No such file or directory\n"
     done = run_cli_here("run", "shwo", cwd=tmp_path)  # run said so: a spec is meant
     assert done.stderr == "shwo: cannot read: No such file or directory\n"
+
+
+def test_a_results_option_that_cannot_hold_the_folder_is_named_by_the_option(tmp_path):
+    """The value came from --results, not from the spec's results.directory, which holds
+    another value or none: the line named the spec's path, as if the spec were wrong."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    (tmp_path / "afile").write_text("not a folder")
+    done = run_hypermax_here(spec, "--results", "afile")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "hypermax run: --results: afile/s: cannot make the results folder: afile is a file, "
+        "not a folder\n"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from hypermax import __version__
 from hypermax.errors import UsageError
@@ -55,6 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """Help and the version go to stdout whole, as a command's output does: one that cannot
+        take them (a full disk, closed) is one line, exit 1, where argparse dropped the error
+        and exited 0, or wrote them to stderr. Usage errors go to stderr as argparse has it."""
+        if message and (file is None or file is sys.stdout):
+            from hypermax.output import write_out
+
+            write_out(message, self.prog.removeprefix("hypermax").strip())
+        else:
+            super()._print_message(message, file)
 
     def format_help(self) -> str:
         if self.epilog == _METHODS:  # written only when shown: it reads the method registry

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from hypermax.cli.options import load_with_options
-from hypermax.errors import UsageError
+from hypermax.errors import UsageError, printable
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -53,7 +53,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from hypermax.ui.formatting import counted
 
     searched = counted(len(space.labels()), "searched parameter")
-    ok = f"{args.spec}: ok ({searched}, {counted(spec.search.iterations, 'iteration')}, {about})"
+    iterations = counted(spec.search.iterations, "iteration")
+    ok = f"{printable(args.spec)}: ok ({searched}, {iterations}, {about})"
     write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
     return 0
 
