@@ -33,3 +33,28 @@ def test_a_search_whose_output_was_closed_runs_every_trial_and_logs_it_once(tmp_
     log = (folder / "logs" / "hypermax.log").read_text()
     assert "Traceback" not in log
     assert log.count("the output's reader is gone") == 1
+
+
+def test_a_search_whose_output_is_on_a_full_disk_runs_to_its_end_and_logs_it_once(tmp_path):
+    """``hypermax search.json > /dev/full``: every line's write failed, and the search's log got
+    a traceback for each of its events; the console stops writing, as for a reader gone."""
+    spec = model_spec(
+        tmp_path,
+        "def train(params):\n    return params['x']\n",
+        {"method": "random", "iterations": 4, "name": "s"},
+    )
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "hypermax", str(spec), "--no-ui"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+        )
+    folder = tmp_path / "results" / "s"
+    assert sorted(finished_records(folder)) == [1, 2, 3, 4]
+    log = (folder / "logs" / "hypermax.log").read_text()
+    assert "Traceback" not in log
+    assert log.count("the output cannot be written (No space left on device)") == 1
+    assert proc.returncode == 0, proc.stderr

@@ -98,6 +98,12 @@ class ConsoleReporter:
         except BrokenPipeError:
             self._closed = True
             log.warning("the output's reader is gone: no more trial lines; the search goes on")
+        except OSError as exc:  # a full disk, an output closed under it: as a reader gone
+            self._closed = True
+            log.warning(
+                "the output cannot be written (%s): no more trial lines; the search goes on",
+                exc.strerror or exc,
+            )
 
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.SearchStarted):
