@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax import __version__
-from hypermax.errors import DiskFull, ResultsError, is_disk_full
+from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
@@ -88,8 +88,8 @@ def prepare_run(
     prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
     if prepared.set_aside is not None:
         said.append(
-            f"hypermax: {fresh_hint}: the search that was in {prepared.folder.path} is now in "
-            f"{prepared.set_aside}"
+            f"hypermax: {fresh_hint}: the search that was in {printable(str(prepared.folder.path))}"
+            f" is now in {printable(str(prepared.set_aside))}"
         )
     for line in said:
         print(line, file=sys.stderr)

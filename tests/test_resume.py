@@ -145,6 +145,19 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     )
 
 
+def test_the_fresh_line_writes_a_folder_s_control_characters_as_escapes(tmp_path, write_spec):
+    """A results folder named with a newline split the --fresh line in two."""
+    spec = _spec(write_spec, iterations=1)
+    results = str(tmp_path / "odd\nresults")
+    assert run_cli_here(str(spec), "--no-ui", "--results", results, cwd=tmp_path).returncode == 0
+    proc = run_cli_here(str(spec), "--no-ui", "--fresh", "--results", results, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = f"{tmp_path}/odd\\nresults/steady"
+    assert proc.stderr == (
+        f"hypermax: --fresh: the search that was in {folder} is now in {folder}.1\n"
+    )
+
+
 def test_a_title_or_description_written_since_does_not_change_the_search(tmp_path, write_spec):
     """Free text for people: the space (a param named "title" is still a param), the metrics
     and the search stay the ones the folder holds, started with or without the text."""
