@@ -74,14 +74,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("hypermax run: RESULTS_DIR: must not be empty")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
+    by_option = folder is None and args.results is not None  # named by --results, not the spec
     try:
-        prepared = prepare_run(spec, folder, fresh=args.fresh)
+        prepared = prepare_run(spec, spec.results_folder if by_option else folder, args.fresh)
     except FolderUnusable as exc:
-        if args.results is None:
+        if not by_option:
             raise
-        # --results gave results.directory: the option is named, as for its other problems
-        said = str(exc).removeprefix(f"{spec.path.name}: results.directory: ")
-        raise FolderUnusable(f"hypermax run: --results: {said}") from None
+        raise FolderUnusable(f"hypermax run: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
