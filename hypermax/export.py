@@ -311,10 +311,11 @@ class CsvLines:
         trials = list(trials)
         rows = {trial.id for trial in trials}
         others = [trial for trial in others if trial.id not in rows]
+        every = [*trials, *others]  # those whose params have columns
         if self._file is not None and _stamp(self._file) != self._stamp:  # changed in place
             self.close()
         flats: dict[int, dict[str, Any]] = {}  # the flat params of the trials new here
-        for trial in [*trials, *others]:
+        for trial in every:
             known = self._names.get(trial.id)
             if known is None or known[0] is not trial:
                 flats[trial.id] = flat = _flat_params(trial, table=True)
@@ -325,8 +326,8 @@ class CsvLines:
                     self._name_sets.setdefault(names, names),
                     self._name_sets.setdefault(apart, apart),
                 )
-        taken = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][1])
-        apart = frozenset(name for trial in [*trials, *others] for name in self._names[trial.id][2])
+        taken = frozenset(name for trial in every for name in self._names[trial.id][1])
+        apart = frozenset(name for trial in every for name in self._names[trial.id][2])
         if (taken, apart) != (self._taken, self._apart):  # a metric named like a param now in
             self._taken, self._apart, self._kept = taken, apart, {}  # another row: remade
         shown: list[tuple[Trial, _Shape, _Span | tuple[dict[str, Any], ...] | None]] = []
