@@ -119,15 +119,7 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
         ["plot", str(empty)],
     ]
     for command in commands:
-        with open("/dev/full", "w") as full:
-            done = subprocess.run(
-                [sys.executable, "-m", "hypermax", *command],
-                cwd=tmp_path,
-                stdout=full,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=60,
-            )
+        done = _to_a_full_disk(command, tmp_path)
         assert done.returncode == 1, done.stderr
         line = f"hypermax {command[0]}: cannot write its output: No space left on device\n"
         assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
@@ -143,15 +135,7 @@ def test_help_and_version_that_cannot_be_written_say_so_as_every_command_does(
         (["show", "-h"], "hypermax show"),
         ([], "hypermax"),
     ):
-        with open("/dev/full", "w") as full:
-            done = subprocess.run(
-                [sys.executable, "-m", "hypermax", *words],
-                cwd=tmp_path,
-                stdout=full,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=60,
-            )
+        done = _to_a_full_disk(words, tmp_path)
         assert (done.returncode, done.stderr) == (
             1,
             f"{prog}: cannot write its output: No space left on device\n",
@@ -268,3 +252,16 @@ def test_validate_writes_a_control_character_of_the_spec_path_as_its_escape(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("e\\x1b[31m/a\\nb.json: ok ("), done.stdout
     assert len(done.stdout.splitlines()) == 1
+
+
+def _to_a_full_disk(words: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``hypermax WORDS > /dev/full``."""
+    with open("/dev/full", "w") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "hypermax", *words],
+            cwd=cwd,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
