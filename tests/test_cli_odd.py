@@ -125,6 +125,19 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
         assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
 
 
+def test_quick_saving_its_spec_with_its_output_on_a_full_disk_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """The spec was written, then the line naming it was an unexpected error with a traceback."""
+    words = ["quick", "--hp", "a=1:2", "--metric", "m", "--save-spec", "q.json", "--", "true"]
+    done = _to_a_full_disk(words, tmp_path)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "hypermax quick: cannot write its output: No space left on device\n",
+    )
+    assert json.loads((tmp_path / "q.json").read_text())["search"]["metric"] == "m"
+
+
 def test_help_and_version_that_cannot_be_written_say_so_as_every_command_does(
     tmp_path: Path,
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError, current_folder
+from hypermax.output import write_out
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
 from hypermax.quick.reader import reader_command
 from hypermax.specfile.function import program_problem, script_problem
@@ -151,7 +152,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
         if made:
             target.unlink(missing_ok=True)
         raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
-    print(f"wrote {target}; run it with: hypermax {target}")
+    write_out(f"wrote {target}; run it with: hypermax {target}\n", "quick")
     return EXIT_OK
 
 
