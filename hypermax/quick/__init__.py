@@ -49,7 +49,7 @@ def add_parser(sub: Any) -> None:
     quick.add_argument("--parallel", type=int, metavar="N", help="trials at the same time")
     quick.add_argument("--seed", type=int, help="the optimizer's seed")
     quick.add_argument("--name", default=DEFAULT_NAME, help="search name (results folder)")
-    quick.add_argument("--results", default="results", help="results directory")
+    quick.add_argument("--results", default="results", metavar="DIR", help="results directory")
     quick.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
     quick.add_argument("--no-ui", action="store_true", help="plain console output")
     quick.add_argument("--save-spec", metavar="FILE", help="write the spec to FILE; run nothing")
