@@ -219,3 +219,14 @@ def test_the_first_trial_of_a_template_takes_the_branch_described_as_the_default
     assert defaults is not None
     for path, value in default_branches(template.document["hyperparameters"]):
         assert defaults[path] == value, path
+
+
+def test_templates_names_a_missing_library_by_what_pip_installs(monkeypatch, capsys):
+    """The list said ``(needs sklearn)``, the name ``pip install`` refuses, where ``init``
+    said ``pip install scikit-learn``."""
+    import hypermax.templates as bundled
+
+    monkeypatch.setattr(bundled.Template, "missing", lambda self: ("sklearn",))
+    assert bundled.cmd_templates(None) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.endswith("  (needs scikit-learn)") for line in lines)
