@@ -230,3 +230,13 @@ def test_templates_names_a_missing_library_by_what_pip_installs(monkeypatch, cap
     assert bundled.cmd_templates(None) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines and all(line.endswith("  (needs scikit-learn)") for line in lines)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_each_param_of_a_template_names_its_library_default(name):
+    """As the README says; lightgbm's boosting_type and svc's kernel named none."""
+    properties = load_template(name).document["hyperparameters"]["properties"]
+    for key, node in properties.items():
+        described = [node.get("description", "")]
+        described += [branch.get("description", "") for branch in node.get("anyOf", [])]
+        assert any("default" in text for text in described), key
