@@ -138,6 +138,24 @@ def test_quick_saving_its_spec_with_its_output_on_a_full_disk_says_so_in_one_lin
     assert json.loads((tmp_path / "q.json").read_text())["search"]["metric"] == "m"
 
 
+@pytest.mark.parametrize(
+    "command", [["export", "missing"], ["validate", "missing.json"], ["quick", "--hp", "x"]]
+)
+def test_a_mistake_with_stderr_closed_goes_nowhere_not_into_the_output(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """With stderr closed (``2>&-``) Python's sys.stderr is None, and a line printed to it
+    went to stdout: ``export DIR 2>&- > trials.csv`` wrote the error into the data."""
+    done = subprocess.run(
+        ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "hypermax", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+
+
 def test_help_and_version_that_cannot_be_written_say_so_as_every_command_does(
     tmp_path: Path,
 ) -> None:
