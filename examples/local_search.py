@@ -28,6 +28,8 @@ class LocalSearch(BaseOptimizer):
         self.cube = UnitCube(self.space)
         self.startup = int(self.options.get("startup", 10))
         self.step = float(self.options.get("step", 0.1))
+        if not self.step > 0:  # a ValueError here is the spec's mistake, named at its options
+            raise ValueError(f"step must be positive, got {self.options['step']}")
         self.told = 0
         self.best: tuple[float, int, dict[str, Any]] | None = None  # loss, trial id, internal
 

@@ -70,8 +70,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             "hypermax run: give RESULTS_DIR (the search's own folder) or --results (the folder"
             " that holds it), not both"
         )
-    if args.results_dir == "":  # an unset variable ("$DIR"): the spec's folder went unsaid
-        raise UsageError("hypermax run: RESULTS_DIR: must not be empty")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
     folder = Path(args.results_dir) if args.results_dir else None
     by_option = folder is None and args.results is not None  # named by --results, not the spec

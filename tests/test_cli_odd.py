@@ -125,6 +125,37 @@ def test_every_command_whose_output_cannot_be_written_says_so_in_one_line(
         assert done.stderr.endswith(line) and "unexpected" not in done.stderr, done.stderr
 
 
+def test_quick_saving_its_spec_with_its_output_on_a_full_disk_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """The spec was written, then the line naming it was an unexpected error with a traceback."""
+    words = ["quick", "--hp", "a=1:2", "--metric", "m", "--save-spec", "q.json", "--", "true"]
+    done = _to_a_full_disk(words, tmp_path)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "hypermax quick: cannot write its output: No space left on device\n",
+    )
+    assert json.loads((tmp_path / "q.json").read_text())["search"]["metric"] == "m"
+
+
+@pytest.mark.parametrize(
+    "command", [["export", "missing"], ["validate", "missing.json"], ["quick", "--hp", "x"]]
+)
+def test_a_mistake_with_stderr_closed_goes_nowhere_not_into_the_output(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """With stderr closed (``2>&-``) Python's sys.stderr is None, and a line printed to it
+    went to stdout: ``export DIR 2>&- > trials.csv`` wrote the error into the data."""
+    done = subprocess.run(
+        ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "hypermax", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+
+
 def test_help_and_version_that_cannot_be_written_say_so_as_every_command_does(
     tmp_path: Path,
 ) -> None:

@@ -38,6 +38,38 @@ def test_an_empty_results_folder_is_refused_as_an_empty_results_option_is(tmp_pa
     assert not (tmp_path / "results").exists()  # the search went to the spec's folder
 
 
+def test_an_empty_spec_or_results_folder_is_refused_by_every_command(tmp_path):
+    """An unset variable's "$DIR" was read as the current folder: ``hypermax resume ""``
+    resumed the search there, ``export ""`` exported it, ``validate ""`` named "."."""
+    spec = write_spec(
+        tmp_path,
+        {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "executable", "command": fake("good")},
+            "search": {"name": "s", "iterations": 1},
+        },
+    )
+    assert run_cli_here(str(spec), cwd=tmp_path).returncode == 0
+    folder = tmp_path / "results" / "s"
+    journal = (folder / "trials.jsonl").read_text()
+    for command, word in [
+        ("show", "RESULTS_DIR"),
+        ("export", "RESULTS_DIR"),
+        ("plot", "RESULTS_DIR"),
+        ("resume", "RESULTS_DIR"),
+        ("validate", "SPEC"),
+        ("sample", "SPEC"),
+        ("run", "SPEC"),
+    ]:
+        done = run_cli_here(command, "", cwd=folder)  # from inside the results folder
+        assert (done.returncode, done.stdout) == (2, ""), command
+        assert done.stderr == f"hypermax {command}: {word}: must not be empty\n"
+    done = run_cli_here("", cwd=folder)
+    assert (done.returncode, done.stderr) == (2, "hypermax run: SPEC: must not be empty\n")
+    assert (folder / "trials.jsonl").read_text() == journal
+    assert not (folder / "plots").exists()
+
+
 def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
     done = run_hypermax_here(spec, "one", "two")

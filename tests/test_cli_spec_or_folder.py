@@ -90,18 +90,19 @@ def test_a_project_folder_holding_its_spec_is_no_results_folder_to_resume(
     monkeypatch.chdir(tmp_path)
     text = json.dumps(SPEC)
     (tmp_path / "search.json").write_text(text)
-    for folder in (".", ""):
-        code, _, err = output(capsys, "resume", folder, "--no-ui")
-        assert (code, err) == (
-            2,
-            ".: not a hypermax results folder (no trials.jsonl); its search.json is a spec, "
-            "not one a search froze: hypermax search.json runs it\n",
-        )
-        code, _, err = output(capsys, "validate", folder)
-        assert (code, err) == (
-            2,
-            ".: is a folder, not a spec file: hypermax search.json runs the spec in it\n",
-        )
+    code, _, err = output(capsys, "resume", ".", "--no-ui")
+    assert (code, err) == (
+        2,
+        ".: not a hypermax results folder (no trials.jsonl); its search.json is a spec, "
+        "not one a search froze: hypermax search.json runs it\n",
+    )
+    code, _, err = output(capsys, "validate", ".")
+    assert (code, err) == (
+        2,
+        ".: is a folder, not a spec file: hypermax search.json runs the spec in it\n",
+    )
+    code, _, err = output(capsys, "resume", "", "--no-ui")
+    assert (code, err) == (2, "hypermax resume: RESULTS_DIR: must not be empty\n")
     assert (tmp_path / "search.json").read_text() == text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["search.json"]
 
@@ -122,13 +123,14 @@ def test_a_run_in_the_folder_of_its_own_spec_leaves_the_spec_alone(tmp_path, mon
 
 
 @pytest.mark.parametrize("command", ["show", "export", "plot"])
-def test_an_empty_results_folder_argument_is_named_as_the_current_folder(
+def test_an_empty_results_folder_argument_is_refused_as_empty(
     tmp_path, monkeypatch, capsys, command
 ):
-    """``hypermax show "$DIR"`` with DIR unset: the line began with a bare colon."""
+    """``hypermax show "$DIR"`` with DIR unset: the line began with a bare colon, then it
+    named the current folder, which a results folder's own would show."""
     monkeypatch.chdir(tmp_path)
     code, _, err = output(capsys, command, "")
-    assert (code, err) == (2, ".: not a hypermax results folder (no trials.jsonl)\n")
+    assert (code, err) == (2, f"hypermax {command}: RESULTS_DIR: must not be empty\n")
 
 
 def test_a_spec_named_dash_is_taken_as_a_spec_not_an_option(tmp_path, monkeypatch, capsys):

@@ -161,6 +161,18 @@ def test_past_the_most_problems_a_last_line_counts_the_rest() -> None:
             'bad.json: function.name: model.py defines no "trian" (it defines: train)',
             id="src-misspelt",
         ),
+        pytest.param(  # a dotted name's attribute was left to the run: every trial failed
+            "class Model:\n    @staticmethod\n    def train(params):\n        return 0\n",
+            {"name": "Model.trian"},
+            'bad.json: function.name: model.py defines no "Model.trian" (Model defines: train)',
+            id="src-misspelt-method",
+        ),
+        pytest.param(
+            "class Model:\n    @staticmethod\n    def train(params):\n        return 0\n",
+            {"name": "Modle.train"},
+            'bad.json: function.name: model.py defines no "Modle" (it defines: Model)',
+            id="src-misspelt-class",
+        ),
         pytest.param(
             "def train(params)\n    return 0\n",
             {},
@@ -224,6 +236,29 @@ def test_a_name_defined_in_a_way_a_reader_may_not_see_is_left_to_the_run(
     doc = {
         "hyperparameters": {"type": "object", "properties": {"x": X}},
         "function": {"type": "python_function", "src": "model.py", "name": "train"},
+    }
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(doc))
+    load_spec(path)  # no SpecError
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "class Base:\n    train = staticmethod(lambda params: 0.0)\nclass M(Base):\n    pass\n",
+        "def deco(c):\n    return c\n@deco\nclass M:\n    pass\n",
+        "class M:\n    for name in ['train']:\n        locals()[name] = 1\n",
+        "class M:\n    pass\nM.train = staticmethod(lambda params: 0.0)\n",
+        "class M(metaclass=type):\n    pass\n",
+    ],
+)
+def test_a_method_defined_in_a_way_a_reader_may_not_see_is_left_to_the_run(
+    tmp_path: Path, source: str
+) -> None:
+    (tmp_path / "model.py").write_text(source)
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": X}},
+        "function": {"type": "python_function", "src": "model.py", "name": "M.train"},
     }
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(doc))

@@ -576,6 +576,28 @@ CASES = [
         ],
         id="ref-mistyped-pointer",
     ),
+    pytest.param(  # only the first $ref that could not be followed was said
+        {
+            "bad.json": spec(
+                hyperparameters=hp(
+                    a={"$ref": "nothere.json"},
+                    b=X,
+                    c={"$ref": "space.json#/dpth"},
+                    d={"$ref": "template:xgbost#/hyperparameters"},
+                )
+            ),
+            "space.json": {"depth": X},
+        },
+        [
+            'bad.json: hyperparameters.properties.a: $ref "nothere.json": file not found',
+            'bad.json: hyperparameters.properties.c: $ref "space.json#/dpth": space.json has'
+            " no /dpth (did you mean #/depth?)",
+            'bad.json: hyperparameters.properties.d: $ref "template:xgbost#/hyperparameters":'
+            ' unknown template "xgbost" (templates: example, hist_gradient_boosting, lightgbm,'
+            " logistic_regression, mlp, random_forest, svc, xgboost)",
+        ],
+        id="refs-that-cannot-be-followed-are-each-said",
+    ),
     pytest.param(  # only the first problem of the file was said, and without its JSON path
         {
             "bad.json": spec(hyperparameters={"$ref": "space.yaml#/hyperparameters"}),

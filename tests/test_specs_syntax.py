@@ -286,6 +286,25 @@ def test_json_indented_with_tabs_in_a_yaml_file_is_read_as_the_json_it_is(
     ]
 
 
+def test_json_indented_with_tabs_in_a_yaml_file_says_what_it_cannot_hold(
+    tmp_path, monkeypatch, capsys
+):
+    """Read as JSON, a number beyond the largest float or a key written twice was refused,
+    and the file was then named by its tab, as YAML: as though the JSON were not JSON."""
+    text = GOOD_JSON.replace('\n "', '\n\t"') + "}"
+    huge = text.replace("[1, 2]", "[1, 1e400]")
+    code, err = validate(tmp_path, monkeypatch, capsys, "huge.yaml", huge)
+    assert (code, err) == (
+        2,
+        ["huge.yaml: line 1: 1e400 is beyond the largest number (about 1.8e308)"],
+    )
+    twice = text.replace(
+        '"search": {"iterations": 2}', '"search": {"iterations": 2, "iterations": 3}'
+    )
+    code, err = validate(tmp_path, monkeypatch, capsys, "twice.yaml", twice)
+    assert (code, err) == (2, ['twice.yaml: search: duplicate key "iterations"'])
+
+
 def test_yaml_base_60_numbers_stay_the_text_they_are_written_as():
     """YAML 1.1 read ``16:9`` as 969 and ``12:30:00`` as 45000 (base 60): an enum of aspect
     ratios or a time of day became numbers nobody wrote. YAML 1.2 and JSON read text."""

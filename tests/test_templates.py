@@ -193,3 +193,50 @@ def test_a_template_names_only_the_modules_it_needs_that_are_missing(tmp_path):
     written = run_cli_here("init", "xgboost", cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert written.stdout.splitlines()[1] == "the objective needs: pip install xgboost"
+
+
+def default_branches(node: object, path: str = "") -> list[tuple[str, object]]:
+    """The conditionals of a template's space whose branch is described as the library's
+    default, each with that branch's constant value."""
+    found: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for key, child in node.get("properties", {}).items():
+            found += default_branches(child, f"{path}.{key}".lstrip("."))
+        for branch in node.get("anyOf", []):
+            if "(default)" in branch.get("description", "") and "constant" in branch:
+                found.append((path, branch["constant"]))
+    return found
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_first_trial_of_a_template_takes_the_branch_described_as_the_default(name, tmp_path):
+    """random_forest's and hist_gradient_boosting's first trial ran ``max_depth`` 6 or 10,
+    the default of the other branch, not the unlimited depth both libraries default to."""
+    template = load_template(name)
+    (tmp_path / "objective.py").write_text(template.objective())
+    spec = spec_from_dict(template.spec(), tmp_path / "search.json")
+    defaults = Space.from_spec(spec).defaults()
+    assert defaults is not None
+    for path, value in default_branches(template.document["hyperparameters"]):
+        assert defaults[path] == value, path
+
+
+def test_templates_names_a_missing_library_by_what_pip_installs(monkeypatch, capsys):
+    """The list said ``(needs sklearn)``, the name ``pip install`` refuses, where ``init``
+    said ``pip install scikit-learn``."""
+    import hypermax.templates as bundled
+
+    monkeypatch.setattr(bundled.Template, "missing", lambda self: ("sklearn",))
+    assert bundled.cmd_templates(None) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.endswith("  (needs scikit-learn)") for line in lines)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_each_param_of_a_template_names_its_library_default(name):
+    """As the README says; lightgbm's boosting_type and svc's kernel named none."""
+    properties = load_template(name).document["hyperparameters"]["properties"]
+    for key, node in properties.items():
+        described = [node.get("description", "")]
+        described += [branch.get("description", "") for branch in node.get("anyOf", [])]
+        assert any("default" in text for text in described), key

@@ -109,7 +109,12 @@ def _main(argv: Sequence[str] | None) -> int:
             mistyped = mistyped_command(args.spec)
             if mistyped is not None:
                 raise UsageError(mistyped)
-        for named in (getattr(args, "spec", None), getattr(args, "results_dir", None)):
+        for word, named in (
+            ("SPEC", getattr(args, "spec", None)),
+            ("RESULTS_DIR", getattr(args, "results_dir", None)),
+        ):
+            if named == "":  # an unset variable's "$DIR": not the current folder
+                raise UsageError(f"hypermax {args.command}: {word}: must not be empty")
             if isinstance(named, str) and not os.path.isabs(named):  # from the current folder
                 current_folder(named)
         if args.command in _READ_A_RESULTS_FOLDER:

@@ -29,8 +29,9 @@ def fill_closed_standard_fds() -> None:
 
     The first files a command opens would take those numbers otherwise: the results folder's
     lock and journal did, and a library's message to stderr (C code, a plugin, a program it
-    starts without a stderr of its own) went into the journal. Python keeps such a stream None
-    (nothing it prints goes anywhere), as before."""
+    starts without a stderr of its own) went into the journal. Python keeps stdin and stdout
+    None (nothing printed goes anywhere); stderr is written to ``/dev/null``, since a line
+    printed to a None ``sys.stderr`` goes to stdout: an error into ``export``'s data."""
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
@@ -40,6 +41,8 @@ def fill_closed_standard_fds() -> None:
                 if null != fd:  # the lowest free number: fd itself, but for a race
                     os.dup2(null, fd)
                     os.close(null)
+                if fd == 2 and sys.stderr is None:
+                    sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
 
 
 def flush_stdout() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError, current_folder
+from hypermax.output import write_out
 from hypermax.quick.ranges import RangeError, metric_goal, parse_assignment, space_node
 from hypermax.quick.reader import reader_command
 from hypermax.specfile.function import program_problem, script_problem
@@ -48,7 +49,7 @@ def add_parser(sub: Any) -> None:
     quick.add_argument("--parallel", type=int, metavar="N", help="trials at the same time")
     quick.add_argument("--seed", type=int, help="the optimizer's seed")
     quick.add_argument("--name", default=DEFAULT_NAME, help="search name (results folder)")
-    quick.add_argument("--results", default="results", help="results directory")
+    quick.add_argument("--results", default="results", metavar="DIR", help="results directory")
     quick.add_argument("--fresh", action="store_true", help="start anew, keeping the old folder")
     quick.add_argument("--no-ui", action="store_true", help="plain console output")
     quick.add_argument("--save-spec", metavar="FILE", help="write the spec to FILE; run nothing")
@@ -151,7 +152,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
         if made:
             target.unlink(missing_ok=True)
         raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
-    print(f"wrote {target}; run it with: hypermax {target}")
+    write_out(f"wrote {target}; run it with: hypermax {target}\n", "quick")
     return EXIT_OK
 
 

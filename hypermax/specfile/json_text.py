@@ -18,6 +18,11 @@ from hypermax.specfile.yaml_text import parse_yaml
 from hypermax.values import quoted
 
 
+class InvalidJSON(SpecError):
+    """Text that is not JSON at all (a syntax error, a ``NaN``), as against JSON holding what
+    a spec cannot (a number beyond the largest float, a key written twice)."""
+
+
 class _DuplicateKeys:
     """Collects the objects that repeat a key while ``json.loads`` builds them."""
 
@@ -103,9 +108,9 @@ def parse_json(text: str, file: str) -> Any:
         line, message = _json_mistake(exc)
         if _reads_as_yaml(text):  # a YAML spec in a .json file, or one without a suffix
             message += f" (the file is YAML: name it {Path(file).stem}.yaml)"
-        raise SpecError(file, [("", f"line {line}: invalid JSON: {message}")]) from None
+        raise InvalidJSON(file, [("", f"line {line}: invalid JSON: {message}")]) from None
     except _NotJSON as exc:
-        raise SpecError(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
+        raise InvalidJSON(file, [("", f"invalid JSON: {exc} is not allowed")]) from None
     problems = duplicates.problems(doc)
     if problems:
         raise SpecError(file, problems)

@@ -25,7 +25,8 @@ def read_function(
 
     Args:
         file: a ``.py`` file.
-        name: the function's name (for a dotted name, its first part is looked for).
+        name: the function's name (for a dotted name, its first part, and the attribute of a
+            plain class that it names).
         params: the top-level param names, to check a function that takes them as keywords.
 
     Returns:
@@ -43,17 +44,71 @@ def read_function(
 
 
 def _missing_function(tree: ast.Module, name: str) -> str | None:
-    wanted = name.split(".")[0]
-    defined = list(dict.fromkeys(_top_level_names(tree.body)))
-    if wanted in defined or _defines_dynamically(tree):
+    wanted, _, attribute = name.partition(".")
+    defined = list(_top_level_names(tree.body))
+    if _defines_dynamically(tree):
         return None
-    functions = [
+    if wanted in defined:
+        if attribute and defined.count(wanted) == 1:  # Model.train: the class's own body
+            return _missing_attribute(tree, wanted, attribute.split(".")[0])
+        return None
+    kinds = ast.ClassDef if attribute else ast.FunctionDef | ast.AsyncFunctionDef
+    found = [node.name for node in tree.body if isinstance(node, kinds) and node.name[:1] != "_"]
+    listed = f" (it defines: {', '.join(found[:8])})" if found else ""
+    return f'defines no "{wanted}"{listed}'
+
+
+#: what a class body may hold for a reader to know every name it binds
+_PLAIN_CLASS_BODY = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.Expr,
+    ast.Pass,
+)
+
+
+def _missing_attribute(tree: ast.Module, owner: str, attribute: str) -> str | None:
+    """Why the class ``owner`` of the module has no ``attribute``; None when it has, or may
+    have it: a class with bases, a metaclass or a decorator, one its module adds to, and one
+    whose body binds names otherwise than by ``def``, ``class`` and assignments to names."""
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == owner]
+    if len(classes) != 1:
+        return None
+    cls = classes[0]
+    plain_bases = all(isinstance(b, ast.Name) and b.id == "object" for b in cls.bases)
+    if not plain_bases or cls.keywords or cls.decorator_list:
+        return None
+    if not all(isinstance(node, _PLAIN_CLASS_BODY) for node in cls.body):
+        return None
+    if any(
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == owner
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    ):
+        return None  # Model.train = ...: set after the class
+    if any(isinstance(node, ast.Call) and _called(node) == "setattr" for node in ast.walk(tree)):
+        return None
+    names = list(_top_level_names(cls.body))
+    if attribute in names:
+        return None
+    methods = [
         node.name
-        for node in tree.body
+        for node in cls.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name[:1] != "_"
     ]
-    listed = f" (it defines: {', '.join(functions[:8])})" if functions else ""
-    return f'defines no "{wanted}"{listed}'
+    listed = f" ({owner} defines: {', '.join(methods[:8])})" if methods else ""
+    return f'defines no "{owner}.{attribute}"{listed}'
+
+
+def _called(call: ast.Call) -> str | None:
+    """The plain name a call calls (``setattr`` of ``setattr(...)``), or None."""
+    return call.func.id if isinstance(call.func, ast.Name) else None
 
 
 def keyword_problem(tree: ast.Module, name: str, params: Sequence[str]) -> str | None:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
-from hypermax.specfile.json_text import parse_json
+from hypermax.specfile.json_text import InvalidJSON, parse_json
 from hypermax.specfile.limits import MAX_BYTES, MAX_DEPTH, too_deep
 from hypermax.specfile.regular_file import file_kind, open_to_read
-from hypermax.specfile.yaml_text import parse_yaml
+from hypermax.specfile.yaml_text import InvalidYAML, parse_yaml
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -71,16 +71,20 @@ def parse_document(path: Path) -> Any:
 
 def _yaml_or_json(text: str, file: str) -> Any:
     """A YAML file's document; one that PyYAML (YAML 1.1) refuses but that is JSON (YAML 1.2:
-    indented with tabs, say) is the JSON it is. Its YAML problem when it is neither."""
+    indented with tabs, say) is the JSON it is, and its problem as JSON when it holds what a
+    spec cannot (a number beyond the largest float). Its YAML problem when it is neither."""
     try:
         return parse_yaml(text, file)
-    except SpecError:
+    except SpecError as yaml_problem:
         if not text.lstrip().startswith(("{", "[")):
             raise
         try:
             return parse_json(text, file)
-        except SpecError:
+        except InvalidJSON:
             pass
+        except SpecError:
+            if isinstance(yaml_problem, InvalidYAML):  # JSON, which says what it cannot hold
+                raise
         raise
 
 

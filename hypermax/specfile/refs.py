@@ -57,6 +57,11 @@ class _RefProblem(Exception):
         self.place = place
 
 
+class _SpecTooBig(_RefProblem):
+    """A spec too large or too deep: said alone, since following the other ``$ref``s would
+    only grow it."""
+
+
 def resolve_refs(
     doc: dict[str, Any], path: Path, named: str | None = None
 ) -> tuple[dict[str, Any], Sources]:
@@ -73,6 +78,8 @@ def resolve_refs(
         resolved = resolver.resolve(doc, (), Place(resolver.spec_file))
     except _RefProblem as exc:
         raise resolver.sources.error_at([(exc.place, str(exc))]) from None
+    if resolver.problems:  # each $ref that could not be followed, in the order written
+        raise resolver.sources.error_at(resolver.problems)
     return resolved, resolver.sources
 
 
@@ -86,6 +93,7 @@ class _Resolver:
         self.chain: list[tuple[Path, str]] = []
         self.following: list[tuple[str, Place]] = []  # (ref, where it stands) of the chain
         self.values = 0  # values written into the resolved document so far
+        self.problems: list[tuple[Place, str]] = []  # the $refs that could not be followed
         self.sources = Sources(self.spec_file, named, lambda file: self._display(file, ""))
 
     def resolve(self, value: Any, where: JsonPath, place: Place) -> Any:
@@ -103,6 +111,19 @@ class _Resolver:
                 key: self.resolve(item, (*where, key), place.child(key))
                 for key, item in value.items()
             }
+        try:
+            return self._resolve_ref(value, where, place)
+        except _SpecTooBig:
+            raise
+        except _RefProblem as exc:  # said with the others once every $ref was followed
+            if self.following:  # a $ref inside what another names: said at the one written
+                raise
+            self.problems.append((exc.place, str(exc)))
+            return None
+
+    def _resolve_ref(self, value: dict[str, Any], where: JsonPath, place: Place) -> Any:
+        """What an object holding a ``$ref`` resolves to: the value it names, with the keys
+        written beside it."""
         target = self.follow(value["$ref"], where, place)
         siblings = {key: item for key, item in value.items() if key != "$ref"}
         if not siblings:
@@ -156,9 +177,9 @@ class _Resolver:
             if self.values > MAX_VALUES:
                 problem = f"the spec passes the {MAX_VALUES:,} values a spec may hold here"
                 place = Place(place.file, place.at[:-1], place.via)
-            raise _RefProblem(place, problem)
+            raise _SpecTooBig(place, problem)
         ref, first_place = self.following[0]
-        raise _RefProblem(first_place, _ref_message(ref, problem))
+        raise _SpecTooBig(first_place, _ref_message(ref, problem))
 
     def _target_file(self, ref: str, file_part: str, place: Place) -> Path:
         if file_part.startswith(TEMPLATE_PREFIX):

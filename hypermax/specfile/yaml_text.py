@@ -204,6 +204,10 @@ def _spec_yaml_loader() -> type:
     return SpecLoader
 
 
+class InvalidYAML(SpecError):
+    """Text that PyYAML cannot parse at all (as against YAML holding what a spec cannot)."""
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML ``text`` of the file named ``file``; SpecError for what a spec cannot hold."""
     import yaml
@@ -224,7 +228,7 @@ def parse_yaml(text: str, file: str) -> Any:
             problem = f"{context}, {problem}"
         if "'\\t'" in problem:  # PyYAML refuses tabs where a user sees whitespace
             problem += " (write spaces, not tabs, to indent and separate YAML)"
-        raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
+        raise InvalidYAML(file, [("", f"{where}invalid YAML: {problem}")]) from None
     finally:
         loader.dispose()
     duplicates = sorted(getattr(loader, "duplicates", []), key=lambda found: found.line)

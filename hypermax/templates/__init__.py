@@ -108,7 +108,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
     lines = []
     for template in found:
         missing = template.missing()
-        needs = f"  (needs {', '.join(missing)})" if missing else ""
+        needs = f"  (needs {', '.join(_pip_names(missing))})" if missing else ""
         lines.append(f"{template.name:<{width}}  {template.summary}{needs}\n")
     write_out("".join(lines), "templates")
     return EXIT_OK
