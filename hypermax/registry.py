@@ -68,6 +68,7 @@ METHODS: dict[str, MethodInfo] = {
             "adaptive TPE",
             f"{_HYPEROPT}:ATPEOptimizer",
             needs=(("lightgbm", "lightgbm"), ("sklearn", "scikit-learn")),
+            extra="atpe",
         ),
         MethodInfo(
             "hyperopt_tpe",

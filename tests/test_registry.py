@@ -160,3 +160,37 @@ def test_help_lists_the_available_methods(command: str, tmp_path: Path) -> None:
     for name in RESERVED:
         assert name not in text
     assert PLUGIN_FORM in text
+
+
+def _setup_requirements() -> tuple[set[str], dict[str, set[str]]]:
+    """The distribution names setup.py installs: always, and by extra."""
+    import ast
+    import re
+
+    tree = ast.parse((Path(__file__).parent.parent / "setup.py").read_text())
+
+    def names(node: ast.expr) -> set[str]:
+        return {re.split(r"[<>=\[;! ]", req)[0] for req in ast.literal_eval(node)}
+
+    extras: dict[str, set[str]] = {}
+    always: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "EXTRAS":
+            assert isinstance(node.value, ast.Dict)
+            for key, value in zip(node.value.keys, node.value.values, strict=True):
+                assert isinstance(key, ast.Constant)
+                extras[key.value] = names(value)
+        if isinstance(node, ast.keyword) and node.arg == "install_requires":
+            always = names(node.value)
+    return always, extras
+
+
+def test_a_method_that_needs_packages_names_the_extra_that_installs_them() -> None:
+    """`pip install "hypermax[extra]"` installs every package a method's error names, or the
+    packages are hypermax's own requirements."""
+    always, extras = _setup_requirements()
+    for name, info in METHODS.items():
+        needed = {pip for _, pip in info.needs} - always
+        if needed:
+            assert info.extra in extras, name
+            assert needed <= extras[info.extra], name
