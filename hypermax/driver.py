@@ -193,7 +193,7 @@ class Driver:
         self._emit(
             ev.SearchStarted(
                 name=search.name,
-                method=search.method,
+                method=self._method_text(),
                 iterations=search.iterations,
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
@@ -266,6 +266,16 @@ class Driver:
             tuple(self._record.trials.values()),
             frozenset(self._record.metadata_in_journal),
         )
+
+    def _method_text(self) -> str:
+        """The method as the first line names it: ``auto`` with what it runs now."""
+        search = self.spec.search
+        if search.method != "auto":
+            return search.method
+        from hypermax.optimizers.auto import chosen
+
+        parallel, told = self.spec.function.parallel, len(self._record.trials)
+        return f"auto ({chosen(self.space, search.options, parallel, told)})"
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""

@@ -614,6 +614,30 @@ def test_auto_fixed_to_a_method_whose_extra_is_missing_is_refused_as_that_method
     )
 
 
+def test_auto_says_what_it_runs_and_which_missing_extra_would_suit_the_space_better(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers alone, one trial at a time: ngopt would suit, gp next; without their extras
+    ``auto`` runs tpe, and validate and the search's first line say so, naming the install."""
+    needs = (("hypermax_no_such_package", "no-such-package"),)
+    for name in ("gp", "ngopt"):
+        info = METHODS[name]
+        monkeypatch.setitem(
+            METHODS, name, MethodInfo(name, info.summary, info.target, needs, extra=name)
+        )
+    missing = '"ngopt" needs no-such-package: pip install "hypermax[ngopt]"'
+    result = _validate(tmp_path, {"method": "auto", "iterations": 1})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"; here it starts with tpe, as {missing})\n")
+    ran = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    first = ran.stdout.splitlines()[0]
+    assert first.startswith(f"hypermax: search: auto (tpe, as {missing}), 1 trial, ")
+    monkeypatch.undo()
+    result = _validate(tmp_path, {"method": "auto", "auto": {"method": "tpe"}})
+    assert result.stdout.endswith("; here it starts with tpe)\n")  # as fixed
+
+
 def test_importing_the_optimizers_imports_no_backend() -> None:
     code = "import hypermax.optimizers, json, sys; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(

@@ -47,6 +47,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         build_optimizer(spec, space, spec.search.seed or 0)
     about = f"method {method}: {info.summary}" if info else f"plugin method {method}"
+    if method == "auto":
+        from hypermax.optimizers.auto import chosen
+
+        first = chosen(space, spec.search.options, spec.function.parallel)
+        about += f"; here it starts with {first}"
     if method == "grid":
         about += f", {space.size() or 0:,} grid points"
     from hypermax.output import write_out

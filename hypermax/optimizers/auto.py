@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hypermax.optimizers.base import BaseOptimizer, NoProposal
-from hypermax.registry import missing_packages
+from hypermax.registry import builtin_problem, missing_packages
 from hypermax.trial import Proposal, Trial
 
 if TYPE_CHECKING:
@@ -63,6 +63,20 @@ def choose(
     ):
         return "gp"
     return "tpe"
+
+
+def chosen(space: Space, options: dict[str, Any], parallel: int, trials_so_far: int = 0) -> str:
+    """What ``auto`` runs after ``trials_so_far`` trials, as the search's first line and
+    ``validate`` name it: ``ngopt``; or, where the method that would suit the space better needs
+    a package not installed, ``tpe, as "gp" needs torch: pip install "hypermax[gp]"``."""
+    fixed = options.get("method")
+    if fixed:
+        return str(fixed)
+    gp_trials = int(options.get("gp_trials", GP_TRIALS))
+    picked = choose(space, trials_so_far, gp_trials, parallel=parallel)
+    suited = choose(space, trials_so_far, gp_trials, True, parallel, ngopt_installed=True)
+    problem = builtin_problem(suited) if suited != picked else None
+    return f"{picked}, as {problem}" if problem else picked
 
 
 class AutoOptimizer(BaseOptimizer):
