@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -950,12 +951,52 @@ def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so
         proxy.close()
         again.stop()
     assert lost.state is TrialState.INTERRUPTED and waited.state is TrialState.INTERRUPTED
-    assert [e for e in events if isinstance(e, RunnerNote)] == []
+    said = [e.text for e in events if isinstance(e, RunnerNote)]
+    assert [text for text in said if "wait for one" in text] == []  # trial 1 is not sent again
     assert notes == [
         RunnerNote(f"cluster: no worker has joined {proxy.address} yet; the trials wait for one")
     ]
     wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
     assert_none_alive(marker)
+
+
+def test_a_scheduler_lost_for_a_while_is_said_to_be_lost_then_back(cluster, tmp_path):
+    """While the scheduler does not answer, the search says so at once (its trials are lost and
+    it waits for up to ``lost_scheduler_wait``), rather than keep silent for that long; and it
+    says when the scheduler answers again."""
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+    )
+    nowhere = socket.socket()  # a port bound and not listened on: connections are refused
+    nowhere.bind(("127.0.0.1", 0))
+    proxy = Proxy(cluster.address)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address, lost_scheduler_wait=90))
+        try:
+            proxy.retarget(f"tcp://127.0.0.1:{nowhere.getsockname()[1]}")
+            proxy.drop()
+            lost = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is lost")
+            proxy.retarget(cluster.address)
+            back = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is back")
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+        nowhere.close()
+    assert lost == [
+        RunnerNote(
+            f"cluster: lost the Dask scheduler at {proxy.address}: the trials running are lost; "
+            "waiting up to 90 s for it to answer (cluster.lost_scheduler_wait)"
+        )
+    ]
+    assert back == [RunnerNote(f"cluster: the Dask scheduler at {proxy.address} answers again")]
+    assert outcome.state is TrialState.OK
+
+
+def _notes(runner: DaskRunner) -> list[RunnerNote]:
+    return [e for e in runner.poll(0.2) if isinstance(e, RunnerNote)]
 
 
 def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):

@@ -138,6 +138,7 @@ class DaskRunner(BaseRunner):
         self._probes: dict[Path, tuple[str, str] | None] = {}
         self._closed = False
         self._waiting_checked = False  # whether the trials sent can run on a worker
+        self._said_lost = False  # whether the user was told that the scheduler is lost
         self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
@@ -424,13 +425,23 @@ class DaskRunner(BaseRunner):
         """
         if self._closed:
             return
+        where = self.cluster.scheduler
         found = self._scheduler.look()
         if found is Scheduler.BACK:
+            if self._said_lost:
+                self._said_lost = False
+                self._attempts.note(f"cluster: the Dask scheduler at {where} answers again")
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
         else:
             if found is Scheduler.LOST_NOW:
+                self._said_lost = True
+                self._attempts.note(
+                    f"cluster: lost the Dask scheduler at {where}: the trials running are lost; "
+                    f"waiting up to {self.cluster.lost_scheduler_wait:g} s for it to answer "
+                    "(cluster.lost_scheduler_wait)"
+                )
                 note = f"{LOST_CONNECTION}; the trial's output may be lost"
                 for attempt in self._attempts.in_flight():
                     if attempt.future is not None:  # one that was stopped need not run again
