@@ -337,6 +337,63 @@ def test_a_scheduler_keeps_nothing_of_a_search_that_ended(cluster, tmp_path):
     assert claims == "none"
 
 
+def _kept(client: Any) -> dict[str, bool]:
+    """The main topic of each search the scheduler keeps events of, and whether one of its
+    listeners is still connected (a function made here travels by value)."""
+
+    def kept(dask_scheduler: Any) -> dict[str, bool]:
+        clients = set(dask_scheduler.clients)
+        return {
+            name: bool(topic.subscribers & clients)
+            for name, topic in dask_scheduler._broker._topics.items()
+            if name.startswith("hypermax-") and not name.endswith("-live")
+        }
+
+    return dict(client.run_on_scheduler(kept))
+
+
+def test_what_a_killed_search_left_on_the_scheduler_goes_when_the_next_one_connects(
+    cluster, tmp_path, write_spec, marker
+):
+    """A hypermax killed (SIGKILL, the OOM killer) cannot tell the scheduler its search ended:
+    its claims and its topics' events (up to a thousand a topic) stayed for as long as the
+    scheduler ran, search after search. The next search to connect drops them; a search still
+    connected keeps its own."""
+    from distributed import Client
+
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, iterations=1)
+    with Client(cluster.address, set_as_default=False) as client:
+        before = set(_kept(client))
+        search = start_search(write_spec(doc))
+        try:
+            sentinel(tmp_path / "up-1")
+            (killed,) = set(_kept(client)) - before
+            os.kill(search.pid, signal.SIGKILL)
+            search.wait()
+        finally:
+            search.kill()
+        wait_until(
+            lambda: _kept(client).get(killed) is False,
+            OUTCOME_TIMEOUT,
+            "the scheduler to drop the killed search's client",
+        )
+        assert client.get_metadata([killed], default="none") != "none"  # its trial's claim
+        function = FunctionSpec(type="python_function", src=str(OBJECTIVES / "on_worker.py"))
+        runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+        try:
+            kept = wait_until(
+                lambda: (now := _kept(client)).get(runner.topic) and now, OUTCOME_TIMEOUT, "its own"
+            )
+            events = {t: client.get_events(t) for t in (killed, f"{killed}-live")}
+            claims = client.get_metadata([killed], default="none")
+        finally:
+            runner.close()
+    assert killed not in kept
+    assert events == {killed: (), f"{killed}-live": ()}
+    assert claims == "none"
+    assert_none_alive(marker)
+
+
 def _waits_saying_so(
     runner: DaskRunner, folder: Path, trial_id: int, **params: Any
 ) -> tuple[list[RunnerNote], Outcome]:

@@ -61,6 +61,7 @@ from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    forget_gone_searches,
     forget_search,
     hurry_stops,
     mark_stopped,
@@ -145,6 +146,7 @@ class DaskRunner(BaseRunner):
         self._scheduler = SchedulerWatch(self.client, cluster)
         self._workers = WorkerWatch(self.client, self._lost_worker, self._on_loop)
         self._check_module()
+        forget_gone_searches(self.client)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False

@@ -118,6 +118,16 @@ def forget_search(client: Client, topics: list[str]) -> None:
         client.run_on_scheduler(_forget_search(), topics)
 
 
+def forget_gone_searches(client: Client) -> None:
+    """Drop what the scheduler keeps of the searches whose hypermax died without closing its
+    runner (SIGKILL, the OOM killer): the claims and the topics' events of each search whose
+    topic no connected client listens to. A runner listens to its topic until it closes (its
+    live topic it leaves while hypermax is stopped, and that one is kept with the first); a
+    client connecting again after a blip lost the trials sent before it anyway."""
+    with contextlib.suppress(Exception):
+        client.run_on_scheduler(_forget_gone_searches())
+
+
 async def all_sent(client: Client) -> None:
     """Wait until what ``client`` sent the scheduler so far has left it."""
     while client.scheduler_comm is not None and client.scheduler_comm.buffer:
@@ -154,6 +164,29 @@ def _forget_search() -> Callable[..., None]:
             kept.pop(topic, None)
 
     return forget_search
+
+
+def _forget_gone_searches() -> Callable[..., int]:
+    """A function that drops the claims and topics of the searches no connected client listens
+    to (``Client.run_on_scheduler``), and returns how many. Made here, it travels by value."""
+
+    def forget_gone_searches(dask_scheduler: Any) -> int:
+        import re
+
+        kept = getattr(getattr(dask_scheduler, "_broker", None), "_topics", {})
+        clients = set(dask_scheduler.clients)
+        gone = [
+            name
+            for name, topic in list(kept.items())
+            if re.fullmatch(r"hypermax-[0-9a-f]{32}", name) and not topic.subscribers & clients
+        ]
+        for name in gone:
+            dask_scheduler.task_metadata.pop(name, None)
+            kept.pop(name, None)
+            kept.pop(f"{name}-live", None)
+        return len(gone)
+
+    return forget_gone_searches
 
 
 def _listen_to_worker() -> Callable[..., bool]:
