@@ -35,7 +35,7 @@ import hypermax
 from hypermax.execution import dask as dask_runner
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
-from hypermax.trial import KillReason, Proposal, Report, TrialState
+from hypermax.trial import KillReason, Proposal, Report, RunnerNote, TrialState
 
 
 @pytest.fixture
@@ -559,3 +559,45 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
         line,
     ), line
     assert not list((tmp_path / "results").glob("*/trials/*"))
+
+
+def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path):
+    """A worker whose own memory passes the pause fraction of its ``--memory-limit`` (one given
+    a limit too small for it, as if it bounded the trials) takes no task until it goes on: the
+    trials sent wait there, and the search says why, as it does when no worker can take them."""
+    from distributed import Client
+
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        own.add_worker("--memory-limit", "10MB")
+        own.wait_for_workers(1)
+        with Client(own.address, set_as_default=False) as client:
+            wait_until(
+                lambda: (
+                    [w["status"] for w in client.scheduler_info()["workers"].values()] == ["paused"]
+                ),
+                OUTCOME_TIMEOUT,
+                "the worker to pause",
+            )
+        function = FunctionSpec(
+            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            notes = wait_until(
+                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(1, KillReason.INTERRUPT)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert notes == [
+        f"cluster: the one worker of {own.address} is paused (Dask pauses a worker whose own "
+        "memory passes its --memory-limit's pause fraction); the trials wait for it to go on"
+    ]
+    assert outcome.state is TrialState.INTERRUPTED
