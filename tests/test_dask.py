@@ -439,9 +439,9 @@ def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, 
     for name in ("run_on_scheduler", "set_metadata"):  # counted, and done all the same
         real = getattr(runner.client, name)
 
-        def counted(*args: Any, _name: str = name, _real: Any = real) -> Any:
+        def counted(*args: Any, _name: str = name, _real: Any = real, **kwargs: Any) -> Any:
             round_trips.append(_name)
-            return _real(*args)
+            return _real(*args, **kwargs)
 
         setattr(runner.client, name, counted)
     try:

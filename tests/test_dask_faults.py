@@ -33,9 +33,10 @@ from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 
 import hypermax
 from hypermax.execution import dask as dask_runner
+from hypermax.execution import dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
-from hypermax.trial import KillReason, Proposal, Report, RunnerNote, TrialState
+from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
 
 
 @pytest.fixture
@@ -601,3 +602,53 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path):
         "memory passes its --memory-limit's pause fraction); the trials wait for it to go on"
     ]
     assert outcome.state is TrialState.INTERRUPTED
+
+
+def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A scheduler that hangs (SIGSTOP, an event loop that no longer turns) keeps its
+    connections open and answers nothing: marking the waiting trials stopped, and forgetting the
+    search as the runner closes, waited for it for ever, and Ctrl-C could not end the search.
+    Each call now gives up in its time; the trials are left interrupted."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1, threads=1)
+    assert own.scheduler is not None
+    outcomes: list[Any] = []
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            for trial_id in (1, 2):  # the second waits for the worker's one thread
+                RunnerContract.submit(runner, tmp_path, trial_id, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            own.scheduler.send_signal(signal.SIGSTOP)
+            for trial_id in (1, 2):
+                runner.cancel(trial_id, KillReason.INTERRUPT)
+
+            def interrupted() -> None:
+                outcomes.extend(e for e in runner.poll(0.1) if isinstance(e, Outcome))
+                outcomes.extend(runner.close())
+
+            closing = threading.Thread(target=interrupted, daemon=True)
+            closing.start()
+            closing.join(OUTCOME_TIMEOUT)
+            ended = not closing.is_alive()
+        finally:
+            own.scheduler.send_signal(signal.SIGCONT)
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert ended, "the runner waited for the hung scheduler"
+    assert {o.trial_id: o.state for o in outcomes if isinstance(o, Outcome)} == {
+        1: TrialState.INTERRUPTED,
+        2: TrialState.INTERRUPTED,
+    }
