@@ -562,7 +562,7 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
     assert not list((tmp_path / "results").glob("*/trials/*"))
 
 
-def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path):
+def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec, marker):
     """A worker whose own memory passes the pause fraction of its ``--memory-limit`` (one given
     a limit too small for it, as if it bounded the trials) takes no task until it goes on: the
     trials sent wait there, and the search says why, as it does when no worker can take them."""
@@ -595,8 +595,17 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path):
             outcome, _ = RunnerContract.outcome(runner, 1)
         finally:
             runner.close()
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
+        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
     finally:
         own.stop()
+    assert validated.returncode == 0, validated.stderr
+    address = re.findall(r"worker (tcp://\S+) is paused", validated.stdout)
+    assert validated.stdout.splitlines()[1:] == [
+        f"{own.address}: answers; 1 worker, 2 threads",
+        f"worker {address[0] if address else '?'} is paused (Dask pauses a worker whose own "
+        "memory passes its --memory-limit's pause fraction): it takes no trial until it goes on",
+    ]
     assert notes == [
         f"cluster: the one worker of {own.address} is paused (Dask pauses a worker whose own "
         "memory passes its --memory-limit's pause fraction); the trials wait for it to go on"

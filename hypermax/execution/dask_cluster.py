@@ -275,6 +275,9 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
         ]
         shown = resources_text(wanted)
         lines.append(f"{len(offering)} of them offer the resources each trial holds ({shown})")
+    for address, fact in sorted(facts.items()):
+        if isinstance(fact, dict) and fact.get("status") == "paused":
+            lines.append(f"worker {address} is {PAUSED}: it takes no trial until it goes on")
     problems = []
     for address, fact in sorted(facts.items()):
         if isinstance(fact, BaseException):
@@ -291,6 +294,10 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
     return lines
+
+
+#: what a paused worker is
+PAUSED = "paused (Dask pauses a worker whose own memory passes its --memory-limit's pause fraction)"
 
 
 def offers(offered: dict[str, float], wanted: dict[str, float]) -> bool:
@@ -336,10 +343,7 @@ def _paused_text(able: int, workers: int, scheduler: str) -> str:
         subject = f"the one worker of {scheduler}{only} is"
     else:
         subject = f"{'all' if able == workers else 'the'} {able} workers of {scheduler}{only} are"
-    return (
-        f"{subject} paused (Dask pauses a worker whose own memory passes its --memory-limit's "
-        f"pause fraction); the trials wait for {'it' if able == 1 else 'one'} to go on"
-    )
+    return f"{subject} {PAUSED}; the trials wait for {'it' if able == 1 else 'one'} to go on"
 
 
 def workers_lacking(client: Client, module: str, wait: float) -> tuple[list[str], int]:
