@@ -32,6 +32,7 @@ from runner_contract import OUTCOME_TIMEOUT, RunnerContract
 from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 
 import hypermax
+from hypermax.errors import SearchFailed
 from hypermax.execution import dask as dask_runner
 from hypermax.execution import dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
@@ -661,3 +662,51 @@ def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(
         1: TrialState.INTERRUPTED,
         2: TrialState.INTERRUPTED,
     }
+
+
+def test_a_scheduler_that_hangs_mid_search_is_given_up_on_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A scheduler that hangs (SIGSTOP, an event loop that no longer turns) keeps its
+    connections open: the client never says it is lost, and the search waited for it for ever,
+    whatever ``lost_scheduler_wait``. A question it leaves unanswered for that long now ends
+    the search as a lost scheduler does."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    failed: list[SearchFailed] = []
+
+    def polled() -> bool:
+        try:
+            runner.poll(0.2)
+        except SearchFailed as exc:
+            failed.append(exc)
+        return bool(failed)
+
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address, lost_scheduler_wait=1))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            own.scheduler.send_signal(signal.SIGSTOP)
+            try:
+                wait_until(polled, OUTCOME_TIMEOUT, "the runner to give up on the scheduler")
+            finally:
+                own.scheduler.send_signal(signal.SIGCONT)
+        finally:
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert str(failed[0]) == (
+        f"hypermax: lost the Dask scheduler at {own.address}: no answer for 1 s "
+        "(cluster.lost_scheduler_wait)"
+    )

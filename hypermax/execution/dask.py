@@ -253,13 +253,17 @@ class DaskRunner(BaseRunner):
             self._drop_unstarted()
             self._attempts.wait_for_all(
                 self.function.kill_grace + CLOSE_SECONDS,
-                lambda: self.client.status == "running" and not self._hurry_overdue(),
+                lambda: (
+                    self.client.status == "running"
+                    and not self._hurry_overdue()
+                    and not self._scheduler.hangs()
+                ),
             )
             for attempt in self._attempts.in_flight():
                 self._give_up(attempt, "interrupted", "the Dask cluster did not answer in time")
             self._closed = True
             with contextlib.suppress(Exception):
-                if self.client.status == "running":
+                if self.client.status == "running" and not self._scheduler.hangs():
                     forget_search(self.client, [self.topic, self.live_topic])
                 self.client.close(timeout=5)
         self._attempts.release()
@@ -293,6 +297,7 @@ class DaskRunner(BaseRunner):
         if not self._paused:
             return
         self._paused = False
+        self._scheduler.forgive()  # its question waited while this process was stopped
         with contextlib.suppress(Exception):
             self.client.subscribe_topic(self.live_topic, self._on_event)
             self._on_loop(self._catch_up)
@@ -436,6 +441,7 @@ class DaskRunner(BaseRunner):
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
+            self._scheduler.check_answers()
         else:
             if found is Scheduler.LOST_NOW:
                 self._said_lost = True
