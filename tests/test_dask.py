@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -336,6 +337,63 @@ def test_a_scheduler_keeps_nothing_of_a_search_that_ended(cluster, tmp_path):
     assert claims == "none"
 
 
+def _kept(client: Any) -> dict[str, bool]:
+    """The main topic of each search the scheduler keeps events of, and whether one of its
+    listeners is still connected (a function made here travels by value)."""
+
+    def kept(dask_scheduler: Any) -> dict[str, bool]:
+        clients = set(dask_scheduler.clients)
+        return {
+            name: bool(topic.subscribers & clients)
+            for name, topic in dask_scheduler._broker._topics.items()
+            if name.startswith("hypermax-") and not name.endswith("-live")
+        }
+
+    return dict(client.run_on_scheduler(kept))
+
+
+def test_what_a_killed_search_left_on_the_scheduler_goes_when_the_next_one_connects(
+    cluster, tmp_path, write_spec, marker
+):
+    """A hypermax killed (SIGKILL, the OOM killer) cannot tell the scheduler its search ended:
+    its claims and its topics' events (up to a thousand a topic) stayed for as long as the
+    scheduler ran, search after search. The next search to connect drops them; a search still
+    connected keeps its own."""
+    from distributed import Client
+
+    doc = search_doc(tmp_path, marker, "hang", {"scheduler": cluster.address}, iterations=1)
+    with Client(cluster.address, set_as_default=False) as client:
+        before = set(_kept(client))
+        search = start_search(write_spec(doc))
+        try:
+            sentinel(tmp_path / "up-1")
+            (killed,) = set(_kept(client)) - before
+            os.kill(search.pid, signal.SIGKILL)
+            search.wait()
+        finally:
+            search.kill()
+        wait_until(
+            lambda: _kept(client).get(killed) is False,
+            OUTCOME_TIMEOUT,
+            "the scheduler to drop the killed search's client",
+        )
+        assert client.get_metadata([killed], default="none") != "none"  # its trial's claim
+        function = FunctionSpec(type="python_function", src=str(OBJECTIVES / "on_worker.py"))
+        runner = DaskRunner(function, tmp_path, ClusterSpec(cluster.address))
+        try:
+            kept = wait_until(
+                lambda: (now := _kept(client)).get(runner.topic) and now, OUTCOME_TIMEOUT, "its own"
+            )
+            events = {t: client.get_events(t) for t in (killed, f"{killed}-live")}
+            claims = client.get_metadata([killed], default="none")
+        finally:
+            runner.close()
+    assert killed not in kept
+    assert events == {killed: (), f"{killed}-live": ()}
+    assert claims == "none"
+    assert_none_alive(marker)
+
+
 def _waits_saying_so(
     runner: DaskRunner, folder: Path, trial_id: int, **params: Any
 ) -> tuple[list[RunnerNote], Outcome]:
@@ -381,9 +439,9 @@ def test_trials_stopped_before_they_start_are_marked_in_one_round_trip(cluster, 
     for name in ("run_on_scheduler", "set_metadata"):  # counted, and done all the same
         real = getattr(runner.client, name)
 
-        def counted(*args: Any, _name: str = name, _real: Any = real) -> Any:
+        def counted(*args: Any, _name: str = name, _real: Any = real, **kwargs: Any) -> Any:
             round_trips.append(_name)
-            return _real(*args)
+            return _real(*args, **kwargs)
 
         setattr(runner.client, name, counted)
     try:
@@ -950,12 +1008,52 @@ def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so
         proxy.close()
         again.stop()
     assert lost.state is TrialState.INTERRUPTED and waited.state is TrialState.INTERRUPTED
-    assert [e for e in events if isinstance(e, RunnerNote)] == []
+    said = [e.text for e in events if isinstance(e, RunnerNote)]
+    assert [text for text in said if "wait for one" in text] == []  # trial 1 is not sent again
     assert notes == [
         RunnerNote(f"cluster: no worker has joined {proxy.address} yet; the trials wait for one")
     ]
     wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
     assert_none_alive(marker)
+
+
+def test_a_scheduler_lost_for_a_while_is_said_to_be_lost_then_back(cluster, tmp_path):
+    """While the scheduler does not answer, the search says so at once (its trials are lost and
+    it waits for up to ``lost_scheduler_wait``), rather than keep silent for that long; and it
+    says when the scheduler answers again."""
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+    )
+    nowhere = socket.socket()  # a port bound and not listened on: connections are refused
+    nowhere.bind(("127.0.0.1", 0))
+    proxy = Proxy(cluster.address)
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(proxy.address, lost_scheduler_wait=90))
+        try:
+            proxy.retarget(f"tcp://127.0.0.1:{nowhere.getsockname()[1]}")
+            proxy.drop()
+            lost = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is lost")
+            proxy.retarget(cluster.address)
+            back = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is back")
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        proxy.close()
+        nowhere.close()
+    assert lost == [
+        RunnerNote(
+            f"cluster: lost the Dask scheduler at {proxy.address}: the trials running are lost; "
+            "waiting up to 90 s for it to answer (cluster.lost_scheduler_wait)"
+        )
+    ]
+    assert back == [RunnerNote(f"cluster: the Dask scheduler at {proxy.address} answers again")]
+    assert outcome.state is TrialState.OK
+
+
+def _notes(runner: DaskRunner) -> list[RunnerNote]:
+    return [e for e in runner.poll(0.2) if isinstance(e, RunnerNote)]
 
 
 def test_a_lost_scheduler_ends_the_search_with_exit_code_1(tmp_path, write_spec, marker):

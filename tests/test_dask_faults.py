@@ -32,10 +32,12 @@ from runner_contract import OUTCOME_TIMEOUT, RunnerContract
 from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 
 import hypermax
+from hypermax.errors import SearchFailed
 from hypermax.execution import dask as dask_runner
+from hypermax.execution import dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
-from hypermax.trial import KillReason, Proposal, Report, TrialState
+from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
 
 
 @pytest.fixture
@@ -559,3 +561,152 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
         line,
     ), line
     assert not list((tmp_path / "results").glob("*/trials/*"))
+
+
+def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec, marker):
+    """A worker whose own memory passes the pause fraction of its ``--memory-limit`` (one given
+    a limit too small for it, as if it bounded the trials) takes no task until it goes on: the
+    trials sent wait there, and the search says why, as it does when no worker can take them."""
+    from distributed import Client
+
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        own.add_worker("--memory-limit", "10MB")
+        own.wait_for_workers(1)
+        with Client(own.address, set_as_default=False) as client:
+            wait_until(
+                lambda: (
+                    [w["status"] for w in client.scheduler_info()["workers"].values()] == ["paused"]
+                ),
+                OUTCOME_TIMEOUT,
+                "the worker to pause",
+            )
+        function = FunctionSpec(
+            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            notes = wait_until(
+                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(1, KillReason.INTERRUPT)
+            outcome, _ = RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
+        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    finally:
+        own.stop()
+    assert validated.returncode == 0, validated.stderr
+    address = re.findall(r"worker (tcp://\S+) is paused", validated.stdout)
+    assert validated.stdout.splitlines()[1:] == [
+        f"{own.address}: answers; 1 worker, 2 threads",
+        f"worker {address[0] if address else '?'} is paused (Dask pauses a worker whose own "
+        "memory passes its --memory-limit's pause fraction): it takes no trial until it goes on",
+    ]
+    assert notes == [
+        f"cluster: the one worker of {own.address} is paused (Dask pauses a worker whose own "
+        "memory passes its --memory-limit's pause fraction); the trials wait for it to go on"
+    ]
+    assert outcome.state is TrialState.INTERRUPTED
+
+
+def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A scheduler that hangs (SIGSTOP, an event loop that no longer turns) keeps its
+    connections open and answers nothing: marking the waiting trials stopped, and forgetting the
+    search as the runner closes, waited for it for ever, and Ctrl-C could not end the search.
+    Each call now gives up in its time; the trials are left interrupted."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1, threads=1)
+    assert own.scheduler is not None
+    outcomes: list[Any] = []
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            for trial_id in (1, 2):  # the second waits for the worker's one thread
+                RunnerContract.submit(runner, tmp_path, trial_id, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            own.scheduler.send_signal(signal.SIGSTOP)
+            for trial_id in (1, 2):
+                runner.cancel(trial_id, KillReason.INTERRUPT)
+
+            def interrupted() -> None:
+                outcomes.extend(e for e in runner.poll(0.1) if isinstance(e, Outcome))
+                outcomes.extend(runner.close())
+
+            closing = threading.Thread(target=interrupted, daemon=True)
+            closing.start()
+            closing.join(OUTCOME_TIMEOUT)
+            ended = not closing.is_alive()
+        finally:
+            own.scheduler.send_signal(signal.SIGCONT)
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert ended, "the runner waited for the hung scheduler"
+    assert {o.trial_id: o.state for o in outcomes if isinstance(o, Outcome)} == {
+        1: TrialState.INTERRUPTED,
+        2: TrialState.INTERRUPTED,
+    }
+
+
+def test_a_scheduler_that_hangs_mid_search_is_given_up_on_in_its_time(
+    tmp_path, marker, monkeypatch
+):
+    """A scheduler that hangs (SIGSTOP, an event loop that no longer turns) keeps its
+    connections open: the client never says it is lost, and the search waited for it for ever,
+    whatever ``lost_scheduler_wait``. A question it leaves unanswered for that long now ends
+    the search as a lost scheduler does."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    failed: list[SearchFailed] = []
+
+    def polled() -> bool:
+        try:
+            runner.poll(0.2)
+        except SearchFailed as exc:
+            failed.append(exc)
+        return bool(failed)
+
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address, lost_scheduler_wait=1))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            own.scheduler.send_signal(signal.SIGSTOP)
+            try:
+                wait_until(polled, OUTCOME_TIMEOUT, "the runner to give up on the scheduler")
+            finally:
+                own.scheduler.send_signal(signal.SIGCONT)
+        finally:
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert str(failed[0]) == (
+        f"hypermax: lost the Dask scheduler at {own.address}: no answer for 1 s "
+        "(cluster.lost_scheduler_wait)"
+    )

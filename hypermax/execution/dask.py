@@ -61,6 +61,7 @@ from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    forget_gone_searches,
     forget_search,
     hurry_stops,
     mark_stopped,
@@ -138,12 +139,14 @@ class DaskRunner(BaseRunner):
         self._probes: dict[Path, tuple[str, str] | None] = {}
         self._closed = False
         self._waiting_checked = False  # whether the trials sent can run on a worker
+        self._said_lost = False  # whether the user was told that the scheduler is lost
         self._worker_left = False  # a worker running a trial left the cluster
         dask_logs_to_hypermax()
         self.client = connect(cluster, spec_name)
         self._scheduler = SchedulerWatch(self.client, cluster)
         self._workers = WorkerWatch(self.client, self._lost_worker, self._on_loop)
         self._check_module()
+        forget_gone_searches(self.client)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
@@ -250,13 +253,17 @@ class DaskRunner(BaseRunner):
             self._drop_unstarted()
             self._attempts.wait_for_all(
                 self.function.kill_grace + CLOSE_SECONDS,
-                lambda: self.client.status == "running" and not self._hurry_overdue(),
+                lambda: (
+                    self.client.status == "running"
+                    and not self._hurry_overdue()
+                    and not self._scheduler.hangs()
+                ),
             )
             for attempt in self._attempts.in_flight():
                 self._give_up(attempt, "interrupted", "the Dask cluster did not answer in time")
             self._closed = True
             with contextlib.suppress(Exception):
-                if self.client.status == "running":
+                if self.client.status == "running" and not self._scheduler.hangs():
                     forget_search(self.client, [self.topic, self.live_topic])
                 self.client.close(timeout=5)
         self._attempts.release()
@@ -290,6 +297,7 @@ class DaskRunner(BaseRunner):
         if not self._paused:
             return
         self._paused = False
+        self._scheduler.forgive()  # its question waited while this process was stopped
         with contextlib.suppress(Exception):
             self.client.subscribe_topic(self.live_topic, self._on_event)
             self._on_loop(self._catch_up)
@@ -424,13 +432,24 @@ class DaskRunner(BaseRunner):
         """
         if self._closed:
             return
+        where = self.cluster.scheduler
         found = self._scheduler.look()
         if found is Scheduler.BACK:
+            if self._said_lost:
+                self._said_lost = False
+                self._attempts.note(f"cluster: the Dask scheduler at {where} answers again")
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
+            self._scheduler.check_answers()
         else:
             if found is Scheduler.LOST_NOW:
+                self._said_lost = True
+                self._attempts.note(
+                    f"cluster: lost the Dask scheduler at {where}: the trials running are lost; "
+                    f"waiting up to {self.cluster.lost_scheduler_wait:g} s for it to answer "
+                    "(cluster.lost_scheduler_wait)"
+                )
                 note = f"{LOST_CONNECTION}; the trial's output may be lost"
                 for attempt in self._attempts.in_flight():
                     if attempt.future is not None:  # one that was stopped need not run again

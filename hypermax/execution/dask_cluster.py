@@ -275,6 +275,9 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
         ]
         shown = resources_text(wanted)
         lines.append(f"{len(offering)} of them offer the resources each trial holds ({shown})")
+    for address, fact in sorted(facts.items()):
+        if isinstance(fact, dict) and fact.get("status") == "paused":
+            lines.append(f"worker {address} is {PAUSED}: it takes no trial until it goes on")
     problems = []
     for address, fact in sorted(facts.items()):
         if isinstance(fact, BaseException):
@@ -291,6 +294,10 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
     if problems:
         raise SearchFailed("\n".join(f"{spec_name}: cluster: {problem}" for problem in problems))
     return lines
+
+
+#: what a paused worker is
+PAUSED = "paused (Dask pauses a worker whose own memory passes its --memory-limit's pause fraction)"
 
 
 def offers(offered: dict[str, float], wanted: dict[str, float]) -> bool:
@@ -316,14 +323,27 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
             return f"cluster: no worker is left at {cluster.scheduler}; the trials wait for one"
         return f"cluster: no worker has joined {cluster.scheduler} yet; the trials wait for one"
     wanted = cluster.resources
-    if wanted and not any(offers(w.get("resources") or {}, wanted) for w in workers.values()):
+    able = [w for w in workers.values() if offers(w.get("resources") or {}, wanted)]
+    if not able:
         some = "the one worker" if len(workers) == 1 else f"none of the {len(workers)} workers"
         does = "does not offer" if len(workers) == 1 else "offers"
         return (
             f"cluster: {some} of {cluster.scheduler} {does} the resources each trial holds "
             f"({resources_text(wanted)}); the trials wait for one that does"
         )
+    if all(w.get("status") == "paused" for w in able):
+        return f"cluster: {_paused_text(len(able), len(workers), cluster.scheduler)}"
     return None
+
+
+def _paused_text(able: int, workers: int, scheduler: str) -> str:
+    """That the ``able`` workers of ``workers`` that can run the trials are all paused."""
+    only = "" if able == workers else " able to run the trials"
+    if able == 1:
+        subject = f"the one worker of {scheduler}{only} is"
+    else:
+        subject = f"{'all' if able == workers else 'the'} {able} workers of {scheduler}{only} are"
+    return f"{subject} {PAUSED}; the trials wait for {'it' if able == 1 else 'one'} to go on"
 
 
 def workers_lacking(client: Client, module: str, wait: float) -> tuple[list[str], int]:

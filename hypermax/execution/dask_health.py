@@ -7,6 +7,7 @@ for its trials; these only notice it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +70,10 @@ class WorkerWatch:
             self.on_lost(worker)
 
 
+#: at most one question a second to the scheduler, to see that it still answers
+ASK_SECONDS = 1.0
+
+
 class Scheduler(Enum):
     """What :meth:`SchedulerWatch.look` found."""
 
@@ -91,6 +96,8 @@ class SchedulerWatch:
         self.cluster = cluster
         self.lost_since: float | None = None  # monotonic, when it stopped answering
         self._comm = client.scheduler_comm  # a new one: the client connected again
+        self._asked_at: float | None = None  # monotonic, when the question in flight was asked
+        self._answered_at = time.monotonic()  # when the last question was answered
 
     @property
     def answers(self) -> bool:
@@ -104,12 +111,53 @@ class SchedulerWatch:
             if self.lost_since is not None or self.client.scheduler_comm is not self._comm:
                 self.lost_since = None
                 self._comm = self.client.scheduler_comm
+                self.forgive()
                 return Scheduler.BACK
+            self._ask()
             return Scheduler.UP
         if self.lost_since is None:
             self.lost_since = time.monotonic()
             return Scheduler.LOST_NOW
         return Scheduler.LOST
+
+    def _ask(self) -> None:
+        """Ask the scheduler a trivial question (one at a time, at most one a second): one that
+        hangs (stopped, its event loop stuck) keeps its connections open and never says it is
+        gone; it only leaves the question unanswered."""
+        now = time.monotonic()
+        if self._asked_at is not None or now - self._answered_at < ASK_SECONDS:
+            return
+        self._asked_at = now
+        loop = self.client.loop
+        if loop is not None:
+            loop.add_callback(self._question)
+
+    async def _question(self) -> None:
+        with contextlib.suppress(Exception):  # a connection lost: look() sees it as such
+            await self.client.scheduler.get_metadata(keys=["hypermax-question"], default=None)
+        self._answered_at = time.monotonic()
+        self._asked_at = None
+
+    def forgive(self) -> None:
+        """Forget the question in flight: this process was stopped (Ctrl-Z) while it waited
+        for its answer, or the connection it went on is gone."""
+        self._asked_at = None
+        self._answered_at = time.monotonic()
+
+    def hangs(self) -> bool:
+        """Whether the question in flight has waited ``cluster.lost_scheduler_wait`` seconds."""
+        asked = self._asked_at
+        return asked is not None and time.monotonic() - asked > self.cluster.lost_scheduler_wait
+
+    def check_answers(self) -> None:
+        """Give up on a scheduler that hangs.
+
+        Raises:
+            SearchFailed: the question in flight has waited ``cluster.lost_scheduler_wait``
+                seconds for its answer.
+        """
+        if self.hangs():
+            raise self.lost()
 
     def check_wait(self) -> None:
         """Give up on a scheduler that is lost.

@@ -25,6 +25,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hypermax")
 
+#: how long a call to the scheduler made from the driver's thread may wait for its answer: a
+#: scheduler that hangs (stopped, an event loop that no longer turns) keeps its connections open
+#: and answers nothing, and the driver, which an interrupt waits for, must not wait for ever
+SCHEDULER_CALL_SECONDS = 5.0
+
+
+def _on_scheduler(client: Client, function: Callable[..., Any], *args: Any) -> Any:
+    """``Client.run_on_scheduler``, giving up after :data:`SCHEDULER_CALL_SECONDS`
+    (``TimeoutError``)."""
+    return client.run_on_scheduler(function, *args, callback_timeout=SCHEDULER_CALL_SECONDS)
+
+
+def _metadata(client: Client, op: str, **kwargs: Any) -> Any:
+    """The scheduler's ``get_metadata`` or ``set_metadata``, giving up after
+    :data:`SCHEDULER_CALL_SECONDS` (``TimeoutError``)."""
+    call = getattr(client.scheduler, op)
+    return client.sync(call, callback_timeout=SCHEDULER_CALL_SECONDS, **kwargs)
+
 
 def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> set[int]:
     """Mark attempts stopped in the scheduler's metadata, all in one round trip.
@@ -38,15 +56,19 @@ def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> set[int]
         them already (it has started, though its start event may not have arrived yet).
     """
     try:
-        return set(client.run_on_scheduler(_stop_marks(), marks))
+        return set(_on_scheduler(client, _stop_marks(), marks))
+    except TimeoutError:  # a scheduler that hangs: the tasks are cancelled all the same
+        log.warning("cannot mark trials stopped on the scheduler: it does not answer")
+        return set()
     except Exception:  # a scheduler that runs no code sent to it: one mark at a time
         claimed = set()
         for index, (where, value) in enumerate(marks):
             try:
-                if "worker" in (client.get_metadata(where, default=None) or {}):
+                seen = _metadata(client, "get_metadata", keys=where, default=None)
+                if "worker" in (seen or {}):
                     claimed.add(index)
                 else:
-                    client.set_metadata([*where, "stop"], value)
+                    _metadata(client, "set_metadata", keys=[*where, "stop"], value=value)
             except Exception as exc:
                 log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
                 break
@@ -113,9 +135,23 @@ def forget_search(client: Client, topics: list[str]) -> None:
     under its first topic) and the events of its ``topics``, which the scheduler keeps (up to a
     thousand a topic) for as long as it runs, search after search. A scheduler that runs no
     code sent to it keeps the events; the claims are cleared all the same."""
+    try:
+        _on_scheduler(client, _forget_search(), topics)
+    except TimeoutError:  # a scheduler that hangs
+        return
+    except Exception:  # one that runs no code sent to it: every attempt's claim all the same
+        with contextlib.suppress(Exception):
+            _metadata(client, "set_metadata", keys=topics[:1], value=None)
+
+
+def forget_gone_searches(client: Client) -> None:
+    """Drop what the scheduler keeps of the searches whose hypermax died without closing its
+    runner (SIGKILL, the OOM killer): the claims and the topics' events of each search whose
+    topic no connected client listens to. A runner listens to its topic until it closes (its
+    live topic it leaves while hypermax is stopped, and that one is kept with the first); a
+    client connecting again after a blip lost the trials sent before it anyway."""
     with contextlib.suppress(Exception):
-        client.set_metadata(topics[:1], None)  # every attempt's claim
-        client.run_on_scheduler(_forget_search(), topics)
+        _on_scheduler(client, _forget_gone_searches())
 
 
 async def all_sent(client: Client) -> None:
@@ -154,6 +190,29 @@ def _forget_search() -> Callable[..., None]:
             kept.pop(topic, None)
 
     return forget_search
+
+
+def _forget_gone_searches() -> Callable[..., int]:
+    """A function that drops the claims and topics of the searches no connected client listens
+    to (``Client.run_on_scheduler``), and returns how many. Made here, it travels by value."""
+
+    def forget_gone_searches(dask_scheduler: Any) -> int:
+        import re
+
+        kept = getattr(getattr(dask_scheduler, "_broker", None), "_topics", {})
+        clients = set(dask_scheduler.clients)
+        gone = [
+            name
+            for name, topic in list(kept.items())
+            if re.fullmatch(r"hypermax-[0-9a-f]{32}", name) and not topic.subscribers & clients
+        ]
+        for name in gone:
+            dask_scheduler.task_metadata.pop(name, None)
+            kept.pop(name, None)
+            kept.pop(f"{name}-live", None)
+        return len(gone)
+
+    return forget_gone_searches
 
 
 def _listen_to_worker() -> Callable[..., bool]:

@@ -428,13 +428,15 @@ def _watch() -> None:
 
 def worker_facts(dask_worker: Worker) -> dict[str, Any]:
     """What ``hypermax validate --connect`` asks of each worker (through ``Client.run``): its
-    hypermax, its Python and the resources it offers."""
+    hypermax, its Python, the resources it offers and its status (``paused``: it takes no
+    task)."""
     from hypermax import __version__
 
     return {
         "hypermax": __version__,
         "python": sys.version.split()[0],
         "resources": dict(dask_worker.state.total_resources),
+        "status": getattr(dask_worker.status, "name", str(dask_worker.status)),
     }
 
 
