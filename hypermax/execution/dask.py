@@ -50,11 +50,10 @@ from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts, stop_wait
 from hypermax.execution.dask_cluster import (
-    CHECK_SECONDS,
     connect,
     dask_logs_to_hypermax,
+    module_lacking,
     waiting_note,
-    workers_lacking,
 )
 from hypermax.execution.dask_health import Scheduler, SchedulerWatch, WorkerWatch
 from hypermax.execution.dask_scheduler_calls import (
@@ -77,7 +76,6 @@ from hypermax.execution.dask_worker import (
     task_payload,
 )
 from hypermax.execution.trial_plan import TrialPlan
-from hypermax.specfile.function import module_origin
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report
 from hypermax.values import quoted
 
@@ -145,7 +143,12 @@ class DaskRunner(BaseRunner):
         self.client = connect(cluster, spec_name)
         self._scheduler = SchedulerWatch(self.client, cluster)
         self._workers = WorkerWatch(self.client, self._lost_worker, self._on_loop)
-        self._check_module()
+        lacking = module_lacking(self.client, function, self.spec_folder, cluster, spec_name)
+        for worker in lacking:  # the module is the workers' to have: those without it are said
+            self._attempts.note(
+                f"Dask worker {worker} cannot find the function's module "
+                f"{quoted(function.module or '')}: a trial sent there fails (install it there)"
+            )
         forget_gone_searches(self.client)
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
@@ -156,30 +159,6 @@ class DaskRunner(BaseRunner):
         self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
-
-    def _check_module(self) -> None:
-        """A ``module`` found neither beside the spec nor installed here is the workers' to
-        have: one that no worker finds (a name mistyped, a package not installed there) is
-        the spec's mistake, said before any trial runs; workers that lack it are named."""
-        module = self.function.module
-        if module is None or module_origin(module, self.spec_folder) is not None:
-            return
-        wait = min(CHECK_SECONDS, self.cluster.lost_scheduler_wait)
-        lacking, said = workers_lacking(self.client, module, wait)
-        if said and len(lacking) == said:
-            with contextlib.suppress(Exception):
-                self.client.close(timeout=5)
-            from hypermax.ui.formatting import counted
-
-            cluster = f"the Dask cluster at {self.cluster.scheduler}"
-            asked = f"asked its {counted(said, 'worker')}"
-            problem = f"cannot find module {quoted(module)} here, nor on {cluster} ({asked})"
-            raise SpecError(self.spec_name, [("function.module", problem)])
-        for worker in lacking:
-            self._attempts.note(
-                f"Dask worker {worker} cannot find the function's module {quoted(module)}: "
-                "a trial sent there fails (install it there)"
-            )
 
     # -- the seam ---------------------------------------------------------------------------
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:

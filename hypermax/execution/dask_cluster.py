@@ -18,12 +18,15 @@ from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
 from hypermax.execution.dask_worker import finds_module, worker_facts
+from hypermax.specfile.function import module_origin
 from hypermax.values import quoted
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from distributed.security import Security
 
-    from hypermax.spec import ClusterSpec
+    from hypermax.spec import ClusterSpec, FunctionSpec
 
 log = logging.getLogger("hypermax")
 
@@ -344,6 +347,28 @@ def _paused_text(able: int, workers: int, scheduler: str) -> str:
     else:
         subject = f"{'all' if able == workers else 'the'} {able} workers of {scheduler}{only} are"
     return f"{subject} {PAUSED}; the trials wait for {'it' if able == 1 else 'one'} to go on"
+
+
+def module_lacking(
+    client: Client, function: FunctionSpec, spec_folder: Path, cluster: ClusterSpec, spec_name: str
+) -> list[str]:
+    """The workers that lack the function's ``module``, one found neither beside the spec nor
+    installed here (the workers' to have). One that no worker finds (a name mistyped, a package
+    not installed there) is the spec's mistake, raised before any trial runs, the client closed.
+    """
+    module = function.module
+    if module is None or module_origin(module, spec_folder) is not None:
+        return []
+    lacking, said = workers_lacking(client, module, min(CHECK_SECONDS, cluster.lost_scheduler_wait))
+    if said and len(lacking) == said:
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
+        from hypermax.ui.formatting import counted
+
+        where = f"the Dask cluster at {cluster.scheduler} (asked its {counted(said, 'worker')})"
+        problem = f"cannot find module {quoted(module)} here, nor on {where}"
+        raise SpecError(spec_name, [("function.module", problem)])
+    return lacking
 
 
 def workers_lacking(client: Client, module: str, wait: float) -> tuple[list[str], int]:
