@@ -18,6 +18,8 @@ from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
+    SPEC_ORIGIN,
+    SPEC_RAN,
     FolderUnusable,
     ResultsFolder,
     check_new_search_folder,
@@ -265,41 +267,45 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        frozen = json.loads(read_text_of(results.spec))["search"]
-        was, was_warm = frozen["method"], frozen.get("warm_start")
-        was_stopping = frozen.get("early_stopping") or {}
+        doc = json.loads(read_text_of(results.spec))
+        # what the search last ran with; a folder an older hypermax froze: its search section
+        ran = doc[SPEC_RAN] if isinstance(doc.get(SPEC_RAN), dict) else doc["search"]
+        was, was_warm = ran["method"], ran.get("warm_start")
+        was_stopping = ran.get("early_stopping") or {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         was = was_warm = was_stopping = None
+    # the frozen spec itself (hypermax resume) is the file its edits are in
+    name = str(results.spec) if SPEC_ORIGIN in spec.raw else spec.path.name
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
         lines.append(
-            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
+            f"{name}: search.method: {method} asks from now on (it was {was}), "
             "taught the trials done"
         )
     seed, kept = spec.search.seed, header.get("seed")
     if seed is not None and isinstance(kept, int) and seed != kept:
         lines.append(
-            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"{name}: search.seed: {seed} is not used: a resumed search keeps the "
             f"seed it started with ({kept})"
         )
     warm = spec.search.warm_start
     if warm is not None and warm != was_warm and holds_trials(results.journal):
         lines.append(
-            f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
+            f"{name}: search.warm_start: {warm} is not used: a search learns from its "
             "warm start before its first trial, and this one has run trials"
         )
-    stopping = _stopping_edit(spec, was_stopping)
+    stopping = _stopping_edit(spec, was_stopping, name)
     if stopping is not None:
         lines.append(stopping)
     return lines
 
 
-def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
+def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
     """What resuming does with ``search.early_stopping`` edited since the search's last run
-    (``frozen``: that run's section): the new rule judges the coming reports, against the
-    finished trials' reports, and the trials the old one stopped stay stopped. None when the
-    rule is the same (or the frozen one cannot be read)."""
+    (``frozen``: that run's section), said of the file ``name``: the new rule judges the coming
+    reports, against the finished trials' reports, and the trials the old one stopped stay
+    stopped. None when the rule is the same (or the frozen one cannot be read)."""
     from dataclasses import fields
 
     from hypermax.stopping import EarlyStopping
@@ -311,7 +317,7 @@ def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
     now = EarlyStopping.of(spec.search.early_stopping)
     if was.policy == now.policy == "none" or was == now:
         return None
-    head = f"{spec.path.name}: search.early_stopping:"
+    head = f"{name}: search.early_stopping:"
     kept = "the trials stopped before stay stopped"
     if now.policy == "none":
         return f"{head} none from now on (it was {was.policy}): no trial is stopped; {kept}"

@@ -98,3 +98,26 @@ def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
         "stopped; the trials stopped before stay stopped"
     ]
     assert run({}, 7) == []  # none, as before
+
+
+def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
+    """``hypermax resume`` reads the frozen spec, which each run writes anew: an edit of its
+    method was compared with itself and went unsaid; it is compared with what the search last
+    ran with, and named in the file edited."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["search"].update(method="tpe", seed=7)
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        f"{frozen}: search.method: tpe asks from now on (it was random), taught the trials done"
+    ) in err
+    assert (
+        f"{frozen}: search.seed: 7 is not used: a resumed search keeps the seed it started with (1)"
+    ) in err
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since

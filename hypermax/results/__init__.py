@@ -18,7 +18,13 @@ from hypermax.results.checks import (
     check_results_folder,
     searches_named,
 )
-from hypermax.results.files import SPEC_NAME, SPEC_ORIGIN, holds_own_spec, read_text_of
+from hypermax.results.files import (
+    SPEC_NAME,
+    SPEC_ORIGIN,
+    SPEC_RAN,
+    holds_own_spec,
+    read_text_of,
+)
 from hypermax.results.folder import ResultsFolder
 from hypermax.results.lock import LOCK_CLOCK_SLACK, LOCK_NAME
 from hypermax.results.making import ROOM_IN_FOLDER, FolderUnusable, unwritable
@@ -32,6 +38,7 @@ __all__ = [
     "SEARCHES_NAMED",
     "SPEC_NAME",
     "SPEC_ORIGIN",
+    "SPEC_RAN",
     "FolderUnusable",
     "ResultsFolder",
     "check_new_search_folder",
