@@ -155,6 +155,8 @@ def _prepare(
         folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
+            if SPEC_ORIGIN in spec.raw:  # the frozen spec itself, edited (hypermax resume)
+                raise ResultsError(_frozen_spec_edited(folder, spec, header))
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
@@ -251,6 +253,34 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
     return f" ({path_name(where)} differs)" if where else ""
+
+
+def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any]) -> str:
+    """Why the frozen spec of ``folder``, edited, cannot resume its search: the JSON path
+    edited, found against the spec the search last ran from while that spec still makes it;
+    and what to do, since the frozen spec cannot start anew in the folder that holds it."""
+    from hypermax.errors import HypermaxError
+    from hypermax.spec import first_difference, load_spec
+
+    where = None
+    origin = folder.ran_from(header)
+    try:
+        if origin is not None and not os.path.samefile(origin, folder.spec):
+            before = load_spec(origin)
+            if before.makes(header.get("spec_hash")):
+                where = first_difference(before.raw, spec.raw)
+    except (HypermaxError, OSError):
+        pass  # gone, or no spec any more: no path to name
+    held = f"the search that {printable(str(folder.path))} holds"
+    what = (
+        f"{where} differs from {held} (a resume keeps its space, function and loss)"
+        if where
+        else f"its space, function or loss differs from {held} (a resume keeps them)"
+    )
+    return (
+        f"{printable(str(folder.spec))}: {what}: undo that edit to resume it, or copy the spec"
+        " out of the folder for a search of its own"
+    )
 
 
 def edits_since_start(folder: Path, spec: Spec) -> list[str]:

@@ -121,3 +121,30 @@ def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
     ) in err
     assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
     assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since
+
+
+def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(tmp_path, capsys):
+    """``hypermax resume`` of a frozen spec whose space was edited named no path (the frozen
+    spec was compared with itself) and told to use --fresh, which resume does not take."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["hyperparameters"]["properties"]["x"]["max"] = 2
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    refused = (
+        f"{frozen}: hyperparameters.properties.x.max differs from the search that {folder} "
+        "holds (a resume keeps its space, function and loss): undo that edit to resume it, or "
+        "copy the spec out of the folder for a search of its own"
+    )
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == refused + "\n"
+    (tmp_path / "search.json").unlink()  # the spec it came from is gone: no path to name
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"{frozen}: its space, function or loss differs from the search that {folder} holds (a "
+        "resume keeps them): undo that edit to resume it, or copy the spec out of the folder for "
+        "a search of its own\n"
+    )
