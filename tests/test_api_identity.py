@@ -50,6 +50,24 @@ def test_the_identity_follows_what_the_objective_computes_not_where_it_sits():
     assert identity(Model(1)) == identity(Model(2))  # an object's class and its __call__
 
 
+class Data:
+    """An argument whose repr names where it is in memory, another in each run."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+
+def test_a_partial_of_an_object_without_a_repr_of_its_own_keeps_its_identity(tmp_path):
+    """A partial's arguments were digested by their repr, which for such an object names its
+    address: the same script, run again, was refused as another objective."""
+    assert identity(functools.partial(scaled, scale=Data(1))) == identity(
+        functools.partial(scaled, scale=Data(1))
+    )
+    assert identity(functools.partial(scaled, scale=Data(1))) != identity(
+        functools.partial(scaled, scale=Data(2))
+    )
+
+
 def test_another_unnamed_objective_is_refused_and_the_same_one_resumes(tmp_path):
     space = {"x": (0.0, 1.0)}
     first = hypermax.optimize(
@@ -183,3 +201,14 @@ def test_a_lambda_closing_over_another_value_resumes_saying_so(tmp_path, capsys)
     capsys.readouterr()
     hypermax.optimize(closing(10), space=space, iterations=2, results_dir=tmp_path)
     assert "optimize(): the objective's data changed" in capsys.readouterr().err
+
+
+def test_a_partial_s_folder_whose_identity_digested_its_arguments_repr_resumes(tmp_path, capsys):
+    objective = functools.partial(scaled, scale=2)
+    space = {"x": [0.5]}
+    hypermax.optimize(objective, space=space, iterations=1, results_dir=tmp_path)
+    kept = tmp_path / "objective" / "objective.id"
+    kept.write_text(identity(objective, by_repr=True) + "\n")  # as an earlier hypermax wrote it
+    result = hypermax.optimize(objective, space=space, iterations=2, results_dir=tmp_path)
+    assert [t["loss"] for t in result.trials] == [1.0, 1.0]
+    assert "changed" not in capsys.readouterr().err

@@ -27,7 +27,7 @@ def ship(plan: Plan, resumed: bool) -> None:
     folder = plan.shipped_file.parent
     kept = folder / IDENTITY_FILE
     was = kept.read_text(encoding="utf-8").split() if resumed and kept.exists() else []
-    changed = bool(was) and was[0] != plan.identity
+    changed = bool(was) and was[0] not in (plan.identity, plan.earlier_identity)
     if changed and plan.named:
         print(
             f"optimize(): the objective changed since the search in {folder} began: its "

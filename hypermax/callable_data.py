@@ -73,6 +73,13 @@ def data_digest(objective: Any) -> str | None:
         return None
 
 
+def stable_digest(value: Any) -> str:
+    """A short hex digest of the picklable ``value``, the same in every run: a set's order, an
+    object's address and a function's code are no part of it. An exception when it does not
+    pickle."""
+    return _digest(value)
+
+
 def _digest(value: Any) -> str:
     sink = _Digest()
     _Pickler(sink, protocol=4).dump(value)
