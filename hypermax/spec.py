@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,15 +174,15 @@ class Spec:
         :meth:`fingerprint`, or the hash that also held where the pickled objective of
         ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it), or the one of the space and
         metrics as written (their free text, the defaults a node wrote out: as hypermax
-        wrote it before it left them out), or with their whole float bounds as written (as
-        hypermax took them before it read ``1.0`` as ``1``), so that a search started then
-        resumes."""
+        wrote it before it left them out), or with their whole float bounds and the paths of
+        ``src`` and ``cwd`` as written (as hypermax took them before it read ``1.0`` as ``1``
+        and ``./model.py`` as ``model.py``), so that a search started then resumes."""
         if spec_hash == self.fingerprint():
             return True
         direction, metric = self.search.direction, self.search.metric
         raw = search_identity(self.raw, direction, metric, True)
         written = search_identity(self.raw, direction, metric, as_written=True)
-        exact = search_identity(self.raw, direction, metric, exact_numbers=True)
+        exact = search_identity(self.raw, direction, metric, exact=True)
         return spec_hash in (_digest(raw), _digest(written), _digest(exact))
 
 
@@ -196,22 +197,27 @@ def search_identity(
     metric: Any,
     with_objective_file: bool = False,
     as_written: bool = False,
-    exact_numbers: bool = False,
+    exact: bool = False,
 ) -> dict[str, Any]:
     """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section.
     The env var naming the file of an objective ``hypermax.optimize`` pickled is left out
     (unless ``with_objective_file``): that file is in the results folder, wherever it moved;
     the space and the metrics are taken as they search (:func:`_as_searched`), not as written
-    (unless ``as_written``; with ``exact_numbers``, a whole float bound as written, as an
-    earlier hypermax took it)."""
+    (unless ``as_written``), and the files ``src`` and ``cwd`` name by their plain paths
+    (``steady.py`` for ``./steady.py``); with ``exact``, a whole float bound and those paths
+    as written, as an earlier hypermax took them."""
     keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
     if not as_written:
-        keyed["hyperparameters"] = as_searched(keyed["hyperparameters"], exact_numbers)
+        keyed["hyperparameters"] = as_searched(keyed["hyperparameters"], exact)
         if isinstance(keyed["metrics"], dict):
             keyed["metrics"] = {
-                name: as_searched(each, exact_numbers) for name, each in keyed["metrics"].items()
+                name: as_searched(each, exact) for name, each in keyed["metrics"].items()
             }
     function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
+    if not (as_written or exact):
+        for key in ("src", "cwd"):  # a plain path names the file the same way
+            if isinstance(function.get(key), str) and function[key]:
+                function[key] = os.path.normpath(function[key])
     env = function.get("env")
     if not with_objective_file and isinstance(env, dict) and OBJECTIVE_ENV in env:
         function["env"] = {k: v for k, v in env.items() if k != OBJECTIVE_ENV}

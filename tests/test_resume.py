@@ -495,7 +495,7 @@ def test_a_bound_written_as_a_whole_float_since_does_not_change_the_search(tmp_p
     from hypermax.spec import _digest, load_spec, search_identity
 
     loaded = load_spec(spec)
-    exact = search_identity(loaded.raw, "min", "loss", exact_numbers=True)
+    exact = search_identity(loaded.raw, "min", "loss", exact=True)
     journal = tmp_path / "results" / "steady" / "trials.jsonl"
     lines = journal.read_text().splitlines()
     header = {**json.loads(lines[0]), "spec_hash": _digest(exact)}
@@ -505,3 +505,24 @@ def test_a_bound_written_as_a_whole_float_since_does_not_change_the_search(tmp_p
     spec.write_text(json.dumps(doc))
     proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_src_written_another_way_to_the_same_path_does_not_change_the_search(
+    tmp_path, write_spec
+):
+    """``"src": "./steady.py"`` for ``"steady.py"`` names the same file from the same folder:
+    it was refused, ``function.src differs``."""
+    import shutil
+
+    shutil.copy(OBJECTIVES / "steady.py", tmp_path / "steady.py")
+    doc = json.loads(json.dumps(SPEC))
+    doc["search"]["iterations"] = 1
+    doc["function"]["src"] = "steady.py"
+    spec = write_spec(doc)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    doc["search"]["iterations"] = 2
+    doc["function"]["src"] = "./steady.py"
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(tmp_path / "results" / "steady")) == 2
