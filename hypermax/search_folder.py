@@ -302,8 +302,9 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
         ran = doc[SPEC_RAN] if isinstance(doc.get(SPEC_RAN), dict) else doc["search"]
         was, was_warm = ran["method"], ran.get("warm_start")
         was_stopping = ran.get("early_stopping") or {}
+        was_options = ran.get(was) or {} if isinstance(was, str) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        was = was_warm = was_stopping = None
+        was = was_warm = was_stopping = was_options = None
     # the frozen spec itself (hypermax resume) is the file its edits are in
     name = str(results.spec) if SPEC_ORIGIN in spec.raw else spec.path.name
     lines = []
@@ -313,6 +314,8 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
             f"{name}: search.method: {method} asks from now on (it was {was}), "
             "taught the trials done"
         )
+    elif isinstance(was_options, dict) and was_options != spec.search.options:
+        lines.append(_options_edit(name, method, was_options, spec.search.options))
     seed, kept = spec.search.seed, header.get("seed")
     if seed is not None and isinstance(kept, int) and seed != kept:
         lines.append(
@@ -329,6 +332,22 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if stopping is not None:
         lines.append(stopping)
     return lines
+
+
+def _options_edit(name: str, method: str, was: dict[str, Any], now: dict[str, Any]) -> str:
+    """``search.tpe: n_startup_jobs 2 (it was 10) from now on``: the options of the method,
+    the same as the search last ran with, edited since."""
+    from hypermax.values import json_text
+
+    def shown(options: dict[str, Any], key: str) -> str:
+        return json_text(options[key]) if key in options else "the default"
+
+    changed = ", ".join(
+        f"{key} {shown(now, key)} (it was {shown(was, key)})"
+        for key in sorted(set(was) | set(now))
+        if json_text(was.get(key)) != json_text(now.get(key)) or (key in was) != (key in now)
+    )
+    return f"{name}: search.{method}: {changed} from now on"
 
 
 def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:

@@ -148,3 +148,29 @@ def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(
         "resume keeps them): undo that edit to resume it, or copy the spec out of the folder for "
         "a search of its own\n"
     )
+
+
+def test_the_options_of_the_method_edited_on_resume_are_said_in_one_line(tmp_path, capsys):
+    """Another ``search.tpe`` asked the resumed search's trials without a word, as another
+    method would have been said to."""
+    path = tmp_path / "search.json"
+
+    def run(options: dict | None, iterations: int) -> list[str]:
+        _spec(tmp_path, "tpe", 1)
+        doc = json.loads(path.read_text())
+        if options is not None:
+            doc["search"]["tpe"] = options
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "search.tpe" in line]
+
+    assert run({"n_startup_jobs": 10}, 1) == []
+    assert run({"n_startup_jobs": 10}, 2) == []
+    assert run({"n_startup_jobs": 2, "gamma": 0.5}, 3) == [
+        "search.json: search.tpe: gamma 0.5 (it was the default), n_startup_jobs 2 (it was 10) "
+        "from now on"
+    ]
+    assert run(None, 4) == [
+        "search.json: search.tpe: gamma the default (it was 0.5), n_startup_jobs the default (it "
+        "was 2) from now on"
+    ]
