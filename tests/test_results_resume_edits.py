@@ -174,3 +174,25 @@ def test_the_options_of_the_method_edited_on_resume_are_said_in_one_line(tmp_pat
         "search.json: search.tpe: gamma the default (it was 0.5), n_startup_jobs the default (it "
         "was 2) from now on"
     ]
+
+
+def test_a_resume_with_fewer_iterations_left_than_unfinished_trials_says_how_many_run(
+    tmp_path, capsys
+):
+    """Two trials unfinished and one iteration left: the resume said both run again, and ran
+    one (the other stays in the journal, to run on a resume with more iterations)."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui", "--iterations", "4"]) == 0
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    kept = [  # hypermax killed while trials 3 and 4 ran: their ends never written
+        line
+        for line in journal.read_text().splitlines()
+        if not ('"trial_finished"' in line and json.loads(line)["id"] in (3, 4))
+    ]
+    journal.write_text("\n".join(kept) + "\n")
+    capsys.readouterr()
+    assert main([spec, "--no-ui", "--iterations", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming s: 2 of 3 trials done, 1 unfinished runs again\n" in out
+    assert main([spec, "--no-ui", "--iterations", "4"]) == 0
+    assert "resuming s: 3 of 4 trials done, 1 unfinished runs again\n" in capsys.readouterr().out
