@@ -18,6 +18,7 @@ from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
+    SPEC_CODE,
     SPEC_ORIGIN,
     SPEC_RAN,
     FolderUnusable,
@@ -29,6 +30,7 @@ from hypermax.results import (
     searches_named,
     unwritable,
 )
+from hypermax.results.code import code_digest
 from hypermax.spec import Spec
 
 
@@ -303,10 +305,12 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
         was, was_warm = ran["method"], ran.get("warm_start")
         was_stopping = ran.get("early_stopping") or {}
         was_options = ran.get(was) or {} if isinstance(was, str) else None
+        was_code = doc.get(SPEC_CODE)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        was = was_warm = was_stopping = was_options = None
+        was = was_warm = was_stopping = was_options = was_code = None
     # the frozen spec itself (hypermax resume) is the file its edits are in
-    name = str(results.spec) if SPEC_ORIGIN in spec.raw else spec.path.name
+    frozen = SPEC_ORIGIN in spec.raw
+    name = str(results.spec) if frozen else spec.path.name
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
@@ -327,6 +331,13 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
         lines.append(
             f"{name}: search.warm_start: {warm} is not used: a search learns from its "
             "warm start before its first trial, and this one has run trials"
+        )
+    code = code_digest(spec.raw.get("function"), spec.folder)
+    if isinstance(was_code, dict) and code is not None and was_code.get("sha256") != code["sha256"]:
+        key = "src" if "src" in code else "module"
+        lines.append(
+            f"{name}: function.{key}: {code[key]} changed since the search last ran: its trials"
+            " before ran the earlier code" + ("" if frozen else " (--fresh starts anew)")
         )
     stopping = _stopping_edit(spec, was_stopping, name)
     if stopping is not None:

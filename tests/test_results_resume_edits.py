@@ -196,3 +196,37 @@ def test_a_resume_with_fewer_iterations_left_than_unfinished_trials_says_how_man
     assert "resuming s: 2 of 3 trials done, 1 unfinished runs again\n" in out
     assert main([spec, "--no-ui", "--iterations", "4"]) == 0
     assert "resuming s: 3 of 4 trials done, 1 unfinished runs again\n" in capsys.readouterr().out
+
+
+def test_an_objective_file_edited_since_the_search_last_ran_is_said_on_resume(tmp_path, capsys):
+    """A bug fixed in the objective's file resumed the search without a word, its trials so
+    far of the earlier code beside the new ones (``hypermax.optimize`` says so of a callable
+    edited); the resume says it, once, of a ``src`` and of a ``module`` beside the spec."""
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    path = tmp_path / "search.json"
+
+    def run(function: dict, iterations: int) -> list[str]:
+        _spec(tmp_path, "random", 1)
+        doc = json.loads(path.read_text())
+        doc["function"] = {"type": "python_function", "name": "train", **function}
+        doc["search"]["name"] = "".join(function)
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "function." in line]
+
+    src = {"src": "model.py"}
+    assert run(src, 1) == []
+    assert run(src, 2) == []  # the same code
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x'] + 10\n")
+    assert run(src, 3) == [
+        "search.json: function.src: model.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+    assert run(src, 4) == []  # said once
+    module = {"module": "model"}
+    assert run(module, 1) == []
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x'] + 20\n")
+    assert run(module, 2) == [
+        "search.json: function.module: model.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]

@@ -19,6 +19,7 @@ from hypermax.results.checks import (
     searches_named,
 )
 from hypermax.results.files import (
+    SPEC_CODE,
     SPEC_NAME,
     SPEC_ORIGIN,
     SPEC_RAN,
@@ -36,6 +37,7 @@ __all__ = [
     "RESULTS_NAMES",
     "ROOM_IN_FOLDER",
     "SEARCHES_NAMED",
+    "SPEC_CODE",
     "SPEC_NAME",
     "SPEC_ORIGIN",
     "SPEC_RAN",
