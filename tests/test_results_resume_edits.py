@@ -230,3 +230,25 @@ def test_an_objective_file_edited_since_the_search_last_ran_is_said_on_resume(tm
         "search.json: function.module: model.py changed since the search last ran: its trials "
         "before ran the earlier code (--fresh starts anew)"
     ]
+
+
+def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
+    """A frozen spec's relative paths start from the spec it came from, as ``hypermax resume``
+    reads them: ``validate`` of the frozen spec, edited, looked for its ``src`` in the results
+    folder (``cannot find file "model.py"``)."""
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    path = tmp_path / "search.json"
+    _spec(tmp_path, "random", 1)
+    doc = json.loads(path.read_text())
+    doc["function"] = {"type": "python_function", "src": "model.py", "name": "train"}
+    path.write_text(json.dumps(doc))
+    assert main([str(path), "--no-ui"]) == 0
+    frozen = tmp_path / "results" / "s" / "search.json"
+    capsys.readouterr()
+    assert main(["validate", str(frozen)]) == 0
+    assert capsys.readouterr().out.startswith(f"{frozen}: ok (")
+    edited = json.loads(frozen.read_text())
+    edited["function"]["parallel"] = "two"
+    frozen.write_text(json.dumps(edited))
+    assert main(["validate", str(frozen)]) == 2
+    assert "search.json: function.parallel: must be an integer" in capsys.readouterr().err
