@@ -210,8 +210,8 @@ def search_identity(
     if not as_written:
         keyed["hyperparameters"] = as_searched(keyed["hyperparameters"], exact)
         if isinstance(keyed["metrics"], dict):
-            keyed["metrics"] = {
-                name: as_searched(each, exact) for name, each in keyed["metrics"].items()
+            keyed["metrics"] = {  # their numbers as written: the fingerprints folders hold
+                name: as_searched(each, True) for name, each in keyed["metrics"].items()
             }
     function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
     if not (as_written or exact):
