@@ -19,24 +19,32 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
+from hypermax.callable_data import stable_digest
+
 #: the file of a results folder that holds the identity of its search's callable objective
 IDENTITY_FILE = "objective.id"
 
 
-def identity(objective: Callable[..., Any]) -> str:
-    """A short hex digest of what ``objective`` computes (see the module's docstring)."""
+def identity(objective: Callable[..., Any], by_repr: bool = False) -> str:
+    """A short hex digest of what ``objective`` computes (see the module's docstring); with
+    ``by_repr``, as an earlier hypermax digested it, a partial's arguments by their repr (which
+    may name an object's address, another in each run), for a folder it started."""
     digest = hashlib.sha256()
-    _feed(digest, objective, depth=0)
+    _feed(digest, objective, 0, by_repr)
     return digest.hexdigest()[:16]
 
 
-def _feed(digest: Any, objective: Any, depth: int) -> None:
+def _feed(digest: Any, objective: Any, depth: int, by_repr: bool = False) -> None:
     if depth > 8:  # a partial of a partial of ...: enough to tell them apart
         return
     if isinstance(objective, functools.partial):
         digest.update(b"partial")
-        _feed(digest, objective.func, depth + 1)
-        digest.update(repr((objective.args, sorted(objective.keywords.items()))).encode())
+        _feed(digest, objective.func, depth + 1, by_repr)
+        arguments = (objective.args, sorted(objective.keywords.items()))
+        try:  # an object's repr may name its address, another in each run: its data instead
+            digest.update(repr(arguments).encode() if by_repr else _data(arguments))
+        except Exception:  # one that does not pickle: its repr
+            digest.update(repr(arguments).encode())
         return
     func = getattr(objective, "__func__", None)  # a bound method: its function and its class
     if func is not None:
@@ -53,6 +61,10 @@ def _feed(digest: Any, objective: Any, depth: int) -> None:
     call = getattr(kind, "__call__", None)  # noqa: B004 - the class's own, not callable()
     if getattr(call, "__code__", None) is not None:
         _feed(digest, call, depth + 1)
+
+
+def _data(arguments: Any) -> bytes:
+    return stable_digest(arguments).encode()
 
 
 def _feed_code(digest: Any, code: CodeType) -> None:

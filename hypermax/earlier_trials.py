@@ -39,8 +39,9 @@ def replay(
 ) -> tuple[int, bool]:
     """Teach the optimizer (through ``proposals``) every finished trial of ``history`` and
     keep it in ``record`` (its log counted in ``writes``, its reports in ``stopper``); queue the
-    unfinished ones to run again. How many were unfinished, and whether a trial the search ran
-    (not imported) produced a loss."""
+    unfinished ones to run again. How many of those run again (as many as the iterations left
+    take: the others wait for a resume with more), and whether a trial the search ran (not
+    imported) produced a loss."""
     told = proposals.resume(
         history.trials.values(), spec.search.points, space.defaults(), spec_name=spec.path.name
     )
@@ -53,7 +54,8 @@ def replay(
     stopper.rebuild(told)
     # the metadata replay let go of: the journal has it (the Result reads it back from there)
     record.metadata_in_journal |= history.metadata_in_journal & record.trials.keys()
-    return len(history.trials) - len(told), any_loss
+    left = max(0, spec.search.iterations - record.done)
+    return min(len(history.trials) - len(told), left), any_loss
 
 
 def import_finished(

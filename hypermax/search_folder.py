@@ -18,6 +18,9 @@ from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
+    SPEC_CODE,
+    SPEC_ORIGIN,
+    SPEC_RAN,
     FolderUnusable,
     ResultsFolder,
     check_new_search_folder,
@@ -27,6 +30,7 @@ from hypermax.results import (
     searches_named,
     unwritable,
 )
+from hypermax.results.code import code_digest
 from hypermax.spec import Spec
 
 
@@ -153,6 +157,8 @@ def _prepare(
         folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
+            if SPEC_ORIGIN in spec.raw:  # the frozen spec itself, edited (hypermax resume)
+                raise ResultsError(_frozen_spec_edited(folder, spec, header))
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
@@ -251,6 +257,34 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
     return f" ({path_name(where)} differs)" if where else ""
 
 
+def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any]) -> str:
+    """Why the frozen spec of ``folder``, edited, cannot resume its search: the JSON path
+    edited, found against the spec the search last ran from while that spec still makes it;
+    and what to do, since the frozen spec cannot start anew in the folder that holds it."""
+    from hypermax.errors import HypermaxError
+    from hypermax.spec import first_difference, load_spec
+
+    where = None
+    origin = folder.ran_from(header)
+    try:
+        if origin is not None and not os.path.samefile(origin, folder.spec):
+            before = load_spec(origin)
+            if before.makes(header.get("spec_hash")):
+                where = first_difference(before.raw, spec.raw)
+    except (HypermaxError, OSError):
+        pass  # gone, or no spec any more: no path to name
+    held = f"the search that {printable(str(folder.path))} holds"
+    what = (
+        f"{where} differs from {held} (a resume keeps its space, function and loss)"
+        if where
+        else f"its space, function or loss differs from {held} (a resume keeps them)"
+    )
+    return (
+        f"{printable(str(folder.spec))}: {what}: undo that edit to resume it, or copy the spec"
+        " out of the folder for a search of its own"
+    )
+
+
 def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
     started, one line each: another method asks from now on; another seed is not used (the
@@ -265,41 +299,73 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     if header is None or not spec.makes(header.get("spec_hash")):
         return []
     try:
-        frozen = json.loads(read_text_of(results.spec))["search"]
-        was, was_warm = frozen["method"], frozen.get("warm_start")
-        was_stopping = frozen.get("early_stopping") or {}
+        doc = json.loads(read_text_of(results.spec))
+        # what the search last ran with; a folder an older hypermax froze: its search section
+        ran = doc[SPEC_RAN] if isinstance(doc.get(SPEC_RAN), dict) else doc["search"]
+        was, was_warm = ran["method"], ran.get("warm_start")
+        was_stopping = ran.get("early_stopping") or {}
+        was_options = ran.get(was) or {} if isinstance(was, str) else None
+        was_code = doc.get(SPEC_CODE)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        was = was_warm = was_stopping = None
+        was = was_warm = was_stopping = was_options = was_code = None
+    # the frozen spec itself (hypermax resume) is the file its edits are in
+    frozen = SPEC_ORIGIN in spec.raw
+    name = str(results.spec) if frozen else spec.path.name
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
         lines.append(
-            f"{spec.path.name}: search.method: {method} asks from now on (it was {was}), "
+            f"{name}: search.method: {method} asks from now on (it was {was}), "
             "taught the trials done"
         )
+    elif isinstance(was_options, dict) and was_options != spec.search.options:
+        lines.append(_options_edit(name, method, was_options, spec.search.options))
     seed, kept = spec.search.seed, header.get("seed")
     if seed is not None and isinstance(kept, int) and seed != kept:
         lines.append(
-            f"{spec.path.name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"{name}: search.seed: {seed} is not used: a resumed search keeps the "
             f"seed it started with ({kept})"
         )
     warm = spec.search.warm_start
     if warm is not None and warm != was_warm and holds_trials(results.journal):
         lines.append(
-            f"{spec.path.name}: search.warm_start: {warm} is not used: a search learns from its "
+            f"{name}: search.warm_start: {warm} is not used: a search learns from its "
             "warm start before its first trial, and this one has run trials"
         )
-    stopping = _stopping_edit(spec, was_stopping)
+    code = code_digest(spec.raw.get("function"), spec.folder)
+    if isinstance(was_code, dict) and code is not None and was_code.get("sha256") != code["sha256"]:
+        key = "src" if "src" in code else "module"
+        lines.append(
+            f"{name}: function.{key}: {code[key]} changed since the search last ran: its trials"
+            " before ran the earlier code" + ("" if frozen else " (--fresh starts anew)")
+        )
+    stopping = _stopping_edit(spec, was_stopping, name)
     if stopping is not None:
         lines.append(stopping)
     return lines
 
 
-def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
+def _options_edit(name: str, method: str, was: dict[str, Any], now: dict[str, Any]) -> str:
+    """``search.tpe: n_startup_jobs 2 (it was 10) from now on``: the options of the method,
+    the same as the search last ran with, edited since."""
+    from hypermax.values import json_text
+
+    def shown(options: dict[str, Any], key: str) -> str:
+        return json_text(options[key]) if key in options else "the default"
+
+    changed = ", ".join(
+        f"{key} {shown(now, key)} (it was {shown(was, key)})"
+        for key in sorted(set(was) | set(now))
+        if json_text(was.get(key)) != json_text(now.get(key)) or (key in was) != (key in now)
+    )
+    return f"{name}: search.{method}: {changed} from now on"
+
+
+def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
     """What resuming does with ``search.early_stopping`` edited since the search's last run
-    (``frozen``: that run's section): the new rule judges the coming reports, against the
-    finished trials' reports, and the trials the old one stopped stay stopped. None when the
-    rule is the same (or the frozen one cannot be read)."""
+    (``frozen``: that run's section), said of the file ``name``: the new rule judges the coming
+    reports, against the finished trials' reports, and the trials the old one stopped stay
+    stopped. None when the rule is the same (or the frozen one cannot be read)."""
     from dataclasses import fields
 
     from hypermax.stopping import EarlyStopping
@@ -311,7 +377,7 @@ def _stopping_edit(spec: Spec, frozen: Any) -> str | None:
     now = EarlyStopping.of(spec.search.early_stopping)
     if was.policy == now.policy == "none" or was == now:
         return None
-    head = f"{spec.path.name}: search.early_stopping:"
+    head = f"{name}: search.early_stopping:"
     kept = "the trials stopped before stay stopped"
     if now.policy == "none":
         return f"{head} none from now on (it was {was.policy}): no trial is stopped; {kept}"

@@ -10,17 +10,19 @@ schema.json declares; the dataclasses' own defaults serve code that builds them 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import SpecError
-from hypermax.shipped import OBJECTIVE_ENV
 from hypermax.specfile import compat
-from hypermax.specfile.as_searched import as_searched
+from hypermax.specfile.identity import (  # noqa: F401 - first_difference: the spec's seam
+    RUN_SETTINGS,
+    _digest,
+    first_difference,
+    search_identity,
+)
 from hypermax.specfile.paths import home_expanded
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
@@ -41,8 +43,6 @@ __all__ = [
     "spec_from_dict",
 ]
 
-#: function keys that say how trials are run, not what they compute
-RUN_SETTINGS = ("parallel", "kill_grace", "preload")
 #: ``results.max_log_mb`` when a spec leaves it out; declared here, not in schema.json, as
 #: filled into every document it would change the search.json of every results folder
 DEFAULT_MAX_LOG_MB = 1024.0
@@ -173,76 +173,16 @@ class Spec:
         :meth:`fingerprint`, or the hash that also held where the pickled objective of
         ``hypermax.optimize`` was (as hypermax 0.1.0 wrote it), or the one of the space and
         metrics as written (their free text, the defaults a node wrote out: as hypermax
-        wrote it before it left them out), so that a search started then resumes."""
+        wrote it before it left them out), or with their whole float bounds and the paths of
+        ``src`` and ``cwd`` as written (as hypermax took them before it read ``1.0`` as ``1``
+        and ``./model.py`` as ``model.py``), so that a search started then resumes."""
         if spec_hash == self.fingerprint():
             return True
         direction, metric = self.search.direction, self.search.metric
         raw = search_identity(self.raw, direction, metric, True)
         written = search_identity(self.raw, direction, metric, as_written=True)
-        return spec_hash in (_digest(raw), _digest(written))
-
-
-def _digest(keyed: dict[str, Any]) -> str:
-    blob = json.dumps(keyed, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def search_identity(
-    raw: dict[str, Any],
-    direction: Any,
-    metric: Any,
-    with_objective_file: bool = False,
-    as_written: bool = False,
-) -> dict[str, Any]:
-    """What of a spec document makes the search (see :meth:`Spec.fingerprint`), by section.
-    The env var naming the file of an objective ``hypermax.optimize`` pickled is left out
-    (unless ``with_objective_file``): that file is in the results folder, wherever it moved;
-    the space and the metrics are taken as they search (:func:`_as_searched`), not as written
-    (unless ``as_written``)."""
-    keyed = {k: raw.get(k) for k in ("hyperparameters", "function", "metrics")}
-    if not as_written:
-        keyed["hyperparameters"] = as_searched(keyed["hyperparameters"])
-        if isinstance(keyed["metrics"], dict):
-            keyed["metrics"] = {name: as_searched(each) for name, each in keyed["metrics"].items()}
-    function = {k: v for k, v in (keyed["function"] or {}).items() if k not in RUN_SETTINGS}
-    env = function.get("env")
-    if not with_objective_file and isinstance(env, dict) and OBJECTIVE_ENV in env:
-        function["env"] = {k: v for k, v in env.items() if k != OBJECTIVE_ENV}
-    keyed["function"] = function
-    keyed["direction"] = [direction, metric]
-    return keyed
-
-
-def first_difference(before: dict[str, Any], after: dict[str, Any]) -> str | None:
-    """The JSON path of the first part of the search that differs between two validated spec
-    documents (``hyperparameters.properties.x.max``; ``search.direction`` for the metric or its
-    direction), or None when they make the same search."""
-
-    def identity(raw: dict[str, Any]) -> dict[str, Any]:
-        search = raw.get("search") or {}
-        return search_identity(raw, search.get("direction"), search.get("metric"))
-
-    return _differs(identity(before), identity(after), [])
-
-
-def _differs(a: Any, b: Any, path: list[str]) -> str | None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
-            found = _differs(a.get(key), b.get(key), [*path, str(key)])
-            if found is not None:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = _differs(x, y, [*path, str(i)])
-            if found is not None:
-                return found
-        return None
-    if json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str):
-        return None
-    if path[:1] == ["direction"]:
-        return "search.direction" if path[1:] == ["0"] else "search.metric"
-    return ".".join(path)
+        exact = search_identity(self.raw, direction, metric, exact=True)
+        return spec_hash in (_digest(raw), _digest(written), _digest(exact))
 
 
 def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> Spec:

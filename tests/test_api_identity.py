@@ -50,6 +50,24 @@ def test_the_identity_follows_what_the_objective_computes_not_where_it_sits():
     assert identity(Model(1)) == identity(Model(2))  # an object's class and its __call__
 
 
+class Data:
+    """An argument whose repr names where it is in memory, another in each run."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+
+def test_a_partial_of_an_object_without_a_repr_of_its_own_keeps_its_identity(tmp_path):
+    """A partial's arguments were digested by their repr, which for such an object names its
+    address: the same script, run again, was refused as another objective."""
+    assert identity(functools.partial(scaled, scale=Data(1))) == identity(
+        functools.partial(scaled, scale=Data(1))
+    )
+    assert identity(functools.partial(scaled, scale=Data(1))) != identity(
+        functools.partial(scaled, scale=Data(2))
+    )
+
+
 def test_another_unnamed_objective_is_refused_and_the_same_one_resumes(tmp_path):
     space = {"x": (0.0, 1.0)}
     first = hypermax.optimize(
@@ -134,4 +152,63 @@ def test_a_named_objective_edited_since_its_search_began_resumes_it_saying_so(tm
         "its trials so far ran its earlier code; fresh=True starts anew (the old folder is kept)"
     )
     search(edited.format(10), 4)  # said once
+    assert "changed" not in capsys.readouterr().err
+
+
+class Fitted:
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+        self.tags = {"a", "b", "c", "d"}  # a set: its order is no part of its data
+
+    def fit(self, params):
+        return params["x"] + self.offset
+
+
+def test_the_method_of_another_object_of_the_same_class_resumes_saying_so(tmp_path, capsys):
+    """``a.fit`` and ``b.fit`` of two differently made objects have the same code and name: the
+    second resumed the first's search without a word, its losses (10.5) beside the first's
+    (0.5). The folder keeps a digest of the objective's data too (the object a method is bound
+    to, a closure's values): another is said, as an edit of the code of a named objective is.
+    Said, not refused: an object's data may differ between runs of one script (a cache, a
+    timestamp) when the search is the same."""
+
+    def search(objective, iterations: int) -> hypermax.api.Result:
+        return hypermax.optimize(
+            objective, space={"x": [0.5]}, iterations=iterations, results_dir=tmp_path
+        )
+
+    search(Fitted(0).fit, 1)
+    capsys.readouterr()
+    search(Fitted(0).fit, 2)  # another object made alike: the same search
+    assert "changed" not in capsys.readouterr().err
+    assert [t["loss"] for t in search(Fitted(10).fit, 3).trials] == [0.5, 0.5, 10.5]
+    assert (
+        f"optimize(): the objective's data changed since the search in {tmp_path / 'fit'} began "
+        "(the object its method is bound to, its arguments or the values its code closes over): "
+        "its trials so far ran with the earlier data; fresh=True starts anew (the old folder is "
+        "kept)"
+    ) in capsys.readouterr().err.splitlines()
+    search(Fitted(10).fit, 4)  # said once
+    assert "changed" not in capsys.readouterr().err
+
+
+def test_a_lambda_closing_over_another_value_resumes_saying_so(tmp_path, capsys):
+    def closing(offset: float):
+        return lambda p: p["x"] + offset
+
+    space = {"x": [0.5]}
+    hypermax.optimize(closing(0), space=space, iterations=1, results_dir=tmp_path)
+    capsys.readouterr()
+    hypermax.optimize(closing(10), space=space, iterations=2, results_dir=tmp_path)
+    assert "optimize(): the objective's data changed" in capsys.readouterr().err
+
+
+def test_a_partial_s_folder_whose_identity_digested_its_arguments_repr_resumes(tmp_path, capsys):
+    objective = functools.partial(scaled, scale=2)
+    space = {"x": [0.5]}
+    hypermax.optimize(objective, space=space, iterations=1, results_dir=tmp_path)
+    kept = tmp_path / "objective" / "objective.id"
+    kept.write_text(identity(objective, by_repr=True) + "\n")  # as an earlier hypermax wrote it
+    result = hypermax.optimize(objective, space=space, iterations=2, results_dir=tmp_path)
+    assert [t["loss"] for t in result.trials] == [1.0, 1.0]
     assert "changed" not in capsys.readouterr().err

@@ -98,3 +98,157 @@ def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
         "stopped; the trials stopped before stay stopped"
     ]
     assert run({}, 7) == []  # none, as before
+
+
+def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
+    """``hypermax resume`` reads the frozen spec, which each run writes anew: an edit of its
+    method was compared with itself and went unsaid; it is compared with what the search last
+    ran with, and named in the file edited."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["search"].update(method="tpe", seed=7)
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        f"{frozen}: search.method: tpe asks from now on (it was random), taught the trials done"
+    ) in err
+    assert (
+        f"{frozen}: search.seed: 7 is not used: a resumed search keeps the seed it started with (1)"
+    ) in err
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since
+
+
+def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(tmp_path, capsys):
+    """``hypermax resume`` of a frozen spec whose space was edited named no path (the frozen
+    spec was compared with itself) and told to use --fresh, which resume does not take."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["hyperparameters"]["properties"]["x"]["max"] = 2
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    refused = (
+        f"{frozen}: hyperparameters.properties.x.max differs from the search that {folder} "
+        "holds (a resume keeps its space, function and loss): undo that edit to resume it, or "
+        "copy the spec out of the folder for a search of its own"
+    )
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == refused + "\n"
+    (tmp_path / "search.json").unlink()  # the spec it came from is gone: no path to name
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"{frozen}: its space, function or loss differs from the search that {folder} holds (a "
+        "resume keeps them): undo that edit to resume it, or copy the spec out of the folder for "
+        "a search of its own\n"
+    )
+
+
+def test_the_options_of_the_method_edited_on_resume_are_said_in_one_line(tmp_path, capsys):
+    """Another ``search.tpe`` asked the resumed search's trials without a word, as another
+    method would have been said to."""
+    path = tmp_path / "search.json"
+
+    def run(options: dict | None, iterations: int) -> list[str]:
+        _spec(tmp_path, "tpe", 1)
+        doc = json.loads(path.read_text())
+        if options is not None:
+            doc["search"]["tpe"] = options
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "search.tpe" in line]
+
+    assert run({"n_startup_jobs": 10}, 1) == []
+    assert run({"n_startup_jobs": 10}, 2) == []
+    assert run({"n_startup_jobs": 2, "gamma": 0.5}, 3) == [
+        "search.json: search.tpe: gamma 0.5 (it was the default), n_startup_jobs 2 (it was 10) "
+        "from now on"
+    ]
+    assert run(None, 4) == [
+        "search.json: search.tpe: gamma the default (it was 0.5), n_startup_jobs the default (it "
+        "was 2) from now on"
+    ]
+
+
+def test_a_resume_with_fewer_iterations_left_than_unfinished_trials_says_how_many_run(
+    tmp_path, capsys
+):
+    """Two trials unfinished and one iteration left: the resume said both run again, and ran
+    one (the other stays in the journal, to run on a resume with more iterations)."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui", "--iterations", "4"]) == 0
+    journal = tmp_path / "results" / "s" / "trials.jsonl"
+    kept = [  # hypermax killed while trials 3 and 4 ran: their ends never written
+        line
+        for line in journal.read_text().splitlines()
+        if not ('"trial_finished"' in line and json.loads(line)["id"] in (3, 4))
+    ]
+    journal.write_text("\n".join(kept) + "\n")
+    capsys.readouterr()
+    assert main([spec, "--no-ui", "--iterations", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming s: 2 of 3 trials done, 1 unfinished runs again\n" in out
+    assert main([spec, "--no-ui", "--iterations", "4"]) == 0
+    assert "resuming s: 3 of 4 trials done, 1 unfinished runs again\n" in capsys.readouterr().out
+
+
+def test_an_objective_file_edited_since_the_search_last_ran_is_said_on_resume(tmp_path, capsys):
+    """A bug fixed in the objective's file resumed the search without a word, its trials so
+    far of the earlier code beside the new ones (``hypermax.optimize`` says so of a callable
+    edited); the resume says it, once, of a ``src`` and of a ``module`` beside the spec."""
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    path = tmp_path / "search.json"
+
+    def run(function: dict, iterations: int) -> list[str]:
+        _spec(tmp_path, "random", 1)
+        doc = json.loads(path.read_text())
+        doc["function"] = {"type": "python_function", "name": "train", **function}
+        doc["search"]["name"] = "".join(function)
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "function." in line]
+
+    src = {"src": "model.py"}
+    assert run(src, 1) == []
+    assert run(src, 2) == []  # the same code
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x'] + 10\n")
+    assert run(src, 3) == [
+        "search.json: function.src: model.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+    assert run(src, 4) == []  # said once
+    module = {"module": "model"}
+    assert run(module, 1) == []
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x'] + 20\n")
+    assert run(module, 2) == [
+        "search.json: function.module: model.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+
+
+def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
+    """A frozen spec's relative paths start from the spec it came from, as ``hypermax resume``
+    reads them: ``validate`` of the frozen spec, edited, looked for its ``src`` in the results
+    folder (``cannot find file "model.py"``)."""
+    (tmp_path / "model.py").write_text("def train(params):\n    return params['x']\n")
+    path = tmp_path / "search.json"
+    _spec(tmp_path, "random", 1)
+    doc = json.loads(path.read_text())
+    doc["function"] = {"type": "python_function", "src": "model.py", "name": "train"}
+    path.write_text(json.dumps(doc))
+    assert main([str(path), "--no-ui"]) == 0
+    frozen = tmp_path / "results" / "s" / "search.json"
+    capsys.readouterr()
+    assert main(["validate", str(frozen)]) == 0
+    assert capsys.readouterr().out.startswith(f"{frozen}: ok (")
+    edited = json.loads(frozen.read_text())
+    edited["function"]["parallel"] = "two"
+    frozen.write_text(json.dumps(edited))
+    assert main(["validate", str(frozen)]) == 2
+    assert "search.json: function.parallel: must be an integer" in capsys.readouterr().err

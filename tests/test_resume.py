@@ -471,3 +471,58 @@ def test_a_trial_that_runs_again_is_told_apart_from_its_last_run_in_its_log(tmp_
         ["the run starts", "", f"[hypermax: trial 1 runs again: {reason}]", "the run starts"]
         for reason in why
     )
+
+
+def test_a_bound_written_as_a_whole_float_since_does_not_change_the_search(tmp_path, write_spec):
+    """``"max": 1`` and ``"max": 1.0`` bound the same values (a bound is read as a float): a
+    spec rewritten so (a tool that writes floats, ``(0.0, 1.0)`` for ``(0, 1)`` in Python) was
+    refused, ``hyperparameters.properties.x.max differs``. A search started with 1.0 resumes
+    with 1.0 too, as it did."""
+    doc = json.loads(json.dumps(SPEC))
+    doc["search"]["iterations"] = 1
+    x = doc["hyperparameters"]["properties"]["x"]
+    spec = write_spec(doc)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    for key in ("min", "max"):
+        if isinstance(x.get(key), int):
+            x[key] = float(x[key])
+    doc["search"]["iterations"] = 2
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(tmp_path / "results" / "steady")) == 2
+    # a journal whose hash took 2.0 as written (as hypermax did before) resumes with 2.0
+    from hypermax.spec import _digest, load_spec, search_identity
+
+    loaded = load_spec(spec)
+    exact = search_identity(loaded.raw, "min", "loss", exact=True)
+    journal = tmp_path / "results" / "steady" / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    header = {**json.loads(lines[0]), "spec_hash": _digest(exact)}
+    assert header["spec_hash"] != loaded.fingerprint()
+    journal.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    doc["search"]["iterations"] = 3
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_src_written_another_way_to_the_same_path_does_not_change_the_search(
+    tmp_path, write_spec
+):
+    """``"src": "./steady.py"`` for ``"steady.py"`` names the same file from the same folder:
+    it was refused, ``function.src differs``."""
+    import shutil
+
+    shutil.copy(OBJECTIVES / "steady.py", tmp_path / "steady.py")
+    doc = json.loads(json.dumps(SPEC))
+    doc["search"]["iterations"] = 1
+    doc["function"]["src"] = "steady.py"
+    spec = write_spec(doc)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 0
+    doc["search"]["iterations"] = 2
+    doc["function"]["src"] = "./steady.py"
+    spec.write_text(json.dumps(doc))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(finished_records(tmp_path / "results" / "steady")) == 2

@@ -22,6 +22,7 @@ from hypermax.api.arguments import (
     space_argument,
     spec_document,
 )
+from hypermax.callable_data import data_digest
 from hypermax.callables import identity
 from hypermax.pickling import pickled
 from hypermax.shipped import ENTRY, OBJECTIVE_ENV, SHIPPED_FILE
@@ -57,6 +58,10 @@ class Plan:
     identity: str | None = None
     #: whether the search's name was given (else it is the callable's, or ``objective``)
     named: bool = True
+    #: the data beside its code (:func:`hypermax.callable_data.data_digest`)
+    data: str | None = None
+    #: its identity as an earlier hypermax digested it, which a folder it started keeps
+    earlier_identity: str | None = None
 
 
 def plan_search(
@@ -147,7 +152,8 @@ def plan_search(
         overrides["function.env"] = {**env, OBJECTIVE_ENV: str(shipped_file)}
     doc["function"] = {"type": "python_function", "module": "hypermax.shipped", "name": ENTRY}
     named = named or _own_name(objective) is not None
-    return Plan(doc, None, overrides, shipped, shipped_file, identity(objective), named)
+    code, data, earlier = identity(objective), data_digest(objective), identity(objective, True)
+    return Plan(doc, None, overrides, shipped, shipped_file, code, named, data, earlier)
 
 
 def check_call(objective: Callable[..., Any], hyperparameters: dict[str, Any]) -> None:

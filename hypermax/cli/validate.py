@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypermax.cli.options import load_with_options
 from hypermax.errors import UsageError, printable
@@ -18,9 +19,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     cluster says, with ``--connect``); a problem raises, as a run would meet it."""
     from hypermax.registry import METHODS
     from hypermax.space import Space, skipped_point
-    from hypermax.spec import load_spec
-
-    spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
+    spec = load_with_options(args, lambda overrides: _load(args.spec, overrides))
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     space = Space.from_spec(spec)
@@ -62,6 +61,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ok = f"{printable(args.spec)}: ok ({searched}, {iterations}, {about})"
     write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
     return 0
+
+
+def _load(path: str, overrides: dict[str, Any]) -> Spec:
+    """The spec at ``path`` as a run reads it; the frozen spec of a results folder as
+    ``hypermax resume`` reads it, its relative paths from the spec it came from."""
+    from pathlib import Path
+
+    from hypermax.spec import load_spec
+
+    folder = Path(path).parent
+    # the names of a results folder's frozen spec and journal: hypermax.results (which
+    # imports more than validate needs) is imported for such a folder alone
+    frozen = Path(path).name == "search.json" and os.path.isfile(folder / "trials.jsonl")
+    if frozen and os.path.isfile(path):
+        from hypermax.results import holds_own_spec
+
+        if not holds_own_spec(folder):
+            from hypermax.frozen_spec import frozen_spec
+
+            return frozen_spec(folder, overrides)
+    return load_spec(path, overrides)
 
 
 def _connect(spec: Spec, spec_arg: str) -> list[str]:

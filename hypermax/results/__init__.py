@@ -18,7 +18,14 @@ from hypermax.results.checks import (
     check_results_folder,
     searches_named,
 )
-from hypermax.results.files import SPEC_NAME, SPEC_ORIGIN, holds_own_spec, read_text_of
+from hypermax.results.files import (
+    SPEC_CODE,
+    SPEC_NAME,
+    SPEC_ORIGIN,
+    SPEC_RAN,
+    holds_own_spec,
+    read_text_of,
+)
 from hypermax.results.folder import ResultsFolder
 from hypermax.results.lock import LOCK_CLOCK_SLACK, LOCK_NAME
 from hypermax.results.making import ROOM_IN_FOLDER, FolderUnusable, unwritable
@@ -30,8 +37,10 @@ __all__ = [
     "RESULTS_NAMES",
     "ROOM_IN_FOLDER",
     "SEARCHES_NAMED",
+    "SPEC_CODE",
     "SPEC_NAME",
     "SPEC_ORIGIN",
+    "SPEC_RAN",
     "FolderUnusable",
     "ResultsFolder",
     "check_new_search_folder",

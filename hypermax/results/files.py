@@ -14,6 +14,12 @@ SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its
 #: relative paths start from), for a resume whose journal has no header to say so
 SPEC_ORIGIN = "x-hypermax-spec"
+#: the key of the frozen spec that keeps the ``search`` section its search last ran with: a
+#: resume from the frozen spec, edited since, tells what changed from it (the method, ...)
+SPEC_RAN = "x-hypermax-ran"
+#: the key of the frozen spec that keeps a digest of the objective's file the search last ran
+#: (:func:`hypermax.results.code.code_digest`): a resume says when it changed
+SPEC_CODE = "x-hypermax-code"
 
 
 def read_text_of(path: Path) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from hypermax.errors import ResultsError, is_disk_full
 from hypermax.journal import JOURNAL_NAME
-from hypermax.results.files import SPEC_NAME, SPEC_ORIGIN, read_text_of
+from hypermax.results.code import code_digest
+from hypermax.results.files import SPEC_CODE, SPEC_NAME, SPEC_ORIGIN, SPEC_RAN, read_text_of
 from hypermax.results.lock import LOCK_NAME, FolderLock, searching
 from hypermax.results.making import FolderUnusable, make_folder
 
@@ -186,10 +187,16 @@ class ResultsFolder:
         return target
 
     def write_spec(self, raw: dict[str, Any], origin: Path) -> None:
-        """Freeze the validated spec ``raw`` of the spec file ``origin`` into the folder."""
+        """Freeze the validated spec ``raw`` of the spec file ``origin`` into the folder, with
+        the ``search`` section it runs with kept apart (:data:`SPEC_RAN`), and a digest of
+        its objective's file (:data:`SPEC_CODE`)."""
         from hypermax.execution.protocol import write_atomic
 
-        frozen = {**raw, SPEC_ORIGIN: str(origin.resolve())}
+        kept = {key: value for key, value in raw.items() if key != SPEC_CODE}  # (a frozen one's)
+        frozen = {**kept, SPEC_ORIGIN: str(origin.resolve()), SPEC_RAN: raw.get("search")}
+        code = code_digest(raw.get("function"), origin.resolve().parent)
+        if code is not None:
+            frozen[SPEC_CODE] = code
         write_atomic(self.spec, json.dumps(frozen, indent=2, default=str) + "\n")
 
     def ran_from(self, header: dict[str, Any] | None) -> Path | None:
