@@ -50,7 +50,11 @@ CUT_SHORT = frozenset({TrialState.STOPPED, TrialState.INTERRUPTED})
 
 
 def best_trial(trials: Iterable[Trial]) -> Trial | None:
-    """The trial with the lowest loss (the earliest on ties); None when none has a loss.
+    """The trial with the lowest loss; None when none has a loss. Of trials with the same
+    loss, the one that reached it first: the first to end (an imported trial before those run
+    here, whose ends the journal records; by id where it records none), so the best a search
+    shows as its trials end stays the best when a trial started before it ends later with that
+    loss.
 
     A trial stopped before its end (early stopping, the search's timeout) has the loss of its
     last report, a step short of what it would have reached: it is the best only when no trial
@@ -60,7 +64,15 @@ def best_trial(trials: Iterable[Trial]) -> Trial | None:
         for trial in trials
         if trial.loss is not None and not math.isnan(trial.loss) and trial.state.finished
     )
-    return min(scored, key=lambda t: (t.state in CUT_SHORT, t.loss, t.id), default=None)
+    return min(
+        scored, key=lambda t: (t.state in CUT_SHORT, t.loss, ended_order(t), t.id), default=None
+    )
+
+
+def ended_order(trial: Trial) -> float:
+    """When ``trial`` ended, for the order of trials with the same loss: -inf where not known
+    (imported; a journal without the time)."""
+    return -math.inf if trial.ended_at is None else trial.ended_at
 
 
 def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.export import best_trial
+from hypermax.export import best_trial, ended_order
 from hypermax.journal_replay import numbers_back
 from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.console import best_line
@@ -69,7 +69,9 @@ def summary_lines(
             return [*lines, "no trial produced a loss yet"]
         return [*lines, "no trial produced a loss" + _why(folder, trials)]
     lines.append(best_line(best))
-    ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
+    ranked = sorted(
+        (t for t in trials if t.loss is not None), key=lambda t: (t.loss, ended_order(t), t.id)
+    )
     rows = [
         (
             str(t.id),
