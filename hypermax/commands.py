@@ -271,7 +271,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     The importance always rests on every finished trial, ``--best`` or not. ``--best`` with no
     trial that has a loss exports no trial, says so on stderr, and exits 0.
     """
-    from hypermax.export import best_trial, trial_document, trials_csv
+    from hypermax.export import best_trial, export_json, trials_csv
 
     every = _load_trials(args.results_dir)
     finished = [t for t in every if t.state.finished]
@@ -284,11 +284,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "json":
         from hypermax.analysis import param_importance, scored_trials
 
-        doc = {
-            "trials": [trial_document(t) for t in trials],
-            "importance": param_importance(scored_trials(finished)).to_dict(),
-        }
-        write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
+        importance = param_importance(scored_trials(finished)).to_dict()
+        write_out(export_json(trials, importance), "export")
     else:
         # the columns of every trial's params, whether a trial has a row (ended, the best) or not
         write_out(trials_csv(trials, others=every), "export", utf8=True)
