@@ -254,11 +254,12 @@ def _stopped_step(state: str, step: Any) -> int | None:
 def _from_csv(path: Path, names: set[str]) -> list[Finished]:
     """The finished trials of a results table; ResultsError for a file that is none (text that
     is not UTF-8, one the csv module cannot read). A cell may be as long as the file: a param's
-    long text (past the csv module's 128 KiB limit) is a cell of hypermax's own table."""
+    long text (past the csv module's 128 KiB limit) is a cell of hypermax's own table. A byte
+    order mark (a spreadsheet's "CSV UTF-8") is no part of the first column's name."""
     rows = csv.DictReader([])
     limit = csv.field_size_limit()
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:
             csv.field_size_limit(max(limit, os.fstat(f.fileno()).st_size))
             rows = csv.DictReader(f)
             return _table_trials(path, rows, names)
