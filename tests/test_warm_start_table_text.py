@@ -36,3 +36,15 @@ def test_a_table_with_a_byte_order_mark_is_read(tmp_path):
     done = run_hypermax_here(_spec(tmp_path, "saved.csv"))
     assert done.returncode == 0, done.stderr
     assert "learned from 2 of 2 trials" in done.stdout + done.stderr
+
+
+def test_an_empty_file_is_refused_and_a_header_alone_is_a_table_of_no_trials(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    done = run_hypermax_here(_spec(tmp_path, "empty.csv"))
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "empty.csv: not a results table (an empty file, no loss column)"
+    )
+    assert done.stderr.count("\n") == 1
+    (tmp_path / "header.csv").write_text("loss,x,c\n")
+    assert load_warm_start(tmp_path / "header.csv", {"x", "c"}) == []
