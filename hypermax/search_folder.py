@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax import __version__
+from hypermax.callables import IDENTITY_FILE
 from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
@@ -30,6 +31,7 @@ from hypermax.results import (
     searches_named,
     unwritable,
 )
+from hypermax.shipped import SHIPPED_FILE
 from hypermax.spec import Spec
 
 
@@ -206,14 +208,15 @@ def _missing_folders(path: Path) -> tuple[Path, ...]:
 
 def forget_new_search(prepared: Prepared) -> None:
     """Undo what preparing a search that never ran made, and let its folder go: its journal
-    (the header alone), its frozen spec, lock and empty ``trials`` and ``logs``, and the
-    folders made for it. A folder that was there before stays, as it was (a fresh start's,
-    its earlier search moved aside, stays empty). Nothing for a search it resumed."""
+    (the header alone), its frozen spec, lock, the objective ``optimize()`` shipped, its empty
+    ``trials`` and ``logs``, and the folders made for it. A folder that was there before
+    stays, as it was (a fresh start's, its earlier search moved aside, stays empty). Nothing
+    for a search it resumed."""
     folder = prepared.folder
     if prepared.made is None:
         folder.unlock()
         return
-    for name in (JOURNAL_NAME, SPEC_NAME, LOCK_NAME):
+    for name in (JOURNAL_NAME, SPEC_NAME, LOCK_NAME, SHIPPED_FILE, IDENTITY_FILE):
         with contextlib.suppress(OSError):
             os.unlink(folder.path / name)
     folder.unlock()

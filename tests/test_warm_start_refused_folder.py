@@ -39,3 +39,19 @@ def test_a_refused_warm_start_leaves_no_folder_and_the_next_run_starts_anew(tmp_
     done = run_hypermax_here(_spec(tmp_path, "good.csv", x_max=2))
     assert done.returncode == 0, done.stderr
     assert "learned from 1 of 1 trials" in done.stdout + done.stderr
+
+
+def test_optimize_with_a_refused_warm_start_leaves_no_folder(tmp_path, monkeypatch):
+    import pytest
+
+    import hypermax
+    from hypermax.warmstart import WarmStartError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.csv").write_text("x,y\n0.5,2\n")
+    space = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+    with pytest.raises(WarmStartError, match="no loss column"):
+        hypermax.optimize(
+            abs, space=space, iterations=1, results_dir="res", search={"warm_start": "bad.csv"}
+        )
+    assert not (tmp_path / "res").exists()
