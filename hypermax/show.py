@@ -28,6 +28,12 @@ from hypermax.ui.formatting import (
 UNFINISHED = "unfinished"
 #: the kill reasons of a trial the watchdog killed for crossing a limit
 WATCHDOG_LIMITS = frozenset({KillReason.TIME, KillReason.RAM, KillReason.SYSTEM_RAM})
+#: the unit of the value a watchdog limit was crossed at (seconds run, MiB in use)
+KILL_UNITS: dict[str, str] = {
+    KillReason.TIME: " s",
+    KillReason.RAM: " MiB",
+    KillReason.SYSTEM_RAM: " MiB",
+}
 
 
 def summary_lines(
@@ -132,7 +138,8 @@ def trial_lines(
         lines.append(f"  reason      {one_line(trial.reason)}")
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
     if trial.kill_reason:
-        value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
+        unit = KILL_UNITS.get(trial.kill_reason, "")
+        value = "" if trial.kill_value is None else f" at {trial.kill_value:g}{unit}"
         # a trial stopped early or interrupted was stopped, not killed for crossing a limit
         how = "killed    " if trial.kill_reason in WATCHDOG_LIMITS else "ended by  "
         lines.append(f"  {how}  {one_line(str(trial.kill_reason))}{value}")
