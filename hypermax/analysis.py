@@ -84,18 +84,32 @@ def rank_params(
         >>> [(r.name, round(r.rho, 2), r.best_value) for r in rank_params(scored, 3)]
         [('opt', 0.88, 'adam'), ('lr', 0.48, None)]
     """
-    encoded = []
-    for name, (values, losses) in _columns(scored).items():
-        if len(values) < min_trials:
-            continue
-        kind, codes, best_value = encode(values, losses)
+    columns = _columns(scored)
+    encoded = {
+        name: encode(values, losses)
+        for name, (values, losses) in columns.items()
+        if len(values) >= min_trials
+    }
+    return _relations(columns, encoded)
+
+
+def _relations(
+    columns: dict[str, tuple[list[Any], list[float]]],
+    encoded: dict[str, tuple[ParamKind, list[float], Any]],
+) -> list[ParamRelation]:
+    """:func:`rank_params` of the params ``encoded`` (each one's kind, codes and best value),
+    from their ``columns``."""
+    chosen = []
+    for name, (kind, codes, best_value) in encoded.items():
+        losses = columns[name][1]
         if len(set(codes)) < 2 or len(set(losses)) < 2:
             continue  # constant: no relation
-        encoded.append((name, kind, codes, best_value, losses))
-    rhos = _spearman_many([(codes, losses) for _, _, codes, _, losses in encoded])
+        chosen.append((name, kind, codes, best_value, losses))
+    encoded_list = chosen
+    rhos = _spearman_many([(codes, losses) for _, _, codes, _, losses in encoded_list])
     out = [
         ParamRelation(name, min(1.0, max(-1.0, rho)), len(codes), kind, best_value)
-        for (name, kind, codes, best_value, _), rho in zip(encoded, rhos, strict=True)
+        for (name, kind, codes, best_value, _), rho in zip(encoded_list, rhos, strict=True)
     ]
     out.sort(key=lambda r: (-round(abs(r.rho), _RHO_DIGITS), r.name))
     return out
@@ -344,7 +358,6 @@ def param_importance(
             print(f"{p.name:20} {p.importance:.2f}")
     """
     scored = [(flat, float(loss)) for flat, loss in scored if math.isfinite(loss)]
-    relations = {r.name: r for r in rank_params(scored, min_trials)}
     columns = _columns(scored)
     losses = [loss for _, loss in scored]
     encoded = {  # each param's kind, codes, best value: made once
@@ -352,6 +365,7 @@ def param_importance(
         for name, (values, param_losses) in columns.items()
         if len(values) >= min_trials
     }
+    relations = {r.name: r for r in _relations(columns, encoded)}
     names = sorted(name for name, (_, codes, _) in encoded.items() if len(set(codes)) > 1)
     if len(set(losses)) < 2 or not names:
         return Importance("spearman", (), len(scored))
@@ -383,8 +397,9 @@ def _matrix(
     scored: list[tuple[Mapping[str, Any], float]],
     names: list[str],
     encoded: dict[str, tuple[ParamKind, list[float], Any]],
-) -> list[list[float]]:
-    """One row per trial, one column per param; a param a trial lacks gets a value of its own.
+) -> Any:
+    """One row per trial, one column per param (a numpy array); a param a trial lacks gets a
+    value of its own.
 
     A column holds the rank of each value among the param's values: trees split on order
     alone, so the forest is the one the values themselves would grow, and values as large as
@@ -392,17 +407,18 @@ def _matrix(
     ranks below all of them, so a tree can split it off like any other (a conditional branch
     not taken is information too).
     """
-    rows: list[list[float]] = [[] for _ in scored]
-    for name in names:
+    import numpy as np
+
+    matrix = np.full((len(scored), len(names)), -1.0)
+    for j, name in enumerate(names):
         _, codes, _ = encoded[name]
-        rank = {code: float(i) for i, code in enumerate(sorted(set(codes)))}
-        lookup = iter(codes)
-        for row, (flat, _) in zip(rows, scored, strict=True):
-            row.append(rank[next(lookup)] if name in flat else -1.0)
-    return rows
+        has = np.fromiter((name in flat for flat, _ in scored), bool, len(scored))
+        _, ranks = np.unique(np.asarray(codes, dtype=float), return_inverse=True)
+        matrix[has, j] = ranks
+    return matrix
 
 
-def _forest_shares(matrix: list[list[float]], losses: list[float], seed: int) -> list[float]:
+def _forest_shares(matrix: Any, losses: list[float], seed: int) -> list[float]:
     """Each column's main-effect variance under a random forest, as shares of their sum."""
     import numpy as np
     from sklearn.ensemble import RandomForestRegressor

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,17 +158,33 @@ def _load_trials(results_dir: str, all_metadata: bool = True) -> list[Trial]:
     return list(state.trials.values())
 
 
+#: the rows of ``hypermax show``'s table of best trials without ``--top``
+SHOW_TOP = 10
+#: the options of ``hypermax show`` that shape its summary, which ``--trial`` does not show
+SUMMARY_OPTIONS: list[tuple[str, Callable[[argparse.Namespace], bool]]] = [
+    ("--importance", lambda args: bool(getattr(args, "importance", False))),
+    ("--top", lambda args: args.top is not None),
+]
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from hypermax.export import best_trial
     from hypermax.show import summary_lines, trial_lines
 
-    if args.top < 1:
-        raise UsageError(f"hypermax show: --top: must be at least 1, got {args.top}")
+    summary_only = [name for name, given in SUMMARY_OPTIONS if given(args)]
+    if args.trial is not None and summary_only:  # one trial whole has no table, no ranking
+        raise UsageError(
+            f"hypermax show: {summary_only[0]}: shapes the summary of the search, not one trial:"
+            " give it without --trial"
+        )
+    top = SHOW_TOP if args.top is None else args.top
+    if top < 1:
+        raise UsageError(f"hypermax show: --top: must be at least 1, got {top}")
     folder = ResultsFolder(Path(args.results_dir))
     trials = _load_trials(args.results_dir, all_metadata=args.trial is not None)  # one's shown
     if args.trial is None:
         lines = summary_lines(
-            Path(args.results_dir), trials, _metadata(folder), args.top, folder.searching()
+            Path(args.results_dir), trials, _metadata(folder), top, folder.searching()
         )
         table = _ablation_table(args.results_dir, trials)
         if table:
@@ -255,7 +271,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     The importance always rests on every finished trial, ``--best`` or not. ``--best`` with no
     trial that has a loss exports no trial, says so on stderr, and exits 0.
     """
-    from hypermax.export import best_trial, trial_document, trials_csv
+    from hypermax.export import best_trial, export_json, trials_csv
 
     every = _load_trials(args.results_dir)
     finished = [t for t in every if t.state.finished]
@@ -268,11 +284,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "json":
         from hypermax.analysis import param_importance, scored_trials
 
-        doc = {
-            "trials": [trial_document(t) for t in trials],
-            "importance": param_importance(scored_trials(finished)).to_dict(),
-        }
-        write_out(json.dumps(doc, indent=2, default=str) + "\n", "export")
+        importance = param_importance(scored_trials(finished)).to_dict()
+        write_out(export_json(trials, importance), "export")
     else:
         # the columns of every trial's params, whether a trial has a row (ended, the best) or not
         write_out(trials_csv(trials, others=every), "export", utf8=True)

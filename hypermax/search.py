@@ -31,7 +31,7 @@ from hypermax.interrupts import (
     signals_to,
 )
 from hypermax.journal import Journal
-from hypermax.search_folder import Prepared, prepare_run
+from hypermax.search_folder import Prepared, forget_new_search, prepare_run
 from hypermax.search_log import log_to_file
 from hypermax.spec import Spec, load_spec, spec_from_dict
 from hypermax.warmstart import warm_start_path, warm_start_trials
@@ -43,6 +43,18 @@ if TYPE_CHECKING:
 
 
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
+    """The driver of a prepared search, and its journal (not open yet), with the warm start's
+    trials imported. For a search this run starts, a user's error here (a warm start refused,
+    a plugin's options) leaves no results folder behind: it never ran (see
+    :func:`~hypermax.search_folder.forget_new_search`)."""
+    try:
+        return _build_driver(prepared, reporters)
+    except HypermaxError:
+        forget_new_search(prepared)
+        raise
+
+
+def _build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
     from hypermax.execution import make_runner
     from hypermax.space import Space
 

@@ -3,6 +3,7 @@ this spec's search, and say what a resume or a fresh start does with it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from hypermax import __version__
+from hypermax.callables import IDENTITY_FILE
 from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
+    LOCK_NAME,
     SPEC_CODE,
+    SPEC_NAME,
     SPEC_ORIGIN,
     SPEC_RAN,
     FolderUnusable,
@@ -31,6 +35,7 @@ from hypermax.results import (
     unwritable,
 )
 from hypermax.results.code import code_digest
+from hypermax.shipped import SHIPPED_FILE
 from hypermax.spec import Spec
 
 
@@ -43,6 +48,9 @@ class Prepared:
     history: JournalState
     seed: int
     set_aside: Path | None = None  # where a fresh start moved the folder's earlier search
+    #: for a search this run starts (the folder held no journal), the folders it made, the
+    #: deepest first: what :func:`forget_new_search` removes; None for a search it resumes
+    made: tuple[Path, ...] | None = None
 
 
 def prepare(
@@ -143,6 +151,7 @@ def _prepare(
         check_new_search_folder(folder.path)
     if fresh and folder.exists():
         _can_move_aside(folder, spec, fresh_hint)
+    made = _missing_folders(folder.path) if fresh or not folder.exists() else None
     folder.lock()
     set_aside = None
     try:
@@ -190,7 +199,36 @@ def _prepare(
     except BaseException:
         folder.unlock()
         raise
-    return Prepared(spec, folder, history, seed, set_aside)
+    return Prepared(spec, folder, history, seed, set_aside, made)
+
+
+def _missing_folders(path: Path) -> tuple[Path, ...]:
+    """``path`` and the folders above it that are not there yet, the deepest first."""
+    missing = []
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            break
+        missing.append(folder)
+    return tuple(missing)
+
+
+def forget_new_search(prepared: Prepared) -> None:
+    """Undo what preparing a search that never ran made, and let its folder go: its journal
+    (the header alone), its frozen spec, lock, the objective ``optimize()`` shipped, its empty
+    ``trials`` and ``logs``, and the folders made for it. A folder that was there before
+    stays, as it was (a fresh start's, its earlier search moved aside, stays empty). Nothing
+    for a search it resumed."""
+    folder = prepared.folder
+    if prepared.made is None:
+        folder.unlock()
+        return
+    for name in (JOURNAL_NAME, SPEC_NAME, LOCK_NAME, SHIPPED_FILE, IDENTITY_FILE):
+        with contextlib.suppress(OSError):
+            os.unlink(folder.path / name)
+    folder.unlock()
+    for empty in (folder.path / "trials", folder.path / "logs", *prepared.made):
+        with contextlib.suppress(OSError):  # not empty: something else put files there
+            os.rmdir(empty)
 
 
 def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:

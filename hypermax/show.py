@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.export import best_trial
+from hypermax.export import best_trial, ended_order
 from hypermax.journal_replay import numbers_back
 from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.console import best_line
@@ -28,6 +28,12 @@ from hypermax.ui.formatting import (
 UNFINISHED = "unfinished"
 #: the kill reasons of a trial the watchdog killed for crossing a limit
 WATCHDOG_LIMITS = frozenset({KillReason.TIME, KillReason.RAM, KillReason.SYSTEM_RAM})
+#: the unit of the value a watchdog limit was crossed at (seconds run, MiB in use)
+KILL_UNITS: dict[str, str] = {
+    KillReason.TIME: " s",
+    KillReason.RAM: " MiB",
+    KillReason.SYSTEM_RAM: " MiB",
+}
 
 
 def summary_lines(
@@ -69,7 +75,9 @@ def summary_lines(
             return [*lines, "no trial produced a loss yet"]
         return [*lines, "no trial produced a loss" + _why(folder, trials)]
     lines.append(best_line(best))
-    ranked = sorted((t for t in trials if t.loss is not None), key=lambda t: (t.loss, t.id))
+    ranked = sorted(
+        (t for t in trials if t.loss is not None), key=lambda t: (t.loss, ended_order(t), t.id)
+    )
     rows = [
         (
             str(t.id),
@@ -130,7 +138,8 @@ def trial_lines(
         lines.append(f"  reason      {one_line(trial.reason)}")
     lines.append(f"  loss        {'-' if trial.loss is None else repr(trial.loss)}")
     if trial.kill_reason:
-        value = "" if trial.kill_value is None else f" at {trial.kill_value:g}"
+        unit = KILL_UNITS.get(trial.kill_reason, "")
+        value = "" if trial.kill_value is None else f" at {trial.kill_value:g}{unit}"
         # a trial stopped early or interrupted was stopped, not killed for crossing a limit
         how = "killed    " if trial.kill_reason in WATCHDOG_LIMITS else "ended by  "
         lines.append(f"  {how}  {one_line(str(trial.kill_reason))}{value}")

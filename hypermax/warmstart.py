@@ -254,11 +254,12 @@ def _stopped_step(state: str, step: Any) -> int | None:
 def _from_csv(path: Path, names: set[str]) -> list[Finished]:
     """The finished trials of a results table; ResultsError for a file that is none (text that
     is not UTF-8, one the csv module cannot read). A cell may be as long as the file: a param's
-    long text (past the csv module's 128 KiB limit) is a cell of hypermax's own table."""
+    long text (past the csv module's 128 KiB limit) is a cell of hypermax's own table. A byte
+    order mark (a spreadsheet's "CSV UTF-8") is no part of the first column's name."""
     rows = csv.DictReader([])
     limit = csv.field_size_limit()
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:
             csv.field_size_limit(max(limit, os.fstat(f.fileno()).st_size))
             rows = csv.DictReader(f)
             return _table_trials(path, rows, names)
@@ -271,10 +272,13 @@ def _from_csv(path: Path, names: set[str]) -> list[Finished]:
 
 def _table_trials(path: Path, rows: csv.DictReader[str], names: set[str]) -> list[Finished]:
     """The finished trials of the rows of a results table (of ``path``); ResultsError for a
-    table without a loss column (another table named by mistake: none of its rows teaches)."""
-    if rows.fieldnames is not None and "loss" not in rows.fieldnames:
+    table without a loss column (another table named by mistake: none of its rows teaches; an
+    empty file, which has no header)."""
+    if rows.fieldnames is None:  # not even a header: a file made empty, or the wrong one
+        raise ResultsError(f"{path}: not a results table (an empty file, no loss column)")
+    if "loss" not in rows.fieldnames:
         raise ResultsError(f"{path}: not a results table (no loss column)")
-    columns = list(rows.fieldnames or ())
+    columns = list(rows.fieldnames)
     twice = next((column for i, column in enumerate(columns) if column in columns[:i]), None)
     if twice is not None:  # a row would hold the last of its cells alone
         raise ResultsError(f"{path}: not a results table (the column {quoted(twice)} twice)")

@@ -131,15 +131,15 @@ def test_a_warm_started_search_is_sampled_after_the_trials_it_learns_from(
     assert started(tmp_path / "results" / "warm") == sampled
 
 
-def test_a_folder_whose_search_ran_no_trial_is_sampled_after_its_warm_start(
+def test_a_search_stopped_before_its_first_trial_is_sampled_after_its_warm_start(
     tmp_path, monkeypatch, capsys
 ):
-    """A run that stopped before its first trial (its warm start was not there yet) leaves a
-    folder without trials: the next run learns the warm start first, and so does sample."""
+    """A run that stopped before its first trial (its warm start was not there yet) leaves no
+    folder: the next run learns the warm start first, and so does sample."""
     search = {"name": "warm", "method": "random", "seed": 4, "iterations": 2}
     write_search(tmp_path, monkeypatch, {**search, "warm_start": "earlier.csv"})
     assert main(["search.json", "--no-ui"]) == 2  # no earlier.csv yet
-    assert (tmp_path / "results" / "warm" / "trials.jsonl").exists()
+    assert not (tmp_path / "results").exists()
     capsys.readouterr()
     (tmp_path / "earlier.csv").write_text("loss,x\n0.5,0.5\n0.25,0.25\n0.75,0.75\n")
     sampled, _ = sample(capsys, "-n", "2")

@@ -312,7 +312,7 @@ def test_show_says_a_trial_stopped_early_was_not_killed(tmp_path, capsys):
     assert main(["show", str(folder), "--trial", "1"]) == 0
     assert "  ended by    early_stop" in capsys.readouterr().out.splitlines()
     assert main(["show", str(folder), "--trial", "2"]) == 0
-    assert "  killed      time at 12.5" in capsys.readouterr().out.splitlines()
+    assert "  killed      time at 12.5 s" in capsys.readouterr().out.splitlines()
 
 
 def test_a_search_without_params_has_no_nameless_column(tmp_path, capsys):

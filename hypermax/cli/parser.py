@@ -136,7 +136,7 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
         "--trial", type=int, metavar="N", help="show trial N whole: params, loss, log, ..."
     )
     show.add_argument(
-        "--top", type=int, default=10, metavar="N", help="rows of the table of best trials (10)"
+        "--top", type=int, metavar="N", help="rows of the table of best trials (10)"
     )
     show.add_argument(
         "--importance", action="store_true", help="rank the params by how much they matter"

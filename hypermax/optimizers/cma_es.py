@@ -72,13 +72,17 @@ class CMAESOptimizer(HistoryOptimizer):
 
         n = max(len(self.dimensions), 1)
         popsize = self.options.get("popsize")
-        return CMA(
-            mean=np.full(n, 0.5),
-            sigma=float(self.options.get("sigma0", 1 / 6)),
-            bounds=np.array([[0.0, 1.0]] * n),
-            seed=self.seed % (2**31),
-            population_size=int(popsize) if popsize else None,
-        )
+        # a popsize of 2 or 3 has one parent: the package's rank-mu learning rate is 0, and
+        # its set-up divides by it on the way to a min() that the other terms settle (the
+        # strategy learns by its rank-one update alone); numpy's warning of it is no news
+        with np.errstate(divide="ignore"):
+            return CMA(
+                mean=np.full(n, 0.5),
+                sigma=float(self.options.get("sigma0", 1 / 6)),
+                bounds=np.array([[0.0, 1.0]] * n),
+                seed=self.seed % (2**31),
+                population_size=int(popsize) if popsize else None,
+            )
 
     def _solutions(self, cma: CMA, generation: list[int]) -> list[tuple[np.ndarray, float]]:
         losses = [self.history.finished[i][1] for i in generation]

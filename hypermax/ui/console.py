@@ -141,12 +141,13 @@ class ConsoleReporter:
             for line in lines:
                 self._print(line)
 
-    def _pace(self, done: int) -> list[str]:
-        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far."""
+    def _pace(self, done: int, ending: bool = False) -> list[str]:
+        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far; no ETA
+        when the search is ``ending`` (interrupted: the trials left do not run now)."""
         elapsed = self._search_time.elapsed()
         parts = [f"elapsed {format_duration(elapsed)}"]
         done_here, left = done - self._done_before, self.total - done
-        if done_here > 0 and left > 0:
+        if done_here > 0 and left > 0 and not ending:
             eta = until_timeout(elapsed / done_here * left, self._timeout, elapsed)
             parts.append(f"ETA {format_duration(eta)}")
         return parts
@@ -160,7 +161,7 @@ class ConsoleReporter:
             f"loss {format_loss(trial.loss):<10}",
             f"best {format_loss(best.loss if best else None)}" + (f" (#{best.id})" if best else ""),
             f"{trial.time or 0:.1f} s",
-            *self._pace(done),
+            *self._pace(done, ending=trial.state is TrialState.INTERRUPTED),
         ]
         if trial.reason:
             parts.append(f"- {trial.reason}")

@@ -18,7 +18,7 @@ from typing import Any
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.clock import SearchClock, awake, stood_still
-from hypermax.export import best_trial
+from hypermax.export import best_trial, ended_order
 from hypermax.journal import JOURNAL_NAME
 from hypermax.journal_replay import trial_metadata
 from hypermax.optimizers.ablation import planned_trial
@@ -326,7 +326,8 @@ class DashboardState:
         if sort == "id":
             return sorted(everyone, key=lambda t: t.id, reverse=reverse)
         with_loss = sorted(
-            (t for t in everyone if t.loss is not None), key=lambda t: (t.loss, t.id)
+            (t for t in everyone if t.loss is not None),
+            key=lambda t: (t.loss, ended_order(t), t.id),
         )
         if reverse:
             with_loss.reverse()
