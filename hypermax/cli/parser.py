@@ -135,9 +135,7 @@ def build_parser(quick: bool = True) -> argparse.ArgumentParser:
     show.add_argument(
         "--trial", type=int, metavar="N", help="show trial N whole: params, loss, log, ..."
     )
-    show.add_argument(
-        "--top", type=int, metavar="N", help="rows of the table of best trials (10)"
-    )
+    show.add_argument("--top", type=int, metavar="N", help="rows of the table of best trials (10)")
     show.add_argument(
         "--importance", action="store_true", help="rank the params by how much they matter"
     )

@@ -19,6 +19,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     cluster says, with ``--connect``); a problem raises, as a run would meet it."""
     from hypermax.registry import METHODS
     from hypermax.space import Space, skipped_point
+
     spec = load_with_options(args, lambda overrides: _load(args.spec, overrides))
     for notice in spec.notices:
         print(notice, file=sys.stderr)
