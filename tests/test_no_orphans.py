@@ -372,10 +372,9 @@ _EIGHT_STARTS = textwrap.dedent(
         thread.start()
     for thread in threads:
         thread.join()
-    guardians = [
-        child for child in psutil.Process().children()
-        if "hypermax.execution.guardian" in child.cmdline()
-    ]
+    # every child is a guardian: this process starts nothing else (and a child's command line
+    # is still this one's until it has exec'd, which a loaded machine may not have done yet)
+    guardians = psutil.Process().children()
     host.close()
     for child in guardians:  # the ones close() does not know of
         if child.is_running():
