@@ -395,6 +395,49 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     assert outcome.reason.endswith(" did not stop the trial within 0.75 s")
 
 
+def test_a_stop_a_hung_scheduler_did_not_pass_on_names_the_scheduler_not_the_worker(
+    tmp_path, marker, monkeypatch
+):
+    """A stop travels to the worker, and the outcome back, through the scheduler: when the
+    scheduler hangs (SIGSTOP) the trial given up on was said to be its worker's fault, a worker
+    that is fine. The reason names the scheduler, which answered nothing since the stop."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            own.scheduler.send_signal(signal.SIGSTOP)
+            try:
+                runner.cancel(1, KillReason.INTERRUPT)
+                outcome, _ = RunnerContract.outcome(runner, 1)
+            finally:
+                own.scheduler.send_signal(signal.SIGCONT)
+        finally:
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None
+    assert re.fullmatch(
+        f"the Dask scheduler at {re.escape(own.address)} did not answer within 0.75 s of the "
+        r"trial's stop, which may not have reached its Dask worker tcp://127\.0\.0\.1:\d+",
+        outcome.reason,
+    ), outcome.reason
+
+
 def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
     tmp_path, marker, monkeypatch
 ):

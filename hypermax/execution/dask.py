@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.execution.dask_attempts import Attempt, Attempts, stop_wait
+from hypermax.execution.dask_attempts import Attempt, Attempts, overdue_reason, stop_wait
 from hypermax.execution.dask_cluster import (
     connect,
     dask_logs_to_hypermax,
@@ -191,6 +191,7 @@ class DaskRunner(BaseRunner):
         if attempt is None:  # ended; lost with the scheduler, its Outcome need not wait for it
             self._attempts.release(trial_id)
             return
+        self._scheduler.ask_now()  # the stop goes through it: whether it answers from now on
         with self._attempts.lock:
             if attempt.done or attempt.stop is not None:
                 return
@@ -199,7 +200,8 @@ class DaskRunner(BaseRunner):
             started = attempt.worker is not None
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
-        elif started:
+            return
+        if started:
             self._on_loop(deliver_stop, self.client, attempt, self._hurry)
         else:  # not started: marked, then dropped where it waits, with the others stopped now
             self._unstarted.append(attempt)
@@ -369,8 +371,8 @@ class DaskRunner(BaseRunner):
             wait = stop_wait(attempt, self.function.kill_grace, CLOSE_SECONDS, self._hurried_at)
             stopped = attempt.stopped_at
             if wait is not None and stopped is not None and now - stopped > wait:
-                worker = attempt.worker or "(unknown)"
-                reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+                silent = self._scheduler.silent_since(stopped)
+                reason = overdue_reason(attempt, wait, self.cluster.scheduler if silent else None)
                 self._give_up(attempt, reason, reason)
 
     def _hurry_overdue(self) -> bool:

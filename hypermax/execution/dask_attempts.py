@@ -87,6 +87,22 @@ def stop_wait(
     return wait
 
 
+def overdue_reason(attempt: Attempt, wait: float, silent_scheduler: str | None) -> str:
+    """Why the runner gives up on ``attempt``, whose task did not end within ``wait`` seconds of
+    its stop. ``silent_scheduler``: the scheduler's address when it has answered nothing since
+    the stop (the stop reaches the worker, and the outcome comes back, through it), None when
+    it answers: then the worker is the one that did not stop the trial."""
+    worker = attempt.worker
+    if silent_scheduler is not None:
+        said = f"the Dask scheduler at {silent_scheduler} did not answer within {wait:g} s"
+        if worker is None:
+            return f"{said} of the trial's stop; the trial was not heard to start"
+        return f"{said} of the trial's stop, which may not have reached its Dask worker {worker}"
+    if worker is None:
+        return f"its task did not end within {wait:g} s of the trial's stop; no start was heard"
+    return f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+
+
 class Attempts:
     """The attempts in flight, by trial id and by task key, and the events for ``poll``."""
 
