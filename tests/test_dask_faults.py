@@ -34,7 +34,7 @@ from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 import hypermax
 from hypermax.errors import SearchFailed
 from hypermax.execution import dask as dask_runner
-from hypermax.execution import dask_scheduler_calls
+from hypermax.execution import dask_files, dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
@@ -434,6 +434,55 @@ def test_a_stop_a_hung_scheduler_did_not_pass_on_names_the_scheduler_not_the_wor
     assert re.fullmatch(
         f"the Dask scheduler at {re.escape(own.address)} did not answer within 0.75 s of the "
         r"trial's stop, which may not have reached its Dask worker tcp://127\.0\.0\.1:\d+",
+        outcome.reason,
+    ), outcome.reason
+
+
+def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker(
+    tmp_path, marker, monkeypatch
+):
+    """A worker that took a trial (claimed it on the scheduler) and hangs before it says the
+    trial starts (reading the results folder, as on a shared filesystem that hangs) does not
+    stop it: the trial given up on was said to be the fault of "its Dask worker (unknown)". The
+    scheduler knows which worker took it, and the reason names that worker."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where", kill_grace=0.25
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    probe = tmp_path / "trials" / dask_files.PROBE_NAME
+
+    def read_by_the_worker() -> int | None:
+        with contextlib.suppress(OSError):  # ENXIO: nothing opened it to read yet
+            return os.open(probe, os.O_WRONLY | os.O_NONBLOCK)
+        return None
+
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)  # leaves the probe the workers read
+            RunnerContract.outcome(runner, 1)
+            probe.unlink()
+            os.mkfifo(probe)  # a read of it hangs until something writes it
+            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
+            writer = wait_until(read_by_the_worker, OUTCOME_TIMEOUT, "the worker to read")
+            try:
+                runner.cancel(2, KillReason.INTERRUPT)
+                outcome, _ = RunnerContract.outcome(runner, 2)
+            finally:
+                os.write(writer, b"gone")
+                os.close(writer)
+        finally:
+            runner.close()
+        workers = list(own.live_workers())
+    finally:
+        own.stop()
+    assert len(workers) == 1
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None
+    assert re.fullmatch(
+        r"its Dask worker tcp://127\.0\.0\.1:\d+ took the trial and did not stop it within "
+        r"0\.75 s; its start was not heard",
         outcome.reason,
     ), outcome.reason
 

@@ -222,7 +222,9 @@ class DaskRunner(BaseRunner):
             (claim_path(self.topic, a.key), a.stop.value) for a in chosen if a.stop is not None
         ]
         claimed = mark_stopped(self.client, marks)
-        started = {marks[index][0][-1] for index in claimed}
+        started = {marks[index][0][-1]: worker for index, worker in claimed.items()}
+        for attempt in chosen:
+            attempt.claimed_by = started.get(attempt.key)
         unmarked = [a.future for a in chosen if a.key not in started]
         self._on_loop(cancel_tasks, self.client, unmarked)
 

@@ -40,6 +40,7 @@ class Attempt:
     log_path: Path
     future: Future | None = None
     worker: str | None = None
+    claimed_by: str | None = None  # the worker whose run of its task claimed it, unheard since
     in_place: bool = False  # its worker writes its folder and log where hypermax reads them
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
@@ -94,10 +95,16 @@ def overdue_reason(attempt: Attempt, wait: float, silent_scheduler: str | None) 
     it answers: then the worker is the one that did not stop the trial."""
     worker = attempt.worker
     if silent_scheduler is not None:
+        worker = worker or attempt.claimed_by
         said = f"the Dask scheduler at {silent_scheduler} did not answer within {wait:g} s"
         if worker is None:
             return f"{said} of the trial's stop; the trial was not heard to start"
         return f"{said} of the trial's stop, which may not have reached its Dask worker {worker}"
+    if worker is None and attempt.claimed_by is not None:
+        return (
+            f"its Dask worker {attempt.claimed_by} took the trial and did not stop it within "
+            f"{wait:g} s; its start was not heard"
+        )
     if worker is None:
         return f"its task did not end within {wait:g} s of the trial's stop; no start was heard"
     return f"its Dask worker {worker} did not stop the trial within {wait:g} s"
