@@ -706,6 +706,50 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec,
     assert outcome.state is TrialState.INTERRUPTED
 
 
+def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_so(
+    tmp_path, marker
+):
+    """A nanny whose worker's memory passes the terminate fraction of its ``--memory-limit``
+    (one too small for the worker itself) restarts it, again and again: it never stays, and the
+    search said only that no worker had joined yet. The scheduler keeps the nanny's word of
+    each restart, and the search says so."""
+    from distributed import Client
+
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        own.add_worker("--nanny", "--memory-limit", "10MB")
+        with Client(own.address, set_as_default=False) as client:
+            wait_until(
+                lambda: client.get_events("worker-restart-memory"),
+                OUTCOME_TIMEOUT,
+                "the nanny to restart its worker",
+            )
+        function = FunctionSpec(
+            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            notes = wait_until(
+                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(1, KillReason.INTERRUPT)
+            RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+    finally:
+        own.stop()
+    assert len(notes) == 1
+    assert re.fullmatch(
+        f"cluster: no worker stays at {re.escape(own.address)}: the nanny of worker "
+        r"tcp://127\.0\.0\.1:\d+ restarted it \d+ times? in 60 s, its memory \(\d+ MiB\) past "
+        "its --memory-limit's terminate fraction; the trials wait",
+        notes[0],
+    ), notes[0]
+
+
 def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(
     tmp_path, marker, monkeypatch
 ):
