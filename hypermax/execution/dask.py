@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.execution.dask_attempts import Attempt, Attempts, overdue_reason, stop_wait
+from hypermax.execution.dask_attempts import Attempt, Attempts, overdue
 from hypermax.execution.dask_cluster import (
     connect,
     dask_logs_to_hypermax,
@@ -60,16 +60,15 @@ from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    drop_unstarted,
     forget_gone_searches,
     forget_search,
     hurry_stops,
-    mark_stopped,
 )
 from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
-    claim_path,
     live_topic,
     lost_text,
     not_run,
@@ -207,26 +206,13 @@ class DaskRunner(BaseRunner):
             self._unstarted.append(attempt)
 
     def _drop_unstarted(self) -> None:
-        """Drop the tasks of the trials stopped before they started, where they wait (for a
-        worker, a free thread): mark each stopped in the scheduler's metadata first, all in one
-        round trip, so that a task that starts all the same finds its mark and does not run its
-        trial. A task that claimed its attempt before its mark was set has started, though its
-        start event has not arrived yet: it is left unmarked and its task is not cancelled
-        under it; its start event delivers the stop. Then cancel the others, in one call."""
+        """Drop the tasks of the trials stopped before they started, where they wait (see
+        :func:`~hypermax.execution.dask_scheduler_calls.drop_unstarted`)."""
         with self._attempts.lock:  # one that started since has its stop delivered there
             chosen = [a for a in self._unstarted if a.worker is None and not a.done]
             self._unstarted = []
-        if not chosen:
-            return
-        marks = [
-            (claim_path(self.topic, a.key), a.stop.value) for a in chosen if a.stop is not None
-        ]
-        claimed = mark_stopped(self.client, marks)
-        started = {marks[index][0][-1]: worker for index, worker in claimed.items()}
-        for attempt in chosen:
-            attempt.claimed_by = started.get(attempt.key)
-        unmarked = [a.future for a in chosen if a.key not in started]
-        self._on_loop(cancel_tasks, self.client, unmarked)
+        if chosen:
+            self._on_loop(cancel_tasks, self.client, drop_unstarted(self.client, chosen))
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -365,17 +351,18 @@ class DaskRunner(BaseRunner):
         self._attempts.finish(attempt, result.outcome)
 
     def _check_stops(self) -> None:
-        """Give up on the trials whose stop their worker did not carry out in time (see
-        :func:`~hypermax.execution.dask_attempts.stop_wait`): a worker that hangs. Their tasks
-        are cancelled; the worker stops them if it comes back."""
-        now = time.monotonic()
-        for attempt in self._attempts.in_flight():
-            wait = stop_wait(attempt, self.function.kill_grace, CLOSE_SECONDS, self._hurried_at)
-            stopped = attempt.stopped_at
-            if wait is not None and stopped is not None and now - stopped > wait:
-                silent = self._scheduler.silent_since(stopped)
-                reason = overdue_reason(attempt, wait, self.cluster.scheduler if silent else None)
-                self._give_up(attempt, reason, reason)
+        """Give up on the trials whose stop was not carried out in time (a worker that hangs,
+        or the scheduler: see :func:`~hypermax.execution.dask_attempts.overdue`). Their tasks
+        are cancelled; a worker that comes back stops them."""
+        late = overdue(
+            self._attempts.in_flight(),
+            self.function.kill_grace,
+            CLOSE_SECONDS,
+            self._hurried_at,
+            self._scheduler,
+        )
+        for attempt, reason in late:
+            self._give_up(attempt, reason, reason)
 
     def _hurry_overdue(self) -> bool:
         """Whether :data:`CLOSE_SECONDS` passed since the search was interrupted again."""

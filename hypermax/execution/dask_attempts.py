@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from distributed import Future
 
     from hypermax.execution.base import RunnerEvent
+    from hypermax.execution.dask_health import SchedulerWatch
     from hypermax.execution.dask_worker import TrialTask
 
 
@@ -108,6 +109,27 @@ def overdue_reason(attempt: Attempt, wait: float, silent_scheduler: str | None) 
     if worker is None:
         return f"its task did not end within {wait:g} s of the trial's stop; no start was heard"
     return f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+
+
+def overdue(
+    attempts: list[Attempt],
+    kill_grace: float,
+    spare: float,
+    hurried_at: float | None,
+    scheduler: SchedulerWatch,
+) -> list[tuple[Attempt, str]]:
+    """The stopped ``attempts`` whose task did not end within their :func:`stop_wait`, each
+    with the reason the runner gives up on it (:func:`overdue_reason`): the scheduler's fault
+    when it has answered nothing since the stop, else the worker's."""
+    now = time.monotonic()
+    late = []
+    for attempt in attempts:
+        wait = stop_wait(attempt, kill_grace, spare, hurried_at)
+        stopped = attempt.stopped_at
+        if wait is not None and stopped is not None and now - stopped > wait:
+            silent = scheduler.cluster.scheduler if scheduler.silent_since(stopped) else None
+            late.append((attempt, overdue_reason(attempt, wait, silent)))
+    return late
 
 
 class Attempts:

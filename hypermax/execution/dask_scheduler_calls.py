@@ -14,7 +14,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hypermax.execution.dask_worker import stop_trial
+from hypermax.execution.dask_worker import claim_path, stop_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,6 +76,23 @@ def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> dict[int
                 log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
                 break
         return claimed
+
+
+def drop_unstarted(client: Client, attempts: list[Attempt]) -> list[Future | None]:
+    """The tasks to cancel of ``attempts``, stopped before they started, where they wait (for
+    a worker, a free thread). Each is marked stopped in the scheduler's metadata first, all in
+    one round trip, so that a task that starts all the same finds its mark and does not run its
+    trial. A task that claimed its attempt before its mark was set has started, though its start
+    event has not arrived yet: it is left unmarked and its task is not cancelled under it (its
+    start event delivers the stop); its attempt learns which worker took it."""
+    marks = [
+        (claim_path(a.task.topic, a.key), a.stop.value) for a in attempts if a.stop is not None
+    ]
+    claimed = mark_stopped(client, marks)
+    started = {marks[index][0][-1]: worker for index, worker in claimed.items()}
+    for attempt in attempts:
+        attempt.claimed_by = started.get(attempt.key)
+    return [a.future for a in attempts if a.key not in started]
 
 
 async def listen_to_worker(client: Client, worker: str) -> bool | None:
