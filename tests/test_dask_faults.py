@@ -707,12 +707,12 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec,
 
 
 def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_so(
-    tmp_path, marker
+    tmp_path, write_spec, marker
 ):
     """A nanny whose worker's memory passes the terminate fraction of its ``--memory-limit``
     (one too small for the worker itself) restarts it, again and again: it never stays, and the
     search said only that no worker had joined yet. The scheduler keeps the nanny's word of
-    each restart, and the search says so."""
+    each restart, and the search says so, as ``hypermax validate --connect`` does."""
     from distributed import Client
 
     own = LocalDaskCluster(tmp_path / "cluster", workers=0)
@@ -739,15 +739,22 @@ def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_
             RunnerContract.outcome(runner, 1)
         finally:
             runner.close()
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
+        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
     finally:
         own.stop()
+    restarts = (
+        r"the nanny of worker tcp://127\.0\.0\.1:\d+ restarted it \d+ times? in 60 s, its memory "
+        r"\(\d+ MiB\) past its --memory-limit's terminate fraction"
+    )
     assert len(notes) == 1
     assert re.fullmatch(
-        f"cluster: no worker stays at {re.escape(own.address)}: the nanny of worker "
-        r"tcp://127\.0\.0\.1:\d+ restarted it \d+ times? in 60 s, its memory \(\d+ MiB\) past "
-        "its --memory-limit's terminate fraction; the trials wait",
+        f"cluster: no worker stays at {re.escape(own.address)}: {restarts}; the trials wait",
         notes[0],
     ), notes[0]
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout.splitlines()[1] == f"{own.address}: answers; 0 workers, 0 threads"
+    assert re.fullmatch(f"{restarts}: it never stays", validated.stdout.splitlines()[2])
 
 
 def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(

@@ -258,6 +258,7 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
                 )
             )
         versions: Any = client.get_versions()  # a dict, from a client that is not asynchronous
+        restarts = memory_restarts(client)
     finally:
         client.close(timeout=5)
     total = sum(threads.values())
@@ -281,6 +282,7 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
     for address, fact in sorted(facts.items()):
         if isinstance(fact, dict) and fact.get("status") == "paused":
             lines.append(f"worker {address} is {PAUSED}: it takes no trial until it goes on")
+    lines.extend(f"{restart}: it never stays" for restart in restarts)
     problems = []
     for address, fact in sorted(facts.items()):
         if isinstance(fact, BaseException):
@@ -322,7 +324,7 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     except Exception:  # the scheduler's answer is for a note only
         return None
     if not workers:
-        restarts = memory_restarts(client)
+        restarts = "; ".join(memory_restarts(client))
         if restarts:
             return f"cluster: no worker stays at {cluster.scheduler}: {restarts}; the trials wait"
         if left:
@@ -348,14 +350,15 @@ RESTART_TOPIC = "worker-restart-memory"
 RESTARTS_SECONDS = 60.0
 
 
-def memory_restarts(client: Client) -> str:
+def memory_restarts(client: Client) -> list[str]:
     """The nannies that restarted their worker lately for passing its ``--memory-limit`` (a
     limit too small for the worker itself: it is killed again as it starts, and never stays),
-    from the events the scheduler keeps; '' when none did (or the scheduler did not say)."""
+    from the events the scheduler keeps: one clause a nanny (none if the scheduler did not
+    say)."""
     try:
         kept = client.sync(client.scheduler.events, topic=RESTART_TOPIC, callback_timeout=5.0)
     except Exception:  # for a note only
-        return ""
+        return []
     from hypermax.ui.formatting import counted
 
     since = time.time() - RESTARTS_SECONDS
@@ -363,12 +366,12 @@ def memory_restarts(client: Client) -> str:
     for stamp, message in kept:
         if stamp >= since and isinstance(message, dict):
             seen.setdefault(str(message.get("worker")), []).append(float(message.get("rss") or 0))
-    return "; ".join(
+    return [
         f"the nanny of worker {worker} restarted it {counted(len(rss), 'time')} in "
         f"{RESTARTS_SECONDS:g} s, its memory ({rss[-1] / 2**20:.0f} MiB) past its "
         "--memory-limit's terminate fraction"
         for worker, rss in sorted(seen.items())
-    )
+    ]
 
 
 def _paused_text(able: int, workers: int, scheduler: str) -> str:
