@@ -357,6 +357,36 @@ def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
     assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
 
 
+def test_ctrl_c_while_the_scheduler_hangs_ends_the_search_as_interrupted(
+    tmp_path, write_spec, marker
+):
+    """Interrupted while the scheduler hangs (SIGSTOP), the search went on waiting for the
+    trials' stops until the scheduler had left its question unanswered for
+    ``lost_scheduler_wait``, then ended as if it had failed (exit code 1). It ends as
+    interrupted (130), each trial the scheduler did not stop saying so."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    scheduler = own.scheduler
+    cluster = {"scheduler": own.address, "lost_scheduler_wait": 2}
+    try:
+        doc = search_doc(tmp_path, marker, "hang", cluster, parallel=1)
+
+        def hang_the_scheduler() -> None:
+            sentinel(tmp_path / "up-1")
+            scheduler.send_signal(signal.SIGSTOP)
+
+        try:
+            code, stderr = interrupted_search(write_spec(doc), hang_the_scheduler)
+        finally:
+            scheduler.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert code == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
+    assert finished[1]["reason"].startswith(f"the Dask scheduler at {own.address} did not answer")
+
+
 def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     tmp_path, marker, monkeypatch
 ):

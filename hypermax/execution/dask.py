@@ -350,17 +350,13 @@ class DaskRunner(BaseRunner):
                 log.warning("cannot write what trial %s sent back: %s", attempt.trial_id, exc)
         self._attempts.finish(attempt, result.outcome)
 
-    def _check_stops(self) -> None:
+    def _check_stops(self, every: bool = False) -> None:
         """Give up on the trials whose stop was not carried out in time (a worker that hangs,
-        or the scheduler: see :func:`~hypermax.execution.dask_attempts.overdue`). Their tasks
-        are cancelled; a worker that comes back stops them."""
-        late = overdue(
-            self._attempts.in_flight(),
-            self.function.kill_grace,
-            CLOSE_SECONDS,
-            self._hurried_at,
-            self._scheduler,
-        )
+        or the scheduler: see :func:`~hypermax.execution.dask_attempts.overdue`), or on every
+        one stopped (``every``). Their tasks are cancelled; a worker that comes back stops them."""
+        in_flight = self._attempts.in_flight()
+        grace, hurried = self.function.kill_grace, self._hurried_at
+        late = overdue(in_flight, grace, CLOSE_SECONDS, hurried, self._scheduler, every)
         for attempt, reason in late:
             self._give_up(attempt, reason, reason)
 
@@ -411,7 +407,10 @@ class DaskRunner(BaseRunner):
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
-            self._scheduler.check_answers()
+            if self._interrupted and self._scheduler.hangs():  # the search ends as interrupted
+                self._check_stops(every=True)
+            else:
+                self._scheduler.check_answers()
         else:
             if found is Scheduler.LOST_NOW:
                 self._said_lost = True

@@ -117,16 +117,20 @@ def overdue(
     spare: float,
     hurried_at: float | None,
     scheduler: SchedulerWatch,
+    every: bool = False,
 ) -> list[tuple[Attempt, str]]:
-    """The stopped ``attempts`` whose task did not end within their :func:`stop_wait`, each
-    with the reason the runner gives up on it (:func:`overdue_reason`): the scheduler's fault
-    when it has answered nothing since the stop, else the worker's."""
+    """The stopped ``attempts`` whose task did not end within their :func:`stop_wait` (all of
+    them, ``every``: the search is interrupted and the scheduler hangs), each with the reason
+    the runner gives up on it (:func:`overdue_reason`): the scheduler's fault when it has
+    answered nothing since the stop, else the worker's."""
     now = time.monotonic()
     late = []
     for attempt in attempts:
         wait = stop_wait(attempt, kill_grace, spare, hurried_at)
         stopped = attempt.stopped_at
-        if wait is not None and stopped is not None and now - stopped > wait:
+        if every and stopped is not None:
+            wait = round(now - stopped, 1)
+        if wait is not None and stopped is not None and (every or now - stopped > wait):
             silent = scheduler.cluster.scheduler if scheduler.silent_since(stopped) else None
             late.append((attempt, overdue_reason(attempt, wait, silent)))
     return late
