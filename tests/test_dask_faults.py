@@ -749,8 +749,8 @@ def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_
     try:
         own.add_worker("--nanny", "--memory-limit", "10MB")
         with Client(own.address, set_as_default=False) as client:
-            wait_until(
-                lambda: client.get_events("worker-restart-memory"),
+            wait_until(  # its first start joined the scheduler: until it is removed
+                lambda: client.get_events("worker-restart-memory") and not client.nthreads(),
                 OUTCOME_TIMEOUT,
                 "the nanny to restart its worker",
             )
