@@ -34,7 +34,7 @@ from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 import hypermax
 from hypermax.errors import SearchFailed
 from hypermax.execution import dask as dask_runner
-from hypermax.execution import dask_scheduler_calls
+from hypermax.execution import dask_files, dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
@@ -357,6 +357,36 @@ def test_ctrl_c_while_the_scheduler_is_lost_ends_the_search_as_interrupted(
     assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
 
 
+def test_ctrl_c_while_the_scheduler_hangs_ends_the_search_as_interrupted(
+    tmp_path, write_spec, marker
+):
+    """Interrupted while the scheduler hangs (SIGSTOP), the search went on waiting for the
+    trials' stops until the scheduler had left its question unanswered for
+    ``lost_scheduler_wait``, then ended as if it had failed (exit code 1). It ends as
+    interrupted (130), each trial the scheduler did not stop saying so."""
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    scheduler = own.scheduler
+    cluster = {"scheduler": own.address, "lost_scheduler_wait": 2}
+    try:
+        doc = search_doc(tmp_path, marker, "hang", cluster, parallel=1)
+
+        def hang_the_scheduler() -> None:
+            sentinel(tmp_path / "up-1")
+            scheduler.send_signal(signal.SIGSTOP)
+
+        try:
+            code, stderr = interrupted_search(write_spec(doc), hang_the_scheduler)
+        finally:
+            scheduler.send_signal(signal.SIGCONT)
+    finally:
+        own.stop()
+    assert code == 130, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [(i, r["state"]) for i, r in finished.items()] == [(1, "interrupted")]
+    assert finished[1]["reason"].startswith(f"the Dask scheduler at {own.address} did not answer")
+
+
 def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     tmp_path, marker, monkeypatch
 ):
@@ -393,6 +423,98 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     assert outcome.reason is not None
     assert outcome.reason.startswith("its Dask worker tcp://127.0.0.1:")
     assert outcome.reason.endswith(" did not stop the trial within 0.75 s")
+
+
+def test_a_stop_a_hung_scheduler_did_not_pass_on_names_the_scheduler_not_the_worker(
+    tmp_path, marker, monkeypatch
+):
+    """A stop travels to the worker, and the outcome back, through the scheduler: when the
+    scheduler hangs (SIGSTOP) the trial given up on was said to be its worker's fault, a worker
+    that is fine. The reason names the scheduler, which answered nothing since the stop."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function",
+        src=str(OBJECTIVES / "on_worker.py"),
+        name="hang",
+        kill_grace=0.25,
+        env={MARKER_ENV: marker, SENTINELS_ENV: str(tmp_path)},
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    assert own.scheduler is not None
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            trial = sentinel(tmp_path / "up-1")[0]
+            wait_until(lambda: 1 in runner.live(), OUTCOME_TIMEOUT, "the start event")
+            own.scheduler.send_signal(signal.SIGSTOP)
+            try:
+                runner.cancel(1, KillReason.INTERRUPT)
+                outcome, _ = RunnerContract.outcome(runner, 1)
+            finally:
+                own.scheduler.send_signal(signal.SIGCONT)
+        finally:
+            runner.close()
+        wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop the trial")
+    finally:
+        own.stop()
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None
+    assert re.fullmatch(
+        f"the Dask scheduler at {re.escape(own.address)} did not answer within 0.75 s of the "
+        r"trial's stop, which may not have reached its Dask worker tcp://127\.0\.0\.1:\d+",
+        outcome.reason,
+    ), outcome.reason
+
+
+def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker(
+    tmp_path, marker, monkeypatch
+):
+    """A worker that took a trial (claimed it on the scheduler) and hangs before it says the
+    trial starts (reading the results folder, as on a shared filesystem that hangs) does not
+    stop it: the trial given up on was said to be the fault of "its Dask worker (unknown)". The
+    scheduler knows which worker took it, and the reason names that worker."""
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where", kill_grace=0.25
+    )
+    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    probe = tmp_path / "trials" / dask_files.PROBE_NAME
+
+    def read_by_the_worker() -> int | None:
+        with contextlib.suppress(OSError):  # ENXIO: nothing opened it to read yet
+            return os.open(probe, os.O_WRONLY | os.O_NONBLOCK)
+        return None
+
+    try:
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)  # leaves the probe the workers read
+            RunnerContract.outcome(runner, 1)
+            probe.unlink()
+            os.mkfifo(probe)  # a read of it hangs until something writes it
+            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
+            writer = wait_until(read_by_the_worker, OUTCOME_TIMEOUT, "the worker to read")
+            try:
+                runner.cancel(2, KillReason.INTERRUPT)
+                outcome, _ = RunnerContract.outcome(runner, 2)
+            finally:
+                os.write(writer, b"gone")
+                os.close(writer)
+        finally:
+            runner.close()
+        workers = list(own.live_workers())
+    finally:
+        own.stop()
+    assert len(workers) == 1
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.reason is not None
+    assert re.fullmatch(
+        r"its Dask worker tcp://127\.0\.0\.1:\d+ took the trial and did not stop it within "
+        r"0\.75 s; its start was not heard",
+        outcome.reason,
+    ), outcome.reason
 
 
 def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
@@ -612,6 +734,57 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec,
         "memory passes its --memory-limit's pause fraction); the trials wait for it to go on"
     ]
     assert outcome.state is TrialState.INTERRUPTED
+
+
+def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_so(
+    tmp_path, write_spec, marker
+):
+    """A nanny whose worker's memory passes the terminate fraction of its ``--memory-limit``
+    (one too small for the worker itself) restarts it, again and again: it never stays, and the
+    search said only that no worker had joined yet. The scheduler keeps the nanny's word of
+    each restart, and the search says so, as ``hypermax validate --connect`` does."""
+    from distributed import Client
+
+    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
+    try:
+        own.add_worker("--nanny", "--memory-limit", "10MB")
+        with Client(own.address, set_as_default=False) as client:
+            wait_until(  # its first start joined the scheduler: until it is removed
+                lambda: client.get_events("worker-restart-memory") and not client.nthreads(),
+                OUTCOME_TIMEOUT,
+                "the nanny to restart its worker",
+            )
+        function = FunctionSpec(
+            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+        )
+        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        try:
+            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+            notes = wait_until(
+                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
+                OUTCOME_TIMEOUT,
+                "a note that the trial waits",
+            )
+            runner.cancel(1, KillReason.INTERRUPT)
+            RunnerContract.outcome(runner, 1)
+        finally:
+            runner.close()
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
+        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+    finally:
+        own.stop()
+    restarts = (
+        r"the nanny of worker tcp://127\.0\.0\.1:\d+ restarted it \d+ times? in 60 s, its memory "
+        r"\(\d+ MiB\) past its --memory-limit's terminate fraction"
+    )
+    assert len(notes) == 1
+    assert re.fullmatch(
+        f"cluster: no worker stays at {re.escape(own.address)}: {restarts}; the trials wait",
+        notes[0],
+    ), notes[0]
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout.splitlines()[1] == f"{own.address}: answers; 0 workers, 0 threads"
+    assert re.fullmatch(f"{restarts}: it never stays", validated.stdout.splitlines()[2])
 
 
 def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(

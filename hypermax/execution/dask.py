@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.execution.dask_attempts import Attempt, Attempts, stop_wait
+from hypermax.execution.dask_attempts import Attempt, Attempts, overdue
 from hypermax.execution.dask_cluster import (
     connect,
     dask_logs_to_hypermax,
@@ -60,16 +60,15 @@ from hypermax.execution.dask_scheduler_calls import (
     all_sent,
     cancel_tasks,
     deliver_stop,
+    drop_unstarted,
     forget_gone_searches,
     forget_search,
     hurry_stops,
-    mark_stopped,
 )
 from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
-    claim_path,
     live_topic,
     lost_text,
     not_run,
@@ -191,6 +190,7 @@ class DaskRunner(BaseRunner):
         if attempt is None:  # ended; lost with the scheduler, its Outcome need not wait for it
             self._attempts.release(trial_id)
             return
+        self._scheduler.ask_now()  # the stop goes through it: whether it answers from now on
         with self._attempts.lock:
             if attempt.done or attempt.stop is not None:
                 return
@@ -199,30 +199,20 @@ class DaskRunner(BaseRunner):
             started = attempt.worker is not None
         if attempt.future is None:  # never sent: it ends here
             self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
-        elif started:
+            return
+        if started:
             self._on_loop(deliver_stop, self.client, attempt, self._hurry)
         else:  # not started: marked, then dropped where it waits, with the others stopped now
             self._unstarted.append(attempt)
 
     def _drop_unstarted(self) -> None:
-        """Drop the tasks of the trials stopped before they started, where they wait (for a
-        worker, a free thread): mark each stopped in the scheduler's metadata first, all in one
-        round trip, so that a task that starts all the same finds its mark and does not run its
-        trial. A task that claimed its attempt before its mark was set has started, though its
-        start event has not arrived yet: it is left unmarked and its task is not cancelled
-        under it; its start event delivers the stop. Then cancel the others, in one call."""
+        """Drop the tasks of the trials stopped before they started, where they wait (see
+        :func:`~hypermax.execution.dask_scheduler_calls.drop_unstarted`)."""
         with self._attempts.lock:  # one that started since has its stop delivered there
             chosen = [a for a in self._unstarted if a.worker is None and not a.done]
             self._unstarted = []
-        if not chosen:
-            return
-        marks = [
-            (claim_path(self.topic, a.key), a.stop.value) for a in chosen if a.stop is not None
-        ]
-        claimed = mark_stopped(self.client, marks)
-        started = {marks[index][0][-1] for index in claimed}
-        unmarked = [a.future for a in chosen if a.key not in started]
-        self._on_loop(cancel_tasks, self.client, unmarked)
+        if chosen:
+            self._on_loop(cancel_tasks, self.client, drop_unstarted(self.client, chosen))
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
@@ -360,18 +350,15 @@ class DaskRunner(BaseRunner):
                 log.warning("cannot write what trial %s sent back: %s", attempt.trial_id, exc)
         self._attempts.finish(attempt, result.outcome)
 
-    def _check_stops(self) -> None:
-        """Give up on the trials whose stop their worker did not carry out in time (see
-        :func:`~hypermax.execution.dask_attempts.stop_wait`): a worker that hangs. Their tasks
-        are cancelled; the worker stops them if it comes back."""
-        now = time.monotonic()
-        for attempt in self._attempts.in_flight():
-            wait = stop_wait(attempt, self.function.kill_grace, CLOSE_SECONDS, self._hurried_at)
-            stopped = attempt.stopped_at
-            if wait is not None and stopped is not None and now - stopped > wait:
-                worker = attempt.worker or "(unknown)"
-                reason = f"its Dask worker {worker} did not stop the trial within {wait:g} s"
-                self._give_up(attempt, reason, reason)
+    def _check_stops(self, every: bool = False) -> None:
+        """Give up on the trials whose stop was not carried out in time (a worker that hangs,
+        or the scheduler: see :func:`~hypermax.execution.dask_attempts.overdue`), or on every
+        one stopped (``every``). Their tasks are cancelled; a worker that comes back stops them."""
+        in_flight = self._attempts.in_flight()
+        grace, hurried = self.function.kill_grace, self._hurried_at
+        late = overdue(in_flight, grace, CLOSE_SECONDS, hurried, self._scheduler, every)
+        for attempt, reason in late:
+            self._give_up(attempt, reason, reason)
 
     def _hurry_overdue(self) -> bool:
         """Whether :data:`CLOSE_SECONDS` passed since the search was interrupted again."""
@@ -420,7 +407,10 @@ class DaskRunner(BaseRunner):
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
-            self._scheduler.check_answers()
+            if self._interrupted and self._scheduler.hangs():  # the search ends as interrupted
+                self._check_stops(every=True)
+            else:
+                self._scheduler.check_answers()
         else:
             if found is Scheduler.LOST_NOW:
                 self._said_lost = True

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from distributed import Future
 
     from hypermax.execution.base import RunnerEvent
+    from hypermax.execution.dask_health import SchedulerWatch
     from hypermax.execution.dask_worker import TrialTask
 
 
@@ -40,6 +41,7 @@ class Attempt:
     log_path: Path
     future: Future | None = None
     worker: str | None = None
+    claimed_by: str | None = None  # the worker whose run of its task claimed it, unheard since
     in_place: bool = False  # its worker writes its folder and log where hypermax reads them
     started: float | None = None  # monotonic, when its start event came
     stop: KillReason | None = None
@@ -85,6 +87,53 @@ def stop_wait(
     if hurried_at is not None:
         wait = round(min(wait, hurried_at + spare - attempt.stopped_at), 1)
     return wait
+
+
+def overdue_reason(attempt: Attempt, wait: float, silent_scheduler: str | None) -> str:
+    """Why the runner gives up on ``attempt``, whose task did not end within ``wait`` seconds of
+    its stop. ``silent_scheduler``: the scheduler's address when it has answered nothing since
+    the stop (the stop reaches the worker, and the outcome comes back, through it), None when
+    it answers: then the worker is the one that did not stop the trial."""
+    worker = attempt.worker
+    if silent_scheduler is not None:
+        worker = worker or attempt.claimed_by
+        said = f"the Dask scheduler at {silent_scheduler} did not answer within {wait:g} s"
+        if worker is None:
+            return f"{said} of the trial's stop; the trial was not heard to start"
+        return f"{said} of the trial's stop, which may not have reached its Dask worker {worker}"
+    if worker is None and attempt.claimed_by is not None:
+        return (
+            f"its Dask worker {attempt.claimed_by} took the trial and did not stop it within "
+            f"{wait:g} s; its start was not heard"
+        )
+    if worker is None:
+        return f"its task did not end within {wait:g} s of the trial's stop; no start was heard"
+    return f"its Dask worker {worker} did not stop the trial within {wait:g} s"
+
+
+def overdue(
+    attempts: list[Attempt],
+    kill_grace: float,
+    spare: float,
+    hurried_at: float | None,
+    scheduler: SchedulerWatch,
+    every: bool = False,
+) -> list[tuple[Attempt, str]]:
+    """The stopped ``attempts`` whose task did not end within their :func:`stop_wait` (all of
+    them, ``every``: the search is interrupted and the scheduler hangs), each with the reason
+    the runner gives up on it (:func:`overdue_reason`): the scheduler's fault when it has
+    answered nothing since the stop, else the worker's."""
+    now = time.monotonic()
+    late = []
+    for attempt in attempts:
+        wait = stop_wait(attempt, kill_grace, spare, hurried_at)
+        stopped = attempt.stopped_at
+        if every and stopped is not None:
+            wait = round(now - stopped, 1)
+        if wait is not None and stopped is not None and (every or now - stopped > wait):
+            silent = scheduler.cluster.scheduler if scheduler.silent_since(stopped) else None
+            late.append((attempt, overdue_reason(attempt, wait, silent)))
+    return late
 
 
 class Attempts:

@@ -258,6 +258,7 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
                 )
             )
         versions: Any = client.get_versions()  # a dict, from a client that is not asynchronous
+        restarts = memory_restarts(client)
     finally:
         client.close(timeout=5)
     total = sum(threads.values())
@@ -281,6 +282,7 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
     for address, fact in sorted(facts.items()):
         if isinstance(fact, dict) and fact.get("status") == "paused":
             lines.append(f"worker {address} is {PAUSED}: it takes no trial until it goes on")
+    lines.extend(f"{restart}: it never stays" for restart in restarts)
     problems = []
     for address, fact in sorted(facts.items()):
         if isinstance(fact, BaseException):
@@ -322,6 +324,9 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     except Exception:  # the scheduler's answer is for a note only
         return None
     if not workers:
+        restarts = "; ".join(memory_restarts(client))
+        if restarts:
+            return f"cluster: no worker stays at {cluster.scheduler}: {restarts}; the trials wait"
         if left:
             return f"cluster: no worker is left at {cluster.scheduler}; the trials wait for one"
         return f"cluster: no worker has joined {cluster.scheduler} yet; the trials wait for one"
@@ -337,6 +342,36 @@ def waiting_note(client: Client, cluster: ClusterSpec, left: bool = False) -> st
     if all(w.get("status") == "paused" for w in able):
         return f"cluster: {_paused_text(len(able), len(workers), cluster.scheduler)}"
     return None
+
+
+#: the scheduler's topic where a nanny says it restarted its worker for the worker's memory
+RESTART_TOPIC = "worker-restart-memory"
+#: how far back such restarts count: those of a worker since given more memory do not
+RESTARTS_SECONDS = 60.0
+
+
+def memory_restarts(client: Client) -> list[str]:
+    """The nannies that restarted their worker lately for passing its ``--memory-limit`` (a
+    limit too small for the worker itself: it is killed again as it starts, and never stays),
+    from the events the scheduler keeps: one clause a nanny (none if the scheduler did not
+    say)."""
+    try:
+        kept = client.sync(client.scheduler.events, topic=RESTART_TOPIC, callback_timeout=5.0)
+    except Exception:  # for a note only
+        return []
+    from hypermax.ui.formatting import counted
+
+    since = time.time() - RESTARTS_SECONDS
+    seen: dict[str, list[float]] = {}
+    for stamp, message in kept:
+        if stamp >= since and isinstance(message, dict):
+            seen.setdefault(str(message.get("worker")), []).append(float(message.get("rss") or 0))
+    return [
+        f"the nanny of worker {worker} restarted it {counted(len(rss), 'time')} in "
+        f"{RESTARTS_SECONDS:g} s, its memory ({rss[-1] / 2**20:.0f} MiB) past its "
+        "--memory-limit's terminate fraction"
+        for worker, rss in sorted(seen.items())
+    ]
 
 
 def _paused_text(able: int, workers: int, scheduler: str) -> str:

@@ -120,6 +120,19 @@ class SchedulerWatch:
             return Scheduler.LOST_NOW
         return Scheduler.LOST
 
+    def ask_now(self) -> None:
+        """Ask the scheduler at once, unless a question is in flight: a stop was just sent
+        through it, and :meth:`silent_since` is to tell whether it answered since."""
+        if self._asked_at is None:
+            self._answered_at = 0.0
+            self._ask()
+
+    def silent_since(self, moment: float) -> bool:
+        """Whether a question asked at or before ``moment`` (monotonic) is still unanswered: the
+        scheduler has answered nothing since (a scheduler that hangs)."""
+        asked = self._asked_at
+        return asked is not None and asked <= moment
+
     def _ask(self) -> None:
         """Ask the scheduler a trivial question (one at a time, at most one a second): one that
         hangs (stopped, its event loop stuck) keeps its connections open and never says it is

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hypermax.execution.dask_worker import stop_trial
+from hypermax.execution.dask_worker import claim_path, stop_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +44,7 @@ def _metadata(client: Client, op: str, **kwargs: Any) -> Any:
     return client.sync(call, callback_timeout=SCHEDULER_CALL_SECONDS, **kwargs)
 
 
-def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> set[int]:
+def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> dict[int, str]:
     """Mark attempts stopped in the scheduler's metadata, all in one round trip.
 
     Args:
@@ -52,27 +52,47 @@ def mark_stopped(client: Client, marks: list[tuple[list[str], str]]) -> set[int]
         marks: ``(claim path, stop value)`` of each attempt stopped before it started.
 
     Returns:
-        The indexes in ``marks`` of the attempts left unmarked: the run of their task claimed
-        them already (it has started, though its start event may not have arrived yet).
+        The indexes in ``marks`` of the attempts left unmarked, each with the worker whose run
+        of their task claimed them already (it has started there, though its start event may
+        not have arrived yet).
     """
     try:
-        return set(_on_scheduler(client, _stop_marks(), marks))
+        return {
+            int(index): str(worker) for index, worker in _on_scheduler(client, _stop_marks(), marks)
+        }
     except TimeoutError:  # a scheduler that hangs: the tasks are cancelled all the same
         log.warning("cannot mark trials stopped on the scheduler: it does not answer")
-        return set()
+        return {}
     except Exception:  # a scheduler that runs no code sent to it: one mark at a time
-        claimed = set()
+        claimed: dict[int, str] = {}
         for index, (where, value) in enumerate(marks):
             try:
                 seen = _metadata(client, "get_metadata", keys=where, default=None)
                 if "worker" in (seen or {}):
-                    claimed.add(index)
+                    claimed[index] = str(seen["worker"])
                 else:
                     _metadata(client, "set_metadata", keys=[*where, "stop"], value=value)
             except Exception as exc:
                 log.warning("cannot mark a trial stopped on the scheduler: %s", exc)
                 break
         return claimed
+
+
+def drop_unstarted(client: Client, attempts: list[Attempt]) -> list[Future | None]:
+    """The tasks to cancel of ``attempts``, stopped before they started, where they wait (for
+    a worker, a free thread). Each is marked stopped in the scheduler's metadata first, all in
+    one round trip, so that a task that starts all the same finds its mark and does not run its
+    trial. A task that claimed its attempt before its mark was set has started, though its start
+    event has not arrived yet: it is left unmarked and its task is not cancelled under it (its
+    start event delivers the stop); its attempt learns which worker took it."""
+    marks = [
+        (claim_path(a.task.topic, a.key), a.stop.value) for a in attempts if a.stop is not None
+    ]
+    claimed = mark_stopped(client, marks)
+    started = {marks[index][0][-1]: worker for index, worker in claimed.items()}
+    for attempt in attempts:
+        attempt.claimed_by = started.get(attempt.key)
+    return [a.future for a in attempts if a.key not in started]
 
 
 async def listen_to_worker(client: Client, worker: str) -> bool | None:
@@ -160,18 +180,21 @@ async def all_sent(client: Client) -> None:
         await asyncio.sleep(0.005)
 
 
-def _stop_marks() -> Callable[..., list[int]]:
+def _stop_marks() -> Callable[..., list[tuple[int, str]]]:
     """A function that marks many attempts stopped in the scheduler's metadata
     (``Client.run_on_scheduler`` with ``[(claim path, stop value), ...]``) and returns the
-    indexes of those it left unmarked, already claimed by the run of their task. Made here, it
-    travels by value: the scheduler needs no hypermax to run it."""
+    indexes of those it left unmarked, already claimed by the run of their task, each with the
+    worker of that run. Made here, it travels by value: the scheduler needs no hypermax to run
+    it."""
 
-    def stop_marks(marks: list[tuple[list[str], str]], dask_scheduler: Any) -> list[int]:
+    def stop_marks(
+        marks: list[tuple[list[str], str]], dask_scheduler: Any
+    ) -> list[tuple[int, str]]:
         claimed = []
         for index, (where, value) in enumerate(marks):
             seen = dask_scheduler.get_metadata(keys=where, default=None)
             if isinstance(seen, dict) and "worker" in seen:
-                claimed.append(index)
+                claimed.append((index, str(seen["worker"])))
             else:
                 dask_scheduler.set_metadata(keys=[*where, "stop"], value=value)
         return claimed
