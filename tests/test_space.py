@@ -425,3 +425,55 @@ def test_an_enum_is_one_draw_for_hyperopt_however_many_options_it_has():
     assert len(pyll.dfs(pyll.as_apply(space.hyperopt_space()))) < 20
     drawn = pyll.stochastic.sample(space.hyperopt_space(), rng=numpy.random.default_rng(1))
     assert 0 <= drawn["x"] < 100_000
+
+
+def test_flatten_pins_names_order_and_empties_of_a_conditional_and_array_value():
+    space = Space(
+        {
+            "type": "object",
+            "properties": {
+                "opt": {
+                    "anyOf": [
+                        {"type": "object", "properties": {"name": {"constant": "sgd"}}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "name": {"constant": "adam"},
+                                "betas": {"constant": [0.9, [0.99, {}]]},
+                            },
+                        },
+                    ]
+                },
+                "layers": {
+                    "type": "array",
+                    "minItems": 0,
+                    "maxItems": 2,
+                    "items": {"type": "object", "properties": {"units": {"enum": [8, 16]}}},
+                },
+            },
+        }
+    )
+    params = space.decode(space.encode({"opt": {"name": "adam"}, "layers": [{"units": 16}]}))
+    assert list(flatten(params).items()) == [
+        ("opt.name", "adam"),
+        ("opt.betas.0", 0.9),
+        ("opt.betas.1.0", 0.99),
+        ("layers.0.units", 16),
+    ]
+    assert list(flatten(params, keep_empty=True).items()) == [
+        ("opt.name", "adam"),
+        ("opt.betas.0", 0.9),
+        ("opt.betas.1.0", 0.99),
+        ("opt.betas.1.1", {}),
+        ("layers.0.units", 16),
+    ]
+    empty = space.decode(space.encode({"opt": {"name": "sgd"}, "layers": []}))
+    assert flatten(empty) == {"opt.name": "sgd"}
+    assert flatten(empty, keep_empty=True) == {"opt.name": "sgd", "layers": []}
+    assert flatten(empty, "p") == {"p.opt.name": "sgd"}
+    assert flatten(3, "x") == {"x": 3} and flatten({}, keep_empty=True) == {}
+    params["opt"]["betas"][1].append(1)  # each decode gives values of its own
+    assert space.decode(space.encode({"opt": {"name": "adam"}, "layers": []}))["opt"] == {
+        "name": "adam",
+        "betas": [0.9, [0.99, {}]],
+    }

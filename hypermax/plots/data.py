@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,14 @@ class PlotData:
 
     def param_names(self) -> list[str]:
         """Every flat param that varies, most important first, then the rest by name."""
+        return list(self._param_names)
+
+    @cached_property
+    def _param_names(self) -> tuple[str, ...]:  # asked by each chart: once over the trials
         ranked = [p.name for p in self.importance.params]
         seen = {name for t in self.trials for name in self.flat[t.id]}
         varying = {n for n in seen if self._varies(n)}
-        return [n for n in ranked if n in varying] + sorted(varying - set(ranked))
+        return (*[n for n in ranked if n in varying], *sorted(varying - set(ranked)))
 
     def _varies(self, name: str) -> bool:
         """Whether the trials hold more than one value of the param (a trial that lacks it
@@ -71,10 +76,20 @@ class PlotData:
 
     def numeric(self, name: str) -> bool:
         """Whether every value the param took is a number (bools are not)."""
-        values = [self.flat[t.id][name] for t in self.trials if name in self.flat[t.id]]
-        return bool(values) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in values
-        )
+        return name in self._numeric
+
+    @cached_property
+    def _numeric(self) -> frozenset[str]:
+        """The params whose every value is a number: found in one pass over the trials, not
+        in one for each param each chart asks about."""
+        taken: set[str] = set()
+        other: set[str] = set()
+        for t in self.trials:
+            for name, v in self.flat[t.id].items():
+                taken.add(name)
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    other.add(name)
+        return frozenset(taken - other)
 
 
 def load_plot_data(results_dir: Path) -> PlotData:
@@ -97,7 +112,10 @@ def _drawn_trial(trial: Trial) -> Trial:
     """``trial`` with its loss and the values it reported as the charts draw them (a diverged
     run's report of 1.7e308 left matplotlib unable to place the ticks of the curves' axis)."""
     reports = tuple({key: _drawn(value) for key, value in r.items()} for r in trial.reports)
-    return replace(trial, loss=_drawn(trial.loss), reports=reports)
+    loss = _drawn(trial.loss)
+    if loss is trial.loss and reports == trial.reports:  # most trials: drawn as they are
+        return trial
+    return replace(trial, loss=loss, reports=reports)
 
 
 def _flat(params: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from hypermax.space.containers import Alternatives, ObjectNode, TupleNode
+from hypermax.space.containers import Alternatives, ChoiceNode, ListNode, ObjectNode, TupleNode
 from hypermax.space.leaf import EncodeError
 from hypermax.space.nodes import MISSING, ConstNode, Node
 
@@ -14,18 +14,39 @@ def complete(node: Node, value: Any) -> Any:
     ``default``, a constant its value, an object (or tuple) whose every parameter has one
     those, a conditional its first branch whose every parameter has one. A parameter left out
     without a default stays out (encoding then says it is missing); ``value`` is not changed."""
-    if isinstance(node, ObjectNode) and isinstance(value, dict):
+    kind = type(node)  # not isinstance: each call of it on an abstract class (Node) is slow
+    if kind is ObjectNode and isinstance(value, dict):
+        node = cast(ObjectNode, node)
         out = dict(value)
         for key, child in node.children.items():
             if key in value:
-                out[key] = complete(child, value[key])
+                if type(child) in _HOLDERS:  # a leaf or a constant keeps the value given
+                    out[key] = complete(child, value[key])
             elif (filled := given_default(child)) is not MISSING:
                 out[key] = filled
         return out
-    if isinstance(node, TupleNode) and isinstance(value, list) and len(value) == len(node.items):
-        return [complete(item, v) for item, v in zip(node.items, value, strict=True)]
-    if isinstance(node, Alternatives):  # the first branch (a list: the variant) it then fits
-        for option in node.alternatives():
+    if kind is TupleNode:
+        node = cast(TupleNode, node)
+        if not isinstance(value, list) or len(value) != len(node.items):
+            return value
+        return [
+            complete(item, v) if type(item) in _HOLDERS else v
+            for item, v in zip(node.items, value, strict=True)
+        ]
+    if kind is ListNode:
+        assert isinstance(node, ListNode)  # only the variant of the list's length can fit it
+        if not isinstance(value, list) or len(value) not in node.lengths:
+            return value
+        variant = node.variants[node.lengths.index(len(value))]
+        attempt = complete(variant, value)
+        try:
+            variant.encode(attempt, {})
+        except EncodeError:
+            return value
+        return attempt
+    if kind is ChoiceNode:  # the first branch it then fits
+        node = cast(ChoiceNode, node)
+        for option in node.branches:
             attempt = complete(option, value)
             try:
                 option.encode(attempt, {})
@@ -33,6 +54,10 @@ def complete(node: Node, value: Any) -> Any:
                 continue
             return attempt
     return value
+
+
+#: the nodes that hold others, whose value :func:`complete` may fill in
+_HOLDERS = frozenset({ObjectNode, TupleNode, ChoiceNode, ListNode})
 
 
 def given_default(node: Node) -> Any:

@@ -33,8 +33,8 @@ class ObjectNode(Node):
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not isinstance(value, dict):
             raise EncodeError(f"expected an object, got {json_text(value)}")
-        extra = set(value) - set(self.children)
-        if extra:
+        if not value.keys() <= self.children.keys():
+            extra = set(value) - set(self.children)
             raise EncodeError(f"unknown parameter {json_text(sorted(extra)[0])}")
         for key, child in self.children.items():
             if key not in value:

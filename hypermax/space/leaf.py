@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -130,9 +131,16 @@ def shape_number(
 def step_multiple(count: float, step: float) -> float:
     """``count`` times ``step`` without float noise (0.30000000000000004): rounded to 12
     decimals, or to 3 decimals past the step's first digit for a step finer than 1e-9."""
-    return round(count * step, max(12, 3 - math.floor(math.log10(step))))
+    return round(count * step, _decimals(step))
 
 
+@functools.lru_cache(maxsize=256)
+def _decimals(step: float) -> int:
+    """The decimals :func:`step_multiple` rounds to (the steps of a space are few)."""
+    return max(12, 3 - math.floor(math.log10(step)))
+
+
+@functools.lru_cache(maxsize=256)  # every decode of a number with a step asks it again
 def step_range(low: float, high: float, step: float) -> tuple[float, float]:
     """``(first, last)``: ``first * step`` and ``last * step`` are the first and the last
     multiple of ``step`` within ``[low, high]`` (whole numbers; an infinite bound gives an

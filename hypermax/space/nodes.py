@@ -85,6 +85,15 @@ class Node(ABC):
         return 0
 
 
+def fresh_copy(value: Any) -> Any:
+    """A JSON value of the spec as a trial receives it: a list or object a copy of its own (as
+    JSON reads it back: a tuple a list), which the trial may change; a string, number, boolean
+    or null itself, which none can."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return json.loads(json.dumps(value))
+
+
 def product_size(sizes: list[int | None]) -> int | None:
     total = 1
     for size in sizes:
@@ -136,7 +145,7 @@ class ConstNode(Node):
         return None
 
     def decode(self, vals: dict[str, Any]) -> Any:
-        return json.loads(json.dumps(self.value))
+        return fresh_copy(self.value)
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if not json_equal(value, self.value):
@@ -368,7 +377,7 @@ class EnumNode(Node):
         return scope.hyperopt_param(self.label, scope.randint(len(self.options)))
 
     def decode(self, vals: dict[str, Any]) -> Any:
-        return json.loads(json.dumps(self.options[int(vals[self.label])]))
+        return fresh_copy(self.options[int(vals[self.label])])
 
     def encode(self, value: Any, out: dict[str, Any]) -> None:
         if self._numbers is None:  # made once: each value is then found at once, not by

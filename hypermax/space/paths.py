@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypermax.space.nodes import join_path
-
 
 def flatten(value: Any, prefix: str = "", *, keep_empty: bool = False) -> dict[str, Any]:
     """Nested params → ``{"optimizer.lr": 0.1, "layers.0.units": 64}``.
@@ -13,19 +11,37 @@ def flatten(value: Any, prefix: str = "", *, keep_empty: bool = False) -> dict[s
     An empty list or object has no leaf and leaves no name, unless ``keep_empty``, which keeps
     it as a value of its own (``{"layers": []}``): what is shown to the user, who would else
     not tell it from a param the trial does not have."""
-    if keep_empty and prefix and isinstance(value, dict | list) and not value:
-        return {prefix: value}
+    out: dict[str, Any] = {}
+    _flatten_into(out, value, prefix, keep_empty)
+    return out
+
+
+def _flatten_into(out: dict[str, Any], value: Any, prefix: str, keep_empty: bool) -> None:
+    """:func:`flatten` writing into one dict ``out``, in the order the value holds its leaves."""
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
+        if not value:
+            if keep_empty and prefix:
+                out[prefix] = value
+            return
+        dot = f"{prefix}." if prefix else ""
         for key, child in value.items():
-            out.update(flatten(child, join_path(prefix, str(key)), keep_empty=keep_empty))
-        return out
-    if isinstance(value, list):
-        out = {}
+            if isinstance(child, dict | list):
+                _flatten_into(out, child, f"{dot}{key}", keep_empty)
+            else:
+                out[f"{dot}{key}"] = child
+    elif isinstance(value, list):
+        if not value:
+            if keep_empty and prefix:
+                out[prefix] = value
+            return
+        dot = f"{prefix}." if prefix else ""
         for i, child in enumerate(value):
-            out.update(flatten(child, join_path(prefix, str(i)), keep_empty=keep_empty))
-        return out
-    return {prefix: value}
+            if isinstance(child, dict | list):
+                _flatten_into(out, child, f"{dot}{i}", keep_empty)
+            else:
+                out[f"{dot}{i}"] = child
+    else:
+        out[prefix] = value
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:

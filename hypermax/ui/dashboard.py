@@ -272,6 +272,7 @@ class DashboardSession:
 
     # -- actions ------------------------------------------------------------------------------
     def _quit(self) -> None:
+        self.state.stop_asked()
         if self._interrupt_sent:  # a second request would skip the trials' grace
             self._interrupt_sent = False
         else:

@@ -98,6 +98,8 @@ class DashboardState:
         self.ended = False
         self.end_reason: str | None = None
         self.interrupted = False
+        #: Ctrl-C (or quit) asked the search to stop, or a trial was interrupted: no ETA since
+        self.stopping = False
         self.messages: deque[str] = deque(maxlen=MESSAGES_KEPT)
         self.version = 0
         self.finished_version = 0
@@ -131,6 +133,8 @@ class DashboardState:
             self._finish(event.trial)
             if event.trial.state.counted:
                 self._ended(self.clock() if at is None else at)
+            if event.trial.state is TrialState.INTERRUPTED:
+                self.stopping = True  # the trials left do not run now
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
                 self.messages.append(problem_line(event.trial))
             if event.best is not None:
@@ -173,6 +177,12 @@ class DashboardState:
         the process stood still (Ctrl-Z, then ``fg``), the time between the trials before and
         after it says nothing of the search."""
         self._ended_at.clear()
+
+    def stop_asked(self) -> None:
+        """The search was asked to stop (Ctrl-C, a quit): until it ends, the trials left do not
+        run, and no ETA is shown (the elapsed time alone, as the console's lines)."""
+        self.version += 1
+        self.stopping = True
 
     def note(self, text: str) -> None:
         """Add a line to the messages (the dashboard's own notes: errors, quitting)."""
@@ -251,9 +261,10 @@ class DashboardState:
         trials (proposing one, starting its process) counts too, and with trials of a second
         or less, it can be most of the time.
 
-        None before any trial finished, once the search ended, and while it is paused.
+        None before any trial finished, once the search ended or was asked to stop (the trials
+        left do not run then), and while it is paused.
         """
-        if self.ended or self.paused or not self._durations:
+        if self.ended or self.stopping or self.paused or not self._durations:
             return None
         typical = statistics.median(self._durations)
         if len(self._ended_at) > 1:
