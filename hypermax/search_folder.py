@@ -94,7 +94,7 @@ def prepare_run(
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     folder = folder_path or spec.results_folder
-    said = [] if fresh else edits_since_start(folder, spec)
+    said = [] if fresh else edits_since_start(folder, spec, fresh_hint, path_name)
     if not fresh:
         _say_a_long_read(spec.search.name, folder / JOURNAL_NAME)
     prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
@@ -323,11 +323,19 @@ def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any
     )
 
 
-def edits_since_start(folder: Path, spec: Spec) -> list[str]:
+def edits_since_start(
+    folder: Path,
+    spec: Spec,
+    fresh_hint: str = "--fresh",
+    path_name: Callable[[str], str] = str,
+) -> list[str]:
     """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
     started, one line each: another method asks from now on; another seed is not used (the
     search keeps its own), nor another ``warm_start`` once trials ran (a search learns from its
-    warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
+    warm start before its first trial); the objective's file edited is said. Nothing when
+    ``folder`` holds no search of this spec. Each line names a spec path as ``path_name`` gives
+    it (``hypermax quick``: ``--method`` for ``search.method``), and a fresh start as
+    ``fresh_hint``."""
     import json
 
     from hypermax.journal_replay import holds_trials, read_header
@@ -353,7 +361,7 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     method = spec.search.method
     if isinstance(was, str) and was != method:
         lines.append(
-            f"{name}: search.method: {method} asks from now on (it was {was}), "
+            f"{name}: {path_name('search.method')}: {method} asks from now on (it was {was}), "
             "taught the trials done"
         )
     elif isinstance(was_options, dict) and was_options != spec.search.options:
@@ -361,21 +369,22 @@ def edits_since_start(folder: Path, spec: Spec) -> list[str]:
     seed, kept = spec.search.seed, header.get("seed")
     if seed is not None and isinstance(kept, int) and seed != kept:
         lines.append(
-            f"{name}: search.seed: {seed} is not used: a resumed search keeps the "
+            f"{name}: {path_name('search.seed')}: {seed} is not used: a resumed search keeps the "
             f"seed it started with ({kept})"
         )
     warm = spec.search.warm_start
     if warm is not None and warm != was_warm and holds_trials(results.journal):
         lines.append(
-            f"{name}: search.warm_start: {warm} is not used: a search learns from its "
-            "warm start before its first trial, and this one has run trials"
+            f"{name}: {path_name('search.warm_start')}: {warm} is not used: a search learns from"
+            " its warm start before its first trial, and this one has run trials"
         )
     code = code_digest(spec.raw.get("function"), spec.folder)
     if isinstance(was_code, dict) and code is not None and was_code.get("sha256") != code["sha256"]:
-        key = "src" if "src" in code else "module"
+        key = next(key for key in code if key != "sha256")
         lines.append(
-            f"{name}: function.{key}: {code[key]} changed since the search last ran: its trials"
-            " before ran the earlier code" + ("" if frozen else " (--fresh starts anew)")
+            f"{name}: {path_name('function.' + key)}: {code[key]} changed since the search last"
+            " ran: its trials before ran the earlier code"
+            + ("" if frozen else f" ({fresh_hint} starts anew)")
         )
     stopping = _stopping_edit(spec, was_stopping, name)
     if stopping is not None:
