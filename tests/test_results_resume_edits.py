@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from conftest import X_SPACE, quadratic
 
@@ -228,6 +229,44 @@ def test_an_objective_file_edited_since_the_search_last_ran_is_said_on_resume(tm
     (tmp_path / "model.py").write_text("def train(params):\n    return params['x'] + 20\n")
     assert run(module, 2) == [
         "search.json: function.module: model.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+
+
+def test_the_script_of_an_executable_edited_since_the_search_last_ran_is_said_on_resume(
+    tmp_path, capsys
+):
+    """A ``src`` or a ``module`` edited was said on resume, the script an executable runs
+    (``python train.py``, ``./train.sh``) not: its trials so far ran the earlier script."""
+    (tmp_path / "train.py").write_text("print('{\"loss\": 1}')\n")
+    (tmp_path / "train.sh").write_text("#!/bin/sh\necho '{\"loss\": 1}'\n")
+    (tmp_path / "train.sh").chmod(0o755)
+    path = tmp_path / "search.json"
+
+    def run(name: str, command: list[str], iterations: int) -> list[str]:
+        _spec(tmp_path, "random", 1)
+        doc = json.loads(path.read_text())
+        doc["function"] = {"type": "executable", "command": command}
+        if name == "py":  # ./train.sh is named from the spec's folder, without a cwd too
+            doc["function"]["cwd"] = "."
+        doc["search"]["name"] = name
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "function." in line]
+
+    python = [sys.executable, "-u", "train.py", "--x", "{x}"]
+    assert run("py", python, 1) == []
+    assert run("py", python, 2) == []  # the same script
+    (tmp_path / "train.py").write_text("print('{\"loss\": 2}')\n")
+    assert run("py", python, 3) == [
+        "search.json: function.command: train.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+    assert run("py", python, 4) == []  # said once
+    assert run("sh", ["./train.sh"], 1) == []
+    (tmp_path / "train.sh").write_text("#!/bin/sh\necho '{\"loss\": 2}'\n")
+    assert run("sh", ["./train.sh"], 2) == [
+        "search.json: function.command: train.sh changed since the search last ran: its trials "
         "before ran the earlier code (--fresh starts anew)"
     ]
 
