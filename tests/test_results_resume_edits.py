@@ -124,6 +124,28 @@ def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
     assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since
 
 
+def test_a_name_edited_in_the_frozen_spec_is_said_and_the_search_keeps_its_own(tmp_path, capsys):
+    """``hypermax resume`` of a frozen spec whose ``search.name`` was edited showed the search
+    under the new name, its folder, journal and every line before under the old one."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["search"]["name"] = "renamed"
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        f"{frozen}: search.name: renamed is not used: a resumed search keeps the name it started"
+        " with (s), as its folder does"
+    ) in err.splitlines()
+    assert "resuming s: 1 of 2 trials done" in out and "renamed" not in out
+    assert json.loads(frozen.read_text())["search"]["name"] == "s"
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "search.name" not in capsys.readouterr().err  # said once: the frozen spec has it back
+
+
 def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(tmp_path, capsys):
     """``hypermax resume`` of a frozen spec whose space was edited named no path (the frozen
     spec was compared with itself) and told to use --fresh, which resume does not take."""
