@@ -171,7 +171,7 @@ def _prepare(
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
-                " (the old folder is kept)"
+                f" (the old folder is kept{_learn_from(folder, spec, fresh_hint)})"
             )
         other = _another_projects(folder, spec, header)
         if other is not None:
@@ -292,7 +292,31 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
-    return f" ({path_name(where)} differs)" if where else ""
+    if where is None:
+        return ""
+    if where.startswith("function.auto_kill_"):  # a limit: not a run setting, as parallel is
+        return (
+            f" ({path_name(where)} differs: a limit decides which trials it kills, and their loss)"
+        )
+    return f" ({path_name(where)} differs)"
+
+
+def _learn_from(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> str:
+    """``; "search": {"warm_start": "results/s"} in search.json learns from its trials``: how
+    the search a fresh start sets aside teaches the new one (a warm start that names the old
+    folder reads it where it went), for a spec file run with ``--fresh``; "" for the others
+    (``hypermax quick`` has no warm start), and for a spec that names one already."""
+    if fresh_hint != "--fresh" or spec.search.warm_start or not spec.path.is_file():
+        return ""
+    import json
+
+    where = folder.path.resolve()
+    try:
+        named = str(where.relative_to(spec.folder.resolve()))  # as the spec's paths start there
+    except ValueError:
+        named = str(where)
+    warm = json.dumps({"warm_start": named}, ensure_ascii=False)
+    return f'; "search": {warm} in {spec.path.name} learns from its trials'
 
 
 def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any]) -> str:
