@@ -302,18 +302,22 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
 def _learn_from(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> str:
     """``; "search": {"warm_start": "results/s"} in search.json learns from its trials``: how
     the search a fresh start sets aside teaches the new one (a warm start that names the old
-    folder reads it where it went), for a spec file run with ``--fresh``; "" for the others
-    (``hypermax quick`` has no warm start), and for a spec that names one already."""
-    if fresh_hint != "--fresh" or spec.search.warm_start or not spec.path.is_file():
-        return ""
+    folder reads it where it went), for a spec file run with ``--fresh`` and for
+    ``optimize(fresh=True)`` (``search={"warm_start": ...}``); "" for ``hypermax quick``,
+    which has no warm start, and for a spec that names one already."""
     import json
 
+    api = fresh_hint == "fresh=True"
+    if spec.search.warm_start or not (api or (fresh_hint == "--fresh" and spec.path.is_file())):
+        return ""
     where = folder.path.resolve()
     try:
         named = str(where.relative_to(spec.folder.resolve()))  # as the spec's paths start there
     except ValueError:
         named = str(where)
     warm = json.dumps({"warm_start": named}, ensure_ascii=False)
+    if api:
+        return f"; search={warm} learns from its trials"
     return f'; "search": {warm} in {spec.path.name} learns from its trials'
 
 
