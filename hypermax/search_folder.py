@@ -292,7 +292,7 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
     if where is None:
         return ""
-    if where.startswith("function.auto_kill_"):  # a limit: not a run setting, as parallel is
+    if where.startswith(LIMITS):  # a limit: not a run setting, as parallel is
         return (
             f" ({path_name(where)} differs: a limit decides which trials it kills, and their loss)"
         )
@@ -321,6 +321,10 @@ def _learn_from(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> str:
     return f'; "search": {warm} in {spec.path.name} learns from its trials'
 
 
+#: the spec paths of the limits of a trial, which make the search (not run settings)
+LIMITS = "function.auto_kill_"
+
+
 def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any]) -> str:
     """Why the frozen spec of ``folder``, edited, cannot resume its search: the JSON path
     edited, found against the spec the search last ran from while that spec still makes it;
@@ -337,15 +341,21 @@ def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any
                 where = first_difference(before.raw, spec.raw)
     except (HypermaxError, OSError):
         pass  # gone, or no spec any more: no path to name
+    import json
+
     held = f"the search that {printable(str(folder.path))} holds"
+    limit = "; a limit decides which trials it kills, and their loss"
     what = (
-        f"{where} differs from {held} (a resume keeps its space, function and loss)"
+        f"{where} differs from {held} (a resume keeps its space, function and loss"
+        f"{limit if where.startswith(LIMITS) else ''})"
         if where
         else f"its space, function or loss differs from {held} (a resume keeps them)"
     )
+    warm = json.dumps({"warm_start": str(folder.path.resolve())}, ensure_ascii=False)
     return (
         f"{printable(str(folder.spec))}: {what}: undo that edit to resume it, or copy the spec"
-        " out of the folder for a search of its own"
+        f' out of the folder for a search of its own ("search": {printable(warm)} there learns'
+        " from this one's trials)"
     )
 
 

@@ -154,22 +154,33 @@ def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(
     folder = tmp_path / "results" / "s"
     frozen = folder / "search.json"
     doc = json.loads(frozen.read_text())
+    was = json.loads(json.dumps(doc))
     doc["hyperparameters"]["properties"]["x"]["max"] = 2
     frozen.write_text(json.dumps(doc))
     capsys.readouterr()
+    learn = f'("search": {{"warm_start": "{folder}"}} there learns from this one\'s trials)'
     refused = (
         f"{frozen}: hyperparameters.properties.x.max differs from the search that {folder} "
         "holds (a resume keeps its space, function and loss): undo that edit to resume it, or "
-        "copy the spec out of the folder for a search of its own"
+        f"copy the spec out of the folder for a search of its own {learn}"
     )
     assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
     assert capsys.readouterr().err == refused + "\n"
+    frozen.write_text(json.dumps({**was, "function": {**was["function"], "auto_kill_max_time": 9}}))
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == (  # a limit raised: why it makes another search too
+        f"{frozen}: function.auto_kill_max_time differs from the search that {folder} holds (a"
+        " resume keeps its space, function and loss; a limit decides which trials it kills, and"
+        f" their loss): undo that edit to resume it, or copy the spec out of the folder for a"
+        f" search of its own {learn}\n"
+    )
+    frozen.write_text(json.dumps(doc))
     (tmp_path / "search.json").unlink()  # the spec it came from is gone: no path to name
     assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
     assert capsys.readouterr().err == (
         f"{frozen}: its space, function or loss differs from the search that {folder} holds (a "
         "resume keeps them): undo that edit to resume it, or copy the spec out of the folder for "
-        "a search of its own\n"
+        f"a search of its own {learn}\n"
     )
 
 
