@@ -8,7 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypermax.results import SPEC_CODE, SPEC_ORIGIN, SPEC_RAN, ResultsFolder, read_text_of
+from hypermax.results import (
+    SPEC_CODE,
+    SPEC_RAN,
+    ResultsFolder,
+    is_frozen_spec,
+    read_text_of,
+)
 from hypermax.results.code import code_digest
 from hypermax.spec import Spec
 
@@ -47,7 +53,7 @@ def edits_since_start(
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         was = was_warm = was_stopping = was_options = was_code = None
     # the frozen spec itself (hypermax resume) is the file its edits are in
-    frozen = SPEC_ORIGIN in spec.raw
+    frozen = is_frozen_spec(spec.raw, spec.path)
     name = str(results.spec) if frozen else spec.path.name
     lines = []
     method = spec.search.method

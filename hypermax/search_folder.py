@@ -22,12 +22,12 @@ from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, 
 from hypermax.results import (
     LOCK_NAME,
     SPEC_NAME,
-    SPEC_ORIGIN,
     FolderUnusable,
     ResultsFolder,
     check_new_search_folder,
     check_no_table_of_trials,
     holds_own_spec,
+    is_frozen_spec,
     read_text_of,
     searches_named,
     unwritable,
@@ -164,7 +164,7 @@ def _prepare(
         folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
-            if SPEC_ORIGIN in spec.raw:  # the frozen spec itself, edited (hypermax resume)
+            if is_frozen_spec(spec.raw, spec.path):  # the frozen spec, edited (resume)
                 raise ResultsError(_frozen_spec_edited(folder, spec, header))
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"

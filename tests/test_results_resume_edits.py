@@ -324,3 +324,29 @@ def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
     frozen.write_text(json.dumps(edited))
     assert main(["validate", str(frozen)]) == 2
     assert "search.json: function.parallel: must be an integer" in capsys.readouterr().err
+
+
+def test_a_copy_of_the_frozen_spec_run_as_a_spec_is_named_as_itself(tmp_path, capsys):
+    """The frozen spec copied out of its folder, as the refusal of an edit there says to do,
+    and run: its edits were named in the folder's frozen spec, and a refusal told to copy the
+    spec out of the folder again; the copy is a spec of its own."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    copy = tmp_path / "copy.json"
+    doc = json.loads((folder / "search.json").read_text())
+    doc["search"]["method"] = "tpe"
+    copy.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main([str(copy), "--no-ui", "--iterations", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        "copy.json: search.method: tpe asks from now on (it was random), taught the trials done"
+        in err
+    )
+    doc["hyperparameters"]["properties"]["x"]["max"] = 2
+    copy.write_text(json.dumps(doc))
+    assert main([str(copy), "--no-ui", "--iterations", "3"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"{folder}: holds a search with another space, function or loss"
+        " (hyperparameters.properties.x.max differs); use --fresh to start anew"
+    )
