@@ -79,7 +79,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         return loaded
     said = (
         f"{folder.spec}: search.name: {renamed} is not used: a resumed search keeps the name it"
-        f" started with ({loaded.search.name}), as its folder does"
+        f" started with ({loaded.search.name})"
     )
     return replace(loaded, notices=(*loaded.notices, said))
 

@@ -137,3 +137,31 @@ def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
         if getattr(now, f.name) != getattr(was, f.name)
     )
     return f"{head} {now.policy} judges with {changed} from now on; {kept}"
+
+
+def keep_search_name(folder: Path, spec: Spec) -> tuple[Spec, str | None]:
+    """``spec`` with the name the search in ``folder`` started with (its journal's header keeps
+    it), and the line that says so, when ``spec`` resumes that search under another
+    ``search.name`` (``hypermax SPEC RESULTS_DIR``: a spec of another name, run on the folder
+    named): the search is the folder's, under the name every line of its history gives it.
+    ``spec`` itself, and None, otherwise."""
+    from dataclasses import replace
+
+    from hypermax.journal_replay import read_header
+
+    header = read_header(ResultsFolder(folder).journal)
+    if header is None or not spec.makes(header.get("spec_hash")):
+        return spec, None
+    kept, name = header.get("name"), spec.search.name
+    if not isinstance(kept, str) or not kept or kept == name:
+        return spec, None
+    raw = {**spec.raw, "search": {**spec.raw["search"], "name": kept}}
+    kept_spec = replace(spec, raw=raw, search=replace(spec.search, name=kept))
+    shown = (
+        str(ResultsFolder(folder).spec) if is_frozen_spec(spec.raw, spec.path) else spec.path.name
+    )
+    said = (
+        f"{shown}: search.name: {name} is not used: a resumed search keeps the name it started"
+        f" with ({kept})"
+    )
+    return kept_spec, said

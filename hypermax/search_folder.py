@@ -32,7 +32,7 @@ from hypermax.results import (
     searches_named,
     unwritable,
 )
-from hypermax.resume_edits import edits_since_start
+from hypermax.resume_edits import edits_since_start, keep_search_name
 from hypermax.shipped import SHIPPED_FILE
 from hypermax.spec import Spec
 
@@ -92,6 +92,10 @@ def prepare_run(
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     folder = folder_path or spec.results_folder
+    renamed = None if fresh else keep_search_name(folder, spec)
+    if renamed is not None and renamed[1] is not None:
+        spec = renamed[0]
+        print(renamed[1], file=sys.stderr)
     said = [] if fresh else edits_since_start(folder, spec, fresh_hint, path_name)
     if not fresh:
         _say_a_long_read(spec.search.name, folder / JOURNAL_NAME)

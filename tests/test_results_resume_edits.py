@@ -138,12 +138,21 @@ def test_a_name_edited_in_the_frozen_spec_is_said_and_the_search_keeps_its_own(t
     out, err = capsys.readouterr()
     assert (
         f"{frozen}: search.name: renamed is not used: a resumed search keeps the name it started"
-        " with (s), as its folder does"
+        " with (s)"
     ) in err.splitlines()
     assert "resuming s: 1 of 2 trials done" in out and "renamed" not in out
     assert json.loads(frozen.read_text())["search"]["name"] == "s"
     assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
     assert "search.name" not in capsys.readouterr().err  # said once: the frozen spec has it back
+    other = tmp_path / "other.json"  # a spec of another name run on the folder: the same
+    other.write_text(json.dumps({**doc, "search": {**doc["search"], "name": "other"}}))
+    assert main([str(other), str(folder), "--no-ui", "--iterations", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == (
+        "other.json: search.name: other is not used: a resumed search keeps the name it started"
+        " with (s)"
+    )
+    assert "resuming s: 3 of 4 trials done" in out and "other" not in out
 
 
 def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(tmp_path, capsys):
