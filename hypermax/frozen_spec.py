@@ -3,6 +3,7 @@ the folder of the spec it came from."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,9 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     env = function.get("env") if isinstance(function, dict) else None
     if isinstance(env, dict) and OBJECTIVE_ENV in env:  # optimize()'s objective: the folder's
         env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
+    renamed = _keep_name(doc, header.get("name"))
     try:
-        return spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+        loaded = spec_from_dict(doc, origin, overrides, named=str(folder.spec))
     except SpecError as exc:
         files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
         if not files or origin == folder.spec or origin.is_file():
@@ -73,3 +75,25 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
             f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
         )
         raise SpecError(exc.file, [*exc.problems, ("", gone)]) from None
+    if renamed is None:
+        return loaded
+    said = (
+        f"{folder.spec}: search.name: {renamed} is not used: a resumed search keeps the name it"
+        f" started with ({loaded.search.name})"
+    )
+    return replace(loaded, notices=(*loaded.notices, said))
+
+
+def _keep_name(doc: dict[str, Any], started: Any) -> str | None:
+    """Put back in the frozen spec ``doc`` the name its search ``started`` with (the journal's
+    header keeps it) when ``search.name`` was edited there, and return the edited name: the
+    search is the folder's, under the name it has in every line of its history; None when the
+    name is the same (or the folder holds no search yet)."""
+    search = doc.get("search")
+    if not isinstance(started, str) or not started or not isinstance(search, dict):
+        return None
+    name = search.get("name")
+    if not isinstance(name, str) or name == started:
+        return None
+    search["name"] = started
+    return name

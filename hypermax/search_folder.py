@@ -21,20 +21,18 @@ from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
 from hypermax.results import (
     LOCK_NAME,
-    SPEC_CODE,
     SPEC_NAME,
-    SPEC_ORIGIN,
-    SPEC_RAN,
     FolderUnusable,
     ResultsFolder,
     check_new_search_folder,
     check_no_table_of_trials,
     holds_own_spec,
+    is_frozen_spec,
     read_text_of,
     searches_named,
     unwritable,
 )
-from hypermax.results.code import code_digest
+from hypermax.resume_edits import edits_since_start, keep_search_name
 from hypermax.shipped import SHIPPED_FILE
 from hypermax.spec import Spec
 
@@ -94,7 +92,11 @@ def prepare_run(
     for notice in spec.notices:
         print(notice, file=sys.stderr)
     folder = folder_path or spec.results_folder
-    said = [] if fresh else edits_since_start(folder, spec)
+    renamed = None if fresh else keep_search_name(folder, spec)
+    if renamed is not None and renamed[1] is not None:
+        spec = renamed[0]
+        print(renamed[1], file=sys.stderr)
+    said = [] if fresh else edits_since_start(folder, spec, fresh_hint, path_name)
     if not fresh:
         _say_a_long_read(spec.search.name, folder / JOURNAL_NAME)
     prepared = prepare(spec, folder_path, fresh, fresh_hint, path_name)
@@ -166,12 +168,12 @@ def _prepare(
         folder.remove_unrun(history.trials)
         header = history.header
         if header is not None and not spec.makes(header.get("spec_hash")):
-            if SPEC_ORIGIN in spec.raw:  # the frozen spec itself, edited (hypermax resume)
+            if is_frozen_spec(spec.raw, spec.path):  # the frozen spec, edited (resume)
                 raise ResultsError(_frozen_spec_edited(folder, spec, header))
             raise ResultsError(
                 f"{folder.path}: holds a search with another space, function or loss"
                 f"{_changed(folder, spec, path_name)}; use {fresh_hint} to start anew"
-                " (the old folder is kept)"
+                f" (the old folder is kept{_learn_from(folder, spec, fresh_hint)})"
             )
         other = _another_projects(folder, spec, header)
         if other is not None:
@@ -292,7 +294,39 @@ def _changed(folder: ResultsFolder, spec: Spec, path_name: Callable[[str], str])
     except (OSError, ValueError):
         return ""
     where = first_difference(before, spec.raw) if isinstance(before, dict) else None
-    return f" ({path_name(where)} differs)" if where else ""
+    if where is None:
+        return ""
+    if where.startswith(LIMITS):  # a limit: not a run setting, as parallel is
+        return (
+            f" ({path_name(where)} differs: a limit decides which trials it kills, and their loss)"
+        )
+    return f" ({path_name(where)} differs)"
+
+
+def _learn_from(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> str:
+    """``; "search": {"warm_start": "results/s"} in search.json learns from its trials``: how
+    the search a fresh start sets aside teaches the new one (a warm start that names the old
+    folder reads it where it went), for a spec file run with ``--fresh`` and for
+    ``optimize(fresh=True)`` (``search={"warm_start": ...}``); "" for ``hypermax quick``,
+    which has no warm start, and for a spec that names one already."""
+    import json
+
+    api = fresh_hint == "fresh=True"
+    if spec.search.warm_start or not (api or (fresh_hint == "--fresh" and spec.path.is_file())):
+        return ""
+    where = folder.path.resolve()
+    try:
+        named = str(where.relative_to(spec.folder.resolve()))  # as the spec's paths start there
+    except ValueError:
+        named = str(where)
+    warm = json.dumps({"warm_start": named}, ensure_ascii=False)
+    if api:
+        return f"; search={warm} learns from its trials"
+    return f'; "search": {warm} in {spec.path.name} learns from its trials'
+
+
+#: the spec paths of the limits of a trial, which make the search (not run settings)
+LIMITS = "function.auto_kill_"
 
 
 def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any]) -> str:
@@ -311,125 +345,22 @@ def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any
                 where = first_difference(before.raw, spec.raw)
     except (HypermaxError, OSError):
         pass  # gone, or no spec any more: no path to name
+    import json
+
     held = f"the search that {printable(str(folder.path))} holds"
+    limit = "; a limit decides which trials it kills, and their loss"
     what = (
-        f"{where} differs from {held} (a resume keeps its space, function and loss)"
+        f"{where} differs from {held} (a resume keeps its space, function and loss"
+        f"{limit if where.startswith(LIMITS) else ''})"
         if where
         else f"its space, function or loss differs from {held} (a resume keeps them)"
     )
+    warm = json.dumps({"warm_start": str(folder.path.resolve())}, ensure_ascii=False)
     return (
         f"{printable(str(folder.spec))}: {what}: undo that edit to resume it, or copy the spec"
-        " out of the folder for a search of its own"
+        f' out of the folder for a search of its own ("search": {printable(warm)} there learns'
+        " from this one's trials)"
     )
-
-
-def edits_since_start(folder: Path, spec: Spec) -> list[str]:
-    """What resuming the search in ``folder`` does with the parts of ``spec`` edited since it
-    started, one line each: another method asks from now on; another seed is not used (the
-    search keeps its own), nor another ``warm_start`` once trials ran (a search learns from its
-    warm start before its first trial). Nothing when ``folder`` holds no search of this spec."""
-    import json
-
-    from hypermax.journal_replay import holds_trials, read_header
-
-    results = ResultsFolder(folder)
-    header = read_header(results.journal)
-    if header is None or not spec.makes(header.get("spec_hash")):
-        return []
-    try:
-        doc = json.loads(read_text_of(results.spec))
-        # what the search last ran with; a folder an older hypermax froze: its search section
-        ran = doc[SPEC_RAN] if isinstance(doc.get(SPEC_RAN), dict) else doc["search"]
-        was, was_warm = ran["method"], ran.get("warm_start")
-        was_stopping = ran.get("early_stopping") or {}
-        was_options = ran.get(was) or {} if isinstance(was, str) else None
-        was_code = doc.get(SPEC_CODE)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        was = was_warm = was_stopping = was_options = was_code = None
-    # the frozen spec itself (hypermax resume) is the file its edits are in
-    frozen = SPEC_ORIGIN in spec.raw
-    name = str(results.spec) if frozen else spec.path.name
-    lines = []
-    method = spec.search.method
-    if isinstance(was, str) and was != method:
-        lines.append(
-            f"{name}: search.method: {method} asks from now on (it was {was}), "
-            "taught the trials done"
-        )
-    elif isinstance(was_options, dict) and was_options != spec.search.options:
-        lines.append(_options_edit(name, method, was_options, spec.search.options))
-    seed, kept = spec.search.seed, header.get("seed")
-    if seed is not None and isinstance(kept, int) and seed != kept:
-        lines.append(
-            f"{name}: search.seed: {seed} is not used: a resumed search keeps the "
-            f"seed it started with ({kept})"
-        )
-    warm = spec.search.warm_start
-    if warm is not None and warm != was_warm and holds_trials(results.journal):
-        lines.append(
-            f"{name}: search.warm_start: {warm} is not used: a search learns from its "
-            "warm start before its first trial, and this one has run trials"
-        )
-    code = code_digest(spec.raw.get("function"), spec.folder)
-    if isinstance(was_code, dict) and code is not None and was_code.get("sha256") != code["sha256"]:
-        key = "src" if "src" in code else "module"
-        lines.append(
-            f"{name}: function.{key}: {code[key]} changed since the search last ran: its trials"
-            " before ran the earlier code" + ("" if frozen else " (--fresh starts anew)")
-        )
-    stopping = _stopping_edit(spec, was_stopping, name)
-    if stopping is not None:
-        lines.append(stopping)
-    return lines
-
-
-def _options_edit(name: str, method: str, was: dict[str, Any], now: dict[str, Any]) -> str:
-    """``search.tpe: n_startup_jobs 2 (it was 10) from now on``: the options of the method,
-    the same as the search last ran with, edited since."""
-    from hypermax.values import json_text
-
-    def shown(options: dict[str, Any], key: str) -> str:
-        return json_text(options[key]) if key in options else "the default"
-
-    changed = ", ".join(
-        f"{key} {shown(now, key)} (it was {shown(was, key)})"
-        for key in sorted(set(was) | set(now))
-        if json_text(was.get(key)) != json_text(now.get(key)) or (key in was) != (key in now)
-    )
-    return f"{name}: search.{method}: {changed} from now on"
-
-
-def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
-    """What resuming does with ``search.early_stopping`` edited since the search's last run
-    (``frozen``: that run's section), said of the file ``name``: the new rule judges the coming
-    reports, against the finished trials' reports, and the trials the old one stopped stay
-    stopped. None when the rule is the same (or the frozen one cannot be read)."""
-    from dataclasses import fields
-
-    from hypermax.stopping import EarlyStopping
-
-    try:
-        was = EarlyStopping.of(frozen)
-    except (TypeError, ValueError, AttributeError):
-        return None
-    now = EarlyStopping.of(spec.search.early_stopping)
-    if was.policy == now.policy == "none" or was == now:
-        return None
-    head = f"{name}: search.early_stopping:"
-    kept = "the trials stopped before stay stopped"
-    if now.policy == "none":
-        return f"{head} none from now on (it was {was.policy}): no trial is stopped; {kept}"
-    if was.policy != now.policy:
-        return (
-            f"{head} {now.policy} judges the reports from now on (it was {was.policy}), against "
-            "those of the trials done" + ("" if was.policy == "none" else f"; {kept}")
-        )
-    changed = ", ".join(
-        f"{f.name} {getattr(now, f.name)} (it was {getattr(was, f.name)})"
-        for f in fields(now)
-        if getattr(now, f.name) != getattr(was, f.name)
-    )
-    return f"{head} {now.policy} judges with {changed} from now on; {kept}"
 
 
 def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:

@@ -42,15 +42,23 @@ def test_an_unknown_keyword_is_a_type_error_before_anything_runs(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_another_search_in_the_folder_is_refused_in_the_api_s_own_words(tmp_path):
+def test_another_search_in_the_folder_is_refused_in_the_api_s_own_words(tmp_path, monkeypatch):
+    """The refusal says how to start anew, and (it said nothing of it) how the new search
+    learns from the old one's trials, as optimize() takes it; done, it does."""
+    monkeypatch.chdir(tmp_path)  # where a relative warm_start starts, as the spec's paths
     hypermax.optimize(_spec(tmp_path), iterations=1)
     with pytest.raises(ResultsError) as refused:
         hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1)
     message = str(refused.value)
-    assert "use fresh=True to start anew (the old folder is kept)" in message
+    assert message.endswith(
+        'use fresh=True to start anew (the old folder is kept; search={"warm_start":'
+        ' "results/api"} learns from its trials)'
+    )
     assert "--fresh" not in message
-    best = hypermax.optimize(_spec(tmp_path, high=3.0), iterations=1, fresh=True).best
-    assert best["state"] == "ok"
+    spec = _spec(tmp_path, high=3.0)
+    spec["search"]["warm_start"] = "results/api"
+    result = hypermax.optimize(spec, iterations=1, fresh=True)
+    assert [trial["state"] for trial in result.trials] == ["imported", "ok"]
     assert (tmp_path / "results" / "api.1" / "trials.jsonl").exists()
 
 

@@ -123,6 +123,42 @@ def test_a_folder_of_another_quick_search_names_the_option_that_differs(
         assert f"holds a search with another space, function or loss ({named} differs)" in err
 
 
+def test_another_method_or_seed_on_a_quick_rerun_names_the_option(tmp_path, monkeypatch, capsys):
+    """A quick search run again with another ``--method`` or ``--seed`` said ``search.method``
+    and ``search.seed``, spec paths its user never wrote."""
+    monkeypatch.chdir(tmp_path)
+    base = ["quick", "--no-ui", "--hp", "x=1:2", "--metric", "acc", "--seed", "1"]
+    command = ["--", "sh", "-c", "echo acc: 1"]
+    assert main([*base, "--iterations", "1", "--method", "random", *command]) == 0
+    capsys.readouterr()
+    assert main([*base[:-1], "2", "--iterations", "2", "--method", "tpe", *command]) == 0
+    err = capsys.readouterr().err.splitlines()
+    said = "hypermax quick: --method: tpe asks from now on (it was random), taught the trials done"
+    assert said in err
+    assert (
+        "hypermax quick: --seed: 2 is not used: a resumed search keeps the seed it started with (1)"
+        in err
+    )
+
+
+def test_the_script_of_a_quick_command_edited_since_is_said_on_a_rerun(
+    tmp_path, monkeypatch, capsys
+):
+    """The script a quick command runs, edited between two runs (a bug fixed), went unsaid."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.py").write_text("print('acc: 1')\n")
+    base = ["quick", "--no-ui", "--hp", "x=1:2", "--metric", "acc"]
+    command = ["--", sys.executable, "t.py", "{x}"]
+    assert main([*base, "--iterations", "1", *command]) == 0
+    (tmp_path / "t.py").write_text("print('acc: 2')\n")
+    capsys.readouterr()
+    assert main([*base, "--iterations", "2", *command]) == 0
+    assert (
+        "hypermax quick: the command: t.py changed since the search last ran: its trials before"
+        " ran the earlier code (--fresh starts anew)"
+    ) in capsys.readouterr().err.splitlines()
+
+
 def test_a_name_in_letters_beyond_ascii_is_a_name(tmp_path, monkeypatch, capsys):
     """é, a letter, was refused as no letter, the name shown as "\\u00e9"; a spec takes it."""
     monkeypatch.chdir(tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from conftest import X_SPACE, quadratic
 
@@ -123,6 +124,37 @@ def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
     assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since
 
 
+def test_a_name_edited_in_the_frozen_spec_is_said_and_the_search_keeps_its_own(tmp_path, capsys):
+    """``hypermax resume`` of a frozen spec whose ``search.name`` was edited showed the search
+    under the new name, its folder, journal and every line before under the old one."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = folder / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["search"]["name"] = "renamed"
+    frozen.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        f"{frozen}: search.name: renamed is not used: a resumed search keeps the name it started"
+        " with (s)"
+    ) in err.splitlines()
+    assert "resuming s: 1 of 2 trials done" in out and "renamed" not in out
+    assert json.loads(frozen.read_text())["search"]["name"] == "s"
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "search.name" not in capsys.readouterr().err  # said once: the frozen spec has it back
+    other = tmp_path / "other.json"  # a spec of another name run on the folder: the same
+    other.write_text(json.dumps({**doc, "search": {**doc["search"], "name": "other"}}))
+    assert main([str(other), str(folder), "--no-ui", "--iterations", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == (
+        "other.json: search.name: other is not used: a resumed search keeps the name it started"
+        " with (s)"
+    )
+    assert "resuming s: 3 of 4 trials done" in out and "other" not in out
+
+
 def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(tmp_path, capsys):
     """``hypermax resume`` of a frozen spec whose space was edited named no path (the frozen
     spec was compared with itself) and told to use --fresh, which resume does not take."""
@@ -131,22 +163,33 @@ def test_a_space_edited_in_the_frozen_spec_is_refused_naming_that_file_and_path(
     folder = tmp_path / "results" / "s"
     frozen = folder / "search.json"
     doc = json.loads(frozen.read_text())
+    was = json.loads(json.dumps(doc))
     doc["hyperparameters"]["properties"]["x"]["max"] = 2
     frozen.write_text(json.dumps(doc))
     capsys.readouterr()
+    learn = f'("search": {{"warm_start": "{folder}"}} there learns from this one\'s trials)'
     refused = (
         f"{frozen}: hyperparameters.properties.x.max differs from the search that {folder} "
         "holds (a resume keeps its space, function and loss): undo that edit to resume it, or "
-        "copy the spec out of the folder for a search of its own"
+        f"copy the spec out of the folder for a search of its own {learn}"
     )
     assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
     assert capsys.readouterr().err == refused + "\n"
+    frozen.write_text(json.dumps({**was, "function": {**was["function"], "auto_kill_max_time": 9}}))
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err == (  # a limit raised: why it makes another search too
+        f"{frozen}: function.auto_kill_max_time differs from the search that {folder} holds (a"
+        " resume keeps its space, function and loss; a limit decides which trials it kills, and"
+        f" their loss): undo that edit to resume it, or copy the spec out of the folder for a"
+        f" search of its own {learn}\n"
+    )
+    frozen.write_text(json.dumps(doc))
     (tmp_path / "search.json").unlink()  # the spec it came from is gone: no path to name
     assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
     assert capsys.readouterr().err == (
         f"{frozen}: its space, function or loss differs from the search that {folder} holds (a "
         "resume keeps them): undo that edit to resume it, or copy the spec out of the folder for "
-        "a search of its own\n"
+        f"a search of its own {learn}\n"
     )
 
 
@@ -232,6 +275,44 @@ def test_an_objective_file_edited_since_the_search_last_ran_is_said_on_resume(tm
     ]
 
 
+def test_the_script_of_an_executable_edited_since_the_search_last_ran_is_said_on_resume(
+    tmp_path, capsys
+):
+    """A ``src`` or a ``module`` edited was said on resume, the script an executable runs
+    (``python train.py``, ``./train.sh``) not: its trials so far ran the earlier script."""
+    (tmp_path / "train.py").write_text("print('{\"loss\": 1}')\n")
+    (tmp_path / "train.sh").write_text("#!/bin/sh\necho '{\"loss\": 1}'\n")
+    (tmp_path / "train.sh").chmod(0o755)
+    path = tmp_path / "search.json"
+
+    def run(name: str, command: list[str], iterations: int) -> list[str]:
+        _spec(tmp_path, "random", 1)
+        doc = json.loads(path.read_text())
+        doc["function"] = {"type": "executable", "command": command}
+        if name == "py":  # ./train.sh is named from the spec's folder, without a cwd too
+            doc["function"]["cwd"] = "."
+        doc["search"]["name"] = name
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui", "--iterations", str(iterations)]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "function." in line]
+
+    python = [sys.executable, "-u", "train.py", "--x", "{x}"]
+    assert run("py", python, 1) == []
+    assert run("py", python, 2) == []  # the same script
+    (tmp_path / "train.py").write_text("print('{\"loss\": 2}')\n")
+    assert run("py", python, 3) == [
+        "search.json: function.command: train.py changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+    assert run("py", python, 4) == []  # said once
+    assert run("sh", ["./train.sh"], 1) == []
+    (tmp_path / "train.sh").write_text("#!/bin/sh\necho '{\"loss\": 2}'\n")
+    assert run("sh", ["./train.sh"], 2) == [
+        "search.json: function.command: train.sh changed since the search last ran: its trials "
+        "before ran the earlier code (--fresh starts anew)"
+    ]
+
+
 def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
     """A frozen spec's relative paths start from the spec it came from, as ``hypermax resume``
     reads them: ``validate`` of the frozen spec, edited, looked for its ``src`` in the results
@@ -252,3 +333,29 @@ def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
     frozen.write_text(json.dumps(edited))
     assert main(["validate", str(frozen)]) == 2
     assert "search.json: function.parallel: must be an integer" in capsys.readouterr().err
+
+
+def test_a_copy_of_the_frozen_spec_run_as_a_spec_is_named_as_itself(tmp_path, capsys):
+    """The frozen spec copied out of its folder, as the refusal of an edit there says to do,
+    and run: its edits were named in the folder's frozen spec, and a refusal told to copy the
+    spec out of the folder again; the copy is a spec of its own."""
+    assert main([_spec(tmp_path, "random", 1), "--no-ui"]) == 0
+    folder = tmp_path / "results" / "s"
+    copy = tmp_path / "copy.json"
+    doc = json.loads((folder / "search.json").read_text())
+    doc["search"]["method"] = "tpe"
+    copy.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main([str(copy), "--no-ui", "--iterations", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        "copy.json: search.method: tpe asks from now on (it was random), taught the trials done"
+        in err
+    )
+    doc["hyperparameters"]["properties"]["x"]["max"] = 2
+    copy.write_text(json.dumps(doc))
+    assert main([str(copy), "--no-ui", "--iterations", "3"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"{folder}: holds a search with another space, function or loss"
+        " (hyperparameters.properties.x.max differs); use --fresh to start anew"
+    )

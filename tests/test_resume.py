@@ -134,7 +134,8 @@ def test_changed_space_is_refused_unless_fresh(tmp_path, write_spec):
     assert proc.stderr.strip() == (
         f"{folder}: holds a search with another space, function or loss "
         "(hyperparameters.properties.x.max differs); use --fresh to start anew (the old folder "
-        "is kept)"
+        'is kept; "search": {"warm_start": "results/steady"} in search.json learns from its '
+        "trials)"
     )
     proc = run_cli_here(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -526,3 +527,39 @@ def test_a_src_written_another_way_to_the_same_path_does_not_change_the_search(
     proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(finished_records(tmp_path / "results" / "steady")) == 2
+
+
+def test_a_time_limit_raised_after_kills_is_refused_with_what_to_do(tmp_path):
+    """Trials killed by ``auto_kill_max_time``, the limit raised, the spec run again: the
+    refusal said only that the function differs; it says why a limit makes another search and
+    how the new one learns from the old one's trials, which, done, it does."""
+    from conftest import X_SPACE
+    from fake_trials.helpers import fake, write_spec
+
+    go = tmp_path / "go"  # never there on the first run: the trial waits, and is killed
+    function = {"type": "executable", "command": fake("good"), "env": {"GO_FILE": str(go)}}
+    doc = {
+        "hyperparameters": X_SPACE,
+        "function": {**function, "auto_kill_max_time": 0.2},
+        "search": {"name": "s", "method": "random", "iterations": 1},
+    }
+    spec = write_spec(tmp_path, doc)
+    assert run_cli_here(str(spec), "--no-ui", cwd=tmp_path).returncode == 1  # every trial failed
+    doc["function"]["auto_kill_max_time"] = 60
+    spec = write_spec(tmp_path, doc)
+    go.touch()
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 2
+    folder = tmp_path / "results" / "s"
+    assert proc.stderr == (
+        f"{folder}: holds a search with another space, function or loss"
+        " (function.auto_kill_max_time differs: a limit decides which trials it kills, and their"
+        ' loss); use --fresh to start anew (the old folder is kept; "search": {"warm_start":'
+        ' "results/s"} in search.json learns from its trials)\n'
+    )
+    doc["search"]["warm_start"] = "results/s"
+    spec = write_spec(tmp_path, doc)
+    proc = run_cli_here(str(spec), "--no-ui", "--fresh", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "learned from 1 of 1 trials in" in proc.stdout
+    assert [r["state"] for r in finished_records(folder).values()] == ["ok"]

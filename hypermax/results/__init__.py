@@ -24,6 +24,7 @@ from hypermax.results.files import (
     SPEC_ORIGIN,
     SPEC_RAN,
     holds_own_spec,
+    is_frozen_spec,
     read_text_of,
 )
 from hypermax.results.folder import ResultsFolder
@@ -47,6 +48,7 @@ __all__ = [
     "check_no_table_of_trials",
     "check_results_folder",
     "holds_own_spec",
+    "is_frozen_spec",
     "read_text_of",
     "searches_named",
     "unwritable",

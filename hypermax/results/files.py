@@ -22,6 +22,14 @@ SPEC_RAN = "x-hypermax-ran"
 SPEC_CODE = "x-hypermax-code"
 
 
+def is_frozen_spec(raw: dict[str, object], path: Path) -> bool:
+    """Whether the spec document ``raw``, read as the spec file ``path``, is a results folder's
+    frozen spec read to resume its search (``hypermax resume``: read as the spec it came from,
+    which its :data:`SPEC_ORIGIN` names), not a copy of one run as a spec of its own."""
+    origin = raw.get(SPEC_ORIGIN)
+    return isinstance(origin, str) and os.path.abspath(origin) == os.path.abspath(path)
+
+
 def read_text_of(path: Path) -> str:
     """The text of a file of a results folder (its frozen spec, its lock). OSError when it
     cannot be read, and when it is not a regular file: a named pipe would wait for a writer
