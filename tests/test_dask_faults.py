@@ -685,6 +685,30 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
     assert not list((tmp_path / "results").glob("*/trials/*"))
 
 
+def _a_trial_waits(
+    address: str, tmp_path: Path, write_spec, marker
+) -> tuple[list[str], Outcome, subprocess.CompletedProcess[str]]:
+    """A trial sent to the cluster at ``address``, where it waits: the runner's notes until
+    the first, its outcome once interrupted, and what ``validate --connect`` then says."""
+    function = FunctionSpec(
+        type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
+    )
+    runner = DaskRunner(function, tmp_path, ClusterSpec(address))
+    try:
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)
+        notes = wait_until(
+            lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
+            OUTCOME_TIMEOUT,
+            "a note that the trial waits",
+        )
+        runner.cancel(1, KillReason.INTERRUPT)
+        outcome, _ = RunnerContract.outcome(runner, 1)
+    finally:
+        runner.close()
+    doc = search_doc(tmp_path, marker, "where", {"scheduler": address})
+    return notes, outcome, run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+
+
 def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec, marker):
     """A worker whose own memory passes the pause fraction of its ``--memory-limit`` (one given
     a limit too small for it, as if it bounded the trials) takes no task until it goes on: the
@@ -703,23 +727,7 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec,
                 OUTCOME_TIMEOUT,
                 "the worker to pause",
             )
-        function = FunctionSpec(
-            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
-        )
-        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
-        try:
-            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
-            notes = wait_until(
-                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
-                OUTCOME_TIMEOUT,
-                "a note that the trial waits",
-            )
-            runner.cancel(1, KillReason.INTERRUPT)
-            outcome, _ = RunnerContract.outcome(runner, 1)
-        finally:
-            runner.close()
-        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
-        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        notes, outcome, validated = _a_trial_waits(own.address, tmp_path, write_spec, marker)
     finally:
         own.stop()
     assert validated.returncode == 0, validated.stderr
@@ -754,23 +762,7 @@ def test_trials_whose_only_worker_its_nanny_restarts_for_its_memory_wait_saying_
                 OUTCOME_TIMEOUT,
                 "the nanny to restart its worker",
             )
-        function = FunctionSpec(
-            type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where"
-        )
-        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
-        try:
-            RunnerContract.submit(runner, tmp_path, 1, x=0.5)
-            notes = wait_until(
-                lambda: [e.text for e in runner.poll(0.2) if isinstance(e, RunnerNote)],
-                OUTCOME_TIMEOUT,
-                "a note that the trial waits",
-            )
-            runner.cancel(1, KillReason.INTERRUPT)
-            RunnerContract.outcome(runner, 1)
-        finally:
-            runner.close()
-        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address})
-        validated = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
+        notes, _, validated = _a_trial_waits(own.address, tmp_path, write_spec, marker)
     finally:
         own.stop()
     restarts = (
