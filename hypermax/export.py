@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import io
 import json
 import math
@@ -183,9 +184,16 @@ def _spelled_out(value: Any, table: bool) -> Any:
         return value
     if value is None:
         return "null"
-    if isinstance(value, str) and (value == "" or cell_value(value) != value):
+    if isinstance(value, str) and not _cell_keeps(value):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _cell_keeps(text: str) -> bool:
+    """Whether a cell holding ``text`` gives it back (:func:`cell_value`): asked once per text,
+    not per trial (a categorical param's few values, in every row)."""
+    return text != "" and cell_value(text) == text
 
 
 def cell_value(text: str) -> Any:
