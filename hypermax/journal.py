@@ -68,8 +68,7 @@ class Journal:
         the background thread fsync when ``wait_for_disk`` is False."""
         if not records:
             return
-        lines = (json.dumps(_finite(r), separators=(",", ":"), allow_nan=False) for r in records)
-        data = "".join(f"{line}\n" for line in lines).encode()
+        data = "".join(f"{_line(record)}\n" for record in records).encode()
         self._follow_path()
         fd = self._file.fileno()
         end = os.lseek(fd, 0, os.SEEK_END)
@@ -222,6 +221,19 @@ def _copy_out(fd: int, path: Path) -> None:
         except OSError:
             path.unlink(missing_ok=True)
             raise
+
+
+#: one encoder for every line (``json.dumps`` with options makes one a call)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _line(record: dict[str, Any]) -> str:
+    """``record`` as one line of strict JSON; a NaN or an infinity (rare: the C encoder refuses
+    it) as its name, in a string (:func:`_finite`)."""
+    try:
+        return _ENCODER.encode(record)
+    except ValueError:
+        return _ENCODER.encode(_finite(record))
 
 
 def _finite(value: Any) -> Any:

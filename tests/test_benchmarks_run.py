@@ -270,3 +270,10 @@ def test_large_results(bench) -> None:
     assert all(sane(value) for value in figures.values())
     assert figures["peak"] > 0 and figures["journal"] > 2 * 2**20
     assert figures["left"] < 2**20  # the result files went once read
+
+
+def test_journal_writes_writes_the_records_of_its_trials(bench) -> None:
+    journal_writes = bench("journal_writes")
+    made = journal_writes.records(3)
+    assert [record["event"] for record in made] == ["trial_started", "trial_finished"] * 3
+    assert sane(journal_writes.measure(3, rounds=1))
