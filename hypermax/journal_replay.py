@@ -340,9 +340,10 @@ class _Bests:
         if not trial.state.finished:
             return
         held = self.best, self.best_run
-        self.best = self._best_of(t for t in (trial, self.best) if t is not None)
+        self.best = self._best_of((trial,) if self.best is None else (trial, self.best))
         if trial.state is not TrialState.IMPORTED:
-            self.best_run = self._best_of(t for t in (trial, self.best_run) if t is not None)
+            run = self.best_run
+            self.best_run = self._best_of((trial,) if run is None else (trial, run))
         for kept in (trial, *held):
             if kept is None or not kept.metadata or kept is self.best or kept is self.best_run:
                 continue
@@ -384,6 +385,8 @@ def _number(value: Any) -> float | None:
     """A finite number of a record as it is; None for anything else: "nan" and "inf" (as the
     journal writes them), a hand-edited "abc", and the NaN, Infinity or whole number past the
     largest float that another program's JSON may hold."""
+    if type(value) is float:  # most of them: no bool, no overflow to look for
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
