@@ -168,7 +168,7 @@ SUMMARY_OPTIONS: list[tuple[str, Callable[[argparse.Namespace], bool]]] = [
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from hypermax.export import best_trial
+    from hypermax.best import best_trial
     from hypermax.show import summary_lines, trial_lines
 
     summary_only = [name for name, given in SUMMARY_OPTIONS if given(args)]
@@ -271,7 +271,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     The importance always rests on every finished trial, ``--best`` or not. ``--best`` with no
     trial that has a loss exports no trial, says so on stderr, and exits 0.
     """
-    from hypermax.export import best_trial, export_json, trials_csv
+    from hypermax.best import best_trial
+    from hypermax.export import export_json, trials_csv
 
     every = _load_trials(args.results_dir)
     finished = [t for t in every if t.state.finished]

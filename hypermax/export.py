@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from hypermax.best import best_trial
 from hypermax.execution.protocol import write_atomic
 from hypermax.journal import _finite as strict_json
 from hypermax.journal import finished_record
 from hypermax.space import flatten
-from hypermax.trial import Trial, TrialState
+from hypermax.trial import Trial
 from hypermax.values import json_equal
 
 #: the columns every row has, first in every table (the only ones of a table without rows)
@@ -44,37 +45,6 @@ def column_name(name: str, prefix: str, taken: bool) -> str:
     :data:`COLUMN_PREFIXES`) before it when the name is ``taken`` (by a column before it) or
     starts with one of the prefixes, else the name itself."""
     return f"{prefix}{name}" if taken or name.startswith(COLUMN_PREFIXES) else name
-
-
-#: the states of a trial whose loss is that of a report before its end
-CUT_SHORT = frozenset({TrialState.STOPPED, TrialState.INTERRUPTED})
-
-
-def best_trial(trials: Iterable[Trial]) -> Trial | None:
-    """The trial with the lowest loss; None when none has a loss. Of trials with the same
-    loss, the one that reached it first: the first to end (an imported trial before those run
-    here, whose ends the journal records; by id where it records none), so the best a search
-    shows as its trials end stays the best when a trial started before it ends later with that
-    loss.
-
-    A trial stopped before its end (early stopping, the search's timeout) has the loss of its
-    last report, a step short of what it would have reached: it is the best only when no trial
-    that ran to its end has a loss, as Optuna ranks a pruned trial after every complete one."""
-    best, best_key = None, None
-    for trial in trials:  # a loop, not min() over a generator: replay asks of two, 50,000 times
-        loss = trial.loss
-        if loss is None or math.isnan(loss) or not trial.state.finished:
-            continue
-        key = (trial.state in CUT_SHORT, loss, ended_order(trial), trial.id)
-        if best_key is None or key < best_key:
-            best, best_key = trial, key
-    return best
-
-
-def ended_order(trial: Trial) -> float:
-    """When ``trial`` ended, for the order of trials with the same loss: -inf where not known
-    (imported; a journal without the time)."""
-    return -math.inf if trial.ended_at is None else trial.ended_at
 
 
 def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:

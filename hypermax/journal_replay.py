@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from hypermax.best import best_trial
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
 from hypermax.execution.reports import whole_step
@@ -328,22 +329,19 @@ class _Bests:
     finished trials whose metadata :func:`replay` holds when it lets go of the others'."""
 
     def __init__(self, state: JournalState) -> None:
-        from hypermax.export import best_trial  # export writes records with hypermax.journal
-
         self.state = state
         self.best: Trial | None = None
         self.best_run: Trial | None = None
-        self._best_of = best_trial
 
     def ended(self, trial: Trial) -> None:
         """``trial`` ended for good (its end is final: a later one is passed over)."""
         if not trial.state.finished:
             return
         held = self.best, self.best_run
-        self.best = self._best_of((trial,) if self.best is None else (trial, self.best))
+        self.best = best_trial((trial,) if self.best is None else (trial, self.best))
         if trial.state is not TrialState.IMPORTED:
             run = self.best_run
-            self.best_run = self._best_of((trial,) if run is None else (trial, run))
+            self.best_run = best_trial((trial,) if run is None else (trial, run))
         for kept in (trial, *held):
             if kept is None or not kept.metadata or kept is self.best or kept is self.best_run:
                 continue

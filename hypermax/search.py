@@ -142,7 +142,7 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         with journal:
             outcome = run_dashboard(driver)
         # the dashboard's screen is gone: leave the result in the terminal
-        from hypermax.export import best_trial
+        from hypermax.best import best_trial
         from hypermax.trial import TrialState
 
         ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)

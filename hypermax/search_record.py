@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from hypermax import events as ev
+from hypermax.best import best_trial
 from hypermax.errors import is_disk_full
-from hypermax.export import best_trial
 from hypermax.folder_writes import FolderWrites
 from hypermax.journal import Journal
 from hypermax.trial import Trial, TrialState

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypermax.export import best_trial, ended_order
+from hypermax.best import best_trial, ended_order
 from hypermax.journal_replay import numbers_back
 from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.console import best_line

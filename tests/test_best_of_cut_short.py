@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fake_trials.helpers import FAKES, finished, run_hypermax, write_spec
 
-from hypermax.export import best_trial
+from hypermax.best import best_trial
 from hypermax.trial import Trial, TrialState
 
 

@@ -120,8 +120,9 @@ def make_result(
 ) -> Result:
     """The Result of a search that ended, from its finished trials; the metadata of those in
     ``metadata_in_journal``, which the search let go of, is read back from its journal."""
+    from hypermax.best import best_trial
     from hypermax.commands import failure_text
-    from hypermax.export import best_trial, trial_document
+    from hypermax.export import trial_document
     from hypermax.results import ResultsFolder
     from hypermax.stopping import common_failure
 

@@ -18,7 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from hypermax.export import CUT_SHORT, best_trial
+from hypermax.best import CUT_SHORT, best_trial
 from hypermax.plots.data import PlotData
 from hypermax.plots.labels import AXIS_SHARE, fit_tick_labels, label_of, name_text, tick_text
 from hypermax.plots.saving import save_chart

@@ -17,8 +17,8 @@ from typing import Any
 
 from hypermax import events as ev
 from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
+from hypermax.best import best_trial, ended_order
 from hypermax.clock import SearchClock, awake, stood_still
-from hypermax.export import best_trial, ended_order
 from hypermax.journal import JOURNAL_NAME
 from hypermax.journal_replay import trial_metadata
 from hypermax.optimizers.ablation import planned_trial
