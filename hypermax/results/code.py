@@ -22,10 +22,10 @@ _QUICK_READER = "hypermax.quick.metric_line"
 
 def objective_file(function: Any, folder: Path) -> tuple[str, Path] | None:
     """The key of the spec's ``function`` section that names the file of its objective and
-    that file: a ``python_function``'s ``src``, or its ``module`` found beside the spec
-    (``folder``) as ``model.py`` or ``model/__init__.py``; an ``executable``'s ``command``,
-    for the script it runs (:func:`command_script`); None for an installed module, and a
-    program or a script not found as a file."""
+    that file: a ``python_function``'s ``src``, or its ``module`` where a trial imports it
+    from, when that is in the spec's ``folder`` (``model.py``, ``model/__init__.py``); an
+    ``executable``'s ``command``, for the script it runs (:func:`command_script`); None for an
+    installed module, and a program or a script not found as a file."""
     if not isinstance(function, dict):
         return None
     if function.get("type") == "executable":
@@ -37,10 +37,11 @@ def objective_file(function: Any, folder: Path) -> tuple[str, Path] | None:
     if isinstance(src, str) and src:
         return "src", folder / os.path.expanduser(src)
     if isinstance(module, str) and module:
-        base = folder.joinpath(*module.split("."))
-        for path in (base.with_name(base.name + ".py"), base / "__init__.py"):
-            if path.is_file():
-                return "module", path
+        from hypermax.specfile.function import module_origin
+
+        origin = module_origin(module, folder)  # where a trial imports it from
+        if origin is not None and origin.is_file() and origin.is_relative_to(folder):
+            return "module", origin
     return None
 
 
