@@ -20,7 +20,7 @@ def complete(node: Node, value: Any) -> Any:
         out = dict(value)
         for key, child in node.children.items():
             if key in value:
-                if type(child) in _HOLDERS:  # a leaf or a constant keeps the value given
+                if type(child) in _HOLDERS:  # else a leaf or a constant: the value as given
                     out[key] = complete(child, value[key])
             elif (filled := given_default(child)) is not MISSING:
                 out[key] = filled
@@ -34,7 +34,7 @@ def complete(node: Node, value: Any) -> Any:
             for item, v in zip(node.items, value, strict=True)
         ]
     if kind is ListNode:
-        assert isinstance(node, ListNode)  # only the variant of the list's length can fit it
+        node = cast(ListNode, node)  # only the variant of the list's length can fit it
         if not isinstance(value, list) or len(value) not in node.lengths:
             return value
         variant = node.variants[node.lengths.index(len(value))]
