@@ -42,6 +42,7 @@ from hypermax.folder_writes import FolderWrites
 from hypermax.journal import Journal, finished_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
+from hypermax.optimizers.auto import shown_method
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
 from hypermax.results import unwritable
@@ -193,7 +194,9 @@ class Driver:
         self._emit(
             ev.SearchStarted(
                 name=search.name,
-                method=self._method_text(),
+                method=shown_method(
+                    search, self.space, self.spec.function.parallel, len(self._record.trials)
+                ),
                 iterations=search.iterations,
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
@@ -266,16 +269,6 @@ class Driver:
             tuple(self._record.trials.values()),
             frozenset(self._record.metadata_in_journal),
         )
-
-    def _method_text(self) -> str:
-        """The method as the first line names it: ``auto`` with what it runs now."""
-        search = self.spec.search
-        if search.method != "auto":
-            return search.method
-        from hypermax.optimizers.auto import chosen
-
-        parallel, told = self.spec.function.parallel, len(self._record.trials)
-        return f"auto ({chosen(self.space, search.options, parallel, told)})"
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""

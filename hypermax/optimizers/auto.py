@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from hypermax.space import Space
+    from hypermax.spec import SearchSpec
 
 #: trials after which a Gaussian process hands over to TPE (its asks grow with the cube of it)
 GP_TRIALS = 200
@@ -77,6 +78,14 @@ def chosen(space: Space, options: dict[str, Any], parallel: int, trials_so_far: 
     suited = choose(space, trials_so_far, gp_trials, True, parallel, ngopt_installed=True)
     problem = builtin_problem(suited) if suited != picked else None
     return f"{picked}, as {problem}" if problem else picked
+
+
+def shown_method(search: SearchSpec, space: Space, parallel: int, trials_so_far: int) -> str:
+    """The search's method as its first line names it: ``auto`` with what it runs now
+    (:func:`chosen`), any other as it is."""
+    if search.method != "auto":
+        return search.method
+    return f"auto ({chosen(space, search.options, parallel, trials_so_far)})"
 
 
 class AutoOptimizer(BaseOptimizer):
