@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hypermax.bulk import bulk
+from hypermax.errors import shown_file
 from hypermax.journal import finished_record, started_record
 from hypermax.trial import TrialState
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
@@ -43,7 +44,10 @@ def replay(
     take: the others wait for a resume with more), and whether a trial the search ran (not
     imported) produced a loss."""
     told = proposals.resume(
-        history.trials.values(), spec.search.points, space.defaults(), spec_name=spec.path.name
+        history.trials.values(),
+        spec.search.points,
+        space.defaults(),
+        spec_name=shown_file(spec.path),
     )
     any_loss = False
     for trial in told:

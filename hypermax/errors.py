@@ -71,6 +71,26 @@ def current_folder(who: str, then: str = "") -> Path:
         ) from None
 
 
+def shown_file(path: str | os.PathLike[str]) -> str:
+    """How an error names a file (a spec, a file its ``$ref``s name, a frozen spec): its path
+    from the current folder when it is in it or below (``search.json``, ``sub/search.json``),
+    else its absolute path, ``..`` parts folded (as compilers name files, so two files of one
+    name in two folders read apart). ``-`` (stdin) stays ``-``."""
+    text = os.fspath(path)
+    if text == "-":
+        return text
+    try:
+        here = os.getcwd()
+    except OSError:  # the current folder was removed: only the absolute path names the file
+        return os.path.normpath(os.path.abspath(text)) if os.path.isabs(text) else text
+    full = os.path.normpath(os.path.join(here, text))
+    if full == here:
+        return "."
+    if full.startswith(here.rstrip(os.sep) + os.sep):
+        return os.path.relpath(full, here)
+    return full
+
+
 class SpecError(HypermaxError):
     """A search spec that cannot be used; one ``file: json.path: message`` line per problem
     (a control character, a newline in a param's name, as its escape)."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import ResultsError, SpecError
+from hypermax.errors import ResultsError, SpecError, shown_file
 from hypermax.journal_replay import open_journal, read_header
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
@@ -65,7 +65,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         env[OBJECTIVE_ENV] = str((folder.path / SHIPPED_FILE).resolve())
     renamed = _keep_name(doc, header.get("name"))
     try:
-        loaded = spec_from_dict(doc, origin, overrides, named=str(folder.spec))
+        loaded = spec_from_dict(doc, origin, overrides, named=shown_file(folder.spec))
     except SpecError as exc:
         files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
         if not files or origin == folder.spec or origin.is_file():

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hypermax.errors import shown_file
 from hypermax.results import (
     SPEC_CODE,
     SPEC_RAN,
@@ -54,7 +55,7 @@ def edits_since_start(
         was = was_warm = was_stopping = was_options = was_code = None
     # the frozen spec itself (hypermax resume) is the file its edits are in
     frozen = is_frozen_spec(spec.raw, spec.path)
-    name = str(results.spec) if frozen else spec.path.name
+    name = shown_file(results.spec if frozen else spec.path)
     lines = []
     method = spec.search.method
     if isinstance(was, str) and was != method:
@@ -157,8 +158,8 @@ def keep_search_name(folder: Path, spec: Spec) -> tuple[Spec, str | None]:
         return spec, None
     raw = {**spec.raw, "search": {**spec.raw["search"], "name": kept}}
     kept_spec = replace(spec, raw=raw, search=replace(spec.search, name=kept))
-    shown = (
-        str(ResultsFolder(folder).spec) if is_frozen_spec(spec.raw, spec.path) else spec.path.name
+    shown = shown_file(
+        ResultsFolder(folder).spec if is_frozen_spec(spec.raw, spec.path) else spec.path
     )
     said = (
         f"{shown}: search.name: {name} is not used: a resumed search keeps the name it started"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hypermax.errors import HypermaxError, current_folder
+from hypermax.errors import HypermaxError, current_folder, shown_file
 from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder
 from hypermax.trial import Proposal, Trial, TrialState
@@ -84,7 +84,11 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
     )
     live = ResultsFolder(spec.results_folder).searching() is True
     proposals.resume(
-        history.trials, spec.search.points, space.defaults(), live=live, spec_name=spec.path.name
+        history.trials,
+        spec.search.points,
+        space.defaults(),
+        live=live,
+        spec_name=shown_file(spec.path),
     )
     running_now = list(proposals.running)  # what a live search runs now
     if spec.search.warm_start and history.new:

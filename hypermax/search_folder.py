@@ -15,7 +15,7 @@ from typing import Any
 
 from hypermax import __version__
 from hypermax.callables import IDENTITY_FILE
-from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable
+from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable, shown_file
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
 from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
@@ -70,7 +70,7 @@ def prepare(
     except FolderUnusable as exc:
         if folder_path is not None:  # named on the command line (or by the caller)
             raise
-        raise FolderUnusable(f"{spec.path.name}: results.directory: {exc}") from None
+        raise FolderUnusable(f"{shown_file(spec.path)}: results.directory: {exc}") from None
     except OSError as exc:
         if is_disk_full(exc):
             raise DiskFull(folder.path, exc) from None
@@ -245,7 +245,7 @@ def _can_move_aside(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> None:
     if here is not None and here.is_relative_to(where):
         held = "the current folder"
     elif spec.path.is_relative_to(where) or spec.path.resolve().is_relative_to(where):
-        held = f"the spec {spec.path.name}"
+        held = f"the spec {shown_file(spec.path)}"
     else:
         return
     raise ResultsError(
@@ -322,7 +322,7 @@ def _learn_from(folder: ResultsFolder, spec: Spec, fresh_hint: str) -> str:
     warm = json.dumps({"warm_start": named}, ensure_ascii=False)
     if api:
         return f"; search={warm} learns from its trials"
-    return f'; "search": {warm} in {spec.path.name} learns from its trials'
+    return f'; "search": {warm} in {shown_file(spec.path)} learns from its trials'
 
 
 #: the spec paths of the limits of a trial, which make the search (not run settings)

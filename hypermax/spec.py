@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import SpecError
+from hypermax.errors import SpecError, shown_file
 from hypermax.specfile import compat
 from hypermax.specfile.identity import (  # noqa: F401 - first_difference: the spec's seam
     RUN_SETTINGS,
@@ -265,7 +265,7 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
     said = [*compat.notices(doc), *_stopping_notices(doc["search"]), *_threshold_notices(doc)]
-    notices = tuple(f"{path.name}: {dotted(where)}: {text}" for where, text in said)
+    notices = tuple(f"{shown_file(path)}: {dotted(where)}: {text}" for where, text in said)
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
         path=path.absolute(),  # its folder is where it is now, wherever the process goes later

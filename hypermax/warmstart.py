@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from hypermax.errors import ResultsError
+from hypermax.errors import ResultsError, shown_file
 from hypermax.export import (
     COLUMN_PREFIXES,
     METADATA_PREFIX,
@@ -370,7 +370,7 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     own = spec.results_folder.resolve()
     if path == own or (path.parent == own and path.name in (JOURNAL_NAME, "results.csv")):
         raise WarmStartError(  # read, it was this search's folder as it starts: no trials
-            spec.path.name,
+            shown_file(spec.path),
             f"{path}: is {'' if path == own else 'in '}this search's own results folder, which "
             "has no trials before its first: name an earlier search's, or move this one aside "
             "with --fresh to learn from its trials",
@@ -378,7 +378,7 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     try:
         found = load_warm_start(path, names)
     except ResultsError as exc:  # the file named, not this search's: say whose it is
-        raise WarmStartError(spec.path.name, str(exc)) from None
+        raise WarmStartError(shown_file(spec.path), str(exc)) from None
     return with_this_loss(found, spec)
 
 

@@ -127,6 +127,14 @@ def finished_records(folder: Path) -> dict[int, dict[str, Any]]:
 
 
 @pytest.fixture
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test in ``tmp_path``, as a user runs hypermax beside the spec: an error names
+    ``tmp_path/search.json`` ``search.json`` (from elsewhere, by its absolute path)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def write_spec(tmp_path: Path):
     """write_spec(doc, name="search.json") → path; results go to tmp_path/results."""
 

@@ -23,6 +23,8 @@ from hypermax.trial import Proposal, Trial, TrialState
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 OBJECTIVE = Path(__file__).parent / "objectives" / "ablation_model.py"
 COMPONENTS = {"features": ["age", "income"], "layers": ["dense_2", "dropout_1"]}
 PLANNED = [None] + [{"group": g, "name": n} for g, names in COMPONENTS.items() for n in names]

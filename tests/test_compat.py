@@ -463,7 +463,8 @@ def test_a_module_the_original_hypermax_found_in_the_current_folder_is_pointed_a
     assert (proc.returncode, proc.stderr.splitlines()) == (
         2,
         [
-            f'search.json: function.module: cannot find module "model" in {tmp_path / "searches"}'
+            "searches/search.json: function.module: cannot find module"
+            f' "model" in {tmp_path / "searches"}'
             " (the current folder holds it, where the original Hypermax imported it from:"
             ' "src": "../model.py" names it from the spec\'s folder)'
         ],

@@ -18,6 +18,8 @@ from hypermax.spec import load_spec
 from hypermax.testing import FLAT_SPACE, drive, flat_loss
 from hypermax.trial import Proposal
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 CUBE = {
     "type": "object",
     "properties": {name: {"type": "number", "min": 0, "max": 1} for name in "abcd"},

@@ -9,6 +9,8 @@ import pytest
 import hypermax
 from hypermax.errors import SpecError
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 
 def _spec(tmp_path):
     spec = tmp_path / "search.json"

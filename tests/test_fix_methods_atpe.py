@@ -14,6 +14,8 @@ from hypermax.cli import main
 from hypermax.optimizers import make_optimizer
 from hypermax.space import Space
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 NUMBER = {"type": "number", "min": 0, "max": 1}
 
 

@@ -12,6 +12,9 @@ import pytest
 from hypermax.errors import SpecError
 from hypermax.spec import load_spec
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
+
 X = {"type": "number", "min": 0, "max": 1}
 
 

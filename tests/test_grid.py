@@ -16,6 +16,8 @@ from hypermax.space import Space
 from hypermax.spec import load_spec, spec_from_dict
 from hypermax.trial import Proposal
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 #: a conditional, a list of variable length, a log-spaced number: 2 x 4 x 6 = 48 points
 SVM = {
     "type": "object",
@@ -117,7 +119,7 @@ def test_a_search_visits_every_point_exactly_once_with_conditionals_and_lists(
     )
     validated = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert validated.stdout == (
-        f"{spec}: ok (8 searched parameters, 48 iterations, "
+        "search.json: ok (8 searched parameters, 48 iterations, "
         "method grid: every point of a grid over the space, 48 grid points)\n"
     )
     result = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)

@@ -38,7 +38,10 @@ def billion_laughs() -> str:
     )
 
 
-def test_an_alias_bomb_is_refused_at_once_in_little_memory(tmp_path: Path) -> None:
+def test_an_alias_bomb_is_refused_at_once_in_little_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(billion_laughs())
     assert len(bomb.read_bytes()) < 700
@@ -77,7 +80,10 @@ def test_reading_an_alias_bomb_allocates_little(tmp_path: Path) -> None:
     assert peak < 20 * 1024 * 1024
 
 
-def test_an_alias_inside_the_value_it_names_is_refused(tmp_path: Path) -> None:
+def test_an_alias_inside_the_value_it_names_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "cycle.yaml"
     path.write_text("hyperparameters: &top\n  type: object\n  properties: {x: *top}\n")
     with pytest.raises(SpecError) as caught:

@@ -13,6 +13,8 @@ from conftest import quadratic
 from hypermax.errors import SpecError
 from hypermax.spec import spec_from_dict
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 needs_nevergrad = pytest.mark.skipif(
     importlib.util.find_spec("nevergrad") is None, reason="ngopt needs nevergrad"
 )

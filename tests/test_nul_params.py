@@ -12,6 +12,8 @@ from conftest import finished_records
 
 from hypermax.cli import main
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 SPACE = {"type": "object", "properties": {"s": {"enum": ["a\u0000b", "x"]}}}
 
 

@@ -13,6 +13,8 @@ from fake_trials.helpers import FAKES
 import hypermax
 from hypermax.errors import SpecError
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 
 def _cases(
     tmp_path: Path, name: str, cases: list[str], metrics: dict | None = None, **search: Any

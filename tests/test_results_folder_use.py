@@ -12,7 +12,10 @@ from conftest import X_SPACE
 from hypermax.cli import main
 
 
-def test_a_results_folder_whose_lock_cannot_be_made_is_one_line_naming_it(tmp_path, capsys):
+def test_a_results_folder_whose_lock_cannot_be_made_is_one_line_naming_it(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the spec is named search.json from its folder
     folder = tmp_path / "results" / "s"
     (folder / ".lock").mkdir(parents=True)  # as on a read-only disk: open() fails
     spec = tmp_path / "search.json"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from conftest import X_SPACE, quadratic
 
 from hypermax.cli import main
+
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
 
 
 def _spec(tmp_path, method: str, seed: int):
@@ -114,11 +117,12 @@ def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):
     capsys.readouterr()
     assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 0
     err = capsys.readouterr().err.splitlines()
+    shown = "results/s/search.json"  # the file edited, from the current folder
     assert (
-        f"{frozen}: search.method: tpe asks from now on (it was random), taught the trials done"
+        f"{shown}: search.method: tpe asks from now on (it was random), taught the trials done"
     ) in err
     assert (
-        f"{frozen}: search.seed: 7 is not used: a resumed search keeps the seed it started with (1)"
+        f"{shown}: search.seed: 7 is not used: a resumed search keeps the seed it started with (1)"
     ) in err
     assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
     assert "search.method" not in capsys.readouterr().err  # said once: tpe ran since
@@ -327,7 +331,7 @@ def test_validate_reads_a_frozen_spec_as_resume_does(tmp_path, capsys):
     frozen = tmp_path / "results" / "s" / "search.json"
     capsys.readouterr()
     assert main(["validate", str(frozen)]) == 0
-    assert capsys.readouterr().out.startswith(f"{frozen}: ok (")
+    assert capsys.readouterr().out.startswith("results/s/search.json: ok (")
     edited = json.loads(frozen.read_text())
     edited["function"]["parallel"] = "two"
     frozen.write_text(json.dumps(edited))

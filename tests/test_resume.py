@@ -267,7 +267,7 @@ def test_fresh_does_not_move_aside_a_folder_holding_the_spec_or_the_current_fold
     proc = run_cli_here(str(spec), str(work), "--no-ui", "--fresh", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (
         2,
-        f"{work}: --fresh cannot move the results folder aside: it holds the spec my.json;"
+        f"{work}: --fresh cannot move the results folder aside: it holds the spec work/my.json;"
         " give the search a folder of its own\n",
     )
     proc = run_cli_here(str(spec), ".", "--no-ui", "--fresh", cwd=work)

@@ -26,6 +26,8 @@ from hypermax.space import Space
 from hypermax.testing import CONDITIONAL_SPACE, FLAT_SPACE, drive, flat_loss
 from hypermax.trial import Proposal, Trial, TrialState
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 PLANE = Space(
     {
         "type": "object",

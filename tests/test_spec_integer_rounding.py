@@ -9,6 +9,8 @@ import pytest
 
 from hypermax.cli import main
 
+pytestmark = pytest.mark.usefixtures("in_tmp_path")  # errors name files from here
+
 
 def _validate(tmp_path, capsys, node: dict) -> tuple[int, str]:
     spec = {

@@ -1380,7 +1380,10 @@ def test_missing_spec_file(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == ["nothere.json: cannot read: No such file or directory"]
 
 
-def test_load_spec_raises_spec_error_with_path_and_message(tmp_path: Path) -> None:
+def test_load_spec_raises_spec_error_with_path_and_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     write_files(tmp_path, {"bad.json": spec(function=function(parallel=0))})
     with pytest.raises(SpecError) as caught:
         load_spec(tmp_path / "bad.json")

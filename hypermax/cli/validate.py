@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from hypermax.cli.options import load_with_options
-from hypermax.errors import UsageError, printable
+from hypermax.errors import UsageError, printable, shown_file
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -26,7 +26,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     space = Space.from_spec(spec)
     _, unusable = space.points_as_trials(spec.search.points)
     for where, why in unusable:
-        print(f"hypermax: warning: {skipped_point(args.spec, where, why)}", file=sys.stderr)
+        print(
+            f"hypermax: warning: {skipped_point(shown_file(args.spec), where, why)}",
+            file=sys.stderr,
+        )
     if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
         from hypermax.errors import ResultsError, SpecError
         from hypermax.journal_replay import holds_trials
@@ -38,8 +41,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 warm_start_trials(spec)
         except ResultsError as exc:
             problem = exc.problem if isinstance(exc, WarmStartError) else str(exc)
-            raise SpecError(args.spec, [("search.warm_start", problem)]) from None
-    cluster_lines = _connect(spec, args.spec) if args.connect else []
+            raise SpecError(shown_file(args.spec), [("search.warm_start", problem)]) from None
+    cluster_lines = _connect(spec, shown_file(args.spec)) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)
     if info is None:  # a plugin checks its options as it is built: built as a run builds it
@@ -59,7 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     searched = counted(len(space.labels()), "searched parameter")
     iterations = counted(spec.search.iterations, "iteration")
-    ok = f"{printable(args.spec)}: ok ({searched}, {iterations}, {about})"
+    ok = f"{printable(shown_file(args.spec))}: ok ({searched}, {iterations}, {about})"
     write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
     return 0
 
@@ -86,7 +89,8 @@ def _load(path: str, overrides: dict[str, Any]) -> Spec:
 
 
 def _connect(spec: Spec, spec_arg: str) -> list[str]:
-    """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve."""
+    """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve.
+    ``spec_arg`` names the spec file read, as its errors name it."""
     if spec.cluster is None:
         raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
     from hypermax.execution.dask_cluster import check_cluster
@@ -95,4 +99,4 @@ def _connect(spec: Spec, spec_arg: str) -> list[str]:
     module = spec.function.module  # one not found here is the workers' to have: asked there
     if module is None or module_origin(module, spec.folder) is not None:
         module = None
-    return check_cluster(spec.cluster, spec.path.name, module)
+    return check_cluster(spec.cluster, spec_arg, module)

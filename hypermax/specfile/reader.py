@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import SpecError
+from hypermax.errors import SpecError, shown_file
 from hypermax.specfile.json_text import InvalidJSON, parse_json
 from hypermax.specfile.limits import MAX_BYTES, MAX_DEPTH, too_deep
 from hypermax.specfile.regular_file import file_kind, open_to_read
@@ -37,7 +37,7 @@ def read_document(path: Path) -> dict[str, Any]:
         raise SpecError("-", [("", problem)])
     doc = parse_document(path)
     if not isinstance(doc, dict):
-        raise SpecError(path.name, [("", "must be an object with the spec's sections")])
+        raise SpecError(shown_file(path), [("", "must be an object with the spec's sections")])
     return doc
 
 
@@ -50,22 +50,22 @@ def parse_document(path: Path) -> Any:
     try:
         text = _read_file(path).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SpecError(path.name, [("", "is not UTF-8 text")]) from None
+        raise SpecError(shown_file(path), [("", "is not UTF-8 text")]) from None
     except OSError as exc:
-        raise SpecError(path.name, [("", f"cannot read: {exc.strerror}")]) from None
+        raise SpecError(shown_file(path), [("", f"cannot read: {exc.strerror}")]) from None
     if path.suffix.lower() == ".py":
         problem = (
             "is a Python file, not a spec: a spec is a JSON or YAML file, whose function"
             " section names the Python file (`src`) or module (`module`) a trial runs"
         )
-        raise SpecError(path.name, [("", problem)])
+        raise SpecError(shown_file(path), [("", problem)])
     if path.suffix.lower() in (".yaml", ".yml"):
-        doc = _yaml_or_json(text, path.name)
+        doc = _yaml_or_json(text, shown_file(path))
     else:
-        doc = parse_json(text, path.name)
+        doc = parse_json(text, shown_file(path))
     where = too_deep(doc)
     if where is not None:
-        raise SpecError(path.name, [(where, f"nested more than {MAX_DEPTH} levels deep")])
+        raise SpecError(shown_file(path), [(where, f"nested more than {MAX_DEPTH} levels deep")])
     return doc
 
 
@@ -96,17 +96,17 @@ def _read_file(path: Path) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise SpecError(str(path), [("", _folder_problem(path))])
+            raise SpecError(shown_file(path), [("", _folder_problem(path))])
         if not stat.S_ISREG(mode):
             problem = f"is {file_kind(mode)}, not a file: save the spec to a file"
-            raise SpecError(str(path), [("", problem)])
+            raise SpecError(shown_file(path), [("", problem)])
         chunks, size = [], 0
         with open(fd, "rb", closefd=False) as file:
             while chunk := file.read(1024 * 1024):
                 size += len(chunk)
                 if size > MAX_BYTES:
                     problem = f"is larger than {MAX_BYTES // 2**20} MiB: too large for a spec"
-                    raise SpecError(path.name, [("", problem)])
+                    raise SpecError(shown_file(path), [("", problem)])
                 chunks.append(chunk)
     finally:
         os.close(fd)

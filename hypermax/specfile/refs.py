@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from hypermax.errors import SpecError
+from hypermax.errors import SpecError, shown_file
 from hypermax.specfile.limits import MAX_DEPTH, MAX_VALUES
 from hypermax.specfile.paths import too_long
 from hypermax.specfile.problems import JsonPath, show
@@ -73,7 +73,7 @@ def resolve_refs(
         SpecError: one line naming the file and the JSON path where a ``$ref`` that cannot be
             followed was written.
     """
-    resolver = _Resolver(path, doc, named or path.name)
+    resolver = _Resolver(path, doc, named or shown_file(path))
     try:
         resolved = resolver.resolve(doc, (), Place(resolver.spec_file))
     except _RefProblem as exc:
@@ -247,10 +247,8 @@ class _Resolver:
     def _display(self, file: Path, pointer: str) -> str:
         if file.parent == TEMPLATES_FOLDER:
             name = f"{TEMPLATE_PREFIX}{file.stem}"
-        elif file.is_relative_to(self.spec_folder):
-            name = file.relative_to(self.spec_folder).as_posix()
         else:
-            name = str(file)
+            name = shown_file(file)
         return f"{name}#{pointer}" if pointer else name
 
 
