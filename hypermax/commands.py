@@ -190,7 +190,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if table:
             lines += ["", *table]
         if getattr(args, "importance", False):
-            from hypermax.analysis import param_importance, scored_trials
+            from hypermax.analysis import scored_trials
+            from hypermax.importance import param_importance
 
             lines += ["", *importance_lines(param_importance(scored_trials(trials)))]
     else:
@@ -240,7 +241,7 @@ def importance_lines(importance: Any) -> list[str]:
 
     if not importance.params:
         return ["param importance: too few trials with a loss that varies to rank the params"]
-    from hypermax.analysis import FOREST_SAMPLE
+    from hypermax.importance import FOREST_SAMPLE
 
     trials = f"{importance.trials} trials"
     if importance.method == "spearman":
@@ -283,7 +284,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if best is None:  # the header alone (or no trials) on stdout, and why on stderr
             print("hypermax: no trial has a loss yet: --best exports none", file=sys.stderr)
     if args.format == "json":
-        from hypermax.analysis import param_importance, scored_trials
+        from hypermax.analysis import scored_trials
+        from hypermax.importance import param_importance
 
         importance = param_importance(scored_trials(finished)).to_dict()
         write_out(export_json(trials, importance), "export")

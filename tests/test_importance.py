@@ -1,4 +1,5 @@
-"""hypermax.analysis.param_importance: the share of the loss's variation each param accounts for."""
+"""hypermax.importance.param_importance: the share of the loss's variation each param
+accounts for."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 import pytest
 from conftest import printed_by
 
-from hypermax.analysis import param_importance
+from hypermax.importance import param_importance
 
 
 def _search(n: int = 120, seed: int = 0) -> list[tuple[dict, float]]:
@@ -81,7 +82,7 @@ def test_a_constant_loss_or_too_few_trials_rank_nothing():
 def test_without_scikit_learn_the_ranking_falls_back_to_the_rank_correlation():
     code = (
         "import sys; sys.modules['sklearn'] = None\n"
-        "from hypermax.analysis import param_importance\n"
+        "from hypermax.importance import param_importance\n"
         "r = param_importance([({'x': float(i)}, float(i)) for i in range(8)])\n"
         "print(r.method, r.params[0].importance)\n"
         "try:\n    param_importance([({'x': float(i)}, float(i)) for i in range(8)], forest=True)\n"
@@ -131,7 +132,7 @@ def test_a_search_of_a_thousand_params_asks_only_the_trees_that_split_on_each(mo
 def test_the_forest_learns_from_a_seeded_sample_of_a_large_search(monkeypatch):
     from sklearn.ensemble import RandomForestRegressor
 
-    import hypermax.analysis as analysis
+    import hypermax.importance as importance
 
     fitted: list[int] = []
     fit = RandomForestRegressor.fit
@@ -141,7 +142,7 @@ def test_the_forest_learns_from_a_seeded_sample_of_a_large_search(monkeypatch):
         return fit(self, x, y, *args, **kwargs)
 
     monkeypatch.setattr(RandomForestRegressor, "fit", counted_fit)
-    monkeypatch.setattr(analysis, "FOREST_SAMPLE", 100, raising=False)
+    monkeypatch.setattr(importance, "FOREST_SAMPLE", 100)
     first = param_importance(_search(300))
     assert fitted == [100]  # its fit costs the same however many trials the search has
     assert first.method == "forest" and first.trials == 300

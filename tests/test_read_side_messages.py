@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from hypermax.analysis import Importance, ParamImportance
 from hypermax.cli import main
 from hypermax.commands import importance_lines, results_folder_named
+from hypermax.importance import Importance, ParamImportance
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.console import summary_lines as console_summary_lines
 

@@ -3,8 +3,8 @@ Japanese, Korean) takes two terminal columns, a combining mark none."""
 
 from __future__ import annotations
 
-from hypermax.analysis import Importance, ParamImportance
 from hypermax.commands import importance_lines
+from hypermax.importance import Importance, ParamImportance
 from hypermax.show import _pairs
 from hypermax.ui.formatting import columns, padded
 

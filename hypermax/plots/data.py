@@ -9,8 +9,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from hypermax.analysis import Importance, param_importance, scored_trials
+from hypermax.analysis import scored_trials
 from hypermax.errors import HypermaxError
+from hypermax.importance import Importance, param_importance
 from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
 from hypermax.space import flatten
@@ -30,7 +31,7 @@ class PlotData:
         trials: finished trials in id order (running ones are left out).
         flat: each trial's flat params, by trial id.
         log_params: flat names of the params searched on a log scale.
-        importance: the params ranked by :func:`hypermax.analysis.param_importance`.
+        importance: the params ranked by :func:`hypermax.importance.param_importance`.
         most_params: how many params the charts of params draw at most (the most important:
             :meth:`drawn_params`); None for every one.
     """
