@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypermax.errors import ResultsError, shown_file
-from hypermax.export import (
+from hypermax.journal import JOURNAL_NAME
+from hypermax.space import EncodeError, flatten, unflatten
+from hypermax.specfile.paths import too_long
+from hypermax.specfile.regular_file import file_kind
+from hypermax.table_rows import (
     COLUMN_PREFIXES,
     METADATA_PREFIX,
     METRIC_PREFIX,
@@ -24,10 +28,6 @@ from hypermax.export import (
     PARAM_PREFIX,
     cell_value,
 )
-from hypermax.journal import JOURNAL_NAME
-from hypermax.space import EncodeError, flatten, unflatten
-from hypermax.specfile.paths import too_long
-from hypermax.specfile.regular_file import file_kind
 from hypermax.trial import Trial, TrialState
 from hypermax.values import quoted
 
@@ -345,7 +345,7 @@ def _seconds(text: str | None) -> float | None:
 
 def _param_name(column: str) -> str:
     """The param a column of a results table may hold: ``param.time`` holds ``time``, and
-    ``param.param.x`` holds ``param.x`` (:func:`hypermax.export.column_name`); a ``metric.``
+    ``param.param.x`` holds ``param.x`` (:func:`hypermax.table_rows.column_name`); a ``metric.``
     column holds a metric (one named like a param, ``metric.x``), no param: "" for none."""
     if column.startswith((METRIC_PREFIX, METADATA_PREFIX)):
         return ""
@@ -356,7 +356,7 @@ def _param_name(column: str) -> str:
 
 
 def _parse(text: str | None) -> Any:
-    """A CSV cell → the value it spells (:func:`hypermax.export.cell_value`); None for none."""
+    """A CSV cell → the value it spells (:func:`hypermax.table_rows.cell_value`); None for none."""
     return None if text is None else cell_value(text)
 
 
