@@ -110,3 +110,20 @@ def test_the_loss_chart_shows_every_trial_those_without_a_loss_too(tmp_path, mon
     charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
     low, high = drawn[0].axes[0].get_xlim()
     assert low < 1 and high > len(losses)  # the first and the last trial, failed, within it
+
+
+@pytest.mark.parametrize("losses", [[1.0], [None], [1.0, 2.0]])
+def test_the_loss_chart_of_a_trial_or_two_numbers_whole_trials(tmp_path, monkeypatch, losses):
+    """matplotlib's whole-number ticks give way to 0.5, 0.6, ... when fewer than two whole
+    numbers are in view (one trial): the trial axis says trial 1.3 no more."""
+    from hypermax.plots import charts
+
+    folder = tmp_path / "r"
+    _journal(folder, [({"x": i}, loss) for i, loss in enumerate(losses)])
+    drawn = []
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
+    charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
+    ax = drawn[0].axes[0]
+    low, high = ax.get_xlim()
+    shown = [tick for tick in ax.get_xticks() if low <= tick <= high]
+    assert shown and all(tick == round(tick) for tick in shown)

@@ -94,7 +94,9 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     pad = max(0.5, (last - first) * 0.02)
     low, high = ax.get_xlim() if scored else (first, last)
     ax.set_xlim(min(low, first - pad), max(high, last + pad))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no trial 1.5
+    # no trial 1.5: whole numbers even where one alone is in view (a search of one trial), which
+    # MaxNLocator's default of two at least gave up for 0.5, 0.6, ...
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     title = f"{data.name}: loss of {trials_text(len(data.trials))}"
     ax.set(xlabel="trial", ylabel="loss", title=title)
     ax.grid(alpha=0.3)
