@@ -127,3 +127,17 @@ def test_the_loss_chart_of_a_trial_or_two_numbers_whole_trials(tmp_path, monkeyp
     low, high = ax.get_xlim()
     shown = [tick for tick in ax.get_xticks() if low <= tick <= high]
     assert shown and all(tick == round(tick) for tick in shown)
+
+
+def test_the_loss_chart_of_a_search_without_a_loss_has_no_loss_scale(tmp_path, monkeypatch):
+    """Every trial failed: the loss axis was numbered -0.04 to 0.04, losses none of them had."""
+    from hypermax.plots import charts
+
+    folder = tmp_path / "r"
+    _journal(folder, [({"x": i}, None) for i in range(3)])
+    drawn = []
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
+    charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
+    ax = drawn[0].axes[0]
+    assert list(ax.get_yticks()) == []
+    assert ax.get_ylabel() == "loss (no trial has one)"

@@ -99,6 +99,9 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     title = f"{data.name}: loss of {trials_text(len(data.trials))}"
     ax.set(xlabel="trial", ylabel="loss", title=title)
+    if not scored:  # the marks on the top edge alone: a scale would number losses none has
+        ax.set_yticks([])
+        ax.set_ylabel("loss (no trial has one)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
     return save_chart(fig, path)
