@@ -141,3 +141,25 @@ def test_the_loss_chart_of_a_search_without_a_loss_has_no_loss_scale(tmp_path, m
     ax = drawn[0].axes[0]
     assert list(ax.get_yticks()) == []
     assert ax.get_ylabel() == "loss (no trial has one)"
+
+
+def test_the_loss_chart_of_a_search_of_a_long_name_keeps_its_title_on_the_image(
+    tmp_path, monkeypatch
+):
+    """A search named in 100 characters (as many as a name may have): the title ran off both
+    sides of the image, its count of trials with it; the name is cut in its middle."""
+    from hypermax.plots import charts
+
+    name = "s" * 60 + "-the-end-" + "z" * 31
+    folder = tmp_path / name
+    _journal(folder, [({"x": i}, float(i)) for i in range(3)])
+    drawn = []
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
+    charts.loss_history(load_plot_data(folder), tmp_path / "loss.png")
+    fig = drawn[0]
+    fig.tight_layout()
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    assert title.get_text().startswith("sss") and title.get_text().endswith("zz: loss of 3 trials")

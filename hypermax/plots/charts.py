@@ -20,7 +20,14 @@ from matplotlib.ticker import MaxNLocator
 
 from hypermax.best import CUT_SHORT, best_trial
 from hypermax.plots.data import PlotData
-from hypermax.plots.labels import AXIS_SHARE, fit_tick_labels, label_of, name_text, tick_text
+from hypermax.plots.labels import (
+    AXIS_SHARE,
+    TITLE_NAME_CHARS,
+    fit_tick_labels,
+    label_of,
+    name_text,
+    tick_text,
+)
 from hypermax.plots.saving import save_chart
 from hypermax.plots.scales import bins, colormap, log_scale, unit_column, unit_column_of
 from hypermax.trial import Trial, TrialState
@@ -97,7 +104,7 @@ def loss_history(data: PlotData, path: Path) -> Path | None:
     # no trial 1.5: whole numbers even where one alone is in view (a search of one trial), which
     # MaxNLocator's default of two at least gave up for 0.5, 0.6, ...
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    title = f"{data.name}: loss of {trials_text(len(data.trials))}"
+    title = f"{name_text(data.name, TITLE_NAME_CHARS)}: loss of {trials_text(len(data.trials))}"
     ax.set(xlabel="trial", ylabel="loss", title=title)
     if not scored:  # the marks on the top edge alone: a scale would number losses none has
         ax.set_yticks([])

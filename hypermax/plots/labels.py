@@ -19,15 +19,19 @@ def tick_text(label: str) -> str:
     return text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1] + "…"
 
 
-def name_text(name: str) -> str:
-    """A param's name as a chart's axis names it: on one line, cut in its middle to
-    :data:`TICK_CHARS` (its start and its end, the leaf of a dotted path, tell it apart from
-    another: a longer one ran off the image, or took most of its width)."""
+#: characters of a search's name in a chart's title (a name may have 100, a folder's more)
+TITLE_NAME_CHARS = 60
+
+
+def name_text(name: str, most: int = TICK_CHARS) -> str:
+    """A param's name as a chart's axis names it (or a search's, ``most`` characters): on one
+    line, cut in its middle to ``most`` (its start and its end, the leaf of a dotted path, tell
+    it apart from another: a longer one ran off the image, or took most of its width)."""
     text = one_line(name)
-    if len(text) <= TICK_CHARS:
+    if len(text) <= most:
         return text
-    head = (TICK_CHARS - 1) // 2
-    return text[:head] + "…" + text[len(text) - (TICK_CHARS - 1 - head) :]
+    head = (most - 1) // 2
+    return text[:head] + "…" + text[len(text) - (most - 1 - head) :]
 
 
 def label_of(value: Any) -> str:
