@@ -163,3 +163,37 @@ def test_the_loss_chart_of_a_search_of_a_long_name_keeps_its_title_on_the_image(
     box = title.get_window_extent()
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width
     assert title.get_text().startswith("sss") and title.get_text().endswith("zz: loss of 3 trials")
+
+
+def _reporting_journal(folder, metric: str, steps: int) -> None:
+    """A results folder of three trials, each reporting ``metric`` at steps 1 to ``steps``."""
+    folder.mkdir()
+    lines: list[dict] = [{"event": "header", "format": 1, "seed": 1, "spec_hash": "x"}]
+    for i in range(1, 4):
+        lines.append({"event": "trial_started", "id": i, "params": {"x": i / 10}})
+        for step in range(1, steps + 1):
+            report = {"event": "trial_reported", "id": i, "step": step, "metrics": {metric: i}}
+            lines.append(report)
+        lines.append({"event": "trial_finished", "id": i, "state": "ok", "loss": float(i)})
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def _drawn_curves(tmp_path, monkeypatch, metric: str, steps: int):
+    from hypermax.plots import charts
+
+    _reporting_journal(tmp_path / "r", metric, steps)
+    drawn = []
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
+    charts.reported_curves(load_plot_data(tmp_path / "r"), tmp_path / "curves.png")
+    fig = drawn[0]
+    fig.tight_layout()
+    fig.canvas.draw()
+    return fig
+
+
+def test_the_curves_of_trials_that_reported_once_number_whole_steps(tmp_path, monkeypatch):
+    """Reports at step 1 alone: the step axis was numbered 0.945, 0.96, ... 1.05."""
+    ax = _drawn_curves(tmp_path, monkeypatch, "acc", 1).axes[0]
+    low, high = ax.get_xlim()
+    shown = [tick for tick in ax.get_xticks() if low <= tick <= high]
+    assert shown == [1.0]

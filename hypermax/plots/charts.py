@@ -317,7 +317,7 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
     stopped_count = sum(t.state is TrialState.STOPPED for t in reporting)
     ax.plot([], [], color="#1f77b4", label="ran to the end")
     ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one step: 1 alone
     title = f"reported {metric} of {trials_text(len(reporting))}"
     ax.set(xlabel="step", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
