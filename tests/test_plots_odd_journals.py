@@ -197,3 +197,17 @@ def test_the_curves_of_trials_that_reported_once_number_whole_steps(tmp_path, mo
     low, high = ax.get_xlim()
     shown = [tick for tick in ax.get_xticks() if low <= tick <= high]
     assert shown == [1.0]
+
+
+def test_the_curves_of_a_long_metric_name_with_a_newline_stay_on_the_image(tmp_path, monkeypatch):
+    """A reported metric's name is the trial's to choose: one of two lines and 100 characters
+    made a title of two lines running off both sides, and an axis label taller than the chart;
+    it is written on one line, cut in its middle, as a param's name."""
+    metric = "validation accuracy\nof the model on the held-out " + "x" * 80
+    fig = _drawn_curves(tmp_path, monkeypatch, metric, 3)
+    ax = fig.axes[0]
+    for text in (ax.title, ax.yaxis.label):
+        box = text.get_window_extent()
+        assert "\n" not in text.get_text() and "…" in text.get_text()
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+        assert box.y0 >= 0 and box.y1 <= fig.bbox.height

@@ -318,8 +318,9 @@ def reported_curves(data: PlotData, path: Path) -> Path | None:
     ax.plot([], [], color="#1f77b4", label="ran to the end")
     ax.plot([], [], color="#ff7f0e", label=f"stopped early ({stopped_count})")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one step: 1 alone
-    title = f"reported {metric} of {trials_text(len(reporting))}"
-    ax.set(xlabel="step", ylabel=metric, title=title)
+    named = name_text(metric)  # the trial's to name: a newline, 100 characters
+    title = f"reported {named} of {trials_text(len(reporting))}"
+    ax.set(xlabel="step", ylabel=named, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_chart(fig, path)
