@@ -4,6 +4,7 @@ trials took, a run that diverged to a loss of 1e308, a param of 1e300."""
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
@@ -211,3 +212,21 @@ def test_the_curves_of_a_long_metric_name_with_a_newline_stay_on_the_image(tmp_p
         assert "\n" not in text.get_text() and "…" in text.get_text()
         assert box.x0 >= 0 and box.x1 <= fig.bbox.width
         assert box.y0 >= 0 and box.y1 <= fig.bbox.height
+
+
+def test_a_param_of_nan_and_infinity_is_drawn_as_the_importance_ranks_it(tmp_path, capsys):
+    """A param of NaN in some trials, an infinity in another (a journal written by another
+    tool, or edited by hand): the hotspot grid could not put NaN in a cell and plot ended in an
+    unexpected error; such a param's values are drawn as values, not on a number's axis, as
+    the importance ranks them (an enum)."""
+    folder = tmp_path / "r"
+    xs = [0.1 * i for i in range(12)]
+    xs[4], xs[9] = math.nan, math.inf
+    _journal(folder, [({"x": x, "y": (i * 7 % 12) / 12}, i + 1.0) for i, x in enumerate(xs)])
+    assert main(["plot", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "hotspot.png" in out and "param-x.png" in out
+    data = load_plot_data(folder)
+    assert not data.numeric("x") and data.numeric("y")
+    kinds = {p.name: p.kind for p in data.importance.params}
+    assert kinds == {"x": "enum", "y": "number"}

@@ -76,19 +76,22 @@ class PlotData:
         return self.param_names()[: self.most_params]
 
     def numeric(self, name: str) -> bool:
-        """Whether every value the param took is a number (bools are not)."""
+        """Whether every value the param took is a finite number (bools are not): one of NaN
+        or an infinity (a journal edited by hand) has no place on a number's axis, and is drawn
+        as values, as the importance ranks it (an ``enum``)."""
         return name in self._numeric
 
     @cached_property
     def _numeric(self) -> frozenset[str]:
-        """The params whose every value is a number: found in one pass over the trials, not
-        in one for each param each chart asks about."""
+        """The params whose every value is a finite number: found in one pass over the
+        trials, not in one for each param each chart asks about."""
         taken: set[str] = set()
         other: set[str] = set()
         for t in self.trials:
             for name, v in self.flat[t.id].items():
                 taken.add(name)
-                if isinstance(v, bool) or not isinstance(v, int | float):
+                number = isinstance(v, int | float) and not isinstance(v, bool)
+                if not number or (isinstance(v, float) and not math.isfinite(v)):
                     other.add(name)
         return frozenset(taken - other)
 
