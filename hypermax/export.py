@@ -279,13 +279,15 @@ def trial_json(trial: Trial) -> str:
 
 def export_json(trials: Iterable[Trial], importance: dict[str, Any]) -> str:
     """``hypermax export --format json``: ``{"trials": [...], "importance": {...}}``, each
-    trial on a line of its own (:func:`trial_json`), the importance indented.
+    trial on a line of its own (:func:`trial_json`), the importance indented; strict JSON, NaN
+    and infinities spelled ``"nan"``, ``"inf"`` throughout.
 
     A line a trial is what 50,000 trials take a second to write, where the json module's
     indenting encoder, written in Python, took several: and a line is a trial to ``grep``."""
     lines = ",\n    ".join(trial_json(trial) for trial in trials)
     listed = f"[\n    {lines}\n  ]" if lines else "[]"
-    ranked = json.dumps(importance, indent=2, default=str).replace("\n", "\n  ")
+    # an enum's best value may be NaN (a param of NaN in some trials): spelled as the trials'
+    ranked = json.dumps(strict_json(importance), indent=2, default=str).replace("\n", "\n  ")
     return f'{{\n  "trials": {listed},\n  "importance": {ranked}\n}}\n'
 
 

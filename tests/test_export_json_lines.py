@@ -58,3 +58,28 @@ def test_best_alone_and_no_trial(tmp_path):
     (empty / "trials.jsonl").write_text(json.dumps({"event": "header", "format": 1}) + "\n")
     done = run_cli_here("export", "e", "--format", "json", cwd=tmp_path)
     assert json.loads(done.stdout)["trials"] == []
+
+
+def _strict(constant: str):
+    raise ValueError(f"not strict JSON: {constant}")
+
+
+def test_an_enum_whose_best_value_is_nan_is_exported_as_strict_json(tmp_path, capsys):
+    """A param of NaN in some trials ranks as an enum, whose best value can be NaN: the
+    importance was written with a bare NaN token, no JSON; it is ``"nan"``, as in the trials."""
+    from hypermax.cli import main
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    lines = [{"event": "header", "format": 1}]
+    for i in range(1, 13):
+        x = [math.nan, 0.5, math.inf][i % 3]
+        lines.append({"event": "trial_started", "id": i, "params": {"x": x}})
+        loss = 0.1 * i if i % 3 == 0 else 2 + 0.1 * i
+        lines.append({"event": "trial_finished", "id": i, "state": "ok", "loss": loss})
+    (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert main(["export", str(folder), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out, parse_constant=_strict)
+    (x,) = doc["importance"]["params"]
+    assert (x["name"], x["kind"], x["best_value"]) == ("x", "enum", "nan")
+    assert doc["trials"][2]["params"]["x"] == "nan"
