@@ -230,3 +230,34 @@ def test_a_param_of_nan_and_infinity_is_drawn_as_the_importance_ranks_it(tmp_pat
     assert not data.numeric("x") and data.numeric("y")
     kinds = {p.name: p.kind for p in data.importance.params}
     assert kinds == {"x": "enum", "y": "number"}
+
+
+def test_a_param_of_many_values_not_all_numbers_is_drawn_in_a_few_groups(tmp_path, monkeypatch):
+    """A param of 119 numbers and one text ("auto") has values, not a number's axis: its
+    chart drew a box for each of the 120 values, the hotspot grid a column each, the parallel
+    chart a label each (3,000 trials: minutes). The most common values are drawn, the rest as
+    one group."""
+    from hypermax.plots import charts
+    from hypermax.plots.scales import MOST_VALUES
+
+    folder = tmp_path / "r"
+    rng = random.Random(4)
+    trials = [
+        ({"x": "auto" if i == 7 else rng.random(), "y": rng.random()}, None) for i in range(120)
+    ]
+    trials = [(p, (0.5 if p["x"] == "auto" else p["x"]) + p["y"]) for p, _ in trials]
+    _journal(folder, trials)
+    data = load_plot_data(folder)
+    assert not data.numeric("x") and {p.name for p in data.importance.params} == {"x", "y"}
+    drawn = []
+    monkeypatch.setattr(charts, "save_chart", lambda fig, path: drawn.append(fig) or path)
+    charts.param_chart(data, "x", tmp_path / "x.png")
+    charts.hotspot_grid(data, tmp_path / "hot.png")
+    charts.parallel_coordinates(data, tmp_path / "par.png")
+    boxes, grid, parallel = (fig.axes[0] for fig in drawn)
+    labels = [t.get_text() for t in boxes.get_xticklabels()]
+    assert len(labels) == MOST_VALUES
+    assert labels.count(f"({120 - (MOST_VALUES - 1)} other values)") == 1
+    columns = grid.get_xticklabels() if grid.get_xlabel() == "x" else grid.get_yticklabels()
+    assert len(columns) == 8 and columns[-1].get_text().endswith("other values)")
+    assert len(parallel.texts) <= 3 * MOST_VALUES

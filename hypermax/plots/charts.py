@@ -29,7 +29,14 @@ from hypermax.plots.labels import (
     tick_text,
 )
 from hypermax.plots.saving import save_chart
-from hypermax.plots.scales import bins, colormap, log_scale, unit_column, unit_column_of
+from hypermax.plots.scales import (
+    bins,
+    colormap,
+    fewer_groups,
+    log_scale,
+    unit_column,
+    unit_column_of,
+)
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import trials_text
 
@@ -151,6 +158,7 @@ def param_chart(data: PlotData, name: str, path: Path) -> Path | None:
         groups: dict[str, list[float]] = {}
         for t, loss in zip(scored, losses, strict=True):
             groups.setdefault(label_of(data.flat[t.id][name]), []).append(loss)
+        groups = fewer_groups(groups)
         labels = sorted(groups, key=lambda k: statistics.median(groups[k]))
         shown = [tick_text(k) for k in labels]
         ax.boxplot([groups[k] for k in labels], tick_labels=shown, showmeans=True, showfliers=False)

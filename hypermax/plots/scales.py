@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,34 @@ ABSENT_LABEL = "(absent)"
 ABSENT_BAND = 0.2
 
 
+#: the most values of a param not all numbers (a number's axis cannot place a text) that a
+#: chart draws apart: the most common of them, the rest as one (a param of 3,000 numbers and
+#: one "auto" drew 3,000 boxes, columns and labels, for minutes)
+MOST_VALUES = 20
+
+
+def others_label(count: int) -> str:
+    """The label of the ``count`` values drawn as one."""
+    return f"({count} other values)"
+
+
+def most_common(counts: Counter[str], most: int) -> list[str]:
+    """The ``most`` labels of the largest ``counts`` (ties: by label), in label order."""
+    return sorted(sorted(counts, key=lambda label: (-counts[label], label))[:most])
+
+
+def fewer_groups(groups: dict[str, list[float]], most: int = MOST_VALUES) -> dict[str, list[float]]:
+    """``groups`` (the losses of each value) with those past the ``most - 1`` most common
+    drawn as one, when there are more than ``most``."""
+    if len(groups) <= most:
+        return groups
+    kept = most_common(Counter({label: len(losses) for label, losses in groups.items()}), most - 1)
+    merged = {label: groups[label] for label in kept}
+    rest = [loss for label, losses in groups.items() if label not in merged for loss in losses]
+    merged[others_label(len(groups) - len(kept))] = rest
+    return merged
+
+
 def unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[float], Ticks]:
     """A param's values of ``trials`` mapped to [0, 1], and where to label which value.
 
@@ -54,13 +83,20 @@ def unit_column(data: PlotData, trials: list[Trial], name: str) -> tuple[list[fl
         moved = [(ABSENT_BAND + y * (1 - ABSENT_BAND), text) for y, text in ticks]
         return column, [(0.0, ABSENT_LABEL), *moved]
     every = (data.flat[t.id].get(name, _ABSENT) for t in data.trials)
-    labels = sorted({label_of(v) for v in every if v is not _ABSENT})
+    counts = Counter(label_of(v) for v in every if v is not _ABSENT)
+    labels = sorted(counts)
+    place = {label: label for label in labels}
+    if len(labels) > MOST_VALUES:  # the rarest at one place
+        kept = most_common(counts, MOST_VALUES - 1)
+        other = others_label(len(labels) - len(kept))
+        place = {label: other for label in labels} | {label: label for label in kept}
+        labels = [*kept, other]
     if _ABSENT in raw:
         labels.insert(0, ABSENT_LABEL)
     if len(labels) == 1:
         return [0.5] * len(raw), [(0.5, labels[0])]
     index = {label: i / (len(labels) - 1) for i, label in enumerate(labels)}
-    return [index[ABSENT_LABEL if v is _ABSENT else label_of(v)] for v in raw], [
+    return [index[ABSENT_LABEL if v is _ABSENT else place[label_of(v)]] for v in raw], [
         (y, label) for label, y in index.items()
     ]
 
@@ -82,6 +118,13 @@ def bins(
     param is searched on a log scale) for numbers with many values, one cell per value else."""
     values = [data.flat[t.id][name] for t in trials]
     distinct = sorted({label_of(v) for v in values})
+    if not data.numeric(name) and len(distinct) > cells:  # the rarest in one cell
+        kept = most_common(Counter(label_of(v) for v in values), cells - 1)
+        at = {label: i for i, label in enumerate(kept)}
+        return (lambda v: at.get(label_of(v), len(kept))), [
+            *kept,
+            others_label(len(distinct) - len(kept)),
+        ]
     if not data.numeric(name) or len(distinct) <= cells:
         if data.numeric(name):
             distinct = [label_of(v) for v in sorted({float(v) for v in values})]
