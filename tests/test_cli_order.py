@@ -74,7 +74,7 @@ def test_anything_else_left_over_is_still_refused_in_one_line(tmp_path):
     spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
     done = run_hypermax_here(spec, "one", "two")
     assert done.returncode == 2
-    assert done.stderr.strip() == "hypermax: unrecognized arguments: one two"
+    assert done.stderr.strip() == "hypermax run: unrecognized arguments: one two"
 
 
 def test_a_results_folder_and_results_given_together_are_refused(tmp_path):
@@ -155,3 +155,12 @@ def test_a_results_option_that_cannot_hold_the_folder_is_named_by_the_option(tmp
         "hypermax run: --results: afile/s: cannot make the results folder: afile is a file, "
         "not a folder\n"
     )
+
+
+def test_an_option_a_subcommand_lacks_is_refused_naming_the_subcommand(tmp_path):
+    """It said "hypermax: unrecognized arguments: --method tpe", as if hypermax had no such
+    option anywhere; the subcommand whose options were read is named, as its other errors are."""
+    spec = write_spec(tmp_path, {"hyperparameters": X_SPACE})
+    done = run_cli_here("sample", str(spec), "--method", "tpe", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "hypermax sample: unrecognized arguments: --method tpe\n"

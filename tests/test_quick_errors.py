@@ -175,7 +175,7 @@ def test_a_command_given_without_its_double_dash_is_told_to_come_after_it(tmp_pa
     said nothing of the -- a command goes after."""
     assert main(["quick", "--hp", "x=0:1", "--metric", "loss", "python3", "-c", "print(1)"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "hypermax: unrecognized arguments: -c print(1) (a command's options come after --: "
+        "hypermax quick: unrecognized arguments: -c print(1) (a command's options come after --: "
         "hypermax quick ... -- COMMAND ...)"
     )
 

@@ -94,7 +94,8 @@ def _main(argv: Sequence[str] | None) -> int:
             # hypermax quick ... python train.py --lr {lr}: the command's options were taken
             # for hypermax's own
             hint = f" ({AFTER_THE_DASHES})" if args.command == "quick" and "--" not in given else ""
-            parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+            who = f"hypermax {args.command}" if args.command else "hypermax"
+            raise UsageError(f"{who}: unrecognized arguments: {' '.join(extra)}{hint}")
         if args.command == "quick" and "--" not in given:
             command = args.trial_command
             if args_list[len(args_list) - len(command) :] != command:  # options after it
