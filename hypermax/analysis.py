@@ -52,7 +52,9 @@ class ParamRelation:
         rho: Spearman's rank correlation between the param and the loss, in ``[-1, 1]``;
             positive when a larger value goes with a larger (worse) loss. An ``enum`` is first
             encoded by the rank of each value's mean loss rank, so its ``rho`` is never
-            negative.
+            negative; the values only one trial had are one group (each alone would be
+            coded by its trial's loss), so an enum whose every value was tried once is
+            constant and says nothing.
         trials: how many trials with a loss the param appeared in.
         kind: ``number``, ``bool`` (ranked as 0/1), or ``enum`` (any other value).
         best_value: for an ``enum``, the value with the lowest mean loss; None otherwise.
@@ -211,19 +213,28 @@ def _finite(value: Any) -> bool:
 def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[float], Any]:
     """Each value as the rank (from 0) of its mean loss rank among the values (the mean of its
     trials' ranks among all the losses: a value's one loss near the largest float does not
-    put it last, and the rank correlation of the codes with the losses is never negative);
-    and the best value, the one of the lowest mean loss."""
+    put it last, and the rank correlation of the codes with the losses is never negative;
+    the values of one trial each as one group); and the best value, the one of the lowest mean
+    loss."""
     keys = _json_keys(values)
     loss_ranks = _stats().rankdata(losses)
     by_key: dict[str, list[float]] = {}
-    ranks_by_key: dict[str, list[float]] = {}
-    for key, loss, loss_rank in zip(keys, losses, loss_ranks, strict=True):
+    for key, loss in zip(keys, losses, strict=True):
         by_key.setdefault(key, []).append(loss)
-        ranks_by_key.setdefault(key, []).append(float(loss_rank))
-    order = sorted(ranks_by_key, key=lambda k: (_mean(ranks_by_key[k]), k))
-    rank = {key: float(i) for i, key in enumerate(order)}
+    # a value of one trial is coded by that trial's loss alone, which would make the codes
+    # follow the losses whatever the param does: such values share one code (SINGLES)
+    groups = [key if len(by_key[key]) > 1 else _SINGLES for key in keys]
+    ranks_by_group: dict[str, list[float]] = {}
+    for group, loss_rank in zip(groups, loss_ranks, strict=True):
+        ranks_by_group.setdefault(group, []).append(float(loss_rank))
+    order = sorted(ranks_by_group, key=lambda k: (_mean(ranks_by_group[k]), k))
+    rank = {group: float(i) for i, group in enumerate(order)}
     best = min(by_key, key=lambda k: (_mean(by_key[k]), k))
-    return [rank[k] for k in keys], json.loads(best)
+    return [rank[group] for group in groups], json.loads(best)
+
+
+#: the group of an enum's values that one trial each had ("" is no value's JSON text)
+_SINGLES = ""
 
 
 def _json_keys(values: list[Any]) -> list[str]:

@@ -163,3 +163,20 @@ def test_thousands_of_params_are_ranked_in_a_few_scipy_calls(monkeypatch):
     by_name = {r.name: r for r in ranked}
     assert ranked[0].name == "opt" and by_name["opt"].best_value == "adam"
     assert by_name["mask.0"].rho > 0.3 and by_name["momentum"].trials == 20
+
+
+def test_an_enum_of_values_each_tried_once_does_not_follow_the_loss():
+    """Each value tried once was coded by its one trial's loss: rho 1.0 and the top of the
+    ranking for a param that had nothing to do with the loss (3,000 numbers and one "auto" in
+    a journal, or ids). Those values are one group now."""
+    unique = [({"id": f"run-{i}", "x": float(i % 5)}, float(i)) for i in range(40)]
+    assert [r.name for r in rank_params(unique, min_trials=5)] == ["x"]
+    # "auto" in every fourth trial, whatever the loss: against the other values together,
+    # it is no better and no worse
+    mixed = [({"depth": "auto" if i % 4 == 0 else i}, float(i)) for i in range(40)]
+    relation = only(rank_params(mixed, min_trials=5))
+    assert relation.kind == "enum" and abs(relation.rho) < 0.2
+    # a value tried twice keeps its code: the two best trials share it
+    twice = [({"opt": "best" if i < 2 else f"other-{i}"}, float(i)) for i in range(10)]
+    relation = only(rank_params(twice, min_trials=5))
+    assert relation.best_value == "best" and relation.rho > 0.5
