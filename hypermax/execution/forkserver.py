@@ -269,7 +269,9 @@ class _Server:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
-        tether.child_setup(self.pid, None, oom_first=False)()  # the server's, inherited
+        # oom_first: the server's, inherited; SIGTERM or SIGINT ignored now is the objective's
+        # doing at import (the server started with both heard): kept, as a fresh trial keeps it
+        tether.child_setup(self.pid, None, oom_first=False, hear_stops=False)()
         # the C half: ``signal.signal`` makes an enum of the old handler, which costs the trial
         # the copies of the pages that touches (a forked trial copies each page it writes)
         _signal.set_wakeup_fd(-1)

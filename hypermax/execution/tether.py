@@ -66,7 +66,7 @@ _F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
 
 
 def child_setup(
-    parent_pid: int, lifeline: int | None, oom_first: bool = True
+    parent_pid: int, lifeline: int | None, oom_first: bool = True, hear_stops: bool = True
 ) -> Callable[[], None]:
     """What a trial runs first in the forked child: tie its life to its parent's.
 
@@ -75,11 +75,14 @@ def child_setup(
     the forked child, so it only calls what was looked up in the parent; it exits the child at
     once when the parent died before any of this was armed. Without a ``lifeline``, only the
     parent-death signal. ``oom_first``: make it the out-of-memory killer's first choice (a
-    process forked from one that is already inherits it).
+    process forked from one that is already inherits it). ``hear_stops=False``: leave SIGTERM
+    and SIGINT as they are (a preloaded trial: its server heard them again before it imported
+    the objective, so one ignored now is the objective's own choice, as in a fresh trial).
     """
 
     def setup() -> None:
-        _hear_stops()
+        if hear_stops:
+            _hear_stops()
         if oom_first:
             _first_for_the_oom_killer()
         if _PRCTL is not None:
