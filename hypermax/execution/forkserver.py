@@ -127,11 +127,15 @@ def serve(
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
     signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that the wake-up fd hears of it
+    # a handler, so that the wake-up fd hears of it; the objective's own (one its import set:
+    # ignored, so that its children need no reaping, or a function) is each trial's
+    objective_sigchld = _signal.signal(_signal.SIGCHLD, _ignore)
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
     server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
+    if objective_sigchld is not None:  # None: set from C, not to be set again from Python
+        server.sigchld = objective_sigchld
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
     held: list[dict[str, Any]] = []  # replies that nobody waits for, sent with the next message
@@ -185,6 +189,8 @@ class _Server:
         self.children: set[int] = set()
         self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
+        #: SIGCHLD's handler in a trial: what the objective's import left (the default, most often)
+        self.sigchld: Any = _signal.SIG_DFL
         #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
         #: now on): what a trial's environment is compared with, without decoding it again
         self.environ = dict(os.environ)
@@ -275,7 +281,7 @@ class _Server:
         # the C half: ``signal.signal`` makes an enum of the old handler, which costs the trial
         # the copies of the pages that touches (a forked trial copies each page it writes)
         _signal.set_wakeup_fd(-1)
-        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGCHLD, self.sigchld)
         self.sock.close()
         for fd in self.own:
             os.close(fd)
