@@ -53,6 +53,9 @@ SERVER_DIED = "lost with its preload server, which died while the trial ran"
 INTERRUPT_CHECK = 0.1
 #: how long a server whose socket closed may take to exit before it is killed (s)
 EXIT_WAIT = 5.0
+#: how much of the end of what a server printed as it imported the objective is read to say why
+#: the import ended it (bytes): its last line, or a crash's stack dump, is in it
+OUTPUT_TAIL = 256 * 1024
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -211,10 +214,16 @@ class TrialServer:
         self.close()
 
     def _output_so_far(self) -> bytes:
-        """What the server printed while it loaded the objective."""
+        """The end of what the server printed while it loaded the objective (its last
+        :data:`OUTPUT_TAIL` bytes, from the start of a line): what says why it failed, however
+        much an import printed before."""
         with contextlib.suppress(OSError):
-            self._output.seek(0)
-            return self._output.read()
+            size = self._output.seek(0, os.SEEK_END)
+            self._output.seek(max(size - OUTPUT_TAIL, 0))
+            tail = self._output.read(OUTPUT_TAIL)
+            if size > OUTPUT_TAIL:  # the first line is cut: from the next one
+                tail = tail[tail.find(b"\n") + 1 :]
+            return tail
         return b""
 
     def fork(self, request: LaunchRequest) -> ForkedTrial:
