@@ -174,6 +174,7 @@ class TrialServer:
         self._unanswered = 0  # requests sent whose reply was not read yet
         self._sent_to_spare: dict[int, ForkedTrial] = {}  # request id → the spare it went to
         self._sent_at: dict[int, float] = {}  # request id → when it went to a spare
+        self._seen_stopped = False  # the server was stopped at the last check
         self._await_ready(timeout, interrupted)
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
@@ -375,17 +376,23 @@ class TrialServer:
             missed.end(ExitStatus())
 
     def _kill_if_overdue(self) -> None:
-        """A request a spare took and the server did not answer within ``FORK_TIMEOUT``: the
-        server is hung; killing it ends its trials (as interrupted), and the next trial starts a
-        new one — as when a request without a spare goes unanswered."""
+        """A request a spare took and the server did not answer within ``FORK_TIMEOUT``, or a
+        server stopped (SIGSTOP) at two checks in a row: the server is hung (a stopped one
+        neither forks, nor reaps its trials, nor says how they ended); killing it ends its
+        trials (as interrupted; one whose function returned keeps its result), and the next
+        trial starts a new one — as when a request without a spare goes unanswered."""
         with self._lock:
             oldest = min(self._sent_at.values(), default=None)
+        stopped, self._seen_stopped = self._seen_stopped, procfs.is_stopped(self.pid)
         if oldest is not None and time.monotonic() - oldest > FORK_TIMEOUT:
-            log.warning(
-                "trial server %d answered no request in %.0f s: killed", self.pid, FORK_TIMEOUT
-            )
-            with contextlib.suppress(OSError):
-                self.process.kill()
+            why = f"answered no request in {FORK_TIMEOUT:.0f} s"
+        elif stopped and self._seen_stopped:
+            why = "is stopped (SIGSTOP)"
+        else:
+            return
+        log.warning("trial server %d %s: killed", self.pid, why)
+        with contextlib.suppress(OSError):
+            self.process.kill()
 
     def _announced(self, message: dict[str, Any]) -> tuple[int, float] | None:
         """The spare a message of the server names: pid and create time; None if none."""
