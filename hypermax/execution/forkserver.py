@@ -13,14 +13,15 @@ its environment differs from the server's, marshalled (:func:`request_trial`), w
 passes to the spare as they came, without reading them. The server never starts a thread, so
 every fork copies a single-threaded process. It forks each trial's process ahead, while the
 previous trial runs: this spare leads its own session, is tied to the server, has fresh random
-state, and waits on a socket of its own; a request is handed to it (fds and all), so a trial
-starts with no fork on its path.
+state (or the state an import that seeded a generator left: :mod:`.import_seeds`), and waits
+on a socket of its own; a request is handed to it (fds and all), so a trial starts with no
+fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
 the trial's stdin (``/dev/null``), stdout, stderr, environment, folder and ``sys.argv``, shows
 its token and trial folder in ``/proc/<pid>/environ`` (where the watchdog, the guardian and the
-leftover sweep look for them), reseeds the random generators the server loaded, runs the trial
+leftover sweep look for them), reseeds the random generators the import did not, runs the trial
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
@@ -64,6 +65,7 @@ from typing import Any
 from hypermax import system_text
 from hypermax.execution import child, forked_environ, protocol, reports, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
+from hypermax.execution.import_seeds import SeedWatch
 from hypermax.execution.lifeline import watch_lifeline
 from hypermax.execution.trial_result import error_reason
 
@@ -91,8 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())  # trial (the server starts with -P: hypermax's own first)
     child.add_search_path(options)
     before = dict(os.environ)
+    seeds = SeedWatch()
     try:
-        function = child.load_function(options.get("module"), options.get("src"), options["name"])
+        with seeds:
+            function = child.load_function(
+                options.get("module"), options.get("src"), options["name"]
+            )
         hazard = fork_hazard()
     except BaseException as exc:
         import traceback
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     imported = forked_environ.ImportedEnviron.since(before)
-    serve(sock, function, imported, [child.__file__, *args[2:]])
+    serve(sock, function, imported, [child.__file__, *args[2:]], seeds)
     return 0
 
 
@@ -120,9 +126,10 @@ def serve(
     function: Any,
     imported: forked_environ.ImportedEnviron,
     argv: list[str],
+    seeds: SeedWatch | None = None,
 ) -> None:
     """Fork a trial for each request; report each trial's end; return when hypermax leaves.
-    ``argv``: each trial's ``sys.argv``."""
+    ``argv``: each trial's ``sys.argv``; ``seeds``: the generators the import seeded."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
@@ -134,6 +141,7 @@ def serve(
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
     server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
+    server.seeds = seeds or SeedWatch()
     if objective_sigchld is not None:  # None: set from C, not to be set again from Python
         server.sigchld = objective_sigchld
     server.fork_spare()
@@ -189,6 +197,8 @@ class _Server:
         self.children: set[int] = set()
         self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
+        #: the random generators the import seeded, and their states then
+        self.seeds = SeedWatch()
         #: SIGCHLD's handler in a trial: what the objective's import left (the default, most often)
         self.sigchld: Any = _signal.SIG_DFL
         #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
@@ -285,7 +295,7 @@ class _Server:
         self.sock.close()
         for fd in self.own:
             os.close(fd)
-        _reseed()
+        self.seeds.restore()  # fresh random state, or what a seeding import left
         reports.listen_for_stop()  # early stopping's request, even before the trial begins
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
@@ -326,18 +336,6 @@ def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> 
     interpreter)."""
     changed, unset = forked_environ.environment_change(server_env, env)
     return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
-
-
-def _reseed() -> None:
-    """Give the trial fresh random state, as a fresh process has (``random`` does it itself)."""
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        with contextlib.suppress(Exception):
-            numpy.random.seed()
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        with contextlib.suppress(Exception):
-            torch.seed()
 
 
 def _exit_like_an_interpreter(code: int) -> int:
