@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import itertools
 import logging
 import marshal
@@ -133,10 +134,13 @@ class TrialServer:
         timeout: float,
         interrupted: Callable[[], bool] = lambda: False,
     ) -> None:
-        try:  # what the server prints
+        try:  # what the server prints; appended to, so that it can be emptied under a writer
             self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            fd = self._output.fileno()
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
         except OSError as exc:  # no temporary folder can be written
             raise ServerFailed(f"cannot start the trial server: {exc}") from exc
+        self._emptied_at = 0.0  # when the reader last emptied it
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
@@ -310,6 +314,7 @@ class TrialServer:
     def _read(self) -> None:
         while True:
             readable, _, _ = select.select([self._sock], [], [], OVERDUE_CHECK)
+            self._empty_output()
             if not readable:
                 self._kill_if_overdue()
                 continue
@@ -374,6 +379,19 @@ class TrialServer:
                 replies.put(process)
         if missed is not None:
             missed.end(ExitStatus())
+
+    def _empty_output(self) -> None:
+        """Empty, about every :data:`OVERDUE_CHECK` seconds, the file of what the server prints
+        once it has imported the objective: the server prints nothing more (its output goes to
+        ``/dev/null``), but a process its import started still writes there (a helper that
+        logs as it runs), which would grow a deleted file for as long as the search runs."""
+        now = time.monotonic()
+        if now - self._emptied_at < OVERDUE_CHECK:
+            return
+        self._emptied_at = now
+        with contextlib.suppress(OSError, ValueError):  # ValueError: closed meanwhile
+            if os.fstat(self._output.fileno()).st_size:
+                os.ftruncate(self._output.fileno(), 0)
 
     def _kill_if_overdue(self) -> None:
         """A request a spare took and the server did not answer within ``FORK_TIMEOUT``, or a
