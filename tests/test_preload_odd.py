@@ -164,3 +164,33 @@ def _is_preload_server(pid: int) -> bool:
             return b"hypermax.execution.forkserver" in f.read()
     except OSError:
         return True
+
+
+def test_the_import_sees_the_sys_argv_of_a_fresh_trial(tmp_path, marker):
+    # the server's own, ``-c --socket 16 ...``, was what a module that reads its options as it
+    # loads saw when preloaded
+    function = FunctionSpec(
+        type="python_function",
+        src=str(FAKES / "argv_at_import.py"),
+        name="seen",
+        env={MARKER_ENV: marker},
+    )
+    launcher = PreloadLauncher(str(tmp_path))
+    runner = LocalRunner(function, tmp_path, launcher=launcher)
+    outcomes: list[Outcome] = []
+
+    def ended() -> bool:
+        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
+        return bool(outcomes)
+
+    try:
+        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
+        wait_until(ended, 30, "the trial")
+        assert launcher.server_pids()  # forked, not started fresh
+    finally:
+        runner.close()
+    result = outcomes[0].result
+    assert result is not None, outcomes[0].reason
+    assert result["at_import"] == result["in_trial"]
+    assert result["at_import"][1:3] == ["--name", "seen"]
+    assert_none_alive(marker)

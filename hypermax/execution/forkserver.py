@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("PYTHONSAFEPATH"):  # its folder first, as ``python -c`` gives a fresh
         sys.path.insert(0, os.getcwd())  # trial (the server starts with -P: hypermax's own first)
     child.add_search_path(options)
+    trial_argv = [child.__file__, *args[2:]]
+    sys.argv = list(trial_argv)  # what the import sees, as in a fresh trial (not ``-c --socket``)
     before = dict(os.environ)
     seeds = SeedWatch()
     try:
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     imported = forked_environ.ImportedEnviron.since(before)
-    serve(sock, function, imported, [child.__file__, *args[2:]], seeds)
+    serve(sock, function, imported, trial_argv, seeds)
     return 0
 
 
