@@ -48,3 +48,13 @@ def test_a_stopped_server_is_killed_and_the_trial_that_returned_keeps_its_result
     assert outcomes[0].result == {"loss": 0.5}
     assert not os.path.exists(f"/proc/{server}")  # killed, not left stopped
     assert_none_alive(marker)
+
+
+def test_a_server_stopped_as_it_imports_is_given_up_at_once(tmp_path: Path, marker: str) -> None:
+    # it was waited for until the import's time limit (300 s by default), then said to be slow
+    options = ("--src", str(FAKES / "stop_at_import.py"), "--name", "f")
+    env = {**os.environ, MARKER_ENV: marker}
+    with pytest.raises(preload_server.ServerFailed) as failed:
+        preload_server.TrialServer(options, env, str(tmp_path), timeout=30)
+    assert str(failed.value) == "the server was stopped (SIGSTOP) while it imported the objective"
+    assert_none_alive(marker)

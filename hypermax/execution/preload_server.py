@@ -188,6 +188,7 @@ class TrialServer:
         an interrupted search stops waiting (and the server) within :data:`INTERRUPT_CHECK`."""
         deadline = time.monotonic() + timeout
         first = b""
+        stopped = False  # stopped (SIGSTOP) at the last look: it would import nothing more
         while True:
             if interrupted():
                 self._stop_importing()
@@ -196,6 +197,12 @@ class TrialServer:
             if left <= 0:
                 self._stop_importing()
                 raise ServerFailed(f"the objective took over {timeout:g} s to import")
+            stopped, was_stopped = procfs.is_stopped(self.pid), stopped
+            if stopped and was_stopped:
+                self._stop_importing()
+                raise ServerFailed(
+                    "the server was stopped (SIGSTOP) while it imported the objective"
+                )
             readable, _, _ = select.select([self._sock], [], [], min(left, INTERRUPT_CHECK))
             if readable:
                 with contextlib.suppress(OSError):
