@@ -298,6 +298,7 @@ class _Server:
         for fd in self.own:
             os.close(fd)
         self.seeds.restore()  # fresh random state, or what a seeding import left
+        _leave_finalizers_to_the_server()
         reports.listen_for_stop()  # early stopping's request, even before the trial begins
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
@@ -338,6 +339,19 @@ def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> 
     interpreter)."""
     changed, unset = forked_environ.environment_change(server_env, env)
     return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
+
+
+def _leave_finalizers_to_the_server() -> None:
+    """In a spare: what the import made to be cleaned up at exit with ``weakref.finalize`` (a
+    module-level ``tempfile.TemporaryDirectory`` removes its folder so) is the server's, which
+    every trial shares: it is not cleaned up as a trial exits (the first trial's exit removed
+    the folder from under the next), but as the server does, as ``multiprocessing``'s own
+    finalizers keep to the process that made them. What the trial makes runs at its exit."""
+    import weakref
+
+    for finalizer in list(getattr(weakref.finalize, "_registry", {})):
+        with contextlib.suppress(Exception):
+            finalizer.atexit = False
 
 
 def _exit_like_an_interpreter(code: int) -> int:
