@@ -156,7 +156,7 @@ class TrialServer:
                 stderr=self._output,
                 pass_fds=(theirs.fileno(), life_read),
                 start_new_session=True,
-                preexec_fn=child_setup(os.getpid(), life_read),
+                preexec_fn=child_setup(os.getpid(), life_read, lifeline_first=True),
             )
         except OSError as exc:
             self._sock.close()
