@@ -45,3 +45,21 @@ def test_a_module_that_ran_openmp_when_imported_starts_its_trials_fresh(tmp_path
     assert len(imports.read_text().splitlines()) == 2  # the server's, then the trial's own
     log = (results / "logs" / "hypermax.log").read_text()
     assert "GNU OpenMP's thread pool hangs in a forked process" in log
+
+
+def test_a_module_that_made_a_process_pool_when_imported_starts_its_trials_fresh(tmp_path):
+    # the pool's queues and locks, made in the server, would be every forked trial's: the
+    # second trial's tasks waited for ever on what the first left
+    spec = fake_function_spec(
+        tmp_path,
+        "process_pool_at_import.py",
+        "f",
+        {"name": "pool", "iterations": 2},
+        auto_kill_max_time=30,  # a trial that hangs is killed, and fails the test
+    )
+    done = run_hypermax(spec, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = tmp_path / "results" / "pool"
+    assert [t["state"] for t in finished(results).values()] == ["ok", "ok"]
+    log = (results / "logs" / "hypermax.log").read_text()
+    assert "the module made multiprocessing locks or queues when imported" in log

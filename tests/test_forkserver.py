@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy
 import psutil
 import pytest
 from conftest import finished_records, run_cli, run_cli_here
@@ -231,6 +233,27 @@ def test_random_generators_are_fresh_in_every_trial(runner_for, tmp_path):
     assert all(r is not None for r in results)
     assert len({r["numpy"] for r in results if r}) == 3
     assert len({r["random"] for r in results if r}) == 3
+
+
+def test_random_generators_the_import_seeded_draw_in_every_trial_what_a_fresh_process_would(
+    runner_for, tmp_path
+):
+    # a fresh process that imports the module draws the seeded numbers in every trial: so
+    # must a forked one (``random`` reseeds itself after a fork, the server reseeded numpy)
+    src = tmp_path / "seeded.py"
+    src.write_text(
+        "import random\nimport numpy\n\n"
+        "random.seed(7)\nnumpy.random.seed(7)\nrandom.random()\n\n"
+        "def draw(params):\n"
+        "    return {'loss': 0.0, 'numpy': numpy.random.rand(), 'random': random.random()}\n"
+    )
+    runner, launcher = runner_for("draw", src=src)
+    results = [run(runner, tmp_path, i).result for i in (1, 2, 3)]
+    assert launcher.server_pids()  # forked
+    seeded = random.Random(7)
+    seeded.random()  # what the import drew
+    expected = {"loss": 0.0, "numpy": numpy.random.RandomState(7).rand(), "random": seeded.random()}
+    assert results == [expected] * 3
 
 
 # -- the server ---------------------------------------------------------------------------------

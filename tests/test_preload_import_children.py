@@ -72,3 +72,52 @@ def test_a_process_the_module_forked_at_import_dies_with_a_killed_hypermax(tmp_p
         hypermax.kill()
     # before: the server died with hypermax, what its import forked lived on
     assert_forked_process_ends(pid_file)
+
+
+#: the module starts its helper as a program (``subprocess``, which closes the fds it does not
+#: pass): the helper holds none of the server's, its lifeline's read end included
+MODULE_STARTING_A_PROGRAM = """\
+import os
+import subprocess
+import sys
+import time
+
+HELPER = (
+    "import os, time\\n"
+    "with open({pid_file!r} + '.tmp', 'w') as f:\\n"
+    "    f.write(str(os.getpid()))\\n"
+    "os.replace({pid_file!r} + '.tmp', {pid_file!r})\\n"
+    "time.sleep(300)\\n"
+)
+helper = subprocess.Popen([sys.executable, "-c", HELPER])
+while not os.path.exists({pid_file!r}):  # the import ends once it runs
+    time.sleep(0.01)
+
+
+def train(params):
+    with open({pid_file!r} + ".up", "w"):  # a sentinel, then run until hypermax is killed
+        pass
+    time.sleep(300)
+    return params["x"]
+"""
+
+
+def test_a_program_the_module_started_at_import_dies_with_a_killed_hypermax(tmp_path):
+    pid_file = str(tmp_path / "started_at_import")
+    spec = model_spec(
+        tmp_path,
+        MODULE_STARTING_A_PROGRAM.format(pid_file=pid_file),
+        {"name": "starts", "iterations": 1},
+        function={"preload": True},
+    )
+    hypermax = start_hypermax(spec)
+    try:
+        wait_until(lambda: Path(pid_file + ".up").exists(), 30, "the trial to start")
+        hypermax.kill()
+        hypermax.wait(10)
+    finally:
+        hypermax.kill()
+    # before: the kernel killed the server as hypermax's thread that started it ended, before
+    # hypermax's last thread closed the lifeline; the server's trials closed its read end as
+    # they died, and with it what would have killed the server's process group
+    assert_forked_process_ends(pid_file)

@@ -4,6 +4,7 @@ trial sees what a fresh process that imported the objective would."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -164,3 +165,66 @@ def _is_preload_server(pid: int) -> bool:
             return b"hypermax.execution.forkserver" in f.read()
     except OSError:
         return True
+
+
+def test_the_import_sees_the_sys_argv_of_a_fresh_trial(tmp_path, marker):
+    # the server's own, ``-c --socket 16 ...``, was what a module that reads its options as it
+    # loads saw when preloaded
+    function = FunctionSpec(
+        type="python_function",
+        src=str(FAKES / "argv_at_import.py"),
+        name="seen",
+        env={MARKER_ENV: marker},
+    )
+    launcher = PreloadLauncher(str(tmp_path))
+    runner = LocalRunner(function, tmp_path, launcher=launcher)
+    outcomes: list[Outcome] = []
+
+    def ended() -> bool:
+        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
+        return bool(outcomes)
+
+    try:
+        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
+        wait_until(ended, 30, "the trial")
+        assert launcher.server_pids()  # forked, not started fresh
+    finally:
+        runner.close()
+    result = outcomes[0].result
+    assert result is not None, outcomes[0].reason
+    assert result["at_import"] == result["in_trial"]
+    assert result["at_import"][1:3] == ["--name", "seen"]
+    assert_none_alive(marker)
+
+
+def test_a_scratch_folder_the_import_made_serves_every_forked_trial_and_goes_with_the_server(
+    tmp_path, marker
+):
+    # the first trial's exit removed it (its finalizer ran there): every later trial failed
+    function = FunctionSpec(
+        type="python_function",
+        src=str(FAKES / "tempdir_at_import.py"),
+        name="scratch",
+        env={MARKER_ENV: marker},
+    )
+    launcher = PreloadLauncher(str(tmp_path))
+    runner = LocalRunner(function, tmp_path, launcher=launcher)
+    outcomes: list[Outcome] = []
+
+    def ended(count: int) -> bool:
+        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
+        return len(outcomes) == count
+
+    try:
+        for trial_id in (1, 2):  # one after the other: the second after the first exited
+            folder = tmp_path / "trials" / str(trial_id)
+            runner.submit(Proposal(trial_id, {}, {}), folder, tmp_path / f"{trial_id}.log")
+            wait_until(lambda count=trial_id: ended(count), 30, f"trial {trial_id}")
+        assert launcher.server_pids()  # forked, not started fresh
+    finally:
+        runner.close()
+    assert [o.state for o in outcomes] == [TrialState.OK, TrialState.OK], outcomes[-1].reason
+    scratch = {o.result["scratch"] for o in outcomes if o.result}
+    assert len(scratch) == 1  # the server's, shared
+    assert not os.path.exists(scratch.pop())  # removed as the server exited
+    assert_none_alive(marker)

@@ -69,3 +69,62 @@ def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ig
     ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
     assert "SIGTERM" not in ignored and "SIGINT" not in ignored, ignored
     assert "SIGHUP" in ignored  # as nohup asks
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_sigterm_the_objective_ignores_at_import_stays_ignored_in_its_trials(
+    tmp_path: Path, preload: bool
+) -> None:
+    spec = tmp_path / "search.json"
+    function = {"src": str(FAKES / "ignore_sigterm_at_import.py"), "name": "trial"}
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+                "function": {"type": "python_function", **function, "preload": preload},
+                "search": {"name": "signals", "iterations": 1},
+                "results": {"directory": str(tmp_path / "results")},
+            }
+        )
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stderr
+    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    assert "SIGTERM" in ignored, ignored  # as the module asked, preloaded or not
+    assert "SIGINT" not in ignored, ignored
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_sigchld_the_objective_ignores_at_import_stays_ignored_in_its_trials(
+    tmp_path: Path, preload: bool
+) -> None:
+    spec = tmp_path / "search.json"
+    function = {"src": str(FAKES / "sigchld_at_import.py"), "name": "trial"}
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+                "function": {"type": "python_function", **function, "preload": preload},
+                "search": {"name": "signals", "iterations": 1},
+                "results": {"directory": str(tmp_path / "results")},
+            }
+        )
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stderr
+    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    assert "SIGCHLD" in ignored, ignored  # as the module asked, preloaded or not

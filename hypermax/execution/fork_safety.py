@@ -5,7 +5,10 @@ while the locks it held stay held; CUDA, once initialised, does not work in a fo
 GNU OpenMP's thread pool, once a parallel region ran (a torch, scikit-learn or LightGBM
 operation at import time), is missing from the child while OpenMP believes it is there: the
 child's first parallel region waits for it for ever. Intel's and LLVM's OpenMP, and OpenBLAS,
-start their pools again after a fork and are safe.
+start their pools again after a fork and are safe. A ``multiprocessing`` lock or queue (a
+``ProcessPoolExecutor`` made at import time holds both) is a semaphore and pipes that every
+forked trial would share: one trial's workers would take another's tasks, and a lock a killed
+trial held would stay held for the next.
 """
 
 from __future__ import annotations
@@ -33,7 +36,41 @@ def fork_hazard() -> str | None:
             "the module ran a parallel operation when imported (torch, scikit-learn, LightGBM...) "
             "and GNU OpenMP's thread pool hangs in a forked process (OMP_NUM_THREADS=1 avoids it)"
         )
+    shared = multiprocessing_locks()
+    if shared:
+        return (
+            f"the module made multiprocessing locks or queues when imported ({', '.join(shared)}:"
+            " a ProcessPoolExecutor, a multiprocessing Queue or Lock), which every forked trial"
+            " would share (one trial's workers take another's tasks; a lock held by a killed"
+            " trial hangs the next)"
+        )
     return None
+
+
+def multiprocessing_locks() -> list[str]:
+    """The kinds of ``multiprocessing`` locks and queues this process made (each a semaphore,
+    and pipes, that a fork shares rather than copies), by class name, sorted; none when
+    ``multiprocessing`` was not imported. Found in the registry of what ``multiprocessing``
+    readies after a fork, which holds each of them (and little else)."""
+    util = sys.modules.get("multiprocessing.util")
+    registry = getattr(util, "_afterfork_registry", None)
+    if registry is None:
+        return []
+    kinds = tuple(
+        kind
+        for kind in (
+            getattr(sys.modules.get("multiprocessing.synchronize"), "SemLock", None),
+            getattr(sys.modules.get("multiprocessing.queues"), "Queue", None),
+        )
+        if isinstance(kind, type)
+    )
+    if not kinds:
+        return []
+    try:
+        made = list(registry.values())
+    except Exception:  # changed meanwhile (a weak reference died): not worth a second look
+        return []
+    return sorted({type(thing).__name__ for thing in made if isinstance(thing, kinds)})
 
 
 def gnu_openmp_pool(settle: float = SETTLE_SECONDS) -> bool:

@@ -13,14 +13,15 @@ its environment differs from the server's, marshalled (:func:`request_trial`), w
 passes to the spare as they came, without reading them. The server never starts a thread, so
 every fork copies a single-threaded process. It forks each trial's process ahead, while the
 previous trial runs: this spare leads its own session, is tied to the server, has fresh random
-state, and waits on a socket of its own; a request is handed to it (fds and all), so a trial
-starts with no fork on its path.
+state (or the state an import that seeded a generator left: :mod:`.import_seeds`), and waits
+on a socket of its own; a request is handed to it (fds and all), so a trial starts with no
+fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
 the trial's stdin (``/dev/null``), stdout, stderr, environment, folder and ``sys.argv``, shows
 its token and trial folder in ``/proc/<pid>/environ`` (where the watchdog, the guardian and the
-leftover sweep look for them), reseeds the random generators the server loaded, runs the trial
+leftover sweep look for them), reseeds the random generators the import did not, runs the trial
 (:func:`.child.run_trial`), and exits like an interpreter (threads joined, ``atexit`` run).
 
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
@@ -64,6 +65,7 @@ from typing import Any
 from hypermax import system_text
 from hypermax.execution import child, forked_environ, protocol, reports, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
+from hypermax.execution.import_seeds import SeedWatch
 from hypermax.execution.lifeline import watch_lifeline
 from hypermax.execution.trial_result import error_reason
 
@@ -90,9 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("PYTHONSAFEPATH"):  # its folder first, as ``python -c`` gives a fresh
         sys.path.insert(0, os.getcwd())  # trial (the server starts with -P: hypermax's own first)
     child.add_search_path(options)
+    trial_argv = [child.__file__, *args[2:]]
+    sys.argv = list(trial_argv)  # what the import sees, as in a fresh trial (not ``-c --socket``)
     before = dict(os.environ)
+    seeds = SeedWatch()
     try:
-        function = child.load_function(options.get("module"), options.get("src"), options["name"])
+        with seeds:
+            function = child.load_function(
+                options.get("module"), options.get("src"), options["name"]
+            )
         hazard = fork_hazard()
     except BaseException as exc:
         import traceback
@@ -111,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         child.read_signature_now(function)
     gc.freeze()  # what the module made stays out of every collection: no copies of its pages
     imported = forked_environ.ImportedEnviron.since(before)
-    serve(sock, function, imported, [child.__file__, *args[2:]])
+    serve(sock, function, imported, trial_argv, seeds)
     return 0
 
 
@@ -120,18 +128,24 @@ def serve(
     function: Any,
     imported: forked_environ.ImportedEnviron,
     argv: list[str],
+    seeds: SeedWatch | None = None,
 ) -> None:
     """Fork a trial for each request; report each trial's end; return when hypermax leaves.
-    ``argv``: each trial's ``sys.argv``."""
+    ``argv``: each trial's ``sys.argv``; ``seeds``: the generators the import seeded."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
     signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that the wake-up fd hears of it
+    # a handler, so that the wake-up fd hears of it; the objective's own (one its import set:
+    # ignored, so that its children need no reaping, or a function) is each trial's
+    objective_sigchld = _signal.signal(_signal.SIGCHLD, _ignore)
     poll = select.poll()
     poll.register(sock, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
     server = _Server(sock, function, (wake_read, wake_write), os.getpid(), imported, argv)
+    server.seeds = seeds or SeedWatch()
+    if objective_sigchld is not None:  # None: set from C, not to be set again from Python
+        server.sigchld = objective_sigchld
     server.fork_spare()
     _send(sock, {"ready": server.pid, **server.spare_info()})
     held: list[dict[str, Any]] = []  # replies that nobody waits for, sent with the next message
@@ -185,6 +199,10 @@ class _Server:
         self.children: set[int] = set()
         self.spare: tuple[int, _socket.socket] | None = None
         self.imported = imported
+        #: the random generators the import seeded, and their states then
+        self.seeds = SeedWatch()
+        #: SIGCHLD's handler in a trial: what the objective's import left (the default, most often)
+        self.sigchld: Any = _signal.SIG_DFL
         #: ``os.environ`` as every spare inherits it (nothing in the server changes it from
         #: now on): what a trial's environment is compared with, without decoding it again
         self.environ = dict(os.environ)
@@ -269,15 +287,18 @@ class _Server:
         """In the spare: get ready, wait for a trial, become its process, run it, exit like an
         interpreter. Exits at once when the server closes the channel without a trial."""
         os.setsid()
-        tether.child_setup(self.pid, None, oom_first=False)()  # the server's, inherited
+        # oom_first: the server's, inherited; SIGTERM or SIGINT ignored now is the objective's
+        # doing at import (the server started with both heard): kept, as a fresh trial keeps it
+        tether.child_setup(self.pid, None, oom_first=False, hear_stops=False)()
         # the C half: ``signal.signal`` makes an enum of the old handler, which costs the trial
         # the copies of the pages that touches (a forked trial copies each page it writes)
         _signal.set_wakeup_fd(-1)
-        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGCHLD, self.sigchld)
         self.sock.close()
         for fd in self.own:
             os.close(fd)
-        _reseed()
+        self.seeds.restore()  # fresh random state, or what a seeding import left
+        _leave_finalizers_to_the_server()
         reports.listen_for_stop()  # early stopping's request, even before the trial begins
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
         message, fds = _recv_fds(channel)
@@ -320,16 +341,17 @@ def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> 
     return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
 
 
-def _reseed() -> None:
-    """Give the trial fresh random state, as a fresh process has (``random`` does it itself)."""
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
+def _leave_finalizers_to_the_server() -> None:
+    """In a spare: what the import made to be cleaned up at exit with ``weakref.finalize`` (a
+    module-level ``tempfile.TemporaryDirectory`` removes its folder so) is the server's, which
+    every trial shares: it is not cleaned up as a trial exits (the first trial's exit removed
+    the folder from under the next), but as the server does, as ``multiprocessing``'s own
+    finalizers keep to the process that made them. What the trial makes runs at its exit."""
+    import weakref
+
+    for finalizer in list(getattr(weakref.finalize, "_registry", {})):
         with contextlib.suppress(Exception):
-            numpy.random.seed()
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        with contextlib.suppress(Exception):
-            torch.seed()
+            finalizer.atexit = False
 
 
 def _exit_like_an_interpreter(code: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import itertools
 import logging
 import marshal
@@ -53,6 +54,9 @@ SERVER_DIED = "lost with its preload server, which died while the trial ran"
 INTERRUPT_CHECK = 0.1
 #: how long a server whose socket closed may take to exit before it is killed (s)
 EXIT_WAIT = 5.0
+#: how much of the end of what a server printed as it imported the objective is read to say why
+#: the import ended it (bytes): its last line, or a crash's stack dump, is in it
+OUTPUT_TAIL = 256 * 1024
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -130,10 +134,13 @@ class TrialServer:
         timeout: float,
         interrupted: Callable[[], bool] = lambda: False,
     ) -> None:
-        try:  # what the server prints
+        try:  # what the server prints; appended to, so that it can be emptied under a writer
             self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            fd = self._output.fileno()
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
         except OSError as exc:  # no temporary folder can be written
             raise ServerFailed(f"cannot start the trial server: {exc}") from exc
+        self._emptied_at = 0.0  # when the reader last emptied it
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
@@ -149,7 +156,7 @@ class TrialServer:
                 stderr=self._output,
                 pass_fds=(theirs.fileno(), life_read),
                 start_new_session=True,
-                preexec_fn=child_setup(os.getpid(), life_read),
+                preexec_fn=child_setup(os.getpid(), life_read, lifeline_first=True),
             )
         except OSError as exc:
             self._sock.close()
@@ -171,6 +178,7 @@ class TrialServer:
         self._unanswered = 0  # requests sent whose reply was not read yet
         self._sent_to_spare: dict[int, ForkedTrial] = {}  # request id → the spare it went to
         self._sent_at: dict[int, float] = {}  # request id → when it went to a spare
+        self._seen_stopped = False  # the server was stopped at the last check
         self._await_ready(timeout, interrupted)
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
@@ -180,6 +188,7 @@ class TrialServer:
         an interrupted search stops waiting (and the server) within :data:`INTERRUPT_CHECK`."""
         deadline = time.monotonic() + timeout
         first = b""
+        stopped = False  # stopped (SIGSTOP) at the last look: it would import nothing more
         while True:
             if interrupted():
                 self._stop_importing()
@@ -188,6 +197,12 @@ class TrialServer:
             if left <= 0:
                 self._stop_importing()
                 raise ServerFailed(f"the objective took over {timeout:g} s to import")
+            stopped, was_stopped = procfs.is_stopped(self.pid), stopped
+            if stopped and was_stopped:
+                self._stop_importing()
+                raise ServerFailed(
+                    "the server was stopped (SIGSTOP) while it imported the objective"
+                )
             readable, _, _ = select.select([self._sock], [], [], min(left, INTERRUPT_CHECK))
             if readable:
                 with contextlib.suppress(OSError):
@@ -211,10 +226,16 @@ class TrialServer:
         self.close()
 
     def _output_so_far(self) -> bytes:
-        """What the server printed while it loaded the objective."""
+        """The end of what the server printed while it loaded the objective (its last
+        :data:`OUTPUT_TAIL` bytes, from the start of a line): what says why it failed, however
+        much an import printed before."""
         with contextlib.suppress(OSError):
-            self._output.seek(0)
-            return self._output.read()
+            size = self._output.seek(0, os.SEEK_END)
+            self._output.seek(max(size - OUTPUT_TAIL, 0))
+            tail = self._output.read(OUTPUT_TAIL)
+            if size > OUTPUT_TAIL:  # the first line is cut: from the next one
+                tail = tail[tail.find(b"\n") + 1 :]
+            return tail
         return b""
 
     def fork(self, request: LaunchRequest) -> ForkedTrial:
@@ -300,6 +321,7 @@ class TrialServer:
     def _read(self) -> None:
         while True:
             readable, _, _ = select.select([self._sock], [], [], OVERDUE_CHECK)
+            self._empty_output()
             if not readable:
                 self._kill_if_overdue()
                 continue
@@ -365,18 +387,37 @@ class TrialServer:
         if missed is not None:
             missed.end(ExitStatus())
 
+    def _empty_output(self) -> None:
+        """Empty, about every :data:`OVERDUE_CHECK` seconds, the file of what the server prints
+        once it has imported the objective: the server prints nothing more (its output goes to
+        ``/dev/null``), but a process its import started still writes there (a helper that
+        logs as it runs), which would grow a deleted file for as long as the search runs."""
+        now = time.monotonic()
+        if now - self._emptied_at < OVERDUE_CHECK:
+            return
+        self._emptied_at = now
+        with contextlib.suppress(OSError, ValueError):  # ValueError: closed meanwhile
+            if os.fstat(self._output.fileno()).st_size:
+                os.ftruncate(self._output.fileno(), 0)
+
     def _kill_if_overdue(self) -> None:
-        """A request a spare took and the server did not answer within ``FORK_TIMEOUT``: the
-        server is hung; killing it ends its trials (as interrupted), and the next trial starts a
-        new one — as when a request without a spare goes unanswered."""
+        """A request a spare took and the server did not answer within ``FORK_TIMEOUT``, or a
+        server stopped (SIGSTOP) at two checks in a row: the server is hung (a stopped one
+        neither forks, nor reaps its trials, nor says how they ended); killing it ends its
+        trials (as interrupted; one whose function returned keeps its result), and the next
+        trial starts a new one — as when a request without a spare goes unanswered."""
         with self._lock:
             oldest = min(self._sent_at.values(), default=None)
+        stopped, self._seen_stopped = self._seen_stopped, procfs.is_stopped(self.pid)
         if oldest is not None and time.monotonic() - oldest > FORK_TIMEOUT:
-            log.warning(
-                "trial server %d answered no request in %.0f s: killed", self.pid, FORK_TIMEOUT
-            )
-            with contextlib.suppress(OSError):
-                self.process.kill()
+            why = f"answered no request in {FORK_TIMEOUT:.0f} s"
+        elif stopped and self._seen_stopped:
+            why = "is stopped (SIGSTOP)"
+        else:
+            return
+        log.warning("trial server %d %s: killed", self.pid, why)
+        with contextlib.suppress(OSError):
+            self.process.kill()
 
     def _announced(self, message: dict[str, Any]) -> tuple[int, float] | None:
         """The spare a message of the server names: pid and create time; None if none."""

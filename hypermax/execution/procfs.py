@@ -119,6 +119,18 @@ def _read_psutil(pid: int) -> ProcInfo | None:
         return None
 
 
+def is_stopped(pid: int) -> bool:
+    """Whether the process ``pid`` is stopped by a signal (SIGSTOP, SIGTSTP: state ``T``; not a
+    debugger's stop, ``t``)."""
+    if not _USE_PROC:
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_STOPPED
+        except psutil.Error:
+            return False
+    data = _read_head(f"/proc/{pid}/stat", 4096)
+    return data is not None and data[data.rfind(b")") + 2 :][:1] == b"T"
+
+
 def read_peak_rss(pid: int) -> int:
     """The highest RSS (bytes) process ``pid`` reached since it started its program; 0 unknown.
 

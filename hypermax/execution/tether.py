@@ -66,7 +66,11 @@ _F_SETSIG: int | None = getattr(fcntl, "F_SETSIG", None)
 
 
 def child_setup(
-    parent_pid: int, lifeline: int | None, oom_first: bool = True
+    parent_pid: int,
+    lifeline: int | None,
+    oom_first: bool = True,
+    hear_stops: bool = True,
+    lifeline_first: bool = False,
 ) -> Callable[[], None]:
     """What a trial runs first in the forked child: tie its life to its parent's.
 
@@ -75,17 +79,25 @@ def child_setup(
     the forked child, so it only calls what was looked up in the parent; it exits the child at
     once when the parent died before any of this was armed. Without a ``lifeline``, only the
     parent-death signal. ``oom_first``: make it the out-of-memory killer's first choice (a
-    process forked from one that is already inherits it).
+    process forked from one that is already inherits it). ``hear_stops=False``: leave SIGTERM
+    and SIGINT as they are (a preloaded trial: its server heard them again before it imported
+    the objective, so one ignored now is the objective's own choice, as in a fresh trial).
+    ``lifeline_first``: no parent-death signal once the lifeline is armed (a process whose group
+    holds processes that do not hold the lifeline, as the preload server's does: the signal,
+    sent as the parent's thread ends, could kill it, and its children with the pipe's read end,
+    before the parent's last thread closes the pipe, and then nothing kills its group).
     """
 
     def setup() -> None:
-        _hear_stops()
+        if hear_stops:
+            _hear_stops()
         if oom_first:
             _first_for_the_oom_killer()
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, _signal.SIGKILL)
+        armed = False
         if _F_SETSIG is not None and lifeline is not None:
-            _arm_lifeline(lifeline, _F_SETSIG)
+            armed = _arm_lifeline(lifeline, _F_SETSIG)
+        if _PRCTL is not None and not (lifeline_first and armed):
+            _PRCTL(_PR_SET_PDEATHSIG, _signal.SIGKILL)
         if os.getppid() != parent_pid:  # the parent died before any of that was armed
             os._exit(1)
 

@@ -7,8 +7,9 @@ what it left behind, drains its output, reads its result and builds its Outcome,
 task on a cluster worker calls.
 
 Its parts live beside it: the plan (:mod:`.trial_plan`), the files and command made before the
-start (:mod:`.trial_setup`), what the tree uses (:mod:`.trial_usage`), the sweep of what the
-trial leaves behind (:mod:`.trial_sweep`), how it ended and its Outcome (:mod:`.trial_end`).
+start (:mod:`.trial_setup`), its pipes and its process's start on them (:mod:`.trial_pipes`),
+what the tree uses (:mod:`.trial_usage`), the sweep of what the trial leaves behind
+(:mod:`.trial_sweep`), how it ended and its Outcome (:mod:`.trial_end`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from hypermax.execution.launch import (
     LaunchedProcess,
     LaunchError,
     LaunchInterrupted,
-    LaunchRequest,
 )
 from hypermax.execution.limits import Limits, kill_text, time_breach
 from hypermax.execution.outcome import Ending
@@ -39,6 +39,7 @@ from hypermax.execution.shm import ShmLeftovers
 from hypermax.execution.trial_clock import TrialClock
 from hypermax.execution.trial_end import TrialEnd
 from hypermax.execution.trial_files import TrialFiles
+from hypermax.execution.trial_pipes import TrialPipes
 from hypermax.execution.trial_setup import TrialSetup
 from hypermax.execution.trial_sweep import kill_holders, sweep, targets
 from hypermax.execution.trial_usage import TrialUsage
@@ -135,21 +136,15 @@ class TrialRun:
         if self.function.type == "python_function" and self.plan.verdict_wait:
             self._verdicts.awaited = True  # it waits for the verdict on each report
         try:
-            (out_read, out_write), (err_read, err_write), (life_read, life_write) = _pipes(3)
+            pipes = TrialPipes.make()
         except OSError:  # no file descriptor left (``ulimit -n``): the search stops
             self.setup.discard()
             raise
-        request = LaunchRequest(tuple(argv), env, cwd, out_write, err_write, life_read)
         self.clock.start()
         self.end.oom_kills = oom.oom_kills()
         try:
-            if self.host.launcher.interrupted:
-                raise LaunchInterrupted("the search was interrupted")
-            with self.host.launching:  # one start at a time, from whichever thread
-                self._process = self.host.launcher.launch(request)
+            self._process = pipes.launch(self.host, argv, env, cwd)
         except LaunchError as exc:
-            for fd in (out_read, err_read, life_write):
-                os.close(fd)
             if isinstance(exc, LaunchInterrupted):  # interrupted, not failed: it runs again
                 self._note(f"not started: {exc}")
                 self._kill = (KillReason.INTERRUPT, None)
@@ -157,17 +152,14 @@ class TrialRun:
                 return False
             self._note(f"cannot start {argv[0]}: {exc}")
             return self._not_started(f"cannot start: {exc}")
-        finally:
-            for fd in (out_write, err_write, life_read):
-                os.close(fd)
         # its time, and its time limit, count from here: a preloaded trial may have waited for
         # its server to import the objective, which is the search's cost, not the trial's
         self.clock.start()
         self._verdicts.started()
-        self._lifeline = life_write
+        self._lifeline = pipes.lifeline
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(log, self._report)
-        self._watch(self._process.pid, token, self._output.attach(out_read, err_read))
+        self._watch(self._process.pid, token, self._output.attach(pipes.stdout, pipes.stderr))
         return True
 
     def prepare(self) -> bool:
@@ -492,17 +484,3 @@ def run_trial(
     run.start()
     return run.finish()
 
-
-def _pipes(count: int) -> list[tuple[int, int]]:
-    """``count`` new pipes; when one cannot be made (no file descriptor left), those made
-    before it are closed before its OSError is raised."""
-    made: list[tuple[int, int]] = []
-    try:
-        for _ in range(count):
-            made.append(os.pipe())
-    except OSError:
-        for pipe in made:
-            for fd in pipe:
-                os.close(fd)
-        raise
-    return made
