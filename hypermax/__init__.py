@@ -101,11 +101,12 @@ def optimize(
         print(result.best_loss, result.best_params)
     """
     from hypermax.api import function_options as known_options
+    from hypermax.api import unknown_keyword
     from hypermax.search import run_search
 
     unknown = sorted(set(function_options) - known_options())
     if unknown:
-        raise TypeError(f"optimize() got an unexpected keyword argument {unknown[0]!r}")
+        raise TypeError(unknown_keyword(unknown[0]))
     if fresh not in (True, False):  # "no" or "False" would move the search aside
         raise TypeError(f"optimize(): fresh= is True or False, got {fresh!r}")
     if search is not None and not isinstance(search, dict):

@@ -17,6 +17,7 @@ from hypermax.api.plan import (
     function_options,
     keyword_problem,
     plan_search,
+    unknown_keyword,
 )
 from hypermax.api.result import Result, SearchInterrupted, make_result
 from hypermax.api.shipping import ship
@@ -37,4 +38,5 @@ __all__ = [
     "path_argument",
     "plan_search",
     "ship",
+    "unknown_keyword",
 ]

@@ -33,11 +33,23 @@ from hypermax.values import json_text
 _MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?<!\.json)(?<!\.yaml)(?<!\.yml)")
 
 
+def _section_keys(section: str) -> set[str]:
+    schema = json.loads((Path(__file__).parents[1] / "schema.json").read_text(encoding="utf-8"))
+    return set(schema["$defs"][section]["properties"])
+
+
 def function_options() -> frozenset[str]:
     """Keys of the spec's ``function`` section that ``optimize(**options)`` may set."""
-    schema = json.loads((Path(__file__).parents[1] / "schema.json").read_text(encoding="utf-8"))
-    keys = set(schema["$defs"]["function"]["properties"])
-    return frozenset(keys - {"type", "module", "src", "name", "command"})
+    return frozenset(_section_keys("function") - {"type", "module", "src", "name", "command"})
+
+
+def unknown_keyword(keyword: str) -> str:
+    """The TypeError's message for a keyword ``optimize`` does not take: Python's own, and
+    where a key of the spec's ``search`` section goes (``early_stopping=`` → ``search=``)."""
+    text = f"optimize() got an unexpected keyword argument {keyword!r}"
+    if keyword in _section_keys("search"):
+        text += f': it is a key of the search section: search={{"{keyword}": ...}}'
+    return text
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class Result:
         return pd.DataFrame(self.rows, columns=self.columns or None).set_index("trial")
 
     def __repr__(self) -> str:
-        from hypermax.ui.formatting import format_loss, format_params, trials_text
+        from hypermax.ui.formatting import format_loss, format_params, stopped_at, trials_text
 
         states = Counter(t["state"] for t in self.trials)
         counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
@@ -61,7 +61,10 @@ class Result:
         lines.append(f"  ended: {self.reason}")
         if self.best is not None:
             # as the search's last line says it: a trial a warm start imported is not its own
-            imported = ", imported" if self.best["state"] == "imported" else ""
+            state = self.best["state"]
+            imported = ", imported" if state == "imported" else ""
+            if state == "stopped":  # a loss at the step it reached, not of a trained model
+                imported = stopped_at(self.best.get("step"))
             trial = f"trial {self.best['trial']}{imported}"
             lines.append(f"  best loss {format_loss(self.best_loss)} ({trial})")
             lines.append(f"  best params: {format_params(self.best_params or {}, 300)}")

@@ -48,6 +48,14 @@ class EarlyStopping:
             return 1
         return max(1, self.max_steps // self.eta**2)
 
+    @property
+    def first_judged(self) -> tuple[int, str]:
+        """The lowest step the policy judges, and what sets it (``grace_steps (1)``, ``the first
+        rung (step 3)``): a report below it is never judged."""
+        if self.policy == "asha":
+            return self.first_rung, f"the first rung (step {self.first_rung})"
+        return self.grace_steps, f"grace_steps ({self.grace_steps})"
+
     def rungs(self, up_to: int) -> list[int]:
         """ASHA's rungs at or below step ``up_to``: ``first_rung * eta**k``, below ``max_steps``."""
         found = []

@@ -75,6 +75,8 @@ class EarlyStopper:
             infinite (the trial diverged), None when they lack what the loss needs (such a
             report is not judged).
         why_no_loss: why a report's metrics give no loss, for :meth:`none_judged`'s line.
+        step_optional: a report may leave its step out (an executable's report line), which
+            makes it step 0: :meth:`none_judged`'s line says so of reports all at step 0.
     """
 
     def __init__(
@@ -82,13 +84,16 @@ class EarlyStopper:
         rule: EarlyStopping,
         loss_of: LossOf,
         why_no_loss: Callable[[dict[str, Any]], str] | None = None,
+        step_optional: bool = False,
     ) -> None:
         self.rule = rule
         self.policy = make_policy(rule)
         self.loss_of = loss_of
         self.why_no_loss = why_no_loss
+        self.step_optional = step_optional
         self._stopping: dict[int, Standing] = {}
-        self._judged: set[int] = set()  # running trials with a report that gave a loss
+        #: running trials with a report that gave a loss: how many, the lowest and highest step
+        self._judged: dict[int, tuple[int, int, int]] = {}
         self._said_unjudged = False
 
     @classmethod
@@ -120,7 +125,8 @@ class EarlyStopper:
                 return f"the last one gives no loss: {exc}"
             return "none gives a loss"
 
-        return cls(EarlyStopping.of(spec.search.early_stopping), loss_of, why_no_loss)
+        rule = EarlyStopping.of(spec.search.early_stopping)
+        return cls(rule, loss_of, why_no_loss, spec.function.type == "executable")
 
     def rebuild(self, trials: Iterable[Trial]) -> None:
         """Show the policy every report of the finished trials of a resumed search.
@@ -153,7 +159,8 @@ class EarlyStopper:
         loss = self.loss_of(report.metrics)
         if loss is None:
             return None
-        self._judged.add(report.trial_id)
+        count, low, high = self._judged.get(report.trial_id, (0, report.step, report.step))
+        self._judged[report.trial_id] = (count + 1, min(low, report.step), max(high, report.step))
         standing = self.policy.observe(report.trial_id, report.step, loss)
         if standing.stop:
             self._stopping[report.trial_id] = standing
@@ -161,19 +168,36 @@ class EarlyStopper:
 
     def none_judged(self, trial_id: int, reports: Sequence[dict[str, Any]]) -> str | None:
         """The line that says why early stopping judged none of the reports of trial
-        ``trial_id``, which ended (a metric misnamed in them, ``acc`` for ``accuracy``): said
-        for the first such trial of the search only, and only when it reported. None
-        otherwise, as for a trial with a report it judged (reports of another kind beside those,
-        per batch without the validation metric, are no mistake)."""
-        judged = trial_id in self._judged
-        self._judged.discard(trial_id)
-        if self.policy is None or judged or not reports or self._said_unjudged:
+        ``trial_id``, which ended: none gave a loss (a metric misnamed in them, ``acc`` for
+        ``accuracy``), or several did, all at one step below the first the policy judges (report
+        lines that leave their step out: each is step 0). Said for the first such trial of the
+        search only, and only when it reported. None otherwise, as for a trial with a report it
+        could judge (reports of another kind beside those, per batch without the validation
+        metric, are no mistake; nor are steps below a rung of a trial that ended early)."""
+        judged = self._judged.pop(trial_id, None)
+        if self.policy is None or not reports or self._said_unjudged:
             return None
-        self._said_unjudged = True
-        last = {k: v for k, v in reports[-1].items() if k != "step"}
-        why = self.why_no_loss(last) if self.why_no_loss is not None else "none gives a loss"
         count = f"{len(reports)} reports" if len(reports) > 1 else "report"
+        if judged is not None:
+            why = self._below_judged(*judged)
+            if why is None:
+                return None
+        else:
+            last = {k: v for k, v in reports[-1].items() if k != "step"}
+            why = self.why_no_loss(last) if self.why_no_loss is not None else "none gives a loss"
+        self._said_unjudged = True
         return f"early stopping judged none of trial {trial_id}'s {count}: {why}"
+
+    def _below_judged(self, count: int, low: int, high: int) -> str | None:
+        """Why reports that gave a loss, ``count`` of them at steps ``low`` to ``high``, were
+        not judged: all at one step below the first judged; None otherwise."""
+        first, what = self.rule.first_judged
+        if count < 2 or low != high or high >= first:
+            return None
+        why = f"each is at step {low}, below {what}"
+        if low == 0 and self.step_optional:
+            why += ' (a HYPERMAX_REPORT line without a "step" is at step 0)'
+        return why
 
     def asked_to_stop(self, trial_id: int) -> bool:
         """Whether the running trial ``trial_id`` was judged to stop. What it reports after

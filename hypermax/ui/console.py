@@ -15,6 +15,7 @@ from hypermax.ui.formatting import (
     format_loss,
     format_params,
     one_line,
+    stopped_at,
     trials_text,
     unfinished_text,
     until_timeout,
@@ -63,11 +64,14 @@ def summary_lines(
 def best_line(best: Trial, warm_start: str | None = None) -> str:
     """``best loss 0.0511 (trial 9): x=0.31, opt="adam"``; with no params, no ``: ``. A trial
     a warm start imported is ``(trial 9, imported)``, ``(trial 9, imported from ws/a)`` when
-    the ``warm_start`` it came from is known."""
+    the ``warm_start`` it came from is known; one stopped early (the best only when no trial
+    that ran to its end has a loss) is ``(trial 9, stopped at step 3)``: its loss is that step's."""
     params = format_params(best.params)
     where = f"trial {best.id}"
     if best.state is TrialState.IMPORTED:
         where += f", imported from {one_line(warm_start)}" if warm_start else ", imported"
+    elif best.state is TrialState.STOPPED:
+        where += stopped_at(best.step)
     line = f"best loss {format_loss(best.loss)} ({where})"
     return f"{line}: {params}" if params else line
 

@@ -194,3 +194,9 @@ def short_names(names: Iterable[str]) -> dict[str, str]:
             name,
         )
     return out
+
+
+def stopped_at(step: int | None) -> str:
+    """What follows a stopped best trial's id: ``, stopped at step 3`` (``, stopped`` without a
+    step)."""
+    return ", stopped" if step is None else f", stopped at step {step}"

@@ -10,7 +10,7 @@ from hypermax.ablation_table import Effect
 from hypermax.analysis import ParamRelation
 from hypermax.space import flatten
 from hypermax.stopping import Standing, worse
-from hypermax.trial import Trial
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     format_duration,
@@ -20,6 +20,7 @@ from hypermax.ui.formatting import (
     padded,
     short_names,
     sparkline,
+    stopped_at,
 )
 from hypermax.ui.state import RunningRow
 from hypermax.ui.widgets import Item, cut
@@ -88,7 +89,11 @@ def best_markups(best: Trial | None) -> list[Any]:
     """The best trial's loss, metrics and every param."""
     if best is None:
         return [("dim", "no trial with a loss yet")]
-    rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", f"  trial {best.id}")]]
+    # a stopped best (none that ran to its end has a loss): its loss is that of a step it reached
+    where = f"  trial {best.id}"
+    if best.state is TrialState.STOPPED:
+        where += stopped_at(best.step)
+    rows: list[Any] = [[("best", f"loss {format_loss(best.loss)}"), ("dim", where)]]
     flat = {one_line(name): value for name, value in flatten(best.params, keep_empty=True).items()}
     short = short_names(flat)
     names = {
