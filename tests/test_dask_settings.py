@@ -70,14 +70,16 @@ def test_a_ucx_address_dask_has_no_support_for_is_refused_naming_the_address(tmp
     ids=["ca-only", "not-a-certificate"],
 )
 def test_tls_files_dask_cannot_use_end_the_run_at_once_in_one_line(tmp_path, security, error):
-    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    # the spec in a folder of its own: the line names it by its path, as every spec error does
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.txt").write_text("not a certificate\n")
     doc = spec(
         {"scheduler": "tls://127.0.0.1:8786", "security": dict.fromkeys(security, "notes.txt")}
     )
-    (tmp_path / "search.json").write_text(json.dumps(doc))
-    done = run_cli("run", "search.json", "--no-ui", cwd=tmp_path, timeout=WAIT)
+    (tmp_path / "sub" / "search.json").write_text(json.dumps(doc))
+    done = run_cli("run", "sub/search.json", "--no-ui", cwd=tmp_path, timeout=WAIT)
     assert done.returncode == 2, done.stderr
-    prefix = "search.json: cluster.security: Dask cannot use it: "
+    prefix = "sub/search.json: cluster.security: Dask cannot use it: "
     assert done.stderr.startswith(prefix + error), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr  # no traceback at exit
 
