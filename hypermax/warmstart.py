@@ -176,8 +176,10 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
 
 def _from_journal(path: Path) -> list[Finished]:
     from hypermax.journal_replay import read_state
+    from hypermax.results.lock import searching
 
-    state = read_state(path)
+    # the journal of a search that runs now: its last line may be the record it is writing
+    state = read_state(path, writing=searching(path.parent) is True)
     out = []
     for t in state.trials.values():
         if not t.state.finished or t.state is TrialState.INTERRUPTED:
