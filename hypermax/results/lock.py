@@ -49,7 +49,12 @@ class FolderLock:
         except BlockingIOError:
             handle.seek(0)
             holder = _holder(handle.read())
+            locker = _locker(handle.fileno())
             handle.close()
+            if locker is not None and holder != (locker, socket.gethostname()):
+                # the holder took the lock and has not written its name yet: the file is
+                # empty, or names the hypermax before it
+                holder = (locker, socket.gethostname())
             if holder == (os.getpid(), socket.gethostname()):  # a search of this process
                 raise ResultsError(
                     f"{self.path}: in use by another search of this process (pid {holder[0]}): "
@@ -156,6 +161,27 @@ def _wrote_lock(pid: int, written: float) -> bool:
         return False
     except psutil.AccessDenied:  # alive, someone else's
         return True
+
+
+def _locker(fd: int) -> int | None:
+    """The pid of the process of this host that holds the flock of the open file ``fd``, as
+    ``/proc/locks`` lists it; None when that cannot be told (no ``/proc``, a lock of another
+    host, a process of another pid namespace)."""
+    try:
+        st = os.fstat(fd)
+        with open("/proc/locks", encoding="ascii") as locks:
+            lines = locks.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] == file:  # not a waiter
+            with contextlib.suppress(ValueError):
+                pid = int(fields[4])
+                if pid > 0:
+                    return pid
+    return None
 
 
 def _holder(text: str) -> tuple[int, str] | None:
