@@ -109,6 +109,18 @@ def searching(folder: Path) -> bool | None:
     return _wrote_lock(holder[0], written) and _holds(holder[0], path)
 
 
+def running_holder(folder: Path) -> str | None:
+    """Who runs the search of the results ``folder`` now (``pid 123 on host``), as a second
+    hypermax refused it is told; None when no hypermax is known to (see :func:`searching`)."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return None
+    if holder is None or searching(folder) is not True:
+        return None
+    return f"pid {holder[0]} on {holder[1]}"
+
+
 def _holds(pid: int, lock: Path) -> bool:
     """Whether process ``pid`` has the lock file ``lock`` open: a copy of a results folder has
     its lock file name the hypermax of the original, which holds the original's (True when
