@@ -107,10 +107,14 @@ class Journal:
         try:
             if there is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)  # the results folder too
-                folder = _identity(os.stat(self.path.parent))
-                if folder != self._folder and self._made_again is not None:
+            folder = _identity(os.stat(self.path.parent))
+            if folder != self._folder:
+                if there is not None:  # in a folder made again: another search's, maybe
+                    what = "replaced, with its results folder,"
+                if self._made_again is not None:  # refused when another hypermax holds it
                     self._made_again()
-                self._folder = folder
+            self._folder = folder
+            if there is None:
                 _copy_out(self._file.fileno(), self.path)
             seal_torn_tail(self.path)
             new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()

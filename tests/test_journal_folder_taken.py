@@ -1,0 +1,68 @@
+"""A search whose results folder was moved aside while it ran, and whose path another hypermax
+then took for a search of its own, keeps its journal to itself: it never appends to the journal
+of the other search."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+
+from hypermax.journal import Journal
+from hypermax.journal_replay import read_records
+from hypermax.results import ResultsFolder
+
+#: starts a search of its own in the results folder it is given, as a hypermax does (its lock,
+#: then its journal's header), says so, and holds the folder until its stdin closes
+_OTHER = (
+    "import json, sys, pathlib\n"
+    "from hypermax.results import ResultsFolder\n"
+    "folder = ResultsFolder(pathlib.Path(sys.argv[1]))\n"
+    "folder.lock()\n"
+    "folder.journal.write_text(json.dumps({'event': 'header', 'format': 1, 'name': 'b'}) + '\\n')\n"
+    "print('held', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+HEADER = {"event": "header", "format": 1, "name": "a"}
+STARTED = {"event": "trial_started", "id": 1, "params": {"x": 1}, "internal": {"x": 1}}
+
+
+def test_a_search_never_appends_to_the_journal_of_another_in_its_folder_made_again(
+    tmp_path, caplog
+):
+    """The search took the other's journal for its own, edited, and appended its records to it:
+    one journal, two searches' trials."""
+    path = tmp_path / "s"
+    folder = ResultsFolder(path)
+    folder.lock()
+    journal = Journal(folder.journal, lambda: folder.lock_again({}, tmp_path / "spec.json"))
+    journal.append(HEADER)
+    os.rename(path, tmp_path / "old")  # moved aside while the search runs
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        with caplog.at_level(logging.WARNING, logger="hypermax"):
+            journal.append(STARTED)
+        theirs = [
+            r["name"] if r["event"] == "header" else r["id"]
+            for r in read_records(path / "trials.jsonl")
+        ]
+        assert theirs == ["b"]
+    finally:
+        other.communicate()
+        journal.close()
+        folder.unlock()
+    ours = [r["event"] for r in read_records(tmp_path / "old" / "trials.jsonl")]
+    assert ours == ["header", "trial_started"]  # where this search goes on appending
+    said = f"in use by another hypermax (pid {other.pid} on {socket.gethostname()})"
+    assert said in caplog.text
+    assert json.loads((path / "trials.jsonl").read_text())["name"] == "b"
