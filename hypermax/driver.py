@@ -39,7 +39,7 @@ from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal, finished_record
+from hypermax.journal import Journal, finished_record, folder_taken
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.auto import shown_method
@@ -125,6 +125,7 @@ class Driver:
             self._writes,
             self._emit,
             lambda exc: self._stop.stop(stopping.JOURNAL_UNWRITABLE),
+            lambda: self._stop.stop(stopping.FOLDER_TAKEN),
         )
         self._stopper = EarlyStopper.for_spec(spec)
         self._reruns = Reruns(self._proposals, self._record.say)
@@ -264,6 +265,8 @@ class Driver:
             )
         )
         self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
+        if self.journal.taken is not None:
+            raise folder_taken(self.journal)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(

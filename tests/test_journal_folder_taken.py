@@ -66,3 +66,54 @@ def test_a_search_never_appends_to_the_journal_of_another_in_its_folder_made_aga
     said = f"in use by another hypermax (pid {other.pid} on {socket.gethostname()})"
     assert said in caplog.text
     assert json.loads((path / "trials.jsonl").read_text())["name"] == "b"
+
+
+def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_trials_are(
+    tmp_path, marker
+):
+    """It went on, writing its views, logs and trials in the other search's folder."""
+    from fake_trials.helpers import (
+        assert_none_alive,
+        fake_search,
+        start_hypermax,
+        wait_until,
+        write_spec,
+    )
+
+    go = tmp_path / "go"
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "taken", 1, go=go))
+    path, old = tmp_path / "results" / "taken", tmp_path / "old"
+    hypermax = start_hypermax(spec)
+    other = None
+    try:
+        up = path / "trials" / "1" / "up"
+        wait_until(up.exists, 30, "the trial running")  # it left that file
+        os.rename(path, old)  # moved aside while the search runs
+        other = subprocess.Popen(
+            [sys.executable, "-c", _OTHER, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        go.touch()  # the trial ends: the search journals it
+        _, err = hypermax.communicate(timeout=60)
+    finally:
+        go.touch()
+        if hypermax.poll() is None:
+            hypermax.kill()
+            hypermax.communicate()
+        if other is not None:
+            other.communicate()
+    assert hypermax.returncode == 2
+    holder = f"pid {other.pid} on {socket.gethostname()}"
+    assert err.splitlines()[-1] == (
+        f"{path}: in use by another hypermax ({holder}), which made the folder again after this"
+        f" search's was moved aside or deleted while it ran: this search stopped; its trials are"
+        f" in {old} (hypermax resume {old} goes on)"
+    )
+    assert [r["event"] for r in read_records(path / "trials.jsonl")] == ["header"]
+    assert not (path / "results.csv").exists() and not (path / "best.json").exists()
+    ours = {r["event"]: r for r in read_records(old / "trials.jsonl")}
+    assert ours["trial_finished"]["loss"] == 0.5
+    assert_none_alive(marker)
