@@ -66,8 +66,12 @@ class FolderLock:
             self._folder = _lock_folder(self.path)
         except BlockingIOError:
             handle.close()
+            locker = _folder_locker(self.path)
+            named = (
+                "" if locker in (None, os.getpid()) else f"pid {locker} on {socket.gethostname()}; "
+            )
             raise ResultsError(
-                f"{self.path}: in use by another hypermax (its {LOCK_NAME} file was deleted)"
+                f"{self.path}: in use by another hypermax ({named}its {LOCK_NAME} file was deleted)"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -194,6 +198,19 @@ def _locker(fd: int) -> int | None:
                 if pid > 0:
                     return pid
     return None
+
+
+def _folder_locker(path: Path) -> int | None:
+    """The pid of the process of this host that holds the flock of the folder ``path`` (see
+    :func:`_locker`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        return _locker(fd)
+    finally:
+        os.close(fd)
 
 
 def _holder(text: str) -> tuple[int, str] | None:
