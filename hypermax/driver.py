@@ -217,7 +217,7 @@ class Driver:
         )
         for note in self._notes:
             self._emit(ev.Message(note))
-        last_live = 0.0
+        last_live = last_watch = 0.0
         try:
             while True:
                 self._steering.carry_out()
@@ -233,6 +233,9 @@ class Driver:
                     self._steering.carry_out()
                 self._record.flush()
                 now = time.monotonic()
+                if now - last_watch >= POLL_SECONDS:  # the results folder moved aside, deleted
+                    last_watch = now
+                    self._record.watch_folder()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))

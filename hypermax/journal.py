@@ -91,6 +91,12 @@ class Journal:
             self._syncer = _Syncer(self._file.fileno())
         self._syncer.request()
 
+    def follow_path(self) -> None:
+        """Between appends: what an append does first (see :meth:`_follow_path`), so that a
+        results folder moved aside or deleted is made again, and locked, at once, not at the
+        next record: another hypermax starting there meanwhile would take it."""
+        self._follow_path()
+
     def _follow_path(self) -> None:
         """When the journal's path no longer names the file open here (deleted, or replaced by
         an editor, while the search ran), append to the file there from now on: a deleted one is

@@ -127,6 +127,16 @@ class SearchRecord:
         for _, event in batch:
             self._emit(event)
 
+    def watch_folder(self) -> None:
+        """Make the results folder again at once when it was moved aside or deleted (see
+        :meth:`Journal.follow_path`); another hypermax that took it stops the search."""
+        if self.lost is not None:
+            return
+        self.journal.follow_path()
+        if self.journal.taken is not None and not self._taken_told:
+            self._taken_told = True
+            self._folder_taken()
+
     def write_views(self) -> bool:
         """Rewrite ``results.csv`` and ``best.json`` now; whether they were written (not in
         a folder another hypermax took)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,10 +72,12 @@ def test_a_search_never_appends_to_the_journal_of_another_in_its_folder_made_aga
 def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_trials_are(
     tmp_path, marker
 ):
-    """It went on, writing its views, logs and trials in the other search's folder."""
+    """It went on, writing its views, logs and trials in the other search's folder (once a
+    trial ended: it noticed only as it journaled a record)."""
     from fake_trials.helpers import (
         assert_none_alive,
         fake_search,
+        is_stopped,
         start_hypermax,
         wait_until,
         write_spec,
@@ -88,6 +91,9 @@ def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_tria
     try:
         up = path / "trials" / "1" / "up"
         wait_until(up.exists, 30, "the trial running")  # it left that file
+        # stopped, the search cannot make its folder again before the other takes the path
+        os.kill(hypermax.pid, signal.SIGSTOP)
+        wait_until(lambda: is_stopped(hypermax.pid), 30, "the search stopped")
         os.rename(path, old)  # moved aside while the search runs
         other = subprocess.Popen(
             [sys.executable, "-c", _OTHER, str(path)],
@@ -96,11 +102,12 @@ def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_tria
             text=True,
         )
         assert other.stdout is not None and other.stdout.readline() == "held\n"
-        go.touch()  # the trial ends: the search journals it
+        os.kill(hypermax.pid, signal.SIGCONT)  # it finds its folder taken, and stops
         _, err = hypermax.communicate(timeout=60)
     finally:
         go.touch()
         if hypermax.poll() is None:
+            os.kill(hypermax.pid, signal.SIGCONT)
             hypermax.kill()
             hypermax.communicate()
         if other is not None:
@@ -115,5 +122,41 @@ def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_tria
     assert [r["event"] for r in read_records(path / "trials.jsonl")] == ["header"]
     assert not (path / "results.csv").exists() and not (path / "best.json").exists()
     ours = {r["event"]: r for r in read_records(old / "trials.jsonl")}
-    assert ours["trial_finished"]["loss"] == 0.5
+    assert ours["trial_finished"]["state"] == "interrupted"  # it runs again on resume
+    assert_none_alive(marker)
+
+
+def test_a_folder_moved_aside_is_made_again_at_once_not_at_the_next_record(tmp_path, marker):
+    """It was made again only when a trial next started or ended (minutes, with long trials):
+    meanwhile another hypermax started there took it, and killed this search's trials as
+    leftovers in its folder."""
+    from conftest import run_cli_here
+    from fake_trials.helpers import (
+        assert_none_alive,
+        fake_search,
+        start_hypermax,
+        wait_until,
+        write_spec,
+    )
+
+    go = tmp_path / "go"
+    spec = write_spec(tmp_path, fake_search("wait_for_go", marker, "moved", 1, go=go))
+    path, old = tmp_path / "results" / "moved", tmp_path / "old"
+    hypermax = start_hypermax(spec)
+    try:
+        wait_until((path / "trials" / "1" / "up").exists, 30, "the trial running")
+        os.rename(path, old)  # moved aside while the trial runs
+        wait_until((path / "trials.jsonl").exists, 10, "the folder made again")
+        second = run_cli_here("resume", str(path), cwd=tmp_path)
+        held = f"in use by another hypermax (pid {hypermax.pid} on {socket.gethostname()})"
+        assert second.returncode == 2 and held in second.stderr, second.stderr
+        go.touch()
+        assert hypermax.wait(timeout=60) == 0
+    finally:
+        go.touch()
+        if hypermax.poll() is None:
+            hypermax.kill()
+        hypermax.communicate()
+    ended = [r for r in read_records(path / "trials.jsonl") if r["event"] == "trial_finished"]
+    assert [(r["id"], r["loss"]) for r in ended] == [(1, 0.5)]
     assert_none_alive(marker)
