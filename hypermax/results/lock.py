@@ -113,6 +113,16 @@ def searching(folder: Path) -> bool | None:
     return _wrote_lock(holder[0], written) and _holds(holder[0], path)
 
 
+def of_another_host(folder: Path) -> bool:
+    """Whether the lock file of the results ``folder`` names a hypermax of another host (a
+    shared file system): whether it runs cannot be told from here."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return False
+    return holder is not None and holder[1] != socket.gethostname()
+
+
 def running_holder(folder: Path) -> str | None:
     """Who runs the search of the results ``folder`` now (``pid 123 on host``), as a second
     hypermax refused it is told; None when no hypermax is known to (see :func:`searching`)."""
