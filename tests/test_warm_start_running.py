@@ -62,3 +62,12 @@ def test_the_line_a_running_search_writes_is_no_torn_line_to_a_warm_start(tmp_pa
     assert [str(w.message) for w in caught if "torn" in str(w.message)] == [
         f"{folder / 'trials.jsonl'}: line 4: skipping a torn last line (a crash while writing)"
     ]
+
+
+def test_the_line_a_search_of_another_host_writes_is_no_torn_line_to_a_warm_start(tmp_path):
+    folder = _earlier(tmp_path)
+    (folder / ".lock").write_text(json.dumps({"pid": 4242, "host": "node-17.cluster"}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(load_warm_start(folder, {"x"})) == 1
+    assert not [w for w in caught if "torn" in str(w.message)]
