@@ -61,7 +61,15 @@ class FolderLock:
                     "two searches cannot share a results folder"
                 ) from None
             named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
-            raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
+            stopped = ""
+            if holder is not None and holder[1] == socket.gethostname() and _stopped(holder[0]):
+                stopped = (
+                    f"; it is stopped (Ctrl-Z): fg in its terminal, or kill -CONT {holder[0]},"
+                    " continues it"
+                )
+            raise ResultsError(
+                f"{self.path}: in use by another hypermax ({named}){stopped}"
+            ) from None
         try:
             self._folder = _lock_folder(self.path)
         except BlockingIOError:
@@ -221,6 +229,16 @@ def _folder_locker(path: Path) -> int | None:
         return _locker(fd)
     finally:
         os.close(fd)
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process ``pid`` of this host is stopped (Ctrl-Z, SIGSTOP)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
 
 
 def _holder(text: str) -> tuple[int, str] | None:
