@@ -131,6 +131,18 @@ def of_another_host(folder: Path) -> bool:
     return holder is not None and holder[1] != socket.gethostname()
 
 
+def stopped_holder(folder: Path) -> int | None:
+    """The pid of the hypermax that runs the search of the results ``folder``, when it is
+    stopped (Ctrl-Z, SIGSTOP); None when it is not, or none runs it here."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return None
+    if holder is None or searching(folder) is not True or not _stopped(holder[0]):
+        return None
+    return holder[0]
+
+
 def running_holder(folder: Path) -> str | None:
     """Who runs the search of the results ``folder`` now (``pid 123 on host``), as a second
     hypermax refused it is told; None when no hypermax is known to (see :func:`searching`)."""
