@@ -26,6 +26,7 @@ from hypermax.errors import (
 )
 from hypermax.output import write_out
 from hypermax.results import FolderUnusable, ResultsFolder, check_results_folder, read_text_of
+from hypermax.results.lock import of_another_host, stopped_holder
 from hypermax.stopping import common_failure
 
 if TYPE_CHECKING:
@@ -154,7 +155,9 @@ def _load_trials(results_dir: str, all_metadata: bool = True) -> list[Trial]:
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
-    state = read_state(folder.journal, folder.searching() is True, all_metadata)
+    # a search that runs, here or on another host: its last line may be being written
+    writing = folder.searching() is True or of_another_host(folder.path)
+    state = read_state(folder.journal, writing, all_metadata)
     return list(state.trials.values())
 
 
@@ -183,8 +186,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     folder = ResultsFolder(Path(args.results_dir))
     trials = _load_trials(args.results_dir, all_metadata=args.trial is not None)  # one's shown
     if args.trial is None:
+        searching, stopped = folder.searching(), stopped_holder(folder.path)
         lines = summary_lines(
-            Path(args.results_dir), trials, _metadata(folder), top, folder.searching()
+            Path(args.results_dir), trials, _metadata(folder), top, searching, stopped
         )
         table = _ablation_table(args.results_dir, trials)
         if table:

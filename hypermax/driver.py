@@ -2,8 +2,8 @@
 
 The driver is the only writer of the journal. It never imports the UI: reporters receive events
 through :meth:`Reporter.handle`, and anything that steers the search (pause, quit, export) goes
-through :meth:`Driver.request`, which only puts a command on a queue. The Driver is the
-:class:`~hypermax.events.SearchControl` a user interface drives.
+through :meth:`Driver.request`, which only puts a command on a queue (see ``steering``). The
+Driver is the :class:`~hypermax.events.SearchControl` a user interface drives.
 
 A free slot never waits for bookkeeping: each turn of the loop first refills the free slots,
 then journals what ended and what started (one write; the fsync happens in the journal's
@@ -15,8 +15,9 @@ search recorded (its trials, their count, its best) is a :class:`~.search_record
 kept as trials end, so a turn costs the same after 10 trials as after 100,000 (but for the
 optimizer's own ask). The loop's parts are modules of their own: the running trials
 (``running_trials``), how an outcome settles (``trial_endings``), asking ahead
-(``asking_ahead``), why the search stops (``search_stop``), Ctrl-Z (``trial_pauses``), and
-the trials of a resume or a warm start (``earlier_trials``).
+(``asking_ahead``), why the search stops (``search_stop``), the commands that steer it
+(``steering``), Ctrl-Z (``trial_pauses``), and the trials of a resume or a warm start
+(``earlier_trials``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import queue
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,7 +39,7 @@ from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal, finished_record
+from hypermax.journal import Journal, finished_record, folder_taken
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.auto import shown_method
@@ -50,6 +50,7 @@ from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
 from hypermax.search_stop import SearchStop
 from hypermax.standby import Standby
+from hypermax.steering import Steering
 from hypermax.stopping import EarlyStopper
 from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, TrialState
 from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
@@ -111,11 +112,8 @@ class Driver:
         self.journal = journal
         self.folder = folder
         self.reporters = list(reporters)
-        self._control: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._paused = False
         # the search's time in this run, for its timeout: paused or stopped (Ctrl-Z) time left out
         self._clock = SearchClock()
-        self._interrupt_asked = False  # set at once, by :meth:`request` (the loop drains it later)
         self._notes: list[str] = []
         self._warm_start = spec.search.warm_start  # where imported trials came from
         self._closing = False
@@ -127,6 +125,7 @@ class Driver:
             self._writes,
             self._emit,
             lambda exc: self._stop.stop(stopping.JOURNAL_UNWRITABLE),
+            lambda: self._stop.stop(stopping.FOLDER_TAKEN),
         )
         self._stopper = EarlyStopper.for_spec(spec)
         self._reruns = Reruns(self._proposals, self._record.say)
@@ -134,6 +133,16 @@ class Driver:
         self._stop = SearchStop(runner, self._standby, self._running)
         self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
         self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
+        self._steering = Steering(
+            self._clock,
+            self._standby,
+            self._stop,
+            self._record,
+            folder.path / "results.csv",
+            spec.function.kill_grace,
+            self._emit,
+            self.stop_with_trials,
+        )
         self._finished_here = 0  # trials that ended in this run (not interrupted)
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
@@ -158,11 +167,10 @@ class Driver:
         the runner at once, so that a trial start under way (a preload server importing the
         objective) gives up instead of holding the loop. Safe from a signal handler."""
         command = Command(command)
+        self._steering.put(command)
         if command is Command.INTERRUPT:
-            self._interrupt_asked = True
             self.runner.interrupt()
             self._calls.interrupt()
-        self._control.put(command)  # a SimpleQueue: a put from a signal handler cannot deadlock
 
     def subscribe(self, reporter: Reporter) -> None:
         """Send every later event to ``reporter`` too (call before :meth:`run`)."""
@@ -209,21 +217,25 @@ class Driver:
         )
         for note in self._notes:
             self._emit(ev.Message(note))
-        last_live = 0.0
+        last_live = last_watch = 0.0
         try:
             while True:
-                self._drain_control()
+                self._steering.carry_out()
                 self._stop.check_rules(
                     self.spec.search, self._clock, self._record, self._finished_here, self._any_loss
                 )
-                if self._stop.reason is None and not self._paused:
+                if self._stop.reason is None and not self._steering.paused:
                     try:
                         self._launch()
                     except Abandoned:  # an interrupt came during a plugin's ask: it stops now
                         self._note_abandoned()
-                    self._drain_control()  # an interrupt that cut a start short: before its Outcome
+                    # an interrupt that cut a start short: before its Outcome
+                    self._steering.carry_out()
                 self._record.flush()
                 now = time.monotonic()
+                if now - last_watch >= POLL_SECONDS:  # the results folder moved aside, deleted
+                    last_watch = now
+                    self._record.watch_folder()
                 if self._running and now - last_live >= LIVE_UPDATE_SECONDS:
                     last_live = now
                     self._emit(ev.LiveUpdate(self.runner.live()))
@@ -256,6 +268,8 @@ class Driver:
             )
         )
         self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
+        if self.journal.taken is not None:
+            raise folder_taken(self.journal)
         if self._record.lost is not None:
             lost = self._record.lost
             raise unwritable(
@@ -324,8 +338,9 @@ class Driver:
             proposal = self._proposals.next()
             if proposal is None:
                 return
-            self._drain_control()  # a Ctrl-C or a pause during a slow ask: the trial does not start
-            if self._stop.reason is not None or self._paused:
+            # a Ctrl-C or a pause during a slow ask: the trial does not start
+            self._steering.carry_out()
+            if self._stop.reason is not None or self._steering.paused:
                 self._proposals.give_back([proposal])
                 return
             started_at = time.time()
@@ -335,7 +350,7 @@ class Driver:
         # held on standby: not before a trial produced a loss, nor with a loss threshold (a trial
         # held then could start only to be stopped with the search), nor while paused
         search, running = self.spec.search, len(self._running)
-        may_hold = not self._paused and self._any_loss and search.loss_threshold is None
+        may_hold = not self._steering.paused and self._any_loss and search.loss_threshold is None
         self._ahead.refill(parallel, running, search.iterations - self._done() - running, may_hold)
 
     def _withdraw(self) -> None:
@@ -374,7 +389,7 @@ class Driver:
         event = settled(
             event,
             running,
-            search_interrupted=self._interrupt_asked,
+            search_interrupted=self._steering.interrupt_asked,
             stopper=self._stopper,
             cut_by=self._stop.cut_by,
             optimizer=self.optimizer,
@@ -394,7 +409,8 @@ class Driver:
         if trial.state is TrialState.INTERRUPTED:
             # not once the search is asked to stop: it would say the trial runs again, and
             # the search would end without running it (a resume does)
-            if self._stop.reason is None and not self._closing and not self._interrupt_asked:
+            stopping_now = self._stop.reason is not None or self._steering.interrupt_asked
+            if not stopping_now and not self._closing:
                 cluster = self.spec.cluster
                 self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
         elif not self._closing:
@@ -416,29 +432,7 @@ class Driver:
             method = self.spec.search.method
             self._emit(ev.Message(f"{method} was still in {what} when interrupted: left running"))
 
-    # -- steering ---------------------------------------------------------------------------
-    def _drain_control(self) -> None:
-        while True:
-            try:
-                command = self._control.get_nowait()
-            except queue.Empty:
-                return
-            if command is Command.INTERRUPT:
-                self._stop.interrupt(self.spec.function.kill_grace, self._say)
-            elif command in (Command.PAUSE, Command.RESUME, Command.TOGGLE_PAUSE):
-                paused = {Command.PAUSE: True, Command.RESUME: False}.get(command, not self._paused)
-                if paused != self._paused:
-                    self._paused = paused
-                    self._clock.pause(paused)
-                    if paused:  # no trial starts while paused, not even one held
-                        self._standby.withdraw()
-                    self._emit(ev.Paused(paused))
-            elif command is Command.EXPORT:
-                if self._record.write_views():
-                    self._emit(ev.Message(f"exported {self.folder.path / 'results.csv'}"))
-            elif command is Command.STOP:
-                self.stop_with_trials()
-
+    # -- Ctrl-Z -----------------------------------------------------------------------------
     def stop_with_trials(self, quiet: bool = False) -> None:
         """Ctrl-Z: stop the running trials, then this process; continue them when it
         continues (fg, bg). Call from the main thread: from the signal handler of Ctrl-Z when

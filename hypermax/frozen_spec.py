@@ -10,6 +10,7 @@ from typing import Any
 from hypermax.errors import ResultsError, SpecError, shown_file
 from hypermax.journal_replay import open_journal, read_header
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
+from hypermax.results.lock import running_holder
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, spec_from_dict
 
@@ -35,6 +36,9 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     import json
 
     folder = ResultsFolder(results_dir)
+    if not folder.spec.exists() and (holder := running_holder(folder.path)) is not None:
+        # a search starts there (its spec not frozen yet), or --fresh moves its search aside
+        raise ResultsError(f"{results_dir}: in use by another hypermax ({holder})")
     if not folder.spec.exists() and not folder.exists():
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no {folder.spec.name})")
     if not folder.exists() and holds_own_spec(results_dir):  # a project's folder

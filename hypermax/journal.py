@@ -15,6 +15,7 @@ The file is never rewritten. :mod:`hypermax.journal_replay` reads it back.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hypermax.errors import ResultsError
 from hypermax.journal_replay import open_journal, parse_line
 from hypermax.trial import Trial
 
@@ -59,6 +61,9 @@ class Journal:
         #: whether the path is watched: not on a file system whose stat and fstat of one file
         #: disagree (some overlay file systems), where the file would seem replaced at once
         self._follows = _identity(os.stat(path)) == _identity(os.fstat(self._file.fileno()))
+        #: why the folder made again at the journal's path is another's (the error of another
+        #: hypermax holding it), when it is: this search's records go on in the file open here
+        self.taken: str | None = None
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_many([record])
@@ -86,6 +91,12 @@ class Journal:
             self._syncer = _Syncer(self._file.fileno())
         self._syncer.request()
 
+    def follow_path(self) -> None:
+        """Between appends: what an append does first (see :meth:`_follow_path`), so that a
+        results folder moved aside or deleted is made again, and locked, at once, not at the
+        next record: another hypermax starting there meanwhile would take it."""
+        self._follow_path()
+
     def _follow_path(self) -> None:
         """When the journal's path no longer names the file open here (deleted, or replaced by
         an editor, while the search ran), append to the file there from now on: a deleted one is
@@ -107,10 +118,14 @@ class Journal:
         try:
             if there is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)  # the results folder too
-                folder = _identity(os.stat(self.path.parent))
-                if folder != self._folder and self._made_again is not None:
-                    self._made_again()
-                self._folder = folder
+            folder = _identity(os.stat(self.path.parent))
+            if folder != self._folder:
+                if there is not None:  # in a folder made again: another search's, maybe
+                    what = "replaced, with its results folder,"
+                if self._made_again is not None:
+                    self._lock_folder_made_again()
+            self._folder = folder
+            if there is None:
                 _copy_out(self._file.fileno(), self.path)
             seal_torn_tail(self.path)
             new = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by close()
@@ -130,6 +145,26 @@ class Journal:
                 syncer.close()
         old, self._file = self._file, new
         old.close()
+
+    def _lock_folder_made_again(self) -> None:
+        """Call ``made_again``; when another hypermax holds the folder made again (``EBUSY``),
+        note it in :attr:`taken` and raise its error."""
+        assert self._made_again is not None
+        try:
+            self._made_again()
+        except OSError as exc:
+            if exc.errno == errno.EBUSY:
+                self.taken = exc.strerror or str(exc)
+            raise
+
+    def where(self) -> Path | None:
+        """Where the file open here is now (the folder it was in moved aside); None when it
+        was deleted, or that cannot be told."""
+        try:
+            found = os.readlink(f"/proc/self/fd/{self._file.fileno()}")
+        except (OSError, ValueError):
+            return None
+        return None if found.endswith(" (deleted)") else Path(found)
 
     def _write(self, data: bytes) -> None:
         """Write all of ``data`` at the end of the file (a write may take only part of it)."""
@@ -151,6 +186,21 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def folder_taken(journal: Journal) -> ResultsError:
+    """The error a search ends with whose results folder another hypermax took (see
+    :attr:`Journal.taken`), saying where its trials are."""
+    where = journal.where()
+    kept = (
+        f"its trials are in {where.parent} (hypermax resume {where.parent} goes on)"
+        if where is not None
+        else "its journal was deleted with its folder"
+    )
+    return ResultsError(
+        f"{journal.taken}, which made the folder again after this search's was moved aside or"
+        f" deleted while it ran: this search stopped; {kept}"
+    )
 
 
 #: the least time between two background syncs of the journal: the records appended meanwhile

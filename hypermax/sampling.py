@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import HypermaxError, current_folder, shown_file
 from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder
+from hypermax.results.lock import of_another_host
 from hypermax.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ def sampling_history(spec: Spec) -> Sampling:
     if not spec.results_folder.is_absolute():  # not to be found from a removed folder
         current_folder(str(spec.results_folder))
     folder = ResultsFolder(spec.results_folder)
-    try:
-        history = read_state(folder.journal, all_metadata=False)  # the optimizer needs none
+    # a search that runs there, here or on another host: its last line may be being written
+    writing = folder.searching() is True or of_another_host(folder.path)
+    try:  # no metadata: the optimizer needs none
+        history = read_state(folder.journal, writing, all_metadata=False)
     except (OSError, HypermaxError) as exc:
         trials, header = [], None
         note: str | None = f"{folder.path}: not read ({exc}); sampling as a new search"

@@ -32,6 +32,9 @@ class SearchRecord:
         emit: tells the reporters an event.
         journal_lost: called once the journal can no longer be written (but for a full disk,
             which is raised): the search stops.
+        folder_taken: called once another hypermax took the folder made again at the results
+            folder's path (see :attr:`Journal.taken`): the search stops, and writes nothing
+            there (its records go on in its journal, where the folder went).
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class SearchRecord:
         writes: FolderWrites,
         emit: Callable[[ev.Event], None],
         journal_lost: Callable[[OSError], None],
+        folder_taken: Callable[[], None] = lambda: None,
     ) -> None:
         self.journal = journal
         self.writes = writes
@@ -55,6 +59,8 @@ class SearchRecord:
         self.lost: OSError | None = None
         self._emit = emit
         self._journal_lost = journal_lost
+        self._folder_taken = folder_taken
+        self._taken_told = False
         self._pending: list[tuple[dict[str, Any] | None, ev.Event]] = []
 
     def keep(self, trial: Trial, whole: bool = True) -> None:
@@ -112,6 +118,8 @@ class SearchRecord:
         writes = self.writes
         writes.safely(lambda: self._append(records))
         finished = [event.trial for _, event in batch if isinstance(event, ev.TrialFinished)]
+        if self.journal.taken is not None:  # the folder there is another search's
+            finished = []
         for trial in finished:
             writes.safely(functools.partial(writes.keep_log, trial))
         if finished:
@@ -119,8 +127,21 @@ class SearchRecord:
         for _, event in batch:
             self._emit(event)
 
+    def watch_folder(self) -> None:
+        """Make the results folder again at once when it was moved aside or deleted (see
+        :meth:`Journal.follow_path`); another hypermax that took it stops the search."""
+        if self.lost is not None:
+            return
+        self.journal.follow_path()
+        if self.journal.taken is not None and not self._taken_told:
+            self._taken_told = True
+            self._folder_taken()
+
     def write_views(self) -> bool:
-        """Rewrite ``results.csv`` and ``best.json`` now; whether they were written."""
+        """Rewrite ``results.csv`` and ``best.json`` now; whether they were written (not in
+        a folder another hypermax took)."""
+        if self.journal.taken is not None:
+            return False
         return self.writes.views_now(self.views())
 
     def _append(self, records: list[dict[str, Any]]) -> None:
@@ -136,6 +157,10 @@ class SearchRecord:
                 raise
             self.lost = exc
             self._journal_lost(exc)
+            return
+        if self.journal.taken is not None and not self._taken_told:
+            self._taken_told = True
+            self._folder_taken()
 
 
 def _kept_best(

@@ -42,6 +42,7 @@ def summary_lines(
     metadata: dict[str, Any],
     top: int,
     searching: bool | None = None,
+    stopped: int | None = None,
 ) -> list[str]:
     """The folder's trials by state, the search's metadata, the best trial and the ``top`` best.
 
@@ -52,6 +53,7 @@ def summary_lines(
         top: rows of the table of the best trials.
         searching: whether a hypermax runs the search now (None: cannot be told). When none
             does, trials that started and never ended are not running but ``unfinished``.
+        stopped: the pid of the hypermax that runs the search, when it is stopped (Ctrl-Z).
     """
     counts = Counter(_state_text(t, searching) for t in trials)
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -61,6 +63,11 @@ def summary_lines(
         lines.append(
             "the search is not running (its hypermax is gone): its unfinished trials run"
             " again when it resumes"
+        )
+    if stopped is not None:
+        lines.append(
+            f"its hypermax (pid {stopped}) is stopped (Ctrl-Z): fg in its terminal, or kill"
+            f" -CONT {stopped}, continues it"
         )
     if metadata:
         lines += ["metadata:", *_pairs(metadata.items())]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,14 +22,18 @@ from pathlib import Path
 
 from hypermax import export
 from hypermax.errors import is_disk_full
+from hypermax.results.folder import TEMPORARY
 from hypermax.trial import Trial
 
 log = logging.getLogger("hypermax")
 
 
 def view_failure(exc: OSError, folder: Path) -> tuple[str, str]:
-    """The view of ``folder`` that could not be written (its path), and why."""
-    path = exc.filename2 or exc.filename or folder / "results.csv"
+    """The view of ``folder`` that could not be written (its path: not that of the temporary
+    file it is written to first, which the user never sees), and why."""
+    path = Path(os.fsdecode(exc.filename2 or exc.filename or folder / "results.csv"))
+    if TEMPORARY.fullmatch(path.name):  # ".results.csv.tmp123": results.csv
+        path = path.with_name(path.name[1 : path.name.rindex(".tmp")])
     return str(path), exc.strerror or str(exc)
 
 

@@ -176,8 +176,12 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
 
 def _from_journal(path: Path) -> list[Finished]:
     from hypermax.journal_replay import read_state
+    from hypermax.results.lock import of_another_host, searching
 
-    state = read_state(path)
+    # the journal of a search that runs now, here or on another host: its last line may be
+    # the record it is writing
+    writing = searching(path.parent) is True or of_another_host(path.parent)
+    state = read_state(path, writing=writing)
     out = []
     for t in state.trials.values():
         if not t.state.finished or t.state is TrialState.INTERRUPTED:

@@ -12,7 +12,7 @@ from hypermax.errors import ResultsError, current_folder
 from hypermax.journal import JOURNAL_NAME
 from hypermax.results.files import SPEC_NAME
 from hypermax.results.folder import TEMPORARY, ResultsFolder
-from hypermax.results.lock import LOCK_NAME
+from hypermax.results.lock import LOCK_NAME, running_holder
 from hypermax.shipped import SHIPPED_FILE
 
 #: the searches a folder of results folders names, at most
@@ -46,6 +46,11 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
                 f" {named}"
             )
     if strict:
+        holder = running_holder(path)
+        if holder is not None:  # a search starting there, or --fresh moving its search aside
+            raise ResultsError(
+                f"{results_dir}: no trials yet: a hypermax ({holder}) starts a search there"
+            )
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
 
 

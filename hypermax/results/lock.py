@@ -49,20 +49,37 @@ class FolderLock:
         except BlockingIOError:
             handle.seek(0)
             holder = _holder(handle.read())
+            locker = _locker(handle.fileno())
             handle.close()
+            if locker is not None and holder != (locker, socket.gethostname()):
+                # the holder took the lock and has not written its name yet: the file is
+                # empty, or names the hypermax before it
+                holder = (locker, socket.gethostname())
             if holder == (os.getpid(), socket.gethostname()):  # a search of this process
                 raise ResultsError(
                     f"{self.path}: in use by another search of this process (pid {holder[0]}): "
                     "two searches cannot share a results folder"
                 ) from None
             named = f"pid {holder[0]} on {holder[1]}" if holder else "unknown process"
-            raise ResultsError(f"{self.path}: in use by another hypermax ({named})") from None
+            stopped = ""
+            if holder is not None and holder[1] == socket.gethostname() and _stopped(holder[0]):
+                stopped = (
+                    f"; it is stopped (Ctrl-Z): fg in its terminal, or kill -CONT {holder[0]},"
+                    " continues it"
+                )
+            raise ResultsError(
+                f"{self.path}: in use by another hypermax ({named}){stopped}"
+            ) from None
         try:
             self._folder = _lock_folder(self.path)
         except BlockingIOError:
             handle.close()
+            locker = _folder_locker(self.path)
+            named = (
+                "" if locker in (None, os.getpid()) else f"pid {locker} on {socket.gethostname()}; "
+            )
             raise ResultsError(
-                f"{self.path}: in use by another hypermax (its {LOCK_NAME} file was deleted)"
+                f"{self.path}: in use by another hypermax ({named}its {LOCK_NAME} file was deleted)"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -102,6 +119,40 @@ def searching(folder: Path) -> bool | None:
     except PermissionError:  # alive, someone else's
         pass
     return _wrote_lock(holder[0], written) and _holds(holder[0], path)
+
+
+def of_another_host(folder: Path) -> bool:
+    """Whether the lock file of the results ``folder`` names a hypermax of another host (a
+    shared file system): whether it runs cannot be told from here."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return False
+    return holder is not None and holder[1] != socket.gethostname()
+
+
+def stopped_holder(folder: Path) -> int | None:
+    """The pid of the hypermax that runs the search of the results ``folder``, when it is
+    stopped (Ctrl-Z, SIGSTOP); None when it is not, or none runs it here."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return None
+    if holder is None or searching(folder) is not True or not _stopped(holder[0]):
+        return None
+    return holder[0]
+
+
+def running_holder(folder: Path) -> str | None:
+    """Who runs the search of the results ``folder`` now (``pid 123 on host``), as a second
+    hypermax refused it is told; None when no hypermax is known to (see :func:`searching`)."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return None
+    if holder is None or searching(folder) is not True:
+        return None
+    return f"pid {holder[0]} on {holder[1]}"
 
 
 def _holds(pid: int, lock: Path) -> bool:
@@ -156,6 +207,50 @@ def _wrote_lock(pid: int, written: float) -> bool:
         return False
     except psutil.AccessDenied:  # alive, someone else's
         return True
+
+
+def _locker(fd: int) -> int | None:
+    """The pid of the process of this host that holds the flock of the open file ``fd``, as
+    ``/proc/locks`` lists it; None when that cannot be told (no ``/proc``, a lock of another
+    host, a process of another pid namespace)."""
+    try:
+        st = os.fstat(fd)
+        with open("/proc/locks", encoding="ascii") as locks:
+            lines = locks.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] == file:  # not a waiter
+            with contextlib.suppress(ValueError):
+                pid = int(fields[4])
+                if pid > 0:
+                    return pid
+    return None
+
+
+def _folder_locker(path: Path) -> int | None:
+    """The pid of the process of this host that holds the flock of the folder ``path`` (see
+    :func:`_locker`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        return _locker(fd)
+    finally:
+        os.close(fd)
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process ``pid`` of this host is stopped (Ctrl-Z, SIGSTOP)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
 
 
 def _holder(text: str) -> tuple[int, str] | None:

@@ -40,6 +40,7 @@ from hypermax.stopping.rule import EarlyStopping
 from hypermax.stopping.search_end import (
     DISK_FULL,
     EXHAUSTED,
+    FOLDER_TAKEN,
     INTERRUPTED,
     ITERATIONS_DONE,
     JOURNAL_UNWRITABLE,
@@ -53,6 +54,7 @@ from hypermax.stopping.stopper import POLICIES, EarlyStopper, LossOf, make_polic
 __all__ = [
     "DISK_FULL",
     "EXHAUSTED",
+    "FOLDER_TAKEN",
     "INTERRUPTED",
     "ITERATIONS_DONE",
     "JOURNAL_UNWRITABLE",

@@ -23,6 +23,9 @@ DISK_FULL = "no space left on device"
 OUT_OF_FILES = "too many open files"
 #: the reason a search ends with when its journal could no longer be written
 JOURNAL_UNWRITABLE = "the journal cannot be written"
+#: the reason a search ends with when another hypermax took its results folder's path (the
+#: folder moved aside or deleted while it ran, and made again there)
+FOLDER_TAKEN = "its results folder was taken by another hypermax"
 
 
 def search_stop_reason(search: SearchSpec, elapsed: float, best_loss: float | None) -> str | None:
