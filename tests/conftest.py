@@ -105,6 +105,38 @@ def run_cli_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(["hypermax", *args], code, out.getvalue(), err.getvalue())
 
 
+#: takes the lock of the results folder it is given, as a hypermax does (and, with a second
+#: argument, deletes its lock file, as by hand), says so, and holds it until its stdin closes
+_HOLD_FOLDER = (
+    "import sys, pathlib\n"
+    "from hypermax.results import ResultsFolder\n"
+    "folder = ResultsFolder(pathlib.Path(sys.argv[1]))\n"
+    "folder.lock()\n"
+    "if len(sys.argv) > 2: (folder.path / '.lock').unlink()\n"
+    "print('held', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@contextlib.contextmanager
+def holding_folder(folder: Path, delete_lock: bool = False) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the results folder ``folder`` (its lock taken, as a hypermax
+    takes it; its ``.lock`` file then deleted with ``delete_lock``) while inside; it lets go
+    and ends as the block ends."""
+    extra = ["deleted"] if delete_lock else []
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_FOLDER, str(folder), *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield holder
+    finally:
+        holder.communicate()
+
+
 def printed_by(code: str) -> list[str]:
     """The words a fresh interpreter running ``code`` prints (what it imports, in a process of
     its own, untouched by the modules the suite loaded)."""

@@ -6,22 +6,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 
-from conftest import run_cli_here
+from conftest import holding_folder, run_cli_here
 from fake_trials.helpers import is_stopped, wait_until
-
-#: takes the lock of the results folder it is given, as a hypermax does, says so, and holds it
-#: until its stdin closes
-_HOLD = (
-    "import sys, pathlib\n"
-    "from hypermax.results import ResultsFolder\n"
-    "folder = ResultsFolder(pathlib.Path(sys.argv[1]))\n"
-    "folder.lock()\n"
-    "print('held', flush=True)\n"
-    "sys.stdin.read()\n"
-)
 
 
 def test_show_says_the_hypermax_of_the_search_is_stopped(tmp_path):
@@ -33,21 +20,14 @@ def test_show_says_the_hypermax_of_the_search_is_stopped(tmp_path):
         {"event": "trial_started", "id": 1, "params": {"x": 1}, "internal": {}},
     ]
     (folder / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(folder)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with holding_folder(folder) as holder:
         running = run_cli_here("show", "s", cwd=tmp_path).stdout.splitlines()
         os.kill(holder.pid, signal.SIGSTOP)
-        wait_until(lambda: is_stopped(holder.pid), 30, "the holder stopped")
-        stopped = run_cli_here("show", "s", cwd=tmp_path).stdout.splitlines()
-    finally:
-        os.kill(holder.pid, signal.SIGCONT)
-        holder.communicate()
+        try:
+            wait_until(lambda: is_stopped(holder.pid), 30, "the holder stopped")
+            stopped = run_cli_here("show", "s", cwd=tmp_path).stdout.splitlines()
+        finally:
+            os.kill(holder.pid, signal.SIGCONT)
     assert running[:2] == ["s: 1 trial (1 running)", "no trial produced a loss yet"]
     assert stopped[:3] == [
         "s: 1 trial (1 running)",

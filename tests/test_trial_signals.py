@@ -71,12 +71,11 @@ def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ig
     assert "SIGHUP" in ignored  # as nohup asks
 
 
-@pytest.mark.parametrize("preload", [False, True])
-def test_sigterm_the_objective_ignores_at_import_stays_ignored_in_its_trials(
-    tmp_path: Path, preload: bool
-) -> None:
+def ignored_in_the_trial(tmp_path: Path, objective: str, preload: bool) -> list[str]:
+    """The signals the one trial of a search of ``objective`` (a fake trial whose import sets
+    them ignored) found ignored, as its function wrote them."""
     spec = tmp_path / "search.json"
-    function = {"src": str(FAKES / "ignore_sigterm_at_import.py"), "name": "trial"}
+    function = {"src": str(FAKES / objective), "name": "trial"}
     spec.write_text(
         json.dumps(
             {
@@ -96,7 +95,14 @@ def test_sigterm_the_objective_ignores_at_import_stays_ignored_in_its_trials(
         stdin=subprocess.DEVNULL,
     )
     assert ran.returncode == 0, ran.stderr
-    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    return (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_sigterm_the_objective_ignores_at_import_stays_ignored_in_its_trials(
+    tmp_path: Path, preload: bool
+) -> None:
+    ignored = ignored_in_the_trial(tmp_path, "ignore_sigterm_at_import.py", preload)
     assert "SIGTERM" in ignored, ignored  # as the module asked, preloaded or not
     assert "SIGINT" not in ignored, ignored
 
@@ -105,26 +111,5 @@ def test_sigterm_the_objective_ignores_at_import_stays_ignored_in_its_trials(
 def test_sigchld_the_objective_ignores_at_import_stays_ignored_in_its_trials(
     tmp_path: Path, preload: bool
 ) -> None:
-    spec = tmp_path / "search.json"
-    function = {"src": str(FAKES / "sigchld_at_import.py"), "name": "trial"}
-    spec.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
-                "function": {"type": "python_function", **function, "preload": preload},
-                "search": {"name": "signals", "iterations": 1},
-                "results": {"directory": str(tmp_path / "results")},
-            }
-        )
-    )
-    ran = subprocess.run(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert ran.returncode == 0, ran.stderr
-    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    ignored = ignored_in_the_trial(tmp_path, "sigchld_at_import.py", preload)
     assert "SIGCHLD" in ignored, ignored  # as the module asked, preloaded or not
