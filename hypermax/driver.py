@@ -151,6 +151,8 @@ class Driver:
         self._unfinished, self._any_loss = replay(
             history, spec, space, self._proposals, self._record, self._writes, self._stopper
         )
+        # those that wait for a resume with more iterations
+        self._not_run = len(history.trials) - len(self._record.trials) - self._unfinished
 
     @property
     def optimizer(self) -> BaseOptimizer:
@@ -211,6 +213,7 @@ class Driver:
                 history=tuple(self._record.trials.values()),
                 resumed=self._resumed,
                 unfinished=0 if self._stop.reason is not None else self._unfinished,
+                not_run=self._not_run,
                 timeout=search.timeout,
                 metadata_in_journal=frozenset(self._record.metadata_in_journal),
             )

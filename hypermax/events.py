@@ -29,6 +29,9 @@ class SearchStarted:
     resumed: bool = False
     unfinished: int = 0
     """Trials of a resumed search that had not finished: they run again first."""
+    not_run: int = 0
+    """Trials of a resumed search that had not finished and do not run again in this run: no
+    iterations are left for them."""
     timeout: float | None = None
     """The search's ``timeout``: seconds from this start after which it ends (None: none)."""
     metadata_in_journal: frozenset[int] = frozenset()

@@ -12,6 +12,7 @@ from conftest import quadratic
 from hypermax import events as ev
 from hypermax import search_folder
 from hypermax.cli import main
+from hypermax.trial import Trial, TrialState
 from hypermax.ui.state import DashboardState
 
 SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
@@ -165,3 +166,34 @@ def test_a_resume_that_reads_a_long_journal_says_so_before_it_reads(tmp_path, mo
     assert err[0] == "hypermax: resuming quad: reading its journal (0 MiB)"
     assert main([spec, "--no-ui", "--fresh", "--iterations", "1"]) == 0
     assert "reading its journal" not in capsys.readouterr().err  # a fresh start reads none
+
+
+def test_a_resumed_search_with_no_iterations_left_says_what_its_unfinished_trials_need(
+    tmp_path, monkeypatch, capsys
+):
+    """It said "none left to run", and nothing of the trial a crash left unfinished that a
+    resume with more iterations would run again."""
+    monkeypatch.chdir(tmp_path)
+    spec = write(tmp_path, "quad")
+    assert run(capsys, spec)[0] == 0
+    journal = tmp_path / "out" / "quad" / "trials.jsonl"
+    # as a crash leaves it: trial 3 started and never finished
+    kept = [
+        line
+        for line in journal.read_text().splitlines()
+        if not (json.loads(line)["event"] == "trial_finished" and json.loads(line)["id"] == 3)
+    ]
+    journal.write_text("\n".join(kept) + "\n")
+    code, lines = run(capsys, spec, "--iterations", "2")
+    assert code == 0
+    assert lines[1] == (
+        "resuming quad: 2 trials done, iterations 2: none left to run; 1 interrupted trial does "
+        "not run again (--iterations 3 runs it)"
+    )
+    state = DashboardState()  # the dashboard's message, of the same start
+    done = tuple(Trial(i, {"x": 0.5}, {}, TrialState.OK, loss=0.25) for i in (1, 2))
+    state.apply(ev.SearchStarted("quad", "tpe", 2, 1, Path("out/quad"), done, True, not_run=1))
+    assert state.messages[-1] == (
+        "resumed: 2 of 2 trials were done; 1 interrupted trial does not run again "
+        "(--iterations 3 runs it)"
+    )

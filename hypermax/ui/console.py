@@ -14,6 +14,7 @@ from hypermax.ui.formatting import (
     format_duration,
     format_loss,
     format_params,
+    not_run_text,
     one_line,
     stopped_at,
     trials_text,
@@ -129,7 +130,7 @@ class ConsoleReporter:
                 else:  # iterations lowered below what ran: nothing is left to run
                     self._print(
                         f"resuming {event.name}: {done} trials done, iterations "
-                        f"{event.iterations}: none left to run"
+                        f"{event.iterations}: none left to run" + not_run_text(event.not_run, done)
                     )
         elif isinstance(event, ev.TrialFinished):
             self._print(self._trial_line(event.trial, event.best, event.done))

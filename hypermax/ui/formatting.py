@@ -176,6 +176,17 @@ def unfinished_text(count: int) -> str:
     return f", {count} unfinished {'runs' if count == 1 else 'run'} again"
 
 
+def not_run_text(count: int, done: int) -> str:
+    """What a resumed search with no iterations left says of its ``count`` trials that had not
+    finished (interrupted, or running at a crash), which would run again with more: ``; 2
+    interrupted trials do not run again (--iterations 6 runs them)`` (nothing when none)."""
+    if not count:
+        return ""
+    trials, do, them = ("trial", "does", "it") if count == 1 else ("trials", "do", "them")
+    more = f"--iterations {done + count} runs {them}"
+    return f"; {count} interrupted {trials} {do} not run again ({more})"
+
+
 def short_names(names: Iterable[str]) -> dict[str, str]:
     """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``.
 

@@ -25,7 +25,7 @@ from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
-from hypermax.ui.formatting import unfinished_text, until_timeout
+from hypermax.ui.formatting import not_run_text, unfinished_text, until_timeout
 from hypermax.values import json_equal
 
 #: How many of the latest trial durations (and of the times trials ended) the ETA is estimated
@@ -207,6 +207,7 @@ class DashboardState:
             self.messages.append(
                 f"resumed: {done} of {self.iterations} trials were done"
                 + unfinished_text(event.unfinished)
+                + not_run_text(event.not_run, done)
             )
 
     def _finish(self, trial: Trial) -> None:
