@@ -36,8 +36,8 @@ def load_spec(path: str) -> Spec:
 
 def optimize(
     objective: str | dict[str, Any] | Spec | Callable[..., Any],
-    *,
     space: dict[str, Any] | None = None,
+    *,
     iterations: int | None = None,
     method: str | None = None,
     parallel: int | None = None,

@@ -60,6 +60,15 @@ def test_a_callable_of_this_module_runs_in_trial_processes_and_gives_a_result(tm
     assert [t["trial"] for t in result.trials] == [1, 2, 3, 4]
 
 
+def test_the_space_may_follow_the_callable_without_its_keyword(tmp_path):
+    """``optimize(train, {...})``, as a notebook writes it first, was Python's "takes 1
+    positional argument but 2 were given"."""
+    result = hypermax.optimize(
+        quadratic, {"x": "-2:2", "opt": ["adam"]}, iterations=1, results_dir=str(tmp_path)
+    )
+    assert set(result.best_params) == {"x", "opt"} and -2 <= result.best_params["x"] <= 2
+
+
 def test_the_result_reads_well_and_becomes_a_dataframe(tmp_path):
     result = hypermax.optimize(
         quadratic, space={"x": "-2:2", "opt": ["adam"]}, iterations=3, results_dir=str(tmp_path)
