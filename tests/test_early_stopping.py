@@ -200,7 +200,7 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(
 
 
 @pytest.mark.parametrize(
-    ("iterations", "warm_start", "said"), [(5, False, True), (6, False, False), (5, True, False)]
+    ("iterations", "warm_start", "said"), [(5, False, True), (6, False, False), (5, True, True)]
 )
 def test_validate_says_when_early_stopping_can_stop_no_trial(
     tmp_path, write_spec, iterations, warm_start, said
@@ -209,7 +209,7 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
         "iterations": iterations,
         "early_stopping": {"policy": "asha", "max_steps": 9},  # min_trials 5 by default
     }
-    if warm_start:  # its trials may have reached the steps: they count as the others
+    if warm_start:  # its trials come without reports: they reached no step, and do not count
         (tmp_path / "earlier.csv").write_text("trial,state,loss,x\n1,ok,0.5,0.1\n")
         search["warm_start"] = "earlier.csv"
     spec = write_spec(
@@ -225,9 +225,10 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
     (tmp_path / "objective.py").write_text("def f(params):\n    return params['x']\n")
     done = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    imported = " (a warm start's trials, imported without reports, reach none)"
     notice = (
         "search.json: search.early_stopping.min_trials: a trial is stopped at a step once 5 "
-        "other trials reached it, and the search runs 5 trials: none will be stopped (lower "
-        "min_trials)"
+        f"other trials reached it{imported if warm_start else ''}, and the search runs 5 "
+        "trials: none will be stopped (lower min_trials)"
     )
     assert (notice in done.stderr + done.stdout) is said
