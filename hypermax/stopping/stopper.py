@@ -42,10 +42,17 @@ LossOf = Callable[[dict[str, Any]], float | None]
 def report_loss(metrics: dict[str, Any], spec: Spec) -> float | None:
     """The loss early stopping weighs for a report's ``metrics``: the spec's composite loss;
     infinite when a metric it uses is NaN or infinite (a diverged model, worse than any loss,
-    as Optuna's pruners take it); None when they lack what the loss needs (not judged)."""
+    as Optuna's pruners take it); None when they lack what the loss needs (not judged).
+
+    A metric that is the text ``"nan"``, ``"inf"`` or ``"-inf"`` is the number it names: the
+    journal keeps a NaN or an infinity as that text, so a resumed search reads it back as the
+    number, and the live search weighs it as the resumed one will.
+    """
     from hypermax.conclude import composite_loss, split_result
+    from hypermax.journal_replay import numbers_back
     from hypermax.loss import LossError
 
+    metrics = numbers_back(metrics)
     try:
         return composite_loss(metrics, spec).loss
     except LossError:
@@ -133,7 +140,8 @@ class EarlyStopper:
 
         Trials that were running or interrupted are left out: they run again and report anew.
         A report that diverged weighs as it did when it came (the journal keeps its NaN or
-        infinity as ``"nan"`` or ``"inf"``).
+        infinity as ``"nan"`` or ``"inf"``; a live report of that text weighs as the number
+        too, see :func:`report_loss`).
         """
         from hypermax.journal_replay import numbers_back
 
