@@ -232,3 +232,42 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
         "trials: none will be stopped (lower min_trials)"
     )
     assert (notice in done.stderr + done.stdout) is said
+
+
+@pytest.mark.parametrize(
+    ("early_stopping", "said"),
+    [
+        (
+            {"policy": "asha", "max_steps": 27},
+            "asha, rungs at steps 3, 9 (max_steps 27): the best 1/3 at a rung goes on, once 5 "
+            "other trials reached it",
+        ),
+        (
+            {"policy": "asha", "eta": 4, "min_trials": 2},
+            "asha, rungs at steps 1, 4, 16, 64, ... (no max_steps): the best 1/4 at a rung goes "
+            "on, once 2 other trials reached it",
+        ),
+        (
+            {"policy": "median", "grace_steps": 2, "min_trials": 1},
+            "median, at each step from 2 on (grace_steps): a trial worse than the median of the "
+            "others stops, once 1 other trial reached the step",
+        ),
+    ],
+)
+def test_validate_says_where_early_stopping_judges(tmp_path, write_spec, early_stopping, said):
+    """ASHA's rungs are derived from min_steps, eta and max_steps: validate prints them, as it
+    prints a grid's size, so that a spec's rungs are seen before a search runs."""
+    spec = write_spec(
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+            "search": {"iterations": 20, "early_stopping": early_stopping},
+        }
+    )
+    (tmp_path / "objective.py").write_text("def f(params):\n    return params['x']\n")
+    done = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [f"early stopping: {said}"]
