@@ -229,9 +229,26 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
     notice = (
         "search.json: search.early_stopping.min_trials: a trial is stopped at a step once 5 "
         f"other trials reached it{imported if warm_start else ''}, and the search runs 5 "
-        "trials: none will be stopped (lower min_trials)"
+        "trials: none will be stopped (lower min_trials below 5)"
     )
     assert (notice in done.stderr + done.stdout) is said
+
+
+def test_a_search_of_one_trial_is_not_told_to_lower_min_trials_below_its_least(tmp_path):
+    """With one iteration, no min_trials (1 at least) lets a trial be stopped: the notice told
+    to lower it, and counted "1 other trials" in "1 trials"."""
+    from hypermax.spec import spec_from_dict
+
+    doc = {
+        "hyperparameters": SPACE,
+        "function": {"type": "executable", "command": ["true"]},
+        "search": {"iterations": 1, "early_stopping": {"policy": "median", "min_trials": 1}},
+    }
+    assert spec_from_dict(doc, tmp_path / "search.json").notices == (
+        f"{tmp_path}/search.json: search.early_stopping.min_trials: a trial is stopped at a "
+        "step once 1 other trial reached it, and the search runs 1 trial: none will be stopped "
+        "(run more iterations)",
+    )
 
 
 @pytest.mark.parametrize(
