@@ -401,6 +401,14 @@ CASES = [
         ['bad.json: search.early_stopping: unknown key "intervall"'],
         id="early-stopping-unknown-key",
     ),
+    pytest.param(  # a step is below 2**63: 1e30 was taken as a step no trial can reach
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "grace_steps": 1e30}})},
+        [
+            "bad.json: search.early_stopping.grace_steps: must be below 2**63, as a step is, got "
+            "1e+30"
+        ],
+        id="early-stopping-step-past-a-step",
+    ),
     pytest.param(  # Maggy's median rule judges on a timer: here there is none
         {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
         [
