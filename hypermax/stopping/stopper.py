@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from hypermax.trial import Report
 
 
+#: keys a report line may hold its step under, meaning it (lower case): a metric to hypermax
+_STEP_NAMES = frozenset({"step", "steps", "epoch", "epochs", "iteration", "iter", "global_step"})
+
+
+def _step_like(key: str, value: Any) -> bool:
+    """Whether a report's ``key`` looks like its step under another name (``"epoch": 3``)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return whole and key.lower() in _STEP_NAMES
+
+
 def _not_finite(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
@@ -187,7 +197,7 @@ class EarlyStopper:
             return None
         count = f"{len(reports)} reports" if len(reports) > 1 else "report"
         if judged is not None:
-            why = self._below_judged(*judged)
+            why = self._below_judged(*judged, reports[-1])
             if why is None:
                 return None
         else:
@@ -196,15 +206,18 @@ class EarlyStopper:
         self._said_unjudged = True
         return f"early stopping judged none of trial {trial_id}'s {count}: {why}"
 
-    def _below_judged(self, count: int, low: int, high: int) -> str | None:
+    def _below_judged(self, count: int, low: int, high: int, last: dict[str, Any]) -> str | None:
         """Why reports that gave a loss, ``count`` of them at steps ``low`` to ``high``, were
-        not judged: all at one step below the first judged; None otherwise."""
+        not judged: all at one step below the first judged; None otherwise. ``last``, the last
+        report, names the key that held its step when it was not ``"step"`` (``"epoch"``)."""
         first, what = self.rule.first_judged
         if count < 2 or low != high or high >= first:
             return None
         why = f"each is at step {low}, below {what}"
         if low == 0 and self.step_optional:
-            why += ' (a HYPERMAX_REPORT line without a "step" is at step 0)'
+            named = next((k for k, v in last.items() if k != "step" and _step_like(k, v)), None)
+            why += ' (a HYPERMAX_REPORT line without a "step" is at step 0'
+            why += f'; these carry "{named}": name it "step")' if named else ")"
         return why
 
     def asked_to_stop(self, trial_id: int) -> bool:
