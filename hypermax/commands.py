@@ -27,7 +27,7 @@ from hypermax.errors import (
 from hypermax.output import write_out
 from hypermax.results import FolderUnusable, ResultsFolder, check_results_folder, read_text_of
 from hypermax.results.lock import of_another_host, stopped_holder
-from hypermax.stopping import common_failure
+from hypermax.stopping import common_failure, how_they_ended
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
@@ -46,7 +46,8 @@ def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
 
 
 def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
-    """Why every trial failed: the reason most of them share, and a log that holds details."""
+    """Why no trial has a loss: how they ended (failed, killed, stopped), the reason most of
+    them share, and a log that holds details."""
     common = common_failure(trials)
     if common is None:
         return "every trial failed; their logs are in the results folder"
@@ -58,7 +59,7 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
         share = f", {len(sharing)} of the {failed} with"
     last = sharing[-1].id
     log = printable(str(folder.log(last))) if folder is not None else f"the log of trial {last}"
-    return f"every trial failed{share}: {reason}; details in {log}"
+    return f"every trial {how_they_ended(trials)}{share}: {reason}; details in {log}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -85,7 +85,7 @@ def edits_since_start(
             " ran: its trials before ran the earlier code"
             + ("" if frozen else f" ({fresh_hint} starts anew)")
         )
-    stopping = _stopping_edit(spec, was_stopping, name)
+    stopping = _stopping_edit(spec, was_stopping, name, lambda: _stopped_before(results.journal))
     if stopping is not None:
         lines.append(stopping)
     return lines
@@ -107,11 +107,33 @@ def _options_edit(name: str, method: str, was: dict[str, Any], now: dict[str, An
     return f"{name}: search.{method}: {changed} from now on"
 
 
-def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
+def _stopped_before(journal: Path) -> bool:
+    """Whether the journal holds a trial stopped early (by the rule of any earlier run); True
+    when it cannot be read (the run that follows says why)."""
+    from hypermax.errors import ResultsError
+    from hypermax.journal_replay import open_journal, parse_line
+
+    try:
+        with open_journal(journal) as file:
+            for raw in file:
+                if b'"stopped"' not in raw:  # most lines: not parsed
+                    continue
+                record = parse_line(raw) or {}
+                if (record.get("event"), record.get("state")) == ("trial_finished", "stopped"):
+                    return True
+    except (OSError, ResultsError):
+        return True
+    return False
+
+
+def _stopping_edit(
+    spec: Spec, frozen: Any, name: str, stopped_before: Callable[[], bool]
+) -> str | None:
     """What resuming does with ``search.early_stopping`` edited since the search's last run
     (``frozen``: that run's section), said of the file ``name``: the new rule judges the coming
-    reports, against the finished trials' reports, and the trials the old one stopped stay
-    stopped. None when the rule is the same (or the frozen one cannot be read)."""
+    reports, against the finished trials' reports, and the trials stopped before (by this rule
+    or that of an earlier run: ``stopped_before`` says whether there are any) stay stopped.
+    None when the rule is the same (or the frozen one cannot be read)."""
     from dataclasses import fields
 
     from hypermax.stopping import EarlyStopping
@@ -124,20 +146,21 @@ def _stopping_edit(spec: Spec, frozen: Any, name: str) -> str | None:
     if was.policy == now.policy == "none" or was == now:
         return None
     head = f"{name}: search.early_stopping:"
-    kept = "the trials stopped before stay stopped"
+    # a policy of none may follow one that stopped trials: the journal says whether any were
+    kept = "; the trials stopped before stay stopped" if stopped_before() else ""
     if now.policy == "none":
-        return f"{head} none from now on (it was {was.policy}): no trial is stopped; {kept}"
+        return f"{head} none from now on (it was {was.policy}): no trial is stopped{kept}"
     if was.policy != now.policy:
         return (
             f"{head} {now.policy} judges the reports from now on (it was {was.policy}), against "
-            "those of the trials done" + ("" if was.policy == "none" else f"; {kept}")
+            f"those of the trials done{kept}"
         )
     changed = ", ".join(
         f"{f.name} {getattr(now, f.name)} (it was {getattr(was, f.name)})"
         for f in fields(now)
         if getattr(now, f.name) != getattr(was, f.name)
     )
-    return f"{head} {now.policy} judges with {changed} from now on; {kept}"
+    return f"{head} {now.policy} judges with {changed} from now on{kept}"
 
 
 def keep_search_name(folder: Path, spec: Spec) -> tuple[Spec, str | None]:

@@ -286,18 +286,23 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
 def _stopping_notices(search: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """A notice when early stopping can stop no trial: it waits for ``min_trials`` other trials
     at a step, and the search runs no more than that (``--iterations`` may raise it on a
-    resume; a warm start's trials may count)."""
+    resume). A warm start's trials do not count: they are imported without their reports, so
+    they reached no step."""
     rule = EarlyStopping.of(search.get("early_stopping", {}))
     iterations = search.get("iterations")
     if rule.policy == "none" or not isinstance(iterations, int) or iterations > rule.min_trials:
         return []
-    if search.get("warm_start"):  # the trials it imports may have reached the steps
-        return []
+    imported = " (a warm start's trials, imported without reports, reach none)"
+    others = f"{rule.min_trials} other trial{'' if rule.min_trials == 1 else 's'}"
+    runs = f"{iterations} trial{'' if iterations == 1 else 's'}"
+    # min_trials is at least 1: a search of one trial has no other to weigh it against
+    fix = f"lower min_trials below {iterations}" if iterations > 1 else "run more iterations"
     return [
         (
             ("search", "early_stopping", "min_trials"),
-            f"a trial is stopped at a step once {rule.min_trials} other trials reached it, and "
-            f"the search runs {iterations} trials: none will be stopped (lower min_trials)",
+            f"a trial is stopped at a step once {others} reached it"
+            f"{imported if search.get('warm_start') else ''}, and the search runs {runs}:"
+            f" none will be stopped ({fix})",
         )
     ]
 

@@ -200,7 +200,7 @@ def test_a_search_killed_in_the_middle_stops_the_same_trials_once_resumed(
 
 
 @pytest.mark.parametrize(
-    ("iterations", "warm_start", "said"), [(5, False, True), (6, False, False), (5, True, False)]
+    ("iterations", "warm_start", "said"), [(5, False, True), (6, False, False), (5, True, True)]
 )
 def test_validate_says_when_early_stopping_can_stop_no_trial(
     tmp_path, write_spec, iterations, warm_start, said
@@ -209,7 +209,7 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
         "iterations": iterations,
         "early_stopping": {"policy": "asha", "max_steps": 9},  # min_trials 5 by default
     }
-    if warm_start:  # its trials may have reached the steps: they count as the others
+    if warm_start:  # its trials come without reports: they reached no step, and do not count
         (tmp_path / "earlier.csv").write_text("trial,state,loss,x\n1,ok,0.5,0.1\n")
         search["warm_start"] = "earlier.csv"
     spec = write_spec(
@@ -225,9 +225,66 @@ def test_validate_says_when_early_stopping_can_stop_no_trial(
     (tmp_path / "objective.py").write_text("def f(params):\n    return params['x']\n")
     done = run_cli_here("validate", str(spec), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    imported = " (a warm start's trials, imported without reports, reach none)"
     notice = (
         "search.json: search.early_stopping.min_trials: a trial is stopped at a step once 5 "
-        "other trials reached it, and the search runs 5 trials: none will be stopped (lower "
-        "min_trials)"
+        f"other trials reached it{imported if warm_start else ''}, and the search runs 5 "
+        "trials: none will be stopped (lower min_trials below 5)"
     )
     assert (notice in done.stderr + done.stdout) is said
+
+
+def test_a_search_of_one_trial_is_not_told_to_lower_min_trials_below_its_least(tmp_path):
+    """With one iteration, no min_trials (1 at least) lets a trial be stopped: the notice told
+    to lower it, and counted "1 other trials" in "1 trials"."""
+    from hypermax.spec import spec_from_dict
+
+    doc = {
+        "hyperparameters": SPACE,
+        "function": {"type": "executable", "command": ["true"]},
+        "search": {"iterations": 1, "early_stopping": {"policy": "median", "min_trials": 1}},
+    }
+    assert spec_from_dict(doc, tmp_path / "search.json").notices == (
+        f"{tmp_path}/search.json: search.early_stopping.min_trials: a trial is stopped at a "
+        "step once 1 other trial reached it, and the search runs 1 trial: none will be stopped "
+        "(run more iterations)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("early_stopping", "said"),
+    [
+        (
+            {"policy": "asha", "max_steps": 27},
+            "asha, rungs at steps 3, 9 (max_steps 27): the best 1/3 at a rung goes on, once 5 "
+            "other trials reached it",
+        ),
+        (
+            {"policy": "asha", "eta": 4, "min_trials": 2},
+            "asha, rungs at steps 1, 4, 16, 64, ... (no max_steps): the best 1/4 at a rung goes "
+            "on, once 2 other trials reached it",
+        ),
+        (
+            {"policy": "median", "grace_steps": 2, "min_trials": 1},
+            "median, at each step from 2 on (grace_steps): a trial worse than the median of the "
+            "others stops, once 1 other trial reached the step",
+        ),
+    ],
+)
+def test_validate_says_where_early_stopping_judges(tmp_path, write_spec, early_stopping, said):
+    """ASHA's rungs are derived from min_steps, eta and max_steps: validate prints them, as it
+    prints a grid's size, so that a spec's rungs are seen before a search runs."""
+    spec = write_spec(
+        {
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+            },
+            "function": {"type": "python_function", "src": "objective.py", "name": "f"},
+            "search": {"iterations": 20, "early_stopping": early_stopping},
+        }
+    )
+    (tmp_path / "objective.py").write_text("def f(params):\n    return params['x']\n")
+    done = run_cli_here("validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [f"early stopping: {said}"]

@@ -46,6 +46,18 @@ def test_report_lines_that_forget_their_step_are_said_once(tmp_path):
     ]
 
 
+def test_report_lines_with_their_step_under_another_key_are_told_its_name(tmp_path):
+    """``"epoch": 3`` for ``"step": 3`` left each report at step 0; the line said so, but not
+    that the step was there, under a name hypermax takes for a metric."""
+    command = [sys.executable, str(FAKES / "report_epoch_not_step.py")]
+    said = _said(tmp_path, {"type": "executable", "command": command}, {"policy": "median"})
+    assert said == [
+        "hypermax: early stopping judged none of trial 1's 3 reports: each is at step 0, below "
+        'grace_steps (1) (a HYPERMAX_REPORT line without a "step" is at step 0; these carry '
+        '"epoch": name it "step")'
+    ]
+
+
 def test_reports_all_at_one_step_below_the_first_rung_are_said_once(tmp_path):
     function = _model(tmp_path, (2, 2, 2))
     said = _said(tmp_path, function, {"policy": "asha", "min_trials": 1, "max_steps": 27})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,7 @@ def test_the_first_five_failures_end_the_search_with_the_reason_and_a_log(tmp_pa
     folder = tmp_path / "results" / "broken"
     assert proc.returncode == 1
     assert len(finished_records(folder)) == 5
-    assert "hypermax: search ended (the first 5 trials failed and none produced a loss); " in (
-        proc.stdout
-    )
+    assert "hypermax: search ended (none of the first 5 trials produced a loss); " in proc.stdout
     assert proc.stderr.splitlines()[-1] == (
         f"hypermax: every trial failed: {MISSING_LOSS}; details in {folder}/logs/trial_5.log"
     )
@@ -88,7 +88,7 @@ def _trial(trial_id: int, state: TrialState, loss: float | None = None, reason: 
 
 def test_the_rule_only_fires_when_no_trial_ever_produced_a_loss() -> None:
     assert failing_start_reason(5, 5, any_loss=False) == (
-        "the first 5 trials failed and none produced a loss"
+        "none of the first 5 trials produced a loss"
     )
     assert failing_start_reason(4, 5, any_loss=False) is None
     assert failing_start_reason(50, 5, any_loss=True) is None
@@ -133,9 +133,28 @@ def test_failures_that_differ_only_in_numbers_are_one_reason_named_by_the_last()
         _trial(4, TrialState.KILLED, reason="time limit: ran 1e-05 s, limit 0.001 s"),
     ]
     assert failure_text(trials, None) == (
-        "every trial failed, 3 of the 4 with: time limit: ran 1e-05 s, limit 0.001 s; "
-        "details in the log of trial 4"
+        "every trial failed or was killed, 3 of the 4 with: time limit: ran 1e-05 s, limit "
+        "0.001 s; details in the log of trial 4"
     )
+
+
+def test_a_search_whose_every_trial_was_killed_says_they_were_killed_not_failed(
+    tmp_path: Path,
+) -> None:
+    """A trial killed at its time limit (without ``auto_kill_loss``) did not fail: the search's
+    last line said ``every trial failed: time limit: ...``, and its end reason that the first
+    trials failed."""
+    from conftest import FAKES
+
+    spec = _search(tmp_path, "", iterations=2, max_initial_failures=2)
+    command = [sys.executable, str(FAKES / "sleep_forever.py")]
+    function = {"type": "executable", "command": command, "auto_kill_max_time": 0.2}
+    spec.write_text(json.dumps({**json.loads(spec.read_text()), "function": function}))
+    proc = run_cli_here(str(spec), "--no-ui", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "search ended (none of the first 2 trials produced a loss)" in proc.stdout
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("hypermax: every trial was killed: time limit: ran "), last
 
 
 def test_a_python_that_cannot_start_is_named_by_its_error_not_its_empty_stack(tmp_path):

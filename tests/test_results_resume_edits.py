@@ -89,19 +89,64 @@ def test_early_stopping_edited_on_resume_is_said_in_one_line(tmp_path, capsys):
         "against those of the trials done"
     ]
     assert run(asha, 3) == []  # the same rule
+    # the trials report nothing: none was stopped, and none is said to stay stopped
     assert run({"policy": "asha", "max_steps": 27, "min_trials": 3}, 4) == [
         "search.json: search.early_stopping: asha judges with min_trials 3 (it was 5), "
-        "max_steps 27 (it was 9) from now on; the trials stopped before stay stopped"
+        "max_steps 27 (it was 9) from now on"
     ]
     assert run({"policy": "median"}, 5) == [
         "search.json: search.early_stopping: median judges the reports from now on (it was "
-        "asha), against those of the trials done; the trials stopped before stay stopped"
+        "asha), against those of the trials done"
     ]
     assert run({"policy": "none"}, 6) == [
+        "search.json: search.early_stopping: none from now on (it was median): no trial is stopped"
+    ]
+    assert run({}, 7) == []  # none, as before
+
+
+#: reports its x at step 1: with the median rule and min_trials 2, x 0.9 after 0.1 and 0.2 stops
+REPORTS_X = (
+    "def train(params, reporter):\n    reporter(1, loss=params['x'])\n    return params['x']\n"
+)
+
+
+def test_the_trials_stopped_before_are_said_to_stay_stopped_after_a_run_without_a_policy(
+    tmp_path, capsys
+):
+    """A run with the median rule stopped a trial, the next ran without early stopping: a
+    third, with ASHA, did not say that trial stays stopped (its previous rule, none, stopped
+    none), though the first run's rule had."""
+    path = tmp_path / "search.json"
+    (tmp_path / "model.py").write_text(REPORTS_X)
+
+    def run(stopping: dict, iterations: int) -> list[str]:
+        doc = {
+            "hyperparameters": X_SPACE,
+            "function": {"type": "python_function", "src": "model.py", "name": "train"},
+            "search": {
+                "name": "s",
+                "iterations": iterations,
+                "points": [{"x": x} for x in (0.1, 0.2, 0.9)],
+                "early_stopping": stopping,
+            },
+            "results": {"directory": str(tmp_path / "results")},
+        }
+        path.write_text(json.dumps(doc))
+        assert main([str(path), "--no-ui"]) == 0
+        err = capsys.readouterr().err.splitlines()
+        return [line for line in err if "search.early_stopping: " in line]
+
+    assert run({"policy": "median", "min_trials": 2}, 3) == []
+    journal = (tmp_path / "results" / "s" / "trials.jsonl").read_text()
+    assert '"state":"stopped"' in journal  # trial 3
+    assert run({"policy": "none"}, 4) == [
         "search.json: search.early_stopping: none from now on (it was median): no trial is "
         "stopped; the trials stopped before stay stopped"
     ]
-    assert run({}, 7) == []  # none, as before
+    assert run({"policy": "asha", "max_steps": 9}, 5) == [
+        "search.json: search.early_stopping: asha judges the reports from now on (it was none), "
+        "against those of the trials done; the trials stopped before stay stopped"
+    ]
 
 
 def test_a_method_edited_in_the_frozen_spec_is_said_on_resume(tmp_path, capsys):

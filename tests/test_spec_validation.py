@@ -397,9 +397,37 @@ CASES = [
         id="early-stopping-no-rung-before-the-end-by-default",
     ),
     pytest.param(
-        {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
-        ['bad.json: search.early_stopping: unknown key "interval"'],
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "intervall": 5}})},
+        ['bad.json: search.early_stopping: unknown key "intervall"'],
         id="early-stopping-unknown-key",
+    ),
+    pytest.param(  # a step is below 2**63: 1e30 was taken as a step no trial can reach
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "grace_steps": 1e30}})},
+        [
+            "bad.json: search.early_stopping.grace_steps: must be below 2**63, as a step is, got "
+            "1e+30"
+        ],
+        id="early-stopping-step-past-a-step",
+    ),
+    pytest.param(  # Maggy's median rule judges on a timer: here there is none
+        {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
+        [
+            'bad.json: search.early_stopping: unknown key "interval" (early stopping has no '
+            "interval: a trial is judged at every report)"
+        ],
+        id="early-stopping-no-interval",
+    ),
+    pytest.param(  # Optuna's and Ray Tune's names: what they are called here
+        {
+            "bad.json": spec(
+                search={"early_stopping": {"policy": "asha", "reduction_factor": 2, "max_t": 27}}
+            )
+        },
+        [
+            'bad.json: search.early_stopping: unknown keys "reduction_factor" (it is "eta" '
+            'here), "max_t" (it is "max_steps" here)'
+        ],
+        id="early-stopping-keys-of-other-tools",
     ),
     pytest.param(
         {"bad.json": spec(function=function(parallel=0))},

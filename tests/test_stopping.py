@@ -488,3 +488,19 @@ def test_an_interrupted_trials_reports_are_forgotten(tmp_path):
         stopper.on_report(report)
     stopper.on_finished(Trial(2, {"x": 1}, {}, state=TrialState.INTERRUPTED))
     assert stopper.policy is not None and set(stopper.policy.curves) == {1}
+
+
+def test_the_summary_of_many_rungs_names_the_first_and_the_last():
+    """validate prints ASHA's rungs: twenty of them (eta 2 up to a million steps) are the first
+    three, the last, and how many, not a line of twenty numbers."""
+    many = EarlyStopping(policy="asha", eta=2, min_steps=1, max_steps=10**6).summary()
+    assert many == (
+        "asha, rungs at steps 1, 2, 4, ..., 524288 (20 rungs, max_steps 1000000): the best 1/2 at"
+        " a rung goes on, once 5 other trials reached it"
+    )
+    six = EarlyStopping(policy="asha", eta=2, min_steps=1, max_steps=64).summary()
+    assert six is not None and six.startswith("asha, rungs at steps 1, 2, 4, 8, 16, 32 (max")
+    one = EarlyStopping(policy="asha", eta=4, max_steps=8).summary()  # rungs 1, then 4 < 8
+    assert one is not None and one.startswith("asha, rungs at steps 1, 4 (max_steps 8)")
+    single = EarlyStopping(policy="asha", eta=9, max_steps=8).summary()
+    assert single is not None and single.startswith("asha, a rung at step 1 (max_steps 8): ")

@@ -63,8 +63,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     searched = counted(len(space.labels()), "searched parameter")
     iterations = counted(spec.search.iterations, "iteration")
     ok = f"{printable(shown_file(args.spec))}: ok ({searched}, {iterations}, {about})"
-    write_out("".join(f"{line}\n" for line in [ok, *cluster_lines]), "validate")
+    lines = [ok, *_stopping_lines(spec), *cluster_lines]
+    write_out("".join(f"{line}\n" for line in lines), "validate")
     return 0
+
+
+def _stopping_lines(spec: Spec) -> list[str]:
+    """``early stopping: asha, rungs at steps 3, 9 (max_steps 27), ...``: where the spec's
+    early stopping judges a trial; none without it."""
+    from hypermax.stopping import EarlyStopping
+
+    summary = EarlyStopping.of(spec.search.early_stopping).summary()
+    return [] if summary is None else [f"early stopping: {summary}"]
 
 
 def _load(path: str, overrides: dict[str, Any]) -> Spec:

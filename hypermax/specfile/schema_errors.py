@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import printable
+from hypermax.specfile.other_names import other_name_hint
 from hypermax.specfile.problems import choices, join_or, show
 
 if TYPE_CHECKING:
@@ -128,7 +129,10 @@ def _additional(error: ValidationError) -> str:
     known = schema.get("properties", {})
     unknown = unknown_keys(error)
     unused = [key for key in known if key not in error.instance]
-    meant = {key: did_you_mean(str(key), unused) for key in unknown}
+    meant = {
+        key: other_name_hint(error.absolute_path, key) or did_you_mean(str(key), unused)
+        for key in unknown
+    }
     named = [f"{show(key)}{meant[key]}" for key in unknown]
     nodes = [key for key in unknown if not meant[key] and isinstance(error.instance[key], dict)]
     extension = _extension_hint(schema, nodes)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from hypermax.stopping.asha import Asha
 from hypermax.stopping.curve import Curve
-from hypermax.stopping.failures import NO_REASON, common_failure
+from hypermax.stopping.failures import NO_REASON, common_failure, how_they_ended
 from hypermax.stopping.median import MedianRule
 from hypermax.stopping.policy import StoppingPolicy, worse
 from hypermax.stopping.rule import EarlyStopping
@@ -71,6 +71,7 @@ __all__ = [
     "StoppingPolicy",
     "common_failure",
     "failing_start_reason",
+    "how_they_ended",
     "make_policy",
     "search_stop_reason",
     "worse",

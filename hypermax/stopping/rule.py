@@ -56,6 +56,31 @@ class EarlyStopping:
             return self.first_rung, f"the first rung (step {self.first_rung})"
         return self.grace_steps, f"grace_steps ({self.grace_steps})"
 
+    def summary(self) -> str | None:
+        """What the policy judges, in a line (``hypermax validate`` prints it): ``asha, rungs at
+        steps 3, 9 (max_steps 27): the best 1/3 at a rung goes on, once 5 other trials reached
+        it``; None for ``none``."""
+        others = f"{self.min_trials} other trial{'' if self.min_trials == 1 else 's'}"
+        if self.policy == "median":
+            return (
+                f"median, at each step from {self.grace_steps} on (grace_steps): a trial worse "
+                f"than the median of the others stops, once {others} reached the step"
+            )
+        if self.policy != "asha":
+            return None
+        if self.max_steps is None:  # rungs go on: the first four, and that more follow
+            rungs = [self.first_rung * self.eta**k for k in range(4)]
+            where = f"rungs at steps {', '.join(map(str, rungs))}, ... (no max_steps)"
+        else:  # many rungs (eta 2 up to a million steps): the first ones, the last, how many
+            rungs = self.rungs(self.max_steps)
+            listed = ", ".join(
+                map(str, rungs if len(rungs) <= 6 else [*rungs[:3], "...", rungs[-1]])
+            )
+            count = "" if len(rungs) <= 6 else f"{len(rungs)} rungs, "
+            at = "a rung at step" if len(rungs) == 1 else "rungs at steps"
+            where = f"{at} {listed} ({count}max_steps {self.max_steps})"
+        return f"asha, {where}: the best 1/{self.eta} at a rung goes on, once {others} reached it"
+
     def rungs(self, up_to: int) -> list[int]:
         """ASHA's rungs at or below step ``up_to``: ``first_rung * eta**k``, below ``max_steps``."""
         found = []

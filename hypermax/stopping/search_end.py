@@ -48,9 +48,10 @@ def search_stop_reason(search: SearchSpec, elapsed: float, best_loss: float | No
 def failing_start_reason(finished_here: int, limit: int, any_loss: bool) -> str | None:
     """Why a search that cannot work must stop now, or None to go on.
 
-    A search whose first ``limit`` trials in this run all ended without a loss, when no trial
-    of it ever produced one, is most likely broken (a typo in the function, a result without
-    ``loss``); running every iteration would only repeat the failure.
+    A search whose first ``limit`` trials in this run all ended without a loss (failed, killed
+    at a limit, stopped), when no trial of it ever produced one, is most likely broken (a typo
+    in the function, a result without ``loss``); running every iteration would only repeat the
+    failure.
 
     Args:
         finished_here: trials that ended (not interrupted) since this run started.
@@ -59,4 +60,4 @@ def failing_start_reason(finished_here: int, limit: int, any_loss: bool) -> str 
     """
     if limit <= 0 or any_loss or finished_here < limit:
         return None
-    return f"the first {limit} trials failed and none produced a loss"
+    return f"none of the first {limit} trials produced a loss"

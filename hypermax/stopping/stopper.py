@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from hypermax.trial import Report
 
 
+#: keys a report line may hold its step under, meaning it (lower case): a metric to hypermax
+_STEP_NAMES = frozenset({"step", "steps", "epoch", "epochs", "iteration", "iter", "global_step"})
+
+
+def _step_like(key: str, value: Any) -> bool:
+    """Whether a report's ``key`` looks like its step under another name (``"epoch": 3``)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return whole and key.lower() in _STEP_NAMES
+
+
 def _not_finite(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
@@ -42,10 +52,17 @@ LossOf = Callable[[dict[str, Any]], float | None]
 def report_loss(metrics: dict[str, Any], spec: Spec) -> float | None:
     """The loss early stopping weighs for a report's ``metrics``: the spec's composite loss;
     infinite when a metric it uses is NaN or infinite (a diverged model, worse than any loss,
-    as Optuna's pruners take it); None when they lack what the loss needs (not judged)."""
+    as Optuna's pruners take it); None when they lack what the loss needs (not judged).
+
+    A metric that is the text ``"nan"``, ``"inf"`` or ``"-inf"`` is the number it names: the
+    journal keeps a NaN or an infinity as that text, so a resumed search reads it back as the
+    number, and the live search weighs it as the resumed one will.
+    """
     from hypermax.conclude import composite_loss, split_result
+    from hypermax.journal_replay import numbers_back
     from hypermax.loss import LossError
 
+    metrics = numbers_back(metrics)
     try:
         return composite_loss(metrics, spec).loss
     except LossError:
@@ -133,7 +150,8 @@ class EarlyStopper:
 
         Trials that were running or interrupted are left out: they run again and report anew.
         A report that diverged weighs as it did when it came (the journal keeps its NaN or
-        infinity as ``"nan"`` or ``"inf"``).
+        infinity as ``"nan"`` or ``"inf"``; a live report of that text weighs as the number
+        too, see :func:`report_loss`).
         """
         from hypermax.journal_replay import numbers_back
 
@@ -179,7 +197,7 @@ class EarlyStopper:
             return None
         count = f"{len(reports)} reports" if len(reports) > 1 else "report"
         if judged is not None:
-            why = self._below_judged(*judged)
+            why = self._below_judged(*judged, reports[-1])
             if why is None:
                 return None
         else:
@@ -188,15 +206,18 @@ class EarlyStopper:
         self._said_unjudged = True
         return f"early stopping judged none of trial {trial_id}'s {count}: {why}"
 
-    def _below_judged(self, count: int, low: int, high: int) -> str | None:
+    def _below_judged(self, count: int, low: int, high: int, last: dict[str, Any]) -> str | None:
         """Why reports that gave a loss, ``count`` of them at steps ``low`` to ``high``, were
-        not judged: all at one step below the first judged; None otherwise."""
+        not judged: all at one step below the first judged; None otherwise. ``last``, the last
+        report, names the key that held its step when it was not ``"step"`` (``"epoch"``)."""
         first, what = self.rule.first_judged
         if count < 2 or low != high or high >= first:
             return None
         why = f"each is at step {low}, below {what}"
         if low == 0 and self.step_optional:
-            why += ' (a HYPERMAX_REPORT line without a "step" is at step 0)'
+            named = next((k for k, v in last.items() if k != "step" and _step_like(k, v)), None)
+            why += ' (a HYPERMAX_REPORT line without a "step" is at step 0'
+            why += f'; these carry "{named}": name it "step")' if named else ")"
         return why
 
     def asked_to_stop(self, trial_id: int) -> bool:
