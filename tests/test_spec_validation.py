@@ -409,6 +409,11 @@ CASES = [
         ],
         id="early-stopping-step-past-a-step",
     ),
+    pytest.param(  # 1e30 trials was taken, and said as 1000000000000000019884624838656
+        {"bad.json": spec(search={"iterations": 1e30})},
+        ["bad.json: search.iterations: must be below 2**63, got 1e+30"],
+        id="iterations-past-a-count",
+    ),
     pytest.param(  # Maggy's median rule judges on a timer: here there is none
         {"bad.json": spec(search={"early_stopping": {"policy": "median", "interval": 5}})},
         [
