@@ -31,6 +31,7 @@ from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun
+from hypermax.execution.trial_setup import FolderUnwritable
 from hypermax.trial import (
     KillReason,
     Launched,
@@ -203,7 +204,11 @@ class LocalRunner(BaseRunner):
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
-            except OSError:  # a full disk, the only error a start raises: the search stops
+            except FolderUnwritable as exc:  # it runs again: its start then stops the search
+                failure = replace(
+                    run.finish(), state=TrialState.INTERRUPTED, reason=f"not started: {exc}"
+                )
+            except OSError:  # a full disk, the other error a start raises: the search stops
                 failure = replace(
                     run.finish(), state=TrialState.INTERRUPTED, reason=protocol.NO_SPACE_REASON
                 )

@@ -1,0 +1,58 @@
+"""A results folder in which no trial's files can be made any more (made immutable or
+read-only while the search runs): the search stops as for a journal it can no longer write,
+rather than record every remaining trial as failed, and resumes once it can be written."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import fake_function_spec, run_hypermax_here
+
+from hypermax.journal_replay import read_records, replay
+from hypermax.trial import TrialState
+
+
+def _can_freeze(folder: Path) -> bool:
+    """Whether ``chattr +i`` works here (root, on a file system that has the flag)."""
+    probe = folder / "probe"
+    probe.mkdir()
+    try:
+        done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, check=False)
+    except OSError:
+        return False
+    subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+    probe.rmdir()
+    return done.returncode == 0
+
+
+def test_a_folder_no_trial_can_be_made_in_stops_the_search_and_resumes(tmp_path):
+    """(A log that cannot be made is dropped, and its trial runs: see README.)"""
+    if not _can_freeze(tmp_path):
+        pytest.skip("chattr +i does not work here")
+    spec = fake_function_spec(
+        tmp_path,
+        "freeze_folder.py",
+        "freeze",
+        {"name": "s", "iterations": 6, "method": "random"},
+        env={"FREEZE_PART": "trials"},
+    )
+    folder, part = tmp_path / "results" / "s", "trials"
+    try:
+        done = run_hypermax_here(spec)
+    finally:
+        subprocess.run(["chattr", "-i", str(folder / part)], check=False)
+    # it was: every trial after trial 2 (or 3, prepared ahead) "failed", "cannot prepare the
+    # trial's files: [Errno 1] Operation not permitted", and the search ended with exit 0
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{folder / part}: cannot be written: Operation not permitted\n",
+    )
+    trials = replay(read_records(folder / "trials.jsonl")).trials.values()
+    assert {t.state for t in trials} == {TrialState.OK}
+    assert 2 <= len(trials) < 6
+    resumed = run_hypermax_here(spec)
+    assert resumed.returncode == 0, resumed.stderr
+    trials = replay(read_records(folder / "trials.jsonl")).trials.values()
+    assert [t.state for t in trials] == [TrialState.OK] * 6
