@@ -51,12 +51,17 @@ class TrialSetup:
     def make(self) -> LogSink | str:
         """The trial's log, its files made unless they were made ahead; or why they cannot be.
 
+        Files made ahead and removed since are made again.
+
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
-        found before a trial prepared ahead starts (its files were written before).
+        found before a trial prepared ahead starts (its files were written before), and
+        :class:`FolderUnwritable` when the results folder refused them.
         """
         if self.log is not None and not self.files.room_left():
             self.discard()  # prepared before the disk filled up, which the files would have met
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.files.trial_dir))
+        if self.log is not None and not self.files.are_there():
+            self.discard()  # prepared ahead, then removed (by hand, with the results folder)
         if self.log is None:  # not prepared ahead
             earlier = os.path.lexists(self.files.trial_dir)  # an earlier run's folder
             try:
