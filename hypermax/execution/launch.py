@@ -128,6 +128,15 @@ class Launcher(ABC):
         if self.listener is not None:
             self.listener(text)
 
+    def tell(self, text: str) -> None:
+        """A line for the user about a start under way (a preload server's import that takes
+        long): to :attr:`listener` only (and to hypermax's log, without one), as information,
+        not a warning."""
+        if self.listener is not None:
+            self.listener(text)
+        else:
+            log.info("%s", text)
+
     @abstractmethod
     def launch(self, request: LaunchRequest) -> LaunchedProcess:
         """Start the process ``request`` describes; raises :class:`LaunchError` if it cannot.

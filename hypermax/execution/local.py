@@ -92,7 +92,8 @@ class LocalRunner(BaseRunner):
         self._reading_held = False  # a trial's stdout is held since the queue was full
         # trials held on standby that are starting: their reports wait for their Launched
         self._launching: dict[int, list[Report]] = {}
-        self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
+        self.host.launcher.listener = self._told
+        self._submitting: int | None = None  # the thread in :meth:`submit`
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
         self._followers: list[threading.Thread] = []
@@ -128,12 +129,25 @@ class LocalRunner(BaseRunner):
         run = self._run_of(proposal, trial_dir, log_path)
         with self._lock:  # Ctrl-Z finds it as it starts (see TrialRun.pause)
             self._runs[run.trial_id] = run
-        if not run.start():
+        self._submitting = threading.get_ident()
+        try:
+            started = run.start()
+        finally:
+            self._submitting = None
+        if not started:
             with self._lock:
                 self._runs.pop(run.trial_id, None)
             self._events.put(run.finish())
             return
         self._follow_up(run)
+
+    def _told(self, text: str) -> None:
+        """A note of the launcher's: told at once when said in :meth:`submit`'s thread, which
+        waits there (see :attr:`tell_now`); queued for :meth:`poll` otherwise."""
+        if self.tell_now is not None and self._submitting == threading.get_ident():
+            self.tell_now(text)
+        else:
+            self._events.put(RunnerNote(text))
 
     def _run_of(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialRun:
         """The trial's run: the one prepared for it, else a new one."""
