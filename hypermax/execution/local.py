@@ -224,7 +224,9 @@ class LocalRunner(BaseRunner):
                 )
             except OSError:  # a full disk, the other error a start raises: the search stops
                 failure = replace(
-                    run.finish(), state=TrialState.INTERRUPTED, reason=protocol.NO_SPACE_REASON
+                    run.finish(),
+                    state=TrialState.INTERRUPTED,
+                    reason=protocol.NOT_STARTED_NO_SPACE_REASON,
                 )
             except Exception as exc:  # a bug here must cost one trial, not the search
                 log.exception("starting trial %s failed", run.trial_id)
