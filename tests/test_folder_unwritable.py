@@ -56,3 +56,23 @@ def test_a_folder_no_trial_can_be_made_in_stops_the_search_and_resumes(tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     trials = replay(read_records(folder / "trials.jsonl")).trials.values()
     assert [t.state for t in trials] == [TrialState.OK] * 6
+
+
+def test_a_file_in_place_of_the_trials_folder_stops_the_search_in_one_line(tmp_path):
+    spec = fake_function_spec(
+        tmp_path,
+        "freeze_folder.py",
+        "trials_to_file",
+        {"name": "s", "iterations": 6, "method": "random"},
+    )
+    folder = tmp_path / "results" / "s"
+    done = run_hypermax_here(spec)
+    # it was: trial 3, held to start, "not started: no space left on device", then
+    # "unexpected error: NotADirectoryError" as the search closed, exit 1
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{folder / 'trials'}: cannot be written: Not a directory\n",
+    )
+    trials = replay(read_records(folder / "trials.jsonl")).trials
+    assert [trials[i].state for i in (1, 2)] == [TrialState.OK] * 2
+    assert all(t.state is TrialState.INTERRUPTED for i, t in trials.items() if i > 2)

@@ -25,13 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hypermax.errors import is_disk_full
 from hypermax.execution import protocol
 from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
 from hypermax.execution.limits import Limits
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun
-from hypermax.execution.trial_setup import FolderUnwritable
 from hypermax.trial import (
     KillReason,
     Launched,
@@ -218,16 +218,13 @@ class LocalRunner(BaseRunner):
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
-            except FolderUnwritable as exc:  # it runs again: its start then stops the search
-                failure = replace(
-                    run.finish(), state=TrialState.INTERRUPTED, reason=f"not started: {exc}"
-                )
-            except OSError:  # a full disk, the other error a start raises: the search stops
-                failure = replace(
-                    run.finish(),
-                    state=TrialState.INTERRUPTED,
-                    reason=protocol.NOT_STARTED_NO_SPACE_REASON,
-                )
+            except OSError as exc:  # what stops the search: a full disk stops it now; the
+                # others (an unwritable folder, no file descriptor left) when the trial, run
+                # again, starts in the driver's turn
+                why = protocol.NOT_STARTED_NO_SPACE_REASON
+                if not is_disk_full(exc):
+                    why = f"not started: {exc}"
+                failure = replace(run.finish(), state=TrialState.INTERRUPTED, reason=why)
             except Exception as exc:  # a bug here must cost one trial, not the search
                 log.exception("starting trial %s failed", run.trial_id)
                 failure = replace(

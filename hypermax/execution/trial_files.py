@@ -92,7 +92,7 @@ class TrialFiles:
     def remove(self) -> None:
         """Remove what :meth:`make` made (close the log first), for a trial that will not run."""
         for path in (self.params_file, self.log_path):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone, or its folder replaced by a file
                 os.unlink(path)
         with contextlib.suppress(OSError):
             os.rmdir(self.trial_dir)

@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 
 
 #: what a folder no file can be made in answers: read-only (EROFS), immutable (EPERM), its
-#: rights taken away (EACCES)
-_UNWRITABLE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES)
+#: rights taken away (EACCES), a file in its place (ENOTDIR)
+_UNWRITABLE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTDIR)
 
 
 class FolderUnwritable(OSError):
     """No trial's files can be made in the results folder (read-only, immutable, its rights
-    taken away): not the trial's failure, but the folder's; the search stops, as for a journal
-    it can no longer write. ``filename`` names the folder or file that refused."""
+    taken away, a file in place of its ``trials``): not the trial's failure, but the folder's;
+    the search stops, as for a journal it can no longer write. ``filename`` names the folder
+    or file that refused."""
 
 
 class TrialSetup:
