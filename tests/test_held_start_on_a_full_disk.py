@@ -1,6 +1,6 @@
 """A trial held on standby that cannot start because the disk filled up meanwhile never ran:
 it is recorded interrupted (to run again once there is room) as not started, not as a trial
-that could not write its result."""
+that could not write its result, after the trial whose end started it."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_a_held_trial_that_meets_a_full_disk_is_interrupted_as_not_started(tmp_p
     monkeypatch.setenv("GO_FILE", str(go))
     command = (sys.executable, str(FAKES / "wait_for_go.py"))
     runner = LocalRunner(FunctionSpec(type="executable", command=command), tmp_path)
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int, Outcome] = {}  # in the order they came
     try:
         runner.submit(Proposal(1, {}, {}), *_paths(tmp_path, 1))
         assert runner.standby(Proposal(2, {}, {}), *_paths(tmp_path, 2))  # its files made
@@ -43,6 +43,9 @@ def test_a_held_trial_that_meets_a_full_disk_is_interrupted_as_not_started(tmp_p
         wait_until(ended, 30, "the outcomes of both trials")
     finally:
         runner.close()
+    # after the outcome of the trial whose end started it: it came first, and the console
+    # told trial 2 interrupted before trial 1 ok
+    assert list(outcomes) == [1, 2]
     held = outcomes[2]
     # it was "no space left on device for its result"
     assert (held.state, held.reason) == (

@@ -193,12 +193,13 @@ class LocalRunner(BaseRunner):
             self._prepared[run.trial_id] = run
         return [run.trial_id for run in runs]
 
-    def _start_held(self, started: list[int]) -> None:
+    def _start_held(self, started: list[int], failed: list[Outcome]) -> None:
         """A trial's process ended: start the first trial held on standby, if any (in the
         follower that reaped it, which follows the new one next, or another does). Never
         raises: what goes wrong is the new trial's, not the ended one's. That it started is
         kept unsaid (its id put in ``started``), for :meth:`_announce` to queue with the ended
-        trial's Outcome."""
+        trial's Outcome; so is its Outcome when it could not start (put in ``failed``), to come
+        after the ended trial's."""
         with self._standby_lock:
             if not self._standby or self._paused:
                 return
@@ -234,24 +235,35 @@ class LocalRunner(BaseRunner):
                 )
             with self._lock:
                 self._unsaid[run.trial_id] = Launched(run.trial_id, started_at)
-            self._announce([], failure)
+            failed.append(failure)
 
-    def _announce(self, started: list[int], outcome: Outcome | None = None) -> None:
+    def _announce(
+        self,
+        started: list[int],
+        outcome: Outcome | None = None,
+        failed: list[Outcome] | None = None,
+    ) -> None:
         """Queue that the trials ``started`` (held on standby) started, each with the reports
         it sent meanwhile (the driver hears of a trial before its reports: a report of a trial
         it does not know to run is dropped), then ``outcome`` (after its own trial's start, if
-        that was still unsaid); all as one entry, which the driver takes in one turn.
-        ``started`` is emptied."""
+        that was still unsaid), then the start and Outcome of each trial held that ``failed``
+        to start; all as one entry, which the driver takes in one turn. ``started`` and
+        ``failed`` are emptied."""
         with self._lock:
             batch: list[RunnerEvent] = []
-            ids = [*started, outcome.trial_id] if outcome is not None else started
+            ids = [*started, outcome.trial_id] if outcome is not None else list(started)
+            ends = [outcome] if outcome is not None else []
+            for failure in failed or ():
+                ids.append(failure.trial_id)
+                ends.append(failure)
             for trial_id in ids:
                 event = self._unsaid.pop(trial_id, None)
                 if event is not None:
                     batch += [event, *self._launching.pop(trial_id, ())]
+                batch += [end for end in ends if end.trial_id == trial_id]
             started.clear()
-            if outcome is not None:
-                batch.append(outcome)
+            if failed:
+                failed.clear()
             if batch:
                 self._events.put(batch[0] if len(batch) == 1 else batch)
 
@@ -267,16 +279,17 @@ class LocalRunner(BaseRunner):
             if run is None:
                 return
             started: list[int] = []
+            failed: list[Outcome] = []  # held trials that could not start
             try:
                 outcome = run.finish(
-                    lambda: self._start_held(started),  # noqa: B023 - called in this turn
-                    lambda: self._announce(started),  # noqa: B023
+                    lambda: self._start_held(started, failed),  # noqa: B023 - in this turn
+                    lambda: self._announce(started, failed=failed),  # noqa: B023
                 )
             finally:
                 with self._lock:
                     self._runs.pop(run.trial_id, None)
                     self._idle += 1  # before the Outcome: the next submit finds this one idle
-            self._announce(started, outcome)
+            self._announce(started, outcome, failed)
 
     def _queue_report(self, report: Report) -> bool:
         """Queue a trial's report (in the output pump's thread); True when the queue is full:
