@@ -76,3 +76,29 @@ def test_a_file_in_place_of_the_trials_folder_stops_the_search_in_one_line(tmp_p
     trials = replay(read_records(folder / "trials.jsonl")).trials
     assert [trials[i].state for i in (1, 2)] == [TrialState.OK] * 2
     assert all(t.state is TrialState.INTERRUPTED for i, t in trials.items() if i > 2)
+
+
+def test_logs_that_cannot_be_made_are_said_once_and_the_trials_run(tmp_path):
+    if not _can_freeze(tmp_path):
+        pytest.skip("chattr +i does not work here")
+    spec = fake_function_spec(
+        tmp_path,
+        "freeze_folder.py",
+        "freeze",
+        {"name": "s", "iterations": 6, "method": "random"},
+        env={"FREEZE_PART": "logs"},
+    )
+    logs = tmp_path / "results" / "s" / "logs"
+    try:
+        done = run_hypermax_here(spec)
+    finally:
+        subprocess.run(["chattr", "-i", str(logs)], check=False)
+    assert done.returncode == 0, done.stderr
+    # it said nothing: the logs of trials 3 to 6 (or 4 to 6, made ahead) were silently not there
+    said = [line for line in done.stdout.splitlines() if "trial logs" in line]
+    assert said == [
+        f"hypermax: cannot write trial logs in {logs}: Operation not permitted; "
+        "trials run without them"
+    ]
+    trials = replay(read_records(logs.parent / "trials.jsonl")).trials.values()
+    assert [t.state for t in trials] == [TrialState.OK] * 6
