@@ -8,6 +8,7 @@ driver's loop ends once none runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,7 +98,7 @@ class SearchStop:
         if self.disk_full is not None:
             raise DiskFull(folder, self.disk_full)
         if self.unwritable is not None:
-            raise unwritable(folder, self.unwritable)
+            raise unwritable(folder, _named_in(folder, self.unwritable))
         if self.out_of_files is not None:
             raise OutOfFiles(self.out_of_files, parallel)
 
@@ -133,3 +134,16 @@ class SearchStop:
         if reason is not None:
             self.cut_by = ruled
             self.stop(reason)
+
+
+def _named_in(folder: Path, exc: OSError) -> OSError:
+    """``exc``, its file named from ``folder`` as the user gave it (``results/quad/trials``),
+    as a full disk names the folder, when the file is in it."""
+    named = exc.filename
+    if not isinstance(named, str):
+        return exc
+    try:
+        inside = Path(named).relative_to(Path(os.path.abspath(folder)))
+    except ValueError:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(folder / inside))

@@ -4,6 +4,7 @@ rather than record every remaining trial as failed, and resumes once it can be w
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def test_a_folder_no_trial_can_be_made_in_stops_the_search_and_resumes(tmp_path)
         {"name": "s", "iterations": 6, "method": "random"},
         env={"FREEZE_PART": "trials"},
     )
+    doc = json.loads(spec.read_text())
+    doc["results"]["directory"] = "results"  # named as given, as a full disk names it
+    spec.write_text(json.dumps(doc))
     folder, part = tmp_path / "results" / "s", "trials"
     try:
         done = run_hypermax_here(spec)
@@ -47,7 +51,7 @@ def test_a_folder_no_trial_can_be_made_in_stops_the_search_and_resumes(tmp_path)
     # trial's files: [Errno 1] Operation not permitted", and the search ended with exit 0
     assert (done.returncode, done.stderr) == (
         2,
-        f"{folder / part}: cannot be written: Operation not permitted\n",
+        "results/s/trials: cannot be written: Operation not permitted\n",
     )
     trials = replay(read_records(folder / "trials.jsonl")).trials.values()
     assert {t.state for t in trials} == {TrialState.OK}
