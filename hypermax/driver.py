@@ -109,6 +109,7 @@ class Driver:
         self._abandoned_noted = False
         self._standby = Standby(runner, self._proposals, folder)
         self.runner = runner
+        runner.tell_now = self._say  # the search waits in its submit: not once it returns
         self.journal = journal
         self.folder = folder
         self.reporters = list(reporters)

@@ -8,13 +8,16 @@ driver's loop ends once none runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax import stopping
 from hypermax.errors import DiskFull, OutOfFiles, is_disk_full, is_out_of_files
+from hypermax.execution.trial_setup import FolderUnwritable
 from hypermax.interrupts import stopping_note
+from hypermax.results.making import unwritable
 from hypermax.trial import KillReason
 
 if TYPE_CHECKING:
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from hypermax.search_record import SearchRecord
     from hypermax.spec import SearchSpec
     from hypermax.standby import Standby
+
+#: the reason a search ends with when no trial's files can be made in its results folder
+FOLDER_UNWRITABLE = "the results folder cannot be written"
 
 
 class SearchStop:
@@ -47,6 +53,9 @@ class SearchStop:
         self.disk_full: OSError | None = None
         #: the error of a trial's start that found no file descriptor left, if one did
         self.out_of_files: OSError | None = None
+        #: the error of a trial's start that could not make its files in the results folder
+        #: (read-only, immutable), if one did
+        self.unwritable: FolderUnwritable | None = None
 
     def stop(self, reason: str) -> None:
         """Stop the search for ``reason``: no held trial starts, the running ones are stopped."""
@@ -63,13 +72,17 @@ class SearchStop:
             self.stop(stopping.DISK_FULL)
 
     def ran_out(self, exc: OSError) -> None:
-        """Starting a trial, or a report, met a full disk or found no file descriptor left
-        (``ulimit -n``): the search stops, and :meth:`raise_ran_out` says why once it ended.
+        """Starting a trial, or a report, met a full disk, found no file descriptor left
+        (``ulimit -n``) or could not make the trial's files in the results folder (read-only,
+        immutable): the search stops, and :meth:`raise_ran_out` says why once it ended.
 
         Raises:
-            OSError: ``exc``, when it is neither.
+            OSError: ``exc``, when it is none of these.
         """
-        if is_out_of_files(exc):
+        if isinstance(exc, FolderUnwritable):
+            self.unwritable = self.unwritable or exc
+            self.stop(FOLDER_UNWRITABLE)
+        elif is_out_of_files(exc):
             self.out_of_files = exc
             self.stop(stopping.OUT_OF_FILES)
         elif is_disk_full(exc):
@@ -80,9 +93,12 @@ class SearchStop:
 
     def raise_ran_out(self, folder: Path, parallel: int) -> None:
         """Once the search ended: raise what stopped it, if the disk of ``folder`` filled up
-        (DiskFull) or no file descriptor was left for ``parallel`` trials (OutOfFiles)."""
+        (DiskFull), no file descriptor was left for ``parallel`` trials (OutOfFiles) or no
+        trial's files could be made in it (FolderUnusable, exit code 2)."""
         if self.disk_full is not None:
             raise DiskFull(folder, self.disk_full)
+        if self.unwritable is not None:
+            raise unwritable(folder, _named_in(folder, self.unwritable))
         if self.out_of_files is not None:
             raise OutOfFiles(self.out_of_files, parallel)
 
@@ -118,3 +134,16 @@ class SearchStop:
         if reason is not None:
             self.cut_by = ruled
             self.stop(reason)
+
+
+def _named_in(folder: Path, exc: OSError) -> OSError:
+    """``exc``, its file named from ``folder`` as the user gave it (``results/quad/trials``),
+    as a full disk names the folder, when the file is in it."""
+    named = exc.filename
+    if not isinstance(named, str):
+        return exc
+    try:
+        inside = Path(named).relative_to(Path(os.path.abspath(folder)))
+    except ValueError:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(folder / inside))

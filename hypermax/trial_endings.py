@@ -65,7 +65,8 @@ def settled(
 
 def lost_to_a_full_disk(event: Outcome) -> bool:
     """Whether the trial was interrupted because its disk is full."""
-    return event.reason == protocol.NO_SPACE_REASON and event.state is TrialState.INTERRUPTED
+    no_space = (protocol.NO_SPACE_REASON, protocol.NOT_STARTED_NO_SPACE_REASON)
+    return event.reason in no_space and event.state is TrialState.INTERRUPTED
 
 
 def interrupted_with_the_search(event: Outcome) -> Outcome:

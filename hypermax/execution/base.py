@@ -42,6 +42,10 @@ class BaseRunner(ABC):
     #: which stops hypermax, does not stop them there
     elsewhere: str | None = None
 
+    #: where a note said while :meth:`submit` waits in the caller's thread (a preload server
+    #: importing the objective) goes at once; without it, notes come from :meth:`poll`
+    tell_now: Callable[[str], None] | None = None
+
     @abstractmethod
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:
         """Start trial ``proposal.trial_id`` with ``proposal.params``."""

@@ -120,6 +120,7 @@ class Launcher(ABC):
     interrupted = False
     #: where :meth:`say` sends a line for the user besides hypermax's log (the runner's notes)
     listener: Callable[[str], None] | None = None
+    _said: frozenset[str] = frozenset()  # the keys of what :meth:`say_once` said
 
     def say(self, text: str) -> None:
         """A line for the user about how trials start (a preload server refused): it goes to
@@ -127,6 +128,21 @@ class Launcher(ABC):
         (TOLD if self.listener is not None else log).warning("%s", text)
         if self.listener is not None:
             self.listener(text)
+
+    def say_once(self, key: str, text: str) -> None:
+        """:meth:`say` ``text``, the first time it is said for ``key`` only."""
+        if key not in self._said:
+            self._said = self._said | {key}
+            self.say(text)
+
+    def tell(self, text: str) -> None:
+        """A line for the user about a start under way (a preload server's import that takes
+        long): to :attr:`listener` only (and to hypermax's log, without one), as information,
+        not a warning."""
+        if self.listener is not None:
+            self.listener(text)
+        else:
+            log.info("%s", text)
 
     @abstractmethod
     def launch(self, request: LaunchRequest) -> LaunchedProcess:

@@ -62,7 +62,9 @@ def _leftovers(roots: list[tuple[int, float]], trials_root: Path | None) -> list
         if root is not None and not _of_another_search(root, trials_root):
             found.update((p.pid, p) for p in _tree_of(root))
     if trials_root is not None:
-        found.update((p.pid, p) for p in _processes_inside(trials_root))
+        inside = list(_processes_inside(trials_root))
+        live = _of_live_searches(inside, trials_root.parent)
+        found.update((p.pid, p) for p in inside if p.pid not in live)
     for pid in _me_and_my_ancestors():
         found.pop(pid, None)
     infos = (read_proc(pid) for pid in found)
@@ -124,6 +126,50 @@ def _of_another_search(proc: psutil.Process, trials_root: Path | None) -> bool:
     from hypermax.results import ResultsFolder
 
     return ResultsFolder(where.parent.parent).searching() is True
+
+
+def _of_live_searches(procs: list[psutil.Process], folder: Path) -> set[int]:
+    """The pids of ``procs`` (inside the ``trials`` of the results ``folder``) that are trials
+    of a hypermax alive now that searches another folder: their results folder was moved aside
+    (their ``HYPERMAX_TRIAL_DIR`` still names its old path) while it ran. A process is one when
+    a process above it holds the lock of a results folder whose search runs (not ``folder``);
+    one that left its trial's tree (a daemon) is one when a process of its trial's token is."""
+    mine = _me_and_my_ancestors()
+    live: set[int] = set()
+    tokens: dict[int, str | None] = {}
+    for proc in procs:
+        tokens[proc.pid] = read_token(proc.pid)
+        try:
+            above = proc.parents()
+        except psutil.Error:
+            continue
+        if any(p.pid not in mine and _holds_a_live_lock(p.pid, folder) for p in above):
+            live.add(proc.pid)
+    live_tokens = {tokens[pid] for pid in live} - {None, ""}
+    return live | {pid for pid, token in tokens.items() if token in live_tokens}
+
+
+def _holds_a_live_lock(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` holds the lock file of a results folder other than ``folder``
+    whose search runs now (see :func:`hypermax.results.lock.searching`)."""
+    from hypermax.results import LOCK_NAME
+    from hypermax.results.lock import searching
+
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if not target.startswith("/") or os.path.basename(target) != LOCK_NAME:
+            continue
+        held = Path(target).parent
+        if held != folder.resolve() and searching(held) is True:
+            return True
+    return False
 
 
 def _same_process(pid: int, create_time: float) -> psutil.Process | None:

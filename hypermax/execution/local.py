@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hypermax.errors import is_disk_full
 from hypermax.execution import protocol
 from hypermax.execution.base import BaseRunner, RunnerEvent, outcomes_of
 from hypermax.execution.host import TrialHost
@@ -91,7 +92,8 @@ class LocalRunner(BaseRunner):
         self._reading_held = False  # a trial's stdout is held since the queue was full
         # trials held on standby that are starting: their reports wait for their Launched
         self._launching: dict[int, list[Report]] = {}
-        self.host.launcher.listener = lambda text: self._events.put(RunnerNote(text))
+        self.host.launcher.listener = self._told
+        self._submitting: int | None = None  # the thread in :meth:`submit`
         self._runs: dict[int, TrialRun] = {}
         self._to_follow: queue.SimpleQueue[TrialRun | None] = queue.SimpleQueue()
         self._followers: list[threading.Thread] = []
@@ -127,12 +129,25 @@ class LocalRunner(BaseRunner):
         run = self._run_of(proposal, trial_dir, log_path)
         with self._lock:  # Ctrl-Z finds it as it starts (see TrialRun.pause)
             self._runs[run.trial_id] = run
-        if not run.start():
+        self._submitting = threading.get_ident()
+        try:
+            started = run.start()
+        finally:
+            self._submitting = None
+        if not started:
             with self._lock:
                 self._runs.pop(run.trial_id, None)
             self._events.put(run.finish())
             return
         self._follow_up(run)
+
+    def _told(self, text: str) -> None:
+        """A note of the launcher's: told at once when said in :meth:`submit`'s thread, which
+        waits there (see :attr:`tell_now`); queued for :meth:`poll` otherwise."""
+        if self.tell_now is not None and self._submitting == threading.get_ident():
+            self.tell_now(text)
+        else:
+            self._events.put(RunnerNote(text))
 
     def _run_of(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialRun:
         """The trial's run: the one prepared for it, else a new one."""
@@ -178,12 +193,13 @@ class LocalRunner(BaseRunner):
             self._prepared[run.trial_id] = run
         return [run.trial_id for run in runs]
 
-    def _start_held(self, started: list[int]) -> None:
+    def _start_held(self, started: list[int], failed: list[Outcome]) -> None:
         """A trial's process ended: start the first trial held on standby, if any (in the
         follower that reaped it, which follows the new one next, or another does). Never
         raises: what goes wrong is the new trial's, not the ended one's. That it started is
         kept unsaid (its id put in ``started``), for :meth:`_announce` to queue with the ended
-        trial's Outcome."""
+        trial's Outcome; so is its Outcome when it could not start (put in ``failed``), to come
+        after the ended trial's."""
         with self._standby_lock:
             if not self._standby or self._paused:
                 return
@@ -203,10 +219,13 @@ class LocalRunner(BaseRunner):
                     self._follow_up(run, owed=True)
                     return
                 failure = run.finish()
-            except OSError:  # a full disk, the only error a start raises: the search stops
-                failure = replace(
-                    run.finish(), state=TrialState.INTERRUPTED, reason=protocol.NO_SPACE_REASON
-                )
+            except OSError as exc:  # what stops the search: a full disk stops it now; the
+                # others (an unwritable folder, no file descriptor left) when the trial, run
+                # again, starts in the driver's turn
+                why = protocol.NOT_STARTED_NO_SPACE_REASON
+                if not is_disk_full(exc):
+                    why = f"not started: {exc}"
+                failure = replace(run.finish(), state=TrialState.INTERRUPTED, reason=why)
             except Exception as exc:  # a bug here must cost one trial, not the search
                 log.exception("starting trial %s failed", run.trial_id)
                 failure = replace(
@@ -216,24 +235,35 @@ class LocalRunner(BaseRunner):
                 )
             with self._lock:
                 self._unsaid[run.trial_id] = Launched(run.trial_id, started_at)
-            self._announce([], failure)
+            failed.append(failure)
 
-    def _announce(self, started: list[int], outcome: Outcome | None = None) -> None:
+    def _announce(
+        self,
+        started: list[int],
+        outcome: Outcome | None = None,
+        failed: list[Outcome] | None = None,
+    ) -> None:
         """Queue that the trials ``started`` (held on standby) started, each with the reports
         it sent meanwhile (the driver hears of a trial before its reports: a report of a trial
         it does not know to run is dropped), then ``outcome`` (after its own trial's start, if
-        that was still unsaid); all as one entry, which the driver takes in one turn.
-        ``started`` is emptied."""
+        that was still unsaid), then the start and Outcome of each trial held that ``failed``
+        to start; all as one entry, which the driver takes in one turn. ``started`` and
+        ``failed`` are emptied."""
         with self._lock:
             batch: list[RunnerEvent] = []
-            ids = [*started, outcome.trial_id] if outcome is not None else started
+            ids = [*started, outcome.trial_id] if outcome is not None else list(started)
+            ends = [outcome] if outcome is not None else []
+            for failure in failed or ():
+                ids.append(failure.trial_id)
+                ends.append(failure)
             for trial_id in ids:
                 event = self._unsaid.pop(trial_id, None)
                 if event is not None:
                     batch += [event, *self._launching.pop(trial_id, ())]
+                batch += [end for end in ends if end.trial_id == trial_id]
             started.clear()
-            if outcome is not None:
-                batch.append(outcome)
+            if failed:
+                failed.clear()
             if batch:
                 self._events.put(batch[0] if len(batch) == 1 else batch)
 
@@ -249,16 +279,17 @@ class LocalRunner(BaseRunner):
             if run is None:
                 return
             started: list[int] = []
+            failed: list[Outcome] = []  # held trials that could not start
             try:
                 outcome = run.finish(
-                    lambda: self._start_held(started),  # noqa: B023 - called in this turn
-                    lambda: self._announce(started),  # noqa: B023
+                    lambda: self._start_held(started, failed),  # noqa: B023 - in this turn
+                    lambda: self._announce(started, failed=failed),  # noqa: B023
                 )
             finally:
                 with self._lock:
                     self._runs.pop(run.trial_id, None)
                     self._idle += 1  # before the Outcome: the next submit finds this one idle
-            self._announce(started, outcome)
+            self._announce(started, outcome, failed)
 
     def _queue_report(self, report: Report) -> bool:
         """Queue a trial's report (in the output pump's thread); True when the queue is full:

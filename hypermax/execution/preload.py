@@ -24,6 +24,7 @@ import logging
 import threading
 
 from hypermax.execution import protocol
+from hypermax.execution.import_notes import ImportNotes
 from hypermax.execution.launch import (
     LaunchedProcess,
     Launcher,
@@ -41,6 +42,9 @@ log = logging.getLogger("hypermax")
 
 #: how long a server may take to import the objective, without a time limit in the spec
 START_TIMEOUT = 300.0
+#: how long a server's import of the objective takes before the user is told that trials wait
+#: for it (and then, how long it took)
+IMPORT_NOTE_SECONDS = 3.0
 #: servers that may die during one search before its trials start fresh for good
 MAX_RESTARTS = 3
 
@@ -118,7 +122,12 @@ class PreloadLauncher(Launcher):
             return None
         try:
             server = TrialServer(
-                options, request.env, self.cwd, self.start_timeout, lambda: self.interrupted
+                options,
+                request.env,
+                self.cwd,
+                self.start_timeout,
+                lambda: self.interrupted,
+                ImportNotes(IMPORT_NOTE_SECONDS, self.start_timeout, self.tell),
             )
         except ServerFailed as exc:
             self._refused[options] = str(exc)

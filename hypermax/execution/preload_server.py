@@ -30,6 +30,7 @@ import psutil
 
 from hypermax import system_text
 from hypermax.execution import forked_environ, forkserver, procfs, protocol, spawn
+from hypermax.execution.import_notes import ImportNotes
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -133,6 +134,7 @@ class TrialServer:
         cwd: str,
         timeout: float,
         interrupted: Callable[[], bool] = lambda: False,
+        notes: ImportNotes | None = None,
     ) -> None:
         try:  # what the server prints; appended to, so that it can be emptied under a writer
             self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
@@ -179,14 +181,18 @@ class TrialServer:
         self._sent_to_spare: dict[int, ForkedTrial] = {}  # request id → the spare it went to
         self._sent_at: dict[int, float] = {}  # request id → when it went to a spare
         self._seen_stopped = False  # the server was stopped at the last check
-        self._await_ready(timeout, interrupted)
+        self._await_ready(timeout, interrupted, notes or ImportNotes.silent(timeout))
         self._reader = threading.Thread(target=self._read, name="hypermax-preload", daemon=True)
         self._reader.start()
 
-    def _await_ready(self, timeout: float, interrupted: Callable[[], bool]) -> None:
+    def _await_ready(
+        self, timeout: float, interrupted: Callable[[], bool], notes: ImportNotes
+    ) -> None:
         """Wait for the server's first message, which says whether it loaded the objective;
-        an interrupted search stops waiting (and the server) within :data:`INTERRUPT_CHECK`."""
-        deadline = time.monotonic() + timeout
+        an interrupted search stops waiting (and the server) within :data:`INTERRUPT_CHECK`.
+        A wait that takes long is told through ``notes``."""
+        began = time.monotonic()
+        deadline = began + timeout
         first = b""
         stopped = False  # stopped (SIGSTOP) at the last look: it would import nothing more
         while True:
@@ -203,13 +209,16 @@ class TrialServer:
                 raise ServerFailed(
                     "the server was stopped (SIGSTOP) while it imported the objective"
                 )
+            notes.waited(time.monotonic() - began)
             readable, _, _ = select.select([self._sock], [], [], min(left, INTERRUPT_CHECK))
             if readable:
                 with contextlib.suppress(OSError):
                     first = self._sock.recv(65536)
                 break
         message = packet_messages(first)[0] if first else {}
-        if "ready" not in message:
+        if "ready" in message:
+            notes.loaded(time.monotonic() - began)
+        else:
             output = self._output_so_far()  # close() closes the file it is in
             code = self.close()
             ended = "it ended" if code is None else exit_text(code, output)

@@ -63,6 +63,9 @@ ERROR_KEY = "__hypermax_error__"
 NO_SPACE_LINE = "[hypermax: no space left on device for the trial's result]"
 NO_SPACE_EXIT = 75
 NO_SPACE_REASON = "no space left on device for its result"
+#: a trial that did not start, its files made before the disk filled up: recorded interrupted,
+#: like one without room for its result, to run once there is room
+NOT_STARTED_NO_SPACE_REASON = "not started: no space left on device"
 #: stdout lines longer than this are logged but never parsed (and never held whole in memory)
 MAX_PARSED_LINE = 64 * 1024
 #: set by the runner (the function's ``kill_grace``): once a python_function returned, how long

@@ -62,6 +62,11 @@ class TrialFiles:
         """Whether neither the folder nor the log is there yet (nothing of another run)."""
         return not (os.path.lexists(self.trial_dir) or os.path.lexists(self.log_path))
 
+    def are_there(self) -> bool:
+        """Whether the params file and the log :meth:`make` made are still there (neither was
+        removed since, nor the folders holding them)."""
+        return os.path.isfile(self.params_file) and os.path.isfile(self.log_path)
+
     def make(self, params: dict[str, Any], again: str | None = None) -> LogSink:
         """The folder with the params file, cleared of an earlier run's result; the open log.
         ``again``: why the trial runs again, noted in its log after the earlier run's output
@@ -87,7 +92,7 @@ class TrialFiles:
     def remove(self) -> None:
         """Remove what :meth:`make` made (close the log first), for a trial that will not run."""
         for path in (self.params_file, self.log_path):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone, or its folder replaced by a file
                 os.unlink(path)
         with contextlib.suppress(OSError):
             os.rmdir(self.trial_dir)

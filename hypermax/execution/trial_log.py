@@ -51,6 +51,11 @@ class LogSink:
         except OSError as exc:
             self._fail(exc)
 
+    @property
+    def error(self) -> OSError | None:
+        """Why the log cannot be written, once it could not."""
+        return self._error
+
     def write(self, data: bytes) -> None:
         with self._lock:
             room = self._cap - self._written

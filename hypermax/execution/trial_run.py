@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs
 from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.kill import Ladder, signal_all
@@ -130,6 +131,11 @@ class TrialRun:
         log = self.setup.make()
         if isinstance(log, str):  # why its files cannot be made
             return self._not_started(log)
+        if log.error is not None and not is_disk_full(log.error):  # the trial runs all the same
+            where, why = log.path.parent, log.error.strerror or log.error
+            self.host.launcher.say_once(
+                "log", f"cannot write trial logs in {where}: {why}; trials run without them"
+            )
         if note is not None:
             log.note(note)
         argv, env, cwd, token = self.setup.command()

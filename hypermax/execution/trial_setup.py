@@ -5,18 +5,29 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax.errors import is_disk_full
 from hypermax.execution import spawn
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from hypermax.execution.spawn import Resolve
     from hypermax.execution.trial_files import TrialFiles
     from hypermax.execution.trial_log import LogSink
     from hypermax.execution.trial_plan import TrialPlan
+
+
+#: what a folder no file can be made in answers: read-only (EROFS), immutable (EPERM), its
+#: rights taken away (EACCES), a file in its place (ENOTDIR)
+_UNWRITABLE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTDIR)
+
+
+class FolderUnwritable(OSError):
+    """No trial's files can be made in the results folder (read-only, immutable, its rights
+    taken away, a file in place of its ``trials``): not the trial's failure, but the folder's;
+    the search stops, as for a journal it can no longer write. ``filename`` names the folder
+    or file that refused."""
 
 
 class TrialSetup:
@@ -41,20 +52,45 @@ class TrialSetup:
     def make(self) -> LogSink | str:
         """The trial's log, its files made unless they were made ahead; or why they cannot be.
 
+        Files made ahead and removed since are made again.
+
         Raises the OSError of a full disk (or quota) met while writing the trial's files, or
-        found before a trial prepared ahead starts (its files were written before).
+        found before a trial prepared ahead starts (its files were written before), and
+        :class:`FolderUnwritable` when the results folder refused them.
         """
         if self.log is not None and not self.files.room_left():
             self.discard()  # prepared before the disk filled up, which the files would have met
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.files.trial_dir))
+        if self.log is not None and not self.files.are_there():
+            self.discard()  # prepared ahead, then removed (by hand, with the results folder)
         if self.log is None:  # not prepared ahead
+            earlier = os.path.lexists(self.files.trial_dir)  # an earlier run's folder
             try:
                 self.log = self.files.make(self.plan.proposal.params, self.plan.proposal.again)
             except OSError as exc:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
+                if exc.errno in _UNWRITABLE_ERRNOS and not (earlier and self._inside(exc)):
+                    raise self._unwritable(exc) from None  # nor this: the folder's
                 return f"cannot prepare the trial's files: {exc}"
         return self.log
+
+    def _inside(self, exc: OSError) -> bool:
+        """Whether ``exc`` is about a file inside the trial's own folder (one an earlier run
+        of it may have left unwritable), rather than about the results folder."""
+        named = exc.filename
+        if not isinstance(named, str | bytes):
+            return False
+        return Path(os.fsdecode(named)).parent == self.files.trial_dir
+
+    def _unwritable(self, exc: OSError) -> FolderUnwritable:
+        """The error naming the folder that refused: the trial's folder's own folder
+        (``trials``) when the trial's folder could not be made in it."""
+        named = exc.filename
+        where = os.fsdecode(named) if isinstance(named, str | bytes) else str(self.files.trial_dir)
+        if not os.path.lexists(where):  # what could not be made: its folder refused
+            where = os.path.dirname(where)
+        return FolderUnwritable(exc.errno, exc.strerror, where)
 
     def command(self) -> tuple[list[str], dict[str, str], str, str]:
         """The trial's argv, environment, starting folder and token (made once: for a trial

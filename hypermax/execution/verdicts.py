@@ -84,9 +84,20 @@ class Verdicts:
         self.sent += 1
         if self.folder is not None:
             with contextlib.suppress(OSError):  # a folder the trial made unwritable: it waits
-                reports.write_verdicts_sent(str(self.folder / reports.VERDICTS_FILE), self.sent)
+                self._count_verdicts()
         with contextlib.suppress(OSError):  # gone; or the user's pending signals are used up
             os.kill(pid, reports.GO_ON_SIGNAL)
+
+    def _count_verdicts(self) -> None:
+        """Write the count of the verdicts sent into the trial's folder, made again when it was
+        removed while the trial ran (else it would wait out each verdict's wait in full)."""
+        assert self.folder is not None
+        path = str(self.folder / reports.VERDICTS_FILE)
+        try:
+            reports.write_verdicts_sent(path, self.sent)
+        except FileNotFoundError:
+            os.makedirs(self.folder, exist_ok=True)
+            reports.write_verdicts_sent(path, self.sent)
 
     def ask_to_stop(self, pid: int, gone: threading.Event, ladder: Callable[[str], None]) -> None:
         """Signal the trial's main process ``pid`` to stop at its next report (at the report it
