@@ -62,6 +62,9 @@ class SearchRecord:
         self._folder_taken = folder_taken
         self._taken_told = False
         self._pending: list[tuple[dict[str, Any] | None, ev.Event]] = []
+        #: records a full disk refused: they go first in the next append, so that the journal
+        #: never holds a trial's end without its start (nor one trial's records out of order)
+        self._refused: list[dict[str, Any]] = []
 
     def keep(self, trial: Trial, whole: bool = True) -> None:
         """Hold ``trial`` as finished (or imported); keep the count and the best up to date.
@@ -145,19 +148,24 @@ class SearchRecord:
         return self.writes.views_now(self.views())
 
     def _append(self, records: list[dict[str, Any]]) -> None:
-        """Journal ``records``. A journal that can no longer be written but for a full disk (made
+        """Journal ``records``, after those a full disk refused before (a full disk stops the
+        search, but the records of its last turns, trials killed as it stops, may fit once a log
+        was dropped). A journal that can no longer be written but for a full disk (made
         read-only or immutable while the search ran) stops the search: the records from then
         on are lost, and the trials it stops run again when it resumes."""
         if self.lost is not None:
             return
+        records = [*self._refused, *records]
         try:
             self.journal.append_many(records, wait_for_disk=False)
         except OSError as exc:
             if is_disk_full(exc):
+                self._refused = records
                 raise
             self.lost = exc
             self._journal_lost(exc)
             return
+        self._refused = []
         if self.journal.taken is not None and not self._taken_told:
             self._taken_told = True
             self._folder_taken()

@@ -3,12 +3,16 @@ every trial's), and the views and the Python API's Result as they were."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+from dataclasses import replace
 from pathlib import Path
 
 import hypermax
+from hypermax import events as ev
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal
+from hypermax.journal import Journal, finished_record, started_record
 from hypermax.results import ResultsFolder
 from hypermax.search_record import SearchRecord
 from hypermax.trial import Trial, TrialState
@@ -60,3 +64,35 @@ def test_the_result_of_optimize_has_the_metadata_of_every_trial(tmp_path: Path) 
         3: "2",
     }
     assert result.dataframe()["blob"].str[:1].tolist() == ["3", "1", "2"]
+
+
+class _FullOnce(Journal):
+    """A journal whose first append meets a full disk."""
+
+    full = True
+
+    def _write(self, data: bytes) -> None:
+        if self.full:
+            self.full = False
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        super()._write(data)
+
+
+def test_records_a_full_disk_refused_go_before_the_next_ones(tmp_path: Path) -> None:
+    """A turn's records the full disk refused were dropped, and a later turn's fitted once a log
+    was dropped: the journal held trial 1's end without its start (and lost that trial's
+    result, which the console had said)."""
+    fulls: list[OSError] = []
+    results = ResultsFolder(tmp_path)
+    writes = FolderWrites(results, 1e308, 0.0, fulls.append, lambda text: None)
+    record = SearchRecord(_FullOnce(results.journal), writes, lambda event: None, fulls.append)
+    trial = Trial(1, {"x": 0.5}, {"x": 0.5}, TrialState.RUNNING)
+    record.add(started_record(trial, 123, None), ev.TrialStarted(trial))
+    record.flush()
+    assert len(fulls) == 1 and results.journal.read_text() == ""
+    ended = replace(trial, state=TrialState.OK, loss=0.5)
+    record.add(finished_record(ended), ev.TrialFinished(ended, ended, 1))
+    record.flush()
+    record.journal.close()
+    lines = [json.loads(line) for line in results.journal.read_text().splitlines()]
+    assert [(r["event"], r["id"]) for r in lines] == [("trial_started", 1), ("trial_finished", 1)]
