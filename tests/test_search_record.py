@@ -93,6 +93,7 @@ def test_records_a_full_disk_refused_go_before_the_next_ones(tmp_path: Path) -> 
     ended = replace(trial, state=TrialState.OK, loss=0.5)
     record.add(finished_record(ended), ev.TrialFinished(ended, ended, 1))
     record.flush()
+    writes.close()  # its views thread, which the trial's end started
     record.journal.close()
     lines = [json.loads(line) for line in results.journal.read_text().splitlines()]
     assert [(r["event"], r["id"]) for r in lines] == [("trial_started", 1), ("trial_finished", 1)]
