@@ -120,6 +120,9 @@ def open_journal(path: Path) -> Iterator[BinaryIO]:
         os.close(fd)
 
 
+#: the record that closes a warm start's import: all its ``trial_imported`` records are before it
+IMPORTS_DONE = "imports_done"
+
 _TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
 _STATES = frozenset(state.value for state in TrialState)
 
@@ -251,6 +254,27 @@ class JournalState:
     trials: dict[int, Trial] = field(default_factory=dict)
     #: the trials whose metadata was let go of as it was read (see :func:`replay`)
     metadata_in_journal: set[int] = field(default_factory=set)
+    #: whether a warm start's ``trial_imported`` records follow no ``imports_done`` mark
+    imports_open: bool = False
+    #: whether the journal holds a ``trial_started`` record (a trial this search ran)
+    ran: bool = False
+    #: the warm start the last ``trial_imported`` record names (None: it names none)
+    import_source: str | None = None
+
+    @property
+    def import_cut(self) -> bool:
+        """Whether the warm start's import was cut short (hypermax killed, or the machine lost
+        its power, while it wrote it): imported trials and no mark that all were written, and
+        no trial run since (a journal an earlier version wrote, which has no mark, ran trials
+        after its import, or holds the whole import)."""
+        return self.imports_open and not self.ran
+
+    def cut_import_of(self, source: str | None) -> int:
+        """How many trials of the warm start ``source`` the journal holds when their import
+        was cut short (see :attr:`import_cut`); 0 when it was not, or was another's."""
+        if not source or not self.import_cut or self.import_source not in (None, source):
+            return 0
+        return sum(trial.state is TrialState.IMPORTED for trial in self.trials.values())
 
     @property
     def finished(self) -> list[Trial]:
@@ -291,7 +315,14 @@ def replay(
                     f"({FORMAT_VERSION}); upgrade hypermax"
                 )
             state.header = record
+        elif event == IMPORTS_DONE:
+            state.imports_open = False
         elif event in ("trial_started", "trial_imported"):
+            state.ran = state.ran or event == "trial_started"
+            if event == "trial_imported":
+                state.imports_open = True
+                source = record.get("source")
+                state.import_source = source if isinstance(source, str) else None
             if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
                 continue  # a start line repeated (copied by hand) after its trial ended
             trial = Trial(
