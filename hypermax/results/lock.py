@@ -131,6 +131,15 @@ def of_another_host(folder: Path) -> bool:
     return holder is not None and holder[1] != socket.gethostname()
 
 
+def held_here(folder: Path) -> bool:
+    """Whether the lock file of the results ``folder`` names this process (on this host)."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return False
+    return holder == (os.getpid(), socket.gethostname())
+
+
 def stopped_holder(folder: Path) -> int | None:
     """The pid of the hypermax that runs the search of the results ``folder``, when it is
     stopped (Ctrl-Z, SIGSTOP); None when it is not, or none runs it here."""
