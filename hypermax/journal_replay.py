@@ -59,10 +59,10 @@ def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
     """The records of a journal, read a line at a time as they are asked for; none when it
     does not exist.
 
-    A broken last line (a crash mid-write) is skipped with a warning (without one when
-    ``writing``: a hypermax appends to the journal now, and the line is the record it writes
-    as it is read), and so is a broken line
-    that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
+    A broken last line (a crash mid-write: not ended, or holding NULs) is skipped with a
+    warning (without one when ``writing``: a hypermax appends to the journal now, and the line
+    is the record it writes as it is read), and so is a broken line that a later
+    ``torn_line`` record marks as seen. Any other broken line, a trial record
     :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
     terms or metadata not an object, an unknown state) and a journal that cannot be read are a
     ResultsError naming the file (and line), raised when the reading comes to it.
@@ -86,11 +86,21 @@ def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
         if problem is not None:
             raise ResultsError(f"{path}: line {number}: {problem}")
         yield record
+    if broken is not None and _not_torn(broken[1]):
+        raise _damaged(path, *broken)
     if broken is not None and not writing:
         warnings.warn(
             f"{path}: line {broken[0]}: skipping a torn last line (a crash while writing)",
             stacklevel=2,
         )
+
+
+def _not_torn(raw: bytes) -> bool:
+    """Whether the last line ``raw``, which holds no record, is no line a crash can leave: a
+    write cut short leaves the first part of a line, without its newline, or NULs where the
+    machine lost what it had not written to the disk yet; a whole line (a line appended by
+    another program or by hand) is damage, said as any other broken line is."""
+    return raw.endswith(b"\n") and b"\0" not in raw
 
 
 def _lines(path: Path) -> Iterator[bytes]:
