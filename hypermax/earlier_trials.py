@@ -9,6 +9,7 @@ crash cut short).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -81,9 +82,8 @@ def import_finished(
     of it, and no mark): the others are imported now, with the ids they would have had. How
     many were kept (in all), and the line that says what the warm start learned from."""
     left_out: list[str] = []
-    numbers = iter(range(1, len(imported) + 1))
-    every = imported_trials(space, imported, lambda: next(numbers), left_out)
-    told = [replace(trial, id=proposals.take_id()) for trial in every[done:]]
+    every = imported_trials(space, imported, itertools.count(1).__next__, left_out)
+    told = [replace(trial, id=proposals.take_id()) for trial in every[done:]]  # the rest
     records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
     lines = [{**record, "event": "trial_imported", "source": source} for record in records]
     if every:

@@ -56,6 +56,10 @@ def test_a_resume_imports_the_rest_of_a_warm_start_a_crash_cut_short(tmp_path):
     (cut / "trials.jsonl").write_bytes(b"".join(lines[:11]) + lines[11][:25])
     with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
         assert read_state(cut / "trials.jsonl").import_cut
+    # sample proposes what the resumed search runs: having learned from the whole warm start
+    with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
+        sampled = run_cli_here("sample", "cut.json", "-n", "1", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
     with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
         done = run_cli_here("resume", str(cut), "--no-ui", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -63,6 +67,8 @@ def test_a_resume_imports_the_rest_of_a_warm_start_a_crash_cut_short(tmp_path):
     assert _imported(cut) == _imported(whole)  # the same trials, with the same ids
     assert not read_state(cut / "trials.jsonl").import_cut
     assert [r["id"] for r in _records(cut, "trial_started")] == [ROWS + 1]
+    (first,) = _records(whole, "trial_started")
+    assert json.loads(sampled.stdout) == first["params"], sampled.stdout
 
 
 def test_a_journal_without_the_mark_whose_search_ran_trials_imports_nothing_again(tmp_path):
