@@ -56,6 +56,13 @@ def test_a_resume_imports_the_rest_of_a_warm_start_a_crash_cut_short(tmp_path):
     (cut / "trials.jsonl").write_bytes(b"".join(lines[:11]) + lines[11][:25])
     with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
         assert read_state(cut / "trials.jsonl").import_cut
+    with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
+        shown = run_cli_here("show", str(cut), cwd=tmp_path).stdout.splitlines()
+    assert shown[:2] == [
+        f"{cut}: 10 trials (10 imported)",
+        "its warm start's import was cut short (a crash): the search imports the rest when it"
+        " resumes",
+    ]
     # sample proposes what the resumed search runs: having learned from the whole warm start
     with pytest.warns(UserWarning, match="line 12: skipping a torn last line"):
         sampled = run_cli_here("sample", "cut.json", "-n", "1", cwd=tmp_path)
@@ -66,6 +73,7 @@ def test_a_resume_imports_the_rest_of_a_warm_start_a_crash_cut_short(tmp_path):
     assert "import was cut short after 10: the other 20 imported now" in done.stdout
     assert _imported(cut) == _imported(whole)  # the same trials, with the same ids
     assert not read_state(cut / "trials.jsonl").import_cut
+    assert "cut short" not in run_cli_here("show", str(cut), cwd=tmp_path).stdout
     assert [r["id"] for r in _records(cut, "trial_started")] == [ROWS + 1]
     (first,) = _records(whole, "trial_started")
     assert json.loads(sampled.stdout) == first["params"], sampled.stdout
