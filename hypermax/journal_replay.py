@@ -333,8 +333,8 @@ def replay(
                 state.imports_open = True
                 source = record.get("source")
                 state.import_source = source if isinstance(source, str) else None
-            if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
-                continue  # a start line repeated (copied by hand) after its trial ended
+            if _ended_for_good(state.trials.get(record["id"])):
+                continue  # a start or import line repeated (copied) after its trial ended
             trial = Trial(
                 id=int(record["id"]),
                 params=record["params"],
