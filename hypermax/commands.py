@@ -31,6 +31,7 @@ from hypermax.stopping import common_failure, how_they_ended
 
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
+    from hypermax.journal_replay import JournalState
     from hypermax.trial import Trial
 
 
@@ -152,14 +153,18 @@ def results_folder_named(given: str) -> str:
 def _load_trials(results_dir: str, all_metadata: bool = True) -> list[Trial]:
     """The trials of a results folder; without ``all_metadata``, only the best's metadata (see
     :func:`~hypermax.journal_replay.replay`)."""
+    return list(_load_state(results_dir, all_metadata).trials.values())
+
+
+def _load_state(results_dir: str, all_metadata: bool = True) -> JournalState:
+    """What the journal of a results folder says (see :func:`_load_trials`)."""
     from hypermax.journal_replay import read_state
 
     check_results_folder(results_dir)
     folder = ResultsFolder(Path(results_dir))
     # a search that runs, here or on another host: its last line may be being written
     writing = folder.searching() is True or of_another_host(folder.path)
-    state = read_state(folder.journal, writing, all_metadata)
-    return list(state.trials.values())
+    return read_state(folder.journal, writing, all_metadata)
 
 
 #: the rows of ``hypermax show``'s table of best trials without ``--top``
@@ -173,7 +178,7 @@ SUMMARY_OPTIONS: list[tuple[str, Callable[[argparse.Namespace], bool]]] = [
 
 def cmd_show(args: argparse.Namespace) -> int:
     from hypermax.best import best_trial
-    from hypermax.show import summary_lines, trial_lines
+    from hypermax.show import IMPORT_CUT, summary_lines, trial_lines
 
     summary_only = [name for name, given in SUMMARY_OPTIONS if given(args)]
     if args.trial is not None and summary_only:  # one trial whole has no table, no ranking
@@ -185,12 +190,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     if top < 1:
         raise UsageError(f"hypermax show: --top: must be at least 1, got {top}")
     folder = ResultsFolder(Path(args.results_dir))
-    trials = _load_trials(args.results_dir, all_metadata=args.trial is not None)  # one's shown
+    state = _load_state(args.results_dir, all_metadata=args.trial is not None)  # one's shown
+    trials = list(state.trials.values())
     if args.trial is None:
         searching, stopped = folder.searching(), stopped_holder(folder.path)
         lines = summary_lines(
             Path(args.results_dir), trials, _metadata(folder), top, searching, stopped
         )
+        if state.import_cut and searching is not True:
+            lines.insert(1, IMPORT_CUT)
         table = _ablation_table(args.results_dir, trials)
         if table:
             lines += ["", *table]

@@ -306,15 +306,16 @@ class Driver:
         return False
 
     # -- history ----------------------------------------------------------------------------
-    def import_trials(self, imported: Sequence[Finished], source: str) -> int:
+    def import_trials(self, imported: Sequence[Finished], source: str, done: int = 0) -> int:
         """Record finished trials of another search (warm start) and teach them to the optimizer.
 
-        They are journaled as ``imported``, all in one write (an interrupt or a crash leaves all
-        of them or none), and never run; they do not count towards ``iterations``. Params this
-        space cannot produce are skipped. Returns how many were kept.
+        They are journaled as ``imported``, in one write closed by a mark (a resume finishes an
+        import a crash cut short: ``done`` of them were journaled), and never run; they do not
+        count towards ``iterations``. Params this space cannot produce are skipped. Returns how
+        many were kept.
         """
         kept, note = import_finished(
-            imported, source, self.space, self._proposals, self.journal, self._record
+            imported, source, self.space, self._proposals, self.journal, self._record, done
         )
         self._notes.append(note)
         self._warm_start = source  # where they were read: another folder after --fresh

@@ -3,17 +3,21 @@ search's finished trials (a warm start).
 
 Both are kept in the search's record and taught to the optimizer before its first ask. A
 resumed search's unfinished trials run again; imported trials are journaled ``imported``, all
-in one write, and never run.
+in one write closed by an ``imports_done`` mark, and never run (a resume finishes an import a
+crash cut short).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hypermax.bulk import bulk
 from hypermax.errors import shown_file
 from hypermax.journal import finished_record, started_record
+from hypermax.journal_replay import IMPORTS_DONE
 from hypermax.trial import TrialState
 from hypermax.warmstart import Finished, imported_trials, warm_start_note
 
@@ -69,16 +73,26 @@ def import_finished(
     proposals: Proposals,
     journal: Journal,
     record: SearchRecord,
+    done: int = 0,
 ) -> tuple[int, str]:
     """Journal the finished trials ``imported`` from ``source`` as ``imported`` trials of this
-    search (all in one write: an interrupt or a crash leaves all of them or none), keep them in
-    ``record`` and teach them to the optimizer; params this space cannot produce are skipped.
-    How many were kept, and the line that says what the warm start learned from."""
+    search, then the ``imports_done`` mark, all in one write; keep them in ``record`` and teach
+    them to the optimizer; params this space cannot produce are skipped. ``done``: how many of
+    them an import cut short journaled already (a crash in that write leaves the first records
+    of it, and no mark): the others are imported now, with the ids they would have had. How
+    many were kept (in all), and the line that says what the warm start learned from."""
     left_out: list[str] = []
-    told = imported_trials(space, imported, proposals.take_id, left_out)
+    every = imported_trials(space, imported, itertools.count(1).__next__, left_out)
+    told = [replace(trial, id=proposals.take_id()) for trial in every[done:]]  # the rest
     records = [{**finished_record(t), **started_record(t, None, None)} for t in told]
-    journal.append_many([{**record, "event": "trial_imported"} for record in records])
+    lines = [{**record, "event": "trial_imported", "source": source} for record in records]
+    if every:
+        lines.append({"event": IMPORTS_DONE, "source": source, "imported": len(every)})
+    journal.append_many(lines)
     for trial in told:
         record.keep(trial)
     proposals.optimizer.tell_many(told)
-    return len(told), warm_start_note(told, len(imported), source, left_out)
+    note = warm_start_note(every, len(imported), source, left_out)
+    if done:
+        note += f" (its import was cut short after {done}: the other {len(told)} imported now)"
+    return len(every), note

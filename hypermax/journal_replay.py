@@ -59,10 +59,10 @@ def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
     """The records of a journal, read a line at a time as they are asked for; none when it
     does not exist.
 
-    A broken last line (a crash mid-write) is skipped with a warning (without one when
-    ``writing``: a hypermax appends to the journal now, and the line is the record it writes
-    as it is read), and so is a broken line
-    that a later ``torn_line`` record marks as seen. Any other broken line, a trial record
+    A broken last line (a crash mid-write: not ended, or holding NULs) is skipped with a
+    warning (without one when ``writing``: a hypermax appends to the journal now, and the line
+    is the record it writes as it is read), and so is a broken line that a later
+    ``torn_line`` record marks as seen. Any other broken line, a trial record
     :func:`replay` cannot fold (no integer id from 1, params, internal values, metrics, loss
     terms or metadata not an object, an unknown state) and a journal that cannot be read are a
     ResultsError naming the file (and line), raised when the reading comes to it.
@@ -86,11 +86,21 @@ def iter_records(path: Path, writing: bool = False) -> Iterator[dict[str, Any]]:
         if problem is not None:
             raise ResultsError(f"{path}: line {number}: {problem}")
         yield record
+    if broken is not None and _not_torn(broken[1]):
+        raise _damaged(path, *broken)
     if broken is not None and not writing:
         warnings.warn(
             f"{path}: line {broken[0]}: skipping a torn last line (a crash while writing)",
             stacklevel=2,
         )
+
+
+def _not_torn(raw: bytes) -> bool:
+    """Whether the last line ``raw``, which holds no record, is no line a crash can leave: a
+    write cut short leaves the first part of a line, without its newline, or NULs where the
+    machine lost what it had not written to the disk yet; a whole line (a line appended by
+    another program or by hand) is damage, said as any other broken line is."""
+    return raw.endswith(b"\n") and b"\0" not in raw
 
 
 def _lines(path: Path) -> Iterator[bytes]:
@@ -119,6 +129,9 @@ def open_journal(path: Path) -> Iterator[BinaryIO]:
     finally:
         os.close(fd)
 
+
+#: the record that closes a warm start's import: all its ``trial_imported`` records are before it
+IMPORTS_DONE = "imports_done"
 
 _TRIAL_EVENTS = frozenset({"trial_started", "trial_imported", "trial_reported", "trial_finished"})
 _STATES = frozenset(state.value for state in TrialState)
@@ -251,6 +264,27 @@ class JournalState:
     trials: dict[int, Trial] = field(default_factory=dict)
     #: the trials whose metadata was let go of as it was read (see :func:`replay`)
     metadata_in_journal: set[int] = field(default_factory=set)
+    #: whether a warm start's ``trial_imported`` records follow no ``imports_done`` mark
+    imports_open: bool = False
+    #: whether the journal holds a ``trial_started`` record (a trial this search ran)
+    ran: bool = False
+    #: the warm start the last ``trial_imported`` record names (None: it names none)
+    import_source: str | None = None
+
+    @property
+    def import_cut(self) -> bool:
+        """Whether the warm start's import was cut short (hypermax killed, or the machine lost
+        its power, while it wrote it): imported trials and no mark that all were written, and
+        no trial run since (a journal an earlier version wrote, which has no mark, ran trials
+        after its import, or holds the whole import)."""
+        return self.imports_open and not self.ran
+
+    def cut_import_of(self, source: str | None) -> int:
+        """How many trials of the warm start ``source`` the journal holds when their import
+        was cut short (see :attr:`import_cut`); 0 when it was not, or was another's."""
+        if not source or not self.import_cut or self.import_source not in (None, source):
+            return 0
+        return sum(trial.state is TrialState.IMPORTED for trial in self.trials.values())
 
     @property
     def finished(self) -> list[Trial]:
@@ -291,9 +325,16 @@ def replay(
                     f"({FORMAT_VERSION}); upgrade hypermax"
                 )
             state.header = record
+        elif event == IMPORTS_DONE:
+            state.imports_open = False
         elif event in ("trial_started", "trial_imported"):
-            if event == "trial_started" and _ended_for_good(state.trials.get(record["id"])):
-                continue  # a start line repeated (copied by hand) after its trial ended
+            state.ran = state.ran or event == "trial_started"
+            if event == "trial_imported":
+                state.imports_open = True
+                source = record.get("source")
+                state.import_source = source if isinstance(source, str) else None
+            if _ended_for_good(state.trials.get(record["id"])):
+                continue  # a start or import line repeated (copied) after its trial ended
             trial = Trial(
                 id=int(record["id"]),
                 params=record["params"],

@@ -28,6 +28,8 @@ class Sampling:
         seed_drawn: whether ``seed`` was drawn now, for want of one (a search draws its own).
         new: whether a search would learn from its ``warm_start`` first: its folder holds no
             trial of it (no journal, or one that a run left before its first trial).
+        cut: how many trials of its warm start the journal holds, when their import was cut
+            short (a crash): a search resumed there imports the rest first; else 0.
     """
 
     trials: list[Trial]
@@ -35,6 +37,7 @@ class Sampling:
     note: str | None
     seed_drawn: bool
     new: bool
+    cut: int = 0
 
 
 def sampling_history(spec: Spec) -> Sampling:
@@ -59,7 +62,8 @@ def sampling_history(spec: Spec) -> Sampling:
             note = f"{folder.path} holds a search with another space, function or loss: not used"
     seed = search_seed(spec, header)
     kept = header is not None and header.get("seed") == seed
-    return Sampling(trials, seed, note, spec.search.seed is None and not kept, not trials)
+    cut = history.cut_import_of(spec.search.warm_start) if trials else 0
+    return Sampling(trials, seed, note, spec.search.seed is None and not kept, not trials, cut)
 
 
 def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:
@@ -94,10 +98,12 @@ def sample(spec: Spec, n: int, say: Callable[[str], None]) -> Iterator[dict[str,
         spec_name=shown_file(spec.path),
     )
     running_now = list(proposals.running)  # what a live search runs now
-    if spec.search.warm_start and history.new:
+    if spec.search.warm_start and (history.new or history.cut):
         from hypermax.warmstart import imported_trials, warm_start_trials
 
-        imported = imported_trials(space, warm_start_trials(spec), proposals.take_id)
+        imported = imported_trials(
+            space, warm_start_trials(spec), proposals.take_id, done=history.cut
+        )
         proposals.optimizer.tell_many(imported)
     printed = 0
     for proposal in sampled(proposals, n):

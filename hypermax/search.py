@@ -75,12 +75,37 @@ def _build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Jou
         short = make_room_for(spec.function.parallel)
         if short is not None:
             driver.note(short)
-    if spec.search.warm_start and not prepared.history.trials:  # also one stopped before it
+    history = prepared.history
+    if spec.search.warm_start and not history.trials:  # also one stopped before it
         path, source = warm_start_path(spec, prepared), spec.search.warm_start
         if prepared.set_aside is not None and path.is_relative_to(prepared.set_aside.resolve()):
             source = str(prepared.set_aside / path.relative_to(prepared.set_aside.resolve()))
         driver.import_trials(warm_start_trials(spec, path), source)
+    elif spec.search.warm_start and history.import_cut:
+        finish_import(driver, prepared)
     return driver, journal
+
+
+def finish_import(driver: Driver, prepared: Prepared) -> None:
+    """Import the rest of a warm start whose import a crash cut short (the journal holds the
+    first of its trials, and no mark that all were written); when the warm start can no longer
+    be read, the search says so and learns from those it has."""
+    spec, history = prepared.spec, prepared.history
+    source = str(spec.search.warm_start)
+    done = history.cut_import_of(source)
+    if not done:  # the import of another warm start (search.warm_start edited since)
+        driver.note(
+            f"warm start: its import of {history.import_source} was cut short (a crash), and"
+            f" search.warm_start names {source} now: the search learns from those it imported"
+        )
+        return
+    try:
+        driver.import_trials(warm_start_trials(spec, warm_start_path(spec, prepared)), source, done)
+    except HypermaxError as exc:
+        driver.note(
+            f"warm start: its import was cut short after {done} trials, and the rest cannot be"
+            f" read now ({exc}): the search learns from those {done}"
+        )
 
 
 def build_optimizer(spec: Spec, space: Space, seed: int) -> BaseOptimizer:

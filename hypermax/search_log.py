@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import is_disk_full
+from hypermax.results.lock import held_here
 from hypermax.warnings_log import warnings_logged
 
 #: the notes hypermax tells the user on its console or dashboard as well (a preload server it
@@ -45,7 +47,10 @@ def handled_by(handler: logging.Handler) -> Iterator[None]:
 @contextlib.contextmanager
 def log_to_file(path: Path) -> Iterator[None]:
     """While inside, warnings and errors of the ``hypermax`` logger (and of :data:`TOLD`), and
-    Python's warnings, are appended to ``path``."""
+    Python's warnings, are appended to ``path``, ``logs/hypermax.log`` of a results folder: of
+    that folder wherever it is (it may be moved aside while the search runs, and another
+    hypermax make a folder of its own at its path), or of the one at its path when this process
+    made it again there."""
     try:
         handler: logging.Handler = _LogFileHandler(
             path, delay=True, encoding="utf-8", errors="backslashreplace"
@@ -66,14 +71,45 @@ class _LogFileHandler(logging.FileHandler):
     """``hypermax.log``: a record that cannot be written (a full disk, the results folder
     deleted while the search ran) is dropped, rather than printed as a "Logging error"
     traceback over the user's terminal or raised into the search; a ``logs`` folder deleted
-    while the search ran is made again."""
+    while the search ran is made again. The file is opened at the first record, in the results
+    folder the search started in (held open here from the start: moved aside, it is found where
+    it went), or in the one at its path when that is another that this process locked (made
+    again after the search's was moved aside or deleted): never in another hypermax's."""
+
+    def __init__(self, path: Path, **options: Any) -> None:
+        self._results = Path(os.path.abspath(path.parent.parent))
+        self._inside = path.relative_to(path.parent.parent)  # logs/hypermax.log
+        self._started_in = os.open(self._results, os.O_RDONLY | os.O_DIRECTORY)
+        super().__init__(path, **options)
 
     def _open(self) -> Any:
+        there: os.stat_result | None
         try:
-            return super()._open()
+            there = os.stat(self._results)
+        except OSError:
+            there = None
+        own = os.fstat(self._started_in)
+        if there is not None and (there.st_dev, there.st_ino) == (own.st_dev, own.st_ino):
+            where = self._started_in  # where it started, at its path yet
+        elif there is not None and held_here(self._results):
+            return self._open_in(None)  # made again by this search
+        elif own.st_nlink:
+            where = self._started_in  # moved aside: another's, or none, at its path
+        else:
+            raise FileNotFoundError(f"{self._results}: deleted")  # the record is dropped
+        return self._open_in(where)
+
+    def _open_in(self, folder: int | None) -> Any:
+        """The log file, opened for appending, in the results folder open as ``folder`` (None:
+        the one at its path); its ``logs`` folder made again when it was deleted."""
+        name = Path(self.baseFilename) if folder is None else self._inside
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(name, flags, 0o666, dir_fd=folder)
         except FileNotFoundError:
-            Path(self.baseFilename).parent.mkdir(exist_ok=True)
-            return super()._open()
+            os.mkdir(name.parent, dir_fd=folder)
+            fd = os.open(name, flags, 0o666, dir_fd=folder)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -91,3 +127,7 @@ class _LogFileHandler(logging.FileHandler):
         except OSError as exc:  # the last records could not be flushed
             if not is_disk_full(exc):
                 raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self._started_in)
+            self._started_in = -1

@@ -26,6 +26,10 @@ from hypermax.ui.formatting import (
 
 #: what a trial that started and never ended is called once no hypermax runs its search
 UNFINISHED = "unfinished"
+#: what ``show`` says of a search whose warm start's import a crash cut short
+IMPORT_CUT = (
+    "its warm start's import was cut short (a crash): the search imports the rest when it resumes"
+)
 #: the kill reasons of a trial the watchdog killed for crossing a limit
 WATCHDOG_LIMITS = frozenset({KillReason.TIME, KillReason.RAM, KillReason.SYSTEM_RAM})
 #: the unit of the value a watchdog limit was crossed at (seconds run, MiB in use)

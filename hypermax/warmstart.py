@@ -8,10 +8,12 @@ a conditional's the index of its branch taken and that branch's params under the
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -96,13 +98,18 @@ def imported_trials(
     imported: Sequence[Finished],
     take_id: Callable[[], int],
     left_out: list[str] | None = None,
+    done: int = 0,
 ) -> list[Trial]:
     """The finished trials ``imported`` as trials of this search, ``imported`` and never run,
     each with an id from ``take_id``; a param they lack takes its ``default`` (a param added to
     the space since), and params the space cannot produce even so are left out. A trial
     stopped early keeps its ``step`` (only those have one), so that the optimizer ranks it as a
     stopped trial, not as one whose loss is that of a trial that ran to its end. Why each trial
-    was left out goes to ``left_out``, when given."""
+    was left out goes to ``left_out``, when given. ``done``: how many of those kept an import
+    cut short (a crash) journaled already: only the others are given, ids taken for them."""
+    if done:
+        every = imported_trials(space, imported, itertools.count(1).__next__, left_out)
+        return [replace(trial, id=take_id()) for trial in every[done:]]
     trials = []
     for finished in imported:
         if finished.unusable is not None:

@@ -57,6 +57,32 @@ def test_a_start_line_repeated_after_its_trial_ended_does_not_run_it_again(tmp_p
     ]
 
 
+def test_an_imported_trial_copied_after_a_trial_of_its_id_ended_is_passed_over(tmp_path):
+    """A ``trial_imported`` line of another journal, appended, took the place of the trial of
+    its id that ran here (or that was imported before it): its end, params and state."""
+    journal = tmp_path / "trials.jsonl"
+    header = {"event": "header", "format": 1, "name": "dup", "seed": 1}
+
+    def imported(trial_id: int, x: float, loss: float) -> dict:
+        params = {"x": x}
+        return {
+            "event": "trial_imported",
+            "id": trial_id,
+            "params": params,
+            "internal": params,
+            "state": "imported",
+            "loss": loss,
+        }
+
+    ran = [_started(1, 0.5), _finished(1, "ok", 0.25), imported(2, 0.2, 0.5)]
+    _write_journal(journal, [header, *ran, imported(1, 0.9, 0.01), imported(2, 0.8, 0.02)])
+    state = replay(read_records(journal), journal)
+    assert [(t.id, t.params, t.state, t.loss) for t in state.trials.values()] == [
+        (1, {"x": 0.5}, TrialState.OK, 0.25),
+        (2, {"x": 0.2}, TrialState.IMPORTED, 0.5),
+    ]
+
+
 def test_the_records_of_a_run_copied_after_its_trial_ended_are_passed_over(tmp_path):
     journal = tmp_path / "trials.jsonl"
     header = {"event": "header", "format": 1, "name": "dup", "seed": 1}

@@ -123,6 +123,9 @@ def test_a_search_whose_folder_another_hypermax_took_stops_saying_where_its_tria
     assert not (path / "results.csv").exists() and not (path / "best.json").exists()
     ours = {r["event"]: r for r in read_records(old / "trials.jsonl")}
     assert ours["trial_finished"]["state"] == "interrupted"  # it runs again on resume
+    # its warnings go to its own log, not to the other search's
+    assert not (path / "logs" / "hypermax.log").exists()
+    assert "while the search ran; cannot write it" in (old / "logs" / "hypermax.log").read_text()
     assert_none_alive(marker)
 
 

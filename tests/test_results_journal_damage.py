@@ -169,3 +169,16 @@ def test_a_torn_tail_warning_is_one_line_from_python_too(tmp_path, monkeypatch):
         f"hypermax: warning: {tmp_path}/trained/trials.jsonl: line 4: "
         "skipping a torn last line (a crash while writing)\n"
     ]
+
+
+def test_a_whole_last_line_that_holds_no_record_is_damage_not_a_torn_line(tmp_path):
+    """A line appended by another program (or by hand) after the last record was skipped as
+    "a torn last line (a crash while writing)", which no crash leaves (a write cut short has no
+    newline), and a resume marked it torn and went on."""
+    folder = _folder(
+        tmp_path, _line(HEADER), _line(STARTED), _line(FINISHED), "note: tuned by hand\n"
+    )
+    said = f"{folder}/trials.jsonl: line 4: damaged journal record (not valid JSON)\n"
+    for command in ("show", "export", "plot"):
+        done = run_cli(command, str(folder), cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (2, said), command

@@ -14,6 +14,7 @@ from hypermax.errors import HypermaxError
 from hypermax.importance import Importance, param_importance
 from hypermax.journal_replay import read_state
 from hypermax.results import ResultsFolder, check_results_folder, read_text_of
+from hypermax.results.lock import of_another_host
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
 
@@ -100,7 +101,10 @@ def load_plot_data(results_dir: Path) -> PlotData:
     """Read a results folder's journal and frozen spec; ResultsError when it is not one."""
     check_results_folder(str(results_dir))
     folder = ResultsFolder(results_dir)
-    state = read_state(folder.journal, writing=folder.searching() is True)
+    # the journal of a search that runs now, here or on another host (a shared file system):
+    # its last line may be the record being written, no torn line
+    writing = folder.searching() is True or of_another_host(folder.path)
+    state = read_state(folder.journal, writing=writing)
     trials = tuple(t for t in state.trials.values() if t.state is not TrialState.RUNNING)
     name = str((state.header or {}).get("name") or results_dir.name)
     return PlotData(

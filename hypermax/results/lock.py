@@ -38,7 +38,7 @@ class FolderLock:
         (:class:`FolderUnusable` when the lock file cannot be opened: a read-only disk)."""
         path = self.path / LOCK_NAME
         try:
-            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+            handle, made = _open_lock_file(path)
         except OSError as exc:  # a read-only disk, say
             if is_disk_full(exc):
                 raise
@@ -73,6 +73,8 @@ class FolderLock:
         try:
             self._folder = _lock_folder(self.path)
         except BlockingIOError:
+            if made:  # the holder's was deleted by hand: leave no empty one that names no one
+                _remove_made(path, handle)
             handle.close()
             locker = _folder_locker(self.path)
             named = (
@@ -99,17 +101,41 @@ class FolderLock:
             self._file = None
 
 
+def _open_lock_file(path: Path) -> tuple[IO[str], bool]:
+    """The lock file ``path`` opened (made when it is not there), and whether it was made."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+    except FileExistsError:
+        return open(path, "a+", encoding="utf-8"), False
+    return open(fd, "a+", encoding="utf-8"), True
+
+
+def _remove_made(path: Path, handle: IO[str]) -> None:
+    """Remove the lock file ``path`` this process made and holds open as ``handle`` (not one
+    another made there since)."""
+    with contextlib.suppress(OSError):
+        if _same_file(f"/proc/self/fd/{handle.fileno()}", path):
+            path.unlink()
+
+
 def searching(folder: Path) -> bool | None:
     """Whether a hypermax runs the search of the results ``folder`` now: the process its lock
     file names, on this host, is alive (not a zombie whose parent has not reaped it) and is the
     one that wrote the lock (not a process of the same pid started since, after a reboot, say).
-    None when that cannot be told (no lock file, another host)."""
+    None when that cannot be told (another host, a lock file edited by hand). Without a lock
+    file (deleted by hand), or with an empty one, whether a process of this host holds the
+    folder's lock."""
     path = folder / LOCK_NAME
     try:
-        holder = _holder(read_text_of(path))
+        text = read_text_of(path)
         written = path.stat().st_mtime
+    except FileNotFoundError:
+        return _folder_held(folder)
     except OSError:
         return None
+    if not text.strip():
+        return _folder_held(folder)
+    holder = _holder(text)
     if holder is None or holder[1] != socket.gethostname():
         return None
     try:
@@ -129,6 +155,15 @@ def of_another_host(folder: Path) -> bool:
     except OSError:
         return False
     return holder is not None and holder[1] != socket.gethostname()
+
+
+def held_here(folder: Path) -> bool:
+    """Whether the lock file of the results ``folder`` names this process (on this host)."""
+    try:
+        holder = _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return False
+    return holder == (os.getpid(), socket.gethostname())
 
 
 def stopped_holder(folder: Path) -> int | None:
@@ -228,6 +263,40 @@ def _locker(fd: int) -> int | None:
                 if pid > 0:
                     return pid
     return None
+
+
+def _folder_held(path: Path) -> bool | None:
+    """Whether a process of this host holds the flock of the folder ``path`` (or of its lock
+    file: a hypermax taking the lock holds that first), as ``/proc/locks`` lists them; None
+    when that cannot be told (no ``/proc``)."""
+    held: bool | None = False
+    for each in (path, path / LOCK_NAME):
+        try:
+            fd = os.open(each, os.O_RDONLY | os.O_NONBLOCK)  # a named pipe: no wait
+        except OSError:
+            continue
+        try:
+            found = _flocked(fd)
+        finally:
+            os.close(fd)
+        if found:
+            return True
+        if found is None:
+            held = None
+    return held
+
+
+def _flocked(fd: int) -> bool | None:
+    """Whether any process of this host holds a lock of the open file ``fd`` (whatever pid
+    ``/proc/locks`` gives it); None when that cannot be told."""
+    try:
+        st = os.fstat(fd)
+        with open("/proc/locks", encoding="ascii") as locks:
+            lines = locks.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    return any(len(f) >= 6 and f[1] != "->" and f[5] == file for f in map(str.split, lines))
 
 
 def _folder_locker(path: Path) -> int | None:
