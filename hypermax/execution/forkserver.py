@@ -347,8 +347,9 @@ def _leave_finalizers_to_the_server() -> None:
     every trial shares: it is not cleaned up as a trial exits (the first trial's exit removed
     the folder from under the next), but as the server does, as ``multiprocessing``'s own
     finalizers keep to the process that made them. What the trial makes runs at its exit."""
-    import weakref
-
+    weakref = sys.modules.get("weakref")  # not imported: nothing was left to it (importing
+    if weakref is None:  # it here would cost every trial the import)
+        return
     for finalizer in list(getattr(weakref.finalize, "_registry", {})):
         with contextlib.suppress(Exception):
             finalizer.atexit = False
