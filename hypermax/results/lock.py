@@ -150,29 +150,19 @@ def searching(folder: Path) -> bool | None:
 def of_another_host(folder: Path) -> bool:
     """Whether the lock file of the results ``folder`` names a hypermax of another host (a
     shared file system): whether it runs cannot be told from here."""
-    try:
-        holder = _holder(read_text_of(folder / LOCK_NAME))
-    except OSError:
-        return False
+    holder = _named_holder(folder)
     return holder is not None and holder[1] != socket.gethostname()
 
 
 def held_here(folder: Path) -> bool:
     """Whether the lock file of the results ``folder`` names this process (on this host)."""
-    try:
-        holder = _holder(read_text_of(folder / LOCK_NAME))
-    except OSError:
-        return False
-    return holder == (os.getpid(), socket.gethostname())
+    return _named_holder(folder) == (os.getpid(), socket.gethostname())
 
 
 def stopped_holder(folder: Path) -> int | None:
     """The pid of the hypermax that runs the search of the results ``folder``, when it is
     stopped (Ctrl-Z, SIGSTOP); None when it is not, or none runs it here."""
-    try:
-        holder = _holder(read_text_of(folder / LOCK_NAME))
-    except OSError:
-        return None
+    holder = _named_holder(folder)
     if holder is None or searching(folder) is not True or not _stopped(holder[0]):
         return None
     return holder[0]
@@ -181,13 +171,19 @@ def stopped_holder(folder: Path) -> int | None:
 def running_holder(folder: Path) -> str | None:
     """Who runs the search of the results ``folder`` now (``pid 123 on host``), as a second
     hypermax refused it is told; None when no hypermax is known to (see :func:`searching`)."""
-    try:
-        holder = _holder(read_text_of(folder / LOCK_NAME))
-    except OSError:
-        return None
+    holder = _named_holder(folder)
     if holder is None or searching(folder) is not True:
         return None
     return f"pid {holder[0]} on {holder[1]}"
+
+
+def _named_holder(folder: Path) -> tuple[int, str] | None:
+    """The pid and host the lock file of the results ``folder`` names; None when it names
+    none, or cannot be read."""
+    try:
+        return _holder(read_text_of(folder / LOCK_NAME))
+    except OSError:
+        return None
 
 
 def _holds(pid: int, lock: Path) -> bool:
@@ -248,6 +244,13 @@ def _locker(fd: int) -> int | None:
     """The pid of the process of this host that holds the flock of the open file ``fd``, as
     ``/proc/locks`` lists it; None when that cannot be told (no ``/proc``, a lock of another
     host, a process of another pid namespace)."""
+    pids = _lock_pids(fd)
+    return next((pid for pid in pids or () if pid > 0), None)
+
+
+def _lock_pids(fd: int) -> list[int] | None:
+    """The pids ``/proc/locks`` gives the holders of locks of the open file ``fd`` (0 or -1
+    for a process it cannot name; waiters left out); None when that cannot be told."""
     try:
         st = os.fstat(fd)
         with open("/proc/locks", encoding="ascii") as locks:
@@ -255,14 +258,12 @@ def _locker(fd: int) -> int | None:
     except (OSError, ValueError):
         return None
     file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    for line in lines:
-        fields = line.split()
+    pids = []
+    for fields in map(str.split, lines):
         if len(fields) >= 6 and fields[1] != "->" and fields[5] == file:  # not a waiter
             with contextlib.suppress(ValueError):
-                pid = int(fields[4])
-                if pid > 0:
-                    return pid
-    return None
+                pids.append(int(fields[4]))
+    return pids
 
 
 def _folder_held(path: Path) -> bool | None:
@@ -289,14 +290,8 @@ def _folder_held(path: Path) -> bool | None:
 def _flocked(fd: int) -> bool | None:
     """Whether any process of this host holds a lock of the open file ``fd`` (whatever pid
     ``/proc/locks`` gives it); None when that cannot be told."""
-    try:
-        st = os.fstat(fd)
-        with open("/proc/locks", encoding="ascii") as locks:
-            lines = locks.read().splitlines()
-    except (OSError, ValueError):
-        return None
-    file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    return any(len(f) >= 6 and f[1] != "->" and f[5] == file for f in map(str.split, lines))
+    pids = _lock_pids(fd)
+    return None if pids is None else bool(pids)
 
 
 def _folder_locker(path: Path) -> int | None:
@@ -314,12 +309,9 @@ def _folder_locker(path: Path) -> int | None:
 
 def _stopped(pid: int) -> bool:
     """Whether the process ``pid`` of this host is stopped (Ctrl-Z, SIGSTOP)."""
-    import psutil
+    from hypermax.execution.procfs import is_stopped  # psutil's import, only when asked
 
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_STOPPED
-    except psutil.Error:
-        return False
+    return is_stopped(pid)
 
 
 def _holder(text: str) -> tuple[int, str] | None:
