@@ -39,13 +39,12 @@ from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal, finished_record, folder_taken
+from hypermax.journal import Journal, finished_record
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.auto import shown_method
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
-from hypermax.results import unwritable
 from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
 from hypermax.search_stop import SearchStop
@@ -272,13 +271,7 @@ class Driver:
             )
         )
         self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
-        if self.journal.taken is not None:
-            raise folder_taken(self.journal)
-        if self._record.lost is not None:
-            lost = self._record.lost
-            raise unwritable(
-                self.folder.path, OSError(lost.errno, lost.strerror, str(self.journal.path))
-            )
+        self._record.raise_if_lost(self.folder.path)
         return SearchOutcome(
             best,
             self._done(),

@@ -13,13 +13,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from hypermax import events as ev
 from hypermax.best import best_trial
 from hypermax.errors import is_disk_full
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal
+from hypermax.journal import Journal, folder_taken
+from hypermax.results import unwritable
 from hypermax.trial import Trial, TrialState
 
 
@@ -146,6 +148,16 @@ class SearchRecord:
         if self.journal.taken is not None:
             return False
         return self.writes.views_now(self.views())
+
+    def raise_if_lost(self, folder: Path) -> None:
+        """At the search's end: the error it ends with when its journal could not take its
+        records any more (another hypermax took the results ``folder``, or the journal became
+        unwritable); nothing when it could."""
+        if self.journal.taken is not None:
+            raise folder_taken(self.journal)
+        if self.lost is not None:
+            lost = OSError(self.lost.errno, self.lost.strerror, str(self.journal.path))
+            raise unwritable(folder, lost)
 
     def _append(self, records: list[dict[str, Any]]) -> None:
         """Journal ``records``, after those a full disk refused before (a full disk stops the
