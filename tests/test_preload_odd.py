@@ -19,6 +19,28 @@ from hypermax.spec import FunctionSpec
 from hypermax.trial import Outcome, Proposal, TrialState
 
 
+def forked_outcomes(folder, function: FunctionSpec, trials: int) -> list[Outcome]:
+    """The Outcomes of ``trials`` trials of ``function``, run one after the other (each once the
+    one before ended) in processes forked from a preload server, which the test asserts."""
+    launcher = PreloadLauncher(str(folder))
+    runner = LocalRunner(function, folder, launcher=launcher)
+    outcomes: list[Outcome] = []
+
+    def ended(count: int) -> bool:
+        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
+        return len(outcomes) == count
+
+    try:
+        for trial_id in range(1, trials + 1):
+            trial_dir = folder / "trials" / str(trial_id)
+            runner.submit(Proposal(trial_id, {}, {}), trial_dir, folder / f"{trial_id}.log")
+            wait_until(lambda count=trial_id: ended(count), 30, f"trial {trial_id}")
+        assert launcher.server_pids()  # forked, not started fresh
+    finally:
+        runner.close()
+    return outcomes
+
+
 def test_what_the_import_did_to_the_environment_holds_in_every_forked_trial(tmp_path, marker):
     env = {
         MARKER_ENV: marker,
@@ -28,22 +50,7 @@ def test_what_the_import_did_to_the_environment_holds_in_every_forked_trial(tmp_
     function = FunctionSpec(
         type="python_function", src=str(FAKES / "environ_at_import.py"), name="seen", env=env
     )
-    launcher = PreloadLauncher(str(tmp_path))
-    runner = LocalRunner(function, tmp_path, launcher=launcher)
-    outcomes: list[Outcome] = []
-
-    def ended(count: int) -> bool:
-        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
-        return len(outcomes) == count
-
-    try:
-        for trial_id in (1, 2):  # the second from the spare forked after the first
-            folder = tmp_path / "trials" / str(trial_id)
-            runner.submit(Proposal(trial_id, {}, {}), folder, tmp_path / f"{trial_id}.log")
-            wait_until(lambda count=trial_id: ended(count), 30, f"trial {trial_id}")
-        assert launcher.server_pids()  # forked, not started fresh
-    finally:
-        runner.close()
+    outcomes = forked_outcomes(tmp_path, function, 2)  # the second from the spare forked after
     expected = ["set", "the spec's", None]
     for outcome in outcomes:
         assert outcome.state is TrialState.OK, outcome.reason
@@ -176,20 +183,7 @@ def test_the_import_sees_the_sys_argv_of_a_fresh_trial(tmp_path, marker):
         name="seen",
         env={MARKER_ENV: marker},
     )
-    launcher = PreloadLauncher(str(tmp_path))
-    runner = LocalRunner(function, tmp_path, launcher=launcher)
-    outcomes: list[Outcome] = []
-
-    def ended() -> bool:
-        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
-        return bool(outcomes)
-
-    try:
-        runner.submit(Proposal(1, {}, {}), tmp_path / "trials" / "1", tmp_path / "1.log")
-        wait_until(ended, 30, "the trial")
-        assert launcher.server_pids()  # forked, not started fresh
-    finally:
-        runner.close()
+    outcomes = forked_outcomes(tmp_path, function, 1)
     result = outcomes[0].result
     assert result is not None, outcomes[0].reason
     assert result["at_import"] == result["in_trial"]
@@ -207,22 +201,7 @@ def test_a_scratch_folder_the_import_made_serves_every_forked_trial_and_goes_wit
         name="scratch",
         env={MARKER_ENV: marker},
     )
-    launcher = PreloadLauncher(str(tmp_path))
-    runner = LocalRunner(function, tmp_path, launcher=launcher)
-    outcomes: list[Outcome] = []
-
-    def ended(count: int) -> bool:
-        outcomes.extend(event for event in runner.poll(0.5) if isinstance(event, Outcome))
-        return len(outcomes) == count
-
-    try:
-        for trial_id in (1, 2):  # one after the other: the second after the first exited
-            folder = tmp_path / "trials" / str(trial_id)
-            runner.submit(Proposal(trial_id, {}, {}), folder, tmp_path / f"{trial_id}.log")
-            wait_until(lambda count=trial_id: ended(count), 30, f"trial {trial_id}")
-        assert launcher.server_pids()  # forked, not started fresh
-    finally:
-        runner.close()
+    outcomes = forked_outcomes(tmp_path, function, 2)  # the second after the first exited
     assert [o.state for o in outcomes] == [TrialState.OK, TrialState.OK], outcomes[-1].reason
     scratch = {o.result["scratch"] for o in outcomes if o.result}
     assert len(scratch) == 1  # the server's, shared
