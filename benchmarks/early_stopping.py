@@ -79,7 +79,8 @@ class Run:
 
 def run_search(policy: str, rule: dict[str, Any], seed: int, args: argparse.Namespace) -> Run:
     import hypermax
-    from hypermax.journal_replay import read_records, replay
+    from hypermax.journal_records import read_records
+    from hypermax.journal_replay import replay
 
     name = f"{policy}-seed{seed}"
     spec = {

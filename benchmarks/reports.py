@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import hypermax
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 
 OBJECTIVE = """
 import os, time

@@ -36,7 +36,7 @@ class SearchStarted:
     """The search's ``timeout``: seconds from this start after which it ends (None: none)."""
     metadata_in_journal: frozenset[int] = frozenset()
     """Trials of ``history`` whose metadata a resume left in the journal (all but the best's):
-    read back from there when one is shown (:func:`~hypermax.journal_replay.trial_metadata`)."""
+    read back from there when one is shown (:func:`~hypermax.journal_records.trial_metadata`)."""
 
 
 @dataclass(frozen=True)

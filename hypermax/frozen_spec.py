@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import ResultsError, SpecError, shown_file
-from hypermax.journal_replay import open_journal, read_header
+from hypermax.journal_records import open_journal, read_header
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
 from hypermax.results.lock import running_holder
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE

@@ -9,7 +9,8 @@ It is the only source of truth of a search; every other file is derived from it.
   peak_rss_mib, reason, attachments, ended_at, step (of the last report; where a stopped
   trial stopped).
 
-The file is never rewritten. :mod:`hypermax.journal_replay` reads it back.
+The file is never rewritten. :mod:`hypermax.journal_records` reads it back, and
+:mod:`hypermax.journal_replay` replays it to the state of every trial.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import ResultsError
-from hypermax.journal_replay import open_journal, parse_line
+from hypermax.journal_records import open_journal, parse_line
 from hypermax.trial import Trial
 
 log = logging.getLogger("hypermax")

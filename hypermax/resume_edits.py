@@ -37,7 +37,7 @@ def edits_since_start(
     ``fresh_hint``."""
     import json
 
-    from hypermax.journal_replay import holds_trials, read_header
+    from hypermax.journal_records import holds_trials, read_header
 
     results = ResultsFolder(folder)
     header = read_header(results.journal)
@@ -111,7 +111,7 @@ def _stopped_before(journal: Path) -> bool:
     """Whether the journal holds a trial stopped early (by the rule of any earlier run); True
     when it cannot be read (the run that follows says why)."""
     from hypermax.errors import ResultsError
-    from hypermax.journal_replay import open_journal, parse_line
+    from hypermax.journal_records import open_journal, parse_line
 
     try:
         with open_journal(journal) as file:
@@ -171,7 +171,7 @@ def keep_search_name(folder: Path, spec: Spec) -> tuple[Spec, str | None]:
     ``spec`` itself, and None, otherwise."""
     from dataclasses import replace
 
-    from hypermax.journal_replay import read_header
+    from hypermax.journal_records import read_header
 
     header = read_header(ResultsFolder(folder).journal)
     if header is None or not spec.makes(header.get("spec_hash")):

@@ -18,7 +18,8 @@ from hypermax.callables import IDENTITY_FILE
 from hypermax.errors import DiskFull, ResultsError, is_disk_full, printable, shown_file
 from hypermax.execution.leftovers import StartedTrials, kill_trial_processes
 from hypermax.journal import JOURNAL_NAME, Journal
-from hypermax.journal_replay import FORMAT_VERSION, JournalState, iter_records, replay
+from hypermax.journal_records import iter_records
+from hypermax.journal_replay import FORMAT_VERSION, JournalState, replay
 from hypermax.results import (
     LOCK_NAME,
     SPEC_NAME,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.best import best_trial, ended_order
-from hypermax.journal_replay import numbers_back
+from hypermax.journal_records import numbers_back
 from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.console import best_line
 from hypermax.ui.formatting import (

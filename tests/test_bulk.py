@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from hypermax import journal_replay as journal
+from hypermax import journal_records, journal_replay
 from hypermax.bulk import bulk, collector_paused
 
 
@@ -36,7 +36,7 @@ def test_a_bulk_function_runs_paused_and_keeps_its_name_and_result():
 
 def test_reading_and_replaying_a_journal_are_bulk_work(tmp_path, monkeypatch):
     seen: list[bool] = []
-    real_loads = journal.json.loads
+    real_loads = journal_records.json.loads
 
     def loads(text: str | bytes) -> object:
         seen.append(gc.isenabled())
@@ -44,8 +44,8 @@ def test_reading_and_replaying_a_journal_are_bulk_work(tmp_path, monkeypatch):
 
     path = tmp_path / "trials.jsonl"
     path.write_text('{"event": "header", "format": 1}\n')
-    monkeypatch.setattr(journal.json, "loads", loads)
-    state = journal.replay(journal.read_records(path), path)
+    monkeypatch.setattr(journal_records.json, "loads", loads)
+    state = journal_replay.replay(journal_records.read_records(path), path)
     assert seen == [False] and state.header == {"event": "header", "format": 1}
 
 

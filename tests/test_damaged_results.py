@@ -19,7 +19,8 @@ from fake_trials.helpers import fake_search, finished, write_spec
 from hypermax.cli import main
 from hypermax.errors import ResultsError
 from hypermax.journal import Journal
-from hypermax.journal_replay import read_header, read_records, replay
+from hypermax.journal_records import read_header, read_records
+from hypermax.journal_replay import replay
 from hypermax.results import ResultsFolder
 from hypermax.trial import TrialState
 

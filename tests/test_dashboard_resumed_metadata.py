@@ -9,7 +9,8 @@ from conftest import X_SPACE, quadratic, run_cli_here
 from test_dashboard_render import screen
 
 from hypermax import events as ev
-from hypermax.journal_replay import read_state, trial_metadata
+from hypermax.journal_records import trial_metadata
+from hypermax.journal_replay import read_state
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
 

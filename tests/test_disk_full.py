@@ -23,7 +23,8 @@ from hypermax.driver import Driver
 from hypermax.errors import DiskFull
 from hypermax.execution.output import LogSink
 from hypermax.journal import Journal
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 from hypermax.results import ResultsFolder
 from hypermax.space import Space
 from hypermax.trial import TrialState

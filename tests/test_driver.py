@@ -22,7 +22,8 @@ from hypermax.driver import Driver
 from hypermax.events import Command
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.journal import Journal
-from hypermax.journal_replay import JournalState, read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import JournalState, replay
 from hypermax.optimizers.base import EXHAUSTED, WAIT, BaseOptimizer, NoProposal
 from hypermax.results import ResultsFolder
 from hypermax.space import Space

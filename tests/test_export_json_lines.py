@@ -10,7 +10,8 @@ import math
 from conftest import run_cli_here
 
 from hypermax.export import trial_document
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 
 
 def _folder(tmp_path):

@@ -11,7 +11,8 @@ from pathlib import Path
 from test_driver import FakeRunner, Search
 
 from hypermax.events import Command
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 from hypermax.show import summary_lines
 from hypermax.trial import KillReason, TrialState
 

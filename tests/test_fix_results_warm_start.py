@@ -10,7 +10,8 @@ import json
 
 from hypermax.cli import main
 from hypermax.export import write_views
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 from hypermax.space import Space
 from hypermax.warmstart import imported_trials, load_warm_start
 

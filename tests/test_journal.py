@@ -14,7 +14,8 @@ from conftest import quadratic, run_cli, run_hypermax_here
 
 from hypermax.errors import ResultsError
 from hypermax.journal import Journal
-from hypermax.journal_replay import FORMAT_VERSION, read_records, read_state, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import FORMAT_VERSION, read_state, replay
 from hypermax.trial import TrialState
 
 HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
@@ -165,7 +166,7 @@ def test_a_failed_background_sync_is_raised_to_the_writer(tmp_path, monkeypatch)
 
 
 def test_holds_trials_reads_only_as_far_as_the_first_trial_record(tmp_path):
-    from hypermax.journal_replay import holds_trials
+    from hypermax.journal_records import holds_trials
 
     journal = tmp_path / "trials.jsonl"
     assert not holds_trials(journal)  # none there

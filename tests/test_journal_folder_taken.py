@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 from hypermax.journal import Journal
-from hypermax.journal_replay import read_records
+from hypermax.journal_records import read_records
 from hypermax.results import ResultsFolder
 
 #: starts a search of its own in the results folder it is given, as a hypermax does (its lock,

@@ -9,7 +9,8 @@ import json
 from conftest import X_SPACE, quadratic
 
 from hypermax.cli import main
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 
 
 def _folder(tmp_path, finished: dict) -> str:

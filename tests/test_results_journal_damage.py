@@ -11,7 +11,8 @@ from conftest import run_cli
 
 from hypermax.cli import main
 from hypermax.journal import Journal
-from hypermax.journal_replay import FORMAT_VERSION, read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import FORMAT_VERSION, replay
 
 HEADER = {"event": "header", "format": FORMAT_VERSION, "seed": 1, "spec_hash": "x"}
 STARTED = {"event": "trial_started", "id": 1, "params": {"x": 0.5}, "internal": {}}

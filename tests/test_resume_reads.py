@@ -10,7 +10,7 @@ from typing import Any
 from conftest import model_spec
 
 import hypermax
-import hypermax.journal_replay as journal_replay
+import hypermax.journal_records as journal_records
 from hypermax import search_folder
 from hypermax.cli import main
 from hypermax.search_folder import prepare
@@ -56,13 +56,13 @@ def test_hypermax_resume_reads_each_line_of_the_journal_once(tmp_path, monkeypat
     _, folder = _done_search(tmp_path)
     lines = len((folder / "trials.jsonl").read_bytes().splitlines())
     parsed: list[bytes] = []
-    parse_line = journal_replay.parse_line
+    parse_line = journal_records.parse_line
 
     def counted(raw: bytes) -> dict[str, Any] | None:
         parsed.append(raw)
         return parse_line(raw)
 
-    monkeypatch.setattr(journal_replay, "parse_line", counted)
+    monkeypatch.setattr(journal_records, "parse_line", counted)
     assert main(["resume", str(folder), "--no-ui"]) == 0, capsys.readouterr().err
     assert len(parsed) <= lines + 3  # the header (its first line) may be read again alone
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from conftest import fake_function_spec, run_hypermax_here
 
-from hypermax.journal_replay import read_records, replay
+from hypermax.journal_records import read_records
+from hypermax.journal_replay import replay
 from hypermax.trial import TrialState
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from conftest import X_SPACE, journal_records, quadratic, run_cli_here
 
-from hypermax.journal_replay import parse_line, read_state
+from hypermax.journal_records import parse_line
+from hypermax.journal_replay import read_state
 
 ROWS = 30
 

@@ -95,7 +95,7 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
     """The rows of results.csv with each trial's metadata's plain values added, and the columns:
     those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
     and metadata is that number, also when it was read back from the journal (``"nan"``)."""
-    from hypermax.journal_replay import numbers_back
+    from hypermax.journal_records import numbers_back
     from hypermax.table_rows import METADATA_PREFIX, column_name, trials_table
 
     trials = [

@@ -32,7 +32,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     if spec.search.warm_start is not None:  # read as a run reads it: one it cannot is refused
         from hypermax.errors import ResultsError, SpecError
-        from hypermax.journal_replay import holds_trials
+        from hypermax.journal_records import holds_trials
         from hypermax.results import ResultsFolder
         from hypermax.warmstart import WarmStartError, warm_start_trials
 

@@ -59,7 +59,7 @@ def report_loss(metrics: dict[str, Any], spec: Spec) -> float | None:
     number, and the live search weighs it as the resumed one will.
     """
     from hypermax.conclude import composite_loss, split_result
-    from hypermax.journal_replay import numbers_back
+    from hypermax.journal_records import numbers_back
     from hypermax.loss import LossError
 
     metrics = numbers_back(metrics)
@@ -153,7 +153,7 @@ class EarlyStopper:
         infinity as ``"nan"`` or ``"inf"``; a live report of that text weighs as the number
         too, see :func:`report_loss`).
         """
-        from hypermax.journal_replay import numbers_back
+        from hypermax.journal_records import numbers_back
 
         if self.policy is None:
             return

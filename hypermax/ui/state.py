@@ -20,7 +20,7 @@ from hypermax.analysis import MIN_TRIALS, ParamRelation, rank_params
 from hypermax.best import best_trial, ended_order
 from hypermax.clock import SearchClock, awake, stood_still
 from hypermax.journal import JOURNAL_NAME
-from hypermax.journal_replay import trial_metadata
+from hypermax.journal_records import trial_metadata
 from hypermax.optimizers.ablation import planned_trial
 from hypermax.space import flatten
 from hypermax.stopping import Standing
