@@ -13,47 +13,43 @@ the next trial is ready when a slot frees; a runner that can holds it on standby
 the moment a trial's process ends, before that trial's outcome is built and told. What the
 search recorded (its trials, their count, its best) is a :class:`~.search_record.SearchRecord`,
 kept as trials end, so a turn costs the same after 10 trials as after 100,000 (but for the
-optimizer's own ask). The loop's parts are modules of their own: the running trials
-(``running_trials``), how an outcome settles (``trial_endings``), asking ahead
-(``asking_ahead``), why the search stops (``search_stop``), the commands that steer it
-(``steering``), Ctrl-Z (``trial_pauses``), and the trials of a resume or a warm start
+optimizer's own ask). The loop's parts are modules of their own: starting trials in the free
+slots (``trial_starts``), asking ahead (``asking_ahead``), the running trials
+(``running_trials``), taking in what the runner says (``runner_events``), how an outcome
+settles (``trial_endings``), why the search stops (``search_stop``), the commands that steer
+it (``steering``), Ctrl-Z (``trial_pauses``), and the trials of a resume or a warm start
 (``earlier_trials``).
 """
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermax import events as ev
 from hypermax import stopping
-from hypermax.asking_ahead import AskAhead
 from hypermax.clock import SearchClock
-from hypermax.conclude import conclude
 from hypermax.earlier_trials import import_finished, replay
 from hypermax.events import Command, SearchOutcome
 from hypermax.folder_writes import FolderWrites
-from hypermax.journal import Journal, finished_record
+from hypermax.journal import Journal
 from hypermax.journal_replay import JournalState
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.auto import shown_method
 from hypermax.proposals import Proposals
 from hypermax.registry import METHODS
+from hypermax.runner_events import RunnerEvents
 from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
 from hypermax.search_stop import SearchStop
 from hypermax.standby import Standby
 from hypermax.steering import Steering
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import KillReason, Launched, Outcome, Report, RunnerNote, TrialState
-from hypermax.trial_endings import Reruns, lost_to_a_full_disk, settled
 from hypermax.trial_pauses import TrialPauses
+from hypermax.trial_starts import TrialStarts
 from hypermax.warmstart import Finished
 
 if TYPE_CHECKING:
@@ -116,7 +112,6 @@ class Driver:
         self._clock = SearchClock()
         self._notes: list[str] = []
         self._warm_start = spec.search.warm_start  # where imported trials came from
-        self._closing = False
         disk_filled = lambda exc: self._stop.disk_filled(exc)  # noqa: E731
         self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note)
         # the trials kept, and what happened in a turn: journaled, then told, in order
@@ -128,10 +123,8 @@ class Driver:
             lambda: self._stop.stop(stopping.FOLDER_TAKEN),
         )
         self._stopper = EarlyStopper.for_spec(spec)
-        self._reruns = Reruns(self._proposals, self._record.say)
         self._running = RunningTrials(runner, self._stopper, self._record)
         self._stop = SearchStop(runner, self._standby, self._running)
-        self._ahead = AskAhead(self._proposals, self._standby, runner, folder)
         self._trial_pauses = TrialPauses(runner, lambda: len(self._running), note)
         self._steering = Steering(
             self._clock,
@@ -143,12 +136,37 @@ class Driver:
             self._emit,
             self.stop_with_trials,
         )
-        self._finished_here = 0  # trials that ended in this run (not interrupted)
+        # what the runner says: reports, trials that end
+        self._heard = RunnerEvents(
+            spec,
+            runner,
+            self._proposals,
+            self._calls,
+            self._standby,
+            self._running,
+            self._stopper,
+            self._stop,
+            self._steering,
+            self._record,
+            self._note_abandoned,
+        )
+        self._starts = TrialStarts(
+            spec,
+            runner,
+            folder,
+            self._proposals,
+            self._standby,
+            self._running,
+            self._stop,
+            self._steering,
+            self._record,
+            self._heard,
+        )
         history = history or JournalState()
         self._resumed = bool(history.trials)  # not a warm start's imports: those come later
         # a resumed search's unfinished trials (they run again), and whether a trial of this
         # search ever produced a loss
-        self._unfinished, self._any_loss = replay(
+        self._unfinished, self._heard.any_loss = replay(
             history, spec, space, self._proposals, self._record, self._writes, self._stopper
         )
         # those that wait for a resume with more iterations
@@ -200,7 +218,7 @@ class Driver:
         self._clock.start()
         # a resumed search a stop rule already ends (its loss threshold reached) runs nothing
         # again, and says so from its first line
-        self._stop.check_rules(search, self._clock, self._record, 0, self._any_loss)
+        self._stop.check_rules(search, self._clock, self._record, 0, self._heard.any_loss)
         self._emit(
             ev.SearchStarted(
                 name=search.name,
@@ -225,11 +243,15 @@ class Driver:
             while True:
                 self._steering.carry_out()
                 self._stop.check_rules(
-                    self.spec.search, self._clock, self._record, self._finished_here, self._any_loss
+                    self.spec.search,
+                    self._clock,
+                    self._record,
+                    self._heard.finished_here,
+                    self._heard.any_loss,
                 )
                 if self._stop.reason is None and not self._steering.paused:
                     try:
-                        self._launch()
+                        self._starts.fill()
                     except Abandoned:  # an interrupt came during a plugin's ask: it stops now
                         self._note_abandoned()
                     # an interrupt that cut a start short: before its Outcome
@@ -245,16 +267,16 @@ class Driver:
                 if not self._running and self._ended():
                     break
                 for event in self.runner.poll(POLL_SECONDS):
-                    self._on_runner_event(event)
+                    self._heard.take(event)
         except OSError as exc:  # a full disk, no file descriptor left: else raised again
             self._stop.ran_out(exc)
         finally:
-            self._closing = True
+            self._heard.closing = True
             self._standby.withdraw()
             for outcome in self.runner.close():
-                self._on_runner_event(outcome)
+                self._heard.take(outcome)
             for event in self.runner.poll(0):
-                self._on_runner_event(event)
+                self._heard.take(event)
             self._record.flush()
             self._writes.safely(self._record.write_views)
             self._writes.close()
@@ -263,7 +285,7 @@ class Driver:
         self._emit(
             ev.SearchFinished(
                 best,
-                self._done(),
+                self._record.done,
                 reason,
                 interrupted,
                 self._record.best_run,
@@ -274,7 +296,7 @@ class Driver:
         self._record.raise_if_lost(self.folder.path)
         return SearchOutcome(
             best,
-            self._done(),
+            self._record.done,
             reason,
             interrupted,
             tuple(self._record.trials.values()),
@@ -283,7 +305,7 @@ class Driver:
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""
-        if self._stop.reason is not None or self._budget_spent():
+        if self._stop.reason is not None or self._starts.budget_spent():
             return True
         if self._proposals.over():
             self._stop.reason = stopping.EXHAUSTED
@@ -313,114 +335,6 @@ class Driver:
         self._notes.append(note)
         self._warm_start = source  # where they were read: another folder after --fresh
         return kept
-
-    # -- launching --------------------------------------------------------------------------
-    def _done(self) -> int:
-        return self._record.done
-
-    def _budget_spent(self) -> bool:
-        taken = self._done() + len(self._running) + len(self._standby)
-        return taken >= self.spec.search.iterations
-
-    def _launch(self) -> None:
-        """Fill the free slots; then ask ahead for the next ones, if the optimizer allows, and
-        hold them on standby in the runner, if it can."""
-        parallel = self.spec.function.parallel
-        if len(self._standby) and len(self._running) < parallel:
-            # a slot is free though trials are held (a trial that never started ended): they
-            # run in the free slots first, in order
-            self._withdraw()
-            if self._stop.reason is not None:
-                return
-        while len(self._running) < parallel and not self._budget_spent():
-            proposal = self._proposals.next()
-            if proposal is None:
-                return
-            # a Ctrl-C or a pause during a slow ask: the trial does not start
-            self._steering.carry_out()
-            if self._stop.reason is not None or self._steering.paused:
-                self._proposals.give_back([proposal])
-                return
-            started_at = time.time()
-            trial_id = proposal.trial_id
-            self.runner.submit(proposal, self.folder.trial_dir(trial_id), self.folder.log(trial_id))
-            self._running.started(proposal, started_at, self.runner.process_ids(trial_id))
-        # held on standby: not before a trial produced a loss, nor with a loss threshold (a trial
-        # held then could start only to be stopped with the search), nor while paused
-        search, running = self.spec.search, len(self._running)
-        may_hold = not self._steering.paused and self._any_loss and search.loss_threshold is None
-        self._ahead.refill(parallel, running, search.iterations - self._done() - running, may_hold)
-
-    def _withdraw(self) -> None:
-        """Take back the trials held on standby, then take in what the runner said since: a
-        held trial that started meanwhile runs already, and counts."""
-        if len(self._standby):
-            self._standby.withdraw()
-            for event in self.runner.poll(0):
-                self._on_runner_event(event)
-
-    def _on_launched(self, event: Launched) -> None:
-        """A trial held on standby started: it runs (and is journaled) from now on; one that
-        started as the search began to stop is stopped."""
-        proposal = self._standby.started(event.trial_id)
-        if proposal is None:
-            return
-        self._running.started(proposal, event.started_at, event.process_ids)
-        if self._stop.reason is not None or self._closing:
-            self.runner.cancel(proposal.trial_id, KillReason.INTERRUPT)
-
-    # -- hearing back -----------------------------------------------------------------------
-    def _on_runner_event(self, event: Report | Outcome | RunnerNote | Launched) -> None:
-        """Take in what the runner said; its record and event wait for :meth:`_record`."""
-        if isinstance(event, Report):
-            self._running.on_report(event)
-            return
-        if isinstance(event, Launched):
-            self._on_launched(event)
-            return
-        if isinstance(event, RunnerNote):
-            self._record.say(event.text)
-            return
-        running = self._running.ended(event.trial_id)
-        if running is None:
-            return
-        event = settled(
-            event,
-            running,
-            search_interrupted=self._steering.interrupt_asked,
-            stopper=self._stopper,
-            cut_by=self._stop.cut_by,
-            optimizer=self.optimizer,
-        )
-        if lost_to_a_full_disk(event):  # it runs again once there is room
-            full = self._stop.disk_full or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self._stop.disk_full = full
-            self._stop.stop(stopping.DISK_FULL)
-        trial = self._stopper.on_finished(conclude(running, event, self.spec))
-        if trial.state is not TrialState.INTERRUPTED:
-            self._proposals.waiting = False
-            self._finished_here += 1
-            self._any_loss = self._any_loss or trial.loss is not None
-        self._record.keep(trial, whole=False)  # journaled from ``trial``, below
-        finished = ev.TrialFinished(trial, self._record.best, self._done())
-        self._record.add(finished_record(trial), finished)
-        if trial.state is TrialState.INTERRUPTED:
-            # not once the search is asked to stop: it would say the trial runs again, and
-            # the search would end without running it (a resume does)
-            stopping_now = self._stop.reason is not None or self._steering.interrupt_asked
-            if not stopping_now and not self._closing:
-                cluster = self.spec.cluster
-                self._reruns.lost(trial, cluster.lost_worker_reruns if cluster else 1)
-        elif not self._closing:
-            # told once its record waits to be journaled: an optimizer whose tell raises ends
-            # the search with the trial kept; once the search closes, nothing is asked again.
-            # Without its metadata, which no optimizer needs (its state, loss and internal
-            # are what tell promises) and one that keeps its trials would hold all search long
-            told = replace(trial, metadata={}) if trial.metadata else trial
-            try:
-                self._calls.call(f"tell({trial.id})", self.optimizer.tell, told)
-            except Abandoned:  # an interrupt came during a plugin's tell: the trial is kept
-                self._note_abandoned()
 
     def _note_abandoned(self) -> None:
         """Say once that the plugin optimizer was left running in the middle of a call."""

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -1190,10 +1189,8 @@ def test_the_driver_runs_a_lost_trial_again_at_most_lost_worker_reruns_times(tmp
         if 1 in runner.running:
             lose(runner, 1)
 
-    search = Search(tmp_path, FakeRunner(lose_trial_1), iterations=2)
-    search.driver.spec = replace(
-        search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786", lost_worker_reruns=2)
-    )
+    cluster = ClusterSpec("tcp://10.0.0.7:8786", lost_worker_reruns=2)
+    search = Search(tmp_path, FakeRunner(lose_trial_1), iterations=2, cluster=cluster)
     outcome = search.run()
     assert search.runner.submitted == [1, 1, 1, 2, 3]  # the same trial twice more, then no more
     assert (
@@ -1216,8 +1213,8 @@ def test_the_driver_does_not_run_again_what_it_stopped_itself(tmp_path):
         if runner.running and not runner.cancelled:
             search.driver.request(Command.INTERRUPT)
 
-    search = Search(tmp_path, FakeRunner(stop_once_running, auto=False), iterations=3)
-    search.driver.spec = replace(search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786"))
+    runner, cluster = FakeRunner(stop_once_running, auto=False), ClusterSpec("tcp://10.0.0.7:8786")
+    search = Search(tmp_path, runner, iterations=3, cluster=cluster)
     outcome = search.run()
     assert outcome.interrupted and search.runner.submitted == [1]
     assert {t.id: t.state for t in outcome.trials} == {1: TrialState.INTERRUPTED}
@@ -1229,8 +1226,8 @@ def test_the_driver_does_not_run_again_what_the_runner_stops_when_the_search_fai
         if runner.running:
             raise SearchFailed("hypermax: lost the Dask scheduler")
 
-    search = Search(tmp_path, FakeRunner(lose_the_cluster, auto=False), iterations=3)
-    search.driver.spec = replace(search.spec, cluster=ClusterSpec("tcp://10.0.0.7:8786"))
+    runner, cluster = FakeRunner(lose_the_cluster, auto=False), ClusterSpec("tcp://10.0.0.7:8786")
+    search = Search(tmp_path, runner, iterations=3, cluster=cluster)
     with pytest.raises(SearchFailed):
         search.run()
     finished = [r for r in search.records() if r["event"] == "trial_finished"]

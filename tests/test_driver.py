@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from hypermax.journal_replay import JournalState, replay
 from hypermax.optimizers.base import EXHAUSTED, WAIT, BaseOptimizer, NoProposal
 from hypermax.results import ResultsFolder
 from hypermax.space import Space
-from hypermax.spec import Spec, spec_from_dict
+from hypermax.spec import ClusterSpec, Spec, spec_from_dict
 from hypermax.trial import KillReason, Outcome, Proposal, Report, Trial, TrialState
 
 CANCELLED = {
@@ -148,9 +149,10 @@ class Search:
         runner: FakeRunner | None = None,
         script: Callable[..., Any] | None = None,
         history: JournalState | None = None,
+        cluster: ClusterSpec | None = None,
         **spec: Any,
     ) -> None:
-        self.spec = make_spec(tmp_path, **spec)
+        self.spec = replace(make_spec(tmp_path, **spec), cluster=cluster)
         self.space = Space.from_spec(self.spec)
         self.folder = ResultsFolder(self.spec.results_folder)
         self.folder.create()

@@ -489,4 +489,3 @@ def run_trial(
     run = TrialRun(host, plan, on_report)
     run.start()
     return run.finish()
-
