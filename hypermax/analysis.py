@@ -54,7 +54,8 @@ class ParamRelation:
             encoded by the rank of each value's mean loss rank, so its ``rho`` is never
             negative; the values only one trial had are one group (each alone would be
             coded by its trial's loss), so an enum whose every value was tried once is
-            constant and says nothing.
+            constant and says nothing. Numbers among an enum's values keep their order,
+            above its other values (see :func:`encode`): its ``rho`` may then be negative.
         trials: how many trials with a loss the param appeared in.
         kind: ``number``, ``bool`` (ranked as 0/1), or ``enum`` (any other value).
         best_value: for an ``enum``, the value with the lowest mean loss; None otherwise.
@@ -190,13 +191,38 @@ def encode(values: list[Any], losses: list[float]) -> tuple[ParamKind, list[floa
     """A param's values as numbers: ``(kind, codes, best value of an enum)``.
 
     Numbers stay as they are, bools become 0/1, and any other value (an ``enum``) becomes the
-    rank of its mean loss (see :class:`ParamRelation`).
+    rank of its mean loss (see :class:`ParamRelation`). Numbers mixed with other values (an
+    ``enum`` of ``[0.1, 1, "auto"]``, or conditional branches that give one name a number
+    range in one and ``"auto"`` in another) are an ``enum`` whose numbers keep their order,
+    above the other values, which are ranked among themselves as an enum's are: else each
+    number of a range, tried once, would be one group and the param only ``"auto"`` against
+    the rest.
     """
-    if all(_finite(v) for v in values):
+    numeric = [_finite(v) for v in values]
+    if all(numeric):
         kind: ParamKind = "bool" if all(isinstance(v, bool) for v in values) else "number"
         return kind, [float(v) for v in values], None
-    codes, best_value = _encode_by_mean_loss(values, losses)
+    keys = _json_keys(values)
+    codes, best_value = _encode_by_mean_loss(keys, losses)
+    if any(numeric):
+        codes = _numbers_in_order(values, keys, losses, numeric)
     return "enum", codes, best_value
+
+
+def _numbers_in_order(
+    values: list[Any], keys: list[str], losses: list[float], numeric: list[bool]
+) -> list[float]:
+    """The codes of a param whose values (their JSON ``keys``) mix numbers (``numeric``) and
+    others: the others first, by the rank of their mean loss (:func:`_encode_by_mean_loss`),
+    then the numbers in order (equal numbers of another JSON text, ``0.0`` and ``-0.0``, ``1``
+    and ``true``, apart)."""
+    others = [(key, loss) for key, loss, n in zip(keys, losses, numeric, strict=True) if not n]
+    other_codes, _ = _encode_by_mean_loss([k for k, _ in others], [loss for _, loss in others])
+    below = len(set(other_codes))
+    numbers = [(float(v), key) for v, key, n in zip(values, keys, numeric, strict=True) if n]
+    place = {number: float(below + i) for i, number in enumerate(sorted(set(numbers)))}
+    ordered, left = iter(numbers), iter(other_codes)
+    return [place[next(ordered)] if n else next(left) for n in numeric]
 
 
 def _finite(value: Any) -> bool:
@@ -210,13 +236,13 @@ def _finite(value: Any) -> bool:
         return False
 
 
-def _encode_by_mean_loss(values: list[Any], losses: list[float]) -> tuple[list[float], Any]:
-    """Each value as the rank (from 0) of its mean loss rank among the values (the mean of its
+def _encode_by_mean_loss(keys: list[str], losses: list[float]) -> tuple[list[float], Any]:
+    """Each value (by its JSON text, ``keys``: :func:`_json_keys`) as the rank (from 0) of its
+    mean loss rank among the values (the mean of its
     trials' ranks among all the losses: a value's one loss near the largest float does not
     put it last, and the rank correlation of the codes with the losses is never negative;
     the values of one trial each as one group); and the best value, the one of the lowest mean
     loss."""
-    keys = _json_keys(values)
     loss_ranks = _stats().rankdata(losses)
     by_key: dict[str, list[float]] = {}
     for key, loss in zip(keys, losses, strict=True):

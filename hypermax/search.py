@@ -146,14 +146,21 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     """
     logs = prepared.folder.path / "logs"
     try:
-        with log_to_file(logs / HYPERMAX_LOG), exit_statuses_kept():
-            return _execute(prepared, dashboard)
-    except (HypermaxError, KeyboardInterrupt):
+        with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept():
+            try:
+                return _execute(prepared, dashboard)
+            except (HypermaxError, KeyboardInterrupt, WaitInterrupted):
+                raise
+            except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
+                # in the folder this search's log is in: moved aside, another hypermax may
+                # hold the one at its path
+                raise Crashed(exc, save_traceback(exc, own_logs())) from exc
+    except (HypermaxError, KeyboardInterrupt, Crashed):
         raise
     except WaitInterrupted as exc:  # the program's own, its trials stopped and recorded
         raise exc.error from None
-    except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
-        raise Crashed(exc, save_traceback(exc, logs)) from exc
+    except (Exception, SystemExit) as exc:  # as its log closed: which folder, unknown
+        raise Crashed(exc, save_traceback(exc)) from exc
     finally:
         prepared.folder.unlock()
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,26 +45,31 @@ def handled_by(handler: logging.Handler) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def log_to_file(path: Path) -> Iterator[None]:
+def log_to_file(path: Path) -> Iterator[Callable[[], Path | None]]:
     """While inside, warnings and errors of the ``hypermax`` logger (and of :data:`TOLD`), and
     Python's warnings, are appended to ``path``, ``logs/hypermax.log`` of a results folder: of
     that folder wherever it is (it may be moved aside while the search runs, and another
     hypermax make a folder of its own at its path), or of the one at its path when this process
-    made it again there."""
+    made it again there. Gives a function that tells which ``logs`` folder that is now (None
+    when the results folder was deleted): where else this search may write to its log."""
     try:
-        handler: logging.Handler = _LogFileHandler(
-            path, delay=True, encoding="utf-8", errors="backslashreplace"
-        )
+        handler = _LogFileHandler(path, delay=True, encoding="utf-8", errors="backslashreplace")
     except OSError:
-        yield
+        yield lambda: None
         return
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     try:
         with handled_by(handler):
-            yield
+            yield handler.folder
     finally:
         handler.close()
+
+
+def _same_folder(path: Path, fd: int) -> bool:
+    """Whether the folder at ``path`` is the one open as ``fd``."""
+    there, own = os.stat(path), os.fstat(fd)
+    return (there.st_dev, there.st_ino) == (own.st_dev, own.st_ino)
 
 
 class _LogFileHandler(logging.FileHandler):
@@ -83,6 +88,25 @@ class _LogFileHandler(logging.FileHandler):
         super().__init__(path, **options)
 
     def _open(self) -> Any:
+        return self._open_in(self._place())
+
+    def folder(self) -> Path | None:
+        """The ``logs`` folder the records go to now; None when the results folder was deleted
+        (or where it went cannot be told)."""
+        try:
+            place = self._place()
+            logs = Path(self.baseFilename).parent
+            if place is None or _same_folder(self._results, place):
+                return logs
+            found = os.readlink(f"/proc/self/fd/{place}")
+        except (OSError, ValueError):
+            return None
+        return None if found.endswith(" (deleted)") else Path(found) / self._inside.parent
+
+    def _place(self) -> int | None:
+        """The results folder the records go to: the one the search started in, open here,
+        wherever it is now; None for the one at its path (made again by this search). Raises
+        FileNotFoundError when it was deleted."""
         there: os.stat_result | None
         try:
             there = os.stat(self._results)
@@ -90,14 +114,12 @@ class _LogFileHandler(logging.FileHandler):
             there = None
         own = os.fstat(self._started_in)
         if there is not None and (there.st_dev, there.st_ino) == (own.st_dev, own.st_ino):
-            where = self._started_in  # where it started, at its path yet
-        elif there is not None and held_here(self._results):
-            return self._open_in(None)  # made again by this search
-        elif own.st_nlink:
-            where = self._started_in  # moved aside: another's, or none, at its path
-        else:
-            raise FileNotFoundError(f"{self._results}: deleted")  # the record is dropped
-        return self._open_in(where)
+            return self._started_in  # where it started, at its path yet
+        if there is not None and held_here(self._results):
+            return None  # made again by this search
+        if own.st_nlink:
+            return self._started_in  # moved aside: another's, or none, at its path
+        raise FileNotFoundError(f"{self._results}: deleted")  # the record is dropped
 
     def _open_in(self, folder: int | None) -> Any:
         """The log file, opened for appending, in the results folder open as ``folder`` (None:

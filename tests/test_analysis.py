@@ -171,9 +171,10 @@ def test_an_enum_of_values_each_tried_once_does_not_follow_the_loss():
     a journal, or ids). Those values are one group now."""
     unique = [({"id": f"run-{i}", "x": float(i % 5)}, float(i)) for i in range(40)]
     assert [r.name for r in rank_params(unique, min_trials=5)] == ["x"]
-    # "auto" in every fourth trial, whatever the loss: against the other values together,
-    # it is no better and no worse
-    mixed = [({"depth": "auto" if i % 4 == 0 else i}, float(i)) for i in range(40)]
+    # "auto" in every fourth trial, whatever the loss, and numbers the loss does not follow:
+    # against the other values together, it is no better and no worse
+    depths = random.Random(2).sample(range(40), 40)
+    mixed = [({"depth": "auto" if i % 4 == 0 else depths[i]}, float(i)) for i in range(40)]
     relation = only(rank_params(mixed, min_trials=5))
     assert relation.kind == "enum" and abs(relation.rho) < 0.2
     # a value tried twice keeps its code: the two best trials share it

@@ -134,6 +134,7 @@ class DaskRunner(BaseRunner):
             raise SpecError(spec_name, [("function", str(exc))]) from None
         self._attempts = Attempts()
         self._probes: dict[Path, tuple[str, str] | None] = {}
+        self._sent_back = dask_files.SentBack()
         self._closed = False
         self._waiting_checked = False  # whether the trials sent can run on a worker
         self._said_lost = False  # whether the user was told that the scheduler is lost
@@ -173,7 +174,9 @@ class DaskRunner(BaseRunner):
             self._send(attempt)
 
     def poll(self, timeout: float) -> list[RunnerEvent]:
-        """Reports and outcomes; raises SearchFailed once the scheduler is lost for too long."""
+        """Reports and outcomes; raises SearchFailed once the scheduler is lost for too long,
+        and FolderUnwritable (once) when the results folder refused what a worker sent back."""
+        self._sent_back.raise_refusal()
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
@@ -342,12 +345,9 @@ class DaskRunner(BaseRunner):
             report = Report(attempt.trial_id, step, json.loads(metrics))
             self._attempts.report(attempt, report, number)
         if result.files is not None:
-            try:
-                dask_files.restore_files(
-                    result.files, attempt.trial_dir, attempt.log_path, result.worker
-                )
-            except OSError as exc:
-                log.warning("cannot write what trial %s sent back: %s", attempt.trial_id, exc)
+            self._sent_back.restore(
+                result.files, attempt.trial_dir, attempt.log_path, result.worker
+            )
         self._attempts.finish(attempt, result.outcome)
 
     def _check_stops(self, every: bool = False) -> None:

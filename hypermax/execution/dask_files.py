@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
 import shutil
 import uuid
@@ -29,6 +30,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from hypermax.execution import trial_log
+from hypermax.execution.trial_setup import _UNWRITABLE_ERRNOS as UNWRITABLE_ERRNOS
+from hypermax.execution.trial_setup import FolderUnwritable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,6 +45,8 @@ SEND_BACK_CAP_BYTES = 256 * 1024 * 1024
 PROBE_NAME = ".hypermax-cluster-probe"
 _FOLDER = "folder"  # the spec folder's files, in a bundle
 _SRC = "src"  # a src file from outside the spec's folder, in a bundle
+
+log = logging.getLogger("hypermax")
 
 
 class CodeTooLarge(ValueError):
@@ -239,8 +244,20 @@ def gather_files(trial_dir: Path, log_path: Path, scratch: Path) -> TrialFiles:
 
 
 def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: str) -> None:
-    """On hypermax's machine: write what a worker sent back into the trial's folder and log."""
-    trial_dir.mkdir(parents=True, exist_ok=True)
+    """On hypermax's machine: write what a worker sent back into the trial's folder and log.
+
+    Raises :class:`~hypermax.execution.trial_setup.FolderUnwritable`, naming the folder that
+    refused, when the results folder takes no trial's folder (read-only, immutable, a file in
+    place of its ``trials``), as a trial run here would; any other OSError as it comes (of the
+    log: a trial's log that cannot be written does not stop the search).
+    """
+    try:
+        trial_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE_ERRNOS:
+            raise
+        where = trial_dir if trial_dir.is_dir() else trial_dir.parent
+        raise FolderUnwritable(exc.errno, exc.strerror, str(where)) from None
     for rel, data in files.files:
         parts = PurePosixPath(rel).parts
         if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
@@ -261,6 +278,32 @@ def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: st
                 f"send back; {they} on Dask worker {worker} in {files.kept_at}: "
                 f"{', '.join(files.left)}]\n".encode()
             )
+
+
+class SentBack:
+    """Writes what workers sent back into the results folder (:func:`restore_files`). A
+    results folder that takes no trial's folder stops the search, as for a trial run on
+    hypermax's machine: its error is kept for :meth:`raise_refusal`; any other write that fails
+    is logged and the trial's files dropped."""
+
+    def __init__(self) -> None:
+        self._refused: FolderUnwritable | None = None
+        self._raised = False
+
+    def restore(self, files: TrialFiles, trial_dir: Path, log_path: Path, worker: str) -> None:
+        try:
+            restore_files(files, trial_dir, log_path, worker)
+        except OSError as exc:
+            if isinstance(exc, FolderUnwritable) and self._refused is None:
+                self._refused = exc
+                return
+            log.warning("cannot write what trial %s sent back: %s", trial_dir.name, exc)
+
+    def raise_refusal(self) -> None:
+        """Raise the results folder's refusal, once, if it refused."""
+        if self._refused is not None and not self._raised:
+            self._raised = True
+            raise self._refused
 
 
 def append_note(log_path: Path, text: str) -> None:

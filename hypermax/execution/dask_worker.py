@@ -41,6 +41,7 @@ from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun
+from hypermax.execution.trial_setup import FolderUnwritable
 from hypermax.trial import KillReason, Outcome, Report, TrialState
 
 if TYPE_CHECKING:
@@ -173,11 +174,12 @@ def run_attempt(task: TrialTask) -> TaskResult:
         plan = _worker_plan(task, worker, scratch)
         outcome = _run(running, plan)
     except Exception as exc:  # placing code or files failed: the trial fails, not the worker
+        why = f"cannot run the trial: {type(exc).__name__}: {exc}"
+        if isinstance(exc, FolderUnwritable):  # as this worker sees it; worded as on hypermax's
+            why = f"cannot prepare the trial's files: {exc.filename}: cannot be written: "
+            why += str(exc.strerror)
         outcome = Outcome(
-            task.plan.proposal.trial_id,
-            TrialState.FAILED,
-            reason=f"cannot run the trial: {type(exc).__name__}: {exc}",
-            ended_at=time.time(),
+            task.plan.proposal.trial_id, TrialState.FAILED, reason=why, ended_at=time.time()
         )
     if outcome.state is TrialState.FAILED:
         outcome = replace(outcome, reason=f"{outcome.reason} (on Dask worker {address})")

@@ -45,8 +45,9 @@ class Ending:
     #: why nothing is known of how it ended (the launcher says), if so: without a result, the
     #: trial is ``interrupted`` with this reason (it did not fail of its own doing)
     lost: str | None = None
-    #: its result file was there when a limit or an interrupt began to kill it: the function
-    #: had returned (or raised), and only its process's exit was left
+    #: its result file was there when a limit or an interrupt began to kill it, or early
+    #: stopping's kill ladder (if it began): the function had returned (or raised), and only
+    #: its process's exit was left
     returned_before_the_kill: bool = False
     #: its main process had ended on its own (exited 0 or not) before the kill ladder's
     #: first signal could reach it: a stop early stopping asked for came too late
@@ -162,10 +163,11 @@ def exit_outlasted_the_wait(function_type: str, exit_code: int | None, returned:
 
 def _returned_before_the_stop(ending: Ending) -> bool:
     """A trial stopped or killed that had ended first: the stop came too late. A function
-    stopped early that returned instead of reaching a report, or one whose result was written
-    before a limit or an interrupt began to kill it (a result written after was made in answer
-    to the kill); an executable stopped early whose main process had exited (printed its result,
-    exited 0) before the SIGTERM could reach it: it ended as if no stop had come."""
+    stopped early that returned instead of reaching a report, before the kill ladder began if
+    it did, or one whose result was written before a limit or an interrupt began to kill it (a
+    result written after was made in answer to the kill); an executable stopped early whose
+    main process had exited (printed its result, exited 0) before the SIGTERM could reach it:
+    it ended as if no stop had come."""
     if ending.kill is None:
         return False
     if ending.function_type != "python_function":
@@ -173,7 +175,7 @@ def _returned_before_the_stop(ending: Ending) -> bool:
     if ending.kill[0] is not KillReason.EARLY_STOP:
         return ending.returned_before_the_kill
     returned = ending.sent_result is not None or os.path.exists(ending.result_file)
-    return ending.exit_code == 0 and returned
+    return ending.exit_code == 0 and returned and ending.returned_before_the_kill
 
 
 def _killed(

@@ -273,14 +273,22 @@ class TrialRun:
                 cooperative = self.function.type == "python_function"  # runs our bootstrap
                 self._asking = early and cooperative
                 # before any signal: a result already there is the function's own, not one it
-                # made in answer to the kill (a SIGTERM handler that returns or exits)
-                self._returned_first = cooperative and self._returned()
+                # made in answer to the kill (a SIGTERM handler that returns or exits); one
+                # asked to stop at its next report is killed later, if at all (_start_ladder)
+                self._returned_first = cooperative and (self._asking or self._returned())
         if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
             self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
         if first and self._asking and root is not None:
-            self._verdicts.ask_to_stop(root.pid, self._gone, self._ladder.start)
+            self._verdicts.ask_to_stop(root.pid, self._gone, self._start_ladder)
         else:
-            self._ladder.start(f"stopping the trial ({reason.value})")
+            self._start_ladder(f"stopping the trial ({reason.value})")
+
+    def _start_ladder(self, why: str) -> None:
+        """Send the trial down its kill ladder: a function asked to stop that returns from now
+        on (its SIGTERM handler ends the work) returns in answer to the kill."""
+        if self._asking:
+            self._returned_first = self._returned_first and self._returned()
+        self._ladder.start(why)
 
     def pause(self) -> bool:
         """Stop the trial's processes (SIGSTOP) and its clock: the time it spends stopped

@@ -167,3 +167,32 @@ def report_from_a_worker(params: dict[str, Any], reporter: Any) -> float:
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         pool.submit(_report_in_a_worker, "hypermax.report").result()
     return 1.0
+
+
+def report_once_then_return_on_sigterm(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1, then computes without reporting again; on SIGTERM it stops computing
+    and returns 0.125 (a training loop that ends on a signal, returning its loss)."""
+    import signal
+
+    stop: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum))
+    reporter(1, loss=1.0)
+    _up()
+    while not stop:
+        time.sleep(0.01)
+    return 0.125
+
+
+def report_once_then_return_on_go_or_sigterm(params: dict[str, Any], reporter: Any) -> float:
+    """Reports step 1, then computes without reporting again; once ``go`` exists it returns
+    0.25, and goes on ending (a thread holds its exit) until SIGTERM, which it ends at."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
+    reporter(1, loss=1.0)
+    _up()
+    while not (_folder() / "go").exists():
+        time.sleep(0.01)
+    threading.Thread(target=time.sleep, args=(60,), name="lingering").start()
+    return 0.25

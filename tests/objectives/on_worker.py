@@ -85,3 +85,12 @@ def odd_reports(params: dict[str, Any], reporter: Any) -> float:
     """Reports :data:`ODD_METRICS` at step 1, then returns 0.4."""
     reporter(1, **ODD_METRICS)
     return 0.4
+
+
+def where_after_go(params: dict[str, Any]) -> dict[str, Any]:
+    """Writes ``up-<trial id>``, waits for ``go``, then returns ``where``."""
+    trial = os.environ["HYPERMAX_TRIAL_ID"]
+    (_sentinels() / f"up-{trial}").write_text(str(os.getpid()))
+    while not (_sentinels() / "go").exists():
+        time.sleep(0.01)
+    return where(params)
