@@ -30,8 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from hypermax.execution import trial_log
-from hypermax.execution.trial_setup import _UNWRITABLE_ERRNOS as UNWRITABLE_ERRNOS
-from hypermax.execution.trial_setup import FolderUnwritable
+from hypermax.execution.trial_setup import UNWRITABLE_ERRNOS, FolderUnwritable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

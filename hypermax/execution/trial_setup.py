@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: what a folder no file can be made in answers: read-only (EROFS), immutable (EPERM), its
 #: rights taken away (EACCES), a file in its place (ENOTDIR)
-_UNWRITABLE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTDIR)
+UNWRITABLE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTDIR)
 
 
 class FolderUnwritable(OSError):
@@ -70,7 +70,7 @@ class TrialSetup:
             except OSError as exc:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
-                if exc.errno in _UNWRITABLE_ERRNOS and not (earlier and self._inside(exc)):
+                if exc.errno in UNWRITABLE_ERRNOS and not (earlier and self._inside(exc)):
                     raise self._unwritable(exc) from None  # nor this: the folder's
                 return f"cannot prepare the trial's files: {exc}"
         return self.log
