@@ -129,6 +129,14 @@ class LocalDaskCluster:
         self.add_worker(*self._options.pop(worker.pid))
         self.wait_for_workers(len(self.workers))
 
+    def remove_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        """Stop ``worker`` (SIGTERM: it says goodbye to the scheduler) and wait until the
+        scheduler no longer counts it: the cluster is as it was before :meth:`add_worker`."""
+        _stop([worker], signal.SIGTERM)
+        self.workers.remove(worker)
+        self._options.pop(worker.pid, None)
+        self.wait_for_workers(len(self.live_workers()))
+
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments of ``distributed.Client`` for this cluster."""
         if self.tls is None:
