@@ -28,7 +28,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, run_cli, run_cli_here
+from conftest import OBJECTIVES, finished_records, run_cli, run_cli_here, run_hypermax_here
 from dask_cluster import LocalDaskCluster
 from fake_trials.helpers import MARKER_ENV, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract
@@ -651,7 +651,7 @@ def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs
         del doc["function"]["src"]
         doc["function"]["module"] = "workerpkg.train"
         spec = write_spec(doc, "project/search.json")
-        result = run_cli("run", str(spec), "--no-ui", cwd=project)
+        result = run_hypermax_here(spec)
     assert result.returncode == 0, result.stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert [(i, r["state"], r["loss"]) for i, r in finished.items()] == [(1, "ok", 0.25)]
