@@ -397,7 +397,7 @@ def test_ctrl_c_while_the_scheduler_hangs_ends_the_search_as_interrupted(
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     assert own.scheduler is not None
     scheduler = own.scheduler
-    cluster = {"scheduler": own.address, "lost_scheduler_wait": 2}
+    cluster = {"scheduler": own.address, "lost_scheduler_wait": 1}
     try:
         doc = search_doc(tmp_path, marker, "hang", cluster, parallel=1)
 
@@ -548,13 +548,13 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
 ):
     """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
     + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.25)  # 0.5 s: less than a report gap
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.1)  # 0.35 s: less than a report gap
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "epochs.py"),
         name="train",
         kill_grace=0.25,
-        env={MARKER_ENV: marker, "EPOCH_SECONDS": "1"},  # a report every second
+        env={MARKER_ENV: marker, "EPOCH_SECONDS": "0.6"},  # a report every 0.6 s
     )
     runner = DaskRunner(function, tmp_path, ClusterSpec(one_worker.address))
     try:
@@ -566,7 +566,7 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
         runner.close()
     assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
     # it ended at the report after the last one heard: the second, unless the stop's trip took
-    # longer than an epoch (1 s) on a loaded machine
+    # longer than an epoch (0.6 s) on a loaded machine
     last = max(e.step for e in first + events if isinstance(e, Report))
     assert int((tmp_path / "t" / "1" / "cleaned_up").read_text()) == last + 1
 
