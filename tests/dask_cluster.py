@@ -1,7 +1,8 @@
 """A real Dask cluster on 127.0.0.1 for the tests and the throughput benchmark.
 
 ``dask scheduler`` and ``dask worker`` processes (no nanny: a worker's pid is the process that
-runs its trials) on random free ports; the scheduler's address comes from its scheduler file.
+runs its trials) on random free ports; the scheduler's address comes from its scheduler file,
+which the workers read too: they start alongside the scheduler, not after it.
 Every process is stopped by its pid, and :meth:`LocalDaskCluster.stop` waits for each to end.
 """
 
@@ -48,10 +49,13 @@ class LocalDaskCluster:
         self._options: dict[int, tuple[str, ...]] = {}
         self.address = ""
         folder.mkdir(parents=True, exist_ok=True)
+        self._info = folder / "scheduler.json"
+        self._info.unlink(missing_ok=True)  # the workers find the address of this scheduler
         try:
-            self._start_scheduler()
-            for _ in range(workers):
+            self.scheduler = self._start_scheduler()
+            for _ in range(workers):  # each waits for the scheduler file as it starts
                 self.add_worker()
+            self.address = _wait_for_address(self._info, self.scheduler)
             self.wait_for_workers(workers)
         except BaseException:
             self.stop()  # nothing it started outlives a failed start
@@ -73,10 +77,9 @@ class LocalDaskCluster:
                 cwd=self.folder,
             )
 
-    def _start_scheduler(self) -> None:
-        info = self.folder / "scheduler.json"
+    def _start_scheduler(self) -> subprocess.Popen[bytes]:
         protocol = "tls" if self.tls else "tcp"
-        self.scheduler = self._spawn(
+        return self._spawn(
             "scheduler",
             [
                 "scheduler",
@@ -88,11 +91,10 @@ class LocalDaskCluster:
                 protocol,
                 "--no-dashboard",
                 "--scheduler-file",
-                str(info),
+                str(self._info),
                 *self._tls_args(),
             ],
         )
-        self.address = _wait_for_address(info, self.scheduler)
 
     def add_worker(self, *options: str) -> subprocess.Popen[bytes]:
         """Start one more worker (``options``: more ``dask worker`` options)."""
@@ -101,7 +103,8 @@ class LocalDaskCluster:
             f"worker{index}",
             [
                 "worker",
-                self.address,
+                "--scheduler-file",
+                str(self._info),
                 "--nthreads",
                 str(self.threads),
                 "--no-nanny",
@@ -125,6 +128,14 @@ class LocalDaskCluster:
         self.workers.remove(worker)
         self.add_worker(*self._options.pop(worker.pid))
         self.wait_for_workers(len(self.workers))
+
+    def remove_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        """Stop ``worker`` (SIGTERM: it says goodbye to the scheduler) and wait until the
+        scheduler no longer counts it: the cluster is as it was before :meth:`add_worker`."""
+        _stop([worker], signal.SIGTERM)
+        self.workers.remove(worker)
+        self._options.pop(worker.pid, None)
+        self.wait_for_workers(len(self.live_workers()))
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments of ``distributed.Client`` for this cluster."""

@@ -164,7 +164,7 @@ def test_a_search_runs_its_trials_in_the_workers_process_trees_and_a_time_limit_
     )
     doc["search"]["points"] = [{"x": 1.0}]  # trial 1 hangs until the time limit kills it
     spec = write_spec(doc)
-    result = run_cli("run", str(spec), "--no-ui", "--scheduler", cluster.address, cwd=tmp_path)
+    result = run_hypermax_here(spec, "--scheduler", cluster.address)
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "results" / "onworkers"
     finished = finished_records(folder)
@@ -211,11 +211,11 @@ def test_a_worker_that_sees_a_relative_results_folder_writes_the_trials_there(
 def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spec, marker):
     doc = search_doc(tmp_path, marker, "where", {}, iterations=1)
     del doc["cluster"]
-    result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    result = run_hypermax_here(write_spec(doc))
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "results" / "onworkers"
     more = ("--iterations", "2", "--no-ui", "--scheduler", cluster.address)
-    result = run_cli("resume", str(folder), *more, cwd=tmp_path)
+    result = run_cli_here("resume", str(folder), *more, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     finished = finished_records(folder)
     assert sorted(finished) == [1, 2] and {r["state"] for r in finished.values()} == {"ok"}
@@ -227,7 +227,7 @@ def test_a_search_begun_here_resumes_on_the_cluster(cluster, tmp_path, write_spe
 def test_trials_hold_the_resources_of_the_cluster_section(cluster, tmp_path, write_spec, marker):
     cluster_section = {"scheduler": cluster.address, "resources": {SLOT: 1}}
     doc = search_doc(tmp_path, marker, "where", cluster_section, parallel=2, iterations=3)
-    result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
+    result = run_hypermax_here(write_spec(doc))
     assert result.returncode == 0, result.stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert len(finished) == 3

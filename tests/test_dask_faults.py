@@ -1,8 +1,11 @@
 """A Dask cluster's failures as users meet them: addresses that are not a scheduler, a cluster
 whose workers cannot take the trials, workers that go away.
 
-A real ``dask scheduler`` and workers on 127.0.0.1 (see ``dask_cluster.py``), started by the
-test that needs them and stopped by pid at its end.
+A real ``dask scheduler`` and workers on 127.0.0.1 (see ``dask_cluster.py``), stopped by pid
+at the end: a test that stops, pauses or kills a worker or the scheduler, or leaves on the
+scheduler what another test would see, starts its own cluster; the others share one of the
+module's two (:func:`scheduler_alone`, :func:`one_worker`), and a worker one of them adds is gone
+again after it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install 'hypermax[dask]'")
 
-from conftest import OBJECTIVES, finished_records, run_cli, run_cli_here
+from conftest import OBJECTIVES, finished_records, run_cli, run_cli_here, run_hypermax_here
 from dask_cluster import LocalDaskCluster
 from fake_trials.helpers import MARKER_ENV, pid_alive, wait_until
 from runner_contract import OUTCOME_TIMEOUT, RunnerContract
@@ -38,6 +41,40 @@ from hypermax.execution import dask_files, dask_scheduler_calls
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
+
+
+@pytest.fixture(scope="module")
+def scheduler_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDaskCluster]:
+    """A scheduler without workers, shared by the module's tests that need none or add the
+    only one they need (and take it away again)."""
+    local = LocalDaskCluster(tmp_path_factory.mktemp("alone"), workers=0)
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDaskCluster]:
+    """A scheduler and one worker of two threads, shared by the module's tests that leave both
+    as they found them."""
+    local = LocalDaskCluster(tmp_path_factory.mktemp("one"), workers=1)
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@contextlib.contextmanager
+def added_worker(cluster: LocalDaskCluster, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """One more worker of ``cluster`` (``options``: more ``dask worker`` options) while inside;
+    it is stopped, and gone from the scheduler, as the block ends."""
+    worker = cluster.add_worker(*options)
+    try:
+        cluster.wait_for_workers(len(cluster.workers))
+        yield worker
+    finally:
+        cluster.remove_worker(worker)
 
 
 @pytest.fixture
@@ -149,18 +186,17 @@ def test_a_port_that_answers_not_as_a_scheduler_is_said_to_at_once(
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(tmp_path, write_spec, marker):
+def test_ctrl_c_ends_a_search_whose_trials_wait_for_a_worker(
+    scheduler_alone, tmp_path, write_spec, marker
+):
     """No worker ever takes the trials: the interrupt ends them where they wait."""
-    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
-    try:
-        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, parallel=2)
-        journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
-        code, stderr = interrupted_search(
-            write_spec(doc),
-            lambda: wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent"),
-        )
-    finally:
-        own.stop()
+    cluster = {"scheduler": scheduler_alone.address}
+    doc = search_doc(tmp_path, marker, "where", cluster, parallel=2)
+    journal = tmp_path / "results" / "onworkers" / "trials.jsonl"
+    code, stderr = interrupted_search(
+        write_spec(doc),
+        lambda: wait_until(lambda: '"id":2' in read(journal), OUTCOME_TIMEOUT, "trial 2 sent"),
+    )
     assert code == 130, stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert {i: (r["state"], r["reason"], r["time"]) for i, r in finished.items()} == {
@@ -185,16 +221,15 @@ def interrupted_search(spec: Path, until: Callable[[], Any]) -> tuple[int, str]:
     return search.returncode, stderr
 
 
-def test_a_worker_without_hypermax_fails_the_trials_and_stays(tmp_path, write_spec, marker):
+def test_a_worker_without_hypermax_fails_the_trials_and_stays(
+    scheduler_alone, tmp_path, write_spec, marker
+):
     """A worker that cannot import hypermax fails each trial saying so; before, it could not
     read the task, dropped its connection and ended, and the trials waited for ever."""
-    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
-    try:
-        with worker_without(own, "hypermax", tmp_path):
-            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=2)
-            result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
-    finally:
-        own.stop()
+    with worker_without(scheduler_alone, "hypermax", tmp_path):
+        cluster = {"scheduler": scheduler_alone.address}
+        doc = search_doc(tmp_path, marker, "where", cluster, iterations=2)
+        result = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("hypermax: every trial failed: the Dask task failed: ")
     finished = finished_records(tmp_path / "results" / "onworkers")
@@ -222,8 +257,9 @@ run_cli()
 def worker_without(
     cluster: LocalDaskCluster, module: str, cwd: Path, env: dict[str, str] | None = None
 ) -> Iterator[None]:
-    """A worker of ``cluster`` that cannot import ``module``, stopped by its pid at the end
-    (``env``: that of :func:`packages_without`)."""
+    """The only worker of ``cluster`` (one without workers of its own), one that cannot import
+    ``module``; stopped by its pid at the end, and gone from the scheduler then (``env``: that
+    of :func:`packages_without`)."""
     worker = subprocess.Popen(
         [sys.executable, *(["-S"] if env else []), "-c", WORKER_WITHOUT, cluster.address, module],
         cwd=cwd,
@@ -239,22 +275,20 @@ def worker_without(
     finally:
         worker.kill()
         worker.wait()
+        cluster.wait_for_workers(0)
 
 
 def test_versions_that_differ_are_validates_to_tell_and_stay_off_a_searchs_terminal(
-    tmp_path, write_spec, marker
+    scheduler_alone, tmp_path, write_spec, marker
 ):
     """Dask's own version check warns as it connects, over whatever the terminal shows; it is
     ``validate --connect``'s to say, in its own output."""
-    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
-    try:
-        with worker_without(own, "numpy", tmp_path, packages_without("numpy", tmp_path)):
-            doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=1)
-            spec = write_spec(doc)
-            checked = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
-            result = run_cli("run", str(spec), "--no-ui", cwd=tmp_path)
-    finally:
-        own.stop()
+    own = scheduler_alone
+    with worker_without(own, "numpy", tmp_path, packages_without("numpy", tmp_path)):
+        doc = search_doc(tmp_path, marker, "where", {"scheduler": own.address}, iterations=1)
+        spec = write_spec(doc)
+        checked = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
+        result = run_cli("run", str(spec), "--no-ui", cwd=tmp_path)
     assert (checked.returncode, checked.stderr) == (0, "")
     lines = checked.stdout.splitlines()
     assert lines[1] == f"{own.address}: answers; 1 worker, 1 thread"
@@ -280,7 +314,7 @@ def packages_without(package: str, folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("where", ["inside", "outside"])
 def test_a_src_file_imports_its_neighbours_on_a_worker_that_does_not_share_them(
-    tmp_path, marker, where
+    one_worker, tmp_path, marker, where
 ):
     """A ``src`` file's folder is first on its ``sys.path`` (as when Python runs it): the
     modules beside it travel with it, whether it lies inside the spec's folder or outside."""
@@ -295,19 +329,15 @@ def test_a_src_file_imports_its_neighbours_on_a_worker_that_does_not_share_them(
     function = FunctionSpec(
         type="python_function", src=str(code / "train.py"), name="train", env={MARKER_ENV: marker}
     )
-    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    runner = DaskRunner(function, project, ClusterSpec(one_worker.address), share_files=False)
     try:
-        runner = DaskRunner(function, project, ClusterSpec(own.address), share_files=False)
-        try:
-            for path in code.iterdir():  # the worker cannot use them in place any more
-                path.unlink()
-            trial_dir = tmp_path / "results" / "trials" / "1"
-            runner.submit(Proposal(1, {"x": 0.25}, {}), trial_dir, tmp_path / "trial_1.log")
-            outcome, _ = RunnerContract.outcome(runner, 1)
-        finally:
-            runner.close()
+        for path in code.iterdir():  # the worker cannot use them in place any more
+            path.unlink()
+        trial_dir = tmp_path / "results" / "trials" / "1"
+        runner.submit(Proposal(1, {"x": 0.25}, {}), trial_dir, tmp_path / "trial_1.log")
+        outcome, _ = RunnerContract.outcome(runner, 1)
     finally:
-        own.stop()
+        runner.close()
     assert outcome.state is TrialState.OK, outcome.reason
     assert outcome.result == {"loss": 0.75}
 
@@ -367,7 +397,7 @@ def test_ctrl_c_while_the_scheduler_hangs_ends_the_search_as_interrupted(
     own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     assert own.scheduler is not None
     scheduler = own.scheduler
-    cluster = {"scheduler": own.address, "lost_scheduler_wait": 2}
+    cluster = {"scheduler": own.address, "lost_scheduler_wait": 1}
     try:
         doc = search_doc(tmp_path, marker, "hang", cluster, parallel=1)
 
@@ -469,7 +499,7 @@ def test_a_stop_a_hung_scheduler_did_not_pass_on_names_the_scheduler_not_the_wor
 
 
 def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker(
-    tmp_path, marker, monkeypatch
+    one_worker, tmp_path, marker, monkeypatch
 ):
     """A worker that took a trial (claimed it on the scheduler) and hangs before it says the
     trial starts (reading the results folder, as on a shared filesystem that hangs) does not
@@ -479,7 +509,6 @@ def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker
     function = FunctionSpec(
         type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where", kill_grace=0.25
     )
-    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
     probe = tmp_path / "trials" / dask_files.PROBE_NAME
 
     def read_by_the_worker() -> int | None:
@@ -487,26 +516,23 @@ def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker
             return os.open(probe, os.O_WRONLY | os.O_NONBLOCK)
         return None
 
+    runner = DaskRunner(function, tmp_path, ClusterSpec(one_worker.address))
     try:
-        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
+        RunnerContract.submit(runner, tmp_path, 1, x=0.5)  # leaves the probe the workers read
+        RunnerContract.outcome(runner, 1)
+        probe.unlink()
+        os.mkfifo(probe)  # a read of it hangs until something writes it
+        RunnerContract.submit(runner, tmp_path, 2, x=0.5)
+        writer = wait_until(read_by_the_worker, OUTCOME_TIMEOUT, "the worker to read")
         try:
-            RunnerContract.submit(runner, tmp_path, 1, x=0.5)  # leaves the probe the workers read
-            RunnerContract.outcome(runner, 1)
-            probe.unlink()
-            os.mkfifo(probe)  # a read of it hangs until something writes it
-            RunnerContract.submit(runner, tmp_path, 2, x=0.5)
-            writer = wait_until(read_by_the_worker, OUTCOME_TIMEOUT, "the worker to read")
-            try:
-                runner.cancel(2, KillReason.INTERRUPT)
-                outcome, _ = RunnerContract.outcome(runner, 2)
-            finally:
-                os.write(writer, b"gone")
-                os.close(writer)
+            runner.cancel(2, KillReason.INTERRUPT)
+            outcome, _ = RunnerContract.outcome(runner, 2)
         finally:
-            runner.close()
-        workers = list(own.live_workers())
+            os.write(writer, b"gone")
+            os.close(writer)
     finally:
-        own.stop()
+        runner.close()
+    workers = list(one_worker.live_workers())
     assert len(workers) == 1
     assert outcome.state is TrialState.INTERRUPTED
     assert outcome.reason is not None
@@ -518,33 +544,29 @@ def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker
 
 
 def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives_up(
-    tmp_path, marker, monkeypatch
+    one_worker, tmp_path, marker, monkeypatch
 ):
     """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
     + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.25)  # 0.5 s: less than a report gap
+    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.1)  # 0.35 s: less than a report gap
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "epochs.py"),
         name="train",
         kill_grace=0.25,
-        env={MARKER_ENV: marker, "EPOCH_SECONDS": "1"},  # a report every second
+        env={MARKER_ENV: marker, "EPOCH_SECONDS": "0.6"},  # a report every 0.6 s
     )
-    own = LocalDaskCluster(tmp_path / "cluster", workers=1)
+    runner = DaskRunner(function, tmp_path, ClusterSpec(one_worker.address))
     try:
-        runner = DaskRunner(function, tmp_path, ClusterSpec(own.address))
-        try:
-            runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
-            first = wait_until(lambda: runner.poll(0.5), OUTCOME_TIMEOUT, "the first report")
-            runner.cancel(1, KillReason.EARLY_STOP)
-            outcome, events = RunnerContract.outcome(runner, 1)
-        finally:
-            runner.close()
+        runner.submit(Proposal(1, {"x": 0.5}, {}), tmp_path / "t" / "1", tmp_path / "t1.log")
+        first = wait_until(lambda: runner.poll(0.5), OUTCOME_TIMEOUT, "the first report")
+        runner.cancel(1, KillReason.EARLY_STOP)
+        outcome, events = RunnerContract.outcome(runner, 1)
     finally:
-        own.stop()
+        runner.close()
     assert (outcome.state, outcome.kill_reason) == (TrialState.STOPPED, KillReason.EARLY_STOP)
     # it ended at the report after the last one heard: the second, unless the stop's trip took
-    # longer than an epoch (1 s) on a loaded machine
+    # longer than an epoch (0.6 s) on a loaded machine
     last = max(e.step for e in first + events if isinstance(e, Report))
     assert int((tmp_path / "t" / "1" / "cleaned_up").read_text()) == last + 1
 
@@ -608,7 +630,7 @@ def test_a_second_interrupt_gives_up_on_a_hung_worker_without_waiting_out_the_gr
 
 
 def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs_there(
-    tmp_path, write_spec, marker, monkeypatch
+    scheduler_alone, tmp_path, write_spec, marker, monkeypatch
 ):
     """A package installed on the workers alone (their image, their environment) is theirs to
     import, as their program and cwd are: a spec with a cluster naming it runs; without a
@@ -619,17 +641,17 @@ def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs
     (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
     project = tmp_path / "project"
     project.mkdir()
-    with monkeypatch.context() as workers_env:  # the workers' environment, not this machine's
-        workers_env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(installed), *sys.path])))
-        own = LocalDaskCluster(tmp_path / "cluster", workers=1)
-    try:
+    own = scheduler_alone
+    with contextlib.ExitStack() as stack:
+        with monkeypatch.context() as workers_env:  # the worker's environment, not this machine's
+            path = os.pathsep.join(filter(None, [str(installed), *sys.path]))
+            workers_env.setenv("PYTHONPATH", path)
+            stack.enter_context(added_worker(own))  # its only worker
         doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address}, iterations=1)
         del doc["function"]["src"]
         doc["function"]["module"] = "workerpkg.train"
         spec = write_spec(doc, "project/search.json")
-        result = run_cli("run", str(spec), "--no-ui", cwd=project)
-    finally:
-        own.stop()
+        result = run_hypermax_here(spec)
     assert result.returncode == 0, result.stderr
     finished = finished_records(tmp_path / "results" / "onworkers")
     assert [(i, r["state"], r["loss"]) for i, r in finished.items()] == [(1, "ok", 0.25)]
@@ -640,7 +662,7 @@ def test_a_module_only_the_workers_have_passes_validation_for_a_cluster_and_runs
 
 
 def test_validate_connect_names_the_workers_that_cannot_import_the_module(
-    tmp_path, write_spec, marker, monkeypatch
+    one_worker, tmp_path, write_spec, marker, monkeypatch
 ):
     """Left to the workers, a module is looked for there by ``validate --connect``: a worker
     without it (or a name mistyped) is named before a search starts. A run asks the workers
@@ -650,13 +672,12 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
     (installed / "workerpkg").mkdir(parents=True)
     (installed / "workerpkg" / "__init__.py").write_text("")
     (installed / "workerpkg" / "train.py").write_text("def train(params):\n    return 0.25\n")
-    own = LocalDaskCluster(tmp_path / "cluster", workers=1)  # without it
-    try:
+    own = one_worker  # its worker without it
+    with contextlib.ExitStack() as stack:
         with monkeypatch.context() as workers_env:
             path = os.pathsep.join(filter(None, [str(installed), *sys.path]))
             workers_env.setenv("PYTHONPATH", path)
-            own.add_worker()
-            own.wait_for_workers(2)
+            stack.enter_context(added_worker(own))
         doc = search_doc(tmp_path, marker, "train", {"scheduler": own.address})
         del doc["function"]["src"]
         doc["function"]["module"] = "workerpkg.train"
@@ -664,8 +685,6 @@ def test_validate_connect_names_the_workers_that_cannot_import_the_module(
         doc["function"]["module"] = "workerpkg.trian"
         mistyped = run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
         run = run_cli("run", str(write_spec(doc)), "--no-ui", cwd=tmp_path)
-    finally:
-        own.stop()
     assert result.returncode == 1, result.stderr
     (line,) = result.stderr.splitlines()
     assert re.fullmatch(
@@ -709,16 +728,16 @@ def _a_trial_waits(
     return notes, outcome, run_cli("validate", str(write_spec(doc)), "--connect", cwd=tmp_path)
 
 
-def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec, marker):
+def test_trials_whose_only_worker_is_paused_wait_saying_so(
+    scheduler_alone, tmp_path, write_spec, marker
+):
     """A worker whose own memory passes the pause fraction of its ``--memory-limit`` (one given
     a limit too small for it, as if it bounded the trials) takes no task until it goes on: the
     trials sent wait there, and the search says why, as it does when no worker can take them."""
     from distributed import Client
 
-    own = LocalDaskCluster(tmp_path / "cluster", workers=0)
-    try:
-        own.add_worker("--memory-limit", "10MB")
-        own.wait_for_workers(1)
+    own = scheduler_alone
+    with added_worker(own, "--memory-limit", "10MB"):  # its only worker
         with Client(own.address, set_as_default=False) as client:
             wait_until(
                 lambda: (
@@ -728,8 +747,6 @@ def test_trials_whose_only_worker_is_paused_wait_saying_so(tmp_path, write_spec,
                 "the worker to pause",
             )
         notes, outcome, validated = _a_trial_waits(own.address, tmp_path, write_spec, marker)
-    finally:
-        own.stop()
     assert validated.returncode == 0, validated.stderr
     address = re.findall(r"worker (tcp://\S+) is paused", validated.stdout)
     assert validated.stdout.splitlines()[1:] == [
