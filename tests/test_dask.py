@@ -7,6 +7,7 @@ worker is killed mid-trial, a scheduler is lost, Ctrl-C stops trials on the work
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -795,6 +796,16 @@ def test_a_trial_whose_worker_ended_before_its_start_was_heard_is_lost_with_it(
     assert_none_alive(marker)
 
 
+def _open_fifo_to_write(path: str) -> int | None:
+    """A write end of the named pipe at ``path`` once a reader has it open; None before."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+            raise
+        return None
+
+
 def test_a_worker_that_closes_starts_no_trial(cluster, leaving, tmp_path, marker, monkeypatch):
     """A worker given SIGTERM as it takes a trial starts it no more: its stream to the scheduler
     is closed, and hypermax would never hear where the trial ran, nor that it was lost with the
@@ -815,9 +826,17 @@ def test_a_worker_that_closes_starts_no_trial(cluster, leaving, tmp_path, marker
         where = claim_path(runner.topic, attempt.key)
         claimed = lambda: runner.client.get_metadata(where, default=None)  # noqa: E731
         wait_until(claimed, OUTCOME_TIMEOUT, "the task to claim its attempt")
-        leaving.send_signal(signal.SIGTERM)
-        cluster.wait_for_workers(len(cluster.workers) - 1)  # the scheduler let it go
-        Path(path).write_text(token)  # the task goes on
+        # held: it has the pipe open to read (a writer opened without blocking), and it reads
+        # nothing until the token is written
+        probe_fd = wait_until(
+            lambda: _open_fifo_to_write(path), OUTCOME_TIMEOUT, "the task to open the probe"
+        )
+        try:
+            leaving.send_signal(signal.SIGTERM)
+            cluster.wait_for_workers(len(cluster.workers) - 1)  # the scheduler let it go
+            os.write(probe_fd, token.encode())  # the task goes on
+        finally:
+            os.close(probe_fd)
         leaving.wait(OUTCOME_TIMEOUT)
     finally:
         runner.close()
