@@ -65,3 +65,35 @@ def test_a_pipe_read_to_its_end_by_a_request_is_not_read_again_in_the_same_round
     finally:
         free.set()
         pump.close()
+
+
+def test_a_stdout_a_report_held_is_read_to_its_end_as_the_trial_ends(tmp_path) -> None:
+    """The pump is asked to read stdout again at the end only when a report held it: held, it
+    is, and the drain neither waits out its limit nor cuts the pipe."""
+    log = output.LogSink(tmp_path / "trial.log")
+    reported = threading.Event()
+    trial_output: output.TrialOutput
+
+    def on_report(step: int, metrics: dict) -> None:
+        trial_output.hold_stdout()  # its reader takes in no more: as a full queue of reports
+        reported.set()
+
+    trial_output = output.TrialOutput(log, on_report)
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    pump = output.OutputPump()
+    try:
+        pump.add(*trial_output.attach(out_read, err_read))
+        os.write(out_write, b'HYPERMAX_REPORT {"step": 1, "loss": 0.9}\n')
+        assert reported.wait(5)
+        os.write(out_write, b"0.5\n")
+        os.close(out_write)
+        os.close(err_write)
+        cuts: list[output.Stream] = []
+        trial_output.drain(cuts.append, pump.resume_held)
+        assert all(stream.ended.is_set() for stream in trial_output.streams) and not cuts
+    finally:
+        pump.close()
+        log.close()
+    assert trial_output.scanner.result == {"loss": 0.5}
+    assert "[hypermax: stopped reading" not in (tmp_path / "trial.log").read_text()

@@ -129,8 +129,7 @@ class TrialHost:
             if self._pump is None:
                 self._pump = OutputPump()
             pump = self._pump
-        for stream in streams:
-            pump.add(stream)
+        pump.add(*streams)
 
     def cut(self, stream: Stream) -> None:
         """Stop reading a pipe that a process outside the trial's tree holds open."""

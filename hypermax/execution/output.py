@@ -9,6 +9,7 @@ pipes (:mod:`~hypermax.execution.output_pump`).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,9 @@ class TrialOutput:
         self._tail = bytearray()
         self.held_by_outsiders: set[int] = set()  # the pipes (inodes) cut as others held them
         self._draining = False
+        # ``_draining`` set, and whether stdout is held read, as one step, against a report's
+        # hold in the pump's thread: a stream never held needs no request to resume it
+        self._hold_lock = threading.Lock()
         self._report_on_stderr = False
         self._tail_settled = False
 
@@ -75,8 +79,9 @@ class TrialOutput:
         thread): the reports read are more than their reader takes in. The trial's writes
         then wait, as on a full pipe, until :meth:`OutputPump.resume_held`; once the output
         drains (the trial ended), it is read to its end."""
-        if self.streams and not self._draining:
-            self.streams[0].hold = True
+        with self._hold_lock:
+            if self.streams and not self._draining:
+                self.streams[0].hold = True
 
     def attach(self, stdout: int, stderr: int) -> tuple[Stream, ...]:
         """The streams that read the trial's pipes (made non-blocking), for the pump to carry."""
@@ -94,8 +99,7 @@ class TrialOutput:
         """Wait for both pipes to end; ``cut`` a pipe that a process outside the tree holds.
         ``resume`` reads stdout again if it was held (see :meth:`hold_stdout`); ``waiting`` is
         called, once, when a pipe has not ended :data:`SETTLE_SECONDS` into the wait."""
-        self._draining = True
-        if resume is not None and self.streams:
+        if resume is not None and self._stop_holding():
             resume(self.streams[0])
         deadline = time.monotonic() + OUTPUT_DRAIN_SECONDS
         held = False
@@ -120,8 +124,7 @@ class TrialOutput:
         :meth:`OutputPump.catch_up`) take in what the pipes hold now, stdout read again if it
         was held (``resume``), so that its output is in the log before a note about what it
         left running."""
-        self._draining = True
-        if self.streams:
+        if self._stop_holding():
             resume(self.streams[0])
         waiting = [stream for stream in self.streams if not stream.ended.is_set()]
         for stream in waiting:
@@ -129,6 +132,14 @@ class TrialOutput:
             request(stream)
         for stream in waiting:
             stream.caught_up.wait(OUTPUT_DRAIN_SECONDS)
+
+    def _stop_holding(self) -> bool:
+        """Hold stdout no more from now on (the trial's process ended); whether it is held
+        (or was, and its resume may be under way): only then does the pump need asking to read
+        it again, a request and a wake-up of its thread fewer a trial otherwise."""
+        with self._hold_lock:
+            self._draining = True
+            return bool(self.streams) and self.streams[0].hold
 
     def _stdout(self, data: bytes) -> None:
         self.log.write(data)

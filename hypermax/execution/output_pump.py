@@ -40,37 +40,39 @@ class OutputPump:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self._selector.register(self._wake_read, selectors.EVENT_READ, None)
-        self._requests: queue.SimpleQueue[tuple[str, Stream | None]] = queue.SimpleQueue()
+        # what the pump is asked, and the streams it is asked of (for "resume", none: every one)
+        self._requests: queue.SimpleQueue[tuple[str, tuple[Stream, ...]]] = queue.SimpleQueue()
         self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
         self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
         self._thread.start()
 
-    def add(self, stream: Stream) -> None:
-        """Start carrying ``stream``; its ``ended`` event is set at end of file."""
-        self._request("add", stream)
+    def add(self, *streams: Stream) -> None:
+        """Start carrying ``streams`` (a trial's two pipes: one request, one wake-up of the
+        pump); the ``ended`` event of each is set at its end of file."""
+        self._request("add", streams)
 
     def cut(self, stream: Stream) -> None:
         """Take what ``stream`` holds now and stop reading it (a leftover process holds it)."""
-        self._request("cut", stream)
+        self._request("cut", (stream,))
 
     def resume_held(self, stream: Stream | None = None) -> None:
         """Read again ``stream`` (by default every stream) that its sink asked to hold."""
-        self._request("resume", stream)
+        self._request("resume", () if stream is None else (stream,))
 
     def catch_up(self, stream: Stream) -> None:
         """Read what ``stream`` holds now (within reason), then set its ``caught_up``; a held
         stream is left unread."""
-        self._request("catch_up", stream)
+        self._request("catch_up", (stream,))
 
     def close(self) -> None:
         """Stop the thread; streams still open are cut."""
         if self._thread.is_alive():
-            self._request("stop", None)
+            self._request("stop", ())
             self._thread.join()
         os.close(self._wake_write)
 
-    def _request(self, what: str, stream: Stream | None) -> None:
-        self._requests.put((what, stream))
+    def _request(self, what: str, streams: tuple[Stream, ...]) -> None:
+        self._requests.put((what, streams))
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"\0")
 
@@ -90,21 +92,21 @@ class OutputPump:
                 pass
         while True:
             try:
-                what, stream = self._requests.get_nowait()
+                what, streams = self._requests.get_nowait()
             except queue.Empty:
                 return True
             if what == "stop":
                 return False
             if what == "resume":
-                self._resume([stream] if stream is not None else list(self._held))
+                self._resume(list(streams or self._held))
                 continue
-            assert stream is not None
-            if what == "add":
-                self._selector.register(stream.fd, selectors.EVENT_READ, stream)
-            elif what == "cut" and not stream.ended.is_set():
-                self._drain(stream)
-            elif what == "catch_up":
-                self._catch_up(stream)
+            for stream in streams:
+                if what == "add":
+                    self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+                elif what == "cut" and not stream.ended.is_set():
+                    self._drain(stream)
+                elif what == "catch_up":
+                    self._catch_up(stream)
 
     def _read(self, stream: Stream) -> bool:
         """Move one chunk; at end of file, finish the stream. False when nothing was there."""
