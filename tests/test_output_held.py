@@ -34,6 +34,17 @@ def test_both_pipes_held_open_leave_one_note(tmp_path, monkeypatch: pytest.Monke
     assert text.count("[hypermax: stopped reading the trial's output") == 1
 
 
+def test_output_read_after_the_trial_log_closed_is_dropped(tmp_path) -> None:
+    """The pump may read a pipe a leftover holds after the trial ended and its log closed: what
+    it reads is dropped, not raised into the pump (a traceback in hypermax.log)."""
+    log = output.LogSink(tmp_path / "trial.log")
+    log.write(b"0.5\n")
+    log.close()
+    log.write(b"late\n")
+    log.note("late")
+    assert (tmp_path / "trial.log").read_bytes() == b"0.5\n"
+
+
 def test_a_pipe_read_to_its_end_by_a_request_is_not_read_again_in_the_same_round() -> None:
     """The request to take in what a pipe holds comes in, then the pipe ends, while the reader
     is busy: both wake it at once; the request reads the pipe to its end and closes it."""

@@ -41,11 +41,23 @@ def test_what_a_helper_the_import_started_prints_as_the_search_runs_does_not_pil
     options = ("--src", str(FAKES / "chatty_helper_at_import.py"), "--name", "f")
     env = {**os.environ, MARKER_ENV: marker, "HELPER_GO": str(go), "HELPER_DONE": str(done)}
     server = TrialServer(options, env, str(tmp_path), timeout=60)
+    lifeline = server._lifeline
     try:
         go.touch()  # the helper writes its 16 MiB now, the import over
         wait_until(done.exists, 30, "the helper's output")
         output = server._output.fileno()
         wait_until(lambda: os.fstat(output).st_blocks * 512 < 1024 * 1024, 10, "an empty file")
     finally:
-        server.close()
+        code = server.close()
     assert_none_alive(marker)
+    # closed again, it lets alone the number its lifeline had: another file holds it now
+    assert lifeline is not None
+    null = os.open(os.devnull, os.O_RDONLY)
+    if null != lifeline:
+        os.dup2(null, lifeline)
+        os.close(null)
+    try:
+        assert server.close() == code
+        os.fstat(lifeline)  # still open
+    finally:
+        os.close(lifeline)

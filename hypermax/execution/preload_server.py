@@ -146,7 +146,8 @@ class TrialServer:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the server's lifeline: when hypermax dies, the kernel kills the server's process
         # group, what its import started included (the parent-death signal is not inherited)
-        life_read, self._lifeline = os.pipe()
+        life_read, lifeline = os.pipe()
+        self._lifeline: int | None = lifeline  # None once closed
         argv = [*spawn.helper_argv("hypermax.execution.forkserver", "main"), "--socket"]
         try:
             self.process = subprocess.Popen(
@@ -162,7 +163,7 @@ class TrialServer:
             )
         except OSError as exc:
             self._sock.close()
-            os.close(self._lifeline)
+            os.close(lifeline)
             self._output.close()
             raise ServerFailed(f"cannot start the trial server: {exc}") from exc
         finally:
@@ -308,7 +309,13 @@ class TrialServer:
 
     def close(self) -> int | None:
         """Stop the server (it exits when its socket closes), what its import started (its
-        process group: the trials lead sessions of their own) and the reader; its exit code."""
+        process group: the trials lead sessions of their own) and the reader; its exit code.
+        Once: a later call only says the code (the lifeline's number, and the server's pid as a
+        process group, may be another's by then)."""
+        with self._lock:
+            lifeline, self._lifeline = self._lifeline, None
+        if lifeline is None:
+            return self.process.returncode
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         code = wait_ended(self.process, EXIT_WAIT)
@@ -318,7 +325,7 @@ class TrialServer:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
-            os.close(self._lifeline)
+            os.close(lifeline)
         reader = getattr(self, "_reader", None)
         if reader is not None and reader is not threading.current_thread():
             reader.join()

@@ -105,3 +105,5 @@ class LogSink:
                     )
             with contextlib.suppress(OSError):
                 self._file.close()
+            # output read after the trial's end (from a pipe a leftover process held) is dropped
+            self._file = None
