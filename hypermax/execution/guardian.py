@@ -95,9 +95,13 @@ class Guardian:
                 return
             try:
                 os.write(self._fd, line.encode() + b"\n")  # short lines: atomic
-            except (BlockingIOError, BrokenPipeError):
+            except (BlockingIOError, BrokenPipeError) as exc:
                 # a guardian that is gone or stuck must not stall the search; it is only
-                # one layer of several
+                # one layer of several. One that is stuck (its pipe full) ends first: the end
+                # of file it would read once it goes on means hypermax died, and it would kill
+                # the trials of a search that runs on
+                if isinstance(exc, BlockingIOError) and self._proc is not None:
+                    self._proc.kill()
                 os.close(self._fd)
                 self._fd = None
 
