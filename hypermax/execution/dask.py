@@ -69,11 +69,11 @@ from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_ou
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
-    live_topic,
     lost_text,
     not_run,
     task_payload,
 )
+from hypermax.execution.dask_worker_trials import live_topic
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report
 from hypermax.values import quoted
