@@ -49,8 +49,7 @@ import hypermax
 from hypermax import events as ev
 from hypermax.errors import SearchFailed, SpecError
 from hypermax.events import Command
-from hypermax.execution import dask as dask_runner
-from hypermax.execution import dask_files, make_runner
+from hypermax.execution import dask_files, dask_stops, make_runner
 from hypermax.execution.base import BaseRunner
 from hypermax.execution.dask import DaskRunner
 from hypermax.execution.dask_worker import claim_path
@@ -811,7 +810,7 @@ def test_a_worker_that_closes_starts_no_trial(cluster, leaving, tmp_path, marker
     is closed, and hypermax would never hear where the trial ran, nor that it was lost with the
     worker. Here the task, its attempt claimed, is held where it reads the runner's probe (a
     named pipe) until the scheduler has let the worker go."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)  # the lost task never answers
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)  # the lost task never answers
     section = ClusterSpec(cluster.address, resources=LEAVING_TRIALS)
     runner = DaskRunner(hanging(tmp_path, marker), tmp_path, section)
     try:

@@ -36,8 +36,7 @@ from test_dask import SENTINELS_ENV, search_doc, sentinel, start_search
 
 import hypermax
 from hypermax.errors import SearchFailed
-from hypermax.execution import dask as dask_runner
-from hypermax.execution import dask_files, dask_scheduler_calls
+from hypermax.execution import dask_files, dask_scheduler_calls, dask_stops
 from hypermax.execution.dask import DaskRunner
 from hypermax.spec import ClusterSpec, FunctionSpec
 from hypermax.trial import KillReason, Outcome, Proposal, Report, RunnerNote, TrialState
@@ -423,7 +422,7 @@ def test_a_stop_its_hung_worker_does_not_carry_out_ends_the_trial_in_its_time(
     """A worker that hangs (SIGSTOP) cannot stop its trial: the runner gives up on the trial
     ``kill_grace`` + CLOSE_SECONDS after the stop, and cancels its task, which the worker
     carries out when it comes back."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "on_worker.py"),
@@ -461,7 +460,7 @@ def test_a_stop_a_hung_scheduler_did_not_pass_on_names_the_scheduler_not_the_wor
     """A stop travels to the worker, and the outcome back, through the scheduler: when the
     scheduler hangs (SIGSTOP) the trial given up on was said to be its worker's fault, a worker
     that is fine. The reason names the scheduler, which answered nothing since the stop."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",
@@ -505,7 +504,7 @@ def test_a_trial_its_worker_took_and_hangs_on_before_its_start_names_that_worker
     trial starts (reading the results folder, as on a shared filesystem that hangs) does not
     stop it: the trial given up on was said to be the fault of "its Dask worker (unknown)". The
     scheduler knows which worker took it, and the reason names that worker."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function", src=str(OBJECTIVES / "on_worker.py"), name="where", kill_grace=0.25
     )
@@ -548,7 +547,7 @@ def test_a_trial_stopped_early_has_until_its_next_report_before_the_runner_gives
 ):
     """Stopped early, a trial ends at its next report, which may come later than ``kill_grace``
     + CLOSE_SECONDS: that is no hung worker, and it ends stopped, not given up."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.1)  # 0.35 s: less than a report gap
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.1)  # 0.35 s: less than a report gap
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "epochs.py"),
@@ -596,7 +595,7 @@ def test_a_second_interrupt_gives_up_on_a_hung_worker_without_waiting_out_the_gr
 ):
     """Interrupted again, the runner waits CLOSE_SECONDS more for a trial whose worker hangs,
     not the rest of its ``kill_grace`` (300 s here), which a second Ctrl-C skips."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",
         src=str(OBJECTIVES / "on_worker.py"),
@@ -803,7 +802,7 @@ def test_an_interrupt_while_the_scheduler_hangs_ends_the_search_in_its_time(
     connections open and answers nothing: marking the waiting trials stopped, and forgetting the
     search as the runner closes, waited for it for ever, and Ctrl-C could not end the search.
     Each call now gives up in its time; the trials are left interrupted."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",
@@ -853,7 +852,7 @@ def test_a_scheduler_that_hangs_mid_search_is_given_up_on_in_its_time(
     connections open: the client never says it is lost, and the search waited for it for ever,
     whatever ``lost_scheduler_wait``. A question it leaves unanswered for that long now ends
     the search as a lost scheduler does."""
-    monkeypatch.setattr(dask_runner, "CLOSE_SECONDS", 0.5)
+    monkeypatch.setattr(dask_stops, "CLOSE_SECONDS", 0.5)
     monkeypatch.setattr(dask_scheduler_calls, "SCHEDULER_CALL_SECONDS", 0.5)
     function = FunctionSpec(
         type="python_function",

@@ -16,12 +16,8 @@ How things cross the cluster, and why that way:
   (Ctrl-Z: a flood would fill a connection nothing reads); a task returns its trial's last
   report, and :meth:`unpause` fetches the reports the scheduler kept.
 - **Stop decisions** travel runner → worker by ``Client.run`` on the one worker that runs the
-  trial (known from the event its worker sends as the trial starts), which calls
-  ``TrialRun.stop`` there at once, without any polling. A trial stopped before it started has
-  its task cancelled where it waits (for a worker, a free thread: it may wait for ever), and is
-  marked in the scheduler's metadata (all those stopped at once in one round trip, at the next
-  :meth:`poll`), where a task that starts all the same looks for its claim before it starts the
-  trial (the runner clears them when it closes).
+  trial, which stops it there at once; one not started yet has its task dropped where it waits
+  (:mod:`~hypermax.execution.dask_stops`).
 - **A lost worker**: the runner watches the event topic of each worker running its trials (and
   asks whether the scheduler removed it already, as the start event of its first trial there may
   cross its end); when the scheduler removes the worker, each of those trials comes back
@@ -48,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
-from hypermax.execution.dask_attempts import Attempt, Attempts, overdue
+from hypermax.execution.dask_attempts import Attempt, Attempts
 from hypermax.execution.dask_cluster import (
     connect,
     dask_logs_to_hypermax,
@@ -56,24 +52,16 @@ from hypermax.execution.dask_cluster import (
     waiting_note,
 )
 from hypermax.execution.dask_health import Scheduler, SchedulerWatch, WorkerWatch
-from hypermax.execution.dask_scheduler_calls import (
-    all_sent,
-    cancel_tasks,
-    deliver_stop,
-    drop_unstarted,
-    forget_gone_searches,
-    forget_search,
-    hurry_stops,
-)
+from hypermax.execution.dask_scheduler_calls import all_sent, forget_gone_searches, forget_search
+from hypermax.execution.dask_stops import Stops
 from hypermax.execution.dask_task_failure import LOST_CONNECTION, failed_task_outcome
 from hypermax.execution.dask_worker import (
     TaskResult,
     TrialTask,
-    live_topic,
     lost_text,
-    not_run,
     task_payload,
 )
+from hypermax.execution.dask_worker_trials import live_topic
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.trial import KillReason, Launched, LiveStats, Outcome, Proposal, Report
 from hypermax.values import quoted
@@ -85,8 +73,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hypermax")
 
-#: how long :meth:`DaskRunner.close` waits for stopped trials beyond their kill grace
-CLOSE_SECONDS = 10.0
 _POLL_SLICE = 0.5
 
 
@@ -153,10 +139,9 @@ class DaskRunner(BaseRunner):
         self.topic = f"hypermax-{uuid.uuid4().hex}"
         self.live_topic = live_topic(self.topic)
         self._paused = False
-        self._interrupted = False  # the search is being interrupted
-        self._hurry = False  # interrupted again: stops kill without the rest of their grace
-        self._hurried_at: float | None = None  # monotonic, when it was interrupted again
-        self._unstarted: list[Attempt] = []  # stopped before they started: see _drop_unstarted
+        self._stops = Stops(
+            self.client, self._attempts, self._scheduler, function.kill_grace, self._on_loop
+        )
         self.client.subscribe_topic(self.topic, self._on_event)
         self.client.subscribe_topic(self.live_topic, self._on_event)
 
@@ -180,8 +165,8 @@ class DaskRunner(BaseRunner):
         deadline = time.monotonic() + timeout
         while True:
             self._check_scheduler()
-            self._drop_unstarted()
-            self._check_stops()
+            self._stops.drop_unstarted()
+            self._stops.check()
             left = deadline - time.monotonic()
             events = self._attempts.take(max(0.0, min(_POLL_SLICE, left)))
             if events or left <= _POLL_SLICE:
@@ -193,46 +178,12 @@ class DaskRunner(BaseRunner):
         if attempt is None:  # ended; lost with the scheduler, its Outcome need not wait for it
             self._attempts.release(trial_id)
             return
-        self._scheduler.ask_now()  # the stop goes through it: whether it answers from now on
-        with self._attempts.lock:
-            if attempt.done or attempt.stop is not None:
-                return
-            attempt.stop = reason
-            attempt.stopped_at = time.monotonic()
-            started = attempt.worker is not None
-        if attempt.future is None:  # never sent: it ends here
-            self._attempts.finish(attempt, not_run(attempt.task.plan, reason))
-            return
-        if started:
-            self._on_loop(deliver_stop, self.client, attempt, self._hurry)
-        else:  # not started: marked, then dropped where it waits, with the others stopped now
-            self._unstarted.append(attempt)
-
-    def _drop_unstarted(self) -> None:
-        """Drop the tasks of the trials stopped before they started, where they wait (see
-        :func:`~hypermax.execution.dask_scheduler_calls.drop_unstarted`)."""
-        with self._attempts.lock:  # one that started since has its stop delivered there
-            chosen = [a for a in self._unstarted if a.worker is None and not a.done]
-            self._unstarted = []
-        if chosen:
-            self._on_loop(cancel_tasks, self.client, drop_unstarted(self.client, chosen))
+        self._stops.stop(attempt, reason)
 
     def close(self) -> list[Outcome | Launched]:
         """Stop every trial in flight (as interrupted), wait for them, and disconnect."""
         if not self._closed:
-            for attempt in self._attempts.in_flight():
-                self.cancel(attempt.trial_id, KillReason.INTERRUPT)
-            self._drop_unstarted()
-            self._attempts.wait_for_all(
-                self.function.kill_grace + CLOSE_SECONDS,
-                lambda: (
-                    self.client.status == "running"
-                    and not self._hurry_overdue()
-                    and not self._scheduler.hangs()
-                ),
-            )
-            for attempt in self._attempts.in_flight():
-                self._give_up(attempt, "interrupted", "the Dask cluster did not answer in time")
+            self._stops.stop_all()
             self._closed = True
             with contextlib.suppress(Exception):
                 if self.client.status == "running" and not self._scheduler.hangs():
@@ -245,11 +196,7 @@ class DaskRunner(BaseRunner):
         """Called again (a second Ctrl-C): the trials still stopping on their workers are
         killed there at once, without the rest of their ``kill_grace``. Only sets flags and
         hands the rest to the client's event loop, as a signal handler may."""
-        if self._interrupted and not self._hurry:
-            self._hurry = True
-            self._hurried_at = time.monotonic()
-            self._on_loop(hurry_stops, self.client, self._attempts)
-        self._interrupted = True
+        self._stops.interrupt()
 
     def pause(self) -> int:
         """Hypermax is about to stop (Ctrl-Z): the trials run on, but their live messages
@@ -325,7 +272,7 @@ class DaskRunner(BaseRunner):
             if first:  # the worker finds a stop that comes before the trial started
                 self._workers.watch(attempt.worker)
                 if stop is not None:
-                    self._on_loop(deliver_stop, self.client, attempt, self._hurry)
+                    self._stops.deliver(attempt)
 
     def _on_done(self, future: Future) -> None:
         """The task of an attempt ended (in Dask's callback thread)."""
@@ -350,28 +297,6 @@ class DaskRunner(BaseRunner):
             )
         self._attempts.finish(attempt, result.outcome)
 
-    def _check_stops(self, every: bool = False) -> None:
-        """Give up on the trials whose stop was not carried out in time (a worker that hangs,
-        or the scheduler: see :func:`~hypermax.execution.dask_attempts.overdue`), or on every
-        one stopped (``every``). Their tasks are cancelled; a worker that comes back stops them."""
-        in_flight = self._attempts.in_flight()
-        grace, hurried = self.function.kill_grace, self._hurried_at
-        late = overdue(in_flight, grace, CLOSE_SECONDS, hurried, self._scheduler, every)
-        for attempt, reason in late:
-            self._give_up(attempt, reason, reason)
-
-    def _hurry_overdue(self) -> bool:
-        """Whether :data:`CLOSE_SECONDS` passed since the search was interrupted again."""
-        hurried = self._hurried_at
-        return hurried is not None and time.monotonic() - hurried > CLOSE_SECONDS
-
-    def _give_up(self, attempt: Attempt, reason: str, note: str, hold: bool = False) -> None:
-        """End an attempt whose task will not answer: interrupted, its task cancelled."""
-        if self._attempts.finish(attempt, attempt.interrupted(reason), hold):
-            dask_files.append_note(attempt.log_path, note)
-            if attempt.future is not None and self.client.status == "running":
-                self._on_loop(cancel_tasks, self.client, [attempt.future])
-
     def _probe(self, trials_root: Path) -> tuple[str, str] | None:
         """The probe workers look for to find they share the results folder."""
         if not self.share_files:
@@ -388,7 +313,7 @@ class DaskRunner(BaseRunner):
         for attempt in self._attempts.in_flight():
             if attempt.worker == worker:
                 stayed = "" if attempt.in_place else "; its output stayed there"
-                self._give_up(attempt, lost_text(worker), f"{lost_text(worker)}{stayed}")
+                self._stops.give_up(attempt, lost_text(worker), f"{lost_text(worker)}{stayed}")
 
     def _check_scheduler(self) -> None:
         """Note a lost scheduler, and give up on it after ``cluster.lost_scheduler_wait``.
@@ -407,8 +332,8 @@ class DaskRunner(BaseRunner):
             self._scheduler_back()
         elif found is Scheduler.UP:  # an outcome held as its connection broke, handed on now
             self._attempts.release()
-            if self._interrupted and self._scheduler.hangs():  # the search ends as interrupted
-                self._check_stops(every=True)
+            if self._stops.interrupted and self._scheduler.hangs():  # it ends as interrupted
+                self._stops.check(every=True)
             else:
                 self._scheduler.check_answers()
         else:
@@ -422,7 +347,8 @@ class DaskRunner(BaseRunner):
                 note = f"{LOST_CONNECTION}; the trial's output may be lost"
                 for attempt in self._attempts.in_flight():
                     if attempt.future is not None:  # one that was stopped need not run again
-                        self._give_up(attempt, LOST_CONNECTION, note, hold=attempt.stop is None)
+                        hold = attempt.stop is None
+                        self._stops.give_up(attempt, LOST_CONNECTION, note, hold)
             self._scheduler.check_wait()
 
     def _scheduler_back(self) -> None:

@@ -14,7 +14,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hypermax.execution.dask_worker import claim_path, stop_trial
+from hypermax.execution.dask_worker import claim_path
+from hypermax.execution.dask_worker_trials import stop_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable

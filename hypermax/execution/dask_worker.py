@@ -11,50 +11,45 @@ trial's code and files (see :mod:`.dask_files`) and runs the trial as a
 trials: the same launcher, watchdog, limits and kill ladder as on hypermax's own machine, one
 process tree per task.
 
-While a trial runs, its start, its reports and a look at it every :data:`LIVE_SECONDS` travel to
-the runner as Dask events on the runner's topic (``Worker.log_event``): they never block the
-trial's output thread, and they arrive in order and before the task's result, which travels the
-same stream. The runner stops a trial with :func:`stop_trial`, run on its worker through
+While a trial runs (a :class:`~hypermax.execution.dask_worker_trials.RunningTrial`), its start,
+its reports and a look at it every second travel to the runner as Dask events on the runner's
+topic (``Worker.log_event``): they never block the trial's output thread, and they arrive in
+order and before the task's result, which travels the same stream. The runner stops a trial with
+:func:`~hypermax.execution.dask_worker_trials.stop_trial`, run on its worker through
 ``Client.run``; a trial whose task was cancelled (its client went away: Ctrl-C, a crash, a lost
 scheduler) is stopped by the worker's own watcher thread.
 """
 
 from __future__ import annotations
 
-import json
 import operator
 import pickle
 import sys
-import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distributed import get_client, get_worker
-from distributed.core import Status
 
 from hypermax.execution import dask_files
 from hypermax.execution.dask_files import CodeBundle, TrialFiles
+from hypermax.execution.dask_worker_trials import (
+    LastReport,
+    RunningTrial,
+    ensure_watcher,
+    running_here,
+)
 from hypermax.execution.host import TrialHost, borrowed_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending, trial_outcome
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun
 from hypermax.execution.trial_setup import FolderUnwritable
-from hypermax.trial import KillReason, Outcome, Report, TrialState
+from hypermax.trial import KillReason, Outcome, TrialState
 
 if TYPE_CHECKING:
     from distributed import Worker
-
-#: seconds between two looks at each running trial, sent to the runner
-LIVE_SECONDS = 1.0
-#: what a trial's task is in, on its worker, once it is cancelled
-_CANCELLED = ("cancelled", "released", "forgotten")
-#: a worker closing (``dask worker`` got SIGTERM, or Ctrl-C): its scheduler has let it go
-_CLOSING = (Status.closing, Status.closed, Status.failed)
-#: why a trial's kill ladder takes no more of its grace, once the search was interrupted again
-HURRIED = "interrupted again"
 
 
 @dataclass(frozen=True)
@@ -76,10 +71,6 @@ class TrialTask:
     code: CodeBundle | None = None
 
 
-#: a trial's last report as its task returns it: (its number, step, metrics as JSON text)
-LastReport = tuple[int, int, str]
-
-
 @dataclass(frozen=True)
 class TaskResult:
     """What a task returns: the Outcome, the worker, the files sent back (None: in place), and
@@ -89,13 +80,6 @@ class TaskResult:
     worker: str
     files: TrialFiles | None = None
     last_report: LastReport | None = None
-
-
-def live_topic(topic: str) -> str:
-    """The topic of the runner's live messages (reports, looks at running trials): one of its
-    own, which the runner leaves while hypermax is stopped (Ctrl-Z), so that a trial's flood of
-    reports does not fill a connection that nothing reads."""
-    return f"{topic}-live"
 
 
 def claim_path(topic: str, key: str) -> list[str]:
@@ -169,7 +153,7 @@ def run_attempt(task: TrialTask) -> TaskResult:
     in_place = task.probe is not None and dask_files.reads_probe(task.probe)
     scratch = None if in_place else Path(worker.local_directory, "hypermax-trials", task.key)
     plan = task.plan
-    running = _Running(task, worker, in_place)
+    running = RunningTrial(task, worker, in_place)
     try:
         plan = _worker_plan(task, worker, scratch)
         outcome = _run(running, plan)
@@ -264,16 +248,14 @@ def _worker_plan(task: TrialTask, worker: Worker, scratch: Path | None) -> Trial
     return plan
 
 
-def _run(running: _Running, plan: TrialPlan) -> Outcome:
+def _run(running: RunningTrial, plan: TrialPlan) -> Outcome:
     with borrowed_host(Limits.of(plan.function)) as host:
         return _run_on(host, running, plan)
 
 
-def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
+def _run_on(host: TrialHost, running: RunningTrial, plan: TrialPlan) -> Outcome:
     run = running.run = TrialRun(host, plan, running.report)
-    with _lock:
-        _runs[running.key] = running
-    try:
+    with running_here(running):
         where = f"trial {plan.proposal.trial_id} runs on Dask worker {running.worker.address}"
         if not running.announce():  # the worker closes: the trial is lost with it, unstarted
             dask_files.append_note(plan.log_path, where)
@@ -282,150 +264,8 @@ def _run_on(host: TrialHost, running: _Running, plan: TrialPlan) -> Outcome:
             running.begin()
             pid, create_time = run.process_ids() or (None, None)
             running.send({"kind": "started", "pid": pid, "create_time": create_time})
-            _ensure_watcher()
+            ensure_watcher()
         return run.finish()
-    finally:
-        with _lock:
-            _runs.pop(running.key, None)
-
-
-# -- the trials running on this worker ------------------------------------------------------
-class _Running:
-    """A trial running on this worker, as :func:`stop_trial` and the watcher find it."""
-
-    def __init__(self, task: TrialTask, worker: Worker, in_place: bool) -> None:
-        self.key = task.key
-        self.in_place = in_place  # it writes its folder and log where hypermax reads them
-        self.topic = task.topic
-        self.worker = worker
-        self.run: TrialRun | None = None
-        self.started = False
-        self.stop_reason: KillReason | None = None
-        self.last_report: LastReport | None = None
-
-    def send(self, message: dict[str, Any], live: bool = False) -> None:
-        """An event for the runner (the worker adds its address to it); ``live``: on the topic
-        of live messages."""
-        topic = live_topic(self.topic) if live else self.topic
-        try:
-            self.worker.log_event(topic, {"key": self.key, **message})
-        except Exception:  # a closing worker: the runner learns of the trial from its task
-            return
-
-    def announce(self) -> bool:
-        """Tell the runner, before the trial starts, that it starts on this worker; False if
-        the worker closes already, and the trial must not start. A closing worker sends what
-        it was given to send before it closes, not after: so the runner hears where each trial
-        that started ran before it hears of the worker's end, even when that end comes before
-        the trial's start event could be sent."""
-        if self.worker.status in _CLOSING:
-            return False
-        self.send({"kind": "starting", "in_place": self.in_place})
-        return True
-
-    def report(self, report: Report) -> None:
-        """Send a report, numbered (in the trial's output thread, one at a time). Its metrics,
-        which the trial's report line gave as JSON, travel as JSON text: Dask's msgpack cannot
-        carry every JSON value (an integer beyond 64 bits, a lone surrogate, deep nesting), and
-        a message it cannot carry breaks the worker's connection, and the worker ends."""
-        n = 1 if self.last_report is None else self.last_report[0] + 1
-        metrics = json.dumps(report.metrics)
-        self.last_report = (n, report.step, metrics)
-        self.send({"kind": "report", "n": n, "step": report.step, "metrics": metrics}, True)
-
-    def begin(self) -> None:
-        """The trial's process started: carry out a stop that came before it."""
-        with _lock:
-            self.started = True
-            reason = self.stop_reason
-        if reason is not None and self.run is not None:
-            self.run.stop(reason)
-
-    def stop(self, reason: KillReason) -> None:
-        with _lock:
-            self.stop_reason = self.stop_reason or reason
-            started = self.started
-        if started and self.run is not None:
-            self.run.stop(reason)
-
-    def hurry(self) -> None:
-        """The search was interrupted again: the trial's kill ladder, under way or to come,
-        sends SIGKILL at once, without the rest of its grace (as a second Ctrl-C does to a
-        trial on hypermax's own machine; the worker's host, which other searches' trials may
-        share, is left as it is)."""
-        if self.run is not None and self.run.usage.over_in_grace is None:
-            self.run.usage.over_in_grace = HURRIED
-
-    def cancelled(self) -> bool:
-        """Whether Dask cancelled the trial's task (it goes on running in its thread), or the
-        worker closes: its scheduler gave up on the task, and the worker, which waits for its
-        tasks' threads as it closes, would otherwise wait for the trial (30 s, while a nanny
-        SIGKILLs it after 8 s)."""
-        if self.worker.status in _CLOSING:
-            return True
-        state = self.worker.state.tasks.get(self.key)
-        return state is None or state.state in _CANCELLED
-
-    def look(self) -> None:
-        """Stop the trial if its task was cancelled (or its worker closes), else send the
-        runner how it runs."""
-        if self.run is None or not self.started:
-            return
-        if self.cancelled():
-            self.stop(KillReason.INTERRUPT)
-            return
-        stats = self.run.live()
-        self.send(
-            {
-                "kind": "live",
-                "rss_mib": stats.rss_mib,
-                "cpu_percent": stats.cpu_percent,
-                "processes": stats.processes,
-            },
-            live=True,
-        )
-
-
-_lock = threading.Lock()
-_runs: dict[str, _Running] = {}
-_watcher: threading.Thread | None = None
-
-
-def stop_trial(key: str, reason: str, hurry: bool = False) -> bool:
-    """Stop the trial of attempt ``key`` on this worker (run here by ``Client.run``);
-    ``hurry``: the search was interrupted again, and its kill takes no more of its grace.
-
-    Returns whether the attempt runs here.
-    """
-    with _lock:
-        running = _runs.get(key)
-    if running is not None:
-        if hurry:
-            running.hurry()
-        running.stop(KillReason(reason))
-    return running is not None
-
-
-def _ensure_watcher() -> None:
-    global _watcher
-    with _lock:
-        if _watcher is None:
-            _watcher = threading.Thread(target=_watch, name="hypermax-dask-watch", daemon=True)
-            _watcher.start()
-
-
-def _watch() -> None:
-    """Every :data:`LIVE_SECONDS`, look at each running trial; end when none is left."""
-    global _watcher
-    while True:
-        time.sleep(LIVE_SECONDS)
-        with _lock:
-            runs = list(_runs.values())
-            if not runs:
-                _watcher = None
-                return
-        for running in runs:
-            running.look()
 
 
 def worker_facts(dask_worker: Worker) -> dict[str, Any]:
