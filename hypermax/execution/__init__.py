@@ -2,8 +2,10 @@
 
 - ``base``: :class:`BaseRunner`, the seam the driver talks to; :func:`make_runner` builds one.
 - ``local``: the runner for this machine: a host and a follower thread per trial.
-- ``dask``: the runner for a Dask cluster (``cluster.scheduler``); ``dask_worker``: its task, on
-  a worker; ``dask_files``: the code and trial files that travel with it. Imported only then.
+- ``dask``: the runner for a Dask cluster (``cluster.scheduler``), its stops in ``dask_stops``;
+  ``dask_worker``: its task, on a worker, and ``dask_worker_trials`` the trials a worker runs;
+  ``dask_files``: the code and trial files that travel with it; the other ``dask_*`` modules
+  (README's layout names each). Imported only then.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
   Its parts: ``trial_plan``, what to run; ``trial_setup``, its files and command, made before
   it starts; ``trial_usage``, what its tree uses, held to its RAM limit; ``trial_sweep``, what
