@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs
 from hypermax.execution.host import TrialHost, borrowed_host
-from hypermax.execution.kill import Ladder, signal_all
+from hypermax.execution.kill import Ladder, kill_ladder, signal_all
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
@@ -35,7 +35,6 @@ from hypermax.execution.launch import (
 from hypermax.execution.limits import Limits, kill_text, time_breach
 from hypermax.execution.outcome import Ending
 from hypermax.execution.output import TrialOutput
-from hypermax.execution.output_pump import Stream
 from hypermax.execution.shm import ShmLeftovers
 from hypermax.execution.trial_clock import TrialClock
 from hypermax.execution.trial_end import TrialEnd
@@ -165,7 +164,11 @@ class TrialRun:
         self._lifeline = pipes.lifeline
         self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(log, self._report)
-        self._watch(self._process.pid, token, self._output.attach(pipes.stdout, pipes.stderr))
+        try:
+            self._watch(self._process.pid, token)
+            self.host.carry(self._output.attach(pipes.stdout, pipes.stderr))
+        except Exception as exc:  # no file descriptor or thread left to watch it with
+            return self._lost(exc, self._process.pid, (pipes.stdout, pipes.stderr))
         return True
 
     def prepare(self) -> bool:
@@ -187,8 +190,8 @@ class TrialRun:
         self.end.ended_at = time.time()
         return False
 
-    def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
-        """Hand the started trial to the watchdog, the guardian and the output pump."""
+    def _watch(self, pid: int, token: str) -> None:
+        """Hand the started trial to the watchdog and the guardian."""
         create_time = self._process.create_time if self._process is not None else None
         tree = self.host.follow(self, pid, token, create_time)
         if self._process is not None:
@@ -200,7 +203,28 @@ class TrialRun:
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
             self.usage.peak_rss_mib = self.usage.memory.peak(first, time.monotonic())
-        self.host.carry(streams)
+
+    def _lost(self, exc: Exception, pid: int, pipes: tuple[int, int]) -> bool:
+        """The trial's process started, but it could not be handed to its watchers (``exc``):
+        its tree is killed at once (SIGKILL: nothing would hold it to its limits, nor read its
+        output), its output pipes, which the pump never got, closed here, and its Outcome
+        says why (:meth:`finish` reaps it). False, as :meth:`start` returns."""
+        why = f"{type(exc).__name__}: {exc}"
+        self.end.problem = f"hypermax lost track of the trial: {why}"
+        root = procfs.read_proc(pid)  # read once: its pid may name another process later
+
+        def find() -> list[ProcInfo]:
+            members = self.host.members(self.key)  # none unless the watchdog follows it
+            return members or ([] if root is None else [root])
+
+        kill_ladder(find, 0, self._note, f"lost track of the trial as it started ({why})")
+        for fd in pipes:  # the pump never read them: only closed here
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._output is not None:
+            for stream in self._output.streams:
+                stream.ended.set()  # nothing left to read
+        return False
 
     # -- while it runs (other threads) ------------------------------------------------------
     def process_ids(self) -> tuple[int, float] | None:
