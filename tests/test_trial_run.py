@@ -198,10 +198,10 @@ def test_an_executable_that_ended_as_early_stopping_stopped_it_keeps_its_result(
         plan = TrialPlan(function, tmp_path, Proposal(1, {"x": 1}, {}), trial_dir, log)
         run = TrialRun(host, plan)
         assert run.start()
-        wait_until(lambda: run._tree is not None, 30, "the trial to be watched")
-        root = run._tree.root
+        wait_until(lambda: run.tree is not None, 30, "the trial to be watched")
+        root = run.tree.root
         wait_until(lambda: not procfs.is_alive(root.pid, root.start), 30, "the trial's exit")
-        monkeypatch.setattr(run, "_live_root", lambda: root)  # it looked alive a moment ago
+        monkeypatch.setattr(run.control, "_live_root", lambda: root)  # it looked alive a moment ago
         run.stop(KillReason.EARLY_STOP)
         outcome = run.finish()
     finally:
