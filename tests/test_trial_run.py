@@ -212,15 +212,19 @@ def test_an_executable_that_ended_as_early_stopping_stopped_it_keeps_its_result(
     assert_none_alive(marker)
 
 
-def _pipes_open(inodes: set[int]) -> set[int]:
-    """Which of the pipes ``inodes`` this process still holds a file descriptor of."""
+def _open_files() -> set[tuple[int, int]]:
+    """The files (device, inode) this process holds a file descriptor of."""
     held = set()
     for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            link = os.readlink(f"/proc/self/fd/{fd}")
-            if link.startswith("pipe:["):
-                held.add(int(link[6:-1]))
-    return held & inodes
+        with contextlib.suppress(OSError):  # the listing's own, closed by now
+            info = os.stat(f"/proc/self/fd/{fd}")
+            held.add((info.st_dev, info.st_ino))
+    return held
+
+
+def _file_of(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 @pytest.mark.parametrize("step", ["guardian", "pump"])
@@ -233,12 +237,12 @@ def test_a_trial_that_cannot_be_watched_once_started_is_killed_and_fails(
     would sleep forever, is killed; its pipes are closed; the other trials' output goes on."""
     host = TrialHost(Limits())
     try:
-        inodes: set[int] = set()
+        files: set[tuple[int, int]] = set()
         make = trial_run.TrialPipes.make
 
         def recorded() -> trial_run.TrialPipes:
             pipes = make()
-            inodes.update(os.fstat(fd).st_ino for fd in (pipes.stdout, pipes.stderr))
+            files.update(_file_of(fd) for fd in (pipes.stdout, pipes.stderr))
             return pipes
 
         def no_fd_left(*args: object) -> None:
@@ -262,16 +266,17 @@ def test_a_trial_that_cannot_be_watched_once_started_is_killed_and_fails(
         )
         assert "SIGKILL" in (lost / "2.log").read_text()
         assert_none_alive(marker)
-        assert len(inodes) == 2 and not _pipes_open(inodes)
+        assert len(files) == 2 and not files & _open_files()
         after = _run(_function(marker, executable("good")), tmp_path / "after", 3, host=host)
         assert after.state is TrialState.OK and after.result == {"loss": 0.25, "plot": "plot.png"}
     finally:
         host.close()
 
 
-def test_the_output_pump_asked_about_a_pipe_it_never_carried_carries_the_others():
+def test_the_output_pump_asked_about_a_pipe_it_never_carried_carries_the_others(tmp_path):
     """A cut or catch-up of a stream never handed to the pump (a trial whose start failed half
-    way) is told it ended, its pipe left to its owner; the pump goes on with the others."""
+    way) is told it ended, its pipe left to its owner; one it cannot watch (epoll refuses a
+    regular file) ends, closed; the pump goes on with the others."""
     pump = OutputPump()
     stranger_read, stranger_write = os.pipe()
     read, write = os.pipe()
@@ -281,6 +286,11 @@ def test_the_output_pump_asked_about_a_pipe_it_never_carried_carries_the_others(
         pump.cut(stranger)
         pump.catch_up(stranger)
         assert stranger.ended.wait(10) and stranger.caught_up.wait(10)
+        unwatchable = Stream(os.open(tmp_path / "file", os.O_RDONLY | os.O_CREAT), got.append)
+        file = _file_of(unwatchable.fd)
+        pump.add(unwatchable)
+        assert unwatchable.ended.wait(10)
+        assert file not in _open_files()
         stream = Stream(read, got.append)
         pump.add(stream)
         os.write(write, b"still read")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import queue
@@ -122,14 +123,16 @@ class OutputPump:
                     self._catch_up(stream)
 
     def _add(self, stream: Stream) -> None:
-        """Carry ``stream`` from now on; one that cannot be watched ends here, its pipe closed
-        (the pump owns what it is handed), and the other trials' output goes on."""
+        """Carry ``stream`` from now on; one that cannot be watched ends here, and the other
+        trials' output goes on. Its pipe is closed then (the pump owns what it is handed),
+        unless its number names no open file or one the pump reads for another stream."""
         try:
             self._selector.register(stream.fd, selectors.EVENT_READ, stream)
         except (OSError, ValueError, KeyError) as exc:
             log.warning("cannot read the output of a trial (%s); dropping it", exc)
-            with contextlib.suppress(OSError):
-                os.close(stream.fd)
+            if isinstance(exc, OSError) and exc.errno != errno.EBADF:  # no room left to watch
+                with contextlib.suppress(OSError):
+                    os.close(stream.fd)
             stream.ended.set()
 
     def _carries(self, stream: Stream) -> bool:
