@@ -37,13 +37,17 @@ from hypermax import system_text
 from hypermax.execution import forkserver, protocol, spawn
 
 try:
+    from hypermax.execution import forkserver_wire as wire
+except ImportError:  # the code before the wire format moved there
+    wire = forkserver  # type: ignore[misc]
+try:
     from hypermax.execution.forked_environ import server_environment
 except ImportError:  # the code before it moved there
     server_environment = forkserver.server_environment
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 #: the code before requests were marshalled: JSON requests and messages, one message a packet
-_JSON = not hasattr(forkserver, "request_trial")
+_JSON = not hasattr(wire, "request_trial")
 
 
 def _counters(pid: int) -> tuple[int, float, int, float]:
@@ -140,8 +144,8 @@ class _Driver:
             trial = {"argv": argv, "env": env, "cwd": str(trial_dir)}
             data = head + b"\n" + json.dumps(trial).encode()
         else:
-            head = forkserver.request_head(n, spare)
-            data = head + forkserver.request_trial(self.server_env, env, str(trial_dir))
+            head = wire.request_head(n, spare)
+            data = head + wire.request_trial(self.server_env, env, str(trial_dir))
         fds = [self.devnull, self.devnull, self.lifeline]
         result = None  # the trial's result socket, as hypermax gives it: where a small one goes
         if _RESULT_SOCKET:

@@ -26,7 +26,13 @@ import pytest
 from conftest import finished_records, run_cli, run_cli_here
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, pid_alive, wait_until
 
-from hypermax.execution import forkserver, make_runner, preload_server, procfs, protocol
+from hypermax.execution import (
+    forkserver_wire,
+    make_runner,
+    preload_server,
+    procfs,
+    protocol,
+)
 from hypermax.execution.launch import SubprocessLauncher
 from hypermax.execution.local import LocalRunner
 from hypermax.execution.preload import PreloadLauncher
@@ -205,7 +211,7 @@ def test_the_ends_of_many_trials_reaped_at_once_reach_hypermax_whole_and_in_orde
     server_end, hypermax_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     with server_end, hypermax_end:
         server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-        forkserver._send(server_end, *ends)
+        forkserver_wire.send(server_end, *ends)
         server_end.shutdown(socket.SHUT_WR)
         received = []
         while packet := hypermax_end.recv(65536):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import pickle
 import re
 import signal
@@ -12,9 +15,11 @@ import pytest
 from fake_trials.helpers import MARKER_ENV, assert_none_alive, wait_until
 from runner_contract import executable, python_function, stoppable
 
+from hypermax.execution import trial_run
 from hypermax.execution.host import TrialHost, shared_host
 from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import attachments
+from hypermax.execution.output_pump import OutputPump, Stream
 from hypermax.execution.trial_plan import TrialPlan
 from hypermax.execution.trial_run import TrialRun, run_trial
 from hypermax.spec import FunctionSpec
@@ -193,10 +198,10 @@ def test_an_executable_that_ended_as_early_stopping_stopped_it_keeps_its_result(
         plan = TrialPlan(function, tmp_path, Proposal(1, {"x": 1}, {}), trial_dir, log)
         run = TrialRun(host, plan)
         assert run.start()
-        wait_until(lambda: run._tree is not None, 30, "the trial to be watched")
-        root = run._tree.root
+        wait_until(lambda: run.tree is not None, 30, "the trial to be watched")
+        root = run.tree.root
         wait_until(lambda: not procfs.is_alive(root.pid, root.start), 30, "the trial's exit")
-        monkeypatch.setattr(run, "_live_root", lambda: root)  # it looked alive a moment ago
+        monkeypatch.setattr(run.control, "_live_root", lambda: root)  # it looked alive a moment ago
         run.stop(KillReason.EARLY_STOP)
         outcome = run.finish()
     finally:
@@ -205,3 +210,95 @@ def test_an_executable_that_ended_as_early_stopping_stopped_it_keeps_its_result(
     assert outcome.result == {"loss": 0.25, "plot": "plot.png"}
     assert outcome.exit_code == 0 and outcome.kill_reason is None
     assert_none_alive(marker)
+
+
+def _open_files() -> set[tuple[int, int]]:
+    """The files (device, inode) this process holds a file descriptor of."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own, closed by now
+            info = os.stat(f"/proc/self/fd/{fd}")
+            held.add((info.st_dev, info.st_ino))
+    return held
+
+
+def _file_of(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
+
+
+@pytest.mark.parametrize("step", ["guardian", "pump"])
+def test_a_trial_that_cannot_be_watched_once_started_is_killed_and_fails(
+    tmp_path, marker, monkeypatch: pytest.MonkeyPatch, step: str
+):
+    """No file descriptor left (``ulimit -n``) for a step after the trial's process started
+    (here that step raises the OSError it would raise then): before the trial is followed (the
+    guardian cannot start), or after (its pipes cannot go to the output pump). The trial, which
+    would sleep forever, is killed; its pipes are closed; the other trials' output goes on."""
+    host = TrialHost(Limits())
+    try:
+        files: set[tuple[int, int]] = set()
+        make = trial_run.TrialPipes.make
+
+        def recorded() -> trial_run.TrialPipes:
+            pipes = make()
+            files.update(_file_of(fd) for fd in (pipes.stdout, pipes.stderr))
+            return pipes
+
+        def no_fd_left(*args: object) -> None:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+        monkeypatch.setattr(trial_run.TrialPipes, "make", recorded)
+        if step == "guardian":
+            monkeypatch.setattr(host.guardian, "start", no_fd_left)
+        else:
+            monkeypatch.setattr(host, "carry", no_fd_left)
+        function = _function(marker, executable("sleep_forever"))
+        lost = tmp_path / "lost"
+        plan = TrialPlan(function, lost, Proposal(2, {"x": 1}, {}), lost / "2", lost / "2.log")
+        run = TrialRun(host, plan)
+        assert not run.start() and run.process_ids() is not None
+        outcome = run.finish()
+        monkeypatch.undo()
+        assert outcome.state is TrialState.FAILED
+        assert outcome.reason == (
+            f"hypermax lost track of the trial: OSError: [Errno 24] {os.strerror(errno.EMFILE)}"
+        )
+        assert "SIGKILL" in (lost / "2.log").read_text()
+        assert_none_alive(marker)
+        assert len(files) == 2 and not files & _open_files()
+        after = _run(_function(marker, executable("good")), tmp_path / "after", 3, host=host)
+        assert after.state is TrialState.OK and after.result == {"loss": 0.25, "plot": "plot.png"}
+    finally:
+        host.close()
+
+
+def test_the_output_pump_asked_about_a_pipe_it_never_carried_carries_the_others(tmp_path):
+    """A cut or catch-up of a stream never handed to the pump (a trial whose start failed half
+    way) is told it ended, its pipe left to its owner; one it cannot watch (epoll refuses a
+    regular file) ends, closed; the pump goes on with the others."""
+    pump = OutputPump()
+    stranger_read, stranger_write = os.pipe()
+    read, write = os.pipe()
+    got: list[bytes] = []
+    try:
+        stranger = Stream(stranger_read, got.append)
+        pump.cut(stranger)
+        pump.catch_up(stranger)
+        assert stranger.ended.wait(10) and stranger.caught_up.wait(10)
+        unwatchable = Stream(os.open(tmp_path / "file", os.O_RDONLY | os.O_CREAT), got.append)
+        file = _file_of(unwatchable.fd)
+        pump.add(unwatchable)
+        assert unwatchable.ended.wait(10)
+        assert file not in _open_files()
+        stream = Stream(read, got.append)
+        pump.add(stream)
+        os.write(write, b"still read")
+        os.close(write)
+        assert stream.ended.wait(10)
+        assert got == [b"still read"]
+        os.fstat(stranger_read)  # still open: not the pump's to close
+    finally:
+        pump.close()
+        os.close(stranger_read)
+        os.close(stranger_write)

@@ -8,13 +8,14 @@
   (README's layout names each). Imported only then.
 - ``trial_run``: one trial's life, from its files to its Outcome (``TrialRun``, ``run_trial``).
   Its parts: ``trial_plan``, what to run; ``trial_setup``, its files and command, made before
-  it starts; ``trial_usage``, what its tree uses, held to its RAM limit; ``trial_sweep``, what
-  it leaves behind, killed and removed; ``trial_end``, how it ended, and its Outcome.
+  it starts; ``trial_usage``, what its tree uses, held to its RAM limit; ``trial_control``,
+  what is done to it while it runs (its limits enforced, its stop, its pause); ``trial_sweep``,
+  what it leaves behind, killed and removed; ``trial_end``, how it ended, and its Outcome.
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
   ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);
   ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
-  a server that imported the objective once.
+  a server that imported the objective once (``forkserver_wire``: what passes between them).
 - ``watchdog``, ``limits``, ``kill``: following a trial's tree, its limits, the kill ladder;
   ``shm``: what a killed trial left in /dev/shm.
 - ``outcome``, ``output``, ``protocol``: its result and Outcome, its output, the wire format.

@@ -3,19 +3,15 @@
 ``python -m hypermax.execution.forkserver --socket FD (--module NAME | --src PATH) --name FUNC
 [--path DIR]`` loads the trial function as the child bootstrap would (:mod:`.child`), checks that
 the process is still safe to fork (:mod:`.fork_safety`: no Python thread running, CUDA not
-initialised, no GNU OpenMP thread pool started), says
-``ready`` on the socket (a Unix ``SOCK_SEQPACKET`` socket to hypermax), and serves: each request
-(one packet, with the trial's stdout, stderr, lifeline and result socket fds passed over
-``SCM_RIGHTS``)
-becomes one trial. A request is a head of :data:`HEAD_SIZE` bytes, what the server reads (the
-request's id, and the pid of the spare it is meant for, or 0), then the trial's folder and how
-its environment differs from the server's, marshalled (:func:`request_trial`), which the server
-passes to the spare as they came, without reading them. The server never starts a thread, so
-every fork copies a single-threaded process. It forks each trial's process ahead, while the
-previous trial runs: this spare leads its own session, is tied to the server, has fresh random
-state (or the state an import that seeded a generator left: :mod:`.import_seeds`), and waits
-on a socket of its own; a request is handed to it (fds and all), so a trial starts with no
-fork on its path.
+initialised, no GNU OpenMP thread pool started), says ``ready`` on the socket (a Unix
+``SOCK_SEQPACKET`` socket to hypermax), and serves: each request becomes one trial (what the
+requests and messages hold, and how they travel: :mod:`.forkserver_wire`; the server reads only
+a request's head, and passes the rest to the spare as it came). The server never starts a
+thread, so every fork copies a single-threaded process. It forks each trial's process ahead,
+while the previous trial runs: this spare leads its own session, is tied to the server, has
+fresh random state (or the state an import that seeded a generator left: :mod:`.import_seeds`),
+and waits on a socket of its own; a request is handed to it (fds and all), so a trial starts
+with no fork on its path.
 
 The spare becomes what a fresh trial process is: it leads a session of its own, is tied
 to the server by the parent-death signal and to hypermax by its lifeline (:mod:`.tether`), gets
@@ -27,17 +23,11 @@ leftover sweep look for them), reseeds the random generators the import did not,
 The server reaps each trial and reports its exit status, peak RSS and CPU time: hypermax cannot
 ``wait4`` a process that is not its child. The trial's result does not pass through the server: a
 small one goes straight to hypermax on the result socket of the request (its fourth fd), so that it
-outlives a server that dies after the function returned. Messages to hypermax are dicts, a tuple of
-them per packet, marshalled (hypermax and the server run the same interpreter; ``json`` would cost
-the server the objects that its Python code makes, and a copy of each page they are on while a
-spare shares it): ``{"ready": pid}`` or ``{"failed": reason}`` once; ``{"id": n, "pid": p, "start":
-ticks}`` (no ``start`` for a request sent ``to`` a spare: hypermax knows it) or ``{"id": n,
-"error": text}`` per request; ``{"exit": p, "code": c, "maxrss_kib": k, "cpu": s}`` per trial.
-``ready`` and each reply also name the spare forked since (``"spare": p, "spare_start": ticks``):
-the process the next request goes to, so hypermax need not wait for that reply. Nobody waits for
-the reply to a request that a spare took: it goes with the next message (most often the end of that
-very trial: one packet, one wake-up of hypermax's reader), or alone :data:`HOLD_REPLIES_MS` later;
-replies come in the order of the requests.
+outlives a server that dies after the function returned. ``ready`` and each reply also name the
+spare forked since: the process the next request goes to, so hypermax need not wait for that
+reply. Nobody waits for the reply to a request that a spare took: it goes with the next message
+(most often the end of that very trial: one packet, one wake-up of hypermax's reader), or alone
+:data:`HOLD_REPLIES_MS` later; replies come in the order of the requests.
 The server exits when hypermax closes the socket; its trials die with it. Before it serves, it
 freezes the garbage collector's view of what the module made (``gc.freeze``), so that no
 collection in a trial writes to those pages, which the fork shares.
@@ -47,7 +37,6 @@ from __future__ import annotations
 
 import _signal
 import _socket
-import array
 import atexit
 import contextlib
 import faulthandler
@@ -59,26 +48,19 @@ import select
 import signal
 import socket
 import sys
-from collections.abc import Iterable
 from typing import Any
 
 from hypermax import system_text
 from hypermax.execution import child, forked_environ, protocol, reports, tether, trial_exit
 from hypermax.execution.fork_safety import fork_hazard
+from hypermax.execution.forkserver_wire import HEAD_SIZE, TRIAL_FDS, fd_array, recv_fds, send
 from hypermax.execution.import_seeds import SeedWatch
 from hypermax.execution.lifeline import watch_lifeline
 from hypermax.execution.trial_result import error_reason
 
-#: the largest request (the trial's environment) the server reads
-MAX_REQUEST = 4 * 1024 * 1024
 #: how long the reply to a request sent to a spare waits for a message to go with (the end of a
 #: trial, most often that one's: one packet, and one wake-up of hypermax's reader, fewer)
 HOLD_REPLIES_MS = 100
-#: the most messages in one packet to hypermax: well under the 64 kB it reads at a time (the
-#: ends of as many trials, reaped at once, are about 60 bytes each)
-MESSAGES_PER_PACKET = 256
-#: a request's head: the request's id, and the pid of the spare it is meant for (0: any)
-HEAD_SIZE = 16
 USAGE = f"usage: python -m hypermax.execution.forkserver --socket FD {child.USAGE.split(' ', 4)[4]}"
 
 
@@ -106,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        _send(sock, {"failed": error_reason(exc)})
+        send(sock, {"failed": error_reason(exc)})
         return 1
     if hazard is not None:
-        _send(sock, {"failed": hazard})
+        send(sock, {"failed": hazard})
         return 1
     _quiet()
     # a segfault in a trial leaves the Python stack in its log (its fd 2): enabled once here,
@@ -147,23 +129,23 @@ def serve(
     if objective_sigchld is not None:  # None: set from C, not to be set again from Python
         server.sigchld = objective_sigchld
     server.fork_spare()
-    _send(sock, {"ready": server.pid, **server.spare_info()})
+    send(sock, {"ready": server.pid, **server.spare_info()})
     held: list[dict[str, Any]] = []  # replies that nobody waits for, sent with the next message
     while True:
         events = poll.poll(HOLD_REPLIES_MS if held else None)
         if not events:  # nothing else to say for a while: the replies go alone
-            _send(sock, *held)
+            send(sock, *held)
             held.clear()
         for fd, _ in events:
             if fd == wake_read:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_read, 4096)
-                _send(sock, *held, *_reap(server.children))
+                send(sock, *held, *_reap(server.children))
                 held.clear()
                 server.check_spare()
                 continue
             try:
-                message, fds = _recv_fds(sock)
+                message, fds = recv_fds(sock)
             except OSError:
                 return  # hypermax is gone
             if not message:
@@ -172,7 +154,7 @@ def serve(
             server.fork_spare()  # the next trial's process, forked while this one runs
             held.append({**reply, **server.spare_info()})
             if "error" in reply or "start" in reply:  # hypermax waits for it
-                _send(sock, *held)
+                send(sock, *held)
                 held.clear()
 
 
@@ -253,8 +235,8 @@ class _Server:
 
         A request sent to a named spare (``"to": pid``, the spare hypermax was told of) goes to
         that one or fails: hypermax follows that process as the trial's. Only the request's
-        head is read here (:func:`request_head`); the rest, the trial itself, goes to the spare
-        as it came.
+        head is read here (:func:`.forkserver_wire.request_head`); the rest, the trial itself,
+        goes to the spare as it came.
         """
         trial_id = int.from_bytes(message[:8], "little")
         to = int.from_bytes(message[8:HEAD_SIZE], "little") or None
@@ -263,14 +245,14 @@ class _Server:
             self.fork_spare()
         spare, self.spare = self.spare, None
         try:
-            if len(fds) != _TRIAL_FDS:
+            if len(fds) != TRIAL_FDS:
                 raise OSError("the trial's pipes did not arrive")
             if not trial:
                 raise OSError("the request holds no trial")
             if spare is None or to not in (None, spare[0]):
                 raise OSError("cannot fork" if to is None else "the spare ended before its trial")
             pid, channel = spare
-            channel.sendmsg([trial], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _fd_array(fds))])
+            channel.sendmsg([trial], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fd_array(fds))])
             channel.close()
         except OSError as exc:
             if spare is not None:
@@ -301,9 +283,9 @@ class _Server:
         _leave_finalizers_to_the_server()
         reports.listen_for_stop()  # early stopping's request, even before the trial begins
         devnull = os.open(os.devnull, os.O_RDONLY)  # the trial's stdin
-        message, fds = _recv_fds(channel)
+        message, fds = recv_fds(channel)
         channel.close()
-        if not message or len(fds) != _TRIAL_FDS:
+        if not message or len(fds) != TRIAL_FDS:
             return 0
         request = marshal.loads(message)
         stdout, stderr, lifeline, result = fds
@@ -325,20 +307,6 @@ class _Server:
         code = child.run_trial(lambda: self.function, leave_peak=False, result_socket=result)
         trial_exit.exit_within(code)
         return _exit_like_an_interpreter(code)
-
-
-def request_head(trial_id: int, to: int | None) -> bytes:
-    """The head of a request (:data:`HEAD_SIZE` bytes): its id, the spare it is meant for."""
-    return trial_id.to_bytes(8, "little") + (to or 0).to_bytes(8, "little")
-
-
-def request_trial(server_env: dict[str, str], env: dict[str, str], cwd: str) -> bytes:
-    """The rest of a request, which the server passes to the spare unread: the trial's folder
-    and how its environment ``env`` differs from ``server_env``, the one the server was given
-    (:func:`.forked_environ.server_environment`), marshalled (the server runs hypermax's own
-    interpreter)."""
-    changed, unset = forked_environ.environment_change(server_env, env)
-    return marshal.dumps({"env": changed, "unset": unset, "cwd": cwd})
 
 
 def _leave_finalizers_to_the_server() -> None:
@@ -409,42 +377,6 @@ def _start_ticks(pid: int) -> int | None:
         return int(stat[at : stat.index(b" ", at)])
     except (OSError, ValueError):
         return None
-
-
-def _recv_fds(sock: _socket.socket) -> tuple[bytes, list[int]]:
-    """One message, and the file descriptors that came with it (at most 4): what
-    ``socket.recv_fds`` does, for a socket of the C half too, with fewer objects made."""
-    size = MAX_REQUEST
-    if _SIZE_BY_PEEKING:  # its size first: a buffer of MAX_REQUEST is a mapping made, unmapped
-        size = min(max(sock.recv_into(_PEEKED, 1, _socket.MSG_PEEK | _socket.MSG_TRUNC), 1), size)
-    data, ancillary, _, _ = sock.recvmsg(size, _FDS_SPACE)
-    fds = _fd_array(())
-    for level, kind, payload in ancillary:
-        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-    return data, fds.tolist()
-
-
-def _fd_array(fds: Iterable[int]) -> array.array[int]:
-    return array.array("i", fds)
-
-
-#: where the first byte of a request is peeked at: Linux then tells the request's whole size
-_PEEKED = bytearray(1)
-_SIZE_BY_PEEKING = sys.platform.startswith("linux")
-#: the file descriptors of a request: the trial's stdout, stderr, lifeline and result socket
-_TRIAL_FDS = 4
-#: room for them
-_FDS_SPACE = _socket.CMSG_SPACE(_TRIAL_FDS * array.array("i").itemsize)
-
-
-def _send(sock: socket.socket, *messages: dict[str, Any]) -> None:
-    """``messages`` to hypermax, in order, marshalled: a packet of at most
-    :data:`MESSAGES_PER_PACKET` each (hypermax reads packets of up to 64 kB); none when there
-    are none."""
-    for at in range(0, len(messages), MESSAGES_PER_PACKET):
-        with contextlib.suppress(OSError):  # hypermax is gone: the loop ends at the next read
-            sock.send(marshal.dumps(messages[at : at + MESSAGES_PER_PACKET]))
 
 
 def _quiet() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import queue
@@ -36,15 +37,26 @@ class OutputPump:
 
     def __init__(self) -> None:
         self._selector = selectors.DefaultSelector()
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        try:
+            self._wake_read, self._wake_write = os.pipe()
+        except BaseException:
+            self._selector.close()
+            raise
         # what the pump is asked, and the streams it is asked of (for "resume", none: every one)
         self._requests: queue.SimpleQueue[tuple[str, tuple[Stream, ...]]] = queue.SimpleQueue()
         self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
+        self._strangers_told = False  # a stream it was never handed was asked about
         self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
-        self._thread.start()
+        try:
+            os.set_blocking(self._wake_read, False)
+            os.set_blocking(self._wake_write, False)
+            self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+            self._thread.start()
+        except BaseException:  # no thread (or no room) left: nothing of it stays open
+            self._selector.close()
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            raise
 
     def add(self, *streams: Stream) -> None:
         """Start carrying ``streams`` (a trial's two pipes: one request, one wake-up of the
@@ -102,11 +114,43 @@ class OutputPump:
                 continue
             for stream in streams:
                 if what == "add":
-                    self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+                    self._add(stream)
+                elif not self._carries(stream):
+                    self._stranger(stream)
                 elif what == "cut" and not stream.ended.is_set():
                     self._drain(stream)
                 elif what == "catch_up":
                     self._catch_up(stream)
+
+    def _add(self, stream: Stream) -> None:
+        """Carry ``stream`` from now on; one that cannot be watched ends here, and the other
+        trials' output goes on. Its pipe is closed then (the pump owns what it is handed),
+        unless its number names no open file or one the pump reads for another stream."""
+        try:
+            self._selector.register(stream.fd, selectors.EVENT_READ, stream)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("cannot read the output of a trial (%s); dropping it", exc)
+            if isinstance(exc, OSError) and exc.errno != errno.EBADF:  # no room left to watch
+                with contextlib.suppress(OSError):
+                    os.close(stream.fd)
+            stream.ended.set()
+
+    def _carries(self, stream: Stream) -> bool:
+        """Whether ``stream`` is one the pump was handed and still reads (or holds)."""
+        if stream in self._held or stream.ended.is_set():
+            return True  # an ended one: nothing to do for it, as for any other
+        key = self._selector.get_map().get(stream.fd)
+        return key is not None and key.data is stream
+
+    def _stranger(self, stream: Stream) -> None:
+        """A cut or catch-up of a stream the pump was never handed: its pipe is not the
+        pump's to read or close (its number may name another's by now); whoever waits for
+        it is told it ended."""
+        if not self._strangers_told:
+            self._strangers_told = True
+            log.warning("asked about the output of a trial it never carried; ignoring it")
+        stream.caught_up.set()
+        stream.ended.set()
 
     def _read(self, stream: Stream) -> bool:
         """Move one chunk; at end of file, finish the stream. False when nothing was there."""

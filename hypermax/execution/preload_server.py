@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 
 from hypermax import system_text
-from hypermax.execution import forked_environ, forkserver, procfs, protocol, spawn
+from hypermax.execution import forked_environ, forkserver_wire, procfs, protocol, spawn
 from hypermax.execution.import_notes import ImportNotes
 from hypermax.execution.launch import (
     ExitStatus,
@@ -276,13 +276,13 @@ class TrialServer:
         """
         replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # the server reads the head, and passes the rest to the trial's process unread
-        body = forkserver.request_trial(self._env, request.env, request.cwd)
+        body = forkserver_wire.request_trial(self._env, request.env, request.cwd)
         with self._lock:
             if not self.alive:
                 raise ServerGone
             trial = next(self._ids)
             spare = self._spare
-            data = forkserver.request_head(trial, spare[0] if spare else None) + body
+            data = forkserver_wire.request_head(trial, spare[0] if spare else None) + body
             fds = [request.stdout, request.stderr, request.lifeline, result_socket]
             try:
                 socket.send_fds(self._sock, [data], fds)

@@ -8,7 +8,8 @@ task on a cluster worker calls.
 
 Its parts live beside it: the plan (:mod:`.trial_plan`), the files and command made before the
 start (:mod:`.trial_setup`), its pipes and its process's start on them (:mod:`.trial_pipes`),
-what the tree uses (:mod:`.trial_usage`), the sweep of what the trial leaves behind
+what the tree uses (:mod:`.trial_usage`), what is done to it while it runs (held to its
+limits, stopped, paused: :mod:`.trial_control`), the sweep of what the trial leaves behind
 (:mod:`.trial_sweep`), how it ended and its Outcome (:mod:`.trial_end`).
 """
 
@@ -25,24 +26,24 @@ from typing import TYPE_CHECKING, Any
 from hypermax.errors import is_disk_full
 from hypermax.execution import oom, procfs
 from hypermax.execution.host import TrialHost, borrowed_host
-from hypermax.execution.kill import Ladder, signal_all
+from hypermax.execution.kill import kill_ladder, signal_all
 from hypermax.execution.launch import (
     ExitStatus,
     LaunchedProcess,
     LaunchError,
     LaunchInterrupted,
 )
-from hypermax.execution.limits import Limits, kill_text, time_breach
+from hypermax.execution.limits import Limits
 from hypermax.execution.outcome import Ending
 from hypermax.execution.output import TrialOutput
-from hypermax.execution.output_pump import Stream
 from hypermax.execution.shm import ShmLeftovers
 from hypermax.execution.trial_clock import TrialClock
+from hypermax.execution.trial_control import TrialControl
 from hypermax.execution.trial_end import TrialEnd
 from hypermax.execution.trial_files import TrialFiles
 from hypermax.execution.trial_pipes import TrialPipes
 from hypermax.execution.trial_setup import TrialSetup
-from hypermax.execution.trial_sweep import kill_holders, sweep, targets
+from hypermax.execution.trial_sweep import kill_holders, sweep
 from hypermax.execution.trial_usage import TrialUsage
 from hypermax.execution.verdicts import Verdicts
 from hypermax.trial import KillReason, LiveStats, Outcome, Report
@@ -80,38 +81,24 @@ class TrialRun:
         self.outcome: Outcome | None = None
         self._on_report = on_report
         self._output: TrialOutput | None = None
-        self._process: LaunchedProcess | None = None
-        self._tree: ProcessTree | None = None
+        self.process: LaunchedProcess | None = None  # its main process, once started
+        self.tree: ProcessTree | None = None  # what the watchdog follows of it, once it does
         self._lifeline: int | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # held while its process, its tree or its kill change
         self.clock = TrialClock()  # its time, the time its processes are stopped left out
-        self._kill: tuple[KillReason, float | None] | None = None
-        self._asking = False  # a python_function was asked to stop at its next report
-        self._returned_first = False  # its function had returned when a kill began
-        self._verdicts = Verdicts(
+        self.verdicts = Verdicts(
             self.trial_id,
             plan.function.kill_grace,
-            self._note,
+            self.note,
             self.clock.elapsed,
             self.files.trial_dir,
         )
-        self._gone = threading.Event()  # the trial's main process ended
-        self._exited = False
-        self._shm: ShmLeftovers | None = None  # what it holds in /dev/shm, read before a kill
-        #: the main process had ended on its own (exited, not reaped yet) when the kill
-        #: ladder first looked at the tree, before any signal of the ladder could reach it
-        self._ended_before_the_ladder = False
-        self._ladder_looked = False
-        self._ladder = Ladder(
-            self._ladder_targets,
-            plan.function.kill_grace,
-            self._note,
-            name=f"hypermax-kill-{plan.proposal.trial_id}",
-            hurry=self._hurry,
-            clock=self.clock.elapsed,  # the grace leaves out the time it is paused, as its limit
-        )
+        self.gone = threading.Event()  # the trial's main process ended
+        self.exited = False  # its main process was reaped
+        self.shm: ShmLeftovers | None = None  # what it holds in /dev/shm, read before a kill
         self.end = TrialEnd()  # how it ended, once it did
         self.usage = TrialUsage()  # what the watchdog saw of the tree
+        self.control = TrialControl(self)  # held to its limits, stopped, paused
 
     @property
     def trial_id(self) -> int:
@@ -140,7 +127,7 @@ class TrialRun:
             log.note(note)
         argv, env, cwd, token = self.setup.command()
         if self.function.type == "python_function" and self.plan.verdict_wait:
-            self._verdicts.awaited = True  # it waits for the verdict on each report
+            self.verdicts.awaited = True  # it waits for the verdict on each report
         try:
             pipes = TrialPipes.make()
         except OSError:  # no file descriptor left (``ulimit -n``): the search stops
@@ -149,23 +136,27 @@ class TrialRun:
         self.clock.start()
         self.end.oom_kills = oom.oom_kills()
         try:
-            self._process = pipes.launch(self.host, argv, env, cwd)
+            self.process = pipes.launch(self.host, argv, env, cwd)
         except LaunchError as exc:
             if isinstance(exc, LaunchInterrupted):  # interrupted, not failed: it runs again
-                self._note(f"not started: {exc}")
-                self._kill = (KillReason.INTERRUPT, None)
+                self.note(f"not started: {exc}")
+                self.control.kill = (KillReason.INTERRUPT, None)
                 self.end.ended_at = time.time()
                 return False
-            self._note(f"cannot start {argv[0]}: {exc}")
+            self.note(f"cannot start {argv[0]}: {exc}")
             return self._not_started(f"cannot start: {exc}")
         # its time, and its time limit, count from here: a preloaded trial may have waited for
         # its server to import the objective, which is the search's cost, not the trial's
         self.clock.start()
-        self._verdicts.started()
+        self.verdicts.started()
         self._lifeline = pipes.lifeline
-        self._shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
+        self.shm = ShmLeftovers()  # once it runs: what its launcher made is not the trial's
         self._output = TrialOutput(log, self._report)
-        self._watch(self._process.pid, token, self._output.attach(pipes.stdout, pipes.stderr))
+        try:
+            self._watch(self.process.pid, token)
+            self.host.carry(self._output.attach(pipes.stdout, pipes.stderr))
+        except Exception as exc:  # no file descriptor or thread left to watch it with
+            return self._lost(exc, self.process.pid, (pipes.stdout, pipes.stderr))
         return True
 
     def prepare(self) -> bool:
@@ -176,7 +167,7 @@ class TrialRun:
     @property
     def prepared(self) -> bool:
         """Whether its files are made and its process not started yet."""
-        return self.setup.log is not None and self._process is None
+        return self.setup.log is not None and self.process is None
 
     def discard(self) -> None:
         """Remove what :meth:`prepare` made, for a trial that will not run."""
@@ -187,25 +178,46 @@ class TrialRun:
         self.end.ended_at = time.time()
         return False
 
-    def _watch(self, pid: int, token: str, streams: tuple[Stream, ...]) -> None:
-        """Hand the started trial to the watchdog, the guardian and the output pump."""
-        create_time = self._process.create_time if self._process is not None else None
+    def _watch(self, pid: int, token: str) -> None:
+        """Hand the started trial to the watchdog and the guardian."""
+        create_time = self.process.create_time if self.process is not None else None
         tree = self.host.follow(self, pid, token, create_time)
-        if self._process is not None:
-            self._process.seen_start(None if tree is None else tree.root.start)
-        with self._lock:
-            self._tree = tree
+        if self.process is not None:
+            self.process.seen_start(None if tree is None else tree.root.start)
+        with self.lock:
+            self.tree = tree
             if self.clock.paused:  # stopped (Ctrl-Z) as it started: it stops now
                 signal_all(self.host.members(self.key), signal.SIGSTOP)
         first = self.host.watchdog.sample(self.key, look=False)  # a trial shorter than a tick
         if first is not None:
             self.usage.peak_rss_mib = self.usage.memory.peak(first, time.monotonic())
-        self.host.carry(streams)
+
+    def _lost(self, exc: Exception, pid: int, pipes: tuple[int, int]) -> bool:
+        """The trial's process started, but it could not be handed to its watchers (``exc``):
+        its tree is killed at once (SIGKILL: nothing would hold it to its limits, nor read its
+        output), its output pipes, which the pump never got, closed here, and its Outcome
+        says why (:meth:`finish` reaps it). False, as :meth:`start` returns."""
+        why = f"{type(exc).__name__}: {exc}"
+        self.end.problem = f"hypermax lost track of the trial: {why}"
+        root = procfs.read_proc(pid)  # read once: its pid may name another process later
+
+        def find() -> list[ProcInfo]:
+            members = self.host.members(self.key)  # none unless the watchdog follows it
+            return members or ([] if root is None else [root])
+
+        kill_ladder(find, 0, self.note, f"lost track of the trial as it started ({why})")
+        for fd in pipes:  # the pump never read them: only closed here
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._output is not None:
+            for stream in self._output.streams:
+                stream.ended.set()  # nothing left to read
+        return False
 
     # -- while it runs (other threads) ------------------------------------------------------
     def process_ids(self) -> tuple[int, float] | None:
         """(pid, create time) of the trial's main process, once it started."""
-        process = self._process
+        process = self.process
         return None if process is None else (process.pid, process.create_time)
 
     def live(self) -> LiveStats:
@@ -215,38 +227,15 @@ class TrialRun:
 
     def observe(self, sample: TreeSample) -> None:
         """The watchdog's latest look at the tree: keep the figures, enforce the limits."""
-        now = time.monotonic()
-        self.usage.take_cpu_sample(sample, now, self.clock.started)
-        limits = self.host.limits
-        elapsed = self.clock.elapsed(now)
-        if self._held() and time_breach(limits, elapsed):
-            self.stop(KillReason.TIME, elapsed)
-        if self._ladder.begun:
-            if self.usage.hold_in_grace(sample, limits, now):
-                self._ladder.nudge()
-        elif self._held():
-            ram_mib = self.usage.over_ram(sample, limits, now)
-            if ram_mib is not None:
-                self.stop(KillReason.RAM, ram_mib)
-        self.usage.take_memory_sample(sample, now)
-
-    def _hurry(self) -> str | None:
-        """Why the trial's kill ladder should SIGKILL now, without the rest of its grace."""
-        return "interrupted again" if self.host.hurry else self.usage.over_in_grace
-
-    def _held(self) -> bool:
-        """Whether the trial is held to its limits: it runs, and no kill is under way (a
-        python_function asked to stop at its next report is held to them still)."""
-        return (
-            self._process is not None and not self._exited and (self._kill is None or self._asking)
-        )
+        self.control.observe(sample)
 
     def due(self) -> float | None:
         """When the time limit falls due (monotonic), while it can still kill."""
         return self.clock.due(self.host.limits.max_time) if self.killable() else None
 
     def killable(self) -> bool:
-        return self._process is not None and self._kill is None and not self._exited
+        """Whether a :meth:`stop` would begin now: the trial runs and no stop began."""
+        return self.control.killable()
 
     def stop(self, reason: KillReason, value: float | None = None) -> None:
         """Begin stopping the trial; return at once.
@@ -258,90 +247,24 @@ class TrialRun:
         ended, or a stop began, this does nothing else. The Outcome says why: ``reason`` and
         ``value`` (the measure that broke a limit).
         """
-        early = reason is KillReason.EARLY_STOP
-        root = self._live_root() if early else None
-        if early and root is None:
-            return  # it ended on its own before the stop came: that ending stands
-        with self._lock:
-            first = self.killable()
-            hurry = not first and self._asking and not self._exited
-            if not (first or hurry):
-                return
-            self.usage.killed(reason, value)
-            if first:
-                self._kill = (reason, value)
-                cooperative = self.function.type == "python_function"  # runs our bootstrap
-                self._asking = early and cooperative
-                # before any signal: a result already there is the function's own, not one it
-                # made in answer to the kill (a SIGTERM handler that returns or exits); one
-                # asked to stop at its next report is killed later, if at all (_start_ladder)
-                self._returned_first = cooperative and (self._asking or self._returned())
-        if first and reason not in (KillReason.INTERRUPT, KillReason.EARLY_STOP):
-            self._note(f"killed: {kill_text(reason, value, self.host.limits)}")
-        if first and self._asking and root is not None:
-            self._verdicts.ask_to_stop(root.pid, self._gone, self._start_ladder)
-        else:
-            self._start_ladder(f"stopping the trial ({reason.value})")
-
-    def _start_ladder(self, why: str) -> None:
-        """Send the trial down its kill ladder: a function asked to stop that returns from now
-        on (its SIGTERM handler ends the work) returns in answer to the kill."""
-        if self._asking:
-            self._returned_first = self._returned_first and self._returned()
-        self._ladder.start(why)
+        self.control.stop(reason, value)
 
     def pause(self) -> bool:
         """Stop the trial's processes (SIGSTOP) and its clock: the time it spends stopped
         counts neither towards its time limit nor its time. Whether it was running. A trial
         that starts now, which the watchdog does not follow yet, stops as it is handed over
         (its starting thread can lag far behind its process on a loaded machine)."""
-        with self._lock:
-            if self.clock.paused or self._exited:
-                return False
-            if self._tree is None:  # not watched yet: stopped as it is (see _watch)
-                self.clock.pause()
-                return self._process is not None
-        root = self._live_root()
-        if root is None:
-            return False
-        self.clock.pause()
-        signal_all(self.host.members(self.key), signal.SIGSTOP)
-        return True
+        return self.control.pause()
 
     def unpause(self) -> None:
         """Continue what :meth:`pause` stopped (SIGCONT); its clock runs again (from when it
         was stopped, or started, whichever came later)."""
-        with self._lock:
-            if self.clock.resume():
-                signal_all(self.host.members(self.key), signal.SIGCONT)
-
-    def _ladder_targets(self) -> list[ProcInfo]:
-        """The trial's live processes, for its kill ladder; on its first look, notes whether
-        the main process had already ended (see :attr:`_ended_before_the_ladder`)."""
-        if not self._ladder_looked:
-            self._ladder_looked = True
-            root = None if self._tree is None else self._tree.root
-            self._ended_before_the_ladder = root is not None and (
-                self._exited or not procfs.is_alive(root.pid, root.start)
-            )
-        return targets(self.host, self.key, self._shm)
-
-    def _live_root(self) -> ProcInfo | None:
-        """The trial's main process while it runs."""
-        root = None if self._tree is None else self._tree.root
-        return root if root is not None and procfs.is_alive(root.pid, root.start) else None
+        self.control.unpause()
 
     def go_on(self) -> None:
         """Early stopping judged the trial's latest report and lets it go on: a trial that
         waits for verdicts resumes at once; others were never held."""
-        if not self._verdicts.awaited:
-            return
-        with self._lock:
-            if not self.killable():
-                return
-        root = self._live_root()
-        if root is not None:
-            self._verdicts.go_on(root.pid)
+        self.control.go_on()
 
     # -- ending -----------------------------------------------------------------------------
     def finish(
@@ -359,28 +282,28 @@ class TrialRun:
         caller.
         """
         try:
-            if self._process is not None:
-                status = self._reap(self._process)
+            if self.process is not None:
+                status = self._reap(self.process)
                 if exited is not None:
                     exited()
                 self.end.note_exit_outlasted_the_wait(
-                    self.function, self.files.result_file, self._note, status.result
+                    self.function, self.files.result_file, self.note, status.result
                 )
                 self.usage.take_peak(status.peak_rss_mib, self.function.type, self.files)
                 last = self.host.watchdog.sample(self.key)
                 self.usage.look_at_leftovers(last)
                 if self._left_nothing(last):  # that look was the kill ladder's first: its last
-                    self._ladder.skip()
+                    self.control.ladder.skip()
                     self._close_lifeline()
                 else:
                     if waiting is not None:
                         waiting()
                     sweep(
-                        self._ladder,
+                        self.control.ladder,
                         self._output,
                         self.host,
-                        self._shm,
-                        self._note,
+                        self.shm,
+                        self.note,
                         self._close_lifeline,
                     )
                     last = self.host.watchdog.sample(self.key)
@@ -390,7 +313,7 @@ class TrialRun:
                     kill_holders(
                         self._output.held_by_outsiders,
                         self.function.kill_grace,
-                        self._note,
+                        self.note,
                         self.host,
                     )
         except Exception as exc:  # a bug here must cost one trial, not the search
@@ -400,10 +323,10 @@ class TrialRun:
             self.outcome = self.end.conclude(self.trial_id, self.usage, self._ending)
         return self.outcome
 
-    def _returned(self) -> bool:
+    def returned(self) -> bool:
         """Whether the trial's function returned (or raised): its result was sent, or written
         (os.path: a folder the trial made unreadable raises nothing here)."""
-        process = self._process
+        process = self.process
         sent = process is not None and process.sent_result() is not None
         return sent or os.path.exists(self.files.result_file)
 
@@ -414,7 +337,7 @@ class TrialRun:
         shows in ``/proc`` before the fork returns, so with no member left alive nothing of the
         trial can appear after that look: a look again (the ladder's, then the CPU's) finds
         what it found."""
-        if self._ladder.begun or last is None or last.processes:
+        if self.control.ladder.begun or last is None or last.processes:
             return False
         return not self.host.watchdog.claims_pending()
 
@@ -422,9 +345,9 @@ class TrialRun:
         status = process.wait()
         self.end.wall_time = time.monotonic() - self.clock.started
         self.end.ended_at = time.time()
-        with self._lock:
-            self._exited = True
-        self._gone.set()
+        with self.lock:
+            self.exited = True
+        self.gone.set()
         self.end.exit_code = status.exit_code
         self.end.lost = status.lost
         self.end.sent_result = status.result
@@ -433,10 +356,10 @@ class TrialRun:
         return status
 
     def _release(self) -> None:
-        self._gone.set()
+        self.gone.set()
         self._close_lifeline()
-        if self._process is not None:
-            self.host.release(self, self._tree)
+        if self.process is not None:
+            self.host.release(self, self.tree)
         if self.setup.log is not None:
             self.setup.log.close()
 
@@ -455,22 +378,22 @@ class TrialRun:
             stdout_problem="" if output is None else output.scanner.no_result,
             stderr_tail=b"" if output is None else output.stderr_tail,
             function_type=self.function.type,
-            kill=self._kill,
+            kill=self.control.kill,
             limits=self.host.limits,
-            oom_killed=self.end.oom_killed(self._kill),
+            oom_killed=self.end.oom_killed(self.control.kill),
             lost=self.end.lost,
-            returned_before_the_kill=self._returned_first,
-            ended_before_the_kill=self._ended_before_the_ladder,
+            returned_before_the_kill=self.control.returned_first,
+            ended_before_the_kill=self.control.ended_before_the_ladder,
             sent_result=self.end.sent_result,
             **common,
         )
 
-    def _note(self, text: str) -> None:
+    def note(self, text: str) -> None:
         if self.setup.log is not None:
             self.setup.log.note(text)
 
     def _report(self, step: int, metrics: dict[str, Any]) -> None:
-        self._verdicts.reported()
+        self.verdicts.reported()
         if self._on_report is None:
             return
         if self._on_report(Report(self.trial_id, step, metrics)) and self._output is not None:
