@@ -27,11 +27,7 @@ def freeze_journal(params: dict[str, Any]) -> float:
     it), makes the journal immutable (``chattr +i``: not even root may write it)."""
     if os.environ["HYPERMAX_TRIAL_ID"] == "2":
         journal = Path(os.environ["HYPERMAX_TRIAL_DIR"]).parents[1] / "trials.jsonl"
-        deadline = time.monotonic() + 30
-        while '"event":"trial_started","id":2,' not in journal.read_text():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the journal never held the start of trial 2")
-            time.sleep(0.005)
+        _wait_for_start(journal, 2)
         subprocess.run(["chattr", "+i", str(journal)], check=True)
     return float(params["x"])
 
@@ -48,6 +44,9 @@ def move_aside(params: dict[str, Any]) -> dict[str, Any]:
         os.rename(folder, folder.with_name(folder.name + ".moved"))
     seen: dict[str, Any] = {}
     if trial == "3":
+        # a trial held ready starts as the one before it ends, which may be before hypermax
+        # has noticed the move: it waits for the records that come once the folder is made again
+        _wait_for_start(folder / "trials.jsonl", 2)
         seen["spec"] = (folder / "search.json").is_file()
         try:
             with open(folder / ".lock", "a") as lock:
@@ -56,3 +55,17 @@ def move_aside(params: dict[str, Any]) -> dict[str, Any]:
         except BlockingIOError:
             seen["locked"] = True
     return {"loss": float(params["x"]), **seen}
+
+
+def _wait_for_start(journal: Path, trial: int) -> None:
+    """Wait until ``journal`` holds the start of ``trial`` (at most 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if f'"event":"trial_started","id":{trial},' in journal.read_text():
+                return
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the journal never held the start of trial {trial}")
+        time.sleep(0.005)
