@@ -107,10 +107,11 @@ def test_the_time_a_stopped_trial_spends_paused_does_not_count_towards_its_wait(
 ):
     """Ctrl-Z pauses the trials: a trial asked to stop has its wait for its next report in
     its own running time, as its time limit is."""
-    run = start(host, tmp_path, marker, "report_again_on_go", kill_grace=0.2)
-    run.stop(KillReason.EARLY_STOP)  # the kill ladder in 0.2 s of its time unless it ends
+    # 0.6 s: room, on a loaded machine, to reach the next report once continued
+    run = start(host, tmp_path, marker, "report_again_on_go", kill_grace=0.6)
+    run.stop(KillReason.EARLY_STOP)  # the kill ladder in 0.6 s of its time unless it ends
     assert run.pause()
-    time.sleep(0.5)  # paused for longer than that
+    time.sleep(0.9)  # paused for longer than that
     (run.trial_dir / "go").write_text("")  # it reaches its next report at once when continued
     run.unpause()
     outcome = run.finish()
