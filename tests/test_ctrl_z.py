@@ -172,10 +172,11 @@ def test_a_trial_stopped_as_it_starts_stops_once_it_is_watched(tmp_path, marker,
         **executable("wait_for_go", env={MARKER_ENV: marker, "GO_FILE": str(go)})
     )
     runner = LocalRunner(function, tmp_path)
-    stopped = threading.Event()
+    stopped, handing_over = threading.Event(), threading.Event()
     follow = runner.host.follow
 
     def held(*args: Any, **kwargs: Any) -> Any:
+        handing_over.set()  # its start returned: the process is the runner's
         stopped.wait(OUTCOME_TIMEOUT)
         return follow(*args, **kwargs)
 
@@ -190,6 +191,8 @@ def test_a_trial_stopped_as_it_starts_stops_once_it_is_watched(tmp_path, marker,
     try:
         driver.start()
         (pid,) = RunnerContract.up(tmp_path / "trials" / "1")
+        # its process may write ``up`` before the thread that starts it hears that it started
+        assert handing_over.wait(OUTCOME_TIMEOUT), "the trial's hand-over"
         assert runner.pause() == 1
         stopped.set()
         wait_until(lambda: is_stopped(pid), 10, "the trial to stop")

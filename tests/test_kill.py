@@ -59,6 +59,31 @@ def test_a_tree_that_obeys_sigterm_is_not_sigkilled(tmp_path, marker):
     assert len(notes) == 2
 
 
+def test_a_trial_that_leads_its_group_gets_the_sigterm_once(tmp_path, marker, monkeypatch):
+    """Its group's signal and then its own: a second SIGTERM came as its handler (print the
+    result, exit 0) was ending it, the handler gone, and killed it. Every signal reaches it
+    as sent; the test only counts those meant for it."""
+    proc, dog = _start("result_on_sigterm", tmp_path, marker)
+    sent: list[tuple[str, int, int]] = []
+    real_kill, real_killpg = os.kill, os.killpg
+
+    def kill(pid: int, sig: int) -> None:
+        sent.append(("process", pid, sig))
+        real_kill(pid, sig)
+
+    def killpg(pgid: int, sig: int) -> None:
+        sent.append(("group", pgid, sig))
+        real_killpg(pgid, sig)
+
+    monkeypatch.setattr(os, "kill", kill)
+    monkeypatch.setattr(os, "killpg", killpg)
+    assert kill_ladder(lambda: dog.members(1), 5.0, lambda _: None) == []
+    assert proc.wait(5) == 0
+    assert [s for s in sent if s[1:] == (proc.pid, signal.SIGTERM)] == [
+        ("group", proc.pid, signal.SIGTERM)
+    ]
+
+
 def test_a_process_that_appears_during_the_grace_is_caught(tmp_path, marker):
     proc, dog = _start("fork_on_sigterm", tmp_path, marker)
     notes: list[str] = []

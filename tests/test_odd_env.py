@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import X_SPACE, quadratic
 from fake_trials.helpers import FAKES, fake, finished, started, wait_until, write_spec
+from runner_contract import python_function
 from test_hangup import Session
 
 
@@ -219,8 +220,12 @@ def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
 ) -> None:
     """With ``ulimit -n 20`` and six trials at once, a trial's pipes could not be made, and the
     search ended in an unexpected error; it now warns at its start, stops as for a full disk,
-    saying what ran out and what to do, and the same command with more files finishes it."""
-    spec = _search(tmp_path, iterations=8, function=quadratic(parallel=6))
+    saying what ran out and what to do, and the same command with more files finishes it.
+    The trials wait for ``go`` (given for the second run): six run at once, however slowly
+    they start on a busy machine."""
+    go = tmp_path / "go"
+    function = python_function("wait_for_go", parallel=6, env={"GO_FILE": str(go)})
+    spec = _search(tmp_path, iterations=8, function=function)
     short = _run_with_files(spec, 20, 20)
     assert short.returncode == 1, short.stderr
     last = short.stderr.strip().splitlines()[-1]
@@ -228,6 +233,7 @@ def test_too_few_file_descriptors_end_the_search_with_one_line_and_it_resumes(
     assert "function.parallel" in last and "unexpected" not in short.stderr
     assert "Traceback" not in short.stderr
     assert "ulimit -n is 20, too few open files for 6 trials at once" in short.stdout
+    go.write_text("")
     again = _run_with_files(spec, 1024, 4096)
     assert again.returncode == 0, again.stderr
     assert _states(tmp_path).count("ok") == 8

@@ -166,10 +166,11 @@ def test_a_trial_asked_to_stop_that_breaks_its_ram_limit_keeps_what_it_held_in_i
     trial_dir, log = tmp_path / "trials" / "1", tmp_path / "logs" / "trial_1.log"
     plan = TrialPlan(function, tmp_path, Proposal(1, {"mib": 60}, {}), trial_dir, log)
     host = TrialHost(Limits.of(function))
+    read = threading.Event()  # hypermax read its first report: it knows the pace of its reports
     try:
-        run = TrialRun(host, plan)
+        run = TrialRun(host, plan, on_report=lambda _: read.set())
         assert run.start()
-        wait_until((trial_dir / "up").exists, 10, "its first report")
+        assert read.wait(30), "its first report"
         run.stop(KillReason.EARLY_STOP)  # it waits 1.2 s for its next report: never reached
         (trial_dir / "go").touch()
         outcome = run.finish()

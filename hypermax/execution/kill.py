@@ -38,18 +38,35 @@ def _send(info: ProcInfo, sig: int) -> None:
 
 
 def signal_all(procs: list[ProcInfo], sig: int) -> None:
-    """Signal each process, and at once every process group they lead.
+    """Signal every process group they lead, then each process the groups did not reach:
+    each process gets ``sig`` once.
 
     A group is signalled only while a live process is in it: Linux does not hand a pid out again
     while a process still uses it as its group id, so the group is the trial's own. Signalling
     the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
+    A second SIGTERM is not harmless: a program whose handler ends it (exit 0, its result
+    printed) may be exiting when it comes, its handler gone, and die of it.
     """
     groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
     for pgid in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
     for info in procs:
-        _send(info, sig)
+        if not _reached_by_group(info, groups):
+            _send(info, sig)
+
+
+def _reached_by_group(info: ProcInfo, groups: set[int]) -> bool:
+    """Whether ``info`` was in one of the signalled ``groups``, and is still: one that has left
+    its group since it was read is signalled on its own."""
+    if info.pgid not in groups:
+        return False
+    try:
+        return os.getpgid(info.pid) == info.pgid
+    except ProcessLookupError:
+        return True  # gone: nothing to signal
+    except OSError:
+        return False
 
 
 def _give(procs: list[ProcInfo], sig: int) -> None:

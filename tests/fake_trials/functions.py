@@ -47,6 +47,15 @@ def sleep_forever(params: dict[str, Any]) -> float:
         time.sleep(60)
 
 
+def wait_for_go(params: dict[str, Any]) -> float:
+    """Returns 0.5 once the file named by env ``GO_FILE`` exists."""
+    import time
+
+    while not os.path.exists(os.environ["GO_FILE"]):
+        time.sleep(0.01)
+    return 0.5
+
+
 def fine(params: dict[str, Any]) -> dict[str, Any]:
     return {"loss": 0.5}
 
