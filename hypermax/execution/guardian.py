@@ -53,7 +53,14 @@ class Guardian:
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                start_new_session=True,
+                # a session of its own, left in the child before anything can stop it: with
+                # start_new_session, Python starts it by vfork, and a Ctrl-Z that reached the
+                # child still in hypermax's process group stopped it there, before its exec;
+                # the thread that started it then could not stop, and hypermax, stopping
+                # itself, never stopped for its shell (which never said so, nor took the
+                # terminal back). With a function to run in the child, Python forks: the
+                # child takes Ctrl-Z with hypermax's own handler, and its thread can stop.
+                preexec_fn=os.setsid,
                 env=env,
             )
         except OSError:
