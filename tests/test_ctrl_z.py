@@ -165,20 +165,25 @@ def test_ctrl_z_while_the_objective_is_imported_stops_hypermax_at_once(tmp_path,
 def test_a_trial_stopped_as_it_starts_stops_once_it_is_watched(tmp_path, marker, monkeypatch):
     """Ctrl-Z after a trial's process started and before the runner follows it (the thread
     that starts it can lag far behind the process on a loaded machine): the trial counts among
-    those stopped, and stops as it is handed over. Before, it ran on, uncounted, while hypermax
-    was stopped. Here the hand-over is held until the stop came."""
+    those stopped, stops at once, continues with hypermax, and stops again as it is handed over
+    if a stop is on then. Before, it ran on, uncounted, while hypermax was stopped; then it ran
+    on until its hand-over, which a thread stopped with hypermax (``bg``, then the terminal's
+    SIGTTOU) could not make. Here the hand-over is held until the second stop came."""
     go = tmp_path / "go"
     function = FunctionSpec(
         **executable("wait_for_go", env={MARKER_ENV: marker, "GO_FILE": str(go)})
     )
     runner = LocalRunner(function, tmp_path)
-    stopped, handing_over = threading.Event(), threading.Event()
+    stopped, handing_over, handed_over = threading.Event(), threading.Event(), threading.Event()
     follow = runner.host.follow
 
     def held(*args: Any, **kwargs: Any) -> Any:
         handing_over.set()  # its start returned: the process is the runner's
         stopped.wait(OUTCOME_TIMEOUT)
-        return follow(*args, **kwargs)
+        try:
+            return follow(*args, **kwargs)
+        finally:
+            handed_over.set()
 
     monkeypatch.setattr(runner.host, "follow", held)
     ended = threading.Event()
@@ -194,8 +199,13 @@ def test_a_trial_stopped_as_it_starts_stops_once_it_is_watched(tmp_path, marker,
         # its process may write ``up`` before the thread that starts it hears that it started
         assert handing_over.wait(OUTCOME_TIMEOUT), "the trial's hand-over"
         assert runner.pause() == 1
+        wait_until(lambda: is_stopped(pid), 10, "the trial to stop before its hand-over")
+        runner.unpause()
+        wait_until(lambda: not is_stopped(pid), 10, "the trial to go on, not handed over yet")
+        assert runner.pause() == 1
         stopped.set()
-        wait_until(lambda: is_stopped(pid), 10, "the trial to stop")
+        assert handed_over.wait(OUTCOME_TIMEOUT), "the trial's hand-over"
+        wait_until(lambda: is_stopped(pid), 10, "the trial to stay stopped once handed over")
         runner.unpause()
         assert not is_stopped(pid)
         go.write_text("")

@@ -10,6 +10,8 @@ returned first, whether its main process had ended before the ladder) goes into 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import time
 from typing import TYPE_CHECKING
@@ -127,8 +129,9 @@ class TrialControl:
         with run.lock:
             if run.clock.paused or run.exited:
                 return False
-            if run.tree is None:  # not watched yet: stopped as it is (see TrialRun._watch)
+            if run.tree is None:  # not watched yet: stopped now, and as it is (TrialRun._watch)
                 run.clock.pause()
+                _signal_unwatched(run, signal.SIGSTOP)
                 return run.process is not None
         root = self._live_root()
         if root is None:
@@ -142,7 +145,10 @@ class TrialControl:
         run = self.run
         with run.lock:
             if run.clock.resume():
-                signal_all(run.host.members(run.key), signal.SIGCONT)
+                if run.tree is None:  # stopped before it was watched
+                    _signal_unwatched(run, signal.SIGCONT)
+                else:
+                    signal_all(run.host.members(run.key), signal.SIGCONT)
 
     def go_on(self) -> None:
         """Early stopping lets the trial go on (see :meth:`.TrialRun.go_on`)."""
@@ -173,3 +179,14 @@ class TrialControl:
         tree = self.run.tree
         root = None if tree is None else tree.root
         return root if root is not None and procfs.is_alive(root.pid, root.start) else None
+
+
+def _signal_unwatched(run: TrialRun, sig: int) -> None:
+    """Signal the process group of a trial that started and is not watched yet: its main
+    process leads it (its session's), from before its launch returned. Its hand-over may not
+    come while hypermax stands still (its thread stopped with it, as by ``bg`` then the
+    terminal's SIGTTOU), and the trial must not run on meanwhile."""
+    process = run.process
+    if process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
