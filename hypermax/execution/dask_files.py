@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from hypermax.execution import trial_log
-from hypermax.execution.trial_setup import UNWRITABLE_ERRNOS, FolderUnwritable
+from hypermax.execution.trial_setup import UNWRITABLE_ERRNOS, FolderUnwritable, folder_unwritable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -255,8 +255,7 @@ def restore_files(files: TrialFiles, trial_dir: Path, log_path: Path, worker: st
     except OSError as exc:
         if exc.errno not in UNWRITABLE_ERRNOS:
             raise
-        where = trial_dir if trial_dir.is_dir() else trial_dir.parent
-        raise FolderUnwritable(exc.errno, exc.strerror, str(where)) from None
+        raise folder_unwritable(exc, trial_dir) from None
     for rel, data in files.files:
         parts = PurePosixPath(rel).parts
         if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:

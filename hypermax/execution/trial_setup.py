@@ -30,6 +30,17 @@ class FolderUnwritable(OSError):
     or file that refused."""
 
 
+def folder_unwritable(exc: OSError, trial_dir: Path) -> FolderUnwritable:
+    """The error of a trial's files that could not be made (``exc``, one of
+    :data:`UNWRITABLE_ERRNOS`), naming the folder that refused: the trial's folder's own folder
+    (``trials``) when ``trial_dir`` could not be made in it."""
+    named = exc.filename
+    where = os.fsdecode(named) if isinstance(named, str | bytes) else str(trial_dir)
+    if not os.path.lexists(where):  # what could not be made: its folder refused
+        where = os.path.dirname(where)
+    return FolderUnwritable(exc.errno, exc.strerror, where)
+
+
 class TrialSetup:
     """What one trial's process needs before it starts: its folder, params file and log, and
     its argv, environment, starting folder and token.
@@ -71,7 +82,8 @@ class TrialSetup:
                 if is_disk_full(exc):
                     raise  # not this trial's failure: no trial can start until there is room
                 if exc.errno in UNWRITABLE_ERRNOS and not (earlier and self._inside(exc)):
-                    raise self._unwritable(exc) from None  # nor this: the folder's
+                    # nor this: the folder's
+                    raise folder_unwritable(exc, self.files.trial_dir) from None
                 return f"cannot prepare the trial's files: {exc}"
         return self.log
 
@@ -82,15 +94,6 @@ class TrialSetup:
         if not isinstance(named, str | bytes):
             return False
         return Path(os.fsdecode(named)).parent == self.files.trial_dir
-
-    def _unwritable(self, exc: OSError) -> FolderUnwritable:
-        """The error naming the folder that refused: the trial's folder's own folder
-        (``trials``) when the trial's folder could not be made in it."""
-        named = exc.filename
-        where = os.fsdecode(named) if isinstance(named, str | bytes) else str(self.files.trial_dir)
-        if not os.path.lexists(where):  # what could not be made: its folder refused
-            where = os.path.dirname(where)
-        return FolderUnwritable(exc.errno, exc.strerror, where)
 
     def command(self) -> tuple[list[str], dict[str, str], str, str]:
         """The trial's argv, environment, starting folder and token (made once: for a trial
