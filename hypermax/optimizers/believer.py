@@ -48,7 +48,9 @@ def believed_acquisition(acquisition: Any) -> Any:
         conditional = acquisition._cond_gpr
         gpr, running = conditional._gpr, conditional._X_running
         threshold = acquisition._threshold
+        # read as an attribute: Optuna 5.1's GPRegressor has no such method
+        append_running = getattr(gpr, "append_running_data")  # noqa: B009
     except AttributeError:  # another Optuna version: its batch acquisition
         return acquisition
-    gpr.append_running_data(running, gpr.posterior(running)[0])
+    append_running(running, gpr.posterior(running)[0])
     return acqf_module.LogEI(gpr, acquisition.search_space, threshold)
