@@ -46,11 +46,29 @@ def believed_acquisition(acquisition: Any) -> Any:
         return acquisition
     try:
         conditional = acquisition._cond_gpr
-        gpr, running = conditional._gpr, conditional._X_running
+        believing = _believing(conditional._gpr, conditional._X_running)
         threshold = acquisition._threshold
-        # read as an attribute: Optuna 5.1's GPRegressor has no such method
-        append_running = getattr(gpr, "append_running_data")  # noqa: B009
     except AttributeError:  # another Optuna version: its batch acquisition
         return acquisition
-    append_running(running, gpr.posterior(running)[0])
-    return acqf_module.LogEI(gpr, acquisition.search_space, threshold)
+    return acqf_module.LogEI(believing, acquisition.search_space, threshold)
+
+
+def _believing(gpr: Any, running: Any) -> Any:
+    """A process fitted as ``gpr`` is (same kernel, same hyperparameters) to its finished trials
+    and to the running ones at the mean ``gpr`` predicts for them. Built anew rather than
+    extended in place, which only some Optuna versions offer (``append_running_data``)."""
+    import torch
+    from optuna._gp.gp import GPRegressor
+
+    with torch.no_grad():
+        predicted = gpr.posterior(running)[0]
+        believing = GPRegressor(
+            gpr._is_categorical,
+            torch.cat([gpr._X_train, running]),
+            torch.cat([gpr._y_train.squeeze(-1), predicted]),
+            gpr.inverse_squared_lengthscales,
+            gpr.kernel_scale,
+            gpr.noise_var,
+        )
+        believing._cache_matrix()
+    return believing
