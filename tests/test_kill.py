@@ -126,6 +126,36 @@ def test_a_process_started_between_the_look_and_the_group_signal_gets_the_sigter
     assert_none_alive(marker)
 
 
+def test_a_process_started_by_the_sigterm_gets_its_own_and_the_others_no_second_one(
+    tmp_path, marker, monkeypatch
+):
+    """A newcomer in the trial's group, which the step's signal did not reach (its handler
+    started it), gets the signal on its own: a second group signal gave every other process of
+    the group a second SIGTERM."""
+    proc, dog = _start("fork_on_sigterm", tmp_path, marker)
+    sent: list[tuple[str, int, int]] = []
+    real_kill, real_killpg = os.kill, os.killpg
+
+    def kill(pid: int, sig: int) -> None:
+        sent.append(("process", pid, sig))
+        real_kill(pid, sig)
+
+    def killpg(pgid: int, sig: int) -> None:
+        sent.append(("group", pgid, sig))
+        real_killpg(pgid, sig)
+
+    monkeypatch.setattr(os, "kill", kill)
+    monkeypatch.setattr(os, "killpg", killpg)
+    assert kill_ladder(lambda: dog.members(1), 0.5, lambda _: None) == []
+    child = int((tmp_path / "child").read_text())
+    assert [s for s in sent if s[2] == signal.SIGTERM] == [
+        ("group", proc.pid, signal.SIGTERM),
+        ("process", child, signal.SIGTERM),
+    ]
+    assert proc.wait(5) == -signal.SIGKILL and not pid_alive(child)
+    assert_none_alive(marker)
+
+
 def test_a_process_that_appears_during_the_grace_is_caught(tmp_path, marker):
     proc, dog = _start("fork_on_sigterm", tmp_path, marker)
     notes: list[str] = []

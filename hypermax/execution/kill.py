@@ -38,7 +38,9 @@ def _send(info: ProcInfo, sig: int) -> None:
             os.kill(info.pid, sig)
 
 
-def signal_all(procs: list[ProcInfo], sig: int) -> set[int]:
+def signal_all(
+    procs: list[ProcInfo], sig: int, signalled: frozenset[int] = frozenset()
+) -> set[int]:
     """Signal every process group they lead, then each process the groups did not reach:
     each process gets ``sig`` once.
 
@@ -46,10 +48,12 @@ def signal_all(procs: list[ProcInfo], sig: int) -> set[int]:
     while a process still uses it as its group id, so the group is the trial's own. Signalling
     the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
     A second SIGTERM is not harmless: a program whose handler ends it (exit 0, its result
-    printed) may be exiting when it comes, its handler gone, and die of it. Returns the groups
-    signalled: they reached processes started since ``procs`` were read too (:class:`_Reach`).
+    printed) may be exiting when it comes, its handler gone, and die of it. So the groups in
+    ``signalled``, which got ``sig`` already, are not signalled again: each of ``procs`` in
+    one gets its own. Returns the groups signalled: they reached processes started since
+    ``procs`` were read too (:class:`_Reach`).
     """
-    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
+    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)} - signalled
     for pgid in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
@@ -72,15 +76,15 @@ def _reached_by_group(info: ProcInfo, groups: set[int]) -> bool:
         return False
 
 
-def _give(procs: list[ProcInfo], sig: int) -> set[int]:
+def _give(procs: list[ProcInfo], sig: int, signalled: frozenset[int] = frozenset()) -> set[int]:
     """A step of the ladder: ``sig`` to each process; after SIGTERM, SIGCONT too. A stopped
     process (SIGSTOP, a terminal's Ctrl-Z) handles its SIGTERM only once it runs again;
     otherwise it would sit out the grace and get SIGKILL without its ``finally`` blocks.
     hypermax stops its trials only while it is stopped itself (Ctrl-Z): a ladder under way then
     stands still with the trial's clock, and the trial is continued before it goes on."""
-    groups = signal_all(procs, sig)
+    groups = signal_all(procs, sig, signalled)
     if sig == signal.SIGTERM:
-        signal_all(procs, signal.SIGCONT)
+        signal_all(procs, signal.SIGCONT, signalled)
     return groups
 
 
@@ -121,8 +125,10 @@ class _Reach:
 
 
 def _give_noting(procs: list[ProcInfo], sig: int, before: _Mark, reaches: list[_Reach]) -> None:
-    """:func:`_give`, and what its group signals reached added to ``reaches``."""
-    groups = _give(procs, sig)
+    """:func:`_give`, and what its group signals reached added to ``reaches``: a group the
+    step signalled already (a newcomer in the trial's own) is not signalled again, which would
+    give its other processes a second ``sig``."""
+    groups = _give(procs, sig, frozenset().union(*(r.groups for r in reaches)))
     if groups:
         reaches.append(_Reach(frozenset(groups), before, last_pid()))
 
