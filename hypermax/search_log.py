@@ -93,6 +93,7 @@ class _LogFileHandler(logging.FileHandler):
     def folder(self) -> Path | None:
         """The ``logs`` folder the records go to now; None when the results folder was deleted
         (or where it went cannot be told)."""
+        self.acquire()  # the folder's descriptor is not closed under it (see close)
         try:
             place = self._place()
             logs = Path(self.baseFilename).parent
@@ -101,6 +102,8 @@ class _LogFileHandler(logging.FileHandler):
             found = os.readlink(f"/proc/self/fd/{place}")
         except (OSError, ValueError):
             return None
+        finally:
+            self.release()
         return None if found.endswith(" (deleted)") else Path(found) / self._inside.parent
 
     def _place(self) -> int | None:
@@ -144,6 +147,10 @@ class _LogFileHandler(logging.FileHandler):
             super().handleError(record)
 
     def close(self) -> None:
+        # under the handler's lock, which an emit holds: one in another thread (that took the
+        # handler before it was removed) could otherwise open the file in the folder of
+        # another descriptor that reused the number of the folder's, closed meanwhile
+        self.acquire()
         try:
             super().close()
         except OSError as exc:  # the last records could not be flushed
@@ -153,3 +160,4 @@ class _LogFileHandler(logging.FileHandler):
             with contextlib.suppress(OSError):
                 os.close(self._started_in)
             self._started_in = -1
+            self.release()

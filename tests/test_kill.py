@@ -84,6 +84,78 @@ def test_a_trial_that_leads_its_group_gets_the_sigterm_once(tmp_path, marker, mo
     ]
 
 
+def test_a_process_started_between_the_look_and_the_group_signal_gets_the_sigterm_once(
+    tmp_path, marker, monkeypatch
+):
+    """The trial starts a process after the ladder read its tree and before its group's
+    SIGTERM, which reaches it: found at the next look, it is no newcomer to give it again.
+    Every signal reaches its process as sent; the test only counts those meant for it."""
+    proc, dog = _start("fork_on_sigusr1", tmp_path, marker)
+    sent: list[tuple[str, int, int]] = []
+    real_kill, real_killpg = os.kill, os.killpg
+    looks: list[int] = []
+
+    def kill(pid: int, sig: int) -> None:
+        sent.append(("process", pid, sig))
+        real_kill(pid, sig)
+
+    def killpg(pgid: int, sig: int) -> None:
+        sent.append(("group", pgid, sig))
+        real_killpg(pgid, sig)
+
+    def find() -> list:
+        members = dog.members(1)
+        if not looks:  # the tree is read: the trial starts a process before the signal
+            real_kill(proc.pid, signal.SIGUSR1)
+            wait_until((tmp_path / "child").exists, 10, "the trial's new process")
+        looks.append(len(members))
+        return members
+
+    monkeypatch.setattr(os, "kill", kill)
+    monkeypatch.setattr(os, "killpg", killpg)
+    notes: list[str] = []
+    assert kill_ladder(find, 0.5, notes.append) == []
+    child = int((tmp_path / "child").read_text())
+    assert proc.wait(5) == -signal.SIGTERM
+    to_child = [("group", proc.pid), ("process", child)]  # it is in the trial's group
+    assert [s for s in sent if s[:2] in to_child and s[2] == signal.SIGTERM] == [
+        ("group", proc.pid, signal.SIGTERM)
+    ]
+    assert notes[1] == f"1 left after the 0.5 s grace: SIGKILL to {child}", notes
+    assert not pid_alive(child)
+    assert_none_alive(marker)
+
+
+def test_a_process_started_by_the_sigterm_gets_its_own_and_the_others_no_second_one(
+    tmp_path, marker, monkeypatch
+):
+    """A newcomer in the trial's group, which the step's signal did not reach (its handler
+    started it), gets the signal on its own: a second group signal gave every other process of
+    the group a second SIGTERM."""
+    proc, dog = _start("fork_on_sigterm", tmp_path, marker)
+    sent: list[tuple[str, int, int]] = []
+    real_kill, real_killpg = os.kill, os.killpg
+
+    def kill(pid: int, sig: int) -> None:
+        sent.append(("process", pid, sig))
+        real_kill(pid, sig)
+
+    def killpg(pgid: int, sig: int) -> None:
+        sent.append(("group", pgid, sig))
+        real_killpg(pgid, sig)
+
+    monkeypatch.setattr(os, "kill", kill)
+    monkeypatch.setattr(os, "killpg", killpg)
+    assert kill_ladder(lambda: dog.members(1), 0.5, lambda _: None) == []
+    child = int((tmp_path / "child").read_text())
+    assert [s for s in sent if s[2] == signal.SIGTERM] == [
+        ("group", proc.pid, signal.SIGTERM),
+        ("process", child, signal.SIGTERM),
+    ]
+    assert proc.wait(5) == -signal.SIGKILL and not pid_alive(child)
+    assert_none_alive(marker)
+
+
 def test_a_process_that_appears_during_the_grace_is_caught(tmp_path, marker):
     proc, dog = _start("fork_on_sigterm", tmp_path, marker)
     notes: list[str] = []

@@ -113,3 +113,33 @@ def test_sigchld_the_objective_ignores_at_import_stays_ignored_in_its_trials(
 ) -> None:
     ignored = ignored_in_the_trial(tmp_path, "sigchld_at_import.py", preload)
     assert "SIGCHLD" in ignored, ignored  # as the module asked, preloaded or not
+
+
+@pytest.mark.parametrize("kind", ["executable", "python_function", "preload"])
+def test_a_trial_runs_with_the_terminal_stops_hypermax_held_while_it_started_let_in(
+    tmp_path: Path, kind: str
+) -> None:
+    # a fresh python_function trial starts with Ctrl-Z's signals blocked, so that no Ctrl-Z
+    # stops it half-started; its bootstrap lets them in again before the function runs
+    spec = tmp_path / "search.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
+                "function": _function(kind),
+                "search": {"name": "signals", "iterations": 1},
+                "results": {"directory": str(tmp_path / "results")},
+            }
+        )
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stderr
+    blocked = (tmp_path / "results" / "signals" / "trials" / "1" / "blocked").read_text().split()
+    assert not {"SIGTSTP", "SIGTTIN", "SIGTTOU"} & set(blocked), blocked

@@ -13,6 +13,8 @@
   what it leaves behind, killed and removed; ``trial_end``, how it ended, and its Outcome.
 - ``host``: what the trials of a process share: watchdog monitor, output pump, guardian.
 - ``launch``: how a trial's process starts, and how it ended; ``spawn``: what it runs;
+  ``process_start``: a process started while a search runs (a trial's, a probe's), which no
+  Ctrl-Z catches half-started, and short helpers (probes) run to their end;
   ``fresh``: a fresh interpreter's start, prepared once per process (``site``, byte code);
   ``tether``: its life tied to hypermax's; ``preload`` and ``forkserver``: trials forked from
   a server that imported the objective once (``forkserver_wire``: what passes between them).

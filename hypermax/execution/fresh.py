@@ -50,6 +50,7 @@ from typing import Any
 from hypermax.execution import protocol, spawn
 from hypermax.execution.child import CODE_CACHE_ENV
 from hypermax.execution.compiled import bootstrap_code, cached_path, compile_bootstrap, compile_file
+from hypermax.execution.process_start import run_briefly
 
 #: ``.pth`` files whose code lines a trial started without site runs itself, as site would
 REPLAYED_PTH = frozenset({"distutils-precedence.pth"})
@@ -241,16 +242,12 @@ def _site_environment(env: dict[str, str]) -> dict[str, str]:
 def probe_site(executable: str, env: dict[str, str], cwd: str) -> _Site:
     """Start ``executable`` as a trial would start, have it run ``site``, and judge the result."""
     try:
-        done = subprocess.run(
-            [executable, "-S", "-c", PROBE],
-            env=_site_environment(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=PROBE_TIMEOUT,
-            check=True,
+        done = run_briefly(
+            [executable, "-S", "-c", PROBE], PROBE_TIMEOUT, env=_site_environment(env), cwd=cwd
         )
-        found = json.loads(done.stdout)
+        if done.exit_code != 0:
+            return _Site(None, ())
+        found = json.loads(done.output)
     except (OSError, subprocess.SubprocessError, ValueError):
         return _Site(None, ())
     watched = [*found["dirs"], *(os.path.join(d, name) for d, name, _ in found["pth"])]

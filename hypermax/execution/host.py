@@ -113,14 +113,23 @@ class TrialHost:
         self, run: Watched, pid: int, token: str, create_time: float | None = None
     ) -> watchdog.ProcessTree | None:
         """Watch the tree of ``run``, whose main process is ``pid`` (created at
-        ``create_time``); None if it is gone already and ``create_time`` is not given."""
+        ``create_time``); None if it is gone already and ``create_time`` is not given.
+
+        When a step fails (no thread left for the monitor), what the steps before it
+        registered is undone before the error is raised: the caller, which never got the tree,
+        cannot tell the guardian that the trial ended, and the guardian would otherwise kill,
+        when hypermax dies, whatever process later leads a session with the trial's number."""
         self.guardian.start()
         tree = self.watchdog.watch(run.key, pid, token, create_time)
-        if tree is not None:
-            self.guardian.trial(tree)
-        with self._lock:
-            self._runs[run.key] = run
-        self._ensure_monitor()
+        try:
+            if tree is not None:
+                self.guardian.trial(tree)
+            with self._lock:
+                self._runs[run.key] = run
+            self._ensure_monitor()
+        except BaseException:
+            self.release(run, tree)
+            raise
         return tree
 
     def carry(self, streams: tuple[Stream, ...]) -> None:

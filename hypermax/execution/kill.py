@@ -14,8 +14,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from hypermax.execution.procfs import ProcInfo, is_alive
+from hypermax.execution.procfs import ProcInfo, is_alive, last_pid, start_now
 
 log = logging.getLogger("hypermax")
 
@@ -37,7 +38,9 @@ def _send(info: ProcInfo, sig: int) -> None:
             os.kill(info.pid, sig)
 
 
-def signal_all(procs: list[ProcInfo], sig: int) -> None:
+def signal_all(
+    procs: list[ProcInfo], sig: int, signalled: frozenset[int] = frozenset()
+) -> set[int]:
     """Signal every process group they lead, then each process the groups did not reach:
     each process gets ``sig`` once.
 
@@ -45,15 +48,19 @@ def signal_all(procs: list[ProcInfo], sig: int) -> None:
     while a process still uses it as its group id, so the group is the trial's own. Signalling
     the group is atomic with respect to ``fork``, which a loop of per-process signals is not.
     A second SIGTERM is not harmless: a program whose handler ends it (exit 0, its result
-    printed) may be exiting when it comes, its handler gone, and die of it.
+    printed) may be exiting when it comes, its handler gone, and die of it. So the groups in
+    ``signalled``, which got ``sig`` already, are not signalled again: each of ``procs`` in
+    one gets its own. Returns the groups signalled: they reached processes started since
+    ``procs`` were read too (:class:`_Reach`).
     """
-    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)}  # never our own
+    groups = {p.pgid for p in procs if p.pgid == p.sid} - {os.getpgid(0)} - signalled
     for pgid in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
     for info in procs:
         if not _reached_by_group(info, groups):
             _send(info, sig)
+    return groups
 
 
 def _reached_by_group(info: ProcInfo, groups: set[int]) -> bool:
@@ -69,15 +76,61 @@ def _reached_by_group(info: ProcInfo, groups: set[int]) -> bool:
         return False
 
 
-def _give(procs: list[ProcInfo], sig: int) -> None:
+def _give(procs: list[ProcInfo], sig: int, signalled: frozenset[int] = frozenset()) -> set[int]:
     """A step of the ladder: ``sig`` to each process; after SIGTERM, SIGCONT too. A stopped
     process (SIGSTOP, a terminal's Ctrl-Z) handles its SIGTERM only once it runs again;
     otherwise it would sit out the grace and get SIGKILL without its ``finally`` blocks.
     hypermax stops its trials only while it is stopped itself (Ctrl-Z): a ladder under way then
     stands still with the trial's clock, and the trial is continued before it goes on."""
-    signal_all(procs, sig)
+    groups = signal_all(procs, sig, signalled)
     if sig == signal.SIGTERM:
-        signal_all(procs, signal.SIGCONT)
+        signal_all(procs, signal.SIGCONT, signalled)
+    return groups
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """The machine's last pid and the time, read before a look at the processes to signal."""
+
+    last_pid: int | None
+    start: float  # as ProcInfo.start counts it
+
+    @classmethod
+    def now(cls) -> _Mark:
+        return cls(last_pid(), start_now())
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """The processes a step's group signals reached beyond those it was given: each one in a
+    signalled group that started before the signal, though after the look (``before``) that
+    gave the step its processes; it must not get the signal again as a newcomer. Linux hands
+    pids out in increasing order: one started by then has a pid up to the last handed out
+    just after the signal (``after``), and above the last before the look; one started
+    before the look's tick is older still."""
+
+    groups: frozenset[int]
+    before: _Mark
+    after: int | None  # the last pid handed out just after the signal
+
+    def reached(self, info: ProcInfo) -> bool:
+        if not _reached_by_group(info, set(self.groups)):
+            return False
+        if info.start < self.before.start:
+            return True
+        low, high = self.before.last_pid, self.after
+        if low is None or high is None:
+            return False
+        return low < info.pid <= high if low <= high else info.pid > low or info.pid <= high
+
+
+def _give_noting(procs: list[ProcInfo], sig: int, before: _Mark, reaches: list[_Reach]) -> None:
+    """:func:`_give`, and what its group signals reached added to ``reaches``: a group the
+    step signalled already (a newcomer in the trial's own) is not signalled again, which would
+    give its other processes a second ``sig``."""
+    groups = _give(procs, sig, frozenset().union(*(r.groups for r in reaches)))
+    if groups:
+        reaches.append(_Reach(frozenset(groups), before, last_pid()))
 
 
 # -- the ladder -----------------------------------------------------------------------------
@@ -107,15 +160,19 @@ def kill_ladder(
         The processes still alive ``KILL_WAIT_SECONDS`` after SIGKILL (normally none).
     """
     targets: dict[tuple[int, float], ProcInfo] = {}
+    before = _Mark.now()
     alive = _look(find, targets)
     if not alive:
         return []
     head = f"{label}: " if label else ""
     began = clock()
     if grace > 0:
-        _give(alive, signal.SIGTERM)
+        reaches: list[_Reach] = []
+        _give_noting(alive, signal.SIGTERM, before, reaches)
         note(f"{head}SIGTERM to {_pids(alive)}; SIGKILL after {grace:g} s")
-        alive = _wait(find, targets, began + grace, signal.SIGTERM, note, wake, hurry, clock)
+        alive = _wait(
+            find, targets, began + grace, signal.SIGTERM, note, wake, hurry, clock, reaches
+        )
         if not alive:
             note(f"all ended {clock() - began:.2f} s after SIGTERM")
             return []
@@ -128,9 +185,12 @@ def kill_ladder(
         note(f"{len(alive)} left {when}: SIGKILL to {_pids(alive)}")
     else:
         note(f"{head}SIGKILL to {_pids(alive)} (no grace)")
-    _give(alive, signal.SIGKILL)
+    killed: list[_Reach] = []
+    _give_noting(alive, signal.SIGKILL, _Mark.now(), killed)
     deadline = clock() + KILL_WAIT_SECONDS
-    survivors = _wait(find, targets, deadline, signal.SIGKILL, note, wake, clock=clock)
+    survivors = _wait(
+        find, targets, deadline, signal.SIGKILL, note, wake, clock=clock, reaches=killed
+    )
     if survivors:
         note(f"still alive {KILL_WAIT_SECONDS:g} s after SIGKILL: {_pids(survivors)}")
     return survivors
@@ -155,15 +215,23 @@ def _wait(
     wake: threading.Event | None,
     hurry: Hurry | None = None,
     clock: Callable[[], float] = time.monotonic,
+    reaches: list[_Reach] | None = None,
 ) -> list[ProcInfo]:
     """Until ``deadline`` (of ``clock``), until every target is gone or until ``hurry`` says
-    so, give ``sig`` to newcomers too."""
+    so, give ``sig`` to newcomers too: to those the group signals of the step (``reaches``)
+    did not reach already."""
+    reaches = [] if reaches is None else reaches
     while True:
         known = set(targets)
+        before = _Mark.now()
         alive = _look(find, targets)
-        fresh = [p for p in alive if (p.pid, p.start) not in known]
+        fresh = [
+            p
+            for p in alive
+            if (p.pid, p.start) not in known and not any(r.reached(p) for r in reaches)
+        ]
         if fresh:
-            _give(fresh, sig)
+            _give_noting(fresh, sig, before, reaches)
             note(f"{signal.Signals(sig).name} to {_pids(fresh)}, which appeared meanwhile")
         now = clock()
         if not alive or now >= deadline or (hurry is not None and hurry()):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypermax import system_text
-from hypermax.execution import procfs, protocol
+from hypermax.execution import process_start, procfs, protocol
 from hypermax.execution.fresh import FreshStart
 from hypermax.execution.tether import child_setup
 from hypermax.scripts import first_line_problem, not_runnable
@@ -168,7 +168,8 @@ class SubprocessLauncher(Launcher):
 
     A ``python_function`` trial ties itself to hypermax as its bootstrap starts (told hypermax's
     pid in ``HYPERMAX_PARENT_PID``), which lets ``Popen`` start it with ``vfork``: no copy of
-    hypermax's page tables per trial. An executable is tied between fork and exec.
+    hypermax's page tables per trial (:func:`.process_start.start`: the terminal's Ctrl-Z cannot
+    stop it half-started). An executable is tied between fork and exec.
     """
 
     def __init__(self) -> None:
@@ -186,7 +187,7 @@ class SubprocessLauncher(Launcher):
         else:
             setup = child_setup(os.getpid(), request.lifeline)
         try:
-            popen = subprocess.Popen(
+            popen = process_start.start(
                 argv,
                 cwd=system_text.os_text(request.cwd),
                 env=env,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -229,6 +230,14 @@ def pipe_holders(inodes: set[int]) -> list[int]:
                     found.append(pid)
                     break
     return found
+
+
+def start_now() -> float:
+    """What :attr:`ProcInfo.start` would say of a process started now, rounded down: a process
+    whose start is below it started before this was read."""
+    if not _USE_PROC:
+        return time.time()
+    return float(int(time.clock_gettime(time.CLOCK_BOOTTIME) * _CLOCK_TICKS))
 
 
 def last_pid() -> int | None:

@@ -52,21 +52,15 @@ def _imports_this_reader(python: str, folder: Path) -> bool:
     if "PYTHONPATH" in env:
         env["PYTHONPATH"] = path_list_from(env["PYTHONPATH"], os.getcwd())
     env["PYTHONPATH"] = python_path(env, str(folder), own_interpreter=False)
+    from hypermax.execution.process_start import run_briefly
+
     try:
-        probe = subprocess.run(
-            [python, "-P", "-c", _PROBE],
-            env=env,
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        probe = run_briefly([python, "-P", "-c", _PROBE], 30, env=env, cwd=folder)
+    except (OSError, subprocess.SubprocessError, ValueError):
         return False
-    lines = probe.stdout.splitlines()
+    lines = probe.output.splitlines()
     return (
-        probe.returncode == 0
+        probe.exit_code == 0
         and bool(lines)
-        and os.path.realpath(lines[-1]) == os.path.realpath(metric_line.__file__)
+        and os.path.realpath(os.fsdecode(lines[-1])) == os.path.realpath(metric_line.__file__)
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import urwid
 
+from hypermax.execution.process_start import run_briefly
 from hypermax.interrupts import in_foreground
 
 
@@ -57,11 +58,9 @@ def _without_colours(environ: Mapping[str, str]) -> bool:
     if not term or environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE"):
         return False
     try:  # tput, not curses: a process's curses reads one entry, the first it was asked for
-        found = subprocess.run(
-            ["tput", "-T", term, "colors"], capture_output=True, text=True, timeout=5
-        )
-        return found.returncode == 0 and int(found.stdout) < 8  # -1: the entry has no colours
-    except (OSError, ValueError, subprocess.TimeoutExpired):  # no tput: urwid's guess
+        found = run_briefly(["tput", "-T", term, "colors"], 5)
+        return found.exit_code == 0 and int(found.output) < 8  # -1: the entry has no colours
+    except (OSError, ValueError, subprocess.SubprocessError):  # no tput: urwid's guess
         return False
 
 

@@ -51,3 +51,8 @@ def long_double(params: dict[str, Any]) -> Any:
 
     loss = np.longdouble(0.25)
     return loss if params["case"] == "bare" else {"loss": loss, "acc": np.array([loss])}
+
+
+def infinite_metadata(params: dict[str, Any]) -> dict[str, float]:
+    """A loss, and an ``acc`` that is an infinity (which the journal writes as ``"inf"``)."""
+    return {"loss": 0.5, "acc": float("inf")}
