@@ -186,6 +186,8 @@ class Proxy:
         self.address = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
+        self._gate = threading.Event()  # clear: the next connections wait (see drop)
+        self._gate.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -194,6 +196,7 @@ class Proxy:
                 near, _ = self._server.accept()
             except OSError:  # closed
                 return
+            self._gate.wait()
             try:
                 far = socket.create_connection(self._target)
             except OSError:
@@ -210,8 +213,11 @@ class Proxy:
         host, port = address.removeprefix("tcp://").rsplit(":", 1)
         self._target = (host, int(port))
 
-    def drop(self) -> None:
-        """Break every connection open through the proxy."""
+    def drop(self, hold: bool = False) -> None:
+        """Break every connection open through the proxy; ``hold``: the next connections wait
+        to go through until :meth:`release`."""
+        if hold:
+            self._gate.clear()
         with self._lock:
             broken, self._open = self._open, []
         for end in broken:
@@ -219,7 +225,12 @@ class Proxy:
                 end.shutdown(socket.SHUT_RDWR)
             end.close()
 
+    def release(self) -> None:
+        """Let the connections held since :meth:`drop` go through."""
+        self._gate.set()
+
     def close(self) -> None:
+        self.release()
         with contextlib.suppress(OSError):
             self._server.shutdown(socket.SHUT_RDWR)
         self._server.close()
@@ -227,9 +238,13 @@ class Proxy:
 
 
 def _forward(source: socket.socket, sink: socket.socket) -> None:
+    """Carry what ``source`` reads to ``sink``; its end (or a break) ends ``sink``'s writing too,
+    as the end of a connection reaches its other end."""
     with contextlib.suppress(OSError):
         while data := source.recv(65536):
             sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]], how: signal.Signals | None) -> None:

@@ -970,7 +970,12 @@ def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
             RunnerContract.submit(runner, tmp_path, 1, x=0.5)
             trial = sentinel(tmp_path / "up-1")[0]
             comm = runner.client.scheduler_comm
-            proxy.drop()
+            # the client comes back once the scheduler is done with its old connection: Dask's
+            # end of the old one, when it comes after the new one is made, drops the new one's
+            # stream (the client is dropped at its next heartbeat, and the trial sent then lost)
+            proxy.drop(hold=True)
+            _wait_until_forgotten(cluster, runner.client.id)
+            proxy.release()
             wait_until(
                 lambda: (
                     runner.client.status == "running"
@@ -994,6 +999,23 @@ def test_a_connection_that_breaks_and_comes_back_at_once_runs_the_trials_again(
     assert Report(2, 1, {"loss": 0.5}) in events  # the events' topic is listened to again
     wait_until(lambda: not pid_alive(trial), OUTCOME_TIMEOUT, "the worker to stop trial 1")
     assert_none_alive(marker)
+
+
+def _wait_until_forgotten(cluster: LocalDaskCluster, client_id: str) -> None:
+    """Wait until the scheduler of ``cluster`` has nothing left of the client ``client_id`` (its
+    state, its stream), whose connection broke: it is done with that connection. A client that
+    connects again sooner may lose its new connection to Dask's end of the old one."""
+    from distributed import Client
+
+    def has_client(client: str, dask_scheduler: Any) -> bool:  # made here: travels by value
+        return client in dask_scheduler.clients or client in dask_scheduler.client_comms
+
+    with Client(cluster.address, set_as_default=False) as direct:
+        wait_until(
+            lambda: not direct.run_on_scheduler(has_client, client_id),
+            OUTCOME_TIMEOUT,
+            "the scheduler to be done with the old connection",
+        )
 
 
 def test_trials_sent_to_a_scheduler_started_again_without_workers_wait_saying_so(
@@ -1050,6 +1072,7 @@ def test_a_scheduler_lost_for_a_while_is_said_to_be_lost_then_back(cluster, tmp_
             proxy.retarget(f"tcp://127.0.0.1:{nowhere.getsockname()[1]}")
             proxy.drop()
             lost = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is lost")
+            _wait_until_forgotten(cluster, runner.client.id)
             proxy.retarget(cluster.address)
             back = wait_until(lambda: _notes(runner), OUTCOME_TIMEOUT, "a note that it is back")
             RunnerContract.submit(runner, tmp_path, 1, x=0.5)

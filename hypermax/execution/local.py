@@ -273,7 +273,8 @@ class LocalRunner(BaseRunner):
         The trial held on standby that a trial's end starts is said to have started with that
         trial's Outcome, in one entry: the driver takes both in one turn (one journal write,
         one wake-up), not one after the other. A trial whose end may take long (it left
-        processes running, or they hold its pipes) says it at once."""
+        processes running, or they hold its pipes) says it at once; a trial held that could not
+        start is told after the Outcome all the same."""
         while True:
             run = self._to_follow.get()
             if run is None:
@@ -283,7 +284,7 @@ class LocalRunner(BaseRunner):
             try:
                 outcome = run.finish(
                     lambda: self._start_held(started, failed),  # noqa: B023 - in this turn
-                    lambda: self._announce(started, failed=failed),  # noqa: B023
+                    lambda: self._announce(started),  # noqa: B023 - failed: after outcome
                 )
             finally:
                 with self._lock:
