@@ -29,7 +29,7 @@ from hypermax.execution import procfs, watchdog
 from hypermax.execution.guardian import Guardian
 from hypermax.execution.launch import Launcher, SubprocessLauncher
 from hypermax.execution.limits import RAM_SAMPLES_TO_KILL, Limits
-from hypermax.execution.output_pump import OutputPump, Stream
+from hypermax.execution.output_pump import OutputPump, Stream, take_and_close
 from hypermax.trial import KillReason
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class TrialHost:
         #: held while a trial's process starts: a trial held on standby starts in a follower
         self.launching = threading.Lock()
         self._pump: OutputPump | None = None
+        self._closed = False  # close was called: no pump is started again
         self._monitor: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -133,11 +134,16 @@ class TrialHost:
         return tree
 
     def carry(self, streams: tuple[Stream, ...]) -> None:
-        """Start carrying a trial's output pipes."""
+        """Start carrying a trial's output pipes; once the host is closed, they get what they
+        hold now and end, as its pump cut the pipes it carried."""
         with self._lock:
-            if self._pump is None:
+            if self._pump is None and not self._closed:
                 self._pump = OutputPump()
             pump = self._pump
+        if pump is None:
+            for stream in streams:
+                take_and_close(stream)
+            return
         pump.add(*streams)
 
     def cut(self, stream: Stream) -> None:
@@ -182,6 +188,7 @@ class TrialHost:
         self._stop.set()
         self._wake.set()
         with self._lock:
+            self._closed = True
             monitor, self._monitor = self._monitor, None
             pump, self._pump = self._pump, None
         if monitor is not None:

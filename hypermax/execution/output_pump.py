@@ -46,6 +46,8 @@ class OutputPump:
         self._requests: queue.SimpleQueue[tuple[str, tuple[Stream, ...]]] = queue.SimpleQueue()
         self._held: set[Stream] = set()  # not read for now (see Stream.hold), still open
         self._strangers_told = False  # a stream it was never handed was asked about
+        self._closing = False  # close was called: requests are answered by the caller
+        self._closing_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hypermax-output", daemon=True)
         try:
             os.set_blocking(self._wake_read, False)
@@ -77,13 +79,27 @@ class OutputPump:
         self._request("catch_up", (stream,))
 
     def close(self) -> None:
-        """Stop the thread; streams still open are cut."""
-        if self._thread.is_alive():
-            self._request("stop", ())
+        """Stop the thread; streams still open are cut. A second call does nothing, and a
+        request that comes after the first is answered at once (:func:`_answer_closed`)."""
+        with self._closing_lock:
+            if self._closing:
+                return
+            self._closing = True
+            stopping = self._thread.is_alive()
+            if stopping:
+                self._request_now("stop", ())
+        if stopping:
             self._thread.join()
         os.close(self._wake_write)
 
     def _request(self, what: str, streams: tuple[Stream, ...]) -> None:
+        with self._closing_lock:
+            if not self._closing:
+                self._request_now(what, streams)
+                return
+        _answer_closed(what, streams)
+
+    def _request_now(self, what: str, streams: tuple[Stream, ...]) -> None:
         self._requests.put((what, streams))
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"\0")
@@ -210,6 +226,37 @@ class OutputPump:
                 self._drain(key.data)
         self._selector.close()
         os.close(self._wake_read)
+
+
+def _answer_closed(what: str, streams: tuple[Stream, ...]) -> None:
+    """A request to a pump that is closed or closing, answered in the caller's thread (the
+    pump's thread, which owned the wake-up pipe, takes no more; writing to that pipe's number
+    would write to whatever file took it). A stream handed to it now gets what its pipe holds,
+    then ends, as the pump cuts streams at its end. A cut or catch-up finds every stream the
+    pump carried cut already, and one it never carried is told it ended, as a stranger is
+    (its pipe not touched). A resume has nothing left to do."""
+    if what == "resume":
+        return
+    for stream in streams:
+        if what == "add":
+            take_and_close(stream)
+        stream.caught_up.set()
+        stream.ended.set()
+
+
+def take_and_close(stream: Stream) -> None:
+    """Give ``stream``'s sink what its pipe holds now (within reason), close it, end it."""
+    with contextlib.suppress(OSError):
+        os.set_blocking(stream.fd, False)
+        for _ in range(_DRAIN_CHUNKS):
+            data = os.read(stream.fd, _READ_CHUNK)
+            if not data:
+                break
+            with contextlib.suppress(Exception):
+                stream.sink(data)
+    with contextlib.suppress(OSError):
+        os.close(stream.fd)
+    stream.ended.set()
 
 
 def _discard(data: bytes) -> None:
