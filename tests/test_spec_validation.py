@@ -581,6 +581,14 @@ CASES = [
         ],
         id="hyperparameters-a-number-node",
     ),
+    pytest.param(  # two lines were due one: the list of a node's types, then "object" alone
+        {"bad.json": spec(hyperparameters={"type": "python_function"})},
+        [
+            'bad.json: hyperparameters.type: must be "object": the top of the space is an '
+            'object node, got "python_function"'
+        ],
+        id="hyperparameters-of-an-unknown-type",
+    ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(model={"$ref": "nothere.json"}))},
         ['bad.json: hyperparameters.properties.model: $ref "nothere.json": file not found'],
