@@ -1005,6 +1005,27 @@ CASES = [
         ['bad.json: function.command.1: cannot find the script "train.py" in {folder}/src'],
         id="python-script-missing-from-the-cwd",
     ),
+    pytest.param(  # passed: every trial then failed on a script that is in neither folder
+        {
+            "bad.json": spec(function={"type": "executable", "command": "python3 trian.py {x}"}),
+            "train.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command: cannot find the script "trian.py" in {folder}'],
+        id="python-script-missing-without-a-cwd",
+    ),
+    pytest.param(  # a path out of the trial's own folder is not judged from the spec's
+        {
+            "bad.json": spec(
+                function={
+                    "type": "executable",
+                    "command": "python3 ../../../../t.py {x}",
+                    "parallel": "x",
+                }
+            ),
+        },
+        ['bad.json: function.parallel: must be an integer, got "x"'],
+        id="python-script-out-of-the-trial-folder-is-not-judged",
+    ),
     pytest.param(
         {
             "bad.json": spec(

@@ -332,6 +332,14 @@ _PYTHON = re.compile(r"python[0-9.]*")
 _OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 
 
+def _looked_for(script: str, cwd: str | None) -> bool:
+    """Whether a missing ``script`` can be told missing before a trial runs: from a ``cwd``, or
+    by its absolute path; without a cwd, a trial starts in its own folder, which starts empty,
+    so a script the spec's folder lacks too is nowhere (a typo of its name), unless the path
+    climbs out of the trial's folder (``../../../train.py``), to where the spec cannot tell."""
+    return cwd is not None or Path(script).is_absolute() or ".." not in Path(script).parts
+
+
 def _script_problems(
     command: list[str], folder: Path, cwd: str | None, where: JsonPath, look: bool
 ) -> Iterator[Problem]:
@@ -363,7 +371,7 @@ def _script_problems(
                 'add "cwd": "." to start trials in the spec\'s folder, or name the script by its '
                 "absolute path",
             )
-        elif look and (cwd is not None or Path(arg).is_absolute()) and not (start / arg).exists():
+        elif look and not (start / arg).exists() and _looked_for(arg, cwd):
             yield (
                 at,
                 f"cannot find the script {quoted(arg)}"
