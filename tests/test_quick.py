@@ -309,6 +309,19 @@ def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):
     )
 
 
+def test_integers_too_many_for_the_grid_are_named_in_the_terms_of_the_command_line(tmp_path):
+    """The spec's remedy, a "grid" of values, is no option of quick: it names its own."""
+    wide = run_cli_here(
+        "quick", "--hp", "seed=0:100000000", "--hp", "layers=1:4", "--metric", "v",
+        "--method", "grid", "--", "true", cwd=tmp_path,
+    )  # fmt: skip
+    assert (wide.returncode, wide.stderr) == (
+        2,
+        "hypermax quick: --hp seed=0:100000000: has 100,000,001 steps, more than the grid method"
+        " walks (10,000,000): write a:lN:b or a:uN:b\n",
+    )
+
+
 def test_a_bad_range_or_metric_is_one_line_and_exit_2(tmp_path):
     bad = run_cli_here("quick", "--hp", "lr=0.5:0.1", "--metric", "v", "--", "true", cwd=tmp_path)
     assert (bad.returncode, bad.stderr) == (
