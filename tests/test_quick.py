@@ -322,6 +322,19 @@ def test_integers_too_many_for_the_grid_are_named_in_the_terms_of_the_command_li
     )
 
 
+def test_an_ablation_study_is_refused_for_the_components_no_option_gives(tmp_path):
+    refused = run_cli_here(
+        "quick", "--hp", "x=1:5", "--metric", "v", "--method", "ablation", "--", "true",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "hypermax quick: --method ablation: an ablation study needs the components it leaves"
+        ' out, which only a spec gives ("search": {"method": "ablation", "ablation":'
+        ' {"components": {...}}})\n',
+    )
+
+
 def test_a_bad_range_or_metric_is_one_line_and_exit_2(tmp_path):
     bad = run_cli_here("quick", "--hp", "lr=0.5:0.1", "--metric", "v", "--", "true", cwd=tmp_path)
     assert (bad.returncode, bad.stderr) == (

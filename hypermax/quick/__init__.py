@@ -64,6 +64,12 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     ``folder`` is where the spec would live: the command runs from the current folder, which
     ``function.cwd`` names relative to it.
     """
+    if args.method == "ablation":  # its components are in no option of the command line
+        raise UsageError(
+            f"{ORIGIN}: --method ablation: an ablation study needs the components it leaves out,"
+            ' which only a spec gives ("search": {"method": "ablation", "ablation":'
+            ' {"components": {...}}})'
+        )
     space: dict[str, Any] = {}
     for text in args.hp:
         try:
