@@ -1026,6 +1026,30 @@ CASES = [
         ['bad.json: function.parallel: must be an integer, got "x"'],
         id="python-script-out-of-the-trial-folder-is-not-judged",
     ),
+    pytest.param(  # passed: the reader is run by -m, and what it runs was not looked at
+        {
+            "bad.json": spec(
+                function={
+                    "type": "executable",
+                    "command": [
+                        "python3",
+                        "-P",
+                        "-m",
+                        "hypermax.quick.metric_line",
+                        "v",
+                        "--",
+                        "python3",
+                        "trian.py",
+                        "{x}",
+                    ],
+                    "cwd": ".",
+                }
+            ),
+            "train.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command.7: cannot find the script "trian.py" in {folder}'],
+        id="python-script-missing-behind-the-quick-metric-reader",
+    ),
     pytest.param(
         {
             "bad.json": spec(

@@ -326,6 +326,8 @@ def script_problem(command: list[str], start: Path) -> str | None:
     )
 
 
+#: the module of ``hypermax quick``'s metric reader, which runs the command after its ``--``
+QUICK_READER = "hypermax.quick.metric_line"
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
 _PYTHON = re.compile(r"python[0-9.]*")
 #: the interpreter's options whose value may be the next argument (``-X dev``, ``-W error``)
@@ -350,11 +352,20 @@ def _script_problems(
     Only a Python interpreter's script is looked at: other programs may find their arguments
     otherwise. ``where`` is the command's first word, or the whole command written as a string.
     """
+    offset = 0
+    if QUICK_READER in command:  # hypermax quick's metric reader: the command after its "--"
+        after = command.index(QUICK_READER)
+        if "--" not in command[after:]:
+            return
+        offset = command.index("--", after) + 1
+        command = command[offset:]
+        if not command:
+            return
     program, *args = command
     if not (_PYTHON.fullmatch(Path(program).name) or program == sys.executable):
         return
     option_value = False
-    for index, arg in enumerate(args, start=1):
+    for index, arg in enumerate(args, start=offset + 1):
         if arg.startswith(("-m", "-c")):
             return  # a module or a command: no script
         if option_value or arg.startswith("-"):
