@@ -86,6 +86,12 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=NaN:1", '"NaN" is not a finite number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
         ('lr="a:2', '""a" is not a number'),  # a quote left open quotes nothing
+        # no number at either end: a text, and how to keep it whole (it said only the first)
+        (
+            "url=http://x.org",
+            '"http" is not a number (a text holding ":" is one value written in double quotes:'
+            ' "http://x.org")',
+        ),
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
         ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
         # a list in brackets was the values "[1" and "2]", passed on to the command as written
