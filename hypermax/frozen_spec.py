@@ -71,13 +71,24 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
     try:
         loaded = spec_from_dict(doc, origin, overrides, named=shown_file(folder.spec))
     except SpecError as exc:
+        from hypermax.quick import ORIGIN
+
         files = any(path.startswith(_SPEC_FILES) for path, _ in exc.problems)
         if not files or origin == folder.spec or origin.is_file():
             raise
-        gone = (  # its src, module or cwd were looked for beside it: say why, and what to do
-            f"the spec it came from, {origin}, is gone (its relative paths start from its"
-            f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
-        )
+        if origin.name == ORIGIN:  # no spec file: the folder hypermax quick ran in
+            if origin.parent.is_dir():
+                raise  # there: the problem is the command's own (a script renamed)
+            gone = (
+                f"{ORIGIN} ran this search in {origin.parent}, which is gone (its command"
+                f" started there): the same {ORIGIN} command, run where the command's files"
+                " are now, resumes it"
+            )
+        else:
+            gone = (  # its src, module or cwd were looked for beside it: say why, what to do
+                f"the spec it came from, {origin}, is gone (its relative paths start from its"
+                f" folder): hypermax run SPEC {results_dir} resumes from the spec where it is now"
+            )
         raise SpecError(exc.file, [*exc.problems, ("", gone)]) from None
     if renamed is None:
         return loaded

@@ -147,3 +147,38 @@ def test_a_folder_whose_frozen_spec_names_itself_resumes_from_the_spec(tmp_path)
     frozen.write_text(json.dumps({**json.loads(frozen.read_text()), SPEC_ORIGIN: str(frozen)}))
     proc = run_cli_here(str(spec_path), str(folder), "--no-ui", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+def _quick_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """A quick search run in ``project/``, its results in ``elsewhere/quick``, and its script."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text("print('v 0.5')\n")
+    results = str(tmp_path / "elsewhere")
+    ran = run_cli_here(
+        "quick", "--hp", "x=0:1", "--metric", "v", "--iterations", "1", "--no-ui",
+        "--results", results, "--", "python3", "train.py", cwd=project,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    return project, tmp_path / "elsewhere" / "quick"
+
+
+def test_resume_of_a_quick_search_names_the_folder_it_ran_in_not_a_spec(tmp_path, capsys):
+    project, folder = _quick_folder(tmp_path)
+    project.rename(tmp_path / "moved")
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [  # it said: "the spec it came from,
+        # .../hypermax quick, is gone ...: hypermax run SPEC ..." of a spec there never was
+        f"{folder}/search.json: hypermax quick ran this search in {project}, which is gone (its"
+        " command started there): the same hypermax quick command, run where the command's"
+        " files are now, resumes it"
+    ]
+    project.mkdir()  # there again, without the script
+    (project / "other.py").write_text("")
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "2"]) == 2
+    command = json.loads((folder / "search.json").read_text())["function"]["command"]
+    at = command.index("train.py")  # behind the metric reader, however it is started
+    assert capsys.readouterr().err.splitlines() == [  # the script's problem alone
+        f'{folder}/search.json: function.command.{at}: cannot find the script "train.py" in'
+        f" {project}"
+    ]

@@ -86,6 +86,12 @@ def test_each_range_form_is_the_spec_node_it_stands_for(text, node):
         ("lr=NaN:1", '"NaN" is not a finite number'),
         ("lr=1:2:3:4", "write a:b, a:lN:b or a:uN:b"),
         ('lr="a:2', '""a" is not a number'),  # a quote left open quotes nothing
+        # no number at either end: a text, and how to keep it whole (it said only the first)
+        (
+            "url=http://x.org",
+            '"http" is not a number (a text holding ":" is one value written in double quotes:'
+            ' "http://x.org")',
+        ),
         ("layers=1,,2", 'a value of the list is empty: write "" for an empty text'),
         ("opt=adam,", 'a value of the list is empty: write "" for an empty text'),
         # a list in brackets was the values "[1" and "2]", passed on to the command as written
@@ -306,6 +312,32 @@ def test_the_grid_method_visits_the_points_the_ranges_name(tmp_path):
         2,
         "hypermax quick: --hp lr=1e-4:0.01: the grid method needs grid points: "
         "write a:lN:b or a:uN:b\n",
+    )
+
+
+def test_integers_too_many_for_the_grid_are_named_in_the_terms_of_the_command_line(tmp_path):
+    """The spec's remedy, a "grid" of values, is no option of quick: it names its own."""
+    wide = run_cli_here(
+        "quick", "--hp", "seed=0:100000000", "--hp", "layers=1:4", "--metric", "v",
+        "--method", "grid", "--", "true", cwd=tmp_path,
+    )  # fmt: skip
+    assert (wide.returncode, wide.stderr) == (
+        2,
+        "hypermax quick: --hp seed=0:100000000: has 100,000,001 steps, more than the grid method"
+        " walks (10,000,000): write a:lN:b or a:uN:b\n",
+    )
+
+
+def test_an_ablation_study_is_refused_for_the_components_no_option_gives(tmp_path):
+    refused = run_cli_here(
+        "quick", "--hp", "x=1:5", "--metric", "v", "--method", "ablation", "--", "true",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "hypermax quick: --method ablation: an ablation study needs the components it leaves"
+        ' out, which only a spec gives ("search": {"method": "ablation", "ablation":'
+        ' {"components": {...}}})\n',
     )
 
 

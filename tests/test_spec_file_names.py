@@ -55,6 +55,9 @@ def test_a_spec_outside_the_current_folder_is_named_by_its_absolute_path(
         ("bad.yaml", "a: [\n", "line 2: invalid YAML: expected the node content"),
         ("gone.json", None, "cannot read: No such file or directory"),
         ("list.json", "[]", "must be an object with the spec's sections"),
+        # an empty file was "invalid JSON: Expecting value", or, in YAML, not an object
+        ("empty.json", "", "is empty"),
+        ("blank.yaml", "\n  \n", "is empty"),
     ],
 )
 def test_a_spec_that_cannot_be_read_is_named_by_its_path_from_here(

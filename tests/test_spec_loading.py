@@ -216,7 +216,7 @@ def test_src_and_executable_functions(tmp_path: Path) -> None:
     assert load_spec(write_spec(tmp_path, by_src)).function.src == "code/train.py"
     by_command = {
         **MINIMAL,
-        "function": {"type": "executable", "command": "python train.py --x {x}"},
+        "function": {"type": "executable", "command": "python train.py --x {x}", "cwd": "code"},
     }
     spec = load_spec(write_spec(tmp_path, by_command))
     assert spec.function.command == ("python", "train.py", "--x", "{x}")

@@ -105,7 +105,11 @@ def test_a_missing_folder_under_home_is_named_where_it_was_looked_for(tmp_path: 
         pytest.param({"command": ["python3", "-m", "train"]}, "train.py", id="a-module"),
         pytest.param({"command": ["python3", "-c", "print(1)", "t.py"]}, "t.py", id="a-command"),
         pytest.param({"command": ["python3", "{x}.py"]}, "{x}.py", id="a-placeholder"),
-        pytest.param({"command": ["python3", "train.py"]}, "other.py", id="no-such-file-here"),
+        # a script missing from the spec's folder too is a spec error (test_spec_validation);
+        # one that climbs out of the trial's own folder is not looked for from the spec's
+        pytest.param(
+            {"command": ["python3", "../../../../train.py"]}, "other.py", id="out-of-the-trial"
+        ),
         pytest.param({"command": ["sh", "train.sh"]}, "train.sh", id="another-program"),
     ],
 )

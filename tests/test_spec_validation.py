@@ -581,6 +581,14 @@ CASES = [
         ],
         id="hyperparameters-a-number-node",
     ),
+    pytest.param(  # two lines were due one: the list of a node's types, then "object" alone
+        {"bad.json": spec(hyperparameters={"type": "python_function"})},
+        [
+            'bad.json: hyperparameters.type: must be "object": the top of the space is an '
+            'object node, got "python_function"'
+        ],
+        id="hyperparameters-of-an-unknown-type",
+    ),
     pytest.param(
         {"bad.json": spec(hyperparameters=hp(model={"$ref": "nothere.json"}))},
         ['bad.json: hyperparameters.properties.model: $ref "nothere.json": file not found'],
@@ -996,6 +1004,51 @@ CASES = [
         },
         ['bad.json: function.command.1: cannot find the script "train.py" in {folder}/src'],
         id="python-script-missing-from-the-cwd",
+    ),
+    pytest.param(  # passed: every trial then failed on a script that is in neither folder
+        {
+            "bad.json": spec(function={"type": "executable", "command": "python3 trian.py {x}"}),
+            "train.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command: cannot find the script "trian.py" in {folder}'],
+        id="python-script-missing-without-a-cwd",
+    ),
+    pytest.param(  # a path out of the trial's own folder is not judged from the spec's
+        {
+            "bad.json": spec(
+                function={
+                    "type": "executable",
+                    "command": "python3 ../../../../t.py {x}",
+                    "parallel": "x",
+                }
+            ),
+        },
+        ['bad.json: function.parallel: must be an integer, got "x"'],
+        id="python-script-out-of-the-trial-folder-is-not-judged",
+    ),
+    pytest.param(  # passed: the reader is run by -m, and what it runs was not looked at
+        {
+            "bad.json": spec(
+                function={
+                    "type": "executable",
+                    "command": [
+                        "python3",
+                        "-P",
+                        "-m",
+                        "hypermax.quick.metric_line",
+                        "v",
+                        "--",
+                        "python3",
+                        "trian.py",
+                        "{x}",
+                    ],
+                    "cwd": ".",
+                }
+            ),
+            "train.py": "print(0.5)\n",
+        },
+        ['bad.json: function.command.7: cannot find the script "trian.py" in {folder}'],
+        id="python-script-missing-behind-the-quick-metric-reader",
     ),
     pytest.param(
         {

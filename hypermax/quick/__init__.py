@@ -64,6 +64,12 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     ``folder`` is where the spec would live: the command runs from the current folder, which
     ``function.cwd`` names relative to it.
     """
+    if args.method == "ablation":  # its components are in no option of the command line
+        raise UsageError(
+            f"{ORIGIN}: --method ablation: an ablation study needs the components it leaves out,"
+            ' which only a spec gives ("search": {"method": "ablation", "ablation":'
+            ' {"components": {...}}})'
+        )
     space: dict[str, Any] = {}
     for text in args.hp:
         try:
@@ -72,10 +78,8 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             raise UsageError(f"{ORIGIN}: --hp {text}: {exc}") from None
         if name in space:
             raise UsageError(f"{ORIGIN}: --hp {name} is given twice")
-        if args.method == "grid" and node.get("type") == "number" and "grid_points" not in node:
-            raise UsageError(
-                f"{ORIGIN}: --hp {text}: the grid method needs grid points: write a:lN:b or a:uN:b"
-            )
+        if args.method == "grid" and "grid_points" not in node:
+            _grid_problem(text, node)
         space[name] = node
     goal = metric_goal(args.metric)
     if goal is None:
@@ -108,6 +112,19 @@ def quick_spec(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "search": search,
         "results": {"directory": args.results},  # relative to where hypermax runs, as always
     }
+
+
+def _grid_problem(text: str, node: dict[str, Any]) -> None:
+    """A UsageError for the range ``--hp TEXT`` written without N points, which the grid method
+    cannot walk: a range of numbers, or one of integers with more steps than it walks (the
+    spec's remedy, a ``"grid"`` of values, is no option of the command line)."""
+    from hypermax.space import build_node
+    from hypermax.specfile.plans import too_many_steps
+
+    if node.get("type") not in ("number", "integer") or build_node(node, "x").size() is not None:
+        return  # a list, a constant, integers few enough to walk each
+    why = too_many_steps(node) or "the grid method needs grid points"
+    raise UsageError(f"{ORIGIN}: --hp {text}: {why}: write a:lN:b or a:uN:b")
 
 
 def cmd_quick(args: argparse.Namespace) -> int:

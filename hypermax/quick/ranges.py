@@ -70,7 +70,16 @@ def parse_range(text: str) -> dict[str, Any]:
         raise RangeError("the range is empty")
     ends = _split(text, ":")
     if len(ends) > 1:
-        return _interval(ends)
+        try:
+            return _interval(ends)
+        except NotANumber as exc:
+            if any(_is_number(_value(end)) for end in ends):
+                raise  # a range, one end mistyped (a:2)
+            # no number at all: a path, a URL, a text, which double quotes keep whole
+            raise RangeError(
+                f'{exc} (a text holding ":" is one value written in double quotes:'
+                f" {json.dumps(text)})"
+            ) from None
     parts = _split(text, ",")
     if len(parts) > 1:
         if (text[0], text[-1]) in (("[", "]"), ("(", ")")):  # [1,2]: the values "[1" and "2]"
@@ -125,10 +134,18 @@ def _interval(parts: list[str]) -> dict[str, Any]:
     return node
 
 
+class NotANumber(RangeError):
+    """An end of a range that is no number (``http`` of ``http://x.org``)."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _number(part: str) -> int | float:
     value = _value(part)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RangeError(f'"{part}" is not a number')
+    if not _is_number(value):
+        raise NotANumber(f'"{part}" is not a number')
     return value
 
 

@@ -326,10 +326,20 @@ def script_problem(command: list[str], start: Path) -> str | None:
     )
 
 
+#: the module of ``hypermax quick``'s metric reader, which runs the command after its ``--``
+QUICK_READER = "hypermax.quick.metric_line"
 #: ``python``, ``python3``, ``python3.11``: the names a Python interpreter goes by
 _PYTHON = re.compile(r"python[0-9.]*")
 #: the interpreter's options whose value may be the next argument (``-X dev``, ``-W error``)
 _OPTIONS_WITH_A_VALUE = ("-W", "-X", "--check-hash-based-pycs")
+
+
+def _looked_for(script: str, cwd: str | None) -> bool:
+    """Whether a missing ``script`` can be told missing before a trial runs: from a ``cwd``, or
+    by its absolute path; without a cwd, a trial starts in its own folder, which starts empty,
+    so a script the spec's folder lacks too is nowhere (a typo of its name), unless the path
+    climbs out of the trial's folder (``../../../train.py``), to where the spec cannot tell."""
+    return cwd is not None or Path(script).is_absolute() or ".." not in Path(script).parts
 
 
 def _script_problems(
@@ -342,11 +352,20 @@ def _script_problems(
     Only a Python interpreter's script is looked at: other programs may find their arguments
     otherwise. ``where`` is the command's first word, or the whole command written as a string.
     """
+    offset = 0
+    if QUICK_READER in command:  # hypermax quick's metric reader: the command after its "--"
+        after = command.index(QUICK_READER)
+        if "--" not in command[after:]:
+            return
+        offset = command.index("--", after) + 1
+        command = command[offset:]
+        if not command:
+            return
     program, *args = command
     if not (_PYTHON.fullmatch(Path(program).name) or program == sys.executable):
         return
     option_value = False
-    for index, arg in enumerate(args, start=1):
+    for index, arg in enumerate(args, start=offset + 1):
         if arg.startswith(("-m", "-c")):
             return  # a module or a command: no script
         if option_value or arg.startswith("-"):
@@ -363,7 +382,7 @@ def _script_problems(
                 'add "cwd": "." to start trials in the spec\'s folder, or name the script by its '
                 "absolute path",
             )
-        elif look and (cwd is not None or Path(arg).is_absolute()) and not (start / arg).exists():
+        elif look and not (start / arg).exists() and _looked_for(arg, cwd):
             yield (
                 at,
                 f"cannot find the script {quoted(arg)}"

@@ -59,7 +59,7 @@ def grid_problems(doc: dict[str, Any], flawed: Broken) -> Iterator[Problem]:
             endless = True
             yield (
                 where,
-                (_too_many_steps(node) or "needs grid values for the grid method")
+                (too_many_steps(node) or "needs grid values for the grid method")
                 + ': add "grid": [values] or "grid_points": N',
             )
     if endless or "iterations" in doc["search"]:
@@ -73,7 +73,7 @@ def grid_problems(doc: dict[str, Any], flawed: Broken) -> Iterator[Problem]:
         )
 
 
-def _too_many_steps(node: dict[str, Any]) -> str:
+def too_many_steps(node: dict[str, Any]) -> str:
     """Why the grid does not walk a bounded number with a step: how many steps it has (an
     integer from 0 to 10**12 is not endless, only too long to walk); "" for any other."""
     import math

@@ -59,6 +59,8 @@ def parse_document(path: Path) -> Any:
             " section names the Python file (`src`) or module (`module`) a trial runs"
         )
         raise SpecError(shown_file(path), [("", problem)])
+    if not text.strip():  # not JSON's "Expecting value", nor YAML's null document
+        raise SpecError(shown_file(path), [("", "is empty")])
     if path.suffix.lower() in (".yaml", ".yml"):
         doc = _yaml_or_json(text, shown_file(path))
     else:

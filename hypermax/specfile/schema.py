@@ -55,7 +55,20 @@ def check_schema(doc: dict[str, Any]) -> list[Problem]:
     The defaults are written as the schema is walked, so ``doc`` is complete only when no
     problem is returned.
     """
-    return [(_where(error), explain(error)) for error in _spec_validator().iter_errors(doc)]
+    # each worded as it is found: the defaults filled later must not count as written (a key
+    # "resutls" is a typo of the "results" the spec left out, not of one filled in)
+    found = [
+        (tuple(error.absolute_path), error.validator, _where(error), explain(error))
+        for error in _spec_validator().iter_errors(doc)
+    ]
+    # a value held to one constant (the top of the space: "object") is told that alone, not also
+    # the list of choices the same key has elsewhere (a node's "type")
+    held = {path for path, validator, _, _ in found if validator == "const"}
+    return [
+        (where, message)
+        for path, validator, where, message in found
+        if validator != "enum" or path not in held
+    ]
 
 
 def _where(error: ValidationError) -> JsonPath:
