@@ -70,6 +70,21 @@ def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker,
     assert_none_alive(marker)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_inside_code_run_from_a_text_ends_hypermax_with_130(
+    tmp_path, marker, sig, monkeypatch
+):
+    """A signal that comes while code made from a text runs (a dataclass's methods, built as a
+    module is imported) raised KeyboardInterrupt there; hypermax caught it, but Python, which
+    notes such a KeyboardInterrupt as unhandled, ended its exit by a SIGINT of its own: the
+    exit code of a death by SIGINT (-2), not 130."""
+    doc = fake_search("wait_for_go", marker, "text", 1, go=tmp_path / "go")
+    code, said = _signalled_when_held(tmp_path, "import_in_text", doc, sig, monkeypatch)
+    assert code == 130, said
+    assert said.splitlines()[-1] == "hypermax: interrupted"
+    assert_none_alive(marker)
+
+
 def test_ctrl_c_again_as_the_first_one_ends_the_start_up_is_no_traceback(
     tmp_path, marker, monkeypatch
 ):

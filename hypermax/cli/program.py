@@ -63,8 +63,9 @@ def run() -> int:
         code = main()
     except KeyboardInterrupt:  # Ctrl-C again, as the first one ended the command
         code = interrupted_again()
-    from hypermax.interrupts import exit_on_signals, leave_threads
+    from hypermax.interrupts import exit_on_signals, forget_caught_interrupts, leave_threads
 
+    forget_caught_interrupts()  # a Ctrl-C that hypermax caught must not end its exit again
     exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
     leave_threads(code)
     gc.collect()
