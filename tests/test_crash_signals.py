@@ -3,8 +3,12 @@ Ctrl-\\ (SIGQUIT), and a signal during start-up, before the search routes them."
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import pytest
 from fake_trials.helpers import (
     FAKES,
     assert_none_alive,
+    at_default_signals,
     fake_search,
     finished,
     records,
@@ -67,6 +72,21 @@ def test_a_signal_during_start_up_ends_hypermax_as_ctrl_c_does(tmp_path, marker,
     assert code == 130, said  # without a handler: killed by the signal
     assert said.splitlines()[-1] == "hypermax: interrupted"
     assert "Traceback" not in said
+    assert_none_alive(marker)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_inside_code_run_from_a_text_ends_hypermax_with_130(
+    tmp_path, marker, sig, monkeypatch
+):
+    """A signal that comes while code made from a text runs (a dataclass's methods, built as a
+    module is imported) raised KeyboardInterrupt there; hypermax caught it, but Python, which
+    notes such a KeyboardInterrupt as unhandled, ended its exit by a SIGINT of its own: the
+    exit code of a death by SIGINT (-2), not 130."""
+    doc = fake_search("wait_for_go", marker, "text", 1, go=tmp_path / "go")
+    code, said = _signalled_when_held(tmp_path, "import_in_text", doc, sig, monkeypatch)
+    assert code == 130, said
+    assert said.splitlines()[-1] == "hypermax: interrupted"
     assert_none_alive(marker)
 
 
@@ -130,3 +150,38 @@ def test_a_warm_start_interrupted_before_it_was_journaled_is_done_on_resume(tmp_
     imported = [r["params"]["x"] for r in records(results) if r["event"] == "trial_imported"]
     assert imported == [1, 2]
     assert [r["state"] for r in finished(results).values()] == ["ok"]  # the one left: x=3
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_a_signal_before_the_command_routes_signals_ends_hypermax_as_ctrl_c_does(tmp_path, sig):
+    """hypermax without a command prints its help, before any command sets its handlers; held
+    there by a full stdout pipe, a SIGTERM killed it (exit status -15), where Ctrl-C ended it
+    with 130: every signal that interrupts a search does as Ctrl-C does from the start."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"." * 4096)
+    os.set_blocking(write_end, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hypermax"],
+        cwd=tmp_path,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+    )
+    os.close(write_end)
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        wait_until(lambda: "pipe_write" in wchan.read_text(), 30, "the help to fill stdout")
+        process.send_signal(sig)
+        with os.fdopen(read_end, "rb") as reader:  # its exit flushes what is left: take it
+            reader.read()
+        err = process.stderr.read().decode() if process.stderr else ""
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    assert err.endswith("hypermax: interrupted\n") and "Traceback" not in err

@@ -45,8 +45,9 @@ def failed(exc: BaseException, debug: bool) -> int:
 
 def interrupted_again() -> int:
     """A second Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) came as the first one ended the command,
-    once its handler was gone (writing that it was interrupted): it is interrupted all the same,
-    no traceback; a third ends it at once."""
+    once its handler was gone (writing that it was interrupted), or the first came before the
+    command could handle it: it is interrupted all the same, no traceback; another ends it at
+    once."""
     from hypermax.interrupts import exit_on_signals
 
     exit_on_signals(EXIT_INTERRUPTED)

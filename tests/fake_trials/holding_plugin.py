@@ -1,6 +1,8 @@
 """A plugin optimizer, ``holding_plugin:Holding`` (the grid method), that holds hypermax where
 env ``HOLD_AT`` says: ``import`` (as the spec is checked, before the results folder is used),
-``setup`` (as the optimizer is made, once the folder holds the journal's header), or ``exit``
+``import_in_text`` (as ``import``, inside code run from a text, as ``dataclasses`` and
+``collections.namedtuple`` make their methods), ``setup`` (as the optimizer is made, once the
+folder holds the journal's header), or ``exit``
 (in an ``atexit`` callback, once the command's work is done), or ``import_stderr_full`` (as
 ``import``, once it filled the pipe of hypermax's stderr: what hypermax writes there next waits
 for a reader). There it leaves the file named by env ``HELD`` and waits, a minute at most."""
@@ -28,6 +30,8 @@ class Holding(GridOptimizer):
         super().setup()
 
 
+if os.environ.get("HOLD_AT") == "import_in_text":
+    exec("_hold()")
 if os.environ.get("HOLD_AT") == "exit":
     atexit.register(_hold)
 if os.environ.get("HOLD_AT") == "import_stderr_full":
