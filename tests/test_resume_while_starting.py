@@ -43,3 +43,30 @@ def test_resume_of_a_held_folder_without_its_frozen_spec_says_it_is_in_use(tmp_p
         assert (done.returncode, done.stderr) == (2, said)
     finally:
         holder.communicate()
+
+
+@pytest.mark.parametrize("left", [".lock", "trials"])
+def test_resume_of_a_search_stopped_before_it_froze_its_spec_says_to_run_the_spec(
+    tmp_path, left
+):
+    """A search killed as it started leaves its lock file, or its trials' folder, and neither
+    journal nor frozen spec: the resume says the spec starts it again, not that the folder is
+    not a results folder."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    if left == ".lock":
+        (folder / left).write_text("")
+    else:
+        (folder / left).mkdir()
+    done = run_cli_here("resume", "s", cwd=tmp_path)
+    said = (
+        "s: its search stopped before it froze its spec (search.json);"
+        " start it again from its spec: hypermax run SPEC s\n"
+    )
+    assert (done.returncode, done.stderr) == (2, said)
+    (tmp_path / "t").mkdir()
+    plain = run_cli_here("resume", "t", cwd=tmp_path)
+    assert (plain.returncode, plain.stderr) == (
+        2,
+        "t: not a hypermax results folder (no search.json)\n",
+    )
