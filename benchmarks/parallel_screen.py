@@ -72,7 +72,9 @@ def _at_quantile(losses: np.ndarray, quantile: np.ndarray) -> np.ndarray:
 
 
 def mean(apart: np.ndarray, losses: np.ndarray, k: int = 3) -> np.ndarray:
-    return losses[_nearest(apart, k)].mean(axis=1)
+    # as tpe_parallel computes it, each loss divided before they are added: run for run the same
+    nearest = _nearest(apart, k)
+    return (losses[nearest] / nearest.shape[1]).sum(axis=1)
 
 
 def minimum(apart: np.ndarray, losses: np.ndarray, k: int = 3) -> np.ndarray:
