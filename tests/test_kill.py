@@ -59,11 +59,9 @@ def test_a_tree_that_obeys_sigterm_is_not_sigkilled(tmp_path, marker):
     assert len(notes) == 2
 
 
-def test_a_trial_that_leads_its_group_gets_the_sigterm_once(tmp_path, marker, monkeypatch):
-    """Its group's signal and then its own: a second SIGTERM came as its handler (print the
-    result, exit 0) was ending it, the handler gone, and killed it. Every signal reaches it
-    as sent; the test only counts those meant for it."""
-    proc, dog = _start("result_on_sigterm", tmp_path, marker)
+def signals_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
+    """From now on, each signal sent by ``os.kill`` or ``os.killpg`` is noted (``"process"`` or
+    ``"group"``, the pid or group, the signal) in the list returned, and then sent as asked."""
     sent: list[tuple[str, int, int]] = []
     real_kill, real_killpg = os.kill, os.killpg
 
@@ -77,6 +75,15 @@ def test_a_trial_that_leads_its_group_gets_the_sigterm_once(tmp_path, marker, mo
 
     monkeypatch.setattr(os, "kill", kill)
     monkeypatch.setattr(os, "killpg", killpg)
+    return sent
+
+
+def test_a_trial_that_leads_its_group_gets_the_sigterm_once(tmp_path, marker, monkeypatch):
+    """Its group's signal and then its own: a second SIGTERM came as its handler (print the
+    result, exit 0) was ending it, the handler gone, and killed it. Every signal reaches it
+    as sent; the test only counts those meant for it."""
+    proc, dog = _start("result_on_sigterm", tmp_path, marker)
+    sent = signals_sent(monkeypatch)
     assert kill_ladder(lambda: dog.members(1), 5.0, lambda _: None) == []
     assert proc.wait(5) == 0
     assert [s for s in sent if s[1:] == (proc.pid, signal.SIGTERM)] == [
@@ -91,17 +98,8 @@ def test_a_process_started_between_the_look_and_the_group_signal_gets_the_sigter
     SIGTERM, which reaches it: found at the next look, it is no newcomer to give it again.
     Every signal reaches its process as sent; the test only counts those meant for it."""
     proc, dog = _start("fork_on_sigusr1", tmp_path, marker)
-    sent: list[tuple[str, int, int]] = []
-    real_kill, real_killpg = os.kill, os.killpg
+    real_kill = os.kill
     looks: list[int] = []
-
-    def kill(pid: int, sig: int) -> None:
-        sent.append(("process", pid, sig))
-        real_kill(pid, sig)
-
-    def killpg(pgid: int, sig: int) -> None:
-        sent.append(("group", pgid, sig))
-        real_killpg(pgid, sig)
 
     def find() -> list:
         members = dog.members(1)
@@ -111,8 +109,7 @@ def test_a_process_started_between_the_look_and_the_group_signal_gets_the_sigter
         looks.append(len(members))
         return members
 
-    monkeypatch.setattr(os, "kill", kill)
-    monkeypatch.setattr(os, "killpg", killpg)
+    sent = signals_sent(monkeypatch)
     notes: list[str] = []
     assert kill_ladder(find, 0.5, notes.append) == []
     child = int((tmp_path / "child").read_text())
@@ -133,19 +130,7 @@ def test_a_process_started_by_the_sigterm_gets_its_own_and_the_others_no_second_
     started it), gets the signal on its own: a second group signal gave every other process of
     the group a second SIGTERM."""
     proc, dog = _start("fork_on_sigterm", tmp_path, marker)
-    sent: list[tuple[str, int, int]] = []
-    real_kill, real_killpg = os.kill, os.killpg
-
-    def kill(pid: int, sig: int) -> None:
-        sent.append(("process", pid, sig))
-        real_kill(pid, sig)
-
-    def killpg(pgid: int, sig: int) -> None:
-        sent.append(("group", pgid, sig))
-        real_killpg(pgid, sig)
-
-    monkeypatch.setattr(os, "kill", kill)
-    monkeypatch.setattr(os, "killpg", killpg)
+    sent = signals_sent(monkeypatch)
     assert kill_ladder(lambda: dog.members(1), 0.5, lambda _: None) == []
     child = int((tmp_path / "child").read_text())
     assert [s for s in sent if s[2] == signal.SIGTERM] == [

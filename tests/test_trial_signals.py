@@ -41,21 +41,42 @@ def _function(kind: str) -> dict[str, object]:
     return {**source, "preload": kind == "preload"}
 
 
-@pytest.mark.parametrize("kind", ["executable", "python_function", "preload"])
-def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ignores_them(
-    tmp_path: Path, kind: str
-) -> None:
+def _one_trial_spec(tmp_path: Path, function: dict[str, object]) -> Path:
+    """A spec of one trial of ``function``, its results in ``tmp_path``."""
     spec = tmp_path / "search.json"
     spec.write_text(
         json.dumps(
             {
                 "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
-                "function": _function(kind),
+                "function": function,
                 "search": {"name": "signals", "iterations": 1},
                 "results": {"directory": str(tmp_path / "results")},
             }
         )
     )
+    return spec
+
+
+def _run_one_trial(tmp_path: Path, function: dict[str, object]) -> Path:
+    """Run a search of one trial of ``function`` to its end; the trial's folder."""
+    spec = _one_trial_spec(tmp_path, function)
+    ran = subprocess.run(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return tmp_path / "results" / "signals" / "trials" / "1"
+
+
+@pytest.mark.parametrize("kind", ["executable", "python_function", "preload"])
+def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ignores_them(
+    tmp_path: Path, kind: str
+) -> None:
+    spec = _one_trial_spec(tmp_path, _function(kind))
     ran = subprocess.run(
         [sys.executable, "-c", IN_A_THREAD, str(spec)],
         cwd=tmp_path,
@@ -74,28 +95,9 @@ def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ig
 def ignored_in_the_trial(tmp_path: Path, objective: str, preload: bool) -> list[str]:
     """The signals the one trial of a search of ``objective`` (a fake trial whose import sets
     them ignored) found ignored, as its function wrote them."""
-    spec = tmp_path / "search.json"
-    function = {"src": str(FAKES / objective), "name": "trial"}
-    spec.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
-                "function": {"type": "python_function", **function, "preload": preload},
-                "search": {"name": "signals", "iterations": 1},
-                "results": {"directory": str(tmp_path / "results")},
-            }
-        )
-    )
-    ran = subprocess.run(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert ran.returncode == 0, ran.stderr
-    return (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    function = {"type": "python_function", "src": str(FAKES / objective), "name": "trial"}
+    trial = _run_one_trial(tmp_path, {**function, "preload": preload})
+    return (trial / "ignored").read_text().split()
 
 
 @pytest.mark.parametrize("preload", [False, True])
@@ -121,25 +123,6 @@ def test_a_trial_runs_with_the_terminal_stops_hypermax_held_while_it_started_let
 ) -> None:
     # a fresh python_function trial starts with Ctrl-Z's signals blocked, so that no Ctrl-Z
     # stops it half-started; its bootstrap lets them in again before the function runs
-    spec = tmp_path / "search.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1]}}},
-                "function": _function(kind),
-                "search": {"name": "signals", "iterations": 1},
-                "results": {"directory": str(tmp_path / "results")},
-            }
-        )
-    )
-    ran = subprocess.run(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert ran.returncode == 0, ran.stderr
-    blocked = (tmp_path / "results" / "signals" / "trials" / "1" / "blocked").read_text().split()
+    trial = _run_one_trial(tmp_path, _function(kind))
+    blocked = (trial / "blocked").read_text().split()
     assert not {"SIGTSTP", "SIGTTIN", "SIGTTOU"} & set(blocked), blocked
