@@ -105,20 +105,23 @@ class _Reach:
     """The processes a step's group signals reached beyond those it was given: each one in a
     signalled group that started before the signal, though after the look (``before``) that
     gave the step its processes; it must not get the signal again as a newcomer. Linux hands
-    pids out in increasing order: one started by then has a pid up to the last handed out
-    just after the signal (``after``), and above the last before the look; one started
-    before the look's tick is older still."""
+    pids out in increasing order: one started before the signal has a pid up to the last
+    handed out just before it (``at_signal``), and above the last before the look; one
+    started before the look's tick is older still. One started between that reading and the
+    signal (a window of microseconds) counts as a newcomer and gets the signal again; one
+    started after the signal, as a SIGTERM handler starts one at once, is never taken as
+    reached, which a reading after the signal could not tell."""
 
     groups: frozenset[int]
     before: _Mark
-    after: int | None  # the last pid handed out just after the signal
+    at_signal: int | None  # the last pid handed out just before the signal
 
     def reached(self, info: ProcInfo) -> bool:
         if not _reached_by_group(info, set(self.groups)):
             return False
         if info.start < self.before.start:
             return True
-        low, high = self.before.last_pid, self.after
+        low, high = self.before.last_pid, self.at_signal
         if low is None or high is None:
             return False
         return low < info.pid <= high if low <= high else info.pid > low or info.pid <= high
@@ -128,9 +131,10 @@ def _give_noting(procs: list[ProcInfo], sig: int, before: _Mark, reaches: list[_
     """:func:`_give`, and what its group signals reached added to ``reaches``: a group the
     step signalled already (a newcomer in the trial's own) is not signalled again, which would
     give its other processes a second ``sig``."""
+    at_signal = last_pid()
     groups = _give(procs, sig, frozenset().union(*(r.groups for r in reaches)))
     if groups:
-        reaches.append(_Reach(frozenset(groups), before, last_pid()))
+        reaches.append(_Reach(frozenset(groups), before, at_signal))
 
 
 # -- the ladder -----------------------------------------------------------------------------
