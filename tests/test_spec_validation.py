@@ -634,7 +634,8 @@ CASES = [
             'bad.json: hyperparameters.properties.c: $ref "space.json#/dpth": space.json has'
             " no /dpth (did you mean #/depth?)",
             'bad.json: hyperparameters.properties.d: $ref "template:xgbost#/hyperparameters":'
-            ' unknown template "xgbost" (templates: example, hist_gradient_boosting, lightgbm,'
+            ' unknown template "xgbost" (did you mean xgboost? templates: example,'
+            " hist_gradient_boosting, lightgbm,"
             " logistic_regression, mlp, random_forest, svc, xgboost)",
         ],
         id="refs-that-cannot-be-followed-are-each-said",

@@ -85,6 +85,27 @@ def test_an_unknown_template_is_one_line_naming_the_known_ones(tmp_path):
     assert len(refused.stderr.splitlines()) == 1 and not list(tmp_path.iterdir())
 
 
+def test_init_takes_a_template_name_in_another_case_and_says_the_nearest_to_a_typo(tmp_path):
+    """``LightGBM`` found no template, and a near miss was not told the name it meant."""
+    made = run_cli_here("init", "LightGBM", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("wrote search.json and objective.py (lightgbm)")
+    assert json.loads((tmp_path / "search.json").read_text())["search"]["name"] == "lightgbm"
+    refused = run_cli_here("init", "lightgmb", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        'hypermax init: no template "lightgmb" (did you mean lightgbm? templates: example, '
+    )
+
+
+def test_a_ref_to_a_template_in_another_case_is_followed(tmp_path):
+    spec = tmp_path / "search.json"
+    ref = {"$ref": "template:SVC#/hyperparameters"}
+    function = {"type": "executable", "command": ["true"]}
+    spec.write_text(json.dumps({"hyperparameters": ref, "function": function}))
+    assert load_spec(str(spec)).hyperparameters == load_template("svc").document["hyperparameters"]
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_each_template_runs_three_trials(name, tmp_path):
     template = next(t for t in templates() if t.name == name)

@@ -183,13 +183,14 @@ class _Resolver:
 
     def _target_file(self, ref: str, file_part: str, place: Place) -> Path:
         if file_part.startswith(TEMPLATE_PREFIX):
-            name = file_part[len(TEMPLATE_PREFIX) :]
-            found = TEMPLATES_FOLDER / f"{name}.json"
-            if not re.fullmatch(r"[A-Za-z0-9_-]+", name) or not found.is_file():
-                known = ", ".join(template_names()) or "none"
-                message = f"unknown template {quoted(name)} (templates: {known})"
+            from hypermax.templates import template_named, unknown_template
+
+            asked = file_part[len(TEMPLATE_PREFIX) :]
+            name = template_named(asked)
+            if name is None:
+                message = f"unknown template {unknown_template(asked)}"
                 raise _RefProblem(place, _ref_message(ref, message))
-            return found
+            return TEMPLATES_FOLDER / f"{name}.json"
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", file_part):
             message = "only files and templates can be referenced"
             raise _RefProblem(place, _ref_message(ref, message))

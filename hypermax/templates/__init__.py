@@ -10,6 +10,7 @@ init [NAME]`` writes ``search.json`` and ``objective.py`` from one into the curr
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -17,8 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.errors import EXIT_OK, UsageError, current_folder
+from hypermax.values import quoted
 
-__all__ = ["FOLDER", "Template", "cmd_init", "cmd_templates", "load_template", "templates"]
+__all__ = [
+    "FOLDER",
+    "Template",
+    "cmd_init",
+    "cmd_templates",
+    "load_template",
+    "template_named",
+    "templates",
+]
 
 FOLDER = Path(__file__).parent
 #: What ``hypermax init`` writes without a template name: the README's example search.
@@ -86,12 +96,33 @@ def templates() -> list[Template]:
     return [load_template(path.stem) for path in sorted(FOLDER.glob("*.json"))]
 
 
+def template_named(asked: str) -> str | None:
+    """The bundled template's name that ``asked`` means: itself, or the one name it matches
+    when case is ignored (``LightGBM`` is ``lightgbm``); None when it means none."""
+    names = [path.stem for path in sorted(FOLDER.glob("*.json"))]
+    if asked in names:
+        return asked
+    folded = [name for name in names if name.casefold() == asked.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def unknown_template(asked: str) -> str:
+    """``"lightgmb" (did you mean lightgbm? templates: ...)``: a name that means no template,
+    with the one nearest it and every name there is."""
+    names = [path.stem for path in sorted(FOLDER.glob("*.json"))]
+    near = difflib.get_close_matches(asked.casefold(), names, n=1, cutoff=0.75)
+    hint = f"did you mean {near[0]}? " if near else ""
+    return f"{quoted(asked)} ({hint}templates: {', '.join(names) or 'none'})"
+
+
 def load_template(name: str) -> Template:
-    """The template ``name``; a UsageError naming the known ones when there is none."""
+    """The template ``name`` (its case ignored when that names one); a UsageError naming the
+    known ones when there is none."""
+    found = template_named(name)
+    if found is None:
+        raise UsageError(f"hypermax init: no template {unknown_template(name)}")
+    name = found
     path = FOLDER / f"{name}.json"
-    if not name.replace("_", "").isalnum() or not path.is_file():
-        known = ", ".join(t.stem for t in sorted(FOLDER.glob("*.json")))
-        raise UsageError(f'hypermax init: no template "{name}" (templates: {known})')
     doc = json.loads(path.read_text(encoding="utf-8"))
     if name == EXAMPLE:
         summary = "the README's example: scikit-learn HistGradientBoostingClassifier, AUC and time"
