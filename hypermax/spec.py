@@ -24,6 +24,7 @@ from hypermax.specfile.identity import (  # noqa: F401 - first_difference: the s
     search_identity,
 )
 from hypermax.specfile.paths import home_expanded
+from hypermax.specfile.plans import planned_iterations
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
@@ -264,7 +265,12 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _freeze(doc: dict[str, Any], path: Path) -> Spec:
     """The frozen Spec of a validated document whose defaults are filled in."""
-    said = [*compat.notices(doc), *_stopping_notices(doc["search"]), *_threshold_notices(doc)]
+    said = [
+        *compat.notices(doc),
+        *_plan_notices(doc),
+        *_stopping_notices(doc["search"]),
+        *_threshold_notices(doc),
+    ]
     notices = tuple(f"{shown_file(path)}: {dotted(where)}: {text}" for where, text in said)
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
@@ -281,6 +287,32 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         metadata=compat.metadata(doc),
         notices=notices,
     )
+
+
+def _plan_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A notice when a grid or an ablation study plans fewer trials than ``iterations``: the
+    search ends when its plan is done, and the other iterations never run."""
+    iterations = doc["search"].get("iterations")
+    planned = planned_iterations(doc)
+    if planned is None or not isinstance(iterations, int) or iterations <= planned:
+        return []
+    if doc["search"]["method"] == "grid":
+        from hypermax.space import Space
+
+        size = Space(doc["hyperparameters"]).size() or 0
+        off_grid = planned - size
+        plan = f"the grid has {size:,} point{'' if size == 1 else 's'}" + (
+            f" and {off_grid:,} default or search.points off it" if off_grid else ""
+        )
+    else:
+        plan = f"the ablation study plans {planned:,} trial{'' if planned == 1 else 's'}"
+    return [
+        (
+            ("search", "iterations"),
+            f"{iterations:,}, but {plan}: only {planned:,} trial{'' if planned == 1 else 's'} "
+            "will run",
+        )
+    ]
 
 
 def _stopping_notices(search: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:

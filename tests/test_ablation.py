@@ -18,7 +18,7 @@ from hypermax.errors import SpecError
 from hypermax.optimizers import EXHAUSTED, make_optimizer
 from hypermax.optimizers.ablation import ABLATED, AblationOptimizer
 from hypermax.space import EncodeError, Space
-from hypermax.spec import load_spec
+from hypermax.spec import load_spec, spec_from_dict
 from hypermax.trial import Proposal, Trial, TrialState
 from hypermax.ui.state import DashboardState
 from hypermax.ui.view import DashboardView
@@ -293,3 +293,11 @@ def test_a_component_named_with_a_line_break_keeps_its_row_in_show_and_the_dashb
     canvas = DashboardView(state).render((160, 50), focus=True)
     text = "\n".join(line.decode("utf-8") for line in canvas.text)
     assert "feat\\tures.age\\nnow  +0.25" in text
+
+
+def test_more_iterations_than_a_study_plans_say_how_many_trials_will_run() -> None:
+    assert spec_from_dict(study(0.0, 1, iterations=9), Path("search.json")).notices == (
+        "search.json: search.iterations: 9, but the ablation study plans 5 trials: only 5 trials"
+        " will run",
+    )
+    assert spec_from_dict(study(0.0, 1, iterations=5), Path("search.json")).notices == ()

@@ -306,3 +306,29 @@ def test_a_grid_too_large_to_run_whole_runs_the_iterations_given(tmp_path: Path)
 
 def _key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True)
+
+
+def test_more_iterations_than_a_grid_plans_say_how_many_trials_will_run() -> None:
+    """``validate`` and a run showed 100 iterations and 6 grid points, not that 6 run."""
+    space = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "number", "min": 0, "max": 4, "grid": [1, 2, 3], "default": 2},
+            "b": {"enum": ["x", "y"]},
+        },
+    }
+    doc = {
+        "hyperparameters": space,
+        "function": quadratic("anything"),
+        "search": {"name": "g", "method": "grid", "iterations": 100},
+    }
+    assert spec_from_dict(doc, Path("search.json")).notices == (
+        "search.json: search.iterations: 100, but the grid has 6 points: only 6 trials will run",
+    )
+    doc["search"] = {**doc["search"], "points": [{"a": 2.5, "b": "x"}]}
+    assert spec_from_dict(doc, Path("search.json")).notices == (
+        "search.json: search.iterations: 100, but the grid has 6 points and 1 default or "
+        "search.points off it: only 7 trials will run",
+    )
+    doc["search"] = {**doc["search"], "iterations": 7}
+    assert spec_from_dict(doc, Path("search.json")).notices == ()
