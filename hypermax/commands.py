@@ -14,15 +14,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli.options import load_with_options
+from hypermax.cli.options import load_with_options, said_of_options
 from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SEARCH_FAILED,
+    HypermaxError,
     ResultsError,
     UsageError,
     current_folder,
     printable,
+    shown_file,
 )
 from hypermax.output import write_out
 from hypermax.results import FolderUnusable, ResultsFolder, check_results_folder, read_text_of
@@ -82,7 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not by_option:
             raise
         raise FolderUnusable(f"hypermax run: --results: {exc}") from None
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+    try:
+        ended = execute(prepared, use_dashboard(spec, args.no_ui))
+    except HypermaxError as exc:  # an address --scheduler gave is that option's, not the spec's
+        said = said_of_options(exc, args, shown_file(args.spec))
+        if said is exc:
+            raise
+        raise said from None
+    return finish(ended, prepared.folder)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -143,6 +143,26 @@ def test_a_scheduler_name_that_does_not_resolve_is_said_to(tmp_path, write_spec,
         "tcp://no-such-scheduler.invalid:8786 within 0.5 s: the name no-such-scheduler.invalid "
         "does not resolve ("
     ), result.stderr
+
+
+def test_a_scheduler_given_by_option_that_does_not_answer_names_the_option(
+    tmp_path, write_spec, marker
+):
+    """It blamed cluster.scheduler in the spec, which holds another address. Nothing answering
+    is exit 1 wherever the address came from: well-formed, it may answer later (the
+    scheduler down, a name not yet served), which is no mistake in what was written."""
+    cluster = {"scheduler": "tcp://127.0.0.1:8786", "lost_scheduler_wait": 0.5}
+    doc = search_doc(tmp_path, marker, "where", cluster)
+    address = "tcp://no-such-scheduler.invalid:8786"
+    spec = str(write_spec(doc))
+    for command in (["validate", spec, "--connect"], ["run", spec, "--no-ui"]):
+        result = run_cli_here(*command, "--scheduler", address, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(
+            f"hypermax {command[0]}: --scheduler: no Dask scheduler answers at {address} within "
+            "0.5 s: the name no-such-scheduler.invalid does not resolve ("
+        ), result.stderr
     assert len(result.stderr.splitlines()) == 1
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypermax.errors import SpecError, UsageError
+from hypermax.errors import HypermaxError, SearchFailed, SpecError, UsageError
 
 TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--help``
 
@@ -52,3 +52,33 @@ def load_with_options(args: argparse.Namespace, load: Callable[[dict[str, Any]],
         if lines == exc.lines():
             raise
         raise UsageError("\n".join(lines)) from None
+
+
+def said_of_options(exc: HypermaxError, args: argparse.Namespace, spec_file: str) -> HypermaxError:
+    """``exc`` with each of its ``spec_file: cluster.scheduler: ...`` lines whose value an
+    option of ``args`` set naming that option instead (``hypermax validate: --scheduler: no
+    Dask scheduler answers at ...``): the spec holds another value there, or none. Its kind,
+    and so its exit code, stays."""
+    options = {
+        f"{spec_file}: {path}: ": f"hypermax {args.command}: {flag}: "
+        for path, flag in ((p, f"--{f}") for f, p in _OPTION_PATHS.items())
+        if path in option_values(args)
+    }
+    if isinstance(exc, SpecError):
+        if exc.file != spec_file:
+            return exc
+        prefixes = {f"{spec_file}: {path}: " for path, _ in exc.problems}
+        if not prefixes & options.keys():
+            return exc
+        text = "\n".join(exc.lines())
+        kind: type[HypermaxError] = UsageError
+    elif type(exc) in (SearchFailed, UsageError):
+        text, kind = str(exc), type(exc)
+    else:
+        return exc
+    lines = []
+    for line in text.splitlines():
+        prefix = next((p for p in options if line.startswith(p)), None)
+        lines.append(line if prefix is None else options[prefix] + line[len(prefix) :])
+    said = "\n".join(lines)
+    return exc if said == text else kind(said)

@@ -7,8 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli.options import load_with_options
-from hypermax.errors import UsageError, printable, shown_file
+from hypermax.cli.options import load_with_options, said_of_options
+from hypermax.errors import HypermaxError, UsageError, printable, shown_file
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -42,7 +42,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ResultsError as exc:
             problem = exc.problem if isinstance(exc, WarmStartError) else str(exc)
             raise SpecError(shown_file(args.spec), [("search.warm_start", problem)]) from None
-    cluster_lines = _connect(spec, shown_file(args.spec)) if args.connect else []
+    cluster_lines = _connect(spec, shown_file(args.spec), args) if args.connect else []
     method = spec.search.method
     info = METHODS.get(method)
     if info is None:  # a plugin checks its options as it is built: built as a run builds it
@@ -98,9 +98,10 @@ def _load(path: str, overrides: dict[str, Any]) -> Spec:
     return load_spec(path, overrides)
 
 
-def _connect(spec: Spec, spec_arg: str) -> list[str]:
+def _connect(spec: Spec, spec_arg: str, args: argparse.Namespace) -> list[str]:
     """``validate --connect``: what the spec's Dask cluster says; raises if it cannot serve.
-    ``spec_arg`` names the spec file read, as its errors name it."""
+    ``spec_arg`` names the spec file read, as its errors name it; an address ``--scheduler``
+    gave is named as that option's."""
     if spec.cluster is None:
         raise UsageError(f"hypermax validate: --connect: {spec_arg} has no cluster section")
     from hypermax.execution.dask_cluster import check_cluster
@@ -109,4 +110,10 @@ def _connect(spec: Spec, spec_arg: str) -> list[str]:
     module = spec.function.module  # one not found here is the workers' to have: asked there
     if module is None or module_origin(module, spec.folder) is not None:
         module = None
-    return check_cluster(spec.cluster, spec_arg, module)
+    try:
+        return check_cluster(spec.cluster, spec_arg, module)
+    except HypermaxError as exc:
+        said = said_of_options(exc, args, spec_arg)
+        if said is exc:
+            raise
+        raise said from None
