@@ -71,6 +71,31 @@ def test_a_spec_that_cannot_be_read_is_named_by_its_path_from_here(
     assert capsys.readouterr().err.startswith(f"sub/{name}: {problem}")
 
 
+@pytest.mark.parametrize(
+    ("encoding", "problem"),
+    [
+        # it said "is not UTF-8 text" alone, of a file saved as a Windows editor's "Unicode"
+        ("utf-16", "is UTF-16 text, not UTF-8: save it as UTF-8"),
+        ("utf-16-be", "is UTF-16 text, not UTF-8: save it as UTF-8"),
+        ("utf-32", "is UTF-32 text, not UTF-8: save it as UTF-8"),
+        ("latin-1", "is not UTF-8 text"),
+    ],
+)
+def test_a_spec_in_another_encoding_says_which_when_its_byte_order_mark_does(
+    tmp_path, monkeypatch, capsys, encoding, problem
+):
+    text = json.dumps(
+        {"hyperparameters": X_SPACE, "function": quadratic(), "é": 1}, ensure_ascii=False
+    )
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    (tmp_path / "search.json").write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "search.json"]) == 2
+    assert capsys.readouterr().err == f"search.json: {problem}\n"
+
+
 def test_a_file_a_ref_names_is_named_by_its_path_from_here(tmp_path, monkeypatch, capsys):
     _write(tmp_path / "sub" / "parts" / "space.json", BAD_SPACE)
     doc = {"hyperparameters": {"$ref": "parts/space.json"}, "function": quadratic()}

@@ -10,6 +10,7 @@ a document nested too deeply for the checks is refused instead of exhausting the
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from pathlib import Path
@@ -48,11 +49,13 @@ def parse_document(path: Path) -> Any:
     problem has an empty JSON path.
     """
     try:
-        text = _read_file(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SpecError(shown_file(path), [("", "is not UTF-8 text")]) from None
+        data = _read_file(path)
     except OSError as exc:
         raise SpecError(shown_file(path), [("", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpecError(shown_file(path), [("", _not_utf8(data))]) from None
     if path.suffix.lower() == ".py":
         problem = (
             "is a Python file, not a spec: a spec is a JSON or YAML file, whose function"
@@ -69,6 +72,24 @@ def parse_document(path: Path) -> Any:
     if where is not None:
         raise SpecError(shown_file(path), [(where, f"nested more than {MAX_DEPTH} levels deep")])
     return doc
+
+
+#: the byte order marks that say a text's encoding, UTF-32's first: it starts as UTF-16LE's does
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _not_utf8(data: bytes) -> str:
+    """Why ``data`` is no spec's text: ``is UTF-16 text, not UTF-8: save it as UTF-8`` when its
+    byte order mark says what it is (a Windows editor's "Unicode"), else that it is not UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return f"is {encoding} text, not UTF-8: save it as UTF-8"
+    return "is not UTF-8 text"
 
 
 def _yaml_or_json(text: str, file: str) -> Any:
