@@ -46,9 +46,7 @@ def test_resume_of_a_held_folder_without_its_frozen_spec_says_it_is_in_use(tmp_p
 
 
 @pytest.mark.parametrize("left", [".lock", "trials"])
-def test_resume_of_a_search_stopped_before_it_froze_its_spec_says_to_run_the_spec(
-    tmp_path, left
-):
+def test_resume_of_a_search_stopped_before_it_froze_its_spec_says_to_run_the_spec(tmp_path, left):
     """A search killed as it started leaves its lock file, or its trials' folder, and neither
     journal nor frozen spec: the resume says the spec starts it again, not that the folder is
     not a results folder."""
