@@ -14,12 +14,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli.options import load_with_options, said_of_options
+from hypermax.cli.options import load_with_options, options_named
 from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SEARCH_FAILED,
-    HypermaxError,
     ResultsError,
     UsageError,
     current_folder,
@@ -84,13 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not by_option:
             raise
         raise FolderUnusable(f"hypermax run: --results: {exc}") from None
-    try:
+    with options_named(args, shown_file(args.spec)):  # an address --scheduler gave is its own
         ended = execute(prepared, use_dashboard(spec, args.no_ui))
-    except HypermaxError as exc:  # an address --scheduler gave is that option's, not the spec's
-        said = said_of_options(exc, args, shown_file(args.spec))
-        if said is exc:
-            raise
-        raise said from None
     return finish(ended, prepared.folder)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from hypermax.errors import HypermaxError, SearchFailed, SpecError, UsageError
 
 TYPE_CHECKING = False  # typing itself is not imported: it would cost every ``--help``
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from hypermax.spec import Spec
@@ -82,3 +84,16 @@ def said_of_options(exc: HypermaxError, args: argparse.Namespace, spec_file: str
         lines.append(line if prefix is None else options[prefix] + line[len(prefix) :])
     said = "\n".join(lines)
     return exc if said == text else kind(said)
+
+
+@contextlib.contextmanager
+def options_named(args: argparse.Namespace, spec_file: str) -> Iterator[None]:
+    """A HypermaxError raised inside, raised again as :func:`said_of_options` words it: a
+    value an option gave (``--scheduler``) named as that option's, not the spec's."""
+    try:
+        yield
+    except HypermaxError as exc:
+        said = said_of_options(exc, args, spec_file)
+        if said is exc:
+            raise
+        raise said from None

@@ -7,8 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli.options import load_with_options, said_of_options
-from hypermax.errors import HypermaxError, UsageError, printable, shown_file
+from hypermax.cli.options import load_with_options, options_named
+from hypermax.errors import UsageError, printable, shown_file
 
 if TYPE_CHECKING:
     from hypermax.spec import Spec
@@ -110,10 +110,5 @@ def _connect(spec: Spec, spec_arg: str, args: argparse.Namespace) -> list[str]:
     module = spec.function.module  # one not found here is the workers' to have: asked there
     if module is None or module_origin(module, spec.folder) is not None:
         module = None
-    try:
+    with options_named(args, spec_arg):
         return check_cluster(spec.cluster, spec_arg, module)
-    except HypermaxError as exc:
-        said = said_of_options(exc, args, spec_arg)
-        if said is exc:
-            raise
-        raise said from None

@@ -191,8 +191,15 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
         return (1 + components) * int(options.get("repeats", 1))
     if search["method"] != "grid":
         return None
+    return sum(grid_plan(doc))
+
+
+def grid_plan(doc: dict[str, Any]) -> tuple[int, int]:
+    """A grid's plan (see :func:`planned_iterations`): its size, and how many of the defaults
+    and ``search.points`` are not grid points."""
     from hypermax.space import EncodeError, Space
 
+    search = doc["search"]
     space = Space(doc["hyperparameters"])
     size = space.size() or 0
     defaults = space.defaults()
@@ -203,4 +210,4 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
         except EncodeError:
             continue  # the search skips it
         off_grid += space.point_index(internal) is None
-    return size + off_grid
+    return size, off_grid

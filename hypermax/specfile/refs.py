@@ -46,7 +46,9 @@ TEMPLATE_PREFIX = "template:"
 
 def template_names() -> list[str]:
     """Names of the bundled search-space templates (``template:NAME`` in a ``$ref``)."""
-    return sorted(p.stem for p in TEMPLATES_FOLDER.glob("*.json"))
+    from hypermax.templates import template_names as bundled
+
+    return bundled()
 
 
 class _RefProblem(Exception):

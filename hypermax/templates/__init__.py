@@ -27,6 +27,7 @@ __all__ = [
     "cmd_templates",
     "load_template",
     "template_named",
+    "template_names",
     "templates",
 ]
 
@@ -91,15 +92,20 @@ class Template:
         return (FOLDER / f"{self.name}.py").read_text(encoding="utf-8")
 
 
+def template_names() -> list[str]:
+    """The names of the bundled templates (``hypermax init NAME``, ``template:NAME``)."""
+    return sorted(path.stem for path in FOLDER.glob("*.json"))
+
+
 def templates() -> list[Template]:
     """Every bundled template, by name."""
-    return [load_template(path.stem) for path in sorted(FOLDER.glob("*.json"))]
+    return [load_template(name) for name in template_names()]
 
 
 def template_named(asked: str) -> str | None:
     """The bundled template's name that ``asked`` means: itself, or the one name it matches
     when case is ignored (``LightGBM`` is ``lightgbm``); None when it means none."""
-    names = [path.stem for path in sorted(FOLDER.glob("*.json"))]
+    names = template_names()
     if asked in names:
         return asked
     folded = [name for name in names if name.casefold() == asked.casefold()]
@@ -109,7 +115,7 @@ def template_named(asked: str) -> str | None:
 def unknown_template(asked: str) -> str:
     """``"lightgmb" (did you mean lightgbm? templates: ...)``: a name that means no template,
     with the one nearest it and every name there is."""
-    names = [path.stem for path in sorted(FOLDER.glob("*.json"))]
+    names = template_names()
     near = difflib.get_close_matches(asked.casefold(), names, n=1, cutoff=0.75)
     hint = f"did you mean {near[0]}? " if near else ""
     return f"{quoted(asked)} ({hint}templates: {', '.join(names) or 'none'})"
