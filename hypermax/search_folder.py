@@ -184,7 +184,7 @@ def _prepare(
                 f" or use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = search_seed(spec, header)
-        folder.write_spec(spec.raw, spec.path)
+        folder.write_spec(_with_seed(spec.raw, seed), spec.path)
         with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
             if header is None:
                 journal.append(
@@ -362,6 +362,16 @@ def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any
         f' out of the folder for a search of its own ("search": {printable(warm)} there learns'
         " from this one's trials)"
     )
+
+
+def _with_seed(raw: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The spec ``raw`` to freeze, its ``search.seed``, when it gives one, the ``seed`` the
+    search runs with: a resumed search keeps its own, whatever the spec (or ``--seed``) says
+    now, and its frozen spec says which it is."""
+    search = raw.get("search")
+    if not isinstance(search, dict) or search.get("seed") in (None, seed):
+        return raw
+    return {**raw, "search": {**search, "seed": seed}}
 
 
 def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:

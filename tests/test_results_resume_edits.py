@@ -408,3 +408,19 @@ def test_a_copy_of_the_frozen_spec_run_as_a_spec_is_named_as_itself(tmp_path, ca
         f"{folder}: holds a search with another space, function or loss"
         " (hyperparameters.properties.x.max differs); use --fresh to start anew"
     )
+
+
+def test_a_seed_a_resume_does_not_use_is_not_frozen_as_the_seed_of_the_search(tmp_path, capsys):
+    """``hypermax run search.json --seed 5`` on a search that started with seed 1 said that 5
+    was not used, then froze 5 into the results folder's spec: every later ``hypermax resume``
+    said ``search.seed: 5 is not used`` of a seed nobody gave it. The frozen spec holds the
+    seed the search keeps."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui"]) == 0
+    assert main([spec, "--no-ui", "--seed", "5", "--iterations", "2"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = json.loads((folder / "search.json").read_text())
+    assert frozen["search"]["seed"] == 1
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "seed" not in capsys.readouterr().err
