@@ -143,7 +143,13 @@ def cmd_quick(args: argparse.Namespace) -> int:
     origin = here / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
     try:  # the folder named as the command line names it (not "results.directory")
-        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh, path_name=_option)
+        prepared = prepare_run(
+            spec,
+            spec.results_folder,
+            fresh=args.fresh,
+            path_name=_option,
+            said_as=_said_in_quick_terms,
+        )
     except FolderUnusable as exc:
         raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
@@ -198,6 +204,17 @@ def _in_quick_terms(load: Any, doc: dict[str, Any], origin: Path) -> Any:
         return load(doc, origin)
     except SpecError as exc:
         raise SpecError(ORIGIN, [(_option(path), text) for path, text in exc.problems]) from None
+
+
+def _said_in_quick_terms(line: str) -> str:
+    """A notice of the spec (``hypermax quick: search.iterations: 50, but the grid has 6
+    points: ...``) named by the option of the command line that gave the value, as an error
+    is (``hypermax quick: --iterations: ...``); any other line as it is."""
+    prefix = f"{ORIGIN}: "
+    path, said, text = line[len(prefix) :].partition(": ")
+    if not line.startswith(prefix) or not said:
+        return line
+    return f"{prefix}{_option(path)}: {text}"
 
 
 def _option(path: str) -> str:
