@@ -206,3 +206,14 @@ def test_a_grid_short_of_the_iterations_given_names_the_option(tmp_path, monkeyp
         "hypermax quick: --iterations: 50, but the grid has 2 points: only 2 trials will run"
         in capsys.readouterr().err.splitlines()
     )
+
+
+def test_a_saved_spec_says_what_a_run_of_it_would_say(tmp_path, monkeypatch, capsys):
+    """``--save-spec`` of a grid short of its ``--iterations`` wrote the spec and said nothing;
+    ``validate`` and a run of it said that only 2 trials would run. It says so as it writes."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "x=1,2", "--metric", "acc", "--method", "grid", "--iterations", "50"]
+    assert main([*argv, "--save-spec", "s.json", "--", "echo", "acc", "1"]) == 0
+    assert capsys.readouterr().err == (
+        "s.json: search.iterations: 50, but the grid has 2 points: only 2 trials will run\n"
+    )

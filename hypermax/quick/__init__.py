@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
     if not target.resolve().parent.is_dir():
         raise UsageError(f"{where}: no folder {target.parent}")
     doc = quick_spec(args, target.resolve().parent)
-    _in_quick_terms(spec_from_dict, doc, target.resolve())  # a spec that cannot run: not saved
+    spec = _in_quick_terms(spec_from_dict, doc, target.resolve())  # cannot run: not saved
     made = False
     try:
         with open(target, "x", encoding="utf-8") as f:
@@ -176,6 +177,8 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
             target.unlink(missing_ok=True)
         raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
     write_out(f"wrote {target}; run it with: hypermax {target}\n", "quick")
+    for notice in spec.notices:  # what validate and a run of it say: 6 of 50 iterations run
+        print(notice, file=sys.stderr)
     return EXIT_OK
 
 
