@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax.cli.options import load_with_options, options_named
+from hypermax.cli.options import load_with_options, named_by_options, options_named
 from hypermax.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -78,7 +78,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = Path(args.results_dir) if args.results_dir else None
     by_option = folder is None and args.results is not None  # named by --results, not the spec
     try:
-        prepared = prepare_run(spec, spec.results_folder if by_option else folder, args.fresh)
+        prepared = prepare_run(
+            spec,
+            spec.results_folder if by_option else folder,
+            args.fresh,
+            said_as=named_by_options(args, shown_file(spec.path)),
+        )
     except FolderUnusable as exc:
         if not by_option:
             raise
@@ -95,7 +100,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
-    prepared = prepare_run(spec, results_dir)  # says what a run says: a long journal's read
+    # says what a run says: a long journal's read; a grid's plan short of --iterations
+    prepared = prepare_run(spec, results_dir, said_as=named_by_options(args, shown_file(spec.path)))
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
 
 
@@ -107,9 +113,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"hypermax sample: -n: must be at least 1, got {args.n}")
     spec = load_with_options(args, lambda overrides: load_spec(args.spec, overrides))
 
+    said_as = named_by_options(args, shown_file(spec.path))  # a seed --seed gave: --seed
+
     def say(line: str) -> None:
         sys.stdout.flush()  # the params before it first; to a reader gone away (| head), nothing
-        print(line, file=sys.stderr)
+        print(said_as(line), file=sys.stderr)
 
     for params in sample(spec, args.n, say):
         # as UTF-8, a name beyond ASCII as it is written (``λ``), not its escape

@@ -45,6 +45,7 @@ from hypermax.runner_events import RunnerEvents
 from hypermax.running_trials import RunningTrials
 from hypermax.search_record import SearchRecord
 from hypermax.search_stop import SearchStop
+from hypermax.specfile.plans import trials_to_run
 from hypermax.standby import Standby
 from hypermax.steering import Steering
 from hypermax.stopping import EarlyStopper
@@ -225,7 +226,8 @@ class Driver:
                 method=shown_method(
                     search, self.space, self.spec.function.parallel, len(self._record.trials)
                 ),
-                iterations=search.iterations,
+                # a grid or an ablation study that plans fewer ends with its plan
+                iterations=trials_to_run(self.spec.raw, search.iterations),
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
                 history=tuple(self._record.trials.values()),

@@ -84,14 +84,17 @@ def prepare_run(
     fresh: bool = False,
     fresh_hint: str = "--fresh",
     path_name: Callable[[str], str] = str,
+    said_as: Callable[[str], str] = str,
 ) -> Prepared:
     """:func:`prepare` for a run of ``spec``, saying on stderr, one line each, what the user
     should know: the notices of the spec's keys that do nothing here (before the folder is
     used), then, for a search it resumes, what becomes of the parts of the spec edited since
     the search started (:func:`edits_since_start`: a changed seed is not used), or, for a fresh
-    start, where the folder's earlier search went."""
+    start, where the folder's earlier search went. ``said_as`` words each notice and edit as
+    the caller's user gave the value (``hypermax run: --seed: ...`` for the seed of an
+    option)."""
     for notice in spec.notices:
-        print(notice, file=sys.stderr)
+        print(said_as(notice), file=sys.stderr)
     folder = folder_path or spec.results_folder
     renamed = None if fresh else keep_search_name(folder, spec)
     if renamed is not None and renamed[1] is not None:
@@ -107,7 +110,7 @@ def prepare_run(
             f" is now in {printable(str(prepared.set_aside))}"
         )
     for line in said:
-        print(line, file=sys.stderr)
+        print(said_as(line), file=sys.stderr)
     return prepared
 
 
@@ -184,7 +187,7 @@ def _prepare(
                 f" or use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = search_seed(spec, header)
-        folder.write_spec(spec.raw, spec.path)
+        folder.write_spec(_with_seed(spec.raw, seed), spec.path)
         with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
             if header is None:
                 journal.append(
@@ -362,6 +365,16 @@ def _frozen_spec_edited(folder: ResultsFolder, spec: Spec, header: dict[str, Any
         f' out of the folder for a search of its own ("search": {printable(warm)} there learns'
         " from this one's trials)"
     )
+
+
+def _with_seed(raw: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The spec ``raw`` to freeze, its ``search.seed``, when it gives one, the ``seed`` the
+    search runs with: a resumed search keeps its own, whatever the spec (or ``--seed``) says
+    now, and its frozen spec says which it is."""
+    search = raw.get("search")
+    if not isinstance(search, dict) or search.get("seed") in (None, seed):
+        return raw
+    return {**raw, "search": {**search, "seed": seed}}
 
 
 def search_seed(spec: Spec, header: dict[str, Any] | None) -> int:

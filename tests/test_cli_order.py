@@ -137,6 +137,21 @@ def test_a_mistyped_command_is_named_as_one_not_as_a_spec_that_cannot_be_read(tm
     assert done.stderr == "shwo: cannot read: No such file or directory\n"
 
 
+def test_a_mistyped_command_asked_for_its_help_is_named_as_one(tmp_path):
+    """``hypermax shwo --help`` printed the help of ``run`` (which a word that is no command
+    is read as) and exited 0; it names the mistyped command, as without ``--help``."""
+    for argv in (["shwo", "--help"], ["--help", "shwo"], ["new", "-h"]):
+        done = run_cli_here(*argv, cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, ""), argv
+        assert done.stderr.startswith(f"hypermax: {argv[argv[0].startswith('-')]}: no such")
+    assert run_cli_here("show", "--help", cwd=tmp_path).stdout.startswith("usage: hypermax show")
+    assert run_cli_here("--help", cwd=tmp_path).returncode == 0
+    (tmp_path / "shwo.json").write_text("{}")  # a spec's own help: run's
+    assert run_cli_here("shwo.json", "--help", cwd=tmp_path).stdout.startswith(
+        "usage: hypermax run"
+    )
+
+
 def test_a_results_option_that_cannot_hold_the_folder_is_named_by_the_option(tmp_path):
     """The value came from --results, not from the spec's results.directory, which holds
     another value or none: the line named the spec's path, as if the spec were wrong."""

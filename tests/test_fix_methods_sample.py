@@ -83,7 +83,7 @@ def test_a_seed_the_results_folder_overrides_is_named_as_run_names_it(
     write_journal(tmp_path / "results" / "kept", seed=5)
     with_9 = sample(capsys, "-n", "2", "--seed", "9")
     assert with_9[1] == (
-        "search.json: search.seed: 9 is not used: a resumed search keeps the seed it started "
+        "hypermax sample: --seed: 9 is not used: a resumed search keeps the seed it started "
         "with (5)\n"
     )
     assert sample(capsys, "-n", "2", "--seed", "5") == (with_9[0], "")  # the seed it used

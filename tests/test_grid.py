@@ -332,3 +332,21 @@ def test_more_iterations_than_a_grid_plans_say_how_many_trials_will_run() -> Non
     )
     doc["search"] = {**doc["search"], "iterations": 7}
     assert spec_from_dict(doc, Path("search.json")).notices == ()
+
+
+def test_a_run_with_more_iterations_than_its_grid_counts_the_trials_that_run(
+    tmp_path: Path,
+) -> None:
+    """Told that only 3 trials would run, a run still counted them out of its 10 iterations
+    (``grid, 10 trials``, ``1/10`` with an ETA for 10) and ended at 3/10: it counts the 3."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [0.1, 0.2, 0.3]}}},
+        "function": quadratic(),
+        "search": {"name": "g", "method": "grid", "iterations": 10},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    result = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("hypermax: g: grid, 3 trials, ")
+    assert [line.split()[1] for line in lines[1:4]] == ["1/3", "2/3", "3/3"]

@@ -194,3 +194,26 @@ def test_a_command_s_option_that_is_also_hypermax_s_is_not_taken_for_hypermax_s(
         "own: a command's options come after --: hypermax quick ... -- COMMAND ...\n"
     )
     assert not (tmp_path / "results").exists()
+
+
+def test_a_grid_short_of_the_iterations_given_names_the_option(tmp_path, monkeypatch, capsys):
+    """``hypermax quick --method grid --iterations 50`` over a grid of 2 points said
+    ``hypermax quick: search.iterations: 50, ...``, a spec path its user never wrote."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--no-ui", "--hp", "x=1,2", "--metric", "acc", "--method", "grid"]
+    assert main([*argv, "--iterations", "50", "--", "sh", "-c", "echo acc: 1"]) == 0
+    assert (
+        "hypermax quick: --iterations: 50, but the grid has 2 points: only 2 trials will run"
+        in capsys.readouterr().err.splitlines()
+    )
+
+
+def test_a_saved_spec_says_what_a_run_of_it_would_say(tmp_path, monkeypatch, capsys):
+    """``--save-spec`` of a grid short of its ``--iterations`` wrote the spec and said nothing;
+    ``validate`` and a run of it said that only 2 trials would run. It says so as it writes."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["quick", "--hp", "x=1,2", "--metric", "acc", "--method", "grid", "--iterations", "50"]
+    assert main([*argv, "--save-spec", "s.json", "--", "echo", "acc", "1"]) == 0
+    assert capsys.readouterr().err == (
+        "s.json: search.iterations: 50, but the grid has 2 points: only 2 trials will run\n"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import X_SPACE, quadratic
@@ -408,3 +409,43 @@ def test_a_copy_of_the_frozen_spec_run_as_a_spec_is_named_as_itself(tmp_path, ca
         f"{folder}: holds a search with another space, function or loss"
         " (hyperparameters.properties.x.max differs); use --fresh to start anew"
     )
+
+
+def test_a_seed_a_resume_does_not_use_is_not_frozen_as_the_seed_of_the_search(tmp_path, capsys):
+    """``hypermax run search.json --seed 5`` on a search that started with seed 1 said that 5
+    was not used, then froze 5 into the results folder's spec: every later ``hypermax resume``
+    said ``search.seed: 5 is not used`` of a seed nobody gave it. The frozen spec holds the
+    seed the search keeps."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui"]) == 0
+    assert main([spec, "--no-ui", "--seed", "5", "--iterations", "2"]) == 0
+    folder = tmp_path / "results" / "s"
+    frozen = json.loads((folder / "search.json").read_text())
+    assert frozen["search"]["seed"] == 1
+    capsys.readouterr()
+    assert main(["resume", str(folder), "--no-ui", "--iterations", "3"]) == 0
+    assert "seed" not in capsys.readouterr().err
+
+
+def test_a_seed_or_iterations_an_option_gave_are_named_by_the_option_on_resume(tmp_path, capsys):
+    """``hypermax run search.json --seed 5`` on a search that keeps its seed 1 said
+    ``search.json: search.seed: 5 is not used``, sending the user to a spec that gives no seed
+    (or another one); and a grid given ``--iterations`` past its plan named
+    ``search.iterations`` of the spec, or of the frozen spec on ``resume``. Each names the
+    option."""
+    spec = _spec(tmp_path, "random", 1)
+    assert main([spec, "--no-ui"]) == 0
+    capsys.readouterr()
+    assert main([spec, "--no-ui", "--seed", "5", "--iterations", "2"]) == 0
+    said = "5 is not used: a resumed search keeps the seed it started with (1)"
+    assert f"hypermax run: --seed: {said}" in capsys.readouterr().err.splitlines()
+    doc = json.loads(Path(spec).read_text())
+    doc["hyperparameters"] = {"type": "object", "properties": {"x": {"enum": [0.1, 0.2]}}}
+    doc["search"] = {"name": "g", "method": "grid"}
+    Path(spec).write_text(json.dumps(doc))
+    assert main([spec, "--no-ui", "--iterations", "5"]) == 0
+    plan = "but the grid has 2 points: only 2 trials will run"
+    assert f"hypermax run: --iterations: 5, {plan}" in capsys.readouterr().err.splitlines()
+    folder = str(tmp_path / "results" / "g")
+    assert main(["resume", folder, "--no-ui", "--iterations", "6"]) == 0
+    assert f"hypermax resume: --iterations: 6, {plan}" in capsys.readouterr().err.splitlines()

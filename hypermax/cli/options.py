@@ -61,11 +61,7 @@ def said_of_options(exc: HypermaxError, args: argparse.Namespace, spec_file: str
     option of ``args`` set naming that option instead (``hypermax validate: --scheduler: no
     Dask scheduler answers at ...``): the spec holds another value there, or none. Its kind,
     and so its exit code, stays."""
-    options = {
-        f"{spec_file}: {path}: ": f"hypermax {args.command}: {flag}: "
-        for path, flag in ((p, f"--{f}") for f, p in _OPTION_PATHS.items())
-        if path in option_values(args)
-    }
+    options = _option_prefixes(args, spec_file)
     if isinstance(exc, SpecError):
         if exc.file != spec_file:
             return exc
@@ -78,12 +74,31 @@ def said_of_options(exc: HypermaxError, args: argparse.Namespace, spec_file: str
         text, kind = str(exc), type(exc)
     else:
         return exc
-    lines = []
-    for line in text.splitlines():
-        prefix = next((p for p in options if line.startswith(p)), None)
-        lines.append(line if prefix is None else options[prefix] + line[len(prefix) :])
-    said = "\n".join(lines)
+    said = "\n".join(map(named_by_options(args, spec_file), text.splitlines()))
     return exc if said == text else kind(said)
+
+
+def _option_prefixes(args: argparse.Namespace, spec_file: str) -> dict[str, str]:
+    """``spec_file: search.seed: `` → ``hypermax run: --seed: ``, for each spec path whose
+    value an option of ``args`` set."""
+    return {
+        f"{spec_file}: {path}: ": f"hypermax {args.command}: {flag}: "
+        for path, flag in ((p, f"--{f}") for f, p in _OPTION_PATHS.items())
+        if path in option_values(args)
+    }
+
+
+def named_by_options(args: argparse.Namespace, spec_file: str) -> Callable[[str], str]:
+    """A function giving a line ``spec_file: search.seed: ...`` about a value an option of
+    ``args`` set as that option's (``hypermax run: --seed: 5 is not used: ...``): the spec
+    holds another value there, or none. Any other line is given as it is."""
+    options = _option_prefixes(args, spec_file)
+
+    def said(line: str) -> str:
+        prefix = next((p for p in options if line.startswith(p)), None)
+        return line if prefix is None else options[prefix] + line[len(prefix) :]
+
+    return said
 
 
 @contextlib.contextmanager

@@ -13,7 +13,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hypermax.cli.failures import crashed, failed, interrupted_again
-from hypermax.cli.parser import build_parser, late_results_dir, mistyped_command, normalise_argv
+from hypermax.cli.parser import (
+    SUBCOMMANDS,
+    build_parser,
+    late_results_dir,
+    mistyped_command,
+    normalise_argv,
+)
 from hypermax.cli.stdout import (
     escape_unencodable_output,
     fill_closed_standard_fds,
@@ -102,6 +108,13 @@ def _main(argv: Sequence[str] | None) -> int:
     debug = "--debug" in ours
     args_list = normalise_argv([arg for arg in ours if arg != "--debug"] + given[len(ours) :])
     try:
+        if "run" not in ours and not {"-h", "--help"}.isdisjoint(ours):
+            # hypermax shwo --help: read as hypermax run shwo --help, argparse would print
+            # run's help before the word is looked at
+            word = next((arg for arg in ours if not arg.startswith("-")), None)
+            mistyped = None if word in (None, *SUBCOMMANDS) else mistyped_command(str(word))
+            if mistyped is not None:
+                raise UsageError(mistyped)
         parser = build_parser(quick="quick" in args_list)
         args, extra = parser.parse_known_args(args_list)
         late = late_results_dir(args, extra)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,13 @@ def cmd_quick(args: argparse.Namespace) -> int:
     origin = here / ORIGIN
     spec = _in_quick_terms(spec_from_dict, quick_spec(args, origin.parent), origin)
     try:  # the folder named as the command line names it (not "results.directory")
-        prepared = prepare_run(spec, spec.results_folder, fresh=args.fresh, path_name=_option)
+        prepared = prepare_run(
+            spec,
+            spec.results_folder,
+            fresh=args.fresh,
+            path_name=_option,
+            said_as=_said_in_quick_terms,
+        )
     except FolderUnusable as exc:
         raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
     return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
@@ -159,7 +166,7 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
     if not target.resolve().parent.is_dir():
         raise UsageError(f"{where}: no folder {target.parent}")
     doc = quick_spec(args, target.resolve().parent)
-    _in_quick_terms(spec_from_dict, doc, target.resolve())  # a spec that cannot run: not saved
+    spec = _in_quick_terms(spec_from_dict, doc, target.resolve())  # cannot run: not saved
     made = False
     try:
         with open(target, "x", encoding="utf-8") as f:
@@ -170,6 +177,8 @@ def _save_spec(args: argparse.Namespace, target: Path) -> int:
             target.unlink(missing_ok=True)
         raise UsageError(f"{where}: cannot write it: {exc.strerror or exc}") from None
     write_out(f"wrote {target}; run it with: hypermax {target}\n", "quick")
+    for notice in spec.notices:  # what validate and a run of it say: 6 of 50 iterations run
+        print(notice, file=sys.stderr)
     return EXIT_OK
 
 
@@ -198,6 +207,17 @@ def _in_quick_terms(load: Any, doc: dict[str, Any], origin: Path) -> Any:
         return load(doc, origin)
     except SpecError as exc:
         raise SpecError(ORIGIN, [(_option(path), text) for path, text in exc.problems]) from None
+
+
+def _said_in_quick_terms(line: str) -> str:
+    """A notice of the spec (``hypermax quick: search.iterations: 50, but the grid has 6
+    points: ...``) named by the option of the command line that gave the value, as an error
+    is (``hypermax quick: --iterations: ...``); any other line as it is."""
+    prefix = f"{ORIGIN}: "
+    path, said, text = line[len(prefix) :].partition(": ")
+    if not line.startswith(prefix) or not said:
+        return line
+    return f"{prefix}{_option(path)}: {text}"
 
 
 def _option(path: str) -> str:

@@ -194,6 +194,14 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
     return sum(grid_plan(doc))
 
 
+def trials_to_run(doc: dict[str, Any], iterations: int) -> int:
+    """How many trials a search of the valid document ``doc`` with ``iterations`` runs at
+    most: those ``iterations``, or the plan of a grid or an ablation study that plans fewer
+    (:func:`planned_iterations`): the search ends with its plan."""
+    planned = planned_iterations(doc)
+    return iterations if planned is None else min(iterations, planned)
+
+
 def grid_plan(doc: dict[str, Any]) -> tuple[int, int]:
     """A grid's plan (see :func:`planned_iterations`): its size, and how many of the defaults
     and ``search.points`` are not grid points."""
