@@ -26,7 +26,13 @@ from hypermax.errors import (
     shown_file,
 )
 from hypermax.output import write_out
-from hypermax.results import FolderUnusable, ResultsFolder, check_results_folder, read_text_of
+from hypermax.results import (
+    FolderUnusable,
+    ResultsFolder,
+    check_results_folder,
+    frozen_param_names,
+    read_text_of,
+)
 from hypermax.results.lock import of_another_host, stopped_holder
 from hypermax.stopping import common_failure, how_they_ended
 
@@ -315,5 +321,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_out(export_json(trials, importance), "export")
     else:
         # the columns of every trial's params, whether a trial has a row (ended, the best) or not
-        write_out(trials_csv(trials, others=every), "export", utf8=True)
+        # in the order of the space's params, each with its column (an empty search's too)
+        params = frozen_param_names(ResultsFolder(Path(args.results_dir)).spec)
+        write_out(trials_csv(trials, others=every, params=params), "export", utf8=True)
     return EXIT_OK

@@ -114,7 +114,9 @@ class Driver:
         self._notes: list[str] = []
         self._warm_start = spec.search.warm_start  # where imported trials came from
         disk_filled = lambda exc: self._stop.disk_filled(exc)  # noqa: E731
-        self._writes = FolderWrites(folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note)
+        self._writes = FolderWrites(
+            folder, spec.max_log_mb, VIEWS_SECONDS, disk_filled, note, space.param_names()
+        )
         # the trials kept, and what happened in a turn: journaled, then told, in order
         self._record = SearchRecord(
             journal,

@@ -23,11 +23,9 @@ from hypermax.journal import finished_record
 from hypermax.space import flatten
 from hypermax.table_rows import (
     FIXED_COLUMNS,
-    OWN_COLUMNS,
-    PARAM_PREFIX,
     apart_metrics,
-    column_name,
     flat_params,
+    param_column,
     row_parts,
     table_cell,
 )
@@ -35,15 +33,19 @@ from hypermax.trial import Trial
 
 
 def trials_csv(
-    trials: Iterable[Trial], lines: CsvLines | None = None, others: Iterable[Trial] = ()
+    trials: Iterable[Trial],
+    lines: CsvLines | None = None,
+    others: Iterable[Trial] = (),
+    params: Sequence[str] = (),
 ) -> str:
     """The trials as a CSV table (``results.csv``, ``hypermax export``), one row each; a warm
     start reads their params back from it as the journal holds them. ``lines``: the lines of
     the trials written before, kept for the next table (see :class:`CsvLines`). ``others``:
     trials without a row whose params have their columns all the same (a running trial's, or
     every trial's in the table of the best alone), so that the columns do not depend on which
-    trials have ended or have a loss."""
-    return (lines or CsvLines()).table(trials, others)
+    trials have ended or have a loss. ``params``: the flat names of the space's params
+    (:meth:`~hypermax.space.Space.param_names`), as :class:`CsvLines` takes them."""
+    return (lines or CsvLines(params)).table(trials, others)
 
 
 class _Span(NamedTuple):
@@ -65,9 +67,18 @@ class CsvLines:
     wrote stays open (whatever replaces or removes it by its name since), and the next table
     copies each line it keeps from it; a file changed in place since (its size or time) has
     every line made again. Each trial costs where its line is, not the line.
+
+    ``params``: the flat names of the space's params, in its order
+    (:meth:`~hypermax.space.Space.param_names`): each has its column, whether a trial has it
+    yet or not (a table of no trial has the columns of the search's params), in that order
+    (a list's items side by side, a conditional's branches one after the other), and the
+    params of no name among them (a trial of a space edited since) after them, in the order
+    they first appear.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, params: Sequence[str] = ()) -> None:
+        self._space = frozenset(params)  # the space's names, and their columns in its order
+        self._space_columns = [param_column(name) for name in params]
         #: trial id -> the trial, the names of each group of its row's cells, and where its line
         #: is in the file last written: its offset and length
         self._kept: dict[int, tuple[Trial, _Shape, int, int]] = {}
@@ -173,6 +184,7 @@ class CsvLines:
                     self._name_sets.setdefault(apart, apart),
                 )
         taken = frozenset(name for trial in every for name in self._names[trial.id][1])
+        taken |= self._space  # a param no trial has yet has its column too
         apart = frozenset(name for trial in every for name in self._names[trial.id][2])
         if (taken, apart) != (self._taken, self._apart):  # a metric named like a param now in
             self._taken, self._apart, self._kept = taken, apart, {}  # another row: remade
@@ -185,7 +197,11 @@ class CsvLines:
             parts = self._parts(trial, flats.get(trial.id))
             shape = tuple(tuple(part) for part in parts)
             shown.append((trial, self._shapes.setdefault(shape, shape), parts))
-        groups: list[dict[str, None]] = [dict.fromkeys(FIXED_COLUMNS), {}, {}]
+        groups: list[dict[str, None]] = [
+            dict.fromkeys(FIXED_COLUMNS),
+            {},
+            dict.fromkeys(self._space_columns),
+        ]
         seen: set[int] = set()
         params: list[tuple[int, Sequence[str]]] = []  # the first trial of each row's names
         for trial, shape, _ in shown:
@@ -196,9 +212,7 @@ class CsvLines:
                 params.append((trial.id, shape[2]))
         for trial in others:  # a column of each of their params, in the order of the trials
             flat = flats.get(trial.id) or flat_params(trial, table=True)
-            params.append(
-                (trial.id, [column_name(n, PARAM_PREFIX, n in OWN_COLUMNS) for n in flat])
-            )
+            params.append((trial.id, [param_column(name) for name in flat]))
         if others:
             params.sort(key=lambda first: first[0])
         for _, param_columns in params:
@@ -293,7 +307,8 @@ def export_json(trials: Iterable[Trial], importance: dict[str, Any]) -> str:
 
 def write_views(folder: Path, trials: Sequence[Trial], lines: CsvLines | None = None) -> None:
     """Rewrite ``results.csv`` and ``best.json`` from the finished trials (``lines``: those of
-    ``results.csv`` kept from its last rewrite, see :class:`CsvLines`)."""
+    ``results.csv`` kept from its last rewrite, see :class:`CsvLines`, which knows the space's
+    params)."""
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     running = [t for t in trials if not t.state.finished]  # their params' columns, no row
     if lines is None:

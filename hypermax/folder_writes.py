@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from hypermax.errors import is_disk_full
@@ -31,6 +31,8 @@ class FolderWrites:
         on_full: called with the error when a write met a full disk (the write is given up:
             what still fits is kept).
         say: a line for the user (a view that cannot be written).
+        params: the flat names of the search's params, in its space's order: the columns of
+            ``results.csv`` (see :class:`~hypermax.export.CsvLines`).
     """
 
     def __init__(
@@ -40,9 +42,10 @@ class FolderWrites:
         views_every: float,
         on_full: Callable[[OSError], None],
         say: Callable[[str], None],
+        params: Sequence[str] = (),
     ) -> None:
         self.folder = folder
-        self.views = ViewWriter(folder.path, every=views_every)
+        self.views = ViewWriter(folder.path, every=views_every, params=params)
         # a budget past the largest file size (1e308 MiB: no budget at all) holds every log
         self._logs = LogBudget(int(min(max_log_mb * MIB, sys.maxsize)))
         self._on_full = on_full

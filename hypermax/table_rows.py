@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hypermax.space import flatten
@@ -38,6 +38,12 @@ def column_name(name: str, prefix: str, taken: bool) -> str:
     :data:`COLUMN_PREFIXES`) before it when the name is ``taken`` (by a column before it) or
     starts with one of the prefixes, else the name itself."""
     return f"{prefix}{name}" if taken or name.startswith(COLUMN_PREFIXES) else name
+
+
+def param_column(name: str) -> str:
+    """The column of the param of flat name ``name``: ``param.NAME`` when named like a column of
+    hypermax's own (:data:`OWN_COLUMNS`) or starting with one of :data:`COLUMN_PREFIXES`."""
+    return column_name(name, PARAM_PREFIX, name in OWN_COLUMNS)
 
 
 def trial_row(trial: Trial, table: bool = False) -> dict[str, Any]:
@@ -90,9 +96,7 @@ def row_parts(
             continue  # the column holds it, in every row
         named = name in params or name in taken or name in OWN_COLUMNS
         metrics[column_name(name, METRIC_PREFIX, named)] = value
-    columns = {
-        column_name(name, PARAM_PREFIX, name in OWN_COLUMNS): v for name, v in params.items()
-    }
+    columns = {param_column(name): v for name, v in params.items()}
     return fixed, metrics, columns
 
 
@@ -173,16 +177,18 @@ def cell_value(text: str) -> Any:
 
 
 def trials_table(
-    trials: Iterable[Trial], table: bool = False
+    trials: Iterable[Trial], table: bool = False, params: Sequence[str] = ()
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The rows of :func:`trial_row` (``table`` as there) and their columns, whichever trial comes
     first: the fixed ones, ``step`` (when a trial reported), the metrics, the params, each group
-    in the order its names first appear; ``reason`` last."""
+    in the order its names first appear, but for the params of ``params`` (the space's, in its
+    order, as :class:`hypermax.export.CsvLines` takes them), which come first, each with its
+    column; ``reason`` last."""
     trials = list(trials)
     flats = [flat_params(trial, table) for trial in trials]
-    taken = frozenset(name for flat in flats for name in flat)
+    taken = frozenset(name for flat in flats for name in flat) | frozenset(params)
     apart = frozenset(name for trial in trials for name in apart_metrics(trial))
-    rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, {}]
+    rows, groups = [], [dict.fromkeys(FIXED_COLUMNS), {}, dict.fromkeys(map(param_column, params))]
     for trial, flat in zip(trials, flats, strict=True):
         parts = row_parts(trial, table, taken, flat, apart)
         for group, part in zip(groups, parts, strict=True):

@@ -39,9 +39,11 @@ def view_failure(exc: OSError, folder: Path) -> tuple[str, str]:
 
 class ViewWriter:
     """Rewrites the views of ``folder`` from the trials it was last given, in its own thread;
-    :meth:`submit_due` at most every ``every`` seconds."""
+    :meth:`submit_due` at most every ``every`` seconds; ``params``: the flat names of the
+    search's params, whose columns ``results.csv`` has in that order (see
+    :class:`~hypermax.export.CsvLines`)."""
 
-    def __init__(self, folder: Path, every: float = 0.0) -> None:
+    def __init__(self, folder: Path, every: float = 0.0, params: Sequence[str] = ()) -> None:
         self.folder = folder
         self.every = every
         self._submitted = -math.inf
@@ -52,7 +54,7 @@ class ViewWriter:
         self._closing = False
         self._disk_full: OSError | None = None  # met by the thread, for the next caller
         self._said: set[str] = set()  # the failures the thread logged: each only once
-        self._lines = export.CsvLines()  # results.csv's lines, kept between rewrites
+        self._lines = export.CsvLines(params)  # results.csv's lines, kept between rewrites
 
     def idle(self) -> bool:
         """Whether nothing waits and nothing is being written."""

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,8 +49,10 @@ class Result:
             import pandas as pd
         except ImportError:
             raise ImportError("Result.dataframe() needs pandas: pip install pandas") from None
-        if not self.rows:
+        if not self.rows and not self.columns:
             return pd.DataFrame()
+        # without a finished trial, the columns alone (the space's params): a script that reads
+        # them runs on an empty search too
         return pd.DataFrame(self.rows, columns=self.columns or None).set_index("trial")
 
     def __repr__(self) -> str:
@@ -91,10 +94,13 @@ class SearchInterrupted(SentWhole, KeyboardInterrupt):
         )
 
 
-def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str]]:
+def _dataframe_rows(
+    trials: list[Trial], params: Sequence[str] = ()
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The rows of results.csv with each trial's metadata's plain values added, and the columns:
-    those of results.csv, the metadata's before ``reason``. A NaN or infinity among the metrics
-    and metadata is that number, also when it was read back from the journal (``"nan"``)."""
+    those of results.csv (``params``: the space's, as there), the metadata's before ``reason``.
+    A NaN or infinity among the metrics and metadata is that number, also when it was read
+    back from the journal (``"nan"``)."""
     from hypermax.journal_records import numbers_back
     from hypermax.table_rows import METADATA_PREFIX, column_name, trials_table
 
@@ -102,7 +108,7 @@ def _dataframe_rows(trials: list[Trial]) -> tuple[list[dict[str, Any]], list[str
         replace(t, metrics=numbers_back(t.metrics), metadata=numbers_back(t.metadata))
         for t in trials
     ]
-    rows, columns = trials_table(trials)
+    rows, columns = trials_table(trials, params=params)
     taken = set(columns)  # a conditional param's column too, in the rows of trials without it
     added: dict[str, None] = {}
     for row, trial in zip(rows, trials, strict=True):
@@ -126,7 +132,7 @@ def make_result(
     from hypermax.best import best_trial
     from hypermax.commands import failure_text
     from hypermax.export import trial_document
-    from hypermax.results import ResultsFolder
+    from hypermax.results import ResultsFolder, frozen_param_names
     from hypermax.stopping import common_failure
 
     if metadata_in_journal:
@@ -134,7 +140,8 @@ def make_result(
     finished = sorted((t for t in trials if t.state.finished), key=lambda t: t.id)
     best = best_trial(finished)
     failed = best is None and common_failure(finished) is not None
-    rows, columns = _dataframe_rows(finished)
+    params = frozen_param_names(ResultsFolder(folder).spec)
+    rows, columns = _dataframe_rows(finished, params)
     return Result(
         best_params=best.params if best else None,
         best_loss=best.loss if best else None,

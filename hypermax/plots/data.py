@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.analysis import scored_trials
-from hypermax.errors import HypermaxError
 from hypermax.importance import Importance, param_importance
 from hypermax.journal_replay import read_state
-from hypermax.results import ResultsFolder, check_results_folder, read_text_of
+from hypermax.results import ResultsFolder, check_results_folder, frozen_space
 from hypermax.results.lock import of_another_host
 from hypermax.space import flatten
 from hypermax.trial import Trial, TrialState
@@ -145,14 +144,10 @@ def _drawn(value: Any) -> Any:
 
 def _log_params(spec_file: Path) -> frozenset[str]:
     """Flat names of the numbers the frozen spec searches on a log scale (none if unreadable)."""
-    from hypermax.space import Space
-
-    try:
-        raw = json.loads(read_text_of(spec_file))["hyperparameters"]
-        leaves = Space(raw).leaves()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
+    space = frozen_space(spec_file)
+    if space is None:
         return frozenset()  # without the spec the charts use linear axes throughout
-    return frozenset(leaf.path for leaf in leaves if leaf.log and leaf.role == "value")
+    return frozenset(leaf.path for leaf in space.leaves() if leaf.log and leaf.role == "value")
 
 
 def _key(value: Any) -> str:

@@ -7,8 +7,12 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypermax.specfile.regular_file import file_kind, open_to_read
+
+if TYPE_CHECKING:
+    from hypermax.space import Space
 
 SPEC_NAME = "search.json"
 #: the key of the frozen spec that names the spec file it was made from (whose folder its
@@ -28,6 +32,26 @@ def is_frozen_spec(raw: dict[str, object], path: Path) -> bool:
     which its :data:`SPEC_ORIGIN` names), not a copy of one run as a spec of its own."""
     origin = raw.get(SPEC_ORIGIN)
     return isinstance(origin, str) and os.path.abspath(origin) == os.path.abspath(path)
+
+
+def frozen_space(spec_file: Path) -> Space | None:
+    """The space of a results folder's frozen spec (``search.json``), for what reads the
+    folder (its charts' axes, its tables' columns); None when it is missing or unreadable."""
+    from hypermax.errors import HypermaxError
+    from hypermax.space import Space
+
+    try:
+        return Space(json.loads(read_text_of(spec_file))["hyperparameters"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, HypermaxError):
+        return None
+
+
+def frozen_param_names(spec_file: Path) -> list[str]:
+    """The flat names of the params of a results folder's frozen space, in its order
+    (:meth:`~hypermax.space.Space.param_names`: the columns of its tables); none when the frozen
+    spec is missing or unreadable."""
+    space = frozen_space(spec_file)
+    return [] if space is None else space.param_names()
 
 
 def read_text_of(path: Path) -> str:

@@ -87,6 +87,13 @@ class Space:
             return None
         return self.root.default()
 
+    def param_names(self) -> list[str]:
+        """Every flat name a trial's params may have (``layers.0.units``), in the space's own
+        order (see :func:`hypermax.space.columns.param_names`)."""
+        from hypermax.space.columns import param_names
+
+        return [name for name in param_names(self.root) if name]
+
     def leaves(self) -> list[Leaf]:
         """Every searched leaf in spec order, a branch or length choice before what it governs."""
         if self._leaves is None:
