@@ -30,12 +30,21 @@ _NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 def numbers_back(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` (a record's metrics, metadata or report) with the journal's ``"nan"``,
-    ``"inf"`` and ``"-inf"`` as the numbers they were written for."""
-    return {
-        name: _NOT_FINITE.get(value, value) if isinstance(value, str) else value
-        for name, value in values.items()
-    }
+    """``values`` (a record's metrics, loss terms, metadata or report) with the journal's
+    ``"nan"``, ``"inf"`` and ``"-inf"`` as the numbers they were written for, inside its
+    lists and objects too: what a trial that ran here holds, read back the same."""
+    return {name: _number_back(value) for name, value in values.items()}
+
+
+def _number_back(value: Any) -> Any:
+    """:func:`numbers_back` of one value."""
+    if isinstance(value, str):
+        return _NOT_FINITE.get(value, value)
+    if isinstance(value, dict):
+        return numbers_back(value)
+    if isinstance(value, list):
+        return [_number_back(item) for item in value]
+    return value
 
 
 @bulk

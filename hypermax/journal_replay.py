@@ -12,7 +12,7 @@ from typing import Any
 from hypermax.best import best_trial
 from hypermax.bulk import bulk
 from hypermax.errors import ResultsError
-from hypermax.journal_records import finite_number, iter_records, report_step
+from hypermax.journal_records import finite_number, iter_records, numbers_back, report_step
 from hypermax.trial import Trial, TrialState
 
 #: the newest journal format this hypermax reads (and the one it writes)
@@ -124,7 +124,8 @@ def replay(
             known = state.trials.get(int(record["id"]))
             if known is not None and not _ended_for_good(known):  # not a copied run's
                 step = report_step(record.get("step", 0)) or 0
-                report = {"step": step, **record.get("metrics", {})}
+                # a NaN or an infinity as the number it was: the journal writes it as text
+                report = {"step": step, **numbers_back(record.get("metrics", {}))}
                 reports.setdefault(known.id, []).append(report)
         elif event == "trial_finished":
             known = state.trials.get(int(record["id"]))
@@ -178,9 +179,9 @@ def _finish(trial: Trial, record: dict[str, Any]) -> Trial:
         trial,
         state=TrialState(record.get("state", "ok")),
         loss=finite_number(record.get("loss")),
-        metrics=record.get("metrics", {}),
-        loss_terms=record.get("loss_terms", {}),
-        metadata=record.get("metadata", {}),
+        metrics=numbers_back(record.get("metrics", {})),
+        loss_terms=numbers_back(record.get("loss_terms", {})),
+        metadata=numbers_back(record.get("metadata", {})),
         time=finite_number(record.get("time")),
         cpu_time=finite_number(record.get("cpu_time")),
         peak_rss_mib=finite_number(record.get("peak_rss_mib")),

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.best import best_trial, ended_order
-from hypermax.journal_records import numbers_back
 from hypermax.trial import KillReason, Trial, TrialState
 from hypermax.ui.console import best_line
 from hypermax.ui.formatting import (
@@ -165,9 +164,7 @@ def trial_lines(
         lines += ["files:", *(f"  {one_line(str(name))}" for name in trial.attachments)]
     if trial.reports:
         lines.append(f"reports: {len(trial.reports)}, the last {min(5, len(trial.reports))}:")
-        # a NaN or an infinity as the number it was: the journal keeps it as the text "nan"
-        shown = [numbers_back(report) for report in trial.reports[-5:]]
-        lines += [f"  {format_params(report, None)}" for report in shown]
+        lines += [f"  {format_params(report, None)}" for report in trial.reports[-5:]]
     timings = _timings(trial)
     if timings:
         lines += ["timings:", *_pairs(timings)]

@@ -182,7 +182,6 @@ def warm_start_note(kept: Sequence[Trial], read: int, source: str, left_out: Seq
 
 
 def _from_journal(path: Path) -> list[Finished]:
-    from hypermax.journal_records import numbers_back
     from hypermax.journal_replay import read_state
     from hypermax.results.lock import of_another_host, searching
 
@@ -196,11 +195,11 @@ def _from_journal(path: Path) -> list[Finished]:
             continue
         loss = _finite(t.loss)
         step = _stopped_step(t.state.value, t.step) if loss is not None else None
-        # a NaN or an infinity as the number it was: the journal writes it as text ("inf"),
-        # which this search's loss would take for a metric that is no number
-        metrics, metadata = numbers_back(t.metrics), numbers_back(t.metadata)
+        # a NaN or an infinity is the number it was (read_state reads the journal's "inf" back)
         out.append(
-            Finished(t.params, loss, step, t.time, metrics, t.state.value, metadata, t.peak_rss_mib)
+            Finished(
+                t.params, loss, step, t.time, t.metrics, t.state.value, t.metadata, t.peak_rss_mib
+            )
         )
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -71,10 +72,36 @@ def padded(text: str, width: int) -> str:
     return text + " " * max(0, width - columns(text))
 
 
+#: what stands for a NaN or an infinity in the JSON :func:`json_value` makes, before it is
+#: written as hypermax writes it everywhere a user reads a value: ``nan``, ``inf``, ``-inf``
+_NOT_FINITE_MARK = "\x00hypermax-not-finite\x00"
+
+
 def json_value(value: Any) -> str:
     """``value`` as exact JSON on one line, its letters as they are (``"ö"``, not ``"\\u00f6"``)
-    and its control characters escaped (see :func:`one_line`)."""
-    return one_line(json.dumps(value, ensure_ascii=False, default=str))
+    and its control characters escaped (see :func:`one_line`); a NaN or an infinity, which JSON
+    has no word for, as ``nan``, ``inf`` or ``-inf``, as :func:`exact_value`, the dashboard and
+    ``results.csv`` write it (not Python's ``NaN``, ``Infinity``)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError as exc:  # a NaN or an infinity somewhere in it
+        if "Out of range float" not in str(exc):  # a list that holds itself: said as ever
+            raise
+        marked = json.dumps(_marked(value), ensure_ascii=False, default=str)
+        mark = json.dumps(_NOT_FINITE_MARK)
+        text = re.sub(f'"{re.escape(mark[1:-1])}(nan|-?inf)"', r"\1", marked)
+    return one_line(text)
+
+
+def _marked(value: Any) -> Any:
+    """``value`` with each NaN or infinity as a text :func:`json_value` writes bare."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{_NOT_FINITE_MARK}{float(value)!r}"  # numpy's too
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_marked(item) for item in value]
+    return value
 
 
 def format_value(value: Any) -> str:

@@ -56,3 +56,10 @@ def long_double(params: dict[str, Any]) -> Any:
 def infinite_metadata(params: dict[str, Any]) -> dict[str, float]:
     """A loss, and an ``acc`` that is an infinity (which the journal writes as ``"inf"``)."""
     return {"loss": 0.5, "acc": float("inf")}
+
+
+def not_finite_everywhere(params: dict[str, Any]) -> dict[str, Any]:
+    """A report of a NaN and an infinity, and a loss beside a NaN, a minus infinity and an
+    infinity inside an object (all of which the journal writes as text)."""
+    hypermax.report(1, loss=float("nan"), acc=float("inf"))
+    return {"loss": 0.5, "acc": float("nan"), "low": float("-inf"), "deep": {"m": [float("inf")]}}
