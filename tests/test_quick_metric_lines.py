@@ -34,6 +34,11 @@ LINES = [
     (b"val_loss=12,5 acc=0,75\n", None),  # and 12
     (b"val_loss: 1,234.5\n", 1234.5),  # a thousands separator is one
     (b"val_loss improved from 0.5 to 0.4\n", None),
+    # a percentage is the fraction it stands for: 31% was read as 31, where 0.31 is 0.31
+    (b"val_loss: 31%\n", 0.31),
+    (b"Epoch 3: 100%|####| 10/10 [val_loss=12.5 %]\n", 0.125),
+    (b"val_loss: 0.1%\n", 0.001),  # as written, not 0.1 / 100 (1.0000000000000002e-03)
+    (b"val_loss: 31%x\n", None),  # a number that goes on
     # print("val_loss", value), alone or among others
     (b"val_loss 0.5\n", 0.5),
     (b"epoch 3 loss 0.9 val_loss  0.25 acc 0.5\n", 0.25),
@@ -66,6 +71,20 @@ def test_a_command_that_prints_json_metrics_gets_its_result(tmp_path, monkeypatc
     assert main(["acc", "--", sys.executable, "-c", printing]) == 0
     assert json.loads(result.read_text()) == {"acc": 0.875}
     assert capsysbinary.readouterr().out == b'{"acc": 0.875, "loss": 0.3}\n'  # passed on
+
+
+def test_a_percentage_reads_as_the_fraction_in_a_result_and_in_a_long_line(
+    tmp_path, monkeypatch, capfdbinary
+):
+    """``acc: 31%`` was 31 and ``acc: 0.31`` 0.31: a command that prints either reads the
+    same, also in a line too long to be held whole."""
+    result = tmp_path / "result.json"
+    monkeypatch.setenv("HYPERMAX_RESULT_FILE", str(result))
+    for printing in ("print('acc: 31%')", "print('x' * 3_000_000 + ' acc: 31% ' + 'y' * 9000)"):
+        result.unlink(missing_ok=True)
+        assert main(["acc", "--", sys.executable, "-c", printing]) == 0
+        assert json.loads(result.read_text()) == {"acc": 0.31}
+        capfdbinary.readouterr()
 
 
 def test_a_metric_written_to_stderr_counts_and_both_streams_are_passed_on(

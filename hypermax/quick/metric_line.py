@@ -4,10 +4,11 @@
 (stdout and stderr, each to its own: a logger or a progress bar writes to stderr) on line by
 line, and keeps the last value given, in either, as ``NAME: 0.31``, ``NAME=0.31`` or
 ``NAME 0.31`` anywhere in a line (Keras' ``- val_loss: 0.31 -``, a progress bar's
-``val_loss=0.31``, a printed dict's ``'val_loss': 0.31``, ``print("val_loss", 0.31)``), or by a
-JSON object line that holds NAME (``{"NAME": 0.31, ...}``). When COMMAND exits 0 without
-writing ``HYPERMAX_RESULT_FILE`` itself, the metric goes there as ``{"NAME": value}``, or, if
-no such line came, a failure saying so. The exit code is COMMAND's.
+``val_loss=0.31``, a printed dict's ``'val_loss': 0.31``, ``print("val_loss", 0.31)``; a
+percentage, ``acc: 31%``, as the fraction 0.31), or by a JSON object line that holds NAME
+(``{"NAME": 0.31, ...}``). When COMMAND exits 0 without writing ``HYPERMAX_RESULT_FILE``
+itself, the metric goes there as ``{"NAME": value}``, or, if no such line came, a failure
+saying so. The exit code is COMMAND's.
 Standard library only: every trial pays for what this imports.
 """
 
@@ -63,11 +64,27 @@ def as_shown(line: bytes) -> bytes:
 
 def metric_pattern(name: str) -> re.Pattern[bytes]:
     """Finds the metric ``name`` given in a line: ``name: 0.31``, ``name=0.31``, ``'name': 0.31``,
-    ``name 0.31`` (``print("name", value)``); not as part of a longer name (``val_loss`` does not
-    give ``loss``), nor a number that goes on (``0.31s``; ``0,31``, a decimal comma, which a
-    locale prints, is no 0)."""
-    text = rf"(?<![\w.]){re.escape(name)}['\"]?(?:\s*[:=]\s*|\s+)({_NUMBER})(?!\w|[.,]\d)"
+    ``name 0.31`` (``print("name", value)``), ``name: 31%`` (its second group the percent
+    sign: see :func:`match_value`); not as part of a longer name (``val_loss`` does not give
+    ``loss``), nor a number that goes on (``0.31s``; ``0,31``, a decimal comma, which a locale
+    prints, is no 0)."""
+    number = rf"({_NUMBER})(\s?%)?(?!\w|[.,]\d|%)"
+    text = rf"(?<![\w.]){re.escape(name)}['\"]?(?:\s*[:=]\s*|\s+){number}"
     return re.compile(text.encode())
+
+
+def match_value(match: re.Match[bytes]) -> float:
+    """The value of a metric :func:`metric_pattern` found: a percentage as the fraction it
+    stands for (``31%`` is 0.31, as ``0.31`` is), so that a metric reads the same whichever
+    way the command prints it; a NaN or an infinity as it is."""
+    text = match.group(1).replace(b",", b"")
+    value = float(text)
+    if not match.group(2) or value != value or value in (float("inf"), float("-inf")):
+        return value
+    # the decimal point moved two places in the text: "0.1%" is float("0.1e-2"), 0.001 as
+    # written, where float("0.1") / 100 is 1.0000000000000002e-03
+    mantissa, _, exponent = text.lower().partition(b"e")
+    return float(mantissa + b"e" + str(int(exponent or b"0") - 2).encode())
 
 
 def near_miss(name: str) -> re.Pattern[bytes]:
@@ -91,9 +108,11 @@ def last_value(
     value = None
     for line in lines:
         text = as_shown(line.rstrip(b"\r\n"))
-        found = pattern.findall(text)
-        if found:
-            value = float(found[-1].replace(b",", b""))
+        last = None
+        for match in pattern.finditer(text):
+            last = match
+        if last is not None:
+            value = match_value(last)
         elif name is not None and text.lstrip().startswith(b"{"):
             value = _from_json(text, name, value)
     return value
@@ -118,7 +137,7 @@ def read_head(
         if match.end() > cut:
             keep = match.start()
             break
-        value = float(match.group(1).replace(b",", b""))
+        value = match_value(match)
     return value, shown[max(0, keep - 1) :]
 
 
@@ -126,7 +145,7 @@ def last_in_rest(rest: bytes, pattern: re.Pattern[bytes]) -> float | None:
     """The last value ``pattern`` finds in the rest of a long line (see :func:`read_head`)."""
     value = None
     for match in pattern.finditer(as_shown(rest.rstrip(b"\r\n")), 1):
-        value = float(match.group(1).replace(b",", b""))
+        value = match_value(match)
     return value
 
 
