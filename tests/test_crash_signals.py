@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -185,3 +186,91 @@ def test_a_signal_before_the_command_routes_signals_ends_hypermax_as_ctrl_c_does
         process.wait()
     assert process.returncode == 130, err
     assert err.endswith("hypermax: interrupted\n") and "Traceback" not in err
+
+
+#: a ``sitecustomize`` that holds the interpreter as it is about to import the module named by
+#: env ``HOLD_IMPORT``: it leaves the file named by env ``HELD`` and waits on the FIFO named by
+#: env ``GO``, which nobody opens
+_HOLD_AN_IMPORT = """\
+import os
+import sys
+
+
+class Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["HOLD_IMPORT"]:
+            sys.meta_path.remove(self)
+            open(os.environ["HELD"], "w").close()
+            with open(os.environ["GO"]) as go:
+                go.read()
+        return None
+
+
+sys.meta_path.insert(0, Hold())
+"""
+
+
+def console_script(folder: Path) -> Path:
+    """The console script ``pip install`` writes for hypermax (its text, for the entry point
+    setup.py names), in ``folder``."""
+    setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
+    found = re.search(r'"hypermax=([\w.]+):(\w+)"', setup)
+    assert found, "setup.py names no console script hypermax"
+    module, function = found.groups()
+    script = folder / "hypermax"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "# -*- coding: utf-8 -*-\n"
+        "import re\n"
+        "import sys\n"
+        f"from {module} import {function}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({function}())\n"
+    )
+    return script
+
+
+@pytest.mark.parametrize("launch", ["console script", "python -m hypermax"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_command_line_is_imported_ends_hypermax_as_ctrl_c_does(
+    tmp_path, sig, launch
+):
+    """A signal as hypermax imports its command line (argparse here), before ``run()`` routed
+    the signals: Ctrl-C printed a KeyboardInterrupt traceback (and exit status -2), SIGTERM and
+    SIGHUP killed hypermax (-15, -1)."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_HOLD_AN_IMPORT)
+    held, go = tmp_path / "held", tmp_path / "go"
+    os.mkfifo(go)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "HOLD_IMPORT": "argparse",
+        "HELD": str(held),
+        "GO": str(go),
+    }
+    if launch == "console script":
+        argv = [sys.executable, str(console_script(tmp_path)), "--help"]
+    else:
+        argv = [sys.executable, "-m", "hypermax", "--help"]
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+    )
+    try:
+        wait_until(held.exists, 30, "hypermax to import argparse")
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == 130, err
+    assert err == "hypermax: interrupted\n" and out == ""
