@@ -6,6 +6,9 @@ ends hypermax as Ctrl-C does anywhere else (exit 130, one line, no traceback), w
 printed a KeyboardInterrupt traceback and the others killed it (exit status -15, -3, -1).
 What is left before the routing is the interpreter's own start-up.
 
+It holds what the program knows of its end as well: once a command concluded its work
+(:func:`concluded`), an interrupt ends the program at once with the command's own exit code.
+
 It imports the interpreter's built-in modules only: whatever it imported would come before the
 routing.
 """
@@ -25,30 +28,50 @@ if TYPE_CHECKING:
 EXIT_INTERRUPTED = 130
 #: the signals that end a command as Ctrl-C does (each unless it is ignored)
 _INTERRUPTING = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGQUIT, _signal.SIGHUP)
+#: whether the ``hypermax`` program routed the signals (:func:`interrupt_as_ctrl_c`)
+_ROUTED: list[bool] = []
+#: the exit code of the command whose work is done, once it concluded (:func:`concluded`)
+_CONCLUDED: list[int] = []
 
 
 def raise_interrupt(signum: int, frame: FrameType | None) -> None:
     """A signal handler that ends what the main thread does as Ctrl-C does: it raises
-    KeyboardInterrupt."""
+    KeyboardInterrupt. Once the command concluded (:func:`concluded`), it ends the program at
+    once with the command's exit code instead: the command's work is done."""
+    if _CONCLUDED:
+        os._exit(_CONCLUDED[-1])
     raise KeyboardInterrupt
 
 
 def interrupt_as_ctrl_c() -> None:
     """From now on, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored or handled)
     call :func:`raise_interrupt`, as Ctrl-C does: before a command routes them its own way,
-    their default action killed hypermax (exit status -15), where Ctrl-C ended it with 130."""
+    their default action killed hypermax (exit status -15), where Ctrl-C ended it with 130.
+    For the ``hypermax`` program only: :func:`concluded` takes effect after it."""
     for sig in _INTERRUPTING:
         now = _signal.getsignal(sig)
         if now is _signal.SIG_DFL or now is _signal.default_int_handler:
             _signal.signal(sig, raise_interrupt)
+    _ROUTED[:] = [True]
+
+
+def concluded(code: int) -> None:
+    """The command's work is done (a search: its summary shown, its journal closed) and
+    ``code`` is its exit code: in the ``hypermax`` program, from now on, an interrupt that
+    :func:`raise_interrupt` handles ends the process at once with ``code``, as one that comes
+    once the command returned does; what the command still writes is then left unwritten.
+    Elsewhere (``main()`` run by a process that goes on) nothing changes."""
+    if _ROUTED:
+        _CONCLUDED[:] = [code]
 
 
 def interrupted() -> int:
     """End a command that an interrupt stopped: another interrupt ends the program at once,
     "hypermax: interrupted" goes to stderr, and the exit code is :data:`EXIT_INTERRUPTED`."""
+    _CONCLUDED[:] = [EXIT_INTERRUPTED]
     for sig in _INTERRUPTING:
         if _signal.getsignal(sig) is not _signal.SIG_IGN:
-            _signal.signal(sig, _leave_interrupted)
+            _signal.signal(sig, raise_interrupt)
     forget_caught_interrupts()
     try:
         sys.stderr.write("hypermax: interrupted\n")
@@ -56,10 +79,6 @@ def interrupted() -> int:
     except Exception:  # a closed stderr: nothing more can be said
         pass
     return EXIT_INTERRUPTED
-
-
-def _leave_interrupted(signum: int, frame: FrameType | None) -> None:
-    os._exit(EXIT_INTERRUPTED)
 
 
 def forget_caught_interrupts() -> None:

@@ -274,3 +274,49 @@ def test_a_signal_while_the_command_line_is_imported_ends_hypermax_as_ctrl_c_doe
         process.communicate()
     assert process.returncode == 130, err
     assert err == "hypermax: interrupted\n" and out == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_once_the_search_concluded_ends_hypermax_with_the_search_s_exit_code(
+    tmp_path, sig
+):
+    """A search whose every trial failed, held as it says so on a full stderr pipe: its summary
+    is shown, its journal closed, every trial recorded. A signal then ended it as interrupted
+    (exit 130); the search is over, and its exit code is 1."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["false"]},
+        "search": {"name": "over", "method": "grid"},
+    }
+    spec = write_spec(tmp_path, doc)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"." * 4096)
+    os.set_blocking(write_end, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=write_end,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+    )
+    os.close(write_end)
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        wait_until(lambda: "pipe_write" in wchan.read_text(), 30, "the failure's line")
+        process.send_signal(sig)
+        with os.fdopen(read_end, "rb") as reader:
+            err = reader.read().decode().lstrip(".")
+        out = process.stdout.read().decode() if process.stdout else ""
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 1, err
+    assert "interrupted" not in err and "Traceback" not in err
+    assert "hypermax: search ended (" in out
+    results = tmp_path / "results" / "over"
+    assert [r["state"] for r in finished(results).values()] == ["failed", "failed"]

@@ -61,7 +61,12 @@ def run() -> int:
     (:mod:`.pid_one`).
     """
     from hypermax.cli.pid_one import run_as_init
-    from hypermax.entry import forget_caught_interrupts, interrupt_as_ctrl_c, interrupted
+    from hypermax.entry import (
+        concluded,
+        forget_caught_interrupts,
+        interrupt_as_ctrl_c,
+        interrupted,
+    )
 
     interrupt_as_ctrl_c()  # done already by the console script, not by a caller of run() alone
     try:
@@ -73,6 +78,7 @@ def run() -> int:
         code = main()
     except KeyboardInterrupt:  # before main() could handle it, or again as its first ended it
         code = interrupted()
+    concluded(code)  # an interrupt from now on ends the program with it
     from hypermax.interrupts import exit_on_signals, leave_threads
 
     forget_caught_interrupts()  # a Ctrl-C that hypermax caught must not end its exit again
