@@ -16,6 +16,7 @@ routing.
 from __future__ import annotations
 
 import _signal  # signal's built-in half: the ``signal`` module makes enums first (0.5 ms)
+import atexit
 import os
 import sys
 
@@ -52,7 +53,20 @@ def interrupt_as_ctrl_c() -> None:
         now = _signal.getsignal(sig)
         if now is _signal.SIG_DFL or now is _signal.default_int_handler:
             _signal.signal(sig, raise_interrupt)
+    if not _ROUTED:  # the first callback registered: the exit calls it last
+        atexit.register(_ignore_interrupts_to_the_end)
     _ROUTED[:] = [True]
+
+
+def _ignore_interrupts_to_the_end() -> None:
+    """The last of the exit's ``atexit`` callbacks: once the command concluded, ignore the
+    interrupting signals for the rest of the exit. The interpreter takes its own handlers away
+    next, which puts the signals back to their default action while it takes its modules
+    apart: a Ctrl-C then killed hypermax (exit status -2) in its last milliseconds, whatever
+    its exit code."""
+    if _CONCLUDED:
+        for sig in _INTERRUPTING:
+            _signal.signal(sig, _signal.SIG_IGN)
 
 
 def concluded(code: int) -> None:

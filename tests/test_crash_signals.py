@@ -20,6 +20,7 @@ from fake_trials.helpers import (
     at_default_signals,
     fake_search,
     finished,
+    hypermax_argv,
     records,
     run_hypermax,
     start_hypermax,
@@ -320,3 +321,82 @@ def test_a_signal_once_the_search_concluded_ends_hypermax_with_the_search_s_exit
     assert "hypermax: search ended (" in out
     results = tmp_path / "results" / "over"
     assert [r["state"] for r in finished(results).values()] == ["failed", "failed"]
+
+
+#: a ``sitecustomize`` whose object, taken apart in the last of the interpreter's exit (once its
+#: signal handlers are gone), leaves the file named by env ``HELD`` and waits for a byte on the
+#: pipe of env ``GO_FD``: in the process that env ``TEST`` started only (not in its children)
+_HOLD_THE_END_OF_THE_EXIT = """\
+import os
+
+
+class Held:
+    def __init__(self):
+        self.held, self.go = os.environ["HELD"], int(os.environ["GO_FD"])
+
+    def __del__(self, open=open, read=os.read):
+        open(self.held, "w").close()
+        read(self.go, 1)
+
+
+if os.getppid() == int(os.environ["TEST"]):
+    import builtins
+
+    builtins._held_to_the_end = Held()  # the builtins are taken apart last
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "--version"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_at_the_end_of_the_exit_leaves_the_command_s_exit_code(tmp_path, sig, command):
+    """The interpreter's exit takes its signal handlers away before it takes its modules apart:
+    a signal then had its default action, and killed hypermax (exit status -2, -15) after its
+    search ended, or after it wrote its version."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "done", "method": "grid"},
+    }
+    argv = (
+        hypermax_argv(write_spec(tmp_path, doc))
+        if command == "run"
+        else [sys.executable, "-m", "hypermax", "--version"]
+    )
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_HOLD_THE_END_OF_THE_EXIT)
+    held = tmp_path / "held"
+    go_read, go = os.pipe()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "HELD": str(held),
+        "GO_FD": str(go_read),
+        "TEST": str(os.getpid()),
+    }
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+        pass_fds=(go_read,),
+    )
+    os.close(go_read)
+    try:
+        wait_until(held.exists, 30, "the end of hypermax's exit")
+        process.send_signal(sig)
+        with contextlib.suppress(BrokenPipeError):  # no reader: the signal killed it
+            os.write(go, b".")
+        out, err = process.communicate(timeout=30)
+    finally:
+        os.close(go)
+        process.kill()
+        process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "interrupted" not in err
+    said = "hypermax: search ended (" if command == "run" else "hypermax 0."
+    assert said in out

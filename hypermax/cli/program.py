@@ -55,7 +55,8 @@ def run() -> int:
     ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
     process that goes on, changes nothing of its collector. A signal that would interrupt the
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
-    at once, with the command's exit code; one that comes before the command routes them
+    at once, with the command's exit code (in the exit's last steps, where Python's own handlers
+    are gone, it is ignored); one that comes before the command routes them
     (its line still being read) ends it as Ctrl-C does, with 130. As PID 1 of a container,
     the command runs in a child, under a small init that reaps the orphans its trials leave
     (:mod:`.pid_one`).
@@ -78,6 +79,9 @@ def run() -> int:
         code = main()
     except KeyboardInterrupt:  # before main() could handle it, or again as its first ended it
         code = interrupted()
+    except SystemExit as exc:  # --help, --version: argparse wrote them, and exits
+        concluded(exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1)
+        raise
     concluded(code)  # an interrupt from now on ends the program with it
     from hypermax.interrupts import exit_on_signals, leave_threads
 
