@@ -60,5 +60,5 @@ setup(
         "scipy>=1.10",
     ],
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["hypermax=hypermax.cli:run"]},
+    entry_points={"console_scripts": ["hypermax=hypermax.entry:run"]},
 )

@@ -39,18 +39,39 @@ from hypermax.stopping import common_failure, how_they_ended
 if TYPE_CHECKING:
     from hypermax.events import SearchOutcome
     from hypermax.journal_replay import JournalState
+    from hypermax.search_folder import Prepared
     from hypermax.trial import Trial
 
 
-def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
-    """The exit code of a search that ended: interrupted, every trial failed (said on stderr,
-    with the reason most trials share and a log of ``folder`` that holds it), or done."""
+def run_prepared(prepared: Prepared, dashboard: bool) -> int:
+    """Run a prepared search to its end (:func:`~hypermax.search.execute`); its exit code
+    (:func:`finish`). Once the search concluded (its summary shown, its journal closed), an
+    interrupt ends the ``hypermax`` program at once with that exit code: the search is over,
+    every trial recorded, and it is not "interrupted"."""
+    from hypermax.entry import concluded
+    from hypermax.search import execute
+
+    outcome = execute(prepared, dashboard, lambda ended: concluded(exit_code(ended)))
+    return finish(outcome, prepared.folder)
+
+
+def exit_code(outcome: SearchOutcome) -> int:
+    """The exit code of a search that ended: interrupted, every trial failed, or done."""
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     if outcome.best is None and outcome.done > 0:
-        print(f"hypermax: {failure_text(outcome.trials, folder)}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
     return EXIT_OK
+
+
+def finish(outcome: SearchOutcome, folder: ResultsFolder | None = None) -> int:
+    """The exit code of a search that ended (:func:`exit_code`), once a search whose every
+    trial failed said so on stderr, with the reason most trials share and a log of ``folder``
+    that holds it."""
+    code = exit_code(outcome)
+    if code == EXIT_SEARCH_FAILED:
+        print(f"hypermax: {failure_text(outcome.trials, folder)}", file=sys.stderr)
+    return code
 
 
 def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
@@ -71,7 +92,7 @@ def failure_text(trials: Sequence[Trial], folder: ResultsFolder | None) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hypermax.search import execute, use_dashboard
+    from hypermax.search import use_dashboard
     from hypermax.search_folder import prepare_run
     from hypermax.spec import load_spec
 
@@ -95,20 +116,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         raise FolderUnusable(f"hypermax run: --results: {exc}") from None
     with options_named(args, shown_file(args.spec)):  # an address --scheduler gave is its own
-        ended = execute(prepared, use_dashboard(spec, args.no_ui))
-    return finish(ended, prepared.folder)
+        return run_prepared(prepared, use_dashboard(spec, args.no_ui))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from hypermax.frozen_spec import frozen_spec
-    from hypermax.search import execute, use_dashboard
+    from hypermax.search import use_dashboard
     from hypermax.search_folder import prepare_run
 
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
     # says what a run says: a long journal's read; a grid's plan short of --iterations
     prepared = prepare_run(spec, results_dir, said_as=named_by_options(args, shown_file(spec.path)))
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+    return run_prepared(prepared, use_dashboard(spec, args.no_ui))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

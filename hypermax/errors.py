@@ -9,10 +9,11 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from hypermax.entry import EXIT_INTERRUPTED as EXIT_INTERRUPTED  # the program's first module
+
 EXIT_OK = 0
 EXIT_SEARCH_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 class SentWhole:

@@ -156,12 +156,6 @@ def left_behind_by_exit() -> None:
         threading.Event().wait()
 
 
-def raise_interrupt(signum: int, frame: Any) -> None:
-    """A handler for :func:`signals_to` that ends what the main thread does as Ctrl-C does:
-    it raises KeyboardInterrupt."""
-    raise KeyboardInterrupt
-
-
 #: the signals that interrupt a search (each unless it is ignored)
 INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
 
@@ -185,18 +179,6 @@ def exit_on_signals(code: int) -> None:
     for sig in INTERRUPTING:
         if signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, leave)
-
-
-def forget_caught_interrupts() -> None:
-    """Clear Python's note of a KeyboardInterrupt that left code it ran from a text.
-
-    ``dataclasses`` and ``collections.namedtuple`` make their methods by ``exec`` of a text; a
-    Ctrl-C (or a SIGTERM, which hypermax turns into one) that comes meanwhile, as a module is
-    imported, raises KeyboardInterrupt there, and CPython then notes it as unhandled even when
-    hypermax catches it: its exit ends by a SIGINT to itself (exit status -2), whatever exit code
-    the command returned (130). Each run of code from a text starts by clearing that note, and
-    this one raises nothing, so that the command's own exit code stands."""
-    exec("None")
 
 
 #: how long the exit of a command that is done waits for threads it did not start as daemons

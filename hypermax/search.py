@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,18 +138,24 @@ def use_dashboard(spec: Spec, no_ui: bool) -> bool:
     return terminal and os.environ.get("TERM", "dumb") != "dumb"
 
 
-def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
+def execute(
+    prepared: Prepared,
+    dashboard: bool,
+    concluded: Callable[[SearchOutcome], None] | None = None,
+) -> SearchOutcome:
     """Run a prepared search with the dashboard or the console reporter.
 
     hypermax's own warnings go to ``logs/hypermax.log`` in the results folder. An error nobody
     foresaw (a bug, or one in a plugin) leaves its traceback there too and is raised again as
     :class:`~hypermax.errors.Crashed`, after the running trials were stopped and recorded.
+    ``concluded`` is called with the outcome once the search concluded: its summary shown, its
+    journal closed.
     """
     logs = prepared.folder.path / "logs"
     try:
         with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept():
             try:
-                return _execute(prepared, dashboard)
+                return _execute(prepared, dashboard, concluded)
             except (HypermaxError, KeyboardInterrupt, WaitInterrupted):
                 raise
             except (Exception, SystemExit) as exc:  # SystemExit: a plugin optimizer's sys.exit()
@@ -165,7 +172,9 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
         prepared.folder.unlock()
 
 
-def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
+def _execute(
+    prepared: Prepared, dashboard: bool, concluded: Callable[[SearchOutcome], None] | None
+) -> SearchOutcome:
     from hypermax.ui.console import ConsoleReporter, summary_lines
 
     if dashboard:
@@ -184,21 +193,27 @@ def _execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
             outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start
         )
         print("\n".join(lines))
+        if concluded is not None:
+            concluded(outcome)
         return outcome
     driver, journal = build_driver(prepared, [ConsoleReporter()])
     with (
         interrupted_at_exit(
             lambda: driver.request(Command.INTERRUPT), prepared.spec.function.kill_grace + 10
         ),
-        journal,
         signals_to(
             lambda signum, frame: driver.request(Command.INTERRUPT),
             on_stop=lambda signum, frame: driver.stop_with_trials(signum != signal.SIGTSTP),
         ),
     ):
-        # the handlers run in this thread, the search in another: Ctrl-Z stops the trials and
-        # hypermax at once, even while a trial's start (its objective's import) is under way
-        return run_aside(driver.run, stop=lambda: driver.request(Command.INTERRUPT))
+        with journal:  # closed under the search's handlers: an interrupt now changes nothing
+            # the handlers run in this thread, the search in another: Ctrl-Z stops the trials
+            # and hypermax at once, even while a trial's start (its objective's import) is
+            # under way
+            outcome = run_aside(driver.run, stop=lambda: driver.request(Command.INTERRUPT))
+        if concluded is not None:
+            concluded(outcome)
+        return outcome
 
 
 def run_search(

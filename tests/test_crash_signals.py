@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from fake_trials.helpers import (
     at_default_signals,
     fake_search,
     finished,
+    hypermax_argv,
     records,
     run_hypermax,
     start_hypermax,
@@ -185,3 +187,216 @@ def test_a_signal_before_the_command_routes_signals_ends_hypermax_as_ctrl_c_does
         process.wait()
     assert process.returncode == 130, err
     assert err.endswith("hypermax: interrupted\n") and "Traceback" not in err
+
+
+#: a ``sitecustomize`` that holds the interpreter as it is about to import the module named by
+#: env ``HOLD_IMPORT``: it leaves the file named by env ``HELD`` and waits on the FIFO named by
+#: env ``GO``, which nobody opens
+_HOLD_AN_IMPORT = """\
+import os
+import sys
+
+
+class Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["HOLD_IMPORT"]:
+            sys.meta_path.remove(self)
+            open(os.environ["HELD"], "w").close()
+            with open(os.environ["GO"]) as go:
+                go.read()
+        return None
+
+
+sys.meta_path.insert(0, Hold())
+"""
+
+
+def console_script(folder: Path) -> Path:
+    """The console script ``pip install`` writes for hypermax (its text, for the entry point
+    setup.py names), in ``folder``."""
+    setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
+    found = re.search(r'"hypermax=([\w.]+):(\w+)"', setup)
+    assert found, "setup.py names no console script hypermax"
+    module, function = found.groups()
+    script = folder / "hypermax"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "# -*- coding: utf-8 -*-\n"
+        "import re\n"
+        "import sys\n"
+        f"from {module} import {function}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({function}())\n"
+    )
+    return script
+
+
+@pytest.mark.parametrize("launch", ["console script", "python -m hypermax"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_command_line_is_imported_ends_hypermax_as_ctrl_c_does(
+    tmp_path, sig, launch
+):
+    """A signal as hypermax imports its command line (argparse here), before ``run()`` routed
+    the signals: Ctrl-C printed a KeyboardInterrupt traceback (and exit status -2), SIGTERM and
+    SIGHUP killed hypermax (-15, -1)."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_HOLD_AN_IMPORT)
+    held, go = tmp_path / "held", tmp_path / "go"
+    os.mkfifo(go)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "HOLD_IMPORT": "argparse",
+        "HELD": str(held),
+        "GO": str(go),
+    }
+    if launch == "console script":
+        argv = [sys.executable, str(console_script(tmp_path)), "--help"]
+    else:
+        argv = [sys.executable, "-m", "hypermax", "--help"]
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+    )
+    try:
+        wait_until(held.exists, 30, "hypermax to import argparse")
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == 130, err
+    assert err == "hypermax: interrupted\n" and out == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_once_the_search_concluded_ends_hypermax_with_the_search_s_exit_code(
+    tmp_path, sig
+):
+    """A search whose every trial failed, held as it says so on a full stderr pipe: its summary
+    is shown, its journal closed, every trial recorded. A signal then ended it as interrupted
+    (exit 130); the search is over, and its exit code is 1."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["false"]},
+        "search": {"name": "over", "method": "grid"},
+    }
+    spec = write_spec(tmp_path, doc)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"." * 4096)
+    os.set_blocking(write_end, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=write_end,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+    )
+    os.close(write_end)
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        wait_until(lambda: "pipe_write" in wchan.read_text(), 30, "the failure's line")
+        process.send_signal(sig)
+        with os.fdopen(read_end, "rb") as reader:
+            err = reader.read().decode().lstrip(".")
+        out = process.stdout.read().decode() if process.stdout else ""
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 1, err
+    assert "interrupted" not in err and "Traceback" not in err
+    assert "hypermax: search ended (" in out
+    results = tmp_path / "results" / "over"
+    assert [r["state"] for r in finished(results).values()] == ["failed", "failed"]
+
+
+#: a ``sitecustomize`` whose object, taken apart in the last of the interpreter's exit (once its
+#: signal handlers are gone), leaves the file named by env ``HELD`` and waits for a byte on the
+#: pipe of env ``GO_FD``: in the process that env ``TEST`` started only (not in its children)
+_HOLD_THE_END_OF_THE_EXIT = """\
+import os
+
+
+class Held:
+    def __init__(self):
+        self.held, self.go = os.environ["HELD"], int(os.environ["GO_FD"])
+
+    def __del__(self, open=open, read=os.read):
+        open(self.held, "w").close()
+        read(self.go, 1)
+
+
+if os.getppid() == int(os.environ["TEST"]):
+    import builtins
+
+    builtins._held_to_the_end = Held()  # the builtins are taken apart last
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "--version"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_at_the_end_of_the_exit_leaves_the_command_s_exit_code(tmp_path, sig, command):
+    """The interpreter's exit takes its signal handlers away before it takes its modules apart:
+    a signal then had its default action, and killed hypermax (exit status -2, -15) after its
+    search ended, or after it wrote its version."""
+    doc = {
+        "hyperparameters": {"type": "object", "properties": {"x": {"enum": [1, 2]}}},
+        "function": {"type": "executable", "command": ["echo", "0.5"]},
+        "search": {"name": "done", "method": "grid"},
+    }
+    argv = (
+        hypermax_argv(write_spec(tmp_path, doc))
+        if command == "run"
+        else [sys.executable, "-m", "hypermax", "--version"]
+    )
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_HOLD_THE_END_OF_THE_EXIT)
+    held = tmp_path / "held"
+    go_read, go = os.pipe()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "HELD": str(held),
+        "GO_FD": str(go_read),
+        "TEST": str(os.getpid()),
+    }
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=at_default_signals,
+        pass_fds=(go_read,),
+    )
+    os.close(go_read)
+    try:
+        wait_until(held.exists, 30, "the end of hypermax's exit")
+        process.send_signal(sig)
+        with contextlib.suppress(BrokenPipeError):  # no reader: the signal killed it
+            os.write(go, b".")
+        out, err = process.communicate(timeout=30)
+    finally:
+        os.close(go)
+        process.kill()
+        process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "interrupted" not in err
+    said = "hypermax: search ended (" if command == "run" else "hypermax 0."
+    assert said in out

@@ -40,9 +40,13 @@ def test_help_imports_argparse_and_the_errors_only(tmp_path):
     ours = {m for m in modules if m.startswith("hypermax")}
     cli = {"cli", "cli.failures", "cli.options", "cli.parser", "cli.program", "cli.stdout"}
     # hypermax.output: the help is written as every command's output is (errno and sys only)
-    assert ours == {"hypermax", "hypermax.errors", "hypermax.output", "hypermax.shared_state"} | {
-        f"hypermax.{name}" for name in cli
-    }
+    assert ours == {
+        "hypermax",
+        "hypermax.entry",
+        "hypermax.errors",
+        "hypermax.output",
+        "hypermax.shared_state",
+    } | {f"hypermax.{name}" for name in cli}
     assert not modules & {*HEAVY, "typing", "shutil", "dataclasses"}
 
 

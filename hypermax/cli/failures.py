@@ -43,19 +43,6 @@ def failed(exc: BaseException, debug: bool) -> int:
     return crashed(exc, debug)  # a bug or a broken plugin: one line; the traceback to a log
 
 
-def interrupted_again() -> int:
-    """A second Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) came as the first one ended the command,
-    once its handler was gone (writing that it was interrupted), or the first came before the
-    command could handle it: it is interrupted all the same, no traceback; another ends it at
-    once."""
-    from hypermax.interrupts import exit_on_signals
-
-    exit_on_signals(EXIT_INTERRUPTED)
-    with contextlib.suppress(Exception):  # a closed stderr: nothing more can be said
-        print("hypermax: interrupted", file=sys.stderr)
-    return EXIT_INTERRUPTED
-
-
 def crashed(exc: BaseException, debug: bool) -> int:
     """An unexpected error as one line (its traceback in a log, or shown with ``--debug``)."""
     error, log = (exc.error, exc.log) if isinstance(exc, Crashed) else (exc, None)

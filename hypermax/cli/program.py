@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from hypermax.cli.failures import crashed, failed, interrupted_again
+from hypermax.cli.failures import crashed, failed
 from hypermax.cli.parser import (
     SUBCOMMANDS,
     build_parser,
@@ -41,19 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush_stdout()
 
 
-def interrupt_as_ctrl_c() -> None:
-    """From now on, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored or handled) raise
-    KeyboardInterrupt, as Ctrl-C does: before a command routes them its own way, their default
-    action killed hypermax (exit status -15), where Ctrl-C ended it with 130."""
-    import signal
-
-    from hypermax.interrupts import INTERRUPTING, raise_interrupt
-
-    for sig in INTERRUPTING:
-        if sig != signal.SIGINT and signal.getsignal(sig) is signal.SIG_DFL:
-            signal.signal(sig, raise_interrupt)
-
-
 def run() -> int:
     """The ``hypermax`` program (the console script, ``python -m hypermax``): :func:`main`,
     then an exit that leaves the heap of the command's imports to the operating system.
@@ -68,24 +55,35 @@ def run() -> int:
     ``atexit`` handlers, the flush of stdout and stderr. ``main`` itself, run in a
     process that goes on, changes nothing of its collector. A signal that would interrupt the
     command (Ctrl-C, SIGTERM, SIGQUIT, SIGHUP) comes too late once it returned: it ends the exit
-    at once, with the command's exit code; one that comes before the command routes them
+    at once, with the command's exit code (in the exit's last steps, where Python's own handlers
+    are gone, it is ignored); one that comes before the command routes them
     (its line still being read) ends it as Ctrl-C does, with 130. As PID 1 of a container,
     the command runs in a child, under a small init that reaps the orphans its trials leave
     (:mod:`.pid_one`).
     """
     from hypermax.cli.pid_one import run_as_init
+    from hypermax.entry import (
+        concluded,
+        forget_caught_interrupts,
+        interrupt_as_ctrl_c,
+        interrupted,
+    )
 
-    fill_closed_standard_fds()
-    ended = run_as_init()
-    if ended is not None:
-        return ended
+    interrupt_as_ctrl_c()  # done already by the console script, not by a caller of run() alone
     try:
-        interrupt_as_ctrl_c()  # until the command routes them its own way
+        fill_closed_standard_fds()
+        ended = run_as_init()
+        if ended is not None:
+            return ended
         escape_unencodable_output()
         code = main()
     except KeyboardInterrupt:  # before main() could handle it, or again as its first ended it
-        code = interrupted_again()
-    from hypermax.interrupts import exit_on_signals, forget_caught_interrupts, leave_threads
+        code = interrupted()
+    except SystemExit as exc:  # --help, --version: argparse wrote them, and exits
+        concluded(exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1)
+        raise
+    concluded(code)  # an interrupt from now on ends the program with it
+    from hypermax.interrupts import exit_on_signals, leave_threads
 
     forget_caught_interrupts()  # a Ctrl-C that hypermax caught must not end its exit again
     exit_on_signals(code)  # the command is done (stdout flushed): an interrupt now ends the exit
@@ -153,7 +151,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
             args.results_dir = results_folder_named(args.results_dir)
         handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
-        from hypermax.interrupts import raise_interrupt, signals_to
+        from hypermax.entry import raise_interrupt
+        from hypermax.interrupts import signals_to
 
         with signals_to(raise_interrupt):
             try:

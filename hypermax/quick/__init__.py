@@ -130,9 +130,9 @@ def _grid_problem(text: str, node: dict[str, Any]) -> None:
 
 def cmd_quick(args: argparse.Namespace) -> int:
     """Run the search a ``hypermax quick`` command line describes, or save its spec."""
-    from hypermax.commands import finish
+    from hypermax.commands import run_prepared
     from hypermax.results import FolderUnusable
-    from hypermax.search import execute, use_dashboard
+    from hypermax.search import use_dashboard
     from hypermax.search_folder import prepare_run
     from hypermax.spec import spec_from_dict
 
@@ -153,7 +153,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
         )
     except FolderUnusable as exc:
         raise FolderUnusable(f"{ORIGIN}: --results: {exc}") from None
-    return finish(execute(prepared, use_dashboard(spec, args.no_ui)), prepared.folder)
+    return run_prepared(prepared, use_dashboard(spec, args.no_ui))
 
 
 def _save_spec(args: argparse.Namespace, target: Path) -> int:
