@@ -911,3 +911,25 @@ def test_a_scheduler_that_hangs_mid_search_is_given_up_on_in_its_time(
         f"hypermax: lost the Dask scheduler at {own.address}: no answer for 1 s "
         "(cluster.lost_scheduler_wait)"
     )
+
+
+def test_a_resume_whose_scheduler_option_does_not_answer_names_the_option(
+    one_worker, tmp_path, write_spec, marker
+):
+    """``resume --scheduler`` blamed cluster.scheduler of the spec the search came from, which
+    holds another address (as ``run --scheduler`` did before)."""
+    cluster = {"scheduler": one_worker.address, "lost_scheduler_wait": 0.5}
+    spec = write_spec(search_doc(tmp_path, marker, "where", cluster, iterations=1))
+    ran = run_cli_here("run", str(spec), "--no-ui", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    address = "tcp://no-such-scheduler.invalid:8786"
+    folder = str(tmp_path / "results" / "onworkers")
+    result = run_cli_here(
+        "resume", folder, "--no-ui", "--iterations", "2", "--scheduler", address, cwd=tmp_path
+    )
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        f"hypermax resume: --scheduler: no Dask scheduler answers at {address} within 0.5 s: the"
+        " name no-such-scheduler.invalid does not resolve ("
+    ), line
