@@ -127,8 +127,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     spec = load_with_options(args, lambda overrides: frozen_spec(results_dir, overrides))
     # says what a run says: a long journal's read; a grid's plan short of --iterations
-    prepared = prepare_run(spec, results_dir, said_as=named_by_options(args, shown_file(spec.path)))
-    with options_named(args, shown_file(spec.path)):  # an address --scheduler gave is its own
+    prepared = prepare_run(spec, results_dir, said_as=named_by_options(args, spec.shown))
+    with options_named(args, spec.shown):  # an address --scheduler gave is its own
         return run_prepared(prepared, use_dashboard(spec, args.no_ui))
 
 

@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hypermax.bulk import bulk
-from hypermax.errors import shown_file
 from hypermax.journal import finished_record, started_record
 from hypermax.journal_replay import IMPORTS_DONE
 from hypermax.trial import TrialState
@@ -51,7 +50,7 @@ def replay(
         history.trials.values(),
         spec.search.points,
         space.defaults(),
-        spec_name=shown_file(spec.path),
+        spec_name=spec.shown,
     )
     any_loss = False
     for trial in told:

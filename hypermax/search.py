@@ -22,7 +22,6 @@ from hypermax.errors import (
     current_folder,
     own_warnings_in_one_line,
     save_traceback,
-    shown_file,
 )
 from hypermax.events import Command, SearchOutcome
 from hypermax.interrupts import (
@@ -126,7 +125,7 @@ def build_optimizer(spec: Spec, space: Space, seed: int) -> BaseOptimizer:
     except ValueError as exc:
         if method in METHODS:
             raise
-        raise SpecError(shown_file(spec.path), [(f"search.{method}", str(exc))]) from None
+        raise SpecError(spec.shown, [(f"search.{method}", str(exc))]) from None
 
 
 def use_dashboard(spec: Spec, no_ui: bool) -> bool:

@@ -145,6 +145,15 @@ class Spec:
     """The original Hypermax's ``hypermax_results`` section, kept as the search's metadata."""
     notices: tuple[str, ...] = ()
     """``file: json.path: notice`` lines for keys accepted for compatibility that do nothing."""
+    shown_as: str | None = None
+    """The file its problems and notices name when it is not ``path``: the frozen spec of a
+    results folder, which ``hypermax resume`` reads as the spec its search came from."""
+
+    @property
+    def shown(self) -> str:
+        """How a problem or a notice of the spec names its file (``search.json``,
+        ``results/train/search.json`` for a resume): the file that holds its values."""
+        return self.shown_as or shown_file(self.path)
 
     @property
     def folder(self) -> Path:
@@ -246,13 +255,13 @@ def spec_from_dict(
     named: str | None = None,
 ) -> Spec:
     """Validate an already-parsed document as if it had been read from ``path``; its problems
-    name the file ``named`` (``path``'s name by default)."""
+    and notices name the file ``named`` (``path``'s name by default)."""
     doc = copy.deepcopy(doc)
     for key, value in (overrides or {}).items():
         _set_dotted(doc, key, value)
     doc.pop("$schema", None)
     doc = resolve_and_validate(doc, path, named)
-    return _freeze(doc, path)
+    return _freeze(doc, path, named)
 
 
 def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
@@ -263,15 +272,17 @@ def _set_dotted(doc: dict[str, Any], dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def _freeze(doc: dict[str, Any], path: Path) -> Spec:
-    """The frozen Spec of a validated document whose defaults are filled in."""
+def _freeze(doc: dict[str, Any], path: Path, named: str | None = None) -> Spec:
+    """The frozen Spec of a validated document whose defaults are filled in; its notices name
+    the file ``named`` (``path``'s name by default)."""
     said = [
         *compat.notices(doc),
         *_plan_notices(doc),
         *_stopping_notices(doc["search"]),
         *_threshold_notices(doc),
     ]
-    notices = tuple(f"{shown_file(path)}: {dotted(where)}: {text}" for where, text in said)
+    file = named or shown_file(path)
+    notices = tuple(f"{file}: {dotted(where)}: {text}" for where, text in said)
     paths = home_expanded(doc)  # as validation saw them; ``raw`` keeps the spec's own words
     return Spec(
         path=path.absolute(),  # its folder is where it is now, wherever the process goes later
@@ -286,6 +297,7 @@ def _freeze(doc: dict[str, Any], path: Path) -> Spec:
         max_log_mb=float(doc["results"].get("max_log_mb", DEFAULT_MAX_LOG_MB)),
         metadata=compat.metadata(doc),
         notices=notices,
+        shown_as=named,
     )
 
 

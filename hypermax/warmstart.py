@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from hypermax.errors import ResultsError, shown_file
+from hypermax.errors import ResultsError
 from hypermax.journal import JOURNAL_NAME
 from hypermax.space import EncodeError, flatten, unflatten
 from hypermax.specfile.paths import too_long
@@ -382,7 +382,7 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     own = spec.results_folder.resolve()
     if path == own or (path.parent == own and path.name in (JOURNAL_NAME, "results.csv")):
         raise WarmStartError(  # read, it was this search's folder as it starts: no trials
-            shown_file(spec.path),
+            spec.shown,
             f"{path}: is {'' if path == own else 'in '}this search's own results folder, which "
             "has no trials before its first: name an earlier search's, or move this one aside "
             "with --fresh to learn from its trials",
@@ -390,7 +390,7 @@ def warm_start_trials(spec: Spec, path: Path | None = None) -> list[Finished]:
     try:
         found = load_warm_start(path, names)
     except ResultsError as exc:  # the file named, not this search's: say whose it is
-        raise WarmStartError(shown_file(spec.path), str(exc)) from None
+        raise WarmStartError(spec.shown, str(exc)) from None
     return with_this_loss(found, spec)
 
 

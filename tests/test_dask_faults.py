@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import os
 import re
 import signal
@@ -932,4 +933,17 @@ def test_a_resume_whose_scheduler_option_does_not_answer_names_the_option(
     assert line.startswith(
         f"hypermax resume: --scheduler: no Dask scheduler answers at {address} within 0.5 s: the"
         " name no-such-scheduler.invalid does not resolve ("
+    ), line
+    # the address in the frozen spec, which resume reads: that file is named, not the spec the
+    # search came from (which holds the cluster's own)
+    frozen = tmp_path / "results" / "onworkers" / "search.json"
+    doc = json.loads(frozen.read_text())
+    doc["cluster"]["scheduler"] = address
+    frozen.write_text(json.dumps(doc))
+    result = run_cli_here("resume", folder, "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        "results/onworkers/search.json: cluster.scheduler: no Dask scheduler answers at"
+        f" {address} within 0.5 s"
     ), line

@@ -350,3 +350,21 @@ def test_a_run_with_more_iterations_than_its_grid_counts_the_trials_that_run(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("hypermax: g: grid, 3 trials, ")
     assert [line.split()[1] for line in lines[1:4]] == ["1/3", "2/3", "3/3"]
+
+
+def test_a_resume_names_the_frozen_spec_that_holds_the_iterations_in_its_notice(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """It named the spec the search came from, whose iterations are the plan's (none given):
+    the 50 are in the results folder's frozen spec, which resume reads."""
+    space = {"type": "object", "properties": {"x": {"enum": [1, 2]}}}
+    search = {"name": "g", "method": "grid"}
+    spec = write_spec({"hyperparameters": space, "function": quadratic(), "search": search})
+    ran = run_cli_here(str(spec), "--no-ui", "--iterations", "50", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    resumed = run_cli_here("resume", "results/g", "--no-ui", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr == (
+        "results/g/search.json: search.iterations: 50, but the grid has 2 points: only 2 trials"
+        " will run\n"
+    )

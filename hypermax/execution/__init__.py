@@ -51,10 +51,9 @@ def make_runner(spec: Spec) -> BaseRunner:
         >>> runner.submit(proposal, trial_dir, log_path)
     """
     if spec.cluster is not None:
-        from hypermax.errors import shown_file
         from hypermax.execution.dask import DaskRunner
 
-        return DaskRunner(spec.function, spec.folder, spec.cluster, shown_file(spec.path))
+        return DaskRunner(spec.function, spec.folder, spec.cluster, spec.shown)
     from hypermax.errors import UsageError
     from hypermax.execution.launch import Launcher, SubprocessLauncher
     from hypermax.execution.local import LocalRunner
