@@ -3,14 +3,13 @@ optimizer's ask; trial ids handed out in order."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hypermax.errors import SearchFailed, one_line
 from hypermax.optimizer_calls import Abandoned, OptimizerCalls
 from hypermax.optimizers.base import NoProposal
-from hypermax.space import EncodeError, flatten, skipped_point
+from hypermax.space import EncodeError, points_to_run, skipped_point
 from hypermax.trial import Proposal, Trial, TrialState
 from hypermax.values import as_json, json_equal, json_text
 
@@ -257,24 +256,3 @@ def why_again(trial: Trial) -> str:
         return "its last run has no end in the journal (hypermax stopped while it ran)"
     reason = (trial.reason or "").removeprefix("interrupted").removeprefix(":").strip()
     return f"its last run was interrupted ({reason})" if reason else "its last run was interrupted"
-
-
-def points_to_run(
-    points: Iterable[dict[str, Any]], defaults: dict[str, Any] | None, ran: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The spec's ``points`` still to run, the space's ``defaults`` first in a new search: a
-    resumed search (the params of the trials that ``ran``) leaves out the points it ran, and a
-    point equal to the defaults or to an earlier point runs once."""
-    seen = {_key(params) for params in ran}
-    first = [defaults] if defaults is not None and not ran else []
-    to_run = []
-    for point in [*first, *points]:
-        key = _key(point)
-        if key not in seen:
-            seen.add(key)
-            to_run.append(point)
-    return to_run
-
-
-def _key(params: dict[str, Any]) -> str:
-    return json.dumps(flatten(params), sort_keys=True, default=str)

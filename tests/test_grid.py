@@ -368,3 +368,30 @@ def test_a_resume_names_the_frozen_spec_that_holds_the_iterations_in_its_notice(
         "results/g/search.json: search.iterations: 50, but the grid has 2 points: only 2 trials"
         " will run\n"
     )
+
+
+def test_a_point_given_twice_or_equal_to_the_defaults_is_one_trial_of_the_plan(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """The search runs such a point once, but the plan counted it each time: iterations
+    defaulted to 8, and the progress counted to 8 a search that ended at 6, exhausted."""
+    space = {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": 0, "max": 4, "grid": [1, 2], "default": 3},
+            "y": {"enum": [0, 1]},
+        },
+    }
+    off = {"x": 2.5, "y": 1}
+    points = [off, off, {"x": 3, "y": 0}]  # the second, the third (the defaults): run before
+    doc = {
+        "hyperparameters": space,
+        "function": quadratic(),
+        "search": {"name": "g", "method": "grid", "points": points},
+    }
+    assert load_spec(write_spec(doc)).search.iterations == 6
+    ran = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0].startswith("hypermax: g: grid, 6 trials,")
+    assert lines[-2] == "hypermax: search ended (iterations done); 6 trials done"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from hypermax.space.build import build_node
 from hypermax.space.leaf import Condition, EncodeError, Leaf
 from hypermax.space.paths import flatten, unflatten
-from hypermax.space.searchspace import HasHyperparameters, Space, skipped_point
+from hypermax.space.searchspace import HasHyperparameters, Space, points_to_run, skipped_point
 from hypermax.space.unit import UnitCube
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "UnitCube",
     "build_node",
     "flatten",
+    "points_to_run",
     "skipped_point",
     "unflatten",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from hypermax.space.build import build_node
 from hypermax.space.complete import complete
 from hypermax.space.leaf import EncodeError, Leaf
+from hypermax.space.paths import flatten
 
 
 class HasHyperparameters(Protocol):
@@ -137,3 +139,24 @@ def skipped_point(spec_name: str, where: str, why: str) -> str:
     """What a search says of a point in ``search.points`` that it skips (``validate`` too):
     ``where`` and ``why`` as :meth:`Space.points_as_trials` gives them."""
     return f"{spec_name}: {where}: skipped, the space cannot produce it: {why}"
+
+
+def points_to_run(
+    points: Iterable[dict[str, Any]], defaults: dict[str, Any] | None, ran: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The spec's ``points`` still to run, the space's ``defaults`` first in a new search: a
+    resumed search (the params of the trials that ``ran``) leaves out the points it ran, and a
+    point equal to the defaults or to an earlier point runs once."""
+    seen = {_key(params) for params in ran}
+    first = [defaults] if defaults is not None and not ran else []
+    to_run = []
+    for point in [*first, *points]:
+        key = _key(point)
+        if key not in seen:
+            seen.add(key)
+            to_run.append(point)
+    return to_run
+
+
+def _key(params: dict[str, Any]) -> str:
+    return json.dumps(flatten(params), sort_keys=True, default=str)

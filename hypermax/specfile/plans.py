@@ -204,17 +204,16 @@ def trials_to_run(doc: dict[str, Any], iterations: int) -> int:
 
 def grid_plan(doc: dict[str, Any]) -> tuple[int, int]:
     """A grid's plan (see :func:`planned_iterations`): its size, and how many of the defaults
-    and ``search.points`` are not grid points."""
-    from hypermax.space import EncodeError, Space
+    and ``search.points`` are not grid points, each counted once, as the search runs it once."""
+    from hypermax.space import EncodeError, Space, points_to_run
 
-    search = doc["search"]
     space = Space(doc["hyperparameters"])
     size = space.size() or 0
-    defaults = space.defaults()
+    usable, _ = space.points_as_trials(doc["search"].get("points", ()))  # the others: skipped
     off_grid = 0
-    for params in [*([defaults] if defaults is not None else []), *search.get("points", ())]:
+    for params in points_to_run(usable, space.defaults(), []):
         try:
-            internal = space.encode(space.as_trial(params))
+            internal = space.encode(params)
         except EncodeError:
             continue  # the search skips it
         off_grid += space.point_index(internal) is None
