@@ -24,7 +24,7 @@ from hypermax.specfile.identity import (  # noqa: F401 - first_difference: the s
     search_identity,
 )
 from hypermax.specfile.paths import home_expanded
-from hypermax.specfile.plans import grid_plan, planned_iterations
+from hypermax.specfile.plans import grid_plan, planned_iterations, trials_to_run
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
@@ -278,7 +278,7 @@ def _freeze(doc: dict[str, Any], path: Path, named: str | None = None) -> Spec:
     said = [
         *compat.notices(doc),
         *_plan_notices(doc),
-        *_stopping_notices(doc["search"]),
+        *_stopping_notices(doc),
         *_threshold_notices(doc),
     ]
     file = named or shown_file(path)
@@ -328,14 +328,18 @@ def _plan_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     ]
 
 
-def _stopping_notices(search: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+def _stopping_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """A notice when early stopping can stop no trial: it waits for ``min_trials`` other trials
-    at a step, and the search runs no more than that (``--iterations`` may raise it on a
-    resume). A warm start's trials do not count: they are imported without their reports, so
-    they reached no step."""
+    at a step, and the search runs no more than that (its ``iterations``, or a grid's plan when
+    smaller; ``--iterations`` may raise it on a resume). A warm start's trials do not count:
+    they are imported without their reports, so they reached no step."""
+    search = doc["search"]
     rule = EarlyStopping.of(search.get("early_stopping", {}))
     iterations = search.get("iterations")
-    if rule.policy == "none" or not isinstance(iterations, int) or iterations > rule.min_trials:
+    if rule.policy == "none" or not isinstance(iterations, int):
+        return []
+    iterations = trials_to_run(doc, iterations)  # a grid ends with its plan
+    if iterations > rule.min_trials:
         return []
     imported = " (a warm start's trials, imported without reports, reach none)"
     others = f"{rule.min_trials} other trial{'' if rule.min_trials == 1 else 's'}"

@@ -395,3 +395,18 @@ def test_a_point_given_twice_or_equal_to_the_defaults_is_one_trial_of_the_plan(
     lines = ran.stdout.splitlines()
     assert lines[0].startswith("hypermax: g: grid, 6 trials,")
     assert lines[-2] == "hypermax: search ended (iterations done); 6 trials done"
+
+
+def test_early_stopping_that_a_grid_too_small_leaves_idle_is_said_past_its_plan() -> None:
+    """Early stopping that waits for 10 other trials at a step stops none in a grid of 6
+    points: said with iterations 6, but not with 100, of which the grid runs 6 all the same."""
+    space = {"type": "object", "properties": {"x": {"enum": [1, 2, 3, 4, 5, 6]}}}
+    search = {"name": "g", "method": "grid", "iterations": 100}
+    search["early_stopping"] = {"policy": "median", "min_trials": 10}
+    doc = {"hyperparameters": space, "function": quadratic("reporting"), "search": search}
+    assert spec_from_dict(doc, Path("search.json")).notices == (
+        "search.json: search.iterations: 100, but the grid has 6 points: only 6 trials will run",
+        "search.json: search.early_stopping.min_trials: a trial is stopped at a step once 10 "
+        "other trials reached it, and the search runs 6 trials: none will be stopped (lower "
+        "min_trials below 6)",
+    )
