@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypermax import events as ev
 from hypermax import stopping
@@ -49,6 +49,7 @@ from hypermax.specfile.plans import trials_to_run
 from hypermax.standby import Standby
 from hypermax.steering import Steering
 from hypermax.stopping import EarlyStopper
+from hypermax.trial import TrialState
 from hypermax.trial_pauses import TrialPauses
 from hypermax.trial_starts import TrialStarts
 from hypermax.warmstart import Finished
@@ -229,7 +230,7 @@ class Driver:
                     search, self.space, self.spec.function.parallel, len(self._record.trials)
                 ),
                 # a grid or an ablation study that plans fewer ends with its plan
-                iterations=trials_to_run(self.spec.raw, search.iterations),
+                iterations=trials_to_run(self.spec.raw, search.iterations, self._taught()),
                 parallel=self.spec.function.parallel,
                 results_folder=self.folder.path,
                 history=tuple(self._record.trials.values()),
@@ -306,6 +307,11 @@ class Driver:
             tuple(self._record.trials.values()),
             frozenset(self._record.metadata_in_journal),
         )
+
+    def _taught(self) -> list[dict[str, Any]]:
+        """The internal values of the warm start's trials, which the optimizer was taught."""
+        trials = self._record.trials.values()
+        return [trial.internal for trial in trials if trial.state is TrialState.IMPORTED]
 
     def _ended(self) -> bool:
         """With nothing running: whether the search is over."""

@@ -410,3 +410,29 @@ def test_early_stopping_that_a_grid_too_small_leaves_idle_is_said_past_its_plan(
         "other trials reached it, and the search runs 6 trials: none will be stopped (lower "
         "min_trials below 6)",
     )
+
+
+def test_a_grid_taught_points_by_a_warm_start_counts_the_points_it_runs(
+    tmp_path: Path, write_spec: Any
+) -> None:
+    """The grid never proposes a point its warm start brought, but the start line and the
+    progress counted them (``grid, 4 trials``, ``1/4``, ``2/4``, then ended exhausted), and a
+    resume said 2 of them were left to run."""
+    space = {"type": "object", "properties": {"x": {"enum": [0.1, 0.2, 0.3, 0.4]}}}
+    first = {"hyperparameters": space, "function": quadratic(), "search": {"name": "first"}}
+    first["search"]["method"] = "grid"
+    write_spec(first, "first.json")
+    assert run_cli_here("first.json", "--no-ui", "--iterations", "2", cwd=tmp_path).returncode == 0
+    search = {"name": "g", "method": "grid", "warm_start": "results/first"}
+    write_spec({"hyperparameters": space, "function": quadratic(), "search": search})
+    ran = run_cli_here("search.json", "--no-ui", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0].startswith("hypermax: g: grid, 2 trials,")
+    assert [line.split()[1] for line in lines[2:4]] == ["1/2", "2/2"]
+    resumed = run_cli_here("resume", "results/g", "--no-ui", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        resumed.stdout.splitlines()[1]
+        == "resuming g: 2 trials done, iterations 2: none left to run"
+    )

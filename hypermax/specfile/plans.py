@@ -8,7 +8,7 @@ Each check yields ``(json path, message)`` problems of a document that passed th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from hypermax.specfile.broken import Broken
@@ -194,12 +194,37 @@ def planned_iterations(doc: dict[str, Any]) -> int | None:
     return sum(grid_plan(doc))
 
 
-def trials_to_run(doc: dict[str, Any], iterations: int) -> int:
+def trials_to_run(
+    doc: dict[str, Any], iterations: int, taught: Iterable[dict[str, Any]] = ()
+) -> int:
     """How many trials a search of the valid document ``doc`` with ``iterations`` runs at
     most: those ``iterations``, or the plan of a grid or an ablation study that plans fewer
-    (:func:`planned_iterations`): the search ends with its plan."""
+    (:func:`planned_iterations`): the search ends with its plan. A grid's plan leaves out the
+    points it was ``taught`` (the internal values of a warm start's trials), which it never
+    proposes, unless a default or a ``search.points`` runs one."""
     planned = planned_iterations(doc)
-    return iterations if planned is None else min(iterations, planned)
+    if planned is None:
+        return iterations
+    if doc["search"]["method"] == "grid":
+        planned -= _taught_only(doc, taught)
+    return min(iterations, planned)
+
+
+def _taught_only(doc: dict[str, Any], taught: Iterable[dict[str, Any]]) -> int:
+    """How many grid points of ``taught`` no default nor ``search.points`` runs."""
+    from hypermax.space import EncodeError, Space, points_to_run
+
+    space = Space(doc["hyperparameters"])
+    indices = {space.point_index(internal) for internal in taught} - {None}
+    if not indices:
+        return 0
+    usable, _ = space.points_as_trials(doc["search"].get("points", ()))
+    for params in points_to_run(usable, space.defaults(), []):
+        try:
+            indices.discard(space.point_index(space.encode(params)))
+        except EncodeError:
+            continue  # the search skips it
+    return len(indices)
 
 
 def grid_plan(doc: dict[str, Any]) -> tuple[int, int]:
