@@ -50,6 +50,9 @@ class Prepared:
     #: for a search this run starts (the folder held no journal), the folders it made, the
     #: deepest first: what :func:`forget_new_search` removes; None for a search it resumes
     made: tuple[Path, ...] | None = None
+    #: for a search it resumes, the folder's frozen spec as it was before this run froze its
+    #: own: what :func:`forget_new_search` puts back when the search never ran
+    frozen_before: str | None = None
 
 
 def prepare(
@@ -187,6 +190,7 @@ def _prepare(
                 f" or use {fresh_hint} to start anew (the old folder is kept)"
             )
         seed = search_seed(spec, header)
+        frozen_before = _frozen_text(folder) if header is not None else None
         folder.write_spec(_with_seed(spec.raw, seed), spec.path)
         with Journal(folder.journal) as journal:  # one that cannot be appended to stops here
             if header is None:
@@ -205,7 +209,15 @@ def _prepare(
     except BaseException:
         folder.unlock()
         raise
-    return Prepared(spec, folder, history, seed, set_aside, made)
+    return Prepared(spec, folder, history, seed, set_aside, made, frozen_before)
+
+
+def _frozen_text(folder: ResultsFolder) -> str | None:
+    """The text of ``folder``'s frozen spec; None when it cannot be read."""
+    try:
+        return read_text_of(folder.spec)
+    except (OSError, ValueError):
+        return None
 
 
 def _missing_folders(path: Path) -> tuple[Path, ...]:
@@ -223,9 +235,16 @@ def forget_new_search(prepared: Prepared) -> None:
     (the header alone), its frozen spec, lock, the objective ``optimize()`` shipped, its empty
     ``trials`` and ``logs``, and the folders made for it. A folder that was there before
     stays, as it was (a fresh start's, its earlier search moved aside, stays empty). Nothing
-    for a search it resumed."""
+    for a search it resumed, but its frozen spec, which is put back as it was: options that
+    could not run (``resume --scheduler`` where no scheduler answers) are not the ones the next
+    resume takes."""
+    from hypermax.execution.protocol import write_atomic
+
     folder = prepared.folder
     if prepared.made is None:
+        if prepared.frozen_before is not None:
+            with contextlib.suppress(OSError):
+                write_atomic(folder.spec, prepared.frozen_before)
         folder.unlock()
         return
     for name in (JOURNAL_NAME, SPEC_NAME, LOCK_NAME, SHIPPED_FILE, IDENTITY_FILE):

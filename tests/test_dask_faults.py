@@ -947,3 +947,34 @@ def test_a_resume_whose_scheduler_option_does_not_answer_names_the_option(
         "results/onworkers/search.json: cluster.scheduler: no Dask scheduler answers at"
         f" {address} within 0.5 s"
     ), line
+
+
+def test_a_resume_whose_scheduler_option_does_not_answer_leaves_the_frozen_spec_as_it_was(
+    one_worker, tmp_path, write_spec, marker
+):
+    """A ``resume --scheduler`` whose scheduler did not answer froze its options into the
+    results folder all the same, so the next plain ``resume`` tried that address again."""
+    cluster = {"scheduler": one_worker.address, "lost_scheduler_wait": 0.5}
+    spec = write_spec(search_doc(tmp_path, marker, "where", cluster, iterations=1))
+    ran = run_cli_here("run", str(spec), "--no-ui", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    folder = tmp_path / "results" / "onworkers"
+    frozen = (folder / "search.json").read_text()
+    address = "tcp://no-such-scheduler.invalid:8786"
+    failed = run_cli_here(
+        "resume",
+        str(folder),
+        "--no-ui",
+        "--iterations",
+        "2",
+        "--scheduler",
+        address,
+        cwd=tmp_path,
+    )
+    assert failed.returncode == 1, failed.stderr
+    assert (folder / "search.json").read_text() == frozen
+    again = run_cli_here("resume", str(folder), "--no-ui", "--iterations", "2", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((folder / "search.json").read_text())["cluster"]["scheduler"] == (
+        one_worker.address
+    )
