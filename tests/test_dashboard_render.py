@@ -318,6 +318,22 @@ def test_a_narrow_terminal_keeps_the_losses_of_the_table_whole():
     assert rows and "0.031415" in rows[0], text  # the table's row of trial 5, loss whole
 
 
+def test_a_table_row_wider_than_the_table_ends_in_a_mark_where_it_is_cut():
+    """The params of a row too long for the table were clipped at its edge without a mark, in
+    the middle of a number (``layers=1`` of ``layers=145``) at any width but the narrowest."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    params = {"a_very_long_parameter_name_for_the_learning_rate": 0.000123, "layers": 145}
+    run_trial(state, 1, 0.5, TrialState.OK, params=params)
+    for size in [(80, 24), (160, 50)]:
+        text = screen(DashboardView(state), size)
+        rows = [line for line in text.splitlines() if re.search(r"│\s+1\s+0\.5 ", line)]
+        assert rows, text
+        row = rows[0].split("│")[1]  # the table's cell of the row
+        assert "layers=145" in row or row.endswith("…"), text
+
+
 def test_a_running_trials_window_shows_how_long_it_has_run():
     clock = FakeClock()
     state = DashboardState(clock)

@@ -126,7 +126,7 @@ class TrialsWalker(urwid.ListWalker):
         trial = self._trials[self.ids[position]]
         cached = self._rows.get(trial.id)
         if cached is None or cached[0] is not trial:
-            row = selectable_row(trial_markup(trial, self.short), trial.id, wrap="clip")
+            row = selectable_row(trial_markup(trial, self.short), trial.id)
             cached = (trial, row)
             self._rows[trial.id] = cached
         return cached[1]
@@ -166,7 +166,7 @@ class TrialsPanel(Panel):
         self.sort = "loss"
         self.reverse = False
         self._shown: tuple[Any, ...] | None = None  # what the table shows: see update()
-        header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
+        header = urwid.Text(("label", TABLE_HEADER), wrap="ellipsis")
         body: urwid.Frame[Any, Any, Any] = urwid.Frame(self.listbox, header=header)
         super().__init__("trials", "trials", body)
 
