@@ -346,6 +346,21 @@ def test_a_running_trials_window_shows_how_long_it_has_run():
     assert "time 7.0s" in screen(view, (160, 50))
 
 
+def test_a_running_trials_window_shows_its_memory_and_cpu_as_the_running_panel_does():
+    """The window said ``cpu -   peak RSS -`` of a running trial whose memory and CPU the
+    running panel beside it showed."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1, {"x": 1})))
+    state.apply(ev.LiveUpdate({1: LiveStats(1, 4.0, 321.0, 99.0, 1)}))
+    view = DashboardView(state)
+    view.refresh()
+    view.keypress((160, 50), "enter")
+    window = screen(view, (160, 50))
+    assert "memory 321 MiB   CPU 99%" in window and "peak RSS -" not in window, window
+
+
 @pytest.mark.parametrize("size", [5, 300])
 def test_the_trials_table_is_sorted_again_only_when_its_trials_or_their_order_change(size):
     history = tuple(trial(i, state=TrialState.OK, loss=1.0 / i) for i in range(1, size + 1))

@@ -11,7 +11,7 @@ import urwid
 
 from hypermax.execution.outcome import without_escapes
 from hypermax.space import flatten
-from hypermax.trial import Trial, TrialState
+from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     exact_value,
@@ -205,10 +205,15 @@ class TrialsPanel(Panel):
 
 
 def trial_detail_markups(
-    trial: Trial, best: Trial | None, log_tail: Sequence[str], running_for: float | None = None
+    trial: Trial,
+    best: Trial | None,
+    log_tail: Sequence[str],
+    running_for: float | None = None,
+    live: LiveStats | None = None,
 ) -> list[Any]:
     """Everything about one trial: state and reason, loss and its terms, metrics, params, log.
-    ``running_for``: the seconds a running trial has run so far, shown as its time."""
+    ``running_for``: the seconds a running trial has run so far, shown as its time; ``live``:
+    what the watchdog sees of it now, its memory and CPU, as the running panel shows them."""
     rows: list[Any] = [
         [("name", f"trial {trial.id}"), "  ", (trial.state.value, trial.state.value)]
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
@@ -217,11 +222,14 @@ def trial_detail_markups(
         rows.append([("label", "reason  "), ("warning", clip(one_line(trial.reason)))])
     loss = "-" if trial.loss is None else exact_value(trial.loss + 0.0)
     rows.append([("label", "loss    "), ("best", loss)])
-    facts = [
-        ("time", format_trial_time(trial.time if running_for is None else running_for)),
-        ("cpu", format_trial_time(trial.cpu_time)),
-        ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
-    ]
+    facts = [("time", format_trial_time(trial.time if running_for is None else running_for))]
+    if live is not None and trial.cpu_time is None and trial.peak_rss_mib is None:
+        facts += [("memory", f"{live.rss_mib:.0f} MiB"), ("CPU", f"{live.cpu_percent:.0f}%")]
+    else:
+        facts += [
+            ("cpu", format_trial_time(trial.cpu_time)),
+            ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
+        ]
     if trial.step is not None:
         facts.append(("to step", str(trial.step)))
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
@@ -272,7 +280,10 @@ class TrialWindow:
             return
         self._shown, self._read_at = trial, now
         running_for = state.running_elapsed(trial.id) if trial.id in state.running else None
-        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path), running_for)
+        live = state.live.get(trial.id) if running_for is not None else None
+        markups = trial_detail_markups(
+            trial, state.best, read_log_tail(self.log_path), running_for, live
+        )
         focus = self.walker.focus or 0
         at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
         self.walker[:] = [urwid.Text(markup) for markup in markups]
