@@ -184,3 +184,31 @@ def test_leaving_after_the_window_grew_leaves_no_row_of_the_dashboard(tmp_path, 
     screen = terminal.wait_for(lambda s: "search ended" in s, "the summary lines")
     assert screen.lstrip().startswith("hypermax: search ended"), screen
     assert not any(glyph in screen for glyph in "│┌└"), screen
+
+
+FAILING = """
+import time
+
+
+def train(params):
+    time.sleep(0.05)
+    if params["x"] < 0:
+        raise ValueError("x below 0")
+    return params["x"]
+"""
+
+
+def test_the_summary_left_once_the_dashboard_closed_says_how_many_trials_failed(tmp_path, terminal):
+    """The lines left in the terminal said ``8 trials done`` of a search whose trials had
+    mostly failed, which only the dashboard, gone by then, had shown."""
+    spec = write_search(tmp_path, iterations=8)
+    (tmp_path / "sleepy.py").write_text(FAILING)
+    terminal.start(f"{hypermax_command()} {spec}", tmp_path, hold=True)
+    terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
+    terminal.keys("q")
+    assert terminal.exit_code() == 0
+    finished, _started = assert_journal_complete(tmp_path / "results" / "watched")
+    failed = sum(1 for state in finished.values() if state == "failed")
+    assert failed, "the seed draws no x below 0"
+    said = terminal.wait_for(lambda s: "trials done" in s, "the summary lines")
+    assert f"8 trials done ({failed} failed)" in said, said
