@@ -287,6 +287,16 @@ def test_chart_handles_no_losses_and_tiny_sizes():
     assert sum(line.count(POINT) for line in one) == 1
 
 
+@pytest.mark.parametrize("losses", [[1.0001, 1.0004], [100.01, 100.02], [0.123456789, 0.12345679]])
+def test_the_chart_s_axis_labels_of_losses_close_together_tell_them_apart(losses):
+    """Losses from 1.0001 to 1.0004 had every label of the axis read ``1``."""
+    points = [(loss, "ok") for loss in losses]
+    lines = render_chart(points, [min(losses[: i + 1]) for i in range(len(losses))], 50, 9, False)
+    labels = [line.split("┤")[0].strip() for line in lines if "┤" in line]
+    assert len(labels) > 2 and len(set(labels)) == len(labels), lines
+    assert float(labels[0]) == max(losses) and float(labels[-1]) == min(losses), lines
+
+
 def test_chart_squeezes_more_trials_than_columns():
     points = [(float(i % 7) + 1, "ok") for i in range(500)]
     best = [1.0] * 500
