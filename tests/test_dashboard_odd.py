@@ -38,6 +38,17 @@ def test_a_narrow_title_keeps_its_words_whole_and_the_clock_while_it_can(width):
     assert title.split()[:2] == ["tuning", "tpe"] and title.rstrip().endswith("ETA 2m20s"), title
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_long_search_name_is_cut_to_keep_the_clock_in_the_title(width):
+    """A name that left no room for the clock had the elapsed time and the ETA come and go as
+    their digits changed; it is cut, with a mark, instead."""
+    state = search_state()
+    state.name = "a_rather_long_search_name_that_goes_on_and_on_for_a_while_yes_it_does"
+    title = screen(DashboardView(state), (width, 24)).splitlines()[0]
+    assert title.rstrip().endswith("ETA 2m20s"), title
+    assert title.startswith(state.name) or title.split()[0].endswith("…"), title
+
+
 def test_the_progress_bar_and_the_latest_message_do_not_touch():
     text = screen(DashboardView(search_state()), (36, 24))
     assert "30% trial 9 killed" in text
