@@ -356,6 +356,22 @@ def test_a_running_trials_window_shows_how_long_it_has_run():
     assert "time 7.0s" in screen(view, (160, 50))
 
 
+def test_an_open_trial_stops_saying_best_so_far_once_another_is_better():
+    """The window of the best trial said "(best so far)" until it was closed, whatever
+    trials finished better meanwhile."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    run_trial(state, 1, 0.5, TrialState.OK, params={"x": 1})
+    view = DashboardView(state)
+    view.open_trial(1)
+    assert "trial 1  ok  (best so far)" in screen(view, (80, 24))
+    run_trial(state, 2, 0.1, TrialState.OK, params={"x": 2})
+    view.refresh()
+    window = screen(view, (80, 24))
+    assert "trial 1  ok" in window and "best so far" not in window, window
+
+
 def test_a_running_trials_window_shows_its_memory_and_cpu_as_the_running_panel_does():
     """The window said ``cpu -   peak RSS -`` of a running trial whose memory and CPU the
     running panel beside it showed."""

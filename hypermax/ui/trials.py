@@ -255,9 +255,10 @@ def trial_detail_markups(
 class TrialWindow:
     """The scrollable contents of the window that shows one trial.
 
-    :meth:`follow` keeps them up to date: anew when the trial changed (it ended), and its log
-    read again at most every ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled
-    to stays in view; at the last row, the view follows the new last row (the log's end).
+    :meth:`follow` keeps them up to date: anew when the trial changed (it ended) or another
+    became the best (it is no longer "best so far"), and its log read again at most every
+    ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled to stays in view; at the
+    last row, the view follows the new last row (the log's end).
     """
 
     def __init__(self, trial_id: int, log_path: Path | None) -> None:
@@ -266,6 +267,7 @@ class TrialWindow:
         self.walker: urwid.SimpleFocusListWalker[urwid.Text] = urwid.SimpleFocusListWalker([])
         self.listbox = urwid.ListBox(self.walker)
         self._shown: Trial | None = None
+        self._best: int | None = None  # the best trial's id when it was shown: "(best so far)"
         self._read_at = -math.inf
 
     def follow(self, state: DashboardState) -> None:
@@ -276,9 +278,10 @@ class TrialWindow:
         trial = state.whole(trial)
         now = state.clock()
         rereading = trial.state is TrialState.RUNNING and now - self._read_at >= LOG_REREAD_SECONDS
-        if trial is self._shown and not rereading:
+        best = state.best.id if state.best is not None else None
+        if trial is self._shown and best == self._best and not rereading:
             return
-        self._shown, self._read_at = trial, now
+        self._shown, self._best, self._read_at = trial, best, now
         running_for = state.running_elapsed(trial.id) if trial.id in state.running else None
         live = state.live.get(trial.id) if running_for is not None else None
         markups = trial_detail_markups(
