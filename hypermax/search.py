@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -188,8 +189,9 @@ def _execute(
 
         ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)
         warm_start = prepared.spec.search.warm_start
+        states = Counter(trial.state for trial in outcome.trials if trial.state.counted)
         lines = summary_lines(
-            outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start
+            outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start, states
         )
         print("\n".join(lines))
         if concluded is not None:

@@ -45,8 +45,12 @@ class TmuxTerminal:
             [TMUX, "-L", self.socket, *args], capture_output=True, text=True, timeout=10
         )
 
-    def start(self, command: str, cwd: Path) -> None:
+    def start(self, command: str, cwd: Path, hold: bool = False) -> None:
+        """Run ``command`` in ``cwd``; with ``hold``, the pane stays open once it ended, so that
+        what it left on the terminal can be read."""
         shell = f"cd {shlex.quote(str(cwd))} && {command}; echo $? > {self.exit_file}"
+        if hold:
+            shell += "; exec cat"
         proc = self.tmux("new-session", "-d", "-s", "main", "-x", "160", "-y", "50", shell)
         assert proc.returncode == 0, proc.stderr
 
@@ -163,3 +167,48 @@ def test_ctrl_c_interrupts_without_asking_and_exits_130(tmp_path, terminal):
     assert terminal.exit_code() == 130
     _finished, started = assert_journal_complete(tmp_path / "results" / "watched")
     assert len(started) < 40
+
+
+def test_leaving_after_the_window_grew_leaves_no_row_of_the_dashboard(tmp_path, terminal):
+    """tmux, leaving an alternate screen that grew while it was shown, put rows of its last frame
+    above the shell's lines (as many as the window grew by): the screen is emptied first."""
+    spec = write_search(tmp_path, iterations=2)
+    terminal.start(f"{hypermax_command()} {spec}", tmp_path, hold=True)
+    terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
+    terminal.tmux("resize-window", "-t", "main", "-x", "200", "-y", "60")
+    terminal.wait_for(
+        lambda s: any(len(line) == 200 for line in s.splitlines()), "the dashboard redrawn wider"
+    )
+    terminal.keys("q")
+    assert terminal.exit_code() == 0
+    screen = terminal.wait_for(lambda s: "search ended" in s, "the summary lines")
+    assert screen.lstrip().startswith("hypermax: search ended"), screen
+    assert not any(glyph in screen for glyph in "│┌└"), screen
+
+
+FAILING = """
+import time
+
+
+def train(params):
+    time.sleep(0.05)
+    if params["x"] < 0:
+        raise ValueError("x below 0")
+    return params["x"]
+"""
+
+
+def test_the_summary_left_once_the_dashboard_closed_says_how_many_trials_failed(tmp_path, terminal):
+    """The lines left in the terminal said ``8 trials done`` of a search whose trials had
+    mostly failed, which only the dashboard, gone by then, had shown."""
+    spec = write_search(tmp_path, iterations=8)
+    (tmp_path / "sleepy.py").write_text(FAILING)
+    terminal.start(f"{hypermax_command()} {spec}", tmp_path, hold=True)
+    terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
+    terminal.keys("q")
+    assert terminal.exit_code() == 0
+    finished, _started = assert_journal_complete(tmp_path / "results" / "watched")
+    failed = sum(1 for state in finished.values() if state == "failed")
+    assert failed, "the seed draws no x below 0"
+    said = terminal.wait_for(lambda s: "trials done" in s, "the summary lines")
+    assert f"8 trials done ({failed} failed)" in said, said

@@ -38,6 +38,17 @@ def test_a_narrow_title_keeps_its_words_whole_and_the_clock_while_it_can(width):
     assert title.split()[:2] == ["tuning", "tpe"] and title.rstrip().endswith("ETA 2m20s"), title
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_long_search_name_is_cut_to_keep_the_clock_in_the_title(width):
+    """A name that left no room for the clock had the elapsed time and the ETA come and go as
+    their digits changed; it is cut, with a mark, instead."""
+    state = search_state()
+    state.name = "a_rather_long_search_name_that_goes_on_and_on_for_a_while_yes_it_does"
+    title = screen(DashboardView(state), (width, 24)).splitlines()[0]
+    assert title.rstrip().endswith("ETA 2m20s"), title
+    assert title.startswith(state.name) or title.split()[0].endswith("…"), title
+
+
 def test_the_progress_bar_and_the_latest_message_do_not_touch():
     text = screen(DashboardView(search_state()), (36, 24))
     assert "30% trial 9 killed" in text
@@ -262,3 +273,36 @@ def test_a_terminal_whose_encoding_lacks_the_glyphs_shows_ascii_ones_not_questio
     assert "*" in chart and "X" in chart and "?" not in chart
     assert "by loss ^" in lines[16]  # the trials' title
     assert "#" in "\n".join(lines[17:23])  # the ranking's bars
+
+
+def test_no_text_on_the_terminal_s_background_is_white_or_light_gray(monkeypatch):
+    """A light background hid what was drawn in white or light gray on it: the search's name,
+    the done count, the clock, the params' names, the table's header."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    term = Terminal(100, 30)
+    try:
+        display = term.screen()
+        display.set_terminal_properties(colors=16)
+        display.register_palette(PALETTE)
+        display.start()
+        try:
+            view = DashboardView(search_state())
+            display.draw_screen((100, 30), view.render((100, 30), True))
+        finally:
+            display.stop()
+        term.wait_for("elapsed")
+    finally:
+        term.close()
+    hidden, colours = [], {"fg": "39", "bg": "49"}
+    for part in re.split(rb"(\x1b\[[0-9;]*m)", bytes(term.output)):
+        if part.startswith(b"\x1b["):
+            for code in part[2:-1].decode().split(";") or ["0"]:
+                if code in ("", "0"):
+                    colours = {"fg": "39", "bg": "49"}
+                elif code in ("39", *map(str, [*range(30, 38), *range(90, 98)])):
+                    colours["fg"] = code
+                elif code in ("49", *map(str, [*range(40, 48), *range(100, 108)])):
+                    colours["bg"] = code
+        elif colours["bg"] == "49" and colours["fg"] in ("37", "97"):
+            hidden.append(part.decode("utf-8", "replace"))
+    assert not "".join(hidden).strip(), hidden

@@ -287,6 +287,16 @@ def test_chart_handles_no_losses_and_tiny_sizes():
     assert sum(line.count(POINT) for line in one) == 1
 
 
+@pytest.mark.parametrize("losses", [[1.0001, 1.0004], [100.01, 100.02], [0.123456789, 0.12345679]])
+def test_the_chart_s_axis_labels_of_losses_close_together_tell_them_apart(losses):
+    """Losses from 1.0001 to 1.0004 had every label of the axis read ``1``."""
+    points = [(loss, "ok") for loss in losses]
+    lines = render_chart(points, [min(losses[: i + 1]) for i in range(len(losses))], 50, 9, False)
+    labels = [line.split("┤")[0].strip() for line in lines if "┤" in line]
+    assert len(labels) > 2 and len(set(labels)) == len(labels), lines
+    assert float(labels[0]) == max(losses) and float(labels[-1]) == min(losses), lines
+
+
 def test_chart_squeezes_more_trials_than_columns():
     points = [(float(i % 7) + 1, "ok") for i in range(500)]
     best = [1.0] * 500
@@ -318,6 +328,22 @@ def test_a_narrow_terminal_keeps_the_losses_of_the_table_whole():
     assert rows and "0.031415" in rows[0], text  # the table's row of trial 5, loss whole
 
 
+def test_a_table_row_wider_than_the_table_ends_in_a_mark_where_it_is_cut():
+    """The params of a row too long for the table were clipped at its edge without a mark, in
+    the middle of a number (``layers=1`` of ``layers=145``) at any width but the narrowest."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    params = {"a_very_long_parameter_name_for_the_learning_rate": 0.000123, "layers": 145}
+    run_trial(state, 1, 0.5, TrialState.OK, params=params)
+    for size in [(80, 24), (160, 50)]:
+        text = screen(DashboardView(state), size)
+        rows = [line for line in text.splitlines() if re.search(r"│\s+1\s+0\.5 ", line)]
+        assert rows, text
+        row = rows[0].split("│")[1]  # the table's cell of the row
+        assert "layers=145" in row or row.endswith("…"), text
+
+
 def test_a_running_trials_window_shows_how_long_it_has_run():
     clock = FakeClock()
     state = DashboardState(clock)
@@ -328,6 +354,37 @@ def test_a_running_trials_window_shows_how_long_it_has_run():
     view.refresh()
     view.keypress((160, 50), "enter")
     assert "time 7.0s" in screen(view, (160, 50))
+
+
+def test_an_open_trial_stops_saying_best_so_far_once_another_is_better():
+    """The window of the best trial said "(best so far)" until it was closed, whatever
+    trials finished better meanwhile."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    run_trial(state, 1, 0.5, TrialState.OK, params={"x": 1})
+    view = DashboardView(state)
+    view.open_trial(1)
+    assert "trial 1  ok  (best so far)" in screen(view, (80, 24))
+    run_trial(state, 2, 0.1, TrialState.OK, params={"x": 2})
+    view.refresh()
+    window = screen(view, (80, 24))
+    assert "trial 1  ok" in window and "best so far" not in window, window
+
+
+def test_a_running_trials_window_shows_its_memory_and_cpu_as_the_running_panel_does():
+    """The window said ``cpu -   peak RSS -`` of a running trial whose memory and CPU the
+    running panel beside it showed."""
+    clock = FakeClock()
+    state = DashboardState(clock)
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1, {"x": 1})))
+    state.apply(ev.LiveUpdate({1: LiveStats(1, 4.0, 321.0, 99.0, 1)}))
+    view = DashboardView(state)
+    view.refresh()
+    view.keypress((160, 50), "enter")
+    window = screen(view, (160, 50))
+    assert "memory 321 MiB   CPU 99%" in window and "peak RSS -" not in window, window
 
 
 @pytest.mark.parametrize("size", [5, 300])

@@ -51,6 +51,20 @@ def test_the_documented_examples_hold():
     assert doctest.testmod(formatting).failed == 0
 
 
+def test_the_short_name_of_an_array_item_names_its_array():
+    """``layers.0`` was shown as ``0`` in the table, the running trials and the ranking."""
+    from hypermax.ui.formatting import short_names
+
+    names = ["layers.0", "layers.1", "model.blocks.0.units", "model.blocks.1.units", "opt.lr"]
+    assert short_names(names) == {
+        "layers.0": "layers.0",
+        "layers.1": "layers.1",
+        "model.blocks.0.units": "blocks.0.units",
+        "model.blocks.1.units": "blocks.1.units",
+        "opt.lr": "lr",
+    }
+
+
 def test_short_names_of_thousands_of_params_compare_no_two_names():
     """Each name was compared with every other one: seconds at each redraw of the dashboard
     for a list of thousands of params, which held its drawing and keys still."""
@@ -73,5 +87,5 @@ def test_short_names_of_thousands_of_params_compare_no_two_names():
     names = [Name(name) for name in given]
     short = short_names(names)
     assert len(compared) < len(names)  # a million before: each with every other one
-    assert short["mask.7"] == "7" and short["opt.lr"] == "opt.lr" and short["lr"] == "lr"
+    assert short["mask.7"] == "mask.7" and short["opt.lr"] == "opt.lr" and short["lr"] == "lr"
     assert short["model.opt.lr"] == "model.opt.lr"

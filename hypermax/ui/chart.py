@@ -153,30 +153,38 @@ class _Scale:
 
 def _labels(scale: _Scale, rows: int) -> dict[int, str]:
     """Labelled rows: the top, the bottom, and between them every fourth row or, on a log
-    scale, the rows where a power of ten falls (kept at least two rows apart)."""
-    labels = {
-        0: format_tick(scale.value(0, rows)),
-        rows - 1: format_tick(scale.value(rows - 1, rows)),
-    }
+    scale, the rows where a power of ten falls (kept at least two rows apart). Each label has
+    the fewest significant digits, 3 at least, that tell it from the others: losses from
+    1.0001 to 1.0004 were labelled ``1`` on every row."""
+    values = {0: scale.value(0, rows), rows - 1: scale.value(rows - 1, rows)}
     if scale.log:
         candidates = [
-            (scale.row(10.0**d, rows), format_tick(10.0**d))
+            (scale.row(10.0**d, rows), 10.0**d)
             for d in range(math.floor(scale.hi), math.ceil(scale.lo) - 1, -1)
         ]
     else:
         step = 4 if rows >= 9 else 2
-        candidates = [(r, format_tick(scale.value(r, rows))) for r in range(step, rows - 1, step)]
-    for row, text in candidates:
-        if 0 < row < rows - 1 and all(abs(row - taken) >= 2 for taken in labels):
-            labels[row] = text
-    return dict(sorted(labels.items()))
+        candidates = [(r, scale.value(r, rows)) for r in range(step, rows - 1, step)]
+    for row, value in candidates:
+        if 0 < row < rows - 1 and all(abs(row - taken) >= 2 for taken in values):
+            values[row] = value
+    for digits in range(TICK_DIGITS, MAX_TICK_DIGITS + 1):
+        labels = {row: format_tick(value, digits) for row, value in sorted(values.items())}
+        if len(set(labels.values())) == len(set(values.values())):
+            break
+    return labels
 
 
-def format_tick(value: float) -> str:
+#: The significant digits of an axis label, and the most it gets to tell two labels apart.
+TICK_DIGITS = 3
+MAX_TICK_DIGITS = 12
+
+
+def format_tick(value: float, digits: int = TICK_DIGITS) -> str:
     """A short axis label: ``0.0123``, ``1.5e+04``, ``-3.2``."""
     if value == 0:
         return "0"
-    text = f"{value:.3g}"
+    text = f"{value:.{digits}g}"
     return text.replace("e-0", "e-").replace("e+0", "e+")
 
 

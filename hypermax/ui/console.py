@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from hypermax import events as ev
@@ -49,11 +49,22 @@ def summary_lines(
     best: Trial | None,
     best_run: Trial | None = None,
     warm_start: str | None = None,
+    states: Mapping[TrialState, int] | None = None,
 ) -> list[str]:
     """How a search ended and its best trial, as printed at the end of every run. When the best
     is a trial its warm start imported, from ``warm_start``, the line says so, and the next
-    names ``best_run``, the best of the trials the search ran itself (if one has a loss)."""
+    names ``best_run``, the best of the trials the search ran itself (if one has a loss).
+    ``states``: how many of the trials done ended in each state; those that did not end ``ok``
+    are named (``20 trials done (15 failed, 2 killed)``), which the dashboard showed until its
+    screen was gone."""
     lines = [f"hypermax: search ended ({reason}); {trials_text(done)} done"]
+    not_ok = [
+        f"{states[state]} {state.value}"
+        for state in (TrialState.FAILED, TrialState.KILLED, TrialState.STOPPED)
+        if states and states.get(state)
+    ]
+    if not_ok:
+        lines[0] += f" ({', '.join(not_ok)})"
     if best is None:
         return [*lines, "no trial produced a loss"]
     lines.append(best_line(best, warm_start))

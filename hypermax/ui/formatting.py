@@ -217,6 +217,9 @@ def not_run_text(count: int, done: int) -> str:
 def short_names(names: Iterable[str]) -> dict[str, str]:
     """Each dotted name's shortest tail that no other name shares: ``optimizer.lr`` → ``lr``.
 
+    A tail does not start at an array's index: ``layers.0`` stays ``layers.0``, not ``0``,
+    which named nothing the reader could tell apart from another list's first item.
+
     The tails of each length are counted once (a name compared with every other one took
     seconds, at each redraw of the dashboard, for a list of thousands of params)."""
     names = list(dict.fromkeys(names))
@@ -228,7 +231,11 @@ def short_names(names: Iterable[str]) -> dict[str, str]:
     for name in names:
         split = parts[name]
         out[name] = next(
-            (".".join(split[-n:]) for n in range(1, len(split) + 1) if tails[split[-n:]] == 1),
+            (
+                ".".join(split[-n:])
+                for n in range(1, len(split) + 1)
+                if tails[split[-n:]] == 1 and not split[-n].isdigit()
+            ),
             name,
         )
     return out

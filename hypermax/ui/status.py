@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import urwid
 
 from hypermax.ui.formatting import columns, format_duration, format_loss, one_line
-from hypermax.ui.widgets import Size
+from hypermax.ui.widgets import Size, cut
 
 if TYPE_CHECKING:
     from hypermax.ui.state import DashboardState
@@ -185,8 +185,16 @@ class StatusBar(urwid.WidgetWrap):
         if eta is not None:
             clocks = [f"{clock}  ETA {format_duration(eta)}" for clock in clocks]
         titles = [_title_markup(state, brief) for brief in range(BRIEFER_TITLES)]
+        name = state.name or "hypermax"
+        cut_titles = [
+            _title_markup(state, BRIEFER_TITLES - 1, width)
+            for width in CUT_NAME_WIDTHS
+            if columns(name) > width
+        ]
         self.title.set_variants(
-            [(parts, gap, ("label", clock)) for clock in clocks for parts, gap in titles] + titles
+            [(parts, gap, ("label", clock)) for clock in clocks for parts, gap in titles]
+            + [(parts, gap, ("label", clock)) for parts, gap in cut_titles for clock in clocks]
+            + titles
         )
         self.counts.set_variants(
             [_counts_markup(state, counts, brief) for brief in range(BRIEFER_COUNTS)]
@@ -205,11 +213,19 @@ class StatusBar(urwid.WidgetWrap):
 #: How many forms the title has: whole; with single spaces; then without ``parallel N`` (and with
 #: a shorter pause note, ``brief`` 0, 1, 2 of :func:`_title_markup`).
 BRIEFER_TITLES = 3
+#: The widths a search's name is cut to, ending in ``…``, where the title leaves no room for the
+#: clock: a long name had the elapsed time and the ETA come and go as their digits changed.
+CUT_NAME_WIDTHS = (40, 24, 12)
 
 
-def _title_markup(state: DashboardState, brief: int = 0) -> tuple[list[Any], str]:
+def _title_markup(
+    state: DashboardState, brief: int = 0, name_width: int | None = None
+) -> tuple[list[Any], str]:
+    """The title's parts and the text between them; ``name_width``: the search's name cut to
+    that many columns."""
     gap = "  " if brief < 1 else " "
-    parts: list[Any] = [("name", state.name or "hypermax")]
+    name = state.name or "hypermax"
+    parts: list[Any] = [("name", name if name_width is None else cut(name, name_width))]
     if state.ended:
         ended = f"search ended ({one_line(state.end_reason or '')})"
         if brief < 1:

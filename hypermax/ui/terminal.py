@@ -13,6 +13,9 @@ import urwid
 from hypermax.execution.process_start import run_briefly
 from hypermax.interrupts import in_foreground
 
+#: Plain colours, then the whole screen erased (in them: a coloured erase paints the screen).
+CLEAR_SCREEN = "\x1b[0m\x1b[2J"
+
 
 class TerminalScreen(urwid.display.raw.Screen):
     """urwid's screen on the terminal, which it takes only while hypermax is in the terminal's
@@ -36,6 +39,14 @@ class TerminalScreen(urwid.display.raw.Screen):
             return urwid.util.StoppingContext(self)
         self.away = False
         return super().start(*args, **kwargs)
+
+    def _stop(self) -> None:
+        """Give the terminal back, the alternate screen emptied first: tmux, leaving an
+        alternate screen that grew while it was shown (the window made larger), put rows of the
+        last frame above the shell's lines, as many as it grew by."""
+        if getattr(self, "_alternate_buffer", False) and self.modes.alternate_buffer is not False:
+            self.write(CLEAR_SCREEN)
+        super()._stop()
 
     def get_cols_rows(self) -> tuple[int, int]:
         """The terminal's size. A terminal that tells none (0 by 0: a serial console, a

@@ -11,7 +11,7 @@ import urwid
 
 from hypermax.execution.outcome import without_escapes
 from hypermax.space import flatten
-from hypermax.trial import Trial, TrialState
+from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.formatting import (
     columns,
     exact_value,
@@ -126,7 +126,7 @@ class TrialsWalker(urwid.ListWalker):
         trial = self._trials[self.ids[position]]
         cached = self._rows.get(trial.id)
         if cached is None or cached[0] is not trial:
-            row = selectable_row(trial_markup(trial, self.short), trial.id, wrap="clip")
+            row = selectable_row(trial_markup(trial, self.short), trial.id)
             cached = (trial, row)
             self._rows[trial.id] = cached
         return cached[1]
@@ -166,7 +166,7 @@ class TrialsPanel(Panel):
         self.sort = "loss"
         self.reverse = False
         self._shown: tuple[Any, ...] | None = None  # what the table shows: see update()
-        header = urwid.Text(("label", TABLE_HEADER), wrap="clip")
+        header = urwid.Text(("label", TABLE_HEADER), wrap="ellipsis")
         body: urwid.Frame[Any, Any, Any] = urwid.Frame(self.listbox, header=header)
         super().__init__("trials", "trials", body)
 
@@ -205,10 +205,15 @@ class TrialsPanel(Panel):
 
 
 def trial_detail_markups(
-    trial: Trial, best: Trial | None, log_tail: Sequence[str], running_for: float | None = None
+    trial: Trial,
+    best: Trial | None,
+    log_tail: Sequence[str],
+    running_for: float | None = None,
+    live: LiveStats | None = None,
 ) -> list[Any]:
     """Everything about one trial: state and reason, loss and its terms, metrics, params, log.
-    ``running_for``: the seconds a running trial has run so far, shown as its time."""
+    ``running_for``: the seconds a running trial has run so far, shown as its time; ``live``:
+    what the watchdog sees of it now, its memory and CPU, as the running panel shows them."""
     rows: list[Any] = [
         [("name", f"trial {trial.id}"), "  ", (trial.state.value, trial.state.value)]
         + ([("best", "  (best so far)")] if best is not None and best.id == trial.id else []),
@@ -217,11 +222,14 @@ def trial_detail_markups(
         rows.append([("label", "reason  "), ("warning", clip(one_line(trial.reason)))])
     loss = "-" if trial.loss is None else exact_value(trial.loss + 0.0)
     rows.append([("label", "loss    "), ("best", loss)])
-    facts = [
-        ("time", format_trial_time(trial.time if running_for is None else running_for)),
-        ("cpu", format_trial_time(trial.cpu_time)),
-        ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
-    ]
+    facts = [("time", format_trial_time(trial.time if running_for is None else running_for))]
+    if live is not None and trial.cpu_time is None and trial.peak_rss_mib is None:
+        facts += [("memory", f"{live.rss_mib:.0f} MiB"), ("CPU", f"{live.cpu_percent:.0f}%")]
+    else:
+        facts += [
+            ("cpu", format_trial_time(trial.cpu_time)),
+            ("peak RSS", "-" if trial.peak_rss_mib is None else f"{trial.peak_rss_mib:.0f} MiB"),
+        ]
     if trial.step is not None:
         facts.append(("to step", str(trial.step)))
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
@@ -247,9 +255,10 @@ def trial_detail_markups(
 class TrialWindow:
     """The scrollable contents of the window that shows one trial.
 
-    :meth:`follow` keeps them up to date: anew when the trial changed (it ended), and its log
-    read again at most every ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled
-    to stays in view; at the last row, the view follows the new last row (the log's end).
+    :meth:`follow` keeps them up to date: anew when the trial changed (it ended) or another
+    became the best (it is no longer "best so far"), and its log read again at most every
+    ``LOG_REREAD_SECONDS`` while it runs. The row the reader scrolled to stays in view; at the
+    last row, the view follows the new last row (the log's end).
     """
 
     def __init__(self, trial_id: int, log_path: Path | None) -> None:
@@ -258,6 +267,7 @@ class TrialWindow:
         self.walker: urwid.SimpleFocusListWalker[urwid.Text] = urwid.SimpleFocusListWalker([])
         self.listbox = urwid.ListBox(self.walker)
         self._shown: Trial | None = None
+        self._best: int | None = None  # the best trial's id when it was shown: "(best so far)"
         self._read_at = -math.inf
 
     def follow(self, state: DashboardState) -> None:
@@ -268,11 +278,15 @@ class TrialWindow:
         trial = state.whole(trial)
         now = state.clock()
         rereading = trial.state is TrialState.RUNNING and now - self._read_at >= LOG_REREAD_SECONDS
-        if trial is self._shown and not rereading:
+        best = state.best.id if state.best is not None else None
+        if trial is self._shown and best == self._best and not rereading:
             return
-        self._shown, self._read_at = trial, now
+        self._shown, self._best, self._read_at = trial, best, now
         running_for = state.running_elapsed(trial.id) if trial.id in state.running else None
-        markups = trial_detail_markups(trial, state.best, read_log_tail(self.log_path), running_for)
+        live = state.live.get(trial.id) if running_for is not None else None
+        markups = trial_detail_markups(
+            trial, state.best, read_log_tail(self.log_path), running_for, live
+        )
         focus = self.walker.focus or 0
         at_end = len(self.walker) > 1 and focus == len(self.walker) - 1
         self.walker[:] = [urwid.Text(markup) for markup in markups]

@@ -34,22 +34,24 @@ Wrap: TypeAlias = Literal["space", "any", "clip", "ellipsis"]
 
 #: Each entry: name, foreground, background, and what a terminal without colours shows
 #: (NO_COLOR set, or a monochrome TERM): there, the focused row, the progress bar's done part
-#: and the footer are in reverse video, so that they still show.
+#: and the footer are in reverse video, so that they still show. Text on the terminal's own
+#: background is never white nor light gray, which a light background hides (the search's
+#: name, the params' names, the clock): it is in the terminal's own colour (bold) instead.
 PALETTE: list[tuple[str, str, str, str]] = [
     ("body", "default", "default", "default"),
     ("border", "dark gray", "default", "default"),
     ("border focus", "light cyan", "default", "bold"),
-    ("title", "white,bold", "default", "bold"),
-    ("name", "white,bold", "default", "bold"),
+    ("title", "default,bold", "default", "bold"),
+    ("name", "default,bold", "default", "bold"),
     ("dim", "dark gray", "default", "default"),
-    ("label", "light gray", "default", "default"),
+    ("label", "default", "default", "default"),
     ("ok", "light green", "default", "default"),
     ("failed", "light red", "default", "default"),
     ("killed", "light magenta", "default", "default"),
     ("stopped", "yellow", "default", "default"),
     ("running", "light cyan", "default", "default"),
     ("interrupted", "dark gray", "default", "default"),
-    ("imported", "light gray", "default", "default"),
+    ("imported", "default", "default", "default"),
     ("best", "light green,bold", "default", "bold"),
     ("warning", "yellow,bold", "default", "bold"),
     ("error", "light red,bold", "default", "bold"),
