@@ -189,6 +189,16 @@ def test_a_signal_before_the_command_routes_signals_ends_hypermax_as_ctrl_c_does
     assert err.endswith("hypermax: interrupted\n") and "Traceback" not in err
 
 
+def _hooked_env(tmp_path: Path, sitecustomize: str, **extra: str) -> dict[str, str]:
+    """The environment of a hypermax whose interpreter runs ``sitecustomize`` first (a folder
+    of ``tmp_path`` ahead on its ``PYTHONPATH``), with ``extra`` variables for it."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(sitecustomize)
+    path = os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
 #: a ``sitecustomize`` that holds the interpreter as it is about to import the module named by
 #: env ``HOLD_IMPORT``: it leaves the file named by env ``HELD`` and waits on the FIFO named by
 #: env ``GO``, which nobody opens
@@ -240,18 +250,9 @@ def test_a_signal_while_the_command_line_is_imported_ends_hypermax_as_ctrl_c_doe
     """A signal as hypermax imports its command line (argparse here), before ``run()`` routed
     the signals: Ctrl-C printed a KeyboardInterrupt traceback (and exit status -2), SIGTERM and
     SIGHUP killed hypermax (-15, -1)."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_HOLD_AN_IMPORT)
     held, go = tmp_path / "held", tmp_path / "go"
     os.mkfifo(go)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        "HOLD_IMPORT": "argparse",
-        "HELD": str(held),
-        "GO": str(go),
-    }
+    env = _hooked_env(tmp_path, _HOLD_AN_IMPORT, HOLD_IMPORT="argparse", HELD=str(held), GO=str(go))
     if launch == "console script":
         argv = [sys.executable, str(console_script(tmp_path)), "--help"]
     else:
@@ -362,18 +363,15 @@ def test_a_signal_at_the_end_of_the_exit_leaves_the_command_s_exit_code(tmp_path
         if command == "run"
         else [sys.executable, "-m", "hypermax", "--version"]
     )
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_HOLD_THE_END_OF_THE_EXIT)
     held = tmp_path / "held"
     go_read, go = os.pipe()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        "HELD": str(held),
-        "GO_FD": str(go_read),
-        "TEST": str(os.getpid()),
-    }
+    env = _hooked_env(
+        tmp_path,
+        _HOLD_THE_END_OF_THE_EXIT,
+        HELD=str(held),
+        GO_FD=str(go_read),
+        TEST=str(os.getpid()),
+    )
     process = subprocess.Popen(
         argv,
         cwd=tmp_path,
