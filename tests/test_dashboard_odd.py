@@ -306,3 +306,36 @@ def test_no_text_on_the_terminal_s_background_is_white_or_light_gray(monkeypatch
         elif colours["bg"] == "49" and colours["fg"] in ("37", "97"):
             hidden.append(part.decode("utf-8", "replace"))
     assert not "".join(hidden).strip(), hidden
+
+
+KILLED_NOTE = "trial 10 killed: time limit: ran 1.50 s, limit 1 s"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_latest_message_takes_the_room_it_needs_beside_the_progress_bar(width):
+    """The message had half the line beside the bar, and its key number was cut
+    (``…time limit: ran 1.50 s, limit 1…`` at 100 columns): the bar shrinks to make room."""
+    state = search_state()
+    state.apply(ev.Message(KILLED_NOTE))
+    bottom = screen(DashboardView(state), (width, 24)).splitlines()[2]
+    assert bottom.endswith(f" {KILLED_NOTE}"), bottom
+    bar = bottom[: -len(KILLED_NOTE) - 1]
+    assert "12/40 trials  30%" in bar and len(bar) == width - len(KILLED_NOTE) - 1, bottom
+
+
+def test_a_long_message_leaves_the_progress_bar_its_least_width():
+    from hypermax.ui.status import MIN_BAR_COLUMNS
+
+    state = search_state()
+    state.apply(ev.Message("x" * 200))
+    bottom = screen(DashboardView(state), (80, 24)).splitlines()[2]
+    assert re.fullmatch(r" +12/40 trials  30% +x+…", bottom), bottom
+    assert bottom.index(" x") == MIN_BAR_COLUMNS, bottom
+
+
+def test_without_a_message_the_progress_bar_takes_the_whole_line():
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    bottom = screen(DashboardView(state), (80, 24)).splitlines()[2]
+    assert bottom.strip() == "0/10 trials  0%" and len(bottom) == 80
+    assert bottom.index("0/10") in (32, 33), bottom  # centred on the whole line
