@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hypermax import events as ev
 from hypermax.child_exits import exit_statuses_kept, ignored_elsewhere_problem
 from hypermax.driver import Driver
 from hypermax.errors import (
@@ -175,7 +175,7 @@ def execute(
 def _execute(
     prepared: Prepared, dashboard: bool, concluded: Callable[[SearchOutcome], None] | None
 ) -> SearchOutcome:
-    from hypermax.ui.console import ConsoleReporter, summary_lines
+    from hypermax.ui.console import ConsoleReporter, closing_lines
 
     if dashboard:
         from hypermax.ui.dashboard import run_dashboard
@@ -185,15 +185,19 @@ def _execute(
             outcome = run_dashboard(driver)
         # the dashboard's screen is gone: leave the result in the terminal
         from hypermax.best import best_trial
-        from hypermax.trial import TrialState
+        from hypermax.trial import TrialState, ended_states
 
         ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)
-        warm_start = prepared.spec.search.warm_start
-        states = Counter(trial.state for trial in outcome.trials if trial.state.counted)
-        lines = summary_lines(
-            outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start, states
+        finished = ev.SearchFinished(
+            outcome.best,
+            outcome.done,
+            outcome.reason,
+            outcome.interrupted,
+            best_trial(ran),
+            prepared.spec.search.warm_start,
+            ended_states(outcome.trials),
         )
-        print("\n".join(lines))
+        print("\n".join(closing_lines(finished)))
         if concluded is not None:
             concluded(outcome)
         return outcome

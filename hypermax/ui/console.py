@@ -27,6 +27,7 @@ log = logging.getLogger("hypermax")
 __all__ = [
     "ConsoleReporter",
     "best_line",
+    "closing_lines",
     "format_loss",
     "format_params",
     "progress_bar",
@@ -71,6 +72,19 @@ def summary_lines(
     if best.state is TrialState.IMPORTED and best_run is not None:
         lines.append(f"best of this search: {best_line(best_run).removeprefix('best ')}")
     return lines
+
+
+def closing_lines(finished: ev.SearchFinished) -> list[str]:
+    """What every run prints as its search ends (:func:`summary_lines`): how it ended, how many
+    trials were done (and how many of those failed, were killed or stopped), its best trial."""
+    return summary_lines(
+        finished.reason,
+        finished.done,
+        finished.best,
+        finished.best_run,
+        finished.warm_start,
+        finished.states,
+    )
 
 
 def best_line(best: Trial, warm_start: str | None = None) -> str:
@@ -151,10 +165,7 @@ class ConsoleReporter:
             self._search_time.pause(event.paused)
             self._print("hypermax: paused" if event.paused else "hypermax: resumed")
         elif isinstance(event, ev.SearchFinished):
-            lines = summary_lines(
-                event.reason, event.done, event.best, event.best_run, event.warm_start
-            )
-            for line in lines:
+            for line in closing_lines(event):
                 self._print(line)
 
     def _pace(self, done: int, ending: bool = False) -> list[str]:
