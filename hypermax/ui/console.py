@@ -11,6 +11,7 @@ from hypermax import events as ev
 from hypermax.clock import SearchClock, awake
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
+    eta_text,
     format_duration,
     format_loss,
     format_params,
@@ -169,14 +170,15 @@ class ConsoleReporter:
                 self._print(line)
 
     def _pace(self, done: int, ending: bool = False) -> list[str]:
-        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far; no ETA
+        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far
+        (``finishing`` past the search's ``timeout``: :func:`eta_text`); no ETA
         when the search is ``ending`` (interrupted: the trials left do not run now)."""
         elapsed = self._search_time.elapsed()
         parts = [f"elapsed {format_duration(elapsed)}"]
         done_here, left = done - self._done_before, self.total - done
         if done_here > 0 and left > 0 and not ending:
             eta = until_timeout(elapsed / done_here * left, self._timeout, elapsed)
-            parts.append(f"ETA {format_duration(eta)}")
+            parts.append(eta_text(eta))
         return parts
 
     def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import urwid
 
-from hypermax.ui.formatting import columns, format_duration, format_loss, one_line
+from hypermax.ui.formatting import columns, eta_text, format_duration, format_loss, one_line
 from hypermax.ui.widgets import Size, cut
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ class StatusBar(urwid.WidgetWrap):
         elapsed, eta = format_duration(state.elapsed()), state.eta()
         clocks = [f"elapsed {elapsed}", elapsed]
         if eta is not None:
-            clocks = [f"{clock}  ETA {format_duration(eta)}" for clock in clocks]
+            clocks = [f"{clock}  {eta_text(eta)}" for clock in clocks]
         titles = [_title_markup(state, brief) for brief in range(BRIEFER_TITLES)]
         name = state.name or "hypermax"
         cut_titles = [
