@@ -376,8 +376,8 @@ class Driver:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
         self._trial_pauses.resume(stopped, quiet)
 
-    def _say(self, text: str) -> None:
-        self._emit(ev.Message(text))
+    def _say(self, text: str, news: bool = False) -> None:
+        self._emit(ev.Message(text, news))
 
     def _emit(self, event: ev.Event) -> None:
         for reporter in self.reporters:

@@ -76,6 +76,10 @@ class Message:
     """A line for the user: resuming, a warning, an export written."""
 
     text: str
+    news: bool = False
+    """Whether it tells of something done (an export written, the objective's module loaded),
+    which the dashboard's status line shows for a while only, rather than of something that
+    goes on mattering (a warning), which it shows until another line comes."""
 
 
 @dataclass(frozen=True)

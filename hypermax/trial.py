@@ -90,6 +90,8 @@ class RunnerNote:
     ``hypermax: ...`` line without it). "the trials wait for a worker", say."""
 
     text: str
+    news: bool = False
+    """See :attr:`hypermax.events.Message.news`."""
 
 
 @dataclass(frozen=True)

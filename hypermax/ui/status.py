@@ -229,7 +229,7 @@ class StatusBar(urwid.WidgetWrap):
         )
         self.progress.show(counts["done"], state.iterations)
         # one row, whatever a warning quotes (an exception's lines, an escape sequence)
-        message = one_line(note or (state.messages[-1] if state.messages else ""))
+        message = one_line(note or state.status_message())
         attr = "warning" if note else "dim"
         self.message.set_text((attr, message))
 
