@@ -10,7 +10,7 @@ from test_dashboard_state import FakeClock, run_trial, started
 from hypermax import events as ev
 from hypermax.trial import TrialState
 from hypermax.ui.state import NEWS_SECONDS, DashboardState
-from hypermax.ui.view import DashboardView
+from hypermax.ui.view import Actions, DashboardView
 
 LOADED = "preload: the objective's module loaded in 12.4 s"
 
@@ -51,3 +51,19 @@ def test_a_failed_trial_s_line_and_a_warning_stay_until_another_line_comes():
     clock.now += 10 * NEWS_SECONDS
     view.refresh()
     assert status_row(view).endswith("the results folder cannot be written")
+
+
+def test_the_answer_to_e_and_p_shows_at_once_and_goes_after_a_while():
+    """The search carries out e and p at its next turn, which the import of a preloaded
+    objective held: the keys had no answer until then."""
+    state, clock = searching()
+    asked: list[str] = []
+    view = DashboardView(state, Actions(request=asked.append))
+    view.keypress((100, 24), "e")
+    assert asked == ["export"]
+    assert "export asked" in status_row(view)
+    view.keypress((100, 24), "p")
+    assert asked == ["export", "toggle_pause"] and "pause asked" in status_row(view)
+    clock.now += NEWS_SECONDS
+    view.refresh()
+    assert "asked" not in status_row(view)

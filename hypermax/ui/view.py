@@ -322,7 +322,7 @@ class DashboardView(urwid.WidgetWrap):
             else:
                 self._open("confirm", _confirm_box(), width=66, height="pack")
         elif key == "p":
-            self.actions.request(Command.TOGGLE_PAUSE)
+            self._pause()
         elif key == "e":
             self._export()
         elif key == "?":
@@ -341,11 +341,30 @@ class DashboardView(urwid.WidgetWrap):
             return self.frame.keypress(box_size(size), key)
         return None
 
+    def _pause(self) -> None:
+        """Ask the search to pause launching trials, or to resume, and say so at once: the
+        search carries it out at its next turn, which a trial's start (a preloaded objective's
+        import) can hold for a long time."""
+        if self.state.ended:
+            return
+        self.actions.request(Command.TOGGLE_PAUSE)
+        if self.state.paused:
+            self._answer("resume asked: new trials start again")
+        else:
+            self._answer("pause asked: no new trial starts; running ones go on")
+
+    def _answer(self, text: str) -> None:
+        """Show ``text`` in the status line at once, as news (it goes after a while)."""
+        self.state.note(text, news=True)
+        self.refresh()
+
     def _export(self) -> None:
-        """Ask for results.csv and best.json now; once the search ended, say where they are (the
-        search wrote them as it ended and takes no more commands)."""
+        """Ask for results.csv and best.json now, and say so at once (they are written at the
+        search's next turn); once the search ended, say where they are (the search wrote them
+        as it ended and takes no more commands)."""
         if not self.state.ended:
             self.actions.request(Command.EXPORT)
+            self._answer("export asked: results.csv and best.json are being written")
             return
         folder = self.state.results_folder
         csv = "results.csv" if folder is None else folder / "results.csv"
