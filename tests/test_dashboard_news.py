@@ -67,3 +67,18 @@ def test_the_answer_to_e_and_p_shows_at_once_and_goes_after_a_while():
     clock.now += NEWS_SECONDS
     view.refresh()
     assert "asked" not in status_row(view)
+
+
+def test_a_key_that_does_nothing_says_so():
+    """A typed letter the dashboard has no use for, or p once the search ended, showed nothing:
+    as if the dashboard had not heard it."""
+    state, _clock = searching()
+    asked: list[str] = []
+    view = DashboardView(state, Actions(request=asked.append))
+    view.keypress((100, 24), "z")
+    assert status_row(view).endswith("z: no such key (? lists the keys)")
+    view.keypress((100, 24), "down")  # moves in a panel, or nowhere: not a key to tell of
+    assert status_row(view).endswith("z: no such key (? lists the keys)")
+    state.apply(ev.SearchFinished(None, 0, "iterations done"))
+    view.keypress((100, 24), "p")
+    assert asked == [] and status_row(view).endswith("the search ended: nothing to pause")

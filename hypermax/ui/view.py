@@ -338,7 +338,11 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "enter":
             self.open_focused_trial()
         else:
-            return self.frame.keypress(box_size(size), key)
+            unused = self.frame.keypress(box_size(size), key)
+            if unused is not None and len(unused) == 1 and unused.strip() and unused.isprintable():
+                self._answer(f"{unused}: no such key (? lists the keys)")
+                return None
+            return unused
         return None
 
     def _pause(self) -> None:
@@ -346,6 +350,7 @@ class DashboardView(urwid.WidgetWrap):
         search carries it out at its next turn, which a trial's start (a preloaded objective's
         import) can hold for a long time."""
         if self.state.ended:
+            self._answer("the search ended: nothing to pause")
             return
         self.actions.request(Command.TOGGLE_PAUSE)
         if self.state.paused:
