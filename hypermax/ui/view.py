@@ -373,7 +373,7 @@ class DashboardView(urwid.WidgetWrap):
             return
         folder = self.state.results_folder
         csv = "results.csv" if folder is None else folder / "results.csv"
-        self.set_note(f"written as the search ended: {csv} (and best.json)")
+        self._answer(f"written as the search ended: {csv} (and best.json)")
 
     def _overlay_key(self, size: Size, key: str) -> str | None:
         kind = self.overlay
