@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypermax import events as ev
 from hypermax.child_exits import exit_statuses_kept, ignored_elsewhere_problem
 from hypermax.driver import Driver
 from hypermax.errors import (
@@ -175,29 +174,14 @@ def execute(
 def _execute(
     prepared: Prepared, dashboard: bool, concluded: Callable[[SearchOutcome], None] | None
 ) -> SearchOutcome:
-    from hypermax.ui.console import ConsoleReporter, closing_lines
+    from hypermax.ui.console import ConsoleReporter
 
     if dashboard:
         from hypermax.ui.dashboard import run_dashboard
 
         driver, journal = build_driver(prepared, [])
         with journal:
-            outcome = run_dashboard(driver)
-        # the dashboard's screen is gone: leave the result in the terminal
-        from hypermax.best import best_trial
-        from hypermax.trial import TrialState, ended_states
-
-        ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)
-        finished = ev.SearchFinished(
-            outcome.best,
-            outcome.done,
-            outcome.reason,
-            outcome.interrupted,
-            best_trial(ran),
-            prepared.spec.search.warm_start,
-            ended_states(outcome.trials),
-        )
-        print("\n".join(closing_lines(finished)))
+            outcome = run_dashboard(driver)  # which leaves the closing lines in the terminal
         if concluded is not None:
             concluded(outcome)
         return outcome

@@ -7,6 +7,9 @@ import re
 
 from conftest import finished_records, model_spec, run_hypermax_here
 
+from hypermax import search
+from hypermax.cli import main
+
 FAILING = """
 def train(params):
     if params["x"] < 0.5:
@@ -28,3 +31,17 @@ def test_the_console_s_closing_line_says_how_many_trials_failed(tmp_path):
     assert re.fullmatch(
         rf"hypermax: search ended \(.+\); 8 trials done \({failed} failed\)", closing
     )
+
+
+def test_a_dashboard_that_could_not_start_leaves_the_closing_lines_once(
+    tmp_path, monkeypatch, capsys
+):
+    """The console that takes over from a dashboard that cannot start (or draw) prints the
+    closing lines as the search ends; they were printed a second time once it returned."""
+    monkeypatch.setattr(search, "use_dashboard", lambda spec, no_ui: True)  # chosen, no terminal
+    spec = model_spec(tmp_path, FAILING, {"name": "f", "iterations": 3, "seed": 1})
+    assert main(["run", str(spec)]) == 0
+    captured = capsys.readouterr()
+    assert "no dashboard (the input is not a terminal)" in captured.err
+    closing = [line for line in captured.out.splitlines() if "search ended" in line]
+    assert len(closing) == 1, captured.out

@@ -110,6 +110,7 @@ class DashboardState:
         self.paused = False
         self.ended = False
         self.end_reason: str | None = None
+        self.end: ev.SearchFinished | None = None  # how the search ended, once it did
         self.interrupted = False
         #: Ctrl-C (or quit) asked the search to stop, or a trial was interrupted: no ETA since
         self.stopping = False
@@ -163,6 +164,7 @@ class DashboardState:
             self._say(event.text, event.news)
         elif isinstance(event, ev.SearchFinished):
             self.ended = True
+            self.end = event
             self.ended_at = self.clock()
             self._search_time.end()
             self.end_reason = event.reason
