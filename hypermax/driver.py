@@ -49,7 +49,7 @@ from hypermax.specfile.plans import trials_to_run
 from hypermax.standby import Standby
 from hypermax.steering import Steering
 from hypermax.stopping import EarlyStopper
-from hypermax.trial import TrialState
+from hypermax.trial import TrialState, ended_states
 from hypermax.trial_pauses import TrialPauses
 from hypermax.trial_starts import TrialStarts
 from hypermax.warmstart import Finished
@@ -295,6 +295,7 @@ class Driver:
                 interrupted,
                 self._record.best_run,
                 self._warm_start,
+                ended_states(self._record.trials.values()),
             )
         )
         self._stop.raise_ran_out(self.folder.path, self.spec.function.parallel)
@@ -375,8 +376,8 @@ class Driver:
         """Continue what :meth:`pause_trials` stopped, once this process continues."""
         self._trial_pauses.resume(stopped, quiet)
 
-    def _say(self, text: str) -> None:
-        self._emit(ev.Message(text))
+    def _say(self, text: str, news: bool = False) -> None:
+        self._emit(ev.Message(text, news))
 
     def _emit(self, event: ev.Event) -> None:
         for reporter in self.reporters:

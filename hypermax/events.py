@@ -7,12 +7,13 @@ below; a user interface steers the search with a :class:`Command` through the sm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from hypermax.trial import LiveStats, Report, Trial
+from hypermax.trial import LiveStats, Report, Trial, TrialState
 
 if TYPE_CHECKING:
     from hypermax.stopping import Standing
@@ -75,6 +76,10 @@ class Message:
     """A line for the user: resuming, a warning, an export written."""
 
     text: str
+    news: bool = False
+    """Whether it tells of something done (an export written, the objective's module loaded),
+    which the dashboard's status line shows for a while only, rather than of something that
+    goes on mattering (a warning), which it shows until another line comes."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class SearchFinished:
     """The best of the trials the search ran itself, not those its warm start imported."""
     warm_start: str | None = None
     """The spec's ``search.warm_start``: where the imported trials came from."""
+    states: Mapping[TrialState, int] | None = None
+    """How many of the trials done ended in each state (:func:`~hypermax.trial.ended_states`)."""
 
 
 Event = (

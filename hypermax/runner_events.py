@@ -91,7 +91,7 @@ class RunnerEvents:
         elif isinstance(event, Launched):
             self._launched(event)
         elif isinstance(event, RunnerNote):
-            self._record.say(event.text)
+            self._record.say(event.text, event.news)
         else:
             self._ended(event)
 

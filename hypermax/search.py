@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -175,25 +174,14 @@ def execute(
 def _execute(
     prepared: Prepared, dashboard: bool, concluded: Callable[[SearchOutcome], None] | None
 ) -> SearchOutcome:
-    from hypermax.ui.console import ConsoleReporter, summary_lines
+    from hypermax.ui.console import ConsoleReporter
 
     if dashboard:
         from hypermax.ui.dashboard import run_dashboard
 
         driver, journal = build_driver(prepared, [])
         with journal:
-            outcome = run_dashboard(driver)
-        # the dashboard's screen is gone: leave the result in the terminal
-        from hypermax.best import best_trial
-        from hypermax.trial import TrialState
-
-        ran = (trial for trial in outcome.trials if trial.state is not TrialState.IMPORTED)
-        warm_start = prepared.spec.search.warm_start
-        states = Counter(trial.state for trial in outcome.trials if trial.state.counted)
-        lines = summary_lines(
-            outcome.reason, outcome.done, outcome.best, best_trial(ran), warm_start, states
-        )
-        print("\n".join(lines))
+            outcome = run_dashboard(driver)  # which leaves the closing lines in the terminal
         if concluded is not None:
             concluded(outcome)
         return outcome

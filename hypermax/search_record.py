@@ -105,9 +105,10 @@ class SearchRecord:
         """Queue ``record`` (None: nothing to journal) and ``event`` for :meth:`flush`."""
         self._pending.append((record, event))
 
-    def say(self, text: str) -> None:
-        """Queue a message to tell, in its place among the events."""
-        self.add(None, ev.Message(text))
+    def say(self, text: str, news: bool = False) -> None:
+        """Queue a message to tell, in its place among the events (``news``: see
+        :attr:`hypermax.events.Message.news`)."""
+        self.add(None, ev.Message(text, news))
 
     def flush(self) -> None:
         """Journal what was queued since the last flush, then tell the reporters.

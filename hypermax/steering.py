@@ -82,7 +82,7 @@ class Steering:
                     self._emit(ev.Paused(paused))
             elif command is Command.EXPORT:
                 if self._record.write_views():
-                    self._say(f"exported {self._results_csv}")
+                    self._emit(ev.Message(f"exported {self._results_csv}", news=True))
             elif command is Command.STOP:
                 self._stop_with_trials()
 

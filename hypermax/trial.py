@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +39,11 @@ class KillReason(StrEnum):
     SYSTEM_RAM = "system_ram"
     EARLY_STOP = "early_stop"
     INTERRUPT = "interrupt"
+
+
+def ended_states(trials: Iterable[Trial]) -> dict[TrialState, int]:
+    """How many of ``trials`` that count towards ``iterations`` ended in each state."""
+    return dict(Counter(trial.state for trial in trials if trial.state.counted))
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,8 @@ class RunnerNote:
     ``hypermax: ...`` line without it). "the trials wait for a worker", say."""
 
     text: str
+    news: bool = False
+    """See :attr:`hypermax.events.Message.news`."""
 
 
 @dataclass(frozen=True)

@@ -212,3 +212,40 @@ def test_the_summary_left_once_the_dashboard_closed_says_how_many_trials_failed(
     assert failed, "the seed draws no x below 0"
     said = terminal.wait_for(lambda s: "trials done" in s, "the summary lines")
     assert f"8 trials done ({failed} failed)" in said, said
+
+
+def test_e_and_p_are_answered_at_once_while_the_objective_s_module_is_imported(tmp_path, terminal):
+    """The search carries out e and p at its next turn, which a preloaded objective's import
+    holds until it ends: the keys showed nothing meanwhile. The dashboard answers at once."""
+    started, release = tmp_path / "started", tmp_path / "release"
+    spec = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {
+            "type": "python_function",
+            "src": str(Path(__file__).parent / "fake_trials" / "slow_import.py"),
+            "name": "f",
+        },
+        "search": {"name": "slow", "iterations": 2, "method": "random"},
+        "results": {"directory": str(tmp_path / "results")},
+    }
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(spec))
+    env = f"SLOW_IMPORT_STARTED={shlex.quote(str(started))} "
+    env += f"SLOW_IMPORT_RELEASE={shlex.quote(str(release))} "
+    terminal.start(f"{env}{hypermax_command()} {path}", tmp_path)
+    try:
+        terminal.wait_for(lambda s: started.exists() and "q quit" in s, "the import under way")
+        terminal.keys("e")
+        terminal.wait_for(lambda s: "export asked" in s, "the answer to e", timeout=5)
+        terminal.keys("p")
+        terminal.wait_for(lambda s: "pause asked" in s, "the answer to p", timeout=5)
+        assert not release.exists()  # the import was under way all along
+        terminal.keys("p")
+    finally:
+        release.write_text("")
+    terminal.wait_for(lambda s: "search ended" in s, "the end of the search")
+    terminal.keys("q")
+    assert terminal.exit_code() == 0

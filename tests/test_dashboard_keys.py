@@ -23,6 +23,8 @@ def test_e_after_the_search_ended_says_where_the_results_are():
     text = screen(view, (160, 50))
     assert "written as the search ended: /tmp/results/quad/results.csv" in text
     assert requests == []  # the search no longer takes commands
+    view.keypress((160, 50), "z")  # the answer to a later key takes its place
+    assert "z: no such key" in screen(view, (160, 50))
 
 
 def test_an_open_trial_follows_it_while_it_runs_and_when_it_ends(tmp_path):

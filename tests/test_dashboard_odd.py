@@ -16,7 +16,7 @@ from hypermax.trial import TrialState
 from hypermax.ui import terminal as ui_terminal
 from hypermax.ui.chart import NO_LOSS
 from hypermax.ui.state import DashboardState
-from hypermax.ui.view import DashboardView
+from hypermax.ui.view import Actions, DashboardView
 from hypermax.ui.widgets import PALETTE, use_ascii_fallbacks
 
 
@@ -306,3 +306,89 @@ def test_no_text_on_the_terminal_s_background_is_white_or_light_gray(monkeypatch
         elif colours["bg"] == "49" and colours["fg"] in ("37", "97"):
             hidden.append(part.decode("utf-8", "replace"))
     assert not "".join(hidden).strip(), hidden
+
+
+KILLED_NOTE = "trial 10 killed: time limit: ran 1.50 s, limit 1 s"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_latest_message_takes_the_room_it_needs_beside_the_progress_bar(width):
+    """The message had half the line beside the bar, and its key number was cut
+    (``…time limit: ran 1.50 s, limit 1…`` at 100 columns): the bar shrinks to make room."""
+    state = search_state()
+    state.apply(ev.Message(KILLED_NOTE))
+    bottom = screen(DashboardView(state), (width, 24)).splitlines()[2]
+    assert bottom.endswith(f" {KILLED_NOTE}"), bottom
+    bar = bottom[: -len(KILLED_NOTE) - 1]
+    assert "12/40 trials  30%" in bar and len(bar) == width - len(KILLED_NOTE) - 1, bottom
+
+
+def test_a_long_message_leaves_the_progress_bar_its_least_width():
+    from hypermax.ui.status import MIN_BAR_COLUMNS
+
+    state = search_state()
+    state.apply(ev.Message("x" * 200))
+    bottom = screen(DashboardView(state), (80, 24)).splitlines()[2]
+    assert re.fullmatch(r" +12/40 trials  30% +x+…", bottom), bottom
+    assert bottom.index(" x") == MIN_BAR_COLUMNS, bottom
+
+
+def test_without_a_message_the_progress_bar_takes_the_whole_line():
+    state = DashboardState(FakeClock())
+    state.apply(started(iterations=10))
+    bottom = screen(DashboardView(state), (80, 24)).splitlines()[2]
+    assert bottom.strip() == "0/10 trials  0%" and len(bottom) == 80
+    assert bottom.index("0/10") in (32, 33), bottom  # centred on the whole line
+
+
+def drawn_in_16_colours(view: DashboardView, cols: int, rows: int) -> bytes:
+    """What the dashboard writes to a 16-colour terminal of ``cols`` by ``rows``."""
+    term = Terminal(cols, rows)
+    try:
+        display = term.screen()
+        display.set_terminal_properties(colors=16)
+        display.register_palette(PALETTE)
+        display.start()
+        try:
+            display.draw_screen((cols, rows), view.render((cols, rows), True))
+        finally:
+            display.stop()
+        term.wait_for("elapsed")
+    finally:
+        term.close()
+    return bytes(term.output)
+
+
+def test_no_text_on_the_terminal_s_background_is_dark_gray(monkeypatch, tmp_path):
+    """Borders, the chart's axis, dimmed text and the log tail were dark gray, which is the
+    background of a dark theme (Solarized Dark's): all of it vanished there. Dimmed text is the
+    terminal's own colour, faint; the borders are the terminal's own colour."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    log = tmp_path / "trial.log"
+    log.write_text("epoch 1 of the log's tail\n")
+    state = search_state()
+    view = DashboardView(state, Actions(log_path=lambda trial_id: log))
+    output = drawn_in_16_colours(view, 100, 30)
+    view.open_trial(5)
+    output += drawn_in_16_colours(view, 100, 30)
+    hidden, faint, attrs = [], [], {"fg": "39", "bg": "49", "faint": False}
+    for part in re.split(rb"(\x1b\[[0-9;]*m)", output):
+        if part.startswith(b"\x1b["):
+            codes = part[2:-1].decode().split(";")
+            bold = "1" in codes
+            for code in codes or ["0"]:
+                if code in ("", "0"):
+                    attrs = {"fg": "39", "bg": "49", "faint": False}
+                elif code == "2":
+                    attrs["faint"] = True
+                elif code in ("39", *map(str, [*range(30, 38), *range(90, 98)])):
+                    attrs["fg"] = "90" if code == "30" and bold else code
+                elif code in ("49", *map(str, [*range(40, 48), *range(100, 108)])):
+                    attrs["bg"] = code
+        elif attrs["bg"] == "49" and attrs["fg"] in ("30", "90"):
+            hidden.append(part.decode("utf-8", "replace"))
+        elif attrs["faint"]:
+            faint.append(part.decode("utf-8", "replace"))
+    assert not "".join(hidden).strip(), hidden
+    shown_faint = "".join(faint)
+    assert "parallel 2" in shown_faint and "epoch 1 of the log's tail" in shown_faint

@@ -228,7 +228,14 @@ def test_what_the_search_prints_waits_until_the_terminal_is_back(tmp_path, termi
 
     run_dashboard(FakeDriver(tmp_path, search), screen=terminal.screen())
     assert during == [("", "")]
-    assert capsys.readouterr() == ("the plugin says hello\n", "and warns\n")
+    out, err = capsys.readouterr()
+    assert err == "and warns\n"
+    # then the closing lines, which the dashboard leaves once the terminal is back
+    assert out.splitlines() == [
+        "the plugin says hello",
+        "hypermax: search ended (iterations done); 3 trials done",
+        "no trial produced a loss",
+    ]
     assert terminal.restored()
 
 

@@ -73,3 +73,49 @@ def test_an_import_that_takes_little_time_is_not_told(tmp_path, monkeypatch, cap
     )
     assert main(["run", str(spec), "--no-ui"]) == 0
     assert "preload:" not in capsys.readouterr().out
+
+
+def test_the_loaded_line_is_news_and_the_importing_one_is_not(tmp_path, monkeypatch):
+    """The dashboard's status line showed "module loaded" for the whole run: it is news, which
+    the status shows for a while; "importing" stays until the module is loaded."""
+    from hypermax import events as ev
+    from hypermax.ui.console import ConsoleReporter
+
+    monkeypatch.setattr(preload, "IMPORT_NOTE_SECONDS", 0.0)
+    started, release = tmp_path / "started", tmp_path / "release"
+    monkeypatch.setenv("SLOW_IMPORT_STARTED", str(started))
+    monkeypatch.setenv("SLOW_IMPORT_RELEASE", str(release))
+    spec = fake_function_spec(
+        tmp_path, "slow_import.py", "f", {"name": "s", "iterations": 1, "method": "random"}
+    )
+    messages: list[ev.Message] = []
+    told = threading.Event()
+    handle = ConsoleReporter.handle
+
+    def heard(reporter: ConsoleReporter, event: ev.Event) -> None:  # what the console is told
+        if isinstance(event, ev.Message):
+            messages.append(event)
+            told.set()
+        handle(reporter, event)
+
+    monkeypatch.setattr(ConsoleReporter, "handle", heard)
+
+    def release_once_told() -> None:
+        if told.wait(60):
+            wait_until(started.exists, 30, "the import to begin")
+        release.write_text("")
+
+    releaser = threading.Thread(target=release_once_told)
+    releaser.start()
+    try:
+        code = main(["run", str(spec), "--no-ui"])
+    finally:
+        release.write_text("")
+        releaser.join()
+    assert code == 0
+    said = [(m.text.split(" (")[0], m.news) for m in messages if m.text.startswith("preload:")]
+    assert said == [
+        ("preload: importing the objective's module", False),
+        (said[1][0], True),
+    ]
+    assert said[1][0].startswith("preload: the objective's module loaded in ")

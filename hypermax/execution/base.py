@@ -44,7 +44,7 @@ class BaseRunner(ABC):
 
     #: where a note said while :meth:`submit` waits in the caller's thread (a preload server
     #: importing the objective) goes at once; without it, notes come from :meth:`poll`
-    tell_now: Callable[[str], None] | None = None
+    tell_now: Callable[[str, bool], None] | None = None
 
     @abstractmethod
     def submit(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> None:

@@ -14,10 +14,10 @@ class ImportNotes:
     Args:
         after: seconds the import takes before it is told.
         limit: seconds it may take (then trials start fresh).
-        tell: where the lines go.
+        tell: where the lines go, with whether each is news (:attr:`.events.Message.news`).
     """
 
-    def __init__(self, after: float, limit: float, tell: Callable[[str], None]) -> None:
+    def __init__(self, after: float, limit: float, tell: Callable[[str, bool], None]) -> None:
         self.after = after
         self.limit = limit
         self.tell = tell
@@ -26,7 +26,7 @@ class ImportNotes:
     @classmethod
     def silent(cls, limit: float) -> ImportNotes:
         """Notes that tell nothing."""
-        return cls(math.inf, limit, lambda text: None)
+        return cls(math.inf, limit, lambda text, news: None)
 
     def waited(self, seconds: float) -> None:
         """The import has taken ``seconds`` so far: told once they reach ``after``."""
@@ -34,10 +34,11 @@ class ImportNotes:
             self.told = True
             self.tell(
                 f"preload: importing the objective's module ({seconds:.0f} s so far, at most "
-                f"{self.limit:g} s); trials start once it is loaded"
+                f"{self.limit:g} s); trials start once it is loaded",
+                False,  # shown until it is loaded
             )
 
     def loaded(self, seconds: float) -> None:
         """The import ended after ``seconds``: told when it was told to take long."""
         if self.told:
-            self.tell(f"preload: the objective's module loaded in {seconds:.1f} s")
+            self.tell(f"preload: the objective's module loaded in {seconds:.1f} s", True)

@@ -119,7 +119,7 @@ class Launcher(ABC):
     #: set by :meth:`interrupt`: starts under way give up, and no start begins
     interrupted = False
     #: where :meth:`say` sends a line for the user besides hypermax's log (the runner's notes)
-    listener: Callable[[str], None] | None = None
+    listener: Callable[[str, bool], None] | None = None
     _said: frozenset[str] = frozenset()  # the keys of what :meth:`say_once` said
 
     def say(self, text: str) -> None:
@@ -127,7 +127,7 @@ class Launcher(ABC):
         hypermax's log, and to :attr:`listener`, which the runner hands on as a note."""
         (TOLD if self.listener is not None else log).warning("%s", text)
         if self.listener is not None:
-            self.listener(text)
+            self.listener(text, False)
 
     def say_once(self, key: str, text: str) -> None:
         """:meth:`say` ``text``, the first time it is said for ``key`` only."""
@@ -135,12 +135,12 @@ class Launcher(ABC):
             self._said = self._said | {key}
             self.say(text)
 
-    def tell(self, text: str) -> None:
+    def tell(self, text: str, news: bool = False) -> None:
         """A line for the user about a start under way (a preload server's import that takes
         long): to :attr:`listener` only (and to hypermax's log, without one), as information,
-        not a warning."""
+        not a warning; ``news``: see :attr:`hypermax.events.Message.news`."""
         if self.listener is not None:
-            self.listener(text)
+            self.listener(text, news)
         else:
             log.info("%s", text)
 

@@ -141,13 +141,13 @@ class LocalRunner(BaseRunner):
             return
         self._follow_up(run)
 
-    def _told(self, text: str) -> None:
+    def _told(self, text: str, news: bool = False) -> None:
         """A note of the launcher's: told at once when said in :meth:`submit`'s thread, which
         waits there (see :attr:`tell_now`); queued for :meth:`poll` otherwise."""
         if self.tell_now is not None and self._submitting == threading.get_ident():
-            self.tell_now(text)
+            self.tell_now(text, news)
         else:
-            self._events.put(RunnerNote(text))
+            self._events.put(RunnerNote(text, news))
 
     def _run_of(self, proposal: Proposal, trial_dir: Path, log_path: Path) -> TrialRun:
         """The trial's run: the one prepared for it, else a new one."""

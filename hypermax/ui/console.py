@@ -11,6 +11,7 @@ from hypermax import events as ev
 from hypermax.clock import SearchClock, awake
 from hypermax.trial import Trial, TrialState
 from hypermax.ui.formatting import (
+    eta_text,
     format_duration,
     format_loss,
     format_params,
@@ -27,6 +28,7 @@ log = logging.getLogger("hypermax")
 __all__ = [
     "ConsoleReporter",
     "best_line",
+    "closing_lines",
     "format_loss",
     "format_params",
     "progress_bar",
@@ -71,6 +73,19 @@ def summary_lines(
     if best.state is TrialState.IMPORTED and best_run is not None:
         lines.append(f"best of this search: {best_line(best_run).removeprefix('best ')}")
     return lines
+
+
+def closing_lines(finished: ev.SearchFinished) -> list[str]:
+    """What every run prints as its search ends (:func:`summary_lines`): how it ended, how many
+    trials were done (and how many of those failed, were killed or stopped), its best trial."""
+    return summary_lines(
+        finished.reason,
+        finished.done,
+        finished.best,
+        finished.best_run,
+        finished.warm_start,
+        finished.states,
+    )
 
 
 def best_line(best: Trial, warm_start: str | None = None) -> str:
@@ -151,21 +166,19 @@ class ConsoleReporter:
             self._search_time.pause(event.paused)
             self._print("hypermax: paused" if event.paused else "hypermax: resumed")
         elif isinstance(event, ev.SearchFinished):
-            lines = summary_lines(
-                event.reason, event.done, event.best, event.best_run, event.warm_start
-            )
-            for line in lines:
+            for line in closing_lines(event):
                 self._print(line)
 
     def _pace(self, done: int, ending: bool = False) -> list[str]:
-        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far; no ETA
+        """``elapsed 37s`` and, with trials left, ``ETA 44s`` at this run's pace so far
+        (``finishing`` past the search's ``timeout``: :func:`eta_text`); no ETA
         when the search is ``ending`` (interrupted: the trials left do not run now)."""
         elapsed = self._search_time.elapsed()
         parts = [f"elapsed {format_duration(elapsed)}"]
         done_here, left = done - self._done_before, self.total - done
         if done_here > 0 and left > 0 and not ending:
             eta = until_timeout(elapsed / done_here * left, self._timeout, elapsed)
-            parts.append(f"ETA {format_duration(eta)}")
+            parts.append(eta_text(eta))
         return parts
 
     def _trial_line(self, trial: Trial, best: Trial | None, done: int) -> str:

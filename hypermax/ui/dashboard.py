@@ -32,6 +32,7 @@ from hypermax.interrupts import (
     stop_this_process,
     terminal_fds,
 )
+from hypermax.ui.console import closing_lines
 from hypermax.ui.fallback import fall_back_to_console
 from hypermax.ui.guard import MAX_RENDER_FAILURES, DashboardBroken, Guard
 from hypermax.ui.held_output import CollectLogs, HeldOutput, logs_to
@@ -137,6 +138,8 @@ class DashboardSession:
         if result.error is not None:
             raise result.error
         assert result.outcome is not None
+        if self.state.end is not None:  # once the screen is gone: the closing lines stay
+            print("\n".join(closing_lines(self.state.end)))  # (a console that took over: its own)
         return result.outcome
 
     # -- the loop -----------------------------------------------------------------------------

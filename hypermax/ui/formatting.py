@@ -42,6 +42,13 @@ def until_timeout(eta: float, timeout: float | None, elapsed: float) -> float:
     return eta if timeout is None else min(eta, max(0.0, timeout - elapsed))
 
 
+def eta_text(eta: float) -> str:
+    """``ETA 44s``; ``finishing`` once nothing is left by the estimate while the search goes
+    on (its last trials running past their usual time, or past its ``timeout``): ``ETA 0s``
+    there said it was over."""
+    return "finishing" if eta <= 0 else f"ETA {format_duration(eta)}"
+
+
 def format_trial_time(seconds: float | None) -> str:
     """A trial's time: tenths of a second under a minute (``0.4s``, ``12.3s``), else as
     :func:`format_duration` writes it."""

@@ -38,8 +38,21 @@ PACE_SECONDS = 10.0
 #: Fewest finished trials with a loss before params are ranked against it.
 MIN_RANKED_TRIALS = MIN_TRIALS
 MESSAGES_KEPT = 50
+#: How long the status line shows a line of news (an export written, the objective's module
+#: loaded, a key's answer); a warning stays until another line comes.
+NEWS_SECONDS = 10.0
 #: How many of a running trial's latest judged losses its curve keeps.
 CURVE_POINTS = 24
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """The latest line for the status: its text, when it came (by the state's clock), and
+    whether it is news (:attr:`hypermax.events.Message.news`), shown ``NEWS_SECONDS`` only."""
+
+    text: str
+    at: float
+    news: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,10 +110,12 @@ class DashboardState:
         self.paused = False
         self.ended = False
         self.end_reason: str | None = None
+        self.end: ev.SearchFinished | None = None  # how the search ended, once it did
         self.interrupted = False
         #: Ctrl-C (or quit) asked the search to stop, or a trial was interrupted: no ETA since
         self.stopping = False
         self.messages: deque[str] = deque(maxlen=MESSAGES_KEPT)
+        self.latest: StatusMessage | None = None  # the last of :attr:`messages`
         self.version = 0
         self.finished_version = 0
         self._launched_at: dict[int, float] = {}
@@ -136,7 +151,7 @@ class DashboardState:
             if event.trial.state is TrialState.INTERRUPTED:
                 self.stopping = True  # the trials left do not run now
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
-                self.messages.append(problem_line(event.trial))
+                self._say(problem_line(event.trial))
             if event.best is not None:
                 self.best = event.best
         elif isinstance(event, ev.LiveUpdate):
@@ -146,9 +161,10 @@ class DashboardState:
             self._search_time.pause(event.paused)
             self.forget_pace()  # a pause is no part of the pace
         elif isinstance(event, ev.Message):
-            self.messages.append(event.text)
+            self._say(event.text, event.news)
         elif isinstance(event, ev.SearchFinished):
             self.ended = True
+            self.end = event
             self.ended_at = self.clock()
             self._search_time.end()
             self.end_reason = event.reason
@@ -184,10 +200,24 @@ class DashboardState:
         self.version += 1
         self.stopping = True
 
-    def note(self, text: str) -> None:
-        """Add a line to the messages (the dashboard's own notes: errors, quitting)."""
+    def note(self, text: str, news: bool = False) -> None:
+        """Add a line to the messages (the dashboard's own notes: errors, a key's answer);
+        ``news``: shown ``NEWS_SECONDS`` only."""
         self.version += 1
+        self._say(text, news)
+
+    def _say(self, text: str, news: bool = False) -> None:
         self.messages.append(text)
+        self.latest = StatusMessage(text, self.clock(), news)
+
+    def status_message(self) -> str:
+        """The line the status shows: the latest message, but news only ``NEWS_SECONDS`` after
+        it came (the status line is empty then: the progress bar takes it); a warning (a
+        failed trial's, a logged one) stays until another line comes."""
+        latest = self.latest
+        if latest is None or (latest.news and self.clock() - latest.at >= NEWS_SECONDS):
+            return ""
+        return latest.text
 
     def _start(self, event: ev.SearchStarted) -> None:
         self.name = event.name
@@ -204,10 +234,11 @@ class DashboardState:
             self._finish(trial)
         if event.resumed:
             done = self.counts()["done"]
-            self.messages.append(
+            self._say(
                 f"resumed: {done} of {self.iterations} trials were done"
                 + unfinished_text(event.unfinished)
-                + not_run_text(event.not_run, done)
+                + not_run_text(event.not_run, done),
+                news=True,
             )
 
     def _finish(self, trial: Trial) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import urwid
 
-from hypermax.ui.formatting import columns, format_duration, format_loss, one_line
+from hypermax.ui.formatting import columns, eta_text, format_duration, format_loss, one_line
 from hypermax.ui.widgets import Size, cut
 
 if TYPE_CHECKING:
@@ -157,6 +157,35 @@ class ProgressLine(urwid.ProgressBar):
             self.set_completion(min(done, max(1, total)))
 
 
+#: The progress bar's least width beside a message (at most half the line): the message takes
+#: the rest of the line, as much as it needs, so that its numbers are not cut.
+MIN_BAR_COLUMNS = 20
+
+
+class BarAndMessage(urwid.Columns):
+    """The progress bar and, beside it, the latest message: the message takes the room it needs,
+    the bar shrinks to make it, down to ``MIN_BAR_COLUMNS`` (half of a narrower line); without
+    a message, the bar takes the whole line."""
+
+    def __init__(self, progress: ProgressLine, message: urwid.Text) -> None:
+        super().__init__([progress, message], dividechars=1)
+        self.message = message
+
+    def column_widths(
+        self,
+        size: tuple[int] | tuple[int, int],
+        focus: bool = False,
+    ) -> list[int]:
+        """``[bar, message]``: the message as wide as it is, the bar at least its least width."""
+        cols = size[0]
+        need = columns(str(self.message.text))
+        if not need or cols < 3:
+            return [cols, 0]
+        least = min(MIN_BAR_COLUMNS, (cols - 1) // 2)
+        bar = max(least, cols - 1 - need)
+        return [bar, cols - 1 - bar]
+
+
 class StatusBar(urwid.WidgetWrap):
     """Search, counts, best, elapsed, ETA, a progress bar and the latest message."""
 
@@ -165,8 +194,7 @@ class StatusBar(urwid.WidgetWrap):
         self.counts = FittingText()
         self.progress = ProgressLine()
         self.message = urwid.Text("", wrap="ellipsis")
-        self.bottom = urwid.Columns([self.progress], dividechars=1)
-        self._has_message = False
+        self.bottom = BarAndMessage(self.progress, self.message)
         super().__init__(
             urwid.Pile(
                 [
@@ -183,7 +211,7 @@ class StatusBar(urwid.WidgetWrap):
         elapsed, eta = format_duration(state.elapsed()), state.eta()
         clocks = [f"elapsed {elapsed}", elapsed]
         if eta is not None:
-            clocks = [f"{clock}  ETA {format_duration(eta)}" for clock in clocks]
+            clocks = [f"{clock}  {eta_text(eta)}" for clock in clocks]
         titles = [_title_markup(state, brief) for brief in range(BRIEFER_TITLES)]
         name = state.name or "hypermax"
         cut_titles = [
@@ -201,13 +229,9 @@ class StatusBar(urwid.WidgetWrap):
         )
         self.progress.show(counts["done"], state.iterations)
         # one row, whatever a warning quotes (an exception's lines, an escape sequence)
-        message = one_line(note or (state.messages[-1] if state.messages else ""))
+        message = one_line(note or state.status_message())
         attr = "warning" if note else "dim"
         self.message.set_text((attr, message))
-        if bool(message) != self._has_message:
-            self._has_message = bool(message)
-            parts = [self.progress, self.message] if message else [self.progress]
-            self.bottom.contents = [(w, self.bottom.options()) for w in parts]
 
 
 #: How many forms the title has: whole; with single spaces; then without ``parallel N`` (and with

@@ -322,7 +322,7 @@ class DashboardView(urwid.WidgetWrap):
             else:
                 self._open("confirm", _confirm_box(), width=66, height="pack")
         elif key == "p":
-            self.actions.request(Command.TOGGLE_PAUSE)
+            self._pause()
         elif key == "e":
             self._export()
         elif key == "?":
@@ -338,18 +338,42 @@ class DashboardView(urwid.WidgetWrap):
         elif key == "enter":
             self.open_focused_trial()
         else:
-            return self.frame.keypress(box_size(size), key)
+            unused = self.frame.keypress(box_size(size), key)
+            if unused is not None and len(unused) == 1 and unused.strip() and unused.isprintable():
+                self._answer(f"{unused}: no such key (? lists the keys)")
+                return None
+            return unused
         return None
 
+    def _pause(self) -> None:
+        """Ask the search to pause launching trials, or to resume, and say so at once: the
+        search carries it out at its next turn, which a trial's start (a preloaded objective's
+        import) can hold for a long time."""
+        if self.state.ended:
+            self._answer("the search ended: nothing to pause")
+            return
+        self.actions.request(Command.TOGGLE_PAUSE)
+        if self.state.paused:
+            self._answer("resume asked: new trials start again")
+        else:
+            self._answer("pause asked: no new trial starts; running ones go on")
+
+    def _answer(self, text: str) -> None:
+        """Show ``text`` in the status line at once, as news (it goes after a while)."""
+        self.state.note(text, news=True)
+        self.refresh()
+
     def _export(self) -> None:
-        """Ask for results.csv and best.json now; once the search ended, say where they are (the
-        search wrote them as it ended and takes no more commands)."""
+        """Ask for results.csv and best.json now, and say so at once (they are written at the
+        search's next turn); once the search ended, say where they are (the search wrote them
+        as it ended and takes no more commands)."""
         if not self.state.ended:
             self.actions.request(Command.EXPORT)
+            self._answer("export asked: results.csv and best.json are being written")
             return
         folder = self.state.results_folder
         csv = "results.csv" if folder is None else folder / "results.csv"
-        self.set_note(f"written as the search ended: {csv} (and best.json)")
+        self._answer(f"written as the search ended: {csv} (and best.json)")
 
     def _overlay_key(self, size: Size, key: str) -> str | None:
         kind = self.overlay

@@ -36,28 +36,31 @@ Wrap: TypeAlias = Literal["space", "any", "clip", "ellipsis"]
 #: (NO_COLOR set, or a monochrome TERM): there, the focused row, the progress bar's done part
 #: and the footer are in reverse video, so that they still show. Text on the terminal's own
 #: background is never white nor light gray, which a light background hides (the search's
-#: name, the params' names, the clock): it is in the terminal's own colour (bold) instead.
+#: name, the params' names, the clock): it is in the terminal's own colour (bold) instead. Nor is it
+#: dark gray, which a dark background hides (Solarized Dark's is that colour: the borders, the
+#: chart's axis, the dimmed text and the log tail were gone there): dimmed text is the terminal's
+#: own colour, faint, and the borders are in the terminal's own colour.
 PALETTE: list[tuple[str, str, str, str]] = [
     ("body", "default", "default", "default"),
-    ("border", "dark gray", "default", "default"),
+    ("border", "default", "default", "default"),
     ("border focus", "light cyan", "default", "bold"),
     ("title", "default,bold", "default", "bold"),
     ("name", "default,bold", "default", "bold"),
-    ("dim", "dark gray", "default", "default"),
+    ("dim", "default,faint", "default", "default"),
     ("label", "default", "default", "default"),
     ("ok", "light green", "default", "default"),
     ("failed", "light red", "default", "default"),
     ("killed", "light magenta", "default", "default"),
     ("stopped", "yellow", "default", "default"),
     ("running", "light cyan", "default", "default"),
-    ("interrupted", "dark gray", "default", "default"),
+    ("interrupted", "default,faint", "default", "default"),
     ("imported", "default", "default", "default"),
     ("best", "light green,bold", "default", "bold"),
     ("warning", "yellow,bold", "default", "bold"),
     ("error", "light red,bold", "default", "bold"),
     ("point", "light blue", "default", "default"),
     ("best line", "light green", "default", "default"),
-    ("axis", "dark gray", "default", "default"),
+    ("axis", "default,faint", "default", "default"),
     ("bar", "light blue", "default", "default"),
     ("pb normal", "light gray", "dark gray", "default"),
     ("pb complete", "black", "dark cyan", "standout"),
