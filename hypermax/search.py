@@ -144,9 +144,11 @@ def execute(prepared: Prepared, dashboard: bool) -> SearchOutcome:
     foresaw (a bug, or one in a plugin) leaves its traceback there too and is raised again as
     :class:`~hypermax.errors.Crashed`, after the running trials were stopped and recorded.
     """
+    from hypermax.execution.file_limit import limit_kept
+
     logs = prepared.folder.path / "logs"
     try:
-        with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept():
+        with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept(), limit_kept():
             try:
                 return _execute(prepared, dashboard)
             except (HypermaxError, KeyboardInterrupt, WaitInterrupted):

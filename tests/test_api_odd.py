@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import os
+import resource
+import subprocess
 import sys
 import threading
 import time
@@ -310,3 +312,36 @@ def test_a_note_the_console_shows_does_not_reach_the_program_s_logging_too(
     assert len(said) == 1 and said[0].startswith("hypermax: preload: cannot preload the objective")
     assert [r.getMessage() for r in records if "preload:" in r.getMessage()] == []
     assert "preload: cannot preload" in (result.folder / "logs" / "hypermax.log").read_text()
+
+
+@pytest.mark.skipif(
+    resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 80, reason="a hard ulimit -n below 80"
+)
+def test_a_program_keeps_its_soft_limit_on_open_files_once_the_search_ended(tmp_path):
+    """A search of more trials at once than the soft ``ulimit -n`` allows raises it for its
+    trials; the program that called optimize() kept the raised limit after the search, where
+    a ``select()`` of its own takes no file above 1023."""
+    program = (
+        "import resource, sys, hypermax\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (40, hard))\n"
+        "def train(params):\n"
+        "    import resource\n"
+        "    return {'loss': params['x'], 'files': resource.getrlimit(resource.RLIMIT_NOFILE)[0]}\n"
+        "result = hypermax.optimize(\n"
+        "    train, space={'x': '0:1'}, iterations=2, parallel=6, results_dir=sys.argv[1]\n"
+        ")\n"
+        "print([t['metadata']['files'] for t in result.trials])\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    in_trials, after = done.stdout.splitlines()[-2:]
+    assert in_trials == "[80, 80]"  # 32 + 8 per trial, as the search needs
+    assert after == "40"
