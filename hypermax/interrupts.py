@@ -33,14 +33,16 @@ def signals_to(
     :func:`stop_this_process`); so do SIGTTOU and SIGTTIN, with which the terminal stops a
     process in its background that writes there (under ``stty tostop``) or reads from it.
 
-    SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
-    ignored, as under ``nohup``, and so is SIGQUIT (a shell ignores it in the jobs it starts in
-    the background). When SIGHUP comes because the terminal hung up, the standard streams that
-    were on it are pointed at ``/dev/null`` before ``handler`` runs, so that what hypermax still
-    writes while it stops (the interrupt's note, the summary) cannot fail. SIGQUIT's own action
-    would end hypermax at once: its trials killed without their grace and left unrecorded, the
-    dashboard's screen left on the terminal. Only the main thread can set signal handlers;
-    elsewhere this changes nothing.
+    Each is left as it is when it is ignored: SIGHUP (the terminal closed: a window, an ssh
+    connection) under ``nohup``; SIGINT and SIGQUIT in the jobs a shell script starts in the
+    background (``search.py &``), where the Ctrl-C meant for the script's other commands reaches
+    them too; SIGTERM by a program that asked not to be stopped with it. When SIGHUP comes
+    because the terminal hung up, the standard streams that were on it are pointed at
+    ``/dev/null`` before ``handler`` runs, so that what hypermax still writes while it stops
+    (the interrupt's note, the summary) cannot fail. SIGQUIT's own action would end hypermax at
+    once: its trials killed without their grace and left unrecorded, the dashboard's screen left
+    on the terminal. Only the main thread can set signal handlers; elsewhere this changes
+    nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -52,13 +54,10 @@ def signals_to(
         handler(signum, frame)
 
     handlers: dict[int, Callable[[int, Any], None]] = {
-        signal.SIGINT: handler,
-        signal.SIGTERM: handler,
+        sig: on_hangup if sig == signal.SIGHUP else handler
+        for sig in INTERRUPTING
+        if signal.getsignal(sig) is not signal.SIG_IGN
     }
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        handlers[signal.SIGHUP] = on_hangup
-    if signal.getsignal(signal.SIGQUIT) is not signal.SIG_IGN:
-        handlers[signal.SIGQUIT] = handler
     for stop in (signal.SIGTSTP, *TERMINAL_STOPS):
         if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
             handlers[stop] = on_stop

@@ -274,3 +274,54 @@ def test_an_error_a_handler_of_the_program_raises_stops_the_search_first(tmp_pat
     assert [t.name for t in left if t not in earlier] == []
     states = [r["state"] for r in finished(tmp_path / "_waits").values()]
     assert states == ["interrupted"]
+
+
+#: a program that ignores Ctrl-C (a job a shell script starts in the background, a process
+#: pool's worker), its one trial waiting for the file ``go``
+IGNORING_CTRL_C = textwrap.dedent(
+    """
+    import os, signal, time, hypermax
+
+    def waits(params):
+        open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+        while not os.path.exists(os.path.join(os.environ["GO_DIR"], "go")):
+            time.sleep(0.01)
+        return 1.0
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    result = hypermax.optimize(
+        waits, space={"x": "0:1"}, iterations=1, results_dir="out", preload=False
+    )
+    print([t["state"] for t in result.trials], flush=True)
+    """
+)
+
+
+def _ignored_by(pid: int) -> int:
+    """The mask of the signals process ``pid`` ignores (SigIgn of its /proc status)."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1], 16) for line in status if line.startswith("SigIgn:"))
+
+
+def test_a_program_that_ignores_ctrl_c_keeps_ignoring_it_while_its_search_runs(tmp_path):
+    """hypermax put its own SIGINT handler in place of the program's SIG_IGN: the Ctrl-C that a
+    shell script's background job, or a pool's worker, must not take interrupted its search."""
+    script = subprocess.Popen(
+        [sys.executable, "-c", IGNORING_CTRL_C],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GO_DIR": str(tmp_path)},
+    )
+    try:
+        trials = tmp_path / "out" / "waits" / "trials"
+        wait_until(lambda: list(trials.glob("*/running")), 30, "the running trial")
+        assert _ignored_by(script.pid) >> (signal.SIGINT - 1) & 1
+        script.send_signal(signal.SIGINT)
+        (tmp_path / "go").write_text("")
+        out, err = script.communicate(timeout=30)
+    finally:
+        script.kill()
+    assert script.returncode == 0, err
+    assert out.splitlines()[-1] == "['ok']", out
