@@ -62,11 +62,66 @@ def signals_to(
         if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
             handlers[stop] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
+    noted, _Noted.signum = _Noted.signum, None
+    try:
+        if noted is not None and noted in handlers:  # came as the search was put together
+            handlers[noted](noted, None)
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class _Noted:
+    """The interrupting signal that came while :func:`interrupts_noted` held it, or None, and
+    when (``time.monotonic``)."""
+
+    signum: int | None = None
+    at = 0.0
+
+
+#: how long after a noted signal another one stops what runs at once: sooner, it is the same
+#: impatient Ctrl-C pressed twice, which must not cut an import short either
+INSIST_AFTER = 2.0
+
+
+def _note(signum: int, frame: Any) -> None:
+    now = time.monotonic()
+    if _Noted.signum is None:
+        _Noted.signum, _Noted.at = signum, now
+    elif now - _Noted.at >= INSIST_AFTER:  # what runs takes long: at once, wherever it is
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored) are noted
+    instead of raising KeyboardInterrupt wherever the main thread is: a Ctrl-C in the middle
+    of the first import of a module (optuna's, as the optimizer is made) left it half made in
+    the program that called ``optimize()``, and each later search there crashed on it
+    (``module 'optuna.pruners' has no attribute '_filter_study'``). :func:`signals_to`, entered
+    inside, hands a noted signal to its handler at once: the search is interrupted as it starts.
+    One noted and not handed on raises KeyboardInterrupt as this is left, and another one
+    :data:`INSIST_AFTER` seconds or more later at once (what runs may take long: a large
+    objective pickled, a warm start read). Only the main thread can set signal handlers;
+    elsewhere this changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        sig: signal.signal(sig, _note)
+        for sig in INTERRUPTING
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
+    _Noted.signum = None
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        noted, _Noted.signum = _Noted.signum, None
+    if noted is not None:
+        raise KeyboardInterrupt
 
 
 #: the searches running in threads other than the main one: how to interrupt each, the event

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from fake_trials.helpers import (
+    FAKES,
     MARKER_ENV,
     assert_none_alive,
     at_default_signals,
@@ -325,3 +326,44 @@ def test_a_program_that_ignores_ctrl_c_keeps_ignoring_it_while_its_search_runs(t
         script.kill()
     assert script.returncode == 0, err
     assert out.splitlines()[-1] == "['ok']", out
+
+
+#: a search of the plugin optimizer whose first import gets a Ctrl-C, run twice
+CTRL_C_AS_IT_STARTS = textwrap.dedent(
+    """
+    import sys, hypermax
+
+    def f(params):
+        return params["x"]
+
+    for _ in range(2):
+        try:
+            result = hypermax.optimize(
+                f, space={"x": [1, 2]}, iterations=2, method="ctrl_c_at_import:Grid",
+                results_dir="out",
+            )
+            print("=", result.reason, [t["state"] for t in result.trials])
+        except KeyboardInterrupt as exc:
+            print("=", type(exc).__name__, "Grid" in dir(sys.modules.get("ctrl_c_at_import")))
+    """
+)
+
+
+def test_a_ctrl_c_as_the_search_is_put_together_interrupts_it_not_an_import(tmp_path):
+    """A Ctrl-C in the first seconds of optimize(), as the search imports what it needs,
+    raised KeyboardInterrupt in the middle of that import: optuna's, left half made in the
+    program, crashed each later search there (``module 'optuna.pruners' has no attribute
+    '_filter_study'``). It now interrupts the search as it starts, the import whole."""
+    path = os.pathsep.join([str(FAKES), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_IT_STARTS],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": path, "CTRL_C_ONCE": str(tmp_path / "once")},
+        preexec_fn=at_default_signals,
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if line.startswith("= ")]
+    assert said == ["= SearchInterrupted True", "= iterations done ['ok', 'ok']"], done.stderr
