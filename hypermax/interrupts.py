@@ -33,16 +33,16 @@ def signals_to(
     :func:`stop_this_process`); so do SIGTTOU and SIGTTIN, with which the terminal stops a
     process in its background that writes there (under ``stty tostop``) or reads from it.
 
-    Each is left as it is when it is ignored: SIGHUP (the terminal closed: a window, an ssh
-    connection) under ``nohup``; SIGINT and SIGQUIT in the jobs a shell script starts in the
-    background (``search.py &``), where the Ctrl-C meant for the script's other commands reaches
-    them too; SIGTERM by a program that asked not to be stopped with it. When SIGHUP comes
-    because the terminal hung up, the standard streams that were on it are pointed at
-    ``/dev/null`` before ``handler`` runs, so that what hypermax still writes while it stops
-    (the interrupt's note, the summary) cannot fail. SIGQUIT's own action would end hypermax at
-    once: its trials killed without their grace and left unrecorded, the dashboard's screen left
-    on the terminal. Only the main thread can set signal handlers; elsewhere this changes
-    nothing.
+    Each is left as it is when it is ignored, or handled outside Python (:func:`_may_take`):
+    SIGHUP (the terminal closed: a window, an ssh connection) under ``nohup``; SIGINT and
+    SIGQUIT in the jobs a shell script starts in the background (``search.py &``), where the
+    Ctrl-C meant for the script's other commands reaches them too; SIGTERM by a program that
+    asked not to be stopped with it. When SIGHUP comes because the terminal hung up, the
+    standard streams that were on it are pointed at ``/dev/null`` before ``handler`` runs, so
+    that what hypermax still writes while it stops (the interrupt's note, the summary) cannot
+    fail. SIGQUIT's own action would end hypermax at once: its trials killed without their grace
+    and left unrecorded, the dashboard's screen left on the terminal. Only the main thread can
+    set signal handlers; elsewhere this changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -56,7 +56,7 @@ def signals_to(
     handlers: dict[int, Callable[[int, Any], None]] = {
         sig: on_hangup if sig == signal.SIGHUP else handler
         for sig in INTERRUPTING
-        if signal.getsignal(sig) is not signal.SIG_IGN
+        if _may_take(sig)
     }
     for stop in (signal.SIGTSTP, *TERMINAL_STOPS):
         if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
@@ -70,6 +70,14 @@ def signals_to(
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _may_take(sig: int) -> bool:
+    """Whether a search may handle ``sig`` for a while, and then put back what it found: not when
+    it is ignored, nor when a handler set outside Python (by an application that embeds it, R's
+    ``reticulate``, a 3D suite) has it, which Python cannot put back (and which the search then
+    failed trying, its own handler left in place)."""
+    return signal.getsignal(sig) not in (signal.SIG_IGN, None)
 
 
 class _Noted:
@@ -108,11 +116,7 @@ def interrupts_noted() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {
-        sig: signal.signal(sig, _note)
-        for sig in INTERRUPTING
-        if signal.getsignal(sig) is not signal.SIG_IGN
-    }
+    previous = {sig: signal.signal(sig, _note) for sig in INTERRUPTING if _may_take(sig)}
     _Noted.signum = None
     try:
         yield

@@ -8,8 +8,10 @@ import json
 import logging
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from pathlib import Path
@@ -345,3 +347,64 @@ def test_a_program_keeps_its_soft_limit_on_open_files_once_the_search_ended(tmp_
     in_trials, after = done.stdout.splitlines()[-2:]
     assert in_trials == "[80, 80]"  # 32 + 8 per trial, as the search needs
     assert after == "40"
+
+
+#: what the application embedding Python runs: a search, and the handlers it finds after
+EMBEDDED = """
+import signal, hypermax
+
+def train(params):
+    return params["x"]
+
+result = hypermax.optimize(train, space={"x": [1]}, iterations=1, results_dir="out")
+print([t["state"] for t in result.trials])
+print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)])
+"""
+
+
+def _embedding_host(folder: Path) -> Path | None:
+    """The embedding host of fake_trials compiled into ``folder``, or None where no C compiler
+    or shared libpython is at hand."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None or not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        return None
+    libdir, version = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("LDVERSION")
+    host = folder / "embedding_host"
+    built = subprocess.run(
+        [
+            compiler,
+            "-o",
+            str(host),
+            str(Path(__file__).parent / "fake_trials" / "embedding_host.c"),
+            f"-I{sysconfig.get_paths()['include']}",
+            f"-L{libdir}",
+            f"-lpython{version}",
+            f"-Wl,-rpath,{libdir}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return host if built.returncode == 0 else None
+
+
+def test_an_application_that_embeds_python_keeps_its_own_signal_handlers(tmp_path):
+    """Where the application handles SIGINT itself (``signal.getsignal`` says None), the search
+    put its own handler there and could not put None back: optimize() crashed (``signal
+    handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object``), its handler left
+    in the application. Such a signal is now left to the application."""
+    host = _embedding_host(tmp_path)
+    if host is None:
+        pytest.skip("needs a C compiler and a shared libpython")
+    script = tmp_path / "embedded.py"
+    script.write_text(EMBEDDED)
+    done = subprocess.run(
+        [str(host), sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["['ok']", "[None, None, None]"], done.stdout
