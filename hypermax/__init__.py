@@ -100,6 +100,42 @@ def optimize(
         result = hypermax.optimize(train, space={"x": "-2:2"}, iterations=20)
         print(result.best_loss, result.best_params)
     """
+    from hypermax.interrupts import interrupts_noted
+
+    # a Ctrl-C as the search is put together interrupts it once it runs, rather than an import
+    # midway (hypermax's, optuna's), which would be left half made in the program
+    with interrupts_noted():
+        return _optimize(
+            objective,
+            space,
+            iterations=iterations,
+            method=method,
+            parallel=parallel,
+            metrics=metrics,
+            seed=seed,
+            name=name,
+            results_dir=results_dir,
+            fresh=fresh,
+            search=search,
+            **function_options,
+        )
+
+
+def _optimize(
+    objective: str | dict[str, Any] | Spec | Callable[..., Any],
+    space: dict[str, Any] | None,
+    *,
+    iterations: int | None,
+    method: str | None,
+    parallel: int | None,
+    metrics: dict[str, Any] | str | None,
+    seed: int | None,
+    name: str | None,
+    results_dir: str | os.PathLike[str] | None,
+    fresh: bool,
+    search: dict[str, Any] | None,
+    **function_options: Any,
+) -> Result:
     from hypermax.api import function_options as known_options
     from hypermax.api import unknown_keyword
     from hypermax.search import run_search

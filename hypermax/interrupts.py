@@ -33,14 +33,16 @@ def signals_to(
     :func:`stop_this_process`); so do SIGTTOU and SIGTTIN, with which the terminal stops a
     process in its background that writes there (under ``stty tostop``) or reads from it.
 
-    SIGHUP (the terminal closed: a window, an ssh connection) is left as it is when it is
-    ignored, as under ``nohup``, and so is SIGQUIT (a shell ignores it in the jobs it starts in
-    the background). When SIGHUP comes because the terminal hung up, the standard streams that
-    were on it are pointed at ``/dev/null`` before ``handler`` runs, so that what hypermax still
-    writes while it stops (the interrupt's note, the summary) cannot fail. SIGQUIT's own action
-    would end hypermax at once: its trials killed without their grace and left unrecorded, the
-    dashboard's screen left on the terminal. Only the main thread can set signal handlers;
-    elsewhere this changes nothing.
+    Each is left as it is when it is ignored, or handled outside Python (:func:`_may_take`):
+    SIGHUP (the terminal closed: a window, an ssh connection) under ``nohup``; SIGINT and
+    SIGQUIT in the jobs a shell script starts in the background (``search.py &``), where the
+    Ctrl-C meant for the script's other commands reaches them too; SIGTERM by a program that
+    asked not to be stopped with it. When SIGHUP comes because the terminal hung up, the
+    standard streams that were on it are pointed at ``/dev/null`` before ``handler`` runs, so
+    that what hypermax still writes while it stops (the interrupt's note, the summary) cannot
+    fail. SIGQUIT's own action would end hypermax at once: its trials killed without their grace
+    and left unrecorded, the dashboard's screen left on the terminal. Only the main thread can
+    set signal handlers; elsewhere this changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -52,22 +54,78 @@ def signals_to(
         handler(signum, frame)
 
     handlers: dict[int, Callable[[int, Any], None]] = {
-        signal.SIGINT: handler,
-        signal.SIGTERM: handler,
+        sig: on_hangup if sig == signal.SIGHUP else handler
+        for sig in INTERRUPTING
+        if _may_take(sig)
     }
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        handlers[signal.SIGHUP] = on_hangup
-    if signal.getsignal(signal.SIGQUIT) is not signal.SIG_IGN:
-        handlers[signal.SIGQUIT] = handler
     for stop in (signal.SIGTSTP, *TERMINAL_STOPS):
         if on_stop is not None and signal.getsignal(stop) is signal.SIG_DFL:
             handlers[stop] = on_stop
     previous = {sig: signal.signal(sig, action) for sig, action in handlers.items()}
+    noted, _Noted.signum = _Noted.signum, None
+    try:
+        if noted is not None and noted in handlers:  # came as the search was put together
+            handlers[noted](noted, None)
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _may_take(sig: int) -> bool:
+    """Whether a search may handle ``sig`` for a while, and then put back what it found: not when
+    it is ignored, nor when a handler set outside Python (by an application that embeds it, R's
+    ``reticulate``, a 3D suite) has it, which Python cannot put back (and which the search then
+    failed trying, its own handler left in place)."""
+    return signal.getsignal(sig) not in (signal.SIG_IGN, None)
+
+
+class _Noted:
+    """The interrupting signal that came while :func:`interrupts_noted` held it, or None, and
+    when (``time.monotonic``)."""
+
+    signum: int | None = None
+    at = 0.0
+
+
+#: how long after a noted signal another one stops what runs at once: sooner, it is the same
+#: impatient Ctrl-C pressed twice, which must not cut an import short either
+INSIST_AFTER = 2.0
+
+
+def _note(signum: int, frame: Any) -> None:
+    now = time.monotonic()
+    if _Noted.signum is None:
+        _Noted.signum, _Noted.at = signum, now
+    elif now - _Noted.at >= INSIST_AFTER:  # what runs takes long: at once, wherever it is
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM, SIGQUIT and SIGHUP (each unless it is ignored) are noted
+    instead of raising KeyboardInterrupt wherever the main thread is: a Ctrl-C in the middle
+    of the first import of a module (optuna's, as the optimizer is made) left it half made in
+    the program that called ``optimize()``, and each later search there crashed on it
+    (``module 'optuna.pruners' has no attribute '_filter_study'``). :func:`signals_to`, entered
+    inside, hands a noted signal to its handler at once: the search is interrupted as it starts.
+    One noted and not handed on raises KeyboardInterrupt as this is left, and another one
+    :data:`INSIST_AFTER` seconds or more later at once (what runs may take long: a large
+    objective pickled, a warm start read). Only the main thread can set signal handlers;
+    elsewhere this changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _note) for sig in INTERRUPTING if _may_take(sig)}
+    _Noted.signum = None
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        noted, _Noted.signum = _Noted.signum, None
+    if noted is not None:
+        raise KeyboardInterrupt
 
 
 #: the searches running in threads other than the main one: how to interrupt each, the event

@@ -129,10 +129,15 @@ def _library_folders() -> set[str]:
 
 
 def _user_code(module: Any) -> bool:
-    """Whether a module is the user's own code rather than the standard library or a package."""
+    """Whether a module is the user's own code rather than the standard library or a package:
+    a file outside them, or a module made by hand (``types.ModuleType`` filled by ``exec``, as
+    a tool that runs the user's code in a module of its own makes it), which no trial could
+    import by its name."""
     file = getattr(module, "__file__", None)
-    if not file or module.__name__.split(".")[0] == "hypermax":
+    if module.__name__.split(".")[0] == "hypermax":
         return False
+    if not file:  # the import system gives every module it made a __spec__
+        return getattr(module, "__spec__", None) is None
     libraries = {sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}
     resolved = Path(file).resolve()
     return not any(resolved.is_relative_to(Path(lib).resolve()) for lib in libraries)

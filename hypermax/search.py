@@ -150,9 +150,11 @@ def execute(
     ``concluded`` is called with the outcome once the search concluded: its summary shown, its
     journal closed.
     """
+    from hypermax.execution.file_limit import limit_kept
+
     logs = prepared.folder.path / "logs"
     try:
-        with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept():
+        with log_to_file(logs / HYPERMAX_LOG) as own_logs, exit_statuses_kept(), limit_kept():
             try:
                 return _execute(prepared, dashboard, concluded)
             except (HypermaxError, KeyboardInterrupt, WaitInterrupted):

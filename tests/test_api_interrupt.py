@@ -13,6 +13,7 @@ import time
 
 import pytest
 from fake_trials.helpers import (
+    FAKES,
     MARKER_ENV,
     assert_none_alive,
     at_default_signals,
@@ -274,3 +275,95 @@ def test_an_error_a_handler_of_the_program_raises_stops_the_search_first(tmp_pat
     assert [t.name for t in left if t not in earlier] == []
     states = [r["state"] for r in finished(tmp_path / "_waits").values()]
     assert states == ["interrupted"]
+
+
+#: a program that ignores Ctrl-C (a job a shell script starts in the background, a process
+#: pool's worker), its one trial waiting for the file ``go``
+IGNORING_CTRL_C = textwrap.dedent(
+    """
+    import os, signal, time, hypermax
+
+    def waits(params):
+        open(os.path.join(os.environ["HYPERMAX_TRIAL_DIR"], "running"), "w").close()
+        while not os.path.exists(os.path.join(os.environ["GO_DIR"], "go")):
+            time.sleep(0.01)
+        return 1.0
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    result = hypermax.optimize(
+        waits, space={"x": "0:1"}, iterations=1, results_dir="out", preload=False
+    )
+    print([t["state"] for t in result.trials], flush=True)
+    """
+)
+
+
+def _ignored_by(pid: int) -> int:
+    """The mask of the signals process ``pid`` ignores (SigIgn of its /proc status)."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1], 16) for line in status if line.startswith("SigIgn:"))
+
+
+def test_a_program_that_ignores_ctrl_c_keeps_ignoring_it_while_its_search_runs(tmp_path):
+    """hypermax put its own SIGINT handler in place of the program's SIG_IGN: the Ctrl-C that a
+    shell script's background job, or a pool's worker, must not take interrupted its search."""
+    script = subprocess.Popen(
+        [sys.executable, "-c", IGNORING_CTRL_C],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GO_DIR": str(tmp_path)},
+    )
+    try:
+        trials = tmp_path / "out" / "waits" / "trials"
+        wait_until(lambda: list(trials.glob("*/running")), 30, "the running trial")
+        assert _ignored_by(script.pid) >> (signal.SIGINT - 1) & 1
+        script.send_signal(signal.SIGINT)
+        (tmp_path / "go").write_text("")
+        out, err = script.communicate(timeout=30)
+    finally:
+        script.kill()
+    assert script.returncode == 0, err
+    assert out.splitlines()[-1] == "['ok']", out
+
+
+#: a search of the plugin optimizer whose first import gets a Ctrl-C, run twice
+CTRL_C_AS_IT_STARTS = textwrap.dedent(
+    """
+    import sys, hypermax
+
+    def f(params):
+        return params["x"]
+
+    for _ in range(2):
+        try:
+            result = hypermax.optimize(
+                f, space={"x": [1, 2]}, iterations=2, method="ctrl_c_at_import:Grid",
+                results_dir="out",
+            )
+            print("=", result.reason, [t["state"] for t in result.trials])
+        except KeyboardInterrupt as exc:
+            print("=", type(exc).__name__, "Grid" in dir(sys.modules.get("ctrl_c_at_import")))
+    """
+)
+
+
+def test_a_ctrl_c_as_the_search_is_put_together_interrupts_it_not_an_import(tmp_path):
+    """A Ctrl-C in the first seconds of optimize(), as the search imports what it needs,
+    raised KeyboardInterrupt in the middle of that import: optuna's, left half made in the
+    program, crashed each later search there (``module 'optuna.pruners' has no attribute
+    '_filter_study'``). It now interrupts the search as it starts, the import whole."""
+    path = os.pathsep.join([str(FAKES), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_IT_STARTS],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": path, "CTRL_C_ONCE": str(tmp_path / "once")},
+        preexec_fn=at_default_signals,
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if line.startswith("= ")]
+    assert said == ["= SearchInterrupted True", "= iterations done ['ok', 'ok']"], done.stderr

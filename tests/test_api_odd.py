@@ -7,7 +7,11 @@ import io
 import json
 import logging
 import os
+import resource
+import shutil
+import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from pathlib import Path
@@ -310,3 +314,97 @@ def test_a_note_the_console_shows_does_not_reach_the_program_s_logging_too(
     assert len(said) == 1 and said[0].startswith("hypermax: preload: cannot preload the objective")
     assert [r.getMessage() for r in records if "preload:" in r.getMessage()] == []
     assert "preload: cannot preload" in (result.folder / "logs" / "hypermax.log").read_text()
+
+
+@pytest.mark.skipif(
+    resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 80, reason="a hard ulimit -n below 80"
+)
+def test_a_program_keeps_its_soft_limit_on_open_files_once_the_search_ended(tmp_path):
+    """A search of more trials at once than the soft ``ulimit -n`` allows raises it for its
+    trials; the program that called optimize() kept the raised limit after the search, where
+    a ``select()`` of its own takes no file above 1023."""
+    program = (
+        "import resource, sys, hypermax\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (40, hard))\n"
+        "def train(params):\n"
+        "    import resource\n"
+        "    return {'loss': params['x'], 'files': resource.getrlimit(resource.RLIMIT_NOFILE)[0]}\n"
+        "result = hypermax.optimize(\n"
+        "    train, space={'x': '0:1'}, iterations=2, parallel=6, results_dir=sys.argv[1]\n"
+        ")\n"
+        "print([t['metadata']['files'] for t in result.trials])\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    in_trials, after = done.stdout.splitlines()[-2:]
+    assert in_trials == "[80, 80]"  # 32 + 8 per trial, as the search needs
+    assert after == "40"
+
+
+#: what the application embedding Python runs: a search, and the handlers it finds after
+EMBEDDED = """
+import signal, hypermax
+
+def train(params):
+    return params["x"]
+
+result = hypermax.optimize(train, space={"x": [1]}, iterations=1, results_dir="out")
+print([t["state"] for t in result.trials])
+print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)])
+"""
+
+
+def _embedding_host(folder: Path) -> Path | None:
+    """The embedding host of fake_trials compiled into ``folder``, or None where no C compiler
+    or shared libpython is at hand."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None or not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        return None
+    libdir, version = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("LDVERSION")
+    host = folder / "embedding_host"
+    built = subprocess.run(
+        [
+            compiler,
+            "-o",
+            str(host),
+            str(Path(__file__).parent / "fake_trials" / "embedding_host.c"),
+            f"-I{sysconfig.get_paths()['include']}",
+            f"-L{libdir}",
+            f"-lpython{version}",
+            f"-Wl,-rpath,{libdir}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return host if built.returncode == 0 else None
+
+
+def test_an_application_that_embeds_python_keeps_its_own_signal_handlers(tmp_path):
+    """Where the application handles SIGINT itself (``signal.getsignal`` says None), the search
+    put its own handler there and could not put None back: optimize() crashed (``signal
+    handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object``), its handler left
+    in the application. Such a signal is now left to the application."""
+    host = _embedding_host(tmp_path)
+    if host is None:
+        pytest.skip("needs a C compiler and a shared libpython")
+    script = tmp_path / "embedded.py"
+    script.write_text(EMBEDDED)
+    done = subprocess.run(
+        [str(host), sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["['ok']", "[None, None, None]"], done.stdout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 
+import pytest
+
 import hypermax
 
 
@@ -204,3 +206,20 @@ def test_a_dict_that_answers_any_attribute_is_a_dict_of_metrics(tmp_path):
     (trial,) = result.trials
     assert trial["state"] == "ok", trial["reason"]
     assert trial["loss"] == 0.25 and trial["metadata"] == {"accuracy": 0.5}
+
+
+def with_tensors(params):
+    import torch
+
+    return {"loss": torch.tensor(params["x"]), "weights": torch.ones(3), "grid": torch.eye(2)}
+
+
+def test_torch_tensors_among_the_returned_values_are_kept_as_numbers_and_lists(tmp_path):
+    """A tensor of more than one element (its ``item()`` raises RuntimeError, where a numpy
+    array's raises ValueError) failed the trial: ``the result cannot be written as JSON``."""
+    pytest.importorskip("torch")
+    result = hypermax.optimize(with_tensors, space={"x": [0.5]}, iterations=1, results_dir=tmp_path)
+    (trial,) = result.trials
+    assert trial["state"] == "ok", trial["reason"]
+    assert trial["loss"] == 0.5
+    assert trial["metadata"] == {"weights": [1.0, 1.0, 1.0], "grid": [[1.0, 0.0], [0.0, 1.0]]}

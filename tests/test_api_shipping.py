@@ -96,6 +96,37 @@ def test_modules_beside_a_script_run_from_another_folder_are_found_by_the_trials
     assert [(t["state"], t["reason"]) for t in trials] == [("ok", None)] * 2
 
 
+@pytest.mark.parametrize("preload", [True, False])
+def test_an_objective_of_a_module_made_in_memory_runs(tmp_path, preload):
+    """A tool that runs the user's code in a module of its own (``types.ModuleType`` filled by
+    ``exec``, put in ``sys.modules``) left a function no trial could import by its module's
+    name: every trial failed, ``ModuleNotFoundError: No module named 'cell'``."""
+    program = textwrap.dedent(
+        """
+        import sys, types, hypermax
+
+        cell = types.ModuleType("cell")
+        exec("OFFSET = 1\\ndef train(params):\\n    return params['x'] + OFFSET\\n", cell.__dict__)
+        sys.modules["cell"] = cell
+        result = hypermax.optimize(
+            cell.train, space={"x": [1, 2]}, iterations=2, results_dir="out",
+            preload=sys.argv[1] == "preload",
+        )
+        print([t["loss"] - t["params"]["x"] for t in result.trials])
+        """
+    )
+    kind = "preload" if preload else "fresh"
+    done = subprocess.run(
+        [sys.executable, "-c", program, kind],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[1.0, 1.0]", done.stdout
+
+
 def test_a_module_imported_from_a_folder_the_program_left_since_is_found_by_the_trials(tmp_path):
     """``python -c`` (a notebook too) finds modules in the current folder, "" on sys.path: once
     the program changed its folder (os.chdir, a notebook's %cd), the trials looked for them in

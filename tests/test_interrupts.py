@@ -95,7 +95,7 @@ def test_a_second_ctrl_c_kills_the_trials_still_in_their_grace(tmp_path, marker)
 
 
 #: connect() as the command line calls it, with a Ctrl-C reaching Python even when this process
-#: was started with SIGINT ignored (a background job of a script), as hypermax's own handler does
+#: was started with SIGINT ignored (a background job of a script, as the suite may run)
 CONNECT = """
 import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -92,6 +92,44 @@ def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ig
     assert "SIGHUP" in ignored  # as nohup asks
 
 
+#: the search of argv[1] run by ``optimize()`` in a thread that blocks SIGINT, SIGTERM and
+#: SIGCHLD (a program whose worker threads leave signals to another thread's ``sigwait``)
+IN_A_THREAD_THAT_BLOCKS = textwrap.dedent(
+    """
+    import signal, sys, threading, hypermax
+
+    def search():
+        signal.pthread_sigmask(
+            signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
+        )
+        hypermax.optimize(sys.argv[1])
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    thread.join()
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["executable", "python_function", "preload"])
+def test_a_trial_blocks_no_signal_the_thread_that_ran_the_search_blocked(
+    tmp_path: Path, kind: str
+) -> None:
+    # the preload server blocking SIGCHLD never heard its trial end: the search hung
+    spec = _one_trial_spec(tmp_path, _function(kind))
+    ran = subprocess.run(
+        [sys.executable, "-c", IN_A_THREAD_THAT_BLOCKS, str(spec)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stderr
+    blocked = (tmp_path / "results" / "signals" / "trials" / "1" / "blocked").read_text().split()
+    assert blocked == [], blocked
+
+
 def ignored_in_the_trial(tmp_path: Path, objective: str, preload: bool) -> list[str]:
     """The signals the one trial of a search of ``objective`` (a fake trial whose import sets
     them ignored) found ignored, as its function wrote them."""

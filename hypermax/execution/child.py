@@ -51,10 +51,6 @@ if TYPE_CHECKING:
 
 _ModuleType = type(sys)  # types.ModuleType
 _FunctionType = type(lambda: None)  # types.FunctionType
-#: the terminal's stops, which hypermax holds while it starts the trial (see
-#: :mod:`hypermax.execution.process_start`): one that came meanwhile is dropped as they are let
-#: in, the trial leading a session of its own
-_JOB_STOPS = (_signal.SIGTSTP, _signal.SIGTTIN, _signal.SIGTTOU)
 USAGE = "usage: python -m hypermax.execution.child (--module NAME | --src PATH) --name FUNC"
 _OPTIONS = ("--module", "--src", "--name", "--path")
 #: where hypermax compiled the objective's file (``--src``) for the trial: its byte code is read
@@ -166,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     exception and returned: it did not run to its end.
     """
     if argv is None:  # the trial's process: hypermax started it with the terminal's stops held
-        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _JOB_STOPS)
+        # (see :mod:`hypermax.execution.process_start`: one that came meanwhile is dropped as
+        # they are let in, the trial leading a session of its own), and with what else the
+        # thread that started it blocks (a program's thread may block SIGTERM, which the trial
+        # must hear): all let in
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, ())
     start_site()
     own_process = argv is None and sys.argv[:1] == ["-c"]  # started as ``python -c CHILD_CODE``
     if own_process:

@@ -104,8 +104,8 @@ def normalise_result(value: Any) -> dict[str, Any] | None:
 
 
 def jsonable(value: Any) -> Any:
-    """numpy scalars and arrays, a pandas Series (a dict of its labels), other numbers
-    (``Decimal``, ``Fraction``), paths and sets → JSON values."""
+    """numpy scalars and arrays (torch's tensors too), a pandas Series (a dict of its labels),
+    other numbers (``Decimal``, ``Fraction``), paths and sets → JSON values."""
     if getattr(value, "ndim", None) == 1 and callable(getattr(value, "to_dict", None)):
         return value.to_dict()
     for method in ("item", "tolist"):  # a numpy scalar, a 0-d or 1-element array, an array
@@ -114,7 +114,7 @@ def jsonable(value: Any) -> Any:
             continue
         try:
             converted = convert()
-        except ValueError:
+        except Exception:  # an array of many: numpy's ValueError, a torch tensor's RuntimeError
             continue
         if type(converted) is not type(value):  # a longdouble's item() is itself: float() it
             return converted

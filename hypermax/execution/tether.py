@@ -74,18 +74,19 @@ def child_setup(
 ) -> Callable[[], None]:
     """What a trial runs first in the forked child: tie its life to its parent's.
 
-    It also gives the child SIGTERM and SIGINT back should it have inherited them ignored
-    (:func:`_hear_stops`). The child must already lead its own session (``setsid``). Runs in
-    the forked child, so it only calls what was looked up in the parent; it exits the child at
-    once when the parent died before any of this was armed. Without a ``lifeline``, only the
-    parent-death signal. ``oom_first``: make it the out-of-memory killer's first choice (a
-    process forked from one that is already inherits it). ``hear_stops=False``: leave SIGTERM
-    and SIGINT as they are (a preloaded trial: its server heard them again before it imported
-    the objective, so one ignored now is the objective's own choice, as in a fresh trial).
-    ``lifeline_first``: no parent-death signal once the lifeline is armed (a process whose group
-    holds processes that do not hold the lifeline, as the preload server's does: the signal,
-    sent as the parent's thread ends, could kill it, and its children with the pipe's read end,
-    before the parent's last thread closes the pipe, and then nothing kills its group).
+    It also gives the child SIGTERM and SIGINT back should it have inherited them ignored, and
+    lets in the signals it inherited blocked (:func:`_hear_stops`). The child must already lead
+    its own session (``setsid``). Runs in the forked child, so it only calls what was looked up
+    in the parent; it exits the child at once when the parent died before any of this was armed.
+    Without a ``lifeline``, only the parent-death signal. ``oom_first``: make it the
+    out-of-memory killer's first choice (a process forked from one that is already inherits it).
+    ``hear_stops=False``: leave SIGTERM and SIGINT, and the signals blocked, as they are (a
+    preloaded trial: its server heard them again before it imported the objective, so one
+    ignored now is the objective's own choice, as in a fresh trial). ``lifeline_first``: no
+    parent-death signal once the lifeline is armed (a process whose group holds processes that
+    do not hold the lifeline, as the preload server's does: the signal, sent as the parent's
+    thread ends, could kill it, and its children with the pipe's read end, before the parent's
+    last thread closes the pipe, and then nothing kills its group).
     """
 
     def setup() -> None:
@@ -110,7 +111,13 @@ def _hear_stops() -> None:
     ``nohup``): a trial must end when hypermax asks, with its clean-up, not sit out its grace to
     get SIGKILL. SIGINT gets Python's handler (KeyboardInterrupt) for a trial that runs on in
     Python, which ``exec`` makes the default action for a program. SIGHUP and SIGQUIT stay
-    ignored, as ``nohup`` and the shell asked: hypermax stops its trials with neither."""
+    ignored, as ``nohup`` and the shell asked: hypermax stops its trials with neither.
+
+    Nor does it keep a signal blocked: a process forked by a thread that blocks some (a
+    program's worker thread that leaves its signals to another's ``sigwait``) keeps that mask
+    through ``exec``; a trial would not hear hypermax's SIGTERM, and a preload server that
+    blocks SIGCHLD would never hear its trials end."""
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, ())
     if _signal.getsignal(_signal.SIGTERM) == _signal.SIG_IGN:
         _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
     if _signal.getsignal(_signal.SIGINT) == _signal.SIG_IGN:
