@@ -32,6 +32,7 @@ class LocalDaskCluster:
         workers: how many workers to start.
         threads: how many tasks (trials) each worker runs at once.
         tls: (ca, cert, key) PEM files: the cluster speaks TLS only.
+        port: the scheduler's port (0: a free one).
     """
 
     def __init__(
@@ -40,8 +41,10 @@ class LocalDaskCluster:
         workers: int = 2,
         threads: int = 2,
         tls: tuple[Path, Path, Path] | None = None,
+        port: int = 0,
     ) -> None:
         self.folder = folder
+        self.port = port
         self.threads = threads
         self.tls = tls
         self.scheduler: subprocess.Popen[bytes] | None = None
@@ -86,7 +89,7 @@ class LocalDaskCluster:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                "0",
+                str(self.port),
                 "--protocol",
                 protocol,
                 "--no-dashboard",

@@ -1203,11 +1203,10 @@ def test_validate_connect_fails_when_no_scheduler_answers(tmp_path, write_spec, 
     result = run_cli("validate", str(spec), "--connect", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith(
+    assert result.stderr == (  # Dask says it timed out, whatever the cause
         "search.json: cluster.scheduler: no Dask scheduler answers at tcp://127.0.0.1:9 within "
-        "0.5 s ("
+        "0.5 s (connection refused: nothing listens there)\n"
     )
-    assert result.stderr.count("\n") == 1
     no_cluster = write_spec({k: v for k, v in doc.items() if k != "cluster"}, "local.json")
     result = run_cli("validate", str(no_cluster), "--connect", cwd=tmp_path)
     assert result.returncode == 2

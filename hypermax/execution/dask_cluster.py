@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import sys
 import threading
 import time
 import warnings
@@ -17,6 +18,7 @@ from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
+from hypermax.execution.dask_waiting import QUIET_SECONDS, host_port, waiting_line, why_not
 from hypermax.execution.dask_worker import finds_module, worker_facts
 from hypermax.specfile.function import module_origin
 from hypermax.values import quoted
@@ -44,10 +46,19 @@ CONFIGURATION_ERRORS = (KeyError, AssertionError, ImportError, RuntimeError)
 SAID_CHARS = 200
 #: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
 WAIT_SLICE = 0.1
+#: a wait for the scheduler longer than this is said as it begins: a shorter one ends soon,
+#: in an error that says why
+SAID_WAIT = 1.0
+#: what sets a search's wait for the scheduler
+LIMIT = "cluster.lost_scheduler_wait"
 
 
-def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> Client:
-    """A client of the cluster's scheduler.
+def connect(
+    cluster: ClusterSpec, spec_name: str, wait: float | None = None, limit: str = LIMIT
+) -> Client:
+    """A client of the cluster's scheduler. One that does not answer at once is waited for (a
+    scheduler started a moment later, by the same job script) saying so on stderr, one line:
+    ``limit`` names what sets ``wait``.
 
     Raises:
         SpecError: Dask cannot use the address or the TLS settings (it says so at once).
@@ -59,9 +70,14 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     from distributed.security import Security
 
     wait = cluster.lost_scheduler_wait if wait is None else wait
+    begun = time.time()
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        return attempt.result(wait + HANDSHAKE_GRACE)
+        if wait > SAID_WAIT and not attempt.done_within(QUIET_SECONDS):
+            line = waiting_line(cluster.scheduler, wait, begun + wait, limit)
+            if not attempt.done_within(0):  # it may have answered during the look at its port
+                print(line, file=sys.stderr, flush=True)
+        return attempt.result(wait + HANDSHAKE_GRACE - QUIET_SECONDS)
     except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
     except CONFIGURATION_ERRORS as exc:  # Dask refused at once: its own configuration
@@ -71,7 +87,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
             "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
         ) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
-        why = _unresolved(cluster.scheduler) or f" ({one_line(exc)})"
+        why = _unresolved(cluster.scheduler) or f" ({_last_try(cluster.scheduler, exc)})"
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s{why}"
@@ -83,18 +99,22 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
         ) from None
 
 
+def _last_try(address: str, exc: OSError) -> str:
+    """Why no scheduler answered: for Dask's own timeout, which it reports whatever the cause,
+    what a look at the scheduler's port finds now (``connection refused: nothing listens
+    there``, say); else what was raised."""
+    if str(exc).startswith("Timed out trying to connect"):
+        return why_not(address)
+    return one_line(exc)
+
+
 def _unresolved(address: str) -> str | None:
     """``: the name HOST does not resolve (...)`` when the host of ``address`` names no
     address (a mistyped name), which Dask's wait for it only says timed out; else None."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    try:
-        scheme, place = parse_address(address)
-        host, port = parse_host_port(place)
-    except ValueError:
+    place = host_port(address)
+    if place is None:
         return None
-    if scheme not in ("tcp", "tls", "ws", "wss"):
-        return None
+    host, port = place
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -180,6 +200,15 @@ class _Attempt:
         finally:
             self._done.set()
 
+    def done_within(self, timeout: float) -> bool:
+        """Whether connecting ended (either way) within ``timeout`` seconds; waits in short
+        slices, as :meth:`result` does, so that a Ctrl-C ends the wait at once."""
+        deadline = time.monotonic() + timeout
+        while not self._done.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return False
+        return True
+
     def result(self, timeout: float) -> Client:
         """The client, once connected; raises what connecting raised (KeyboardInterrupt
         from this thread's wait included), or TimeoutError after ``timeout`` seconds.
@@ -240,7 +269,8 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
 
     dask_logs_to_hypermax()
     wait = min(CHECK_SECONDS, cluster.lost_scheduler_wait)
-    client = connect(cluster, spec_name, wait)
+    most = f"hypermax validate --connect waits {CHECK_SECONDS:g} s at most"
+    client = connect(cluster, spec_name, wait, LIMIT if wait < CHECK_SECONDS else most)
     try:
         threads = client.nthreads()
         facts: dict[str, Any] = client.sync(_ask_workers, client, worker_facts, threads, wait)
