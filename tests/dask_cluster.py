@@ -180,12 +180,13 @@ class LocalDaskCluster:
 class Proxy:
     """A TCP proxy on 127.0.0.1 in front of the scheduler at ``address`` (threads of this
     process): :meth:`drop` breaks every connection through it at once, as a network blip does,
-    and the next connections go through again."""
+    and the next connections go through again; :meth:`close` leaves its port refusing
+    connections, as a scheduler that died does, until a proxy is made again on that ``port``."""
 
-    def __init__(self, address: str) -> None:
-        host, port = address.removeprefix("tcp://").rsplit(":", 1)
-        self._target = (host, int(port))
-        self._server = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, address: str, port: int = 0) -> None:
+        host, target_port = address.removeprefix("tcp://").rsplit(":", 1)
+        self._target = (host, int(target_port))
+        self._server = socket.create_server(("127.0.0.1", port))
         self.address = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []

@@ -51,6 +51,11 @@ WAIT_SLICE = 0.1
 SAID_WAIT = 1.0
 #: what sets a search's wait for the scheduler
 LIMIT = "cluster.lost_scheduler_wait"
+#: how long one try to connect to the scheduler lasts at first (see ``_Client``): a scheduler
+#: that is up answers well within it
+TRY_SECONDS = 1.0
+#: the pause between two tries to connect to the scheduler
+RETRY_PAUSE = 0.1
 
 
 def connect(
@@ -177,6 +182,40 @@ class _Client(Client):
             with contextlib.suppress(Exception):
                 self._loop_runner.stop()
             raise
+
+    async def _ensure_connected(self, timeout: float | None = None) -> None:
+        """Dask's connection to the scheduler (as the client starts, and again once it lost
+        it), in tries of :data:`TRY_SECONDS` until ``timeout``: Dask tries for the whole
+        ``timeout`` at once, backing off between its attempts ever longer, up to what time is
+        left (5 s and more once the scheduler was away for 5 s), so a scheduler started again
+        was answered 5-15 s late. A try whose handshake timed out (an answer slower than
+        that: a loaded machine, a slow network) is followed by one that lasts all the time
+        left, as Dask's own: tries that time out again and again would only start anew."""
+        if timeout is None:
+            return await super()._ensure_connected(timeout=timeout)
+        from distributed.comm.core import FatalCommClosedError
+
+        deadline = time.monotonic() + timeout
+        try_for = TRY_SECONDS
+        while True:
+            began = time.monotonic()
+            try:
+                return await super()._ensure_connected(timeout=min(deadline - began, try_for))
+            except (ssl.SSLError, FatalCommClosedError):  # no try does better
+                raise
+            except OSError as exc:
+                if self.status != "connecting" or time.monotonic() + RETRY_PAUSE >= deadline:
+                    raise
+                if _too_slow(exc):
+                    try_for = timeout
+            await asyncio.sleep(RETRY_PAUSE)
+
+
+def _too_slow(exc: OSError) -> bool:
+    """Whether a try to connect failed for want of time: the handshake after the connection
+    timed out. Dask's "Timed out trying to connect" says no connection was made within the try
+    (the scheduler refused them, or its last attempt was cut short as the try ended)."""
+    return isinstance(exc, TimeoutError)
 
 
 class _Attempt:
