@@ -207,6 +207,27 @@ def test_a_search_started_before_its_scheduler_says_it_waits_then_runs(
     assert [record["state"] for record in finished.values()] == ["ok"]
 
 
+def test_ctrl_c_while_waiting_for_the_scheduler_leaves_no_search_behind(
+    tmp_path, write_spec, marker
+):
+    """A search interrupted before its scheduler ever answered never ran: it left a results
+    folder whose journal held its header alone (the next run "resumed" it), as a scheduler that
+    never answers does not."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    doc = search_doc(tmp_path, marker, "where", {"scheduler": address, "lost_scheduler_wait": 30})
+    search = start_search(write_spec(doc))
+    try:
+        assert search.stderr is not None
+        said = search.stderr.readline()
+        assert said.startswith(f"hypermax: cluster: no Dask scheduler answers at {address} yet")
+        search.send_signal(signal.SIGINT)
+        _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert (search.returncode, stderr) == (130, "hypermax: interrupted\n")
+    assert not (tmp_path / "results").exists()
+
+
 @pytest.fixture
 def answering_server() -> Iterator[str]:
     """A port on 127.0.0.1 that answers whatever comes with an HTTP error (a proxy's, say): its
