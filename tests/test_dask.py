@@ -124,6 +124,7 @@ def sentinel(path: Path) -> list[int]:
 # -- the runner contract ----------------------------------------------------------------------
 class TestDaskRunner(RunnerContract):
     names_processes = False
+    where = "Dask worker tcp://127.0.0.1:"
 
     @pytest.fixture(autouse=True)
     def _cluster(self, cluster: LocalDaskCluster) -> None:
