@@ -18,7 +18,14 @@ from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
-from hypermax.execution.dask_waiting import QUIET_SECONDS, host_port, waiting_line, why_not
+from hypermax.execution.dask_waiting import (
+    QUIET_SECONDS,
+    SLOW_SECONDS,
+    TAKES,
+    host_port,
+    waiting_line,
+    why_not,
+)
 from hypermax.execution.dask_worker import finds_module, worker_facts
 from hypermax.specfile.function import module_origin
 from hypermax.values import quoted
@@ -75,14 +82,12 @@ def connect(
     from distributed.security import Security
 
     wait = cluster.lost_scheduler_wait if wait is None else wait
-    begun = time.time()
+    deadline, until = time.monotonic() + wait + HANDSHAKE_GRACE, time.time() + wait
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        if wait > SAID_WAIT and not attempt.done_within(QUIET_SECONDS):
-            line = waiting_line(cluster.scheduler, wait, begun + wait, limit)
-            if not attempt.done_within(0):  # it may have answered during the look at its port
-                print(line, file=sys.stderr, flush=True)
-        return attempt.result(wait + HANDSHAKE_GRACE - QUIET_SECONDS)
+        if wait > SAID_WAIT:
+            _say_waiting(attempt, cluster.scheduler, wait, until, limit)
+        return attempt.result(max(0.0, deadline - time.monotonic()))
     except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
     except CONFIGURATION_ERRORS as exc:  # Dask refused at once: its own configuration
@@ -104,12 +109,29 @@ def connect(
         ) from None
 
 
+def _say_waiting(attempt: _Attempt, address: str, wait: float, until: float, limit: str) -> None:
+    """Say on stderr, one line, that hypermax waits ``wait`` seconds (until ``until``, a
+    ``time.time()``) for the scheduler at ``address``, when it did not answer at once: at once
+    when nothing takes the connection there (not up yet, or a mistyped port), after
+    :data:`SLOW_SECONDS` when something does (a scheduler slow to answer, as on a loaded
+    machine, need not be said)."""
+    if attempt.done_within(QUIET_SECONDS):
+        return
+    why = why_not(address)
+    if why is None:
+        if attempt.done_within(min(SLOW_SECONDS, wait)):
+            return
+        why = TAKES
+    if not attempt.done_within(0):  # it may have answered during the look at its port
+        print(waiting_line(address, why, wait, until, limit), file=sys.stderr, flush=True)
+
+
 def _last_try(address: str, exc: OSError) -> str:
     """Why no scheduler answered: for Dask's own timeout, which it reports whatever the cause,
     what a look at the scheduler's port finds now (``connection refused: nothing listens
     there``, say); else what was raised."""
     if str(exc).startswith("Timed out trying to connect"):
-        return why_not(address)
+        return why_not(address) or TAKES
     return one_line(exc)
 
 
