@@ -46,11 +46,12 @@ if TYPE_CHECKING:
 def build_driver(prepared: Prepared, reporters: list[Any]) -> tuple[Driver, Journal]:
     """The driver of a prepared search, and its journal (not open yet), with the warm start's
     trials imported. For a search this run starts, a user's error here (a warm start refused,
-    a plugin's options) leaves no results folder behind: it never ran (see
+    a plugin's options, a Dask scheduler that does not answer) or a Ctrl-C (while it waits for
+    that scheduler) leaves no results folder behind: it never ran (see
     :func:`~hypermax.search_folder.forget_new_search`)."""
     try:
         return _build_driver(prepared, reporters)
-    except HypermaxError:
+    except (HypermaxError, KeyboardInterrupt):
         forget_new_search(prepared)
         raise
 

@@ -96,13 +96,15 @@ class RunnerNote:
 
 @dataclass(frozen=True)
 class LiveStats:
-    """What the watchdog sees of a running trial's process tree right now."""
+    """What the watchdog sees of a running trial's process tree right now; ``where``: the
+    machine it runs on, when not this one (``Dask worker tcp://10.0.0.7:40213``)."""
 
     trial_id: int
     elapsed: float
     rss_mib: float
     cpu_percent: float
     processes: int
+    where: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class LocalDaskCluster:
         workers: how many workers to start.
         threads: how many tasks (trials) each worker runs at once.
         tls: (ca, cert, key) PEM files: the cluster speaks TLS only.
+        port: the scheduler's port (0: a free one).
     """
 
     def __init__(
@@ -40,8 +41,10 @@ class LocalDaskCluster:
         workers: int = 2,
         threads: int = 2,
         tls: tuple[Path, Path, Path] | None = None,
+        port: int = 0,
     ) -> None:
         self.folder = folder
+        self.port = port
         self.threads = threads
         self.tls = tls
         self.scheduler: subprocess.Popen[bytes] | None = None
@@ -86,7 +89,7 @@ class LocalDaskCluster:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                "0",
+                str(self.port),
                 "--protocol",
                 protocol,
                 "--no-dashboard",
@@ -177,12 +180,13 @@ class LocalDaskCluster:
 class Proxy:
     """A TCP proxy on 127.0.0.1 in front of the scheduler at ``address`` (threads of this
     process): :meth:`drop` breaks every connection through it at once, as a network blip does,
-    and the next connections go through again."""
+    and the next connections go through again; :meth:`close` leaves its port refusing
+    connections, as a scheduler that died does, until a proxy is made again on that ``port``."""
 
-    def __init__(self, address: str) -> None:
-        host, port = address.removeprefix("tcp://").rsplit(":", 1)
-        self._target = (host, int(port))
-        self._server = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, address: str, port: int = 0) -> None:
+        host, target_port = address.removeprefix("tcp://").rsplit(":", 1)
+        self._target = (host, int(target_port))
+        self._server = socket.create_server(("127.0.0.1", port))
         self.address = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []

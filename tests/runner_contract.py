@@ -69,6 +69,8 @@ class RunnerContract:
     #: whether :meth:`BaseRunner.process_ids` names a running trial's main process: False for a
     #: runner whose trials run on other machines (cluster workers), which gives None instead
     names_processes = True
+    #: how the runner's live stats name the machine a trial runs on ("": this one)
+    where = ""
 
     def make_runner(self, function: FunctionSpec, folder: Path) -> BaseRunner:
         """A fresh runner for trials of ``function``; relative paths start at ``folder``."""
@@ -307,6 +309,7 @@ class RunnerContract:
         live = runner.live()
         assert list(live) == [3] and runner.running() == 1
         assert live[3].trial_id == 3 and live[3].elapsed > 0 and live[3].processes == 1
+        assert live[3].where.startswith(self.where) and bool(live[3].where) == bool(self.where)
         runner.cancel(3, KillReason.INTERRUPT)
         self.outcome(runner, 3)
         assert runner.live() == {} and runner.process_ids(3) is None and runner.running() == 0

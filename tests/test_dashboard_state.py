@@ -245,6 +245,25 @@ def test_running_rows_carry_live_stats_last_report_and_params_unlike_the_best():
     assert rows[3].rss_mib is None  # no live stats for it yet
 
 
+def test_a_trial_running_on_a_dask_worker_is_shown_with_that_worker():
+    """The running panel and the trial's window name the worker a trial runs on; the worker was
+    only in the trial's log before."""
+    from hypermax.ui.panels import running_item
+    from hypermax.ui.trials import trial_detail_markups
+
+    state = DashboardState(FakeClock())
+    state.apply(started())
+    state.apply(ev.TrialStarted(trial(1)))
+    where = "Dask worker tcp://10.0.0.7:40213"
+    state.apply(ev.LiveUpdate({1: LiveStats(1, 0.1, 0.0, 0.0, 0, where)}))  # not looked at yet
+    (row,) = state.running_rows()
+    assert (row.where, row.rss_mib) == (where, None)
+    head = running_item(row).head
+    assert [part for part in head if not isinstance(part, str)][-1] == ("dim", f"  on {where}")
+    ran = trial_detail_markups(state.running[1], None, [], 0.1, state.live[1])[2]
+    assert ran[-1].endswith(f"   on {where}")
+
+
 def test_a_finished_trial_leaves_the_running_rows_and_its_live_stats():
     state = DashboardState(FakeClock())
     state.apply(started())

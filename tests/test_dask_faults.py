@@ -167,6 +167,67 @@ def test_a_scheduler_given_by_option_that_does_not_answer_names_the_option(
     assert len(result.stderr.splitlines()) == 1
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on (as the system hands out free ones)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_search_started_before_its_scheduler_says_it_waits_then_runs(
+    tmp_path, write_spec, marker
+):
+    """A job script that starts the scheduler and the search together: the search waits for the
+    scheduler, saying so at once (it was silent for all of lost_scheduler_wait), and runs its
+    trials once the scheduler answers."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    doc = search_doc(
+        tmp_path, marker, "where", {"scheduler": address, "lost_scheduler_wait": 30}, iterations=1
+    )
+    search = start_search(write_spec(doc))
+    try:
+        assert search.stderr is not None
+        said = search.stderr.readline()  # the sentinel: nothing else runs until it is said
+        assert re.fullmatch(
+            f"hypermax: cluster: no Dask scheduler answers at {address} yet \\(connection "
+            "refused: nothing listens there\\): waiting up to 30 s for one, until "
+            "[0-9]{2}:[0-9]{2}:[0-9]{2} \\(cluster.lost_scheduler_wait\\)\n",
+            said,
+        ), said
+        late = LocalDaskCluster(tmp_path / "cluster", workers=1, port=port)
+        try:
+            _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+        finally:
+            late.stop()
+    finally:
+        search.kill()
+    assert search.returncode == 0, stderr
+    finished = finished_records(tmp_path / "results" / "onworkers")
+    assert [record["state"] for record in finished.values()] == ["ok"]
+
+
+def test_ctrl_c_while_waiting_for_the_scheduler_leaves_no_search_behind(
+    tmp_path, write_spec, marker
+):
+    """A search interrupted before its scheduler ever answered never ran: it left a results
+    folder whose journal held its header alone (the next run "resumed" it), as a scheduler that
+    never answers does not."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    doc = search_doc(tmp_path, marker, "where", {"scheduler": address, "lost_scheduler_wait": 30})
+    search = start_search(write_spec(doc))
+    try:
+        assert search.stderr is not None
+        said = search.stderr.readline()
+        assert said.startswith(f"hypermax: cluster: no Dask scheduler answers at {address} yet")
+        search.send_signal(signal.SIGINT)
+        _, stderr = search.communicate(timeout=OUTCOME_TIMEOUT)
+    finally:
+        search.kill()
+    assert (search.returncode, stderr) == (130, "hypermax: interrupted\n")
+    assert not (tmp_path / "results").exists()
+
+
 @pytest.fixture
 def answering_server() -> Iterator[str]:
     """A port on 127.0.0.1 that answers whatever comes with an HTTP error (a proxy's, say): its

@@ -234,7 +234,12 @@ class Attempts:
         now = time.monotonic()
         with self.lock:
             return {
-                a.trial_id: LiveStats(a.trial_id, now - a.started, *a.live)
+                a.trial_id: LiveStats(
+                    a.trial_id,
+                    now - a.started,
+                    *a.live,
+                    where=f"Dask worker {a.worker}" if a.worker else "",
+                )
                 for a in self._by_trial.values()
                 if a.started is not None
             }

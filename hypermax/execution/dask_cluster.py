@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import sys
 import threading
 import time
 import warnings
@@ -17,6 +18,14 @@ from distributed import Client
 from distributed.versions import VersionMismatchWarning, error_message
 
 from hypermax.errors import SearchFailed, SpecError, UsageError, one_line
+from hypermax.execution.dask_waiting import (
+    QUIET_SECONDS,
+    SLOW_SECONDS,
+    TAKES,
+    host_port,
+    waiting_line,
+    why_not,
+)
 from hypermax.execution.dask_worker import finds_module, worker_facts
 from hypermax.specfile.function import module_origin
 from hypermax.values import quoted
@@ -44,10 +53,24 @@ CONFIGURATION_ERRORS = (KeyError, AssertionError, ImportError, RuntimeError)
 SAID_CHARS = 200
 #: The longest the caller's wait for a connection sleeps before it looks for a Ctrl-C.
 WAIT_SLICE = 0.1
+#: a wait for the scheduler longer than this is said as it begins: a shorter one ends soon,
+#: in an error that says why
+SAID_WAIT = 1.0
+#: what sets a search's wait for the scheduler
+LIMIT = "cluster.lost_scheduler_wait"
+#: how long one try to connect to the scheduler lasts at first (see ``_Client``): a scheduler
+#: that is up answers well within it
+TRY_SECONDS = 1.0
+#: the pause between two tries to connect to the scheduler
+RETRY_PAUSE = 0.1
 
 
-def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> Client:
-    """A client of the cluster's scheduler.
+def connect(
+    cluster: ClusterSpec, spec_name: str, wait: float | None = None, limit: str = LIMIT
+) -> Client:
+    """A client of the cluster's scheduler. One that does not answer at once is waited for (a
+    scheduler started a moment later, by the same job script) saying so on stderr, one line:
+    ``limit`` names what sets ``wait``.
 
     Raises:
         SpecError: Dask cannot use the address or the TLS settings (it says so at once).
@@ -59,9 +82,12 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
     from distributed.security import Security
 
     wait = cluster.lost_scheduler_wait if wait is None else wait
+    deadline, until = time.monotonic() + wait + HANDSHAKE_GRACE, time.time() + wait
     attempt = _Attempt(lambda: _client(cluster, Security, wait))
     try:
-        return attempt.result(wait + HANDSHAKE_GRACE)
+        if wait > SAID_WAIT:
+            _say_waiting(attempt, cluster.scheduler, wait, until, limit)
+        return attempt.result(max(0.0, deadline - time.monotonic()))
     except (ValueError, TypeError, ssl.SSLError) as exc:  # at once: settings Dask cannot use
         raise SpecError(spec_name, [_settings_problem(cluster, exc)]) from None
     except CONFIGURATION_ERRORS as exc:  # Dask refused at once: its own configuration
@@ -71,7 +97,7 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
             "(is Dask's own configuration right? DASK_* environment variables, ~/.config/dask)"
         ) from None
     except OSError as exc:  # no answer in time (TimeoutError, CommClosedError are OSErrors)
-        why = _unresolved(cluster.scheduler) or f" ({one_line(exc)})"
+        why = _unresolved(cluster.scheduler) or f" ({_last_try(cluster.scheduler, exc)})"
         raise SearchFailed(
             f"{spec_name}: cluster.scheduler: no Dask scheduler answers at {cluster.scheduler} "
             f"within {wait:g} s{why}"
@@ -83,18 +109,39 @@ def connect(cluster: ClusterSpec, spec_name: str, wait: float | None = None) -> 
         ) from None
 
 
+def _say_waiting(attempt: _Attempt, address: str, wait: float, until: float, limit: str) -> None:
+    """Say on stderr, one line, that hypermax waits ``wait`` seconds (until ``until``, a
+    ``time.time()``) for the scheduler at ``address``, when it did not answer at once: at once
+    when nothing takes the connection there (not up yet, or a mistyped port), after
+    :data:`SLOW_SECONDS` when something does (a scheduler slow to answer, as on a loaded
+    machine, need not be said)."""
+    if attempt.done_within(QUIET_SECONDS):
+        return
+    why = why_not(address)
+    if why is None:
+        if attempt.done_within(min(SLOW_SECONDS, wait)):
+            return
+        why = TAKES
+    if not attempt.done_within(0):  # it may have answered during the look at its port
+        print(waiting_line(address, why, wait, until, limit), file=sys.stderr, flush=True)
+
+
+def _last_try(address: str, exc: OSError) -> str:
+    """Why no scheduler answered: for Dask's own timeout, which it reports whatever the cause,
+    what a look at the scheduler's port finds now (``connection refused: nothing listens
+    there``, say); else what was raised."""
+    if str(exc).startswith("Timed out trying to connect"):
+        return why_not(address) or TAKES
+    return one_line(exc)
+
+
 def _unresolved(address: str) -> str | None:
     """``: the name HOST does not resolve (...)`` when the host of ``address`` names no
     address (a mistyped name), which Dask's wait for it only says timed out; else None."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    try:
-        scheme, place = parse_address(address)
-        host, port = parse_host_port(place)
-    except ValueError:
+    place = host_port(address)
+    if place is None:
         return None
-    if scheme not in ("tcp", "tls", "ws", "wss"):
-        return None
+    host, port = place
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -158,6 +205,40 @@ class _Client(Client):
                 self._loop_runner.stop()
             raise
 
+    async def _ensure_connected(self, timeout: float | None = None) -> None:
+        """Dask's connection to the scheduler (as the client starts, and again once it lost
+        it), in tries of :data:`TRY_SECONDS` until ``timeout``: Dask tries for the whole
+        ``timeout`` at once, backing off between its attempts ever longer, up to what time is
+        left (5 s and more once the scheduler was away for 5 s), so a scheduler started again
+        was answered 5-15 s late. A try whose handshake timed out (an answer slower than
+        that: a loaded machine, a slow network) is followed by one that lasts all the time
+        left, as Dask's own: tries that time out again and again would only start anew."""
+        if timeout is None:
+            return await super()._ensure_connected(timeout=timeout)
+        from distributed.comm.core import FatalCommClosedError
+
+        deadline = time.monotonic() + timeout
+        try_for = TRY_SECONDS
+        while True:
+            began = time.monotonic()
+            try:
+                return await super()._ensure_connected(timeout=min(deadline - began, try_for))
+            except (ssl.SSLError, FatalCommClosedError):  # no try does better
+                raise
+            except OSError as exc:
+                if self.status != "connecting" or time.monotonic() + RETRY_PAUSE >= deadline:
+                    raise
+                if _too_slow(exc):
+                    try_for = timeout
+            await asyncio.sleep(RETRY_PAUSE)
+
+
+def _too_slow(exc: OSError) -> bool:
+    """Whether a try to connect failed for want of time: the handshake after the connection
+    timed out. Dask's "Timed out trying to connect" says no connection was made within the try
+    (the scheduler refused them, or its last attempt was cut short as the try ended)."""
+    return isinstance(exc, TimeoutError)
+
 
 class _Attempt:
     """Connecting in a thread of its own, which the caller waits for: a Ctrl-C while the
@@ -179,6 +260,15 @@ class _Attempt:
             self._error = exc
         finally:
             self._done.set()
+
+    def done_within(self, timeout: float) -> bool:
+        """Whether connecting ended (either way) within ``timeout`` seconds; waits in short
+        slices, as :meth:`result` does, so that a Ctrl-C ends the wait at once."""
+        deadline = time.monotonic() + timeout
+        while not self._done.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return False
+        return True
 
     def result(self, timeout: float) -> Client:
         """The client, once connected; raises what connecting raised (KeyboardInterrupt
@@ -240,7 +330,8 @@ def check_cluster(cluster: ClusterSpec, spec_name: str, module: str | None = Non
 
     dask_logs_to_hypermax()
     wait = min(CHECK_SECONDS, cluster.lost_scheduler_wait)
-    client = connect(cluster, spec_name, wait)
+    most = f"hypermax validate --connect waits {CHECK_SECONDS:g} s at most"
+    client = connect(cluster, spec_name, wait, LIMIT if wait < CHECK_SECONDS else most)
     try:
         threads = client.nthreads()
         facts: dict[str, Any] = client.sync(_ask_workers, client, worker_facts, threads, wait)

@@ -33,8 +33,8 @@ RANKED_NAME_WIDTH = 16
 
 
 def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
-    """One running trial: id, elapsed, RSS, CPU, its last report; below, its curve against early
-    stopping's bar and the params unlike the best.
+    """One running trial: id, elapsed, RSS, CPU, its last report, the machine it runs on when
+    not this one; below, its curve against early stopping's bar and the params unlike the best.
 
     ``short`` maps flat param names to the shorter names shown.
     """
@@ -50,6 +50,8 @@ def running_item(row: RunningRow, short: dict[str, str] | None = None) -> Item:
             f" {one_line(k)}={format_value(v)}" for k, v in report.items()
         )
         parts.append(("label", f"  {text}"))
+    if row.where:
+        parts.append(("dim", f"  on {row.where}"))
     short = short or {}
     differs = "  ".join(
         f"{one_line(short.get(name, name))}={format_value(value)}"

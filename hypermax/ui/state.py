@@ -70,6 +70,8 @@ class RunningRow:
     """The losses early stopping weighed at the trial's latest reports, oldest first."""
     standing: Standing | None = None
     """Where early stopping put the trial at its last report: its loss against the bar."""
+    where: str = ""
+    """The machine it runs on, when not this one (``Dask worker tcp://...``)."""
 
 
 class DashboardState:
@@ -347,6 +349,7 @@ class DashboardState:
         for tid in sorted(self.running):
             trial = self.running[tid]
             stats = self.live.get(tid)
+            where = stats.where if stats else ""
             if stats is not None and not stats.processes:
                 stats = None  # not looked at yet (or all gone): not "0 MiB  CPU 0%"
             rows.append(
@@ -359,6 +362,7 @@ class DashboardState:
                     differs=params_differing(flatten(trial.params), best_flat),
                     curve=tuple(self.curves.get(tid, ())),
                     standing=self.standing.get(tid),
+                    where=where,
                 )
             )
         return rows

@@ -232,6 +232,8 @@ def trial_detail_markups(
         ]
     if trial.step is not None:
         facts.append(("to step", str(trial.step)))
+    if live is not None and live.where:
+        facts.append(("on", live.where))
     rows.append([("label", "ran     "), "   ".join(f"{k} {v}" for k, v in facts)])
     for title, values in trial_sections(trial):
         if not values:
