@@ -10,7 +10,8 @@ from typing import Any
 from hypermax.errors import ResultsError, SpecError, shown_file
 from hypermax.journal_records import open_journal, read_header
 from hypermax.results import ResultsFolder, holds_own_spec, read_text_of
-from hypermax.results.lock import LOCK_NAME, running_holder
+from hypermax.results.checks import cut_short_at_start
+from hypermax.results.lock import running_holder
 from hypermax.shipped import OBJECTIVE_ENV, SHIPPED_FILE
 from hypermax.spec import Spec, spec_from_dict
 
@@ -29,12 +30,6 @@ def _header(journal: Path) -> dict[str, Any]:
     return read_header(journal) or {}
 
 
-def _cut_short(results_dir: Path) -> bool:
-    """Whether a search started in ``results_dir`` and stopped before it wrote its frozen spec
-    and journal: its lock file is there, or its trials' folder."""
-    return (results_dir / LOCK_NAME).is_file() or (results_dir / "trials").is_dir()
-
-
 def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> Spec:
     """The spec frozen in a results folder, with paths resolved from the folder of the spec it
     was frozen from (:meth:`ResultsFolder.ran_from`, else the frozen spec itself); its problems
@@ -46,7 +41,7 @@ def frozen_spec(results_dir: Path, overrides: dict[str, Any] | None = None) -> S
         # a search starts there (its spec not frozen yet), or --fresh moves its search aside
         raise ResultsError(f"{results_dir}: in use by another hypermax ({holder})")
     if not folder.spec.exists() and not folder.exists():
-        if _cut_short(results_dir):
+        if cut_short_at_start(results_dir):
             raise ResultsError(
                 f"{results_dir}: its search stopped before it froze its spec ({folder.spec.name});"
                 f" start it again from its spec: hypermax run SPEC {results_dir}"

@@ -51,7 +51,19 @@ def check_results_folder(results_dir: str, strict: bool = True) -> None:
             raise ResultsError(
                 f"{results_dir}: no trials yet: a hypermax ({holder}) starts a search there"
             )
+        if cut_short_at_start(path):
+            raise ResultsError(
+                f"{results_dir}: no trials: its search stopped as it started, before its journal"
+                f" ({JOURNAL_NAME}) began; start it again from its spec: hypermax run SPEC"
+                f" {results_dir}"
+            )
         raise ResultsError(f"{results_dir}: not a hypermax results folder (no trials.jsonl)")
+
+
+def cut_short_at_start(results_dir: Path) -> bool:
+    """Whether a search started in ``results_dir`` and stopped before it wrote its frozen spec
+    and journal (killed as it started): its lock file is there, or its trials' folder."""
+    return (results_dir / LOCK_NAME).is_file() or (results_dir / "trials").is_dir()
 
 
 def check_new_search_folder(path: Path) -> None:
