@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_trials.helpers import FAKES, fake
@@ -59,14 +60,23 @@ def _one_trial_spec(tmp_path: Path, function: dict[str, object]) -> Path:
 
 def _run_one_trial(tmp_path: Path, function: dict[str, object]) -> Path:
     """Run a search of one trial of ``function`` to its end; the trial's folder."""
+    return _trial_run_by([sys.executable, "-m", "hypermax", "run", "--no-ui"], tmp_path, function)
+
+
+def _trial_run_by(
+    command: list[str], tmp_path: Path, function: dict[str, object], preexec_fn: Any = None
+) -> Path:
+    """The folder of the one trial of a search of ``function`` (:func:`_one_trial_spec`), run
+    to its end by ``command`` given the spec's path, in ``tmp_path``."""
     spec = _one_trial_spec(tmp_path, function)
     ran = subprocess.run(
-        [sys.executable, "-m", "hypermax", "run", str(spec), "--no-ui"],
+        [*command, str(spec)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
     )
     assert ran.returncode == 0, ran.stderr
     return tmp_path / "results" / "signals" / "trials" / "1"
@@ -76,18 +86,9 @@ def _run_one_trial(tmp_path: Path, function: dict[str, object]) -> Path:
 def test_a_trial_takes_sigterm_and_sigint_at_their_default_from_a_search_that_ignores_them(
     tmp_path: Path, kind: str
 ) -> None:
-    spec = _one_trial_spec(tmp_path, _function(kind))
-    ran = subprocess.run(
-        [sys.executable, "-c", IN_A_THREAD, str(spec)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=ignoring_hup_int_term,
-    )
-    assert ran.returncode == 0, ran.stderr
-    ignored = (tmp_path / "results" / "signals" / "trials" / "1" / "ignored").read_text().split()
+    in_a_thread = [sys.executable, "-c", IN_A_THREAD]
+    trial = _trial_run_by(in_a_thread, tmp_path, _function(kind), ignoring_hup_int_term)
+    ignored = (trial / "ignored").read_text().split()
     assert "SIGTERM" not in ignored and "SIGINT" not in ignored, ignored
     assert "SIGHUP" in ignored  # as nohup asks
 
@@ -116,17 +117,8 @@ def test_a_trial_blocks_no_signal_the_thread_that_ran_the_search_blocked(
     tmp_path: Path, kind: str
 ) -> None:
     # the preload server blocking SIGCHLD never heard its trial end: the search hung
-    spec = _one_trial_spec(tmp_path, _function(kind))
-    ran = subprocess.run(
-        [sys.executable, "-c", IN_A_THREAD_THAT_BLOCKS, str(spec)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert ran.returncode == 0, ran.stderr
-    blocked = (tmp_path / "results" / "signals" / "trials" / "1" / "blocked").read_text().split()
+    blocking = [sys.executable, "-c", IN_A_THREAD_THAT_BLOCKS]
+    blocked = (_trial_run_by(blocking, tmp_path, _function(kind)) / "blocked").read_text().split()
     assert blocked == [], blocked
 
 
