@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from pathlib import Path
 
 from conftest import fake_function_spec
 from fake_trials.helpers import wait_until
@@ -29,6 +30,24 @@ class _Watched(io.StringIO):
         return super().write(text)
 
 
+def _run_released_once_told(spec: Path, told: threading.Event, started: Path, release: Path) -> int:
+    """Run the search of ``spec`` (``--no-ui``), its objective's import held until ``release``
+    is written: once ``told`` is set and the import began (``started``). Its exit code."""
+
+    def release_once_told() -> None:  # the import goes on until the note was written
+        if told.wait(60):
+            wait_until(started.exists, 30, "the import to begin")
+        release.write_text("")
+
+    releaser = threading.Thread(target=release_once_told)
+    releaser.start()
+    try:
+        return main(["run", str(spec), "--no-ui"])
+    finally:
+        release.write_text("")
+        releaser.join()
+
+
 def test_an_import_that_takes_long_is_told_and_then_how_long_it_took(tmp_path, monkeypatch):
     monkeypatch.setattr(preload, "IMPORT_NOTE_SECONDS", 0.0)  # told at its first look
     started, release = tmp_path / "started", tmp_path / "release"
@@ -40,18 +59,7 @@ def test_an_import_that_takes_long_is_told_and_then_how_long_it_took(tmp_path, m
     console = _Watched(IMPORTING)
     monkeypatch.setattr("sys.stdout", console)
 
-    def release_once_told() -> None:  # the import goes on until the note was written
-        if console.said.wait(60):
-            wait_until(started.exists, 30, "the import to begin")
-        release.write_text("")
-
-    releaser = threading.Thread(target=release_once_told)
-    releaser.start()
-    try:
-        code = main(["run", str(spec), "--no-ui"])
-    finally:
-        release.write_text("")
-        releaser.join()
+    code = _run_released_once_told(spec, console.said, started, release)
     lines = console.getvalue().splitlines()
     told = [line for line in lines if line.startswith("hypermax: preload:")]
     assert code == 0, lines
@@ -100,18 +108,7 @@ def test_the_loaded_line_is_news_and_the_importing_one_is_not(tmp_path, monkeypa
 
     monkeypatch.setattr(ConsoleReporter, "handle", heard)
 
-    def release_once_told() -> None:
-        if told.wait(60):
-            wait_until(started.exists, 30, "the import to begin")
-        release.write_text("")
-
-    releaser = threading.Thread(target=release_once_told)
-    releaser.start()
-    try:
-        code = main(["run", str(spec), "--no-ui"])
-    finally:
-        release.write_text("")
-        releaser.join()
+    code = _run_released_once_told(spec, told, started, release)
     assert code == 0
     said = [(m.text.split(" (")[0], m.news) for m in messages if m.text.startswith("preload:")]
     assert said == [
