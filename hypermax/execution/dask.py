@@ -45,12 +45,8 @@ from hypermax.errors import SpecError
 from hypermax.execution import dask_files
 from hypermax.execution.base import BaseRunner, RunnerEvent
 from hypermax.execution.dask_attempts import Attempt, Attempts
-from hypermax.execution.dask_cluster import (
-    connect,
-    dask_logs_to_hypermax,
-    module_lacking,
-    waiting_note,
-)
+from hypermax.execution.dask_capacity import module_lacking, waiting_note
+from hypermax.execution.dask_cluster import connect, dask_logs_to_hypermax
 from hypermax.execution.dask_health import Scheduler, SchedulerWatch, WorkerWatch
 from hypermax.execution.dask_scheduler_calls import all_sent, forget_gone_searches, forget_search
 from hypermax.execution.dask_stops import Stops
