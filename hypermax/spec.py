@@ -24,7 +24,7 @@ from hypermax.specfile.identity import (  # noqa: F401 - first_difference: the s
     search_identity,
 )
 from hypermax.specfile.paths import home_expanded
-from hypermax.specfile.plans import grid_plan, planned_iterations, trials_to_run
+from hypermax.specfile.plans import plan_notices, trials_to_run
 from hypermax.specfile.problems import dotted
 from hypermax.specfile.reader import parse_document, read_document
 from hypermax.specfile.schema import declared_default
@@ -277,7 +277,7 @@ def _freeze(doc: dict[str, Any], path: Path, named: str | None = None) -> Spec:
     the file ``named`` (``path``'s name by default)."""
     said = [
         *compat.notices(doc),
-        *_plan_notices(doc),
+        *plan_notices(doc),
         *_stopping_notices(doc),
         *_threshold_notices(doc),
     ]
@@ -299,33 +299,6 @@ def _freeze(doc: dict[str, Any], path: Path, named: str | None = None) -> Spec:
         notices=notices,
         shown_as=named,
     )
-
-
-def _plan_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """A notice when a grid or an ablation study plans fewer trials than ``iterations``: the
-    search ends when its plan is done, and the other iterations never run."""
-    iterations = doc["search"].get("iterations")
-    method = doc["search"]["method"]
-    if not isinstance(iterations, int) or method not in ("grid", "ablation"):
-        return []
-    if method == "grid":
-        size, off_grid = grid_plan(doc)
-        planned = size + off_grid
-        plan = f"the grid has {size:,} point{'' if size == 1 else 's'}" + (
-            f" and {off_grid:,} default or search.points off it" if off_grid else ""
-        )
-    else:
-        planned = planned_iterations(doc) or 0
-        plan = f"the ablation study plans {planned:,} trial{'' if planned == 1 else 's'}"
-    if iterations <= planned:
-        return []
-    return [
-        (
-            ("search", "iterations"),
-            f"{iterations:,}, but {plan}: only {planned:,} trial{'' if planned == 1 else 's'} "
-            "will run",
-        )
-    ]
 
 
 def _stopping_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:

@@ -1,6 +1,6 @@
 """Methods that plan their trials (grid, ablation), the evolution's and ngopt's options, the
-numbers atpe cannot search: what schema.json cannot say about them, and the size of a plan,
-which ``search.iterations`` defaults to.
+numbers atpe cannot search: what schema.json cannot say about them, the size of a plan,
+which ``search.iterations`` defaults to, and the notice of a plan shorter than its iterations.
 
 Each check yields ``(json path, message)`` problems of a document that passed the schema; only a
 ``search.iterations`` the spec gives is in it (schema.json declares no default for these methods).
@@ -243,3 +243,30 @@ def grid_plan(doc: dict[str, Any]) -> tuple[int, int]:
             continue  # the search skips it
         off_grid += space.point_index(internal) is None
     return size, off_grid
+
+
+def plan_notices(doc: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A notice when a grid or an ablation study plans fewer trials than ``iterations``: the
+    search ends when its plan is done, and the other iterations never run."""
+    iterations = doc["search"].get("iterations")
+    method = doc["search"]["method"]
+    if not isinstance(iterations, int) or method not in ("grid", "ablation"):
+        return []
+    if method == "grid":
+        size, off_grid = grid_plan(doc)
+        planned = size + off_grid
+        plan = f"the grid has {size:,} point{'' if size == 1 else 's'}" + (
+            f" and {off_grid:,} default or search.points off it" if off_grid else ""
+        )
+    else:
+        planned = planned_iterations(doc) or 0
+        plan = f"the ablation study plans {planned:,} trial{'' if planned == 1 else 's'}"
+    if iterations <= planned:
+        return []
+    return [
+        (
+            ("search", "iterations"),
+            f"{iterations:,}, but {plan}: only {planned:,} trial{'' if planned == 1 else 's'} "
+            "will run",
+        )
+    ]
