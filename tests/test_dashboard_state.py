@@ -10,7 +10,8 @@ import pytest
 from hypermax import events as ev
 from hypermax.trial import LiveStats, Report, Trial, TrialState
 from hypermax.ui.reporter import DashboardReporter
-from hypermax.ui.state import DashboardState, params_differing
+from hypermax.ui.running import params_differing
+from hypermax.ui.state import DashboardState
 
 
 class FakeClock:

@@ -22,7 +22,7 @@ from hypermax.ui.formatting import (
     sparkline,
     stopped_at,
 )
-from hypermax.ui.state import RunningRow
+from hypermax.ui.running import RunningRow
 from hypermax.ui.widgets import Item, cut
 
 BAR_CELLS = 10

@@ -8,7 +8,6 @@ the loss). The dashboard renders from it; tests drive it with events and a fake 
 from __future__ import annotations
 
 import math
-import statistics
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,15 +25,9 @@ from hypermax.space import flatten
 from hypermax.stopping import Standing
 from hypermax.trial import LiveStats, Trial, TrialState
 from hypermax.ui.formatting import not_run_text, unfinished_text, until_timeout
-from hypermax.values import json_equal
+from hypermax.ui.pace import Pace, trial_duration
+from hypermax.ui.running import RunningRow, params_differing
 
-#: How many of the latest trial durations (and of the times trials ended) the ETA is estimated
-#: from.
-RECENT_DURATIONS = 20
-#: The times trials ended that the pace is measured from span at least this many seconds, when
-#: more than ``RECENT_DURATIONS`` ended in them: the last 20 of 170 trials a second, or of
-#: trials that end together, say little of the pace.
-PACE_SECONDS = 10.0
 #: Fewest finished trials with a loss before params are ranked against it.
 MIN_RANKED_TRIALS = MIN_TRIALS
 MESSAGES_KEPT = 50
@@ -53,25 +46,6 @@ class StatusMessage:
     text: str
     at: float
     news: bool = False
-
-
-@dataclass(frozen=True)
-class RunningRow:
-    """One running trial as the running-trials panel shows it."""
-
-    trial_id: int
-    elapsed: float
-    rss_mib: float | None
-    cpu_percent: float | None
-    last_report: dict[str, Any] | None
-    differs: tuple[tuple[str, Any, Any], ...]
-    """``(flat name, this trial's value, the best trial's value)`` for each param that differs."""
-    curve: tuple[float, ...] = ()
-    """The losses early stopping weighed at the trial's latest reports, oldest first."""
-    standing: Standing | None = None
-    """Where early stopping put the trial at its last report: its loss against the bar."""
-    where: str = ""
-    """The machine it runs on, when not this one (``Dask worker tcp://...``)."""
 
 
 class DashboardState:
@@ -123,8 +97,7 @@ class DashboardState:
         self._launched_at: dict[int, float] = {}
         self._stood_at: dict[int, float] = {}  # what ``stood`` said as each trial started
         self._flat: dict[int, dict[str, Any]] = {}
-        self._durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
-        self._ended_at: deque[float] = deque()  # this session's, counted, see PACE_SECONDS
+        self._pace = Pace()
         self._ranking: tuple[int, list[ParamRelation]] | None = None
         #: the finished trials by state, kept as they finish: a redraw does not count them all
         self._counts = {state.value: 0 for state in TrialState if state is not TrialState.RUNNING}
@@ -149,7 +122,7 @@ class DashboardState:
         elif isinstance(event, ev.TrialFinished):
             self._finish(event.trial)
             if event.trial.state.counted:
-                self._ended(self.clock() if at is None else at)
+                self._pace.trial_ended(self.clock() if at is None else at)
             if event.trial.state is TrialState.INTERRUPTED:
                 self.stopping = True  # the trials left do not run now
             if event.trial.state in (TrialState.FAILED, TrialState.KILLED):
@@ -183,18 +156,11 @@ class DashboardState:
             curve = self.curves.setdefault(report.trial_id, deque(maxlen=CURVE_POINTS))
             curve.append(standing.loss)
 
-    def _ended(self, at: float) -> None:
-        """Count a trial that ended at ``at`` in the pace; forget the ends it no longer needs."""
-        ends = self._ended_at
-        ends.append(at)
-        while len(ends) > RECENT_DURATIONS and ends[-1] - ends[1] >= PACE_SECONDS:
-            ends.popleft()
-
     def forget_pace(self) -> None:
         """Measure the pace at which trials end (for :meth:`eta`) anew: after a pause, or after
         the process stood still (Ctrl-Z, then ``fg``), the time between the trials before and
         after it says nothing of the search."""
-        self._ended_at.clear()
+        self._pace.forget()
 
     def stop_asked(self) -> None:
         """The search was asked to stop (Ctrl-C, a quit): until it ends, the trials left do not
@@ -262,9 +228,9 @@ class DashboardState:
         self.finished[trial.id] = trial
         self._flat[trial.id] = flatten(trial.params)
         self.finished_version += 1
-        duration = _duration(trial, launched, self.clock(), stopped)
+        duration = trial_duration(trial, launched, self.clock(), stopped)
         if duration is not None and trial.state.counted:
-            self._durations.append(duration)
+            self._pace.trial_took(duration)
         self.best = best_trial([trial] if self.best is None else [self.best, trial])
 
     # -- derived views --------------------------------------------------------------------------
@@ -290,20 +256,15 @@ class DashboardState:
         return self._search_time.elapsed()
 
     def eta(self) -> float | None:
-        """Seconds until ``iterations`` trials are done, from the median of recent durations,
-        or from the pace at which recent trials ended where that is slower: the time between
-        trials (proposing one, starting its process) counts too, and with trials of a second
-        or less, it can be most of the time.
+        """Seconds until ``iterations`` trials are done, each taking a slot for the typical
+        time of :meth:`hypermax.ui.pace.Pace.typical`, the running ones less what they ran.
 
         None before any trial finished, once the search ended or was asked to stop (the trials
         left do not run then), and while it is paused.
         """
-        if self.ended or self.stopping or self.paused or not self._durations:
+        typical = self._pace.typical(self.parallel)
+        if self.ended or self.stopping or self.paused or typical is None:
             return None
-        typical = statistics.median(self._durations)
-        if len(self._ended_at) > 1:
-            between = (self._ended_at[-1] - self._ended_at[0]) / (len(self._ended_at) - 1)
-            typical = max(typical, between * self.parallel)
         now = self.clock()
         running_left = [max(0.0, typical - self._running_elapsed(tid, now)) for tid in self.running]
         to_launch = max(0, self.iterations - self.counts()["done"] - len(self.running))
@@ -438,42 +399,3 @@ def problem_line(trial: Trial) -> str:
     """One line on what went wrong with a failed or killed trial, for the status line."""
     reason = (trial.reason or "no reason given").splitlines()[0]
     return f"trial {trial.id} {trial.state.value}: {reason}"
-
-
-def _duration(trial: Trial, launched: float | None, now: float, stopped: float) -> float | None:
-    """How long a finished trial ran: its wall time, less the ``stopped`` seconds hypermax
-    (and the trial with it) stood still meanwhile (Ctrl-Z), which the dashboard's clock leaves
-    out already."""
-    if trial.started_at is not None and trial.ended_at is not None:
-        return max(0.0, trial.ended_at - trial.started_at - stopped)
-    if launched is not None:
-        return max(0.0, now - launched)
-    return trial.time
-
-
-def params_differing(
-    params: dict[str, Any], best: dict[str, Any] | None
-) -> tuple[tuple[str, Any, Any], ...]:
-    """``(name, value, best value)`` for each flat param whose value is not the best trial's."""
-    if best is None:
-        return ()
-    out = []
-    for name, value in params.items():
-        other = best.get(name, _MISSING)
-        if other is _MISSING or not _same(value, other):
-            out.append((name, value, None if other is _MISSING else other))
-    return tuple(out)
-
-
-_MISSING = object()
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality; numbers that agree to nine significant digits are the same value."""
-    if _is_number(a) and _is_number(b):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    return json_equal(a, b)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
