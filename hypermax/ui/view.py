@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import urwid
 
 from hypermax.ablation_table import ablation_effects
 from hypermax.events import Command
-from hypermax.ui.chart import KILLED, NO_LOSS, POINT, STOPPED
 from hypermax.ui.formatting import trials_text
+from hypermax.ui.layout import Responsive, pile
 from hypermax.ui.panels import baseline_markups, best_markups, ranking_markups, running_item
 from hypermax.ui.state import MIN_RANKED_TRIALS, DashboardState
 from hypermax.ui.status import FittingText, StatusBar
@@ -33,11 +33,8 @@ from hypermax.ui.widgets import (
     Size,
     box_size,
 )
+from hypermax.ui.windows import SCROLL_KEYS, confirm_box, help_rows, window_box
 
-Layout: TypeAlias = "urwid.Pile | urwid.Columns"
-#: Below this width the panels stack in one column; from it on, two columns.
-WIDE_COLUMNS = 120
-PANEL_ORDER = ("trials", "running", "best", "params")
 #: The least time between two rankings of params against the loss while trials finish.
 RANKING_SECONDS = 1.0
 #: The most of the time the dashboard spends ranking params while trials finish: a ranking
@@ -58,121 +55,6 @@ class Actions:
     """Leave the dashboard now (the search already ended)."""
     log_path: Callable[[int], Path | None] = lambda trial_id: None
     """Where a trial's log is, for the trial view."""
-
-
-#: The help: titles, and rows of a key (or a glyph) and what it does, which wraps under itself.
-HELP_ROWS: list[Any] = [
-    ("title", "keys"),
-    (
-        "q",
-        "quit: asks y to confirm; running trials are killed, the journal is kept (once the"
-        " search ended: leave, at once)",
-    ),
-    ("p", "pause / resume launching new trials (running ones go on), while the search runs"),
-    ("e", "write results.csv and best.json now"),
-    ("Tab", "next panel (Shift-Tab: previous); arrows move between and inside panels"),
-    ("Enter", "open the focused trial: params, metrics, loss terms, log"),
-    ("s / r", "sort the trials table by loss or id / reverse it"),
-    ("Esc", "close a window"),
-    ("?", "this help"),
-    "",
-    ("title", "the chart"),
-    (POINT, "a trial's loss"),
-    (STOPPED, "stopped early"),
-    (KILLED, "killed (at the top edge when its loss is off the scale)"),
-    (NO_LOSS, "on the x axis: a trial without a loss (failed, killed, stopped)"),
-    ("─", "the best loss so far; the scale turns logarithmic when losses span decades"),
-    "",
-    ("title", "early stopping"),
-    (
-        "running",
-        "the losses the policy weighed, against the median or the rung's cutoff (> worse, ≤ as "
-        "good or better)",
-    ),
-    ("stopped@N", "in the table: stopped after its step N"),
-    "",
-    ("dim", "↑ ↓ PgUp PgDn scroll; any other key closes"),
-]
-#: The keys that scroll the help instead of closing it.
-SCROLL_KEYS = frozenset(["up", "down", "page up", "page down", "home", "end"])
-HELP_KEY_COLUMNS = 13
-
-
-def _help_rows() -> list[Any]:
-    rows: list[Any] = []
-    for row in HELP_ROWS:
-        if isinstance(row, tuple) and row[0] not in ("title", "dim"):
-            key, text = row
-            rows.append(
-                urwid.Columns([(HELP_KEY_COLUMNS, urwid.Text(f"  {key}")), urwid.Text(text)])
-            )
-        else:
-            rows.append(urwid.Text(row))
-    return rows
-
-
-class Responsive(urwid.Widget):
-    """Shows the one-column layout below ``WIDE_COLUMNS`` columns and the two-column one above.
-
-    Both layouts hold the same panels; the focused panel follows across a resize.
-    """
-
-    _sizing = frozenset([urwid.Sizing.BOX])
-    _selectable = True
-
-    def __init__(self, narrow: Layout, wide: Layout, panels: list[Panel]) -> None:
-        super().__init__()
-        self.narrow, self.wide = narrow, wide
-        self.panels = {panel.name: panel for panel in panels}
-        self.current = narrow
-
-    def pick(self, size: Size) -> Layout:
-        """The layout for ``size``; switching carries the focused panel over."""
-        layout = self.wide if box_size(size)[0] >= WIDE_COLUMNS else self.narrow
-        if layout is not self.current:
-            focused = self.focused_panel()
-            self.current = layout
-            if focused is not None:
-                self.focus_panel(focused)
-        return layout
-
-    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
-        return urwid.CompositeCanvas(self.pick(size).render(size, focus))
-
-    def keypress(self, size: Size, key: str) -> str | None:
-        return self.pick(size).keypress(size, key)
-
-    def focused_panel(self) -> str | None:
-        """The name of the panel that has the focus in the layout shown last."""
-        for widget in self.current.get_focus_widgets():
-            if isinstance(widget, Panel):
-                return widget.name
-        return None
-
-    def focus_panel(self, name: str) -> None:
-        """Give ``name``'s panel the focus in both layouts."""
-        target = self.panels[name]
-        for layout in (self.narrow, self.wide):
-            path = _path_to(layout, target)
-            if path is not None:
-                layout.set_focus_path(path)
-
-    def cycle(self, step: int) -> None:
-        """Move the focus to the next (``step`` 1) or previous (-1) panel."""
-        current = self.focused_panel() or PANEL_ORDER[0]
-        index = PANEL_ORDER.index(current) if current in PANEL_ORDER else 0
-        self.focus_panel(PANEL_ORDER[(index + step) % len(PANEL_ORDER)])
-
-
-def _path_to(widget: object, target: urwid.Widget) -> list[int] | None:
-    if widget is target:
-        return []
-    if isinstance(widget, urwid.Pile | urwid.Columns):
-        for position, (child, _options) in enumerate(widget.contents):
-            sub = _path_to(child, target)
-            if sub is not None:
-                return [position, *sub]
-    return None
 
 
 class DashboardView(urwid.WidgetWrap):
@@ -207,13 +89,13 @@ class DashboardView(urwid.WidgetWrap):
         self.running = ListPanel("running", "running", wrap="space")
         self.best = ListPanel("best", "best trial")
         self.params = ListPanel("params", "params vs loss")
-        narrow = _pile(
+        narrow = pile(
             (4, self.chart_panel),
             (3, urwid.Columns([self.running, self.best])),
             (4, urwid.Columns([("weight", 3, self.trials), ("weight", 2, self.params)])),
         )
-        left = _pile((2, self.chart_panel), (3, self.trials))
-        right = _pile((2, self.running), (3, self.best), (2, self.params))
+        left = pile((2, self.chart_panel), (3, self.trials))
+        right = pile((2, self.running), (3, self.best), (2, self.params))
         wide = urwid.Columns([("weight", 3, left), ("weight", 2, right)])
         panels = [self.chart_panel, self.trials, self.running, self.best, self.params]
         self.layout = Responsive(narrow, wide, panels)
@@ -320,13 +202,13 @@ class DashboardView(urwid.WidgetWrap):
             if self.state.ended:
                 self.actions.leave()
             else:
-                self._open("confirm", _confirm_box(), width=66, height="pack")
+                self._open("confirm", confirm_box(), width=66, height="pack")
         elif key == "p":
             self._pause()
         elif key == "e":
             self._export()
         elif key == "?":
-            self._open("help", _box("help", _help_rows()), width=90, height=("relative", 90))
+            self._open("help", window_box("help", help_rows()), width=90, height=("relative", 90))
         elif key in ("tab", "shift tab"):
             self.layout.cycle(-1 if key == "shift tab" else 1)
         elif key == "s":
@@ -423,8 +305,8 @@ class DashboardView(urwid.WidgetWrap):
         window = TrialWindow(trial_id, self.actions.log_path(trial_id))
         window.follow(self.state)
         title = f"trial {trial_id} — Esc closes, arrows scroll"
-        box = _box(title, window.listbox)
-        self._open("detail", box, width=("relative", 92), height=("relative", 90))
+        framed = window_box(title, window.listbox)
+        self._open("detail", framed, width=("relative", 92), height=("relative", 90))
         self.detail = window
 
     def _open(
@@ -441,29 +323,3 @@ class DashboardView(urwid.WidgetWrap):
         self.overlay = None
         self.detail = None
         self._w = self.frame
-
-
-def _pile(*parts: tuple[int, urwid.Widget]) -> urwid.Pile:
-    return urwid.Pile([("weight", weight, widget) for weight, widget in parts])
-
-
-def _box(title: str, body: urwid.Widget | list[Any]) -> urwid.Widget:
-    if isinstance(body, list):
-        body = urwid.ListBox(urwid.SimpleFocusListWalker(body))
-    box = urwid.LineBox(urwid.AttrMap(body, "body"), title=title, title_align="left")
-    return urwid.AttrMap(box, "border focus")
-
-
-def _confirm_box() -> urwid.Widget:
-    text = urwid.Text(
-        [
-            "Quit the search now?\n",
-            ("dialog key", "y"),
-            " quit    ",
-            ("dialog key", "any other key"),
-            " keep going\n\n",
-            "Running trials are killed; finished ones stay in the journal.",
-        ]
-    )
-    box = urwid.LineBox(urwid.Padding(text, left=1, right=1), title="quit")
-    return urwid.AttrMap(box, "dialog")
